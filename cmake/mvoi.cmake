@@ -1,0 +1,43 @@
+# Helpers shared by every CMakeLists.txt of the project.
+
+# mvoi_protobuf_c(OUTVAR a.proto b.proto ...): generate protobuf-c sources in the build tree.
+function(mvoi_protobuf_c out)
+  foreach(p ${ARGN})
+    get_filename_component(abs ${p} ABSOLUTE)
+    get_filename_component(dir ${abs} DIRECTORY)
+    get_filename_component(n ${p} NAME_WE)
+    set(c ${CMAKE_CURRENT_BINARY_DIR}/${n}.pb-c.c)
+    set(h ${CMAKE_CURRENT_BINARY_DIR}/${n}.pb-c.h)
+    file(GLOB deps ${dir}/*.proto)
+    add_custom_command(OUTPUT ${c} ${h}
+      COMMAND ${PROTOC_C} --proto_path=${dir} --c_out=${CMAKE_CURRENT_BINARY_DIR} ${abs}
+      DEPENDS ${deps} VERBATIM)
+    list(APPEND gen ${c} ${h})
+  endforeach()
+  set(${out} ${gen} PARENT_SCOPE)
+endfunction()
+
+# mvoi_criterion_test(NAME src.c... LIBS lib...): one executable, one ctest per Test(suite, name)
+# so that ctest runs them in parallel and a hang is bounded by the ctest TIMEOUT.
+function(mvoi_criterion_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 60)
+  endif()
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CRITERION)
+  target_compile_definitions(${name} PRIVATE
+    MVOI_SOURCE_DIR="${PROJECT_SOURCE_DIR}" MVOI_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  foreach(src ${T_SOURCES})
+    file(STRINGS ${src} decls REGEX "^(Test\\(|ParameterizedTest\\([^,]+,) *[A-Za-z0-9_]+, *[A-Za-z0-9_]+")
+    foreach(d ${decls})
+      string(REGEX REPLACE "^(Test\\(|ParameterizedTest\\([^,]+,) *([A-Za-z0-9_]+), *([A-Za-z0-9_]+).*" "\\2/\\3" t "${d}")
+      add_test(NAME ${name}:${t} COMMAND ${name} --filter=${t} -j1)
+      set_tests_properties(${name}:${t} PROPERTIES TIMEOUT ${T_TIMEOUT}
+        ENVIRONMENT "MVOI_SOURCE_DIR=${PROJECT_SOURCE_DIR};MVOI_BINARY_DIR=${PROJECT_BINARY_DIR}")
+      if(T_LABELS)
+        set_tests_properties(${name}:${t} PROPERTIES LABELS "${T_LABELS}")
+      endif()
+    endforeach()
+  endforeach()
+endfunction()

@@ -1,0 +1,99 @@
+/*  bus: ZeroMQ sockets inside a libuv loop.
+ *
+ *  One zmq context per process (bus_ctx_t). A bus_sock_t joins the loop with the
+ *  prepare/check/idle/poll watcher of REFERENCE.md 1.2: ZMQ_FD is edge-triggered, so the
+ *  prepare hook re-reads ZMQ_EVENTS before every block and keeps the loop spinning (idle)
+ *  while messages are queued; the check hook calls the user's callback only when the wanted
+ *  events are really set. Callbacks drain with bus_recv() until -EAGAIN or their own budget;
+ *  whatever is left is seen by the next prepare. Sends never block: -EAGAIN is backpressure.
+ *
+ *  Messages are multipart: bus_msg_t holds up to BUS_MAX_PARTS frames. PUB: [topic][body].
+ *  ROUTER receives [identity][body] and replies the same way; DEALER sends [body].
+ *  Only the loop thread may touch a socket.
+ */
+#ifndef MVOI_BUS_H
+#define MVOI_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <uv.h>
+#include <zmq.h>
+
+#define BUS_MAX_PARTS 4
+
+typedef struct bus_ctx_t bus_ctx_t;
+typedef struct bus_sock_t bus_sock_t;
+
+/* Socket defaults (REFERENCE.md 1.4). bus_opts_default() fills the documented defaults. */
+typedef struct {
+    int sndhwm;              /* default 100000 */
+    int rcvhwm;              /* default 100000 */
+    int64_t maxmsgsize;      /* default 1 MiB: caps protobuf input at the transport */
+    int linger_ms;           /* default 1000; tests use 0 */
+    int heartbeat_ivl_ms;    /* ZMTP PING interval, default 1000; 0 = off */
+    int heartbeat_timeout_ms;/* default 3000 */
+    bool router_mandatory;   /* ROUTER: unknown peer -> EHOSTUNREACH (default true) */
+    bool immediate;          /* PUSH/DEALER: queue only on completed connections (default false) */
+} bus_opts_t;
+
+void bus_opts_default(bus_opts_t *opts);
+
+bus_ctx_t *bus_ctx_new(void);
+/* Closes the context; every socket must have been destroyed first. */
+void bus_ctx_destroy(bus_ctx_t **self_p);
+void *bus_ctx_zmq(bus_ctx_t *self);
+
+/* type: ZMQ_PUB, ZMQ_SUB, ZMQ_PUSH, ZMQ_PULL, ZMQ_ROUTER, ZMQ_DEALER, ZMQ_REQ...
+ * opts may be NULL for the defaults. Returns NULL on failure. */
+bus_sock_t *bus_sock_new(bus_ctx_t *ctx, uv_loop_t *loop, int type, const bus_opts_t *opts);
+/* Stops the watcher (uv handles are closed; the zmq socket is closed with its linger).
+ * Safe to call from inside the socket's own callback. */
+void bus_sock_destroy(bus_sock_t **self_p);
+
+int bus_bind(bus_sock_t *self, const char *endpoint);
+int bus_connect(bus_sock_t *self, const char *endpoint);
+int bus_disconnect(bus_sock_t *self, const char *endpoint);
+/* Actual address after bind("tcp://127.0.0.1:*"). */
+int bus_last_endpoint(bus_sock_t *self, char *buf, size_t len);
+int bus_subscribe(bus_sock_t *self, const char *prefix);
+void *bus_sock_zmq(bus_sock_t *self);
+
+/* Callback when the socket has the wanted events (ZMQ_POLLIN and/or ZMQ_POLLOUT).
+ * Passing fn == NULL stops watching. */
+typedef void (bus_fn)(bus_sock_t *sock, int events, void *arg);
+int bus_watch(bus_sock_t *self, int events, bus_fn *fn, void *arg);
+
+typedef struct {
+    zmq_msg_t part[BUS_MAX_PARTS];
+    int nparts;
+} bus_msg_t;
+
+/* Non-blocking receive of one whole multipart message. 0, -EAGAIN when nothing is queued,
+ * -EPROTO when it has more than BUS_MAX_PARTS frames (the message is consumed and dropped),
+ * other negative errno on failure. On 0 the caller must bus_msg_close(). */
+int bus_recv(bus_sock_t *self, bus_msg_t *msg);
+void bus_msg_close(bus_msg_t *msg);
+static inline const void *bus_msg_data(bus_msg_t *m, int i) { return zmq_msg_data(&m->part[i]); }
+static inline size_t bus_msg_size(bus_msg_t *m, int i) { return zmq_msg_size(&m->part[i]); }
+
+typedef struct {
+    const void *data;
+    size_t size;
+} bus_frame_t;
+
+/* Non-blocking send of n frames as one message. 0, -EAGAIN at HWM (nothing was sent),
+ * -EHOSTUNREACH for a ROUTER peer that is gone, other negative errno. */
+int bus_send(bus_sock_t *self, const bus_frame_t *frames, int n);
+
+/* Counters, for metrics and tests. */
+typedef struct {
+    uint64_t received;
+    uint64_t sent;
+    uint64_t send_eagain;
+    uint64_t dropped_bad;     /* messages with too many parts */
+    uint64_t wakeups;
+} bus_stats_t;
+void bus_stats(bus_sock_t *self, bus_stats_t *out);
+
+#endif

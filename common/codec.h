@@ -1,0 +1,42 @@
+/*  codec: the one place where bytes become messages and back.
+ *
+ *  Every message on the wire is one mvoi.Envelope (proto/envelope.proto). Decoding untrusted
+ *  bytes goes through a budgeted allocator: protobuf-c has no size or depth limit of its own
+ *  (REFERENCE.md 2.4), so unpack fails cleanly once it has allocated more than the budget.
+ */
+#ifndef MVOI_CODEC_H
+#define MVOI_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "envelope.pb-c.h"
+
+#define CODEC_SCHEMA_VERSION 1
+#define CODEC_MAX_BYTES (1u << 20)        /* largest accepted encoded envelope */
+#define CODEC_DEFAULT_BUDGET (8u << 20)   /* heap bytes an unpack may allocate */
+
+/* Decode. Returns NULL and sets *err (-EMSGSIZE: over CODEC_MAX_BYTES, -EPROTO: not an
+ * envelope or over budget, -ENOMSG: decoded but the body is unknown/not set). */
+Mvoi__Envelope *codec_unpack(const void *data, size_t len, size_t budget, int *err);
+void codec_free(Mvoi__Envelope **env_p);
+
+/* Encode into a malloc'ed buffer. 0 or -ENOMEM / -EMSGSIZE. */
+int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len);
+/* Encode into a caller buffer; returns the size, or -ENOSPC if cap is too small. */
+int64_t codec_pack_into(const Mvoi__Envelope *env, uint8_t *buf, size_t cap);
+
+/* Fill an error reply body (the reply's body becomes Error). The strings are copied into
+ * storage owned by `store`, which must outlive the pack of `reply`. */
+typedef struct {
+    Mvoi__Error err;
+    char field[128];
+    char message[384];
+} codec_error_t;
+void codec_set_error(Mvoi__Envelope *reply, codec_error_t *store, Mvoi__ErrorCode code,
+                     const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Human name of a body arm ("register_tender"), "unknown" when not set. */
+const char *codec_body_name(Mvoi__Envelope__BodyCase c);
+
+#endif

@@ -1,0 +1,58 @@
+/*  config: typed settings from MVOI_* environment variables and an optional INI file.
+ *
+ *  Each service declares its keys in a cfg_spec_t table. For key "api" of service
+ *  "calendar" the sources are, first match wins:
+ *    1. environment MVOI_CALENDAR_API (shared keys: MVOI_API)
+ *    2. for secrets, MVOI_CALENDAR_API_FILE / MVOI_API_FILE: the file's content, trailing
+ *       newline removed (so that secrets never sit in the environment or the INI file)
+ *    3. the INI file: section [calendar] (shared keys: section [mvoi]), key "api"
+ *    4. the spec's default
+ *  Every value is validated at cfg_new(); the first bad one is reported by key and reason
+ *  so that the service can exit with EX_CONFIG (78).
+ */
+#ifndef MVOI_CONFIG_H
+#define MVOI_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+    CFG_STRING = 0,
+    CFG_INT,       /* decimal, within [min, max] */
+    CFG_BOOL,      /* true/false, yes/no, 1/0, on/off */
+    CFG_SECRET,    /* string, redacted in print, may come from *_FILE */
+    CFG_ENDPOINT,  /* zmq endpoint: tcp://host:port, ipc://path, inproc://name */
+    CFG_PATH,      /* non-empty path */
+} cfg_type_t;
+
+typedef struct {
+    const char *key;      /* lower case, [a-z0-9_] */
+    cfg_type_t type;
+    const char *def;      /* default as text; NULL = required */
+    const char *help;     /* one line for --help */
+    int64_t min, max;     /* CFG_INT bounds (both 0: unbounded) */
+    bool shared;          /* MVOI_<KEY> instead of MVOI_<SERVICE>_<KEY> */
+} cfg_spec_t;
+
+typedef struct cfg_t cfg_t;
+
+/* ini_path may be NULL. On error returns NULL and writes "KEY: reason" into err. */
+cfg_t *cfg_new(const char *service, const cfg_spec_t *specs, int nspecs,
+               const char *ini_path, char *err, size_t errlen);
+void cfg_destroy(cfg_t **self_p);
+
+const char *cfg_str(cfg_t *self, const char *key);   /* NULL if unknown key */
+int64_t cfg_int(cfg_t *self, const char *key);
+bool cfg_bool(cfg_t *self, const char *key);
+/* Where the value came from: "env", "file", "ini", "default". */
+const char *cfg_origin(cfg_t *self, const char *key);
+
+/* Environment variable name of a key (e.g. "MVOI_CALENDAR_API"). */
+void cfg_env_name(const char *service, const cfg_spec_t *spec, char *buf, size_t len);
+/* --print-config: KEY=value lines with origin, secrets shown as "(redacted)". */
+void cfg_print(cfg_t *self, FILE *out);
+/* --help section listing every variable, its default and help. */
+void cfg_print_help(const char *service, const cfg_spec_t *specs, int nspecs, FILE *out);
+
+#endif

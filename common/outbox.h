@@ -1,0 +1,57 @@
+/*  outbox: the producer's durable event log (DESIGN.md invariant 1).
+ *
+ *  A producer changes its state and appends the resulting events in ONE write transaction
+ *  (outbox_append inside the caller's store_write). Only after the commit are the new
+ *  events published (outbox_publish). The log is keyed by big-endian seq in db "outbox";
+ *  db "meta" holds the epoch (random, minted when the store is created: a consumer that
+ *  sees a new epoch knows the producer was wiped) and the retention floor.
+ *
+ *  Stored value: [u16 topic length][topic][packed Envelope with producer/epoch/seq/ts set].
+ *  Replays and snapshots read with short read transactions, never across loop turns.
+ */
+#ifndef MVOI_OUTBOX_H
+#define MVOI_OUTBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "store.h"
+#include "codec.h"
+
+/* Databases the outbox needs; list them in store_opts_t.dbs. */
+#define OUTBOX_DBS "outbox", "meta"
+
+typedef struct outbox_t outbox_t;
+
+/* Reads (or mints) the epoch and the head. The store must have been opened with
+ * OUTBOX_DBS. Registers store hooks so that an aborted transaction rolls back the head. */
+outbox_t *outbox_new(store_t *store, const char *producer, int *err);
+void outbox_destroy(outbox_t **self_p);
+
+/* Inside the caller's write transaction: stamps env (producer, epoch, seq, ts_unix_ms,
+ * schema_version) and appends it under the next seq. *seq_out gets the seq. */
+int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *env,
+                  uint64_t *seq_out);
+
+uint64_t outbox_head(outbox_t *self);          /* last committed seq (0 = none) */
+uint64_t outbox_epoch(outbox_t *self);
+uint64_t outbox_retained_from(outbox_t *self); /* oldest seq still stored (head+1 if empty) */
+const char *outbox_producer(outbox_t *self);
+
+/* One stored event: topic and the packed envelope bytes. */
+typedef int (outbox_fn)(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                        const void *env, size_t env_len);
+
+/* Calls fn for seq in [from, from+max) that exist, in order, from one read transaction.
+ * Stops early if fn returns non-zero (that value is returned). -ERANGE if from > head+1. */
+int outbox_read(outbox_t *self, uint64_t from, uint32_t max, outbox_fn *fn, void *arg);
+
+/* Publish committed events not yet handed to fn (in order). Stops at the first fn error
+ * (e.g. -EAGAIN), which is returned; the rest go next time. Call after every commit,
+ * e.g. from a uv_prepare hook: persist first, then publish (Redis beforeSleep). */
+int outbox_publish(outbox_t *self, outbox_fn *fn, void *arg);
+uint64_t outbox_published(outbox_t *self);     /* last seq handed to outbox_publish's fn */
+
+/* Retention: delete events with seq < below (never beyond the head). */
+int outbox_trim(outbox_t *self, uint64_t below);
+
+#endif

@@ -1,0 +1,60 @@
+/*  service: what every mvoi binary does around its own logic.
+ *
+ *  Command line (--help, --version, --print-config, --healthcheck[=live|ready],
+ *  --config FILE), configuration (config.h) with the shared keys log_format, log_level and
+ *  data_dir, JSON logs, one libuv loop and one zmq context, SIGTERM/SIGINT handling:
+ *  the first signal calls the stop callbacks (stop taking work, finish the transaction in
+ *  flight, close sockets with a bounded linger) and the loop then ends by itself; a second
+ *  signal exits at once with 1.
+ *
+ *  main.c stays thin:
+ *      service_t *svc; int rc = service_init(&svc, &def, argc, argv);
+ *      if (rc >= 0) return rc;                 // --help, --version, bad config (78)...
+ *      ... build the service object on service_loop(svc) / service_bus(svc) ...
+ *      rc = service_run(svc); ... destroy ...; service_destroy(&svc); return rc;
+ */
+#ifndef MVOI_SERVICE_H
+#define MVOI_SERVICE_H
+
+#include <uv.h>
+#include "bus.h"
+#include "config.h"
+
+#define SERVICE_EX_CONFIG 78   /* sysexits EX_CONFIG */
+
+typedef struct {
+    const char *name;             /* "calendar": binary mvoi-calendar, env MVOI_CALENDAR_* */
+    const char *summary;          /* one line for --help */
+    const cfg_spec_t *config;     /* the service's own keys; must include "api" (endpoint
+                                     of its ROUTER) for --healthcheck */
+    int nconfig;
+} service_def_t;
+
+typedef struct service_t service_t;
+
+/* Returns -1 when the service should run (then *out is set), otherwise the exit code of
+ * a one-shot mode (0 after --help/--version/--print-config, 0/1 for --healthcheck,
+ * 64 for a usage error, 78 for bad configuration). */
+int service_init(service_t **out, const service_def_t *def, int argc, char **argv);
+void service_destroy(service_t **self_p);
+
+uv_loop_t *service_loop(service_t *self);
+bus_ctx_t *service_bus(service_t *self);
+cfg_t *service_cfg(service_t *self);
+const char *service_name(service_t *self);
+
+typedef void (service_stop_fn)(void *arg);
+/* Register a callback for graceful stop (called once, in registration order reversed). */
+int service_on_stop(service_t *self, service_stop_fn *fn, void *arg);
+/* Ask for a graceful stop from code (same path as SIGTERM). */
+void service_stop(service_t *self);
+bool service_stopping(service_t *self);
+
+/* Runs the loop until every handle is closed. Returns 0 after a graceful stop. */
+int service_run(service_t *self);
+
+/* Send HealthRequest to endpoint and wait up to timeout_ms; 0 if a HealthReply came back
+ * with live (and ready, when want_ready) set, 1 otherwise. Used by --healthcheck. */
+int service_healthcheck(const char *endpoint, bool want_ready, int timeout_ms);
+
+#endif

@@ -1,0 +1,83 @@
+/*  store: the service's LMDB environment.
+ *
+ *  One environment per process, named databases opened once at start (store_new) in one
+ *  transaction. Writes go through store_write(fn): fn must be re-runnable, because on
+ *  MDB_MAP_FULL the transaction is aborted, the map grows and fn runs again (the Postfix
+ *  slmdb.c model). Stale reader slots left by killed processes are cleared at start.
+ *
+ *  Sync policy: durable by default (LMDB's full fsync at every commit); throughput comes
+ *  from group commit, not weaker flags. opts.nosync trades the last transactions on an OS
+ *  crash (never on a process crash) for speed and is meant for caches and benchmarks.
+ */
+#ifndef MVOI_STORE_H
+#define MVOI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <lmdb.h>
+
+typedef struct store_t store_t;
+
+typedef struct {
+    const char *path;        /* directory; created if missing */
+    size_t map_size;         /* initial map size, default 64 MiB */
+    size_t map_max;          /* hard limit for growth, default 64 GiB */
+    unsigned max_dbs;        /* default 32 */
+    bool nosync;             /* default false (durable) */
+    const char *const *dbs;  /* NULL-terminated names of the named databases to open */
+} store_opts_t;
+
+/* Opens (or creates) the environment and every named db; clears stale readers.
+ * Returns NULL with *err set (negative errno; -EIO for LMDB errors, logged to stderr). */
+store_t *store_new(const store_opts_t *opts, int *err);
+void store_destroy(store_t **self_p);
+
+MDB_env *store_env(store_t *self);
+/* The handle of a db named in opts.dbs; (MDB_dbi)-1 if unknown. */
+MDB_dbi store_dbi(store_t *self, const char *name);
+/* True if this environment was created by store_new (it was empty). */
+bool store_created(store_t *self);
+
+typedef int (store_fn)(MDB_txn *txn, void *arg);
+
+/* Run fn in a write transaction and commit. fn returns 0 to commit, negative to abort
+ * (its value is returned). MDB_MAP_FULL (from fn's puts or commit) grows the map and
+ * reruns fn, bounded. Returns 0, fn's error, or -ENOSPC at map_max / -EIO. */
+int store_write(store_t *self, store_fn *fn, void *arg);
+/* Run fn in a read-only transaction. */
+int store_read(store_t *self, store_fn *fn, void *arg);
+
+/* Hooks around every store_write attempt, so that modules keeping in-memory mirrors of
+ * transactional state (the outbox's next seq) can roll back on abort/retry. */
+typedef struct {
+    void (*begin)(void *arg);
+    void (*commit)(void *arg);
+    void (*abort)(void *arg);
+    void *arg;
+} store_hooks_t;
+int store_add_hooks(store_t *self, const store_hooks_t *hooks);
+
+/* Map size and bytes in use (last page used x page size). */
+int store_usage(store_t *self, uint64_t *map_size, uint64_t *used);
+/* Clear stale reader slots now; *dead gets their number. */
+int store_reader_check(store_t *self, int *dead);
+uint64_t store_commits(store_t *self);   /* committed write transactions */
+uint64_t store_grows(store_t *self);     /* map growths */
+
+/* Big-endian fixed-width keys: memcmp order == numeric order. */
+static inline void store_be64(uint8_t *b, uint64_t v)
+{ for (int i = 7; i >= 0; i--) { b[i] = (uint8_t)v; v >>= 8; } }
+static inline uint64_t store_get_be64(const uint8_t *b)
+{ uint64_t v = 0; for (int i = 0; i < 8; i++) v = (v << 8) | b[i]; return v; }
+static inline void store_be32(uint8_t *b, uint32_t v)
+{ for (int i = 3; i >= 0; i--) { b[i] = (uint8_t)v; v >>= 8; } }
+static inline uint32_t store_get_be32(const uint8_t *b)
+{ uint32_t v = 0; for (int i = 0; i < 4; i++) v = (v << 8) | b[i]; return v; }
+/* Signed values: flip the sign bit so negative sorts before positive. */
+static inline void store_be64s(uint8_t *b, int64_t v)
+{ store_be64(b, (uint64_t)v ^ (1ull << 63)); }
+static inline int64_t store_get_be64s(const uint8_t *b)
+{ return (int64_t)(store_get_be64(b) ^ (1ull << 63)); }
+
+#endif
