@@ -33,6 +33,11 @@ int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelop
                   uint64_t *seq_out);
 
 uint64_t outbox_head(outbox_t *self);          /* last committed seq (0 = none) */
+/* Inside a write transaction: the seq the next outbox_append will assign (pending head + 1),
+ * for events that carry their own seq in the body. */
+uint64_t outbox_next_seq(outbox_t *self);
+/* The head as seen by txn (for a snapshot: state and seq from one read transaction). */
+int outbox_head_in(outbox_t *self, MDB_txn *txn, uint64_t *head);
 uint64_t outbox_epoch(outbox_t *self);
 uint64_t outbox_retained_from(outbox_t *self); /* oldest seq still stored (head+1 if empty) */
 const char *outbox_producer(outbox_t *self);

@@ -41,11 +41,16 @@ bool store_created(store_t *self);
 
 typedef int (store_fn)(MDB_txn *txn, void *arg);
 
-/* Run fn in a write transaction and commit. fn returns 0 to commit, negative to abort
- * (its value is returned). MDB_MAP_FULL (from fn's puts or commit) grows the map and
- * reruns fn, bounded. Returns 0, fn's error, or -ENOSPC at map_max / -EIO. */
+/* Run fn in a write transaction and commit. fn returns 0 to commit, a negative errno to
+ * abort (that value is returned), or passes up the raw result of an LMDB call it could not
+ * handle (an MDB_* code, or a positive system errno). MDB_MAP_FULL (from fn's puts or
+ * commit) aborts, grows the map (x2 up to map_max) and reruns fn; MDB_MAP_RESIZED adopts
+ * the size another process set and reruns fn; both bounded. Hooks run around every attempt.
+ * Returns 0, fn's errno, -ENOSPC at map_max, -ENOENT (MDB_NOTFOUND), -EEXIST (MDB_KEYEXIST),
+ * -errno for a positive errno, -EIO for other LMDB codes (logged to stderr), -EDEADLK when
+ * called from inside another store_write. */
 int store_write(store_t *self, store_fn *fn, void *arg);
-/* Run fn in a read-only transaction. */
+/* Run fn in a read-only transaction (aborted afterwards); fn's result is mapped as above. */
 int store_read(store_t *self, store_fn *fn, void *arg);
 
 /* Hooks around every store_write attempt, so that modules keeping in-memory mirrors of
@@ -62,6 +67,8 @@ int store_add_hooks(store_t *self, const store_hooks_t *hooks);
 int store_usage(store_t *self, uint64_t *map_size, uint64_t *used);
 /* Clear stale reader slots now; *dead gets their number. */
 int store_reader_check(store_t *self, int *dead);
+/* Stale reader slots that store_new cleared when it opened the environment. */
+int store_stale_cleared(store_t *self);
 uint64_t store_commits(store_t *self);   /* committed write transactions */
 uint64_t store_grows(store_t *self);     /* map growths */
 

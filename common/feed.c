@@ -1,0 +1,441 @@
+/*  feed: exactly-once consumption of one producer's events. See feed.h.
+ *
+ *  Live events (SUB) and replayed events (DEALER) go through s_apply_batch(): one write
+ *  transaction per batch that checks each event against the inbox cursor, applies it and
+ *  advances the cursor. Epoch changes are taken from live events, heartbeats and ReplayEnd
+ *  (the producer's word on its current epoch); a replayed event from another epoch is
+ *  stale and dropped.
+ */
+#include "feed.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define FEED_TOPIC_MAX 128
+
+typedef enum { ITEM_EVENT, ITEM_MARK } item_kind_t;
+
+typedef struct {
+    item_kind_t kind;
+    bool replayed;
+    char topic[FEED_TOPIC_MAX];
+    Mvoi__Envelope *env;       /* ITEM_EVENT */
+    uint64_t epoch, head;      /* ITEM_MARK: heartbeat or ReplayEnd */
+} item_t;
+
+struct feed_t {
+    uv_loop_t *loop;
+    store_t *store;
+    inbox_t *inbox;
+    feed_opts_t opts;
+    char *producer;
+    bus_sock_t *sub;
+    bus_sock_t *dealer;
+    uv_timer_t timer;
+    bool timer_started;
+
+    uint64_t epoch, last;         /* committed cursor */
+    uint64_t w_epoch, w_last;     /* working cursor inside a transaction */
+    uint64_t head_seen;
+    bool need_replay;             /* set inside a batch: a gap or a head beyond us */
+    bool replay_inflight;
+    uint64_t replay_sent_ms;
+    uint64_t last_heard_ms;
+    bool caught_up;
+    unsigned reqno;
+
+    item_t *items;
+    uint32_t nitems, cap;
+    feed_stats_t stats, w_stats;
+};
+
+static uint64_t s_now_ms(feed_t *self) { return uv_now(self->loop); }
+
+/* ---------------------------------------------------------------- replay requests */
+
+static void s_request_replay(feed_t *self)
+{
+    Mvoi__ReplayRequest rq = MVOI__REPLAY_REQUEST__INIT;
+    rq.has_from_seq = rq.has_max_count = true;
+    rq.from_seq = self->last + 1;
+    rq.max_count = self->opts.replay_batch;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    char rid[64];
+    snprintf(rid, sizeof rid, "replay-%u", ++self->reqno);
+    env.request_id = rid;
+    env.schema_version = CODEC_SCHEMA_VERSION;
+    env.has_schema_version = true;
+    env.body_case = MVOI__ENVELOPE__BODY_REPLAY;
+    env.replay = &rq;
+    uint8_t buf[256];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    if (len < 0)
+        return;
+    bus_frame_t f = { buf, (size_t)len };
+    int rc = bus_send(self->dealer, &f, 1);
+    if (rc == 0) {
+        self->replay_inflight = true;
+        self->replay_sent_ms = s_now_ms(self);
+        self->stats.replays++;
+    }
+}
+
+static void s_maybe_replay(feed_t *self)
+{
+    if (self->replay_inflight)
+        return;
+    if (self->need_replay || self->head_seen > self->last) {
+        self->need_replay = false;
+        s_request_replay(self);
+    }
+}
+
+/* ---------------------------------------------------------------- batches */
+
+static int s_switch_epoch(feed_t *self, MDB_txn *txn, uint64_t epoch)
+{
+    if (self->w_epoch != 0) {
+        log_warn("producer_new_epoch", "%s has a new epoch (store wiped?): resynchronising",
+                 self->producer);
+        if (self->opts.reset) {
+            int rc = self->opts.reset(self->opts.arg, txn, self->producer, self->w_epoch,
+                                      epoch);
+            if (rc != 0)
+                return rc;
+        }
+        self->w_stats.resets++;
+    }
+    self->w_epoch = epoch;
+    self->w_last = 0;
+    self->need_replay = true;
+    return inbox_advance(self->inbox, txn, self->producer, epoch, 0);
+}
+
+static int s_batch_txn(MDB_txn *txn, void *arg)
+{
+    feed_t *self = arg;
+    /* Re-runnable: start from the committed cursor every time. */
+    self->w_epoch = self->epoch;
+    self->w_last = self->last;
+    memset(&self->w_stats, 0, sizeof self->w_stats);
+    bool dirty = false;
+    for (uint32_t i = 0; i < self->nitems; i++) {
+        item_t *it = &self->items[i];
+        int rc;
+        if (it->kind == ITEM_MARK) {
+            if (it->epoch && it->epoch != self->w_epoch) {
+                if ((rc = s_switch_epoch(self, txn, it->epoch)) != 0)
+                    return rc;
+                dirty = true;
+            }
+            continue;
+        }
+        const Mvoi__Envelope *ev = it->env;
+        uint64_t epoch = ev->epoch, seq = ev->seq;
+        if (epoch != self->w_epoch) {
+            if (it->replayed && self->w_epoch != 0) {
+                self->w_stats.duplicates++;   /* stale: from an epoch we left */
+                continue;
+            }
+            if ((rc = s_switch_epoch(self, txn, epoch)) != 0)
+                return rc;
+            dirty = true;
+        }
+        if (seq <= self->w_last) {
+            self->w_stats.duplicates++;
+            continue;
+        }
+        if (seq > self->w_last + 1) {
+            self->w_stats.gaps++;
+            self->need_replay = true;
+            continue;
+        }
+        rc = self->opts.apply(self->opts.arg, txn, it->topic, ev);
+        if (rc != 0)
+            return rc;
+        self->w_last = seq;
+        self->w_stats.applied++;
+        dirty = true;
+    }
+    if (dirty)
+        return inbox_advance(self->inbox, txn, self->producer, self->w_epoch, self->w_last);
+    return 0;
+}
+
+static void s_clear_items(feed_t *self)
+{
+    for (uint32_t i = 0; i < self->nitems; i++)
+        codec_free(&self->items[i].env);
+    self->nitems = 0;
+}
+
+static void s_apply_batch(feed_t *self)
+{
+    if (self->nitems == 0)
+        return;
+    bool need = self->need_replay;
+    int rc = store_write(self->store, s_batch_txn, self);
+    if (rc == 0) {
+        self->epoch = self->w_epoch;
+        self->last = self->w_last;
+        self->stats.applied += self->w_stats.applied;
+        self->stats.duplicates += self->w_stats.duplicates;
+        self->stats.gaps += self->w_stats.gaps;
+        self->stats.resets += self->w_stats.resets;
+        self->stats.batches++;
+        if (self->opts.committed)
+            self->opts.committed(self->opts.arg);
+    } else {
+        /* Nothing was applied; the events come back through a replay. */
+        log_error("apply_failed", "applying %u events from %s failed (%d); will replay",
+                  self->nitems, self->producer, rc);
+        self->need_replay = true;
+        need = true;
+    }
+    self->need_replay = self->need_replay || need;
+    s_clear_items(self);
+}
+
+static item_t *s_push(feed_t *self)
+{
+    if (self->nitems == self->cap) {
+        uint32_t cap = self->cap ? self->cap * 2 : 256;
+        item_t *n = realloc(self->items, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        self->items = n;
+        self->cap = cap;
+    }
+    item_t *it = &self->items[self->nitems++];
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+/* Decode [topic][envelope] into the batch. Heartbeats become marks. */
+static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
+{
+    size_t tlen = bus_msg_size(msg, 0);
+    int err = 0;
+    Mvoi__Envelope *env = codec_unpack(bus_msg_data(msg, 1), bus_msg_size(msg, 1),
+                                       CODEC_DEFAULT_BUDGET, &err);
+    if (!env) {
+        self->stats.decode_errors++;
+        log_warn("event_dropped", "undecodable event from %s: %s", self->producer,
+                 strerror(-err));
+        return;
+    }
+    if (!env->producer || strcmp(env->producer, self->producer) != 0) {
+        self->stats.decode_errors++;
+        log_warn("event_dropped", "event from producer '%s' on the feed of %s",
+                 env->producer ? env->producer : "", self->producer);
+        codec_free(&env);
+        return;
+    }
+    if (env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
+        uint64_t head = env->heartbeat->head_seq;
+        uint64_t epoch = env->heartbeat->epoch;
+        codec_free(&env);
+        item_t *it = s_push(self);
+        if (!it)
+            return;
+        it->kind = ITEM_MARK;
+        it->epoch = epoch;
+        it->head = head;
+        if (epoch == self->epoch || self->epoch == 0) {
+            if (head > self->head_seen)
+                self->head_seen = head;
+        } else {
+            self->head_seen = head;   /* a new epoch's head */
+        }
+        return;
+    }
+    item_t *it = s_push(self);
+    if (!it) {
+        codec_free(&env);
+        return;
+    }
+    it->kind = ITEM_EVENT;
+    it->replayed = replayed;
+    it->env = env;
+    if (tlen >= FEED_TOPIC_MAX)
+        tlen = FEED_TOPIC_MAX - 1;
+    memcpy(it->topic, bus_msg_data(msg, 0), tlen);
+    it->topic[tlen] = 0;
+    if (!replayed && env->seq > self->head_seen)
+        self->head_seen = env->seq;
+}
+
+static void s_on_sub(bus_sock_t *sock, int events, void *arg)
+{
+    feed_t *self = arg;
+    self->last_heard_ms = s_now_ms(self);
+    for (uint32_t n = 0; n < self->opts.batch; n++) {
+        bus_msg_t msg;
+        int rc = bus_recv(sock, &msg);
+        if (rc == -EAGAIN)
+            break;
+        if (rc < 0)
+            continue;
+        if (msg.nparts == 2)
+            s_take_event(self, &msg, false);
+        else
+            self->stats.decode_errors++;
+        bus_msg_close(&msg);
+    }
+    s_apply_batch(self);
+    s_maybe_replay(self);
+}
+
+static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
+{
+    feed_t *self = arg;
+    self->last_heard_ms = s_now_ms(self);
+    bool ended = false;
+    uint32_t budget = self->opts.replay_batch + 16;
+    for (uint32_t n = 0; n < budget; n++) {
+        bus_msg_t msg;
+        int rc = bus_recv(sock, &msg);
+        if (rc == -EAGAIN)
+            break;
+        if (rc < 0)
+            continue;
+        if (msg.nparts == 2) {
+            s_take_event(self, &msg, true);
+        } else if (msg.nparts == 1) {
+            int err = 0;
+            Mvoi__Envelope *env = codec_unpack(bus_msg_data(&msg, 0), bus_msg_size(&msg, 0),
+                                               CODEC_DEFAULT_BUDGET, &err);
+            if (env && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
+                item_t *it = s_push(self);
+                if (it) {
+                    it->kind = ITEM_MARK;
+                    it->epoch = env->replay_end->epoch;
+                    it->head = env->replay_end->head_seq;
+                    if (it->epoch != self->epoch || it->head > self->head_seen)
+                        self->head_seen = it->head;
+                }
+                ended = true;
+            } else if (env && env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+                log_warn("replay_refused", "%s refused a replay: %s (%s)", self->producer,
+                         env->error->message ? env->error->message : "",
+                         env->error->field ? env->error->field : "");
+                ended = true;
+            } else {
+                self->stats.decode_errors++;
+            }
+            codec_free(&env);
+        }
+        bus_msg_close(&msg);
+    }
+    s_apply_batch(self);
+    if (ended) {
+        self->replay_inflight = false;
+        if (self->last >= self->head_seen && !self->need_replay)
+            self->caught_up = true;
+    }
+    s_maybe_replay(self);
+}
+
+/* Re-ask when a replay went unanswered (the producer restarted) or when the producer has
+ * been silent: a heartbeat missing for stall_ms means we may be missing more. */
+static void s_on_timer(uv_timer_t *t)
+{
+    feed_t *self = t->data;
+    uint64_t now = s_now_ms(self);
+    if (self->replay_inflight && now - self->replay_sent_ms > self->opts.stall_ms) {
+        self->replay_inflight = false;
+        s_request_replay(self);
+    } else if (!self->replay_inflight && now - self->last_heard_ms > self->opts.stall_ms) {
+        self->last_heard_ms = now;
+        s_request_replay(self);
+    } else {
+        s_maybe_replay(self);
+    }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox,
+                 const feed_opts_t *opts, int *err)
+{
+    int e = -ENOMEM;
+    feed_t *self = calloc(1, sizeof *self);
+    if (!self)
+        goto fail;
+    self->loop = loop;
+    self->store = store;
+    self->inbox = inbox;
+    self->opts = *opts;
+    if (!self->opts.replay_batch)
+        self->opts.replay_batch = 2000;
+    if (!self->opts.batch)
+        self->opts.batch = 1000;
+    if (!self->opts.stall_ms)
+        self->opts.stall_ms = 3000;
+    self->producer = strdup(opts->producer);
+    if (!self->producer)
+        goto fail;
+    if ((e = inbox_get(inbox, NULL, self->producer, &self->epoch, &self->last)) < 0)
+        goto fail;
+    e = -EIO;
+    /* Subscribe first, then replay: whatever is published meanwhile is either in the
+     * replay or arrives live; the cursor drops what comes twice. Every topic of the
+     * producer is taken, since a prefix filter would make gaps normal. */
+    self->sub = bus_sock_new(ctx, loop, ZMQ_SUB, opts->bus_opts);
+    self->dealer = bus_sock_new(ctx, loop, ZMQ_DEALER, opts->bus_opts);
+    if (!self->sub || !self->dealer)
+        goto fail;
+    if ((e = bus_subscribe(self->sub, "")) < 0 ||
+        (e = bus_connect(self->sub, opts->pub_endpoint)) < 0 ||
+        (e = bus_connect(self->dealer, opts->api_endpoint)) < 0)
+        goto fail;
+    bus_watch(self->sub, ZMQ_POLLIN, s_on_sub, self);
+    bus_watch(self->dealer, ZMQ_POLLIN, s_on_dealer, self);
+    uv_timer_init(loop, &self->timer);
+    self->timer.data = self;
+    self->timer_started = true;
+    uint64_t tick = self->opts.stall_ms / 3 ? self->opts.stall_ms / 3 : 1;
+    uv_timer_start(&self->timer, s_on_timer, tick, tick);
+    self->last_heard_ms = s_now_ms(self);
+    s_request_replay(self);
+    log_info("feed_started", "consuming %s from seq %llu (epoch %llu)", self->producer,
+             (unsigned long long)self->last + 1, (unsigned long long)self->epoch);
+    return self;
+fail:
+    if (err)
+        *err = e;
+    feed_destroy(&self);
+    return NULL;
+}
+
+static void s_free_on_close(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void feed_destroy(feed_t **self_p)
+{
+    feed_t *self = *self_p;
+    if (!self)
+        return;
+    *self_p = NULL;
+    s_clear_items(self);
+    free(self->items);
+    free(self->producer);
+    bus_sock_destroy(&self->sub);
+    bus_sock_destroy(&self->dealer);
+    if (self->timer_started) {
+        uv_timer_stop(&self->timer);
+        uv_close((uv_handle_t *)&self->timer, s_free_on_close);
+        return;
+    }
+    free(self);
+}
+
+bool feed_caught_up(feed_t *self) { return self->caught_up; }
+uint64_t feed_last_seq(feed_t *self) { return self->last; }
+uint64_t feed_head_seen(feed_t *self) { return self->head_seen; }
+void feed_stats(feed_t *self, feed_stats_t *out) { *out = self->stats; }

@@ -1,0 +1,61 @@
+/*  feed: a consumer's exactly-once view of one producer (DESIGN.md invariant 2).
+ *
+ *  Subscribes to the producer's PUB first, then asks its ROUTER for a replay from the inbox
+ *  cursor + 1; live and replayed events go through one path: in one write transaction per
+ *  batch, each event is checked against the inbox cursor, applied by the consumer's
+ *  callback and the cursor advanced. Duplicates are dropped; a gap (or a heartbeat whose
+ *  head is beyond the cursor) starts a replay; a new epoch (the producer's store was wiped)
+ *  calls the reset callback and replays from 1.
+ */
+#ifndef MVOI_FEED_H
+#define MVOI_FEED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "bus.h"
+#include "codec.h"
+#include "store.h"
+#include "inbox.h"
+
+typedef struct feed_t feed_t;
+
+/* Apply one event inside txn. Return 0, or an LMDB error / -EIO to abort the batch (it is
+ * retried later). Events the consumer does not care about just return 0. */
+typedef int (feed_apply_fn)(void *arg, MDB_txn *txn, const char *topic,
+                            const Mvoi__Envelope *ev);
+/* The producer was wiped (new epoch): forget state derived from its old epoch. */
+typedef int (feed_reset_fn)(void *arg, MDB_txn *txn, const char *producer,
+                            uint64_t old_epoch, uint64_t new_epoch);
+/* After each committed batch (e.g. to publish derived events). */
+typedef void (feed_committed_fn)(void *arg);
+
+typedef struct {
+    const char *producer;        /* producer name, key of the inbox cursor */
+    const char *pub_endpoint;    /* producer's PUB */
+    const char *api_endpoint;    /* producer's ROUTER (replay) */
+    feed_apply_fn *apply;
+    feed_reset_fn *reset;        /* may be NULL */
+    feed_committed_fn *committed;/* may be NULL */
+    void *arg;
+    uint32_t replay_batch;       /* default 2000 */
+    uint32_t batch;              /* max live events per transaction, default 1000 */
+    uint32_t stall_ms;           /* re-ask a replay after this silence, default 3000 */
+    const bus_opts_t *bus_opts;
+} feed_opts_t;
+
+feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox,
+                 const feed_opts_t *opts, int *err);
+void feed_destroy(feed_t **self_p);
+
+/* True once a replay reached the producer's head (caught up). */
+bool feed_caught_up(feed_t *self);
+uint64_t feed_last_seq(feed_t *self);
+uint64_t feed_head_seen(feed_t *self);
+
+typedef struct {
+    uint64_t applied, duplicates, gaps, replays, resets, batches, decode_errors;
+} feed_stats_t;
+void feed_stats(feed_t *self, feed_stats_t *out);
+
+#endif

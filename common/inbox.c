@@ -1,0 +1,148 @@
+/*  inbox: per-producer cursors of a consumer (see inbox.h).
+ *
+ *  db "inbox": key = producer name (bytes, no NUL), value = epoch be64 + last_seq be64.
+ *  Functions taking a txn return 0 / a verdict, a negative errno, or the raw LMDB code of a
+ *  failed call, so that store_write can grow the map on MDB_MAP_FULL and rerun.
+ */
+#include "inbox.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INBOX_MAX_KEY 511   /* LMDB's default maximum key size */
+
+struct inbox_t {
+    store_t *store;
+    MDB_dbi dbi;
+};
+
+inbox_t *inbox_new(store_t *store, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    *err = 0;
+    if (!store) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    MDB_dbi dbi = store_dbi(store, "inbox");
+    if (dbi == (MDB_dbi)-1) {
+        *err = -EINVAL;   /* the store was not opened with INBOX_DBS */
+        return NULL;
+    }
+    inbox_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    self->store = store;
+    self->dbi = dbi;
+    return self;
+}
+
+void inbox_destroy(inbox_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static int s_key(const char *producer, MDB_val *key)
+{
+    if (!producer)
+        return -EINVAL;
+    size_t n = strlen(producer);
+    if (n == 0 || n > INBOX_MAX_KEY)
+        return -EINVAL;
+    key->mv_size = n;
+    key->mv_data = (void *)producer;
+    return 0;
+}
+
+static int s_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
+                 uint64_t *seq)
+{
+    MDB_val key, val;
+    int rc = s_key(producer, &key);
+    if (rc != 0)
+        return rc;
+    rc = mdb_get(txn, self->dbi, &key, &val);
+    if (rc == MDB_NOTFOUND) {
+        *epoch = 0;
+        *seq = 0;
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    if (val.mv_size != 16)
+        return -EIO;   /* not a cursor */
+    *epoch = store_get_be64(val.mv_data);
+    *seq = store_get_be64((const uint8_t *)val.mv_data + 8);
+    return 0;
+}
+
+int inbox_check(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoch,
+                uint64_t seq)
+{
+    if (!self || !txn)
+        return -EINVAL;
+    uint64_t e, last;
+    int rc = s_get(self, txn, producer, &e, &last);
+    if (rc != 0)
+        return rc;
+    if (e != epoch || e == 0)
+        return INBOX_NEW_EPOCH;
+    if (seq <= last)
+        return INBOX_DUPLICATE;
+    if (seq == last + 1)
+        return INBOX_APPLY;
+    return INBOX_GAP;
+}
+
+int inbox_advance(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoch,
+                  uint64_t seq)
+{
+    if (!self || !txn)
+        return -EINVAL;
+    MDB_val key, val;
+    int rc = s_key(producer, &key);
+    if (rc != 0)
+        return rc;
+    uint8_t buf[16];
+    store_be64(buf, epoch);
+    store_be64(buf + 8, seq);
+    val.mv_size = sizeof buf;
+    val.mv_data = buf;
+    return mdb_put(txn, self->dbi, &key, &val, 0);
+}
+
+typedef struct {
+    inbox_t *self;
+    const char *producer;
+    uint64_t *epoch, *seq;
+} s_get_args_t;
+
+static int s_get_fn(MDB_txn *txn, void *arg)
+{
+    s_get_args_t *a = arg;
+    return s_get(a->self, txn, a->producer, a->epoch, a->seq);
+}
+
+int inbox_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
+              uint64_t *seq)
+{
+    if (!self)
+        return -EINVAL;
+    uint64_t e_dummy, s_dummy;
+    if (!epoch)
+        epoch = &e_dummy;
+    if (!seq)
+        seq = &s_dummy;
+    if (txn)
+        return s_get(self, txn, producer, epoch, seq);
+    s_get_args_t a = { self, producer, epoch, seq };
+    return store_read(self->store, s_get_fn, &a);
+}

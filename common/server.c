@@ -1,0 +1,691 @@
+/*  server: ROUTER API + PUB stream of a service. See server.h. */
+#include "server.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define SERVER_DEFAULT_BATCH 256
+#define SERVER_DEFAULT_REPLAY 5000
+#define SERVER_ID_MAX 256
+#define SERVER_REQID_MAX 128
+
+/* A zeroed allocation chained to the request, freed after its reply was sent. */
+typedef struct s_chunk {
+    struct s_chunk *next;
+    max_align_t data[];
+} s_chunk_t;
+
+struct server_req_t {
+    server_t *server;
+    uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
+    size_t idlen;
+    Mvoi__Envelope *req;           /* decoded request (codec_free) */
+    Mvoi__Envelope reply;
+    codec_error_t errstore;
+    s_chunk_t *chunks;
+    const server_route_t *route;
+    bool failed;                   /* handler returned an error reply */
+    bool duplicate;                /* stored reply found */
+    uint8_t *stored;               /* packed stored reply (duplicate) */
+    size_t stored_len;
+};
+
+struct server_t {
+    uv_loop_t *loop;
+    server_opts_t opts;
+    bus_sock_t *router;
+    bus_sock_t *pub;
+    uv_timer_t hb_timer;
+    bool hb_started;
+    bool ready;
+    char api_ep[256];
+    char pub_ep[256];
+    MDB_dbi requests_dbi;
+    uint64_t last_published_at;    /* seq published when the last heartbeat was sent */
+    server_stats_t stats;
+    /* batch under construction */
+    server_req_t **cmds;
+    uint32_t ncmds;
+};
+
+/* ---------------------------------------------------------------- request memory */
+
+void *server_alloc(server_req_t *req, size_t size)
+{
+    s_chunk_t *c = calloc(1, sizeof(*c) + size);
+    if (!c)
+        return NULL;
+    c->next = req->chunks;
+    req->chunks = c;
+    return c->data;
+}
+
+char *server_strdup(server_req_t *req, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = server_alloc(req, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static void s_req_reset_reply(server_req_t *req)
+{
+    while (req->chunks) {
+        s_chunk_t *next = req->chunks->next;
+        free(req->chunks);
+        req->chunks = next;
+    }
+    Mvoi__Envelope init = MVOI__ENVELOPE__INIT;
+    req->reply = init;
+    req->failed = false;
+    req->duplicate = false;
+    free(req->stored);
+    req->stored = NULL;
+    req->stored_len = 0;
+}
+
+static void s_req_free(server_req_t **req_p)
+{
+    server_req_t *req = *req_p;
+    if (!req)
+        return;
+    s_req_reset_reply(req);
+    codec_free(&req->req);
+    free(req);
+    *req_p = NULL;
+}
+
+const Mvoi__Envelope *server_request(server_req_t *req) { return req->req; }
+Mvoi__Envelope *server_reply(server_req_t *req) { return &req->reply; }
+
+int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
+                 const char *fmt, ...)
+{
+    char msg[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    codec_set_error(&req->reply, &req->errstore, code, field, "%s", msg);
+    req->failed = true;
+    return -EINVAL;
+}
+
+int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                uint64_t *seq_out)
+{
+    server_t *self = req->server;
+    if (!self->opts.outbox)
+        return -ENOTSUP;
+    /* Events inherit the tenant and the request's correlation, so that a consumer can trace
+     * an effect back to the command that caused it. */
+    if (req->req) {
+        if (!ev->buyer && req->req->buyer)
+            ev->buyer = req->req->buyer;
+        if (!ev->correlation_id)
+            ev->correlation_id = req->req->correlation_id ? req->req->correlation_id
+                                                          : req->req->request_id;
+    }
+    uint64_t seq = 0;
+    int rc = outbox_append(self->opts.outbox, txn, topic, ev, &seq);
+    if (rc == 0 && seq_out)
+        *seq_out = seq;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static int s_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
+                      const Mvoi__Envelope *env)
+{
+    uint8_t stackbuf[4096];
+    uint8_t *buf = stackbuf;
+    size_t len = mvoi__envelope__get_packed_size(env);
+    if (len > sizeof stackbuf) {
+        buf = malloc(len);
+        if (!buf)
+            return -ENOMEM;
+    }
+    mvoi__envelope__pack(env, buf);
+    bus_frame_t f[3];
+    int n = 0;
+    f[n++] = (bus_frame_t){ id, idlen };
+    if (topic)
+        f[n++] = (bus_frame_t){ topic, strlen(topic) };
+    f[n++] = (bus_frame_t){ buf, len };
+    int rc = bus_send(self->router, f, n);
+    if (buf != stackbuf)
+        free(buf);
+    return rc;
+}
+
+static int s_send_raw(server_t *self, const uint8_t *id, size_t idlen, const void *data,
+                      size_t len)
+{
+    bus_frame_t f[2] = { { id, idlen }, { data, len } };
+    return bus_send(self->router, f, 2);
+}
+
+static void s_reply(server_t *self, server_req_t *req)
+{
+    int rc;
+    if (req->duplicate)
+        rc = s_send_raw(self, req->id, req->idlen, req->stored, req->stored_len);
+    else {
+        if (req->req && !req->reply.request_id)
+            req->reply.request_id = req->req->request_id;
+        if (req->req && !req->reply.correlation_id)
+            req->reply.correlation_id = req->req->correlation_id;
+        if (req->req && !req->reply.buyer)
+            req->reply.buyer = req->req->buyer;
+        req->reply.producer = (char *)self->opts.name;
+        req->reply.schema_version = CODEC_SCHEMA_VERSION;
+        rc = s_send_env(self, req->id, req->idlen, NULL, &req->reply);
+    }
+    if (rc < 0 && rc != -EHOSTUNREACH)
+        log_warn("reply_failed", "could not reply to a %s request: %s",
+                 req->req ? codec_body_name(req->req->body_case) : "bad",
+                 strerror(-rc));
+}
+
+static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                         const void *env, size_t env_len)
+{
+    server_t *self = arg;
+    bus_frame_t f[2] = { { topic, topic_len }, { env, env_len } };
+    /* A PUB socket drops at HWM instead of returning EAGAIN; consumers notice the gap and
+     * replay from the outbox, so a lost live message is never a lost event. */
+    int rc = bus_send(self->pub, f, 2);
+    if (rc == 0)
+        self->stats.published++;
+    return rc;
+}
+
+void server_flush(server_t *self)
+{
+    if (!self->pub || !self->opts.outbox)
+        return;
+    int rc = outbox_publish(self->opts.outbox, s_publish_one, self);
+    if (rc < 0 && rc != -EAGAIN)
+        log_warn("publish_failed", "publishing events failed: %s", strerror(-rc));
+}
+
+/* ---------------------------------------------------------------- system requests */
+
+static void s_health(server_t *self, server_req_t *req)
+{
+    Mvoi__HealthReply *h = server_alloc(req, sizeof *h);
+    if (!h)
+        return;
+    mvoi__health_reply__init(h);
+    h->service = (char *)self->opts.name;
+    h->version = MVOI_VERSION;
+    h->has_live = h->live = true;
+    h->has_ready = true;
+    h->ready = self->ready;
+    if (self->opts.outbox) {
+        outbox_t *ob = self->opts.outbox;
+        h->has_head_seq = true;
+        h->head_seq = outbox_head(ob);
+        h->has_epoch = true;
+        h->epoch = outbox_epoch(ob);
+        h->has_outbox_backlog = true;
+        uint64_t from = outbox_retained_from(ob);
+        h->outbox_backlog = h->head_seq + 1 > from ? h->head_seq + 1 - from : 0;
+    }
+    uint64_t size = 0, used = 0;
+    if (store_usage(self->opts.store, &size, &used) == 0) {
+        h->has_map_size = h->has_map_used = true;
+        h->map_size = size;
+        h->map_used = used;
+    }
+    req->reply.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
+    req->reply.health_reply = h;
+}
+
+typedef struct {
+    server_t *self;
+    server_req_t *req;
+    uint64_t last;
+    uint32_t sent;
+    int err;
+} s_replay_t;
+
+static int s_replay_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                        const void *env, size_t env_len)
+{
+    s_replay_t *r = arg;
+    bus_frame_t f[3] = { { r->req->id, r->req->idlen }, { topic, topic_len },
+                         { env, env_len } };
+    int rc = bus_send(r->self->router, f, 3);
+    if (rc < 0) {
+        r->err = rc;   /* peer gone or full: stop; the consumer asks again */
+        return rc;
+    }
+    r->last = seq;
+    r->sent++;
+    return 0;
+}
+
+static void s_replay(server_t *self, server_req_t *req)
+{
+    outbox_t *ob = self->opts.outbox;
+    if (!ob) {
+        server_error(req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "replay",
+                     "%s produces no events", self->opts.name);
+        return;
+    }
+    const Mvoi__ReplayRequest *rq = req->req->replay;
+    uint64_t from = rq->has_from_seq ? rq->from_seq : 1;
+    uint64_t head = outbox_head(ob);
+    uint32_t max = rq->has_max_count && rq->max_count ? rq->max_count : 1000;
+    if (max > self->opts.replay_max)
+        max = self->opts.replay_max;
+    if (from == 0)
+        from = 1;
+    if (from > head + 1) {
+        server_error(req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "replay.from_seq",
+                     "from_seq %llu is beyond the head %llu", (unsigned long long)from,
+                     (unsigned long long)head);
+        return;
+    }
+    uint64_t retained = outbox_retained_from(ob);
+    if (from < retained) {
+        server_error(req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "replay.from_seq",
+                     "events before %llu were removed by retention; resynchronise from a "
+                     "snapshot", (unsigned long long)retained);
+        return;
+    }
+    s_replay_t r = { self, req, 0, 0, 0 };
+    int rc = outbox_read(ob, from, max, s_replay_one, &r);
+    self->stats.replays++;
+    if (rc < 0 && r.err == 0) {
+        server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "replay", "outbox read failed");
+        return;
+    }
+    Mvoi__ReplayEnd *end = server_alloc(req, sizeof *end);
+    if (!end)
+        return;
+    mvoi__replay_end__init(end);
+    end->has_epoch = end->has_last_sent_seq = end->has_head_seq = true;
+    end->has_retained_from = true;
+    end->epoch = outbox_epoch(ob);
+    end->last_sent_seq = r.last;
+    end->head_seq = outbox_head(ob);
+    end->retained_from = retained;
+    req->reply.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
+    req->reply.replay_end = end;
+}
+
+int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item)
+{
+    return s_send_env(req->server, req->id, req->idlen, topic, item);
+}
+
+typedef struct {
+    server_t *self;
+    server_req_t *req;
+    const char *prefix;
+    uint64_t seq;
+} s_snap_t;
+
+static int s_snapshot_txn(MDB_txn *txn, void *arg)
+{
+    s_snap_t *s = arg;
+    /* The state and the seq it corresponds to come from the same read transaction. */
+    if (s->self->opts.outbox) {
+        int rc = outbox_head_in(s->self->opts.outbox, txn, &s->seq);
+        if (rc < 0)
+            return rc;
+    }
+    return s->self->opts.snapshot(s->self->opts.arg, s->req, txn, s->prefix);
+}
+
+static void s_snapshot(server_t *self, server_req_t *req)
+{
+    if (!self->opts.snapshot) {
+        server_error(req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "snapshot",
+                     "%s serves no snapshot", self->opts.name);
+        return;
+    }
+    const char *prefix = req->req->snapshot->prefix ? req->req->snapshot->prefix : "";
+    s_snap_t s = { self, req, prefix, 0 };
+    int rc = store_read(self->opts.store, s_snapshot_txn, &s);
+    self->stats.snapshots++;
+    if (rc < 0) {
+        server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "snapshot", "snapshot failed");
+        return;
+    }
+    Mvoi__SnapshotEnd *end = server_alloc(req, sizeof *end);
+    if (!end)
+        return;
+    mvoi__snapshot_end__init(end);
+    end->has_seq = end->has_epoch = true;
+    end->seq = s.seq;
+    end->epoch = self->opts.outbox ? outbox_epoch(self->opts.outbox) : 0;
+    req->reply.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
+    req->reply.snapshot_end = end;
+}
+
+/* ---------------------------------------------------------------- commands and queries */
+
+static const server_route_t *s_route(server_t *self, Mvoi__Envelope__BodyCase body)
+{
+    for (int i = 0; i < self->opts.nroutes; i++)
+        if (self->opts.routes[i].body == body)
+            return &self->opts.routes[i];
+    return NULL;
+}
+
+typedef struct {
+    server_t *self;
+    server_req_t *req;
+} s_query_t;
+
+static int s_query_txn(MDB_txn *txn, void *arg)
+{
+    s_query_t *q = arg;
+    int rc = q->req->route->fn(q->self->opts.arg, q->req, txn);
+    return q->req->failed ? 0 : rc;
+}
+
+static void s_query(server_t *self, server_req_t *req)
+{
+    s_query_t q = { self, req };
+    int rc = store_read(self->opts.store, s_query_txn, &q);
+    self->stats.queries++;
+    if (rc < 0 && !req->failed) {
+        s_req_reset_reply(req);
+        server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "the query failed");
+    }
+}
+
+/* Runs every command of the batch; re-runnable (store_write may call it again after the
+ * map grew), so it resets each reply before running the handler. */
+static int s_batch_txn(MDB_txn *txn, void *arg)
+{
+    server_t *self = arg;
+    for (uint32_t i = 0; i < self->ncmds; i++) {
+        server_req_t *req = self->cmds[i];
+        s_req_reset_reply(req);
+        const char *rid = req->req->request_id;
+        MDB_val k = { strlen(rid), (void *)rid }, v;
+        int rc = mdb_get(txn, self->requests_dbi, &k, &v);
+        if (rc == 0 && v.mv_size >= 8) {
+            req->duplicate = true;
+            req->stored_len = v.mv_size - 8;
+            req->stored = malloc(req->stored_len ? req->stored_len : 1);
+            if (!req->stored)
+                return -ENOMEM;
+            memcpy(req->stored, (uint8_t *)v.mv_data + 8, req->stored_len);
+            continue;
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        rc = req->route->fn(self->opts.arg, req, txn);
+        if (req->failed)
+            continue;            /* validation error: nothing was written */
+        if (rc < 0 || rc > 0)
+            return rc;           /* storage error: abort the whole batch */
+        /* Store the reply with the effect: a repeat of this request id gets it back. */
+        req->reply.request_id = req->req->request_id;
+        req->reply.correlation_id = req->req->correlation_id;
+        req->reply.buyer = req->req->buyer;
+        req->reply.producer = (char *)self->opts.name;
+        req->reply.schema_version = CODEC_SCHEMA_VERSION;
+        size_t len = mvoi__envelope__get_packed_size(&req->reply);
+        MDB_val sv = { len + 8, NULL };
+        rc = mdb_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE);
+        if (rc != 0)
+            return rc;
+        /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
+        store_be64(sv.mv_data, (uint64_t)req->req->ts_unix_ms);
+        mvoi__envelope__pack(&req->reply, (uint8_t *)sv.mv_data + 8);
+    }
+    return 0;
+}
+
+static void s_run_batch(server_t *self)
+{
+    if (self->ncmds == 0)
+        return;
+    int rc = store_write(self->opts.store, s_batch_txn, self);
+    self->stats.batches++;
+    for (uint32_t i = 0; i < self->ncmds; i++) {
+        server_req_t *req = self->cmds[i];
+        if (rc < 0 || rc > 0) {
+            s_req_reset_reply(req);
+            server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                         "storage failure; nothing was changed, retry with the same "
+                         "request id");
+        }
+        if (req->duplicate)
+            self->stats.duplicates++;
+        if (req->failed)
+            self->stats.errors++;
+        s_reply(self, req);
+        s_req_free(&self->cmds[i]);
+    }
+    if (rc != 0)
+        log_error("batch_failed", "a batch of %u commands failed: %d", self->ncmds, rc);
+    self->ncmds = 0;
+    server_flush(self);
+}
+
+/* Decode and route one ROUTER message; commands are queued for the batch. */
+static void s_handle(server_t *self, bus_msg_t *msg)
+{
+    self->stats.requests++;
+    if (msg->nparts != 2 || bus_msg_size(msg, 0) > SERVER_ID_MAX) {
+        /* A DEALER sends exactly one frame; anything else is not ours to answer. */
+        self->stats.decode_errors++;
+        log_warn("request_dropped", "dropped a request with %d frames", msg->nparts);
+        return;
+    }
+    server_req_t *req = calloc(1, sizeof *req);
+    if (!req)
+        return;
+    req->server = self;
+    req->idlen = bus_msg_size(msg, 0);
+    memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
+    s_req_reset_reply(req);
+
+    int err = 0;
+    req->req = codec_unpack(bus_msg_data(msg, 1), bus_msg_size(msg, 1),
+                            CODEC_DEFAULT_BUDGET, &err);
+    if (!req->req) {
+        self->stats.decode_errors++;
+        if (err == -ENOMSG)
+            server_error(req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "body",
+                         "the envelope has no body this version knows");
+        else if (err == -EMSGSIZE)
+            server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "",
+                         "message larger than %u bytes", CODEC_MAX_BYTES);
+        else
+            server_error(req, MVOI__ERROR_CODE__ERR_DECODE, "",
+                         "the bytes are not an mvoi Envelope");
+        log_warn("request_rejected", "undecodable request (%d bytes): %s",
+                 (int)bus_msg_size(msg, 1), strerror(-err));
+        s_reply(self, req);
+        s_req_free(&req);
+        return;
+    }
+    switch (req->req->body_case) {
+    case MVOI__ENVELOPE__BODY_HEALTH:
+        s_health(self, req);
+        break;
+    case MVOI__ENVELOPE__BODY_REPLAY:
+        s_replay(self, req);
+        break;
+    case MVOI__ENVELOPE__BODY_SNAPSHOT:
+        s_snapshot(self, req);
+        break;
+    default:
+        req->route = s_route(self, req->req->body_case);
+        if (!req->route) {
+            server_error(req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "body",
+                         "%s does not handle %s", self->opts.name,
+                         codec_body_name(req->req->body_case));
+            break;
+        }
+        if (req->route->kind == SERVER_QUERY) {
+            s_query(self, req);
+            break;
+        }
+        const char *rid = req->req->request_id;
+        if (!rid || !*rid || strlen(rid) > SERVER_REQID_MAX) {
+            server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "request_id",
+                         "a command needs a request id of 1 to %d characters",
+                         SERVER_REQID_MAX);
+            break;
+        }
+        self->stats.commands++;
+        self->cmds[self->ncmds++] = req;   /* answered after the batch commits */
+        return;
+    }
+    if (req->failed)
+        self->stats.errors++;
+    s_reply(self, req);
+    s_req_free(&req);
+}
+
+static void s_on_router(bus_sock_t *sock, int events, void *arg)
+{
+    server_t *self = arg;
+    for (uint32_t n = 0; n < self->opts.batch; n++) {
+        bus_msg_t msg;
+        int rc = bus_recv(sock, &msg);
+        if (rc == -EAGAIN)
+            break;
+        if (rc < 0) {
+            self->stats.decode_errors++;
+            continue;     /* e.g. too many frames: dropped by the bus */
+        }
+        s_handle(self, &msg);
+        bus_msg_close(&msg);
+    }
+    /* Everything of this turn commits at once and is acknowledged only after it. */
+    s_run_batch(self);
+}
+
+static void s_on_heartbeat(uv_timer_t *t)
+{
+    server_t *self = t->data;
+    server_flush(self);
+    Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
+    hb.has_head_seq = hb.has_epoch = true;
+    hb.head_seq = outbox_head(self->opts.outbox);
+    hb.epoch = outbox_epoch(self->opts.outbox);
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.schema_version = CODEC_SCHEMA_VERSION;
+    env.producer = (char *)outbox_producer(self->opts.outbox);
+    env.epoch = hb.epoch;
+    env.has_epoch = true;
+    env.body_case = MVOI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    uint8_t buf[256];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    if (len > 0) {
+        bus_frame_t f[2] = { { "hb", 2 }, { buf, (size_t)len } };
+        bus_send(self->pub, f, 2);
+    }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err)
+{
+    int e = 0;
+    server_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        e = -ENOMEM;
+        goto fail;
+    }
+    self->loop = loop;
+    self->opts = *opts;
+    if (!self->opts.batch)
+        self->opts.batch = SERVER_DEFAULT_BATCH;
+    if (!self->opts.replay_max)
+        self->opts.replay_max = SERVER_DEFAULT_REPLAY;
+    self->cmds = calloc(self->opts.batch, sizeof *self->cmds);
+    self->requests_dbi = store_dbi(opts->store, "requests");
+    if (!self->cmds || self->requests_dbi == (MDB_dbi)-1) {
+        e = self->cmds ? -EINVAL : -ENOMEM;
+        goto fail;
+    }
+    self->router = bus_sock_new(ctx, loop, ZMQ_ROUTER, opts->bus_opts);
+    if (!self->router || (e = bus_bind(self->router, opts->api_endpoint)) < 0) {
+        if (!e)
+            e = -EIO;
+        log_error("bind_failed", "cannot bind the API on %s: %s", opts->api_endpoint,
+                  strerror(-e));
+        goto fail;
+    }
+    bus_last_endpoint(self->router, self->api_ep, sizeof self->api_ep);
+    if (opts->pub_endpoint && opts->outbox) {
+        self->pub = bus_sock_new(ctx, loop, ZMQ_PUB, opts->bus_opts);
+        if (!self->pub || (e = bus_bind(self->pub, opts->pub_endpoint)) < 0) {
+            if (!e)
+                e = -EIO;
+            log_error("bind_failed", "cannot bind the event stream on %s: %s",
+                      opts->pub_endpoint, strerror(-e));
+            goto fail;
+        }
+        bus_last_endpoint(self->pub, self->pub_ep, sizeof self->pub_ep);
+        uint32_t ivl = opts->heartbeat_ms ? opts->heartbeat_ms : 1000;
+        uv_timer_init(loop, &self->hb_timer);
+        self->hb_timer.data = self;
+        uv_timer_start(&self->hb_timer, s_on_heartbeat, ivl, ivl);
+        self->hb_started = true;
+    }
+    bus_watch(self->router, ZMQ_POLLIN, s_on_router, self);
+    self->ready = true;
+    return self;
+fail:
+    if (self)
+        server_destroy(&self);
+    if (err)
+        *err = e ? e : -ENOMEM;
+    return NULL;
+}
+
+static void s_free_on_close(uv_handle_t *h)
+{
+    server_t *self = h->data;
+    free(self);
+}
+
+void server_destroy(server_t **self_p)
+{
+    server_t *self = *self_p;
+    if (!self)
+        return;
+    *self_p = NULL;
+    /* Commands of the current turn were answered in s_on_router; nothing is pending. */
+    for (uint32_t i = 0; i < self->ncmds; i++)
+        s_req_free(&self->cmds[i]);
+    free(self->cmds);
+    if (self->pub)
+        server_flush(self);
+    bus_sock_destroy(&self->router);
+    bus_sock_destroy(&self->pub);
+    if (self->hb_started) {
+        uv_timer_stop(&self->hb_timer);
+        uv_close((uv_handle_t *)&self->hb_timer, s_free_on_close);
+        return;
+    }
+    free(self);
+}
+
+void server_set_ready(server_t *self, bool ready) { self->ready = ready; }
+const char *server_api_endpoint(server_t *self) { return self->api_ep; }
+const char *server_pub_endpoint(server_t *self) { return self->pub_ep; }
+void server_stats(server_t *self, server_stats_t *out) { *out = self->stats; }

@@ -1,0 +1,108 @@
+/*  server: a service's API socket (ROUTER) and, for producers, its event stream (PUB).
+ *
+ *  Requests are drained from the ROUTER a loop turn at a time. Commands of one turn run in
+ *  ONE write transaction (group commit) and are answered only after it committed; then the
+ *  events they appended to the outbox are published (persist, then publish). Every command
+ *  carries a request id; its reply is stored with the effect in the same transaction
+ *  (db "requests"), so a repeat returns the stored reply and changes nothing
+ *  (DESIGN.md invariant 3). Queries run in a read transaction.
+ *
+ *  The server itself answers: HealthRequest, ReplayRequest (from the outbox), SnapshotRequest
+ *  (through the service's snapshot callback, state and seq from one read transaction), and
+ *  errors for undecodable bytes or unknown bodies. It publishes a Heartbeat with the head
+ *  seq on topic "hb" every heartbeat interval.
+ *
+ *  Frames: a client's DEALER sends [envelope]; replies are [envelope]. Replayed and snapshot
+ *  events are [topic][envelope], the same shape as on the PUB socket, so a consumer handles
+ *  live and replayed events with one code path.
+ */
+#ifndef MVOI_SERVER_H
+#define MVOI_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "bus.h"
+#include "codec.h"
+#include "store.h"
+#include "outbox.h"
+
+#define SERVER_DBS "requests"
+
+typedef struct server_t server_t;
+typedef struct server_req_t server_req_t;
+
+typedef enum {
+    SERVER_COMMAND = 1,   /* changes state: write transaction, request id required */
+    SERVER_QUERY = 2,     /* reads state: read transaction */
+} server_kind_t;
+
+/* A handler fills req's reply (server_reply()) and returns 0, or returns a negative value
+ * after server_error() (the transaction of a command batch is NOT aborted for that: the
+ * handler must validate before it writes). A handler that gets an LMDB error returns it
+ * (a value from lmdb.h, or -EIO): the whole batch is aborted and re-run or failed. */
+typedef int (server_handler_fn)(void *arg, server_req_t *req, MDB_txn *txn);
+
+typedef struct {
+    Mvoi__Envelope__BodyCase body;
+    server_kind_t kind;
+    server_handler_fn *fn;
+} server_route_t;
+
+/* Snapshot: call server_snapshot_emit() for each item under prefix, inside txn. */
+typedef int (server_snapshot_fn)(void *arg, server_req_t *req, MDB_txn *txn,
+                                 const char *prefix);
+
+typedef struct {
+    const char *name;            /* service name for HealthReply */
+    const char *api_endpoint;    /* ROUTER bind */
+    const char *pub_endpoint;    /* PUB bind; NULL for services that produce no events */
+    store_t *store;              /* opened with SERVER_DBS (+ OUTBOX_DBS if producing) */
+    outbox_t *outbox;            /* NULL for services that produce no events */
+    const server_route_t *routes;
+    int nroutes;
+    server_snapshot_fn *snapshot;
+    void *arg;                   /* passed to handlers */
+    uint32_t batch;              /* max requests per loop turn, default 256 */
+    uint32_t heartbeat_ms;       /* default 1000; 0 = off */
+    uint32_t replay_max;         /* cap on ReplayRequest.max_count, default 5000 */
+    const bus_opts_t *bus_opts;  /* NULL = defaults */
+} server_opts_t;
+
+server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err);
+/* Stops taking requests; what is in flight was already committed and answered. */
+void server_destroy(server_t **self_p);
+
+/* Readiness reported in HealthReply (e.g. after the service's own replay finished). */
+void server_set_ready(server_t *self, bool ready);
+/* Publish whatever the outbox has committed but not yet sent (after a write outside a
+ * request, e.g. a timer-driven event). */
+void server_flush(server_t *self);
+/* Endpoints actually bound (useful with tcp://127.0.0.1:*). */
+const char *server_api_endpoint(server_t *self);
+const char *server_pub_endpoint(server_t *self);
+
+/* --- inside a handler --- */
+const Mvoi__Envelope *server_request(server_req_t *req);
+/* The reply envelope to fill; body_case and body pointer. Memory for sub-messages comes
+ * from server_alloc(): zeroed, freed after the reply is sent. */
+Mvoi__Envelope *server_reply(server_req_t *req);
+void *server_alloc(server_req_t *req, size_t size);
+char *server_strdup(server_req_t *req, const char *s);
+/* Fill an error reply naming the field; returns -EINVAL for convenience. */
+int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Append an event to the outbox within the handler's write transaction; *seq (may be
+ * NULL) gets its seq. */
+int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                uint64_t *seq);
+/* Send one snapshot item (a [topic][envelope] message) from a snapshot callback. */
+int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item);
+
+typedef struct {
+    uint64_t requests, commands, queries, duplicates, errors, decode_errors;
+    uint64_t batches, replays, snapshots, published;
+} server_stats_t;
+void server_stats(server_t *self, server_stats_t *out);
+
+#endif

@@ -1,0 +1,222 @@
+/*  harness: real processes for integration tests. See harness.h. */
+#define _XOPEN_SOURCE 700
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+extern char **environ;
+
+void h_tmpdir(char *buf, size_t len)
+{
+    snprintf(buf, len, "/tmp/mvoiXXXXXX");
+    if (!mkdtemp(buf))
+        buf[0] = 0;
+}
+
+static int s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+void h_tmpdir_remove(const char *dir)
+{
+    if (dir && *dir && !getenv("MVOI_KEEP_TMP"))
+        nftw(dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void h_bin(char *buf, size_t len, const char *rel)
+{
+    snprintf(buf, len, "%s/%s", MVOI_BINARY_DIR, rel);
+}
+
+int h_spawn(h_proc_t *p, const char *bin, const char *name, const char *logdir,
+            const char *const *env)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->log, sizeof p->log, "%s/%s.log", logdir, name);
+    size_t n = 0, m = 0;
+    while (environ[n])
+        n++;
+    while (env && env[m])
+        m++;
+    char **envp = calloc(n + m + 1, sizeof *envp);
+    if (!envp)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++)
+        envp[k++] = (char *)env[i];
+    for (size_t i = 0; i < n; i++)
+        envp[k++] = environ[i];   /* later duplicates lose: ours come first */
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, p->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *argv[] = { (char *)bin, NULL };
+    int rc = posix_spawn(&p->pid, bin, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    free(envp);
+    return rc ? -rc : 0;
+}
+
+int h_signal(h_proc_t *p, int sig)
+{
+    return p->pid > 0 && kill(p->pid, sig) == 0 ? 0 : -errno;
+}
+
+int h_wait(h_proc_t *p, int timeout_ms, int *status)
+{
+    int64_t end = h_now_ms() + timeout_ms;
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        if (r == p->pid) {
+            p->pid = 0;
+            if (status)
+                *status = st;
+            return 0;
+        }
+        if (r < 0)
+            return -errno;
+        if (h_now_ms() >= end)
+            return -ETIMEDOUT;
+        h_sleep_ms(5);
+    }
+}
+
+void h_kill9(h_proc_t *p)
+{
+    if (p->pid <= 0)
+        return;
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    p->pid = 0;
+}
+
+int h_request_raw(const char *endpoint, const void *data, size_t len,
+                  Mvoi__Envelope **reply, int timeout_ms)
+{
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    int rc = -ETIMEDOUT;
+    *reply = NULL;
+    if (zmq_connect(s, endpoint) != 0 || zmq_send(s, data, len, 0) < 0) {
+        rc = -EIO;
+        goto out;
+    }
+    zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+    int64_t end = h_now_ms() + timeout_ms;
+    while (h_now_ms() < end) {
+        if (zmq_poll(&it, 1, 50) <= 0)
+            continue;
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        int more = 0;
+        size_t ml = sizeof more;
+        if (zmq_msg_recv(&m, s, 0) < 0) {
+            zmq_msg_close(&m);
+            continue;
+        }
+        zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
+        if (more) {   /* a [topic][envelope] item: not the reply */
+            zmq_msg_close(&m);
+            do {
+                zmq_msg_init(&m);
+                zmq_msg_recv(&m, s, 0);
+                zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
+                zmq_msg_close(&m);
+            } while (more);
+            continue;
+        }
+        *reply = mvoi__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        rc = *reply ? 0 : -EPROTO;
+        break;
+    }
+out:
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return rc;
+}
+
+int h_request(const char *endpoint, const Mvoi__Envelope *req, Mvoi__Envelope **reply,
+              int timeout_ms)
+{
+    size_t len = mvoi__envelope__get_packed_size(req);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return -ENOMEM;
+    mvoi__envelope__pack(req, buf);
+    int rc = h_request_raw(endpoint, buf, len, reply, timeout_ms);
+    free(buf);
+    return rc;
+}
+
+int h_wait_healthy(const char *endpoint, int timeout_ms)
+{
+    int64_t end = h_now_ms() + timeout_ms;
+    while (h_now_ms() < end) {
+        Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+        Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+        e.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+        e.health = &hr;
+        Mvoi__Envelope *r = NULL;
+        if (h_request(endpoint, &e, &r, 300) == 0) {
+            bool ok = r->body_case == MVOI__ENVELOPE__BODY_HEALTH_REPLY &&
+                      r->health_reply->live;
+            mvoi__envelope__free_unpacked(r, NULL);
+            if (ok)
+                return 0;
+        }
+        h_sleep_ms(20);
+    }
+    return -ETIMEDOUT;
+}
+
+int h_lmdb_read(const char *path, h_lmdb_fn *fn, void *arg)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    int rc = mdb_env_create(&env);
+    if (rc)
+        return rc;
+    mdb_env_set_maxdbs(env, 32);
+    /* The map size is adopted from the file; 0 keeps the environment's own. */
+    rc = mdb_env_open(env, path, MDB_RDONLY, 0600);
+    if (rc == 0)
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (rc == 0) {
+        rc = fn(txn, arg);
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc;
+}
+
+int64_t h_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void h_sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}

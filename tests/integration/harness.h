@@ -1,0 +1,54 @@
+/*  harness: real processes for integration tests.
+ *
+ *  Starts the project's binaries with an environment, sends them signals, waits with a
+ *  bound, talks to their ROUTER with a plain DEALER, and reads their LMDB files read-only.
+ */
+#ifndef MVOI_HARNESS_H
+#define MVOI_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "envelope.pb-c.h"
+
+typedef struct {
+    pid_t pid;
+    char name[64];
+    char log[512];
+} h_proc_t;
+
+/* A fresh directory under /tmp (short, for ipc:// paths); removed by h_tmpdir_remove. */
+void h_tmpdir(char *buf, size_t len);
+void h_tmpdir_remove(const char *dir);
+
+/* Path of a built binary: MVOI_BINARY_DIR "/" rel. */
+void h_bin(char *buf, size_t len, const char *rel);
+
+/* Spawn bin with the current environment plus env ("K=V" strings, NULL-terminated);
+ * stdout and stderr go to <logdir>/<name>.log (appended). */
+int h_spawn(h_proc_t *p, const char *bin, const char *name, const char *logdir,
+            const char *const *env);
+int h_signal(h_proc_t *p, int sig);
+/* Wait up to timeout_ms; returns 0 and sets *status, or -ETIMEDOUT. */
+int h_wait(h_proc_t *p, int timeout_ms, int *status);
+/* SIGKILL and reap. */
+void h_kill9(h_proc_t *p);
+
+/* One request/reply with a fresh DEALER (linger 0). *reply must be freed with
+ * mvoi__envelope__free_unpacked(reply, NULL). 0, -ETIMEDOUT, or -EPROTO. */
+int h_request(const char *endpoint, const Mvoi__Envelope *req, Mvoi__Envelope **reply,
+              int timeout_ms);
+/* Same with raw bytes. */
+int h_request_raw(const char *endpoint, const void *data, size_t len,
+                  Mvoi__Envelope **reply, int timeout_ms);
+/* Wait until the service answers a HealthRequest (live). */
+int h_wait_healthy(const char *endpoint, int timeout_ms);
+
+/* Read an LMDB environment read-only. */
+typedef int (h_lmdb_fn)(void *txn, void *arg);   /* MDB_txn * */
+int h_lmdb_read(const char *path, h_lmdb_fn *fn, void *arg);
+
+int64_t h_now_ms(void);
+void h_sleep_ms(int ms);
+
+#endif

@@ -1,0 +1,425 @@
+/* Unit tests for common/outbox.c: seq assignment under abort/rerun, reopen, epoch, reads,
+ * publishing, retention, stored bytes. Each test uses its own mkdtemp directory. */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "outbox.h"
+
+static char s_dir[64];
+static const char *const s_dbs[] = { OUTBOX_DBS, "state", NULL };
+
+static void s_setup(void)
+{
+    strcpy(s_dir, "/tmp/mvoi-outbox-XXXXXX");
+    cr_assert_not_null(mkdtemp(s_dir));
+}
+
+static void s_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", s_dir);
+}
+
+TestSuite(outbox, .init = s_setup, .fini = s_teardown);
+
+typedef struct {
+    store_t *s;
+    outbox_t *ob;
+} box_t;
+
+static box_t s_open_at(const char *dir, size_t map_size)
+{
+    store_opts_t o = { .path = dir, .map_size = map_size, .dbs = s_dbs };
+    int err = 1;
+    box_t b;
+    b.s = store_new(&o, &err);
+    cr_assert_not_null(b.s, "store_new: %d", err);
+    b.ob = outbox_new(b.s, "calendar", &err);
+    cr_assert_not_null(b.ob, "outbox_new: %d", err);
+    cr_assert_eq(err, 0);
+    return b;
+}
+
+static box_t s_open(void) { return s_open_at(s_dir, 0); }
+
+static void s_close(box_t *b)
+{
+    outbox_destroy(&b->ob);
+    cr_assert_null(b->ob);
+    store_destroy(&b->s);
+}
+
+/* A write transaction that changes "state" and appends `count` events, then returns ret. */
+typedef struct {
+    box_t *b;
+    int count;
+    uint64_t first_n;     /* TestEvent.n of the first event */
+    size_t payload;       /* bytes of TestEvent.payload */
+    int ret;
+    int runs;
+    uint64_t seqs[64];
+    uint64_t next_seq_seen;
+} app_t;
+
+static int s_append_fn(MDB_txn *txn, void *arg)
+{
+    app_t *a = arg;
+    a->runs++;
+    a->next_seq_seen = outbox_next_seq(a->b->ob);
+    uint8_t *payload = a->payload ? calloc(1, a->payload) : NULL;
+    int rc = 0;
+    for (int i = 0; i < a->count && rc == 0; i++) {
+        Mvoi__TestEvent te = MVOI__TEST_EVENT__INIT;
+        te.has_n = true;
+        te.n = a->first_n + (uint64_t)i;
+        if (payload) {
+            te.has_payload = true;
+            te.payload.data = payload;
+            te.payload.len = a->payload;
+        }
+        Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+        env.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;
+        env.test_event = &te;
+        MDB_val k = { 4, "last" }, v = { 8, &te.n };
+        rc = mdb_put(txn, store_dbi(a->b->s, "state"), &k, &v, 0);
+        if (rc == 0)
+            rc = outbox_append(a->b->ob, txn, "test.event", &env, &a->seqs[i]);
+    }
+    free(payload);
+    return rc != 0 ? rc : a->ret;
+}
+
+static int s_append(box_t *b, int count, uint64_t first_n)
+{
+    app_t a = { .b = b, .count = count, .first_n = first_n };
+    return store_write(b->s, s_append_fn, &a);
+}
+
+/* Collects what outbox_read / outbox_publish hand out. */
+typedef struct {
+    int n;
+    uint64_t seqs[256];
+    uint64_t ns[256];
+    int fail_at;          /* return -EAGAIN on this call (1-based), 0 = never */
+    int calls;
+} col_t;
+
+static int s_collect(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                     const void *env, size_t env_len)
+{
+    col_t *c = arg;
+    c->calls++;
+    if (c->fail_at && c->calls == c->fail_at)
+        return -EAGAIN;
+    cr_assert_eq(topic_len, strlen("test.event"));
+    cr_assert_eq(memcmp(topic, "test.event", topic_len), 0);
+    Mvoi__Envelope *e = mvoi__envelope__unpack(NULL, env_len, env);
+    cr_assert_not_null(e, "stored envelope does not decode");
+    cr_assert_eq(e->seq, seq);
+    cr_assert_eq(e->body_case, MVOI__ENVELOPE__BODY_TEST_EVENT);
+    cr_assert_lt(c->n, 256);
+    c->seqs[c->n] = seq;
+    c->ns[c->n] = e->test_event->n;
+    c->n++;
+    mvoi__envelope__free_unpacked(e, NULL);
+    return 0;
+}
+
+Test(outbox, aborted_append_leaves_head_and_seq_is_reused)
+{
+    box_t b = s_open();
+    cr_assert_eq(outbox_head(b.ob), 0);
+    cr_assert_eq(outbox_next_seq(b.ob), 1);
+
+    app_t a = { .b = &b, .count = 3, .first_n = 100, .ret = -ECANCELED };
+    cr_assert_eq(store_write(b.s, s_append_fn, &a), -ECANCELED);
+    cr_assert_eq(a.seqs[0], 1);
+    cr_assert_eq(a.seqs[2], 3);
+    cr_assert_eq(outbox_head(b.ob), 0);
+    cr_assert_eq(outbox_next_seq(b.ob), 1);
+    col_t c = { 0 };
+    cr_assert_eq(outbox_read(b.ob, 1, 10, s_collect, &c), 0);
+    cr_assert_eq(c.n, 0);
+
+    app_t a2 = { .b = &b, .count = 1, .first_n = 7 };
+    cr_assert_eq(store_write(b.s, s_append_fn, &a2), 0);
+    cr_assert_eq(a2.next_seq_seen, 1);
+    cr_assert_eq(a2.seqs[0], 1);
+    cr_assert_eq(outbox_head(b.ob), 1);
+    cr_assert_eq(outbox_read(b.ob, 1, 10, s_collect, &c), 0);
+    cr_assert_eq(c.n, 1);
+    cr_assert_eq(c.ns[0], 7);
+
+    /* Outside store_write the hooks cannot track the head: refused. */
+    MDB_txn *txn;
+    cr_assert_eq(mdb_txn_begin(store_env(b.s), NULL, 0, &txn), 0);
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    cr_assert_eq(outbox_append(b.ob, txn, "test.event", &env, NULL), -EINVAL);
+    mdb_txn_abort(txn);
+    s_close(&b);
+}
+
+Test(outbox, map_full_rerun_keeps_seqs_dense)
+{
+    box_t b = s_open_at(s_dir, 64 << 10);
+    app_t a = { .b = &b, .count = 4, .first_n = 1, .payload = 200 << 10 };
+    cr_assert_eq(store_write(b.s, s_append_fn, &a), 0);
+    cr_assert_gt(a.runs, 1, "expected MAP_FULL reruns");
+    cr_assert_gt(store_grows(b.s), 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(a.seqs[i], (uint64_t)i + 1);
+    cr_assert_eq(outbox_head(b.ob), 4);
+    col_t c = { 0 };
+    cr_assert_eq(outbox_read(b.ob, 1, 100, s_collect, &c), 0);
+    cr_assert_eq(c.n, 4);
+    s_close(&b);
+}
+
+Test(outbox, seqs_dense_across_reopen)
+{
+    box_t b = s_open();
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(s_append(&b, 1, (uint64_t)i + 1), 0);
+    cr_assert_eq(s_append(&b, 5, 11), 0);
+    cr_assert_eq(outbox_head(b.ob), 15);
+    s_close(&b);
+
+    b = s_open();
+    cr_assert_eq(outbox_head(b.ob), 15);
+    cr_assert_eq(outbox_retained_from(b.ob), 1);
+    cr_assert_eq(s_append(&b, 5, 16), 0);
+    cr_assert_eq(outbox_head(b.ob), 20);
+    col_t c = { 0 };
+    cr_assert_eq(outbox_read(b.ob, 1, 1000, s_collect, &c), 0);
+    cr_assert_eq(c.n, 20);
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(c.seqs[i], (uint64_t)i + 1);
+        cr_assert_eq(c.ns[i], (uint64_t)i + 1);
+    }
+    s_close(&b);
+}
+
+Test(outbox, epoch_stable_across_reopen_new_for_new_dir)
+{
+    box_t b = s_open();
+    uint64_t e1 = outbox_epoch(b.ob);
+    cr_assert_neq(e1, 0);
+    cr_assert_str_eq(outbox_producer(b.ob), "calendar");
+    s_close(&b);
+    b = s_open();
+    cr_assert_eq(outbox_epoch(b.ob), e1);
+    s_close(&b);
+
+    char other[96];
+    snprintf(other, sizeof other, "%s/other", s_dir);
+    b = s_open_at(other, 0);
+    cr_assert_neq(outbox_epoch(b.ob), 0);
+    cr_assert_neq(outbox_epoch(b.ob), e1);
+    s_close(&b);
+}
+
+Test(outbox, read_ranges)
+{
+    box_t b = s_open();
+    cr_assert_eq(s_append(&b, 10, 1), 0);
+    col_t c = { 0 };
+    cr_assert_eq(outbox_read(b.ob, 5, 3, s_collect, &c), 0);
+    cr_assert_eq(c.n, 3);
+    cr_assert_eq(c.seqs[0], 5);
+    cr_assert_eq(c.seqs[2], 7);
+
+    c = (col_t){ 0 };
+    cr_assert_eq(outbox_read(b.ob, 0, 2, s_collect, &c), 0);   /* 0 means from the start */
+    cr_assert_eq(c.n, 2);
+    cr_assert_eq(c.seqs[0], 1);
+
+    c = (col_t){ 0 };
+    cr_assert_eq(outbox_read(b.ob, 8, UINT32_MAX, s_collect, &c), 0);
+    cr_assert_eq(c.n, 3);
+    cr_assert_eq(c.seqs[2], 10);
+
+    c = (col_t){ 0 };
+    cr_assert_eq(outbox_read(b.ob, 11, 5, s_collect, &c), 0);   /* head+1: empty, fine */
+    cr_assert_eq(c.n, 0);
+    cr_assert_eq(outbox_read(b.ob, 12, 5, s_collect, &c), -ERANGE);
+    cr_assert_eq(outbox_read(b.ob, UINT64_MAX, 5, s_collect, &c), -ERANGE);
+
+    /* fn's non-zero result stops the read and comes back verbatim. */
+    c = (col_t){ .fail_at = 2 };
+    cr_assert_eq(outbox_read(b.ob, 1, 10, s_collect, &c), -EAGAIN);
+    cr_assert_eq(c.n, 1);
+
+    /* The head seen by a transaction. */
+    uint64_t h = 0;
+    MDB_txn *txn;
+    cr_assert_eq(mdb_txn_begin(store_env(b.s), NULL, MDB_RDONLY, &txn), 0);
+    cr_assert_eq(outbox_head_in(b.ob, txn, &h), 0);
+    mdb_txn_abort(txn);
+    cr_assert_eq(h, 10);
+    s_close(&b);
+}
+
+Test(outbox, publish_in_order_and_resume_after_eagain)
+{
+    box_t b = s_open();
+    col_t c = { 0 };
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.calls, 0);
+
+    cr_assert_eq(s_append(&b, 5, 1), 0);
+    c.fail_at = 3;
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), -EAGAIN);
+    cr_assert_eq(c.n, 2);
+    cr_assert_eq(outbox_published(b.ob), 2);
+
+    c.fail_at = 0;
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.n, 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(c.seqs[i], (uint64_t)i + 1);
+    cr_assert_eq(outbox_published(b.ob), 5);
+
+    /* Nothing new: nothing handed out. An aborted append publishes nothing either. */
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.n, 5);
+    app_t a = { .b = &b, .count = 2, .first_n = 99, .ret = -ECANCELED };
+    cr_assert_eq(store_write(b.s, s_append_fn, &a), -ECANCELED);
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.n, 5);
+
+    cr_assert_eq(s_append(&b, 2, 6), 0);
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.n, 7);
+    cr_assert_eq(c.seqs[5], 6);
+    cr_assert_eq(c.ns[6], 7);
+    s_close(&b);
+
+    /* After a restart, live publishing starts at the head (consumers replay the rest). */
+    b = s_open();
+    cr_assert_eq(outbox_published(b.ob), 7);
+    col_t c2 = { 0 };
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c2), 0);
+    cr_assert_eq(c2.n, 0);
+    s_close(&b);
+}
+
+Test(outbox, trim)
+{
+    box_t b = s_open();
+    cr_assert_eq(s_append(&b, 10, 1), 0);
+    cr_assert_eq(outbox_retained_from(b.ob), 1);
+    cr_assert_eq(outbox_trim(b.ob, 6), 0);
+    cr_assert_eq(outbox_retained_from(b.ob), 6);
+    col_t c = { 0 };
+    cr_assert_eq(outbox_read(b.ob, 1, 100, s_collect, &c), 0);
+    cr_assert_eq(c.n, 5);
+    cr_assert_eq(c.seqs[0], 6);
+    cr_assert_eq(outbox_trim(b.ob, 3), 0);   /* below the floor: no-op */
+    cr_assert_eq(outbox_retained_from(b.ob), 6);
+    s_close(&b);
+
+    b = s_open();
+    cr_assert_eq(outbox_retained_from(b.ob), 6);
+    cr_assert_eq(outbox_head(b.ob), 10);
+    /* Trim everything (clamped to head+1): the head survives, the next seq follows it. */
+    cr_assert_eq(outbox_trim(b.ob, 1000), 0);
+    cr_assert_eq(outbox_retained_from(b.ob), 11);
+    c = (col_t){ 0 };
+    cr_assert_eq(outbox_read(b.ob, 1, 100, s_collect, &c), 0);
+    cr_assert_eq(c.n, 0);
+    s_close(&b);
+
+    b = s_open();
+    cr_assert_eq(outbox_head(b.ob), 10);
+    cr_assert_eq(outbox_retained_from(b.ob), 11);
+    cr_assert_eq(s_append(&b, 1, 11), 0);
+    cr_assert_eq(outbox_head(b.ob), 11);
+    cr_assert_eq(outbox_read(b.ob, 1, 100, s_collect, &c), 0);
+    cr_assert_eq(c.n, 1);
+    cr_assert_eq(c.seqs[0], 11);
+    s_close(&b);
+}
+
+typedef struct {
+    Mvoi__Envelope *env;
+    char topic[64];
+} got_t;
+
+static int s_keep(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                  const void *env, size_t env_len)
+{
+    got_t *g = arg;
+    cr_assert_lt(topic_len, sizeof g->topic);
+    memcpy(g->topic, topic, topic_len);
+    g->topic[topic_len] = '\0';
+    g->env = mvoi__envelope__unpack(NULL, env_len, env);
+    return 0;
+}
+
+static int s_stamp_fn(MDB_txn *txn, void *arg)
+{
+    box_t *b = arg;
+    Mvoi__TestEvent te = MVOI__TEST_EVENT__INIT;
+    te.has_n = true;
+    te.n = 4242;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;
+    env.test_event = &te;
+    env.correlation_id = "corr-1";
+    env.producer = "caller's own";
+    uint64_t seq = 0;
+    int rc = outbox_append(b->ob, txn, "tender.registered", &env, &seq);
+    if (rc != 0)
+        return rc;
+    /* The producer pointer is given back; the scalar stamps stay. */
+    cr_assert_str_eq(env.producer, "caller's own");
+    cr_assert_eq(env.seq, seq);
+    cr_assert_eq(env.epoch, outbox_epoch(b->ob));
+    return 0;
+}
+
+Test(outbox, stored_envelope_is_stamped)
+{
+    clock_set_fixed(1764307693123LL);
+    box_t b = s_open();
+    cr_assert_eq(s_append(&b, 2, 1), 0);
+    cr_assert_eq(store_write(b.s, s_stamp_fn, &b), 0);
+    got_t g = { 0 };
+    cr_assert_eq(outbox_read(b.ob, 3, 1, s_keep, &g), 0);
+    cr_assert_not_null(g.env);
+    cr_assert_str_eq(g.topic, "tender.registered");
+    cr_assert_str_eq(g.env->producer, "calendar");
+    cr_assert(g.env->has_epoch);
+    cr_assert_eq(g.env->epoch, outbox_epoch(b.ob));
+    cr_assert(g.env->has_seq);
+    cr_assert_eq(g.env->seq, 3);
+    cr_assert(g.env->has_ts_unix_ms);
+    cr_assert_eq(g.env->ts_unix_ms, 1764307693123LL);
+    cr_assert(g.env->has_schema_version);
+    cr_assert_eq(g.env->schema_version, CODEC_SCHEMA_VERSION);
+    cr_assert_str_eq(g.env->correlation_id, "corr-1");
+    cr_assert_eq(g.env->body_case, MVOI__ENVELOPE__BODY_TEST_EVENT);
+    cr_assert_eq(g.env->test_event->n, 4242);
+    mvoi__envelope__free_unpacked(g.env, NULL);
+    s_close(&b);
+    clock_set_source(NULL, NULL);
+}
+
+Test(outbox, needs_outbox_dbs)
+{
+    static const char *const dbs[] = { "outbox", NULL };
+    store_opts_t o = { .path = s_dir, .dbs = dbs };
+    store_t *s = store_new(&o, NULL);
+    cr_assert_not_null(s);
+    int err = 0;
+    cr_assert_null(outbox_new(s, "x", &err));
+    cr_assert_eq(err, -EINVAL);
+    store_destroy(&s);
+}
