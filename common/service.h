@@ -42,6 +42,8 @@ uv_loop_t *service_loop(service_t *self);
 bus_ctx_t *service_bus(service_t *self);
 cfg_t *service_cfg(service_t *self);
 const char *service_name(service_t *self);
+/* Where this service keeps its own state (LMDB): "<data_dir>/<name>"; not created here. */
+const char *service_data_dir(service_t *self);
 
 typedef void (service_stop_fn)(void *arg);
 /* Register a callback for graceful stop (called once, in registration order reversed). */
