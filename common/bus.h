@@ -40,15 +40,19 @@ typedef struct {
 void bus_opts_default(bus_opts_t *opts);
 
 bus_ctx_t *bus_ctx_new(void);
-/* Closes the context; every socket must have been destroyed first. */
+/* Closes the context; every socket must have been destroyed first. Sockets close
+ * asynchronously (their uv handles close on the next loop iteration), so if some are still
+ * closing, zmq_ctx_term() is deferred to the last socket's close callback: the caller must run
+ * the loop until the handles are closed, e.g. uv_run(loop, UV_RUN_DEFAULT) afterwards. */
 void bus_ctx_destroy(bus_ctx_t **self_p);
 void *bus_ctx_zmq(bus_ctx_t *self);
 
 /* type: ZMQ_PUB, ZMQ_SUB, ZMQ_PUSH, ZMQ_PULL, ZMQ_ROUTER, ZMQ_DEALER, ZMQ_REQ...
  * opts may be NULL for the defaults. Returns NULL on failure. */
 bus_sock_t *bus_sock_new(bus_ctx_t *ctx, uv_loop_t *loop, int type, const bus_opts_t *opts);
-/* Stops the watcher (uv handles are closed; the zmq socket is closed with its linger).
- * Safe to call from inside the socket's own callback. */
+/* Stops the watcher (uv handles are closed; the zmq socket is closed with its linger once
+ * all four handles have closed, i.e. when the loop runs next; the struct is freed then).
+ * Safe to call from inside the socket's own callback; no callback runs after it. */
 void bus_sock_destroy(bus_sock_t **self_p);
 
 int bus_bind(bus_sock_t *self, const char *endpoint);

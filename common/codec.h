@@ -16,13 +16,15 @@
 #define CODEC_DEFAULT_BUDGET (8u << 20)   /* heap bytes an unpack may allocate */
 
 /* Decode. Returns NULL and sets *err (-EMSGSIZE: over CODEC_MAX_BYTES, -EPROTO: not an
- * envelope or over budget, -ENOMSG: decoded but the body is unknown/not set). */
+ * envelope or over budget, -ENOMSG: decoded but the body is unknown/not set, -ENOMEM: the
+ * system allocator failed); *err is 0 on success. budget 0 = CODEC_DEFAULT_BUDGET. */
 Mvoi__Envelope *codec_unpack(const void *data, size_t len, size_t budget, int *err);
 void codec_free(Mvoi__Envelope **env_p);
 
 /* Encode into a malloc'ed buffer. 0 or -ENOMEM / -EMSGSIZE. */
 int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len);
-/* Encode into a caller buffer; returns the size, or -ENOSPC if cap is too small. */
+/* Encode into a caller buffer; returns the size, or -ENOSPC if cap is too small
+ * (-EMSGSIZE if the encoding is over CODEC_MAX_BYTES). */
 int64_t codec_pack_into(const Mvoi__Envelope *env, uint8_t *buf, size_t cap);
 
 /* Fill an error reply body (the reply's body becomes Error). The strings are copied into

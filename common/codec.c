@@ -1,0 +1,140 @@
+/*  codec: Envelope <-> bytes, with a budgeted allocator for untrusted input (REFERENCE.md 2.4).
+ *
+ *  The unpack allocator has calloc semantics (zeroed memory, issue protobuf-c#690) and counts
+ *  every requested byte against the budget; once the budget is spent it returns NULL, so
+ *  protobuf-c fails the unpack and frees what it built. The memory itself comes from calloc,
+ *  so codec_free() can release a decoded envelope with the plain system allocator.
+ */
+#include "codec.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    size_t left;
+    bool over;      /* the budget ran out */
+    bool oom;       /* calloc itself failed */
+} s_budget_t;
+
+static void *s_budget_alloc(void *data, size_t size)
+{
+    s_budget_t *b = data;
+    if (size > b->left) {
+        b->over = true;
+        return NULL;
+    }
+    void *p = calloc(1, size ? size : 1);
+    if (!p) {
+        b->oom = true;
+        return NULL;
+    }
+    b->left -= size;
+    return p;
+}
+
+static void s_budget_free(void *data, void *p)
+{
+    (void)data;
+    free(p);
+}
+
+Mvoi__Envelope *codec_unpack(const void *data, size_t len, size_t budget, int *err)
+{
+    int dummy;
+    if (!err)
+        err = &dummy;
+    *err = 0;
+    if (len > CODEC_MAX_BYTES) {
+        *err = -EMSGSIZE;
+        return NULL;
+    }
+    if (!data && len > 0) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    if (budget == 0)
+        budget = CODEC_DEFAULT_BUDGET;
+    s_budget_t b = { .left = budget };
+    ProtobufCAllocator alloc = { .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &b };
+    static const uint8_t empty[1];
+    Mvoi__Envelope *env = mvoi__envelope__unpack(&alloc, len, data ? data : empty);
+    if (!env) {
+        *err = (b.oom && !b.over) ? -ENOMEM : -EPROTO;
+        return NULL;
+    }
+    if (env->body_case == MVOI__ENVELOPE__BODY__NOT_SET) {
+        codec_free(&env);
+        *err = -ENOMSG;
+        return NULL;
+    }
+    return env;
+}
+
+void codec_free(Mvoi__Envelope **env_p)
+{
+    if (!env_p || !*env_p)
+        return;
+    mvoi__envelope__free_unpacked(*env_p, NULL);   /* NULL = malloc/free, matches calloc */
+    *env_p = NULL;
+}
+
+int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len)
+{
+    size_t n = mvoi__envelope__get_packed_size(env);
+    if (n > CODEC_MAX_BYTES)
+        return -EMSGSIZE;
+    uint8_t *b = malloc(n ? n : 1);
+    if (!b)
+        return -ENOMEM;
+    *len = mvoi__envelope__pack(env, b);
+    *buf = b;
+    return 0;
+}
+
+int64_t codec_pack_into(const Mvoi__Envelope *env, uint8_t *buf, size_t cap)
+{
+    size_t n = mvoi__envelope__get_packed_size(env);
+    if (n > CODEC_MAX_BYTES)
+        return -EMSGSIZE;
+    if (n > cap)
+        return -ENOSPC;
+    return (int64_t)mvoi__envelope__pack(env, buf);
+}
+
+void codec_set_error(Mvoi__Envelope *reply, codec_error_t *store, Mvoi__ErrorCode code,
+                     const char *field, const char *fmt, ...)
+{
+    mvoi__error__init(&store->err);
+    store->err.has_code = 1;
+    store->err.code = code;
+    store->field[0] = '\0';
+    store->message[0] = '\0';
+    if (field) {
+        snprintf(store->field, sizeof store->field, "%s", field);
+        store->err.field = store->field;
+    }
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(store->message, sizeof store->message, fmt, ap);
+        va_end(ap);
+        store->err.message = store->message;
+    }
+    reply->body_case = MVOI__ENVELOPE__BODY_ERROR;
+    reply->error = &store->err;
+}
+
+const char *codec_body_name(Mvoi__Envelope__BodyCase c)
+{
+    if (c == MVOI__ENVELOPE__BODY__NOT_SET)
+        return "unknown";
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(&mvoi__envelope__descriptor, (unsigned)c);
+    if (!f || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        return "unknown";
+    return f->name;
+}

@@ -1,0 +1,106 @@
+/* cal_date: see cal_date.h. */
+#include "cal_date.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool s_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+bool cal_date_ymd_valid(int y, int m, int d)
+{
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1)
+        return false;
+    int max = mdays[m - 1] + (m == 2 && s_leap(y) ? 1 : 0);
+    return d <= max;
+}
+
+int cal_date_parse_iso(const char *s, int *y, int *m, int *d)
+{
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -EINVAL;
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7)
+            continue;
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+    }
+    int yy = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int mm = (s[5] - '0') * 10 + (s[6] - '0');
+    int dd = (s[8] - '0') * 10 + (s[9] - '0');
+    if (!cal_date_ymd_valid(yy, mm, dd))
+        return -EINVAL;
+    if (y) *y = yy;
+    if (m) *m = mm;
+    if (d) *d = dd;
+    return 0;
+}
+
+bool cal_date_valid(const char *s) { return cal_date_parse_iso(s, NULL, NULL, NULL) == 0; }
+
+/* Howard Hinnant's days_from_civil: exact for the whole proleptic Gregorian calendar. */
+int64_t cal_date_days(int y, int m, int d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void cal_date_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
+    const int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (mm <= 2));
+    *m = mm;
+    *d = dd;
+}
+
+void cal_date_format(char out[11], int y, int m, int d)
+{
+    /* digit by digit: the inputs are valid dates, and this keeps -Wformat-truncation quiet */
+    unsigned uy = (unsigned)y % 10000u, um = (unsigned)m % 100u, ud = (unsigned)d % 100u;
+    out[0] = (char)('0' + uy / 1000), out[1] = (char)('0' + uy / 100 % 10);
+    out[2] = (char)('0' + uy / 10 % 10), out[3] = (char)('0' + uy % 10), out[4] = '-';
+    out[5] = (char)('0' + um / 10), out[6] = (char)('0' + um % 10), out[7] = '-';
+    out[8] = (char)('0' + ud / 10), out[9] = (char)('0' + ud % 10), out[10] = '\0';
+}
+
+int cal_date_add_days(const char *s, int64_t n, char out[11])
+{
+    int y, m, d;
+    if (cal_date_parse_iso(s, &y, &m, &d) < 0)
+        return -EINVAL;
+    cal_date_from_days(cal_date_days(y, m, d) + n, &y, &m, &d);
+    if (y < 1900 || y > 2999)
+        return -EINVAL;
+    cal_date_format(out, y, m, d);
+    return 0;
+}
+
+int cal_date_cmp(const char *a, const char *b) { return strcmp(a, b); }
+
+int cal_date_quarter(const char *s)
+{
+    int m;
+    if (cal_date_parse_iso(s, NULL, &m, NULL) < 0)
+        return 0;
+    return (m - 1) / 3 + 1;
+}
+
+int cal_date_year(const char *s)
+{
+    int y;
+    if (cal_date_parse_iso(s, &y, NULL, NULL) < 0)
+        return 0;
+    return y;
+}

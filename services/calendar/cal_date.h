@@ -1,0 +1,41 @@
+/* cal_date: ISO calendar dates ("YYYY-MM-DD") as the calendar's wire format, and the
+ * arithmetic the rules need (ordering, adding days, quarters). No clock here on purpose:
+ * "today" is always passed in by the caller so tests and replays are deterministic. */
+#ifndef CAL_DATE_H
+#define CAL_DATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Parse a strict ISO date "YYYY-MM-DD" that exists in the Gregorian calendar
+ * (2025-02-29 is rejected). Years 1900..2999. Returns 0 or -EINVAL. Outputs may be NULL. */
+int cal_date_parse_iso(const char *s, int *y, int *m, int *d);
+
+/* True when s is a valid ISO date as above. */
+bool cal_date_valid(const char *s);
+
+/* True when y-m-d exists (month 1..12, day within the month, leap years). */
+bool cal_date_ymd_valid(int y, int m, int d);
+
+/* Days since 1970-01-01 of a valid y-m-d (proleptic Gregorian; negative before 1970). */
+int64_t cal_date_days(int y, int m, int d);
+
+/* Inverse of cal_date_days. */
+void cal_date_from_days(int64_t days, int *y, int *m, int *d);
+
+/* Write "YYYY-MM-DD" into out (at least 11 bytes). */
+void cal_date_format(char out[11], int y, int m, int d);
+
+/* out = s + n days; returns 0 or -EINVAL when s is not a valid ISO date. */
+int cal_date_add_days(const char *s, int64_t n, char out[11]);
+
+/* strcmp-like ordering of two valid ISO dates (lexicographic order is date order). */
+int cal_date_cmp(const char *a, const char *b);
+
+/* Quarter 1..4 of a valid ISO date, 0 when invalid. */
+int cal_date_quarter(const char *s);
+
+/* Year of a valid ISO date, 0 when invalid. */
+int cal_date_year(const char *s);
+
+#endif

@@ -1,0 +1,497 @@
+/* ocds_import: see ocds_import.h for the mapping and the decisions. */
+#include "ocds_import.h"
+#include "cal_date.h"
+#include "cal_file.h"
+#include "cal_str.h"
+#include "tender_rules.h"
+#include "tender_util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *ocid; /* borrowed from rel */
+    const char *date; /* borrowed, "" when absent */
+    size_t seq;       /* arrival order, for a stable sort */
+    json_t *rel;      /* owned reference */
+} s_rel_t;
+
+struct ocds_import {
+    s_rel_t *rels;
+    size_t n;
+};
+
+int ocds_import_new(ocds_import_t **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : -ENOMEM;
+}
+
+void ocds_import_destroy(ocds_import_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    for (size_t i = 0; i < (*self_p)->n; i++)
+        json_decref((*self_p)->rels[i].rel);
+    free((*self_p)->rels);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static int s_add_release(ocds_import_t *self, json_t *rel)
+{
+    const char *ocid = json_string_value(json_object_get(rel, "ocid"));
+    if (!json_is_object(rel) || cal_str_empty(ocid))
+        return 0; /* linked releases (url only) and junk carry nothing to import */
+    s_rel_t *nr = realloc(self->rels, (self->n + 1) * sizeof *nr);
+    if (!nr)
+        return -ENOMEM;
+    self->rels = nr;
+    const char *date = json_string_value(json_object_get(rel, "date"));
+    nr[self->n] = (s_rel_t){.ocid = ocid, .date = date ? date : "", .seq = self->n, .rel = json_incref(rel)};
+    self->n++;
+    return 0;
+}
+
+int ocds_import_add_json(ocds_import_t *self, const char *text, size_t len, char *err, size_t errlen)
+{
+    json_error_t je;
+    /* integers stay integers (JSON_DECODE_INT_AS_REAL off): whole-euro amounts are exact */
+    json_t *root = json_loadb(text, len, 0, &je);
+    if (!root) {
+        if (err && errlen)
+            snprintf(err, errlen, "line %d column %d: %s", je.line, je.column, je.text);
+        return -EINVAL;
+    }
+    int rc = 0;
+    json_t *releases = json_object_get(root, "releases");
+    json_t *records = json_object_get(root, "records");
+    size_t i;
+    json_t *v;
+    if (json_is_array(releases)) {
+        json_array_foreach(releases, i, v) if (rc == 0) rc = s_add_release(self, v);
+    } else if (json_is_array(records)) {
+        json_array_foreach(records, i, v) {
+            json_t *compiled = json_object_get(v, "compiledRelease");
+            if (rc < 0)
+                break;
+            if (json_is_object(compiled)) {
+                rc = s_add_release(self, compiled);
+            } else {
+                size_t k;
+                json_t *r;
+                json_array_foreach(json_object_get(v, "releases"), k, r) if (rc == 0) rc = s_add_release(self, r);
+            }
+        }
+    } else if (json_is_string(json_object_get(root, "ocid"))) {
+        rc = s_add_release(self, root);
+    } else {
+        if (err && errlen)
+            snprintf(err, errlen, "not OCDS: no releases, records or ocid");
+        rc = -EINVAL;
+    }
+    json_decref(root);
+    return rc;
+}
+
+int ocds_import_add_file(ocds_import_t *self, const char *path, char *err, size_t errlen)
+{
+    char *buf;
+    size_t len;
+    int rc = cal_file_read(path, 256u << 20, &buf, &len);
+    if (rc < 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+        return rc;
+    }
+    rc = ocds_import_add_json(self, buf, len, err, errlen);
+    free(buf);
+    return rc;
+}
+
+/* "1234.565" (digits, optional '.' and digits) -> cents, half up. */
+static int s_decimal_cents(const char *s, int64_t *cents)
+{
+    int64_t euros = 0;
+    int nd = 0;
+    const char *p = s;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (++nd > 11)
+            return -EINVAL;
+        euros = euros * 10 + (*p - '0');
+    }
+    if (nd == 0)
+        return -EINVAL;
+    int64_t frac = 0;
+    if (*p == '.') {
+        p++;
+        int nf = 0;
+        for (; *p >= '0' && *p <= '9'; p++, nf++) {
+            if (nf < 2)
+                frac = frac * 10 + (*p - '0');
+            else if (nf == 2 && *p >= '5')
+                frac++; /* half up, the calendar's one rounding rule */
+        }
+        if (nf == 0)
+            return -EINVAL;
+        if (nf == 1)
+            frac *= 10;
+    }
+    if (*p)
+        return -EINVAL;
+    *cents = euros * 100 + frac;
+    return 0;
+}
+
+int ocds_amount_cents(const json_t *amount, int64_t *cents)
+{
+    if (json_is_integer(amount)) {
+        json_int_t v = json_integer_value(amount);
+        if (v < 0 || v >= 100000000000LL)
+            return -EINVAL;
+        *cents = (int64_t)v * 100;
+        return 0;
+    }
+    if (json_is_string(amount)) {
+        const char *s = json_string_value(amount);
+        return s_decimal_cents(s, cents);
+    }
+    if (json_is_real(amount)) {
+        double d = json_real_value(amount);
+        if (!isfinite(d) || d < 0 || d >= 1e11)
+            return -EINVAL;
+        /* The fewest decimals that read back as the same double is the text the publisher
+         * wrote (for up to ~15 significant digits), e.g. 1234.565, not 1234.5649999... */
+        char buf[64];
+        for (int f = 0; f <= 17; f++) {
+            snprintf(buf, sizeof buf, "%.*f", f, d);
+            if (strtod(buf, NULL) == d)
+                break;
+        }
+        return s_decimal_cents(buf, cents);
+    }
+    return -EINVAL;
+}
+
+/* ---- compiling --------------------------------------------------------------------- */
+
+typedef struct {
+    const char *title, *buyer, *kind, *currency, *pub, *start, *end, *cpv;
+    Mvoi__TenderStatus status;
+    const json_t *amount;
+} s_fields_t;
+
+static const char *s_str(const json_t *o, const char *path)
+{
+    /* dotted object path, e.g. "tender.value.currency" */
+    char key[64];
+    const char *p = path;
+    while (o && *p) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        if (n >= sizeof key)
+            return NULL;
+        memcpy(key, p, n);
+        key[n] = '\0';
+        o = json_object_get(o, key);
+        p = dot ? dot + 1 : p + n;
+    }
+    return json_string_value(o);
+}
+
+static Mvoi__TenderStatus s_status(const json_t *rel)
+{
+    size_t i;
+    json_t *v;
+    bool active = false, terminated = false, award = false;
+    json_array_foreach(json_object_get(rel, "contracts"), i, v) {
+        const char *st = json_string_value(json_object_get(v, "status"));
+        active = active || (st && strcmp(st, "active") == 0);
+        terminated = terminated || (st && strcmp(st, "terminated") == 0);
+    }
+    if (active)
+        return MVOI__TENDER_STATUS__STATUS_IN_EXECUTION;
+    if (terminated)
+        return MVOI__TENDER_STATUS__STATUS_COMPLETED;
+    json_array_foreach(json_object_get(rel, "awards"), i, v) {
+        const char *st = json_string_value(json_object_get(v, "status"));
+        award = award || (st && strcmp(st, "active") == 0);
+    }
+    if (award)
+        return MVOI__TENDER_STATUS__STATUS_AWARDED;
+    const char *ts = s_str(rel, "tender.status");
+    if (!ts)
+        return MVOI__TENDER_STATUS__STATUS_UNSPECIFIED;
+    if (strcmp(ts, "planning") == 0 || strcmp(ts, "planned") == 0)
+        return MVOI__TENDER_STATUS__STATUS_PLANNED;
+    if (strcmp(ts, "active") == 0)
+        return MVOI__TENDER_STATUS__STATUS_PUBLISHED;
+    if (strcmp(ts, "complete") == 0)
+        return MVOI__TENDER_STATUS__STATUS_AWARDED;
+    if (strcmp(ts, "cancelled") == 0 || strcmp(ts, "unsuccessful") == 0 || strcmp(ts, "withdrawn") == 0)
+        return MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    return MVOI__TENDER_STATUS__STATUS_UNSPECIFIED;
+}
+
+static const char *s_buyer(const json_t *rel)
+{
+    const char *b = s_str(rel, "buyer.name");
+    if (b)
+        return b;
+    size_t i, k;
+    json_t *p, *role;
+    json_array_foreach(json_object_get(rel, "parties"), i, p) {
+        json_array_foreach(json_object_get(p, "roles"), k, role) {
+            const char *r = json_string_value(role);
+            if (r && strcmp(r, "buyer") == 0)
+                return json_string_value(json_object_get(p, "name"));
+        }
+    }
+    return NULL;
+}
+
+static const char *s_cpv(const json_t *rel)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(json_object_get(rel, "tender"), "items"), i, item) {
+        const json_t *cl = json_object_get(item, "classification");
+        const char *scheme = json_string_value(json_object_get(cl, "scheme"));
+        const char *id = json_string_value(json_object_get(cl, "id"));
+        if (scheme && id && cal_str_ieq(scheme, "CPV"))
+            return id;
+    }
+    return NULL;
+}
+
+/* Later releases overwrite fields they carry; absent fields keep the earlier value. */
+static void s_merge(s_fields_t *f, const json_t *rel)
+{
+    const char *v;
+#define S_TAKE(dst, expr) \
+    if ((v = (expr)))     \
+    f->dst = v
+    S_TAKE(title, s_str(rel, "tender.title"));
+    S_TAKE(buyer, s_buyer(rel));
+    S_TAKE(kind, s_str(rel, "tender.mainProcurementCategory"));
+    S_TAKE(pub, s_str(rel, "tender.tenderPeriod.startDate"));
+    S_TAKE(cpv, s_cpv(rel));
+    const char *start = s_str(rel, "tender.contractPeriod.startDate");
+    const char *end = s_str(rel, "tender.contractPeriod.endDate");
+    if (!start && !end) {
+        json_t *c0 = json_array_get(json_object_get(rel, "contracts"), 0);
+        json_t *a0 = json_array_get(json_object_get(rel, "awards"), 0);
+        start = s_str(c0, "period.startDate") ? s_str(c0, "period.startDate") : s_str(a0, "contractPeriod.startDate");
+        end = s_str(c0, "period.endDate") ? s_str(c0, "period.endDate") : s_str(a0, "contractPeriod.endDate");
+    }
+    if (start)
+        f->start = start;
+    if (end)
+        f->end = end;
+    const json_t *val = json_object_get(json_object_get(json_object_get(rel, "tender"), "value"), "amount");
+    if (val && !json_is_null(val)) {
+        f->amount = val;
+        f->currency = s_str(rel, "tender.value.currency");
+    }
+#undef S_TAKE
+    Mvoi__TenderStatus st = s_status(rel);
+    if (st != MVOI__TENDER_STATUS__STATUS_UNSPECIFIED)
+        f->status = st;
+}
+
+static int s_warn(ocds_result_t *out, const char *ocid, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int s_warn(ocds_result_t *out, const char *ocid, const char *field, const char *fmt, ...)
+{
+    ocds_warning_t *nw = realloc(out->warnings, (out->n_warnings + 1) * sizeof *nw);
+    if (!nw)
+        return -ENOMEM;
+    out->warnings = nw;
+    ocds_warning_t *w = &nw[out->n_warnings++];
+    cal_str_copy(w->ocid, sizeof w->ocid, ocid);
+    cal_str_copy(w->field, sizeof w->field, field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->message, sizeof w->message, fmt, ap);
+    va_end(ap);
+    return 0;
+}
+
+/* "2010-03-01T09:00:00Z" -> "2010-03-01"; 0, -ENODATA (absent) or -EINVAL. */
+static int s_date(const char *dt, char out[11])
+{
+    if (!dt)
+        return -ENODATA;
+    if (strlen(dt) < 10)
+        return -EINVAL;
+    memcpy(out, dt, 10);
+    out[10] = '\0';
+    return cal_date_valid(out) ? 0 : -EINVAL;
+}
+
+/* 8 digits, optionally "-d"; other suffixes (".0" from some publishers) are dropped. */
+static int s_norm_cpv(const char *id, char out[11])
+{
+    size_t n = strspn(id, "0123456789");
+    if (n != 8)
+        return -EINVAL;
+    memcpy(out, id, 8);
+    out[8] = '\0';
+    if (id[8] == '-' && id[9] >= '0' && id[9] <= '9' && id[10] == '\0') {
+        out[8] = '-', out[9] = id[9], out[10] = '\0';
+    }
+    return 0;
+}
+
+static int s_cmp_rel(const void *a, const void *b)
+{
+    const s_rel_t *x = *(const s_rel_t *const *)a, *y = *(const s_rel_t *const *)b;
+    int c = strcmp(x->date, y->date);
+    if (c)
+        return c;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Build one tender from the merged fields; warnings for what could not be used.
+ * Returns 0 (tender or not), or -ENOMEM. */
+static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts_t *opts, ocds_result_t *out)
+{
+    Mvoi__Tender *t = tender_new();
+    char src[128], d[11];
+    int rc;
+    if (!t)
+        return -ENOMEM;
+    snprintf(src, sizeof src, "ocds:%s", ocid);
+    if ((rc = cal_str_set(&t->id, ocid)) < 0 || (rc = cal_str_set(&t->title, f->title)) < 0 ||
+        (rc = cal_str_set(&t->buyer, f->buyer ? f->buyer : opts->default_buyer)) < 0 ||
+        (rc = cal_str_set(&t->source, src)) < 0)
+        goto fail;
+    if (f->kind) {
+        if (strcmp(f->kind, "goods") == 0)
+            t->kind = MVOI__TENDER_KIND__KIND_LEVERINGEN;
+        else if (strcmp(f->kind, "services") == 0)
+            t->kind = MVOI__TENDER_KIND__KIND_DIENSTEN;
+        else if (strcmp(f->kind, "works") == 0)
+            t->kind = MVOI__TENDER_KIND__KIND_WERKEN;
+        t->has_kind = t->kind != MVOI__TENDER_KIND__KIND_UNSPECIFIED;
+    }
+    if (f->amount) {
+        if (ocds_amount_cents(f->amount, &t->value_cents) == 0)
+            t->has_value_cents = 1;
+        else if ((rc = s_warn(out, ocid, "tender.value.amount", "not a usable amount; value left empty")) < 0)
+            goto fail;
+        if (t->has_value_cents && f->currency && strcmp(f->currency, "EUR") != 0 &&
+            (rc = s_warn(out, ocid, "tender.value.currency", "currency %.8s, not EUR: amount taken unconverted",
+                         f->currency)) < 0)
+            goto fail;
+    }
+    struct {
+        const char *text, *path;
+        char **slot;
+    } dates[] = {
+        {f->pub, "tender.tenderPeriod.startDate", &t->planned_publication},
+        {f->start, "tender.contractPeriod.startDate", &t->contract_start},
+        {f->end, "tender.contractPeriod.endDate", &t->contract_end},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        int dr = s_date(dates[i].text, d);
+        if (dr == 0 && (rc = cal_str_set(dates[i].slot, d)) < 0)
+            goto fail;
+        if (dr == -EINVAL && (rc = s_warn(out, ocid, dates[i].path, "'%.40s' is not a date; ignored", dates[i].text)) < 0)
+            goto fail;
+    }
+    if (f->cpv) {
+        char cpv[11];
+        if (s_norm_cpv(f->cpv, cpv) == 0) {
+            if ((rc = cal_str_set(&t->cpv, cpv)) < 0)
+                goto fail;
+        } else if ((rc = s_warn(out, ocid, "tender.items.classification.id", "'%.20s' is not a CPV code; ignored",
+                                f->cpv)) < 0) {
+            goto fail;
+        }
+    }
+    if (f->status) {
+        t->has_status = 1;
+        t->status = f->status;
+    }
+    tender_error_t te;
+    rc = tender_validate(t, &te);
+    if (rc == 0 && opts->thresholds)
+        rc = tender_derive(t, opts->thresholds, opts->isv, opts->today, &te);
+    if (rc == -ENOMEM)
+        goto fail;
+    if (rc < 0) {
+        rc = s_warn(out, ocid, te.field, "skipped: %s", te.message);
+        tender_free(t);
+        return rc;
+    }
+    Mvoi__Tender **nt = realloc(out->tenders, (out->n_tenders + 1) * sizeof *nt);
+    if (!nt) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    out->tenders = nt;
+    nt[out->n_tenders++] = t;
+    return 0;
+fail:
+    tender_free(t);
+    return rc;
+}
+
+int ocds_import_compile(const ocds_import_t *self, const ocds_import_opts_t *opts, ocds_result_t *out)
+{
+    static const ocds_import_opts_t no_opts = {0};
+    memset(out, 0, sizeof *out);
+    if (!opts)
+        opts = &no_opts;
+    if (!self || self->n == 0)
+        return 0;
+    const s_rel_t **order = malloc(self->n * sizeof *order);
+    bool *done = calloc(self->n, sizeof *done);
+    if (!order || !done) {
+        free(order);
+        free(done);
+        return -ENOMEM;
+    }
+    int rc = 0;
+    out->releases = self->n;
+    for (size_t i = 0; i < self->n && rc == 0; i++) {
+        if (done[i])
+            continue;
+        /* all releases of this ocid, in arrival order, then by date */
+        size_t k = 0;
+        for (size_t j = i; j < self->n; j++) {
+            if (!done[j] && strcmp(self->rels[j].ocid, self->rels[i].ocid) == 0) {
+                order[k++] = &self->rels[j];
+                done[j] = true;
+            }
+        }
+        qsort(order, k, sizeof *order, s_cmp_rel);
+        s_fields_t f = {0};
+        for (size_t j = 0; j < k; j++)
+            s_merge(&f, order[j]->rel);
+        rc = s_build(self->rels[i].ocid, &f, opts, out);
+    }
+    free(order);
+    free(done);
+    if (rc < 0)
+        ocds_result_clear(out);
+    return rc;
+}
+
+void ocds_result_clear(ocds_result_t *out)
+{
+    if (!out)
+        return;
+    for (size_t i = 0; i < out->n_tenders; i++)
+        tender_free(out->tenders[i]);
+    free(out->tenders);
+    free(out->warnings);
+    memset(out, 0, sizeof *out);
+}

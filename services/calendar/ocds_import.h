@@ -1,0 +1,78 @@
+/* ocds_import: tenders from Open Contracting Data Standard 1.1 data (TenderNed publishes its
+ * tenders this way, DOMAIN.md section 7): release packages, record packages and bare
+ * releases, from one or more files, merged per ocid.
+ *
+ * Mapping: ocid -> id; buyer.name (else the party with role "buyer") -> buyer;
+ * tender.title; tender.mainProcurementCategory goods/services/works -> leveringen/diensten/
+ * werken; tender.value.amount (euros) -> value_cents; tender.tenderPeriod.startDate ->
+ * planned_publication; tender.contractPeriod (else contracts[].period, else
+ * awards[].contractPeriod) -> contract_start/end; first tender.items[].classification with
+ * scheme CPV -> cpv (8 digits, a "-d" check digit kept, "45233130.0" -> "45233130");
+ * status from contracts (active -> in_execution, terminated -> completed), else awards
+ * (active -> awarded), else tender.status (planning/planned -> planned, active -> published,
+ * complete -> awarded, cancelled/unsuccessful/withdrawn -> cancelled); source "ocds:<ocid>".
+ *
+ * Decisions: releases of one ocid are compiled like OCDS compiling does for simple fields:
+ * ordered by release date (ISO 8601 text order; stable for equal dates) and, per field, the
+ * latest release that has the field wins. A record package contributes its compiledRelease
+ * (or its embedded releases when there is none; linked releases carry no data).
+ * Dates keep the calendar date as written (the publisher's offset), no zone conversion.
+ * Amounts: JSON integers are exact; a JSON real is turned back into its shortest decimal text
+ * that reads back to the same double (jansson keeps no number text), then rounded half up
+ * to cents; strings holding a decimal number are accepted too. A currency other than EUR is
+ * kept unconverted and reported as a warning. Anything that makes a process unusable (no
+ * title, invalid ocid...) skips that process with a warning; it never fails the import. */
+#ifndef OCDS_IMPORT_H
+#define OCDS_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "calendar.pb-c.h"
+#include "isv_map.h"
+#include "thresholds.h"
+
+typedef struct ocds_import ocds_import_t;
+
+typedef struct {
+    char ocid[96];
+    char field[64];    /* OCDS path, e.g. "tender.value.currency" */
+    char message[192];
+} ocds_warning_t;
+
+typedef struct {
+    const char *default_buyer;      /* when neither buyer nor a buyer party is given */
+    const thresholds_t *thresholds; /* optional: also derive procedure etc. */
+    const isv_map_t *isv;
+    const char *today;
+} ocds_import_opts_t;
+
+typedef struct {
+    Mvoi__Tender **tenders; /* heap, in order of first appearance of each ocid */
+    size_t n_tenders;
+    ocds_warning_t *warnings;
+    size_t n_warnings;
+    size_t releases;        /* releases taken into account */
+} ocds_result_t;
+
+int ocds_import_new(ocds_import_t **out);
+void ocds_import_destroy(ocds_import_t **self_p);
+
+/* Add the releases of one JSON document (package or single release). Returns 0, -EINVAL
+ * (not JSON or not OCDS; err says why, with line/column for syntax errors) or -ENOMEM. */
+int ocds_import_add_json(ocds_import_t *self, const char *text, size_t len, char *err, size_t errlen);
+int ocds_import_add_file(ocds_import_t *self, const char *path, char *err, size_t errlen);
+
+/* Compile every ocid seen so far into tenders. out is initialised here; release with
+ * ocds_result_clear. Returns 0 or -ENOMEM. */
+int ocds_import_compile(const ocds_import_t *self, const ocds_import_opts_t *opts, ocds_result_t *out);
+
+void ocds_result_clear(ocds_result_t *out);
+
+/* An OCDS amount (integer, real or decimal string, euros) to cents, half up.
+ * Returns 0 or -EINVAL (negative, not a number, >= 10^11 euros). */
+int ocds_amount_cents(const json_t *amount, int64_t *cents);
+
+#endif

@@ -1,0 +1,378 @@
+/* tender_rules: see tender_rules.h for the rules and the decisions behind them. */
+#include "tender_rules.h"
+#include "cal_date.h"
+#include "cal_names.h"
+#include "cal_str.h"
+#include "system.pb-c.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_INVALID MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT
+
+int tender_error_set(tender_error_t *err, int rc, int code, const char *field, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        cal_str_copy(err->field, sizeof err->field, field ? field : "");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* Every string: valid UTF-8 and bounded, so nothing downstream (JSON, mail, logs) chokes. */
+static int s_check_str(const char *s, size_t max_bytes, const char *field, tender_error_t *err)
+{
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    if (n > max_bytes)
+        return tender_error_set(err, -EINVAL, S_INVALID, field, "longer than %zu bytes", max_bytes);
+    if (!cal_utf8_valid(s, n))
+        return tender_error_set(err, -EINVAL, S_INVALID, field, "not valid UTF-8");
+    return 0;
+}
+
+static bool s_id_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+}
+
+/* Deliberately simple: one '@', a non-empty local part without spaces or separators, and a
+ * domain of at least two non-empty labels. Deliverability is the mail server's business. */
+static bool s_email_ok(const char *e)
+{
+    size_t n = strlen(e);
+    if (n < 3 || n > 254)
+        return false;
+    const char *at = strchr(e, '@');
+    if (!at || at == e || strchr(at + 1, '@') || at - e > 64)
+        return false;
+    for (const char *p = e; p < at; p++)
+        if ((unsigned char)*p <= ' ' || strchr("<>(),;:\"[]\\", *p))
+            return false;
+    const char *dom = at + 1;
+    if (!*dom || *dom == '.' || *dom == '-' || dom[strlen(dom) - 1] == '.' || !strchr(dom, '.'))
+        return false;
+    for (const char *p = dom; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '.' && p[1] == '.')
+            return false;
+        if (!(c >= 0x80 || c == '.' || c == '-' || (c >= '0' && c <= '9') ||
+              (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            return false;
+    }
+    return true;
+}
+
+static int s_check_person(const Mvoi__Person *p, const char *name, tender_error_t *err)
+{
+    char field[96];
+    if (!p)
+        return 0;
+    snprintf(field, sizeof field, "tender.%s.name", name);
+    int rc = s_check_str(p->name, 200, field, err);
+    if (rc < 0)
+        return rc;
+    snprintf(field, sizeof field, "tender.%s.email", name);
+    if ((rc = s_check_str(p->email, 254, field, err)) < 0)
+        return rc;
+    if (!cal_str_empty(p->email) && !s_email_ok(p->email))
+        return tender_error_set(err, -EINVAL, S_INVALID, field, "'%.120s' is not an e-mail address", p->email);
+    return 0;
+}
+
+static int s_check_date(const char *d, const char *field, tender_error_t *err)
+{
+    if (cal_str_empty(d))
+        return 0;
+    if (!cal_date_valid(d))
+        return tender_error_set(err, -EINVAL, S_INVALID, field,
+                                "'%.40s' is not a calendar date YYYY-MM-DD", d);
+    return 0;
+}
+
+/* SDGs 1..17, each at most once. */
+static int s_check_sdgs(const uint32_t *sdgs, size_t n, const char *base, tender_error_t *err)
+{
+    uint32_t seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        char field[96];
+        snprintf(field, sizeof field, "%s[%zu]", base, i);
+        if (sdgs[i] < 1 || sdgs[i] > 17)
+            return tender_error_set(err, -EINVAL, S_INVALID, field, "SDG %u is not 1..17", sdgs[i]);
+        if (seen & (1u << sdgs[i]))
+            return tender_error_set(err, -EINVAL, S_INVALID, field, "SDG %u listed twice", sdgs[i]);
+        seen |= 1u << sdgs[i];
+    }
+    return 0;
+}
+
+static bool s_cpv_ok(const char *c)
+{
+    size_t n = strlen(c);
+    if (n != 8 && n != 10)
+        return false;
+    for (size_t i = 0; i < 8; i++)
+        if (c[i] < '0' || c[i] > '9')
+            return false;
+    return n == 8 || (c[8] == '-' && c[9] >= '0' && c[9] <= '9');
+}
+
+bool tender_theme_in_scope(const Mvoi__Tender *t, Mvoi__Theme theme)
+{
+    for (size_t i = 0; t && i < t->n_themes; i++)
+        if (t->themes[i] && t->themes[i]->theme == theme)
+            return true;
+    return false;
+}
+
+static int s_check_themes(const Mvoi__Tender *t, tender_error_t *err)
+{
+    uint32_t seen = 0;
+    for (size_t i = 0; i < t->n_themes; i++) {
+        const Mvoi__ThemeAmbition *a = t->themes[i];
+        char field[96];
+        snprintf(field, sizeof field, "tender.themes[%zu].theme", i);
+        if (!a || a->theme < MVOI__THEME__THEME_KLIMAAT || a->theme > MVOI__THEME__THEME_SOCIAL_RETURN)
+            return tender_error_set(err, -EINVAL, S_INVALID, field, "unknown theme %d", a ? (int)a->theme : 0);
+        if (seen & (1u << a->theme))
+            return tender_error_set(err, -EINVAL, S_INVALID, field, "theme %s listed twice",
+                                    cal_theme_name(a->theme));
+        seen |= 1u << a->theme;
+        snprintf(field, sizeof field, "tender.themes[%zu].commitment", i);
+        if (a->commitment < MVOI__COMMITMENT__COMMIT_UNSPECIFIED || a->commitment > MVOI__COMMITMENT__COMMIT_INNOVATIE)
+            return tender_error_set(err, -EINVAL, S_INVALID, field, "unknown commitment %d", (int)a->commitment);
+        snprintf(field, sizeof field, "tender.themes[%zu].sdgs", i);
+        int rc = s_check_sdgs(a->sdgs, a->n_sdgs, field, err);
+        if (rc < 0)
+            return rc;
+        snprintf(field, sizeof field, "tender.themes[%zu].note", i);
+        if ((rc = s_check_str(a->note, 1000, field, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int s_check_sroi(const Mvoi__Tender *t, tender_error_t *err)
+{
+    uint32_t bp = t->has_sroi_pct_bp ? t->sroi_pct_bp : 0;
+    bool exempt = !cal_str_empty(t->sroi_exempt_reason);
+    int rc = s_check_str(t->sroi_exempt_reason, 500, "tender.sroi_exempt_reason", err);
+    if (rc < 0)
+        return rc;
+    if (bp > 10000)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.sroi_pct_bp",
+                                "%u basis points is more than 100 %%", bp);
+    if (exempt)
+        return 0;
+    if (bp == 0) {
+        if (tender_theme_in_scope(t, MVOI__THEME__THEME_SOCIAL_RETURN))
+            return tender_error_set(err, -EINVAL, S_INVALID, "tender.sroi_pct_bp",
+                                    "social_return is in scope: SROI must be 2-5 %% (200..500 bp) "
+                                    "or give sroi_exempt_reason");
+        return 0;
+    }
+    if (bp < TENDER_SROI_MIN_BP || bp > TENDER_SROI_MAX_BP)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.sroi_pct_bp",
+                                "SROI %u.%02u %% is outside 2-5 %% (200..500 bp); "
+                                "give sroi_exempt_reason to deviate",
+                                bp / 100, bp % 100);
+    return 0;
+}
+
+int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
+{
+    int rc;
+    if (!t)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender", "missing");
+
+    if (cal_str_empty(t->id))
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "required");
+    if (strlen(t->id) > TENDER_ID_MAX)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "longer than %d characters", TENDER_ID_MAX);
+    for (const char *p = t->id; *p; p++)
+        if (!s_id_char(*p))
+            return tender_error_set(err, -EINVAL, S_INVALID, "tender.id",
+                                    "character '%c' not allowed (use A-Z a-z 0-9 . _ : / -)",
+                                    (unsigned char)*p >= ' ' && (unsigned char)*p < 0x7f ? *p : '?');
+
+    if (cal_str_empty(t->buyer))
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.buyer", "required");
+    if ((rc = s_check_str(t->buyer, 200, "tender.buyer", err)) < 0)
+        return rc;
+
+    if (cal_str_empty(t->title))
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.title", "required");
+    if ((rc = s_check_str(t->title, 4 * TENDER_TITLE_MAX, "tender.title", err)) < 0)
+        return rc;
+    if (cal_utf8_len(t->title) > TENDER_TITLE_MAX)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.title", "longer than %d characters", TENDER_TITLE_MAX);
+
+    if ((rc = s_check_str(t->purchasing_group, 100, "tender.purchasing_group", err)) < 0)
+        return rc;
+
+    if (!t->has_kind || t->kind < MVOI__TENDER_KIND__KIND_LEVERINGEN || t->kind > MVOI__TENDER_KIND__KIND_WERKEN)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.kind",
+                                "required: leveringen, diensten or werken");
+
+    if ((rc = s_check_str(t->cpv, 16, "tender.cpv", err)) < 0)
+        return rc;
+    if (!cal_str_empty(t->cpv) && !s_cpv_ok(t->cpv))
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.cpv",
+                                "'%.16s' is not a CPV code (8 digits, optional -check digit)", t->cpv);
+
+    if (t->has_value_cents && (t->value_cents < 0 || t->value_cents >= TENDER_VALUE_LIMIT_CENTS))
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.value_cents",
+                                "%lld is outside 0 .. 10^13-1 cents", (long long)t->value_cents);
+
+    if ((rc = s_check_date(t->planned_publication, "tender.planned_publication", err)) < 0 ||
+        (rc = s_check_date(t->contract_start, "tender.contract_start", err)) < 0 ||
+        (rc = s_check_date(t->contract_end, "tender.contract_end", err)) < 0)
+        return rc;
+    if (!cal_str_empty(t->contract_start) && !cal_str_empty(t->contract_end) &&
+        cal_date_cmp(t->contract_end, t->contract_start) < 0)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.contract_end",
+                                "%s is before contract_start %s", t->contract_end, t->contract_start);
+
+    if ((rc = s_check_person(t->project_leader, "project_leader", err)) < 0 ||
+        (rc = s_check_person(t->budget_holder, "budget_holder", err)) < 0 ||
+        (rc = s_check_person(t->procurement_adviser, "procurement_adviser", err)) < 0)
+        return rc;
+
+    if ((rc = s_check_themes(t, err)) < 0)
+        return rc;
+    if ((rc = s_check_sdgs(t->sdgs, t->n_sdgs, "tender.sdgs", err)) < 0)
+        return rc;
+    if ((rc = s_check_sroi(t, err)) < 0)
+        return rc;
+
+    if (t->has_status && (t->status < MVOI__TENDER_STATUS__STATUS_UNSPECIFIED ||
+                          t->status > MVOI__TENDER_STATUS__STATUS_CANCELLED))
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.status", "unknown status %d", (int)t->status);
+    if (t->procedure_override &&
+        (t->procedure < MVOI__PROCEDURE__PROC_ENKELVOUDIG_ONDERHANDS || t->procedure > MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR))
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.procedure",
+                                "procedure_override needs a procedure (enkelvoudig_onderhands .. europees_openbaar)");
+    if ((rc = s_check_str(t->cancel_reason, 500, "tender.cancel_reason", err)) < 0 ||
+        (rc = s_check_str(t->source, 200, "tender.source", err)) < 0)
+        return rc;
+    return 0;
+}
+
+int64_t tender_sroi_obligation_cents(int64_t value_cents, uint32_t bp)
+{
+    if (value_cents <= 0 || bp == 0)
+        return 0;
+    /* round half up: add half the divisor before the integer division */
+    return (value_cents * (int64_t)bp + 5000) / 10000;
+}
+
+bool tender_ambition_complete(const Mvoi__Tender *t)
+{
+    if (!t || t->n_themes == 0)
+        return false;
+    for (size_t i = 0; i < t->n_themes; i++)
+        if (!t->themes[i] || t->themes[i]->commitment == MVOI__COMMITMENT__COMMIT_UNSPECIFIED)
+            return false;
+    return true;
+}
+
+bool tender_procedure_is_public(Mvoi__Procedure p)
+{
+    return p == MVOI__PROCEDURE__PROC_NATIONAAL_OPENBAAR || p == MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR;
+}
+
+bool tender_status_terminal(Mvoi__TenderStatus s)
+{
+    return s == MVOI__TENDER_STATUS__STATUS_COMPLETED || s == MVOI__TENDER_STATUS__STATUS_CANCELLED;
+}
+
+int tender_derive(Mvoi__Tender *t, const thresholds_t *th, const isv_map_t *isv,
+                  const char *today, tender_error_t *err)
+{
+    if (!t || !th)
+        return tender_error_set(err, -EINVAL, MVOI__ERROR_CODE__ERR_INTERNAL, "tender",
+                                "derive needs a tender and threshold tables");
+    if (cal_str_empty(t->planned_publication) && !cal_date_valid(today))
+        return tender_error_set(err, -EINVAL, MVOI__ERROR_CODE__ERR_INTERNAL, "today",
+                                "no planned publication and no valid today date");
+
+    Mvoi__Procedure proc = t->procedure_override ? t->procedure : MVOI__PROCEDURE__PROC_UNSPECIFIED;
+    const char *period = NULL;
+    if (t->has_value_cents && t->has_kind) {
+        thresholds_result_t r;
+        int rc = thresholds_derive(th, t->kind, t->value_cents, t->planned_publication, today, &r);
+        if (rc == 0) {
+            period = r.period;
+            if (!t->procedure_override)
+                proc = r.procedure;
+        } else if (rc != -ENOENT) {
+            return tender_error_set(err, rc, S_INVALID, "tender", "cannot derive procedure");
+        }
+    }
+    if (cal_str_set(&t->threshold_period, period) < 0)
+        return tender_error_set(err, -ENOMEM, MVOI__ERROR_CODE__ERR_INTERNAL, "tender", "out of memory");
+    t->has_procedure = proc != MVOI__PROCEDURE__PROC_UNSPECIFIED;
+    t->procedure = proc;
+    t->has_kickoff_required = 1;
+    t->kickoff_required = tender_procedure_is_public(proc);
+    t->has_ambition_complete = 1;
+    t->ambition_complete = tender_ambition_complete(t);
+    t->has_sroi_obligation_cents = 1;
+    t->sroi_obligation_cents = tender_sroi_obligation_cents(t->has_value_cents ? t->value_cents : 0,
+                                                            t->has_sroi_pct_bp ? t->sroi_pct_bp : 0);
+    if (isv && cal_str_set(&t->isv_risk_group, isv_map_lookup(isv, t->purchasing_group, t->cpv)) < 0)
+        return tender_error_set(err, -ENOMEM, MVOI__ERROR_CODE__ERR_INTERNAL, "tender", "out of memory");
+    if (!t->has_status || t->status == MVOI__TENDER_STATUS__STATUS_UNSPECIFIED) {
+        t->has_status = 1;
+        t->status = MVOI__TENDER_STATUS__STATUS_PLANNED;
+    }
+    return 0;
+}
+
+int tender_prepare(Mvoi__Tender *t, const thresholds_t *th, const isv_map_t *isv,
+                   const char *today, tender_error_t *err)
+{
+    int rc = tender_validate(t, err);
+    return rc < 0 ? rc : tender_derive(t, th, isv, today, err);
+}
+
+int tender_transition_allowed(Mvoi__TenderStatus from, Mvoi__TenderStatus to,
+                              const Mvoi__Tender *t, tender_error_t *err)
+{
+    const int pre = MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION;
+    if (from < MVOI__TENDER_STATUS__STATUS_PLANNED || from > MVOI__TENDER_STATUS__STATUS_CANCELLED)
+        return tender_error_set(err, -EINVAL, S_INVALID, "status", "unknown current status %d", (int)from);
+    if (to < MVOI__TENDER_STATUS__STATUS_PLANNED || to > MVOI__TENDER_STATUS__STATUS_CANCELLED)
+        return tender_error_set(err, -EINVAL, S_INVALID, "status", "unknown status %d", (int)to);
+    if (!t)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender", "missing");
+    if (tender_status_terminal(from))
+        return tender_error_set(err, -EPERM, pre, "status", "tender is %s: no further changes",
+                                cal_status_name(from));
+    if (to == from)
+        return tender_error_set(err, -EPERM, pre, "status", "tender is already %s", cal_status_name(from));
+    if (to == MVOI__TENDER_STATUS__STATUS_CANCELLED)
+        return 0;
+    if (to < from)
+        return tender_error_set(err, -EPERM, pre, "status", "cannot go back from %s to %s",
+                                cal_status_name(from), cal_status_name(to));
+    if (to >= MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED) {
+        if (from == MVOI__TENDER_STATUS__STATUS_PLANNED && t->kickoff_required)
+            return tender_error_set(err, -EPERM, pre, "status",
+                                    "a public tender needs its kick-off session: schedule it before %s",
+                                    cal_status_name(to));
+        if (!tender_ambition_complete(t))
+            return tender_error_set(err, -EPERM, pre, "status",
+                                    "%s needs the ambition recorded: every theme in scope with a commitment",
+                                    cal_status_name(to));
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/*  mvoictl health: ask every service (or one) for its HealthReply. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const char *s_services[] = { "calendar", "impact", "kpi", "notifier", "report" };
+
+static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
+{
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    req.health = &hr;
+    Mvoi__Envelope *r = NULL;
+    int saved = ctl->timeout_ms;
+    if (ctl->timeout_ms > 2000)
+        ctl->timeout_ms = 2000;
+    int ex = ctl_call(ctl, svc, &req, &r);
+    ctl->timeout_ms = saved;
+    if (ex != 0 || r->body_case != MVOI__ENVELOPE__BODY_HEALTH_REPLY) {
+        printf("%-10s %-6s %s\n", svc, "DOWN", ctl_endpoint(svc));
+        *all_ok = false;
+        ctl_free(&r);
+        return 0;
+    }
+    const Mvoi__HealthReply *h = r->health_reply;
+    if (ctl->json) {
+        ctl_print_json(stdout, &h->base);
+    } else {
+        printf("%-10s %-6s %s head=%llu backlog=%llu map=%llu/%llu KiB\n", svc,
+               h->ready ? "ready" : (h->live ? "live" : "DOWN"), ctl_endpoint(svc),
+               (unsigned long long)h->head_seq, (unsigned long long)h->outbox_backlog,
+               (unsigned long long)h->map_used / 1024, (unsigned long long)h->map_size / 1024);
+    }
+    if (!h->ready)
+        *all_ok = false;
+    ctl_free(&r);
+    return 0;
+}
+
+static int s_health(ctl_t *ctl, int argc, char **argv)
+{
+    bool ok = true;
+    if (argc > 1) {
+        for (int i = 1; i < argc; i++)
+            s_health_one(ctl, argv[i], &ok);
+    } else {
+        for (size_t i = 0; i < sizeof s_services / sizeof s_services[0]; i++)
+            s_health_one(ctl, s_services[i], &ok);
+    }
+    return ok ? CTL_EX_OK : CTL_EX_UNAVAILABLE;
+}
+
+const ctl_cmd_t ctl_system_cmds[] = {
+    { "health", "[SERVICE...]", "health of every service (exit 69 if one is not ready)",
+      s_health },
+    { NULL },
+};

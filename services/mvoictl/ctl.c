@@ -1,0 +1,175 @@
+/*  mvoictl: requests to services, error printing, endpoints. See ctl.h. */
+#include "ctl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "codec.h"
+#include "pbjson.h"
+
+/* The documented default ports (README "Ports"). */
+static const struct {
+    const char *service;
+    const char *api;
+    const char *pub;
+} s_defaults[] = {
+    { "calendar", "tcp://127.0.0.1:7101", "tcp://127.0.0.1:7102" },
+    { "impact", "tcp://127.0.0.1:7201", "tcp://127.0.0.1:7202" },
+    { "kpi", "tcp://127.0.0.1:7301", "tcp://127.0.0.1:7302" },
+    { "notifier", "tcp://127.0.0.1:7401", "tcp://127.0.0.1:7402" },
+    { "report", "tcp://127.0.0.1:7501", "tcp://127.0.0.1:7502" },
+};
+
+static const char *s_lookup(const char *service, const char *suffix, bool pub)
+{
+    char name[96];
+    snprintf(name, sizeof name, "MVOI_%s_%s", service, suffix);
+    for (char *p = name; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    const char *v = getenv(name);
+    if (v && *v)
+        return v;
+    for (size_t i = 0; i < sizeof s_defaults / sizeof s_defaults[0]; i++)
+        if (strcmp(s_defaults[i].service, service) == 0)
+            return pub ? s_defaults[i].pub : s_defaults[i].api;
+    return NULL;
+}
+
+const char *ctl_endpoint(const char *service) { return s_lookup(service, "API", false); }
+const char *ctl_pub_endpoint(const char *service) { return s_lookup(service, "PUB", true); }
+
+void ctl_request_id(char *buf, size_t len, const char *prefix)
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, 0) != sizeof r)
+        r = (uint64_t)clock() ^ (uint64_t)time(NULL);
+    snprintf(buf, len, "%s-%lx-%016llx", prefix, (unsigned long)time(NULL),
+             (unsigned long long)r);
+}
+
+int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelope **reply)
+{
+    *reply = NULL;
+    const char *ep = ctl_endpoint(service);
+    if (!ep) {
+        fprintf(stderr, "mvoictl: no endpoint for service %s\n", service);
+        return CTL_EX_SOFTWARE;
+    }
+    char rid[64];
+    if (!req->request_id) {
+        ctl_request_id(rid, sizeof rid, "ctl");
+        req->request_id = rid;
+    }
+    if (!req->buyer)
+        req->buyer = (char *)ctl->buyer;
+    req->producer = "mvoictl";
+    req->has_schema_version = true;
+    req->schema_version = CODEC_SCHEMA_VERSION;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (codec_pack(req, &buf, &len) != 0) {
+        fprintf(stderr, "mvoictl: request too large\n");
+        return CTL_EX_DATAERR;
+    }
+    int ex = CTL_EX_UNAVAILABLE;
+    void *zctx = zmq_ctx_new();
+    void *s = zmq_socket(zctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(s, ep) != 0 || zmq_send(s, buf, len, 0) < 0)
+        goto out;
+    zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+    for (;;) {
+        int n = zmq_poll(&it, 1, ctl->timeout_ms);
+        if (n <= 0) {
+            fprintf(stderr, "mvoictl: no answer from %s at %s within %d ms (is it running?)\n",
+                    service, ep, ctl->timeout_ms);
+            goto out;
+        }
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s, 0) < 0) {
+            zmq_msg_close(&m);
+            goto out;
+        }
+        int more = 0;
+        size_t ml = sizeof more;
+        zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
+        if (more) {   /* a streamed [topic][envelope] item: not for plain calls */
+            zmq_msg_close(&m);
+            while (more) {
+                zmq_msg_init(&m);
+                zmq_msg_recv(&m, s, 0);
+                zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
+                zmq_msg_close(&m);
+            }
+            continue;
+        }
+        int err = 0;
+        *reply = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), CODEC_DEFAULT_BUDGET, &err);
+        zmq_msg_close(&m);
+        if (!*reply) {
+            fprintf(stderr, "mvoictl: undecodable reply from %s\n", service);
+            ex = CTL_EX_SOFTWARE;
+            goto out;
+        }
+        if ((*reply)->request_id && strcmp((*reply)->request_id, req->request_id) != 0) {
+            codec_free(reply);
+            continue;   /* a late reply to something else */
+        }
+        ex = CTL_EX_OK;
+        break;
+    }
+out:
+    zmq_close(s);
+    zmq_ctx_term(zctx);
+    free(buf);
+    if (req->request_id == rid)
+        req->request_id = NULL;
+    return ex;
+}
+
+void ctl_free(Mvoi__Envelope **reply) { codec_free(reply); }
+
+int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
+{
+    if (reply->body_case != MVOI__ENVELOPE__BODY_ERROR)
+        return 0;
+    const Mvoi__Error *e = reply->error;
+    if (ctl->json) {
+        ctl_print_json(stdout, &e->base);
+    }
+    fprintf(stderr, "error: %s%s%s\n", e->field && *e->field ? e->field : "",
+            e->field && *e->field ? ": " : "", e->message ? e->message : "(no message)");
+    switch (e->code) {
+    case MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT:
+    case MVOI__ERROR_CODE__ERR_NOT_FOUND:
+    case MVOI__ERROR_CODE__ERR_ALREADY_EXISTS:
+    case MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION:
+    case MVOI__ERROR_CODE__ERR_CONFLICT:
+    case MVOI__ERROR_CODE__ERR_OUT_OF_RANGE:
+    case MVOI__ERROR_CODE__ERR_DECODE:
+    case MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED:
+        return CTL_EX_DATAERR;
+    case MVOI__ERROR_CODE__ERR_UNAVAILABLE:
+        return CTL_EX_UNAVAILABLE;
+    default:
+        return CTL_EX_FAIL;
+    }
+}
+
+void ctl_print_json(FILE *out, const ProtobufCMessage *msg)
+{
+    char *s = pbjson_dumps(msg, PBJSON_PRETTY);
+    if (s) {
+        fputs(s, out);
+        fputc('\n', out);
+        free(s);
+    }
+}

@@ -1,0 +1,62 @@
+/*  mvoictl: the command line for people and scripts.
+ *
+ *  `mvoictl [options] <group> <verb> [args]`. Each group lives in its own cmd_<group>.c
+ *  and exports a table of ctl_cmd_t; main.c lists the groups. Data goes to stdout,
+ *  diagnostics to stderr; exit codes follow sysexits.h (64 usage, 65 data error,
+ *  69 service unavailable, 70 internal).
+ */
+#ifndef MVOI_CTL_H
+#define MVOI_CTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "envelope.pb-c.h"
+
+#define CTL_EX_OK 0
+#define CTL_EX_FAIL 1          /* the service answered with an error it judged final */
+#define CTL_EX_USAGE 64
+#define CTL_EX_DATAERR 65
+#define CTL_EX_NOINPUT 66
+#define CTL_EX_UNAVAILABLE 69
+#define CTL_EX_SOFTWARE 70
+
+typedef struct {
+    bool json;                 /* --json: machine-readable output */
+    const char *buyer;         /* --buyer / MVOI_BUYER, default "heerlen" */
+    int timeout_ms;            /* --timeout / MVOI_CTL_TIMEOUT_MS, default 5000 */
+    const char *lang;          /* --lang / MVOI_LANG: nl (default) or en */
+} ctl_t;
+
+typedef struct {
+    const char *verb;
+    const char *usage;         /* "ARGS..." shown in help */
+    const char *summary;
+    int (*fn)(ctl_t *ctl, int argc, char **argv);   /* argv[0] is the verb */
+} ctl_cmd_t;
+
+typedef struct {
+    const char *group;
+    const char *summary;
+    const ctl_cmd_t *cmds;     /* terminated by { NULL } */
+} ctl_group_t;
+
+/* Endpoint of a service's ROUTER: MVOI_<SERVICE>_API or the documented default. */
+const char *ctl_endpoint(const char *service);
+const char *ctl_pub_endpoint(const char *service);
+
+/* Send req (request_id, buyer, schema filled in when missing) and wait for the reply.
+ * Returns 0 with *reply set (free with ctl_free), or an exit code (69 when unreachable). */
+int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelope **reply);
+void ctl_free(Mvoi__Envelope **reply);
+
+/* If reply is an Error, print "error: FIELD: MESSAGE" to stderr and return the exit code
+ * for its code (65 for invalid input, 69 unavailable, 1 otherwise); 0 if not an error. */
+int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply);
+
+/* A fresh request id: "<prefix>-<time>-<random>". */
+void ctl_request_id(char *buf, size_t len, const char *prefix);
+
+/* Print a protobuf message as JSON (field names as in the .proto). */
+void ctl_print_json(FILE *out, const ProtobufCMessage *msg);
+
+#endif

@@ -1,0 +1,311 @@
+/* csv_import: dialects, cell parsers and error reporting, on the fixtures beside this file. */
+#include <criterion/criterion.h>
+#include <errno.h>
+
+#include "cal_test.h"
+#include "csv_import.h"
+
+static const csv_import_t *find_err_row(const csv_import_t *r, size_t row, const char *column,
+                                        const csv_cell_error_t **out)
+{
+    for (size_t i = 0; i < r->n_errors; i++) {
+        if (r->errors[i].row == row && (!column || strcmp(r->errors[i].column, column) == 0)) {
+            *out = &r->errors[i];
+            return r;
+        }
+    }
+    *out = NULL;
+    return NULL;
+}
+
+static const Mvoi__Tender *find_tender(const csv_import_t *r, const char *id)
+{
+    for (size_t i = 0; i < r->n_tenders; i++)
+        if (strcmp(r->tenders[i]->id, id) == 0)
+            return r->tenders[i];
+    return NULL;
+}
+
+Test(csv, dutch_bom_semicolon)
+{
+    thresholds_t *th = cal_test_thresholds();
+    csv_import_opts_t o = {.default_buyer = "heerlen", .thresholds = th, .today = "2025-01-10"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_file(CAL_FIXTURES "/nl-bom-semicolon.csv", &o, &r), 0);
+    cr_assert(r.had_bom);
+    cr_assert_eq(r.delimiter, ';');
+    for (size_t i = 0; i < r.n_errors; i++)
+        cr_log_error("row %zu %s '%s': %s", r.errors[i].row, r.errors[i].column, r.errors[i].value, r.errors[i].reason);
+    cr_assert_eq(r.n_errors, 0);
+    cr_assert_eq(r.n_tenders, 3);
+    cr_assert_eq(r.rows, 3);
+
+    const Mvoi__Tender *t = find_tender(&r, "HRL-2025-001");
+    cr_assert_not_null(t);
+    cr_assert_str_eq(t->title, "Groot asfalt onderhoud");
+    cr_assert_str_eq(t->purchasing_group, "Openbare ruimte");
+    cr_assert_eq(t->kind, MVOI__TENDER_KIND__KIND_WERKEN);
+    cr_assert_str_eq(t->cpv, "45233141-9");
+    cr_assert_eq(t->value_cents, 120000000); /* € 1.200.000,00 */
+    cr_assert_str_eq(t->planned_publication, "2025-03-01");
+    cr_assert_str_eq(t->contract_start, "2025-06-01");
+    cr_assert_str_eq(t->contract_end, "2027-05-31");
+    cr_assert_str_eq(t->project_leader->name, "Anja de Vries");
+    cr_assert_str_eq(t->project_leader->email, "a.devries@heerlen.nl");
+    cr_assert_str_eq(t->budget_holder->name, "Jan Smeets");
+    cr_assert_str_eq(t->procurement_adviser->name, "Pieter Janssen");
+    cr_assert_eq(t->n_themes, 3);
+    cr_assert_eq(t->themes[0]->theme, MVOI__THEME__THEME_KLIMAAT);
+    cr_assert_eq(t->themes[0]->commitment, MVOI__COMMITMENT__COMMIT_EIS);
+    cr_assert_eq(t->themes[1]->commitment, MVOI__COMMITMENT__COMMIT_GUNNING);
+    cr_assert_eq(t->themes[2]->theme, MVOI__THEME__THEME_SOCIAL_RETURN);
+    cr_assert_eq(t->sroi_pct_bp, 500);
+    cr_assert(t->has_pilot && !t->pilot);
+    cr_assert_str_eq(t->buyer, "heerlen");
+    cr_assert_str_eq(t->source, "csv");
+    /* derived: works 1.2 M -> nationaal openbaar; 5 % of 1,200,000 = 60,000.00 */
+    cr_assert_eq(t->procedure, MVOI__PROCEDURE__PROC_NATIONAAL_OPENBAAR);
+    cr_assert(t->kickoff_required);
+    cr_assert(t->ambition_complete);
+    cr_assert_eq(t->sroi_obligation_cents, 6000000);
+
+    t = find_tender(&r, "HRL-2025-002");
+    cr_assert_eq(t->value_cents, 25000000); /* "250.000" = 250,000 euros */
+    cr_assert_str_eq(t->planned_publication, "2025-04-15"); /* 15-4-2025 */
+    cr_assert(t->pilot);
+    cr_assert_eq(t->procedure, MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR);
+    cr_assert_null(t->budget_holder);
+
+    t = find_tender(&r, "HRL-2025-003");
+    cr_assert_str_eq(t->title, "Stadskrant; drukwerk en verspreiding");
+    cr_assert_eq(t->value_cents, 21700050); /* "217.000,50" */
+    cr_assert_eq(t->sroi_pct_bp, 250);      /* 2,5% */
+    cr_assert_str_eq(t->threshold_period, "2026-2027");
+    cr_assert_eq(t->procedure, MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR);
+    cr_assert_eq(t->n_themes, 1);
+    cr_assert_eq(t->themes[0]->commitment, MVOI__COMMITMENT__COMMIT_UNSPECIFIED);
+    csv_import_clear(&r);
+    thresholds_destroy(&th);
+}
+
+Test(csv, english_comma)
+{
+    csv_import_opts_t o = {.default_buyer = "gemeente-heerlen"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_file(CAL_FIXTURES "/en-comma.csv", &o, &r), 0);
+    cr_assert(!r.had_bom);
+    cr_assert_eq(r.delimiter, ',');
+    cr_assert_eq(r.n_errors, 0, "first error: %s", r.n_errors ? r.errors[0].reason : "");
+    cr_assert_eq(r.n_tenders, 2);
+    const Mvoi__Tender *t = r.tenders[0];
+    cr_assert_str_eq(t->id, "T-100");
+    cr_assert_eq(t->kind, MVOI__TENDER_KIND__KIND_LEVERINGEN);
+    cr_assert_eq(t->value_cents, 123456789); /* "1,234,567.89" */
+    cr_assert_str_eq(t->planned_publication, "2025-09-01");
+    cr_assert_eq(t->n_themes, 2);
+    cr_assert_eq(t->themes[0]->theme, MVOI__THEME__THEME_CIRCULAIR);
+    cr_assert_eq(t->themes[0]->commitment, MVOI__COMMITMENT__COMMIT_INNOVATIE);
+    cr_assert_eq(t->themes[1]->theme, MVOI__THEME__THEME_DIVERSITEIT_INCLUSIE);
+    cr_assert_eq(t->n_sdgs, 2);
+    cr_assert_eq(t->sdgs[0], 12);
+    cr_assert_eq(t->sdgs[1], 10);
+    cr_assert_eq(t->sroi_pct_bp, 300);
+    cr_assert(t->pilot);
+    cr_assert_str_eq(t->buyer, "heerlen");
+    /* no thresholds given: nothing derived */
+    cr_assert_eq(t->procedure, MVOI__PROCEDURE__PROC_UNSPECIFIED);
+    t = r.tenders[1];
+    cr_assert_str_eq(t->id, "T-101");
+    cr_assert_eq(t->value_cents, 21500000);
+    cr_assert_str_eq(t->buyer, "gemeente-heerlen"); /* empty cell: default buyer */
+    cr_assert(t->has_pilot && !t->pilot);
+    csv_import_clear(&r);
+}
+
+Test(csv, bad_cells_reported)
+{
+    csv_import_opts_t o = {.default_buyer = "heerlen"};
+    csv_import_t r;
+    const csv_cell_error_t *e;
+    cr_assert_eq(csv_import_file(CAL_FIXTURES "/bad-cells.csv", &o, &r), 0);
+    for (size_t i = 0; i < r.n_errors; i++)
+        cr_log_info("row %zu %s '%s': %s", r.errors[i].row, r.errors[i].column, r.errors[i].value, r.errors[i].reason);
+    /* only the first OK-1 survives */
+    cr_assert_eq(r.n_tenders, 1);
+    cr_assert_str_eq(r.tenders[0]->id, "OK-1");
+    cr_assert_eq(r.tenders[0]->value_cents, 1000000);
+    cr_assert_eq(r.rows, 8);
+
+    cr_assert_not_null(find_err_row(&r, 3, "publicatie", &e));
+    cr_assert_str_eq(e->value, "31-02-2025");
+    cr_assert(strstr(e->reason, "date") != NULL);
+
+    cr_assert_not_null(find_err_row(&r, 4, "waarde", &e));
+    cr_assert_str_eq(e->value, "12,34,5");
+
+    cr_assert_not_null(find_err_row(&r, 5, "soort", &e));
+    cr_assert_str_eq(e->value, "bouw");
+    cr_assert(strstr(e->reason, "kind") != NULL);
+
+    /* two bad cells in one row: both reported */
+    cr_assert_not_null(find_err_row(&r, 6, "waarde", &e));
+    cr_assert_str_eq(e->value, "abc");
+    cr_assert_not_null(find_err_row(&r, 6, "publicatie", &e));
+    cr_assert_str_eq(e->value, "2025-13-01");
+
+    /* a rule violation across cells is reported on the column to fix */
+    cr_assert_not_null(find_err_row(&r, 7, "einde", &e));
+    cr_assert_str_eq(e->value, "01-01-2026");
+
+    cr_assert_not_null(find_err_row(&r, 8, "sroi", &e));
+    cr_assert_str_eq(e->value, "1%");
+    cr_assert(strstr(e->reason, "2-5") != NULL);
+
+    cr_assert_not_null(find_err_row(&r, 9, "kenmerk", &e));
+    cr_assert_str_eq(e->value, "OK-1");
+    cr_assert_eq(r.n_errors, 8);
+    csv_import_clear(&r);
+}
+
+Test(csv, structural_errors)
+{
+    csv_import_t r;
+    const char *no_kind = "id;titel\nA;B\n";
+    cr_assert_eq(csv_import_parse(no_kind, strlen(no_kind), NULL, &r), -EINVAL);
+    cr_assert_eq(r.n_errors, 1);
+    cr_assert_str_eq(r.errors[0].column, "kind");
+    cr_assert_eq(r.errors[0].row, 1);
+    csv_import_clear(&r);
+
+    const char *dup = "id;kenmerk;titel;soort\n";
+    cr_assert_eq(csv_import_parse(dup, strlen(dup), NULL, &r), -EINVAL);
+    csv_import_clear(&r);
+
+    const char *quote = "id;titel;soort\nA;\"open quote;diensten\n";
+    cr_assert_eq(csv_import_parse(quote, strlen(quote), NULL, &r), -EINVAL);
+    cr_assert_eq(r.n_errors, 1);
+    csv_import_clear(&r);
+
+    cr_assert_eq(csv_import_parse("", 0, NULL, &r), -EINVAL);
+    csv_import_clear(&r);
+    cr_assert_eq(csv_import_file("/nonexistent.csv", NULL, &r), -ENOENT);
+}
+
+Test(csv, row_numbers_follow_lines)
+{
+    /* CRLF, a blank line, and a quoted cell spanning two lines */
+    const char *s = "id;titel;soort;publicatie\r\n"
+                    "A;\"twee\r\nregels\";diensten;01-01-2025\r\n"
+                    "\r\n"
+                    "B;Fout;diensten;32-01-2025\r\n";
+    csv_import_opts_t o = {.default_buyer = "heerlen"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
+    cr_assert_eq(r.n_tenders, 1);
+    cr_assert_str_eq(r.tenders[0]->title, "twee\r\nregels");
+    cr_assert_eq(r.n_errors, 1);
+    cr_assert_eq(r.errors[0].row, 5);
+    csv_import_clear(&r);
+}
+
+Test(csv, windows1252_converted)
+{
+    /* "Caf\xe9" in Windows-1252, euro sign 0x80 before the amount */
+    const char *s = "id;titel;soort;waarde\nA;Caf\xe9 catering;diensten;\x80 1.500\n";
+    csv_import_opts_t o = {.default_buyer = "heerlen"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
+    cr_assert(r.converted_cp1252);
+    cr_assert_eq(r.n_tenders, 1);
+    cr_assert_str_eq(r.tenders[0]->title, "Caf\xc3\xa9 catering");
+    cr_assert_eq(r.tenders[0]->value_cents, 150000);
+    csv_import_clear(&r);
+}
+
+Test(csv, amounts)
+{
+    struct {
+        const char *in;
+        long long cents;
+    } ok[] = {
+        {"1.234.567,89", 123456789}, {"1234567.89", 123456789}, {"€ 1.234.567,89", 123456789},
+        {"€1234567,89", 123456789},  {"1,234,567.89", 123456789}, {"250.000", 25000000},
+        {"250,000", 25000000},        {"1234,5", 123450},          {"12.50", 1250},
+        {"€ 250.000,-", 25000000},    {"0", 0},                    {"1 234 567,89", 123456789},
+        {"1234.565", 123457},         {"1234.564", 123456},        {"EUR 99", 9900},
+        {"1234", 123400},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t c = -1;
+        cr_assert_eq(csv_parse_amount_cents(ok[i].in, &c), 0, "%s", ok[i].in);
+        cr_assert_eq(c, ok[i].cents, "%s -> %lld", ok[i].in, (long long)c);
+    }
+    const char *bad[] = {"12,34,5", "-100", "1.2.3,4,5", "abc", "1.23.456", "12a", ",50", "1,234.567,8", NULL};
+    for (int i = 0; bad[i]; i++) {
+        int64_t c;
+        cr_assert_eq(csv_parse_amount_cents(bad[i], &c), -EINVAL, "%s", bad[i]);
+    }
+    int64_t c;
+    cr_assert_eq(csv_parse_amount_cents("  ", &c), -ENODATA);
+}
+
+Test(csv, dates_percent_bool)
+{
+    char d[11];
+    cr_assert_eq(csv_parse_date("01-03-2025", d), 0);
+    cr_assert_str_eq(d, "2025-03-01");
+    cr_assert_eq(csv_parse_date("1/3/2025", d), 0);
+    cr_assert_str_eq(d, "2025-03-01");
+    cr_assert_eq(csv_parse_date("2025-03-01", d), 0);
+    cr_assert_str_eq(d, "2025-03-01");
+    cr_assert_eq(csv_parse_date("29-02-2024 00:00", d), 0);
+    cr_assert_str_eq(d, "2024-02-29");
+    cr_assert_eq(csv_parse_date("29-02-2025", d), -EINVAL);
+    cr_assert_eq(csv_parse_date("2025-03-01x", d), -EINVAL);
+    cr_assert_eq(csv_parse_date("01-03-25", d), -EINVAL);
+    cr_assert_eq(csv_parse_date("", d), -ENODATA);
+
+    uint32_t bp;
+    cr_assert_eq(csv_parse_percent_bp("5%", &bp), 0);
+    cr_assert_eq(bp, 500);
+    cr_assert_eq(csv_parse_percent_bp("2,5 %", &bp), 0);
+    cr_assert_eq(bp, 250);
+    cr_assert_eq(csv_parse_percent_bp("3.75", &bp), 0);
+    cr_assert_eq(bp, 375);
+    cr_assert_eq(csv_parse_percent_bp("101", &bp), -EINVAL);
+    cr_assert_eq(csv_parse_percent_bp("1.234", &bp), -EINVAL);
+    cr_assert_eq(csv_parse_percent_bp("vijf", &bp), -EINVAL);
+
+    bool b;
+    cr_assert_eq(csv_parse_bool("Ja", &b), 0);
+    cr_assert(b);
+    cr_assert_eq(csv_parse_bool("no", &b), 0);
+    cr_assert(!b);
+    cr_assert_eq(csv_parse_bool("misschien", &b), -EINVAL);
+}
+
+Test(csv, demo_calendar_is_clean)
+{
+    thresholds_t *th = cal_test_thresholds();
+    isv_map_t *isv = NULL;
+    char err[256];
+    cr_assert_eq(isv_map_load_dir(CAL_DATA_DIR, &isv, err, sizeof err), 0);
+    csv_import_opts_t o = {.thresholds = th, .isv = isv, .today = "2025-01-01"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_file(MVOI_SOURCE_DIR "/deploy/demo/calendar.csv", &o, &r), 0);
+    for (size_t i = 0; i < r.n_errors; i++)
+        cr_log_error("row %zu %s '%s': %s", r.errors[i].row, r.errors[i].column, r.errors[i].value, r.errors[i].reason);
+    cr_assert_eq(r.n_errors, 0);
+    cr_assert_geq(r.n_tenders, 20);
+    size_t pub = 0, isvn = 0;
+    for (size_t i = 0; i < r.n_tenders; i++) {
+        cr_assert_str_eq(r.tenders[i]->buyer, "heerlen");
+        pub += r.tenders[i]->kickoff_required;
+        isvn += r.tenders[i]->isv_risk_group != NULL;
+    }
+    cr_assert_geq(pub, 3, "some public tenders need a kick-off");
+    cr_assert_geq(isvn, 3, "some tenders are in an ISV risk group");
+    csv_import_clear(&r);
+    isv_map_destroy(&isv);
+    thresholds_destroy(&th);
+}

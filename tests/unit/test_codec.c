@@ -1,0 +1,250 @@
+/*  codec: round trips, hostile input, budgets, error replies, body names. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+/* A realistic event envelope; the strings point at static storage. */
+static void s_tender_event(Mvoi__Envelope *env, Mvoi__TenderEvent *ev, Mvoi__Tender *t,
+                           Mvoi__ThemeAmbition *th, Mvoi__ThemeAmbition **thp)
+{
+    static uint32_t sdgs[] = { 7, 12, 13 };
+    mvoi__envelope__init(env);
+    mvoi__tender_event__init(ev);
+    mvoi__tender__init(t);
+    mvoi__theme_ambition__init(th);
+    th->has_theme = 1;
+    th->theme = 1;
+    th->n_sdgs = 3;
+    th->sdgs = sdgs;
+    th->note = "HVO in plaats van diesel";
+    thp[0] = th;
+    t->id = "T-2024-001";
+    t->buyer = "Heerlen";
+    t->title = "Onderhoud openbare ruimte";
+    t->has_value_cents = 1;
+    t->value_cents = 123456789;
+    t->n_themes = 1;
+    t->themes = thp;
+    t->has_status = 1;
+    t->status = MVOI__TENDER_STATUS__STATUS_PLANNED;
+    ev->has_kind = 1;
+    ev->kind = MVOI__TENDER_EVENT_KIND__TEV_REGISTERED;
+    ev->tender = t;
+    env->has_schema_version = 1;
+    env->schema_version = CODEC_SCHEMA_VERSION;
+    env->producer = "calendar";
+    env->has_epoch = 1;
+    env->epoch = 0xdeadbeefcafeULL;
+    env->has_seq = 1;
+    env->seq = 42;
+    env->has_ts_unix_ms = 1;
+    env->ts_unix_ms = 1700000000000LL;
+    env->correlation_id = "corr-1";
+    env->body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
+    env->tender_event = ev;
+}
+
+Test(codec, round_trip_tender_event)
+{
+    Mvoi__Envelope env;
+    Mvoi__TenderEvent ev;
+    Mvoi__Tender t;
+    Mvoi__ThemeAmbition th, *thp[1];
+    s_tender_event(&env, &ev, &t, &th, thp);
+
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(codec_pack(&env, &buf, &len), 0);
+    cr_assert_gt(len, 0);
+
+    uint8_t small[8];
+    cr_assert_eq(codec_pack_into(&env, small, sizeof small), -ENOSPC);
+    uint8_t big[1024];
+    cr_assert_eq(codec_pack_into(&env, big, sizeof big), (int64_t)len);
+    cr_assert_eq(memcmp(big, buf, len), 0);
+
+    int err = 1;
+    Mvoi__Envelope *out = codec_unpack(buf, len, 0, &err);
+    cr_assert_not_null(out);
+    cr_assert_eq(err, 0);
+    cr_assert_eq(out->body_case, MVOI__ENVELOPE__BODY_TENDER_EVENT);
+    cr_assert_eq(out->seq, 42);
+    cr_assert_eq(out->epoch, 0xdeadbeefcafeULL);
+    cr_assert_str_eq(out->producer, "calendar");
+    cr_assert_str_eq(out->correlation_id, "corr-1");
+    cr_assert_eq(out->tender_event->kind, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    cr_assert_str_eq(out->tender_event->tender->id, "T-2024-001");
+    cr_assert_eq(out->tender_event->tender->value_cents, 123456789);
+    cr_assert_eq(out->tender_event->tender->n_themes, 1);
+    cr_assert_eq(out->tender_event->tender->themes[0]->n_sdgs, 3);
+    cr_assert_eq(out->tender_event->tender->themes[0]->sdgs[2], 13);
+    cr_assert_str_eq(out->tender_event->tender->themes[0]->note, "HVO in plaats van diesel");
+    codec_free(&out);
+    cr_assert_null(out);
+    codec_free(&out);   /* NULL is fine */
+    free(buf);
+}
+
+/* xorshift64*: fixed seed, so failures reproduce. */
+static uint64_t s_rng = 0x9e3779b97f4a7c15ULL;
+static uint64_t s_next(void)
+{
+    s_rng ^= s_rng >> 12;
+    s_rng ^= s_rng << 25;
+    s_rng ^= s_rng >> 27;
+    return s_rng * 2685821657736338717ULL;
+}
+
+Test(codec, random_bytes_never_crash)
+{
+    uint8_t buf[512];
+    int failed = 0;
+    for (int i = 0; i < 10000; i++) {
+        size_t len = 1 + s_next() % sizeof buf;
+        for (size_t j = 0; j < len; j++)
+            buf[j] = (uint8_t)s_next();
+        int err = 0;
+        Mvoi__Envelope *env = codec_unpack(buf, len, 64 * 1024, &err);
+        /* The seed is fixed; none of these buffers happens to be a valid envelope. */
+        cr_assert_null(env, "buffer %d (len %zu) decoded", i, len);
+        cr_assert(err == -EPROTO || err == -ENOMSG, "err %d", err);
+        failed++;
+    }
+    cr_assert_eq(failed, 10000);
+}
+
+Test(codec, truncated_envelope)
+{
+    Mvoi__Envelope env;
+    Mvoi__TenderEvent ev;
+    Mvoi__Tender t;
+    Mvoi__ThemeAmbition th, *thp[1];
+    s_tender_event(&env, &ev, &t, &th, thp);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(codec_pack(&env, &buf, &len), 0);
+    /* The body is the last field on the wire, so every strict prefix lacks a complete body:
+     * either a field is cut (-EPROTO) or the body is missing (-ENOMSG). */
+    for (size_t n = 0; n < len; n++) {
+        int err = 0;
+        Mvoi__Envelope *out = codec_unpack(buf, n, 0, &err);
+        cr_assert_null(out, "prefix %zu of %zu decoded", n, len);
+        cr_assert(err == -EPROTO || err == -ENOMSG, "prefix %zu: err %d", n, err);
+    }
+    int err = 0;
+    Mvoi__Envelope *out = codec_unpack(buf, len - 1, 0, &err);
+    cr_assert_null(out);
+    cr_assert_eq(err, -EPROTO);
+    free(buf);
+}
+
+Test(codec, oversize_is_emsgsize)
+{
+    size_t len = CODEC_MAX_BYTES + 1;
+    uint8_t *buf = calloc(1, len);
+    cr_assert_not_null(buf);
+    int err = 0;
+    cr_assert_null(codec_unpack(buf, len, 0, &err));
+    cr_assert_eq(err, -EMSGSIZE);
+
+    /* Packing something that large is refused too. */
+    char *s = malloc(len);
+    memset(s, 'x', len - 1);
+    s[len - 1] = '\0';
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    codec_error_t store;
+    codec_set_error(&env, &store, MVOI__ERROR_CODE__ERR_INTERNAL, NULL, "x");
+    env.producer = s;
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    cr_assert_eq(codec_pack(&env, &out, &outlen), -EMSGSIZE);
+    cr_assert_eq(codec_pack_into(&env, buf, len), -EMSGSIZE);
+    free(s);
+    free(buf);
+}
+
+Test(codec, tiny_budget_is_eproto)
+{
+    Mvoi__Envelope env;
+    Mvoi__TenderEvent ev;
+    Mvoi__Tender t;
+    Mvoi__ThemeAmbition th, *thp[1];
+    s_tender_event(&env, &ev, &t, &th, thp);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(codec_pack(&env, &buf, &len), 0);
+    int err = 0;
+    cr_assert_null(codec_unpack(buf, len, 16, &err));
+    cr_assert_eq(err, -EPROTO);
+    /* Every budget either decodes fully or fails cleanly. */
+    int ok = 0;
+    for (size_t b = 1; b < 4096; b += 7) {
+        Mvoi__Envelope *out = codec_unpack(buf, len, b, &err);
+        if (out) {
+            ok++;
+            codec_free(&out);
+        } else {
+            cr_assert_eq(err, -EPROTO);
+        }
+    }
+    cr_assert_gt(ok, 0);
+    free(buf);
+}
+
+Test(codec, unknown_body_is_enomsg)
+{
+    /* schema_version = 1, then field 999 (varint) = 1: tag (999 << 3 | 0) = 7992 = b8 3e. */
+    const uint8_t wire[] = { 0x08, 0x01, 0xb8, 0x3e, 0x01 };
+    int err = 0;
+    Mvoi__Envelope *env = codec_unpack(wire, sizeof wire, 0, &err);
+    cr_assert_null(env);
+    cr_assert_eq(err, -ENOMSG);
+    /* An empty buffer is a valid but empty envelope: no body. */
+    cr_assert_null(codec_unpack("", 0, 0, &err));
+    cr_assert_eq(err, -ENOMSG);
+    cr_assert_null(codec_unpack(NULL, 0, 0, &err));
+    cr_assert_eq(err, -ENOMSG);
+}
+
+Test(codec, set_error_reply)
+{
+    Mvoi__Envelope reply = MVOI__ENVELOPE__INIT;
+    codec_error_t store;
+    char field[300];
+    memset(field, 'f', sizeof field - 1);
+    field[sizeof field - 1] = '\0';
+    codec_set_error(&reply, &store, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "tender.value_cents",
+                    "must be >= 0, got %d", -5);
+    cr_assert_eq(reply.body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_assert_eq(reply.error, &store.err);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(codec_pack(&reply, &buf, &len), 0);
+    int err = 0;
+    Mvoi__Envelope *out = codec_unpack(buf, len, 0, &err);
+    cr_assert_not_null(out);
+    cr_assert_eq(out->error->code, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
+    cr_assert_str_eq(out->error->field, "tender.value_cents");
+    cr_assert_str_eq(out->error->message, "must be >= 0, got -5");
+    codec_free(&out);
+    free(buf);
+
+    /* Long strings are truncated into the fixed storage, never overflow it. */
+    codec_set_error(&reply, &store, MVOI__ERROR_CODE__ERR_DECODE, field, "%s", field);
+    cr_assert_eq(strlen(store.field), sizeof store.field - 1);
+    cr_assert_eq(strlen(store.message), sizeof field - 1);
+}
+
+Test(codec, body_names)
+{
+    cr_assert_str_eq(codec_body_name(MVOI__ENVELOPE__BODY_REGISTER_TENDER), "register_tender");
+    cr_assert_str_eq(codec_body_name(MVOI__ENVELOPE__BODY_TENDER_EVENT), "tender_event");
+    cr_assert_str_eq(codec_body_name(MVOI__ENVELOPE__BODY_ERROR), "error");
+    cr_assert_str_eq(codec_body_name(MVOI__ENVELOPE__BODY_REPORT_EVENT), "report_event");
+    cr_assert_str_eq(codec_body_name(MVOI__ENVELOPE__BODY__NOT_SET), "unknown");
+    cr_assert_str_eq(codec_body_name((Mvoi__Envelope__BodyCase)4), "unknown");     /* seq: not a body */
+    cr_assert_str_eq(codec_body_name((Mvoi__Envelope__BodyCase)999), "unknown");
+}
