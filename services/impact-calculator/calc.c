@@ -1,0 +1,202 @@
+/*  calc: the dispatcher and the helpers every formula shares. */
+#include "calc_internal.h"
+#include "measure_rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Enum value -> factor-table key. Kept next to each other so that a new enum value in
+ * impact.proto without a key here is visible in one place (it is rejected as unknown). */
+static const char *s_carriers[] = {
+    [MVOI__CARRIER__CARRIER_DIESEL_B7] = "diesel_b7",
+    [MVOI__CARRIER__CARRIER_DIESEL_B0] = "diesel_b0",
+    [MVOI__CARRIER__CARRIER_PETROL_E10] = "petrol_e10",
+    [MVOI__CARRIER__CARRIER_PETROL_E0] = "petrol_e0",
+    [MVOI__CARRIER__CARRIER_HVO100] = "hvo100",
+    [MVOI__CARRIER__CARRIER_HVO30] = "hvo30",
+    [MVOI__CARRIER__CARRIER_CNG] = "cng",
+    [MVOI__CARRIER__CARRIER_BIO_CNG] = "bio_cng",
+    [MVOI__CARRIER__CARRIER_LNG] = "lng",
+    [MVOI__CARRIER__CARRIER_BIO_LNG] = "bio_lng",
+    [MVOI__CARRIER__CARRIER_LPG] = "lpg",
+    [MVOI__CARRIER__CARRIER_HYDROGEN_GREY] = "hydrogen_grey",
+    [MVOI__CARRIER__CARRIER_HYDROGEN_GREEN] = "hydrogen_green",
+    [MVOI__CARRIER__CARRIER_NATURAL_GAS] = "natural_gas",
+    [MVOI__CARRIER__CARRIER_GREEN_GAS] = "green_gas",
+    [MVOI__CARRIER__CARRIER_ELECTRICITY_GREY] = "electricity_grey",
+    [MVOI__CARRIER__CARRIER_ELECTRICITY_GRID] = "electricity_grid",
+    [MVOI__CARRIER__CARRIER_ELECTRICITY_RENEWABLE] = "electricity_renewable",
+};
+
+static const char *s_stages[] = {
+    [MVOI__EMISSION_STAGE__STAGE_I] = "stage_i",
+    [MVOI__EMISSION_STAGE__STAGE_II] = "stage_ii",
+    [MVOI__EMISSION_STAGE__STAGE_IIIA] = "stage_iiia",
+    [MVOI__EMISSION_STAGE__STAGE_IIIB] = "stage_iiib",
+    [MVOI__EMISSION_STAGE__STAGE_IV] = "stage_iv",
+    [MVOI__EMISSION_STAGE__STAGE_V] = "stage_v",
+    [MVOI__EMISSION_STAGE__STAGE_ZERO_EMISSION] = "zero_emission",
+};
+
+static const char *s_strategies[] = {
+    [MVOI__RSTRATEGY__R0_REFUSE] = "r0_refuse",
+    [MVOI__RSTRATEGY__R1_RETHINK] = "r1_rethink",
+    [MVOI__RSTRATEGY__R2_REDUCE] = "r2_reduce",
+    [MVOI__RSTRATEGY__R3_REUSE] = "r3_reuse",
+    [MVOI__RSTRATEGY__R4_REPAIR] = "r4_repair",
+    [MVOI__RSTRATEGY__R5_REFURBISH] = "r5_refurbish",
+    [MVOI__RSTRATEGY__R6_REMANUFACTURE] = "r6_remanufacture",
+    [MVOI__RSTRATEGY__R7_REPURPOSE] = "r7_repurpose",
+    [MVOI__RSTRATEGY__R8_RECYCLE] = "r8_recycle",
+    [MVOI__RSTRATEGY__R9_RECOVER] = "r9_recover",
+};
+
+#define S_LOOKUP(table, v) \
+    ((v) > 0 && (size_t) (v) < sizeof(table) / sizeof(table)[0] ? (table)[v] : NULL)
+
+const char *
+calc_carrier_key(int carrier)
+{
+    return S_LOOKUP(s_carriers, carrier);
+}
+
+const char *
+calc_stage_key(int stage)
+{
+    return S_LOOKUP(s_stages, stage);
+}
+
+const char *
+calc_strategy_key(int strategy)
+{
+    return S_LOOKUP(s_strategies, strategy);
+}
+
+const char *
+calc_sources(char *buf, size_t len, const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        snprintf(buf, len, "%s", a);
+    else
+        snprintf(buf, len, "%s; %s", a, b);
+    return buf;
+}
+
+int64_t
+calc_pow10(int n)
+{
+    int64_t p = 1;
+    for (int i = 0; i < n && i < 18; i++)
+        p *= 10;
+    return p;
+}
+
+const factors_table_t *
+calc_table(calc_ctx_t *ctx, const char *table, int *rc)
+{
+    const factors_table_t *t = factors_select_year(ctx->factors, table, ctx->year);
+    if (!t)
+        *rc = impact_error_set(ctx->err, -ENOENT, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                               "", "factor table %s is not loaded", table);
+    return t;
+}
+
+int
+calc_ref(calc_ctx_t *ctx, const factors_table_t *table, const char *source, const char *variant,
+         bool unverified)
+{
+    Mvoi__Impact *imp = ctx->impact;
+    Mvoi__FactorRef **refs = realloc(imp->factors, (imp->n_factors + 1) * sizeof *refs);
+    if (!refs)
+        goto oom;
+    imp->factors = refs;
+    Mvoi__FactorRef *ref = malloc(sizeof *ref);
+    if (!ref)
+        goto oom;
+    mvoi__factor_ref__init(ref);
+    refs[imp->n_factors++] = ref;   /* owned by the impact from here on */
+    ref->table = strdup(table->table);
+    ref->edition = strdup(table->edition);
+    ref->source = strdup(source ? source : table->source);
+    ref->reference_variant = strdup(variant ? variant : "");
+    ref->has_unverified = 1;
+    ref->unverified = unverified;
+    if (!ref->table || !ref->edition || !ref->source || !ref->reference_variant)
+        goto oom;
+    return 0;
+oom:
+    return impact_error_set(ctx->err, -ENOMEM, MVOI__ERROR_CODE__ERR_INTERNAL, "",
+                            "out of memory");
+}
+
+int
+calc_muldiv(calc_ctx_t *ctx, const char *field, int64_t a, int64_t b, int64_t c, int64_t den,
+            int64_t *out)
+{
+    int64_t p;
+    if (fixed_mul(a, b, &p) < 0 || fixed_mul(p, c, &p) < 0 || fixed_div_round(p, den, out) < 0)
+        return calc_fail(ctx, -EOVERFLOW, field, "value too large to compute exactly");
+    return 0;
+}
+
+int
+calc_bounded(calc_ctx_t *ctx, const char *field, protobuf_c_boolean has, int64_t v,
+             bool zero_ok, int64_t max)
+{
+    if (!has)
+        return calc_fail(ctx, -EINVAL, field, "missing");
+    if (zero_ok ? v < 0 : v <= 0)
+        return calc_fail(ctx, -EINVAL, field, "must be %s 0, got %lld", zero_ok ? ">=" : ">",
+                         (long long) v);
+    if (v > max)
+        return calc_fail(ctx, -EINVAL, field, "%lld exceeds the maximum %lld", (long long) v,
+                         (long long) max);
+    return 0;
+}
+
+int
+calc_impact(const factors_t *factors, const Mvoi__Measurement *m, Mvoi__Impact **out,
+            impact_error_t *err)
+{
+    impact_error_clear(err);
+    if (!out)
+        return impact_error_set(err, -EINVAL, MVOI__ERROR_CODE__ERR_INTERNAL, "",
+                                "calc_impact: out is NULL");
+    *out = NULL;
+    int rc = measure_validate(m, err);
+    if (rc < 0)
+        return rc;
+    Mvoi__Impact *impact = malloc(sizeof *impact);
+    if (!impact)
+        return impact_error_set(err, -ENOMEM, MVOI__ERROR_CODE__ERR_INTERNAL, "",
+                                "out of memory");
+    mvoi__impact__init(impact);
+    calc_ctx_t ctx = { factors, measure_year(m), impact, err };
+    switch (m->kind_case) {
+    case MVOI__MEASUREMENT__KIND_ENERGY:    rc = calc_energy(&ctx, m->energy); break;
+    case MVOI__MEASUREMENT__KIND_MACHINE:   rc = calc_machine(&ctx, m->machine); break;
+    case MVOI__MEASUREMENT__KIND_ROAD:      rc = calc_road(&ctx, m->road); break;
+    case MVOI__MEASUREMENT__KIND_MATERIAL:  rc = calc_material(&ctx, m->material); break;
+    case MVOI__MEASUREMENT__KIND_SOCIAL:    rc = calc_sroi(&ctx, m->social); break;
+    case MVOI__MEASUREMENT__KIND_FAIRTRADE: rc = calc_fairtrade(&ctx, m->fairtrade); break;
+    case MVOI__MEASUREMENT__KIND_MKI:       rc = calc_mki(&ctx, m->mki); break;
+    case MVOI__MEASUREMENT__KIND_PILOT:     rc = calc_pilot(&ctx, m->pilot); break;
+    default:                                rc = -EINVAL; break;   /* measure_validate */
+    }
+    if (rc < 0) {
+        calc_impact_free(&impact);
+        return rc;
+    }
+    *out = impact;
+    return 0;
+}
+
+void
+calc_impact_free(Mvoi__Impact **impact_p)
+{
+    if (impact_p && *impact_p) {
+        mvoi__impact__free_unpacked(*impact_p, NULL);
+        *impact_p = NULL;
+    }
+}
