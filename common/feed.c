@@ -372,7 +372,7 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
     if (!self->opts.replay_batch)
         self->opts.replay_batch = 2000;
     if (!self->opts.batch)
-        self->opts.batch = 1000;
+        self->opts.batch = 5000;
     if (!self->opts.stall_ms)
         self->opts.stall_ms = 3000;
     self->producer = strdup(opts->producer);

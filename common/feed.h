@@ -39,7 +39,7 @@ typedef struct {
     feed_committed_fn *committed;/* may be NULL */
     void *arg;
     uint32_t replay_batch;       /* default 2000 */
-    uint32_t batch;              /* max live events per transaction, default 1000 */
+    uint32_t batch;              /* max live events per transaction, default 5000 */
     uint32_t stall_ms;           /* re-ask a replay after this silence, default 3000 */
     const bus_opts_t *bus_opts;
 } feed_opts_t;

@@ -157,6 +157,15 @@ static void s_hook_begin(void *arg)
     self->in_write = true;
 }
 
+/* Before the commit: record the head once per transaction, not once per append. */
+static int s_hook_prepare(void *arg, MDB_txn *txn)
+{
+    outbox_t *self = arg;
+    if (self->pending == self->head)
+        return 0;
+    return s_meta_put(self, txn, "head", self->pending);
+}
+
 static void s_hook_commit(void *arg)
 {
     outbox_t *self = arg;
@@ -211,7 +220,8 @@ outbox_t *outbox_new(store_t *store, const char *producer, int *err)
      * from the outbox; re-publishing a backlog blindly would only flood subscribers that
      * already have it. */
     self->published = self->head;
-    store_hooks_t h = { s_hook_begin, s_hook_commit, s_hook_abort, self };
+    store_hooks_t h = { .begin = s_hook_begin, .prepare = s_hook_prepare,
+                        .commit = s_hook_commit, .abort = s_hook_abort, .arg = self };
     if ((*err = store_add_hooks(store, &h)) != 0)
         goto fail;
     return self;
@@ -279,9 +289,7 @@ int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelop
         rc = -EIO;
         goto out;
     }
-    if ((rc = s_meta_put(self, txn, "head", seq)) != 0)
-        goto out;
-    self->pending = seq;
+    self->pending = seq;   /* meta "head" is written once, in the prepare hook */
     if (seq_out)
         *seq_out = seq;
 out:

@@ -238,6 +238,17 @@ static void s_hooks_begin(store_t *self)
             self->hooks[i].begin(self->hooks[i].arg);
 }
 
+static int s_hooks_prepare(store_t *self, MDB_txn *txn)
+{
+    for (int i = 0; i < self->nhooks; i++)
+        if (self->hooks[i].prepare) {
+            int rc = self->hooks[i].prepare(self->hooks[i].arg, txn);
+            if (rc != 0)
+                return rc;
+        }
+    return 0;
+}
+
 static void s_hooks_commit(store_t *self)
 {
     for (int i = 0; i < self->nhooks; i++)
@@ -287,6 +298,8 @@ int store_write(store_t *self, store_fn *fn, void *arg)
         int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
         if (rc == 0) {
             rc = fn(txn, arg);
+            if (rc == 0)
+                rc = s_hooks_prepare(self, txn);
             if (rc == 0)
                 rc = mdb_txn_commit(txn);   /* frees txn, also on failure */
             else

@@ -57,6 +57,9 @@ int store_read(store_t *self, store_fn *fn, void *arg);
  * transactional state (the outbox's next seq) can roll back on abort/retry. */
 typedef struct {
     void (*begin)(void *arg);
+    /* Last writes before the commit, once per transaction (e.g. the outbox head, written
+     * once instead of per append). Returns 0, or an error that aborts like fn's. */
+    int (*prepare)(void *arg, MDB_txn *txn);
     void (*commit)(void *arg);
     void (*abort)(void *arg);
     void *arg;

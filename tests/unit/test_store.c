@@ -184,7 +184,7 @@ Test(store, rerun_on_map_full_sees_clean_txn)
 {
     store_t *s = s_open(64 << 10, 0, false);
     rerun_t r = { .s = s };
-    store_hooks_t h = { h_begin, h_commit, h_abort, &r };
+    store_hooks_t h = { .begin = h_begin, .commit = h_commit, .abort = h_abort, .arg = &r };
     cr_assert_eq(store_add_hooks(s, &h), 0);
     cr_assert_eq(store_write(s, s_rerun_fn, &r), 0);
     cr_assert_gt(r.runs, 1, "expected MAP_FULL reruns, got %d run(s)", r.runs);
@@ -202,7 +202,7 @@ Test(store, hooks_limit)
 {
     store_t *s = s_open(0, 0, false);
     rerun_t r = { 0 };
-    store_hooks_t h = { h_begin, h_commit, h_abort, &r };
+    store_hooks_t h = { .begin = h_begin, .commit = h_commit, .abort = h_abort, .arg = &r };
     for (int i = 0; i < 8; i++)
         cr_assert_eq(store_add_hooks(s, &h), 0);
     cr_assert_eq(store_add_hooks(s, &h), -ENOSPC);
@@ -241,7 +241,7 @@ Test(store, fn_error_aborts_and_writes_nothing)
 {
     store_t *s = s_open(0, 0, false);
     rerun_t r = { .s = s };
-    store_hooks_t h = { h_begin, h_commit, h_abort, &r };
+    store_hooks_t h = { .begin = h_begin, .commit = h_commit, .abort = h_abort, .arg = &r };
     cr_assert_eq(store_add_hooks(s, &h), 0);
 
     err_args_t a = { s, -EINVAL };
