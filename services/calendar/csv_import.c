@@ -309,7 +309,55 @@ typedef struct {
     char **headers;
     size_t n_headers;
     int rc; /* first fatal error */
+    /* ids of the rows emitted so far (open addressing; the strings belong to the tenders) */
+    const char **ids;
+    size_t ids_cap, ids_n;
 } s_ctx_t;
+
+static size_t s_id_hash(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static bool s_id_seen(const s_ctx_t *x, const char *id)
+{
+    if (!x->ids_cap)
+        return false;
+    for (size_t i = s_id_hash(id) & (x->ids_cap - 1); x->ids[i]; i = (i + 1) & (x->ids_cap - 1))
+        if (strcmp(x->ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static int s_id_add(s_ctx_t *x, const char *id)
+{
+    if ((x->ids_n + 1) * 2 > x->ids_cap) {
+        size_t cap = x->ids_cap ? x->ids_cap * 2 : 1024;
+        const char **n = calloc(cap, sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        for (size_t k = 0; k < x->ids_cap; k++) {
+            if (!x->ids[k])
+                continue;
+            size_t i = s_id_hash(x->ids[k]) & (cap - 1);
+            while (n[i])
+                i = (i + 1) & (cap - 1);
+            n[i] = x->ids[k];
+        }
+        free(x->ids);
+        x->ids = n;
+        x->ids_cap = cap;
+    }
+    size_t i = s_id_hash(id) & (x->ids_cap - 1);
+    while (x->ids[i])
+        i = (i + 1) & (x->ids_cap - 1);
+    x->ids[i] = id;
+    x->ids_n++;
+    return 0;
+}
 
 static int s_add_error(csv_import_t *out, size_t row, const char *column, const char *value,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -586,12 +634,8 @@ static int s_row(s_ctx_t *x, size_t row)
 
     /* repeated ids would silently overwrite each other in an upsert import */
     if (!cal_str_empty(t->id)) {
-        for (size_t i = 0; i < x->out->n_tenders; i++) {
-            if (strcmp(x->out->tenders[i]->id, t->id) == 0) {
-                errs++, s_add_error(x->out, row, s_col_label(x, C_ID), t->id, "id appears earlier in the file");
-                break;
-            }
-        }
+        if (s_id_seen(x, t->id))
+            errs++, s_add_error(x->out, row, s_col_label(x, C_ID), t->id, "id appears earlier in the file");
     }
 
     if (errs == 0) {
@@ -618,6 +662,10 @@ static int s_row(s_ctx_t *x, size_t row)
         goto fail;
     }
     x->out->tenders = nt;
+    if (s_id_add(x, t->id) < 0) {
+        rc = -ENOMEM;
+        goto fail;
+    }
     nt[x->out->n_tenders++] = t;
     return 0;
 fail:
@@ -806,6 +854,7 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
     }
     s_free_cells(&x);
     free(x.cells);
+    free(x.ids);
     for (size_t i = 0; i < x.n_headers; i++)
         free(x.headers[i]);
     free(x.headers);

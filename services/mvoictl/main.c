@@ -24,6 +24,8 @@ static void s_usage(FILE *out)
             "Endpoints come from MVOI_<SERVICE>_API (defaults tcp://127.0.0.1:7101 calendar,\n"
             "7201 impact, 7301 kpi, 7401 notifier, 7501 report).\n\n");
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
+        if (!s_groups[g].cmds)
+            continue;   /* a group not built into this binary */
         fprintf(out, "%s: %s\n", s_groups[g].group, s_groups[g].summary);
         for (const ctl_cmd_t *c = s_groups[g].cmds; c->verb; c++)
             fprintf(out, "  mvoictl %s %s %s\n      %s\n", s_groups[g].group, c->verb,
@@ -80,7 +82,7 @@ int main(int argc, char **argv)
         return CTL_EX_USAGE;
     }
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
-        if (strcmp(s_groups[g].group, av[0]) != 0)
+        if (!s_groups[g].cmds || strcmp(s_groups[g].group, av[0]) != 0)
             continue;
         for (const ctl_cmd_t *cmd = s_groups[g].cmds; cmd->verb; cmd++)
             if (strcmp(cmd->verb, av[1]) == 0) {

@@ -1,0 +1,819 @@
+/* mvoi-calendar: the handlers. See calendar_service.h for the decisions. */
+#include "calendar_service.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cal_date.h"
+#include "cal_names.h"
+#include "cal_str.h"
+#include "calendar_store.h"
+#include "clock.h"
+#include "isv_map.h"
+#include "log.h"
+#include "outbox.h"
+#include "store.h"
+#include "tender_query.h"
+#include "tender_rules.h"
+#include "tender_util.h"
+#include "thresholds.h"
+
+#define S_INVALID MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT
+#define S_NOTFOUND MVOI__ERROR_CODE__ERR_NOT_FOUND
+#define S_PRECOND MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION
+
+struct calendar_svc {
+    store_t *store;
+    outbox_t *outbox;
+    server_t *server;
+    calendar_store_t cs;
+    thresholds_t *th;
+    isv_map_t *isv;
+};
+
+/* ------------------------------------------------------------------ helpers */
+
+void calendar_today(int64_t now_ms, char out[11])
+{
+    int64_t s = now_ms >= 0 ? now_ms / 1000 : -((-now_ms + 999) / 1000);
+    int64_t day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    int y, m, d;
+    cal_date_from_days(day, &y, &m, &d);
+    /* CEST from the last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC */
+    int64_t mar31 = cal_date_days(y, 3, 31), oct31 = cal_date_days(y, 10, 31);
+    int64_t sun_mar = mar31 - ((mar31 % 7 + 7 + 4) % 7);   /* 1970-01-01 was a Thursday */
+    int64_t sun_oct = oct31 - ((oct31 % 7 + 7 + 4) % 7);
+    int64_t start = sun_mar * 86400 + 3600, end = sun_oct * 86400 + 3600;
+    int64_t off = (s >= start && s < end) ? 7200 : 3600;
+    int64_t ls = s + off;
+    day = ls >= 0 ? ls / 86400 : -((-ls + 86399) / 86400);
+    cal_date_from_days(day, &y, &m, &d);
+    cal_date_format(out, y, m, d);
+}
+
+/* A rule error as the reply, its field prefixed with the body name. */
+static int s_fail(server_req_t *req, const char *body, const tender_error_t *e)
+{
+    char field[192];
+    if (e->field[0])
+        snprintf(field, sizeof field, "%s.%s", body, e->field);
+    else
+        snprintf(field, sizeof field, "%s", body);
+    int code = e->code ? e->code : S_INVALID;
+    return server_error(req, (Mvoi__ErrorCode)code, field, "%s", e->message[0] ? e->message
+                                                                              : "invalid");
+}
+
+/* The tenant of the request; NULL after an error reply. */
+static const char *s_buyer(server_req_t *req)
+{
+    const char *b = server_request(req)->buyer;
+    if (cal_str_empty(b)) {
+        server_error(req, S_INVALID, "buyer", "the request names no buyer (organisation)");
+        return NULL;
+    }
+    if (strlen(b) > 200 || !cal_utf8_valid(b, strlen(b))) {
+        server_error(req, S_INVALID, "buyer", "longer than 200 bytes or not UTF-8");
+        return NULL;
+    }
+    return b;
+}
+
+static void *s_ralloc(void *d, size_t n) { return server_alloc(d, n ? n : 1); }
+static void s_rfree(void *d, void *p) { (void)d; (void)p; }
+
+/* Unpack into memory owned by the reply (freed after it is sent). */
+static Mvoi__Tender *s_reply_tender(server_req_t *req, const void *data, size_t len)
+{
+    ProtobufCAllocator a = { s_ralloc, s_rfree, req };
+    return mvoi__tender__unpack(&a, len, data);
+}
+
+/* Pack into a malloc'ed buffer. */
+static uint8_t *s_pack(const Mvoi__Tender *t, size_t *len)
+{
+    *len = mvoi__tender__get_packed_size(t);
+    uint8_t *buf = malloc(*len ? *len : 1);
+    if (buf)
+        mvoi__tender__pack(t, buf);
+    return buf;
+}
+
+static int s_set_reply(server_req_t *req, Mvoi__Tender *t, Mvoi__UpsertOutcome outcome,
+                       uint64_t seq)
+{
+    Mvoi__TenderReply *r = server_alloc(req, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    mvoi__tender_reply__init(r);
+    r->tender = t;
+    if (outcome) {
+        r->has_outcome = 1;
+        r->outcome = outcome;
+    }
+    if (seq) {
+        r->has_seq = 1;
+        r->seq = seq;
+    }
+    Mvoi__Envelope *env = server_reply(req);
+    env->body_case = MVOI__ENVELOPE__BODY_TENDER_REPLY;
+    env->tender_reply = r;
+    return 0;
+}
+
+/* Read the stored tender (heap copy) of buyer/id; *out NULL when there is none. */
+static int s_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                  Mvoi__Tender **out, MDB_val *packed)
+{
+    *out = NULL;
+    MDB_val v;
+    int rc = calendar_store_get(&self->cs, txn, buyer, id, &v);
+    if (rc == -ENOENT)
+        return 0;
+    if (rc != 0)
+        return rc;
+    *out = mvoi__tender__unpack(NULL, v.mv_size, v.mv_data);
+    if (!*out)
+        return -EIO;   /* a stored tender that does not decode: storage corruption */
+    if (packed)
+        *packed = v;
+    return 0;
+}
+
+static const char *s_topic(Mvoi__TenderEventKind k)
+{
+    switch (k) {
+    case MVOI__TENDER_EVENT_KIND__TEV_REGISTERED: return "tender.registered";
+    case MVOI__TENDER_EVENT_KIND__TEV_UPDATED: return "tender.updated";
+    case MVOI__TENDER_EVENT_KIND__TEV_AMBITION_RECORDED: return "tender.ambition_recorded";
+    case MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED: return "tender.status_changed";
+    case MVOI__TENDER_EVENT_KIND__TEV_CANCELLED: return "tender.cancelled";
+    default: return "tender.unknown";
+    }
+}
+
+/* Write t (new version of old, or new when old is NULL), emit the event, reply.
+ * If old_packed is given and t packs to the same bytes, nothing is written (UNCHANGED). */
+static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi__Tender *t,
+                    const Mvoi__Tender *old, const MDB_val *old_packed,
+                    Mvoi__TenderEventKind kind, Mvoi__UpsertOutcome outcome)
+{
+    size_t len;
+    uint8_t *buf;
+    if (old && old_packed) {
+        /* compare with the stored bytes (version and stamps were copied from old) */
+        t->has_version = old->has_version;
+        t->version = old->version;
+        t->has_created_ms = old->has_created_ms;
+        t->created_ms = old->created_ms;
+        t->has_updated_ms = old->has_updated_ms;
+        t->updated_ms = old->updated_ms;
+        buf = s_pack(t, &len);
+        if (!buf)
+            return -ENOMEM;
+        bool same = len == old_packed->mv_size && memcmp(buf, old_packed->mv_data, len) == 0;
+        free(buf);
+        if (same) {
+            Mvoi__Tender *rt = s_reply_tender(req, old_packed->mv_data, old_packed->mv_size);
+            if (!rt)
+                return -ENOMEM;
+            return s_set_reply(req, rt, MVOI__UPSERT_OUTCOME__UPSERT_UNCHANGED, 0);
+        }
+    }
+    int64_t now = clock_now_ms();
+    t->has_version = 1;
+    t->version = old ? old->version + 1 : 1;
+    t->has_created_ms = 1;
+    t->created_ms = old && old->has_created_ms ? old->created_ms : now;
+    t->has_updated_ms = 1;
+    t->updated_ms = now;
+    buf = s_pack(t, &len);
+    if (!buf)
+        return -ENOMEM;
+    int rc = calendar_store_put(&self->cs, txn, t, buf, len, old);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
+    te.has_kind = 1;
+    te.kind = kind;
+    te.tender = t;
+    if (old) {
+        te.has_previous_status = 1;
+        te.previous_status = old->status;
+    }
+    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+    ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
+    ev.tender_event = &te;
+    ev.buyer = t->buyer;
+    uint64_t seq = 0;
+    rc = server_emit(req, txn, s_topic(kind), &ev, &seq);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    Mvoi__Tender *rt = s_reply_tender(req, buf, len);
+    free(buf);
+    if (!rt)
+        return -ENOMEM;
+    return s_set_reply(req, rt, outcome, seq);
+}
+
+/* Build the tender to store from the caller's tender (and the stored one), validated and
+ * derived. Returns the heap tender or NULL after an error reply (*rc set). */
+static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const char *body,
+                               const char *buyer, const Mvoi__Tender *in,
+                               const Mvoi__Tender *old, int *rc)
+{
+    tender_error_t e = { 0 };
+    *rc = -EINVAL;
+    if (!cal_str_empty(in->buyer) && strcmp(in->buyer, buyer) != 0) {
+        char field[96];
+        snprintf(field, sizeof field, "%s.tender.buyer", body);
+        server_error(req, S_INVALID, field, "'%.60s' is not the buyer of this request (%.60s)",
+                     in->buyer, buyer);
+        return NULL;
+    }
+    Mvoi__Tender tmp = *in;   /* shallow: tender_dup copies deeply */
+    tmp.buyer = (char *)buyer;
+    if (cal_str_empty(tmp.source))
+        tmp.source = old && !cal_str_empty(old->source) ? old->source : "api";
+    if (old) {
+        tmp.has_status = old->has_status;
+        tmp.status = old->status;
+        tmp.cancel_reason = old->cancel_reason;
+    } else if (tmp.has_status && tmp.status != MVOI__TENDER_STATUS__STATUS_CANCELLED) {
+        tmp.cancel_reason = NULL;
+    }
+    /* derived fields never come from the caller */
+    tmp.isv_risk_group = NULL;
+    tmp.threshold_period = NULL;
+    tmp.has_kickoff_required = tmp.has_ambition_complete = tmp.has_sroi_obligation_cents = 0;
+    tmp.kickoff_required = tmp.ambition_complete = 0;
+    tmp.sroi_obligation_cents = 0;
+    if (!tmp.procedure_override) {
+        tmp.has_procedure = 0;
+        tmp.procedure = 0;
+    }
+    tmp.has_version = tmp.has_created_ms = tmp.has_updated_ms = 0;
+    Mvoi__Tender *t = tender_dup(&tmp);
+    if (!t) {
+        *rc = -ENOMEM;
+        return NULL;
+    }
+    char today[11];
+    calendar_today(clock_now_ms(), today);
+    int r = tender_prepare(t, self->th, self->isv, today, &e);
+    if (r < 0) {
+        tender_free(t);
+        if (r == -ENOMEM) {
+            *rc = -ENOMEM;
+            return NULL;
+        }
+        s_fail(req, body, &e);
+        return NULL;
+    }
+    *rc = 0;
+    return t;
+}
+
+static bool s_missing_tender(server_req_t *req, const char *body, const void *msg,
+                             const Mvoi__Tender *t)
+{
+    char field[64];
+    if (!msg || !t) {
+        snprintf(field, sizeof field, "%s.tender", body);
+        server_error(req, S_INVALID, field, "required");
+        return true;
+    }
+    if (cal_str_empty(t->id)) {
+        snprintf(field, sizeof field, "%s.tender.id", body);
+        server_error(req, S_INVALID, field, "required");
+        return true;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ commands */
+
+typedef enum { S_REGISTER, S_UPDATE, S_UPSERT } s_write_t;
+
+static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
+                   const Mvoi__Tender *in, s_write_t mode, bool has_expected, uint32_t expected)
+{
+    const char *buyer = s_buyer(req);
+    if (!buyer)
+        return -EINVAL;
+    char field[96];
+    Mvoi__Tender *old = NULL;
+    MDB_val old_packed;
+    int rc = s_load(self, txn, buyer, in->id, &old, &old_packed);
+    if (rc != 0)
+        return rc;
+    if (mode == S_REGISTER && old) {
+        tender_free(old);
+        snprintf(field, sizeof field, "%s.tender.id", body);
+        return server_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
+                            "tender %.64s already exists", in->id);
+    }
+    if (mode == S_UPDATE && !old) {
+        snprintf(field, sizeof field, "%s.tender.id", body);
+        return server_error(req, S_NOTFOUND, field, "no tender %.64s", in->id);
+    }
+    if (mode == S_UPDATE && has_expected && expected != 0 && expected != old->version) {
+        uint32_t v = old->version;
+        tender_free(old);
+        snprintf(field, sizeof field, "%s.expected_version", body);
+        return server_error(req, MVOI__ERROR_CODE__ERR_CONFLICT, field,
+                            "the tender is at version %u, not %u", v, expected);
+    }
+    Mvoi__Tender *t = s_prepare(self, req, body, buyer, in, old, &rc);
+    if (!t) {
+        tender_free(old);
+        return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+    }
+    if (old && tender_status_terminal(old->status)) {
+        /* only an identical re-send is accepted */
+        t->has_version = old->has_version; t->version = old->version;
+        t->has_created_ms = old->has_created_ms; t->created_ms = old->created_ms;
+        t->has_updated_ms = old->has_updated_ms; t->updated_ms = old->updated_ms;
+        size_t len;
+        uint8_t *buf = s_pack(t, &len);
+        bool same = buf && len == old_packed.mv_size &&
+                    memcmp(buf, old_packed.mv_data, len) == 0;
+        free(buf);
+        if (!same) {
+            snprintf(field, sizeof field, "%s.tender.id", body);
+            server_error(req, S_PRECOND, field, "tender %.64s is %s: no further changes",
+                         in->id, cal_status_name(old->status));
+            tender_free(t);
+            tender_free(old);
+            return -EINVAL;
+        }
+    }
+    rc = s_commit(self, req, txn, t, old, old ? &old_packed : NULL,
+                  old ? MVOI__TENDER_EVENT_KIND__TEV_UPDATED
+                      : MVOI__TENDER_EVENT_KIND__TEV_REGISTERED,
+                  old ? MVOI__UPSERT_OUTCOME__UPSERT_UPDATED
+                      : MVOI__UPSERT_OUTCOME__UPSERT_CREATED);
+    tender_free(t);
+    tender_free(old);
+    return rc;
+}
+
+static int s_on_register(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    const Mvoi__RegisterTender *m = server_request(req)->register_tender;
+    if (s_missing_tender(req, "register_tender", m, m ? m->tender : NULL))
+        return -EINVAL;
+    return s_write(arg, req, txn, "register_tender", m->tender, S_REGISTER, false, 0);
+}
+
+static int s_on_update(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    const Mvoi__UpdateTender *m = server_request(req)->update_tender;
+    if (s_missing_tender(req, "update_tender", m, m ? m->tender : NULL))
+        return -EINVAL;
+    return s_write(arg, req, txn, "update_tender", m->tender, S_UPDATE, m->has_expected_version,
+                   m->expected_version);
+}
+
+static int s_on_upsert(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    const Mvoi__UpsertTender *m = server_request(req)->upsert_tender;
+    if (s_missing_tender(req, "upsert_tender", m, m ? m->tender : NULL))
+        return -EINVAL;
+    return s_write(arg, req, txn, "upsert_tender", m->tender, S_UPSERT, false, 0);
+}
+
+/* Load the tender a command names by tender_id; NULL after an error reply (*rc). */
+static Mvoi__Tender *s_target(calendar_svc_t *self, server_req_t *req, MDB_txn *txn,
+                              const char *body, const void *msg, const char *id,
+                              MDB_val *packed, int *rc)
+{
+    char field[96];
+    *rc = -EINVAL;
+    const char *buyer = s_buyer(req);
+    if (!buyer)
+        return NULL;
+    snprintf(field, sizeof field, "%s.tender_id", body);
+    if (!msg || cal_str_empty(id)) {
+        server_error(req, S_INVALID, field, "required");
+        return NULL;
+    }
+    Mvoi__Tender *old = NULL;
+    int r = s_load(self, txn, buyer, id, &old, packed);
+    if (r != 0) {
+        *rc = r;
+        return NULL;
+    }
+    if (!old) {
+        server_error(req, S_NOTFOUND, field, "no tender %.64s", id);
+        return NULL;
+    }
+    *rc = 0;
+    return old;
+}
+
+/* "tender.x" -> "<body>.x" for rule errors on fields a command sets directly. */
+static int s_fail_cmd(server_req_t *req, const char *body, tender_error_t *e)
+{
+    if (strncmp(e->field, "tender.", 7) == 0)
+        memmove(e->field, e->field + 7, strlen(e->field + 7) + 1);
+    return s_fail(req, body, e);
+}
+
+static int s_on_ambition(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    calendar_svc_t *self = arg;
+    const char *body = "record_ambition";
+    const Mvoi__RecordAmbition *m = server_request(req)->record_ambition;
+    MDB_val packed;
+    int rc;
+    Mvoi__Tender *old = s_target(self, req, txn, body, m, m ? m->tender_id : NULL, &packed, &rc);
+    if (!old)
+        return rc;
+    if (tender_status_terminal(old->status)) {
+        server_error(req, S_PRECOND, "record_ambition.tender_id", "tender %.64s is %s",
+                     old->id, cal_status_name(old->status));
+        tender_free(old);
+        return -EINVAL;
+    }
+    Mvoi__Tender tmp = *old;
+    if (m->n_themes) {
+        tmp.n_themes = m->n_themes;
+        tmp.themes = m->themes;
+    }
+    if (m->n_sdgs) {
+        tmp.n_sdgs = m->n_sdgs;
+        tmp.sdgs = m->sdgs;
+    }
+    if (m->has_sroi_pct_bp) {
+        tmp.has_sroi_pct_bp = 1;
+        tmp.sroi_pct_bp = m->sroi_pct_bp;
+    }
+    if (m->sroi_exempt_reason)
+        tmp.sroi_exempt_reason = *m->sroi_exempt_reason ? m->sroi_exempt_reason : NULL;
+    if (m->has_pilot_flag) {   /* proto2 bool: "pilot" alone cannot tell false from absent */
+        tmp.has_pilot = 1;
+        tmp.pilot = m->pilot;
+    }
+    Mvoi__Tender *t = tender_dup(&tmp);
+    if (!t) {
+        tender_free(old);
+        return -ENOMEM;
+    }
+    tender_error_t e = { 0 };
+    char today[11];
+    calendar_today(clock_now_ms(), today);
+    rc = tender_prepare(t, self->th, self->isv, today, &e);
+    if (rc < 0) {
+        tender_free(t);
+        tender_free(old);
+        if (rc == -ENOMEM)
+            return -ENOMEM;
+        return s_fail_cmd(req, body, &e);
+    }
+    if (t->ambition_complete && (t->status == MVOI__TENDER_STATUS__STATUS_PLANNED ||
+                                 t->status == MVOI__TENDER_STATUS__STATUS_KICKOFF_SCHEDULED) &&
+        tender_transition_allowed(t->status, MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED, t,
+                                  NULL) == 0)
+        t->status = MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED;
+    rc = s_commit(self, req, txn, t, old, &packed, MVOI__TENDER_EVENT_KIND__TEV_AMBITION_RECORDED,
+                  MVOI__UPSERT_OUTCOME__UPSERT_UPDATED);
+    tender_free(t);
+    tender_free(old);
+    return rc;
+}
+
+static int s_on_status(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    calendar_svc_t *self = arg;
+    const char *body = "change_status";
+    const Mvoi__ChangeStatus *m = server_request(req)->change_status;
+    if (m && !cal_str_empty(m->tender_id) &&
+        (!m->has_status || m->status == MVOI__TENDER_STATUS__STATUS_UNSPECIFIED))
+        return server_error(req, S_INVALID, "change_status.status", "required");
+    if (m && m->status == MVOI__TENDER_STATUS__STATUS_CANCELLED)
+        return server_error(req, S_INVALID, "change_status.status",
+                            "use cancel_tender: cancelling needs a reason");
+    MDB_val packed;
+    int rc;
+    Mvoi__Tender *old = s_target(self, req, txn, body, m, m ? m->tender_id : NULL, &packed, &rc);
+    if (!old)
+        return rc;
+    tender_error_t e = { 0 };
+    if (tender_transition_allowed(old->status, m->status, old, &e) < 0) {
+        tender_free(old);
+        return s_fail_cmd(req, body, &e);
+    }
+    Mvoi__Tender *t = tender_dup(old);
+    if (!t) {
+        tender_free(old);
+        return -ENOMEM;
+    }
+    t->has_status = 1;
+    t->status = m->status;
+    rc = s_commit(self, req, txn, t, old, NULL, MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED,
+                  MVOI__UPSERT_OUTCOME__UPSERT_UPDATED);
+    tender_free(t);
+    tender_free(old);
+    return rc;
+}
+
+static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    calendar_svc_t *self = arg;
+    const char *body = "cancel_tender";
+    const Mvoi__CancelTender *m = server_request(req)->cancel_tender;
+    if (m && !cal_str_empty(m->tender_id)) {
+        char *reason = m->reason;
+        if (cal_str_empty(reason))
+            return server_error(req, S_INVALID, "cancel_tender.reason", "required");
+        if (strlen(reason) > 500 || !cal_utf8_valid(reason, strlen(reason)))
+            return server_error(req, S_INVALID, "cancel_tender.reason",
+                                "longer than 500 bytes or not UTF-8");
+    }
+    MDB_val packed;
+    int rc;
+    Mvoi__Tender *old = s_target(self, req, txn, body, m, m ? m->tender_id : NULL, &packed, &rc);
+    if (!old)
+        return rc;
+    tender_error_t e = { 0 };
+    if (tender_transition_allowed(old->status, MVOI__TENDER_STATUS__STATUS_CANCELLED, old, &e) < 0) {
+        tender_free(old);
+        return s_fail_cmd(req, body, &e);
+    }
+    Mvoi__Tender *t = tender_dup(old);
+    if (!t || cal_str_set(&t->cancel_reason, m->reason) < 0) {
+        tender_free(t);
+        tender_free(old);
+        return -ENOMEM;
+    }
+    t->has_status = 1;
+    t->status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    rc = s_commit(self, req, txn, t, old, NULL, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED,
+                  MVOI__UPSERT_OUTCOME__UPSERT_UPDATED);
+    tender_free(t);
+    tender_free(old);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ queries */
+
+static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    calendar_svc_t *self = arg;
+    const Mvoi__GetTender *m = server_request(req)->get_tender;
+    const char *buyer = s_buyer(req);
+    if (!buyer)
+        return -EINVAL;
+    if (!m || cal_str_empty(m->id))
+        return server_error(req, S_INVALID, "get_tender.id", "required");
+    MDB_val v;
+    int rc = calendar_store_get(&self->cs, txn, buyer, m->id, &v);
+    if (rc == -ENOENT)
+        return server_error(req, S_NOTFOUND, "get_tender.id", "no tender %.64s", m->id);
+    if (rc != 0)
+        return rc;
+    Mvoi__Tender *t = s_reply_tender(req, v.mv_data, v.mv_size);
+    if (!t)
+        return -ENOMEM;
+    return s_set_reply(req, t, 0, 0);
+}
+
+typedef struct {
+    server_req_t *req;
+    Mvoi__TenderList *list;
+    size_t cap;
+} s_collect_t;
+
+static int s_collect(void *arg, const MDB_val *packed)
+{
+    s_collect_t *c = arg;
+    if (c->list->n_tenders >= c->cap)
+        return 1;
+    Mvoi__Tender *t = s_reply_tender(c->req, packed->mv_data, packed->mv_size);
+    if (!t)
+        return -ENOMEM;
+    c->list->tenders[c->list->n_tenders++] = t;
+    return 0;
+}
+
+static Mvoi__TenderList *s_list_reply(server_req_t *req, size_t cap, s_collect_t *c)
+{
+    Mvoi__TenderList *l = server_alloc(req, sizeof *l);
+    if (!l)
+        return NULL;
+    mvoi__tender_list__init(l);
+    l->tenders = server_alloc(req, (cap ? cap : 1) * sizeof *l->tenders);
+    if (!l->tenders)
+        return NULL;
+    c->req = req;
+    c->list = l;
+    c->cap = cap;
+    Mvoi__Envelope *env = server_reply(req);
+    env->body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
+    env->tender_list = l;
+    return l;
+}
+
+static uint32_t s_limit(bool has, uint32_t v)
+{
+    if (!has || v == 0)
+        return TENDER_QUERY_DEFAULT_LIMIT;
+    return v > TENDER_QUERY_MAX_LIMIT ? TENDER_QUERY_MAX_LIMIT : v;
+}
+
+static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    calendar_svc_t *self = arg;
+    const char *buyer = s_buyer(req);
+    if (!buyer)
+        return -EINVAL;
+    Mvoi__ListTenders empty = MVOI__LIST_TENDERS__INIT;
+    const Mvoi__ListTenders *q = server_request(req)->list_tenders;
+    if (!q)
+        q = &empty;
+    tender_error_t e = { 0 };
+    if (tender_query_check(q, &e) < 0)
+        return s_fail(req, "list_tenders", &e);
+    uint32_t limit = s_limit(q->has_limit, q->limit);
+    uint32_t offset = q->has_offset ? q->offset : 0;
+    s_collect_t c;
+    Mvoi__TenderList *l = s_list_reply(req, limit, &c);
+    if (!l)
+        return -ENOMEM;
+    uint32_t total = 0;
+    int rc = calendar_store_list(&self->cs, txn, buyer, q, offset, limit, s_collect, &c, &total);
+    if (rc < 0 && rc != -ENOMEM)
+        return rc;
+    if (rc != 0)
+        return rc;
+    l->has_total = 1;
+    l->total = total;
+    l->has_next_offset = 1;
+    l->next_offset = (uint64_t)offset + l->n_tenders < total ? offset + (uint32_t)l->n_tenders : 0;
+    return 0;
+}
+
+static int s_on_upcoming(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    calendar_svc_t *self = arg;
+    const char *buyer = s_buyer(req);
+    if (!buyer)
+        return -EINVAL;
+    Mvoi__UpcomingTenders empty = MVOI__UPCOMING_TENDERS__INIT;
+    const Mvoi__UpcomingTenders *q = server_request(req)->upcoming_tenders;
+    if (!q)
+        q = &empty;
+    char today[11];
+    calendar_today(clock_now_ms(), today);
+    const char *from = !cal_str_empty(q->from_date) ? q->from_date : today;
+    if (!cal_date_valid(from))
+        return server_error(req, S_INVALID, "upcoming_tenders.from_date",
+                            "'%.40s' is not a date YYYY-MM-DD", from);
+    uint32_t days = q->has_days && q->days ? q->days : TENDER_UPCOMING_DEFAULT_DAYS;
+    if (days > TENDER_UPCOMING_MAX_DAYS)
+        return server_error(req, S_INVALID, "upcoming_tenders.days", "%u is more than %d", days,
+                            TENDER_UPCOMING_MAX_DAYS);
+    char to[11];
+    if (cal_date_add_days(from, days, to) < 0)
+        return server_error(req, S_INVALID, "upcoming_tenders.days",
+                            "window ends beyond the year 2999");
+    uint32_t limit = s_limit(q->has_limit, q->limit);
+    s_collect_t c;
+    Mvoi__TenderList *l = s_list_reply(req, limit, &c);
+    if (!l)
+        return -ENOMEM;
+    uint32_t total = 0;
+    int rc = calendar_store_upcoming(&self->cs, txn, buyer, from, to, limit, s_collect, &c,
+                                     &total);
+    if (rc != 0)
+        return rc;
+    l->has_total = 1;
+    l->total = total;
+    l->has_next_offset = 1;
+    l->next_offset = l->n_tenders < total ? (uint32_t)l->n_tenders : 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ snapshot */
+
+typedef struct {
+    server_req_t *req;
+} s_snap_t;
+
+static int s_snap_one(void *arg, const MDB_val *packed)
+{
+    s_snap_t *s = arg;
+    Mvoi__Tender *t = mvoi__tender__unpack(NULL, packed->mv_size, packed->mv_data);
+    if (!t)
+        return 0;
+    Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
+    te.tender = t;
+    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+    ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
+    ev.tender_event = &te;
+    ev.buyer = t->buyer;
+    int rc = server_snapshot_emit(s->req, "tender.snapshot", &ev);
+    tender_free(t);
+    return rc < 0 ? rc : 0;
+}
+
+static int s_snapshot(void *arg, server_req_t *req, MDB_txn *txn, const char *prefix)
+{
+    calendar_svc_t *self = arg;
+    if (prefix && *prefix && strncmp("tender.snapshot", prefix, strlen(prefix)) != 0)
+        return 0;
+    s_snap_t s = { req };
+    return calendar_store_each(&self->cs, txn, s_snap_one, &s);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+static const server_route_t s_routes[] = {
+    { MVOI__ENVELOPE__BODY_REGISTER_TENDER, SERVER_COMMAND, s_on_register },
+    { MVOI__ENVELOPE__BODY_UPDATE_TENDER, SERVER_COMMAND, s_on_update },
+    { MVOI__ENVELOPE__BODY_UPSERT_TENDER, SERVER_COMMAND, s_on_upsert },
+    { MVOI__ENVELOPE__BODY_RECORD_AMBITION, SERVER_COMMAND, s_on_ambition },
+    { MVOI__ENVELOPE__BODY_CHANGE_STATUS, SERVER_COMMAND, s_on_status },
+    { MVOI__ENVELOPE__BODY_CANCEL_TENDER, SERVER_COMMAND, s_on_cancel },
+    { MVOI__ENVELOPE__BODY_GET_TENDER, SERVER_QUERY, s_on_get },
+    { MVOI__ENVELOPE__BODY_LIST_TENDERS, SERVER_QUERY, s_on_list },
+    { MVOI__ENVELOPE__BODY_UPCOMING_TENDERS, SERVER_QUERY, s_on_upcoming },
+};
+
+int calendar_svc_new(calendar_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus,
+                     const calendar_opts_t *o, char *err, size_t errlen)
+{
+    *out = NULL;
+    calendar_svc_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return -ENOMEM;
+    int rc = thresholds_load_dir(o->data_files, &self->th, err, errlen);
+    if (rc == 0)
+        rc = isv_map_load_dir(o->data_files, &self->isv, err, errlen);
+    if (rc < 0) {
+        calendar_svc_destroy(&self);
+        return rc == -ENOMEM ? rc : (rc == -ENOENT ? -ENOENT : -EINVAL);
+    }
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, CALENDAR_STORE_DBS, NULL };
+    store_opts_t so = { .path = o->state_dir, .dbs = dbs, .nosync = o->nosync };
+    int e = 0;
+    self->store = store_new(&so, &e);
+    if (!self->store) {
+        snprintf(err, errlen, "cannot open the store in %s: %s", o->state_dir, strerror(-e));
+        calendar_svc_destroy(&self);
+        return e ? e : -EIO;
+    }
+    calendar_store_init(&self->cs, self->store);
+    self->outbox = outbox_new(self->store, CALENDAR_PRODUCER, &e);
+    if (!self->outbox) {
+        snprintf(err, errlen, "cannot open the outbox: %s", strerror(-e));
+        calendar_svc_destroy(&self);
+        return e ? e : -EIO;
+    }
+    server_opts_t so2 = {
+        .name = "calendar", .api_endpoint = o->api_endpoint, .pub_endpoint = o->pub_endpoint,
+        .store = self->store, .outbox = self->outbox, .routes = s_routes,
+        .nroutes = (int)(sizeof s_routes / sizeof s_routes[0]), .snapshot = s_snapshot,
+        .arg = self, .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
+    };
+    self->server = server_new(loop, bus, &so2, &e);
+    if (!self->server) {
+        snprintf(err, errlen, "cannot bind %s / %s: %s", o->api_endpoint, o->pub_endpoint,
+                 strerror(-e));
+        calendar_svc_destroy(&self);
+        return e ? e : -EIO;
+    }
+    server_set_ready(self->server, true);
+    *out = self;
+    return 0;
+}
+
+void calendar_svc_stop(calendar_svc_t *self)
+{
+    if (self)
+        server_destroy(&self->server);
+}
+
+void calendar_svc_destroy(calendar_svc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    calendar_svc_t *self = *self_p;
+    server_destroy(&self->server);
+    outbox_destroy(&self->outbox);
+    store_destroy(&self->store);
+    thresholds_destroy(&self->th);
+    isv_map_destroy(&self->isv);
+    free(self);
+    *self_p = NULL;
+}
+
+server_t *calendar_svc_server(calendar_svc_t *self) { return self->server; }
+uint64_t calendar_svc_head(calendar_svc_t *self) { return outbox_head(self->outbox); }

@@ -1,0 +1,54 @@
+/*  nt_cal: Europe/Amsterdam local time and the working-day calendar.
+ *
+ *  Local time follows the EU rule in force since 1996 (CET = UTC+1; CEST = UTC+2 from the
+ *  last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC), computed here
+ *  so that no TZ environment or tzdata is involved. Working days are Monday to Friday that
+ *  are not in the holiday list (data/holidays-nl.csv, "YYYY-MM-DD,name" lines, # comments).
+ */
+#ifndef MVOI_NT_CAL_H
+#define MVOI_NT_CAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct nt_cal_t nt_cal_t;
+
+/* A local calendar date (days since 1970-01-01) and time of day. */
+typedef struct {
+    int year, month, day;   /* 1-based month and day */
+    int hour, minute;
+    int wday;               /* 0 = Sunday */
+} nt_local_t;
+
+nt_cal_t *nt_cal_new(void);
+void nt_cal_destroy(nt_cal_t **self_p);
+/* Load holidays from a CSV file; returns the number loaded or a negative errno. */
+int nt_cal_load(nt_cal_t *self, const char *path);
+int nt_cal_add_holiday(nt_cal_t *self, int year, int month, int day);
+/* Years covered by the loaded data (0 if none). */
+int nt_cal_first_year(nt_cal_t *self);
+int nt_cal_last_year(nt_cal_t *self);
+
+/* Days since epoch of a date, and back. */
+int64_t nt_days_from_civil(int y, int m, int d);
+void nt_civil_from_days(int64_t z, int *y, int *m, int *d);
+/* Parse "YYYY-MM-DD" into days since epoch; -EINVAL if malformed. */
+int nt_parse_date(const char *s, int64_t *days);
+
+/* UTC offset of Amsterdam at instant ms, in minutes (60 or 120). */
+int nt_ams_offset_min(int64_t utc_ms);
+/* Local wall time -> UTC ms (the earlier instant for ambiguous times; gaps move forward). */
+int64_t nt_ams_to_utc(int64_t days, int hour, int minute);
+void nt_ams_from_utc(int64_t utc_ms, nt_local_t *out);
+/* Local calendar day (days since epoch) of an instant. */
+int64_t nt_ams_day(int64_t utc_ms);
+
+bool nt_cal_is_holiday(nt_cal_t *self, int64_t days);
+bool nt_cal_is_working_day(nt_cal_t *self, int64_t days);
+/* The first working day >= days (forward) or <= days (backward). */
+int64_t nt_cal_next_working(nt_cal_t *self, int64_t days);
+int64_t nt_cal_prev_working(nt_cal_t *self, int64_t days);
+/* days moved by n working days (n may be negative); days itself need not be one. */
+int64_t nt_cal_add_working(nt_cal_t *self, int64_t days, int n);
+
+#endif

@@ -1,0 +1,355 @@
+/*  nt_msg: see nt_msg.h. */
+#include "nt_msg.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nt_cal.h"
+#include "nt_ics.h"
+#include "pbjson.h"
+
+#define K(x) MVOI__REMINDER_KIND__REM_##x
+
+const char *nt_msg_domain(const char *addr)
+{
+    const char *at = addr ? strrchr(addr, '@') : NULL;
+    return at && at[1] ? at + 1 : "mvoi";
+}
+
+void nt_msg_message_id(char *buf, size_t len, const char *id, const char *mail_from)
+{
+    char hex[33];
+    nt_sha256_hex(id, hex, 32);
+    char dom[256];
+    snprintf(dom, sizeof dom, "%s", nt_msg_domain(mail_from));
+    char *gt = strchr(dom, '>');
+    if (gt)
+        *gt = 0;
+    snprintf(buf, len, "<%s.mvoi@%s>", hex, dom);
+}
+
+void nt_msg_local(char *buf, size_t len, int64_t ms)
+{
+    nt_local_t l;
+    nt_ams_from_utc(ms, &l);
+    snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", l.year, l.month, l.day, l.hour, l.minute);
+}
+
+static char *s_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *s_fmt(const char *fmt, ...)
+{
+    nt_buf_t b = { 0 };
+    va_list ap;
+    va_start(ap, fmt);
+    nt_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (!b.data)
+        return strdup("");
+    return b.data;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+#pragma GCC diagnostic ignored "-Wformat-security"
+int nt_msg_render(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, char **subject,
+                  char **text)
+{
+    text_lang_t L = cfg->lang;
+    const char *title = r->title && *r->title ? r->title : (r->tender_id ? r->tender_id : "");
+    char tt[600];
+    snprintf(tt, sizeof tt, "%s (%s)", title, r->tender_id ? r->tender_id : "-");
+    char when[32] = "", due[32] = "", day[16] = "";
+    if (r->has_meeting_start_ms)
+        nt_msg_local(when, sizeof when, r->meeting_start_ms);
+    nt_msg_local(due, sizeof due, r->due_ms);
+    memcpy(day, due, 10);
+    day[10] = 0;
+    char *subj = NULL, *line = NULL;
+    switch (r->kind) {
+    case K(KICKOFF_INVITATION):
+        subj = s_fmt(text_get(L, r->sequence > 0 ? "notify.subject.kickoff_update"
+                                                 : "notify.subject.kickoff_invitation"), title);
+        line = s_fmt(text_get(L, "notify.body.kickoff_invitation"), tt, when);
+        break;
+    case K(KICKOFF_REMINDER):
+        subj = s_fmt(text_get(L, "notify.subject.kickoff_reminder"), title);
+        line = s_fmt(text_get(L, "notify.body.kickoff_reminder"), tt, when);
+        break;
+    case K(KICKOFF_CANCELLED):
+        subj = s_fmt(text_get(L, "notify.subject.kickoff_cancelled"), title);
+        line = s_fmt(text_get(L, "notify.body.kickoff_cancelled"), tt, when);
+        break;
+    case K(AMBITION_MISSING):
+        subj = s_fmt(text_get(L, "notify.subject.ambition_missing"), title);
+        line = s_fmt(text_get(L, "notify.body.ambition_missing"), tt, r->ordinal);
+        break;
+    case K(AMBITION_ESCALATION):
+        subj = s_fmt(text_get(L, "notify.subject.ambition_escalation"), title);
+        line = s_fmt(text_get(L, "notify.body.ambition_escalation"), tt,
+                     r->ordinal ? r->ordinal - 1 : 0);
+        break;
+    case K(SDG_DIALOGUE):
+        subj = s_fmt(text_get(L, "notify.subject.sdg_dialogue"), r->ordinal, title);
+        line = s_fmt(text_get(L, "notify.body.sdg_dialogue"), r->ordinal, tt, day);
+        break;
+    case K(MEASUREMENT_REQUEST):
+        subj = s_fmt(text_get(L, "notify.subject.measurement_request"), title);
+        line = s_fmt(text_get(L, "notify.body.measurement_request"), tt, day);
+        break;
+    case K(QUARTERLY_REPORT): {
+        const char *q = r->title ? r->title : day;
+        subj = s_fmt(text_get(L, "notify.subject.quarterly_report"), q);
+        line = s_fmt(text_get(L, "notify.body.quarterly_report"), q);
+        break;
+    }
+    default:
+        subj = s_fmt("%s", r->subject ? r->subject : title);
+        line = s_fmt("%s", title);
+    }
+#pragma GCC diagnostic pop
+    nt_buf_t b = { 0 };
+    nt_buf_printf(&b, "%s\n\n%s\n\n", text_get(L, "notify.body.greeting"), line);
+    if (r->tender_id && *r->tender_id && r->kind != K(QUARTERLY_REPORT))
+        nt_buf_printf(&b, "%s: %s\n", text_get(L, "notify.label.tender"), tt);
+    if (when[0])
+        nt_buf_printf(&b, "%s: %s (Europe/Amsterdam)\n", text_get(L, "notify.label.when"), when);
+    nt_buf_printf(&b, "\n-- \n%s\n", text_get(L, "notify.body.footer"));
+    free(line);
+    if (b.err || !subj) {
+        free(subj);
+        nt_buf_free(&b);
+        return -ENOMEM;
+    }
+    *subject = subj;
+    *text = b.data;
+    return 0;
+}
+
+static bool s_is_ics(const Mvoi__Reminder *r)
+{
+    return r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_CANCELLED);
+}
+
+char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r)
+{
+    if (!s_is_ics(r) || !r->uid)
+        return NULL;
+    nt_person_t att[32];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_recipients && n < 32; i++)
+        att[n++] = (nt_person_t){ r->recipients[i], NULL };
+    char *subj = NULL, *text = NULL;
+    if (nt_msg_render(cfg, r, &subj, &text) != 0)
+        return NULL;
+    nt_ics_t in = {
+        .cancel = r->kind == K(KICKOFF_CANCELLED), .uid = r->uid, .sequence = r->sequence,
+        .dtstamp_ms = r->created_ms ? r->created_ms : r->due_ms,
+        .start_ms = r->meeting_start_ms, .end_ms = r->meeting_end_ms, .summary = subj,
+        .description = text, .location = cfg->location,
+        .organizer = { cfg->organizer, NULL }, .attendees = att, .n_attendees = n,
+        .alarm_minutes = cfg->alarm_minutes,
+    };
+    char *ics = nt_ics_build(&in, NULL);
+    free(subj);
+    free(text);
+    return ics;
+}
+
+/* RFC 2047 encoded word for a header value with non-ASCII bytes. */
+static void s_header_text(nt_buf_t *b, const char *s)
+{
+    bool ascii = true;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            ascii = false;
+    if (ascii) {
+        nt_buf_puts(b, s);
+        return;
+    }
+    nt_buf_puts(b, "=?UTF-8?B?");
+    nt_buf_base64(b, s, strlen(s), 0);
+    nt_buf_puts(b, "?=");
+}
+
+static void s_part(nt_buf_t *b, const char *boundary, const char *ctype, const char *disp,
+                   const char *body)
+{
+    nt_buf_printf(b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n",
+                  boundary, ctype);
+    if (disp)
+        nt_buf_printf(b, "Content-Disposition: %s\r\n", disp);
+    nt_buf_puts(b, "\r\n");
+    nt_buf_base64(b, body, strlen(body), 1);
+}
+
+int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
+{
+    char *subj = NULL, *text = NULL;
+    int rc = nt_msg_render(cfg, r, &subj, &text);
+    if (rc)
+        return rc;
+    char *ics = nt_msg_ics(cfg, r);
+    nt_buf_t html = { 0 };
+    nt_buf_puts(&html, "<!DOCTYPE html><html><body>");
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        if (*line) {
+            nt_buf_puts(&html, "<p>");
+            nt_buf_html(&html, line);
+            nt_buf_puts(&html, "</p>");
+        }
+        if (nl)
+            *nl = '\n';
+        else
+            break;
+    }
+    nt_buf_puts(&html, "</body></html>\n");
+
+    char mid[160], hex[17], date[64];
+    nt_msg_message_id(mid, sizeof mid, r->id, cfg->mail_from);
+    nt_sha256_hex(r->id, hex, 16);
+    time_t t = (time_t)((r->created_ms ? r->created_ms : r->due_ms) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    const char *kind = pbjson_enum_short(&mvoi__reminder_kind__descriptor, r->kind);
+    char due[40];
+    nt_msg_local(due, sizeof due, r->due_ms);
+
+    nt_buf_printf(b, "From: %s\r\nTo: ", cfg->mail_from);
+    for (size_t i = 0; i < r->n_recipients; i++)
+        nt_buf_printf(b, "%s%s", i ? ",\r\n " : "", r->recipients[i]);
+    nt_buf_puts(b, "\r\nSubject: ");
+    s_header_text(b, subj);
+    nt_buf_printf(b, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n", date, mid);
+    nt_buf_printf(b, "Content-Language: %s\r\n", text_lang_name(cfg->lang));
+    nt_buf_printf(b, "X-MVOI-Reminder: %s\r\nX-MVOI-Kind: %s\r\nX-MVOI-Tender: %s\r\n"
+                     "X-MVOI-Due: %s\r\nAuto-Submitted: auto-generated\r\n",
+                  r->id, kind ? kind : "?", r->tender_id ? r->tender_id : "", due);
+    const char *method = r->kind == K(KICKOFF_CANCELLED) ? "CANCEL" : "REQUEST";
+    char bm[40], ba[40];
+    snprintf(bm, sizeof bm, "mixed-%s", hex);
+    snprintf(ba, sizeof ba, "alt-%s", hex);
+    if (ics)
+        nt_buf_printf(b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n--%s\r\n", bm, bm);
+    nt_buf_printf(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", ba);
+    s_part(b, ba, "text/plain; charset=utf-8", NULL, text);
+    s_part(b, ba, "text/html; charset=utf-8", NULL, html.data ? html.data : "");
+    if (ics) {
+        char ct[80];
+        snprintf(ct, sizeof ct, "text/calendar; charset=utf-8; method=%s", method);
+        s_part(b, ba, ct, NULL, ics);
+    }
+    nt_buf_printf(b, "--%s--\r\n", ba);
+    if (ics) {
+        char ct[80];
+        snprintf(ct, sizeof ct, "application/ics; name=\"invite.ics\"");
+        s_part(b, bm, ct, "attachment; filename=\"invite.ics\"", ics);
+        nt_buf_printf(b, "--%s--\r\n", bm);
+    }
+    free(subj);
+    free(text);
+    free(ics);
+    nt_buf_free(&html);
+    return b->err;
+}
+
+int nt_template_parse(const char *name, nt_template_t *out)
+{
+    if (!name || !*name || strcmp(name, "plain") == 0)
+        *out = NT_TPL_PLAIN;
+    else if (strcmp(name, "teams") == 0)
+        *out = NT_TPL_TEAMS;
+    else if (strcmp(name, "slack") == 0)
+        *out = NT_TPL_SLACK;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+int nt_msg_webhook_body(const nt_msg_cfg_t *cfg, nt_template_t tpl, const Mvoi__Reminder *r,
+                        char **json)
+{
+    char *subj = NULL, *text = NULL;
+    int rc = nt_msg_render(cfg, r, &subj, &text);
+    if (rc)
+        return rc;
+    const char *kind = pbjson_enum_short(&mvoi__reminder_kind__descriptor, r->kind);
+    char due[40];
+    nt_msg_local(due, sizeof due, r->due_ms);
+    json_t *o = NULL;
+    if (tpl == NT_TPL_TEAMS) {
+        json_t *facts = json_pack("[{s:s,s:s},{s:s,s:s}]", "title",
+                                  text_get(cfg->lang, "notify.label.tender"), "value",
+                                  r->tender_id ? r->tender_id : "-", "title",
+                                  text_get(cfg->lang, "notify.label.when"), "value", due);
+        o = json_pack("{s:s,s:[{s:s,s:n,s:{s:s,s:s,s:s,s:[{s:s,s:s,s:s,s:s,s:b},"
+                      "{s:s,s:s,s:b},{s:s,s:o}]}}]}",
+                      "type", "message", "attachments", "contentType",
+                      "application/vnd.microsoft.card.adaptive", "contentUrl", "content",
+                      "$schema", "http://adaptivecards.io/schemas/adaptive-card.json", "type",
+                      "AdaptiveCard", "version", "1.4", "body", "type", "TextBlock", "text",
+                      subj, "weight", "Bolder", "size", "Medium", "wrap", 1, "type",
+                      "TextBlock", "text", text, "wrap", 1, "type", "FactSet", "facts", facts);
+    } else if (tpl == NT_TPL_SLACK) {
+        o = json_pack("{s:s,s:[{s:s,s:{s:s,s:s}},{s:s,s:{s:s,s:s}}]}", "text", subj, "blocks",
+                      "type", "header", "text", "type", "plain_text", "text", subj, "type",
+                      "section", "text", "type", "mrkdwn", "text", text);
+    } else {
+        json_t *data = pbjson_encode(&r->base, 0);
+        o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "type", kind ? kind : "reminder", "id", r->id,
+                      "subject", subj, "text", text, "reminder", data ? data : json_null());
+    }
+    free(subj);
+    free(text);
+    if (!o)
+        return -ENOMEM;
+    *json = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return *json ? 0 : -ENOMEM;
+}
+
+int nt_webhook_sign(const char *secret, const char *msg_id, int64_t ts_s, const char *body,
+                    size_t body_len, char *out, size_t outlen)
+{
+    uint8_t key[512];
+    size_t klen;
+    if (strncmp(secret, "whsec_", 6) == 0) {
+        size_t sl = strlen(secret + 6);
+        if (sl * 3 / 4 > sizeof key)
+            return -EINVAL;
+        long n = nt_base64_decode(secret + 6, sl, key);
+        if (n < 0)
+            return -EINVAL;
+        klen = (size_t)n;
+    } else {
+        klen = strlen(secret);
+        if (klen > sizeof key)
+            return -EINVAL;
+        memcpy(key, secret, klen);
+    }
+    nt_buf_t m = { 0 };
+    nt_buf_printf(&m, "%s.%lld.", msg_id, (long long)ts_s);
+    nt_buf_put(&m, body, body_len);
+    uint8_t mac[32];
+    int rc = m.err ? m.err : nt_hmac_sha256(key, klen, m.data, m.len, mac);
+    nt_buf_free(&m);
+    if (rc)
+        return rc;
+    nt_buf_t s = { 0 };
+    nt_buf_puts(&s, "v1,");
+    nt_buf_base64(&s, mac, 32, 0);
+    if (s.err || s.len + 1 > outlen) {
+        nt_buf_free(&s);
+        return -ENOSPC;
+    }
+    memcpy(out, s.data, s.len + 1);
+    nt_buf_free(&s);
+    return 0;
+}

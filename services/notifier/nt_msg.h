@@ -1,0 +1,56 @@
+/*  nt_msg: what a reminder says, and its two wire forms.
+ *
+ *  - e-mail: an RFC 5322 message built here (multipart/mixed = [multipart/alternative
+ *    (text/plain, text/html, text/calendar; method=...)] + invite.ics attachment for
+ *    kick-off mails). The same bytes go to the SMTP server (libcurl upload) and to the .eml
+ *    directory, so boundaries and headers are derived from the reminder, not random: a
+ *    re-send after a crash is byte-identical and carries the same Message-ID.
+ *  - webhook: JSON in one of three templates (plain, Teams Workflows Adaptive Card, Slack
+ *    blocks), signed per Standard Webhooks 1.0.
+ *  Texts come from the message catalogue (common/messages.def, "notify.*").
+ */
+#ifndef MVOI_NT_MSG_H
+#define MVOI_NT_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "notify.pb-c.h"
+#include "text.h"
+#include "nt_util.h"
+
+typedef enum { NT_TPL_PLAIN = 0, NT_TPL_TEAMS = 1, NT_TPL_SLACK = 2 } nt_template_t;
+
+typedef struct {
+    text_lang_t lang;
+    const char *mail_from;        /* envelope and From: */
+    const char *organizer;        /* ORGANIZER of invitations */
+    const char *location;         /* LOCATION of the kick-off, may be "" */
+    int alarm_minutes;            /* VALARM */
+} nt_msg_cfg_t;
+
+/* Subject and plain text of a reminder (malloc'ed, caller frees). */
+int nt_msg_render(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, char **subject,
+                  char **text);
+/* The .ics of a kick-off reminder kind (invitation REQUEST, cancellation CANCEL); NULL for
+ * other kinds. */
+char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r);
+/* The whole e-mail (CRLF line endings). */
+int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *out);
+/* "<hex@domain>" from the reminder id. */
+void nt_msg_message_id(char *buf, size_t len, const char *id, const char *mail_from);
+/* The domain part of an address ("mvoi" when none). */
+const char *nt_msg_domain(const char *addr);
+
+/* Webhook body in a template. */
+int nt_msg_webhook_body(const nt_msg_cfg_t *cfg, nt_template_t tpl, const Mvoi__Reminder *r,
+                        char **json);
+int nt_template_parse(const char *name, nt_template_t *out);
+/* Standard Webhooks signature "v1,<base64 HMAC-SHA256(secret, id.ts.body)>". A secret
+ * "whsec_<base64>" is used base64-decoded, any other secret as its bytes. */
+int nt_webhook_sign(const char *secret, const char *msg_id, int64_t ts_s, const char *body,
+                    size_t body_len, char *out, size_t outlen);
+
+/* Local date-time text "YYYY-MM-DD HH:MM" in Amsterdam. */
+void nt_msg_local(char *buf, size_t len, int64_t ms);
+
+#endif

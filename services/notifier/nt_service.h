@@ -1,0 +1,46 @@
+/*  nt_service: the notifier service object (everything but main).
+ *
+ *  State (LMDB, <data_dir>/notifier): db "rem" reminder id -> Reminder; db "due"
+ *  (be64 due ms ++ id) -> "" for SCHEDULED/RETRYING reminders; db "sending" id -> "" for
+ *  reminders handed to a channel whose outcome is not yet recorded; db "bytender"
+ *  (tender ++ 0 ++ id) -> ""; db "tenders" tender id -> NotifierTender; db "nmeta"; plus the
+ *  plumbing's inbox (calendar cursor), outbox (ReminderEvents) and request log.
+ *
+ *  Flow: the feed applies calendar TenderEvents and (re)plans reminders in the same
+ *  transaction as the inbox cursor. A libuv timer (tick_ms) takes due reminders in one
+ *  write transaction (state SENDING, attempts + 1), hands them to a channel, and records
+ *  the outcome in a second transaction: SENT only after the server accepted the message,
+ *  RETRYING with backoff, or DEAD. Each change is published (notify.scheduled, notify.sent,
+ *  notify.failed, notify.dead, notify.cancelled).
+ *
+ *  At-least-once window: a crash after the server accepted a message (SMTP 250 after DATA,
+ *  HTTP 2xx, .eml renamed) and before the SENT commit leaves the reminder SENDING; at the
+ *  next start it is sent again with the same Message-ID / webhook-id / file name. For .eml
+ *  files that replaces the file (no duplicate); for SMTP and webhooks the receiver sees a
+ *  duplicate with the same Message-ID / Idempotency-Key, which mail clients and idempotent
+ *  receivers collapse. Nothing else can duplicate: the idempotency key
+ *  (tender/kind/ordinal/version) is the record's id.
+ */
+#ifndef MVOI_NT_SERVICE_H
+#define MVOI_NT_SERVICE_H
+
+#include <stdbool.h>
+#include <uv.h>
+#include "bus.h"
+#include "config.h"
+#include "nt_msg.h"
+#include "nt_rules.h"
+
+typedef struct nt_service_t nt_service_t;
+
+extern const cfg_spec_t nt_config_specs[];
+extern const int nt_config_count;
+
+/* Builds the service from its configuration; data_dir is "<data_dir>/notifier". */
+nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const char *data_dir,
+                             int *err, char *why, size_t whylen);
+/* Graceful stop: stop taking events, wait (bounded) for sends in flight, close. */
+void nt_service_stop(nt_service_t *self);
+void nt_service_destroy(nt_service_t **self_p);
+
+#endif
