@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define SERVER_DEFAULT_BATCH 256
@@ -42,6 +43,9 @@ struct server_t {
     bus_sock_t *pub;
     uv_timer_t hb_timer;
     bool hb_started;
+    uv_timer_t maint_timer;
+    bool maint_started;
+    int closing;                   /* uv handles still closing in server_destroy */
     bool ready;
     char api_ep[256];
     char pub_ep[256];
@@ -447,7 +451,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         if (rc != 0)
             return rc;
         /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
-        store_be64(sv.mv_data, (uint64_t)req->req->ts_unix_ms);
+        store_be64(sv.mv_data, (uint64_t)clock_now_ms());
         mvoi__envelope__pack(&req->reply, (uint8_t *)sv.mv_data + 8);
     }
     return 0;
@@ -599,6 +603,66 @@ static void s_on_heartbeat(uv_timer_t *t)
     }
 }
 
+/* ---------------------------------------------------------------- retention */
+
+#define SERVER_EXPIRE_PER_PASS 10000
+
+typedef struct {
+    server_t *self;
+    uint64_t cutoff_ms;
+    uint64_t expired;
+} s_expire_t;
+
+/* Deletes stored replies older than the TTL, a bounded number per pass so that one pass
+ * never holds the writer for long. */
+static int s_expire_txn(MDB_txn *txn, void *arg)
+{
+    s_expire_t *e = arg;
+    e->expired = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, e->self->requests_dbi, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val k, v;
+    /* After mdb_cursor_del the cursor already stands on the next item, and LMDB's
+     * MDB_NEXT knows that (C_DEL): the loop advances the same way in both cases. */
+    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (rc == 0 && e->expired < SERVER_EXPIRE_PER_PASS) {
+        if (v.mv_size >= 8 && store_get_be64(v.mv_data) < e->cutoff_ms) {
+            if ((rc = mdb_cursor_del(c, 0)) != 0)
+                break;
+            e->expired++;
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static void s_on_maintenance(uv_timer_t *t)
+{
+    server_t *self = t->data;
+    uint64_t now = (uint64_t)clock_now_ms();
+    uint64_t ttl = (uint64_t)self->opts.request_ttl_s * 1000;
+    s_expire_t e = { self, now > ttl ? now - ttl : 0, 0 };
+    int rc = store_write(self->opts.store, s_expire_txn, &e);
+    if (rc == 0 && e.expired) {
+        self->stats.expired_replies += e.expired;
+        log_info("replies_expired", "removed %llu stored replies older than %u s",
+                 (unsigned long long)e.expired, self->opts.request_ttl_s);
+    }
+    outbox_t *ob = self->opts.outbox;
+    if (ob && self->opts.retain_events) {
+        uint64_t head = outbox_head(ob);
+        if (head > self->opts.retain_events) {
+            uint64_t below = head - self->opts.retain_events + 1;
+            uint64_t from = outbox_retained_from(ob);
+            if (below > from && outbox_trim(ob, below) == 0)
+                self->stats.trimmed_events += below - from;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- lifecycle */
 
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err)
@@ -615,6 +679,10 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         self->opts.batch = SERVER_DEFAULT_BATCH;
     if (!self->opts.replay_max)
         self->opts.replay_max = SERVER_DEFAULT_REPLAY;
+    if (!self->opts.request_ttl_s)
+        self->opts.request_ttl_s = 7 * 24 * 3600;
+    if (!self->opts.maintenance_ms)
+        self->opts.maintenance_ms = 60000;
     self->cmds = calloc(self->opts.batch, sizeof *self->cmds);
     self->requests_dbi = store_dbi(opts->store, "requests");
     if (!self->cmds || self->requests_dbi == (MDB_dbi)-1) {
@@ -646,6 +714,11 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         uv_timer_start(&self->hb_timer, s_on_heartbeat, ivl, ivl);
         self->hb_started = true;
     }
+    uv_timer_init(loop, &self->maint_timer);
+    self->maint_timer.data = self;
+    uv_timer_start(&self->maint_timer, s_on_maintenance, self->opts.maintenance_ms,
+                   self->opts.maintenance_ms);
+    self->maint_started = true;
     bus_watch(self->router, ZMQ_POLLIN, s_on_router, self);
     self->ready = true;
     return self;
@@ -660,7 +733,8 @@ fail:
 static void s_free_on_close(uv_handle_t *h)
 {
     server_t *self = h->data;
-    free(self);
+    if (--self->closing == 0)
+        free(self);
 }
 
 void server_destroy(server_t **self_p)
@@ -677,12 +751,20 @@ void server_destroy(server_t **self_p)
         server_flush(self);
     bus_sock_destroy(&self->router);
     bus_sock_destroy(&self->pub);
-    if (self->hb_started) {
-        uv_timer_stop(&self->hb_timer);
-        uv_close((uv_handle_t *)&self->hb_timer, s_free_on_close);
+    uv_timer_t *timers[2] = { self->hb_started ? &self->hb_timer : NULL,
+                              self->maint_started ? &self->maint_timer : NULL };
+    for (int i = 0; i < 2; i++)
+        if (timers[i] && !uv_is_closing((uv_handle_t *)timers[i])) {
+            uv_timer_stop(timers[i]);
+            self->closing++;
+        }
+    if (self->closing == 0) {
+        free(self);
         return;
     }
-    free(self);
+    for (int i = 0; i < 2; i++)
+        if (timers[i] && !uv_is_closing((uv_handle_t *)timers[i]))
+            uv_close((uv_handle_t *)timers[i], s_free_on_close);
 }
 
 void server_set_ready(server_t *self, bool ready) { self->ready = ready; }

@@ -66,6 +66,11 @@ typedef struct {
     uint32_t batch;              /* max requests per loop turn, default 256 */
     uint32_t heartbeat_ms;       /* default 1000; 0 = off */
     uint32_t replay_max;         /* cap on ReplayRequest.max_count, default 5000 */
+    uint64_t retain_events;      /* outbox retention: keep at least the newest N events;
+                                    0 = keep everything (consumers can always replay) */
+    uint32_t request_ttl_s;      /* stored replies of commands are kept this long, so a
+                                    client may retry within it; default 7 days */
+    uint32_t maintenance_ms;     /* period of the retention pass, default 60000 */
     const bus_opts_t *bus_opts;  /* NULL = defaults */
 } server_opts_t;
 
@@ -102,6 +107,7 @@ int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *i
 typedef struct {
     uint64_t requests, commands, queries, duplicates, errors, decode_errors;
     uint64_t batches, replays, snapshots, published;
+    uint64_t trimmed_events, expired_replies;
 } server_stats_t;
 void server_stats(server_t *self, server_stats_t *out);
 

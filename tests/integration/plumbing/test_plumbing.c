@@ -17,9 +17,9 @@
 typedef struct {
     char dir[128];
     char papi[192], ppub[192], capi[192];
-    char env_p[8][256];
+    char env_p[10][256];
     char env_c[8][256];
-    const char *envp_p[9];
+    const char *envp_p[11];
     const char *envp_c[9];
     char prod_bin[512], cons_bin[512];
     h_proc_t prod, cons;
@@ -465,5 +465,80 @@ Test(plumbing, sigterm_during_burst_keeps_acknowledged)
     }
     cr_assert_eq(prod_head(&f), head, "repeats must not append");
     cr_assert(nacked >= 200 && checked > 0);
+    fx_fini(&f);
+}
+
+/* ------------------------------------------------------------ retention */
+
+static uint64_t prod_backlog(fixture_t *f)
+{
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    e.health = &hr;
+    Mvoi__Envelope *r = NULL;
+    uint64_t b = UINT64_MAX;
+    if (h_request(f->papi, &e, &r, 2000) == 0) {
+        if (r->body_case == MVOI__ENVELOPE__BODY_HEALTH_REPLY)
+            b = r->health_reply->outbox_backlog;
+        mvoi__envelope__free_unpacked(r, NULL);
+    }
+    return b;
+}
+
+/* The outbox keeps the newest N events; older ones are refused for replay with a reason,
+ * and stored replies expire after their TTL (a repeat then counts as a new command). */
+Test(plumbing, retention_of_events_and_replies)
+{
+    fixture_t f;
+    fx_init(&f, 1000, 1000000);
+    snprintf(f.env_p[6], 256, "MVOI_TESTPROD_RETAIN_EVENTS=100");
+    snprintf(f.env_p[7], 256, "MVOI_TESTPROD_MAINTENANCE_MS=100");
+    f.envp_p[6] = f.env_p[6];
+    f.envp_p[7] = f.env_p[7];
+    static char ttl[64] = "MVOI_TESTPROD_REQUEST_TTL_S=1";
+    f.envp_p[8] = ttl;
+    fx_start_prod(&f);
+    int64_t end = h_now_ms() + 10000;
+    while ((prod_head(&f) < 1000 || prod_backlog(&f) != 100) && h_now_ms() < end)
+        h_sleep_ms(50);
+    cr_assert_eq(prod_head(&f), 1000);
+    cr_assert_eq(prod_backlog(&f), 100, "backlog %lu", (unsigned long)prod_backlog(&f));
+
+    Mvoi__ReplayRequest rq = MVOI__REPLAY_REQUEST__INIT;
+    rq.has_from_seq = true;
+    rq.from_seq = 1;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.body_case = MVOI__ENVELOPE__BODY_REPLAY;
+    e.replay = &rq;
+    Mvoi__Envelope *r = request_body(&f, &e);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_assert_eq(r->error->code, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE);
+    cr_assert(strstr(r->error->message, "retention"), "%s", r->error->message);
+    mvoi__envelope__free_unpacked(r, NULL);
+    rq.from_seq = 901;
+    r = request_body(&f, &e);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_REPLAY_END);
+    cr_assert_eq(r->replay_end->last_sent_seq, 1000);
+    cr_assert_eq(r->replay_end->retained_from, 901);
+    mvoi__envelope__free_unpacked(r, NULL);
+
+    Mvoi__TestCommand tc = MVOI__TEST_COMMAND__INIT;
+    tc.has_count = true;
+    tc.count = 1;
+    Mvoi__Envelope c = MVOI__ENVELOPE__INIT;
+    c.request_id = "ttl-1";
+    c.body_case = MVOI__ENVELOPE__BODY_TEST_COMMAND;
+    c.test_command = &tc;
+    r = request_body(&f, &c);
+    cr_assert_eq(r->ack->seq, 1001);
+    mvoi__envelope__free_unpacked(r, NULL);
+    r = request_body(&f, &c);
+    cr_assert_eq(r->ack->seq, 1001, "within the TTL the stored reply comes back");
+    mvoi__envelope__free_unpacked(r, NULL);
+    h_sleep_ms(2300);
+    r = request_body(&f, &c);
+    cr_assert_eq(r->ack->seq, 1002, "after the TTL the request is new again");
+    mvoi__envelope__free_unpacked(r, NULL);
     fx_fini(&f);
 }

@@ -22,6 +22,9 @@ static const cfg_spec_t s_config[] = {
     { "emit_rate", CFG_INT, "20000", "self-emitted events per second", 1, 10000000 },
     { "payload", CFG_INT, "16", "payload bytes per self-emitted event", 0, 65536 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only)" },
+    { "retain_events", CFG_INT, "0", "outbox retention (0 = keep all)", 0, 1000000000 },
+    { "request_ttl_s", CFG_INT, "604800", "stored replies kept this long", 1, 100000000 },
+    { "maintenance_ms", CFG_INT, "60000", "retention pass period", 10, 86400000 },
 };
 
 typedef struct {
@@ -151,6 +154,9 @@ int main(int argc, char **argv)
         .name = "testprod", .api_endpoint = cfg_str(cfg, "api"),
         .pub_endpoint = cfg_str(cfg, "pub"), .store = p.store, .outbox = p.outbox,
         .routes = s_routes, .nroutes = 1, .arg = &p, .heartbeat_ms = 200,
+        .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
+        .request_ttl_s = (uint32_t)cfg_int(cfg, "request_ttl_s"),
+        .maintenance_ms = (uint32_t)cfg_int(cfg, "maintenance_ms"),
     };
     p.server = p.outbox ? server_new(service_loop(p.svc), service_bus(p.svc), &o, &err)
                         : NULL;

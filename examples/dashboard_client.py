@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""A dashboard as a Clone client of the kpi-aggregator (zguide chapter 5).
+
+Subscribe to the KPI stream first, then ask the ROUTER for a snapshot: [topic][Envelope]
+items until SnapshotEnd{seq}. Updates at or below that seq are already in the snapshot;
+later ones carry absolute totals and are applied. A gap in the seq, or a heartbeat ("hb")
+whose head is beyond what we have, means something was missed: take a new snapshot.
+
+Needs Debian's python3-zmq and python3-protobuf, and protoc (package protobuf-compiler):
+the Python classes are generated at start from proto/ into a temporary directory.
+
+    python3 examples/dashboard_client.py [--api tcp://127.0.0.1:7301]
+        [--pub tcp://127.0.0.1:7302] [--prefix kpi.] [--seconds S] [--count N]
+Prints "snapshot N totals seq S", then one line per change; exits after --seconds or
+--count changes (0 = run until interrupted).
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import zmq
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROTO_DIR = os.path.join(HERE, "..", "proto")
+
+
+def load_messages(proto_dir):
+    """Generate envelope_pb2 and friends with protoc into a temp dir and import them."""
+    protoc = shutil.which("protoc")
+    if not protoc:
+        sys.exit("dashboard_client: protoc not found (apt-get install protobuf-compiler)")
+    out = tempfile.mkdtemp(prefix="mvoi-pb2-")
+    protos = [f for f in os.listdir(proto_dir) if f.endswith(".proto")]
+    subprocess.run([protoc, "--proto_path=" + proto_dir, "--python_out=" + out] + protos,
+                   check=True)
+    sys.path.insert(0, out)
+    import envelope_pb2  # noqa: E402  (generated above)
+    return envelope_pb2, out
+
+
+class Dashboard:
+    def __init__(self, pb, api, pub, prefix, timeout_ms=5000):
+        self.pb = pb
+        self.ctx = zmq.Context.instance()
+        self.sub = self.ctx.socket(zmq.SUB)
+        self.sub.setsockopt(zmq.LINGER, 0)
+        self.sub.setsockopt(zmq.RCVHWM, 0)
+        self.sub.setsockopt_string(zmq.SUBSCRIBE, prefix)
+        self.sub.setsockopt_string(zmq.SUBSCRIBE, "hb")
+        self.sub.connect(pub)               # subscribe first (Clone)
+        self.dealer = self.ctx.socket(zmq.DEALER)
+        self.dealer.setsockopt(zmq.LINGER, 0)
+        self.dealer.setsockopt(zmq.RCVHWM, 0)
+        self.dealer.connect(api)
+        self.prefix = prefix
+        self.all = prefix in ("", "kpi.")
+        self.timeout_ms = timeout_ms
+        self.state = {}
+        self.seq = 0
+        self.epoch = 0
+        self.reqno = 0
+
+    def snapshot(self):
+        self.reqno += 1
+        rid = "py-snap-%d-%d" % (os.getpid(), self.reqno)
+        env = self.pb.Envelope(request_id=rid, schema_version=1)
+        env.snapshot.prefix = self.prefix
+        self.dealer.send(env.SerializeToString())
+        state = {}
+        while True:
+            if not self.dealer.poll(self.timeout_ms):
+                raise TimeoutError("no snapshot from the kpi-aggregator")
+            frames = self.dealer.recv_multipart()
+            e = self.pb.Envelope()
+            e.ParseFromString(frames[-1])
+            if len(frames) == 2 and e.WhichOneof("body") == "kpi_total":
+                state[e.kpi_total.key] = e.kpi_total
+            elif len(frames) == 1 and e.request_id == rid:
+                if e.WhichOneof("body") != "snapshot_end":
+                    raise RuntimeError("snapshot refused: %s" % e.error.message)
+                self.state = state
+                self.seq = e.snapshot_end.seq
+                self.epoch = e.snapshot_end.epoch
+                return len(state)
+
+    def poll(self, timeout_ms):
+        """Apply what arrives within timeout_ms; returns the changed totals."""
+        changed = []
+        if not self.sub.poll(timeout_ms):
+            return changed
+        while True:
+            try:
+                topic, body = self.sub.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return changed
+            e = self.pb.Envelope()
+            e.ParseFromString(body)
+            kind = e.WhichOneof("body")
+            missed = False
+            if kind == "heartbeat":
+                missed = e.heartbeat.epoch != self.epoch or (
+                    self.all and e.heartbeat.head_seq > self.seq)
+            elif kind == "kpi_total" and e.seq > self.seq:
+                if self.all and e.seq != self.seq + 1:
+                    missed = True           # a gap in the aggregator's seq
+                else:
+                    self.state[e.kpi_total.key] = e.kpi_total
+                    self.seq = e.seq
+                    changed.append(e.kpi_total)
+            if missed:
+                print("missed updates after seq %d: re-snapshot" % self.seq, file=sys.stderr)
+                self.snapshot()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--api", default=os.environ.get("MVOI_KPI_API", "tcp://127.0.0.1:7301"))
+    ap.add_argument("--pub", default=os.environ.get("MVOI_KPI_PUB", "tcp://127.0.0.1:7302"))
+    ap.add_argument("--prefix", default="kpi.")
+    ap.add_argument("--proto-dir", default=PROTO_DIR)
+    ap.add_argument("--seconds", type=float, default=0)
+    ap.add_argument("--count", type=int, default=0)
+    args = ap.parse_args()
+    pb, gen = load_messages(args.proto_dir)
+    try:
+        d = Dashboard(pb, args.api, args.pub, args.prefix)
+        n = d.snapshot()
+        print("snapshot %d totals seq %d" % (n, d.seq), flush=True)
+        end = time.monotonic() + args.seconds if args.seconds else None
+        changes = 0
+        while not (args.count and changes >= args.count):
+            if end and time.monotonic() >= end:
+                break
+            for t in d.poll(200):
+                print("%s ambition=%d realisation=%d projects=%d seq=%d" %
+                      (t.key, t.ambition, t.realisation, t.projects, t.seq), flush=True)
+                changes += 1
+    finally:
+        shutil.rmtree(gen, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+/*  kpi_core: the six KPIs of the plan (DOMAIN.md section 4) as exact live totals.
+ *
+ *  Inputs are TenderEvents (producer "calendar") and ImpactEvents (producer "impact"),
+ *  applied inside the feed's write transaction. Every total that an event changes is
+ *  appended to the aggregator's own outbox as a KpiTotal event in the SAME transaction, so
+ *  the aggregator's seq is its outbox seq and a snapshot (totals + outbox head read in one
+ *  read transaction) is consistent with the stream (zguide "Clone").
+ *
+ *  Semantics (README "KPI semantics" says the same for operators):
+ *
+ *  - A total is identified by its topic
+ *        kpi.<kpi>.<window>.<buyer>[.theme.<t>|.group.<g>|.tender.<id>]
+ *    kpi in fairtrade, sroi, nox, material, co2, pilots; window "2026" or "2026-q1". Buyer,
+ *    group and tender id are percent-encoded: every byte outside [A-Za-z0-9_-] becomes %XX,
+ *    so a topic never contains a stray '.' and distinct values never collide.
+ *  - Impact field per KPI: 1 fairtrade_products (denominator risk_products), 2
+ *    sroi_realised_cents, 3 nox_avoided_mg, 4 primary_material_g, 5 co2_avoided_g, 6 pilots.
+ *    A measurement "feeds" a KPI when its Impact has that field set (present, even if 0).
+ *    Phase AMBITION adds to ambition, REALISATION (and UNSPECIFIED) to realisation.
+ *  - Window of a measurement: its period_end date (YYYY-MM-DD, a local Europe/Amsterdam
+ *    date; quarter = (month-1)/3+1), period_start when period_end is missing. A measurement
+ *    without a valid date or buyer is kept (so a correction can move it) but feeds nothing.
+ *    Dimensions: all; theme (Impact.theme); purchasing group (ImpactEvent.purchasing_group,
+ *    else the tender projection's group when the event is applied: it is frozen into the
+ *    measurement's record and moves only with the measurement's next revision); tender.
+ *  - A correction or withdrawal subtracts what this measurement contributed before (our own
+ *    stored record of its current revision; the event's previous/previous_impact only when
+ *    we hold none) and adds the new revision: every total moves by the difference.
+ *  - Tender projection: pilot=true and not cancelled adds 1 to pilots.ambition; a
+ *    non-cancelled tender's sroi_obligation_cents adds to sroi.target; window = planned
+ *    publication date; dimensions all, group, tender and each distinct theme in scope.
+ *    Every TenderEvent replaces the tender's previous projection (difference again).
+ *  - projects = distinct tenders with at least one current (not withdrawn) measurement
+ *    feeding that total, in either phase. Per (tender, total) a count of measurements is
+ *    kept; a tender counts when that count > 0 and the tender is not cancelled. Cancelling
+ *    removes the tender from every project count it was in; its quantities stay.
+ *  - target: pilots, year window, all dimensions: 3 (plan: 3 pilots a year); sroi: sum of
+ *    the SROI obligations (cents) of non-cancelled tenders in the window.
+ *  - count = measurements behind the total; denominator = risk_products (KPI 1).
+ *  - All sums are exact int64 in the unit of the field (KpiTotal.unit).
+ *  - A breakdown index lists, per (buyer, kpi, quarter, tender), the measurement ids with
+ *    their current revision and amounts; a total's breakdown is a filtered range scan.
+ */
+#ifndef MVOI_KPI_CORE_H
+#define MVOI_KPI_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "codec.h"
+#include "outbox.h"
+#include "store.h"
+
+/* Databases kpi_core needs; list them in store_opts_t.dbs. */
+#define KPI_DBS "kpi_totals", "kpi_tenders", "kpi_meas", "kpi_projects", "kpi_breakdown"
+
+#define KPI_COUNT 6
+#define KPI_PILOT_TARGET 3
+#define KPI_KEY_MAX 512
+
+typedef struct kpi_t kpi_t;
+
+/* outbox may be NULL (totals then carry seq 0 and nothing is emitted). */
+kpi_t *kpi_new(store_t *store, outbox_t *outbox, int *err);
+void kpi_destroy(kpi_t **self_p);
+
+/* Apply one event (feed_apply_fn shape). Events it does not use and malformed events are
+ * logged and skipped (return 0): a bad event must not stall the feed. Returns an LMDB
+ * error (or -ENOMEM) only when the transaction must be aborted. */
+int kpi_apply(kpi_t *self, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev);
+int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
+                     const char *buyer);
+int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
+                     const char *buyer);
+/* A producer's store was wiped (new epoch): remove everything derived from it. */
+int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer);
+
+/* A parsed total (value and identity). */
+typedef struct {
+    char key[KPI_KEY_MAX];
+    char buyer[128];
+    char group[128];
+    char tender[128];
+    int kpi;            /* Mvoi__Kpi */
+    uint32_t year, quarter;
+    int theme;          /* Mvoi__Theme, 0 = all */
+    int64_t ambition, realisation, projects, target, denominator, count;
+    uint64_t seq;
+} kpi_total_t;
+
+/* KpiTotal view of t; strings point into t. */
+void kpi_total_to_pb(const kpi_total_t *t, Mvoi__KpiTotal *pb);
+
+/* One total by key: 0, -ENOENT, or an LMDB error. */
+int kpi_get(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *out);
+
+/* Every total whose key starts with prefix, in key order; stops when fn returns non-zero. */
+typedef int (kpi_total_fn)(void *arg, const kpi_total_t *t);
+int kpi_each(kpi_t *self, MDB_txn *txn, const char *prefix, kpi_total_fn *fn, void *arg);
+
+/* Measurements behind a total: items [offset, offset+limit) of *total. -ENOENT for an
+ * unknown key. */
+typedef struct {
+    char measurement_id[128];
+    char tender_id[128];
+    uint32_t revision;
+    int64_t ambition, realisation;
+} kpi_contrib_t;
+typedef int (kpi_contrib_fn)(void *arg, const kpi_contrib_t *c);
+int kpi_breakdown(kpi_t *self, MDB_txn *txn, const char *key, uint32_t offset,
+                  uint32_t limit, kpi_contrib_fn *fn, void *arg, uint32_t *total);
+
+/* Names and keys. */
+const char *kpi_name(int kpi);            /* "co2"...; NULL if out of range */
+int kpi_from_name(const char *name);      /* 0 if unknown */
+const char *kpi_unit(int kpi);
+const char *kpi_theme_name(int theme);    /* "klimaat"...; NULL for 0/unknown */
+/* Topic of a total: dim theme (>0), group or tender (non-NULL, non-empty), or none. */
+int kpi_key(char *buf, size_t len, int kpi, uint32_t year, uint32_t quarter,
+            const char *buyer, int theme, const char *group, const char *tender);
+/* "YYYY-MM-DD" -> year, quarter; -EINVAL when not a valid date. */
+int kpi_date_window(const char *date, uint32_t *year, uint32_t *quarter);
+
+typedef struct {
+    uint64_t events, tender_events, impact_events, skipped, emitted;
+} kpi_stats_t;
+void kpi_stats(kpi_t *self, kpi_stats_t *out);
+
+#endif

@@ -1,0 +1,308 @@
+/*  kpi_service: wiring of the kpi-aggregator. See kpi_service.h. */
+#include "kpi_service.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed.h"
+#include "inbox.h"
+#include "log.h"
+#include "outbox.h"
+
+#define KPI_BREAKDOWN_DEFAULT 100
+#define KPI_BREAKDOWN_MAX 1000
+#define KPI_SERIES_MAX_YEARS 50
+
+struct kpi_service_t {
+    store_t *store;
+    outbox_t *outbox;
+    inbox_t *inbox;
+    kpi_t *kpi;
+    server_t *server;
+    feed_t *calendar, *impact;
+};
+
+/* ---------------------------------------------------------------- feeds */
+
+static int s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
+{
+    kpi_service_t *self = arg;
+    return kpi_apply(self->kpi, txn, topic, ev);
+}
+
+static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_epoch,
+                   uint64_t new_epoch)
+{
+    kpi_service_t *self = arg;
+    return kpi_reset(self->kpi, txn, producer);
+}
+
+static void s_committed(void *arg)
+{
+    kpi_service_t *self = arg;
+    if (self->server)
+        server_flush(self->server);   /* persist, then publish */
+}
+
+/* ---------------------------------------------------------------- queries */
+
+static Mvoi__KpiTotal *s_total_pb(server_req_t *req, const kpi_total_t *t)
+{
+    kpi_total_t *copy = server_alloc(req, sizeof *copy);
+    Mvoi__KpiTotal *pb = server_alloc(req, sizeof *pb);
+    if (!copy || !pb)
+        return NULL;
+    *copy = *t;
+    kpi_total_to_pb(copy, pb);
+    return pb;
+}
+
+static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    kpi_service_t *self = arg;
+    const Mvoi__KpiQuery *q = server_request(req)->kpi_query;
+    if (!q->key || !*q->key)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
+                            "a key (topic of a total, e.g. kpi.co2.2026.heerlen) is required");
+    if (strlen(q->key) >= KPI_KEY_MAX)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
+                            "the key is longer than %d bytes", KPI_KEY_MAX - 1);
+    kpi_total_t t;
+    int rc = kpi_get(self->kpi, txn, q->key, &t);
+    if (rc == -ENOENT)
+        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_query.key",
+                            "no total %s (nothing was counted there yet)", q->key);
+    if (rc != 0)
+        return rc;
+    Mvoi__KpiTotal *pb = s_total_pb(req, &t);
+    if (!pb)
+        return -ENOMEM;
+    Mvoi__Envelope *r = server_reply(req);
+    r->body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
+    r->kpi_total = pb;
+    return 0;
+}
+
+static int s_on_series(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    kpi_service_t *self = arg;
+    const Mvoi__Envelope *env = server_request(req);
+    const Mvoi__KpiSeriesQuery *q = env->kpi_series_query;
+    const char *buyer = q->buyer && *q->buyer ? q->buyer : env->buyer;
+    if (!buyer || !*buyer)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_series_query.buyer", "a buyer is required");
+    if (!q->has_kpi || !kpi_name((int)q->kpi))
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_series_query.kpi", "kpi must be 1..6");
+    if (q->from_year < 1900 || q->from_year > 2999)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_series_query.from_year", "from_year must be 1900..2999");
+    uint32_t to = q->to_year ? q->to_year : q->from_year;
+    if (to < q->from_year || to > 2999)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_series_query.to_year", "to_year must be from_year..2999");
+    if (to - q->from_year >= KPI_SERIES_MAX_YEARS)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_series_query.to_year", "at most %d years",
+                            KPI_SERIES_MAX_YEARS);
+    size_t n = (size_t)(to - q->from_year + 1) * 4;
+    Mvoi__KpiSeries *s = server_alloc(req, sizeof *s);
+    Mvoi__KpiTotal **items = server_alloc(req, n * sizeof *items);
+    if (!s || !items)
+        return -ENOMEM;
+    mvoi__kpi_series__init(s);
+    for (uint32_t y = q->from_year; y <= to; y++) {
+        for (uint32_t qq = 1; qq <= 4; qq++) {
+            kpi_total_t t;
+            memset(&t, 0, sizeof t);
+            if (kpi_key(t.key, sizeof t.key, (int)q->kpi, y, qq, buyer, 0, NULL, NULL) != 0)
+                return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                    "kpi_series_query.buyer", "buyer too long");
+            int rc = kpi_get(self->kpi, txn, t.key, &t);
+            if (rc == -ENOENT) {   /* dense series: an empty quarter is zero */
+                snprintf(t.buyer, sizeof t.buyer, "%s", buyer);
+                t.kpi = (int)q->kpi;
+                t.year = y;
+                t.quarter = qq;
+            } else if (rc != 0) {
+                return rc;
+            }
+            if (!(items[s->n_totals++] = s_total_pb(req, &t)))
+                return -ENOMEM;
+        }
+    }
+    s->totals = items;
+    Mvoi__Envelope *r = server_reply(req);
+    r->body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
+    r->kpi_series = s;
+    return 0;
+}
+
+typedef struct {
+    server_req_t *req;
+    Mvoi__KpiContribution **items;
+    size_t n;
+} s_bd_t;
+
+static int s_bd_one(void *arg, const kpi_contrib_t *c)
+{
+    s_bd_t *b = arg;
+    Mvoi__KpiContribution *it = server_alloc(b->req, sizeof *it);
+    if (!it)
+        return -ENOMEM;
+    mvoi__kpi_contribution__init(it);
+    it->measurement_id = server_strdup(b->req, c->measurement_id);
+    it->tender_id = c->tender_id[0] ? server_strdup(b->req, c->tender_id) : NULL;
+    it->has_revision = it->has_ambition = it->has_realisation = true;
+    it->revision = c->revision;
+    it->ambition = c->ambition;
+    it->realisation = c->realisation;
+    b->items[b->n++] = it;
+    return 0;
+}
+
+static int s_on_breakdown(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    kpi_service_t *self = arg;
+    const Mvoi__KpiBreakdownQuery *q = server_request(req)->kpi_breakdown_query;
+    if (!q->key || !*q->key)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_breakdown_query.key", "a key is required");
+    uint32_t limit = q->has_limit && q->limit ? q->limit : KPI_BREAKDOWN_DEFAULT;
+    if (limit > KPI_BREAKDOWN_MAX)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_breakdown_query.limit", "limit must be at most %d",
+                            KPI_BREAKDOWN_MAX);
+    s_bd_t b = { req, server_alloc(req, limit * sizeof(Mvoi__KpiContribution *)), 0 };
+    Mvoi__KpiBreakdown *bd = server_alloc(req, sizeof *bd);
+    if (!b.items || !bd)
+        return -ENOMEM;
+    uint32_t total = 0;
+    int rc = kpi_breakdown(self->kpi, txn, q->key, q->offset, limit, s_bd_one, &b, &total);
+    if (rc == -ENOENT)
+        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_breakdown_query.key",
+                            "no total %s", q->key);
+    if (rc != 0)
+        return rc;
+    mvoi__kpi_breakdown__init(bd);
+    bd->items = b.items;
+    bd->n_items = b.n;
+    bd->has_total = bd->has_next_offset = true;
+    bd->total = total;
+    bd->next_offset = q->offset + b.n < total ? q->offset + (uint32_t)b.n : 0;
+    Mvoi__Envelope *r = server_reply(req);
+    r->body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN;
+    r->kpi_breakdown = bd;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- snapshot */
+
+static int s_snap_one(void *arg, const kpi_total_t *t)
+{
+    server_req_t *req = arg;
+    Mvoi__KpiTotal pb;
+    kpi_total_to_pb(t, &pb);
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.has_schema_version = true;
+    env.schema_version = CODEC_SCHEMA_VERSION;
+    env.producer = "kpi";
+    env.has_seq = true;
+    env.seq = t->seq;
+    env.buyer = (char *)t->buyer;
+    env.body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
+    env.kpi_total = &pb;
+    int rc = server_snapshot_emit(req, t->key, &env);
+    return rc < 0 ? rc : 0;   /* a full peer: fail the snapshot, the client asks again */
+}
+
+static int s_snapshot(void *arg, server_req_t *req, MDB_txn *txn, const char *prefix)
+{
+    kpi_service_t *self = arg;
+    return kpi_each(self->kpi, txn, prefix, s_snap_one, req);
+}
+
+static const server_route_t s_routes[] = {
+    { MVOI__ENVELOPE__BODY_KPI_QUERY, SERVER_QUERY, s_on_query },
+    { MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY, SERVER_QUERY, s_on_series },
+    { MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY, SERVER_QUERY, s_on_breakdown },
+};
+
+/* ---------------------------------------------------------------- lifecycle */
+
+kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_service_opts_t *o,
+                               int *err)
+{
+    int e = -ENOMEM;
+    kpi_service_t *self = calloc(1, sizeof *self);
+    if (!self)
+        goto fail;
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, KPI_DBS, NULL };
+    store_opts_t so = { .path = o->data_dir, .dbs = dbs, .nosync = o->nosync };
+    if (!(self->store = store_new(&so, &e)) ||
+        !(self->outbox = outbox_new(self->store, "kpi", &e)) ||
+        !(self->inbox = inbox_new(self->store, &e)) ||
+        !(self->kpi = kpi_new(self->store, self->outbox, &e))) {
+        log_error("start_failed", "cannot open the store in %s: %s", o->data_dir,
+                  strerror(-e));
+        goto fail;
+    }
+    server_opts_t sv = {
+        .name = "kpi-aggregator", .api_endpoint = o->api, .pub_endpoint = o->pub,
+        .store = self->store, .outbox = self->outbox, .routes = s_routes,
+        .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,
+        .arg = self, .heartbeat_ms = o->heartbeat_ms,
+    };
+    if (!(self->server = server_new(loop, ctx, &sv, &e)))
+        goto fail;
+    feed_opts_t fc = { .producer = "calendar", .pub_endpoint = o->calendar_pub,
+                       .api_endpoint = o->calendar_api, .apply = s_apply, .reset = s_reset,
+                       .committed = s_committed, .arg = self, .stall_ms = o->stall_ms };
+    feed_opts_t fi = fc;
+    fi.producer = "impact";
+    fi.pub_endpoint = o->impact_pub;
+    fi.api_endpoint = o->impact_api;
+    if (!(self->calendar = feed_new(loop, ctx, self->store, self->inbox, &fc, &e)) ||
+        !(self->impact = feed_new(loop, ctx, self->store, self->inbox, &fi, &e))) {
+        log_error("start_failed", "cannot start the feeds: %s", strerror(-e));
+        goto fail;
+    }
+    log_info("started", "kpi-aggregator on %s / %s, head %llu",
+             server_api_endpoint(self->server), server_pub_endpoint(self->server),
+             (unsigned long long)outbox_head(self->outbox));
+    return self;
+fail:
+    if (err)
+        *err = e ? e : -EIO;
+    if (self) {
+        kpi_service_stop(self);
+        kpi_service_destroy(&self);
+    }
+    return NULL;
+}
+
+void kpi_service_stop(kpi_service_t *self)
+{
+    feed_destroy(&self->calendar);
+    feed_destroy(&self->impact);
+    server_destroy(&self->server);
+}
+
+void kpi_service_destroy(kpi_service_t **self_p)
+{
+    kpi_service_t *self = *self_p;
+    if (!self)
+        return;
+    *self_p = NULL;
+    kpi_service_stop(self);
+    kpi_destroy(&self->kpi);
+    inbox_destroy(&self->inbox);
+    outbox_destroy(&self->outbox);
+    store_destroy(&self->store);
+    free(self);
+}
+
+server_t *kpi_service_server(kpi_service_t *self) { return self->server; }
+kpi_t *kpi_service_core(kpi_service_t *self) { return self->kpi; }

@@ -1,0 +1,312 @@
+/*  mvoictl kpi: the six KPIs of the plan.
+ *
+ *  show   one KpiQuery per KPI for the buyer and window (year or year-quarter) and a table
+ *         of ambition, realisation, projects and target.
+ *  watch  a Clone client (zguide ch. 5): SUB to the aggregator's stream first, then a
+ *         snapshot over the ROUTER ([topic][Envelope{kpi_total}] items until SnapshotEnd
+ *         {seq}); updates at or below that seq are dropped, later ones applied; a gap in
+ *         the seq or a heartbeat whose head is beyond what we have means we missed
+ *         something: re-snapshot. Each change prints one line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "codec.h"
+#include "ctl.h"
+
+static const char *s_kpis[] = { NULL, "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
+static const char *s_units[] = { NULL, "products", "cent", "mg", "g", "g", "pilots" };
+
+/* The topic's buyer part: every byte outside [A-Za-z0-9_-] as %XX (kpi_core.h). */
+static void s_enc(char *out, size_t cap, const char *in)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < cap; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '_' || *p == '-')
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
+    }
+    out[n] = 0;
+}
+
+static int s_show(ctl_t *ctl, int argc, char **argv)
+{
+    int year = 0, quarter = 0;
+    bool json = ctl->json;
+    static const struct option opts[] = {
+        { "year", required_argument, NULL, 'y' }, { "quarter", required_argument, NULL, 'q' },
+        { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+    int c;
+    optind = 0;   /* full getopt re-initialisation: options may follow operands */
+    while ((c = getopt_long(argc, argv, "y:q:j", opts, NULL)) != -1) {
+        switch (c) {
+        case 'y': year = atoi(optarg); break;
+        case 'q': quarter = atoi(optarg); break;
+        case 'j': json = true; break;
+        default: return CTL_EX_USAGE;
+        }
+    }
+    if (!year) {
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        year = tm.tm_year + 1900;
+    }
+    if (year < 1900 || year > 2999 || quarter < 0 || quarter > 4) {
+        fprintf(stderr, "mvoictl: --year must be 1900..2999 and --quarter 1..4\n");
+        return CTL_EX_USAGE;
+    }
+    char buyer[200], window[16];
+    s_enc(buyer, sizeof buyer, ctl->buyer);
+    if (quarter)
+        snprintf(window, sizeof window, "%d-q%d", year, quarter);
+    else
+        snprintf(window, sizeof window, "%d", year);
+    if (!json) {
+        printf("KPIs of %s, %s\n", ctl->buyer, window);
+        printf("%-10s %18s %18s %9s %16s %s\n", "kpi", "ambition", "realisation", "projects",
+               "target", "unit");
+    }
+    if (json)
+        printf("[\n");
+    for (int k = 1; k <= 6; k++) {
+        char key[320];
+        snprintf(key, sizeof key, "kpi.%s.%s.%s", s_kpis[k], window, buyer);
+        Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+        q.key = key;
+        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+        req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+        req.kpi_query = &q;
+        Mvoi__Envelope *r = NULL;
+        int ex = ctl_call(ctl, "kpi", &req, &r);
+        if (ex != 0)
+            return ex;
+        int64_t amb = 0, real = 0, proj = 0, target = 0;
+        if (r->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
+            amb = r->kpi_total->ambition;
+            real = r->kpi_total->realisation;
+            proj = r->kpi_total->projects;
+            target = r->kpi_total->target;
+        } else if (r->body_case == MVOI__ENVELOPE__BODY_ERROR &&
+                   r->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+            if (k == 6 && !quarter)
+                target = 3;   /* nothing counted yet: the plan's target still stands */
+        } else {
+            ex = ctl_check_error(ctl, r);
+            ctl_free(&r);
+            return ex ? ex : CTL_EX_SOFTWARE;
+        }
+        ctl_free(&r);
+        if (json)
+            printf("  {\"kpi\": \"%s\", \"key\": \"%s\", \"ambition\": %lld, \"realisation\": "
+                   "%lld, \"projects\": %lld, \"target\": %lld, \"unit\": \"%s\"}%s\n",
+                   s_kpis[k], key, (long long)amb, (long long)real, (long long)proj,
+                   (long long)target, s_units[k], k < 6 ? "," : "");
+        else
+            printf("%-10s %18lld %18lld %9lld %16lld %s\n", s_kpis[k], (long long)amb,
+                   (long long)real, (long long)proj, (long long)target, s_units[k]);
+    }
+    if (json)
+        printf("]\n");
+    return CTL_EX_OK;
+}
+
+/* ---------------------------------------------------------------- watch (Clone) */
+
+typedef struct {
+    void *sub, *dealer;
+    uint64_t seq, epoch;
+    long changes, count;
+    const char *prefix;
+} watch_t;
+
+static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
+{
+    printf("%s ambition=%lld realisation=%lld projects=%lld seq=%llu\n", t->key ? t->key : "",
+           (long long)t->ambition, (long long)t->realisation, (long long)t->projects,
+           (unsigned long long)t->seq);
+    fflush(stdout);
+    w->changes++;
+}
+
+/* Items go to stdout as changes only when `print` (the first snapshot is the state, and it
+ * is printed too so that a watcher starts with the whole picture). */
+static int s_snapshot(watch_t *w, ctl_t *ctl)
+{
+    Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
+    sr.prefix = (char *)w->prefix;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    char rid[64];
+    ctl_request_id(rid, sizeof rid, "watch");
+    env.request_id = rid;
+    env.buyer = (char *)ctl->buyer;
+    env.has_schema_version = true;
+    env.schema_version = CODEC_SCHEMA_VERSION;
+    env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
+    env.snapshot = &sr;
+    uint8_t buf[1024];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    if (len < 0 || zmq_send(w->dealer, buf, (size_t)len, 0) < 0)
+        return CTL_EX_SOFTWARE;
+    for (;;) {
+        zmq_pollitem_t it = { w->dealer, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
+            fprintf(stderr, "mvoictl: no snapshot from kpi at %s within %d ms\n",
+                    ctl_endpoint("kpi"), ctl->timeout_ms);
+            return CTL_EX_UNAVAILABLE;
+        }
+        zmq_msg_t f[2];
+        int n = 0, more = 1;
+        while (more) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, w->dealer, 0) < 0) {
+                zmq_msg_close(&m);
+                break;
+            }
+            more = zmq_msg_more(&m);
+            if (n < 2)
+                f[n++] = m;
+            else
+                zmq_msg_close(&m);
+        }
+        if (n == 0)
+            continue;
+        int err = 0;
+        Mvoi__Envelope *e = codec_unpack(zmq_msg_data(&f[n - 1]), zmq_msg_size(&f[n - 1]),
+                                         CODEC_DEFAULT_BUDGET, &err);
+        for (int i = 0; i < n; i++)
+            zmq_msg_close(&f[i]);
+        if (!e)
+            continue;
+        int rc = -1;
+        if (n == 2 && e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
+            s_print(w, e->kpi_total);
+        } else if (n == 1 && e->request_id && strcmp(e->request_id, rid) == 0) {
+            if (e->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
+                w->seq = e->snapshot_end->seq;
+                w->epoch = e->snapshot_end->epoch;
+                rc = 0;
+            } else {
+                rc = ctl_check_error(ctl, e);
+                if (!rc)
+                    rc = CTL_EX_SOFTWARE;
+            }
+        }
+        codec_free(&e);
+        if (rc >= 0)
+            return rc;
+    }
+}
+
+static int s_watch(ctl_t *ctl, int argc, char **argv)
+{
+    watch_t w = { .prefix = "kpi." };
+    double seconds = 0;
+    static const struct option opts[] = {
+        { "count", required_argument, NULL, 'n' }, { "seconds", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 } };
+    int c;
+    optind = 0;   /* full getopt re-initialisation: options may follow the prefix */
+    while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': w.count = atol(optarg); break;
+        case 's': seconds = atof(optarg); break;
+        default: return CTL_EX_USAGE;
+        }
+    }
+    if (optind < argc)
+        w.prefix = argv[optind];
+    void *zctx = zmq_ctx_new();
+    int zero = 0;
+    w.sub = zmq_socket(zctx, ZMQ_SUB);
+    w.dealer = zmq_socket(zctx, ZMQ_DEALER);
+    zmq_setsockopt(w.sub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(w.dealer, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(w.sub, ZMQ_RCVHWM, &zero, sizeof zero);
+    zmq_setsockopt(w.dealer, ZMQ_RCVHWM, &zero, sizeof zero);
+    /* With a prefix, the seq of what we receive has gaps by definition, so gaps are only
+     * detected when watching everything; heartbeats cover both cases. */
+    bool all = strcmp(w.prefix, "") == 0 || strcmp(w.prefix, "kpi.") == 0;
+    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, w.prefix, strlen(w.prefix));
+    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, "hb", 2);
+    int ex = CTL_EX_OK;
+    if (zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
+        zmq_connect(w.dealer, ctl_endpoint("kpi")) != 0) {
+        fprintf(stderr, "mvoictl: bad kpi endpoint\n");
+        ex = CTL_EX_USAGE;
+        goto out;
+    }
+    if ((ex = s_snapshot(&w, ctl)) != 0)
+        goto out;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double end = seconds > 0 ? ts.tv_sec + ts.tv_nsec / 1e9 + seconds : 0;
+    while (!(w.count > 0 && w.changes >= w.count)) {
+        int wait = 500;
+        if (end) {
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            double left = end - (ts.tv_sec + ts.tv_nsec / 1e9);
+            if (left <= 0)
+                break;
+            wait = left * 1000 < wait ? (int)(left * 1000) + 1 : wait;
+        }
+        zmq_pollitem_t it = { w.sub, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, wait) <= 0)
+            continue;
+        zmq_msg_t t, b;
+        zmq_msg_init(&t);
+        zmq_msg_init(&b);
+        zmq_msg_recv(&t, w.sub, 0);
+        if (zmq_msg_more(&t))
+            zmq_msg_recv(&b, w.sub, 0);
+        int err = 0;
+        Mvoi__Envelope *e = codec_unpack(zmq_msg_data(&b), zmq_msg_size(&b),
+                                         CODEC_DEFAULT_BUDGET, &err);
+        zmq_msg_close(&t);
+        zmq_msg_close(&b);
+        if (!e)
+            continue;
+        bool resnap = false;
+        if (e->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
+            resnap = e->heartbeat->head_seq > w.seq || e->heartbeat->epoch != w.epoch;
+            if (!all && e->heartbeat->head_seq > w.seq && e->heartbeat->epoch == w.epoch)
+                resnap = false;   /* filtered stream: we cannot tell; heads move on */
+        } else if (e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && e->seq > w.seq) {
+            if (all && e->seq != w.seq + 1) {
+                resnap = true;   /* a gap */
+            } else {
+                s_print(&w, e->kpi_total);
+                w.seq = e->seq;
+            }
+        }
+        codec_free(&e);
+        if (resnap) {
+            fprintf(stderr, "mvoictl: missed updates (seq %llu): re-snapshot\n",
+                    (unsigned long long)w.seq);
+            if ((ex = s_snapshot(&w, ctl)) != 0)
+                goto out;
+        }
+    }
+out:
+    zmq_close(w.sub);
+    zmq_close(w.dealer);
+    zmq_ctx_term(zctx);
+    return ex;
+}
+
+const ctl_cmd_t ctl_kpi_cmds[] = {
+    { "show", "[--year Y] [--quarter Q] [--json]",
+      "the six KPIs of the buyer: ambition, realisation, projects, target", s_show },
+    { "watch", "[PREFIX] [--count N] [--seconds S]",
+      "follow the live totals (snapshot, then every change as a line)", s_watch },
+    { NULL },
+};

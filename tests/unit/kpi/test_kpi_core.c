@@ -1,0 +1,530 @@
+/*  kpi_core in-process: TenderEvents and ImpactEvents applied to a temp LMDB, totals compared
+ *  with arithmetic done here. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kpi_core.h"
+#include "outbox.h"
+#include "store.h"
+
+static char s_dir[128];
+static store_t *s_store;
+static outbox_t *s_outbox;
+static kpi_t *s_kpi;
+
+static void setup(void)
+{
+    snprintf(s_dir, sizeof s_dir, "/tmp/kpi-unit-XXXXXX");
+    cr_assert(mkdtemp(s_dir));
+    static const char *const dbs[] = { OUTBOX_DBS, KPI_DBS, NULL };
+    store_opts_t so = { .path = s_dir, .dbs = dbs, .nosync = true };
+    int err = 0;
+    s_store = store_new(&so, &err);
+    cr_assert(s_store, "store: %d", err);
+    s_outbox = outbox_new(s_store, "kpi", &err);
+    cr_assert(s_outbox);
+    s_kpi = kpi_new(s_store, s_outbox, &err);
+    cr_assert(s_kpi);
+}
+
+static void teardown(void)
+{
+    kpi_destroy(&s_kpi);
+    outbox_destroy(&s_outbox);
+    store_destroy(&s_store);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
+    (void)system(cmd);
+}
+
+TestSuite(kpi, .init = setup, .fini = teardown);
+
+/* ------------------------------------------------------------ building events */
+
+typedef struct {
+    const char *id, *group, *planned;
+    bool pilot;
+    Mvoi__TenderStatus status;
+    int64_t sroi;
+    int themes[3];
+} tender_t;
+
+typedef struct {
+    Mvoi__Envelope env;
+    Mvoi__TenderEvent te;
+    Mvoi__Tender t;
+    Mvoi__ThemeAmbition ta[3], *tap[3];
+} tev_t;
+
+static int s_apply_env(MDB_txn *txn, void *arg)
+{
+    return kpi_apply(s_kpi, txn, "", arg);
+}
+
+static void apply_env(Mvoi__Envelope *env)
+{
+    cr_assert_eq(store_write(s_store, s_apply_env, env), 0);
+}
+
+static void tender(const tender_t *d, Mvoi__TenderEventKind kind)
+{
+    tev_t e;
+    mvoi__envelope__init(&e.env);
+    mvoi__tender_event__init(&e.te);
+    mvoi__tender__init(&e.t);
+    e.t.id = (char *)d->id;
+    e.t.buyer = "heerlen";
+    e.t.purchasing_group = (char *)d->group;
+    e.t.planned_publication = (char *)d->planned;
+    e.t.has_pilot = true;
+    e.t.pilot = d->pilot;
+    e.t.has_status = true;
+    e.t.status = d->status ? d->status : MVOI__TENDER_STATUS__STATUS_PLANNED;
+    e.t.has_sroi_obligation_cents = d->sroi != 0;
+    e.t.sroi_obligation_cents = d->sroi;
+    for (int i = 0; i < 3 && d->themes[i]; i++) {
+        mvoi__theme_ambition__init(&e.ta[i]);
+        e.ta[i].has_theme = true;
+        e.ta[i].theme = d->themes[i];
+        e.tap[i] = &e.ta[i];
+        e.t.n_themes++;
+    }
+    e.t.themes = e.tap;
+    e.te.has_kind = true;
+    e.te.kind = kind;
+    e.te.tender = &e.t;
+    e.env.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
+    e.env.tender_event = &e.te;
+    apply_env(&e.env);
+}
+
+typedef struct {
+    const char *id, *tender, *period_end, *group;
+    Mvoi__Phase phase;
+    uint32_t revision;
+    int theme;
+    int kpi;               /* which field to set */
+    int64_t value, risk;
+} meas_t;
+
+typedef struct {
+    Mvoi__Measurement m;
+    Mvoi__Impact im;
+} mi_t;
+
+static void s_fill(mi_t *x, const meas_t *d)
+{
+    mvoi__measurement__init(&x->m);
+    mvoi__impact__init(&x->im);
+    x->m.id = (char *)d->id;
+    x->m.buyer = "heerlen";
+    x->m.tender_id = (char *)d->tender;
+    x->m.has_phase = true;
+    x->m.phase = d->phase ? d->phase : MVOI__PHASE__PHASE_REALISATION;
+    x->m.period_end = (char *)d->period_end;
+    x->m.has_revision = true;
+    x->m.revision = d->revision ? d->revision : 1;
+    if (d->theme) {
+        x->im.has_theme = true;
+        x->im.theme = d->theme;
+    }
+    switch (d->kpi) {
+    case 1: x->im.has_fairtrade_products = x->im.has_risk_products = true;
+        x->im.fairtrade_products = d->value; x->im.risk_products = d->risk; break;
+    case 2: x->im.has_sroi_realised_cents = true; x->im.sroi_realised_cents = d->value; break;
+    case 3: x->im.has_nox_avoided_mg = true; x->im.nox_avoided_mg = d->value; break;
+    case 4: x->im.has_primary_material_g = true; x->im.primary_material_g = d->value; break;
+    case 5: x->im.has_co2_avoided_g = true; x->im.co2_avoided_g = d->value; break;
+    case 6: x->im.has_pilots = true; x->im.pilots = d->value; break;
+    }
+}
+
+static void impact(Mvoi__ImpactEventKind kind, const meas_t *now, const meas_t *prev)
+{
+    mi_t a, b;
+    Mvoi__ImpactEvent ie = MVOI__IMPACT_EVENT__INIT;
+    ie.has_kind = true;
+    ie.kind = kind;
+    s_fill(&a, now);
+    ie.measurement = &a.m;
+    if (kind != MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN)
+        ie.impact = &a.im;
+    ie.purchasing_group = (char *)now->group;
+    if (prev) {
+        s_fill(&b, prev);
+        ie.previous = &b.m;
+        ie.previous_impact = &b.im;
+    }
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_IMPACT_EVENT;
+    env.impact_event = &ie;
+    apply_env(&env);
+}
+
+#define COMPUTED MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED
+#define CORRECTED MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED
+#define WITHDRAWN MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN
+
+/* ------------------------------------------------------------ reading */
+
+typedef struct {
+    const char *key;
+    kpi_total_t t;
+} get_t;
+
+static int s_get(MDB_txn *txn, void *arg)
+{
+    get_t *g = arg;
+    return kpi_get(s_kpi, txn, g->key, &g->t);
+}
+
+/* The total under key, or all zeros when it does not exist. */
+static kpi_total_t total(const char *key)
+{
+    get_t g = { key };
+    memset(&g.t, 0, sizeof g.t);
+    int rc = store_read(s_store, s_get, &g);
+    cr_assert(rc == 0 || rc == -ENOENT, "kpi_get(%s): %d", key, rc);
+    return g.t;
+}
+
+static bool exists(const char *key)
+{
+    get_t g = { key };
+    return store_read(s_store, s_get, &g) == 0;
+}
+
+/* ------------------------------------------------------------ tests */
+
+Test(kpi, co2_measurement_feeds_every_dimension)
+{
+    tender(&(tender_t){ "T1", "ICT", "2026-03-01", .themes = { 1 } },
+           MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    /* 10,000 l HVO100 instead of diesel B7: 10,000 x (3.251 - 0.468) kg = 27,830,000 g. */
+    int64_t co2 = 10000LL * (3251 - 468);
+    cr_assert_eq(co2, 27830000);
+    impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-05-10", .theme = 1, .kpi = 5,
+                                .value = co2 }, NULL);
+    const char *keys[] = { "kpi.co2.2026.heerlen", "kpi.co2.2026-q2.heerlen",
+                           "kpi.co2.2026.heerlen.theme.klimaat",
+                           "kpi.co2.2026-q2.heerlen.group.ICT",
+                           "kpi.co2.2026.heerlen.tender.T1", "kpi.co2.2026-q2.heerlen.tender.T1" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        kpi_total_t t = total(keys[i]);
+        cr_assert_eq(t.realisation, 27830000, "%s: %ld", keys[i], (long)t.realisation);
+        cr_assert_eq(t.ambition, 0);
+        cr_assert_eq(t.projects, 1, "%s projects %ld", keys[i], (long)t.projects);
+        cr_assert_eq(t.count, 1);
+        cr_assert(t.seq > 0);
+    }
+    cr_assert_not(exists("kpi.co2.2026-q1.heerlen"));
+    cr_assert_not(exists("kpi.nox.2026.heerlen"));
+    /* group from the tender projection when the event carries none */
+    cr_assert_eq(total("kpi.co2.2026.heerlen.group.ICT").realisation, 27830000);
+    Mvoi__KpiTotal pb;
+    kpi_total_t t = total("kpi.co2.2026.heerlen");
+    kpi_total_to_pb(&t, &pb);
+    cr_assert_str_eq(pb.unit, "g");
+    cr_assert_eq(pb.kpi, MVOI__KPI__KPI_CO2);
+}
+
+Test(kpi, phases_and_units)
+{
+    impact(COMPUTED, &(meas_t){ "a1", "T1", "2025-12-31", .phase = MVOI__PHASE__PHASE_AMBITION,
+                                .kpi = 3, .value = 96000000 }, NULL);
+    impact(COMPUTED, &(meas_t){ "r1", "T1", "2025-11-01", .kpi = 3, .value = 40000000 }, NULL);
+    kpi_total_t t = total("kpi.nox.2025-q4.heerlen");
+    cr_assert_eq(t.ambition, 96000000);
+    cr_assert_eq(t.realisation, 40000000);
+    cr_assert_eq(t.projects, 1);
+    cr_assert_eq(t.count, 2);
+    impact(COMPUTED, &(meas_t){ "f1", "T1", "2025-02-01", .kpi = 1, .value = 30, .risk = 120 },
+           NULL);
+    t = total("kpi.fairtrade.2025.heerlen");
+    cr_assert_eq(t.realisation, 30);
+    cr_assert_eq(t.denominator, 120);
+}
+
+Test(kpi, correction_moves_by_the_difference_across_quarter_and_tender)
+{
+    meas_t v1 = { "m1", "T1", "2026-02-01", "G1", .theme = 1, .kpi = 5, .value = 1000 };
+    meas_t other = { "m2", "T1", "2026-02-15", "G1", .theme = 1, .kpi = 5, .value = 7 };
+    impact(COMPUTED, &v1, NULL);
+    impact(COMPUTED, &other, NULL);
+    cr_assert_eq(total("kpi.co2.2026-q1.heerlen").realisation, 1007);
+    uint64_t head = outbox_head(s_outbox);
+    meas_t v2 = { "m1", "T2", "2026-08-01", "G2", .revision = 2, .theme = 2, .kpi = 5,
+                  .value = 1500 };
+    impact(CORRECTED, &v2, &v1);
+    cr_assert(outbox_head(s_outbox) > head);
+    cr_assert_eq(total("kpi.co2.2026-q1.heerlen").realisation, 7);
+    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").realisation, 1500);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 1507);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").count, 2);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 2);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").realisation, 7);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").projects, 1);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T2").realisation, 1500);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.group.G2").realisation, 1500);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.theme.circulair").realisation, 1500);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.theme.klimaat").realisation, 7);
+    /* the same revision again changes nothing and publishes nothing */
+    head = outbox_head(s_outbox);
+    impact(CORRECTED, &v2, &v1);
+    cr_assert_eq(outbox_head(s_outbox), head);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 1507);
+}
+
+Test(kpi, withdrawal_removes_the_contribution)
+{
+    meas_t v1 = { "m1", "T1", "2026-02-01", .kpi = 4, .value = 5000 };
+    meas_t v2 = { "m2", "T1", "2026-03-01", .kpi = 4, .value = 300 };
+    impact(COMPUTED, &v1, NULL);
+    impact(COMPUTED, &v2, NULL);
+    impact(WITHDRAWN, &v1, &v1);
+    kpi_total_t t = total("kpi.material.2026-q1.heerlen");
+    cr_assert_eq(t.realisation, 300);
+    cr_assert_eq(t.count, 1);
+    cr_assert_eq(t.projects, 1);
+    impact(WITHDRAWN, &v2, &v2);
+    t = total("kpi.material.2026-q1.heerlen");
+    cr_assert_eq(t.realisation, 0);
+    cr_assert_eq(t.count, 0);
+    cr_assert_eq(t.projects, 0);
+    /* a withdrawal of something never seen is harmless */
+    impact(WITHDRAWN, &(meas_t){ "nope", "T1", "2026-03-01", .kpi = 4, .value = 1 }, NULL);
+    cr_assert_eq(total("kpi.material.2026.heerlen").realisation, 0);
+}
+
+Test(kpi, a_project_counts_once)
+{
+    impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-01-05", .kpi = 2, .value = 100 }, NULL);
+    impact(COMPUTED, &(meas_t){ "m2", "T1", "2026-01-06", .kpi = 2, .value = 200 }, NULL);
+    cr_assert_eq(total("kpi.sroi.2026.heerlen").projects, 1);
+    cr_assert_eq(total("kpi.sroi.2026.heerlen").count, 2);
+    impact(COMPUTED, &(meas_t){ "m3", "T2", "2026-04-06", .kpi = 2, .value = 5 }, NULL);
+    cr_assert_eq(total("kpi.sroi.2026.heerlen").projects, 2);
+    cr_assert_eq(total("kpi.sroi.2026-q1.heerlen").projects, 1);
+    cr_assert_eq(total("kpi.sroi.2026-q2.heerlen").projects, 1);
+    cr_assert_eq(total("kpi.sroi.2026.heerlen").realisation, 305);
+}
+
+Test(kpi, a_cancelled_tender_leaves_project_counts_but_keeps_quantities)
+{
+    tender_t t1 = { "T1", "G", "2026-01-10" }, t2 = { "T2", "G", "2026-01-10" };
+    tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    tender(&t2, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-01-05", .kpi = 5, .value = 10 }, NULL);
+    impact(COMPUTED, &(meas_t){ "m2", "T2", "2026-01-06", .kpi = 5, .value = 20 }, NULL);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 2);
+    t1.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
+    kpi_total_t t = total("kpi.co2.2026.heerlen");
+    cr_assert_eq(t.projects, 1);
+    cr_assert_eq(t.realisation, 30);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").projects, 0);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").realisation, 10);
+    /* later measurements of the cancelled tender add quantities, not projects */
+    impact(COMPUTED, &(meas_t){ "m3", "T1", "2026-07-05", .kpi = 5, .value = 5 }, NULL);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 1);
+    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 0);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 35);
+    /* reopened: counted again */
+    t1.status = MVOI__TENDER_STATUS__STATUS_PLANNED;
+    tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 2);
+    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 1);
+}
+
+Test(kpi, pilots_against_the_target)
+{
+    tender_t p1 = { "P1", "G", "2026-02-01", true, .themes = { 2, 2 } };
+    tender_t p2 = { "P2", "G", "2026-05-01", true };
+    tender_t p3 = { "P3", "G", "2026-06-01", true };
+    tender(&p1, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    tender(&p2, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    tender(&p3, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    tender(&(tender_t){ "N1", "G", "2026-06-01", false }, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    kpi_total_t t = total("kpi.pilots.2026.heerlen");
+    cr_assert_eq(t.ambition, 3);
+    cr_assert_eq(t.target, KPI_PILOT_TARGET);
+    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").ambition, 2);
+    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").target, 0);
+    cr_assert_eq(total("kpi.pilots.2026.heerlen.theme.circulair").ambition, 1);
+    p3.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    tender(&p3, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
+    cr_assert_eq(total("kpi.pilots.2026.heerlen").ambition, 2);
+    /* moving the planned publication moves the pilot */
+    p2.planned = "2027-01-15";
+    tender(&p2, MVOI__TENDER_EVENT_KIND__TEV_UPDATED);
+    cr_assert_eq(total("kpi.pilots.2026.heerlen").ambition, 1);
+    cr_assert_eq(total("kpi.pilots.2027-q1.heerlen").ambition, 1);
+    impact(COMPUTED, &(meas_t){ "pm", "P1", "2026-09-30", .kpi = 6, .value = 1 }, NULL);
+    t = total("kpi.pilots.2026.heerlen");
+    cr_assert_eq(t.realisation, 1);
+    cr_assert_eq(t.ambition, 1);
+    cr_assert_eq(t.target, 3);
+}
+
+Test(kpi, sroi_target_from_the_obligation)
+{
+    tender_t a = { "S1", "G", "2026-02-01", .sroi = 500000 };
+    tender_t b = { "S2", "G", "2026-11-01", .sroi = 250000 };
+    tender(&a, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    tender(&b, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    cr_assert_eq(total("kpi.sroi.2026.heerlen").target, 750000);
+    a.sroi = 600000;
+    tender(&a, MVOI__TENDER_EVENT_KIND__TEV_UPDATED);
+    cr_assert_eq(total("kpi.sroi.2026.heerlen").target, 850000);
+    b.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    tender(&b, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
+    cr_assert_eq(total("kpi.sroi.2026.heerlen").target, 600000);
+    cr_assert_eq(total("kpi.sroi.2026-q4.heerlen").target, 0);
+}
+
+typedef struct {
+    const char *key;
+    uint32_t offset, limit, total, n;
+    char ids[1000][32];
+} bd_t;
+
+static int s_bd_item(void *arg, const kpi_contrib_t *c)
+{
+    bd_t *b = arg;
+    snprintf(b->ids[b->n++], 32, "%.31s", c->measurement_id);
+    return 0;
+}
+
+static int s_bd(MDB_txn *txn, void *arg)
+{
+    bd_t *b = arg;
+    b->n = 0;
+    return kpi_breakdown(s_kpi, txn, b->key, b->offset, b->limit, s_bd_item, b, &b->total);
+}
+
+Test(kpi, breakdown_pages_through_the_measurements)
+{
+    for (int i = 0; i < 25; i++) {
+        char id[16], tid[8];
+        snprintf(id, sizeof id, "m%02d", i);
+        snprintf(tid, sizeof tid, "T%d", i % 3);
+        char date[16];
+        snprintf(date, sizeof date, "2026-%02d-01", 1 + i % 12);
+        impact(COMPUTED, &(meas_t){ id, tid, date, .theme = 1 + i % 2, .kpi = 5,
+                                    .value = i }, NULL);
+    }
+    static bd_t b;
+    memset(&b, 0, sizeof b);
+    b.key = "kpi.co2.2026.heerlen";
+    b.limit = 10;
+    int seen = 0;
+    char all[25][32];
+    for (;;) {
+        cr_assert_eq(store_read(s_store, s_bd, &b), 0);
+        cr_assert_eq(b.total, 25);
+        for (uint32_t i = 0; i < b.n; i++)
+            strcpy(all[seen++], b.ids[i]);
+        if (b.offset + b.n >= b.total)
+            break;
+        b.offset += b.n;
+    }
+    cr_assert_eq(seen, 25);
+    for (int i = 0; i < 25; i++)
+        for (int j = i + 1; j < 25; j++)
+            cr_assert_str_neq(all[i], all[j]);
+    b.key = "kpi.co2.2026-q1.heerlen";   /* months 1-3: i%12 in 0..2: i = 0,1,2,12,13,14,24 */
+    b.offset = 0;
+    b.limit = 100;
+    cr_assert_eq(store_read(s_store, s_bd, &b), 0);
+    cr_assert_eq(b.total, 7);
+    b.key = "kpi.co2.2026.heerlen.tender.T1";
+    cr_assert_eq(store_read(s_store, s_bd, &b), 0);
+    cr_assert_eq(b.total, 8);   /* i%3==1 in 0..24 */
+    b.key = "kpi.co2.2026.heerlen.theme.klimaat";
+    cr_assert_eq(store_read(s_store, s_bd, &b), 0);
+    cr_assert_eq(b.total, 13);
+    b.key = "kpi.co2.2030.heerlen";
+    cr_assert_eq(store_read(s_store, s_bd, &b), -ENOENT);
+    /* withdrawn measurements leave the breakdown */
+    impact(WITHDRAWN, &(meas_t){ "m00", "T0", "2026-01-01", .kpi = 5 }, NULL);
+    b.key = "kpi.co2.2026.heerlen";
+    cr_assert_eq(store_read(s_store, s_bd, &b), 0);
+    cr_assert_eq(b.total, 24);
+}
+
+typedef struct {
+    const char *prefix;
+    int n;
+    uint64_t maxseq;
+} snap_t;
+
+static int s_snap_item(void *arg, const kpi_total_t *t)
+{
+    snap_t *s = arg;
+    cr_assert_eq(strncmp(t->key, s->prefix, strlen(s->prefix)), 0);
+    s->n++;
+    if (t->seq > s->maxseq)
+        s->maxseq = t->seq;
+    return 0;
+}
+
+static int s_snap(MDB_txn *txn, void *arg)
+{
+    snap_t *s = arg;
+    return kpi_each(s_kpi, txn, s->prefix, s_snap_item, s);
+}
+
+Test(kpi, snapshot_by_prefix_and_seq)
+{
+    impact(COMPUTED, &(meas_t){ "c1", "T1", "2026-02-01", "G", .theme = 1, .kpi = 5,
+                                .value = 1 }, NULL);
+    impact(COMPUTED, &(meas_t){ "n1", "T1", "2026-02-01", "G", .theme = 1, .kpi = 3,
+                                .value = 1 }, NULL);
+    impact(COMPUTED, &(meas_t){ "c2", "T1", "2025-02-01", "G", .kpi = 5, .value = 1 }, NULL);
+    snap_t s = { "kpi.co2.2026", 0, 0 };
+    cr_assert_eq(store_read(s_store, s_snap, &s), 0);
+    cr_assert_eq(s.n, 8);   /* 2 windows x (all, theme, group, tender) */
+    snap_t all = { "", 0, 0 };
+    cr_assert_eq(store_read(s_store, s_snap, &all), 0);
+    cr_assert_eq(all.n, 8 + 8 + 6);
+    /* every change was published: the highest total seq is the outbox head */
+    cr_assert_eq(all.maxseq, outbox_head(s_outbox));
+    cr_assert_eq(outbox_head(s_outbox), 8 + 8 + 6);
+}
+
+static int s_reset_impact(MDB_txn *txn, void *arg) { return kpi_reset(s_kpi, txn, "impact"); }
+
+Test(kpi, a_wiped_producer_takes_its_contributions_along)
+{
+    tender(&(tender_t){ "P1", "G", "2026-02-01", true }, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    impact(COMPUTED, &(meas_t){ "m1", "P1", "2026-02-01", .kpi = 6, .value = 1 }, NULL);
+    cr_assert_eq(total("kpi.pilots.2026.heerlen").realisation, 1);
+    cr_assert_eq(store_write(s_store, s_reset_impact, NULL), 0);
+    kpi_total_t t = total("kpi.pilots.2026.heerlen");
+    cr_assert_eq(t.realisation, 0);
+    cr_assert_eq(t.projects, 0);
+    cr_assert_eq(t.ambition, 1);   /* from the calendar, untouched */
+}
+
+Test(kpi, bad_events_are_skipped)
+{
+    Mvoi__ImpactEvent ie = MVOI__IMPACT_EVENT__INIT;   /* no measurement */
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_IMPACT_EVENT;
+    env.impact_event = &ie;
+    apply_env(&env);
+    impact(COMPUTED, &(meas_t){ "bad-date", "T1", "2026-13-01", .kpi = 5, .value = 9 }, NULL);
+    impact(COMPUTED, &(meas_t){ "dots", "T.1 x", "2026-01-01", "a.b", .kpi = 5, .value = 9 },
+           NULL);
+    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 9);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T%2E1%20x").realisation, 9);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.group.a%2Eb").realisation, 9);
+    uint32_t y, q;
+    cr_assert_eq(kpi_date_window("2026-12-31", &y, &q), 0);
+    cr_assert_eq(q, 4);
+    cr_assert_neq(kpi_date_window("2026-1-31", &y, &q), 0);
+}
