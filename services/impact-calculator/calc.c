@@ -95,6 +95,20 @@ calc_pow10(int n)
 const factors_table_t *
 calc_table(calc_ctx_t *ctx, const char *table, int *rc)
 {
+    if (ctx->edition) {
+        /* A pinned edition (Measurement.edition): every table the kind uses must have it,
+         * because a figure computed from a mix of editions would trace to neither. */
+        const factors_table_t *t = factors_select(ctx->factors, table, ctx->edition);
+        if (!t && factors_select_year(ctx->factors, table, ctx->year))
+            *rc = impact_error_set(ctx->err, -EINVAL, CALC_INVALID, "measurement.edition",
+                                   "factor table %s has no edition '%.64s'", table,
+                                   ctx->edition);
+        else if (!t)
+            *rc = impact_error_set(ctx->err, -ENOENT,
+                                   MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "",
+                                   "factor table %s is not loaded", table);
+        return t;
+    }
     const factors_table_t *t = factors_select_year(ctx->factors, table, ctx->year);
     if (!t)
         *rc = impact_error_set(ctx->err, -ENOENT, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
@@ -172,7 +186,8 @@ calc_impact(const factors_t *factors, const Mvoi__Measurement *m, Mvoi__Impact *
         return impact_error_set(err, -ENOMEM, MVOI__ERROR_CODE__ERR_INTERNAL, "",
                                 "out of memory");
     mvoi__impact__init(impact);
-    calc_ctx_t ctx = { factors, measure_year(m), impact, err };
+    calc_ctx_t ctx = { factors, measure_year(m), m->edition && *m->edition ? m->edition : NULL,
+                       impact, err };
     switch (m->kind_case) {
     case MVOI__MEASUREMENT__KIND_ENERGY:    rc = calc_energy(&ctx, m->energy); break;
     case MVOI__MEASUREMENT__KIND_MACHINE:   rc = calc_machine(&ctx, m->machine); break;

@@ -14,6 +14,7 @@
 typedef struct {
     const factors_t *factors;
     int year;                   /* year of period_start: selects editions */
+    const char *edition;        /* Measurement.edition: pins the edition, NULL = by year */
     Mvoi__Impact *impact;       /* being filled */
     impact_error_t *err;
 } calc_ctx_t;

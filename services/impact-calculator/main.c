@@ -1,0 +1,78 @@
+/* mvoi-impact-calculator: measurements in, avoided impacts out (DOMAIN.md 4-5).
+ * Thin: configuration, the service object (service.c), the loop. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "impact_service.h"
+#include "log.h"
+#include "service.h"
+
+static const cfg_spec_t s_config[] = {
+    { "api", CFG_ENDPOINT, "tcp://127.0.0.1:7201", "ROUTER endpoint (commands, queries, replay)" },
+    { "pub", CFG_ENDPOINT, "tcp://127.0.0.1:7202", "PUB endpoint (impact events)" },
+    { "calendar_api", CFG_ENDPOINT, "tcp://127.0.0.1:7101", "the calendar's ROUTER (replay)" },
+    { "calendar_pub", CFG_ENDPOINT, "tcp://127.0.0.1:7102", "the calendar's PUB (tender events)" },
+    { "factors_dir", CFG_PATH, MVOI_IMPACT_DATA_DIR_SRC,
+      "directory of factor tables, one <table>-<edition>.csv per table and edition; add an "
+      "edition by dropping a file there and restarting" },
+    { "batch", CFG_INT, "256", "requests per loop turn, committed in one transaction", 1, 10000 },
+    { "max_measurements", CFG_INT, "10000", "measurements per SubmitMeasurements request", 1,
+      100000 },
+    { "calendar_stale_ms", CFG_INT, "3000", "calendar silent longer than this: an unknown "
+      "tender is ERR_UNAVAILABLE instead of ERR_NOT_FOUND", 100, 3600000 },
+    { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB socket", 10, 60000 },
+    { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
+                                   "transactions on an OS crash)" },
+};
+
+static void s_stop(void *arg) { impact_svc_stop(arg); }
+
+int main(int argc, char **argv)
+{
+    static const service_def_t def = {
+        "impact-calculator",
+        "measurements in; avoided CO2, NOx, primary material, SROI, fair trade and MKI out",
+        s_config, sizeof s_config / sizeof s_config[0] };
+    service_t *svc = NULL;
+    int rc = service_init(&svc, &def, argc, argv);
+    if (rc >= 0)
+        return rc;
+    cfg_t *cfg = service_cfg(svc);
+    impact_opts_t o = {
+        .api_endpoint = cfg_str(cfg, "api"),
+        .pub_endpoint = cfg_str(cfg, "pub"),
+        .calendar_api = cfg_str(cfg, "calendar_api"),
+        .calendar_pub = cfg_str(cfg, "calendar_pub"),
+        .state_dir = service_data_dir(svc),
+        .factors_dir = cfg_str(cfg, "factors_dir"),
+        .nosync = cfg_bool(cfg, "nosync"),
+        .batch = (uint32_t)cfg_int(cfg, "batch"),
+        .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),
+        .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),
+        .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
+    };
+    char err[512] = "";
+    impact_svc_t *imp = NULL;
+    rc = impact_svc_new(&imp, service_loop(svc), service_bus(svc), &o, err, sizeof err);
+    if (rc == -ENOENT || rc == -EINVAL || rc == -EEXIST || rc == -ENOTDIR || rc == -EACCES) {
+        log_error("bad_factors_dir", "factors_dir %s: %s", o.factors_dir, err);
+        fprintf(stderr, "mvoi-impact-calculator: factors_dir %s: %s\n", o.factors_dir, err);
+        service_destroy(&svc);
+        return SERVICE_EX_CONFIG;
+    }
+    if (rc < 0) {
+        log_error("start_failed", "cannot start: %s", err[0] ? err : strerror(-rc));
+        service_destroy(&svc);
+        return 1;
+    }
+    service_on_stop(svc, s_stop, imp);
+    log_info("started", "impact-calculator on %s / %s, state %s, %zu factor tables from %s, "
+             "head %llu", server_api_endpoint(impact_svc_server(imp)),
+             server_pub_endpoint(impact_svc_server(imp)), o.state_dir, impact_svc_tables(imp),
+             o.factors_dir, (unsigned long long)impact_svc_head(imp));
+    rc = service_run(svc);
+    impact_svc_destroy(&imp);
+    service_destroy(&svc);
+    return rc;
+}
