@@ -1,0 +1,68 @@
+/*  gw_clone: the gateway as a Clone client of the kpi-aggregator (DESIGN.md "Dashboards and
+ *  late joiners", zguide chapter 5).
+ *
+ *  Subscribes first (topics "kpi." and "hb"), then asks the aggregator's ROUTER for a
+ *  snapshot (SnapshotRequest{prefix "kpi."}: [topic][Envelope{kpi_total}] items, then
+ *  Envelope{snapshot_end{seq, epoch}}) while the SUB stays unread, then applies the queued
+ *  and live updates with seq above the snapshot's. Every total keeps the seq of its last
+ *  change (gw_view.h).
+ *
+ *  Never silently lagging: the view is "fresh" only when it is live, a heartbeat arrived
+ *  within stale_ms, and the heartbeat's head_seq is not beyond the view's head. A heartbeat
+ *  showing a higher head (an update was lost at a HWM, a slow joiner) or another epoch (the
+ *  aggregator's store was rebuilt) starts a new snapshot; totals that changed meanwhile are
+ *  handed to on_resync, so live SSE clients catch up without reconnecting.
+ */
+#ifndef MVOI_GW_CLONE_H
+#define MVOI_GW_CLONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "bus.h"
+#include "envelope.pb-c.h"
+#include "gw_view.h"
+
+typedef struct gw_clone_t gw_clone_t;
+
+typedef struct {
+    /* a live update changed total t */
+    void (*on_update)(void *arg, const gw_total_t *t);
+    /* a snapshot replaced the view: full (first snapshot or new epoch: send everything)
+     * or the totals whose seq is above the previous head, in seq order */
+    void (*on_resync)(void *arg, bool full, const gw_total_t **changed, long n);
+    /* freshness changed */
+    void (*on_fresh)(void *arg, bool fresh);
+    void *arg;
+} gw_clone_cbs_t;
+
+typedef struct {
+    const char *api;              /* aggregator ROUTER */
+    const char *pub;              /* aggregator PUB */
+    uint32_t stale_ms;            /* default 5000 */
+    uint32_t snapshot_timeout_ms; /* default 5000 */
+} gw_clone_opts_t;
+
+gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t *o,
+                         const gw_clone_cbs_t *cbs);
+void gw_clone_destroy(gw_clone_t **self_p);
+
+gw_view_t *gw_clone_view(gw_clone_t *self);
+bool gw_clone_fresh(gw_clone_t *self);
+/* Why not fresh, for problem bodies and logs ("" when fresh). */
+const char *gw_clone_why(gw_clone_t *self);
+
+typedef struct {
+    uint64_t view_seq, hb_head, epoch;
+    int64_t hb_age_ms;            /* -1: never */
+    uint64_t updates, dropped, snapshots, snapshot_items;
+    uint64_t totals;
+    bool live, fresh;
+} gw_clone_stats_t;
+void gw_clone_stats(gw_clone_t *self, gw_clone_stats_t *out);
+
+/* KpiTotal envelope -> the JSON the gateway serves (KpiTotal with "seq" = the envelope's
+ * seq). malloc'ed; NULL on error. Exposed for tests. */
+char *gw_clone_total_json(const Mvoi__Envelope *env, size_t *len);
+
+#endif

@@ -1,0 +1,39 @@
+/*  gw_http: libmicrohttpd inside the service's libuv loop.
+ *
+ *  MHD runs without a thread of its own (MHD_USE_EPOLL, external polling): its epoll fd is
+ *  watched by a uv_poll_t, MHD_run() is called when it is readable, and a uv_timer_t set
+ *  from MHD_get_timeout() calls it when MHD has work pending without fd activity (data
+ *  buffered in its edge-triggered ready list, resumed connections, timeouts). Every MHD
+ *  callback therefore runs on the loop thread, like the ZeroMQ callbacks, and a handler may
+ *  suspend a connection and resume it from any other callback of the loop.
+ */
+#ifndef MVOI_GW_HTTP_H
+#define MVOI_GW_HTTP_H
+
+#include <microhttpd.h>
+#include <uv.h>
+
+typedef struct gw_http_t gw_http_t;
+
+typedef struct {
+    const char *listen;                 /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" */
+    MHD_AccessHandlerCallback handler;
+    void *handler_cls;
+    MHD_RequestCompletedCallback completed;
+    void *completed_cls;
+    unsigned connection_limit;          /* default 4096 */
+    unsigned timeout_s;                 /* idle connection timeout, default 60 */
+} gw_http_opts_t;
+
+gw_http_t *gw_http_new(uv_loop_t *loop, const gw_http_opts_t *o, int *err);
+/* Stop accepting new connections (graceful stop, first step). */
+void gw_http_quiesce(gw_http_t *self);
+/* Stops the daemon (every suspended connection must have been resumed), closes handles. */
+void gw_http_destroy(gw_http_t **self_p);
+/* Run MHD soon (after resuming connections from a non-MHD callback). */
+void gw_http_kick(gw_http_t *self);
+unsigned gw_http_port(gw_http_t *self);
+unsigned gw_http_connections(gw_http_t *self);
+struct MHD_Daemon *gw_http_daemon(gw_http_t *self);
+
+#endif

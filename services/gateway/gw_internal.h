@@ -1,0 +1,107 @@
+/*  gw_internal: what the gateway's files share (not a public interface). */
+#ifndef MVOI_GW_INTERNAL_H
+#define MVOI_GW_INTERNAL_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <protobuf-c/protobuf-c.h>
+#include "envelope.pb-c.h"
+#include "gw_auth.h"
+#include "gw_buf.h"
+#include "gw_clone.h"
+#include "gw_http.h"
+#include "gw_service.h"
+#include "gw_sse.h"
+#include "gw_upstream.h"
+#include "text.h"
+
+typedef struct gw_req_t gw_req_t;
+
+typedef enum { GW_ACCESS_OPEN = 0, GW_ACCESS_READ, GW_ACCESS_SUBMIT, GW_ACCESS_ADMIN } gw_access_t;
+
+typedef void (gw_handler_fn)(gw_req_t *r);
+
+typedef struct {
+    const char *method;        /* "GET", "POST" */
+    const char *pattern;       /* "/api/tenders" or "/api/tenders/{}" */
+    const char *name;          /* metrics label */
+    gw_access_t access;
+    gw_handler_fn *fn;
+} gw_route_t;
+
+#define GW_MAX_CODES 16
+typedef struct {
+    const char *name;
+    int code[GW_MAX_CODES];
+    uint64_t count[GW_MAX_CODES];
+    int ncodes;
+} gw_route_stat_t;
+
+struct gw_t {
+    uv_loop_t *loop;
+    bus_ctx_t *ctx;
+    gw_opts_t o;
+    char buyer[128];
+    text_lang_t lang;
+    gw_http_t *http;
+    gw_sse_t *sse;
+    gw_clone_t *clone;
+    gw_auth_t *auth;
+    gw_upstream_t *cal, *imp, *kpi, *ntf;
+    gw_route_stat_t *rstats;   /* one per route + one for "other" */
+    size_t nroutes;
+    uint64_t started_ms;
+    bool stopping;
+    uv_timer_t drain;
+    uint64_t drain_deadline;
+    uint64_t body_rejected, auth_failures;
+};
+
+struct gw_req_t {
+    gw_t *gw;
+    struct MHD_Connection *conn;
+    const gw_route_t *route;
+    int route_idx;             /* -1: none */
+    char arg[256];             /* {} of the pattern, percent-decoded by MHD */
+    bool head;                 /* HEAD request */
+    gw_buf_t body;
+    bool too_large;
+    bool started;
+    bool suspended;
+    bool pending;              /* waiting for an upstream reply */
+    gw_upstream_t *up;
+    uint64_t up_id;
+    gw_role_t role;
+    const char *who;           /* token name */
+    /* the response, once known */
+    bool has_resp;
+    int status;
+    char *resp;
+    size_t resp_len;
+    const char *ctype;
+    char location[320];
+    const char *allow;         /* 405 */
+    bool www_auth;
+    bool cacheable;            /* static assets */
+    struct MHD_Response *ready;/* prebuilt (SSE) */
+    void (*on_reply)(gw_req_t *r, Mvoi__Envelope *reply);
+    const char *body_name;     /* upstream body arm, for field paths */
+};
+
+/* gw_routes.c */
+extern const gw_route_t gw_routes[];
+extern const size_t gw_nroutes;
+void gw_reply_json(gw_req_t *r, int status, json_t *o);           /* steals o */
+void gw_reply_text(gw_req_t *r, int status, const char *ctype, const char *text, size_t len);
+void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *detail,
+                      const char *field);
+
+/* gw_service.c */
+void gw_resume(gw_req_t *r);
+void gw_count(gw_t *gw, int route_idx, int status);
+void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool have_id);
+
+/* gw_metrics.c */
+void gw_metrics_render(gw_t *gw, gw_buf_t *out);
+
+#endif

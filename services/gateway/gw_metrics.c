@@ -1,0 +1,160 @@
+/*  gw_metrics: /metrics in the Prometheus text format 0.0.4, written by hand (no C client
+ *  library is packaged; REFERENCE.md 7). Checked with `promtool check metrics`. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "gw_internal.h"
+
+static void s_head(gw_buf_t *b, const char *name, const char *type, const char *help)
+{
+    gw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
+{
+    gw_upstream_stats_t st[4];
+    for (int i = 0; i < n; i++)
+        gw_upstream_stats(ups[i], &st[i]);
+    s_head(b, "mvoi_gateway_upstream_up", "gauge",
+           "1 when the service answered a health request recently.");
+    for (int i = 0; i < n; i++)
+        gw_buf_printf(b, "mvoi_gateway_upstream_up{service=\"%s\"} %d\n", st[i].name, st[i].up);
+    s_head(b, "mvoi_gateway_upstream_ready", "gauge", "The service's own readiness (HealthReply.ready).");
+    for (int i = 0; i < n; i++)
+        gw_buf_printf(b, "mvoi_gateway_upstream_ready{service=\"%s\"} %d\n", st[i].name,
+                      st[i].up && st[i].ready);
+    s_head(b, "mvoi_gateway_upstream_outbox_backlog", "gauge",
+           "Events retained in the service's outbox (HealthReply.outbox_backlog).");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health)
+            gw_buf_printf(b, "mvoi_gateway_upstream_outbox_backlog{service=\"%s\"} %" PRIu64 "\n",
+                          st[i].name, st[i].outbox_backlog);
+    s_head(b, "mvoi_gateway_upstream_head_seq", "gauge", "The service's outbox head seq.");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health)
+            gw_buf_printf(b, "mvoi_gateway_upstream_head_seq{service=\"%s\"} %" PRIu64 "\n",
+                          st[i].name, st[i].head_seq);
+    s_head(b, "mvoi_gateway_upstream_lmdb_map_used_bytes", "gauge",
+           "LMDB bytes in use in the service's store.");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health)
+            gw_buf_printf(b, "mvoi_gateway_upstream_lmdb_map_used_bytes{service=\"%s\"} %" PRIu64 "\n",
+                          st[i].name, st[i].map_used);
+    s_head(b, "mvoi_gateway_upstream_lmdb_map_size_bytes", "gauge",
+           "LMDB map size of the service's store.");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health)
+            gw_buf_printf(b, "mvoi_gateway_upstream_lmdb_map_size_bytes{service=\"%s\"} %" PRIu64 "\n",
+                          st[i].name, st[i].map_size);
+    s_head(b, "mvoi_gateway_upstream_requests_total", "counter",
+           "Requests to a service by result (reply, timeout, error).");
+    for (int i = 0; i < n; i++) {
+        gw_buf_printf(b, "mvoi_gateway_upstream_requests_total{service=\"%s\",result=\"reply\"} %" PRIu64 "\n",
+                      st[i].name, st[i].replies);
+        gw_buf_printf(b, "mvoi_gateway_upstream_requests_total{service=\"%s\",result=\"timeout\"} %" PRIu64 "\n",
+                      st[i].name, st[i].timeouts);
+        gw_buf_printf(b, "mvoi_gateway_upstream_requests_total{service=\"%s\",result=\"error\"} %" PRIu64 "\n",
+                      st[i].name, st[i].errors);
+    }
+    s_head(b, "mvoi_gateway_upstream_pending", "gauge", "Requests waiting for a reply.");
+    for (int i = 0; i < n; i++)
+        gw_buf_printf(b, "mvoi_gateway_upstream_pending{service=\"%s\"} %" PRIu64 "\n",
+                      st[i].name, st[i].pending);
+    s_head(b, "mvoi_gateway_upstream_latency_seconds", "histogram",
+           "Time from request to reply, per service.");
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < GW_UP_NBUCKETS; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_latency_seconds_bucket{service=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+                          st[i].name, GW_UP_BUCKETS[k], st[i].latency_le[k]);
+        gw_buf_printf(b, "mvoi_gateway_upstream_latency_seconds_bucket{service=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+                      st[i].name, st[i].replies);
+        gw_buf_printf(b, "mvoi_gateway_upstream_latency_seconds_sum{service=\"%s\"} %.6f\n",
+                      st[i].name, st[i].latency_sum_s);
+        gw_buf_printf(b, "mvoi_gateway_upstream_latency_seconds_count{service=\"%s\"} %" PRIu64 "\n",
+                      st[i].name, st[i].replies);
+    }
+}
+
+void gw_metrics_render(gw_t *gw, gw_buf_t *b)
+{
+    s_head(b, "mvoi_gateway_http_requests_total", "counter",
+           "HTTP requests answered, by route and status code.");
+    for (size_t i = 0; i <= gw->nroutes; i++) {
+        gw_route_stat_t *s = &gw->rstats[i];
+        /* GET and POST of one path share a label set: add the method */
+        const char *method = i < gw->nroutes ? gw_routes[i].method : "any";
+        for (int k = 0; k < s->ncodes; k++)
+            gw_buf_printf(b, "mvoi_gateway_http_requests_total{route=\"%s\",method=\"%s\",code=\"%d\"} %" PRIu64 "\n",
+                          s->name, method, s->code[k], s->count[k]);
+    }
+    s_head(b, "mvoi_gateway_http_connections", "gauge", "Open HTTP connections.");
+    gw_buf_printf(b, "mvoi_gateway_http_connections %u\n",
+                  gw->http ? gw_http_connections(gw->http) : 0);
+    s_head(b, "mvoi_gateway_auth_failures_total", "counter",
+           "Requests refused for a missing, unknown or too weak token.");
+    gw_buf_printf(b, "mvoi_gateway_auth_failures_total %" PRIu64 "\n", gw->auth_failures);
+    s_head(b, "mvoi_gateway_body_rejected_total", "counter", "Request bodies over max_body.");
+    gw_buf_printf(b, "mvoi_gateway_body_rejected_total %" PRIu64 "\n", gw->body_rejected);
+
+    gw_sse_stats_t ss = { 0 };
+    if (gw->sse)
+        gw_sse_stats(gw->sse, &ss);
+    s_head(b, "mvoi_gateway_stream_clients", "gauge", "Connected Server-Sent Events clients.");
+    gw_buf_printf(b, "mvoi_gateway_stream_clients %" PRIu64 "\n", ss.clients);
+    s_head(b, "mvoi_gateway_stream_connections_total", "counter", "SSE streams opened.");
+    gw_buf_printf(b, "mvoi_gateway_stream_connections_total %" PRIu64 "\n", ss.opened);
+    s_head(b, "mvoi_gateway_stream_slow_dropped_total", "counter",
+           "SSE clients disconnected because they did not keep up.");
+    gw_buf_printf(b, "mvoi_gateway_stream_slow_dropped_total %" PRIu64 "\n", ss.dropped_slow);
+    s_head(b, "mvoi_gateway_stream_events_total", "counter", "SSE events formatted (once per update).");
+    gw_buf_printf(b, "mvoi_gateway_stream_events_total %" PRIu64 "\n", ss.events);
+    s_head(b, "mvoi_gateway_stream_sent_bytes_total", "counter", "SSE bytes handed to clients.");
+    gw_buf_printf(b, "mvoi_gateway_stream_sent_bytes_total %" PRIu64 "\n", ss.bytes);
+
+    if (gw->clone) {
+        gw_clone_stats_t cs;
+        gw_clone_stats(gw->clone, &cs);
+        s_head(b, "mvoi_gateway_kpi_view_seq", "gauge", "Aggregator seq the gateway's KPI view is complete up to.");
+        gw_buf_printf(b, "mvoi_gateway_kpi_view_seq %" PRIu64 "\n", cs.view_seq);
+        s_head(b, "mvoi_gateway_kpi_upstream_head_seq", "gauge", "Head seq in the aggregator's last heartbeat.");
+        gw_buf_printf(b, "mvoi_gateway_kpi_upstream_head_seq %" PRIu64 "\n", cs.hb_head);
+        s_head(b, "mvoi_gateway_kpi_upstream_lag", "gauge",
+               "Updates the view is behind the aggregator's last heartbeat (0 when current).");
+        gw_buf_printf(b, "mvoi_gateway_kpi_upstream_lag %" PRIu64 "\n",
+                      cs.hb_head > cs.view_seq ? cs.hb_head - cs.view_seq : 0);
+        s_head(b, "mvoi_gateway_kpi_heartbeat_age_seconds", "gauge",
+               "Seconds since the aggregator's last heartbeat (-1: none yet).");
+        gw_buf_printf(b, "mvoi_gateway_kpi_heartbeat_age_seconds %.3f\n",
+                      cs.hb_age_ms < 0 ? -1.0 : (double)cs.hb_age_ms / 1000.0);
+        s_head(b, "mvoi_gateway_kpi_fresh", "gauge", "1 when KPI totals are served (not stale).");
+        gw_buf_printf(b, "mvoi_gateway_kpi_fresh %d\n", cs.fresh);
+        s_head(b, "mvoi_gateway_kpi_totals", "gauge", "Totals in the view.");
+        gw_buf_printf(b, "mvoi_gateway_kpi_totals %" PRIu64 "\n", cs.totals);
+        s_head(b, "mvoi_gateway_kpi_updates_total", "counter", "Live updates applied.");
+        gw_buf_printf(b, "mvoi_gateway_kpi_updates_total %" PRIu64 "\n", cs.updates);
+        s_head(b, "mvoi_gateway_kpi_updates_dropped_total", "counter",
+               "Updates at or below a total's seq (overlap with a snapshot).");
+        gw_buf_printf(b, "mvoi_gateway_kpi_updates_dropped_total %" PRIu64 "\n", cs.dropped);
+        s_head(b, "mvoi_gateway_kpi_snapshots_total", "counter", "Snapshots requested from the aggregator.");
+        gw_buf_printf(b, "mvoi_gateway_kpi_snapshots_total %" PRIu64 "\n", cs.snapshots);
+    }
+    gw_upstream_t *ups[4];
+    int n = 0;
+    if (gw->cal) ups[n++] = gw->cal;
+    if (gw->imp) ups[n++] = gw->imp;
+    if (gw->kpi) ups[n++] = gw->kpi;
+    if (gw->ntf) ups[n++] = gw->ntf;
+    s_up_metrics(b, ups, n);
+
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    s_head(b, "mvoi_gateway_cpu_seconds_total", "counter", "CPU time of the gateway process.");
+    gw_buf_printf(b, "mvoi_gateway_cpu_seconds_total %.3f\n",
+                  (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+    s_head(b, "mvoi_gateway_max_rss_bytes", "gauge", "Peak resident memory of the gateway.");
+    gw_buf_printf(b, "mvoi_gateway_max_rss_bytes %ld\n", ru.ru_maxrss * 1024L);
+    s_head(b, "mvoi_gateway_start_time_seconds", "gauge", "Start time, Unix seconds.");
+    gw_buf_printf(b, "mvoi_gateway_start_time_seconds %" PRIu64 "\n", gw->started_ms / 1000);
+}

@@ -1,0 +1,35 @@
+/*  gw_problem: RFC 9457 problem details and the mapping of mvoi error codes to HTTP.
+ *
+ *    ERR_INVALID_ARGUMENT     400 (the gateway's own JSON/query checks) / 422 (a service
+ *                             rejected well-formed input, e.g. an unknown theme for a tender)
+ *    ERR_OUT_OF_RANGE         400
+ *    ERR_NOT_FOUND            404
+ *    ERR_ALREADY_EXISTS       409     ERR_CONFLICT 409     ERR_FAILED_PRECONDITION 409
+ *    ERR_UNAUTHENTICATED      401     ERR_PERMISSION_DENIED 403
+ *    ERR_RESOURCE_EXHAUSTED   413
+ *    ERR_UNAVAILABLE          503     ERR_UNIMPLEMENTED 501
+ *    ERR_INTERNAL, ERR_DECODE 502 with a generic detail: no internals leave the gateway.
+ *  Body: {"type":"urn:mvoi:problem:<slug>","title":..,"status":..,"detail":..,"field":..}
+ *  served as application/problem+json.
+ */
+#ifndef MVOI_GW_PROBLEM_H
+#define MVOI_GW_PROBLEM_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include "system.pb-c.h"
+
+/* upstream: the code came from a service (INVALID_ARGUMENT -> 422), else from the gateway. */
+int gw_problem_status(Mvoi__ErrorCode code, bool upstream);
+const char *gw_problem_slug(Mvoi__ErrorCode code);
+const char *gw_http_reason(int status);
+/* Does a service's message for this code reach the client? (not for internal errors) */
+bool gw_problem_detail_public(Mvoi__ErrorCode code);
+
+/* New problem object; field/detail may be NULL. */
+json_t *gw_problem_new(int status, const char *slug, const char *detail, const char *field);
+/* Strip a service's leading "<body_name>." from a field path ("register_tender.tender.x"
+ * -> "tender.x"), in place. */
+void gw_problem_field_strip(char *field, const char *body_name);
+
+#endif

@@ -1,0 +1,647 @@
+/*  gw_routes: the HTTP endpoints (gw_service.h lists them). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "codec.h"
+#include "gw_assets.h"
+#include "gw_internal.h"
+#include "gw_problem.h"
+#include "pbjson.h"
+
+/* ---------------------------------------------------------------- replies */
+
+void gw_reply_text(gw_req_t *r, int status, const char *ctype, const char *text, size_t len)
+{
+    free(r->resp);
+    r->resp = malloc(len ? len : 1);
+    if (r->resp)
+        memcpy(r->resp, text, len);
+    r->resp_len = r->resp ? len : 0;
+    r->status = status;
+    r->ctype = ctype;
+    r->has_resp = true;
+}
+
+static void s_reply_owned(gw_req_t *r, int status, const char *ctype, char *text, size_t len)
+{
+    free(r->resp);
+    r->resp = text;
+    r->resp_len = len;
+    r->status = status;
+    r->ctype = ctype;
+    r->has_resp = true;
+}
+
+static void s_reply_json_ct(gw_req_t *r, int status, json_t *o, const char *ctype)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s) {
+        static const char oom[] = "{\"type\":\"urn:mvoi:problem:internal\",\"title\":\"Internal Server Error\",\"status\":500}";
+        gw_reply_text(r, 500, "application/problem+json", oom, sizeof oom - 1);
+        return;
+    }
+    size_t n = strlen(s);
+    s_reply_owned(r, status, ctype, s, n);
+}
+
+void gw_reply_json(gw_req_t *r, int status, json_t *o)
+{
+    s_reply_json_ct(r, status, o, "application/json");
+}
+
+void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *detail,
+                      const char *field)
+{
+    s_reply_json_ct(r, status, gw_problem_new(status, slug, detail, field),
+                    "application/problem+json");
+}
+
+/* ---------------------------------------------------------------- query parameters */
+
+typedef struct {
+    const char *key[32];
+    const char *val[32];
+    int n;
+    bool overflow;
+} s_args_t;
+
+static enum MHD_Result s_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    s_args_t *a = cls;
+    if (a->n == 32) {
+        a->overflow = true;
+        return MHD_NO;
+    }
+    a->key[a->n] = key;
+    a->val[a->n++] = value ? value : "";
+    return MHD_YES;
+}
+
+static const char *s_arg(gw_req_t *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static bool s_in(const char *key, const char *const *list)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, key) == 0)
+            return true;
+    return false;
+}
+
+/* Query string -> message of type desc, strictly: every parameter must be a field of desc
+ * or in extra; integers must be integers. On error the problem reply is set, NULL. */
+static ProtobufCMessage *s_query_msg(gw_req_t *r, const ProtobufCMessageDescriptor *desc,
+                                     const char *const *extra)
+{
+    s_args_t a = { .n = 0 };
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, s_collect, &a);
+    if (a.overflow) {
+        gw_reply_problem(r, 400, "invalid-argument", "too many query parameters", NULL);
+        return NULL;
+    }
+    json_t *o = json_object();
+    for (int i = 0; i < a.n; i++) {
+        const char *k = a.key[i], *v = a.val[i];
+        if (s_in(k, extra) || strcmp(k, "access_token") == 0)
+            continue;
+        const ProtobufCFieldDescriptor *f =
+            desc ? protobuf_c_message_descriptor_get_field_by_name(desc, k) : NULL;
+        if (!f || f->label == PROTOBUF_C_LABEL_REPEATED || f->type == PROTOBUF_C_TYPE_MESSAGE) {
+            json_decref(o);
+            gw_reply_problem(r, 400, "invalid-argument", "unknown query parameter", k);
+            return NULL;
+        }
+        json_t *jv = NULL;
+        switch (f->type) {
+        case PROTOBUF_C_TYPE_BOOL:
+            if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+                jv = json_true();
+            else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+                jv = json_false();
+            break;
+        case PROTOBUF_C_TYPE_STRING:
+        case PROTOBUF_C_TYPE_ENUM:
+            jv = json_string(v);
+            break;
+        default: {
+            char *end;
+            errno = 0;
+            long long n = strtoll(v, &end, 10);
+            if (*v && !*end && !errno && (*v != '-' || f->type == PROTOBUF_C_TYPE_INT32 ||
+                                          f->type == PROTOBUF_C_TYPE_INT64 ||
+                                          f->type == PROTOBUF_C_TYPE_SINT32 ||
+                                          f->type == PROTOBUF_C_TYPE_SINT64))
+                jv = json_integer(n);
+            break;
+        }
+        }
+        if (!jv) {
+            json_decref(o);
+            gw_reply_problem(r, 400, "invalid-argument",
+                             f->type == PROTOBUF_C_TYPE_BOOL ? "expected true or false"
+                             : f->type == PROTOBUF_C_TYPE_STRING ? "not valid UTF-8"
+                                                                 : "expected a whole number", k);
+            return NULL;
+        }
+        json_object_set_new(o, k, jv);
+    }
+    ProtobufCMessage *msg = NULL;
+    pbjson_error_t e;
+    int rc = desc ? pbjson_decode(o, desc, &msg, &e) : 0;
+    json_decref(o);
+    if (rc < 0) {
+        gw_reply_problem(r, 400, "invalid-argument", e.message, e.field);
+        return NULL;
+    }
+    return msg;
+}
+
+/* Only the listed parameters (for endpoints without a query message). */
+static bool s_only(gw_req_t *r, const char *const *allowed)
+{
+    return s_query_msg(r, NULL, allowed) != NULL || !r->has_resp;
+}
+
+/* ---------------------------------------------------------------- upstream plumbing */
+
+static ProtobufCMessage *s_body(const Mvoi__Envelope *env, const char **name)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(&mvoi__envelope__descriptor, env->body_case);
+    if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE)
+        return NULL;
+    if (name)
+        *name = f->name;
+    return *(ProtobufCMessage **)((char *)env + f->offset);
+}
+
+static void s_set_body(Mvoi__Envelope *env, unsigned body_case, ProtobufCMessage *m)
+{
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(&mvoi__envelope__descriptor, body_case);
+    env->body_case = (Mvoi__Envelope__BodyCase)body_case;
+    *(ProtobufCMessage **)((char *)env + f->offset) = m;
+}
+
+static void s_reply_error(gw_req_t *r, const Mvoi__Error *e)
+{
+    Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
+    int status = gw_problem_status(code, true);
+    char field[256] = "";
+    if (e->field)
+        snprintf(field, sizeof field, "%s", e->field);
+    if (r->body_name)
+        gw_problem_field_strip(field, r->body_name);
+    const char *detail = gw_problem_detail_public(code) && e->message
+                             ? e->message : "the service could not handle the request";
+    gw_reply_problem(r, status, gw_problem_slug(code), detail, field);
+}
+
+static void s_reply_body(gw_req_t *r, int status, Mvoi__Envelope *env)
+{
+    ProtobufCMessage *m = s_body(env, NULL);
+    json_t *o = m ? pbjson_encode(m, PBJSON_EMIT_EMPTY) : json_object();
+    gw_reply_json(r, status, o);
+}
+
+static void s_on_upstream(void *arg, int rc, Mvoi__Envelope *reply)
+{
+    gw_req_t *r = arg;
+    r->pending = false;
+    if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ERROR && reply->error) {
+        s_reply_error(r, reply->error);
+    } else if (rc == 0) {
+        r->on_reply(r, reply);
+    } else if (rc == -ETIMEDOUT) {
+        gw_reply_problem(r, 504, "upstream-timeout", "the service did not answer in time", NULL);
+    } else {
+        gw_reply_problem(r, 503, "unavailable", "the service is not reachable", NULL);
+    }
+    codec_free(&reply);
+    gw_resume(r);
+}
+
+/* Send body m (owned by the caller: freed here) to up; reply handled by on_reply. */
+static void s_call(gw_req_t *r, gw_upstream_t *up, unsigned body_case, ProtobufCMessage *m,
+                   const char *request_id, void (*on_reply)(gw_req_t *, Mvoi__Envelope *))
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.buyer = r->gw->buyer;
+    env.request_id = (char *)request_id;
+    s_set_body(&env, body_case, m);
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field(&mvoi__envelope__descriptor, body_case);
+    r->body_name = f ? f->name : NULL;
+    r->on_reply = on_reply;
+    r->up = up;
+    int rc = gw_upstream_request(up, &env, s_on_upstream, r, &r->up_id);
+    if (m)
+        protobuf_c_message_free_unpacked(m, NULL);
+    if (rc == 0)
+        r->pending = true;
+    else if (rc == -EBUSY)
+        gw_reply_problem(r, 409, "conflict", "a request with this Idempotency-Key is in flight",
+                         "Idempotency-Key");
+    else
+        gw_reply_problem(r, 503, "unavailable", "the service is not reachable", NULL);
+}
+
+/* ---------------------------------------------------------------- GET handlers */
+
+static void s_static(gw_req_t *r, const char *name)
+{
+    const gw_asset_t *a = gw_asset_find(name);
+    if (!a) {
+        gw_reply_problem(r, 404, "not-found", "no such file", NULL);
+        return;
+    }
+    gw_reply_text(r, 200, gw_asset_type(name), (const char *)a->data, a->len);
+    r->cacheable = strcmp(name, "index.html") != 0;
+}
+
+static void h_index(gw_req_t *r)
+{
+    static const char *const ok[] = { "lang", NULL };
+    if (!s_only(r, ok))
+        return;
+    s_static(r, "index.html");
+}
+
+static void h_static(gw_req_t *r) { s_static(r, r->arg); }
+
+static void h_texts(gw_req_t *r)
+{
+    static const char *const ok[] = { "lang", NULL };
+    if (!s_only(r, ok))
+        return;
+    text_lang_t lang = r->gw->lang;
+    const char *l = s_arg(r, "lang");
+    if (l && text_lang_parse(l, &lang) < 0) {
+        gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
+        return;
+    }
+    json_t *texts = json_object();
+    for (int i = 0; i < text_count(); i++) {
+        const char *k = text_key(i);
+        if (strncmp(k, "dash.", 5) == 0 || strncmp(k, "kpi.", 4) == 0 ||
+            strncmp(k, "theme.", 6) == 0)
+            json_object_set_new(texts, k, json_string(text_get(lang, k)));
+    }
+    json_t *o = json_pack("{s:s, s:s, s:o}", "lang", text_lang_name(lang), "buyer",
+                          r->gw->buyer, "texts", texts);
+    gw_reply_json(r, 200, o);
+}
+
+static void h_kpi(gw_req_t *r)
+{
+    static const char *const ok[] = { "prefix", NULL };
+    if (!s_only(r, ok))
+        return;
+    if (!gw_clone_fresh(r->gw->clone)) {
+        gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone), NULL);
+        return;
+    }
+    gw_buf_t b = { 0 };
+    if (gw_view_render(gw_clone_view(r->gw->clone), r->gw->buyer, s_arg(r, "prefix"), &b) < 0) {
+        gw_buf_free(&b);
+        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    size_t len;
+    char *s = gw_buf_take(&b, &len);
+    s_reply_owned(r, 200, "application/json", s, len);
+}
+
+static void s_reply_200(gw_req_t *r, Mvoi__Envelope *env) { s_reply_body(r, 200, env); }
+
+static void h_kpi_series(gw_req_t *r)
+{
+    int kpi = 0;
+    if (pbjson_enum_parse(&mvoi__kpi__descriptor, r->arg, &kpi) < 0 || kpi == 0) {
+        gw_reply_problem(r, 404, "not-found",
+                         "no such KPI (fairtrade, sroi, nox, material, co2, pilots)", "kpi");
+        return;
+    }
+    static const char *const extra[] = { NULL };
+    Mvoi__KpiSeriesQuery *q = (Mvoi__KpiSeriesQuery *)s_query_msg(
+        r, &mvoi__kpi_series_query__descriptor, extra);
+    if (!q)
+        return;
+    if (q->buyer || q->has_kpi) {
+        protobuf_c_message_free_unpacked(&q->base, NULL);
+        gw_reply_problem(r, 400, "invalid-argument", "set by the path and the gateway",
+                         "kpi");
+        return;
+    }
+    q->buyer = strdup(r->gw->buyer);
+    q->has_kpi = true;
+    q->kpi = (Mvoi__Kpi)kpi;
+    s_call(r, r->gw->kpi, MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY, &q->base, NULL, s_reply_200);
+}
+
+static void h_tenders(gw_req_t *r)
+{
+    const char *view = s_arg(r, "view");
+    static const char *const extra[] = { "view", NULL };
+    if (view && strcmp(view, "upcoming") == 0) {
+        ProtobufCMessage *q = s_query_msg(r, &mvoi__upcoming_tenders__descriptor, extra);
+        if (q)
+            s_call(r, r->gw->cal, MVOI__ENVELOPE__BODY_UPCOMING_TENDERS, q, NULL, s_reply_200);
+        return;
+    }
+    if (view && strcmp(view, "list") != 0) {
+        gw_reply_problem(r, 400, "invalid-argument", "expected list or upcoming", "view");
+        return;
+    }
+    ProtobufCMessage *q = s_query_msg(r, &mvoi__list_tenders__descriptor, extra);
+    if (q)
+        s_call(r, r->gw->cal, MVOI__ENVELOPE__BODY_LIST_TENDERS, q, NULL, s_reply_200);
+}
+
+static void s_reply_tender(gw_req_t *r, Mvoi__Envelope *env)
+{
+    if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender) {
+        gw_reply_json(r, 200, pbjson_encode(&env->tender_reply->tender->base, PBJSON_EMIT_EMPTY));
+        return;
+    }
+    s_reply_body(r, 200, env);
+}
+
+static void h_tender(gw_req_t *r)
+{
+    static const char *const ok[] = { NULL };
+    if (!s_only(r, ok))
+        return;
+    Mvoi__GetTender *g = malloc(sizeof *g);
+    mvoi__get_tender__init(g);
+    g->id = strdup(r->arg);
+    s_call(r, r->gw->cal, MVOI__ENVELOPE__BODY_GET_TENDER, &g->base, NULL, s_reply_tender);
+}
+
+static void h_reminders(gw_req_t *r)
+{
+    ProtobufCMessage *q = s_query_msg(r, &mvoi__list_reminders__descriptor, NULL);
+    if (q)
+        s_call(r, r->gw->ntf, MVOI__ENVELOPE__BODY_LIST_REMINDERS, q, NULL, s_reply_200);
+}
+
+static void h_measurements(gw_req_t *r)
+{
+    ProtobufCMessage *q = s_query_msg(r, &mvoi__list_measurements__descriptor, NULL);
+    if (q)
+        s_call(r, r->gw->imp, MVOI__ENVELOPE__BODY_LIST_MEASUREMENTS, q, NULL, s_reply_200);
+}
+
+/* ---------------------------------------------------------------- POST handlers */
+
+/* Body -> message; on error the problem reply is set. */
+static ProtobufCMessage *s_body_msg(gw_req_t *r, const ProtobufCMessageDescriptor *desc)
+{
+    json_error_t je;
+    json_t *o = json_loadb(r->body.data ? r->body.data : "", r->body.len,
+                           JSON_REJECT_DUPLICATES, &je);
+    if (!o) {
+        char d[256];
+        snprintf(d, sizeof d, "not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+        gw_reply_problem(r, 400, "bad-json", d, NULL);
+        return NULL;
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        gw_reply_problem(r, 400, "bad-json", "expected a JSON object", NULL);
+        return NULL;
+    }
+    ProtobufCMessage *m = NULL;
+    pbjson_error_t e;
+    int rc = pbjson_decode(o, desc, &m, &e);
+    json_decref(o);
+    if (rc == -E2BIG) {
+        gw_reply_problem(r, 413, "too-large", e.message, e.field);
+        return NULL;
+    }
+    if (rc < 0) {
+        gw_reply_problem(r, 400, "invalid-argument", e.message, e.field);
+        return NULL;
+    }
+    return m;
+}
+
+/* The command's request id: "gw:" + Idempotency-Key, or NULL (the upstream client makes
+ * a unique one). On a bad key the problem reply is set and *bad is true. */
+static const char *s_request_id(gw_req_t *r, char *buf, size_t len, bool *bad)
+{
+    *bad = false;
+    const char *k = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Idempotency-Key");
+    if (!k)
+        return NULL;
+    size_t n = strlen(k);
+    bool ok = n >= 1 && n <= 100;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = k[i] > 0x20 && k[i] < 0x7f;
+    if (!ok) {
+        *bad = true;
+        gw_reply_problem(r, 400, "invalid-argument", "1 to 100 printable ASCII characters",
+                         "Idempotency-Key");
+        return NULL;
+    }
+    snprintf(buf, len, "gw:%s", k);
+    return buf;
+}
+
+static void s_reply_created_tender(gw_req_t *r, Mvoi__Envelope *env)
+{
+    if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender &&
+        env->tender_reply->tender->id) {
+        char *esc = NULL;
+        /* ids are plain tokens; refuse to echo anything odd into a header */
+        const char *id = env->tender_reply->tender->id;
+        bool plain = strlen(id) < 200;
+        for (const char *p = id; plain && *p; p++)
+            plain = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                    (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_' || *p == '.';
+        if (plain)
+            snprintf(r->location, sizeof r->location, "/api/tenders/%s", id);
+        free(esc);
+    }
+    s_reply_body(r, 201, env);
+}
+
+static void h_post_tender(gw_req_t *r)
+{
+    static const char *const ok[] = { NULL };
+    if (!s_only(r, ok))
+        return;
+    char rid[128];
+    bool bad;
+    const char *id = s_request_id(r, rid, sizeof rid, &bad);
+    if (bad)
+        return;
+    ProtobufCMessage *m = s_body_msg(r, &mvoi__register_tender__descriptor);
+    if (!m)
+        return;
+    Mvoi__RegisterTender *rt = (Mvoi__RegisterTender *)m;
+    if (!rt->tender) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        gw_reply_problem(r, 400, "invalid-argument", "required", "tender");
+        return;
+    }
+    s_call(r, r->gw->cal, MVOI__ENVELOPE__BODY_REGISTER_TENDER, m, id, s_reply_created_tender);
+}
+
+static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
+{
+    if (env->body_case != MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY) {
+        s_reply_body(r, 200, env);
+        return;
+    }
+    Mvoi__MeasurementReply *mr = env->measurement_reply;
+    for (size_t i = 0; i < mr->n_results; i++) {
+        Mvoi__MeasurementResult *res = mr->results[i];
+        if (res->ok || !res->error)
+            continue;
+        /* the first failure decides the status; every result is in "results" */
+        const Mvoi__Error *e = res->error;
+        Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
+        int status = gw_problem_status(code, true);
+        char field[256] = "";
+        if (e->field)
+            snprintf(field, sizeof field, "%s", e->field);
+        gw_problem_field_strip(field, "submit_measurements");
+        json_t *p = gw_problem_new(status, gw_problem_slug(code),
+                                   gw_problem_detail_public(code) && e->message ? e->message
+                                       : "the measurement was not accepted", field);
+        json_t *all = pbjson_encode(&mr->base, PBJSON_EMIT_EMPTY);
+        if (p && all) {
+            json_object_set(p, "results", json_object_get(all, "results"));
+            json_object_set_new(p, "accepted", json_integer(0));
+            size_t okn = 0;
+            for (size_t j = 0; j < mr->n_results; j++)
+                okn += mr->results[j]->ok;
+            json_object_set_new(p, "accepted", json_integer((json_int_t)okn));
+        }
+        json_decref(all);
+        s_reply_json_ct(r, status, p, "application/problem+json");
+        return;
+    }
+    s_reply_body(r, 201, env);
+}
+
+static void h_post_measurements(gw_req_t *r)
+{
+    static const char *const ok[] = { NULL };
+    if (!s_only(r, ok))
+        return;
+    char rid[128];
+    bool bad;
+    const char *id = s_request_id(r, rid, sizeof rid, &bad);
+    if (bad)
+        return;
+    ProtobufCMessage *m = s_body_msg(r, &mvoi__submit_measurements__descriptor);
+    if (!m)
+        return;
+    Mvoi__SubmitMeasurements *sm = (Mvoi__SubmitMeasurements *)m;
+    if (sm->n_measurements == 0) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        gw_reply_problem(r, 400, "invalid-argument", "at least one measurement", "measurements");
+        return;
+    }
+    for (size_t i = 0; i < sm->n_measurements; i++) {
+        Mvoi__Measurement *x = sm->measurements[i];
+        if (!x->buyer)
+            x->buyer = strdup(r->gw->buyer);
+        if (!x->submitter && r->who)
+            x->submitter = strdup(r->who);
+    }
+    s_call(r, r->gw->imp, MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS, m, id, s_reply_measurements);
+}
+
+/* ---------------------------------------------------------------- stream, ops */
+
+static void h_stream(gw_req_t *r)
+{
+    static const char *const ok[] = { "lastEventId", "lang", NULL };
+    if (!s_only(r, ok))
+        return;
+    const char *lei = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (!lei)
+        lei = s_arg(r, "lastEventId");
+    uint64_t last = 0;
+    bool have = false;
+    if (lei && *lei) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(lei, &end, 10);
+        have = !errno && !*end && *lei != '-';   /* an odd id: treated as none (snapshot) */
+        last = have ? v : 0;
+    }
+    gw_sse_client_t *c = NULL;
+    struct MHD_Response *resp = gw_sse_open(r->gw->sse, r->conn, r->gw->buyer, &c);
+    if (!resp) {
+        gw_reply_problem(r, 503, "unavailable", "cannot open a stream now", NULL);
+        return;
+    }
+    char retry[32];
+    int n = snprintf(retry, sizeof retry, "retry: %u\n\n", r->gw->o.sse_retry_ms);
+    gw_sse_append(c, retry, (size_t)n);
+    gw_sse_init_client(r->gw, c, last, have);
+    r->ready = resp;
+    r->status = 200;
+    r->ctype = "text/event-stream";
+}
+
+static void h_metrics(gw_req_t *r)
+{
+    static const char *const ok[] = { NULL };
+    if (!s_only(r, ok))
+        return;
+    gw_buf_t b = { 0 };
+    gw_metrics_render(r->gw, &b);
+    size_t len;
+    char *s = gw_buf_take(&b, &len);
+    s_reply_owned(r, 200, "text/plain; version=0.0.4; charset=utf-8", s, len);
+}
+
+static void h_healthz(gw_req_t *r)
+{
+    static const char ok[] = "{\"live\":true}";
+    gw_reply_text(r, 200, "application/json", ok, sizeof ok - 1);
+}
+
+static void h_readyz(gw_req_t *r)
+{
+    if (r->gw->stopping) {
+        gw_reply_problem(r, 503, "unavailable", "stopping", NULL);
+        return;
+    }
+    if (!gw_clone_fresh(r->gw->clone)) {
+        gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone), NULL);
+        return;
+    }
+    static const char ok[] = "{\"ready\":true}";
+    gw_reply_text(r, 200, "application/json", ok, sizeof ok - 1);
+}
+
+const gw_route_t gw_routes[] = {
+    { "GET", "/", "/", GW_ACCESS_OPEN, h_index },
+    { "GET", "/static/{}", "/static", GW_ACCESS_OPEN, h_static },
+    { "GET", "/api/texts", "/api/texts", GW_ACCESS_OPEN, h_texts },
+    { "GET", "/api/kpi", "/api/kpi", GW_ACCESS_READ, h_kpi },
+    { "GET", "/api/kpi/{}", "/api/kpi/{kpi}", GW_ACCESS_READ, h_kpi_series },
+    { "GET", "/api/tenders", "/api/tenders", GW_ACCESS_READ, h_tenders },
+    { "POST", "/api/tenders", "/api/tenders", GW_ACCESS_ADMIN, h_post_tender },
+    { "GET", "/api/tenders/{}", "/api/tenders/{id}", GW_ACCESS_READ, h_tender },
+    { "GET", "/api/reminders", "/api/reminders", GW_ACCESS_READ, h_reminders },
+    { "GET", "/api/measurements", "/api/measurements", GW_ACCESS_READ, h_measurements },
+    { "POST", "/api/measurements", "/api/measurements", GW_ACCESS_SUBMIT, h_post_measurements },
+    { "GET", "/api/stream", "/api/stream", GW_ACCESS_READ, h_stream },
+    { "GET", "/metrics", "/metrics", GW_ACCESS_READ, h_metrics },
+    { "GET", "/healthz", "/healthz", GW_ACCESS_OPEN, h_healthz },
+    { "GET", "/readyz", "/readyz", GW_ACCESS_OPEN, h_readyz },
+};
+const size_t gw_nroutes = sizeof gw_routes / sizeof gw_routes[0];

@@ -1,0 +1,529 @@
+/*  gw_service: lifecycle, request dispatch and the Clone -> SSE glue (gw_service.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "clock.h"
+#include "gw_internal.h"
+#include "gw_problem.h"
+#include "log.h"
+
+/* ---------------------------------------------------------------- metrics counters */
+
+void gw_count(gw_t *gw, int route_idx, int status)
+{
+    gw_route_stat_t *s = &gw->rstats[route_idx >= 0 ? (size_t)route_idx : gw->nroutes];
+    for (int i = 0; i < s->ncodes; i++)
+        if (s->code[i] == status) {
+            s->count[i]++;
+            return;
+        }
+    if (s->ncodes < GW_MAX_CODES) {
+        s->code[s->ncodes] = status;
+        s->count[s->ncodes++] = 1;
+    }
+}
+
+/* ---------------------------------------------------------------- routing */
+
+static bool s_match(const char *pattern, const char *url, char *arg, size_t arglen)
+{
+    const char *br = strstr(pattern, "{}");
+    if (!br)
+        return strcmp(pattern, url) == 0;
+    size_t pl = (size_t)(br - pattern);
+    if (strncmp(pattern, url, pl) != 0)
+        return false;
+    const char *rest = url + pl;
+    size_t n = strlen(rest);
+    if (n == 0 || n >= arglen || strchr(rest, '/'))
+        return false;
+    memcpy(arg, rest, n + 1);
+    return true;
+}
+
+static void s_route(gw_req_t *r, const char *url, const char *method)
+{
+    bool path_known = false;
+    static char allow[64];
+    allow[0] = '\0';
+    r->route_idx = -1;
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    r->head = strcmp(method, "HEAD") == 0;
+    for (size_t i = 0; i < gw_nroutes; i++) {
+        char arg[256];
+        if (!s_match(gw_routes[i].pattern, url, arg, sizeof arg))
+            continue;
+        path_known = true;
+        if (strlen(allow) + 8 < sizeof allow) {
+            if (allow[0])
+                strcat(allow, ", ");
+            strcat(allow, gw_routes[i].method);
+        }
+        if (strcmp(gw_routes[i].method, m) == 0 && r->route_idx < 0) {
+            r->route = &gw_routes[i];
+            r->route_idx = (int)i;
+            memcpy(r->arg, arg, sizeof r->arg);
+        }
+    }
+    if (r->route_idx >= 0)
+        return;
+    if (path_known) {
+        r->allow = allow;
+        gw_reply_problem(r, 405, "method-not-allowed", "this path does not take that method",
+                         NULL);
+    } else {
+        gw_reply_problem(r, 404, "not-found", "no such path", NULL);
+    }
+}
+
+static void s_authorize(gw_req_t *r)
+{
+    gw_t *gw = r->gw;
+    gw_access_t need = r->route->access;
+    if (need == GW_ACCESS_OPEN || (need == GW_ACCESS_READ && !gw->o.read_token))
+        return;
+    size_t len = 0;
+    const char *tok = gw_auth_bearer(
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization"), &len);
+    if (!tok && need == GW_ACCESS_READ) {  /* EventSource cannot send headers */
+        tok = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "access_token");
+        len = tok ? strlen(tok) : 0;
+    }
+    if (!tok) {
+        gw->auth_failures++;
+        r->www_auth = true;
+        gw_reply_problem(r, 401, "unauthenticated",
+                         need == GW_ACCESS_READ ? "reading needs a bearer token"
+                                                : "writing needs a bearer token", NULL);
+        return;
+    }
+    r->role = gw_auth_check(gw->auth, tok, len, &r->who);
+    if (r->role == GW_ROLE_NONE) {
+        gw->auth_failures++;
+        r->www_auth = true;
+        gw_reply_problem(r, 401, "unauthenticated", "unknown token", NULL);
+        return;
+    }
+    gw_role_t want = need == GW_ACCESS_ADMIN ? GW_ROLE_ADMIN
+                     : need == GW_ACCESS_SUBMIT ? GW_ROLE_SUBMITTER : GW_ROLE_READER;
+    if (r->role < want) {
+        gw->auth_failures++;
+        char d[128];
+        snprintf(d, sizeof d, "this needs the role %s", gw_role_name(want));
+        gw_reply_problem(r, 403, "permission-denied", d, NULL);
+    }
+}
+
+static void s_precheck_body(gw_req_t *r)
+{
+    gw_t *gw = r->gw;
+    if (strcmp(r->route->method, "POST") != 0)
+        return;
+    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+        gw_reply_problem(r, 415, "unsupported-media-type", "send application/json", NULL);
+        return;
+    }
+    const char *cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (*end == '\0' && n > gw->o.max_body) {
+            gw->body_rejected++;
+            char d[96];
+            snprintf(d, sizeof d, "the body is larger than %zu bytes", gw->o.max_body);
+            gw_reply_problem(r, 413, "too-large", d, NULL);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- responses */
+
+static enum MHD_Result s_queue(gw_req_t *r)
+{
+    struct MHD_Response *resp;
+    if (r->ready) {
+        resp = r->ready;
+        r->ready = NULL;
+    } else {
+        resp = MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            return MHD_NO;
+        r->resp = NULL;
+        if (r->ctype)
+            MHD_add_response_header(resp, "Content-Type", r->ctype);
+        MHD_add_response_header(resp, "Cache-Control",
+                                r->cacheable ? "public, max-age=300" : "no-store");
+    }
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (r->ctype && strncmp(r->ctype, "text/html", 9) == 0) {
+        MHD_add_response_header(resp, "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    }
+    if (r->location[0])
+        MHD_add_response_header(resp, "Location", r->location);
+    if (r->allow)
+        MHD_add_response_header(resp, "Allow", r->allow);
+    if (r->www_auth)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"mvoi\"");
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    gw_count(r->gw, r->route_idx, r->status);
+    r->has_resp = false;
+    r->started = true;
+    return ret;
+}
+
+void gw_resume(gw_req_t *r)
+{
+    if (r->suspended) {
+        r->suspended = false;
+        MHD_resume_connection(r->conn);
+        gw_http_kick(r->gw->http);
+    }
+}
+
+static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                const char *method, const char *version,
+                                const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    gw_t *gw = cls;
+    gw_req_t *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->gw = gw;
+        r->conn = conn;
+        *con_cls = r;
+        if (gw->stopping) {
+            r->route_idx = -1;
+            gw_reply_problem(r, 503, "unavailable", "the gateway is stopping", NULL);
+        } else {
+            s_route(r, url, method);
+            if (!r->has_resp)
+                s_authorize(r);
+            if (!r->has_resp)
+                s_precheck_body(r);
+        }
+        if (r->has_resp)          /* refuse before reading a body */
+            return s_queue(r);
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!r->too_large && !r->started) {
+            if (r->body.len + *upload_data_size > gw->o.max_body) {
+                r->too_large = true;
+                gw_buf_free(&r->body);
+            } else if (gw_buf_append(&r->body, upload_data, *upload_data_size) < 0) {
+                return MHD_NO;
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!r->started) {
+        r->started = true;
+        if (r->too_large) {
+            gw->body_rejected++;
+            char d[96];
+            snprintf(d, sizeof d, "the body is larger than %zu bytes", gw->o.max_body);
+            gw_reply_problem(r, 413, "too-large", d, NULL);
+        } else {
+            r->route->fn(r);
+        }
+    }
+    if (r->has_resp || r->ready)
+        return s_queue(r);
+    if (r->pending && !r->suspended) {
+        r->suspended = true;
+        MHD_suspend_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    gw_req_t *r = *con_cls;
+    if (!r)
+        return;
+    if (r->pending && r->up)
+        gw_upstream_forget(r->up, r->up_id);
+    if (r->ready)
+        MHD_destroy_response(r->ready);
+    gw_buf_free(&r->body);
+    free(r->resp);
+    free(r);
+    *con_cls = NULL;
+}
+
+/* ---------------------------------------------------------------- SSE <- Clone */
+
+static void s_send_snapshot(gw_t *gw, gw_sse_client_t *c)
+{
+    gw_view_t *v = gw_clone_view(gw->clone);
+    gw_buf_t b = { 0 };
+    if (gw_view_render(v, gw_sse_client_buyer(c), NULL, &b) == 0) {
+        char *ev = NULL;
+        size_t len = 0;
+        if (gw_sse_format(&ev, &len, gw_view_head(v) ? gw_view_head(v) : 0, "snapshot",
+                          b.data, b.len) == 0) {
+            gw_sse_append(c, ev, len);
+            gw_sse_count_event(gw->sse, 1);
+            free(ev);
+        }
+    }
+    gw_buf_free(&b);
+}
+
+static void s_send_since(gw_t *gw, gw_sse_client_t *c, uint64_t after)
+{
+    gw_view_t *v = gw_clone_view(gw->clone);
+    const gw_total_t **ch = NULL;
+    long n = gw_view_since(v, after, gw_sse_client_buyer(c), &ch);
+    gw_buf_t b = { 0 };
+    for (long i = 0; i < n; i++) {
+        char *ev = NULL;
+        size_t len = 0;
+        if (gw_sse_format(&ev, &len, ch[i]->seq, "kpi", ch[i]->json, ch[i]->json_len) == 0) {
+            gw_buf_append(&b, ev, len);
+            free(ev);
+        }
+    }
+    free(ch);
+    if (b.len)
+        gw_sse_append(c, b.data, b.len);
+    gw_sse_count_event(gw->sse, n > 0 ? (uint64_t)n : 0);
+    gw_buf_free(&b);
+}
+
+void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool have_id)
+{
+    if (!gw_clone_fresh(gw->clone)) {
+        /* Never a silently lagging snapshot: the client waits for the view to be fresh. */
+        gw_sse_set_waiting(c, true, last_id, have_id);
+        static const char st[] = "event: status\ndata: {\"fresh\":false}\n\n";
+        gw_sse_append(c, st, sizeof st - 1);
+        return;
+    }
+    gw_sse_set_waiting(c, false, 0, false);
+    gw_view_t *v = gw_clone_view(gw->clone);
+    if (have_id && last_id >= gw_view_base(v) && last_id <= gw_view_head(v))
+        s_send_since(gw, c, last_id);
+    else
+        s_send_snapshot(gw, c);
+}
+
+static void s_on_update(void *arg, const gw_total_t *t)
+{
+    gw_t *gw = arg;
+    char *ev = NULL;
+    size_t len = 0;
+    if (gw_sse_format(&ev, &len, t->seq, "kpi", t->json, t->json_len) == 0) {
+        gw_sse_broadcast(gw->sse, t->buyer, ev, len);
+        gw_sse_count_event(gw->sse, 1);
+        free(ev);
+    }
+}
+
+typedef struct {
+    gw_t *gw;
+    bool full;
+    const gw_total_t **changed;
+    long n;
+} s_resync_t;
+
+static void s_resync_one(void *arg, gw_sse_client_t *c)
+{
+    s_resync_t *s = arg;
+    uint64_t last = 0;
+    bool have = false;
+    if (gw_sse_waiting(c, &last, &have)) {
+        if (gw_clone_fresh(s->gw->clone))
+            gw_sse_init_client(s->gw, c, last, have);
+        return;
+    }
+    if (s->full) {
+        s_send_snapshot(s->gw, c);
+        return;
+    }
+    const char *buyer = gw_sse_client_buyer(c);
+    gw_buf_t b = { 0 };
+    for (long i = 0; i < s->n; i++) {
+        const gw_total_t *t = s->changed[i];
+        if (buyer[0] && strcmp(buyer, t->buyer) != 0)
+            continue;
+        char *ev = NULL;
+        size_t len = 0;
+        if (gw_sse_format(&ev, &len, t->seq, "kpi", t->json, t->json_len) == 0) {
+            gw_buf_append(&b, ev, len);
+            free(ev);
+        }
+    }
+    if (b.len)
+        gw_sse_append(c, b.data, b.len);
+    gw_buf_free(&b);
+}
+
+static void s_on_resync(void *arg, bool full, const gw_total_t **changed, long n)
+{
+    gw_t *gw = arg;
+    s_resync_t s = { gw, full, changed, n };
+    gw_sse_each(gw->sse, s_resync_one, &s);
+}
+
+static void s_on_fresh(void *arg, bool fresh)
+{
+    gw_t *gw = arg;
+    char msg[64];
+    int n = snprintf(msg, sizeof msg, "event: status\ndata: {\"fresh\":%s}\n\n",
+                     fresh ? "true" : "false");
+    gw_sse_broadcast(gw->sse, NULL, msg, (size_t)n);
+    if (fresh) {   /* clients that connected while stale get their first event now */
+        s_resync_t s = { gw, false, NULL, 0 };
+        gw_sse_each(gw->sse, s_resync_one, &s);
+    }
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char *errmsg,
+             size_t errlen)
+{
+    gw_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    self->loop = loop;
+    self->ctx = ctx;
+    self->o = *o;
+    if (!self->o.max_body)
+        self->o.max_body = 1u << 20;
+    if (!self->o.stale_ms)
+        self->o.stale_ms = 5000;
+    if (!self->o.sse_retry_ms)
+        self->o.sse_retry_ms = 3000;
+    snprintf(self->buyer, sizeof self->buyer, "%s", o->buyer && *o->buyer ? o->buyer : "heerlen");
+    self->o.buyer = self->buyer;
+    if (text_lang_parse(o->lang ? o->lang : "nl", &self->lang) < 0) {
+        snprintf(errmsg, errlen, "lang: expected nl or en");
+        *err = -EINVAL;
+        free(self);
+        return NULL;
+    }
+    self->started_ms = (uint64_t)clock_now_ms();
+    self->nroutes = gw_nroutes;
+    self->rstats = calloc(gw_nroutes + 1, sizeof *self->rstats);
+    for (size_t i = 0; self->rstats && i < gw_nroutes; i++)
+        self->rstats[i].name = gw_routes[i].name;
+    if (self->rstats)
+        self->rstats[gw_nroutes].name = "other";
+    char aerr[160] = "";
+    self->auth = gw_auth_new(o->tokens_file, aerr, sizeof aerr);
+    if (!self->rstats || !self->auth) {
+        snprintf(errmsg, errlen, "tokens_file: %s", aerr[0] ? aerr : "out of memory");
+        *err = -EINVAL;
+        gw_destroy(&self);
+        return NULL;
+    }
+    gw_http_opts_t ho = { .listen = o->listen, .handler = s_access, .handler_cls = self,
+                          .completed = s_completed, .completed_cls = self,
+                          .connection_limit = o->connection_limit };
+    self->http = gw_http_new(loop, &ho, err);
+    if (!self->http) {
+        snprintf(errmsg, errlen, "listen: cannot listen on %s", o->listen);
+        gw_destroy(&self);
+        return NULL;
+    }
+    self->sse = gw_sse_new(loop, self->http, o->sse_heartbeat_ms, o->sse_max_queue);
+    gw_upstream_opts_t uo = { .timeout_ms = o->upstream_timeout_ms,
+                              .health_ms = o->health_ms ? o->health_ms : 2000 };
+    uo.name = "calendar", uo.endpoint = o->calendar_api;
+    self->cal = gw_upstream_new(loop, ctx, &uo);
+    uo.name = "impact-calculator", uo.endpoint = o->impact_api;
+    self->imp = gw_upstream_new(loop, ctx, &uo);
+    uo.name = "kpi-aggregator", uo.endpoint = o->kpi_api;
+    self->kpi = gw_upstream_new(loop, ctx, &uo);
+    uo.name = "notifier", uo.endpoint = o->notifier_api;
+    self->ntf = gw_upstream_new(loop, ctx, &uo);
+    gw_clone_opts_t co = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms };
+    gw_clone_cbs_t cb = { s_on_update, s_on_resync, s_on_fresh, self };
+    self->clone = gw_clone_new(loop, ctx, &co, &cb);
+    if (!self->sse || !self->cal || !self->imp || !self->kpi || !self->ntf || !self->clone) {
+        snprintf(errmsg, errlen, "an upstream endpoint is invalid");
+        *err = -EINVAL;
+        gw_destroy(&self);
+        return NULL;
+    }
+    log_info("gateway_listening", "listening on %s (port %u), buyer %s, reads %s",
+             o->listen, gw_http_port(self->http), self->buyer,
+             o->read_token ? "need a token" : "open");
+    return self;
+}
+
+unsigned gw_port(gw_t *self) { return gw_http_port(self->http); }
+
+static void s_on_drain(uv_timer_t *t)
+{
+    gw_t *self = t->data;
+    if (self->http && gw_http_connections(self->http) > 0 &&
+        uv_now(self->loop) < self->drain_deadline)
+        return;
+    uv_timer_stop(t);
+    uv_close((uv_handle_t *)t, NULL);
+    gw_http_destroy(&self->http);   /* frees the remaining SSE clients */
+    gw_sse_destroy(&self->sse);
+}
+
+void gw_stop(gw_t *self)
+{
+    if (!self || self->stopping)
+        return;
+    self->stopping = true;
+    if (self->http)
+        gw_http_quiesce(self->http);
+    if (self->sse)
+        gw_sse_close_all(self->sse);
+    /* pending upstream requests answer 503 (callbacks resume their connections) */
+    gw_upstream_destroy(&self->cal);
+    gw_upstream_destroy(&self->imp);
+    gw_upstream_destroy(&self->kpi);
+    gw_upstream_destroy(&self->ntf);
+    gw_clone_destroy(&self->clone);
+    if (self->http) {
+        MHD_run(gw_http_daemon(self->http));   /* flush the resumed connections */
+        /* give the last responses up to 2 s to leave, then close the listener's handles so
+         * that the loop can end */
+        self->drain_deadline = uv_now(self->loop) + 2000;
+        uv_timer_init(self->loop, &self->drain);
+        self->drain.data = self;
+        uv_timer_start(&self->drain, s_on_drain, 0, 20);
+    }
+}
+
+void gw_destroy(gw_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    gw_t *self = *self_p;
+    *self_p = NULL;
+    gw_upstream_destroy(&self->cal);
+    gw_upstream_destroy(&self->imp);
+    gw_upstream_destroy(&self->kpi);
+    gw_upstream_destroy(&self->ntf);
+    gw_clone_destroy(&self->clone);
+    gw_http_destroy(&self->http);   /* frees the remaining SSE clients */
+    gw_sse_destroy(&self->sse);
+    gw_auth_destroy(&self->auth);
+    free(self->rstats);
+    free(self);
+}

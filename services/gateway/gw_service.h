@@ -1,0 +1,56 @@
+/*  gw_service: the gateway process (HTTP + JSON API + SSE + dashboard) on one libuv loop.
+ *
+ *  Wires gw_http (libmicrohttpd on the loop), gw_clone (Clone client of the
+ *  kpi-aggregator), gw_sse (streams), gw_upstream (one DEALER per service) and gw_auth
+ *  (bearer tokens). Routes (README "Endpoints"):
+ *    GET  /                       dashboard page (static/, embedded at build time)
+ *    GET  /static/<file>          its script and style sheet
+ *    GET  /api/texts?lang=        the catalogue's dash.*, kpi.*, theme.* texts
+ *    GET  /api/kpi                snapshot of the totals (Clone view), 503 when stale
+ *    GET  /api/kpi/{kpi}          series from the aggregator (KpiSeriesQuery)
+ *    GET  /api/tenders            ListTenders (or UpcomingTenders with view=upcoming)
+ *    GET  /api/tenders/{id}       GetTender
+ *    POST /api/tenders            RegisterTender            (role admin)
+ *    GET  /api/reminders          ListReminders
+ *    GET  /api/measurements       ListMeasurements
+ *    POST /api/measurements       SubmitMeasurements        (role submitter or admin)
+ *    GET  /api/stream             Server-Sent Events
+ *    GET  /metrics /healthz /readyz
+ */
+#ifndef MVOI_GW_SERVICE_H
+#define MVOI_GW_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "bus.h"
+
+typedef struct {
+    const char *listen;            /* "127.0.0.1:8080" */
+    const char *calendar_api, *impact_api, *kpi_api, *kpi_pub, *notifier_api;
+    const char *tokens_file;       /* may be NULL/"" */
+    bool read_token;               /* reads need a token (read_access=token) */
+    size_t max_body;               /* default 1 MiB */
+    const char *buyer;             /* default "heerlen" */
+    const char *lang;              /* "nl" | "en" */
+    uint32_t stale_ms;             /* default 5000 */
+    uint32_t upstream_timeout_ms;  /* default 5000 */
+    uint32_t sse_heartbeat_ms;     /* default 15000 */
+    uint32_t sse_retry_ms;         /* default 3000 */
+    size_t sse_max_queue;          /* default 8 MiB */
+    uint32_t health_ms;            /* default 2000 */
+    unsigned connection_limit;     /* default 4096 */
+} gw_opts_t;
+
+typedef struct gw_t gw_t;
+
+/* NULL on error (*err: -EINVAL bad option, -EADDRINUSE cannot listen, ...); errmsg names
+ * the reason. */
+gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char *errmsg,
+             size_t errlen);
+/* Graceful stop: stop listening, end streams, fail pending upstream requests with 503. */
+void gw_stop(gw_t *self);
+void gw_destroy(gw_t **self_p);
+unsigned gw_port(gw_t *self);
+
+#endif

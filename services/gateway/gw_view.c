@@ -1,0 +1,214 @@
+/*  gw_view: Clone view of the KPI totals (gw_view.h). Open addressing on FNV-1a. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gw_view.h"
+
+struct gw_view_t {
+    gw_total_t **items;   /* insertion order */
+    size_t n, cap;
+    size_t *slots;        /* index + 1 into items; 0 = empty */
+    size_t nslots;
+    uint64_t head, base, epoch;
+};
+
+static uint64_t s_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+gw_view_t *gw_view_new(void)
+{
+    gw_view_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->nslots = 64;
+    self->slots = calloc(self->nslots, sizeof *self->slots);
+    if (!self->slots) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+static void s_total_free(gw_total_t *t)
+{
+    if (!t)
+        return;
+    free(t->key);
+    free(t->buyer);
+    free(t->json);
+    free(t);
+}
+
+void gw_view_destroy(gw_view_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    gw_view_t *self = *self_p;
+    for (size_t i = 0; i < self->n; i++)
+        s_total_free(self->items[i]);
+    free(self->items);
+    free(self->slots);
+    free(self);
+    *self_p = NULL;
+}
+
+static size_t *s_find(gw_view_t *self, const char *key)
+{
+    size_t mask = self->nslots - 1;
+    for (size_t i = s_hash(key) & mask;; i = (i + 1) & mask) {
+        size_t *s = &self->slots[i];
+        if (*s == 0 || strcmp(self->items[*s - 1]->key, key) == 0)
+            return s;
+    }
+}
+
+static int s_grow(gw_view_t *self)
+{
+    size_t ns = self->nslots * 2;
+    size_t *slots = calloc(ns, sizeof *slots);
+    if (!slots)
+        return -ENOMEM;
+    free(self->slots);
+    self->slots = slots;
+    self->nslots = ns;
+    for (size_t i = 0; i < self->n; i++)
+        *s_find(self, self->items[i]->key) = i + 1;
+    return 0;
+}
+
+int gw_view_put(gw_view_t *self, const char *key, const char *buyer, uint64_t seq,
+                const char *json, size_t json_len)
+{
+    size_t *slot = s_find(self, key);
+    if (*slot) {
+        gw_total_t *t = self->items[*slot - 1];
+        if (seq <= t->seq)
+            return 0;
+        char *j = malloc(json_len + 1);
+        if (!j)
+            return -ENOMEM;
+        memcpy(j, json, json_len);
+        j[json_len] = '\0';
+        free(t->json);
+        t->json = j;
+        t->json_len = json_len;
+        t->seq = seq;
+        if (seq > self->head)
+            self->head = seq;
+        return 1;
+    }
+    if ((self->n + 1) * 4 > self->nslots * 3) {
+        if (s_grow(self) < 0)
+            return -ENOMEM;
+        slot = s_find(self, key);
+    }
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 64;
+        gw_total_t **it = realloc(self->items, cap * sizeof *it);
+        if (!it)
+            return -ENOMEM;
+        self->items = it;
+        self->cap = cap;
+    }
+    gw_total_t *t = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->key = strdup(key);
+    t->buyer = strdup(buyer ? buyer : "");
+    t->json = malloc(json_len + 1);
+    if (!t->key || !t->buyer || !t->json) {
+        s_total_free(t);
+        return -ENOMEM;
+    }
+    memcpy(t->json, json, json_len);
+    t->json[json_len] = '\0';
+    t->json_len = json_len;
+    t->seq = seq;
+    self->items[self->n++] = t;
+    *slot = self->n;
+    if (seq > self->head)
+        self->head = seq;
+    return 1;
+}
+
+const gw_total_t *gw_view_get(gw_view_t *self, const char *key)
+{
+    size_t *slot = s_find(self, key);
+    return *slot ? self->items[*slot - 1] : NULL;
+}
+
+size_t gw_view_count(gw_view_t *self) { return self->n; }
+const gw_total_t *gw_view_at(gw_view_t *self, size_t i) { return i < self->n ? self->items[i] : NULL; }
+uint64_t gw_view_head(gw_view_t *self) { return self->head; }
+void gw_view_set_head(gw_view_t *self, uint64_t head) { self->head = head; }
+uint64_t gw_view_base(gw_view_t *self) { return self->base; }
+void gw_view_set_base(gw_view_t *self, uint64_t base) { self->base = base; }
+uint64_t gw_view_epoch(gw_view_t *self) { return self->epoch; }
+void gw_view_set_epoch(gw_view_t *self, uint64_t epoch) { self->epoch = epoch; }
+
+bool gw_total_match(const gw_total_t *t, const char *buyer, const char *prefix)
+{
+    if (buyer && *buyer && strcmp(t->buyer, buyer) != 0)
+        return false;
+    if (prefix && *prefix && strncmp(t->key, prefix, strlen(prefix)) != 0)
+        return false;
+    return true;
+}
+
+static int s_by_seq(const void *a, const void *b)
+{
+    const gw_total_t *x = *(const gw_total_t *const *)a, *y = *(const gw_total_t *const *)b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int s_by_key(const void *a, const void *b)
+{
+    const gw_total_t *x = *(const gw_total_t *const *)a, *y = *(const gw_total_t *const *)b;
+    return strcmp(x->key, y->key);
+}
+
+long gw_view_since(gw_view_t *self, uint64_t after, const char *buyer,
+                   const gw_total_t ***out)
+{
+    const gw_total_t **v = malloc((self->n ? self->n : 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    long k = 0;
+    for (size_t i = 0; i < self->n; i++)
+        if (self->items[i]->seq > after && gw_total_match(self->items[i], buyer, NULL))
+            v[k++] = self->items[i];
+    qsort(v, (size_t)k, sizeof *v, s_by_seq);
+    *out = v;
+    return k;
+}
+
+int gw_view_render(gw_view_t *self, const char *buyer, const char *prefix, gw_buf_t *out)
+{
+    const gw_total_t **v = malloc((self->n ? self->n : 1) * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < self->n; i++)
+        if (gw_total_match(self->items[i], buyer, prefix))
+            v[k++] = self->items[i];
+    qsort(v, k, sizeof *v, s_by_key);
+    int rc = gw_buf_printf(out, "{\"seq\":%llu,\"epoch\":%llu,\"count\":%zu,\"totals\":[",
+                           (unsigned long long)self->head, (unsigned long long)self->epoch, k);
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        if (i)
+            rc = gw_buf_append(out, ",", 1);
+        if (rc == 0)
+            rc = gw_buf_append(out, v[i]->json, v[i]->json_len);
+    }
+    if (rc == 0)
+        rc = gw_buf_puts(out, "]}");
+    free(v);
+    return rc;
+}

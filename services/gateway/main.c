@@ -1,0 +1,85 @@
+/*  mvoi-gateway: dashboard, JSON API and SSE stream in front of mvoi (gw_service.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include "gw_service.h"
+#include "log.h"
+#include "service.h"
+
+static const cfg_spec_t s_config[] = {
+    { "listen", CFG_STRING, "127.0.0.1:8080", "HTTP listen address host:port ([v6]:port)" },
+    { "api", CFG_ENDPOINT, "tcp://127.0.0.1:7301", "kpi-aggregator ROUTER, for --healthcheck (same as kpi_api)" },
+    { "calendar_api", CFG_ENDPOINT, "tcp://127.0.0.1:7101", "calendar ROUTER" },
+    { "impact_api", CFG_ENDPOINT, "tcp://127.0.0.1:7201", "impact-calculator ROUTER" },
+    { "kpi_api", CFG_ENDPOINT, "tcp://127.0.0.1:7301", "kpi-aggregator ROUTER (snapshot, series)" },
+    { "kpi_pub", CFG_ENDPOINT, "tcp://127.0.0.1:7302", "kpi-aggregator PUB (totals, heartbeats)" },
+    { "notifier_api", CFG_ENDPOINT, "tcp://127.0.0.1:7401", "notifier ROUTER" },
+    { "tokens_file", CFG_STRING, "", "bearer tokens: lines `role sha256hex [name]`, roles reader/submitter/admin" },
+    { "read_access", CFG_STRING, "open", "reads: open, or token (any role)" },
+    { "max_body", CFG_INT, "1048576", "largest request body in bytes", 1024, 64 << 20 },
+    { "buyer", CFG_STRING, "heerlen", "buying organisation (tenant) this gateway serves" },
+    { "lang", CFG_STRING, "nl", "default language of the dashboard: nl or en" },
+    { "stale_ms", CFG_INT, "5000", "KPI view is stale after this heartbeat silence (ms)", 100, 600000 },
+    { "upstream_timeout_ms", CFG_INT, "5000", "answer 504 when a service is silent this long", 50, 600000 },
+    { "sse_heartbeat_ms", CFG_INT, "15000", "comment line on idle streams every (ms)", 100, 600000 },
+    { "sse_max_queue", CFG_INT, "8388608", "bytes queued for one stream before it is dropped", 65536, 1 << 30 },
+    { "connection_limit", CFG_INT, "4096", "concurrent HTTP connections", 16, 1000000 },
+};
+
+static void s_stop(void *arg) { gw_stop(arg); }
+
+int main(int argc, char **argv)
+{
+    static const service_def_t def = {
+        "gateway", "the live dashboard, JSON API and SSE stream of mvoi",
+        s_config, sizeof s_config / sizeof s_config[0] };
+    service_t *svc = NULL;
+    int rc = service_init(&svc, &def, argc, argv);
+    if (rc >= 0)
+        return rc;
+    cfg_t *cfg = service_cfg(svc);
+    const char *ra = cfg_str(cfg, "read_access");
+    if (strcmp(ra, "open") != 0 && strcmp(ra, "token") != 0) {
+        log_error("config_invalid", "MVOI_GATEWAY_READ_ACCESS: expected open or token");
+        service_destroy(&svc);
+        return SERVICE_EX_CONFIG;
+    }
+    /* many SSE clients need many descriptors */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    gw_opts_t o = {
+        .listen = cfg_str(cfg, "listen"),
+        .calendar_api = cfg_str(cfg, "calendar_api"),
+        .impact_api = cfg_str(cfg, "impact_api"),
+        .kpi_api = cfg_str(cfg, "kpi_api"),
+        .kpi_pub = cfg_str(cfg, "kpi_pub"),
+        .notifier_api = cfg_str(cfg, "notifier_api"),
+        .tokens_file = cfg_str(cfg, "tokens_file"),
+        .read_token = strcmp(ra, "token") == 0,
+        .max_body = (size_t)cfg_int(cfg, "max_body"),
+        .buyer = cfg_str(cfg, "buyer"),
+        .lang = cfg_str(cfg, "lang"),
+        .stale_ms = (uint32_t)cfg_int(cfg, "stale_ms"),
+        .upstream_timeout_ms = (uint32_t)cfg_int(cfg, "upstream_timeout_ms"),
+        .sse_heartbeat_ms = (uint32_t)cfg_int(cfg, "sse_heartbeat_ms"),
+        .sse_max_queue = (size_t)cfg_int(cfg, "sse_max_queue"),
+        .connection_limit = (unsigned)cfg_int(cfg, "connection_limit"),
+    };
+    int err = 0;
+    char msg[256] = "";
+    gw_t *gw = gw_new(service_loop(svc), service_bus(svc), &o, &err, msg, sizeof msg);
+    if (!gw) {
+        log_error("gateway_start_failed", "%s", msg);
+        service_destroy(&svc);
+        return err == -EINVAL ? SERVICE_EX_CONFIG : 1;
+    }
+    service_on_stop(svc, s_stop, gw);
+    rc = service_run(svc);
+    gw_destroy(&gw);
+    service_destroy(&svc);
+    return rc;
+}

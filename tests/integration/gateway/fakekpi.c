@@ -1,0 +1,622 @@
+/*  fakekpi: a stand-in kpi-aggregator (and optionally calendar, impact-calculator and
+ *  notifier ROUTERs) for the gateway's integration tests and benchmark.
+ *
+ *  Speaks the real protocol (proto/, DESIGN.md Clone):
+ *    kpi ROUTER  SnapshotRequest{prefix} -> [topic][Envelope{kpi_total}]... then
+ *                Envelope{snapshot_end{seq, epoch}} (request id echoed); HealthRequest;
+ *                KpiSeriesQuery; TestCommand{count, payload_size = rate/s (0 = flat out)}
+ *                -> publishes count updates with increasing seq, replies Ack{seq} at once.
+ *    kpi PUB     [kpi.<...>][Envelope{seq, kpi_total}], heartbeat [hb][Envelope{heartbeat}]
+ *    calendar    GetTender, ListTenders, UpcomingTenders, RegisterTender, HealthRequest
+ *    impact      SubmitMeasurements (an energy measurement adds quantity_milli grams of CO2
+ *                to kpi.co2.<year>.<buyer> and its quarter, published at once),
+ *                ListMeasurements, HealthRequest
+ *    notifier    ListReminders, HealthRequest
+ *  Usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] [--notifier EP]
+ *                 [--keys N] [--hb-ms N] [--epoch N]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+#include "envelope.pb-c.h"
+
+typedef struct {
+    char key[160];
+    Mvoi__KpiTotal t;
+    char buyer[32];
+} total_t;
+
+static total_t *g_tot;
+static size_t g_n, g_cap;
+static uint64_t g_seq, g_epoch = 7;
+static void *g_pub;
+static int g_keys = 200;
+static volatile sig_atomic_t g_stop;
+static Mvoi__Tender *g_tenders[64];
+static size_t g_ntenders;
+static Mvoi__MeasurementRecord *g_meas[256];
+static size_t g_nmeas;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static total_t *find(const char *key, bool create, int kpi, uint32_t year, uint32_t q,
+                     const char *unit)
+{
+    for (size_t i = 0; i < g_n; i++)
+        if (strcmp(g_tot[i].key, key) == 0)
+            return &g_tot[i];
+    if (!create)
+        return NULL;
+    if (g_n == g_cap) {
+        g_cap = g_cap ? g_cap * 2 : 256;
+        total_t *nt = realloc(g_tot, g_cap * sizeof *nt);
+        /* pointers into g_tot are fixed up below */
+        g_tot = nt;
+        for (size_t i = 0; i < g_n; i++) {
+            g_tot[i].t.key = g_tot[i].key;
+            g_tot[i].t.buyer = g_tot[i].buyer;
+        }
+    }
+    total_t *t = &g_tot[g_n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->key, sizeof t->key, "%s", key);
+    snprintf(t->buyer, sizeof t->buyer, "heerlen");
+    mvoi__kpi_total__init(&t->t);
+    t->t.key = t->key;
+    t->t.buyer = t->buyer;
+    t->t.has_kpi = true, t->t.kpi = kpi;
+    t->t.has_year = true, t->t.year = year;
+    t->t.has_quarter = q > 0, t->t.quarter = q;
+    t->t.has_ambition = t->t.has_realisation = t->t.has_projects = t->t.has_seq = true;
+    t->t.unit = (char *)unit;
+    return t;
+}
+
+static void send_env(void *sock, const void *id, size_t idlen, const char *topic,
+                     Mvoi__Envelope *env)
+{
+    size_t len = mvoi__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(len ? len : 1);
+    mvoi__envelope__pack(env, buf);
+    if (id)
+        zmq_send(sock, id, idlen, ZMQ_SNDMORE);
+    if (topic)
+        zmq_send(sock, topic, strlen(topic), ZMQ_SNDMORE);
+    zmq_send(sock, buf, len, 0);
+    free(buf);
+}
+
+static void total_env(total_t *t, Mvoi__Envelope *env)
+{
+    mvoi__envelope__init(env);
+    env->has_schema_version = true, env->schema_version = 1;
+    env->producer = "kpi";
+    env->has_epoch = true, env->epoch = g_epoch;
+    env->has_seq = true, env->seq = t->t.seq;
+    env->buyer = t->buyer;
+    env->body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
+    env->kpi_total = &t->t;
+}
+
+static void publish(total_t *t)
+{
+    t->t.seq = ++g_seq;
+    t->t.count++;
+    t->t.has_count = true;
+    Mvoi__Envelope env;
+    total_env(t, &env);
+    send_env(g_pub, NULL, 0, t->key, &env);
+}
+
+static void heartbeat(void)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
+    hb.has_head_seq = hb.has_epoch = true;
+    hb.head_seq = g_seq;
+    hb.epoch = g_epoch;
+    env.producer = "kpi";
+    env.body_case = MVOI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    send_env(g_pub, NULL, 0, "hb", &env);
+}
+
+static const char *s_kpis[] = { "", "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
+static const char *s_units[] = { "", "products", "cent", "mg", "g", "g", "pilots" };
+
+static void seed(void)
+{
+    char key[160];
+    for (int k = 1; k <= 6; k++) {
+        snprintf(key, sizeof key, "kpi.%s.2026.heerlen", s_kpis[k]);
+        total_t *t = find(key, true, k, 2026, 0, s_units[k]);
+        t->t.ambition = k == 6 ? 2 : 1000000 * k;
+        t->t.realisation = k == 6 ? 1 : 250000 * k;
+        t->t.projects = k;
+        if (k == 6)
+            t->t.has_target = true, t->t.target = 3;
+        t->t.seq = ++g_seq;
+        for (int q = 1; q <= 4; q++) {
+            snprintf(key, sizeof key, "kpi.%s.2026-q%d.heerlen", s_kpis[k], q);
+            t = find(key, true, k, 2026, (uint32_t)q, s_units[k]);
+            t->t.realisation = 50000 * k * q;
+            t->t.seq = ++g_seq;
+        }
+        for (int th = 1; th <= 6; th++) {
+            static const char *names[] = { "", "klimaat", "circulair", "milieu", "isv",
+                                           "diversiteit_inclusie", "social_return" };
+            snprintf(key, sizeof key, "kpi.%s.2026.heerlen.theme.%s", s_kpis[k], names[th]);
+            t = find(key, true, k, 2026, 0, s_units[k]);
+            t->t.has_theme = true, t->t.theme = th;
+            t->t.ambition = 100 * th * k;
+            t->t.realisation = 60 * th * k;
+            t->t.seq = ++g_seq;
+        }
+    }
+}
+
+/* Update n: one of g_keys tender totals of KPI co2, realisation += n-dependent amount. */
+static void update(uint64_t n)
+{
+    char key[160];
+    snprintf(key, sizeof key, "kpi.co2.2026.heerlen.tender.T%" PRIu64, n % (uint64_t)g_keys);
+    total_t *t = find(key, true, 5, 2026, 0, "g");
+    t->t.realisation += 1 + (int64_t)(n % 7);
+    t->t.tender_id = NULL;
+    publish(t);
+}
+
+static void health(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, const char *name)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
+    h.service = (char *)name;
+    h.has_live = h.has_ready = h.has_head_seq = h.has_outbox_backlog = true;
+    h.has_map_size = h.has_map_used = h.has_epoch = true;
+    h.live = h.ready = true;
+    h.head_seq = g_seq;
+    h.outbox_backlog = g_seq;
+    h.map_size = 1u << 30;
+    h.map_used = 65536 + 128 * g_seq;
+    h.epoch = g_epoch;
+    env.request_id = req->request_id;
+    env.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
+    env.health_reply = &h;
+    send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
+}
+
+static void error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code,
+                  const char *field, const char *msg)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    Mvoi__Error e = MVOI__ERROR__INIT;
+    e.has_code = true, e.code = code;
+    e.field = (char *)field;
+    e.message = (char *)msg;
+    env.request_id = req->request_id;
+    env.body_case = MVOI__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
+}
+
+static void reply(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, Mvoi__Envelope *env)
+{
+    env->request_id = req->request_id;
+    send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, env);
+}
+
+/* pending generation: count left and rate */
+static uint64_t g_gen_left, g_gen_done;
+static uint32_t g_gen_rate;
+static int64_t g_gen_start;
+
+static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    switch (req->body_case) {
+    case MVOI__ENVELOPE__BODY_HEALTH:
+        health(sock, id, req, "kpi-aggregator");
+        return;
+    case MVOI__ENVELOPE__BODY_SNAPSHOT: {
+        const char *prefix = req->snapshot->prefix ? req->snapshot->prefix : "";
+        uint32_t count = 0;
+        for (size_t i = 0; i < g_n; i++) {
+            if (strncmp(g_tot[i].key, prefix, strlen(prefix)) != 0)
+                continue;
+            Mvoi__Envelope item;
+            total_env(&g_tot[i], &item);
+            send_env(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[i].key, &item);
+            count++;
+        }
+        Mvoi__SnapshotEnd end = MVOI__SNAPSHOT_END__INIT;
+        end.has_seq = end.has_epoch = end.has_count = true;
+        end.seq = g_seq;
+        end.epoch = g_epoch;
+        end.count = count;
+        env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
+        env.snapshot_end = &end;
+        reply(sock, id, req, &env);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_TEST_COMMAND: {
+        g_gen_left += req->test_command->count;
+        g_gen_rate = req->test_command->payload_size;
+        g_gen_done = 0;
+        g_gen_start = now_ms();
+        Mvoi__Ack ack = MVOI__ACK__INIT;
+        ack.has_seq = true;
+        ack.seq = g_seq + g_gen_left;
+        env.body_case = MVOI__ENVELOPE__BODY_ACK;
+        env.ack = &ack;
+        reply(sock, id, req, &env);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY: {
+        Mvoi__KpiSeries s = MVOI__KPI_SERIES__INIT;
+        Mvoi__KpiTotal **v = calloc(g_n + 1, sizeof *v);
+        for (size_t i = 0; i < g_n; i++)
+            if (g_tot[i].t.kpi == req->kpi_series_query->kpi && !strstr(g_tot[i].key, ".tender.") &&
+                !strstr(g_tot[i].key, ".theme."))
+                v[s.n_totals++] = &g_tot[i].t;
+        s.totals = v;
+        env.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
+        env.kpi_series = &s;
+        reply(sock, id, req, &env);
+        free(v);
+        return;
+    }
+    default:
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+    }
+}
+
+static Mvoi__Tender *tender_find(const char *id)
+{
+    for (size_t i = 0; i < g_ntenders; i++)
+        if (id && strcmp(g_tenders[i]->id, id) == 0)
+            return g_tenders[i];
+    return NULL;
+}
+
+static Mvoi__Tender *tender_copy(const Mvoi__Tender *t)
+{
+    size_t len = mvoi__tender__get_packed_size(t);
+    uint8_t *buf = malloc(len ? len : 1);
+    mvoi__tender__pack(t, buf);
+    Mvoi__Tender *c = mvoi__tender__unpack(NULL, len, buf);
+    free(buf);
+    return c;
+}
+
+static void seed_tenders(void)
+{
+    static const char *ids[] = { "T-1", "T-2" };
+    static const char *titles[] = { "Herinrichting Pancratiusplein", "Elektrische veegmachines" };
+    static const char *dates[] = { "2026-03-01", "2026-05-15" };
+    for (int i = 0; i < 2; i++) {
+        Mvoi__Tender t = MVOI__TENDER__INIT;
+        t.id = (char *)ids[i];
+        t.buyer = "heerlen";
+        t.title = (char *)titles[i];
+        t.planned_publication = (char *)dates[i];
+        t.has_status = true, t.status = MVOI__TENDER_STATUS__STATUS_KICKOFF_SCHEDULED;
+        t.has_value_cents = true, t.value_cents = 125000000 * (i + 1);
+        g_tenders[g_ntenders++] = tender_copy(&t);
+    }
+}
+
+static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    switch (req->body_case) {
+    case MVOI__ENVELOPE__BODY_HEALTH:
+        health(sock, id, req, "calendar");
+        return;
+    case MVOI__ENVELOPE__BODY_GET_TENDER: {
+        Mvoi__Tender *t = tender_find(req->get_tender->id);
+        if (!t) {
+            error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id", "no such tender");
+            return;
+        }
+        Mvoi__TenderReply r = MVOI__TENDER_REPLY__INIT;
+        r.tender = t;
+        env.body_case = MVOI__ENVELOPE__BODY_TENDER_REPLY;
+        env.tender_reply = &r;
+        reply(sock, id, req, &env);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_LIST_TENDERS:
+    case MVOI__ENVELOPE__BODY_UPCOMING_TENDERS: {
+        if (req->body_case == MVOI__ENVELOPE__BODY_LIST_TENDERS && req->list_tenders->has_limit &&
+            req->list_tenders->limit > 1000) {
+            error(sock, id, req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "list_tenders.limit", "at most 1000");
+            return;
+        }
+        Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
+        l.tenders = g_tenders;
+        l.n_tenders = g_ntenders;
+        l.has_total = true, l.total = (uint32_t)g_ntenders;
+        env.body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
+        env.tender_list = &l;
+        reply(sock, id, req, &env);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_REGISTER_TENDER: {
+        Mvoi__Tender *in = req->register_tender->tender;
+        if (!req->request_id || !*req->request_id) {
+            error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "request_id", "required");
+            return;
+        }
+        if (!in || !in->id || !*in->id) {
+            error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "register_tender.tender.id",
+                  "a tender needs an id");
+            return;
+        }
+        if (in->has_value_cents && in->value_cents < 0) {
+            error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                  "register_tender.tender.value_cents", "must not be negative");
+            return;
+        }
+        if (tender_find(in->id)) {
+            error(sock, id, req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, "register_tender.tender.id",
+                  "a tender with this id exists");
+            return;
+        }
+        if (g_ntenders < 64) {
+            char *ob = in->buyer;
+            in->buyer = req->buyer;
+            g_tenders[g_ntenders++] = tender_copy(in);
+            in->buyer = ob;
+        }
+        Mvoi__TenderReply r = MVOI__TENDER_REPLY__INIT;
+        r.tender = g_tenders[g_ntenders - 1];
+        r.has_outcome = true, r.outcome = MVOI__UPSERT_OUTCOME__UPSERT_CREATED;
+        env.body_case = MVOI__ENVELOPE__BODY_TENDER_REPLY;
+        env.tender_reply = &r;
+        reply(sock, id, req, &env);
+        return;
+    }
+    default:
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+    }
+}
+
+static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    switch (req->body_case) {
+    case MVOI__ENVELOPE__BODY_HEALTH:
+        health(sock, id, req, "impact-calculator");
+        return;
+    case MVOI__ENVELOPE__BODY_LIST_MEASUREMENTS: {
+        Mvoi__MeasurementList l = MVOI__MEASUREMENT_LIST__INIT;
+        l.records = g_meas;
+        l.n_records = g_nmeas;
+        l.has_total = true, l.total = (uint32_t)g_nmeas;
+        env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_LIST;
+        env.measurement_list = &l;
+        reply(sock, id, req, &env);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS: {
+        Mvoi__SubmitMeasurements *sm = req->submit_measurements;
+        Mvoi__MeasurementReply r = MVOI__MEASUREMENT_REPLY__INIT;
+        Mvoi__MeasurementResult res[16], *pres[16];
+        Mvoi__Error errs[16];
+        Mvoi__Impact imps[16];
+        char fields[16][96];
+        size_t n = sm->n_measurements < 16 ? sm->n_measurements : 16;
+        for (size_t i = 0; i < n; i++) {
+            Mvoi__Measurement *m = sm->measurements[i];
+            mvoi__measurement_result__init(&res[i]);
+            pres[i] = &res[i];
+            res[i].id = m->id;
+            res[i].has_ok = true;
+            if (!tender_find(m->tender_id)) {
+                mvoi__error__init(&errs[i]);
+                errs[i].has_code = true, errs[i].code = MVOI__ERROR_CODE__ERR_NOT_FOUND;
+                snprintf(fields[i], sizeof fields[i], "submit_measurements.measurements[%zu].tender_id", i);
+                errs[i].field = fields[i];
+                errs[i].message = "no such tender";
+                res[i].error = &errs[i];
+                continue;
+            }
+            res[i].ok = true;
+            mvoi__impact__init(&imps[i]);
+            int64_t g = m->kind_case == MVOI__MEASUREMENT__KIND_ENERGY ? m->energy->quantity_milli : 0;
+            imps[i].has_co2_avoided_g = true, imps[i].co2_avoided_g = g;
+            res[i].impact = &imps[i];
+            if (g_nmeas < 256) {
+                Mvoi__MeasurementRecord *rec = calloc(1, sizeof *rec);
+                mvoi__measurement_record__init(rec);
+                size_t len = mvoi__measurement__get_packed_size(m);
+                uint8_t *buf = malloc(len ? len : 1);
+                mvoi__measurement__pack(m, buf);
+                rec->measurement = mvoi__measurement__unpack(NULL, len, buf);
+                free(buf);
+                g_meas[g_nmeas++] = rec;
+            }
+            /* the "aggregator" reacts: absolute totals with a new seq */
+            total_t *t = find("kpi.co2.2026.heerlen", true, 5, 2026, 0, "g");
+            t->t.realisation += g;
+            publish(t);
+            t = find("kpi.co2.2026-q2.heerlen", true, 5, 2026, 2, "g");
+            t->t.realisation += g;
+            publish(t);
+        }
+        r.results = pres;
+        r.n_results = n;
+        r.has_seq = true, r.seq = g_seq;
+        env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
+        env.measurement_reply = &r;
+        reply(sock, id, req, &env);
+        return;
+    }
+    default:
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+    }
+}
+
+static void on_notifier(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    if (req->body_case == MVOI__ENVELOPE__BODY_HEALTH) {
+        health(sock, id, req, "notifier");
+        return;
+    }
+    if (req->body_case != MVOI__ENVELOPE__BODY_LIST_REMINDERS) {
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+        return;
+    }
+    Mvoi__Reminder rm = MVOI__REMINDER__INIT, *prm = &rm;
+    rm.id = "T-1|kickoff_invitation|1";
+    rm.tender_id = "T-1";
+    rm.title = "Herinrichting Pancratiusplein";
+    rm.has_kind = true, rm.kind = MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION;
+    rm.has_state = true, rm.state = MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED;
+    rm.has_due_ms = true, rm.due_ms = 1780000000000;
+    Mvoi__ReminderList l = MVOI__REMINDER_LIST__INIT;
+    l.reminders = &prm;
+    l.n_reminders = 1;
+    l.has_total = true, l.total = 1;
+    env.body_case = MVOI__ENVELOPE__BODY_REMINDER_LIST;
+    env.reminder_list = &l;
+    reply(sock, id, req, &env);
+}
+
+typedef void (handler_fn)(void *sock, zmq_msg_t *id, Mvoi__Envelope *req);
+
+static void serve(void *sock, handler_fn *fn)
+{
+    for (int k = 0; k < 100; k++) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            return;
+        }
+        zmq_msg_init(&body);
+        zmq_msg_recv(&body, sock, 0);
+        while (zmq_msg_more(&body)) {   /* keep the last frame */
+            zmq_msg_close(&body);
+            zmq_msg_init(&body);
+            zmq_msg_recv(&body, sock, 0);
+        }
+        Mvoi__Envelope *req = mvoi__envelope__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+        if (req) {
+            fn(sock, &id, req);
+            mvoi__envelope__free_unpacked(req, NULL);
+        }
+        zmq_msg_close(&body);
+        zmq_msg_close(&id);
+    }
+}
+
+static void on_sig(int s) { g_stop = 1; }
+
+static void *router(void *ctx, const char *ep)
+{
+    void *s = zmq_socket(ctx, ZMQ_ROUTER);
+    int z = 0, one = 1;
+    zmq_setsockopt(s, ZMQ_LINGER, &z, sizeof z);
+    zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    int hwm = 0;
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (zmq_bind(s, ep) < 0) {
+        fprintf(stderr, "fakekpi: bind %s: %s\n", ep, zmq_strerror(errno));
+        exit(2);
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    const char *api = NULL, *pub = NULL, *cal = NULL, *imp = NULL, *ntf = NULL;
+    int hb_ms = 200;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--api")) api = argv[i + 1];
+        else if (!strcmp(argv[i], "--pub")) pub = argv[i + 1];
+        else if (!strcmp(argv[i], "--calendar")) cal = argv[i + 1];
+        else if (!strcmp(argv[i], "--impact")) imp = argv[i + 1];
+        else if (!strcmp(argv[i], "--notifier")) ntf = argv[i + 1];
+        else if (!strcmp(argv[i], "--keys")) g_keys = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--hb-ms")) hb_ms = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--epoch")) g_epoch = strtoull(argv[i + 1], NULL, 10);
+    }
+    if (!api || !pub || g_keys < 1) {
+        fprintf(stderr, "usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] "
+                        "[--notifier EP] [--keys N] [--hb-ms N] [--epoch N]\n");
+        return 64;
+    }
+    signal(SIGTERM, on_sig);
+    signal(SIGINT, on_sig);
+    seed();
+    seed_tenders();
+    void *ctx = zmq_ctx_new();
+    void *s_api = router(ctx, api), *s_cal = cal ? router(ctx, cal) : NULL;
+    void *s_imp = imp ? router(ctx, imp) : NULL, *s_ntf = ntf ? router(ctx, ntf) : NULL;
+    g_pub = zmq_socket(ctx, ZMQ_PUB);
+    int z = 0, hwm = 0;
+    zmq_setsockopt(g_pub, ZMQ_LINGER, &z, sizeof z);
+    zmq_setsockopt(g_pub, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (zmq_bind(g_pub, pub) < 0) {
+        fprintf(stderr, "fakekpi: bind %s: %s\n", pub, zmq_strerror(errno));
+        return 2;
+    }
+    fprintf(stderr, "fakekpi: up (api %s, pub %s)\n", api, pub);
+    int64_t next_hb = now_ms();
+    while (!g_stop) {
+        zmq_pollitem_t items[4];
+        void *socks[4];
+        handler_fn *fns[4];
+        int n = 0;
+        if (s_api) items[n] = (zmq_pollitem_t){ s_api, 0, ZMQ_POLLIN, 0 }, socks[n] = s_api, fns[n++] = on_kpi;
+        if (s_cal) items[n] = (zmq_pollitem_t){ s_cal, 0, ZMQ_POLLIN, 0 }, socks[n] = s_cal, fns[n++] = on_calendar;
+        if (s_imp) items[n] = (zmq_pollitem_t){ s_imp, 0, ZMQ_POLLIN, 0 }, socks[n] = s_imp, fns[n++] = on_impact;
+        if (s_ntf) items[n] = (zmq_pollitem_t){ s_ntf, 0, ZMQ_POLLIN, 0 }, socks[n] = s_ntf, fns[n++] = on_notifier;
+        long timeout = g_gen_left ? 1 : 20;
+        if (zmq_poll(items, n, timeout) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < n; i++)
+            if (items[i].revents & ZMQ_POLLIN)
+                serve(socks[i], fns[i]);
+        if (g_gen_left) {
+            /* how many should be out by now at the requested rate */
+            uint64_t due = g_gen_left;
+            if (g_gen_rate) {
+                uint64_t should = (uint64_t)(now_ms() - g_gen_start) * g_gen_rate / 1000 + 1;
+                due = should > g_gen_done ? should - g_gen_done : 0;
+                if (due > g_gen_left)
+                    due = g_gen_left;
+            }
+            if (due > 2000)
+                due = 2000;
+            for (uint64_t k = 0; k < due; k++)
+                update(g_seq);
+            g_gen_left -= due;
+            g_gen_done += due;
+        }
+        if (now_ms() >= next_hb) {
+            heartbeat();
+            next_hb = now_ms() + hb_ms;
+        }
+    }
+    zmq_close(s_api);
+    if (s_cal) zmq_close(s_cal);
+    if (s_imp) zmq_close(s_imp);
+    if (s_ntf) zmq_close(s_ntf);
+    zmq_close(g_pub);
+    zmq_ctx_term(ctx);
+    return 0;
+}

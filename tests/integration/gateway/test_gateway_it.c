@@ -1,0 +1,330 @@
+/*  The gateway as a real process against a fake kpi-aggregator (fakekpi.c, real protocol):
+ *  every endpoint's happy path and errors, staleness, SSE resume with Last-Event-ID during
+ *  10,000 updates, promtool on /metrics. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "gwt.h"
+
+#define AUTH(t) "Authorization: Bearer " t "\r\n"
+#define JSON_CT "Content-Type: application/json\r\n"
+
+static gwt_env_t E;
+
+static void s_up(const char *const *env)
+{
+    cr_assert_eq(gwt_start(&E, env), 0, "fake + gateway start (logs in %s)", E.dir);
+    cr_assert_eq(gwt_wait_ready(&E, 10000), 0, "gateway ready (logs in %s)", E.dir);
+}
+
+static int s_req(const char *method, const char *path, const char *hdrs, const char *body,
+                 gwt_resp_t *r)
+{
+    int rc = gwt_http(E.http_port, method, path, hdrs, body, body ? strlen(body) : 0, r, 5000);
+    cr_assert_eq(rc, 0, "%s %s: no HTTP answer", method, path);
+    return r->status;
+}
+
+/* status, and for problems the field (may be NULL) and the problem content type */
+static void s_expect(const char *method, const char *path, const char *hdrs, const char *body,
+                     int status, const char *field)
+{
+    gwt_resp_t r;
+    int st = s_req(method, path, hdrs, body, &r);
+    cr_expect_eq(st, status, "%s %s: status %d, want %d: %s", method, path, st, status, r.body);
+    if (status >= 400) {
+        cr_expect(strncmp(r.ctype, "application/problem+json", 24) == 0, "%s %s: ctype %s",
+                  method, path, r.ctype);
+        json_t *o = gwt_json(&r);
+        cr_expect(o != NULL, "problem body is JSON: %s", r.body);
+        cr_expect_eq(json_integer_value(json_object_get(o, "status")), status);
+        cr_expect(json_string_value(json_object_get(o, "type")) != NULL);
+        cr_expect(json_string_value(json_object_get(o, "title")) != NULL);
+        if (field) {
+            const char *f = json_string_value(json_object_get(o, "field"));
+            cr_expect(f && strcmp(f, field) == 0, "%s %s: field '%s', want '%s'", method, path,
+                      f ? f : "(none)", field);
+        }
+        json_decref(o);
+    }
+    gwt_resp_free(&r);
+}
+
+static void s_down(void) { gwt_stop(&E); }
+
+TestSuite(gateway_it, .fini = s_down, .timeout = 60);
+
+Test(gateway_it, happy_paths)
+{
+    s_up(NULL);
+    gwt_resp_t r;
+    cr_assert_eq(s_req("GET", "/", NULL, NULL, &r), 200);
+    cr_expect(strstr(r.ctype, "text/html") != NULL);
+    cr_expect(strstr(r.body, "dash.js") != NULL);
+    gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", "/static/dash.js", NULL, NULL, &r), 200);
+    cr_expect(strstr(r.ctype, "javascript") != NULL);
+    gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", "/api/texts?lang=en", NULL, NULL, &r), 200);
+    json_t *o = gwt_json(&r);
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(o, "texts"), "kpi.co2")),
+                     "Avoided CO2");
+    json_decref(o);
+    gwt_resp_free(&r);
+
+    cr_assert_eq(s_req("GET", "/api/kpi", NULL, NULL, &r), 200, "%s", r.body);
+    o = gwt_json(&r);
+    cr_expect(json_integer_value(json_object_get(o, "count")) > 30);
+    cr_expect(json_integer_value(json_object_get(o, "seq")) > 0);
+    json_decref(o);
+    gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", "/api/kpi?prefix=kpi.pilots.", NULL, NULL, &r), 200);
+    o = gwt_json(&r);
+    cr_expect_eq(json_integer_value(json_object_get(o, "count")), 11, "%s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", "/api/kpi/co2?from_year=2025&to_year=2026", NULL, NULL, &r), 200, "%s", r.body);
+    o = gwt_json(&r);
+    cr_expect(json_array_size(json_object_get(o, "totals")) >= 5, "%s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+
+    s_expect("GET", "/api/tenders?year=2026&limit=10", NULL, NULL, 200, NULL);
+    s_expect("GET", "/api/tenders?view=upcoming&days=60", NULL, NULL, 200, NULL);
+    cr_assert_eq(s_req("GET", "/api/tenders/T-1", NULL, NULL, &r), 200);
+    o = gwt_json(&r);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "id")), "T-1");
+    json_decref(o);
+    gwt_resp_free(&r);
+    s_expect("GET", "/api/reminders?state=scheduled", NULL, NULL, 200, NULL);
+    s_expect("GET", "/api/measurements?limit=5", NULL, NULL, 200, NULL);
+
+    cr_assert_eq(s_req("POST", "/api/tenders", AUTH(GWT_TOKEN_ADMIN) JSON_CT,
+                       "{\"tender\":{\"id\":\"T-9\",\"title\":\"Groenonderhoud\","
+                       "\"kind\":\"diensten\",\"value_cents\":5000000,"
+                       "\"themes\":[{\"theme\":\"klimaat\",\"commitment\":\"eis\"}]}}", &r), 201,
+                 "%s", r.body);
+    cr_expect_str_eq(r.location, "/api/tenders/T-9");
+    gwt_resp_free(&r);
+    s_expect("GET", "/api/tenders/T-9", NULL, NULL, 200, NULL);
+
+    cr_assert_eq(s_req("POST", "/api/measurements", AUTH(GWT_TOKEN_SUBMIT) JSON_CT
+                       "Idempotency-Key: m-1\r\n",
+                       "{\"measurements\":[{\"id\":\"m-1\",\"tender_id\":\"T-1\","
+                       "\"phase\":\"realisation\",\"period_end\":\"2026-05-01\","
+                       "\"energy\":{\"carrier\":\"hvo100\",\"quantity_milli\":1500000}}]}", &r),
+                 201, "%s", r.body);
+    o = gwt_json(&r);
+    cr_expect(json_is_true(json_object_get(json_array_get(json_object_get(o, "results"), 0), "ok")));
+    json_decref(o);
+    gwt_resp_free(&r);
+    /* an admin may submit too */
+    s_expect("POST", "/api/measurements", AUTH(GWT_TOKEN_ADMIN) JSON_CT,
+             "{\"measurements\":[{\"id\":\"m-2\",\"tender_id\":\"T-2\"}]}", 201, NULL);
+
+    cr_assert_eq(s_req("GET", "/metrics", NULL, NULL, &r), 200);
+    cr_expect(strstr(r.body, "mvoi_gateway_http_requests_total{route=\"/api/kpi\",method=\"GET\",code=\"200\"}") != NULL);
+    cr_expect(strstr(r.body, "mvoi_gateway_upstream_outbox_backlog{service=\"kpi-aggregator\"}") != NULL);
+    cr_expect(strstr(r.body, "mvoi_gateway_upstream_lmdb_map_used_bytes{service=\"calendar\"}") != NULL);
+    gwt_resp_free(&r);
+    s_expect("GET", "/healthz", NULL, NULL, 200, NULL);
+    s_expect("GET", "/readyz", NULL, NULL, 200, NULL);
+}
+
+Test(gateway_it, errors)
+{
+    s_up(NULL);
+    const char *A = AUTH(GWT_TOKEN_ADMIN) JSON_CT;
+    /* bad JSON, unknown field, wrong type, not an object */
+    s_expect("POST", "/api/tenders", A, "{\"tender\":", 400, NULL);
+    s_expect("POST", "/api/tenders", A, "{\"tender\":{\"id\":\"X\",\"colour\":\"red\"}}", 400,
+             "tender.colour");
+    s_expect("POST", "/api/tenders", A, "{\"tender\":{\"id\":\"X\",\"value_cents\":\"lots\"}}",
+             400, "tender.value_cents");
+    s_expect("POST", "/api/tenders", A, "{\"tender\":{\"id\":\"X\",\"kind\":\"castles\"}}", 400,
+             "tender.kind");
+    s_expect("POST", "/api/tenders", A, "[1,2]", 400, NULL);
+    s_expect("POST", "/api/tenders", A, "{}", 400, "tender");
+    s_expect("POST", "/api/measurements", AUTH(GWT_TOKEN_SUBMIT) JSON_CT,
+             "{\"measurements\":[{\"id\":\"m\",\"energy\":{\"quantity_milli\":1.5}}]}", 400,
+             "measurements[0].energy.quantity_milli");
+    /* too large: 1 MiB + 1 */
+    size_t big = (1u << 20) + 1;
+    char *huge = malloc(big + 1);
+    memset(huge, ' ', big);
+    huge[big] = '\0';
+    huge[0] = '{';
+    huge[big - 1] = '}';
+    s_expect("POST", "/api/tenders", A, huge, 413, NULL);
+    free(huge);
+    /* wrong media type */
+    s_expect("POST", "/api/tenders", AUTH(GWT_TOKEN_ADMIN) "Content-Type: text/plain\r\n", "x",
+             415, NULL);
+    /* no token, unknown token, wrong role */
+    gwt_resp_t r;
+    cr_assert_eq(s_req("POST", "/api/tenders", JSON_CT, "{\"tender\":{\"id\":\"Z\"}}", &r), 401);
+    cr_expect(strstr(r.www_auth, "Bearer") != NULL);
+    gwt_resp_free(&r);
+    s_expect("POST", "/api/tenders", AUTH("not-a-token") JSON_CT, "{\"tender\":{\"id\":\"Z\"}}",
+             401, NULL);
+    s_expect("POST", "/api/tenders", AUTH(GWT_TOKEN_SUBMIT) JSON_CT, "{\"tender\":{\"id\":\"Z\"}}",
+             403, NULL);
+    s_expect("POST", "/api/measurements", AUTH(GWT_TOKEN_READER) JSON_CT,
+             "{\"measurements\":[{\"id\":\"m\"}]}", 403, NULL);
+    /* the services' errors, mapped */
+    s_expect("GET", "/api/tenders/NOPE", NULL, NULL, 404, "id");
+    s_expect("POST", "/api/tenders", A, "{\"tender\":{\"id\":\"T-1\"}}", 409, "tender.id");
+    s_expect("POST", "/api/tenders", A, "{\"tender\":{\"id\":\"T-8\",\"value_cents\":-5}}", 422,
+             "tender.value_cents");
+    s_expect("POST", "/api/measurements", AUTH(GWT_TOKEN_SUBMIT) JSON_CT,
+             "{\"measurements\":[{\"id\":\"m-x\",\"tender_id\":\"T-404\"}]}", 404,
+             "measurements[0].tender_id");
+    s_expect("GET", "/api/tenders?limit=5000", NULL, NULL, 400, "limit");
+    /* query parameters: unknown, wrong type, bad enum */
+    s_expect("GET", "/api/tenders?colour=red", NULL, NULL, 400, "colour");
+    s_expect("GET", "/api/tenders?year=twenty", NULL, NULL, 400, "year");
+    s_expect("GET", "/api/tenders?status=lost", NULL, NULL, 400, "status");
+    s_expect("GET", "/api/kpi?x=1", NULL, NULL, 400, "x");
+    s_expect("GET", "/api/texts?lang=fr", NULL, NULL, 400, "lang");
+    s_expect("GET", "/api/kpi/happiness", NULL, NULL, 404, "kpi");
+    s_expect("POST", "/api/tenders", AUTH(GWT_TOKEN_ADMIN) JSON_CT "Idempotency-Key: \x01\r\n",
+             "{}", 400, NULL);
+    /* paths and methods */
+    s_expect("GET", "/nope", NULL, NULL, 404, NULL);
+    s_expect("DELETE", "/api/tenders", NULL, NULL, 405, NULL);
+    s_expect("GET", "/static/secret.txt", NULL, NULL, 404, NULL);
+    cr_assert_eq(s_req("GET", "/api/nothing/../../etc/passwd", NULL, NULL, &r), 404);
+    gwt_resp_free(&r);
+}
+
+Test(gateway_it, reads_closed_by_configuration)
+{
+    static const char *const env[] = { "MVOI_GATEWAY_READ_ACCESS=token", NULL };
+    s_up(env);                                           /* /readyz: probes stay open */
+    s_expect("GET", "/api/kpi", NULL, NULL, 401, NULL);
+    s_expect("GET", "/api/kpi", AUTH("wrong"), NULL, 401, NULL);
+    s_expect("GET", "/api/kpi", AUTH(GWT_TOKEN_READER), NULL, 200, NULL);
+    s_expect("GET", "/api/kpi?access_token=" GWT_TOKEN_READER, NULL, NULL, 200, NULL);
+    s_expect("GET", "/metrics", NULL, NULL, 401, NULL);
+    s_expect("GET", "/", NULL, NULL, 200, NULL);         /* the page itself holds no data */
+}
+
+Test(gateway_it, stale_view_is_never_served)
+{
+    static const char *const env[] = { "MVOI_GATEWAY_STALE_MS=600", NULL };
+    s_up(env);
+    s_expect("GET", "/api/kpi", NULL, NULL, 200, NULL);
+    kill(E.fake.pid, SIGSTOP);          /* the aggregator hangs: no heartbeats */
+    h_sleep_ms(1200);
+    s_expect("GET", "/api/kpi", NULL, NULL, 503, NULL);
+    s_expect("GET", "/readyz", NULL, NULL, 503, NULL);
+    gwt_resp_t r;
+    cr_assert_eq(s_req("GET", "/metrics", NULL, NULL, &r), 200);
+    cr_expect(strstr(r.body, "mvoi_gateway_kpi_fresh 0") != NULL);
+    gwt_resp_free(&r);
+    kill(E.fake.pid, SIGCONT);
+    cr_assert_eq(gwt_wait_ready(&E, 5000), 0);
+    s_expect("GET", "/api/kpi", NULL, NULL, 200, NULL);
+}
+
+Test(gateway_it, upstream_down_is_503_or_504)
+{
+    s_up(NULL);
+    kill(E.fake.pid, SIGSTOP);          /* connected but silent: timeout */
+    static const char *const env[] = { NULL };
+    (void)env;
+    gwt_resp_t r;
+    int st = s_req("GET", "/api/tenders/T-1", NULL, NULL, &r);
+    cr_expect(st == 504, "status %d: %s", st, r.body);
+    gwt_resp_free(&r);
+    kill(E.fake.pid, SIGCONT);
+}
+
+/* Cut the stream twice during 10,000 updates and resume with Last-Event-ID: the client ends
+ * with exactly the aggregator's totals. */
+Test(gateway_it, sse_resume_loses_nothing)
+{
+    s_up(NULL);
+    gwt_sse_t *s = gwt_sse_open(E.http_port, NULL);
+    cr_assert(s);
+    cr_assert_geq(gwt_sse_read(s, 5000, 0, 1), 1);      /* the snapshot */
+    cr_assert_eq(gwt_sse_snapshots(s), 1);
+    uint64_t last = gwt_fake_generate(E.api, 10000, 5000);
+    cr_assert(last > 0);
+    gwt_sse_read(s, 5000, 0, 2500);
+    gwt_sse_close(s);                                     /* cut */
+    h_sleep_ms(300);                                      /* updates go on meanwhile */
+    cr_assert_eq(gwt_sse_reopen(s, E.http_port), 0);
+    gwt_sse_read(s, 5000, 0, 2000);
+    gwt_sse_close(s);                                     /* cut again */
+    h_sleep_ms(200);
+    cr_assert_eq(gwt_sse_reopen(s, E.http_port), 0);
+    gwt_sse_read(s, 20000, last, 0);
+    cr_expect_geq(gwt_sse_last_id(s), last, "last id %" PRIu64 " < %" PRIu64, gwt_sse_last_id(s), last);
+    cr_expect_eq(gwt_sse_snapshots(s), 1, "resumes were served as deltas, not snapshots");
+    uint64_t fseq = 0;
+    json_t *truth = gwt_fake_state(E.api, &fseq);
+    json_t *mine = gwt_sse_state(s);
+    cr_assert(truth && mine);
+    cr_expect_eq(json_object_size(truth), json_object_size(mine), "%zu totals vs %zu",
+                 json_object_size(truth), json_object_size(mine));
+    const char *k;
+    json_t *v;
+    size_t diff = 0;
+    json_object_foreach(truth, k, v) {
+        json_t *m = json_object_get(mine, k);
+        if (!m || !json_equal(m, v))
+            diff++;
+    }
+    cr_expect_eq(diff, 0, "%zu totals differ from the aggregator's", diff);
+    /* a resume from an id the gateway cannot vouch for gets a full snapshot */
+    gwt_sse_t *s2 = gwt_sse_open(E.http_port, "999999999");
+    cr_assert(s2);
+    cr_expect_geq(gwt_sse_read(s2, 3000, 0, 1), 1);
+    cr_expect_eq(gwt_sse_snapshots(s2), 1);
+    gwt_sse_free(s2);
+    json_decref(truth);
+    json_decref(mine);
+    gwt_sse_free(s);
+}
+
+Test(gateway_it, promtool_accepts_metrics)
+{
+    if (access("/usr/bin/promtool", X_OK) != 0) {
+        cr_skip_test("promtool not installed (Debian package prometheus): skipped");
+    }
+    s_up(NULL);
+    gwt_resp_t r;
+    s_req("GET", "/api/kpi", NULL, NULL, &r);
+    gwt_resp_free(&r);
+    s_req("GET", "/nope", NULL, NULL, &r);
+    gwt_resp_free(&r);
+    gwt_sse_t *s = gwt_sse_open(E.http_port, NULL);
+    gwt_sse_read(s, 2000, 0, 1);
+    h_sleep_ms(2500);                 /* a health round with every service */
+    cr_assert_eq(s_req("GET", "/metrics", NULL, NULL, &r), 200);
+    char path[300];
+    snprintf(path, sizeof path, "%s/metrics.txt", E.dir);
+    FILE *f = fopen(path, "w");
+    fwrite(r.body, 1, r.len, f);
+    fclose(f);
+    cr_expect(strstr(r.body, "mvoi_gateway_stream_clients 1") != NULL, "%s", r.body);
+    gwt_resp_free(&r);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "promtool check metrics < %s > %s/promtool.out 2>&1", path, E.dir);
+    int rc = system(cmd);
+    char out[4096] = "";
+    snprintf(cmd, sizeof cmd, "%s/promtool.out", E.dir);
+    f = fopen(cmd, "r");
+    if (f) {
+        size_t n = fread(out, 1, sizeof out - 1, f);
+        out[n] = '\0';
+        fclose(f);
+    }
+    cr_expect_eq(rc, 0, "promtool: %s", out);
+    gwt_sse_free(s);
+}

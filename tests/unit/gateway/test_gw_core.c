@@ -1,0 +1,183 @@
+/*  Unit tests of the gateway's logic: tokens and hashing, the Clone view, problem mapping,
+ *  SSE framing. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gw_auth.h"
+#include "gw_problem.h"
+#include "gw_sse.h"
+#include "gw_view.h"
+
+static void s_hex(const uint8_t *h, char *out)
+{
+    for (int i = 0; i < 32; i++)
+        sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+Test(gw_auth, sha256_vectors)
+{
+    uint8_t h[32];
+    char x[65];
+    gw_sha256("", 0, h);
+    s_hex(h, x);
+    cr_expect_str_eq(x, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    gw_sha256("abc", 3, h);
+    s_hex(h, x);
+    cr_expect_str_eq(x, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";   /* 56 bytes */
+    gw_sha256(m, strlen(m), h);
+    s_hex(h, x);
+    cr_expect_str_eq(x, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    char big[1000];
+    memset(big, 'a', sizeof big);
+    gw_sha256(big, sizeof big, h);
+    s_hex(h, x);
+    cr_expect_str_eq(x, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+
+Test(gw_auth, tokens_roles_and_hashes)
+{
+    char text[512], e[128] = "";
+    /* sha256("r"), sha256("s"), sha256("a") */
+    snprintf(text, sizeof text,
+             "# comment\n"
+             "reader 454349e422f05297191ead13e21d3db520e5abef52055e4964b82fb213f593a1 dash\n"
+             "submitter 043a718774c572bd8a25adbeb1bfcd5c0256ae11cecf9f9c3f925d0e52beaf89\n"
+             "admin CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB adviser # upper case\n");
+    gw_auth_t *a = gw_auth_from_text(text, e, sizeof e);
+    cr_assert(a, "%s", e);
+    cr_expect_eq(gw_auth_count(a), 3);
+    const char *name = NULL;
+    cr_expect_eq(gw_auth_check(a, "r", 1, &name), GW_ROLE_READER);
+    cr_expect_str_eq(name, "dash");
+    cr_expect_eq(gw_auth_check(a, "s", 1, &name), GW_ROLE_SUBMITTER);
+    cr_expect_str_eq(name, "submitter");
+    cr_expect_eq(gw_auth_check(a, "a", 1, NULL), GW_ROLE_ADMIN);
+    cr_expect_eq(gw_auth_check(a, "x", 1, &name), GW_ROLE_NONE);
+    cr_expect_null(name);
+    cr_expect_eq(gw_auth_check(a, "", 0, NULL), GW_ROLE_NONE);
+    gw_auth_destroy(&a);
+    cr_expect_null(a);
+}
+
+Test(gw_auth, bad_files_name_the_line)
+{
+    char e[128] = "";
+    cr_expect_null(gw_auth_from_text("root abc\n", e, sizeof e));
+    cr_expect(strstr(e, "line 1") != NULL, "%s", e);
+    cr_expect_null(gw_auth_from_text("reader zz49e422f05297191ead13e21d3db520e5abef52055e4964b82fb213f593a1\n", e, sizeof e));
+    cr_expect(strstr(e, "hex") != NULL, "%s", e);
+    gw_auth_t *a = gw_auth_from_text("", e, sizeof e);
+    cr_expect_eq(gw_auth_count(a), 0);
+    gw_auth_destroy(&a);
+    cr_expect_null(gw_auth_new("/nonexistent/tokens", e, sizeof e));
+}
+
+Test(gw_auth, bearer_header)
+{
+    size_t n = 0;
+    const char *t = gw_auth_bearer("Bearer abc ", &n);
+    cr_assert(t);
+    cr_expect_eq(n, 3);
+    cr_expect(strncmp(t, "abc", 3) == 0);
+    cr_expect_null(gw_auth_bearer("Basic abc", &n));
+    cr_expect_null(gw_auth_bearer("Bearer   ", &n));
+    cr_expect_null(gw_auth_bearer(NULL, &n));
+    uint8_t x[4] = { 1, 2, 3, 4 }, y[4] = { 1, 2, 3, 5 };
+    cr_expect_eq(gw_ct_compare(x, x, 4), 0);
+    cr_expect_neq(gw_ct_compare(x, y, 4), 0);
+}
+
+Test(gw_view, last_write_wins_by_seq)
+{
+    gw_view_t *v = gw_view_new();
+    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 5, "{\"a\":5}", 7), 1);
+    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 4, "{\"a\":4}", 7), 0);   /* older */
+    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 5, "{\"a\":5}", 7), 0);   /* same */
+    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 9, "{\"a\":9}", 7), 1);
+    cr_expect_str_eq(gw_view_get(v, "kpi.co2.2026.h")->json, "{\"a\":9}");
+    cr_expect_eq(gw_view_head(v), 9);
+    cr_expect_eq(gw_view_count(v), 1);
+    gw_view_destroy(&v);
+}
+
+Test(gw_view, many_keys_and_since)
+{
+    gw_view_t *v = gw_view_new();
+    char key[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "kpi.co2.2026.%s.tender.T%d", i % 2 ? "a" : "b", i);
+        cr_assert_eq(gw_view_put(v, key, i % 2 ? "a" : "b", (uint64_t)(5000 - i), "{}", 2), 1);
+    }
+    cr_expect_eq(gw_view_count(v), 5000);
+    snprintf(key, sizeof key, "kpi.co2.2026.b.tender.T%d", 100);
+    cr_expect_eq(gw_view_get(v, key)->seq, 4900);
+    const gw_total_t **out = NULL;
+    long n = gw_view_since(v, 4990, NULL, &out);
+    cr_assert_eq(n, 10);
+    for (long i = 1; i < n; i++)
+        cr_expect_lt(out[i - 1]->seq, out[i]->seq, "sorted by seq");
+    free(out);
+    n = gw_view_since(v, 4990, "a", &out);
+    cr_expect_eq(n, 5);
+    free(out);
+    gw_view_destroy(&v);
+}
+
+Test(gw_view, render_filters_and_sorts)
+{
+    gw_view_t *v = gw_view_new();
+    gw_view_put(v, "kpi.nox.2026.h", "h", 2, "{\"k\":\"nox\"}", 11);
+    gw_view_put(v, "kpi.co2.2026.h", "h", 3, "{\"k\":\"co2\"}", 11);
+    gw_view_put(v, "kpi.co2.2026.x", "x", 4, "{\"k\":\"x\"}", 9);
+    gw_view_set_epoch(v, 7);
+    gw_buf_t b = { 0 };
+    cr_assert_eq(gw_view_render(v, "h", NULL, &b), 0);
+    cr_expect_str_eq(b.data, "{\"seq\":4,\"epoch\":7,\"count\":2,\"totals\":[{\"k\":\"co2\"},{\"k\":\"nox\"}]}");
+    gw_buf_reset(&b);
+    cr_assert_eq(gw_view_render(v, "h", "kpi.nox.", &b), 0);
+    cr_expect(strstr(b.data, "\"count\":1") != NULL);
+    gw_buf_free(&b);
+    gw_view_destroy(&v);
+}
+
+Test(gw_problem, mapping)
+{
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, false), 400);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, true), 422);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_NOT_FOUND, true), 404);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, true), 409);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_CONFLICT, true), 409);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, true), 409);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAUTHENTICATED, true), 401);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, true), 403);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, true), 413);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAVAILABLE, true), 503);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_INTERNAL, true), 502);
+    cr_expect_not(gw_problem_detail_public(MVOI__ERROR_CODE__ERR_INTERNAL));
+    char f[64] = "register_tender.tender.value_cents";
+    gw_problem_field_strip(f, "register_tender");
+    cr_expect_str_eq(f, "tender.value_cents");
+    strcpy(f, "buyer");
+    gw_problem_field_strip(f, "register_tender");
+    cr_expect_str_eq(f, "buyer");
+    json_t *o = gw_problem_new(422, "invalid-argument", "must not be negative", "tender.value_cents");
+    char *s = json_dumps(o, JSON_COMPACT);
+    cr_expect_str_eq(s, "{\"type\":\"urn:mvoi:problem:invalid-argument\",\"title\":\"Unprocessable Content\","
+                        "\"status\":422,\"detail\":\"must not be negative\",\"field\":\"tender.value_cents\"}");
+    free(s);
+    json_decref(o);
+}
+
+Test(gw_sse, framing)
+{
+    char *ev = NULL;
+    size_t len = 0;
+    cr_assert_eq(gw_sse_format(&ev, &len, 42, "kpi", "{\"a\":1}", 7), 0);
+    cr_expect_str_eq(ev, "id: 42\nevent: kpi\ndata: {\"a\":1}\n\n");
+    cr_expect_eq(len, strlen(ev));
+    free(ev);
+    cr_assert_eq(gw_sse_format(&ev, &len, 0, NULL, "a\nb", 3), 0);
+    cr_expect_str_eq(ev, "data: a\ndata: b\n\n");
+    free(ev);
+}
