@@ -7,7 +7,7 @@
 #include <ftw.h>
 #include <lmdb.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,16 +60,39 @@ int h_spawn(h_proc_t *p, const char *bin, const char *name, const char *logdir,
         envp[k++] = (char *)env[i];
     for (size_t i = 0; i < n; i++)
         envp[k++] = environ[i];   /* later duplicates lose: ours come first */
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, p->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    char *argv[] = { (char *)bin, NULL };
-    int rc = posix_spawn(&p->pid, bin, &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
+    /* fork + exec rather than posix_spawn: the child asks to be killed when the test
+     * process dies (PR_SET_PDEATHSIG), so a failed assertion never leaves services running
+     * on the machine. */
+    int logfd = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (logfd < 0) {
+        free(envp);
+        return -errno;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(logfd);
+        free(envp);
+        return -e;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);   /* the parent died before prctl took effect */
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        char *argv[] = { (char *)bin, NULL };
+        execve(bin, argv, envp);
+        _exit(127);
+    }
+    close(logfd);
     free(envp);
-    return rc ? -rc : 0;
+    p->pid = pid;
+    return 0;
 }
 
 int h_signal(h_proc_t *p, int sig)
