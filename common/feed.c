@@ -43,7 +43,8 @@ struct feed_t {
     bool need_replay;             /* set inside a batch: a gap or a head beyond us */
     bool replay_inflight;
     uint64_t replay_sent_ms;
-    uint64_t last_heard_ms;
+    uint64_t last_heard_ms;       /* last message, or last probe sent into the silence */
+    uint64_t heard_ms;            /* last message from the producer (readiness) */
     bool caught_up;
     unsigned reqno;
 
@@ -271,7 +272,7 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
 static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
-    self->last_heard_ms = s_now_ms(self);
+    self->last_heard_ms = self->heard_ms = s_now_ms(self);
     for (uint32_t n = 0; n < self->opts.batch; n++) {
         bus_msg_t msg;
         int rc = bus_recv(sock, &msg);
@@ -292,7 +293,7 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
-    self->last_heard_ms = s_now_ms(self);
+    self->last_heard_ms = self->heard_ms = s_now_ms(self);
     bool ended = false;
     uint32_t budget = self->opts.replay_batch + 16;
     for (uint32_t n = 0; n < budget; n++) {
@@ -436,6 +437,13 @@ void feed_destroy(feed_t **self_p)
 }
 
 bool feed_caught_up(feed_t *self) { return self->caught_up; }
+
+bool feed_ready(feed_t *self, uint64_t grace_ms)
+{
+    /* Heartbeats arrive every second or so; silence longer than the grace means the
+     * producer (or the way to it) is gone, and what we serve may be falling behind. */
+    return self->caught_up && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms;
+}
 uint64_t feed_last_seq(feed_t *self) { return self->last; }
 uint64_t feed_head_seen(feed_t *self) { return self->head_seen; }
 void feed_stats(feed_t *self, feed_stats_t *out) { *out = self->stats; }

@@ -50,6 +50,9 @@ void feed_destroy(feed_t **self_p);
 
 /* True once a replay reached the producer's head (caught up). */
 bool feed_caught_up(feed_t *self);
+/* Caught up and heard from the producer within grace_ms: what a consumer's readiness
+ * depends on. */
+bool feed_ready(feed_t *self, uint64_t grace_ms);
 uint64_t feed_last_seq(feed_t *self);
 uint64_t feed_head_seen(feed_t *self);
 

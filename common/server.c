@@ -234,7 +234,7 @@ static void s_health(server_t *self, server_req_t *req)
     h->version = MVOI_VERSION;
     h->has_live = h->live = true;
     h->has_ready = true;
-    h->ready = self->ready;
+    h->ready = self->ready && (!self->opts.ready_fn || self->opts.ready_fn(self->opts.arg));
     if (self->opts.outbox) {
         outbox_t *ob = self->opts.outbox;
         h->has_head_seq = true;

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef MVOI_VERSION
@@ -40,7 +43,39 @@ struct service_t {
     bool stopping;
     stop_cb_t *stops;
     int nstops;
+    uv_timer_t watchdog;        /* systemd WatchdogSec=: WATCHDOG=1 at half the interval */
+    bool watchdog_on;
+    const service_def_t *def;
 };
+
+/* systemd's readiness protocol without libsystemd: one datagram to $NOTIFY_SOCKET
+ * (sd_notify(3)). A no-op outside systemd, so one binary serves containers and units. */
+static void s_sd_notify(const char *msg)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    if (!path || (path[0] != '/' && path[0] != '@'))
+        return;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    size_t n = strlen(path);
+    if (n >= sizeof sa.sun_path)
+        return;
+    memcpy(sa.sun_path, path, n);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = 0;   /* abstract namespace */
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+               (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+        log_debug("sd_notify_failed", "sd_notify %s: %s", msg, strerror(errno));
+    close(fd);
+}
+
+static void s_on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    s_sd_notify("WATCHDOG=1");
+}
 
 static const cfg_spec_t s_shared_specs[] = {
     { "log_format", CFG_STRING, "json", "log format: json (one object per line) or text",
@@ -228,7 +263,9 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
     if (healthcheck) {
         const char *api = cfg_str(self->cfg, "api");
         int rc = 1;
-        if (!api)
+        if (def->healthcheck)
+            rc = def->healthcheck(self->cfg, want_ready) == 0 ? 0 : 1;
+        else if (!api)
             fprintf(stderr, "mvoi-%s: --healthcheck needs an 'api' key in the service's config\n",
                     def->name);
         else {
@@ -302,6 +339,11 @@ static void s_stop(service_t *self, const char *why)
     if (self->stopping)
         return;
     self->stopping = true;
+    s_sd_notify("STOPPING=1");
+    if (self->watchdog_on && !uv_is_closing((uv_handle_t *)&self->watchdog)) {
+        uv_timer_stop(&self->watchdog);
+        uv_close((uv_handle_t *)&self->watchdog, NULL);
+    }
     const char *kv[] = { "reason", why, NULL };
     log_emit(LOG_INFO, "stopping", kv, "stopping (%s)", why);
     s_close_signals(self);
@@ -366,6 +408,15 @@ int service_run(service_t *self)
 {
     if (!self || !self->loop_ok)
         return 70;
+    /* The service built its store, sockets and feeds before calling us: it is up. */
+    const char *wd = getenv("WATCHDOG_USEC");
+    long long usec = wd ? atoll(wd) : 0;
+    if (usec > 0 && uv_timer_init(&self->loop, &self->watchdog) == 0) {
+        self->watchdog_on = true;
+        uint64_t ms = (uint64_t)(usec / 2000) ? (uint64_t)(usec / 2000) : 1;
+        uv_timer_start(&self->watchdog, s_on_watchdog, ms, ms);
+    }
+    s_sd_notify("READY=1");
     uv_run(&self->loop, UV_RUN_DEFAULT);
     s_close_signals(self);
     s_drain_loop(self);

@@ -5,7 +5,8 @@
  *  data_dir, JSON logs, one libuv loop and one zmq context, SIGTERM/SIGINT handling:
  *  the first signal calls the stop callbacks (stop taking work, finish the transaction in
  *  flight, close sockets with a bounded linger) and the loop then ends by itself; a second
- *  signal exits at once with 1.
+ *  signal exits at once with 1. Under systemd (Type=notify) service_run reports READY=1,
+ *  STOPPING=1 on stop, and WATCHDOG=1 at half of WatchdogSec=.
  *
  *  main.c stays thin:
  *      service_t *svc; int rc = service_init(&svc, &def, argc, argv);
@@ -28,6 +29,9 @@ typedef struct {
     const cfg_spec_t *config;     /* the service's own keys; must include "api" (endpoint
                                      of its ROUTER) for --healthcheck */
     int nconfig;
+    /* --healthcheck for a service whose health is not asked over its ROUTER (the
+     * gateway asks its own HTTP /readyz): 0 healthy. NULL = HealthRequest to "api". */
+    int (*healthcheck)(cfg_t *cfg, bool want_ready);
 } service_def_t;
 
 typedef struct service_t service_t;

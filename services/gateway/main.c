@@ -5,11 +5,11 @@
 #include <sys/resource.h>
 #include "gw_service.h"
 #include "log.h"
+#include "gw_health.h"
 #include "service.h"
 
 static const cfg_spec_t s_config[] = {
     { "listen", CFG_STRING, "127.0.0.1:8080", "HTTP listen address host:port ([v6]:port)" },
-    { "api", CFG_ENDPOINT, "tcp://127.0.0.1:7301", "kpi-aggregator ROUTER, for --healthcheck (same as kpi_api)" },
     { "calendar_api", CFG_ENDPOINT, "tcp://127.0.0.1:7101", "calendar ROUTER" },
     { "impact_api", CFG_ENDPOINT, "tcp://127.0.0.1:7201", "impact-calculator ROUTER" },
     { "kpi_api", CFG_ENDPOINT, "tcp://127.0.0.1:7301", "kpi-aggregator ROUTER (snapshot, series)" },
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
 {
     static const service_def_t def = {
         "gateway", "the live dashboard, JSON API and SSE stream of mvoi",
-        s_config, sizeof s_config / sizeof s_config[0] };
+        s_config, sizeof s_config / sizeof s_config[0], gw_healthcheck };
     service_t *svc = NULL;
     int rc = service_init(&svc, &def, argc, argv);
     if (rc >= 0)

@@ -118,6 +118,13 @@ s_calendar_current(impact_svc_t *self)
            && uv_now(self->loop) - self->cal_heard_ms <= self->opts.calendar_stale_ms;
 }
 
+/* Ready: the calendar projection is current (see calendar_stale_ms). */
+static bool s_ready(void *arg)
+{
+    impact_svc_t *self = arg;
+    return self->feed && s_calendar_current(self);
+}
+
 /* "measurement.energy.x" -> "<prefix>.energy.x"; "" or "measurement" -> prefix. */
 static void
 s_field(char *out, size_t len, const char *prefix, const char *core_field)
@@ -1057,6 +1064,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
         .pub_endpoint = o->pub_endpoint, .store = self->store, .outbox = self->outbox,
         .routes = s_routes, .nroutes = sizeof s_routes / sizeof s_routes[0], .arg = self,
         .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
+        .ready_fn = s_ready,
     };
     self->server = server_new(loop, bus, &sv, &rc);
     if (!self->server)

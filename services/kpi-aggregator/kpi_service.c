@@ -15,6 +15,7 @@
 #define KPI_SERIES_MAX_YEARS 50
 
 struct kpi_service_t {
+    uint64_t grace_ms;
     store_t *store;
     outbox_t *outbox;
     inbox_t *inbox;
@@ -232,6 +233,14 @@ static const server_route_t s_routes[] = {
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* Ready: both upstreams caught up and heard from within the grace. */
+static bool s_ready(void *arg)
+{
+    kpi_service_t *self = arg;
+    return self->calendar && self->impact && feed_ready(self->calendar, self->grace_ms) &&
+           feed_ready(self->impact, self->grace_ms);
+}
+
 kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_service_opts_t *o,
                                int *err)
 {
@@ -249,7 +258,9 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
                   strerror(-e));
         goto fail;
     }
+    self->grace_ms = o->upstream_grace_ms ? o->upstream_grace_ms : 10000;
     server_opts_t sv = {
+        .ready_fn = s_ready,
         .name = "kpi-aggregator", .api_endpoint = o->api, .pub_endpoint = o->pub,
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,

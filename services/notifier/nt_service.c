@@ -60,11 +60,15 @@ const cfg_spec_t nt_config_specs[] = {
     { "max_attempts", CFG_INT, "12", "attempts before a notification is dead", 1, 1000 },
     { "max_inflight", CFG_INT, "8", "concurrent deliveries", 1, 256 },
     { "tick_ms", CFG_INT, "1000", "how often due reminders are looked for", 10, 60000 },
+    { "upstream_grace_ms", CFG_INT, "10000",
+      "not ready (--healthcheck=ready fails) when the calendar is silent this long",
+      100, 3600000 },
     { "fake_clock_file", CFG_STRING, "", "TEST HOOK: file holding the current time in Unix ms, re-read every 20 ms; never set in production" },
 };
 const int nt_config_count = sizeof nt_config_specs / sizeof nt_config_specs[0];
 
 struct nt_service_t {
+    uint64_t grace_ms;          /* readiness: calendar heard from within this */
     uv_loop_t *loop;
     bus_ctx_t *bus;
     store_t *store;
@@ -1140,6 +1144,13 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     return rc;
 }
 
+/* Ready: the calendar feed caught up and heard from within the grace. */
+static bool s_ready(void *arg)
+{
+    nt_service_t *s = arg;
+    return s->feed && feed_ready(s->feed, s->grace_ms);
+}
+
 static const server_route_t s_routes[] = {
     { MVOI__ENVELOPE__BODY_LIST_REMINDERS, SERVER_QUERY, s_on_list },
     { MVOI__ENVELOPE__BODY_GET_REMINDER, SERVER_QUERY, s_on_get },
@@ -1199,6 +1210,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     s->max_attempts = (unsigned)cfg_int(cfg, "max_attempts");
     s->max_inflight = (unsigned)cfg_int(cfg, "max_inflight");
     s->tick_ms = (int)cfg_int(cfg, "tick_ms");
+    s->grace_ms = (uint64_t)cfg_int(cfg, "upstream_grace_ms");
     s->webhook = cfg_str(cfg, "webhook_url")[0] != 0;
 
     const char *fc = cfg_str(cfg, "fake_clock_file");
@@ -1272,7 +1284,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
                         .pub_endpoint = cfg_str(cfg, "pub"), .store = s->store,
                         .outbox = s->outbox, .routes = s_routes,
                         .nroutes = sizeof s_routes / sizeof s_routes[0], .arg = s,
-                        .heartbeat_ms = 1000 };
+                        .heartbeat_ms = 1000, .ready_fn = s_ready };
     s->server = server_new(loop, bus, &o, err);
     if (!s->server) {
         snprintf(why, whylen, "api: cannot bind %s / %s", o.api_endpoint, o.pub_endpoint);
