@@ -1,0 +1,125 @@
+/*  csv: the report's figures as one tidy table, one figure per row.
+ *
+ *  RFC 4180: ',' separator, '.' decimals, CRLF, fields quoted when they hold a separator,
+ *  quote or line break (quotes doubled). The Dutch Excel dialect: UTF-8 BOM, ';' separator,
+ *  decimal comma, CRLF. Columns (same in both):
+ *    section,kpi,theme,tender,column,measure,value,unit,raw,raw_unit
+ *  value is in the shown unit (kg, EUR...) without thousands separators; raw is the exact
+ *  integer the value comes from, in raw_unit (g, mg, cent...).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+
+typedef struct {
+    FILE *out;
+    char sep;
+    rp_style_t style;
+} s_csv_t;
+
+static void s_field(s_csv_t *c, const char *s, bool last)
+{
+    s = s ? s : "";
+    char special[5] = { c->sep, '"', '\r', '\n', 0 };
+    if (strpbrk(s, special)) {
+        fputc('"', c->out);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', c->out);
+            fputc(*s, c->out);
+        }
+        fputc('"', c->out);
+    } else
+        fputs(s, c->out);
+    if (last)
+        fputs("\r\n", c->out);
+    else
+        fputc(c->sep, c->out);
+}
+
+static void s_row(s_csv_t *c, const char *section, int kpi, int theme, const char *tender,
+                  const char *column, const char *measure, int64_t raw, int value_kpi)
+{
+    char value[48], rawb[32];
+    const rp_kpi_info_t *ki = rp_kpi_info(value_kpi);
+    if (ki)
+        rp_kpi_num(value, sizeof value, value_kpi, raw, c->style);
+    else
+        rp_num(value, sizeof value, raw, 0, 0, c->style);
+    snprintf(rawb, sizeof rawb, "%" PRId64, raw);
+    s_field(c, section, false);
+    s_field(c, kpi ? rp_kpi_info(kpi)->name : "", false);
+    s_field(c, theme ? rp_theme_name(theme) : "", false);
+    s_field(c, tender, false);
+    s_field(c, column, false);
+    s_field(c, measure, false);
+    s_field(c, value, false);
+    s_field(c, ki ? ki->unit_shown : "count", false);
+    s_field(c, rawb, false);
+    s_field(c, ki ? ki->unit_raw : "count", true);
+}
+
+int rp_render_csv(const rp_report_t *r, FILE *out, bool dutch)
+{
+    s_csv_t c = { out, dutch ? ';' : ',', dutch ? RP_STYLE_COMMA : RP_STYLE_DOT };
+    const rp_input_t *in = r->in;
+    if (dutch)
+        fputs("\xEF\xBB\xBF", out);
+    const char *hdr[] = { "section", "kpi", "theme", "tender", "column", "measure", "value",
+                          "unit", "raw", "raw_unit" };
+    for (int i = 0; i < 10; i++)
+        s_field(&c, hdr[i], i == 9);
+    char period[16];
+    snprintf(period, sizeof period, "%s", r->period);
+    const char *cols[RP_NCOL] = { period, "ytd", r->period_prev };
+    for (int k = 1; k < RP_NKPI; k++)
+        for (int col = 0; col < RP_NCOL; col++) {
+            const rp_val_t *v = &r->kpi[k][col];
+            s_row(&c, "kpi", k, 0, "", cols[col], "ambition", v->ambition, k);
+            s_row(&c, "kpi", k, 0, "", cols[col], "realisation", v->realisation, k);
+            s_row(&c, "kpi", k, 0, "", cols[col], "projects", v->projects, 0);
+            s_row(&c, "kpi", k, 0, "", cols[col], "target", v->target, k);
+            s_row(&c, "kpi", k, 0, "", cols[col], "denominator", v->denominator, 0);
+            s_row(&c, "kpi", k, 0, "", cols[col], "count", v->count, 0);
+        }
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const rp_theme_row_t *t = &r->themes[th];
+        s_row(&c, "theme", t->kpi, th, "", "ytd", "ambition", t->ytd.ambition, t->kpi);
+        s_row(&c, "theme", t->kpi, th, "", "ytd", "realisation", t->ytd.realisation, t->kpi);
+        s_row(&c, "theme", t->kpi, th, "", "ytd", "in_scope", t->in_scope, 0);
+        s_row(&c, "theme", t->kpi, th, "", "ytd", "committed", t->committed, 0);
+        s_row(&c, "theme", t->kpi, th, "", "ytd", "innovation", t->innovation, 0);
+        s_row(&c, "theme", t->kpi, th, "", "year", "level", t->level_year, 0);
+        s_row(&c, "theme", t->kpi, th, "", "ytd", rp_status_key(t->status) + 14, t->status, 0);
+    }
+    for (int k = 1; k < RP_NKPI; k++)
+        for (int i = 0; i < 8; i++) {
+            char q[16];
+            snprintf(q, sizeof q, "%u-q%d", in->year - 1 + (uint32_t)(i / 4), i % 4 + 1);
+            s_row(&c, "series", k, 0, "", q, "ambition", in->series[k][i].ambition, k);
+            s_row(&c, "series", k, 0, "", q, "realisation", in->series[k][i].realisation, k);
+        }
+    char year[8];
+    snprintf(year, sizeof year, "%u", in->year);
+    s_row(&c, "pilots", 6, 0, "", year, "ambition", r->pilots.ambition, 6);
+    s_row(&c, "pilots", 6, 0, "", year, "realisation", r->pilots.realisation, 6);
+    s_row(&c, "pilots", 6, 0, "", year, "target", r->pilots.target ? r->pilots.target : 3, 6);
+    for (size_t i = 0; i < r->ncontracts; i++) {
+        s_row(&c, "sroi_contract", 2, 0, r->contracts[i].tender, "ytd", "obligation",
+              r->contracts[i].obligation, 2);
+        s_row(&c, "sroi_contract", 2, 0, r->contracts[i].tender, "ytd", "realised",
+              r->contracts[i].realised, 2);
+    }
+    for (size_t i = 0; i < r->nannex; i++) {
+        const rp_annex_row_t *a = &r->annex[i];
+        s_row(&c, "annex", 0, 0, a->t->id, period, "value", a->t->value_cents, 2);
+        for (int k = 1; k < RP_NKPI; k++)
+            if (a->count[k]) {
+                s_row(&c, "annex", k, 0, a->t->id, period, "realisation", a->realisation[k], k);
+                s_row(&c, "annex", k, 0, a->t->id, period, "count", a->count[k], 0);
+            }
+    }
+    return ferror(out) ? -EIO : 0;
+}

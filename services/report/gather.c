@@ -1,0 +1,516 @@
+/*  gather: see gather.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "gather.h"
+
+enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
+typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_TENDERS, ST_CANCELLED, ST_FACTORS, ST_DONE } s_step_t;
+
+struct rp_gather_t {
+    uv_loop_t *loop;
+    bus_sock_t *sock[3];
+    uv_timer_t *timer;
+    rp_gather_opts_t o;
+    rp_input_t *in;
+    rp_gather_done_fn *done;
+    void *arg;
+    s_step_t step;
+    int kpi;                  /* 1..6 within a step */
+    uint32_t offset;          /* paging */
+    uint32_t nreq;
+    char rid[32];
+    int which;                /* socket of the request in flight */
+    char enc_buyer[400];
+    bool finished;
+    int rc;
+    char msg[512];
+};
+
+void rp_key_enc(char *out, size_t cap, const char *in)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < cap; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '_' || *p == '-')
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
+    }
+    out[n] = 0;
+}
+
+static const char *s_kname[] = { NULL, "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
+
+static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_next(rp_gather_t *self);
+
+/* done() runs from a timer of its own turn, so that the caller may destroy us in it. */
+static void s_on_done(uv_timer_t *t)
+{
+    rp_gather_t *self = t->data;
+    self->done(self->arg, self->rc, self->msg);
+}
+
+static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
+{
+    if (self->finished)
+        return;
+    self->finished = true;
+    uv_timer_stop(self->timer);
+    self->rc = rc;
+    self->msg[0] = 0;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(self->msg, sizeof self->msg, fmt, ap);
+        va_end(ap);
+    }
+    uv_timer_start(self->timer, s_on_done, 0, 0);
+}
+
+static void s_copy(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static void s_val(rp_val_t *v, const Mvoi__KpiTotal *t)
+{
+    v->ambition = t->ambition;
+    v->realisation = t->realisation;
+    v->projects = t->projects;
+    v->target = t->target;
+    v->denominator = t->denominator;
+    v->count = t->count;
+}
+
+static int s_send(rp_gather_t *self, int which, Mvoi__Envelope *env)
+{
+    snprintf(self->rid, sizeof self->rid, "report-%u", ++self->nreq);
+    env->request_id = self->rid;
+    env->schema_version = CODEC_SCHEMA_VERSION;
+    env->has_schema_version = true;
+    env->producer = "report";
+    env->buyer = self->in->buyer;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = codec_pack(env, &buf, &len);
+    if (rc < 0)
+        return rc;
+    bus_frame_t f = { buf, len };
+    rc = bus_send(self->sock[which], &f, 1);
+    free(buf);
+    if (rc < 0)
+        return rc;
+    self->which = which;
+    int t = self->o.timeout_ms;
+    if (which == S_IMP && t > 2000)
+        t = 2000;
+    return t;
+}
+
+static void s_on_timeout(uv_timer_t *t);
+
+static void s_request(rp_gather_t *self, int which, Mvoi__Envelope *env)
+{
+    int t = s_send(self, which, env);
+    if (t < 0) {
+        if (which == S_IMP) {
+            self->step = ST_DONE;
+            s_next(self);
+            return;
+        }
+        s_finish(self, -EIO, "could not send to %s: %s", which == S_KPI ? "kpi-aggregator"
+                                                                         : "calendar",
+                 strerror(-t));
+        return;
+    }
+    uv_timer_stop(self->timer);
+    uv_timer_start(self->timer, s_on_timeout, (uint64_t)t, 0);
+}
+
+static void s_on_timeout(uv_timer_t *t)
+{
+    rp_gather_t *self = t->data;
+    if (self->which == S_IMP) {   /* optional upstream: the report notes the gap */
+        self->in->factors_ok = false;
+        self->step = ST_DONE;
+        s_next(self);
+        return;
+    }
+    s_finish(self, -ETIMEDOUT, "%s did not answer within %d ms",
+             self->which == S_KPI ? "kpi-aggregator" : "calendar", self->o.timeout_ms);
+}
+
+/* Issue the request of the current step, or move on to the next step. */
+static void s_next(rp_gather_t *self)
+{
+    if (self->finished)
+        return;
+    rp_input_t *in = self->in;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    char key[600];
+    switch (self->step) {
+    case ST_SNAP: {
+        Mvoi__SnapshotRequest s = MVOI__SNAPSHOT_REQUEST__INIT;
+        snprintf(key, sizeof key, "kpi.%s.%u", s_kname[self->kpi], in->year);
+        s.prefix = key;
+        env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
+        env.snapshot = &s;
+        s_request(self, S_KPI, &env);
+        return;
+    }
+    case ST_PREV: {
+        Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+        snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kname[self->kpi], in->year - 1,
+                 self->enc_buyer);
+        q.key = key;
+        env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+        env.kpi_query = &q;
+        s_request(self, S_KPI, &env);
+        return;
+    }
+    case ST_SERIES: {
+        Mvoi__KpiSeriesQuery q = MVOI__KPI_SERIES_QUERY__INIT;
+        q.buyer = in->buyer;
+        q.has_kpi = q.has_from_year = q.has_to_year = true;
+        q.kpi = (Mvoi__Kpi)self->kpi;
+        q.from_year = in->year - 1;
+        q.to_year = in->year;
+        env.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY;
+        env.kpi_series_query = &q;
+        s_request(self, S_KPI, &env);
+        return;
+    }
+    case ST_BREAKDOWN: {
+        if (in->ncontribs >= self->o.sources_max) {
+            /* cap reached: ask for one item only to learn the total */
+        }
+        Mvoi__KpiBreakdownQuery q = MVOI__KPI_BREAKDOWN_QUERY__INIT;
+        if (in->quarter)
+            snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kname[self->kpi], in->year,
+                     in->quarter, self->enc_buyer);
+        else
+            snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kname[self->kpi], in->year,
+                     self->enc_buyer);
+        q.key = key;
+        q.has_offset = q.has_limit = true;
+        q.offset = self->offset;
+        uint32_t room = self->o.sources_max > in->ncontribs
+                            ? self->o.sources_max - (uint32_t)in->ncontribs : 0;
+        q.limit = room > 1000 ? 1000 : room ? room : 1;
+        env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY;
+        env.kpi_breakdown_query = &q;
+        s_request(self, S_KPI, &env);
+        return;
+    }
+    case ST_TENDERS: {
+        Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+        q.has_year = q.has_offset = q.has_limit = true;
+        q.year = in->year;
+        q.offset = self->offset;
+        q.limit = 1000;
+        env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+        env.list_tenders = &q;
+        s_request(self, S_CAL, &env);
+        return;
+    }
+    case ST_CANCELLED: {
+        /* Cancelled tenders of other years: a measurement of this year may belong to one,
+         * and a cancelled tender is no project (distinct project counts need to know). */
+        Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+        q.has_status = q.has_offset = q.has_limit = true;
+        q.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+        q.offset = self->offset;
+        q.limit = 1000;
+        env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+        env.list_tenders = &q;
+        s_request(self, S_CAL, &env);
+        return;
+    }
+    case ST_FACTORS: {
+        if (!self->sock[S_IMP]) {
+            self->step = ST_DONE;
+            s_next(self);
+            return;
+        }
+        Mvoi__ListFactorTables q = MVOI__LIST_FACTOR_TABLES__INIT;
+        env.body_case = MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES;
+        env.list_factor_tables = &q;
+        s_request(self, S_IMP, &env);
+        return;
+    }
+    case ST_DONE:
+        s_finish(self, 0, NULL);
+        return;
+    }
+}
+
+/* After a complete answer: advance kpi / paging / step. */
+static void s_advance(rp_gather_t *self, bool more_pages)
+{
+    uv_timer_stop(self->timer);
+    if (more_pages) {
+        s_next(self);
+        return;
+    }
+    self->offset = 0;
+    if (self->step <= ST_BREAKDOWN && self->kpi < 6) {
+        self->kpi++;
+    } else {
+        self->kpi = 1;
+        self->step++;
+    }
+    s_next(self);
+}
+
+static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
+{
+    rp_tender_t *o = rp_input_add_tender(in);
+    if (!o)
+        return;
+    s_copy(o->id, sizeof o->id, t->id);
+    s_copy(o->title, sizeof o->title, t->title);
+    s_copy(o->group, sizeof o->group, t->purchasing_group);
+    s_copy(o->planned, sizeof o->planned, t->planned_publication);
+    s_copy(o->cpv, sizeof o->cpv, t->cpv);
+    s_copy(o->cancel_reason, sizeof o->cancel_reason, t->cancel_reason);
+    o->kind = t->kind;
+    o->procedure = t->procedure;
+    o->status = t->status;
+    o->value_cents = t->value_cents;
+    o->sroi_obligation_cents = t->sroi_obligation_cents;
+    o->sroi_bp = t->sroi_pct_bp;
+    o->pilot = t->pilot;
+    for (size_t i = 0; i < t->n_themes && o->nthemes < 8; i++) {
+        o->themes[o->nthemes].theme = t->themes[i]->theme;
+        o->themes[o->nthemes++].commitment = t->themes[i]->commitment;
+    }
+}
+
+static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const char *topic)
+{
+    rp_input_t *in = self->in;
+    if (which != self->which)
+        return;   /* a late answer of an optional upstream */
+    if (topic) {  /* a snapshot item */
+        if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
+            return;
+        const Mvoi__KpiTotal *k = env->kpi_total;
+        if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
+            return;
+        rp_total_t *t = rp_input_add_total(in);
+        if (!t)
+            return;
+        t->kpi = k->kpi;
+        t->year = k->year;
+        t->quarter = k->quarter;
+        t->theme = k->theme;
+        s_copy(t->group, sizeof t->group, k->purchasing_group);
+        s_copy(t->tender, sizeof t->tender, k->tender_id);
+        s_val(&t->v, k);
+        return;
+    }
+    if (!env->request_id || strcmp(env->request_id, self->rid) != 0)
+        return;   /* stale */
+    bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
+    switch (self->step) {
+    case ST_SNAP:
+        if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
+            if (env->snapshot_end->seq > in->kpi_seq)
+                in->kpi_seq = env->snapshot_end->seq;
+            s_advance(self, false);
+        } else
+            s_finish(self, -EPROTO, "kpi-aggregator snapshot failed: %s",
+                     is_err && env->error->message ? env->error->message : "unexpected reply");
+        return;
+    case ST_PREV:
+        if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL)
+            s_val(&in->prev[self->kpi], env->kpi_total);
+        else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
+            s_finish(self, -EPROTO, "kpi-aggregator KpiQuery failed: %s",
+                     is_err && env->error->message ? env->error->message : "unexpected reply");
+            return;
+        }
+        s_advance(self, false);
+        return;
+    case ST_SERIES:
+        if (env->body_case != MVOI__ENVELOPE__BODY_KPI_SERIES) {
+            s_finish(self, -EPROTO, "kpi-aggregator KpiSeriesQuery failed: %s",
+                     is_err && env->error->message ? env->error->message : "unexpected reply");
+            return;
+        }
+        for (size_t i = 0; i < env->kpi_series->n_totals; i++) {
+            const Mvoi__KpiTotal *k = env->kpi_series->totals[i];
+            int idx = ((int)k->year - (int)in->year + 1) * 4 + (int)k->quarter - 1;
+            if (k->quarter >= 1 && k->quarter <= 4 && idx >= 0 && idx < 8)
+                s_val(&in->series[self->kpi][idx], k);
+        }
+        s_advance(self, false);
+        return;
+    case ST_BREAKDOWN: {
+        if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+            s_advance(self, false);
+            return;
+        }
+        if (env->body_case != MVOI__ENVELOPE__BODY_KPI_BREAKDOWN) {
+            s_finish(self, -EPROTO, "kpi-aggregator KpiBreakdownQuery failed: %s",
+                     is_err && env->error->message ? env->error->message : "unexpected reply");
+            return;
+        }
+        const Mvoi__KpiBreakdown *b = env->kpi_breakdown;
+        in->contrib_total[self->kpi] = b->total;
+        for (size_t i = 0; i < b->n_items && in->ncontribs < self->o.sources_max; i++) {
+            rp_contrib_t *c = rp_input_add_contrib(in);
+            if (!c)
+                break;
+            c->kpi = self->kpi;
+            s_copy(c->measurement, sizeof c->measurement, b->items[i]->measurement_id);
+            s_copy(c->tender, sizeof c->tender, b->items[i]->tender_id);
+            c->revision = b->items[i]->revision;
+            c->ambition = b->items[i]->ambition;
+            c->realisation = b->items[i]->realisation;
+        }
+        bool more = b->next_offset > self->offset && in->ncontribs < self->o.sources_max;
+        self->offset = b->next_offset;
+        s_advance(self, more);
+        return;
+    }
+    case ST_TENDERS:
+    case ST_CANCELLED: {
+        if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST) {
+            s_finish(self, -EPROTO, "calendar ListTenders failed: %s",
+                     is_err && env->error->message ? env->error->message : "unexpected reply");
+            return;
+        }
+        const Mvoi__TenderList *l = env->tender_list;
+        for (size_t i = 0; i < l->n_tenders; i++) {
+            uint32_t y = 0, q = 0;
+            if (self->step == ST_CANCELLED &&
+                rp_date_quarter(l->tenders[i]->planned_publication, &y, &q) == 0 &&
+                y == in->year)
+                continue;   /* already listed with the year's tenders */
+            s_tender(in, l->tenders[i]);
+        }
+        bool more = l->next_offset > self->offset && l->n_tenders > 0;
+        self->offset = l->next_offset;
+        if (more) {
+            s_advance(self, true);
+            return;
+        }
+        self->step++;
+        self->offset = 0;
+        uv_timer_stop(self->timer);
+        s_next(self);
+        return;
+    }
+    case ST_FACTORS:
+        if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST) {
+            in->factors_ok = true;
+            const Mvoi__FactorTableList *l = env->factor_table_list;
+            for (size_t i = 0; i < l->n_tables; i++) {
+                rp_factor_t *f = rp_input_add_factor(in);
+                if (!f)
+                    break;
+                s_copy(f->table, sizeof f->table, l->tables[i]->table);
+                s_copy(f->edition, sizeof f->edition, l->tables[i]->edition);
+                s_copy(f->source, sizeof f->source, l->tables[i]->source);
+                f->rows = l->tables[i]->rows;
+                f->unverified_rows = l->tables[i]->unverified_rows;
+            }
+        }
+        self->step = ST_DONE;
+        uv_timer_stop(self->timer);
+        s_next(self);
+        return;
+    case ST_DONE:
+        return;
+    }
+}
+
+static void s_on_readable(bus_sock_t *sock, int events, void *arg)
+{
+    rp_gather_t *self = arg;
+    int which = sock == self->sock[S_KPI] ? S_KPI : sock == self->sock[S_CAL] ? S_CAL : S_IMP;
+    for (int budget = 0; budget < 20000 && !self->finished; budget++) {
+        bus_msg_t m;
+        if (bus_recv(sock, &m) != 0)
+            break;
+        int err = 0;
+        int bi = m.nparts == 2 ? 1 : 0;
+        Mvoi__Envelope *env = codec_unpack(bus_msg_data(&m, bi), bus_msg_size(&m, bi),
+                                           64u << 20, &err);
+        char topic[512];
+        if (m.nparts == 2)
+            snprintf(topic, sizeof topic, "%.*s", (int)bus_msg_size(&m, 0),
+                     (const char *)bus_msg_data(&m, 0));
+        bus_msg_close(&m);
+        if (!env)
+            continue;
+        s_handle(self, which, env, bi ? topic : NULL);
+        codec_free(&env);
+    }
+}
+
+static void s_timer_close(uv_handle_t *h) { free(h); }
+
+rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_opts_t *opts,
+                             rp_input_t *in, rp_gather_done_fn *done, void *arg)
+{
+    rp_gather_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->o = *opts;
+    if (!self->o.timeout_ms)
+        self->o.timeout_ms = 5000;
+    if (!self->o.sources_max)
+        self->o.sources_max = 50000;
+    self->in = in;
+    self->done = done;
+    self->arg = arg;
+    self->kpi = 1;
+    rp_key_enc(self->enc_buyer, sizeof self->enc_buyer, in->buyer);
+    self->timer = calloc(1, sizeof *self->timer);
+    uv_timer_init(loop, self->timer);
+    self->timer->data = self;
+    bus_opts_t bo;
+    bus_opts_default(&bo);
+    bo.linger_ms = 0;
+    bo.maxmsgsize = 4 << 20;
+    const char *eps[3] = { opts->kpi_api, opts->calendar_api, opts->impact_api };
+    for (int i = 0; i < 3; i++) {
+        if (!eps[i] || !*eps[i])
+            continue;
+        self->sock[i] = bus_sock_new(ctx, loop, ZMQ_DEALER, &bo);
+        if (!self->sock[i] || bus_connect(self->sock[i], eps[i]) != 0 ||
+            bus_watch(self->sock[i], ZMQ_POLLIN, s_on_readable, self) != 0) {
+            rp_gather_destroy(&self);
+            return NULL;
+        }
+    }
+    s_next(self);
+    return self;
+}
+
+void rp_gather_destroy(rp_gather_t **self_p)
+{
+    rp_gather_t *self = *self_p;
+    if (!self)
+        return;
+    self->finished = true;
+    for (int i = 0; i < 3; i++)
+        bus_sock_destroy(&self->sock[i]);
+    if (self->timer) {
+        uv_timer_stop(self->timer);
+        uv_close((uv_handle_t *)self->timer, s_timer_close);
+    }
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,38 @@
+/*  gather: fetch a report's data from the upstream services without blocking the loop.
+ *
+ *  One DEALER per upstream, one request in flight at a time, each bounded by a timer:
+ *    kpi-aggregator  SnapshotRequest{"kpi.<kpi>.<year>"} per KPI (the year's windows, every
+ *                    dimension; items of other buyers are skipped), KpiQuery of the previous
+ *                    year per KPI, KpiSeriesQuery (year-1..year) per KPI, and KpiBreakdownQuery
+ *                    pages of the period's totals (up to sources_max contributions in all)
+ *    calendar        ListTenders{year} pages of 1000, then ListTenders{status=cancelled}
+ *                    (cancelled tenders of other years are no projects either)
+ *    impact          ListFactorTables (optional: without an answer the report says so)
+ *  done(rc) is called once: 0, or -ETIMEDOUT / -EPROTO / -EIO with a message naming what
+ *  failed. The caller's rp_input_t is filled in place.
+ */
+#ifndef MVOI_REPORT_GATHER_H
+#define MVOI_REPORT_GATHER_H
+
+#include <uv.h>
+#include "bus.h"
+#include "report.h"
+
+typedef struct {
+    const char *kpi_api, *calendar_api, *impact_api;   /* impact_api may be NULL or "" */
+    int timeout_ms;                                     /* per request; default 5000 */
+    uint32_t sources_max;                               /* default 50000 */
+} rp_gather_opts_t;
+
+typedef struct rp_gather_t rp_gather_t;
+typedef void (rp_gather_done_fn)(void *arg, int rc, const char *message);
+
+rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_opts_t *opts,
+                             rp_input_t *in, rp_gather_done_fn *done, void *arg);
+/* Safe at any time (no callback after it). */
+void rp_gather_destroy(rp_gather_t **self_p);
+
+/* Percent-encoding of a buyer/group/tender in a KPI key (kpi-aggregator README). */
+void rp_key_enc(char *out, size_t cap, const char *in);
+
+#endif

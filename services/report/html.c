@@ -1,0 +1,564 @@
+/*  html: the self-contained, accessible report (no scripts, no external resources).
+ *
+ *  Semantic tables (caption, th scope), inline SVG charts with <title>/<desc> (role="img"),
+ *  every chart followed by its numbers in text, print CSS for A4. Every figure cell carries
+ *  its raw integer in data-raw and a stable id, so a reader (or a test) can trace it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "clock.h"
+#include "report.h"
+
+#define T(key) rp_t(r, key)
+/* Long tables stop here in HTML/PDF (a printed annex of thousands of rows helps nobody and
+ * takes Chromium minutes); every row is in the XLSX, CSV and JSON files. */
+#define RP_HTML_ROWS_MAX 500
+#define E(s) rp_html_esc(out, s)
+
+static const char *s_css =
+    "body{font-family:'DejaVu Sans',Arial,sans-serif;font-size:10.5pt;color:#1a1a1a;"
+    "max-width:190mm;margin:0 auto;padding:8mm;line-height:1.35}"
+    "h1{font-size:18pt;margin:0 0 4pt}h2{font-size:13.5pt;border-bottom:2px solid #00589c;"
+    "padding-bottom:2pt;margin-top:16pt}h3{font-size:11pt}"
+    "table{border-collapse:collapse;width:100%;margin:6pt 0 10pt;font-size:9pt}"
+    "caption{text-align:left;font-weight:bold;padding:2pt 0}"
+    "th,td{border:1px solid #9aa5b1;padding:2pt 4pt;vertical-align:top}"
+    "thead th{background:#e6eef5}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+    "white-space:nowrap}.ok{color:#1b6e1b}.behind{color:#a3330b}.muted{color:#555}"
+    ".notice{border-left:4px solid #c98a00;background:#fff6e0;padding:4pt 8pt}"
+    "figure{margin:6pt 0;break-inside:avoid}figcaption{font-size:9pt;color:#333}"
+    ".charts{display:flex;flex-wrap:wrap;gap:6pt}.charts figure{width:88mm}"
+    "@page{size:A4;margin:15mm}"
+    "@media print{body{padding:0;max-width:none}section{break-inside:auto}"
+    "table,figure{break-inside:avoid}h2{break-after:avoid}"
+    "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+
+static void s_num(FILE *out, const rp_report_t *r, int kpi, int64_t raw, const char *id)
+{
+    char b[48];
+    rp_kpi_num(b, sizeof b, kpi, raw, rp_style_text(r->in->lang));
+    fprintf(out, "<td class=\"n\"");
+    if (id)
+        fprintf(out, " id=\"%s\"", id);
+    fprintf(out, " data-raw=\"%" PRId64 "\">%s</td>", raw, b);
+}
+
+static void s_int(FILE *out, const rp_report_t *r, int64_t v, const char *id)
+{
+    char b[48];
+    rp_num(b, sizeof b, v, 0, 0, rp_style_text(r->in->lang));
+    fprintf(out, "<td class=\"n\"");
+    if (id)
+        fprintf(out, " id=\"%s\"", id);
+    fprintf(out, " data-raw=\"%" PRId64 "\">%s</td>", v, b);
+}
+
+static void s_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den)
+{
+    if (den <= 0) {
+        snprintf(b, cap, "–");
+        return;
+    }
+    /* percentage with one decimal: round(num * 1000 / den) / 10, integers only */
+    __int128 x = (__int128)num * 1000;
+    int64_t q = (int64_t)((x + den / 2) / den);
+    int n = rp_num(b, cap, q, 1, 1, rp_style_text(r->in->lang));
+    snprintf(b + n, cap - (size_t)n, " %%");
+}
+
+static const char *s_kpi_label(const rp_report_t *r, int k)
+{
+    static const char *keys[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
+                                  "kpi.material", "kpi.co2", "kpi.pilots" };
+    return T(keys[k]);
+}
+
+static const char *s_unit(const rp_report_t *r, int k)
+{
+    static const char *keys[] = { NULL, "report.unit.products", "report.unit.eur",
+                                  "report.unit.kg", "report.unit.kg", "report.unit.kg",
+                                  "report.unit.pilots" };
+    return T(keys[k]);
+}
+
+static void s_theme_label(FILE *out, const rp_report_t *r, int th)
+{
+    char key[64];
+    snprintf(key, sizeof key, "report.theme.%s", rp_theme_name(th));
+    E(T(key));
+}
+
+static void s_level(FILE *out, const rp_report_t *r, int lv)
+{
+    if (!lv) {
+        fprintf(out, "<td class=\"muted\">%s</td>", T("report.level.unset"));
+        return;
+    }
+    char key[32];
+    snprintf(key, sizeof key, "report.level.%d", lv);
+    fprintf(out, "<td>%d – ", lv);
+    E(T(key));
+    fputs("</td>", out);
+}
+
+/* A bar chart of 8 quarters (previous year and this year), realisation and ambition. */
+static void s_trend_chart(FILE *out, const rp_report_t *r, int k)
+{
+    const rp_input_t *in = r->in;
+    int64_t max = 1;
+    for (int i = 0; i < 8; i++) {
+        if (in->series[k][i].realisation > max) max = in->series[k][i].realisation;
+        if (in->series[k][i].ambition > max) max = in->series[k][i].ambition;
+    }
+    rp_style_t st = rp_style_text(in->lang);
+    fprintf(out, "<figure><svg role=\"img\" aria-labelledby=\"tt%d td%d\" viewBox=\"0 0 330 150\" "
+                 "width=\"330\" height=\"150\" xmlns=\"http://www.w3.org/2000/svg\">"
+                 "<title id=\"tt%d\">", k, k, k);
+    E(s_kpi_label(r, k));
+    fprintf(out, " (%s), %u–%u</title><desc id=\"td%d\">", s_unit(r, k), in->year - 1, in->year, k);
+    for (int i = 0; i < 8; i++) {
+        char a[48], b[48];
+        rp_kpi_num(a, sizeof a, k, in->series[k][i].realisation, st);
+        rp_kpi_num(b, sizeof b, k, in->series[k][i].ambition, st);
+        fprintf(out, "%u Q%d: %s %s, %s %s. ", in->year - 1 + (uint32_t)(i / 4), i % 4 + 1,
+                T("kpi.realisation"), a, T("kpi.ambition"), b);
+    }
+    fputs("</desc>", out);
+    fputs("<line x1=\"30\" y1=\"120\" x2=\"325\" y2=\"120\" stroke=\"#333\"/>", out);
+    for (int i = 0; i < 8; i++) {
+        int x = 34 + i * 36;
+        int hr = (int)((double)in->series[k][i].realisation / (double)max * 100.0);
+        int ha = (int)((double)in->series[k][i].ambition / (double)max * 100.0);
+        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" fill=\"%s\"/>", x,
+                120 - ha, ha, "#9ec5e8");
+        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" fill=\"%s\"/>", x + 15,
+                120 - hr, hr, i >= 4 ? "#00589c" : "#5b7d99");
+        fprintf(out, "<text x=\"%d\" y=\"133\" font-size=\"8\" text-anchor=\"middle\">Q%d</text>",
+                x + 14, i % 4 + 1);
+    }
+    fprintf(out, "<text x=\"100\" y=\"146\" font-size=\"8\" text-anchor=\"middle\">%u</text>"
+                 "<text x=\"244\" y=\"146\" font-size=\"8\" text-anchor=\"middle\">%u</text>",
+            in->year - 1, in->year);
+    fprintf(out, "<rect x=\"30\" y=\"2\" width=\"8\" height=\"8\" fill=\"#9ec5e8\"/>"
+                 "<text x=\"41\" y=\"9\" font-size=\"8\">%s</text>"
+                 "<rect x=\"120\" y=\"2\" width=\"8\" height=\"8\" fill=\"#00589c\"/>"
+                 "<text x=\"131\" y=\"9\" font-size=\"8\">%s</text></svg>",
+            T("kpi.ambition"), T("kpi.realisation"));
+    fputs("<figcaption>", out);
+    E(s_kpi_label(r, k));
+    fprintf(out, " (%s)</figcaption></figure>", s_unit(r, k));
+}
+
+static void s_head(FILE *out, const rp_report_t *r)
+{
+    const rp_input_t *in = r->in;
+    char title[200];
+    if (in->quarter)
+        snprintf(title, sizeof title, T("report.title.quarter"), in->quarter, in->year);
+    else
+        snprintf(title, sizeof title, T("report.title.annual"), in->year);
+    fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                 "<title>", text_lang_name(in->lang));
+    E(title);
+    fputs(" – ", out);
+    E(in->buyer);
+    fprintf(out, "</title><style>%s</style></head>\n<body>\n<header><h1>", s_css);
+    E(title);
+    fputs("</h1><p>", out);
+    char ts[40];
+    clock_format_rfc3339(in->generated_ms, ts, sizeof ts);
+    fprintf(out, "%s: <strong>", T("report.label.buyer"));
+    E(in->buyer);
+    fprintf(out, "</strong> · %s: <span id=\"period\">%s</span> · %s: <time datetime=\"%s\">%s</time>"
+                 " · %s: %" PRIu64 "</p></header>\n<main>\n",
+            T("report.label.period"), r->period, T("report.label.generated"), ts, ts,
+            T("report.label.kpi_seq"), in->kpi_seq);
+}
+
+static void s_summary(FILE *out, const rp_report_t *r)
+{
+    fprintf(out, "<section aria-labelledby=\"h-sum\"><h2 id=\"h-sum\">%s</h2>",
+            T("report.section.summary"));
+    if (r->empty)
+        fprintf(out, "<p class=\"notice\" id=\"empty\">%s</p>", T("report.notice.empty"));
+    fprintf(out, "<p>%s</p>", T("report.text.intro"));
+    char b[64];
+    fputs("<ul>", out);
+    rp_num(b, sizeof b, (int64_t)r->nannex, 0, 0, rp_style_text(r->in->lang));
+    fprintf(out, "<li>%s: <strong id=\"n-tenders\">%s</strong></li>", T("report.label.tenders"), b);
+    rp_num(b, sizeof b, r->cancelled, 0, 0, rp_style_text(r->in->lang));
+    fprintf(out, "<li>%s: <strong id=\"n-cancelled\">%s</strong></li>",
+            T("report.label.cancelled"), b);
+    rp_num(b, sizeof b, r->pilots.ambition, 0, 0, rp_style_text(r->in->lang));
+    fprintf(out, "<li>%s: <strong>%s</strong> / 3</li></ul></section>\n",
+            T("report.label.pilots_year"), b);
+}
+
+static void s_themes(FILE *out, const rp_report_t *r)
+{
+    const rp_input_t *in = r->in;
+    fprintf(out, "<section aria-labelledby=\"h-th\"><h2 id=\"h-th\">%s</h2>"
+                 "<table id=\"themes\"><caption>%s</caption><thead><tr>",
+            T("report.section.themes"), T("report.caption.themes"));
+    fprintf(out, "<th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s 2023</th><th scope=\"col\">%s %u</th>"
+                 "<th scope=\"col\">%s 2027</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s</th></tr></thead><tbody>",
+            T("report.label.theme"), T("report.label.kpi"), T("report.label.level"),
+            T("report.label.level"), in->year, T("report.label.goal"),
+            T("report.label.in_scope"), T("report.label.committed"),
+            T("report.label.innovation"), T("kpi.ambition"), T("kpi.realisation"),
+            T("report.label.status"));
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const rp_theme_row_t *row = &r->themes[th];
+        char id[64];
+        fprintf(out, "<tr id=\"theme-%s\"><th scope=\"row\">", rp_theme_name(th));
+        s_theme_label(out, r, th);
+        fputs("</th><td>", out);
+        E(s_kpi_label(r, row->kpi));
+        fprintf(out, " (%s)</td>", s_unit(r, row->kpi));
+        s_level(out, r, row->level_baseline);
+        s_level(out, r, row->level_year);
+        s_level(out, r, row->level_goal);
+        s_int(out, r, row->in_scope, NULL);
+        s_int(out, r, row->committed, NULL);
+        s_int(out, r, row->innovation, NULL);
+        snprintf(id, sizeof id, "th-%s-ambition", rp_theme_name(th));
+        s_num(out, r, row->kpi, row->ytd.ambition, id);
+        snprintf(id, sizeof id, "th-%s-realisation", rp_theme_name(th));
+        s_num(out, r, row->kpi, row->ytd.realisation, id);
+        fprintf(out, "<td class=\"%s\">%s</td></tr>",
+                row->status == RP_STATUS_ON_TRACK ? "ok"
+                : row->status == RP_STATUS_BEHIND ? "behind" : "muted",
+                T(rp_status_key(row->status)));
+    }
+    fputs("</tbody></table></section>\n", out);
+}
+
+static void s_kpis(FILE *out, const rp_report_t *r)
+{
+    const rp_input_t *in = r->in;
+    fprintf(out, "<section aria-labelledby=\"h-kpi\"><h2 id=\"h-kpi\">%s</h2>"
+                 "<table id=\"kpis\"><caption>%s</caption><thead><tr>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "</tr></thead><tbody>",
+            T("report.section.kpis"), T("report.caption.kpis"), T("report.label.kpi"),
+            T("report.label.measure"), T("report.label.unit"),
+            in->quarter ? T("report.col.quarter") : T("report.col.year"), T("report.col.ytd"),
+            T("report.col.prev"));
+    static const char *cols[] = { "period", "ytd", "prev" };
+    for (int k = 1; k < RP_NKPI; k++) {
+        static const char *mkeys[] = { "kpi.ambition", "kpi.realisation", "kpi.projects",
+                                       "kpi.target", "report.label.denominator" };
+        static const char *mnames[] = { "ambition", "realisation", "projects", "target",
+                                        "denominator" };
+        int nm = k == 1 ? 5 : (k == 2 || k == 6) ? 4 : 3;
+        for (int m = 0; m < nm; m++) {
+            fputs("<tr>", out);
+            if (m == 0) {
+                fprintf(out, "<th scope=\"rowgroup\" rowspan=\"%d\">%d. ", nm, k);
+                E(s_kpi_label(r, k));
+                fputs("</th>", out);
+            }
+            fprintf(out, "<th scope=\"row\">%s</th><td>%s</td>", T(mkeys[m]),
+                    m == 2 ? T("report.unit.projects") : m == 4 ? s_unit(r, 1) : s_unit(r, k));
+            for (int c = 0; c < RP_NCOL; c++) {
+                const rp_val_t *v = &r->kpi[k][c];
+                char id[64];
+                snprintf(id, sizeof id, "k-%s-%s-%s", rp_kpi_info(k)->name, cols[c], mnames[m]);
+                switch (m) {
+                case 0: s_num(out, r, k, v->ambition, id); break;
+                case 1: s_num(out, r, k, v->realisation, id); break;
+                case 2: s_int(out, r, v->projects, id); break;
+                case 3: s_num(out, r, k, v->target, id); break;
+                case 4: s_int(out, r, v->denominator, id); break;
+                }
+            }
+            fputs("</tr>", out);
+        }
+    }
+    fputs("</tbody></table></section>\n", out);
+}
+
+static void s_trends(FILE *out, const rp_report_t *r)
+{
+    fprintf(out, "<section aria-labelledby=\"h-tr\"><h2 id=\"h-tr\">%s</h2><p>%s</p>"
+                 "<div class=\"charts\">", T("report.section.trend"), T("report.text.trend"));
+    for (int k = 1; k < RP_NKPI; k++)
+        s_trend_chart(out, r, k);
+    fputs("</div></section>\n", out);
+}
+
+static void s_amb_real(FILE *out, const rp_report_t *r)
+{
+    fprintf(out, "<section aria-labelledby=\"h-ar\"><h2 id=\"h-ar\">%s</h2>"
+                 "<figure><svg role=\"img\" aria-labelledby=\"art ard\" viewBox=\"0 0 640 250\" "
+                 "width=\"640\" height=\"250\" xmlns=\"http://www.w3.org/2000/svg\">"
+                 "<title id=\"art\">%s</title><desc id=\"ard\">",
+            T("report.section.amb_real"), T("report.section.amb_real"));
+    rp_style_t st = rp_style_text(r->in->lang);
+    for (int th = 1; th < RP_NTHEME; th++) {
+        char a[48], b[48];
+        const rp_theme_row_t *row = &r->themes[th];
+        rp_kpi_num(a, sizeof a, row->kpi, row->ytd.ambition, st);
+        rp_kpi_num(b, sizeof b, row->kpi, row->ytd.realisation, st);
+        s_theme_label(out, r, th);
+        fprintf(out, ": %s %s %s, %s %s %s. ", T("kpi.ambition"), a, s_unit(r, row->kpi),
+                T("kpi.realisation"), b, s_unit(r, row->kpi));
+    }
+    fputs("</desc>", out);
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const rp_theme_row_t *row = &r->themes[th];
+        int64_t max = row->ytd.ambition > row->ytd.realisation ? row->ytd.ambition
+                                                                : row->ytd.realisation;
+        int y = 10 + (th - 1) * 39;
+        int wa = max > 0 ? (int)((double)row->ytd.ambition / (double)max * 380) : 0;
+        int wr = max > 0 ? (int)((double)row->ytd.realisation / (double)max * 380) : 0;
+        char a[48], b[48];
+        rp_kpi_num(a, sizeof a, row->kpi, row->ytd.ambition, st);
+        rp_kpi_num(b, sizeof b, row->kpi, row->ytd.realisation, st);
+        fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"9\">", y + 12);
+        s_theme_label(out, r, th);
+        fprintf(out, "</text><rect x=\"150\" y=\"%d\" width=\"%d\" height=\"13\" fill=\"#9ec5e8\"/>"
+                     "<text x=\"%d\" y=\"%d\" font-size=\"8\">%s</text>"
+                     "<rect x=\"150\" y=\"%d\" width=\"%d\" height=\"13\" fill=\"#00589c\"/>"
+                     "<text x=\"%d\" y=\"%d\" font-size=\"8\">%s</text>",
+                y, wa, 154 + wa, y + 10, a, y + 15, wr, 154 + wr, y + 25, b);
+    }
+    fprintf(out, "</svg><figcaption>%s</figcaption></figure></section>\n",
+            T("report.text.amb_real"));
+}
+
+static void s_pilots(FILE *out, const rp_report_t *r)
+{
+    const rp_val_t *p = &r->pilots;
+    int64_t target = p->target ? p->target : 3;
+    char a[32], b[32], c[32];
+    rp_style_t st = rp_style_text(r->in->lang);
+    rp_num(a, sizeof a, p->ambition, 0, 0, st);
+    rp_num(b, sizeof b, p->realisation, 0, 0, st);
+    rp_num(c, sizeof c, target, 0, 0, st);
+    int64_t max = p->ambition > target ? p->ambition : target;
+    if (p->realisation > max) max = p->realisation;
+    int wa = (int)(p->ambition * 400 / (max ? max : 1));
+    int wr = (int)(p->realisation * 400 / (max ? max : 1));
+    int wt = (int)(target * 400 / (max ? max : 1));
+    fprintf(out, "<section aria-labelledby=\"h-pi\"><h2 id=\"h-pi\">%s</h2>"
+                 "<p id=\"pilots\" data-ambition=\"%" PRId64 "\" data-realisation=\"%" PRId64
+                 "\" data-target=\"%" PRId64 "\">%s</p>",
+            T("report.section.pilots"), p->ambition, p->realisation, target,
+            p->ambition >= target ? T("report.text.pilots_ok") : T("report.text.pilots_behind"));
+    fprintf(out, "<figure><svg role=\"img\" aria-labelledby=\"pit pid\" viewBox=\"0 0 560 60\" "
+                 "width=\"560\" height=\"60\" xmlns=\"http://www.w3.org/2000/svg\">"
+                 "<title id=\"pit\">%s</title><desc id=\"pid\">%s %s, %s %s, %s %s.</desc>"
+                 "<rect x=\"120\" y=\"5\" width=\"%d\" height=\"16\" fill=\"#9ec5e8\"/>"
+                 "<rect x=\"120\" y=\"28\" width=\"%d\" height=\"16\" fill=\"#00589c\"/>"
+                 "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"50\" stroke=\"#a3330b\" "
+                 "stroke-width=\"2\" stroke-dasharray=\"4 2\"/>"
+                 "<text x=\"0\" y=\"17\" font-size=\"9\">%s: %s</text>"
+                 "<text x=\"0\" y=\"40\" font-size=\"9\">%s: %s</text>"
+                 "<text x=\"%d\" y=\"58\" font-size=\"8\">%s: %s</text></svg></figure></section>\n",
+            T("report.section.pilots"), T("report.label.pilot_tenders"), a, T("kpi.realisation"),
+            b, T("kpi.target"), c, wa, wr, 120 + wt, 120 + wt, T("report.label.pilot_tenders"),
+            a, T("kpi.realisation"), b, 120 + wt > 480 ? 480 : 124 + wt, T("kpi.target"), c);
+}
+
+static void s_sroi(FILE *out, const rp_report_t *r)
+{
+    fprintf(out, "<section aria-labelledby=\"h-sr\"><h2 id=\"h-sr\">%s</h2>"
+                 "<table id=\"sroi\"><caption>%s</caption><thead><tr><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s (EUR)</th>"
+                 "<th scope=\"col\">%s (EUR)</th><th scope=\"col\">%%</th></tr></thead><tbody>",
+            T("report.section.sroi"), T("report.caption.sroi"), T("report.label.tender"),
+            T("report.label.title"), T("report.label.obligation"), T("kpi.realisation"));
+    if (r->ncontracts == 0)
+        fprintf(out, "<tr><td colspan=\"5\">%s</td></tr>", T("report.text.none"));
+    int64_t so = 0, sr = 0;
+    for (size_t i = 0; i < r->ncontracts; i++) {
+        const rp_contract_t *c = &r->contracts[i];
+        char pct[32], id[RP_ID + 16];
+        so += c->obligation;
+        sr += c->realised;
+        if (i >= RP_HTML_ROWS_MAX) {
+            if (i + 1 == r->ncontracts)
+                fprintf(out, "<tr><td colspan=\"5\">%zu / %zu. %s</td></tr>",
+                        (size_t)RP_HTML_ROWS_MAX, r->ncontracts, T("report.text.rows_capped"));
+            continue;
+        }
+        fputs("<tr><th scope=\"row\">", out);
+        E(c->tender);
+        fputs("</th><td>", out);
+        E(c->t ? c->t->title : "–");
+        fputs("</td>", out);
+        snprintf(id, sizeof id, "sroi-o-%s", c->tender);
+        s_num(out, r, 2, c->obligation, id);
+        snprintf(id, sizeof id, "sroi-r-%s", c->tender);
+        s_num(out, r, 2, c->realised, id);
+        s_pct(pct, sizeof pct, r, c->realised, c->obligation);
+        fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
+    }
+    char pct[32];
+    s_pct(pct, sizeof pct, r, sr, so);
+    fprintf(out, "</tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">%s</th>",
+            T("report.label.total"));
+    s_num(out, r, 2, so, "sroi-o-total");
+    s_num(out, r, 2, sr, "sroi-r-total");
+    fprintf(out, "<td class=\"n\">%s</td></tr></tfoot></table></section>\n", pct);
+}
+
+static void s_annex(FILE *out, const rp_report_t *r)
+{
+    rp_style_t st = rp_style_text(r->in->lang);
+    fprintf(out, "<section aria-labelledby=\"h-an\"><h2 id=\"h-an\">%s</h2>"
+                 "<table id=\"annex\"><caption>%s</caption><thead><tr>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s (EUR)</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
+            T("report.section.annex"), T("report.caption.annex"), T("report.label.tender"),
+            T("report.label.title"), T("report.label.planned"), T("report.label.procedure"),
+            T("report.label.status"), T("report.label.value"), T("report.label.themes"),
+            T("report.label.measurements"));
+    if (r->nannex == 0)
+        fprintf(out, "<tr><td colspan=\"8\">%s</td></tr>", T("report.text.none"));
+    size_t nshow = r->nannex < RP_HTML_ROWS_MAX ? r->nannex : RP_HTML_ROWS_MAX;
+    for (size_t i = 0; i < nshow; i++) {
+        const rp_annex_row_t *a = &r->annex[i];
+        const rp_tender_t *t = a->t;
+        char key[64], v[48];
+        fprintf(out, "<tr%s><th scope=\"row\">", t->status == 8 ? " class=\"muted\"" : "");
+        E(t->id);
+        fputs("</th><td>", out);
+        E(t->title);
+        if (t->pilot)
+            fprintf(out, " <em>(%s)</em>", T("report.label.pilot"));
+        fprintf(out, "</td><td>%s</td><td>", t->planned);
+        snprintf(key, sizeof key, "report.procedure.%s", rp_enum_name('p', t->procedure));
+        E(T(key));
+        snprintf(key, sizeof key, "report.tstatus.%s", rp_enum_name('s', t->status));
+        fputs("</td><td>", out);
+        E(T(key));
+        if (t->status == 8 && t->cancel_reason[0]) {
+            fputs(": ", out);
+            E(t->cancel_reason);
+        }
+        fputs("</td>", out);
+        s_num(out, r, 2, t->value_cents, NULL);
+        fputs("<td>", out);
+        for (int j = 0; j < t->nthemes && j < 8; j++) {
+            if (j)
+                fputs(", ", out);
+            if (t->themes[j].theme > 0 && t->themes[j].theme < RP_NTHEME)
+                s_theme_label(out, r, t->themes[j].theme);
+            snprintf(key, sizeof key, "report.commit.%s", rp_enum_name('c', t->themes[j].commitment));
+            fprintf(out, " (%s)", T(key));
+        }
+        if (t->sroi_bp) {
+            rp_num(v, sizeof v, t->sroi_bp, 2, 2, st);
+            fprintf(out, "%sSROI %s %%", t->nthemes ? "; " : "", v);
+        }
+        fputs("</td><td>", out);
+        bool any = false;
+        for (int k = 1; k < RP_NKPI; k++) {
+            if (!a->count[k])
+                continue;
+            rp_kpi_num(v, sizeof v, k, a->realisation[k], st);
+            fprintf(out, "%s<span data-kpi=\"%s\" data-raw=\"%" PRId64 "\">", any ? "<br>" : "",
+                    rp_kpi_info(k)->name, a->realisation[k]);
+            E(s_kpi_label(r, k));
+            fprintf(out, ": %s %s (%" PRId64 ")</span>", v, s_unit(r, k), a->count[k]);
+            any = true;
+        }
+        if (!any)
+            fputs("–", out);
+        fputs("</td></tr>", out);
+    }
+    if (nshow < r->nannex)
+        fprintf(out, "<tr><td colspan=\"8\" id=\"annex-more\">%zu / %zu. %s</td></tr>", nshow,
+                r->nannex, T("report.text.rows_capped"));
+    fputs("</tbody></table></section>\n", out);
+}
+
+static void s_definitions(FILE *out, const rp_report_t *r)
+{
+    const rp_input_t *in = r->in;
+    fprintf(out, "<section aria-labelledby=\"h-de\"><h2 id=\"h-de\">%s</h2><dl>",
+            T("report.section.definitions"));
+    for (int k = 1; k < RP_NKPI; k++) {
+        char key[48];
+        snprintf(key, sizeof key, "report.def.%s", rp_kpi_info(k)->name);
+        fprintf(out, "<dt>%d. ", k);
+        E(s_kpi_label(r, k));
+        fputs("</dt><dd>", out);
+        E(T(key));
+        fputs("</dd>", out);
+    }
+    fprintf(out, "<dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd></dl>",
+            T("report.col.ytd"), T("report.def.ytd"), T("report.label.status"),
+            T("report.def.status"), T("report.label.rounding"), T("report.def.rounding"));
+    fprintf(out, "<h3>%s</h3>", T("report.section.factors"));
+    if (!in->factors_ok)
+        fprintf(out, "<p class=\"notice\">%s</p>", T("report.notice.factors_unavailable"));
+    else {
+        fprintf(out, "<table id=\"factors\"><caption>%s</caption><thead><tr>"
+                     "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
+                     "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
+                T("report.section.factors"), T("report.label.table"), T("report.label.edition"),
+                T("report.label.source"), T("report.label.rows"), T("report.label.unverified"));
+        for (size_t i = 0; i < in->nfactors; i++) {
+            const rp_factor_t *f = &in->factors[i];
+            fputs("<tr><th scope=\"row\">", out);
+            E(f->table);
+            fputs("</th><td>", out);
+            E(f->edition);
+            fputs("</td><td>", out);
+            E(f->source);
+            fputs("</td>", out);
+            s_int(out, r, f->rows, NULL);
+            s_int(out, r, f->unverified_rows, NULL);
+            fputs("</tr>", out);
+        }
+        fputs("</tbody></table>", out);
+    }
+    fprintf(out, "<h3>%s</h3><ul id=\"caveats\">", T("report.section.caveats"));
+    if (r->unverified_tables)
+        fprintf(out, "<li>%s</li>", T("report.caveat.unverified"));
+    if (r->cancelled)
+        fprintf(out, "<li>%s</li>", T("report.caveat.cancelled"));
+    if (r->empty)
+        fprintf(out, "<li>%s</li>", T("report.notice.empty"));
+    fprintf(out, "<li>%s</li><li>%s</li><li>%s</li>", T("report.caveat.levels"),
+            T("report.caveat.di"), T("report.caveat.window"));
+    fputs("</ul>", out);
+    fprintf(out, "<h3>%s</h3><p>%s</p><ul>", T("report.section.sources"),
+            T("report.text.sources"));
+    for (int k = 1; k < RP_NKPI; k++) {
+        char b[32];
+        rp_num(b, sizeof b, in->contrib_total[k], 0, 0, rp_style_text(in->lang));
+        fputs("<li>", out);
+        E(s_kpi_label(r, k));
+        fprintf(out, ": %s %s</li>", b, T("report.label.measurements"));
+    }
+    fputs("</ul></section>\n", out);
+}
+
+int rp_render_html(const rp_report_t *r, FILE *out)
+{
+    s_head(out, r);
+    s_summary(out, r);
+    s_themes(out, r);
+    s_kpis(out, r);
+    s_trends(out, r);
+    s_amb_real(out, r);
+    s_pilots(out, r);
+    s_sroi(out, r);
+    s_annex(out, r);
+    s_definitions(out, r);
+    fprintf(out, "</main>\n<footer><p class=\"muted\">%s</p></footer>\n</body></html>\n",
+            T("report.text.footer"));
+    return ferror(out) ? -EIO : 0;
+}

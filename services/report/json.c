@@ -1,0 +1,131 @@
+/*  json: the whole model as JSON (jansson; json_int_t is long long, so cents and grams are
+ *  exact). Figures are raw integers in the unit named next to them; "scale" says how many
+ *  decimals the shown unit has (kg = g / 10^3).
+ */
+#include <errno.h>
+#include <jansson.h>
+
+#include "clock.h"
+#include "report.h"
+
+static json_t *s_val(const rp_val_t *v)
+{
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "ambition", (json_int_t)v->ambition,
+                     "realisation", (json_int_t)v->realisation, "projects",
+                     (json_int_t)v->projects, "target", (json_int_t)v->target, "denominator",
+                     (json_int_t)v->denominator, "count", (json_int_t)v->count);
+}
+
+int rp_render_json(const rp_report_t *r, FILE *out)
+{
+    const rp_input_t *in = r->in;
+    char ts[40];
+    clock_format_rfc3339(in->generated_ms, ts, sizeof ts);
+    json_t *root = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:I,s:b,s:I}", "buyer", in->buyer,
+                             "year", (json_int_t)in->year, "quarter", (json_int_t)in->quarter,
+                             "period", r->period, "lang", text_lang_name(in->lang), "generated",
+                             ts, "kpi_seq", (json_int_t)in->kpi_seq, "empty", r->empty,
+                             "cancelled_tenders", (json_int_t)r->cancelled);
+    if (!root)
+        return -ENOMEM;
+    json_t *kpis = json_array();
+    for (int k = 1; k < RP_NKPI; k++) {
+        const rp_kpi_info_t *ki = rp_kpi_info(k);
+        json_t *series = json_array();
+        for (int i = 0; i < 8; i++) {
+            json_t *s = s_val(&in->series[k][i]);
+            json_object_set_new(s, "year", json_integer(in->year - 1 + (uint32_t)(i / 4)));
+            json_object_set_new(s, "quarter", json_integer(i % 4 + 1));
+            json_array_append_new(series, s);
+        }
+        json_array_append_new(kpis, json_pack("{s:i,s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:I}", "kpi", k,
+                                              "name", ki->name, "unit", ki->unit_raw, "shown_unit",
+                                              ki->unit_shown, "scale", ki->scale, "period",
+                                              s_val(&r->kpi[k][RP_COL_PERIOD]), "ytd",
+                                              s_val(&r->kpi[k][RP_COL_YTD]), "previous_year",
+                                              s_val(&r->kpi[k][RP_COL_PREV]), "series", series,
+                                              "measurements", (json_int_t)in->contrib_total[k]));
+    }
+    json_object_set_new(root, "kpis", kpis);
+    json_t *themes = json_array();
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const rp_theme_row_t *t = &r->themes[th];
+        json_array_append_new(themes, json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:s}",
+                                                "theme", rp_theme_name(th), "kpi",
+                                                rp_kpi_info(t->kpi)->name, "ytd", s_val(&t->ytd),
+                                                "level_2023", t->level_baseline, "level_year",
+                                                t->level_year, "level_2027", t->level_goal,
+                                                "in_scope", (int)t->in_scope, "committed",
+                                                (int)t->committed, "innovation",
+                                                (int)t->innovation, "status",
+                                                rp_status_key(t->status) + 14));
+    }
+    json_object_set_new(root, "themes", themes);
+    json_object_set_new(root, "pilots", s_val(&r->pilots));
+    json_t *contracts = json_array();
+    for (size_t i = 0; i < r->ncontracts; i++)
+        json_array_append_new(contracts, json_pack("{s:s,s:s,s:I,s:I}", "tender",
+                                                   r->contracts[i].tender, "title",
+                                                   r->contracts[i].t ? r->contracts[i].t->title : "",
+                                                   "obligation_cents",
+                                                   (json_int_t)r->contracts[i].obligation,
+                                                   "realised_cents",
+                                                   (json_int_t)r->contracts[i].realised));
+    json_object_set_new(root, "sroi_contracts", contracts);
+    json_t *annex = json_array();
+    for (size_t i = 0; i < r->nannex; i++) {
+        const rp_tender_t *t = r->annex[i].t;
+        json_t *th = json_array();
+        for (int j = 0; j < t->nthemes && j < 8; j++)
+            json_array_append_new(th, json_pack("{s:s,s:s}", "theme",
+                                                rp_theme_name(t->themes[j].theme)
+                                                    ? rp_theme_name(t->themes[j].theme) : "",
+                                                "commitment",
+                                                rp_enum_name('c', t->themes[j].commitment)));
+        json_t *m = json_object();
+        for (int k = 1; k < RP_NKPI; k++)
+            if (r->annex[i].count[k])
+                json_object_set_new(m, rp_kpi_info(k)->name,
+                                    json_pack("{s:I,s:I}", "realisation",
+                                              (json_int_t)r->annex[i].realisation[k], "count",
+                                              (json_int_t)r->annex[i].count[k]));
+        json_array_append_new(annex, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:o,s:o,s:s}",
+                                               "id", t->id, "title", t->title, "group", t->group,
+                                               "planned_publication", t->planned, "kind",
+                                               rp_enum_name('k', t->kind), "procedure",
+                                               rp_enum_name('p', t->procedure), "status",
+                                               rp_enum_name('s', t->status), "value_cents",
+                                               (json_int_t)t->value_cents, "sroi_pct_bp",
+                                               (json_int_t)t->sroi_bp, "sroi_obligation_cents",
+                                               (json_int_t)t->sroi_obligation_cents, "pilot",
+                                               t->pilot, "themes", th, "measured", m,
+                                               "cancel_reason", t->cancel_reason));
+    }
+    json_object_set_new(root, "annex", annex);
+    json_t *factors = json_array();
+    for (size_t i = 0; i < in->nfactors; i++)
+        json_array_append_new(factors, json_pack("{s:s,s:s,s:s,s:i,s:i}", "table",
+                                                 in->factors[i].table, "edition",
+                                                 in->factors[i].edition, "source",
+                                                 in->factors[i].source, "rows",
+                                                 (int)in->factors[i].rows, "unverified_rows",
+                                                 (int)in->factors[i].unverified_rows));
+    json_object_set_new(root, "factor_tables", in->factors_ok ? factors : json_null());
+    if (!in->factors_ok)
+        json_decref(factors);
+    json_t *src = json_array();
+    for (size_t i = 0; i < in->ncontribs; i++) {
+        const rp_contrib_t *c = &in->contribs[i];
+        json_array_append_new(src, json_pack("{s:s,s:s,s:s,s:i,s:I,s:I}", "kpi",
+                                             rp_kpi_info(c->kpi) ? rp_kpi_info(c->kpi)->name : "",
+                                             "measurement", c->measurement, "tender", c->tender,
+                                             "revision", (int)c->revision, "ambition",
+                                             (json_int_t)c->ambition, "realisation",
+                                             (json_int_t)c->realisation));
+    }
+    json_object_set_new(root, "sources", src);
+    int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    fputc('\n', out);
+    json_decref(root);
+    return rc == 0 && !ferror(out) ? 0 : -EIO;
+}

@@ -1,0 +1,50 @@
+/*  mvi_platform: the quarterly report of KPIs 1, 2 and 6 to the MVI Platform (plan §8:
+ *  "De indicatoren 1, 2 en 6 worden ... per kwartaal gerapporteerd aan het MVI Platform").
+ *
+ *  The platform's own upload format is not published; this is the Dutch Excel CSV dialect
+ *  (UTF-8 BOM, ';', decimal comma, CRLF) with one indicator per row:
+ *    organisatie;jaar;kwartaal;kpi;indicator;waarde;eenheid
+ *  kwartaal is 1..4, or empty for the whole year (annual report).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "report.h"
+
+static void s_line(FILE *out, const rp_report_t *r, int kpi, const char *ind, int64_t raw,
+                   int scale, int dec, const char *unit)
+{
+    char v[48], q[8] = "";
+    rp_num(v, sizeof v, raw, scale, dec, RP_STYLE_COMMA);
+    if (r->in->quarter)
+        snprintf(q, sizeof q, "%u", r->in->quarter);
+    /* buyer: quoted when it holds a separator or quote */
+    const char *b = r->in->buyer;
+    if (strpbrk(b, ";\"\r\n")) {
+        fputc('"', out);
+        for (; *b; b++) {
+            if (*b == '"') fputc('"', out);
+            fputc(*b, out);
+        }
+        fputc('"', out);
+    } else
+        fputs(b, out);
+    fprintf(out, ";%u;%s;%d;%s;%s;%s\r\n", r->in->year, q, kpi, ind, v, unit);
+}
+
+int rp_render_mvi(const rp_report_t *r, FILE *out)
+{
+    const rp_val_t *f = &r->kpi[1][RP_COL_PERIOD], *s = &r->kpi[2][RP_COL_PERIOD],
+                   *p = &r->kpi[6][RP_COL_PERIOD];
+    fputs("\xEF\xBB\xBForganisatie;jaar;kwartaal;kpi;indicator;waarde;eenheid\r\n", out);
+    s_line(out, r, 1, "fairtrade_producten", f->realisation, 0, 0, "producten");
+    s_line(out, r, 1, "producten_risicocategorie", f->denominator, 0, 0, "producten");
+    s_line(out, r, 1, "projecten_isv_risicosector", f->projects, 0, 0, "projecten");
+    s_line(out, r, 2, "projecten_sroi", s->projects, 0, 0, "projecten");
+    s_line(out, r, 2, "sroi_verplichting", s->target, 2, 2, "EUR");
+    s_line(out, r, 2, "sroi_besteed_sociaal", s->realisation, 2, 2, "EUR");
+    s_line(out, r, 6, "pilots_gestart", p->ambition, 0, 0, "pilots");
+    s_line(out, r, 6, "pilots_gemeten", p->realisation, 0, 0, "pilots");
+    s_line(out, r, 6, "pilots_doel_jaar", r->pilots.target ? r->pilots.target : 3, 0, 0, "pilots");
+    return ferror(out) ? -EIO : 0;
+}

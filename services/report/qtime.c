@@ -1,0 +1,81 @@
+/*  qtime: Europe/Amsterdam quarters without tzdata.
+ *
+ *  CET = UTC+1; CEST = UTC+2 from the last Sunday of March 01:00 UTC to the last Sunday of
+ *  October 01:00 UTC (EU rule since 1996). A quarter starts at local midnight of its first
+ *  day, which is always in CET (1 Jan, 1 Oct) or CEST (1 Apr, 1 Jul).
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "report.h"
+
+static int64_t s_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void s_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* Last Sunday of month m in year y, 01:00 UTC, in ms. */
+static int64_t s_last_sunday_1utc(int64_t y, unsigned m)
+{
+    int64_t last = s_days_from_civil(y, m + 1, 1) - 1;     /* m is 3 or 10 */
+    int64_t wd = (last + 4) % 7;                           /* 1970-01-01 was a Thursday */
+    if (wd < 0) wd += 7;
+    return ((last - wd) * 86400 + 3600) * 1000;
+}
+
+int rp_ams_offset_min(int64_t utc_ms)
+{
+    int64_t days = utc_ms >= 0 ? utc_ms / 86400000 : (utc_ms - 86399999) / 86400000;
+    int64_t y; unsigned m, d;
+    s_civil_from_days(days, &y, &m, &d);
+    return utc_ms >= s_last_sunday_1utc(y, 3) && utc_ms < s_last_sunday_1utc(y, 10) ? 120 : 60;
+}
+
+void rp_ams_quarter(int64_t utc_ms, uint32_t *year, uint32_t *quarter)
+{
+    int64_t local = utc_ms + (int64_t)rp_ams_offset_min(utc_ms) * 60000;
+    int64_t days = local >= 0 ? local / 86400000 : (local - 86399999) / 86400000;
+    int64_t y; unsigned m, d;
+    s_civil_from_days(days, &y, &m, &d);
+    *year = (uint32_t)y;
+    *quarter = (m - 1) / 3 + 1;
+}
+
+int64_t rp_quarter_start_utc(uint32_t year, uint32_t quarter)
+{
+    if (quarter > 4) { year += (quarter - 1) / 4; quarter = (quarter - 1) % 4 + 1; }
+    if (quarter == 0) quarter = 1;
+    int64_t days = s_days_from_civil(year, (quarter - 1) * 3 + 1, 1);
+    /* Jan and Oct start in CET (+1), Apr and Jul in CEST (+2). */
+    int off = quarter == 2 || quarter == 3 ? 2 : 1;
+    return (days * 86400 - off * 3600) * 1000;
+}
+
+int rp_date_quarter(const char *date, uint32_t *year, uint32_t *quarter)
+{
+    unsigned y, m, d;
+    if (!date || sscanf(date, "%4u-%2u-%2u", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 ||
+        d > 31)
+        return -EINVAL;
+    *year = y;
+    *quarter = (m - 1) / 3 + 1;
+    return 0;
+}

@@ -1,0 +1,224 @@
+/*  report: the monitoring report model and its renderers (report_core).
+ *
+ *  Data flows one way: gather.c fetches what the upstream services know into an rp_input_t
+ *  (plain structs, no protobuf), model.c turns that into an rp_report_t (every figure the
+ *  report shows, computed once), and one renderer per format writes a file from the model.
+ *  Renderers never compute figures; they only format them through rp_num() (fmt.c), the one
+ *  place where integers become text.
+ *
+ *  Units on the wire (KpiTotal.unit): fairtrade "products", sroi "cent", nox "mg",
+ *  material "g", co2 "g", pilots "pilots". Shown as: products, euros (2 decimals), kg NOx
+ *  (3 decimals, rounded half away from zero), kg (3 decimals, exact), kg (3 decimals, exact),
+ *  pilots.
+ */
+#ifndef MVOI_REPORT_H
+#define MVOI_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "text.h"
+
+#define RP_NKPI 7      /* index 1..6 = Kpi enum; 0 unused */
+#define RP_NTHEME 7    /* index 1..6 = Theme enum; 0 unused */
+#define RP_ID 96
+#define RP_TITLE 200
+#define RP_PILOT_TARGET 3   /* plan §8 KPI 6: at least 3 pilots a year */
+
+/* ------------------------------------------------------------------ numbers (fmt.c) */
+
+typedef enum {
+    RP_STYLE_NL = 0,      /* 1.234,567  (Dutch text) */
+    RP_STYLE_EN = 1,      /* 1,234.567  (English text) */
+    RP_STYLE_DOT = 2,     /* 1234.567   (machine: RFC 4180 CSV, JSON strings) */
+    RP_STYLE_COMMA = 3,   /* 1234,567   (Dutch Excel CSV) */
+} rp_style_t;
+
+/* THE formatting function: v / 10^scale shown with `decimals` decimals (decimals <= scale:
+ * rounded half away from zero; decimals > scale: zero-padded), grouped per style.
+ * Returns the length written (buf is always terminated; cap >= 32 is always enough). */
+int rp_num(char *buf, size_t cap, int64_t v, int scale, int decimals, rp_style_t style);
+rp_style_t rp_style_text(text_lang_t lang);
+
+/* Per KPI: the unit of the raw integers, and how they are shown. */
+typedef struct {
+    const char *name;       /* "co2" */
+    const char *unit_raw;   /* "g" */
+    const char *unit_shown; /* "kg" */
+    int scale;              /* raw -> shown: divide by 10^scale */
+    int decimals;           /* shown decimals */
+} rp_kpi_info_t;
+const rp_kpi_info_t *rp_kpi_info(int kpi);       /* kpi 1..6; NULL otherwise */
+const char *rp_theme_name(int theme);             /* "klimaat"...; NULL for 0/unknown */
+int rp_theme_kpi(int theme);                      /* the KPI that monitors a theme */
+/* Format a raw KPI quantity the way it is shown. */
+int rp_kpi_num(char *buf, size_t cap, int kpi, int64_t raw, rp_style_t style);
+
+/* ------------------------------------------------------------------ time (qtime.c) */
+
+/* Europe/Amsterdam local time by the EU rule (CET/CEST), without tzdata. */
+int rp_ams_offset_min(int64_t utc_ms);
+/* The Amsterdam quarter an instant falls in. */
+void rp_ams_quarter(int64_t utc_ms, uint32_t *year, uint32_t *quarter);
+/* First instant (UTC ms) of a quarter in Amsterdam: 2026 Q2 -> 2026-03-31T22:00:00Z. */
+int64_t rp_quarter_start_utc(uint32_t year, uint32_t quarter);
+/* "YYYY-MM-DD" -> year and quarter; -EINVAL if malformed. */
+int rp_date_quarter(const char *date, uint32_t *year, uint32_t *quarter);
+
+/* ------------------------------------------------------------------ input (from gather) */
+
+typedef struct {
+    int64_t ambition, realisation, projects, target, denominator, count;
+} rp_val_t;
+
+typedef struct {
+    int kpi;
+    uint32_t year, quarter;   /* quarter 0 = year window */
+    int theme;                /* 0 unless a theme total */
+    char group[RP_ID];        /* "" unless a group total */
+    char tender[RP_ID];       /* "" unless a tender total */
+    rp_val_t v;
+} rp_total_t;
+
+typedef struct {
+    int theme;
+    int commitment;           /* Commitment enum: 0 none yet, 1 eis, 2 gunning, 3 innovatie */
+} rp_ttheme_t;
+
+typedef struct {
+    char id[RP_ID], title[RP_TITLE], group[RP_ID], planned[16], cpv[24];
+    char cancel_reason[RP_TITLE];
+    int kind, procedure, status;            /* enums of calendar.proto */
+    int64_t value_cents, sroi_obligation_cents;
+    uint32_t sroi_bp;
+    bool pilot;
+    int nthemes;
+    rp_ttheme_t themes[8];
+} rp_tender_t;
+
+typedef struct {
+    int kpi;
+    char measurement[RP_ID], tender[RP_ID];
+    uint32_t revision;
+    int64_t ambition, realisation;
+} rp_contrib_t;
+
+typedef struct {
+    char table[RP_ID], edition[48], source[RP_TITLE];
+    uint32_t rows, unverified_rows;
+} rp_factor_t;
+
+typedef struct {
+    char buyer[128];
+    uint32_t year, quarter;       /* quarter 0 = annual report */
+    text_lang_t lang;
+    int64_t generated_ms;
+    uint64_t kpi_seq;             /* aggregator seq of the snapshot */
+    /* the year's totals: every window of `year` (year and quarters), every dimension */
+    rp_total_t *totals;
+    size_t ntotals, captotals;
+    rp_val_t prev[RP_NKPI];       /* year-1 window, all dimensions */
+    rp_val_t series[RP_NKPI][8];  /* quarters of year-1 (0..3) and year (4..7) */
+    rp_tender_t *tenders;         /* the calendar's tenders of `year` (planned publication) */
+    size_t ntenders, captenders;
+    rp_contrib_t *contribs;       /* breakdown of the period's totals (capped) */
+    size_t ncontribs, capcontribs;
+    uint32_t contrib_total[RP_NKPI]; /* how many contributions each total has in all */
+    rp_factor_t *factors;
+    size_t nfactors, capfactors;
+    bool factors_ok;              /* the impact-calculator answered */
+} rp_input_t;
+
+void rp_input_init(rp_input_t *in);
+void rp_input_free(rp_input_t *in);
+rp_total_t *rp_input_add_total(rp_input_t *in);
+rp_tender_t *rp_input_add_tender(rp_input_t *in);
+rp_contrib_t *rp_input_add_contrib(rp_input_t *in);
+rp_factor_t *rp_input_add_factor(rp_input_t *in);
+
+/* ------------------------------------------------------------------ model (model.c) */
+
+enum { RP_COL_PERIOD = 0, RP_COL_YTD = 1, RP_COL_PREV = 2, RP_NCOL = 3 };
+
+typedef enum {
+    RP_STATUS_NO_DATA = 0,     /* nothing committed, nothing measured */
+    RP_STATUS_ON_TRACK = 1,    /* realisation >= ambition */
+    RP_STATUS_BEHIND = 2,      /* realisation < ambition */
+    RP_STATUS_UNCOMMITTED = 3, /* measured without an ambition */
+} rp_status_t;
+
+typedef struct {
+    int theme, kpi;
+    rp_val_t ytd;                  /* the theme's KPI, year to date */
+    int level_baseline, level_year, level_goal;   /* 0 = not set */
+    uint32_t in_scope, committed, innovation;     /* tenders of the year (not cancelled) */
+    rp_status_t status;
+} rp_theme_row_t;
+
+typedef struct {
+    const rp_tender_t *t;          /* NULL when the calendar does not know the tender */
+    char tender[RP_ID];
+    int64_t obligation, realised;  /* cents, year to date */
+} rp_contract_t;
+
+typedef struct {
+    const rp_tender_t *t;
+    int64_t realisation[RP_NKPI];  /* measured in the period */
+    int64_t count[RP_NKPI];        /* measurements behind it */
+} rp_annex_row_t;
+
+typedef struct {
+    const rp_input_t *in;
+    char period[16];               /* "2026-q1" or "2026" */
+    char period_prev[16];          /* "2025" */
+    uint32_t ytd_quarters;         /* Q for a quarterly report, 4 for annual */
+    rp_val_t kpi[RP_NKPI][RP_NCOL];
+    rp_theme_row_t themes[RP_NTHEME];
+    rp_val_t pilots;               /* year window: ambition = pilot tenders, target 3 */
+    rp_contract_t *contracts;
+    size_t ncontracts;
+    rp_annex_row_t *annex;
+    size_t nannex;
+    uint32_t cancelled;            /* cancelled tenders in the annex */
+    bool empty;                    /* no tender and no measurement in the period */
+    uint32_t unverified_tables;    /* factor tables with unverified rows */
+} rp_report_t;
+
+/* Ambition levels: baseline 2023 and goal 2027 from the plan (§4), and per-year levels from
+ * an optional file ("theme;year;level" lines, # comments). 0 = not set. */
+int rp_levels_load(const char *path);
+int rp_level(int theme, uint32_t year);
+
+int rp_model_build(rp_report_t *r, const rp_input_t *in);
+void rp_model_free(rp_report_t *r);
+const char *rp_status_key(rp_status_t s);   /* message key "report.status.on_track"... */
+
+/* ------------------------------------------------------------------ renderers */
+
+/* Each writes one file; 0 or a negative errno. */
+int rp_render_html(const rp_report_t *r, FILE *out);
+int rp_render_csv(const rp_report_t *r, FILE *out, bool dutch);
+int rp_render_json(const rp_report_t *r, FILE *out);
+int rp_render_mvi(const rp_report_t *r, FILE *out);
+int rp_render_xlsx(const rp_report_t *r, const char *path);
+/* A renderer by ReportFormat into path (written to path.tmp, then renamed). PDF is not here:
+ * it is printed from the HTML by pdf.c. */
+int rp_render_file(const rp_report_t *r, int format, const char *path);
+
+/* pdf.c: the argv for printing html_path to pdf_path with headless Chromium. */
+#define RP_PDF_ARGC 12
+void rp_pdf_argv(const char *chromium, const char *html_path, const char *pdf_path,
+                 char *urlbuf, size_t urlcap, char *outbuf, size_t outcap,
+                 char **argv /* RP_PDF_ARGC + 1 */);
+/* Blocking variant for tools and tests (fork/exec + wait with a timeout). */
+int rp_pdf_print(const char *chromium, const char *html_path, const char *pdf_path,
+                 int timeout_ms);
+
+/* Small helpers shared by the renderers (fmt.c). */
+void rp_html_esc(FILE *out, const char *s);
+const char *rp_t(const rp_report_t *r, const char *key);
+const char *rp_enum_name(int which, int value);   /* which: 'k' kind, 'p' procedure,
+                                                      's' status, 'c' commitment */
+
+#endif

@@ -1,0 +1,878 @@
+/*  report_service: see report_service.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "codec.h"
+#include "gather.h"
+#include "log.h"
+#include "outbox.h"
+#include "report.h"
+#include "report_service.h"
+#include "store.h"
+
+#define S_ALL_FORMATS ((1u << 8) - 2)   /* formats 1..7 */
+#define S_MAXWAIT 16
+
+typedef struct s_job_t s_job_t;
+struct s_job_t {
+    s_job_t *next;
+    rp_service_t *svc;
+    char buyer[128];
+    uint32_t year, quarter;
+    uint32_t formats;          /* bit per ReportFormat */
+    text_lang_t lang;
+    bool automatic;
+    char rid[128];             /* "" for automatic jobs */
+    struct { uint8_t id[256]; size_t idlen; } wait[S_MAXWAIT];
+    int nwait;
+    rp_input_t in;
+    rp_report_t model;
+    rp_gather_t *gather;
+    uv_work_t work;
+    int render_rc;
+    char dir[4096];
+    char path[8][4200];        /* by format */
+    uv_process_t proc;
+    uv_timer_t pdf_timer;
+    bool pdf_running, pdf_timer_on;
+    int64_t t0;
+};
+
+struct rp_service_t {
+    uv_loop_t *loop;
+    bus_ctx_t *ctx;
+    rp_service_opts_t o;
+    store_t *store;
+    outbox_t *outbox;
+    bus_sock_t *router, *pub;
+    uv_timer_t hb_timer, auto_timer;
+    char api_ep[256], pub_ep[256];
+    s_job_t *queue;            /* queue->... ; the head runs */
+    bool running, stopping;
+    uint64_t generated;
+    int handles_open;
+};
+
+static void s_start_next(rp_service_t *self);
+
+/* ------------------------------------------------------------------ sending */
+
+static int s_send_env(rp_service_t *self, const uint8_t *id, size_t idlen, const char *topic,
+                      Mvoi__Envelope *env)
+{
+    env->producer = "report";
+    env->schema_version = CODEC_SCHEMA_VERSION;
+    env->has_schema_version = true;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = codec_pack(env, &buf, &len);
+    if (rc < 0)
+        return rc;
+    bus_frame_t f[3];
+    int n = 0;
+    f[n++] = (bus_frame_t){ id, idlen };
+    if (topic)
+        f[n++] = (bus_frame_t){ topic, strlen(topic) };
+    f[n++] = (bus_frame_t){ buf, len };
+    rc = bus_send(self->router, f, n);
+    free(buf);
+    return rc;
+}
+
+static void s_send_error(rp_service_t *self, const uint8_t *id, size_t idlen,
+                         const Mvoi__Envelope *req, Mvoi__ErrorCode code, const char *field,
+                         const char *msg)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    codec_error_t es;
+    codec_set_error(&env, &es, code, field, "%s", msg);
+    if (req) {
+        env.request_id = req->request_id;
+        env.correlation_id = req->correlation_id;
+        env.buyer = req->buyer;
+    }
+    s_send_env(self, id, idlen, NULL, &env);
+}
+
+/* ------------------------------------------------------------------ store */
+
+static int s_get(rp_service_t *self, const char *db, const char *key, uint8_t **val,
+                 size_t *len)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(store_env(self->store), NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return -EIO;
+    MDB_val k = { strlen(key), (void *)key }, v;
+    rc = mdb_get(txn, store_dbi(self->store, db), &k, &v);
+    if (rc == 0) {
+        *val = malloc(v.mv_size ? v.mv_size : 1);
+        if (*val) {
+            memcpy(*val, v.mv_data, v.mv_size);
+            *len = v.mv_size;
+        }
+    }
+    mdb_txn_abort(txn);
+    return rc == 0 ? (*val ? 0 : -ENOMEM) : rc == MDB_NOTFOUND ? -ENOENT : -EIO;
+}
+
+static void s_period_key(char *buf, size_t cap, const char *buyer, uint32_t year,
+                         uint32_t quarter)
+{
+    snprintf(buf, cap, "done/%s/%u/%u", buyer, year, quarter);
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+static void s_job_free(s_job_t *j)
+{
+    rp_gather_destroy(&j->gather);
+    rp_model_free(&j->model);
+    rp_input_free(&j->in);
+    free(j);
+}
+
+static int s_mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            *p = '/';
+            return -errno;
+        }
+        *p = '/';
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "nl.csv", "json",
+                                 "mvi-platform.csv" };
+
+/* Fail every waiter (nothing is stored: a retry with the same id regenerates). */
+static void s_job_fail(s_job_t *j, Mvoi__ErrorCode code, const char *msg)
+{
+    rp_service_t *self = j->svc;
+    log_warn("report_failed", "report %s %u q%u failed: %s", j->buyer, j->year, j->quarter, msg);
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.request_id = j->rid[0] ? j->rid : NULL;
+    req.buyer = j->buyer;
+    for (int i = 0; i < j->nwait; i++)
+        s_send_error(self, j->wait[i].id, j->wait[i].idlen, &req, code, "generate_report", msg);
+}
+
+static void s_job_done(rp_service_t *self, s_job_t *j)
+{
+    self->queue = j->next;
+    self->running = false;
+    s_job_free(j);
+    if (!self->stopping)
+        s_start_next(self);
+}
+
+typedef struct {
+    rp_service_t *self;
+    s_job_t *j;
+    Mvoi__Envelope *reply;
+    Mvoi__ReportEvent *ev;
+} s_commit_t;
+
+static int s_commit_txn(MDB_txn *txn, void *arg)
+{
+    s_commit_t *c = arg;
+    rp_service_t *self = c->self;
+    s_job_t *j = c->j;
+    int rc;
+    if (j->rid[0]) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if ((rc = codec_pack(c->reply, &buf, &len)) < 0)
+            return rc;
+        MDB_val k = { strlen(j->rid), j->rid }, v = { len, buf };
+        rc = mdb_put(txn, store_dbi(self->store, "requests"), &k, &v, 0);
+        free(buf);
+        if (rc)
+            return rc;
+    }
+    if (j->automatic) {
+        char key[256];
+        s_period_key(key, sizeof key, j->buyer, j->year, j->quarter);
+        int64_t now = clock_now_ms();
+        MDB_val k = { strlen(key), key }, v = { sizeof now, &now };
+        if ((rc = mdb_put(txn, store_dbi(self->store, "periods"), &k, &v, 0)))
+            return rc;
+    }
+    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+    ev.buyer = j->buyer;
+    ev.correlation_id = j->rid[0] ? j->rid : NULL;
+    ev.body_case = MVOI__ENVELOPE__BODY_REPORT_EVENT;
+    ev.report_event = c->ev;
+    return outbox_append(self->outbox, txn, "report.generated", &ev, NULL);
+}
+
+static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                         const void *env, size_t env_len)
+{
+    rp_service_t *self = arg;
+    bus_frame_t f[2] = { { topic, topic_len }, { env, env_len } };
+    return bus_send(self->pub, f, 2);
+}
+
+static void s_flush(rp_service_t *self)
+{
+    if (self->pub)
+        outbox_publish(self->outbox, s_publish_one, self);
+}
+
+static void s_job_commit(s_job_t *j)
+{
+    rp_service_t *self = j->svc;
+    if (self->stopping) {
+        s_job_done(self, j);
+        return;
+    }
+    Mvoi__ReportFile files[8], *fp[8];
+    size_t n = 0;
+    for (int f = 1; f < 8; f++) {
+        if (!(j->formats & (1u << f)))
+            continue;
+        struct stat st;
+        if (stat(j->path[f], &st) != 0) {
+            s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "a report file is missing");
+            s_job_done(self, j);
+            return;
+        }
+        mvoi__report_file__init(&files[n]);
+        files[n].has_format = files[n].has_bytes = true;
+        files[n].format = (Mvoi__ReportFormat)f;
+        files[n].path = j->path[f];
+        files[n].bytes = (uint64_t)st.st_size;
+        fp[n] = &files[n];
+        n++;
+    }
+    Mvoi__ReportReply rr = MVOI__REPORT_REPLY__INIT;
+    rr.n_files = n;
+    rr.files = fp;
+    Mvoi__Envelope reply = MVOI__ENVELOPE__INIT;
+    reply.request_id = j->rid[0] ? j->rid : NULL;
+    reply.buyer = j->buyer;
+    reply.producer = "report";
+    reply.schema_version = CODEC_SCHEMA_VERSION;
+    reply.has_schema_version = true;
+    reply.body_case = MVOI__ENVELOPE__BODY_REPORT_REPLY;
+    reply.report_reply = &rr;
+    Mvoi__ReportEvent ev = MVOI__REPORT_EVENT__INIT;
+    ev.buyer = j->buyer;
+    ev.has_year = ev.has_quarter = ev.has_automatic = true;
+    ev.year = j->year;
+    ev.quarter = j->quarter;
+    ev.n_files = n;
+    ev.files = fp;
+    ev.lang = (char *)text_lang_name(j->lang);
+    ev.automatic = j->automatic;
+    ev.request_id = j->rid[0] ? j->rid : NULL;
+    s_commit_t c = { self, j, &reply, &ev };
+    int rc = store_write(self->store, s_commit_txn, &c);
+    if (rc < 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "could not record the report");
+        s_job_done(self, j);
+        return;
+    }
+    self->generated++;
+    s_flush(self);
+    for (int i = 0; i < j->nwait; i++)
+        s_send_env(self, j->wait[i].id, j->wait[i].idlen, NULL, &reply);
+    char ms[32];
+    snprintf(ms, sizeof ms, "%" PRId64, clock_mono_ns() / 1000000 - j->t0);
+    const char *kv[] = { "buyer", j->buyer, "period", j->model.period, "ms", ms, NULL };
+    log_emit(LOG_INFO, "report_generated", kv, "report %s %s written to %s", j->buyer,
+             j->model.period, j->dir);
+    s_job_done(self, j);
+}
+
+static void s_pdf_closed(uv_handle_t *h)
+{
+    s_job_t *j = h->data;
+    j->pdf_running = false;
+    if (!j->pdf_timer_on)
+        s_job_commit(j);
+}
+
+static void s_pdf_timer_closed(uv_handle_t *h)
+{
+    s_job_t *j = h->data;
+    j->pdf_timer_on = false;
+    if (!j->pdf_running)
+        s_job_commit(j);
+}
+
+static void s_pdf_exit(uv_process_t *p, int64_t status, int sig)
+{
+    s_job_t *j = p->data;
+    if (status != 0 || sig != 0)
+        log_warn("pdf_failed", "chromium exited with %" PRId64 " (signal %d)", status, sig);
+    uv_timer_stop(&j->pdf_timer);
+    uv_close((uv_handle_t *)&j->pdf_timer, s_pdf_timer_closed);
+    uv_close((uv_handle_t *)p, s_pdf_closed);
+}
+
+static void s_pdf_timeout(uv_timer_t *t)
+{
+    s_job_t *j = t->data;
+    log_warn("pdf_timeout", "chromium took longer than %u ms; killed", j->svc->o.pdf_timeout_ms);
+    uv_process_kill(&j->proc, SIGKILL);
+}
+
+static void s_after_render(uv_work_t *w, int status)
+{
+    s_job_t *j = w->data;
+    rp_service_t *self = j->svc;
+    if (self->stopping) {
+        s_job_done(self, j);
+        return;
+    }
+    if (j->render_rc != 0 || status != 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "rendering failed");
+        s_job_done(self, j);
+        return;
+    }
+    if (!(j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF))) {
+        s_job_commit(j);
+        return;
+    }
+    /* Print the HTML to PDF with Chromium, as a child process watched by the loop. */
+    static char url[4200], outarg[4200];
+    char *argv[RP_PDF_ARGC + 1];
+    remove(j->path[MVOI__REPORT_FORMAT__FMT_PDF]);
+    rp_pdf_argv(self->o.chromium, j->path[MVOI__REPORT_FORMAT__FMT_HTML],
+                j->path[MVOI__REPORT_FORMAT__FMT_PDF], url, sizeof url, outarg, sizeof outarg,
+                argv);
+    uv_stdio_container_t stdio[3] = { { UV_IGNORE }, { UV_IGNORE }, { UV_IGNORE } };
+    uv_process_options_t po = { 0 };
+    po.file = self->o.chromium;
+    po.args = argv;
+    po.exit_cb = s_pdf_exit;
+    po.stdio = stdio;
+    po.stdio_count = 3;
+    po.flags = UV_PROCESS_DETACHED;   /* own process group: the kill takes its children */
+    j->proc.data = j;
+    int rc = uv_spawn(self->loop, &j->proc, &po);
+    if (rc != 0) {
+        uv_close((uv_handle_t *)&j->proc, NULL);
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "could not start chromium for the PDF");
+        s_job_done(self, j);
+        return;
+    }
+    j->pdf_running = true;
+    uv_timer_init(self->loop, &j->pdf_timer);
+    j->pdf_timer.data = j;
+    j->pdf_timer_on = true;
+    uv_timer_start(&j->pdf_timer, s_pdf_timeout, self->o.pdf_timeout_ms, 0);
+}
+
+static void s_render(uv_work_t *w)
+{
+    s_job_t *j = w->data;
+    for (int f = 1; f < 8 && j->render_rc == 0; f++) {
+        if (f == MVOI__REPORT_FORMAT__FMT_PDF)
+            continue;
+        bool want = j->formats & (1u << f);
+        if (f == MVOI__REPORT_FORMAT__FMT_HTML)
+            want = want || (j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF));
+        if (want)
+            j->render_rc = rp_render_file(&j->model, f, j->path[f]);
+    }
+}
+
+static void s_gathered(void *arg, int rc, const char *msg)
+{
+    s_job_t *j = arg;
+    rp_service_t *self = j->svc;
+    rp_gather_destroy(&j->gather);
+    if (rc != 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, msg);
+        s_job_done(self, j);
+        return;
+    }
+    if (rp_model_build(&j->model, &j->in) != 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "out of memory");
+        s_job_done(self, j);
+        return;
+    }
+    char enc[400];
+    rp_key_enc(enc, sizeof enc, j->buyer);
+    snprintf(j->dir, sizeof j->dir, "%s/%s/%s", self->o.reports_dir, enc, j->model.period);
+    if (s_mkdirs(j->dir) != 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot create the reports directory");
+        s_job_done(self, j);
+        return;
+    }
+    for (int f = 1; f < 8; f++) {
+        if (f == MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM)
+            snprintf(j->path[f], sizeof j->path[f], "%s/mvi-platform-%s-%s.csv", j->dir, enc,
+                     j->model.period);
+        else
+            snprintf(j->path[f], sizeof j->path[f], "%s/mvoi-report-%s-%s.%s.%s", j->dir, enc,
+                     j->model.period, text_lang_name(j->lang), s_ext[f]);
+    }
+    j->work.data = j;
+    if (uv_queue_work(self->loop, &j->work, s_render, s_after_render) != 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot queue the rendering");
+        s_job_done(self, j);
+    }
+}
+
+static void s_start_next(rp_service_t *self)
+{
+    if (self->running || !self->queue || self->stopping)
+        return;
+    s_job_t *j = self->queue;
+    self->running = true;
+    j->t0 = clock_mono_ns() / 1000000;
+    rp_input_init(&j->in);
+    snprintf(j->in.buyer, sizeof j->in.buyer, "%s", j->buyer);
+    j->in.year = j->year;
+    j->in.quarter = j->quarter;
+    j->in.lang = j->lang;
+    j->in.generated_ms = clock_now_ms();
+    rp_gather_opts_t go = { self->o.kpi_api, self->o.calendar_api, self->o.impact_api,
+                            (int)self->o.timeout_ms, self->o.sources_max };
+    j->gather = rp_gather_start(self->loop, self->ctx, &go, &j->in, s_gathered, j);
+    if (!j->gather) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot reach the upstream services");
+        s_job_done(self, j);
+    }
+}
+
+static s_job_t *s_enqueue(rp_service_t *self, const char *buyer, uint32_t year,
+                          uint32_t quarter, uint32_t formats, text_lang_t lang, const char *rid,
+                          bool automatic)
+{
+    s_job_t *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->svc = self;
+    snprintf(j->buyer, sizeof j->buyer, "%s", buyer);
+    j->year = year;
+    j->quarter = quarter;
+    j->formats = formats;
+    j->lang = lang;
+    j->automatic = automatic;
+    snprintf(j->rid, sizeof j->rid, "%s", rid ? rid : "");
+    s_job_t **pp = &self->queue;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = j;
+    s_start_next(self);
+    return j;
+}
+
+/* ------------------------------------------------------------------ requests */
+
+static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
+                       const Mvoi__Envelope *req)
+{
+    const Mvoi__GenerateReport *g = req->generate_report;
+    const char *rid = req->request_id;
+    if (!rid || !*rid || strlen(rid) >= 128) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "request_id",
+                     "a command needs a request id (at most 127 bytes)");
+        return;
+    }
+    uint8_t *stored = NULL;
+    size_t slen = 0;
+    if (s_get(self, "requests", rid, &stored, &slen) == 0) {
+        bus_frame_t f[2] = { { id, idlen }, { stored, slen } };
+        bus_send(self->router, f, 2);
+        free(stored);
+        return;
+    }
+    for (s_job_t *j = self->queue; j; j = j->next)
+        if (strcmp(j->rid, rid) == 0) {
+            if (j->nwait < S_MAXWAIT && idlen <= sizeof j->wait[0].id) {
+                memcpy(j->wait[j->nwait].id, id, idlen);
+                j->wait[j->nwait++].idlen = idlen;
+            }
+            return;
+        }
+    const char *buyer = g->buyer && *g->buyer ? g->buyer : req->buyer;
+    if (!buyer || !*buyer || strlen(buyer) >= 128) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                     "generate_report.buyer", "a buyer (organisation, at most 127 bytes) is required");
+        return;
+    }
+    if (!g->has_year || g->year < 2000 || g->year > 2999) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                     "generate_report.year", "year must be 2000..2999");
+        return;
+    }
+    if (g->quarter > 4) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                     "generate_report.quarter", "quarter must be 0 (annual) or 1..4");
+        return;
+    }
+    uint32_t formats = 0;
+    for (size_t i = 0; i < g->n_formats; i++) {
+        if (g->formats[i] < 1 || g->formats[i] > 7) {
+            s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                         "generate_report.formats", "unknown format");
+            return;
+        }
+        formats |= 1u << g->formats[i];
+    }
+    if (!formats)
+        formats = S_ALL_FORMATS;
+    if ((formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)) &&
+        (!self->o.chromium || !*self->o.chromium)) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                     "generate_report.formats", "PDF needs chromium (MVOI_REPORT_CHROMIUM)");
+        return;
+    }
+    text_lang_t lang = self->o.lang;
+    if (g->lang && *g->lang && text_lang_parse(g->lang, &lang) != 0) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                     "generate_report.lang", "lang must be nl or en");
+        return;
+    }
+    s_job_t *j = s_enqueue(self, buyer, g->year, g->quarter, formats, lang, rid, false);
+    if (!j) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED,
+                     "generate_report", "out of memory");
+        return;
+    }
+    if (idlen <= sizeof j->wait[0].id) {
+        memcpy(j->wait[0].id, id, idlen);
+        j->wait[0].idlen = idlen;
+        j->nwait = 1;
+    }
+}
+
+static void s_health(rp_service_t *self, const uint8_t *id, size_t idlen,
+                     const Mvoi__Envelope *req)
+{
+    Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
+    h.service = "report";
+    h.version = MVOI_VERSION;
+    h.has_live = h.live = true;
+    h.has_ready = true;
+    h.ready = !self->stopping;
+    h.has_head_seq = h.has_epoch = h.has_outbox_backlog = true;
+    h.head_seq = outbox_head(self->outbox);
+    h.epoch = outbox_epoch(self->outbox);
+    uint64_t from = outbox_retained_from(self->outbox);
+    h.outbox_backlog = h.head_seq + 1 > from ? h.head_seq + 1 - from : 0;
+    uint64_t size = 0, used = 0;
+    if (store_usage(self->store, &size, &used) == 0) {
+        h.has_map_size = h.has_map_used = true;
+        h.map_size = size;
+        h.map_used = used;
+    }
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.request_id = req->request_id;
+    env.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
+    env.health_reply = &h;
+    s_send_env(self, id, idlen, NULL, &env);
+}
+
+typedef struct {
+    rp_service_t *self;
+    const uint8_t *id;
+    size_t idlen;
+    uint64_t last;
+} s_replay_t;
+
+static int s_replay_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                        const void *env, size_t env_len)
+{
+    s_replay_t *r = arg;
+    bus_frame_t f[3] = { { r->id, r->idlen }, { topic, topic_len }, { env, env_len } };
+    int rc = bus_send(r->self->router, f, 3);
+    if (rc < 0)
+        return rc;
+    r->last = seq;
+    return 0;
+}
+
+static void s_replay(rp_service_t *self, const uint8_t *id, size_t idlen,
+                     const Mvoi__Envelope *req)
+{
+    const Mvoi__ReplayRequest *rq = req->replay;
+    uint64_t from = rq->has_from_seq && rq->from_seq ? rq->from_seq : 1;
+    uint64_t head = outbox_head(self->outbox);
+    uint32_t max = rq->has_max_count && rq->max_count ? rq->max_count : 1000;
+    if (max > 5000)
+        max = 5000;
+    if (from > head + 1) {
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "replay.from_seq",
+                     "from_seq is beyond the head");
+        return;
+    }
+    s_replay_t r = { self, id, idlen, 0 };
+    outbox_read(self->outbox, from, max, s_replay_one, &r);
+    Mvoi__ReplayEnd end = MVOI__REPLAY_END__INIT;
+    end.has_epoch = end.has_last_sent_seq = end.has_head_seq = end.has_retained_from = true;
+    end.epoch = outbox_epoch(self->outbox);
+    end.last_sent_seq = r.last;
+    end.head_seq = head;
+    end.retained_from = outbox_retained_from(self->outbox);
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.request_id = req->request_id;
+    env.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
+    env.replay_end = &end;
+    s_send_env(self, id, idlen, NULL, &env);
+}
+
+static void s_on_request(bus_sock_t *sock, int events, void *arg)
+{
+    rp_service_t *self = arg;
+    for (int n = 0; n < 256; n++) {
+        bus_msg_t m;
+        if (bus_recv(sock, &m) != 0)
+            break;
+        if (m.nparts != 2 || self->stopping) {
+            bus_msg_close(&m);
+            continue;
+        }
+        uint8_t id[256];
+        size_t idlen = bus_msg_size(&m, 0) < sizeof id ? bus_msg_size(&m, 0) : sizeof id;
+        memcpy(id, bus_msg_data(&m, 0), idlen);
+        int err = 0;
+        Mvoi__Envelope *req = codec_unpack(bus_msg_data(&m, 1), bus_msg_size(&m, 1), 0, &err);
+        bus_msg_close(&m);
+        if (!req) {
+            s_send_error(self, id, idlen, NULL, MVOI__ERROR_CODE__ERR_DECODE, "",
+                         "not an mvoi Envelope");
+            continue;
+        }
+        switch (req->body_case) {
+        case MVOI__ENVELOPE__BODY_GENERATE_REPORT: s_generate(self, id, idlen, req); break;
+        case MVOI__ENVELOPE__BODY_HEALTH: s_health(self, id, idlen, req); break;
+        case MVOI__ENVELOPE__BODY_REPLAY: s_replay(self, id, idlen, req); break;
+        default: {
+            char msg[128];
+            snprintf(msg, sizeof msg, "report does not serve %s", codec_body_name(req->body_case));
+            s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED,
+                         codec_body_name(req->body_case), msg);
+        }
+        }
+        codec_free(&req);
+    }
+}
+
+/* ------------------------------------------------------------------ timers */
+
+static void s_on_heartbeat(uv_timer_t *t)
+{
+    rp_service_t *self = t->data;
+    s_flush(self);
+    Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
+    hb.has_head_seq = hb.has_epoch = true;
+    hb.head_seq = outbox_head(self->outbox);
+    hb.epoch = outbox_epoch(self->outbox);
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.producer = "report";
+    env.epoch = hb.epoch;
+    env.has_epoch = true;
+    env.ts_unix_ms = clock_now_ms();
+    env.has_ts_unix_ms = true;
+    env.body_case = MVOI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    uint8_t buf[256];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    if (len > 0) {
+        bus_frame_t f[2] = { { "hb", 2 }, { buf, (size_t)len } };
+        bus_send(self->pub, f, 2);
+    }
+}
+
+static bool s_done(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q)
+{
+    char key[256];
+    s_period_key(key, sizeof key, buyer, y, q);
+    uint8_t *v = NULL;
+    size_t len = 0;
+    if (s_get(self, "periods", key, &v, &len) == 0) {
+        free(v);
+        return true;
+    }
+    return false;
+}
+
+static bool s_queued(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q)
+{
+    for (s_job_t *j = self->queue; j; j = j->next)
+        if (j->automatic && j->year == y && j->quarter == q && strcmp(j->buyer, buyer) == 0)
+            return true;
+    return false;
+}
+
+/* The first quarter to consider: the latest recorded one (its annual report may still be
+ * missing), so a long outage skips nothing; on a fresh store just the quarter that ended
+ * last. */
+static uint32_t s_first_idx(rp_service_t *self, const char *buyer, uint32_t last_idx)
+{
+    for (uint32_t i = last_idx; i > 0 && last_idx - i < 40; i--)
+        if (s_done(self, buyer, i / 4, i % 4 + 1))
+            return i;
+    return last_idx;
+}
+
+void rp_service_auto_check(rp_service_t *self)
+{
+    if (!self->o.auto_enabled || self->stopping)
+        return;
+    uint32_t cy, cq;
+    rp_ams_quarter(clock_now_ms(), &cy, &cq);
+    uint32_t cur = cy * 4 + (cq - 1);
+    uint32_t last = cur - 1;   /* the last quarter that has ended */
+    char buyers[1024];
+    snprintf(buyers, sizeof buyers, "%s", self->o.auto_buyers ? self->o.auto_buyers : "");
+    char *save = NULL;
+    for (char *b = strtok_r(buyers, ", ", &save); b; b = strtok_r(NULL, ", ", &save)) {
+        for (uint32_t i = s_first_idx(self, b, last); i <= last; i++) {
+            uint32_t y = i / 4, q = i % 4 + 1;
+            if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
+                s_enqueue(self, b, y, q, S_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
+                                                              ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
+                          self->o.lang, NULL, true);
+            if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
+                s_enqueue(self, b, y, 0, S_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
+                                                              ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
+                          self->o.lang, NULL, true);
+        }
+    }
+}
+
+static void s_on_auto(uv_timer_t *t) { rp_service_auto_check(t->data); }
+
+/* ------------------------------------------------------------------ lifecycle */
+
+rp_service_t *rp_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const rp_service_opts_t *o,
+                             int *err)
+{
+    rp_service_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    self->loop = loop;
+    self->ctx = ctx;
+    self->o = *o;
+    if (!self->o.auto_check_ms) self->o.auto_check_ms = 60000;
+    if (!self->o.timeout_ms) self->o.timeout_ms = 5000;
+    if (!self->o.pdf_timeout_ms) self->o.pdf_timeout_ms = 60000;
+    if (!self->o.heartbeat_ms) self->o.heartbeat_ms = 1000;
+    if (!self->o.sources_max) self->o.sources_max = 50000;
+    static const char *const dbs[] = { "requests", "periods", OUTBOX_DBS, NULL };
+    store_opts_t so = { .path = o->data_dir, .dbs = dbs, .nosync = o->nosync };
+    self->store = store_new(&so, err);
+    if (!self->store)
+        goto fail;
+    self->outbox = outbox_new(self->store, "report", err);
+    if (!self->outbox)
+        goto fail;
+    char rd[4096];
+    snprintf(rd, sizeof rd, "%s", o->reports_dir);
+    if ((*err = s_mkdirs(rd)) != 0) {
+        log_error("config", "cannot create reports_dir %s", o->reports_dir);
+        goto fail;
+    }
+    self->router = bus_sock_new(ctx, loop, ZMQ_ROUTER, NULL);
+    self->pub = bus_sock_new(ctx, loop, ZMQ_PUB, NULL);
+    if (!self->router || !self->pub || bus_bind(self->router, o->api) != 0 ||
+        bus_bind(self->pub, o->pub) != 0) {
+        log_error("bind_failed", "cannot bind %s / %s", o->api, o->pub);
+        *err = -EADDRINUSE;
+        goto fail;
+    }
+    bus_last_endpoint(self->router, self->api_ep, sizeof self->api_ep);
+    bus_last_endpoint(self->pub, self->pub_ep, sizeof self->pub_ep);
+    bus_watch(self->router, ZMQ_POLLIN, s_on_request, self);
+    uv_timer_init(loop, &self->hb_timer);
+    self->hb_timer.data = self;
+    uv_timer_start(&self->hb_timer, s_on_heartbeat, self->o.heartbeat_ms, self->o.heartbeat_ms);
+    uv_timer_init(loop, &self->auto_timer);
+    self->auto_timer.data = self;
+    if (self->o.auto_enabled)
+        uv_timer_start(&self->auto_timer, s_on_auto, 0, self->o.auto_check_ms);
+    self->handles_open = 2;
+    s_flush(self);
+    *err = 0;
+    return self;
+fail:
+    bus_sock_destroy(&self->router);
+    bus_sock_destroy(&self->pub);
+    outbox_destroy(&self->outbox);
+    store_destroy(&self->store);
+    free(self);
+    return NULL;
+}
+
+const char *rp_service_api(rp_service_t *self) { return self->api_ep; }
+const char *rp_service_pub(rp_service_t *self) { return self->pub_ep; }
+uint64_t rp_service_generated(rp_service_t *self) { return self->generated; }
+
+static void s_handle_closed(uv_handle_t *h) { ((rp_service_t *)h->data)->handles_open--; }
+
+void rp_service_stop(rp_service_t *self)
+{
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    uv_timer_stop(&self->hb_timer);
+    uv_timer_stop(&self->auto_timer);
+    uv_close((uv_handle_t *)&self->hb_timer, s_handle_closed);
+    uv_close((uv_handle_t *)&self->auto_timer, s_handle_closed);
+    /* The job in flight: stop gathering or printing; rendering on the pool finishes and
+     * its completion sees `stopping`. Nothing was stored, so a retry regenerates. */
+    s_job_t *j = self->queue;
+    if (j && self->running) {
+        if (j->gather) {
+            s_job_t *next = j->next;
+            rp_gather_destroy(&j->gather);
+            self->queue = next;
+            self->running = false;
+            s_job_free(j);
+        } else if (j->pdf_running) {
+            uv_process_kill(&j->proc, SIGKILL);
+        }
+    }
+    /* Queued jobs never started. */
+    s_job_t **pp = self->running ? &self->queue->next : &self->queue;
+    while (*pp) {
+        s_job_t *x = *pp;
+        *pp = x->next;
+        s_job_free(x);
+    }
+    s_flush(self);
+    bus_sock_destroy(&self->router);
+    bus_sock_destroy(&self->pub);
+}
+
+void rp_service_destroy(rp_service_t **self_p)
+{
+    rp_service_t *self = *self_p;
+    if (!self)
+        return;
+    if (!self->stopping)
+        rp_service_stop(self);
+    while (self->queue) {
+        s_job_t *x = self->queue;
+        self->queue = x->next;
+        s_job_free(x);
+    }
+    outbox_destroy(&self->outbox);
+    store_destroy(&self->store);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,193 @@
+/*  xlsx: the report's numbers as a workbook (libxlsxwriter, write-only).
+ *
+ *  Every figure is a numeric cell in the shown unit (kg, EUR...) with a number format of
+ *  the unit's decimals, and next to it the exact raw integer. Sheets: KPIs, themes, trend,
+ *  SROI per contract, annex (tenders), sources (the measurements behind the totals).
+ */
+#include <errno.h>
+#include <string.h>
+#include <xlsxwriter.h>
+
+#include "report.h"
+
+#define T(key) rp_t(r, key)
+
+static double s_shown(int kpi, int64_t raw)
+{
+    const rp_kpi_info_t *k = rp_kpi_info(kpi);
+    double d = 1;
+    for (int i = 0; k && i < k->scale; i++)
+        d *= 10;
+    return (double)raw / d;
+}
+
+typedef struct {
+    lxw_format *bold, *fmt[RP_NKPI], *integer;
+} s_fmts_t;
+
+static void s_fig(lxw_worksheet *ws, s_fmts_t *f, int row, int col, int kpi, int64_t raw)
+{
+    worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col, s_shown(kpi, raw),
+                           kpi ? f->fmt[kpi] : f->integer);
+    worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)(col + 1), (double)raw, f->integer);
+}
+
+static const char *s_kpi_label(const rp_report_t *r, int k)
+{
+    static const char *keys[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
+                                  "kpi.material", "kpi.co2", "kpi.pilots" };
+    return T(keys[k]);
+}
+
+int rp_render_xlsx(const rp_report_t *r, const char *path)
+{
+    const rp_input_t *in = r->in;
+    lxw_workbook_options wo = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
+    lxw_workbook *wb = workbook_new_opt(path, &wo);
+    if (!wb)
+        return -EIO;
+    s_fmts_t f;
+    f.bold = workbook_add_format(wb);
+    format_set_bold(f.bold);
+    f.integer = workbook_add_format(wb);
+    format_set_num_format(f.integer, "#,##0");
+    for (int k = 1; k < RP_NKPI; k++) {
+        f.fmt[k] = workbook_add_format(wb);
+        int dec = rp_kpi_info(k)->decimals;
+        format_set_num_format(f.fmt[k], dec == 0 ? "#,##0" : dec == 2 ? "#,##0.00" : "#,##0.000");
+    }
+
+    /* KPIs */
+    lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.kpis"));
+    const char *hdr[] = { "kpi", "measure", "unit", "period", "period_raw", "ytd", "ytd_raw",
+                          "previous_year", "previous_year_raw", "raw_unit" };
+    for (int c = 0; c < 10; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, hdr[c], f.bold);
+    worksheet_set_column(ws, 0, 0, 34, NULL);
+    worksheet_set_column(ws, 1, 9, 16, NULL);
+    int row = 1;
+    static const char *mnames[] = { "ambition", "realisation", "projects", "target",
+                                    "denominator", "count" };
+    for (int k = 1; k < RP_NKPI; k++)
+        for (int m = 0; m < 6; m++) {
+            bool qty = m == 0 || m == 1 || m == 3;
+            worksheet_write_string(ws, (lxw_row_t)row, 0, s_kpi_label(r, k), NULL);
+            worksheet_write_string(ws, (lxw_row_t)row, 1, mnames[m], NULL);
+            worksheet_write_string(ws, (lxw_row_t)row, 2, qty ? rp_kpi_info(k)->unit_shown : "count",
+                                   NULL);
+            for (int c = 0; c < RP_NCOL; c++) {
+                const rp_val_t *v = &r->kpi[k][c];
+                int64_t x = m == 0 ? v->ambition : m == 1 ? v->realisation : m == 2 ? v->projects
+                          : m == 3 ? v->target : m == 4 ? v->denominator : v->count;
+                s_fig(ws, &f, row, 3 + c * 2, qty ? k : 0, x);
+            }
+            worksheet_write_string(ws, (lxw_row_t)row, 9, qty ? rp_kpi_info(k)->unit_raw : "count",
+                                   NULL);
+            row++;
+        }
+
+    /* Themes */
+    ws = workbook_add_worksheet(wb, T("report.sheet.themes"));
+    const char *th_hdr[] = { "theme", "kpi", "unit", "ambition", "ambition_raw", "realisation",
+                             "realisation_raw", "level_2023", "level_year", "level_2027",
+                             "in_scope", "committed", "innovation", "status" };
+    for (int c = 0; c < 14; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, th_hdr[c], f.bold);
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const rp_theme_row_t *t = &r->themes[th];
+        worksheet_write_string(ws, (lxw_row_t)th, 0, rp_theme_name(th), NULL);
+        worksheet_write_string(ws, (lxw_row_t)th, 1, rp_kpi_info(t->kpi)->name, NULL);
+        worksheet_write_string(ws, (lxw_row_t)th, 2, rp_kpi_info(t->kpi)->unit_shown, NULL);
+        s_fig(ws, &f, th, 3, t->kpi, t->ytd.ambition);
+        s_fig(ws, &f, th, 5, t->kpi, t->ytd.realisation);
+        worksheet_write_number(ws, (lxw_row_t)th, 7, t->level_baseline, NULL);
+        worksheet_write_number(ws, (lxw_row_t)th, 8, t->level_year, NULL);
+        worksheet_write_number(ws, (lxw_row_t)th, 9, t->level_goal, NULL);
+        worksheet_write_number(ws, (lxw_row_t)th, 10, t->in_scope, NULL);
+        worksheet_write_number(ws, (lxw_row_t)th, 11, t->committed, NULL);
+        worksheet_write_number(ws, (lxw_row_t)th, 12, t->innovation, NULL);
+        worksheet_write_string(ws, (lxw_row_t)th, 13, T(rp_status_key(t->status)), NULL);
+    }
+
+    /* Trend */
+    ws = workbook_add_worksheet(wb, T("report.sheet.trend"));
+    const char *tr_hdr[] = { "kpi", "year", "quarter", "ambition", "ambition_raw",
+                             "realisation", "realisation_raw" };
+    for (int c = 0; c < 7; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, tr_hdr[c], f.bold);
+    row = 1;
+    for (int k = 1; k < RP_NKPI; k++)
+        for (int i = 0; i < 8; i++, row++) {
+            worksheet_write_string(ws, (lxw_row_t)row, 0, rp_kpi_info(k)->name, NULL);
+            worksheet_write_number(ws, (lxw_row_t)row, 1, in->year - 1 + (uint32_t)(i / 4), NULL);
+            worksheet_write_number(ws, (lxw_row_t)row, 2, i % 4 + 1, NULL);
+            s_fig(ws, &f, row, 3, k, in->series[k][i].ambition);
+            s_fig(ws, &f, row, 5, k, in->series[k][i].realisation);
+        }
+
+    /* SROI per contract */
+    ws = workbook_add_worksheet(wb, T("report.sheet.sroi"));
+    const char *sr_hdr[] = { "tender", "title", "obligation_eur", "obligation_cents",
+                             "realised_eur", "realised_cents" };
+    for (int c = 0; c < 6; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, sr_hdr[c], f.bold);
+    for (size_t i = 0; i < r->ncontracts; i++) {
+        const rp_contract_t *c = &r->contracts[i];
+        worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, c->tender, NULL);
+        worksheet_write_string(ws, (lxw_row_t)(i + 1), 1, c->t ? c->t->title : "", NULL);
+        s_fig(ws, &f, (int)i + 1, 2, 2, c->obligation);
+        s_fig(ws, &f, (int)i + 1, 4, 2, c->realised);
+    }
+
+    /* Annex */
+    ws = workbook_add_worksheet(wb, T("report.sheet.annex"));
+    const char *an_hdr[] = { "tender", "title", "group", "planned_publication", "kind",
+                             "procedure", "status", "value_eur", "value_cents", "pilot",
+                             "sroi_pct_bp", "themes", "fairtrade", "sroi_cents", "nox_mg",
+                             "material_g", "co2_g", "pilots" };
+    for (int c = 0; c < 18; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, an_hdr[c], f.bold);
+    for (size_t i = 0; i < r->nannex; i++) {
+        const rp_tender_t *t = r->annex[i].t;
+        lxw_row_t rr = (lxw_row_t)(i + 1);
+        worksheet_write_string(ws, rr, 0, t->id, NULL);
+        worksheet_write_string(ws, rr, 1, t->title, NULL);
+        worksheet_write_string(ws, rr, 2, t->group, NULL);
+        worksheet_write_string(ws, rr, 3, t->planned, NULL);
+        worksheet_write_string(ws, rr, 4, rp_enum_name('k', t->kind), NULL);
+        worksheet_write_string(ws, rr, 5, rp_enum_name('p', t->procedure), NULL);
+        worksheet_write_string(ws, rr, 6, rp_enum_name('s', t->status), NULL);
+        s_fig(ws, &f, (int)i + 1, 7, 2, t->value_cents);
+        worksheet_write_boolean(ws, rr, 9, t->pilot, NULL);
+        worksheet_write_number(ws, rr, 10, t->sroi_bp, NULL);
+        char th[256] = "";
+        size_t n = 0;
+        for (int j = 0; j < t->nthemes && j < 8 && n < sizeof th - 48; j++)
+            n += (size_t)snprintf(th + n, sizeof th - n, "%s%s:%s", j ? " " : "",
+                                  rp_theme_name(t->themes[j].theme) ? rp_theme_name(t->themes[j].theme) : "?",
+                                  rp_enum_name('c', t->themes[j].commitment));
+        worksheet_write_string(ws, rr, 11, th, NULL);
+        for (int k = 1; k < RP_NKPI; k++)
+            if (r->annex[i].count[k])
+                worksheet_write_number(ws, rr, (lxw_col_t)(11 + k),
+                                       (double)r->annex[i].realisation[k], f.integer);
+    }
+
+    /* Sources */
+    ws = workbook_add_worksheet(wb, T("report.sheet.sources"));
+    const char *so_hdr[] = { "kpi", "measurement", "tender", "revision", "ambition_raw",
+                             "realisation_raw" };
+    for (int c = 0; c < 6; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, so_hdr[c], f.bold);
+    for (size_t i = 0; i < in->ncontribs; i++) {
+        const rp_contrib_t *c = &in->contribs[i];
+        lxw_row_t rr = (lxw_row_t)(i + 1);
+        worksheet_write_string(ws, rr, 0, rp_kpi_info(c->kpi) ? rp_kpi_info(c->kpi)->name : "", NULL);
+        worksheet_write_string(ws, rr, 1, c->measurement, NULL);
+        worksheet_write_string(ws, rr, 2, c->tender, NULL);
+        worksheet_write_number(ws, rr, 3, c->revision, NULL);
+        worksheet_write_number(ws, rr, 4, (double)c->ambition, f.integer);
+        worksheet_write_number(ws, rr, 5, (double)c->realisation, f.integer);
+    }
+    return workbook_close(wb) == LXW_NO_ERROR ? 0 : -EIO;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# scripts/run as a newcomer uses it (issue 9): start it with a fresh data directory, wait
+# for the dashboard, check that it answers and that the demo totals are not zero, stop it
+# with SIGINT and check the clean exit; start it again and check that the data is kept and
+# the demo is not loaded twice.
+#   run_newcomer.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+# Job control: a background job of a script without it starts with SIGINT ignored, and
+# an ignored signal cannot be trapped, so scripts/run would never see our Ctrl-C. With it,
+# the job also gets its own process group, which cleanup kills as a whole.
+set -m
+src=$1
+build=$2
+for b in calendar/mvoi-calendar impact-calculator/mvoi-impact-calculator \
+         kpi-aggregator/mvoi-kpi-aggregator gateway/mvoi-gateway mvoictl/mvoictl; do
+  [ -x "$build/services/$b" ] || { echo "skip: $b not built"; exit 77; }
+done
+command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
+
+dir=$(mktemp -d /tmp/mvoirunXXXXXX)
+runpid=
+cleanup() {
+  if [ -n "$runpid" ]; then kill -9 -- "-$runpid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+# Below the ephemeral range (32768+), so that no outgoing connection holds our ports.
+base=$((20000 + ($$ % 120) * 100))
+http=$((base + 99))
+data=$dir/data
+
+start_run() {  # start_run LOGFILE
+  "$src/scripts/run" --data-dir "$data" --port-base "$base" --http-port "$http" \
+      --build-dir "$build" >"$1" 2>&1 &
+  runpid=$!
+  local i
+  for ((i = 0; i < 600; i++)); do
+    grep -q "Press Ctrl-C to stop" "$1" && return 0
+    kill -0 "$runpid" 2>/dev/null || { echo "FAIL: scripts/run exited early:"; cat "$1"; exit 1; }
+    sleep 0.5
+  done
+  echo "FAIL: scripts/run not ready within 300 s"; cat "$1"; exit 1
+}
+stop_run() {  # stop_run LOGFILE
+  kill -INT "$runpid"
+  local st=0
+  wait "$runpid" || st=$?
+  runpid=
+  [ "$st" = 0 ] || { echo "FAIL: scripts/run exited $st after SIGINT"; cat "$1"; exit 1; }
+  grep -q "stopped; data kept" "$1" || { echo "FAIL: no clean stop message"; cat "$1"; exit 1; }
+}
+kpi_total() {  # the sum of every realisation the dashboard API reports
+  curl -sf "http://127.0.0.1:$http/api/kpi" | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+items = doc.get("totals", doc) if isinstance(doc, dict) else doc
+print(sum(abs(int(t.get("realisation", 0))) for t in items if isinstance(t, dict)))'
+}
+
+start_run "$dir/run1.log"
+grep -q "loading the demo calendar" "$dir/run1.log" || { echo "FAIL: demo not loaded"; exit 1; }
+if ! curl -sf "http://127.0.0.1:$http/" -o "$dir/page.html" || ! grep -qi "<html" "$dir/page.html"; then
+  echo "FAIL: the dashboard does not answer with a page"; exit 1
+fi
+total=0
+for _ in $(seq 1 60); do
+  total=$(kpi_total 2>/dev/null || echo 0)
+  [ "${total:-0}" -gt 0 ] && break
+  sleep 0.5
+done
+[ "${total:-0}" -gt 0 ] || { echo "FAIL: demo totals are zero"; curl -s "http://127.0.0.1:$http/api/kpi" | head -c 500; exit 1; }
+echo "ok: dashboard answers, demo realisation sum $total"
+MVOI_CALENDAR_API=tcp://127.0.0.1:$((base + 101)) \
+  "$build/services/mvoictl/mvoictl" tender list --all >"$dir/list1.txt" 2>&1 || true
+stop_run "$dir/run1.log"
+echo "ok: clean exit on SIGINT"
+
+start_run "$dir/run2.log"
+if grep -q "loading the demo" "$dir/run2.log"; then
+  echo "FAIL: the second start loaded the demo again"; cat "$dir/run2.log"; exit 1
+fi
+MVOI_CALENDAR_API=tcp://127.0.0.1:$((base + 101)) \
+  "$build/services/mvoictl/mvoictl" tender list --all >"$dir/list2.txt" 2>&1 || true
+diff -q "$dir/list1.txt" "$dir/list2.txt" >/dev/null \
+  || { echo "FAIL: the tenders differ after a restart"; diff "$dir/list1.txt" "$dir/list2.txt"; exit 1; }
+grep -q "HRL-" "$dir/list2.txt" || { echo "FAIL: no demo tenders after restart"; cat "$dir/list2.txt"; exit 1; }
+total2=0
+for _ in $(seq 1 60); do
+  total2=$(kpi_total 2>/dev/null || echo 0)
+  [ "${total2:-0}" = "$total" ] && break
+  sleep 0.5
+done
+[ "$total2" = "$total" ] || { echo "FAIL: totals $total2 after restart, $total before"; exit 1; }
+stop_run "$dir/run2.log"
+echo "ok: second start kept the data ($(grep -c "HRL-" "$dir/list2.txt") tenders, totals $total2) and did not load the demo twice"

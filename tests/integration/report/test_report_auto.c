@@ -1,0 +1,123 @@
+/*  The automatic quarterly reports, in-process with a fixed clock (clock.h) against the
+ *  fake upstream process: the Europe/Amsterdam quarter boundary (2026-03-31T22:30Z is
+ *  already Q2 in Amsterdam, 21:30Z is not), the durable record (a restart repeats
+ *  nothing), and no skipped quarter after an outage.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "clock.h"
+#include "harness.h"
+#include "log.h"
+#include "report_service.h"
+
+static char s_dir[128], s_up[192];
+static pid_t s_fake;
+
+static void setup(void)
+{
+    h_tmpdir(s_dir, sizeof s_dir);
+    snprintf(s_up, sizeof s_up, "ipc://%s/up", s_dir);
+    char bin[512];
+    h_bin(bin, sizeof bin, "tests/integration/report/mvoi-report-fakeup");
+    s_fake = fork();
+    if (s_fake == 0) {
+        execl(bin, bin, s_up, "2026", "40", "2000", (char *)NULL);
+        _exit(127);
+    }
+    cr_assert_eq(h_wait_healthy(s_up, 5000), 0);
+    log_init("report-test", "text", "warn");
+}
+
+static void teardown(void)
+{
+    kill(s_fake, SIGTERM);
+    waitpid(s_fake, NULL, 0);
+    clock_set_source(NULL, NULL);
+    h_tmpdir_remove(s_dir);
+}
+
+typedef struct {
+    rp_service_t *svc;
+    uint64_t want;
+    int64_t deadline;
+    uv_timer_t t;
+} s_run_t;
+
+static void s_tick(uv_timer_t *t)
+{
+    s_run_t *r = t->data;
+    if (rp_service_generated(r->svc) >= r->want || clock_mono_ns() / 1000000 > r->deadline) {
+        uv_timer_stop(t);
+        uv_close((uv_handle_t *)t, NULL);
+        rp_service_stop(r->svc);
+    }
+}
+
+/* Run a service instance until it has generated `want` reports (or 10 s), stop it. */
+static uint64_t s_run(int64_t now_ms, uint64_t want, int settle_ms)
+{
+    clock_set_fixed(now_ms);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    bus_ctx_t *ctx = bus_ctx_new();
+    char data[256], reports[256], api[200], pub[200];
+    snprintf(data, sizeof data, "%s/data", s_dir);
+    snprintf(reports, sizeof reports, "%s/reports", s_dir);
+    snprintf(api, sizeof api, "ipc://%s/api", s_dir);
+    snprintf(pub, sizeof pub, "ipc://%s/pub", s_dir);
+    rp_service_opts_t o = { .data_dir = data, .reports_dir = reports, .api = api, .pub = pub,
+                            .kpi_api = s_up, .calendar_api = s_up, .impact_api = s_up,
+                            .chromium = "", .lang = TEXT_NL, .auto_enabled = true,
+                            .auto_buyers = "heerlen", .auto_check_ms = 20, .nosync = true };
+    int err = 0;
+    rp_service_t *svc = rp_service_new(&loop, ctx, &o, &err);
+    cr_assert(svc, "service: %d", err);
+    s_run_t r = { svc, want, clock_mono_ns() / 1000000 + (want ? 10000 : settle_ms) };
+    uv_timer_init(&loop, &r.t);
+    r.t.data = &r;
+    uv_timer_start(&r.t, s_tick, 10, 10);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uint64_t n = rp_service_generated(svc);
+    rp_service_destroy(&svc);
+    bus_ctx_destroy(&ctx);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return n;
+}
+
+static bool s_exists(const char *period)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/reports/heerlen/%s/mvoi-report-heerlen-%s.nl.html", s_dir, period,
+             period);
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+Test(report_auto, amsterdam_quarter_boundary_restart_and_outage, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    /* 2026-03-31T21:30Z = 23:30 in Amsterdam: still Q1. A fresh store generates the quarter
+     * that ended last (2025 Q4) and, after a Q4, the annual report 2025; not 2026 Q1. */
+    cr_assert_eq(s_run(1774992600000LL, 2, 0), 2);
+    cr_assert(s_exists("2025-q4") && s_exists("2025"));
+    cr_assert(!s_exists("2026-q1"), "Q1 2026 generated before it ended in Amsterdam");
+    /* A restart at the same time repeats nothing. */
+    cr_assert_eq(s_run(1774992600000LL, 0, 300), 0, "a restart repeated a report");
+    /* 2026-03-31T22:30Z = 00:30 on 1 April in Amsterdam: Q1 has ended. */
+    cr_assert_eq(s_run(1774996200000LL, 1, 0), 1);
+    cr_assert(s_exists("2026-q1"));
+    cr_assert_eq(s_run(1774996200000LL, 0, 300), 0, "a restart repeated a report");
+    /* Down until 2026-10-01T06:00Z: Q2 and Q3 both ended meanwhile; neither is skipped. */
+    cr_assert_eq(s_run(1790834400000LL, 2, 0), 2);
+    cr_assert(s_exists("2026-q2") && s_exists("2026-q3"));
+    cr_assert_eq(s_run(1790834400000LL, 0, 300), 0);
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/python3
+"""Print the KPI sheet (first sheet) of a report workbook as tab-separated lines,
+read with openpyxl: measure, then for each column (period, ytd, previous year) the shown
+number and the raw integer. Used by test_report_integration.c."""
+import sys
+import openpyxl
+
+wb = openpyxl.load_workbook(sys.argv[1], read_only=True, data_only=True)
+ws = wb.worksheets[0]
+for i, row in enumerate(ws.iter_rows(values_only=True)):
+    if i == 0:
+        continue
+    out = [str(row[1])]
+    for c in (3, 5, 7):
+        out.append(repr(float(row[c])))
+        out.append(str(int(row[c + 1])))
+    print("\t".join(out))
+print("sheets\t" + "\t".join(wb.sheetnames))
