@@ -14,7 +14,7 @@
 static void s_line(FILE *out, const rp_report_t *r, int kpi, const char *ind, int64_t raw,
                    int scale, int dec, const char *unit)
 {
-    char v[48], q[8] = "";
+    char v[48], q[12] = "";
     rp_num(v, sizeof v, raw, scale, dec, RP_STYLE_COMMA);
     if (r->in->quarter)
         snprintf(q, sizeof q, "%u", r->in->quarter);

@@ -418,12 +418,18 @@ static void s_gathered(void *arg, int rc, const char *msg)
         return;
     }
     for (int f = 1; f < 8; f++) {
+        int n;
         if (f == MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM)
-            snprintf(j->path[f], sizeof j->path[f], "%s/mvi-platform-%s-%s.csv", j->dir, enc,
-                     j->model.period);
+            n = snprintf(j->path[f], sizeof j->path[f], "%s/mvi-platform-%s-%s.csv", j->dir,
+                         enc, j->model.period);
         else
-            snprintf(j->path[f], sizeof j->path[f], "%s/mvoi-report-%s-%s.%s.%s", j->dir, enc,
-                     j->model.period, text_lang_name(j->lang), s_ext[f]);
+            n = snprintf(j->path[f], sizeof j->path[f], "%s/mvoi-report-%s-%s.%s.%s", j->dir,
+                         enc, j->model.period, text_lang_name(j->lang), s_ext[f]);
+        if (n < 0 || (size_t)n >= sizeof j->path[f]) {
+            s_job_fail(j, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "the report path is too long");
+            s_job_done(self, j);
+            return;
+        }
     }
     j->work.data = j;
     if (uv_queue_work(self->loop, &j->work, s_render, s_after_render) != 0) {
