@@ -36,6 +36,9 @@ struct feed_t {
     bus_sock_t *dealer;
     uv_timer_t timer;
     bool timer_started;
+    uv_timer_t linger;
+    bool linger_armed;
+    int closing;                  /* timers still closing in feed_destroy */
 
     uint64_t epoch, last;         /* committed cursor */
     uint64_t w_epoch, w_last;     /* working cursor inside a transaction */
@@ -269,6 +272,14 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
         self->head_seen = env->seq;
 }
 
+static void s_on_linger(uv_timer_t *t)
+{
+    feed_t *self = t->data;
+    self->linger_armed = false;
+    s_apply_batch(self);
+    s_maybe_replay(self);
+}
+
 static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
@@ -285,6 +296,18 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
         else
             self->stats.decode_errors++;
         bus_msg_close(&msg);
+    }
+    if (self->opts.linger_ms && self->nitems < self->opts.batch) {
+        /* Group commit across loop turns: a trickle waits a little for company. */
+        if (!self->linger_armed) {
+            self->linger_armed = true;
+            uv_timer_start(&self->linger, s_on_linger, self->opts.linger_ms, 0);
+        }
+        return;
+    }
+    if (self->linger_armed) {
+        uv_timer_stop(&self->linger);
+        self->linger_armed = false;
     }
     s_apply_batch(self);
     s_maybe_replay(self);
@@ -397,6 +420,8 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
     bus_watch(self->dealer, ZMQ_POLLIN, s_on_dealer, self);
     uv_timer_init(loop, &self->timer);
     self->timer.data = self;
+    uv_timer_init(loop, &self->linger);
+    self->linger.data = self;
     self->timer_started = true;
     uint64_t tick = self->opts.stall_ms / 3 ? self->opts.stall_ms / 3 : 1;
     uv_timer_start(&self->timer, s_on_timer, tick, tick);
@@ -414,7 +439,9 @@ fail:
 
 static void s_free_on_close(uv_handle_t *h)
 {
-    free(h->data);
+    feed_t *self = h->data;
+    if (--self->closing == 0)
+        free(self);
 }
 
 void feed_destroy(feed_t **self_p)
@@ -423,15 +450,27 @@ void feed_destroy(feed_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
+    /* A graceful stop commits what a linger was holding; nothing else is in flight. */
+    if (self->nitems && self->inbox)
+        s_apply_batch(self);
     s_clear_items(self);
     free(self->items);
     free(self->producer);
     bus_sock_destroy(&self->sub);
     bus_sock_destroy(&self->dealer);
     if (self->timer_started) {
-        uv_timer_stop(&self->timer);
-        uv_close((uv_handle_t *)&self->timer, s_free_on_close);
-        return;
+        uv_timer_t *timers[2] = { &self->timer, &self->linger };
+        for (int i = 0; i < 2; i++)
+            if (!uv_is_closing((uv_handle_t *)timers[i])) {
+                uv_timer_stop(timers[i]);
+                self->closing++;
+            }
+        if (self->closing) {
+            for (int i = 0; i < 2; i++)
+                if (!uv_is_closing((uv_handle_t *)timers[i]))
+                    uv_close((uv_handle_t *)timers[i], s_free_on_close);
+            return;
+        }
     }
     free(self);
 }

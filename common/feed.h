@@ -41,6 +41,9 @@ typedef struct {
     uint32_t replay_batch;       /* default 2000 */
     uint32_t batch;              /* max live events per transaction, default 5000 */
     uint32_t stall_ms;           /* re-ask a replay after this silence, default 3000 */
+    uint32_t linger_ms;          /* hold a live batch smaller than `batch` up to this long,
+                                    so that one commit (one fsync) takes more events and
+                                    derived totals change once per batch; 0 = at once */
     const bus_opts_t *bus_opts;
 } feed_opts_t;
 

@@ -70,7 +70,7 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
     memset(out, 0, sizeof *out);
     if (!o || !o->endpoint || !o->rid_prefix)
         return -EINVAL;
-    unsigned window = o->window ? o->window : 500;
+    unsigned window = o->window ? o->window : 2000;
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     bool *done = calloc(n ? n : 1, sizeof *done);
     uint8_t *buf = malloc(CODEC_MAX_BYTES);

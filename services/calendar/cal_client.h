@@ -24,7 +24,7 @@ typedef struct {
     const char *rid_prefix;    /* see cal_import_prefix */
     const char *run_id;        /* correlation id of this run, unique per run */
     const char *producer;      /* Envelope.producer, default "mvoictl" */
-    unsigned window;           /* requests in flight, default 500 */
+    unsigned window;           /* requests in flight, default 2000 */
     int timeout_ms;            /* silence after which the rest counts as failed, default 10000 */
     void (*progress)(void *arg, size_t done, size_t total);  /* every 1000 replies + at the end */
     void *progress_arg;

@@ -13,7 +13,7 @@ static const cfg_spec_t s_config[] = {
     { "pub", CFG_ENDPOINT, "tcp://127.0.0.1:7102", "PUB endpoint (tender events)" },
     { "data_files", CFG_PATH, MVOI_CALENDAR_DATA_DIR_SRC,
       "directory with thresholds-*.csv and isv-risk-groups.csv" },
-    { "batch", CFG_INT, "512", "commands per write transaction (group commit)", 1, 10000 },
+    { "batch", CFG_INT, "2048", "commands per write transaction (group commit)", 1, 10000 },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB socket", 10, 60000 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },

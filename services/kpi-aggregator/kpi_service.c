@@ -270,7 +270,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         goto fail;
     feed_opts_t fc = { .producer = "calendar", .pub_endpoint = o->calendar_pub,
                        .api_endpoint = o->calendar_api, .apply = s_apply, .reset = s_reset,
-                       .committed = s_committed, .arg = self, .stall_ms = o->stall_ms };
+                       .committed = s_committed, .arg = self, .stall_ms = o->stall_ms,
+                       .linger_ms = o->linger_ms };
     feed_opts_t fi = fc;
     fi.producer = "impact";
     fi.pub_endpoint = o->impact_pub;

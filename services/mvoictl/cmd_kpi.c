@@ -19,23 +19,7 @@
 
 #include "codec.h"
 #include "ctl.h"
-
-static const char *s_kpis[] = { NULL, "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
-static const char *s_units[] = { NULL, "products", "cent", "mg", "g", "g", "pilots" };
-
-/* The topic's buyer part: every byte outside [A-Za-z0-9_-] as %XX (kpi_core.h). */
-static void s_enc(char *out, size_t cap, const char *in)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < cap; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '_' || *p == '-')
-            out[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
-    }
-    out[n] = 0;
-}
+#include "kpi_core.h"   /* the topic keys and names of the aggregator */
 
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
@@ -64,8 +48,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
         fprintf(stderr, "mvoictl: --year must be 1900..2999 and --quarter 1..4\n");
         return CTL_EX_USAGE;
     }
-    char buyer[200], window[16];
-    s_enc(buyer, sizeof buyer, ctl->buyer);
+    char window[16];
     if (quarter)
         snprintf(window, sizeof window, "%d-q%d", year, quarter);
     else
@@ -78,8 +61,12 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     if (json)
         printf("[\n");
     for (int k = 1; k <= 6; k++) {
-        char key[320];
-        snprintf(key, sizeof key, "kpi.%s.%s.%s", s_kpis[k], window, buyer);
+        char key[KPI_KEY_MAX];
+        if (kpi_key(key, sizeof key, k, (uint32_t)year, (uint32_t)quarter, ctl->buyer, 0, NULL,
+                    NULL) != 0) {
+            fprintf(stderr, "mvoictl: --buyer '%s' cannot name a KPI total\n", ctl->buyer);
+            return CTL_EX_USAGE;
+        }
         Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
         q.key = key;
         Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
@@ -108,11 +95,11 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
         if (json)
             printf("  {\"kpi\": \"%s\", \"key\": \"%s\", \"ambition\": %lld, \"realisation\": "
                    "%lld, \"projects\": %lld, \"target\": %lld, \"unit\": \"%s\"}%s\n",
-                   s_kpis[k], key, (long long)amb, (long long)real, (long long)proj,
-                   (long long)target, s_units[k], k < 6 ? "," : "");
+                   kpi_name(k), key, (long long)amb, (long long)real, (long long)proj,
+                   (long long)target, kpi_unit(k), k < 6 ? "," : "");
         else
-            printf("%-10s %18lld %18lld %9lld %16lld %s\n", s_kpis[k], (long long)amb,
-                   (long long)real, (long long)proj, (long long)target, s_units[k]);
+            printf("%-10s %18lld %18lld %9lld %16lld %s\n", kpi_name(k), (long long)amb,
+                   (long long)real, (long long)proj, (long long)target, kpi_unit(k));
     }
     if (json)
         printf("]\n");

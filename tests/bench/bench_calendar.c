@@ -129,8 +129,8 @@ int main(int argc, char **argv)
 {
     size_t rows = 100000;
     bool nosync = false;
-    unsigned window = 500;
-    int batch = 512;
+    unsigned window = 2000;
+    int batch = 2048;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc)
             rows = (size_t)atol(argv[++i]);

@@ -44,6 +44,13 @@ void h_bin(char *buf, size_t len, const char *rel)
 int h_spawn(h_proc_t *p, const char *bin, const char *name, const char *logdir,
             const char *const *env)
 {
+    char *const argv[] = { (char *)bin, NULL };
+    return h_spawn_argv(p, argv, name, logdir, env);
+}
+
+int h_spawn_argv(h_proc_t *p, char *const argv[], const char *name, const char *logdir,
+                 const char *const *env)
+{
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s", name);
     snprintf(p->log, sizeof p->log, "%s/%s.log", logdir, name);
@@ -85,8 +92,7 @@ int h_spawn(h_proc_t *p, const char *bin, const char *name, const char *logdir,
             dup2(devnull, 0);
         dup2(logfd, 1);
         dup2(logfd, 2);
-        char *argv[] = { (char *)bin, NULL };
-        execve(bin, argv, envp);
+        execve(argv[0], argv, envp);
         _exit(127);
     }
     close(logfd);

@@ -28,6 +28,9 @@ void h_bin(char *buf, size_t len, const char *rel);
  * stdout and stderr go to <logdir>/<name>.log (appended). */
 int h_spawn(h_proc_t *p, const char *bin, const char *name, const char *logdir,
             const char *const *env);
+/* Same with arguments: argv[0] is the program's path (not searched in PATH). */
+int h_spawn_argv(h_proc_t *p, char *const argv[], const char *name, const char *logdir,
+                 const char *const *env);
 int h_signal(h_proc_t *p, int sig);
 /* Wait up to timeout_ms; returns 0 and sets *status, or -ETIMEDOUT. */
 int h_wait(h_proc_t *p, int timeout_ms, int *status);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit_tmp.h"
 
 static const cfg_spec_t specs[] = {
     { "api", CFG_ENDPOINT, "tcp://*:5555", "ROUTER endpoint" },
@@ -27,16 +28,10 @@ static void s_setup(void)
                            "MVOI_CALENDAR_NAME", "MVOI_CALENDAR_OUTBOX_DIR", "MVOI_LOG_LEVEL" };
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
-    snprintf(s_dir, sizeof s_dir, "/tmp/mvoi-cfg-XXXXXX");
-    cr_assert_not_null(mkdtemp(s_dir));
+    ut_tmpdir(s_dir, sizeof s_dir, "cfg");
 }
 
-static void s_teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    (void) system(cmd);
-}
+static void s_teardown(void) { ut_tmpdir_remove(s_dir); }
 
 TestSuite(config, .init = s_setup, .fini = s_teardown);
 

@@ -7,23 +7,14 @@
 #include <string.h>
 
 #include "inbox.h"
+#include "unit_tmp.h"
 
 static char s_dir[64];
 static const char *const s_dbs[] = { INBOX_DBS, "state", NULL };
 
-static void s_setup(void)
-{
-    strcpy(s_dir, "/tmp/mvoi-inbox-XXXXXX");
-    cr_assert_not_null(mkdtemp(s_dir));
-}
+static void s_setup(void) { ut_tmpdir(s_dir, sizeof s_dir, "inbox"); }
 
-static void s_teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", s_dir);
-}
+static void s_teardown(void) { ut_tmpdir_remove(s_dir); }
 
 TestSuite(inbox, .init = s_setup, .fini = s_teardown);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "service.h"
+#include "unit_tmp.h"
 
 #define DEMO MVOI_BINARY_DIR "/tests/unit/service_demo"
 
@@ -23,8 +24,7 @@ static char s_api[128];
 
 static void s_setup(void)
 {
-    snprintf(s_dir, sizeof s_dir, "/tmp/mvoi-svc-XXXXXX");
-    cr_assert_not_null(mkdtemp(s_dir));
+    ut_tmpdir(s_dir, sizeof s_dir, "svc");
     snprintf(s_api, sizeof s_api, "ipc://%s/api.sock", s_dir);
     setenv("MVOI_DEMO_API", s_api, 1);
     setenv("MVOI_DATA_DIR", s_dir, 1);
@@ -33,12 +33,7 @@ static void s_setup(void)
     unsetenv("MVOI_LOG_LEVEL");
 }
 
-static void s_teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    (void) system(cmd);
-}
+static void s_teardown(void) { ut_tmpdir_remove(s_dir); }
 
 TestSuite(service, .init = s_setup, .fini = s_teardown);
 

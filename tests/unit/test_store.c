@@ -11,23 +11,14 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "unit_tmp.h"
 
 static char s_dir[64];
 static const char *const s_dbs[] = { "data", "meta", NULL };
 
-static void s_setup(void)
-{
-    strcpy(s_dir, "/tmp/mvoi-store-XXXXXX");
-    cr_assert_not_null(mkdtemp(s_dir));
-}
+static void s_setup(void) { ut_tmpdir(s_dir, sizeof s_dir, "store"); }
 
-static void s_teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", s_dir);
-}
+static void s_teardown(void) { ut_tmpdir_remove(s_dir); }
 
 TestSuite(store, .init = s_setup, .fini = s_teardown);
 

@@ -11,7 +11,6 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,38 +35,10 @@ static int s_port(void)
     return ntohs(a.sin_port);
 }
 
-static int s_spawn_argv(h_proc_t *p, char *const argv[], const char *name, const char *logdir,
-                        const char *const *env)
-{
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
-    snprintf(p->log, sizeof p->log, "%s/%s.log", logdir, name);
-    size_t n = 0, m = 0;
-    while (environ[n])
-        n++;
-    while (env && env[m])
-        m++;
-    char **envp = calloc(n + m + 1, sizeof *envp);
-    size_t k = 0;
-    for (size_t i = 0; i < m; i++)
-        envp[k++] = (char *)env[i];
-    for (size_t i = 0; i < n; i++)
-        envp[k++] = environ[i];
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, p->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    int rc = posix_spawn(&p->pid, argv[0], &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    free(envp);
-    return rc ? -rc : 0;
-}
-
 typedef struct {
     char dir[256], clock[300], maildir[300], icsdir[300];
-    int nt_api, nt_pub, cal_api, cal_pub, smtp;
-    char e_nt_api[64], e_cal_api[64], e_cal_pub[64];
+    int smtp;
+    char e_nt_api[300], e_cal_api[300], e_cal_pub[300];
     h_proc_t cal, nt, sink, hook;
     char env[24][400];
     const char *envp[25];
@@ -124,27 +95,25 @@ static void s_setup(s_ctx_t *c, int64_t clock_ms)
     snprintf(c->maildir, sizeof c->maildir, "%s/sink", c->dir);
     snprintf(c->icsdir, sizeof c->icsdir, "%s/ics", c->dir);
     s_clock_set(c, clock_ms);
-    c->nt_api = s_port();
-    c->nt_pub = s_port();
-    c->cal_api = s_port();
-    c->cal_pub = s_port();
     c->smtp = s_port();
-    snprintf(c->e_nt_api, sizeof c->e_nt_api, "tcp://127.0.0.1:%d", c->nt_api);
-    snprintf(c->e_cal_api, sizeof c->e_cal_api, "tcp://127.0.0.1:%d", c->cal_api);
-    snprintf(c->e_cal_pub, sizeof c->e_cal_pub, "tcp://127.0.0.1:%d", c->cal_pub);
+    /* ZeroMQ on ipc:// in the test's own directory: no port can be taken by another test
+     * between choosing it and binding it. Only the SMTP sink needs a TCP port. */
+    snprintf(c->e_nt_api, sizeof c->e_nt_api, "ipc://%s/nt.api", c->dir);
+    snprintf(c->e_cal_api, sizeof c->e_cal_api, "ipc://%s/cal.api", c->dir);
+    snprintf(c->e_cal_pub, sizeof c->e_cal_pub, "ipc://%s/cal.pub", c->dir);
     char bin[512];
     h_bin(bin, sizeof bin, "tests/integration/notifier/mvoi-fakecal");
-    char e1[128], e2[128], e3[400], e4[400];
+    char e1[400], e2[400], e3[400], e4[400];
     snprintf(e1, sizeof e1, "MVOI_FAKECAL_API=%s", c->e_cal_api);
     snprintf(e2, sizeof e2, "MVOI_FAKECAL_PUB=%s", c->e_cal_pub);
     snprintf(e3, sizeof e3, "MVOI_FAKECAL_FAKE_CLOCK_FILE=%s", c->clock);
     snprintf(e4, sizeof e4, "MVOI_DATA_DIR=%s/cal", c->dir);
     const char *env[] = { e1, e2, e3, e4, NULL };
     cr_assert_eq(h_spawn(&c->cal, bin, "fakecal", c->dir, env), 0);
-    cr_assert_eq(h_wait_healthy(c->e_cal_api, 10000), 0);
+    cr_assert_eq(h_wait_healthy(c->e_cal_api, 30000), 0);
     /* The notifier's environment; tests add their own keys before s_start_nt. */
     s_env(c, "MVOI_NOTIFIER_API=%s", c->e_nt_api);
-    s_env(c, "MVOI_NOTIFIER_PUB=tcp://127.0.0.1:%d", c->nt_pub);
+    s_env(c, "MVOI_NOTIFIER_PUB=ipc://%s/nt.pub", c->dir);
     s_env(c, "MVOI_NOTIFIER_CALENDAR_API=%s", c->e_cal_api);
     s_env(c, "MVOI_NOTIFIER_CALENDAR_PUB=%s", c->e_cal_pub);
     s_env(c, "MVOI_NOTIFIER_FAKE_CLOCK_FILE=%s", c->clock);
@@ -163,7 +132,7 @@ static void s_start_nt(s_ctx_t *c)
     char bin[512];
     h_bin(bin, sizeof bin, "services/notifier/mvoi-notifier");
     cr_assert_eq(h_spawn(&c->nt, bin, "notifier", c->dir, c->envp), 0);
-    cr_assert_eq(h_wait_healthy(c->e_nt_api, 10000), 0, "notifier did not come up (%s)", c->nt.log);
+    cr_assert_eq(h_wait_healthy(c->e_nt_api, 30000), 0, "notifier did not come up (%s)", c->nt.log);
 }
 
 static void s_stop_nt(s_ctx_t *c)
@@ -183,7 +152,7 @@ static void s_start_sink(s_ctx_t *c, bool reject)
                      reject ? "nt_reject550.Reject550" : "aiosmtpd.handlers.Mailbox",
                      reject ? NULL : c->maildir, NULL };
     const char *env[] = { "PYTHONPATH=" NT_SCRIPTS, NULL };
-    cr_assert_eq(s_spawn_argv(&c->sink, argv, "aiosmtpd", c->dir, env), 0);
+    cr_assert_eq(h_spawn_argv(&c->sink, argv, "aiosmtpd", c->dir, env), 0);
     /* Wait until it accepts connections. */
     for (int i = 0; i < 200; i++) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -728,7 +697,7 @@ Test(notifier_int, webhook_signed_retried_after_503)
     char script[400];
     snprintf(script, sizeof script, "%s/nt_webhook_recv.py", NT_SCRIPTS);
     char *argv[] = { "/usr/bin/python3", script, ps, (char *)secret, hook_out, "1", NULL };
-    cr_assert_eq(s_spawn_argv(&c.hook, argv, "webhook", c.dir, NULL), 0);
+    cr_assert_eq(h_spawn_argv(&c.hook, argv, "webhook", c.dir, NULL), 0);
     h_sleep_ms(300);
     s_env(&c, "MVOI_NOTIFIER_WEBHOOK_URL=http://127.0.0.1:%d/hook", port);
     s_env(&c, "MVOI_NOTIFIER_WEBHOOK_SECRET=%s", secret);

@@ -1,0 +1,94 @@
+/*  service_int: what the files of the impact service share (not for other modules).
+ *
+ *  service.c owns the object (routes, calendar projection, lifecycle); the handlers live in
+ *  service_submit.c, service_correct.c and service_query.c; service_util.c holds the
+ *  helpers they share. The databases are described in impact_service.h.
+ */
+#ifndef MVOI_IMPACT_SERVICE_INT_H
+#define MVOI_IMPACT_SERVICE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <lmdb.h>
+
+#include "factors.h"
+#include "feed.h"
+#include "impact_error.h"
+#include "impact_service.h"
+#include "inbox.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
+
+#define IMPACT_SVC_KEY_MAX 400
+#define IMPACT_SVC_EXPLAIN_MAX 2048
+
+struct impact_svc {
+    uv_loop_t *loop;
+    bus_ctx_t *bus;
+    impact_opts_t opts;
+    factors_t *factors;
+    store_t *store;
+    outbox_t *outbox;
+    inbox_t *inbox;
+    server_t *server;
+    feed_t *feed;
+    bus_sock_t *hb;            /* SUB on the calendar's "hb": is the calendar alive? */
+    uint64_t cal_heard_ms;
+    MDB_dbi tenders, measurements, history, bytender;
+};
+/* ---- service_util.c */
+
+/* Unpack bytes into request memory (freed with the reply). */
+ProtobufCMessage *impact_svc_unpack_req(server_req_t *req, const ProtobufCMessageDescriptor *d,
+                                        const MDB_val *v);
+/* A copy of an impact in request memory. */
+Mvoi__Impact *impact_svc_copy_impact(server_req_t *req, const Mvoi__Impact *in);
+/* "a\0b[\0c]" into buf (IMPACT_SVC_KEY_MAX); returns its length. */
+size_t impact_svc_key(uint8_t *buf, const char *a, const char *b, const char *c);
+int impact_svc_put_msg(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
+                       const ProtobufCMessage *msg);
+/* The calendar feed caught up and a calendar heartbeat within calendar_stale_ms. */
+bool impact_svc_calendar_current(impact_svc_t *self);
+/* server ready_fn: the calendar projection is current. */
+bool impact_svc_ready(void *arg);
+/* "measurement.energy.x" -> "<prefix>.energy.x"; "" or "measurement" -> prefix. */
+void impact_svc_field(char *out, size_t len, const char *prefix, const char *core_field);
+/* The message of an impact_error_t without its "<core field>: " lead. */
+const char *impact_svc_reason(const impact_error_t *e);
+/* An impact_error_t code, ERR_INVALID_ARGUMENT when it has none. */
+int impact_svc_error_code(int code);
+/* Tender of the projection, unpacked into request memory; NULL if unknown. rc < 0 on an
+ * LMDB error (returned in *rc). */
+Mvoi__Tender *impact_svc_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
+                                const char *buyer, const char *tender_id, int *rc);
+/* The current record of buyer/id (malloc'd: free with
+ * mvoi__measurement_record__free_unpacked), NULL if none. */
+Mvoi__MeasurementRecord *impact_svc_record(impact_svc_t *self, MDB_txn *txn, const char *buyer,
+                                           const char *id, int *rc);
+size_t impact_svc_history_key(uint8_t *k, const char *buyer, const char *id, uint32_t rev);
+/* Packed measurement without its revision (malloc'd): the content a duplicate is compared by. */
+uint8_t *impact_svc_content(const Mvoi__Measurement *m, size_t *len);
+/* Emit impact.computed / impact.corrected / impact.withdrawn through the request. */
+int impact_svc_emit(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
+                    Mvoi__ImpactEventKind kind, Mvoi__Measurement *m, Mvoi__Impact *imp,
+                    Mvoi__Measurement *prev, Mvoi__Impact *prev_imp, const Mvoi__Tender *tender,
+                    uint64_t *seq);
+/* The envelope's buyer, NULL when missing or empty. */
+const char *impact_svc_buyer(server_req_t *req);
+/* The explanation of an impact in request memory (with the tender's SROI obligation). */
+char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
+                         const Mvoi__Impact *imp, const Mvoi__Tender *t);
+
+/* ---- the handlers (server_route_t fns) */
+
+int impact_svc_on_submit(void *arg, server_req_t *req, MDB_txn *txn);     /* service_submit.c */
+int impact_svc_on_compute(void *arg, server_req_t *req, MDB_txn *txn);
+int impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn);    /* service_correct.c */
+int impact_svc_on_withdraw(void *arg, server_req_t *req, MDB_txn *txn);
+int impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn);        /* service_query.c */
+int impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn);
+int impact_svc_on_factors(void *arg, server_req_t *req, MDB_txn *txn);
+
+#endif

@@ -1,0 +1,202 @@
+/*  impact service: the queries: GetMeasurement (with history and explanation),
+ *  ListMeasurements (by buyer or tender), ListFactorTables. */
+#include "service_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "factors.h"
+#include "measure_rules.h"
+
+#define S_LIST_DEFAULT 50
+#define S_LIST_MAX 1000
+
+int
+impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    impact_svc_t *self = arg;
+    const Mvoi__GetMeasurement *g = server_request(req)->get_measurement;
+    const char *buyer = impact_svc_buyer(req);
+    if (!buyer)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                            "the envelope needs a buyer (tenant)");
+    if (!g->id || !*g->id || strlen(g->id) > MEASURE_ID_MAX)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "get_measurement.id",
+                            "missing or longer than %d", MEASURE_ID_MAX);
+    uint8_t k[IMPACT_SVC_KEY_MAX];
+    size_t kl = impact_svc_key(k, buyer, g->id, NULL);
+    MDB_val key = { kl, k }, v;
+    int rc = mdb_get(txn, self->measurements, &key, &v);
+    if (rc == MDB_NOTFOUND)
+        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_measurement.id",
+                            "no measurement '%.64s'", g->id);
+    if (rc != 0)
+        return rc;
+    Mvoi__MeasurementRecord *rec =
+        (Mvoi__MeasurementRecord *) impact_svc_unpack_req(req, &mvoi__measurement_record__descriptor, &v);
+    if (!rec)
+        return -EIO;
+    /* History: buyer\0id\0be32 rev, in revision order. */
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, self->history, &c)) != 0)
+        return rc;
+    k[kl] = 0;
+    MDB_val hk = { kl + 1, k }, hv;
+    size_t cap = 0;
+    rc = mdb_cursor_get(c, &hk, &hv, MDB_SET_RANGE);
+    while (rc == 0 && hk.mv_size == kl + 5 && memcmp(hk.mv_data, k, kl + 1) == 0) {
+        Mvoi__MeasurementRecord *h = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
+            req, &mvoi__measurement_record__descriptor, &hv);
+        if (h && h->measurement) {
+            if (rec->n_history == cap) {
+                cap = cap ? cap * 2 : 8;
+                Mvoi__Measurement **nh = server_alloc(req, cap * sizeof *nh);
+                if (!nh) {
+                    mdb_cursor_close(c);
+                    return -ENOMEM;
+                }
+                if (rec->n_history)
+                    memcpy(nh, rec->history, rec->n_history * sizeof *nh);
+                rec->history = nh;
+            }
+            rec->history[rec->n_history++] = h->measurement;
+        }
+        rc = mdb_cursor_get(c, &hk, &hv, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    Mvoi__Tender *t = rec->measurement && rec->measurement->tender_id
+                          ? impact_svc_tender(self, req, txn, buyer, rec->measurement->tender_id, &rc)
+                          : NULL;
+    if (rc != 0)
+        return rc;
+    if (t) {
+        rec->purchasing_group = t->purchasing_group;
+        if (t->has_sroi_obligation_cents) {
+            rec->has_sroi_obligation_cents = 1;
+            rec->sroi_obligation_cents = t->sroi_obligation_cents;
+        }
+    }
+    if (rec->withdrawn) {
+        char buf[700];
+        snprintf(buf, sizeof buf, "withdrawn at revision %u: %s", rec->measurement->revision,
+                 rec->measurement->reason ? rec->measurement->reason : "");
+        rec->explanation = server_strdup(req, buf);
+    }
+    else if (rec->measurement && rec->impact) {
+        rec->explanation = impact_svc_explain(self, req, rec->measurement, rec->impact, t);
+    }
+    Mvoi__Envelope *reply = server_reply(req);
+    reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_RECORD;
+    reply->measurement_record = rec;
+    return 0;
+}
+
+int
+impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    impact_svc_t *self = arg;
+    const Mvoi__ListMeasurements *l = server_request(req)->list_measurements;
+    const char *buyer = impact_svc_buyer(req);
+    if (!buyer)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                            "the envelope needs a buyer (tenant)");
+    uint32_t limit = l->has_limit && l->limit ? l->limit : S_LIST_DEFAULT;
+    if (limit > S_LIST_MAX)
+        return server_error(req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "list_measurements.limit",
+                            "at most %d", S_LIST_MAX);
+    bool by_tender = l->tender_id && *l->tender_id;
+    if (by_tender && strlen(l->tender_id) > MEASURE_REF_MAX)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "list_measurements.tender_id", "longer than %d", MEASURE_REF_MAX);
+    uint8_t pfx[IMPACT_SVC_KEY_MAX];
+    size_t pl = by_tender ? impact_svc_key(pfx, buyer, l->tender_id, "") : impact_svc_key(pfx, buyer, "", NULL);
+    /* impact_svc_key wrote "buyer\0tender\0" or "buyer\0". */
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, by_tender ? self->bytender : self->measurements, &c);
+    if (rc != 0)
+        return rc;
+    Mvoi__MeasurementList *out = server_alloc(req, sizeof *out);
+    Mvoi__MeasurementRecord **recs = server_alloc(req, limit * sizeof *recs);
+    if (!out || !recs) {
+        mdb_cursor_close(c);
+        return -ENOMEM;
+    }
+    mvoi__measurement_list__init(out);
+    out->records = recs;
+    uint32_t offset = l->has_offset ? l->offset : 0, total = 0;
+    MDB_val k = { pl, pfx }, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 && k.mv_size >= pl && memcmp(k.mv_data, pfx, pl) == 0) {
+        if (total >= offset && out->n_records < limit) {
+            MDB_val rv = v;
+            if (by_tender) {
+                /* bytender key -> the measurement id after the prefix */
+                uint8_t mk[IMPACT_SVC_KEY_MAX];
+                size_t bl = strlen(buyer) + 1, il = k.mv_size - pl;
+                memcpy(mk, buyer, bl);
+                memcpy(mk + bl, (uint8_t *) k.mv_data + pl, il);
+                MDB_val key2 = { bl + il, mk };
+                rc = mdb_get(txn, self->measurements, &key2, &rv);
+                if (rc != 0 && rc != MDB_NOTFOUND)
+                    break;
+                if (rc == MDB_NOTFOUND) {
+                    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+                    continue;
+                }
+            }
+            Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
+                req, &mvoi__measurement_record__descriptor, &rv);
+            if (r)
+                recs[out->n_records++] = r;
+        }
+        total++;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    out->has_total = 1;
+    out->total = total;
+    if (offset + out->n_records < total) {
+        out->has_next_offset = 1;
+        out->next_offset = offset + out->n_records;
+    }
+    Mvoi__Envelope *reply = server_reply(req);
+    reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_LIST;
+    reply->measurement_list = out;
+    return 0;
+}
+
+int
+impact_svc_on_factors(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    impact_svc_t *self = arg;
+    size_t n = factors_count(self->factors);
+    Mvoi__FactorTableList *out = server_alloc(req, sizeof *out);
+    Mvoi__FactorTableInfo *infos = server_alloc(req, (n ? n : 1) * sizeof *infos);
+    Mvoi__FactorTableInfo **pp = server_alloc(req, (n ? n : 1) * sizeof *pp);
+    if (!out || !infos || !pp)
+        return -ENOMEM;
+    mvoi__factor_table_list__init(out);
+    for (size_t i = 0; i < n; i++) {
+        const factors_table_t *t = factors_at(self->factors, i);
+        Mvoi__FactorTableInfo *f = &infos[i];
+        mvoi__factor_table_info__init(f);
+        f->table = (char *) t->table;
+        f->edition = (char *) t->edition;
+        f->source = (char *) t->source;
+        f->has_rows = f->has_unverified_rows = 1;
+        f->rows = (uint32_t) t->n_rows;
+        f->unverified_rows = (uint32_t) t->unverified_rows;
+        pp[i] = f;
+    }
+    out->n_tables = n;
+    out->tables = pp;
+    Mvoi__Envelope *reply = server_reply(req);
+    reply->body_case = MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST;
+    reply->factor_table_list = out;
+    return 0;
+}

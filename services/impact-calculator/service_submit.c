@@ -1,0 +1,274 @@
+/*  impact service: SubmitMeasurements (stored, per-item results) and what-if (ComputeImpact,
+ *  or SubmitMeasurements.what_if: computed, nothing stored). */
+#include "service_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calc.h"
+
+#define S_ERR_MESSAGES 100     /* per-item error messages per reply; later ones: code+field */
+
+static Mvoi__Error *
+s_item_error(server_req_t *req, int code, const char *field, const char *message, bool with_msg)
+{
+    Mvoi__Error *e = server_alloc(req, sizeof *e);
+    if (!e)
+        return NULL;
+    mvoi__error__init(e);
+    e->has_code = 1;
+    e->code = code;
+    e->field = server_strdup(req, field);
+    if (with_msg) {
+        char m[512];
+        snprintf(m, sizeof m, "%s: %s", field, message);
+        e->message = server_strdup(req, m);
+    }
+    return e;
+}
+
+/* Is `m` (normalised) the same content as the first revision of `rec`? */
+static int
+s_same_as_first(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord *rec,
+                const Mvoi__Measurement *m, bool *same)
+{
+    *same = false;
+    const Mvoi__Measurement *first = rec->measurement;
+    Mvoi__MeasurementRecord *h = NULL;
+    if (rec->measurement->revision > 1) {
+        uint8_t k[IMPACT_SVC_KEY_MAX];
+        MDB_val key = { impact_svc_history_key(k, m->buyer, m->id, 1), k }, v;
+        int r = mdb_get(txn, self->history, &key, &v);
+        if (r != 0 && r != MDB_NOTFOUND)
+            return r;
+        if (r == 0 && (h = mvoi__measurement_record__unpack(NULL, v.mv_size, v.mv_data)))
+            first = h->measurement;
+    }
+    size_t la, lb;
+    uint8_t *a = impact_svc_content(first, &la), *b = impact_svc_content(m, &lb);
+    *same = a && b && la == lb && memcmp(a, b, la) == 0;
+    free(a);
+    free(b);
+    if (h)
+        mvoi__measurement_record__free_unpacked(h, NULL);
+    return 0;
+}
+
+typedef struct {
+    const Mvoi__Tender *tender;    /* cached lookup: a batch is mostly one tender */
+    const char *tender_id;
+} s_cache_t;
+
+/* One item: fills r. Returns 0 (r says ok or not) or an LMDB error. */
+static int
+s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
+             size_t i, const Mvoi__Measurement *in, const char *buyer, bool store, bool full,
+             bool with_msg, s_cache_t *cache, Mvoi__MeasurementResult *r, uint64_t *seq)
+{
+    char prefix[96], field[256];
+    snprintf(prefix, sizeof prefix, "%s.measurements[%zu]", body, i);
+    r->id = in->id;   /* request memory lives as long as the reply */
+    if (in->buyer && *in->buyer && strcmp(in->buyer, buyer) != 0) {
+        snprintf(field, sizeof field, "%s.buyer", prefix);
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
+                                "differs from the envelope's buyer", with_msg);
+        return 0;
+    }
+    Mvoi__Measurement m = *in;
+    m.buyer = (char *) buyer;
+    m.has_revision = 0;
+    m.revision = 0;
+    impact_error_t err;
+    Mvoi__Impact *imp = NULL;
+    int rc = calc_impact(self->factors, &m, &imp, &err);
+    if (rc < 0) {
+        impact_svc_field(field, sizeof field, prefix, err.field);
+        r->error = s_item_error(req, impact_svc_error_code(err.code), field, impact_svc_reason(&err), with_msg);
+        return 0;
+    }
+    if (!store) {
+        r->has_ok = r->ok = 1;
+        if (full) {
+            r->impact = impact_svc_copy_impact(req, imp);
+            r->explanation = impact_svc_explain(self, req, &m, imp, NULL);
+        }
+        calc_impact_free(&imp);
+        return 0;
+    }
+    const Mvoi__Tender *t = NULL;
+    if (cache->tender_id && strcmp(cache->tender_id, m.tender_id) == 0) {
+        t = cache->tender;
+    }
+    else {
+        t = impact_svc_tender(self, req, txn, buyer, m.tender_id, &rc);
+        if (rc != 0)
+            goto fail;
+        cache->tender = t;
+        cache->tender_id = m.tender_id;
+    }
+    if (!t) {
+        snprintf(field, sizeof field, "%s.tender_id", prefix);
+        char msg[160];
+        snprintf(msg, sizeof msg, "tender '%.64s' is not known to the calendar", m.tender_id);
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, field, msg, with_msg);
+        goto done;
+    }
+    if (t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
+        snprintf(field, sizeof field, "%s.tender_id", prefix);
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field,
+                                "the tender was cancelled", with_msg);
+        goto done;
+    }
+    Mvoi__MeasurementRecord *old = impact_svc_record(self, txn, buyer, m.id, &rc);
+    if (rc != 0)
+        goto fail;
+    if (old) {
+        bool same = false;
+        if (!old->withdrawn && (rc = s_same_as_first(self, txn, old, &m, &same)) != 0) {
+            mvoi__measurement_record__free_unpacked(old, NULL);
+            goto fail;
+        }
+        snprintf(field, sizeof field, "%s.id", prefix);
+        if (old->withdrawn)
+            r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field,
+                                    "this measurement was withdrawn", with_msg);
+        else if (!same)
+            r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
+                                    "a measurement with this id and different content exists; "
+                                    "use CorrectMeasurement to change it", with_msg);
+        else {
+            r->has_ok = r->ok = 1;
+            r->has_duplicate = r->duplicate = 1;
+            r->has_revision = 1;
+            r->revision = old->measurement->revision;
+            if (full && old->impact)
+                r->impact = impact_svc_copy_impact(req, old->impact);
+        }
+        mvoi__measurement_record__free_unpacked(old, NULL);
+        goto done;
+    }
+    m.has_revision = 1;
+    m.revision = 1;
+    Mvoi__MeasurementRecord rec = MVOI__MEASUREMENT_RECORD__INIT;
+    rec.measurement = &m;
+    rec.impact = imp;
+    rec.has_withdrawn = 1;
+    uint8_t k[IMPACT_SVC_KEY_MAX];
+    size_t kl = impact_svc_key(k, buyer, m.id, NULL);
+    if ((rc = impact_svc_put_msg(txn, self->measurements, k, kl, &rec.base)) != 0)
+        goto fail;
+    kl = impact_svc_key(k, buyer, m.tender_id, m.id);
+    MDB_val key = { kl, k }, empty = { 0, "" };
+    if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
+        goto fail;
+    if ((rc = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, &m, imp, NULL, NULL,
+                     t, seq)) != 0)
+        goto fail;
+    r->has_ok = r->ok = 1;
+    r->has_revision = 1;
+    r->revision = 1;
+    if (full)
+        r->impact = impact_svc_copy_impact(req, imp);
+done:
+    calc_impact_free(&imp);
+    return 0;
+fail:
+    calc_impact_free(&imp);
+    return rc ? rc : -EIO;
+}
+
+static int
+s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
+         const Mvoi__SubmitMeasurements *sm, bool store)
+{
+    char field[96];
+    snprintf(field, sizeof field, "%s.measurements", body);
+    const char *buyer = impact_svc_buyer(req);
+    if (!buyer)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                            "the envelope needs a buyer (tenant)");
+    if (!sm || sm->n_measurements == 0)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
+                            "no measurements");
+    if (sm->n_measurements > self->opts.max_batch)
+        return server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, field,
+                            "%zu measurements in one request; at most %u (split the batch)",
+                            sm->n_measurements, self->opts.max_batch);
+    int rc = 0;
+    if (store && !impact_svc_calendar_current(self)) {
+        /* Pass 1, no writes: an unknown tender while the calendar is not current is not a
+         * final answer. Fail the whole request (nothing written, no reply stored). */
+        s_cache_t c = { 0 };
+        for (size_t i = 0; i < sm->n_measurements; i++) {
+            const Mvoi__Measurement *m = sm->measurements[i];
+            if (!m->tender_id || !*m->tender_id)
+                continue;
+            if (c.tender_id && strcmp(c.tender_id, m->tender_id) == 0 && c.tender)
+                continue;
+            const Mvoi__Tender *t = impact_svc_tender(self, req, txn, buyer, m->tender_id, &rc);
+            if (rc != 0)
+                return rc;
+            if (!t) {
+                char f[160];
+                snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
+                return server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
+                                    "tender '%.64s' is unknown and the calendar is not "
+                                    "reachable (or not caught up): retry later with the same "
+                                    "request id",
+                                    m->tender_id);
+            }
+            c.tender = t;
+            c.tender_id = m->tender_id;
+        }
+    }
+    size_t n = sm->n_measurements;
+    bool full = n <= IMPACT_FULL_RESULTS;
+    Mvoi__MeasurementReply *rep = server_alloc(req, sizeof *rep);
+    Mvoi__MeasurementResult *res = server_alloc(req, n * sizeof *res);
+    Mvoi__MeasurementResult **resp = server_alloc(req, n * sizeof *resp);
+    if (!rep || !res || !resp)
+        return -ENOMEM;
+    mvoi__measurement_reply__init(rep);
+    s_cache_t cache = { 0 };
+    uint64_t seq = 0;
+    size_t errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        Mvoi__MeasurementResult *r = &res[i];
+        mvoi__measurement_result__init(r);
+        resp[i] = r;
+        rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
+                          errors < S_ERR_MESSAGES, &cache, r, &seq);
+        if (rc != 0)
+            return rc;
+        if (r->error) {
+            errors++;
+            r->has_ok = 1;
+            r->ok = 0;
+        }
+    }
+    rep->n_results = n;
+    rep->results = resp;
+    if (seq) {
+        rep->has_seq = 1;
+        rep->seq = seq;
+    }
+    Mvoi__Envelope *reply = server_reply(req);
+    reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
+    reply->measurement_reply = rep;
+    return 0;
+}
+
+int
+impact_svc_on_submit(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    const Mvoi__SubmitMeasurements *sm = server_request(req)->submit_measurements;
+    return s_submit(arg, req, txn, "submit_measurements", sm, !(sm->has_what_if && sm->what_if));
+}
+
+int
+impact_svc_on_compute(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    return s_submit(arg, req, txn, "compute_impact", server_request(req)->compute_impact, false);
+}

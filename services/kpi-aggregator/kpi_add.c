@@ -1,0 +1,161 @@
+/*  kpi_add: adding a contribution (kpi_delta_t) to every total it feeds: each window (year,
+ *  quarter) and dimension, with the per-tender project counts; and the tender projection
+ *  lookups that needs. */
+#include "kpi_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- tender projection */
+
+Mvoi__Tender *kpi_tender_load(kpi_t *self, MDB_txn *txn, const char *id, int *rc)
+{
+    *rc = 0;
+    if (!id || !*id)
+        return NULL;
+    MDB_val k = { strlen(id), (void *)id }, v;
+    int r = mdb_get(txn, self->tenders, &k, &v);
+    if (r != 0) {
+        if (r != MDB_NOTFOUND)
+            *rc = r;
+        return NULL;
+    }
+    return mvoi__tender__unpack(NULL, v.mv_size, v.mv_data);
+}
+
+bool kpi_tender_cancelled(const Mvoi__Tender *t)
+{
+    return t && t->has_status && t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED;
+}
+
+static int s_is_cancelled(kpi_t *self, MDB_txn *txn, const char *tender, bool *out)
+{
+    if (self->cache_valid && strcmp(self->cache_tender, tender) == 0) {
+        *out = self->cache_cancelled;
+        return 0;
+    }
+    int rc;
+    Mvoi__Tender *t = kpi_tender_load(self, txn, tender, &rc);
+    if (rc != 0)
+        return rc;
+    *out = kpi_tender_cancelled(t);
+    if (t)
+        mvoi__tender__free_unpacked(t, NULL);
+    if (strlen(tender) < sizeof self->cache_tender) {
+        strcpy(self->cache_tender, tender);
+        self->cache_cancelled = *out;
+        self->cache_valid = true;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- adding to totals */
+
+static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *tender, const char *key,
+                           int sign, int64_t *projects)
+{
+    size_t lt = strlen(tender), lk = strlen(key);
+    char pk[128 + KPI_KEY_MAX + 2];
+    if (lt + lk + 1 > sizeof pk || lt + lk + 1 > 511)
+        return 0;
+    memcpy(pk, tender, lt);
+    pk[lt] = 0;
+    memcpy(pk + lt + 1, key, lk);
+    MDB_val k = { lt + 1 + lk, pk }, v;
+    int64_t n = 0;
+    int rc = mdb_get(txn, self->projects, &k, &v);
+    if (rc == 0 && v.mv_size == 8)
+        n = store_get_be64s(v.mv_data);
+    else if (rc != 0 && rc != MDB_NOTFOUND)
+        return rc;
+    int64_t m = n + sign;
+    if (m <= 0) {
+        rc = mdb_del(txn, self->projects, &k, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+        m = 0;
+    } else {
+        uint8_t b[8];
+        store_be64s(b, m);
+        v.mv_size = 8;
+        v.mv_data = b;
+        if ((rc = mdb_put(txn, self->projects, &k, &v, 0)) != 0)
+            return rc;
+    }
+    if ((n == 0) != (m == 0)) {
+        bool cancelled = false;
+        if ((rc = s_is_cancelled(self, txn, tender, &cancelled)) != 0)
+            return rc;
+        if (!cancelled)
+            *projects += m > 0 ? 1 : -1;
+    }
+    return 0;
+}
+
+static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quarter,
+                  int dim, int sign)
+{
+    kpi_total_t t;
+    int theme = dim == KPI_DIM_THEME ? c->theme : 0;
+    const char *group = dim == KPI_DIM_GROUP ? c->group : NULL;
+    const char *tender = dim == KPI_DIM_TENDER ? c->tender : NULL;
+    char key[KPI_KEY_MAX];
+    if (kpi_key(key, sizeof key, c->kpi, c->year, quarter, c->buyer, theme, group, tender)
+        != 0)
+        return 0;   /* e.g. an absurdly long id: not a total we can name */
+    int rc = kpi_total_load(self, txn, key, &t);
+    bool existed = rc == 0;
+    if (rc == -ENOENT) {
+        memset(&t, 0, sizeof t);
+        strcpy(t.key, key);
+        snprintf(t.buyer, sizeof t.buyer, "%s", c->buyer);
+        if (group)
+            snprintf(t.group, sizeof t.group, "%s", group);
+        if (tender)
+            snprintf(t.tender, sizeof t.tender, "%s", tender);
+        t.kpi = c->kpi;
+        t.year = c->year;
+        t.quarter = quarter;
+        t.theme = theme;
+        if (c->kpi == MVOI__KPI__KPI_PILOTS && quarter == 0 && dim == KPI_DIM_ALL)
+            t.target = KPI_PILOT_TARGET;
+    } else if (rc != 0) {
+        return rc;
+    }
+    if ((rc = kpi_dirty_mark(self, &t, existed)) != 0)
+        return rc;
+    t.ambition += sign * c->ambition;
+    t.realisation += sign * c->realisation;
+    t.denominator += sign * c->denominator;
+    t.count += sign * c->count;
+    t.target += sign * c->target;
+    if (c->project && c->tender && *c->tender &&
+        (rc = s_projects_bump(self, txn, c->tender, key, sign, &t.projects)) != 0)
+        return rc;
+    return kpi_total_store(self, txn, &t);
+}
+
+int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign)
+{
+    if (!c->buyer || !*c->buyer || !c->year)
+        return 0;
+    uint32_t windows[2] = { 0, c->quarter };
+    for (int w = 0; w < 2; w++) {
+        if (w == 1 && !c->quarter)
+            break;
+        int rc;
+        if ((c->dims & KPI_DIM_ALL) && (rc = s_bump(self, txn, c, windows[w], KPI_DIM_ALL, sign)))
+            return rc;
+        if ((c->dims & KPI_DIM_THEME) && c->theme > 0 && kpi_theme_name(c->theme) &&
+            (rc = s_bump(self, txn, c, windows[w], KPI_DIM_THEME, sign)))
+            return rc;
+        if ((c->dims & KPI_DIM_GROUP) && c->group && *c->group &&
+            (rc = s_bump(self, txn, c, windows[w], KPI_DIM_GROUP, sign)))
+            return rc;
+        if ((c->dims & KPI_DIM_TENDER) && c->tender && *c->tender &&
+            (rc = s_bump(self, txn, c, windows[w], KPI_DIM_TENDER, sign)))
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,281 @@
+/*  kpi_impact: ImpactEvents: a measurement's contributions (db kpi_meas holds the revision
+ *  we counted) and its breakdown index; kpi_apply and kpi_reset. */
+#include "kpi_int.h"
+
+#include <string.h>
+
+#include "log.h"
+
+/* ---------------------------------------------------------------- measurements */
+
+/* Which Impact field feeds which KPI. */
+static bool s_feed(const Mvoi__Impact *im, int kpi, int64_t *v, int64_t *den)
+{
+    *den = 0;
+    switch (kpi) {
+    case MVOI__KPI__KPI_FAIRTRADE:
+        if (!im->has_fairtrade_products && !im->has_risk_products)
+            return false;
+        *v = im->fairtrade_products;
+        *den = im->risk_products;
+        return true;
+    case MVOI__KPI__KPI_SROI: *v = im->sroi_realised_cents; return im->has_sroi_realised_cents;
+    case MVOI__KPI__KPI_NOX: *v = im->nox_avoided_mg; return im->has_nox_avoided_mg;
+    case MVOI__KPI__KPI_MATERIAL: *v = im->primary_material_g; return im->has_primary_material_g;
+    case MVOI__KPI__KPI_CO2: *v = im->co2_avoided_g; return im->has_co2_avoided_g;
+    case MVOI__KPI__KPI_PILOTS: *v = im->pilots; return im->has_pilots;
+    }
+    return false;
+}
+
+size_t kpi_bd_key(uint8_t *buf, size_t cap, const char *buyer, int kpi, uint32_t year,
+                       uint32_t quarter, const char *tender, const char *id)
+{
+    size_t lb = strlen(buyer), lt = tender ? strlen(tender) : 0, li = id ? strlen(id) : 0;
+    size_t n = lb + 1 + 4 + lt + 1 + li;
+    if (n > cap || n > 511)
+        return 0;
+    uint8_t *p = buf;
+    memcpy(p, buyer, lb + 1);
+    p += lb + 1;
+    *p++ = (uint8_t)kpi;
+    *p++ = (uint8_t)(year >> 8);
+    *p++ = (uint8_t)year;
+    *p++ = (uint8_t)quarter;
+    if (!tender)
+        return (size_t)(p - buf);   /* the prefix up to the quarter */
+    memcpy(p, tender, lt + 1);
+    p += lt + 1;
+    memcpy(p, id, li);
+    return n;
+}
+
+/* Add (sign +1) or remove (-1) a measurement record's contributions. */
+static int s_meas_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *rec, int sign)
+{
+    if (!rec || !rec->measurement || !rec->impact)
+        return 0;
+    const Mvoi__Measurement *m = rec->measurement;
+    const Mvoi__Impact *im = rec->impact;
+    kpi_delta_t c = { 0 };
+    const char *date = m->period_end && *m->period_end ? m->period_end : m->period_start;
+    if (kpi_date_window(date, &c.year, &c.quarter) != 0 || !m->buyer || !*m->buyer)
+        return 0;
+    c.buyer = m->buyer;
+    c.tender = m->tender_id ? m->tender_id : "";
+    c.group = rec->purchasing_group;
+    c.theme = im->has_theme ? (int)im->theme : 0;
+    c.count = 1;
+    c.project = true;
+    c.dims = KPI_DIM_ALL | KPI_DIM_THEME | KPI_DIM_GROUP | KPI_DIM_TENDER;
+    bool ambition = m->has_phase && m->phase == MVOI__PHASE__PHASE_AMBITION;
+    for (int k = 1; k <= KPI_COUNT; k++) {
+        int64_t v = 0, den = 0;
+        if (!s_feed(im, k, &v, &den))
+            continue;
+        c.kpi = k;
+        c.ambition = ambition ? v : 0;
+        c.realisation = ambition ? 0 : v;
+        c.denominator = den;
+        int rc = kpi_add_delta(self, txn, &c, sign);
+        if (rc != 0)
+            return rc;
+        uint8_t kb[512];
+        size_t kl = kpi_bd_key(kb, sizeof kb, c.buyer, k, c.year, c.quarter, c.tender, m->id);
+        if (!kl)
+            continue;
+        MDB_val key = { kl, kb };
+        if (sign < 0) {
+            rc = mdb_del(txn, self->breakdown, &key, NULL);
+            if (rc != 0 && rc != MDB_NOTFOUND)
+                return rc;
+            continue;
+        }
+        size_t lg = c.group ? strlen(c.group) : 0;
+        uint8_t vb[4 + 1 + 16 + 128];
+        if (lg > 128)
+            lg = 128;
+        store_be32(vb, m->revision);
+        vb[4] = (uint8_t)c.theme;
+        store_be64s(vb + 5, c.ambition);
+        store_be64s(vb + 13, c.realisation);
+        if (lg)
+            memcpy(vb + 21, c.group, lg);
+        MDB_val val = { 21 + lg, vb };
+        if ((rc = mdb_put(txn, self->breakdown, &key, &val, 0)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Our record of a measurement revision: only the fields the KPIs use. */
+typedef struct {
+    Mvoi__ImpactEvent ev;
+    Mvoi__Measurement m;
+    Mvoi__Impact im;
+} s_rec_t;
+
+static void s_rec_build(s_rec_t *r, const Mvoi__Measurement *m, const Mvoi__Impact *im,
+                        const char *buyer, const char *group)
+{
+    mvoi__impact_event__init(&r->ev);
+    mvoi__measurement__init(&r->m);
+    mvoi__impact__init(&r->im);
+    r->m.id = m->id;
+    r->m.buyer = m->buyer && *m->buyer ? m->buyer : (char *)buyer;
+    r->m.tender_id = m->tender_id;
+    r->m.has_phase = m->has_phase;
+    r->m.phase = m->phase;
+    r->m.period_start = m->period_start;
+    r->m.period_end = m->period_end;
+    r->m.has_revision = m->has_revision;
+    r->m.revision = m->revision;
+    if (im) {
+        r->im = *im;
+        r->im.base.unknown_fields = NULL;
+        r->im.base.n_unknown_fields = 0;
+        r->im.n_factors = 0;
+        r->im.factors = NULL;
+    }
+    r->ev.measurement = &r->m;
+    r->ev.impact = im ? &r->im : NULL;
+    r->ev.purchasing_group = group && *group ? (char *)group : NULL;
+}
+
+int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
+                     const char *buyer)
+{
+    self->cache_valid = false;
+    self->stats.impact_events++;
+    const Mvoi__Measurement *m = ie ? ie->measurement : NULL;
+    if (!m || !m->id || !*m->id || strlen(m->id) >= 128 ||
+        (m->tender_id && strlen(m->tender_id) >= 128) ||
+        (ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED &&
+         ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED &&
+         ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN)) {
+        self->stats.skipped++;
+        log_warn("event_skipped", "impact event without a measurement id or known kind");
+        return 0;
+    }
+    MDB_val k = { strlen(m->id), m->id }, v;
+    Mvoi__ImpactEvent *stored = NULL;
+    int rc = mdb_get(txn, self->meas, &k, &v);
+    if (rc == 0)
+        stored = mvoi__impact_event__unpack(NULL, v.mv_size, v.mv_data);
+    else if (rc != MDB_NOTFOUND)
+        return rc;
+    s_rec_t prev;
+    const Mvoi__ImpactEvent *old = stored;
+    if (!old && ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED && ie->previous &&
+        ie->previous_impact) {
+        s_rec_build(&prev, ie->previous, ie->previous_impact, buyer, ie->purchasing_group);
+        old = &prev.ev;
+    }
+    if (stored && ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN &&
+        stored->measurement && stored->measurement->revision > m->revision &&
+        m->has_revision) {
+        /* An older revision than the one we hold: nothing to do. */
+        mvoi__impact_event__free_unpacked(stored, NULL);
+        self->stats.skipped++;
+        return 0;
+    }
+    s_rec_t nr;
+    const Mvoi__ImpactEvent *nw = NULL;
+    if (ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN) {
+        const char *group = ie->purchasing_group;
+        Mvoi__Tender *t = NULL;
+        if ((!group || !*group) && m->tender_id) {
+            t = kpi_tender_load(self, txn, m->tender_id, &rc);
+            if (rc != 0)
+                goto out;
+            if (t)
+                group = t->purchasing_group;
+        }
+        s_rec_build(&nr, m, ie->impact, buyer, group);
+        nw = &nr.ev;
+        rc = s_meas_contrib(self, txn, old, -1);
+        if (rc == 0)
+            rc = s_meas_contrib(self, txn, nw, +1);
+        if (rc == 0) {
+            size_t len = mvoi__impact_event__get_packed_size(nw);
+            v.mv_size = len;
+            v.mv_data = NULL;
+            rc = mdb_put(txn, self->meas, &k, &v, MDB_RESERVE);
+            if (rc == 0)
+                mvoi__impact_event__pack(nw, v.mv_data);
+        }
+        if (t)
+            mvoi__tender__free_unpacked(t, NULL);
+    } else {
+        rc = s_meas_contrib(self, txn, old, -1);
+        if (rc == 0 && stored) {
+            rc = mdb_del(txn, self->meas, &k, NULL);
+            if (rc == MDB_NOTFOUND)
+                rc = 0;
+        }
+    }
+out:
+    if (stored)
+        mvoi__impact_event__free_unpacked(stored, NULL);
+    if (rc != 0) {
+        kpi_dirty_clear(self);
+        return rc;
+    }
+    return kpi_dirty_flush(self, txn);
+}
+
+int kpi_apply(kpi_t *self, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
+{
+    self->stats.events++;
+    if (ev->body_case == MVOI__ENVELOPE__BODY_TENDER_EVENT)
+        return kpi_apply_tender(self, txn, ev->tender_event, ev->buyer);
+    if (ev->body_case == MVOI__ENVELOPE__BODY_IMPACT_EVENT)
+        return kpi_apply_impact(self, txn, ev->impact_event, ev->buyer);
+    return 0;   /* not for us */
+}
+
+int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer)
+{
+    self->cache_valid = false;
+    bool impact = strcmp(producer, "impact") == 0;
+    if (!impact && strcmp(producer, "calendar") != 0)
+        return 0;
+    MDB_dbi dbi = impact ? self->meas : self->tenders;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (rc == 0) {
+        int r;
+        if (impact) {
+            Mvoi__ImpactEvent *rec = mvoi__impact_event__unpack(NULL, v.mv_size, v.mv_data);
+            r = s_meas_contrib(self, txn, rec, -1);
+            if (rec)
+                mvoi__impact_event__free_unpacked(rec, NULL);
+        } else {
+            Mvoi__Tender *t = mvoi__tender__unpack(NULL, v.mv_size, v.mv_data);
+            r = t ? kpi_tender_transition(self, txn, t, NULL) : 0;
+            if (t)
+                mvoi__tender__free_unpacked(t, NULL);
+        }
+        if (r != 0) {
+            mdb_cursor_close(cur);
+            kpi_dirty_clear(self);
+            return r;
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND) {
+        kpi_dirty_clear(self);
+        return rc;
+    }
+    if ((rc = mdb_drop(txn, dbi, 0)) != 0) {
+        kpi_dirty_clear(self);
+        return rc;
+    }
+    log_warn("kpi_reset", "%s was wiped: removed everything derived from it", producer);
+    return kpi_dirty_flush(self, txn);
+}

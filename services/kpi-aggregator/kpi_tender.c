@@ -1,0 +1,173 @@
+/*  kpi_tender: TenderEvents: the tender projection (db kpi_tenders) and its own
+ *  contributions (pilots ambition, SROI target), and cancellations moving project counts. */
+#include "kpi_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+
+/* The tender projection's own contributions: pilots ambition, SROI target. */
+static int s_tender_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *t, int sign)
+{
+    if (!t || kpi_tender_cancelled(t) || !t->buyer || !*t->buyer)
+        return 0;
+    kpi_delta_t c = { 0 };
+    if (kpi_date_window(t->planned_publication, &c.year, &c.quarter) != 0)
+        return 0;
+    c.buyer = t->buyer;
+    c.group = t->purchasing_group;
+    c.tender = t->id;
+    int rc;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0) {
+            if (!t->pilot)
+                continue;
+            c.kpi = MVOI__KPI__KPI_PILOTS;
+            c.ambition = 1;
+            c.target = 0;
+        } else {
+            if (!t->has_sroi_obligation_cents || t->sroi_obligation_cents == 0)
+                continue;
+            c.kpi = MVOI__KPI__KPI_SROI;
+            c.ambition = 0;
+            c.target = t->sroi_obligation_cents;
+        }
+        c.dims = KPI_DIM_ALL | KPI_DIM_GROUP | KPI_DIM_TENDER;
+        c.theme = 0;
+        if ((rc = kpi_add_delta(self, txn, &c, sign)) != 0)
+            return rc;
+        /* each distinct theme in scope */
+        for (size_t i = 0; i < t->n_themes; i++) {
+            int th = t->themes[i]->has_theme ? (int)t->themes[i]->theme : 0;
+            bool seen = false;
+            for (size_t j = 0; j < i; j++)
+                if (t->themes[j]->has_theme && (int)t->themes[j]->theme == th)
+                    seen = true;
+            if (seen || !kpi_theme_name(th))
+                continue;
+            c.dims = KPI_DIM_THEME;
+            c.theme = th;
+            if ((rc = kpi_add_delta(self, txn, &c, sign)) != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* A tender's cancelled flag flipped: adjust every project count it is part of. */
+static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *id, int sign)
+{
+    size_t li = strlen(id);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, self->projects, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k = { li + 1, (void *)id }, v;   /* id and its NUL: the prefix */
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (rc == 0) {
+        if (k.mv_size <= li + 1 || memcmp(k.mv_data, id, li + 1) != 0)
+            break;
+        int64_t n = v.mv_size == 8 ? store_get_be64s(v.mv_data) : 0;
+        if (n > 0) {
+            char key[KPI_KEY_MAX];
+            size_t lk = k.mv_size - li - 1;
+            if (lk < sizeof key) {
+                memcpy(key, (char *)k.mv_data + li + 1, lk);
+                key[lk] = 0;
+                kpi_total_t t;
+                int r = kpi_total_load(self, txn, key, &t);
+                if (r == 0) {
+                    if ((r = kpi_dirty_mark(self, &t, true)) != 0 ||
+                        (t.projects += sign, r = kpi_total_store(self, txn, &t)) != 0) {
+                        mdb_cursor_close(cur);
+                        return r;
+                    }
+                } else if (r != -ENOENT) {
+                    mdb_cursor_close(cur);
+                    return r;
+                }
+            }
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+int kpi_tender_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
+                               const Mvoi__Tender *nw)
+{
+    int rc;
+    if ((rc = s_tender_contrib(self, txn, old, -1)) != 0 ||
+        (rc = s_tender_contrib(self, txn, nw, +1)) != 0)
+        return rc;
+    bool was = kpi_tender_cancelled(old), is = kpi_tender_cancelled(nw);
+    const char *id = nw ? nw->id : old ? old->id : NULL;
+    if (id && was != is && (rc = s_tender_projects(self, txn, id, is ? -1 : +1)) != 0)
+        return rc;
+    self->cache_valid = false;
+    return 0;
+}
+
+int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
+                     const char *buyer)
+{
+    self->cache_valid = false;
+    self->stats.tender_events++;
+    const Mvoi__Tender *in = te ? te->tender : NULL;
+    if (!in || !in->id || !*in->id || strlen(in->id) >= 128) {
+        self->stats.skipped++;
+        log_warn("event_skipped", "tender event without a usable tender id");
+        return 0;
+    }
+    /* The projection: only what the KPIs use. */
+    Mvoi__Tender nw = MVOI__TENDER__INIT;
+    nw.id = in->id;
+    nw.buyer = in->buyer && *in->buyer ? in->buyer : (char *)buyer;
+    nw.purchasing_group = in->purchasing_group;
+    nw.planned_publication = in->planned_publication;
+    nw.has_pilot = true;
+    nw.pilot = in->has_pilot && in->pilot;
+    nw.has_status = in->has_status;
+    nw.status = in->status;
+    if (te->kind == MVOI__TENDER_EVENT_KIND__TEV_CANCELLED) {
+        nw.has_status = true;
+        nw.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    }
+    nw.has_sroi_obligation_cents = in->has_sroi_obligation_cents;
+    nw.sroi_obligation_cents = in->sroi_obligation_cents;
+    Mvoi__ThemeAmbition ta[16], *tap[16];
+    size_t nt = 0;
+    for (size_t i = 0; i < in->n_themes && nt < 16; i++) {
+        if (!in->themes[i] || !in->themes[i]->has_theme)
+            continue;
+        mvoi__theme_ambition__init(&ta[nt]);
+        ta[nt].has_theme = true;
+        ta[nt].theme = in->themes[i]->theme;
+        tap[nt] = &ta[nt];
+        nt++;
+    }
+    nw.n_themes = nt;
+    nw.themes = tap;
+
+    int rc;
+    Mvoi__Tender *old = kpi_tender_load(self, txn, in->id, &rc);
+    if (rc != 0)
+        return rc;
+    rc = kpi_tender_transition(self, txn, old, &nw);
+    if (old)
+        mvoi__tender__free_unpacked(old, NULL);
+    if (rc != 0) {
+        kpi_dirty_clear(self);
+        return rc;
+    }
+    size_t len = mvoi__tender__get_packed_size(&nw);
+    MDB_val k = { strlen(in->id), in->id }, v = { len, NULL };
+    if ((rc = mdb_put(txn, self->tenders, &k, &v, MDB_RESERVE)) != 0) {
+        kpi_dirty_clear(self);
+        return rc;
+    }
+    mvoi__tender__pack(&nw, v.mv_data);
+    return kpi_dirty_flush(self, txn);
+}

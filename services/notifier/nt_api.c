@@ -1,0 +1,195 @@
+/*  nt_api: the notifier's ROUTER: list, get, resend and cancel reminders; readiness. */
+#include "nt_service_int.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "feed.h"
+#include "server.h"
+
+static int s_req_get(nt_service_t *s, server_req_t *req, MDB_txn *txn, const char *id,
+                     Mvoi__Reminder **out)
+{
+    if (!id || !*id)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "id", "is required");
+    int rc = nt_store_get(s, txn, id, out);
+    if (rc == MDB_NOTFOUND)
+        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "id", "no reminder %s", id);
+    return rc;
+}
+
+static void s_reply_reminder(server_req_t *req, Mvoi__Reminder *r)
+{
+    Mvoi__Envelope *e = server_reply(req);
+    /* A shallow copy whose strings live in the request's memory (freed after the reply). */
+    Mvoi__Reminder *c = server_alloc(req, sizeof *c);
+    *c = *r;
+    c->id = server_strdup(req, r->id);
+    c->buyer = r->buyer ? server_strdup(req, r->buyer) : NULL;
+    c->tender_id = r->tender_id ? server_strdup(req, r->tender_id) : NULL;
+    c->last_error = r->last_error ? server_strdup(req, r->last_error) : NULL;
+    c->channel = r->channel ? server_strdup(req, r->channel) : NULL;
+    c->subject = r->subject ? server_strdup(req, r->subject) : NULL;
+    c->uid = r->uid ? server_strdup(req, r->uid) : NULL;
+    c->message_id = r->message_id ? server_strdup(req, r->message_id) : NULL;
+    c->title = r->title ? server_strdup(req, r->title) : NULL;
+    c->recipients = server_alloc(req, (r->n_recipients + 1) * sizeof(char *));
+    for (size_t i = 0; i < r->n_recipients; i++)
+        c->recipients[i] = server_strdup(req, r->recipients[i]);
+    c->base.unknown_fields = NULL;
+    c->base.n_unknown_fields = 0;
+    if (e->body_case == MVOI__ENVELOPE__BODY_REMINDER_LIST) {
+        Mvoi__ReminderList *l = e->reminder_list;
+        l->reminders[l->n_reminders++] = c;
+    } else {
+        e->body_case = MVOI__ENVELOPE__BODY_REMINDER;
+        e->reminder = c;
+    }
+}
+
+static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    nt_service_t *s = arg;
+    const Mvoi__GetReminder *g = server_request(req)->get_reminder;
+    Mvoi__Reminder *r = NULL;
+    int rc = s_req_get(s, req, txn, g->id, &r);
+    if (rc)
+        return rc;
+    s_reply_reminder(req, r);
+    mvoi__reminder__free_unpacked(r, NULL);
+    return 0;
+}
+
+static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    nt_service_t *s = arg;
+    const Mvoi__ListReminders *q = server_request(req)->list_reminders;
+    uint32_t limit = q->has_limit && q->limit ? q->limit : 50;
+    if (limit > 1000)
+        limit = 1000;
+    uint32_t offset = q->has_offset ? q->offset : 0;
+    bool by_tender = q->tender_id && *q->tender_id;
+    Mvoi__Envelope *e = server_reply(req);
+    Mvoi__ReminderList *l = server_alloc(req, sizeof *l);
+    mvoi__reminder_list__init(l);
+    l->reminders = server_alloc(req, limit * sizeof *l->reminders);
+    e->body_case = MVOI__ENVELOPE__BODY_REMINDER_LIST;
+    e->reminder_list = l;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, by_tender ? s->bytender : s->rem, &c);
+    if (rc)
+        return rc;
+    size_t tl = by_tender ? strlen(q->tender_id) : 0;
+    char kb[600];
+    MDB_val k = { 0, NULL }, v;
+    MDB_cursor_op op = MDB_FIRST;
+    if (by_tender) {
+        snprintf(kb, sizeof kb, "%s", q->tender_id);
+        k = (MDB_val){ tl + 1, kb };
+        op = MDB_SET_RANGE;
+    }
+    uint32_t matched = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, op); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        Mvoi__Reminder *r = NULL;
+        if (by_tender) {
+            if (k.mv_size < tl + 1 || memcmp(k.mv_data, q->tender_id, tl) != 0 ||
+                ((char *)k.mv_data)[tl] != 0)
+                break;
+            char id[600];
+            size_t il = k.mv_size - tl - 1 < sizeof id - 1 ? k.mv_size - tl - 1 : sizeof id - 1;
+            memcpy(id, (char *)k.mv_data + tl + 1, il);
+            id[il] = 0;
+            if (nt_store_get(s, txn, id, &r) != 0)
+                continue;
+        } else {
+            r = mvoi__reminder__unpack(NULL, v.mv_size, v.mv_data);
+            if (!r)
+                continue;
+        }
+        bool ok = !(q->has_state && q->state && r->state != q->state);
+        if (ok) {
+            if (matched >= offset && l->n_reminders < limit)
+                s_reply_reminder(req, r);
+            matched++;
+        }
+        mvoi__reminder__free_unpacked(r, NULL);
+    }
+    mdb_cursor_close(c);
+    l->has_total = true;
+    l->total = matched;
+    l->has_next_offset = true;
+    l->next_offset = offset + l->n_reminders < matched ? offset + (uint32_t)l->n_reminders : 0;
+    return 0;
+}
+
+static int s_emit_req(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Reminder *r)
+{
+    Mvoi__ReminderEvent re = MVOI__REMINDER_EVENT__INIT;
+    re.reminder = r;
+    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+    ev.body_case = MVOI__ENVELOPE__BODY_REMINDER_EVENT;
+    ev.reminder_event = &re;
+    ev.buyer = r->buyer;
+    return server_emit(req, txn, topic, &ev, NULL);
+}
+
+static int s_on_resend(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    nt_service_t *s = arg;
+    const Mvoi__ResendReminder *q = server_request(req)->resend_reminder;
+    Mvoi__Reminder *r = NULL;
+    int rc = s_req_get(s, req, txn, q->id, &r);
+    if (rc)
+        return rc;
+    if (r->state != ST(DEAD) && r->state != ST(CANCELLED)) {
+        mvoi__reminder__free_unpacked(r, NULL);
+        return server_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "id",
+                            "only dead or cancelled reminders can be resent");
+    }
+    r->state = ST(SCHEDULED);
+    r->attempts = 0;
+    r->has_next_attempt_ms = true;
+    r->next_attempt_ms = clock_now_ms();
+    if (!(rc = nt_store_put(s, txn, r)) && !(rc = s_emit_req(req, txn, "notify.scheduled", r)))
+        s_reply_reminder(req, r);
+    mvoi__reminder__free_unpacked(r, NULL);
+    nt_deliver_kick(s);
+    return rc;
+}
+
+static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    nt_service_t *s = arg;
+    const Mvoi__CancelReminder *q = server_request(req)->cancel_reminder;
+    Mvoi__Reminder *r = NULL;
+    int rc = s_req_get(s, req, txn, q->id, &r);
+    if (rc)
+        return rc;
+    if (!nt_store_active(r->state) && r->state != ST(DEAD)) {
+        mvoi__reminder__free_unpacked(r, NULL);
+        return server_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "id",
+                            "only scheduled, retrying or dead reminders can be cancelled");
+    }
+    r->state = ST(CANCELLED);
+    r->has_next_attempt_ms = false;
+    nt_store_set_error(r, q->reason && *q->reason ? q->reason : "cancelled by an operator");
+    if (!(rc = nt_store_put(s, txn, r)) && !(rc = s_emit_req(req, txn, "notify.cancelled", r)))
+        s_reply_reminder(req, r);
+    mvoi__reminder__free_unpacked(r, NULL);
+    return rc;
+}
+
+/* Ready: the calendar feed caught up and heard from within the grace. */
+bool nt_api_ready(void *arg)
+{
+    nt_service_t *s = arg;
+    return s->feed && feed_ready(s->feed, s->grace_ms);
+}
+
+const server_route_t nt_api_routes[] = {
+    { MVOI__ENVELOPE__BODY_LIST_REMINDERS, SERVER_QUERY, s_on_list },
+    { MVOI__ENVELOPE__BODY_GET_REMINDER, SERVER_QUERY, s_on_get },
+    { MVOI__ENVELOPE__BODY_RESEND_REMINDER, SERVER_COMMAND, s_on_resend },
+    { MVOI__ENVELOPE__BODY_CANCEL_REMINDER, SERVER_COMMAND, s_on_cancel },
+};
+const size_t nt_api_nroutes = sizeof nt_api_routes / sizeof nt_api_routes[0];

@@ -1,0 +1,296 @@
+/*  nt_deliver: the tick that takes due reminders (one write transaction), hands them to a
+ *  channel and records the outcome (a second transaction): SENT, RETRYING with backoff, or
+ *  DEAD; and what a sent reminder sets in motion (the next ambition reminder, the next
+ *  quarter). */
+#include "nt_service_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "clock.h"
+#include "feed.h"
+#include "log.h"
+#include "nt_retry.h"
+#include "server.h"
+#include "store.h"
+
+#define PICK_MAX 256
+
+typedef struct {
+    nt_service_t *s;
+    char *id;
+} s_inflight_t;
+
+typedef struct {
+    nt_service_t *s;
+    const char *id;
+    const nt_result_t *res;
+} s_done_t;
+
+static int s_after_sent(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, int64_t now)
+{
+    if (r->channel && strcmp(r->channel, "webhook") == 0)
+        return 0;   /* the mail twin drives the chain */
+    if (r->kind == K(QUARTERLY_REPORT))
+        return nt_plan_quarter(s, txn, now);
+    Mvoi__NotifierTender *nt = NULL;
+    int rc = r->tender_id && *r->tender_id ? nt_store_load_tender(s, txn, r->tender_id, &nt) : MDB_NOTFOUND;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (r->kind == K(KICKOFF_INVITATION)) {
+        nt->has_invited = true;
+        nt->invited = true;
+        rc = nt_store_save_tender(s, txn, nt);
+    } else if ((r->kind == K(AMBITION_MISSING) || r->kind == K(AMBITION_ESCALATION)) &&
+               nt->tender && nt_rules_ambition_open(nt->tender) &&
+               !(nt->tender->has_status &&
+                 nt->tender->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) &&
+               r->ordinal < (uint32_t)s->rules.ambition_max && r->ordinal >= nt->ambition_reminders) {
+        uint32_t ord = r->ordinal + 1;
+        /* Interval days after the previous one was due; after an outage, from now (one
+         * catch-up reminder, not a burst). */
+        int64_t due = nt_rules_ambition_due(&s->rules, s->cal, r->due_ms);
+        if (due <= now)
+            due = nt_rules_ambition_due(&s->rules, s->cal, now);
+        nt_plan_new_t n = { .t = nt->tender, .kind = nt_rules_ambition_kind(&s->rules, ord),
+                      .ordinal = ord, .version = 1, .due_ms = due, .now = now };
+        if (!(rc = nt_plan_create(s, txn, &n))) {
+            nt->has_ambition_reminders = true;
+            nt->ambition_reminders = ord;
+            rc = nt_store_save_tender(s, txn, nt);
+        }
+    }
+    mvoi__notifier_tender__free_unpacked(nt, NULL);
+    return rc;
+}
+
+static int s_done_txn(MDB_txn *txn, void *arg)
+{
+    s_done_t *d = arg;
+    nt_service_t *s = d->s;
+    Mvoi__Reminder *r = NULL;
+    int rc = nt_store_get(s, txn, d->id, &r);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    int64_t now = clock_now_ms();
+    const nt_result_t *res = d->res;
+    const char *topic;
+    char err[700];
+    if (res->outcome == NT_OK) {
+        r->state = ST(SENT);
+        r->has_sent_ms = true;
+        r->sent_ms = now;
+        r->has_next_attempt_ms = false;
+        nt_store_set_error(r, NULL);
+        topic = "notify.sent";
+    } else if (res->outcome == NT_TRANSIENT && r->attempts < s->max_attempts) {
+        uint64_t rnd = 0;
+        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+            rnd = (uint64_t)clock_mono_ns();
+        int64_t delay = nt_backoff_delay(s->retry_base, s->retry_max, r->attempts, rnd, 10);
+        if (res->retry_after_ms >= 0 && res->retry_after_ms > delay)
+            delay = res->retry_after_ms < 86400000 ? res->retry_after_ms : 86400000;
+        r->state = ST(RETRYING);
+        r->has_next_attempt_ms = true;
+        r->next_attempt_ms = now + delay;
+        nt_store_set_error(r, res->error);
+        topic = "notify.failed";
+    } else {
+        r->state = ST(DEAD);
+        r->has_next_attempt_ms = false;
+        snprintf(err, sizeof err, "%s%s", res->error,
+                 res->outcome == NT_TRANSIENT ? " (attempts exhausted)" : "");
+        nt_store_set_error(r, err);
+        topic = "notify.dead";
+    }
+    rc = nt_store_put(s, txn, r);
+    if (!rc)
+        rc = nt_store_emit(s, txn, topic, r);
+    if (!rc && res->outcome == NT_OK)
+        rc = s_after_sent(s, txn, r, now);
+    if (!rc && res->outcome != NT_OK)
+        log_emit(res->outcome == NT_TRANSIENT && r->state == ST(RETRYING) ? LOG_INFO : LOG_WARN,
+                 r->state == ST(DEAD) ? "notification_dead" : "notification_retry",
+                 (const char *const[]){ "reminder.id", r->id, NULL }, "%s", res->error);
+    mvoi__reminder__free_unpacked(r, NULL);
+    return rc;
+}
+
+static void s_on_sent(void *arg, const nt_result_t *res)
+{
+    s_inflight_t *f = arg;
+    nt_service_t *s = f->s;
+    s_done_t d = { s, f->id, res };
+    int rc = store_write(s->store, s_done_txn, &d);
+    if (rc)
+        log_error("record_failed", "cannot record the outcome of %s: %d (it stays in flight "
+                  "and is sent again after a restart)", f->id, rc);
+    free(f->id);
+    free(f);
+    if (s->server)
+        server_flush(s->server);
+    if (s->stopping)
+        nt_service_maybe_close(s);
+    else
+        nt_deliver_kick(s);
+}
+
+typedef struct {
+    nt_service_t *s;
+    unsigned free_slots;
+    Mvoi__Reminder *picked[PICK_MAX];
+    unsigned npicked;
+} s_pick_t;
+
+static bool s_same_group(const Mvoi__Reminder *a, const Mvoi__Reminder *b)
+{
+    bool amb_a = a->kind == K(AMBITION_MISSING) || a->kind == K(AMBITION_ESCALATION);
+    bool amb_b = b->kind == K(AMBITION_MISSING) || b->kind == K(AMBITION_ESCALATION);
+    return strcmp(a->tender_id ? a->tender_id : "", b->tender_id ? b->tender_id : "") == 0 &&
+           strcmp(a->channel ? a->channel : "", b->channel ? b->channel : "") == 0 &&
+           (a->kind == b->kind || (amb_a && amb_b)) && a->kind != K(KICKOFF_CANCELLED);
+}
+
+static int s_pick_txn(MDB_txn *txn, void *arg)
+{
+    s_pick_t *p = arg;
+    nt_service_t *s = p->s;
+    p->npicked = 0;
+    int64_t now = clock_now_ms();
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->due, &c);
+    if (rc)
+        return rc;
+    Mvoi__Reminder *cand[PICK_MAX];
+    unsigned nc = 0;
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && nc < PICK_MAX;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < 8 || store_get_be64s(k.mv_data) > now)
+            break;
+        char id[600];
+        size_t il = k.mv_size - 8 < sizeof id - 1 ? k.mv_size - 8 : sizeof id - 1;
+        memcpy(id, (char *)k.mv_data + 8, il);
+        id[il] = 0;
+        Mvoi__Reminder *r = NULL;
+        if (nt_store_get(s, txn, id, &r) == 0)
+            cand[nc++] = r;
+    }
+    mdb_cursor_close(c);
+    rc = 0;
+    /* Catch-up collapses missed ticks: of several due reminders of one tender and kind,
+     * only the latest goes out; expired kick-off mails are dropped. */
+    for (unsigned i = 0; i < nc && rc == 0; i++) {
+        Mvoi__Reminder *r = cand[i];
+        if (!r)
+            continue;
+        bool ko = r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_REMINDER);
+        if (ko && r->has_meeting_start_ms && r->meeting_start_ms <= now) {
+            rc = nt_store_cancel(s, txn, r, "expired: the session has started");
+            mvoi__reminder__free_unpacked(r, NULL);
+            cand[i] = NULL;
+            continue;
+        }
+        for (unsigned j = i + 1; j < nc; j++)
+            if (cand[j] && s_same_group(r, cand[j]) && r->kind != K(KICKOFF_INVITATION)) {
+                rc = nt_store_cancel(s, txn, r, "superseded: a later reminder of this kind was due");
+                mvoi__reminder__free_unpacked(r, NULL);
+                cand[i] = NULL;
+                break;
+            }
+    }
+    for (unsigned i = 0; i < nc; i++) {
+        Mvoi__Reminder *r = cand[i];
+        if (!r)
+            continue;
+        if (rc == 0 && p->npicked < p->free_slots) {
+            r->state = ST(SENDING);
+            r->attempts++;
+            r->has_attempts = true;
+            if ((rc = nt_store_put(s, txn, r)) == 0) {
+                p->picked[p->npicked++] = r;
+                continue;
+            }
+        }
+        mvoi__reminder__free_unpacked(r, NULL);
+    }
+    if (rc) {
+        for (unsigned i = 0; i < p->npicked; i++)
+            mvoi__reminder__free_unpacked(p->picked[i], NULL);
+        p->npicked = 0;
+    }
+    return rc;
+}
+
+static void s_deliver(nt_service_t *s, Mvoi__Reminder *r)
+{
+    s_inflight_t *f = calloc(1, sizeof *f);
+    f->s = s;
+    f->id = strdup(r->id);
+    int rc;
+    if (r->channel && strcmp(r->channel, "webhook") == 0) {
+        char *body = NULL;
+        rc = nt_msg_webhook_body(&s->msg, s->tpl, r, &body);
+        char key[600];
+        snprintf(key, sizeof key, "%s", r->id);
+        char *hash = strchr(key, '#');
+        if (hash)
+            *hash = 0;
+        if (!rc)
+            rc = nt_sender_webhook(s->sender, key, body, s_on_sent, f);
+        free(body);
+    } else {
+        nt_buf_t mail = { 0 };
+        rc = nt_msg_mail(&s->msg, r, &mail);
+        const char *rc_list[MAX_RCPT + 1];
+        size_t n = 0;
+        for (size_t i = 0; i < r->n_recipients && n < MAX_RCPT; i++)
+            rc_list[n++] = r->recipients[i];
+        rc_list[n] = NULL;
+        if (!rc)
+            rc = nt_sender_mail(s->sender, r->id, rc_list, mail.data, mail.len, s_on_sent, f);
+        nt_buf_free(&mail);
+    }
+    if (rc) {
+        nt_result_t res = { .outcome = NT_TRANSIENT, .retry_after_ms = -1 };
+        snprintf(res.error, sizeof res.error, "cannot start delivery: %s", strerror(-rc));
+        s_on_sent(f, &res);
+    }
+}
+
+static void s_on_tick(uv_timer_t *t)
+{
+    nt_service_t *s = t->data;
+    if (s->stopping)
+        return;
+    if (s->feed && feed_caught_up(s->feed))
+        server_set_ready(s->server, true);
+    unsigned inflight = nt_sender_inflight(s->sender);
+    if (inflight >= s->max_inflight)
+        return;
+    s_pick_t *p = calloc(1, sizeof *p);
+    p->s = s;
+    p->free_slots = s->max_inflight - inflight;
+    int rc = store_write(s->store, s_pick_txn, p);
+    if (rc)
+        log_error("pick_failed", "cannot take due reminders: %d", rc);
+    server_flush(s->server);
+    for (unsigned i = 0; i < p->npicked; i++) {
+        s_deliver(s, p->picked[i]);
+        mvoi__reminder__free_unpacked(p->picked[i], NULL);
+    }
+    bool more = p->npicked == p->free_slots;
+    free(p);
+    if (more && !s->stopping && nt_sender_inflight(s->sender) < s->max_inflight)
+        nt_deliver_kick(s);
+}
+
+void nt_deliver_kick(nt_service_t *s)
+{
+    if (!s->stopping && !s->closed)
+        uv_timer_start(&s->tick, s_on_tick, 0, (uint64_t)s->tick_ms);
+}

@@ -1,0 +1,119 @@
+/*  nt_service_int: what the files of the notifier service share (not for other modules).
+ *
+ *  nt_service.c (configuration, lifecycle) owns the object; nt_store.c keeps the reminder
+ *  records and their indexes, nt_plan.c turns calendar events into reminders, nt_deliver.c
+ *  sends them and records the outcome, nt_api.c answers the ROUTER.
+ */
+#ifndef MVOI_NT_SERVICE_INT_H
+#define MVOI_NT_SERVICE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <lmdb.h>
+#include <uv.h>
+
+#include "bus.h"
+#include "feed.h"
+#include "inbox.h"
+#include "nt_cal.h"
+#include "nt_msg.h"
+#include "nt_rules.h"
+#include "nt_send.h"
+#include "nt_service.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
+
+#define K(x) MVOI__REMINDER_KIND__REM_##x
+#define ST(x) MVOI__DELIVERY_STATE__DELIVERY_##x
+#define MAX_RCPT 16
+
+struct nt_service_t {
+    uint64_t grace_ms;          /* readiness: calendar heard from within this */
+    uv_loop_t *loop;
+    bus_ctx_t *bus;
+    store_t *store;
+    outbox_t *outbox;
+    inbox_t *inbox;
+    server_t *server;
+    feed_t *feed;
+    nt_sender_t *sender;
+    nt_cal_t *cal;
+    nt_rules_cfg_t rules;
+    nt_msg_cfg_t msg;
+    nt_template_t tpl;
+    MDB_dbi rem, due, sending, bytender, tenders, nmeta;
+    uv_timer_t tick, clock_timer, drain;
+    bool clock_timer_on, stopping, closed;
+    char *fake_clock;
+    int64_t retry_base, retry_max;
+    unsigned max_attempts, max_inflight;
+    int tick_ms;
+    bool webhook;
+    char *policy_adviser, *coordinator, *core_team, *mail_from, *organizer, *location;
+    char maildir[4096];
+};
+
+/* ---- nt_store.c: reminder records (db "rem") with their "due", "sending" and "bytender"
+ * indexes, and the per-tender state (db "tenders"). */
+
+/* SCHEDULED or RETRYING: in the "due" index. */
+bool nt_store_active(Mvoi__DeliveryState st);
+/* SENT, DEAD or CANCELLED. */
+bool nt_store_final(Mvoi__DeliveryState st);
+/* 0 with *out (free with mvoi__reminder__free_unpacked), MDB_NOTFOUND, or an error. */
+int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out);
+/* Write a reminder and move its index entries from the stored version's to this one's. */
+int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r);
+/* Append a ReminderEvent on topic to the outbox (same transaction). */
+int nt_store_emit(nt_service_t *s, MDB_txn *txn, const char *topic, Mvoi__Reminder *r);
+const char *nt_store_kind_name(Mvoi__ReminderKind k);
+int nt_store_load_tender(nt_service_t *s, MDB_txn *txn, const char *id,
+                         Mvoi__NotifierTender **out);
+int nt_store_save_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__NotifierTender *nt);
+typedef int (nt_store_each_fn)(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg);
+int nt_store_each_of_tender(nt_service_t *s, MDB_txn *txn, const char *tender,
+                            nt_store_each_fn *fn, void *arg);
+/* Replace an unpacked reminder's last_error (freed with the message). */
+void nt_store_set_error(Mvoi__Reminder *r, const char *why);
+/* State CANCELLED with reason why, stored and published (notify.cancelled). */
+int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char *why);
+
+/* ---- nt_plan.c: reminders from calendar events. */
+
+/* A reminder to create: its id is tender/kind/ordinal/version (the idempotency key). */
+typedef struct {
+    const Mvoi__Tender *t;
+    Mvoi__ReminderKind kind;
+    uint32_t ordinal, version;
+    int64_t due_ms, meeting_start, meeting_end, now;
+    uint32_t sequence;
+    const char *uid, *title;
+} nt_plan_new_t;
+
+/* Creates the reminder (and its webhook twin); skips an id that already exists. */
+int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n);
+/* feed_apply_fn: a calendar TenderEvent (re)plans its tender's reminders. */
+int nt_plan_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev);
+/* The quarterly report reminder of the first quarter due after `after`. */
+int nt_plan_quarter(nt_service_t *s, MDB_txn *txn, int64_t after);
+/* store_write fn at start: resend what was in flight, schedule the first quarter. */
+int nt_plan_start_txn(MDB_txn *txn, void *arg);
+
+/* ---- nt_deliver.c: sending. */
+
+/* Look for due reminders now (and then every tick_ms). */
+void nt_deliver_kick(nt_service_t *s);
+
+/* ---- nt_api.c: the ROUTER. */
+
+extern const server_route_t nt_api_routes[];
+extern const size_t nt_api_nroutes;
+bool nt_api_ready(void *arg);
+
+/* ---- nt_service.c */
+
+/* While stopping: close everything once no delivery is in flight. */
+void nt_service_maybe_close(nt_service_t *s);
+
+#endif

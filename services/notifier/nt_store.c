@@ -1,0 +1,187 @@
+/*  nt_store: the notifier's reminder records in LMDB and their indexes (see nt_service.h for
+ *  the databases): every write of a reminder keeps "due", "sending" and "bytender" in step. */
+#include "nt_service_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outbox.h"
+#include "pbjson.h"
+#include "store.h"
+
+bool nt_store_active(Mvoi__DeliveryState st) { return st == ST(SCHEDULED) || st == ST(RETRYING); }
+bool nt_store_final(Mvoi__DeliveryState st)
+{
+    return st == ST(SENT) || st == ST(DEAD) || st == ST(CANCELLED);
+}
+
+static int64_t s_index_time(const Mvoi__Reminder *r)
+{
+    return r->has_next_attempt_ms ? r->next_attempt_ms : r->due_ms;
+}
+
+static MDB_val s_due_key(uint8_t *buf, size_t cap, int64_t t, const char *id)
+{
+    size_t n = strlen(id);
+    if (n > cap - 8)
+        n = cap - 8;
+    store_be64s(buf, t);
+    memcpy(buf + 8, id, n);
+    return (MDB_val){ 8 + n, buf };
+}
+
+static MDB_val s_bt_key(char *buf, size_t cap, const char *tender, const char *id)
+{
+    int n = snprintf(buf, cap, "%s%c%s", tender ? tender : "", 0, id);
+    return (MDB_val){ (size_t)n < cap ? (size_t)n : cap - 1, buf };
+}
+
+int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out)
+{
+    MDB_val k = { strlen(id), (void *)id }, v;
+    *out = NULL;
+    int rc = mdb_get(txn, s->rem, &k, &v);
+    if (rc)
+        return rc;
+    *out = mvoi__reminder__unpack(NULL, v.mv_size, v.mv_data);
+    return *out ? 0 : -EIO;
+}
+
+int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
+{
+    uint8_t kb[512];
+    MDB_val k = { strlen(r->id), r->id }, v;
+    Mvoi__Reminder *old = NULL;
+    int rc = nt_store_get(s, txn, r->id, &old);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;
+    if (old) {
+        if (nt_store_active(old->state)) {
+            MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(old), old->id);
+            mdb_del(txn, s->due, &dk, NULL);
+        }
+        if (old->state == ST(SENDING))
+            mdb_del(txn, s->sending, &k, NULL);
+        mvoi__reminder__free_unpacked(old, NULL);
+    }
+    size_t len = mvoi__reminder__get_packed_size(r);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return -ENOMEM;
+    mvoi__reminder__pack(r, buf);
+    v = (MDB_val){ len, buf };
+    rc = mdb_put(txn, s->rem, &k, &v, 0);
+    free(buf);
+    if (rc)
+        return rc;
+    MDB_val empty = { 0, "" };
+    if (nt_store_active(r->state)) {
+        MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(r), r->id);
+        if ((rc = mdb_put(txn, s->due, &dk, &empty, 0)))
+            return rc;
+    }
+    if (r->state == ST(SENDING) && (rc = mdb_put(txn, s->sending, &k, &empty, 0)))
+        return rc;
+    char bb[600];
+    MDB_val bk = s_bt_key(bb, sizeof bb, r->tender_id, r->id);
+    return mdb_put(txn, s->bytender, &bk, &empty, 0);
+}
+
+int nt_store_emit(nt_service_t *s, MDB_txn *txn, const char *topic, Mvoi__Reminder *r)
+{
+    Mvoi__ReminderEvent re = MVOI__REMINDER_EVENT__INIT;
+    re.reminder = r;
+    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+    ev.body_case = MVOI__ENVELOPE__BODY_REMINDER_EVENT;
+    ev.reminder_event = &re;
+    ev.buyer = r->buyer;
+    return outbox_append(s->outbox, txn, topic, &ev, NULL);
+}
+
+const char *nt_store_kind_name(Mvoi__ReminderKind k)
+{
+    const char *n = pbjson_enum_short(&mvoi__reminder_kind__descriptor, (int)k);
+    return n ? n : "unknown";
+}
+
+int nt_store_load_tender(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__NotifierTender **out)
+{
+    MDB_val k = { strlen(id), (void *)id }, v;
+    *out = NULL;
+    int rc = mdb_get(txn, s->tenders, &k, &v);
+    if (rc)
+        return rc;
+    *out = mvoi__notifier_tender__unpack(NULL, v.mv_size, v.mv_data);
+    return *out ? 0 : -EIO;
+}
+
+int nt_store_save_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__NotifierTender *nt)
+{
+    size_t len = mvoi__notifier_tender__get_packed_size(nt);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return -ENOMEM;
+    mvoi__notifier_tender__pack(nt, buf);
+    MDB_val k = { strlen(nt->tender->id), nt->tender->id }, v = { len, buf };
+    int rc = mdb_put(txn, s->tenders, &k, &v, 0);
+    free(buf);
+    return rc;
+}
+
+/* Calls fn for every reminder of a tender (ids collected first, so fn may write). */
+int nt_store_each_of_tender(nt_service_t *s, MDB_txn *txn, const char *tender, nt_store_each_fn *fn,
+                            void *arg)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->bytender, &c);
+    if (rc)
+        return rc;
+    size_t tl = strlen(tender);
+    char **ids = NULL;
+    size_t n = 0, cap = 0;
+    char kb[600];
+    memcpy(kb, tender, tl < 500 ? tl : 500);
+    kb[tl] = 0;
+    MDB_val k = { tl + 1, kb }, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < tl + 1 || memcmp(k.mv_data, tender, tl) != 0 ||
+            ((char *)k.mv_data)[tl] != 0)
+            break;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ids = realloc(ids, cap * sizeof *ids);
+        }
+        ids[n++] = strndup((char *)k.mv_data + tl + 1, k.mv_size - tl - 1);
+    }
+    mdb_cursor_close(c);
+    rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        Mvoi__Reminder *r = NULL;
+        if (rc == 0 && nt_store_get(s, txn, ids[i], &r) == 0) {
+            rc = fn(s, txn, r, arg);
+            mvoi__reminder__free_unpacked(r, NULL);
+        }
+        free(ids[i]);
+    }
+    free(ids);
+    return rc;
+}
+
+/* Replace an unpacked reminder's last_error (freed with the message). */
+void nt_store_set_error(Mvoi__Reminder *r, const char *why)
+{
+    free(r->last_error);
+    r->last_error = why ? strdup(why) : NULL;
+}
+
+int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char *why)
+{
+    r->state = ST(CANCELLED);
+    nt_store_set_error(r, why);
+    r->has_next_attempt_ms = false;
+    int rc = nt_store_put(s, txn, r);
+    return rc ? rc : nt_store_emit(s, txn, "notify.cancelled", r);
+}
