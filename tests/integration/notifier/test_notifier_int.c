@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -86,7 +87,7 @@ static void s_env(s_ctx_t *c, const char *fmt, ...)
     c->envp[c->nenv] = NULL;
 }
 
-static void s_setup(s_ctx_t *c, int64_t clock_ms)
+static void s_setup_with(s_ctx_t *c, int64_t clock_ms, bool real_calendar)
 {
     memset(c, 0, sizeof *c);
     h_tmpdir(c->dir, sizeof c->dir);
@@ -102,14 +103,22 @@ static void s_setup(s_ctx_t *c, int64_t clock_ms)
     snprintf(c->e_cal_api, sizeof c->e_cal_api, "ipc://%s/cal.api", c->dir);
     snprintf(c->e_cal_pub, sizeof c->e_cal_pub, "ipc://%s/cal.pub", c->dir);
     char bin[512];
-    h_bin(bin, sizeof bin, "tests/integration/notifier/mvoi-fakecal");
     char e1[400], e2[400], e3[400], e4[400];
-    snprintf(e1, sizeof e1, "MVOI_FAKECAL_API=%s", c->e_cal_api);
-    snprintf(e2, sizeof e2, "MVOI_FAKECAL_PUB=%s", c->e_cal_pub);
-    snprintf(e3, sizeof e3, "MVOI_FAKECAL_FAKE_CLOCK_FILE=%s", c->clock);
+    if (real_calendar) {   /* the real mvoi-calendar, with its own rules and clock */
+        h_bin(bin, sizeof bin, "services/calendar/mvoi-calendar");
+        snprintf(e1, sizeof e1, "MVOI_CALENDAR_API=%s", c->e_cal_api);
+        snprintf(e2, sizeof e2, "MVOI_CALENDAR_PUB=%s", c->e_cal_pub);
+        snprintf(e3, sizeof e3, "MVOI_LOG_LEVEL=warn");
+    } else {
+        h_bin(bin, sizeof bin, "tests/integration/notifier/mvoi-fakecal");
+        snprintf(e1, sizeof e1, "MVOI_FAKECAL_API=%s", c->e_cal_api);
+        snprintf(e2, sizeof e2, "MVOI_FAKECAL_PUB=%s", c->e_cal_pub);
+        snprintf(e3, sizeof e3, "MVOI_FAKECAL_FAKE_CLOCK_FILE=%s", c->clock);
+    }
     snprintf(e4, sizeof e4, "MVOI_DATA_DIR=%s/cal", c->dir);
     const char *env[] = { e1, e2, e3, e4, NULL };
-    cr_assert_eq(h_spawn(&c->cal, bin, "fakecal", c->dir, env), 0);
+    cr_assert_eq(h_spawn(&c->cal, bin, real_calendar ? "calendar" : "fakecal", c->dir, env),
+                 0);
     cr_assert_eq(h_wait_healthy(c->e_cal_api, 30000), 0);
     /* The notifier's environment; tests add their own keys before s_start_nt. */
     s_env(c, "MVOI_NOTIFIER_API=%s", c->e_nt_api);
@@ -125,6 +134,11 @@ static void s_setup(s_ctx_t *c, int64_t clock_ms)
     s_env(c, "MVOI_NOTIFIER_TICK_MS=10");
     s_env(c, "MVOI_DATA_DIR=%s/nt", c->dir);
     s_env(c, "MVOI_LOG_LEVEL=info");
+}
+
+static void s_setup(s_ctx_t *c, int64_t clock_ms)
+{
+    s_setup_with(c, clock_ms, false);
 }
 
 static void s_start_nt(s_ctx_t *c)
@@ -213,6 +227,8 @@ static int s_call(s_ctx_t *c, const char *ep, Mvoi__Envelope *req, Mvoi__Envelop
     char rid[64];
     snprintf(rid, sizeof rid, "t-%d-%d-%lld", getpid(), ++n, (long long)h_now_ms());
     req->request_id = rid;
+    if (!req->buyer)
+        req->buyer = "heerlen";   /* the real calendar files every tender under a buyer */
     Mvoi__Envelope *r = NULL;
     int rc = -1;
     for (int i = 0; i < 5 && rc != 0; i++)   /* same request id: idempotent retries */
@@ -737,3 +753,40 @@ Test(notifier_int, webhook_signed_retried_after_503)
     cr_assert(hook_sent);
     s_teardown(&c);
 }
+
+#if NT_HAVE_CALENDAR
+/* The real chain: mvoi-calendar derives the procedure itself (a service above the EU
+ * threshold is europees_openbaar, so a kick-off is required) and the notifier invites once. */
+Test(notifier_int, real_calendar_public_tender_one_invitation)
+{
+    s_ctx_t c;
+    s_setup_with(&c, (int64_t)time(NULL) * 1000, true);
+    s_start_sink(&c, false);
+    s_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    s_start_nt(&c);
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.id = "REAL-1";
+    t.buyer = "heerlen";
+    t.title = "Onderhoud openbare verlichting";
+    t.has_kind = true;
+    t.kind = MVOI__TENDER_KIND__KIND_DIENSTEN;
+    t.has_value_cents = true;
+    t.value_cents = 30000000;   /* EUR 300,000 > EUR 216,000 (2026-2027): europees */
+    t.planned_publication = "2027-03-22";   /* a Monday */
+    t.project_leader = &s_pl;
+    t.budget_holder = &s_bh;
+    t.procurement_adviser = &s_ad;
+    s_register(&c, &t, false);
+    static s_mail_t m[16];
+    int n = s_wait_mails(&c, c.maildir, "kickoff_invitation", 1, m, 16, 15000);
+    h_sleep_ms(500);   /* nothing else may follow */
+    n = s_mails(&c, c.maildir, m, 16);
+    cr_assert_eq(n, 1, "exactly one invitation, got %d", n);
+    cr_assert_str_eq(m[0].kind, "kickoff_invitation");
+    cr_assert_str_eq(m[0].method, "REQUEST");
+    cr_assert_str_eq(m[0].status, "ok", "python3-icalendar: %s", m[0].status);
+    /* 22 March 2027 - 21 days = Monday 1 March 2027, 10:00 in Amsterdam. */
+    cr_assert_str_eq(m[0].dtstart, "2027-03-01T10:00");
+    s_teardown(&c);
+}
+#endif
