@@ -180,7 +180,8 @@ static void s_apply_batch(feed_t *self)
 {
     if (self->nitems == 0)
         return;
-    bool need = self->need_replay;
+    /* s_batch_txn only ever sets need_replay (a gap, a new epoch), so a transaction that
+     * was re-run or aborted can leave it set, never clear it: at worst one extra replay. */
     int rc = store_write(self->store, s_batch_txn, self);
     if (rc == 0) {
         self->epoch = self->w_epoch;
@@ -197,9 +198,7 @@ static void s_apply_batch(feed_t *self)
         log_error("apply_failed", "applying %u events from %s failed (%d); will replay",
                   self->nitems, self->producer, rc);
         self->need_replay = true;
-        need = true;
     }
-    self->need_replay = self->need_replay || need;
     s_clear_items(self);
 }
 

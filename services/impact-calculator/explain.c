@@ -46,7 +46,10 @@ impact_fmt_fixed(char *buf, size_t len, int64_t value, int decimals)
     }
     if (fp && decimals > 0) {
         char frac[24];
-        snprintf(frac, sizeof frac, "%0*llu", decimals, (unsigned long long) fp);
+        int width = decimals < 18 ? decimals : 18;   /* the scale above stops at 10^18 */
+        if (snprintf(frac, sizeof frac, "%0*llu", width, (unsigned long long) fp) >=
+            (int)sizeof frac)
+            frac[sizeof frac - 1] = 0;
         size_t nf = strlen(frac);
         while (nf > 0 && frac[nf - 1] == '0')
             frac[--nf] = 0;
