@@ -126,7 +126,7 @@ typedef struct {
     char date[11];
     char id[S_KEY_MAX + 1];
     char pg[256], name[256], email[256];
-} s_stub_t;
+} s_summary_t;
 
 static const uint8_t *s_get_str(const uint8_t *p, const uint8_t *end, char *out)
 {
@@ -142,8 +142,8 @@ static const uint8_t *s_get_str(const uint8_t *p, const uint8_t *end, char *out)
     return p + 1 + n;
 }
 
-/* Rebuild the filterable part of a tender from an index entry. */
-static void s_stub(s_stub_t *s, const MDB_val *k, size_t blen, const MDB_val *v)
+/* Rebuild the filterable part of a tender from an index entry (the counterpart of s_summary). */
+static void s_summary_read(s_summary_t *s, const MDB_val *k, size_t blen, const MDB_val *v)
 {
     Mvoi__Tender init = MVOI__TENDER__INIT;
     s->t = init;
@@ -214,9 +214,8 @@ static int s_scan(const calendar_store_t *cs, MDB_txn *txn, const char *buyer, c
     if (rc != 0)
         return rc;
     MDB_val k = { sl, start }, v;
-    s_stub_t *stub = NULL;
-    s_stub_t stub_mem;
-    stub = &stub_mem;
+    s_summary_t summary;
+    s_summary_t *sum = &summary;
     uint32_t matched = 0;
     int stop = 0;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -227,12 +226,12 @@ static int s_scan(const calendar_store_t *cs, MDB_txn *txn, const char *buyer, c
         const char *date = (const char *)k.mv_data + blen + 1;
         if (hi && memcmp(date, hi, 10) > 0)
             break;
-        s_stub(stub, &k, blen, &v);
-        if (match && !match(&stub->t, marg))
+        s_summary_read(sum, &k, blen, &v);
+        if (match && !match(&sum->t, marg))
             continue;
         if (matched >= offset && matched - offset < limit && !stop) {
             MDB_val tv;
-            int g = calendar_store_get(cs, txn, buyer, stub->id, &tv);
+            int g = calendar_store_get(cs, txn, buyer, sum->id, &tv);
             if (g == 0)
                 stop = fn(arg, &tv);
             else if (g != -ENOENT) {
