@@ -126,6 +126,8 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
     self->w_last = self->last;
     memset(&self->w_stats, 0, sizeof self->w_stats);
     bool dirty = false;
+    if (self->opts.batch_begin)
+        self->opts.batch_begin(self->opts.arg);
     for (uint32_t i = 0; i < self->nitems; i++) {
         item_t *it = &self->items[i];
         int rc;
@@ -163,6 +165,11 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         self->w_last = seq;
         self->w_stats.applied++;
         dirty = true;
+    }
+    if (self->opts.batch_end) {
+        int rc = self->opts.batch_end(self->opts.arg, txn);
+        if (rc != 0)
+            return rc;
     }
     if (dirty)
         return inbox_advance(self->inbox, txn, self->producer, self->w_epoch, self->w_last);

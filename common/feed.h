@@ -29,6 +29,11 @@ typedef int (feed_reset_fn)(void *arg, MDB_txn *txn, const char *producer,
                             uint64_t old_epoch, uint64_t new_epoch);
 /* After each committed batch (e.g. to publish derived events). */
 typedef void (feed_committed_fn)(void *arg);
+/* Around each batch, inside its transaction: begin runs first (also when a transaction is
+ * re-run after the map grew), end last, before the cursor moves; end may write (derived
+ * events of the whole batch at once) and returns 0 or an error that aborts the batch. */
+typedef void (feed_batch_begin_fn)(void *arg);
+typedef int (feed_batch_end_fn)(void *arg, MDB_txn *txn);
 
 typedef struct {
     const char *producer;        /* producer name, key of the inbox cursor */
@@ -37,6 +42,8 @@ typedef struct {
     feed_apply_fn *apply;
     feed_reset_fn *reset;        /* may be NULL */
     feed_committed_fn *committed;/* may be NULL */
+    feed_batch_begin_fn *batch_begin; /* may be NULL */
+    feed_batch_end_fn *batch_end;     /* may be NULL */
     void *arg;
     uint32_t replay_batch;       /* default 2000 */
     uint32_t batch;              /* max live events per transaction, default 5000 */

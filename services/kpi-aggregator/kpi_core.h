@@ -74,6 +74,14 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
 /* A producer's store was wiped (new epoch): remove everything derived from it. */
 int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer);
 
+/* Batch mode: a total touched by many events of one transaction is appended to the outbox
+ * (and published) once, with its value at the end of the transaction, instead of once per
+ * event. The caller brackets each transaction with kpi_batch_begin / kpi_batch_end (the
+ * feed's batch hooks); without batch mode every event flushes its own changes. */
+void kpi_set_batch_flush(kpi_t *self, bool on);
+void kpi_batch_begin(kpi_t *self);
+int kpi_batch_end(kpi_t *self, MDB_txn *txn);
+
 /* A parsed total (value and identity). */
 typedef struct {
     char key[KPI_KEY_MAX];

@@ -221,7 +221,7 @@ out:
         kpi_dirty_clear(self);
         return rc;
     }
-    return kpi_dirty_flush(self, txn);
+    return kpi_event_end(self, txn);
 }
 
 int kpi_apply(kpi_t *self, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
@@ -277,5 +277,5 @@ int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer)
         return rc;
     }
     log_warn("kpi_reset", "%s was wiped: removed everything derived from it", producer);
-    return kpi_dirty_flush(self, txn);
+    return kpi_event_end(self, txn);
 }

@@ -30,6 +30,7 @@ struct kpi_t {
     /* one-entry cache of "is this tender cancelled" within an event */
     char cache_tender[128];
     bool cache_valid, cache_cancelled;
+    bool batch_flush;        /* changed totals go to the outbox once per transaction */
     kpi_stats_t stats;
 };
 
@@ -57,6 +58,8 @@ void kpi_dirty_clear(kpi_t *self);
 int kpi_dirty_mark(kpi_t *self, const kpi_total_t *t, bool existed);
 /* Append every total this event changed to the outbox, stamped with its seq. */
 int kpi_dirty_flush(kpi_t *self, MDB_txn *txn);
+/* End of one event: flush its changed totals, unless they wait for the batch's end. */
+int kpi_event_end(kpi_t *self, MDB_txn *txn);
 
 /* ---- kpi_add.c */
 

@@ -39,6 +39,19 @@ static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_e
     return kpi_reset(self->kpi, txn, producer);
 }
 
+/* Each changed total is appended (and published) once per feed batch. */
+static void s_batch_begin(void *arg)
+{
+    kpi_service_t *self = arg;
+    kpi_batch_begin(self->kpi);
+}
+
+static int s_batch_end(void *arg, MDB_txn *txn)
+{
+    kpi_service_t *self = arg;
+    return kpi_batch_end(self->kpi, txn);
+}
+
 static void s_committed(void *arg)
 {
     kpi_service_t *self = arg;
@@ -258,6 +271,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
                   strerror(-e));
         goto fail;
     }
+    kpi_set_batch_flush(self->kpi, true);
     self->grace_ms = o->upstream_grace_ms ? o->upstream_grace_ms : 10000;
     server_opts_t sv = {
         .ready_fn = s_ready,
@@ -271,7 +285,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
     feed_opts_t fc = { .producer = "calendar", .pub_endpoint = o->calendar_pub,
                        .api_endpoint = o->calendar_api, .apply = s_apply, .reset = s_reset,
                        .committed = s_committed, .arg = self, .stall_ms = o->stall_ms,
-                       .linger_ms = o->linger_ms };
+                       .linger_ms = o->linger_ms, .batch_begin = s_batch_begin,
+                       .batch_end = s_batch_end };
     feed_opts_t fi = fc;
     fi.producer = "impact";
     fi.pub_endpoint = o->impact_pub;

@@ -169,5 +169,5 @@ int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
         return rc;
     }
     mvoi__tender__pack(&nw, v.mv_data);
-    return kpi_dirty_flush(self, txn);
+    return kpi_event_end(self, txn);
 }

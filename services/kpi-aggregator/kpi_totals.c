@@ -235,3 +235,18 @@ int kpi_dirty_flush(kpi_t *self, MDB_txn *txn)
     kpi_dirty_clear(self);
     return rc;
 }
+
+int kpi_event_end(kpi_t *self, MDB_txn *txn)
+{
+    return self->batch_flush ? 0 : kpi_dirty_flush(self, txn);
+}
+
+void kpi_set_batch_flush(kpi_t *self, bool on) { self->batch_flush = on; }
+
+/* A transaction may be re-run (the map grew): start every attempt with a clean set. */
+void kpi_batch_begin(kpi_t *self) { kpi_dirty_clear(self); }
+
+int kpi_batch_end(kpi_t *self, MDB_txn *txn)
+{
+    return self->batch_flush ? kpi_dirty_flush(self, txn) : 0;
+}

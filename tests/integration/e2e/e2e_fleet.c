@@ -1,0 +1,99 @@
+/*  e2e_fleet: the three services as real processes (start, health, kill -9, stop). See e2e.h. */
+#include "e2e.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ================================================================ fleet */
+
+static const char *s_names[3] = { "calendar", "impact-calculator", "kpi-aggregator" };
+static const char *s_bins[3] = { "services/calendar/mvoi-calendar",
+                                 "services/impact-calculator/mvoi-impact-calculator",
+                                 "services/kpi-aggregator/mvoi-kpi-aggregator" };
+
+const char *e2e_fleet_name(int which) { return s_names[which]; }
+
+void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
+{
+    memset(f, 0, sizeof *f);
+    h_tmpdir(f->dir, sizeof f->dir);
+    snprintf(f->capi, 192, "ipc://%s/c.api", f->dir);
+    snprintf(f->cpub, 192, "ipc://%s/c.pub", f->dir);
+    snprintf(f->iapi, 192, "ipc://%s/i.api", f->dir);
+    snprintf(f->ipub, 192, "ipc://%s/i.pub", f->dir);
+    snprintf(f->kapi, 192, "ipc://%s/k.api", f->dir);
+    snprintf(f->kpub, 192, "ipc://%s/k.pub", f->dir);
+    const char *ns = nosync ? "true" : "false";
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s", f->dir);
+    int n[3] = { 0 };
+#define P(w, ...) snprintf(f->env[w][n[w]++], 256, __VA_ARGS__)
+    for (int w = 0; w < 3; w++) {
+        P(w, "MVOI_DATA_DIR=%s", dir);
+        P(w, "MVOI_LOG_LEVEL=warn");
+    }
+    P(E2E_CAL, "MVOI_CALENDAR_API=%s", f->capi);
+    P(E2E_CAL, "MVOI_CALENDAR_PUB=%s", f->cpub);
+    P(E2E_CAL, "MVOI_CALENDAR_HEARTBEAT_MS=200");
+    P(E2E_CAL, "MVOI_CALENDAR_NOSYNC=%s", ns);
+    P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_API=%s", f->iapi);
+    P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_PUB=%s", f->ipub);
+    P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_CALENDAR_API=%s", f->capi);
+    P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB=%s", f->cpub);
+    P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_HEARTBEAT_MS=200");
+    P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_NOSYNC=%s", ns);
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_API=%s", f->kapi);
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_PUB=%s", f->kpub);
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_CALENDAR_API=%s", f->capi);
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_CALENDAR_PUB=%s", f->cpub);
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_IMPACT_API=%s", f->iapi);
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_IMPACT_PUB=%s", f->ipub);
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_HEARTBEAT_MS=200");
+    P(E2E_KPI, "MVOI_KPI_AGGREGATOR_NOSYNC=%s", ns);
+#undef P
+    for (int w = 0; w < 3; w++) {
+        for (int i = 0; i < n[w]; i++)
+            f->envp[w][i] = f->env[w][i];
+        f->envp[w][n[w]] = NULL;
+        h_bin(f->bin[w], sizeof f->bin[w], s_bins[w]);
+    }
+}
+
+int e2e_fleet_start(e2e_fleet_t *f, int which)
+{
+    return h_spawn(&f->proc[which], f->bin[which], s_names[which], f->dir, f->envp[which]);
+}
+
+static const char *s_api(e2e_fleet_t *f, int which)
+{
+    return which == E2E_CAL ? f->capi : which == E2E_IMP ? f->iapi : f->kapi;
+}
+
+int e2e_fleet_up(e2e_fleet_t *f, int timeout_ms)
+{
+    for (int w = 0; w < 3; w++) {
+        int rc = e2e_fleet_start(f, w);
+        if (rc < 0)
+            return rc;
+    }
+    for (int w = 0; w < 3; w++)
+        if (h_wait_healthy(s_api(f, w), timeout_ms) != 0)
+            return -ETIMEDOUT;
+    return 0;
+}
+
+int e2e_fleet_kill9_restart(e2e_fleet_t *f, int which)
+{
+    h_kill9(&f->proc[which]);
+    f->restarts[which]++;
+    return e2e_fleet_start(f, which);
+}
+
+void e2e_fleet_fini(e2e_fleet_t *f, bool keep)
+{
+    for (int w = 2; w >= 0; w--)
+        h_kill9(&f->proc[w]);
+    if (!keep && f->dir[0])
+        h_tmpdir_remove(f->dir);
+}
