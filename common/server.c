@@ -32,7 +32,8 @@ struct server_req_t {
     const server_route_t *route;
     bool failed;                   /* handler returned an error reply */
     bool duplicate;                /* stored reply found */
-    uint8_t *stored;               /* packed stored reply (duplicate) */
+    bool packed;                   /* stored holds this reply, packed once for LMDB */
+    uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours */
     size_t stored_len;
 };
 
@@ -91,6 +92,7 @@ static void s_req_reset_reply(server_req_t *req)
     req->reply = init;
     req->failed = false;
     req->duplicate = false;
+    req->packed = false;
     free(req->stored);
     req->stored = NULL;
     req->stored_len = 0;
@@ -181,7 +183,7 @@ static int s_send_raw(server_t *self, const uint8_t *id, size_t idlen, const voi
 static void s_reply(server_t *self, server_req_t *req)
 {
     int rc;
-    if (req->duplicate)
+    if (req->duplicate || req->packed)
         rc = s_send_raw(self, req->id, req->idlen, req->stored, req->stored_len);
     else {
         if (req->req && !req->reply.request_id)
@@ -191,6 +193,7 @@ static void s_reply(server_t *self, server_req_t *req)
         if (req->req && !req->reply.buyer)
             req->reply.buyer = req->req->buyer;
         req->reply.producer = (char *)self->opts.name;
+        req->reply.has_schema_version = true;
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         rc = s_send_env(self, req->id, req->idlen, NULL, &req->reply);
     }
@@ -444,6 +447,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         req->reply.correlation_id = req->req->correlation_id;
         req->reply.buyer = req->req->buyer;
         req->reply.producer = (char *)self->opts.name;
+        req->reply.has_schema_version = true;
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         size_t len = mvoi__envelope__get_packed_size(&req->reply);
         MDB_val sv = { len + 8, NULL };
@@ -453,6 +457,14 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
         store_be64(sv.mv_data, (uint64_t)clock_now_ms());
         mvoi__envelope__pack(&req->reply, (uint8_t *)sv.mv_data + 8);
+        /* Keep those bytes for the answer: a large reply (a batch of measurement results)
+         * is packed once, not again when it is sent. */
+        req->stored = malloc(len ? len : 1);
+        if (!req->stored)
+            return -ENOMEM;
+        memcpy(req->stored, (uint8_t *)sv.mv_data + 8, len);
+        req->stored_len = len;
+        req->packed = true;
     }
     return 0;
 }
