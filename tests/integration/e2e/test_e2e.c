@@ -95,42 +95,16 @@ static int s_class(const char *key)
 
 static void s_compare(kmap_t *snap, kmap_t *exp)
 {
-    size_t checked = 0, bad = 0, per[C_N] = { 0 }, nonzero[C_N] = { 0 };
-    for (size_t i = 0; i < snap->cap; i++) {
+    size_t bad, missing, per[C_N] = { 0 }, nonzero[C_N] = { 0 };
+    size_t checked = kpi_compare(snap, exp, 8, &bad, &missing);
+    for (size_t i = 0; i < snap->cap; i++) {   /* what was compared, by kind of total */
         kentry_t *e = &snap->e[i];
-        if (!e->used)
-            continue;
-        kentry_t *x = kmap_get(exp, e->key, false);
-        int64_t want[F_N] = { 0 };
-        if (x)
-            memcpy(want, x->v, sizeof want);
-        else if (kpi_expect_pilot_year(e->key))
-            want[F_TARGET] = 3;
-        if (memcmp(want, e->v, sizeof want) != 0 && bad++ < 8)
-            cr_log_error("%s: got amb %ld real %ld proj %ld target %ld den %ld count %ld; "
-                         "want %ld %ld %ld %ld %ld %ld", e->key, (long)e->v[0], (long)e->v[1],
-                         (long)e->v[2], (long)e->v[3], (long)e->v[4], (long)e->v[5],
-                         (long)want[0], (long)want[1], (long)want[2], (long)want[3],
-                         (long)want[4], (long)want[5]);
-        int c = s_class(e->key);
+        int c = e->used ? s_class(e->key) : -1;
         if (c >= 0) {
             per[c]++;
             if (e->v[F_AMB] || e->v[F_REAL])
                 nonzero[c]++;
         }
-        checked++;
-    }
-    size_t missing = 0;
-    for (size_t i = 0; i < exp->cap; i++) {
-        kentry_t *x = &exp->e[i];
-        if (!x->used)
-            continue;
-        bool zero = true;
-        for (int j = 0; j < F_N; j++)
-            if (x->v[j] && !(j == F_TARGET && kpi_expect_pilot_year(x->key) && x->v[j] == 3))
-                zero = false;
-        if (!zero && !kmap_get(snap, x->key, false) && missing++ < 8)
-            cr_log_error("missing total %s", x->key);
     }
     for (int c = 0; c < C_N; c++)
         cr_log_info("  %-14s %6zu totals compared (%zu with a non-zero figure)", s_cls[c],

@@ -100,6 +100,42 @@ bool kpi_expect_pilot_year(const char *key)
     return strchr(key + 16, '.') == NULL;
 }
 
+size_t kpi_compare(kmap_t *snap, kmap_t *exp, size_t show, size_t *bad, size_t *missing)
+{
+    size_t checked = 0;
+    *bad = *missing = 0;
+    for (size_t i = 0; i < snap->cap; i++) {
+        kentry_t *e = &snap->e[i];
+        if (!e->used)
+            continue;
+        kentry_t *x = kmap_get(exp, e->key, false);
+        int64_t want[F_N] = { 0 };
+        if (x)
+            memcpy(want, x->v, sizeof want);
+        else if (kpi_expect_pilot_year(e->key))
+            want[F_TARGET] = 3;   /* the target stands even where nothing was counted */
+        if (memcmp(want, e->v, sizeof want) != 0 && (*bad)++ < show)
+            fprintf(stderr, "%s: got amb %ld real %ld proj %ld target %ld den %ld count %ld; "
+                    "want %ld %ld %ld %ld %ld %ld\n", e->key, (long)e->v[0], (long)e->v[1],
+                    (long)e->v[2], (long)e->v[3], (long)e->v[4], (long)e->v[5],
+                    (long)want[0], (long)want[1], (long)want[2], (long)want[3],
+                    (long)want[4], (long)want[5]);
+        checked++;
+    }
+    for (size_t i = 0; i < exp->cap; i++) {
+        kentry_t *x = &exp->e[i];
+        if (!x->used)
+            continue;
+        bool zero = true;
+        for (int j = 0; j < F_N; j++)
+            if (x->v[j] && !(j == F_TARGET && kpi_expect_pilot_year(x->key) && x->v[j] == 3))
+                zero = false;
+        if (!zero && !kmap_get(snap, x->key, false) && (*missing)++ < show)
+            fprintf(stderr, "missing total %s\n", x->key);
+    }
+    return checked;
+}
+
 /* Add figures to the total named by (kpi, window, buyer, dim). */
 static void s_add(kmap_t *m, int kpi, const char *win, const char *buyer, const char *dim,
                   const int64_t d[F_N], int tender)

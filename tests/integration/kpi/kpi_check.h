@@ -39,6 +39,10 @@ void kmap_clear(kmap_t *m);
 kmap_t *kpi_expect(const wl_t *w);
 /* Is this key a pilots year total over all dimensions (target 3)? */
 bool kpi_expect_pilot_year(const char *key);
+/* Compare a snapshot with the expected totals on all six figures: *bad counts totals that
+ * differ, *missing expected totals with a figure that the snapshot lacks; the first `show`
+ * of each are printed to stderr. Returns the number of totals compared. */
+size_t kpi_compare(kmap_t *snap, kmap_t *exp, size_t show, size_t *bad, size_t *missing);
 
 typedef struct clone_t clone_t;
 clone_t *clone_new(void *zctx, const char *api, const char *pub);

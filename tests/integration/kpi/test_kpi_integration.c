@@ -159,37 +159,8 @@ static int wait_applied(fx_t *f, int timeout_ms, cursors_t *c)
  * total is there. */
 static void assert_totals(kmap_t *snap, kmap_t *exp)
 {
-    size_t checked = 0, bad = 0;
-    for (size_t i = 0; i < snap->cap; i++) {
-        kentry_t *e = &snap->e[i];
-        if (!e->used)
-            continue;
-        kentry_t *x = kmap_get(exp, e->key, false);
-        int64_t want[F_N] = { 0 };
-        if (x)
-            memcpy(want, x->v, sizeof want);
-        else if (kpi_expect_pilot_year(e->key))
-            want[F_TARGET] = 3;
-        if (memcmp(want, e->v, sizeof want) != 0 && bad++ < 5)
-            cr_log_error("%s: got amb %ld real %ld proj %ld target %ld den %ld count %ld; "
-                         "want %ld %ld %ld %ld %ld %ld", e->key, (long)e->v[0], (long)e->v[1],
-                         (long)e->v[2], (long)e->v[3], (long)e->v[4], (long)e->v[5],
-                         (long)want[0], (long)want[1], (long)want[2], (long)want[3],
-                         (long)want[4], (long)want[5]);
-        checked++;
-    }
-    size_t missing = 0;
-    for (size_t i = 0; i < exp->cap; i++) {
-        kentry_t *x = &exp->e[i];
-        if (!x->used)
-            continue;
-        bool zero = true;
-        for (int j = 0; j < F_N; j++)
-            if (x->v[j] && !(j == F_TARGET && kpi_expect_pilot_year(x->key) && x->v[j] == 3))
-                zero = false;
-        if (!zero && !kmap_get(snap, x->key, false) && missing++ < 5)
-            cr_log_error("missing total %s", x->key);
-    }
+    size_t bad, missing;
+    size_t checked = kpi_compare(snap, exp, 5, &bad, &missing);
     cr_log_info("%zu totals compared, %zu expected", checked, exp->n);
     cr_assert_eq(bad, 0, "%zu totals differ", bad);
     cr_assert_eq(missing, 0, "%zu totals missing", missing);
