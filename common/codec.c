@@ -3,7 +3,8 @@
  *  The unpack allocator has calloc semantics (zeroed memory, issue protobuf-c#690) and counts
  *  every requested byte against the budget; once the budget is spent it returns NULL, so
  *  protobuf-c fails the unpack and frees what it built. The memory itself comes from calloc,
- *  so codec_free() can release a decoded envelope with the plain system allocator.
+ *  so codec_free() can release a decoded envelope with the plain system allocator; with
+ *  codec_unpack_in() it comes from an arena instead and frees are no-ops.
  */
 #include "codec.h"
 
@@ -18,6 +19,7 @@ typedef struct {
     size_t left;
     bool over;      /* the budget ran out */
     bool oom;       /* calloc itself failed */
+    arena_t *arena; /* codec_unpack_in: take the memory from here */
 } s_budget_t;
 
 static void *s_budget_alloc(void *data, size_t size)
@@ -27,7 +29,7 @@ static void *s_budget_alloc(void *data, size_t size)
         b->over = true;
         return NULL;
     }
-    void *p = calloc(1, size ? size : 1);
+    void *p = b->arena ? arena_alloc(b->arena, size) : calloc(1, size ? size : 1);
     if (!p) {
         b->oom = true;
         return NULL;
@@ -38,11 +40,13 @@ static void *s_budget_alloc(void *data, size_t size)
 
 static void s_budget_free(void *data, void *p)
 {
-    (void)data;
-    free(p);
+    s_budget_t *b = data;
+    if (!b->arena)
+        free(p);   /* arena memory goes back all at once, with arena_reset */
 }
 
-Mvoi__Envelope *codec_unpack(const void *data, size_t len, size_t budget, int *err)
+static Mvoi__Envelope *s_unpack(arena_t *arena, const void *data, size_t len, size_t budget,
+                                int *err)
 {
     int dummy;
     if (!err)
@@ -58,7 +62,7 @@ Mvoi__Envelope *codec_unpack(const void *data, size_t len, size_t budget, int *e
     }
     if (budget == 0)
         budget = CODEC_DEFAULT_BUDGET;
-    s_budget_t b = { .left = budget };
+    s_budget_t b = { .left = budget, .arena = arena };
     ProtobufCAllocator alloc = { .alloc = s_budget_alloc, .free = s_budget_free, .allocator_data = &b };
     static const uint8_t empty[1];
     Mvoi__Envelope *env = mvoi__envelope__unpack(&alloc, len, data ? data : empty);
@@ -67,11 +71,28 @@ Mvoi__Envelope *codec_unpack(const void *data, size_t len, size_t budget, int *e
         return NULL;
     }
     if (env->body_case == MVOI__ENVELOPE__BODY__NOT_SET) {
-        codec_free(&env);
+        if (!arena)
+            codec_free(&env);
         *err = -ENOMSG;
         return NULL;
     }
     return env;
+}
+
+Mvoi__Envelope *codec_unpack(const void *data, size_t len, size_t budget, int *err)
+{
+    return s_unpack(NULL, data, len, budget, err);
+}
+
+Mvoi__Envelope *codec_unpack_in(arena_t *arena, const void *data, size_t len, size_t budget,
+                                int *err)
+{
+    if (!arena) {
+        if (err)
+            *err = -EINVAL;
+        return NULL;
+    }
+    return s_unpack(arena, data, len, budget, err);
 }
 
 void codec_free(Mvoi__Envelope **env_p)

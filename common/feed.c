@@ -38,6 +38,7 @@ struct feed_t {
     bool timer_started;
     uv_timer_t linger;
     bool linger_armed;
+    uint32_t last_batch;          /* events in the last live batch: is the producer busy? */
     int closing;                  /* timers still closing in feed_destroy */
 
     uint64_t epoch, last;         /* committed cursor */
@@ -53,6 +54,7 @@ struct feed_t {
 
     item_t *items;
     uint32_t nitems, cap;
+    arena_t *arena;               /* the decoded events of the batch (reset with it) */
     feed_stats_t stats, w_stats;
 };
 
@@ -178,15 +180,18 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
 
 static void s_clear_items(feed_t *self)
 {
-    for (uint32_t i = 0; i < self->nitems; i++)
-        codec_free(&self->items[i].env);
     self->nitems = 0;
+    if (self->arena)
+        arena_reset(self->arena);
 }
 
 static void s_apply_batch(feed_t *self)
 {
-    if (self->nitems == 0)
+    self->last_batch = self->nitems;
+    if (self->nitems == 0) {
+        s_clear_items(self);   /* undecodable messages may still hold arena memory */
         return;
+    }
     /* s_batch_txn only ever sets need_replay (a gap, a new epoch), so a transaction that
      * was re-run or aborted can leave it set, never clear it: at worst one extra replay. */
     int rc = store_write(self->store, s_batch_txn, self);
@@ -229,8 +234,8 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
 {
     size_t tlen = bus_msg_size(msg, 0);
     int err = 0;
-    Mvoi__Envelope *env = codec_unpack(bus_msg_data(msg, 1), bus_msg_size(msg, 1),
-                                       CODEC_DEFAULT_BUDGET, &err);
+    Mvoi__Envelope *env = codec_unpack_in(self->arena, bus_msg_data(msg, 1),
+                                          bus_msg_size(msg, 1), CODEC_DEFAULT_BUDGET, &err);
     if (!env) {
         self->stats.decode_errors++;
         log_warn("event_dropped", "undecodable event from %s: %s", self->producer,
@@ -241,13 +246,11 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
         self->stats.decode_errors++;
         log_warn("event_dropped", "event from producer '%s' on the feed of %s",
                  env->producer ? env->producer : "", self->producer);
-        codec_free(&env);
         return;
     }
     if (env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
         uint64_t head = env->heartbeat->head_seq;
         uint64_t epoch = env->heartbeat->epoch;
-        codec_free(&env);
         item_t *it = s_push(self);
         if (!it)
             return;
@@ -263,10 +266,8 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
         return;
     }
     item_t *it = s_push(self);
-    if (!it) {
-        codec_free(&env);
+    if (!it)
         return;
-    }
     it->kind = ITEM_EVENT;
     it->replayed = replayed;
     it->env = env;
@@ -303,8 +304,12 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
             self->stats.decode_errors++;
         bus_msg_close(&msg);
     }
-    if (self->opts.linger_ms && self->nitems < self->opts.batch) {
-        /* Group commit across loop turns: a trickle waits a little for company. */
+    /* Group commit across loop turns, only under load: when the last batch or this drain
+     * already held several events, more are coming and waiting a little for them saves
+     * commits (and, in consumers that publish per batch, updates). A trickle is committed
+     * at once: holding a lone event would only add the linger to its latency. */
+    bool busy = self->nitems >= self->opts.linger_min || self->last_batch >= self->opts.linger_min;
+    if (self->opts.linger_ms && busy && self->nitems < self->opts.batch) {
         if (!self->linger_armed) {
             self->linger_armed = true;
             uv_timer_start(&self->linger, s_on_linger, self->opts.linger_ms, 0);
@@ -381,7 +386,9 @@ static void s_on_timer(uv_timer_t *t)
     } else if (!self->replay_inflight && now - self->last_heard_ms > self->opts.stall_ms) {
         self->last_heard_ms = now;
         s_request_replay(self);
-    } else {
+    } else if (!self->linger_armed) {
+        /* (While a linger holds live events, head_seen is ahead of the cursor by exactly
+         * those: no replay; s_on_linger applies them and checks for gaps then.) */
         s_maybe_replay(self);
     }
 }
@@ -405,8 +412,11 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
         self->opts.batch = 5000;
     if (!self->opts.stall_ms)
         self->opts.stall_ms = 3000;
+    if (!self->opts.linger_min)
+        self->opts.linger_min = 8;
     self->producer = strdup(opts->producer);
-    if (!self->producer)
+    self->arena = arena_new(64u << 10, 8u << 20);
+    if (!self->producer || !self->arena)
         goto fail;
     if ((e = inbox_get(inbox, NULL, self->producer, &self->epoch, &self->last)) < 0)
         goto fail;
@@ -462,6 +472,7 @@ void feed_destroy(feed_t **self_p)
     s_clear_items(self);
     free(self->items);
     free(self->producer);
+    arena_destroy(&self->arena);
     bus_sock_destroy(&self->sub);
     bus_sock_destroy(&self->dealer);
     if (self->timer_started) {

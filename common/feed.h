@@ -51,6 +51,9 @@ typedef struct {
     uint32_t linger_ms;          /* hold a live batch smaller than `batch` up to this long,
                                     so that one commit (one fsync) takes more events and
                                     derived totals change once per batch; 0 = at once */
+    uint32_t linger_min;         /* ... but only when the last batch or the current drain
+                                    has at least this many events (default 8): a trickle
+                                    is committed at once */
     const bus_opts_t *bus_opts;
 } feed_opts_t;
 

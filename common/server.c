@@ -14,21 +14,22 @@
 #define SERVER_DEFAULT_REPLAY 5000
 #define SERVER_ID_MAX 256
 #define SERVER_REQID_MAX 128
-
-/* A zeroed allocation chained to the request, freed after its reply was sent. */
-typedef struct s_chunk {
-    struct s_chunk *next;
-    max_align_t data[];
-} s_chunk_t;
+#define SERVER_POOL 32              /* request records kept for reuse */
+#define SERVER_ARENA_BLOCK (16u << 10)
+#define SERVER_ARENA_KEEP (256u << 10)
 
 struct server_req_t {
     server_t *server;
+    struct server_req_t *next_free;
+    /* Request memory comes from two arenas, both kept with the record for the next
+     * request: `in` holds the decoded request, `out` what the handler builds for the reply
+     * (server_alloc) and the packed reply; `out` is emptied when a transaction re-runs. */
+    arena_t *in, *out;
     uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
     size_t idlen;
-    Mvoi__Envelope *req;           /* decoded request (codec_free) */
+    Mvoi__Envelope *req;           /* decoded request (in `in`) */
     Mvoi__Envelope reply;
     codec_error_t errstore;
-    s_chunk_t *chunks;
     const server_route_t *route;
     bool failed;                   /* handler returned an error reply */
     bool duplicate;                /* stored reply found */
@@ -56,19 +57,13 @@ struct server_t {
     /* batch under construction */
     server_req_t **cmds;
     uint32_t ncmds;
+    server_req_t *free_reqs;       /* records to reuse, with their arenas */
+    uint32_t nfree;
 };
 
 /* ---------------------------------------------------------------- request memory */
 
-void *server_alloc(server_req_t *req, size_t size)
-{
-    s_chunk_t *c = calloc(1, sizeof(*c) + size);
-    if (!c)
-        return NULL;
-    c->next = req->chunks;
-    req->chunks = c;
-    return c->data;
-}
+void *server_alloc(server_req_t *req, size_t size) { return arena_alloc(req->out, size); }
 
 char *server_strdup(server_req_t *req, const char *s)
 {
@@ -83,30 +78,68 @@ char *server_strdup(server_req_t *req, const char *s)
 
 static void s_req_reset_reply(server_req_t *req)
 {
-    while (req->chunks) {
-        s_chunk_t *next = req->chunks->next;
-        free(req->chunks);
-        req->chunks = next;
-    }
+    arena_reset(req->out);
     Mvoi__Envelope init = MVOI__ENVELOPE__INIT;
     req->reply = init;
     req->failed = false;
     req->duplicate = false;
     req->packed = false;
-    free(req->stored);
     req->stored = NULL;
     req->stored_len = 0;
 }
 
+static void s_req_destroy(server_req_t *req)
+{
+    arena_destroy(&req->in);
+    arena_destroy(&req->out);
+    free(req);
+}
+
+/* A clean record: from the pool, else new. */
+static server_req_t *s_req_new(server_t *self)
+{
+    server_req_t *req = self->free_reqs;
+    if (req) {
+        self->free_reqs = req->next_free;
+        self->nfree--;
+    } else {
+        req = calloc(1, sizeof *req);
+        if (!req)
+            return NULL;
+        req->in = arena_new(SERVER_ARENA_BLOCK, SERVER_ARENA_KEEP);
+        req->out = arena_new(SERVER_ARENA_BLOCK, SERVER_ARENA_KEEP);
+        if (!req->in || !req->out) {
+            s_req_destroy(req);
+            return NULL;
+        }
+    }
+    arena_t *in = req->in, *out = req->out;
+    memset(req, 0, sizeof *req);
+    req->in = in;
+    req->out = out;
+    req->server = self;
+    s_req_reset_reply(req);
+    return req;
+}
+
+/* Done with a request: its memory goes back to its arenas, the record to the pool. */
 static void s_req_free(server_req_t **req_p)
 {
     server_req_t *req = *req_p;
     if (!req)
         return;
-    s_req_reset_reply(req);
-    codec_free(&req->req);
-    free(req);
     *req_p = NULL;
+    server_t *self = req->server;
+    arena_reset(req->in);
+    arena_reset(req->out);
+    req->req = NULL;
+    if (self->nfree < SERVER_POOL) {
+        req->next_free = self->free_reqs;
+        self->free_reqs = req;
+        self->nfree++;
+    } else {
+        s_req_destroy(req);
+    }
 }
 
 const Mvoi__Envelope *server_request(server_req_t *req) { return req->req; }
@@ -429,7 +462,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         if (rc == 0 && v.mv_size >= 8) {
             req->duplicate = true;
             req->stored_len = v.mv_size - 8;
-            req->stored = malloc(req->stored_len ? req->stored_len : 1);
+            req->stored = arena_alloc(req->out, req->stored_len);
             if (!req->stored)
                 return -ENOMEM;
             memcpy(req->stored, (uint8_t *)v.mv_data + 8, req->stored_len);
@@ -459,7 +492,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         mvoi__envelope__pack(&req->reply, (uint8_t *)sv.mv_data + 8);
         /* Keep those bytes for the answer: a large reply (a batch of measurement results)
          * is packed once, not again when it is sent. */
-        req->stored = malloc(len ? len : 1);
+        req->stored = arena_alloc(req->out, len);
         if (!req->stored)
             return -ENOMEM;
         memcpy(req->stored, (uint8_t *)sv.mv_data + 8, len);
@@ -506,17 +539,15 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         log_warn("request_dropped", "dropped a request with %d frames", msg->nparts);
         return;
     }
-    server_req_t *req = calloc(1, sizeof *req);
+    server_req_t *req = s_req_new(self);
     if (!req)
         return;
-    req->server = self;
     req->idlen = bus_msg_size(msg, 0);
     memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
-    s_req_reset_reply(req);
 
     int err = 0;
-    req->req = codec_unpack(bus_msg_data(msg, 1), bus_msg_size(msg, 1),
-                            CODEC_DEFAULT_BUDGET, &err);
+    req->req = codec_unpack_in(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
+                               CODEC_DEFAULT_BUDGET, &err);
     if (!req->req) {
         self->stats.decode_errors++;
         if (err == -ENOMSG)
@@ -759,6 +790,11 @@ void server_destroy(server_t **self_p)
     for (uint32_t i = 0; i < self->ncmds; i++)
         s_req_free(&self->cmds[i]);
     free(self->cmds);
+    while (self->free_reqs) {
+        server_req_t *n = self->free_reqs->next_free;
+        s_req_destroy(self->free_reqs);
+        self->free_reqs = n;
+    }
     if (self->pub)
         server_flush(self);
     bus_sock_destroy(&self->router);

@@ -62,27 +62,14 @@ static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *tender, const 
     memcpy(pk, tender, lt);
     pk[lt] = 0;
     memcpy(pk + lt + 1, key, lk);
-    MDB_val k = { lt + 1 + lk, pk }, v;
-    int64_t n = 0;
-    int rc = mdb_get(txn, self->projects, &k, &v);
-    if (rc == 0 && v.mv_size == 8)
-        n = store_get_be64s(v.mv_data);
-    else if (rc != 0 && rc != MDB_NOTFOUND)
+    int rc;
+    int64_t *cnt = kpi_work_project(self, txn, pk, lt + 1 + lk, &rc);
+    if (!cnt)
         return rc;
-    int64_t m = n + sign;
-    if (m <= 0) {
-        rc = mdb_del(txn, self->projects, &k, NULL);
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            return rc;
+    int64_t n = *cnt, m = n + sign;
+    if (m < 0)
         m = 0;
-    } else {
-        uint8_t b[8];
-        store_be64s(b, m);
-        v.mv_size = 8;
-        v.mv_data = b;
-        if ((rc = mdb_put(txn, self->projects, &k, &v, 0)) != 0)
-            return rc;
-    }
+    *cnt = m;
     if ((n == 0) != (m == 0)) {
         bool cancelled = false;
         if ((rc = s_is_cancelled(self, txn, tender, &cancelled)) != 0)
@@ -96,7 +83,6 @@ static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *tender, const 
 static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quarter,
                   int dim, int sign)
 {
-    kpi_total_t t;
     int theme = dim == KPI_DIM_THEME ? c->theme : 0;
     const char *group = dim == KPI_DIM_GROUP ? c->group : NULL;
     const char *tender = dim == KPI_DIM_TENDER ? c->tender : NULL;
@@ -104,36 +90,33 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
     if (kpi_key(key, sizeof key, c->kpi, c->year, quarter, c->buyer, theme, group, tender)
         != 0)
         return 0;   /* e.g. an absurdly long id: not a total we can name */
-    int rc = kpi_total_load(self, txn, key, &t);
-    bool existed = rc == 0;
-    if (rc == -ENOENT) {
-        memset(&t, 0, sizeof t);
-        strcpy(t.key, key);
-        snprintf(t.buyer, sizeof t.buyer, "%s", c->buyer);
+    int rc;
+    bool fresh;
+    kpi_total_t *t = kpi_work_total(self, txn, key, true, &fresh, &rc);
+    if (!t)
+        return rc;
+    if (fresh) {
+        snprintf(t->buyer, sizeof t->buyer, "%s", c->buyer);
         if (group)
-            snprintf(t.group, sizeof t.group, "%s", group);
+            snprintf(t->group, sizeof t->group, "%s", group);
         if (tender)
-            snprintf(t.tender, sizeof t.tender, "%s", tender);
-        t.kpi = c->kpi;
-        t.year = c->year;
-        t.quarter = quarter;
-        t.theme = theme;
+            snprintf(t->tender, sizeof t->tender, "%s", tender);
+        t->kpi = c->kpi;
+        t->year = c->year;
+        t->quarter = quarter;
+        t->theme = theme;
         if (c->kpi == MVOI__KPI__KPI_PILOTS && quarter == 0 && dim == KPI_DIM_ALL)
-            t.target = KPI_PILOT_TARGET;
-    } else if (rc != 0) {
-        return rc;
+            t->target = KPI_PILOT_TARGET;
     }
-    if ((rc = kpi_dirty_mark(self, &t, existed)) != 0)
-        return rc;
-    t.ambition += sign * c->ambition;
-    t.realisation += sign * c->realisation;
-    t.denominator += sign * c->denominator;
-    t.count += sign * c->count;
-    t.target += sign * c->target;
+    t->ambition += sign * c->ambition;
+    t->realisation += sign * c->realisation;
+    t->denominator += sign * c->denominator;
+    t->count += sign * c->count;
+    t->target += sign * c->target;
     if (c->project && c->tender && *c->tender &&
-        (rc = s_projects_bump(self, txn, c->tender, key, sign, &t.projects)) != 0)
+        (rc = s_projects_bump(self, txn, c->tender, key, sign, &t->projects)) != 0)
         return rc;
-    return kpi_total_store(self, txn, &t);
+    return 0;
 }
 
 int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign)

@@ -13,7 +13,7 @@
  *                   [revision be32][theme u8][ambition be64s][realisation be64s][group]
  *
  *  This file: reading and the lifecycle. kpi_names.c: names and keys; kpi_totals.c: stored
- *  totals and the dirty set; kpi_add.c: adding to totals; kpi_tender.c and kpi_impact.c:
+ *  totals; kpi_work.c: the working set of a transaction; kpi_add.c: adding to totals; kpi_tender.c and kpi_impact.c:
  *  the two kinds of event.
  */
 #include "kpi_int.h"
@@ -150,9 +150,7 @@ void kpi_destroy(kpi_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
-    kpi_dirty_clear(self);
-    free(self->dirty);
-    free(self->hash);
+    kpi_work_free(self);
     free(self);
 }
 

@@ -218,7 +218,7 @@ out:
     if (stored)
         mvoi__impact_event__free_unpacked(stored, NULL);
     if (rc != 0) {
-        kpi_dirty_clear(self);
+        kpi_work_clear(self);
         return rc;
     }
     return kpi_event_end(self, txn);
@@ -262,18 +262,18 @@ int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer)
         }
         if (r != 0) {
             mdb_cursor_close(cur);
-            kpi_dirty_clear(self);
+            kpi_work_clear(self);
             return r;
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND) {
-        kpi_dirty_clear(self);
+        kpi_work_clear(self);
         return rc;
     }
     if ((rc = mdb_drop(txn, dbi, 0)) != 0) {
-        kpi_dirty_clear(self);
+        kpi_work_clear(self);
         return rc;
     }
     log_warn("kpi_reset", "%s was wiped: removed everything derived from it", producer);

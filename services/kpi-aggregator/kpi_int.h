@@ -12,20 +12,26 @@
 /* The dimensions a contribution is added to. */
 enum { KPI_DIM_ALL = 1, KPI_DIM_THEME = 2, KPI_DIM_GROUP = 4, KPI_DIM_TENDER = 8 };
 
+/* One entry of the working set (kpi_work.c). */
+enum { KPI_W_TOTAL = 1, KPI_W_PROJECT = 2 };
+#define KPI_WORK_MAX 16384      /* entries before a batch flushes early (~1 KiB each) */
 typedef struct {
-    char *key;
-    bool existed;
-    int64_t v[6];
-} kpi_dirty_t;
+    uint8_t kind;            /* KPI_W_* */
+    bool existed;            /* in LMDB before (as of the last write of this entry) */
+    uint16_t klen;           /* key bytes in t.key (a project key has a NUL inside) */
+    uint64_t hash;
+    int64_t orig[6];         /* the figures as in LMDB (a project counter: orig[0]) */
+    kpi_total_t t;           /* now; a project counter keeps its number in t.count */
+} kpi_work_t;
 
 struct kpi_t {
     store_t *store;
     outbox_t *outbox;
     MDB_dbi totals, tenders, meas, projects, breakdown;
-    /* totals touched by the event being applied */
-    kpi_dirty_t *dirty;
-    size_t ndirty, capdirty;
-    uint32_t *hash;          /* open addressing: index+1 into dirty, 0 = free */
+    /* the working set: totals and project counters touched since the last flush */
+    kpi_work_t **chunks;
+    size_t nchunks, nwork;
+    uint32_t *hash;          /* open addressing: index+1 into the entries, 0 = free */
     size_t hashcap;
     /* one-entry cache of "is this tender cancelled" within an event */
     char cache_tender[128];
@@ -52,13 +58,27 @@ typedef struct {
 /* A stored total by topic key: 0, -ENOENT when absent (or not ours), or an LMDB error. */
 int kpi_total_load(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *t);
 int kpi_total_store(kpi_t *self, MDB_txn *txn, const kpi_total_t *t);
-/* Forget the totals touched so far (an aborted event). */
-void kpi_dirty_clear(kpi_t *self);
-/* Remember a total's value before this event touched it (first touch only). */
-int kpi_dirty_mark(kpi_t *self, const kpi_total_t *t, bool existed);
-/* Append every total this event changed to the outbox, stamped with its seq. */
-int kpi_dirty_flush(kpi_t *self, MDB_txn *txn);
-/* End of one event: flush its changed totals, unless they wait for the batch's end. */
+
+/* ---- kpi_work.c */
+
+/* The working copy of a total, loaded on first touch. Absent in LMDB: with create, a new
+ * zeroed total with the key set (*fresh true: the caller fills in its dimensions), else
+ * NULL and *rc -ENOENT. NULL with *rc an LMDB error or -ENOMEM. Valid until the set is
+ * flushed or cleared. */
+kpi_total_t *kpi_work_total(kpi_t *self, MDB_txn *txn, const char *key, bool create,
+                            bool *fresh, int *rc);
+/* The working copy of a project counter (key: tender \0 topic); 0 when absent. */
+int64_t *kpi_work_project(kpi_t *self, MDB_txn *txn, const void *key, size_t len, int *rc);
+/* Write the project counters to LMDB now (before reading that database directly). */
+int kpi_work_sync_projects(kpi_t *self, MDB_txn *txn);
+/* Write everything touched; each total whose figures moved gets the next seq and goes to
+ * the outbox. Clears the set. */
+int kpi_work_flush(kpi_t *self, MDB_txn *txn);
+/* Forget everything touched (the transaction is aborted). */
+void kpi_work_clear(kpi_t *self);
+void kpi_work_free(kpi_t *self);
+size_t kpi_work_size(kpi_t *self);
+/* End of one event: flush, unless the changes wait for the batch's end. */
 int kpi_event_end(kpi_t *self, MDB_txn *txn);
 
 /* ---- kpi_add.c */

@@ -59,8 +59,12 @@ static int s_tender_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *t, in
 static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *id, int sign)
 {
     size_t li = strlen(id);
+    /* The counters this batch changed are still in the working set: write them first. */
+    int rc = kpi_work_sync_projects(self, txn);
+    if (rc != 0)
+        return rc;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, self->projects, &cur);
+    rc = mdb_cursor_open(txn, self->projects, &cur);
     if (rc != 0)
         return rc;
     MDB_val k = { li + 1, (void *)id }, v;   /* id and its NUL: the prefix */
@@ -75,14 +79,10 @@ static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *id, int sign
             if (lk < sizeof key) {
                 memcpy(key, (char *)k.mv_data + li + 1, lk);
                 key[lk] = 0;
-                kpi_total_t t;
-                int r = kpi_total_load(self, txn, key, &t);
-                if (r == 0) {
-                    if ((r = kpi_dirty_mark(self, &t, true)) != 0 ||
-                        (t.projects += sign, r = kpi_total_store(self, txn, &t)) != 0) {
-                        mdb_cursor_close(cur);
-                        return r;
-                    }
+                int r;
+                kpi_total_t *t = kpi_work_total(self, txn, key, false, NULL, &r);
+                if (t) {
+                    t->projects += sign;
                 } else if (r != -ENOENT) {
                     mdb_cursor_close(cur);
                     return r;
@@ -159,13 +159,13 @@ int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
     if (old)
         mvoi__tender__free_unpacked(old, NULL);
     if (rc != 0) {
-        kpi_dirty_clear(self);
+        kpi_work_clear(self);
         return rc;
     }
     size_t len = mvoi__tender__get_packed_size(&nw);
     MDB_val k = { strlen(in->id), in->id }, v = { len, NULL };
     if ((rc = mdb_put(txn, self->tenders, &k, &v, MDB_RESERVE)) != 0) {
-        kpi_dirty_clear(self);
+        kpi_work_clear(self);
         return rc;
     }
     mvoi__tender__pack(&nw, v.mv_data);

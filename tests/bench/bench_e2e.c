@@ -170,8 +170,29 @@ static int s_drain_replies(void *dealer, size_t *errors)
 
 /* ------------------------------------------------------------ throughput (closed loop) */
 
+/* CPU seconds (user + system, all threads) a process has used so far; -1 if unknown. */
+static double s_cpu_s(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');   /* the command name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static double s_chain(bench_t *b, uint32_t n, uint32_t per, int window)
 {
+    /* CPU per measurement of each service: a figure the machine's noise moves far less
+     * than wall-clock rates (it does not count time spent waiting for a core). */
+    double cpu0[2] = { s_cpu_s(b->f.proc[E2E_IMP].pid), s_cpu_s(b->f.proc[E2E_KPI].pid) };
     void *ctx = zmq_ctx_new();
     void *sub = s_sock(ctx, ZMQ_SUB, b->f.kpub, b->key);
     void *dealer = s_sock(ctx, ZMQ_DEALER, b->f.iapi, NULL);
@@ -206,6 +227,10 @@ static double s_chain(bench_t *b, uint32_t n, uint32_t per, int window)
     printf("  impact-calculator acknowledged all %u in %.2f s (%.0f/s); the dashboard total "
            "showed all after %.2f s\n", n, (t_acked - t0) / 1e9, n / ((t_acked - t0) / 1e9),
            (t_last - t0) / 1e9);
+    double cpu1[2] = { s_cpu_s(b->f.proc[E2E_IMP].pid), s_cpu_s(b->f.proc[E2E_KPI].pid) };
+    if (cpu0[0] >= 0 && cpu1[0] >= 0 && cpu0[1] >= 0 && cpu1[1] >= 0)
+        printf("  CPU per measurement: impact-calculator %.2f us, kpi-aggregator %.2f us\n",
+               (cpu1[0] - cpu0[0]) * 1e6 / n, (cpu1[1] - cpu0[1]) * 1e6 / n);
     double rate = have >= base + n && !errors ? n / ((t_last - t0) / 1e9) : -1;
     for (uint32_t r = 0; r < nreq; r++)
         free(reqs[r]);

@@ -194,6 +194,40 @@ Test(codec, tiny_budget_is_eproto)
     free(buf);
 }
 
+/* Decoding into an arena: the same message, the same budget rule, and a reset takes it
+ * all back (the arena's use returns to zero). */
+Test(codec, unpack_in_arena)
+{
+    Mvoi__Envelope env;
+    Mvoi__TenderEvent ev;
+    Mvoi__Tender t;
+    Mvoi__ThemeAmbition th, *thp[1];
+    s_tender_event(&env, &ev, &t, &th, thp);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(codec_pack(&env, &buf, &len), 0);
+    arena_t *a = arena_new(1024, 1 << 20);
+    int err = 0;
+    for (int round = 0; round < 3; round++) {
+        Mvoi__Envelope *out = codec_unpack_in(a, buf, len, 0, &err);
+        cr_assert_not_null(out, "err %d", err);
+        cr_assert_str_eq(out->tender_event->tender->id, "T-2024-001");
+        cr_assert_eq(out->tender_event->tender->themes[0]->sdgs[2], 13);
+        cr_assert_str_eq(out->tender_event->tender->themes[0]->note, "HVO in plaats van diesel");
+        cr_assert_gt(arena_used(a), 0);
+        arena_reset(a);
+        cr_assert_eq(arena_used(a), 0);
+    }
+    cr_assert_null(codec_unpack_in(a, buf, len, 16, &err));
+    cr_assert_eq(err, -EPROTO, "the budget holds in an arena too");
+    cr_assert_null(codec_unpack_in(NULL, buf, len, 0, &err));
+    cr_assert_eq(err, -EINVAL);
+    const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f };
+    cr_assert_null(codec_unpack_in(a, junk, sizeof junk, 0, &err));
+    arena_destroy(&a);
+    free(buf);
+}
+
 Test(codec, unknown_body_is_enomsg)
 {
     /* schema_version = 1, then field 999 (varint) = 1: tag (999 << 3 | 0) = 7992 = b8 3e. */

@@ -380,6 +380,45 @@ Test(plumbing, repeated_request_returns_stored_reply)
     fx_fini(&f);
 }
 
+/* The feed's linger only holds events back under load: a lone event is applied at once,
+ * even with a linger far longer than the test waits (the old rule held every small batch
+ * for the whole linger, adding it to the latency of a trickle). */
+Test(plumbing, trickle_is_not_held_by_the_linger)
+{
+    fixture_t f;
+    fx_init(&f, 0, 1);
+    snprintf(f.env_c[5], 256, "MVOI_TESTCONS_LINGER_MS=60000");
+    snprintf(f.env_c[6], 256, "MVOI_TESTCONS_STALL_MS=60000");   /* no rescue by replay */
+    f.envp_c[5] = f.env_c[5];
+    f.envp_c[6] = f.env_c[6];
+    fx_start_prod(&f);
+    fx_start_cons(&f);
+    cr_assert_eq(h_wait_healthy(f.capi, 10000), 0, "consumer did not come up");
+    h_sleep_ms(1500);   /* its first replay (of nothing) is answered; events now come live */
+    for (int i = 1; i <= 3; i++) {
+        Mvoi__TestCommand tc = MVOI__TEST_COMMAND__INIT;
+        tc.has_count = true;
+        tc.count = 1;
+        char rid[32];
+        snprintf(rid, sizeof rid, "trickle-%d", i);
+        Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+        e.request_id = rid;
+        e.body_case = MVOI__ENVELOPE__BODY_TEST_COMMAND;
+        e.test_command = &tc;
+        Mvoi__Envelope *r = request_body(&f, &e);
+        cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ACK);
+        mvoi__envelope__free_unpacked(r, NULL);
+        cons_state_t s;
+        cr_assert_eq(wait_cons(&f, (uint64_t)i, 15000, &s), 0,
+                     "event %d not applied within 15 s (linger 60 s): cursor %lu", i,
+                     (unsigned long)s.last);
+    }
+    cons_state_t s;
+    cr_assert_eq(read_cons(&f, &s), 0);
+    assert_exactly_once(&s, 3);
+    fx_fini(&f);
+}
+
 /* SIGTERM in the middle of a burst of commands: exit 0 within 2 s, and every command that
  * was acknowledged is still there after a restart (its repeat returns the same seq). */
 Test(plumbing, sigterm_during_burst_keeps_acknowledged)

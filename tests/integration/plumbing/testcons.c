@@ -20,7 +20,8 @@ static const cfg_spec_t s_config[] = {
     { "producer_api", CFG_ENDPOINT, "tcp://127.0.0.1:7601", "producer ROUTER" },
     { "producer_pub", CFG_ENDPOINT, "tcp://127.0.0.1:7602", "producer PUB" },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only)" },
-    { "linger_ms", CFG_INT, "0", "gather live events up to this long per commit", 0, 1000 },
+    { "linger_ms", CFG_INT, "0", "gather live events up to this long per commit", 0, 60000 },
+    { "stall_ms", CFG_INT, "1000", "re-ask a replay after this silence", 100, 600000 },
 };
 
 typedef struct {
@@ -95,7 +96,8 @@ int main(int argc, char **argv)
     c.server = server_new(service_loop(c.svc), service_bus(c.svc), &so2, &err);
     feed_opts_t fo = { .producer = "testprod", .pub_endpoint = cfg_str(cfg, "producer_pub"),
                        .api_endpoint = cfg_str(cfg, "producer_api"), .apply = s_apply,
-                       .reset = s_reset, .arg = &c, .stall_ms = 1000,
+                       .reset = s_reset, .arg = &c,
+                       .stall_ms = (uint32_t)cfg_int(cfg, "stall_ms"),
                        .linger_ms = (uint32_t)cfg_int(cfg, "linger_ms") };
     c.feed = c.server ? feed_new(service_loop(c.svc), service_bus(c.svc), c.store, c.inbox,
                                  &fo, &err)
