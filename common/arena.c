@@ -11,6 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under AddressSanitizer the unused part of a block is poisoned, so a use of arena memory
+ * after arena_reset (or past the end of a piece's block) is still reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define S_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define S_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define S_POISON(p, n) ((void)(p), (void)(n))
+#define S_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct s_block {
     struct s_block *next;
     size_t size, used;
@@ -32,6 +43,7 @@ static s_block_t *s_block_new(size_t size)
         b->next = NULL;
         b->size = size;
         b->used = 0;
+        S_POISON(b->data, size);
     }
     return b;
 }
@@ -50,6 +62,7 @@ static void s_free_blocks(s_block_t *b)
 {
     while (b) {
         s_block_t *n = b->next;
+        S_UNPOISON(b->data, b->size);
         free(b);
         b = n;
     }
@@ -84,6 +97,7 @@ void *arena_alloc(arena_t *self, size_t size)
     void *p = (uint8_t *)b->data + b->used;
     b->used += need;
     self->used += need;
+    S_UNPOISON(p, size);
     memset(p, 0, size);
     return p;
 }
@@ -94,6 +108,7 @@ void arena_reset(arena_t *self)
     if (!b)
         return;
     if (!b->next) {
+        S_POISON(b->data, b->size);
         b->used = 0;
     } else {
         /* This round needed several blocks: one block of the round's size next time. */
@@ -104,7 +119,7 @@ void arena_reset(arena_t *self)
         self->head = s_block_new(want);   /* NULL is fine: the next alloc retries */
     }
     if (self->head && self->head->size > self->keep) {
-        free(self->head);
+        s_free_blocks(self->head);
         self->head = NULL;
     }
     self->used = 0;

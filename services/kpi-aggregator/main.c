@@ -14,8 +14,9 @@ static const cfg_spec_t s_config[] = {
     { "impact_pub", CFG_ENDPOINT, "tcp://127.0.0.1:7202", "impact-calculator PUB (impact events)" },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB stream", 50, 60000 },
     { "linger_ms", CFG_INT, "5",
-      "gather live events up to this long into one commit: fewer fsyncs, each total "
-      "published once per batch (0 = commit every drain)", 0, 1000 },
+      "under load, gather live events up to this long into one commit: fewer fsyncs, each "
+      "total published once per batch; a trickle is committed at once (0 = never wait)",
+      0, 1000 },
     { "upstream_grace_ms", CFG_INT, "10000",
       "not ready (--healthcheck=ready fails) when calendar or impact is silent this long",
       100, 3600000 },
