@@ -267,6 +267,19 @@ static Mvoi__Envelope *request_body(fixture_t *f, Mvoi__Envelope *e)
     return r;
 }
 
+/* TestCommand{count} under request id rid; the reply (free it). */
+static Mvoi__Envelope *test_command(fixture_t *f, const char *rid, uint32_t count)
+{
+    Mvoi__TestCommand tc = MVOI__TEST_COMMAND__INIT;
+    tc.has_count = true;
+    tc.count = count;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.request_id = (char *)rid;
+    e.body_case = MVOI__ENVELOPE__BODY_TEST_COMMAND;
+    e.test_command = &tc;
+    return request_body(f, &e);
+}
+
 Test(plumbing, bad_input_is_answered_and_changes_nothing)
 {
     fixture_t f;
@@ -396,16 +409,9 @@ Test(plumbing, trickle_is_not_held_by_the_linger)
     cr_assert_eq(h_wait_healthy(f.capi, 10000), 0, "consumer did not come up");
     h_sleep_ms(1500);   /* its first replay (of nothing) is answered; events now come live */
     for (int i = 1; i <= 3; i++) {
-        Mvoi__TestCommand tc = MVOI__TEST_COMMAND__INIT;
-        tc.has_count = true;
-        tc.count = 1;
         char rid[32];
         snprintf(rid, sizeof rid, "trickle-%d", i);
-        Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
-        e.request_id = rid;
-        e.body_case = MVOI__ENVELOPE__BODY_TEST_COMMAND;
-        e.test_command = &tc;
-        Mvoi__Envelope *r = request_body(&f, &e);
+        Mvoi__Envelope *r = test_command(&f, rid, 1);
         cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ACK);
         mvoi__envelope__free_unpacked(r, NULL);
         cons_state_t s;
@@ -488,14 +494,7 @@ Test(plumbing, sigterm_during_burst_keeps_acknowledged)
                   (unsigned long)acked[i], (unsigned long)head);
         if (i % 20 == 0) {   /* the repeat returns the stored reply with the same seq */
             snprintf(rid, sizeof rid, "burst-%d", i);
-            Mvoi__TestCommand tc = MVOI__TEST_COMMAND__INIT;
-            tc.has_count = true;
-            tc.count = 10;
-            Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
-            e.request_id = rid;
-            e.body_case = MVOI__ENVELOPE__BODY_TEST_COMMAND;
-            e.test_command = &tc;
-            Mvoi__Envelope *r = request_body(&f, &e);
+            Mvoi__Envelope *r = test_command(&f, rid, 10);
             cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ACK);
             cr_assert_eq(r->ack->seq, acked[i]);
             mvoi__envelope__free_unpacked(r, NULL);
