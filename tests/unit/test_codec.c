@@ -47,6 +47,19 @@ static void s_tender_event(Mvoi__Envelope *env, Mvoi__TenderEvent *ev, Mvoi__Ten
     env->tender_event = ev;
 }
 
+/* That envelope, packed (free the bytes). */
+static uint8_t *s_packed_tender_event(size_t *len)
+{
+    Mvoi__Envelope env;
+    Mvoi__TenderEvent ev;
+    Mvoi__Tender t;
+    Mvoi__ThemeAmbition th, *thp[1];
+    s_tender_event(&env, &ev, &t, &th, thp);
+    uint8_t *buf = NULL;
+    cr_assert_eq(codec_pack(&env, &buf, len), 0);
+    return buf;
+}
+
 Test(codec, round_trip_tender_event)
 {
     Mvoi__Envelope env;
@@ -118,14 +131,8 @@ Test(codec, random_bytes_never_crash)
 
 Test(codec, truncated_envelope)
 {
-    Mvoi__Envelope env;
-    Mvoi__TenderEvent ev;
-    Mvoi__Tender t;
-    Mvoi__ThemeAmbition th, *thp[1];
-    s_tender_event(&env, &ev, &t, &th, thp);
-    uint8_t *buf = NULL;
     size_t len = 0;
-    cr_assert_eq(codec_pack(&env, &buf, &len), 0);
+    uint8_t *buf = s_packed_tender_event(&len);
     /* The body is the last field on the wire, so every strict prefix lacks a complete body:
      * either a field is cut (-EPROTO) or the body is missing (-ENOMSG). */
     for (size_t n = 0; n < len; n++) {
@@ -168,14 +175,8 @@ Test(codec, oversize_is_emsgsize)
 
 Test(codec, tiny_budget_is_eproto)
 {
-    Mvoi__Envelope env;
-    Mvoi__TenderEvent ev;
-    Mvoi__Tender t;
-    Mvoi__ThemeAmbition th, *thp[1];
-    s_tender_event(&env, &ev, &t, &th, thp);
-    uint8_t *buf = NULL;
     size_t len = 0;
-    cr_assert_eq(codec_pack(&env, &buf, &len), 0);
+    uint8_t *buf = s_packed_tender_event(&len);
     int err = 0;
     cr_assert_null(codec_unpack(buf, len, 16, &err));
     cr_assert_eq(err, -EPROTO);
@@ -198,14 +199,8 @@ Test(codec, tiny_budget_is_eproto)
  * all back (the arena's use returns to zero). */
 Test(codec, unpack_in_arena)
 {
-    Mvoi__Envelope env;
-    Mvoi__TenderEvent ev;
-    Mvoi__Tender t;
-    Mvoi__ThemeAmbition th, *thp[1];
-    s_tender_event(&env, &ev, &t, &th, thp);
-    uint8_t *buf = NULL;
     size_t len = 0;
-    cr_assert_eq(codec_pack(&env, &buf, &len), 0);
+    uint8_t *buf = s_packed_tender_event(&len);
     arena_t *a = arena_new(1024, 1 << 20);
     int err = 0;
     for (int round = 0; round < 3; round++) {
