@@ -1,4 +1,4 @@
-/* cal_client: pipelined UpsertTender import. See cal_client.h. */
+/* cal_client: pipelined UpsertTenders import. See cal_client.h. */
 #include "cal_client.h"
 
 #include <errno.h>
@@ -64,24 +64,161 @@ static long s_find(const size_t *keys, size_t n, size_t k)
     return lo < n && keys[lo] == k ? (long)lo : -1;
 }
 
+#define S_KEY(i) (keys ? keys[i] : (i) + 1)
+
+/* "upsert_tenders.tenders[7].cpv" -> "tender.cpv": the user knows the row, not the index
+ * of the tender in its command. Other fields (a refusal of the whole command) stay. */
+static void s_item_field(const char *field, char *out, size_t outlen)
+{
+    static const char pfx[] = "upsert_tenders.tenders[";
+    const char *f = field ? field : "";
+    if (strncmp(f, pfx, sizeof pfx - 1) == 0) {
+        const char *close = strchr(f, ']');
+        if (close) {
+            snprintf(out, outlen, "tender%s", close + 1);
+            return;
+        }
+    }
+    snprintf(out, outlen, "%s", f);
+}
+
+typedef struct {
+    const cal_import_opts_t *o;
+    Mvoi__Tender *const *tenders;
+    const size_t *keys;
+    size_t n;
+    cal_import_result_t *out;
+    uint32_t *count;     /* count[i]: tenders of the command that starts at i, 0 = none */
+    bool *done;          /* done[i]: the command that starts at i was answered */
+} s_run_t;
+
+/* Account one answered command (its first tender at idx). */
+static void s_answer(s_run_t *r, size_t idx, const Mvoi__Envelope *env)
+{
+    const cal_import_opts_t *o = r->o;
+    const size_t *keys = r->keys;
+    cal_import_result_t *out = r->out;
+    size_t cnt = r->count[idx];
+    bool repeated = !env->correlation_id || !o->run_id ||
+                    strcmp(env->correlation_id, o->run_id) != 0;
+    if (env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+        char field[128];
+        s_item_field(env->error->field, field, sizeof field);
+        for (size_t j = 0; j < cnt; j++)
+            s_fail(out, S_KEY(idx + j), env->error->code, field, env->error->message);
+        return;
+    }
+    const Mvoi__UpsertTendersReply *rep = env->body_case ==
+        MVOI__ENVELOPE__BODY_UPSERT_TENDERS_REPLY ? env->upsert_tenders_reply : NULL;
+    if (rep && rep->has_seq && rep->seq > out->last_seq)
+        out->last_seq = rep->seq;
+    for (size_t j = 0; j < cnt; j++) {
+        size_t key = S_KEY(idx + j);
+        const Mvoi__UpsertResult *res = rep && j < rep->n_results ? rep->results[j] : NULL;
+        if (!res) {
+            s_fail(out, key, MVOI__ERROR_CODE__ERR_INTERNAL, "", "unexpected reply");
+            continue;
+        }
+        if (res->error) {
+            char field[128];
+            s_item_field(res->error->field, field, sizeof field);
+            s_fail(out, key, res->error->code, field, res->error->message);
+            continue;
+        }
+        if (res->has_seq && res->seq > out->last_seq)
+            out->last_seq = res->seq;
+        if (repeated) {
+            out->repeated++;
+            out->unchanged++;
+        } else if (res->outcome == MVOI__UPSERT_OUTCOME__UPSERT_CREATED) {
+            out->created++;
+        } else if (res->outcome == MVOI__UPSERT_OUTCOME__UPSERT_UPDATED) {
+            out->updated++;
+        } else {
+            out->unchanged++;
+        }
+    }
+}
+
+/* Pack the command for tenders[first..first+*cnt) into buf; a command over the message
+ * limit is halved until it fits, so the split depends only on the input (request ids stay
+ * deterministic). Returns the length, or -1 when even one tender does not fit (*cnt = 1). */
+static int64_t s_pack_cmd(s_run_t *r, size_t first, size_t *cnt, uint8_t *buf)
+{
+    const cal_import_opts_t *o = r->o;
+    const size_t *keys = r->keys;
+    for (;;) {
+        char rid[160];
+        snprintf(rid, sizeof rid, "%s-%zu+%zu", o->rid_prefix, S_KEY(first), *cnt);
+        Mvoi__UpsertTenders up = MVOI__UPSERT_TENDERS__INIT;
+        up.n_tenders = *cnt;
+        up.tenders = (Mvoi__Tender **)(r->tenders + first);
+        Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+        env.has_schema_version = 1;
+        env.schema_version = CODEC_SCHEMA_VERSION;
+        env.producer = (char *)(o->producer ? o->producer : "mvoictl");
+        env.request_id = rid;
+        env.correlation_id = (char *)o->run_id;
+        env.buyer = (char *)o->buyer;
+        env.body_case = MVOI__ENVELOPE__BODY_UPSERT_TENDERS;
+        env.upsert_tenders = &up;
+        int64_t len = codec_pack_into(&env, buf, CODEC_MAX_BYTES);
+        if (len >= 0)
+            return len;
+        if (*cnt == 1)
+            return -1;
+        *cnt /= 2;
+    }
+}
+
+/* Parse "<prefix>-<first key>+<count>" into the index of its first tender; -1 if not ours. */
+static long s_reply_index(const s_run_t *r, const char *rid)
+{
+    const char *pfx = r->o->rid_prefix;
+    size_t pl = strlen(pfx);
+    if (!rid || strncmp(rid, pfx, pl) != 0 || rid[pl] != '-')
+        return -1;
+    char *end;
+    size_t key = (size_t)strtoull(rid + pl + 1, &end, 10);
+    if (*end != '+')
+        return -1;
+    size_t cnt = (size_t)strtoull(end + 1, NULL, 10);
+    long idx = s_find(r->keys, r->n, key);
+    if (idx < 0 || r->count[idx] != cnt || r->done[idx])
+        return -1;
+    return idx;
+}
+
 int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
                     const size_t *keys, size_t n, cal_import_result_t *out)
 {
     memset(out, 0, sizeof *out);
     if (!o || !o->endpoint || !o->rid_prefix)
         return -EINVAL;
-    unsigned window = o->window ? o->window : 2000;
+    size_t per = o->per_request ? o->per_request : 500;
+    if (per > 1000)
+        per = 1000;
+    size_t window = o->window ? o->window : 8000;
+    /* at least four commands in flight: the service commits what has arrived in one
+     * transaction, and the next commands should be on their way meanwhile */
+    if (per > (window + 3) / 4)
+        per = (window + 3) / 4;
+    if (per == 0)
+        per = 1;
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
-    bool *done = calloc(n ? n : 1, sizeof *done);
+    s_run_t r = { o, tenders, keys, n, out, NULL, NULL };
+    r.count = calloc(n ? n : 1, sizeof *r.count);
+    r.done = calloc(n ? n : 1, sizeof *r.done);
     uint8_t *buf = malloc(CODEC_MAX_BYTES);
-    if (!done || !buf) {
-        free(done);
+    if (!r.count || !r.done || !buf) {
+        free(r.count);
+        free(r.done);
         free(buf);
         return -ENOMEM;
     }
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_DEALER);
-    int zero = 0, hwm = (int)window * 4 + 1000;
+    int zero = 0, hwm = 1000;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
@@ -90,29 +227,15 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
         rc = -EINVAL;
         goto out;
     }
-    size_t next = 0, answered = 0, outstanding = 0;
+    size_t next = 0, answered = 0, flying = 0, flying_cmds = 0;
     while (answered < n) {
-        /* fill the window */
-        while (next < n && outstanding < window) {
-            size_t key = keys ? keys[next] : next + 1;
-            char rid[160];
-            snprintf(rid, sizeof rid, "%s-%zu", o->rid_prefix, key);
-            Mvoi__UpsertTender up = MVOI__UPSERT_TENDER__INIT;
-            up.tender = tenders[next];
-            Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-            env.has_schema_version = 1;
-            env.schema_version = CODEC_SCHEMA_VERSION;
-            env.producer = (char *)(o->producer ? o->producer : "mvoictl");
-            env.request_id = rid;
-            env.correlation_id = (char *)o->run_id;
-            env.buyer = (char *)o->buyer;
-            env.body_case = MVOI__ENVELOPE__BODY_UPSERT_TENDER;
-            env.upsert_tender = &up;
-            int64_t len = codec_pack_into(&env, buf, CODEC_MAX_BYTES);
+        /* fill the window with whole commands */
+        while (next < n && (flying_cmds == 0 || flying + per <= window)) {
+            size_t cnt = n - next < per ? n - next : per;
+            int64_t len = s_pack_cmd(&r, next, &cnt, buf);
             if (len < 0) {
-                s_fail(out, key, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "tender",
+                s_fail(out, S_KEY(next), MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "tender",
                        "the tender does not fit in one message");
-                done[next] = true;
                 answered++;
                 next++;
                 continue;
@@ -123,20 +246,22 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
                 rc = -EIO;
                 goto out;
             }
-            out->sent++;
-            outstanding++;
-            next++;
+            r.count[next] = (uint32_t)cnt;
+            out->sent += cnt;
+            flying += cnt;
+            flying_cmds++;
+            next += cnt;
         }
         if (answered >= n)
             break;
         zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-        int pr = zmq_poll(&it, 1, outstanding ? timeout : 10);
+        int pr = zmq_poll(&it, 1, flying_cmds ? timeout : 10);
         if (pr < 0) {
             rc = -EINTR;
             goto out;
         }
         if (pr == 0) {
-            if (!outstanding)
+            if (!flying_cmds)
                 continue;
             out->unavailable = true;
             rc = -EHOSTUNREACH;
@@ -162,60 +287,41 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
                 continue;
             }
             int err = 0;
-            Mvoi__Envelope *r = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
+            Mvoi__Envelope *env = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
             zmq_msg_close(&m);
-            if (!r)
+            if (!env)
                 continue;
-            const char *rid = r->request_id;
-            size_t pl = strlen(o->rid_prefix);
-            long idx = -1;
-            if (rid && strncmp(rid, o->rid_prefix, pl) == 0 && rid[pl] == '-')
-                idx = s_find(keys, n, (size_t)strtoull(rid + pl + 1, NULL, 10));
-            if (idx < 0 || done[idx]) {
-                codec_free(&r);
+            long idx = s_reply_index(&r, env->request_id);
+            if (idx < 0) {
+                codec_free(&env);
                 continue;
             }
-            done[idx] = true;
-            answered++;
-            if (outstanding)
-                outstanding--;
-            size_t key = keys ? keys[idx] : (size_t)idx + 1;
-            bool repeated = !r->correlation_id || !o->run_id ||
-                            strcmp(r->correlation_id, o->run_id) != 0;
-            if (r->body_case == MVOI__ENVELOPE__BODY_ERROR) {
-                s_fail(out, key, r->error->code, r->error->field, r->error->message);
-            } else if (r->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY) {
-                const Mvoi__TenderReply *tr = r->tender_reply;
-                if (tr->has_seq && tr->seq > out->last_seq)
-                    out->last_seq = tr->seq;
-                if (repeated) {
-                    out->repeated++;
-                    out->unchanged++;
-                } else if (tr->outcome == MVOI__UPSERT_OUTCOME__UPSERT_CREATED) {
-                    out->created++;
-                } else if (tr->outcome == MVOI__UPSERT_OUTCOME__UPSERT_UPDATED) {
-                    out->updated++;
-                } else {
-                    out->unchanged++;
-                }
-            } else {
-                s_fail(out, key, MVOI__ERROR_CODE__ERR_INTERNAL, "", "unexpected reply");
-            }
-            codec_free(&r);
-            if (o->progress && (answered % 1000 == 0 || answered == n))
+            r.done[idx] = true;
+            size_t cnt = r.count[idx];
+            answered += cnt;
+            flying -= cnt;
+            flying_cmds--;
+            s_answer(&r, (size_t)idx, env);
+            codec_free(&env);
+            if (o->progress)
                 o->progress(o->progress_arg, answered, n);
         }
     }
     if (out->unavailable) {
         for (size_t i = 0; i < n; i++)
-            if (!done[i])
-                s_fail(out, keys ? keys[i] : i + 1, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                       "no answer from the service");
+            if (r.count[i] && !r.done[i])
+                for (size_t j = 0; j < r.count[i]; j++)
+                    s_fail(out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                           "no answer from the service");
+        for (size_t i = next; i < n; i++)   /* never sent */
+            s_fail(out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                   "no answer from the service");
     }
 out:
     zmq_close(s);
     zmq_ctx_term(ctx);
-    free(done);
+    free(r.count);
+    free(r.done);
     free(buf);
     return rc;
 }

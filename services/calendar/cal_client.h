@@ -1,14 +1,19 @@
 /* cal_client: the pipelined tender importer shared by `mvoictl tender import` and the
- * calendar benchmark. One DEALER, up to `window` UpsertTender requests in flight, replies
- * matched by request id.
+ * calendar benchmark. One DEALER; the tenders go in UpsertTenders commands of `per_request`
+ * tenders each (fewer when window / 4 is smaller: at least four commands are in flight, so
+ * that the next ones are on their way while the service commits; the last command may be
+ * shorter), with up to `window` tenders in flight. Replies are matched by request id and
+ * carry one result per tender, in order.
  *
- * Idempotence at both levels: request ids are "<prefix>-<key>" with prefix derived from the
- * buyer and the file's bytes (cal_import_prefix) and key the row, so a re-run of the same
- * file repeats the same request ids and the service answers with its stored replies without
- * doing anything. Such a stored reply still carries the correlation id of the run that first
- * sent it; a reply whose correlation id is not this run's run_id is counted as `repeated`
- * (and as unchanged: nothing changed now). Content-level idempotence comes from the service
- * (UPSERT_UNCHANGED for identical content under new request ids). */
+ * Idempotence at both levels: a command's request id is "<prefix>-<first key>+<count>", with
+ * prefix derived from the buyer and the file's bytes (cal_import_prefix) and first key the
+ * row of its first tender, so a re-run of the same file (same per_request and window)
+ * repeats the same request ids and the service answers with its stored replies without
+ * doing anything. Such a stored reply still carries the correlation id of the run that
+ * first sent it; its tenders count as `repeated` (and as unchanged: nothing changed now),
+ * except those it refused, which are failures again. Content-level idempotence comes from
+ * the service (UPSERT_UNCHANGED for identical content under new request ids, e.g. after a
+ * different window). */
 #ifndef CAL_CLIENT_H
 #define CAL_CLIENT_H
 
@@ -24,7 +29,8 @@ typedef struct {
     const char *rid_prefix;    /* see cal_import_prefix */
     const char *run_id;        /* correlation id of this run, unique per run */
     const char *producer;      /* Envelope.producer, default "mvoictl" */
-    unsigned window;           /* requests in flight, default 2000 */
+    unsigned window;           /* tenders in flight, default 8000 */
+    unsigned per_request;      /* tenders per UpsertTenders, default 500, at most 1000 */
     int timeout_ms;            /* silence after which the rest counts as failed, default 10000 */
     void (*progress)(void *arg, size_t done, size_t total);  /* every 1000 replies + at the end */
     void *progress_arg;
@@ -33,7 +39,7 @@ typedef struct {
 typedef struct {
     size_t key;                /* the row (or index + 1) */
     int code;                  /* Mvoi__ErrorCode */
-    char field[128];
+    char field[128];           /* relative to the tender ("tender.cpv"), or "" */
     char message[256];
 } cal_import_failure_t;
 
@@ -50,7 +56,8 @@ typedef struct {
 /* "imp-<32 hex>" from the buyer and the bytes of the input; out >= 40 bytes. */
 void cal_import_prefix(const char *buyer, const void *data, size_t len, char *out, size_t outlen);
 
-/* Send tenders[i] with request id "<prefix>-<keys[i]>" (keys NULL: i + 1). Returns 0 when
+/* Send tenders[0..n) (keys[i] the row of tenders[i], ascending; keys NULL: i + 1) in
+ * UpsertTenders commands with request ids "<prefix>-<first key>+<count>". Returns 0 when
  * every request was answered (see out->failed), -EHOSTUNREACH when the service did not
  * answer (out->unavailable), -ENOMEM, -EINVAL. out is initialised here; clear it after. */
 int cal_import_send(const cal_import_opts_t *opts, Mvoi__Tender *const *tenders,

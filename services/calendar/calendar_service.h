@@ -1,7 +1,8 @@
 /* calendar service: the handlers of mvoi-calendar (service.c) on the common server.
  *
  * Commands (one write transaction per batch, idempotent by request id): RegisterTender,
- * UpdateTender, UpsertTender, RecordAmbition, ChangeStatus, CancelTender. Queries: GetTender,
+ * UpdateTender, UpsertTender, UpsertTenders (up to 1000 upserts with one result each, for
+ * imports: service_upsert_batch.c), RecordAmbition, ChangeStatus, CancelTender. Queries: GetTender,
  * ListTenders, UpcomingTenders. Snapshot: every tender as a TenderEvent on topic
  * "tender.snapshot". Events (producer "calendar"): tender.registered, tender.updated,
  * tender.ambition_recorded, tender.status_changed, tender.cancelled, each with the whole tender.

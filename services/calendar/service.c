@@ -1,5 +1,6 @@
 /* mvoi-calendar: the handlers. See calendar_service.h for the decisions. */
 #include "calendar_service.h"
+#include "calendar_svc_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,15 +24,6 @@
 #define S_INVALID MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT
 #define S_NOTFOUND MVOI__ERROR_CODE__ERR_NOT_FOUND
 #define S_PRECOND MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION
-
-struct calendar_svc {
-    store_t *store;
-    outbox_t *outbox;
-    server_t *server;
-    calendar_store_t cs;
-    thresholds_t *th;
-    isv_map_t *isv;
-};
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -66,8 +58,7 @@ static int s_fail(server_req_t *req, const char *body, const tender_error_t *e)
                                                                               : "invalid");
 }
 
-/* The tenant of the request; NULL after an error reply. */
-static const char *s_buyer(server_req_t *req)
+const char *calendar_svc_buyer(server_req_t *req)
 {
     const char *b = server_request(req)->buyer;
     if (cal_str_empty(b)) {
@@ -123,9 +114,8 @@ static int s_set_reply(server_req_t *req, Mvoi__Tender *t, Mvoi__UpsertOutcome o
     return 0;
 }
 
-/* Read the stored tender (heap copy) of buyer/id; *out NULL when there is none. */
-static int s_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, const char *id,
-                  Mvoi__Tender **out, MDB_val *packed)
+int calendar_svc_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                      Mvoi__Tender **out, MDB_val *packed)
 {
     *out = NULL;
     MDB_val v;
@@ -142,7 +132,7 @@ static int s_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, const c
     return 0;
 }
 
-static const char *s_topic(Mvoi__TenderEventKind k)
+const char *calendar_svc_topic(Mvoi__TenderEventKind k)
 {
     switch (k) {
     case MVOI__TENDER_EVENT_KIND__TEV_REGISTERED: return "tender.registered";
@@ -210,7 +200,7 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
     ev.tender_event = &te;
     ev.buyer = t->buyer;
     uint64_t seq = 0;
-    rc = server_emit(req, txn, s_topic(kind), &ev, &seq);
+    rc = server_emit(req, txn, calendar_svc_topic(kind), &ev, &seq);
     if (rc != 0) {
         free(buf);
         return rc;
@@ -222,21 +212,15 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
     return s_set_reply(req, rt, outcome, seq);
 }
 
-/* Build the tender to store from the caller's tender (and the stored one), validated and
- * derived. Returns the heap tender or NULL after an error reply (*rc set). */
-static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const char *body,
-                               const char *buyer, const Mvoi__Tender *in,
-                               const Mvoi__Tender *old, int *rc)
+int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,
+                         const Mvoi__Tender *old, const char *today, Mvoi__Tender **out,
+                         tender_error_t *e)
 {
-    tender_error_t e = { 0 };
-    *rc = -EINVAL;
-    if (!cal_str_empty(in->buyer) && strcmp(in->buyer, buyer) != 0) {
-        char field[96];
-        snprintf(field, sizeof field, "%s.tender.buyer", body);
-        server_error(req, S_INVALID, field, "'%.60s' is not the buyer of this request (%.60s)",
-                     in->buyer, buyer);
-        return NULL;
-    }
+    *out = NULL;
+    if (!cal_str_empty(in->buyer) && strcmp(in->buyer, buyer) != 0)
+        return tender_error_set(e, -EINVAL, S_INVALID, "tender.buyer",
+                                "'%.60s' is not the buyer of this request (%.60s)", in->buyer,
+                                buyer);
     Mvoi__Tender tmp = *in;   /* shallow: tender_dup copies deeply */
     tmp.buyer = (char *)buyer;
     if (cal_str_empty(tmp.source))
@@ -260,23 +244,29 @@ static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const ch
     }
     tmp.has_version = tmp.has_created_ms = tmp.has_updated_ms = 0;
     Mvoi__Tender *t = tender_dup(&tmp);
-    if (!t) {
-        *rc = -ENOMEM;
-        return NULL;
-    }
-    char today[11];
-    calendar_today(clock_now_ms(), today);
-    int r = tender_prepare(t, self->th, self->isv, today, &e);
+    if (!t)
+        return -ENOMEM;
+    int r = tender_prepare(t, self->th, self->isv, today, e);
     if (r < 0) {
         tender_free(t);
-        if (r == -ENOMEM) {
-            *rc = -ENOMEM;
-            return NULL;
-        }
-        s_fail(req, body, &e);
-        return NULL;
+        return r == -ENOMEM ? -ENOMEM : -EINVAL;
     }
-    *rc = 0;
+    *out = t;
+    return 0;
+}
+
+/* calendar_svc_prepare with "today" from the clock; NULL after an error reply (*rc set). */
+static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const char *body,
+                               const char *buyer, const Mvoi__Tender *in,
+                               const Mvoi__Tender *old, int *rc)
+{
+    tender_error_t e = { 0 };
+    char today[11];
+    calendar_today(clock_now_ms(), today);
+    Mvoi__Tender *t = NULL;
+    *rc = calendar_svc_prepare(self, buyer, in, old, today, &t, &e);
+    if (*rc == -EINVAL)
+        s_fail(req, body, &e);
     return t;
 }
 
@@ -304,13 +294,13 @@ typedef enum { S_REGISTER, S_UPDATE, S_UPSERT } s_write_t;
 static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
                    const Mvoi__Tender *in, s_write_t mode, bool has_expected, uint32_t expected)
 {
-    const char *buyer = s_buyer(req);
+    const char *buyer = calendar_svc_buyer(req);
     if (!buyer)
         return -EINVAL;
     char field[96];
     Mvoi__Tender *old = NULL;
     MDB_val old_packed;
-    int rc = s_load(self, txn, buyer, in->id, &old, &old_packed);
+    int rc = calendar_svc_load(self, txn, buyer, in->id, &old, &old_packed);
     if (rc != 0)
         return rc;
     if (mode == S_REGISTER && old) {
@@ -396,7 +386,7 @@ static Mvoi__Tender *s_target(calendar_svc_t *self, server_req_t *req, MDB_txn *
 {
     char field[96];
     *rc = -EINVAL;
-    const char *buyer = s_buyer(req);
+    const char *buyer = calendar_svc_buyer(req);
     if (!buyer)
         return NULL;
     snprintf(field, sizeof field, "%s.tender_id", body);
@@ -405,7 +395,7 @@ static Mvoi__Tender *s_target(calendar_svc_t *self, server_req_t *req, MDB_txn *
         return NULL;
     }
     Mvoi__Tender *old = NULL;
-    int r = s_load(self, txn, buyer, id, &old, packed);
+    int r = calendar_svc_load(self, txn, buyer, id, &old, packed);
     if (r != 0) {
         *rc = r;
         return NULL;
@@ -568,7 +558,7 @@ static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
 {
     calendar_svc_t *self = arg;
     const Mvoi__GetTender *m = server_request(req)->get_tender;
-    const char *buyer = s_buyer(req);
+    const char *buyer = calendar_svc_buyer(req);
     if (!buyer)
         return -EINVAL;
     if (!m || cal_str_empty(m->id))
@@ -631,7 +621,7 @@ static uint32_t s_limit(bool has, uint32_t v)
 static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
 {
     calendar_svc_t *self = arg;
-    const char *buyer = s_buyer(req);
+    const char *buyer = calendar_svc_buyer(req);
     if (!buyer)
         return -EINVAL;
     Mvoi__ListTenders empty = MVOI__LIST_TENDERS__INIT;
@@ -663,7 +653,7 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
 static int s_on_upcoming(void *arg, server_req_t *req, MDB_txn *txn)
 {
     calendar_svc_t *self = arg;
-    const char *buyer = s_buyer(req);
+    const char *buyer = calendar_svc_buyer(req);
     if (!buyer)
         return -EINVAL;
     Mvoi__UpcomingTenders empty = MVOI__UPCOMING_TENDERS__INIT;
@@ -739,6 +729,7 @@ static const server_route_t s_routes[] = {
     { MVOI__ENVELOPE__BODY_REGISTER_TENDER, SERVER_COMMAND, s_on_register },
     { MVOI__ENVELOPE__BODY_UPDATE_TENDER, SERVER_COMMAND, s_on_update },
     { MVOI__ENVELOPE__BODY_UPSERT_TENDER, SERVER_COMMAND, s_on_upsert },
+    { MVOI__ENVELOPE__BODY_UPSERT_TENDERS, SERVER_COMMAND, calendar_svc_on_upsert_batch },
     { MVOI__ENVELOPE__BODY_RECORD_AMBITION, SERVER_COMMAND, s_on_ambition },
     { MVOI__ENVELOPE__BODY_CHANGE_STATUS, SERVER_COMMAND, s_on_status },
     { MVOI__ENVELOPE__BODY_CANCEL_TENDER, SERVER_COMMAND, s_on_cancel },
@@ -811,6 +802,7 @@ void calendar_svc_destroy(calendar_svc_t **self_p)
     store_destroy(&self->store);
     thresholds_destroy(&self->th);
     isv_map_destroy(&self->isv);
+    free(self->scratch);
     free(self);
     *self_p = NULL;
 }

@@ -402,6 +402,7 @@ const ctl_cmd_t ctl_tender_cmds[] = {
     { "upcoming", "[--from DATE] [--days N] [--limit N]",
       "tenders to be published soon", s_upcoming },
     { "import", "FILE.csv|FILE.json|- [--dry-run] [--format csv|ocds] [--window N]",
-      "import a calendar (CSV) or OCDS releases/records; idempotent", ctl_tender_import },
+      "import a calendar (CSV) or OCDS releases/records; idempotent (--window: tenders in "
+      "flight, default 8000)", ctl_tender_import },
     { NULL },
 };

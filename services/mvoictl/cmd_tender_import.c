@@ -1,5 +1,6 @@
 /*  mvoictl tender import: a CSV calendar or OCDS JSON through the running service (pipelined
- *  upserts, idempotent); --dry-run checks every cell and imports nothing. */
+ *  UpsertTenders commands of up to 500 tenders, idempotent; --window N tenders in flight,
+ *  default 8000); --dry-run checks every cell and imports nothing. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -69,7 +70,7 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     bool dry = false;
-    unsigned window = 500;
+    unsigned window = 8000;   /* tenders in flight (cal_client.h): ~4 commands of 500 */
     const char *format = NULL;
     int c;
     opterr = 0;

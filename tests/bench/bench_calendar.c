@@ -2,8 +2,10 @@
  *  same pipelined client as `mvoictl tender import` (cal_client.c), then measure query
  *  latency at that size. Prints figures; no pass/fail.
  *
- *  usage: bench_calendar [--rows N] [--nosync] [--window N] [--batch N]
- *  (--nosync runs the service with LMDB's fsync off; the default is the durable setting.)
+ *  usage: bench_calendar [--rows N] [--nosync] [--window N] [--per N] [--batch N]
+ *  (--nosync runs the service with LMDB's fsync off; the default is the durable setting.
+ *  --window: tenders in flight; --per: tenders per UpsertTenders command; --batch: the
+ *  service's commands per write transaction.)
  */
 #include <errno.h>
 #include <signal.h>
@@ -129,7 +131,7 @@ int main(int argc, char **argv)
 {
     size_t rows = 100000;
     bool nosync = false;
-    unsigned window = 2000;
+    unsigned window = 8000, per = 500;
     int batch = 2048;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc)
@@ -138,10 +140,13 @@ int main(int argc, char **argv)
             nosync = true;
         else if (strcmp(argv[i], "--window") == 0 && i + 1 < argc)
             window = (unsigned)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--per") == 0 && i + 1 < argc)
+            per = (unsigned)atoi(argv[++i]);
         else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
             batch = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: bench_calendar [--rows N] [--nosync] [--window N] [--batch N]\n");
+            fprintf(stderr, "usage: bench_calendar [--rows N] [--nosync] [--window N] [--per N] "
+                            "[--batch N]\n");
             return 64;
         }
     }
@@ -164,8 +169,8 @@ int main(int argc, char **argv)
         return 69;
     }
 
-    printf("bench_calendar: %zu rows, %s, window %u, batch %d\n", rows,
-           nosync ? "nosync" : "durable (fsync per group commit)", window, batch);
+    printf("bench_calendar: %zu rows, %s, window %u, %u per command, batch %d\n", rows,
+           nosync ? "nosync" : "durable (fsync per group commit)", window, per, batch);
     double t0 = s_now();
     size_t len;
     char *csv = s_generate(rows, &len);
@@ -181,7 +186,8 @@ int main(int argc, char **argv)
     char prefix[48];
     cal_import_prefix("heerlen", csv, len, prefix, sizeof prefix);
     cal_import_opts_t io = { .endpoint = api, .buyer = "heerlen", .rid_prefix = prefix,
-                             .run_id = "bench-run-1", .window = window, .timeout_ms = 30000 };
+                             .run_id = "bench-run-1", .window = window, .per_request = per,
+                             .timeout_ms = 30000 };
     cal_import_result_t res;
     rc = cal_import_send(&io, ci.tenders, NULL, ci.n_tenders, &res);
     double t3 = s_now();

@@ -1,0 +1,53 @@
+/* calendar_svc_impl: what the handler files of mvoi-calendar share (service.c: the single
+ * commands and queries; service_upsert_batch.c: UpsertTenders). Not part of the API. */
+#ifndef CALENDAR_SVC_IMPL_H
+#define CALENDAR_SVC_IMPL_H
+
+#include <lmdb.h>
+
+#include "calendar_service.h"
+#include "calendar_store.h"
+#include "isv_map.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
+#include "tender_rules.h"
+#include "thresholds.h"
+
+/* Most tenders in one UpsertTenders (the envelope's 1 MiB limit allows about 3000 typical
+ * ones; 1000 keeps a refusal message and the reply small). */
+#define CALENDAR_UPSERT_BATCH_MAX 1000
+
+struct calendar_svc {
+    store_t *store;
+    outbox_t *outbox;
+    server_t *server;
+    calendar_store_t cs;
+    thresholds_t *th;
+    isv_map_t *isv;
+    uint8_t *scratch;     /* pack buffer of the batch handler, grown as needed */
+    size_t scratch_cap;
+};
+
+/* The tenant of the request; NULL after an error reply. */
+const char *calendar_svc_buyer(server_req_t *req);
+
+/* Read the stored tender (heap copy) of buyer/id; *out NULL when there is none. packed (may
+ * be NULL) gets the stored bytes (valid until the transaction writes). */
+int calendar_svc_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                      Mvoi__Tender **out, MDB_val *packed);
+
+/* The tender to store from the caller's tender `in` and the stored one (old, may be NULL):
+ * buyer filled in, status and cancel reason kept, derived fields recomputed. Returns 0 with
+ * *out (heap), -EINVAL with e filled (field relative to the request's tender: "tender.cpv"),
+ * or -ENOMEM. */
+int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,
+                         const Mvoi__Tender *old, const char *today, Mvoi__Tender **out,
+                         tender_error_t *e);
+
+const char *calendar_svc_topic(Mvoi__TenderEventKind k);
+
+/* The UpsertTenders handler (service_upsert_batch.c). */
+int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn);
+
+#endif

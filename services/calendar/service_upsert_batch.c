@@ -1,0 +1,231 @@
+/* mvoi-calendar: UpsertTenders, many UpsertTender in one command (imports).
+ *
+ * Why a batch command: per row, a single UpsertTender costs an envelope decode, a request id
+ * lookup, a stored reply carrying the whole tender, a reply message and its allocations; at
+ * 100,000 rows that was most of the service's time. Here those costs are paid once per
+ * command, and a row costs what its upsert needs: one lookup, the rules, one pack, the tender,
+ * its index entry and its event.
+ *
+ * Each tender is treated exactly as UpsertTender treats it (same rules, same UNCHANGED
+ * comparison on the packed bytes, same refusal of changes to completed/cancelled tenders).
+ * A refused tender gets an error in its result and writes nothing; the others are written.
+ * Everything is in the command's write transaction: a failed commit loses the whole
+ * command and nothing of it was acknowledged. The reply (one UpsertResult per tender, in
+ * order) is stored under the request id by the server, so a repeat gets it back unchanged. */
+#include "calendar_svc_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cal_names.h"
+#include "cal_str.h"
+#include "clock.h"
+#include "tender_util.h"
+
+#define S_BODY "upsert_tenders"
+
+/* A pack buffer that lives as long as the service: no malloc per row. */
+static uint8_t *s_pack(calendar_svc_t *self, const Mvoi__Tender *t, size_t *len)
+{
+    *len = mvoi__tender__get_packed_size(t);
+    if (*len > self->scratch_cap) {
+        size_t cap = *len * 2 > 4096 ? *len * 2 : 4096;
+        uint8_t *b = realloc(self->scratch, cap);
+        if (!b)
+            return NULL;
+        self->scratch = b;
+        self->scratch_cap = cap;
+    }
+    mvoi__tender__pack(t, self->scratch);
+    return self->scratch;
+}
+
+/* Refuse item i: the error goes into its result, field "upsert_tenders.tenders[i].<rest>"
+ * where rest is a rule's field without its "tender." prefix. */
+static int s_refuse(server_req_t *req, Mvoi__UpsertResult *r, size_t i, int code,
+                    const char *field, const char *message)
+{
+    char path[192];
+    const char *rest = field ? field : "";
+    if (strncmp(rest, "tender.", 7) == 0)
+        rest += 7;
+    else if (strcmp(rest, "tender") == 0)
+        rest = "";
+    snprintf(path, sizeof path, "%s.tenders[%zu]%s%s", S_BODY, i, *rest ? "." : "", rest);
+    Mvoi__Error *e = server_alloc(req, sizeof *e);
+    if (!e)
+        return -ENOMEM;
+    mvoi__error__init(e);
+    e->has_code = 1;
+    e->code = (Mvoi__ErrorCode)(code ? code : MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
+    e->field = server_strdup(req, path);
+    e->message = server_strdup(req, message && *message ? message : "invalid");
+    if (!e->field || !e->message)
+        return -ENOMEM;
+    r->error = e;
+    r->has_outcome = 0;
+    return 0;
+}
+
+typedef struct {
+    calendar_svc_t *self;
+    server_req_t *req;
+    MDB_txn *txn;
+    const char *buyer;
+    char today[11];
+    int64_t now_ms;
+    uint64_t last_seq;
+} s_batch_t;
+
+/* Write t (new, or the next version of old) and append its event. */
+static int s_write(s_batch_t *b, Mvoi__Tender *t, const Mvoi__Tender *old,
+                   Mvoi__UpsertResult *r)
+{
+    t->has_version = 1;
+    t->version = old ? old->version + 1 : 1;
+    t->has_created_ms = 1;
+    t->created_ms = old && old->has_created_ms ? old->created_ms : b->now_ms;
+    t->has_updated_ms = 1;
+    t->updated_ms = b->now_ms;
+    size_t len;
+    uint8_t *buf = s_pack(b->self, t, &len);
+    if (!buf)
+        return -ENOMEM;
+    int rc = calendar_store_put(&b->self->cs, b->txn, t, buf, len, old);
+    if (rc != 0)
+        return rc;
+    Mvoi__TenderEventKind kind = old ? MVOI__TENDER_EVENT_KIND__TEV_UPDATED
+                                     : MVOI__TENDER_EVENT_KIND__TEV_REGISTERED;
+    Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
+    te.has_kind = 1;
+    te.kind = kind;
+    te.tender = t;
+    if (old) {
+        te.has_previous_status = 1;
+        te.previous_status = old->status;
+    }
+    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+    ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
+    ev.tender_event = &te;
+    ev.buyer = t->buyer;
+    uint64_t seq = 0;
+    rc = server_emit(b->req, b->txn, calendar_svc_topic(kind), &ev, &seq);
+    if (rc != 0)
+        return rc;
+    r->has_outcome = 1;
+    r->outcome = old ? MVOI__UPSERT_OUTCOME__UPSERT_UPDATED : MVOI__UPSERT_OUTCOME__UPSERT_CREATED;
+    r->has_version = 1;
+    r->version = t->version;
+    r->has_seq = 1;
+    r->seq = seq;
+    b->last_seq = seq;
+    return 0;
+}
+
+/* One tender. Returns 0 (done or refused in r->error) or a storage error / -ENOMEM, which
+ * aborts the whole command. */
+static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertResult *r)
+{
+    server_req_t *req = b->req;
+    if (!in || cal_str_empty(in->id))
+        return s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "tender.id",
+                        "required");
+    r->id = in->id;   /* the request outlives its packed reply */
+    Mvoi__Tender *old = NULL;
+    MDB_val old_packed = { 0, NULL };
+    int rc = calendar_svc_load(b->self, b->txn, b->buyer, in->id, &old, &old_packed);
+    if (rc != 0)
+        return rc;
+    tender_error_t e = { 0 };
+    Mvoi__Tender *t = NULL;
+    rc = calendar_svc_prepare(b->self, b->buyer, in, old, b->today, &t, &e);
+    if (rc == -EINVAL) {
+        tender_free(old);
+        return s_refuse(req, r, i, e.code, e.field, e.message);
+    }
+    if (rc < 0) {
+        tender_free(old);
+        return rc;
+    }
+    if (old) {
+        /* compare with the stored bytes, version and stamps copied from old */
+        t->has_version = old->has_version;
+        t->version = old->version;
+        t->has_created_ms = old->has_created_ms;
+        t->created_ms = old->created_ms;
+        t->has_updated_ms = old->has_updated_ms;
+        t->updated_ms = old->updated_ms;
+        size_t len;
+        uint8_t *buf = s_pack(b->self, t, &len);
+        if (!buf) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        if (len == old_packed.mv_size && memcmp(buf, old_packed.mv_data, len) == 0) {
+            r->has_outcome = 1;
+            r->outcome = MVOI__UPSERT_OUTCOME__UPSERT_UNCHANGED;
+            r->has_version = 1;
+            r->version = old->version;
+            goto out;
+        }
+        if (tender_status_terminal(old->status)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "tender %.64s is %s: no further changes", in->id,
+                     cal_status_name(old->status));
+            rc = s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "tender.id",
+                          msg);
+            goto out;
+        }
+    }
+    rc = s_write(b, t, old, r);
+out:
+    tender_free(t);
+    tender_free(old);
+    return rc;
+}
+
+int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    calendar_svc_t *self = arg;
+    const Mvoi__UpsertTenders *m = server_request(req)->upsert_tenders;
+    const char *buyer = calendar_svc_buyer(req);
+    if (!buyer)
+        return -EINVAL;
+    size_t n = m ? m->n_tenders : 0;
+    if (n == 0)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".tenders",
+                            "required: 1 to %d tenders", CALENDAR_UPSERT_BATCH_MAX);
+    if (n > CALENDAR_UPSERT_BATCH_MAX)
+        return server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, S_BODY ".tenders",
+                            "%zu tenders; at most %d per command", n,
+                            CALENDAR_UPSERT_BATCH_MAX);
+    /* one allocation for the reply's results: it is freed after the reply was sent */
+    Mvoi__UpsertTendersReply *rep = server_alloc(req, sizeof *rep + n * sizeof(void *) +
+                                                          n * sizeof(Mvoi__UpsertResult));
+    if (!rep)
+        return -ENOMEM;
+    mvoi__upsert_tenders_reply__init(rep);
+    rep->results = (Mvoi__UpsertResult **)(rep + 1);
+    Mvoi__UpsertResult *res = (Mvoi__UpsertResult *)(rep->results + n);
+    s_batch_t b = { .self = self, .req = req, .txn = txn, .buyer = buyer };
+    b.now_ms = clock_now_ms();
+    calendar_today(b.now_ms, b.today);
+    for (size_t i = 0; i < n; i++) {
+        mvoi__upsert_result__init(&res[i]);
+        rep->results[i] = &res[i];
+        int rc = s_item(&b, i, m->tenders[i], &res[i]);
+        if (rc != 0)
+            return rc;
+    }
+    rep->n_results = n;
+    if (b.last_seq) {
+        rep->has_seq = 1;
+        rep->seq = b.last_seq;
+    }
+    Mvoi__Envelope *env = server_reply(req);
+    env->body_case = MVOI__ENVELOPE__BODY_UPSERT_TENDERS_REPLY;
+    env->upsert_tenders_reply = rep;
+    return 0;
+}
