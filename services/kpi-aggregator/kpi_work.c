@@ -18,13 +18,23 @@
 
 #define WORK_CHUNK 512
 
+/* Eight bytes a step (keys are 30-90 bytes and every measurement looks up ~16 of them:
+ * a byte-wise hash showed in the profile); the kind is mixed in so that a total and a
+ * project counter never share a chain by construction. */
 static uint64_t s_hash(const void *key, size_t len, int kind)
 {
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
     const uint8_t *p = key;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)kind << 56) ^ len;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, len);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
 }
 
 static kpi_work_t *s_at(kpi_t *self, size_t i)
