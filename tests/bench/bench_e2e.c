@@ -2,9 +2,10 @@
  *
  *  mvoi-calendar, mvoi-impact-calculator and mvoi-kpi-aggregator run as processes on ipc://
  *  endpoints, every one durable (LMDB sync on; `nosync` as the 2nd argument for the
- *  comparison figure). One tender is registered; every measurement is an energy measurement
- *  (10..1000 l HVO100, realisation, January 2026) of that tender, so each one moves the
- *  all-dimension year total kpi.co2.2026.<buyer> by one in its `count`.
+ *  comparison figure). One tender is registered (E2E_BENCH_TENDERS: more); every measurement
+ *  is an energy measurement (10..1000 l HVO100, realisation, January 2026) of one of them,
+ *  all of one buyer, so each one moves the all-dimension year total kpi.co2.2026.<buyer> by
+ *  one in its `count`.
  *
  *  WHAT IS COUNTED: a SUB on the aggregator's PUB, subscribed to exactly that total, reads
  *  KpiTotal.count of each update: an update with count c shows that measurements 1..c (in
@@ -29,6 +30,8 @@
  *  at 1,000/s.
  *
  *  usage: bench_e2e [N=50000] [sync|nosync] [TRIPLES=5] [LAT_SECONDS=10] [PER=500] [WINDOW=16]
+ *  E2E_BENCH_TENDERS=N: register N tenders and spread the measurements over them (default 1:
+ *  the best case for the aggregator, whose batch then touches the same few totals).
  *  E2E_BENCH_WAIT=S: print the service pids and wait S seconds before each phase (attach
  *  perf/strace); E2E_BENCH_ONLY=thr|lat: run one part.
  */
@@ -60,13 +63,15 @@ typedef struct {
     char key[128];
     uint32_t next_id;       /* measurements submitted so far */
     uint64_t run;
+    uint32_t *tenders;      /* tender indices of our buyer, measurements go round-robin */
+    uint32_t ntenders;
 } bench_t;
 
 static void s_mv(bench_t *b, e2e_mv_t *m)
 {
     memset(m, 0, sizeof *m);
     m->id = ++b->next_id;
-    m->tender = 1;
+    m->tender = b->tenders[m->id % b->ntenders];
     m->buyer = (uint8_t)(strcmp(b->buyer, "heerlen") != 0);
     m->phase = 2;
     m->kind = K_ENERGY;
@@ -299,15 +304,18 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
         if (next < n && intended[next] <= now
             && (tick_ms <= 0 || now - last_send >= (int64_t)tick_ms * 1000000)) {
             last_send = now;
-            uint32_t k = 0;
-            while (next + k < n && intended[next + k] <= now && k < 500)
-                k++;
-            uint8_t *buf;
-            size_t len = s_request(b, k, &buf);
-            zmq_send(dealer, buf, len, 0);
-            free(buf);
-            next += k;
-            requests++;
+            /* everything due goes out now, in requests of at most 500 */
+            do {
+                uint32_t k = 0;
+                while (next + k < n && intended[next + k] <= now && k < 500)
+                    k++;
+                uint8_t *buf;
+                size_t len = s_request(b, k, &buf);
+                zmq_send(dealer, buf, len, 0);
+                free(buf);
+                next += k;
+                requests++;
+            } while (next < n && intended[next] <= now);
         }
         int64_t wait_ns = next < n ? intended[next] - s_ns() : 100000000;
         if (tick_ms > 0 && next < n) {
@@ -414,10 +422,20 @@ int main(int argc, char **argv)
         e2e_fleet_fini(&b.f, true);
         return 1;
     }
-    /* one tender */
-    e2e_wl_t *w = e2e_wl_new(b.run, 1, 0, 1);
+    /* E2E_BENCH_TENDERS tenders (default 1); measurements go round-robin over those of the
+     * first tender's buyer, so every one still moves kpi.co2.2026.<buyer> by one, while
+     * the per-tender and per-group totals (and the aggregator's working set) spread out. */
+    const char *tv = getenv("E2E_BENCH_TENDERS");
+    uint32_t nt = tv && atoi(tv) > 0 ? (uint32_t)atoi(tv) : 1;
+    e2e_wl_t *w = e2e_wl_new(b.run, nt, 0, 1);
     b.buyer = wl_buyer(w->tenders[1].t.buyer);
+    b.tenders = calloc(nt, sizeof *b.tenders);
+    for (uint32_t i = 1; i <= nt; i++)
+        if (w->tenders[i].t.buyer == w->tenders[1].t.buyer)
+            b.tenders[b.ntenders++] = i;
     snprintf(b.key, sizeof b.key, "kpi.co2.2026.%s", b.buyer);
+    printf("tenders: %u registered, measurements spread over the %u of buyer %s\n", nt,
+           b.ntenders, b.buyer);
     {
         void *ctx = zmq_ctx_new();
         e2e_sender_t *s = e2e_sender_new(ctx, b.f.capi, 4, 5000);
@@ -482,5 +500,6 @@ int main(int argc, char **argv)
         s_latency(&b, best / 2, lat_s, 10);
     }
     e2e_fleet_fini(&b.f, false);
+    free(b.tenders);
     return 0;
 }
