@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "kpi_core.h"
 #include "outbox.h"
 #include "store.h"
@@ -65,8 +66,53 @@ static int s_apply_env(MDB_txn *txn, void *arg)
     return kpi_apply(s_kpi, txn, "", arg);
 }
 
+/* Batch mode (as the service runs): apply_env only records the packed event; batch_commit
+ * applies every recorded event in one transaction between kpi_batch_begin/_end. */
+static struct {
+    bool on;
+    uint8_t *buf[32];
+    size_t len[32], n;
+} s_batch;
+
+static int s_apply_batch(MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    kpi_batch_begin(s_kpi);
+    for (size_t i = 0; i < s_batch.n; i++) {
+        Mvoi__Envelope *env = codec_unpack(s_batch.buf[i], s_batch.len[i], 0, NULL);
+        cr_assert_not_null(env);
+        int rc = kpi_apply(s_kpi, txn, "", env);
+        codec_free(&env);
+        if (rc != 0)
+            return rc;
+    }
+    return kpi_batch_end(s_kpi, txn);
+}
+
+static void batch_begin(void)
+{
+    kpi_set_batch_flush(s_kpi, true);
+    s_batch.on = true;
+    s_batch.n = 0;
+}
+
+static void batch_commit(void)
+{
+    cr_assert_eq(store_write(s_store, s_apply_batch, NULL), 0);
+    for (size_t i = 0; i < s_batch.n; i++)
+        free(s_batch.buf[i]);
+    s_batch.n = 0;
+    s_batch.on = false;
+}
+
 static void apply_env(Mvoi__Envelope *env)
 {
+    if (s_batch.on) {
+        cr_assert_lt(s_batch.n, 32);
+        cr_assert_eq(codec_pack(env, &s_batch.buf[s_batch.n], &s_batch.len[s_batch.n]), 0);
+        s_batch.n++;
+        return;
+    }
     cr_assert_eq(store_write(s_store, s_apply_env, env), 0);
 }
 
@@ -338,6 +384,67 @@ Test(kpi, a_cancelled_tender_leaves_project_counts_but_keeps_quantities)
     tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED);
     cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 2);
     cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 1);
+}
+
+/* How many outbox events (published updates) carry topic key. */
+typedef struct {
+    const char *key;
+    int n;
+} s_topic_count_t;
+
+static int s_topic_count(void *arg, uint64_t seq, const char *topic, size_t topic_len,
+                         const void *env, size_t env_len)
+{
+    s_topic_count_t *c = arg;
+    if (topic_len == strlen(c->key) && memcmp(topic, c->key, topic_len) == 0)
+        c->n++;
+    return 0;
+}
+
+static int updates_of(const char *key)
+{
+    s_topic_count_t c = { key, 0 };
+    cr_assert_eq(outbox_read(s_outbox, 1, 100000, s_topic_count, &c), 0);
+    return c.n;
+}
+
+/* The scenario above with every event in one transaction in batch mode: the working set
+ * holds the project counters the measurements changed when the cancellation walks them in
+ * LMDB, and each total is published once, with its value at the end of the batch. */
+Test(kpi, one_batch_gives_the_totals_of_event_by_event)
+{
+    tender_t t1 = { "T1", "G", "2026-01-10" }, t2 = { "T2", "G", "2026-01-10" };
+    batch_begin();
+    tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    tender(&t2, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-01-05", .kpi = 5, .value = 10 }, NULL);
+    impact(COMPUTED, &(meas_t){ "m2", "T2", "2026-01-06", .kpi = 5, .value = 20 }, NULL);
+    t1.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
+    impact(COMPUTED, &(meas_t){ "m3", "T1", "2026-07-05", .kpi = 5, .value = 5 }, NULL);
+    batch_commit();
+    kpi_total_t t = total("kpi.co2.2026.heerlen");
+    cr_assert_eq(t.projects, 1, "T2 only: T1 was cancelled");
+    cr_assert_eq(t.realisation, 35);
+    cr_assert_eq(t.count, 3);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").projects, 0);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").realisation, 15);
+    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 0);
+    cr_assert_eq(updates_of("kpi.co2.2026.heerlen"), 1, "published once per batch");
+    cr_assert_eq(updates_of("kpi.co2.2026-q3.heerlen"), 1);
+    /* reopened, in a second batch: T1 counts again, in the year and in q3 */
+    batch_begin();
+    t1.status = MVOI__TENDER_STATUS__STATUS_PLANNED;
+    tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED);
+    impact(WITHDRAWN, &(meas_t){ "m2", "T2", "2026-01-06", .kpi = 5 }, NULL);
+    batch_commit();
+    t = total("kpi.co2.2026.heerlen");
+    cr_assert_eq(t.projects, 1, "T1 back, T2 gone with its only measurement");
+    cr_assert_eq(t.realisation, 15);
+    cr_assert_eq(t.count, 2);
+    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 1);
+    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T2").projects, 0);
+    cr_assert_eq(updates_of("kpi.co2.2026.heerlen"), 2);
 }
 
 Test(kpi, pilots_against_the_target)
