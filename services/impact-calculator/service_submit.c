@@ -56,10 +56,36 @@ s_same_as_first(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord 
     return 0;
 }
 
+/* Tender lookups of one request, direct-mapped by id: a request's measurements mostly
+ * belong to a few tenders, and each lookup unpacks the whole projected tender. The
+ * tenders live in request memory, so they stay valid for the request. */
+#define S_CACHE_SLOTS 256
 typedef struct {
-    const Mvoi__Tender *tender;    /* cached lookup: a batch is mostly one tender */
-    const char *tender_id;
+    const char *id;
+    const Mvoi__Tender *tender;       /* NULL: unknown */
+} s_slot_t;
+typedef struct {
+    s_slot_t slot[S_CACHE_SLOTS];
 } s_cache_t;
+
+static const Mvoi__Tender *
+s_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
+         const char *id, s_cache_t *cache, int *rc)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    *rc = 0;
+    s_slot_t *e = &cache->slot[h % S_CACHE_SLOTS];
+    if (e->id && strcmp(e->id, id) == 0)
+        return e->tender;
+    const Mvoi__Tender *t = impact_svc_tender(self, req, txn, buyer, id, rc);
+    if (*rc == 0) {
+        e->id = id;
+        e->tender = t;
+    }
+    return t;
+}
 
 /* One item: fills r. Returns 0 (r says ok or not) or an LMDB error. */
 static int
@@ -101,17 +127,9 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         calc_impact_free(&imp);
         return 0;
     }
-    const Mvoi__Tender *t = NULL;
-    if (cache->tender_id && strcmp(cache->tender_id, m.tender_id) == 0) {
-        t = cache->tender;
-    }
-    else {
-        t = impact_svc_tender(self, req, txn, buyer, m.tender_id, &rc);
-        if (rc != 0)
-            goto fail;
-        cache->tender = t;
-        cache->tender_id = m.tender_id;
-    }
+    const Mvoi__Tender *t = s_tender(self, req, txn, buyer, m.tender_id, cache, &rc);
+    if (rc != 0)
+        goto fail;
     if (!t) {
         S_PREFIX();
         snprintf(field, sizeof field, "%s.tender_id", prefix);
@@ -208,14 +226,14 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     if (store && !impact_svc_calendar_current(self)) {
         /* Pass 1, no writes: an unknown tender while the calendar is not current is not a
          * final answer. Fail the whole request (nothing written, no reply stored). */
-        s_cache_t c = { 0 };
+        s_cache_t *c = server_alloc(req, sizeof *c);
+        if (!c)
+            return -ENOMEM;
         for (size_t i = 0; i < sm->n_measurements; i++) {
             const Mvoi__Measurement *m = sm->measurements[i];
             if (!m->tender_id || !*m->tender_id)
                 continue;
-            if (c.tender_id && strcmp(c.tender_id, m->tender_id) == 0 && c.tender)
-                continue;
-            const Mvoi__Tender *t = impact_svc_tender(self, req, txn, buyer, m->tender_id, &rc);
+            const Mvoi__Tender *t = s_tender(self, req, txn, buyer, m->tender_id, c, &rc);
             if (rc != 0)
                 return rc;
             if (!t) {
@@ -227,8 +245,6 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
                                     "request id",
                                     m->tender_id);
             }
-            c.tender = t;
-            c.tender_id = m->tender_id;
         }
     }
     size_t n = sm->n_measurements;
@@ -239,7 +255,9 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     if (!rep || !res || !resp)
         return -ENOMEM;
     mvoi__measurement_reply__init(rep);
-    s_cache_t cache = { 0 };
+    s_cache_t *cache = server_alloc(req, sizeof *cache);   /* zeroed */
+    if (!cache)
+        return -ENOMEM;
     uint64_t seq = 0;
     size_t errors = 0;
     for (size_t i = 0; i < n; i++) {
@@ -247,7 +265,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         mvoi__measurement_result__init(r);
         resp[i] = r;
         rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
-                          errors < S_ERR_MESSAGES, &cache, r, &seq);
+                          errors < S_ERR_MESSAGES, cache, r, &seq);
         if (rc != 0)
             return rc;
         if (r->error) {
