@@ -13,8 +13,8 @@
  *                   [revision be32][theme u8][ambition be64s][realisation be64s][group]
  *
  *  This file: reading and the lifecycle. kpi_names.c: names and keys; kpi_totals.c: stored
- *  totals; kpi_work.c: the working set of a transaction; kpi_add.c: adding to totals; kpi_tender.c and kpi_impact.c:
- *  the two kinds of event.
+ *  totals; kpi_work.c: the working set of a transaction; kpi_add.c: adding to totals;
+ *  kpi_tender.c and kpi_impact.c: the two kinds of event.
  */
 #include "kpi_int.h"
 
