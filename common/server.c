@@ -700,6 +700,10 @@ static void s_on_maintenance(uv_timer_t *t)
         if (head > self->opts.retain_events) {
             uint64_t below = head - self->opts.retain_events + 1;
             uint64_t from = outbox_retained_from(ob);
+            /* A bounded delete per pass: one huge transaction would stall the loop (and
+             * every client waiting on it); the rest goes in the next passes. */
+            if (below > from + self->opts.trim_max)
+                below = from + self->opts.trim_max;
             if (below > from && outbox_trim(ob, below) == 0)
                 self->stats.trimmed_events += below - from;
         }
@@ -726,6 +730,8 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         self->opts.request_ttl_s = 7 * 24 * 3600;
     if (!self->opts.maintenance_ms)
         self->opts.maintenance_ms = 60000;
+    if (!self->opts.trim_max)
+        self->opts.trim_max = 200000;
     self->cmds = calloc(self->opts.batch, sizeof *self->cmds);
     self->requests_dbi = store_dbi(opts->store, "requests");
     if (!self->cmds || self->requests_dbi == (MDB_dbi)-1) {

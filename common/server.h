@@ -71,6 +71,7 @@ typedef struct {
     uint32_t request_ttl_s;      /* stored replies of commands are kept this long, so a
                                     client may retry within it; default 7 days */
     uint32_t maintenance_ms;     /* period of the retention pass, default 60000 */
+    uint32_t trim_max;           /* outbox events one pass removes at most, default 200000 */
     bool (*ready_fn)(void *arg); /* readiness asked at every HealthRequest (e.g. upstream
                                     feeds caught up and alive); NULL = server_set_ready */
     const bus_opts_t *bus_opts;  /* NULL = defaults */

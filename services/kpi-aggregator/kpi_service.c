@@ -278,7 +278,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         .name = "kpi-aggregator", .api_endpoint = o->api, .pub_endpoint = o->pub,
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,
-        .arg = self, .heartbeat_ms = o->heartbeat_ms,
+        .arg = self, .heartbeat_ms = o->heartbeat_ms, .retain_events = o->retain_events,
     };
     if (!(self->server = server_new(loop, ctx, &sv, &e)))
         goto fail;

@@ -17,6 +17,10 @@ static const cfg_spec_t s_config[] = {
       "under load, gather live events up to this long into one commit: fewer fsyncs, each "
       "total published once per batch; a trickle is committed at once (0 = never wait)",
       0, 1000 },
+    { "retain_events", CFG_INT, "1000000",
+      "keep at least the newest N KpiTotal events in the outbox (older ones are removed once "
+      "a minute; dashboards re-snapshot, nothing replays further back); 0 = keep all",
+      0, 1000000000000 },
     { "upstream_grace_ms", CFG_INT, "10000",
       "not ready (--healthcheck=ready fails) when calendar or impact is silent this long",
       100, 3600000 },
@@ -45,6 +49,7 @@ int main(int argc, char **argv)
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
         .upstream_grace_ms = (uint32_t)cfg_int(cfg, "upstream_grace_ms"),
         .linger_ms = (uint32_t)cfg_int(cfg, "linger_ms"),
+        .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
     };
     int err = 0;
     kpi_service_t *ks = kpi_service_new(service_loop(svc), service_bus(svc), &o, &err);

@@ -526,6 +526,59 @@ static uint64_t prod_backlog(fixture_t *f)
 
 /* The outbox keeps the newest N events; older ones are refused for replay with a reason,
  * and stored replies expire after their TTL (a repeat then counts as a new command). */
+/* Retained-from as the producer reports it (ReplayEnd of a replay from its head). */
+static uint64_t prod_retained_from(fixture_t *f, uint64_t head)
+{
+    Mvoi__ReplayRequest rq = MVOI__REPLAY_REQUEST__INIT;
+    rq.has_from_seq = rq.has_max_count = true;
+    rq.from_seq = head;
+    rq.max_count = 1;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.body_case = MVOI__ENVELOPE__BODY_REPLAY;
+    e.replay = &rq;
+    Mvoi__Envelope *r = request_body(f, &e);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_REPLAY_END);
+    uint64_t from = r->replay_end->retained_from;
+    mvoi__envelope__free_unpacked(r, NULL);
+    return from;
+}
+
+/* A retention pass removes a bounded number of events (one huge delete transaction would
+ * stall the service): with 1000 events, retention 100 and at most 300 per pass, the oldest
+ * retained event goes 1 -> 301 -> 601 -> 901, never anything in between. */
+Test(plumbing, retention_removes_a_bounded_number_per_pass)
+{
+    fixture_t f;
+    fx_init(&f, 1000, 1000000);
+    snprintf(f.env_p[6], 256, "MVOI_TESTPROD_RETAIN_EVENTS=100");
+    snprintf(f.env_p[7], 256, "MVOI_TESTPROD_MAINTENANCE_MS=400");
+    snprintf(f.env_p[8], 256, "MVOI_TESTPROD_TRIM_MAX=300");
+    for (int i = 6; i <= 8; i++)
+        f.envp_p[i] = f.env_p[i];
+    fx_start_prod(&f);
+    int64_t end = h_now_ms() + 15000;
+    uint64_t from = 0;
+    while (from != 901 && h_now_ms() < end) {
+        if (prod_head(&f) < 1000) {
+            h_sleep_ms(5);
+            continue;
+        }
+        uint64_t now = prod_retained_from(&f, 1000);
+        cr_assert(now == 1 || now == 301 || now == 601 || now == 901,
+                  "retained from %lu: not a whole number of bounded passes",
+                  (unsigned long)now);
+        cr_assert_geq(now, from, "retention went backwards");
+        /* polled every ~10 ms, passes 400 ms apart: each pass is seen on its own */
+        cr_assert(from == 0 || now - from <= 300, "one pass removed %lu events (at most 300)",
+                  (unsigned long)(now - from));
+        from = now;
+        h_sleep_ms(10);
+    }
+    cr_assert_eq(from, 901, "retention did not reach the newest 100 events");
+    cr_assert_eq(prod_head(&f), 1000);
+    fx_fini(&f);
+}
+
 Test(plumbing, retention_of_events_and_replies)
 {
     fixture_t f;

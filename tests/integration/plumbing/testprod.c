@@ -25,6 +25,8 @@ static const cfg_spec_t s_config[] = {
     { "retain_events", CFG_INT, "0", "outbox retention (0 = keep all)", 0, 1000000000 },
     { "request_ttl_s", CFG_INT, "604800", "stored replies kept this long", 1, 100000000 },
     { "maintenance_ms", CFG_INT, "60000", "retention pass period", 10, 86400000 },
+    { "trim_max", CFG_INT, "0", "events a retention pass removes at most (0 = default)", 0,
+      100000000 },
 };
 
 typedef struct {
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
         .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
         .request_ttl_s = (uint32_t)cfg_int(cfg, "request_ttl_s"),
         .maintenance_ms = (uint32_t)cfg_int(cfg, "maintenance_ms"),
+        .trim_max = (uint32_t)cfg_int(cfg, "trim_max"),
     };
     p.server = p.outbox ? server_new(service_loop(p.svc), service_bus(p.svc), &o, &err)
                         : NULL;
