@@ -187,6 +187,22 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
         free(buf);
         return rc;
     }
+    uint64_t seq = 0;
+    rc = calendar_svc_emit(req, txn, kind, t, old, &seq);
+    if (rc != 0) {
+        free(buf);
+        return rc;
+    }
+    Mvoi__Tender *rt = s_reply_tender(req, buf, len);
+    free(buf);
+    if (!rt)
+        return -ENOMEM;
+    return s_set_reply(req, rt, outcome, seq);
+}
+
+int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kind,
+                      Mvoi__Tender *t, const Mvoi__Tender *old, uint64_t *seq)
+{
     Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
     te.has_kind = 1;
     te.kind = kind;
@@ -199,17 +215,7 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
     ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
     ev.tender_event = &te;
     ev.buyer = t->buyer;
-    uint64_t seq = 0;
-    rc = server_emit(req, txn, calendar_svc_topic(kind), &ev, &seq);
-    if (rc != 0) {
-        free(buf);
-        return rc;
-    }
-    Mvoi__Tender *rt = s_reply_tender(req, buf, len);
-    free(buf);
-    if (!rt)
-        return -ENOMEM;
-    return s_set_reply(req, rt, outcome, seq);
+    return server_emit(req, txn, calendar_svc_topic(kind), &ev, seq);
 }
 
 int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,

@@ -98,20 +98,8 @@ static int s_write(s_batch_t *b, Mvoi__Tender *t, const Mvoi__Tender *old,
         return rc;
     Mvoi__TenderEventKind kind = old ? MVOI__TENDER_EVENT_KIND__TEV_UPDATED
                                      : MVOI__TENDER_EVENT_KIND__TEV_REGISTERED;
-    Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
-    te.has_kind = 1;
-    te.kind = kind;
-    te.tender = t;
-    if (old) {
-        te.has_previous_status = 1;
-        te.previous_status = old->status;
-    }
-    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
-    ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
-    ev.tender_event = &te;
-    ev.buyer = t->buyer;
     uint64_t seq = 0;
-    rc = server_emit(b->req, b->txn, calendar_svc_topic(kind), &ev, &seq);
+    rc = calendar_svc_emit(b->req, b->txn, kind, t, old, &seq);
     if (rc != 0)
         return rc;
     r->has_outcome = 1;
