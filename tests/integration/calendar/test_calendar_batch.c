@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "cal_client.h"
+#include "cal_it.h"
 #include "harness.h"
 
 extern char **environ;
@@ -356,41 +357,9 @@ Test(calendar_batch, client_reports_service_refusals_by_row)
 /* Run mvoictl ARGS...; stdout into out. Returns the exit code. */
 static int s_ctl(char *out, size_t outlen, const char *const *args)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/ctl.out", F.dir);
-    const char *argv[16];
-    int n = 0;
-    argv[n++] = F.ctl;
-    for (int i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    size_t ne = 0, ce = 0;
-    while (environ[ne])
-        ne++;
-    while (F.envp[ce])
-        ce++;
-    char **envp = calloc(ne + ce + 1, sizeof *envp);
-    for (size_t i = 0; i < ce; i++)
-        envp[i] = (char *)F.envp[i];
-    for (size_t i = 0; i < ne; i++)
-        envp[ce + i] = environ[i];
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, F.ctl, &fa, NULL, (char **)argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    free(envp);
-    cr_assert_eq(rc, 0);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    FILE *f = fopen(path, "r");
-    size_t r = f ? fread(out, 1, outlen - 1, f) : 0;
-    out[r] = '\0';
-    if (f)
-        fclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    int rc = cal_it_ctl(F.dir, F.ctl, F.envp, out, outlen, args);
+    cr_assert_geq(rc, 0, "mvoictl could not be started");
+    return rc;
 }
 
 Test(calendar_batch, mvoictl_import_many_commands_idempotent)
