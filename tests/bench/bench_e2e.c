@@ -35,8 +35,10 @@
  *  E2E_BENCH_WAIT=S: print the service pids and wait S seconds before each phase (attach
  *  perf/strace); E2E_BENCH_ONLY=thr|lat: run one part.
  */
+#define _GNU_SOURCE   /* ppoll */
 #include <errno.h>
 #include <lmdb.h>
+#include <poll.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -275,6 +277,34 @@ static uint64_t s_query_count(bench_t *b)
 
 /* tick_ms > 0: the generator wakes at most every tick_ms (what is due then goes out as one
  * request); intended times stay on the per-measurement schedule. */
+/* Sleep until dealer or sub has a message or wait_ns passed. zmq_poll counts in whole
+ * milliseconds, so at 1,000/s (a send due every millisecond) it was asked for 0 ms and the
+ * generator spun a whole core, taking it from the services it measures. ppoll on the
+ * sockets' ZMQ_FD (checked with ZMQ_EVENTS first: the fd only signals changes) sleeps to
+ * the nanosecond instead. */
+static void s_wait(void *dealer, void *sub, int64_t wait_ns)
+{
+    void *socks[2] = { dealer, sub };
+    struct pollfd p[2];
+    for (int i = 0; i < 2; i++) {
+        int ev = 0;
+        size_t sz = sizeof ev;
+        zmq_getsockopt(socks[i], ZMQ_EVENTS, &ev, &sz);
+        if (ev & ZMQ_POLLIN)
+            return;
+        int fd = -1;
+        sz = sizeof fd;
+        zmq_getsockopt(socks[i], ZMQ_FD, &fd, &sz);
+        p[i] = (struct pollfd){ .fd = fd, .events = POLLIN };
+    }
+    if (wait_ns <= 0)
+        return;
+    if (wait_ns > 100000000)
+        wait_ns = 100000000;
+    struct timespec ts = { wait_ns / 1000000000, wait_ns % 1000000000 };
+    ppoll(p, 2, &ts, NULL);
+}
+
 static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
 {
     void *ctx = zmq_ctx_new();
@@ -323,9 +353,7 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
             if (tick_end > wait_ns)
                 wait_ns = tick_end;
         }
-        int timeout = wait_ns <= 0 ? 0 : (int)(wait_ns / 1000000);
-        zmq_pollitem_t it[2] = { { dealer, 0, ZMQ_POLLIN, 0 }, { sub, 0, ZMQ_POLLIN, 0 } };
-        zmq_poll(it, 2, timeout);
+        s_wait(dealer, sub, wait_ns);
         s_drain_replies(dealer, &errors);
         uint64_t h = s_drain_sub(b, sub, have, NULL);
         if (h > have) {
