@@ -454,6 +454,20 @@ static const char *s_request_id(gw_req_t *r, char *buf, size_t len, bool *bad)
     return buf;
 }
 
+/* The start of every POST that becomes a command: no query parameters, an optional
+ * Idempotency-Key (*id, NULL when absent), the JSON body as desc. NULL once a problem was
+ * answered. */
+static ProtobufCMessage *s_command_body(gw_req_t *r, const ProtobufCMessageDescriptor *desc,
+                                        char *rid, size_t len, const char **id)
+{
+    static const char *const none[] = { NULL };
+    if (!s_only(r, none))
+        return NULL;
+    bool bad;
+    *id = s_request_id(r, rid, len, &bad);
+    return bad ? NULL : s_body_msg(r, desc);
+}
+
 static void s_reply_created_tender(gw_req_t *r, Mvoi__Envelope *env)
 {
     if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender &&
@@ -474,15 +488,10 @@ static void s_reply_created_tender(gw_req_t *r, Mvoi__Envelope *env)
 
 static void h_post_tender(gw_req_t *r)
 {
-    static const char *const ok[] = { NULL };
-    if (!s_only(r, ok))
-        return;
     char rid[128];
-    bool bad;
-    const char *id = s_request_id(r, rid, sizeof rid, &bad);
-    if (bad)
-        return;
-    ProtobufCMessage *m = s_body_msg(r, &mvoi__register_tender__descriptor);
+    const char *id;
+    ProtobufCMessage *m = s_command_body(r, &mvoi__register_tender__descriptor, rid,
+                                         sizeof rid, &id);
     if (!m)
         return;
     Mvoi__RegisterTender *rt = (Mvoi__RegisterTender *)m;
@@ -519,7 +528,6 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
         json_t *all = pbjson_encode(&mr->base, PBJSON_EMIT_EMPTY);
         if (p && all) {
             json_object_set(p, "results", json_object_get(all, "results"));
-            json_object_set_new(p, "accepted", json_integer(0));
             size_t okn = 0;
             for (size_t j = 0; j < mr->n_results; j++)
                 okn += mr->results[j]->ok;
@@ -534,15 +542,10 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
 
 static void h_post_measurements(gw_req_t *r)
 {
-    static const char *const ok[] = { NULL };
-    if (!s_only(r, ok))
-        return;
     char rid[128];
-    bool bad;
-    const char *id = s_request_id(r, rid, sizeof rid, &bad);
-    if (bad)
-        return;
-    ProtobufCMessage *m = s_body_msg(r, &mvoi__submit_measurements__descriptor);
+    const char *id;
+    ProtobufCMessage *m = s_command_body(r, &mvoi__submit_measurements__descriptor, rid,
+                                         sizeof rid, &id);
     if (!m)
         return;
     Mvoi__SubmitMeasurements *sm = (Mvoi__SubmitMeasurements *)m;
