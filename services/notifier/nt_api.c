@@ -79,12 +79,23 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
     int rc = mdb_cursor_open(txn, by_tender ? s->bytender : s->rem, &c);
     if (rc)
         return rc;
-    size_t tl = by_tender ? strlen(q->tender_id) : 0;
+    /* By tender: the key range buyer NUL tender NUL of the request's buyer. */
+    const char *buyer = server_request(req)->buyer ? server_request(req)->buyer : "";
+    size_t bl = strlen(buyer), tl = by_tender ? strlen(q->tender_id) : 0;
     char kb[600];
     MDB_val k = { 0, NULL }, v;
     MDB_cursor_op op = MDB_FIRST;
     if (by_tender) {
-        snprintf(kb, sizeof kb, "%s", q->tender_id);
+        if (bl + tl + 2 > sizeof kb) {
+            mdb_cursor_close(c);
+            return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "tender_id",
+                                "buyer and tender id together exceed %zu bytes", sizeof kb - 2);
+        }
+        memcpy(kb, buyer, bl);
+        kb[bl] = 0;
+        memcpy(kb + bl + 1, q->tender_id, tl);
+        kb[bl + 1 + tl] = 0;
+        tl = bl + 1 + tl;   /* the prefix without its final NUL */
         k = (MDB_val){ tl + 1, kb };
         op = MDB_SET_RANGE;
     }
@@ -92,8 +103,7 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
     for (rc = mdb_cursor_get(c, &k, &v, op); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         Mvoi__Reminder *r = NULL;
         if (by_tender) {
-            if (k.mv_size < tl + 1 || memcmp(k.mv_data, q->tender_id, tl) != 0 ||
-                ((char *)k.mv_data)[tl] != 0)
+            if (k.mv_size < tl + 1 || memcmp(k.mv_data, kb, tl + 1) != 0)
                 break;
             char id[600];
             size_t il = k.mv_size - tl - 1 < sizeof id - 1 ? k.mv_size - tl - 1 : sizeof id - 1;
