@@ -88,6 +88,10 @@ static int s_tenders(nt_service_t *s, MDB_txn *txn, size_t *moved)
         st.attendees = att;
         st.has_layout = true;
         st.layout = 2;
+        char fp[65];   /* the old fingerprint also hashed the recipients */
+        nt_plan_fingerprint(nt->tender, fp, sizeof fp);
+        if (st.meeting_fingerprint)
+            st.meeting_fingerprint = fp;
         if ((rc = mdb_del(txn, s->tenders, &key, NULL)) == 0 &&
             (rc = nt_store_save_tender(s, txn, &st)) == 0)
             (*moved)++;

@@ -77,7 +77,7 @@ static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *ar
 }
 
 /* What places the session: the planned publication (and the title it is known by). */
-static void s_fingerprint(const Mvoi__Tender *t, char *buf, size_t len)
+void nt_plan_fingerprint(const Mvoi__Tender *t, char *buf, size_t len)
 {
     nt_buf_t b = { 0 };
     nt_buf_printf(&b, "%s|%s", t->planned_publication ? t->planned_publication : "",
@@ -221,7 +221,7 @@ static void s_prepare(nt_service_t *s, s_apply_t *a, const Mvoi__TenderEvent *te
     a->cancelled = te->kind == MVOI__TENDER_EVENT_KIND__TEV_CANCELLED ||
                    (t->has_status && t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED);
     a->kickoff = nt_rules_kickoff_required(t) && !a->cancelled;
-    s_fingerprint(t, a->fp, sizeof a->fp);
+    nt_plan_fingerprint(t, a->fp, sizeof a->fp);
     a->natt = nt_plan_attendees(s, t, a->abuf, a->att, MAX_RCPT);
     a->have_inv = a->st.has_kickoff_sequence && !a->st.kickoff_cancelled;
     a->slot_changed = !a->st.meeting_fingerprint || strcmp(a->st.meeting_fingerprint, a->fp);

@@ -137,6 +137,8 @@ size_t nt_plan_attendees(nt_service_t *s, const Mvoi__Tender *t, Mvoi__Person *b
                          Mvoi__Person **out, size_t max);
 /* An escaped id part: '/' -> %2F, '%' -> %25 (-ENAMETOOLONG when it does not fit). */
 int nt_plan_esc(char *buf, size_t cap, const char *part);
+/* What places a tender's session (its planned publication and title), as hex. */
+void nt_plan_fingerprint(const Mvoi__Tender *t, char *buf, size_t len);
 /* feed_apply_fn: a calendar TenderEvent (re)plans its tender's reminders. */
 int nt_plan_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev);
 /* The quarterly report reminder of the first quarter due after `after`. */
