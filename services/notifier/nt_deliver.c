@@ -222,7 +222,8 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
         Mvoi__Reminder *r = cand[i];
         if (!r)
             continue;
-        bool ko = r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_REMINDER);
+        bool ko = r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_REMINDER) ||
+                  r->kind == K(SDG_DIALOGUE);
         if (ko && r->has_meeting_start_ms && r->meeting_start_ms <= now) {
             rc = nt_store_cancel(s, txn, r, "expired: the session has started");
             mvoi__reminder__free_unpacked(r, NULL);

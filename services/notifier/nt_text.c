@@ -332,12 +332,12 @@ static void s_ambition(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminde
         char k1[64];
         snprintf(k1, sizeof k1, "theme.%s", th);
         nt_buf_printf(b, "- %s\n", text_get(L, k1));
-        nt_buf_printf(&cmd, " --theme %s:eis|gunning|innovatie", th);
+        nt_buf_printf(&cmd, " --theme %s:eis", th);
         open++;
     }
     if (!open) {
         nt_buf_printf(b, "- %s\n", text_get(L, "notify.themes.none"));
-        nt_buf_puts(&cmd, " --theme THEMA:eis|gunning|innovatie");
+        nt_buf_puts(&cmd, " --theme klimaat:eis");
     }
     if (t && !t->sroi_pct_bp && !(t->sroi_exempt_reason && *t->sroi_exempt_reason)) {
         nt_buf_printf(b, "- %s: %s\n", text_get(L, "notify.label.sroi"),
@@ -346,7 +346,7 @@ static void s_ambition(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminde
     }
     nt_buf_printf(b, "\n%s:\n- ", text_get(L, "notify.label.how"));
     s_tf(b, L, "notify.how.ambition", cmd.data ? cmd.data : "");
-    nt_buf_puts(b, "\n- ");
+    nt_buf_printf(b, " (%s)\n- ", text_get(L, "notify.how.choice"));
     s_tf(b, L, "notify.how.dashboard", cfg->dashboard_url ? cfg->dashboard_url : "");
     nt_buf_puts(b, "\n");
     nt_buf_free(&cmd);

@@ -352,7 +352,7 @@ Test(notifier_int, fake_clock_drives_a_year_of_reminders)
     };
     int nw = sizeof want / sizeof want[0], total = 0;
     for (int i = 0; i < n; i++)
-        cr_log_info("mail %s %s %s %s", m[i].kind, m[i].tender, m[i].due, m[i].rcpt);
+        fprintf(stderr, "mail %s %s %s %s\n", m[i].kind, m[i].tender, m[i].due, m[i].rcpt);
     for (int w = 0; w < nw; w++) {
         int found = 0;
         for (int i = 0; i < n; i++)

@@ -188,8 +188,8 @@ Test(nt_texts, ambition_reminder_names_missing_themes_and_how_to_record)
     HAS(x, "(herinnering 2)");
     HAS(x, "Nog vast te leggen:\n- Klimaat\n- Social Return: nog te bepalen");
     HASNT(x, "- Circulair\n");   /* committed already */
-    HAS(x, "Opdrachtregel: mvoictl tender ambition X-001 --theme klimaat:eis|gunning|innovatie "
-           "--sroi 5%");
+    HAS(x, "Opdrachtregel: mvoictl tender ambition X-001 --theme klimaat:eis --sroi 5% "
+           "(per thema: eis, gunning of innovatie)");
     HAS(x, "Dashboard: https://mvoi.heerlen.example/");
     free(x);
 }
