@@ -10,7 +10,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "inbox.h"
 #include "nt_it.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
 
 static const char *s_five[] = { "bh@gemeente.example", "inkoop@gemeente.example",
                                 "beleid@gemeente.example", "mvoi-coordinator@gemeente.example" };
@@ -239,5 +243,149 @@ Test(notifier_rcpt, kickoff_too_close_to_publication_is_flagged)
     static it_mail_t m[64];
     int n = it_wait_mails(&c, c.maildir, "kickoff_late", 1, m, 64, 10000);
     cr_assert_eq(it_count_to(m, n, "kickoff_late", "mvoi-coordinator@gemeente.example"), 1);
+    it_teardown(&c);
+}
+
+/* ---- data of the previous layout (keys by tender id only, one record for all recipients) */
+
+static void s_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *v, size_t vl)
+{
+    MDB_val key = { kl, (void *)k }, val = { vl, (void *)v };
+    cr_assert_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+}
+
+static void s_put_rem(store_t *st, MDB_txn *txn, Mvoi__Reminder *r)
+{
+    uint8_t buf[4096];
+    size_t n = mvoi__reminder__pack(r, buf);
+    s_put(txn, store_dbi(st, "rem"), r->id, strlen(r->id), buf, n);
+    char bk[200];
+    int bl = snprintf(bk, sizeof bk, "%s%c%s", r->tender_id, 0, r->id);
+    s_put(txn, store_dbi(st, "bytender"), bk, (size_t)bl, "", 0);
+    if (r->state == MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED) {
+        uint8_t dk[200];
+        store_be64s(dk, r->due_ms);
+        memcpy(dk + 8, r->id, strlen(r->id));
+        s_put(txn, store_dbi(st, "due"), dk, 8 + strlen(r->id), "", 0);
+    }
+}
+
+typedef struct {
+    store_t *st;
+    Mvoi__Tender *t;
+} s_old_t;
+
+static int s_old_txn(MDB_txn *txn, void *arg)
+{
+    s_old_t *o = arg;
+    Mvoi__NotifierTender nt = MVOI__NOTIFIER_TENDER__INIT;
+    nt.tender = o->t;
+    nt.has_kickoff_sequence = nt.has_meeting_start_ms = nt.has_meeting_end_ms = true;
+    nt.meeting_start_ms = it_local(2025, 6, 6, 10, 0);
+    nt.meeting_end_ms = nt.meeting_start_ms + 3600000;
+    nt.meeting_fingerprint = "an-old-fingerprint-over-the-recipients";
+    nt.has_invited = nt.invited = true;
+    nt.has_registered_ms = true;
+    nt.registered_ms = CLOCK0 - 86400000;
+    nt.has_ambition_reminders = true;
+    nt.ambition_reminders = 1;
+    uint8_t buf[4096];
+    size_t n = mvoi__notifier_tender__pack(&nt, buf);
+    s_put(txn, store_dbi(o->st, "tenders"), "M-1", 3, buf, n);
+    char *all[] = { "pl@gemeente.example", "bh@gemeente.example", "inkoop@gemeente.example",
+                    "beleid@gemeente.example", "mvoi-coordinator@gemeente.example" };
+    Mvoi__Reminder r = MVOI__REMINDER__INIT;
+    r.id = "M-1/kickoff_invitation/1/v0";
+    r.buyer = "heerlen";
+    r.tender_id = "M-1";
+    r.has_kind = r.has_state = r.has_due_ms = true;
+    r.kind = MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION;
+    r.state = MVOI__DELIVERY_STATE__DELIVERY_SENT;
+    r.due_ms = CLOCK0 - 86400000;
+    r.recipients = all;
+    r.n_recipients = 5;
+    r.uid = "kickoff-M-1@gemeente.example";
+    r.channel = "mail";
+    s_put_rem(o->st, txn, &r);
+    /* An ambition reminder still to go, to the leader and (say) the adviser. */
+    r.id = "M-1/ambition_missing/1/v1";
+    r.kind = MVOI__REMINDER_KIND__REM_AMBITION_MISSING;
+    r.state = MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED;
+    r.due_ms = CLOCK0 + 3600000;
+    r.has_ordinal = r.has_schedule_version = true;
+    r.ordinal = 1;
+    r.schedule_version = 1;
+    r.n_recipients = 2;
+    r.recipients = (char *[]){ "pl@gemeente.example", "inkoop@gemeente.example" };
+    r.uid = NULL;
+    s_put_rem(o->st, txn, &r);
+    return 0;
+}
+
+Test(notifier_rcpt, data_of_the_previous_layout_is_migrated_at_start)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    char path[400];
+    snprintf(path, sizeof path, "%s/nt", c.dir);
+    mkdir(path, 0750);
+    snprintf(path, sizeof path, "%s/nt/notifier", c.dir);
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
+                                       "sending", "bytender", "tenders", "nmeta", NULL };
+    store_opts_t so = { .path = path, .dbs = dbs };
+    int err = 0;
+    store_t *st = store_new(&so, &err);
+    cr_assert_not_null(st, "%d", err);
+    Mvoi__Tender t = it_tender("M-1", true, "2025-06-30", NULL, NULL, false);
+    s_old_t o = { st, &t };
+    cr_assert_eq(store_write(st, s_old_txn, &o), 0);
+    store_destroy(&st);
+
+    it_start_nt(&c);
+    /* The pending reminder goes out per recipient, an hour later. */
+    it_clock_set(&c, CLOCK0 + 2 * 3600000);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "ambition_missing", 2, m, 64, 10000);
+    cr_assert_eq(it_count_to(m, n, "ambition_missing", "pl@gemeente.example"), 1);
+    cr_assert_eq(it_count_to(m, n, "ambition_missing", "inkoop@gemeente.example"), 1);
+    /* The calendar's event of the same tender changes nothing (same session, same people). */
+    it_register(&c, &t, false);
+    h_sleep_ms(500);
+    cr_assert_eq(it_mails(&c, c.maildir, m, 64), 2, "no spurious update after migration");
+    /* A leader change updates the meeting people have: the old UID, SEQUENCE 1. */
+    Mvoi__Person nieuw = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "N. Nieuw",
+                           "nn@gemeente.example" };
+    t.project_leader = &nieuw;
+    it_register(&c, &t, true);
+    n = it_wait_mails(&c, c.maildir, "kickoff_invitation", 5, m, 64, 10000);
+    h_sleep_ms(300);
+    n = it_mails(&c, c.maildir, m, 64);
+    int req = 0, can = 0;
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(m[i].kind, "kickoff_invitation")) {
+            cr_assert_str_eq(m[i].uid, "kickoff-M-1@gemeente.example");
+            cr_assert_eq(m[i].seq, 1);
+            req++;
+        } else if (!strcmp(m[i].kind, "kickoff_cancelled")) {
+            cr_assert_str_eq(m[i].uid, "kickoff-M-1@gemeente.example");
+            cr_assert_str_eq(m[i].rcpt, "pl@gemeente.example");
+            can++;
+        }
+    }
+    cr_assert_eq(req, 5);
+    cr_assert_eq(can, 1);
+    /* The old pending record is cancelled as migrated. */
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_CANCELLED, &keep);
+    bool found = false;
+    for (size_t i = 0; i < l->n_reminders; i++)
+        if (!strcmp(l->reminders[i]->id, "M-1/ambition_missing/1/v1")) {
+            found = true;
+            cr_assert(strstr(l->reminders[i]->last_error, "migrated"));
+        }
+    cr_assert(found);
+    mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
