@@ -99,13 +99,16 @@ static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r,
 static int s_done_txn(MDB_txn *txn, void *arg)
 {
     s_done_t *d = arg;
-    nt_service_t *s = d->s;
+    return nt_deliver_record(d->s, txn, d->id, d->res);
+}
+
+int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_result_t *res)
+{
     Mvoi__Reminder *r = NULL;
-    int rc = nt_store_get(s, txn, d->id, &r);
+    int rc = nt_store_get(s, txn, id, &r);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
     int64_t now = clock_now_ms();
-    const nt_result_t *res = d->res;
     const char *topic;
     char err[700];
     if (res->outcome == NT_OK) {
@@ -159,6 +162,8 @@ static void s_on_sent(void *arg, const nt_result_t *res)
     if (rc)
         log_error("record_failed", "cannot record the outcome of %s: %d (it stays in flight "
                   "and is sent again after a restart)", f->id, rc);
+    else
+        nt_sender_journal_reset(s->sender);   /* when nothing else is in flight */
     free(f->id);
     free(f);
     if (s->server)

@@ -374,14 +374,44 @@ int nt_plan_quarter(nt_service_t *s, MDB_txn *txn, int64_t after)
     return nt_plan_create(s, txn, &n);
 }
 
+/* The journal's names (accepted by the server, outcome maybe not committed) that are still
+ * SENDING become SENT. */
+static int s_reconcile(nt_service_t *s, MDB_txn *txn)
+{
+    FILE *f = s->journal[0] ? fopen(s->journal, "r") : NULL;
+    if (!f)
+        return 0;
+    char line[700];
+    int rc = 0, n = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        if (!l || line[l - 1] != '\n')
+            continue;   /* a torn last line: not accepted as far as we know */
+        line[l - 1] = 0;
+        MDB_val k = { l - 1, line }, v;
+        if (mdb_get(txn, s->sending, &k, &v) != 0)
+            continue;
+        nt_result_t ok = { .outcome = NT_OK, .retry_after_ms = -1 };
+        if ((rc = nt_deliver_record(s, txn, line, &ok)) == 0)
+            n++;
+    }
+    fclose(f);
+    if (n)
+        log_info("journal_reconciled", "%d deliveries the server had accepted before the "
+                 "stop recorded as sent (not sent again)", n);
+    return rc;
+}
+
 int nt_plan_start_txn(MDB_txn *txn, void *arg)
 {
     nt_service_t *s = arg;
     int mrc = nt_migrate(s, txn);   /* data of an older version: keys scoped by buyer */
     if (mrc)
         return mrc;
-    /* Reminders that were being sent when the process stopped: send them again (the
-     * documented at-least-once window). */
+    /* Reminders that were being sent when the process stopped: the ones the journal shows
+     * accepted are SENT; the others are sent again (the documented window). */
+    if ((mrc = s_reconcile(s, txn)))
+        return mrc;
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, s->sending, &c);
     if (rc)

@@ -214,12 +214,13 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         goto fail;
     }
     snprintf(s->maildir, sizeof s->maildir, "%s/outbox-mail", data_dir);
+    snprintf(s->journal, sizeof s->journal, "%s/sent.journal", data_dir);
     nt_send_opts_t sopts = {
         .smtp_url = cfg_str(cfg, "smtp_url"), .smtp_user = cfg_str(cfg, "smtp_user"),
         .smtp_password = cfg_str(cfg, "smtp_password"),
         .smtp_starttls = cfg_bool(cfg, "smtp_starttls"), .mail_from = s->mail_from,
         .maildir = s->maildir, .webhook_url = cfg_str(cfg, "webhook_url"),
-        .webhook_secret = cfg_str(cfg, "webhook_secret"),
+        .webhook_secret = cfg_str(cfg, "webhook_secret"), .journal = s->journal,
     };
     s->sender = nt_sender_new(loop, &sopts, err);
     if (!s->sender) {
@@ -230,6 +231,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         snprintf(why, whylen, "data_dir: start-up transaction failed");
         goto fail;
     }
+    nt_sender_journal_reset(s->sender);   /* reconciled and committed */
     server_opts_t o = { .name = "notifier", .api_endpoint = cfg_str(cfg, "api"),
                         .pub_endpoint = cfg_str(cfg, "pub"), .store = s->store,
                         .outbox = s->outbox, .routes = nt_api_routes,

@@ -66,7 +66,7 @@ struct nt_service_t {
     nt_who_t organizer, policy, coord, core;
     nt_org_t orgs[NT_MAX_ORGS];
     int norgs;
-    char maildir[4096];
+    char maildir[4096], journal[4200];
 };
 
 /* ---- nt_people.c: configured people and each buyer's organizer. */
@@ -151,6 +151,8 @@ int nt_migrate(nt_service_t *s, MDB_txn *txn);
 
 /* ---- nt_deliver.c: sending. */
 
+/* Record a delivery's outcome (SENT, RETRYING or DEAD) and what it sets in motion. */
+int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_result_t *res);
 /* Look for due reminders now (and then every tick_ms). */
 void nt_deliver_kick(nt_service_t *s);
 
