@@ -1,4 +1,4 @@
-/* ocds_import: the open-contracting sample files in tests/fixtures/ocds. */
+/* ocds_import: the open-contracting sample files in ../shared/data/ocds. */
 #include <criterion/criterion.h>
 #include <errno.h>
 
