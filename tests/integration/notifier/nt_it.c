@@ -173,10 +173,14 @@ void it_start_sink_with(it_ctx_t *c, const char *handler)
                      reject ? NULL : c->maildir, NULL };
     const char *env[] = { "PYTHONPATH=" NT_SCRIPTS, NULL };
     cr_assert_eq(h_spawn_argv(&c->sink, argv, "aiosmtpd", c->dir, env), 0);
-    /* Wait until it accepts connections. */
-    for (int i = 0; i < 200; i++) {
+    it_wait_listening(c->smtp);
+}
+
+void it_wait_listening(int port)
+{
+    for (int i = 0; i < 400; i++) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->smtp),
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
         close(fd);
@@ -184,7 +188,7 @@ void it_start_sink_with(it_ctx_t *c, const char *handler)
             return;
         h_sleep_ms(25);
     }
-    cr_assert_fail("aiosmtpd did not start (%s)", c->sink.log);
+    cr_assert_fail("nothing listens on port %d", port);
 }
 
 void it_teardown(it_ctx_t *c)

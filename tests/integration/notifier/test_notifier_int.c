@@ -392,7 +392,7 @@ Test(notifier_int, webhook_signed_retried_after_503)
     snprintf(script, sizeof script, "%s/nt_webhook_recv.py", NT_SCRIPTS);
     char *argv[] = { "/usr/bin/python3", script, ps, (char *)secret, hook_out, "1", NULL };
     cr_assert_eq(h_spawn_argv(&c.hook, argv, "webhook", c.dir, NULL), 0);
-    h_sleep_ms(300);
+    it_wait_listening(port);   /* a refused first attempt would count as one */
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_URL=http://127.0.0.1:%d/hook", port);
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_SECRET=%s", secret);
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_TEMPLATE=teams");
@@ -418,16 +418,19 @@ Test(notifier_int, webhook_signed_retried_after_503)
     cr_assert(strstr(buf, "ok heerlen/W-1/kickoff_invitation/1/v0 teams"), "%s", buf);
     cr_assert(!strstr(buf, "bad"), "%s", buf);
     /* Retry-After: 1 was honoured: the second attempt is at least 1 s (fake) later. */
-    Mvoi__Envelope *keep = NULL;
-    Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, &keep);
+    /* The receiver answered; the SENT commit follows (poll for it). */
     bool hook_sent = false;
-    for (size_t i = 0; i < l->n_reminders; i++)
-        if (l->reminders[i]->channel && !strcmp(l->reminders[i]->channel, "webhook")) {
-            hook_sent = true;
-            cr_assert_eq(l->reminders[i]->attempts, 2);
-            cr_assert_geq(l->reminders[i]->sent_ms - l->reminders[i]->created_ms, 1000);
-        }
-    mvoi__envelope__free_unpacked(keep, NULL);
+    for (int64_t end = h_now_ms() + 5000; !hook_sent && h_now_ms() < end; h_sleep_ms(50)) {
+        Mvoi__Envelope *keep = NULL;
+        Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, &keep);
+        for (size_t i = 0; i < l->n_reminders; i++)
+            if (l->reminders[i]->channel && !strcmp(l->reminders[i]->channel, "webhook")) {
+                hook_sent = true;
+                cr_assert_eq(l->reminders[i]->attempts, 2);
+                cr_assert_geq(l->reminders[i]->sent_ms - l->reminders[i]->created_ms, 1000);
+            }
+        mvoi__envelope__free_unpacked(keep, NULL);
+    }
     cr_assert(hook_sent);
     it_teardown(&c);
 }
