@@ -605,7 +605,10 @@ void cfg_print_help(const char *service, const cfg_spec_t *specs, int nspecs, FI
     if (!out)
         return;
     fprintf(out, "Configuration (first match wins: environment variable, *_FILE for secrets,\n"
-                 "INI file section [%s] or [%s] for shared keys, default):\n",
+                 "INI file section [%s] or [%s] for shared keys, default).\n"
+                 "A *_FILE that other users may read or change, or its group change\n"
+                 "(mode & 027), is refused at start (secret_file_permissions): chmod 0600, or\n"
+                 "0640 with the service's group. Secret URLs print as scheme://host:port.\n",
             service, CFG_SHARED_SECTION);
     for (int i = 0; i < nspecs; i++) {
         const cfg_spec_t *s = &specs[i];
