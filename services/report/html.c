@@ -168,14 +168,25 @@ static void s_head(FILE *out, const rp_report_t *r)
     fprintf(out, "</title><style>%s</style></head>\n<body>\n<header><h1>", s_css);
     E(title);
     fputs("</h1><p>", out);
-    char ts[40];
+    char ts[40], from[64], to[64], gen[64];
     clock_format_rfc3339(in->generated_ms, ts, sizeof ts);
+    rp_date_text(from, sizeof from, r->period_from_ms, false, in->lang);
+    rp_date_text(to, sizeof to, r->period_to_ms - 1, false, in->lang);
+    rp_date_text(gen, sizeof gen, in->generated_ms, true, in->lang);
     fprintf(out, "%s: <strong>", T("report.label.buyer"));
     E(in->buyer);
-    fprintf(out, "</strong> · %s: <span id=\"period\">%s</span> · %s: <time datetime=\"%s\">%s</time>"
-                 " · %s: %" PRIu64 "</p></header>\n<main>\n",
-            T("report.label.period"), r->period, T("report.label.generated"), ts, ts,
-            T("report.label.kpi_seq"), in->kpi_seq);
+    fprintf(out, "</strong> · %s: <span id=\"period\" data-period=\"%s\">%s – %s</span>"
+                 " · %s: <time datetime=\"%s\">%s</time></p>",
+            T("report.label.period"), r->period, from, to, T("report.label.generated"), ts, gen);
+    if (r->provisional) {
+        char upto[64];
+        rp_date_text(upto, sizeof upto, in->generated_ms, false, in->lang);
+        fprintf(out, "<p class=\"notice\" id=\"provisional\"><strong>%s</strong> ",
+                T("report.label.provisional"));
+        fprintf(out, T("report.notice.provisional"), from, to, upto);
+        fputs("</p>", out);
+    }
+    fputs("</header>\n<main>\n", out);
 }
 
 static void s_summary(FILE *out, const rp_report_t *r)
@@ -232,8 +243,9 @@ static void s_themes(FILE *out, const rp_report_t *r)
         snprintf(id, sizeof id, "th-%s-realisation", rp_theme_name(th));
         s_num(out, r, row->kpi, row->ytd.realisation, id);
         fprintf(out, "<td class=\"%s\">%s</td></tr>",
-                row->status == RP_STATUS_ON_TRACK ? "ok"
-                : row->status == RP_STATUS_BEHIND ? "behind" : "muted",
+                row->status == RP_STATUS_ON_TRACK || row->status == RP_STATUS_TARGET_MET ? "ok"
+                : row->status == RP_STATUS_BEHIND || row->status == RP_STATUS_TARGET_OPEN
+                    ? "behind" : "muted",
                 T(rp_status_key(row->status)));
     }
     fputs("</tbody></table></section>\n", out);
@@ -348,11 +360,14 @@ static void s_pilots(FILE *out, const rp_report_t *r)
     int wa = (int)(p->ambition * 400 / (max ? max : 1));
     int wr = (int)(p->realisation * 400 / (max ? max : 1));
     int wt = (int)(target * 400 / (max ? max : 1));
+    /* Met or not is realised pilots against the target (pilot tenders are the ambition). */
     fprintf(out, "<section aria-labelledby=\"h-pi\"><h2 id=\"h-pi\">%s</h2>"
                  "<p id=\"pilots\" data-ambition=\"%" PRId64 "\" data-realisation=\"%" PRId64
-                 "\" data-target=\"%" PRId64 "\">%s</p>",
-            T("report.section.pilots"), p->ambition, p->realisation, target,
-            p->ambition >= target ? T("report.text.pilots_ok") : T("report.text.pilots_behind"));
+                 "\" data-target=\"%" PRId64 "\">",
+            T("report.section.pilots"), p->ambition, p->realisation, target);
+    fprintf(out, p->realisation >= target ? T("report.text.pilots_ok")
+                                          : T("report.text.pilots_behind"), b, c);
+    fputs("</p>", out);
     fprintf(out, "<figure><svg role=\"img\" aria-labelledby=\"pit pid\" viewBox=\"0 0 560 60\" "
                  "width=\"560\" height=\"60\" xmlns=\"http://www.w3.org/2000/svg\">"
                  "<title id=\"pit\">%s</title><desc id=\"pid\">%s %s, %s %s, %s %s.</desc>"
@@ -378,12 +393,9 @@ static void s_sroi(FILE *out, const rp_report_t *r)
             T("report.label.title"), T("report.label.obligation"), T("kpi.realisation"));
     if (r->ncontracts == 0)
         fprintf(out, "<tr><td colspan=\"5\">%s</td></tr>", T("report.text.none"));
-    int64_t so = 0, sr = 0;
     for (size_t i = 0; i < r->ncontracts; i++) {
         const rp_contract_t *c = &r->contracts[i];
         char pct[32], id[RP_ID + 16];
-        so += c->obligation;
-        sr += c->realised;
         if (i >= RP_HTML_ROWS_MAX) {
             if (i + 1 == r->ncontracts)
                 fprintf(out, "<tr><td colspan=\"5\">%zu / %zu. %s</td></tr>",
@@ -403,12 +415,19 @@ static void s_sroi(FILE *out, const rp_report_t *r)
         fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
     }
     char pct[32];
-    s_pct(pct, sizeof pct, r, sr, so);
+    s_pct(pct, sizeof pct, r, r->sroi_realised, r->sroi_obligation);
     fprintf(out, "</tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">%s</th>",
-            T("report.label.total"));
-    s_num(out, r, 2, so, "sroi-o-total");
-    s_num(out, r, 2, sr, "sroi-r-total");
-    fprintf(out, "<td class=\"n\">%s</td></tr></tfoot></table></section>\n", pct);
+            T("report.label.total_known"));
+    s_num(out, r, 2, r->sroi_obligation, "sroi-o-total");
+    s_num(out, r, 2, r->sroi_realised, "sroi-r-total");
+    fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
+    if (r->sroi_other) {
+        fprintf(out, "<tr><th scope=\"row\" colspan=\"2\">%s (%u)</th><td class=\"n\">–</td>",
+                T("report.label.total_unknown"), r->sroi_other);
+        s_num(out, r, 2, r->sroi_realised_other, "sroi-r-other");
+        fputs("<td class=\"n\">–</td></tr>", out);
+    }
+    fputs("</tfoot></table></section>\n", out);
 }
 
 static void s_annex(FILE *out, const rp_report_t *r)
@@ -534,8 +553,8 @@ static void s_definitions(FILE *out, const rp_report_t *r)
     fprintf(out, "<li>%s</li><li>%s</li><li>%s</li>", T("report.caveat.levels"),
             T("report.caveat.di"), T("report.caveat.window"));
     fputs("</ul>", out);
-    fprintf(out, "<h3>%s</h3><p>%s</p><ul>", T("report.section.sources"),
-            T("report.text.sources"));
+    fprintf(out, "<h3>%s</h3><p>%s</p><p>%s: %" PRIu64 "</p><ul>", T("report.section.sources"),
+            T("report.text.sources"), T("report.label.kpi_seq"), in->kpi_seq);
     for (int k = 1; k < RP_NKPI; k++) {
         char b[32];
         rp_num(b, sizeof b, in->contrib_total[k], 0, 0, rp_style_text(in->lang));

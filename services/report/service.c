@@ -156,7 +156,7 @@ static int s_mkdirs(char *path)
     return 0;
 }
 
-static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "nl.csv", "json",
+static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "excel.csv", "json",
                                  "mvi-platform.csv" };
 
 /* Fail every waiter (nothing is stored: a retry with the same id regenerates). */
