@@ -304,6 +304,10 @@ static void s_themes(rp_report_t *r, const rp_input_t *in)
     }
     for (int th = 1; th < RP_NTHEME; th++) {
         rp_theme_row_t *row = &r->themes[th];
+        /* Diversity and inclusion has no measure of its own: it is followed through the
+         * pilots, all of them (a pilot need not carry the theme). */
+        if (row->kpi == 6)
+            row->ytd = r->kpi[6][RP_COL_YTD];
         row->status = rp_status_rule(row->kpi, &row->ytd, row->committed, r->pilots.target);
     }
 }

@@ -237,3 +237,37 @@ Test(words, english_dates)
     rp_date_text(b, sizeof b, 1782900000000LL, true, TEXT_NL);   /* 2026-07-01T10:00Z */
     cr_expect_str_eq(b, "1 juli 2026, 12:00");                   /* CEST */
 }
+
+Test(words, charts_have_a_value_axis_values_and_shares_of_the_ambition)
+{
+    rp_input_t in;
+    s_in(&in, 2026, 0);
+    in.series[5][4].realisation = 27830000;   /* 2026 Q1: 27,830 kg CO2 */
+    in.series[5][4].ambition = 5000000;
+    s_tot(&in, 1, 0, 4, NULL, 10, 12, 2);     /* isv: 12 / 10 products = 120.0 % */
+    s_tot(&in, 2, 0, 6, NULL, 400000, 100000, 1);   /* social return: 1,000 / 4,000 = 25.0 % */
+    s_tot(&in, 6, 0, 0, NULL, 3, 1, 1);       /* pilots: 1 of 3 = 33.3 % */
+    rp_report_t r;
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    char *h = s_html(&r);
+    /* CO2 trend: max 27,830 kg -> 4 steps of 10,000 kg (the smallest 1-2-5 step that covers
+     * it: 5,000 x 4 = 20,000 does not); labels and the value on the bar */
+    const char *co2 = strstr(h, "<title id=\"tt5\">");
+    cr_assert(co2);
+    const char *co2_end = strstr(co2, "</svg>");
+    char *chart = strndup(co2, (size_t)(co2_end - co2));
+    cr_expect(strstr(chart, ">kg</text>"), "%s", chart);
+    cr_expect(strstr(chart, ">10.000</text>") && strstr(chart, ">40.000</text>"), "%s", chart);
+    cr_expect(strstr(chart, ">27.830</text>"), "%s", chart);
+    free(chart);
+    /* shares of the ambition */
+    const char *ar = strstr(h, "<desc id=\"ard\">");
+    cr_assert(ar);
+    cr_expect(strstr(ar, "Internationale Sociale Voorwaarden: 120,0 %."), "%.400s", ar);
+    cr_expect(strstr(ar, "Social Return: 25,0 %."), "%.400s", ar);
+    cr_expect(strstr(ar, "Diversiteit en Inclusie: 33,3 %."), "%.400s", ar);
+    cr_expect(strstr(ar, "Klimaat: geen ambitie vastgelegd."), "%.400s", ar);
+    free(h);
+    rp_model_free(&r);
+    rp_input_free(&in);
+}
