@@ -28,6 +28,7 @@ static const char *s_css =
     "th,td{border:1px solid #9aa5b1;padding:2pt 4pt;vertical-align:top}"
     "thead th{background:#e6eef5}tbody th{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums;"
     "white-space:nowrap}.ok{color:#1b6e1b}.behind{color:#a3330b}.muted{color:#555}"
+    "dd{white-space:pre-line;margin:0 0 6pt 12pt}dt{font-weight:bold}"
     ".notice{border-left:4px solid #c98a00;background:#fff6e0;padding:4pt 8pt}"
     "figure{margin:6pt 0;break-inside:avoid}figcaption{font-size:9pt;color:#333}"
     ".charts{display:flex;flex-wrap:wrap;gap:6pt}.charts figure{width:88mm}"
@@ -201,7 +202,25 @@ static void s_themes(FILE *out, const rp_report_t *r)
                     ? "behind" : "muted",
                 T(rp_status_key(row->status)));
     }
-    fputs("</tbody></table></section>\n", out);
+    fputs("</tbody></table>", out);
+    /* The adviser's narrative per theme, next to the figures it explains. */
+    bool any = false;
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const char *n = in->narrative[th];
+        if (!n || !*n)
+            continue;
+        if (!any)
+            fprintf(out, "<h3>%s</h3><dl id=\"narratives\">", T("report.section.narrative"));
+        any = true;
+        fputs("<dt>", out);
+        rp_html_theme_label(out, r, th);
+        fprintf(out, "</dt><dd id=\"narrative-%s\">", rp_theme_name(th));
+        E(n);
+        fputs("</dd>", out);
+    }
+    if (any)
+        fputs("</dl>", out);
+    fputs("</section>\n", out);
 }
 
 static void s_kpis(FILE *out, const rp_report_t *r)

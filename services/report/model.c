@@ -26,6 +26,8 @@ void rp_input_free(rp_input_t *in)
     free(in->tenders);
     free(in->contribs);
     free(in->factors);
+    for (int th = 0; th < RP_NTHEME; th++)
+        free(in->narrative[th]);
     memset(in, 0, sizeof *in);
 }
 

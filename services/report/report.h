@@ -133,6 +133,7 @@ typedef struct {
     rp_factor_t *factors;
     size_t nfactors, capfactors;
     bool factors_ok;              /* the impact-calculator answered */
+    char *narrative[RP_NTHEME];   /* the adviser's text per theme (malloc'ed) or NULL */
 } rp_input_t;
 
 void rp_input_init(rp_input_t *in);
