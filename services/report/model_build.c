@@ -129,29 +129,6 @@ static int s_annex(rp_report_t *r, const rp_input_t *in, s_work_t *w)
     return 0;
 }
 
-/* A contract row for tender id (created on first use; rows are unique per tender). */
-static rp_contract_t *s_contract(rp_report_t *r, const char *id, const rp_tender_t *t,
-                                 s_idx_t *cidx, size_t *ncidx)
-{
-    rp_contract_t *c = (rp_contract_t *)s_lookup(cidx, *ncidx, id);
-    if (c)
-        return c;
-    c = &r->contracts[r->ncontracts++];
-    snprintf(c->tender, RP_ID, "%s", id);
-    c->t = t;
-    if (t && t->status != S_CANCELLED)
-        c->obligation = t->sroi_obligation_cents;
-    /* keep the index sorted: insertion (contracts are few next to the totals) */
-    size_t k = *ncidx;
-    while (k > 0 && strcmp(cidx[k - 1].id, c->tender) > 0) {
-        cidx[k] = cidx[k - 1];
-        k--;
-    }
-    cidx[k] = (s_idx_t){ c->tender, c };
-    (*ncidx)++;
-    return c;
-}
-
 /* One tender total: projects seen, the annex row's measurements. */
 static void s_tender_total(rp_report_t *r, const rp_input_t *in, s_work_t *w,
                            const rp_total_t *t, bool in_period, bool in_ytd)
@@ -222,20 +199,20 @@ static void s_totals(rp_report_t *r, const rp_input_t *in, s_work_t *w)
  * social return realised this year to date, whatever year it was published in. */
 static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
 {
-    r->contracts = calloc(in->ntotals + in->ntenders + 1, sizeof *r->contracts);
-    s_idx_t *cidx = calloc(in->ntotals + in->ntenders + 1, sizeof *cidx);
-    if (!r->contracts || !cidx) {
-        free(cidx);
+    /* Rows per tender and per realised total first, then sorted by tender and merged:
+     * O(n log n) over the 5,000-contract year of the benchmark. */
+    rp_contract_t *c = calloc(in->ntotals + in->ntenders + 1, sizeof *c);
+    if (!c)
         return -ENOMEM;
-    }
-    size_t ncidx = 0;
+    size_t n = 0;
     for (size_t i = 0; i < in->ntenders; i++) {
         const rp_tender_t *t = &in->tenders[i];
         uint32_t y = 0, q = 0;
         if (t->status == S_CANCELLED || t->sroi_obligation_cents <= 0 ||
             rp_date_quarter(t->planned, &y, &q) != 0 || y != in->year || q > r->ytd_quarters)
             continue;
-        s_contract(r, t->id, t, cidx, &ncidx);
+        snprintf(c[n].tender, RP_ID, "%s", t->id);
+        c[n++].t = t;
     }
     uint32_t Q = in->quarter;
     for (size_t i = 0; i < in->ntotals; i++) {
@@ -244,19 +221,31 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
         if (t->kpi != 2 || !t->tender[0] || t->year != in->year || !in_ytd ||
             !t->v.realisation)
             continue;
-        rp_contract_t *c = s_contract(r, t->tender, s_lookup(w->tenders, w->ntenders, t->tender),
-                                      cidx, &ncidx);
-        c->realised += t->v.realisation;
+        snprintf(c[n].tender, RP_ID, "%s", t->tender);
+        c[n].t = s_lookup(w->tenders, w->ntenders, t->tender);
+        c[n++].realised = t->v.realisation;
     }
-    free(cidx);
-    qsort(r->contracts, r->ncontracts, sizeof *r->contracts, s_contract_cmp);
-    for (size_t i = 0; i < r->ncontracts; i++) {
-        const rp_contract_t *c = &r->contracts[i];
-        if (c->obligation > 0) {
-            r->sroi_obligation += c->obligation;
-            r->sroi_realised += c->realised;
+    qsort(c, n, sizeof *c, s_contract_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u && strcmp(c[u - 1].tender, c[i].tender) == 0) {
+            c[u - 1].realised += c[i].realised;
+            continue;
+        }
+        c[u] = c[i];
+        /* the calendar's obligation for the whole contract; none when cancelled */
+        c[u].obligation = c[u].t && c[u].t->status != S_CANCELLED
+                              ? c[u].t->sroi_obligation_cents : 0;
+        u++;
+    }
+    r->contracts = c;
+    r->ncontracts = u;
+    for (size_t i = 0; i < u; i++) {
+        if (c[i].obligation > 0) {
+            r->sroi_obligation += c[i].obligation;
+            r->sroi_realised += c[i].realised;
         } else {
-            r->sroi_realised_other += c->realised;
+            r->sroi_realised_other += c[i].realised;
             r->sroi_other++;
         }
     }
