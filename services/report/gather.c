@@ -154,9 +154,10 @@ static void s_on_timeout(uv_timer_t *t)
 
 static int s_id_cmp(const void *a, const void *b) { return strcmp(a, b); }
 
-/* The tenders of SROI contracts measured this year but planned in another year: their
- * obligation and title are the calendar's whatever the period (fetched one by one with
- * GetTender; a handful per report, none when every contract is of the year). */
+/* The tenders measured this year but planned in another year: an SROI contract's obligation
+ * and title are the calendar's whatever the period, and a realisation before the planned
+ * publication is flagged (fetched one by one with GetTender; none when every measured
+ * tender is of the year). */
 static int s_collect_missing(rp_gather_t *self)
 {
     const rp_input_t *in = self->in;
@@ -174,7 +175,7 @@ static int s_collect_missing(rp_gather_t *self)
     size_t n = 0;
     for (size_t i = 0; i < in->ntotals; i++) {
         const rp_total_t *t = &in->totals[i];
-        if (t->kpi != 2 || !t->tender[0] || t->year != in->year || !t->v.count ||
+        if (!t->tender[0] || t->year != in->year || !t->v.count ||
             bsearch(t->tender, known, nk, RP_ID, s_id_cmp))
             continue;
         memcpy(miss[n++], t->tender, RP_ID);

@@ -149,6 +149,24 @@ static void s_summary(FILE *out, const rp_report_t *r)
             T("report.section.summary"));
     if (r->empty)
         fprintf(out, "<p class=\"notice\" id=\"empty\">%s</p>", T("report.notice.empty"));
+    if (r->nearly) {
+        /* realisation counted before the tender's planned publication: kept, but flagged */
+        fprintf(out, "<div class=\"notice\" id=\"early\"><p>%s</p><ul>",
+                T("report.notice.early"));
+        for (size_t i = 0; i < r->nearly && i < RP_HTML_ROWS_MAX; i++) {
+            const rp_early_t *e = &r->early[i];
+            char v[48];
+            rp_kpi_num(v, sizeof v, e->kpi, e->realisation, rp_style_text(r->in->lang));
+            fputs("<li>", out);
+            E(e->t->id);
+            fputs(" (", out);
+            E(e->t->title);
+            fprintf(out, "): %s %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
+                    rp_html_unit(r, e->kpi), T("report.label.in"), e->quarter, r->in->year,
+                    T("report.label.planned"), e->t->planned);
+        }
+        fputs("</ul></div>", out);
+    }
     fprintf(out, "<p>%s</p>", T("report.text.intro"));
     char b[64];
     fputs("<ul>", out);
@@ -480,6 +498,8 @@ static void s_definitions(FILE *out, const rp_report_t *r)
         fprintf(out, "<li>%s</li>", T("report.caveat.unverified"));
     if (r->cancelled)
         fprintf(out, "<li>%s</li>", T("report.caveat.cancelled"));
+    if (r->nearly)
+        fprintf(out, "<li>%s</li>", T("report.notice.early"));
     if (r->empty)
         fprintf(out, "<li>%s</li>", T("report.notice.empty"));
     fprintf(out, "<li>%s</li><li>%s</li><li>%s</li>", T("report.caveat.levels"),

@@ -131,6 +131,8 @@ void rp_model_free(rp_report_t *r)
 {
     free(r->annex);
     free(r->contracts);
+    free(r->early);
     r->annex = NULL;
     r->contracts = NULL;
+    r->early = NULL;
 }

@@ -59,6 +59,15 @@ static int s_contract_cmp(const void *a, const void *b)
     return strcmp(((const rp_contract_t *)a)->tender, ((const rp_contract_t *)b)->tender);
 }
 
+static int s_early_cmp(const void *a, const void *b)
+{
+    const rp_early_t *x = a, *y = b;
+    int c = strcmp(x->t->id, y->t->id);
+    if (c) return c;
+    if (x->kpi != y->kpi) return x->kpi - y->kpi;
+    return (int)x->quarter - (int)y->quarter;
+}
+
 static void s_add(rp_val_t *a, const rp_val_t *b)
 {
     a->ambition += b->ambition;
@@ -129,11 +138,24 @@ static int s_annex(rp_report_t *r, const rp_input_t *in, s_work_t *w)
     return 0;
 }
 
-/* One tender total: projects seen, the annex row's measurements. */
+/* Realisation in a quarter that ended before the planned publication ("YYYY-MM-DD" strings
+ * compare as dates). */
+static bool s_before_publication(const rp_tender_t *t, uint32_t year, uint32_t quarter)
+{
+    static const char *const ends[] = { "", "03-31", "06-30", "09-30", "12-31" };
+    char end[16];
+    snprintf(end, sizeof end, "%04u-%s", year, ends[quarter]);
+    return t->planned[0] && strcmp(t->planned, end) > 0;
+}
+
+/* One tender total: projects seen, the annex row's measurements, early realisation. */
 static void s_tender_total(rp_report_t *r, const rp_input_t *in, s_work_t *w,
                            const rp_total_t *t, bool in_period, bool in_ytd)
 {
     const rp_tender_t *tt = s_lookup(w->tenders, w->ntenders, t->tender);
+    if (tt && t->quarter >= 1 && t->quarter <= r->ytd_quarters && t->v.realisation &&
+        s_before_publication(tt, t->year, t->quarter))
+        r->early[r->nearly++] = (rp_early_t){ tt, t->kpi, t->quarter, t->v.realisation };
     if (in_ytd && in->quarter && t->v.count > 0 && !(tt && tt->status == S_CANCELLED))
         w->seen[w->nseen++] = (s_seen_t){ t->tender, t->kpi };
     if (in_period) {
@@ -308,7 +330,8 @@ int rp_model_build(rp_report_t *r, const rp_input_t *in)
     s_period(r, in, in->generated_ms);
     s_work_t w = { 0 };
     w.seen = calloc(in->ntotals ? in->ntotals : 1, sizeof *w.seen);
-    int rc = w.seen ? s_annex(r, in, &w) : -ENOMEM;
+    r->early = calloc(in->ntotals ? in->ntotals : 1, sizeof *r->early);
+    int rc = w.seen && r->early ? s_annex(r, in, &w) : -ENOMEM;
     if (rc == 0) {
         s_totals(r, in, &w);
         rc = s_contracts(r, in, &w);
@@ -319,6 +342,7 @@ int rp_model_build(rp_report_t *r, const rp_input_t *in)
         return rc;
     }
     s_themes(r, in);
+    qsort(r->early, r->nearly, sizeof *r->early, s_early_cmp);
     for (size_t i = 0; i < in->nfactors; i++)
         if (in->factors[i].unverified_rows)
             r->unverified_tables++;

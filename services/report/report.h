@@ -182,6 +182,16 @@ typedef struct {
     int64_t realised;              /* cents, year to date */
 } rp_contract_t;
 
+/* A realisation counted in a quarter that ended before the tender's planned publication
+ * (rule: the measurement period's end, which decides the quarter, lies before the planned
+ * publication date). Kept in the totals, flagged in the report. */
+typedef struct {
+    const rp_tender_t *t;
+    int kpi;
+    uint32_t quarter;
+    int64_t realisation;
+} rp_early_t;
+
 typedef struct {
     const rp_tender_t *t;
     int64_t realisation[RP_NKPI];  /* measured in the period */
@@ -210,6 +220,8 @@ typedef struct {
     /* the period in Amsterdam local dates; provisional while it has not ended */
     int64_t period_from_ms, period_to_ms;   /* [from, to) UTC */
     bool provisional;
+    rp_early_t *early;             /* realisation before publication, year to date */
+    size_t nearly;
 } rp_report_t;
 
 /* Ambition levels: baseline 2023 and goal 2027 from the plan (§4), and per-year levels from

@@ -271,3 +271,32 @@ Test(words, charts_have_a_value_axis_values_and_shares_of_the_ambition)
     rp_model_free(&r);
     rp_input_free(&in);
 }
+
+Test(words, realisation_before_publication_is_flagged)
+{
+    rp_input_t in;
+    s_in(&in, 2025, 0);
+    /* a 2027 tender with EUR 81,000 social return realised in Q3 2025 (the calendar sends it
+     * because it was measured: gather's GetTender) */
+    s_tender(&in, "HRL-2027-004", "Zwembad renovatie", "2027-03-15", 90000000, 500);
+    /* published 2025-08-01: Q3 realisation (ends 30 September) is after it, Q2 is not */
+    s_tender(&in, "HRL-2025-010", "Wegonderhoud", "2025-08-01", 0, 0);
+    s_tot(&in, 2, 3, 0, "HRL-2027-004", 0, 8100000, 1);
+    s_tot(&in, 5, 2, 0, "HRL-2025-010", 0, 5000, 1);
+    s_tot(&in, 5, 3, 0, "HRL-2025-010", 0, 7000, 1);
+    s_tot(&in, 5, 2, 0, "HRL-2025-010", 3000, 0, 1);   /* ambition only: not a realisation */
+    rp_report_t r;
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    cr_assert_eq(r.nearly, 2);
+    cr_expect_str_eq(r.early[0].t->id, "HRL-2025-010");
+    cr_expect_eq(r.early[0].quarter, 2);
+    cr_expect_eq(r.early[0].realisation, 5000);
+    cr_expect_str_eq(r.early[1].t->id, "HRL-2027-004");
+    cr_expect_eq(r.early[1].realisation, 8100000);
+    char *h = s_html(&r);
+    cr_expect(strstr(h, "<li>HRL-2027-004 (Zwembad renovatie): Social Return 81.000,00 EUR in Q3 "
+                        "2025; Geplande publicatie 2027-03-15</li>"), "%s", strstr(h, "id=\"early\""));
+    free(h);
+    rp_model_free(&r);
+    rp_input_free(&in);
+}
