@@ -194,8 +194,7 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
     for (;;) {
         zmq_pollitem_t it = { w->dealer, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
-            fprintf(stderr, "mvoictl: no snapshot from kpi at %s within %d ms\n",
-                    ctl_endpoint("kpi"), ctl->timeout_ms);
+            ctl_fail(ctl, 0, "ctl.err.no_snapshot", ctl_endpoint("kpi"), ctl->timeout_ms);
             return CTL_EX_UNAVAILABLE;
         }
         zmq_msg_t f[2];
@@ -276,7 +275,7 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     int ex = CTL_EX_OK;
     if (zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
         zmq_connect(w.dealer, ctl_endpoint("kpi")) != 0) {
-        fprintf(stderr, "mvoictl: bad kpi endpoint\n");
+        ctl_fail(ctl, 0, "ctl.err.bad_endpoint", "kpi");
         ex = CTL_EX_USAGE;
         goto out;
     }
@@ -325,8 +324,7 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
         }
         codec_free(&e);
         if (resnap) {
-            fprintf(stderr, "mvoictl: missed updates (seq %llu): re-snapshot\n",
-                    (unsigned long long)w.seq);
+            ctl_fail(ctl, 0, "ctl.err.missed", (unsigned long long)w.seq);
             if ((ex = s_snapshot(&w, ctl)) != 0)
                 goto out;
         }
