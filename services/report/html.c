@@ -150,22 +150,11 @@ static void s_summary(FILE *out, const rp_report_t *r)
     if (r->empty)
         fprintf(out, "<p class=\"notice\" id=\"empty\">%s</p>", T("report.notice.empty"));
     if (r->nearly) {
-        /* realisation counted before the tender's planned publication: kept, but flagged */
-        fprintf(out, "<div class=\"notice\" id=\"early\"><p>%s</p><ul>",
-                T("report.notice.early"));
-        for (size_t i = 0; i < r->nearly && i < RP_HTML_ROWS_MAX; i++) {
-            const rp_early_t *e = &r->early[i];
-            char v[48];
-            rp_kpi_num(v, sizeof v, e->kpi, e->realisation, rp_style_text(r->in->lang));
-            fputs("<li>", out);
-            E(e->t->id);
-            fputs(" (", out);
-            E(e->t->title);
-            fprintf(out, "): %s %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
-                    rp_html_unit(r, e->kpi), T("report.label.in"), e->quarter, r->in->year,
-                    T("report.label.planned"), e->t->planned);
-        }
-        fputs("</ul></div>", out);
+        fprintf(out, "<p class=\"notice\" id=\"early-notice\">");
+        fprintf(out, T("report.notice.early_short"), r->nearly);
+        fputs(" <a href=\"#h-early\">", out);
+        E(T("report.section.early"));
+        fputs("</a></p>", out);
     }
     fprintf(out, "<p>%s</p>", T("report.text.intro"));
     char b[64];
@@ -380,6 +369,29 @@ static void s_sroi(FILE *out, const rp_report_t *r)
     fputs("</tfoot></table></section>\n", out);
 }
 
+/* Realisation counted before the tender's planned publication: kept, but listed. */
+static void s_early(FILE *out, const rp_report_t *r)
+{
+    if (!r->nearly)
+        return;
+    fprintf(out, "<section aria-labelledby=\"h-early\"><h2 id=\"h-early\">%s</h2>"
+                 "<p>%s</p><ul id=\"early\">",
+            T("report.section.early"), T("report.notice.early"));
+    for (size_t i = 0; i < r->nearly && i < RP_HTML_ROWS_MAX; i++) {
+        const rp_early_t *e = &r->early[i];
+        char v[48];
+        rp_kpi_num(v, sizeof v, e->kpi, e->realisation, rp_style_text(r->in->lang));
+        fputs("<li>", out);
+        E(e->t->id);
+        fputs(" (", out);
+        E(e->t->title);
+        fprintf(out, "): %s %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
+                rp_html_unit(r, e->kpi), T("report.label.in"), e->quarter, r->in->year,
+                T("report.label.planned"), e->t->planned);
+    }
+    fputs("</ul></section>\n", out);
+}
+
 static void s_annex(FILE *out, const rp_report_t *r)
 {
     rp_style_t st = rp_style_text(r->in->lang);
@@ -527,6 +539,7 @@ int rp_render_html(const rp_report_t *r, FILE *out)
     rp_html_amb_real(out, r);
     s_pilots(out, r);
     s_sroi(out, r);
+    s_early(out, r);
     s_annex(out, r);
     s_definitions(out, r);
     fprintf(out, "</main>\n<footer><p class=\"muted\">%s</p></footer>\n</body></html>\n",
