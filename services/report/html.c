@@ -26,7 +26,7 @@ static const char *s_css =
     "table{border-collapse:collapse;width:100%;margin:6pt 0 10pt;font-size:9pt}"
     "caption{text-align:left;font-weight:bold;padding:2pt 0}"
     "th,td{border:1px solid #9aa5b1;padding:2pt 4pt;vertical-align:top}"
-    "thead th{background:#e6eef5}tbody th{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+    "thead th{background:#e6eef5}#sroi tbody th,#annex tbody th{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums;"
     "white-space:nowrap}.ok{color:#1b6e1b}.behind{color:#a3330b}.muted{color:#555}"
     "dd{white-space:pre-line;margin:0 0 6pt 12pt}dt{font-weight:bold}"
     ".notice{border-left:4px solid #c98a00;background:#fff6e0;padding:4pt 8pt}"
