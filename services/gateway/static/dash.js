@@ -208,10 +208,13 @@
     getJSON('/api/tenders?view=upcoming&limit=8')
       .then((r) => fillList('upcoming', r.tenders, (x) => [x.title || x.id, x.planned_publication || '']))
       .catch(() => fillList('upcoming', [{ }], () => [t('dash.unavailable'), '']));
-    getJSON('/api/reminders?state=scheduled&limit=8')
-      .then((r) => fillList('reminders', r.reminders, (x) => [
-        (x.title || x.tender_id || '') + ' · ' + (x.kind || ''),
-        x.due_ms ? new Date(Number(x.due_ms)).toLocaleDateString(lang === 'en' ? 'en-GB' : 'nl-NL') : '']))
+    /* the next reminders first, each kind in words, the date spelled out */
+    getJSON('/api/reminders?state=scheduled&limit=50')
+      .then((r) => fillList('reminders', (r.reminders || []).slice()
+        .sort((a, b) => Number(a.due_ms || 0) - Number(b.due_ms || 0)).slice(0, 8), (x) => [
+        (x.title || x.tender_id || '') + ' · ' + (T['dash.kind.' + x.kind] || x.kind || ''),
+        x.due_ms ? new Date(Number(x.due_ms)).toLocaleDateString(lang === 'en' ? 'en-GB' : 'nl-NL',
+          { day: 'numeric', month: 'long', year: 'numeric' }) : '']))
       .catch(() => fillList('reminders', [{ }], () => [t('dash.unavailable'), '']));
     getJSON('/api/measurements?limit=10')
       .then((r) => fillList('measurements', (r.records || []).slice().reverse(), (x) => {
@@ -257,7 +260,22 @@
       document.documentElement.lang = lang;
       document.title = t('dash.title');
       $('title').textContent = t('dash.title');
-      $('subtitle').textContent = t('dash.subtitle') + ' · ' + buyer + ' · ' + year;
+      $('subtitle').textContent = t('dash.subtitle') + ' · ' + buyer;
+      /* the year picker: a few years around this one; a choice reloads with ?year= */
+      const ys = $('year');
+      ys.setAttribute('aria-label', t('dash.year'));
+      const now = new Date().getFullYear();
+      for (let y = Math.min(year, now - 3); y <= Math.max(year, now + 1); y++) {
+        const o = el('option', '', String(y));
+        o.value = String(y);
+        if (y === year) o.selected = true;
+        ys.append(o);
+      }
+      ys.addEventListener('change', () => {
+        const q = new URLSearchParams(location.search);
+        q.set('year', ys.value);
+        location.search = '?' + q.toString();
+      });
       $('h-themes').textContent = t('dash.themes');
       $('h-pilots').textContent = t('dash.pilots_target');
       $('h-trend').textContent = t('dash.trend');
