@@ -43,6 +43,7 @@
 
 #include "codec.h"
 #include "ctl.h"
+#include "ctl_units.h"
 #include "pbjson.h"
 
 /* ------------------------------------------------------------ one measurement */
@@ -311,29 +312,6 @@ bad:
 
 /* ------------------------------------------------------------ printing */
 
-static void s_print_impact(const Mvoi__Impact *i)
-{
-    char line[512] = "";
-    size_t n = 0;
-#define S_P(has, v, fmt, div)                                                                  \
-    if (i->has)                                                                                \
-        n += (size_t)snprintf(line + n, sizeof line - n, fmt, (double)i->v / (div));
-    S_P(has_co2_avoided_g, co2_avoided_g, " co2=%.3f kg", 1000.0)
-    S_P(has_nox_avoided_mg, nox_avoided_mg, " nox=%.6f kg", 1e6)
-    S_P(has_primary_material_g, primary_material_g, " primary=%.3f kg", 1000.0)
-    S_P(has_renewable_g, renewable_g, " renewable=%.3f kg", 1000.0)
-    S_P(has_sroi_realised_cents, sroi_realised_cents, " sroi=EUR %.2f", 100.0)
-    S_P(has_fairtrade_products, fairtrade_products, " fair=%.0f", 1.0)
-    S_P(has_risk_products, risk_products, " risk=%.0f", 1.0)
-    S_P(has_mki_avoided_cents, mki_avoided_cents, " mki=EUR %.2f", 100.0)
-    S_P(has_pilots, pilots, " pilots=%.0f", 1.0)
-#undef S_P
-    printf("%s", line);
-    for (size_t k = 0; k < i->n_factors; k++)
-        printf(" [%s %s %s%s]", i->factors[k]->table, i->factors[k]->edition,
-               i->factors[k]->reference_variant, i->factors[k]->unverified ? " unverified" : "");
-}
-
 static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 {
     int ex = ctl_check_error(ctl, r);
@@ -360,7 +338,7 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
             continue;
         printf("%s rev %u%s", x->id ? x->id : "", x->revision, x->duplicate ? " (duplicate)" : "");
         if (x->impact)
-            s_print_impact(x->impact);
+            ctl_print_impact(ctl, x->impact);
         printf("\n");
         if (x->explanation)
             printf("  %s\n", x->explanation);
@@ -576,7 +554,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
                        m->period_start, m->period_end, m->revision,
                        rec->withdrawn ? " WITHDRAWN" : "");
                 if (rec->impact && !rec->withdrawn)
-                    s_print_impact(rec->impact);
+                    ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             printf("(%zu of %u)\n", ml->n_records, ml->total);
@@ -611,7 +589,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
                    m->revision, rec->withdrawn ? "  WITHDRAWN" : "");
             if (rec->impact) {
                 printf("impact:");
-                s_print_impact(rec->impact);
+                ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             if (rec->explanation)
