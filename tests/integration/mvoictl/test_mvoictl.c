@@ -125,6 +125,24 @@ static void *s_serve(void *arg)
             rep.body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
             rep.kpi_total = &t;
         }
+        /* ComputeImpact (measure whatif): one result with every impact field set */
+        Mvoi__MeasurementReply mr = MVOI__MEASUREMENT_REPLY__INIT;
+        Mvoi__MeasurementResult res = MVOI__MEASUREMENT_RESULT__INIT, *resp = &res;
+        Mvoi__Impact imp = MVOI__IMPACT__INIT;
+        if (req && req->body_case == MVOI__ENVELOPE__BODY_COMPUTE_IMPACT) {
+            res.id = "w1";
+            res.has_ok = true;
+            res.ok = true;
+            res.impact = &imp;
+            imp.has_co2_avoided_g = imp.has_nox_avoided_mg = imp.has_sroi_realised_cents = true;
+            imp.co2_avoided_g = 27830000;       /* g */
+            imp.nox_avoided_mg = 1208500;       /* mg */
+            imp.sroi_realised_cents = 100050;   /* cents */
+            mr.n_results = 1;
+            mr.results = &resp;
+            rep.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
+            rep.measurement_reply = &mr;
+        }
         uint8_t buf[4096];
         int64_t len = codec_pack_into(&rep, buf, sizeof buf);
         zmq_send(s_router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
@@ -235,4 +253,24 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
     cr_expect(strstr(out, "{\"kpi\": \"co2\", \"key\": \"kpi.co2.2026.heerlen\", \"ambition\": "
                           "1000000, \"realisation\": 27830000, \"projects\": 5, \"target\": 0, "
                           "\"unit\": \"g\"}"), "%s", out);
+}
+
+/* measure whatif prints the impact in one number style: 27,830,000 g = 27.830,000 kg;
+ * 1,208,500 mg = 1.2085 kg -> 1,209 (half away from zero); 100,050 cents = EUR 1.000,50. */
+Test(mvoictl, impact_in_human_units, .init = s_fake_start, .fini = s_fake_stop)
+{
+    char ctl[512], cmd[1024];
+    static char out[1 << 14];
+    h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
+    const char *args = "measure whatif --id w1 --tender T --phase realisation --period "
+                       "2026-01-01..2026-03-31 --kind energy --carrier hvo100 --quantity 10000";
+    snprintf(cmd, sizeof cmd, "MVOI_IMPACT_API=%s %s %s 2>&1", s_ep, ctl, args);
+    cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "w1 rev 0 CO2 27.830,000 kg NOx 1,209 kg SROI € 1.000,50\n"), "%s", out);
+    snprintf(cmd, sizeof cmd, "MVOI_IMPACT_API=%s %s --lang en %s 2>&1", s_ep, ctl, args);
+    cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "w1 rev 0 CO2 27,830.000 kg NOx 1.209 kg SROI € 1,000.50\n"), "%s", out);
+    snprintf(cmd, sizeof cmd, "MVOI_IMPACT_API=%s %s --raw %s 2>&1", s_ep, ctl, args);
+    cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "w1 rev 0 CO2 27830000 g NOx 1208500 mg SROI 100050 cent\n"), "%s", out);
 }
