@@ -123,7 +123,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
         goto fail_cfg;
     }
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "tenders",
-                                       "measurements", "history", "bytender", NULL };
+                                       "measurements", "history", "bytender", "recent", NULL };
     store_opts_t so = { .path = o->state_dir, .dbs = dbs, .nosync = o->nosync };
     self->store = store_new(&so, &rc);
     if (!self->store)
@@ -136,6 +136,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     self->measurements = store_dbi(self->store, "measurements");
     self->history = store_dbi(self->store, "history");
     self->bytender = store_dbi(self->store, "bytender");
+    self->recent = store_dbi(self->store, "recent");
     server_opts_t sv = {
         .name = "impact-calculator", .api_endpoint = o->api_endpoint,
         .pub_endpoint = o->pub_endpoint, .store = self->store, .outbox = self->outbox,

@@ -148,7 +148,8 @@ impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
     uint64_t seq = 0;
     if ((ret = s_supersede(self, txn, old, &rec)) != 0
         || (ret = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED, &m, imp,
-                         old->measurement, old->impact, t, &seq)) != 0)
+                         old->measurement, old->impact, t, &seq)) != 0
+        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec)) != 0)
         goto out;
     if (!s_single_reply(req, m.id, m.revision, false, imp, seq))
         ret = -ENOMEM;
@@ -213,7 +214,8 @@ impact_svc_on_withdraw(void *arg, server_req_t *req, MDB_txn *txn)
     uint64_t seq = 0;
     if ((ret = rc) != 0 || (ret = s_supersede(self, txn, old, &rec)) != 0
         || (ret = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN, &m, &zero,
-                         old->measurement, old->impact, t, &seq)) != 0)
+                         old->measurement, old->impact, t, &seq)) != 0
+        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec)) != 0)
         goto out;
     if (!s_single_reply(req, m.id, m.revision, false, NULL, seq))
         ret = -ENOMEM;

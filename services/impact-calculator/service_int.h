@@ -36,7 +36,7 @@ struct impact_svc {
     feed_t *feed;
     bus_sock_t *hb;            /* SUB on the calendar's "hb": is the calendar alive? */
     uint64_t cal_heard_ms;
-    MDB_dbi tenders, measurements, history, bytender;
+    MDB_dbi tenders, measurements, history, bytender, recent;
 };
 /* ---- service_util.c */
 
@@ -80,6 +80,18 @@ const char *impact_svc_buyer(server_req_t *req);
 /* The explanation of an impact in request memory (with the tender's SROI obligation). */
 char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
                          const Mvoi__Impact *imp, const Mvoi__Tender *t);
+
+/* ---- service_recent.c */
+
+/* Index rec (already stored) under the event seq of its revision, dropping its old_seq key
+ * (0: none), and store rec again with seq and recorded_ms set. */
+int impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64_t seq,
+                          Mvoi__MeasurementRecord *rec);
+/* The buyer's records latest first, from offset, at most limit into out->records (room for
+ * limit); next_offset when more follow. */
+int impact_svc_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
+                           const char *buyer, uint32_t offset, uint32_t limit,
+                           Mvoi__MeasurementList *out);
 
 /* ---- the handlers (server_route_t fns) */
 

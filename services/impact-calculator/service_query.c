@@ -1,5 +1,5 @@
 /*  impact service: the queries: GetMeasurement (with history and explanation),
- *  ListMeasurements (by buyer or tender), ListFactorTables. */
+ *  ListMeasurements (by buyer or tender, or latest first: service_recent.c), ListFactorTables. */
 #include "service_int.h"
 
 #include <errno.h>
@@ -108,6 +108,26 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
         return server_error(req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "list_measurements.limit",
                             "at most %d", S_LIST_MAX);
     bool by_tender = l->tender_id && *l->tender_id;
+    if (l->has_recent && l->recent) {
+        if (by_tender)
+            return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                "list_measurements.recent",
+                                "lists the buyer's measurements: leave tender_id out");
+        Mvoi__MeasurementList *out = server_alloc(req, sizeof *out);
+        Mvoi__MeasurementRecord **recs = server_alloc(req, limit * sizeof *recs);
+        if (!out || !recs)
+            return -ENOMEM;
+        mvoi__measurement_list__init(out);
+        out->records = recs;
+        int rc = impact_svc_list_recent(self, req, txn, buyer, l->has_offset ? l->offset : 0,
+                                        limit, out);
+        if (rc != 0)
+            return rc;
+        Mvoi__Envelope *reply = server_reply(req);
+        reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_LIST;
+        reply->measurement_list = out;
+        return 0;
+    }
     if (by_tender && strlen(l->tender_id) > MEASURE_REF_MAX)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "list_measurements.tender_id", "longer than %d", MEASURE_REF_MAX);

@@ -189,7 +189,8 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
         goto fail;
     if ((rc = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, &m, imp, NULL, NULL,
-                     t, seq)) != 0)
+                     t, seq)) != 0
+        || (rc = impact_svc_recent_put(self, txn, 0, *seq, &rec)) != 0)
         goto fail;
     r->has_ok = r->ok = 1;
     r->has_revision = 1;

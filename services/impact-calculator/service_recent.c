@@ -1,0 +1,103 @@
+/*  impact service: the "recent" index, the buyer's measurements latest recorded first.
+ *
+ *  db "recent": buyer\0 be64(seq) -> measurement id, seq = the outbox seq of the event of the
+ *  current revision (so the order is the order in which the figures moved). A correction or
+ *  withdrawal moves its entry: the old key is deleted, so the index holds one key per
+ *  measurement and a listing reads exactly `offset + limit` keys, whatever the history. */
+#include "service_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "clock.h"
+#include "store.h"
+
+static size_t
+s_key(uint8_t *k, const char *buyer, uint64_t seq)
+{
+    size_t bl = strlen(buyer) + 1;
+    memcpy(k, buyer, bl);
+    store_be64(k + bl, seq);
+    return bl + 8;
+}
+
+int
+impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64_t seq,
+                      Mvoi__MeasurementRecord *rec)
+{
+    const Mvoi__Measurement *m = rec->measurement;
+    if (!seq || strlen(m->buyer) + 9 > IMPACT_SVC_KEY_MAX)
+        return 0;
+    uint8_t k[IMPACT_SVC_KEY_MAX];
+    MDB_val key, val;
+    int rc;
+    if (old_seq) {
+        key = (MDB_val){ s_key(k, m->buyer, old_seq), k };
+        rc = mdb_del(txn, self->recent, &key, NULL);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    key = (MDB_val){ s_key(k, m->buyer, seq), k };
+    val = (MDB_val){ strlen(m->id), (void *) m->id };
+    if ((rc = mdb_put(txn, self->recent, &key, &val, 0)) != 0)
+        return rc;
+    /* the record carries its seq (to move its key later) and when it was stored */
+    rec->has_seq = 1;
+    rec->seq = seq;
+    rec->has_recorded_ms = 1;
+    rec->recorded_ms = clock_now_ms();
+    size_t kl = impact_svc_key(k, m->buyer, m->id, NULL);
+    return impact_svc_put_msg(txn, self->measurements, k, kl, &rec->base);
+}
+
+int
+impact_svc_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
+                       uint32_t offset, uint32_t limit, Mvoi__MeasurementList *out)
+{
+    uint8_t k[IMPACT_SVC_KEY_MAX], mk[IMPACT_SVC_KEY_MAX];
+    size_t bl = strlen(buyer) + 1;
+    if (bl + 8 > IMPACT_SVC_KEY_MAX)
+        return 0;
+    size_t kl = s_key(k, buyer, UINT64_MAX);
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, self->recent, &c);
+    if (rc != 0)
+        return rc;
+    MDB_val key = { kl, k }, v;
+    /* the last key of this buyer: at or before buyer\0 ff..ff */
+    rc = mdb_cursor_get(c, &key, &v, MDB_SET_RANGE);
+    if (rc == 0 && !(key.mv_size == kl && memcmp(key.mv_data, k, kl) == 0))
+        rc = mdb_cursor_get(c, &key, &v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(c, &key, &v, MDB_LAST);
+    uint32_t seen = 0;
+    while (rc == 0 && key.mv_size == kl && memcmp(key.mv_data, buyer, bl) == 0) {
+        if (seen >= offset) {
+            if (out->n_records == limit) {
+                out->has_next_offset = 1;
+                out->next_offset = offset + limit;
+                break;
+            }
+            if (bl + v.mv_size > sizeof mk) {
+                rc = -EIO;
+                break;
+            }
+            memcpy(mk, buyer, bl);
+            memcpy(mk + bl, v.mv_data, v.mv_size);
+            MDB_val rk = { bl + v.mv_size, mk }, rv;
+            if ((rc = mdb_get(txn, self->measurements, &rk, &rv)) != 0)
+                break;   /* an index key without its record is corruption: say so */
+            Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
+                req, &mvoi__measurement_record__descriptor, &rv);
+            if (!r) {
+                rc = -EIO;
+                break;
+            }
+            out->records[out->n_records++] = r;
+        }
+        seen++;
+        rc = mdb_cursor_get(c, &key, &v, MDB_PREV);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
