@@ -95,6 +95,23 @@ void gw_reply_json(gw_req_t *r, int status, json_t *o);           /* steals o */
 void gw_reply_text(gw_req_t *r, int status, const char *ctype, const char *text, size_t len);
 void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *detail,
                       const char *field);
+/* the body of the reply as JSON, 200 */
+void gw_reply_200(gw_req_t *r, Mvoi__Envelope *env);
+/* m (freed here) to up with the gateway's buyer; on_reply gets the answer */
+void gw_call(gw_req_t *r, gw_upstream_t *up, unsigned body_case, ProtobufCMessage *m,
+             void (*on_reply)(gw_req_t *, Mvoi__Envelope *));
+/* only the listed query parameters (else a 400 is set: false) */
+bool gw_only(gw_req_t *r, const char *const *allowed);
+/* the query string as desc, strictly; NULL with a 400 set */
+ProtobufCMessage *gw_query_msg(gw_req_t *r, const ProtobufCMessageDescriptor *desc,
+                               const char *const *extra);
+
+/* gw_drill.c: the dashboard's drill-down (a measurement, the factor tables, a total's
+ * contributions) and the favicon */
+void gw_h_measurement(gw_req_t *r);
+void gw_h_factors(gw_req_t *r);
+void gw_h_breakdown(gw_req_t *r);
+void gw_h_favicon(gw_req_t *r);
 
 /* gw_service.c */
 void gw_resume(gw_req_t *r);

@@ -247,6 +247,20 @@ static void h_kpi(gw_req_t *r)
 
 static void s_reply_200(gw_req_t *r, Mvoi__Envelope *env) { s_reply_body(r, 200, env); }
 
+/* for the handlers of the other route files (gw_drill.c) */
+void gw_reply_200(gw_req_t *r, Mvoi__Envelope *env) { s_reply_body(r, 200, env); }
+void gw_call(gw_req_t *r, gw_upstream_t *up, unsigned body_case, ProtobufCMessage *m,
+             void (*on_reply)(gw_req_t *, Mvoi__Envelope *))
+{
+    s_call(r, up, body_case, m, NULL, on_reply);
+}
+bool gw_only(gw_req_t *r, const char *const *allowed) { return s_only(r, allowed); }
+ProtobufCMessage *gw_query_msg(gw_req_t *r, const ProtobufCMessageDescriptor *desc,
+                               const char *const *extra)
+{
+    return s_query_msg(r, desc, extra);
+}
+
 static void h_kpi_series(gw_req_t *r)
 {
     int kpi = 0;
@@ -568,6 +582,10 @@ const gw_route_t gw_routes[] = {
     { "GET", "/api/tenders/{}", "/api/tenders/{id}", GW_ACCESS_READ, h_tender },
     { "GET", "/api/reminders", "/api/reminders", GW_ACCESS_READ, h_reminders },
     { "GET", "/api/measurements", "/api/measurements", GW_ACCESS_READ, h_measurements },
+    { "GET", "/api/measurements/{}", "/api/measurements/{id}", GW_ACCESS_READ, gw_h_measurement },
+    { "GET", "/api/factors", "/api/factors", GW_ACCESS_READ, gw_h_factors },
+    { "GET", "/api/breakdown", "/api/breakdown", GW_ACCESS_READ, gw_h_breakdown },
+    { "GET", "/favicon.ico", "/favicon.ico", GW_ACCESS_OPEN, gw_h_favicon },
     { "POST", "/api/measurements", "/api/measurements", GW_ACCESS_SUBMIT, h_post_measurements },
     { "GET", "/api/stream", "/api/stream", GW_ACCESS_READ, h_stream },
     { "GET", "/metrics", "/metrics", GW_ACCESS_READ, h_metrics },

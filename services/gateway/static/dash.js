@@ -62,6 +62,13 @@
       const sub = el('div', 'sub', '');
       sub.id = 'sub-' + k;
       tile.append(v, sub);
+      tile.setAttribute('role', 'button');
+      tile.tabIndex = 0;
+      tile.setAttribute('aria-controls', 'drill');
+      tile.addEventListener('click', () => openDrill(k));
+      tile.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); openDrill(k); }
+      });
       box.append(tile);
     }
   }
@@ -177,8 +184,116 @@
     box.append(svg);
   }
 
+  /* ---- drill-down: a tile -> its themes, tenders and measurements; a measurement -> the
+   *      factor tables it used (edition, public source) and the calculation ---- */
+  let drillKpi = null, factorTables = null;
+  const loc = () => (lang === 'en' ? 'en-GB' : 'nl-NL');
+  const when = (ms) => new Date(Number(ms)).toLocaleString(loc(), { day: 'numeric',
+    month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const decodeKey = (s) => { try { return decodeURIComponent(s); } catch (e) { return s; } };
+  const linkButton = (text, fn) => {
+    const b = el('button', 'link', text);
+    b.type = 'button';
+    b.addEventListener('click', fn);
+    return b;
+  };
+  function openDrill(k) {
+    drillKpi = k;
+    document.querySelectorAll('.tile.open').forEach((x) => x.classList.remove('open'));
+    $('tile-' + k).classList.add('open');
+    const box = $('drill');
+    box.hidden = false;
+    box.textContent = '';
+    const head = el('div', 'drill-head');
+    const h = el('h2', '', t('dash.drill') + ': ' + t('kpi.' + k) + ' ' + year);
+    h.id = 'drill-title';
+    head.append(h, linkButton(t('dash.close'), () => { box.hidden = true; drillKpi = null;
+      $('tile-' + k).classList.remove('open'); }));
+    const cols = el('div', 'drill-cols');
+    const th = el('div'), tn = el('div'), ms = el('div');
+    th.append(el('h3', '', t('dash.drill.themes')), Object.assign(el('ul', 'list'), { id: 'drill-themes' }));
+    tn.append(el('h3', '', t('dash.drill.tenders')), Object.assign(el('ul', 'list'), { id: 'drill-tenders' }));
+    ms.append(el('h3', '', t('dash.drill.measurements')), Object.assign(el('ul', 'list'), { id: 'drill-measurements' }));
+    cols.append(th, tn, ms);
+    const detail = el('div');
+    detail.id = 'drill-detail';
+    box.append(head, cols, detail);
+    renderDrillTotals();
+    getJSON('/api/breakdown?limit=50&key=' + encodeURIComponent(key(k, year)))
+      .then((r) => fillRows('drill-measurements', r.items, (x) => [
+        linkButton((x.measurement_id || '') + ' · ' + (x.tender_id || ''),
+                   () => openMeasurement(x.measurement_id)),
+        fmt(x.realisation, (get(key(k, year)) || {}).unit).join(' ')]))
+      .catch(() => fillRows('drill-measurements', [{}], () => [t('dash.unavailable'), '']));
+    box.scrollIntoView({ block: 'start' });
+  }
+  /* the rows of one list: [left (text or node), right text] per item */
+  function fillRows(id, items, render) {
+    const ul = $(id);
+    if (!ul) return;
+    ul.textContent = '';
+    if (!items || !items.length) { ul.append(el('li', '', t('dash.none'))); return; }
+    for (const it of items) {
+      const li = el('li');
+      const [a, b] = render(it);
+      const left = el('span');
+      left.append(a);
+      li.append(left, el('span', '', b));
+      ul.append(li);
+    }
+  }
+  function renderDrillTotals() {
+    if (!drillKpi) return;
+    const k = drillKpi, all = [...totals.values()];
+    const part = (dim) => all.filter((x) => x.key.startsWith(key(k, year, dim)))
+      .sort((a, b) => Number(b.realisation || 0) - Number(a.realisation || 0));
+    fillRows('drill-themes', part('.theme.'), (x) => [
+      t('theme.' + x.key.slice(key(k, year, '.theme.').length)),
+      fmt(x.realisation, x.unit).join(' ')]);
+    fillRows('drill-tenders', part('.tender.'), (x) => [
+      decodeKey(x.key.slice(key(k, year, '.tender.').length)), fmt(x.realisation, x.unit).join(' ')]);
+  }
+  function openMeasurement(id) {
+    const box = $('drill-detail') || (() => { openDrill(drillKpi || 'co2'); return $('drill-detail'); })();
+    const tables = factorTables ? Promise.resolve(factorTables)
+      : getJSON('/api/factors').then((r) => (factorTables = r.tables || []));
+    Promise.all([getJSON('/api/measurements/' + encodeURIComponent(id)), tables.catch(() => [])])
+      .then(([rec, ft]) => {
+        const m = rec.measurement || {}, imp = rec.impact || {};
+        box.textContent = '';
+        const h = el('h3', '', t('dash.drill.factors') + ': ' + (m.id || id) + ' · ' + (m.tender_id || ''));
+        h.id = 'drill-measurement';
+        const tab = el('table', 'factors');
+        const hr = el('tr');
+        for (const c of ['dash.factor.table', 'dash.factor.edition', 'dash.factor.source',
+                         'dash.factor.variant']) hr.append(el('th', '', t(c)));
+        tab.append(hr);
+        for (const f of imp.factors || []) {
+          const tr = el('tr');
+          tr.dataset.table = f.table || '';
+          const info = ft.find((x) => x.table === f.table && x.edition === f.edition);
+          const src = el('td');
+          if (/^https?:\/\//.test(f.source || '')) {
+            const a = el('a', '', f.source);
+            a.href = f.source;
+            a.rel = 'noopener';
+            src.append(a);
+          } else src.textContent = f.source || '–';
+          tr.append(el('td', '', f.table || ''),
+            el('td', '', (f.edition || '') + (info ? ' (' + info.rows + ' ' + t('dash.factor.rows') + ')' : '')),
+            src, el('td', '', (f.reference_variant || '') + (f.unverified ? ' · ' + t('dash.factor.unverified') : '')));
+          tab.append(tr);
+        }
+        box.append(h, tab);
+        if (rec.explanation) box.append(el('h3', '', t('dash.drill.calc')), el('pre', '', rec.explanation));
+        h.scrollIntoView({ block: 'nearest' });
+      })
+      .catch(() => { box.textContent = t('dash.unavailable'); });
+  }
+
   function renderAll() {
     KPIS.forEach(renderTile);
+    renderDrillTotals();
     renderThemes();
     renderPilots();
     renderTrend();
@@ -222,12 +337,29 @@
         x.due_ms ? new Date(Number(x.due_ms)).toLocaleDateString(lang === 'en' ? 'en-GB' : 'nl-NL',
           { day: 'numeric', month: 'long', year: 'numeric' }) : '']))
       .catch(() => fillList('reminders', [{ }], () => [t('dash.unavailable'), '']));
-    getJSON('/api/measurements?limit=10')
-      .then((r) => fillList('measurements', (r.records || []).slice().reverse(), (x) => {
-        const m = x.measurement || {};
-        return [(m.id || '') + ' · ' + (m.tender_id || ''), m.period_end || m.period_start || ''];
-      }))
-      .catch(() => fillList('measurements', [{ }], () => [t('dash.unavailable'), '']));
+    /* the latest recorded first, with tender, impact and when; a click shows its sources */
+    getJSON('/api/measurements?recent=true&limit=10')
+      .then((r) => {
+        fillRows('measurements', r.records, (x) => {
+          const m = x.measurement || {};
+          const b = linkButton((m.id || '') + ' · ' + (m.tender_id || ''), () => openMeasurement(m.id));
+          const span = el('span');
+          span.append(b, ' ', el('span', 'imp', x.withdrawn ? t('dash.withdrawn') : impactText(x.impact)));
+          return [span, x.recorded_ms ? when(x.recorded_ms) : (m.period_end || '')];
+        });
+      })
+      .catch(() => fillRows('measurements', [{ }], () => [t('dash.unavailable'), '']));
+  }
+
+  /* the measurement's impact in words: each non-zero figure with its KPI name */
+  function impactText(imp) {
+    if (!imp) return '';
+    const parts = [['co2', 'co2_avoided_g', 'g'], ['nox', 'nox_avoided_mg', 'mg'],
+      ['material', 'primary_material_g', 'g'], ['sroi', 'sroi_realised_cents', 'cent'],
+      ['fairtrade', 'fairtrade_products', 'products'], ['pilots', 'pilots', 'pilots']]
+      .filter(([, f]) => Number(imp[f] || 0) !== 0)
+      .map(([k, f, u]) => t('kpi.' + k) + ' ' + fmt(imp[f], u).join(' '));
+    return parts.join(' · ');
   }
 
   /* ---- the stream ---- */
@@ -288,6 +420,7 @@
       $('h-upcoming').textContent = t('dash.upcoming');
       $('h-reminders').textContent = t('dash.reminders');
       $('h-measurements').textContent = t('dash.measurements');
+      $('drill-hint').textContent = t('dash.drill.hint');
       const other = lang === 'en' ? 'nl' : 'en';
       const q = new URLSearchParams(location.search);
       q.set('lang', other);

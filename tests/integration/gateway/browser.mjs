@@ -1,5 +1,6 @@
 // The dashboard in headless Chromium: load it, submit a measurement through the API, see the
-// CO2 tile change without a reload; Dutch by default, English with ?lang=en; nothing loaded
+// CO2 tile change without a reload, the measurement first in "Recente metingen", the drill-down
+// from the CO2 tile to the measurement's factor table edition and public source; Dutch by default, English with ?lang=en; nothing loaded
 // from outside the gateway; no horizontal scrolling on a phone. Screenshots are artifacts.
 // Usage: node browser.mjs <http port> <artifact dir> <submitter token>
 import { chromium } from 'playwright-core';
@@ -57,6 +58,36 @@ try {
   // lists from the JSON API
   const upcoming = await page.textContent('#upcoming');
   if (!upcoming.includes('Pancratiusplein')) fail('upcoming kick-offs missing: ' + upcoming);
+
+  // "Recente metingen": the new measurement first (the list refreshes after a KPI update)
+  const mid = body.measurements[0].id;
+  await page.waitForFunction((id) => document.querySelector('#measurements li')?.textContent.includes(id),
+                             mid, { timeout: 10000 });
+  const firstRecent = await page.textContent('#measurements li');
+  if (!firstRecent.includes('T-1') || !firstRecent.includes('2.500 kg'))
+    fail('recent measurement without tender or impact: ' + firstRecent);
+  console.log('recent: ' + firstRecent);
+
+  // drill-down: the CO2 tile -> its themes, tenders and measurements -> the factor source
+  await page.click('#tile-co2');
+  await page.waitForSelector('#drill:not([hidden]) #drill-themes li');
+  const themes = await page.textContent('#drill-themes');
+  if (!themes.includes('Klimaat')) fail('drill-down without the climate theme: ' + themes);
+  const tenders = await page.textContent('#drill-tenders');
+  if (!tenders.includes('T-1')) fail('drill-down without tender T-1: ' + tenders);
+  await page.waitForFunction((id) => document.querySelector('#drill-measurements')?.textContent.includes(id),
+                             mid, { timeout: 10000 });
+  await page.click(`#drill-measurements button:has-text("${mid}")`);
+  await page.waitForSelector('#drill-detail table.factors tr[data-table="co2"]');
+  const row = await page.textContent('#drill-detail tr[data-table="co2"]');
+  if (!row.includes('2026')) fail('factor edition missing: ' + row);
+  const src = await page.getAttribute('#drill-detail tr[data-table="co2"] a', 'href');
+  if (src !== 'https://www.co2emissiefactoren.nl/lijst-emissiefactoren/') fail('factor source: ' + src);
+  console.log('drill-down: co2 -> ' + mid + ' -> ' + row);
+  await page.screenshot({ path: path.join(outDir, 'dashboard-drill.png'), fullPage: true });
+  const fav = await fetch(base + '/favicon.ico');
+  if (fav.status !== 200 || !(fav.headers.get('content-type') || '').startsWith('image/'))
+    fail('/favicon.ico: ' + fav.status);
 
   // the year picker: choosing the previous year reloads the dashboard for that year
   const thisYear = Number(await page.inputValue('#year'));

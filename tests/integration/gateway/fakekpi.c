@@ -41,6 +41,7 @@ static volatile sig_atomic_t g_stop;
 static Mvoi__Tender *g_tenders[64];
 static size_t g_ntenders;
 static Mvoi__MeasurementRecord *g_meas[256];
+#define FAKE_CO2_SOURCE "https://www.co2emissiefactoren.nl/lijst-emissiefactoren/"
 static size_t g_nmeas;
 
 static int64_t now_ms(void)
@@ -262,6 +263,31 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         reply(sock, id, req, &env);
         return;
     }
+    case MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY: {
+        /* every measurement counts towards the CO2 totals (as on submit below) */
+        Mvoi__KpiBreakdown b = MVOI__KPI_BREAKDOWN__INIT;
+        Mvoi__KpiContribution c[256], *pc[256];
+        const char *key = req->kpi_breakdown_query->key;
+        const char *tp = strstr(key, ".tender.");
+        for (size_t i = 0; i < g_nmeas && strncmp(key, "kpi.co2.", 8) == 0; i++) {
+            Mvoi__Measurement *m = g_meas[i]->measurement;
+            if (tp && strcmp(tp + 8, m->tender_id) != 0)
+                continue;
+            mvoi__kpi_contribution__init(&c[b.n_items]);
+            c[b.n_items].measurement_id = m->id;
+            c[b.n_items].tender_id = m->tender_id;
+            c[b.n_items].has_realisation = true;
+            c[b.n_items].realisation = g_meas[i]->impact->co2_avoided_g;
+            pc[b.n_items] = &c[b.n_items];
+            b.n_items++;
+        }
+        b.items = pc;
+        b.has_total = true, b.total = (uint32_t)b.n_items;
+        env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN;
+        env.kpi_breakdown = &b;
+        reply(sock, id, req, &env);
+        return;
+    }
     case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY: {
         Mvoi__KpiSeries s = MVOI__KPI_SERIES__INIT;
         Mvoi__KpiTotal **v = calloc(g_n + 1, sizeof *v);
@@ -401,11 +427,36 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         return;
     case MVOI__ENVELOPE__BODY_LIST_MEASUREMENTS: {
         Mvoi__MeasurementList l = MVOI__MEASUREMENT_LIST__INIT;
-        l.records = g_meas;
+        Mvoi__MeasurementRecord *rev[256];
+        for (size_t i = 0; i < g_nmeas; i++)   /* recent: latest first */
+            rev[i] = g_meas[g_nmeas - 1 - i];
+        l.records = req->list_measurements->recent ? rev : g_meas;
         l.n_records = g_nmeas;
         l.has_total = true, l.total = (uint32_t)g_nmeas;
         env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_LIST;
         env.measurement_list = &l;
+        reply(sock, id, req, &env);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_GET_MEASUREMENT: {
+        for (size_t i = 0; i < g_nmeas; i++)
+            if (strcmp(g_meas[i]->measurement->id, req->get_measurement->id) == 0) {
+                env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_RECORD;
+                env.measurement_record = g_meas[i];
+                reply(sock, id, req, &env);
+                return;
+            }
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_measurement.id", "no such measurement");
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES: {
+        Mvoi__FactorTableInfo f = MVOI__FACTOR_TABLE_INFO__INIT, *pf = &f;
+        f.table = "co2", f.edition = "2026", f.source = FAKE_CO2_SOURCE;
+        f.has_rows = true, f.rows = 31;
+        Mvoi__FactorTableList l = MVOI__FACTOR_TABLE_LIST__INIT;
+        l.tables = &pf, l.n_tables = 1;
+        env.body_case = MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST;
+        env.factor_table_list = &l;
         reply(sock, id, req, &env);
         return;
     }
@@ -445,6 +496,17 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
                 mvoi__measurement__pack(m, buf);
                 rec->measurement = mvoi__measurement__unpack(NULL, len, buf);
                 free(buf);
+                /* the impact with its factor reference, as the drill-down reads it */
+                rec->impact = calloc(1, sizeof *rec->impact);
+                mvoi__impact__init(rec->impact);
+                rec->impact->has_co2_avoided_g = true, rec->impact->co2_avoided_g = g;
+                Mvoi__FactorRef *fr = calloc(1, sizeof *fr);
+                mvoi__factor_ref__init(fr);
+                fr->table = strdup("co2"), fr->edition = strdup("2026");
+                fr->source = strdup(FAKE_CO2_SOURCE), fr->reference_variant = strdup("diesel_b7");
+                rec->impact->factors = calloc(1, sizeof *rec->impact->factors);
+                rec->impact->factors[0] = fr, rec->impact->n_factors = 1;
+                rec->explanation = strdup("CO2: 1 g per millilitre (fake)");
                 g_meas[g_nmeas++] = rec;
             }
             /* the "aggregator" reacts: absolute totals with a new seq */
@@ -452,6 +514,14 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
             t->t.realisation += g;
             publish(t);
             t = find("kpi.co2.2026-q2.heerlen", true, 5, 2026, 2, "g");
+            t->t.realisation += g;
+            publish(t);
+            t = find("kpi.co2.2026.heerlen.theme.klimaat", true, 5, 2026, 0, "g");
+            t->t.realisation += g;
+            publish(t);
+            char tk[160];
+            snprintf(tk, sizeof tk, "kpi.co2.2026.heerlen.tender.%s", m->tender_id);
+            t = find(tk, true, 5, 2026, 0, "g");
             t->t.realisation += g;
             publish(t);
         }
