@@ -337,3 +337,56 @@ Test(gateway_it, promtool_accepts_metrics)
     cr_expect_eq(rc, 0, "promtool: %s", out);
     gwt_sse_free(s);
 }
+
+/* The drill-down reads: a measurement with its factor references, the factor tables, the
+ * contributions behind one of this gateway's totals; every other key refused before any
+ * service is asked; the favicon. */
+Test(gateway_it, drill_down_reads)
+{
+    s_up(NULL);
+    gwt_resp_t r;
+    const char *body = "{\"measurements\":[{\"id\":\"drill-1\",\"tender_id\":\"T-1\","
+                       "\"phase\":\"realisation\",\"energy\":{\"carrier\":\"hvo100\","
+                       "\"quantity_milli\":1500000}}]}";
+    cr_assert_eq(s_req("POST", "/api/measurements", AUTH(GWT_TOKEN_SUBMIT) JSON_CT, body, &r),
+                 201, "%s", r.body);
+    gwt_resp_free(&r);
+
+    cr_assert_eq(s_req("GET", "/api/measurements/drill-1", NULL, NULL, &r), 200, "%s", r.body);
+    json_t *o = gwt_json(&r);
+    json_t *f = json_array_get(json_object_get(json_object_get(o, "impact"), "factors"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(f, "table")), "co2");
+    cr_expect_str_eq(json_string_value(json_object_get(f, "edition")), "2026");
+    cr_expect(strncmp(json_string_value(json_object_get(f, "source")), "https://", 8) == 0);
+    json_decref(o);
+    gwt_resp_free(&r);
+    s_expect("GET", "/api/measurements/nope", NULL, NULL, 404, "id");
+    s_expect("GET", "/api/measurements/drill-1?x=1", NULL, NULL, 400, "x");
+
+    cr_assert_eq(s_req("GET", "/api/factors", NULL, NULL, &r), 200, "%s", r.body);
+    o = gwt_json(&r);
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(json_object_get(o, "tables"), 0),
+                                                    "rows")), 31, "%s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+
+    /* 1.500 l -> the fake's 1 g/ml: 1.500.000 g behind the tender's total */
+    cr_assert_eq(s_req("GET", "/api/breakdown?key=kpi.co2.2026.heerlen.tender.T-1", NULL, NULL,
+                       &r), 200, "%s", r.body);
+    o = gwt_json(&r);
+    json_t *it = json_array_get(json_object_get(o, "items"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(it, "measurement_id")), "drill-1");
+    cr_expect_eq(json_integer_value(json_object_get(it, "realisation")), 1500000, "%s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+    /* another tenant's key, a key no total has, no key, an unknown parameter */
+    s_expect("GET", "/api/breakdown?key=kpi.co2.2026.maastricht", NULL, NULL, 404, "key");
+    s_expect("GET", "/api/breakdown?key=kpi.co2.2026.heerlen.tender.NOPE", NULL, NULL, 404, "key");
+    s_expect("GET", "/api/breakdown", NULL, NULL, 400, "key");
+    s_expect("GET", "/api/breakdown?key=kpi.co2.2026.heerlen&buyer_x=1", NULL, NULL, 400, "buyer_x");
+
+    cr_assert_eq(s_req("GET", "/favicon.ico", NULL, NULL, &r), 200);
+    cr_expect(strncmp(r.ctype, "image/svg+xml", 13) == 0, "%s", r.ctype);
+    cr_expect(strstr(r.body, "<svg") != NULL);
+    gwt_resp_free(&r);
+}
