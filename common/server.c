@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mvoi_id_msg.h"
 
 #define SERVER_DEFAULT_BATCH 256
 #define SERVER_DEFAULT_REPLAY 5000
@@ -529,6 +530,39 @@ static void s_run_batch(server_t *self)
     server_flush(self);
 }
 
+/* Every string of a request valid UTF-8 without NUL, every id by the rule of mvoi_id.h:
+ * checked here once for every service, before any handler sees it. True when the request
+ * was refused (answered and freed). */
+static bool s_ids_refuse(server_t *self, server_req_t *req, const char *field,
+                         const char *why)
+{
+    self->stats.errors++;
+    server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "%s %s", field, why);
+    log_warn("request_rejected", "%s %s", field, why);
+    s_reply(self, req);
+    s_req_free(&req);
+    return true;
+}
+
+static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg)
+{
+    char field[MVOI_ID_FIELD_MAX], why[128];
+    if (bus_msg_size(msg, 1) > CODEC_MAX_BYTES ||
+        mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, bus_msg_data(msg, 1),
+                               bus_msg_size(msg, 1), field, sizeof field, why,
+                               sizeof why) == 0)
+        return false;
+    return s_ids_refuse(self, req, field, why);
+}
+
+static bool s_ids_decoded(server_t *self, server_req_t *req)
+{
+    char field[MVOI_ID_FIELD_MAX], why[128];
+    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why) == 0)
+        return false;
+    return s_ids_refuse(self, req, field, why);
+}
+
 /* Decode and route one ROUTER message; commands are queued for the batch. */
 static void s_handle(server_t *self, bus_msg_t *msg)
 {
@@ -545,6 +579,8 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     req->idlen = bus_msg_size(msg, 0);
     memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
 
+    if (s_ids_wire(self, req, msg))
+        return;
     int err = 0;
     req->req = codec_unpack_in(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
                                CODEC_DEFAULT_BUDGET, &err);
@@ -565,6 +601,8 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         s_req_free(&req);
         return;
     }
+    if (s_ids_decoded(self, req))
+        return;
     switch (req->req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
         s_health(self, req);
