@@ -111,10 +111,8 @@ int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, siz
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         size_t n = s_utf8_one(p + i, len - i, &cp);
-        bool inner = i > 0 && i + n < len;
         bool good = kind == MVOI_ID_BUYER ? s_buyer_char(p[i], i == 0)
-                                          : cp >= 0xa0 || s_id_ascii(p[i]) ||
-                                                (cp == ' ' && inner);
+                                          : s_id_ascii(p[i]);
         if (!good) {
             if (kind == MVOI_ID_BUYER)
                 return s_why(why, cap, "character %zu is not one of [a-z0-9_-] (a letter or "

@@ -7,9 +7,8 @@
  *    buyer        1..64 bytes of [a-z0-9_-], starting with a letter or digit
  *                 (a topic segment and a file name: no dots, no upper case)
  *    tender, measurement, request id
- *                 1..128 bytes; ASCII [A-Za-z0-9._:/|@+=~#-], a space between other
- *                 characters (imported tender numbers have them), or any non-ASCII
- *                 character of valid UTF-8 from U+00A0 up (no NUL, no control characters)
+ *                 1..128 bytes of ASCII [A-Za-z0-9._:/|@+=~#-] (no NUL, no space, no
+ *                 control character; names with accents belong in titles, not ids)
  *    reminder id  the same characters, 1..256 bytes (it embeds buyer and tender id)
  *
  *  A violation is a named error: the field and what is wrong, never a guess.

@@ -10,6 +10,7 @@
 #include "cal_date.h"
 #include "cal_names.h"
 #include "cal_str.h"
+#include "mvoi_id.h"
 #include "calendar_store.h"
 #include "clock.h"
 #include "isv_map.h"
@@ -65,8 +66,9 @@ const char *calendar_svc_buyer(server_req_t *req)
         server_error(req, S_INVALID, "buyer", "the request names no buyer (organisation)");
         return NULL;
     }
-    if (strlen(b) > 200 || !cal_utf8_valid(b, strlen(b))) {
-        server_error(req, S_INVALID, "buyer", "longer than 200 bytes or not UTF-8");
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_BUYER, b, why, sizeof why) != 0) {
+        server_error(req, S_INVALID, "buyer", "%s", why);
         return NULL;
     }
     return b;
