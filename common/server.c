@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mvoi_id.h"
 #include "mvoi_id_msg.h"
 
 #define SERVER_DEFAULT_BATCH 256
@@ -457,9 +458,21 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
     for (uint32_t i = 0; i < self->ncmds; i++) {
         server_req_t *req = self->cmds[i];
         s_req_reset_reply(req);
-        const char *rid = req->req->request_id;
+        /* Request ids are the client's and clients are many buyers: venlo's "r-1" is not
+         * heerlen's. The key is buyer \0 request id (the bare id without a buyer, and for
+         * replies stored before buyers scoped it). */
+        const char *rid = req->req->request_id, *buyer = req->req->buyer;
+        uint8_t kb[MVOI_ID_BUYER_MAX + 1 + MVOI_ID_MAX];
         MDB_val k = { strlen(rid), (void *)rid }, v;
+        if (buyer && *buyer && (k.mv_size = mvoi_id_key2(kb, sizeof kb, buyer, rid)) != 0)
+            k.mv_data = kb;
+        else
+            k.mv_size = strlen(rid);
         int rc = mdb_get(txn, self->requests_dbi, &k, &v);
+        if (rc == MDB_NOTFOUND && k.mv_data == kb) {
+            MDB_val old = { strlen(rid), (void *)rid };
+            rc = mdb_get(txn, self->requests_dbi, &old, &v);
+        }
         if (rc == 0 && v.mv_size >= 8) {
             req->duplicate = true;
             req->stored_len = v.mv_size - 8;
