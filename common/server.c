@@ -571,9 +571,21 @@ static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg)
 static bool s_ids_decoded(server_t *self, server_req_t *req)
 {
     char field[MVOI_ID_FIELD_MAX], why[128];
-    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why) == 0)
-        return false;
-    return s_ids_refuse(self, req, field, why);
+    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why) != 0)
+        return s_ids_refuse(self, req, field, why);
+    const char *b = req->req->buyer;
+    if (b && *b && !mvoi_buyers_accepts(self->opts.buyers, b)) {
+        /* One deployment, many buyers: only those of its registry (buyers.h). */
+        self->stats.errors++;
+        server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "buyer",
+                     "buyer '%s' is not served here: it is not in the buyer registry "
+                     "(MVOI_BUYERS_FILE)", b);
+        log_warn("request_rejected", "unknown buyer %s", b);
+        s_reply(self, req);
+        s_req_free(&req);
+        return true;
+    }
+    return false;
 }
 
 /* Decode and route one ROUTER message; commands are queued for the batch. */

@@ -294,6 +294,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,
         .arg = self, .heartbeat_ms = o->heartbeat_ms, .retain_events = o->retain_events,
+        .buyers = o->buyers,
     };
     if (!(self->server = server_new(loop, ctx, &sv, &e)))
         goto fail;
