@@ -302,3 +302,74 @@ Test(tenant_ids, every_id_field_bad_three_ways_named_nothing_changed, .timeout =
     cr_log_info("%zu bad requests refused, heads unchanged", n);
     e2e_fleet_fini(&f, false);
 }
+
+/* RegisterTender OK-9 for buyer b on the calendar: the reply. */
+static Mvoi__Envelope *s_register_for(e2e_fleet_t *f, const char *b)
+{
+    s_msg_t x;
+    memset(&x, 0, sizeof x);
+    mvoi__envelope__init(&x.env);
+    x.env.buyer = (char *)b;
+    x.env.request_id = "reg-9";
+    f_register_id(&x, "OK-9");
+    Mvoi__Envelope *r = NULL;
+    cr_assert_eq(h_request(f->capi, &x.env, &r, 5000), 0);
+    return r;
+}
+
+Test(tenant_ids, unknown_buyer_refused_known_served, .timeout = 60)
+{
+    e2e_fleet_t f;
+    e2e_fleet_init(&f, true);
+    cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
+    uint64_t head = e2e_head(f.capi, 2000);
+    Mvoi__Envelope *r = s_register_for(&f, "atlantis");
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "an unknown buyer was served");
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED);
+    cr_expect_str_eq(r->error->field, "buyer");
+    cr_expect(strstr(r->error->message, "'atlantis' is not served here"), "%s",
+              r->error->message);
+    cr_log_info("atlantis: %s", r->error->message);
+    mvoi__envelope__free_unpacked(r, NULL);
+    cr_assert_eq(e2e_head(f.capi, 2000), head, "state changed");
+    /* the impact-calculator and the aggregator refuse it too (queries included) */
+    s_msg_t x;
+    memset(&x, 0, sizeof x);
+    mvoi__envelope__init(&x.env);
+    x.env.buyer = "atlantis";
+    f_kpi_series(&x, "atlantis");
+    cr_assert_eq(h_request(f.kapi, &x.env, &r, 5000), 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED);
+    mvoi__envelope__free_unpacked(r, NULL);
+    f_get_meas(&x, "m-1");
+    cr_assert_eq(h_request(f.iapi, &x.env, &r, 5000), 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED);
+    mvoi__envelope__free_unpacked(r, NULL);
+    /* a registered buyer is served */
+    r = s_register_for(&f, "kerkrade");
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_TENDER_REPLY, "%s",
+                 r->body_case == MVOI__ENVELOPE__BODY_ERROR ? r->error->message : "");
+    mvoi__envelope__free_unpacked(r, NULL);
+    e2e_fleet_fini(&f, false);
+}
+
+Test(tenant_ids, open_registry_serves_any_valid_buyer, .timeout = 60)
+{
+    setenv("MVOI_BUYERS_OPEN", "true", 1);   /* this test's own process: the fleet inherits */
+    e2e_fleet_t f;
+    e2e_fleet_init(&f, true);
+    cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
+    Mvoi__Envelope *r = s_register_for(&f, "atlantis");
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_TENDER_REPLY, "%s",
+                 r->body_case == MVOI__ENVELOPE__BODY_ERROR ? r->error->message : "");
+    mvoi__envelope__free_unpacked(r, NULL);
+    /* open is not lax: an id that breaks the rule is still refused */
+    r = s_register_for(&f, "Atlantis City");
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_str_eq(r->error->field, "buyer");
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
+    mvoi__envelope__free_unpacked(r, NULL);
+    e2e_fleet_fini(&f, false);
+}
