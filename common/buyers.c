@@ -59,6 +59,8 @@ static mvoi_buyer_t *s_add(s_parse_t *p, const char *id)
 
 static int s_set(s_parse_t *p, char *dst, size_t cap, const char *key, const char *v)
 {
+    if (dst[0])   /* inih cannot tell a repeated [section] from its continuation */
+        return s_fail(p, "given twice (a duplicate section?): ", key);
     if (strlen(v) >= cap)
         return s_fail(p, "value too long: ", key);
     for (const unsigned char *c = (const unsigned char *)v; *c; c++)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "mvoi_id.h"
 
 /* Each group's table, from its cmd_<group>.c. */
 extern const ctl_cmd_t ctl_system_cmds[];
@@ -15,6 +16,13 @@ static const ctl_group_t s_groups[] = {
     CTL_GROUP_LIST
 };
 
+/* --buyer's default: MVOI_BUYER, else heerlen. */
+static const char *s_default_buyer(void)
+{
+    const char *b = getenv("MVOI_BUYER");
+    return b && *b ? b : "heerlen";
+}
+
 static void s_usage(FILE *out)
 {
     fprintf(out,
@@ -22,7 +30,17 @@ static void s_usage(FILE *out)
             "\n"
             "The command line of mvoi: talks to the services over ZeroMQ.\n"
             "Endpoints come from MVOI_<SERVICE>_API (defaults tcp://127.0.0.1:7101 calendar,\n"
-            "7201 impact, 7301 kpi, 7401 notifier, 7501 report).\n\n");
+            "7201 impact, 7301 kpi, 7401 notifier, 7501 report).\n\n"
+            "options:\n"
+            "  --buyer ID     the buying organisation (tenant) of every command and query;\n"
+            "                 tender, measurement, reminder and request ids are that buyer's\n"
+            "                 own. Default: MVOI_BUYER, else heerlen (now: %s).\n"
+            "                 The services serve the buyers of their registry\n"
+            "                 (MVOI_BUYERS_FILE).\n"
+            "  --json         machine-readable output\n"
+            "  --timeout MS   per request (default 5000, MVOI_CTL_TIMEOUT_MS)\n"
+            "  --lang nl|en   language of what is printed (default nl, MVOI_LANG)\n\n",
+            s_default_buyer());
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
         if (!s_groups[g].cmds)
             continue;   /* a group not built into this binary */
@@ -37,10 +55,8 @@ static void s_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    ctl_t ctl = { .json = false, .buyer = getenv("MVOI_BUYER"), .timeout_ms = 5000,
+    ctl_t ctl = { .json = false, .buyer = s_default_buyer(), .timeout_ms = 5000,
                   .lang = getenv("MVOI_LANG") };
-    if (!ctl.buyer || !*ctl.buyer)
-        ctl.buyer = "heerlen";
     if (!ctl.lang || !*ctl.lang)
         ctl.lang = "nl";
     const char *t = getenv("MVOI_CTL_TIMEOUT_MS");
@@ -64,6 +80,11 @@ int main(int argc, char **argv)
         case 'V': printf("mvoictl %s\n", MVOI_VERSION); return 0;
         default: s_usage(stderr); return CTL_EX_USAGE;
         }
+    }
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0) {
+        fprintf(stderr, "mvoictl: --buyer (or MVOI_BUYER) '%s': %s\n", ctl.buyer, why);
+        return CTL_EX_USAGE;
     }
     if (ctl.timeout_ms <= 0) {
         fprintf(stderr, "mvoictl: --timeout must be a positive number of ms\n");

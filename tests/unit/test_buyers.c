@@ -50,7 +50,7 @@ Test(buyers, bad_files_named_with_line)
 {
     const struct { const char *text, *want; } cases[] = {
         { "[heerlen]\nname = H\n[Heerlen]\nname = x\n", ":4: buyer id character 0" },
-        { "[heerlen]\nname = H\n[heerlen]\nname = x\n", ":4: duplicate buyer heerlen" },
+        { "[heerlen]\nname = H\n[heerlen]\nname = x\n", ":4: given twice (a duplicate section?): name" },
         { "[heerlen]\nnaam = H\n", ":2: unknown key naam" },
         { "[heerlen]\nname = H\norganizer = nobody\n", ":3: organizer must be a mail" },
         { "name = H\n", ":1: a key outside a [buyer] section" },
