@@ -10,14 +10,19 @@
 
 bool gw_buyer_resolve(gw_req_t *r)
 {
-    const char *b = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "buyer");
+    /* with its length: "%00" decodes to a NUL that a C string would hide */
+    const char *b = NULL;
+    size_t blen = 0;
+    if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, "buyer", 5, &b, &blen)
+        != MHD_YES)
+        b = NULL;
     if (!b) {
         /* checked by the id rule at start (main.c): it fits */
         snprintf(r->buyer, sizeof r->buyer, "%.64s", r->gw->buyer);
         return true;
     }
     char why[MVOI_ID_WHY_MAX];
-    if (mvoi_id_check_str(MVOI_ID_BUYER, b, why, sizeof why) != 0) {
+    if (mvoi_id_check(MVOI_ID_BUYER, b, blen, why, sizeof why) != 0) {
         char d[MVOI_ID_WHY_MAX + 16];
         snprintf(d, sizeof d, "buyer %s", why);
         gw_reply_problem(r, 400, "invalid-argument", d, "buyer");
