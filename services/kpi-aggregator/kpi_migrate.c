@@ -9,7 +9,9 @@
  *    kpi_meas     id              -> buyer \0 id            (buyer from the stored revision)
  *    kpi_projects tender \0 topic -> buyer \0 tender \0 topic (buyer: the topic's 4th part,
  *                 kpi.<kpi>.<window>.<buyer>...)
- *  A record whose buyer cannot be found is left as it is and logged (nothing is guessed). */
+ *  A record whose buyer cannot be found is left as it is and logged (nothing is guessed).
+ *  Once done, a marker (a key of kpi_breakdown that starts with NUL, so no buyer's prefix
+ *  ever meets it) spares the next starts the scan of every record. */
 #include "kpi_int.h"
 
 #include <errno.h>
@@ -134,12 +136,20 @@ static int s_move(MDB_txn *txn, MDB_dbi dbi, int db, const s_move_t *m, size_t *
     return rc;
 }
 
+static const char s_marker[] = "\0mvoi:keys-scoped-by-buyer";
+
 int kpi_migrate(kpi_t *self, MDB_txn *txn, size_t *moved)
 {
     MDB_dbi dbis[3] = { self->tenders, self->meas, self->projects };
     size_t old_nuls[3] = { 0, 0, 1 };
     *moved = 0;
-    int rc = 0;
+    MDB_val mk = { sizeof s_marker - 1, (void *)s_marker }, mv;
+    int rc = mdb_get(txn, self->breakdown, &mk, &mv);
+    if (rc == 0)
+        return 0;      /* migrated before */
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    rc = 0;
     for (int db = 0; db < 3 && rc == 0; db++) {
         s_move_t *list = NULL;
         size_t n = 0;
@@ -152,5 +162,9 @@ int kpi_migrate(kpi_t *self, MDB_txn *txn, size_t *moved)
         free(list);
     }
     self->cache_valid = false;
+    if (rc == 0) {
+        MDB_val one = { 1, "1" };
+        rc = mdb_put(txn, self->breakdown, &mk, &one, 0);
+    }
     return rc;
 }

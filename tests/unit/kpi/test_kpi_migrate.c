@@ -157,6 +157,22 @@ static int s_get(MDB_txn *txn, void *arg)
     return kpi_get(s_kpi, txn, g->key, &g->t);
 }
 
+/* A data directory of the previous version has no migration marker. */
+static int s_drop_marker_txn(MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    static const char mk[] = "\0mvoi:keys-scoped-by-buyer";
+    MDB_val k = { sizeof mk - 1, (void *)mk };
+    cr_assert_eq(mdb_del(txn, store_dbi(s_store, "kpi_breakdown"), &k, NULL), 0,
+                 "the first migration left its marker");
+    return 0;
+}
+
+static void s_drop_marker(void)
+{
+    cr_assert_eq(store_write(s_store, s_drop_marker_txn, NULL), 0);
+}
+
 static kpi_total_t s_total(const char *key)
 {
     s_get_t g;
@@ -172,6 +188,12 @@ Test(kpi_migrate, old_keys_rewritten_once_and_found_again)
     s_meas(MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, 1, 9000, 0);
     cr_assert_eq(s_total("kpi.co2.2026.heerlen").projects, 1);
 
+    /* the service migrates at every start; this one has nothing to move, and marks that */
+    s_mig_t m = { 0 };
+    cr_assert_eq(store_write(s_store, s_migrate, &m), 0);
+    cr_assert_eq(m.moved, 0);
+    s_drop_marker();
+
     size_t old = 0;
     const char *dbs[] = { "kpi_tenders", "kpi_meas", "kpi_projects" };
     for (int i = 0; i < 3; i++) {
@@ -181,7 +203,6 @@ Test(kpi_migrate, old_keys_rewritten_once_and_found_again)
         old += o.moved;
     }
 
-    s_mig_t m = { 0 };
     cr_assert_eq(store_write(s_store, s_migrate, &m), 0);
     cr_assert_eq(m.moved, old, "every old record rewritten (%zu of %zu)", m.moved, old);
     cr_assert_eq(store_write(s_store, s_migrate, &m), 0);
