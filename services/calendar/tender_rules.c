@@ -3,6 +3,7 @@
 #include "cal_date.h"
 #include "cal_names.h"
 #include "cal_str.h"
+#include "mvoi_id.h"
 #include "system.pb-c.h"
 
 #include <errno.h>
@@ -36,12 +37,6 @@ static int s_check_str(const char *s, size_t max_bytes, const char *field, tende
     if (!cal_utf8_valid(s, n))
         return tender_error_set(err, -EINVAL, S_INVALID, field, "not valid UTF-8");
     return 0;
-}
-
-static bool s_id_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
 }
 
 /* Deliberately simple: one '@', a non-empty local part without spaces or separators, and a
@@ -195,16 +190,14 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
 
     if (cal_str_empty(t->id))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "required");
-    if (strlen(t->id) > TENDER_ID_MAX)
-        return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "longer than %d characters", TENDER_ID_MAX);
-    for (const char *p = t->id; *p; p++)
-        if (!s_id_char(*p))
-            return tender_error_set(err, -EINVAL, S_INVALID, "tender.id",
-                                    "character '%c' not allowed (use A-Z a-z 0-9 . _ : / -)",
-                                    (unsigned char)*p >= ' ' && (unsigned char)*p < 0x7f ? *p : '?');
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_TENDER, t->id, why, sizeof why) != 0)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "%s", why);
 
     if (cal_str_empty(t->buyer))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.buyer", "required");
+    /* A name as an import found it ("Gemeente Heerlen"): the service files the tender
+     * under the request's buyer id, checked by mvoi_id where the request came in. */
     if ((rc = s_check_str(t->buyer, 200, "tender.buyer", err)) < 0)
         return rc;
 

@@ -39,7 +39,7 @@ s_same_as_first(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord 
     Mvoi__MeasurementRecord *h = NULL;
     if (rec->measurement->revision > 1) {
         uint8_t k[IMPACT_SVC_KEY_MAX];
-        MDB_val key = { impact_svc_history_key(k, m->buyer, m->id, 1), k }, v;
+        MDB_val key = { impact_svc_history_key(k, sizeof k, m->buyer, m->id, 1), k }, v;
         int r = mdb_get(txn, self->history, &key, &v);
         if (r != 0 && r != MDB_NOTFOUND)
             return r;
@@ -181,10 +181,10 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     rec.impact = imp;
     rec.has_withdrawn = 1;
     uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_key(k, buyer, m.id, NULL);
+    size_t kl = impact_svc_key(k, sizeof k, buyer, m.id, NULL);
     if ((rc = impact_svc_put_msg(txn, self->measurements, k, kl, &rec.base)) != 0)
         goto fail;
-    kl = impact_svc_key(k, buyer, m.tender_id, m.id);
+    kl = impact_svc_key(k, sizeof k, buyer, m.tender_id, m.id);
     MDB_val key = { kl, k }, empty = { 0, "" };
     if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
         goto fail;
