@@ -21,7 +21,7 @@ extern char **environ;
 
 #define DEMO_CSV MVOI_SOURCE_DIR "/deploy/demo/calendar.csv"
 #define DEMO_OCDS MVOI_SOURCE_DIR "/deploy/demo/ocds"
-#define SHARED_OCDS MVOI_SOURCE_DIR "/../shared/data/ocds"
+#define SAMPLE_OCDS MVOI_SOURCE_DIR "/tests/fixtures/ocds"
 #define DEMO_ROWS 32
 
 static struct {
@@ -558,11 +558,11 @@ Test(calendar, ocds_samples_and_own_documents)
 {
     static char out[1 << 16];
     const char *files[] = {
-        SHARED_OCDS "/ocds-213czf-000-00001-01-planning.json",
-        SHARED_OCDS "/ocds-213czf-000-00001-02-tender.json",
-        SHARED_OCDS "/ocds-213czf-000-00001-03-tenderAmendment.json",
-        SHARED_OCDS "/ocds-213czf-000-00001-04-award.json",
-        SHARED_OCDS "/record-ocds-213czf-000-00001.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-01-planning.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-02-tender.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-03-tenderAmendment.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-04-award.json",
+        SAMPLE_OCDS "/record-ocds-213czf-000-00001.json",
         DEMO_OCDS "/release-package-heerlen.json",
         DEMO_OCDS "/record-package-heerlen.json",
     };
