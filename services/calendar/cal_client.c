@@ -31,11 +31,11 @@ void cal_import_result_clear(cal_import_result_t *out)
 }
 
 static void s_fail(const cal_import_opts_t *o, cal_import_result_t *out, size_t key, int code,
-                   const char *field, const char *msg)
+                   const char *field, const char *msg, bool repeated)
 {
     if (o->on_row) {
         cal_import_row_t row = { .key = key, .code = code, .field = field ? field : "",
-                                 .message = msg ? msg : "" };
+                                 .message = msg ? msg : "", .repeated = repeated };
         o->on_row(o->row_arg, &row);
     }
     out->failed++;
@@ -110,7 +110,7 @@ static void s_answer(s_run_t *r, size_t idx, const Mvoi__Envelope *env)
         char field[128];
         s_item_field(env->error->field, field, sizeof field);
         for (size_t j = 0; j < cnt; j++)
-            s_fail(o, out, S_KEY(idx + j), env->error->code, field, env->error->message);
+            s_fail(o, out, S_KEY(idx + j), env->error->code, field, env->error->message, repeated);
         return;
     }
     const Mvoi__UpsertTendersReply *rep = env->body_case ==
@@ -121,13 +121,13 @@ static void s_answer(s_run_t *r, size_t idx, const Mvoi__Envelope *env)
         size_t key = S_KEY(idx + j);
         const Mvoi__UpsertResult *res = rep && j < rep->n_results ? rep->results[j] : NULL;
         if (!res) {
-            s_fail(o, out, key, MVOI__ERROR_CODE__ERR_INTERNAL, "", "unexpected reply");
+            s_fail(o, out, key, MVOI__ERROR_CODE__ERR_INTERNAL, "", "unexpected reply", false);
             continue;
         }
         if (res->error) {
             char field[128];
             s_item_field(res->error->field, field, sizeof field);
-            s_fail(o, out, key, res->error->code, field, res->error->message);
+            s_fail(o, out, key, res->error->code, field, res->error->message, repeated);
             continue;
         }
         if (res->has_seq && res->seq > out->last_seq)
@@ -249,7 +249,7 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
             int64_t len = s_pack_cmd(&r, next, &cnt, buf);
             if (len < 0) {
                 s_fail(o, out, S_KEY(next), MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "tender",
-                       "the tender does not fit in one message");
+                       "the tender does not fit in one message", false);
                 answered++;
                 next++;
                 continue;
@@ -326,10 +326,10 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
             if (r.count[i] && !r.done[i])
                 for (size_t j = 0; j < r.count[i]; j++)
                     s_fail(o, out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                           "no answer from the service");
+                           "no answer from the service", false);
         for (size_t i = next; i < n; i++)   /* never sent */
             s_fail(o, out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                   "no answer from the service");
+                   "no answer from the service", false);
     }
 out:
     zmq_close(s);

@@ -102,8 +102,11 @@ void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char
     qsort(r->rows, r->n, sizeof *r->rows, s_cmp);
     for (size_t i = 0; i < r->n; i++) {
         const ctl_import_row_t *w = &r->rows[i];
-        fprintf(out, "%s %zu %s: %s", key_word, w->key, w->id ? w->id : "?",
-                s_outcome(w->outcome));
+        if (w->key)
+            fprintf(out, "%s %zu ", key_word, w->key);
+        else   /* refused before it was sent: no row of its own */
+            fprintf(out, "%s ", key_word);
+        fprintf(out, "%s: %s", w->id ? w->id : "?", s_outcome(w->outcome));
         if (w->changed)
             fprintf(out, " (%s)", w->changed);
         if (w->outcome == 0)

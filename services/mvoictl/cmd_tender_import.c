@@ -169,9 +169,30 @@ static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len
     return 0;
 }
 
+/* The report and the rows to send again: a refusal answered from a stored reply is the
+ * verdict of an earlier run against an earlier state (the tender did not exist yet, say);
+ * it is asked again under a fresh request id rather than repeated. */
+typedef struct {
+    ctl_import_report_t *rep;
+    size_t *again;
+    size_t n_again;
+    bool oom;
+} s_rows_t;
+
 static void s_on_row(void *arg, const cal_import_row_t *row)
 {
-    ctl_import_report_t *rep = arg;
+    s_rows_t *rs = arg;
+    ctl_import_report_t *rep = rs->rep;
+    if (row->repeated && row->outcome == 0 && row->code != MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
+        size_t *n = realloc(rs->again, (rs->n_again + 1) * sizeof *n);
+        if (!n) {
+            rs->oom = true;
+            return;
+        }
+        rs->again = n;
+        rs->again[rs->n_again++] = row->key;
+        return;
+    }
     int outcome = row->repeated && row->outcome ? 3 : row->outcome;
     ctl_import_report_add(rep, row->key, NULL, outcome, row->repeated, row->changed,
                           row->repeated ? 0 : row->n_changed, row->warning, row->field,
@@ -217,6 +238,45 @@ static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t
         s_csv_notes(&in->ci, stdout, false);
 }
 
+static int s_cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Send the rows of rs->again once more under a prefix of this run. Returns cal_import_send's
+ * code; the verdicts go to the report. */
+static int s_send_again(const cal_import_opts_t *io0, const s_input_t *in, s_rows_t *rs,
+                        cal_import_result_t *res)
+{
+    cal_import_opts_t io = *io0;
+    char prefix[96];
+    size_t n = rs->n_again;
+    Mvoi__Tender **t = calloc(n, sizeof *t);
+    size_t *k = calloc(n, sizeof *k);
+    int rc = -ENOMEM;
+    if (!t || !k)
+        goto out;
+    qsort(rs->again, n, sizeof *rs->again, s_cmp_size);
+    for (size_t i = 0; i < n; i++) {
+        size_t key = rs->again[i], idx = key - 1;
+        if (in->keys) {
+            size_t *hit = bsearch(&key, in->keys, in->n, sizeof *in->keys, s_cmp_size);
+            idx = hit ? (size_t)(hit - in->keys) : 0;
+        }
+        t[i] = in->tenders[idx];
+        k[i] = key;
+    }
+    snprintf(prefix, sizeof prefix, "%s-again", io.run_id);
+    io.rid_prefix = prefix;
+    rs->n_again = 0;
+    rc = cal_import_send(&io, t, k, n, res);
+out:
+    free(t);
+    free(k);
+    return rc;
+}
+
 /* Send the tenders (validate_only for a dry run) and report. Returns the exit code. */
 static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool dry,
                   s_input_t *in, ctl_import_report_t *rep)
@@ -227,34 +287,38 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
         snprintf(prefix, sizeof prefix, "%s", run);   /* a preview is never a stored reply */
     else
         cal_import_prefix(ctl->buyer, buf, len, prefix, sizeof prefix);
+    s_rows_t rs = { .rep = rep };
     cal_import_opts_t io = {
         .endpoint = ctl_endpoint(CTL_TENDER_SVC), .buyer = ctl->buyer, .rid_prefix = prefix,
         .run_id = run, .window = window, .timeout_ms = ctl->timeout_ms,
         .progress = isatty(2) && !dry ? s_progress : NULL,
         .merge = in->merge, .apply_status = in->apply_status, .validate_only = dry,
-        .on_row = s_on_row, .row_arg = rep,
+        .on_row = s_on_row, .row_arg = &rs,
     };
-    rep->keys = in->keys;
-    rep->ids = (const char *const *)NULL;
-    cal_import_result_t res = { 0 };
+    cal_import_result_t res = { 0 }, res2 = { 0 };
     int rc = 0;
     char **ids = calloc(in->n ? in->n : 1, sizeof *ids);
     if (!ids)
         return CTL_EX_SOFTWARE;
     for (size_t i = 0; i < in->n; i++)
         ids[i] = in->tenders[i]->id;
+    rep->keys = in->keys;
     rep->ids = (const char *const *)ids;
     rep->n_ids = in->n;
     if (in->n)
         rc = cal_import_send(&io, in->tenders, in->keys, in->n, &res);
-    int ex = rc == -EHOSTUNREACH || res.unavailable ? CTL_EX_UNAVAILABLE
-             : rc < 0 || rep->oom                   ? CTL_EX_SOFTWARE
-             : rep->refused                         ? CTL_EX_DATAERR
-                                                    : CTL_EX_OK;
+    if (rc == 0 && rs.n_again)
+        rc = s_send_again(&io, in, &rs, &res2);
+    int ex = rc == -EHOSTUNREACH || res.unavailable || res2.unavailable ? CTL_EX_UNAVAILABLE
+             : rc < 0 || rep->oom || rs.oom                             ? CTL_EX_SOFTWARE
+             : rep->refused                                             ? CTL_EX_DATAERR
+                                                                        : CTL_EX_OK;
     s_summary(ctl, in, rep, dry);
-    if (res.unavailable)
+    if (res.unavailable || res2.unavailable)
         fprintf(stderr, "mvoictl: the calendar at %s stopped answering\n", io.endpoint);
     cal_import_result_clear(&res);
+    cal_import_result_clear(&res2);
+    free(rs.again);
     free(ids);
     return ex;
 }
