@@ -1,10 +1,13 @@
-/* csv_cells: the cell parsers of the CSV import (dates, amounts, percentages, yes/no); the
- * rules are in csv_import.h. */
+/* csv_cells: the cell parsers of the CSV import (dates, amounts, percentages, yes/no) and
+ * the checks of the text and its cells (encoding, control characters); the rules are in
+ * csv_import.h. Shared by the tender and the measurement import. */
 #include "csv_import.h"
 #include "cal_date.h"
 #include "cal_str.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -232,3 +235,147 @@ int csv_parse_bool(const char *s, bool *v)
     return -EINVAL;
 }
 
+
+/* ---- the text as a whole and each cell as read ----------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at c (n bytes left), 0 when there is none. */
+static size_t s_utf8_seq(const unsigned char *c, size_t n)
+{
+    size_t need;
+    if (c[0] < 0x80)
+        return 1;
+    if (c[0] >= 0xC2 && c[0] <= 0xDF)
+        need = 1;
+    else if (c[0] >= 0xE0 && c[0] <= 0xEF)
+        need = 2;
+    else if (c[0] >= 0xF0 && c[0] <= 0xF4)
+        need = 3;
+    else
+        return 0;
+    if (n < need + 1)
+        return 0;
+    for (size_t i = 1; i <= need; i++)
+        if ((c[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c[0] == 0xE0 && c[1] < 0xA0) || (c[0] == 0xED && c[1] > 0x9F) ||
+        (c[0] == 0xF0 && c[1] < 0x90) || (c[0] == 0xF4 && c[1] > 0x8F))
+        return 0; /* overlong, surrogate, beyond U+10FFFF */
+    return need + 1;
+}
+
+/* Does the text hold at least one well-formed multi-byte UTF-8 character? */
+static bool s_any_utf8(const char *d, size_t len)
+{
+    const unsigned char *c = (const unsigned char *)d;
+    for (size_t k = 0; k < len; k++)
+        if (c[k] >= 0x80 && s_utf8_seq(c + k, len - k) > 1)
+            return true;
+    return false;
+}
+
+/* Windows-1252 bytes 0x80..0x9F; 0 marks the five undefined ones. 0xA0..0xFF = Latin-1. */
+static const unsigned short s_cp1252[32] = {
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+static char *s_from_cp1252(const char *in, size_t len, size_t *olen)
+{
+    char *o = malloc(len * 3 + 1);
+    size_t n = 0;
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)in[i];
+        if (c < 0x80) {
+            o[n++] = (char)c;
+            continue;
+        }
+        unsigned cp = c < 0xA0 ? s_cp1252[c - 0x80] : c;
+        if (!cp)
+            cp = 0xFFFD;
+        if (cp < 0x800) {
+            o[n++] = (char)(0xC0 | (cp >> 6));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            o[n++] = (char)(0xE0 | (cp >> 12));
+            o[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    o[n] = '\0';
+    *olen = n;
+    return o;
+}
+
+/* The delimiter that occurs most in the first line outside quotes (ties: ';' then ','). */
+char csv_detect_delimiter(const char *s, size_t len)
+{
+    size_t semi = 0, comma = 0, tab = 0;
+    bool q = false;
+    for (size_t i = 0; i < len && s[i] != '\n'; i++) {
+        if (s[i] == '"')
+            q = !q;
+        else if (!q && s[i] == ';')
+            semi++;
+        else if (!q && s[i] == ',')
+            comma++;
+        else if (!q && s[i] == '\t')
+            tab++;
+    }
+    if (tab > semi && tab > comma)
+        return '\t';
+    return semi >= comma && semi > 0 ? ';' : ',';
+}
+
+
+int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom, bool *check_utf8)
+{
+    *conv = NULL;
+    *had_bom = *check_utf8 = false;
+    if (*len >= 3 && memcmp(*data, "\xEF\xBB\xBF", 3) == 0) {
+        *data += 3, *len -= 3;
+        *had_bom = true;
+    }
+    if (cal_utf8_valid(*data, *len))
+        return 0;
+    if (*had_bom || s_any_utf8(*data, *len)) {
+        *check_utf8 = true; /* UTF-8 with bad bytes: each bad cell is named */
+        return 0;
+    }
+    *conv = s_from_cp1252(*data, *len, len);
+    if (!*conv)
+        return -ENOMEM;
+    *data = *conv;
+    return 0;
+}
+
+int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, size_t whylen)
+{
+    const unsigned char *c = (const unsigned char *)cell;
+    size_t chars = 0;
+    for (size_t k = 0; k < len; k++) {
+        if ((c[k] & 0xC0) != 0x80)
+            chars++;
+        if (c[k] == 0 || (c[k] < 0x20 && c[k] != '\t' && c[k] != '\r' && c[k] != '\n') || c[k] == 0x7F) {
+            snprintf(why, whylen, "control character 0x%02X at character %zu (NUL or a control "
+                     "code: not text)", c[k], chars);
+            return -EINVAL;
+        }
+    }
+    if (!check_utf8)
+        return 0;
+    size_t at = 1;
+    for (size_t k = 0; k < len; at++) {
+        size_t n = s_utf8_seq(c + k, len - k);
+        if (n == 0) {
+            snprintf(why, whylen, "byte 0x%02X at character %zu is not UTF-8 (the file is UTF-8: "
+                     "it has a BOM or other UTF-8 characters); save the sheet as UTF-8 again",
+                     c[k], at);
+            return -EINVAL;
+        }
+        k += n;
+    }
+    return 0;
+}

@@ -125,41 +125,6 @@ static void s_free_cells(s_ctx_t *x)
     x->n_cells = 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at c (n bytes left), 0 when there is none. */
-static size_t s_utf8_seq(const unsigned char *c, size_t n)
-{
-    size_t need;
-    if (c[0] < 0x80)
-        return 1;
-    if (c[0] >= 0xC2 && c[0] <= 0xDF)
-        need = 1;
-    else if (c[0] >= 0xE0 && c[0] <= 0xEF)
-        need = 2;
-    else if (c[0] >= 0xF0 && c[0] <= 0xF4)
-        need = 3;
-    else
-        return 0;
-    if (n < need + 1)
-        return 0;
-    for (size_t i = 1; i <= need; i++)
-        if ((c[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c[0] == 0xE0 && c[1] < 0xA0) || (c[0] == 0xED && c[1] > 0x9F) ||
-        (c[0] == 0xF0 && c[1] < 0x90) || (c[0] == 0xF4 && c[1] > 0x8F))
-        return 0; /* overlong, surrogate, beyond U+10FFFF */
-    return need + 1;
-}
-
-/* Does the text hold at least one well-formed multi-byte UTF-8 character? */
-static bool s_any_utf8(const char *d, size_t len)
-{
-    const unsigned char *c = (const unsigned char *)d;
-    for (size_t k = 0; k < len; k++)
-        if (c[k] >= 0x80 && s_utf8_seq(c + k, len - k) > 1)
-            return true;
-    return false;
-}
-
 static int s_add_ignored(csv_import_t *out, size_t column, const char *header)
 {
     csv_ignored_t *n = realloc(out->ignored, (out->n_ignored + 1) * sizeof *n);
@@ -176,39 +141,17 @@ static int s_add_ignored(csv_import_t *out, size_t column, const char *header)
  * whole) an invalid byte is an error at row/column. Returns 0, 1 (reported) or -ENOMEM. */
 static int s_check_cell(s_ctx_t *x, size_t i, size_t row, const char *column)
 {
-    const unsigned char *c = (const unsigned char *)x->cells[i];
-    size_t len = x->lens[i], chars = 0;
-    char label[80];
+    char label[80], why[192];
+    if (csv_cell_check(x->cells[i], x->lens[i], x->check_utf8, why, sizeof why) == 0)
+        return 0;
     if (!*column && x->headers && i < x->n_headers)
         column = x->headers[i];
     if (!*column) {
         snprintf(label, sizeof label, "column %zu", i + 1);
         column = label;
     }
-    for (size_t k = 0; k < len; k++) {
-        if ((c[k] & 0xC0) != 0x80)
-            chars++;
-        if (c[k] == 0 || (c[k] < 0x20 && c[k] != '\t' && c[k] != '\r' && c[k] != '\n') || c[k] == 0x7F) {
-            int rc = s_add_error(x->out, row, column, "", "control character 0x%02X at character %zu "
-                                 "(NUL or a control code: not text)", c[k], chars);
-            return rc < 0 ? rc : 1;
-        }
-    }
-    if (x->check_utf8) {
-        size_t at = 1;
-        for (size_t k = 0; k < len; at++) {
-            size_t n = s_utf8_seq(c + k, len - k);
-            if (n == 0) {
-                int rc = s_add_error(x->out, row, column, "",
-                                     "byte 0x%02X at character %zu is not UTF-8 (the file is UTF-8: "
-                                     "it has a BOM or other UTF-8 characters); save the sheet as "
-                                     "UTF-8 again", c[k], at);
-                return rc < 0 ? rc : 1;
-            }
-            k += n;
-        }
-    }
-    return 0;
+    int rc = s_add_error(x->out, row, column, "", "%s", why);
+    return rc < 0 ? rc : 1;
 }
 
 static int s_header(s_ctx_t *x, size_t row)
@@ -577,62 +520,6 @@ static void s_cb_record(int term, void *data)
     x->rec_start = 0;
 }
 
-/* Windows-1252 bytes 0x80..0x9F; 0 marks the five undefined ones. 0xA0..0xFF = Latin-1. */
-static const unsigned short s_cp1252[32] = {
-    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-};
-
-static char *s_from_cp1252(const char *in, size_t len, size_t *olen)
-{
-    char *o = malloc(len * 3 + 1);
-    size_t n = 0;
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        unsigned c = (unsigned char)in[i];
-        if (c < 0x80) {
-            o[n++] = (char)c;
-            continue;
-        }
-        unsigned cp = c < 0xA0 ? s_cp1252[c - 0x80] : c;
-        if (!cp)
-            cp = 0xFFFD;
-        if (cp < 0x800) {
-            o[n++] = (char)(0xC0 | (cp >> 6));
-            o[n++] = (char)(0x80 | (cp & 0x3F));
-        } else {
-            o[n++] = (char)(0xE0 | (cp >> 12));
-            o[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            o[n++] = (char)(0x80 | (cp & 0x3F));
-        }
-    }
-    o[n] = '\0';
-    *olen = n;
-    return o;
-}
-
-/* The delimiter that occurs most in the first line outside quotes (ties: ';' then ','). */
-static char s_detect_delim(const char *s, size_t len)
-{
-    size_t semi = 0, comma = 0, tab = 0;
-    bool q = false;
-    for (size_t i = 0; i < len && s[i] != '\n'; i++) {
-        if (s[i] == '"')
-            q = !q;
-        else if (!q && s[i] == ';')
-            semi++;
-        else if (!q && s[i] == ',')
-            comma++;
-        else if (!q && s[i] == '\t')
-            tab++;
-    }
-    if (tab > semi && tab > comma)
-        return '\t';
-    return semi >= comma && semi > 0 ? ';' : ',';
-}
-
 int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts, csv_import_t *out)
 {
     static const csv_import_opts_t no_opts = {0};
@@ -641,22 +528,13 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
         return -EINVAL;
     if (!opts)
         opts = &no_opts;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-        data += 3, len -= 3;
-        out->had_bom = true;
-    }
     char *conv = NULL;
     bool check_utf8 = false;
-    if (!cal_utf8_valid(data, len) && (out->had_bom || s_any_utf8(data, len))) {
-        check_utf8 = true; /* UTF-8 with bad bytes: each bad cell is named below */
-    } else if (!cal_utf8_valid(data, len)) {
-        conv = s_from_cp1252(data, len, &len);
-        if (!conv)
-            return -ENOMEM;
-        data = conv;
-        out->converted_cp1252 = true;
-    }
-    out->delimiter = s_detect_delim(data, len);
+    int prc = csv_text_prepare(&data, &len, &conv, &out->had_bom, &check_utf8);
+    if (prc < 0)
+        return prc;
+    out->converted_cp1252 = conv != NULL;
+    out->delimiter = csv_detect_delimiter(data, len);
 
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {

@@ -110,6 +110,19 @@ int csv_import_file(const char *path, const csv_import_opts_t *opts, csv_import_
 /* Free the tenders and errors and zero out. */
 void csv_import_clear(csv_import_t *out);
 
+/* The text of a CSV file as the import reads it: a BOM is dropped (*had_bom); valid UTF-8
+ * is taken as is; UTF-8 with invalid bytes (a BOM, or any well-formed UTF-8 character) is
+ * taken as is with *check_utf8 set (csv_cell_check names each bad cell); anything else is
+ * Windows-1252, converted into *conv (heap, free it; *data points into it). 0 or -ENOMEM. */
+int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom, bool *check_utf8);
+
+/* One cell as read (len bytes): 0, or -EINVAL with why ("control character 0x00 at
+ * character 5 ...", "byte 0xF6 at character 3 is not UTF-8 ..."). */
+int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, size_t whylen);
+
+/* ';', ',' or TAB: the one that occurs most in the first line outside quotes (ties: ';'). */
+char csv_detect_delimiter(const char *s, size_t len);
+
 /* The cell parsers, public for the CLI and tests. Each returns 0 or -EINVAL; an empty
  * cell is -ENODATA so the caller can treat it as "absent". */
 int csv_parse_date(const char *s, char out[11]);   /* day first */
