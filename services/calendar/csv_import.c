@@ -38,6 +38,7 @@ typedef struct {
     /* ids of the rows emitted so far (open addressing; the strings belong to the tenders) */
     const char **ids;
     size_t ids_cap, ids_n;
+    size_t cap_tenders; /* allocated length of out->tenders and out->tender_rows */
 } s_ctx_t;
 
 static size_t s_id_hash(const char *s)
@@ -443,24 +444,26 @@ static int s_row(s_ctx_t *x, size_t row)
         tender_free(t);
         return 0;
     }
-    Mvoi__Tender **nt = realloc(x->out->tenders, (x->out->n_tenders + 1) * sizeof *nt);
-    if (!nt) {
-        rc = -ENOMEM;
-        goto fail;
+    if (x->out->n_tenders == x->cap_tenders) {
+        /* doubling: two arrays growing a row at a time would copy each other around */
+        size_t cap = x->cap_tenders ? x->cap_tenders * 2 : 256;
+        Mvoi__Tender **nt = realloc(x->out->tenders, cap * sizeof *nt);
+        if (nt)
+            x->out->tenders = nt;
+        size_t *nr = nt ? realloc(x->out->tender_rows, cap * sizeof *nr) : NULL;
+        if (!nr) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        x->out->tender_rows = nr;
+        x->cap_tenders = cap;
     }
-    x->out->tenders = nt;
-    size_t *nr = realloc(x->out->tender_rows, (x->out->n_tenders + 1) * sizeof *nr);
-    if (!nr) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    x->out->tender_rows = nr;
     if (s_id_add(x, t->id) < 0) {
         rc = -ENOMEM;
         goto fail;
     }
-    nr[x->out->n_tenders] = row;
-    nt[x->out->n_tenders++] = t;
+    x->out->tender_rows[x->out->n_tenders] = row;
+    x->out->tenders[x->out->n_tenders++] = t;
     return 0;
 fail:
     tender_free(t);
