@@ -194,7 +194,7 @@ static void s_static(gw_req_t *r, const char *name)
 
 static void h_index(gw_req_t *r)
 {
-    static const char *const ok[] = { "lang", NULL };
+    static const char *const ok[] = { "lang", "year", "trend", "access_token", NULL };
     if (!s_only(r, ok))
         return;
     s_static(r, "index.html");

@@ -2,7 +2,7 @@
  *
  *    measure add     [FIELDS...] | --json FILE|-     submit one measurement (or a JSON batch)
  *    measure whatif  [FIELDS...] | --json FILE|-     compute without storing (compute_impact)
- *    measure import  FILE.csv [--run NAME] [--per N] [--window N]
+ *    measure import  FILE.csv [--dry-run] [--run NAME] [--per N] [--window N]
  *    measure correct --id ID --reason TEXT [FIELDS...]
  *    measure withdraw --id ID --reason TEXT
  *    measure list    [--tender ID] [--offset N] [--limit N]
@@ -24,11 +24,7 @@
  *  Quantities are decimals with '.' or ',' ("10000", "0.4", "1234,56"), converted exactly.
  *
  *  CSV (deploy/demo/measurements.csv): a header line naming the columns (any subset and order
- *  of the FIELDS above, unknown columns are an error), comma-separated, quoted fields
- *  allowed, parsed with libcsv. The import sends requests of --per rows (default 500) with
- *  --window requests in flight on one DEALER; request ids are "imp-<run>-<first row>-<hash of
- *  the rows>", so re-running the same file with the same --run (default "1") returns the
- *  stored replies and changes nothing; measurement ids keep a new run idempotent too.
+ *  of the FIELDS above, unknown columns are an error): see cmd_measure_import.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -43,6 +39,7 @@
 
 #include "codec.h"
 #include "ctl.h"
+#include "ctl_units.h"
 #include "pbjson.h"
 #include "cmd_measure.h"
 
@@ -298,37 +295,13 @@ bad:
 
 /* ------------------------------------------------------------ printing */
 
-static void s_print_impact(const Mvoi__Impact *i)
-{
-    char line[512] = "";
-    size_t n = 0;
-#define S_P(has, v, fmt, div)                                                                  \
-    if (i->has)                                                                                \
-        n += (size_t)snprintf(line + n, sizeof line - n, fmt, (double)i->v / (div));
-    S_P(has_co2_avoided_g, co2_avoided_g, " co2=%.3f kg", 1000.0)
-    S_P(has_nox_avoided_mg, nox_avoided_mg, " nox=%.6f kg", 1e6)
-    S_P(has_primary_material_g, primary_material_g, " primary=%.3f kg", 1000.0)
-    S_P(has_renewable_g, renewable_g, " renewable=%.3f kg", 1000.0)
-    S_P(has_sroi_realised_cents, sroi_realised_cents, " sroi=EUR %.2f", 100.0)
-    S_P(has_fairtrade_products, fairtrade_products, " fair=%.0f", 1.0)
-    S_P(has_risk_products, risk_products, " risk=%.0f", 1.0)
-    S_P(has_mki_avoided_cents, mki_avoided_cents, " mki=EUR %.2f", 100.0)
-    S_P(has_pilots, pilots, " pilots=%.0f", 1.0)
-#undef S_P
-    printf("%s", line);
-    for (size_t k = 0; k < i->n_factors; k++)
-        printf(" [%s %s %s%s]", i->factors[k]->table, i->factors[k]->edition,
-               i->factors[k]->reference_variant, i->factors[k]->unverified ? " unverified" : "");
-}
-
 static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 {
     int ex = ctl_check_error(ctl, r);
     if (ex)
         return ex;
     if (r->body_case != MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY) {
-        fprintf(stderr, "mvoictl: unexpected reply %d\n", r->body_case);
-        return CTL_EX_SOFTWARE;
+        return ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
     }
     const Mvoi__MeasurementReply *mr = r->measurement_reply;
     if (ctl->json)
@@ -338,16 +311,17 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
         const Mvoi__MeasurementResult *x = mr->results[i];
         if (!x->ok) {
             failed++;
-            fprintf(stderr, "error: %s: %s\n", x->id ? x->id : "?",
+            fprintf(stderr, "%s: %s: %s\n", ctl_text(ctl, "ctl.error"), x->id ? x->id : "?",
                     x->error && x->error->message ? x->error->message
-                    : x->error && x->error->field ? x->error->field : "refused");
+                    : x->error && x->error->field ? x->error->field
+                    : ctl_text(ctl, "ctl.code.other"));
             continue;
         }
         if (ctl->json)
             continue;
         printf("%s rev %u%s", x->id ? x->id : "", x->revision, x->duplicate ? " (duplicate)" : "");
         if (x->impact)
-            s_print_impact(x->impact);
+            ctl_print_impact(ctl, x->impact);
         printf("\n");
         if (x->explanation)
             printf("  %s\n", x->explanation);
@@ -374,8 +348,6 @@ static const struct option s_field_opts[] = {
     { 0, 0, 0, 0 },
 };
 
-/* Parse FIELDS flags (or --json) into a SubmitMeasurements. *json_msg is set when --json was
- * used (free with protobuf_c_message_free_unpacked). */
 bool ctl_meas_known(const char *key)
 {
     if (!strcmp(key, "tender_id") || !strcmp(key, "buyer"))
@@ -386,7 +358,10 @@ bool ctl_meas_known(const char *key)
     return false;
 }
 
-static int s_parse_fields(int argc, char **argv, ctl_meas_t *x, Mvoi__SubmitMeasurements **json_msg)
+/* Parse FIELDS flags (or --json) into a SubmitMeasurements. *json_msg is set when --json was
+ * used (free with protobuf_c_message_free_unpacked). */
+static int s_parse_fields(const ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
+                          Mvoi__SubmitMeasurements **json_msg)
 {
     ctl_meas_init(x);
     *json_msg = NULL;
@@ -417,8 +392,7 @@ static int s_parse_fields(int argc, char **argv, ctl_meas_t *x, Mvoi__SubmitMeas
         json_t *j = strcmp(json_file, "-") == 0 ? json_loadf(stdin, 0, &je)
                                                 : json_load_file(json_file, 0, &je);
         if (!j) {
-            fprintf(stderr, "mvoictl: %s:%d: %s\n", json_file, je.line, je.text);
-            return CTL_EX_DATAERR;
+            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", json_file, je.line, je.text);
         }
         pbjson_error_t pe;
         ProtobufCMessage *msg = NULL;
@@ -429,8 +403,8 @@ static int s_parse_fields(int argc, char **argv, ctl_meas_t *x, Mvoi__SubmitMeas
         bool single = !json_object_get(j, "measurements");
         json_decref(j);
         if (rc != 0) {
-            fprintf(stderr, "mvoictl: %s: %s: %s\n", json_file, pe.field, pe.message);
-            return CTL_EX_DATAERR;
+            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_field", json_file, pe.field,
+                            pe.message);
         }
         if (single) {
             Mvoi__SubmitMeasurements *sm = calloc(1, sizeof *sm);
@@ -459,7 +433,7 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if)
 {
     ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
-    int ex = s_parse_fields(argc, argv, &x, &jm);
+    int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
     if (ex)
         return ex;
     Mvoi__Measurement *mp = &x.m;
@@ -493,7 +467,7 @@ static int s_correct(ctl_t *ctl, int argc, char **argv)
 {
     ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
-    int ex = s_parse_fields(argc, argv, &x, &jm);
+    int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
     if (ex)
         return ex;
     Mvoi__CorrectMeasurement cm = MVOI__CORRECT_MEASUREMENT__INIT;
@@ -573,7 +547,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
                        m->period_start, m->period_end, m->revision,
                        rec->withdrawn ? " WITHDRAWN" : "");
                 if (rec->impact && !rec->withdrawn)
-                    s_print_impact(rec->impact);
+                    ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             printf("(%zu of %u)\n", ml->n_records, ml->total);
@@ -586,8 +560,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: mvoictl measure show ID\n");
-        return CTL_EX_USAGE;
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.need_id", "measure show");
     }
     Mvoi__GetMeasurement g = MVOI__GET_MEASUREMENT__INIT;
     g.id = argv[1];
@@ -609,7 +582,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
                    m->revision, rec->withdrawn ? "  WITHDRAWN" : "");
             if (rec->impact) {
                 printf("impact:");
-                s_print_impact(rec->impact);
+                ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             if (rec->explanation)

@@ -217,9 +217,8 @@ static int s_pack(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per, bo
         int rc = codec_pack(&e, &reqs[r], &lens[r]);
         free(mp);
         if (rc != 0) {
-            fprintf(stderr, "mvoictl: rows %zu..%zu: request too large (use a smaller --per)\n",
-                    st->row_no[from], st->row_no[from + cnt - 1]);
-            return CTL_EX_DATAERR;
+            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.rows_too_large", st->row_no[from],
+                            st->row_no[from + cnt - 1]);
         }
     }
     return 0;
@@ -264,10 +263,8 @@ static int s_send(ctl_t *ctl, const s_csv_t *st, size_t per, size_t window, uint
             zmq_send(d, reqs[sent], lens[sent], 0), sent++;
         zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
-            fprintf(stderr, "mvoictl: no answer from impact within %d ms after %zu of %zu "
-                            "requests; re-run the import (it is idempotent)\n",
-                    ctl->timeout_ms, done, nreq);
-            ex = CTL_EX_UNAVAILABLE;
+            ex = ctl_fail(ctl, CTL_EX_UNAVAILABLE, "ctl.err.import_stalled", ctl->timeout_ms,
+                          done, nreq);
             break;
         }
         zmq_msg_t m;
@@ -325,8 +322,7 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
     size_t len = 0;
     int rc = ctl_tender_read_all(path, &buf, &len);
     if (rc < 0) {
-        fprintf(stderr, "mvoictl: %s: %s\n", path, strerror(-rc));
-        return CTL_EX_NOINPUT;
+        return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.err.no_file", path);
     }
     s_csv_t st = { .errout = dry ? stdout : stderr };
     ctl_import_report_t rep = { 0 };
@@ -385,9 +381,7 @@ int ctl_measure_import(ctl_t *ctl, int argc, char **argv)
         else return CTL_EX_USAGE;
     }
     if (optind >= argc || per < 1 || per > 10000 || window < 1) {
-        fprintf(stderr, "usage: mvoictl measure import FILE.csv [--dry-run] [--run NAME] "
-                        "[--per 1..10000] [--window N]\n");
-        return CTL_EX_USAGE;
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.measure_import_usage");
     }
     char dry_run[64];
     if (dry) {   /* a preview is never answered from a stored reply */
