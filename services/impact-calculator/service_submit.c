@@ -1,5 +1,6 @@
-/*  impact service: SubmitMeasurements (stored, per-item results) and what-if (ComputeImpact,
- *  or SubmitMeasurements.what_if: computed, nothing stored). */
+/*  impact service: SubmitMeasurements (stored, per-item results), its preview
+ *  (SubmitMeasurements.validate_only: judged like the import, nothing stored) and what-if
+ *  (ComputeImpact, or SubmitMeasurements.what_if: computed, nothing stored). */
 #include "service_int.h"
 
 #include <errno.h>
@@ -91,7 +92,8 @@ s_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
 static int
 s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
              size_t i, const Mvoi__Measurement *in, const char *buyer, bool store, bool full,
-             bool with_msg, s_cache_t *cache, Mvoi__MeasurementResult *r, uint64_t *seq)
+             bool with_msg, bool preview, s_cache_t *cache, Mvoi__MeasurementResult *r,
+             uint64_t *seq)
 {
     /* The item's field path, for error replies only: formatting it for every item of a
      * 10,000-item batch showed in the profile. */
@@ -172,6 +174,13 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
                 r->impact = impact_svc_copy_impact(req, old->impact);
         }
         mvoi__measurement_record__free_unpacked(old, NULL);
+        goto done;
+    }
+    if (preview) {
+        /* judged like the import up to here; the import would store revision 1 */
+        r->has_ok = r->ok = 1;
+        r->has_revision = 1;
+        r->revision = 1;
         goto done;
     }
     m.has_revision = 1;
@@ -265,7 +274,8 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         mvoi__measurement_result__init(r);
         resp[i] = r;
         rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
-                          errors < S_ERR_MESSAGES, cache, r, &seq);
+                          errors < S_ERR_MESSAGES,
+                          store && sm->has_validate_only && sm->validate_only, cache, r, &seq);
         if (rc != 0)
             return rc;
         if (r->error) {
