@@ -1,13 +1,13 @@
-/*  gw_drill: what the dashboard's drill-down reads, each scoped to the gateway's buyer.
+/*  gw_drill: what the dashboard's drill-down reads, each scoped to the request's buyer.
  *
  *  GET /api/measurements/{id}  impact-calculator GetMeasurement: the record with its impact,
  *                              the factor references (table, edition, public source) and the
  *                              calculation spelled out.
  *  GET /api/factors            impact-calculator ListFactorTables: every table edition loaded.
  *  GET /api/breakdown?key=     kpi-aggregator KpiBreakdownQuery: the measurements behind one
- *                              total. Only a key of a total this gateway shows (its buyer) is
- *                              asked for; any other key is 404, so no other tenant's key can
- *                              be read through it.
+ *                              total. Only the key of a total of the request's buyer (?buyer=)
+ *                              in the gateway's view is asked for; any other key is 404: no
+ *                              other tenant's key is read through it.
  *  GET /favicon.ico            the dashboard's icon (browsers ask for it whatever the page says).
  */
 #include <stdlib.h>
@@ -56,7 +56,7 @@ void gw_h_breakdown(gw_req_t *r)
         return;
     }
     const gw_total_t *t = gw_view_get(gw_clone_view(r->gw->clone), q->key);
-    if (!t || strcmp(t->buyer, r->gw->buyer) != 0) {
+    if (!t || strcmp(t->buyer, r->buyer) != 0) {
         protobuf_c_message_free_unpacked(&q->base, NULL);
         gw_reply_problem(r, 404, "not-found", "no such total", "key");
         return;

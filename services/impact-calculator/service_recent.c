@@ -46,7 +46,7 @@ impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64
     rec->seq = seq;
     rec->has_recorded_ms = 1;
     rec->recorded_ms = clock_now_ms();
-    size_t kl = impact_svc_key(k, m->buyer, m->id, NULL);
+    size_t kl = impact_svc_key(k, sizeof k, m->buyer, m->id, NULL);
     return impact_svc_put_msg(txn, self->measurements, k, kl, &rec->base);
 }
 
