@@ -167,13 +167,16 @@ def main():
         print("snapshot %d totals seq %d" % (n, d.seq), flush=True)
         end = time.monotonic() + args.seconds if args.seconds else None
         changes = 0
-        while not (args.count and changes >= args.count):
-            if end and time.monotonic() >= end:
-                break
-            for t in d.poll(200):
-                print("%s ambition=%d realisation=%d projects=%d seq=%d" %
-                      (t.key, t.ambition, t.realisation, t.projects, t.seq), flush=True)
-                changes += 1
+        try:
+            while not (args.count and changes >= args.count):
+                if end and time.monotonic() >= end:
+                    break
+                for t in d.poll(200):
+                    print("%s ambition=%d realisation=%d projects=%d seq=%d" %
+                          (t.key, t.ambition, t.realisation, t.projects, t.seq), flush=True)
+                    changes += 1
+        except KeyboardInterrupt:
+            pass                            # Ctrl-C ends the run like --seconds
         if args.dump:
             for k in sorted(d.state):
                 t = d.state[k]
