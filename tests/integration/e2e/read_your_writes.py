@@ -4,21 +4,43 @@
 
 calendar, impact-calculator and kpi-aggregator run for real (nosync LMDB, loopback). Each
 round adds a fair-trade measurement of k fair-trade products (k = 1..5 cycling) and reads
-KPI 1's realisation for 2026: it must be the running sum, computed here.
+KPI 1's realisation for 2026: it must be the running sum, computed here. It is read twice
+per round: at once over a DEALER kept open (a KpiQuery sent the moment `measure add` exits,
+where a missing wait shows), then with `mvoictl kpi show --json`. On this machine the
+aggregator is usually faster than a process exit, so a last round makes the wait visible:
+with the aggregator stopped (SIGSTOP), `measure add --wait` must not return before it runs
+again (SIGCONT), and then its total includes the measurement.
 
     read_your_writes.py BUILD_DIR [N]
 """
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+import zmq
+
 BUILD = sys.argv[1]
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+sys.path.insert(0, os.path.join(SOURCE, "examples"))
+import dashboard_client  # noqa: E402  (its proto loader)
+
+
+def query(pb, dealer, n):
+    env = pb.Envelope(request_id="ryw-q-%d" % n, schema_version=1, buyer="heerlen")
+    env.kpi_query.key = "kpi.fairtrade.2026.heerlen"
+    dealer.send(env.SerializeToString())
+    if not dealer.poll(5000):
+        raise SystemExit("ryw: no answer to a KpiQuery")
+    e = pb.Envelope()
+    e.ParseFromString(dealer.recv_multipart()[-1])
+    return e.kpi_total.realisation if e.WhichOneof("body") == "kpi_total" else -1
 
 
 def free_port():
@@ -48,8 +70,7 @@ def main():
             "MVOI_KPI_AGGREGATOR_CALENDAR_API": ep["capi"],
             "MVOI_KPI_AGGREGATOR_CALENDAR_PUB": ep["cpub"],
             "MVOI_KPI_AGGREGATOR_IMPACT_API": ep["iapi"],
-            "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"],
-            "MVOI_KPI_AGGREGATOR_NOSYNC": "true"}),
+            "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"]}),   # durable: it applies later
     }
     procs = []
     ctl_env = dict(base, MVOI_CALENDAR_API=ep["capi"], MVOI_IMPACT_API=ep["iapi"],
@@ -60,6 +81,10 @@ def main():
         return subprocess.run([ctl] + list(args), env=ctl_env, capture_output=True, text=True)
 
     ok = False
+    pb, gen = dashboard_client.load_messages(os.path.join(SOURCE, "proto"))
+    dealer = zmq.Context.instance().socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    dealer.connect(ep["kapi"])
     try:
         for name, (rel, env) in svc.items():
             log = open(os.path.join(tmp, name + ".log"), "wb")
@@ -93,15 +118,41 @@ def main():
                 raise SystemExit("ryw: round %d: measure add --wait: %d %s" %
                                  (i, r.returncode, r.stderr))
             want += k
+            now = query(pb, dealer, i)
+            if now != want:
+                raise SystemExit("ryw: round %d: the aggregator answers %d fair-trade products "
+                                 "right after measure add --wait, %d were added" % (i, now, want))
             s = run("kpi", "show", "--year", "2026", "--json")
             got = [x for x in json.loads(s.stdout) if x["kpi"] == "fairtrade"][0]["realisation"]
             if got != want:
                 raise SystemExit("ryw: round %d: kpi show says %d fair-trade products, "
                                  "%d were added" % (i, got, want))
+        # the aggregator stopped: --wait returns only after it applied the measurement
+        kpi = procs[2]
+        kpi.send_signal(signal.SIGSTOP)
+        add = subprocess.Popen([ctl, "--timeout", "20000", "measure", "add", "--id", "RYW-STOP", "--tender", "RYW-1",
+                                "--period", "2026-03-01..2026-03-31", "--kind", "fairtrade",
+                                "--category", "koffie", "--products", "7", "--fair", "7",
+                                "--wait"], env=ctl_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        early = add.poll()
+        kpi.send_signal(signal.SIGCONT)
+        if early is not None:
+            raise SystemExit("ryw: measure add --wait returned (%d) while the aggregator was "
+                             "stopped" % early)
+        if add.wait(30) != 0:
+            raise SystemExit("ryw: measure add --wait after SIGCONT: %s" % add.stderr.read())
+        want += 7
+        now = query(pb, dealer, N + 1)
+        if now != want:
+            raise SystemExit("ryw: after the stopped round: %d products, want %d" % (now, want))
         print("ryw: %d rounds of measure add --wait + kpi show, each saw its measurement "
               "(%d products), %.1f ms a round" % (N, want, (time.monotonic() - t0) * 1000 / N))
         ok = True
     finally:
+        dealer.close()
+        shutil.rmtree(gen, ignore_errors=True)
         for p in procs:
             p.terminate()
         for p in procs:
