@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "clock.h"
 #include "log.h"
@@ -54,6 +55,7 @@ struct server_t {
     char api_ep[256];
     char pub_ep[256];
     MDB_dbi requests_dbi;
+    uint64_t incarnation;          /* minted at every start (server_incarnation) */
     uint64_t last_published_at;    /* seq published when the last heartbeat was sent */
     server_stats_t stats;
     /* batch under construction */
@@ -413,6 +415,8 @@ static void s_snapshot(server_t *self, server_req_t *req)
     end->has_seq = end->has_epoch = true;
     end->seq = s.seq;
     end->epoch = self->opts.outbox ? outbox_epoch(self->opts.outbox) : 0;
+    end->has_incarnation = true;
+    end->incarnation = self->incarnation;
     req->reply.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
     req->reply.snapshot_end = end;
 }
@@ -694,6 +698,8 @@ static void s_on_heartbeat(uv_timer_t *t)
     hb.has_head_seq = hb.has_epoch = true;
     hb.head_seq = outbox_head(self->opts.outbox);
     hb.epoch = outbox_epoch(self->opts.outbox);
+    hb.has_incarnation = true;
+    hb.incarnation = self->incarnation;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.schema_version = CODEC_SCHEMA_VERSION;
     env.producer = (char *)outbox_producer(self->opts.outbox);
@@ -775,6 +781,23 @@ static void s_on_maintenance(uv_timer_t *t)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* A new random incarnation at every start (docs/design.md#clone): followers cannot tell
+ * from seqs alone that a restarted publisher lost what it had not yet sent, or that its
+ * store went back to an older copy; a new incarnation tells them to re-snapshot. */
+static int s_mint_incarnation(uint64_t *out)
+{
+    uint64_t v = 0;
+    while (v == 0) {
+        ssize_t n = getrandom(&v, sizeof v, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof v)
+            return n < 0 ? -errno : -EIO;
+    }
+    *out = v;
+    return 0;
+}
+
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err)
 {
     int e = 0;
@@ -785,6 +808,8 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     }
     self->loop = loop;
     self->opts = *opts;
+    if ((e = s_mint_incarnation(&self->incarnation)) < 0)
+        goto fail;
     if (!self->opts.batch)
         self->opts.batch = SERVER_DEFAULT_BATCH;
     if (!self->opts.replay_max)
@@ -886,5 +911,6 @@ void server_destroy(server_t **self_p)
 
 void server_set_ready(server_t *self, bool ready) { self->ready = ready; }
 const char *server_api_endpoint(server_t *self) { return self->api_ep; }
+uint64_t server_incarnation(server_t *self) { return self->incarnation; }
 const char *server_pub_endpoint(server_t *self) { return self->pub_ep; }
 void server_stats(server_t *self, server_stats_t *out) { *out = self->stats; }

@@ -92,6 +92,8 @@ void server_flush(server_t *self);
 /* Endpoints actually bound (useful with tcp://127.0.0.1:*). */
 const char *server_api_endpoint(server_t *self);
 const char *server_pub_endpoint(server_t *self);
+/* Random, new at every start; sent in heartbeats and SnapshotEnd (docs/design.md#clone). */
+uint64_t server_incarnation(server_t *self);
 
 /* --- inside a handler --- */
 const Mvoi__Envelope *server_request(server_req_t *req);

@@ -142,6 +142,13 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
         gw_buf_printf(b, "mvoi_gateway_kpi_updates_dropped_total %" PRIu64 "\n", cs.dropped);
         s_head(b, "mvoi_gateway_kpi_snapshots_total", "counter", "Snapshots requested from the aggregator.");
         gw_buf_printf(b, "mvoi_gateway_kpi_snapshots_total %" PRIu64 "\n", cs.snapshots);
+        s_head(b, "mvoi_gateway_kpi_resyncs_total", "counter",
+               "New snapshots taken because the view may have been behind, by reason.");
+        static const char *const reasons[GW_CLONE_RESYNC_REASONS] = {
+            "gap", "behind", "epoch", "incarnation", "reconnect" };
+        for (int i = 0; i < GW_CLONE_RESYNC_REASONS; i++)
+            gw_buf_printf(b, "mvoi_gateway_kpi_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
+                          reasons[i], cs.resyncs[i]);
     }
     gw_upstream_t *ups[4];
     int n = 0;

@@ -72,10 +72,50 @@ static Mvoi__KpiTotal *s_total_pb(server_req_t *req, const kpi_total_t *t)
     return pb;
 }
 
+/* Read your own writes (docs/design.md#read-your-writes): 1 when the query may go on, 0
+ * after an error or Ack reply, or an LMDB error. */
+static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
+                         const Mvoi__KpiQuery *q)
+{
+    if (!q->has_after_seq)
+        return 1;
+    const char *p = q->after_producer && *q->after_producer ? q->after_producer : "impact";
+    if (strcmp(p, "impact") != 0 && strcmp(p, "calendar") != 0) {
+        server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.after_producer",
+                     "expected impact or calendar");
+        return 0;
+    }
+    uint64_t epoch = 0, last = 0;
+    int rc = inbox_get(self->inbox, txn, p, &epoch, &last);
+    if (rc < 0)
+        return rc;
+    if (last < q->after_seq) {
+        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
+                     "%s applied up to %llu, not yet %llu: ask again", p,
+                     (unsigned long long)last, (unsigned long long)q->after_seq);
+        return 0;
+    }
+    if (q->key && *q->key)
+        return 1;
+    Mvoi__Ack *ack = server_alloc(req, sizeof *ack);
+    if (!ack)
+        return -ENOMEM;
+    mvoi__ack__init(ack);
+    ack->has_seq = true;
+    ack->seq = last;
+    Mvoi__Envelope *r = server_reply(req);
+    r->body_case = MVOI__ENVELOPE__BODY_ACK;
+    r->ack = ack;
+    return 0;
+}
+
 static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
 {
     kpi_service_t *self = arg;
     const Mvoi__KpiQuery *q = server_request(req)->kpi_query;
+    int after = s_query_after(self, req, txn, q);
+    if (after <= 0)
+        return after;
     if (!q->key || !*q->key)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
                             "a key (topic of a total, e.g. kpi.co2.2026.heerlen) is required");

@@ -234,6 +234,12 @@ int kpi_work_sync_projects(kpi_t *self, MDB_txn *txn)
  * the outbox; one that came back to where it was is left alone. */
 static int s_write_total(kpi_t *self, MDB_txn *txn, kpi_work_t *w)
 {
+    /* KPI 6 counts distinct pilots (docs/domain.md#pilots): a pilot is its tender, and the
+     * project counter already counts each tender once per window and total, whatever the
+     * number of reports (gestart, lopend, afgerond) and whichever path moved it (a report,
+     * a correction, a cancellation). `count` keeps the number of reports. */
+    if (w->t.kpi == MVOI__KPI__KPI_PILOTS)
+        w->t.realisation = w->t.projects;
     int64_t v[6];
     s_figures(&w->t, v);
     if (w->existed && memcmp(v, w->orig, sizeof v) == 0)

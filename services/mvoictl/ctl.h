@@ -65,6 +65,12 @@ int ctl_fail(const ctl_t *ctl, int code, const char *key, ...);
 /* A fresh request id: "<prefix>-<time>-<random>". */
 void ctl_request_id(char *buf, size_t len, const char *prefix);
 
+/* Remove every argv[i] (i > 0) equal to flag; true if there was one. */
+bool ctl_strip_flag(int *argc, char **argv, const char *flag);
+/* Read your own writes: return once the kpi-aggregator has applied seq of producer
+ * ("impact", "calendar"), asking again with a growing pause up to the --timeout (then 69). */
+int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq);
+
 /* Print a protobuf message as JSON (field names as in the .proto). */
 void ctl_print_json(FILE *out, const ProtobufCMessage *msg);
 
