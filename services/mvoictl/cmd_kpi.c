@@ -173,10 +173,12 @@ static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
     w->changes++;
 }
 
-/* Items go to stdout as changes only when `print` (the first snapshot is the state, and it
- * is printed too so that a watcher starts with the whole picture). */
+/* The first snapshot is printed whole, so that a watcher starts with the whole picture; a
+ * re-snapshot in the same epoch prints only the totals that moved past the view's seq, so a
+ * total is not printed (and counted) twice. */
 static int s_snapshot(watch_t *w, ctl_t *ctl)
 {
+    uint64_t shown = w->seq;
     Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
     sr.prefix = (char *)w->prefix;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -224,7 +226,8 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
             continue;
         int rc = -1;
         if (n == 2 && e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
-            s_print(w, e->kpi_total);
+            if (e->kpi_total->seq > shown)
+                s_print(w, e->kpi_total);
         } else if (n == 1 && e->request_id && strcmp(e->request_id, rid) == 0) {
             if (e->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
                 w->seq = e->snapshot_end->seq;
@@ -288,8 +291,10 @@ static const char *s_watch_step(watch_t *w, int wait, size_t plen)
     const char *why = NULL;
     if (e->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
         const Mvoi__Heartbeat *hb = e->heartbeat;
-        if (hb->epoch != w->epoch)
+        if (hb->epoch != w->epoch) {
             why = "new epoch";
+            w->seq = 0;   /* another store: its seqs say nothing about ours, show it whole */
+        }
         else if (hb->has_incarnation && hb->incarnation != w->incarnation)
             why = "the aggregator restarted";
         else if (hb->head_seq > w->seq)
@@ -361,6 +366,12 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
         ex = CTL_EX_USAGE;
         goto out;
     }
+    /* The SUB's first connection is not a reconnection: wait for it (bounded) before the
+     * snapshot, so that it does not cause a second one. Without it (no PUB yet) the later
+     * handshake re-snapshots, which is right. */
+    zmq_pollitem_t first = { w.mon, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll(&first, 1, ctl->timeout_ms) == 1)
+        (void)s_watch_step(&w, 0, plen);
     if ((ex = s_snapshot(&w, ctl)) != 0)
         goto out;
     struct timespec ts;
