@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mvoi_error.h"
 
 #define FEED_TOPIC_MAX 128
 
@@ -207,8 +208,9 @@ static void s_apply_batch(feed_t *self)
             self->opts.committed(self->opts.arg);
     } else {
         /* Nothing was applied; the events come back through a replay. */
-        log_error("apply_failed", "applying %u events from %s failed (%d); will replay",
-                  self->nitems, self->producer, rc);
+        const char *kv[] = { "error", mvoi_errname(rc), "producer", self->producer, NULL };
+        log_emit(LOG_ERROR, "apply_failed", kv, "applying %u events from %s failed: %s; "
+                 "will replay", self->nitems, self->producer, mvoi_strerror(rc));
         self->need_replay = true;
     }
     s_clear_items(self);
@@ -239,7 +241,7 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
     if (!env) {
         self->stats.decode_errors++;
         log_warn("event_dropped", "undecodable event from %s: %s", self->producer,
-                 strerror(-err));
+                 mvoi_strerror(err));
         return;
     }
     if (!env->producer || strcmp(env->producer, self->producer) != 0) {
