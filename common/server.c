@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "mvoi_error.h"
 
 #define SERVER_DEFAULT_BATCH 256
 #define SERVER_DEFAULT_REPLAY 5000
@@ -233,7 +234,7 @@ static void s_reply(server_t *self, server_req_t *req)
     if (rc < 0 && rc != -EHOSTUNREACH)
         log_warn("reply_failed", "could not reply to a %s request: %s",
                  req->req ? codec_body_name(req->req->body_case) : "bad",
-                 strerror(-rc));
+                 mvoi_strerror(rc));
 }
 
 static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
@@ -458,7 +459,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         s_req_reset_reply(req);
         const char *rid = req->req->request_id;
         MDB_val k = { strlen(rid), (void *)rid }, v;
-        int rc = mdb_get(txn, self->requests_dbi, &k, &v);
+        int rc = mvoi_mdb_error(mdb_get(txn, self->requests_dbi, &k, &v));
         if (rc == 0 && v.mv_size >= 8) {
             req->duplicate = true;
             req->stored_len = v.mv_size - 8;
@@ -468,12 +469,12 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
             memcpy(req->stored, (uint8_t *)v.mv_data + 8, req->stored_len);
             continue;
         }
-        if (rc != 0 && rc != MDB_NOTFOUND)
+        if (rc != 0 && rc != -ENOENT)
             return rc;
-        rc = req->route->fn(self->opts.arg, req, txn);
+        rc = mvoi_mdb_error(req->route->fn(self->opts.arg, req, txn));
         if (req->failed)
             continue;            /* validation error: nothing was written */
-        if (rc < 0 || rc > 0)
+        if (rc != 0)
             return rc;           /* storage error: abort the whole batch */
         /* Store the reply with the effect: a repeat of this request id gets it back. */
         req->reply.request_id = req->req->request_id;
@@ -484,7 +485,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         size_t len = mvoi__envelope__get_packed_size(&req->reply);
         MDB_val sv = { len + 8, NULL };
-        rc = mdb_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE);
+        rc = mvoi_mdb_error(mdb_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE));
         if (rc != 0)
             return rc;
         /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
@@ -510,7 +511,7 @@ static void s_run_batch(server_t *self)
     self->stats.batches++;
     for (uint32_t i = 0; i < self->ncmds; i++) {
         server_req_t *req = self->cmds[i];
-        if (rc < 0 || rc > 0) {
+        if (rc != 0) {
             s_req_reset_reply(req);
             server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
                          "storage failure; nothing was changed, retry with the same "
@@ -560,7 +561,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
             server_error(req, MVOI__ERROR_CODE__ERR_DECODE, "",
                          "the bytes are not an mvoi Envelope");
         log_warn("request_rejected", "undecodable request (%d bytes): %s",
-                 (int)bus_msg_size(msg, 1), strerror(-err));
+                 (int)bus_msg_size(msg, 1), mvoi_strerror(err));
         s_reply(self, req);
         s_req_free(&req);
         return;
@@ -663,23 +664,23 @@ static int s_expire_txn(MDB_txn *txn, void *arg)
     s_expire_t *e = arg;
     e->expired = 0;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, e->self->requests_dbi, &c);
+    int rc = mvoi_mdb_error(mdb_cursor_open(txn, e->self->requests_dbi, &c));
     if (rc != 0)
         return rc;
     MDB_val k, v;
     /* After mdb_cursor_del the cursor already stands on the next item, and LMDB's
      * MDB_NEXT knows that (C_DEL): the loop advances the same way in both cases. */
-    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST));
     while (rc == 0 && e->expired < SERVER_EXPIRE_PER_PASS) {
         if (v.mv_size >= 8 && store_get_be64(v.mv_data) < e->cutoff_ms) {
-            if ((rc = mdb_cursor_del(c, 0)) != 0)
+            if ((rc = mvoi_mdb_error(mdb_cursor_del(c, 0))) != 0)
                 break;
             e->expired++;
         }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_NEXT));
     }
     mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == -ENOENT ? 0 : rc;
 }
 
 static void s_on_maintenance(uv_timer_t *t)
@@ -743,7 +744,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         if (!e)
             e = -EIO;
         log_error("bind_failed", "cannot bind the API on %s: %s", opts->api_endpoint,
-                  strerror(-e));
+                  mvoi_strerror(e));
         goto fail;
     }
     bus_last_endpoint(self->router, self->api_ep, sizeof self->api_ep);
@@ -753,7 +754,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
             if (!e)
                 e = -EIO;
             log_error("bind_failed", "cannot bind the event stream on %s: %s",
-                      opts->pub_endpoint, strerror(-e));
+                      opts->pub_endpoint, mvoi_strerror(e));
             goto fail;
         }
         bus_last_endpoint(self->pub, self->pub_ep, sizeof self->pub_ep);

@@ -39,8 +39,9 @@ typedef enum {
 
 /* A handler fills req's reply (server_reply()) and returns 0, or returns a negative value
  * after server_error() (the transaction of a command batch is NOT aborted for that: the
- * handler must validate before it writes). A handler that gets an LMDB error returns it
- * (a value from lmdb.h, or -EIO): the whole batch is aborted and re-run or failed. */
+ * handler must validate before it writes). A handler that gets a storage error returns it
+ * (a code of mvoi_error.h, or the raw LMDB result, converted here): the whole batch is
+ * aborted and re-run (full map) or failed (every command answered "unavailable"). */
 typedef int (server_handler_fn)(void *arg, server_req_t *req, MDB_txn *txn);
 
 typedef struct {
