@@ -246,6 +246,13 @@ void outbox_destroy(outbox_t **self_p)
 int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *env,
                   uint64_t *seq_out)
 {
+    return outbox_append_stamped(self, txn, topic, env, NULL, NULL, seq_out);
+}
+
+int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
+                          Mvoi__Envelope *env, outbox_stamp_fn *stamp, void *stamp_arg,
+                          uint64_t *seq_out)
+{
     if (!self || !txn || !topic || !env)
         return -EINVAL;
     if (!self->in_write)
@@ -254,6 +261,8 @@ int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelop
     if (tlen == 0 || tlen > OUTBOX_MAX_TOPIC)
         return -EINVAL;
     uint64_t seq = self->pending + 1;
+    if (stamp)
+        stamp(stamp_arg, env, seq);
 
     /* Stamp. The producer string is ours: it is put back after packing so that an env from
      * codec_unpack can still be freed with codec_free. The scalar stamps stay set. */

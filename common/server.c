@@ -48,6 +48,8 @@ struct server_t {
     bool hb_started;
     uv_timer_t maint_timer;
     bool maint_started;
+    uv_prepare_t publisher;        /* the publish point: runs before the loop sleeps */
+    bool publisher_started;
     int closing;                   /* uv handles still closing in server_destroy */
     bool ready;
     char api_ep[256];
@@ -174,8 +176,16 @@ int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelo
             ev->correlation_id = req->req->correlation_id ? req->req->correlation_id
                                                           : req->req->request_id;
     }
+    return server_emit_txn(self, txn, topic, ev, NULL, NULL, seq_out);
+}
+
+int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                    outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq_out)
+{
+    if (!self->opts.outbox)
+        return -ENOTSUP;
     uint64_t seq = 0;
-    int rc = outbox_append(self->opts.outbox, txn, topic, ev, &seq);
+    int rc = outbox_append_stamped(self->opts.outbox, txn, topic, ev, stamp, stamp_arg, &seq);
     if (rc == 0 && seq_out)
         *seq_out = seq;
     return rc;
@@ -250,14 +260,24 @@ static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topi
     return rc;
 }
 
-void server_flush(server_t *self)
+/* The one publish point. Whatever the commits of a loop turn appended to the outbox -- a
+ * batch of commands, a feed's batch, a timer's write -- goes out here, once, before the
+ * loop sleeps (the Redis model: persist, then publish in one before-sleep hook). Only
+ * committed events: outbox_publish reads up to the committed head, so an event of an open
+ * or aborted transaction is never seen. */
+static void s_publish(server_t *self)
 {
     if (!self->pub || !self->opts.outbox)
         return;
     int rc = outbox_publish(self->opts.outbox, s_publish_one, self);
-    if (rc < 0 && rc != -EAGAIN)
-        log_warn("publish_failed", "publishing events failed: %s", strerror(-rc));
+    if (rc < 0 && rc != -EAGAIN) {
+        const char *kv[] = { "error", mvoi_errname(rc), NULL };
+        log_emit(LOG_WARN, "publish_failed", kv, "publishing events failed: %s",
+                 mvoi_strerror(rc));
+    }
 }
+
+static void s_on_prepare(uv_prepare_t *h) { s_publish(h->data); }
 
 /* ---------------------------------------------------------------- system requests */
 
@@ -524,10 +544,14 @@ static void s_run_batch(server_t *self)
         s_reply(self, req);
         s_req_free(&self->cmds[i]);
     }
-    if (rc != 0)
-        log_error("batch_failed", "a batch of %u commands failed: %d", self->ncmds, rc);
+    if (rc != 0) {
+        const char *kv[] = { "error", mvoi_errname(rc), NULL };
+        log_emit(LOG_ERROR, "batch_failed", kv, "a batch of %u commands failed: %s",
+                 self->ncmds, mvoi_strerror(rc));
+    }
     self->ncmds = 0;
-    server_flush(self);
+    /* The events of this batch go out in s_on_prepare, with those of every other commit of
+     * this turn. */
 }
 
 /* Decode and route one ROUTER message; commands are queued for the batch. */
@@ -627,10 +651,11 @@ static void s_on_router(bus_sock_t *sock, int events, void *arg)
 static void s_on_heartbeat(uv_timer_t *t)
 {
     server_t *self = t->data;
-    server_flush(self);
     Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
     hb.has_head_seq = hb.has_epoch = true;
-    hb.head_seq = outbox_head(self->opts.outbox);
+    /* The head that was published, not the committed one: timers run before the publish
+     * point, and a consumer told of a head it has not been sent would replay for nothing. */
+    hb.head_seq = outbox_published(self->opts.outbox);
     hb.epoch = outbox_epoch(self->opts.outbox);
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.schema_version = CODEC_SCHEMA_VERSION;
@@ -763,6 +788,10 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         self->hb_timer.data = self;
         uv_timer_start(&self->hb_timer, s_on_heartbeat, ivl, ivl);
         self->hb_started = true;
+        uv_prepare_init(loop, &self->publisher);
+        self->publisher.data = self;
+        uv_prepare_start(&self->publisher, s_on_prepare);
+        self->publisher_started = true;
     }
     uv_timer_init(loop, &self->maint_timer);
     self->maint_timer.data = self;
@@ -802,24 +831,22 @@ void server_destroy(server_t **self_p)
         s_req_destroy(self->free_reqs);
         self->free_reqs = n;
     }
-    if (self->pub)
-        server_flush(self);
+    s_publish(self);   /* a graceful stop sends what was committed last */
     bus_sock_destroy(&self->router);
     bus_sock_destroy(&self->pub);
-    uv_timer_t *timers[2] = { self->hb_started ? &self->hb_timer : NULL,
-                              self->maint_started ? &self->maint_timer : NULL };
-    for (int i = 0; i < 2; i++)
-        if (timers[i] && !uv_is_closing((uv_handle_t *)timers[i])) {
-            uv_timer_stop(timers[i]);
+    uv_handle_t *hs[3] = { self->hb_started ? (uv_handle_t *)&self->hb_timer : NULL,
+                           self->maint_started ? (uv_handle_t *)&self->maint_timer : NULL,
+                           self->publisher_started ? (uv_handle_t *)&self->publisher : NULL };
+    for (int i = 0; i < 3; i++)
+        if (hs[i] && !uv_is_closing(hs[i]))
             self->closing++;
-        }
     if (self->closing == 0) {
         free(self);
         return;
     }
-    for (int i = 0; i < 2; i++)
-        if (timers[i] && !uv_is_closing((uv_handle_t *)timers[i]))
-            uv_close((uv_handle_t *)timers[i], s_free_on_close);
+    for (int i = 0; i < 3; i++)
+        if (hs[i] && !uv_is_closing(hs[i]))
+            uv_close(hs[i], s_free_on_close);   /* uv_close stops the handle */
 }
 
 void server_set_ready(server_t *self, bool ready) { self->ready = ready; }

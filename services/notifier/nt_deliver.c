@@ -131,8 +131,6 @@ static void s_on_sent(void *arg, const nt_result_t *res)
                   "and is sent again after a restart)", f->id, rc);
     free(f->id);
     free(f);
-    if (s->server)
-        server_flush(s->server);
     if (s->stopping)
         nt_service_maybe_close(s);
     else
@@ -278,7 +276,6 @@ static void s_on_tick(uv_timer_t *t)
     int rc = store_write(s->store, s_pick_txn, p);
     if (rc)
         log_error("pick_failed", "cannot take due reminders: %d", rc);
-    server_flush(s->server);
     for (unsigned i = 0; i < p->npicked; i++) {
         s_deliver(s, p->picked[i]);
         mvoi__reminder__free_unpacked(p->picked[i], NULL);
