@@ -632,6 +632,13 @@ static void s_handle(server_t *self, bus_msg_t *msg)
 static void s_on_router(bus_sock_t *sock, int events, void *arg)
 {
     server_t *self = arg;
+    if (events & ZMQ_POLLERR) {
+        int e = bus_sock_error(sock);
+        const char *kv[] = { "error", mvoi_errname(e), NULL };
+        log_emit(LOG_ERROR, "socket_failed", kv, "the API socket stopped: %s",
+                 mvoi_strerror(e));
+        return;
+    }
     for (uint32_t n = 0; n < self->opts.batch; n++) {
         bus_msg_t msg;
         int rc = bus_recv(sock, &msg);
