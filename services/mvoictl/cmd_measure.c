@@ -801,7 +801,15 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
     }
     if (ex)
         goto out_reqs;
-    void *zctx = zmq_ctx_new(), *d = zmq_socket(zctx, ZMQ_DEALER);
+    void *zctx = zmq_ctx_new(), *d = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
+    if (!d) {
+        fprintf(stderr, "mvoictl: cannot create a ZeroMQ %s: %s\n", zctx ? "socket" : "context",
+                zmq_strerror(zmq_errno()));
+        if (zctx)
+            zmq_ctx_term(zctx);
+        ex = CTL_EX_OSERR;
+        goto out_reqs;
+    }
     int zero = 0;
     zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
     zmq_connect(d, ctl_endpoint("impact"));
