@@ -32,7 +32,7 @@ static void s_usage(FILE *out)
                     c->usage ? c->usage : "", c->summary);
     }
     fprintf(out, "\nexit codes: 0 ok, 1 refused, 64 usage, 65 bad data, 66 no input, "
-                 "69 service unavailable, 70 internal\n");
+                 "69 service unavailable, 70 internal, 71 no ZeroMQ context or socket\n");
 }
 
 int main(int argc, char **argv)
