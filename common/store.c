@@ -150,7 +150,7 @@ store_t *store_new(const store_opts_t *opts, int *err)
     }
 
     if ((*err = s_mkdir_p(self->path)) != 0) {
-        fprintf(stderr, "store %s: mkdir: %s\n", self->path, strerror(-*err));
+        fprintf(stderr, "store %s: mkdir: %s\n", self->path, mvoi_strerror(*err));
         goto fail;
     }
 
