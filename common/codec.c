@@ -1,4 +1,4 @@
-/*  codec: Envelope <-> bytes, with a budgeted allocator for untrusted input (REFERENCE.md 2.4).
+/*  codec: Envelope <-> bytes, budgeted for untrusted input (docs/libraries.md#untrusted-input).
  *
  *  The unpack allocator has calloc semantics (zeroed memory, issue protobuf-c#690) and counts
  *  every requested byte against the budget; once the budget is spent it returns NULL, so

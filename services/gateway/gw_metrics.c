@@ -1,5 +1,5 @@
 /*  gw_metrics: /metrics in the Prometheus text format 0.0.4, written by hand (no C client
- *  library is packaged; REFERENCE.md 7). Checked with `promtool check metrics`. */
+ *  library is packaged; docs/libraries.md#prometheus). Checked with `promtool check metrics`. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
