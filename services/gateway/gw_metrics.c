@@ -91,6 +91,10 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
     s_head(b, "mvoi_gateway_http_connections", "gauge", "Open HTTP connections.");
     gw_buf_printf(b, "mvoi_gateway_http_connections %u\n",
                   gw->http ? gw_http_connections(gw->http) : 0);
+    s_head(b, "mvoi_gateway_http_deadline_closed_total", "counter",
+           "Connections closed because their whole request did not arrive in time.");
+    gw_buf_printf(b, "mvoi_gateway_http_deadline_closed_total %" PRIu64 "\n",
+                  gw->http ? gw_http_deadline_cut(gw->http) : 0);
     s_head(b, "mvoi_gateway_auth_failures_total", "counter",
            "Requests refused for a missing, unknown or too weak token.");
     gw_buf_printf(b, "mvoi_gateway_auth_failures_total %" PRIu64 "\n", gw->auth_failures);

@@ -43,6 +43,7 @@
 
 #include "codec.h"
 #include "ctl.h"
+#include "ctl_units.h"
 #include "pbjson.h"
 
 /* ------------------------------------------------------------ one measurement */
@@ -311,37 +312,13 @@ bad:
 
 /* ------------------------------------------------------------ printing */
 
-static void s_print_impact(const Mvoi__Impact *i)
-{
-    char line[512] = "";
-    size_t n = 0;
-#define S_P(has, v, fmt, div)                                                                  \
-    if (i->has)                                                                                \
-        n += (size_t)snprintf(line + n, sizeof line - n, fmt, (double)i->v / (div));
-    S_P(has_co2_avoided_g, co2_avoided_g, " co2=%.3f kg", 1000.0)
-    S_P(has_nox_avoided_mg, nox_avoided_mg, " nox=%.6f kg", 1e6)
-    S_P(has_primary_material_g, primary_material_g, " primary=%.3f kg", 1000.0)
-    S_P(has_renewable_g, renewable_g, " renewable=%.3f kg", 1000.0)
-    S_P(has_sroi_realised_cents, sroi_realised_cents, " sroi=EUR %.2f", 100.0)
-    S_P(has_fairtrade_products, fairtrade_products, " fair=%.0f", 1.0)
-    S_P(has_risk_products, risk_products, " risk=%.0f", 1.0)
-    S_P(has_mki_avoided_cents, mki_avoided_cents, " mki=EUR %.2f", 100.0)
-    S_P(has_pilots, pilots, " pilots=%.0f", 1.0)
-#undef S_P
-    printf("%s", line);
-    for (size_t k = 0; k < i->n_factors; k++)
-        printf(" [%s %s %s%s]", i->factors[k]->table, i->factors[k]->edition,
-               i->factors[k]->reference_variant, i->factors[k]->unverified ? " unverified" : "");
-}
-
 static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 {
     int ex = ctl_check_error(ctl, r);
     if (ex)
         return ex;
     if (r->body_case != MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY) {
-        fprintf(stderr, "mvoictl: unexpected reply %d\n", r->body_case);
-        return CTL_EX_SOFTWARE;
+        return ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
     }
     const Mvoi__MeasurementReply *mr = r->measurement_reply;
     if (ctl->json)
@@ -351,16 +328,17 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
         const Mvoi__MeasurementResult *x = mr->results[i];
         if (!x->ok) {
             failed++;
-            fprintf(stderr, "error: %s: %s\n", x->id ? x->id : "?",
+            fprintf(stderr, "%s: %s: %s\n", ctl_text(ctl, "ctl.error"), x->id ? x->id : "?",
                     x->error && x->error->message ? x->error->message
-                    : x->error && x->error->field ? x->error->field : "refused");
+                    : x->error && x->error->field ? x->error->field
+                    : ctl_text(ctl, "ctl.code.other"));
             continue;
         }
         if (ctl->json)
             continue;
         printf("%s rev %u%s", x->id ? x->id : "", x->revision, x->duplicate ? " (duplicate)" : "");
         if (x->impact)
-            s_print_impact(x->impact);
+            ctl_print_impact(ctl, x->impact);
         printf("\n");
         if (x->explanation)
             printf("  %s\n", x->explanation);
@@ -389,7 +367,8 @@ static const struct option s_field_opts[] = {
 
 /* Parse FIELDS flags (or --json) into a SubmitMeasurements. *json_msg is set when --json was
  * used (free with protobuf_c_message_free_unpacked). */
-static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurements **json_msg)
+static int s_parse_fields(const ctl_t *ctl, int argc, char **argv, meas_t *x,
+                          Mvoi__SubmitMeasurements **json_msg)
 {
     meas_init(x);
     *json_msg = NULL;
@@ -420,8 +399,7 @@ static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurem
         json_t *j = strcmp(json_file, "-") == 0 ? json_loadf(stdin, 0, &je)
                                                 : json_load_file(json_file, 0, &je);
         if (!j) {
-            fprintf(stderr, "mvoictl: %s:%d: %s\n", json_file, je.line, je.text);
-            return CTL_EX_DATAERR;
+            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", json_file, je.line, je.text);
         }
         pbjson_error_t pe;
         ProtobufCMessage *msg = NULL;
@@ -432,8 +410,8 @@ static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurem
         bool single = !json_object_get(j, "measurements");
         json_decref(j);
         if (rc != 0) {
-            fprintf(stderr, "mvoictl: %s: %s: %s\n", json_file, pe.field, pe.message);
-            return CTL_EX_DATAERR;
+            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_field", json_file, pe.field,
+                            pe.message);
         }
         if (single) {
             Mvoi__SubmitMeasurements *sm = calloc(1, sizeof *sm);
@@ -462,7 +440,7 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if)
 {
     meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
-    int ex = s_parse_fields(argc, argv, &x, &jm);
+    int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
     if (ex)
         return ex;
     Mvoi__Measurement *mp = &x.m;
@@ -496,7 +474,7 @@ static int s_correct(ctl_t *ctl, int argc, char **argv)
 {
     meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
-    int ex = s_parse_fields(argc, argv, &x, &jm);
+    int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
     if (ex)
         return ex;
     Mvoi__CorrectMeasurement cm = MVOI__CORRECT_MEASUREMENT__INIT;
@@ -576,7 +554,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
                        m->period_start, m->period_end, m->revision,
                        rec->withdrawn ? " WITHDRAWN" : "");
                 if (rec->impact && !rec->withdrawn)
-                    s_print_impact(rec->impact);
+                    ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             printf("(%zu of %u)\n", ml->n_records, ml->total);
@@ -589,8 +567,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: mvoictl measure show ID\n");
-        return CTL_EX_USAGE;
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.need_id", "measure show");
     }
     Mvoi__GetMeasurement g = MVOI__GET_MEASUREMENT__INIT;
     g.id = argv[1];
@@ -612,7 +589,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
                    m->revision, rec->withdrawn ? "  WITHDRAWN" : "");
             if (rec->impact) {
                 printf("impact:");
-                s_print_impact(rec->impact);
+                ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             if (rec->explanation)
@@ -723,15 +700,12 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
         else return CTL_EX_USAGE;
     }
     if (optind >= argc || per < 1 || per > 10000 || window < 1) {
-        fprintf(stderr, "usage: mvoictl measure import FILE.csv [--run NAME] [--per 1..10000] "
-                        "[--window N]\n");
-        return CTL_EX_USAGE;
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.measure_import_usage");
     }
     const char *path = argv[optind];
     FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
     if (!fp) {
-        fprintf(stderr, "mvoictl: %s: %s\n", path, strerror(errno));
-        return CTL_EX_NOINPUT;
+        return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.err.no_file", path);
     }
     /* Fields are applied in column order: put "kind" before the kind-specific columns
      * (only "kwh" depends on it: metered machine kWh or heavy-duty road kWh). */
@@ -793,8 +767,7 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
         e.body_case = MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
         e.submit_measurements = &sm;
         if (codec_pack(&e, &reqs[r], &lens[r]) != 0) {
-            fprintf(stderr, "mvoictl: rows %zu..%zu: request too large (use a smaller --per)\n",
-                    from + 1, from + cnt);
+            ctl_fail(ctl, 0, "ctl.err.rows_too_large", from + 1, from + cnt);
             ex = CTL_EX_DATAERR;
         }
         free(mp);
@@ -803,8 +776,7 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
         goto out_reqs;
     void *zctx = zmq_ctx_new(), *d = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
     if (!d) {
-        fprintf(stderr, "mvoictl: cannot create a ZeroMQ %s: %s\n", zctx ? "socket" : "context",
-                zmq_strerror(zmq_errno()));
+        ctl_fail(ctl, 0, "ctl.err.zmq_setup", zmq_strerror(zmq_errno()));
         if (zctx)
             zmq_ctx_term(zctx);
         ex = CTL_EX_OSERR;
@@ -821,9 +793,7 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
         }
         zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
-            fprintf(stderr, "mvoictl: no answer from impact within %d ms after %zu of %zu "
-                            "requests; re-run the import (it is idempotent)\n",
-                    ctl->timeout_ms, done, nreq);
+            ctl_fail(ctl, 0, "ctl.err.import_stalled", ctl->timeout_ms, done, nreq);
             ex = CTL_EX_UNAVAILABLE;
             break;
         }
@@ -851,9 +821,11 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
                     dup += x->duplicate;
                 } else {
                     failed++;
-                    fprintf(stderr, "error: %s: %s\n", x->id ? x->id : "?",
+                    fprintf(stderr, "%s: %s: %s\n", ctl_text(ctl, "ctl.error"),
+                            x->id ? x->id : "?",
                             x->error && x->error->message ? x->error->message
-                            : x->error && x->error->field ? x->error->field : "refused");
+                            : x->error && x->error->field ? x->error->field
+                            : ctl_text(ctl, "ctl.code.other"));
                 }
             }
         }

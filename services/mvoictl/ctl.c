@@ -1,6 +1,7 @@
 /*  mvoictl: requests to services, error printing, endpoints. See ctl.h. */
 #include "ctl.h"
 
+#include <stdarg.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -65,7 +66,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     *reply = NULL;
     const char *ep = ctl_endpoint(service);
     if (!ep) {
-        fprintf(stderr, "mvoictl: no endpoint for service %s\n", service);
+        ctl_fail(ctl, 0, "ctl.err.no_endpoint", service);
         return CTL_EX_SOFTWARE;
     }
     char rid[64];
@@ -81,29 +82,26 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     uint8_t *buf = NULL;
     size_t len = 0;
     if (codec_pack(req, &buf, &len) != 0) {
-        fprintf(stderr, "mvoictl: request too large\n");
+        ctl_fail(ctl, 0, "ctl.err.too_large");
         return CTL_EX_DATAERR;
     }
     int ex = CTL_EX_UNAVAILABLE;
     void *zctx = zmq_ctx_new();
     void *s = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
     if (!s) {
-        fprintf(stderr, "mvoictl: cannot create a ZeroMQ %s: %s\n", zctx ? "socket" : "context",
-                zmq_strerror(zmq_errno()));
+        ctl_fail(ctl, 0, "ctl.err.zmq_setup", zmq_strerror(zmq_errno()));
         ex = CTL_EX_OSERR;
         goto out;
     }
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_connect(s, ep) != 0) {
-        fprintf(stderr, "mvoictl: cannot connect to %s at %s: %s\n", service, ep,
-                zmq_strerror(zmq_errno()));
+        ctl_fail(ctl, 0, "ctl.err.bad_endpoint", service);
         ex = CTL_EX_USAGE;   /* a malformed endpoint in MVOI_<SERVICE>_API */
         goto out;
     }
     if (zmq_send(s, buf, len, 0) < 0) {
-        fprintf(stderr, "mvoictl: cannot send to %s at %s: %s\n", service, ep,
-                zmq_strerror(zmq_errno()));
+        ctl_fail(ctl, 0, "ctl.err.send", service, ep, zmq_strerror(zmq_errno()));
         goto out;
     }
     /* One deadline for the whole wait: unrelated messages (late replies, stream items)
@@ -117,11 +115,9 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
             continue;
         if (n <= 0) {
             if (n < 0)
-                fprintf(stderr, "mvoictl: waiting for %s failed: %s\n", service,
-                        zmq_strerror(zmq_errno()));
+                ctl_fail(ctl, 0, "ctl.err.wait", service, zmq_strerror(zmq_errno()));
             else
-                fprintf(stderr, "mvoictl: no answer from %s at %s within %d ms "
-                        "(is it running?)\n", service, ep, ctl->timeout_ms);
+                ctl_fail(ctl, 0, "ctl.err.no_answer", service, ep, ctl->timeout_ms);
             goto out;
         }
         zmq_msg_t m;
@@ -147,7 +143,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         *reply = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), CODEC_DEFAULT_BUDGET, &err);
         zmq_msg_close(&m);
         if (!*reply) {
-            fprintf(stderr, "mvoictl: undecodable reply from %s\n", service);
+            ctl_fail(ctl, 0, "ctl.err.undecodable", service);
             ex = CTL_EX_SOFTWARE;
             goto out;
         }
@@ -179,8 +175,14 @@ int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
     if (ctl->json) {
         ctl_print_json(stdout, &e->base);
     }
-    fprintf(stderr, "error: %s%s%s\n", e->field && *e->field ? e->field : "",
-            e->field && *e->field ? ": " : "", e->message ? e->message : "(no message)");
+    /* The service's own message names the field and value (English, from the service);
+     * what kind of refusal it is comes from the catalogue. */
+    char key[48];
+    snprintf(key, sizeof key, "ctl.code.%d", (int)e->code);
+    fprintf(stderr, "%s (%s): %s%s%s\n", ctl_text(ctl, "ctl.error"),
+            text_has(key) ? ctl_text(ctl, key) : ctl_text(ctl, "ctl.code.other"),
+            e->field && *e->field ? e->field : "", e->field && *e->field ? ": " : "",
+            e->message ? e->message : "-");
     switch (e->code) {
     case MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT:
     case MVOI__ERROR_CODE__ERR_NOT_FOUND:
@@ -206,4 +208,17 @@ void ctl_print_json(FILE *out, const ProtobufCMessage *msg)
         fputc('\n', out);
         free(s);
     }
+}
+
+const char *ctl_text(const ctl_t *ctl, const char *key) { return text_get(ctl->tl, key); }
+
+int ctl_fail(const ctl_t *ctl, int code, const char *key, ...)
+{
+    va_list ap;
+    va_start(ap, key);
+    fputs("mvoictl: ", stderr);
+    vfprintf(stderr, text_get(ctl->tl, key), ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
 }
