@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "mvoi_id.h"
 
 /* Each group's table, from its cmd_<group>.c. */
 extern const ctl_cmd_t ctl_system_cmds[];
@@ -14,6 +15,13 @@ static const ctl_group_t s_groups[] = {
     { "system", "health of the services", ctl_system_cmds },
     CTL_GROUP_LIST
 };
+
+/* --buyer's default: MVOI_BUYER, else heerlen. */
+static const char *s_default_buyer(void)
+{
+    const char *b = getenv("MVOI_BUYER");
+    return b && *b ? b : "heerlen";
+}
 
 /* A summary from the catalogue in the chosen language; the table's text if not there. */
 static const char *s_summary(const ctl_t *ctl, const char *kind, const char *group,
@@ -32,6 +40,8 @@ static void s_usage(const ctl_t *ctl, FILE *out)
     fprintf(out, "%s: mvoictl [--json|--raw] [--buyer ID] [--timeout MS] [--lang nl|en] GROUP "
                  "VERB [ARGS]\n\n%s\n\n", ctl_text(ctl, "ctl.help.usage"),
             ctl_text(ctl, "ctl.help.intro"));
+    fprintf(out, ctl_text(ctl, "ctl.help.buyer"), s_default_buyer());
+    fputs("\n\n", out);
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
         if (!s_groups[g].cmds)
             continue;   /* a group not built into this binary */
@@ -68,10 +78,8 @@ static void s_verb_help(const ctl_t *ctl, const char *group, const ctl_cmd_t *cm
 
 int main(int argc, char **argv)
 {
-    ctl_t ctl = { .json = false, .buyer = getenv("MVOI_BUYER"), .timeout_ms = 5000,
+    ctl_t ctl = { .json = false, .buyer = s_default_buyer(), .timeout_ms = 5000,
                   .lang = getenv("MVOI_LANG") };
-    if (!ctl.buyer || !*ctl.buyer)
-        ctl.buyer = "heerlen";
     if (!ctl.lang || !*ctl.lang)
         ctl.lang = "nl";
     const char *t = getenv("MVOI_CTL_TIMEOUT_MS");
@@ -108,6 +116,9 @@ int main(int argc, char **argv)
     }
     if (ctl.timeout_ms <= 0)
         return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.timeout");
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
+        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl.buyer, why);
     int rest = argc - optind;
     char **av = argv + optind;
     if (rest >= 1 && strcmp(av[0], "health") == 0)   /* shorthand */

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "buyers.h"
 #include "text.h"
 
 #define RP_NKPI 7      /* index 1..6 = Kpi enum; 0 unused */
@@ -116,6 +117,8 @@ typedef struct {
 
 typedef struct {
     char buyer[128];
+    char buyer_name[MVOI_BUYER_TEXT_MAX];   /* display name from the registry ("Gemeente
+                                             * Heerlen"); the id when unregistered */
     uint32_t year, quarter;       /* quarter 0 = annual report */
     text_lang_t lang;
     int64_t generated_ms;

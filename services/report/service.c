@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "rp_ids.h"
 #include "gather.h"
 #include "narrative.h"
 #include "log.h"
@@ -448,6 +449,8 @@ static void s_start_next(rp_service_t *self)
     j->t0 = clock_mono_ns() / 1000000;
     rp_input_init(&j->in);
     snprintf(j->in.buyer, sizeof j->in.buyer, "%s", j->buyer);
+    snprintf(j->in.buyer_name, sizeof j->in.buyer_name, "%s",
+             mvoi_buyers_name(self->o.buyers, j->buyer));
     j->in.year = j->year;
     j->in.quarter = j->quarter;
     j->in.lang = j->lang;
@@ -664,11 +667,24 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
         size_t idlen = bus_msg_size(&m, 0) < sizeof id ? bus_msg_size(&m, 0) : sizeof id;
         memcpy(id, bus_msg_data(&m, 0), idlen);
         int err = 0;
+        char field[MVOI_ID_FIELD_MAX], msg[MVOI_ID_FIELD_MAX + 160];
+        int code = rp_ids_check_wire(bus_msg_data(&m, 1), bus_msg_size(&m, 1), field, msg,
+                                     sizeof msg);
+        if (code) {
+            bus_msg_close(&m);
+            s_send_error(self, id, idlen, NULL, code, field, msg);
+            continue;
+        }
         Mvoi__Envelope *req = codec_unpack(bus_msg_data(&m, 1), bus_msg_size(&m, 1), 0, &err);
         bus_msg_close(&m);
         if (!req) {
             s_send_error(self, id, idlen, NULL, MVOI__ERROR_CODE__ERR_DECODE, "",
                          "not an mvoi Envelope");
+            continue;
+        }
+        if ((code = rp_ids_check(self->o.buyers, req, field, msg, sizeof msg)) != 0) {
+            s_send_error(self, id, idlen, req, code, field, msg);
+            codec_free(&req);
             continue;
         }
         switch (req->body_case) {
@@ -677,7 +693,6 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
         case MVOI__ENVELOPE__BODY_REPLAY: s_replay(self, id, idlen, req); break;
         case MVOI__ENVELOPE__BODY_SET_NARRATIVE: s_narrative(self, id, idlen, req); break;
         default: {
-            char msg[128];
             snprintf(msg, sizeof msg, "report does not serve %s", codec_body_name(req->body_case));
             s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED,
                          codec_body_name(req->body_case), msg);
