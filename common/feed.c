@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mvoi_error.h"
 
 #define FEED_TOPIC_MAX 128
 
@@ -59,6 +60,7 @@ struct feed_t {
 };
 
 static uint64_t s_now_ms(feed_t *self) { return uv_now(self->loop); }
+static bool s_failed(feed_t *self, bus_sock_t *sock, int events);
 
 /* ---------------------------------------------------------------- replay requests */
 
@@ -207,8 +209,9 @@ static void s_apply_batch(feed_t *self)
             self->opts.committed(self->opts.arg);
     } else {
         /* Nothing was applied; the events come back through a replay. */
-        log_error("apply_failed", "applying %u events from %s failed (%d); will replay",
-                  self->nitems, self->producer, rc);
+        const char *kv[] = { "error", mvoi_errname(rc), "producer", self->producer, NULL };
+        log_emit(LOG_ERROR, "apply_failed", kv, "applying %u events from %s failed: %s; "
+                 "will replay", self->nitems, self->producer, mvoi_strerror(rc));
         self->need_replay = true;
     }
     s_clear_items(self);
@@ -239,7 +242,7 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
     if (!env) {
         self->stats.decode_errors++;
         log_warn("event_dropped", "undecodable event from %s: %s", self->producer,
-                 strerror(-err));
+                 mvoi_strerror(err));
         return;
     }
     if (!env->producer || strcmp(env->producer, self->producer) != 0) {
@@ -290,6 +293,8 @@ static void s_on_linger(uv_timer_t *t)
 static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
+    if (s_failed(self, sock, events))
+        return;
     self->last_heard_ms = self->heard_ms = s_now_ms(self);
     for (uint32_t n = 0; n < self->opts.batch; n++) {
         bus_msg_t msg;
@@ -327,6 +332,8 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
+    if (s_failed(self, sock, events))
+        return;
     self->last_heard_ms = self->heard_ms = s_now_ms(self);
     bool ended = false;
     uint32_t budget = self->opts.replay_batch + 16;
@@ -391,6 +398,18 @@ static void s_on_timer(uv_timer_t *t)
          * those: no replay; s_on_linger applies them and checks for gaps then.) */
         s_maybe_replay(self);
     }
+}
+
+/* A socket of the feed stopped for good (bus_watch's ZMQ_POLLERR): say so, by name. */
+static bool s_failed(feed_t *self, bus_sock_t *sock, int events)
+{
+    if (!(events & ZMQ_POLLERR))
+        return false;
+    int e = bus_sock_error(sock);
+    const char *kv[] = { "error", mvoi_errname(e), "producer", self->producer, NULL };
+    log_emit(LOG_ERROR, "socket_failed", kv, "a socket of the feed of %s stopped: %s",
+             self->producer, mvoi_strerror(e));
+    return true;
 }
 
 /* ---------------------------------------------------------------- lifecycle */

@@ -20,8 +20,8 @@
 
 typedef struct feed_t feed_t;
 
-/* Apply one event inside txn. Return 0, or an LMDB error / -EIO to abort the batch (it is
- * retried later). Events the consumer does not care about just return 0. */
+/* Apply one event inside txn. Return 0, or a negative code of mvoi_error.h (or the raw
+ * LMDB result) to abort the batch (it is retried later). Events the consumer does not care about just return 0. */
 typedef int (feed_apply_fn)(void *arg, MDB_txn *txn, const char *topic,
                             const Mvoi__Envelope *ev);
 /* The producer was wiped (new epoch): forget state derived from its old epoch. */

@@ -17,13 +17,13 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #ifndef MVOI_VERSION
 #define MVOI_VERSION "0"
 #endif
 
-#define SERVICE_EX_USAGE 64
 #define SERVICE_HEALTHCHECK_TIMEOUT_MS 2000
 
 static void s_service_on_signal(uv_signal_t *h, int signum);
@@ -181,7 +181,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         *out = NULL;
     if (!out || !def || !def->name) {
         fprintf(stderr, "service_init: invalid arguments\n");
-        return 70;
+        return EX_SOFTWARE;
     }
     static const struct option opts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -215,13 +215,13 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
             else if (optarg && strcmp(optarg, "ready") != 0) {
                 fprintf(stderr, "mvoi-%s: --healthcheck takes live or ready, got '%s'\n",
                         def->name, optarg);
-                return SERVICE_EX_USAGE;
+                return EX_USAGE;
             }
             break;
         case ':':
             fprintf(stderr, "mvoi-%s: option '%s' needs an argument\n"
                             "Try 'mvoi-%s --help'.\n", def->name, argv[optind - 1], def->name);
-            return SERVICE_EX_USAGE;
+            return EX_USAGE;
         default:
             if (optopt && optopt != '?')
                 fprintf(stderr, "mvoi-%s: unknown option '-%c'\n", def->name, optopt);
@@ -229,13 +229,13 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
                 fprintf(stderr, "mvoi-%s: unknown or malformed option '%s'\n", def->name,
                         argv[optind - 1]);
             fprintf(stderr, "Try 'mvoi-%s --help'.\n", def->name);
-            return SERVICE_EX_USAGE;
+            return EX_USAGE;
         }
     }
     if (argv && optind < argc) {
         fprintf(stderr, "mvoi-%s: unexpected argument '%s'\nTry 'mvoi-%s --help'.\n",
                 def->name, argv[optind], def->name);
-        return SERVICE_EX_USAGE;
+        return EX_USAGE;
     }
 
     service_t *self = calloc(1, sizeof *self);
@@ -244,7 +244,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         fprintf(stderr, "mvoi-%s: out of memory\n", def->name);
         if (self)
             s_service_free(self);
-        return 70;
+        return EX_SOFTWARE;
     }
     if (help) {
         s_usage(def, self->specs, self->nspecs, stdout);
@@ -315,7 +315,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
     if (!self->data_dir || uv_loop_init(&self->loop) != 0) {
         log_error("service_init_failed", "cannot create the event loop");
         s_service_free(self);
-        return 70;
+        return EX_SOFTWARE;
     }
     snprintf(self->data_dir, dlen, "%s/%s", cfg_str(self->cfg, "data_dir"), def->name);
     self->loop_ok = true;
@@ -324,7 +324,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         log_error("service_init_failed", "cannot create the zmq context: %s", zmq_strerror(errno));
         uv_loop_close(&self->loop);
         s_service_free(self);
-        return 70;
+        return EX_SOFTWARE;
     }
     signal(SIGPIPE, SIG_IGN);
     static const int signums[2] = { SIGTERM, SIGINT };
@@ -440,7 +440,7 @@ static void s_drain_loop(service_t *self)
 int service_run(service_t *self)
 {
     if (!self || !self->loop_ok)
-        return 70;
+        return EX_SOFTWARE;
     /* The service built its store, sockets and feeds before calling us: it is up. */
     const char *wd = getenv("WATCHDOG_USEC");
     long long usec = wd ? atoll(wd) : 0;

@@ -1,13 +1,14 @@
 /*  store: the service's LMDB environment (see store.h).
  *
- *  Error convention for store_fn: return 0 to commit, a negative errno to abort with that
- *  value, or pass up the raw result of an LMDB call you could not handle (an MDB_* code,
- *  which is negative, in -30799..-30780, or a positive system errno such as ENOMEM/EACCES).
- *  store_write recognises MDB_MAP_FULL (grow the map, rerun fn) and MDB_MAP_RESIZED (adopt
- *  the size another process set, rerun fn); other LMDB codes become -EIO (-ENOENT for
- *  MDB_NOTFOUND, -EEXIST for MDB_KEYEXIST) and positive errnos become their negation.
+ *  Error convention for store_fn: return 0 to commit or a negative code of mvoi_error.h to
+ *  abort with it. A function may also pass up the raw result of an LMDB call it could not
+ *  handle (an MDB_* code or a positive system errno): store_write converts it with
+ *  mvoi_mdb_error at the boundary, so what leaves this module is always in the one space.
+ *  MVOI_E_MAP_FULL (grow the map, rerun fn) and MVOI_E_MAP_RESIZED (adopt the size another
+ *  process set, rerun fn) are handled here and never returned.
  */
 #include "store.h"
+#include "mvoi_error.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,23 +44,17 @@ struct store_t {
     uint64_t grows;
 };
 
-static bool s_is_mdb_code(int rc)
-{
-    return rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE;
-}
-
-/* Map a non-zero result (fn's or LMDB's) to the negative errno we return. */
+/* Convert a non-zero result (fn's or LMDB's) into the one error space; failures of the
+ * store itself (not "not found"/"exists", which are answers) are logged with their name. */
 static int s_map_error(store_t *self, const char *what, int rc)
 {
-    if (rc == MDB_NOTFOUND)
-        return -ENOENT;
-    if (rc == MDB_KEYEXIST)
-        return -EEXIST;
-    if (s_is_mdb_code(rc) || rc > 0) {
-        fprintf(stderr, "store %s: %s: %s\n", self ? self->path : "?", what, mdb_strerror(rc));
-        return rc > 0 ? -rc : -EIO;
-    }
-    return rc;   /* already a negative errno */
+    int code = mvoi_mdb_error(rc);
+    bool store_failed = code != rc ? code != -ENOENT && code != -EEXIST
+                                   : code <= MVOI_E_FIRST;
+    if (store_failed)
+        fprintf(stderr, "store %s: %s: %s (%s)\n", self ? self->path : "?", what,
+                mvoi_strerror(code), mvoi_errname(code));
+    return code;
 }
 
 static int s_mkdir_p(const char *path)
@@ -155,7 +150,7 @@ store_t *store_new(const store_opts_t *opts, int *err)
     }
 
     if ((*err = s_mkdir_p(self->path)) != 0) {
-        fprintf(stderr, "store %s: mkdir: %s\n", self->path, strerror(-*err));
+        fprintf(stderr, "store %s: mkdir: %s\n", self->path, mvoi_strerror(*err));
         goto fail;
     }
 
@@ -295,6 +290,7 @@ int store_write(store_t *self, store_fn *fn, void *arg)
     for (int attempt = 0; attempt < STORE_MAX_ATTEMPTS; attempt++) {
         MDB_txn *txn = NULL;
         s_hooks_begin(self);
+        /* rc stays raw until s_map_error, which logs what LMDB itself reported. */
         int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
         if (rc == 0) {
             rc = fn(txn, arg);
@@ -312,12 +308,13 @@ int store_write(store_t *self, store_fn *fn, void *arg)
             }
         }
         s_hooks_abort(self);
-        if (rc == MDB_MAP_FULL) {
+        int code = mvoi_mdb_error(rc);
+        if (code == MVOI_E_MAP_FULL) {
             if ((result = s_grow(self)) != 0)
                 goto done;
             continue;
         }
-        if (rc == MDB_MAP_RESIZED) {
+        if (code == MVOI_E_MAP_RESIZED) {
             /* Another process grew the map: adopt its size. */
             int r2 = mdb_env_set_mapsize(self->env, 0);
             if (r2 != 0) {

@@ -1,8 +1,8 @@
 /*  store: the service's LMDB environment.
  *
  *  One environment per process, named databases opened once at start (store_new) in one
- *  transaction. Writes go through store_write(fn): fn must be re-runnable, because on
- *  MDB_MAP_FULL the transaction is aborted, the map grows and fn runs again (the Postfix
+ *  transaction. Writes go through store_write(fn): fn must be re-runnable, because on a
+ *  full map the transaction is aborted, the map grows and fn runs again (the Postfix
  *  slmdb.c model). Stale reader slots left by killed processes are cleared at start.
  *
  *  Sync policy: durable by default (LMDB's full fsync at every commit); throughput comes
@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <lmdb.h>
+#include "mvoi_error.h"
 
 typedef struct store_t store_t;
 
@@ -29,7 +30,8 @@ typedef struct {
 } store_opts_t;
 
 /* Opens (or creates) the environment and every named db; clears stale readers.
- * Returns NULL with *err set (negative errno; -EIO for LMDB errors, logged to stderr). */
+ * Returns NULL with *err set (a code of mvoi_error.h; LMDB's failures are logged to
+ * stderr with their name, e.g. MVOI_E_INCOMPATIBLE for a file of another LMDB). */
 store_t *store_new(const store_opts_t *opts, int *err);
 void store_destroy(store_t **self_p);
 
@@ -41,16 +43,18 @@ bool store_created(store_t *self);
 
 typedef int (store_fn)(MDB_txn *txn, void *arg);
 
-/* Run fn in a write transaction and commit. fn returns 0 to commit, a negative errno to
- * abort (that value is returned), or passes up the raw result of an LMDB call it could not
- * handle (an MDB_* code, or a positive system errno). MDB_MAP_FULL (from fn's puts or
- * commit) aborts, grows the map (x2 up to map_max) and reruns fn; MDB_MAP_RESIZED adopts
- * the size another process set and reruns fn; both bounded. Hooks run around every attempt.
- * Returns 0, fn's errno, -ENOSPC at map_max, -ENOENT (MDB_NOTFOUND), -EEXIST (MDB_KEYEXIST),
- * -errno for a positive errno, -EIO for other LMDB codes (logged to stderr), -EDEADLK when
- * called from inside another store_write. */
+/* Run fn in a write transaction and commit. fn returns 0 to commit, a negative code of
+ * mvoi_error.h to abort (that value is returned), or passes up the raw result of an LMDB
+ * call it could not handle (converted here by mvoi_mdb_error). A full map (MDB_MAP_FULL or
+ * MVOI_E_MAP_FULL, from fn's puts or the commit) aborts, grows the map (x2 up to map_max)
+ * and reruns fn; a map another process resized is adopted and fn reruns; both bounded.
+ * Hooks run around every attempt. Returns 0 or a negative code, never an LMDB number:
+ * fn's code, -ENOSPC at map_max, -ENOENT (MDB_NOTFOUND), -EEXIST (MDB_KEYEXIST), -errno for
+ * a system failure, MVOI_E_* for the store's own (logged to stderr), -EDEADLK when called
+ * from inside another store_write. */
 int store_write(store_t *self, store_fn *fn, void *arg);
-/* Run fn in a read-only transaction (aborted afterwards); fn's result is mapped as above. */
+/* Run fn in a read-only transaction (aborted afterwards); fn's result is converted as
+ * above. */
 int store_read(store_t *self, store_fn *fn, void *arg);
 
 /* Hooks around every store_write attempt, so that modules keeping in-memory mirrors of

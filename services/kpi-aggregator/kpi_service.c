@@ -39,6 +39,14 @@ static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_e
     return kpi_reset(self->kpi, txn, producer);
 }
 
+/* Totals go out through the server: it appends them and publishes them after the commit. */
+static int s_emit(void *arg, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                  outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq)
+{
+    kpi_service_t *self = arg;
+    return server_emit_txn(self->server, txn, topic, ev, stamp, stamp_arg, seq);
+}
+
 /* Each changed total is appended (and published) once per feed batch. */
 static void s_batch_begin(void *arg)
 {
@@ -50,13 +58,6 @@ static int s_batch_end(void *arg, MDB_txn *txn)
 {
     kpi_service_t *self = arg;
     return kpi_batch_end(self->kpi, txn);
-}
-
-static void s_committed(void *arg)
-{
-    kpi_service_t *self = arg;
-    if (self->server)
-        server_flush(self->server);   /* persist, then publish */
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -338,9 +339,10 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
     };
     if (!(self->server = server_new(loop, ctx, &sv, &e)))
         goto fail;
+    kpi_set_emit(self->kpi, s_emit, self);
     feed_opts_t fc = { .producer = "calendar", .pub_endpoint = o->calendar_pub,
                        .api_endpoint = o->calendar_api, .apply = s_apply, .reset = s_reset,
-                       .committed = s_committed, .arg = self, .stall_ms = o->stall_ms,
+                       .arg = self, .stall_ms = o->stall_ms,
                        .linger_ms = o->linger_ms, .batch_begin = s_batch_begin,
                        .batch_end = s_batch_end };
     feed_opts_t fi = fc;

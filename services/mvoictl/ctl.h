@@ -3,23 +3,25 @@
  *  `mvoictl [options] <group> <verb> [args]`. Each group lives in its own cmd_<group>.c
  *  and exports a table of ctl_cmd_t; main.c lists the groups. Data goes to stdout,
  *  diagnostics to stderr; exit codes follow sysexits.h (64 usage, 65 data error,
- *  69 service unavailable, 70 internal).
+ *  69 service unavailable, 70 internal, 71 no ZeroMQ context/socket).
  */
 #ifndef MVOI_CTL_H
 #define MVOI_CTL_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sysexits.h>
 #include "envelope.pb-c.h"
 #include "text.h"
 
 #define CTL_EX_OK 0
 #define CTL_EX_FAIL 1          /* the service answered with an error it judged final */
-#define CTL_EX_USAGE 64
-#define CTL_EX_DATAERR 65
-#define CTL_EX_NOINPUT 66
-#define CTL_EX_UNAVAILABLE 69
-#define CTL_EX_SOFTWARE 70
+#define CTL_EX_USAGE EX_USAGE
+#define CTL_EX_DATAERR EX_DATAERR
+#define CTL_EX_NOINPUT EX_NOINPUT
+#define CTL_EX_UNAVAILABLE EX_UNAVAILABLE
+#define CTL_EX_SOFTWARE EX_SOFTWARE
+#define CTL_EX_OSERR EX_OSERR  /* the process could not get a resource (ZeroMQ context) */
 
 typedef struct {
     bool json;                 /* --json: machine-readable output */
