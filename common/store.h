@@ -28,8 +28,11 @@ typedef struct {
     const char *const *dbs;  /* NULL-terminated names of the named databases to open */
 } store_opts_t;
 
-/* Opens (or creates) the environment and every named db; clears stale readers.
- * Returns NULL with *err set (negative errno; -EIO for LMDB errors, logged to stderr). */
+/* Takes the directory's lock (store_guard.h), checks data.mdb before mapping it, opens (or
+ * creates) the environment and every named db; clears stale readers. Writes nothing when
+ * every db exists. Returns NULL with *err set (negative errno: -EBUSY the directory is in
+ * use, -EUCLEAN a damaged or truncated file, -ENODATA a missing store that --init did not
+ * allow to create; -EIO for other LMDB errors), each logged as one JSON line. */
 store_t *store_new(const store_opts_t *opts, int *err);
 void store_destroy(store_t **self_p);
 
@@ -72,6 +75,20 @@ int store_usage(store_t *self, uint64_t *map_size, uint64_t *used);
 int store_reader_check(store_t *self, int *dead);
 /* Stale reader slots that store_new cleared when it opened the environment. */
 int store_stale_cleared(store_t *self);
+/* Storage failures (a write attempt the disk refused: no space, quota, I/O, the map at its
+ * limit). After one, store_write backs off: for 100 ms doubling to 5 s it returns the same
+ * error at once without trying; the first commit that succeeds clears the state. */
+typedef enum {
+    STORE_REASON_NO_SPACE = 0, STORE_REASON_QUOTA, STORE_REASON_MAP_LIMIT, STORE_REASON_IO,
+    STORE_REASON_OTHER, STORE_NREASONS
+} store_reason_t;
+const char *store_reason_name(store_reason_t r);     /* "no_space", ... (metric labels) */
+/* True while writes fail; *err (may be NULL) gets the negative errno. */
+bool store_failing(store_t *self, int *err);
+uint32_t store_retry_in_ms(store_t *self);           /* 0 when not failing */
+void store_failures(store_t *self, uint64_t out[STORE_NREASONS]);  /* failed attempts */
+/* "ENOSPC" for -ENOSPC (a name for logs; "OK" for 0). */
+const char *store_errname(int err);
 uint64_t store_commits(store_t *self);   /* committed write transactions */
 uint64_t store_grows(store_t *self);     /* map growths */
 
