@@ -114,6 +114,20 @@ static cfg_spec_t *s_merge_specs(const service_def_t *def, int *n)
     return all;
 }
 
+extern char **environ;
+
+static void s_warn_unknown(void *arg, const char *name, const char *closest)
+{
+    (void)arg;
+    const char *kv[] = { "variable", name, "closest", closest ? closest : "", NULL };
+    if (closest)
+        log_emit(LOG_WARN, "config_unknown_variable", kv, "%s is not a variable of this "
+                 "service and is ignored; did you mean %s?", name, closest);
+    else
+        log_emit(LOG_WARN, "config_unknown_variable", kv, "%s is not a variable of this "
+                 "service and is ignored", name);
+}
+
 static void s_usage(const service_def_t *def, const cfg_spec_t *specs, int n, FILE *out)
 {
     fprintf(out,
@@ -281,6 +295,8 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
     }
     log_init(def->name, fmt, cfg_str(self->cfg, "log_level"));
     store_guard_set_init(init || cfg_bool(self->cfg, "init"));
+    if (!help && !print_config && !healthcheck)
+        cfg_check_env(def->name, self->specs, self->nspecs, environ, s_warn_unknown, NULL);
 
     if (print_config) {
         cfg_print(self->cfg, stdout);
