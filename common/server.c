@@ -587,8 +587,13 @@ static void s_run_batch(server_t *self)
         s_reply(self, req);
         s_req_free(&self->cmds[i]);
     }
-    if (rc != 0)
-        log_error("batch_failed", "a batch of %u commands failed: %d", self->ncmds, rc);
+    /* A storage failure was logged by the store, once per attempt; a line per refused
+     * batch would let the request rate set the log rate. */
+    if (rc != 0 && !store_failing(self->opts.store, NULL)) {
+        const char *kv[] = { "error", store_errname(rc), NULL };
+        log_emit(LOG_ERROR, "batch_failed", kv, "a batch of %u commands failed: %s",
+                 self->ncmds, strerror(rc < 0 ? -rc : rc));
+    }
     self->ncmds = 0;
     server_flush(self);
 }

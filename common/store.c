@@ -567,6 +567,12 @@ static void s_recovered(store_t *self)
     self->backoff_ms = 0;
 }
 
+static uint64_t s_last_txnid(store_t *self)
+{
+    MDB_envinfo info;
+    return mdb_env_info(self->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
+}
+
 static int s_attempt(store_t *self, store_fn *fn, void *arg)
 {
     MDB_txn *txn = NULL;
@@ -605,9 +611,12 @@ int store_write(store_t *self, store_fn *fn, void *arg)
     self->in_write = true;
     int result = -EIO;
     for (int attempt = 0; attempt < STORE_MAX_ATTEMPTS; attempt++) {
+        uint64_t txnid = self->fail_err ? s_last_txnid(self) : 0;
         int rc = s_attempt(self, fn, arg);
         if (rc == 0) {
-            if (self->fail_err)
+            /* Only a commit that wrote proves the storage is back: a transaction that
+             * changed nothing commits without touching the disk. */
+            if (self->fail_err && s_last_txnid(self) != txnid)
                 s_recovered(self);
             result = 0;
             goto done;
