@@ -486,9 +486,15 @@ static int s_grow(store_t *self)
     return 0;
 }
 
-static bool s_is_storage_failure(int rc)
+/* The disk refused: an error of the commit (or of beginning the transaction), or a
+ * no-space / I/O errno from anywhere. An LMDB code that fn passes up from a get or put is
+ * about the data, not the disk, and does not start a backoff. */
+static bool s_is_storage_failure(int rc, bool from_disk)
 {
-    return rc > 0 || (s_is_mdb_code(rc) && rc != MDB_NOTFOUND && rc != MDB_KEYEXIST);
+    if (rc == ENOSPC || rc == EDQUOT || rc == EIO)
+        return true;
+    return from_disk && rc != MDB_NOTFOUND && rc != MDB_KEYEXIST
+           && (rc > 0 || s_is_mdb_code(rc));
 }
 
 /* LMDB turns a short pwrite (the disk filled up in the middle of a page run) into EIO and
@@ -530,6 +536,17 @@ static int s_failed(store_t *self, int raw, bool at_map_max)
     int err = at_map_max ? -ENOSPC : raw > 0 ? -raw : -EIO;
     if (err == -EIO)
         err = s_name_eio(self);
+    if (at_map_max) {
+        /* One transaction larger than the map may grow to: the disk is fine and smaller
+         * writes still fit, so no backoff; counted and named. */
+        self->failed[STORE_REASON_MAP_LIMIT]++;
+        const char *kv[] = { "path", self->path, "error", "ENOSPC", "reason", "map_limit",
+                             NULL };
+        log_emit(LOG_ERROR, "storage_map_limit", kv, "store %s: a write needs more than "
+                 "the map's limit of %zu bytes; nothing was changed", self->path,
+                 self->map_max);
+        return err;
+    }
     int64_t now = clock_mono_ns() / 1000000;
     if (!self->fail_err) {
         self->fail_since_ms = now;
@@ -573,19 +590,22 @@ static uint64_t s_last_txnid(store_t *self)
     return mdb_env_info(self->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
 }
 
-static int s_attempt(store_t *self, store_fn *fn, void *arg)
+static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
 {
     MDB_txn *txn = NULL;
     s_hooks_begin(self);
     int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
+    *from_disk = rc != 0;
     if (rc == 0) {
         rc = fn(txn, arg);
         if (rc == 0)
             rc = s_hooks_prepare(self, txn);
-        if (rc == 0)
+        if (rc == 0) {
             rc = mdb_txn_commit(txn);   /* frees txn, also on failure */
-        else
+            *from_disk = rc != 0;
+        } else {
             mdb_txn_abort(txn);
+        }
         if (rc == 0) {
             self->commits++;
             s_hooks_commit(self);
@@ -612,7 +632,8 @@ int store_write(store_t *self, store_fn *fn, void *arg)
     int result = -EIO;
     for (int attempt = 0; attempt < STORE_MAX_ATTEMPTS; attempt++) {
         uint64_t txnid = self->fail_err ? s_last_txnid(self) : 0;
-        int rc = s_attempt(self, fn, arg);
+        bool from_disk = false;
+        int rc = s_attempt(self, fn, arg, &from_disk);
         if (rc == 0) {
             /* Only a commit that wrote proves the storage is back: a transaction that
              * changed nothing commits without touching the disk. */
@@ -638,7 +659,7 @@ int store_write(store_t *self, store_fn *fn, void *arg)
             }
             continue;
         }
-        result = s_is_storage_failure(rc) ? s_failed(self, rc, false)
+        result = s_is_storage_failure(rc, from_disk) ? s_failed(self, rc, false)
                                           : s_map_error(self, "write", rc);
         goto done;
     }
