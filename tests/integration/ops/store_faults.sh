@@ -29,7 +29,7 @@ MVOI_CALENDAR_API=ipc://$dir/cal2.api MVOI_CALENDAR_PUB=ipc://$dir/cal2.pub \
   timeout 10 "$cal" >"$dir/second.log" 2>&1
 rc=$?
 set -e
-[ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] || fail "second instance exit $rc"
+if [ "$rc" -eq 0 ] || [ "$rc" -ge 124 ]; then fail "second instance exit $rc"; fi
 grep -q "\"event\":\"store_refused\".*data directory $store is in use by pid $first\".*\"error\":\"EBUSY\"" \
   "$dir/second.log" || fail "second instance: no store_refused naming pid $first"
 echo "ok: a second instance is refused: in use by pid $first (exit $rc)"
@@ -48,7 +48,9 @@ start_refused() {
   rc=$?
   set -e
   after=$(sha256sum "$store/data.mdb" 2>/dev/null | cut -d' ' -f1 || echo missing)
-  [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] || fail "$name: exit $rc (124 = still running, >128 = a signal)"
+  if [ "$rc" -eq 0 ] || [ "$rc" -ge 124 ]; then
+    fail "$name: exit $rc (124 = still running, >128 = a signal)"
+  fi
   grep -q "\"event\":\"store_refused\".*$pattern.*\"error\":\"$errno\"" "$dir/$name.log" \
     || fail "$name: no store_refused line with $errno and '$pattern'"
   grep -v '^{' "$dir/$name.log" | grep -v "^mvoi-calendar: " && fail "$name: a log line that is not JSON"
