@@ -510,10 +510,8 @@ static int s_name_eio(store_t *self)
     return avail < floor ? -ENOSPC : -EIO;
 }
 
-static store_reason_t s_reason(int err, bool at_map_max)
+static store_reason_t s_reason(int err)
 {
-    if (at_map_max)
-        return STORE_REASON_MAP_LIMIT;
     switch (err) {
     case -ENOSPC: return STORE_REASON_NO_SPACE;
     case -EDQUOT: return STORE_REASON_QUOTA;
@@ -557,7 +555,7 @@ static int s_failed(store_t *self, int raw, bool at_map_max)
     }
     self->fail_err = err;
     self->next_try_ms = now + self->backoff_ms;
-    store_reason_t r = s_reason(err, at_map_max);
+    store_reason_t r = s_reason(err);
     self->failed[r]++;
     char retry[24], failing[24];
     snprintf(retry, sizeof retry, "%u", self->backoff_ms);
@@ -565,9 +563,8 @@ static int s_failed(store_t *self, int raw, bool at_map_max)
     const char *kv[] = { "path", self->path, "error", store_errname(err),
                          "reason", store_reason_name(r), "retry_in_ms", retry,
                          "failing_for_ms", failing, NULL };
-    log_emit(LOG_ERROR, "storage_failing", kv, "store %s: write failed: %s%s; nothing was "
-             "changed, next attempt in %u ms", self->path,
-             at_map_max ? "the map is at its limit, " : "", strerror(-err), self->backoff_ms);
+    log_emit(LOG_ERROR, "storage_failing", kv, "store %s: write failed: %s; nothing was "
+             "changed, next attempt in %u ms", self->path, strerror(-err), self->backoff_ms);
     return err;
 }
 

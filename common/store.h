@@ -5,6 +5,11 @@
  *  MDB_MAP_FULL the transaction is aborted, the map grows and fn runs again (the Postfix
  *  slmdb.c model). Stale reader slots left by killed processes are cleared at start.
  *
+ *  Faults are named and contained: one process per directory (a lock), data.mdb checked
+ *  before it is mapped and every page read once before anything writes (store_guard.h),
+ *  so a damaged store stops the start with the file unchanged; a write the disk refuses
+ *  keeps its errno (ENOSPC, not EIO) and starts a bounded backoff (store_failing).
+ *
  *  Sync policy: durable by default (LMDB's full fsync at every commit); throughput comes
  *  from group commit, not weaker flags. opts.nosync trades the last transactions on an OS
  *  crash (never on a process crash) for speed and is meant for caches and benchmarks.
