@@ -694,6 +694,7 @@ static void s_on_router(bus_sock_t *sock, int events, void *arg)
 
 static void s_on_heartbeat(uv_timer_t *t)
 {
+    store_probe(((server_t *)t->data)->opts.store);   /* recovery needs no traffic */
     server_t *self = t->data;
     server_flush(self);
     Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;

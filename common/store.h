@@ -91,6 +91,10 @@ const char *store_reason_name(store_reason_t r);     /* "no_space", ... (metric 
 /* True while writes fail; *err (may be NULL) gets the negative errno. */
 bool store_failing(store_t *self, int *err);
 uint32_t store_retry_in_ms(store_t *self);           /* 0 when not failing */
+/* While failing and the backoff has passed: one small real write, so that a service that
+ * gets no writes (not ready, so no traffic) still finds out the disk is back. Call it from
+ * a timer (the server's heartbeat does). */
+void store_probe(store_t *self);
 void store_failures(store_t *self, uint64_t out[STORE_NREASONS]);  /* failed attempts */
 /* "ENOSPC" for -ENOSPC (a name for logs; "OK" for 0). */
 const char *store_errname(int err);

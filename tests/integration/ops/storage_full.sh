@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A full disk under every service that writes (issue 19). The impact-calculator, the
 # kpi-aggregator and the notifier keep their stores on one small tmpfs; the calendar (on
-# the normal disk) keeps producing. When the tmpfs is full each of them names ENOSPC in
+# a tmpfs of its own, filled last) keeps producing meanwhile. When the tmpfs is full each of them names ENOSPC in
 # JSON log lines whose rate its backoff bounds, answers not-ready, refuses commands
 # without acknowledging them; when space returns each recovers by itself and nothing
 # acknowledged is lost (the consumers' cursors reach the calendar's head).
@@ -21,7 +21,8 @@ mounted=0
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ "$mounted" = 1 ] && umount "$full" 2>/dev/null
+  if [ "$mounted" -ge 1 ]; then umount "$full" 2>/dev/null || true; fi
+  if [ "$mounted" -ge 2 ]; then umount "$dir/disk" 2>/dev/null || true; fi
   rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -30,6 +31,8 @@ if ! mount -t tmpfs -o size=16m tmpfs "$full" 2>"$dir/mount.err"; then
   exit 77
 fi
 mounted=1
+mount -t tmpfs -o size=16m tmpfs "$dir/disk"   # the calendar's, filled in the last part
+mounted=2
 
 export MVOI_LOG_LEVEL=info
 export MVOI_CALENDAR_API=ipc://$dir/cal.api MVOI_CALENDAR_PUB=ipc://$dir/cal.pub
@@ -140,3 +143,26 @@ for svc in impact kpi notifier; do
   [ "$ok" = 1 ] || fail "$svc did not apply every calendar event: $line"
   echo "ok: $svc applied calendar events up to $chead"
 done
+
+# Last, the calendar's own disk: a command is refused, not acknowledged, and the head does
+# not move; space back, the same command goes through.
+dd if=/dev/zero of="$dir/disk/filler" bs=64k 2>/dev/null || true
+dd if=/dev/zero of="$dir/disk/filler2" bs=1k 2>/dev/null || true
+n=0
+while [ "$n" -lt 40 ]; do
+  n=$((n + 1))
+  "$ctl" tender add --id "CAL-$n" --title "Tender $n" --kind leveringen --value 50.000,00 \
+    --publication 2026-06-01 >/dev/null 2>&1 || break
+done
+[ "$n" -lt 40 ] || fail "calendar: 40 tenders acknowledged on a full disk"
+wait_ready cal "$cal" 1 10
+grep -q '"event":"storage_failing".*"error":"ENOSPC"' "$dir/cal.log" || fail "calendar: no ENOSPC line"
+before=$({ "$ctl" system health calendar || true; } | sed -n 's/.* head=\([0-9]*\) .*/\1/p')
+"$ctl" tender show "CAL-$n" >/dev/null 2>&1 && fail "calendar: refused CAL-$n exists"
+rm -f "$dir/disk/filler" "$dir/disk/filler2"
+wait_ready cal "$cal" 0 20
+"$ctl" tender add --id "CAL-$n" --title "Tender $n" --kind leveringen --value 50.000,00 \
+  --publication 2026-06-01 >/dev/null || fail "calendar: CAL-$n after recovery"
+after=$("$ctl" system health calendar | sed -n 's/.* head=\([0-9]*\) .*/\1/p')
+[ "$after" -gt "$before" ] || fail "calendar head $before -> $after"
+echo "ok: calendar refused CAL-$n on its full disk (head $before), took it after recovery (head $after)"
