@@ -51,7 +51,6 @@ struct store_t {
     int nhooks;
     uint64_t commits;
     uint64_t grows;
-    bool faulted;                /* the start-up walk faulted: do not touch LMDB again */
     int lock_fd;                 /* flock on <path>/mvoi.lock, held until store_destroy */
     /* Storage failure state: set by a failed write attempt, cleared by the next commit. */
     int fail_err;                /* negative errno of the last failed attempt; 0 = fine */
@@ -171,16 +170,22 @@ static void s_log_errno(log_level_t level, const char *event, const char *path, 
  * checks each page's number and type as it goes, so a damaged page stops the start here,
  * with the file unchanged, instead of after a start-up write or in the middle of a
  * command. Values are not read: a walk over keys touches every branch and leaf page. */
+/* The walk's open cursors (outer: the main db's names; inner: one db's keys), kept where
+ * a fault handler's jump can still find them and close them. */
+static MDB_cursor *volatile s_walk_cur[2];
+
 /* Walk one db's keys; adds to *entries. */
 static int s_walk(MDB_txn *txn, MDB_dbi dbi, uint64_t *entries)
 {
     MDB_cursor *c = NULL;
     MDB_val k, v;
     int rc = mdb_cursor_open(txn, dbi, &c);
+    s_walk_cur[1] = c;
     for (int op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
         rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op);
         *entries += rc == 0;
     }
+    s_walk_cur[1] = NULL;
     if (c)
         mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -202,6 +207,7 @@ static int s_walk_all(MDB_txn *txn, uint64_t *entries, char *where, size_t wlen)
         rc = s_walk(txn, main_dbi, entries);
     if (rc == 0)
         rc = mdb_cursor_open(txn, main_dbi, &c);
+    s_walk_cur[0] = c;
     for (int op = MDB_FIRST; rc == 0; op = MDB_NEXT) {
         if ((rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op)) != 0)
             break;
@@ -218,6 +224,7 @@ static int s_walk_all(MDB_txn *txn, uint64_t *entries, char *where, size_t wlen)
         if (r2 != 0)
             rc = r2;
     }
+    s_walk_cur[0] = NULL;
     if (c)
         mdb_cursor_close(c);
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -257,7 +264,15 @@ static int s_verify(store_t *self)
         s_log_errno(LOG_ERROR, "store_refused", self->path, -EUCLEAN, "%s/data.mdb is "
                     "damaged: reading db '%s' faulted (%s); restore the latest backup",
                     self->path, where, fault == SIGBUS ? "SIGBUS" : "SIGSEGV");
-        self->faulted = true;
+        /* Closing cursors and ending a read transaction only frees memory and the reader
+         * slot; none of it reads the damaged map, so the environment closes normally. */
+        for (int i = 0; i < 2; i++)
+            if (s_walk_cur[i]) {
+                mdb_cursor_close(s_walk_cur[i]);
+                s_walk_cur[i] = NULL;
+            }
+        if (txn)
+            mdb_txn_abort(txn);
         return -EUCLEAN;
     }
     if (txn)
@@ -400,7 +415,7 @@ void store_destroy(store_t **self_p)
     if (!self_p || !*self_p)
         return;
     store_t *self = *self_p;
-    if (self->env && !self->faulted)
+    if (self->env)
         mdb_env_close(self->env);
     if (self->lock_fd >= 0)
         close(self->lock_fd);   /* releases the directory lock, after LMDB let go */
