@@ -1,4 +1,4 @@
-/*  bus: ZeroMQ sockets inside a libuv loop (REFERENCE.md 1.2).
+/*  bus: ZeroMQ sockets inside a libuv loop (docs/libraries.md#watcher).
  *
  *  Each socket owns four libuv handles:
  *    prepare  before the loop blocks: reads ZMQ_EVENTS; if a wanted event is pending it starts

@@ -1,7 +1,7 @@
 /*  bus: ZeroMQ sockets inside a libuv loop.
  *
  *  One zmq context per process (bus_ctx_t). A bus_sock_t joins the loop with the
- *  prepare/check/idle/poll watcher of REFERENCE.md 1.2: ZMQ_FD is edge-triggered, so the
+ *  prepare/check/idle/poll watcher of docs/libraries.md#watcher: ZMQ_FD is edge-triggered, so the
  *  prepare hook re-reads ZMQ_EVENTS before every block and keeps the loop spinning (idle)
  *  while messages are queued; the check hook calls the user's callback only when the wanted
  *  events are really set. Callbacks drain with bus_recv() until -EAGAIN or their own budget;
@@ -25,7 +25,7 @@
 typedef struct bus_ctx_t bus_ctx_t;
 typedef struct bus_sock_t bus_sock_t;
 
-/* Socket defaults (REFERENCE.md 1.4). bus_opts_default() fills the documented defaults. */
+/* Socket defaults (docs/libraries.md#socket-options); bus_opts_default() fills them. */
 typedef struct {
     int sndhwm;              /* default 100000 */
     int rcvhwm;              /* default 100000 */

@@ -1,4 +1,4 @@
-/*  codec: Envelope <-> bytes, with a budgeted allocator for untrusted input (REFERENCE.md 2.4).
+/*  codec: Envelope <-> bytes, budgeted for untrusted input (docs/libraries.md#untrusted-input).
  *
  *  The unpack allocator has calloc semantics (zeroed memory, issue protobuf-c#690) and counts
  *  every requested byte against the budget; once the budget is spent it returns NULL, so
@@ -45,6 +45,43 @@ static void s_budget_free(void *data, void *p)
         free(p);   /* arena memory goes back all at once, with arena_reset */
 }
 
+/* protobuf-c 1.4 takes field number 0 (invalid on the wire) when its tag is spelt in more
+ * than one byte ("80 00"), keeps it as an unknown field and packs it back as "00", which it
+ * then refuses: an envelope that decoded would not decode again after a re-encode (found by
+ * tests/fuzz/fuzz_codec). A stored or forwarded copy would poison every consumer, so such a
+ * message is refused here, at every level of nesting. Also bounds the nesting (64). */
+static bool s_tags_valid(const ProtobufCMessage *m, int depth)
+{
+    if (depth > 64)
+        return false;
+    for (unsigned i = 0; i < m->n_unknown_fields; i++)
+        if (m->unknown_fields[i].tag == 0)
+            return false;
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *base = (const char *)m;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {   /* the union holds another member */
+            if (*(const uint32_t *)(base + f->quantifier_offset) != f->id)
+                continue;
+        }
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)(base + f->offset);
+            for (size_t k = 0; k < n; k++)
+                if (arr[k] && !s_tags_valid(arr[k], depth + 1))
+                    return false;
+        } else {
+            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)(base + f->offset);
+            if (sub && !s_tags_valid(sub, depth + 1))
+                return false;
+        }
+    }
+    return true;
+}
+
 static Mvoi__Envelope *s_unpack(arena_t *arena, const void *data, size_t len, size_t budget,
                                 int *err)
 {
@@ -68,6 +105,12 @@ static Mvoi__Envelope *s_unpack(arena_t *arena, const void *data, size_t len, si
     Mvoi__Envelope *env = mvoi__envelope__unpack(&alloc, len, data ? data : empty);
     if (!env) {
         *err = (b.oom && !b.over) ? -ENOMEM : -EPROTO;
+        return NULL;
+    }
+    if (!s_tags_valid(&env->base, 0)) {
+        if (!arena)
+            codec_free(&env);
+        *err = -EPROTO;
         return NULL;
     }
     if (env->body_case == MVOI__ENVELOPE__BODY__NOT_SET) {

@@ -2,7 +2,7 @@
  *
  *  Every message on the wire is one mvoi.Envelope (proto/envelope.proto). Decoding untrusted
  *  bytes goes through a budgeted allocator: protobuf-c has no size or depth limit of its own
- *  (REFERENCE.md 2.4), so unpack fails cleanly once it has allocated more than the budget.
+ *  (docs/libraries.md#untrusted-input), so unpack fails cleanly once it allocated more than that.
  */
 #ifndef MVOI_CODEC_H
 #define MVOI_CODEC_H

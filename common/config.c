@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define CFG_SHARED_SECTION "mvoi"
 #define CFG_SECRET_MAX (64 * 1024)
@@ -83,6 +84,7 @@ static const char *s_type_name(cfg_type_t t)
     case CFG_SECRET: return "secret";
     case CFG_ENDPOINT: return "endpoint";
     case CFG_PATH: return "path";
+    case CFG_SECRET_URL: return "secret url";
     }
     return "?";
 }
@@ -183,7 +185,7 @@ static int s_validate(cfg_t *self, cfg_entry_t *e, char *err, size_t errlen)
     s_where(self, e, where, sizeof where);
     /* Never echo a secret back in a message. */
     char got[96];
-    if (s->type == CFG_SECRET)
+    if (s->type == CFG_SECRET || s->type == CFG_SECRET_URL)
         snprintf(got, sizeof got, "(redacted)");
     else
         snprintf(got, sizeof got, "'%.80s%s'", e->value, strlen(e->value) > 80 ? "..." : "");
@@ -191,6 +193,13 @@ static int s_validate(cfg_t *self, cfg_entry_t *e, char *err, size_t errlen)
     switch (s->type) {
     case CFG_STRING:
     case CFG_SECRET:
+        return 0;
+    case CFG_SECRET_URL:
+        if (e->value[0] && !strstr(e->value, "://")) {
+            s_err(err, errlen, "%s: must be a URL (scheme://host...) or empty, got %s%s", name,
+                  got, where);
+            return -EINVAL;
+        }
         return 0;
     case CFG_PATH:
         if (!e->value[0]) {
@@ -248,6 +257,15 @@ static int s_read_secret(const char *path, char **out, char *why, size_t len)
     if (!f) {
         snprintf(why, len, "cannot read '%s': %s", path, strerror(errno));
         return -errno;
+    }
+    struct stat st;   /* of the file opened, not of the name: no race with a swap */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 027)) {
+        snprintf(why, len, "secret_file_permissions: '%s' has mode %04o, which lets %s; "
+                 "chmod 0600 (or 0640 for a group of the service) and replace the secret",
+                 path, (unsigned) (st.st_mode & 07777),
+                 (st.st_mode & 007) ? "other users read or change it" : "its group change it");
+        fclose(f);
+        return -EACCES;
     }
     char *buf = malloc(CFG_SECRET_MAX + 1);
     if (!buf) {
@@ -455,7 +473,7 @@ cfg_t *cfg_new(const char *service, const cfg_spec_t *specs, int nspecs,
                 goto nomem;
             continue;
         }
-        if (e->spec->type != CFG_SECRET)
+        if (e->spec->type != CFG_SECRET && e->spec->type != CFG_SECRET_URL)
             continue;
         char fname[160];
         snprintf(fname, sizeof fname, "%s_FILE", name);
@@ -476,7 +494,7 @@ cfg_t *cfg_new(const char *service, const cfg_spec_t *specs, int nspecs,
         if (!e->value) {
             char name[128];
             cfg_env_name(service, e->spec, name, sizeof name);
-            bool secret = e->spec->type == CFG_SECRET;
+            bool secret = e->spec->type == CFG_SECRET || e->spec->type == CFG_SECRET_URL;
             s_err(err, errlen, "%s: required, not set (set %s%s%s%s or [%s] %s in the INI file)",
                   name, name, secret ? ", " : "", secret ? name : "", secret ? "_FILE" : "",
                   e->spec->shared ? CFG_SHARED_SECTION : service, e->spec->key);
@@ -500,7 +518,8 @@ void cfg_destroy(cfg_t **self_p)
         return;
     cfg_t *self = *self_p;
     for (int i = 0; self->e && i < self->n; i++) {
-        if (self->e[i].value && self->e[i].spec->type == CFG_SECRET)
+        cfg_type_t t = self->e[i].spec->type;
+        if (self->e[i].value && (t == CFG_SECRET || t == CFG_SECRET_URL))
             memset(self->e[i].value, 0, strlen(self->e[i].value));
         free(self->e[i].value);
     }
@@ -535,16 +554,49 @@ const char *cfg_origin(cfg_t *self, const char *key)
     return e ? e->origin : NULL;
 }
 
+void cfg_redact_url(const char *url, char *out, size_t len)
+{
+    if (!out || len == 0)
+        return;
+    const char *sep = url ? strstr(url, "://") : NULL;
+    if (!url || !*url) {
+        snprintf(out, len, "%s", "");
+        return;
+    }
+    if (!sep || sep == url) {
+        snprintf(out, len, "(redacted)");
+        return;
+    }
+    const char *auth = sep + 3;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;     /* the last '@' of the authority ends the user info */
+    for (const char *p = auth; p < auth + alen; p++)
+        if (*p == '@')
+            at = p;
+    const char *host = at ? at + 1 : auth;
+    int n = snprintf(out, len, "%.*s://%s%.*s%s", (int) (sep - url), url,
+                     at ? "(redacted)@" : "", (int) (auth + alen - host), host,
+                     auth[alen] ? "/(redacted)" : "");
+    if (n < 0 || (size_t) n >= len)    /* never a cut URL that might end inside a secret */
+        snprintf(out, len, "(redacted)");
+}
+
 void cfg_print(cfg_t *self, FILE *out)
 {
     if (!self || !out)
         return;
     for (int i = 0; i < self->n; i++) {
         cfg_entry_t *e = &self->e[i];
-        char name[128];
+        char name[128], url[512];
         cfg_env_name(self->service, e->spec, name, sizeof name);
-        fprintf(out, "%s=%s  # %s\n", name,
-                e->spec->type == CFG_SECRET ? "(redacted)" : e->value, e->origin);
+        const char *shown = e->value;
+        if (e->spec->type == CFG_SECRET)
+            shown = "(redacted)";
+        else if (e->spec->type == CFG_SECRET_URL) {
+            cfg_redact_url(e->value, url, sizeof url);
+            shown = url;
+        }
+        fprintf(out, "%s=%s  # %s\n", name, shown, e->origin);
     }
 }
 
@@ -553,7 +605,10 @@ void cfg_print_help(const char *service, const cfg_spec_t *specs, int nspecs, FI
     if (!out)
         return;
     fprintf(out, "Configuration (first match wins: environment variable, *_FILE for secrets,\n"
-                 "INI file section [%s] or [%s] for shared keys, default):\n",
+                 "INI file section [%s] or [%s] for shared keys, default).\n"
+                 "A *_FILE that other users may read or change, or its group change\n"
+                 "(mode & 027), is refused at start (secret_file_permissions): chmod 0600, or\n"
+                 "0640 with the service's group. Secret URLs print as scheme://host:port.\n",
             service, CFG_SHARED_SECTION);
     for (int i = 0; i < nspecs; i++) {
         const cfg_spec_t *s = &specs[i];
@@ -562,13 +617,14 @@ void cfg_print_help(const char *service, const cfg_spec_t *specs, int nspecs, FI
         fprintf(out, "  %-34s %s", name, s_type_name(s->type));
         if (s->type == CFG_INT && (s->min || s->max))
             fprintf(out, " %lld..%lld", (long long) s->min, (long long) s->max);
+        bool secret = s->type == CFG_SECRET || s->type == CFG_SECRET_URL;
         if (s->def)
-            fprintf(out, ", default %s", s->type == CFG_SECRET ? "(redacted)"
+            fprintf(out, ", default %s", secret && *s->def ? "(redacted)"
                                          : *s->def ? s->def : "\"\"");
         else
             fprintf(out, ", required");
-        if (s->type == CFG_SECRET)
-            fprintf(out, ", or %s_FILE", name);
+        if (secret)
+            fprintf(out, ", or %s_FILE (mode 0600/0640)", name);
         fprintf(out, "\n      %s [%s] %s\n", s->help ? s->help : "",
                 s->shared ? CFG_SHARED_SECTION : service, s->key);
     }

@@ -4,7 +4,11 @@
  *  "calendar" the sources are, first match wins:
  *    1. environment MVOI_CALENDAR_API (shared keys: MVOI_API)
  *    2. for secrets, MVOI_CALENDAR_API_FILE / MVOI_API_FILE: the file's content, trailing
- *       newline removed (so that secrets never sit in the environment or the INI file)
+ *       newline removed (so that secrets never sit in the environment or the INI file).
+ *       A regular file that others may read or write, or the group may write (mode & 027),
+ *       is refused: a secret that every local user can read is no secret. Group read is
+ *       allowed (a Kubernetes Secret volume with fsGroup is 0440); devices and pipes
+ *       (/dev/null, <(...)) are not checked.
  *    3. the INI file: section [calendar] (shared keys: section [mvoi]), key "api"
  *    4. the spec's default
  *  Every value is validated at cfg_new(); the first bad one is reported by key and reason
@@ -24,6 +28,8 @@ typedef enum {
     CFG_SECRET,    /* string, redacted in print, may come from *_FILE */
     CFG_ENDPOINT,  /* zmq endpoint: tcp://host:port, ipc://path, inproc://name */
     CFG_PATH,      /* non-empty path */
+    CFG_SECRET_URL,/* URL that may carry credentials (user:password@, a token in the path or
+                    * query): printed as scheme://host:port only, may come from *_FILE */
 } cfg_type_t;
 
 typedef struct {
@@ -52,6 +58,10 @@ const char *cfg_origin(cfg_t *self, const char *key);
 void cfg_env_name(const char *service, const cfg_spec_t *spec, char *buf, size_t len);
 /* --print-config: KEY=value lines with origin, secrets shown as "(redacted)". */
 void cfg_print(cfg_t *self, FILE *out);
+/* A URL without what may be a credential: "smtp://(redacted)@mail.example.org:587" and
+ * "https://hooks.example.org/(redacted)"; anything that does not parse as
+ * scheme://authority is "(redacted)" as a whole. Always NUL-terminates out. */
+void cfg_redact_url(const char *url, char *out, size_t len);
 /* --help section listing every variable, its default and help. */
 void cfg_print_help(const char *service, const cfg_spec_t *specs, int nspecs, FILE *out);
 

@@ -1,4 +1,4 @@
-/*  feed: a consumer's exactly-once view of one producer (DESIGN.md invariant 2).
+/*  feed: a consumer's exactly-once view of one producer (docs/design.md#inbox, #replay).
  *
  *  Subscribes to the producer's PUB first, then asks its ROUTER for a replay from the inbox
  *  cursor + 1; live and replayed events go through one path: in one write transaction per

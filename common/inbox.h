@@ -1,4 +1,4 @@
-/*  inbox: per-producer cursors of a consumer (DESIGN.md invariant 2).
+/*  inbox: per-producer cursors of a consumer (docs/design.md#inbox).
  *
  *  db "inbox": producer name -> (epoch be64, last_seq be64). A consumer applies an event
  *  and advances the cursor in the SAME write transaction, so after a crash the cursor and

@@ -1,4 +1,4 @@
-/*  outbox: the producer's durable event log (see outbox.h, DESIGN.md invariant 1).
+/*  outbox: the producer's durable event log (see outbox.h, docs/design.md#outbox).
  *
  *  db "outbox": key be64 seq -> [u16 be topic length][topic][packed Envelope].
  *  db "meta":   "epoch" -> be64, "head" -> be64 (last appended seq, kept on every append so

@@ -1,4 +1,4 @@
-/*  outbox: the producer's durable event log (DESIGN.md invariant 1).
+/*  outbox: the producer's durable event log (docs/design.md#outbox).
  *
  *  A producer changes its state and appends the resulting events in ONE write transaction
  *  (outbox_append inside the caller's store_write). Only after the commit are the new

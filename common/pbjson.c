@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* Encode guard: the contract is non-recursive (REFERENCE.md 2.4), so only a hand-built cyclic
+/* Encode guard: the contract is non-recursive (docs/libraries.md#untrusted-input), so only a hand-built cyclic
  * message can get this deep; fail instead of overflowing the stack. */
 #define ENCODE_MAX_DEPTH 64
 

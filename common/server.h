@@ -5,7 +5,7 @@
  *  events they appended to the outbox are published (persist, then publish). Every command
  *  carries a request id; its reply is stored with the effect in the same transaction
  *  (db "requests"), so a repeat returns the stored reply and changes nothing
- *  (DESIGN.md invariant 3). Queries run in a read transaction.
+ *  (docs/design.md#idempotent-commands). Queries run in a read transaction.
  *
  *  The server itself answers: HealthRequest, ReplayRequest (from the outbox), SnapshotRequest
  *  (through the service's snapshot callback, state and seq from one read transaction), and

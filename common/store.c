@@ -375,10 +375,10 @@ store_t *store_new(const store_opts_t *opts, int *err)
         rc = mdb_env_set_maxdbs(self->env, max_dbs);
     if (rc == 0)
         rc = mdb_env_set_mapsize(self->env, map_size);
-    /* Sync policy: durable by default -- LMDB fsyncs data and meta page at every commit, so
-     * a committed transaction survives an OS crash. MDB_NOSYNC only when the caller asks
-     * (caches, benchmarks): a process crash still loses nothing, an OS crash may lose the
-     * last transactions, and integrity relies on the filesystem's write order.
+    /* Sync policy (docs/libraries.md#lmdb-sync): durable by default -- LMDB fsyncs data and meta page at
+     * every commit, so a committed transaction survives an OS crash. MDB_NOSYNC only when
+     * the caller asks (caches, benchmarks): a process crash still loses nothing, an OS crash
+     * may lose the last transactions, and integrity relies on the filesystem's write order.
      * Never MDB_WRITEMAP: it drops the write-order hint and exposes the map to stray writes.
      * No MDB_NOTLS: each transaction stays on the loop thread, inside one callback. */
     if (rc == 0)

@@ -1,4 +1,4 @@
-/* cal_names: the stable lower-case identifiers of the calendar enums (DOMAIN.md section 1-2)
+/* cal_names: the stable lower-case identifiers of the calendar enums (docs/domain.md#themes, #tenders)
  * as used in data files, CSV cells, logs and the CLI, and their parsers. Parsers accept the
  * Dutch id plus common English/Dutch synonyms, case-insensitively; they return 0 or -EINVAL. */
 #ifndef CAL_NAMES_H

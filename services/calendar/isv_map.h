@@ -1,5 +1,5 @@
-/* isv_map: which ISV high-risk product group a tender belongs to (DOMAIN.md section 5,
- * "Fair trade / ISV"), from its purchasing group and CPV code. The mapping is data
+/* isv_map: which ISV high-risk product group a tender belongs to (docs/domain.md#isv),
+ * from its purchasing group and CPV code. The mapping is data
  * (data/isv-risk-groups.csv, format documented there), loaded from a directory at start. */
 #ifndef ISV_MAP_H
 #define ISV_MAP_H

@@ -1,5 +1,5 @@
 /* ocds_import: tenders from Open Contracting Data Standard 1.1 data (TenderNed publishes its
- * tenders this way, DOMAIN.md section 7): release packages, record packages and bare
+ * tenders this way, docs/domain.md#open-data): release packages, record packages and bare
  * releases, from one or more files, merged per ocid.
  *
  * Mapping: ocid -> id; buyer.name (else the party with role "buyer") -> buyer;

@@ -1,5 +1,5 @@
 /* tender_rules: what makes a tender acceptable to the calendar, the fields derived from it,
- * and its status lifecycle (DOMAIN.md sections 2-3). Pure functions over Mvoi__Tender.
+ * and its status lifecycle (docs/domain.md#tenders, #rules). Pure functions over Mvoi__Tender.
  *
  * Decisions where the plan is silent (each enforced here, in one place):
  *  - SROI (plan section 5f, "2-5 % of the contract sum for any kind of contract"):

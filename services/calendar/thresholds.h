@@ -1,5 +1,5 @@
 /* thresholds: which procedure a tender needs, from kind + estimated value + the threshold
- * table of the period of its planned publication date (DOMAIN.md section 2).
+ * table of the period of its planned publication date (docs/domain.md#thresholds).
  *
  * The tables are data, not code: they change every two years and per municipality. They are
  * loaded once at start from a directory (files "thresholds-*.csv", format documented in the

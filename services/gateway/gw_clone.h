@@ -1,5 +1,5 @@
-/*  gw_clone: the gateway as a Clone client of the kpi-aggregator (DESIGN.md "Dashboards and
- *  late joiners", zguide chapter 5).
+/*  gw_clone: the gateway as a Clone client of the kpi-aggregator (docs/design.md#clone,
+ *  zguide chapter 5).
  *
  *  Subscribes first (topics "kpi." and "hb"), then asks the aggregator's ROUTER for a
  *  snapshot (SnapshotRequest{prefix "kpi."}: [topic][Envelope{kpi_total}] items, then

@@ -9,11 +9,27 @@
 #include "gw_http.h"
 #include "log.h"
 
+/* One open connection, for the request deadline. MHD's own timeout is an idle timer that
+ * every byte resets, so a client sending a header line every few seconds would hold its
+ * connection (and a slot of the connection limit) forever; this one runs from the moment the
+ * connection opens (or its previous response completed) until the whole request arrived. */
+typedef struct gw_conn_t {
+    struct gw_conn_t *prev, *next;
+    struct MHD_Connection *conn;
+    uint64_t since_ms;
+    int arrived;      /* the whole request is in: the deadline no longer applies (SSE, upstream) */
+    int cut;
+} gw_conn_t;
+
 struct gw_http_t {
     uv_loop_t *loop;
     struct MHD_Daemon *d;
     uv_poll_t poll;
     uv_timer_t timer;
+    uv_timer_t deadline;
+    gw_http_opts_t o;
+    gw_conn_t *conns;
+    uint64_t deadline_cut;
     int closing;
     int handles;
     int in_run;
@@ -33,9 +49,17 @@ static void s_run(gw_http_t *self)
         return;
     }
     self->in_run = 1;
+    int passes = 0;
     do {
         self->rerun = 0;
+        unsigned before = gw_http_connections(self);
         MHD_run(self->d);
+        /* At the connection limit MHD takes its listen socket out of its epoll set and puts
+         * it back only at the start of a later MHD_run, once connections closed. Without
+         * that pass nothing wakes the loop (the waiting clients sit in the kernel's backlog,
+         * invisible to epoll): the gateway would stay locked after a burst of slow clients. */
+        if (gw_http_connections(self) < before && passes++ < 2)
+            self->rerun = 1;
     } while (self->rerun);
     self->in_run = 0;
     s_reschedule(self);
@@ -50,10 +74,11 @@ static void s_reschedule(gw_http_t *self)
     if (self->closing || !self->d)
         return;
     MHD_UNSIGNED_LONG_LONG to = 0;
-    if (MHD_get_timeout(self->d, &to) == MHD_YES)
-        uv_timer_start(&self->timer, s_on_timer, to > 60000 ? 60000 : (uint64_t)to, 0);
-    else
-        uv_timer_stop(&self->timer);
+    /* Also without a timeout of MHD's own: a pass a second at least, so that no state of
+     * MHD that epoll cannot signal (see s_run) outlasts a second. */
+    if (MHD_get_timeout(self->d, &to) != MHD_YES || to > 1000)
+        to = 1000;
+    uv_timer_start(&self->timer, s_on_timer, (uint64_t)to, 0);
 }
 
 void gw_http_kick(gw_http_t *self)
@@ -109,6 +134,110 @@ static void s_log(void *cls, const char *fmt, va_list ap)
     log_emit(LOG_DEBUG, "http_lib", NULL, "%s", msg);
 }
 
+/* ---------------------------------------------------------------- request deadline */
+
+static gw_conn_t *s_conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static void s_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                     enum MHD_ConnectionNotificationCode code)
+{
+    gw_http_t *self = cls;
+    gw_conn_t *c = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        c = calloc(1, sizeof *c);
+        if (!c)
+            return;           /* untracked: only MHD's idle timeout applies to it */
+        c->conn = conn;
+        c->since_ms = uv_now(self->loop);
+        c->next = self->conns;
+        if (c->next)
+            c->next->prev = c;
+        self->conns = c;
+        *socket_context = c;
+    } else if (c) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            self->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+/* A request without a body is complete when its headers are: that is when MHD first calls. */
+static int s_has_body(struct MHD_Connection *conn)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return te != NULL || (cl != NULL && strcmp(cl, "0") != 0);
+}
+
+static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                const char *method, const char *version,
+                                const char *upload_data, size_t *upload_data_size,
+                                void **con_cls)
+{
+    gw_http_t *self = cls;
+    gw_conn_t *c = s_conn_of(conn);
+    if (c && !c->arrived
+        && (*con_cls == NULL ? !s_has_body(conn) : *upload_data_size == 0))
+        c->arrived = 1;
+    return self->o.handler(self->o.handler_cls, conn, url, method, version, upload_data,
+                           upload_data_size, con_cls);
+}
+
+static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    gw_http_t *self = cls;
+    if (self->o.completed)
+        self->o.completed(self->o.completed_cls, conn, con_cls, toe);
+    gw_conn_t *c = s_conn_of(conn);
+    if (c) {                  /* keep-alive: the next request gets a deadline of its own */
+        c->arrived = 0;
+        c->since_ms = uv_now(self->loop);
+    }
+}
+
+static void s_on_deadline(uv_timer_t *t)
+{
+    gw_http_t *self = t->data;
+    uint64_t now = uv_now(self->loop);
+    int cut = 0;
+    for (gw_conn_t *c = self->conns; c; c = c->next) {
+        if (c->arrived || c->cut || now - c->since_ms < self->o.request_deadline_ms)
+            continue;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!ci)
+            continue;
+        /* MHD sees the end of the stream on its next pass and closes the connection. */
+        shutdown(ci->connect_fd, SHUT_RDWR);
+        c->cut = 1;
+        cut++;
+    }
+    if (cut) {
+        self->deadline_cut += (uint64_t)cut;
+        log_emit(LOG_DEBUG, "http_request_deadline", NULL,
+                 "%d connection(s) did not deliver a whole request within %u ms", cut,
+                 self->o.request_deadline_ms);
+        gw_http_kick(self);
+    }
+}
+
+uint64_t gw_http_deadline_cut(gw_http_t *self) { return self ? self->deadline_cut : 0; }
+
+/* ---------------------------------------------------------------- daemon */
+
 gw_http_t *gw_http_new(uv_loop_t *loop, const gw_http_opts_t *o, int *err)
 {
     struct sockaddr_storage ss;
@@ -123,15 +252,20 @@ gw_http_t *gw_http_new(uv_loop_t *loop, const gw_http_opts_t *o, int *err)
         return NULL;
     }
     self->loop = loop;
+    self->o = *o;
+    if (!self->o.request_deadline_ms)
+        self->o.request_deadline_ms = 10000;
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    self->d = MHD_start_daemon(flags, 0, NULL, NULL, o->handler, o->handler_cls,
+    self->d = MHD_start_daemon(flags, 0, NULL, NULL, s_access, self,
         MHD_OPTION_EXTERNAL_LOGGER, s_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, o->connection_limit ? o->connection_limit : 4096u,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60u,
-        MHD_OPTION_NOTIFY_COMPLETED, o->completed, o->completed_cls,
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+        MHD_OPTION_NOTIFY_CONNECTION, s_notify, self,
         MHD_OPTION_END);
     if (!self->d) {
         free(self);
@@ -150,7 +284,12 @@ gw_http_t *gw_http_new(uv_loop_t *loop, const gw_http_opts_t *o, int *err)
     uv_poll_start(&self->poll, UV_READABLE, s_on_poll);
     uv_timer_init(loop, &self->timer);
     self->timer.data = self;
-    self->handles = 2;
+    uv_timer_init(loop, &self->deadline);
+    self->deadline.data = self;
+    uint64_t tick = self->o.request_deadline_ms / 8;
+    tick = tick < 50 ? 50 : tick > 500 ? 500 : tick;
+    uv_timer_start(&self->deadline, s_on_deadline, tick, tick);
+    self->handles = 3;
     s_reschedule(self);
     return self;
 }
@@ -179,6 +318,7 @@ void gw_http_destroy(gw_http_t **self_p)
     self->closing = 1;
     uv_poll_stop(&self->poll);
     uv_timer_stop(&self->timer);
+    uv_timer_stop(&self->deadline);
     if (self->d) {
         MHD_stop_daemon(self->d);
         self->d = NULL;
@@ -187,6 +327,7 @@ void gw_http_destroy(gw_http_t **self_p)
         close(self->quiesced);   /* MHD hands the listen socket back on quiesce */
     uv_close((uv_handle_t *)&self->poll, s_on_close);
     uv_close((uv_handle_t *)&self->timer, s_on_close);
+    uv_close((uv_handle_t *)&self->deadline, s_on_close);
 }
 
 unsigned gw_http_port(gw_http_t *self)

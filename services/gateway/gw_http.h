@@ -6,6 +6,11 @@
  *  buffered in its edge-triggered ready list, resumed connections, timeouts). Every MHD
  *  callback therefore runs on the loop thread, like the ZeroMQ callbacks, and a handler may
  *  suspend a connection and resume it from any other callback of the loop.
+ *
+ *  Slow clients: a connection must deliver its whole request (headers and body) within
+ *  request_deadline_ms of opening (or of its previous response); otherwise it is closed.
+ *  Once a request has arrived the deadline no longer applies, so SSE streams and requests
+ *  waiting for a service live on. Each client address may hold per_ip_limit connections.
  */
 #ifndef MVOI_GW_HTTP_H
 #define MVOI_GW_HTTP_H
@@ -23,6 +28,8 @@ typedef struct {
     void *completed_cls;
     unsigned connection_limit;          /* default 4096 */
     unsigned timeout_s;                 /* idle connection timeout, default 60 */
+    unsigned per_ip_limit;              /* connections per client address, 0 = no limit */
+    unsigned request_deadline_ms;       /* a whole request must arrive within, default 10000 */
 } gw_http_opts_t;
 
 gw_http_t *gw_http_new(uv_loop_t *loop, const gw_http_opts_t *o, int *err);
@@ -35,5 +42,7 @@ void gw_http_kick(gw_http_t *self);
 unsigned gw_http_port(gw_http_t *self);
 unsigned gw_http_connections(gw_http_t *self);
 struct MHD_Daemon *gw_http_daemon(gw_http_t *self);
+/* Connections closed because their request did not arrive within the deadline. */
+uint64_t gw_http_deadline_cut(gw_http_t *self);
 
 #endif

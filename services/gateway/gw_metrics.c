@@ -1,5 +1,5 @@
 /*  gw_metrics: /metrics in the Prometheus text format 0.0.4, written by hand (no C client
- *  library is packaged; REFERENCE.md 7). Checked with `promtool check metrics`. */
+ *  library is packaged; docs/libraries.md#prometheus). Checked with `promtool check metrics`. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,6 +138,10 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
     s_head(b, "mvoi_gateway_http_connections", "gauge", "Open HTTP connections.");
     gw_buf_printf(b, "mvoi_gateway_http_connections %u\n",
                   gw->http ? gw_http_connections(gw->http) : 0);
+    s_head(b, "mvoi_gateway_http_deadline_closed_total", "counter",
+           "Connections closed because their whole request did not arrive in time.");
+    gw_buf_printf(b, "mvoi_gateway_http_deadline_closed_total %" PRIu64 "\n",
+                  gw->http ? gw_http_deadline_cut(gw->http) : 0);
     s_head(b, "mvoi_gateway_auth_failures_total", "counter",
            "Requests refused for a missing, unknown or too weak token.");
     gw_buf_printf(b, "mvoi_gateway_auth_failures_total %" PRIu64 "\n", gw->auth_failures);

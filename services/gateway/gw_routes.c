@@ -8,6 +8,7 @@
 #include "gw_assets.h"
 #include "gw_internal.h"
 #include "gw_problem.h"
+#include "gw_query.h"
 #include "pbjson.h"
 
 /* ---------------------------------------------------------------- replies */
@@ -61,24 +62,10 @@ void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *det
 
 /* ---------------------------------------------------------------- query parameters */
 
-typedef struct {
-    const char *key[32];
-    const char *val[32];
-    int n;
-    bool overflow;
-} s_args_t;
-
 static enum MHD_Result s_collect(void *cls, enum MHD_ValueKind kind, const char *key,
                                  const char *value)
 {
-    s_args_t *a = cls;
-    if (a->n == 32) {
-        a->overflow = true;
-        return MHD_NO;
-    }
-    a->key[a->n] = key;
-    a->val[a->n++] = value ? value : "";
-    return MHD_YES;
+    return gw_query_add(cls, key, value) == 0 ? MHD_YES : MHD_NO;
 }
 
 static const char *s_arg(gw_req_t *r, const char *key)
@@ -86,77 +73,17 @@ static const char *s_arg(gw_req_t *r, const char *key)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
-static bool s_in(const char *key, const char *const *list)
-{
-    for (; list && *list; list++)
-        if (strcmp(*list, key) == 0)
-            return true;
-    return false;
-}
-
-/* Query string -> message of type desc, strictly: every parameter must be a field of desc
- * or in extra; integers must be integers. On error the problem reply is set, NULL. */
+/* Query string -> message of type desc, strictly (gw_query.h). On error the problem reply
+ * is set, NULL. */
 static ProtobufCMessage *s_query_msg(gw_req_t *r, const ProtobufCMessageDescriptor *desc,
                                      const char *const *extra)
 {
-    s_args_t a = { .n = 0 };
+    gw_query_args_t a = { .n = 0 };
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, s_collect, &a);
-    if (a.overflow) {
-        gw_reply_problem(r, 400, "invalid-argument", "too many query parameters", NULL);
-        return NULL;
-    }
-    json_t *o = json_object();
-    for (int i = 0; i < a.n; i++) {
-        const char *k = a.key[i], *v = a.val[i];
-        if (s_in(k, extra) || strcmp(k, "access_token") == 0)
-            continue;
-        const ProtobufCFieldDescriptor *f =
-            desc ? protobuf_c_message_descriptor_get_field_by_name(desc, k) : NULL;
-        if (!f || f->label == PROTOBUF_C_LABEL_REPEATED || f->type == PROTOBUF_C_TYPE_MESSAGE) {
-            json_decref(o);
-            gw_reply_problem(r, 400, "invalid-argument", "unknown query parameter", k);
-            return NULL;
-        }
-        json_t *jv = NULL;
-        switch (f->type) {
-        case PROTOBUF_C_TYPE_BOOL:
-            if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-                jv = json_true();
-            else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-                jv = json_false();
-            break;
-        case PROTOBUF_C_TYPE_STRING:
-        case PROTOBUF_C_TYPE_ENUM:
-            jv = json_string(v);
-            break;
-        default: {
-            char *end;
-            errno = 0;
-            long long n = strtoll(v, &end, 10);
-            if (*v && !*end && !errno && (*v != '-' || f->type == PROTOBUF_C_TYPE_INT32 ||
-                                          f->type == PROTOBUF_C_TYPE_INT64 ||
-                                          f->type == PROTOBUF_C_TYPE_SINT32 ||
-                                          f->type == PROTOBUF_C_TYPE_SINT64))
-                jv = json_integer(n);
-            break;
-        }
-        }
-        if (!jv) {
-            json_decref(o);
-            gw_reply_problem(r, 400, "invalid-argument",
-                             f->type == PROTOBUF_C_TYPE_BOOL ? "expected true or false"
-                             : f->type == PROTOBUF_C_TYPE_STRING ? "not valid UTF-8"
-                                                                 : "expected a whole number", k);
-            return NULL;
-        }
-        json_object_set_new(o, k, jv);
-    }
     ProtobufCMessage *msg = NULL;
-    pbjson_error_t e;
-    int rc = desc ? pbjson_decode(o, desc, &msg, &e) : 0;
-    json_decref(o);
-    if (rc < 0) {
-        gw_reply_problem(r, 400, "invalid-argument", e.message, e.field);
+    gw_query_error_t e;
+    if (gw_query_decode(&a, desc, extra, &msg, &e) < 0) {
+        gw_reply_problem(r, 400, "invalid-argument", e.detail, e.field[0] ? e.field : NULL);
         return NULL;
     }
     return msg;

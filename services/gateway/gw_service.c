@@ -437,7 +437,9 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
     }
     gw_http_opts_t ho = { .listen = o->listen, .handler = s_access, .handler_cls = self,
                           .completed = s_completed, .completed_cls = self,
-                          .connection_limit = o->connection_limit };
+                          .connection_limit = o->connection_limit,
+                          .per_ip_limit = o->per_ip_limit,
+                          .request_deadline_ms = o->request_deadline_ms };
     self->http = gw_http_new(loop, &ho, err);
     if (!self->http) {
         snprintf(errmsg, errlen, "listen: cannot listen on %s", o->listen);

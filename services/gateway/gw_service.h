@@ -40,6 +40,8 @@ typedef struct {
     size_t sse_max_queue;          /* default 8 MiB */
     uint32_t health_ms;            /* default 2000 */
     unsigned connection_limit;     /* default 4096 */
+    unsigned per_ip_limit;         /* connections per client address, 0 = no limit */
+    uint32_t request_deadline_ms;  /* a whole request must arrive within, default 10000 */
 } gw_opts_t;
 
 typedef struct gw_t gw_t;

@@ -25,6 +25,8 @@ static const cfg_spec_t s_config[] = {
     { "sse_heartbeat_ms", CFG_INT, "15000", "comment line on idle streams every (ms)", 100, 600000 },
     { "sse_max_queue", CFG_INT, "8388608", "bytes queued for one stream before it is dropped", 65536, 1 << 30 },
     { "connection_limit", CFG_INT, "4096", "concurrent HTTP connections", 16, 1000000 },
+    { "per_ip_limit", CFG_INT, "64", "concurrent HTTP connections per client address (0 = no limit: behind a proxy)", 0, 1000000 },
+    { "request_deadline_ms", CFG_INT, "10000", "close a connection whose whole request has not arrived within (ms; SSE streams are not cut)", 100, 600000 },
 };
 
 static void s_stop(void *arg) { gw_stop(arg); }
@@ -68,6 +70,8 @@ int main(int argc, char **argv)
         .sse_heartbeat_ms = (uint32_t)cfg_int(cfg, "sse_heartbeat_ms"),
         .sse_max_queue = (size_t)cfg_int(cfg, "sse_max_queue"),
         .connection_limit = (unsigned)cfg_int(cfg, "connection_limit"),
+        .per_ip_limit = (unsigned)cfg_int(cfg, "per_ip_limit"),
+        .request_deadline_ms = (uint32_t)cfg_int(cfg, "request_deadline_ms"),
     };
     int err = 0;
     char msg[256] = "";

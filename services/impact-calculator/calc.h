@@ -1,4 +1,4 @@
-/*  calc: turn one Measurement into its Impact (DOMAIN.md section 5).
+/*  calc: turn one Measurement into its Impact (docs/domain.md#formulas).
  *
  *  Pure: no I/O, no clock, no state besides the loaded factor tables, so the same
  *  measurement and tables give the same impact on every replay.
@@ -11,7 +11,7 @@
  *
  *  Editions: each table's edition is the one in force in the year of period_start
  *  (factors_select_year). The impact's factors[] records table, edition, source,
- *  reference variant and whether an unverified row was used (DESIGN.md invariant 5).
+ *  reference variant and whether an unverified row was used (docs/design.md#traceability).
  */
 #ifndef MVOI_IMPACT_CALC_H
 #define MVOI_IMPACT_CALC_H

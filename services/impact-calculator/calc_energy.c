@@ -1,4 +1,4 @@
-/*  calc_energy: avoided CO2 of an energy carrier against its reference (DOMAIN.md 5).
+/*  calc_energy: avoided CO2 of an energy carrier against its reference (docs/domain.md#co2).
  *
  *  avoided_g = quantity x (reference factor - actual factor), both from the same co2
  *  edition. Factors are kg CO2-eq per unit stored with `decimals` decimals, quantities

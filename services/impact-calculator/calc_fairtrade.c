@@ -1,4 +1,4 @@
-/*  calc_fairtrade: fair-trade products in an ISV high-risk category (DOMAIN.md 4-5).
+/*  calc_fairtrade: fair-trade products in an ISV high-risk category (docs/domain.md#fairtrade).
  *
  *  The impact carries the two counts, not the share: shares do not add up across
  *  measurements, counts do (share = sum fair / sum risk, computed by the aggregator).

@@ -1,4 +1,4 @@
-/*  calc_material: avoided primary material by R-ladder rung (DOMAIN.md 5).
+/*  calc_material: avoided primary material by R-ladder rung (docs/domain.md#material).
  *
  *  No official kg formula exists; r_ladder holds the mvoi default per rung as `kind`
  *  and a weight `value` (1 = count in full):

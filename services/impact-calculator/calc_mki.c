@@ -1,4 +1,4 @@
-/*  calc_mki: avoided environmental cost (MKI) in euro cents (DOMAIN.md 5).
+/*  calc_mki: avoided environmental cost (MKI) in euro cents (docs/domain.md#mki).
  *
  *  Either the two MKI totals are given (avoided = reference - offered, exact), or the LCA
  *  impacts of both designs, priced with mki_shadow_prices:

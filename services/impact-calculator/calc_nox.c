@@ -1,4 +1,4 @@
-/*  calc_nox: avoided NOx against the legal requirement (DOMAIN.md 5).
+/*  calc_nox: avoided NOx against the legal requirement (docs/domain.md#nox).
  *
  *  Machines: avoided_mg = (limit_required - limit_actual) x kWh, limits from nox_stage
  *  for the machine's power band; kWh = power x load factor x hours unless metered.

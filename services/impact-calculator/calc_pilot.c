@@ -1,4 +1,4 @@
-/*  calc_pilot: a pilot counts once towards KPI 6 under its own theme (DOMAIN.md 4).
+/*  calc_pilot: a pilot counts once towards KPI 6 under its own theme (docs/domain.md#pilots).
  *
  *  pilots = 1 whatever the status: a status change is a correction of the same
  *  measurement id (difference 0), so a pilot is never counted twice.

@@ -1,4 +1,4 @@
-/*  calc_sroi: realised social return in euro cents (DOMAIN.md 5).
+/*  calc_sroi: realised social return in euro cents (docs/domain.md#sroi).
  *
  *  cents = catalogue value per FTE-year x FTE-months / 12
  *        + value per hour x social-project hours

@@ -30,7 +30,7 @@ typedef struct {
     int64_t value;          /* published figure x 10^table->decimals */
     const char *unit;       /* activity unit the figure is per: "l", "kWh", "km", "FTE-year" */
     const char *source;     /* where this row's figure comes from */
-    bool unverified;        /* DOMAIN.md: widely used, not confirmed in a primary source */
+    bool unverified;        /* docs/domain.md#unverified: not confirmed in a primary source */
     bool has_range;         /* min..max given (inclusive integers: kW band, year) */
     int64_t min, max;
     const char *kind;       /* table-specific tag: "hc_nox", "sharing", "target_group"; "" if none */

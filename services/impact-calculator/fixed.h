@@ -1,7 +1,7 @@
 /*  fixed: exact fixed-point numbers for the impact calculator.
  *
  *  Every factor, quantity and result is an int64 with an implied power of ten
- *  (DESIGN.md invariant 4). Decimal text is parsed exactly, never via double, and
+ *  (docs/design.md#integers). Decimal text is parsed exactly, never via double, and
  *  there is exactly ONE rounding rule in the whole calculator: fixed_div_round(),
  *  round half away from zero, applied once at the final unit of a result.
  */
@@ -19,7 +19,7 @@
 int fixed_parse(const char *text, int decimals, int64_t *out);
 
 /*  num / den rounded half away from zero: 2.5 -> 3, -2.5 -> -3, 2.4 -> 2.
- *  The one rounding rule of the calculator (DESIGN.md invariant 4).
+ *  The one rounding rule of the calculator (docs/design.md#integers).
  *  Returns 0, -EDOM when den == 0, -EOVERFLOW for INT64_MIN / -1. */
 int fixed_div_round(int64_t num, int64_t den, int64_t *out);
 

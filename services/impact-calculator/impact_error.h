@@ -1,7 +1,7 @@
 /*  impact_error: the error a caller turns into an mvoi.Error reply.
  *
  *  `field` is the dotted path of the offending input ("measurement.energy.quantity_milli")
- *  so that a submitter can fix exactly that field (DESIGN.md invariant 6).
+ *  so that a submitter can fix exactly that field (docs/design.md#bad-input).
  */
 #ifndef MVOI_IMPACT_ERROR_H
 #define MVOI_IMPACT_ERROR_H

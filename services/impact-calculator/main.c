@@ -1,4 +1,4 @@
-/* mvoi-impact-calculator: measurements in, avoided impacts out (DOMAIN.md 4-5).
+/* mvoi-impact-calculator: measurements in, avoided impacts out (docs/domain.md#formulas).
  * Thin: configuration, the service object (service.c), the loop. */
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  *
  *  The kind-specific checks (quantities, carriers, stages...) live with the formulas in
  *  calc_*.c; this module checks what every measurement has in common, so that the
- *  service can reject a malformed one before it touches state (DESIGN.md invariant 6).
+ *  service can reject a malformed one before it touches state (docs/design.md#bad-input).
  */
 #ifndef MVOI_IMPACT_MEASURE_RULES_H
 #define MVOI_IMPACT_MEASURE_RULES_H

@@ -1,4 +1,4 @@
-/*  kpi_core: the six KPIs of the plan (DOMAIN.md section 4) as exact live totals.
+/*  kpi_core: the six KPIs of the plan (docs/domain.md#kpis) as exact live totals.
  *
  *  Inputs are TenderEvents (producer "calendar") and ImpactEvents (producer "impact"),
  *  applied inside the feed's write transaction. Every total that an event changes is

@@ -1,4 +1,4 @@
-/*  mvoi-notifier: kick-off invitations and reminders (DESIGN.md; services/notifier). */
+/*  mvoi-notifier: kick-off invitations and reminders (docs/domain.md#rules; services/notifier). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /*  nt_ics: the kick-off invitation as iCalendar (RFC 5545, iTIP RFC 5546) built with libical.
  *
- *  DTSTART/DTEND/DTSTAMP are written in UTC ("...Z") without a VTIMEZONE (REFERENCE.md 7:
+ *  DTSTART/DTEND/DTSTAMP are written in UTC ("...Z") without a VTIMEZONE (docs/libraries.md#libical:
  *  libical's builtin Amsterdam zone breaks python3-icalendar). The UID is stable per
  *  meeting (derived from the tender), SEQUENCE goes up per reschedule, a cancellation is
  *  METHOD:CANCEL + STATUS:CANCELLED with the same UID. A VALARM (DISPLAY) is included;

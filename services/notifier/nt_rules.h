@@ -1,4 +1,4 @@
-/*  nt_rules: when which reminder is due (DOMAIN.md section 3). Pure functions of a tender,
+/*  nt_rules: when which reminder is due (docs/domain.md#rules). Pure functions of a tender,
  *  the configuration and the working-day calendar; no I/O.
  *
  *  Rules (all times Europe/Amsterdam, defaults in brackets, every number configurable):

@@ -1,6 +1,6 @@
 /*  model: every figure of the report, computed once from what the upstream services said.
  *
- *  Columns of the KPI table (DOMAIN.md §4):
+ *  Columns of the KPI table (docs/domain.md#kpis):
  *    period  the quarter's window (quarterly report) or the year's window (annual report)
  *    ytd     year to date: quantities are the exact sum of the quarter windows 1..Q (for an
  *            annual report the year window itself); projects are the distinct, not

@@ -108,7 +108,9 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     gwt_env_t e;
-    if (gwt_start(&e, NULL) < 0 || gwt_wait_ready(&e, 10000) < 0) {
+    /* every client comes from 127.0.0.1: lift the per-address limit (default 64) */
+    const char *env[] = { "MVOI_GATEWAY_PER_IP_LIMIT=0", NULL };
+    if (gwt_start(&e, env) < 0 || gwt_wait_ready(&e, 10000) < 0) {
         fprintf(stderr, "bench_gateway: cannot start fakekpi + mvoi-gateway (build dir? logs in %s)\n", e.dir);
         gwt_stop(&e);
         return 1;

@@ -9,7 +9,7 @@
  *        WINDOW ahead of the subscriber's last CREDIT.
  *
  *  Both bind a PULL back-channel on <back-endpoint> and exit 0 only after the receiver sent
- *  DONE: closing right after the last send is not proof of delivery (REFERENCE.md 1.5).
+ *  DONE: closing right after the last send is not proof of delivery (docs/libraries.md#zmq-loss).
  *  Payload: 16 bytes, seq (u64, host order) then ~seq.
  */
 #include <errno.h>

@@ -277,3 +277,36 @@ Test(codec, body_names)
     cr_assert_str_eq(codec_body_name((Mvoi__Envelope__BodyCase)4), "unknown");     /* seq: not a body */
     cr_assert_str_eq(codec_body_name((Mvoi__Envelope__BodyCase)999), "unknown");
 }
+
+/* Found by tests/fuzz/fuzz_codec: protobuf-c keeps field number 0 (invalid on the wire) when
+ * its tag is spelt in two bytes ("80 00"), and packs it back as "00", which no decoder takes.
+ * Such an envelope is refused at any depth; a valid unknown field still decodes and survives a
+ * re-encode (forward compatibility). */
+Test(codec, field_number_zero_is_refused)
+{
+    /* request_id "r\x02", error {} , then tag 0 (2-byte varint) varint value */
+    static const uint8_t top[] = { 0x32, 0x02, 0x72, 0x02, 0xa2, 0x01, 0x00,
+                                   0x80, 0x00, 0xc8, 0xe0, 0xc6, 0x5b };
+    /* error { tag 0 varint 5 } */
+    static const uint8_t nested[] = { 0x32, 0x01, 0x72, 0xa2, 0x01, 0x03, 0x80, 0x00, 0x05 };
+    /* error { field 999 varint 5 }: unknown but valid */
+    static const uint8_t unknown[] = { 0x32, 0x01, 0x72, 0xa2, 0x01, 0x03, 0xb8, 0x3e, 0x05 };
+    int err = 0;
+    cr_expect_null(codec_unpack(top, sizeof top, 0, &err));
+    cr_expect_eq(err, -EPROTO);
+    err = 0;
+    cr_expect_null(codec_unpack(nested, sizeof nested, 0, &err));
+    cr_expect_eq(err, -EPROTO);
+    Mvoi__Envelope *e = codec_unpack(unknown, sizeof unknown, 0, &err);
+    cr_assert_not_null(e, "err %d", err);
+    cr_expect_eq(e->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(e->error->base.n_unknown_fields, 1);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    cr_assert_eq(codec_pack(e, &buf, &len), 0);
+    Mvoi__Envelope *again = codec_unpack(buf, len, 0, &err);
+    cr_expect_not_null(again, "re-encoded envelope decodes, err %d", err);
+    codec_free(&again);
+    codec_free(&e);
+    free(buf);
+}

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -43,6 +44,7 @@ static const char *s_write(const char *name, const char *text)
     cr_assert_not_null(f);
     fputs(text, f);
     fclose(f);
+    chmod(path, 0600);    /* a secret file others can read is refused (test_config_secret.c) */
     return path;
 }
 

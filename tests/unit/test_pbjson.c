@@ -627,7 +627,7 @@ Test(pbjson, error_array_too_long)
     json_decref(j);
 }
 
-/* The contract has no recursive message (REFERENCE.md 2.4: keep schemas non-recursive), so
+/* The contract has no recursive message (docs/libraries.md#untrusted-input: keep schemas non-recursive), so
  * the deepest JSON a client can send is ~5 levels and the default limit of 32 cannot be hit
  * through the contract. The limit code path is exercised with a lowered max_depth. */
 Test(pbjson, error_depth_limit)

@@ -6,7 +6,7 @@
  *  - workload: a seeded set of tenders and measurements of every kind with corrections and
  *    withdrawals, encoded as the real commands (RegisterTender, SubmitMeasurements,
  *    CorrectMeasurement, WithdrawMeasurement, CancelTender), each with a fixed request id;
- *  - closed form: the impact of every generated measurement computed HERE from DOMAIN.md 5
+ *  - closed form: the impact of every generated measurement computed HERE from docs/domain.md#formulas
  *    (per-unit results of a small set of input combinations, hard-coded with their
  *    arithmetic), turned into a kpi_workload wl_t of final states so that kpi_expect()
  *    (tests/integration/kpi/kpi_check.c, independent of kpi_core) gives every expected total;
@@ -116,7 +116,7 @@ typedef struct {
 e2e_wl_t *e2e_wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas, uint32_t batch);
 void e2e_wl_destroy(e2e_wl_t **self_p);
 
-/* Closed form (DOMAIN.md 5): the KPI (1..6, 0 = none) a version feeds, its amount in the
+/* Closed form (docs/domain.md#formulas): the KPI (1..6, 0 = none) a version feeds, its amount in the
  * KPI's unit, and for fair trade the products in risk categories. */
 int e2e_expected(const e2e_mv_t *m, int64_t *amount, int64_t *risk_products);
 /* The final states as a kpi_workload wl_t, for kpi_expect(). Free with wl_destroy. */

@@ -1,4 +1,4 @@
-/*  e2e_closed_form: the expected impacts, worked out by hand from DOMAIN.md 5, and the
+/*  e2e_closed_form: the expected impacts, worked out by hand from docs/domain.md#formulas, and the
  *  final states as a wl_t for kpi_expect(). See e2e.h. */
 #include "e2e_internal.h"
 
@@ -7,7 +7,7 @@
 /* ================================================================ closed form
  *
  * Every generated measurement uses one of the input combinations below; its impact is
- * qty x the per-unit result, computed here by hand from DOMAIN.md section 5 (the comment
+ * qty x the per-unit result, computed here by hand from docs/domain.md#formulas (the comment
  * on each row is the arithmetic). Quantities are whole units so that nothing rounds. */
 
 const e2e_energy_t e2e_energy[] = {
@@ -35,7 +35,7 @@ const e2e_energy_t e2e_energy[] = {
 
 const e2e_machine_t e2e_machine[] = {
     /* 150 kW, load 0.4 = 60 kWh/h; Stage V 0.40 instead of IIIB (130-560) 2.0 g/kWh:
-     * 1.6 g/kWh x 60 = 96 g/h (DOMAIN.md's example: 1,000 h = 96 kg) */
+     * 1.6 g/kWh x 60 = 96 g/h (docs/domain.md#nox example: 1,000 h = 96 kg) */
     { 150, MVOI__EMISSION_STAGE__STAGE_V, MVOI__EMISSION_STAGE__STAGE_IIIB, 400, 96000 },
     /* 100 kW, load 0.5 = 50 kWh/h; V 0.40 instead of IIIB (56-130) 3.3: 2.9 x 50 = 145 g/h */
     { 100, MVOI__EMISSION_STAGE__STAGE_V, MVOI__EMISSION_STAGE__STAGE_IIIB, 500, 145000 },

@@ -8,7 +8,7 @@
  *  During it the kpi-aggregator is killed (-9) at 20 random moments and the
  *  impact-calculator at 10; the client resends every unacknowledged request with the same
  *  request id. Afterwards every total of a kpi snapshot equals the closed form computed
- *  here (e2e.c: DOMAIN.md 5 arithmetic per input combination; kpi_check.c: the sums over
+ *  here (e2e.c: docs/domain.md#formulas arithmetic per input combination; kpi_check.c: the sums over
  *  windows and dimensions), and every expected total is there: nothing lost, nothing
  *  counted twice (the `count` of every total is compared too).
  *

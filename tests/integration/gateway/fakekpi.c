@@ -1,7 +1,7 @@
 /*  fakekpi: a stand-in kpi-aggregator (and optionally calendar, impact-calculator and
  *  notifier ROUTERs) for the gateway's integration tests and benchmark.
  *
- *  Speaks the real protocol (proto/, DESIGN.md Clone):
+ *  Speaks the real protocol (proto/, docs/design.md#clone):
  *    kpi ROUTER  SnapshotRequest{prefix} -> [topic][Envelope{kpi_total}]... then
  *                Envelope{snapshot_end{seq, epoch}} (request id echoed); HealthRequest;
  *                KpiSeriesQuery; TestCommand{count, payload_size = rate/s (0 = flat out)}

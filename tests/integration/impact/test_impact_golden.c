@@ -1,5 +1,5 @@
 /*  mvoi-impact-calculator as a real process, fed by mvoi-impact-fakecal (producer "calendar"):
- *  golden figures. Every expected figure is the test's own arithmetic from DOMAIN.md 5, written
+ *  golden figures. Every expected figure is the test's own arithmetic from docs/domain.md#formulas, written
  *  out next to the assertion, never a value read back from the code under test. */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 //  1. npm dockerfile-utils' validator (the Docker builder's own parse rules: instructions,
 //     flags, JSON forms, stage names, durations, signals, ports), every optional rule raised
 //     to an error; any error fails;
-//  2. mvoi's conventions (../shared/REFERENCE.md section 8): stages built FROM
+//  2. mvoi's conventions (docs/design.md#operations): stages built FROM
 //     debian:bookworm-slim; the runtime stage runs as a fixed numeric non-root user,
 //     installs with --no-install-recommends and drops the apt lists; no ADD; every
 //     ENTRYPOINT, CMD and HEALTHCHECK in exec (JSON) form; one target per service whose

@@ -5,7 +5,7 @@
 //     them, so each document is validated through a Proxy that records which fields the
 //     validator looked at; a field it never read is not in the schema (a typo such as
 //     `readinesProbe` is otherwise silently ignored by kubectl apply);
-//  2. mvoi's own conventions (../shared/REFERENCE.md section 8): each LMDB owner a
+//  2. mvoi's own conventions (docs/design.md#operations): each LMDB owner a
 //     StatefulSet with one replica and a ReadWriteOnce claim mounted at
 //     /var/lib/mvoi/<service>; stateless services as Deployments; non-root 10001, fsGroup,
 //     read-only root, no capabilities; startup/liveness/readiness probes; every Service,

@@ -1,4 +1,4 @@
-/*  calc: CO2 (energy use) with the worked examples of DOMAIN.md 5, and every error path.
+/*  calc: CO2 (energy use) with the worked examples of docs/domain.md#co2, and every error path.
  *  Expected values are worked out by hand in the comments, independently of the code. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -9,7 +9,7 @@
 
 Test(calc, co2_hvo100_instead_of_diesel_b7)
 {
-    /* DOMAIN.md: 10,000 l x (3.251 - 0.468) kg/l = 10,000 x 2.783 = 27,830 kg
+    /* docs/domain.md#co2: 10,000 l x (3.251 - 0.468) kg/l = 10,000 x 2.783 = 27,830 kg
      * = 27,830,000 g. Default reference of HVO100 is diesel B7. */
     tc_energy(MVOI__CARRIER__CARRIER_HVO100, 10000 * 1000LL);
     Mvoi__Impact *imp = tc_ok();

@@ -1,4 +1,4 @@
-/*  calc: MKI (environmental cost indicator) with the worked examples of DOMAIN.md 5, and every error path.
+/*  calc: MKI (environmental cost indicator) with the worked examples of docs/domain.md#mki, and every error path.
  *  Expected values are worked out by hand in the comments, independently of the code. */
 #include <criterion/criterion.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-/*  calc: NOx of machines and road transport with the worked examples of DOMAIN.md 5, and every error path.
+/*  calc: NOx of machines and road transport with the worked examples of docs/domain.md#nox, and every error path.
  *  Expected values are worked out by hand in the comments, independently of the code. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -31,7 +31,7 @@ s_machine(uint32_t kw, int actual, int required, int64_t hours_milli, uint32_t l
 
 Test(calc, nox_stage_v_instead_of_iiib)
 {
-    /* DOMAIN.md: 150 kW x 0.4 x 1,000 h = 60,000 kWh; (2.0 - 0.4) g/kWh x 60,000 kWh
+    /* docs/domain.md#nox: 150 kW x 0.4 x 1,000 h = 60,000 kWh; (2.0 - 0.4) g/kWh x 60,000 kWh
      * = 1.6 x 60,000 = 96,000 g = 96 kg = 96,000,000 mg. */
     s_machine(150, MVOI__EMISSION_STAGE__STAGE_V, MVOI__EMISSION_STAGE__STAGE_IIIB,
               1000 * 1000LL, 400);

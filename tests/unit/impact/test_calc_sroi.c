@@ -1,4 +1,4 @@
-/*  calc: social return (SROI) with the worked examples of DOMAIN.md 5, and every error path.
+/*  calc: social return (SROI) with the worked examples of docs/domain.md#sroi, and every error path.
  *  Expected values are worked out by hand in the comments, independently of the code. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -21,7 +21,7 @@ s_social(void)
 
 Test(calc, sroi_worked_examples)
 {
-    /* DOMAIN.md: 6 FTE-months Participatiewet at EUR 40,000 per FTE-year
+    /* docs/domain.md#sroi: 6 FTE-months Participatiewet at EUR 40,000 per FTE-year
      * = 40,000 x 6/12 = EUR 20,000 = 2,000,000 cents. */
     s_social();
     S.target_group = "participatiewet";

@@ -1,0 +1,34 @@
+/*  gw_query: a request's query parameters -> a protobuf message, strictly.
+ *
+ *  Every parameter must be a scalar field of the message (or in `extra`, or access_token);
+ *  booleans are true/false/1/0, integers whole numbers (negative only for signed fields);
+ *  the message itself is then built by pbjson with its limits. Pure: no connection, no
+ *  reply, so the fuzzer (tests/fuzz) drives it with arbitrary parameters. */
+#ifndef MVOI_GW_QUERY_H
+#define MVOI_GW_QUERY_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+#define GW_QUERY_MAX_ARGS 32
+
+typedef struct {
+    const char *key[GW_QUERY_MAX_ARGS];
+    const char *val[GW_QUERY_MAX_ARGS];
+    int n;
+    int overflow;       /* more than GW_QUERY_MAX_ARGS were offered */
+} gw_query_args_t;
+
+typedef struct {
+    char detail[256];   /* for the problem's detail */
+    char field[128];    /* the parameter or field path; "" when none */
+} gw_query_error_t;
+
+/* Adds one parameter (MHD_get_connection_values shape); 0, or -1 once full. */
+int gw_query_add(gw_query_args_t *a, const char *key, const char *value);
+/* 0 and *out (NULL when desc is NULL: only checks that every parameter is in extra), or
+ * -EINVAL with *err filled. */
+int gw_query_decode(const gw_query_args_t *a, const ProtobufCMessageDescriptor *desc,
+                    const char *const *extra, ProtobufCMessage **out, gw_query_error_t *err);
+
+#endif

@@ -1,0 +1,1 @@
+prefix=kpi.co2.&view=upcoming

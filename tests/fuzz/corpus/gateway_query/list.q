@@ -1,0 +1,1 @@
+year=2026&limit=10&status=planned
