@@ -85,8 +85,8 @@ int cfg_check_env(const char *service, const cfg_spec_t *specs, int nspecs,
             char var[128], file[136];
             cfg_env_name(service, &specs[k], var, sizeof var);
             snprintf(file, sizeof file, "%s_FILE", var);
-            if (strcmp(var, name) == 0 || (specs[k].type == CFG_SECRET
-                                           && strcmp(file, name) == 0)) {
+            bool secret = specs[k].type == CFG_SECRET || specs[k].type == CFG_SECRET_URL;
+            if (strcmp(var, name) == 0 || (secret && strcmp(file, name) == 0)) {
                 known = true;
                 break;
             }

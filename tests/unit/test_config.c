@@ -349,7 +349,7 @@ Test(config, unknown_variables_name_the_closest_known_one)
     static const cfg_spec_t keys[] = {
         { "api", CFG_ENDPOINT, "tcp://127.0.0.1:1", "api" },
         { "calendar_api", CFG_ENDPOINT, "tcp://127.0.0.1:2", "upstream" },
-        { "secret", CFG_SECRET, "", "a secret" },
+        { "secret", CFG_SECRET_URL, "", "a secret URL" },
         { "data_dir", CFG_PATH, "/x", "shared", 0, 0, true },
     };
     char *env[] = {

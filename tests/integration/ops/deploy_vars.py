@@ -23,7 +23,7 @@ SERVICES = ["calendar", "impact-calculator", "kpi-aggregator", "notifier", "repo
 CTL_VARS = {"MVOI_CALENDAR_API", "MVOI_IMPACT_API", "MVOI_KPI_API", "MVOI_KPI_PUB",
             "MVOI_NOTIFIER_API", "MVOI_REPORT_API", "MVOI_BUYER", "MVOI_LANG",
             "MVOI_CTL_TIMEOUT_MS", "MVOI_CALENDAR_DATA_FILES", "MVOI_CONFIG"}
-HELP_LINE = re.compile(r"^  (MVOI_[A-Z0-9_]+)\s+(\w+), default (\S*)(.*)$")
+HELP_LINE = re.compile(r"^  (MVOI_[A-Z0-9_]+)\s+([\w .]+?), default (\S*)(.*)$")
 
 
 def read_binaries(build):
@@ -38,7 +38,7 @@ def read_binaries(build):
             m = HELP_LINE.match(line)
             if m:
                 keys[m.group(1)] = (m.group(2), m.group(3))
-                if m.group(2) == "secret":
+                if m.group(2).startswith("secret"):
                     keys[m.group(1) + "_FILE"] = ("path", "")
         if not keys:
             sys.exit(f"FAIL: no variables in {exe} --help")
