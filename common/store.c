@@ -403,6 +403,9 @@ store_t *store_new(const store_opts_t *opts, int *err)
     if (*err != 0)
         goto fail;
     self->commits = 0;
+    if (store_guard_mark(self->path) != 0)   /* a store is here now (store_guard.h) */
+        s_log_errno(LOG_WARN, "store_mark_failed", self->path, -EIO, "cannot write %s/%s",
+                    self->path, STORE_MARK_FILE);
     return self;
 
 fail:

@@ -155,10 +155,10 @@ static int s_check_file(int f, uint64_t size, const char *file, char *err, size_
 
 int store_guard_check(const char *dir, bool init, bool *fresh, char *err, size_t errlen)
 {
-    char file[4096], lockmdb[4096];
+    char file[4096], mark[4096];
     *fresh = false;
     if (s_path(file, sizeof file, dir, "data.mdb") != 0
-        || s_path(lockmdb, sizeof lockmdb, dir, "lock.mdb") != 0) {
+        || s_path(mark, sizeof mark, dir, STORE_MARK_FILE) != 0) {
         snprintf(err, errlen, "data directory %s: path too long", dir);
         return -ENAMETOOLONG;
     }
@@ -169,11 +169,12 @@ int store_guard_check(const char *dir, bool init, bool *fresh, char *err, size_t
             snprintf(err, errlen, "%s: %s", file, strerror(e));
             return -e;
         }
-        /* lock.mdb is left by every environment LMDB ever opened here: a store was here. */
-        if (!init && access(lockmdb, F_OK) == 0) {
-            snprintf(err, errlen, "%s is missing but %s held a store (lock.mdb is there); "
+        /* The marker is written once a store opened completely: a store was here. (Not
+         * lock.mdb: a first start killed before LMDB wrote its meta pages leaves that.) */
+        if (!init && access(mark, F_OK) == 0) {
+            snprintf(err, errlen, "%s is missing but %s held a store (%s is there); "
                      "restore the latest backup, or start with --init (MVOI_INIT=true) to "
-                     "begin a new, empty store", file, dir);
+                     "begin a new, empty store", file, dir, STORE_MARK_FILE);
             return -ENODATA;
         }
         *fresh = true;
@@ -185,7 +186,7 @@ int store_guard_check(const char *dir, bool init, bool *fresh, char *err, size_t
         rc = -errno;
         snprintf(err, errlen, "%s: %s", file, strerror(-rc));
     } else if (st.st_size == 0) {
-        if (!init) {
+        if (!init && access(mark, F_OK) == 0) {
             snprintf(err, errlen, "%s is empty (0 bytes); restore the latest backup, or "
                      "start with --init (MVOI_INIT=true) to begin a new, empty store", file);
             rc = -ENODATA;
@@ -195,6 +196,24 @@ int store_guard_check(const char *dir, bool init, bool *fresh, char *err, size_t
     } else {
         rc = s_check_file(f, (uint64_t)st.st_size, file, err, errlen);
     }
+    close(f);
+    return rc;
+}
+
+int store_guard_mark(const char *dir)
+{
+    char path[4096];
+    if (s_path(path, sizeof path, dir, STORE_MARK_FILE) != 0)
+        return -ENAMETOOLONG;
+    if (access(path, F_OK) == 0)
+        return 0;
+    int f = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (f < 0)
+        return -errno;
+    static const char text[] = "an mvoi store lives here; a missing or empty data.mdb "
+                               "is refused unless --init\n";
+    ssize_t n = write(f, text, sizeof text - 1);
+    int rc = n == (ssize_t)(sizeof text - 1) && fsync(f) == 0 ? 0 : -EIO;
     close(f);
     return rc;
 }

@@ -147,3 +147,27 @@ Test(guard, damaged_meta_page_is_named)
     cr_assert_eq(store_guard_check(s_dir, false, &fresh, msg, sizeof msg), -EUCLEAN);
     cr_assert(strstr(msg, "meta page 1 is damaged"), "%s", msg);
 }
+
+Test(guard, first_start_killed_before_its_meta_pages_starts_anew)
+{
+    /* What a kill -9 inside the very first start leaves: LMDB's files, no marker. */
+    char file[128];
+    s_path(file, sizeof file, "data.mdb");
+    int fd = open(file, O_WRONLY | O_CREAT, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    s_path(file, sizeof file, "lock.mdb");
+    fd = open(file, O_WRONLY | O_CREAT, 0600);
+    close(fd);
+    bool fresh = false;
+    char msg[512];
+    cr_assert_eq(store_guard_check(s_dir, false, &fresh, msg, sizeof msg), 0);
+    cr_assert(fresh);
+    store_guard_set_init(false);
+    int err = 0;
+    store_t *s = s_open(&err);
+    cr_assert_not_null(s, "%d", err);
+    store_destroy(&s);
+    s_path(file, sizeof file, STORE_MARK_FILE);
+    cr_assert_eq(access(file, F_OK), 0);   /* from now on a lost data.mdb is refused */
+}

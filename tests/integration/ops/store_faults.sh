@@ -63,7 +63,7 @@ start_refused truncated EUCLEAN "is truncated: $((size / 2)) bytes, its meta pag
 : >"$store/data.mdb"
 start_refused empty ENODATA "is empty (0 bytes)"
 rm "$store/data.mdb"
-start_refused missing ENODATA "is missing but $store held a store"
+start_refused missing ENODATA "is missing but $store held a store (mvoi.store is there)"
 [ -e "$store/data.mdb" ] && fail "missing: the refused start created data.mdb"
 cp "$dir/good.mdb" "$store/data.mdb"
 printf 'overwritten meta page' | dd of="$store/data.mdb" bs=1 seek=16 conv=notrunc 2>/dev/null
