@@ -10,6 +10,8 @@
 #include "clock.h"
 #include "log.h"
 #include "feed.h"
+#include "mvoi_id.h"
+#include "mvoi_id_msg.h"
 
 #define SERVER_DEFAULT_BATCH 256
 #define SERVER_DEFAULT_REPLAY 5000
@@ -520,9 +522,21 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
     for (uint32_t i = 0; i < self->ncmds; i++) {
         server_req_t *req = self->cmds[i];
         s_req_reset_reply(req);
-        const char *rid = req->req->request_id;
+        /* Request ids are the client's and clients are many buyers: venlo's "r-1" is not
+         * heerlen's. The key is buyer \0 request id (the bare id without a buyer, and for
+         * replies stored before buyers scoped it). */
+        const char *rid = req->req->request_id, *buyer = req->req->buyer;
+        uint8_t kb[MVOI_ID_BUYER_MAX + 1 + MVOI_ID_MAX];
         MDB_val k = { strlen(rid), (void *)rid }, v;
+        if (buyer && *buyer && (k.mv_size = mvoi_id_key2(kb, sizeof kb, buyer, rid)) != 0)
+            k.mv_data = kb;
+        else
+            k.mv_size = strlen(rid);
         int rc = mdb_get(txn, self->requests_dbi, &k, &v);
+        if (rc == MDB_NOTFOUND && k.mv_data == kb) {
+            MDB_val old = { strlen(rid), (void *)rid };
+            rc = mdb_get(txn, self->requests_dbi, &old, &v);
+        }
         if (rc == 0 && v.mv_size >= 8) {
             req->duplicate = true;
             req->stored_len = v.mv_size - 8;
@@ -598,6 +612,51 @@ static void s_run_batch(server_t *self)
     server_flush(self);
 }
 
+/* Every string of a request valid UTF-8 without NUL, every id by the rule of mvoi_id.h:
+ * checked here once for every service, before any handler sees it. True when the request
+ * was refused (answered and freed). */
+static bool s_ids_refuse(server_t *self, server_req_t *req, const char *field,
+                         const char *why)
+{
+    self->stats.errors++;
+    server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "%s %s", field, why);
+    log_warn("request_rejected", "%s %s", field, why);
+    s_reply(self, req);
+    s_req_free(&req);
+    return true;
+}
+
+static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg)
+{
+    char field[MVOI_ID_FIELD_MAX], why[128];
+    if (bus_msg_size(msg, 1) > CODEC_MAX_BYTES ||
+        mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, bus_msg_data(msg, 1),
+                               bus_msg_size(msg, 1), field, sizeof field, why,
+                               sizeof why) == 0)
+        return false;
+    return s_ids_refuse(self, req, field, why);
+}
+
+static bool s_ids_decoded(server_t *self, server_req_t *req)
+{
+    char field[MVOI_ID_FIELD_MAX], why[128];
+    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why) != 0)
+        return s_ids_refuse(self, req, field, why);
+    const char *b = req->req->buyer;
+    if (b && *b && !mvoi_buyers_accepts(self->opts.buyers, b)) {
+        /* One deployment, many buyers: only those of its registry (buyers.h). */
+        self->stats.errors++;
+        server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "buyer",
+                     "buyer '%s' is not served here: it is not in the buyer registry "
+                     "(MVOI_BUYERS_FILE)", b);
+        log_warn("request_rejected", "unknown buyer %s", b);
+        s_reply(self, req);
+        s_req_free(&req);
+        return true;
+    }
+    return false;
+}
+
 /* Decode and route one ROUTER message; commands are queued for the batch. */
 static void s_handle(server_t *self, bus_msg_t *msg)
 {
@@ -614,6 +673,8 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     req->idlen = bus_msg_size(msg, 0);
     memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
 
+    if (s_ids_wire(self, req, msg))
+        return;
     int err = 0;
     req->req = codec_unpack_in(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
                                CODEC_DEFAULT_BUDGET, &err);
@@ -634,6 +695,8 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         s_req_free(&req);
         return;
     }
+    if (s_ids_decoded(self, req))
+        return;
     switch (req->req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
         s_health(self, req);

@@ -26,6 +26,7 @@
 #include "codec.h"
 #include "store.h"
 #include "outbox.h"
+#include "buyers.h"
 
 #define SERVER_DBS "requests"
 
@@ -75,6 +76,8 @@ typedef struct {
     bool (*ready_fn)(void *arg); /* readiness asked at every HealthRequest (e.g. upstream
                                     feeds caught up and alive); NULL = server_set_ready */
     const bus_opts_t *bus_opts;  /* NULL = defaults */
+    const mvoi_buyers_t *buyers; /* requests naming a buyer it does not accept are refused
+                                    (field "buyer"); NULL = every valid buyer id */
 } server_opts_t;
 
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err);

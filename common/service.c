@@ -1,5 +1,6 @@
 /*  service: what every mvoi binary does around its own logic. */
 #include "service.h"
+#include "buyers.h"
 #include "codec.h"
 #include "log.h"
 #include "store_guard.h"
@@ -39,6 +40,7 @@ struct service_t {
     int nspecs;
     cfg_t *cfg;
     char *data_dir;             /* <data_dir>/<name> */
+    mvoi_buyers_t *buyers;      /* the buyer registry (buyers_file, buyers_open) */
     uv_loop_t loop;
     bool loop_ok;
     bus_ctx_t *bus;
@@ -90,6 +92,11 @@ static const cfg_spec_t s_shared_specs[] = {
       0, 0, true },
     { "init", CFG_BOOL, "false", "create a new, empty store where <data_dir>/<name> held one "
       "whose data.mdb is missing or empty (without it such a start is refused)", 0, 0, true },
+    { "buyers_file", CFG_PATH, MVOI_BUYERS_FILE_SRC,
+      "buyer registry (INI: [id] name, organizer, domain, oin, kvk); requests for other "
+      "buyers are refused", 0, 0, true },
+    { "buyers_open", CFG_BOOL, "false",
+      "accept every valid buyer id, registered or not (tests and demos)", 0, 0, true },
 };
 #define NSHARED ((int) (sizeof s_shared_specs / sizeof s_shared_specs[0]))
 
@@ -149,6 +156,7 @@ static void s_usage(const service_def_t *def, const cfg_spec_t *specs, int n, FI
 
 static void s_service_free(service_t *self)
 {
+    mvoi_buyers_destroy(&self->buyers);
     cfg_destroy(&self->cfg);
     free(self->specs);
     free(self->name);
@@ -320,6 +328,12 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         return rc;
     }
 
+    char berr[512];
+    if (!(self->buyers = mvoi_buyers_from_cfg(self->cfg, berr, sizeof berr))) {
+        log_error("bad_config", "MVOI_BUYERS_FILE: %s", berr);
+        s_service_free(self);
+        return SERVICE_EX_CONFIG;
+    }
     size_t dlen = strlen(cfg_str(self->cfg, "data_dir")) + strlen(def->name) + 2;
     self->data_dir = malloc(dlen);
     if (!self->data_dir || uv_loop_init(&self->loop) != 0) {
@@ -493,6 +507,7 @@ bus_ctx_t *service_bus(service_t *self) { return self ? self->bus : NULL; }
 cfg_t *service_cfg(service_t *self) { return self ? self->cfg : NULL; }
 const char *service_name(service_t *self) { return self ? self->name : NULL; }
 const char *service_data_dir(service_t *self) { return self ? self->data_dir : NULL; }
+const mvoi_buyers_t *service_buyers(service_t *self) { return self ? self->buyers : NULL; }
 
 int service_healthcheck(const char *endpoint, bool want_ready, int timeout_ms)
 {

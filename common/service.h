@@ -19,6 +19,7 @@
 
 #include <uv.h>
 #include "bus.h"
+#include "buyers.h"
 #include "config.h"
 
 #define SERVICE_EX_CONFIG 78   /* sysexits EX_CONFIG */
@@ -48,6 +49,9 @@ cfg_t *service_cfg(service_t *self);
 const char *service_name(service_t *self);
 /* Where this service keeps its own state (LMDB): "<data_dir>/<name>"; not created here. */
 const char *service_data_dir(service_t *self);
+/* The buyer registry (MVOI_BUYERS_FILE, MVOI_BUYERS_OPEN), loaded at service_init: a bad
+ * file stops the service with exit 78. Give it to server_opts_t.buyers. */
+const mvoi_buyers_t *service_buyers(service_t *self);
 
 typedef void (service_stop_fn)(void *arg);
 /* Register a callback for graceful stop (called once, in registration order reversed). */

@@ -30,9 +30,14 @@ void cal_import_result_clear(cal_import_result_t *out)
     memset(out, 0, sizeof *out);
 }
 
-static void s_fail(cal_import_result_t *out, size_t key, int code, const char *field,
-                   const char *msg)
+static void s_fail(const cal_import_opts_t *o, cal_import_result_t *out, size_t key, int code,
+                   const char *field, const char *msg, bool repeated)
 {
+    if (o->on_row) {
+        cal_import_row_t row = { .key = key, .code = code, .field = field ? field : "",
+                                 .message = msg ? msg : "", .repeated = repeated };
+        o->on_row(o->row_arg, &row);
+    }
     out->failed++;
     if (out->n_failures >= CAL_IMPORT_MAX_FAILURES)
         return;
@@ -105,7 +110,7 @@ static void s_answer(s_run_t *r, size_t idx, const Mvoi__Envelope *env)
         char field[128];
         s_item_field(env->error->field, field, sizeof field);
         for (size_t j = 0; j < cnt; j++)
-            s_fail(out, S_KEY(idx + j), env->error->code, field, env->error->message);
+            s_fail(o, out, S_KEY(idx + j), env->error->code, field, env->error->message, repeated);
         return;
     }
     const Mvoi__UpsertTendersReply *rep = env->body_case ==
@@ -116,17 +121,23 @@ static void s_answer(s_run_t *r, size_t idx, const Mvoi__Envelope *env)
         size_t key = S_KEY(idx + j);
         const Mvoi__UpsertResult *res = rep && j < rep->n_results ? rep->results[j] : NULL;
         if (!res) {
-            s_fail(out, key, MVOI__ERROR_CODE__ERR_INTERNAL, "", "unexpected reply");
+            s_fail(o, out, key, MVOI__ERROR_CODE__ERR_INTERNAL, "", "unexpected reply", false);
             continue;
         }
         if (res->error) {
             char field[128];
             s_item_field(res->error->field, field, sizeof field);
-            s_fail(out, key, res->error->code, field, res->error->message);
+            s_fail(o, out, key, res->error->code, field, res->error->message, repeated);
             continue;
         }
         if (res->has_seq && res->seq > out->last_seq)
             out->last_seq = res->seq;
+        if (o->on_row) {
+            cal_import_row_t row = { .key = key, .outcome = res->outcome, .repeated = repeated,
+                                     .changed = (const char *const *)res->changed,
+                                     .n_changed = res->n_changed, .warning = res->warning };
+            o->on_row(o->row_arg, &row);
+        }
         if (repeated) {
             out->repeated++;
             out->unchanged++;
@@ -162,6 +173,9 @@ static int64_t s_pack_cmd(s_run_t *r, size_t first, size_t *cnt, uint8_t *buf)
         env.buyer = (char *)o->buyer;
         env.body_case = MVOI__ENVELOPE__BODY_UPSERT_TENDERS;
         env.upsert_tenders = &up;
+        up.has_merge = up.merge = o->merge;
+        up.has_apply_status = up.apply_status = o->apply_status;
+        up.has_validate_only = up.validate_only = o->validate_only;
         int64_t len = codec_pack_into(&env, buf, CODEC_MAX_BYTES);
         if (len >= 0)
             return len;
@@ -234,8 +248,8 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
             size_t cnt = n - next < per ? n - next : per;
             int64_t len = s_pack_cmd(&r, next, &cnt, buf);
             if (len < 0) {
-                s_fail(out, S_KEY(next), MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "tender",
-                       "the tender does not fit in one message");
+                s_fail(o, out, S_KEY(next), MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "tender",
+                       "the tender does not fit in one message", false);
                 answered++;
                 next++;
                 continue;
@@ -311,11 +325,11 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
         for (size_t i = 0; i < n; i++)
             if (r.count[i] && !r.done[i])
                 for (size_t j = 0; j < r.count[i]; j++)
-                    s_fail(out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                           "no answer from the service");
+                    s_fail(o, out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                           "no answer from the service", false);
         for (size_t i = next; i < n; i++)   /* never sent */
-            s_fail(out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                   "no answer from the service");
+            s_fail(o, out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                   "no answer from the service", false);
     }
 out:
     zmq_close(s);

@@ -23,6 +23,20 @@
 
 #include "calendar.pb-c.h"
 
+/* One row's verdict, for callers that report per row (dry run, --json). Pointers are
+ * valid during the callback only. outcome is a Mvoi__UpsertOutcome, 0 when refused. */
+typedef struct {
+    size_t key;
+    int outcome;
+    bool repeated;             /* answered from a stored reply of an earlier run */
+    const char *const *changed; /* UPDATED: the fields that differ */
+    size_t n_changed;
+    const char *warning;       /* or NULL */
+    int code;                  /* refused: Mvoi__ErrorCode */
+    const char *field;         /* refused: relative to the tender ("tender.status") */
+    const char *message;
+} cal_import_row_t;
+
 typedef struct {
     const char *endpoint;      /* the calendar's ROUTER */
     const char *buyer;         /* Envelope.buyer */
@@ -34,6 +48,11 @@ typedef struct {
     int timeout_ms;            /* silence after which the rest counts as failed, default 10000 */
     void (*progress)(void *arg, size_t done, size_t total);  /* every 1000 replies + at the end */
     void *progress_arg;
+    bool merge;                /* UpsertTenders.merge: unset fields keep the stored value */
+    bool apply_status;         /* UpsertTenders.apply_status: the source's status moves it */
+    bool validate_only;        /* UpsertTenders.validate_only: a preview, nothing written */
+    void (*on_row)(void *arg, const cal_import_row_t *row);  /* every row, in reply order */
+    void *row_arg;
 } cal_import_opts_t;
 
 typedef struct {

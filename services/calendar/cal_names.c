@@ -53,6 +53,11 @@ static const s_alias_t s_procs[] = {
     {"nationaal", MVOI__PROCEDURE__PROC_NATIONAAL_OPENBAAR},
     {"europees_openbaar", MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR},
     {"europees", MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR},
+    /* TenderNed's names of the procedures */
+    {"europese_openbare_procedure", MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR},
+    {"nationale_openbare_procedure", MVOI__PROCEDURE__PROC_NATIONAAL_OPENBAAR},
+    {"meervoudig_onderhandse_procedure", MVOI__PROCEDURE__PROC_MEERVOUDIG_ONDERHANDS},
+    {"enkelvoudig_onderhandse_procedure", MVOI__PROCEDURE__PROC_ENKELVOUDIG_ONDERHANDS},
     {NULL, 0},
 };
 
@@ -83,6 +88,9 @@ static const s_alias_t s_statuses[] = {
     {"afgerond", MVOI__TENDER_STATUS__STATUS_COMPLETED},
     {"cancelled", MVOI__TENDER_STATUS__STATUS_CANCELLED},
     {"geannuleerd", MVOI__TENDER_STATUS__STATUS_CANCELLED},
+    {"ingetrokken", MVOI__TENDER_STATUS__STATUS_CANCELLED},
+    {"kickoff_gepland", MVOI__TENDER_STATUS__STATUS_KICKOFF_SCHEDULED},
+    {"ambitie_vastgelegd", MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED},
     {NULL, 0},
 };
 

@@ -46,6 +46,7 @@ typedef struct {
     const char *api_endpoint;   /* ROUTER */
     const char *pub_endpoint;   /* PUB */
     const char *state_dir;      /* LMDB environment directory */
+    const mvoi_buyers_t *buyers; /* the buyers served (NULL: every valid id) */
     const char *data_files;     /* thresholds-*.csv and isv-risk-groups.csv */
     bool nosync;                /* LMDB without fsync (benchmarks only) */
     uint32_t batch;             /* commands per transaction, 0 = server default */

@@ -1,16 +1,27 @@
 /* csv_import: a tender calendar exported from a spreadsheet (Excel/LibreOffice, Dutch or
  * English) into Mvoi__Tender values, for `mvoictl calendar import [--dry-run]`.
  *
- * Accepted input (decisions documented here, tested in tests/unit/calendar):
- *  - UTF-8 with or without BOM; a file that is not valid UTF-8 is read as Windows-1252 (what
- *    Excel writes for "CSV (gescheiden door lijstscheidingsteken)") and converted.
+ * Accepted input (decisions documented here, tested in tests/unit/calendar and
+ * tests/integration/calendar). The rule over all of them: a cell is stored exactly, or the
+ * row is refused with its row and column; nothing is dropped or guessed without a word.
+ *  - encoding: a BOM, or any well-formed UTF-8 character, makes the file UTF-8; an invalid
+ *    byte in such a file is an error at its row and column (a UTF-8 sheet with one pasted
+ *    Windows-1252 byte is not re-read as Windows-1252: that would mangle every "ö" of it).
+ *    Only a file that is not UTF-8 at all is read as Windows-1252 (what Excel writes for
+ *    "CSV (gescheiden door lijstscheidingsteken)") and converted.
+ *  - NUL and control characters (other than TAB and the line breaks of a quoted cell) are
+ *    errors at their row and column, never cut or kept.
  *  - delimiter ';', ',' or TAB, whichever occurs most in the header line (outside quotes);
  *    RFC 4180 quoting (strict: a malformed quote fails the file, naming the line).
- *  - header names in Dutch or English, matched case-insensitively on their letters and
- *    digits only ("Thema's", "E-mail projectleider", "Waarde (EUR)"): see s_columns in
- *    csv_import.c. Required: id/kenmerk, titel/title, soort/kind. Unknown columns are ignored.
+ *  - header names: see csv_columns.h (the alias list for Dutch municipal and TenderNed
+ *    sheets). Required: id/kenmerk, titel/title (or omschrijving alone), soort/kind. Every
+ *    other header is either mapped or listed in `ignored`; a file without a value or a
+ *    publication date column is flagged (no_value_column, no_date_column).
  *  - dates dd-mm-jjjj (also d-m-jjjj, with '/' or '.'), or ISO yyyy-mm-dd; a trailing time
- *    ("01-03-2025 00:00") is ignored.
+ *    ("01-03-2025 00:00") is ignored. The day comes first in a Dutch layout (';'). In
+ *    another layout (',' or TAB: an English or US Excel), a date that reads both ways
+ *    (7/1/2025: both parts <= 12 and different) is refused unless the order is declared
+ *    (opts.date_order); a date that reads only one way is read that way (13/1/2025).
  *  - amounts in euros: optional "€"/"EUR", spaces, thousands separators and ",-". With both
  *    '.' and ',' the last one is the decimal separator; with one separator occurring once,
  *    it is a thousands separator when exactly 3 digits follow and at most 3 precede
@@ -19,6 +30,12 @@
  *  - sroi as a percentage ("5%", "5", "2,5") -> basis points; pilot ja/nee/yes/no/x.
  *  - themes: "klimaat|circulair" or "klimaat, circulair", each optionally ":eis",
  *    ":gunning" or ":innovatie" for its commitment; sdgs: "8, 10, 12".
+ *  - status (gepland, gepubliceerd, gegund, in uitvoering, afgerond, geannuleerd...): the
+ *    status the sheet states; the import sends it with UpsertTenders.apply_status, so it
+ *    moves the stored tender where the lifecycle allows and refuses the row where not.
+ *  - procedure ("Europees openbaar", "meervoudig onderhands"...): the procedure the sheet
+ *    states, sent as procurement method (tender_method.h: stored, warned when the
+ *    thresholds disagree).
  *  - rows are numbered as lines in the file (header = row 1); a quoted cell spanning lines
  *    takes the number of the line it starts on. Empty rows (only delimiters) are skipped.
  *  - every row is checked with tender_validate (and, given thresholds, tender_derive);
@@ -42,8 +59,23 @@ typedef struct {
     char reason[192];
 } csv_cell_error_t;
 
+/* How d-m-y / m-d-y dates are read (see above). */
+typedef enum {
+    CSV_DATE_AUTO = 0, /* the file's layout decides: ';' day first, else ambiguous refused */
+    CSV_DATE_DMY,      /* declared: day first */
+    CSV_DATE_MDY,      /* declared: month first (US) */
+    CSV_DATE_GUARD,    /* refuse a date that reads both ways (what AUTO is outside ';') */
+} csv_date_order_t;
+
+/* A column the import does not map: its 1-based position and header text. */
+typedef struct {
+    size_t column;
+    char header[64];
+} csv_ignored_t;
+
 typedef struct {
     const char *default_buyer;      /* when there is no buyer column or the cell is empty */
+    csv_date_order_t date_order;
     const thresholds_t *thresholds; /* optional: also derive procedure, kick-off, SROI... */
     const isv_map_t *isv;           /* optional, with thresholds */
     const char *today;              /* "YYYY-MM-DD", needed with thresholds */
@@ -51,6 +83,7 @@ typedef struct {
 
 typedef struct {
     Mvoi__Tender **tenders; /* heap, valid rows in file order */
+    size_t *tender_rows;    /* the row of tenders[i] (ascending) */
     size_t n_tenders;
     csv_cell_error_t *errors;
     size_t n_errors;
@@ -58,6 +91,11 @@ typedef struct {
     char delimiter;       /* detected */
     bool had_bom;
     bool converted_cp1252;
+    csv_ignored_t *ignored;   /* columns not mapped, in file order */
+    size_t n_ignored;
+    bool no_value_column;     /* nothing to derive a procedure from */
+    bool no_date_column;      /* no planned publication column */
+    bool has_status_column;   /* the rows state their status (apply it) */
 } csv_import_t;
 
 /* Parse a whole CSV text. out is initialised here. Returns 0 when the file could be read
@@ -72,9 +110,24 @@ int csv_import_file(const char *path, const csv_import_opts_t *opts, csv_import_
 /* Free the tenders and errors and zero out. */
 void csv_import_clear(csv_import_t *out);
 
+/* The text of a CSV file as the import reads it: a BOM is dropped (*had_bom); valid UTF-8
+ * is taken as is; UTF-8 with invalid bytes (a BOM, or any well-formed UTF-8 character) is
+ * taken as is with *check_utf8 set (csv_cell_check names each bad cell); anything else is
+ * Windows-1252, converted into *conv (heap, free it; *data points into it). 0 or -ENOMEM. */
+int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom, bool *check_utf8);
+
+/* One cell as read (len bytes): 0, or -EINVAL with why ("control character 0x00 at
+ * character 5 ...", "byte 0xF6 at character 3 is not UTF-8 ..."). */
+int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, size_t whylen);
+
+/* ';', ',' or TAB: the one that occurs most in the first line outside quotes (ties: ';'). */
+char csv_detect_delimiter(const char *s, size_t len);
+
 /* The cell parsers, public for the CLI and tests. Each returns 0 or -EINVAL; an empty
  * cell is -ENODATA so the caller can treat it as "absent". */
-int csv_parse_date(const char *s, char out[11]);
+int csv_parse_date(const char *s, char out[11]);   /* day first */
+/* order DMY, MDY or GUARD; GUARD returns -ERANGE for a date that reads both ways. */
+int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11]);
 int csv_parse_amount_cents(const char *s, int64_t *cents);
 int csv_parse_percent_bp(const char *s, uint32_t *bp);
 int csv_parse_bool(const char *s, bool *v);

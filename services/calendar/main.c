@@ -35,6 +35,7 @@ int main(int argc, char **argv)
         .api_endpoint = cfg_str(cfg, "api"),
         .pub_endpoint = cfg_str(cfg, "pub"),
         .state_dir = service_data_dir(svc),
+        .buyers = service_buyers(svc),
         .data_files = cfg_str(cfg, "data_files"),
         .nosync = cfg_bool(cfg, "nosync"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),

@@ -3,6 +3,7 @@
 #include "cal_date.h"
 #include "cal_file.h"
 #include "cal_str.h"
+#include "tender_method.h"
 #include "tender_rules.h"
 #include "tender_util.h"
 
@@ -181,9 +182,13 @@ int ocds_amount_cents(const json_t *amount, int64_t *cents)
 /* ---- compiling --------------------------------------------------------------------- */
 
 typedef struct {
-    const char *title, *buyer, *kind, *currency, *pub, *start, *end, *cpv;
+    const char *title, *description, *buyer, *kind, *currency, *pub, *start, *end, *cpv;
+    const char *method, *method_details, *award_date, *signed_date, *status_text;
     Mvoi__TenderStatus status;
+    const char *status_release; /* id and date of the release that set the status */
+    const char *status_date;
     const json_t *amount;
+    bool has_currency;          /* the release with the amount said which currency */
 } s_fields_t;
 
 static const char *s_str(const json_t *o, const char *path)
@@ -204,6 +209,21 @@ static const char *s_str(const json_t *o, const char *path)
     return json_string_value(o);
 }
 
+static bool s_tagged(const json_t *rel, const char *tag)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(rel, "tag"), i, v) {
+        const char *t = json_string_value(v);
+        if (t && strcmp(t, tag) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The lifecycle a release shows, most advanced evidence first: a contract (active ->
+ * in_execution, terminated -> completed), an active award (awarded), a cancellation tag or
+ * tender.status. UNSPECIFIED when the release says nothing about it (incremental releases). */
 static Mvoi__TenderStatus s_status(const json_t *rel)
 {
     size_t i;
@@ -214,10 +234,10 @@ static Mvoi__TenderStatus s_status(const json_t *rel)
         active = active || (st && strcmp(st, "active") == 0);
         terminated = terminated || (st && strcmp(st, "terminated") == 0);
     }
+    if (terminated && !active)
+        return MVOI__TENDER_STATUS__STATUS_COMPLETED;
     if (active)
         return MVOI__TENDER_STATUS__STATUS_IN_EXECUTION;
-    if (terminated)
-        return MVOI__TENDER_STATUS__STATUS_COMPLETED;
     json_array_foreach(json_object_get(rel, "awards"), i, v) {
         const char *st = json_string_value(json_object_get(v, "status"));
         award = award || (st && strcmp(st, "active") == 0);
@@ -225,6 +245,10 @@ static Mvoi__TenderStatus s_status(const json_t *rel)
     if (award)
         return MVOI__TENDER_STATUS__STATUS_AWARDED;
     const char *ts = s_str(rel, "tender.status");
+    if (s_tagged(rel, "tenderCancellation") ||
+        (ts && (strcmp(ts, "cancelled") == 0 || strcmp(ts, "unsuccessful") == 0 ||
+                strcmp(ts, "withdrawn") == 0)))
+        return MVOI__TENDER_STATUS__STATUS_CANCELLED;
     if (!ts)
         return MVOI__TENDER_STATUS__STATUS_UNSPECIFIED;
     if (strcmp(ts, "planning") == 0 || strcmp(ts, "planned") == 0)
@@ -233,9 +257,22 @@ static Mvoi__TenderStatus s_status(const json_t *rel)
         return MVOI__TENDER_STATUS__STATUS_PUBLISHED;
     if (strcmp(ts, "complete") == 0)
         return MVOI__TENDER_STATUS__STATUS_AWARDED;
-    if (strcmp(ts, "cancelled") == 0 || strcmp(ts, "unsuccessful") == 0 || strcmp(ts, "withdrawn") == 0)
-        return MVOI__TENDER_STATUS__STATUS_CANCELLED;
     return MVOI__TENDER_STATUS__STATUS_UNSPECIFIED;
+}
+
+/* First element of array `arr` of rel whose "status" is `status` (or `status2`), or NULL:
+ * a pending award has no award date yet, a pending contract no signature. */
+static const json_t *s_pick(const json_t *rel, const char *arr, const char *status,
+                            const char *status2)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(rel, arr), i, v) {
+        const char *st = json_string_value(json_object_get(v, "status"));
+        if (st && (strcmp(st, status) == 0 || (status2 && strcmp(st, status2) == 0)))
+            return v;
+    }
+    return NULL;
 }
 
 static const char *s_buyer(const json_t *rel)
@@ -277,15 +314,21 @@ static void s_merge(s_fields_t *f, const json_t *rel)
     if ((v = (expr)))     \
     f->dst = v
     S_TAKE(title, s_str(rel, "tender.title"));
+    S_TAKE(description, s_str(rel, "tender.description"));
     S_TAKE(buyer, s_buyer(rel));
     S_TAKE(kind, s_str(rel, "tender.mainProcurementCategory"));
     S_TAKE(pub, s_str(rel, "tender.tenderPeriod.startDate"));
     S_TAKE(cpv, s_cpv(rel));
+    S_TAKE(method, s_str(rel, "tender.procurementMethod"));
+    S_TAKE(method_details, s_str(rel, "tender.procurementMethodDetails"));
+    S_TAKE(award_date, s_str(s_pick(rel, "awards", "active", NULL), "date"));
+    S_TAKE(signed_date, s_str(s_pick(rel, "contracts", "active", "terminated"), "dateSigned"));
+    /* periods: the first contract or award, as published */
+    const json_t *c0 = json_array_get(json_object_get(rel, "contracts"), 0);
+    const json_t *a0 = json_array_get(json_object_get(rel, "awards"), 0);
     const char *start = s_str(rel, "tender.contractPeriod.startDate");
     const char *end = s_str(rel, "tender.contractPeriod.endDate");
     if (!start && !end) {
-        json_t *c0 = json_array_get(json_object_get(rel, "contracts"), 0);
-        json_t *a0 = json_array_get(json_object_get(rel, "awards"), 0);
         start = s_str(c0, "period.startDate") ? s_str(c0, "period.startDate") : s_str(a0, "contractPeriod.startDate");
         end = s_str(c0, "period.endDate") ? s_str(c0, "period.endDate") : s_str(a0, "contractPeriod.endDate");
     }
@@ -293,34 +336,20 @@ static void s_merge(s_fields_t *f, const json_t *rel)
         f->start = start;
     if (end)
         f->end = end;
-    const json_t *val = json_object_get(json_object_get(json_object_get(rel, "tender"), "value"), "amount");
+    const json_t *value = json_object_get(json_object_get(rel, "tender"), "value");
+    const json_t *val = json_object_get(value, "amount");
     if (val && !json_is_null(val)) {
         f->amount = val;
         f->currency = s_str(rel, "tender.value.currency");
     }
 #undef S_TAKE
     Mvoi__TenderStatus st = s_status(rel);
-    if (st != MVOI__TENDER_STATUS__STATUS_UNSPECIFIED)
+    if (st != MVOI__TENDER_STATUS__STATUS_UNSPECIFIED) {
         f->status = st;
-}
-
-static int s_warn(ocds_result_t *out, const char *ocid, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int s_warn(ocds_result_t *out, const char *ocid, const char *field, const char *fmt, ...)
-{
-    ocds_warning_t *nw = realloc(out->warnings, (out->n_warnings + 1) * sizeof *nw);
-    if (!nw)
-        return -ENOMEM;
-    out->warnings = nw;
-    ocds_warning_t *w = &nw[out->n_warnings++];
-    cal_str_copy(w->ocid, sizeof w->ocid, ocid);
-    cal_str_copy(w->field, sizeof w->field, field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(w->message, sizeof w->message, fmt, ap);
-    va_end(ap);
-    return 0;
+        f->status_text = s_str(rel, "tender.statusDetails");
+        f->status_release = s_str(rel, "id");
+        f->status_date = s_str(rel, "date");
+    }
 }
 
 /* "2010-03-01T09:00:00Z" -> "2010-03-01"; 0, -ENODATA (absent) or -EINVAL. */
@@ -358,20 +387,29 @@ static int s_cmp_rel(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Build one tender from the merged fields; warnings for what could not be used.
- * Returns 0 (tender or not), or -ENOMEM. */
-static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts_t *opts, ocds_result_t *out)
+/* A process that cannot be stored exactly: refused with the OCDS path and why. */
+static int s_refuse(ocds_result_t *out, const char *ocid, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int s_refuse(ocds_result_t *out, const char *ocid, const char *field, const char *fmt, ...)
 {
-    Mvoi__Tender *t = tender_new();
-    char src[128], d[11];
-    int rc;
-    if (!t)
+    ocds_warning_t *ne = realloc(out->errors, (out->n_errors + 1) * sizeof *ne);
+    if (!ne)
         return -ENOMEM;
-    snprintf(src, sizeof src, "ocds:%s", ocid);
-    if ((rc = cal_str_set(&t->id, ocid)) < 0 || (rc = cal_str_set(&t->title, f->title)) < 0 ||
-        (rc = cal_str_set(&t->buyer, f->buyer ? f->buyer : opts->default_buyer)) < 0 ||
-        (rc = cal_str_set(&t->source, src)) < 0)
-        goto fail;
+    out->errors = ne;
+    ocds_warning_t *e = &ne[out->n_errors++];
+    cal_str_copy(e->ocid, sizeof e->ocid, ocid);
+    cal_str_copy(e->field, sizeof e->field, field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+/* Kind, value (EUR only) and CPV. Returns 0, 1 (refused) or -ENOMEM. */
+static int s_build_money(Mvoi__Tender *t, const char *ocid, const s_fields_t *f, ocds_result_t *out)
+{
     if (f->kind) {
         if (strcmp(f->kind, "goods") == 0)
             t->kind = MVOI__TENDER_KIND__KIND_LEVERINGEN;
@@ -379,18 +417,39 @@ static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts
             t->kind = MVOI__TENDER_KIND__KIND_DIENSTEN;
         else if (strcmp(f->kind, "works") == 0)
             t->kind = MVOI__TENDER_KIND__KIND_WERKEN;
-        t->has_kind = t->kind != MVOI__TENDER_KIND__KIND_UNSPECIFIED;
+        else
+            return s_refuse(out, ocid, "tender.mainProcurementCategory",
+                            "'%.40s' is not goods, services or works", f->kind);
+        t->has_kind = 1;
     }
     if (f->amount) {
-        if (ocds_amount_cents(f->amount, &t->value_cents) == 0)
-            t->has_value_cents = 1;
-        else if ((rc = s_warn(out, ocid, "tender.value.amount", "not a usable amount; value left empty")) < 0)
-            goto fail;
-        if (t->has_value_cents && f->currency && strcmp(f->currency, "EUR") != 0 &&
-            (rc = s_warn(out, ocid, "tender.value.currency", "currency %.8s, not EUR: amount taken unconverted",
-                         f->currency)) < 0)
-            goto fail;
+        /* the calendar's amounts are euros: another currency is not converted but refused
+         * (a rate would be a guess, and the thresholds are in euros) */
+        if (!f->currency || strcmp(f->currency, "EUR") != 0)
+            return s_refuse(out, ocid, "tender.value.currency",
+                            "%s%.8s%s: only amounts in EUR are taken (nothing converted)",
+                            f->currency ? "currency '" : "no currency",
+                            f->currency ? f->currency : "", f->currency ? "'" : "");
+        if (ocds_amount_cents(f->amount, &t->value_cents) < 0)
+            return s_refuse(out, ocid, "tender.value.amount",
+                            "not an amount in euros (0 .. 10^11, at most cents)");
+        t->has_value_cents = 1;
     }
+    if (f->cpv) {
+        char cpv[11];
+        if (s_norm_cpv(f->cpv, cpv) < 0)
+            return s_refuse(out, ocid, "tender.items.classification.id",
+                            "'%.20s' is not a CPV code", f->cpv);
+        if (cal_str_set(&t->cpv, cpv) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Dates, status (with its cancel reason) and the stated procedure. 0, 1 or -ENOMEM. */
+static int s_build_life(Mvoi__Tender *t, const char *ocid, const s_fields_t *f, ocds_result_t *out)
+{
+    char d[11];
     struct {
         const char *text, *path;
         char **slot;
@@ -398,38 +457,75 @@ static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts
         {f->pub, "tender.tenderPeriod.startDate", &t->planned_publication},
         {f->start, "tender.contractPeriod.startDate", &t->contract_start},
         {f->end, "tender.contractPeriod.endDate", &t->contract_end},
+        {f->award_date, "awards.date", &t->award_date},
+        {f->signed_date, "contracts.dateSigned", &t->contract_signed},
     };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
         int dr = s_date(dates[i].text, d);
-        if (dr == 0 && (rc = cal_str_set(dates[i].slot, d)) < 0)
-            goto fail;
-        if (dr == -EINVAL && (rc = s_warn(out, ocid, dates[i].path, "'%.40s' is not a date; ignored", dates[i].text)) < 0)
-            goto fail;
-    }
-    if (f->cpv) {
-        char cpv[11];
-        if (s_norm_cpv(f->cpv, cpv) == 0) {
-            if ((rc = cal_str_set(&t->cpv, cpv)) < 0)
-                goto fail;
-        } else if ((rc = s_warn(out, ocid, "tender.items.classification.id", "'%.20s' is not a CPV code; ignored",
-                                f->cpv)) < 0) {
-            goto fail;
-        }
+        if (dr == -EINVAL)
+            return s_refuse(out, ocid, dates[i].path, "'%.40s' is not a date", dates[i].text);
+        if (dr == 0 && cal_str_set(dates[i].slot, d) < 0)
+            return -ENOMEM;
     }
     if (f->status) {
         t->has_status = 1;
         t->status = f->status;
     }
-    tender_error_t te;
-    rc = tender_validate(t, &te);
-    if (rc == 0 && opts->thresholds)
-        rc = tender_derive(t, opts->thresholds, opts->isv, opts->today, &te);
-    if (rc == -ENOMEM)
+    if (f->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
+        char reason[400];
+        if (f->status_text)
+            snprintf(reason, sizeof reason, "%.300s (OCDS %.60s)", f->status_text,
+                     f->status_date ? f->status_date : "");
+        else
+            snprintf(reason, sizeof reason, "cancelled in OCDS release %.120s (%.60s)",
+                     f->status_release ? f->status_release : "?",
+                     f->status_date ? f->status_date : "no date");
+        if (cal_str_set(&t->cancel_reason, reason) < 0)
+            return -ENOMEM;
+    }
+    if (f->method) {
+        if (tender_method_procedure(f->method, f->method_details,
+                                    MVOI__PROCEDURE__PROC_UNSPECIFIED, NULL, NULL, 0) < 0)
+            return s_refuse(out, ocid, "tender.procurementMethod",
+                            "'%.32s' is not open, selective, limited or direct", f->method);
+        if (cal_str_set(&t->procurement_method, f->method) < 0 ||
+            cal_str_set(&t->procurement_method_details, f->method_details) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Build one tender from the merged fields: only the fields the releases carry are set (an
+ * incremental release gives a partial tender; the service merges it with the stored one
+ * and checks the whole). A field that cannot be taken exactly refuses the process.
+ * Returns 0 (tender or refusal), or -ENOMEM. */
+static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts_t *opts, ocds_result_t *out)
+{
+    Mvoi__Tender *t = tender_new();
+    char src[128];
+    int rc;
+    if (!t)
+        return -ENOMEM;
+    snprintf(src, sizeof src, "ocds:%s", ocid);
+    if ((rc = cal_str_set(&t->id, ocid)) < 0 || (rc = cal_str_set(&t->title, f->title)) < 0 ||
+        (rc = cal_str_set(&t->description, f->description)) < 0 ||
+        (rc = cal_str_set(&t->buyer, f->buyer ? f->buyer : opts->default_buyer)) < 0 ||
+        (rc = cal_str_set(&t->source, src)) < 0)
         goto fail;
-    if (rc < 0) {
-        rc = s_warn(out, ocid, te.field, "skipped: %s", te.message);
-        tender_free(t);
-        return rc;
+    if ((rc = s_build_money(t, ocid, f, out)) != 0 || (rc = s_build_life(t, ocid, f, out)) != 0)
+        goto fail;
+    if (opts->thresholds) {
+        /* only a whole process can be checked here; partial ones are checked after merging */
+        tender_error_t te;
+        rc = tender_validate(t, &te);
+        if (rc == 0)
+            rc = tender_derive(t, opts->thresholds, opts->isv, opts->today, &te);
+        if (rc == -ENOMEM)
+            goto fail;
+        if (rc < 0) {
+            rc = s_refuse(out, ocid, te.field, "%s", te.message);
+            goto fail;
+        }
     }
     Mvoi__Tender **nt = realloc(out->tenders, (out->n_tenders + 1) * sizeof *nt);
     if (!nt) {
@@ -441,7 +537,7 @@ static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts
     return 0;
 fail:
     tender_free(t);
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 int ocds_import_compile(const ocds_import_t *self, const ocds_import_opts_t *opts, ocds_result_t *out)
@@ -492,6 +588,6 @@ void ocds_result_clear(ocds_result_t *out)
     for (size_t i = 0; i < out->n_tenders; i++)
         tender_free(out->tenders[i]);
     free(out->tenders);
-    free(out->warnings);
+    free(out->errors);
     memset(out, 0, sizeof *out);
 }

@@ -3,25 +3,37 @@
  * releases, from one or more files, merged per ocid.
  *
  * Mapping: ocid -> id; buyer.name (else the party with role "buyer") -> buyer;
- * tender.title; tender.mainProcurementCategory goods/services/works -> leveringen/diensten/
- * werken; tender.value.amount (euros) -> value_cents; tender.tenderPeriod.startDate ->
- * planned_publication; tender.contractPeriod (else contracts[].period, else
- * awards[].contractPeriod) -> contract_start/end; first tender.items[].classification with
- * scheme CPV -> cpv (8 digits, a "-d" check digit kept, "45233130.0" -> "45233130");
- * status from contracts (active -> in_execution, terminated -> completed), else awards
- * (active -> awarded), else tender.status (planning/planned -> planned, active -> published,
- * complete -> awarded, cancelled/unsuccessful/withdrawn -> cancelled); source "ocds:<ocid>".
+ * tender.title, tender.description; tender.mainProcurementCategory goods/services/works ->
+ * leveringen/diensten/werken; tender.value.amount (EUR) -> value_cents;
+ * tender.tenderPeriod.startDate -> planned_publication; tender.contractPeriod (else the
+ * active contract's period, else the active award's contractPeriod) -> contract_start/end;
+ * the active award's date -> award_date, the active contract's dateSigned -> contract_signed;
+ * first tender.items[].classification with scheme CPV -> cpv (8 digits, a "-d" check digit
+ * kept, "45233130.0" -> "45233130"); tender.procurementMethod / procurementMethodDetails ->
+ * procurement_method(_details) (the procedure they state: tender_method.h); source
+ * "ocds:<ocid>".
+ * Status (the lifecycle, per release, most advanced evidence first): a terminated contract
+ * (and none active) -> completed, an active contract -> in_execution, an active award ->
+ * awarded, tag "tenderCancellation" or tender.status cancelled/unsuccessful/withdrawn ->
+ * cancelled (cancel_reason: tender.statusDetails, else the release id and date),
+ * tender.status planning/planned -> planned, active -> published, complete -> awarded. The
+ * import sends it with UpsertTenders.apply_status: the service moves the stored tender when
+ * the lifecycle allows it and refuses the process with a named error when not.
  *
  * Decisions: releases of one ocid are compiled like OCDS compiling does for simple fields:
  * ordered by release date (ISO 8601 text order; stable for equal dates) and, per field, the
- * latest release that has the field wins. A record package contributes its compiledRelease
- * (or its embedded releases when there is none; linked releases carry no data).
- * Dates keep the calendar date as written (the publisher's offset), no zone conversion.
- * Amounts: JSON integers are exact; a JSON real is turned back into its shortest decimal text
- * that reads back to the same double (jansson keeps no number text), then rounded half up
- * to cents; strings holding a decimal number are accepted too. A currency other than EUR is
- * kept unconverted and reported as a warning. Anything that makes a process unusable (no
- * title, invalid ocid...) skips that process with a warning; it never fails the import. */
+ * latest release that has the field wins; a field no release carries stays unset, so an
+ * incremental release (only what changed, e.g. a cancellation alone) gives a partial tender
+ * that the service merges with the stored one (UpsertTenders.merge) and checks whole there.
+ * A record package contributes its compiledRelease (or its embedded releases when there is
+ * none; linked releases carry no data). Dates keep the calendar date as written (the
+ * publisher's offset), no zone conversion. Amounts: JSON integers are exact; a JSON real is
+ * turned back into its shortest decimal text that reads back to the same double (jansson
+ * keeps no number text), then rounded half up to cents; strings holding a decimal number
+ * are accepted too. Never a silent wrong value: a currency other than EUR (or none), an
+ * amount, date or CPV code that cannot be read, an unknown category or procurement method
+ * refuses that process (ocds_result_t.errors, with the OCDS path); the other processes of
+ * the file still import. */
 #ifndef OCDS_IMPORT_H
 #define OCDS_IMPORT_H
 
@@ -52,8 +64,8 @@ typedef struct {
 typedef struct {
     Mvoi__Tender **tenders; /* heap, in order of first appearance of each ocid */
     size_t n_tenders;
-    ocds_warning_t *warnings;
-    size_t n_warnings;
+    ocds_warning_t *errors; /* refused processes (no tender for them): OCDS path and why */
+    size_t n_errors;
     size_t releases;        /* releases taken into account */
 } ocds_result_t;
 

@@ -10,6 +10,7 @@
 #include "cal_date.h"
 #include "cal_names.h"
 #include "cal_str.h"
+#include "mvoi_id.h"
 #include "calendar_store.h"
 #include "clock.h"
 #include "isv_map.h"
@@ -65,8 +66,9 @@ const char *calendar_svc_buyer(server_req_t *req)
         server_error(req, S_INVALID, "buyer", "the request names no buyer (organisation)");
         return NULL;
     }
-    if (strlen(b) > 200 || !cal_utf8_valid(b, strlen(b))) {
-        server_error(req, S_INVALID, "buyer", "longer than 200 bytes or not UTF-8");
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_BUYER, b, why, sizeof why) != 0) {
+        server_error(req, S_INVALID, "buyer", "%s", why);
         return NULL;
     }
     return b;
@@ -779,6 +781,7 @@ int calendar_svc_new(calendar_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus,
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = (int)(sizeof s_routes / sizeof s_routes[0]), .snapshot = s_snapshot,
         .arg = self, .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
+        .buyers = o->buyers,
     };
     self->server = server_new(loop, bus, &so2, &e);
     if (!self->server) {

@@ -22,6 +22,8 @@
 #include "cal_names.h"
 #include "cal_str.h"
 #include "clock.h"
+#include "tender_diff.h"
+#include "tender_method.h"
 #include "tender_util.h"
 
 #define S_BODY "upsert_tenders"
@@ -77,7 +79,20 @@ typedef struct {
     char today[11];
     int64_t now_ms;
     uint64_t last_seq;
+    bool merge, apply_status, validate_only;
 } s_batch_t;
+
+/* The event of an upsert: a status the source moved is a status change (or a cancellation,
+ * which the notifier and the KPIs act on), anything else an update. */
+static Mvoi__TenderEventKind s_kind(const Mvoi__Tender *t, const Mvoi__Tender *old)
+{
+    if (!old)
+        return MVOI__TENDER_EVENT_KIND__TEV_REGISTERED;
+    if (t->status == old->status)
+        return MVOI__TENDER_EVENT_KIND__TEV_UPDATED;
+    return t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED ? MVOI__TENDER_EVENT_KIND__TEV_CANCELLED
+                                                              : MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED;
+}
 
 /* Write t (new, or the next version of old) and append its event. */
 static int s_write(s_batch_t *b, Mvoi__Tender *t, const Mvoi__Tender *old,
@@ -89,6 +104,24 @@ static int s_write(s_batch_t *b, Mvoi__Tender *t, const Mvoi__Tender *old,
     t->created_ms = old && old->has_created_ms ? old->created_ms : b->now_ms;
     t->has_updated_ms = 1;
     t->updated_ms = b->now_ms;
+    r->has_outcome = 1;
+    r->outcome = old ? MVOI__UPSERT_OUTCOME__UPSERT_UPDATED : MVOI__UPSERT_OUTCOME__UPSERT_CREATED;
+    r->has_version = 1;
+    r->version = t->version;
+    if (old) {
+        /* the field names are static strings of the descriptor: nothing to copy */
+        const char *names[40];
+        int nc = tender_changed(old, t, names, 40);
+        if (nc < 0)
+            return -ENOMEM;
+        r->changed = server_alloc(b->req, (size_t)(nc ? nc : 1) * sizeof(char *));
+        if (!r->changed)
+            return -ENOMEM;
+        r->n_changed = nc < 40 ? (size_t)nc : 40;
+        memcpy(r->changed, names, r->n_changed * sizeof(char *));
+    }
+    if (b->validate_only)
+        return 0;   /* a preview: judged like the import, nothing written */
     size_t len;
     uint8_t *buf = s_pack(b->self, t, &len);
     if (!buf)
@@ -96,21 +129,73 @@ static int s_write(s_batch_t *b, Mvoi__Tender *t, const Mvoi__Tender *old,
     int rc = calendar_store_put(&b->self->cs, b->txn, t, buf, len, old);
     if (rc != 0)
         return rc;
-    Mvoi__TenderEventKind kind = old ? MVOI__TENDER_EVENT_KIND__TEV_UPDATED
-                                     : MVOI__TENDER_EVENT_KIND__TEV_REGISTERED;
     uint64_t seq = 0;
-    rc = calendar_svc_emit(b->req, b->txn, kind, t, old, &seq);
+    rc = calendar_svc_emit(b->req, b->txn, s_kind(t, old), t, old, &seq);
     if (rc != 0)
         return rc;
-    r->has_outcome = 1;
-    r->outcome = old ? MVOI__UPSERT_OUTCOME__UPSERT_UPDATED : MVOI__UPSERT_OUTCOME__UPSERT_CREATED;
-    r->has_version = 1;
-    r->version = t->version;
     r->has_seq = 1;
     r->seq = seq;
     b->last_seq = seq;
     return 0;
 }
+
+/* The source's status (apply_status) moves the stored tender; t is the prepared new
+ * content. A status equal to the stored one is no move. The source reports what happened,
+ * so only the structural rules refuse: a completed or cancelled tender stays so, and a
+ * tender never goes back. The plan's own conditions (kick-off before the ambition, the
+ * ambition before publication: tender_transition_allowed) are not a reason to ignore what
+ * TenderNed or the sheet says; when the move skips them, *warn says so. Returns 0, -EINVAL
+ * with e (field tender.status) or -ENOMEM. */
+static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi__Tender *t,
+                          tender_error_t *e, char *warn, size_t warnlen)
+{
+    const int pre = MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION;
+    if (!old || !in->has_status || in->status == MVOI__TENDER_STATUS__STATUS_UNSPECIFIED ||
+        in->status == old->status)
+        return 0;
+    if (tender_status_terminal(old->status))
+        return tender_error_set(e, -EINVAL, pre, "tender.status",
+                                "the source says %s, but the tender is %s: no further changes",
+                                cal_status_name(in->status), cal_status_name(old->status));
+    if (in->status < old->status && in->status != MVOI__TENDER_STATUS__STATUS_CANCELLED)
+        return tender_error_set(e, -EINVAL, pre, "tender.status",
+                                "the source says %s, but the tender is already %s: a tender does "
+                                "not go back", cal_status_name(in->status), cal_status_name(old->status));
+    tender_error_t cond = { 0 };
+    if (tender_transition_allowed(old->status, in->status, t, &cond) < 0)
+        snprintf(warn, warnlen, "%s -> %s by the source, although %.180s",
+                 cal_status_name(old->status), cal_status_name(in->status), cond.message);
+    t->has_status = 1;
+    t->status = in->status;
+    if (in->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "cancelled by the source (%.200s)",
+                 cal_str_empty(t->source) ? "import" : t->source);
+        if (cal_str_set(&t->cancel_reason, cal_str_empty(in->cancel_reason) ? reason
+                                                                            : in->cancel_reason) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The result's warning: a. the status move's (warn, may be ""), b. a stated procedure that
+ * the thresholds contradict. */
+static int s_warn(s_batch_t *b, const Mvoi__Tender *t, const char *warn, Mvoi__UpsertResult *r)
+{
+    thresholds_result_t tr;
+    char pw[256] = "", all[520];
+    if (!cal_str_empty(t->procurement_method) && !t->procedure_override && t->has_value_cents &&
+        t->has_kind && thresholds_derive(b->self->th, t->kind, t->value_cents,
+                                         t->planned_publication, b->today, &tr) == 0)
+        tender_method_procedure(t->procurement_method, t->procurement_method_details,
+                                tr.procedure, NULL, pw, sizeof pw);
+    if (!warn[0] && !pw[0])
+        return 0;
+    snprintf(all, sizeof all, "%s%s%s", warn, warn[0] && pw[0] ? "; " : "", pw);
+    r->warning = server_strdup(b->req, all);
+    return r->warning ? 0 : -ENOMEM;
+}
+
 
 /* One tender. Returns 0 (done or refused in r->error) or a storage error / -ENOMEM, which
  * aborts the whole command. */
@@ -127,13 +212,27 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
     if (rc != 0)
         return rc;
     tender_error_t e = { 0 };
-    Mvoi__Tender *t = NULL;
-    rc = calendar_svc_prepare(b->self, b->buyer, in, old, b->today, &t, &e);
+    Mvoi__Tender *t = NULL, *merged = NULL;
+    if (b->merge && old) {
+        /* the stored tender's own derived fields are recomputed by prepare */
+        merged = tender_merge(old, in);
+        if (!merged) {
+            tender_free(old);
+            return -ENOMEM;
+        }
+    }
+    char warn[256] = "";
+    rc = calendar_svc_prepare(b->self, b->buyer, merged ? merged : in, old, b->today, &t, &e);
+    if (rc == 0 && b->apply_status)
+        rc = s_apply_status(in, old, t, &e, warn, sizeof warn);
+    tender_free(merged);
     if (rc == -EINVAL) {
+        tender_free(t);
         tender_free(old);
         return s_refuse(req, r, i, e.code, e.field, e.message);
     }
-    if (rc < 0) {
+    if (rc < 0 || (rc = s_warn(b, t, warn, r)) < 0) {
+        tender_free(t);
         tender_free(old);
         return rc;
     }
@@ -197,7 +296,10 @@ int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
     mvoi__upsert_tenders_reply__init(rep);
     rep->results = (Mvoi__UpsertResult **)(rep + 1);
     Mvoi__UpsertResult *res = (Mvoi__UpsertResult *)(rep->results + n);
-    s_batch_t b = { .self = self, .req = req, .txn = txn, .buyer = buyer };
+    s_batch_t b = { .self = self, .req = req, .txn = txn, .buyer = buyer,
+                    .merge = m->has_merge && m->merge,
+                    .apply_status = m->has_apply_status && m->apply_status,
+                    .validate_only = m->has_validate_only && m->validate_only };
     b.now_ms = clock_now_ms();
     calendar_today(b.now_ms, b.today);
     for (size_t i = 0; i < n; i++) {

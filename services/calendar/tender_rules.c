@@ -1,8 +1,10 @@
 /* tender_rules: see tender_rules.h for the rules and the decisions behind them. */
 #include "tender_rules.h"
+#include "tender_method.h"
 #include "cal_date.h"
 #include "cal_names.h"
 #include "cal_str.h"
+#include "mvoi_id.h"
 #include "system.pb-c.h"
 
 #include <errno.h>
@@ -36,12 +38,6 @@ static int s_check_str(const char *s, size_t max_bytes, const char *field, tende
     if (!cal_utf8_valid(s, n))
         return tender_error_set(err, -EINVAL, S_INVALID, field, "not valid UTF-8");
     return 0;
-}
-
-static bool s_id_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
 }
 
 /* Deliberately simple: one '@', a non-empty local part without spaces or separators, and a
@@ -187,6 +183,27 @@ static int s_check_sroi(const Mvoi__Tender *t, tender_error_t *err)
     return 0;
 }
 
+/* The fields an import brings from its source (description, award/contract dates, the
+ * stated procurement method). */
+static int s_check_source_fields(const Mvoi__Tender *t, tender_error_t *err)
+{
+    int rc;
+    if ((rc = s_check_str(t->description, TENDER_DESCRIPTION_MAX, "tender.description", err)) < 0 ||
+        (rc = s_check_date(t->award_date, "tender.award_date", err)) < 0 ||
+        (rc = s_check_date(t->contract_signed, "tender.contract_signed", err)) < 0 ||
+        (rc = s_check_str(t->procurement_method, 32, "tender.procurement_method", err)) < 0 ||
+        (rc = s_check_str(t->procurement_method_details, 200, "tender.procurement_method_details",
+                          err)) < 0)
+        return rc;
+    if (!cal_str_empty(t->procurement_method) &&
+        tender_method_procedure(t->procurement_method, t->procurement_method_details,
+                                MVOI__PROCEDURE__PROC_UNSPECIFIED, NULL, NULL, 0) < 0)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.procurement_method",
+                                "'%.32s' is not an OCDS procurement method (open, selective, "
+                                "limited, direct)", t->procurement_method);
+    return 0;
+}
+
 int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
 {
     int rc;
@@ -195,16 +212,14 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
 
     if (cal_str_empty(t->id))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "required");
-    if (strlen(t->id) > TENDER_ID_MAX)
-        return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "longer than %d characters", TENDER_ID_MAX);
-    for (const char *p = t->id; *p; p++)
-        if (!s_id_char(*p))
-            return tender_error_set(err, -EINVAL, S_INVALID, "tender.id",
-                                    "character '%c' not allowed (use A-Z a-z 0-9 . _ : / -)",
-                                    (unsigned char)*p >= ' ' && (unsigned char)*p < 0x7f ? *p : '?');
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_TENDER, t->id, why, sizeof why) != 0)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "%s", why);
 
     if (cal_str_empty(t->buyer))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.buyer", "required");
+    /* A name as an import found it ("Gemeente Heerlen"): the service files the tender
+     * under the request's buyer id, checked by mvoi_id where the request came in. */
     if ((rc = s_check_str(t->buyer, 200, "tender.buyer", err)) < 0)
         return rc;
 
@@ -263,7 +278,7 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
     if ((rc = s_check_str(t->cancel_reason, 500, "tender.cancel_reason", err)) < 0 ||
         (rc = s_check_str(t->source, 200, "tender.source", err)) < 0)
         return rc;
-    return 0;
+    return s_check_source_fields(t, err);
 }
 
 int64_t tender_sroi_obligation_cents(int64_t value_cents, uint32_t bp)
@@ -317,6 +332,11 @@ int tender_derive(Mvoi__Tender *t, const thresholds_t *th, const isv_map_t *isv,
             return tender_error_set(err, rc, S_INVALID, "tender", "cannot derive procedure");
         }
     }
+    if (!t->procedure_override && !cal_str_empty(t->procurement_method) &&
+        tender_method_procedure(t->procurement_method, t->procurement_method_details, proc, &proc,
+                                NULL, 0) < 0)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.procurement_method",
+                                "unknown procurement method");
     if (cal_str_set(&t->threshold_period, period) < 0)
         return tender_error_set(err, -ENOMEM, MVOI__ERROR_CODE__ERR_INTERNAL, "tender", "out of memory");
     t->has_procedure = proc != MVOI__PROCEDURE__PROC_UNSPECIFIED;

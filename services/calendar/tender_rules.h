@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "calendar.pb-c.h"
+#include "mvoi_id.h"
 #include "isv_map.h"
 #include "thresholds.h"
 
@@ -39,8 +40,9 @@ typedef struct {
     char message[256];
 } tender_error_t;
 
-#define TENDER_ID_MAX 64
+#define TENDER_ID_MAX MVOI_ID_MAX   /* the one id rule: mvoi_id.h */
 #define TENDER_TITLE_MAX 300
+#define TENDER_DESCRIPTION_MAX 4000 /* bytes */
 #define TENDER_VALUE_LIMIT_CENTS 10000000000000LL /* 10^13 cents = 100 billion euros, exclusive */
 #define TENDER_SROI_MIN_BP 200
 #define TENDER_SROI_MAX_BP 500

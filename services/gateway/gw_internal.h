@@ -63,6 +63,7 @@ struct gw_req_t {
     const gw_route_t *route;
     int route_idx;             /* -1: none */
     char arg[256];             /* {} of the pattern, percent-decoded by MHD */
+    char buyer[MVOI_ID_BUYER_MAX + 1];   /* ?buyer= or the gateway's (gw_buyer.c) */
     bool head;                 /* HEAD request */
     gw_buf_t body;
     bool too_large;
@@ -93,6 +94,10 @@ extern const gw_route_t gw_routes[];
 extern const size_t gw_nroutes;
 void gw_reply_json(gw_req_t *r, int status, json_t *o);           /* steals o */
 void gw_reply_text(gw_req_t *r, int status, const char *ctype, const char *text, size_t len);
+/* gw_buyer.c: r->buyer from ?buyer= (checked) or the default; false once answered. */
+bool gw_buyer_resolve(gw_req_t *r);
+void gw_h_buyers(gw_req_t *r);
+
 void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *detail,
                       const char *field);
 

@@ -1,6 +1,7 @@
 /*  gw_query: a request's query parameters -> a protobuf message, strictly.
  *
- *  Every parameter must be a scalar field of the message (or in `extra`, or access_token);
+ *  Every parameter must be a scalar field of the message (or in `extra`, access_token or
+ *  buyer);
  *  booleans are true/false/1/0, integers whole numbers (negative only for signed fields);
  *  the message itself is then built by pbjson with its limits. Pure: no connection, no
  *  reply, so the fuzzer (tests/fuzz) drives it with arbitrary parameters. */

@@ -159,7 +159,7 @@ static void s_call(gw_req_t *r, gw_upstream_t *up, unsigned body_case, ProtobufC
                    const char *request_id, void (*on_reply)(gw_req_t *, Mvoi__Envelope *))
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    env.buyer = r->gw->buyer;
+    env.buyer = r->buyer;
     env.request_id = (char *)request_id;
     s_set_body(&env, body_case, m);
     const ProtobufCFieldDescriptor *f =
@@ -194,7 +194,7 @@ static void s_static(gw_req_t *r, const char *name)
 
 static void h_index(gw_req_t *r)
 {
-    static const char *const ok[] = { "lang", NULL };
+    static const char *const ok[] = { "lang", "year", "trend", "access_token", NULL };
     if (!s_only(r, ok))
         return;
     s_static(r, "index.html");
@@ -221,7 +221,7 @@ static void h_texts(gw_req_t *r)
             json_object_set_new(texts, k, json_string(text_get(lang, k)));
     }
     json_t *o = json_pack("{s:s, s:s, s:o}", "lang", text_lang_name(lang), "buyer",
-                          r->gw->buyer, "texts", texts);
+                          r->buyer, "texts", texts);
     gw_reply_json(r, 200, o);
 }
 
@@ -235,7 +235,7 @@ static void h_kpi(gw_req_t *r)
         return;
     }
     gw_buf_t b = { 0 };
-    if (gw_view_render(gw_clone_view(r->gw->clone), r->gw->buyer, s_arg(r, "prefix"), &b) < 0) {
+    if (gw_view_render(gw_clone_view(r->gw->clone), r->buyer, s_arg(r, "prefix"), &b) < 0) {
         gw_buf_free(&b);
         gw_reply_problem(r, 500, "internal", "out of memory", NULL);
         return;
@@ -266,7 +266,7 @@ static void h_kpi_series(gw_req_t *r)
                          "kpi");
         return;
     }
-    q->buyer = strdup(r->gw->buyer);
+    q->buyer = strdup(r->buyer);
     q->has_kpi = true;
     q->kpi = (Mvoi__Kpi)kpi;
     s_call(r, r->gw->kpi, MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY, &q->base, NULL, s_reply_200);
@@ -484,7 +484,7 @@ static void h_post_measurements(gw_req_t *r)
     for (size_t i = 0; i < sm->n_measurements; i++) {
         Mvoi__Measurement *x = sm->measurements[i];
         if (!x->buyer)
-            x->buyer = strdup(r->gw->buyer);
+            x->buyer = strdup(r->buyer);
         if (!x->submitter && r->who)
             x->submitter = strdup(r->who);
     }
@@ -511,7 +511,7 @@ static void h_stream(gw_req_t *r)
         last = have ? v : 0;
     }
     gw_sse_client_t *c = NULL;
-    struct MHD_Response *resp = gw_sse_open(r->gw->sse, r->conn, r->gw->buyer, &c);
+    struct MHD_Response *resp = gw_sse_open(r->gw->sse, r->conn, r->buyer, &c);
     if (!resp) {
         gw_reply_problem(r, 503, "unavailable", "cannot open a stream now", NULL);
         return;
@@ -561,6 +561,7 @@ const gw_route_t gw_routes[] = {
     { "GET", "/", "/", GW_ACCESS_OPEN, h_index },
     { "GET", "/static/{}", "/static", GW_ACCESS_OPEN, h_static },
     { "GET", "/api/texts", "/api/texts", GW_ACCESS_OPEN, h_texts },
+    { "GET", "/api/buyers", "/api/buyers", GW_ACCESS_READ, gw_h_buyers },
     { "GET", "/api/kpi", "/api/kpi", GW_ACCESS_READ, h_kpi },
     { "GET", "/api/kpi/{}", "/api/kpi/{kpi}", GW_ACCESS_READ, h_kpi_series },
     { "GET", "/api/tenders", "/api/tenders", GW_ACCESS_READ, h_tenders },

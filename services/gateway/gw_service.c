@@ -236,7 +236,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
             char d[96];
             snprintf(d, sizeof d, "the body is larger than %zu bytes", gw->o.max_body);
             gw_reply_problem(r, 413, "too-large", d, NULL);
-        } else {
+        } else if (gw_buyer_resolve(r)) {
             r->route->fn(r);
         }
     }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <uv.h>
 #include "bus.h"
+#include "buyers.h"
 
 typedef struct {
     const char *listen;            /* "127.0.0.1:8080" */
@@ -31,7 +32,8 @@ typedef struct {
     const char *tokens_file;       /* may be NULL/"" */
     bool read_token;               /* reads need a token (read_access=token) */
     size_t max_body;               /* default 1 MiB */
-    const char *buyer;             /* default "heerlen" */
+    const char *buyer;             /* default "heerlen": when a request names none */
+    const mvoi_buyers_t *buyers;   /* the registry: which ?buyer= are served */
     const char *lang;              /* "nl" | "en" */
     uint32_t stale_ms;             /* default 5000 */
     uint32_t upstream_timeout_ms;  /* default 5000 */

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include "gw_service.h"
 #include "log.h"
+#include "mvoi_id.h"
 #include "gw_health.h"
 #include "service.h"
 
@@ -18,7 +19,8 @@ static const cfg_spec_t s_config[] = {
     { "tokens_file", CFG_STRING, "", "bearer tokens: lines `role sha256hex [name]`, roles reader/submitter/admin" },
     { "read_access", CFG_STRING, "open", "reads: open, or token (any role)" },
     { "max_body", CFG_INT, "1048576", "largest request body in bytes", 1024, 64 << 20 },
-    { "buyer", CFG_STRING, "heerlen", "buying organisation (tenant) this gateway serves" },
+    { "buyer", CFG_STRING, "heerlen", "buyer (tenant) of a request without ?buyer=ID; every "
+                                      "buyer of the registry is served" },
     { "lang", CFG_STRING, "nl", "default language of the dashboard: nl or en" },
     { "stale_ms", CFG_INT, "5000", "KPI view is stale after this heartbeat silence (ms)", 100, 600000 },
     { "upstream_timeout_ms", CFG_INT, "5000", "answer 504 when a service is silent this long", 50, 600000 },
@@ -53,6 +55,15 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    char why[MVOI_ID_WHY_MAX] = "";
+    const char *buyer = cfg_str(cfg, "buyer");
+    if (mvoi_id_check_str(MVOI_ID_BUYER, buyer, why, sizeof why) != 0 ||
+        !mvoi_buyers_accepts(service_buyers(svc), buyer)) {
+        log_error("bad_config", "MVOI_GATEWAY_BUYER '%s': %s", buyer,
+                  why[0] ? why : "not in the buyer registry");
+        service_destroy(&svc);
+        return SERVICE_EX_CONFIG;
+    }
     gw_opts_t o = {
         .listen = cfg_str(cfg, "listen"),
         .calendar_api = cfg_str(cfg, "calendar_api"),
@@ -64,6 +75,7 @@ int main(int argc, char **argv)
         .read_token = strcmp(ra, "token") == 0,
         .max_body = (size_t)cfg_int(cfg, "max_body"),
         .buyer = cfg_str(cfg, "buyer"),
+        .buyers = service_buyers(svc),
         .lang = cfg_str(cfg, "lang"),
         .stale_ms = (uint32_t)cfg_int(cfg, "stale_ms"),
         .upstream_timeout_ms = (uint32_t)cfg_int(cfg, "upstream_timeout_ms"),

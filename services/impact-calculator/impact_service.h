@@ -61,6 +61,7 @@ typedef struct {
     const char *api_endpoint;      /* ROUTER */
     const char *pub_endpoint;      /* PUB */
     const char *calendar_api;      /* the calendar's ROUTER (replay) */
+    const mvoi_buyers_t *buyers;   /* the buyers served (NULL: every valid id) */
     const char *calendar_pub;      /* the calendar's PUB */
     const char *state_dir;         /* LMDB environment directory */
     const char *factors_dir;       /* factor tables (*.csv) */

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     cfg_t *cfg = service_cfg(svc);
     impact_opts_t o = {
         .api_endpoint = cfg_str(cfg, "api"),
+        .buyers = service_buyers(svc),
         .pub_endpoint = cfg_str(cfg, "pub"),
         .calendar_api = cfg_str(cfg, "calendar_api"),
         .calendar_pub = cfg_str(cfg, "calendar_pub"),

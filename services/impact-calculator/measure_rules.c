@@ -1,28 +1,13 @@
 /*  measure_rules: envelope-level validation of a Measurement, and impact differences. */
 #include "measure_rules.h"
 #include "fixed.h"
+#include "mvoi_id.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
 #define S_INVALID MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT
-
-/* Ids become LMDB keys, log fields and URL path segments: keep them boring. */
-static bool
-s_is_id(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max)
-        return false;
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '.' || c == '_' || c == ':' || c == '/' || c == '-'))
-            return false;
-    }
-    return true;
-}
 
 /* Free text may be any UTF-8, but no control characters (they break logs and CSV). */
 static bool
@@ -98,14 +83,14 @@ measure_validate(const Mvoi__Measurement *m, impact_error_t *err)
         return impact_error_set(err, -EINVAL, S_INVALID, "measurement", "missing");
     if (!m->id || !*m->id)
         return impact_error_set(err, -EINVAL, S_INVALID, "measurement.id", "missing");
-    if (!s_is_id(m->id, MEASURE_ID_MAX))
-        return impact_error_set(err, -EINVAL, S_INVALID, "measurement.id",
-                                "must be 1..%d characters of [A-Za-z0-9._:/-]", MEASURE_ID_MAX);
+    /* Ids become LMDB keys, log fields and URL path segments: the one rule of mvoi_id.h. */
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_MEASUREMENT, m->id, why, sizeof why) != 0)
+        return impact_error_set(err, -EINVAL, S_INVALID, "measurement.id", "%s", why);
     if (!m->tender_id || !*m->tender_id)
         return impact_error_set(err, -EINVAL, S_INVALID, "measurement.tender_id", "missing");
-    if (!s_is_text(m->tender_id, MEASURE_REF_MAX))
-        return impact_error_set(err, -EINVAL, S_INVALID, "measurement.tender_id",
-                                "longer than %d bytes or control characters", MEASURE_REF_MAX);
+    if (mvoi_id_check_str(MVOI_ID_TENDER, m->tender_id, why, sizeof why) != 0)
+        return impact_error_set(err, -EINVAL, S_INVALID, "measurement.tender_id", "%s", why);
     if (!m->has_phase || (m->phase != MVOI__PHASE__PHASE_AMBITION
                           && m->phase != MVOI__PHASE__PHASE_REALISATION))
         return impact_error_set(err, -EINVAL, S_INVALID, "measurement.phase",

@@ -8,10 +8,11 @@
 #define MVOI_IMPACT_MEASURE_RULES_H
 
 #include "impact.pb-c.h"
+#include "mvoi_id.h"
 #include "impact_error.h"
 
-#define MEASURE_ID_MAX 64           /* id: 1..64 of [A-Za-z0-9._:/-] */
-#define MEASURE_REF_MAX 64          /* tender_id */
+#define MEASURE_ID_MAX MVOI_ID_MAX  /* id and tender_id: the one id rule of mvoi_id.h */
+#define MEASURE_REF_MAX MVOI_ID_MAX
 #define MEASURE_NAME_MAX 128        /* submitter, buyer */
 #define MEASURE_REASON_MAX 512      /* reason */
 #define MEASURE_YEAR_MIN 2000       /* dates outside these years are typos, not history */

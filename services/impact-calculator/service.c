@@ -36,8 +36,8 @@ s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
         return 0;
     const Mvoi__Tender *t = ev->tender_event->tender;
     const char *buyer = t->buyer && *t->buyer ? t->buyer : ev->buyer;
-    if (!buyer || !*buyer || !t->id || !*t->id
-        || strlen(buyer) + strlen(t->id) + 2 > IMPACT_SVC_KEY_MAX) {
+    if (!buyer || !*buyer || !t->id || !*t->id || strlen(buyer) > MVOI_ID_BUYER_MAX
+        || strlen(t->id) > MVOI_ID_MAX) {
         log_warn("tender_skipped", "tender event without buyer or id (seq %llu)",
                  (unsigned long long) ev->seq);
         return 0;
@@ -65,7 +65,7 @@ s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
     m.has_pilot = t->has_pilot;
     m.pilot = t->pilot;
     uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_key(k, buyer, t->id, NULL);
+    size_t kl = impact_svc_key(k, sizeof k, buyer, t->id, NULL);
     return impact_svc_put_msg(txn, self->tenders, k, kl, &m.base);
 }
 
@@ -141,7 +141,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
         .pub_endpoint = o->pub_endpoint, .store = self->store, .outbox = self->outbox,
         .routes = s_routes, .nroutes = sizeof s_routes / sizeof s_routes[0], .arg = self,
         .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
-        .ready_fn = impact_svc_ready,
+        .ready_fn = impact_svc_ready, .buyers = o->buyers,
     };
     self->server = server_new(loop, bus, &sv, &rc);
     if (!self->server)

@@ -49,11 +49,11 @@ s_supersede(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord *old
 {
     const Mvoi__Measurement *m = old->measurement;
     uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_history_key(k, m->buyer, m->id, m->revision);
+    size_t kl = impact_svc_history_key(k, sizeof k, m->buyer, m->id, m->revision);
     int rc = impact_svc_put_msg(txn, self->history, k, kl, &old->base);
     if (rc != 0)
         return rc;
-    kl = impact_svc_key(k, m->buyer, m->id, NULL);
+    kl = impact_svc_key(k, sizeof k, m->buyer, m->id, NULL);
     return impact_svc_put_msg(txn, self->measurements, k, kl, &rec->base);
 }
 

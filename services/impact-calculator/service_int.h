@@ -21,7 +21,10 @@
 #include "server.h"
 #include "store.h"
 
-#define IMPACT_SVC_KEY_MAX 400
+#include "mvoi_id.h"
+
+/* Room for any key of valid ids (mvoi_id.h); a key builder that is given more refuses. */
+#define IMPACT_SVC_KEY_MAX MVOI_ID_KEY_MAX
 #define IMPACT_SVC_EXPLAIN_MAX 2048
 
 struct impact_svc {
@@ -45,8 +48,8 @@ ProtobufCMessage *impact_svc_unpack_req(server_req_t *req, const ProtobufCMessag
                                         const MDB_val *v);
 /* A copy of an impact in request memory. */
 Mvoi__Impact *impact_svc_copy_impact(server_req_t *req, const Mvoi__Impact *in);
-/* "a\0b[\0c]" into buf (IMPACT_SVC_KEY_MAX); returns its length. */
-size_t impact_svc_key(uint8_t *buf, const char *a, const char *b, const char *c);
+/* "a\0b[\0c]" into buf of cap bytes; returns its length, 0 when it does not fit. */
+size_t impact_svc_key(uint8_t *buf, size_t cap, const char *a, const char *b, const char *c);
 int impact_svc_put_msg(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
                        const ProtobufCMessage *msg);
 /* The calendar feed caught up and a calendar heartbeat within calendar_stale_ms. */
@@ -67,7 +70,9 @@ Mvoi__Tender *impact_svc_tender(impact_svc_t *self, server_req_t *req, MDB_txn *
  * mvoi__measurement_record__free_unpacked), NULL if none. */
 Mvoi__MeasurementRecord *impact_svc_record(impact_svc_t *self, MDB_txn *txn, const char *buyer,
                                            const char *id, int *rc);
-size_t impact_svc_history_key(uint8_t *k, const char *buyer, const char *id, uint32_t rev);
+/* buyer \0 id \0 be32 revision into k of cap bytes; 0 when it does not fit. */
+size_t impact_svc_history_key(uint8_t *k, size_t cap, const char *buyer, const char *id,
+                              uint32_t rev);
 /* Packed measurement without its revision (malloc'd): the content a duplicate is compared by. */
 uint8_t *impact_svc_content(const Mvoi__Measurement *m, size_t *len);
 /* Emit impact.computed / impact.corrected / impact.withdrawn through the request. */

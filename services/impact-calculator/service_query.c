@@ -25,7 +25,7 @@ impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "get_measurement.id",
                             "missing or longer than %d", MEASURE_ID_MAX);
     uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_key(k, buyer, g->id, NULL);
+    size_t kl = impact_svc_key(k, sizeof k, buyer, g->id, NULL);
     MDB_val key = { kl, k }, v;
     int rc = mdb_get(txn, self->measurements, &key, &v);
     if (rc == MDB_NOTFOUND)
@@ -112,7 +112,8 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "list_measurements.tender_id", "longer than %d", MEASURE_REF_MAX);
     uint8_t pfx[IMPACT_SVC_KEY_MAX];
-    size_t pl = by_tender ? impact_svc_key(pfx, buyer, l->tender_id, "") : impact_svc_key(pfx, buyer, "", NULL);
+    size_t pl = by_tender ? impact_svc_key(pfx, sizeof pfx, buyer, l->tender_id, "")
+                          : impact_svc_key(pfx, sizeof pfx, buyer, "", NULL);
     /* impact_svc_key wrote "buyer\0tender\0" or "buyer\0". */
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, by_tender ? self->bytender : self->measurements, &c);
@@ -136,6 +137,10 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
                 /* bytender key -> the measurement id after the prefix */
                 uint8_t mk[IMPACT_SVC_KEY_MAX];
                 size_t bl = strlen(buyer) + 1, il = k.mv_size - pl;
+                if (bl + il > sizeof mk) {   /* not a key we wrote: skip it */
+                    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+                    continue;
+                }
                 memcpy(mk, buyer, bl);
                 memcpy(mk + bl, (uint8_t *) k.mv_data + pl, il);
                 MDB_val key2 = { bl + il, mk };

@@ -1,5 +1,6 @@
-/*  impact service: SubmitMeasurements (stored, per-item results) and what-if (ComputeImpact,
- *  or SubmitMeasurements.what_if: computed, nothing stored). */
+/*  impact service: SubmitMeasurements (stored, per-item results), its preview
+ *  (SubmitMeasurements.validate_only: judged like the import, nothing stored) and what-if
+ *  (ComputeImpact, or SubmitMeasurements.what_if: computed, nothing stored). */
 #include "service_int.h"
 
 #include <errno.h>
@@ -39,7 +40,7 @@ s_same_as_first(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord 
     Mvoi__MeasurementRecord *h = NULL;
     if (rec->measurement->revision > 1) {
         uint8_t k[IMPACT_SVC_KEY_MAX];
-        MDB_val key = { impact_svc_history_key(k, m->buyer, m->id, 1), k }, v;
+        MDB_val key = { impact_svc_history_key(k, sizeof k, m->buyer, m->id, 1), k }, v;
         int r = mdb_get(txn, self->history, &key, &v);
         if (r != 0 && r != MDB_NOTFOUND)
             return r;
@@ -91,7 +92,8 @@ s_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
 static int
 s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
              size_t i, const Mvoi__Measurement *in, const char *buyer, bool store, bool full,
-             bool with_msg, s_cache_t *cache, Mvoi__MeasurementResult *r, uint64_t *seq)
+             bool with_msg, bool preview, s_cache_t *cache, Mvoi__MeasurementResult *r,
+             uint64_t *seq)
 {
     /* The item's field path, for error replies only: formatting it for every item of a
      * 10,000-item batch showed in the profile. */
@@ -174,6 +176,13 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         mvoi__measurement_record__free_unpacked(old, NULL);
         goto done;
     }
+    if (preview) {
+        /* judged like the import up to here; the import would store revision 1 */
+        r->has_ok = r->ok = 1;
+        r->has_revision = 1;
+        r->revision = 1;
+        goto done;
+    }
     m.has_revision = 1;
     m.revision = 1;
     Mvoi__MeasurementRecord rec = MVOI__MEASUREMENT_RECORD__INIT;
@@ -181,10 +190,10 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     rec.impact = imp;
     rec.has_withdrawn = 1;
     uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_key(k, buyer, m.id, NULL);
+    size_t kl = impact_svc_key(k, sizeof k, buyer, m.id, NULL);
     if ((rc = impact_svc_put_msg(txn, self->measurements, k, kl, &rec.base)) != 0)
         goto fail;
-    kl = impact_svc_key(k, buyer, m.tender_id, m.id);
+    kl = impact_svc_key(k, sizeof k, buyer, m.tender_id, m.id);
     MDB_val key = { kl, k }, empty = { 0, "" };
     if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
         goto fail;
@@ -265,7 +274,8 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         mvoi__measurement_result__init(r);
         resp[i] = r;
         rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
-                          errors < S_ERR_MESSAGES, cache, r, &seq);
+                          errors < S_ERR_MESSAGES,
+                          store && sm->has_validate_only && sm->validate_only, cache, r, &seq);
         if (rc != 0)
             return rc;
         if (r->error) {

@@ -53,28 +53,18 @@ impact_svc_copy_impact(server_req_t *req, const Mvoi__Impact *in)
     return out;
 }
 
-/* "a\0b[\0c]" */
+/* "a\0b[\0c]"; 0 when it does not fit in cap (never cut). */
 size_t
-impact_svc_key(uint8_t *buf, const char *a, const char *b, const char *c)
+impact_svc_key(uint8_t *buf, size_t cap, const char *a, const char *b, const char *c)
 {
-    size_t la = strlen(a), lb = strlen(b), n = 0;
-    memcpy(buf, a, la);
-    n += la;
-    buf[n++] = 0;
-    memcpy(buf + n, b, lb);
-    n += lb;
-    if (c) {
-        size_t lc = strlen(c);
-        buf[n++] = 0;
-        memcpy(buf + n, c, lc);
-        n += lc;
-    }
-    return n;
+    return c ? mvoi_id_key3(buf, cap, a, b, c) : mvoi_id_key2(buf, cap, a, b);
 }
 
 int
 impact_svc_put_msg(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const ProtobufCMessage *msg)
 {
+    if (klen == 0)
+        return MDB_BAD_VALSIZE;   /* a key that did not fit: ids are checked before this */
     MDB_val key = { klen, (void *) k };
     MDB_val v = { protobuf_c_message_get_packed_size(msg), NULL };
     int rc = mdb_put(txn, dbi, &key, &v, MDB_RESERVE);
@@ -132,9 +122,9 @@ impact_svc_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const cha
 {
     uint8_t k[IMPACT_SVC_KEY_MAX];
     *rc = 0;
-    if (strlen(buyer) + strlen(tender_id) + 2 > sizeof k)
-        return NULL;
-    MDB_val key = { impact_svc_key(k, buyer, tender_id, NULL), k }, v;
+    MDB_val key = { impact_svc_key(k, sizeof k, buyer, tender_id, NULL), k }, v;
+    if (!key.mv_size)
+        return NULL;   /* no valid id is this long: never stored */
     int r = mdb_get(txn, self->tenders, &key, &v);
     if (r == MDB_NOTFOUND)
         return NULL;
@@ -152,7 +142,9 @@ impact_svc_record(impact_svc_t *self, MDB_txn *txn, const char *buyer, const cha
 {
     uint8_t k[IMPACT_SVC_KEY_MAX];
     *rc = 0;
-    MDB_val key = { impact_svc_key(k, buyer, id, NULL), k }, v;
+    MDB_val key = { impact_svc_key(k, sizeof k, buyer, id, NULL), k }, v;
+    if (!key.mv_size)
+        return NULL;   /* no valid id is this long: never stored */
     int r = mdb_get(txn, self->measurements, &key, &v);
     if (r == MDB_NOTFOUND)
         return NULL;
@@ -167,9 +159,11 @@ impact_svc_record(impact_svc_t *self, MDB_txn *txn, const char *buyer, const cha
 }
 
 size_t
-impact_svc_history_key(uint8_t *k, const char *buyer, const char *id, uint32_t rev)
+impact_svc_history_key(uint8_t *k, size_t cap, const char *buyer, const char *id, uint32_t rev)
 {
-    size_t n = impact_svc_key(k, buyer, id, NULL);
+    size_t n = impact_svc_key(k, cap, buyer, id, NULL);
+    if (n == 0 || cap - n < 5)
+        return 0;
     k[n++] = 0;
     store_be32(k + n, rev);
     return n + 4;

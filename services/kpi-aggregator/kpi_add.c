@@ -2,6 +2,7 @@
  *  quarter) and dimension, with the per-tender project counts; and the tender projection
  *  lookups that needs. */
 #include "kpi_int.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -9,12 +10,16 @@
 
 /* ---------------------------------------------------------------- tender projection */
 
-Mvoi__Tender *kpi_tender_load(kpi_t *self, MDB_txn *txn, const char *id, int *rc)
+Mvoi__Tender *kpi_tender_load(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                              int *rc)
 {
     *rc = 0;
-    if (!id || !*id)
+    if (!id || !*id || !buyer || !*buyer)
         return NULL;
-    MDB_val k = { strlen(id), (void *)id }, v;
+    uint8_t kb[MVOI_ID_KEY_MAX];
+    MDB_val k = { mvoi_id_key2(kb, sizeof kb, buyer, id), kb }, v;
+    if (!k.mv_size)
+        return NULL;   /* longer than any valid id: never stored */
     int r = mdb_get(txn, self->tenders, &k, &v);
     if (r != 0) {
         if (r != MDB_NOTFOUND)
@@ -29,21 +34,26 @@ bool kpi_tender_cancelled(const Mvoi__Tender *t)
     return t && t->has_status && t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED;
 }
 
-static int s_is_cancelled(kpi_t *self, MDB_txn *txn, const char *tender, bool *out)
+static int s_is_cancelled(kpi_t *self, MDB_txn *txn, const char *buyer, const char *tender,
+                          bool *out)
 {
-    if (self->cache_valid && strcmp(self->cache_tender, tender) == 0) {
+    uint8_t kb[sizeof self->cache_key];
+    size_t kl = mvoi_id_key2(kb, sizeof kb, buyer, tender);
+    if (self->cache_valid && kl && kl == self->cache_klen &&
+        memcmp(self->cache_key, kb, kl) == 0) {
         *out = self->cache_cancelled;
         return 0;
     }
     int rc;
-    Mvoi__Tender *t = kpi_tender_load(self, txn, tender, &rc);
+    Mvoi__Tender *t = kpi_tender_load(self, txn, buyer, tender, &rc);
     if (rc != 0)
         return rc;
     *out = kpi_tender_cancelled(t);
     if (t)
         mvoi__tender__free_unpacked(t, NULL);
-    if (strlen(tender) < sizeof self->cache_tender) {
-        strcpy(self->cache_tender, tender);
+    if (kl) {
+        memcpy(self->cache_key, kb, kl);
+        self->cache_klen = kl;
         self->cache_cancelled = *out;
         self->cache_valid = true;
     }
@@ -52,18 +62,20 @@ static int s_is_cancelled(kpi_t *self, MDB_txn *txn, const char *tender, bool *o
 
 /* ---------------------------------------------------------------- adding to totals */
 
-static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *tender, const char *key,
-                           int sign, int64_t *projects)
+/* The project counter buyer \0 tender \0 topic. */
+static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *buyer, const char *tender,
+                           const char *key, int sign, int64_t *projects)
 {
-    size_t lt = strlen(tender), lk = strlen(key);
-    char pk[128 + KPI_KEY_MAX + 2];
-    if (lt + lk + 1 > sizeof pk || lt + lk + 1 > 511)
+    uint8_t pk[KPI_KEY_MAX];
+    size_t pl = mvoi_id_key3(pk, sizeof pk, buyer, tender, key);
+    if (!pl) {
+        /* Ids are checked where they enter (mvoi_id.h), so this does not happen; if it
+         * did, the total stays right and only its project count misses this tender. */
+        log_warn("project_key_too_long", "no project counter for tender %.64s", tender);
         return 0;
-    memcpy(pk, tender, lt);
-    pk[lt] = 0;
-    memcpy(pk + lt + 1, key, lk);
+    }
     int rc;
-    int64_t *cnt = kpi_work_project(self, txn, pk, lt + 1 + lk, &rc);
+    int64_t *cnt = kpi_work_project(self, txn, pk, pl, &rc);
     if (!cnt)
         return rc;
     int64_t n = *cnt, m = n + sign;
@@ -72,7 +84,7 @@ static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *tender, const 
     *cnt = m;
     if ((n == 0) != (m == 0)) {
         bool cancelled = false;
-        if ((rc = s_is_cancelled(self, txn, tender, &cancelled)) != 0)
+        if ((rc = s_is_cancelled(self, txn, buyer, tender, &cancelled)) != 0)
             return rc;
         if (!cancelled)
             *projects += m > 0 ? 1 : -1;
@@ -114,7 +126,7 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
     t->count += sign * c->count;
     t->target += sign * c->target;
     if (c->project && c->tender && *c->tender &&
-        (rc = s_projects_bump(self, txn, c->tender, key, sign, &t->projects)) != 0)
+        (rc = s_projects_bump(self, txn, c->buyer, c->tender, key, sign, &t->projects)) != 0)
         return rc;
     return 0;
 }

@@ -4,11 +4,13 @@
  *    kpi_totals     topic -> [ambition, realisation, projects, target, denominator, count
  *                   (be64, sign-flipped)][seq be64][kpi u8][theme u8][quarter u8][year be16]
  *                   [buyer\0][group\0][tender\0]
- *    kpi_tenders    tender id -> packed Tender (the projected fields only)
- *    kpi_meas       measurement id -> packed ImpactEvent: the current revision we counted
- *                   (measurement, impact, purchasing_group)
- *    kpi_projects   tender id \0 topic -> be64 number of measurements of that tender in
- *                   that total
+ *    kpi_tenders    buyer \0 tender id -> packed Tender (the projected fields only)
+ *    kpi_meas       buyer \0 measurement id -> packed ImpactEvent: the current revision we
+ *                   counted (measurement, impact, purchasing_group)
+ *    kpi_projects   buyer \0 tender id \0 topic -> be64 number of measurements of that
+ *                   tender in that total
+ *  (every record is the buyer's: two buyers may use the same ids; kpi_migrate.c rewrites
+ *  the keys of a data directory made before that)
  *    kpi_breakdown  buyer \0 kpi u8 year be16 quarter u8 tender \0 measurement id ->
  *                   [revision be32][theme u8][ambition be64s][realisation be64s][group]
  *

@@ -71,6 +71,9 @@ int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
                      const char *buyer);
 int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
                      const char *buyer);
+/* Rewrite records of a data directory made before buyer scoping (kpi_migrate.c); *moved
+ * gets how many. Idempotent. */
+int kpi_migrate(kpi_t *self, MDB_txn *txn, size_t *moved);
 /* A producer's store was wiped (new epoch): remove everything derived from it. */
 int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer);
 

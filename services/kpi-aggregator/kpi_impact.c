@@ -148,16 +148,20 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
     self->cache_valid = false;
     self->stats.impact_events++;
     const Mvoi__Measurement *m = ie ? ie->measurement : NULL;
-    if (!m || !m->id || !*m->id || strlen(m->id) >= 128 ||
-        (m->tender_id && strlen(m->tender_id) >= 128) ||
+    const char *by = m && m->buyer && *m->buyer ? m->buyer : buyer;
+    if (!m || !kpi_id_fits(m->id, MVOI_ID_MEASUREMENT) || !kpi_id_fits(by, MVOI_ID_BUYER) ||
+        (m->tender_id && *m->tender_id && !kpi_id_fits(m->tender_id, MVOI_ID_TENDER)) ||
         (ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED &&
          ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED &&
          ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN)) {
         self->stats.skipped++;
-        log_warn("event_skipped", "impact event without a measurement id or known kind");
+        log_warn("event_skipped", "impact event without a usable measurement id, buyer or "
+                 "kind");
         return 0;
     }
-    MDB_val k = { strlen(m->id), m->id }, v;
+    /* Records are the buyer's: heerlen's m-1 is not venlo's m-1. */
+    uint8_t kb[MVOI_ID_KEY_MAX];
+    MDB_val k = { mvoi_id_key2(kb, sizeof kb, by, m->id), kb }, v;
     Mvoi__ImpactEvent *stored = NULL;
     int rc = mdb_get(txn, self->meas, &k, &v);
     if (rc == 0)
@@ -185,7 +189,7 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
         const char *group = ie->purchasing_group;
         Mvoi__Tender *t = NULL;
         if ((!group || !*group) && m->tender_id) {
-            t = kpi_tender_load(self, txn, m->tender_id, &rc);
+            t = kpi_tender_load(self, txn, by, m->tender_id, &rc);
             if (rc != 0)
                 goto out;
             if (t)

@@ -6,8 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kpi_core.h"
+#include "mvoi_id.h"
 
 /* The dimensions a contribution is added to. */
 enum { KPI_DIM_ALL = 1, KPI_DIM_THEME = 2, KPI_DIM_GROUP = 4, KPI_DIM_TENDER = 8 };
@@ -33,8 +35,9 @@ struct kpi_t {
     size_t nchunks, nwork;
     uint32_t *hash;          /* open addressing: index+1 into the entries, 0 = free */
     size_t hashcap;
-    /* one-entry cache of "is this tender cancelled" within an event */
-    char cache_tender[128];
+    /* one-entry cache of "is this tender cancelled" within an event: key buyer \0 tender */
+    uint8_t cache_key[MVOI_ID_BUYER_MAX + 1 + MVOI_ID_MAX];
+    size_t cache_klen;
     bool cache_valid, cache_cancelled;
     bool batch_flush;        /* changed totals go to the outbox once per transaction */
     kpi_stats_t stats;
@@ -52,6 +55,13 @@ typedef struct {
     bool project;            /* counts the tender in projects */
     int dims;                /* KPI_DIM_* */
 } kpi_delta_t;
+
+/* An id of an event present and within its kind's length (mvoi_id.h): the producers
+ * checked the rest where the id entered; here it only has to fit a key. */
+static inline bool kpi_id_fits(const char *s, mvoi_id_kind_t kind)
+{
+    return s && *s && strlen(s) <= mvoi_id_max(kind);
+}
 
 /* ---- kpi_totals.c */
 
@@ -83,9 +93,10 @@ int kpi_event_end(kpi_t *self, MDB_txn *txn);
 
 /* ---- kpi_add.c */
 
-/* The projected tender (free with mvoi__tender__free_unpacked), NULL if unknown or on an
- * LMDB error (*rc). */
-Mvoi__Tender *kpi_tender_load(kpi_t *self, MDB_txn *txn, const char *id, int *rc);
+/* The projected tender of buyer (free with mvoi__tender__free_unpacked), NULL if unknown or
+ * on an LMDB error (*rc). */
+Mvoi__Tender *kpi_tender_load(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                              int *rc);
 bool kpi_tender_cancelled(const Mvoi__Tender *t);
 /* Add (sign +1) or remove (-1) a contribution to every total it feeds. */
 int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign);

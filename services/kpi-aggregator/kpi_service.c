@@ -254,6 +254,17 @@ static bool s_ready(void *arg)
            feed_ready(self->impact, self->grace_ms);
 }
 
+/* Keys of a data directory made before buyer scoping are rewritten at start. */
+static int s_migrate(MDB_txn *txn, void *arg)
+{
+    kpi_service_t *self = arg;
+    size_t moved = 0;
+    int rc = kpi_migrate(self->kpi, txn, &moved);
+    if (rc == 0 && moved)
+        log_info("migrated", "%zu records rewritten to buyer-scoped keys", moved);
+    return rc;
+}
+
 kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_service_opts_t *o,
                                int *err)
 {
@@ -271,6 +282,10 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
                   strerror(-e));
         goto fail;
     }
+    if ((e = store_write(self->store, s_migrate, self)) != 0) {
+        log_error("start_failed", "cannot migrate the store in %s: %d", o->data_dir, e);
+        goto fail;
+    }
     kpi_set_batch_flush(self->kpi, true);
     self->grace_ms = o->upstream_grace_ms ? o->upstream_grace_ms : 10000;
     server_opts_t sv = {
@@ -279,6 +294,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,
         .arg = self, .heartbeat_ms = o->heartbeat_ms, .retain_events = o->retain_events,
+        .buyers = o->buyers,
     };
     if (!(self->server = server_new(loop, ctx, &sv, &e)))
         goto fail;

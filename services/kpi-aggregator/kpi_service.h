@@ -24,6 +24,7 @@ typedef struct {
     const char *api, *pub;
     const char *calendar_api, *calendar_pub;
     const char *impact_api, *impact_pub;
+    const mvoi_buyers_t *buyers; /* the buyers served (NULL: every valid id) */
     bool nosync;
     uint32_t heartbeat_ms;       /* 0 = default 1000 */
     uint32_t stall_ms;           /* feeds: re-ask a replay after this silence; 0 = 3000 */

@@ -56,9 +56,14 @@ static int s_tender_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *t, in
 }
 
 /* A tender's cancelled flag flipped: adjust every project count it is part of. */
-static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *id, int sign)
+static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                             int sign)
 {
-    size_t li = strlen(id);
+    uint8_t pre[MVOI_ID_KEY_MAX];
+    size_t li = mvoi_id_key3(pre, sizeof pre, buyer, id, "");   /* buyer \0 id \0 */
+    if (!li)
+        return 0;
+    li--;   /* li + 1: the prefix with its final NUL, as before */
     /* The counters this batch changed are still in the working set: write them first. */
     int rc = kpi_work_sync_projects(self, txn);
     if (rc != 0)
@@ -67,10 +72,10 @@ static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *id, int sign
     rc = mdb_cursor_open(txn, self->projects, &cur);
     if (rc != 0)
         return rc;
-    MDB_val k = { li + 1, (void *)id }, v;   /* id and its NUL: the prefix */
+    MDB_val k = { li + 1, pre }, v;
     rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     while (rc == 0) {
-        if (k.mv_size <= li + 1 || memcmp(k.mv_data, id, li + 1) != 0)
+        if (k.mv_size <= li + 1 || memcmp(k.mv_data, pre, li + 1) != 0)
             break;
         int64_t n = v.mv_size == 8 ? store_get_be64s(v.mv_data) : 0;
         if (n > 0) {
@@ -103,8 +108,9 @@ int kpi_tender_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
         (rc = s_tender_contrib(self, txn, nw, +1)) != 0)
         return rc;
     bool was = kpi_tender_cancelled(old), is = kpi_tender_cancelled(nw);
-    const char *id = nw ? nw->id : old ? old->id : NULL;
-    if (id && was != is && (rc = s_tender_projects(self, txn, id, is ? -1 : +1)) != 0)
+    const Mvoi__Tender *t = nw ? nw : old;
+    if (t && t->id && t->buyer && was != is &&
+        (rc = s_tender_projects(self, txn, t->buyer, t->id, is ? -1 : +1)) != 0)
         return rc;
     self->cache_valid = false;
     return 0;
@@ -116,15 +122,16 @@ int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
     self->cache_valid = false;
     self->stats.tender_events++;
     const Mvoi__Tender *in = te ? te->tender : NULL;
-    if (!in || !in->id || !*in->id || strlen(in->id) >= 128) {
+    const char *by = in && in->buyer && *in->buyer ? in->buyer : buyer;
+    if (!in || !kpi_id_fits(in->id, MVOI_ID_TENDER) || !kpi_id_fits(by, MVOI_ID_BUYER)) {
         self->stats.skipped++;
-        log_warn("event_skipped", "tender event without a usable tender id");
+        log_warn("event_skipped", "tender event without a usable tender id or buyer");
         return 0;
     }
     /* The projection: only what the KPIs use. */
     Mvoi__Tender nw = MVOI__TENDER__INIT;
     nw.id = in->id;
-    nw.buyer = in->buyer && *in->buyer ? in->buyer : (char *)buyer;
+    nw.buyer = (char *)by;
     nw.purchasing_group = in->purchasing_group;
     nw.planned_publication = in->planned_publication;
     nw.has_pilot = true;
@@ -152,7 +159,7 @@ int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
     nw.themes = tap;
 
     int rc;
-    Mvoi__Tender *old = kpi_tender_load(self, txn, in->id, &rc);
+    Mvoi__Tender *old = kpi_tender_load(self, txn, by, in->id, &rc);
     if (rc != 0)
         return rc;
     rc = kpi_tender_transition(self, txn, old, &nw);
@@ -163,7 +170,8 @@ int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
         return rc;
     }
     size_t len = mvoi__tender__get_packed_size(&nw);
-    MDB_val k = { strlen(in->id), in->id }, v = { len, NULL };
+    uint8_t kb[MVOI_ID_KEY_MAX];
+    MDB_val k = { mvoi_id_key2(kb, sizeof kb, by, in->id), kb }, v = { len, NULL };
     if ((rc = mdb_put(txn, self->tenders, &k, &v, MDB_RESERVE)) != 0) {
         kpi_work_clear(self);
         return rc;

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     cfg_t *cfg = service_cfg(svc);
     kpi_service_opts_t o = {
         .data_dir = service_data_dir(svc),
-        .api = cfg_str(cfg, "api"), .pub = cfg_str(cfg, "pub"),
+        .api = cfg_str(cfg, "api"), .pub = cfg_str(cfg, "pub"), .buyers = service_buyers(svc),
         .calendar_api = cfg_str(cfg, "calendar_api"),
         .calendar_pub = cfg_str(cfg, "calendar_pub"),
         .impact_api = cfg_str(cfg, "impact_api"), .impact_pub = cfg_str(cfg, "impact_pub"),

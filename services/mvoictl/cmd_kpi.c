@@ -19,23 +19,81 @@
 
 #include "codec.h"
 #include "ctl.h"
+#include "ctl_units.h"
 #include "kpi_core.h"   /* the topic keys and names of the aggregator */
+
+typedef struct { int64_t amb, real, proj, target; } s_row_t;
+
+/* One KPI's total for the window: 0, or an exit code (a missing total is all zeros). */
+static int s_query(ctl_t *ctl, int k, const char *key, uint32_t quarter, s_row_t *row)
+{
+    Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+    q.key = (char *)key;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+    req.kpi_query = &q;
+    Mvoi__Envelope *r = NULL;
+    int ex = ctl_call(ctl, "kpi", &req, &r);
+    if (ex != 0)
+        return ex;
+    memset(row, 0, sizeof *row);
+    if (r->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
+        row->amb = r->kpi_total->ambition;
+        row->real = r->kpi_total->realisation;
+        row->proj = r->kpi_total->projects;
+        row->target = r->kpi_total->target;
+    } else if (r->body_case == MVOI__ENVELOPE__BODY_ERROR &&
+               r->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+        if (k == 6 && !quarter)
+            row->target = 3;   /* nothing counted yet: the plan's target still stands */
+    } else {
+        ex = ctl_check_error(ctl, r);
+        ctl_free(&r);
+        return ex ? ex : CTL_EX_SOFTWARE;
+    }
+    ctl_free(&r);
+    return 0;
+}
+
+static int64_t s_abs(int64_t v) { return v < 0 ? (v == INT64_MIN ? INT64_MAX : -v) : v; }
+
+/* A row in people's units: one unit per row, from its largest value. */
+static void s_print_human(const ctl_t *ctl, int k, const s_row_t *x)
+{
+    int64_t max = s_abs(x->amb);
+    if (s_abs(x->real) > max) max = s_abs(x->real);
+    if (s_abs(x->target) > max) max = s_abs(x->target);
+    ctl_unit_t u, cnt;
+    ctl_unit_pick(k, max, &u);
+    ctl_unit_pick(0, 0, &cnt);
+    char a[48], r[48], p[48], t[48];
+    ctl_unit_num(a, sizeof a, &u, x->amb, ctl->tl);
+    ctl_unit_num(r, sizeof r, &u, x->real, ctl->tl);
+    ctl_unit_num(p, sizeof p, &cnt, x->proj, ctl->tl);
+    ctl_unit_num(t, sizeof t, &u, x->target, ctl->tl);
+    static const char *labels[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
+                                    "kpi.material", "kpi.co2", "kpi.pilots" };
+    printf("%-32s %16s %16s %10s %16s %s\n", ctl_text(ctl, labels[k]), a, r, p, t,
+           ctl_text(ctl, u.key));
+}
 
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
     int year = 0, quarter = 0;
-    bool json = ctl->json;
+    bool json = ctl->json, raw = ctl->raw;
     static const struct option opts[] = {
         { "year", required_argument, NULL, 'y' }, { "quarter", required_argument, NULL, 'q' },
-        { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
+        { "json", no_argument, NULL, 'j' }, { "raw", no_argument, NULL, 'r' },
+        { NULL, 0, NULL, 0 } };
     int c;
     optind = 0;   /* full getopt re-initialisation: options may follow operands */
-    while ((c = getopt_long(argc, argv, "y:q:j", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "y:q:jr", opts, NULL)) != -1) {
         switch (c) {
         case 'y': year = atoi(optarg); break;
         case 'q': quarter = atoi(optarg); break;
         case 'j': json = true; break;
-        default: return CTL_EX_USAGE;
+        case 'r': raw = true; break;
+        default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
     }
     if (!year) {
@@ -44,62 +102,52 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
         localtime_r(&now, &tm);
         year = tm.tm_year + 1900;
     }
-    if (year < 1900 || year > 2999 || quarter < 0 || quarter > 4) {
-        fprintf(stderr, "mvoictl: --year must be 1900..2999 and --quarter 1..4\n");
-        return CTL_EX_USAGE;
-    }
-    char window[16];
-    if (quarter)
+    if (year < 1900 || year > 2999 || quarter < 0 || quarter > 4)
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.year_quarter");
+    char window[16], shown[32];
+    if (quarter) {
         snprintf(window, sizeof window, "%d-q%d", year, quarter);
-    else
+        snprintf(shown, sizeof shown, "Q%d %d", quarter, year);
+    } else {
         snprintf(window, sizeof window, "%d", year);
-    if (!json) {
+        snprintf(shown, sizeof shown, "%d", year);
+    }
+    /* Every total first, so that a failure prints nothing but the error. */
+    s_row_t rows[7];
+    char keys[7][KPI_KEY_MAX];
+    for (int k = 1; k <= 6; k++) {
+        if (kpi_key(keys[k], sizeof keys[k], k, (uint32_t)year, (uint32_t)quarter, ctl->buyer,
+                    0, NULL, NULL) != 0)
+            return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.buyer_key", ctl->buyer);
+        int ex = s_query(ctl, k, keys[k], (uint32_t)quarter, &rows[k]);
+        if (ex != 0)
+            return ex;
+    }
+    if (json) {
+        printf("[\n");
+    } else if (raw) {
         printf("KPIs of %s, %s\n", ctl->buyer, window);
         printf("%-10s %18s %18s %9s %16s %s\n", "kpi", "ambition", "realisation", "projects",
                "target", "unit");
+    } else {
+        printf(ctl_text(ctl, "ctl.kpi.title"), ctl->buyer, shown);
+        printf("\n%-32s %16s %16s %10s %16s %s\n", ctl_text(ctl, "ctl.kpi.col.kpi"),
+               ctl_text(ctl, "kpi.ambition"), ctl_text(ctl, "kpi.realisation"),
+               ctl_text(ctl, "kpi.projects"), ctl_text(ctl, "kpi.target"),
+               ctl_text(ctl, "ctl.kpi.col.unit"));
     }
-    if (json)
-        printf("[\n");
     for (int k = 1; k <= 6; k++) {
-        char key[KPI_KEY_MAX];
-        if (kpi_key(key, sizeof key, k, (uint32_t)year, (uint32_t)quarter, ctl->buyer, 0, NULL,
-                    NULL) != 0) {
-            fprintf(stderr, "mvoictl: --buyer '%s' cannot name a KPI total\n", ctl->buyer);
-            return CTL_EX_USAGE;
-        }
-        Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
-        q.key = key;
-        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
-        req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
-        req.kpi_query = &q;
-        Mvoi__Envelope *r = NULL;
-        int ex = ctl_call(ctl, "kpi", &req, &r);
-        if (ex != 0)
-            return ex;
-        int64_t amb = 0, real = 0, proj = 0, target = 0;
-        if (r->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
-            amb = r->kpi_total->ambition;
-            real = r->kpi_total->realisation;
-            proj = r->kpi_total->projects;
-            target = r->kpi_total->target;
-        } else if (r->body_case == MVOI__ENVELOPE__BODY_ERROR &&
-                   r->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
-            if (k == 6 && !quarter)
-                target = 3;   /* nothing counted yet: the plan's target still stands */
-        } else {
-            ex = ctl_check_error(ctl, r);
-            ctl_free(&r);
-            return ex ? ex : CTL_EX_SOFTWARE;
-        }
-        ctl_free(&r);
+        const s_row_t *x = &rows[k];
         if (json)
             printf("  {\"kpi\": \"%s\", \"key\": \"%s\", \"ambition\": %lld, \"realisation\": "
                    "%lld, \"projects\": %lld, \"target\": %lld, \"unit\": \"%s\"}%s\n",
-                   kpi_name(k), key, (long long)amb, (long long)real, (long long)proj,
-                   (long long)target, kpi_unit(k), k < 6 ? "," : "");
+                   kpi_name(k), keys[k], (long long)x->amb, (long long)x->real,
+                   (long long)x->proj, (long long)x->target, kpi_unit(k), k < 6 ? "," : "");
+        else if (raw)
+            printf("%-10s %18lld %18lld %9lld %16lld %s\n", kpi_name(k), (long long)x->amb,
+                   (long long)x->real, (long long)x->proj, (long long)x->target, kpi_unit(k));
         else
-            printf("%-10s %18lld %18lld %9lld %16lld %s\n", kpi_name(k), (long long)amb,
-                   (long long)real, (long long)proj, (long long)target, kpi_unit(k));
+            s_print_human(ctl, k, x);
     }
     if (json)
         printf("]\n");
@@ -146,8 +194,7 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
     for (;;) {
         zmq_pollitem_t it = { w->dealer, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
-            fprintf(stderr, "mvoictl: no snapshot from kpi at %s within %d ms\n",
-                    ctl_endpoint("kpi"), ctl->timeout_ms);
+            ctl_fail(ctl, 0, "ctl.err.no_snapshot", ctl_endpoint("kpi"), ctl->timeout_ms);
             return CTL_EX_UNAVAILABLE;
         }
         zmq_msg_t f[2];
@@ -228,7 +275,7 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     int ex = CTL_EX_OK;
     if (zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
         zmq_connect(w.dealer, ctl_endpoint("kpi")) != 0) {
-        fprintf(stderr, "mvoictl: bad kpi endpoint\n");
+        ctl_fail(ctl, 0, "ctl.err.bad_endpoint", "kpi");
         ex = CTL_EX_USAGE;
         goto out;
     }
@@ -277,8 +324,7 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
         }
         codec_free(&e);
         if (resnap) {
-            fprintf(stderr, "mvoictl: missed updates (seq %llu): re-snapshot\n",
-                    (unsigned long long)w.seq);
+            ctl_fail(ctl, 0, "ctl.err.missed", (unsigned long long)w.seq);
             if ((ex = s_snapshot(&w, ctl)) != 0)
                 goto out;
         }
@@ -291,8 +337,9 @@ out:
 }
 
 const ctl_cmd_t ctl_kpi_cmds[] = {
-    { "show", "[--year Y] [--quarter Q] [--json]",
-      "the six KPIs of the buyer: ambition, realisation, projects, target", s_show },
+    { "show", "[--year Y] [--quarter Q] [--raw] [--json]",
+      "the six KPIs of the buyer: ambition, realisation, projects, target (kg or t, euros, "
+      "counts; --raw: the integers in g, mg, cents)", s_show },
     { "watch", "[PREFIX] [--count N] [--seconds S]",
       "follow the live totals (snapshot, then every change as a line)", s_watch },
     { NULL },

@@ -2,7 +2,7 @@
  *
  *    measure add     [FIELDS...] | --json FILE|-     submit one measurement (or a JSON batch)
  *    measure whatif  [FIELDS...] | --json FILE|-     compute without storing (compute_impact)
- *    measure import  FILE.csv [--run NAME] [--per N] [--window N]
+ *    measure import  FILE.csv [--dry-run] [--run NAME] [--per N] [--window N]
  *    measure correct --id ID --reason TEXT [FIELDS...]
  *    measure withdraw --id ID --reason TEXT
  *    measure list    [--tender ID] [--offset N] [--limit N]
@@ -24,11 +24,7 @@
  *  Quantities are decimals with '.' or ',' ("10000", "0.4", "1234,56"), converted exactly.
  *
  *  CSV (deploy/demo/measurements.csv): a header line naming the columns (any subset and order
- *  of the FIELDS above, unknown columns are an error), comma-separated, quoted fields
- *  allowed, parsed with libcsv. The import sends requests of --per rows (default 500) with
- *  --window requests in flight on one DEALER; request ids are "imp-<run>-<first row>-<hash of
- *  the rows>", so re-running the same file with the same --run (default "1") returns the
- *  stored replies and changes nothing; measurement ids keep a new run idempotent too.
+ *  of the FIELDS above, unknown columns are an error): see cmd_measure_import.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -43,26 +39,14 @@
 
 #include "codec.h"
 #include "ctl.h"
+#include "ctl_units.h"
 #include "pbjson.h"
+#include "cmd_measure.h"
 
 /* ------------------------------------------------------------ one measurement */
 
-typedef struct {
-    Mvoi__Measurement m;
-    Mvoi__EnergyUse e;
-    Mvoi__MachineUse mu;
-    Mvoi__RoadTransport r;
-    Mvoi__Material mat;
-    Mvoi__SocialReturn s;
-    Mvoi__FairTrade ft;
-    Mvoi__Mki k;
-    Mvoi__PilotStatus p;
-    char *strs[48];          /* owned copies */
-    int nstrs;
-    char err[256];
-} meas_t;
 
-static void meas_init(meas_t *x)
+void ctl_meas_init(ctl_meas_t *x)
 {
     memset(x, 0, sizeof *x);
     mvoi__measurement__init(&x->m);
@@ -76,14 +60,14 @@ static void meas_init(meas_t *x)
     mvoi__pilot_status__init(&x->p);
 }
 
-static void meas_fini(meas_t *x)
+void ctl_meas_fini(ctl_meas_t *x)
 {
     for (int i = 0; i < x->nstrs; i++)
         free(x->strs[i]);
     x->nstrs = 0;
 }
 
-static char *s_keep(meas_t *x, const char *v)
+static char *s_keep(ctl_meas_t *x, const char *v)
 {
     if (x->nstrs >= (int)(sizeof x->strs / sizeof x->strs[0]))
         return NULL;
@@ -150,7 +134,7 @@ static int s_enum(const ProtobufCEnumDescriptor *d, const char *prefix, const ch
     return pbjson_enum_parse(d, name, out);
 }
 
-static void s_kind(meas_t *x, int kind)
+static void s_kind(ctl_meas_t *x, int kind)
 {
     x->m.kind_case = kind;
     switch (kind) {
@@ -174,7 +158,7 @@ static void s_kind(meas_t *x, int kind)
     } while (0)
 
 /* Set one field by its column/flag name. Empty values are ignored. 0 or -EINVAL (x->err). */
-static int meas_set(meas_t *x, const char *key, const char *v)
+int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v)
 {
     int64_t fx;
     int ev;
@@ -311,37 +295,13 @@ bad:
 
 /* ------------------------------------------------------------ printing */
 
-static void s_print_impact(const Mvoi__Impact *i)
-{
-    char line[512] = "";
-    size_t n = 0;
-#define S_P(has, v, fmt, div)                                                                  \
-    if (i->has)                                                                                \
-        n += (size_t)snprintf(line + n, sizeof line - n, fmt, (double)i->v / (div));
-    S_P(has_co2_avoided_g, co2_avoided_g, " co2=%.3f kg", 1000.0)
-    S_P(has_nox_avoided_mg, nox_avoided_mg, " nox=%.6f kg", 1e6)
-    S_P(has_primary_material_g, primary_material_g, " primary=%.3f kg", 1000.0)
-    S_P(has_renewable_g, renewable_g, " renewable=%.3f kg", 1000.0)
-    S_P(has_sroi_realised_cents, sroi_realised_cents, " sroi=EUR %.2f", 100.0)
-    S_P(has_fairtrade_products, fairtrade_products, " fair=%.0f", 1.0)
-    S_P(has_risk_products, risk_products, " risk=%.0f", 1.0)
-    S_P(has_mki_avoided_cents, mki_avoided_cents, " mki=EUR %.2f", 100.0)
-    S_P(has_pilots, pilots, " pilots=%.0f", 1.0)
-#undef S_P
-    printf("%s", line);
-    for (size_t k = 0; k < i->n_factors; k++)
-        printf(" [%s %s %s%s]", i->factors[k]->table, i->factors[k]->edition,
-               i->factors[k]->reference_variant, i->factors[k]->unverified ? " unverified" : "");
-}
-
 static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 {
     int ex = ctl_check_error(ctl, r);
     if (ex)
         return ex;
     if (r->body_case != MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY) {
-        fprintf(stderr, "mvoictl: unexpected reply %d\n", r->body_case);
-        return CTL_EX_SOFTWARE;
+        return ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
     }
     const Mvoi__MeasurementReply *mr = r->measurement_reply;
     if (ctl->json)
@@ -351,16 +311,17 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
         const Mvoi__MeasurementResult *x = mr->results[i];
         if (!x->ok) {
             failed++;
-            fprintf(stderr, "error: %s: %s\n", x->id ? x->id : "?",
+            fprintf(stderr, "%s: %s: %s\n", ctl_text(ctl, "ctl.error"), x->id ? x->id : "?",
                     x->error && x->error->message ? x->error->message
-                    : x->error && x->error->field ? x->error->field : "refused");
+                    : x->error && x->error->field ? x->error->field
+                    : ctl_text(ctl, "ctl.code.other"));
             continue;
         }
         if (ctl->json)
             continue;
         printf("%s rev %u%s", x->id ? x->id : "", x->revision, x->duplicate ? " (duplicate)" : "");
         if (x->impact)
-            s_print_impact(x->impact);
+            ctl_print_impact(ctl, x->impact);
         printf("\n");
         if (x->explanation)
             printf("  %s\n", x->explanation);
@@ -387,11 +348,22 @@ static const struct option s_field_opts[] = {
     { 0, 0, 0, 0 },
 };
 
+bool ctl_meas_known(const char *key)
+{
+    if (!strcmp(key, "tender_id") || !strcmp(key, "buyer"))
+        return true;
+    for (size_t i = 0; s_field_opts[i].name; i++)
+        if (s_field_opts[i].val == 0 && !strcmp(s_field_opts[i].name, key))
+            return true;
+    return false;
+}
+
 /* Parse FIELDS flags (or --json) into a SubmitMeasurements. *json_msg is set when --json was
  * used (free with protobuf_c_message_free_unpacked). */
-static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurements **json_msg)
+static int s_parse_fields(const ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
+                          Mvoi__SubmitMeasurements **json_msg)
 {
-    meas_init(x);
+    ctl_meas_init(x);
     *json_msg = NULL;
     const char *json_file = NULL;
     int c, idx;
@@ -409,7 +381,7 @@ static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurem
             const char *name = s_field_opts[idx].name;
             if ((pass == 0) != (strcmp(name, "kind") == 0))
                 continue;
-            if (meas_set(x, name, optarg) != 0) {
+            if (ctl_meas_set(x, name, optarg) != 0) {
                 fprintf(stderr, "mvoictl: --%s\n", x->err);
                 return CTL_EX_USAGE;
             }
@@ -420,8 +392,7 @@ static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurem
         json_t *j = strcmp(json_file, "-") == 0 ? json_loadf(stdin, 0, &je)
                                                 : json_load_file(json_file, 0, &je);
         if (!j) {
-            fprintf(stderr, "mvoictl: %s:%d: %s\n", json_file, je.line, je.text);
-            return CTL_EX_DATAERR;
+            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", json_file, je.line, je.text);
         }
         pbjson_error_t pe;
         ProtobufCMessage *msg = NULL;
@@ -432,8 +403,8 @@ static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurem
         bool single = !json_object_get(j, "measurements");
         json_decref(j);
         if (rc != 0) {
-            fprintf(stderr, "mvoictl: %s: %s: %s\n", json_file, pe.field, pe.message);
-            return CTL_EX_DATAERR;
+            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_field", json_file, pe.field,
+                            pe.message);
         }
         if (single) {
             Mvoi__SubmitMeasurements *sm = calloc(1, sizeof *sm);
@@ -460,9 +431,9 @@ static int s_parse_fields(int argc, char **argv, meas_t *x, Mvoi__SubmitMeasurem
 
 static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if)
 {
-    meas_t x;
+    ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
-    int ex = s_parse_fields(argc, argv, &x, &jm);
+    int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
     if (ex)
         return ex;
     Mvoi__Measurement *mp = &x.m;
@@ -485,7 +456,7 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if)
     ctl_free(&r);
     if (jm)
         protobuf_c_message_free_unpacked(&jm->base, NULL);
-    meas_fini(&x);
+    ctl_meas_fini(&x);
     return ex;
 }
 
@@ -494,9 +465,9 @@ static int s_whatif(ctl_t *ctl, int argc, char **argv) { return s_submit_like(ct
 
 static int s_correct(ctl_t *ctl, int argc, char **argv)
 {
-    meas_t x;
+    ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
-    int ex = s_parse_fields(argc, argv, &x, &jm);
+    int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
     if (ex)
         return ex;
     Mvoi__CorrectMeasurement cm = MVOI__CORRECT_MEASUREMENT__INIT;
@@ -511,7 +482,7 @@ static int s_correct(ctl_t *ctl, int argc, char **argv)
     ctl_free(&r);
     if (jm)
         protobuf_c_message_free_unpacked(&jm->base, NULL);
-    meas_fini(&x);
+    ctl_meas_fini(&x);
     return ex;
 }
 
@@ -576,7 +547,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
                        m->period_start, m->period_end, m->revision,
                        rec->withdrawn ? " WITHDRAWN" : "");
                 if (rec->impact && !rec->withdrawn)
-                    s_print_impact(rec->impact);
+                    ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             printf("(%zu of %u)\n", ml->n_records, ml->total);
@@ -589,8 +560,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: mvoictl measure show ID\n");
-        return CTL_EX_USAGE;
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.need_id", "measure show");
     }
     Mvoi__GetMeasurement g = MVOI__GET_MEASUREMENT__INIT;
     g.id = argv[1];
@@ -612,7 +582,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
                    m->revision, rec->withdrawn ? "  WITHDRAWN" : "");
             if (rec->impact) {
                 printf("impact:");
-                s_print_impact(rec->impact);
+                ctl_print_impact(ctl, rec->impact);
                 printf("\n");
             }
             if (rec->explanation)
@@ -650,237 +620,13 @@ static int s_factors(ctl_t *ctl, int argc, char **argv)
     return ex;
 }
 
-/* ------------------------------------------------------------ import */
-
-typedef struct {
-    char **header;
-    int ncols, col;
-    int line;
-    meas_t **rows;          /* each row apart: a meas_t points into itself */
-    size_t nrows, cap;
-    int bad;
-    bool in_header;
-} s_csv_t;
-
-static void s_csv_field(void *data, size_t len, void *arg)
-{
-    s_csv_t *c = arg;
-    char *v = strndup(data ? data : "", len);
-    if (c->in_header) {
-        c->header = realloc(c->header, (size_t)(c->ncols + 1) * sizeof *c->header);
-        c->header[c->ncols++] = v;
-        return;
-    }
-    if (c->col == 0) {
-        if (c->nrows == c->cap) {
-            c->cap = c->cap ? c->cap * 2 : 256;
-            c->rows = realloc(c->rows, c->cap * sizeof *c->rows);
-        }
-        c->rows[c->nrows] = malloc(sizeof(meas_t));
-        meas_init(c->rows[c->nrows++]);
-    }
-    meas_t *x = c->rows[c->nrows - 1];
-    if (c->col < c->ncols) {
-        if (meas_set(x, c->header[c->col], v) != 0 && !c->bad) {
-            fprintf(stderr, "mvoictl: line %d: %s\n", c->line + 1, x->err);
-            c->bad = c->line + 1;
-        }
-    } else if (*v && !c->bad) {
-        fprintf(stderr, "mvoictl: line %d: more fields than the header\n", c->line + 1);
-        c->bad = c->line + 1;
-    }
-    c->col++;
-    free(v);
-}
-
-static void s_csv_row(int ch, void *arg)
-{
-    s_csv_t *c = arg;
-    c->line++;
-    c->in_header = false;
-    c->col = 0;
-}
-
-static uint64_t s_fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
-static int s_import(ctl_t *ctl, int argc, char **argv)
-{
-    static const struct option o[] = { { "run", 1, 0, 'r' }, { "per", 1, 0, 'p' },
-                                       { "window", 1, 0, 'w' }, { 0, 0, 0, 0 } };
-    const char *run = "1";
-    int per = 500, window = 16, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
-        if (c == 'r') run = optarg;
-        else if (c == 'p') per = atoi(optarg);
-        else if (c == 'w') window = atoi(optarg);
-        else return CTL_EX_USAGE;
-    }
-    if (optind >= argc || per < 1 || per > 10000 || window < 1) {
-        fprintf(stderr, "usage: mvoictl measure import FILE.csv [--run NAME] [--per 1..10000] "
-                        "[--window N]\n");
-        return CTL_EX_USAGE;
-    }
-    const char *path = argv[optind];
-    FILE *fp = strcmp(path, "-") ? fopen(path, "r") : stdin;
-    if (!fp) {
-        fprintf(stderr, "mvoictl: %s: %s\n", path, strerror(errno));
-        return CTL_EX_NOINPUT;
-    }
-    /* Fields are applied in column order: put "kind" before the kind-specific columns
-     * (only "kwh" depends on it: metered machine kWh or heavy-duty road kWh). */
-    struct csv_parser p;
-    csv_init(&p, CSV_APPEND_NULL);
-    s_csv_t st = { .in_header = true };
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
-        if (csv_parse(&p, buf, n, s_csv_field, s_csv_row, &st) != n) {
-            fprintf(stderr, "mvoictl: %s: %s\n", path, csv_strerror(csv_error(&p)));
-            st.bad = 1;
-            break;
-        }
-    csv_fini(&p, s_csv_field, s_csv_row, &st);
-    csv_free(&p);
-    if (fp != stdin)
-        fclose(fp);
-    int ex = CTL_EX_OK;
-    if (st.bad) {
-        ex = CTL_EX_DATAERR;
-        goto out;
-    }
-    for (size_t i = 0; i < st.nrows; i++) {
-        meas_t *x = st.rows[i];
-        if (!x->m.has_phase) {
-            x->m.has_phase = 1;
-            x->m.phase = MVOI__PHASE__PHASE_REALISATION;
-        }
-    }
-    /* Requests of `per` rows; ids from the run name, the first row and the rows' bytes. */
-    size_t nreq = (st.nrows + (size_t)per - 1) / (size_t)per;
-    uint8_t **reqs = calloc(nreq ? nreq : 1, sizeof *reqs);
-    size_t *lens = calloc(nreq ? nreq : 1, sizeof *lens);
-    char (*rids)[96] = calloc(nreq ? nreq : 1, sizeof *rids);
-    for (size_t r = 0; r < nreq; r++) {
-        size_t from = r * (size_t)per, cnt = st.nrows - from < (size_t)per ? st.nrows - from : (size_t)per;
-        Mvoi__Measurement **mp = calloc(cnt, sizeof *mp);
-        uint64_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < cnt; i++) {
-            mp[i] = &st.rows[from + i]->m;
-            size_t l = mvoi__measurement__get_packed_size(mp[i]);
-            uint8_t *b = malloc(l ? l : 1);
-            mvoi__measurement__pack(mp[i], b);
-            h = s_fnv(h, b, l);
-            free(b);
-        }
-        snprintf(rids[r], sizeof rids[r], "imp-%.32s-%zu-%016llx", run, from + 1,
-                 (unsigned long long)h);
-        Mvoi__SubmitMeasurements sm = MVOI__SUBMIT_MEASUREMENTS__INIT;
-        sm.n_measurements = cnt;
-        sm.measurements = mp;
-        Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
-        e.schema_version = CODEC_SCHEMA_VERSION;
-        e.has_schema_version = 1;
-        e.request_id = rids[r];
-        e.buyer = (char *)ctl->buyer;
-        e.producer = "mvoictl";
-        e.body_case = MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
-        e.submit_measurements = &sm;
-        if (codec_pack(&e, &reqs[r], &lens[r]) != 0) {
-            fprintf(stderr, "mvoictl: rows %zu..%zu: request too large (use a smaller --per)\n",
-                    from + 1, from + cnt);
-            ex = CTL_EX_DATAERR;
-        }
-        free(mp);
-    }
-    if (ex)
-        goto out_reqs;
-    void *zctx = zmq_ctx_new(), *d = zmq_socket(zctx, ZMQ_DEALER);
-    int zero = 0;
-    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_connect(d, ctl_endpoint("impact"));
-    size_t sent = 0, done = 0, ok = 0, dup = 0, failed = 0;
-    while (done < nreq) {
-        while (sent < nreq && sent - done < (size_t)window) {
-            zmq_send(d, reqs[sent], lens[sent], 0);
-            sent++;
-        }
-        zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
-            fprintf(stderr, "mvoictl: no answer from impact within %d ms after %zu of %zu "
-                            "requests; re-run the import (it is idempotent)\n",
-                    ctl->timeout_ms, done, nreq);
-            ex = CTL_EX_UNAVAILABLE;
-            break;
-        }
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        zmq_msg_recv(&m, d, 0);
-        int err = 0;
-        Mvoi__Envelope *r = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
-        zmq_msg_close(&m);
-        done++;
-        if (!r) {
-            ex = CTL_EX_SOFTWARE;
-            continue;
-        }
-        if (r->body_case == MVOI__ENVELOPE__BODY_ERROR) {
-            int e2 = ctl_check_error(ctl, r);
-            if (!ex)
-                ex = e2;
-            failed += (size_t)per;
-        } else if (r->body_case == MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY) {
-            for (size_t i = 0; i < r->measurement_reply->n_results; i++) {
-                const Mvoi__MeasurementResult *x = r->measurement_reply->results[i];
-                if (x->ok) {
-                    ok++;
-                    dup += x->duplicate;
-                } else {
-                    failed++;
-                    fprintf(stderr, "error: %s: %s\n", x->id ? x->id : "?",
-                            x->error && x->error->message ? x->error->message
-                            : x->error && x->error->field ? x->error->field : "refused");
-                }
-            }
-        }
-        codec_free(&r);
-    }
-    zmq_close(d);
-    zmq_ctx_term(zctx);
-    printf("%zu rows in %zu requests: %zu stored (%zu already there), %zu refused\n",
-           st.nrows, nreq, ok - dup, dup, failed);
-    if (!ex && failed)
-        ex = CTL_EX_DATAERR;
-out_reqs:
-    for (size_t r = 0; r < nreq; r++)
-        free(reqs[r]);
-    free(reqs);
-    free(lens);
-    free(rids);
-out:
-    for (size_t i = 0; i < st.nrows; i++) {
-        meas_fini(st.rows[i]);
-        free(st.rows[i]);
-    }
-    free(st.rows);
-    for (int i = 0; i < st.ncols; i++)
-        free(st.header[i]);
-    free(st.header);
-    return ex;
-}
-
 const ctl_cmd_t ctl_measure_cmds[] = {
     { "add", "--id ID --tender T --period A..B --kind K [FIELDS] | --json FILE|-",
       "submit a measurement (fields as in the CSV: --carrier hvo100 --reference diesel_b7 "
       "--quantity 10000 ...)", s_add },
-    { "import", "FILE.csv [--run NAME] [--per N] [--window N]",
-      "submit a CSV of measurements, pipelined, idempotent per run", s_import },
+    { "import", "FILE.csv [--dry-run] [--run NAME] [--per N] [--window N]",
+      "submit a CSV of measurements, pipelined, idempotent by measurement id; --dry-run: what "
+      "each row would become, nothing stored", ctl_measure_import },
     { "list", "[--tender ID] [--offset N] [--limit N]", "measurements (of a tender)", s_list },
     { "show", "ID", "a measurement, its calculation spelled out with sources, its history",
       s_show },

@@ -43,8 +43,7 @@ static int s_one(ctl_t *ctl, Mvoi__Envelope *req)
         return ex;
     if ((ex = ctl_check_error(ctl, r)) == 0) {
         if (r->body_case != MVOI__ENVELOPE__BODY_REMINDER) {
-            fprintf(stderr, "mvoictl: unexpected reply\n");
-            ex = CTL_EX_SOFTWARE;
+            ex = ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
         } else if (ctl->json) {
             ctl_print_json(stdout, &r->reminder->base);
         } else {
@@ -70,9 +69,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         case 's': {
             int v;
             if (pbjson_enum_parse(&mvoi__delivery_state__descriptor, optarg, &v) != 0) {
-                fprintf(stderr, "mvoictl: --state: scheduled, sending, sent, retrying, dead "
-                                "or cancelled\n");
-                return CTL_EX_USAGE;
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.state");
             }
             q.has_state = true;
             q.state = (Mvoi__DeliveryState)v;

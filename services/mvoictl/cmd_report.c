@@ -46,14 +46,13 @@ static int s_generate(ctl_t *ctl, int argc, char **argv)
                     if (strcmp(t, s_fmt_names[i]) == 0)
                         k = i;
                 if (!k || nf >= 8) {
-                    fprintf(stderr, "mvoictl: unknown format '%s' (html pdf xlsx csv csv-nl json mvi)\n", t);
-                    return CTL_EX_USAGE;
+                    return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.report_format", t);
                 }
                 formats[nf++] = (Mvoi__ReportFormat)k;
             }
             break;
         }
-        default: return CTL_EX_USAGE;
+        default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
     }
     if (!year) {
@@ -62,10 +61,8 @@ static int s_generate(ctl_t *ctl, int argc, char **argv)
         localtime_r(&now, &tm);
         year = tm.tm_year + 1900;
     }
-    if (year < 2000 || year > 2999 || quarter < 0 || quarter > 4) {
-        fprintf(stderr, "mvoictl: --year must be 2000..2999 and --quarter 0..4\n");
-        return CTL_EX_USAGE;
-    }
+    if (year < 2000 || year > 2999 || quarter < 0 || quarter > 4)
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.report_period");
     Mvoi__GenerateReport g = MVOI__GENERATE_REPORT__INIT;
     g.buyer = (char *)ctl->buyer;
     g.has_year = g.has_quarter = true;
@@ -88,7 +85,7 @@ static int s_generate(ctl_t *ctl, int argc, char **argv)
         return rc;
     }
     if (rep->body_case != MVOI__ENVELOPE__BODY_REPORT_REPLY) {
-        fprintf(stderr, "mvoictl: unexpected reply\n");
+        ctl_fail(ctl, 0, "ctl.err.unexpected");
         ctl_free(&rep);
         return CTL_EX_SOFTWARE;
     }
@@ -105,8 +102,95 @@ static int s_generate(ctl_t *ctl, int argc, char **argv)
     return CTL_EX_OK;
 }
 
+static const char *s_themes[] = { NULL, "klimaat", "circulair", "milieu", "isv",
+                                   "diversiteit_inclusie", "social_return" };
+
+/* Read the narrative from FILE or "-" (stdin) into buf; 0 or an exit code. */
+static int s_read_text(const ctl_t *ctl, const char *path, char *buf, size_t cap)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f)
+        return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.err.no_file", path);
+    size_t n = fread(buf, 1, cap - 1, f);
+    bool more = fgetc(f) != EOF;
+    if (f != stdin)
+        fclose(f);
+    buf[n] = 0;
+    if (more)   /* longer than the service accepts: say so rather than cut it */
+        return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.narrative_long");
+    return 0;
+}
+
+static int s_narrative(ctl_t *ctl, int argc, char **argv)
+{
+    int year = 0, quarter = 0, theme = 0;
+    const char *text = NULL, *file = NULL;
+    static char buf[4096 + 2];
+    static const struct option opts[] = {
+        { "year", required_argument, NULL, 'y' }, { "quarter", required_argument, NULL, 'q' },
+        { "theme", required_argument, NULL, 't' }, { "text", required_argument, NULL, 'x' },
+        { "file", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "y:q:t:x:f:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'y': year = atoi(optarg); break;
+        case 'q': quarter = atoi(optarg); break;
+        case 'x': text = optarg; break;
+        case 'f': file = optarg; break;
+        case 't':
+            for (int i = 1; i < 7; i++)
+                if (strcmp(optarg, s_themes[i]) == 0)
+                    theme = i;
+            if (!theme)
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.theme", optarg);
+            break;
+        default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
+        }
+    }
+    if (!year || !theme || (!text && !file) || (text && file))
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.narrative_usage");
+    if (file) {
+        int ex = s_read_text(ctl, file, buf, sizeof buf);
+        if (ex)
+            return ex;
+        text = buf;
+    }
+    Mvoi__SetNarrative m = MVOI__SET_NARRATIVE__INIT;
+    m.has_year = m.has_quarter = m.has_theme = true;
+    m.year = (uint32_t)year;
+    m.quarter = (uint32_t)quarter;
+    m.theme = (uint32_t)theme;
+    m.text = (char *)text;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_SET_NARRATIVE;
+    req.set_narrative = &m;
+    Mvoi__Envelope *rep = NULL;
+    int rc = ctl_call(ctl, "report", &req, &rep);
+    if (rc)
+        return rc;
+    if ((rc = ctl_check_error(ctl, rep)) != 0 || rep->body_case != MVOI__ENVELOPE__BODY_NARRATIVE) {
+        if (!rc)
+            rc = ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
+        ctl_free(&rep);
+        return rc;
+    }
+    if (ctl->json)
+        ctl_print_json(stdout, &rep->narrative->base);
+    else
+        printf(ctl_text(ctl, *text ? "ctl.report.narrative_saved" : "ctl.report.narrative_removed"),
+               s_themes[theme], year, quarter);
+    if (!ctl->json)
+        putchar('\n');
+    ctl_free(&rep);
+    return CTL_EX_OK;
+}
+
 const ctl_cmd_t ctl_report_cmds[] = {
     { "generate", "--year Y [--quarter Q] [--format F,...] [--lang nl|en]",
       "write the monitoring report (quarter 0 = annual) and print the files", s_generate },
+    { "narrative", "--year Y [--quarter Q] --theme THEME (--text TEXT | --file FILE|-)",
+      "the adviser's narrative for a theme of a report period (empty text removes it)",
+      s_narrative },
     { NULL },
 };

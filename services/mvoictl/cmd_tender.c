@@ -401,8 +401,10 @@ const ctl_cmd_t ctl_tender_cmds[] = {
       "tenders by planned publication", s_list },
     { "upcoming", "[--from DATE] [--days N] [--limit N]",
       "tenders to be published soon", s_upcoming },
-    { "import", "FILE.csv|FILE.json|- [--dry-run] [--format csv|ocds] [--window N]",
+    { "import", "FILE.csv|FILE.json|- [--dry-run] [--format csv|ocds] [--window N] "
+      "[--date-order dmy|mdy]",
       "import a calendar (CSV) or OCDS releases/records; idempotent (--window: tenders in "
-      "flight, default 8000)", ctl_tender_import },
+      "flight, default 8000); --dry-run: what each row would become, nothing written",
+      ctl_tender_import },
     { NULL },
 };

@@ -1,23 +1,26 @@
 /*  mvoictl tender import: a CSV calendar or OCDS JSON through the running service (pipelined
  *  UpsertTenders commands of up to 500 tenders, idempotent; --window N tenders in flight,
- *  default 8000); --dry-run checks every cell and imports nothing. */
+ *  default 8000). --dry-run is a preview computed by the calendar: the same commands with
+ *  validate_only, so every row gets the verdict the import would give (created, updated and
+ *  which fields, unchanged, refused and why) and nothing is written.
+ *
+ *  What the file itself makes impossible is found here first: a CSV with any bad cell
+ *  imports nothing (the sheet is fixed and imported again); an OCDS process that cannot be
+ *  taken exactly (another currency, a bad date) is refused on its own and the other
+ *  processes go on (a feed is not edited by hand). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cal_client.h"
-#include "cal_date.h"
 #include "cal_str.h"
+#include "cmd_import_report.h"
 #include "cmd_tender.h"
 #include "csv_import.h"
-#include "isv_map.h"
 #include "ocds_import.h"
-#include "tender_rules.h"
-#include "thresholds.h"
 
 /* a cell for "row;column;value;reason" output: quoted when it holds ';', '"' or a newline */
 static void s_cell(FILE *out, const char *s)
@@ -54,11 +57,270 @@ static bool s_looks_json(const char *path, const char *buf, size_t len)
         unsigned char c = (unsigned char)buf[i];
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
             continue;
-        if (c == 0xEF && i + 2 < len)   /* BOM */
+        if (c == 0xEF && i + 3 < len)   /* BOM */
             return buf[i + 3] == '{' || buf[i + 3] == '[';
         return c == '{' || c == '[';
     }
     return false;
+}
+
+/* What the file gave: the tenders to send and what was said about the file. */
+typedef struct {
+    Mvoi__Tender **tenders;
+    const size_t *keys;        /* CSV: file rows; OCDS: NULL (process i + 1) */
+    size_t n;
+    size_t cell_errors;        /* CSV: bad cells (nothing is sent) */
+    bool merge, apply_status;
+    const char *key_word;      /* "row" or "process" */
+    csv_import_t ci;
+    ocds_import_t *oi;
+    ocds_result_t orr;
+} s_input_t;
+
+static void s_input_clear(s_input_t *in)
+{
+    csv_import_clear(&in->ci);
+    ocds_result_clear(&in->orr);
+    ocds_import_destroy(&in->oi);
+}
+
+/* The CSV notes that go with the summary: columns not used, columns missing. */
+static void s_csv_notes(const csv_import_t *ci, FILE *out, bool json)
+{
+    if (json) {
+        fputs(", \"ignored_columns\": [", out);
+        for (size_t i = 0; i < ci->n_ignored; i++) {
+            fprintf(out, "%s{\"column\": %zu, \"header\": ", i ? ", " : "", ci->ignored[i].column);
+            ctl_json_str(out, ci->ignored[i].header);
+            fputc('}', out);
+        }
+        fprintf(out, "], \"no_value_column\": %s, \"no_date_column\": %s",
+                ci->no_value_column ? "true" : "false", ci->no_date_column ? "true" : "false");
+        return;
+    }
+    for (size_t i = 0; i < ci->n_ignored; i++)
+        fprintf(out, "ignored column %zu '%s': not a field of the calendar\n",
+                ci->ignored[i].column, ci->ignored[i].header);
+    if (ci->no_value_column)
+        fputs("note: no value column (e.g. 'Geraamde waarde (excl. btw)'): no procedure is "
+              "derived, no kick-off\n", out);
+    if (ci->no_date_column)
+        fputs("note: no planned publication column (e.g. 'Geplande publicatiedatum'): the "
+              "thresholds of today apply\n", out);
+}
+
+static int s_read_csv(ctl_t *ctl, const char *buf, size_t len, csv_date_order_t order,
+                      FILE *errout, s_input_t *in)
+{
+    csv_import_opts_t co = { .default_buyer = ctl->buyer, .date_order = order };
+    int rc = csv_import_parse(buf, len, &co, &in->ci);
+    if (rc == -ENOMEM)
+        return CTL_EX_SOFTWARE;
+    for (size_t i = 0; i < in->ci.n_errors; i++) {
+        const csv_cell_error_t *e = &in->ci.errors[i];
+        fprintf(errout, "%zu;", e->row);
+        s_cell(errout, e->column);
+        fputc(';', errout);
+        s_cell(errout, e->value);
+        fputc(';', errout);
+        s_cell(errout, e->reason);
+        fputc('\n', errout);
+    }
+    if (rc < 0)
+        return CTL_EX_DATAERR;
+    in->tenders = in->ci.tenders;
+    in->keys = in->ci.tender_rows;
+    in->n = in->ci.n_tenders;
+    in->cell_errors = in->ci.n_errors;
+    in->apply_status = in->ci.has_status_column;
+    in->key_word = "row";
+    return 0;
+}
+
+static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len,
+                       ctl_import_report_t *rep, s_input_t *in)
+{
+    char err[256];
+    if (ocds_import_new(&in->oi) < 0)
+        return CTL_EX_SOFTWARE;
+    if (ocds_import_add_json(in->oi, buf, len, err, sizeof err) < 0) {
+        fprintf(stderr, "mvoictl: %s: %s\n", path, err);
+        return CTL_EX_DATAERR;
+    }
+    ocds_import_opts_t oo = { .default_buyer = ctl->buyer };
+    if (ocds_import_compile(in->oi, &oo, &in->orr) < 0)
+        return CTL_EX_SOFTWARE;
+    /* refused here: never sent; key 0 sorts them first in the report */
+    for (size_t i = 0; i < in->orr.n_errors; i++) {
+        char field[80];
+        snprintf(field, sizeof field, "%s", in->orr.errors[i].field);
+        ctl_import_report_add(rep, 0, in->orr.errors[i].ocid, 0, false, NULL, 0, NULL, field,
+                              in->orr.errors[i].message);
+    }
+    /* OCDS tenders belong to the publisher's buyer; this import files them under ours */
+    for (size_t i = 0; i < in->orr.n_tenders; i++)
+        if (cal_str_set(&in->orr.tenders[i]->buyer, ctl->buyer) < 0)
+            return CTL_EX_SOFTWARE;
+    in->tenders = in->orr.tenders;
+    in->n = in->orr.n_tenders;
+    in->merge = true;          /* releases carry what they know; the rest stays */
+    in->apply_status = true;   /* the lifecycle comes from the source */
+    in->key_word = "process";
+    return 0;
+}
+
+/* The report and the rows to send again: a refusal answered from a stored reply is the
+ * verdict of an earlier run against an earlier state (the tender did not exist yet, say);
+ * it is asked again under a fresh request id rather than repeated. */
+typedef struct {
+    ctl_import_report_t *rep;
+    size_t *again;
+    size_t n_again;
+    bool oom;
+} s_rows_t;
+
+static void s_on_row(void *arg, const cal_import_row_t *row)
+{
+    s_rows_t *rs = arg;
+    ctl_import_report_t *rep = rs->rep;
+    if (row->repeated && row->outcome == 0 && row->code != MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
+        size_t *n = realloc(rs->again, (rs->n_again + 1) * sizeof *n);
+        if (!n) {
+            rs->oom = true;
+            return;
+        }
+        rs->again = n;
+        rs->again[rs->n_again++] = row->key;
+        return;
+    }
+    int outcome = row->repeated && row->outcome ? 3 : row->outcome;
+    ctl_import_report_add(rep, row->key, NULL, outcome, row->repeated, row->changed,
+                          row->repeated ? 0 : row->n_changed, row->warning, row->field,
+                          row->message);
+}
+
+static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t *rep, bool dry)
+{
+    size_t rows = in->n + in->orr.n_errors;
+    if (ctl->json) {
+        printf("{\"dry_run\": %s, \"rows\": %zu, \"created\": %zu, \"updated\": %zu, "
+               "\"unchanged\": %zu, \"repeated\": %zu, \"failed\": %zu, \"warnings\": %zu",
+               dry ? "true" : "false", rows, rep->created, rep->updated, rep->unchanged,
+               rep->repeated, rep->refused, rep->warnings);
+        if (!in->oi)
+            s_csv_notes(&in->ci, stdout, true);
+        fputs(", \"results\": ", stdout);
+        ctl_import_report_json_rows(rep, stdout);
+        fputs("}\n", stdout);
+        return;
+    }
+    if (dry) {
+        ctl_import_report_print(rep, stdout, in->key_word);
+        printf("%zu row(s): would create %zu, update %zu, leave %zu unchanged, refuse %zu "
+               "(dry run: nothing written)\n", rows, rep->created, rep->updated, rep->unchanged,
+               rep->refused);
+    } else {
+        for (size_t i = 0; i < rep->n; i++) {
+            const ctl_import_row_t *w = &rep->rows[i];
+            if (w->outcome == 0)
+                fprintf(stderr, "failed: %s: %s%s%s\n", w->id ? w->id : "?",
+                        w->field ? w->field : "", w->field ? ": " : "", w->message ? w->message : "");
+            if (w->warning)
+                fprintf(stderr, "warning: %s: %s\n", w->id ? w->id : "?", w->warning);
+        }
+        printf("%zu row(s): %zu created, %zu updated, %zu unchanged, %zu failed\n", rows,
+               rep->created, rep->updated, rep->unchanged, rep->refused);
+        if (rep->repeated)
+            printf("(%zu of the unchanged were already imported from this very file)\n",
+                   rep->repeated);
+    }
+    if (!in->oi)
+        s_csv_notes(&in->ci, stdout, false);
+}
+
+static int s_cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Send the rows of rs->again once more under a prefix of this run. Returns cal_import_send's
+ * code; the verdicts go to the report. */
+static int s_send_again(const cal_import_opts_t *io0, const s_input_t *in, s_rows_t *rs,
+                        cal_import_result_t *res)
+{
+    cal_import_opts_t io = *io0;
+    char prefix[96];
+    size_t n = rs->n_again;
+    Mvoi__Tender **t = calloc(n, sizeof *t);
+    size_t *k = calloc(n, sizeof *k);
+    int rc = -ENOMEM;
+    if (!t || !k)
+        goto out;
+    qsort(rs->again, n, sizeof *rs->again, s_cmp_size);
+    for (size_t i = 0; i < n; i++) {
+        size_t key = rs->again[i], idx = key - 1;
+        if (in->keys) {
+            size_t *hit = bsearch(&key, in->keys, in->n, sizeof *in->keys, s_cmp_size);
+            idx = hit ? (size_t)(hit - in->keys) : 0;
+        }
+        t[i] = in->tenders[idx];
+        k[i] = key;
+    }
+    snprintf(prefix, sizeof prefix, "%s-again", io.run_id);
+    io.rid_prefix = prefix;
+    rs->n_again = 0;
+    rc = cal_import_send(&io, t, k, n, res);
+out:
+    free(t);
+    free(k);
+    return rc;
+}
+
+/* Send the tenders (validate_only for a dry run) and report. Returns the exit code. */
+static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool dry,
+                  s_input_t *in, ctl_import_report_t *rep)
+{
+    char prefix[64], run[64];
+    ctl_request_id(run, sizeof run, dry ? "dry" : "import");
+    if (dry)
+        snprintf(prefix, sizeof prefix, "%s", run);   /* a preview is never a stored reply */
+    else
+        cal_import_prefix(ctl->buyer, buf, len, prefix, sizeof prefix);
+    s_rows_t rs = { .rep = rep };
+    cal_import_opts_t io = {
+        .endpoint = ctl_endpoint(CTL_TENDER_SVC), .buyer = ctl->buyer, .rid_prefix = prefix,
+        .run_id = run, .window = window, .timeout_ms = ctl->timeout_ms,
+        .progress = isatty(2) && !dry ? s_progress : NULL,
+        .merge = in->merge, .apply_status = in->apply_status, .validate_only = dry,
+        .on_row = s_on_row, .row_arg = &rs,
+    };
+    cal_import_result_t res = { 0 }, res2 = { 0 };
+    int rc = 0;
+    char **ids = calloc(in->n ? in->n : 1, sizeof *ids);
+    if (!ids)
+        return CTL_EX_SOFTWARE;
+    for (size_t i = 0; i < in->n; i++)
+        ids[i] = in->tenders[i]->id;
+    rep->keys = in->keys;
+    rep->ids = (const char *const *)ids;
+    rep->n_ids = in->n;
+    if (in->n)
+        rc = cal_import_send(&io, in->tenders, in->keys, in->n, &res);
+    if (rc == 0 && rs.n_again)
+        rc = s_send_again(&io, in, &rs, &res2);
+    int ex = rc == -EHOSTUNREACH || res.unavailable || res2.unavailable ? CTL_EX_UNAVAILABLE
+             : rc < 0 || rep->oom || rs.oom                             ? CTL_EX_SOFTWARE
+             : rep->refused                                             ? CTL_EX_DATAERR
+                                                                        : CTL_EX_OK;
+    s_summary(ctl, in, rep, dry);
+    if (res.unavailable || res2.unavailable)
+        fprintf(stderr, "mvoictl: the calendar at %s stopped answering\n", io.endpoint);
+    cal_import_result_clear(&res);
+    cal_import_result_clear(&res2);
+    free(rs.again);
+    free(ids);
+    return ex;
 }
 
 int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
@@ -67,11 +329,13 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
         { "dry-run", no_argument, NULL, O_DRY },
         { "window", required_argument, NULL, O_WINDOW },
         { "format", required_argument, NULL, O_FORMAT },
+        { "date-order", required_argument, NULL, O_DATE_ORDER },
         { NULL, 0, NULL, 0 },
     };
     bool dry = false;
     unsigned window = 8000;   /* tenders in flight (cal_client.h): ~4 commands of 500 */
     const char *format = NULL;
+    csv_date_order_t order = CSV_DATE_AUTO;
     int c;
     opterr = 0;
     optind = 0;   /* glibc: full re-initialisation (main parsed with "+") */
@@ -80,6 +344,14 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
         case O_DRY: dry = true; break;
         case O_WINDOW: window = (unsigned)atoi(optarg); break;
         case O_FORMAT: format = optarg; break;
+        case O_DATE_ORDER:
+            if (strcmp(optarg, "dmy") == 0)
+                order = CSV_DATE_DMY;
+            else if (strcmp(optarg, "mdy") == 0)
+                order = CSV_DATE_MDY;
+            else
+                return ctl_tender_usage_err("--date-order is dmy or mdy, not %s", optarg);
+            break;
         case ':': return ctl_tender_usage_err("option %s needs a value", argv[optind - 1]);
         default: return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);
         }
@@ -96,165 +368,21 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
     }
     bool json = format ? strcmp(format, "ocds") == 0 || strcmp(format, "json") == 0
                        : s_looks_json(path, buf, len);
-
-    /* threshold tables: a dry run also derives, so that it reports what the service would */
-    const char *dir = getenv("MVOI_CALENDAR_DATA_FILES");
-    if (!dir || !*dir)
-        dir = MVOI_CALENDAR_DATA_DIR_SRC;
-    thresholds_t *th = NULL;
-    isv_map_t *isv = NULL;
-    char today[11];
-    {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        cal_date_format(today, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    }
-    if (dry) {
-        char err[256];
-        if (thresholds_load_dir(dir, &th, err, sizeof err) < 0)
-            th = NULL;
-        else if (isv_map_load_dir(dir, &isv, err, sizeof err) < 0)
-            isv = NULL;
-    }
-
-    Mvoi__Tender **tenders = NULL;
-    size_t n = 0, nerr = 0, rows = 0;
-    csv_import_t ci = { 0 };
-    ocds_import_t *oi = NULL;
-    ocds_result_t orr = { 0 };
-    int ex = 0;
-    FILE *errout = dry ? stdout : stderr;
-    if (!json) {
-        csv_import_opts_t co = { .default_buyer = ctl->buyer, .thresholds = th, .isv = isv,
-                                 .today = today };
-        rc = csv_import_parse(buf, len, &co, &ci);
-        if (rc == -ENOMEM) {
-            ex = CTL_EX_SOFTWARE;
-            goto done;
-        }
-        for (size_t i = 0; i < ci.n_errors; i++) {
-            const csv_cell_error_t *e = &ci.errors[i];
-            fprintf(errout, "%zu;", e->row);
-            s_cell(errout, e->column);
-            fputc(';', errout);
-            s_cell(errout, e->value);
-            fputc(';', errout);
-            s_cell(errout, e->reason);
-            fputc('\n', errout);
-        }
-        if (rc < 0) {
-            fprintf(stderr, "mvoictl: %s cannot be imported\n", path);
-            ex = CTL_EX_DATAERR;
-            goto done;
-        }
-        tenders = ci.tenders;
-        n = ci.n_tenders;
-        nerr = ci.n_errors;
-        rows = ci.rows;
-    } else {
-        char err[256];
-        if (ocds_import_new(&oi) < 0) {
-            ex = CTL_EX_SOFTWARE;
-            goto done;
-        }
-        rc = ocds_import_add_json(oi, buf, len, err, sizeof err);
-        if (rc < 0) {
-            fprintf(stderr, "mvoictl: %s: %s\n", path, err);
-            ex = CTL_EX_DATAERR;
-            goto done;
-        }
-        ocds_import_opts_t oo = { .default_buyer = ctl->buyer, .thresholds = th, .isv = isv,
-                                  .today = today };
-        if (ocds_import_compile(oi, &oo, &orr) < 0) {
-            ex = CTL_EX_SOFTWARE;
-            goto done;
-        }
-        for (size_t i = 0; i < orr.n_warnings; i++)
-            fprintf(stderr, "warning: %s: %s: %s\n", orr.warnings[i].ocid, orr.warnings[i].field,
-                    orr.warnings[i].message);
-        /* the service checks each tender again; check here so that a dry run says it */
-        for (size_t i = 0; i < orr.n_tenders; i++) {
-            tender_error_t te = { 0 };
-            Mvoi__Tender *t = orr.tenders[i];
-            if (!cal_str_empty(t->buyer) && strcmp(t->buyer, ctl->buyer) != 0 &&
-                cal_str_set(&t->buyer, ctl->buyer) < 0) {
-                ex = CTL_EX_SOFTWARE;
-                goto done;
-            }
-            if (tender_validate(t, &te) < 0) {
-                fprintf(errout, "%zu;", i + 1);
-                s_cell(errout, te.field);
-                fputc(';', errout);
-                s_cell(errout, t->id);
-                fputc(';', errout);
-                s_cell(errout, te.message);
-                fputc('\n', errout);
-                nerr++;
-            }
-        }
-        tenders = orr.tenders;
-        n = orr.n_tenders;
-        rows = orr.n_tenders;
-    }
-    if (dry) {
-        fprintf(stderr, "%zu row(s), %zu valid, %zu error(s); nothing imported (dry run)\n", rows,
-                n, nerr);
-        ex = nerr ? CTL_EX_DATAERR : CTL_EX_OK;
-        goto done;
-    }
-    if (nerr) {
-        fprintf(stderr, "mvoictl: %zu error(s) in %s (row;column;value;reason above); nothing "
-                        "imported\n", nerr, path);
+    s_input_t in = { 0 };
+    ctl_import_report_t rep = { 0 };
+    int ex = json ? s_read_ocds(ctl, path, buf, len, &rep, &in)
+                  : s_read_csv(ctl, buf, len, order, dry ? stdout : stderr, &in);
+    if (ex == CTL_EX_DATAERR && !json)
+        fprintf(stderr, "mvoictl: %s cannot be imported\n", path);
+    if (ex == 0 && in.cell_errors) {
+        fprintf(stderr, "mvoictl: %zu error(s) in %s (row;column;value;reason above); nothing %s\n",
+                in.cell_errors, path, dry ? "would be imported" : "imported");
         ex = CTL_EX_DATAERR;
-        goto done;
     }
-    /* OCDS tenders belong to the publisher's buyer; this import files them under ours */
-    for (size_t i = 0; json && i < n; i++)
-        if (cal_str_set(&tenders[i]->buyer, ctl->buyer) < 0) {
-            ex = CTL_EX_SOFTWARE;
-            goto done;
-        }
-    char prefix[48], run[64];
-    cal_import_prefix(ctl->buyer, buf, len, prefix, sizeof prefix);
-    ctl_request_id(run, sizeof run, "import");
-    cal_import_opts_t io = {
-        .endpoint = ctl_endpoint(CTL_TENDER_SVC), .buyer = ctl->buyer, .rid_prefix = prefix,
-        .run_id = run, .window = window, .timeout_ms = ctl->timeout_ms,
-        .progress = isatty(2) ? s_progress : NULL,
-    };
-    cal_import_result_t res;
-    rc = cal_import_send(&io, tenders, NULL, n, &res);
-    for (size_t i = 0; i < res.n_failures; i++) {
-        const cal_import_failure_t *f = &res.failures[i];
-        const char *id = f->key >= 1 && f->key <= n ? tenders[f->key - 1]->id : "?";
-        fprintf(stderr, "failed: %s: %s%s%s\n", id ? id : "?", f->field, f->field[0] ? ": " : "",
-                f->message);
-    }
-    if (ctl->json) {
-        printf("{\"rows\": %zu, \"created\": %zu, \"updated\": %zu, \"unchanged\": %zu, "
-               "\"repeated\": %zu, \"failed\": %zu}\n", n, res.created, res.updated,
-               res.unchanged, res.repeated, res.failed);
-    } else {
-        printf("%zu row(s): %zu created, %zu updated, %zu unchanged, %zu failed\n", n,
-               res.created, res.updated, res.unchanged, res.failed);
-        if (res.repeated)
-            printf("(%zu of the unchanged were already imported from this very file)\n",
-                   res.repeated);
-    }
-    ex = rc == -EHOSTUNREACH || res.unavailable ? CTL_EX_UNAVAILABLE
-         : rc < 0                               ? CTL_EX_SOFTWARE
-         : res.failed                           ? CTL_EX_DATAERR
-                                                : CTL_EX_OK;
-    if (res.unavailable)
-        fprintf(stderr, "mvoictl: the calendar at %s stopped answering\n", io.endpoint);
-    cal_import_result_clear(&res);
-done:
-    csv_import_clear(&ci);
-    ocds_result_clear(&orr);
-    ocds_import_destroy(&oi);
-    thresholds_destroy(&th);
-    isv_map_destroy(&isv);
+    if (ex == 0)
+        ex = s_send(ctl, buf, len, window, dry, &in, &rep);
+    ctl_import_report_clear(&rep);
+    s_input_clear(&in);
     free(buf);
     return ex;
 }

@@ -1,6 +1,7 @@
 /*  mvoictl: requests to services, error printing, endpoints. See ctl.h. */
 #include "ctl.h"
 
+#include <stdarg.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -58,7 +59,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     *reply = NULL;
     const char *ep = ctl_endpoint(service);
     if (!ep) {
-        fprintf(stderr, "mvoictl: no endpoint for service %s\n", service);
+        ctl_fail(ctl, 0, "ctl.err.no_endpoint", service);
         return CTL_EX_SOFTWARE;
     }
     char rid[64];
@@ -74,7 +75,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     uint8_t *buf = NULL;
     size_t len = 0;
     if (codec_pack(req, &buf, &len) != 0) {
-        fprintf(stderr, "mvoictl: request too large\n");
+        ctl_fail(ctl, 0, "ctl.err.too_large");
         return CTL_EX_DATAERR;
     }
     int ex = CTL_EX_UNAVAILABLE;
@@ -88,7 +89,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     for (;;) {
         int n = zmq_poll(&it, 1, ctl->timeout_ms);
         if (n <= 0) {
-            fprintf(stderr, "mvoictl: no answer from %s at %s within %d ms (is it running?)\n",
+            ctl_fail(ctl, 0, "ctl.err.no_answer",
                     service, ep, ctl->timeout_ms);
             goto out;
         }
@@ -115,7 +116,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         *reply = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), CODEC_DEFAULT_BUDGET, &err);
         zmq_msg_close(&m);
         if (!*reply) {
-            fprintf(stderr, "mvoictl: undecodable reply from %s\n", service);
+            ctl_fail(ctl, 0, "ctl.err.undecodable", service);
             ex = CTL_EX_SOFTWARE;
             goto out;
         }
@@ -145,8 +146,14 @@ int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
     if (ctl->json) {
         ctl_print_json(stdout, &e->base);
     }
-    fprintf(stderr, "error: %s%s%s\n", e->field && *e->field ? e->field : "",
-            e->field && *e->field ? ": " : "", e->message ? e->message : "(no message)");
+    /* The service's own message names the field and value (English, from the service);
+     * what kind of refusal it is comes from the catalogue. */
+    char key[48];
+    snprintf(key, sizeof key, "ctl.code.%d", (int)e->code);
+    fprintf(stderr, "%s (%s): %s%s%s\n", ctl_text(ctl, "ctl.error"),
+            text_has(key) ? ctl_text(ctl, key) : ctl_text(ctl, "ctl.code.other"),
+            e->field && *e->field ? e->field : "", e->field && *e->field ? ": " : "",
+            e->message ? e->message : "-");
     switch (e->code) {
     case MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT:
     case MVOI__ERROR_CODE__ERR_NOT_FOUND:
@@ -172,4 +179,17 @@ void ctl_print_json(FILE *out, const ProtobufCMessage *msg)
         fputc('\n', out);
         free(s);
     }
+}
+
+const char *ctl_text(const ctl_t *ctl, const char *key) { return text_get(ctl->tl, key); }
+
+int ctl_fail(const ctl_t *ctl, int code, const char *key, ...)
+{
+    va_list ap;
+    va_start(ap, key);
+    fputs("mvoictl: ", stderr);
+    vfprintf(stderr, text_get(ctl->tl, key), ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include "envelope.pb-c.h"
+#include "text.h"
 
 #define CTL_EX_OK 0
 #define CTL_EX_FAIL 1          /* the service answered with an error it judged final */
@@ -25,6 +26,8 @@ typedef struct {
     const char *buyer;         /* --buyer / MVOI_BUYER, default "heerlen" */
     int timeout_ms;            /* --timeout / MVOI_CTL_TIMEOUT_MS, default 5000 */
     const char *lang;          /* --lang / MVOI_LANG: nl (default) or en */
+    text_lang_t tl;            /* the same, parsed */
+    bool raw;                  /* --raw: the exact integers in their stored units */
 } ctl_t;
 
 typedef struct {
@@ -52,6 +55,12 @@ void ctl_free(Mvoi__Envelope **reply);
 /* If reply is an Error, print "error: FIELD: MESSAGE" to stderr and return the exit code
  * for its code (65 for invalid input, 69 unavailable, 1 otherwise); 0 if not an error. */
 int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply);
+
+/* The catalogue text of key in the chosen language (common/messages.def, "ctl.*"). */
+const char *ctl_text(const ctl_t *ctl, const char *key);
+/* "mvoictl: <catalogue text of key, formatted>" on stderr; returns code. Every user-facing
+ * diagnostic goes through here, so that it is in the chosen language. */
+int ctl_fail(const ctl_t *ctl, int code, const char *key, ...);
 
 /* A fresh request id: "<prefix>-<time>-<random>". */
 void ctl_request_id(char *buf, size_t len, const char *prefix);

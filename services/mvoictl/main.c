@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "mvoi_id.h"
 
 /* Each group's table, from its cmd_<group>.c. */
 extern const ctl_cmd_t ctl_system_cmds[];
@@ -15,32 +16,70 @@ static const ctl_group_t s_groups[] = {
     CTL_GROUP_LIST
 };
 
-static void s_usage(FILE *out)
+/* --buyer's default: MVOI_BUYER, else heerlen. */
+static const char *s_default_buyer(void)
 {
-    fprintf(out,
-            "usage: mvoictl [--json] [--buyer ID] [--timeout MS] [--lang nl|en] GROUP VERB [ARGS]\n"
-            "\n"
-            "The command line of mvoi: talks to the services over ZeroMQ.\n"
-            "Endpoints come from MVOI_<SERVICE>_API (defaults tcp://127.0.0.1:7101 calendar,\n"
-            "7201 impact, 7301 kpi, 7401 notifier, 7501 report).\n\n");
+    const char *b = getenv("MVOI_BUYER");
+    return b && *b ? b : "heerlen";
+}
+
+/* A summary from the catalogue in the chosen language; the table's text if not there. */
+static const char *s_summary(const ctl_t *ctl, const char *kind, const char *group,
+                             const char *verb, const char *fallback)
+{
+    char key[96];
+    if (verb)
+        snprintf(key, sizeof key, "ctl.%s.%s.%s", kind, group, verb);
+    else
+        snprintf(key, sizeof key, "ctl.%s.%s", kind, group);
+    return text_has(key) ? ctl_text(ctl, key) : fallback;
+}
+
+static void s_usage(const ctl_t *ctl, FILE *out)
+{
+    fprintf(out, "%s: mvoictl [--json|--raw] [--buyer ID] [--timeout MS] [--lang nl|en] GROUP "
+                 "VERB [ARGS]\n\n%s\n\n", ctl_text(ctl, "ctl.help.usage"),
+            ctl_text(ctl, "ctl.help.intro"));
+    fprintf(out, ctl_text(ctl, "ctl.help.buyer"), s_default_buyer());
+    fputs("\n\n", out);
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
         if (!s_groups[g].cmds)
             continue;   /* a group not built into this binary */
-        fprintf(out, "%s: %s\n", s_groups[g].group, s_groups[g].summary);
+        fprintf(out, "%s: %s\n", s_groups[g].group,
+                s_summary(ctl, "group", s_groups[g].group, NULL, s_groups[g].summary));
         for (const ctl_cmd_t *c = s_groups[g].cmds; c->verb; c++)
             fprintf(out, "  mvoictl %s %s %s\n      %s\n", s_groups[g].group, c->verb,
-                    c->usage ? c->usage : "", c->summary);
+                    c->usage ? c->usage : "",
+                    s_summary(ctl, "verb", s_groups[g].group, c->verb, c->summary));
     }
-    fprintf(out, "\nexit codes: 0 ok, 1 refused, 64 usage, 65 bad data, 66 no input, "
-                 "69 service unavailable, 70 internal\n");
+    fprintf(out, "\n%s\n", ctl_text(ctl, "ctl.help.exit"));
+}
+
+/* `--help` or `-h` among a verb's arguments (before a "--"): every verb has the same help,
+ * from its table entry, so no verb can lack one. */
+static bool s_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+static void s_verb_help(const ctl_t *ctl, const char *group, const ctl_cmd_t *cmd)
+{
+    printf("%s: mvoictl %s %s %s\n\n%s\n\n%s\n", ctl_text(ctl, "ctl.help.usage"), group,
+           cmd->verb, cmd->usage ? cmd->usage : "",
+           s_summary(ctl, "verb", group, cmd->verb, cmd->summary),
+           ctl_text(ctl, "ctl.help.global"));
 }
 
 int main(int argc, char **argv)
 {
-    ctl_t ctl = { .json = false, .buyer = getenv("MVOI_BUYER"), .timeout_ms = 5000,
+    ctl_t ctl = { .json = false, .buyer = s_default_buyer(), .timeout_ms = 5000,
                   .lang = getenv("MVOI_LANG") };
-    if (!ctl.buyer || !*ctl.buyer)
-        ctl.buyer = "heerlen";
     if (!ctl.lang || !*ctl.lang)
         ctl.lang = "nl";
     const char *t = getenv("MVOI_CTL_TIMEOUT_MS");
@@ -50,35 +89,42 @@ int main(int argc, char **argv)
         { "json", no_argument, NULL, 'j' },   { "buyer", required_argument, NULL, 'b' },
         { "timeout", required_argument, NULL, 't' }, { "lang", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' },   { "version", no_argument, NULL, 'V' },
+        { "raw", no_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
     int c;
+    bool help = false, bad = false;
     /* "+": stop at the first non-option, so that verbs keep their own options. */
-    while ((c = getopt_long(argc, argv, "+jb:t:l:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+jb:t:l:hVr", opts, NULL)) != -1) {
         switch (c) {
         case 'j': ctl.json = true; break;
+        case 'r': ctl.raw = true; break;
         case 'b': ctl.buyer = optarg; break;
         case 't': ctl.timeout_ms = atoi(optarg); break;
         case 'l': ctl.lang = optarg; break;
-        case 'h': s_usage(stdout); return 0;
+        case 'h': help = true; break;
         case 'V': printf("mvoictl %s\n", MVOI_VERSION); return 0;
-        default: s_usage(stderr); return CTL_EX_USAGE;
+        default: bad = true; break;
         }
     }
-    if (ctl.timeout_ms <= 0) {
-        fprintf(stderr, "mvoictl: --timeout must be a positive number of ms\n");
-        return CTL_EX_USAGE;
+    if (strcmp(ctl.lang, "nl") != 0 && strcmp(ctl.lang, "en") != 0)
+        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.lang");
+    text_lang_parse(ctl.lang, &ctl.tl);
+    if (help || bad) {
+        s_usage(&ctl, help ? stdout : stderr);
+        return help ? CTL_EX_OK : CTL_EX_USAGE;
     }
-    if (strcmp(ctl.lang, "nl") != 0 && strcmp(ctl.lang, "en") != 0) {
-        fprintf(stderr, "mvoictl: --lang must be nl or en\n");
-        return CTL_EX_USAGE;
-    }
+    if (ctl.timeout_ms <= 0)
+        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.timeout");
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_str(MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
+        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl.buyer, why);
     int rest = argc - optind;
     char **av = argv + optind;
     if (rest >= 1 && strcmp(av[0], "health") == 0)   /* shorthand */
         return ctl_system_cmds[0].fn(&ctl, rest, av);
     if (rest < 2) {
-        s_usage(stderr);
+        s_usage(&ctl, stderr);
         return CTL_EX_USAGE;
     }
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
@@ -86,12 +132,14 @@ int main(int argc, char **argv)
             continue;
         for (const ctl_cmd_t *cmd = s_groups[g].cmds; cmd->verb; cmd++)
             if (strcmp(cmd->verb, av[1]) == 0) {
+                if (s_wants_help(rest - 1, av + 1)) {
+                    s_verb_help(&ctl, s_groups[g].group, cmd);
+                    return CTL_EX_OK;
+                }
                 optind = 1;   /* verbs parse their own options from argv[0] = verb */
                 return cmd->fn(&ctl, rest - 1, av + 1);
             }
-        fprintf(stderr, "mvoictl: unknown command '%s %s'\n", av[0], av[1]);
-        return CTL_EX_USAGE;
+        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.unknown_verb", av[0], av[1]);
     }
-    fprintf(stderr, "mvoictl: unknown group '%s' (try --help)\n", av[0]);
-    return CTL_EX_USAGE;
+    return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.unknown_group", av[0]);
 }

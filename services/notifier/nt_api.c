@@ -18,26 +18,25 @@ static int s_req_get(nt_service_t *s, server_req_t *req, MDB_txn *txn, const cha
     return rc;
 }
 
+static void *s_req_alloc(void *req, size_t size) { return server_alloc(req, size); }
+static void s_req_free(void *req, void *p)
+{
+    (void)req;
+    (void)p;   /* freed with the request */
+}
+
 static void s_reply_reminder(server_req_t *req, Mvoi__Reminder *r)
 {
     Mvoi__Envelope *e = server_reply(req);
-    /* A shallow copy whose strings live in the request's memory (freed after the reply). */
-    Mvoi__Reminder *c = server_alloc(req, sizeof *c);
-    *c = *r;
-    c->id = server_strdup(req, r->id);
-    c->buyer = r->buyer ? server_strdup(req, r->buyer) : NULL;
-    c->tender_id = r->tender_id ? server_strdup(req, r->tender_id) : NULL;
-    c->last_error = r->last_error ? server_strdup(req, r->last_error) : NULL;
-    c->channel = r->channel ? server_strdup(req, r->channel) : NULL;
-    c->subject = r->subject ? server_strdup(req, r->subject) : NULL;
-    c->uid = r->uid ? server_strdup(req, r->uid) : NULL;
-    c->message_id = r->message_id ? server_strdup(req, r->message_id) : NULL;
-    c->title = r->title ? server_strdup(req, r->title) : NULL;
-    c->recipients = server_alloc(req, (r->n_recipients + 1) * sizeof(char *));
-    for (size_t i = 0; i < r->n_recipients; i++)
-        c->recipients[i] = server_strdup(req, r->recipients[i]);
-    c->base.unknown_fields = NULL;
-    c->base.n_unknown_fields = 0;
+    /* A deep copy in the request's memory (freed after the reply): the record nests the
+     * tender, attendees and changes. */
+    size_t len = mvoi__reminder__get_packed_size(r);
+    uint8_t *buf = server_alloc(req, len ? len : 1);
+    mvoi__reminder__pack(r, buf);
+    ProtobufCAllocator al = { s_req_alloc, s_req_free, req };
+    Mvoi__Reminder *c = mvoi__reminder__unpack(&al, len, buf);
+    if (!c)
+        return;
     if (e->body_case == MVOI__ENVELOPE__BODY_REMINDER_LIST) {
         Mvoi__ReminderList *l = e->reminder_list;
         l->reminders[l->n_reminders++] = c;
@@ -79,12 +78,23 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
     int rc = mdb_cursor_open(txn, by_tender ? s->bytender : s->rem, &c);
     if (rc)
         return rc;
-    size_t tl = by_tender ? strlen(q->tender_id) : 0;
+    /* By tender: the key range buyer NUL tender NUL of the request's buyer. */
+    const char *buyer = server_request(req)->buyer ? server_request(req)->buyer : "";
+    size_t bl = strlen(buyer), tl = by_tender ? strlen(q->tender_id) : 0;
     char kb[600];
     MDB_val k = { 0, NULL }, v;
     MDB_cursor_op op = MDB_FIRST;
     if (by_tender) {
-        snprintf(kb, sizeof kb, "%s", q->tender_id);
+        if (bl + tl + 2 > sizeof kb) {
+            mdb_cursor_close(c);
+            return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "tender_id",
+                                "buyer and tender id together exceed %zu bytes", sizeof kb - 2);
+        }
+        memcpy(kb, buyer, bl);
+        kb[bl] = 0;
+        memcpy(kb + bl + 1, q->tender_id, tl);
+        kb[bl + 1 + tl] = 0;
+        tl = bl + 1 + tl;   /* the prefix without its final NUL */
         k = (MDB_val){ tl + 1, kb };
         op = MDB_SET_RANGE;
     }
@@ -92,8 +102,7 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
     for (rc = mdb_cursor_get(c, &k, &v, op); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         Mvoi__Reminder *r = NULL;
         if (by_tender) {
-            if (k.mv_size < tl + 1 || memcmp(k.mv_data, q->tender_id, tl) != 0 ||
-                ((char *)k.mv_data)[tl] != 0)
+            if (k.mv_size < tl + 1 || memcmp(k.mv_data, kb, tl + 1) != 0)
                 break;
             char id[600];
             size_t il = k.mv_size - tl - 1 < sizeof id - 1 ? k.mv_size - tl - 1 : sizeof id - 1;

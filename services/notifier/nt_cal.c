@@ -7,8 +7,11 @@
 #include <string.h>
 
 struct nt_cal_t {
-    int64_t *days;     /* sorted */
+    int64_t *days;     /* exceptions: extra closed days, sorted */
     size_t n, cap;
+    int64_t *open;     /* exceptions: computed holidays that are working days, sorted */
+    size_t nopen, capopen;
+    nt_liberation_t liberation;
 };
 
 nt_cal_t *nt_cal_new(void) { return calloc(1, sizeof(nt_cal_t)); }
@@ -18,6 +21,7 @@ void nt_cal_destroy(nt_cal_t **self_p)
     if (!self_p || !*self_p)
         return;
     free((*self_p)->days);
+    free((*self_p)->open);
     free(*self_p);
     *self_p = NULL;
 }
@@ -60,6 +64,12 @@ int nt_parse_date(const char *s, int64_t *days)
         return -EINVAL;   /* 2025-02-30 */
     *days = z;
     return 0;
+}
+
+static int s_cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 static int s_wday(int64_t days) { return (int)(((days % 7) + 11) % 7); } /* 1970-01-01 Thu */
@@ -111,25 +121,91 @@ int64_t nt_ams_day(int64_t utc_ms)
     return nt_days_from_civil(l.year, l.month, l.day);
 }
 
-static int s_cmp64(const void *a, const void *b)
+
+static int s_push(int64_t **arr, size_t *n, size_t *cap, int64_t v)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        int64_t *p = realloc(*arr, c * sizeof *p);
+        if (!p)
+            return -ENOMEM;
+        *arr = p;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = v;
+    qsort(*arr, *n, sizeof **arr, s_cmp64);
+    return 0;
 }
 
 int nt_cal_add_holiday(nt_cal_t *self, int year, int month, int day)
 {
-    if (self->n == self->cap) {
-        size_t cap = self->cap ? self->cap * 2 : 64;
-        int64_t *p = realloc(self->days, cap * sizeof *p);
-        if (!p)
-            return -ENOMEM;
-        self->days = p;
-        self->cap = cap;
-    }
-    self->days[self->n++] = nt_days_from_civil(year, month, day);
-    qsort(self->days, self->n, sizeof *self->days, s_cmp64);
+    return s_push(&self->days, &self->n, &self->cap, nt_days_from_civil(year, month, day));
+}
+
+int nt_cal_add_working_day(nt_cal_t *self, int year, int month, int day)
+{
+    return s_push(&self->open, &self->nopen, &self->capopen,
+                  nt_days_from_civil(year, month, day));
+}
+
+void nt_cal_set_liberation(nt_cal_t *self, nt_liberation_t rule) { self->liberation = rule; }
+
+int nt_liberation_parse(const char *s, nt_liberation_t *out)
+{
+    if (!s || !*s || strcmp(s, "every_year") == 0)
+        *out = NT_LIB_EVERY_YEAR;
+    else if (strcmp(s, "lustrum") == 0)
+        *out = NT_LIB_LUSTRUM;
+    else if (strcmp(s, "never") == 0)
+        *out = NT_LIB_NEVER;
+    else
+        return -EINVAL;
     return 0;
+}
+
+/* Easter Sunday of a Gregorian year (the anonymous Gregorian algorithm, Meeus/Jones/Butcher). */
+int64_t nt_easter(int y)
+{
+    int a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4, f = (b + 8) / 25;
+    int g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30, i = c / 4, k = c % 4;
+    int l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
+    int month = (h + l - 7 * m + 114) / 31, day = (h + l - 7 * m + 114) % 31 + 1;
+    return nt_days_from_civil(y, month, day);
+}
+
+int nt_cal_holidays_of_year(const nt_cal_t *self, int y, nt_holiday_t *out, int max)
+{
+    int n = 0;
+#define ADD(d, nm)                                                                         \
+    do {                                                                                   \
+        if (n < max) {                                                                     \
+            out[n].days = (d);                                                             \
+            out[n].name = (nm);                                                            \
+        }                                                                                  \
+        n++;                                                                               \
+    } while (0)
+    int64_t easter = nt_easter(y);
+    ADD(nt_days_from_civil(y, 1, 1), "Nieuwjaarsdag");
+    ADD(easter - 2, "Goede Vrijdag");
+    ADD(easter, "Eerste Paasdag");
+    ADD(easter + 1, "Tweede Paasdag");
+    if (y >= 2014) {   /* Koningsdag: 27 April, on a Sunday the Saturday before */
+        int64_t k = nt_days_from_civil(y, 4, 27);
+        ADD(s_wday(k) == 0 ? k - 1 : k, "Koningsdag");
+    } else {           /* Koninginnedag: 30 April, on a Sunday the Monday after */
+        int64_t k = nt_days_from_civil(y, 4, 30);
+        ADD(s_wday(k) == 0 ? k + 1 : k, "Koninginnedag");
+    }
+    if (self->liberation == NT_LIB_EVERY_YEAR ||
+        (self->liberation == NT_LIB_LUSTRUM && y % 5 == 0))
+        ADD(nt_days_from_civil(y, 5, 5), "Bevrijdingsdag");
+    ADD(easter + 39, "Hemelvaartsdag");
+    ADD(easter + 49, "Eerste Pinksterdag");
+    ADD(easter + 50, "Tweede Pinksterdag");
+    ADD(nt_days_from_civil(y, 12, 25), "Eerste Kerstdag");
+    ADD(nt_days_from_civil(y, 12, 26), "Tweede Kerstdag");
+#undef ADD
+    return n;
 }
 
 int nt_cal_load(nt_cal_t *self, const char *path)
@@ -144,15 +220,22 @@ int nt_cal_load(nt_cal_t *self, const char *path)
             continue;
         int64_t z;
         char date[11];
-        memcpy(date, line, 10);
+        bool open = line[0] == '-';
+        const char *p = open ? line + 1 : line;
+        if (strlen(p) < 10 || (p[10] != ',' && p[10] != '\n' && p[10] != '\r' && p[10])) {
+            rc = -EINVAL;
+            break;
+        }
+        memcpy(date, p, 10);
         date[10] = 0;
-        if (strlen(line) < 10 || nt_parse_date(date, &z) != 0) {
+        if (nt_parse_date(date, &z) != 0) {
             rc = -EINVAL;
             break;
         }
         int y, m, d;
         nt_civil_from_days(z, &y, &m, &d);
-        if ((rc = nt_cal_add_holiday(self, y, m, d)) != 0)
+        if ((rc = open ? nt_cal_add_working_day(self, y, m, d)
+                       : nt_cal_add_holiday(self, y, m, d)) != 0)
             break;
         n++;
     }
@@ -160,28 +243,22 @@ int nt_cal_load(nt_cal_t *self, const char *path)
     return rc ? rc : n;
 }
 
-int nt_cal_first_year(nt_cal_t *self)
-{
-    if (!self->n)
-        return 0;
-    int y, m, d;
-    nt_civil_from_days(self->days[0], &y, &m, &d);
-    return y;
-}
-
-int nt_cal_last_year(nt_cal_t *self)
-{
-    if (!self->n)
-        return 0;
-    int y, m, d;
-    nt_civil_from_days(self->days[self->n - 1], &y, &m, &d);
-    return y;
-}
-
 bool nt_cal_is_holiday(nt_cal_t *self, int64_t days)
 {
-    return self && self->n &&
-           bsearch(&days, self->days, self->n, sizeof *self->days, s_cmp64) != NULL;
+    if (!self)
+        return false;
+    if (self->n && bsearch(&days, self->days, self->n, sizeof *self->days, s_cmp64))
+        return true;
+    if (self->nopen && bsearch(&days, self->open, self->nopen, sizeof *self->open, s_cmp64))
+        return false;
+    int y, m, d;
+    nt_civil_from_days(days, &y, &m, &d);
+    nt_holiday_t h[16];
+    int n = nt_cal_holidays_of_year(self, y, h, 16);
+    for (int i = 0; i < n && i < 16; i++)
+        if (h[i].days == days)
+            return true;
+    return false;
 }
 
 bool nt_cal_is_working_day(nt_cal_t *self, int64_t days)

@@ -3,7 +3,13 @@
  *  Local time follows the EU rule in force since 1996 (CET = UTC+1; CEST = UTC+2 from the
  *  last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC), computed here
  *  so that no TZ environment or tzdata is involved. Working days are Monday to Friday that
- *  are not in the holiday list (data/holidays-nl.csv, "YYYY-MM-DD,name" lines, # comments).
+ *  are not holidays. The Dutch public holidays are computed for any year: Nieuwjaarsdag,
+ *  Goede Vrijdag, Eerste/Tweede Paasdag, Hemelvaartsdag (Easter + 39), Eerste/Tweede
+ *  Pinksterdag (+ 49, + 50) from the Gregorian Easter date; Koningsdag 27 April, on a Sunday
+ *  the Saturday before (Koninginnedag 30 April / Sunday -> Monday before 2014); Bevrijdingsdag
+ *  5 May per the municipality's rule (every year, every fifth year, never); Christmas 25 and
+ *  26 December. Only exceptions are data (data/holidays-nl.csv): "YYYY-MM-DD,name" closes an
+ *  extra day, "-YYYY-MM-DD,name" opens a computed holiday; # comments.
  */
 #ifndef MVOI_NT_CAL_H
 #define MVOI_NT_CAL_H
@@ -12,6 +18,16 @@
 #include <stdint.h>
 
 typedef struct nt_cal_t nt_cal_t;
+
+/* Bevrijdingsdag (5 May) as a day without meetings. */
+typedef enum { NT_LIB_EVERY_YEAR = 0, NT_LIB_LUSTRUM = 1, NT_LIB_NEVER = 2 } nt_liberation_t;
+/* "every_year", "lustrum" (years divisible by 5) or "never"; -EINVAL otherwise. */
+int nt_liberation_parse(const char *s, nt_liberation_t *out);
+
+typedef struct {
+    int64_t days;
+    const char *name;    /* Dutch name, static */
+} nt_holiday_t;
 
 /* A local calendar date (days since 1970-01-01) and time of day. */
 typedef struct {
@@ -22,12 +38,16 @@ typedef struct {
 
 nt_cal_t *nt_cal_new(void);
 void nt_cal_destroy(nt_cal_t **self_p);
-/* Load holidays from a CSV file; returns the number loaded or a negative errno. */
+/* Load the exceptions from a CSV file; returns the number loaded or a negative errno
+ * (-EINVAL for a malformed line: nothing is guessed). */
 int nt_cal_load(nt_cal_t *self, const char *path);
 int nt_cal_add_holiday(nt_cal_t *self, int year, int month, int day);
-/* Years covered by the loaded data (0 if none). */
-int nt_cal_first_year(nt_cal_t *self);
-int nt_cal_last_year(nt_cal_t *self);
+int nt_cal_add_working_day(nt_cal_t *self, int year, int month, int day);
+void nt_cal_set_liberation(nt_cal_t *self, nt_liberation_t rule);
+/* Easter Sunday (days since epoch) of a Gregorian year. */
+int64_t nt_easter(int year);
+/* The computed public holidays of a year (without exceptions); returns how many (<= 16). */
+int nt_cal_holidays_of_year(const nt_cal_t *self, int year, nt_holiday_t *out, int max);
 
 /* Days since epoch of a date, and back. */
 int64_t nt_days_from_civil(int y, int m, int d);

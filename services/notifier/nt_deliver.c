@@ -36,7 +36,9 @@ static int s_after_sent(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, int64_
     if (r->kind == K(QUARTERLY_REPORT))
         return nt_plan_quarter(s, txn, now);
     Mvoi__NotifierTender *nt = NULL;
-    int rc = r->tender_id && *r->tender_id ? nt_store_load_tender(s, txn, r->tender_id, &nt) : MDB_NOTFOUND;
+    int rc = r->tender_id && *r->tender_id
+                 ? nt_store_load_tender(s, txn, r->buyer, r->tender_id, &nt)
+                 : MDB_NOTFOUND;
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
@@ -56,7 +58,8 @@ static int s_after_sent(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, int64_
         int64_t due = nt_rules_ambition_due(&s->rules, s->cal, r->due_ms);
         if (due <= now)
             due = nt_rules_ambition_due(&s->rules, s->cal, now);
-        nt_plan_new_t n = { .t = nt->tender, .kind = nt_rules_ambition_kind(&s->rules, ord),
+        nt_plan_new_t n = { .t = nt->tender, .buyer = r->buyer,
+                      .kind = nt_rules_ambition_kind(&s->rules, ord),
                       .ordinal = ord, .version = 1, .due_ms = due, .now = now };
         if (!(rc = nt_plan_create(s, txn, &n))) {
             nt->has_ambition_reminders = true;
@@ -68,16 +71,44 @@ static int s_after_sent(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, int64_
     return rc;
 }
 
+/* A dead letter is that recipient's only: the coordinator is told which copy, to whom and
+ * why (not for the coordinator's own reports, which would loop). */
+static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, int64_t now)
+{
+    if (r->kind == K(DELIVERY_FAILED) || (r->channel && strcmp(r->channel, "webhook") == 0))
+        return 0;
+    Mvoi__Person who = MVOI__PERSON__INIT;
+    who.name = r->recipient_name;
+    who.email = r->n_recipients ? r->recipients[0] : NULL;
+    Mvoi__Person *removed[1] = { &who };
+    nt_plan_new_t n = { .t = r->tender, .buyer = r->buyer, .kind = K(DELIVERY_FAILED),
+                        .ordinal = r->kind, .version = r->schedule_version, .due_ms = now,
+                        .now = now, .title = r->subject, .about_id = r->id,
+                        .about_error = r->last_error, .removed = removed,
+                        .n_removed = who.email ? 1 : 0 };
+    Mvoi__Tender none = MVOI__TENDER__INIT;
+    char tid[600];
+    snprintf(tid, sizeof tid, "%s", r->id);
+    none.buyer = r->buyer;
+    none.id = tid;   /* the dead copy's id keys the report: one per dead copy */
+    none.title = r->tender && r->tender->title ? r->tender->title : r->title;
+    n.t = &none;
+    return nt_plan_create(s, txn, &n);
+}
+
 static int s_done_txn(MDB_txn *txn, void *arg)
 {
     s_done_t *d = arg;
-    nt_service_t *s = d->s;
+    return nt_deliver_record(d->s, txn, d->id, d->res);
+}
+
+int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_result_t *res)
+{
     Mvoi__Reminder *r = NULL;
-    int rc = nt_store_get(s, txn, d->id, &r);
+    int rc = nt_store_get(s, txn, id, &r);
     if (rc)
         return rc == MDB_NOTFOUND ? 0 : rc;
     int64_t now = clock_now_ms();
-    const nt_result_t *res = d->res;
     const char *topic;
     char err[700];
     if (res->outcome == NT_OK) {
@@ -112,6 +143,8 @@ static int s_done_txn(MDB_txn *txn, void *arg)
         rc = nt_store_emit(s, txn, topic, r);
     if (!rc && res->outcome == NT_OK)
         rc = s_after_sent(s, txn, r, now);
+    if (!rc && r->state == ST(DEAD))
+        rc = s_report_dead(s, txn, r, now);
     if (!rc && res->outcome != NT_OK)
         log_emit(res->outcome == NT_TRANSIENT && r->state == ST(RETRYING) ? LOG_INFO : LOG_WARN,
                  r->state == ST(DEAD) ? "notification_dead" : "notification_retry",
@@ -129,6 +162,8 @@ static void s_on_sent(void *arg, const nt_result_t *res)
     if (rc)
         log_error("record_failed", "cannot record the outcome of %s: %d (it stays in flight "
                   "and is sent again after a restart)", f->id, rc);
+    else
+        nt_sender_journal_reset(s->sender);   /* when nothing else is in flight */
     free(f->id);
     free(f);
     if (s->server)
@@ -150,7 +185,11 @@ static bool s_same_group(const Mvoi__Reminder *a, const Mvoi__Reminder *b)
 {
     bool amb_a = a->kind == K(AMBITION_MISSING) || a->kind == K(AMBITION_ESCALATION);
     bool amb_b = b->kind == K(AMBITION_MISSING) || b->kind == K(AMBITION_ESCALATION);
+    const char *ra = a->n_recipients ? a->recipients[0] : "";
+    const char *rb = b->n_recipients ? b->recipients[0] : "";
     return strcmp(a->tender_id ? a->tender_id : "", b->tender_id ? b->tender_id : "") == 0 &&
+           strcmp(a->buyer ? a->buyer : "", b->buyer ? b->buyer : "") == 0 &&
+           strcmp(ra, rb) == 0 &&
            strcmp(a->channel ? a->channel : "", b->channel ? b->channel : "") == 0 &&
            (a->kind == b->kind || (amb_a && amb_b)) && a->kind != K(KICKOFF_CANCELLED);
 }
@@ -188,7 +227,8 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
         Mvoi__Reminder *r = cand[i];
         if (!r)
             continue;
-        bool ko = r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_REMINDER);
+        bool ko = r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_REMINDER) ||
+                  r->kind == K(SDG_DIALOGUE);
         if (ko && r->has_meeting_start_ms && r->meeting_start_ms <= now) {
             rc = nt_store_cancel(s, txn, r, "expired: the session has started");
             mvoi__reminder__free_unpacked(r, NULL);

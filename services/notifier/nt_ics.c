@@ -23,11 +23,6 @@ static icalproperty *s_person(icalproperty *p, const nt_person_t *who, bool atte
     return p;
 }
 
-void nt_ics_uid(char *buf, size_t len, const char *tender_id, const char *domain)
-{
-    snprintf(buf, len, "kickoff-%s@%s", tender_id, domain && *domain ? domain : "mvoi");
-}
-
 char *nt_ics_build(const nt_ics_t *in, int *errors)
 {
     char mailto[512];

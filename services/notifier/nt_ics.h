@@ -2,8 +2,8 @@
  *
  *  DTSTART/DTEND/DTSTAMP are written in UTC ("...Z") without a VTIMEZONE (docs/libraries.md#libical:
  *  libical's builtin Amsterdam zone breaks python3-icalendar). The UID is stable per
- *  meeting (derived from the tender), SEQUENCE goes up per reschedule, a cancellation is
- *  METHOD:CANCEL + STATUS:CANCELLED with the same UID. A VALARM (DISPLAY) is included;
+ *  meeting (kickoff/<buyer>/<tender>@<organizer's domain>, nt_plan.c), SEQUENCE goes up
+ *  per change, a cancellation is METHOD:CANCEL + STATUS:CANCELLED with the same UID. A VALARM (DISPLAY) is included;
  *  clients may ignore it, hence the separate reminder mail.
  */
 #ifndef MVOI_NT_ICS_H
@@ -34,7 +34,5 @@ typedef struct {
  * *errors (may be NULL) gets the number of X-LIC-ERROR properties found. */
 char *nt_ics_build(const nt_ics_t *in, int *errors);
 
-/* "kickoff-<tender>@<domain>": the stable UID of a tender's kick-off session. */
-void nt_ics_uid(char *buf, size_t len, const char *tender_id, const char *domain);
 
 #endif

@@ -39,99 +39,27 @@ void nt_msg_local(char *buf, size_t len, int64_t ms)
     snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", l.year, l.month, l.day, l.hour, l.minute);
 }
 
-static char *s_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *s_fmt(const char *fmt, ...)
-{
-    nt_buf_t b = { 0 };
-    va_list ap;
-    va_start(ap, fmt);
-    nt_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    if (!b.data)
-        return strdup("");
-    return b.data;
-}
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-#pragma GCC diagnostic ignored "-Wformat-security"
-int nt_msg_render(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, char **subject,
-                  char **text)
-{
-    text_lang_t L = cfg->lang;
-    const char *title = r->title && *r->title ? r->title : (r->tender_id ? r->tender_id : "");
-    char tt[600];
-    snprintf(tt, sizeof tt, "%s (%s)", title, r->tender_id ? r->tender_id : "-");
-    char when[32] = "", due[32] = "", day[16] = "";
-    if (r->has_meeting_start_ms)
-        nt_msg_local(when, sizeof when, r->meeting_start_ms);
-    nt_msg_local(due, sizeof due, r->due_ms);
-    memcpy(day, due, 10);
-    day[10] = 0;
-    char *subj = NULL, *line = NULL;
-    switch (r->kind) {
-    case K(KICKOFF_INVITATION):
-        subj = s_fmt(text_get(L, r->sequence > 0 ? "notify.subject.kickoff_update"
-                                                 : "notify.subject.kickoff_invitation"), title);
-        line = s_fmt(text_get(L, "notify.body.kickoff_invitation"), tt, when);
-        break;
-    case K(KICKOFF_REMINDER):
-        subj = s_fmt(text_get(L, "notify.subject.kickoff_reminder"), title);
-        line = s_fmt(text_get(L, "notify.body.kickoff_reminder"), tt, when);
-        break;
-    case K(KICKOFF_CANCELLED):
-        subj = s_fmt(text_get(L, "notify.subject.kickoff_cancelled"), title);
-        line = s_fmt(text_get(L, "notify.body.kickoff_cancelled"), tt, when);
-        break;
-    case K(AMBITION_MISSING):
-        subj = s_fmt(text_get(L, "notify.subject.ambition_missing"), title);
-        line = s_fmt(text_get(L, "notify.body.ambition_missing"), tt, r->ordinal);
-        break;
-    case K(AMBITION_ESCALATION):
-        subj = s_fmt(text_get(L, "notify.subject.ambition_escalation"), title);
-        line = s_fmt(text_get(L, "notify.body.ambition_escalation"), tt,
-                     r->ordinal ? r->ordinal - 1 : 0);
-        break;
-    case K(SDG_DIALOGUE):
-        subj = s_fmt(text_get(L, "notify.subject.sdg_dialogue"), r->ordinal, title);
-        line = s_fmt(text_get(L, "notify.body.sdg_dialogue"), r->ordinal, tt, day);
-        break;
-    case K(MEASUREMENT_REQUEST):
-        subj = s_fmt(text_get(L, "notify.subject.measurement_request"), title);
-        line = s_fmt(text_get(L, "notify.body.measurement_request"), tt, day);
-        break;
-    case K(QUARTERLY_REPORT): {
-        const char *q = r->title ? r->title : day;
-        subj = s_fmt(text_get(L, "notify.subject.quarterly_report"), q);
-        line = s_fmt(text_get(L, "notify.body.quarterly_report"), q);
-        break;
-    }
-    default:
-        subj = s_fmt("%s", r->subject ? r->subject : title);
-        line = s_fmt("%s", title);
-    }
-#pragma GCC diagnostic pop
-    nt_buf_t b = { 0 };
-    nt_buf_printf(&b, "%s\n\n%s\n\n", text_get(L, "notify.body.greeting"), line);
-    if (r->tender_id && *r->tender_id && r->kind != K(QUARTERLY_REPORT))
-        nt_buf_printf(&b, "%s: %s\n", text_get(L, "notify.label.tender"), tt);
-    if (when[0])
-        nt_buf_printf(&b, "%s: %s (Europe/Amsterdam)\n", text_get(L, "notify.label.when"), when);
-    nt_buf_printf(&b, "\n-- \n%s\n", text_get(L, "notify.body.footer"));
-    free(line);
-    if (b.err || !subj) {
-        free(subj);
-        nt_buf_free(&b);
-        return -ENOMEM;
-    }
-    *subject = subj;
-    *text = b.data;
-    return 0;
-}
-
 static bool s_is_ics(const Mvoi__Reminder *r)
 {
-    return r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_CANCELLED);
+    return r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_CANCELLED) ||
+           (r->kind == K(SDG_DIALOGUE) && r->has_meeting_start_ms);
+}
+
+/* "Name <address>" or "address" into its parts (pointers into buf). */
+static nt_person_t s_split(const char *s, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", s ? s : "");
+    nt_person_t p = { buf, NULL };
+    char *lt = strchr(buf, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+    if (lt && gt) {
+        *gt = 0;
+        p.email = lt + 1;
+        while (lt > buf && lt[-1] == ' ')
+            lt--;
+        *lt = 0;
+        p.name = *buf ? buf : NULL;
+    }
+    return p;
 }
 
 char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r)
@@ -140,22 +68,23 @@ char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r)
         return NULL;
     nt_person_t att[32];
     size_t n = 0;
-    for (size_t i = 0; i < r->n_recipients && n < 32; i++)
-        att[n++] = (nt_person_t){ r->recipients[i], NULL };
-    char *subj = NULL, *text = NULL;
-    if (nt_msg_render(cfg, r, &subj, &text) != 0)
+    for (size_t i = 0; i < r->n_attendees && n < 32; i++)
+        if (r->attendees[i]->email)
+            att[n++] = (nt_person_t){ r->attendees[i]->email, r->attendees[i]->name };
+    char *subj = NULL, *body = NULL, ob[600];
+    if (nt_msg_render_body(cfg, r, &subj, &body) != 0)
         return NULL;
     nt_ics_t in = {
         .cancel = r->kind == K(KICKOFF_CANCELLED), .uid = r->uid, .sequence = r->sequence,
         .dtstamp_ms = r->created_ms ? r->created_ms : r->due_ms,
         .start_ms = r->meeting_start_ms, .end_ms = r->meeting_end_ms, .summary = subj,
-        .description = text, .location = cfg->location,
-        .organizer = { cfg->organizer, NULL }, .attendees = att, .n_attendees = n,
+        .description = body, .location = cfg->location,
+        .organizer = s_split(r->organizer, ob, sizeof ob), .attendees = att, .n_attendees = n,
         .alarm_minutes = cfg->alarm_minutes,
     };
     char *ics = nt_ics_build(&in, NULL);
     free(subj);
-    free(text);
+    free(body);
     return ics;
 }
 
@@ -186,6 +115,79 @@ static void s_part(nt_buf_t *b, const char *boundary, const char *ctype, const c
     nt_buf_base64(b, body, strlen(body), 1);
 }
 
+/* The plain text as simple HTML: "Label:" lines are headings, "- " and "1. " lines lists,
+ * the signature separator a rule. */
+static void s_html(nt_buf_t *h, const char *subject, char *text)
+{
+    nt_buf_puts(h, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>");
+    nt_buf_html(h, subject);
+    nt_buf_puts(h, "</title></head><body style=\"font-family:Arial,sans-serif;font-size:15px;"
+                   "line-height:1.45;color:#1a1a1a;max-width:680px\">");
+    char list = 0;   /* 'u', 'o' or 0 */
+    bool footer = false;
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        size_t len = strlen(line);
+        char kind = strncmp(line, "- ", 2) == 0 ? 'u'
+                    : (line[0] >= '1' && line[0] <= '9' && line[1] == '.' && line[2] == ' ') ? 'o'
+                                                                                             : 0;
+        if (list && kind != list) {
+            nt_buf_puts(h, list == 'u' ? "</ul>" : "</ol>");
+            list = 0;
+        }
+        if (strcmp(line, "-- ") == 0) {
+            nt_buf_puts(h, "<hr style=\"border:0;border-top:1px solid #ccc\">"
+                           "<p style=\"color:#666;font-size:12px\">");
+            footer = true;
+        } else if (kind) {
+            if (!list)
+                nt_buf_puts(h, kind == 'u' ? "<ul>" : "<ol>");
+            list = kind;
+            nt_buf_puts(h, "<li>");
+            nt_buf_html(h, line + (kind == 'u' ? 2 : 3));
+            nt_buf_puts(h, "</li>");
+        } else if (len && line[len - 1] == ':' && !footer) {
+            nt_buf_puts(h, "<h3 style=\"font-size:15px;margin:18px 0 4px\">");
+            nt_buf_html(h, line);
+            nt_buf_puts(h, "</h3>");
+        } else if (len) {
+            char *colon = footer ? NULL : strstr(line, ": ");
+            nt_buf_puts(h, footer ? "" : "<p style=\"margin:4px 0\">");
+            if (colon && colon - line < 30) {
+                *colon = 0;
+                nt_buf_puts(h, "<b>");
+                nt_buf_html(h, line);
+                nt_buf_puts(h, ":</b> ");
+                nt_buf_html(h, colon + 2);
+                *colon = ':';
+            } else {
+                nt_buf_html(h, line);
+            }
+            nt_buf_puts(h, footer ? "" : "</p>");
+        }
+        if (nl)
+            *nl = '\n';
+        else
+            break;
+    }
+    if (list)
+        nt_buf_puts(h, list == 'u' ? "</ul>" : "</ol>");
+    nt_buf_puts(h, footer ? "</p></body></html>\n" : "</body></html>\n");
+}
+
+/* "Name <address>" as a header value (the name RFC 2047-encoded when not ASCII). */
+static void s_addr(nt_buf_t *b, const char *name, const char *email)
+{
+    if (name && *name) {
+        s_header_text(b, name);
+        nt_buf_printf(b, " <%s>", email);
+    } else {
+        nt_buf_puts(b, email);
+    }
+}
+
 int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
 {
     char *subj = NULL, *text = NULL;
@@ -194,25 +196,13 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
         return rc;
     char *ics = nt_msg_ics(cfg, r);
     nt_buf_t html = { 0 };
-    nt_buf_puts(&html, "<!DOCTYPE html><html><body>");
-    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-        nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
-        if (*line) {
-            nt_buf_puts(&html, "<p>");
-            nt_buf_html(&html, line);
-            nt_buf_puts(&html, "</p>");
-        }
-        if (nl)
-            *nl = '\n';
-        else
-            break;
-    }
-    nt_buf_puts(&html, "</body></html>\n");
+    s_html(&html, subj, text);
 
-    char mid[160], hex[17], date[64];
-    nt_msg_message_id(mid, sizeof mid, r->id, cfg->mail_from);
+    char mid[200], hex[17], date[64], ob[600];
+    if (r->message_id && *r->message_id)
+        snprintf(mid, sizeof mid, "%s", r->message_id);
+    else
+        nt_msg_message_id(mid, sizeof mid, r->id, cfg->mail_from);
     nt_sha256_hex(r->id, hex, 16);
     time_t t = (time_t)((r->created_ms ? r->created_ms : r->due_ms) / 1000);
     struct tm tm;
@@ -221,17 +211,23 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
     const char *kind = pbjson_enum_short(&mvoi__reminder_kind__descriptor, r->kind);
     char due[40];
     nt_msg_local(due, sizeof due, r->due_ms);
-
-    nt_buf_printf(b, "From: %s\r\nTo: ", cfg->mail_from);
-    for (size_t i = 0; i < r->n_recipients; i++)
-        nt_buf_printf(b, "%s%s", i ? ",\r\n " : "", r->recipients[i]);
+    /* From: the organizer, as in ORGANIZER (clients match the two); Sender: the service. */
+    nt_person_t org = s_split(r->organizer ? r->organizer : cfg->mail_from, ob, sizeof ob);
+    nt_buf_puts(b, "From: ");
+    s_addr(b, org.name, org.email);
+    nt_buf_printf(b, "\r\nSender: %s\r\nTo: ", cfg->mail_from);
+    for (size_t i = 0; i < r->n_recipients; i++) {
+        nt_buf_puts(b, i ? ",\r\n " : "");
+        s_addr(b, r->n_recipients == 1 ? r->recipient_name : NULL, r->recipients[i]);
+    }
     nt_buf_puts(b, "\r\nSubject: ");
     s_header_text(b, subj);
     nt_buf_printf(b, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n", date, mid);
     nt_buf_printf(b, "Content-Language: %s\r\n", text_lang_name(cfg->lang));
-    nt_buf_printf(b, "X-MVOI-Reminder: %s\r\nX-MVOI-Kind: %s\r\nX-MVOI-Tender: %s\r\n"
-                     "X-MVOI-Due: %s\r\nAuto-Submitted: auto-generated\r\n",
-                  r->id, kind ? kind : "?", r->tender_id ? r->tender_id : "", due);
+    nt_buf_printf(b, "X-MVOI-Reminder: %s\r\nX-MVOI-Kind: %s\r\nX-MVOI-Buyer: %s\r\n"
+                     "X-MVOI-Tender: %s\r\nX-MVOI-Due: %s\r\nAuto-Submitted: auto-generated\r\n",
+                  r->id, kind ? kind : "?", r->buyer ? r->buyer : "",
+                  r->tender_id ? r->tender_id : "", due);
     const char *method = r->kind == K(KICKOFF_CANCELLED) ? "CANCEL" : "REQUEST";
     char bm[40], ba[40];
     snprintf(bm, sizeof bm, "mixed-%s", hex);
@@ -248,9 +244,8 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
     }
     nt_buf_printf(b, "--%s--\r\n", ba);
     if (ics) {
-        char ct[80];
-        snprintf(ct, sizeof ct, "application/ics; name=\"invite.ics\"");
-        s_part(b, bm, ct, "attachment; filename=\"invite.ics\"", ics);
+        s_part(b, bm, "application/ics; name=\"invite.ics\"", "attachment; filename=\"invite.ics\"",
+               ics);
         nt_buf_printf(b, "--%s--\r\n", bm);
     }
     free(subj);

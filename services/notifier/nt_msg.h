@@ -22,15 +22,25 @@ typedef enum { NT_TPL_PLAIN = 0, NT_TPL_TEAMS = 1, NT_TPL_SLACK = 2 } nt_templat
 
 typedef struct {
     text_lang_t lang;
-    const char *mail_from;        /* envelope and From: */
-    const char *organizer;        /* ORGANIZER of invitations */
+    const char *mail_from;        /* envelope sender and Sender: (From: is the organizer) */
     const char *location;         /* LOCATION of the kick-off, may be "" */
+    const char *dashboard_url;    /* link in reminders */
     int alarm_minutes;            /* VALARM */
+    int min_lead_days;            /* the kick-off-late rule, for its text */
 } nt_msg_cfg_t;
 
-/* Subject and plain text of a reminder (malloc'ed, caller frees). */
+/* Subject and plain text of a reminder with the footer (malloc'ed, caller frees);
+ * nt_text.c. */
 int nt_msg_render(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, char **subject,
                   char **text);
+/* The same without the footer (the iCalendar DESCRIPTION). */
+int nt_msg_render_body(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, char **subject,
+                       char **body);
+/* Dates in words: "maandag 25 januari 2027"; a session "maandag 25 januari 2027,
+ * 10.00-11.00 uur" (Amsterdam time); "YYYY-MM-DD". */
+void nt_text_date_long(text_lang_t lang, char *buf, size_t cap, int64_t days);
+void nt_text_when(text_lang_t lang, char *buf, size_t cap, int64_t start_ms, int64_t end_ms);
+void nt_text_date_iso(char *buf, size_t cap, int64_t days);
 /* The .ics of a kick-off reminder kind (invitation REQUEST, cancellation CANCEL); NULL for
  * other kinds. */
 char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r);

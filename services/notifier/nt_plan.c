@@ -7,127 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
 
 #include "clock.h"
 #include "log.h"
-
-typedef struct {
-    char *v[MAX_RCPT];
-    size_t n;
-} s_rcpts_t;
-
-static void s_rcpt(s_rcpts_t *l, const char *email)
-{
-    if (!email || !*email || !strchr(email, '@') || l->n == MAX_RCPT)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        if (strcasecmp(l->v[i], email) == 0)
-            return;
-    l->v[l->n++] = (char *)email;
-}
-
-static const char *s_email(const Mvoi__Person *p) { return p ? p->email : NULL; }
-
-static void s_rcpts_for(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind k,
-                        s_rcpts_t *l)
-{
-    l->n = 0;
-    switch (k) {
-    case K(KICKOFF_INVITATION):
-    case K(KICKOFF_REMINDER):
-    case K(KICKOFF_CANCELLED):
-        s_rcpt(l, s_email(t->project_leader));
-        s_rcpt(l, s_email(t->budget_holder));
-        s_rcpt(l, s_email(t->procurement_adviser));
-        s_rcpt(l, s->policy_adviser);
-        s_rcpt(l, s->coordinator);
-        break;
-    case K(AMBITION_ESCALATION):
-        s_rcpt(l, s_email(t->budget_holder));
-        s_rcpt(l, s_email(t->project_leader));
-        break;
-    case K(SDG_DIALOGUE):
-        s_rcpt(l, s_email(t->project_leader));
-        s_rcpt(l, s->policy_adviser);
-        s_rcpt(l, s->coordinator);
-        break;
-    case K(QUARTERLY_REPORT):
-        s_rcpt(l, s->core_team);
-        break;
-    default:   /* ambition missing, measurement requests */
-        s_rcpt(l, s_email(t->project_leader));
-        if (!l->n)
-            s_rcpt(l, s_email(t->procurement_adviser));
-    }
-}
-
-/* Creates the reminder (and its webhook twin); skips an id that already exists. */
-int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
-{
-    s_rcpts_t l;
-    if (n->t)
-        s_rcpts_for(s, n->t, n->kind, &l);
-    else
-        s_rcpts_for(s, &(Mvoi__Tender)MVOI__TENDER__INIT, n->kind, &l);
-    if (!l.n)
-        return 0;   /* nobody to tell */
-    const char *tid = n->t && n->t->id ? n->t->id : "";
-    char key[512], mid[200];
-    snprintf(key, sizeof key, "%s/%s/%u/v%u", *tid ? tid : "_", nt_store_kind_name(n->kind),
-             n->ordinal, n->version);
-    for (int ch = 0; ch < (s->webhook ? 2 : 1); ch++) {
-        char id[540];
-        snprintf(id, sizeof id, "%s%s", key, ch ? "#webhook" : "");
-        MDB_val k = { strlen(id), id }, v;
-        int rc = mdb_get(txn, s->rem, &k, &v);
-        if (rc == 0)
-            continue;
-        if (rc != MDB_NOTFOUND)
-            return rc;
-        Mvoi__Reminder r = MVOI__REMINDER__INIT;
-        r.id = id;
-        r.buyer = n->t ? n->t->buyer : NULL;
-        r.tender_id = (char *)tid;
-        r.has_kind = true;
-        r.kind = n->kind;
-        r.has_due_ms = true;
-        r.due_ms = n->due_ms;
-        r.n_recipients = l.n;
-        r.recipients = l.v;
-        r.has_state = true;
-        r.state = ST(SCHEDULED);
-        r.has_attempts = true;
-        r.has_sequence = true;
-        r.sequence = n->sequence;
-        r.channel = ch ? "webhook" : "mail";
-        r.has_created_ms = true;
-        r.created_ms = n->now;
-        r.has_ordinal = true;
-        r.ordinal = n->ordinal;
-        r.has_schedule_version = true;
-        r.schedule_version = n->version;
-        r.title = (char *)(n->title ? n->title : (n->t && n->t->title ? n->t->title : ""));
-        if (n->meeting_start) {
-            r.has_meeting_start_ms = r.has_meeting_end_ms = true;
-            r.meeting_start_ms = n->meeting_start;
-            r.meeting_end_ms = n->meeting_end;
-        }
-        r.uid = (char *)n->uid;
-        nt_msg_message_id(mid, sizeof mid, key, s->mail_from);
-        r.message_id = mid;
-        char *subj = NULL, *text = NULL;
-        if (nt_msg_render(&s->msg, &r, &subj, &text) == 0)
-            r.subject = subj;
-        rc = nt_store_put(s, txn, &r);
-        if (!rc)
-            rc = nt_store_emit(s, txn, "notify.scheduled", &r);
-        free(subj);
-        free(text);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
 
 typedef struct {
     const nt_due_t *plan;
@@ -140,6 +23,9 @@ typedef struct {
     bool invited;            /* out: some invitation was sent or is being sent */
     bool ambition_active;    /* out */
     bool ambition_sent;      /* out: some ambition reminder reached a final state */
+    int64_t amb_due;         /* where a first ambition reminder not yet sent belongs; 0 = any */
+    bool amb_moved;          /* out: it was cancelled to move */
+    uint32_t amb_version;    /* out: its highest schedule version */
 } s_sync_t;
 
 static bool s_planned_kind(Mvoi__ReminderKind k)
@@ -176,24 +62,213 @@ static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *ar
             return nt_store_cancel(s, txn, r, "rescheduled");
         return 0;
     }
+    if (amb && r->ordinal == 1 && r->schedule_version > y->amb_version)
+        y->amb_version = r->schedule_version;
     if (!nt_store_active(r->state))
         return 0;
+    if (amb && r->ordinal == 1 && y->amb_due && r->due_ms != y->amb_due && !y->ambition_off &&
+        !y->all_off) {
+        y->amb_moved = true;
+        return nt_store_cancel(s, txn, r, "rescheduled: the session moved");
+    }
     if (y->all_off || (inv && y->kickoff_off) || (amb && y->ambition_off))
         return nt_store_cancel(s, txn, r, y->all_off ? "tender cancelled" : "rescheduled");
     return 0;
 }
 
-static void s_fingerprint(nt_service_t *s, const Mvoi__Tender *t, char *buf, size_t len)
+/* What places the session: the planned publication (and the title it is known by). */
+void nt_plan_fingerprint(const Mvoi__Tender *t, char *buf, size_t len)
 {
-    s_rcpts_t l;
-    s_rcpts_for(s, t, K(KICKOFF_INVITATION), &l);
     nt_buf_t b = { 0 };
     nt_buf_printf(&b, "%s|%s", t->planned_publication ? t->planned_publication : "",
                   t->title ? t->title : "");
-    for (size_t i = 0; i < l.n; i++)
-        nt_buf_printf(&b, "|%s", l.v[i]);
     nt_sha256_hex(b.data ? b.data : "", buf, len - 1 < 64 ? len - 1 : 64);
     nt_buf_free(&b);
+}
+
+static bool s_has(Mvoi__Person *const *v, size_t n, const char *email)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i]->email && strcasecmp(v[i]->email, email) == 0)
+            return true;
+    return false;
+}
+
+/* out = the persons of a that are not in b. */
+static size_t s_minus(Mvoi__Person *const *a, size_t na, Mvoi__Person *const *b, size_t nb,
+                      Mvoi__Person **out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < na && k < MAX_RCPT; i++)
+        if (a[i]->email && !s_has(b, nb, a[i]->email))
+            out[k++] = a[i];
+    return k;
+}
+
+/* The kick-off UID, globally unique (RFC 5545 3.8.4.7): it names the buyer. */
+static void s_uid(nt_service_t *s, const char *what, const Mvoi__Tender *t, char *buf,
+                  size_t cap)
+{
+    char b[200], id[200];
+    buf[0] = 0;
+    if (nt_plan_esc(b, sizeof b, t->buyer && *t->buyer ? t->buyer : "_") ||
+        nt_plan_esc(id, sizeof id, t->id))
+        return;   /* ids beyond the key limit get no records (see nt_plan_create) */
+    int w = snprintf(buf, cap, "%s/%s/%s@%s", what, b, id,
+                     nt_msg_domain(nt_people_organizer(s, t->buyer)->email));
+    if (w < 0 || (size_t)w >= cap)
+        buf[0] = 0;
+}
+
+/* What one tender event changes, computed before anything is written. */
+typedef struct {
+    const Mvoi__Tender *t;
+    Mvoi__NotifierTender st;
+    int64_t now, mstart, mend;
+    uint32_t seq;
+    bool cancelled, kickoff, have_inv, slot_changed, att_changed, resched;
+    Mvoi__Person abuf[3];
+    Mvoi__Person *att[MAX_RCPT], *added[MAX_RCPT], *removed[MAX_RCPT];
+    size_t natt, nadded, nremoved;
+    char uid[400], fp[65];
+} s_apply_t;
+
+/* The session (re)planned: REQUEST to everyone invited now, CANCEL to whoever was removed,
+ * the coordinator told when it is too close to the publication. */
+static int s_invite(nt_service_t *s, MDB_txn *txn, s_apply_t *a)
+{
+    const Mvoi__Tender *t = a->t;
+    nt_plan_new_t n = { .t = t, .buyer = t->buyer, .kind = K(KICKOFF_INVITATION), .ordinal = 1,
+                        .version = a->seq, .due_ms = a->now, .meeting_start = a->mstart,
+                        .meeting_end = a->mend, .now = a->now, .sequence = a->seq,
+                        .uid = a->uid, .added = a->added, .n_added = a->nadded,
+                        .removed = a->removed, .n_removed = a->nremoved };
+    if (a->have_inv && (a->st.meeting_start_ms != a->mstart || a->st.meeting_end_ms != a->mend)) {
+        n.prev_start = a->st.meeting_start_ms;
+        n.prev_end = a->st.meeting_end_ms;
+    }
+    int rc = nt_plan_create(s, txn, &n);
+    if (!rc && a->nremoved) {
+        nt_plan_new_t c = { .t = t, .buyer = t->buyer, .kind = K(KICKOFF_CANCELLED),
+                            .ordinal = 2, .version = a->seq, .due_ms = a->now,
+                            .meeting_start = a->st.meeting_start_ms,
+                            .meeting_end = a->st.meeting_end_ms, .now = a->now,
+                            .sequence = a->seq, .uid = a->uid, .to = a->removed,
+                            .n_to = a->nremoved, .reason = "removed" };
+        rc = nt_plan_create(s, txn, &c);
+    }
+    if (!rc && nt_rules_kickoff_late(&s->rules, t, a->mstart)) {
+        nt_plan_new_t l = { .t = t, .buyer = t->buyer, .kind = K(KICKOFF_LATE), .ordinal = 1,
+                            .version = a->seq, .due_ms = a->now, .meeting_start = a->mstart,
+                            .meeting_end = a->mend, .now = a->now, .sequence = a->seq };
+        rc = nt_plan_create(s, txn, &l);
+    }
+    a->st.has_kickoff_sequence = true;
+    a->st.kickoff_sequence = a->seq;
+    a->st.has_meeting_start_ms = a->st.has_meeting_end_ms = true;
+    a->st.meeting_start_ms = a->mstart;
+    a->st.meeting_end_ms = a->mend;
+    a->st.meeting_fingerprint = a->fp;
+    a->st.has_kickoff_cancelled = true;
+    a->st.kickoff_cancelled = false;
+    a->st.n_attendees = a->natt;
+    a->st.attendees = a->att;
+    return rc;
+}
+
+/* Dated reminders not there yet (and not in the past). */
+static int s_dated(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_due_t *plan,
+                   int nplan, const bool *present)
+{
+    const Mvoi__Tender *t = a->t;
+    int rc = 0;
+    for (int i = 0; i < nplan && rc == 0; i++) {
+        if (present[i] || plan[i].due_ms < a->now - 3600000)
+            continue;
+        bool kr = plan[i].kind == K(KICKOFF_REMINDER);
+        nt_plan_new_t n = { .t = t, .buyer = t->buyer, .kind = plan[i].kind,
+                            .ordinal = plan[i].ordinal,
+                            .version = kr ? a->seq : (t->version ? t->version : 1),
+                            .due_ms = plan[i].due_ms, .now = a->now, .sequence = a->seq };
+        char uid[400], ps[11], pe[11], dl[11];
+        if (kr) {
+            n.meeting_start = a->mstart;
+            n.meeting_end = a->mend;
+        } else if (plan[i].kind == K(SDG_DIALOGUE)) {
+            char what[16];
+            snprintf(what, sizeof what, "sdg%u", plan[i].ordinal);
+            s_uid(s, what, t, uid, sizeof uid);
+            n.uid = uid;
+            n.sequence = t->version;
+            n.meeting_start = plan[i].start_ms;
+            n.meeting_end = plan[i].end_ms;
+        } else if (plan[i].kind == K(MEASUREMENT_REQUEST)) {
+            nt_text_date_iso(ps, sizeof ps, plan[i].period_start);
+            nt_text_date_iso(pe, sizeof pe, plan[i].period_end);
+            nt_text_date_iso(dl, sizeof dl, plan[i].deadline);
+            n.period_start = ps;
+            n.period_end = pe;
+            n.deadline = dl;
+        }
+        rc = nt_plan_create(s, txn, &n);
+    }
+    return rc;
+}
+
+static void s_prepare(nt_service_t *s, s_apply_t *a, const Mvoi__TenderEvent *te)
+{
+    const Mvoi__Tender *t = a->t;
+    a->cancelled = te->kind == MVOI__TENDER_EVENT_KIND__TEV_CANCELLED ||
+                   (t->has_status && t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED);
+    a->kickoff = nt_rules_kickoff_required(t) && !a->cancelled;
+    nt_plan_fingerprint(t, a->fp, sizeof a->fp);
+    a->natt = nt_plan_attendees(s, t, a->abuf, a->att, MAX_RCPT);
+    a->have_inv = a->st.has_kickoff_sequence && !a->st.kickoff_cancelled;
+    a->slot_changed = !a->st.meeting_fingerprint || strcmp(a->st.meeting_fingerprint, a->fp);
+    if (a->have_inv) {
+        a->nadded = s_minus(a->att, a->natt, a->st.attendees, a->st.n_attendees, a->added);
+        a->nremoved = s_minus(a->st.attendees, a->st.n_attendees, a->att, a->natt, a->removed);
+    }
+    a->att_changed = a->nadded || a->nremoved;
+    a->resched = a->kickoff && (!a->have_inv || a->slot_changed || a->att_changed);
+    a->seq = a->st.kickoff_sequence;
+    if (a->resched && (!a->have_inv || a->slot_changed)) {
+        int64_t base = a->have_inv ? (a->now > a->st.registered_ms ? a->now : a->st.registered_ms)
+                                   : a->st.registered_ms;
+        nt_rules_kickoff_slot(&s->rules, s->cal, t, base, &a->mstart, &a->mend);
+    } else if (a->kickoff) {
+        a->mstart = a->st.meeting_start_ms;
+        a->mend = a->st.meeting_end_ms;
+    }
+    if (a->resched && (a->have_inv || a->st.kickoff_cancelled))
+        a->seq = a->st.kickoff_sequence + 1;
+    if (a->st.uid && *a->st.uid)
+        snprintf(a->uid, sizeof a->uid, "%s", a->st.uid);
+    else
+        s_uid(s, "kickoff", t, a->uid, sizeof a->uid);
+    a->st.uid = a->uid;
+}
+
+/* The first ambition reminder, counted from the session (or registration). */
+static int s_ambition_first(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const s_sync_t *y)
+{
+    const Mvoi__Tender *t = a->t;
+    if (a->cancelled || !nt_rules_ambition_open(t) || y->ambition_sent)
+        return 0;
+    if (y->ambition_active && !y->amb_moved)
+        return 0;
+    if (!y->amb_moved && a->st.ambition_reminders != 0)
+        return 0;
+    int64_t from = nt_rules_ambition_from(&s->rules, a->kickoff ? a->mstart : 0,
+                                          a->st.registered_ms);
+    nt_plan_new_t n = { .t = t, .buyer = t->buyer, .kind = nt_rules_ambition_kind(&s->rules, 1),
+                        .ordinal = 1, .version = y->amb_version + 1,
+                        .due_ms = nt_rules_ambition_due(&s->rules, s->cal, from), .now = a->now };
+    if (n.version == 0)
+        n.version = 1;
+    a->st.has_ambition_reminders = true;
+    a->st.ambition_reminders = 1;
+    return nt_plan_create(s, txn, &n);
 }
 
 static int s_apply_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__TenderEvent *te,
@@ -202,115 +277,71 @@ static int s_apply_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__TenderEvent
     const Mvoi__Tender *t = te->tender;
     if (!t || !t->id || !*t->id)
         return 0;
-    int64_t now = clock_now_ms();
+    s_apply_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    a->t = t;
+    a->now = clock_now_ms();
     Mvoi__NotifierTender *old = NULL;
-    int rc = nt_store_load_tender(s, txn, t->id, &old);
-    if (rc && rc != MDB_NOTFOUND)
-        return rc;
-    Mvoi__NotifierTender st = MVOI__NOTIFIER_TENDER__INIT;
-    if (old)
-        st = *old;
-    st.tender = (Mvoi__Tender *)t;
-    if (!st.has_registered_ms) {
-        st.has_registered_ms = true;
-        st.registered_ms = t->has_created_ms && t->created_ms ? t->created_ms
-                           : ev_ms                           ? ev_ms
-                                                             : now;
+    int rc = nt_store_load_tender(s, txn, t->buyer, t->id, &old);
+    if (rc && rc != MDB_NOTFOUND) {
+        free(a);
+        return rc == -ENAMETOOLONG ? 0 : rc;   /* ids the key cannot hold are refused upstream */
     }
-    bool cancelled = te->kind == MVOI__TENDER_EVENT_KIND__TEV_CANCELLED ||
-                     (t->has_status && t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED);
-    bool kickoff = nt_rules_kickoff_required(t) && !cancelled;
-    char fp[65];
-    s_fingerprint(s, t, fp, sizeof fp);
-    bool have_inv = st.has_kickoff_sequence && !st.kickoff_cancelled;
-    bool resched = kickoff && (!have_inv || !st.meeting_fingerprint ||
-                               strcmp(st.meeting_fingerprint, fp) != 0);
-
-    /* First pass: what exists, and cancel what is obsolete. */
+    mvoi__notifier_tender__init(&a->st);
+    if (old)
+        a->st = *old;
+    a->st.tender = (Mvoi__Tender *)t;
+    a->st.has_layout = true;
+    a->st.layout = 2;
+    if (!a->st.has_registered_ms) {
+        a->st.has_registered_ms = true;
+        a->st.registered_ms = t->has_created_ms && t->created_ms ? t->created_ms
+                              : ev_ms                            ? ev_ms
+                                                                 : a->now;
+    }
+    s_prepare(s, a, te);
     nt_due_t plan[64];
     bool present[64] = { 0 };
-    int64_t mstart = 0, mend = 0;
-    uint32_t seq = st.kickoff_sequence;
-    if (resched) {
-        int64_t base = have_inv ? (now > st.registered_ms ? now : st.registered_ms)
-                                : st.registered_ms;
-        nt_rules_kickoff_slot(&s->rules, s->cal, t, base, &mstart, &mend);
-        if (have_inv || st.kickoff_cancelled)
-            seq = st.kickoff_sequence + 1;
-    } else if (kickoff) {
-        mstart = st.meeting_start_ms;
-        mend = st.meeting_end_ms;
-    }
-    int nplan = nt_rules_plan(&s->rules, s->cal, t, kickoff ? mstart : 0,
-                              resched ? now : 0, plan, 64);
-    s_sync_t y = { .plan = plan, .nplan = nplan, .present = present, .kickoff_seq = seq,
-                   .kickoff_off = resched || !kickoff, .ambition_off =
-                   !nt_rules_ambition_open(t), .all_off = cancelled };
-    rc = nt_store_each_of_tender(s, txn, t->id, s_sync_one, &y);
-    if (rc)
-        goto out;
-    char uid[300];
-    snprintf(uid, sizeof uid, "kickoff-%s@%s", t->id, nt_msg_domain(s->organizer));
-    if (resched) {
-        nt_plan_new_t n = { .t = t, .kind = K(KICKOFF_INVITATION), .ordinal = 1, .version = seq,
-                      .due_ms = now, .meeting_start = mstart, .meeting_end = mend, .now = now,
-                      .sequence = seq, .uid = uid };
-        if ((rc = nt_plan_create(s, txn, &n)))
-            goto out;
-        st.has_kickoff_sequence = true;
-        st.kickoff_sequence = seq;
-        st.has_meeting_start_ms = st.has_meeting_end_ms = true;
-        st.meeting_start_ms = mstart;
-        st.meeting_end_ms = mend;
-        st.meeting_fingerprint = fp;
-        st.has_kickoff_cancelled = true;
-        st.kickoff_cancelled = false;
-    } else if (!kickoff && have_inv) {
-        /* The session is off: tell whoever may have the invitation. */
-        if (y.invited || st.invited) {
-            nt_plan_new_t n = { .t = t, .kind = K(KICKOFF_CANCELLED), .ordinal = 1,
-                          .version = st.kickoff_sequence + 1, .due_ms = now,
-                          .meeting_start = st.meeting_start_ms,
-                          .meeting_end = st.meeting_end_ms, .now = now,
-                          .sequence = st.kickoff_sequence + 1, .uid = uid };
-            if ((rc = nt_plan_create(s, txn, &n)))
-                goto out;
-            st.kickoff_sequence++;
+    int nplan = nt_rules_plan(&s->rules, s->cal, t, a->kickoff ? a->mstart : 0,
+                              a->resched ? a->now : 0, plan, 64);
+    s_sync_t y = { .plan = plan, .nplan = nplan, .present = present, .kickoff_seq = a->seq,
+                   .kickoff_off = a->resched || !a->kickoff,
+                   .ambition_off = !nt_rules_ambition_open(t), .all_off = a->cancelled };
+    if (a->st.ambition_reminders <= 1)
+        y.amb_due = nt_rules_ambition_due(&s->rules, s->cal, nt_rules_ambition_from(
+                        &s->rules, a->kickoff ? a->mstart : 0, a->st.registered_ms));
+    rc = nt_store_each_of_tender(s, txn, t->buyer, t->id, s_sync_one, &y);
+    if (!rc && a->resched) {
+        rc = s_invite(s, txn, a);
+    } else if (!rc && !a->kickoff && a->have_inv) {
+        /* The session is off: tell whoever holds the invitation, with the reason. */
+        if (y.invited || a->st.invited) {
+            nt_plan_new_t n = { .t = t, .buyer = t->buyer, .kind = K(KICKOFF_CANCELLED),
+                                .ordinal = 1, .version = a->st.kickoff_sequence + 1,
+                                .due_ms = a->now, .meeting_start = a->st.meeting_start_ms,
+                                .meeting_end = a->st.meeting_end_ms, .now = a->now,
+                                .sequence = a->st.kickoff_sequence + 1, .uid = a->uid,
+                                .to = a->st.attendees, .n_to = a->st.n_attendees,
+                                .reason = a->cancelled ? t->cancel_reason : NULL };
+            if (!n.n_to)
+                n.to = NULL;
+            rc = nt_plan_create(s, txn, &n);
+            a->st.kickoff_sequence++;
         }
-        st.has_kickoff_cancelled = true;
-        st.kickoff_cancelled = true;
+        a->st.has_kickoff_cancelled = true;
+        a->st.kickoff_cancelled = true;
     }
-    /* Dated reminders not there yet (and not in the past). */
-    for (int i = 0; i < nplan; i++) {
-        if (present[i] || plan[i].due_ms < now - 3600000)
-            continue;
-        nt_plan_new_t n = { .t = t, .kind = plan[i].kind, .ordinal = plan[i].ordinal,
-                      .version = plan[i].kind == K(KICKOFF_REMINDER) ? seq
-                                                                      : (t->version ? t->version : 1),
-                      .due_ms = plan[i].due_ms, .now = now, .sequence = seq };
-        if (plan[i].kind == K(KICKOFF_REMINDER)) {
-            n.meeting_start = mstart;
-            n.meeting_end = mend;
-        }
-        if ((rc = nt_plan_create(s, txn, &n)))
-            goto out;
-    }
-    /* The first ambition reminder. */
-    if (!cancelled && nt_rules_ambition_open(t) && !y.ambition_active && !y.ambition_sent &&
-        st.ambition_reminders == 0) {
-        int64_t due = nt_rules_ambition_due(&s->rules, s->cal, st.registered_ms);
-        nt_plan_new_t n = { .t = t, .kind = nt_rules_ambition_kind(&s->rules, 1), .ordinal = 1,
-                      .version = 1, .due_ms = due, .now = now };
-        if ((rc = nt_plan_create(s, txn, &n)))
-            goto out;
-        st.has_ambition_reminders = true;
-        st.ambition_reminders = 1;
-    }
-    rc = nt_store_save_tender(s, txn, &st);
-out:
+    if (!rc)
+        rc = s_dated(s, txn, a, plan, nplan, present);
+    if (!rc)
+        rc = s_ambition_first(s, txn, a, &y);
+    if (!rc)
+        rc = nt_store_save_tender(s, txn, &a->st);
     if (old)
         mvoi__notifier_tender__free_unpacked(old, NULL);
-    return rc;
+    free(a);
+    return rc == -ENAMETOOLONG ? 0 : rc;
 }
 
 int nt_plan_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
@@ -325,7 +356,7 @@ int nt_plan_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelo
 
 int nt_plan_quarter(nt_service_t *s, MDB_txn *txn, int64_t after)
 {
-    if (!s->core_team || !*s->core_team)
+    if (!s->core.email || !*s->core.email)
         return 0;
     int qid = 0;
     int64_t due = nt_rules_quarter_due(&s->rules, s->cal, after, &qid);
@@ -343,11 +374,44 @@ int nt_plan_quarter(nt_service_t *s, MDB_txn *txn, int64_t after)
     return nt_plan_create(s, txn, &n);
 }
 
+/* The journal's names (accepted by the server, outcome maybe not committed) that are still
+ * SENDING become SENT. */
+static int s_reconcile(nt_service_t *s, MDB_txn *txn)
+{
+    FILE *f = s->journal[0] ? fopen(s->journal, "r") : NULL;
+    if (!f)
+        return 0;
+    char line[700];
+    int rc = 0, n = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        if (!l || line[l - 1] != '\n')
+            continue;   /* a torn last line: not accepted as far as we know */
+        line[l - 1] = 0;
+        MDB_val k = { l - 1, line }, v;
+        if (mdb_get(txn, s->sending, &k, &v) != 0)
+            continue;
+        nt_result_t ok = { .outcome = NT_OK, .retry_after_ms = -1 };
+        if ((rc = nt_deliver_record(s, txn, line, &ok)) == 0)
+            n++;
+    }
+    fclose(f);
+    if (n)
+        log_info("journal_reconciled", "%d deliveries the server had accepted before the "
+                 "stop recorded as sent (not sent again)", n);
+    return rc;
+}
+
 int nt_plan_start_txn(MDB_txn *txn, void *arg)
 {
     nt_service_t *s = arg;
-    /* Reminders that were being sent when the process stopped: send them again (the
-     * documented at-least-once window). */
+    int mrc = nt_migrate(s, txn);   /* data of an older version: keys scoped by buyer */
+    if (mrc)
+        return mrc;
+    /* Reminders that were being sent when the process stopped: the ones the journal shows
+     * accepted are SENT; the others are sent again (the documented window). */
+    if ((mrc = s_reconcile(s, txn)))
+        return mrc;
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, s->sending, &c);
     if (rc)

@@ -15,6 +15,38 @@ void nt_rules_defaults(nt_rules_cfg_t *c)
     c->escalation_after = 2;
     c->ambition_max = 10;
     c->measurement_months = 3;
+    c->kickoff_min_lead_days = 10;
+    c->measurement_deadline_days = 30;
+    c->sdg_invite_days = 10;
+    c->ambition_after_kickoff = true;
+}
+
+int nt_rules_start_parse(const char *s, bool *after_kickoff)
+{
+    if (!s || !*s || strcmp(s, "kickoff") == 0)
+        *after_kickoff = true;
+    else if (strcmp(s, "registration") == 0)
+        *after_kickoff = false;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+bool nt_rules_kickoff_late(const nt_rules_cfg_t *cfg, const Mvoi__Tender *t,
+                           int64_t meeting_start_ms)
+{
+    int64_t pub;
+    if (!meeting_start_ms || !t->planned_publication ||
+        nt_parse_date(t->planned_publication, &pub) != 0)
+        return false;
+    return pub - nt_ams_day(meeting_start_ms) < cfg->kickoff_min_lead_days;
+}
+
+int64_t nt_rules_ambition_from(const nt_rules_cfg_t *cfg, int64_t meeting_start_ms,
+                               int64_t registered_ms)
+{
+    return cfg->ambition_after_kickoff && meeting_start_ms > 0 ? meeting_start_ms
+                                                               : registered_ms;
 }
 
 bool nt_rules_kickoff_required(const Mvoi__Tender *t)
@@ -70,11 +102,40 @@ int nt_rules_kickoff_slot(const nt_rules_cfg_t *cfg, nt_cal_t *cal, const Mvoi__
 static int s_add(nt_due_t *out, int n, int max, Mvoi__ReminderKind k, uint32_t ord, int64_t due)
 {
     if (n < max) {
+        memset(&out[n], 0, sizeof out[n]);
         out[n].kind = k;
         out[n].ordinal = ord;
         out[n].due_ms = due;
     }
     return n + 1;
+}
+
+/* An SDG dialogue on the first working day on/after day; invited days_before earlier. */
+static int s_add_sdg(const nt_rules_cfg_t *cfg, nt_cal_t *cal, nt_due_t *out, int n, int max,
+                     uint32_t ord, int64_t day)
+{
+    int64_t d = nt_cal_next_working(cal, day);
+    int64_t inv = nt_ams_to_utc(nt_cal_add_working(cal, d, -cfg->sdg_invite_days),
+                                cfg->reminder_hour, 0);
+    n = s_add(out, n, max, MVOI__REMINDER_KIND__REM_SDG_DIALOGUE, ord, inv);
+    if (n <= max) {
+        out[n - 1].start_ms = nt_ams_to_utc(d, cfg->kickoff_hour, 0);
+        out[n - 1].end_ms = out[n - 1].start_ms + (int64_t)cfg->kickoff_minutes * 60000;
+    }
+    return n;
+}
+
+static int s_add_measure(const nt_rules_cfg_t *cfg, nt_cal_t *cal, nt_due_t *out, int n,
+                         int max, uint32_t ord, int64_t from, int64_t to)
+{
+    n = s_add(out, n, max, MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST, ord,
+              nt_rules_at(cfg, cal, to + 1));
+    if (n <= max) {
+        out[n - 1].period_start = from;
+        out[n - 1].period_end = to;
+        out[n - 1].deadline = nt_cal_next_working(cal, to + cfg->measurement_deadline_days);
+    }
+    return n;
 }
 
 int nt_rules_plan(const nt_rules_cfg_t *cfg, nt_cal_t *cal, const Mvoi__Tender *t,
@@ -109,16 +170,15 @@ int nt_rules_plan(const nt_rules_cfg_t *cfg, nt_cal_t *cal, const Mvoi__Tender *
             d2 = pub + 90;
         }
         if (d1) {
-            n = s_add(out, n, max, MVOI__REMINDER_KIND__REM_SDG_DIALOGUE, 1,
-                      nt_rules_at(cfg, cal, d1));
-            n = s_add(out, n, max, MVOI__REMINDER_KIND__REM_SDG_DIALOGUE, 2,
-                      nt_rules_at(cfg, cal, d2 > d1 ? d2 : d1 + 1));
+            n = s_add_sdg(cfg, cal, out, n, max, 1, d1);
+            n = s_add_sdg(cfg, cal, out, n, max, 2, d2 > d1 ? d2 : d1 + 1);
         }
     }
     if (has_cs && has_ce && cfg->measurement_months > 0) {
         int y, m, d;
         nt_civil_from_days(cs, &y, &m, &d);
         uint32_t ord = 0;
+        int64_t from = cs;
         /* Period boundaries: the first day of months where (month-1) % interval == 0. */
         int mm = m, yy = y;
         for (int guard = 0; guard < 1200; guard++) {
@@ -132,11 +192,10 @@ int nt_rules_plan(const nt_rules_cfg_t *cfg, nt_cal_t *cal, const Mvoi__Tender *
             int64_t next_start = nt_days_from_civil(yy, mm, 1);   /* day after period end */
             if (next_start - 1 >= ce)
                 break;
-            n = s_add(out, n, max, MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST, ++ord,
-                      nt_rules_at(cfg, cal, next_start));
+            n = s_add_measure(cfg, cal, out, n, max, ++ord, from, next_start - 1);
+            from = next_start;
         }
-        n = s_add(out, n, max, MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST, ++ord,
-                  nt_rules_at(cfg, cal, ce + 1));
+        n = s_add_measure(cfg, cal, out, n, max, ++ord, from, ce);
     }
     return n < max ? n : max;
 }

@@ -10,18 +10,29 @@
  *    day after the registration day instead. The invitation is due at once.
  *  - kick-off reminder: reminder_days_before [2] working days before the session, at
  *    reminder_hour [9]:00; skipped when that moment is not after the invitation.
- *  - ambition missing: while the tender's ambition is not complete, every
- *    ambition_interval_days [7] from registration, each interval days after the previous
- *    one was due (after an outage: interval days from now, so it yields one, not a burst), on a working day at reminder_hour; from reminder
- *    escalation_after [2] + 1 on it is an escalation to the budget holder; at most
- *    ambition_max [10]. Stops once the tender is published, further, or cancelled.
- *  - two SDG dialogues for a pilot (pilot flag or an `innovatie` commitment): at the start of
- *    the contract and halfway through it (without contract dates: planned publication and
- *    90 days later); working day on/after, reminder_hour.
+ *  - kick-off too late: when the session is fewer than kickoff_min_lead_days [10] calendar
+ *    days before the planned publication (or after it), the coordinator is told at once
+ *    (once per version of the session).
+ *  - ambition missing: the ambition is recorded at the kick-off, so the count starts there
+ *    (ambition_start [kickoff]; "registration" restores the old rule; tenders without a
+ *    kick-off count from registration): the first reminder ambition_interval_days [7] after
+ *    the session's day (or registration), each next one interval days after the previous
+ *    one was due (after an outage: interval days from now, so it yields one, not a burst),
+ *    on a working day at reminder_hour; from reminder escalation_after [2] + 1 on it is an
+ *    escalation to the budget holder; at most ambition_max [10]. A session that moves
+ *    moves a first reminder not yet sent. Stops once the tender is published, further, or
+ *    cancelled.
+ *  - two SDG dialogues for a pilot (pilot flag or an `innovatie` commitment): sessions at
+ *    the start of the contract and halfway through it (without contract dates: planned
+ *    publication and 90 days later), working day on/after, kickoff_hour for kickoff_minutes;
+ *    the invitation (iCalendar) goes out sdg_invite_days [10] working days before, at
+ *    reminder_hour (at once if that moment has passed).
  *  - measurement requests: after each measurement period [3 months, calendar quarters] that
  *    ends inside the contract, and at the contract end: first working day after the period
  *    (or the contract) ended, reminder_hour. A period that ends on the contract end day is
- *    the contract-end request.
+ *    the contract-end request. The period runs from the contract start (or the previous
+ *    period's end) to its end; the measurements are due measurement_deadline_days [30]
+ *    after it (the first working day on/after).
  *  - quarterly KPI report to the core team: first working day of each quarter, reminder_hour.
  */
 #ifndef MVOI_NT_RULES_H
@@ -43,7 +54,22 @@ typedef struct {
     int escalation_after;       /* 2 */
     int ambition_max;           /* 10 */
     int measurement_months;     /* 3 */
+    int kickoff_min_lead_days;  /* 10 */
+    int measurement_deadline_days; /* 30 */
+    int sdg_invite_days;        /* 10 working days */
+    bool ambition_after_kickoff; /* true */
 } nt_rules_cfg_t;
+
+/* "kickoff" -> true, "registration" -> false; -EINVAL otherwise. */
+int nt_rules_start_parse(const char *s, bool *after_kickoff);
+/* Whether a session at meeting_start_ms is too close to (or after) the planned publication;
+ * false without a publication date. */
+bool nt_rules_kickoff_late(const nt_rules_cfg_t *cfg, const Mvoi__Tender *t,
+                           int64_t meeting_start_ms);
+/* Where the ambition reminders count from: the session's start when there is one and the
+ * rule says so, else registration. */
+int64_t nt_rules_ambition_from(const nt_rules_cfg_t *cfg, int64_t meeting_start_ms,
+                               int64_t registered_ms);
 
 void nt_rules_defaults(nt_rules_cfg_t *cfg);
 
@@ -61,6 +87,8 @@ typedef struct {
     Mvoi__ReminderKind kind;
     uint32_t ordinal;           /* 1.. within its kind */
     int64_t due_ms;
+    int64_t start_ms, end_ms;   /* SDG dialogue: the session */
+    int64_t period_start, period_end, deadline;   /* measurement: days since epoch */
 } nt_due_t;
 
 /* Dated reminders of a tender other than invitation/ambition (kick-off reminder, SDG

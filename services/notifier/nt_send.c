@@ -14,17 +14,33 @@
 #include "clock.h"
 #include "nt_msg.h"
 
+typedef struct s_xfer_t s_xfer_t;
+
+/* The transfers run on a loop of their own, in their own thread, so that the service's
+ * commits (fsync) never delay reading a server's answer: the moment libcurl reports the
+ * answer to the end of DATA, the journal line is written (a write(2), which a kill -9 does
+ * not undo), and only then is the outcome handed to the service's loop. */
 struct nt_sender_t {
-    uv_loop_t *loop;
+    uv_loop_t *loop;              /* the service's */
+    uv_async_t done_async;        /* service loop: outcomes to deliver */
+    uv_thread_t thread;
+    bool thread_on;
+    uv_loop_t tloop;              /* the sender thread's */
+    uv_async_t work_async;        /* sender loop: transfers to start, or stop */
     CURLM *multi;
     uv_timer_t timer;
+    s_xfer_t *active;             /* sender thread */
+    uv_mutex_t mu;
+    s_xfer_t *todo, *done;        /* under mu */
+    bool stop;                    /* under mu */
     nt_send_opts_t o;
-    char *strs[8];
-    unsigned inflight;
+    char *strs[9];
+    int journal;
+    unsigned inflight;            /* service thread only */
     bool closing;
 };
 
-typedef struct {
+struct s_xfer_t {
     nt_sender_t *s;
     CURL *easy;
     nt_send_cb *cb;
@@ -34,8 +50,12 @@ typedef struct {
     struct curl_slist *rcpts, *headers;
     int64_t retry_after_ms;
     bool webhook;
+    char *journal_id;             /* written to the journal when accepted */
+    nt_result_t res;
+    s_xfer_t *next;               /* todo / done lists */
+    s_xfer_t *anext, *aprev;      /* sender thread: transfers on the multi handle */
     char errbuf[CURL_ERROR_SIZE];
-} s_xfer_t;
+};
 
 typedef struct {
     uv_poll_t poll;
@@ -45,6 +65,18 @@ typedef struct {
 
 static void s_check(nt_sender_t *s);
 
+static void s_xfer_free(s_xfer_t *x)
+{
+    if (x->easy)
+        curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->rcpts);
+    curl_slist_free_all(x->headers);
+    free(x->data);
+    free(x->journal_id);
+    free(x);
+}
+
+/* Sender thread: the outcome is known. */
 static void s_finish(s_xfer_t *x, CURLcode cc)
 {
     nt_result_t res = { .outcome = NT_OK, .retry_after_ms = x->retry_after_ms };
@@ -62,16 +94,60 @@ static void s_finish(s_xfer_t *x, CURLcode cc)
         snprintf(res.error, sizeof res.error, "smtp: %s (reply %ld)",
                  x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), code);
     }
-    curl_multi_remove_handle(x->s->multi, x->easy);
+    nt_sender_t *s = x->s;
+    if (res.outcome == NT_OK && x->journal_id && s->journal >= 0) {
+        char line[700];
+        int n = snprintf(line, sizeof line, "%s\n", x->journal_id);
+        /* A failed write leaves the SENT commit as the only record (the old window). */
+        if (n > 0 && (size_t)n < sizeof line && write(s->journal, line, (size_t)n) != n)
+            n = -1;
+    }
+    curl_multi_remove_handle(s->multi, x->easy);
     curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->rcpts);
-    curl_slist_free_all(x->headers);
-    free(x->data);
-    x->s->inflight--;
-    nt_send_cb *cb = x->cb;
-    void *arg = x->arg;
-    free(x);
-    cb(arg, &res);
+    x->easy = NULL;
+    x->res = res;
+    if (x->aprev)
+        x->aprev->anext = x->anext;
+    else
+        s->active = x->anext;
+    if (x->anext)
+        x->anext->aprev = x->aprev;
+    uv_mutex_lock(&s->mu);
+    x->next = s->done;
+    s->done = x;
+    uv_mutex_unlock(&s->mu);
+    uv_async_send(&s->done_async);
+}
+
+/* Service thread: hand the outcomes to their callbacks, oldest first. */
+static void s_on_done(uv_async_t *a)
+{
+    nt_sender_t *s = a->data;
+    uv_mutex_lock(&s->mu);
+    s_xfer_t *l = s->done, *rev = NULL;
+    s->done = NULL;
+    uv_mutex_unlock(&s->mu);
+    while (l) {
+        s_xfer_t *n = l->next;
+        l->next = rev;
+        rev = l;
+        l = n;
+    }
+    while (rev && !s->closing) {
+        s_xfer_t *x = rev;
+        rev = x->next;
+        s->inflight--;
+        nt_send_cb *cb = x->cb;
+        void *arg = x->arg;
+        nt_result_t res = x->res;
+        s_xfer_free(x);
+        cb(arg, &res);
+    }
+    while (rev) {   /* closing: dropped (journalled ones are reconciled at the next start) */
+        s_xfer_t *x = rev;
+        rev = x->next;
+        s_xfer_free(x);
+    }
 }
 
 static void s_check(nt_sender_t *s)
@@ -114,8 +190,6 @@ static void s_on_timeout(uv_timer_t *t)
 static int s_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
     nt_sender_t *s = userp;
-    if (s->closing)
-        return 0;
     if (timeout_ms < 0)
         uv_timer_stop(&s->timer);
     else
@@ -143,7 +217,7 @@ static int s_socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, vo
             return -1;
         c->fd = fd;
         c->s = s;
-        uv_poll_init_socket(s->loop, &c->poll, fd);
+        uv_poll_init_socket(&s->tloop, &c->poll, fd);
         c->poll.data = c;
         curl_multi_assign(s->multi, fd, c);
     }
@@ -153,6 +227,100 @@ static int s_socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, vo
     if (action == CURL_POLL_OUT || action == CURL_POLL_INOUT)
         ev |= UV_WRITABLE;
     uv_poll_start(&c->poll, ev, s_on_poll);
+    return 0;
+}
+
+static void s_close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, h->type == UV_POLL ? s_free_handle : NULL);
+}
+
+/* Sender thread: stop: drop what is in flight, close every handle of the thread's loop. */
+static void s_thread_stop(nt_sender_t *s)
+{
+    while (s->active) {
+        s_xfer_t *x = s->active;
+        s->active = x->anext;
+        curl_multi_remove_handle(s->multi, x->easy);
+        s_xfer_free(x);
+    }
+    uv_timer_stop(&s->timer);
+    curl_multi_cleanup(s->multi);
+    s->multi = NULL;
+    uv_walk(&s->tloop, s_close_any, NULL);
+}
+
+/* Sender thread: start what was submitted (in submission order). */
+static void s_on_work(uv_async_t *a)
+{
+    nt_sender_t *s = a->data;
+    uv_mutex_lock(&s->mu);
+    s_xfer_t *l = s->todo, *rev = NULL;
+    s->todo = NULL;
+    bool stop = s->stop;
+    uv_mutex_unlock(&s->mu);
+    while (l) {
+        s_xfer_t *n = l->next;
+        l->next = rev;
+        rev = l;
+        l = n;
+    }
+    while (rev) {
+        s_xfer_t *x = rev;
+        rev = x->next;
+        x->next = NULL;
+        if (stop) {
+            s_xfer_free(x);
+            continue;
+        }
+        x->anext = s->active;
+        x->aprev = NULL;
+        if (s->active)
+            s->active->aprev = x;
+        s->active = x;
+        if (curl_multi_add_handle(s->multi, x->easy) != CURLM_OK)
+            s_finish(x, CURLE_FAILED_INIT);
+    }
+    if (stop)
+        s_thread_stop(s);
+}
+
+static void s_thread(void *arg)
+{
+    nt_sender_t *s = arg;
+    uv_run(&s->tloop, UV_RUN_DEFAULT);
+}
+
+static int s_thread_start(nt_sender_t *s)
+{
+    int rc;
+    if ((rc = uv_mutex_init(&s->mu)) != 0)
+        return rc;
+    if ((rc = uv_loop_init(&s->tloop)) != 0) {
+        uv_mutex_destroy(&s->mu);
+        return rc;
+    }
+    s->multi = curl_multi_init();
+    uv_timer_init(&s->tloop, &s->timer);
+    s->timer.data = s;
+    uv_async_init(&s->tloop, &s->work_async, s_on_work);
+    s->work_async.data = s;
+    uv_async_init(s->loop, &s->done_async, s_on_done);
+    s->done_async.data = s;
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, s_socket_cb);
+    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, s_timer_cb);
+    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    if ((rc = uv_thread_create(&s->thread, s_thread, s)) != 0) {
+        s_thread_stop(s);
+        uv_run(&s->tloop, UV_RUN_DEFAULT);
+        uv_loop_close(&s->tloop);
+        uv_mutex_destroy(&s->mu);
+        return rc;
+    }
+    s->thread_on = true;
     return 0;
 }
 
@@ -187,13 +355,16 @@ nt_sender_t *nt_sender_new(uv_loop_t *loop, const nt_send_opts_t *o, int *err)
         s->o.timeout_ms = 30000;
     if (!s->o.connect_timeout_ms)
         s->o.connect_timeout_ms = 5000;
-    s->multi = curl_multi_init();
-    uv_timer_init(loop, &s->timer);
-    s->timer.data = s;
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, s_socket_cb);
-    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, s_timer_cb);
-    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    s->journal = -1;
+    if (o->journal && *o->journal) {
+        s->o.journal = s_dup(s, 7, o->journal);
+        s->journal = open(s->o.journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (s->journal < 0) {
+            *err = -errno;
+            nt_sender_destroy(&s);
+            return NULL;
+        }
+    }
     if (!s->o.smtp_url[0]) {
         char tmp[4200];
         snprintf(tmp, sizeof tmp, "%s/tmp", s->o.maildir);
@@ -204,10 +375,26 @@ nt_sender_t *nt_sender_new(uv_loop_t *loop, const nt_send_opts_t *o, int *err)
             return NULL;
         }
     }
+    if ((*err = s_thread_start(s)) != 0) {
+        nt_sender_destroy(&s);
+        return NULL;
+    }
     return s;
 }
 
-static void s_timer_closed(uv_handle_t *h) { free(h->data); }
+static void s_free_sender(uv_handle_t *h)
+{
+    nt_sender_t *s = h->data;
+    s_xfer_t *x = s->done;
+    while (x) {
+        s_xfer_t *n = x->next;
+        s_xfer_free(x);
+        x = n;
+    }
+    for (int i = 0; i < 9; i++)
+        free(s->strs[i]);
+    free(s);
+}
 
 void nt_sender_destroy(nt_sender_t **self_p)
 {
@@ -217,14 +404,31 @@ void nt_sender_destroy(nt_sender_t **self_p)
     *self_p = NULL;
     /* Transfers still in flight are dropped without their callbacks: the service waits
      * (bounded) for them before it destroys the sender, and what is left stays "sending"
-     * in LMDB and is sent again after the restart. */
+     * in LMDB: sent again after the restart, unless the journal shows it was accepted. */
     s->closing = true;
-    uv_timer_stop(&s->timer);
-    curl_multi_cleanup(s->multi);
-    for (int i = 0; i < 8; i++)
-        free(s->strs[i]);
-    s->timer.data = s;
-    uv_close((uv_handle_t *)&s->timer, s_timer_closed);
+    if (s->thread_on) {
+        uv_mutex_lock(&s->mu);
+        s->stop = true;
+        uv_mutex_unlock(&s->mu);
+        uv_async_send(&s->work_async);
+        uv_thread_join(&s->thread);
+        uv_loop_close(&s->tloop);
+        uv_mutex_destroy(&s->mu);
+    }
+    if (s->journal >= 0)
+        close(s->journal);
+    if (s->done_async.data) {
+        uv_close((uv_handle_t *)&s->done_async, s_free_sender);
+        return;
+    }
+    s_free_sender(&(uv_handle_t){ .data = s });
+}
+
+int nt_sender_journal_reset(nt_sender_t *self)
+{
+    if (self->journal < 0 || self->inflight)
+        return 0;
+    return ftruncate(self->journal, 0) == 0 ? 0 : -errno;
 }
 
 unsigned nt_sender_inflight(nt_sender_t *self) { return self->inflight; }
@@ -267,15 +471,12 @@ static int s_start(nt_sender_t *s, s_xfer_t *x)
     curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, s->o.timeout_ms);
     curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS, s->o.connect_timeout_ms);
-    if (curl_multi_add_handle(s->multi, x->easy) != CURLM_OK) {
-        curl_easy_cleanup(x->easy);
-        curl_slist_free_all(x->rcpts);
-        curl_slist_free_all(x->headers);
-        free(x->data);
-        free(x);
-        return -EIO;
-    }
+    uv_mutex_lock(&s->mu);
+    x->next = s->todo;
+    s->todo = x;
+    uv_mutex_unlock(&s->mu);
     s->inflight++;
+    uv_async_send(&s->work_async);
     return 0;
 }
 
@@ -336,6 +537,7 @@ int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
     memcpy(x->data, data, len);
     x->len = len;
     x->easy = curl_easy_init();
+    x->journal_id = strdup(name);
     for (size_t i = 0; rcpts[i]; i++)
         x->rcpts = curl_slist_append(x->rcpts, rcpts[i]);
     CURL *e = x->easy;

@@ -27,17 +27,24 @@ const cfg_spec_t nt_config_specs[] = {
     { "smtp_user", CFG_STRING, "", "SMTP AUTH user (empty = no AUTH)" },
     { "smtp_password", CFG_SECRET, "", "SMTP AUTH password (use MVOI_NOTIFIER_SMTP_PASSWORD_FILE)" },
     { "smtp_starttls", CFG_BOOL, "false", "require STARTTLS" },
-    { "mail_from", CFG_STRING, "mvoi-noreply@example.org", "sender address (From, MAIL FROM)" },
-    { "organizer", CFG_STRING, "mvoi-coordinator@example.org", "ORGANIZER of kick-off invitations" },
-    { "policy_adviser", CFG_STRING, "beleidsadviseur-mvoi@example.org", "invited to every kick-off (and SDG dialogues)" },
-    { "mvoi_coordinator", CFG_STRING, "mvoi-coordinator@example.org", "invited to every kick-off (and SDG dialogues)" },
-    { "core_team", CFG_STRING, "mvoi-kernteam@example.org", "quarterly KPI-report reminder; empty = none" },
+    { "mail_from", CFG_STRING, "mvoi-noreply@example.org", "envelope sender (MAIL FROM, Sender:); From: is the buyer's organizer" },
+    { "organizer", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "ORGANIZER and From: of invitations (\"Name <address>\" or an address) for buyers without their own" },
+    { "buyer_organizers", CFG_STRING, "", "per buyer: \"buyer=Name <address>;buyer2=address\" (ORGANIZER, From:, UID domain)" },
+    { "policy_adviser", CFG_STRING, "Beleidsadviseur MVOI <beleidsadviseur-mvoi@example.org>", "invited to every kick-off (and SDG dialogues); \"Name <address>\" or an address" },
+    { "mvoi_coordinator", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "invited to every kick-off and SDG dialogue, told about late kick-offs and dead letters" },
+    { "core_team", CFG_STRING, "Kernteam MVOI <mvoi-kernteam@example.org>", "quarterly KPI-report reminder; empty = none" },
+    { "dashboard_url", CFG_STRING, "http://127.0.0.1:8080/", "dashboard link in reminders" },
     { "location", CFG_STRING, "", "LOCATION of kick-off sessions (e.g. a room or a meeting link)" },
     { "webhook_url", CFG_SECRET_URL, "", "also POST every notification here (empty = no webhook)" },
     { "webhook_secret", CFG_SECRET, "", "Standard Webhooks secret (whsec_<base64> or raw)" },
     { "webhook_template", CFG_STRING, "plain", "plain, teams (Workflows Adaptive Card) or slack" },
     { "lang", CFG_STRING, "nl", "language of mails: nl or en" },
-    { "holidays", CFG_STRING, "", "holiday CSV; empty = the shipped data/holidays-nl.csv" },
+    { "holidays", CFG_STRING, "", "holiday exceptions CSV (the public holidays are computed); empty = the shipped data/holidays-nl.csv" },
+    { "liberation_day", CFG_STRING, "every_year", "Bevrijdingsdag (5 May) without meetings: every_year, lustrum (2025, 2030, ...) or never" },
+    { "ambition_start", CFG_STRING, "kickoff", "first ambition reminder counted from: kickoff (the session; registration without one) or registration" },
+    { "kickoff_min_lead_days", CFG_INT, "10", "a kick-off fewer than this many days before the planned publication is flagged to the coordinator", 0, 365 },
+    { "measurement_deadline_days", CFG_INT, "30", "measurements are due this many days after their period", 1, 365 },
+    { "sdg_invite_days_before", CFG_INT, "10", "SDG-dialogue invitations go out this many working days before", 0, 60 },
     { "kickoff_lead_days", CFG_INT, "21", "kick-off this many days before planned publication", 0, 365 },
     { "kickoff_hour", CFG_INT, "10", "kick-off start hour (Europe/Amsterdam)", 8, 16 },
     { "kickoff_minutes", CFG_INT, "60", "kick-off duration", 15, 480 },
@@ -107,6 +114,18 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     s->rules.escalation_after = (int)cfg_int(cfg, "escalation_after_reminders");
     s->rules.ambition_max = (int)cfg_int(cfg, "ambition_max_reminders");
     s->rules.measurement_months = (int)cfg_int(cfg, "measurement_interval_months");
+    s->rules.kickoff_min_lead_days = (int)cfg_int(cfg, "kickoff_min_lead_days");
+    s->rules.measurement_deadline_days = (int)cfg_int(cfg, "measurement_deadline_days");
+    s->rules.sdg_invite_days = (int)cfg_int(cfg, "sdg_invite_days_before");
+    if (nt_rules_start_parse(cfg_str(cfg, "ambition_start"), &s->rules.ambition_after_kickoff)) {
+        snprintf(why, whylen, "ambition_start: must be kickoff or registration");
+        goto fail;
+    }
+    nt_liberation_t lib;
+    if (nt_liberation_parse(cfg_str(cfg, "liberation_day"), &lib) != 0) {
+        snprintf(why, whylen, "liberation_day: must be every_year, lustrum or never");
+        goto fail;
+    }
     if (text_lang_parse(cfg_str(cfg, "lang"), &s->msg.lang) != 0) {
         snprintf(why, whylen, "lang: must be nl or en");
         goto fail;
@@ -116,19 +135,30 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         goto fail;
     }
     s->mail_from = s_cfgdup(cfg, "mail_from");
-    s->organizer = s_cfgdup(cfg, "organizer");
     s->location = s_cfgdup(cfg, "location");
-    s->policy_adviser = s_cfgdup(cfg, "policy_adviser");
-    s->coordinator = s_cfgdup(cfg, "mvoi_coordinator");
-    s->core_team = s_cfgdup(cfg, "core_team");
-    if (!strchr(s->mail_from, '@') || !strchr(s->organizer, '@')) {
-        snprintf(why, whylen, "mail_from/organizer: must be e-mail addresses");
+    s->dashboard_url = s_cfgdup(cfg, "dashboard_url");
+    if (!strchr(s->mail_from, '@')) {
+        snprintf(why, whylen, "mail_from: must be an e-mail address");
+        goto fail;
+    }
+    if (nt_people_parse(cfg_str(cfg, "organizer"), &s->organizer, false) ||
+        nt_people_parse(cfg_str(cfg, "policy_adviser"), &s->policy, true) ||
+        nt_people_parse(cfg_str(cfg, "mvoi_coordinator"), &s->coord, true) ||
+        nt_people_parse(cfg_str(cfg, "core_team"), &s->core, true)) {
+        snprintf(why, whylen, "organizer/policy_adviser/mvoi_coordinator/core_team: must be "
+                 "\"Name <address>\" or an address");
+        goto fail;
+    }
+    if (nt_people_orgs(cfg_str(cfg, "buyer_organizers"), s->orgs, NT_MAX_ORGS, &s->norgs)) {
+        snprintf(why, whylen, "buyer_organizers: must be \"buyer=Name <address>;...\" "
+                 "(at most %d buyers)", NT_MAX_ORGS);
         goto fail;
     }
     s->msg.mail_from = s->mail_from;
-    s->msg.organizer = s->organizer;
+    s->msg.dashboard_url = s->dashboard_url;
     s->msg.location = s->location;
     s->msg.alarm_minutes = (int)cfg_int(cfg, "alarm_minutes");
+    s->msg.min_lead_days = s->rules.kickoff_min_lead_days;
     s->retry_base = cfg_int(cfg, "retry_base_ms");
     s->retry_max = cfg_int(cfg, "retry_max_ms");
     s->max_attempts = (unsigned)cfg_int(cfg, "max_attempts");
@@ -149,6 +179,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     }
 
     s->cal = nt_cal_new();
+    nt_cal_set_liberation(s->cal, lib);
     const char *hol = cfg_str(cfg, "holidays");
     char holpath[4096];
     snprintf(holpath, sizeof holpath, "%s", hol && *hol ? hol : MVOI_NOTIFIER_DATA_DIR_SRC "/holidays-nl.csv");
@@ -161,11 +192,6 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         snprintf(why, whylen, "holidays: cannot read %s: %s", holpath, strerror(-nh));
         goto fail;
     }
-    nt_local_t now_l;
-    nt_ams_from_utc(clock_now_ms(), &now_l);
-    if (now_l.year + 1 > nt_cal_last_year(s->cal))
-        log_warn("holidays_ending", "the holiday data (%s) ends in %d: extend it", holpath,
-                 nt_cal_last_year(s->cal));
 
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due", "sending",
                                        "bytender", "tenders", "nmeta", NULL };
@@ -188,12 +214,13 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         goto fail;
     }
     snprintf(s->maildir, sizeof s->maildir, "%s/outbox-mail", data_dir);
+    snprintf(s->journal, sizeof s->journal, "%s/sent.journal", data_dir);
     nt_send_opts_t sopts = {
         .smtp_url = cfg_str(cfg, "smtp_url"), .smtp_user = cfg_str(cfg, "smtp_user"),
         .smtp_password = cfg_str(cfg, "smtp_password"),
         .smtp_starttls = cfg_bool(cfg, "smtp_starttls"), .mail_from = s->mail_from,
         .maildir = s->maildir, .webhook_url = cfg_str(cfg, "webhook_url"),
-        .webhook_secret = cfg_str(cfg, "webhook_secret"),
+        .webhook_secret = cfg_str(cfg, "webhook_secret"), .journal = s->journal,
     };
     s->sender = nt_sender_new(loop, &sopts, err);
     if (!s->sender) {
@@ -204,6 +231,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         snprintf(why, whylen, "data_dir: start-up transaction failed");
         goto fail;
     }
+    nt_sender_journal_reset(s->sender);   /* reconciled and committed */
     server_opts_t o = { .name = "notifier", .api_endpoint = cfg_str(cfg, "api"),
                         .pub_endpoint = cfg_str(cfg, "pub"), .store = s->store,
                         .outbox = s->outbox, .routes = nt_api_routes,
@@ -228,11 +256,10 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     uv_timer_init(loop, &s->drain);
     s->drain.data = s;
     nt_deliver_kick(s);
-    log_info("started", "notifier on %s / %s, mail via %s%s, %d holidays (%d-%d)",
+    log_info("started", "notifier on %s / %s, mail via %s%s, holidays computed, %d exceptions",
              server_api_endpoint(s->server), server_pub_endpoint(s->server),
              nt_sender_uses_smtp(s->sender) ? "SMTP" : "files in ",
-             nt_sender_uses_smtp(s->sender) ? "" : s->maildir, nh, nt_cal_first_year(s->cal),
-             nt_cal_last_year(s->cal));
+             nt_sender_uses_smtp(s->sender) ? "" : s->maildir, nh);
     *err = 0;
     return s;
 fail:
@@ -305,10 +332,15 @@ void nt_service_destroy(nt_service_t **self_p)
     nt_cal_destroy(&s->cal);
     free(s->fake_clock);
     free(s->mail_from);
-    free(s->organizer);
     free(s->location);
-    free(s->policy_adviser);
-    free(s->coordinator);
-    free(s->core_team);
+    free(s->dashboard_url);
+    nt_people_free(&s->organizer);
+    nt_people_free(&s->policy);
+    nt_people_free(&s->coord);
+    nt_people_free(&s->core);
+    for (int i = 0; i < s->norgs; i++) {
+        free(s->orgs[i].buyer);
+        nt_people_free(&s->orgs[i].who);
+    }
     free(s);
 }

@@ -1,10 +1,13 @@
 /*  nt_service: the notifier service object (everything but main).
  *
- *  State (LMDB, <data_dir>/notifier): db "rem" reminder id -> Reminder; db "due"
- *  (be64 due ms ++ id) -> "" for SCHEDULED/RETRYING reminders; db "sending" id -> "" for
- *  reminders handed to a channel whose outcome is not yet recorded; db "bytender"
- *  (tender ++ 0 ++ id) -> ""; db "tenders" tender id -> NotifierTender; db "nmeta"; plus the
- *  plumbing's inbox (calendar cursor), outbox (ReminderEvents) and request log.
+ *  State (LMDB, <data_dir>/notifier): db "rem" reminder id -> Reminder, one record per
+ *  recipient (id buyer/tender/kind/ordinal/v<version>/<address>); db "due" (be64 due ms ++
+ *  id) -> "" for SCHEDULED/RETRYING reminders; db "sending" id -> "" for reminders handed to
+ *  a channel whose outcome is not yet recorded; db "bytender" (buyer ++ 0 ++ tender ++ 0 ++
+ *  id) -> ""; db "tenders" (buyer ++ 0 ++ tender) -> NotifierTender; db "nmeta" ("layout",
+ *  "qr"); plus the plumbing's inbox (calendar cursor), outbox (ReminderEvents) and request
+ *  log. <data_dir>/notifier/sent.journal: ids of copies the SMTP server accepted whose
+ *  outcome may not be committed yet (see README.md).
  *
  *  Flow: the feed applies calendar TenderEvents and (re)plans reminders in the same
  *  transaction as the inbox cursor. A libuv timer (tick_ms) takes due reminders in one
@@ -13,13 +16,11 @@
  *  RETRYING with backoff, or DEAD. Each change is published (notify.scheduled, notify.sent,
  *  notify.failed, notify.dead, notify.cancelled).
  *
- *  At-least-once window: a crash after the server accepted a message (SMTP 250 after DATA,
- *  HTTP 2xx, .eml renamed) and before the SENT commit leaves the reminder SENDING; at the
- *  next start it is sent again with the same Message-ID / webhook-id / file name. For .eml
- *  files that replaces the file (no duplicate); for SMTP and webhooks the receiver sees a
- *  duplicate with the same Message-ID / Idempotency-Key, which mail clients and idempotent
- *  receivers collapse. Nothing else can duplicate: the idempotency key
- *  (tender/kind/ordinal/version) is the record's id.
+ *  At-least-once window (README.md, "Exactly once"): a crash after the server stored a
+ *  message and before its acceptance was journalled (SMTP) or committed (webhooks) leaves
+ *  the copy SENDING; at the next start it is sent again with the same Message-ID /
+ *  webhook-id / file name. Nothing else can duplicate: the idempotency key
+ *  (buyer/tender/kind/ordinal/version/recipient) is the record's id.
  */
 #ifndef MVOI_NT_SERVICE_H
 #define MVOI_NT_SERVICE_H

@@ -28,6 +28,18 @@
 #define ST(x) MVOI__DELIVERY_STATE__DELIVERY_##x
 #define MAX_RCPT 16
 
+#define NT_MAX_ORGS 64
+
+/* A configured person: "Name <address>" or an address (name NULL). */
+typedef struct {
+    char *name, *email;
+} nt_who_t;
+
+typedef struct {
+    char *buyer;
+    nt_who_t who;
+} nt_org_t;
+
 struct nt_service_t {
     uint64_t grace_ms;          /* readiness: calendar heard from within this */
     uv_loop_t *loop;
@@ -50,9 +62,22 @@ struct nt_service_t {
     unsigned max_attempts, max_inflight;
     int tick_ms;
     bool webhook;
-    char *policy_adviser, *coordinator, *core_team, *mail_from, *organizer, *location;
-    char maildir[4096];
+    char *mail_from, *location, *dashboard_url;
+    nt_who_t organizer, policy, coord, core;
+    nt_org_t orgs[NT_MAX_ORGS];
+    int norgs;
+    char maildir[4096], journal[4200];
 };
+
+/* ---- nt_people.c: configured people and each buyer's organizer. */
+
+/* Parses "Name <address>" or "address" (empty allowed when may_be_empty). */
+int nt_people_parse(const char *s, nt_who_t *out, bool may_be_empty);
+/* Parses "buyer=Name <address>;buyer2=address". */
+int nt_people_orgs(const char *s, nt_org_t *orgs, int max, int *n);
+void nt_people_free(nt_who_t *w);
+/* The organizer of a buyer (the configured default when it has none). */
+const nt_who_t *nt_people_organizer(const nt_service_t *s, const char *buyer);
 
 /* ---- nt_store.c: reminder records (db "rem") with their "due", "sending" and "bytender"
  * indexes, and the per-tender state (db "tenders"). */
@@ -68,12 +93,15 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r);
 /* Append a ReminderEvent on topic to the outbox (same transaction). */
 int nt_store_emit(nt_service_t *s, MDB_txn *txn, const char *topic, Mvoi__Reminder *r);
 const char *nt_store_kind_name(Mvoi__ReminderKind k);
-int nt_store_load_tender(nt_service_t *s, MDB_txn *txn, const char *id,
+/* The key of a tender's state: buyer NUL tender (-ENAMETOOLONG beyond cap or 511). */
+int nt_store_tender_key(char *buf, size_t cap, const char *buyer, const char *tender,
+                        MDB_val *out);
+int nt_store_load_tender(nt_service_t *s, MDB_txn *txn, const char *buyer, const char *id,
                          Mvoi__NotifierTender **out);
 int nt_store_save_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__NotifierTender *nt);
 typedef int (nt_store_each_fn)(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg);
-int nt_store_each_of_tender(nt_service_t *s, MDB_txn *txn, const char *tender,
-                            nt_store_each_fn *fn, void *arg);
+int nt_store_each_of_tender(nt_service_t *s, MDB_txn *txn, const char *buyer,
+                            const char *tender, nt_store_each_fn *fn, void *arg);
 /* Replace an unpacked reminder's last_error (freed with the message). */
 void nt_store_set_error(Mvoi__Reminder *r, const char *why);
 /* State CANCELLED with reason why, stored and published (notify.cancelled). */
@@ -81,18 +109,36 @@ int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char
 
 /* ---- nt_plan.c: reminders from calendar events. */
 
-/* A reminder to create: its id is tender/kind/ordinal/version (the idempotency key). */
+/* A reminder to create: one record per recipient, id
+ * buyer/tender/kind/ordinal/v<version>/<address> (the idempotency key; '/' and '%' inside
+ * the parts are %-escaped). */
 typedef struct {
     const Mvoi__Tender *t;
+    const char *buyer;          /* t->buyer when t is set */
     Mvoi__ReminderKind kind;
     uint32_t ordinal, version;
     int64_t due_ms, meeting_start, meeting_end, now;
+    int64_t prev_start, prev_end;               /* an update: the session before */
     uint32_t sequence;
-    const char *uid, *title;
+    const char *uid, *title, *reason;
+    const char *period_start, *period_end, *deadline;
+    const char *about_id, *about_error;         /* delivery_failed */
+    Mvoi__Person *const *to;   /* explicit recipients (NULL: by kind) */
+    size_t n_to;
+    Mvoi__Person *const *added, *const *removed;
+    size_t n_added, n_removed;
 } nt_plan_new_t;
 
-/* Creates the reminder (and its webhook twin); skips an id that already exists. */
+/* Creates the reminder's records (and its webhook twin); skips ids that already exist. */
 int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n);
+/* Who is invited to a tender's kick-off (organizer excluded); persons point into t and the
+ * configuration. Returns the number (<= max). */
+size_t nt_plan_attendees(nt_service_t *s, const Mvoi__Tender *t, Mvoi__Person *buf,
+                         Mvoi__Person **out, size_t max);
+/* An escaped id part: '/' -> %2F, '%' -> %25 (-ENAMETOOLONG when it does not fit). */
+int nt_plan_esc(char *buf, size_t cap, const char *part);
+/* What places a tender's session (its planned publication and title), as hex. */
+void nt_plan_fingerprint(const Mvoi__Tender *t, char *buf, size_t len);
 /* feed_apply_fn: a calendar TenderEvent (re)plans its tender's reminders. */
 int nt_plan_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev);
 /* The quarterly report reminder of the first quarter due after `after`. */
@@ -100,8 +146,13 @@ int nt_plan_quarter(nt_service_t *s, MDB_txn *txn, int64_t after);
 /* store_write fn at start: resend what was in flight, schedule the first quarter. */
 int nt_plan_start_txn(MDB_txn *txn, void *arg);
 
+/* ---- nt_migrate.c: data of the previous layout rewritten once at start. */
+int nt_migrate(nt_service_t *s, MDB_txn *txn);
+
 /* ---- nt_deliver.c: sending. */
 
+/* Record a delivery's outcome (SENT, RETRYING or DEAD) and what it sets in motion. */
+int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_result_t *res);
 /* Look for due reminders now (and then every tick_ms). */
 void nt_deliver_kick(nt_service_t *s);
 

@@ -32,10 +32,29 @@ static MDB_val s_due_key(uint8_t *buf, size_t cap, int64_t t, const char *id)
     return (MDB_val){ 8 + n, buf };
 }
 
-static MDB_val s_bt_key(char *buf, size_t cap, const char *tender, const char *id)
+/* buyer NUL tender [NUL id]: the tender's records of one buyer are one key range. */
+static int s_scope_key(char *buf, size_t cap, const char *buyer, const char *tender,
+                       const char *id, MDB_val *out)
 {
-    int n = snprintf(buf, cap, "%s%c%s", tender ? tender : "", 0, id);
-    return (MDB_val){ (size_t)n < cap ? (size_t)n : cap - 1, buf };
+    size_t bl = strlen(buyer ? buyer : ""), tl = strlen(tender ? tender : "");
+    size_t il = id ? strlen(id) + 1 : 0;
+    if (bl + 1 + tl + il > cap || bl + 1 + tl + il > 511)
+        return -ENAMETOOLONG;
+    memcpy(buf, buyer ? buyer : "", bl);
+    buf[bl] = 0;
+    memcpy(buf + bl + 1, tender ? tender : "", tl);
+    if (id) {
+        buf[bl + 1 + tl] = 0;
+        memcpy(buf + bl + 2 + tl, id, il - 1);
+    }
+    *out = (MDB_val){ bl + 1 + tl + il, buf };
+    return 0;
+}
+
+int nt_store_tender_key(char *buf, size_t cap, const char *buyer, const char *tender,
+                        MDB_val *out)
+{
+    return s_scope_key(buf, cap, buyer, tender, NULL, out);
 }
 
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out)
@@ -52,6 +71,8 @@ int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder *
 int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
 {
     uint8_t kb[512];
+    if (strlen(r->id) > 400)
+        return -ENAMETOOLONG;
     MDB_val k = { strlen(r->id), r->id }, v;
     Mvoi__Reminder *old = NULL;
     int rc = nt_store_get(s, txn, r->id, &old);
@@ -85,7 +106,9 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
     if (r->state == ST(SENDING) && (rc = mdb_put(txn, s->sending, &k, &empty, 0)))
         return rc;
     char bb[600];
-    MDB_val bk = s_bt_key(bb, sizeof bb, r->tender_id, r->id);
+    MDB_val bk;
+    if ((rc = s_scope_key(bb, sizeof bb, r->buyer, r->tender_id, r->id, &bk)))
+        return rc;
     return mdb_put(txn, s->bytender, &bk, &empty, 0);
 }
 
@@ -106,11 +129,16 @@ const char *nt_store_kind_name(Mvoi__ReminderKind k)
     return n ? n : "unknown";
 }
 
-int nt_store_load_tender(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__NotifierTender **out)
+int nt_store_load_tender(nt_service_t *s, MDB_txn *txn, const char *buyer, const char *id,
+                         Mvoi__NotifierTender **out)
 {
-    MDB_val k = { strlen(id), (void *)id }, v;
+    char kb[512];
+    MDB_val k, v;
     *out = NULL;
-    int rc = mdb_get(txn, s->tenders, &k, &v);
+    int rc = nt_store_tender_key(kb, sizeof kb, buyer, id, &k);
+    if (rc)
+        return rc;
+    rc = mdb_get(txn, s->tenders, &k, &v);
     if (rc)
         return rc;
     *out = mvoi__notifier_tender__unpack(NULL, v.mv_size, v.mv_data);
@@ -124,39 +152,52 @@ int nt_store_save_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__NotifierTend
     if (!buf)
         return -ENOMEM;
     mvoi__notifier_tender__pack(nt, buf);
-    MDB_val k = { strlen(nt->tender->id), nt->tender->id }, v = { len, buf };
-    int rc = mdb_put(txn, s->tenders, &k, &v, 0);
+    char kb[512];
+    MDB_val k, v = { len, buf };
+    int rc = nt_store_tender_key(kb, sizeof kb, nt->tender->buyer, nt->tender->id, &k);
+    if (!rc)
+        rc = mdb_put(txn, s->tenders, &k, &v, 0);
     free(buf);
     return rc;
 }
 
 /* Calls fn for every reminder of a tender (ids collected first, so fn may write). */
-int nt_store_each_of_tender(nt_service_t *s, MDB_txn *txn, const char *tender, nt_store_each_fn *fn,
-                            void *arg)
+int nt_store_each_of_tender(nt_service_t *s, MDB_txn *txn, const char *buyer,
+                            const char *tender, nt_store_each_fn *fn, void *arg)
 {
-    MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, s->bytender, &c);
+    char kb[600];
+    MDB_val k, v;
+    int rc = s_scope_key(kb, sizeof kb, buyer, tender, "", &k);
     if (rc)
         return rc;
-    size_t tl = strlen(tender);
+    size_t pl = k.mv_size;   /* buyer NUL tender NUL */
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, s->bytender, &c)))
+        return rc;
     char **ids = NULL;
     size_t n = 0, cap = 0;
-    char kb[600];
-    memcpy(kb, tender, tl < 500 ? tl : 500);
-    kb[tl] = 0;
-    MDB_val k = { tl + 1, kb }, v;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < tl + 1 || memcmp(k.mv_data, tender, tl) != 0 ||
-            ((char *)k.mv_data)[tl] != 0)
+        if (k.mv_size < pl || memcmp(k.mv_data, kb, pl) != 0)
             break;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            ids = realloc(ids, cap * sizeof *ids);
+            char **p = realloc(ids, cap * sizeof *ids);
+            if (!p) {
+                rc = -ENOMEM;
+                break;
+            }
+            ids = p;
         }
-        ids[n++] = strndup((char *)k.mv_data + tl + 1, k.mv_size - tl - 1);
+        ids[n++] = strndup((char *)k.mv_data + pl, k.mv_size - pl);
     }
     mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND) {
+        for (size_t i = 0; i < n; i++)
+            free(ids[i]);
+        free(ids);
+        return rc;
+    }
     rc = 0;
     for (size_t i = 0; i < n; i++) {
         Mvoi__Reminder *r = NULL;

@@ -10,7 +10,8 @@
 #include "gather.h"
 
 enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
-typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_TENDERS, ST_CANCELLED, ST_FACTORS, ST_DONE } s_step_t;
+typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_TENDERS, ST_CANCELLED, ST_CONTRACTS,
+               ST_FACTORS, ST_DONE } s_step_t;
 
 struct rp_gather_t {
     uv_loop_t *loop;
@@ -27,6 +28,9 @@ struct rp_gather_t {
     char rid[32];
     int which;                /* socket of the request in flight */
     char enc_buyer[400];
+    char (*missing)[RP_ID];   /* SROI contracts of tenders planned in other years */
+    size_t nmissing, imissing;
+    bool collected;
     bool finished;
     int rc;
     char msg[512];
@@ -148,6 +152,47 @@ static void s_on_timeout(uv_timer_t *t)
              self->which == S_KPI ? "kpi-aggregator" : "calendar", self->o.timeout_ms);
 }
 
+static int s_id_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+/* The tenders measured this year but planned in another year: an SROI contract's obligation
+ * and title are the calendar's whatever the period, and a realisation before the planned
+ * publication is flagged (fetched one by one with GetTender; none when every measured
+ * tender is of the year). */
+static int s_collect_missing(rp_gather_t *self)
+{
+    const rp_input_t *in = self->in;
+    size_t nk = in->ntenders;
+    char (*known)[RP_ID] = calloc(nk ? nk : 1, sizeof *known);
+    char (*miss)[RP_ID] = calloc(in->ntotals ? in->ntotals : 1, sizeof *miss);
+    if (!known || !miss) {
+        free(known);
+        free(miss);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < nk; i++)
+        memcpy(known[i], in->tenders[i].id, RP_ID);
+    qsort(known, nk, RP_ID, s_id_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < in->ntotals; i++) {
+        const rp_total_t *t = &in->totals[i];
+        if (!t->tender[0] || t->year != in->year || !t->v.count ||
+            bsearch(t->tender, known, nk, RP_ID, s_id_cmp))
+            continue;
+        memcpy(miss[n++], t->tender, RP_ID);
+    }
+    qsort(miss, n, RP_ID, s_id_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (u == 0 || strcmp(miss[i], miss[u - 1]) != 0)
+            memmove(miss[u++], miss[i], RP_ID);
+    free(known);
+    free(self->missing);
+    self->missing = miss;
+    self->nmissing = u;
+    self->collected = true;
+    return 0;
+}
+
 /* Issue the request of the current step, or move on to the next step. */
 static void s_next(rp_gather_t *self)
 {
@@ -231,6 +276,23 @@ static void s_next(rp_gather_t *self)
         q.limit = 1000;
         env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
         env.list_tenders = &q;
+        s_request(self, S_CAL, &env);
+        return;
+    }
+    case ST_CONTRACTS: {
+        if (!self->collected && s_collect_missing(self) < 0) {
+            s_finish(self, -ENOMEM, "out of memory");
+            return;
+        }
+        if (self->imissing >= self->nmissing) {
+            self->step = ST_FACTORS;
+            s_next(self);
+            return;
+        }
+        Mvoi__GetTender q = MVOI__GET_TENDER__INIT;
+        q.id = self->missing[self->imissing];
+        env.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
+        env.get_tender = &q;
         s_request(self, S_CAL, &env);
         return;
     }
@@ -410,6 +472,18 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         s_next(self);
         return;
     }
+    case ST_CONTRACTS:
+        if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender)
+            s_tender(in, env->tender_reply->tender);
+        else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
+            s_finish(self, -EPROTO, "calendar GetTender failed: %s",
+                     is_err && env->error->message ? env->error->message : "unexpected reply");
+            return;
+        }
+        self->imissing++;
+        uv_timer_stop(self->timer);
+        s_next(self);
+        return;
     case ST_FACTORS:
         if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST) {
             in->factors_ok = true;
@@ -511,6 +585,7 @@ void rp_gather_destroy(rp_gather_t **self_p)
         uv_timer_stop(self->timer);
         uv_close((uv_handle_t *)self->timer, s_timer_close);
     }
+    free(self->missing);
     free(self);
     *self_p = NULL;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "html_int.h"
 #include "report.h"
 
 #define T(key) rp_t(r, key)
@@ -25,8 +26,9 @@ static const char *s_css =
     "table{border-collapse:collapse;width:100%;margin:6pt 0 10pt;font-size:9pt}"
     "caption{text-align:left;font-weight:bold;padding:2pt 0}"
     "th,td{border:1px solid #9aa5b1;padding:2pt 4pt;vertical-align:top}"
-    "thead th{background:#e6eef5}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+    "thead th{background:#e6eef5}#sroi tbody th,#annex tbody th{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums;"
     "white-space:nowrap}.ok{color:#1b6e1b}.behind{color:#a3330b}.muted{color:#555}"
+    "dd{white-space:pre-line;margin:0 0 6pt 12pt}dt{font-weight:bold}"
     ".notice{border-left:4px solid #c98a00;background:#fff6e0;padding:4pt 8pt}"
     "figure{margin:6pt 0;break-inside:avoid}figcaption{font-size:9pt;color:#333}"
     ".charts{display:flex;flex-wrap:wrap;gap:6pt}.charts figure{width:88mm}"
@@ -55,7 +57,7 @@ static void s_int(FILE *out, const rp_report_t *r, int64_t v, const char *id)
     fprintf(out, " data-raw=\"%" PRId64 "\">%s</td>", v, b);
 }
 
-static void s_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den)
+void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den)
 {
     if (den <= 0) {
         snprintf(b, cap, "–");
@@ -68,14 +70,14 @@ static void s_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_
     snprintf(b + n, cap - (size_t)n, " %%");
 }
 
-static const char *s_kpi_label(const rp_report_t *r, int k)
+const char *rp_html_kpi_label(const rp_report_t *r, int k)
 {
     static const char *keys[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
                                   "kpi.material", "kpi.co2", "kpi.pilots" };
     return T(keys[k]);
 }
 
-static const char *s_unit(const rp_report_t *r, int k)
+const char *rp_html_unit(const rp_report_t *r, int k)
 {
     static const char *keys[] = { NULL, "report.unit.products", "report.unit.eur",
                                   "report.unit.kg", "report.unit.kg", "report.unit.kg",
@@ -83,7 +85,7 @@ static const char *s_unit(const rp_report_t *r, int k)
     return T(keys[k]);
 }
 
-static void s_theme_label(FILE *out, const rp_report_t *r, int th)
+void rp_html_theme_label(FILE *out, const rp_report_t *r, int th)
 {
     char key[64];
     snprintf(key, sizeof key, "report.theme.%s", rp_theme_name(th));
@@ -103,54 +105,6 @@ static void s_level(FILE *out, const rp_report_t *r, int lv)
     fputs("</td>", out);
 }
 
-/* A bar chart of 8 quarters (previous year and this year), realisation and ambition. */
-static void s_trend_chart(FILE *out, const rp_report_t *r, int k)
-{
-    const rp_input_t *in = r->in;
-    int64_t max = 1;
-    for (int i = 0; i < 8; i++) {
-        if (in->series[k][i].realisation > max) max = in->series[k][i].realisation;
-        if (in->series[k][i].ambition > max) max = in->series[k][i].ambition;
-    }
-    rp_style_t st = rp_style_text(in->lang);
-    fprintf(out, "<figure><svg role=\"img\" aria-labelledby=\"tt%d td%d\" viewBox=\"0 0 330 150\" "
-                 "width=\"330\" height=\"150\" xmlns=\"http://www.w3.org/2000/svg\">"
-                 "<title id=\"tt%d\">", k, k, k);
-    E(s_kpi_label(r, k));
-    fprintf(out, " (%s), %u–%u</title><desc id=\"td%d\">", s_unit(r, k), in->year - 1, in->year, k);
-    for (int i = 0; i < 8; i++) {
-        char a[48], b[48];
-        rp_kpi_num(a, sizeof a, k, in->series[k][i].realisation, st);
-        rp_kpi_num(b, sizeof b, k, in->series[k][i].ambition, st);
-        fprintf(out, "%u Q%d: %s %s, %s %s. ", in->year - 1 + (uint32_t)(i / 4), i % 4 + 1,
-                T("kpi.realisation"), a, T("kpi.ambition"), b);
-    }
-    fputs("</desc>", out);
-    fputs("<line x1=\"30\" y1=\"120\" x2=\"325\" y2=\"120\" stroke=\"#333\"/>", out);
-    for (int i = 0; i < 8; i++) {
-        int x = 34 + i * 36;
-        int hr = (int)((double)in->series[k][i].realisation / (double)max * 100.0);
-        int ha = (int)((double)in->series[k][i].ambition / (double)max * 100.0);
-        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" fill=\"%s\"/>", x,
-                120 - ha, ha, "#9ec5e8");
-        fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" fill=\"%s\"/>", x + 15,
-                120 - hr, hr, i >= 4 ? "#00589c" : "#5b7d99");
-        fprintf(out, "<text x=\"%d\" y=\"133\" font-size=\"8\" text-anchor=\"middle\">Q%d</text>",
-                x + 14, i % 4 + 1);
-    }
-    fprintf(out, "<text x=\"100\" y=\"146\" font-size=\"8\" text-anchor=\"middle\">%u</text>"
-                 "<text x=\"244\" y=\"146\" font-size=\"8\" text-anchor=\"middle\">%u</text>",
-            in->year - 1, in->year);
-    fprintf(out, "<rect x=\"30\" y=\"2\" width=\"8\" height=\"8\" fill=\"#9ec5e8\"/>"
-                 "<text x=\"41\" y=\"9\" font-size=\"8\">%s</text>"
-                 "<rect x=\"120\" y=\"2\" width=\"8\" height=\"8\" fill=\"#00589c\"/>"
-                 "<text x=\"131\" y=\"9\" font-size=\"8\">%s</text></svg>",
-            T("kpi.ambition"), T("kpi.realisation"));
-    fputs("<figcaption>", out);
-    E(s_kpi_label(r, k));
-    fprintf(out, " (%s)</figcaption></figure>", s_unit(r, k));
-}
-
 static void s_head(FILE *out, const rp_report_t *r)
 {
     const rp_input_t *in = r->in;
@@ -168,14 +122,25 @@ static void s_head(FILE *out, const rp_report_t *r)
     fprintf(out, "</title><style>%s</style></head>\n<body>\n<header><h1>", s_css);
     E(title);
     fputs("</h1><p>", out);
-    char ts[40];
+    char ts[40], from[64], to[64], gen[64];
     clock_format_rfc3339(in->generated_ms, ts, sizeof ts);
+    rp_date_text(from, sizeof from, r->period_from_ms, false, in->lang);
+    rp_date_text(to, sizeof to, r->period_to_ms - 1, false, in->lang);
+    rp_date_text(gen, sizeof gen, in->generated_ms, true, in->lang);
     fprintf(out, "%s: <strong>", T("report.label.buyer"));
     E(in->buyer);
-    fprintf(out, "</strong> · %s: <span id=\"period\">%s</span> · %s: <time datetime=\"%s\">%s</time>"
-                 " · %s: %" PRIu64 "</p></header>\n<main>\n",
-            T("report.label.period"), r->period, T("report.label.generated"), ts, ts,
-            T("report.label.kpi_seq"), in->kpi_seq);
+    fprintf(out, "</strong> · %s: <span id=\"period\" data-period=\"%s\">%s – %s</span>"
+                 " · %s: <time datetime=\"%s\">%s</time></p>",
+            T("report.label.period"), r->period, from, to, T("report.label.generated"), ts, gen);
+    if (r->provisional) {
+        char upto[64];
+        rp_date_text(upto, sizeof upto, in->generated_ms, false, in->lang);
+        fprintf(out, "<p class=\"notice\" id=\"provisional\"><strong>%s</strong> ",
+                T("report.label.provisional"));
+        fprintf(out, T("report.notice.provisional"), from, to, upto);
+        fputs("</p>", out);
+    }
+    fputs("</header>\n<main>\n", out);
 }
 
 static void s_summary(FILE *out, const rp_report_t *r)
@@ -184,6 +149,13 @@ static void s_summary(FILE *out, const rp_report_t *r)
             T("report.section.summary"));
     if (r->empty)
         fprintf(out, "<p class=\"notice\" id=\"empty\">%s</p>", T("report.notice.empty"));
+    if (r->nearly) {
+        fprintf(out, "<p class=\"notice\" id=\"early-notice\">");
+        fprintf(out, T("report.notice.early_short"), r->nearly);
+        fputs(" <a href=\"#h-early\">", out);
+        E(T("report.section.early"));
+        fputs("</a></p>", out);
+    }
     fprintf(out, "<p>%s</p>", T("report.text.intro"));
     char b[64];
     fputs("<ul>", out);
@@ -217,10 +189,10 @@ static void s_themes(FILE *out, const rp_report_t *r)
         const rp_theme_row_t *row = &r->themes[th];
         char id[64];
         fprintf(out, "<tr id=\"theme-%s\"><th scope=\"row\">", rp_theme_name(th));
-        s_theme_label(out, r, th);
+        rp_html_theme_label(out, r, th);
         fputs("</th><td>", out);
-        E(s_kpi_label(r, row->kpi));
-        fprintf(out, " (%s)</td>", s_unit(r, row->kpi));
+        E(rp_html_kpi_label(r, row->kpi));
+        fprintf(out, " (%s)</td>", rp_html_unit(r, row->kpi));
         s_level(out, r, row->level_baseline);
         s_level(out, r, row->level_year);
         s_level(out, r, row->level_goal);
@@ -232,11 +204,30 @@ static void s_themes(FILE *out, const rp_report_t *r)
         snprintf(id, sizeof id, "th-%s-realisation", rp_theme_name(th));
         s_num(out, r, row->kpi, row->ytd.realisation, id);
         fprintf(out, "<td class=\"%s\">%s</td></tr>",
-                row->status == RP_STATUS_ON_TRACK ? "ok"
-                : row->status == RP_STATUS_BEHIND ? "behind" : "muted",
+                row->status == RP_STATUS_ON_TRACK || row->status == RP_STATUS_TARGET_MET ? "ok"
+                : row->status == RP_STATUS_BEHIND || row->status == RP_STATUS_TARGET_OPEN
+                    ? "behind" : "muted",
                 T(rp_status_key(row->status)));
     }
-    fputs("</tbody></table></section>\n", out);
+    fputs("</tbody></table>", out);
+    /* The adviser's narrative per theme, next to the figures it explains. */
+    bool any = false;
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const char *n = in->narrative[th];
+        if (!n || !*n)
+            continue;
+        if (!any)
+            fprintf(out, "<h3>%s</h3><dl id=\"narratives\">", T("report.section.narrative"));
+        any = true;
+        fputs("<dt>", out);
+        rp_html_theme_label(out, r, th);
+        fprintf(out, "</dt><dd id=\"narrative-%s\">", rp_theme_name(th));
+        E(n);
+        fputs("</dd>", out);
+    }
+    if (any)
+        fputs("</dl>", out);
+    fputs("</section>\n", out);
 }
 
 static void s_kpis(FILE *out, const rp_report_t *r)
@@ -262,11 +253,11 @@ static void s_kpis(FILE *out, const rp_report_t *r)
             fputs("<tr>", out);
             if (m == 0) {
                 fprintf(out, "<th scope=\"rowgroup\" rowspan=\"%d\">%d. ", nm, k);
-                E(s_kpi_label(r, k));
+                E(rp_html_kpi_label(r, k));
                 fputs("</th>", out);
             }
             fprintf(out, "<th scope=\"row\">%s</th><td>%s</td>", T(mkeys[m]),
-                    m == 2 ? T("report.unit.projects") : m == 4 ? s_unit(r, 1) : s_unit(r, k));
+                    m == 2 ? T("report.unit.projects") : m == 4 ? rp_html_unit(r, 1) : rp_html_unit(r, k));
             for (int c = 0; c < RP_NCOL; c++) {
                 const rp_val_t *v = &r->kpi[k][c];
                 char id[64];
@@ -290,48 +281,8 @@ static void s_trends(FILE *out, const rp_report_t *r)
     fprintf(out, "<section aria-labelledby=\"h-tr\"><h2 id=\"h-tr\">%s</h2><p>%s</p>"
                  "<div class=\"charts\">", T("report.section.trend"), T("report.text.trend"));
     for (int k = 1; k < RP_NKPI; k++)
-        s_trend_chart(out, r, k);
+        rp_html_trend_chart(out, r, k);
     fputs("</div></section>\n", out);
-}
-
-static void s_amb_real(FILE *out, const rp_report_t *r)
-{
-    fprintf(out, "<section aria-labelledby=\"h-ar\"><h2 id=\"h-ar\">%s</h2>"
-                 "<figure><svg role=\"img\" aria-labelledby=\"art ard\" viewBox=\"0 0 640 250\" "
-                 "width=\"640\" height=\"250\" xmlns=\"http://www.w3.org/2000/svg\">"
-                 "<title id=\"art\">%s</title><desc id=\"ard\">",
-            T("report.section.amb_real"), T("report.section.amb_real"));
-    rp_style_t st = rp_style_text(r->in->lang);
-    for (int th = 1; th < RP_NTHEME; th++) {
-        char a[48], b[48];
-        const rp_theme_row_t *row = &r->themes[th];
-        rp_kpi_num(a, sizeof a, row->kpi, row->ytd.ambition, st);
-        rp_kpi_num(b, sizeof b, row->kpi, row->ytd.realisation, st);
-        s_theme_label(out, r, th);
-        fprintf(out, ": %s %s %s, %s %s %s. ", T("kpi.ambition"), a, s_unit(r, row->kpi),
-                T("kpi.realisation"), b, s_unit(r, row->kpi));
-    }
-    fputs("</desc>", out);
-    for (int th = 1; th < RP_NTHEME; th++) {
-        const rp_theme_row_t *row = &r->themes[th];
-        int64_t max = row->ytd.ambition > row->ytd.realisation ? row->ytd.ambition
-                                                                : row->ytd.realisation;
-        int y = 10 + (th - 1) * 39;
-        int wa = max > 0 ? (int)((double)row->ytd.ambition / (double)max * 380) : 0;
-        int wr = max > 0 ? (int)((double)row->ytd.realisation / (double)max * 380) : 0;
-        char a[48], b[48];
-        rp_kpi_num(a, sizeof a, row->kpi, row->ytd.ambition, st);
-        rp_kpi_num(b, sizeof b, row->kpi, row->ytd.realisation, st);
-        fprintf(out, "<text x=\"0\" y=\"%d\" font-size=\"9\">", y + 12);
-        s_theme_label(out, r, th);
-        fprintf(out, "</text><rect x=\"150\" y=\"%d\" width=\"%d\" height=\"13\" fill=\"#9ec5e8\"/>"
-                     "<text x=\"%d\" y=\"%d\" font-size=\"8\">%s</text>"
-                     "<rect x=\"150\" y=\"%d\" width=\"%d\" height=\"13\" fill=\"#00589c\"/>"
-                     "<text x=\"%d\" y=\"%d\" font-size=\"8\">%s</text>",
-                y, wa, 154 + wa, y + 10, a, y + 15, wr, 154 + wr, y + 25, b);
-    }
-    fprintf(out, "</svg><figcaption>%s</figcaption></figure></section>\n",
-            T("report.text.amb_real"));
 }
 
 static void s_pilots(FILE *out, const rp_report_t *r)
@@ -348,11 +299,14 @@ static void s_pilots(FILE *out, const rp_report_t *r)
     int wa = (int)(p->ambition * 400 / (max ? max : 1));
     int wr = (int)(p->realisation * 400 / (max ? max : 1));
     int wt = (int)(target * 400 / (max ? max : 1));
+    /* Met or not is realised pilots against the target (pilot tenders are the ambition). */
     fprintf(out, "<section aria-labelledby=\"h-pi\"><h2 id=\"h-pi\">%s</h2>"
                  "<p id=\"pilots\" data-ambition=\"%" PRId64 "\" data-realisation=\"%" PRId64
-                 "\" data-target=\"%" PRId64 "\">%s</p>",
-            T("report.section.pilots"), p->ambition, p->realisation, target,
-            p->ambition >= target ? T("report.text.pilots_ok") : T("report.text.pilots_behind"));
+                 "\" data-target=\"%" PRId64 "\">",
+            T("report.section.pilots"), p->ambition, p->realisation, target);
+    fprintf(out, p->realisation >= target ? T("report.text.pilots_ok")
+                                          : T("report.text.pilots_behind"), b, c);
+    fputs("</p>", out);
     fprintf(out, "<figure><svg role=\"img\" aria-labelledby=\"pit pid\" viewBox=\"0 0 560 60\" "
                  "width=\"560\" height=\"60\" xmlns=\"http://www.w3.org/2000/svg\">"
                  "<title id=\"pit\">%s</title><desc id=\"pid\">%s %s, %s %s, %s %s.</desc>"
@@ -378,12 +332,9 @@ static void s_sroi(FILE *out, const rp_report_t *r)
             T("report.label.title"), T("report.label.obligation"), T("kpi.realisation"));
     if (r->ncontracts == 0)
         fprintf(out, "<tr><td colspan=\"5\">%s</td></tr>", T("report.text.none"));
-    int64_t so = 0, sr = 0;
     for (size_t i = 0; i < r->ncontracts; i++) {
         const rp_contract_t *c = &r->contracts[i];
         char pct[32], id[RP_ID + 16];
-        so += c->obligation;
-        sr += c->realised;
         if (i >= RP_HTML_ROWS_MAX) {
             if (i + 1 == r->ncontracts)
                 fprintf(out, "<tr><td colspan=\"5\">%zu / %zu. %s</td></tr>",
@@ -399,16 +350,46 @@ static void s_sroi(FILE *out, const rp_report_t *r)
         s_num(out, r, 2, c->obligation, id);
         snprintf(id, sizeof id, "sroi-r-%s", c->tender);
         s_num(out, r, 2, c->realised, id);
-        s_pct(pct, sizeof pct, r, c->realised, c->obligation);
+        rp_html_pct(pct, sizeof pct, r, c->realised, c->obligation);
         fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
     }
     char pct[32];
-    s_pct(pct, sizeof pct, r, sr, so);
+    rp_html_pct(pct, sizeof pct, r, r->sroi_realised, r->sroi_obligation);
     fprintf(out, "</tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">%s</th>",
-            T("report.label.total"));
-    s_num(out, r, 2, so, "sroi-o-total");
-    s_num(out, r, 2, sr, "sroi-r-total");
-    fprintf(out, "<td class=\"n\">%s</td></tr></tfoot></table></section>\n", pct);
+            T("report.label.total_known"));
+    s_num(out, r, 2, r->sroi_obligation, "sroi-o-total");
+    s_num(out, r, 2, r->sroi_realised, "sroi-r-total");
+    fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
+    if (r->sroi_other) {
+        fprintf(out, "<tr><th scope=\"row\" colspan=\"2\">%s (%u)</th><td class=\"n\">–</td>",
+                T("report.label.total_unknown"), r->sroi_other);
+        s_num(out, r, 2, r->sroi_realised_other, "sroi-r-other");
+        fputs("<td class=\"n\">–</td></tr>", out);
+    }
+    fputs("</tfoot></table></section>\n", out);
+}
+
+/* Realisation counted before the tender's planned publication: kept, but listed. */
+static void s_early(FILE *out, const rp_report_t *r)
+{
+    if (!r->nearly)
+        return;
+    fprintf(out, "<section aria-labelledby=\"h-early\"><h2 id=\"h-early\">%s</h2>"
+                 "<p>%s</p><ul id=\"early\">",
+            T("report.section.early"), T("report.notice.early"));
+    for (size_t i = 0; i < r->nearly && i < RP_HTML_ROWS_MAX; i++) {
+        const rp_early_t *e = &r->early[i];
+        char v[48];
+        rp_kpi_num(v, sizeof v, e->kpi, e->realisation, rp_style_text(r->in->lang));
+        fputs("<li>", out);
+        E(e->t->id);
+        fputs(" (", out);
+        E(e->t->title);
+        fprintf(out, "): %s %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
+                rp_html_unit(r, e->kpi), T("report.label.in"), e->quarter, r->in->year,
+                T("report.label.planned"), e->t->planned);
+    }
+    fputs("</ul></section>\n", out);
 }
 
 static void s_annex(FILE *out, const rp_report_t *r)
@@ -453,7 +434,7 @@ static void s_annex(FILE *out, const rp_report_t *r)
             if (j)
                 fputs(", ", out);
             if (t->themes[j].theme > 0 && t->themes[j].theme < RP_NTHEME)
-                s_theme_label(out, r, t->themes[j].theme);
+                rp_html_theme_label(out, r, t->themes[j].theme);
             snprintf(key, sizeof key, "report.commit.%s", rp_enum_name('c', t->themes[j].commitment));
             fprintf(out, " (%s)", T(key));
         }
@@ -469,8 +450,8 @@ static void s_annex(FILE *out, const rp_report_t *r)
             rp_kpi_num(v, sizeof v, k, a->realisation[k], st);
             fprintf(out, "%s<span data-kpi=\"%s\" data-raw=\"%" PRId64 "\">", any ? "<br>" : "",
                     rp_kpi_info(k)->name, a->realisation[k]);
-            E(s_kpi_label(r, k));
-            fprintf(out, ": %s %s (%" PRId64 ")</span>", v, s_unit(r, k), a->count[k]);
+            E(rp_html_kpi_label(r, k));
+            fprintf(out, ": %s %s (%" PRId64 ")</span>", v, rp_html_unit(r, k), a->count[k]);
             any = true;
         }
         if (!any)
@@ -492,7 +473,7 @@ static void s_definitions(FILE *out, const rp_report_t *r)
         char key[48];
         snprintf(key, sizeof key, "report.def.%s", rp_kpi_info(k)->name);
         fprintf(out, "<dt>%d. ", k);
-        E(s_kpi_label(r, k));
+        E(rp_html_kpi_label(r, k));
         fputs("</dt><dd>", out);
         E(T(key));
         fputs("</dd>", out);
@@ -529,18 +510,20 @@ static void s_definitions(FILE *out, const rp_report_t *r)
         fprintf(out, "<li>%s</li>", T("report.caveat.unverified"));
     if (r->cancelled)
         fprintf(out, "<li>%s</li>", T("report.caveat.cancelled"));
+    if (r->nearly)
+        fprintf(out, "<li>%s</li>", T("report.notice.early"));
     if (r->empty)
         fprintf(out, "<li>%s</li>", T("report.notice.empty"));
     fprintf(out, "<li>%s</li><li>%s</li><li>%s</li>", T("report.caveat.levels"),
             T("report.caveat.di"), T("report.caveat.window"));
     fputs("</ul>", out);
-    fprintf(out, "<h3>%s</h3><p>%s</p><ul>", T("report.section.sources"),
-            T("report.text.sources"));
+    fprintf(out, "<h3>%s</h3><p>%s</p><p>%s: %" PRIu64 "</p><ul>", T("report.section.sources"),
+            T("report.text.sources"), T("report.label.kpi_seq"), in->kpi_seq);
     for (int k = 1; k < RP_NKPI; k++) {
         char b[32];
         rp_num(b, sizeof b, in->contrib_total[k], 0, 0, rp_style_text(in->lang));
         fputs("<li>", out);
-        E(s_kpi_label(r, k));
+        E(rp_html_kpi_label(r, k));
         fprintf(out, ": %s %s</li>", b, T("report.label.measurements"));
     }
     fputs("</ul></section>\n", out);
@@ -553,9 +536,10 @@ int rp_render_html(const rp_report_t *r, FILE *out)
     s_themes(out, r);
     s_kpis(out, r);
     s_trends(out, r);
-    s_amb_real(out, r);
+    rp_html_amb_real(out, r);
     s_pilots(out, r);
     s_sroi(out, r);
+    s_early(out, r);
     s_annex(out, r);
     s_definitions(out, r);
     fprintf(out, "</main>\n<footer><p class=\"muted\">%s</p></footer>\n</body></html>\n",

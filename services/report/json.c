@@ -28,6 +28,8 @@ int rp_render_json(const rp_report_t *r, FILE *out)
                              "cancelled_tenders", (json_int_t)r->cancelled);
     if (!root)
         return -ENOMEM;
+    json_object_set_new(root, "buyer_name",
+                        json_string(in->buyer_name[0] ? in->buyer_name : in->buyer));
     json_t *kpis = json_array();
     for (int k = 1; k < RP_NKPI; k++) {
         const rp_kpi_info_t *ki = rp_kpi_info(k);

@@ -69,6 +69,7 @@ int main(int argc, char **argv)
         .kpi_api = cfg_str(cfg, "kpi_api"), .calendar_api = cfg_str(cfg, "calendar_api"),
         .impact_api = cfg_str(cfg, "impact_api"), .chromium = chromium, .lang = lang,
         .auto_enabled = cfg_bool(cfg, "auto"), .auto_buyers = cfg_str(cfg, "auto_buyers"),
+        .buyers = service_buyers(svc),
         .auto_check_ms = (uint32_t)cfg_int(cfg, "auto_check_ms"),
         .timeout_ms = (uint32_t)cfg_int(cfg, "timeout_ms"),
         .pdf_timeout_ms = (uint32_t)cfg_int(cfg, "pdf_timeout_ms"),

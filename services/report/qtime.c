@@ -2,7 +2,7 @@
  *
  *  CET = UTC+1; CEST = UTC+2 from the last Sunday of March 01:00 UTC to the last Sunday of
  *  October 01:00 UTC (EU rule since 1996). A quarter starts at local midnight of its first
- *  day, which is always in CET (1 Jan, 1 Oct) or CEST (1 Apr, 1 Jul).
+ *  day, which is always in CET (1 Jan) or CEST (1 Apr, 1 Jul, 1 Oct).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -64,8 +64,9 @@ int64_t rp_quarter_start_utc(uint32_t year, uint32_t quarter)
     if (quarter > 4) { year += (quarter - 1) / 4; quarter = (quarter - 1) % 4 + 1; }
     if (quarter == 0) quarter = 1;
     int64_t days = s_days_from_civil(year, (quarter - 1) * 3 + 1, 1);
-    /* Jan and Oct start in CET (+1), Apr and Jul in CEST (+2). */
-    int off = quarter == 2 || quarter == 3 ? 2 : 1;
+    /* Jan starts in CET (+1); Apr, Jul and Oct in CEST (+2): summer time ends on the last
+     * Sunday of October, after 1 October. */
+    int off = quarter == 1 ? 1 : 2;
     return (days * 86400 - off * 3600) * 1000;
 }
 
@@ -78,4 +79,29 @@ int rp_date_quarter(const char *date, uint32_t *year, uint32_t *quarter)
     *year = y;
     *quarter = (m - 1) / 3 + 1;
     return 0;
+}
+
+void rp_ams_local(int64_t utc_ms, int *year, unsigned *month, unsigned *day, unsigned *hour,
+                  unsigned *minute)
+{
+    int64_t local = utc_ms + (int64_t)rp_ams_offset_min(utc_ms) * 60000;
+    int64_t days = local >= 0 ? local / 86400000 : (local - 86399999) / 86400000;
+    int64_t y;
+    s_civil_from_days(days, &y, month, day);
+    *year = (int)y;
+    int64_t ms = local - days * 86400000;
+    *hour = (unsigned)(ms / 3600000);
+    *minute = (unsigned)(ms / 60000 % 60);
+}
+
+int rp_date_text(char *buf, size_t cap, int64_t utc_ms, bool with_time, text_lang_t lang)
+{
+    int y;
+    unsigned m, d, hh, mi;
+    rp_ams_local(utc_ms, &y, &m, &d, &hh, &mi);
+    char key[24];
+    snprintf(key, sizeof key, "date.month.%u", m);
+    if (with_time)
+        return snprintf(buf, cap, "%u %s %d, %02u:%02u", d, text_get(lang, key), y, hh, mi);
+    return snprintf(buf, cap, "%u %s %d", d, text_get(lang, key), y);
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "buyers.h"
 #include "text.h"
 
 #define RP_NKPI 7      /* index 1..6 = Kpi enum; 0 unused */
@@ -63,6 +64,11 @@ int rp_ams_offset_min(int64_t utc_ms);
 void rp_ams_quarter(int64_t utc_ms, uint32_t *year, uint32_t *quarter);
 /* First instant (UTC ms) of a quarter in Amsterdam: 2026 Q2 -> 2026-03-31T22:00:00Z. */
 int64_t rp_quarter_start_utc(uint32_t year, uint32_t quarter);
+/* Amsterdam local calendar date and time of an instant. */
+void rp_ams_local(int64_t utc_ms, int *year, unsigned *month, unsigned *day, unsigned *hour,
+                  unsigned *minute);
+/* "4 december 2026" / "4 December 2026"; with time "4 december 2026, 15:39" (Amsterdam). */
+int rp_date_text(char *buf, size_t cap, int64_t utc_ms, bool with_time, text_lang_t lang);
 /* "YYYY-MM-DD" -> year and quarter; -EINVAL if malformed. */
 int rp_date_quarter(const char *date, uint32_t *year, uint32_t *quarter);
 
@@ -111,6 +117,8 @@ typedef struct {
 
 typedef struct {
     char buyer[128];
+    char buyer_name[MVOI_BUYER_TEXT_MAX];   /* display name from the registry ("Gemeente
+                                             * Heerlen"); the id when unregistered */
     uint32_t year, quarter;       /* quarter 0 = annual report */
     text_lang_t lang;
     int64_t generated_ms;
@@ -128,6 +136,7 @@ typedef struct {
     rp_factor_t *factors;
     size_t nfactors, capfactors;
     bool factors_ok;              /* the impact-calculator answered */
+    char *narrative[RP_NTHEME];   /* the adviser's text per theme (malloc'ed) or NULL */
 } rp_input_t;
 
 void rp_input_init(rp_input_t *in);
@@ -141,12 +150,24 @@ rp_factor_t *rp_input_add_factor(rp_input_t *in);
 
 enum { RP_COL_PERIOD = 0, RP_COL_YTD = 1, RP_COL_PREV = 2, RP_NCOL = 3 };
 
+/* The status word of a theme, by one rule applied in this order (docs: README "Status"):
+ *   pilots (diversiteit_inclusie, KPI 6): realised pilots >= the year's target -> TARGET_MET,
+ *           else TARGET_OPEN (the number of pilot tenders is the ambition, not the result)
+ *   no commitment and no quantified ambition, nothing measured   -> NO_AMBITION
+ *   commitments or an ambition, but no measurement yet           -> NOT_MEASURED
+ *   measured, but no quantified ambition (ambition 0)            -> UNCOMMITTED
+ *   realisation >= ambition > 0                                  -> ON_TRACK
+ *   realisation <  ambition                                      -> BEHIND */
 typedef enum {
-    RP_STATUS_NO_DATA = 0,     /* nothing committed, nothing measured */
-    RP_STATUS_ON_TRACK = 1,    /* realisation >= ambition */
-    RP_STATUS_BEHIND = 2,      /* realisation < ambition */
-    RP_STATUS_UNCOMMITTED = 3, /* measured without an ambition */
+    RP_STATUS_NO_AMBITION = 0, /* "geen ambitie vastgelegd" */
+    RP_STATUS_ON_TRACK = 1,
+    RP_STATUS_BEHIND = 2,
+    RP_STATUS_UNCOMMITTED = 3,
+    RP_STATUS_NOT_MEASURED = 4, /* "nog geen metingen" */
+    RP_STATUS_TARGET_MET = 5,
+    RP_STATUS_TARGET_OPEN = 6,
 } rp_status_t;
+rp_status_t rp_status_rule(int kpi, const rp_val_t *ytd, uint32_t committed, int64_t target);
 
 typedef struct {
     int theme, kpi;
@@ -159,8 +180,20 @@ typedef struct {
 typedef struct {
     const rp_tender_t *t;          /* NULL when the calendar does not know the tender */
     char tender[RP_ID];
-    int64_t obligation, realised;  /* cents, year to date */
+    int64_t obligation;            /* cents: the contract's (calendar: pct x value), 0 when
+                                      cancelled or unknown */
+    int64_t realised;              /* cents, year to date */
 } rp_contract_t;
+
+/* A realisation counted in a quarter that ended before the tender's planned publication
+ * (rule: the measurement period's end, which decides the quarter, lies before the planned
+ * publication date). Kept in the totals, flagged in the report. */
+typedef struct {
+    const rp_tender_t *t;
+    int kpi;
+    uint32_t quarter;
+    int64_t realisation;
+} rp_early_t;
 
 typedef struct {
     const rp_tender_t *t;
@@ -183,6 +216,15 @@ typedef struct {
     uint32_t cancelled;            /* cancelled tenders in the annex */
     bool empty;                    /* no tender and no measurement in the period */
     uint32_t unverified_tables;    /* factor tables with unverified rows */
+    /* SROI total line, like with like: contracts with a known obligation only */
+    int64_t sroi_obligation, sroi_realised;
+    int64_t sroi_realised_other;   /* realised on contracts without a known obligation */
+    uint32_t sroi_other;           /* how many such contracts */
+    /* the period in Amsterdam local dates; provisional while it has not ended */
+    int64_t period_from_ms, period_to_ms;   /* [from, to) UTC */
+    bool provisional;
+    rp_early_t *early;             /* realisation before publication, year to date */
+    size_t nearly;
 } rp_report_t;
 
 /* Ambition levels: baseline 2023 and goal 2027 from the plan (§4), and per-year levels from

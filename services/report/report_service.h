@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <uv.h>
 #include "bus.h"
+#include "buyers.h"
 #include "text.h"
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
     text_lang_t lang;              /* default language */
     bool auto_enabled;
     const char *auto_buyers;       /* comma-separated */
+    const mvoi_buyers_t *buyers;   /* the registry: display names, who is served */
     uint32_t auto_check_ms;        /* default 60000 */
     uint32_t timeout_ms;           /* per upstream request, default 5000 */
     uint32_t pdf_timeout_ms;       /* default 60000 */

@@ -10,7 +10,9 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "rp_ids.h"
 #include "gather.h"
+#include "narrative.h"
 #include "log.h"
 #include "outbox.h"
 #include "report.h"
@@ -156,7 +158,7 @@ static int s_mkdirs(char *path)
     return 0;
 }
 
-static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "nl.csv", "json",
+static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "excel.csv", "json",
                                  "mvi-platform.csv" };
 
 /* Fail every waiter (nothing is stored: a retry with the same id regenerates). */
@@ -408,7 +410,7 @@ static void s_gathered(void *arg, int rc, const char *msg)
         s_job_done(self, j);
         return;
     }
-    if (rp_model_build(&j->model, &j->in) != 0) {
+    if (rp_narrative_load(self->store, &j->in) != 0 || rp_model_build(&j->model, &j->in) != 0) {
         s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "out of memory");
         s_job_done(self, j);
         return;
@@ -451,6 +453,8 @@ static void s_start_next(rp_service_t *self)
     j->t0 = clock_mono_ns() / 1000000;
     rp_input_init(&j->in);
     snprintf(j->in.buyer, sizeof j->in.buyer, "%s", j->buyer);
+    snprintf(j->in.buyer_name, sizeof j->in.buyer_name, "%s",
+             mvoi_buyers_name(self->o.buyers, j->buyer));
     j->in.year = j->year;
     j->in.quarter = j->quarter;
     j->in.lang = j->lang;
@@ -642,6 +646,16 @@ static void s_replay(rp_service_t *self, const uint8_t *id, size_t idlen,
     s_send_env(self, id, idlen, NULL, &env);
 }
 
+/* The adviser's narrative (narrative.c): stored at once, answered with what is stored. */
+static void s_narrative(rp_service_t *self, const uint8_t *id, size_t idlen,
+                        const Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    rp_narrative_reply_t nr;
+    rp_narrative_handle(self->store, req, &env, &nr);
+    s_send_env(self, id, idlen, NULL, &env);
+}
+
 static void s_on_request(bus_sock_t *sock, int events, void *arg)
 {
     rp_service_t *self = arg;
@@ -657,6 +671,14 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
         size_t idlen = bus_msg_size(&m, 0) < sizeof id ? bus_msg_size(&m, 0) : sizeof id;
         memcpy(id, bus_msg_data(&m, 0), idlen);
         int err = 0;
+        char field[MVOI_ID_FIELD_MAX], msg[MVOI_ID_FIELD_MAX + 160];
+        int code = rp_ids_check_wire(bus_msg_data(&m, 1), bus_msg_size(&m, 1), field, msg,
+                                     sizeof msg);
+        if (code) {
+            bus_msg_close(&m);
+            s_send_error(self, id, idlen, NULL, code, field, msg);
+            continue;
+        }
         Mvoi__Envelope *req = codec_unpack(bus_msg_data(&m, 1), bus_msg_size(&m, 1), 0, &err);
         bus_msg_close(&m);
         if (!req) {
@@ -664,12 +686,17 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
                          "not an mvoi Envelope");
             continue;
         }
+        if ((code = rp_ids_check(self->o.buyers, req, field, msg, sizeof msg)) != 0) {
+            s_send_error(self, id, idlen, req, code, field, msg);
+            codec_free(&req);
+            continue;
+        }
         switch (req->body_case) {
         case MVOI__ENVELOPE__BODY_GENERATE_REPORT: s_generate(self, id, idlen, req); break;
         case MVOI__ENVELOPE__BODY_HEALTH: s_health(self, id, idlen, req); break;
         case MVOI__ENVELOPE__BODY_REPLAY: s_replay(self, id, idlen, req); break;
+        case MVOI__ENVELOPE__BODY_SET_NARRATIVE: s_narrative(self, id, idlen, req); break;
         default: {
-            char msg[128];
             snprintf(msg, sizeof msg, "report does not serve %s", codec_body_name(req->body_case));
             s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED,
                          codec_body_name(req->body_case), msg);
@@ -783,7 +810,7 @@ rp_service_t *rp_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const rp_service_o
     if (!self->o.pdf_timeout_ms) self->o.pdf_timeout_ms = 60000;
     if (!self->o.heartbeat_ms) self->o.heartbeat_ms = 1000;
     if (!self->o.sources_max) self->o.sources_max = 50000;
-    static const char *const dbs[] = { "requests", "periods", OUTBOX_DBS, NULL };
+    static const char *const dbs[] = { "requests", "periods", "narratives", OUTBOX_DBS, NULL };
     store_opts_t so = { .path = o->data_dir, .dbs = dbs, .nosync = o->nosync };
     self->store = store_new(&so, err);
     if (!self->store)

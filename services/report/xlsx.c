@@ -12,6 +12,16 @@
 
 #define T(key) rp_t(r, key)
 
+/* A column header in the report's language ("report.col.<name>" in the catalogue); the
+ * machine name stays in the JSON and CSV files. */
+static void s_hdr(lxw_worksheet *ws, const rp_report_t *r, lxw_col_t c, const char *name,
+                  lxw_format *bold)
+{
+    char key[64];
+    snprintf(key, sizeof key, "report.xcol.%s", name);
+    worksheet_write_string(ws, 0, c, text_has(key) ? rp_t(r, key) : name, bold);
+}
+
 static double s_shown(int kpi, int64_t raw)
 {
     const rp_kpi_info_t *k = rp_kpi_info(kpi);
@@ -62,7 +72,7 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
     const char *hdr[] = { "kpi", "measure", "unit", "period", "period_raw", "ytd", "ytd_raw",
                           "previous_year", "previous_year_raw", "raw_unit" };
     for (int c = 0; c < 10; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, hdr[c], f.bold);
     worksheet_set_column(ws, 0, 0, 34, NULL);
     worksheet_set_column(ws, 1, 9, 16, NULL);
     int row = 1;
@@ -92,7 +102,7 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
                              "realisation_raw", "level_2023", "level_year", "level_2027",
                              "in_scope", "committed", "innovation", "status" };
     for (int c = 0; c < 14; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, th_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, th_hdr[c], f.bold);
     for (int th = 1; th < RP_NTHEME; th++) {
         const rp_theme_row_t *t = &r->themes[th];
         worksheet_write_string(ws, (lxw_row_t)th, 0, rp_theme_name(th), NULL);
@@ -114,7 +124,7 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
     const char *tr_hdr[] = { "kpi", "year", "quarter", "ambition", "ambition_raw",
                              "realisation", "realisation_raw" };
     for (int c = 0; c < 7; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, tr_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, tr_hdr[c], f.bold);
     row = 1;
     for (int k = 1; k < RP_NKPI; k++)
         for (int i = 0; i < 8; i++, row++) {
@@ -130,7 +140,7 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
     const char *sr_hdr[] = { "tender", "title", "obligation_eur", "obligation_cents",
                              "realised_eur", "realised_cents" };
     for (int c = 0; c < 6; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, sr_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, sr_hdr[c], f.bold);
     for (size_t i = 0; i < r->ncontracts; i++) {
         const rp_contract_t *c = &r->contracts[i];
         worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, c->tender, NULL);
@@ -146,7 +156,7 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
                              "sroi_pct_bp", "themes", "fairtrade", "sroi_cents", "nox_mg",
                              "material_g", "co2_g", "pilots" };
     for (int c = 0; c < 18; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, an_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, an_hdr[c], f.bold);
     for (size_t i = 0; i < r->nannex; i++) {
         const rp_tender_t *t = r->annex[i].t;
         lxw_row_t rr = (lxw_row_t)(i + 1);
@@ -178,7 +188,7 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
     const char *so_hdr[] = { "kpi", "measurement", "tender", "revision", "ambition_raw",
                              "realisation_raw" };
     for (int c = 0; c < 6; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, so_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, so_hdr[c], f.bold);
     for (size_t i = 0; i < in->ncontribs; i++) {
         const rp_contrib_t *c = &in->contribs[i];
         lxw_row_t rr = (lxw_row_t)(i + 1);

@@ -85,7 +85,7 @@ int main(int argc, char **argv)
         { MVOI__REPORT_FORMAT__FMT_HTML, "html", "html" },
         { MVOI__REPORT_FORMAT__FMT_XLSX, "xlsx", "xlsx" },
         { MVOI__REPORT_FORMAT__FMT_CSV, "csv", "csv" },
-        { MVOI__REPORT_FORMAT__FMT_CSV_NL, "csv-nl", "nl.csv" },
+        { MVOI__REPORT_FORMAT__FMT_CSV_NL, "csv-nl", "excel.csv" },
         { MVOI__REPORT_FORMAT__FMT_JSON, "json", "json" },
         { MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM, "mvi", "mvi.csv" },
     };

@@ -85,35 +85,41 @@
     $('sub-' + k).textContent = sub;
   }
 
-  /* ---- ambition vs realisation per theme ---- */
+  /* ---- realisation per theme as a share of its ambition (units differ per theme,
+   *      percentages do not); diversity and inclusion: realised pilots of the target ---- */
   function renderThemes() {
     const box = $('themes');
     box.textContent = '';
-    let max = 1;
-    const rows = THEMES.map(([th, k]) => {
+    const loc = lang === 'en' ? 'en-GB' : 'nl-NL';
+    const SCALE = 200;   /* the bar spans 0..200 %; the line marks 100 % */
+    for (const [th, k] of THEMES) {
       const tot = get(key(k, year, '.theme.' + th)) || {};
-      const a = Number(tot.ambition || 0), r = Number(tot.realisation || 0);
-      max = Math.max(max, a, r);
-      return [th, k, a, r, tot.unit];
-    });
-    for (const [th, , a, r, unit] of rows) {
+      const yearTot = get(key(k, year)) || {};
+      const r = Number((k === 'pilots' ? yearTot : tot).realisation || 0);
+      const a = k === 'pilots' ? Number(yearTot.target || 3) : Number(tot.ambition || 0);
+      const unit = tot.unit || yearTot.unit;
       const row = el('div', 'bar-row');
-      row.title = t('kpi.ambition') + ' ' + fmt(a, unit).join(' ') + ', ' +
-        t('kpi.realisation') + ' ' + fmt(r, unit).join(' ');
-      const bars = el('div', 'bars');
-      const ba = el('div', 'bar amb'), br = el('div', 'bar real');
-      ba.style.width = (100 * a / max) + '%';
-      br.style.width = (100 * r / max) + '%';
-      bars.append(ba, br);
-      row.append(el('span', '', t('theme.' + th)), bars);
+      row.dataset.theme = th;
+      const bars = el('div', 'bars share');
+      let label;
+      if (a > 0) {
+        const pct = 100 * r / a;
+        const br = el('div', 'bar real' + (pct >= 100 ? ' met' : ''));
+        br.style.width = Math.min(pct, SCALE) / SCALE * 100 + '%';
+        const mark = el('i', 'mark');
+        mark.style.left = 100 / SCALE * 100 + '%';
+        bars.append(br, mark);
+        label = pct.toLocaleString(loc, { maximumFractionDigits: 0 }) + ' %';
+        row.title = t('kpi.realisation') + ' ' + fmt(r, unit).join(' ') + ' / ' +
+          (k === 'pilots' ? t('kpi.target') : t('kpi.ambition')) + ' ' + fmt(a, unit).join(' ');
+      } else {
+        label = t('dash.no_ambition');
+      }
+      const val = el('span', 'share-val', label);
+      row.append(el('span', '', t('theme.' + th)), bars, val);
       box.append(row);
     }
-    const lg = el('div', 'legend');
-    const l1 = el('span'), l2 = el('span');
-    l1.append(el('i', 'amb'), document.createTextNode(t('kpi.ambition')));
-    l2.append(el('i', 'real'), document.createTextNode(t('kpi.realisation')));
-    lg.append(l1, l2);
-    box.append(lg);
+    box.append(el('div', 'legend', t('dash.share_legend')));
   }
 
   /* ---- pilots against the target (3 a year) ---- */
@@ -208,10 +214,13 @@
     getJSON('/api/tenders?view=upcoming&limit=8')
       .then((r) => fillList('upcoming', r.tenders, (x) => [x.title || x.id, x.planned_publication || '']))
       .catch(() => fillList('upcoming', [{ }], () => [t('dash.unavailable'), '']));
-    getJSON('/api/reminders?state=scheduled&limit=8')
-      .then((r) => fillList('reminders', r.reminders, (x) => [
-        (x.title || x.tender_id || '') + ' · ' + (x.kind || ''),
-        x.due_ms ? new Date(Number(x.due_ms)).toLocaleDateString(lang === 'en' ? 'en-GB' : 'nl-NL') : '']))
+    /* the next reminders first, each kind in words, the date spelled out */
+    getJSON('/api/reminders?state=scheduled&limit=50')
+      .then((r) => fillList('reminders', (r.reminders || []).slice()
+        .sort((a, b) => Number(a.due_ms || 0) - Number(b.due_ms || 0)).slice(0, 8), (x) => [
+        (x.title || x.tender_id || '') + ' · ' + (T['dash.kind.' + x.kind] || x.kind || ''),
+        x.due_ms ? new Date(Number(x.due_ms)).toLocaleDateString(lang === 'en' ? 'en-GB' : 'nl-NL',
+          { day: 'numeric', month: 'long', year: 'numeric' }) : '']))
       .catch(() => fillList('reminders', [{ }], () => [t('dash.unavailable'), '']));
     getJSON('/api/measurements?limit=10')
       .then((r) => fillList('measurements', (r.records || []).slice().reverse(), (x) => {
@@ -257,7 +266,22 @@
       document.documentElement.lang = lang;
       document.title = t('dash.title');
       $('title').textContent = t('dash.title');
-      $('subtitle').textContent = t('dash.subtitle') + ' · ' + buyer + ' · ' + year;
+      $('subtitle').textContent = t('dash.subtitle') + ' · ' + buyer;
+      /* the year picker: a few years around this one; a choice reloads with ?year= */
+      const ys = $('year');
+      ys.setAttribute('aria-label', t('dash.year'));
+      const now = new Date().getFullYear();
+      for (let y = Math.min(year, now - 3); y <= Math.max(year, now + 1); y++) {
+        const o = el('option', '', String(y));
+        o.value = String(y);
+        if (y === year) o.selected = true;
+        ys.append(o);
+      }
+      ys.addEventListener('change', () => {
+        const q = new URLSearchParams(location.search);
+        q.set('year', ys.value);
+        location.search = '?' + q.toString();
+      });
       $('h-themes').textContent = t('dash.themes');
       $('h-pilots').textContent = t('dash.pilots_target');
       $('h-trend').textContent = t('dash.trend');

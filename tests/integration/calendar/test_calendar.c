@@ -21,7 +21,7 @@ extern char **environ;
 
 #define DEMO_CSV MVOI_SOURCE_DIR "/deploy/demo/calendar.csv"
 #define DEMO_OCDS MVOI_SOURCE_DIR "/deploy/demo/ocds"
-#define SHARED_OCDS MVOI_SOURCE_DIR "/../shared/data/ocds"
+#define SAMPLE_OCDS MVOI_SOURCE_DIR "/tests/fixtures/ocds"
 #define DEMO_ROWS 32
 
 static struct {
@@ -558,22 +558,36 @@ Test(calendar, ocds_samples_and_own_documents)
 {
     static char out[1 << 16];
     const char *files[] = {
-        SHARED_OCDS "/ocds-213czf-000-00001-01-planning.json",
-        SHARED_OCDS "/ocds-213czf-000-00001-02-tender.json",
-        SHARED_OCDS "/ocds-213czf-000-00001-03-tenderAmendment.json",
-        SHARED_OCDS "/ocds-213czf-000-00001-04-award.json",
-        SHARED_OCDS "/record-ocds-213czf-000-00001.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-01-planning.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-02-tender.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-03-tenderAmendment.json",
+        SAMPLE_OCDS "/ocds-213czf-000-00001-04-award.json",
+        SAMPLE_OCDS "/record-ocds-213czf-000-00001.json",
         DEMO_OCDS "/release-package-heerlen.json",
         DEMO_OCDS "/record-package-heerlen.json",
     };
+    /* the samples are in pounds: refused by name, nothing stored as euros (the award
+     * release alone carries no tender value: it registers the process, in status awarded,
+     * without a value); the demo release package holds one planning notice without a title:
+     * refused by name, the rest lands */
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        int ex = s_ctl(out, sizeof out, (const char *[]){ "tender", "import", files[i], NULL });
-        cr_expect_eq(ex, 0, "%s: %s", files[i], out);
+        int ex = s_ctl(out, sizeof out, (const char *[]){ "--json", "tender", "import", files[i], NULL });
+        cr_expect_eq(ex, i == 6 || i == 3 ? 0 : 65, "%s: %s", files[i], out);
+        if (i < 5 && i != 3)
+            cr_expect(strstr(out, "\"id\": \"ocds-213czf-000-00001\", \"outcome\": \"refused\", "
+                                  "\"field\": \"tender.value.currency\", \"message\": \"currency "
+                                  "'GBP': only amounts in EUR are taken (nothing converted)\""),
+                      "%s", out);
     }
+    cr_expect(strstr(out, "\"created\": 2"), "%s", out);
+    int ex = s_ctl(out, sizeof out, (const char *[]){ "--json", "tender", "import", files[5], NULL });
+    cr_expect(strstr(out, "\"id\": \"ocds-hrl001-2026-012\", \"outcome\": \"refused\", "
+                          "\"field\": \"tender.title\", \"message\": \"required\""), "%s", out);
+    cr_expect_eq(ex, 65);
     uint32_t c;
     uint64_t v;
     s_fingerprint(&c, &v);
-    cr_expect_eq(c, 1 + 3 + 2, "1 sample process + 3 + 2 own (one skipped for no title)");
+    cr_expect_eq(c, 1 + 3 + 2, "the sample (no value) + 3 + 2 own (one refused for no title)");
     uint64_t h = s_head();
     /* own documents: Dutch buyer, EUR, CPV of the plan, missing value/date */
     Mvoi__GetTender g = MVOI__GET_TENDER__INIT;
@@ -604,7 +618,8 @@ Test(calendar, ocds_samples_and_own_documents)
     mvoi__envelope__free_unpacked(r, NULL);
     /* re-import: nothing moves */
     for (size_t i = 5; i < sizeof files / sizeof files[0]; i++)
-        cr_expect_eq(s_ctl(out, sizeof out, (const char *[]){ "tender", "import", files[i], NULL }), 0);
+        cr_expect_eq(s_ctl(out, sizeof out, (const char *[]){ "tender", "import", files[i], NULL }),
+                     i == 5 ? 65 : 0);
     cr_expect_eq(s_head(), h);
 }
 

@@ -96,6 +96,10 @@ typedef struct {
 
 typedef struct {
     uint64_t seed;
+    uint64_t rid_seed;         /* request ids "e2e-<rid_seed>-<i>"; e2e_wl_new: = seed */
+    const char *buyers[2];     /* names of buyer 0 and 1; NULL: wl_buyer() (heerlen,
+                                * landgraaf). Two workloads with other names and the same
+                                * seeds of ids are two tenants with the same ids. */
     uint32_t ntenders, nmeas;
     e2e_tender_t *tenders;     /* [1..ntenders] */
     e2e_mv_t *mv;              /* versions; [0..nmeas) are the originals (id = i + 1) */

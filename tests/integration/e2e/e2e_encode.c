@@ -197,10 +197,11 @@ size_t e2e_pack_submit(const e2e_mv_t *const *mv, size_t n, const char *buyer,
 uint8_t *e2e_encode(const e2e_wl_t *w, size_t i, size_t *len, char *rid, size_t ridlen)
 {
     const e2e_req_t *r = &w->req[i];
-    snprintf(rid, ridlen, "e2e-%llx-%zu", (unsigned long long)w->seed, i);
+    snprintf(rid, ridlen, "e2e-%llx-%zu", (unsigned long long)w->rid_seed, i);
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.request_id = rid;
-    env.buyer = (char *)wl_buyer(r->buyer);
+    env.buyer = (char *)(w->buyers[r->buyer & 1] ? w->buyers[r->buyer & 1]
+                                                 : wl_buyer(r->buyer));
     uint8_t *out = NULL;
     switch (r->kind) {
     case R_TENDER: {

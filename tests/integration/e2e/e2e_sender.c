@@ -114,7 +114,7 @@ int e2e_sender_run(e2e_sender_t *s, const e2e_wl_t *w, size_t from, size_t to,
     int64_t progress = h_now_ms();
     int rc = 0;
     char prefix[64];
-    int plen = snprintf(prefix, sizeof prefix, "e2e-%llx-", (unsigned long long)w->seed);
+    int plen = snprintf(prefix, sizeof prefix, "e2e-%llx-", (unsigned long long)w->rid_seed);
     while (acked < n) {
         /* send what the window and the dependencies allow, in order */
         while (next < n && inflight < (size_t)s->window) {

@@ -51,6 +51,7 @@ e2e_wl_t *e2e_wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas, uint32_t 
     e2e_wl_t *w = calloc(1, sizeof *w);
     uint64_t s = seed;
     w->seed = seed;
+    w->rid_seed = seed;
     w->ntenders = ntenders;
     w->nmeas = nmeas;
     w->tenders = calloc(ntenders + 1, sizeof *w->tenders);

@@ -58,6 +58,17 @@ try {
   const upcoming = await page.textContent('#upcoming');
   if (!upcoming.includes('Pancratiusplein')) fail('upcoming kick-offs missing: ' + upcoming);
 
+  // the year picker: choosing the previous year reloads the dashboard for that year
+  const thisYear = Number(await page.inputValue('#year'));
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('year') === String(thisYear - 1)),
+                     page.selectOption('#year', String(thisYear - 1))]);
+  await page.waitForFunction((y) => document.querySelector('#year')?.value === y,
+                             String(thisYear - 1), { timeout: 15000 });
+  const picked = await page.inputValue('#year');
+  if (picked !== String(thisYear - 1)) fail(`year picker shows ${picked} after choosing ${thisYear - 1}`);
+  const icon = await page.getAttribute('link[rel=icon]', 'href');
+  if (!icon || !icon.startsWith('data:image/svg+xml')) fail('no favicon link');
+
   // English
   await page.goto(base + '/?lang=en', { waitUntil: 'domcontentloaded' });
   await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('live'),

@@ -337,3 +337,34 @@ Test(gateway_it, promtool_accepts_metrics)
     cr_expect_eq(rc, 0, "promtool: %s", out);
     gwt_sse_free(s);
 }
+
+/* One gateway, many buyers: ?buyer= chooses whose totals are served (the fake holds only
+ * heerlen's), a bad id is 400, an unregistered buyer 404, /api/buyers lists the registry. */
+Test(gateway_it, chosen_buyer_served_others_refused)
+{
+    s_up(NULL);
+    gwt_resp_t r;
+    cr_assert_eq(s_req("GET", "/api/kpi?buyer=heerlen", NULL, NULL, &r), 200, "%s", r.body);
+    json_t *o = gwt_json(&r);
+    json_int_t heerlen = json_integer_value(json_object_get(o, "count"));
+    cr_expect(heerlen > 30, "%s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", "/api/kpi?buyer=landgraaf", NULL, NULL, &r), 200, "%s", r.body);
+    o = gwt_json(&r);
+    cr_expect_eq(json_integer_value(json_object_get(o, "count")), 0,
+                 "landgraaf sees heerlen's totals: %s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+    s_expect("GET", "/api/kpi?buyer=Heerlen", NULL, NULL, 400, "buyer");
+    s_expect("GET", "/api/kpi?buyer=heer%00len", NULL, NULL, 400, "buyer");
+    s_expect("GET", "/api/kpi?buyer=atlantis", NULL, NULL, 404, "buyer");
+    s_expect("GET", "/api/kpi/co2?buyer=atlantis", NULL, NULL, 404, "buyer");
+    cr_assert_eq(s_req("GET", "/api/buyers", NULL, NULL, &r), 200, "%s", r.body);
+    o = gwt_json(&r);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "default")), "heerlen");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "default_name")), "Gemeente Heerlen");
+    cr_expect(json_array_size(json_object_get(o, "buyers")) >= 2, "%s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+}

@@ -130,8 +130,16 @@ wl_t *wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas)
             m->revision++;
             if (s_rnd(&s, 100) < 30)
                 s_date(&s, m);
-            if (s_rnd(&s, 100) < 10)
-                s_on_tender(m, &ts[s_rnd(&s, ntenders)]);
+            if (s_rnd(&s, 100) < 10) {
+                /* to another tender of the same buyer: a measurement is its buyer's (the
+                 * impact-calculator keys it by buyer and id) */
+                uint32_t ti = s_rnd(&s, ntenders);
+                for (uint32_t step = 0; step < ntenders; step++)
+                    if (ts[(ti + step) % ntenders].buyer == m->buyer) {
+                        s_on_tender(m, &ts[(ti + step) % ntenders]);
+                        break;
+                    }
+            }
             s_values(&s, m);
             e->kind = MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED;
             e->cur = *m;

@@ -46,9 +46,17 @@ static void s_clock(const char *path)
         fclose(f);
 }
 
-static int s_load(fc_t *c, MDB_txn *txn, const char *id, Mvoi__Tender **out)
+/* Tenders are keyed buyer NUL id (two buyers may use the same id). */
+static MDB_val s_key(char *buf, size_t cap, const char *buyer, const char *id)
 {
-    MDB_val k = { strlen(id), (void *)id }, v;
+    int n = snprintf(buf, cap, "%s%c%s", buyer ? buyer : "", 0, id);
+    return (MDB_val){ n < 0 || (size_t)n >= cap ? cap - 1 : (size_t)n, buf };
+}
+
+static int s_load(fc_t *c, MDB_txn *txn, const char *buyer, const char *id, Mvoi__Tender **out)
+{
+    char kb[512];
+    MDB_val k = s_key(kb, sizeof kb, buyer, id), v;
     int rc = mdb_get(txn, c->tenders, &k, &v);
     *out = rc ? NULL : mvoi__tender__unpack(NULL, v.mv_size, v.mv_data);
     return rc;
@@ -60,7 +68,8 @@ static int s_store_emit(fc_t *c, server_req_t *req, MDB_txn *txn, Mvoi__Tender *
     size_t len = mvoi__tender__get_packed_size(t);
     uint8_t *buf = malloc(len + 1);
     mvoi__tender__pack(t, buf);
-    MDB_val k = { strlen(t->id), t->id }, v = { len, buf };
+    char kb[512];
+    MDB_val k = s_key(kb, sizeof kb, t->buyer, t->id), v = { len, buf };
     int rc = mdb_put(txn, c->tenders, &k, &v, 0);
     free(buf);
     if (rc)
@@ -109,7 +118,7 @@ static int s_on_cmd(void *arg, server_req_t *req, MDB_txn *txn)
     if (!id || !*id)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "tender.id",
                             "is required");
-    rc = s_load(c, txn, id, &cur);
+    rc = s_load(c, txn, t && t->buyer ? t->buyer : in->buyer, id, &cur);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
     Mvoi__TenderStatus prev = cur && cur->has_status ? cur->status

@@ -2,7 +2,10 @@
 """Reads every message of a Maildir (new/, cur/) or a directory of .eml files and prints one
 line per message, checking kick-off invitations with python3-icalendar:
 
-  KIND TENDER DUE(YYYY-MM-DDTHH:MM) UID METHOD SEQUENCE DTSTART(local) MESSAGE-ID STATUS
+  KIND TENDER DUE(YYYY-MM-DDTHH:MM) UID METHOD SEQUENCE DTSTART(local) MESSAGE-ID STATUS RCPT
+  BUYER
+
+RCPT is the envelope recipient (aiosmtpd's X-RcptTo) or else the To: address.
 
 STATUS is "ok" or "bad:<reason>". The .ics attachments are written to OUTDIR/<n>.ics so that
 the C test can parse them with libical as well. Usage: nt_check.py DIR OUTDIR
@@ -88,7 +91,10 @@ def main():
                     uid, method, seq, dt = info
                 with open(os.path.join(outdir, "%d.ics" % n), "wb") as f:
                     f.write(data)
-        print(kind, tender, due, uid, method, seq, dt, mid, status)
+        rcpt = msg.get("X-RcptTo") or msg.get("To", "-")
+        rcpt = rcpt.split("<")[-1].rstrip(">").strip() or "-"
+        buyer = msg.get("X-MVOI-Buyer", "-") or "-"
+        print(kind, tender, due, uid, method, seq, dt, mid, status, rcpt, buyer)
         n += 1
 
 

@@ -199,6 +199,40 @@ static int s_tender_cmp(const void *a, const void *b)
     return strcmp((*(const ds_tender_t *const *)a)->id, (*(const ds_tender_t *const *)b)->id);
 }
 
+/* One dataset tender as the calendar sends it (ta/tap: 2 theme slots, reason: 16 bytes). */
+static void s_fill_tender(Mvoi__Tender *o, Mvoi__ThemeAmbition *ta, Mvoi__ThemeAmbition **tap,
+                          char *reason, const ds_tender_t *t)
+{
+    mvoi__tender__init(o);
+    o->id = (char *)t->id;
+    o->buyer = DS_BUYER;
+    o->title = (char *)t->title;
+    o->purchasing_group = (char *)t->group;
+    o->has_kind = o->has_procedure = o->has_status = o->has_value_cents = true;
+    o->kind = (Mvoi__TenderKind)t->kind;
+    o->procedure = (Mvoi__Procedure)t->procedure;
+    o->status = (Mvoi__TenderStatus)t->status;
+    o->value_cents = t->value_cents;
+    o->planned_publication = (char *)t->planned;
+    o->has_sroi_pct_bp = o->has_sroi_obligation_cents = o->has_pilot = true;
+    o->sroi_pct_bp = t->sroi_bp;
+    o->sroi_obligation_cents = t->obligation_cents;
+    o->pilot = t->pilot;
+    if (t->status == 8) {
+        snprintf(reason, 16, "budget");
+        o->cancel_reason = reason;
+    }
+    o->n_themes = (size_t)t->nthemes;
+    o->themes = tap;
+    for (int k = 0; k < t->nthemes; k++) {
+        mvoi__theme_ambition__init(&ta[k]);
+        ta[k].has_theme = ta[k].has_commitment = true;
+        ta[k].theme = (Mvoi__Theme)t->theme[k];
+        ta[k].commitment = (Mvoi__Commitment)t->commitment[k];
+        tap[k] = &ta[k];
+    }
+}
+
 static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
@@ -339,35 +373,7 @@ static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
         for (uint32_t i = off; i < nm && n < limit; i++, n++) {
             const ds_tender_t *t = match[i];
             Mvoi__Tender *o = &ts[n];
-            mvoi__tender__init(o);
-            o->id = (char *)t->id;
-            o->buyer = DS_BUYER;
-            o->title = (char *)t->title;
-            o->purchasing_group = (char *)t->group;
-            o->has_kind = o->has_procedure = o->has_status = o->has_value_cents = true;
-            o->kind = (Mvoi__TenderKind)t->kind;
-            o->procedure = (Mvoi__Procedure)t->procedure;
-            o->status = (Mvoi__TenderStatus)t->status;
-            o->value_cents = t->value_cents;
-            o->planned_publication = (char *)t->planned;
-            o->has_sroi_pct_bp = o->has_sroi_obligation_cents = o->has_pilot = true;
-            o->sroi_pct_bp = t->sroi_bp;
-            o->sroi_obligation_cents = t->obligation_cents;
-            o->pilot = t->pilot;
-            if (t->status == 8) {
-                snprintf(reasons[n], 16, "budget");
-                o->cancel_reason = reasons[n];
-            }
-            o->n_themes = (size_t)t->nthemes;
-            o->themes = &tap[n * 2];
-            for (int k = 0; k < t->nthemes; k++) {
-                Mvoi__ThemeAmbition *a = &ta[n * 2 + k];
-                mvoi__theme_ambition__init(a);
-                a->has_theme = a->has_commitment = true;
-                a->theme = (Mvoi__Theme)t->theme[k];
-                a->commitment = (Mvoi__Commitment)t->commitment[k];
-                tap[n * 2 + k] = a;
-            }
+            s_fill_tender(o, &ta[n * 2], &tap[n * 2], reasons[n], t);
             tp[n] = o;
         }
         Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
@@ -385,6 +391,25 @@ static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
         free(ta);
         free(tap);
         free(reasons);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_GET_TENDER: {
+        const char *want = req->get_tender->id ? req->get_tender->id : "";
+        for (uint32_t i = 0; i < s_ds.ntenders; i++) {
+            if (strcmp(s_ds.t[i].id, want) != 0)
+                continue;
+            Mvoi__Tender o;
+            Mvoi__ThemeAmbition ta[2], *tap[2];
+            char reason[16];
+            s_fill_tender(&o, ta, tap, reason, &s_ds.t[i]);
+            Mvoi__TenderReply tr = MVOI__TENDER_REPLY__INIT;
+            tr.tender = &o;
+            rep.body_case = MVOI__ENVELOPE__BODY_TENDER_REPLY;
+            rep.tender_reply = &tr;
+            s_send(id, NULL, &rep, false);
+            return;
+        }
+        s_error(id, &rep, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id");
         return;
     }
     case MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES: {

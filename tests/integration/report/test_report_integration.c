@@ -556,3 +556,67 @@ Test(report_it, idempotent_and_validated)
     cr_expect_str_eq(c->error->field, "generate_report.lang");
     mvoi__envelope__free_unpacked(c, NULL);
 }
+
+/* One SetNarrative straight to the service: the reply's error field, or "" when stored. */
+static void s_set_narrative(const char *buyer, uint32_t theme, const char *text, char *field,
+                            size_t cap)
+{
+    Mvoi__SetNarrative m = MVOI__SET_NARRATIVE__INIT;
+    m.has_year = m.has_quarter = m.has_theme = true;
+    m.year = YEAR;
+    m.quarter = 2;
+    m.theme = theme;
+    m.text = (char *)text;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT, *rep = NULL;
+    e.request_id = "t-narr";
+    e.buyer = (char *)buyer;
+    e.body_case = MVOI__ENVELOPE__BODY_SET_NARRATIVE;
+    e.set_narrative = &m;
+    cr_assert_eq(h_request(fx.api, &e, &rep, 5000), 0);
+    snprintf(field, cap, "%s", rep->body_case == MVOI__ENVELOPE__BODY_ERROR ? rep->error->field : "");
+    mvoi__envelope__free_unpacked(rep, NULL);
+}
+
+/* The adviser's narrative: entered with mvoictl per buyer, period and theme, shown in the
+ * report next to the themes; another buyer's text with the same ids stays out; bad input is
+ * refused naming the field and changes nothing; an empty text removes it. */
+Test(report_it, narrative_per_theme)
+{
+    char ctl[512], cmd[2048], field[64];
+    h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
+    snprintf(cmd, sizeof cmd, "MVOI_REPORT_API=%s %s --buyer %s report narrative --year %u "
+             "--quarter 2 --theme klimaat --text 'HVO100 & elektrisch materieel.\nRegel 2.' "
+             ">/dev/null", fx.api, ctl, DS_BUYER, YEAR);
+    cr_assert_eq(s_run(cmd), 0, "%s", cmd);
+    s_set_narrative("parkstad", 1, "Tekst van een andere organisatie", field, sizeof field);
+    cr_assert_str_eq(field, "");
+    s_set_narrative(DS_BUYER, 9, "x", field, sizeof field);
+    cr_expect_str_eq(field, "set_narrative.theme");
+    s_set_narrative(DS_BUYER, 1, "kapot \xC3\x28", field, sizeof field);
+    cr_expect_str_eq(field, "set_narrative.text");
+    static char big[4002];
+    memset(big, 'a', 4001);
+    s_set_narrative(DS_BUYER, 1, big, field, sizeof field);
+    cr_expect_str_eq(field, "set_narrative.text");
+    snprintf(cmd, sizeof cmd, "MVOI_REPORT_API=%s %s report narrative --year %u --theme weer "
+             "--text x 2>/dev/null", fx.api, ctl, YEAR);
+    cr_expect_eq(s_run(cmd), 64);
+
+    int fm[] = { MVOI__REPORT_FORMAT__FMT_HTML };
+    Mvoi__Envelope *rep = s_generate("t-narr-1", YEAR, 2, "nl", fm, 1, 60000);
+    char *h = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), NULL);
+    cr_expect(strstr(h, "<dd id=\"narrative-klimaat\">HVO100 &amp; elektrisch materieel.\nRegel "
+                        "2.</dd>"), "narrative missing");
+    cr_expect(!strstr(h, "andere organisatie"), "another buyer's narrative shown");
+    cr_expect(!strstr(h, "narrative-circulair"));
+    free(h);
+    mvoi__envelope__free_unpacked(rep, NULL);
+
+    s_set_narrative(DS_BUYER, 1, "", field, sizeof field);
+    cr_assert_str_eq(field, "");
+    rep = s_generate("t-narr-2", YEAR, 2, "nl", fm, 1, 60000);
+    h = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), NULL);
+    cr_expect(!strstr(h, "id=\"narratives\""), "removed narrative still shown");
+    free(h);
+    mvoi__envelope__free_unpacked(rep, NULL);
+}

@@ -12,7 +12,7 @@
 
 #define CAL_DATA_DIR MVOI_SOURCE_DIR "/services/calendar/data"
 #define CAL_FIXTURES MVOI_SOURCE_DIR "/tests/unit/calendar/fixtures"
-#define CAL_OCDS_DIR MVOI_SOURCE_DIR "/../shared/data/ocds"
+#define CAL_OCDS_DIR MVOI_SOURCE_DIR "/tests/fixtures/ocds"
 
 /* A valid minimal tender: diensten, value in euros, planned publication date. */
 static inline Mvoi__Tender *cal_test_tender(const char *id, Mvoi__TenderKind kind, long long euros,

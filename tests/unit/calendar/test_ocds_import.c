@@ -1,4 +1,5 @@
-/* ocds_import: the open-contracting sample files in ../shared/data/ocds. */
+/* ocds_import: the open-contracting samples and our own TenderNed-style packages in
+ * tests/fixtures/ocds. */
 #include <criterion/criterion.h>
 #include <errno.h>
 
@@ -12,101 +13,147 @@ static const char *files[] = {
     CAL_OCDS_DIR "/ocds-213czf-000-00001-04-award.json",
 };
 
-static bool has_warning(const ocds_result_t *r, const char *field)
+#define NL_RELEASES CAL_OCDS_DIR "/nl-release-package-heerlen.json"
+#define NL_RECORDS CAL_OCDS_DIR "/nl-record-package-heerlen.json"
+
+static const ocds_warning_t *refusal(const ocds_result_t *r, const char *ocid)
 {
-    for (size_t i = 0; i < r->n_warnings; i++)
-        if (strcmp(r->warnings[i].field, field) == 0)
-            return true;
-    return false;
+    for (size_t i = 0; i < r->n_errors; i++)
+        if (strcmp(r->errors[i].ocid, ocid) == 0)
+            return &r->errors[i];
+    return NULL;
 }
 
-static void check_common(const Mvoi__Tender *t)
+static const Mvoi__Tender *tender_of(const ocds_result_t *r, const char *id)
 {
-    cr_assert_str_eq(t->id, "ocds-213czf-000-00001");
-    cr_assert_str_eq(t->title, "Planned cycle lane improvements");
-    cr_assert_str_eq(t->buyer, "London Borough of Barnet");
-    cr_assert_eq(t->kind, MVOI__TENDER_KIND__KIND_WERKEN);
-    /* 1,000,000 in the planning release, 1,100,000 from the tender release on */
-    cr_assert_eq(t->value_cents, 110000000);
-    cr_assert_str_eq(t->cpv, "45233130"); /* "45233130.0" in the sample */
-    cr_assert_str_eq(t->contract_start, "2010-07-01");
-    cr_assert_str_eq(t->contract_end, "2011-06-30");
-    cr_assert_str_eq(t->source, "ocds:ocds-213czf-000-00001");
+    for (size_t i = 0; i < r->n_tenders; i++)
+        if (strcmp(r->tenders[i]->id, id) == 0)
+            return r->tenders[i];
+    return NULL;
 }
 
-Test(ocds, single_planning_release)
+static void compile_files(const char *const *paths, size_t n, const ocds_import_opts_t *o,
+                          ocds_result_t *r)
 {
     ocds_import_t *imp;
     char err[256];
     cr_assert_eq(ocds_import_new(&imp), 0);
-    cr_assert_eq(ocds_import_add_file(imp, files[0], err, sizeof err), 0, "%s", err);
-    ocds_result_t r;
-    cr_assert_eq(ocds_import_compile(imp, NULL, &r), 0);
-    cr_assert_eq(r.n_tenders, 1);
-    const Mvoi__Tender *t = r.tenders[0];
-    cr_assert_eq(t->value_cents, 100000000);
-    cr_assert_str_eq(t->planned_publication, "2010-02-01");
-    cr_assert_str_eq(t->contract_start, "2010-06-01");
-    cr_assert_eq(t->status, MVOI__TENDER_STATUS__STATUS_PLANNED);
-    cr_assert(has_warning(&r, "tender.value.currency"), "GBP is reported");
-    ocds_result_clear(&r);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(ocds_import_add_file(imp, paths[i], err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ocds_import_compile(imp, o, r), 0);
     ocds_import_destroy(&imp);
     cr_assert_null(imp);
 }
 
-Test(ocds, releases_merge_into_compiled)
+/* The open-contracting samples are in pounds: refused, not stored as euros. */
+Test(ocds, samples_in_gbp_refused_not_taken_as_euros)
 {
-    ocds_import_t *imp;
-    char err[256];
-    cr_assert_eq(ocds_import_new(&imp), 0);
-    /* added out of order on purpose: the release date decides, not the file order */
-    for (int i = 3; i >= 0; i--)
-        cr_assert_eq(ocds_import_add_file(imp, files[i], err, sizeof err), 0, "%s", err);
     ocds_result_t r;
-    cr_assert_eq(ocds_import_compile(imp, NULL, &r), 0);
+    compile_files(files, 4, NULL, &r);
     cr_assert_eq(r.releases, 4);
-    cr_assert_eq(r.n_tenders, 1);
-    const Mvoi__Tender *t = r.tenders[0];
-    check_common(t);
-    /* tenderPeriod.startDate 2010-02-01 (planning) replaced by 2010-03-01 (tender) */
-    cr_assert_str_eq(t->planned_publication, "2010-03-01");
-    /* the award release: tender complete, award still pending -> awarded */
-    cr_assert_eq(t->status, MVOI__TENDER_STATUS__STATUS_AWARDED);
-    cr_assert_eq(r.n_warnings, 1);
+    cr_assert_eq(r.n_tenders, 0);
+    cr_assert_eq(r.n_errors, 1);
+    cr_assert_str_eq(r.errors[0].ocid, "ocds-213czf-000-00001");
+    cr_assert_str_eq(r.errors[0].field, "tender.value.currency");
+    cr_assert_str_eq(r.errors[0].message,
+                     "currency 'GBP': only amounts in EUR are taken (nothing converted)");
     ocds_result_clear(&r);
-    ocds_import_destroy(&imp);
+    const char *rec[] = { CAL_OCDS_DIR "/record-ocds-213czf-000-00001.json" };
+    compile_files(rec, 1, NULL, &r);
+    cr_assert_eq(r.n_tenders, 0);
+    cr_assert_eq(r.n_errors, 1);
+    ocds_result_clear(&r);
 }
 
-Test(ocds, record_package)
+/* A TenderNed-style package, releases out of date order: each process compiled by date. */
+Test(ocds, dutch_release_package_lifecycle_method_currency)
 {
-    ocds_import_t *imp;
-    char err[256];
-    cr_assert_eq(ocds_import_new(&imp), 0);
-    cr_assert_eq(ocds_import_add_file(imp, CAL_OCDS_DIR "/record-ocds-213czf-000-00001.json", err, sizeof err), 0,
-                 "%s", err);
+    ocds_result_t r;
+    const char *p[] = { NL_RELEASES };
+    compile_files(p, 1, NULL, &r);
+    cr_assert_eq(r.releases, 8);
+    cr_assert_eq(r.n_tenders, 4);
+    const ocds_warning_t *e = refusal(&r, "ocds-hrl042-2025-303");
+    cr_assert_not_null(e);
+    cr_assert_str_eq(e->field, "tender.value.currency");
+    cr_assert_str_eq(e->message, "currency 'USD': only amounts in EUR are taken (nothing converted)");
+    const Mvoi__Tender *t = tender_of(&r, "ocds-hrl042-2025-301");
+    cr_assert_not_null(t);
+    cr_assert_str_eq(t->title, "Groenonderhoud openbare ruimte 2025-2029");
+    cr_assert_str_eq(t->description,
+                     "Maaien, snoeien en onkruidbeheer in alle wijken; emissieloos materieel vanaf 2027.");
+    cr_assert_eq(t->kind, MVOI__TENDER_KIND__KIND_DIENSTEN);
+    cr_assert_eq(t->value_cents, 85000000);
+    cr_assert_str_eq(t->planned_publication, "2025-04-01");
+    /* the contract release (2025-08-01) is the latest: active contract */
+    cr_assert_eq(t->status, MVOI__TENDER_STATUS__STATUS_IN_EXECUTION);
+    cr_assert_str_eq(t->award_date, "2025-07-08");
+    cr_assert_str_eq(t->contract_signed, "2025-07-30");
+    cr_assert_str_eq(t->contract_start, "2025-09-01");
+    cr_assert_str_eq(t->contract_end, "2029-08-31");
+    cr_assert_str_eq(t->procurement_method, "open");
+    cr_assert_str_eq(t->procurement_method_details, "Europese openbare procedure");
+    t = tender_of(&r, "ocds-hrl042-2025-304");
+    cr_assert_str_eq(t->procurement_method, "limited");
+    cr_assert_eq(t->value_cents, 45000000);
+    cr_assert_eq(t->status, MVOI__TENDER_STATUS__STATUS_PLANNED);
+    t = tender_of(&r, "ocds-hrl042-2025-305");
+    cr_assert(!t->has_value_cents);
+    cr_assert_str_eq(t->procurement_method, "open");
+    ocds_result_clear(&r);
+}
+
+/* An incremental release alone carries only what changed: a partial tender (the service
+ * merges it with the stored one), never skipped for the fields it does not repeat. */
+Test(ocds, cancellation_alone_is_a_partial_tender)
+{
+    ocds_result_t r;
+    const char *p[] = { CAL_OCDS_DIR "/nl-302-2-cancellation.json" };
+    compile_files(p, 1, NULL, &r);
+    cr_assert_eq(r.n_errors, 0);
+    cr_assert_eq(r.n_tenders, 1);
+    const Mvoi__Tender *t = r.tenders[0];
+    cr_assert_str_eq(t->id, "ocds-hrl042-2025-302");
+    cr_assert_null(t->title);
+    cr_assert(!t->has_kind && !t->has_value_cents);
+    cr_assert_eq(t->status, MVOI__TENDER_STATUS__STATUS_CANCELLED);
+    cr_assert_str_eq(t->cancel_reason,
+                     "Ingetrokken: geen geldige inschrijvingen (OCDS 2025-05-20T16:00:00+02:00)");
+    ocds_result_clear(&r);
+    /* after its tender release, in the same run: one tender, cancelled, title kept */
+    const char *both[] = { CAL_OCDS_DIR "/nl-302-2-cancellation.json",
+                           CAL_OCDS_DIR "/nl-302-1-tender.json" };
+    compile_files(both, 2, NULL, &r);
+    cr_assert_eq(r.n_tenders, 1);
+    cr_assert_str_eq(r.tenders[0]->title, "Leerlingenvervoer 2025-2027");
+    cr_assert_eq(r.tenders[0]->status, MVOI__TENDER_STATUS__STATUS_CANCELLED);
+    cr_assert_eq(r.tenders[0]->value_cents, 125000000);
+    ocds_result_clear(&r);
+}
+
+Test(ocds, dutch_record_package)
+{
     ocds_result_t r;
     thresholds_t *th = cal_test_thresholds();
     ocds_import_opts_t o = {.thresholds = th, .today = "2025-01-01"};
-    cr_assert_eq(ocds_import_compile(imp, &o, &r), 0);
-    cr_assert_eq(r.n_tenders, 1);
-    const Mvoi__Tender *t = r.tenders[0];
-    check_common(t);
-    cr_assert_str_eq(t->planned_publication, "2010-03-01");
-    /* compiled release has an active contract */
-    cr_assert_eq(t->status, MVOI__TENDER_STATUS__STATUS_IN_EXECUTION);
-    /* 2010 predates every threshold table: procedure left open, not guessed */
-    cr_assert_eq(t->procedure, MVOI__PROCEDURE__PROC_UNSPECIFIED);
-    ocds_result_clear(&r);
-    /* the releases and the record together still give one tender; the compiled release
-     * (dated 2011-01-10) is the latest */
-    for (int i = 0; i < 4; i++)
-        cr_assert_eq(ocds_import_add_file(imp, files[i], err, sizeof err), 0);
-    cr_assert_eq(ocds_import_compile(imp, NULL, &r), 0);
-    cr_assert_eq(r.n_tenders, 1);
-    cr_assert_eq(r.tenders[0]->status, MVOI__TENDER_STATUS__STATUS_IN_EXECUTION);
+    const char *p[] = { NL_RECORDS };
+    compile_files(p, 1, &o, &r);
+    cr_assert_eq(r.n_errors, 0);
+    cr_assert_eq(r.n_tenders, 2);
+    const Mvoi__Tender *t = tender_of(&r, "ocds-hrl042-2024-118");
+    /* compiled release: the only contract terminated -> completed */
+    cr_assert_eq(t->status, MVOI__TENDER_STATUS__STATUS_COMPLETED);
+    cr_assert_str_eq(t->award_date, "2024-04-12");
+    cr_assert_str_eq(t->contract_signed, "2024-04-30");
+    /* 260,000 supplies in 2024: the thresholds agree with the stated European procedure */
+    cr_assert_eq(t->procedure, MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR);
+    /* no compiled release: the embedded releases, the later one changes only the value */
+    t = tender_of(&r, "ocds-hrl042-2025-310");
+    cr_assert_str_eq(t->title, "Catering stadhuis (fairtrade)");
+    cr_assert_eq(t->value_cents, 9850050);
+    cr_assert_eq(t->procedure, MVOI__PROCEDURE__PROC_MEERVOUDIG_ONDERHANDS);
     ocds_result_clear(&r);
     thresholds_destroy(&th);
-    ocds_import_destroy(&imp);
 }
 
 Test(ocds, amounts_exact)
@@ -148,25 +195,42 @@ Test(ocds, unusable_input)
     cr_assert(strstr(err, "line") != NULL);
     const char *other = "{\"hello\": 1}";
     cr_assert_eq(ocds_import_add_json(imp, other, strlen(other), err, sizeof err), -EINVAL);
-    /* a release without a title is skipped with a warning, the valid one is kept */
+    /* a release without a title is a partial tender here (the service judges it after
+     * merging with what it has); checked whole (thresholds given), it is refused by name */
     const char *two = "{\"releases\":["
                       "{\"ocid\":\"ocds-x-1\",\"date\":\"2025-01-01T00:00:00Z\",\"tender\":{\"mainProcurementCategory\":\"services\"}},"
                       "{\"ocid\":\"ocds-x-2\",\"date\":\"2025-01-01T00:00:00Z\",\"buyer\":{\"name\":\"Heerlen\"},"
                       "\"tender\":{\"title\":\"Geldautomaten\",\"mainProcurementCategory\":\"services\","
-                      "\"value\":{\"amount\":250000.5,\"currency\":\"EUR\"},\"tenderPeriod\":{\"startDate\":\"2025-03-01T09:00:00+01:00\"}}}]}";
+                      "\"value\":{\"amount\":250000.5,\"currency\":\"EUR\"},\"tenderPeriod\":{\"startDate\":\"2025-03-01T09:00:00+01:00\"}}},"
+                      "{\"ocid\":\"ocds-x-3\",\"date\":\"2025-01-01T00:00:00Z\",\"tender\":{\"title\":\"X\","
+                      "\"mainProcurementCategory\":\"services\",\"tenderPeriod\":{\"startDate\":\"2025-02-30\"}}}]}";
     cr_assert_eq(ocds_import_add_json(imp, two, strlen(two), err, sizeof err), 0, "%s", err);
     ocds_result_t r;
     ocds_import_opts_t o = {.default_buyer = "heerlen"};
     cr_assert_eq(ocds_import_compile(imp, &o, &r), 0);
-    cr_assert_eq(r.n_tenders, 1);
-    cr_assert_str_eq(r.tenders[0]->id, "ocds-x-2");
-    cr_assert_eq(r.tenders[0]->kind, MVOI__TENDER_KIND__KIND_DIENSTEN);
-    cr_assert_eq(r.tenders[0]->value_cents, 25000050);
-    cr_assert_str_eq(r.tenders[0]->planned_publication, "2025-03-01");
-    cr_assert_eq(r.tenders[0]->status, MVOI__TENDER_STATUS__STATUS_UNSPECIFIED);
-    cr_assert_eq(r.n_warnings, 1);
-    cr_assert_str_eq(r.warnings[0].ocid, "ocds-x-1");
-    cr_assert_str_eq(r.warnings[0].field, "tender.title");
+    cr_assert_eq(r.n_tenders, 2);
+    cr_assert_str_eq(r.tenders[0]->id, "ocds-x-1");
+    cr_assert_null(r.tenders[0]->title);
+    cr_assert_str_eq(r.tenders[1]->id, "ocds-x-2");
+    cr_assert_eq(r.tenders[1]->kind, MVOI__TENDER_KIND__KIND_DIENSTEN);
+    cr_assert_eq(r.tenders[1]->value_cents, 25000050);
+    cr_assert_str_eq(r.tenders[1]->planned_publication, "2025-03-01");
+    cr_assert_eq(r.tenders[1]->status, MVOI__TENDER_STATUS__STATUS_UNSPECIFIED);
+    /* a date that does not exist refuses its process; it is not dropped */
+    cr_assert_eq(r.n_errors, 1);
+    cr_assert_str_eq(r.errors[0].ocid, "ocds-x-3");
+    cr_assert_str_eq(r.errors[0].field, "tender.tenderPeriod.startDate");
+    cr_assert_str_eq(r.errors[0].message, "'2025-02-30' is not a date");
     ocds_result_clear(&r);
+    thresholds_t *th = cal_test_thresholds();
+    ocds_import_opts_t whole = {.default_buyer = "heerlen", .thresholds = th, .today = "2025-01-01"};
+    cr_assert_eq(ocds_import_compile(imp, &whole, &r), 0);
+    cr_assert_eq(r.n_tenders, 1);
+    const ocds_warning_t *e = refusal(&r, "ocds-x-1");
+    cr_assert_not_null(e);
+    cr_assert_str_eq(e->field, "tender.title");
+    cr_assert_str_eq(e->message, "required");
+    ocds_result_clear(&r);
+    thresholds_destroy(&th);
     ocds_import_destroy(&imp);
 }

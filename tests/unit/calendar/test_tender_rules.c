@@ -244,13 +244,13 @@ Test(rules, identity_fields)
     cal_str_set(&t->id, "HRL 2025");
     expect_invalid(t, "tender.id");
     t = base();
-    char longid[66];
-    memset(longid, 'a', 65);
-    longid[65] = '\0';
+    char longid[TENDER_ID_MAX + 2];
+    memset(longid, 'a', TENDER_ID_MAX + 1);
+    longid[TENDER_ID_MAX + 1] = '\0';
     cal_str_set(&t->id, longid);
     expect_invalid(t, "tender.id");
     t = base();
-    longid[64] = '\0';
+    longid[TENDER_ID_MAX] = '\0';
     cal_str_set(&t->id, "ocds-213czf-000-00001/lot:1_a.b");
     tender_error_t err;
     cr_assert_eq(tender_validate(t, &err), 0);

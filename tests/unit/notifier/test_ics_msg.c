@@ -9,8 +9,14 @@
 #include "nt_ics.h"
 #include "nt_msg.h"
 
-static nt_msg_cfg_t s_mcfg = { TEXT_NL, "mvoi@gemeente.example", "coordinator@gemeente.example",
-                               "Raadhuis", 15 };
+static nt_msg_cfg_t s_mcfg = { .lang = TEXT_NL, .mail_from = "mvoi@gemeente.example",
+                               .location = "Raadhuis", .dashboard_url = "http://dash/",
+                               .alarm_minutes = 15, .min_lead_days = 10 };
+static Mvoi__Person s_p1 = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
+                             "pl@gemeente.example" };
+static Mvoi__Person s_p2 = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "B. Houder",
+                             "bh@gemeente.example" };
+static Mvoi__Person *s_att[] = { &s_p1, &s_p2 };
 
 static Mvoi__Reminder s_rem(Mvoi__ReminderKind kind, unsigned seq, char **rcpts, size_t n)
 {
@@ -32,6 +38,9 @@ static Mvoi__Reminder s_rem(Mvoi__ReminderKind kind, unsigned seq, char **rcpts,
     r.created_ms = r.due_ms;
     r.recipients = rcpts;
     r.n_recipients = n;
+    r.organizer = "coordinator@gemeente.example";
+    r.attendees = s_att;
+    r.n_attendees = 2;
     return r;
 }
 

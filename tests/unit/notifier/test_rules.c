@@ -2,6 +2,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "nt_cal.h"
 #include "nt_rules.h"
@@ -12,7 +14,7 @@ static nt_rules_cfg_t s_cfg;
 static void s_setup(void)
 {
     s_cal = nt_cal_new();
-    cr_assert(nt_cal_load(s_cal, MVOI_NOTIFIER_DATA_DIR_SRC "/holidays-nl.csv") > 50);
+    cr_assert(nt_cal_load(s_cal, MVOI_NOTIFIER_DATA_DIR_SRC "/holidays-nl.csv") >= 0);
     nt_rules_defaults(&s_cfg);
 }
 static void s_teardown(void) { nt_cal_destroy(&s_cal); }
@@ -41,22 +43,151 @@ static void s_expect_local(int64_t ms, const char *date, int h, int m)
 
 TestSuite(nt_rules, .init = s_setup, .fini = s_teardown);
 
-Test(nt_rules, holidays_cover_2024_to_2028)
+/* Test-side and independent of nt_cal: days since 1970 through timegm, Easter by Gauss's
+ * rule (with its two exceptions), not the Meeus/Jones/Butcher form the code uses. */
+static int64_t s_day(int y, int m, int d)
 {
-    cr_assert_eq(nt_cal_first_year(s_cal), 2024);
-    cr_assert_eq(nt_cal_last_year(s_cal), 2028);
-    /* Easter Monday, King's Day, Ascension, Whit Monday, Christmas (computed by hand). */
-    const char *hol[] = { "2025-04-21", "2025-04-26", "2025-05-29", "2025-06-09", "2025-12-25",
-                          "2026-04-06", "2026-04-27", "2026-05-14", "2026-05-25", "2027-03-29",
-                          "2028-04-17", "2024-05-09", "2028-06-05" };
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12 };
+    return (int64_t)(timegm(&tm) / 86400);
+}
+
+static int64_t s_gauss_easter(int y)
+{
+    int a = y % 19, b = y % 4, c = y % 7, k = y / 100, p = (13 + 8 * k) / 25, q = k / 4;
+    int M = (15 - p + k - q) % 30, N = (4 + k - q) % 7;
+    int d = (19 * a + M) % 30, e = (2 * b + 4 * c + 6 * d + N) % 7;
+    if (d == 29 && e == 6)
+        return s_day(y, 4, 19);
+    if (d == 28 && e == 6 && (11 * M + 11) % 30 < 19)
+        return s_day(y, 4, 18);
+    return 22 + d + e <= 31 ? s_day(y, 3, 22 + d + e) : s_day(y, 4, d + e - 9);
+}
+
+static int s_expected(int y, int64_t *out, bool liberation)
+{
+    int n = 0;
+    int64_t e = s_gauss_easter(y);
+    int64_t k = s_day(y, 4, 27);
+    struct tm tm;
+    time_t tt = (time_t)k * 86400;
+    gmtime_r(&tt, &tm);
+    out[n++] = s_day(y, 1, 1);
+    out[n++] = e - 2;
+    out[n++] = e;
+    out[n++] = e + 1;
+    out[n++] = tm.tm_wday == 0 ? k - 1 : k;   /* Koningsdag on a Sunday: the Saturday */
+    if (liberation)
+        out[n++] = s_day(y, 5, 5);
+    out[n++] = e + 39;
+    out[n++] = e + 49;
+    out[n++] = e + 50;
+    out[n++] = s_day(y, 12, 25);
+    out[n++] = s_day(y, 12, 26);
+    return n;
+}
+
+Test(nt_rules, holidays_2024_to_2040_computed_match_an_independent_computation)
+{
+    int checked = 0, sunday_kingsday = 0;
+    for (int y = 2024; y <= 2040; y++) {
+        int64_t want[16];
+        int nw = s_expected(y, want, true);
+        for (int64_t d = s_day(y, 1, 1); d < s_day(y + 1, 1, 1); d++) {
+            bool exp = false;
+            for (int i = 0; i < nw; i++)
+                exp = exp || want[i] == d;
+            cr_assert_eq(nt_cal_is_holiday(s_cal, d), exp, "year %d day %lld", y, (long long)d);
+            checked++;
+        }
+        if (want[4] != s_day(y, 4, 27))
+            sunday_kingsday++;
+    }
+    cr_assert_eq(checked, 6210, "every day of 2024-2040: %d", checked);   /* 17 x 365 + 5 */
+    cr_assert_eq(sunday_kingsday, 3, "2025, 2031, 2036: 27 April is a Sunday");
+    /* The ones the old table lacked (issue 20): 2029-2031. */
+    const char *hol[] = { "2029-01-01", "2029-04-02", "2030-01-01", "2031-01-01", "2031-06-02",
+                          "2025-04-26", "2031-04-26", "2040-05-10" };
     for (size_t i = 0; i < sizeof hol / sizeof hol[0]; i++)
         cr_assert(nt_cal_is_holiday(s_cal, D(hol[i])), "%s", hol[i]);
-    cr_assert(!nt_cal_is_working_day(s_cal, D("2025-04-21")));
-    cr_assert(!nt_cal_is_working_day(s_cal, D("2025-11-15")));   /* Saturday */
-    cr_assert(nt_cal_is_working_day(s_cal, D("2025-12-24")));
-    cr_assert_eq(nt_cal_next_working(s_cal, D("2025-04-18")), D("2025-04-22"));
-    cr_assert_eq(nt_cal_add_working(s_cal, D("2025-12-24"), 1), D("2025-12-29"));
-    cr_assert_eq(nt_cal_add_working(s_cal, D("2025-04-22"), -1), D("2025-04-17"));
+    /* Python's dateutil.easter, a third computation, for the Easter dates. */
+    FILE *p = popen("/usr/bin/python3 -c 'from dateutil.easter import easter\n"
+                    "for y in range(2024, 2041): print(easter(y).isoformat())'", "r");
+    cr_assert_not_null(p);
+    char line[32];
+    int y = 2024;
+    while (fgets(line, sizeof line, p)) {
+        line[10] = 0;
+        cr_assert_eq(nt_easter(y), D(line), "Easter %d: %s", y, line);
+        y++;
+    }
+    pclose(p);
+    cr_assert_eq(y, 2041, "dateutil printed every year");
+}
+
+Test(nt_rules, liberation_day_rule_and_exceptions)
+{
+    nt_cal_t *c = nt_cal_new();
+    nt_cal_set_liberation(c, NT_LIB_LUSTRUM);
+    cr_assert(nt_cal_is_holiday(c, D("2025-05-05")));
+    cr_assert(nt_cal_is_holiday(c, D("2030-05-05")));
+    cr_assert(!nt_cal_is_holiday(c, D("2026-05-05")));
+    nt_cal_set_liberation(c, NT_LIB_NEVER);
+    cr_assert(!nt_cal_is_holiday(c, D("2025-05-05")));
+    nt_liberation_t r;
+    cr_assert_eq(nt_liberation_parse("lustrum", &r), 0);
+    cr_assert_eq(r, NT_LIB_LUSTRUM);
+    cr_assert_neq(nt_liberation_parse("sometimes", &r), 0);
+    char path[] = "/tmp/nt_hol_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    const char *csv = "# exceptions\n2026-12-24,Kerstavond (stadhuis dicht)\n-2026-12-26,"
+                      "open\n";
+    cr_assert_eq(write(fd, csv, strlen(csv)), (ssize_t)strlen(csv));
+    close(fd);
+    cr_assert_eq(nt_cal_load(c, path), 2);
+    cr_assert(nt_cal_is_holiday(c, D("2026-12-24")));
+    cr_assert(!nt_cal_is_holiday(c, D("2026-12-26")));
+    cr_assert(nt_cal_is_holiday(c, D("2026-12-25")));
+    /* A malformed line is a named error (-EINVAL), not a guess. */
+    FILE *f = fopen(path, "w");
+    fputs("2026-13-01,bad\n", f);
+    fclose(f);
+    cr_assert_lt(nt_cal_load(c, path), 0);
+    f = fopen(path, "w");
+    fputs("2026-12-2,short\n", f);
+    fclose(f);
+    cr_assert_lt(nt_cal_load(c, path), 0);
+    unlink(path);
+    nt_cal_destroy(&c);
+}
+
+Test(nt_rules, ambition_counts_from_the_session_and_late_kickoff_is_flagged)
+{
+    /* Registered 2026-11-02, session 2027-02-22 10:00: the first reminder a week after the
+     * session (1 March 2027), not in November. */
+    int64_t reg = L("2026-11-02", 12, 0), sess = L("2027-02-22", 10, 0);
+    s_expect_local(nt_rules_ambition_due(&s_cfg, s_cal,
+                                         nt_rules_ambition_from(&s_cfg, sess, reg)),
+                   "2027-03-01", 9, 0);
+    s_expect_local(nt_rules_ambition_due(&s_cfg, s_cal, nt_rules_ambition_from(&s_cfg, 0, reg)),
+                   "2026-11-09", 9, 0);
+    bool after;
+    cr_assert_eq(nt_rules_start_parse("registration", &after), 0);
+    cr_assert(!after);
+    nt_rules_cfg_t old = s_cfg;
+    old.ambition_after_kickoff = false;
+    cr_assert_eq(nt_rules_ambition_from(&old, sess, reg), reg);
+    cr_assert_neq(nt_rules_start_parse("publication", &after), 0);
+    /* Late: publication 2027-03-01 is 7 days after the session (minimum 10). */
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.planned_publication = "2027-03-01";
+    cr_assert(nt_rules_kickoff_late(&s_cfg, &t, sess));
+    t.planned_publication = "2027-03-04";   /* exactly 10 days: fine */
+    cr_assert(!nt_rules_kickoff_late(&s_cfg, &t, sess));
+    t.planned_publication = "2027-02-01";   /* before the session */
+    cr_assert(nt_rules_kickoff_late(&s_cfg, &t, sess));
+    t.planned_publication = NULL;
+    cr_assert(!nt_rules_kickoff_late(&s_cfg, &t, sess));
 }
 
 Test(nt_rules, amsterdam_time_and_dst)
@@ -150,10 +281,15 @@ Test(nt_rules, sdg_dialogues_for_pilots)
     for (int i = 0; i < n; i++)
         if (p[i].kind == MVOI__REMINDER_KIND__REM_SDG_DIALOGUE) {
             sdg++;
-            if (p[i].ordinal == 1)
-                s_expect_local(p[i].due_ms, "2025-09-01", 9, 0);
-            else
-                s_expect_local(p[i].due_ms, "2026-03-02", 9, 0);   /* 182 days later */
+            /* The session at kickoff_hour; the invitation 10 working days before. */
+            if (p[i].ordinal == 1) {
+                s_expect_local(p[i].start_ms, "2025-09-01", 10, 0);
+                s_expect_local(p[i].due_ms, "2025-08-18", 9, 0);
+            } else {
+                s_expect_local(p[i].start_ms, "2026-03-02", 10, 0);   /* 182 days later */
+                s_expect_local(p[i].due_ms, "2026-02-16", 9, 0);
+            }
+            cr_assert_eq(p[i].end_ms - p[i].start_ms, 3600000);
         }
     cr_assert_eq(sdg, 2);
     /* An innovation commitment makes a pilot too; no pilot, no dialogues. */
@@ -185,6 +321,16 @@ Test(nt_rules, measurement_requests_per_quarter_and_at_contract_end)
         k++;
     }
     cr_assert_eq(k, 4, "3 quarters + contract end (which is also a quarter end): %d", k);
+    /* Periods: from the contract start, then quarters; due 30 days after (working day). */
+    cr_assert_eq(p[0].period_start, D("2025-03-01"));
+    cr_assert_eq(p[0].period_end, D("2025-03-31"));
+    cr_assert_eq(p[0].deadline, D("2025-04-30"));
+    cr_assert_eq(p[1].period_start, D("2025-04-01"));
+    cr_assert_eq(p[1].period_end, D("2025-06-30"));
+    cr_assert_eq(p[1].deadline, D("2025-07-30"));
+    cr_assert_eq(p[3].period_start, D("2025-10-01"));
+    cr_assert_eq(p[3].period_end, D("2025-12-31"));
+    cr_assert_eq(p[3].deadline, D("2026-01-30"));
     /* A contract ending mid-quarter: the quarter before plus the end. */
     t.contract_start = "2025-05-15";
     t.contract_end = "2025-08-20";

@@ -50,6 +50,12 @@ Test(qtime, amsterdam_quarter_boundary)
     cr_expect(y == 2027 && q == 1);
     cr_expect_eq(rp_quarter_start_utc(2026, 2), 1774994400000LL);   /* 22:00Z */
     cr_expect_eq(rp_quarter_start_utc(2027, 1), 1798758000000LL);
+    /* 1 October is still summer time: 2026-09-30T22:00Z (it was 23:00Z, an hour late) */
+    cr_expect_eq(rp_quarter_start_utc(2026, 4), 1790805600000LL);
+    rp_ams_quarter(1790805600000LL, &y, &q);
+    cr_expect(y == 2026 && q == 4);
+    rp_ams_quarter(1790805600000LL - 1, &y, &q);
+    cr_expect(y == 2026 && q == 3);
     cr_expect_eq(rp_ams_offset_min(1774994400000LL), 120);
     cr_expect_eq(rp_ams_offset_min(1798758000000LL), 60);
     cr_expect_eq(rp_date_quarter("2026-07-01", &y, &q), 0);

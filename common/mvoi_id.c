@@ -1,0 +1,159 @@
+/*  mvoi_id: the id rule and bounded NUL-joined keys. See mvoi_id.h. */
+#include "mvoi_id.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+size_t mvoi_id_max(mvoi_id_kind_t kind)
+{
+    switch (kind) {
+    case MVOI_ID_BUYER:
+        return MVOI_ID_BUYER_MAX;
+    case MVOI_ID_REMINDER:
+        return MVOI_ID_REMINDER_MAX;
+    default:
+        return MVOI_ID_MAX;
+    }
+}
+
+const char *mvoi_id_kind_name(mvoi_id_kind_t kind)
+{
+    static const char *names[] = { "buyer", "tender id", "measurement id", "request id",
+                                   "reminder id" };
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "id";
+}
+
+/* Length of the UTF-8 sequence at s (at most len bytes) and its code point; 0 if invalid. */
+static size_t s_utf8_one(const uint8_t *s, size_t len, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    size_t n;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xe0) == 0xc0) {
+        n = 2, v = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        n = 3, v = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        n = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (len < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+size_t mvoi_utf8_valid_prefix(const uint8_t *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        uint32_t cp;
+        size_t n = s_utf8_one(s + i, len - i, &cp);
+        if (n == 0 || cp == 0)
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+static int s_why(char *why, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int s_why(char *why, size_t cap, const char *fmt, ...)
+{
+    if (why && cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, cap, fmt, ap);
+        va_end(ap);
+    }
+    return -EINVAL;
+}
+
+static bool s_buyer_char(uint8_t c, bool first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           (!first && (c == '-' || c == '_'));
+}
+
+static bool s_id_ascii(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("._:/|@+=~#-", c) != NULL);
+}
+
+int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, size_t cap)
+{
+    if (!s || len == 0)
+        return s_why(why, cap, "missing");
+    size_t max = mvoi_id_max(kind);
+    if (len > max)
+        return s_why(why, cap, "longer than %zu bytes (%zu)", max, len);
+    const uint8_t *p = (const uint8_t *)s;
+    if (memchr(p, 0, len))
+        return s_why(why, cap, "contains a NUL byte at byte %zu",
+                     (size_t)((const uint8_t *)memchr(p, 0, len) - p));
+    size_t ok = mvoi_utf8_valid_prefix(p, len);
+    if (ok != len)
+        return s_why(why, cap, "is not valid UTF-8 at byte %zu", ok);
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = s_utf8_one(p + i, len - i, &cp);
+        bool good = kind == MVOI_ID_BUYER ? s_buyer_char(p[i], i == 0)
+                                          : s_id_ascii(p[i]);
+        if (!good) {
+            if (kind == MVOI_ID_BUYER)
+                return s_why(why, cap, "character %zu is not one of [a-z0-9_-] (a letter or "
+                             "digit first)", i);
+            return s_why(why, cap, "character %zu (U+%04X) is not allowed in an id", i,
+                         (unsigned)cp);
+        }
+        i += n;
+    }
+    return 0;
+}
+
+int mvoi_id_check_str(mvoi_id_kind_t kind, const char *s, char *why, size_t cap)
+{
+    return mvoi_id_check(kind, s, s ? strlen(s) : 0, why, cap);
+}
+
+size_t mvoi_id_key(uint8_t *buf, size_t cap, int n, const char *const parts[])
+{
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        size_t l = parts[i] ? strlen(parts[i]) : 0;
+        size_t need = l + (i > 0 ? 1 : 0);
+        if (need > cap - len)
+            return 0;
+        if (i > 0)
+            buf[len++] = 0;
+        memcpy(buf + len, parts[i] ? parts[i] : "", l);
+        len += l;
+    }
+    return len;
+}
+
+size_t mvoi_id_key2(uint8_t *buf, size_t cap, const char *a, const char *b)
+{
+    const char *p[] = { a, b };
+    return mvoi_id_key(buf, cap, 2, p);
+}
+
+size_t mvoi_id_key3(uint8_t *buf, size_t cap, const char *a, const char *b, const char *c)
+{
+    const char *p[] = { a, b, c };
+    return mvoi_id_key(buf, cap, 3, p);
+}

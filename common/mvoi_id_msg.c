@@ -1,0 +1,202 @@
+/*  mvoi_id_msg: a request's strings and ids checked by walking its descriptors. See
+ *  mvoi_id_msg.h. */
+#include "mvoi_id_msg.h"
+#include "mvoi_id.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_DEPTH_MAX 16
+#define S_COUNTED 64            /* fields per message whose repeats get an [i] */
+
+typedef struct {
+    char path[MVOI_ID_FIELD_MAX];
+    size_t plen;
+    char *field, *why;
+    size_t fcap, wcap;
+} s_walk_t;
+
+/* Append ".name" (or "name" at the root) and "[i]" for a repeated field; returns the old
+ * length to restore. A path too long for the buffer ends in "..." rather than overflow. */
+static size_t s_push(s_walk_t *w, const ProtobufCFieldDescriptor *f, long idx)
+{
+    size_t old = w->plen;
+    int n = idx >= 0 ? snprintf(w->path + w->plen, sizeof w->path - w->plen, "%s%s[%ld]",
+                                w->plen ? "." : "", f->name, idx)
+                     : snprintf(w->path + w->plen, sizeof w->path - w->plen, "%s%s",
+                                w->plen ? "." : "", f->name);
+    if (n < 0 || (size_t)n >= sizeof w->path - w->plen) {
+        memcpy(w->path + sizeof w->path - 4, "...", 4);
+        w->plen = sizeof w->path - 1;
+    } else {
+        w->plen += (size_t)n;
+    }
+    return old;
+}
+
+static void s_pop(s_walk_t *w, size_t old)
+{
+    w->plen = old;
+    w->path[old] = 0;
+}
+
+static void s_found(s_walk_t *w, const char *why)
+{
+    if (w->field && w->fcap)
+        snprintf(w->field, w->fcap, "%s", w->path);
+    if (w->why && w->wcap)
+        snprintf(w->why, w->wcap, "%s", why);
+}
+
+/* ------------------------------------------------------------------ the bytes */
+
+static bool s_varint(const uint8_t *p, size_t len, size_t *pos, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
+        uint8_t b = p[(*pos)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+static int s_wire(s_walk_t *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
+                  size_t len, int depth)
+{
+    uint32_t counts[S_COUNTED] = { 0 };
+    size_t pos = 0;
+    while (pos < len) {
+        uint64_t tag, n;
+        if (!s_varint(p, len, &pos, &tag))
+            return 0;                       /* malformed: the decoder's business */
+        uint32_t num = (uint32_t)(tag >> 3), wt = (uint32_t)(tag & 7);
+        if (wt == 0) {
+            if (!s_varint(p, len, &pos, &n))
+                return 0;
+            continue;
+        }
+        if (wt == 1 || wt == 5) {
+            pos += wt == 1 ? 8 : 4;
+            continue;
+        }
+        if (wt != 2 || !s_varint(p, len, &pos, &n) || n > len - pos)
+            return 0;
+        const uint8_t *v = p + pos;
+        pos += (size_t)n;
+        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, num);
+        if (!f || (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE))
+            continue;
+        long idx = -1;
+        size_t fi = (size_t)(f - d->fields);
+        if (f->label == PROTOBUF_C_LABEL_REPEATED && fi < S_COUNTED)
+            idx = counts[fi]++;
+        size_t old = s_push(w, f, idx);
+        if (f->type == PROTOBUF_C_TYPE_STRING) {
+            size_t ok = mvoi_utf8_valid_prefix(v, (size_t)n);
+            if (ok != n) {
+                char why[MVOI_ID_WHY_MAX];
+                snprintf(why, sizeof why, v[ok] == 0 ? "contains a NUL byte at byte %zu"
+                                                     : "is not valid UTF-8 at byte %zu", ok);
+                s_found(w, why);
+                return -EILSEQ;
+            }
+        } else if (depth < S_DEPTH_MAX) {
+            int rc = s_wire(w, f->descriptor, v, (size_t)n, depth + 1);
+            if (rc != 0)
+                return rc;
+        }
+        s_pop(w, old);
+    }
+    return 0;
+}
+
+int mvoi_id_msg_check_wire(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                           size_t len, char *field, size_t fcap, char *why, size_t wcap)
+{
+    s_walk_t w = { .field = field, .fcap = fcap, .why = why, .wcap = wcap };
+    return s_wire(&w, d, data, len, 0);
+}
+
+/* ------------------------------------------------------------------ the ids */
+
+/* The kind of id a string field holds, -1 for a field that is not an id. */
+static int s_kind(const ProtobufCMessageDescriptor *d, const char *name)
+{
+    if (strcmp(name, "buyer") == 0)
+        return MVOI_ID_BUYER;
+    if (strcmp(name, "tender_id") == 0)
+        return MVOI_ID_TENDER;
+    if (strcmp(name, "measurement_id") == 0)
+        return MVOI_ID_MEASUREMENT;
+    if (strcmp(name, "request_id") == 0)
+        return MVOI_ID_REQUEST;
+    if (strcmp(name, "id") != 0)
+        return -1;
+    if (strstr(d->short_name, "Measurement"))
+        return MVOI_ID_MEASUREMENT;
+    if (strstr(d->short_name, "Reminder"))
+        return MVOI_ID_REMINDER;
+    return MVOI_ID_TENDER;
+}
+
+static int s_msg(s_walk_t *w, const ProtobufCMessage *m, int depth);
+
+static int s_one(s_walk_t *w, const ProtobufCFieldDescriptor *f, const void *slot, long idx,
+                 int kind, int depth)
+{
+    int rc = 0;
+    size_t old = s_push(w, f, idx);
+    if (f->type == PROTOBUF_C_TYPE_STRING) {
+        const char *s = *(char *const *)slot;
+        char why[MVOI_ID_WHY_MAX];
+        /* An optional id that is absent is the handler's business ("missing"). */
+        if (s && *s && mvoi_id_check_str((mvoi_id_kind_t)kind, s, why, sizeof why) != 0) {
+            s_found(w, why);
+            rc = -EINVAL;
+        }
+    } else if (*(void *const *)slot && depth < S_DEPTH_MAX) {
+        rc = s_msg(w, *(const ProtobufCMessage *const *)slot, depth + 1);
+    }
+    if (rc == 0)
+        s_pop(w, old);
+    return rc;
+}
+
+static int s_msg(s_walk_t *w, const ProtobufCMessage *m, int depth)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        int kind = f->type == PROTOBUF_C_TYPE_STRING ? s_kind(d, f->name) : -1;
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE && kind < 0)
+            continue;
+        const char *base = (const char *)m;
+        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            if (*(const uint32_t *)(base + f->quantifier_offset) != f->id)
+                continue;
+        }
+        int rc = 0;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)(base + f->quantifier_offset);
+            void *const *arr = *(void *const *const *)(base + f->offset);
+            for (size_t k = 0; k < n && rc == 0; k++)
+                rc = s_one(w, f, &arr[k], (long)k, kind, depth);
+        } else {
+            rc = s_one(w, f, base + f->offset, -1, kind, depth);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int mvoi_id_msg_check(const ProtobufCMessage *msg, char *field, size_t fcap, char *why,
+                      size_t wcap)
+{
+    s_walk_t w = { .field = field, .fcap = fcap, .why = why, .wcap = wcap };
+    return s_msg(&w, msg, 0);
+}

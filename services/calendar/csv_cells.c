@@ -1,0 +1,381 @@
+/* csv_cells: the cell parsers of the CSV import (dates, amounts, percentages, yes/no) and
+ * the checks of the text and its cells (encoding, control characters); the rules are in
+ * csv_import.h. Shared by the tender and the measurement import. */
+#include "csv_import.h"
+#include "cal_date.h"
+#include "cal_str.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- cell parsers ---------------------------------------------------------------- */
+
+static bool s_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Reads 1..maxd digits; returns count. */
+static int s_digits(const char **p, int maxd, int *val)
+{
+    int n = 0, v = 0;
+    while (s_digit(**p) && n < maxd + 1) {
+        v = v * 10 + (**p - '0');
+        (*p)++, n++;
+    }
+    *val = v;
+    return n > maxd ? -1 : n;
+}
+
+int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11])
+{
+    char buf[40];
+    if (!s)
+        return -ENODATA;
+    cal_str_copy(buf, sizeof buf, s);
+    cal_str_trim(buf);
+    if (!*buf)
+        return -ENODATA;
+    /* "01-03-2025 00:00" from a spreadsheet: the time part carries nothing for a date */
+    char *sp = strchr(buf, ' ');
+    if (sp) {
+        if (strspn(sp + 1, "0123456789:") != strlen(sp + 1))
+            return -EINVAL;
+        *sp = '\0';
+    }
+    const char *p = buf;
+    int a, b, c, y, m, d;
+    int na = s_digits(&p, 4, &a);
+    if (na <= 0 || !*p)
+        return -EINVAL;
+    char sep = *p++;
+    if (sep != '-' && sep != '/' && sep != '.')
+        return -EINVAL;
+    int nb = s_digits(&p, 2, &b);
+    if (nb <= 0 || *p++ != sep)
+        return -EINVAL;
+    int nc = s_digits(&p, 4, &c);
+    if (nc <= 0 || *p)
+        return -EINVAL;
+    if (na == 4 && sep == '-' && nc <= 2) {
+        y = a, m = b, d = c; /* ISO yyyy-mm-dd */
+    } else if (na <= 2 && nc == 4) {
+        y = c;
+        bool dmy_ok = cal_date_ymd_valid(y, b, a), mdy_ok = cal_date_ymd_valid(y, a, b);
+        if (order == CSV_DATE_MDY || (order == CSV_DATE_GUARD && mdy_ok && !dmy_ok))
+            m = a, d = b; /* declared m/d/y, or the only reading in a non-Dutch layout */
+        else if (order == CSV_DATE_GUARD && dmy_ok && mdy_ok && a != b)
+            return -ERANGE; /* 7/1/2025: 7 January or July 1? not ours to guess */
+        else
+            d = a, m = b; /* Dutch dd-mm-jjjj */
+    } else {
+        return -EINVAL;
+    }
+    if (!cal_date_ymd_valid(y, m, d))
+        return -EINVAL;
+    cal_date_format(out, y, m, d);
+    return 0;
+}
+
+int csv_parse_date(const char *s, char out[11])
+{
+    return csv_parse_date_order(s, CSV_DATE_DMY, out);
+}
+
+/* Drop everything that decorates an amount: currency, spaces (incl. no-break), ",-". */
+static int s_amount_clean(const char *s, char *o, size_t olen)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p == ' ' || *p == '\t') {
+            p++;
+        } else if (p[0] == 0xC2 && p[1] == 0xA0) {
+            p += 2; /* U+00A0 no-break space */
+        } else if (p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF) {
+            p += 3; /* U+202F narrow no-break space (French/Excel grouping) */
+        } else if (p[0] == 0xE2 && p[1] == 0x82 && p[2] == 0xAC) {
+            p += 3; /* euro sign */
+        } else if ((p[0] == 'E' || p[0] == 'e') && (p[1] == 'U' || p[1] == 'u') && (p[2] == 'R' || p[2] == 'r')) {
+            p += 3;
+        } else {
+            if (n + 1 >= olen)
+                return -EINVAL;
+            o[n++] = (char)*p++;
+        }
+    }
+    o[n] = '\0';
+    if (n >= 2 && o[n - 1] == '-' && (o[n - 2] == ',' || o[n - 2] == '.'))
+        o[n - 2] = '\0';
+    else if (n >= 3 && o[n - 1] == '-' && o[n - 2] == '-' && (o[n - 3] == ',' || o[n - 3] == '.'))
+        o[n - 3] = '\0';
+    return 0;
+}
+
+int csv_parse_amount_cents(const char *s, int64_t *cents)
+{
+    char b[64];
+    if (!s)
+        return -ENODATA;
+    if (s_amount_clean(s, b, sizeof b) < 0)
+        return -EINVAL;
+    if (!*b)
+        return -ENODATA;
+    size_t n = strlen(b);
+    int dots = 0, commas = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '.')
+            dots++;
+        else if (b[i] == ',')
+            commas++;
+        else if (!s_digit(b[i]))
+            return -EINVAL; /* signs, letters: not an amount (negative values are refused) */
+    }
+    char dec = 0; /* decimal separator, 0 = none */
+    if (dots && commas) {
+        dec = strrchr(b, '.') > strrchr(b, ',') ? '.' : ',';
+        if ((dec == '.' ? dots : commas) != 1)
+            return -EINVAL;
+    } else if (dots + commas == 1) {
+        char sep = dots ? '.' : ',';
+        const char *at = strchr(b, sep);
+        size_t before = (size_t)(at - b), after = n - before - 1;
+        dec = (after == 3 && before >= 1 && before <= 3) ? 0 : sep;
+    }
+    char thou = dec ? (dec == '.' ? ',' : '.') : (dots ? '.' : ',');
+    /* integer part: digits with optional thousands separators in groups of three */
+    const char *p = b, *end = dec ? strrchr(b, dec) : b + n;
+    int64_t euros = 0;
+    int group = 0, ndig = 0;
+    bool grouped = false;
+    for (; p < end; p++) {
+        if (*p == thou) {
+            if ((grouped && group != 3) || (!grouped && (group < 1 || group > 3)))
+                return -EINVAL;
+            grouped = true, group = 0;
+            continue;
+        }
+        if (++ndig > 13)
+            return -EINVAL; /* beyond any plausible contract value; keeps int64 safe */
+        euros = euros * 10 + (*p - '0');
+        group++;
+    }
+    if (ndig == 0 || (grouped && group != 3))
+        return -EINVAL;
+    int64_t c = euros * 100;
+    if (dec) {
+        const char *f = end + 1;
+        size_t nf = strlen(f);
+        if (nf == 0 || strchr(f, thou))
+            return -EINVAL;
+        int64_t frac2 = 0;
+        for (size_t i = 0; i < 2; i++)
+            frac2 = frac2 * 10 + (i < nf ? f[i] - '0' : 0);
+        /* the one rounding rule of the calendar: half up on cents */
+        if (nf > 2 && f[2] >= '5')
+            frac2++;
+        c += frac2;
+    }
+    *cents = c;
+    return 0;
+}
+
+int csv_parse_percent_bp(const char *s, uint32_t *bp)
+{
+    char b[32];
+    size_t n = 0;
+    if (!s)
+        return -ENODATA;
+    for (; *s && n + 1 < sizeof b; s++)
+        if (*s != ' ' && *s != '%')
+            b[n++] = *s;
+    if (*s)
+        return -EINVAL;
+    b[n] = '\0';
+    if (!n)
+        return -ENODATA;
+    uint32_t whole = 0, frac = 0;
+    int nw = 0, nf = 0;
+    const char *p = b;
+    for (; s_digit(*p); p++, nw++)
+        if (nw < 4)
+            whole = whole * 10 + (uint32_t)(*p - '0');
+    if (*p == ',' || *p == '.')
+        for (p++; s_digit(*p); p++, nf++)
+            if (nf < 2)
+                frac = frac * 10 + (uint32_t)(*p - '0');
+    if (*p || nw == 0 || nw > 3 || nf > 2)
+        return -EINVAL;
+    if (nf == 1)
+        frac *= 10;
+    uint32_t v = whole * 100 + frac;
+    if (v > 10000)
+        return -EINVAL;
+    *bp = v;
+    return 0;
+}
+
+int csv_parse_bool(const char *s, bool *v)
+{
+    static const char *yes[] = {"ja", "j", "yes", "y", "true", "waar", "1", "x", NULL};
+    static const char *no[] = {"nee", "n", "no", "false", "onwaar", "0", "-", NULL};
+    char b[16];
+    if (!s)
+        return -ENODATA;
+    cal_str_copy(b, sizeof b, s);
+    cal_str_trim(b);
+    if (!*b)
+        return -ENODATA;
+    for (int i = 0; yes[i]; i++)
+        if (cal_str_ieq(b, yes[i]))
+            return *v = true, 0;
+    for (int i = 0; no[i]; i++)
+        if (cal_str_ieq(b, no[i]))
+            return *v = false, 0;
+    return -EINVAL;
+}
+
+
+/* ---- the text as a whole and each cell as read ----------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at c (n bytes left), 0 when there is none. */
+static size_t s_utf8_seq(const unsigned char *c, size_t n)
+{
+    size_t need;
+    if (c[0] < 0x80)
+        return 1;
+    if (c[0] >= 0xC2 && c[0] <= 0xDF)
+        need = 1;
+    else if (c[0] >= 0xE0 && c[0] <= 0xEF)
+        need = 2;
+    else if (c[0] >= 0xF0 && c[0] <= 0xF4)
+        need = 3;
+    else
+        return 0;
+    if (n < need + 1)
+        return 0;
+    for (size_t i = 1; i <= need; i++)
+        if ((c[i] & 0xC0) != 0x80)
+            return 0;
+    if ((c[0] == 0xE0 && c[1] < 0xA0) || (c[0] == 0xED && c[1] > 0x9F) ||
+        (c[0] == 0xF0 && c[1] < 0x90) || (c[0] == 0xF4 && c[1] > 0x8F))
+        return 0; /* overlong, surrogate, beyond U+10FFFF */
+    return need + 1;
+}
+
+/* Does the text hold at least one well-formed multi-byte UTF-8 character? */
+static bool s_any_utf8(const char *d, size_t len)
+{
+    const unsigned char *c = (const unsigned char *)d;
+    for (size_t k = 0; k < len; k++)
+        if (c[k] >= 0x80 && s_utf8_seq(c + k, len - k) > 1)
+            return true;
+    return false;
+}
+
+/* Windows-1252 bytes 0x80..0x9F; 0 marks the five undefined ones. 0xA0..0xFF = Latin-1. */
+static const unsigned short s_cp1252[32] = {
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+};
+
+static char *s_from_cp1252(const char *in, size_t len, size_t *olen)
+{
+    char *o = malloc(len * 3 + 1);
+    size_t n = 0;
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned c = (unsigned char)in[i];
+        if (c < 0x80) {
+            o[n++] = (char)c;
+            continue;
+        }
+        unsigned cp = c < 0xA0 ? s_cp1252[c - 0x80] : c;
+        if (!cp)
+            cp = 0xFFFD;
+        if (cp < 0x800) {
+            o[n++] = (char)(0xC0 | (cp >> 6));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            o[n++] = (char)(0xE0 | (cp >> 12));
+            o[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            o[n++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    o[n] = '\0';
+    *olen = n;
+    return o;
+}
+
+/* The delimiter that occurs most in the first line outside quotes (ties: ';' then ','). */
+char csv_detect_delimiter(const char *s, size_t len)
+{
+    size_t semi = 0, comma = 0, tab = 0;
+    bool q = false;
+    for (size_t i = 0; i < len && s[i] != '\n'; i++) {
+        if (s[i] == '"')
+            q = !q;
+        else if (!q && s[i] == ';')
+            semi++;
+        else if (!q && s[i] == ',')
+            comma++;
+        else if (!q && s[i] == '\t')
+            tab++;
+    }
+    if (tab > semi && tab > comma)
+        return '\t';
+    return semi >= comma && semi > 0 ? ';' : ',';
+}
+
+
+int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom, bool *check_utf8)
+{
+    *conv = NULL;
+    *had_bom = *check_utf8 = false;
+    if (*len >= 3 && memcmp(*data, "\xEF\xBB\xBF", 3) == 0) {
+        *data += 3, *len -= 3;
+        *had_bom = true;
+    }
+    if (cal_utf8_valid(*data, *len))
+        return 0;
+    if (*had_bom || s_any_utf8(*data, *len)) {
+        *check_utf8 = true; /* UTF-8 with bad bytes: each bad cell is named */
+        return 0;
+    }
+    *conv = s_from_cp1252(*data, *len, len);
+    if (!*conv)
+        return -ENOMEM;
+    *data = *conv;
+    return 0;
+}
+
+int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, size_t whylen)
+{
+    const unsigned char *c = (const unsigned char *)cell;
+    size_t chars = 0;
+    for (size_t k = 0; k < len; k++) {
+        if ((c[k] & 0xC0) != 0x80)
+            chars++;
+        if (c[k] == 0 || (c[k] < 0x20 && c[k] != '\t' && c[k] != '\r' && c[k] != '\n') || c[k] == 0x7F) {
+            snprintf(why, whylen, "control character 0x%02X at character %zu (NUL or a control "
+                     "code: not text)", c[k], chars);
+            return -EINVAL;
+        }
+    }
+    if (!check_utf8)
+        return 0;
+    size_t at = 1;
+    for (size_t k = 0; k < len; at++) {
+        size_t n = s_utf8_seq(c + k, len - k);
+        if (n == 0) {
+            snprintf(why, whylen, "byte 0x%02X at character %zu is not UTF-8 (the file is UTF-8: "
+                     "it has a BOM or other UTF-8 characters); save the sheet as UTF-8 again",
+                     c[k], at);
+            return -EINVAL;
+        }
+        k += n;
+    }
+    return 0;
+}

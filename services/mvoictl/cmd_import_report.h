@@ -1,0 +1,49 @@
+/*  cmd_import_report: the per-row verdicts of an import or its dry run (tenders and
+ *  measurements alike), collected from the service's replies and printed the same way for
+ *  both, so that a preview and the import it previews can be compared line by line.
+ */
+#ifndef MVOI_CMD_IMPORT_REPORT_H
+#define MVOI_CMD_IMPORT_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+    size_t key;          /* the row in the file (CSV) or the process number (OCDS) */
+    char *id;            /* tender or measurement id */
+    int outcome;         /* 1 created, 2 updated, 3 unchanged, 0 refused */
+    bool repeated;       /* answered from a stored reply of an earlier run */
+    char *changed;       /* updated: "value_cents, status" */
+    char *warning;
+    char *field, *message;
+} ctl_import_row_t;
+
+typedef struct {
+    ctl_import_row_t *rows;
+    size_t n, cap;
+    bool oom;
+    const size_t *keys;  /* keys[i] is the key of ids[i], ascending; NULL: i + 1 */
+    const char *const *ids;
+    size_t n_ids;
+    size_t created, updated, unchanged, repeated, refused, warnings;
+} ctl_import_report_t;
+
+/* Add one row's verdict (copies the strings). id NULL: looked up from keys/ids. */
+void ctl_import_report_add(ctl_import_report_t *r, size_t key, const char *id, int outcome,
+                           bool repeated, const char *const *changed, size_t n_changed,
+                           const char *warning, const char *field, const char *message);
+
+/* Sort by key; print one line per row ("row 3 HRL-1: updated (value_cents)"), refusals
+ * and warnings included. */
+void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char *key_word);
+
+/* The rows as a JSON array (no newline). */
+void ctl_import_report_json_rows(const ctl_import_report_t *r, FILE *out);
+
+/* A JSON string literal. */
+void ctl_json_str(FILE *out, const char *s);
+
+void ctl_import_report_clear(ctl_import_report_t *r);
+
+#endif

@@ -1,0 +1,235 @@
+/*  nt_create: a planned reminder becomes one record per recipient (so that one refused
+ *  address is a dead letter for that recipient only), each carrying everything its text
+ *  needs (the tender as planned, the attendees, what changed), so a re-send renders the
+ *  same bytes. */
+#include "nt_service_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct {
+    Mvoi__Person *v[MAX_RCPT];
+    size_t n;
+} s_list_t;
+
+static void s_add(s_list_t *l, Mvoi__Person *p, const char *skip)
+{
+    if (!p || !p->email || !strchr(p->email, '@') || l->n == MAX_RCPT)
+        return;
+    if (skip && strcasecmp(skip, p->email) == 0)
+        return;   /* the organizer is not an attendee */
+    for (size_t i = 0; i < l->n; i++)
+        if (strcasecmp(l->v[i]->email, p->email) == 0)
+            return;
+    l->v[l->n++] = p;
+}
+
+/* A configured person as a Person (pointing into the configuration). */
+static Mvoi__Person *s_conf(Mvoi__Person *buf, const nt_who_t *w)
+{
+    mvoi__person__init(buf);
+    buf->name = w->name;
+    buf->email = w->email;
+    return w->email && *w->email ? buf : NULL;
+}
+
+size_t nt_plan_attendees(nt_service_t *s, const Mvoi__Tender *t, Mvoi__Person *buf,
+                         Mvoi__Person **out, size_t max)
+{
+    const nt_who_t *org = nt_people_organizer(s, t->buyer);
+    s_list_t l = { .n = 0 };
+    s_add(&l, t->project_leader, org->email);
+    s_add(&l, t->budget_holder, org->email);
+    s_add(&l, t->procurement_adviser, org->email);
+    s_add(&l, s_conf(&buf[0], &s->policy), org->email);
+    s_add(&l, s_conf(&buf[1], &s->coord), org->email);
+    size_t n = l.n < max ? l.n : max;
+    memcpy(out, l.v, n * sizeof *out);
+    return n;
+}
+
+static void s_by_kind(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind k,
+                      Mvoi__Person *buf, s_list_t *l)
+{
+    const char *org = nt_people_organizer(s, t->buyer)->email;
+    l->n = 0;
+    switch (k) {
+    case K(KICKOFF_INVITATION):
+    case K(KICKOFF_REMINDER):
+    case K(KICKOFF_CANCELLED):
+        l->n = nt_plan_attendees(s, t, buf, l->v, MAX_RCPT);
+        break;
+    case K(AMBITION_ESCALATION):
+        s_add(l, t->budget_holder, NULL);
+        s_add(l, t->project_leader, NULL);
+        break;
+    case K(SDG_DIALOGUE):
+        s_add(l, t->project_leader, org);
+        s_add(l, s_conf(&buf[0], &s->policy), org);
+        s_add(l, s_conf(&buf[1], &s->coord), org);
+        break;
+    case K(QUARTERLY_REPORT):
+        s_add(l, s_conf(&buf[2], &s->core), NULL);
+        break;
+    case K(KICKOFF_LATE):
+    case K(DELIVERY_FAILED):
+        s_add(l, s_conf(&buf[1], &s->coord), NULL);
+        break;
+    default:   /* ambition missing, measurement requests */
+        s_add(l, t->project_leader, NULL);
+        if (!l->n)
+            s_add(l, t->procurement_adviser, NULL);
+    }
+}
+
+int nt_plan_esc(char *buf, size_t cap, const char *part)
+{
+    size_t k = 0;
+    for (const char *p = part ? part : ""; *p; p++) {
+        if (k + 4 > cap)
+            return -ENAMETOOLONG;
+        if (*p == '/' || *p == '%')
+            k += (size_t)snprintf(buf + k, cap - k, "%%%02X", (unsigned char)*p);
+        else
+            buf[k++] = *p;
+    }
+    if (k + 1 > cap)
+        return -ENAMETOOLONG;
+    buf[k] = 0;
+    return 0;
+}
+
+static int s_key(char *key, size_t cap, const nt_plan_new_t *n, const char *tid)
+{
+    char b[200], t[200];
+    if (nt_plan_esc(b, sizeof b, n->buyer && *n->buyer ? n->buyer : "_") ||
+        nt_plan_esc(t, sizeof t, *tid ? tid : "_"))
+        return -ENAMETOOLONG;
+    int w = snprintf(key, cap, "%s/%s/%s/%u/v%u", b, t, nt_store_kind_name(n->kind),
+                     n->ordinal, n->version);
+    return w < 0 || (size_t)w >= cap ? -ENAMETOOLONG : 0;
+}
+
+static void s_fill(nt_service_t *s, Mvoi__Reminder *r, const nt_plan_new_t *n, const char *tid)
+{
+    r->buyer = (char *)n->buyer;
+    r->tender_id = (char *)tid;
+    r->has_kind = r->has_due_ms = r->has_state = r->has_attempts = r->has_sequence = true;
+    r->kind = n->kind;
+    r->due_ms = n->due_ms;
+    r->state = ST(SCHEDULED);
+    r->sequence = n->sequence;
+    r->has_created_ms = r->has_ordinal = r->has_schedule_version = true;
+    r->created_ms = n->now;
+    r->ordinal = n->ordinal;
+    r->schedule_version = n->version;
+    r->title = (char *)(n->title ? n->title : (n->t && n->t->title ? n->t->title : ""));
+    if (n->meeting_start) {
+        r->has_meeting_start_ms = r->has_meeting_end_ms = true;
+        r->meeting_start_ms = n->meeting_start;
+        r->meeting_end_ms = n->meeting_end;
+    }
+    if (n->prev_start) {
+        r->has_prev_meeting_start_ms = r->has_prev_meeting_end_ms = true;
+        r->prev_meeting_start_ms = n->prev_start;
+        r->prev_meeting_end_ms = n->prev_end;
+    }
+    r->uid = (char *)n->uid;
+    r->tender = (Mvoi__Tender *)n->t;
+    r->reason = (char *)n->reason;
+    r->period_start = (char *)n->period_start;
+    r->period_end = (char *)n->period_end;
+    r->deadline = (char *)n->deadline;
+    r->about_id = (char *)n->about_id;
+    r->about_error = (char *)n->about_error;
+    r->n_added = n->n_added;
+    r->added = (Mvoi__Person **)n->added;
+    r->n_removed = n->n_removed;
+    r->removed = (Mvoi__Person **)n->removed;
+}
+
+/* One record: id, recipients, the stored subject; skipped when it exists. */
+static int s_put_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char *id,
+                     char **rcpts, size_t nr, const char *name, const char *channel)
+{
+    MDB_val k = { strlen(id), (void *)id }, v;
+    int rc = mdb_get(txn, s->rem, &k, &v);
+    if (rc != MDB_NOTFOUND)
+        return rc;   /* 0: exists (the idempotency key) */
+    char mid[200];
+    r->id = (char *)id;
+    r->recipients = rcpts;
+    r->n_recipients = nr;
+    r->recipient_name = (char *)name;
+    r->channel = (char *)channel;
+    nt_msg_message_id(mid, sizeof mid, id, s->mail_from);
+    r->message_id = mid;
+    char *subj = NULL, *text = NULL;
+    if (nt_msg_render(&s->msg, r, &subj, &text) == 0)
+        r->subject = subj;
+    rc = nt_store_put(s, txn, r);
+    if (!rc)
+        rc = nt_store_emit(s, txn, "notify.scheduled", r);
+    r->subject = NULL;
+    free(subj);
+    free(text);
+    return rc;
+}
+
+int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
+{
+    Mvoi__Tender none = MVOI__TENDER__INIT;
+    const Mvoi__Tender *t = n->t ? n->t : &none;
+    Mvoi__Person conf[3], abuf[3];
+    s_list_t l = { .n = 0 };
+    if (n->to) {
+        for (size_t i = 0; i < n->n_to; i++)
+            s_add(&l, n->to[i], NULL);
+    } else {
+        s_by_kind(s, t, n->kind, conf, &l);
+    }
+    if (!l.n)
+        return 0;   /* nobody to tell */
+    const char *tid = t->id ? t->id : "";
+    char key[420];
+    if (s_key(key, sizeof key, n, tid))
+        return 0;   /* ids beyond the key limit are refused upstream; never truncated */
+    const nt_who_t *org = nt_people_organizer(s, n->buyer);
+    char orgs[600];
+    snprintf(orgs, sizeof orgs, "%s%s<%s>", org->name ? org->name : "", org->name ? " " : "",
+             org->email);
+    Mvoi__Reminder r = MVOI__REMINDER__INIT;
+    s_fill(s, &r, n, tid);
+    r.organizer = orgs;
+    Mvoi__Person *att[MAX_RCPT];
+    if (n->to && n->kind == K(KICKOFF_CANCELLED)) {   /* whoever holds the invitation */
+        r.n_attendees = l.n;
+        r.attendees = l.v;
+    } else if (n->kind == K(KICKOFF_INVITATION) || n->kind == K(KICKOFF_CANCELLED) ||
+               n->kind == K(KICKOFF_REMINDER)) {
+        r.n_attendees = nt_plan_attendees(s, t, abuf, att, MAX_RCPT);
+        r.attendees = att;
+    } else if (n->kind == K(SDG_DIALOGUE)) {
+        r.n_attendees = l.n;
+        r.attendees = l.v;
+    }
+    int rc = 0;
+    char id[512];
+    char *all[MAX_RCPT];
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        char esc[300];
+        all[i] = l.v[i]->email;
+        if (nt_plan_esc(esc, sizeof esc, l.v[i]->email) ||
+            (size_t)snprintf(id, sizeof id, "%s/%s", key, esc) >= sizeof id)
+            continue;
+        rc = s_put_one(s, txn, &r, id, &all[i], 1, l.v[i]->name, "mail");
+    }
+    if (rc == 0 && s->webhook) {
+        snprintf(id, sizeof id, "%s#webhook", key);
+        rc = s_put_one(s, txn, &r, id, all, l.n, NULL, "webhook");
+    }
+    return rc;
+}

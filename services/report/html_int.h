@@ -1,0 +1,19 @@
+/*  html_int: what html.c and html_chart.c share (not part of report_core's interface). */
+#ifndef MVOI_REPORT_HTML_INT_H
+#define MVOI_REPORT_HTML_INT_H
+
+#include <stdio.h>
+#include "report.h"
+
+/* "41,4 %" (one decimal, integers only) or "–" when den <= 0. */
+void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den);
+const char *rp_html_kpi_label(const rp_report_t *r, int k);
+const char *rp_html_unit(const rp_report_t *r, int k);
+void rp_html_theme_label(FILE *out, const rp_report_t *r, int th);
+
+/* html_chart.c: inline SVG charts with a value axis, gridlines and values on the bars; the
+ * numbers are also in the SVG's <desc> and in the tables next to them. */
+void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k);
+void rp_html_amb_real(FILE *out, const rp_report_t *r);
+
+#endif

@@ -1,0 +1,34 @@
+/*  rp_ids: requests of the report checked like those of every service. See rp_ids.h. */
+#include "rp_ids.h"
+
+#include <stdio.h>
+
+#include "codec.h"
+
+int rp_ids_check_wire(const void *data, size_t len, char *field, char *msg, size_t cap)
+{
+    char why[128];
+    if (len > CODEC_MAX_BYTES ||
+        mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, data, len, field,
+                               MVOI_ID_FIELD_MAX, why, sizeof why) == 0)
+        return 0;   /* an oversized message is the decoder's to refuse */
+    snprintf(msg, cap, "%s %s", field, why);
+    return MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
+}
+
+int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *field,
+                 char *msg, size_t cap)
+{
+    char why[128];
+    if (mvoi_id_msg_check(&req->base, field, MVOI_ID_FIELD_MAX, why, sizeof why) != 0) {
+        snprintf(msg, cap, "%s %s", field, why);
+        return MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
+    }
+    if (req->buyer && *req->buyer && !mvoi_buyers_accepts(buyers, req->buyer)) {
+        snprintf(field, MVOI_ID_FIELD_MAX, "buyer");
+        snprintf(msg, cap, "buyer '%s' is not served here: it is not in the buyer registry "
+                 "(MVOI_BUYERS_FILE)", req->buyer);
+        return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
+    }
+    return 0;
+}

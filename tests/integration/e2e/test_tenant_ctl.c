@@ -1,0 +1,86 @@
+/*  mvoictl --buyer: every command for the buyer it names; the same tender id for two buyers
+ *  is two tenders; a buyer the services do not serve is refused, a malformed one never
+ *  leaves mvoictl. Real processes. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+/* mvoictl ARGS with the fleet's endpoints and no MVOI_BUYER; output in *out (malloc'd). */
+static int s_ctl(e2e_fleet_t *f, char **out, const char *const *args)
+{
+    char bin[512], path[256];
+    h_bin(bin, sizeof bin, "services/mvoictl/mvoictl");
+    snprintf(path, sizeof path, "%s/ctl.out", f->dir);
+    const char *argv[32] = { bin };
+    int n = 1;
+    for (int i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(path, "w", stdout))
+            _exit(126);
+        dup2(fileno(stdout), 2);
+        unsetenv("MVOI_BUYER");
+        setenv("MVOI_CALENDAR_API", f->capi, 1);
+        setenv("MVOI_IMPACT_API", f->iapi, 1);
+        setenv("MVOI_KPI_API", f->kapi, 1);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    h_proc_t p = { .pid = pid };
+    int st = 0;
+    cr_assert_eq(h_wait(&p, 20000, &st), 0, "mvoictl hangs");
+    FILE *fp = fopen(path, "r");
+    *out = calloc(1, 1 << 16);
+    if (fp) {
+        size_t got = fread(*out, 1, (1 << 16) - 1, fp);
+        (*out)[got] = 0;
+        fclose(fp);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void s_add(e2e_fleet_t *f, const char *buyer, const char *title)
+{
+    char *o;
+    const char *a[] = { "--buyer", buyer, "tender", "add", "--id", "X-001", "--title", title,
+                        "--kind", "werken", "--publication", "2026-02-01", "--group", "GWW",
+                        NULL };
+    int rc = s_ctl(f, &o, a);
+    cr_assert_eq(rc, 0, "%s: tender add: %d %s", buyer, rc, o);
+    free(o);
+}
+
+Test(tenant_ctl, buyer_flag_scopes_every_command, .timeout = 60)
+{
+    e2e_fleet_t f;
+    e2e_fleet_init(&f, true);
+    cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
+    s_add(&f, "venlo", "Riolering Venlo");
+    s_add(&f, "heerlen", "Asfalt Heerlen");
+    char *o;
+    int rc = s_ctl(&f, &o, (const char *[]){ "--buyer", "venlo", "tender", "show", "X-001",
+                                             NULL });
+    cr_assert_eq(rc, 0, "%s", o);
+    cr_expect(strstr(o, "Riolering Venlo") && !strstr(o, "Asfalt Heerlen"), "%s", o);
+    free(o);
+    rc = s_ctl(&f, &o, (const char *[]){ "tender", "show", "X-001", NULL });  /* default */
+    cr_assert_eq(rc, 0, "%s", o);
+    cr_expect(strstr(o, "Asfalt Heerlen") && !strstr(o, "Riolering Venlo"), "%s", o);
+    free(o);
+    rc = s_ctl(&f, &o, (const char *[]){ "--buyer", "atlantis", "tender", "list", NULL });
+    cr_expect_eq(rc, 1, "unserved buyer: exit %d: %s", rc, o);
+    cr_expect(strstr(o, "not served here") != NULL, "%s", o);
+    free(o);
+    rc = s_ctl(&f, &o, (const char *[]){ "--buyer", "Gemeente Venlo", "tender", "list", NULL });
+    cr_expect_eq(rc, 64, "malformed buyer: exit %d: %s", rc, o);
+    cr_expect(strstr(o, "--buyer") != NULL, "%s", o);
+    free(o);
+    e2e_fleet_fini(&f, false);
+}

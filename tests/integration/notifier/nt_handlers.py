@@ -1,0 +1,15 @@
+"""aiosmtpd handlers for the notifier tests.
+
+RefuseTypo: a Maildir sink (like aiosmtpd.handlers.Mailbox) that refuses, at RCPT TO, every
+address whose local part starts with "typo" (550 5.1.1), the way a real server refuses an
+unknown mailbox; the other recipients of the same message are accepted.
+"""
+from aiosmtpd.handlers import Mailbox
+
+
+class RefuseTypo(Mailbox):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.split("@")[0].startswith("typo"):
+            return "550 5.1.1 <%s>: mailbox unknown (test)" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"

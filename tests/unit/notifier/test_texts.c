@@ -1,0 +1,268 @@
+/*  notifier texts as the recipients read them: names, weekday dates, place, agenda, what to
+ *  prepare, who else is invited, what changed, the reason, what is missing and how to record
+ *  it, SDGs, the measurement period and deadline; the iCalendar part: CN on attendees,
+ *  DESCRIPTION without the footer, the organizer not an attendee, From = ORGANIZER. The
+ *  expected dates are written out by hand (a calendar lookup), not computed by the code. */
+#include <criterion/criterion.h>
+#include <libical/ical.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nt_cal.h"
+#include "nt_msg.h"
+
+#define K(x) MVOI__REMINDER_KIND__REM_##x
+
+static nt_msg_cfg_t s_cfg = { .lang = TEXT_NL, .mail_from = "mvoi-noreply@heerlen.example",
+                              .location = "Stadhuis Heerlen, zaal 2.14",
+                              .dashboard_url = "https://mvoi.heerlen.example/",
+                              .alarm_minutes = 15, .min_lead_days = 10 };
+
+static Mvoi__Person s_pl = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Piet Leider",
+                             "pl@heerlen.example" };
+static Mvoi__Person s_bh = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Bea Houder",
+                             "bh@heerlen.example" };
+static Mvoi__Person s_ia = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Ina Adviseur",
+                             "inkoop@heerlen.example" };
+static Mvoi__Person s_new = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Nina Nieuw",
+                              "nn@heerlen.example" };
+static Mvoi__Person *s_att[] = { &s_pl, &s_bh, &s_ia };
+
+static Mvoi__ThemeAmbition s_th1 = { PROTOBUF_C_MESSAGE_INIT(&mvoi__theme_ambition__descriptor),
+                                     true, MVOI__THEME__THEME_KLIMAAT, false, 0, 0, NULL, NULL };
+static Mvoi__ThemeAmbition s_th2 = { PROTOBUF_C_MESSAGE_INIT(&mvoi__theme_ambition__descriptor),
+                                     true, MVOI__THEME__THEME_CIRCULAIR, true,
+                                     MVOI__COMMITMENT__COMMIT_EIS, 0, NULL, NULL };
+static Mvoi__ThemeAmbition *s_themes[] = { &s_th1, &s_th2 };
+static uint32_t s_sdgs[] = { 12, 13 };
+
+static Mvoi__Tender s_tender(void)
+{
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.id = "X-001";
+    t.buyer = "heerlen";
+    t.title = "Onderhoud openbare verlichting";
+    t.planned_publication = "2027-02-22";
+    t.contract_start = "2027-07-01";
+    t.contract_end = "2029-06-30";
+    t.project_leader = &s_pl;
+    t.budget_holder = &s_bh;
+    t.procurement_adviser = &s_ia;
+    t.n_themes = 2;
+    t.themes = s_themes;
+    t.has_sroi_pct_bp = true;
+    t.sroi_pct_bp = 500;
+    t.has_value_cents = true;
+    t.value_cents = 30000000;
+    t.has_sroi_obligation_cents = true;
+    t.sroi_obligation_cents = 1500000;
+    t.n_sdgs = 2;
+    t.sdgs = s_sdgs;
+    return t;
+}
+
+static char *s_rcpt[] = { "pl@heerlen.example" };
+
+static Mvoi__Reminder s_rem(Mvoi__ReminderKind k, Mvoi__Tender *t)
+{
+    Mvoi__Reminder r = MVOI__REMINDER__INIT;
+    r.id = "heerlen/X-001/kickoff_invitation/1/v0/pl@heerlen.example";
+    r.buyer = "heerlen";
+    r.tender_id = "X-001";
+    r.title = t->title;
+    r.tender = t;
+    r.has_kind = true;
+    r.kind = k;
+    r.uid = "kickoff/heerlen/X-001@heerlen.example";
+    /* Monday 25 January 2027, 10:00-11:00 in Amsterdam (CET): 09:00-10:00 UTC. */
+    r.has_meeting_start_ms = r.has_meeting_end_ms = true;
+    r.meeting_start_ms = 1800867600000LL;
+    r.meeting_end_ms = r.meeting_start_ms + 3600000;
+    r.has_due_ms = r.has_created_ms = true;
+    r.due_ms = r.created_ms = r.meeting_start_ms - 20LL * 86400000;
+    r.recipients = s_rcpt;
+    r.n_recipients = 1;
+    r.recipient_name = "Piet Leider";
+    r.organizer = "MVOI-coördinator Heerlen <mvoi@heerlen.example>";
+    r.attendees = s_att;
+    r.n_attendees = 3;
+    return r;
+}
+
+static char *s_text(const Mvoi__Reminder *r, char **subject)
+{
+    char *subj = NULL, *text = NULL;
+    cr_assert_eq(nt_msg_render(&s_cfg, r, &subj, &text), 0);
+    if (subject)
+        *subject = subj;
+    else
+        free(subj);
+    return text;
+}
+
+#define HAS(text, s) cr_assert(strstr(text, s), "missing \"%s\" in:\n%s", s, text)
+#define HASNT(text, s) cr_assert(!strstr(text, s), "unexpected \"%s\" in:\n%s", s, text)
+
+Test(nt_texts, invitation_names_date_place_agenda_preparation_invitees)
+{
+    cr_assert_eq(1800867600000LL / 1000, 1800867600);   /* date -u -d @1800867600: Mon 25 Jan 2027 09:00 UTC */
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(KICKOFF_INVITATION), &t);
+    char *subj = NULL, *x = s_text(&r, &subj);
+    cr_assert_str_eq(subj, "Uitnodiging startsessie: Onderhoud openbare verlichting");
+    HAS(x, "Beste Piet Leider,");
+    HASNT(x, "Beste collega");
+    HAS(x, "Wanneer: maandag 25 januari 2027, 10.00-11.00 uur");
+    HAS(x, "Waar: Stadhuis Heerlen, zaal 2.14");
+    HAS(x, "Uitgenodigd: Bea Houder (budgethouder), Ina Adviseur (inkoopadviseur)");
+    HASNT(x, "Uitgenodigd: Piet Leider");   /* the others, not the reader */
+    HAS(x, "Agenda:\n1. Kennismaking en rollen");
+    HAS(x, "5. Afspraken: wie legt de ambitie vast, en wanneer");
+    HAS(x, "- Klimaat: nog geen keuze (actieplan: nu niveau 2");
+    HAS(x, "- Circulair: eis (actieplan");
+    HAS(x, "Social Return: 5 % van de opdrachtwaarde (€ 15.000)");
+    HAS(x, "Planning: publicatie gepland op maandag 22 februari 2027; contract van donderdag "
+           "1 juli 2027 tot en met zaterdag 30 juni 2029");
+    HAS(x, "Ter voorbereiding:\n- een conceptambitie per thema in scope");
+    HAS(x, "\n-- \nDit bericht is automatisch verstuurd");
+    free(subj);
+    free(x);
+    /* English on request. */
+    s_cfg.lang = TEXT_EN;
+    x = s_text(&r, NULL);
+    HAS(x, "Dear Piet Leider,");
+    HAS(x, "When: Monday 25 January 2027, 10:00-11:00");
+    free(x);
+    s_cfg.lang = TEXT_NL;
+}
+
+Test(nt_texts, update_says_what_changed_from_what_cancel_gives_the_reason)
+{
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(KICKOFF_INVITATION), &t);
+    r.has_sequence = true;
+    r.sequence = 1;
+    r.has_prev_meeting_start_ms = r.has_prev_meeting_end_ms = true;
+    r.prev_meeting_start_ms = r.meeting_start_ms - 7LL * 86400000;   /* Monday 18 January */
+    r.prev_meeting_end_ms = r.prev_meeting_start_ms + 3600000;
+    Mvoi__Person *added[] = { &s_new }, *removed[] = { &s_ia };
+    r.added = added;
+    r.n_added = 1;
+    r.removed = removed;
+    r.n_removed = 1;
+    char *subj = NULL, *x = s_text(&r, &subj);
+    cr_assert_str_eq(subj, "Gewijzigd: startsessie Onderhoud openbare verlichting");
+    HAS(x, "Wat is er gewijzigd:\n- Datum en tijd: was maandag 18 januari 2027, 10.00-11.00 uur, "
+           "wordt maandag 25 januari 2027, 10.00-11.00 uur");
+    HAS(x, "- Nieuw uitgenodigd: Nina Nieuw");
+    HAS(x, "- Niet meer uitgenodigd: Ina Adviseur (inkoopadviseur)");
+    free(subj);
+    free(x);
+    Mvoi__Reminder c = s_rem(K(KICKOFF_CANCELLED), &t);
+    c.reason = "budget ingetrokken door de raad";
+    x = s_text(&c, &subj);
+    cr_assert_str_eq(subj, "Geannuleerd: startsessie Onderhoud openbare verlichting");
+    HAS(x, "gaat niet door");
+    HAS(x, "Wanneer: maandag 25 januari 2027, 10.00-11.00 uur");
+    HAS(x, "Reden: budget ingetrokken door de raad");
+    free(subj);
+    free(x);
+    c.reason = "removed";
+    x = s_text(&c, &subj);
+    cr_assert_str_eq(subj, "Uitnodiging vervallen: startsessie Onderhoud openbare verlichting");
+    HAS(x, "niet meer uitgenodigd");
+    free(subj);
+    free(x);
+}
+
+Test(nt_texts, ambition_reminder_names_missing_themes_and_how_to_record)
+{
+    Mvoi__Tender t = s_tender();
+    t.has_sroi_pct_bp = false;
+    t.sroi_pct_bp = 0;
+    Mvoi__Reminder r = s_rem(K(AMBITION_MISSING), &t);
+    r.has_ordinal = true;
+    r.ordinal = 2;
+    char *x = s_text(&r, NULL);
+    HAS(x, "(herinnering 2)");
+    HAS(x, "Nog vast te leggen:\n- Klimaat\n- Social Return: nog te bepalen");
+    HASNT(x, "- Circulair\n");   /* committed already */
+    HAS(x, "Opdrachtregel: mvoictl tender ambition X-001 --theme klimaat:eis --sroi 5% "
+           "(per thema: eis, gunning of innovatie)");
+    HAS(x, "Dashboard: https://mvoi.heerlen.example/");
+    free(x);
+}
+
+Test(nt_texts, sdg_dialogue_is_an_invitation_with_the_pilots_sdgs)
+{
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(SDG_DIALOGUE), &t);
+    r.has_ordinal = true;
+    r.ordinal = 1;
+    r.uid = "sdg1/heerlen/X-001@heerlen.example";
+    char *subj = NULL, *x = s_text(&r, &subj);
+    cr_assert_str_eq(subj, "Uitnodiging SDG-dialoog 1: Onderhoud openbare verlichting");
+    HASNT(x, "pilot Pilot");
+    HAS(x, "U bent uitgenodigd voor SDG-dialoog 1 van de pilot \"Onderhoud openbare verlichting\"");
+    HAS(x, "- SDG 12 Verantwoorde consumptie en productie\n- SDG 13 Klimaatactie");
+    HAS(x, "Wanneer: maandag 25 januari 2027, 10.00-11.00 uur");
+    char *ics = nt_msg_ics(&s_cfg, &r);
+    cr_assert_not_null(ics, "an SDG dialogue carries an iCalendar invitation");
+    HAS(ics, "METHOD:REQUEST");
+    free(ics);
+    free(subj);
+    free(x);
+}
+
+Test(nt_texts, measurement_request_period_what_deadline_how)
+{
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(MEASUREMENT_REQUEST), &t);
+    r.has_meeting_start_ms = false;
+    r.period_start = "2027-07-01";
+    r.period_end = "2027-09-30";
+    r.deadline = "2027-10-30";
+    char *subj = NULL, *x = s_text(&r, &subj);
+    cr_assert_str_eq(subj, "Meetverzoek 2027-09: Onderhoud openbare verlichting");
+    HAS(x, "over de periode van donderdag 1 juli 2027 tot en met donderdag 30 september 2027? "
+           "Uiterlijk zaterdag 30 oktober 2027.");
+    HAS(x, "Wat u aanlevert:\n- Klimaat: liters brandstof");
+    HAS(x, "- Circulair: kg hergebruikt");
+    HAS(x, "mvoictl measure add --id ID --tender X-001 --phase realisation --period "
+           "2027-07-01..2027-09-30");
+    free(subj);
+    free(x);
+}
+
+Test(nt_texts, ics_cn_no_footer_organizer_not_attendee_from_is_organizer)
+{
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(KICKOFF_INVITATION), &t);
+    char *ics = nt_msg_ics(&s_cfg, &r);
+    icalcomponent *c = icalparser_parse_string(ics);
+    icalcomponent *ev = icalcomponent_get_first_component(c, ICAL_VEVENT_COMPONENT);
+    int n = 0;
+    for (icalproperty *p = icalcomponent_get_first_property(ev, ICAL_ATTENDEE_PROPERTY); p;
+         p = icalcomponent_get_next_property(ev, ICAL_ATTENDEE_PROPERTY), n++) {
+        icalparameter *cn = icalproperty_get_first_parameter(p, ICAL_CN_PARAMETER);
+        cr_assert_not_null(cn, "%s without CN", icalproperty_get_attendee(p));
+        cr_assert_str_neq(icalproperty_get_attendee(p), "mailto:mvoi@heerlen.example");
+    }
+    cr_assert_eq(n, 3);
+    icalproperty *org = icalcomponent_get_first_property(ev, ICAL_ORGANIZER_PROPERTY);
+    cr_assert_str_eq(icalproperty_get_organizer(org), "mailto:mvoi@heerlen.example");
+    cr_assert_str_eq(icalparameter_get_cn(icalproperty_get_first_parameter(org, ICAL_CN_PARAMETER)),
+                     "MVOI-coördinator Heerlen");
+    const char *desc = icalcomponent_get_description(ev);
+    cr_assert(strstr(desc, "Wanneer: maandag 25 januari 2027"), "%s", desc);
+    cr_assert(!strstr(desc, "automatisch verstuurd"), "DESCRIPTION without footer: %s", desc);
+    icalcomponent_free(c);
+    free(ics);
+    nt_buf_t m = { 0 };
+    cr_assert_eq(nt_msg_mail(&s_cfg, &r, &m), 0);
+    cr_assert_eq(strncmp(m.data, "From: =?UTF-8?B?", 16), 0);   /* the organizer's name */
+    HAS(m.data, " <mvoi@heerlen.example>\r\nSender: mvoi-noreply@heerlen.example\r\n");
+    HAS(m.data, "To: Piet Leider <pl@heerlen.example>\r\n");
+    nt_buf_free(&m);
+}

@@ -1,0 +1,164 @@
+/*  mvoi_id and mvoi_id_msg: the one id rule, bounded keys, and the request walks. */
+#define _GNU_SOURCE   /* memmem */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mvoi_id.h"
+#include "mvoi_id_msg.h"
+
+static int s_check(mvoi_id_kind_t k, const char *s, size_t len, char *why)
+{
+    return mvoi_id_check(k, s, len, why, MVOI_ID_WHY_MAX);
+}
+
+Test(mvoi_id, lengths_are_inclusive_limits)
+{
+    char buf[MVOI_ID_REMINDER_MAX + 2], why[MVOI_ID_WHY_MAX];
+    const struct { mvoi_id_kind_t k; size_t max; } lim[] = {
+        { MVOI_ID_BUYER, 64 }, { MVOI_ID_TENDER, 128 }, { MVOI_ID_MEASUREMENT, 128 },
+        { MVOI_ID_REQUEST, 128 }, { MVOI_ID_REMINDER, 256 },
+    };
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        memset(buf, 'a', sizeof buf);
+        cr_assert_eq(mvoi_id_max(lim[i].k), lim[i].max);
+        cr_assert_eq(s_check(lim[i].k, buf, lim[i].max, why), 0, "%s", why);
+        cr_assert_eq(s_check(lim[i].k, buf, lim[i].max + 1, why), -EINVAL);
+        cr_assert(strstr(why, "longer than"), "%s", why);
+        cr_assert_eq(s_check(lim[i].k, buf, 0, why), -EINVAL);
+        cr_assert_str_eq(why, "missing");
+    }
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_TENDER, NULL, why, sizeof why), -EINVAL);
+}
+
+Test(mvoi_id, nul_and_utf8_by_length_not_strlen)
+{
+    char why[MVOI_ID_WHY_MAX];
+    /* "A\0-other": strlen says "A", the length says a NUL at byte 1 */
+    cr_assert_eq(s_check(MVOI_ID_TENDER, "A\0-other", 8, why), -EINVAL);
+    cr_assert_str_eq(why, "contains a NUL byte at byte 1");
+    const char *bad[] = { "a\xc3\x28", "a\xc0\xaf", "a\xed\xa0\x80", "a\xf4\x90\x80\x80",
+                          "a\xe2\x82" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(s_check(MVOI_ID_MEASUREMENT, bad[i], strlen(bad[i]), why), -EINVAL);
+        cr_assert_str_eq(why, "is not valid UTF-8 at byte 1", "%zu: %s", i, why);
+    }
+    /* valid UTF-8 (é, €, U+10FFFF) of all lengths passes the UTF-8 test */
+    const char *ok = "\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf";
+    cr_assert_eq(mvoi_utf8_valid_prefix((const uint8_t *)ok, strlen(ok)), strlen(ok));
+}
+
+Test(mvoi_id, characters)
+{
+    char why[MVOI_ID_WHY_MAX];
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_TENDER, "ocds-213czf-000-00001/lot:1_a.b", why,
+                                   sizeof why), 0, "%s", why);
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_REMINDER, "heerlen|X-001|kickoff|1", why,
+                                   sizeof why), 0, "%s", why);
+    const char *no[] = { "with space", "tab\there", "m\xc3\xa9", "a<b>", "q\"", "a\x7f" };
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        cr_assert_eq(mvoi_id_check_str(MVOI_ID_MEASUREMENT, no[i], why, sizeof why), -EINVAL,
+                     "%s accepted", no[i]);
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_BUYER, "gemeente-heerlen_2", why, sizeof why), 0);
+    const char *nob[] = { "Heerlen", "-heerlen", "heer.len", "heer len", "h\xc3\xa9" };
+    for (size_t i = 0; i < sizeof nob / sizeof nob[0]; i++)
+        cr_assert_eq(mvoi_id_check_str(MVOI_ID_BUYER, nob[i], why, sizeof why), -EINVAL,
+                     "%s accepted", nob[i]);
+}
+
+Test(mvoi_id, keys_fit_or_are_refused)
+{
+    uint8_t buf[8];
+    /* "ab\0cd\0e" is 7 bytes */
+    cr_assert_eq(mvoi_id_key3(buf, 7, "ab", "cd", "e"), 7);
+    cr_assert_eq(memcmp(buf, "ab\0cd\0e", 7), 0);
+    cr_assert_eq(mvoi_id_key3(buf, 6, "ab", "cd", "e"), 0, "one byte short: refused");
+    cr_assert_eq(mvoi_id_key2(buf, 5, "ab", "cd"), 5);
+    cr_assert_eq(mvoi_id_key2(buf, 4, "ab", "cd"), 0);
+    /* the largest valid ids fit MVOI_ID_KEY_MAX */
+    static char b[65], t[129], r[257];
+    memset(b, 'b', 64);
+    memset(t, 't', 128);
+    memset(r, 'r', 256);
+    uint8_t big[MVOI_ID_KEY_MAX];
+    const char *parts[] = { b, t, t, r };
+    cr_assert_eq(mvoi_id_key(big, sizeof big, 4, parts), 64 + 128 + 128 + 256 + 3);
+}
+
+/* A packed SubmitMeasurements with a marker turned into NUL (protobuf-c packs by strlen). */
+static uint8_t *s_packed(const char *id2, const char *buyer, size_t *len)
+{
+    Mvoi__Measurement a = MVOI__MEASUREMENT__INIT, b = MVOI__MEASUREMENT__INIT, *mp[] = { &a, &b };
+    a.id = "m-1";
+    a.tender_id = "T-1";
+    b.id = (char *)id2;
+    b.tender_id = "T-1";
+    b.reason = "na controle: \xc3\xa9\xc3\xa9n regel";   /* free text may be any UTF-8 */
+    Mvoi__SubmitMeasurements sm = MVOI__SUBMIT_MEASUREMENTS__INIT;
+    sm.measurements = mp;
+    sm.n_measurements = 2;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.buyer = (char *)buyer;
+    env.request_id = "r-1";
+    env.body_case = MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
+    env.submit_measurements = &sm;
+    *len = mvoi__envelope__get_packed_size(&env);
+    uint8_t *buf = malloc(*len);
+    mvoi__envelope__pack(&env, buf);
+    uint8_t *mark = memmem(buf, *len, "\x7f\x7e\x7d", 3);
+    if (mark)
+        *mark = 0;
+    return buf;
+}
+
+Test(mvoi_id_msg, wire_names_the_string_with_a_nul_or_bad_utf8)
+{
+    char field[MVOI_ID_FIELD_MAX], why[128];
+    size_t len;
+    uint8_t *buf = s_packed("m-2", "heerlen", &len);
+    cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, buf, len, field,
+                                        sizeof field, why, sizeof why), 0);
+    free(buf);
+    buf = s_packed("A\x7f\x7e\x7d-other", "heerlen", &len);
+    cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, buf, len, field,
+                                        sizeof field, why, sizeof why), -EILSEQ);
+    cr_assert_str_eq(field, "submit_measurements.measurements[1].id");
+    cr_assert_str_eq(why, "contains a NUL byte at byte 1");
+    free(buf);
+    buf = s_packed("m-2", "heer\xff", &len);
+    cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, buf, len, field,
+                                        sizeof field, why, sizeof why), -EILSEQ);
+    cr_assert_str_eq(field, "buyer");
+    cr_assert_str_eq(why, "is not valid UTF-8 at byte 4");
+    free(buf);
+    /* malformed bytes are the decoder's business, not a crash here */
+    uint8_t junk[] = { 0x42, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
+    cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, junk, sizeof junk, field,
+                                        sizeof field, why, sizeof why), 0);
+}
+
+Test(mvoi_id_msg, decoded_ids_by_field_name)
+{
+    char field[MVOI_ID_FIELD_MAX], why[128];
+    size_t len;
+    uint8_t *buf = s_packed("m 2", "heerlen", &len);
+    Mvoi__Envelope *e = mvoi__envelope__unpack(NULL, len, buf);
+    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why), -EINVAL);
+    cr_assert_str_eq(field, "submit_measurements.measurements[1].id");
+    cr_assert(strstr(why, "not allowed"), "%s", why);
+    mvoi__envelope__free_unpacked(e, NULL);
+    free(buf);
+    buf = s_packed("m-2", "Gemeente Heerlen", &len);
+    e = mvoi__envelope__unpack(NULL, len, buf);
+    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why), -EINVAL);
+    cr_assert_str_eq(field, "buyer");
+    mvoi__envelope__free_unpacked(e, NULL);
+    free(buf);
+    buf = s_packed("m-2", "heerlen", &len);
+    e = mvoi__envelope__unpack(NULL, len, buf);
+    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why), 0, "%s %s",
+                 field, why);
+    mvoi__envelope__free_unpacked(e, NULL);
+    free(buf);
+}
