@@ -93,7 +93,9 @@ static void s_request_replay(feed_t *self)
 
 static void s_maybe_replay(feed_t *self)
 {
-    if (self->replay_inflight)
+    /* While the store refuses writes, a replay would only be thrown away: ask again when
+     * its backoff has passed (the timer tick comes back here). */
+    if (self->replay_inflight || store_retry_in_ms(self->store) > 0)
         return;
     if (self->need_replay || self->head_seen > self->last) {
         self->need_replay = false;
@@ -208,10 +210,13 @@ static void s_apply_batch(feed_t *self)
         if (self->opts.committed)
             self->opts.committed(self->opts.arg);
     } else {
-        /* Nothing was applied; the events come back through a replay. */
-        const char *kv[] = { "error", mvoi_errname(rc), "producer", self->producer, NULL };
-        log_emit(LOG_ERROR, "apply_failed", kv, "applying %u events from %s failed: %s; "
-                 "will replay", self->nitems, self->producer, mvoi_strerror(rc));
+        /* Nothing was applied; the events come back through a replay. A storage failure
+         * was logged by the store, once per attempt (its backoff bounds the rate). */
+        if (!store_failing(self->store, NULL)) {
+            const char *kv[] = { "producer", self->producer, "error", mvoi_errname(rc), NULL };
+            log_emit(LOG_ERROR, "apply_failed", kv, "applying %u events from %s failed: %s; "
+                     "will replay", self->nitems, self->producer, mvoi_strerror(rc));
+        }
         self->need_replay = true;
     }
     s_clear_items(self);
@@ -387,7 +392,9 @@ static void s_on_timer(uv_timer_t *t)
 {
     feed_t *self = t->data;
     uint64_t now = s_now_ms(self);
-    if (self->replay_inflight && now - self->replay_sent_ms > self->opts.stall_ms) {
+    if (store_retry_in_ms(self->store) > 0) {
+        /* the store backs off: s_maybe_replay asks once it may write again */
+    } else if (self->replay_inflight && now - self->replay_sent_ms > self->opts.stall_ms) {
         self->replay_inflight = false;
         s_request_replay(self);
     } else if (!self->replay_inflight && now - self->last_heard_ms > self->opts.stall_ms) {
@@ -517,8 +524,11 @@ bool feed_ready(feed_t *self, uint64_t grace_ms)
 {
     /* Heartbeats arrive every second or so; silence longer than the grace means the
      * producer (or the way to it) is gone, and what we serve may be falling behind. */
-    return self->caught_up && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms;
+    return self->caught_up && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms
+           && !store_failing(self->store, NULL);
 }
 uint64_t feed_last_seq(feed_t *self) { return self->last; }
 uint64_t feed_head_seen(feed_t *self) { return self->head_seen; }
+uint64_t feed_epoch(feed_t *self) { return self->epoch; }
+const char *feed_producer(feed_t *self) { return self->producer; }
 void feed_stats(feed_t *self, feed_stats_t *out) { *out = self->stats; }

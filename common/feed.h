@@ -63,11 +63,13 @@ void feed_destroy(feed_t **self_p);
 
 /* True once a replay reached the producer's head (caught up). */
 bool feed_caught_up(feed_t *self);
-/* Caught up and heard from the producer within grace_ms: what a consumer's readiness
- * depends on. */
+/* Caught up, heard from the producer within grace_ms, and the store takes writes: what a
+ * consumer's readiness depends on. */
 bool feed_ready(feed_t *self, uint64_t grace_ms);
 uint64_t feed_last_seq(feed_t *self);
 uint64_t feed_head_seen(feed_t *self);
+uint64_t feed_epoch(feed_t *self);
+const char *feed_producer(feed_t *self);
 
 typedef struct {
     uint64_t applied, duplicates, gaps, replays, resets, batches, decode_errors;

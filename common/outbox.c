@@ -13,6 +13,7 @@
  */
 #include "outbox.h"
 #include "clock.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -200,7 +201,7 @@ outbox_t *outbox_new(store_t *store, const char *producer, int *err)
     self->db_outbox = store_dbi(store, "outbox");
     self->db_meta = store_dbi(store, "meta");
     if (self->db_outbox == (MDB_dbi)-1 || self->db_meta == (MDB_dbi)-1) {
-        fprintf(stderr, "outbox: the store was not opened with OUTBOX_DBS\n");
+        log_error("outbox_misconfigured", "the store was not opened with OUTBOX_DBS");
         *err = -EINVAL;
         goto fail;
     }
@@ -357,7 +358,7 @@ static int s_read_fn(MDB_txn *txn, void *arg)
             break;
         const uint8_t *p = v.mv_data;
         if (v.mv_size < 2 || (size_t)2 + ((size_t)p[0] << 8 | p[1]) > v.mv_size) {
-            fprintf(stderr, "outbox: corrupt event at seq %llu\n", (unsigned long long)seq);
+            log_error("outbox_corrupt", "corrupt event at seq %llu", (unsigned long long)seq);
             rc = -EIO;
             break;
         }

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "feed.h"
 #include "mvoi_error.h"
 #include "mvoi_id.h"
 #include "mvoi_id_msg.h"
@@ -55,6 +56,8 @@ struct server_t {
     bool publisher_started;
     int closing;                   /* uv handles still closing in server_destroy */
     bool ready;
+    feed_t *feeds[SERVER_MAX_FEEDS];   /* reported in HealthReply.inbox */
+    int nfeeds;
     char api_ep[256];
     char pub_ep[256];
     MDB_dbi requests_dbi;
@@ -285,6 +288,65 @@ static void s_on_prepare(uv_prepare_t *h) { s_publish(h->data); }
 
 /* ---------------------------------------------------------------- system requests */
 
+/* A store that refuses writes makes the service not ready: it cannot take commands or
+ * apply events, and a balancer or an operator should see that, not a live process. */
+static void s_health_storage(server_t *self, server_req_t *req, Mvoi__HealthReply *h)
+{
+    int err = 0;
+    h->has_storage_ok = true;
+    h->storage_ok = !store_failing(self->opts.store, &err);
+    if (!h->storage_ok) {
+        h->ready = false;
+        h->storage_error = (char *)mvoi_errname(err);
+    }
+    uint64_t failed[STORE_NREASONS];
+    store_failures(self->opts.store, failed);
+    h->write_failures = server_alloc(req, STORE_NREASONS * sizeof *h->write_failures);
+    Mvoi__WriteFailures *wf = server_alloc(req, STORE_NREASONS * sizeof *wf);
+    if (!h->write_failures || !wf)
+        return;
+    for (int r = 0; r < STORE_NREASONS; r++) {
+        mvoi__write_failures__init(&wf[r]);
+        wf[r].reason = (char *)store_reason_name((store_reason_t)r);
+        wf[r].has_count = true;
+        wf[r].count = failed[r];
+        h->write_failures[h->n_write_failures++] = &wf[r];
+    }
+}
+
+static void s_health_inbox(server_t *self, server_req_t *req, Mvoi__HealthReply *h)
+{
+    if (!self->nfeeds)
+        return;
+    h->inbox = server_alloc(req, (size_t)self->nfeeds * sizeof *h->inbox);
+    Mvoi__InboxLag *lag = server_alloc(req, (size_t)self->nfeeds * sizeof *lag);
+    if (!h->inbox || !lag)
+        return;
+    for (int i = 0; i < self->nfeeds; i++) {
+        feed_t *f = self->feeds[i];
+        feed_stats_t fs;
+        feed_stats(f, &fs);
+        mvoi__inbox_lag__init(&lag[i]);
+        lag[i].producer = (char *)feed_producer(f);
+        lag[i].has_epoch = lag[i].has_last_seq = lag[i].has_head_seq = true;
+        lag[i].epoch = feed_epoch(f);
+        lag[i].last_seq = feed_last_seq(f);
+        lag[i].head_seq = feed_head_seen(f);
+        lag[i].has_resyncs = lag[i].has_replays = true;
+        lag[i].resyncs = fs.resets;
+        lag[i].replays = fs.replays;
+        h->inbox[h->n_inbox++] = &lag[i];
+    }
+}
+
+int server_add_feed(server_t *self, feed_t *feed)
+{
+    if (!feed || self->nfeeds >= SERVER_MAX_FEEDS)
+        return -EINVAL;
+    self->feeds[self->nfeeds++] = feed;
+    return 0;
+}
+
 static void s_health(server_t *self, server_req_t *req)
 {
     Mvoi__HealthReply *h = server_alloc(req, sizeof *h);
@@ -312,6 +374,8 @@ static void s_health(server_t *self, server_req_t *req)
         h->map_size = size;
         h->map_used = used;
     }
+    s_health_storage(self, req, h);
+    s_health_inbox(self, req, h);
     req->reply.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
     req->reply.health_reply = h;
 }
@@ -562,7 +626,9 @@ static void s_run_batch(server_t *self)
         s_reply(self, req);
         s_req_free(&self->cmds[i]);
     }
-    if (rc != 0) {
+    /* A storage failure was logged by the store, once per attempt; a line per refused
+     * batch would let the request rate set the log rate. */
+    if (rc != 0 && !store_failing(self->opts.store, NULL)) {
         const char *kv[] = { "error", mvoi_errname(rc), NULL };
         log_emit(LOG_ERROR, "batch_failed", kv, "a batch of %u commands failed: %s",
                  self->ncmds, mvoi_strerror(rc));
@@ -724,6 +790,7 @@ static void s_on_router(bus_sock_t *sock, int events, void *arg)
 
 static void s_on_heartbeat(uv_timer_t *t)
 {
+    store_probe(((server_t *)t->data)->opts.store);   /* recovery needs no traffic */
     server_t *self = t->data;
     Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
     hb.has_head_seq = hb.has_epoch = true;

@@ -88,6 +88,12 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
 /* Stops taking requests; what is in flight was already committed and answered. */
 void server_destroy(server_t **self_p);
 
+/* A consumer's feed, reported in HealthReply.inbox (cursor, head seen, resyncs): the
+ * consumer lag an operator watches. At most SERVER_MAX_FEEDS. */
+#define SERVER_MAX_FEEDS 4
+typedef struct feed_t feed_t;
+int server_add_feed(server_t *self, feed_t *feed);
+
 /* Readiness reported in HealthReply (e.g. after the service's own replay finished). */
 void server_set_ready(server_t *self, bool ready);
 /* Endpoints actually bound (useful with tcp://127.0.0.1:*). */

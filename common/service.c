@@ -3,6 +3,7 @@
 #include "buyers.h"
 #include "codec.h"
 #include "log.h"
+#include "store_guard.h"
 
 #include <errno.h>
 #ifdef __GLIBC__
@@ -89,6 +90,8 @@ static const cfg_spec_t s_shared_specs[] = {
       0, 0, true },
     { "data_dir", CFG_PATH, "/var/lib/mvoi", "state directory; this service uses <data_dir>/<name>",
       0, 0, true },
+    { "init", CFG_BOOL, "false", "create a new, empty store where <data_dir>/<name> held one "
+      "whose data.mdb is missing or empty (without it such a start is refused)", 0, 0, true },
     { "buyers_file", CFG_PATH, MVOI_BUYERS_FILE_SRC,
       "buyer registry (INI: [id] name, organizer, domain, oin, kvk); requests for other "
       "buyers are refused", 0, 0, true },
@@ -118,6 +121,20 @@ static cfg_spec_t *s_merge_specs(const service_def_t *def, int *n)
     return all;
 }
 
+extern char **environ;
+
+static void s_warn_unknown(void *arg, const char *name, const char *closest)
+{
+    (void)arg;
+    const char *kv[] = { "variable", name, "closest", closest ? closest : "", NULL };
+    if (closest)
+        log_emit(LOG_WARN, "config_unknown_variable", kv, "%s is not a variable of this "
+                 "service and is ignored; did you mean %s?", name, closest);
+    else
+        log_emit(LOG_WARN, "config_unknown_variable", kv, "%s is not a variable of this "
+                 "service and is ignored", name);
+}
+
 static void s_usage(const service_def_t *def, const cfg_spec_t *specs, int n, FILE *out)
 {
     fprintf(out,
@@ -128,6 +145,8 @@ static void s_usage(const service_def_t *def, const cfg_spec_t *specs, int n, FI
             "      --print-config          print the effective configuration and exit\n"
             "      --healthcheck[=MODE]    ask the running service (its api endpoint) whether\n"
             "                              it is live or ready (MODE, default ready); exit 0/1\n"
+            "      --init                  create a new, empty store where a data.mdb is\n"
+            "                              missing or empty (also MVOI_INIT=true)\n"
             "  -h, --help                  show this help and exit\n"
             "  -V, --version               show the version and exit\n\n",
             def->name, def->summary ? def->summary : "");
@@ -189,13 +208,14 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         { "config", required_argument, NULL, 'c' },
         { "print-config", no_argument, NULL, 'P' },
         { "healthcheck", optional_argument, NULL, 'H' },
+        { "init", no_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 },
     };
     bool print_config = false, healthcheck = false, want_ready = true;
     const char *config_path = getenv("MVOI_CONFIG");
     if (config_path && !*config_path)
         config_path = NULL;
-    bool help = false;
+    bool help = false, init = false;
 
     optind = 0;            /* glibc: full re-initialisation, service_init may run twice */
     opterr = 0;
@@ -208,6 +228,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
             return 0;
         case 'c': config_path = optarg; break;
         case 'P': print_config = true; break;
+        case 'I': init = true; break;
         case 'H':
             healthcheck = true;
             if (optarg && strcmp(optarg, "live") == 0)
@@ -281,6 +302,9 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         return SERVICE_EX_CONFIG;
     }
     log_init(def->name, fmt, cfg_str(self->cfg, "log_level"));
+    store_guard_set_init(init || cfg_bool(self->cfg, "init"));
+    if (!help && !print_config && !healthcheck)
+        cfg_check_env(def->name, self->specs, self->nspecs, environ, s_warn_unknown, NULL);
 
     if (print_config) {
         cfg_print(self->cfg, stdout);

@@ -354,6 +354,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         log_error("start_failed", "cannot start the feeds: %s", strerror(-e));
         goto fail;
     }
+    server_add_feed(self->server, self->calendar);
+    server_add_feed(self->server, self->impact);
     log_info("started", "kpi-aggregator on %s / %s, head %llu",
              server_api_endpoint(self->server), server_pub_endpoint(self->server),
              (unsigned long long)outbox_head(self->outbox));

@@ -250,6 +250,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         snprintf(why, whylen, "calendar_api: cannot follow the calendar");
         goto fail;
     }
+    server_add_feed(s->server, s->feed);
     uv_timer_init(loop, &s->tick);
     s->tick.data = s;
     uv_timer_init(loop, &s->drain);
