@@ -43,6 +43,7 @@ struct bus_sock_t {
     int handles_open;      /* handles not yet through their close callback */
     bool closing;
     int events;            /* wanted ZMQ_POLLIN / ZMQ_POLLOUT */
+    int error;             /* why ZMQ_EVENTS could not be read; the watcher stopped */
     bus_fn *fn;
     void *arg;
     bus_stats_t stats;
@@ -109,13 +110,29 @@ void *bus_ctx_zmq(bus_ctx_t *self)
 
 /* ---- watcher ---------------------------------------------------------------------------- */
 
+/* ZMQ_EVENTS, or a negative errno. A failed read is never "no events": the fd edge that
+ * would wake us may already be consumed, so taking it for 0 would park the socket forever. */
 static int s_events(bus_sock_t *self)
 {
     int ev = 0;
     size_t sz = sizeof ev;
     if (zmq_getsockopt(self->zsock, ZMQ_EVENTS, &ev, &sz) != 0)
-        return 0;
+        return s_err();
     return ev;
+}
+
+static void s_stop(bus_sock_t *self);
+
+/* ZMQ_EVENTS failed for good (the socket or its context is gone): stop watching and tell
+ * the owner once, with ZMQ_POLLERR; bus_sock_error() says why. */
+static void s_fail(bus_sock_t *self, int err)
+{
+    self->error = err;
+    self->stats.event_errors++;
+    s_stop(self);
+    bus_fn *fn = self->fn;
+    if (fn)
+        fn(self, ZMQ_POLLERR, self->arg);   /* may destroy self: the struct lives until close */
 }
 
 static void s_empty_poll_cb(uv_poll_t *h, int status, int events) { (void)h; (void)status; (void)events; }
@@ -126,7 +143,10 @@ static void s_prepare_cb(uv_prepare_t *h)
     bus_sock_t *self = h->data;
     if (self->closing || !self->fn)
         return;
-    if (s_events(self) & self->events)
+    int ev = s_events(self);
+    /* An error is looked at after the wake-up (check), where the owner may be called; EINTR
+     * is simply tried again there. */
+    if (ev < 0 || (ev & self->events))
         uv_idle_start(&self->idle, s_empty_idle_cb);
     else
         uv_poll_start(&self->poll, UV_READABLE, s_empty_poll_cb);   /* UV_READABLE even for POLLOUT */
@@ -139,7 +159,14 @@ static void s_check_cb(uv_check_t *h)
     uv_poll_stop(&self->poll);
     if (self->closing || !self->fn)
         return;
-    int ev = s_events(self) & self->events;
+    int ev = s_events(self);
+    if (ev == -EINTR)
+        return;            /* prepare reads it again before the loop blocks */
+    if (ev < 0) {
+        s_fail(self, ev);
+        return;
+    }
+    ev &= self->events;
     if (ev) {
         self->stats.wakeups++;
         self->fn(self, ev, self->arg);   /* may destroy self: the struct lives until close */
@@ -379,3 +406,5 @@ void bus_stats(bus_sock_t *self, bus_stats_t *out)
 {
     *out = self->stats;
 }
+
+int bus_sock_error(bus_sock_t *self) { return self ? self->error : -EINVAL; }

@@ -64,9 +64,14 @@ int bus_subscribe(bus_sock_t *self, const char *prefix);
 void *bus_sock_zmq(bus_sock_t *self);
 
 /* Callback when the socket has the wanted events (ZMQ_POLLIN and/or ZMQ_POLLOUT).
- * Passing fn == NULL stops watching. */
+ * Passing fn == NULL stops watching. When ZMQ_EVENTS cannot be read (EINTR is retried; any
+ * other error means the socket or its context is gone, e.g. ETERM) the watcher stops and
+ * fn is called once more with events == ZMQ_POLLERR, so that the owner learns it instead
+ * of a socket that silently never wakes again; bus_sock_error() gives the error. */
 typedef void (bus_fn)(bus_sock_t *sock, int events, void *arg);
 int bus_watch(bus_sock_t *self, int events, bus_fn *fn, void *arg);
+/* 0, or the negative errno that stopped the watcher. */
+int bus_sock_error(bus_sock_t *self);
 
 typedef struct {
     zmq_msg_t part[BUS_MAX_PARTS];
@@ -97,6 +102,7 @@ typedef struct {
     uint64_t send_eagain;
     uint64_t dropped_bad;     /* messages with too many parts */
     uint64_t wakeups;
+    uint64_t event_errors;    /* ZMQ_EVENTS reads that failed for good (watcher stopped) */
 } bus_stats_t;
 void bus_stats(bus_sock_t *self, bus_stats_t *out);
 

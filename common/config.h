@@ -65,4 +65,11 @@ void cfg_redact_url(const char *url, char *out, size_t len);
 /* --help section listing every variable, its default and help. */
 void cfg_print_help(const char *service, const cfg_spec_t *specs, int nspecs, FILE *out);
 
+/* MVOI_* variables in env that this service would read if they were spelt right: those
+ * with its own prefix and those of no mvoi program; fn gets each with the closest known
+ * variable (NULL if none). Returns how many. (config_env.c) */
+typedef void (cfg_unknown_fn)(void *arg, const char *name, const char *closest);
+int cfg_check_env(const char *service, const cfg_spec_t *specs, int nspecs,
+                  char *const *env, cfg_unknown_fn *fn, void *arg);
+
 #endif

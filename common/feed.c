@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mvoi_error.h"
 
 #define FEED_TOPIC_MAX 128
 
@@ -59,6 +60,7 @@ struct feed_t {
 };
 
 static uint64_t s_now_ms(feed_t *self) { return uv_now(self->loop); }
+static bool s_failed(feed_t *self, bus_sock_t *sock, int events);
 
 /* ---------------------------------------------------------------- replay requests */
 
@@ -91,7 +93,9 @@ static void s_request_replay(feed_t *self)
 
 static void s_maybe_replay(feed_t *self)
 {
-    if (self->replay_inflight)
+    /* While the store refuses writes, a replay would only be thrown away: ask again when
+     * its backoff has passed (the timer tick comes back here). */
+    if (self->replay_inflight || store_retry_in_ms(self->store) > 0)
         return;
     if (self->need_replay || self->head_seen > self->last) {
         self->need_replay = false;
@@ -206,9 +210,13 @@ static void s_apply_batch(feed_t *self)
         if (self->opts.committed)
             self->opts.committed(self->opts.arg);
     } else {
-        /* Nothing was applied; the events come back through a replay. */
-        log_error("apply_failed", "applying %u events from %s failed (%d); will replay",
-                  self->nitems, self->producer, rc);
+        /* Nothing was applied; the events come back through a replay. A storage failure
+         * was logged by the store, once per attempt (its backoff bounds the rate). */
+        if (!store_failing(self->store, NULL)) {
+            const char *kv[] = { "producer", self->producer, "error", mvoi_errname(rc), NULL };
+            log_emit(LOG_ERROR, "apply_failed", kv, "applying %u events from %s failed: %s; "
+                     "will replay", self->nitems, self->producer, mvoi_strerror(rc));
+        }
         self->need_replay = true;
     }
     s_clear_items(self);
@@ -239,7 +247,7 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
     if (!env) {
         self->stats.decode_errors++;
         log_warn("event_dropped", "undecodable event from %s: %s", self->producer,
-                 strerror(-err));
+                 mvoi_strerror(err));
         return;
     }
     if (!env->producer || strcmp(env->producer, self->producer) != 0) {
@@ -290,6 +298,8 @@ static void s_on_linger(uv_timer_t *t)
 static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
+    if (s_failed(self, sock, events))
+        return;
     self->last_heard_ms = self->heard_ms = s_now_ms(self);
     for (uint32_t n = 0; n < self->opts.batch; n++) {
         bus_msg_t msg;
@@ -327,6 +337,8 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
+    if (s_failed(self, sock, events))
+        return;
     self->last_heard_ms = self->heard_ms = s_now_ms(self);
     bool ended = false;
     uint32_t budget = self->opts.replay_batch + 16;
@@ -380,7 +392,9 @@ static void s_on_timer(uv_timer_t *t)
 {
     feed_t *self = t->data;
     uint64_t now = s_now_ms(self);
-    if (self->replay_inflight && now - self->replay_sent_ms > self->opts.stall_ms) {
+    if (store_retry_in_ms(self->store) > 0) {
+        /* the store backs off: s_maybe_replay asks once it may write again */
+    } else if (self->replay_inflight && now - self->replay_sent_ms > self->opts.stall_ms) {
         self->replay_inflight = false;
         s_request_replay(self);
     } else if (!self->replay_inflight && now - self->last_heard_ms > self->opts.stall_ms) {
@@ -391,6 +405,18 @@ static void s_on_timer(uv_timer_t *t)
          * those: no replay; s_on_linger applies them and checks for gaps then.) */
         s_maybe_replay(self);
     }
+}
+
+/* A socket of the feed stopped for good (bus_watch's ZMQ_POLLERR): say so, by name. */
+static bool s_failed(feed_t *self, bus_sock_t *sock, int events)
+{
+    if (!(events & ZMQ_POLLERR))
+        return false;
+    int e = bus_sock_error(sock);
+    const char *kv[] = { "error", mvoi_errname(e), "producer", self->producer, NULL };
+    log_emit(LOG_ERROR, "socket_failed", kv, "a socket of the feed of %s stopped: %s",
+             self->producer, mvoi_strerror(e));
+    return true;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -498,8 +524,11 @@ bool feed_ready(feed_t *self, uint64_t grace_ms)
 {
     /* Heartbeats arrive every second or so; silence longer than the grace means the
      * producer (or the way to it) is gone, and what we serve may be falling behind. */
-    return self->caught_up && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms;
+    return self->caught_up && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms
+           && !store_failing(self->store, NULL);
 }
 uint64_t feed_last_seq(feed_t *self) { return self->last; }
 uint64_t feed_head_seen(feed_t *self) { return self->head_seen; }
+uint64_t feed_epoch(feed_t *self) { return self->epoch; }
+const char *feed_producer(feed_t *self) { return self->producer; }
 void feed_stats(feed_t *self, feed_stats_t *out) { *out = self->stats; }

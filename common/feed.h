@@ -20,8 +20,8 @@
 
 typedef struct feed_t feed_t;
 
-/* Apply one event inside txn. Return 0, or an LMDB error / -EIO to abort the batch (it is
- * retried later). Events the consumer does not care about just return 0. */
+/* Apply one event inside txn. Return 0, or a negative code of mvoi_error.h (or the raw
+ * LMDB result) to abort the batch (it is retried later). Events the consumer does not care about just return 0. */
 typedef int (feed_apply_fn)(void *arg, MDB_txn *txn, const char *topic,
                             const Mvoi__Envelope *ev);
 /* The producer was wiped (new epoch): forget state derived from its old epoch. */
@@ -63,11 +63,13 @@ void feed_destroy(feed_t **self_p);
 
 /* True once a replay reached the producer's head (caught up). */
 bool feed_caught_up(feed_t *self);
-/* Caught up and heard from the producer within grace_ms: what a consumer's readiness
- * depends on. */
+/* Caught up, heard from the producer within grace_ms, and the store takes writes: what a
+ * consumer's readiness depends on. */
 bool feed_ready(feed_t *self, uint64_t grace_ms);
 uint64_t feed_last_seq(feed_t *self);
 uint64_t feed_head_seen(feed_t *self);
+uint64_t feed_epoch(feed_t *self);
+const char *feed_producer(feed_t *self);
 
 typedef struct {
     uint64_t applied, duplicates, gaps, replays, resets, batches, decode_errors;

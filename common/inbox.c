@@ -1,8 +1,8 @@
 /*  inbox: per-producer cursors of a consumer (see inbox.h).
  *
  *  db "inbox": key = producer name (bytes, no NUL), value = epoch be64 + last_seq be64.
- *  Functions taking a txn return 0 / a verdict, a negative errno, or the raw LMDB code of a
- *  failed call, so that store_write can grow the map on MDB_MAP_FULL and rerun.
+ *  Functions taking a txn return 0 / a verdict, or a negative code of mvoi_error.h (LMDB's
+ *  results converted where they arise; MVOI_E_MAP_FULL lets store_write grow and rerun).
  */
 #include "inbox.h"
 
@@ -69,8 +69,8 @@ static int s_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *ep
     int rc = s_key(producer, &key);
     if (rc != 0)
         return rc;
-    rc = mdb_get(txn, self->dbi, &key, &val);
-    if (rc == MDB_NOTFOUND) {
+    rc = mvoi_mdb_error(mdb_get(txn, self->dbi, &key, &val));
+    if (rc == -ENOENT) {
         *epoch = 0;
         *seq = 0;
         return 0;
@@ -78,7 +78,7 @@ static int s_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *ep
     if (rc != 0)
         return rc;
     if (val.mv_size != 16)
-        return -EIO;   /* not a cursor */
+        return MVOI_E_CORRUPTED;   /* not a cursor */
     *epoch = store_get_be64(val.mv_data);
     *seq = store_get_be64((const uint8_t *)val.mv_data + 8);
     return 0;
@@ -116,7 +116,7 @@ int inbox_advance(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t ep
     store_be64(buf + 8, seq);
     val.mv_size = sizeof buf;
     val.mv_data = buf;
-    return mdb_put(txn, self->dbi, &key, &val, 0);
+    return mvoi_mdb_error(mdb_put(txn, self->dbi, &key, &val, 0));
 }
 
 typedef struct {

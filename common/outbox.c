@@ -8,11 +8,12 @@
  *  abort or rerun the transaction (MAP_FULL), so appends advance a pending head; the store
  *  hooks adopt it on commit and drop it on abort: an aborted append's seq is reused.
  *
- *  Functions that take a txn return 0, a negative errno, or the raw LMDB code of a failed
- *  call (so store_write can grow the map on MDB_MAP_FULL and rerun).
+ *  Functions that take a txn return 0 or a negative code of mvoi_error.h: LMDB's results
+ *  are converted where they arise (MVOI_E_MAP_FULL lets store_write grow the map, rerun).
  */
 #include "outbox.h"
 #include "clock.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,9 +44,9 @@ static MDB_val s_str(const char *s)
 static int s_meta_get(outbox_t *self, MDB_txn *txn, const char *name, uint64_t *out)
 {
     MDB_val k = s_str(name), v;
-    int rc = mdb_get(txn, self->db_meta, &k, &v);
+    int rc = mvoi_mdb_error(mdb_get(txn, self->db_meta, &k, &v));
     if (rc != 0)
-        return rc;   /* MDB_NOTFOUND included */
+        return rc;   /* -ENOENT included */
     if (v.mv_size != 8)
         return -EIO;
     *out = store_get_be64(v.mv_data);
@@ -57,7 +58,7 @@ static int s_meta_put(outbox_t *self, MDB_txn *txn, const char *name, uint64_t v
     uint8_t b[8];
     store_be64(b, value);
     MDB_val k = s_str(name), v = { 8, b };
-    return mdb_put(txn, self->db_meta, &k, &v, 0);
+    return mvoi_mdb_error(mdb_put(txn, self->db_meta, &k, &v, 0));
 }
 
 /* Head as seen by txn: the last key of the log, or meta "head" if larger (trimmed empty). */
@@ -65,18 +66,18 @@ static int s_head_in(outbox_t *self, MDB_txn *txn, uint64_t *head)
 {
     uint64_t h = 0, m = 0;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, self->db_outbox, &c);
+    int rc = mvoi_mdb_error(mdb_cursor_open(txn, self->db_outbox, &c));
     if (rc != 0)
         return rc;
     MDB_val k, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_LAST));
     if (rc == 0 && k.mv_size == 8)
         h = store_get_be64(k.mv_data);
     mdb_cursor_close(c);
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != 0 && rc != -ENOENT)
         return rc;
     rc = s_meta_get(self, txn, "head", &m);
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != 0 && rc != -ENOENT)
         return rc;
     *head = h > m ? h : m;
     return 0;
@@ -86,13 +87,13 @@ static int s_head_in(outbox_t *self, MDB_txn *txn, uint64_t *head)
 static int s_first_in(outbox_t *self, MDB_txn *txn, uint64_t head, uint64_t *first)
 {
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, self->db_outbox, &c);
+    int rc = mvoi_mdb_error(mdb_cursor_open(txn, self->db_outbox, &c));
     if (rc != 0)
         return rc;
     MDB_val k, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST));
     mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND) {
+    if (rc == -ENOENT) {
         *first = head + 1;
         return 0;
     }
@@ -114,7 +115,7 @@ static int s_load_fn(MDB_txn *txn, void *arg)
     s_load_t *l = arg;
     outbox_t *self = l->self;
     int rc = s_meta_get(self, txn, "epoch", &self->epoch);
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != 0 && rc != -ENOENT)
         return rc;
     l->has_epoch = rc == 0 && self->epoch != 0;
     if ((rc = s_head_in(self, txn, &self->head)) != 0)
@@ -131,7 +132,7 @@ static int s_mint_fn(MDB_txn *txn, void *arg)
         self->epoch = e;
         return 0;
     }
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != 0 && rc != -ENOENT)
         return rc;
     return s_meta_put(self, txn, "epoch", self->epoch);
 }
@@ -200,7 +201,7 @@ outbox_t *outbox_new(store_t *store, const char *producer, int *err)
     self->db_outbox = store_dbi(store, "outbox");
     self->db_meta = store_dbi(store, "meta");
     if (self->db_outbox == (MDB_dbi)-1 || self->db_meta == (MDB_dbi)-1) {
-        fprintf(stderr, "outbox: the store was not opened with OUTBOX_DBS\n");
+        log_error("outbox_misconfigured", "the store was not opened with OUTBOX_DBS");
         *err = -EINVAL;
         goto fail;
     }
@@ -246,6 +247,13 @@ void outbox_destroy(outbox_t **self_p)
 int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *env,
                   uint64_t *seq_out)
 {
+    return outbox_append_stamped(self, txn, topic, env, NULL, NULL, seq_out);
+}
+
+int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
+                          Mvoi__Envelope *env, outbox_stamp_fn *stamp, void *stamp_arg,
+                          uint64_t *seq_out)
+{
     if (!self || !txn || !topic || !env)
         return -EINVAL;
     if (!self->in_write)
@@ -254,6 +262,8 @@ int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelop
     if (tlen == 0 || tlen > OUTBOX_MAX_TOPIC)
         return -EINVAL;
     uint64_t seq = self->pending + 1;
+    if (stamp)
+        stamp(stamp_arg, env, seq);
 
     /* Stamp. The producer string is ours: it is put back after packing so that an env from
      * codec_unpack can still be freed with codec_free. The scalar stamps stay set. */
@@ -278,9 +288,9 @@ int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelop
     store_be64(k, seq);
     MDB_val key = { 8, k }, val = { 2 + tlen + elen, NULL };
     /* Reserve the value in the page and pack straight into it: no intermediate buffer. */
-    rc = mdb_put(txn, self->db_outbox, &key, &val, MDB_APPEND | MDB_RESERVE);
+    rc = mvoi_mdb_error(mdb_put(txn, self->db_outbox, &key, &val, MDB_APPEND | MDB_RESERVE));
     if (rc != 0)
-        goto out;   /* MDB_MAP_FULL goes back to store_write, which grows and reruns */
+        goto out;   /* MVOI_E_MAP_FULL goes back to store_write, which grows and reruns */
     uint8_t *p = val.mv_data;
     p[0] = (uint8_t)(tlen >> 8);
     p[1] = (uint8_t)tlen;
@@ -331,13 +341,13 @@ static int s_read_fn(MDB_txn *txn, void *arg)
 {
     s_read_t *r = arg;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, r->self->db_outbox, &c);
+    int rc = mvoi_mdb_error(mdb_cursor_open(txn, r->self->db_outbox, &c));
     if (rc != 0)
         return rc;
     uint8_t kb[8];
     store_be64(kb, r->from);
     MDB_val k = { 8, kb }, v;
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
     while (rc == 0) {
         if (k.mv_size != 8) {
             rc = -EIO;
@@ -348,7 +358,7 @@ static int s_read_fn(MDB_txn *txn, void *arg)
             break;
         const uint8_t *p = v.mv_data;
         if (v.mv_size < 2 || (size_t)2 + ((size_t)p[0] << 8 | p[1]) > v.mv_size) {
-            fprintf(stderr, "outbox: corrupt event at seq %llu\n", (unsigned long long)seq);
+            log_error("outbox_corrupt", "corrupt event at seq %llu", (unsigned long long)seq);
             rc = -EIO;
             break;
         }
@@ -361,10 +371,10 @@ static int s_read_fn(MDB_txn *txn, void *arg)
             break;
         }
         r->last = seq;
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_NEXT));
     }
     mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == -ENOENT ? 0 : rc;
 }
 
 int outbox_read(outbox_t *self, uint64_t from, uint32_t max, outbox_fn *fn, void *arg)
@@ -410,18 +420,18 @@ static int s_trim_fn(MDB_txn *txn, void *arg)
 {
     s_trim_t *t = arg;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, t->self->db_outbox, &c);
+    int rc = mvoi_mdb_error(mdb_cursor_open(txn, t->self->db_outbox, &c));
     if (rc != 0)
         return rc;
     MDB_val k, v;
-    while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+    while ((rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST))) == 0) {
         if (k.mv_size != 8 || store_get_be64(k.mv_data) >= t->below)
             break;
-        if ((rc = mdb_cursor_del(c, 0)) != 0)
+        if ((rc = mvoi_mdb_error(mdb_cursor_del(c, 0))) != 0)
             break;
     }
     mdb_cursor_close(c);
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if (rc != 0 && rc != -ENOENT)
         return rc;
     return s_meta_put(t->self, txn, "retained_from", t->below);
 }

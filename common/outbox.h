@@ -29,6 +29,13 @@ void outbox_destroy(outbox_t **self_p);
 
 /* Inside the caller's write transaction: stamps env (producer, epoch, seq, ts_unix_ms,
  * schema_version) and appends it under the next seq. *seq_out gets the seq. */
+/* Called by outbox_append_stamped with the seq the event gets, before it is packed: a body
+ * that carries its own seq (KpiTotal.seq) learns it from the one who assigns it instead of
+ * guessing it ahead (outbox_next_seq). */
+typedef void (outbox_stamp_fn)(void *arg, Mvoi__Envelope *env, uint64_t seq);
+int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
+                          Mvoi__Envelope *env, outbox_stamp_fn *stamp, void *stamp_arg,
+                          uint64_t *seq_out);
 int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *env,
                   uint64_t *seq_out);
 

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "clock.h"
 #include "log.h"
+#include "feed.h"
+#include "mvoi_error.h"
 #include "mvoi_id.h"
 #include "mvoi_id_msg.h"
 
@@ -49,11 +52,16 @@ struct server_t {
     bool hb_started;
     uv_timer_t maint_timer;
     bool maint_started;
+    uv_prepare_t publisher;        /* the publish point: runs before the loop sleeps */
+    bool publisher_started;
     int closing;                   /* uv handles still closing in server_destroy */
     bool ready;
+    feed_t *feeds[SERVER_MAX_FEEDS];   /* reported in HealthReply.inbox */
+    int nfeeds;
     char api_ep[256];
     char pub_ep[256];
     MDB_dbi requests_dbi;
+    uint64_t incarnation;          /* minted at every start (server_incarnation) */
     uint64_t last_published_at;    /* seq published when the last heartbeat was sent */
     server_stats_t stats;
     /* batch under construction */
@@ -175,8 +183,16 @@ int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelo
             ev->correlation_id = req->req->correlation_id ? req->req->correlation_id
                                                           : req->req->request_id;
     }
+    return server_emit_txn(self, txn, topic, ev, NULL, NULL, seq_out);
+}
+
+int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                    outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq_out)
+{
+    if (!self->opts.outbox)
+        return -ENOTSUP;
     uint64_t seq = 0;
-    int rc = outbox_append(self->opts.outbox, txn, topic, ev, &seq);
+    int rc = outbox_append_stamped(self->opts.outbox, txn, topic, ev, stamp, stamp_arg, &seq);
     if (rc == 0 && seq_out)
         *seq_out = seq;
     return rc;
@@ -235,7 +251,7 @@ static void s_reply(server_t *self, server_req_t *req)
     if (rc < 0 && rc != -EHOSTUNREACH)
         log_warn("reply_failed", "could not reply to a %s request: %s",
                  req->req ? codec_body_name(req->req->body_case) : "bad",
-                 strerror(-rc));
+                 mvoi_strerror(rc));
 }
 
 static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
@@ -251,16 +267,85 @@ static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topi
     return rc;
 }
 
-void server_flush(server_t *self)
+/* The one publish point. Whatever the commits of a loop turn appended to the outbox -- a
+ * batch of commands, a feed's batch, a timer's write -- goes out here, once, before the
+ * loop sleeps (the Redis model: persist, then publish in one before-sleep hook). Only
+ * committed events: outbox_publish reads up to the committed head, so an event of an open
+ * or aborted transaction is never seen. */
+static void s_publish(server_t *self)
 {
     if (!self->pub || !self->opts.outbox)
         return;
     int rc = outbox_publish(self->opts.outbox, s_publish_one, self);
-    if (rc < 0 && rc != -EAGAIN)
-        log_warn("publish_failed", "publishing events failed: %s", strerror(-rc));
+    if (rc < 0 && rc != -EAGAIN) {
+        const char *kv[] = { "error", mvoi_errname(rc), NULL };
+        log_emit(LOG_WARN, "publish_failed", kv, "publishing events failed: %s",
+                 mvoi_strerror(rc));
+    }
 }
 
+static void s_on_prepare(uv_prepare_t *h) { s_publish(h->data); }
+
 /* ---------------------------------------------------------------- system requests */
+
+/* A store that refuses writes makes the service not ready: it cannot take commands or
+ * apply events, and a balancer or an operator should see that, not a live process. */
+static void s_health_storage(server_t *self, server_req_t *req, Mvoi__HealthReply *h)
+{
+    int err = 0;
+    h->has_storage_ok = true;
+    h->storage_ok = !store_failing(self->opts.store, &err);
+    if (!h->storage_ok) {
+        h->ready = false;
+        h->storage_error = (char *)mvoi_errname(err);
+    }
+    uint64_t failed[STORE_NREASONS];
+    store_failures(self->opts.store, failed);
+    h->write_failures = server_alloc(req, STORE_NREASONS * sizeof *h->write_failures);
+    Mvoi__WriteFailures *wf = server_alloc(req, STORE_NREASONS * sizeof *wf);
+    if (!h->write_failures || !wf)
+        return;
+    for (int r = 0; r < STORE_NREASONS; r++) {
+        mvoi__write_failures__init(&wf[r]);
+        wf[r].reason = (char *)store_reason_name((store_reason_t)r);
+        wf[r].has_count = true;
+        wf[r].count = failed[r];
+        h->write_failures[h->n_write_failures++] = &wf[r];
+    }
+}
+
+static void s_health_inbox(server_t *self, server_req_t *req, Mvoi__HealthReply *h)
+{
+    if (!self->nfeeds)
+        return;
+    h->inbox = server_alloc(req, (size_t)self->nfeeds * sizeof *h->inbox);
+    Mvoi__InboxLag *lag = server_alloc(req, (size_t)self->nfeeds * sizeof *lag);
+    if (!h->inbox || !lag)
+        return;
+    for (int i = 0; i < self->nfeeds; i++) {
+        feed_t *f = self->feeds[i];
+        feed_stats_t fs;
+        feed_stats(f, &fs);
+        mvoi__inbox_lag__init(&lag[i]);
+        lag[i].producer = (char *)feed_producer(f);
+        lag[i].has_epoch = lag[i].has_last_seq = lag[i].has_head_seq = true;
+        lag[i].epoch = feed_epoch(f);
+        lag[i].last_seq = feed_last_seq(f);
+        lag[i].head_seq = feed_head_seen(f);
+        lag[i].has_resyncs = lag[i].has_replays = true;
+        lag[i].resyncs = fs.resets;
+        lag[i].replays = fs.replays;
+        h->inbox[h->n_inbox++] = &lag[i];
+    }
+}
+
+int server_add_feed(server_t *self, feed_t *feed)
+{
+    if (!feed || self->nfeeds >= SERVER_MAX_FEEDS)
+        return -EINVAL;
+    self->feeds[self->nfeeds++] = feed;
+    return 0;
+}
 
 static void s_health(server_t *self, server_req_t *req)
 {
@@ -289,6 +374,8 @@ static void s_health(server_t *self, server_req_t *req)
         h->map_size = size;
         h->map_used = used;
     }
+    s_health_storage(self, req, h);
+    s_health_inbox(self, req, h);
     req->reply.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
     req->reply.health_reply = h;
 }
@@ -413,6 +500,8 @@ static void s_snapshot(server_t *self, server_req_t *req)
     end->has_seq = end->has_epoch = true;
     end->seq = s.seq;
     end->epoch = self->opts.outbox ? outbox_epoch(self->opts.outbox) : 0;
+    end->has_incarnation = true;
+    end->incarnation = self->incarnation;
     req->reply.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
     req->reply.snapshot_end = end;
 }
@@ -468,10 +557,10 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
             k.mv_data = kb;
         else
             k.mv_size = strlen(rid);
-        int rc = mdb_get(txn, self->requests_dbi, &k, &v);
-        if (rc == MDB_NOTFOUND && k.mv_data == kb) {
+        int rc = mvoi_mdb_error(mdb_get(txn, self->requests_dbi, &k, &v));
+        if (rc == -ENOENT && k.mv_data == kb) {
             MDB_val old = { strlen(rid), (void *)rid };
-            rc = mdb_get(txn, self->requests_dbi, &old, &v);
+            rc = mvoi_mdb_error(mdb_get(txn, self->requests_dbi, &old, &v));
         }
         if (rc == 0 && v.mv_size >= 8) {
             req->duplicate = true;
@@ -482,12 +571,12 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
             memcpy(req->stored, (uint8_t *)v.mv_data + 8, req->stored_len);
             continue;
         }
-        if (rc != 0 && rc != MDB_NOTFOUND)
+        if (rc != 0 && rc != -ENOENT)
             return rc;
-        rc = req->route->fn(self->opts.arg, req, txn);
+        rc = mvoi_mdb_error(req->route->fn(self->opts.arg, req, txn));
         if (req->failed)
             continue;            /* validation error: nothing was written */
-        if (rc < 0 || rc > 0)
+        if (rc != 0)
             return rc;           /* storage error: abort the whole batch */
         /* Store the reply with the effect: a repeat of this request id gets it back. */
         req->reply.request_id = req->req->request_id;
@@ -498,7 +587,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         size_t len = mvoi__envelope__get_packed_size(&req->reply);
         MDB_val sv = { len + 8, NULL };
-        rc = mdb_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE);
+        rc = mvoi_mdb_error(mdb_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE));
         if (rc != 0)
             return rc;
         /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
@@ -524,7 +613,7 @@ static void s_run_batch(server_t *self)
     self->stats.batches++;
     for (uint32_t i = 0; i < self->ncmds; i++) {
         server_req_t *req = self->cmds[i];
-        if (rc < 0 || rc > 0) {
+        if (rc != 0) {
             s_req_reset_reply(req);
             server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
                          "storage failure; nothing was changed, retry with the same "
@@ -537,10 +626,16 @@ static void s_run_batch(server_t *self)
         s_reply(self, req);
         s_req_free(&self->cmds[i]);
     }
-    if (rc != 0)
-        log_error("batch_failed", "a batch of %u commands failed: %d", self->ncmds, rc);
+    /* A storage failure was logged by the store, once per attempt; a line per refused
+     * batch would let the request rate set the log rate. */
+    if (rc != 0 && !store_failing(self->opts.store, NULL)) {
+        const char *kv[] = { "error", mvoi_errname(rc), NULL };
+        log_emit(LOG_ERROR, "batch_failed", kv, "a batch of %u commands failed: %s",
+                 self->ncmds, mvoi_strerror(rc));
+    }
     self->ncmds = 0;
-    server_flush(self);
+    /* The events of this batch go out in s_on_prepare, with those of every other commit of
+     * this turn. */
 }
 
 /* Every string of a request valid UTF-8 without NUL, every id by the rule of mvoi_id.h:
@@ -621,7 +716,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
             server_error(req, MVOI__ERROR_CODE__ERR_DECODE, "",
                          "the bytes are not an mvoi Envelope");
         log_warn("request_rejected", "undecodable request (%d bytes): %s",
-                 (int)bus_msg_size(msg, 1), strerror(-err));
+                 (int)bus_msg_size(msg, 1), mvoi_strerror(err));
         s_reply(self, req);
         s_req_free(&req);
         return;
@@ -670,6 +765,13 @@ static void s_handle(server_t *self, bus_msg_t *msg)
 static void s_on_router(bus_sock_t *sock, int events, void *arg)
 {
     server_t *self = arg;
+    if (events & ZMQ_POLLERR) {
+        int e = bus_sock_error(sock);
+        const char *kv[] = { "error", mvoi_errname(e), NULL };
+        log_emit(LOG_ERROR, "socket_failed", kv, "the API socket stopped: %s",
+                 mvoi_strerror(e));
+        return;
+    }
     for (uint32_t n = 0; n < self->opts.batch; n++) {
         bus_msg_t msg;
         int rc = bus_recv(sock, &msg);
@@ -688,12 +790,16 @@ static void s_on_router(bus_sock_t *sock, int events, void *arg)
 
 static void s_on_heartbeat(uv_timer_t *t)
 {
+    store_probe(((server_t *)t->data)->opts.store);   /* recovery needs no traffic */
     server_t *self = t->data;
-    server_flush(self);
     Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
     hb.has_head_seq = hb.has_epoch = true;
-    hb.head_seq = outbox_head(self->opts.outbox);
+    /* The head that was published, not the committed one: timers run before the publish
+     * point, and a consumer told of a head it has not been sent would replay for nothing. */
+    hb.head_seq = outbox_published(self->opts.outbox);
     hb.epoch = outbox_epoch(self->opts.outbox);
+    hb.has_incarnation = true;
+    hb.incarnation = self->incarnation;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.schema_version = CODEC_SCHEMA_VERSION;
     env.producer = (char *)outbox_producer(self->opts.outbox);
@@ -726,23 +832,23 @@ static int s_expire_txn(MDB_txn *txn, void *arg)
     s_expire_t *e = arg;
     e->expired = 0;
     MDB_cursor *c;
-    int rc = mdb_cursor_open(txn, e->self->requests_dbi, &c);
+    int rc = mvoi_mdb_error(mdb_cursor_open(txn, e->self->requests_dbi, &c));
     if (rc != 0)
         return rc;
     MDB_val k, v;
     /* After mdb_cursor_del the cursor already stands on the next item, and LMDB's
      * MDB_NEXT knows that (C_DEL): the loop advances the same way in both cases. */
-    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST));
     while (rc == 0 && e->expired < SERVER_EXPIRE_PER_PASS) {
         if (v.mv_size >= 8 && store_get_be64(v.mv_data) < e->cutoff_ms) {
-            if ((rc = mdb_cursor_del(c, 0)) != 0)
+            if ((rc = mvoi_mdb_error(mdb_cursor_del(c, 0))) != 0)
                 break;
             e->expired++;
         }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+        rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_NEXT));
     }
     mdb_cursor_close(c);
-    return rc == MDB_NOTFOUND ? 0 : rc;
+    return rc == -ENOENT ? 0 : rc;
 }
 
 static void s_on_maintenance(uv_timer_t *t)
@@ -775,6 +881,23 @@ static void s_on_maintenance(uv_timer_t *t)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* A new random incarnation at every start (docs/design.md#clone): followers cannot tell
+ * from seqs alone that a restarted publisher lost what it had not yet sent, or that its
+ * store went back to an older copy; a new incarnation tells them to re-snapshot. */
+static int s_mint_incarnation(uint64_t *out)
+{
+    uint64_t v = 0;
+    while (v == 0) {
+        ssize_t n = getrandom(&v, sizeof v, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof v)
+            return n < 0 ? -errno : -EIO;
+    }
+    *out = v;
+    return 0;
+}
+
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err)
 {
     int e = 0;
@@ -785,6 +908,8 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     }
     self->loop = loop;
     self->opts = *opts;
+    if ((e = s_mint_incarnation(&self->incarnation)) < 0)
+        goto fail;
     if (!self->opts.batch)
         self->opts.batch = SERVER_DEFAULT_BATCH;
     if (!self->opts.replay_max)
@@ -806,7 +931,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         if (!e)
             e = -EIO;
         log_error("bind_failed", "cannot bind the API on %s: %s", opts->api_endpoint,
-                  strerror(-e));
+                  mvoi_strerror(e));
         goto fail;
     }
     bus_last_endpoint(self->router, self->api_ep, sizeof self->api_ep);
@@ -816,7 +941,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
             if (!e)
                 e = -EIO;
             log_error("bind_failed", "cannot bind the event stream on %s: %s",
-                      opts->pub_endpoint, strerror(-e));
+                      opts->pub_endpoint, mvoi_strerror(e));
             goto fail;
         }
         bus_last_endpoint(self->pub, self->pub_ep, sizeof self->pub_ep);
@@ -825,6 +950,10 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         self->hb_timer.data = self;
         uv_timer_start(&self->hb_timer, s_on_heartbeat, ivl, ivl);
         self->hb_started = true;
+        uv_prepare_init(loop, &self->publisher);
+        self->publisher.data = self;
+        uv_prepare_start(&self->publisher, s_on_prepare);
+        self->publisher_started = true;
     }
     uv_timer_init(loop, &self->maint_timer);
     self->maint_timer.data = self;
@@ -864,27 +993,26 @@ void server_destroy(server_t **self_p)
         s_req_destroy(self->free_reqs);
         self->free_reqs = n;
     }
-    if (self->pub)
-        server_flush(self);
+    s_publish(self);   /* a graceful stop sends what was committed last */
     bus_sock_destroy(&self->router);
     bus_sock_destroy(&self->pub);
-    uv_timer_t *timers[2] = { self->hb_started ? &self->hb_timer : NULL,
-                              self->maint_started ? &self->maint_timer : NULL };
-    for (int i = 0; i < 2; i++)
-        if (timers[i] && !uv_is_closing((uv_handle_t *)timers[i])) {
-            uv_timer_stop(timers[i]);
+    uv_handle_t *hs[3] = { self->hb_started ? (uv_handle_t *)&self->hb_timer : NULL,
+                           self->maint_started ? (uv_handle_t *)&self->maint_timer : NULL,
+                           self->publisher_started ? (uv_handle_t *)&self->publisher : NULL };
+    for (int i = 0; i < 3; i++)
+        if (hs[i] && !uv_is_closing(hs[i]))
             self->closing++;
-        }
     if (self->closing == 0) {
         free(self);
         return;
     }
-    for (int i = 0; i < 2; i++)
-        if (timers[i] && !uv_is_closing((uv_handle_t *)timers[i]))
-            uv_close((uv_handle_t *)timers[i], s_free_on_close);
+    for (int i = 0; i < 3; i++)
+        if (hs[i] && !uv_is_closing(hs[i]))
+            uv_close(hs[i], s_free_on_close);   /* uv_close stops the handle */
 }
 
 void server_set_ready(server_t *self, bool ready) { self->ready = ready; }
 const char *server_api_endpoint(server_t *self) { return self->api_ep; }
+uint64_t server_incarnation(server_t *self) { return self->incarnation; }
 const char *server_pub_endpoint(server_t *self) { return self->pub_ep; }
 void server_stats(server_t *self, server_stats_t *out) { *out = self->stats; }

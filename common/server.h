@@ -1,8 +1,11 @@
 /*  server: a service's API socket (ROUTER) and, for producers, its event stream (PUB).
  *
  *  Requests are drained from the ROUTER a loop turn at a time. Commands of one turn run in
- *  ONE write transaction (group commit) and are answered only after it committed; then the
- *  events they appended to the outbox are published (persist, then publish). Every command
+ *  ONE write transaction (group commit) and are answered only after it committed. Events
+ *  are published at ONE point: before the loop sleeps (a libuv prepare handle), the server
+ *  publishes whatever the commits of the turn appended to the outbox -- its own batches,
+ *  a feed's batches, a timer's writes -- so a service only appends (server_emit) and never
+ *  publishes (persist, then publish). Every command
  *  carries a request id; its reply is stored with the effect in the same transaction
  *  (db "requests"), so a repeat returns the stored reply and changes nothing
  *  (docs/design.md#idempotent-commands). Queries run in a read transaction.
@@ -40,8 +43,9 @@ typedef enum {
 
 /* A handler fills req's reply (server_reply()) and returns 0, or returns a negative value
  * after server_error() (the transaction of a command batch is NOT aborted for that: the
- * handler must validate before it writes). A handler that gets an LMDB error returns it
- * (a value from lmdb.h, or -EIO): the whole batch is aborted and re-run or failed. */
+ * handler must validate before it writes). A handler that gets a storage error returns it
+ * (a code of mvoi_error.h, or the raw LMDB result, converted here): the whole batch is
+ * aborted and re-run (full map) or failed (every command answered "unavailable"). */
 typedef int (server_handler_fn)(void *arg, server_req_t *req, MDB_txn *txn);
 
 typedef struct {
@@ -84,14 +88,19 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
 /* Stops taking requests; what is in flight was already committed and answered. */
 void server_destroy(server_t **self_p);
 
+/* A consumer's feed, reported in HealthReply.inbox (cursor, head seen, resyncs): the
+ * consumer lag an operator watches. At most SERVER_MAX_FEEDS. */
+#define SERVER_MAX_FEEDS 4
+typedef struct feed_t feed_t;
+int server_add_feed(server_t *self, feed_t *feed);
+
 /* Readiness reported in HealthReply (e.g. after the service's own replay finished). */
 void server_set_ready(server_t *self, bool ready);
-/* Publish whatever the outbox has committed but not yet sent (after a write outside a
- * request, e.g. a timer-driven event). */
-void server_flush(server_t *self);
 /* Endpoints actually bound (useful with tcp://127.0.0.1:*). */
 const char *server_api_endpoint(server_t *self);
 const char *server_pub_endpoint(server_t *self);
+/* Random, new at every start; sent in heartbeats and SnapshotEnd (docs/design.md#clone). */
+uint64_t server_incarnation(server_t *self);
 
 /* --- inside a handler --- */
 const Mvoi__Envelope *server_request(server_req_t *req);
@@ -104,9 +113,15 @@ char *server_strdup(server_req_t *req, const char *s);
 int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Append an event to the outbox within the handler's write transaction; *seq (may be
- * NULL) gets its seq. */
+ * NULL) gets its seq. The event inherits the request's buyer and correlation. It is
+ * published by the server after the commit; a service never publishes itself. */
 int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
                 uint64_t *seq);
+/* The same for an event no request caused (a feed's batch, a timer's write), within any
+ * write transaction of the server's store; stamp (may be NULL) is called with the event's
+ * seq before it is packed (see outbox_append_stamped). */
+int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                    outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq);
 /* Send one snapshot item (a [topic][envelope] message) from a snapshot callback. */
 int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item);
 

@@ -3,6 +3,7 @@
 #include "buyers.h"
 #include "codec.h"
 #include "log.h"
+#include "store_guard.h"
 
 #include <errno.h>
 #ifdef __GLIBC__
@@ -17,13 +18,13 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #ifndef MVOI_VERSION
 #define MVOI_VERSION "0"
 #endif
 
-#define SERVICE_EX_USAGE 64
 #define SERVICE_HEALTHCHECK_TIMEOUT_MS 2000
 
 static void s_service_on_signal(uv_signal_t *h, int signum);
@@ -89,6 +90,8 @@ static const cfg_spec_t s_shared_specs[] = {
       0, 0, true },
     { "data_dir", CFG_PATH, "/var/lib/mvoi", "state directory; this service uses <data_dir>/<name>",
       0, 0, true },
+    { "init", CFG_BOOL, "false", "create a new, empty store where <data_dir>/<name> held one "
+      "whose data.mdb is missing or empty (without it such a start is refused)", 0, 0, true },
     { "buyers_file", CFG_PATH, MVOI_BUYERS_FILE_SRC,
       "buyer registry (INI: [id] name, organizer, domain, oin, kvk); requests for other "
       "buyers are refused", 0, 0, true },
@@ -118,6 +121,20 @@ static cfg_spec_t *s_merge_specs(const service_def_t *def, int *n)
     return all;
 }
 
+extern char **environ;
+
+static void s_warn_unknown(void *arg, const char *name, const char *closest)
+{
+    (void)arg;
+    const char *kv[] = { "variable", name, "closest", closest ? closest : "", NULL };
+    if (closest)
+        log_emit(LOG_WARN, "config_unknown_variable", kv, "%s is not a variable of this "
+                 "service and is ignored; did you mean %s?", name, closest);
+    else
+        log_emit(LOG_WARN, "config_unknown_variable", kv, "%s is not a variable of this "
+                 "service and is ignored", name);
+}
+
 static void s_usage(const service_def_t *def, const cfg_spec_t *specs, int n, FILE *out)
 {
     fprintf(out,
@@ -128,6 +145,8 @@ static void s_usage(const service_def_t *def, const cfg_spec_t *specs, int n, FI
             "      --print-config          print the effective configuration and exit\n"
             "      --healthcheck[=MODE]    ask the running service (its api endpoint) whether\n"
             "                              it is live or ready (MODE, default ready); exit 0/1\n"
+            "      --init                  create a new, empty store where a data.mdb is\n"
+            "                              missing or empty (also MVOI_INIT=true)\n"
             "  -h, --help                  show this help and exit\n"
             "  -V, --version               show the version and exit\n\n",
             def->name, def->summary ? def->summary : "");
@@ -181,7 +200,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         *out = NULL;
     if (!out || !def || !def->name) {
         fprintf(stderr, "service_init: invalid arguments\n");
-        return 70;
+        return EX_SOFTWARE;
     }
     static const struct option opts[] = {
         { "help", no_argument, NULL, 'h' },
@@ -189,13 +208,14 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         { "config", required_argument, NULL, 'c' },
         { "print-config", no_argument, NULL, 'P' },
         { "healthcheck", optional_argument, NULL, 'H' },
+        { "init", no_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 },
     };
     bool print_config = false, healthcheck = false, want_ready = true;
     const char *config_path = getenv("MVOI_CONFIG");
     if (config_path && !*config_path)
         config_path = NULL;
-    bool help = false;
+    bool help = false, init = false;
 
     optind = 0;            /* glibc: full re-initialisation, service_init may run twice */
     opterr = 0;
@@ -208,6 +228,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
             return 0;
         case 'c': config_path = optarg; break;
         case 'P': print_config = true; break;
+        case 'I': init = true; break;
         case 'H':
             healthcheck = true;
             if (optarg && strcmp(optarg, "live") == 0)
@@ -215,13 +236,13 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
             else if (optarg && strcmp(optarg, "ready") != 0) {
                 fprintf(stderr, "mvoi-%s: --healthcheck takes live or ready, got '%s'\n",
                         def->name, optarg);
-                return SERVICE_EX_USAGE;
+                return EX_USAGE;
             }
             break;
         case ':':
             fprintf(stderr, "mvoi-%s: option '%s' needs an argument\n"
                             "Try 'mvoi-%s --help'.\n", def->name, argv[optind - 1], def->name);
-            return SERVICE_EX_USAGE;
+            return EX_USAGE;
         default:
             if (optopt && optopt != '?')
                 fprintf(stderr, "mvoi-%s: unknown option '-%c'\n", def->name, optopt);
@@ -229,13 +250,13 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
                 fprintf(stderr, "mvoi-%s: unknown or malformed option '%s'\n", def->name,
                         argv[optind - 1]);
             fprintf(stderr, "Try 'mvoi-%s --help'.\n", def->name);
-            return SERVICE_EX_USAGE;
+            return EX_USAGE;
         }
     }
     if (argv && optind < argc) {
         fprintf(stderr, "mvoi-%s: unexpected argument '%s'\nTry 'mvoi-%s --help'.\n",
                 def->name, argv[optind], def->name);
-        return SERVICE_EX_USAGE;
+        return EX_USAGE;
     }
 
     service_t *self = calloc(1, sizeof *self);
@@ -244,7 +265,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         fprintf(stderr, "mvoi-%s: out of memory\n", def->name);
         if (self)
             s_service_free(self);
-        return 70;
+        return EX_SOFTWARE;
     }
     if (help) {
         s_usage(def, self->specs, self->nspecs, stdout);
@@ -281,6 +302,9 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         return SERVICE_EX_CONFIG;
     }
     log_init(def->name, fmt, cfg_str(self->cfg, "log_level"));
+    store_guard_set_init(init || cfg_bool(self->cfg, "init"));
+    if (!help && !print_config && !healthcheck)
+        cfg_check_env(def->name, self->specs, self->nspecs, environ, s_warn_unknown, NULL);
 
     if (print_config) {
         cfg_print(self->cfg, stdout);
@@ -315,7 +339,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
     if (!self->data_dir || uv_loop_init(&self->loop) != 0) {
         log_error("service_init_failed", "cannot create the event loop");
         s_service_free(self);
-        return 70;
+        return EX_SOFTWARE;
     }
     snprintf(self->data_dir, dlen, "%s/%s", cfg_str(self->cfg, "data_dir"), def->name);
     self->loop_ok = true;
@@ -324,7 +348,7 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         log_error("service_init_failed", "cannot create the zmq context: %s", zmq_strerror(errno));
         uv_loop_close(&self->loop);
         s_service_free(self);
-        return 70;
+        return EX_SOFTWARE;
     }
     signal(SIGPIPE, SIG_IGN);
     static const int signums[2] = { SIGTERM, SIGINT };
@@ -440,7 +464,7 @@ static void s_drain_loop(service_t *self)
 int service_run(service_t *self)
 {
     if (!self || !self->loop_ok)
-        return 70;
+        return EX_SOFTWARE;
     /* The service built its store, sockets and feeds before calling us: it is up. */
     const char *wd = getenv("WATCHDOG_USEC");
     long long usec = wd ? atoll(wd) : 0;

@@ -17,12 +17,13 @@
 #ifndef MVOI_SERVICE_H
 #define MVOI_SERVICE_H
 
+#include <sysexits.h>
 #include <uv.h>
 #include "bus.h"
 #include "buyers.h"
 #include "config.h"
 
-#define SERVICE_EX_CONFIG 78   /* sysexits EX_CONFIG */
+#define SERVICE_EX_CONFIG EX_CONFIG   /* bad configuration (78) */
 
 typedef struct {
     const char *name;             /* "calendar": binary mvoi-calendar, env MVOI_CALENDAR_* */
@@ -39,7 +40,8 @@ typedef struct service_t service_t;
 
 /* Returns -1 when the service should run (then *out is set), otherwise the exit code of
  * a one-shot mode (0 after --help/--version/--print-config, 0/1 for --healthcheck,
- * 64 for a usage error, 78 for bad configuration). */
+ * EX_USAGE (64) for a usage error, EX_CONFIG (78) for bad configuration, EX_SOFTWARE (70)
+ * when the process itself cannot be set up). */
 int service_init(service_t **out, const service_def_t *def, int argc, char **argv);
 void service_destroy(service_t **self_p);
 

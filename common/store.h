@@ -1,9 +1,14 @@
 /*  store: the service's LMDB environment.
  *
  *  One environment per process, named databases opened once at start (store_new) in one
- *  transaction. Writes go through store_write(fn): fn must be re-runnable, because on
- *  MDB_MAP_FULL the transaction is aborted, the map grows and fn runs again (the Postfix
+ *  transaction. Writes go through store_write(fn): fn must be re-runnable, because on a
+ *  full map the transaction is aborted, the map grows and fn runs again (the Postfix
  *  slmdb.c model). Stale reader slots left by killed processes are cleared at start.
+ *
+ *  Faults are named and contained: one process per directory (a lock), data.mdb checked
+ *  before it is mapped and every page read once before anything writes (store_guard.h),
+ *  so a damaged store stops the start with the file unchanged; a write the disk refuses
+ *  keeps its errno (ENOSPC, not EIO) and starts a bounded backoff (store_failing).
  *
  *  Sync policy: durable by default (LMDB's full fsync at every commit); throughput comes
  *  from group commit, not weaker flags. opts.nosync trades the last transactions on an OS
@@ -16,6 +21,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <lmdb.h>
+#include "mvoi_error.h"
 
 typedef struct store_t store_t;
 
@@ -28,8 +34,11 @@ typedef struct {
     const char *const *dbs;  /* NULL-terminated names of the named databases to open */
 } store_opts_t;
 
-/* Opens (or creates) the environment and every named db; clears stale readers.
- * Returns NULL with *err set (negative errno; -EIO for LMDB errors, logged to stderr). */
+/* Takes the directory's lock (store_guard.h), checks data.mdb before mapping it, opens (or
+ * creates) the environment and every named db; clears stale readers. Writes nothing when
+ * every db exists. Returns NULL with *err set (a code of mvoi_error.h: -EBUSY the directory
+ * is in use, -EUCLEAN a damaged or truncated file, -ENODATA a missing store that --init did
+ * not allow to create, MVOI_E_* for LMDB's own failures), each logged as one JSON line. */
 store_t *store_new(const store_opts_t *opts, int *err);
 void store_destroy(store_t **self_p);
 
@@ -41,16 +50,18 @@ bool store_created(store_t *self);
 
 typedef int (store_fn)(MDB_txn *txn, void *arg);
 
-/* Run fn in a write transaction and commit. fn returns 0 to commit, a negative errno to
- * abort (that value is returned), or passes up the raw result of an LMDB call it could not
- * handle (an MDB_* code, or a positive system errno). MDB_MAP_FULL (from fn's puts or
- * commit) aborts, grows the map (x2 up to map_max) and reruns fn; MDB_MAP_RESIZED adopts
- * the size another process set and reruns fn; both bounded. Hooks run around every attempt.
- * Returns 0, fn's errno, -ENOSPC at map_max, -ENOENT (MDB_NOTFOUND), -EEXIST (MDB_KEYEXIST),
- * -errno for a positive errno, -EIO for other LMDB codes (logged to stderr), -EDEADLK when
- * called from inside another store_write. */
+/* Run fn in a write transaction and commit. fn returns 0 to commit, a negative code of
+ * mvoi_error.h to abort (that value is returned), or passes up the raw result of an LMDB
+ * call it could not handle (converted here by mvoi_mdb_error). A full map (MDB_MAP_FULL or
+ * MVOI_E_MAP_FULL, from fn's puts or the commit) aborts, grows the map (x2 up to map_max)
+ * and reruns fn; a map another process resized is adopted and fn reruns; both bounded.
+ * Hooks run around every attempt. Returns 0 or a negative code, never an LMDB number:
+ * fn's code, -ENOSPC at map_max, -ENOENT (MDB_NOTFOUND), -EEXIST (MDB_KEYEXIST), -errno for
+ * a system failure, MVOI_E_* for the store's own (logged to stderr), -EDEADLK when called
+ * from inside another store_write. */
 int store_write(store_t *self, store_fn *fn, void *arg);
-/* Run fn in a read-only transaction (aborted afterwards); fn's result is mapped as above. */
+/* Run fn in a read-only transaction (aborted afterwards); fn's result is converted as
+ * above. */
 int store_read(store_t *self, store_fn *fn, void *arg);
 
 /* Hooks around every store_write attempt, so that modules keeping in-memory mirrors of
@@ -72,6 +83,22 @@ int store_usage(store_t *self, uint64_t *map_size, uint64_t *used);
 int store_reader_check(store_t *self, int *dead);
 /* Stale reader slots that store_new cleared when it opened the environment. */
 int store_stale_cleared(store_t *self);
+/* Storage failures (a write attempt the disk refused: no space, quota, I/O, the map at its
+ * limit). After one, store_write backs off: for 100 ms doubling to 5 s it returns the same
+ * error at once without trying; the first commit that succeeds clears the state. */
+typedef enum {
+    STORE_REASON_NO_SPACE = 0, STORE_REASON_QUOTA, STORE_REASON_MAP_LIMIT, STORE_REASON_IO,
+    STORE_REASON_OTHER, STORE_NREASONS
+} store_reason_t;
+const char *store_reason_name(store_reason_t r);     /* "no_space", ... (metric labels) */
+/* True while writes fail; *err (may be NULL) gets the negative errno. */
+bool store_failing(store_t *self, int *err);
+uint32_t store_retry_in_ms(store_t *self);           /* 0 when not failing */
+/* While failing and the backoff has passed: one small real write, so that a service that
+ * gets no writes (not ready, so no traffic) still finds out the disk is back. Call it from
+ * a timer (the server's heartbeat does). */
+void store_probe(store_t *self);
+void store_failures(store_t *self, uint64_t out[STORE_NREASONS]);  /* failed attempts */
 uint64_t store_commits(store_t *self);   /* committed write transactions */
 uint64_t store_grows(store_t *self);     /* map growths */
 

@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """A dashboard as a Clone client of the kpi-aggregator (zguide chapter 5).
 
-Subscribe to the KPI stream first, then ask the ROUTER for a snapshot: [topic][Envelope]
-items until SnapshotEnd{seq}. Updates at or below that seq are already in the snapshot;
-later ones carry absolute totals and are applied. A gap in the seq, or a heartbeat ("hb")
-whose head is beyond what we have, means something was missed: take a new snapshot.
+Subscribe to the whole KPI stream first ("kpi." and "hb"; the prefix is filtered here, so
+the aggregator's gap-free seq shows every loss), then ask the ROUTER for a snapshot:
+[topic][Envelope] items until SnapshotEnd{seq, epoch, incarnation}. Updates at or below that
+seq are already in the snapshot; later ones carry absolute totals and are applied. Take a
+new snapshot (and say "stale" meanwhile) on: a gap in the seq; a heartbeat ("hb") whose head
+is beyond ours, or with another epoch or incarnation (the aggregator restarted); and every
+(re)connection of the SUB socket (socket monitor: PUB drops what it sends while we are away).
 
 Needs Debian's python3-zmq and python3-protobuf, and protoc (package protobuf-compiler):
 the Python classes are generated at start from proto/ into a temporary directory.
 
     python3 examples/dashboard_client.py [--api tcp://127.0.0.1:7301]
-        [--pub tcp://127.0.0.1:7302] [--prefix kpi.] [--seconds S] [--count N]
+        [--pub tcp://127.0.0.1:7302] [--prefix kpi.] [--seconds S] [--count N] [--dump]
 Prints "snapshot N totals seq S", then one line per change; exits after --seconds or
---count changes (0 = run until interrupted).
+--count changes (0 = run until interrupted); --dump prints every total held at the end.
 """
 import argparse
 import os
@@ -49,20 +52,22 @@ class Dashboard:
         self.sub = self.ctx.socket(zmq.SUB)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.RCVHWM, 0)
-        self.sub.setsockopt_string(zmq.SUBSCRIBE, prefix)
+        self.sub.setsockopt_string(zmq.SUBSCRIBE, "kpi.")
         self.sub.setsockopt_string(zmq.SUBSCRIBE, "hb")
+        self.mon = self.sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
         self.sub.connect(pub)               # subscribe first (Clone)
         self.dealer = self.ctx.socket(zmq.DEALER)
         self.dealer.setsockopt(zmq.LINGER, 0)
         self.dealer.setsockopt(zmq.RCVHWM, 0)
         self.dealer.connect(api)
         self.prefix = prefix
-        self.all = prefix in ("", "kpi.")
         self.timeout_ms = timeout_ms
         self.state = {}
         self.seq = 0
         self.epoch = 0
+        self.incarnation = 0
         self.reqno = 0
+        self.resyncs = 0
 
     def snapshot(self):
         self.reqno += 1
@@ -85,35 +90,64 @@ class Dashboard:
                 self.state = state
                 self.seq = e.snapshot_end.seq
                 self.epoch = e.snapshot_end.epoch
+                self.incarnation = e.snapshot_end.incarnation
                 return len(state)
+
+    def resnapshot(self, why):
+        """The view may be behind: say so, and snapshot until the aggregator answers."""
+        print("stale: %s at seq %d: re-snapshot" % (why, self.seq), file=sys.stderr)
+        self.resyncs += 1
+        while True:
+            try:
+                return self.snapshot()
+            except TimeoutError:
+                print("stale: no snapshot yet, asking again", file=sys.stderr)
+
+    def check(self, e):
+        """Why this message shows the view may be behind, or None."""
+        kind = e.WhichOneof("body")
+        if kind == "heartbeat":
+            hb = e.heartbeat
+            if hb.epoch != self.epoch:
+                return "new epoch"
+            if hb.HasField("incarnation") and hb.incarnation != self.incarnation:
+                return "the aggregator restarted"
+            if hb.head_seq > self.seq:
+                return "heartbeat head beyond ours"
+        elif kind == "kpi_total" and e.seq > self.seq + 1:
+            return "gap in the seq"
+        return None
 
     def poll(self, timeout_ms):
         """Apply what arrives within timeout_ms; returns the changed totals."""
         changed = []
-        if not self.sub.poll(timeout_ms):
+        poller = zmq.Poller()
+        poller.register(self.sub, zmq.POLLIN)
+        poller.register(self.mon, zmq.POLLIN)
+        if not poller.poll(timeout_ms):
             return changed
         while True:
+            try:
+                ev = self.mon.recv_multipart(zmq.NOBLOCK)
+                if int.from_bytes(ev[0][:2], "little") == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                    self.resnapshot("reconnected")
+                continue
+            except zmq.Again:
+                pass
             try:
                 topic, body = self.sub.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return changed
             e = self.pb.Envelope()
             e.ParseFromString(body)
-            kind = e.WhichOneof("body")
-            missed = False
-            if kind == "heartbeat":
-                missed = e.heartbeat.epoch != self.epoch or (
-                    self.all and e.heartbeat.head_seq > self.seq)
-            elif kind == "kpi_total" and e.seq > self.seq:
-                if self.all and e.seq != self.seq + 1:
-                    missed = True           # a gap in the aggregator's seq
-                else:
+            why = self.check(e)
+            if why:
+                self.resnapshot(why)
+            elif e.WhichOneof("body") == "kpi_total" and e.seq > self.seq:
+                self.seq = e.seq
+                if topic.decode("utf-8", "replace").startswith(self.prefix):
                     self.state[e.kpi_total.key] = e.kpi_total
-                    self.seq = e.seq
                     changed.append(e.kpi_total)
-            if missed:
-                print("missed updates after seq %d: re-snapshot" % self.seq, file=sys.stderr)
-                self.snapshot()
 
 
 def main():
@@ -124,6 +158,7 @@ def main():
     ap.add_argument("--proto-dir", default=PROTO_DIR)
     ap.add_argument("--seconds", type=float, default=0)
     ap.add_argument("--count", type=int, default=0)
+    ap.add_argument("--dump", action="store_true")
     args = ap.parse_args()
     pb, gen = load_messages(args.proto_dir)
     try:
@@ -132,13 +167,21 @@ def main():
         print("snapshot %d totals seq %d" % (n, d.seq), flush=True)
         end = time.monotonic() + args.seconds if args.seconds else None
         changes = 0
-        while not (args.count and changes >= args.count):
-            if end and time.monotonic() >= end:
-                break
-            for t in d.poll(200):
-                print("%s ambition=%d realisation=%d projects=%d seq=%d" %
-                      (t.key, t.ambition, t.realisation, t.projects, t.seq), flush=True)
-                changes += 1
+        try:
+            while not (args.count and changes >= args.count):
+                if end and time.monotonic() >= end:
+                    break
+                for t in d.poll(200):
+                    print("%s ambition=%d realisation=%d projects=%d seq=%d" %
+                          (t.key, t.ambition, t.realisation, t.projects, t.seq), flush=True)
+                    changes += 1
+        except KeyboardInterrupt:
+            pass                            # Ctrl-C ends the run like --seconds
+        if args.dump:
+            for k in sorted(d.state):
+                t = d.state[k]
+                print("state %s ambition=%d realisation=%d projects=%d seq=%d" %
+                      (k, t.ambition, t.realisation, t.projects, t.seq), flush=True)
     finally:
         shutil.rmtree(gen, ignore_errors=True)
 

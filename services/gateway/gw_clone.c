@@ -20,6 +20,7 @@ struct gw_clone_t {
     gw_clone_cbs_t cbs;
     bus_sock_t *sub;
     bus_sock_t *snap;             /* DEALER, one per snapshot attempt */
+    bus_sock_t *mon;              /* PAIR: the SUB socket's monitor (reconnections) */
     uv_timer_t timer;
     s_state_t state;
     gw_view_t *view, *staging;
@@ -28,6 +29,8 @@ struct gw_clone_t {
     uint64_t last_hb;             /* uv_now of the last heartbeat, 0 = never */
     uint64_t hb_head, hb_epoch;
     bool have_epoch;
+    uint64_t incarnation;         /* of the view's snapshot, 0 = unknown */
+    bool resyncing;               /* a re-snapshot is under way: the view may be behind */
     bool fresh;
     bool sub_paused;
     char why[128];
@@ -81,7 +84,10 @@ static void s_set_fresh(gw_clone_t *self)
 {
     uint64_t now = uv_now(self->loop);
     bool fresh = false;
-    if (self->state != S_LIVE)
+    if (self->state == S_LIVE && self->resyncing)
+        snprintf(self->why, sizeof self->why, "%s",
+                 "catching up with the kpi-aggregator (new snapshot)");
+    else if (self->state != S_LIVE)
         snprintf(self->why, sizeof self->why, "%s",
                  self->state == S_SNAPSHOT ? "loading the KPI snapshot" : "no KPI snapshot yet");
     else if (!self->last_hb || now - self->last_hb > self->stale_ms)
@@ -134,6 +140,7 @@ static void s_start_snapshot(gw_clone_t *self)
     }
     bus_watch(self->snap, ZMQ_POLLIN, s_on_snap, self);
     s_pause_sub(self, true);       /* leave updates queued until the snapshot is in */
+    self->resyncing = true;
     if (self->state != S_LIVE)
         self->state = S_SNAPSHOT;
     self->st.snapshots++;
@@ -163,6 +170,8 @@ static void s_finish_snapshot(gw_clone_t *self, const Mvoi__SnapshotEnd *end)
     gw_view_set_head(nv, end->seq);
     gw_view_set_base(nv, end->seq);
     gw_view_set_epoch(nv, end->epoch);
+    self->incarnation = end->has_incarnation ? end->incarnation : 0;
+    self->resyncing = false;
     bool full = !self->have_epoch || end->epoch != gw_view_epoch(old);
     uint64_t old_head = gw_view_head(old);
     /* A snapshot never goes back in time within one epoch; if it did (a replica?), keep the
@@ -226,6 +235,105 @@ static void s_on_snap(bus_sock_t *sock, int events, void *arg)
     }
 }
 
+static const char *const s_reasons[GW_CLONE_RESYNC_REASONS] = {
+    "gap", "behind", "epoch", "incarnation", "reconnect" };
+
+/* The view may be behind: say so at once (503), then take a new snapshot. */
+static void s_resync(gw_clone_t *self, int why)
+{
+    self->st.resyncs[why]++;
+    log_info("kpi_resync", "KPI view at seq %" PRIu64 " (heartbeat head %" PRIu64 "): %s, "
+             "new snapshot", gw_view_head(self->view), self->hb_head, s_reasons[why]);
+    self->resyncing = true;
+    s_set_fresh(self);
+    s_start_snapshot(self);
+}
+
+/* A heartbeat: the reason to resync, or -1. */
+static int s_heartbeat(gw_clone_t *self, const Mvoi__Envelope *env)
+{
+    const Mvoi__Heartbeat *hb = env->heartbeat;
+    self->last_hb = uv_now(self->loop);
+    self->hb_head = hb->head_seq;
+    self->hb_epoch = hb->epoch;
+    if (self->state != S_LIVE || self->resyncing) {
+        s_set_fresh(self);
+        return -1;
+    }
+    if (self->have_epoch && self->hb_epoch != gw_view_epoch(self->view))
+        return GW_CLONE_RESYNC_EPOCH;
+    if (hb->has_incarnation && self->incarnation && hb->incarnation != self->incarnation)
+        return GW_CLONE_RESYNC_INCARNATION;
+    /* Beyond our head: something was lost. (A heartbeat below it may be one queued before
+     * the snapshot; a store that went back comes with a new incarnation.) */
+    if (self->hb_head > gw_view_head(self->view))
+        return GW_CLONE_RESYNC_BEHIND;
+    s_set_fresh(self);
+    return -1;
+}
+
+/* A live update: the reason to resync, or -1. The aggregator's stream is gap-free (every
+ * event is one total) and we subscribe to all of it, so seq must follow the view's head. */
+static int s_update(gw_clone_t *self, const char *topic, const Mvoi__Envelope *env)
+{
+    if (self->state != S_LIVE)
+        return -1;
+    uint64_t seq = s_seq(env);
+    if (seq > gw_view_head(self->view) + 1)
+        return GW_CLONE_RESYNC_GAP;
+    int rc = s_put(self->view, topic, env);
+    if (rc == 1) {
+        self->st.updates++;
+        const char *key = env->kpi_total->key && *env->kpi_total->key ? env->kpi_total->key
+                                                                        : topic;
+        const gw_total_t *t = gw_view_get(self->view, key);
+        if (t && self->cbs.on_update)
+            self->cbs.on_update(self->cbs.arg, t);
+    } else {
+        self->st.dropped++;
+    }
+    return -1;
+}
+
+/* The SUB socket (re)connected: whatever was published while it was away is lost (PUB
+ * drops for absent peers), so the view may be behind whatever the seqs say. */
+static void s_on_mon(bus_sock_t *sock, int events, void *arg)
+{
+    gw_clone_t *self = arg;
+    (void)events;
+    bool connected = false;
+    for (int budget = 0; budget < 64; budget++) {
+        bus_msg_t m;
+        if (bus_recv(sock, &m) < 0)
+            break;
+        if (m.nparts >= 1 && bus_msg_size(&m, 0) >= 2) {
+            uint16_t ev;
+            memcpy(&ev, bus_msg_data(&m, 0), 2);
+            connected |= ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+        }
+        bus_msg_close(&m);
+    }
+    if (connected && self->state == S_LIVE)
+        s_resync(self, GW_CLONE_RESYNC_RECONNECT);
+    else if (connected)
+        s_start_snapshot(self);   /* a snapshot taken before the SUB was connected may miss */
+}
+
+static int s_monitor(gw_clone_t *self)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://gw-clone-mon-%p", (void *)self);
+    if (zmq_socket_monitor(bus_sock_zmq(self->sub), ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
+        return -errno;
+    bus_opts_t bo;
+    bus_opts_default(&bo);
+    bo.linger_ms = 0;
+    self->mon = bus_sock_new(self->ctx, self->loop, ZMQ_PAIR, &bo);
+    if (!self->mon || bus_connect(self->mon, ep) < 0)
+        return -EIO;
+    return bus_watch(self->mon, ZMQ_POLLIN, s_on_mon, self);
+}
+
 static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 {
     gw_clone_t *self = arg;
@@ -250,36 +358,15 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
         bus_msg_close(&m);
         if (!env)
             continue;
-        if (env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
-            self->last_hb = uv_now(self->loop);
-            self->hb_head = env->heartbeat->head_seq;
-            self->hb_epoch = env->heartbeat->epoch;
-            if (self->state == S_LIVE &&
-                ((self->have_epoch && self->hb_epoch != gw_view_epoch(self->view)) ||
-                 self->hb_head > gw_view_head(self->view))) {
-                log_info("kpi_behind", "heartbeat head %" PRIu64 " epoch %" PRIu64
-                         ", view %" PRIu64 " epoch %" PRIu64 ": new snapshot",
-                         self->hb_head, self->hb_epoch, gw_view_head(self->view),
-                         gw_view_epoch(self->view));
-                s_set_fresh(self);
-                s_start_snapshot(self);
-                codec_free(&env);
-                return;
-            }
-            s_set_fresh(self);
-        } else if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && self->state == S_LIVE) {
-            int rc = s_put(self->view, topic, env);
-            if (rc == 1) {
-                self->st.updates++;
-                const char *key = env->kpi_total->key && *env->kpi_total->key
-                                      ? env->kpi_total->key : topic;
-                const gw_total_t *t = gw_view_get(self->view, key);
-                if (t && self->cbs.on_update)
-                    self->cbs.on_update(self->cbs.arg, t);
-            } else {
-                self->st.dropped++;
-            }
+        int why = env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT ? s_heartbeat(self, env)
+                  : env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL   ? s_update(self, topic, env)
+                                                                      : -1;
+        codec_free(&env);
+        if (why >= 0) {
+            s_resync(self, why);
+            return;              /* the SUB stays paused until the snapshot is in */
         }
+        continue;
         codec_free(&env);
     }
 }
@@ -291,7 +378,8 @@ static void s_on_timer(uv_timer_t *t)
     if (self->snap && now >= self->snap_deadline) {
         log_warn("kpi_snapshot_retry", "no snapshot from %s yet: asking again", self->api);
         s_start_snapshot(self);
-    } else if (!self->snap && self->state != S_LIVE && now >= self->next_try) {
+    } else if (!self->snap && (self->state != S_LIVE || self->resyncing) &&
+               now >= self->next_try) {
         s_start_snapshot(self);
     }
     s_set_fresh(self);
@@ -318,7 +406,9 @@ gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t 
     bo.rcvhwm = 1000000;           /* queue a lot while a snapshot loads */
     self->sub = bus_sock_new(ctx, loop, ZMQ_SUB, &bo);
     if (!self->view || !self->sub || bus_subscribe(self->sub, "kpi.") < 0 ||
-        bus_subscribe(self->sub, "hb") < 0 || bus_connect(self->sub, o->pub) < 0) {
+        bus_subscribe(self->sub, "hb") < 0 || s_monitor(self) < 0 ||
+        bus_connect(self->sub, o->pub) < 0) {
+        bus_sock_destroy(&self->mon);
         gw_view_destroy(&self->view);
         bus_sock_destroy(&self->sub);
         free(self);
@@ -348,6 +438,7 @@ void gw_clone_destroy(gw_clone_t **self_p)
     gw_clone_t *self = *self_p;
     *self_p = NULL;
     bus_sock_destroy(&self->snap);
+    bus_sock_destroy(&self->mon);
     bus_sock_destroy(&self->sub);
     gw_view_destroy(&self->view);
     gw_view_destroy(&self->staging);

@@ -7,11 +7,14 @@
  *  and live updates with seq above the snapshot's. Every total keeps the seq of its last
  *  change (gw_view.h).
  *
- *  Never silently lagging: the view is "fresh" only when it is live, a heartbeat arrived
- *  within stale_ms, and the heartbeat's head_seq is not beyond the view's head. A heartbeat
- *  showing a higher head (an update was lost at a HWM, a slow joiner) or another epoch (the
- *  aggregator's store was rebuilt) starts a new snapshot; totals that changed meanwhile are
- *  handed to on_resync, so live SSE clients catch up without reconnecting.
+ *  Never silently lagging: the view is "fresh" only when it is live, no re-snapshot is under
+ *  way, a heartbeat arrived within stale_ms, and the heartbeat's head_seq is not beyond the
+ *  view's head. A new snapshot is taken (and the view is stale until it is in) on: a gap in
+ *  the seq (we subscribe to the whole gap-free stream), a heartbeat whose head differs from
+ *  the view's (lost updates, or a store that went back), another epoch, another
+ *  incarnation (the aggregator restarted), and every (re)connection of the SUB socket
+ *  (socket monitor: PUB drops what it publishes while we are away). Totals that changed
+ *  meanwhile are handed to on_resync, so live SSE clients catch up without reconnecting.
  */
 #ifndef MVOI_GW_CLONE_H
 #define MVOI_GW_CLONE_H
@@ -52,7 +55,12 @@ bool gw_clone_fresh(gw_clone_t *self);
 /* Why not fresh, for problem bodies and logs ("" when fresh). */
 const char *gw_clone_why(gw_clone_t *self);
 
+/* Why the view took a new snapshot (gw_clone_stats_t.resyncs, metric label reason). */
+enum { GW_CLONE_RESYNC_GAP, GW_CLONE_RESYNC_BEHIND, GW_CLONE_RESYNC_EPOCH,
+       GW_CLONE_RESYNC_INCARNATION, GW_CLONE_RESYNC_RECONNECT, GW_CLONE_RESYNC_REASONS };
+
 typedef struct {
+    uint64_t resyncs[GW_CLONE_RESYNC_REASONS];
     uint64_t view_seq, hb_head, epoch;
     int64_t hb_age_ms;            /* -1: never */
     uint64_t updates, dropped, snapshots, snapshot_items;

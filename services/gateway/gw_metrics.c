@@ -11,6 +11,52 @@ static void s_head(gw_buf_t *b, const char *name, const char *type, const char *
     gw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Label values come from our own services (reason and producer names we chose), but a
+ * stray quote or backslash must still not break the exposition format. */
+static const char *s_label(const char *v)
+{
+    return strpbrk(v, "\"\\\n") ? "invalid" : v;
+}
+
+static void s_store_metrics(gw_buf_t *b, const gw_upstream_stats_t *st, int n)
+{
+    s_head(b, "mvoi_gateway_upstream_storage_ok", "gauge",
+           "0 while the service's store refuses writes (no space, I/O error).");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health)
+            gw_buf_printf(b, "mvoi_gateway_upstream_storage_ok{service=\"%s\"} %d\n",
+                          st[i].name, st[i].storage_ok);
+    s_head(b, "mvoi_gateway_upstream_write_failures_total", "counter",
+           "Write attempts the service's store refused, by reason.");
+    for (int i = 0; i < n; i++)
+        for (int r = 0; st[i].have_health && r < st[i].nfail; r++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_write_failures_total{service=\"%s\","
+                          "reason=\"%s\"} %" PRIu64 "\n", st[i].name,
+                          s_label(st[i].fail[r].reason), st[i].fail[r].count);
+    s_head(b, "mvoi_gateway_upstream_consumer_lag", "gauge",
+           "Events a consumer knows its producer has and it has not applied yet.");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; st[i].have_health && k < st[i].nlag; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_consumer_lag{service=\"%s\",producer=\"%s\"} %"
+                          PRIu64 "\n", st[i].name, s_label(st[i].lag[k].producer),
+                          st[i].lag[k].head > st[i].lag[k].last
+                          ? st[i].lag[k].head - st[i].lag[k].last : 0);
+    s_head(b, "mvoi_gateway_upstream_resyncs_total", "counter",
+           "Times a consumer started over because its producer had a new epoch.");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; st[i].have_health && k < st[i].nlag; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_resyncs_total{service=\"%s\",producer=\"%s\"} %"
+                          PRIu64 "\n", st[i].name, s_label(st[i].lag[k].producer),
+                          st[i].lag[k].resyncs);
+    s_head(b, "mvoi_gateway_upstream_replays_total", "counter",
+           "Replay requests a consumer sent to its producer.");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; st[i].have_health && k < st[i].nlag; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_replays_total{service=\"%s\",producer=\"%s\"} %"
+                          PRIu64 "\n", st[i].name, s_label(st[i].lag[k].producer),
+                          st[i].lag[k].replays);
+}
+
 static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
 {
     gw_upstream_stats_t st[4];
@@ -47,6 +93,7 @@ static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
         if (st[i].have_health)
             gw_buf_printf(b, "mvoi_gateway_upstream_lmdb_map_size_bytes{service=\"%s\"} %" PRIu64 "\n",
                           st[i].name, st[i].map_size);
+    s_store_metrics(b, st, n);
     s_head(b, "mvoi_gateway_upstream_requests_total", "counter",
            "Requests to a service by result (reply, timeout, error).");
     for (int i = 0; i < n; i++) {
@@ -142,6 +189,13 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
         gw_buf_printf(b, "mvoi_gateway_kpi_updates_dropped_total %" PRIu64 "\n", cs.dropped);
         s_head(b, "mvoi_gateway_kpi_snapshots_total", "counter", "Snapshots requested from the aggregator.");
         gw_buf_printf(b, "mvoi_gateway_kpi_snapshots_total %" PRIu64 "\n", cs.snapshots);
+        s_head(b, "mvoi_gateway_kpi_resyncs_total", "counter",
+               "New snapshots taken because the view may have been behind, by reason.");
+        static const char *const reasons[GW_CLONE_RESYNC_REASONS] = {
+            "gap", "behind", "epoch", "incarnation", "reconnect" };
+        for (int i = 0; i < GW_CLONE_RESYNC_REASONS; i++)
+            gw_buf_printf(b, "mvoi_gateway_kpi_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
+                          reasons[i], cs.resyncs[i]);
     }
     gw_upstream_t *ups[4];
     int n = 0;

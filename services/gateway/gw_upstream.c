@@ -58,6 +58,26 @@ static void s_on_health(void *arg, int rc, Mvoi__Envelope *reply)
         self->st.outbox_backlog = h->outbox_backlog;
         self->st.map_size = h->map_size;
         self->st.map_used = h->map_used;
+        self->st.storage_ok = !h->has_storage_ok || h->storage_ok;
+        self->st.nfail = 0;
+        for (size_t i = 0; i < h->n_write_failures && i < GW_UP_MAX_REASONS; i++) {
+            Mvoi__WriteFailures *w = h->write_failures[i];
+            snprintf(self->st.fail[i].reason, sizeof self->st.fail[i].reason, "%s",
+                     w->reason ? w->reason : "other");
+            self->st.fail[i].count = w->count;
+            self->st.nfail++;
+        }
+        self->st.nlag = 0;
+        for (size_t i = 0; i < h->n_inbox && i < GW_UP_MAX_FEEDS; i++) {
+            Mvoi__InboxLag *l = h->inbox[i];
+            snprintf(self->st.lag[i].producer, sizeof self->st.lag[i].producer, "%s",
+                     l->producer ? l->producer : "");
+            self->st.lag[i].last = l->last_seq;
+            self->st.lag[i].head = l->head_seq;
+            self->st.lag[i].resyncs = l->resyncs;
+            self->st.lag[i].replays = l->replays;
+            self->st.nlag++;
+        }
     }
     codec_free(&reply);
 }

@@ -38,6 +38,9 @@ int gw_upstream_request(gw_upstream_t *self, Mvoi__Envelope *req, gw_up_fn *fn, 
 /* The caller no longer wants the answer: its callback will not run. */
 void gw_upstream_forget(gw_upstream_t *self, uint64_t id);
 
+#define GW_UP_MAX_REASONS 8
+#define GW_UP_MAX_FEEDS 4
+
 typedef struct {
     const char *name;
     const char *endpoint;
@@ -48,6 +51,11 @@ typedef struct {
     uint64_t latency_le[8];        /* cumulative buckets, see GW_UP_BUCKETS */
     bool have_health;
     uint64_t head_seq, outbox_backlog, map_size, map_used;
+    bool storage_ok;               /* false while the service's store refuses writes */
+    int nfail;                     /* failed write attempts by reason */
+    struct { char reason[16]; uint64_t count; } fail[GW_UP_MAX_REASONS];
+    int nlag;                      /* a consumer's feeds: cursor against head seen */
+    struct { char producer[32]; uint64_t last, head, resyncs, replays; } lag[GW_UP_MAX_FEEDS];
 } gw_upstream_stats_t;
 
 #define GW_UP_NBUCKETS 8

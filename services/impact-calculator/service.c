@@ -161,6 +161,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     self->feed = feed_new(loop, bus, self->store, self->inbox, &fo, &rc);
     if (!self->feed)
         goto fail;
+    server_add_feed(self->server, self->feed);
     server_set_ready(self->server, true);
     *out = self;
     return 0;

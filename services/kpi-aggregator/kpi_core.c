@@ -120,6 +120,12 @@ int kpi_breakdown(kpi_t *self, MDB_txn *txn, const char *key, uint32_t offset,
 
 /* ---------------------------------------------------------------- lifecycle */
 
+void kpi_set_emit(kpi_t *self, kpi_emit_fn *fn, void *arg)
+{
+    self->emit = fn;
+    self->emit_arg = arg;
+}
+
 kpi_t *kpi_new(store_t *store, outbox_t *outbox, int *err)
 {
     kpi_t *self = calloc(1, sizeof *self);

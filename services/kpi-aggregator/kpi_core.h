@@ -63,6 +63,14 @@ typedef struct kpi_t kpi_t;
 kpi_t *kpi_new(store_t *store, outbox_t *outbox, int *err);
 void kpi_destroy(kpi_t **self_p);
 
+/* How a changed total becomes an event: the service passes server_emit_txn (the server
+ * appends it and publishes it after the commit); stamp, called with the event's seq before
+ * it is packed, gives the total its seq. Without one (a core without a server: benchmarks,
+ * tests) totals go straight to the outbox, stamped the same way. */
+typedef int (kpi_emit_fn)(void *arg, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                          outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq);
+void kpi_set_emit(kpi_t *self, kpi_emit_fn *fn, void *arg);
+
 /* Apply one event (feed_apply_fn shape). Events it does not use and malformed events are
  * logged and skipped (return 0): a bad event must not stall the feed. Returns an LMDB
  * error (or -ENOMEM) only when the transaction must be aborted. */

@@ -29,6 +29,8 @@ typedef struct {
 struct kpi_t {
     store_t *store;
     outbox_t *outbox;
+    kpi_emit_fn *emit;       /* NULL: straight to the outbox */
+    void *emit_arg;
     MDB_dbi totals, tenders, meas, projects, breakdown;
     /* the working set: totals and project counters touched since the last flush */
     kpi_work_t **chunks;

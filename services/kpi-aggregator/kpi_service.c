@@ -39,6 +39,14 @@ static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_e
     return kpi_reset(self->kpi, txn, producer);
 }
 
+/* Totals go out through the server: it appends them and publishes them after the commit. */
+static int s_emit(void *arg, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                  outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq)
+{
+    kpi_service_t *self = arg;
+    return server_emit_txn(self->server, txn, topic, ev, stamp, stamp_arg, seq);
+}
+
 /* Each changed total is appended (and published) once per feed batch. */
 static void s_batch_begin(void *arg)
 {
@@ -50,13 +58,6 @@ static int s_batch_end(void *arg, MDB_txn *txn)
 {
     kpi_service_t *self = arg;
     return kpi_batch_end(self->kpi, txn);
-}
-
-static void s_committed(void *arg)
-{
-    kpi_service_t *self = arg;
-    if (self->server)
-        server_flush(self->server);   /* persist, then publish */
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -72,10 +73,50 @@ static Mvoi__KpiTotal *s_total_pb(server_req_t *req, const kpi_total_t *t)
     return pb;
 }
 
+/* Read your own writes (docs/design.md#read-your-writes): 1 when the query may go on, 0
+ * after an error or Ack reply, or an LMDB error. */
+static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
+                         const Mvoi__KpiQuery *q)
+{
+    if (!q->has_after_seq)
+        return 1;
+    const char *p = q->after_producer && *q->after_producer ? q->after_producer : "impact";
+    if (strcmp(p, "impact") != 0 && strcmp(p, "calendar") != 0) {
+        server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.after_producer",
+                     "expected impact or calendar");
+        return 0;
+    }
+    uint64_t epoch = 0, last = 0;
+    int rc = inbox_get(self->inbox, txn, p, &epoch, &last);
+    if (rc < 0)
+        return rc;
+    if (last < q->after_seq) {
+        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
+                     "%s applied up to %llu, not yet %llu: ask again", p,
+                     (unsigned long long)last, (unsigned long long)q->after_seq);
+        return 0;
+    }
+    if (q->key && *q->key)
+        return 1;
+    Mvoi__Ack *ack = server_alloc(req, sizeof *ack);
+    if (!ack)
+        return -ENOMEM;
+    mvoi__ack__init(ack);
+    ack->has_seq = true;
+    ack->seq = last;
+    Mvoi__Envelope *r = server_reply(req);
+    r->body_case = MVOI__ENVELOPE__BODY_ACK;
+    r->ack = ack;
+    return 0;
+}
+
 static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
 {
     kpi_service_t *self = arg;
     const Mvoi__KpiQuery *q = server_request(req)->kpi_query;
+    int after = s_query_after(self, req, txn, q);
+    if (after <= 0)
+        return after;
     if (!q->key || !*q->key)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
                             "a key (topic of a total, e.g. kpi.co2.2026.heerlen) is required");
@@ -298,9 +339,10 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
     };
     if (!(self->server = server_new(loop, ctx, &sv, &e)))
         goto fail;
+    kpi_set_emit(self->kpi, s_emit, self);
     feed_opts_t fc = { .producer = "calendar", .pub_endpoint = o->calendar_pub,
                        .api_endpoint = o->calendar_api, .apply = s_apply, .reset = s_reset,
-                       .committed = s_committed, .arg = self, .stall_ms = o->stall_ms,
+                       .arg = self, .stall_ms = o->stall_ms,
                        .linger_ms = o->linger_ms, .batch_begin = s_batch_begin,
                        .batch_end = s_batch_end };
     feed_opts_t fi = fc;
@@ -312,6 +354,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         log_error("start_failed", "cannot start the feeds: %s", strerror(-e));
         goto fail;
     }
+    server_add_feed(self->server, self->calendar);
+    server_add_feed(self->server, self->impact);
     log_info("started", "kpi-aggregator on %s / %s, head %llu",
              server_api_endpoint(self->server), server_pub_endpoint(self->server),
              (unsigned long long)outbox_head(self->outbox));

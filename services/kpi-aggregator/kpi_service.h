@@ -3,8 +3,8 @@
  *  One store (LMDB under the service's data dir) shared by two feeds (producers "calendar"
  *  and "impact", one inbox), the outbox of KpiTotal events and the server (ROUTER API + PUB
  *  stream + heartbeats). A feed applies a batch of events in one write transaction; the
- *  totals it changes are appended to the outbox in that transaction and published after the
- *  commit (feed "committed" -> server_flush).
+ *  totals it changes are appended to the outbox in that transaction; the server publishes
+ *  them after the commit, at its one publish point before the loop sleeps.
  *
  *  ROUTER: SnapshotRequest{prefix} (Clone: [topic][Envelope{kpi_total}] items, then
  *  SnapshotEnd{seq}), KpiQuery, KpiSeriesQuery, KpiBreakdownQuery, HealthRequest, Replay.

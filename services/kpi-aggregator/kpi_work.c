@@ -230,36 +230,44 @@ int kpi_work_sync_projects(kpi_t *self, MDB_txn *txn)
     return 0;
 }
 
-/* A total whose figures moved (or that is new) is stored with the next seq and appended to
- * the outbox; one that came back to where it was is left alone. */
+/* The seq the outbox gives the event is the total's: in the event's body and stored. */
+static void s_stamp_total(void *arg, Mvoi__Envelope *env, uint64_t seq)
+{
+    kpi_total_t *t = arg;
+    t->seq = seq;
+    env->kpi_total->seq = seq;
+}
+
+/* A total whose figures moved (or that is new) is appended as an event and stored with the
+ * seq that event got; one that came back to where it was is left alone. */
 static int s_write_total(kpi_t *self, MDB_txn *txn, kpi_work_t *w)
 {
+    /* KPI 6 counts distinct pilots (docs/domain.md#pilots): a pilot is its tender, and the
+     * project counter already counts each tender once per window and total, whatever the
+     * number of reports (gestart, lopend, afgerond) and whichever path moved it (a report,
+     * a correction, a cancellation). `count` keeps the number of reports. */
+    if (w->t.kpi == MVOI__KPI__KPI_PILOTS)
+        w->t.realisation = w->t.projects;
     int64_t v[6];
     s_figures(&w->t, v);
     if (w->existed && memcmp(v, w->orig, sizeof v) == 0)
         return 0;
-    if (!self->outbox)
+    if (!self->outbox && !self->emit)
         return kpi_total_store(self, txn, &w->t);
     kpi_total_t *t = &w->t;
-    t->seq = outbox_next_seq(self->outbox);
-    int rc = kpi_total_store(self, txn, t);
-    if (rc != 0)
-        return rc;
     Mvoi__KpiTotal pb;
     kpi_total_to_pb(t, &pb);
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
     env.kpi_total = &pb;
     env.buyer = t->buyer;
-    uint64_t seq = 0;
-    rc = outbox_append(self->outbox, txn, t->key, &env, &seq);
-    if (rc == 0 && seq != t->seq) {
-        log_error("kpi_seq_mismatch", "outbox gave seq %llu, expected %llu",
-                  (unsigned long long)seq, (unsigned long long)t->seq);
-        rc = -EIO;
-    }
+    int rc = self->emit ? self->emit(self->emit_arg, txn, t->key, &env, s_stamp_total, t, NULL)
+                        : outbox_append_stamped(self->outbox, txn, t->key, &env,
+                                                s_stamp_total, t, NULL);
+    if (rc != 0)
+        return rc;
     self->stats.emitted++;
-    return rc;
+    return kpi_total_store(self, txn, t);
 }
 
 int kpi_work_flush(kpi_t *self, MDB_txn *txn)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "codec.h"
@@ -157,8 +158,8 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
 /* ---------------------------------------------------------------- watch (Clone) */
 
 typedef struct {
-    void *sub, *dealer;
-    uint64_t seq, epoch;
+    void *sub, *dealer, *mon;
+    uint64_t seq, epoch, incarnation;
     long changes, count;
     const char *prefix;
 } watch_t;
@@ -172,10 +173,12 @@ static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
     w->changes++;
 }
 
-/* Items go to stdout as changes only when `print` (the first snapshot is the state, and it
- * is printed too so that a watcher starts with the whole picture). */
+/* The first snapshot is printed whole, so that a watcher starts with the whole picture; a
+ * re-snapshot in the same epoch prints only the totals that moved past the view's seq, so a
+ * total is not printed (and counted) twice. */
 static int s_snapshot(watch_t *w, ctl_t *ctl)
 {
+    uint64_t shown = w->seq;
     Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
     sr.prefix = (char *)w->prefix;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -223,11 +226,13 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
             continue;
         int rc = -1;
         if (n == 2 && e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
-            s_print(w, e->kpi_total);
+            if (e->kpi_total->seq > shown)
+                s_print(w, e->kpi_total);
         } else if (n == 1 && e->request_id && strcmp(e->request_id, rid) == 0) {
             if (e->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
                 w->seq = e->snapshot_end->seq;
                 w->epoch = e->snapshot_end->epoch;
+                w->incarnation = e->snapshot_end->incarnation;
                 rc = 0;
             } else {
                 rc = ctl_check_error(ctl, e);
@@ -239,6 +244,72 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
         if (rc >= 0)
             return rc;
     }
+}
+
+static bool s_past(double end)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return end > 0 && ts.tv_sec + ts.tv_nsec / 1e9 >= end;
+}
+
+/* One message of the monitor or the stream (waiting up to wait ms): why the view may be
+ * behind, or NULL. docs/design.md#clone. */
+static const char *s_watch_step(watch_t *w, int wait, size_t plen)
+{
+    zmq_pollitem_t it[2] = { { w->mon, 0, ZMQ_POLLIN, 0 }, { w->sub, 0, ZMQ_POLLIN, 0 } };
+    if (zmq_poll(it, 2, wait) <= 0)
+        return NULL;
+    if (it[0].revents & ZMQ_POLLIN) {
+        zmq_msg_t ev, addr;
+        zmq_msg_init(&ev);
+        zmq_msg_init(&addr);
+        zmq_msg_recv(&ev, w->mon, 0);
+        if (zmq_msg_more(&ev))
+            zmq_msg_recv(&addr, w->mon, 0);
+        uint16_t id = 0;
+        if (zmq_msg_size(&ev) >= 2)
+            memcpy(&id, zmq_msg_data(&ev), 2);
+        zmq_msg_close(&ev);
+        zmq_msg_close(&addr);
+        return id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? "reconnected" : NULL;
+    }
+    zmq_msg_t t, b;
+    zmq_msg_init(&t);
+    zmq_msg_init(&b);
+    zmq_msg_recv(&t, w->sub, 0);
+    if (zmq_msg_more(&t))
+        zmq_msg_recv(&b, w->sub, 0);
+    int err = 0;
+    Mvoi__Envelope *e = codec_unpack(zmq_msg_data(&b), zmq_msg_size(&b),
+                                     CODEC_DEFAULT_BUDGET, &err);
+    bool mine = zmq_msg_size(&t) >= plen && memcmp(zmq_msg_data(&t), w->prefix, plen) == 0;
+    zmq_msg_close(&t);
+    zmq_msg_close(&b);
+    if (!e)
+        return NULL;
+    const char *why = NULL;
+    if (e->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
+        const Mvoi__Heartbeat *hb = e->heartbeat;
+        if (hb->epoch != w->epoch) {
+            why = "new epoch";
+            w->seq = 0;   /* another store: its seqs say nothing about ours, show it whole */
+        }
+        else if (hb->has_incarnation && hb->incarnation != w->incarnation)
+            why = "the aggregator restarted";
+        else if (hb->head_seq > w->seq)
+            why = "heartbeat head beyond ours";
+    } else if (e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && e->seq > w->seq) {
+        if (e->seq != w->seq + 1) {
+            why = "gap in the seq";
+        } else {
+            if (mine)
+                s_print(w, e->kpi_total);
+            w->seq = e->seq;
+        }
+    }
+    codec_free(&e);
+    return why;
 }
 
 static int s_watch(ctl_t *ctl, int argc, char **argv)
@@ -267,11 +338,27 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     zmq_setsockopt(w.dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(w.sub, ZMQ_RCVHWM, &zero, sizeof zero);
     zmq_setsockopt(w.dealer, ZMQ_RCVHWM, &zero, sizeof zero);
-    /* With a prefix, the seq of what we receive has gaps by definition, so gaps are only
-     * detected when watching everything; heartbeats cover both cases. */
-    bool all = strcmp(w.prefix, "") == 0 || strcmp(w.prefix, "kpi.") == 0;
-    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, w.prefix, strlen(w.prefix));
+    /* We subscribe to the whole stream and print only the prefix: the aggregator's seq is
+     * gap-free over all totals, so a gap is then a loss whatever the prefix (a filtered
+     * subscription has gaps by design and could not tell). The monitor tells us when the
+     * SUB (re)connected: what was published while it was away is lost. */
+    size_t plen = strlen(w.prefix);
+    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, "kpi.", 4);
     zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, "hb", 2);
+    char monep[64];
+    snprintf(monep, sizeof monep, "inproc://ctl-watch-mon-%d", (int)getpid());
+    w.mon = zmq_socket(zctx, ZMQ_PAIR);
+    zmq_setsockopt(w.mon, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_socket_monitor(w.sub, monep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0 ||
+        zmq_connect(w.mon, monep) != 0) {
+        fprintf(stderr, "mvoictl: cannot monitor the KPI subscription: %s\n",
+                zmq_strerror(zmq_errno()));
+        zmq_close(w.mon);
+        zmq_close(w.sub);
+        zmq_close(w.dealer);
+        zmq_ctx_term(zctx);
+        return CTL_EX_SOFTWARE;
+    }
     int ex = CTL_EX_OK;
     if (zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
         zmq_connect(w.dealer, ctl_endpoint("kpi")) != 0) {
@@ -279,6 +366,12 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
         ex = CTL_EX_USAGE;
         goto out;
     }
+    /* The SUB's first connection is not a reconnection: wait for it (bounded) before the
+     * snapshot, so that it does not cause a second one. Without it (no PUB yet) the later
+     * handshake re-snapshots, which is right. */
+    zmq_pollitem_t first = { w.mon, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll(&first, 1, ctl->timeout_ms) == 1)
+        (void)s_watch_step(&w, 0, plen);
     if ((ex = s_snapshot(&w, ctl)) != 0)
         goto out;
     struct timespec ts;
@@ -293,43 +386,20 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
                 break;
             wait = left * 1000 < wait ? (int)(left * 1000) + 1 : wait;
         }
-        zmq_pollitem_t it = { w.sub, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&it, 1, wait) <= 0)
-            continue;
-        zmq_msg_t t, b;
-        zmq_msg_init(&t);
-        zmq_msg_init(&b);
-        zmq_msg_recv(&t, w.sub, 0);
-        if (zmq_msg_more(&t))
-            zmq_msg_recv(&b, w.sub, 0);
-        int err = 0;
-        Mvoi__Envelope *e = codec_unpack(zmq_msg_data(&b), zmq_msg_size(&b),
-                                         CODEC_DEFAULT_BUDGET, &err);
-        zmq_msg_close(&t);
-        zmq_msg_close(&b);
-        if (!e)
-            continue;
-        bool resnap = false;
-        if (e->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
-            resnap = e->heartbeat->head_seq > w.seq || e->heartbeat->epoch != w.epoch;
-            if (!all && e->heartbeat->head_seq > w.seq && e->heartbeat->epoch == w.epoch)
-                resnap = false;   /* filtered stream: we cannot tell; heads move on */
-        } else if (e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && e->seq > w.seq) {
-            if (all && e->seq != w.seq + 1) {
-                resnap = true;   /* a gap */
-            } else {
-                s_print(&w, e->kpi_total);
-                w.seq = e->seq;
-            }
-        }
-        codec_free(&e);
+        const char *why = s_watch_step(&w, wait, plen);
+        bool resnap = why != NULL;
         if (resnap) {
-            ctl_fail(ctl, 0, "ctl.err.missed", (unsigned long long)w.seq);
-            if ((ex = s_snapshot(&w, ctl)) != 0)
+            ctl_fail(ctl, 0, "ctl.err.missed", (unsigned long long)w.seq, why);
+            /* The aggregator may be restarting: keep asking while we are meant to run. */
+            while ((ex = s_snapshot(&w, ctl)) == CTL_EX_UNAVAILABLE && !s_past(end))
+                ;
+            if (ex != 0)
                 goto out;
         }
     }
 out:
+    zmq_socket_monitor(w.sub, NULL, 0);
+    zmq_close(w.mon);
     zmq_close(w.sub);
     zmq_close(w.dealer);
     zmq_ctx_term(zctx);

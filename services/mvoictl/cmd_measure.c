@@ -429,7 +429,7 @@ static int s_parse_fields(const ctl_t *ctl, int argc, char **argv, ctl_meas_t *x
     return 0;
 }
 
-static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if)
+static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, uint64_t *seq)
 {
     ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
@@ -451,8 +451,8 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if)
     }
     Mvoi__Envelope *r = NULL;
     ex = ctl_call(ctl, "impact", &req, &r);
-    if (ex == 0)
-        ex = s_print_reply(ctl, r);
+    if (ex == 0 && (ex = s_print_reply(ctl, r)) == 0 && seq)
+        *seq = r->measurement_reply->seq;
     ctl_free(&r);
     if (jm)
         protobuf_c_message_free_unpacked(&jm->base, NULL);
@@ -460,8 +460,14 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if)
     return ex;
 }
 
-static int s_add(ctl_t *ctl, int argc, char **argv) { return s_submit_like(ctl, argc, argv, false); }
-static int s_whatif(ctl_t *ctl, int argc, char **argv) { return s_submit_like(ctl, argc, argv, true); }
+static int s_add(ctl_t *ctl, int argc, char **argv)
+{
+    bool wait = ctl_strip_flag(&argc, argv, "--wait");   /* until the totals include it */
+    uint64_t seq = 0;
+    int ex = s_submit_like(ctl, argc, argv, false, &seq);
+    return ex == 0 && wait ? ctl_wait_applied(ctl, "impact", seq) : ex;
+}
+static int s_whatif(ctl_t *c, int n, char **v) { return s_submit_like(c, n, v, true, NULL); }
 
 static int s_correct(ctl_t *ctl, int argc, char **argv)
 {
@@ -621,7 +627,7 @@ static int s_factors(ctl_t *ctl, int argc, char **argv)
 }
 
 const ctl_cmd_t ctl_measure_cmds[] = {
-    { "add", "--id ID --tender T --period A..B --kind K [FIELDS] | --json FILE|-",
+    { "add", "--id ID --tender T --period A..B --kind K [FIELDS] | --json FILE|- [--wait]",
       "submit a measurement (fields as in the CSV: --carrier hvo100 --reference diesel_b7 "
       "--quantity 10000 ...)", s_add },
     { "import", "FILE.csv [--dry-run] [--run NAME] [--per N] [--window N]",

@@ -28,10 +28,17 @@ static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
     if (ctl->json) {
         ctl_print_json(stdout, &h->base);
     } else {
-        printf("%-10s %-6s %s head=%llu backlog=%llu map=%llu/%llu KiB\n", svc,
+        printf("%-10s %-6s %s head=%llu backlog=%llu map=%llu/%llu KiB", svc,
                h->ready ? "ready" : (h->live ? "live" : "DOWN"), ctl_endpoint(svc),
                (unsigned long long)h->head_seq, (unsigned long long)h->outbox_backlog,
                (unsigned long long)h->map_used / 1024, (unsigned long long)h->map_size / 1024);
+        if (h->has_storage_ok && !h->storage_ok)
+            printf(" storage=%s", h->storage_error ? h->storage_error : "failing");
+        for (size_t i = 0; i < h->n_inbox; i++)   /* a consumer: applied/head per producer */
+            printf(" %s=%llu/%llu", h->inbox[i]->producer ? h->inbox[i]->producer : "?",
+                   (unsigned long long)h->inbox[i]->last_seq,
+                   (unsigned long long)h->inbox[i]->head_seq);
+        printf("\n");
     }
     if (!h->ready)
         *all_ok = false;

@@ -43,6 +43,13 @@ static const char *s_lookup(const char *service, const char *suffix, bool pub)
 }
 
 const char *ctl_endpoint(const char *service) { return s_lookup(service, "API", false); }
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 const char *ctl_pub_endpoint(const char *service) { return s_lookup(service, "PUB", true); }
 
 void ctl_request_id(char *buf, size_t len, const char *prefix)
@@ -80,17 +87,37 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     }
     int ex = CTL_EX_UNAVAILABLE;
     void *zctx = zmq_ctx_new();
-    void *s = zmq_socket(zctx, ZMQ_DEALER);
+    void *s = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
+    if (!s) {
+        ctl_fail(ctl, 0, "ctl.err.zmq_setup", zmq_strerror(zmq_errno()));
+        ex = CTL_EX_OSERR;
+        goto out;
+    }
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(s, ep) != 0 || zmq_send(s, buf, len, 0) < 0)
+    if (zmq_connect(s, ep) != 0) {
+        ctl_fail(ctl, 0, "ctl.err.bad_endpoint", service);
+        ex = CTL_EX_USAGE;   /* a malformed endpoint in MVOI_<SERVICE>_API */
         goto out;
+    }
+    if (zmq_send(s, buf, len, 0) < 0) {
+        ctl_fail(ctl, 0, "ctl.err.send", service, ep, zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    /* One deadline for the whole wait: unrelated messages (late replies, stream items)
+     * do not restart it. */
+    int64_t deadline = s_now_ms() + ctl->timeout_ms;
     zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
     for (;;) {
-        int n = zmq_poll(&it, 1, ctl->timeout_ms);
+        int64_t left = deadline - s_now_ms();
+        int n = left > 0 ? zmq_poll(&it, 1, (long)left) : 0;
+        if (n < 0 && zmq_errno() == EINTR)
+            continue;
         if (n <= 0) {
-            ctl_fail(ctl, 0, "ctl.err.no_answer",
-                    service, ep, ctl->timeout_ms);
+            if (n < 0)
+                ctl_fail(ctl, 0, "ctl.err.wait", service, zmq_strerror(zmq_errno()));
+            else
+                ctl_fail(ctl, 0, "ctl.err.no_answer", service, ep, ctl->timeout_ms);
             goto out;
         }
         zmq_msg_t m;
@@ -128,8 +155,10 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         break;
     }
 out:
-    zmq_close(s);
-    zmq_ctx_term(zctx);
+    if (s)
+        zmq_close(s);
+    if (zctx)
+        zmq_ctx_term(zctx);
     free(buf);
     if (req->request_id == rid)
         req->request_id = NULL;

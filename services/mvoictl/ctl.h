@@ -3,23 +3,25 @@
  *  `mvoictl [options] <group> <verb> [args]`. Each group lives in its own cmd_<group>.c
  *  and exports a table of ctl_cmd_t; main.c lists the groups. Data goes to stdout,
  *  diagnostics to stderr; exit codes follow sysexits.h (64 usage, 65 data error,
- *  69 service unavailable, 70 internal).
+ *  69 service unavailable, 70 internal, 71 no ZeroMQ context/socket).
  */
 #ifndef MVOI_CTL_H
 #define MVOI_CTL_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sysexits.h>
 #include "envelope.pb-c.h"
 #include "text.h"
 
 #define CTL_EX_OK 0
 #define CTL_EX_FAIL 1          /* the service answered with an error it judged final */
-#define CTL_EX_USAGE 64
-#define CTL_EX_DATAERR 65
-#define CTL_EX_NOINPUT 66
-#define CTL_EX_UNAVAILABLE 69
-#define CTL_EX_SOFTWARE 70
+#define CTL_EX_USAGE EX_USAGE
+#define CTL_EX_DATAERR EX_DATAERR
+#define CTL_EX_NOINPUT EX_NOINPUT
+#define CTL_EX_UNAVAILABLE EX_UNAVAILABLE
+#define CTL_EX_SOFTWARE EX_SOFTWARE
+#define CTL_EX_OSERR EX_OSERR  /* the process could not get a resource (ZeroMQ context) */
 
 typedef struct {
     bool json;                 /* --json: machine-readable output */
@@ -64,6 +66,12 @@ int ctl_fail(const ctl_t *ctl, int code, const char *key, ...);
 
 /* A fresh request id: "<prefix>-<time>-<random>". */
 void ctl_request_id(char *buf, size_t len, const char *prefix);
+
+/* Remove every argv[i] (i > 0) equal to flag; true if there was one. */
+bool ctl_strip_flag(int *argc, char **argv, const char *flag);
+/* Read your own writes: return once the kpi-aggregator has applied seq of producer
+ * ("impact", "calendar"), asking again with a growing pause up to the --timeout (then 69). */
+int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq);
 
 /* Print a protobuf message as JSON (field names as in the .proto). */
 void ctl_print_json(FILE *out, const ProtobufCMessage *msg);

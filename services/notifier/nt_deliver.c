@@ -166,8 +166,6 @@ static void s_on_sent(void *arg, const nt_result_t *res)
         nt_sender_journal_reset(s->sender);   /* when nothing else is in flight */
     free(f->id);
     free(f);
-    if (s->server)
-        server_flush(s->server);
     if (s->stopping)
         nt_service_maybe_close(s);
     else
@@ -318,7 +316,6 @@ static void s_on_tick(uv_timer_t *t)
     int rc = store_write(s->store, s_pick_txn, p);
     if (rc)
         log_error("pick_failed", "cannot take due reminders: %d", rc);
-    server_flush(s->server);
     for (unsigned i = 0; i < p->npicked; i++) {
         s_deliver(s, p->picked[i]);
         mvoi__reminder__free_unpacked(p->picked[i], NULL);

@@ -70,8 +70,7 @@ const int nt_config_count = sizeof nt_config_specs / sizeof nt_config_specs[0];
 static void s_committed(void *arg)
 {
     nt_service_t *s = arg;
-    server_flush(s->server);
-    nt_deliver_kick(s);
+    nt_deliver_kick(s);   /* the server publishes what the batch appended */
 }
 
 /* ------------------------------------------------------------------ test clock */
@@ -227,11 +226,6 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         snprintf(why, whylen, "smtp_url: cannot set up delivery (%s)", s->maildir);
         goto fail;
     }
-    if ((*err = store_write(s->store, nt_plan_start_txn, s)) != 0) {
-        snprintf(why, whylen, "data_dir: start-up transaction failed");
-        goto fail;
-    }
-    nt_sender_journal_reset(s->sender);   /* reconciled and committed */
     server_opts_t o = { .name = "notifier", .api_endpoint = cfg_str(cfg, "api"),
                         .pub_endpoint = cfg_str(cfg, "pub"), .store = s->store,
                         .outbox = s->outbox, .routes = nt_api_routes,
@@ -242,6 +236,12 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         snprintf(why, whylen, "api: cannot bind %s / %s", o.api_endpoint, o.pub_endpoint);
         goto fail;
     }
+    /* After the server: what the start-up transaction emits goes through it. */
+    if ((*err = store_write(s->store, nt_plan_start_txn, s)) != 0) {
+        snprintf(why, whylen, "data_dir: start-up transaction failed");
+        goto fail;
+    }
+    nt_sender_journal_reset(s->sender);   /* reconciled and committed */
     feed_opts_t fo = { .producer = "calendar", .pub_endpoint = cfg_str(cfg, "calendar_pub"),
                        .api_endpoint = cfg_str(cfg, "calendar_api"), .apply = nt_plan_apply,
                        .committed = s_committed, .arg = s, .stall_ms = 1000 };
@@ -250,6 +250,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         snprintf(why, whylen, "calendar_api: cannot follow the calendar");
         goto fail;
     }
+    server_add_feed(s->server, s->feed);
     uv_timer_init(loop, &s->tick);
     s->tick.data = s;
     uv_timer_init(loop, &s->drain);

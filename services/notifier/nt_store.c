@@ -120,7 +120,7 @@ int nt_store_emit(nt_service_t *s, MDB_txn *txn, const char *topic, Mvoi__Remind
     ev.body_case = MVOI__ENVELOPE__BODY_REMINDER_EVENT;
     ev.reminder_event = &re;
     ev.buyer = r->buyer;
-    return outbox_append(s->outbox, txn, topic, &ev, NULL);
+    return server_emit_txn(s->server, txn, topic, &ev, NULL, NULL, NULL);
 }
 
 const char *nt_store_kind_name(Mvoi__ReminderKind k)

@@ -400,9 +400,13 @@ static void s_gathered(void *arg, int rc, const char *msg)
 {
     s_job_t *j = arg;
     rp_service_t *self = j->svc;
+    /* msg lives in the gather: keep a copy before the gather goes (using it afterwards
+     * was the heap-use-after-free behind the start-up abort when upstreams were not up). */
+    char why[512];
+    snprintf(why, sizeof why, "%s", msg ? msg : "");
     rp_gather_destroy(&j->gather);
     if (rc != 0) {
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, msg);
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, why);
         s_job_done(self, j);
         return;
     }

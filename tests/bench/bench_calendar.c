@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <zmq.h>
 
 #include "cal_client.h"
@@ -181,7 +182,7 @@ int main(int argc, char **argv)
     double t2 = s_now();
     if (rc != 0 || ci.n_errors) {
         fprintf(stderr, "bench_calendar: generated CSV has %zu errors (%d)\n", ci.n_errors, rc);
-        return 70;
+        return EX_SOFTWARE;
     }
     char prefix[48];
     cal_import_prefix("heerlen", csv, len, prefix, sizeof prefix);

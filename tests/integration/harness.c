@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <lmdb.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,49 @@ void h_tmpdir(char *buf, size_t len)
         buf[0] = 0;
 }
 
+/* Set when a child died of a signal the tests do not send themselves (an abort from a
+ * sanitizer, SIGSEGV, SIGBUS): then every log in the directory is worth keeping. */
+static bool s_abnormal;
+
+static bool s_has_report(const char *buf)
+{
+    static const char *const marks[] = { "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                         "runtime error:", "UndefinedBehaviorSanitizer",
+                                         "Segmentation fault", NULL };
+    for (int i = 0; marks[i]; i++)
+        if (strstr(buf, marks[i]))
+            return true;
+    return false;
+}
+
+/* A child's log is copied into the test's own output (stderr, kept by ctest) before its
+ * directory goes: the last 64 KiB, when it holds a sanitizer report or a child died
+ * abnormally. Without this the cause of a crash went with the temp dir. */
+static void s_keep_log(const char *path)
+{
+    size_t n = strlen(path);
+    if (n < 4 || strcmp(path + n - 4, ".log") != 0)
+        return;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    static char buf[64 * 1024 + 1];
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, size > (long)sizeof buf - 1 ? size - (long)(sizeof buf - 1) : 0, SEEK_SET);
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    buf[got] = 0;
+    fclose(f);
+    if (!s_abnormal && !s_has_report(buf))
+        return;
+    fprintf(stderr, "===== kept log %s (%ld bytes, last %zu shown) =====\n%s\n===== end of %s "
+            "=====\n", path, size, got, buf, path);
+}
+
 static int s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
+    if (flag == FTW_F)
+        s_keep_log(path);
     return remove(path);
 }
 
@@ -116,6 +158,12 @@ int h_wait(h_proc_t *p, int timeout_ms, int *status)
             p->pid = 0;
             if (status)
                 *status = st;
+            if (WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL && WTERMSIG(st) != SIGTERM
+                && WTERMSIG(st) != SIGINT) {
+                s_abnormal = true;
+                fprintf(stderr, "harness: %s died of signal %d; its log: %s\n", p->name,
+                        WTERMSIG(st), p->log);
+            }
             return 0;
         }
         if (r < 0)

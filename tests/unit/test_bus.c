@@ -580,3 +580,46 @@ Test(bus, too_many_parts_is_eproto)
     bus_sock_destroy(&push);
     s_env_done(&e);
 }
+
+/* ---- a failed ZMQ_EVENTS read is surfaced, not taken for "no events" ----------------------- */
+
+typedef struct {
+    int calls, errs;
+    int last_events;
+} fail_t;
+
+static void s_fail_cb(bus_sock_t *s, int events, void *arg)
+{
+    fail_t *f = arg;
+    f->calls++;
+    f->last_events = events;
+    if (events & ZMQ_POLLERR)
+        f->errs++;
+    bus_msg_t m;
+    while (bus_recv(s, &m) == 0)
+        bus_msg_close(&m);
+}
+
+Test(bus, failed_events_read_stops_the_watcher_and_tells_the_owner)
+{
+    env_t e;
+    s_env_init(&e, 5000);
+    bus_sock_t *pull = s_sock(&e, ZMQ_PULL);
+    cr_assert_eq(bus_bind(pull, e.ep[0]), 0);
+    fail_t f = { 0 };
+    cr_assert_eq(bus_watch(pull, ZMQ_POLLIN, s_fail_cb, &f), 0);
+    uv_run(&e.loop, UV_RUN_NOWAIT);
+    cr_assert_eq(f.calls, 0);
+    cr_assert_eq(bus_sock_error(pull), 0);
+    /* The context shuts down under the socket: every ZMQ_EVENTS read now fails (ETERM). */
+    cr_assert_eq(zmq_ctx_shutdown(bus_ctx_zmq(e.ctx)), 0);
+    s_run(&e);   /* returns: the watcher stopped instead of parking on the fd forever */
+    cr_assert_eq(f.errs, 1, "the owner was told %d times", f.errs);
+    cr_assert_eq(f.last_events, ZMQ_POLLERR);
+    cr_assert_eq(bus_sock_error(pull), -ETERM);
+    bus_stats_t st;
+    bus_stats(pull, &st);
+    cr_assert_eq(st.event_errors, 1);
+    bus_sock_destroy(&pull);
+    s_env_done(&e);
+}

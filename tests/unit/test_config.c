@@ -325,3 +325,46 @@ Test(config, bad_spec_rejected)
     cr_assert_not_null(strstr(err, "duplicate"));
     cr_assert_null(cfg_new("x", upper, 1, NULL, err, sizeof err));
 }
+
+/* ---- unknown MVOI_* variables (config_env.c) ---- */
+
+typedef struct {
+    int n;
+    char names[4][64];
+    char closest[4][64];
+} unknown_t;
+
+static void s_on_unknown(void *arg, const char *name, const char *closest)
+{
+    unknown_t *u = arg;
+    if (u->n < 4) {
+        snprintf(u->names[u->n], 64, "%s", name);
+        snprintf(u->closest[u->n], 64, "%s", closest ? closest : "");
+    }
+    u->n++;
+}
+
+Test(config, unknown_variables_name_the_closest_known_one)
+{
+    static const cfg_spec_t keys[] = {
+        { "api", CFG_ENDPOINT, "tcp://127.0.0.1:1", "api" },
+        { "calendar_api", CFG_ENDPOINT, "tcp://127.0.0.1:2", "upstream" },
+        { "secret", CFG_SECRET_URL, "", "a secret URL" },
+        { "data_dir", CFG_PATH, "/x", "shared", 0, 0, true },
+    };
+    char *env[] = {
+        "MVOI_REPORT_IMPACT_APII=x",       /* ours, misspelt */
+        "MVOI_DATADIR=/y",                 /* shared, misspelt */
+        "MVOI_REPORT_SECRET_FILE=/s",      /* a secret's file: known */
+        "MVOI_REPORT_API=tcp://a:1",       /* known */
+        "MVOI_GATEWAY_LISTEN=0.0.0.0:1",   /* another program's: not ours to judge */
+        "MVOI_KPI_PUB=tcp://k:2",          /* mvoictl's */
+        "PATH=/bin",
+        NULL };
+    unknown_t u = { 0 };
+    cr_assert_eq(cfg_check_env("report", keys, 4, env, s_on_unknown, &u), 2);
+    cr_assert_str_eq(u.names[0], "MVOI_REPORT_IMPACT_APII");
+    cr_assert_str_eq(u.closest[0], "MVOI_REPORT_API");
+    cr_assert_str_eq(u.names[1], "MVOI_DATADIR");
+    cr_assert_str_eq(u.closest[1], "MVOI_DATA_DIR");
+}

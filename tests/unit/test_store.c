@@ -189,6 +189,25 @@ Test(store, rerun_on_map_full_sees_clean_txn)
     store_destroy(&s);
 }
 
+/* fn converts LMDB's results where they arise (as common/ does): the named full-map code
+ * makes store_write grow and rerun exactly like the raw one. */
+static int s_rerun_converted_fn(MDB_txn *txn, void *arg)
+{
+    return mvoi_mdb_error(s_rerun_fn(txn, arg));
+}
+
+Test(store, rerun_on_named_map_full)
+{
+    store_t *s = s_open(64 << 10, 0, false);
+    rerun_t r = { .s = s };
+    cr_assert_eq(store_write(s, s_rerun_converted_fn, &r), 0);
+    cr_assert_gt(r.runs, 1, "expected reruns on MVOI_E_MAP_FULL, got %d run(s)", r.runs);
+    cr_assert_eq((int)store_grows(s), r.runs - 1);
+    put_args_t a = { s, 7, 2 << 20 };
+    cr_assert_eq(store_read(s, s_check_key_fn, &a), 0);
+    store_destroy(&s);
+}
+
 Test(store, hooks_limit)
 {
     store_t *s = s_open(0, 0, false);
@@ -245,9 +264,13 @@ Test(store, fn_error_aborts_and_writes_nothing)
     cr_assert_eq(store_read(s, s_count_fn, &c), 0);
     cr_assert_eq(c.ret, 0);
 
-    /* A raw LMDB code passed up by fn is mapped, not leaked. */
+    /* A raw LMDB code passed up by fn is converted into the one error space, not leaked. */
     a.ret = MDB_CORRUPTED;
-    cr_assert_eq(store_write(s, s_put_then_fail_fn, &a), -EIO);
+    cr_assert_eq(store_write(s, s_put_then_fail_fn, &a), MVOI_E_CORRUPTED);
+    a.ret = MDB_BAD_TXN;
+    cr_assert_eq(store_write(s, s_put_then_fail_fn, &a), MVOI_E_STORE_MISUSE);
+    a.ret = MVOI_E_CORRUPTED;   /* already converted: unchanged */
+    cr_assert_eq(store_write(s, s_put_then_fail_fn, &a), MVOI_E_CORRUPTED);
     a.ret = MDB_NOTFOUND;
     cr_assert_eq(store_write(s, s_put_then_fail_fn, &a), -ENOENT);
     a.ret = EACCES;   /* a positive errno from an LMDB call */

@@ -229,7 +229,6 @@ int main(int argc, char **argv)
         return 1;
     }
     server_set_ready(f.server, true);
-    server_flush(f.server);
     service_on_stop(svc, s_stop, &f);
     rc = service_run(svc);
     outbox_destroy(&f.outbox);

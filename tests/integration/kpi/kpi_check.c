@@ -235,6 +235,9 @@ kmap_t *kpi_expect(const wl_t *w)
         for (uint32_t t = 1; t <= w->ntenders && t < 512; t++)
             if ((e->tenders[t / 8] >> (t % 8)) & 1 && !(known[t] && ts[t].cancelled))
                 e->v[F_PROJ]++;
+        /* KPI 6 counts distinct pilots: the non-cancelled tenders that reported there */
+        if (strncmp(e->key, "kpi.pilots.", 11) == 0)
+            e->v[F_REAL] = e->v[F_PROJ];
         if (kpi_expect_pilot_year(e->key))
             e->v[F_TARGET] += 3;
         int64_t v[F_N];

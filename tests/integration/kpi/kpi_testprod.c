@@ -69,7 +69,6 @@ static void s_on_timer(uv_timer_t *t)
     int rc = store_write(p->store, s_emit_txn, p);
     if (rc != 0)
         log_error("emit_failed", "emitting failed: %d", rc);
-    server_flush(p->server);
 }
 
 static void s_stop(void *arg)
@@ -93,7 +92,7 @@ int main(int argc, char **argv)
     p.impact = strcmp(role, "impact") == 0;
     if (!p.impact && strcmp(role, "calendar") != 0) {
         log_error("bad_config", "role must be calendar or impact");
-        return 78;
+        return SERVICE_EX_CONFIG;
     }
     p.wl = wl_new((uint64_t)cfg_int(cfg, "seed"), (uint32_t)cfg_int(cfg, "tenders"),
                   (uint32_t)cfg_int(cfg, "measurements"));

@@ -152,7 +152,17 @@ printf 'X' | dd of="$tmp/bk-bad/calendar/data.mdb" bs=1 seek=5000 conv=notrunc s
 if "$root/scripts/restore" --quiet "$tmp/bk-bad" "$tmp/restored-bad" 2>/dev/null; then fail "restore accepted a corrupted backup"; fi
 [ ! -e "$tmp/restored-bad/calendar/data.mdb" ] || fail "a corrupted backup left a data.mdb behind"
 if "$root/scripts/backup" --quiet "$tmp/data" "$tmp/bk" 2>/dev/null; then fail "backup wrote into a non-empty OUT_DIR"; fi
-step "refusals: non-empty target, corrupted backup, non-empty OUT_DIR"
+# one producer alone under a consumer that keeps newer state: refused, nothing changed
+mkdir -p "$tmp/bk-one" "$tmp/mixed/kpi-aggregator"
+cp -r "$tmp/bk/calendar" "$tmp/bk-one/" && cp "$tmp/bk/manifest.json" "$tmp/bk-one/"
+(cd "$tmp/bk-one" && sha256sum calendar/data.mdb > SHA256SUMS)
+printf 'newer' > "$tmp/mixed/kpi-aggregator/data.mdb"
+if "$root/scripts/restore" --quiet --force "$tmp/bk-one" "$tmp/mixed" 2>"$tmp/one.err"; then
+  fail "restore put the calendar back under a newer kpi-aggregator"
+fi
+grep -q "refusing to restore calendar alone" "$tmp/one.err" || fail "unclear refusal: $(cat "$tmp/one.err")"
+[ ! -e "$tmp/mixed/calendar/data.mdb" ] || fail "a refused restore left a calendar behind"
+step "refusals: non-empty target, corrupted backup, non-empty OUT_DIR, one producer alone"
 
 stop_last
 step "ok"

@@ -20,7 +20,17 @@ command -v curl >/dev/null || { echo "skip: curl missing"; exit 77; }
 dir=$(mktemp -d /tmp/mvoirunXXXXXX)
 runpid=
 cleanup() {
+  local st=$?
   if [ -n "$runpid" ]; then kill -9 -- "-$runpid" 2>/dev/null || true; fi
+  # The services' logs go with the temp dir: copy them into the test's output first when
+  # the test failed or a log holds a sanitizer report.
+  if [ "$st" != 0 ] || grep -qsE 'Sanitizer|runtime error:' "$data"/logs/*.log; then
+    for f in "$data"/logs/*.log; do
+      [ -f "$f" ] || continue
+      echo "===== kept log $f (last 200 lines) ====="
+      tail -n 200 "$f"
+    done
+  fi
   rm -rf "$dir"
 }
 trap cleanup EXIT

@@ -92,7 +92,6 @@ static void s_on_emit(uv_timer_t *t)
         return;
     }
     p->emit_left -= (int64_t)e.count;
-    server_flush(p->server);
 }
 
 static int s_on_command(void *arg, server_req_t *req, MDB_txn *txn)

@@ -588,7 +588,7 @@ Test(report_it, narrative_per_theme)
              "--quarter 2 --theme klimaat --text 'HVO100 & elektrisch materieel.\nRegel 2.' "
              ">/dev/null", fx.api, ctl, DS_BUYER, YEAR);
     cr_assert_eq(s_run(cmd), 0, "%s", cmd);
-    s_set_narrative("parkstad", 1, "Tekst van een andere organisatie", field, sizeof field);
+    s_set_narrative("landgraaf", 1, "Tekst van een andere organisatie", field, sizeof field);
     cr_assert_str_eq(field, "");
     s_set_narrative(DS_BUYER, 9, "x", field, sizeof field);
     cr_expect_str_eq(field, "set_narrative.theme");

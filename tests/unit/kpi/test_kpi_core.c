@@ -155,6 +155,7 @@ typedef struct {
     int theme;
     int kpi;               /* which field to set */
     int64_t value, risk;
+    const char *buyer;     /* NULL: heerlen */
 } meas_t;
 
 typedef struct {
@@ -167,7 +168,7 @@ static void s_fill(mi_t *x, const meas_t *d)
     mvoi__measurement__init(&x->m);
     mvoi__impact__init(&x->im);
     x->m.id = (char *)d->id;
-    x->m.buyer = "heerlen";
+    x->m.buyer = (char *)(d->buyer ? d->buyer : "heerlen");
     x->m.tender_id = (char *)d->tender;
     x->m.has_phase = true;
     x->m.phase = d->phase ? d->phase : MVOI__PHASE__PHASE_REALISATION;
@@ -475,6 +476,44 @@ Test(kpi, pilots_against_the_target)
     cr_assert_eq(t.realisation, 1);
     cr_assert_eq(t.ambition, 1);
     cr_assert_eq(t.target, 3);
+}
+
+/* KPI 6 counts pilots, not reports: three heerlen pilots report 6 times in 2026 (P1:
+ * gestart Feb, lopend May, afgerond Nov; P2: gestart Mar, afgerond Feb 2027; P3: once in
+ * Aug); landgraaf's P1 (same tender id) reports twice. Per window, the distinct tenders.
+ * (Measurement ids differ between the buyers here: db kpi_meas is keyed by id alone on
+ * this branch; keying it by buyer is the tenant work's.) */
+Test(kpi, pilots_count_once_per_window_whatever_the_reports)
+{
+    static const struct { const char *id, *tender, *end, *buyer; } r[] = {
+        { "p1-start", "P1", "2026-02-10", NULL }, { "p1-run", "P1", "2026-05-10", NULL },
+        { "p1-done", "P1", "2026-11-10", NULL },  { "p2-start", "P2", "2026-03-10", NULL },
+        { "p2-done", "P2", "2027-02-10", NULL },  { "p3-start", "P3", "2026-08-10", NULL },
+        { "lg-p1-start", "P1", "2026-02-10", "landgraaf" },
+        { "lg-p1-done", "P1", "2026-03-10", "landgraaf" } };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        impact(COMPUTED, &(meas_t){ r[i].id, r[i].tender, r[i].end, .kpi = 6, .value = 1,
+                                    .buyer = r[i].buyer }, NULL);
+    kpi_total_t y = total("kpi.pilots.2026.heerlen");
+    cr_assert_eq(y.realisation, 3, "P1, P2, P3");
+    cr_assert_eq(y.count, 5, "reports behind it: %lld", (long long)y.count);
+    cr_assert_eq(total("kpi.pilots.2026-q1.heerlen").realisation, 2);   /* P1, P2 */
+    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").realisation, 1);   /* P1 */
+    cr_assert_eq(total("kpi.pilots.2026-q3.heerlen").realisation, 1);   /* P3 */
+    cr_assert_eq(total("kpi.pilots.2026-q4.heerlen").realisation, 1);   /* P1 */
+    cr_assert_eq(total("kpi.pilots.2027.heerlen").realisation, 1);      /* P2 */
+    cr_assert_eq(total("kpi.pilots.2026.heerlen.tender.P1").realisation, 1);
+    cr_assert_eq(total("kpi.pilots.2026.landgraaf").realisation, 1);
+    cr_assert_eq(total("kpi.pilots.2026.landgraaf").count, 2);
+    /* withdrawing one of P1's reports leaves P1 counted; withdrawing P3's only one drops it */
+    impact(MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN,
+           &(meas_t){ "p1-run", "P1", "2026-05-10", .kpi = 6, .value = 1, .revision = 2 },
+           &(meas_t){ "p1-run", "P1", "2026-05-10", .kpi = 6, .value = 1 });
+    impact(MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN,
+           &(meas_t){ "p3-start", "P3", "2026-08-10", .kpi = 6, .value = 1, .revision = 2 },
+           &(meas_t){ "p3-start", "P3", "2026-08-10", .kpi = 6, .value = 1 });
+    cr_assert_eq(total("kpi.pilots.2026.heerlen").realisation, 2);      /* P1, P2 */
+    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").realisation, 0);
 }
 
 Test(kpi, sroi_target_from_the_obligation)

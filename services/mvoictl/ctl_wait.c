@@ -1,0 +1,71 @@
+/*  ctl_wait: read your own writes. After a command whose reply carries the seq it produced
+ *  (MeasurementReply.seq), ask the kpi-aggregator, bounded, until it has applied that seq
+ *  (KpiQuery{after_producer, after_seq}: ERR_UNAVAILABLE until then, an Ack after). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+bool ctl_strip_flag(int *argc, char **argv, const char *flag)
+{
+    bool found = false;
+    int k = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (i > 0 && strcmp(argv[i], flag) == 0)
+            found = true;
+        else
+            argv[k++] = argv[i];
+    }
+    argv[k] = NULL;
+    *argc = k;
+    return found;
+}
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq)
+{
+    if (!seq)
+        return CTL_EX_OK;   /* the command produced nothing (e.g. a duplicate of nothing) */
+    int64_t deadline = s_now_ms() + ctl->timeout_ms;
+    long pause_us = 1000;
+    for (;;) {
+        Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+        q.after_producer = (char *)producer;
+        q.has_after_seq = true;
+        q.after_seq = seq;
+        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+        req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+        req.kpi_query = &q;
+        Mvoi__Envelope *r = NULL;
+        int ex = ctl_call(ctl, "kpi", &req, &r);
+        if (ex != 0)
+            return ex;
+        bool done = r->body_case == MVOI__ENVELOPE__BODY_ACK;
+        bool later = r->body_case == MVOI__ENVELOPE__BODY_ERROR &&
+                     r->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE;
+        if (!done && !later)
+            ex = ctl_check_error(ctl, r);
+        ctl_free(&r);
+        if (done)
+            return CTL_EX_OK;
+        if (!later)
+            return ex ? ex : CTL_EX_SOFTWARE;
+        if (s_now_ms() >= deadline) {
+            fprintf(stderr, "mvoictl: the kpi-aggregator has not applied %s seq %llu within "
+                    "%d ms; the command itself succeeded\n", producer,
+                    (unsigned long long)seq, ctl->timeout_ms);
+            return CTL_EX_UNAVAILABLE;
+        }
+        struct timespec p = { 0, pause_us * 1000 };
+        nanosleep(&p, NULL);
+        if (pause_us < 50000)
+            pause_us *= 2;
+    }
+}

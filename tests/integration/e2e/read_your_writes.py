@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Read your own writes with real processes: `mvoictl measure add --wait` then
+`mvoictl kpi show` sees the measurement, N times in a row (default 1,000).
+
+calendar, impact-calculator and kpi-aggregator run for real (nosync LMDB, loopback). Each
+round adds a fair-trade measurement of k fair-trade products (k = 1..5 cycling) and reads
+KPI 1's realisation for 2026: it must be the running sum, computed here. It is read twice
+per round: at once over a DEALER kept open (a KpiQuery sent the moment `measure add` exits,
+where a missing wait shows), then with `mvoictl kpi show --json`. On this machine the
+aggregator is usually faster than a process exit, so a last round makes the wait visible:
+with the aggregator stopped (SIGSTOP), `measure add --wait` must not return before it runs
+again (SIGCONT), and then its total includes the measurement.
+
+    read_your_writes.py BUILD_DIR [N]
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import zmq
+
+BUILD = sys.argv[1]
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+sys.path.insert(0, os.path.join(SOURCE, "examples"))
+import dashboard_client  # noqa: E402  (its proto loader)
+
+
+def query(pb, dealer, n):
+    env = pb.Envelope(request_id="ryw-q-%d" % n, schema_version=1, buyer="heerlen")
+    env.kpi_query.key = "kpi.fairtrade.2026.heerlen"
+    dealer.send(env.SerializeToString())
+    if not dealer.poll(5000):
+        raise SystemExit("ryw: no answer to a KpiQuery")
+    e = pb.Envelope()
+    e.ParseFromString(dealer.recv_multipart()[-1])
+    return e.kpi_total.realisation if e.WhichOneof("body") == "kpi_total" else -1
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="mvoi-ryw-")
+    ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in
+          ("capi", "cpub", "iapi", "ipub", "kapi", "kpub")}
+    base = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_LOG_LEVEL="warn")
+    svc = {
+        "calendar": ("services/calendar/mvoi-calendar", {
+            "MVOI_CALENDAR_API": ep["capi"], "MVOI_CALENDAR_PUB": ep["cpub"],
+            "MVOI_CALENDAR_NOSYNC": "true"}),
+        "impact": ("services/impact-calculator/mvoi-impact-calculator", {
+            "MVOI_IMPACT_CALCULATOR_API": ep["iapi"], "MVOI_IMPACT_CALCULATOR_PUB": ep["ipub"],
+            "MVOI_IMPACT_CALCULATOR_CALENDAR_API": ep["capi"],
+            "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB": ep["cpub"],
+            "MVOI_IMPACT_CALCULATOR_NOSYNC": "true"}),
+        "kpi": ("services/kpi-aggregator/mvoi-kpi-aggregator", {
+            "MVOI_KPI_AGGREGATOR_API": ep["kapi"], "MVOI_KPI_AGGREGATOR_PUB": ep["kpub"],
+            "MVOI_KPI_AGGREGATOR_CALENDAR_API": ep["capi"],
+            "MVOI_KPI_AGGREGATOR_CALENDAR_PUB": ep["cpub"],
+            "MVOI_KPI_AGGREGATOR_IMPACT_API": ep["iapi"],
+            "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"]}),   # durable: it applies later
+    }
+    procs = []
+    ctl_env = dict(base, MVOI_CALENDAR_API=ep["capi"], MVOI_IMPACT_API=ep["iapi"],
+                   MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"], MVOI_BUYER="heerlen")
+    ctl = os.path.join(BUILD, "services/mvoictl/mvoictl")
+
+    def run(*args):
+        return subprocess.run([ctl] + list(args), env=ctl_env, capture_output=True, text=True)
+
+    ok = False
+    pb, gen = dashboard_client.load_messages(os.path.join(SOURCE, "proto"))
+    dealer = zmq.Context.instance().socket(zmq.DEALER)
+    dealer.setsockopt(zmq.LINGER, 0)
+    dealer.connect(ep["kapi"])
+    try:
+        for name, (rel, env) in svc.items():
+            log = open(os.path.join(tmp, name + ".log"), "wb")
+            procs.append(subprocess.Popen([os.path.join(BUILD, rel)], env=dict(base, **env),
+                                          stdout=log, stderr=log))
+        for _ in range(100):
+            r = run("tender", "add", "--id", "RYW-1", "--title", "Koffie en thee",
+                    "--kind", "leveringen", "--publication", "2026-02-01", "--group", "FAC")
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise SystemExit("ryw: tender add failed: %s" % r.stderr)
+        for _ in range(100):   # the calculator learns the tender from the calendar's stream
+            r = run("measure", "add", "--id", "RYW-0", "--tender", "RYW-1", "--period",
+                    "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category", "koffie",
+                    "--products", "1", "--fair", "1", "--wait")
+            if r.returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise SystemExit("ryw: first measure add failed: %s" % r.stderr)
+        want = 1
+        t0 = time.monotonic()
+        for i in range(1, N + 1):
+            k = 1 + i % 5
+            r = run("measure", "add", "--id", "RYW-%d" % i, "--tender", "RYW-1", "--period",
+                    "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category", "koffie",
+                    "--products", str(k), "--fair", str(k), "--wait")
+            if r.returncode != 0:
+                raise SystemExit("ryw: round %d: measure add --wait: %d %s" %
+                                 (i, r.returncode, r.stderr))
+            want += k
+            now = query(pb, dealer, i)
+            if now != want:
+                raise SystemExit("ryw: round %d: the aggregator answers %d fair-trade products "
+                                 "right after measure add --wait, %d were added" % (i, now, want))
+            s = run("kpi", "show", "--year", "2026", "--json")
+            got = [x for x in json.loads(s.stdout) if x["kpi"] == "fairtrade"][0]["realisation"]
+            if got != want:
+                raise SystemExit("ryw: round %d: kpi show says %d fair-trade products, "
+                                 "%d were added" % (i, got, want))
+        # the aggregator stopped: --wait returns only after it applied the measurement
+        kpi = procs[2]
+        kpi.send_signal(signal.SIGSTOP)
+        add = subprocess.Popen([ctl, "--timeout", "20000", "measure", "add", "--id", "RYW-STOP", "--tender", "RYW-1",
+                                "--period", "2026-03-01..2026-03-31", "--kind", "fairtrade",
+                                "--category", "koffie", "--products", "7", "--fair", "7",
+                                "--wait"], env=ctl_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        early = add.poll()
+        kpi.send_signal(signal.SIGCONT)
+        if early is not None:
+            raise SystemExit("ryw: measure add --wait returned (%d) while the aggregator was "
+                             "stopped" % early)
+        if add.wait(30) != 0:
+            raise SystemExit("ryw: measure add --wait after SIGCONT: %s" % add.stderr.read())
+        want += 7
+        now = query(pb, dealer, N + 1)
+        if now != want:
+            raise SystemExit("ryw: after the stopped round: %d products, want %d" % (now, want))
+        print("ryw: %d rounds of measure add --wait + kpi show, each saw its measurement "
+              "(%d products), %.1f ms a round" % (N, want, (time.monotonic() - t0) * 1000 / N))
+        ok = True
+    finally:
+        dealer.close()
+        shutil.rmtree(gen, ignore_errors=True)
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("ryw: logs in %s" % tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,509 @@
+/* Unit tests for common/feed.c, one per behaviour: replay from the cursor at start and in
+ * batches until the head, live events applied once and duplicates dropped, a gap asks a
+ * replay of what is missing, a heartbeat beyond the cursor asks a replay, a new epoch
+ * resets and resynchronises, a storage failure applies nothing and the events come back,
+ * readiness follows the producer's heartbeats.
+ *
+ * In-process: a real LMDB in a temp dir, the feed on the loop, and a fake producer driven
+ * by the test: a raw PUB and ROUTER on inproc:// holding a log of events 1..head of one
+ * epoch, which answers ReplayRequests from that log like a real producer. What the test
+ * expects (which seqs, from where a replay starts) follows from what it made the producer
+ * hold and send, not from the feed. */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "feed.h"
+#include "inbox.h"
+#include "mvoi_error.h"
+#include "store.h"
+#include "unit_tmp.h"
+
+#define F_API "inproc://test-feed-api"
+#define F_PUB "inproc://test-feed-pub"
+#define F_MAX 64
+
+typedef struct {
+    char dir[64];
+    uv_loop_t loop;
+    bus_ctx_t *ctx;
+    store_t *store;
+    inbox_t *inbox;
+    feed_t *feed;
+    MDB_dbi data;
+    /* the fake producer */
+    void *pub, *router;
+    uint64_t epoch, head;
+    bool answer;                  /* answers ReplayRequests */
+    int nreplays;
+    uint64_t replay_from[F_MAX];
+    /* the consumer: what was applied and committed, in order */
+    uint64_t applied[F_MAX], applied_epoch[F_MAX];
+    int napplied;
+    uint64_t pending[F_MAX], pending_epoch[F_MAX];
+    int npending;
+    int apply_calls;
+    bool fail_apply;
+    int resets;
+    uint64_t reset_old, reset_new;
+} tf_t;
+
+static tf_t F;
+
+/* --------------------------------------------------------------- the consumer */
+
+static void s_batch_begin(void *arg) { ((tf_t *)arg)->npending = 0; }
+
+static int s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
+{
+    tf_t *f = arg;
+    f->apply_calls++;
+    cr_assert_str_eq(topic, "test.event");
+    uint8_t k[8];
+    store_be64(k, ev->seq);
+    MDB_val key = { 8, k }, val = { 8, NULL };
+    uint8_t e[8];
+    store_be64(e, ev->epoch);
+    val.mv_data = e;
+    int rc = mdb_put(txn, f->data, &key, &val, 0);
+    if (rc != 0)
+        return rc;
+    if (f->fail_apply)
+        return MVOI_E_CORRUPTED;
+    cr_assert_lt(f->npending, F_MAX);
+    f->pending[f->npending] = ev->seq;
+    f->pending_epoch[f->npending++] = ev->epoch;
+    return 0;
+}
+
+static void s_committed(void *arg)
+{
+    tf_t *f = arg;
+    for (int i = 0; i < f->npending && f->napplied < F_MAX; i++) {
+        f->applied[f->napplied] = f->pending[i];
+        f->applied_epoch[f->napplied++] = f->pending_epoch[i];
+    }
+    f->npending = 0;
+}
+
+static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_epoch,
+                   uint64_t new_epoch)
+{
+    tf_t *f = arg;
+    cr_assert_str_eq(producer, "calendar");
+    f->resets++;
+    f->reset_old = old_epoch;
+    f->reset_new = new_epoch;
+    return mvoi_mdb_error(mdb_drop(txn, f->data, 0));   /* forget the old epoch's state */
+}
+
+static void s_feed_start(uint32_t replay_batch, uint32_t stall_ms)
+{
+    bus_opts_t bo;
+    bus_opts_default(&bo);
+    bo.linger_ms = 0;
+    feed_opts_t o = { .producer = "calendar", .pub_endpoint = F_PUB, .api_endpoint = F_API,
+                      .apply = s_apply, .reset = s_reset, .committed = s_committed,
+                      .batch_begin = s_batch_begin, .arg = &F, .replay_batch = replay_batch,
+                      .stall_ms = stall_ms, .bus_opts = &bo };
+    int err = 0;
+    F.feed = feed_new(&F.loop, F.ctx, F.store, F.inbox, &o, &err);
+    cr_assert_not_null(F.feed, "feed_new: %s", mvoi_strerror(err));
+}
+
+static void s_start(uint64_t epoch, uint64_t head)
+{
+    memset(&F, 0, sizeof F);
+    F.epoch = epoch;
+    F.head = head;
+    F.answer = true;
+    ut_tmpdir(F.dir, sizeof F.dir, "feed");
+    cr_assert_eq(uv_loop_init(&F.loop), 0);
+    F.ctx = bus_ctx_new();
+    cr_assert_not_null(F.ctx);
+    static const char *const dbs[] = { INBOX_DBS, "data", NULL };
+    store_opts_t so = { .path = F.dir, .dbs = dbs, .nosync = true };
+    int err = 0;
+    F.store = store_new(&so, &err);
+    cr_assert_not_null(F.store, "store_new: %s", mvoi_strerror(err));
+    F.data = store_dbi(F.store, "data");
+    F.inbox = inbox_new(F.store, &err);
+    cr_assert_not_null(F.inbox);
+    void *z = bus_ctx_zmq(F.ctx);
+    F.pub = zmq_socket(z, ZMQ_PUB);
+    F.router = zmq_socket(z, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(F.pub, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(F.router, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(zmq_bind(F.pub, F_PUB), 0);
+    cr_assert_eq(zmq_bind(F.router, F_API), 0);
+}
+
+static void s_stop(void)
+{
+    feed_destroy(&F.feed);
+    zmq_close(F.pub);
+    zmq_close(F.router);
+    uv_run(&F.loop, UV_RUN_NOWAIT);
+    bus_ctx_destroy(&F.ctx);
+    uv_run(&F.loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&F.loop), 0);
+    inbox_destroy(&F.inbox);
+    store_destroy(&F.store);
+    ut_tmpdir_remove(F.dir);
+}
+
+static uint64_t s_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --------------------------------------------------------------- the fake producer */
+
+static size_t s_pack_event(uint8_t *buf, size_t cap, uint64_t epoch, uint64_t seq)
+{
+    Mvoi__TestEvent te = MVOI__TEST_EVENT__INIT;
+    te.has_n = true;
+    te.n = seq;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.producer = "calendar";
+    env.has_epoch = env.has_seq = true;
+    env.epoch = epoch;
+    env.seq = seq;
+    env.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;
+    env.test_event = &te;
+    int64_t len = codec_pack_into(&env, buf, cap);
+    cr_assert_gt(len, 0);
+    return (size_t)len;
+}
+
+/* Sends [topic][event] on sock; with id (a ROUTER peer) in front. */
+static void s_send_event(void *sock, const zmq_msg_t *id, uint64_t epoch, uint64_t seq)
+{
+    uint8_t buf[256];
+    size_t len = s_pack_event(buf, sizeof buf, epoch, seq);
+    if (id)
+        zmq_send(sock, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id),
+                 ZMQ_SNDMORE);
+    zmq_send(sock, "test.event", 10, ZMQ_SNDMORE);
+    cr_assert_eq(zmq_send(sock, buf, len, 0), (int)len);
+}
+
+static void s_publish(uint64_t seq) { s_send_event(F.pub, NULL, F.epoch, seq); }
+
+static void s_heartbeat(uint64_t epoch, uint64_t head)
+{
+    Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
+    hb.has_head_seq = hb.has_epoch = true;
+    hb.head_seq = head;
+    hb.epoch = epoch;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.producer = "calendar";
+    env.has_epoch = true;
+    env.epoch = epoch;
+    env.body_case = MVOI__ENVELOPE__BODY_HEARTBEAT;
+    env.heartbeat = &hb;
+    uint8_t buf[128];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    zmq_send(F.pub, "hb", 2, ZMQ_SNDMORE);
+    zmq_send(F.pub, buf, (size_t)len, 0);
+}
+
+/* A ReplayRequest from the feed, answered from the log: from..head, at most max_count,
+ * then ReplayEnd -- what server.c does. */
+static void s_serve_router(void)
+{
+    zmq_msg_t id, body;
+    zmq_msg_init(&id);
+    if (zmq_msg_recv(&id, F.router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&id);
+        return;
+    }
+    zmq_msg_init(&body);
+    cr_assert_geq(zmq_msg_recv(&body, F.router, 0), 0);
+    int err = 0;
+    Mvoi__Envelope *rq = codec_unpack(zmq_msg_data(&body), zmq_msg_size(&body),
+                                      CODEC_DEFAULT_BUDGET, &err);
+    cr_assert_not_null(rq);
+    cr_assert_eq(rq->body_case, MVOI__ENVELOPE__BODY_REPLAY);
+    uint64_t from = rq->replay->from_seq;
+    uint32_t max = rq->replay->max_count;
+    codec_free(&rq);
+    if (F.nreplays < F_MAX)
+        F.replay_from[F.nreplays] = from;
+    F.nreplays++;
+    if (F.answer) {
+        uint64_t last = 0;
+        for (uint64_t seq = from; seq <= F.head && seq < from + max; seq++) {
+            s_send_event(F.router, &id, F.epoch, seq);
+            last = seq;
+        }
+        Mvoi__ReplayEnd end = MVOI__REPLAY_END__INIT;
+        end.has_epoch = end.has_head_seq = end.has_last_sent_seq = true;
+        end.epoch = F.epoch;
+        end.head_seq = F.head;
+        end.last_sent_seq = last;
+        Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+        env.producer = "calendar";
+        env.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
+        env.replay_end = &end;
+        uint8_t buf[128];
+        int64_t len = codec_pack_into(&env, buf, sizeof buf);
+        zmq_send(F.router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+        zmq_send(F.router, buf, (size_t)len, 0);
+    }
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+}
+
+/* Turn the loop (and serve replays) until cond holds or timeout_ms passed. */
+typedef bool (t_cond_fn)(void);
+static bool s_until(t_cond_fn *cond, int timeout_ms)
+{
+    uint64_t end = s_ms() + (uint64_t)timeout_ms;
+    do {
+        uv_run(&F.loop, UV_RUN_NOWAIT);
+        s_serve_router();
+        if (cond && cond())
+            return true;
+    } while (s_ms() < end);
+    return cond ? cond() : true;
+}
+
+static uint64_t s_want;
+static bool s_applied_enough(void) { return (uint64_t)F.napplied >= s_want; }
+static bool s_caught_up(void) { return feed_caught_up(F.feed); }
+static bool s_primed(void)
+{
+    feed_stats_t st;
+    feed_stats(F.feed, &st);
+    return st.decode_errors > 0;
+}
+
+static void s_wait_applied(uint64_t n)
+{
+    s_want = n;
+    cr_assert(s_until(s_applied_enough, 3000), "applied %d, expected %llu", F.napplied,
+              (unsigned long long)n);
+}
+
+/* Start the feed on a producer with events 1..head and wait until it caught up; then make
+ * sure its SUB is attached (a junk message on the PUB was seen), so no live event of the
+ * test is lost to the subscription still on its way. */
+static void s_caught_up_and_live(void)
+{
+    s_feed_start(0, 10000);
+    cr_assert(s_until(s_caught_up, 3000), "never caught up");
+    uint64_t end = s_ms() + 3000;
+    while (!s_primed() && s_ms() < end) {
+        zmq_send(F.pub, "junk", 4, ZMQ_SNDMORE);
+        zmq_send(F.pub, "\xff", 1, 0);
+        s_until(s_primed, 10);
+    }
+    cr_assert(s_primed(), "the feed's SUB never saw the PUB");
+}
+
+static void s_cursor(uint64_t *epoch, uint64_t *seq)
+{
+    cr_assert_eq(inbox_get(F.inbox, NULL, "calendar", epoch, seq), 0);
+}
+
+/* --------------------------------------------------------------- tests */
+
+Test(feed, start_replays_from_the_cursor_and_a_restart_resumes_after_it)
+{
+    s_start(7, 3);
+    s_feed_start(0, 10000);
+    s_wait_applied(3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(F.applied[i], (uint64_t)i + 1);
+    cr_assert_eq(F.replay_from[0], 1);
+    cr_assert(s_until(s_caught_up, 1000));
+    uint64_t e, q;
+    s_cursor(&e, &q);
+    cr_assert_eq(e, 7);
+    cr_assert_eq(q, 3);
+    feed_destroy(&F.feed);
+    uv_run(&F.loop, UV_RUN_NOWAIT);
+    F.head = 5;   /* the producer went on while we were away */
+    int first = F.nreplays;
+    s_feed_start(0, 10000);
+    s_wait_applied(5);
+    cr_assert_eq(F.replay_from[first], 4, "a restart replays from the cursor + 1");
+    cr_assert_eq(F.applied[3], 4);
+    cr_assert_eq(F.applied[4], 5);
+    cr_assert_eq(F.apply_calls, 5, "an event was applied twice");
+    s_stop();
+}
+
+Test(feed, replays_in_batches_until_the_head)
+{
+    s_start(7, 5);
+    s_feed_start(2, 10000);   /* at most 2 events per ReplayRequest */
+    s_wait_applied(5);
+    cr_assert(s_until(s_caught_up, 1000));
+    cr_assert_geq(F.nreplays, 3);
+    cr_assert_eq(F.replay_from[0], 1);
+    cr_assert_eq(F.replay_from[1], 3);
+    cr_assert_eq(F.replay_from[2], 5);
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(F.applied[i], (uint64_t)i + 1);
+    s_stop();
+}
+
+Test(feed, live_events_are_applied_once_and_duplicates_dropped)
+{
+    s_start(7, 0);
+    s_caught_up_and_live();
+    feed_stats_t st0, st;
+    feed_stats(F.feed, &st0);
+    F.head = 3;
+    uint64_t sent[] = { 1, 2, 2, 1, 3 };
+    for (int i = 0; i < 5; i++)
+        s_publish(sent[i]);
+    s_wait_applied(3);
+    s_until(NULL, 50);
+    cr_assert_eq(F.napplied, 3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(F.applied[i], (uint64_t)i + 1);
+    feed_stats(F.feed, &st);
+    cr_assert_eq(st.duplicates - st0.duplicates, 2);
+    cr_assert_eq(F.apply_calls, 3);
+    uint64_t e, q;
+    s_cursor(&e, &q);
+    cr_assert_eq(q, 3);
+    s_stop();
+}
+
+Test(feed, a_gap_asks_a_replay_of_what_is_missing)
+{
+    s_start(7, 0);
+    s_caught_up_and_live();
+    int before = F.nreplays;
+    F.head = 3;
+    s_publish(1);
+    s_publish(3);   /* 2 was lost on the way */
+    s_wait_applied(3);
+    cr_assert_eq(F.applied[0], 1);
+    cr_assert_eq(F.applied[1], 2);
+    cr_assert_eq(F.applied[2], 3);
+    cr_assert_gt(F.nreplays, before);
+    cr_assert_eq(F.replay_from[before], 2, "the replay starts at the first missing seq");
+    feed_stats_t st;
+    feed_stats(F.feed, &st);
+    cr_assert_geq(st.gaps, 1);
+    cr_assert_eq(F.apply_calls, 3);
+    s_stop();
+}
+
+Test(feed, a_heartbeat_beyond_the_cursor_asks_a_replay)
+{
+    s_start(7, 0);
+    s_caught_up_and_live();
+    int before = F.nreplays;
+    F.head = 2;                 /* two events whose live messages never came */
+    s_heartbeat(7, 2);
+    s_wait_applied(2);
+    cr_assert_eq(F.replay_from[before], 1);
+    cr_assert_eq(F.applied[0], 1);
+    cr_assert_eq(F.applied[1], 2);
+    s_stop();
+}
+
+Test(feed, a_new_epoch_resets_and_resynchronises)
+{
+    s_start(7, 3);
+    s_caught_up_and_live();
+    s_wait_applied(3);
+    /* The producer's store was wiped: a new epoch with a log of its own. */
+    F.epoch = 9;
+    F.head = 2;
+    s_heartbeat(9, 2);
+    s_wait_applied(5);
+    cr_assert_eq(F.resets, 1);
+    cr_assert_eq(F.reset_old, 7);
+    cr_assert_eq(F.reset_new, 9);
+    cr_assert_eq(F.applied[3], 1);
+    cr_assert_eq(F.applied_epoch[3], 9);
+    cr_assert_eq(F.applied[4], 2);
+    uint64_t e, q;
+    s_cursor(&e, &q);
+    cr_assert_eq(e, 9);
+    cr_assert_eq(q, 2);
+    feed_stats_t st;
+    feed_stats(F.feed, &st);
+    cr_assert_eq(st.resets, 1);
+    s_stop();
+}
+
+static int s_count_fn(MDB_txn *txn, void *arg)
+{
+    MDB_stat st;
+    int rc = mdb_stat(txn, F.data, &st);
+    *(int *)arg = (int)st.ms_entries;
+    return rc;
+}
+
+Test(feed, a_storage_failure_applies_nothing_and_the_events_come_back)
+{
+    s_start(7, 0);
+    s_caught_up_and_live();
+    F.fail_apply = true;
+    F.head = 2;
+    s_publish(1);
+    s_publish(2);
+    s_until(NULL, 200);
+    int rows = -1;
+    cr_assert_eq(store_read(F.store, s_count_fn, &rows), 0);
+    cr_assert_eq(rows, 0, "a failed batch left writes behind");
+    cr_assert_eq(F.napplied, 0);
+    uint64_t e, q;
+    s_cursor(&e, &q);
+    cr_assert_eq(q, 0, "the cursor moved past events that were not applied");
+    F.fail_apply = false;   /* the store recovers: the events come back through a replay */
+    s_heartbeat(7, 2);
+    s_wait_applied(2);
+    cr_assert_eq(F.applied[0], 1);
+    cr_assert_eq(F.applied[1], 2);
+    cr_assert_eq(store_read(F.store, s_count_fn, &rows), 0);
+    cr_assert_eq(rows, 2);
+    s_stop();
+}
+
+static bool s_ready_200(void) { return feed_ready(F.feed, 200); }
+static bool s_not_ready_200(void) { return !feed_ready(F.feed, 200); }
+
+/* Heartbeats every 50 ms while waiting for cond, as a live producer sends them. */
+static bool s_beating_until(t_cond_fn *cond, int timeout_ms)
+{
+    uint64_t end = s_ms() + (uint64_t)timeout_ms;
+    while (s_ms() < end) {
+        s_heartbeat(F.epoch, F.head);
+        if (s_until(cond, 50))
+            return true;
+    }
+    return false;
+}
+
+Test(feed, readiness_follows_the_producers_heartbeats)
+{
+    s_start(7, 4);
+    F.answer = false;           /* the producer does not answer yet */
+    s_feed_start(0, 300);       /* an unanswered replay is asked again after 300 ms */
+    s_until(NULL, 100);
+    cr_assert_not(feed_ready(F.feed, 200), "ready before the replay reached the head");
+    F.answer = true;
+    cr_assert(s_beating_until(s_ready_200, 3000), "not ready after catching up");
+    cr_assert_eq(F.napplied, 4);
+    F.answer = false;           /* the producer falls silent: no heartbeats, no answers */
+    cr_assert(s_until(s_not_ready_200, 3000), "still ready after the producer fell silent");
+    cr_assert(s_beating_until(s_ready_200, 3000), "not ready again after heartbeats");
+    s_stop();
+}
