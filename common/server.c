@@ -15,61 +15,7 @@
 #include "mvoi_id.h"
 #include "mvoi_id_msg.h"
 
-#define SERVER_DEFAULT_BATCH 256
-#define SERVER_DEFAULT_REPLAY 5000
-#define SERVER_ID_MAX 256
-#define SERVER_REQID_MAX 128
-#define SERVER_POOL 32              /* request records kept for reuse */
-#define SERVER_ARENA_BLOCK (16u << 10)
-#define SERVER_ARENA_KEEP (256u << 10)
-
-struct server_req_t {
-    server_t *server;
-    struct server_req_t *next_free;
-    /* Request memory comes from two arenas, both kept with the record for the next
-     * request: `in` holds the decoded request, `out` what the handler builds for the reply
-     * (server_alloc) and the packed reply; `out` is emptied when a transaction re-runs. */
-    arena_t *in, *out;
-    uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
-    size_t idlen;
-    Mvoi__Envelope *req;           /* decoded request (in `in`) */
-    Mvoi__Envelope reply;
-    codec_error_t errstore;
-    const server_route_t *route;
-    bool failed;                   /* handler returned an error reply */
-    bool duplicate;                /* stored reply found */
-    bool packed;                   /* stored holds this reply, packed once for LMDB */
-    uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours */
-    size_t stored_len;
-};
-
-struct server_t {
-    uv_loop_t *loop;
-    server_opts_t opts;
-    bus_sock_t *router;
-    bus_sock_t *pub;
-    uv_timer_t hb_timer;
-    bool hb_started;
-    uv_timer_t maint_timer;
-    bool maint_started;
-    uv_prepare_t publisher;        /* the publish point: runs before the loop sleeps */
-    bool publisher_started;
-    int closing;                   /* uv handles still closing in server_destroy */
-    bool ready;
-    feed_t *feeds[SERVER_MAX_FEEDS];   /* reported in HealthReply.inbox */
-    int nfeeds;
-    char api_ep[256];
-    char pub_ep[256];
-    MDB_dbi requests_dbi;
-    uint64_t incarnation;          /* minted at every start (server_incarnation) */
-    uint64_t last_published_at;    /* seq published when the last heartbeat was sent */
-    server_stats_t stats;
-    /* batch under construction */
-    server_req_t **cmds;
-    uint32_t ncmds;
-    server_req_t *free_reqs;       /* records to reuse, with their arenas */
-    uint32_t nfree;
-};
+#include "server_int.h"
 
 /* ---------------------------------------------------------------- request memory */
 
@@ -288,97 +234,6 @@ static void s_on_prepare(uv_prepare_t *h) { s_publish(h->data); }
 
 /* ---------------------------------------------------------------- system requests */
 
-/* A store that refuses writes makes the service not ready: it cannot take commands or
- * apply events, and a balancer or an operator should see that, not a live process. */
-static void s_health_storage(server_t *self, server_req_t *req, Mvoi__HealthReply *h)
-{
-    int err = 0;
-    h->has_storage_ok = true;
-    h->storage_ok = !store_failing(self->opts.store, &err);
-    if (!h->storage_ok) {
-        h->ready = false;
-        h->storage_error = (char *)mvoi_errname(err);
-    }
-    uint64_t failed[STORE_NREASONS];
-    store_failures(self->opts.store, failed);
-    h->write_failures = server_alloc(req, STORE_NREASONS * sizeof *h->write_failures);
-    Mvoi__WriteFailures *wf = server_alloc(req, STORE_NREASONS * sizeof *wf);
-    if (!h->write_failures || !wf)
-        return;
-    for (int r = 0; r < STORE_NREASONS; r++) {
-        mvoi__write_failures__init(&wf[r]);
-        wf[r].reason = (char *)store_reason_name((store_reason_t)r);
-        wf[r].has_count = true;
-        wf[r].count = failed[r];
-        h->write_failures[h->n_write_failures++] = &wf[r];
-    }
-}
-
-static void s_health_inbox(server_t *self, server_req_t *req, Mvoi__HealthReply *h)
-{
-    if (!self->nfeeds)
-        return;
-    h->inbox = server_alloc(req, (size_t)self->nfeeds * sizeof *h->inbox);
-    Mvoi__InboxLag *lag = server_alloc(req, (size_t)self->nfeeds * sizeof *lag);
-    if (!h->inbox || !lag)
-        return;
-    for (int i = 0; i < self->nfeeds; i++) {
-        feed_t *f = self->feeds[i];
-        feed_stats_t fs;
-        feed_stats(f, &fs);
-        mvoi__inbox_lag__init(&lag[i]);
-        lag[i].producer = (char *)feed_producer(f);
-        lag[i].has_epoch = lag[i].has_last_seq = lag[i].has_head_seq = true;
-        lag[i].epoch = feed_epoch(f);
-        lag[i].last_seq = feed_last_seq(f);
-        lag[i].head_seq = feed_head_seen(f);
-        lag[i].has_resyncs = lag[i].has_replays = true;
-        lag[i].resyncs = fs.resets;
-        lag[i].replays = fs.replays;
-        h->inbox[h->n_inbox++] = &lag[i];
-    }
-}
-
-int server_add_feed(server_t *self, feed_t *feed)
-{
-    if (!feed || self->nfeeds >= SERVER_MAX_FEEDS)
-        return -EINVAL;
-    self->feeds[self->nfeeds++] = feed;
-    return 0;
-}
-
-static void s_health(server_t *self, server_req_t *req)
-{
-    Mvoi__HealthReply *h = server_alloc(req, sizeof *h);
-    if (!h)
-        return;
-    mvoi__health_reply__init(h);
-    h->service = (char *)self->opts.name;
-    h->version = MVOI_VERSION;
-    h->has_live = h->live = true;
-    h->has_ready = true;
-    h->ready = self->ready && (!self->opts.ready_fn || self->opts.ready_fn(self->opts.arg));
-    if (self->opts.outbox) {
-        outbox_t *ob = self->opts.outbox;
-        h->has_head_seq = true;
-        h->head_seq = outbox_head(ob);
-        h->has_epoch = true;
-        h->epoch = outbox_epoch(ob);
-        h->has_outbox_backlog = true;
-        uint64_t from = outbox_retained_from(ob);
-        h->outbox_backlog = h->head_seq + 1 > from ? h->head_seq + 1 - from : 0;
-    }
-    uint64_t size = 0, used = 0;
-    if (store_usage(self->opts.store, &size, &used) == 0) {
-        h->has_map_size = h->has_map_used = true;
-        h->map_size = size;
-        h->map_used = used;
-    }
-    s_health_storage(self, req, h);
-    s_health_inbox(self, req, h);
-    req->reply.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
-    req->reply.health_reply = h;
-}
 
 typedef struct {
     server_t *self;
@@ -725,7 +580,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         return;
     switch (req->req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
-        s_health(self, req);
+        server_health(self, req);
         break;
     case MVOI__ENVELOPE__BODY_REPLAY:
         s_replay(self, req);
@@ -815,70 +670,6 @@ static void s_on_heartbeat(uv_timer_t *t)
     }
 }
 
-/* ---------------------------------------------------------------- retention */
-
-#define SERVER_EXPIRE_PER_PASS 10000
-
-typedef struct {
-    server_t *self;
-    uint64_t cutoff_ms;
-    uint64_t expired;
-} s_expire_t;
-
-/* Deletes stored replies older than the TTL, a bounded number per pass so that one pass
- * never holds the writer for long. */
-static int s_expire_txn(MDB_txn *txn, void *arg)
-{
-    s_expire_t *e = arg;
-    e->expired = 0;
-    MDB_cursor *c;
-    int rc = mvoi_mdb_error(mdb_cursor_open(txn, e->self->requests_dbi, &c));
-    if (rc != 0)
-        return rc;
-    MDB_val k, v;
-    /* After mdb_cursor_del the cursor already stands on the next item, and LMDB's
-     * MDB_NEXT knows that (C_DEL): the loop advances the same way in both cases. */
-    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST));
-    while (rc == 0 && e->expired < SERVER_EXPIRE_PER_PASS) {
-        if (v.mv_size >= 8 && store_get_be64(v.mv_data) < e->cutoff_ms) {
-            if ((rc = mvoi_mdb_error(mdb_cursor_del(c, 0))) != 0)
-                break;
-            e->expired++;
-        }
-        rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_NEXT));
-    }
-    mdb_cursor_close(c);
-    return rc == -ENOENT ? 0 : rc;
-}
-
-static void s_on_maintenance(uv_timer_t *t)
-{
-    server_t *self = t->data;
-    uint64_t now = (uint64_t)clock_now_ms();
-    uint64_t ttl = (uint64_t)self->opts.request_ttl_s * 1000;
-    s_expire_t e = { self, now > ttl ? now - ttl : 0, 0 };
-    int rc = store_write(self->opts.store, s_expire_txn, &e);
-    if (rc == 0 && e.expired) {
-        self->stats.expired_replies += e.expired;
-        log_info("replies_expired", "removed %llu stored replies older than %u s",
-                 (unsigned long long)e.expired, self->opts.request_ttl_s);
-    }
-    outbox_t *ob = self->opts.outbox;
-    if (ob && self->opts.retain_events) {
-        uint64_t head = outbox_head(ob);
-        if (head > self->opts.retain_events) {
-            uint64_t below = head - self->opts.retain_events + 1;
-            uint64_t from = outbox_retained_from(ob);
-            /* A bounded delete per pass: one huge transaction would stall the loop (and
-             * every client waiting on it); the rest goes in the next passes. */
-            if (below > from + self->opts.trim_max)
-                below = from + self->opts.trim_max;
-            if (below > from && outbox_trim(ob, below) == 0)
-                self->stats.trimmed_events += below - from;
-        }
-    }
-}
-
 /* ---------------------------------------------------------------- lifecycle */
 
 /* A new random incarnation at every start (docs/design.md#clone): followers cannot tell
@@ -957,7 +748,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     }
     uv_timer_init(loop, &self->maint_timer);
     self->maint_timer.data = self;
-    uv_timer_start(&self->maint_timer, s_on_maintenance, self->opts.maintenance_ms,
+    uv_timer_start(&self->maint_timer, server_on_maintenance, self->opts.maintenance_ms,
                    self->opts.maintenance_ms);
     self->maint_started = true;
     bus_watch(self->router, ZMQ_POLLIN, s_on_router, self);

@@ -8,6 +8,7 @@
 #include "feed.h"
 #include "inbox.h"
 #include "log.h"
+#include "mvoi_error.h"
 #include "outbox.h"
 
 #define KPI_BREAKDOWN_DEFAULT 100
@@ -324,7 +325,9 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         goto fail;
     }
     if ((e = store_write(self->store, s_migrate, self)) != 0) {
-        log_error("start_failed", "cannot migrate the store in %s: %d", o->data_dir, e);
+        const char *kv[] = { "error", mvoi_errname(e), NULL };
+        log_emit(LOG_ERROR, "start_failed", kv, "cannot migrate the store in %s: %s",
+                 o->data_dir, mvoi_strerror(e));
         goto fail;
     }
     kpi_set_batch_flush(self->kpi, true);

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "feed.h"
 #include "log.h"
+#include "mvoi_error.h"
 #include "nt_retry.h"
 #include "server.h"
 #include "store.h"
@@ -159,9 +160,11 @@ static void s_on_sent(void *arg, const nt_result_t *res)
     nt_service_t *s = f->s;
     s_done_t d = { s, f->id, res };
     int rc = store_write(s->store, s_done_txn, &d);
-    if (rc)
-        log_error("record_failed", "cannot record the outcome of %s: %d (it stays in flight "
-                  "and is sent again after a restart)", f->id, rc);
+    if (rc) {
+        const char *kv[] = { "error", mvoi_errname(rc), "delivery", f->id, NULL };
+        log_emit(LOG_ERROR, "record_failed", kv, "cannot record the outcome of %s: %s (it "
+                 "stays in flight and is sent again after a restart)", f->id, mvoi_strerror(rc));
+    }
     else
         nt_sender_journal_reset(s->sender);   /* when nothing else is in flight */
     free(f->id);
@@ -314,8 +317,12 @@ static void s_on_tick(uv_timer_t *t)
     p->s = s;
     p->free_slots = s->max_inflight - inflight;
     int rc = store_write(s->store, s_pick_txn, p);
-    if (rc)
-        log_error("pick_failed", "cannot take due reminders: %d", rc);
+    /* A storage failure is logged by the store, once per attempt of its backoff. */
+    if (rc && !store_failing(s->store, NULL)) {
+        const char *kv[] = { "error", mvoi_errname(rc), NULL };
+        log_emit(LOG_ERROR, "pick_failed", kv, "cannot take due reminders: %s",
+                 mvoi_strerror(rc));
+    }
     for (unsigned i = 0; i < p->npicked; i++) {
         s_deliver(s, p->picked[i]);
         mvoi__reminder__free_unpacked(p->picked[i], NULL);

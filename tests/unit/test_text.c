@@ -35,8 +35,9 @@ static void s_conversions(const char *s, char *out, size_t len)
             continue;
         while (*p && strchr("-+ #0123456789.lhzjt", *p))
             p++;
-        if (*p)
-            out[n++] = *p;
+        if (!*p)
+            break;   /* a '%' at the end (plain text such as "100 %"): nothing after it */
+        out[n++] = *p;
     }
     out[n] = 0;
 }

@@ -26,7 +26,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-if ! mount -t tmpfs -o size=16m tmpfs "$full" 2>"$dir/mount.err"; then
+if ! mount -t tmpfs -o size=48m tmpfs "$full" 2>"$dir/mount.err"; then
   echo "skip: cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): $(cat "$dir/mount.err")"
   exit 77
 fi

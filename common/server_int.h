@@ -1,0 +1,71 @@
+/*  server_int: what server.c shares with its satellites (server_health.c: the health
+ *  reply; server_retention.c: expiry of stored replies and outbox trimming). Not a public
+ *  header: services use server.h. */
+#ifndef MVOI_SERVER_INT_H
+#define MVOI_SERVER_INT_H
+
+#include "server.h"
+#include "feed.h"
+
+#define SERVER_DEFAULT_BATCH 256
+#define SERVER_DEFAULT_REPLAY 5000
+#define SERVER_ID_MAX 256
+#define SERVER_REQID_MAX 128
+#define SERVER_POOL 32              /* request records kept for reuse */
+#define SERVER_ARENA_BLOCK (16u << 10)
+#define SERVER_ARENA_KEEP (256u << 10)
+
+struct server_req_t {
+    server_t *server;
+    struct server_req_t *next_free;
+    /* Request memory comes from two arenas, both kept with the record for the next
+     * request: `in` holds the decoded request, `out` what the handler builds for the reply
+     * (server_alloc) and the packed reply; `out` is emptied when a transaction re-runs. */
+    arena_t *in, *out;
+    uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
+    size_t idlen;
+    Mvoi__Envelope *req;           /* decoded request (in `in`) */
+    Mvoi__Envelope reply;
+    codec_error_t errstore;
+    const server_route_t *route;
+    bool failed;                   /* handler returned an error reply */
+    bool duplicate;                /* stored reply found */
+    bool packed;                   /* stored holds this reply, packed once for LMDB */
+    uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours */
+    size_t stored_len;
+};
+
+struct server_t {
+    uv_loop_t *loop;
+    server_opts_t opts;
+    bus_sock_t *router;
+    bus_sock_t *pub;
+    uv_timer_t hb_timer;
+    bool hb_started;
+    uv_timer_t maint_timer;
+    bool maint_started;
+    uv_prepare_t publisher;        /* the publish point: runs before the loop sleeps */
+    bool publisher_started;
+    int closing;                   /* uv handles still closing in server_destroy */
+    bool ready;
+    feed_t *feeds[SERVER_MAX_FEEDS];   /* reported in HealthReply.inbox */
+    int nfeeds;
+    char api_ep[256];
+    char pub_ep[256];
+    MDB_dbi requests_dbi;
+    uint64_t incarnation;          /* minted at every start (server_incarnation) */
+    uint64_t last_published_at;    /* seq published when the last heartbeat was sent */
+    server_stats_t stats;
+    /* batch under construction */
+    server_req_t **cmds;
+    uint32_t ncmds;
+    server_req_t *free_reqs;       /* records to reuse, with their arenas */
+    uint32_t nfree;
+};
+
+/* Fills req's reply with the HealthReply of this service (server_health.c). */
+void server_health(server_t *self, server_req_t *req);
+/* The maintenance timer: expires stored replies, trims the outbox (server_retention.c). */
+void server_on_maintenance(uv_timer_t *t);
+
+#endif
