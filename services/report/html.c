@@ -117,8 +117,10 @@ static void s_head(FILE *out, const rp_report_t *r)
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                  "<title>", text_lang_name(in->lang));
     E(title);
+    /* The organisation by its registered display name ("Gemeente Heerlen"), not its id. */
+    const char *org = in->buyer_name[0] ? in->buyer_name : in->buyer;
     fputs(" – ", out);
-    E(in->buyer);
+    E(org);
     fprintf(out, "</title><style>%s</style></head>\n<body>\n<header><h1>", s_css);
     E(title);
     fputs("</h1><p>", out);
@@ -128,7 +130,7 @@ static void s_head(FILE *out, const rp_report_t *r)
     rp_date_text(to, sizeof to, r->period_to_ms - 1, false, in->lang);
     rp_date_text(gen, sizeof gen, in->generated_ms, true, in->lang);
     fprintf(out, "%s: <strong>", T("report.label.buyer"));
-    E(in->buyer);
+    E(org);
     fprintf(out, "</strong> · %s: <span id=\"period\" data-period=\"%s\">%s – %s</span>"
                  " · %s: <time datetime=\"%s\">%s</time></p>",
             T("report.label.period"), r->period, from, to, T("report.label.generated"), ts, gen);
