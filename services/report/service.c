@@ -13,6 +13,7 @@
 #include "rp_ids.h"
 #include "gather.h"
 #include "narrative.h"
+#include "rp_fs.h"
 #include "log.h"
 #include "outbox.h"
 #include "report.h"
@@ -139,23 +140,6 @@ static void s_job_free(s_job_t *j)
     rp_model_free(&j->model);
     rp_input_free(&j->in);
     free(j);
-}
-
-static int s_mkdirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            *p = '/';
-            return -errno;
-        }
-        *p = '/';
-    }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
 }
 
 static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "excel.csv", "json",
@@ -418,7 +402,7 @@ static void s_gathered(void *arg, int rc, const char *msg)
     char enc[400];
     rp_key_enc(enc, sizeof enc, j->buyer);
     snprintf(j->dir, sizeof j->dir, "%s/%s/%s", self->o.reports_dir, enc, j->model.period);
-    if (s_mkdirs(j->dir) != 0) {
+    if (rp_mkdirs(j->dir) != 0) {
         s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot create the reports directory");
         s_job_done(self, j);
         return;
@@ -820,7 +804,7 @@ rp_service_t *rp_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const rp_service_o
         goto fail;
     char rd[4096];
     snprintf(rd, sizeof rd, "%s", o->reports_dir);
-    if ((*err = s_mkdirs(rd)) != 0) {
+    if ((*err = rp_mkdirs(rd)) != 0) {
         log_error("config", "cannot create reports_dir %s", o->reports_dir);
         goto fail;
     }
