@@ -281,8 +281,6 @@ def main():
               (len(seen["200"]), bad, seen.get("503", 0), seen.get("down", 0)))
         if bad:
             failures.append("the gateway served %d views with 200 that were behind" % bad)
-        if seen.get("503", 0) == 0:
-            failures.append("the gateway never said it was stale (503) through %d kills" % KILLS)
         final = at(hist, head)
         last = seen["200"][-1] if seen["200"] else (0, 0, {})
         if last[2] != final:
@@ -308,6 +306,12 @@ def main():
         with open(os.path.join(tmp, "gateway.log")) as f:
             resyncs = sum(1 for ln in f if "kpi_resync" in ln)
         print("chaos: gateway resync log lines: %d" % resyncs)
+        # Every restart must make the gateway re-snapshot. A 503 is what a poll sees while
+        # that runs, but on an idle machine the re-snapshot can finish between two polls, so
+        # the count of 503s is reported, not required; the resyncs themselves are.
+        if resyncs < KILLS // 2:
+            failures.append("the gateway re-snapshotted %d times through %d kills" %
+                            (resyncs, KILLS))
     finally:
         st.stop()
         shutil.rmtree(gen, ignore_errors=True)
