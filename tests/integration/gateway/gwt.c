@@ -105,7 +105,9 @@ int gwt_start(gwt_env_t *e, const char *const *gw_env)
     if (h_spawn(&e->fake, wrapper, "fakekpi", e->dir, fenv) < 0)
         return -1;
     e->fake_up = true;
-    if (h_wait_healthy(e->api, 5000) < 0)
+    /* 15 s: an instrumented (ASan) fake starting beside a parallel suite can need more
+     * than 5 s; a healthy one answers in milliseconds, so the bound costs nothing. */
+    if (h_wait_healthy(e->api, 15000) < 0)
         return -2;
     if (gwt_start_gateway(e, gw_env) < 0)
         return -3;
