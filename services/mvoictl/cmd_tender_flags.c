@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "cal_file.h"
-#include "cal_names.h"
+#include "mvoi_contract.h"
 #include "cal_str.h"
 #include "cmd_tender.h"
 #include "csv_import.h"
@@ -52,10 +52,10 @@ static int s_parse_theme(const char *s, Mvoi__Theme *th, Mvoi__Commitment *c)
     *c = MVOI__COMMITMENT__COMMIT_UNSPECIFIED;
     if (colon) {
         *colon = '\0';
-        if (cal_commitment_parse(cal_str_trim(colon + 1), c) < 0)
+        if (mvoi_commitment_parse(cal_str_trim(colon + 1), c) < 0)
             return -EINVAL;
     }
-    return cal_theme_parse(cal_str_trim(buf), th);
+    return mvoi_theme_parse(cal_str_trim(buf), th);
 }
 
 /* "8,10, 12" appended to (arr, n) */
@@ -181,7 +181,7 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
         case O_ID: rc = cal_str_set(&t->id, optarg); break;
         case O_TITLE: rc = cal_str_set(&t->title, optarg); break;
         case O_KIND:
-            if (cal_kind_parse(optarg, &t->kind) < 0)
+            if (mvoi_kind_parse(optarg, &t->kind) < 0)
                 return ctl_tender_usage_err("--kind: '%s' is not leveringen, diensten or werken", optarg);
             t->has_kind = 1;
             break;
@@ -253,7 +253,7 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
             break;
         }
         case O_PROC:
-            if (cal_procedure_parse(optarg, &t->procedure) < 0)
+            if (mvoi_procedure_parse(optarg, &t->procedure) < 0)
                 return ctl_tender_usage_err("--procedure: unknown procedure '%s'", optarg);
             t->has_procedure = 1;
             t->has_procedure_override = 1;

@@ -8,6 +8,8 @@
 
 #include "codec.h"
 #include "gather.h"
+#include "mvoi_contract.h"
+#include "mvoi_error.h"
 
 enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
 typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_TENDERS, ST_CANCELLED, ST_CONTRACTS,
@@ -27,7 +29,6 @@ struct rp_gather_t {
     uint32_t nreq;
     char rid[32];
     int which;                /* socket of the request in flight */
-    char enc_buyer[400];
     char (*missing)[RP_ID];   /* SROI contracts of tenders planned in other years */
     size_t nmissing, imissing;
     bool collected;
@@ -49,7 +50,6 @@ void rp_key_enc(char *out, size_t cap, const char *in)
     out[n] = 0;
 }
 
-static const char *s_kname[] = { NULL, "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
 
 static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -200,11 +200,13 @@ static void s_next(rp_gather_t *self)
         return;
     rp_input_t *in = self->in;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    char key[600];
+    char key[MVOI_TOPIC_MAX];
+    int rc = -EINVAL;
     switch (self->step) {
     case ST_SNAP: {
         Mvoi__SnapshotRequest s = MVOI__SNAPSHOT_REQUEST__INIT;
-        snprintf(key, sizeof key, "kpi.%s.%u", s_kname[self->kpi], in->year);
+        if ((rc = mvoi_topic_kpi_prefix(key, sizeof key, self->kpi, in->year)) < 0)
+            break;
         s.prefix = key;
         env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
         env.snapshot = &s;
@@ -213,8 +215,9 @@ static void s_next(rp_gather_t *self)
     }
     case ST_PREV: {
         Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
-        snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kname[self->kpi], in->year - 1,
-                 self->enc_buyer);
+        if ((rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year - 1, 0, in->buyer, 0,
+                                 NULL, NULL)) < 0)
+            break;
         q.key = key;
         env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
         env.kpi_query = &q;
@@ -238,12 +241,9 @@ static void s_next(rp_gather_t *self)
             /* cap reached: ask for one item only to learn the total */
         }
         Mvoi__KpiBreakdownQuery q = MVOI__KPI_BREAKDOWN_QUERY__INIT;
-        if (in->quarter)
-            snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kname[self->kpi], in->year,
-                     in->quarter, self->enc_buyer);
-        else
-            snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kname[self->kpi], in->year,
-                     self->enc_buyer);
+        if ((rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year, in->quarter, in->buyer,
+                                 0, NULL, NULL)) < 0)
+            break;
         q.key = key;
         q.has_offset = q.has_limit = true;
         q.offset = self->offset;
@@ -312,6 +312,8 @@ static void s_next(rp_gather_t *self)
         s_finish(self, 0, NULL);
         return;
     }
+    /* Only a key the contract refuses gets here (the buyer passed the registry first). */
+    s_finish(self, rc, "no KPI key for buyer %s: %s", in->buyer, mvoi_errname(rc));
 }
 
 /* After a complete answer: advance kpi / paging / step. */
@@ -550,7 +552,6 @@ rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_op
     self->done = done;
     self->arg = arg;
     self->kpi = 1;
-    rp_key_enc(self->enc_buyer, sizeof self->enc_buyer, in->buyer);
     self->timer = calloc(1, sizeof *self->timer);
     uv_timer_init(loop, self->timer);
     self->timer->data = self;

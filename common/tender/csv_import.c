@@ -2,7 +2,7 @@
 #include "csv_import.h"
 #include "cal_date.h"
 #include "cal_file.h"
-#include "cal_names.h"
+#include "mvoi_names.h"
 #include "cal_str.h"
 #include "csv_columns.h"
 #include "tender_rules.h"
@@ -222,7 +222,7 @@ static int s_themes(s_ctx_t *x, Mvoi__Tender *t, size_t row)
             *colon = '\0';
             char *cm = cal_str_trim(colon + 1);
             cal_str_trim(tok);
-            if (*cm && cal_commitment_parse(cm, &commit) < 0) {
+            if (*cm && mvoi_commitment_parse(cm, &commit) < 0) {
                 s_add_error(x->out, row, s_col_label(x, CSV_C_THEMES), cm,
                             "unknown commitment (eis, gunning, innovatie)");
                 errs++;
@@ -230,7 +230,7 @@ static int s_themes(s_ctx_t *x, Mvoi__Tender *t, size_t row)
             }
         }
         Mvoi__Theme th;
-        if (cal_theme_parse(tok, &th) < 0) {
+        if (mvoi_theme_parse(tok, &th) < 0) {
             s_add_error(x->out, row, s_col_label(x, CSV_C_THEMES), tok,
                         "unknown theme (klimaat, circulair, milieu, isv, diversiteit_inclusie, social_return)");
             errs++;
@@ -302,7 +302,7 @@ static int s_procedure(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     Mvoi__Procedure p;
     if (!*v)
         return 0;
-    if (cal_procedure_parse(v, &p) < 0) {
+    if (mvoi_procedure_parse(v, &p) < 0) {
         int rc = s_add_error(x->out, row, s_col_label(x, CSV_C_PROC), v,
                              "unknown procedure (enkelvoudig onderhands, meervoudig onderhands, "
                              "nationaal openbaar, europees openbaar)");
@@ -311,7 +311,7 @@ static int s_procedure(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     const char *method = tender_procedure_is_public(p) ? "open"
                          : p == MVOI__PROCEDURE__PROC_MEERVOUDIG_ONDERHANDS ? "limited" : "direct";
     if (cal_str_set(&t->procurement_method, method) < 0 ||
-        cal_str_set(&t->procurement_method_details, cal_procedure_name(p)) < 0)
+        cal_str_set(&t->procurement_method_details, mvoi_procedure_name(p)) < 0)
         return -ENOMEM;
     return 0;
 }
@@ -365,7 +365,7 @@ static int s_row(s_ctx_t *x, size_t row)
 
     v = s_cell(x, CSV_C_KIND);
     if (*v) {
-        if (cal_kind_parse(v, &t->kind) == 0)
+        if (mvoi_kind_parse(v, &t->kind) == 0)
             t->has_kind = 1;
         else
             errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_KIND), v,
@@ -414,7 +414,7 @@ static int s_row(s_ctx_t *x, size_t row)
 
     v = s_cell(x, CSV_C_STATUS);
     if (*v) {
-        if (cal_status_parse(v, &t->status) == 0)
+        if (mvoi_status_parse(v, &t->status) == 0)
             t->has_status = 1;
         else
             errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_STATUS), v, "unknown status");
