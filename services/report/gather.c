@@ -193,6 +193,52 @@ static int s_collect_missing(rp_gather_t *self)
     return 0;
 }
 
+/* The measurements behind the buyer's total of the current KPI, a page at a time. */
+static int s_request_breakdown(rp_gather_t *self)
+{
+    rp_input_t *in = self->in;
+    char key[MVOI_TOPIC_MAX];
+    Mvoi__KpiBreakdownQuery q = MVOI__KPI_BREAKDOWN_QUERY__INIT;
+    int rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year, in->quarter, in->buyer, 0,
+                            NULL, NULL);
+    if (rc < 0)
+        return rc;
+    q.key = key;
+    q.has_offset = q.has_limit = true;
+    q.offset = self->offset;
+    uint32_t room = self->o.sources_max > in->ncontribs
+                        ? self->o.sources_max - (uint32_t)in->ncontribs : 0;
+    /* cap reached: ask for one item only to learn the total */
+    q.limit = room > 1000 ? 1000 : room ? room : 1;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY;
+    env.kpi_breakdown_query = &q;
+    s_request(self, S_KPI, &env);
+    return 0;
+}
+
+/* A page of the year's tenders (ST_TENDERS), or of the cancelled tenders of every year
+ * (ST_CANCELLED): a measurement of this year may belong to one, and a cancelled tender is
+ * no project (distinct project counts need to know). */
+static void s_request_tenders(rp_gather_t *self)
+{
+    Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+    q.has_offset = q.has_limit = true;
+    if (self->step == ST_TENDERS) {
+        q.has_year = true;
+        q.year = self->in->year;
+    } else {
+        q.has_status = true;
+        q.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    }
+    q.offset = self->offset;
+    q.limit = 1000;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+    env.list_tenders = &q;
+    s_request(self, S_CAL, &env);
+}
+
 /* Issue the request of the current step, or move on to the next step. */
 static void s_next(rp_gather_t *self)
 {
@@ -236,49 +282,14 @@ static void s_next(rp_gather_t *self)
         s_request(self, S_KPI, &env);
         return;
     }
-    case ST_BREAKDOWN: {
-        if (in->ncontribs >= self->o.sources_max) {
-            /* cap reached: ask for one item only to learn the total */
-        }
-        Mvoi__KpiBreakdownQuery q = MVOI__KPI_BREAKDOWN_QUERY__INIT;
-        if ((rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year, in->quarter, in->buyer,
-                                 0, NULL, NULL)) < 0)
+    case ST_BREAKDOWN:
+        if ((rc = s_request_breakdown(self)) < 0)
             break;
-        q.key = key;
-        q.has_offset = q.has_limit = true;
-        q.offset = self->offset;
-        uint32_t room = self->o.sources_max > in->ncontribs
-                            ? self->o.sources_max - (uint32_t)in->ncontribs : 0;
-        q.limit = room > 1000 ? 1000 : room ? room : 1;
-        env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY;
-        env.kpi_breakdown_query = &q;
-        s_request(self, S_KPI, &env);
         return;
-    }
-    case ST_TENDERS: {
-        Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
-        q.has_year = q.has_offset = q.has_limit = true;
-        q.year = in->year;
-        q.offset = self->offset;
-        q.limit = 1000;
-        env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
-        env.list_tenders = &q;
-        s_request(self, S_CAL, &env);
+    case ST_TENDERS:
+    case ST_CANCELLED:
+        s_request_tenders(self);
         return;
-    }
-    case ST_CANCELLED: {
-        /* Cancelled tenders of other years: a measurement of this year may belong to one,
-         * and a cancelled tender is no project (distinct project counts need to know). */
-        Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
-        q.has_status = q.has_offset = q.has_limit = true;
-        q.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
-        q.offset = self->offset;
-        q.limit = 1000;
-        env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
-        env.list_tenders = &q;
-        s_request(self, S_CAL, &env);
-        return;
-    }
     case ST_CONTRACTS: {
         if (!self->collected && s_collect_missing(self) < 0) {
             s_finish(self, -ENOMEM, "out of memory");
@@ -358,27 +369,95 @@ static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
     }
 }
 
+/* A snapshot item: a total of the report's buyer joins the input. */
+static void s_on_total(rp_gather_t *self, const Mvoi__Envelope *env)
+{
+    rp_input_t *in = self->in;
+    if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
+        return;
+    const Mvoi__KpiTotal *k = env->kpi_total;
+    if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
+        return;
+    rp_total_t *t = rp_input_add_total(in);
+    if (!t)
+        return;
+    t->kpi = k->kpi;
+    t->year = k->year;
+    t->quarter = k->quarter;
+    t->theme = k->theme;
+    s_copy(t->group, sizeof t->group, k->purchasing_group);
+    s_copy(t->tender, sizeof t->tender, k->tender_id);
+    s_val(&t->v, k);
+}
+
+/* A page of the measurements behind a total (up to sources_max in all). */
+static void s_on_breakdown(rp_gather_t *self, const Mvoi__KpiBreakdown *b)
+{
+    rp_input_t *in = self->in;
+    in->contrib_total[self->kpi] = b->total;
+    for (size_t i = 0; i < b->n_items && in->ncontribs < self->o.sources_max; i++) {
+        rp_contrib_t *c = rp_input_add_contrib(in);
+        if (!c)
+            break;
+        c->kpi = self->kpi;
+        s_copy(c->measurement, sizeof c->measurement, b->items[i]->measurement_id);
+        s_copy(c->tender, sizeof c->tender, b->items[i]->tender_id);
+        c->revision = b->items[i]->revision;
+        c->ambition = b->items[i]->ambition;
+        c->realisation = b->items[i]->realisation;
+    }
+    bool more = b->next_offset > self->offset && in->ncontribs < self->o.sources_max;
+    self->offset = b->next_offset;
+    s_advance(self, more);
+}
+
+/* A page of the year's (or of the cancelled) tenders; the next page or the next step. */
+static void s_on_tenders(rp_gather_t *self, const Mvoi__TenderList *l)
+{
+    rp_input_t *in = self->in;
+    for (size_t i = 0; i < l->n_tenders; i++) {
+        uint32_t y = 0, q = 0;
+        if (self->step == ST_CANCELLED &&
+            rp_date_quarter(l->tenders[i]->planned_publication, &y, &q) == 0 &&
+            y == in->year)
+            continue;   /* already listed with the year's tenders */
+        s_tender(in, l->tenders[i]);
+    }
+    bool more = l->next_offset > self->offset && l->n_tenders > 0;
+    self->offset = l->next_offset;
+    if (more) {
+        s_advance(self, true);
+        return;
+    }
+    self->step++;
+    self->offset = 0;
+    uv_timer_stop(self->timer);
+    s_next(self);
+}
+
+/* The impact-calculator's factor tables (optional: the report names its sources). */
+static void s_on_factors(rp_input_t *in, const Mvoi__FactorTableList *l)
+{
+    in->factors_ok = true;
+    for (size_t i = 0; i < l->n_tables; i++) {
+        rp_factor_t *f = rp_input_add_factor(in);
+        if (!f)
+            break;
+        s_copy(f->table, sizeof f->table, l->tables[i]->table);
+        s_copy(f->edition, sizeof f->edition, l->tables[i]->edition);
+        s_copy(f->source, sizeof f->source, l->tables[i]->source);
+        f->rows = l->tables[i]->rows;
+        f->unverified_rows = l->tables[i]->unverified_rows;
+    }
+}
+
 static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const char *topic)
 {
     rp_input_t *in = self->in;
     if (which != self->which)
         return;   /* a late answer of an optional upstream */
     if (topic) {  /* a snapshot item */
-        if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
-            return;
-        const Mvoi__KpiTotal *k = env->kpi_total;
-        if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
-            return;
-        rp_total_t *t = rp_input_add_total(in);
-        if (!t)
-            return;
-        t->kpi = k->kpi;
-        t->year = k->year;
-        t->quarter = k->quarter;
-        t->theme = k->theme;
-        s_copy(t->group, sizeof t->group, k->purchasing_group);
-        s_copy(t->tender, sizeof t->tender, k->tender_id);
-        s_val(&t->v, k);
+        s_on_total(self, env);
         return;
     }
     if (!env->request_id || strcmp(env->request_id, self->rid) != 0)
@@ -418,62 +497,23 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         }
         s_advance(self, false);
         return;
-    case ST_BREAKDOWN: {
-        if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+    case ST_BREAKDOWN:
+        if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)
             s_advance(self, false);
-            return;
-        }
-        if (env->body_case != MVOI__ENVELOPE__BODY_KPI_BREAKDOWN) {
+        else if (env->body_case != MVOI__ENVELOPE__BODY_KPI_BREAKDOWN)
             s_finish(self, -EPROTO, "kpi-aggregator KpiBreakdownQuery failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
-            return;
-        }
-        const Mvoi__KpiBreakdown *b = env->kpi_breakdown;
-        in->contrib_total[self->kpi] = b->total;
-        for (size_t i = 0; i < b->n_items && in->ncontribs < self->o.sources_max; i++) {
-            rp_contrib_t *c = rp_input_add_contrib(in);
-            if (!c)
-                break;
-            c->kpi = self->kpi;
-            s_copy(c->measurement, sizeof c->measurement, b->items[i]->measurement_id);
-            s_copy(c->tender, sizeof c->tender, b->items[i]->tender_id);
-            c->revision = b->items[i]->revision;
-            c->ambition = b->items[i]->ambition;
-            c->realisation = b->items[i]->realisation;
-        }
-        bool more = b->next_offset > self->offset && in->ncontribs < self->o.sources_max;
-        self->offset = b->next_offset;
-        s_advance(self, more);
+        else
+            s_on_breakdown(self, env->kpi_breakdown);
         return;
-    }
     case ST_TENDERS:
-    case ST_CANCELLED: {
-        if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST) {
+    case ST_CANCELLED:
+        if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST)
             s_finish(self, -EPROTO, "calendar ListTenders failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
-            return;
-        }
-        const Mvoi__TenderList *l = env->tender_list;
-        for (size_t i = 0; i < l->n_tenders; i++) {
-            uint32_t y = 0, q = 0;
-            if (self->step == ST_CANCELLED &&
-                rp_date_quarter(l->tenders[i]->planned_publication, &y, &q) == 0 &&
-                y == in->year)
-                continue;   /* already listed with the year's tenders */
-            s_tender(in, l->tenders[i]);
-        }
-        bool more = l->next_offset > self->offset && l->n_tenders > 0;
-        self->offset = l->next_offset;
-        if (more) {
-            s_advance(self, true);
-            return;
-        }
-        self->step++;
-        self->offset = 0;
-        uv_timer_stop(self->timer);
-        s_next(self);
+        else
+            s_on_tenders(self, env->tender_list);
         return;
-    }
     case ST_CONTRACTS:
         if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender)
             s_tender(in, env->tender_reply->tender);
@@ -487,20 +527,8 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         s_next(self);
         return;
     case ST_FACTORS:
-        if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST) {
-            in->factors_ok = true;
-            const Mvoi__FactorTableList *l = env->factor_table_list;
-            for (size_t i = 0; i < l->n_tables; i++) {
-                rp_factor_t *f = rp_input_add_factor(in);
-                if (!f)
-                    break;
-                s_copy(f->table, sizeof f->table, l->tables[i]->table);
-                s_copy(f->edition, sizeof f->edition, l->tables[i]->edition);
-                s_copy(f->source, sizeof f->source, l->tables[i]->source);
-                f->rows = l->tables[i]->rows;
-                f->unverified_rows = l->tables[i]->unverified_rows;
-            }
-        }
+        if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST)
+            s_on_factors(in, env->factor_table_list);
         self->step = ST_DONE;
         uv_timer_stop(self->timer);
         s_next(self);
