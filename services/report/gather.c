@@ -37,20 +37,6 @@ struct rp_gather_t {
     char msg[512];
 };
 
-void rp_key_enc(char *out, size_t cap, const char *in)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < cap; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '_' || *p == '-')
-            out[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
-    }
-    out[n] = 0;
-}
-
-
 static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void s_next(rp_gather_t *self);

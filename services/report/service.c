@@ -401,7 +401,7 @@ static void s_gathered(void *arg, int rc, const char *msg)
         return;
     }
     char enc[400];
-    rp_key_enc(enc, sizeof enc, j->buyer);
+    mvoi_topic_enc(enc, sizeof enc, j->buyer);   /* a registered buyer: at most 192 bytes */
     snprintf(j->dir, sizeof j->dir, "%s/%s/%s", self->o.reports_dir, enc, j->model.period);
     if (rp_mkdirs(j->dir) != 0) {
         s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot create the reports directory");
