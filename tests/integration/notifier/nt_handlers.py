@@ -13,3 +13,14 @@ class RefuseTypo(Mailbox):
             return "550 5.1.1 <%s>: mailbox unknown (test)" % address
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+
+class StoreNoAnswer(Mailbox):
+    """Stores the message, then drops the connection without answering the end of DATA:
+    a relay that crashed, or a network that broke, right after storing it. The client
+    cannot tell this from a relay that lost the message."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        server.transport.abort()
+        return "250 OK"   # never reaches the client
