@@ -168,13 +168,13 @@ static void s_job_done(rp_service_t *self, s_job_t *j)
         s_start_next(self);
 }
 
-/* A write to the reports' volume: its outcome tells rp_disk; a failure (its errno named)
- * ends the job. True when it did. */
+/* A failed write to the reports' volume (or the store) tells rp_disk, is answered with its
+ * errno's name and ends the job. True when it did. */
 static bool s_job_disk_failed(s_job_t *j, const char *what, int rc)
 {
-    rp_disk_note(&j->svc->disk, rc);
     if (rc == 0)
-        return false;
+        return false;   /* only written files clear a failure (s_after_render) */
+    rp_disk_note(&j->svc->disk, rc);
     char why[300];
     rp_disk_why(why, sizeof why, what, rc);
     s_job_fail(j, rp_disk_code(rc), why);
@@ -347,6 +347,7 @@ static void s_after_render(uv_work_t *w, int status)
     if (s_job_disk_failed(j, "cannot write the report files",
                           j->render_rc ? j->render_rc : status))
         return;
+    rp_disk_note(&self->disk, 0);
     if (!(j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF))) {
         s_job_commit(j);
         return;
