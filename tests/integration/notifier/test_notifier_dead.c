@@ -212,3 +212,73 @@ Test(notifier_dead, resend_policy_sends_again, .timeout = 90)
     cr_assert_str_eq(m[0].mid, m[1].mid);
     it_teardown(&c);
 }
+
+/* The start after a kill -9 settles each copy still SENDING by its last journal line. The
+ * relay stores the first copy and never answers it (libcurl waits for that answer, so the
+ * other two stay queued, SENDING without a line); the notifier is killed; the test then
+ * writes the others' lines: "E" then "R" (the relay refused it: sent again) and "E" then a
+ * bare id (the format before "E": accepted, SENT). The first keeps only its "E": held. */
+Test(notifier_dead, restart_settles_each_copy_by_its_last_journal_line, .timeout = 90)
+{
+    it_ctx_t c;
+    s_start_refusing(&c, "nt_handlers.StoreHang");
+    it_start_nt(&c);
+    s_register(&c, 3);
+    char journal[400], line[800], held[200] = "";
+    snprintf(journal, sizeof journal, "%s/nt/notifier/sent.journal", c.dir);
+    for (int64_t end = h_now_ms() + 15000; !held[0] && h_now_ms() < end; h_sleep_ms(100)) {
+        FILE *f = fopen(journal, "r");
+        while (f && fgets(line, sizeof line, f))
+            if (line[0] == 'E' && line[1] == ' ')
+                snprintf(held, sizeof held, "%.*s", (int)strcspn(line + 2, "\n"), line + 2);
+        if (f)
+            fclose(f);
+    }
+    cr_assert(held[0], "an end of DATA journalled");
+    char ids[4][200];
+    cr_assert_eq(s_wait_state(&c, MVOI__DELIVERY_STATE__DELIVERY_SENDING, 3, ids, 4), 3);
+    h_kill9(&c.nt);
+    char refused[200] = "", accepted[200] = "";
+    for (int i = 0; i < 3; i++)
+        if (strcmp(ids[i], held) != 0)
+            memcpy(refused[0] ? accepted : refused, ids[i], sizeof refused);
+    cr_assert(refused[0] && accepted[0]);
+    FILE *f = fopen(journal, "a");
+    cr_assert(f);
+    fprintf(f, "E %s\nR %s\nE %s\n%s\n", refused, refused, accepted, accepted);
+    fclose(f);
+    h_kill9(&c.sink);   /* the hanging relay goes; a normal one takes the resend */
+    it_start_sink(&c, false);
+    it_start_nt(&c);
+    static it_mail_t m[16];
+    int n = 0;
+    for (int64_t end = h_now_ms() + 10000; n < 2 && h_now_ms() < end; h_sleep_ms(100))
+        n = it_mails(&c, c.maildir, m, 16);
+    h_sleep_ms(500);
+    n = it_mails(&c, c.maildir, m, 16);
+    cr_assert_eq(n, 2, "the held copy stored before the kill, the refused one sent again: %d",
+                 n);
+    struct { const char *id; Mvoi__DeliveryState want; } w[] = {
+        { held, MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED },
+        { refused, MVOI__DELIVERY_STATE__DELIVERY_SENT },
+        { accepted, MVOI__DELIVERY_STATE__DELIVERY_SENT },
+    };
+    for (int i = 0; i < 3; i++) {
+        Mvoi__Envelope g = MVOI__ENVELOPE__INIT, *rep = NULL;
+        Mvoi__GetReminder gr = MVOI__GET_REMINDER__INIT;
+        gr.id = (char *)w[i].id;
+        g.body_case = MVOI__ENVELOPE__BODY_GET_REMINDER;
+        g.get_reminder = &gr;
+        cr_assert_eq(it_call(&c, c.e_nt_api, &g, &rep), 0);
+        cr_assert_eq(rep->body_case, MVOI__ENVELOPE__BODY_REMINDER);
+        cr_assert_eq(rep->reminder->state, w[i].want, "%s: state %d", w[i].id,
+                     rep->reminder->state);
+        cr_assert_eq(rep->reminder->attempts, i == 1 ? 2 : 1, "%s", w[i].id);
+        mvoi__envelope__free_unpacked(rep, NULL);
+    }
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__HealthReply h = s_health(&c, &keep);
+    cr_assert_eq(h.unconfirmed_deliveries, 1);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
