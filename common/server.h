@@ -79,6 +79,8 @@ typedef struct {
     uint32_t trim_max;           /* outbox events one pass removes at most, default 200000 */
     bool (*ready_fn)(void *arg); /* readiness asked at every HealthRequest (e.g. upstream
                                     feeds caught up and alive); NULL = server_set_ready */
+    void (*health_fn)(void *arg, Mvoi__HealthReply *h); /* a service's own figures (the
+                                    notifier's dead letters); NULL = none */
     const bus_opts_t *bus_opts;  /* NULL = defaults */
     const mvoi_buyers_t *buyers; /* requests naming a buyer it does not accept are refused
                                     (field "buyer"); NULL = every valid buyer id */
