@@ -24,7 +24,11 @@ static const cfg_spec_t s_config[] = {
     { "upstream_grace_ms", CFG_INT, "10000",
       "not ready (--healthcheck=ready fails) when calendar or impact is silent this long",
       100, 3600000 },
-    { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only)" },
+    { "checkpoint_ms", CFG_INT, "5000",
+      "the store is derived and not flushed per commit; this often, if anything was "
+      "committed, data.mdb is flushed on a worker thread (after an OS crash the totals are "
+      "rebuilt from the producers either way); 0 = only at an orderly stop", 0, 3600000 },
+    { "nosync", CFG_BOOL, "false", "no periodic checkpoint (benchmarks only)" },
 };
 
 static void s_stop(void *arg) { kpi_service_stop(arg); }
@@ -46,6 +50,7 @@ int main(int argc, char **argv)
         .calendar_pub = cfg_str(cfg, "calendar_pub"),
         .impact_api = cfg_str(cfg, "impact_api"), .impact_pub = cfg_str(cfg, "impact_pub"),
         .nosync = cfg_bool(cfg, "nosync"),
+        .checkpoint_ms = (uint32_t)cfg_int(cfg, "checkpoint_ms"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
         .upstream_grace_ms = (uint32_t)cfg_int(cfg, "upstream_grace_ms"),
         .linger_ms = (uint32_t)cfg_int(cfg, "linger_ms"),
