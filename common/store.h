@@ -11,8 +11,12 @@
  *  keeps its errno (ENOSPC, not EIO) and starts a bounded backoff (store_failing).
  *
  *  Sync policy: durable by default (LMDB's full fsync at every commit); throughput comes
- *  from group commit, not weaker flags. opts.nosync trades the last transactions on an OS
- *  crash (never on a process crash) for speed and is meant for caches and benchmarks.
+ *  from group commit, not weaker flags. opts.nometasync keeps the data flush in the commit
+ *  and leaves the meta flush to the caller (store_flush off the loop, server_flush.c):
+ *  durable once that returns, whole at any moment. opts.nosync trades the last
+ *  transactions on an OS crash (never on a process crash) and the file's integrity for
+ *  speed: only for derived stores that detect an OS crash and rebuild (kpi_recover.h), and
+ *  benchmarks.
  */
 #ifndef MVOI_STORE_H
 #define MVOI_STORE_H

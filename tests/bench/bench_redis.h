@@ -4,8 +4,8 @@
  *  computes the avoided CO2 (HVO100 instead of diesel B7: 2,783 g per litre, the figure
  *  mvoi's factor table gives), records the measurement idempotently (HSETNX on its id: a
  *  repeat changes nothing and returns the first result), XADDs it to the buyer's stream,
- *  HINCRBYs the 8 totals it feeds (year and quarter x all / theme / group / tender: the
- *  realisation and the count of each) and PUBLISHes the year total's count, which the
+ *  HINCRBYs the 8 totals it feeds (year and quarter x all / theme / group / tender; and the
+ *  year total's count) and PUBLISHes them in one message led by that count, which the
  *  client's subscriber reads like the mvoi bench reads KpiTotal.count.
  *
  *  The server runs on a unix socket of its own (mvoi's services talk over ipc://) in a data
