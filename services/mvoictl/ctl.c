@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "mvoi_curve.h"
 #include "pbjson.h"
 
 /* The documented default ports (README "Ports"). */
@@ -95,7 +96,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     }
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(s, ep) != 0) {
+    if (mvoi_curve_client(s, ep) != 0 || zmq_connect(s, ep) != 0) {
         ctl_fail(ctl, 0, "ctl.err.bad_endpoint", service);
         ex = CTL_EX_USAGE;   /* a malformed endpoint in MVOI_<SERVICE>_API */
         goto out;
