@@ -22,6 +22,9 @@ const cfg_spec_t mvoi_curve_specs[] = {
     { "curve_server_public", CFG_STRING, "",
       "the bus server's public key (Z85), for clients that do not hold the server key", 0, 0,
       true },
+    { "curve_server_public_file", CFG_STRING, "",
+      "a file holding the bus server's public key (e.g. bus.pub), instead of "
+      "MVOI_CURVE_SERVER_PUBLIC", 0, 0, true },
     { "curve_key", CFG_SECRET, "",
       "this process's own secret key (Z85), its identity as a client; services that bind "
       "default to the server key; use MVOI_CURVE_KEY_FILE", 0, 0, true },
@@ -63,7 +66,32 @@ static int s_fail(char *err, size_t cap, const char *var, const char *why)
     return -EINVAL;
 }
 
-/* The values of the five keys, whatever their source. */
+/* A public key from a file: 40 Z85 characters and an optional newline, nothing else. */
+static int s_read_public(const char *path, char out[41], char *err, size_t cap)
+{
+    char buf[64] = "";
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    else {
+        snprintf(err, cap, "MVOI_CURVE_SERVER_PUBLIC_FILE: cannot read '%s': %s", path,
+                 strerror(errno));
+        return -EINVAL;
+    }
+    buf[n] = 0;
+    if (n && buf[n - 1] == '\n')
+        buf[--n] = 0;
+    if (!s_z85_ok(buf)) {
+        snprintf(err, cap, "MVOI_CURVE_SERVER_PUBLIC_FILE: '%s' does not hold a 40-character "
+                 "Z85 key", path);
+        return -EINVAL;
+    }
+    memcpy(out, buf, 41);
+    return 0;
+}
+
+/* The values of the keys, whatever their source. */
 static int s_build(bool on, const char *server_secret, const char *server_public,
                    const char *own, const char *keys_file, bool need_registry,
                    mvoi_curve_t *out, mvoi_auth_t **auth_out, char *err, size_t cap)
@@ -107,12 +135,36 @@ static int s_build(bool on, const char *server_secret, const char *server_public
     return 0;
 }
 
+/* MVOI_CURVE_SERVER_PUBLIC, or the file MVOI_CURVE_SERVER_PUBLIC_FILE names. */
+static int s_server_public(cfg_t *cfg, char out[41], char *err, size_t cap)
+{
+    const char *v = cfg_str(cfg, "curve_server_public"), *f = cfg_str(cfg, "curve_server_public_file");
+    out[0] = 0;
+    if (*v && *f) {
+        snprintf(err, cap, "MVOI_CURVE_SERVER_PUBLIC: set it or MVOI_CURVE_SERVER_PUBLIC_FILE, "
+                 "not both");
+        return -EINVAL;
+    }
+    if (*f)
+        return s_read_public(f, out, err, cap);
+    snprintf(out, 41, "%.40s", v);
+    if (strlen(v) > 40) {
+        snprintf(err, cap, "MVOI_CURVE_SERVER_PUBLIC: not a 40-character Z85 key");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int mvoi_curve_from_cfg(cfg_t *cfg, bool need_registry, mvoi_curve_t *out,
                         mvoi_auth_t **auth_out, char *err, size_t cap)
 {
-    return s_build(cfg_bool(cfg, "curve"), cfg_str(cfg, "curve_server_key"),
-                   cfg_str(cfg, "curve_server_public"), cfg_str(cfg, "curve_key"),
-                   cfg_str(cfg, "keys_file"), need_registry, out, auth_out, err, cap);
+    char spub[41];
+    *auth_out = NULL;
+    if (cfg_bool(cfg, "curve") && s_server_public(cfg, spub, err, cap) != 0)
+        return -EINVAL;
+    return s_build(cfg_bool(cfg, "curve"), cfg_str(cfg, "curve_server_key"), spub,
+                   cfg_str(cfg, "curve_key"), cfg_str(cfg, "keys_file"), need_registry, out,
+                   auth_out, err, cap);
 }
 
 int mvoi_curve_from_env(mvoi_curve_t *out, char *err, size_t cap)
@@ -123,9 +175,11 @@ int mvoi_curve_from_env(mvoi_curve_t *out, char *err, size_t cap)
     if (!cfg)
         return -EINVAL;
     mvoi_auth_t *auth = NULL;
-    int rc = s_build(cfg_bool(cfg, "curve"), cfg_str(cfg, "curve_server_key"),
-                     cfg_str(cfg, "curve_server_public"), cfg_str(cfg, "curve_key"), "",
-                     false, out, &auth, err, cap);
+    char spub[41] = "";
+    int rc = cfg_bool(cfg, "curve") ? s_server_public(cfg, spub, err, cap) : 0;
+    if (rc == 0)
+        rc = s_build(cfg_bool(cfg, "curve"), cfg_str(cfg, "curve_server_key"), spub,
+                     cfg_str(cfg, "curve_key"), "", false, out, &auth, err, cap);
     cfg_destroy(&cfg);
     return rc;
 }
