@@ -138,7 +138,8 @@ static int s_build(bool on, const char *server_secret, const char *server_public
 /* MVOI_CURVE_SERVER_PUBLIC, or the file MVOI_CURVE_SERVER_PUBLIC_FILE names. */
 static int s_server_public(cfg_t *cfg, char out[41], char *err, size_t cap)
 {
-    const char *v = cfg_str(cfg, "curve_server_public"), *f = cfg_str(cfg, "curve_server_public_file");
+    const char *v = cfg_str(cfg, "curve_server_public");
+    const char *f = cfg_str(cfg, "curve_server_public_file");
     out[0] = 0;
     if (*v && *f) {
         snprintf(err, cap, "MVOI_CURVE_SERVER_PUBLIC: set it or MVOI_CURVE_SERVER_PUBLIC_FILE, "
@@ -203,8 +204,8 @@ int mvoi_curve_server(void *zsock, const char *endpoint)
     size_t sz = sizeof type;
     if (zmq_getsockopt(zsock, ZMQ_TYPE, &type, &sz) != 0)
         return -zmq_errno();
-    if (type != ZMQ_ROUTER && type != ZMQ_PUB && type != ZMQ_XPUB && type != ZMQ_PULL)
-        return 0;
+    if (type != ZMQ_ROUTER && type != ZMQ_PUB && type != ZMQ_XPUB)
+        return 0;   /* the bus is ROUTER/PUB; PUSH/PULL is the benchmarks' raw baseline */
     if (!c->serves)
         return -EACCES;   /* binding without the server key: nobody could connect */
     int one = 1, rc;
@@ -225,12 +226,22 @@ int mvoi_curve_client(void *zsock, const char *endpoint)
     size_t sz = sizeof type;
     if (zmq_getsockopt(zsock, ZMQ_TYPE, &type, &sz) != 0)
         return -zmq_errno();
-    if (type == ZMQ_PAIR)
-        return 0;   /* monitors: inproc */
+    if (type != ZMQ_DEALER && type != ZMQ_SUB && type != ZMQ_XSUB && type != ZMQ_REQ)
+        return 0;   /* not a client of the bus: monitors (PAIR), the raw baseline (PUSH) */
     if ((rc = s_setstr(zsock, ZMQ_CURVE_SERVERKEY, c->server_public)) != 0
         || (rc = s_setstr(zsock, ZMQ_CURVE_PUBLICKEY, c->public_)) != 0)
         return rc;
     return s_setstr(zsock, ZMQ_CURVE_SECRETKEY, c->secret);
+}
+
+int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, char *why,
+                     size_t cap)
+{
+    const mvoi_curve_t *c = mvoi_curve_get();
+    if (!c || !c->on || !c->auth)
+        return 0;
+    return mvoi_auth_allow(user ? mvoi_auth_find_name(c->auth, user) : NULL, act, buyer, why,
+                           cap);
 }
 
 static int s_write_all(int fd, const char *s)

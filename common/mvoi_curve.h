@@ -60,6 +60,13 @@ const mvoi_curve_t *mvoi_curve_get(void);
 int mvoi_curve_server(void *zsock, const char *endpoint);
 int mvoi_curve_client(void *zsock, const char *endpoint);
 
+/* The role/buyer rule for a service that reads its own ROUTER (server.c does this for the
+ * others): user is the message's ZAP User-Id (zmq_msg_gets(frame, "User-Id"), NULL if
+ * none). 0 when allowed or when this process checks no keys (CURVE off, a pure client);
+ * otherwise -EACCES with the reason in why. */
+int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, char *why,
+                     size_t cap);
+
 /* A new key pair in dir: <name>.key (the secret, mode 0600, created exclusively: never
  * overwrites) and <name>.pub (the public half). 0, -EEXIST, or another -errno. */
 int mvoi_curve_generate(const char *dir, const char *name, char pub_out[41]);

@@ -37,7 +37,7 @@
  *  E2E_BENCH_CURVE=both|on|off: the throughput part runs on a plaintext fleet (MVOI_CURVE=off)
  *  and then on a fresh fleet with CURVE on every socket (as deployed: the bench's own
  *  sockets too), and prints the cost as a ratio (CURVE COST line); default both. The
- *  latency part runs once, on the last fleet (CURVE).
+ *  latency part runs on each fleet.
  */
 #define _GNU_SOURCE   /* ppoll */
 #include <errno.h>
@@ -544,9 +544,7 @@ int main(int argc, char **argv)
         const char *mname = curve ? "CURVE" : "plain";
         if (!only || strcmp(only, "thr") == 0)
             thr[mode] = s_throughput(&b, n, per, window, triples, nosync, payload, mname);
-        /* Latency once, in the last mode run (CURVE unless only plain was asked for). */
-        bool last = curve || !want_curve;
-        if (last && (!only || strcmp(only, "lat") == 0)) {
+        if (!only || strcmp(only, "lat") == 0) {
             double best = thr[mode] > 0 ? thr[mode] : argc > 7 ? atof(argv[7]) : 10000;
             s_wait_hint(&b, "latency");
             printf("latency (%s):\n", mname);

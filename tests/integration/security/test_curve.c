@@ -268,8 +268,8 @@ Test(curve, no_key_is_refused)
     int ev = s_handshake(NULL, &v);
     /* The client learns it from its own handshake: a mechanism mismatch, or (when the
      * server's close comes first) a failure without detail; never a success. */
-    cr_assert(ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
-              "event %#x", ev);
+    cr_assert(ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+              || ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, "event %#x", ev);
     if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
         cr_assert_eq(v, ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH, "value %#x", v);
     s_as(NULL);
