@@ -76,9 +76,14 @@ static void s_reply(mvoi_zap_t *self, zap_req_t *r, const char *code, const char
     zmq_send(z, "", 0, ZMQ_DONTWAIT);
 }
 
+static uint64_t s_refused_total;
+
+uint64_t mvoi_zap_refused_total(void) { return s_refused_total; }
+
 static void s_refuse(mvoi_zap_t *self, zap_req_t *r, const char *reason, const char *key,
                      const char *text)
 {
+    s_refused_total++;
     char addr[64], domain[16];
     s_frame_str(r, 3, addr, sizeof addr);
     s_frame_str(r, 2, domain, sizeof domain);

@@ -32,5 +32,7 @@ typedef struct {
     uint64_t refused_other;     /* not CURVE, malformed request */
 } mvoi_zap_stats_t;
 void mvoi_zap_stats(const mvoi_zap_t *self, mvoi_zap_stats_t *out);
+/* Refusals of every handler of the process since start (for HealthReply.auth_refused). */
+uint64_t mvoi_zap_refused_total(void);
 
 #endif

@@ -258,6 +258,22 @@ static int s_handshake(const char *name, int *value)
     return ev;
 }
 
+/* HealthReply.auth_refused, asked with the ops key. */
+static uint64_t s_refused(void)
+{
+    s_as("ops");
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    req.health = &hr;
+    Mvoi__Envelope *r = s_send(&req, NULL, 5000);
+    cr_assert(r && r->body_case == MVOI__ENVELOPE__BODY_HEALTH_REPLY);
+    cr_assert(r->health_reply->has_auth_refused);
+    uint64_t n = r->health_reply->auth_refused;
+    mvoi__envelope__free_unpacked(r, NULL);
+    return n;
+}
+
 /* ------------------------------------------------------------------ refusals */
 
 Test(curve, no_key_is_refused)
@@ -294,6 +310,9 @@ Test(curve, unknown_key_is_refused_and_logged_once)
      * the log names the key once per address. */
     cr_assert_eq(s_log_count("\"zap_refused\"", pub), 1);
     cr_assert_eq(s_log_count("\"zap_refused\"", "unknown_key"), 1);
+    /* Every refused handshake is counted (the log names the key once): at least the
+     * probe and the two requests. */
+    cr_assert_geq(s_refused(), 3);
 }
 
 Test(curve, reader_cannot_write)
@@ -339,6 +358,8 @@ Test(curve, heerlen_key_cannot_touch_venlo)
     cr_assert_eq(s_count("venlo"), 0);
     cr_assert_eq(s_count("heerlen"), 1);
     cr_assert_eq(s_log_count("\"request_refused\"", "\"buyer\":\"venlo\""), 1);
+    /* Counted for the metrics: the venlo command and the replay. */
+    cr_assert_eq(s_refused(), 2);
 }
 
 Test(curve, revoked_key_is_refused_after_restart)
