@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 #include "mvoi_id.h"
@@ -184,6 +185,16 @@ mvoi_auth_t *mvoi_auth_load(const char *path, char *err, size_t cap)
     if (!f) {
         snprintf(err, cap, "%s: %s", path && *path ? path : "(no file)",
                  path && *path ? strerror(errno) : "not configured");
+        mvoi_auth_destroy(&self);
+        return NULL;
+    }
+    /* The registry decides who gets in: one that others may change is no allowlist. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 022)) {
+        snprintf(err, cap, "keys_file_permissions: '%s' has mode %04o, which lets %s change "
+                 "who is admitted; chmod 0644 or stricter", path,
+                 (unsigned)(st.st_mode & 07777), (st.st_mode & 002) ? "every user" : "its group");
+        fclose(f);
         mvoi_auth_destroy(&self);
         return NULL;
     }

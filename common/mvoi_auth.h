@@ -54,8 +54,9 @@ typedef struct {
 
 typedef struct mvoi_auth mvoi_auth_t;
 
-/* NULL with err ("<path>:<line>: why") on a missing file, a bad name, public key, role or
- * buyer id, a duplicate name or public key, a missing field, an unknown field. */
+/* NULL with err ("<path>:<line>: why") on a missing file, a file that group or others may
+ * write (keys_file_permissions), a bad name, public key, role or buyer id, a duplicate
+ * name or public key, a missing field, an unknown field. */
 mvoi_auth_t *mvoi_auth_load(const char *path, char *err, size_t cap);
 void mvoi_auth_destroy(mvoi_auth_t **self_p);
 

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mvoi_auth.h"
 #include "unit_tmp.h"
@@ -13,7 +14,14 @@
 
 static char s_dir[256], s_path[320];
 
+static mvoi_auth_t *s_load_mode(const char *text, mode_t mode, char *err, size_t cap);
+
 static mvoi_auth_t *s_load(const char *text, char *err, size_t cap)
+{
+    return s_load_mode(text, 0644, err, cap);
+}
+
+static mvoi_auth_t *s_load_mode(const char *text, mode_t mode, char *err, size_t cap)
 {
     ut_tmpdir(s_dir, sizeof s_dir, "auth");
     snprintf(s_path, sizeof s_path, "%s/keys.ini", s_dir);
@@ -21,6 +29,7 @@ static mvoi_auth_t *s_load(const char *text, char *err, size_t cap)
     cr_assert(f);
     fputs(text, f);
     fclose(f);
+    chmod(s_path, mode);
     mvoi_auth_t *a = mvoi_auth_load(s_path, err, cap);
     ut_tmpdir_remove(s_dir);
     return a;
@@ -65,6 +74,18 @@ Test(auth, bad_registries_are_refused_by_name)
         cr_assert_null(a, "case %zu accepted", i);
         cr_assert(strstr(err, cases[i].needle), "case %zu: %s", i, err);
     }
+}
+
+Test(auth, a_registry_others_may_change_is_refused)
+{
+    char err[300] = "";
+    const char *ok = "[a]\npublic = " K1 "\nrole = reader\nbuyers = *\n";
+    cr_assert_null(s_load_mode(ok, 0666, err, sizeof err));
+    cr_assert(strstr(err, "keys_file_permissions"), "%s", err);
+    cr_assert_null(s_load_mode(ok, 0664, err, sizeof err));
+    mvoi_auth_t *a = s_load_mode(ok, 0640, err, sizeof err);
+    cr_assert(a, "%s", err);
+    mvoi_auth_destroy(&a);
 }
 
 Test(auth, the_rule_table)

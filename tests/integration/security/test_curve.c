@@ -571,3 +571,31 @@ Test(curve, service_without_keys_does_not_start)
         fclose(f);
     cr_assert(named, "the refusal does not name secret_file_permissions");
 }
+
+Test(curve, mvoictl_names_a_refused_key)
+{
+    s_start(true);
+    s_wait_up();
+    char e1[128], e2[400], e3[400], log[400], line[1024];
+    snprintf(e1, sizeof e1, "MVOI_CALENDAR_API=%s", F.api);
+    snprintf(e2, sizeof e2, "MVOI_CURVE_SERVER_PUBLIC_FILE=%s/bus.pub", F.keys);
+    snprintf(e3, sizeof e3, "MVOI_CURVE_KEY_FILE=%s/stranger.key", F.keys);
+    const char *env[] = { "MVOI_CURVE=on", "MVOI_LANG=en", e1, e2, e3, NULL };
+    const char *argv[] = { F.ctl, "--timeout", "20000", "tender", "list", NULL };
+    h_proc_t p;
+    int64_t t0 = h_now_ms();
+    cr_assert_eq(h_spawn_argv(&p, (char *const *)argv, "ctl-stranger", F.dir, env), 0);
+    int st = -1;
+    cr_assert_eq(h_wait(&p, 15000, &st), 0);
+    /* Named at once (not after the 20 s timeout): EX_NOPERM and the reason. */
+    cr_assert_eq(WEXITSTATUS(st), 77);
+    cr_assert_lt(h_now_ms() - t0, 10000);
+    snprintf(log, sizeof log, "%s/ctl-stranger.log", F.dir);
+    FILE *f = fopen(log, "r");
+    bool named = false;
+    while (f && fgets(line, sizeof line, f))
+        named |= strstr(line, "refused the connection (status 400)") != NULL;
+    if (f)
+        fclose(f);
+    cr_assert(named, "mvoictl did not name the refusal");
+}
