@@ -92,6 +92,16 @@ void rp_html_theme_label(FILE *out, const rp_report_t *r, int th)
     E(T(key));
 }
 
+void rp_html_amount(char *b, size_t cap, const rp_report_t *r, int k, int64_t raw)
+{
+    char v[48];
+    rp_kpi_num(v, sizeof v, k, raw, rp_style_text(r->in->lang));
+    if (k == 2)
+        snprintf(b, cap, "€%s%s", r->in->lang == TEXT_EN ? "" : " ", v);
+    else
+        snprintf(b, cap, "%s %s", v, rp_html_unit(r, k));
+}
+
 static void s_level(FILE *out, const rp_report_t *r, int lv)
 {
     if (!lv) {
@@ -328,8 +338,8 @@ static void s_sroi(FILE *out, const rp_report_t *r)
 {
     fprintf(out, "<section aria-labelledby=\"h-sr\"><h2 id=\"h-sr\">%s</h2>"
                  "<table id=\"sroi\"><caption>%s</caption><thead><tr><th scope=\"col\">%s</th>"
-                 "<th scope=\"col\">%s</th><th scope=\"col\">%s (EUR)</th>"
-                 "<th scope=\"col\">%s (EUR)</th><th scope=\"col\">%%</th></tr></thead><tbody>",
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s (€)</th>"
+                 "<th scope=\"col\">%s (€)</th><th scope=\"col\">%%</th></tr></thead><tbody>",
             T("report.section.sroi"), T("report.caption.sroi"), T("report.label.tender"),
             T("report.label.title"), T("report.label.obligation"), T("kpi.realisation"));
     if (r->ncontracts == 0)
@@ -381,14 +391,14 @@ static void s_early(FILE *out, const rp_report_t *r)
             T("report.section.early"), T("report.notice.early"));
     for (size_t i = 0; i < r->nearly && i < RP_HTML_ROWS_MAX; i++) {
         const rp_early_t *e = &r->early[i];
-        char v[48];
-        rp_kpi_num(v, sizeof v, e->kpi, e->realisation, rp_style_text(r->in->lang));
+        char v[96];
+        rp_html_amount(v, sizeof v, r, e->kpi, e->realisation);
         fputs("<li>", out);
         E(e->t->id);
         fputs(" (", out);
         E(e->t->title);
-        fprintf(out, "): %s %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
-                rp_html_unit(r, e->kpi), T("report.label.in"), e->quarter, r->in->year,
+        fprintf(out, "): %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
+                T("report.label.in"), e->quarter, r->in->year,
                 T("report.label.planned"), e->t->planned);
     }
     fputs("</ul></section>\n", out);
@@ -400,7 +410,7 @@ static void s_annex(FILE *out, const rp_report_t *r)
     fprintf(out, "<section aria-labelledby=\"h-an\"><h2 id=\"h-an\">%s</h2>"
                  "<table id=\"annex\"><caption>%s</caption><thead><tr>"
                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s (EUR)</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s (€)</th>"
                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
             T("report.section.annex"), T("report.caption.annex"), T("report.label.tender"),
             T("report.label.title"), T("report.label.planned"), T("report.label.procedure"),
@@ -449,11 +459,12 @@ static void s_annex(FILE *out, const rp_report_t *r)
         for (int k = 1; k < RP_NKPI; k++) {
             if (!a->count[k])
                 continue;
-            rp_kpi_num(v, sizeof v, k, a->realisation[k], st);
+            char amt[96];
+            rp_html_amount(amt, sizeof amt, r, k, a->realisation[k]);
             fprintf(out, "%s<span data-kpi=\"%s\" data-raw=\"%" PRId64 "\">", any ? "<br>" : "",
                     rp_kpi_info(k)->name, a->realisation[k]);
             E(rp_html_kpi_label(r, k));
-            fprintf(out, ": %s %s (%" PRId64 ")</span>", v, rp_html_unit(r, k), a->count[k]);
+            fprintf(out, ": %s (%" PRId64 ")</span>", amt, a->count[k]);
             any = true;
         }
         if (!any)

@@ -349,6 +349,7 @@
       : t('dash.connecting');
     if (kind === 'live') lastLive = Date.now();
     $('tiles').classList.toggle('not-live', kind !== 'live');
+    document.body.classList.toggle('not-live', kind !== 'live');
   }
 
   /* ---- lists from the JSON API ---- */

@@ -16,7 +16,7 @@
  *                naming buyer, period and the narratives stored for that buyer),
  *                SetNarrative (kept per buyer, period and theme), HealthRequest
  *  Usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] [--notifier EP]
- *                 [--report EP --reports-dir DIR] [--keys N] [--hb-ms N] [--epoch N]
+ *                 [--report EP --reports-dir DIR] [--venlo 1] [--keys N] [--hb-ms N] [--epoch N]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +40,7 @@ static size_t g_n, g_cap;
 static uint64_t g_seq, g_epoch = 7;
 static void *g_pub;
 static int g_keys = 200;
+static int g_venlo;   /* --venlo 1: a second buyer's total too */
 static volatile sig_atomic_t g_stop;
 static Mvoi__Tender *g_tenders[64];
 static size_t g_ntenders;
@@ -168,6 +169,8 @@ static void seed(void)
             t->t.seq = ++g_seq;
         }
     }
+    if (!g_venlo)
+        return;
     /* a second buyer with its own CO2 total: the dashboard of one never shows the other's */
     total_t *v = find("kpi.co2.2026.venlo", true, 5, 2026, 0, s_units[5]);
     snprintf(v->buyer, sizeof v->buyer, "venlo");
@@ -694,6 +697,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--impact")) imp = argv[i + 1];
         else if (!strcmp(argv[i], "--notifier")) ntf = argv[i + 1];
         else if (!strcmp(argv[i], "--report")) rep = argv[i + 1];
+        else if (!strcmp(argv[i], "--venlo")) g_venlo = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--reports-dir")) g_reports_dir = argv[i + 1];
         else if (!strcmp(argv[i], "--keys")) g_keys = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--hb-ms")) hb_ms = atoi(argv[i + 1]);

@@ -40,7 +40,7 @@ printf 'submitter %s browser\nadmin %s adviser\n' "$HASH" "$AHASH" > "$DIR/token
 mkdir -p "$DIR/reports"
 
 "$FAKE" --api "$API" --pub "$PUB" --calendar "$CAL" --impact "$IMP" --notifier "$NTF" \
-  --report "$REP" --reports-dir "$DIR/reports" > "$DIR/fakekpi.log" 2>&1 &
+  --report "$REP" --reports-dir "$DIR/reports" --venlo 1 > "$DIR/fakekpi.log" 2>&1 &
 FAKE_PID=$!
 MVOI_DATA_DIR=$DIR MVOI_GATEWAY_LISTEN=127.0.0.1:$HTTP MVOI_GATEWAY_KPI_API=$API \
 MVOI_GATEWAY_API=$API MVOI_GATEWAY_KPI_PUB=$PUB MVOI_GATEWAY_CALENDAR_API=$CAL \
