@@ -28,8 +28,8 @@ const cfg_spec_t nt_config_specs[] = {
     { "smtp_password", CFG_SECRET, "", "SMTP AUTH password (use MVOI_NOTIFIER_SMTP_PASSWORD_FILE)" },
     { "smtp_starttls", CFG_BOOL, "false", "require STARTTLS" },
     { "mail_from", CFG_STRING, "mvoi-noreply@example.org", "envelope sender (MAIL FROM, Sender:); From: is the buyer's organizer" },
-    { "organizer", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "ORGANIZER and From: of invitations (\"Name <address>\" or an address) for buyers without their own" },
-    { "buyer_organizers", CFG_STRING, "", "per buyer: \"buyer=Name <address>;buyer2=address\" (ORGANIZER, From:, UID domain)" },
+    { "organizer", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "ORGANIZER and From: of invitations (\"Name <address>\" or an address) for buyers without an organizer in the buyer registry" },
+    { "buyer_organizers", CFG_STRING, "", "deprecated: the buyer registry's organizer key decides; per buyer \"buyer=Name <address>;buyer2=address\", used only for a buyer the registry gives no organizer, refused when it contradicts the registry" },
     { "policy_adviser", CFG_STRING, "Beleidsadviseur MVOI <beleidsadviseur-mvoi@example.org>", "invited to every kick-off (and SDG dialogues); \"Name <address>\" or an address" },
     { "mvoi_coordinator", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "invited to every kick-off and SDG dialogue, told about late kick-offs and dead letters" },
     { "core_team", CFG_STRING, "Kernteam MVOI <mvoi-kernteam@example.org>", "quarterly KPI-report reminder; empty = none" },
@@ -93,6 +93,7 @@ static void s_on_clock(uv_timer_t *t) { s_read_clock(t->data); }
 static char *s_cfgdup(cfg_t *cfg, const char *key) { return strdup(cfg_str(cfg, key)); }
 
 nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const char *data_dir,
+                             const mvoi_buyers_t *buyers,
                              int *err, char *why, size_t whylen)
 {
     nt_service_t *s = calloc(1, sizeof *s);
@@ -153,6 +154,13 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
                  "(at most %d buyers)", NT_MAX_ORGS);
         goto fail;
     }
+    s->buyers = buyers;
+    if ((*err = nt_people_registry(s, why, whylen)) != 0) {
+        if (*err == -ENOMEM)
+            snprintf(why, whylen, "buyers_file: out of memory");
+        goto fail;
+    }
+    *err = -EINVAL;
     s->msg.mail_from = s->mail_from;
     s->msg.dashboard_url = s->dashboard_url;
     s->msg.location = s->location;
@@ -230,7 +238,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
                         .pub_endpoint = cfg_str(cfg, "pub"), .store = s->store,
                         .outbox = s->outbox, .routes = nt_api_routes,
                         .nroutes = nt_api_nroutes, .arg = s,
-                        .heartbeat_ms = 1000, .ready_fn = nt_api_ready };
+                        .heartbeat_ms = 1000, .ready_fn = nt_api_ready, .buyers = buyers };
     s->server = server_new(loop, bus, &o, err);
     if (!s->server) {
         snprintf(why, whylen, "api: cannot bind %s / %s", o.api_endpoint, o.pub_endpoint);
@@ -335,6 +343,7 @@ void nt_service_destroy(nt_service_t **self_p)
     free(s->location);
     free(s->dashboard_url);
     nt_people_free(&s->organizer);
+    nt_people_registry_free(s);
     nt_people_free(&s->policy);
     nt_people_free(&s->coord);
     nt_people_free(&s->core);
