@@ -125,6 +125,8 @@ void gw_h_favicon(gw_req_t *r);
 /* gw_report.c: a report of the buyer (generated, then served) and the narratives */
 void gw_h_report(gw_req_t *r);
 void gw_h_narrative(gw_req_t *r);
+/* whether report files can be served (a report service and a readable reports directory) */
+bool gw_reports_served(const gw_t *gw);
 
 /* gw_service.c */
 void gw_resume(gw_req_t *r);

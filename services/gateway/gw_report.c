@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "gw_internal.h"
 #include "pbjson.h"
 
@@ -103,6 +104,22 @@ static void s_serve_file(gw_req_t *r, const char *path, int fi)
     const char *base = strrchr(real, '/') + 1;
     snprintf(r->disposition, sizeof r->disposition, "%s; filename=\"%s\"",
              s_formats[fi].inline_ ? "inline" : "attachment", base);
+}
+
+bool gw_reports_served(const gw_t *gw)
+{
+    if (!gw->rep || !gw->reports_dir[0])
+        return false;
+    /* the directory, or (before the first report) the report service's data directory */
+    if (access(gw->reports_dir, R_OK | X_OK) == 0)
+        return true;
+    char parent[sizeof gw->reports_dir];
+    snprintf(parent, sizeof parent, "%s", gw->reports_dir);
+    char *slash = strrchr(parent, '/');
+    if (!slash || slash == parent)
+        return false;
+    *slash = 0;
+    return access(parent, R_OK | X_OK) == 0;
 }
 
 static int s_format_of(gw_req_t *r)

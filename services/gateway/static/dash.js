@@ -444,6 +444,13 @@
     $('buyer-name').textContent = buyer;
     getJSON('/api/buyers').then((r) => {
       const list = r.buyers || [];
+      if (!r.reports) {
+        /* this gateway cannot read the report files (deploy/README-ops.md) */
+        const ul = $('reports');
+        ul.textContent = '';
+        ul.append(el('li', 'muted', t('dash.reports.unavailable')));
+      }
+      if (!r.narratives) $('narrative-panel').hidden = true;
       const me = list.find((b) => b.id === buyer);
       const name = me ? me.name : buyer === r.default ? r.default_name : buyer;
       $('buyer-name').textContent = name;
