@@ -97,6 +97,14 @@ static void s_up(s_chain_t *x)
     P(3, "MVOI_GATEWAY_NOTIFIER_API=%s", c->e_nt_api);
     P(3, "MVOI_GATEWAY_REPORT_API=%s", x->rep_api);
     P(3, "MVOI_GATEWAY_REPORTS_DIR=%s", x->reports);
+    /* an adviser's token (role admin) for the narratives: sha256 of "chain-admin" */
+    char tokens[400];
+    snprintf(tokens, sizeof tokens, "%s/tokens", d);
+    FILE *tf = fopen(tokens, "w");
+    cr_assert(tf);
+    fputs("admin 2ff55108520cb8c53ca4a64788c769dfdb856e4547a5a459c77577721b0d0c4c adviser\n", tf);
+    fclose(tf);
+    P(3, "MVOI_GATEWAY_TOKENS_FILE=%s", tokens);
 #undef P
     for (int w = 0; w < 4; w++) {
         snprintf(e[w][n[w]++], 512, "MVOI_LOG_LEVEL=warn");
@@ -125,16 +133,21 @@ static void s_down(s_chain_t *x)
     it_teardown(&x->c);
 }
 
-/* GET http://127.0.0.1:<port><path>: the status and the body (malloc'd) */
-static char *s_get(s_chain_t *x, const char *path, int *status)
+/* GET (or, with a body, POST as the adviser) http://127.0.0.1:<port><path>: the status and
+ * the body (malloc'd) */
+static char *s_http(s_chain_t *x, const char *path, const char *post, int *status)
 {
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 -c 'import sys,urllib.request,urllib.error\n"
-             "try:\n r=urllib.request.urlopen(sys.argv[1],timeout=60); s=r.status; b=r.read()\n"
+             "d=sys.argv[2].encode() if len(sys.argv)>2 else None\n"
+             "q=urllib.request.Request(sys.argv[1],data=d,headers={\"Content-Type\":\"application/json\","
+             "\"Authorization\":\"Bearer chain-admin\"} if d else {})\n"
+             "try:\n r=urllib.request.urlopen(q,timeout=60); s=r.status; b=r.read()\n"
              "except urllib.error.HTTPError as e:\n s=e.code; b=e.read()\n"
              "sys.stdout.write(str(s)+\"\\n\"); sys.stdout.flush(); sys.stdout.buffer.write(b)' "
-             "'http://127.0.0.1:%d%s'", x->http, path);
+             "'http://127.0.0.1:%d%s'%s%s%s", x->http, path, post ? " '" : "", post ? post : "",
+             post ? "'" : "");
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     size_t cap = 1 << 20, n = 0;
@@ -156,6 +169,11 @@ static char *s_get(s_chain_t *x, const char *path, int *status)
     char *body = strdup(nl ? nl + 1 : "");
     free(buf);
     return body;
+}
+
+static char *s_get(s_chain_t *x, const char *path, int *status)
+{
+    return s_http(x, path, NULL, status);
 }
 
 static void s_tender(s_chain_t *x, const s_buyer_t *b)
@@ -293,12 +311,24 @@ Test(chain_tenants, two_buyers_same_ids_whole_chain, .timeout = 180)
                     s_b[b].buyer);
     }
 
+    /* heerlen's adviser writes a narrative for klimaat through the gateway (report
+     * SetNarrative); a bad theme is refused by name */
+    int st = 0;
+    char *r = s_http(&x, "/api/narratives?buyer=heerlen",
+                     "{\"year\":2026,\"quarter\":0,\"theme\":\"klimaat\","
+                     "\"text\":\"HVO100 bij de straatverlichting.\"}", &st);
+    cr_expect_eq(st, 200, "narrative: %d %s", st, r);
+    free(r);
+    r = s_http(&x, "/api/narratives?buyer=heerlen",
+               "{\"year\":2026,\"theme\":\"weer\",\"text\":\"x\"}", &st);
+    cr_expect(st == 400 && strstr(r, "\"field\":\"theme\""), "bad theme: %d %s", st, r);
+    free(r);
+
     /* the report through the gateway: the buyer's name and figures, nothing of the other */
     for (int b = 0; b < 2; b++) {
         char path[256], cell[160];
         snprintf(path, sizeof path, "/api/report?buyer=%s&year=2026&quarter=0&format=html",
                  s_b[b].buyer);
-        int st = 0;
         char *html = s_get(&x, path, &st);
         cr_assert_eq(st, 200, "%s: %d %.300s", path, st, html);
         snprintf(cell, sizeof cell, "id=\"k-co2-period-realisation\" data-raw=\"%lld\"",
@@ -310,6 +340,8 @@ Test(chain_tenants, two_buyers_same_ids_whole_chain, .timeout = 180)
                   s_b[b].buyer);
         cr_expect(!strstr(html, s_b[1 - b].title), "%s report shows the other's tender",
                   s_b[b].buyer);
+        cr_expect((strstr(html, "HVO100 bij de straatverlichting.") != NULL) == (b == 0),
+                  "the narrative belongs in heerlen's report only (%s)", s_b[b].buyer);
         free(html);
     }
     s_down(&x);
