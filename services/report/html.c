@@ -92,6 +92,21 @@ void rp_html_theme_label(FILE *out, const rp_report_t *r, int th)
     E(T(key));
 }
 
+/* "2027-03-15" as "15 maart 2027" (noon UTC: the same day in Amsterdam); unparsable text
+ * is shown as it is */
+static void s_iso_words(char *b, size_t cap, const rp_report_t *r, const char *iso)
+{
+    int y, m, d;
+    char tail;
+    if (iso && sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 1900 &&
+        m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+        if (rp_date_text(b, cap, rp_civil_noon_utc(y, (unsigned)m, (unsigned)d), false,
+                         r->in->lang) >= 0)
+            return;
+    }
+    snprintf(b, cap, "%s", iso ? iso : "");
+}
+
 void rp_html_amount(char *b, size_t cap, const rp_report_t *r, int k, int64_t raw)
 {
     char v[48];
@@ -391,15 +406,16 @@ static void s_early(FILE *out, const rp_report_t *r)
             T("report.section.early"), T("report.notice.early"));
     for (size_t i = 0; i < r->nearly && i < RP_HTML_ROWS_MAX; i++) {
         const rp_early_t *e = &r->early[i];
-        char v[96];
+        char v[96], when[64];
         rp_html_amount(v, sizeof v, r, e->kpi, e->realisation);
+        s_iso_words(when, sizeof when, r, e->t->planned);
         fputs("<li>", out);
         E(e->t->id);
         fputs(" (", out);
         E(e->t->title);
         fprintf(out, "): %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
                 T("report.label.in"), e->quarter, r->in->year,
-                T("report.label.planned"), e->t->planned);
+                T("report.label.planned"), when);
     }
     fputs("</ul></section>\n", out);
 }
