@@ -261,6 +261,8 @@ static int64_t s_gw_total(s_chain_t *x, const char *buyer, const char *key, size
                                       : (int64_t)json_integer_value(r);
             }
         }
+        if (!*nkeys)
+            cr_log_warn("gateway /api/kpi?buyer=%s: 200 %.300s", buyer, body);
         json_decref(o);
     } else {
         cr_log_warn("gateway /api/kpi?buyer=%s: %d %.200s", buyer, st, body);
@@ -319,6 +321,12 @@ Test(chain_tenants, two_buyers_same_ids_whole_chain, .timeout = 180)
             snprintf(cmd, sizeof cmd, "tail -n 4 '%s' '%s' '%s' >&2", x.gw.log, x.kpi.log, x.imp.log);
             if (system(cmd) != 0)
                 cr_log_warn("no logs");
+            int ms = 0;
+            char *met = s_get(&x, "/metrics", &ms);
+            for (char *l = strtok(met, "\n"); l; l = strtok(NULL, "\n"))
+                if (strstr(l, "mvoi_gateway_kpi_") && l[0] != '#')
+                    fprintf(stderr, "metrics: %s\n", l);
+            free(met);
         }
                 cr_expect(!foreign, "the gateway's view of %s holds another buyer's total", s_b[b].buyer);
         cr_log_info("gateway %s = %lld g (%zu totals of %s)", key, (long long)got, nk,
