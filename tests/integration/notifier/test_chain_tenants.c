@@ -247,7 +247,10 @@ static int64_t s_gw_total(s_chain_t *x, const char *buyer, const char *key, size
     *nkeys = 0;
     *foreign = false;
     if (st == 200) {
-        json_t *o = json_loads(body, 0, NULL), *tot = json_object_get(o, "totals");
+        /* the epoch is a uint64 beyond jansson's integers: numbers as doubles (the totals
+         * here are far below 2^53, so exact) */
+        json_t *o = json_loads(body, JSON_DECODE_INT_AS_REAL, NULL);
+        json_t *tot = json_object_get(o, "totals");
         size_t i;
         json_t *t;
         json_array_foreach(tot, i, t) {
@@ -258,7 +261,7 @@ static int64_t s_gw_total(s_chain_t *x, const char *buyer, const char *key, size
             if (k && strcmp(k, key) == 0) {
                 json_t *r = json_object_get(t, "realisation");
                 v = json_is_string(r) ? strtoll(json_string_value(r), NULL, 10)
-                                      : (int64_t)json_integer_value(r);
+                                      : (int64_t)json_number_value(r);
             }
         }
         if (!*nkeys)
