@@ -14,6 +14,12 @@
 #define SERVER_POOL 32              /* request records kept for reuse */
 #define SERVER_ARENA_BLOCK (16u << 10)
 #define SERVER_ARENA_KEEP (256u << 10)
+#define SERVER_SNAP_PASS 2000       /* snapshot items one pass sends before the loop goes on */
+#define SERVER_SNAP_MAX 64          /* snapshot streams under way at once */
+#define SERVER_SNAP_KEY_MAX 512     /* longest topic a resumable snapshot can resume after */
+#define SERVER_SNAP_STALL_MS 30000  /* a stream whose peer takes nothing this long is dropped */
+
+typedef struct server_snap_t server_snap_t;
 
 struct server_req_t {
     server_t *server;
@@ -33,6 +39,8 @@ struct server_req_t {
     bool packed;                   /* stored holds this reply, packed once for LMDB */
     uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours */
     size_t stored_len;
+    server_snap_t *snap;           /* the snapshot stream a pass of it runs for */
+    bool no_reply;                 /* answered later (a snapshot stream under way) */
 };
 
 struct server_t {
@@ -61,10 +69,26 @@ struct server_t {
     uint32_t ncmds;
     server_req_t *free_reqs;       /* records to reuse, with their arenas */
     uint32_t nfree;
+    /* snapshot streams under way (server_snapshot.c) */
+    server_snap_t *snaps;
+    uint32_t nsnaps;
+    uv_timer_t snap_timer;
+    bool snap_started;
 };
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);
+/* Request records from the pool (server.c). */
+server_req_t *server_req_new(server_t *self);
+void server_req_free(server_req_t **req_p);
+/* Send [id][topic][envelope] (topic may be NULL) on the ROUTER; bus_send's result. */
+int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
+                    const Mvoi__Envelope *env);
+/* Answers a SnapshotRequest: at once, or as a stream continued by a timer; sets
+ * req->no_reply when the answer comes later (server_snapshot.c). */
+void server_snapshot_start(server_t *self, server_req_t *req);
+/* Drops the streams under way (server_destroy). */
+void server_snapshot_drop_all(server_t *self);
 /* The maintenance timer: expires stored replies, trims the outbox (server_retention.c). */
 void server_on_maintenance(uv_timer_t *t);
 

@@ -23,7 +23,7 @@ struct rp_gather_t {
     void *arg;
     s_step_t step;
     int kpi;                  /* 1..6 within a step */
-    uint32_t offset;          /* paging */
+    uint32_t offset;          /* paging; in ST_SNAP the window: 0 the year, 1-4 a quarter */
     uint32_t nreq;
     char rid[32];
     int which;                /* socket of the request in flight */
@@ -203,9 +203,18 @@ static void s_next(rp_gather_t *self)
     char key[600];
     switch (self->step) {
     case ST_SNAP: {
+        /* This buyer's totals of one window only (a segment range of the aggregator's
+         * keys): what the report costs depends on its buyer's data, not on how many
+         * buyers the aggregator holds. */
         Mvoi__SnapshotRequest s = MVOI__SNAPSHOT_REQUEST__INIT;
-        snprintf(key, sizeof key, "kpi.%s.%u", s_kname[self->kpi], in->year);
+        if (self->offset)
+            snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kname[self->kpi], in->year,
+                     self->offset, self->enc_buyer);
+        else
+            snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kname[self->kpi], in->year,
+                     self->enc_buyer);
         s.prefix = key;
+        s.has_segment = s.segment = true;
         env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
         env.snapshot = &s;
         s_request(self, S_KPI, &env);
@@ -364,6 +373,8 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
     if (topic) {  /* a snapshot item */
         if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
             return;
+        /* the timeout is per item: a long stream that keeps coming is not late */
+        uv_timer_start(self->timer, s_on_timeout, (uint64_t)self->o.timeout_ms, 0);
         const Mvoi__KpiTotal *k = env->kpi_total;
         if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
             return;
@@ -387,7 +398,9 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
             if (env->snapshot_end->seq > in->kpi_seq)
                 in->kpi_seq = env->snapshot_end->seq;
-            s_advance(self, false);
+            bool more = self->offset < 4;   /* the year, then its four quarters */
+            self->offset = more ? self->offset + 1 : 0;
+            s_advance(self, more);
         } else
             s_finish(self, -EPROTO, "kpi-aggregator snapshot failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
