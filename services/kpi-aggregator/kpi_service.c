@@ -341,6 +341,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,
         .snapshot_resumes = true,
         .arg = self, .heartbeat_ms = o->heartbeat_ms, .retain_events = o->retain_events,
+        .maintenance_ms = o->retention_ms,
         .buyers = o->buyers,
     };
     if (!(self->server = server_new(loop, ctx, &sv, &e)))
