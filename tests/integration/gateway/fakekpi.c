@@ -51,6 +51,9 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* the buyer new totals belong to: the submitting request's (SubmitMeasurements) */
+static const char *g_buyer = "heerlen";
+
 static total_t *find(const char *key, bool create, int kpi, uint32_t year, uint32_t q,
                      const char *unit)
 {
@@ -72,7 +75,7 @@ static total_t *find(const char *key, bool create, int kpi, uint32_t year, uint3
     total_t *t = &g_tot[g_n++];
     memset(t, 0, sizeof *t);
     snprintf(t->key, sizeof t->key, "%s", key);
-    snprintf(t->buyer, sizeof t->buyer, "heerlen");
+    snprintf(t->buyer, sizeof t->buyer, "%s", g_buyer);
     mvoi__kpi_total__init(&t->t);
     t->t.key = t->key;
     t->t.buyer = t->buyer;
@@ -510,20 +513,26 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
                 g_meas[g_nmeas++] = rec;
             }
             /* the "aggregator" reacts: absolute totals with a new seq */
-            total_t *t = find("kpi.co2.2026.heerlen", true, 5, 2026, 0, "g");
+            g_buyer = req->buyer && *req->buyer ? req->buyer : "heerlen";
+            char k1[160], k2[160], k3[160];
+            snprintf(k1, sizeof k1, "kpi.co2.2026.%s", g_buyer);
+            snprintf(k2, sizeof k2, "kpi.co2.2026-q2.%s", g_buyer);
+            snprintf(k3, sizeof k3, "kpi.co2.2026.%s.theme.klimaat", g_buyer);
+            total_t *t = find(k1, true, 5, 2026, 0, "g");
             t->t.realisation += g;
             publish(t);
-            t = find("kpi.co2.2026-q2.heerlen", true, 5, 2026, 2, "g");
+            t = find(k2, true, 5, 2026, 2, "g");
             t->t.realisation += g;
             publish(t);
-            t = find("kpi.co2.2026.heerlen.theme.klimaat", true, 5, 2026, 0, "g");
+            t = find(k3, true, 5, 2026, 0, "g");
             t->t.realisation += g;
             publish(t);
             char tk[160];
-            snprintf(tk, sizeof tk, "kpi.co2.2026.heerlen.tender.%s", m->tender_id);
+            snprintf(tk, sizeof tk, "kpi.co2.2026.%s.tender.%s", g_buyer, m->tender_id);
             t = find(tk, true, 5, 2026, 0, "g");
             t->t.realisation += g;
             publish(t);
+            g_buyer = "heerlen";
         }
         r.results = pres;
         r.n_results = n;
