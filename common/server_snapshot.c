@@ -169,8 +169,8 @@ static int s_step(server_t *self, server_snap_t *s, bool *progress)
     }
     if (s->count != before)
         *progress = true;
-    if (s->done)
-        return s_send_end(self, s);
+    if (s->done && s_send_end(self, s))
+        return 1;
     if (uv_now(self->loop) - s->progress_at > SERVER_SNAP_STALL_MS) {
         log_warn("snapshot_abandoned", "a snapshot peer took nothing for %d ms (%u items sent)",
                  SERVER_SNAP_STALL_MS, s->count);
