@@ -55,18 +55,11 @@ typedef struct {
 } server_route_t;
 
 /* Snapshot: call server_snapshot_emit() for each item under prefix, inside txn, and stop
- * (returning its result) when it returns an error.
- *
- * With server_opts_t.snapshot_resumes the snapshot is a stream with flow control (zguide
- * "credit-based flow control", the credit being the peer's queue): a pass sends at most
- * SERVER_SNAP_PASS items, and when the peer's queue is full (EAGAIN) the pass stops and
- * the next one, a loop turn or two later, goes on after the last topic sent
- * (server_snapshot_after). Such a callback walks its items in byte order of their topics,
- * each topic distinct. Each pass reads in its own transaction; SnapshotEnd.seq is the head
- * of the FIRST one, so an item may be newer than that seq, and a Clone client that applies
- * every update above SnapshotEnd.seq in order ends at the producer's state (what it
- * already does). Without snapshot_resumes: all items from one transaction in one go, and
- * a full peer queue fails the snapshot (the calendar's small one). */
+ * (returning its result) when it returns an error. The items are read in that one
+ * transaction (exactly the state at SnapshotEnd.seq) and then streamed with flow control
+ * (zguide "credit-based flow control", the credit being the peer's queue): on a full
+ * queue the stream waits and goes on a moment later, never failing on it
+ * (server_snapshot.c). */
 typedef int (server_snapshot_fn)(void *arg, server_req_t *req, MDB_txn *txn,
                                  const char *prefix);
 
@@ -79,7 +72,6 @@ typedef struct {
     const server_route_t *routes;
     int nroutes;
     server_snapshot_fn *snapshot;
-    bool snapshot_resumes;       /* the callback honours server_snapshot_after (above) */
     void *arg;                   /* passed to handlers */
     uint32_t batch;              /* max requests per loop turn, default 256 */
     uint32_t heartbeat_ms;       /* default 1000; 0 = off */
@@ -135,18 +127,15 @@ int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelo
  * seq before it is packed (see outbox_append_stamped). */
 int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
                     outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq);
-/* Send one snapshot item (a [topic][envelope] message) from a snapshot callback. In a
- * stream, -EAGAIN means "stop this pass here" (the pass's share is sent or the peer's queue
- * is full); the item was not sent and comes first in the next pass. */
+/* Add one snapshot item (a [topic][envelope] message) from a snapshot callback; -ENOBUFS
+ * when the snapshots under way hold too much (the client is told to ask again). */
 int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item);
-/* In a stream's pass: the topic last sent (*len its length), NULL in the first pass; a
- * resumable callback starts after it. */
-const char *server_snapshot_after(server_req_t *req, size_t *len);
 
 typedef struct {
     uint64_t requests, commands, queries, duplicates, errors, decode_errors;
     uint64_t batches, replays, snapshots, published;
-    uint64_t snapshot_passes, snapshot_full; /* stream passes; passes a full peer queue ended */
+    uint64_t snapshot_passes, snapshot_full; /* snapshots that had to wait for the peer;
+                                                sends a full peer queue refused */
     uint64_t trimmed_events, expired_replies;
 } server_stats_t;
 void server_stats(server_t *self, server_stats_t *out);

@@ -14,9 +14,8 @@
 #define SERVER_POOL 32              /* request records kept for reuse */
 #define SERVER_ARENA_BLOCK (16u << 10)
 #define SERVER_ARENA_KEEP (256u << 10)
-#define SERVER_SNAP_PASS 2000       /* snapshot items one pass sends before the loop goes on */
 #define SERVER_SNAP_MAX 64          /* snapshot streams under way at once */
-#define SERVER_SNAP_KEY_MAX 512     /* longest topic a resumable snapshot can resume after */
+#define SERVER_SNAP_BYTES_MAX (512u << 20)  /* their buffers together, at most */
 #define SERVER_SNAP_STALL_MS 30000  /* a stream whose peer takes nothing this long is dropped */
 
 typedef struct server_snap_t server_snap_t;
@@ -39,7 +38,7 @@ struct server_req_t {
     bool packed;                   /* stored holds this reply, packed once for LMDB */
     uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours */
     size_t stored_len;
-    server_snap_t *snap;           /* the snapshot stream a pass of it runs for */
+    server_snap_t *snap;           /* the snapshot stream its callback fills */
     bool no_reply;                 /* answered later (a snapshot stream under way) */
 };
 

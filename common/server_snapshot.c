@@ -1,8 +1,11 @@
-/*  server_snapshot: SnapshotRequest answered at once or as a stream with flow control
- *  (server.h, server_snapshot_fn). A stream never sends everything in one go: a pass sends
- *  its share, stops where the peer's queue is full, and a timer takes it up after the last
- *  topic sent, so a snapshot of any size reaches a slow client whole, and the loop keeps
- *  serving other requests between passes. */
+/*  server_snapshot: SnapshotRequest answered as a stream with flow control (server.h,
+ *  server_snapshot_fn). The state is read in ONE read transaction, so it is exactly the
+ *  state at SnapshotEnd.seq, and packed into the stream's buffer; the buffer is then sent
+ *  while the peer's queue takes it (zguide "credit-based flow control", the credit being
+ *  the peer's queue): on a full queue (EAGAIN) the stream waits and a timer goes on where
+ *  it stopped, so a snapshot of any size reaches a slow client whole and the loop keeps
+ *  serving everyone else meanwhile. No read transaction stays open across loop turns
+ *  (it would pin pages and block the map's growth). */
 #include "server_int.h"
 
 #include <errno.h>
@@ -17,103 +20,75 @@ struct server_snap_t {
     uint8_t id[SERVER_ID_MAX];        /* the peer's ROUTER identity */
     size_t idlen;
     char rid[SERVER_REQID_MAX + 1];   /* its request id, echoed in SnapshotEnd */
-    char prefix[SERVER_SNAP_KEY_MAX];
-    char after[SERVER_SNAP_KEY_MAX];  /* the topic last sent */
-    size_t afterlen;
-    bool started, have_seq, done;
-    uint64_t seq;                     /* head of the first pass's transaction */
-    uint32_t count, pass_sent;
-    bool full;                        /* this pass met a full peer queue */
+    uint8_t *buf;                     /* records [u32 topic len][topic][u32 len][envelope] */
+    size_t len, cap, off;             /* off: the first record not sent yet */
+    uint64_t seq;                     /* head of the read transaction */
+    uint32_t count;
     uint64_t progress_at;             /* uv_now of the last item the peer took */
-    /* the request as the callback sees it in later passes (server_request) */
-    Mvoi__Envelope env;
-    Mvoi__SnapshotRequest sr;
 };
 
-const char *server_snapshot_after(server_req_t *req, size_t *len)
-{
-    server_snap_t *s = req->snap;
-    if (len)
-        *len = s && s->started ? s->afterlen : 0;
-    return s && s->started ? s->after : NULL;
-}
+static size_t s_buffered;             /* bytes in every stream's buffer (process-wide) */
+
+static void s_put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint32_t s_get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item)
 {
     server_snap_t *s = req->snap;
-    size_t tl = topic ? strlen(topic) : 0;
-    if (s) {
-        if (s->pass_sent >= SERVER_SNAP_PASS)
-            return -EAGAIN;
-        if (tl >= sizeof s->after)
-            return -ENAMETOOLONG;   /* could not resume after it: refuse, never skip */
-    }
-    int rc = server_send_env(req->server, req->id, req->idlen, topic, item);
     if (!s)
-        return rc;
-    if (rc == -EAGAIN) {
-        s->full = true;
-        return rc;
+        return server_send_env(req->server, req->id, req->idlen, topic, item);
+    size_t tl = topic ? strlen(topic) : 0, el = mvoi__envelope__get_packed_size(item);
+    size_t need = 8 + tl + el;
+    if (tl > UINT32_MAX || el > UINT32_MAX)
+        return -EMSGSIZE;
+    if (s->len + need > s->cap) {
+        size_t cap = s->cap ? s->cap : 64u << 10;
+        while (cap < s->len + need)
+            cap *= 2;
+        if (s_buffered - s->cap + cap > SERVER_SNAP_BYTES_MAX)
+            return -ENOBUFS;      /* answered as resource exhausted: ask again shortly */
+        uint8_t *nb = realloc(s->buf, cap);
+        if (!nb)
+            return -ENOMEM;
+        s_buffered += cap - s->cap;
+        s->buf = nb;
+        s->cap = cap;
     }
-    if (rc == 0) {
-        memcpy(s->after, topic, tl + 1);
-        s->afterlen = tl;
-        s->started = true;
-        s->count++;
-        s->pass_sent++;
-        s->progress_at = uv_now(req->server->loop);
-    }
-    return rc;
+    uint8_t *p = s->buf + s->len;
+    s_put32(p, (uint32_t)tl);
+    memcpy(p + 4, topic, tl);
+    s_put32(p + 4 + tl, (uint32_t)el);
+    mvoi__envelope__pack(item, p + 8 + tl);
+    s->len += need;
+    s->count++;
+    return 0;
 }
 
-typedef struct {
-    server_t *self;
-    server_req_t *req;
-    server_snap_t *snap;
-    const char *prefix;
-    uint64_t *seq_out;                /* no stream: where the head goes */
-} s_pass_t;
-
-static int s_pass_txn(MDB_txn *txn, void *arg)
+static void s_free(server_snap_t *s)
 {
-    s_pass_t *p = arg;
-    server_t *self = p->self;
-    server_snap_t *s = p->snap;
-    /* The first pass's state and seq come from one read transaction. */
-    if (self->opts.outbox && (!s || !s->have_seq)) {
-        uint64_t seq = 0;
-        int rc = outbox_head_in(self->opts.outbox, txn, &seq);
+    s_buffered -= s->cap;
+    free(s->buf);
+    free(s);
+}
+
+/* Send what the peer's queue takes: 1 all sent, 0 its queue is full, < 0 failed. */
+static int s_drain(server_t *self, server_snap_t *s)
+{
+    while (s->off < s->len) {
+        const uint8_t *p = s->buf + s->off;
+        uint32_t tl = s_get32(p), el = s_get32(p + 4 + tl);
+        bus_frame_t f[3] = { { s->id, s->idlen }, { p + 4, tl }, { p + 8 + tl, el } };
+        int rc = bus_send(self->router, f, 3);
+        if (rc == -EAGAIN) {
+            self->stats.snapshot_full++;
+            return 0;
+        }
         if (rc < 0)
             return rc;
-        if (s) {
-            s->seq = seq;
-            s->have_seq = true;
-        } else {
-            *p->seq_out = seq;
-        }
+        s->off += 8 + (size_t)tl + el;
+        s->progress_at = uv_now(self->loop);
     }
-    return self->opts.snapshot(self->opts.arg, p->req, txn, p->prefix);
-}
-
-/* One pass: 1 complete, 0 paused (its share sent or the peer full), < 0 failed. */
-static int s_pass(server_t *self, server_snap_t *s, server_req_t *req)
-{
-    req->snap = s;
-    if (!req->req)
-        req->req = &s->env;       /* a later pass: the request as it came */
-    s->pass_sent = 0;
-    s->full = false;
-    s_pass_t p = { self, req, s, s->prefix, NULL };
-    int rc = store_read(self->opts.store, s_pass_txn, &p);
-    req->snap = NULL;
-    self->stats.snapshot_passes++;
-    if (s->full)
-        self->stats.snapshot_full++;
-    if (rc == 0)
-        return 1;
-    if (rc == -EAGAIN && (s->full || s->pass_sent >= SERVER_SNAP_PASS))
-        return 0;
-    return rc;
+    return 1;
 }
 
 static void s_fill_end(server_t *self, Mvoi__SnapshotEnd *end, uint64_t seq, uint32_t count)
@@ -147,32 +122,22 @@ static int s_send_end(server_t *self, server_snap_t *s)
     return 1;
 }
 
-/* Next step of one stream: 1 when it is over (done, failed or abandoned). */
+/* Next step of one stream: 1 when it is over (sent, failed or abandoned). */
 static int s_step(server_t *self, server_snap_t *s, bool *progress)
 {
-    uint32_t before = s->count;
-    if (!s->done) {
-        server_req_t *req = server_req_new(self);
-        if (!req)
-            return 0;    /* out of memory now: try again in a moment */
-        memcpy(req->id, s->id, s->idlen);
-        req->idlen = s->idlen;
-        int rc = s_pass(self, s, req);
-        server_req_free(&req);
-        if (rc < 0) {
-            if (rc != -EHOSTUNREACH)
-                log_warn("snapshot_failed", "a snapshot stream stopped after %u items: %s",
-                         s->count, mvoi_strerror(rc));
-            return 1;    /* the client's per-chunk timeout asks again */
-        }
-        s->done = rc == 1;
-    }
-    if (s->count != before)
+    size_t before = s->off;
+    int rc = s_drain(self, s);
+    if (s->off != before)
         *progress = true;
-    if (s->done && s_send_end(self, s))
+    if (rc < 0) {
+        if (rc != -EHOSTUNREACH)
+            log_warn("snapshot_failed", "a snapshot stream stopped: %s", mvoi_strerror(rc));
+        return 1;        /* the client's per-item timeout asks again */
+    }
+    if (rc == 1 && s_send_end(self, s))
         return 1;
     if (uv_now(self->loop) - s->progress_at > SERVER_SNAP_STALL_MS) {
-        log_warn("snapshot_abandoned", "a snapshot peer took nothing for %d ms (%u items sent)",
+        log_warn("snapshot_abandoned", "a snapshot peer took nothing for %d ms (%u items)",
                  SERVER_SNAP_STALL_MS, s->count);
         return 1;
     }
@@ -196,7 +161,7 @@ static void s_on_timer(uv_timer_t *t)
         server_snap_t *s = *pp;
         if (s_step(self, s, &progress)) {
             *pp = s->next;
-            free(s);
+            s_free(s);
             self->nsnaps--;
         } else {
             pp = &s->next;
@@ -205,23 +170,23 @@ static void s_on_timer(uv_timer_t *t)
     s_schedule(self, progress);
 }
 
-/* The callback cannot resume: everything from one transaction in one go. */
-static void s_at_once(server_t *self, server_req_t *req, const char *prefix)
+typedef struct {
+    server_t *self;
+    server_req_t *req;
+    const char *prefix;
+    uint64_t seq;
+} s_read_t;
+
+static int s_read_txn(MDB_txn *txn, void *arg)
 {
-    uint64_t seq = 0;
-    s_pass_t p = { self, req, NULL, prefix, &seq };
-    int rc = store_read(self->opts.store, s_pass_txn, &p);
-    if (rc < 0) {
-        server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "snapshot", "snapshot failed");
-        return;
+    s_read_t *r = arg;
+    /* The state and the seq it corresponds to come from the same read transaction. */
+    if (r->self->opts.outbox) {
+        int rc = outbox_head_in(r->self->opts.outbox, txn, &r->seq);
+        if (rc < 0)
+            return rc;
     }
-    Mvoi__SnapshotEnd *end = server_alloc(req, sizeof *end);
-    if (!end)
-        return;
-    s_fill_end(self, end, seq, 0);
-    end->has_count = false;
-    req->reply.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
-    req->reply.snapshot_end = end;
+    return r->self->opts.snapshot(r->self->opts.arg, r->req, txn, r->prefix);
 }
 
 void server_snapshot_start(server_t *self, server_req_t *req)
@@ -232,17 +197,11 @@ void server_snapshot_start(server_t *self, server_req_t *req)
         return;
     }
     const char *prefix = req->req->snapshot->prefix ? req->req->snapshot->prefix : "";
-    self->stats.snapshots++;
-    if (!self->opts.snapshot_resumes) {
-        s_at_once(self, req, prefix);
-        return;
-    }
     const char *rid = req->req->request_id ? req->req->request_id : "";
-    if (strlen(prefix) >= SERVER_SNAP_KEY_MAX || strlen(rid) > SERVER_REQID_MAX) {
-        server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                     strlen(rid) > SERVER_REQID_MAX ? "request_id" : "snapshot.prefix",
-                     "longer than %d bytes", strlen(rid) > SERVER_REQID_MAX
-                                                 ? SERVER_REQID_MAX : SERVER_SNAP_KEY_MAX - 1);
+    self->stats.snapshots++;
+    if (strlen(rid) > SERVER_REQID_MAX) {
+        server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "request_id",
+                     "longer than %d bytes", SERVER_REQID_MAX);
         return;
     }
     if (self->nsnaps >= SERVER_SNAP_MAX) {
@@ -258,48 +217,50 @@ void server_snapshot_start(server_t *self, server_req_t *req)
     memcpy(s->id, req->id, req->idlen);
     s->idlen = req->idlen;
     memcpy(s->rid, rid, strlen(rid) + 1);
-    memcpy(s->prefix, prefix, strlen(prefix) + 1);
-    mvoi__envelope__init(&s->env);
-    s->sr = *req->req->snapshot;
-    s->sr.base.unknown_fields = NULL;
-    s->sr.base.n_unknown_fields = 0;
-    s->sr.prefix = s->prefix;
-    s->env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
-    s->env.snapshot = &s->sr;
-    s->env.request_id = s->rid;
     s->progress_at = uv_now(self->loop);
-    int rc = s_pass(self, s, req);
-    if (rc == 1) {
+    req->snap = s;
+    s_read_t r = { self, req, prefix, 0 };
+    int rc = store_read(self->opts.store, s_read_txn, &r);
+    req->snap = NULL;
+    s->seq = r.seq;
+    if (rc == 0)
+        rc = s_drain(self, s);
+    if (rc == 1) {        /* all taken at once: the end is the request's reply */
         Mvoi__SnapshotEnd *end = server_alloc(req, sizeof *end);
         if (end) {
             s_fill_end(self, end, s->seq, s->count);
             req->reply.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
             req->reply.snapshot_end = end;
         }
-        free(s);
+        s_free(s);
         return;
     }
     if (rc < 0) {
-        free(s);
+        s_free(s);
         if (rc == -EHOSTUNREACH)
             req->no_reply = true;   /* the peer is gone */
+        else if (rc == -ENOBUFS)
+            server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "snapshot",
+                         "snapshots under way hold %d MiB; ask again shortly",
+                         SERVER_SNAP_BYTES_MAX >> 20);
         else
             server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "snapshot", "snapshot failed: %s",
                          mvoi_strerror(rc));
         return;
     }
+    self->stats.snapshot_passes++;    /* streams that had to wait for the peer */
     s->next = self->snaps;
     self->snaps = s;
     self->nsnaps++;
     req->no_reply = true;
-    s_schedule(self, s->count > 0);
+    s_schedule(self, s->off > 0);
 }
 
 void server_snapshot_drop_all(server_t *self)
 {
     while (self->snaps) {
         server_snap_t *n = self->snaps->next;
-        free(self->snaps);
+        s_free(self->snaps);
         self->snaps = n;
     }
     self->nsnaps = 0;
