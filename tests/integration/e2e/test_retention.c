@@ -1,6 +1,6 @@
 /*  Bounded history: every producer of the chain (calendar, impact-calculator,
  *  kpi-aggregator) trims its outbox to its newest MVOI_*_RETAIN_EVENTS events on a short
- *  retention period, while the whole chain runs a workload of 400 tenders and 3,000
+ *  retention period (300, 1,500 and 300 events), while the whole chain runs a workload of 400 tenders and 3,000
  *  measurements (with corrections and withdrawals). The kpi-aggregator is stopped (kill -9)
  *  for the last requests, its producers trim meanwhile, and once restarted it catches up by
  *  replay from what they still hold; afterwards a new Clone follower (snapshot, then the
@@ -22,7 +22,9 @@
 #define TENDERS 400
 #define MEASUREMENTS 3000
 #define BATCH 50
-#define RETAIN 300
+/* Kept per producer: the impact-calculator's margin is the aggregator's lag under load
+ * (an ASan build on a busy machine lags by several hundred events while live). */
+static const char *const s_retain[3] = { "300", "1500", "300" };
 #define TAIL_REQUESTS 3        /* sent while the aggregator is down: <= 150 events */
 
 static void s_add_env(e2e_fleet_t *f, int w, const char *fmt, const char *v)
@@ -68,7 +70,7 @@ Test(retention, every_producer_trims_and_a_consumer_behind_catches_up_exactly,
     for (int s = 0; s < 3; s++) {
         char fmt[96];
         snprintf(fmt, sizeof fmt, "MVOI_%s_RETAIN_EVENTS=%%s", pre[s]);
-        s_add_env(&f, s, fmt, "300");
+        s_add_env(&f, s, fmt, s_retain[s]);
         snprintf(fmt, sizeof fmt, "MVOI_%s_RETENTION_MS=%%s", pre[s]);
         s_add_env(&f, s, fmt, "100");
     }
@@ -94,10 +96,10 @@ Test(retention, every_producer_trims_and_a_consumer_behind_catches_up_exactly,
     h_sleep_ms(500);    /* five retention periods */
     uint64_t head[3];
     bool trimmed[3] = { s_trimmed(f.capi, &head[0]), s_trimmed(f.iapi, &head[1]), false };
-    cr_assert(trimmed[0], "calendar kept seq 1 (head %llu, retain %d)",
-              (unsigned long long)head[0], RETAIN);
-    cr_assert(trimmed[1], "impact-calculator kept seq 1 (head %llu, retain %d)",
-              (unsigned long long)head[1], RETAIN);
+    cr_assert(trimmed[0], "calendar kept seq 1 (head %llu, retain %s)",
+              (unsigned long long)head[0], s_retain[0]);
+    cr_assert(trimmed[1], "impact-calculator kept seq 1 (head %llu, retain %s)",
+              (unsigned long long)head[1], s_retain[1]);
 
     cr_assert_eq(e2e_fleet_start(&f, E2E_KPI), 0);
     cr_assert_eq(h_wait_healthy(f.kapi, 10000), 0);
@@ -106,9 +108,9 @@ Test(retention, every_producer_trims_and_a_consumer_behind_catches_up_exactly,
     for (int i = 0; i < 50 && !(trimmed[2] = s_trimmed(f.kapi, &head[2])); i++)
         h_sleep_ms(100);
     cr_assert(trimmed[2], "kpi-aggregator kept seq 1 (head %llu)", (unsigned long long)head[2]);
-    cr_log_info("heads: calendar %llu, impact %llu, kpi %llu; each keeps its newest %d",
+    cr_log_info("heads: calendar %llu, impact %llu, kpi %llu; kept: %s, %s, %s",
                 (unsigned long long)head[0], (unsigned long long)head[1],
-                (unsigned long long)head[2], RETAIN);
+                (unsigned long long)head[2], s_retain[0], s_retain[1], s_retain[2]);
 
     /* a follower that starts now: snapshot of the trimmed aggregator, every total exact */
     clone_t *c = clone_new(zctx, f.kapi, NULL);
