@@ -29,6 +29,10 @@ static const cfg_spec_t s_config[] = {
       "period of the outbox retention pass (a pass removes at most 200,000 events; while more "
       "are due the next pass follows after 50 ms, so trimming keeps pace with ingest)",
       10, 3600000 },
+    { "flush_offloop", CFG_BOOL, "true",
+      "the commit flushes its pages on the loop, the meta page that makes it durable on a "
+      "worker thread while the loop takes the next requests; replies and events wait for "
+      "that flush (false: both flushes inside the commit, on the loop)" },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -55,6 +59,7 @@ int main(int argc, char **argv)
         .state_dir = service_data_dir(svc),
         .factors_dir = cfg_str(cfg, "factors_dir"),
         .nosync = cfg_bool(cfg, "nosync"),
+        .flush_offloop = cfg_bool(cfg, "flush_offloop"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),
         .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),
