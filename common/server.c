@@ -236,7 +236,7 @@ void server_publish(server_t *self) { s_publish(self); }
 void server_reply_free(server_t *self, server_req_t *req)
 {
     s_reply(self, req);
-    s_req_free(&req);
+    server_req_free(&req);
 }
 
 /* The publish point; with the off-loop flush it also starts the flush of what committed. */
