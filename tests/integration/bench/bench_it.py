@@ -177,16 +177,18 @@ def scenario(http, env, fake):
         'page': get(http, '/benchmark?buyer=g05', raw=True),
         'api default buyer': get(http, '/api/benchmark?year=2026', raw=True),
     }
-    for args in (['benchmark', '--buyer', 'g05', '--year', '2026'],
-                 ['benchmark', '--buyer', 'g05', '--year', '2026', '--json'],
-                 ['benchmark', '--buyer', 'g05', '--year', '2026', '--open-data']):
+    for args in (['--buyer', 'g05', 'benchmark', 'show', '--year', '2026'],
+                 ['--buyer', 'g05', '--json', 'benchmark', 'show', '--year', '2026'],
+                 ['--buyer', 'g05', '--lang', 'en', 'benchmark', 'show', '--year', '2026'],
+                 ['--buyer', 'g05', 'benchmark', 'export'],
+                 ['--buyer', 'g05', 'benchmark', 'export', '--csv']):
         r = subprocess.run([CTL] + args, env=env, capture_output=True, text=True, timeout=30)
         check(r.returncode == 0, f'mvoictl {args}: {r.returncode} {r.stderr}')
         texts['mvoictl ' + ' '.join(args)] = r.stdout + r.stderr
     check('G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel' in
-          texts['mvoictl benchmark --buyer g05 --year 2026'], 'mvoictl sentence: ' +
-          texts['mvoictl benchmark --buyer g05 --year 2026'])
-    ctl_json = json.loads(texts['mvoictl benchmark --buyer g05 --year 2026 --json'])
+          texts['mvoictl --buyer g05 benchmark show --year 2026'], 'mvoictl sentence: ' +
+          texts['mvoictl --buyer g05 benchmark show --year 2026'])
+    ctl_json = json.loads(texts['mvoictl --buyer g05 --json benchmark show --year 2026'])
     near(norm(ctl_json, 'co2', 'absolute')['median'], 6500, 'mvoictl --json median')
     for what, text in texts.items():
         anonymous(text, what)
