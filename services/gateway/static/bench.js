@@ -90,7 +90,10 @@
       return o;
     }));
     const box = $('kpis');
-    box.replaceChildren(...data.kpis.map((k) => {
+    // KPIs with a place in a distribution first: on a phone they are what one scrolls to
+    const shown = (k) => k.norms.some((n) => n.status === 'ok') ? 0 : 1;
+    const kpis = data.kpis.slice().sort((a, b) => shown(a) - shown(b));
+    box.replaceChildren(...kpis.map((k) => {
       const card = el('article', 'bench-kpi');
       card.id = 'bench-' + k.kpi;
       card.appendChild(el('h2', '', k.label));
@@ -101,6 +104,11 @@
         row.appendChild(el('h3', '', T['bench.norm.' + n.norm] + ' (' + n.unit + ')'));
         if (n.status === 'ok') row.appendChild(chart(n));
         row.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
+        if (n.status === 'ok') {
+          row.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
+            ' · ' + T['bench.col.median'] + ' ' + num(n.median) + ' · ' + T['bench.col.count'] +
+            ' ' + n.count));
+        }
         card.appendChild(row);
       }
       return card;

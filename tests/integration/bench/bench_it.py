@@ -117,7 +117,7 @@ def main():
             print(open(f'{tmp}/gw.log').read())
             raise SystemExit('gateway not ready')
         if BROWSER:
-            return browser(http)
+            return browser(http, fake)
         scenario(http, env, fake)
     finally:
         gw.terminate()
@@ -213,7 +213,7 @@ def scenario(http, env, fake):
     check('count' not in norm(s, 'co2', 'absolute'), 'the small class stays hidden')
 
 
-def browser(http):
+def browser(http, fake):
     mjs = os.path.join(HERE, '..', 'gateway', 'bench_browser.mjs')
     gwdir = os.path.join(HERE, '..', 'gateway')
     if not os.path.exists('/usr/bin/chromium') or not shutil.which('node'):
@@ -225,8 +225,16 @@ def browser(http):
             print('SKIP: npm could not install playwright-core')
             return 77
     os.makedirs(OUT, exist_ok=True)
-    r = subprocess.run(['node', mjs, str(http), OUT], cwd=gwdir, timeout=180)
-    return r.returncode
+    node = subprocess.Popen(['node', mjs, str(http), OUT], cwd=gwdir, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    for line in node.stdout:
+        print(line, end='', flush=True)
+        if line.strip() == 'READY':
+            fake.stdin.write('g12 co2 2026 500000\n')
+            fake.stdin.flush()
+            node.stdin.write('go\n')
+            node.stdin.flush()
+    return node.wait(180)
 
 
 if __name__ == '__main__':
