@@ -31,6 +31,7 @@ struct bm {
     unsigned k;
     size_t nb;
     int *cls;                    /* per buyer, -1 none */
+    uint32_t *by_id;             /* registry indexes in id order: a lookup is O(log n) */
     double *den;                 /* per buyer x norm; 0 = no denominator */
     s_year_t *years[BM_YEARS_MAX];
     size_t nyears;
@@ -38,6 +39,14 @@ struct bm {
 };
 
 static const double s_scale[BM_KPIS + 1] = { 1, 1, 100, 1e6, 1000, 1000, 1 };
+
+static const mvoi_buyers_t *s_sort_reg;   /* qsort has no context argument */
+
+static int s_cmp_id(const void *a, const void *b)
+{
+    return strcmp(mvoi_buyers_at(s_sort_reg, *(const uint32_t *)a)->id,
+                  mvoi_buyers_at(s_sort_reg, *(const uint32_t *)b)->id);
+}
 
 bm_t *bm_new(const mvoi_buyers_t *reg, unsigned k)
 {
@@ -49,7 +58,8 @@ bm_t *bm_new(const mvoi_buyers_t *reg, unsigned k)
     self->nb = mvoi_buyers_count(reg);
     self->cls = calloc(self->nb + 1, sizeof *self->cls);
     self->den = calloc((self->nb + 1) * BM_NORMS, sizeof *self->den);
-    if (!self->cls || !self->den) {
+    self->by_id = calloc(self->nb + 1, sizeof *self->by_id);
+    if (!self->cls || !self->den || !self->by_id) {
         bm_destroy(&self);
         return NULL;
     }
@@ -59,7 +69,10 @@ bm_t *bm_new(const mvoi_buyers_t *reg, unsigned k)
         self->den[i * BM_NORMS + BM_NORM_ABS] = 1;
         self->den[i * BM_NORMS + BM_NORM_PER_MEUR] = (double)b->volume_eur / 1e6;
         self->den[i * BM_NORMS + BM_NORM_PER_INH] = (double)b->inhabitants;
+        self->by_id[i] = (uint32_t)i;
     }
+    s_sort_reg = reg;
+    qsort(self->by_id, self->nb, sizeof *self->by_id, s_cmp_id);
     return self;
 }
 
@@ -95,6 +108,7 @@ void bm_destroy(bm_t **self_p)
     bm_clear(self);
     free(self->cls);
     free(self->den);
+    free(self->by_id);
     free(self);
     *self_p = NULL;
 }
@@ -105,8 +119,18 @@ uint64_t bm_last_work(const bm_t *self) { return self->work; }
 
 static long s_index(const bm_t *self, const char *buyer)
 {
-    const mvoi_buyer_t *b = mvoi_buyers_find(self->reg, buyer);
-    return b ? (long)(b - mvoi_buyers_at(self->reg, 0)) : -1;
+    size_t lo = 0, hi = self->nb;
+    while (buyer && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(buyer, mvoi_buyers_at(self->reg, self->by_id[mid])->id);
+        if (c == 0)
+            return self->by_id[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
 }
 
 static s_year_t *s_year(const bm_t *self, unsigned year)
