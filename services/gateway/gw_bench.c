@@ -112,10 +112,17 @@ void gw_h_benchmark(gw_req_t *r)
         }
         year = (unsigned)v;
     } else {
+        /* the current year (year to date), or the newest year with figures before it */
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         year = (unsigned)tm.tm_year + 1900;
+        unsigned ys[BM_YEARS_MAX];
+        size_t ny = bm_years(r->gw->bench, ys, BM_YEARS_MAX);
+        while (ny > 0 && ys[ny - 1] > year)
+            ny--;
+        if (ny > 0)
+            year = ys[ny - 1];
     }
     json_t *o = bm_json_buyer(r->gw->bench, r->buyer, year, lang);
     if (!o) {
