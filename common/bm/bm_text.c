@@ -84,8 +84,8 @@ const char *bm_sentence(const bm_t *self, const char *buyer, int kpi, bm_norm_t 
     }
     snprintf(key, sizeof key, "bench.what.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
     snprintf(what, sizeof what, text_get(lang, key), bm_num(pos->value, lang, num, sizeof num),
-             text_get(lang, norm == BM_NORM_PER_MEUR ? "bench.per.meur"
-                            : norm == BM_NORM_PER_INH ? "bench.per.inh" : "bench.per.abs"));
+             norm == BM_NORM_PER_MEUR ? text_get(lang, "bench.per.meur")
+             : norm == BM_NORM_PER_INH ? text_get(lang, "bench.per.inh") : "");
     snprintf(key, sizeof key, "bench.quartile.%d", pos->quartile);
     snprintf(buf, cap, text_get(lang, "bench.sentence"), name, what, text_get(lang, key),
              bm_class_label(pos->cls, lang));

@@ -176,6 +176,7 @@ def scenario(http, env, fake):
         'open data json': json.dumps(od), 'open data csv': csv,
         'page': get(http, '/benchmark?buyer=g05', raw=True),
         'api default buyer': get(http, '/api/benchmark?year=2026', raw=True),
+        'kpi view': get(http, '/api/kpi?buyer=g05', raw=True),
     }
     for args in (['--buyer', 'g05', 'benchmark', 'show', '--year', '2026'],
                  ['--buyer', 'g05', '--json', 'benchmark', 'show', '--year', '2026'],
