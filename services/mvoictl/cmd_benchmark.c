@@ -110,8 +110,7 @@ static int s_parse(ctl_t *ctl, int argc, char **argv, s_opts_t *o)
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    o->year = (unsigned)tm.tm_year + 1900;
-    o->k = BM_K_DEFAULT;
+    *o = (s_opts_t){ .year = (unsigned)tm.tm_year + 1900, .k = BM_K_DEFAULT, .csv = false };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         char *end = NULL;
