@@ -49,6 +49,8 @@ static const char *s_kpi_label(const rp_report_t *r, int k)
     return T(keys[k]);
 }
 
+void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold);
+
 int rp_render_xlsx(const rp_report_t *r, const char *path)
 {
     const rp_input_t *in = r->in;
@@ -199,5 +201,6 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
         worksheet_write_number(ws, rr, 4, (double)c->ambition, f.integer);
         worksheet_write_number(ws, rr, 5, (double)c->realisation, f.integer);
     }
+    rp_xlsx_bench(wb, r, f.bold);   /* xlsx_bench.c: the annual report's benchmark sheet */
     return workbook_close(wb) == LXW_NO_ERROR ? 0 : -EIO;
 }

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "report.h"
 
 static char g_path[64];
@@ -37,7 +39,10 @@ static void s_teardown(void)
     unlink(g_path);
 }
 
-static char *s_report(const char *buyer, uint32_t quarter)
+typedef enum { S_HTML, S_JSON, S_XLSX, S_XLSX_SHEETS } s_fmt_t;
+
+/* The report of buyer rendered as fmt; for XLSX the text of its shared strings and sheets. */
+static char *s_render(const char *buyer, uint32_t quarter, s_fmt_t fmt)
 {
     rp_input_t in;
     rp_input_init(&in);
@@ -56,12 +61,55 @@ static char *s_report(const char *buyer, uint32_t quarter)
     cr_assert_eq(rp_model_build(&r, &in), 0);
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(rp_render_html(&r, f), 0);
-    fclose(f);
+    if (fmt == S_XLSX || fmt == S_XLSX_SHEETS) {
+        char path[] = "/tmp/mvoi-rpbm-xlsx-XXXXXX", cmd[160];
+        int fd = mkstemp(path);
+        cr_assert(fd >= 0);
+        close(fd);
+        cr_assert_eq(rp_render_xlsx(&r, path), 0);
+        /* the texts (shared strings, sheet names), or the sheets (whose cell references
+         * such as G10 are not buyers) */
+        snprintf(cmd, sizeof cmd, "unzip -p %s %s", path, fmt == S_XLSX
+                 ? "'xl/sharedStrings.xml' 'xl/workbook.xml'" : "'xl/worksheets/*.xml'");
+        FILE *p = popen(cmd, "r");
+        cr_assert(p);
+        FILE *f = open_memstream(&buf, &len);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+            fwrite(chunk, 1, n, f);
+        fclose(f);
+        cr_assert_eq(pclose(p), 0);
+        unlink(path);
+    } else {
+        FILE *f = open_memstream(&buf, &len);
+        cr_assert_eq(fmt == S_HTML ? rp_render_html(&r, f) : rp_render_json(&r, f), 0);
+        fclose(f);
+    }
     rp_model_free(&r);
     rp_input_free(&in);
     return buf;
+}
+
+static char *s_report(const char *buyer, uint32_t quarter)
+{
+    return s_render(buyer, quarter, S_HTML);
+}
+
+static void s_no_other_buyer(const char *h, const char *what)
+{
+    for (int i = 1; i <= 12; i++) {
+        char id[8];
+        if (i == 5)
+            continue;
+        snprintf(id, sizeof id, "G%02d", i);
+        cr_assert_null(strstr(h, id), "%s in the %s", id, what);
+        snprintf(id, sizeof id, "g%02d", i);
+        cr_assert_null(strstr(h, id), "%s in the %s", id, what);
+    }
+    cr_assert_null(strstr(h, "12345"), "g12's figure in the %s", what);
+    cr_assert_null(strstr(h, "12.345"), "g12's figure in the %s", what);
+    cr_assert_null(strstr(h, "12.346"), "g12's figure in the %s", what);
 }
 
 TestSuite(report_bench, .init = s_registry, .fini = s_teardown);
@@ -77,18 +125,33 @@ Test(report_bench, annual_section_with_hand_figures)
     cr_assert(strstr(row, "<td class=\"num\">5.000</td><td class=\"num\">3.750</td>"
                           "<td class=\"num\">6.500</td><td class=\"num\">9.250</td>"
                           "<td class=\"num\">37,5</td><td class=\"num\">12</td>"), "%.400s", row);
-    for (int i = 1; i <= 12; i++) {
-        char id[8];
-        if (i == 5)
-            continue;
-        snprintf(id, sizeof id, "G%02d", i);
-        cr_assert_null(strstr(h, id), "%s in the report", id);
-        snprintf(id, sizeof id, "g%02d", i);
-        cr_assert_null(strstr(h, id), "%s in the report", id);
-    }
-    cr_assert_null(strstr(h, "12.345"));
-    cr_assert_null(strstr(h, "12.346"));
+    s_no_other_buyer(h, "HTML");
     free(h);
+}
+
+Test(report_bench, json_and_xlsx_carry_the_same_and_no_other_buyer)
+{
+    char *j = s_render("g05", 0, S_JSON);
+    json_t *o = json_loads(j, 0, NULL);
+    cr_assert(o, "not JSON");
+    json_t *b = json_object_get(o, "benchmark");
+    cr_assert(json_is_object(b));
+    json_t *co2 = json_array_get(json_object_get(b, "kpis"), 4);
+    json_t *abs = json_array_get(json_object_get(co2, "norms"), 0);
+    cr_assert_float_eq(json_real_value(json_object_get(abs, "median")), 6500, 1e-9);
+    cr_assert_float_eq(json_real_value(json_object_get(abs, "percentile")), 37.5, 1e-9);
+    json_decref(o);
+    s_no_other_buyer(j, "JSON");
+    free(j);
+    char *x = s_render("g05", 0, S_XLSX);
+    cr_assert(strstr(x, "G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel"), "sheet");
+    s_no_other_buyer(x, "XLSX");
+    free(x);
+    x = s_render("g05", 0, S_XLSX_SHEETS);
+    cr_assert(strstr(x, "<v>6500</v>"), "median as a number");
+    cr_assert(strstr(x, "<v>37.5</v>"), "percentile as a number");
+    cr_assert_null(strstr(x, "<v>12345"), "g12's figure in a sheet");
+    free(x);
 }
 
 Test(report_bench, quarterly_has_none_and_small_class_shows_no_quartiles)
