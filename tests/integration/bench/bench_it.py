@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 GW, FAKE, CTL, OUT = sys.argv[1:5]
@@ -67,6 +68,40 @@ def get(port, path, raw=False):
     with urllib.request.urlopen(f'http://127.0.0.1:{port}{path}', timeout=10) as r:
         body = r.read().decode()
         return body if raw else json.loads(body)
+
+
+def status_of(port, path):
+    try:
+        with urllib.request.urlopen(f'http://127.0.0.1:{port}{path}', timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def bad_paths(http, env):
+    """Bad input gets a named error, and nothing of the benchmark."""
+    for path, code, field in (('/api/benchmark?year=20x6', 400, 'year'),
+                              ('/api/benchmark?year=1800', 400, 'year'),
+                              ('/api/benchmark?lang=de', 400, 'lang'),
+                              ('/api/benchmark?kpi=co2', 400, 'kpi'),
+                              ('/api/benchmark?buyer=nobody', 404, 'buyer'),
+                              ('/api/benchmark?buyer=G05', 400, 'buyer'),
+                              ('/api/benchmark/other.csv', 404, None)):
+        st, body = status_of(http, path)
+        check(st == code, f'{path}: {st} {body}')
+        if field:
+            check(json.loads(body).get('field') == field, f'{path}: field in {body}')
+    for args, code in ((['--buyer', 'g05', 'benchmark', 'show', '--year', 'x'], 64),
+                       (['--buyer', 'g05', 'benchmark', 'show', '--k', '1'], 64),
+                       (['--buyer', 'g05', 'benchmark', 'show', 'extra'], 64),
+                       (['--buyer', 'nobody', 'benchmark', 'show'], 65)):
+        r = subprocess.run([CTL] + args, env=env, capture_output=True, text=True, timeout=30)
+        check(r.returncode == code and r.stderr.startswith('mvoictl: ') and not r.stdout,
+              f'mvoictl {args}: {r.returncode} {r.stderr} {r.stdout[:80]}')
+    bad = dict(env, MVOI_BUYERS_FILE='/nonexistent/buyers.ini')
+    r = subprocess.run([CTL, 'benchmark', 'show'], env=bad, capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 65 and 'nonexistent' in r.stderr, f'missing registry: {r.stderr}')
 
 
 def norm(doc, kpi, name):
@@ -130,6 +165,7 @@ def main():
 
 
 def scenario(http, env, fake):
+    bad_paths(http, env)
     d = get(http, '/api/benchmark?buyer=g05&year=2026')
     check(d['class']['id'] == 'gemeente.20000-49999', f"class {d['class']}")
     # kg 1000..11000 and 12345.678: Q1 h = 2.75 -> 3750, median 6500, Q3 h = 8.25 -> 9250;
