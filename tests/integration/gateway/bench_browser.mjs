@@ -58,6 +58,11 @@ try {
   const why = await page.textContent('#bench-co2 [data-norm="absolute"] p');
   if (!why.includes('te weinig')) fail('too-few text: ' + why);
 
+  // the dashboard links to this page with its buyer
+  await page.goto(base + '/?buyer=g05', { waitUntil: 'domcontentloaded' });
+  const href = await page.getAttribute('#bench-link', 'href');
+  if (href !== '/benchmark?buyer=g05') fail('dashboard link to the benchmark: ' + href);
+
   // phone
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(base + '/benchmark?buyer=g05&year=2026', { waitUntil: 'domcontentloaded' });
