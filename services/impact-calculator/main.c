@@ -22,6 +22,10 @@ static const cfg_spec_t s_config[] = {
     { "calendar_stale_ms", CFG_INT, "3000", "calendar silent longer than this: an unknown "
       "tender is ERR_UNAVAILABLE instead of ERR_NOT_FOUND", 100, 3600000 },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB socket", 10, 60000 },
+    { "flush_offloop", CFG_BOOL, "true",
+      "the commit flushes its pages on the loop, the meta page that makes it durable on a "
+      "worker thread while the loop takes the next requests; replies and events wait for "
+      "that flush (false: both flushes inside the commit, on the loop)" },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -48,6 +52,7 @@ int main(int argc, char **argv)
         .state_dir = service_data_dir(svc),
         .factors_dir = cfg_str(cfg, "factors_dir"),
         .nosync = cfg_bool(cfg, "nosync"),
+        .flush_offloop = cfg_bool(cfg, "flush_offloop"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),
         .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),
