@@ -1,5 +1,6 @@
 /*  buyers: the buyer registry as data. See buyers.h. */
 #include "buyers.h"
+#include "buyers_profile.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -97,6 +98,12 @@ static int s_handler(void *arg, const char *section, const char *key, const char
         return s_set(p, b->oin, sizeof b->oin, key, value);
     if (strcmp(key, "kvk") == 0)
         return s_set(p, b->kvk, sizeof b->kvk, key, value);
+    char why[160];
+    int prc = mvoi_buyers_profile_key(b, key, value, why, sizeof why);
+    if (prc < 0)
+        return s_fail(p, why, NULL);
+    if (prc > 0)
+        return 1;
     return s_fail(p, "unknown key ", key);
 }
 
@@ -120,9 +127,13 @@ mvoi_buyers_t *mvoi_buyers_load(const char *path, bool open, char *err, size_t c
     fclose(f);
     if (rc != 0)
         snprintf(err, cap, "%s:%d: %s", path, rc, p.why[0] ? p.why : "not an INI line");
-    for (size_t i = 0; !err[0] && i < self->n; i++)
+    for (size_t i = 0; !err[0] && i < self->n; i++) {
+        char why[160];
         if (!self->b[i].name[0])
             snprintf(err, cap, "%s: buyer %s has no name", path, self->b[i].id);
+        else if (mvoi_buyers_profile_check(&self->b[i], why, sizeof why) != 0)
+            snprintf(err, cap, "%s: buyer %s: %s", path, self->b[i].id, why);
+    }
     if (err[0])
         mvoi_buyers_destroy(&self);
     return self;

@@ -7,6 +7,10 @@
  *    domain = heerlen.nl            its mail domain, e.g. for invitation UIDs (optional)
  *    oin = ...                      Organisatie-identificatienummer, where known
  *    kvk = ...                      Kamer van Koophandel number, where known
+ *    kind = gemeente                gemeente | provincie | waterschap | rijk (benchmark)
+ *    inhabitants = 87498            with inhabitants_year and inhabitants_source
+ *    purchasing_volume_eur = ...    yearly purchasing volume in euros, with
+ *                                   purchasing_volume_year and purchasing_volume_source
  *
  *  A request naming a buyer that is not in the registry is refused (server.c, field
  *  "buyer"), unless the registry is open (MVOI_BUYERS_OPEN=true, for tests and demos):
@@ -17,11 +21,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "mvoi_id.h"
 
 #define MVOI_BUYERS_MAX 4096
+
+/* The kind of public buyer, the first key of a benchmark class (bm_class.h). */
+typedef enum {
+    MVOI_BUYER_KIND_NONE = 0,    /* not given: the buyer is in no benchmark class */
+    MVOI_BUYER_KIND_GEMEENTE,
+    MVOI_BUYER_KIND_PROVINCIE,
+    MVOI_BUYER_KIND_WATERSCHAP,
+    MVOI_BUYER_KIND_RIJK,
+    MVOI_BUYER_KINDS
+} mvoi_buyer_kind_t;
+
+/* "gemeente", ... ("" for NONE). */
+const char *mvoi_buyer_kind_name(mvoi_buyer_kind_t k);
 #define MVOI_BUYER_TEXT_MAX 256
 
 typedef struct {
@@ -31,6 +49,16 @@ typedef struct {
     char domain[MVOI_BUYER_TEXT_MAX];
     char oin[32];
     char kvk[32];
+    /* The benchmark's profile (buyers_profile.c; every field optional, 0/"" = not known):
+     * kind of organisation, inhabitants and yearly purchasing volume, each with the year
+     * and public source it was taken from. */
+    mvoi_buyer_kind_t kind;
+    int64_t inhabitants;
+    unsigned inhabitants_year;
+    char inhabitants_source[MVOI_BUYER_TEXT_MAX];
+    int64_t volume_eur;                    /* purchasing volume per year, whole euros */
+    unsigned volume_year;
+    char volume_source[MVOI_BUYER_TEXT_MAX];
 } mvoi_buyer_t;
 
 typedef struct mvoi_buyers mvoi_buyers_t;

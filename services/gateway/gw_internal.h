@@ -14,6 +14,7 @@
 #include "gw_sse.h"
 #include "gw_upstream.h"
 #include "text.h"
+#include "bm.h"
 
 typedef struct gw_req_t gw_req_t;
 
@@ -57,6 +58,7 @@ struct gw_t {
     uv_timer_t drain;
     uint64_t drain_deadline;
     uint64_t body_rejected, auth_failures;
+    bm_t *bench;               /* the national benchmark (gw_bench.c) */
 };
 
 struct gw_req_t {
@@ -127,6 +129,12 @@ void gw_h_report(gw_req_t *r);
 void gw_h_narrative(gw_req_t *r);
 /* whether report files can be served (a report service and a readable reports directory) */
 bool gw_reports_served(const gw_t *gw);
+/* gw_bench.c: the national benchmark, fed by the Clone view */
+void gw_bench_total(gw_t *gw, const gw_total_t *t);
+void gw_bench_resync(gw_t *gw, bool full, const gw_total_t **changed, long n);
+void gw_h_benchmark(gw_req_t *r);
+void gw_h_bench_data(gw_req_t *r);
+void gw_h_bench_page(gw_req_t *r);
 
 /* gw_service.c */
 void gw_resume(gw_req_t *r);

@@ -592,6 +592,9 @@ const gw_route_t gw_routes[] = {
     { "POST", "/api/measurements", "/api/measurements", GW_ACCESS_SUBMIT, h_post_measurements },
     { "GET", "/api/stream", "/api/stream", GW_ACCESS_READ, h_stream },
     { "GET", "/metrics", "/metrics", GW_ACCESS_READ, h_metrics },
+    { "GET", "/benchmark", "/benchmark", GW_ACCESS_OPEN, gw_h_bench_page },
+    { "GET", "/api/benchmark", "/api/benchmark", GW_ACCESS_READ, gw_h_benchmark },
+    { "GET", "/api/benchmark/{}", "/api/benchmark/{file}", GW_ACCESS_READ, gw_h_bench_data },
     { "GET", "/healthz", "/healthz", GW_ACCESS_OPEN, h_healthz },
     { "GET", "/readyz", "/readyz", GW_ACCESS_OPEN, h_readyz },
 };

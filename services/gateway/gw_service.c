@@ -332,6 +332,7 @@ void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool hav
 static void s_on_update(void *arg, const gw_total_t *t)
 {
     gw_t *gw = arg;
+    gw_bench_total(gw, t);
     char *ev = NULL;
     size_t len = 0;
     if (gw_sse_format(&ev, &len, t->seq, "kpi", t->json, t->json_len) == 0) {
@@ -383,6 +384,7 @@ static void s_resync_one(void *arg, gw_sse_client_t *c)
 static void s_on_resync(void *arg, bool full, const gw_total_t **changed, long n)
 {
     gw_t *gw = arg;
+    gw_bench_resync(gw, full, changed, n);
     s_resync_t s = { gw, full, changed, n };
     gw_sse_each(gw->sse, s_resync_one, &s);
 }
@@ -436,7 +438,8 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
         self->rstats[gw_nroutes].name = "other";
     char aerr[160] = "";
     self->auth = gw_auth_new(o->tokens_file, aerr, sizeof aerr);
-    if (!self->rstats || !self->auth) {
+    self->bench = bm_new(o->buyers, o->bench_k ? o->bench_k : BM_K_DEFAULT);
+    if (!self->rstats || !self->auth || !self->bench) {
         snprintf(errmsg, errlen, "tokens_file: %s", aerr[0] ? aerr : "out of memory");
         *err = -EINVAL;
         gw_destroy(&self);
@@ -548,6 +551,7 @@ void gw_destroy(gw_t **self_p)
     gw_http_destroy(&self->http);   /* frees the remaining SSE clients */
     gw_sse_destroy(&self->sse);
     gw_auth_destroy(&self->auth);
+    bm_destroy(&self->bench);
     free(self->rstats);
     free(self);
 }

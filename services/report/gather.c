@@ -367,6 +367,11 @@ static void s_on_total(rp_gather_t *self, const Mvoi__Envelope *env)
     if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
         return;
     const Mvoi__KpiTotal *k = env->kpi_total;
+    /* every buyer's year total of all dimensions feeds the benchmark (html_bench.c),
+     * which hands out nothing of another buyer but anonymous distributions */
+    if (in->bench && k->buyer && !k->quarter && !k->theme && !(k->purchasing_group &&
+        *k->purchasing_group) && !(k->tender_id && *k->tender_id))
+        bm_set(in->bench, k->buyer, (int)k->kpi, k->year, k->realisation);
     if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
         return;
     rp_total_t *t = rp_input_add_total(in);

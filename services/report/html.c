@@ -568,6 +568,7 @@ int rp_render_html(const rp_report_t *r, FILE *out)
     rp_html_amb_real(out, r);
     s_pilots(out, r);
     s_sroi(out, r);
+    rp_html_bench(out, r);
     s_early(out, r);
     s_annex(out, r);
     s_definitions(out, r);

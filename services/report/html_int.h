@@ -19,4 +19,7 @@ void rp_html_theme_label(FILE *out, const rp_report_t *r, int th);
 void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k);
 void rp_html_amb_real(FILE *out, const rp_report_t *r);
 
+/* html_bench.c: the national benchmark section (annual report) */
+void rp_html_bench(FILE *out, const rp_report_t *r);
+
 #endif

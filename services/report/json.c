@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "report.h"
+#include "bm_json.h"
 
 static json_t *s_val(const rp_val_t *v)
 {
@@ -139,6 +140,11 @@ int rp_render_json(const rp_report_t *r, FILE *out)
                                              (json_int_t)c->realisation));
     }
     json_object_set_new(root, "sources", src);
+    /* the national benchmark (annual report): the buyer's own figures and anonymous
+     * distributions only (common/bm) */
+    json_t *bench = in->bench && !in->quarter ? bm_json_buyer(in->bench, in->buyer, in->year,
+                                                              in->lang) : NULL;
+    json_object_set_new(root, "benchmark", bench ? bench : json_null());
     int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     fputc('\n', out);
     json_decref(root);

@@ -19,6 +19,7 @@ static const cfg_spec_t s_config[] = {
     { "lang", CFG_STRING, "nl", "default language of the reports: nl or en" },
     { "auto", CFG_BOOL, "true", "generate the reports automatically after each quarter ends" },
     { "auto_buyers", CFG_STRING, "heerlen", "buyers (comma-separated) of the automatic reports" },
+    { "bench_k", CFG_INT, "5", "national benchmark section: a distribution is shown only when at least this many buyers contribute (anonymity)", 2, 1000 },
     { "auto_check_ms", CFG_INT, "60000", "how often the quarter end is checked", 10, 86400000 },
     { "chromium", CFG_STRING, "/usr/bin/chromium", "Chromium for the PDF (empty = no PDF)" },
     { "levels_file", CFG_STRING, "", "ambition levels per theme and year (theme;year;level lines)" },
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
         .sources_max = (uint32_t)cfg_int(cfg, "sources_max"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
         .nosync = cfg_bool(cfg, "nosync"),
+        .bench_k = (unsigned)cfg_int(cfg, "bench_k"),
     };
     int err = 0;
     rp_service_t *rs = rp_service_new(service_loop(svc), service_bus(svc), &o, &err);

@@ -28,6 +28,7 @@ void rp_input_free(rp_input_t *in)
     free(in->factors);
     for (int th = 0; th < RP_NTHEME; th++)
         free(in->narrative[th]);
+    bm_destroy(&in->bench);
     memset(in, 0, sizeof *in);
 }
 

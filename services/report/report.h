@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "buyers.h"
+#include "bm.h"
 #include "text.h"
 
 #define RP_NKPI 7      /* index 1..6 = Kpi enum; 0 unused */
@@ -139,6 +140,9 @@ typedef struct {
     size_t nfactors, capfactors;
     bool factors_ok;              /* the impact-calculator answered */
     char *narrative[RP_NTHEME];   /* the adviser's text per theme (malloc'ed) or NULL */
+    bm_t *bench;                  /* the national benchmark of `year` (common/bm), fed with
+                                   * every buyer's year totals of the snapshot; owned; NULL:
+                                   * no benchmark section */
 } rp_input_t;
 
 void rp_input_init(rp_input_t *in);

@@ -43,6 +43,7 @@ typedef struct {
     uint32_t heartbeat_ms;         /* default 1000 */
     uint32_t sources_max;          /* default 50000 */
     bool nosync;
+    unsigned bench_k;              /* benchmark: least buyers behind a distribution (5) */
 } rp_service_opts_t;
 
 typedef struct rp_service_t rp_service_t;

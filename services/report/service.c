@@ -455,6 +455,7 @@ static void s_start_next(rp_service_t *self)
              mvoi_buyers_name(self->o.buyers, j->buyer));
     j->in.year = j->year;
     j->in.quarter = j->quarter;
+    j->in.bench = bm_new(self->o.buyers, self->o.bench_k);   /* NULL: no section */
     j->in.lang = j->lang;
     j->in.generated_ms = clock_now_ms();
     rp_gather_opts_t go = { self->o.kpi_api, self->o.calendar_api, self->o.impact_api,

@@ -238,6 +238,8 @@ static void s_sheet_sources(lxw_workbook *wb, const rp_report_t *r, const s_fmts
     }
 }
 
+void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold);
+
 int rp_render_xlsx(const rp_report_t *r, const char *path)
 {
     lxw_workbook_options wo = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
@@ -262,5 +264,6 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
     s_sheet_sroi(wb, r, &f);
     s_sheet_annex(wb, r, &f);
     s_sheet_sources(wb, r, &f);
+    rp_xlsx_bench(wb, r, f.bold);   /* xlsx_bench.c: the annual report's benchmark sheet */
     return workbook_close(wb) == LXW_NO_ERROR ? 0 : -EIO;
 }

@@ -1,0 +1,331 @@
+/*  bm_set: the live benchmark set. See bm.h.
+ *
+ *  Per (year, class, KPI, normalisation) one distribution: the contributing buyers' figures
+ *  in ascending order beside their registry index. A change of one buyer's total removes its
+ *  old figure and inserts the new one in each of its class's three distributions (a shift of
+ *  at most the class's size each), so the quartiles are always current and reading them is
+ *  O(1); its percentile is one pass over the class. Nothing is recomputed for other classes.
+ */
+#include "bm.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    uint32_t n, cap;
+    double *v;          /* ascending */
+    uint32_t *who;      /* registry index of v[i] */
+} s_dist_t;
+
+typedef struct {
+    unsigned year;
+    int64_t *raw;       /* [buyer * BM_KPIS + kpi-1] */
+    uint8_t *has;
+    s_dist_t d[BM_CLASSES][BM_KPIS][BM_NORMS];
+} s_year_t;
+
+struct bm {
+    const mvoi_buyers_t *reg;
+    unsigned k;
+    size_t nb;
+    int *cls;                    /* per buyer, -1 none */
+    uint32_t *by_id;             /* registry indexes in id order: a lookup is O(log n) */
+    double *den;                 /* per buyer x norm; 0 = no denominator */
+    s_year_t *years[BM_YEARS_MAX];
+    size_t nyears;
+    uint64_t work;
+};
+
+static const double s_scale[BM_KPIS + 1] = { 1, 1, 100, 1e6, 1000, 1000, 1 };
+
+static const mvoi_buyers_t *s_sort_reg;   /* qsort has no context argument */
+
+static int s_cmp_id(const void *a, const void *b)
+{
+    return strcmp(mvoi_buyers_at(s_sort_reg, *(const uint32_t *)a)->id,
+                  mvoi_buyers_at(s_sort_reg, *(const uint32_t *)b)->id);
+}
+
+bm_t *bm_new(const mvoi_buyers_t *reg, unsigned k)
+{
+    bm_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->reg = reg;
+    self->k = k ? k : BM_K_DEFAULT;
+    self->nb = mvoi_buyers_count(reg);
+    self->cls = calloc(self->nb + 1, sizeof *self->cls);
+    self->den = calloc((self->nb + 1) * BM_NORMS, sizeof *self->den);
+    self->by_id = calloc(self->nb + 1, sizeof *self->by_id);
+    if (!self->cls || !self->den || !self->by_id) {
+        bm_destroy(&self);
+        return NULL;
+    }
+    for (size_t i = 0; i < self->nb; i++) {
+        const mvoi_buyer_t *b = mvoi_buyers_at(reg, i);
+        self->cls[i] = bm_class_of(b);
+        self->den[i * BM_NORMS + BM_NORM_ABS] = 1;
+        self->den[i * BM_NORMS + BM_NORM_PER_MEUR] = (double)b->volume_eur / 1e6;
+        self->den[i * BM_NORMS + BM_NORM_PER_INH] = (double)b->inhabitants;
+        self->by_id[i] = (uint32_t)i;
+    }
+    s_sort_reg = reg;
+    qsort(self->by_id, self->nb, sizeof *self->by_id, s_cmp_id);
+    return self;
+}
+
+static void s_year_free(s_year_t **y_p)
+{
+    s_year_t *y = *y_p;
+    if (!y)
+        return;
+    for (int c = 0; c < BM_CLASSES; c++)
+        for (int k = 0; k < BM_KPIS; k++)
+            for (int n = 0; n < BM_NORMS; n++) {
+                free(y->d[c][k][n].v);
+                free(y->d[c][k][n].who);
+            }
+    free(y->raw);
+    free(y->has);
+    free(y);
+    *y_p = NULL;
+}
+
+void bm_clear(bm_t *self)
+{
+    for (size_t i = 0; i < self->nyears; i++)
+        s_year_free(&self->years[i]);
+    self->nyears = 0;
+}
+
+void bm_destroy(bm_t **self_p)
+{
+    bm_t *self = *self_p;
+    if (!self)
+        return;
+    bm_clear(self);
+    free(self->cls);
+    free(self->den);
+    free(self->by_id);
+    free(self);
+    *self_p = NULL;
+}
+
+unsigned bm_k(const bm_t *self) { return self->k; }
+const mvoi_buyers_t *bm_registry(const bm_t *self) { return self->reg; }
+uint64_t bm_last_work(const bm_t *self) { return self->work; }
+
+static long s_index(const bm_t *self, const char *buyer)
+{
+    size_t lo = 0, hi = self->nb;
+    while (buyer && lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(buyer, mvoi_buyers_at(self->reg, self->by_id[mid])->id);
+        if (c == 0)
+            return self->by_id[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+static s_year_t *s_year(const bm_t *self, unsigned year)
+{
+    for (size_t i = 0; i < self->nyears; i++)
+        if (self->years[i]->year == year)
+            return self->years[i];
+    return NULL;
+}
+
+/* The year's slot, made on first use; the oldest year gives way when all are taken. */
+static s_year_t *s_year_make(bm_t *self, unsigned year)
+{
+    s_year_t *y = s_year(self, year);
+    if (y)
+        return y;
+    size_t at = self->nyears;
+    if (at == BM_YEARS_MAX) {
+        size_t old = 0;
+        for (size_t i = 1; i < at; i++)
+            if (self->years[i]->year < self->years[old]->year)
+                old = i;
+        if (self->years[old]->year > year)
+            return NULL;
+        s_year_free(&self->years[old]);
+        self->years[old] = self->years[--self->nyears];
+        at = self->nyears;
+    }
+    y = calloc(1, sizeof *y);
+    if (!y)
+        return NULL;
+    y->year = year;
+    y->raw = calloc(self->nb * BM_KPIS + 1, sizeof *y->raw);
+    y->has = calloc(self->nb * BM_KPIS + 1, 1);
+    if (!y->raw || !y->has) {
+        s_year_free(&y);
+        return NULL;
+    }
+    self->years[at] = y;
+    self->nyears++;
+    return y;
+}
+
+static void s_remove(s_dist_t *d, uint32_t who, uint64_t *work)
+{
+    for (uint32_t i = 0; i < d->n; i++) {
+        (*work)++;
+        if (d->who[i] != who)
+            continue;
+        memmove(&d->v[i], &d->v[i + 1], (d->n - i - 1) * sizeof *d->v);
+        memmove(&d->who[i], &d->who[i + 1], (d->n - i - 1) * sizeof *d->who);
+        d->n--;
+        *work += d->n - i;
+        return;
+    }
+}
+
+static int s_insert(s_dist_t *d, uint32_t who, double v, uint64_t *work)
+{
+    if (d->n == d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 8;
+        double *nv = realloc(d->v, cap * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        d->v = nv;
+        uint32_t *nw = realloc(d->who, cap * sizeof *nw);
+        if (!nw)
+            return -ENOMEM;
+        d->who = nw;
+        d->cap = cap;
+    }
+    uint32_t i = d->n;
+    while (i > 0 && d->v[i - 1] > v) {   /* insertion from the top: a shift, no re-sort */
+        d->v[i] = d->v[i - 1];
+        d->who[i] = d->who[i - 1];
+        i--;
+        (*work)++;
+    }
+    d->v[i] = v;
+    d->who[i] = who;
+    d->n++;
+    (*work)++;
+    return 0;
+}
+
+int bm_set(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t value)
+{
+    if (kpi < 1 || kpi > BM_KPIS || year < 1900 || year > 2999)
+        return -EINVAL;
+    long b = s_index(self, buyer);
+    if (b < 0)
+        return -ENOENT;
+    s_year_t *y = s_year_make(self, year);
+    if (!y)
+        return -ENOMEM;
+    size_t slot = (size_t)b * BM_KPIS + (size_t)(kpi - 1);
+    y->raw[slot] = value;
+    y->has[slot] = 1;
+    self->work = 0;
+    int cls = self->cls[b];
+    if (cls < 0)
+        return 0;
+    for (int n = 0; n < BM_NORMS; n++) {
+        double den = self->den[b * BM_NORMS + n];
+        if (den <= 0)
+            continue;
+        s_dist_t *d = &y->d[cls][kpi - 1][n];
+        s_remove(d, (uint32_t)b, &self->work);
+        int rc = s_insert(d, (uint32_t)b, (double)value / s_scale[kpi] / den, &self->work);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+size_t bm_years(const bm_t *self, unsigned *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->nyears && n < cap; i++)
+        out[n++] = self->years[i]->year;
+    for (size_t i = 1; i < n; i++)   /* a handful: insertion sort */
+        for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            unsigned t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return n;
+}
+
+static const s_dist_t *s_dist(const bm_t *self, unsigned year, int cls, int kpi, bm_norm_t n)
+{
+    s_year_t *y = s_year(self, year);
+    return y && cls >= 0 ? &y->d[cls][kpi - 1][n] : NULL;
+}
+
+/* Quartiles of d when at least k buyers contribute: the one gate of every figure. */
+static bool s_stats(const bm_t *self, const s_dist_t *d, unsigned *count, double *q1,
+                    double *med, double *q3)
+{
+    if (!d || d->n < self->k)
+        return false;
+    *count = d->n;
+    *q1 = bm_quantile(d->v, d->n, 0.25);
+    *med = bm_quantile(d->v, d->n, 0.5);
+    *q3 = bm_quantile(d->v, d->n, 0.75);
+    return true;
+}
+
+int bm_position(const bm_t *self, const char *buyer, int kpi, unsigned year, bm_norm_t norm,
+                bm_pos_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->cls = -1;
+    if (kpi < 1 || kpi > BM_KPIS || norm >= BM_NORMS)
+        return -EINVAL;
+    long b = s_index(self, buyer);
+    if (b < 0)
+        return -ENOENT;
+    out->cls = self->cls[b];
+    double den = self->den[b * BM_NORMS + norm];
+    s_year_t *y = s_year(self, year);
+    size_t slot = (size_t)b * BM_KPIS + (size_t)(kpi - 1);
+    if (y && y->has[slot] && den > 0) {
+        out->has_value = true;
+        out->value = (double)y->raw[slot] / s_scale[kpi] / den;
+    }
+    if (out->cls < 0) {
+        out->status = BM_NO_CLASS;
+        return 0;
+    }
+    if (den <= 0) {
+        out->status = BM_NO_DENOMINATOR;
+        return 0;
+    }
+    const s_dist_t *d = s_dist(self, year, out->cls, kpi, norm);
+    bool shown = s_stats(self, d, &out->count, &out->q1, &out->median, &out->q3);
+    if (!out->has_value)
+        out->status = BM_NO_VALUE;
+    else if (!shown)
+        out->status = BM_TOO_FEW;
+    if (!shown || !out->has_value)
+        return 0;
+    out->percentile = bm_percentile(d->v, d->n, out->value);
+    out->quartile = bm_quartile(out->value, out->q1, out->median, out->q3);
+    return 0;
+}
+
+int bm_distribution(const bm_t *self, int cls, int kpi, unsigned year, bm_norm_t norm,
+                    bm_dist_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (cls < 0 || cls >= BM_CLASSES || kpi < 1 || kpi > BM_KPIS || norm >= BM_NORMS)
+        return -EINVAL;
+    const s_dist_t *d = s_dist(self, year, cls, kpi, norm);
+    out->status = s_stats(self, d, &out->count, &out->q1, &out->median, &out->q3)
+                      ? BM_OK : BM_TOO_FEW;
+    return 0;
+}

@@ -1,0 +1,93 @@
+/*  bm_text: numbers, units and the sentence of a buyer's position, from the message
+ *  catalogue (bench.*). See bm.h. */
+#include "bm.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "–");
+        return buf;
+    }
+    double a = fabs(v);
+    int dec = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a == 0 ? 0 : 2 - (int)floor(log10(a));
+    if (dec > 9)
+        dec = 9;
+    char raw[64];
+    snprintf(raw, sizeof raw, "%.*f", dec, a);
+    char thou = lang == TEXT_EN ? ',' : '.', point = lang == TEXT_EN ? '.' : ',';
+    const char *dot = strchr(raw, '.');
+    size_t intlen = dot ? (size_t)(dot - raw) : strlen(raw), o = 0;
+    char out[96];
+    if (v < 0 && strspn(raw, "0.") != strlen(raw))
+        out[o++] = '-';
+    for (size_t i = 0; i < intlen; i++) {
+        if (i && (intlen - i) % 3 == 0)
+            out[o++] = thou;
+        out[o++] = raw[i];
+    }
+    if (dot) {
+        out[o++] = point;
+        for (const char *c = dot + 1; *c; c++)
+            out[o++] = *c;
+    }
+    out[o] = 0;
+    snprintf(buf, cap, "%s", out);
+    return buf;
+}
+
+const char *bm_unit_label(int kpi, bm_norm_t norm, text_lang_t lang, char *buf, size_t cap)
+{
+    char key[48];
+    snprintf(key, sizeof key, "bench.unit.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
+    snprintf(key + strlen(key), sizeof key - strlen(key), "%s",
+             norm == BM_NORM_PER_MEUR ? ".meur" : norm == BM_NORM_PER_INH ? ".inh" : "");
+    snprintf(buf, cap, "%s", text_get(lang, key));
+    return buf;
+}
+
+/* "Heerlen" for "Gemeente Heerlen": the sentence names the class's kind already. */
+static const char *s_short(const char *name)
+{
+    static const char *const pre[] = { "Gemeente ", "Provincie ", "Waterschap ", NULL };
+    for (int i = 0; pre[i]; i++)
+        if (strncmp(name, pre[i], strlen(pre[i])) == 0 && name[strlen(pre[i])])
+            return name + strlen(pre[i]);
+    return name;
+}
+
+const char *bm_sentence(const bm_t *self, const char *buyer, int kpi, bm_norm_t norm,
+                        const bm_pos_t *pos, text_lang_t lang, char *buf, size_t cap)
+{
+    const char *name = s_short(mvoi_buyers_name(bm_registry(self), buyer));
+    char num[64], key[48], what[160], k[16];
+    switch (pos->status) {
+    case BM_NO_CLASS:
+        snprintf(buf, cap, text_get(lang, "bench.why.no_class"), name);
+        return buf;
+    case BM_NO_DENOMINATOR:
+        snprintf(buf, cap, text_get(lang, "bench.why.no_volume"), name);
+        return buf;
+    case BM_NO_VALUE:
+        snprintf(buf, cap, text_get(lang, "bench.why.no_value"), name);
+        return buf;
+    case BM_TOO_FEW:
+        snprintf(k, sizeof k, "%u", bm_k(self));
+        snprintf(buf, cap, text_get(lang, "bench.why.too_few"),
+                 bm_class_label(pos->cls, lang), k);
+        return buf;
+    case BM_OK:
+        break;
+    }
+    snprintf(key, sizeof key, "bench.what.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
+    snprintf(what, sizeof what, text_get(lang, key), bm_num(pos->value, lang, num, sizeof num),
+             norm == BM_NORM_PER_MEUR ? text_get(lang, "bench.per.meur")
+             : norm == BM_NORM_PER_INH ? text_get(lang, "bench.per.inh") : "");
+    snprintf(key, sizeof key, "bench.quartile.%d", pos->quartile);
+    snprintf(buf, cap, text_get(lang, "bench.sentence"), name, what, text_get(lang, key),
+             bm_class_label(pos->cls, lang));
+    return buf;
+}

@@ -1,0 +1,143 @@
+// The benchmark page: this buyer's place per KPI and normalisation on the anonymous
+// distribution of its class (GET /api/benchmark), refreshed every few seconds. It never
+// receives another buyer's figures: the gateway sends only the quartiles of classes with at
+// least k buyers and this buyer's own value.
+(() => {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const params = new URLSearchParams(location.search);
+  const token = params.get('access_token');
+  const withToken = (url) => token ? url + (url.includes('?') ? '&' : '?') +
+    'access_token=' + encodeURIComponent(token) : url;
+  const svgNS = 'http://www.w3.org/2000/svg';
+  let data = null, year = params.get('year') || '';
+
+  const query = () => {
+    const q = new URLSearchParams();
+    for (const k of ['buyer', 'lang']) if (params.get(k)) q.set(k, params.get(k));
+    if (year) q.set('year', year);
+    return q;
+  };
+  const num = (v) => {
+    const loc = data && data.lang === 'en' ? 'en-GB' : 'nl-NL';
+    const a = Math.abs(v);
+    const d = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a === 0 ? 0 :
+      Math.min(9, 2 - Math.floor(Math.log10(a)));
+    return v.toLocaleString(loc, { minimumFractionDigits: d, maximumFractionDigits: d });
+  };
+  const el = (tag, cls, text) => {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const svgEl = (tag, attrs) => {
+    const e = document.createElementNS(svgNS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    return e;
+  };
+
+  // A strip: 0 .. max(Q3, own) x 1.15; grey box Q1..Q3, median line, own dot.
+  function chart(n) {
+    const W = 520, H = 46, L = 8, R = 8, top = 10, h = 18;
+    const hi = Math.max(n.q3 || 0, n.value || 0, 1e-12) * 1.15;
+    const lo = Math.min(0, n.q1 || 0, n.value || 0);
+    const x = (v) => L + (W - L - R) * (v - lo) / (hi - lo);
+    const s = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img',
+                             'aria-label': n.sentence });
+    s.appendChild(svgEl('line', { x1: L, x2: W - R, y1: top + h / 2, y2: top + h / 2, class: 'axis' }));
+    s.appendChild(svgEl('rect', { x: x(n.q1), y: top, width: Math.max(1, x(n.q3) - x(n.q1)),
+                                  height: h, rx: 3, class: 'box' }));
+    s.appendChild(svgEl('line', { x1: x(n.median), x2: x(n.median), y1: top - 3, y2: top + h + 3,
+                                  class: 'med' }));
+    for (const [v, anchor] of [[n.q1, 'end'], [n.q3, 'start']]) {
+      const t = svgEl('text', { x: x(v) + (anchor === 'end' ? -3 : 3), y: top + h + 14,
+                                'text-anchor': anchor });
+      t.textContent = num(v);
+      s.appendChild(t);
+    }
+    if (n.value !== undefined) {
+      s.appendChild(svgEl('circle', { cx: x(n.value), cy: top + h / 2, r: 6, class: 'own' }));
+    }
+    return s;
+  }
+
+  function render() {
+    const T = data.texts;
+    document.documentElement.lang = data.lang;
+    $('title').textContent = T['bench.title'];
+    $('subtitle').textContent = T['bench.subtitle'].replace('%s', data.k);
+    $('back').textContent = T['bench.back'];
+    $('legend').textContent = T['bench.legend'];
+    $('export').textContent = T['bench.export'];
+    $('who').textContent = data.name + (data.class ? ' · ' + data.class.label : '');
+    const other = data.lang === 'en' ? 'nl' : 'en';
+    const lq = new URLSearchParams(location.search);
+    lq.set('lang', other);
+    $('lang').textContent = other.toUpperCase();
+    $('lang').href = '?' + lq.toString();
+    const bq = new URLSearchParams();
+    if (params.get('buyer')) bq.set('buyer', params.get('buyer'));
+    if (params.get('lang')) bq.set('lang', params.get('lang'));
+    $('back').href = '/' + (bq.toString() ? '?' + bq.toString() : '');
+    const sel = $('year');
+    const years = (data.years || []).slice();
+    if (!years.includes(data.year)) years.push(data.year);
+    sel.replaceChildren(...years.sort().map((y) => {
+      const o = el('option', '', String(y));
+      o.value = String(y);
+      o.selected = y === data.year;
+      return o;
+    }));
+    const box = $('kpis');
+    // KPIs with a place in a distribution first: on a phone they are what one scrolls to
+    const shown = (k) => k.norms.some((n) => n.status === 'ok') ? 0 : 1;
+    const kpis = data.kpis.slice().sort((a, b) => shown(a) - shown(b));
+    box.replaceChildren(...kpis.map((k) => {
+      const card = el('article', 'bench-kpi');
+      card.id = 'bench-' + k.kpi;
+      card.appendChild(el('h2', '', k.label));
+      for (const n of k.norms) {
+        const row = el('div', 'bench-row');
+        row.dataset.norm = n.norm;
+        row.dataset.status = n.status;
+        row.appendChild(el('h3', '', T['bench.norm.' + n.norm] + ' (' + n.unit + ')'));
+        if (n.status === 'ok') row.appendChild(chart(n));
+        row.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
+        if (n.status === 'ok') {
+          row.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
+            ' · ' + T['bench.col.median'] + ' ' + num(n.median) + ' · ' + T['bench.col.count'] +
+            ' ' + n.count));
+        }
+        card.appendChild(row);
+      }
+      return card;
+    }));
+    $('updated').textContent = '· ' + new Date().toLocaleTimeString(data.lang === 'en' ? 'en-GB' : 'nl-NL');
+    document.body.dataset.loaded = '1';
+  }
+
+  async function load() {
+    try {
+      const r = await fetch(withToken('/api/benchmark?' + query().toString()),
+                            { headers: { Accept: 'application/json' } });
+      if (!r.ok) {
+        $('who').textContent = (await r.json()).detail || String(r.status);
+        return;
+      }
+      data = await r.json();
+      render();
+    } catch (e) {
+      $('who').textContent = String(e);
+    }
+  }
+
+  $('year').addEventListener('change', (e) => { year = e.target.value; load(); });
+  const ex = query();
+  ex.delete('year');
+  ex.delete('buyer');
+  $('export-csv').href = withToken('/api/benchmark/open-data.csv' + (ex.toString() ? '?' + ex : ''));
+  $('export-json').href = withToken('/api/benchmark/open-data.json' + (ex.toString() ? '?' + ex : ''));
+  load();
+  setInterval(load, 3000);
+})();

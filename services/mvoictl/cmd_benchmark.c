@@ -1,0 +1,238 @@
+/*  mvoictl benchmark: where --buyer stands among the buyers of its class, per KPI and
+ *  normalisation (common/bm), from one snapshot of the kpi-aggregator's totals.
+ *
+ *    mvoictl [--buyer B] [--json] [--lang en] benchmark show [--year Y]
+ *    mvoictl [--lang en] benchmark export [--csv]     the anonymous open data
+ *
+ *  The snapshot holds every buyer's totals (the aggregator's API is a service interface);
+ *  what is printed is only what bm hands out: this buyer's own figures and distributions of
+ *  at least k buyers (--k, default 5, as the gateway's MVOI_GATEWAY_BENCH_K). The registry
+ *  is MVOI_BUYERS_FILE (default: the shipped common/data/buyers.ini).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "bm_json.h"
+#include "buyers.h"
+#include "codec.h"
+#include "ctl.h"
+
+/* Every year total of all dimensions of the snapshot into b. 0 or an exit code. */
+static int s_fill(ctl_t *ctl, bm_t *b)
+{
+    void *zctx = zmq_ctx_new(), *d = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
+    if (!d) {
+        if (zctx)
+            zmq_ctx_term(zctx);
+        return CTL_EX_OSERR;
+    }
+    int z = 0, ex = CTL_EX_UNAVAILABLE;
+    zmq_setsockopt(d, ZMQ_LINGER, &z, sizeof z);
+    zmq_connect(d, ctl_endpoint("kpi"));
+    Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
+    sr.prefix = "kpi.";
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    char rid[64];
+    ctl_request_id(rid, sizeof rid, "bench");
+    env.request_id = rid;
+    env.buyer = (char *)ctl->buyer;
+    env.has_schema_version = true;
+    env.schema_version = CODEC_SCHEMA_VERSION;
+    env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
+    env.snapshot = &sr;
+    uint8_t buf[512];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    if (len < 0 || zmq_send(d, buf, (size_t)len, 0) < 0)
+        goto out;
+    for (;;) {
+        zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
+            ctl_fail(ctl, 0, "ctl.err.no_snapshot", ctl_endpoint("kpi"), ctl->timeout_ms);
+            goto out;
+        }
+        zmq_msg_t m;
+        int n = 0, more = 1;
+        Mvoi__Envelope *e = NULL;
+        while (more) {   /* [topic] [envelope] or [envelope]: the last frame is the body */
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, d, 0) < 0) {
+                zmq_msg_close(&m);
+                break;
+            }
+            more = zmq_msg_more(&m);
+            n++;
+            if (!more) {
+                int err = 0;
+                e = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), CODEC_DEFAULT_BUDGET, &err);
+            }
+            zmq_msg_close(&m);
+        }
+        if (!e)
+            continue;
+        int rc = -1;
+        if (n == 2 && e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
+            const Mvoi__KpiTotal *t = e->kpi_total;
+            if (t->buyer && !t->quarter && !t->theme && !(t->purchasing_group && *t->purchasing_group)
+                && !(t->tender_id && *t->tender_id))
+                bm_set(b, t->buyer, (int)t->kpi, t->year, t->realisation);
+        } else if (n == 1 && e->request_id && strcmp(e->request_id, rid) == 0) {
+            rc = e->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END ? 0 : ctl_check_error(ctl, e);
+            if (rc == 0 && e->body_case != MVOI__ENVELOPE__BODY_SNAPSHOT_END)
+                rc = CTL_EX_SOFTWARE;
+        }
+        codec_free(&e);
+        if (rc >= 0) {
+            ex = rc;
+            break;
+        }
+    }
+out:
+    zmq_close(d);
+    zmq_ctx_term(zctx);
+    return ex;
+}
+
+typedef struct {
+    unsigned year, k;
+    bool csv;
+} s_opts_t;
+
+static int s_parse(ctl_t *ctl, int argc, char **argv, s_opts_t *o)
+{
+    static const struct option opts[] = {
+        { "year", required_argument, NULL, 'y' }, { "k", required_argument, NULL, 'k' },
+        { "csv", no_argument, NULL, 'c' }, { NULL, 0, NULL, 0 },
+    };
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    *o = (s_opts_t){ .year = (unsigned)tm.tm_year + 1900, .k = BM_K_DEFAULT, .csv = false };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end = NULL;
+        long v = c == 'c' ? 0 : strtol(optarg, &end, 10);
+        if (c == 'y' && *end == 0 && v >= 1900 && v <= 2999)
+            o->year = (unsigned)v;
+        else if (c == 'k' && *end == 0 && v >= 2 && v <= 1000)
+            o->k = (unsigned)v;
+        else if (c == 'c')
+            o->csv = true;
+        else
+            return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bench_arg");
+    }
+    return optind < argc ? ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bench_arg") : 0;
+}
+
+/* the registry and the filled set, or an exit code */
+static int s_load(ctl_t *ctl, const s_opts_t *o, mvoi_buyers_t **reg, bm_t **b)
+{
+    const char *path = getenv("MVOI_BUYERS_FILE");
+    char err[320];
+    *reg = mvoi_buyers_load(path && *path ? path : MVOI_BUYERS_FILE_SRC, false, err, sizeof err);
+    if (!*reg)
+        return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.bench_registry", err);
+    if (!mvoi_buyers_find(*reg, ctl->buyer)) {
+        mvoi_buyers_destroy(reg);
+        return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.bench_buyer", ctl->buyer);
+    }
+    *b = bm_new(*reg, o->k);
+    int ex = *b ? s_fill(ctl, *b) : CTL_EX_SOFTWARE;
+    if (ex) {
+        bm_destroy(b);
+        mvoi_buyers_destroy(reg);
+    }
+    return ex;
+}
+
+static void s_print_text(ctl_t *ctl, bm_t *b, unsigned year)
+{
+    char buf[512], num[64];
+    const mvoi_buyer_t *me = mvoi_buyers_find(bm_registry(b), ctl->buyer);
+    int cls = bm_class_of(me);
+    printf("%s: %s, %u", ctl_text(ctl, "bench.title"), me->name, year);
+    if (cls >= 0)
+        printf(" (%s)", bm_class_label(cls, ctl->tl));
+    printf("\n");
+    for (int k = 1; k <= BM_KPIS; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "kpi.%s", bm_kpi_name(k));
+        printf("\n%s\n", ctl_text(ctl, key));
+        for (int n = 0; n < BM_NORMS; n++) {
+            bm_pos_t p;
+            bm_position(b, ctl->buyer, k, year, (bm_norm_t)n, &p);
+            snprintf(key, sizeof key, "bench.norm.%s", bm_norm_name((bm_norm_t)n));
+            printf("  %-32s", ctl_text(ctl, key));
+            if (p.status == BM_OK) {
+                printf(" %s %s", ctl_text(ctl, "bench.col.value"), bm_num(p.value, ctl->tl, num, sizeof num));
+                printf("  Q1 %s", bm_num(p.q1, ctl->tl, num, sizeof num));
+                printf("  %s %s", ctl_text(ctl, "bench.col.median"), bm_num(p.median, ctl->tl, num, sizeof num));
+                printf("  Q3 %s", bm_num(p.q3, ctl->tl, num, sizeof num));
+                printf("  %s %s  %s %u\n", ctl_text(ctl, "bench.col.percentile"),
+                       bm_num(p.percentile, ctl->tl, num, sizeof num),
+                       ctl_text(ctl, "bench.col.count"), p.count);
+            } else {
+                printf("\n");
+            }
+            printf("    %s\n", bm_sentence(b, ctl->buyer, k, (bm_norm_t)n, &p, ctl->tl, buf,
+                                            sizeof buf));
+        }
+    }
+}
+
+static int s_show(ctl_t *ctl, int argc, char **argv)
+{
+    s_opts_t o;
+    mvoi_buyers_t *reg = NULL;
+    bm_t *b = NULL;
+    int ex = s_parse(ctl, argc, argv, &o);
+    if (ex || (ex = s_load(ctl, &o, &reg, &b)) != 0)
+        return ex;
+    if (ctl->json) {
+        json_t *j = bm_json_buyer(b, ctl->buyer, o.year, ctl->tl);
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        printf("\n");
+        json_decref(j);
+    } else {
+        s_print_text(ctl, b, o.year);
+    }
+    bm_destroy(&b);
+    mvoi_buyers_destroy(&reg);
+    return 0;
+}
+
+static int s_export(ctl_t *ctl, int argc, char **argv)
+{
+    s_opts_t o;
+    mvoi_buyers_t *reg = NULL;
+    bm_t *b = NULL;
+    int ex = s_parse(ctl, argc, argv, &o);
+    if (ex || (ex = s_load(ctl, &o, &reg, &b)) != 0)
+        return ex;
+    if (o.csv) {
+        size_t len = 0;
+        char *csv = bm_csv_open_data(b, ctl->tl, &len);
+        if (csv)
+            fwrite(csv, 1, len, stdout);
+        free(csv);
+    } else {
+        json_t *j = bm_json_open_data(b, ctl->tl);
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+        printf("\n");
+        json_decref(j);
+    }
+    bm_destroy(&b);
+    mvoi_buyers_destroy(&reg);
+    return 0;
+}
+
+const ctl_cmd_t ctl_benchmark_cmds[] = {
+    { "show", "[--year Y] [--k K]",
+      "where the buyer stands among the buyers of its kind and size, per KPI", s_show },
+    { "export", "[--csv] [--k K]",
+      "the anonymous distributions as open data (JSON with definitions, or CSV)", s_export },
+    { NULL },
+};

@@ -1,0 +1,50 @@
+/*  xlsx_bench: the annual report's benchmark sheet: one row per KPI and normalisation with
+ *  the buyer's own figure, and the anonymous quartiles and its percentile only where at least
+ *  k buyers contribute (common/bm hands out nothing else). Numbers as numbers. */
+#include <xlsxwriter.h>
+
+#include "report.h"
+
+void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold);
+
+void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold)
+{
+    const rp_input_t *in = r->in;
+    if (!in->bench || in->quarter != 0)
+        return;
+    lxw_worksheet *ws = workbook_add_worksheet(wb, rp_t(r, "bench.title"));
+    if (!ws)
+        return;
+    static const char *const hdr[] = { "kpi", "normalisation", "unit", "status", "value", "count",
+                                       "q1", "median", "q3", "percentile", "quartile",
+                                       "sentence" };
+    for (int c = 0; c < 12; c++)
+        worksheet_write_string(ws, 0, (lxw_col_t)c, hdr[c], bold);
+    static const char *const st[] = { "ok", "no_class", "no_volume", "no_value", "too_few" };
+    lxw_row_t row = 1;
+    char buf[512];
+    for (int k = 1; k <= BM_KPIS; k++)
+        for (int n = 0; n < BM_NORMS; n++, row++) {
+            bm_pos_t p;
+            if (bm_position(in->bench, in->buyer, k, in->year, (bm_norm_t)n, &p) != 0)
+                continue;
+            worksheet_write_string(ws, row, 0, bm_kpi_name(k), NULL);
+            worksheet_write_string(ws, row, 1, bm_norm_name((bm_norm_t)n), NULL);
+            worksheet_write_string(ws, row, 2, bm_unit_label(k, (bm_norm_t)n, in->lang, buf,
+                                                             sizeof buf), NULL);
+            worksheet_write_string(ws, row, 3, st[p.status], NULL);
+            if (p.has_value)
+                worksheet_write_number(ws, row, 4, p.value, NULL);
+            if (p.status == BM_OK) {
+                worksheet_write_number(ws, row, 5, p.count, NULL);
+                worksheet_write_number(ws, row, 6, p.q1, NULL);
+                worksheet_write_number(ws, row, 7, p.median, NULL);
+                worksheet_write_number(ws, row, 8, p.q3, NULL);
+                worksheet_write_number(ws, row, 9, p.percentile, NULL);
+                worksheet_write_number(ws, row, 10, p.quartile, NULL);
+            }
+            worksheet_write_string(ws, row, 11, bm_sentence(in->bench, in->buyer, k,
+                                                            (bm_norm_t)n, &p, in->lang, buf,
+                                                            sizeof buf), NULL);
+        }
+}

@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""The national benchmark between real processes.
+
+mvoi-gateway follows fakebench (a stand-in kpi-aggregator with 15 gemeenten' totals over the
+real Clone protocol). Checked, with figures worked out by hand in the comments:
+  * g05's place per normalisation (type-7 quartiles, mid-rank percentile, quartile, sentence);
+  * theme and quarter totals (10^12 each) do not enter the benchmark;
+  * a class of 3 (< k = 5) shows nothing; the open data has no row of it;
+  * no response of any interface to buyer g05 (API nl/en, open data JSON/CSV, the page,
+    mvoictl benchmark text and --json) holds another buyer's id or figures;
+  * one buyer's total changes -> the distribution the gateway serves moves, live.
+With --browser: the page in headless Chromium at desktop and phone width (screenshots kept in
+the artifact directory), see tests/integration/gateway/bench_browser.mjs.
+Usage: bench_it.py <mvoi-gateway> <fakebench> <mvoictl> <artifact dir> [--browser]
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+GW, FAKE, CTL, OUT = sys.argv[1:5]
+BROWSER = '--browser' in sys.argv[5:]
+HERE = os.path.dirname(os.path.abspath(__file__))
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print('FAIL: ' + msg, flush=True)
+
+
+def near(a, b, msg):
+    check(a is not None and abs(a - b) < 1e-9, f'{msg}: {a} != {b}')
+
+
+def registry(path):
+    """g01..g12: 20.000 (g01-g06) / 40.000 (g07-g12) inhabitants, EUR 100 / 200 mln;
+    s1..s3 under 20.000 (a class of 3 < k)."""
+    with open(path, 'w') as f:
+        for i in range(1, 13):
+            f.write(f'[g{i:02d}]\nname = Gemeente G{i:02d}\nkind = gemeente\n'
+                    f'inhabitants = {20000 if i <= 6 else 40000}\ninhabitants_year = 2024\n'
+                    f'inhabitants_source = test\npurchasing_volume_eur = '
+                    f'{100000000 if i <= 6 else 200000000}\npurchasing_volume_year = 2024\n'
+                    f'purchasing_volume_source = test\n')
+        for i in range(1, 4):
+            f.write(f'[s{i}]\nname = Gemeente S{i}\nkind = gemeente\ninhabitants = 9000\n'
+                    f'inhabitants_year = 2024\ninhabitants_source = test\n')
+
+
+def seed(path):
+    """CO2 of gNN: NN x 1,000,000 g (NN x 1000 kg), but g12: 12,345,678 g (12345.678 kg, the
+    maximum, a figure that must never reach g05); s1..s3: 7000, 14000, 21000 g."""
+    with open(path, 'w') as f:
+        for i in range(1, 13):
+            f.write(f'g{i:02d} co2 2026 {12345678 if i == 12 else i * 1000000}\n')
+        for i in range(1, 4):
+            f.write(f's{i} co2 2026 {i * 7000}\n')
+
+
+def get(port, path, raw=False):
+    with urllib.request.urlopen(f'http://127.0.0.1:{port}{path}', timeout=10) as r:
+        body = r.read().decode()
+        return body if raw else json.loads(body)
+
+
+def status_of(port, path):
+    try:
+        with urllib.request.urlopen(f'http://127.0.0.1:{port}{path}', timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def bad_paths(http, env):
+    """Bad input gets a named error, and nothing of the benchmark."""
+    for path, code, field in (('/api/benchmark?year=20x6', 400, 'year'),
+                              ('/api/benchmark?year=1800', 400, 'year'),
+                              ('/api/benchmark?lang=de', 400, 'lang'),
+                              ('/api/benchmark?kpi=co2', 400, 'kpi'),
+                              ('/api/benchmark?buyer=nobody', 404, 'buyer'),
+                              ('/api/benchmark?buyer=G05', 400, 'buyer'),
+                              ('/api/benchmark/other.csv', 404, None)):
+        st, body = status_of(http, path)
+        check(st == code, f'{path}: {st} {body}')
+        if field:
+            check(json.loads(body).get('field') == field, f'{path}: field in {body}')
+    for args, code in ((['--buyer', 'g05', 'benchmark', 'show', '--year', 'x'], 64),
+                       (['--buyer', 'g05', 'benchmark', 'show', '--k', '1'], 64),
+                       (['--buyer', 'g05', 'benchmark', 'show', 'extra'], 64),
+                       (['--buyer', 'nobody', 'benchmark', 'show'], 65)):
+        r = subprocess.run([CTL] + args, env=env, capture_output=True, text=True, timeout=30)
+        check(r.returncode == code and r.stderr.startswith('mvoictl: ') and not r.stdout,
+              f'mvoictl {args}: {r.returncode} {r.stderr} {r.stdout[:80]}')
+    bad = dict(env, MVOI_BUYERS_FILE='/nonexistent/buyers.ini')
+    r = subprocess.run([CTL, 'benchmark', 'show'], env=bad, capture_output=True, text=True,
+                       timeout=30)
+    check(r.returncode == 65 and 'nonexistent' in r.stderr, f'missing registry: {r.stderr}')
+
+
+def norm(doc, kpi, name):
+    for k in doc['kpis']:
+        if k['kpi'] == kpi:
+            for n in k['norms']:
+                if n['norm'] == name:
+                    return n
+    return None
+
+
+# what g05 must never see: other buyers' ids and g12's figures in every rendering
+# (12345.678 kg; per EUR mln 12345.678 / 200 = 61.72839; per inhabitant / 40000 = 0.30864)
+FORBIDDEN = ([f'g{i:02d}' for i in range(1, 13) if i != 5] +
+             [f'G{i:02d}' for i in range(1, 13) if i != 5] + ['s1', 's2', 's3', 'S1'] +
+             ['12345', '12.345', '12,345', '61.728', '61,728', '61,73', '61.73',
+              '0.3086', '0,3086', '0,309', '0.309'])
+
+
+def anonymous(text, what):
+    for s in FORBIDDEN:
+        if s in text:
+            check(False, f'{what} holds "{s}" (another buyer)')
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix='mvoi-bench-')
+    base = 26000 + (os.getpid() % 500) * 4
+    api, pub, http = f'tcp://127.0.0.1:{base}', f'tcp://127.0.0.1:{base + 1}', base + 2
+    registry(f'{tmp}/buyers.ini')
+    seed(f'{tmp}/seed')
+    env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_BUYERS_FILE=f'{tmp}/buyers.ini',
+               MVOI_GATEWAY_LISTEN=f'127.0.0.1:{http}', MVOI_GATEWAY_KPI_API=api,
+               MVOI_GATEWAY_API=api, MVOI_GATEWAY_KPI_PUB=pub, MVOI_GATEWAY_BUYER='g05',
+               MVOI_LOG_LEVEL='warn', MVOI_KPI_API=api, MVOI_KPI_PUB=pub)
+    fake = subprocess.Popen([FAKE, '--api', api, '--pub', pub, '--seed', f'{tmp}/seed'],
+                            stdin=subprocess.PIPE, text=True)
+    gw = subprocess.Popen([GW], env=env, stdout=open(f'{tmp}/gw.log', 'w'),
+                          stderr=subprocess.STDOUT)
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f'http://127.0.0.1:{http}/readyz', timeout=1)
+                break
+            except Exception:
+                time.sleep(0.1)
+        else:
+            print(open(f'{tmp}/gw.log').read())
+            raise SystemExit('gateway not ready')
+        if BROWSER:
+            return browser(http, fake)
+        scenario(http, env, fake)
+    finally:
+        gw.terminate()
+        fake.stdin.close()
+        fake.terminate()
+        gw.wait(10)
+        fake.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failures else 0
+
+
+def scenario(http, env, fake):
+    bad_paths(http, env)
+    d = get(http, '/api/benchmark?buyer=g05&year=2026')
+    check(d['class']['id'] == 'gemeente.20000-49999', f"class {d['class']}")
+    # kg 1000..11000 and 12345.678: Q1 h = 2.75 -> 3750, median 6500, Q3 h = 8.25 -> 9250;
+    # g05 = 5000: 4 below + 1/2 -> 37.5 %, second quartile
+    a = norm(d, 'co2', 'absolute')
+    check(a['status'] == 'ok', f'absolute status {a}')
+    near(a['value'], 5000, 'own kg')
+    near(a['q1'], 3750, 'Q1 kg')
+    near(a['median'], 6500, 'median kg')
+    near(a['q3'], 9250, 'Q3 kg')
+    near(a['percentile'], 37.5, 'percentile')
+    check(a['count'] == 12 and a['quartile'] == 2, f'count/quartile {a}')
+    check(a['sentence'] == 'G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel van de '
+          'gemeenten van 20.000-50.000 inwoners', a['sentence'])
+    # per EUR mln: 10 20 30 35 40 40 45 50 50 55 60 61.73 -> Q1 33.75, median 42.5, Q3 51.25
+    m = norm(d, 'co2', 'per_eur_million')
+    near(m['q1'], 33.75, 'Q1 per mln')
+    near(m['median'], 42.5, 'median per mln')
+    near(m['q3'], 51.25, 'Q3 per mln')
+    near(m['value'], 50, 'own per mln')
+    check(m['quartile'] == 3, f'quartile per mln {m}')
+    # per inhabitant: the same / 200
+    p = norm(d, 'co2', 'per_inhabitant')
+    near(p['median'], 0.2125, 'median per inhabitant')
+    check(norm(d, 'nox', 'absolute')['status'] == 'no_value', 'nox has no value')
+
+    s = get(http, '/api/benchmark?buyer=s1&year=2026')
+    for n in s['kpis'][4]['norms']:
+        check(n['status'] in ('too_few', 'no_volume'), f's1 {n}')
+        for k in ('count', 'q1', 'median', 'q3', 'percentile', 'quartile'):
+            check(k not in n, f's1 {n["norm"]} shows {k}')
+    check('te weinig' in norm(s, 'co2', 'absolute')['sentence'], 'too-few sentence')
+
+    od = get(http, '/api/benchmark/open-data.json')
+    classes = {r['class'] for r in od['distributions']}
+    check(classes == {'gemeente.20000-49999'}, f'open data classes {classes}')
+    check(all(r['count'] >= 5 for r in od['distributions']), 'open data count >= k')
+    check('q1' in od['definitions'], 'open data definitions')
+    csv = get(http, '/api/benchmark/open-data.csv', raw=True)
+    check('2026,"gemeente.20000-49999","co2","absolute","kg",12,3750,6500,9250' in csv, csv)
+
+    texts = {
+        'api nl': json.dumps(d), 'api en': get(http, '/api/benchmark?buyer=g05&year=2026&lang=en', raw=True),
+        'open data json': json.dumps(od), 'open data csv': csv,
+        'page': get(http, '/benchmark?buyer=g05', raw=True),
+        'api default buyer': get(http, '/api/benchmark?year=2026', raw=True),
+        'kpi view': get(http, '/api/kpi?buyer=g05', raw=True),
+    }
+    for args in (['--buyer', 'g05', 'benchmark', 'show', '--year', '2026'],
+                 ['--buyer', 'g05', '--json', 'benchmark', 'show', '--year', '2026'],
+                 ['--buyer', 'g05', '--lang', 'en', 'benchmark', 'show', '--year', '2026'],
+                 ['--buyer', 'g05', 'benchmark', 'export'],
+                 ['--buyer', 'g05', 'benchmark', 'export', '--csv']):
+        r = subprocess.run([CTL] + args, env=env, capture_output=True, text=True, timeout=30)
+        check(r.returncode == 0, f'mvoictl {args}: {r.returncode} {r.stderr}')
+        texts['mvoictl ' + ' '.join(args)] = r.stdout + r.stderr
+    check('G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel' in
+          texts['mvoictl --buyer g05 benchmark show --year 2026'], 'mvoictl sentence: ' +
+          texts['mvoictl --buyer g05 benchmark show --year 2026'])
+    ctl_json = json.loads(texts['mvoictl --buyer g05 --json benchmark show --year 2026'])
+    near(norm(ctl_json, 'co2', 'absolute')['median'], 6500, 'mvoictl --json median')
+    for what, text in texts.items():
+        anonymous(text, what)
+    print(f'anonymity: {len(texts)} responses to g05 hold no other buyer', flush=True)
+
+    # live: g12 12345.678 -> 500 kg. kg: 500 1000 ... 11000: Q1 2750, median 5500, Q3 8250;
+    # g05: 5 below + 1/2 -> 45.83 %
+    fake.stdin.write('g12 co2 2026 500000\n')
+    fake.stdin.flush()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10:
+        a = norm(get(http, '/api/benchmark?buyer=g05&year=2026'), 'co2', 'absolute')
+        if abs(a['median'] - 5500) < 1e-9:
+            break
+        time.sleep(0.05)
+    print(f'live move seen after {time.monotonic() - t0:.2f} s', flush=True)
+    near(a['median'], 5500, 'live median')
+    near(a['q1'], 2750, 'live Q1')
+    near(a['q3'], 8250, 'live Q3')
+    near(a['percentile'], 550 / 12, 'live percentile')
+    s = get(http, '/api/benchmark?buyer=s1&year=2026')
+    check('count' not in norm(s, 'co2', 'absolute'), 'the small class stays hidden')
+
+
+def browser(http, fake):
+    mjs = os.path.join(HERE, '..', 'gateway', 'bench_browser.mjs')
+    gwdir = os.path.join(HERE, '..', 'gateway')
+    if not os.path.exists('/usr/bin/chromium') or not shutil.which('node'):
+        print('SKIP: chromium or node missing')
+        return 77
+    if not os.path.isdir(os.path.join(gwdir, 'node_modules', 'playwright-core')):
+        r = subprocess.run(['npm', 'install', '--no-audit', '--no-fund'], cwd=gwdir, timeout=300)
+        if r.returncode != 0:
+            print('SKIP: npm could not install playwright-core')
+            return 77
+    os.makedirs(OUT, exist_ok=True)
+    node = subprocess.Popen(['node', mjs, str(http), OUT], cwd=gwdir, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    for line in node.stdout:
+        print(line, end='', flush=True)
+        if line.strip() == 'READY':
+            fake.stdin.write('g12 co2 2026 500000\n')
+            fake.stdin.flush()
+            node.stdin.write('go\n')
+            node.stdin.flush()
+    return node.wait(180)
+
+
+if __name__ == '__main__':
+    rc = main()
+    print(f'bench_it: {"failed" if failures else "passed"} ({len(failures)} failures)')
+    sys.exit(rc if rc else (1 if failures else 0))

@@ -1,0 +1,83 @@
+// The benchmark page in headless Chromium (driven by tests/integration/bench/bench_it.py
+// --browser, which serves fakebench's 15 gemeenten through mvoi-gateway): at desktop and
+// phone width the CO2 card shows g05's place on the distribution chart with its Dutch
+// sentence, a class under k shows no chart, nothing is loaded from outside the gateway, the
+// phone page does not scroll sideways, and the chart moves live when another buyer's total
+// changes (bench_it.py changes it after this script prints READY). Screenshots are artifacts.
+// Usage: node bench_browser.mjs <http port> <artifact dir>
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const [port, outDir] = process.argv.slice(2);
+const base = `http://127.0.0.1:${port}`;
+const fail = (msg) => { console.error('FAIL: ' + msg); process.exitCode = 1; };
+const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvoi-chromium-'));
+const ctx = await chromium.launchPersistentContext(userDir, {
+  executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+         '--disable-component-update', '--no-first-run'],
+  viewport: { width: 1280, height: 900 },
+});
+const outside = [];
+const lines = readline.createInterface({ input: process.stdin });
+const nextLine = () => new Promise((res) => lines.once('line', res));
+try {
+  const page = ctx.pages()[0] || await ctx.newPage();
+  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
+  page.on('pageerror', (e) => fail('page error: ' + e.message));
+  await page.goto(base + '/benchmark?buyer=g05&year=2026', { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });
+  const title = await page.textContent('#title');
+  if (title !== 'Landelijke benchmark') fail(`Dutch title expected, got "${title}"`);
+  const sentence = await page.textContent('#bench-co2 [data-norm="absolute"] p.sentence');
+  const want = 'G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel van de gemeenten van 20.000-50.000 inwoners';
+  if (sentence !== want) fail(`sentence: "${sentence}"`);
+  const charts = await page.locator('#bench-co2 svg').count();
+  if (charts !== 3) fail(`3 charts expected on the CO2 card, got ${charts}`);
+  const nox = await page.locator('#bench-nox svg').count();
+  if (nox !== 0) fail('a KPI without figures must show no chart');
+  await page.screenshot({ path: path.join(outDir, 'benchmark-desktop.png'), fullPage: true });
+  console.log('desktop: ' + sentence);
+
+  // live: bench_it.py moves g12 from 12345.678 to 500 kg; Q1 3.750 -> 2.750
+  const q1 = () => page.textContent('#bench-co2 [data-norm="absolute"] svg text');
+  if ((await q1()) !== '3.750') fail('Q1 label before: ' + await q1());
+  console.log('READY');
+  await nextLine();
+  await page.waitForFunction(() => document.querySelector('#bench-co2 [data-norm="absolute"] svg text')?.textContent === '2.750',
+                             null, { timeout: 10000 }).catch(() => fail('the chart did not move live'));
+  console.log('live: Q1 now ' + await q1());
+
+  // a class under k: s1 sees its own figure's reason, no chart
+  await page.goto(base + '/benchmark?buyer=s1&year=2026', { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });
+  if (await page.locator('svg').count() !== 0) fail('a class under k shows a chart');
+  const why = await page.textContent('#bench-co2 [data-norm="absolute"] p');
+  if (!why.includes('te weinig')) fail('too-few text: ' + why);
+
+  // the dashboard links to this page with its buyer
+  await page.goto(base + '/?buyer=g05', { waitUntil: 'domcontentloaded' });
+  const href = await page.getAttribute('#bench-link', 'href');
+  if (href !== '/benchmark?buyer=g05') fail('dashboard link to the benchmark: ' + href);
+
+  // phone
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(base + '/benchmark?buyer=g05&year=2026', { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });
+  const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  if (sw > iw) fail(`phone: scrolls sideways (${sw} > ${iw})`);
+  await page.screenshot({ path: path.join(outDir, 'benchmark-phone.png'), fullPage: true });
+  await page.goto(base + '/benchmark?buyer=g05&year=2026&lang=en', { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });
+  const en = await page.textContent('#title');
+  if (en !== 'National benchmark') fail('English title: ' + en);
+  if (outside.length) fail('loaded from outside: ' + outside.join(' '));
+  console.log(process.exitCode ? 'bench_browser: failed' : 'bench_browser: passed');
+} finally {
+  lines.close();
+  await ctx.close();
+  fs.rmSync(userDir, { recursive: true, force: true });
+}
