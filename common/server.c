@@ -311,6 +311,10 @@ static void s_replay(server_t *self, server_req_t *req)
 
 int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item)
 {
+    /* Items carry the request id: a consumer's DEALER also receives replayed events of the
+     * same shape, and a rebuild must take only its snapshot's items (feed_rebuild.c). */
+    if (!item->request_id && req->req)
+        item->request_id = req->req->request_id;
     return s_send_env(req->server, req->id, req->idlen, topic, item);
 }
 
