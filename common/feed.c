@@ -356,7 +356,9 @@ static void s_replay_end(feed_t *self, const Mvoi__Envelope *env)
         it->kind = ITEM_MARK;
         it->epoch = re->epoch;
         it->head = re->head_seq;
-        if (it->epoch != self->epoch || it->head > self->head_seen)
+        /* The answer to our latest request is the producer's committed head now: a
+         * higher head heard before came from a history it no longer has. */
+        if (it->epoch != self->epoch || it->head > self->head_seen || s_ours(self, env))
             self->head_seen = it->head;
     }
 }

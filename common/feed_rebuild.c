@@ -183,8 +183,8 @@ static void s_finish(feed_t *self, const Mvoi__SnapshotEnd *end)
                  "failed: %s; will ask again", self->producer, mvoi_strerror(rc));
         return;
     }
-    if (self->epoch != rb->snap_epoch || rb->snap_seq > self->head_seen)
-        self->head_seen = rb->snap_seq;
+    /* The producer's head now; a higher one heard before came from the history it lost. */
+    self->head_seen = rb->snap_seq;
     self->epoch = rb->snap_epoch;
     self->last = rb->snap_seq;
     self->fp = 0;

@@ -22,6 +22,9 @@ static const cfg_spec_t s_config[] = {
     { "calendar_stale_ms", CFG_INT, "3000", "calendar silent longer than this: an unknown "
       "tender is ERR_UNAVAILABLE instead of ERR_NOT_FOUND", 100, 3600000 },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB socket", 10, 60000 },
+    { "retain_events", CFG_INT, "0", "outbox retention: keep the newest N events (0 = all); a "
+      "consumer whose cursor is older rebuilds from the snapshot", 0, 1000000000 },
+    { "maintenance_ms", CFG_INT, "60000", "period of the retention pass", 10, 86400000 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),
         .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
+        .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
+        .maintenance_ms = (uint32_t)cfg_int(cfg, "maintenance_ms"),
     };
     char err[512] = "";
     impact_svc_t *imp = NULL;

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Consumers heal from a producer that went back (docs/design.md#rebuild), real processes.
+
+calendar, impact-calculator and kpi-aggregator run for real; two buyers (heerlen, venlo)
+use the same tender and measurement ids. Fair-trade measurements make the arithmetic
+plain: KPI 1's realisation is the sum of the fair-trade products, its denominator the sum
+of the products, its count the number of measurements.
+
+A. Restore of the producer from an older copy. Phase 1 adds six measurements per buyer;
+   the impact-calculator is killed (SIGKILL) and its LMDB files copied; phase 2 adds six
+   more, withdraws one and corrects one; the impact-calculator is killed again and its data
+   directory replaced by the copy (same epoch, head below the aggregator's cursor); phase 3
+   adds four new measurements, which get seqs the aggregator has already seen. The
+   aggregator must detect it, rebuild from the impact-calculator's snapshot + tail and end
+   with exactly phase 1 + phase 3 (what the restored producer holds), per buyer; its health
+   shows the rebuild (reason went_back) and it is ready again.
+B. Cursor older than the retention. The aggregator is stopped; the impact-calculator,
+   restarted with retain_events=3, takes ten more measurements and trims its outbox; the
+   aggregator, started again, cannot replay from its cursor and rebuilds (reason
+   retention), again to exact figures.
+
+    restore_followers.py BUILD_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import zmq
+
+BUILD = sys.argv[1]
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+sys.path.insert(0, os.path.join(SOURCE, "examples"))
+import dashboard_client  # noqa: E402  (its proto loader)
+
+PB, GEN = dashboard_client.load_messages(os.path.join(SOURCE, "proto"))
+BUYERS = {"heerlen": 1, "venlo": 3}   # venlo's figures are 3x heerlen's: no mix-up hides
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Stack:
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="mvoi-restore-")
+        self.ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in
+                   ("capi", "cpub", "iapi", "ipub", "kapi", "kpub")}
+        self.base = dict(os.environ, MVOI_DATA_DIR=self.tmp, MVOI_LOG_LEVEL="info",
+                         MVOI_BUYERS_OPEN="true")
+        self.procs = {}
+        self.ctl_env = dict(self.base, MVOI_CALENDAR_API=self.ep["capi"],
+                            MVOI_IMPACT_API=self.ep["iapi"], MVOI_KPI_API=self.ep["kapi"],
+                            MVOI_KPI_PUB=self.ep["kpub"], MVOI_LOG_LEVEL="warn")
+
+    def spec(self, name, extra=None):
+        ep = self.ep
+        s = {
+            "calendar": ("services/calendar/mvoi-calendar", {
+                "MVOI_CALENDAR_API": ep["capi"], "MVOI_CALENDAR_PUB": ep["cpub"],
+                "MVOI_CALENDAR_NOSYNC": "true"}),
+            "impact": ("services/impact-calculator/mvoi-impact-calculator", {
+                "MVOI_IMPACT_CALCULATOR_API": ep["iapi"], "MVOI_IMPACT_CALCULATOR_PUB": ep["ipub"],
+                "MVOI_IMPACT_CALCULATOR_CALENDAR_API": ep["capi"],
+                "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB": ep["cpub"],
+                "MVOI_IMPACT_CALCULATOR_HEARTBEAT_MS": "200"}),
+            "kpi": ("services/kpi-aggregator/mvoi-kpi-aggregator", {
+                "MVOI_KPI_AGGREGATOR_API": ep["kapi"], "MVOI_KPI_AGGREGATOR_PUB": ep["kpub"],
+                "MVOI_KPI_AGGREGATOR_CALENDAR_API": ep["capi"],
+                "MVOI_KPI_AGGREGATOR_CALENDAR_PUB": ep["cpub"],
+                "MVOI_KPI_AGGREGATOR_IMPACT_API": ep["iapi"],
+                "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"],
+                "MVOI_KPI_AGGREGATOR_HEARTBEAT_MS": "200"}),
+        }[name]
+        env = dict(self.base, **s[1])
+        env.update(extra or {})
+        return os.path.join(BUILD, s[0]), env
+
+    def start(self, name, extra=None):
+        path, env = self.spec(name, extra)
+        log = open(os.path.join(self.tmp, name + ".log"), "ab")
+        self.procs[name] = subprocess.Popen([path], env=env, stdout=log, stderr=log)
+
+    def kill9(self, name):
+        p = self.procs.pop(name)
+        p.send_signal(signal.SIGKILL)
+        p.wait(10)
+
+    def term(self, name):
+        p = self.procs.pop(name)
+        p.terminate()
+        if p.wait(10) != 0:
+            raise SystemExit("restore: %s exited with %d on SIGTERM" % (name, p.returncode))
+
+    def stop(self):
+        for p in self.procs.values():
+            p.terminate()
+        for p in self.procs.values():
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    def ctl(self, buyer, *args):
+        return subprocess.run([os.path.join(BUILD, "services/mvoictl/mvoictl"),
+                               "--buyer", buyer] + list(args), env=self.ctl_env,
+                              capture_output=True, text=True)
+
+    def log(self, name):
+        with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
+            return f.read()
+
+
+def retry(fn, what, timeout=20.0):
+    end = time.monotonic() + timeout
+    while True:
+        r = fn()
+        if r.returncode == 0:
+            return r
+        if time.monotonic() > end:
+            raise SystemExit("restore: %s: %s" % (what, r.stderr.strip()))
+        time.sleep(0.1)
+
+
+def add(st, buyer, mid, products, fair, wait=True):
+    args = ["measure", "add", "--id", mid, "--tender", "T-1", "--period",
+            "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category", "koffie",
+            "--products", str(products), "--fair", str(fair)]
+    retry(lambda: st.ctl(buyer, *(args + (["--wait"] if wait else []))),
+          "measure add %s/%s" % (buyer, mid))
+
+
+def fairtrade(st, buyer):
+    """KPI 1 of 2026 as the aggregator answers a KpiQuery: (realisation, denominator,
+    count), and the realisation `mvoictl kpi show` prints must agree."""
+    d = zmq.Context.instance().socket(zmq.DEALER)
+    d.setsockopt(zmq.LINGER, 0)
+    d.connect(st.ep["kapi"])
+    try:
+        env = PB.Envelope(request_id="rf-%d" % time.monotonic_ns(), schema_version=1, buyer=buyer)
+        env.kpi_query.key = "kpi.fairtrade.2026." + buyer
+        d.send(env.SerializeToString())
+        if not d.poll(3000):
+            return None
+        e = PB.Envelope()
+        e.ParseFromString(d.recv_multipart()[-1])
+    finally:
+        d.close()
+    if e.WhichOneof("body") != "kpi_total":
+        return None
+    t = e.kpi_total
+    r = st.ctl(buyer, "kpi", "show", "--year", "2026", "--json")
+    if r.returncode != 0:
+        return None
+    shown = [x for x in json.loads(r.stdout) if x["kpi"] == "fairtrade"][0]["realisation"]
+    if shown != t.realisation:
+        return ("kpi show", shown, t.realisation)
+    return (t.realisation, t.denominator, t.count)
+
+
+def expected(held, mult):
+    """KPI 1 of what a producer holds: (sum fair, sum products, measurements)."""
+    return (sum(f for _, f in held.values()) * mult, sum(p for p, _ in held.values()) * mult,
+            len(held))
+
+
+def wait_exact(st, held, what, timeout=30.0):
+    end = time.monotonic() + timeout
+    got = {}
+    while time.monotonic() < end:
+        got = {b: fairtrade(st, b) for b in BUYERS}
+        if all(got[b] == expected(held, m) for b, m in BUYERS.items()):
+            return time.monotonic()
+        time.sleep(0.1)
+    raise SystemExit("restore: %s: the aggregator shows %s, the producer holds %s" % (
+        what, got, {b: expected(held, m) for b, m in BUYERS.items()}))
+
+
+def kpi_feed(st, producer):
+    r = st.ctl("heerlen", "--json", "system", "health", "kpi")
+    h = json.loads(r.stdout)
+    return h.get("ready", False), [x for x in h.get("inbox", [])
+                                   if x.get("producer") == producer][0]
+
+
+def copy_store(src, dst):
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("lock.mdb", "*.lock"))
+
+
+def main():
+    st = Stack()
+    ok = False
+    idir = os.path.join(st.tmp, "impact-calculator")
+    try:
+        for name in ("calendar", "impact", "kpi"):
+            st.start(name)
+        for b in BUYERS:
+            retry(lambda: st.ctl(b, "tender", "add", "--id", "T-1", "--title", "Koffie",
+                                 "--kind", "leveringen", "--publication", "2026-02-01"),
+                  "tender add " + b)
+        held = {}   # what the impact-calculator holds, per buyer (scaled by BUYERS)
+        for i in range(1, 7):
+            for b, m in BUYERS.items():
+                add(st, b, "F-%d" % i, (i + 1) * m, i * m)
+            held["F-%d" % i] = (i + 1, i)
+        wait_exact(st, held, "phase 1")
+        st.kill9("impact")
+        copy_store(idir, os.path.join(st.tmp, "bk-impact"))
+        backup = dict(held)
+        st.start("impact")
+        for i in range(7, 13):
+            for b, m in BUYERS.items():
+                add(st, b, "F-%d" % i, (i + 1) * m, i * m)
+            held["F-%d" % i] = (i + 1, i)
+        for b in BUYERS:
+            retry(lambda: st.ctl(b, "measure", "withdraw", "--id", "F-2", "--reason", "dubbel"),
+                  "withdraw F-2")
+        del held["F-2"]
+        wait_exact(st, held, "phase 2")
+        before = kpi_feed(st, "impact")[1]
+        print("restore: phases 1+2 counted: %s; the aggregator's cursor on impact is %s" %
+              ({b: expected(held, m) for b, m in BUYERS.items()}, before.get("last_seq")))
+
+        # A. the impact-calculator comes back from the older copy
+        st.kill9("impact")
+        shutil.rmtree(idir)
+        copy_store(os.path.join(st.tmp, "bk-impact"), idir)
+        st.start("impact")
+        held = dict(backup)
+        t0 = time.monotonic()
+        for i in range(20, 24):
+            for b, m in BUYERS.items():
+                add(st, b, "F-%d" % i, (i + 1) * m, i * m, wait=False)
+            held["F-%d" % i] = (i + 1, i)
+        t1 = wait_exact(st, held, "after the restore")
+        ready, feed = kpi_feed(st, "impact")
+        if feed.get("rebuilds", 0) < 1 or feed.get("rebuild_reason") != "went_back":
+            raise SystemExit("restore: no rebuild in the aggregator's health: %s" % feed)
+        end = time.monotonic() + 10
+        while not ready and time.monotonic() < end:
+            time.sleep(0.2)
+            ready, feed = kpi_feed(st, "impact")
+        if not ready:
+            raise SystemExit("restore: the aggregator is not ready after the rebuild: %s %s" % (
+                feed, kpi_feed(st, "calendar")))
+        log = st.log("kpi")
+        if '"event":"feed_rebuild"' not in log or '"event":"feed_rebuilt"' not in log:
+            raise SystemExit("restore: no feed_rebuild / feed_rebuilt log line")
+        print("restore: A. producer restored from an older copy: rebuilt (%s, rebuilds=%d), "
+              "exact %s %.1f s after the restart" % (
+                  feed["rebuild_reason"], feed["rebuilds"],
+                  {b: expected(held, m) for b, m in BUYERS.items()}, t1 - t0))
+
+        # B. the aggregator's cursor falls behind the producer's retention
+        rebuilds = feed["rebuilds"]
+        st.term("kpi")
+        st.term("impact")
+        st.start("impact", {"MVOI_IMPACT_CALCULATOR_RETAIN_EVENTS": "3",
+                            "MVOI_IMPACT_CALCULATOR_MAINTENANCE_MS": "100"})
+        for i in range(30, 35):
+            for b, m in BUYERS.items():
+                add(st, b, "F-%d" % i, (i + 1) * m, i * m, wait=False)
+            held["F-%d" % i] = (i + 1, i)
+        end = time.monotonic() + 10
+        while True:
+            h = json.loads(st.ctl("heerlen", "--json", "system", "health", "impact").stdout)
+            if h.get("outbox_backlog") == 3:
+                break
+            if time.monotonic() > end:
+                raise SystemExit("restore: the impact-calculator did not trim: %s" % h)
+            time.sleep(0.1)
+        t0 = time.monotonic()
+        st.start("kpi")
+        t1 = wait_exact(st, held, "behind the retention")
+        end = time.monotonic() + 10
+        while True:
+            ready, feed = kpi_feed(st, "impact")
+            if ready and feed.get("rebuilds", 0) == 1 and \
+                    feed.get("rebuild_reason") == "retention":
+                break
+            if time.monotonic() > end:
+                raise SystemExit("restore: B: health %s (ready %s), want one rebuild for "
+                                 "retention (the counter restarts with the process)" %
+                                 (feed, ready))
+            time.sleep(0.2)
+        print("restore: B. cursor older than the retention (backlog 3): rebuilt (%s), exact "
+              "%s %.1f s after the start; rebuilds before the restart %d" % (
+                  feed["rebuild_reason"], {b: expected(held, m) for b, m in BUYERS.items()},
+                  t1 - t0, rebuilds))
+        ok = True
+    finally:
+        st.stop()
+        shutil.rmtree(GEN, ignore_errors=True)
+        if ok:
+            shutil.rmtree(st.tmp, ignore_errors=True)
+        else:
+            print("restore: logs in %s" % st.tmp)
+
+
+if __name__ == "__main__":
+    main()
