@@ -54,13 +54,14 @@ class Stack:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="mvoi-restore-")
         self.ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in
-                   ("capi", "cpub", "iapi", "ipub", "kapi", "kpub")}
+                   ("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "napi", "npub")}
         self.base = dict(os.environ, MVOI_DATA_DIR=self.tmp, MVOI_LOG_LEVEL="info",
                          MVOI_BUYERS_OPEN="true")
         self.procs = {}
         self.ctl_env = dict(self.base, MVOI_CALENDAR_API=self.ep["capi"],
                             MVOI_IMPACT_API=self.ep["iapi"], MVOI_KPI_API=self.ep["kapi"],
-                            MVOI_KPI_PUB=self.ep["kpub"], MVOI_LOG_LEVEL="warn")
+                            MVOI_KPI_PUB=self.ep["kpub"], MVOI_NOTIFIER_API=self.ep["napi"],
+                            MVOI_LOG_LEVEL="warn")
 
     def spec(self, name, extra=None):
         ep = self.ep
@@ -80,6 +81,10 @@ class Stack:
                 "MVOI_KPI_AGGREGATOR_IMPACT_API": ep["iapi"],
                 "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"],
                 "MVOI_KPI_AGGREGATOR_HEARTBEAT_MS": "200"}),
+            "notifier": ("services/notifier/mvoi-notifier", {
+                "MVOI_NOTIFIER_API": ep["napi"], "MVOI_NOTIFIER_PUB": ep["npub"],
+                "MVOI_NOTIFIER_CALENDAR_API": ep["capi"],
+                "MVOI_NOTIFIER_CALENDAR_PUB": ep["cpub"]}),
         }[name]
         env = dict(self.base, **s[1])
         env.update(extra or {})
@@ -131,8 +136,8 @@ def retry(fn, what, timeout=20.0):
         time.sleep(0.1)
 
 
-def add(st, buyer, mid, products, fair, wait=True):
-    args = ["measure", "add", "--id", mid, "--tender", "T-1", "--period",
+def add(st, buyer, mid, products, fair, wait=True, tender="T-1"):
+    args = ["measure", "add", "--id", mid, "--tender", tender, "--period",
             "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category", "koffie",
             "--products", str(products), "--fair", str(fair)]
     retry(lambda: st.ctl(buyer, *(args + (["--wait"] if wait else []))),
@@ -196,12 +201,117 @@ def copy_store(src, dst):
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("lock.mdb", "*.lock"))
 
 
+def pilot_tender(st, tid):
+    """A public works tender (European procedure: a kick-off is required) that is a pilot."""
+    for b in BUYERS:
+        retry(lambda: st.ctl(b, "tender", "add", "--id", tid, "--title", "Pilot " + tid,
+                             "--kind", "werken", "--value", "6.000.000,00", "--publication",
+                             "2027-06-01", "--leader", "Piet Jansen <piet@example.org>"),
+              "tender add " + tid)
+        retry(lambda: st.ctl(b, "tender", "ambition", tid, "--theme", "klimaat:eis",
+                             "--pilot", "yes"), "tender ambition " + tid)
+
+
+def pilots(st, buyer):
+    d = zmq.Context.instance().socket(zmq.DEALER)
+    d.setsockopt(zmq.LINGER, 0)
+    d.connect(st.ep["kapi"])
+    try:
+        env = PB.Envelope(request_id="rp-%d" % time.monotonic_ns(), schema_version=1, buyer=buyer)
+        env.kpi_query.key = "kpi.pilots.2027." + buyer
+        d.send(env.SerializeToString())
+        if not d.poll(3000):
+            return None
+        e = PB.Envelope()
+        e.ParseFromString(d.recv_multipart()[-1])
+    finally:
+        d.close()
+    return e.kpi_total.ambition if e.WhichOneof("body") == "kpi_total" else 0
+
+
+def invitations(st, buyer, tid):
+    r = st.ctl(buyer, "--json", "reminders", "list", "--tender", tid, "--limit", "100")
+    if r.returncode != 0:
+        return -1
+    rs = json.loads(r.stdout).get("reminders", [])
+    return sum(1 for x in rs if x.get("kind") == "kickoff_invitation")
+
+
+def wait_for(fn, want, what, timeout=30.0):
+    end = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got == want:
+            return
+        if time.monotonic() > end:
+            raise SystemExit("restore: %s: %s, want %s" % (what, got, want))
+        time.sleep(0.1)
+
+
+def feed_of(st, service, producer):
+    r = st.ctl("heerlen", "--json", "system", "health", service)
+    h = json.loads(r.stdout)
+    return [x for x in h.get("inbox", []) if x.get("producer") == producer][0]
+
+
+def restore_calendar(st):
+    """C. The calendar comes back from an older copy: its three consumers (the
+    kpi-aggregator, the notifier, the impact-calculator) rebuild their view of it."""
+    cdir = os.path.join(st.tmp, "calendar")
+    pilot_tender(st, "P-1")
+    end = time.monotonic() + 30
+    while invitations(st, "heerlen", "P-1") < 1 and time.monotonic() < end:
+        time.sleep(0.1)
+    per = invitations(st, "heerlen", "P-1")   # one copy per recipient of such a tender
+    if per < 1:
+        raise SystemExit("restore: C: no kick-off invitation for P-1")
+    for b in BUYERS:
+        wait_for(lambda: pilots(st, b), 1, "pilots of %s before the backup" % b)
+        wait_for(lambda: invitations(st, b, "P-1"), per, "kick-off invitations of P-1 (%s)" % b)
+    st.kill9("calendar")
+    copy_store(cdir, os.path.join(st.tmp, "bk-calendar"))
+    st.start("calendar")
+    for tid in ("P-2", "P-3"):
+        pilot_tender(st, tid)
+    for b in BUYERS:
+        wait_for(lambda: pilots(st, b), 3, "pilots of %s after P-2, P-3" % b)
+        wait_for(lambda: invitations(st, b, "P-3"), per, "kick-off invitations of P-3 (%s)" % b)
+    st.kill9("calendar")
+    shutil.rmtree(cdir)
+    copy_store(os.path.join(st.tmp, "bk-calendar"), cdir)
+    st.start("calendar")
+    t0 = time.monotonic()
+    for tid in ("P-4", "P-5"):   # their seqs are the ones P-2 and P-3 had
+        pilot_tender(st, tid)
+    for b in BUYERS:
+        wait_for(lambda: pilots(st, b), 3, "pilots of %s after the restore (P-1, P-4, P-5)" % b)
+        for tid in ("P-4", "P-5"):
+            wait_for(lambda: invitations(st, b, tid), per,
+                     "kick-off invitation of %s (%s) after the restore" % (tid, b))
+        # the calculator's tender projection knows P-4 (else: unknown tender)
+        r = st.ctl(b, "measure", "add", "--id", "F-P4", "--tender", "P-4", "--period",
+                   "2027-03-01..2027-03-31", "--kind", "fairtrade", "--category", "koffie",
+                   "--products", "2", "--fair", "1")
+        if r.returncode != 0:
+            raise SystemExit("restore: C: a measurement on P-4 (%s): %s" % (b, r.stderr))
+    t1 = time.monotonic()
+    out = {}
+    for svc in ("kpi", "notifier", "impact"):
+        f = feed_of(st, svc, "calendar")
+        if f.get("rebuilds", 0) < 1 or f.get("rebuild_reason") != "went_back":
+            raise SystemExit("restore: C: %s did not rebuild from the calendar: %s" % (svc, f))
+        out[svc] = f["rebuilds"]
+    print("restore: C. calendar restored from an older copy: kpi-aggregator, notifier and "
+          "impact-calculator rebuilt (%s); pilots 2027 = 3 per buyer, kick-off invitations "
+          "for P-4 and P-5, %.1f s after the restart" % (out, t1 - t0))
+
+
 def main():
     st = Stack()
     ok = False
     idir = os.path.join(st.tmp, "impact-calculator")
     try:
-        for name in ("calendar", "impact", "kpi"):
+        for name in ("calendar", "impact", "kpi", "notifier"):
             st.start(name)
         for b in BUYERS:
             retry(lambda: st.ctl(b, "tender", "add", "--id", "T-1", "--title", "Koffie",
@@ -296,6 +406,7 @@ def main():
               "%s %.1f s after the start; rebuilds before the restart %d" % (
                   feed["rebuild_reason"], {b: expected(held, m) for b, m in BUYERS.items()},
                   t1 - t0, rebuilds))
+        restore_calendar(st)
         ok = True
     finally:
         st.stop()
