@@ -105,6 +105,11 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
     mvoi__ack__init(ack);
     ack->has_seq = true;
     ack->seq = last;
+    uint64_t head = 0;
+    if ((rc = outbox_head_in(self->outbox, txn, &head)) < 0)
+        return rc;
+    ack->has_publisher_seq = true;
+    ack->publisher_seq = head;
     Mvoi__Envelope *r = server_reply(req);
     r->body_case = MVOI__ENVELOPE__BODY_ACK;
     r->ack = ack;
