@@ -412,5 +412,8 @@ const ctl_cmd_t ctl_kpi_cmds[] = {
       "counts; --raw: the integers in g, mg, cents)", s_show },
     { "watch", "[PREFIX] [--count N] [--seconds S]",
       "follow the live totals (snapshot, then every change as a line)", s_watch },
+    { "pilots", "[--year Y] [--quarter Q] [--json]",
+      "KPI 6 by status: the distinct pilots, each under the furthest stage it reported "
+      "(gestart, lopend, afgerond)", ctl_kpi_pilots },
     { NULL },
 };

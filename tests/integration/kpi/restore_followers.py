@@ -254,6 +254,27 @@ def feed_of(st, service, producer):
     return [x for x in h.get("inbox", []) if x.get("producer") == producer][0]
 
 
+def pilot_status(st):
+    """KPI 6 by status through `mvoictl kpi pilots`: P-1 reports gestart; P-4 gestart, then
+    (another report) afgerond: 2 distinct pilots of 3 reports, one gestart, one afgerond;
+    venlo's P-1 (same ids) only lopend."""
+    reps = [("heerlen", "PR-1", "P-1", "gestart"), ("heerlen", "PR-2", "P-4", "gestart"),
+            ("heerlen", "PR-3", "P-4", "afgerond"), ("venlo", "PR-1", "P-1", "lopend")]
+    for b, mid, tid, status in reps:
+        retry(lambda: st.ctl(b, "measure", "add", "--id", mid, "--tender", tid, "--period",
+                             "2027-07-01..2027-07-31", "--kind", "pilot", "--theme", "klimaat",
+                             "--status", status, "--wait"), "pilot report %s/%s" % (b, mid))
+    want = {"heerlen": {"pilots": 2, "gestart": 1, "lopend": 0, "afgerond": 1, "reports": 3},
+            "venlo": {"pilots": 1, "gestart": 0, "lopend": 1, "afgerond": 0, "reports": 1}}
+    for b, w in want.items():
+        r = st.ctl(b, "--json", "kpi", "pilots", "--year", "2027")
+        got = {k: int(v) for k, v in json.loads(r.stdout).items()} if r.returncode == 0 else r.stderr
+        if not isinstance(got, dict) or any(got.get(k, 0) != v for k, v in w.items()):
+            raise SystemExit("restore: kpi pilots of %s: %s, want %s" % (b, got, w))
+    r = st.ctl("heerlen", "kpi", "pilots", "--year", "2027")
+    print("restore: mvoictl kpi pilots --year 2027 (heerlen):\n" + r.stdout.rstrip())
+
+
 def restore_calendar(st):
     """C. The calendar comes back from an older copy: its three consumers (the
     kpi-aggregator, the notifier, the impact-calculator) rebuild their view of it."""
@@ -295,6 +316,7 @@ def restore_calendar(st):
         if r.returncode != 0:
             raise SystemExit("restore: C: a measurement on P-4 (%s): %s" % (b, r.stderr))
     t1 = time.monotonic()
+    pilot_status(st)
     out = {}
     for svc in ("kpi", "notifier", "impact"):
         f = feed_of(st, svc, "calendar")
