@@ -11,7 +11,7 @@ static const char *s_services[] = { "calendar", "impact", "kpi", "notifier", "re
 static void s_print_inbox(const Mvoi__InboxLag *l)
 {
     uint64_t lag = l->head_seq > l->last_seq ? l->head_seq - l->last_seq : 0;
-    printf("  <- %-9s cursor=%llu head=%llu lag=%llu resyncs=%llu rebuilds=%llu",
+    printf("  <- %-9s cursor=%llu producer_head=%llu lag=%llu resyncs=%llu rebuilds=%llu",
            l->producer ? l->producer : "?", (unsigned long long)l->last_seq,
            (unsigned long long)l->head_seq, (unsigned long long)lag,
            (unsigned long long)l->resyncs, (unsigned long long)l->rebuilds);
@@ -50,8 +50,12 @@ static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
                (unsigned long long)h->map_used / 1024, (unsigned long long)h->map_size / 1024);
         if (h->has_storage_ok && !h->storage_ok)
             printf(" storage=%s", h->storage_error ? h->storage_error : "failing");
+        for (size_t i = 0; i < h->n_inbox; i++)   /* a consumer: applied/head per producer */
+            printf(" %s=%llu/%llu", h->inbox[i]->producer ? h->inbox[i]->producer : "?",
+                   (unsigned long long)h->inbox[i]->last_seq,
+                   (unsigned long long)h->inbox[i]->head_seq);
         printf("\n");
-        for (size_t i = 0; i < h->n_inbox; i++)   /* a consumer: its cursor per producer */
+        for (size_t i = 0; i < h->n_inbox; i++)   /* ... and in detail */
             s_print_inbox(h->inbox[i]);
     }
     if (!h->ready)

@@ -392,6 +392,9 @@ def main():
                   feed["rebuild_reason"], feed["rebuilds"],
                   {b: expected(held, m) for b, m in BUYERS.items()}, t1 - t0))
 
+        print("restore: mvoictl system health kpi:\n" +
+              st.ctl("heerlen", "system", "health", "kpi").stdout.rstrip())
+
         # B. the aggregator's cursor falls behind the producer's retention
         rebuilds = feed["rebuilds"]
         st.term("kpi")
