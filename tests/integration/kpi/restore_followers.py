@@ -57,6 +57,7 @@ class Stack:
                    ("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "napi", "npub")}
         self.base = dict(os.environ, MVOI_DATA_DIR=self.tmp, MVOI_LOG_LEVEL="info",
                          MVOI_BUYERS_OPEN="true")
+        self.http = free_port()
         self.procs = {}
         self.ctl_env = dict(self.base, MVOI_CALENDAR_API=self.ep["capi"],
                             MVOI_IMPACT_API=self.ep["iapi"], MVOI_KPI_API=self.ep["kapi"],
@@ -81,6 +82,10 @@ class Stack:
                 "MVOI_KPI_AGGREGATOR_IMPACT_API": ep["iapi"],
                 "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"],
                 "MVOI_KPI_AGGREGATOR_HEARTBEAT_MS": "200"}),
+            "gateway": ("services/gateway/mvoi-gateway", {
+                "MVOI_GATEWAY_LISTEN": "127.0.0.1:%d" % self.http, "MVOI_GATEWAY_BUYER": "heerlen",
+                "MVOI_GATEWAY_KPI_API": ep["kapi"], "MVOI_GATEWAY_KPI_PUB": ep["kpub"],
+                "MVOI_GATEWAY_STALE_MS": "1000"}),
             "notifier": ("services/notifier/mvoi-notifier", {
                 "MVOI_NOTIFIER_API": ep["napi"], "MVOI_NOTIFIER_PUB": ep["npub"],
                 "MVOI_NOTIFIER_CALENDAR_API": ep["capi"],
@@ -328,12 +333,77 @@ def restore_calendar(st):
           "for P-4 and P-5, %.1f s after the restart" % (out, t1 - t0))
 
 
+def gateway_fair(st):
+    """(realisation of kpi.fairtrade.2026.heerlen, view seq) from the gateway's /api/kpi, or
+    None while it answers 503."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/kpi?prefix=kpi.fairtrade.2026"
+                                    % st.http, timeout=5) as r:
+            b = json.loads(r.read())
+    except (urllib.error.URLError, OSError):
+        return None
+    ts = [t for t in b["totals"] if t["key"] == "kpi.fairtrade.2026.heerlen"]
+    return (int(ts[0].get("realisation", 0)) if ts else 0, int(b["seq"]))
+
+
+def restore_aggregator(st, held):
+    """D. The kpi-aggregator itself comes back from an older copy: its own cursors are
+    behind its producers (it replays forward), its outbox head went back in the same epoch
+    (new incarnation): the gateway and a prefix `mvoictl kpi watch` follow to the exact
+    figures."""
+    kdir = os.path.join(st.tmp, "kpi-aggregator")
+    st.kill9("kpi")
+    copy_store(kdir, os.path.join(st.tmp, "bk-kpi"))
+    st.start("kpi")
+    for i in range(40, 44):
+        for b, m in BUYERS.items():
+            add(st, b, "F-%d" % i, (i + 1) * m, i * m)
+        held["F-%d" % i] = (i + 1, i)
+    wait_exact(st, held, "D: before the aggregator's restore")
+    watch = subprocess.Popen([os.path.join(BUILD, "services/mvoictl/mvoictl"), "kpi", "watch",
+                              "kpi.fairtrade.2026.heerlen", "--seconds", "25"],
+                             env=st.ctl_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    time.sleep(1.0)
+    st.kill9("kpi")
+    shutil.rmtree(kdir)
+    copy_store(os.path.join(st.tmp, "bk-kpi"), kdir)
+    t0 = time.monotonic()
+    st.start("kpi")
+    for i in range(44, 46):   # and new measurements while everyone catches up
+        for b, m in BUYERS.items():
+            add(st, b, "F-%d" % i, (i + 1) * m, i * m, wait=False)
+        held["F-%d" % i] = (i + 1, i)
+    t1 = wait_exact(st, held, "D: after the aggregator's restore")
+    want = expected(held, BUYERS["heerlen"])[0]
+    end = time.monotonic() + 15
+    g = None
+    while time.monotonic() < end:
+        g = gateway_fair(st)
+        if g and g[0] == want:
+            break
+        time.sleep(0.1)
+    else:
+        raise SystemExit("restore: D: the gateway shows %s, the aggregator %d" % (g, want))
+    out, err = watch.communicate(timeout=40)
+    lines = [ln for ln in out.splitlines() if ln.startswith("kpi.fairtrade.2026.heerlen ")]
+    last = dict(kv.split("=", 1) for kv in lines[-1].split()[1:]) if lines else {}
+    if int(last.get("realisation", -1)) != want:
+        raise SystemExit("restore: D: kpi watch ended at %s, want realisation %d (stderr %s)"
+                         % (lines[-1:] or out[-300:], want, err[-300:]))
+    print("restore: D. kpi-aggregator restored from an older copy: exact %d again %.1f s "
+          "after its restart; the gateway (view seq %d) and kpi watch (%d lines) show %d" % (
+              want, t1 - t0, g[1], len(lines), want))
+
+
 def main():
     st = Stack()
     ok = False
     idir = os.path.join(st.tmp, "impact-calculator")
     try:
-        for name in ("calendar", "impact", "kpi", "notifier"):
+        for name in ("calendar", "impact", "kpi", "notifier", "gateway"):
             st.start(name)
         for b in BUYERS:
             retry(lambda: st.ctl(b, "tender", "add", "--id", "T-1", "--title", "Koffie",
@@ -432,6 +502,7 @@ def main():
                   feed["rebuild_reason"], {b: expected(held, m) for b, m in BUYERS.items()},
                   t1 - t0, rebuilds))
         restore_calendar(st)
+        restore_aggregator(st, held)
         ok = True
     finally:
         st.stop()
