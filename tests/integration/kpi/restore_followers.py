@@ -18,6 +18,12 @@ B. Cursor older than the retention. The aggregator is stopped; the impact-calcul
    restarted with retain_events=3, takes ten more measurements and trims its outbox; the
    aggregator, started again, cannot replay from its cursor and rebuilds (reason
    retention), again to exact figures.
+C. The calendar restored from an older copy (two pilot tenders lost, two new ones reusing
+   their seqs): the kpi-aggregator (KPI 6's ambition: 3 pilots per buyer), the notifier
+   (kick-off invitations for the new tenders) and the impact-calculator (a measurement on a
+   new tender is accepted) rebuild; `mvoictl kpi pilots` gives KPI 6 by status.
+D. The kpi-aggregator restored from an older copy: it replays its producers forward; the
+   gateway's /api/kpi and a prefix `mvoictl kpi watch` end at the exact figure.
 
     restore_followers.py BUILD_DIR
 """
