@@ -100,7 +100,8 @@ int kpi_pilot_status(kpi_t *self, MDB_txn *txn, const char *buyer, uint32_t year
         free(reps);
         return rc;
     }
-    qsort(reps, n, sizeof *reps, s_cmp);
+    if (n)   /* qsort(NULL, 0) is undefined */
+        qsort(reps, n, sizeof *reps, s_cmp);
     out->reports = (int64_t)n;
     for (size_t i = 0; i < n;) {
         int stage = reps[i].stage;
