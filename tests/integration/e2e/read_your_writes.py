@@ -58,7 +58,7 @@ def free_port():
     return p
 
 
-GW = int(os.environ.get("RYW_GW_ROUNDS", "200"))
+GW = int(os.environ.get("RYW_GW_ROUNDS", "100"))
 
 
 def get_kpi(http, query):
