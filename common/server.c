@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "feed.h"
+#include "mvoi_contract.h"
 #include "mvoi_error.h"
 #include "mvoi_id.h"
 #include "mvoi_id_msg.h"
@@ -669,7 +670,7 @@ static void s_on_heartbeat(uv_timer_t *t)
     uint8_t buf[256];
     int64_t len = codec_pack_into(&env, buf, sizeof buf);
     if (len > 0) {
-        bus_frame_t f[2] = { { "hb", 2 }, { buf, (size_t)len } };
+        bus_frame_t f[2] = { { MVOI_TOPIC_HB, sizeof MVOI_TOPIC_HB - 1 }, { buf, (size_t)len } };
         bus_send(self->pub, f, 2);
     }
 }

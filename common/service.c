@@ -193,15 +193,15 @@ static void s_malloc_tuning(void)
 #endif
 }
 
-int service_init(service_t **out, const service_def_t *def, int argc, char **argv)
+/* What the command line asks for. */
+typedef struct {
+    bool help, init, print_config, healthcheck, want_ready;
+    const char *config_path;
+} s_args_t;
+
+/* Parse the command line into a. -1 to go on, or the exit status (--version, usage). */
+static int s_args(const service_def_t *def, int argc, char **argv, s_args_t *a)
 {
-    s_malloc_tuning();
-    if (out)
-        *out = NULL;
-    if (!out || !def || !def->name) {
-        fprintf(stderr, "service_init: invalid arguments\n");
-        return EX_SOFTWARE;
-    }
     static const struct option opts[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
@@ -211,28 +211,25 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         { "init", no_argument, NULL, 'I' },
         { NULL, 0, NULL, 0 },
     };
-    bool print_config = false, healthcheck = false, want_ready = true;
-    const char *config_path = getenv("MVOI_CONFIG");
-    if (config_path && !*config_path)
-        config_path = NULL;
-    bool help = false, init = false;
-
+    *a = (s_args_t){ .want_ready = true, .config_path = getenv("MVOI_CONFIG") };
+    if (a->config_path && !*a->config_path)
+        a->config_path = NULL;
     optind = 0;            /* glibc: full re-initialisation, service_init may run twice */
     opterr = 0;
     int c;
     while (argv && (c = getopt_long(argc, argv, ":hVc:", opts, NULL)) != -1) {
         switch (c) {
-        case 'h': help = true; break;
+        case 'h': a->help = true; break;
         case 'V':
             printf("mvoi-%s %s\n", def->name, MVOI_VERSION);
             return 0;
-        case 'c': config_path = optarg; break;
-        case 'P': print_config = true; break;
-        case 'I': init = true; break;
+        case 'c': a->config_path = optarg; break;
+        case 'P': a->print_config = true; break;
+        case 'I': a->init = true; break;
         case 'H':
-            healthcheck = true;
+            a->healthcheck = true;
             if (optarg && strcmp(optarg, "live") == 0)
-                want_ready = false;
+                a->want_ready = false;
             else if (optarg && strcmp(optarg, "ready") != 0) {
                 fprintf(stderr, "mvoi-%s: --healthcheck takes live or ready, got '%s'\n",
                         def->name, optarg);
@@ -258,27 +255,19 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
                 def->name, argv[optind], def->name);
         return EX_USAGE;
     }
+    return -1;
+}
 
-    service_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->name = strdup(def->name))
-        || !(self->specs = s_merge_specs(def, &self->nspecs))) {
-        fprintf(stderr, "mvoi-%s: out of memory\n", def->name);
-        if (self)
-            s_service_free(self);
-        return EX_SOFTWARE;
-    }
-    if (help) {
-        s_usage(def, self->specs, self->nspecs, stdout);
-        s_service_free(self);
-        return 0;
-    }
-
+/* Load and check the configuration, then log as it says. -1 to go on, or the exit status
+ * (self is then freed). */
+static int s_configure(service_t *self, const service_def_t *def, const s_args_t *a)
+{
     /* Until the configuration is known, log JSON at info (or what the env asks for). */
     const char *env_fmt = getenv("MVOI_LOG_FORMAT");
     log_init(def->name, env_fmt && strcmp(env_fmt, "text") == 0 ? "text" : "json", "info");
 
     char err[768];
-    self->cfg = cfg_new(def->name, self->specs, self->nspecs, config_path, err, sizeof err);
+    self->cfg = cfg_new(def->name, self->specs, self->nspecs, a->config_path, err, sizeof err);
     log_level_t level = LOG_INFO;
     const char *fmt = self->cfg ? cfg_str(self->cfg, "log_format") : NULL;
     if (self->cfg && strcmp(fmt, "json") != 0 && strcmp(fmt, "text") != 0) {
@@ -302,32 +291,34 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         return SERVICE_EX_CONFIG;
     }
     log_init(def->name, fmt, cfg_str(self->cfg, "log_level"));
-    store_guard_set_init(init || cfg_bool(self->cfg, "init"));
-    if (!help && !print_config && !healthcheck)
+    store_guard_set_init(a->init || cfg_bool(self->cfg, "init"));
+    if (!a->help && !a->print_config && !a->healthcheck)
         cfg_check_env(def->name, self->specs, self->nspecs, environ, s_warn_unknown, NULL);
+    return -1;
+}
 
-    if (print_config) {
-        cfg_print(self->cfg, stdout);
-        s_service_free(self);
-        return 0;
+/* --healthcheck: the service's own check, else ask its API. The exit status. */
+static int s_run_healthcheck(service_t *self, const service_def_t *def, bool want_ready)
+{
+    const char *api = cfg_str(self->cfg, "api");
+    int rc = 1;
+    if (def->healthcheck)
+        rc = def->healthcheck(self->cfg, want_ready) == 0 ? 0 : 1;
+    else if (!api)
+        fprintf(stderr, "mvoi-%s: --healthcheck needs an 'api' key in the service's config\n",
+                def->name);
+    else {
+        char ep[512];
+        s_connectable(api, ep, sizeof ep);
+        rc = service_healthcheck(ep, want_ready, SERVICE_HEALTHCHECK_TIMEOUT_MS);
     }
-    if (healthcheck) {
-        const char *api = cfg_str(self->cfg, "api");
-        int rc = 1;
-        if (def->healthcheck)
-            rc = def->healthcheck(self->cfg, want_ready) == 0 ? 0 : 1;
-        else if (!api)
-            fprintf(stderr, "mvoi-%s: --healthcheck needs an 'api' key in the service's config\n",
-                    def->name);
-        else {
-            char ep[512];
-            s_connectable(api, ep, sizeof ep);
-            rc = service_healthcheck(ep, want_ready, SERVICE_HEALTHCHECK_TIMEOUT_MS);
-        }
-        s_service_free(self);
-        return rc;
-    }
+    return rc;
+}
 
+/* Buyers, data directory, loop, bus and signals. -1 when running, or the exit status
+ * (self is then freed). */
+static int s_runtime(service_t *self, const service_def_t *def)
+{
     char berr[512];
     if (!(self->buyers = mvoi_buyers_from_cfg(self->cfg, berr, sizeof berr))) {
         log_error("bad_config", "MVOI_BUYERS_FILE: %s", berr);
@@ -358,6 +349,46 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
         uv_signal_start(&self->sig[i], s_service_on_signal, signums[i]);
     }
     self->signals_open = true;
+    return -1;
+}
+
+int service_init(service_t **out, const service_def_t *def, int argc, char **argv)
+{
+    s_malloc_tuning();
+    if (out)
+        *out = NULL;
+    if (!out || !def || !def->name) {
+        fprintf(stderr, "service_init: invalid arguments\n");
+        return EX_SOFTWARE;
+    }
+    s_args_t a;
+    int ex = s_args(def, argc, argv, &a);
+    if (ex >= 0)
+        return ex;
+    service_t *self = calloc(1, sizeof *self);
+    if (!self || !(self->name = strdup(def->name))
+        || !(self->specs = s_merge_specs(def, &self->nspecs))) {
+        fprintf(stderr, "mvoi-%s: out of memory\n", def->name);
+        if (self)
+            s_service_free(self);
+        return EX_SOFTWARE;
+    }
+    if (a.help) {
+        s_usage(def, self->specs, self->nspecs, stdout);
+        s_service_free(self);
+        return 0;
+    }
+    if ((ex = s_configure(self, def, &a)) >= 0)
+        return ex;
+    if (a.print_config || a.healthcheck) {
+        ex = a.print_config ? 0 : s_run_healthcheck(self, def, a.want_ready);
+        if (a.print_config)
+            cfg_print(self->cfg, stdout);
+        s_service_free(self);
+        return ex;
+    }
+    if ((ex = s_runtime(self, def)) >= 0)
+        return ex;
     const char *kv[] = { "version", MVOI_VERSION, "data_dir", self->data_dir, NULL };
     log_emit(LOG_INFO, "starting", kv, "mvoi-%s starting", def->name);
     *out = self;

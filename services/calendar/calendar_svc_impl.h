@@ -45,8 +45,6 @@ int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Te
                          const Mvoi__Tender *old, const char *today, Mvoi__Tender **out,
                          tender_error_t *e);
 
-const char *calendar_svc_topic(Mvoi__TenderEventKind k);
-
 /* Append the event of t (kind; old = the stored tender before, or NULL) to the outbox. */
 int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kind,
                       Mvoi__Tender *t, const Mvoi__Tender *old, uint64_t *seq);

@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "cal_date.h"
-#include "cal_names.h"
+#include "mvoi_contract.h"
+#include "mvoi_names.h"
 #include "cal_str.h"
 #include "mvoi_id.h"
 #include "calendar_store.h"
@@ -134,18 +135,6 @@ int calendar_svc_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, con
     return 0;
 }
 
-const char *calendar_svc_topic(Mvoi__TenderEventKind k)
-{
-    switch (k) {
-    case MVOI__TENDER_EVENT_KIND__TEV_REGISTERED: return "tender.registered";
-    case MVOI__TENDER_EVENT_KIND__TEV_UPDATED: return "tender.updated";
-    case MVOI__TENDER_EVENT_KIND__TEV_AMBITION_RECORDED: return "tender.ambition_recorded";
-    case MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED: return "tender.status_changed";
-    case MVOI__TENDER_EVENT_KIND__TEV_CANCELLED: return "tender.cancelled";
-    default: return "tender.unknown";
-    }
-}
-
 /* Write t (new version of old, or new when old is NULL), emit the event, reply.
  * If old_packed is given and t packs to the same bytes, nothing is written (UNCHANGED). */
 static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi__Tender *t,
@@ -217,7 +206,10 @@ int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kin
     ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
     ev.tender_event = &te;
     ev.buyer = t->buyer;
-    return server_emit(req, txn, calendar_svc_topic(kind), &ev, seq);
+    const char *topic = mvoi_topic_tender(kind);
+    if (!topic)
+        return -EINVAL;
+    return server_emit(req, txn, topic, &ev, seq);
 }
 
 int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,
@@ -346,7 +338,7 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
         if (!same) {
             snprintf(field, sizeof field, "%s.tender.id", body);
             server_error(req, S_PRECOND, field, "tender %.64s is %s: no further changes",
-                         in->id, cal_status_name(old->status));
+                         in->id, mvoi_status_name(old->status));
             tender_free(t);
             tender_free(old);
             return -EINVAL;
@@ -436,7 +428,7 @@ static int s_on_ambition(void *arg, server_req_t *req, MDB_txn *txn)
         return rc;
     if (tender_status_terminal(old->status)) {
         server_error(req, S_PRECOND, "record_ambition.tender_id", "tender %.64s is %s",
-                     old->id, cal_status_name(old->status));
+                     old->id, mvoi_status_name(old->status));
         tender_free(old);
         return -EINVAL;
     }

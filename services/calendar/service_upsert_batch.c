@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cal_names.h"
+#include "mvoi_names.h"
 #include "cal_str.h"
 #include "clock.h"
 #include "tender_diff.h"
@@ -156,15 +156,15 @@ static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi_
     if (tender_status_terminal(old->status))
         return tender_error_set(e, -EINVAL, pre, "tender.status",
                                 "the source says %s, but the tender is %s: no further changes",
-                                cal_status_name(in->status), cal_status_name(old->status));
+                                mvoi_status_name(in->status), mvoi_status_name(old->status));
     if (in->status < old->status && in->status != MVOI__TENDER_STATUS__STATUS_CANCELLED)
         return tender_error_set(e, -EINVAL, pre, "tender.status",
                                 "the source says %s, but the tender is already %s: a tender does "
-                                "not go back", cal_status_name(in->status), cal_status_name(old->status));
+                                "not go back", mvoi_status_name(in->status), mvoi_status_name(old->status));
     tender_error_t cond = { 0 };
     if (tender_transition_allowed(old->status, in->status, t, &cond) < 0)
         snprintf(warn, warnlen, "%s -> %s by the source, although %.180s",
-                 cal_status_name(old->status), cal_status_name(in->status), cond.message);
+                 mvoi_status_name(old->status), mvoi_status_name(in->status), cond.message);
     t->has_status = 1;
     t->status = in->status;
     if (in->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
@@ -260,7 +260,7 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
         if (tender_status_terminal(old->status)) {
             char msg[160];
             snprintf(msg, sizeof msg, "tender %.64s is %s: no further changes", in->id,
-                     cal_status_name(old->status));
+                     mvoi_status_name(old->status));
             rc = s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "tender.id",
                           msg);
             goto out;

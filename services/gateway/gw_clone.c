@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "gw_clone.h"
 #include "log.h"
+#include "mvoi_contract.h"
 #include "pbjson.h"
 
 typedef enum { S_IDLE = 0, S_SNAPSHOT, S_LIVE } s_state_t;
@@ -148,7 +149,7 @@ static void s_start_snapshot(gw_clone_t *self)
              (uint64_t)clock_now_ms(), self->st.snapshots);
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
-    sr.prefix = "kpi.";
+    sr.prefix = MVOI_TOPIC_KPI_PREFIX;
     env.has_schema_version = true;
     env.schema_version = CODEC_SCHEMA_VERSION;
     env.producer = "gateway";
@@ -405,8 +406,8 @@ gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t 
     bo.linger_ms = 0;
     bo.rcvhwm = 1000000;           /* queue a lot while a snapshot loads */
     self->sub = bus_sock_new(ctx, loop, ZMQ_SUB, &bo);
-    if (!self->view || !self->sub || bus_subscribe(self->sub, "kpi.") < 0 ||
-        bus_subscribe(self->sub, "hb") < 0 || s_monitor(self) < 0 ||
+    if (!self->view || !self->sub || bus_subscribe(self->sub, MVOI_TOPIC_KPI_PREFIX) < 0 ||
+        bus_subscribe(self->sub, MVOI_TOPIC_HB) < 0 || s_monitor(self) < 0 ||
         bus_connect(self->sub, o->pub) < 0) {
         bus_sock_destroy(&self->mon);
         gw_view_destroy(&self->view);

@@ -2,6 +2,7 @@
  *  This file: the routes, the calendar projection and the lifecycle; the handlers are in
  *  service_submit.c, service_correct.c and service_query.c, shared helpers in
  *  service_util.c. */
+#include "mvoi_contract.h"
 #include "service_int.h"
 
 #include <errno.h>
@@ -149,7 +150,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     if (!self->server)
         goto fail;
     self->hb = bus_sock_new(bus, loop, ZMQ_SUB, NULL);
-    if (!self->hb || bus_subscribe(self->hb, "hb") != 0
+    if (!self->hb || bus_subscribe(self->hb, MVOI_TOPIC_HB) != 0
         || bus_connect(self->hb, o->calendar_pub) != 0
         || bus_watch(self->hb, ZMQ_POLLIN, s_on_hb, self) != 0) {
         rc = -EIO;

@@ -57,6 +57,20 @@ s_supersede(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord *old
     return impact_svc_put_msg(txn, self->measurements, k, kl, &rec->base);
 }
 
+/* Does m say what cur says, reason and submitter aside? */
+static bool s_same_content(const Mvoi__Measurement *m, const Mvoi__Measurement *cur)
+{
+    Mvoi__Measurement a = *m, b = *cur;
+    a.reason = b.reason = NULL;
+    a.submitter = b.submitter = NULL;
+    size_t la, lb;
+    uint8_t *pa = impact_svc_content(&a, &la), *pb = impact_svc_content(&b, &lb);
+    bool same = pa && pb && la == lb && memcmp(pa, pb, la) == 0;
+    free(pa);
+    free(pb);
+    return same;
+}
+
 int
 impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
 {
@@ -119,20 +133,10 @@ impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
         goto out;
     }
     /* Same content as the current revision (reason, submitter aside): nothing to do. */
-    {
-        Mvoi__Measurement a = m, b = *old->measurement;
-        a.reason = b.reason = NULL;
-        a.submitter = b.submitter = NULL;
-        size_t la, lb;
-        uint8_t *pa = impact_svc_content(&a, &la), *pb = impact_svc_content(&b, &lb);
-        bool same = pa && pb && la == lb && memcmp(pa, pb, la) == 0;
-        free(pa);
-        free(pb);
-        if (same) {
-            if (!s_single_reply(req, m.id, old->measurement->revision, true, old->impact, 0))
-                ret = -ENOMEM;
-            goto out;
-        }
+    if (s_same_content(&m, old->measurement)) {
+        if (!s_single_reply(req, m.id, old->measurement->revision, true, old->impact, 0))
+            ret = -ENOMEM;
+        goto out;
     }
     Mvoi__Tender *t = impact_svc_tender(self, req, txn, buyer, m.tender_id, &rc);
     if (rc != 0) {

@@ -88,6 +88,61 @@ s_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
     return t;
 }
 
+/* An item whose id is stored already (old): the same content as its first revision is a
+ * duplicate (ok), anything else is refused on field. 0 or an LMDB error. */
+static int s_existing(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *field,
+                      const Mvoi__MeasurementRecord *old, const Mvoi__Measurement *m,
+                      bool full, bool with_msg, Mvoi__MeasurementResult *r)
+{
+    bool same = false;
+    int rc;
+    if (!old->withdrawn && (rc = s_same_as_first(self, txn, old, m, &same)) != 0)
+        return rc;
+    if (old->withdrawn)
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field,
+                                "this measurement was withdrawn", with_msg);
+    else if (!same)
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
+                                "a measurement with this id and different content exists; "
+                                "use CorrectMeasurement to change it", with_msg);
+    else {
+        r->has_ok = r->ok = 1;
+        r->has_duplicate = r->duplicate = 1;
+        r->has_revision = 1;
+        r->revision = old->measurement->revision;
+        if (full && old->impact)
+            r->impact = impact_svc_copy_impact(req, old->impact);
+    }
+    return 0;
+}
+
+/* Store m as revision 1 with its impact, index it by tender, emit it (seq: its event's). 0
+ * or an LMDB error. */
+static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
+                       Mvoi__Measurement *m, Mvoi__Impact *imp, const Mvoi__Tender *t,
+                       uint64_t *seq)
+{
+    m->has_revision = 1;
+    m->revision = 1;
+    Mvoi__MeasurementRecord rec = MVOI__MEASUREMENT_RECORD__INIT;
+    rec.measurement = m;
+    rec.impact = imp;
+    rec.has_withdrawn = 1;
+    uint8_t k[IMPACT_SVC_KEY_MAX];
+    size_t kl = impact_svc_key(k, sizeof k, buyer, m->id, NULL);
+    int rc;
+    if ((rc = impact_svc_put_msg(txn, self->measurements, k, kl, &rec.base)) != 0)
+        return rc;
+    kl = impact_svc_key(k, sizeof k, buyer, m->tender_id, m->id);
+    MDB_val key = { kl, k }, empty = { 0, "" };
+    if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
+        return rc;
+    if ((rc = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, m, imp,
+                              NULL, NULL, t, seq)) != 0)
+        return rc;
+    return impact_svc_recent_put(self, txn, 0, *seq, &rec);
+}
+
 /* One item: fills r. Returns 0 (r says ok or not) or an LMDB error. */
 static int
 s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
@@ -151,29 +206,12 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     if (rc != 0)
         goto fail;
     if (old) {
-        bool same = false;
-        if (!old->withdrawn && (rc = s_same_as_first(self, txn, old, &m, &same)) != 0) {
-            mvoi__measurement_record__free_unpacked(old, NULL);
-            goto fail;
-        }
         S_PREFIX();
         snprintf(field, sizeof field, "%s.id", prefix);
-        if (old->withdrawn)
-            r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field,
-                                    "this measurement was withdrawn", with_msg);
-        else if (!same)
-            r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
-                                    "a measurement with this id and different content exists; "
-                                    "use CorrectMeasurement to change it", with_msg);
-        else {
-            r->has_ok = r->ok = 1;
-            r->has_duplicate = r->duplicate = 1;
-            r->has_revision = 1;
-            r->revision = old->measurement->revision;
-            if (full && old->impact)
-                r->impact = impact_svc_copy_impact(req, old->impact);
-        }
+        rc = s_existing(self, req, txn, field, old, &m, full, with_msg, r);
         mvoi__measurement_record__free_unpacked(old, NULL);
+        if (rc != 0)
+            goto fail;
         goto done;
     }
     if (preview) {
@@ -183,23 +221,7 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         r->revision = 1;
         goto done;
     }
-    m.has_revision = 1;
-    m.revision = 1;
-    Mvoi__MeasurementRecord rec = MVOI__MEASUREMENT_RECORD__INIT;
-    rec.measurement = &m;
-    rec.impact = imp;
-    rec.has_withdrawn = 1;
-    uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_key(k, sizeof k, buyer, m.id, NULL);
-    if ((rc = impact_svc_put_msg(txn, self->measurements, k, kl, &rec.base)) != 0)
-        goto fail;
-    kl = impact_svc_key(k, sizeof k, buyer, m.tender_id, m.id);
-    MDB_val key = { kl, k }, empty = { 0, "" };
-    if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
-        goto fail;
-    if ((rc = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, &m, imp, NULL, NULL,
-                     t, seq)) != 0
-        || (rc = impact_svc_recent_put(self, txn, 0, *seq, &rec)) != 0)
+    if ((rc = s_store_new(self, req, txn, buyer, &m, imp, t, seq)) != 0)
         goto fail;
     r->has_ok = r->ok = 1;
     r->has_revision = 1;

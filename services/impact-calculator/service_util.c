@@ -1,5 +1,6 @@
 /*  impact service: what the handlers share: LMDB keys and records, request memory, error
  *  fields, events and explanations. See service_int.h. */
+#include "mvoi_contract.h"
 #include "service_int.h"
 
 #include <errno.h>
@@ -187,9 +188,6 @@ impact_svc_emit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi__Impac
        Mvoi__Measurement *m, Mvoi__Impact *imp, Mvoi__Measurement *prev, Mvoi__Impact *prev_imp,
        const Mvoi__Tender *tender, uint64_t *seq)
 {
-    static const char *topics[] = { [MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED] = "impact.computed",
-                                    [MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED] = "impact.corrected",
-                                    [MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN] = "impact.withdrawn" };
     Mvoi__ImpactEvent ie = MVOI__IMPACT_EVENT__INIT;
     ie.has_kind = 1;
     ie.kind = kind;
@@ -203,7 +201,10 @@ impact_svc_emit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi__Impac
     ev.impact_event = &ie;
     ev.buyer = m->buyer;
     (void) self;
-    return server_emit(req, txn, topics[kind], &ev, seq);
+    const char *topic = mvoi_topic_impact(kind);
+    if (!topic)
+        return -EINVAL;
+    return server_emit(req, txn, topic, &ev, seq);
 }
 
 const char *

@@ -99,7 +99,7 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
     const char *group = dim == KPI_DIM_GROUP ? c->group : NULL;
     const char *tender = dim == KPI_DIM_TENDER ? c->tender : NULL;
     char key[KPI_KEY_MAX];
-    if (kpi_key(key, sizeof key, c->kpi, c->year, quarter, c->buyer, theme, group, tender)
+    if (mvoi_topic_kpi(key, sizeof key, c->kpi, c->year, quarter, c->buyer, theme, group, tender)
         != 0)
         return 0;   /* e.g. an absurdly long id: not a total we can name */
     int rc;
@@ -142,7 +142,7 @@ int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign)
         int rc;
         if ((c->dims & KPI_DIM_ALL) && (rc = s_bump(self, txn, c, windows[w], KPI_DIM_ALL, sign)))
             return rc;
-        if ((c->dims & KPI_DIM_THEME) && c->theme > 0 && kpi_theme_name(c->theme) &&
+        if ((c->dims & KPI_DIM_THEME) && c->theme > 0 && mvoi_theme_key(c->theme) &&
             (rc = s_bump(self, txn, c, windows[w], KPI_DIM_THEME, sign)))
             return rc;
         if ((c->dims & KPI_DIM_GROUP) && c->group && *c->group &&

@@ -8,7 +8,7 @@
  *
  *  Semantics (README "KPI semantics" says the same for operators):
  *
- *  - A total is identified by its topic
+ *  - A total is identified by its topic (built and parsed only by mvoi_topic.h)
  *        kpi.<kpi>.<window>.<buyer>[.theme.<t>|.group.<g>|.tender.<id>]
  *    kpi in fairtrade, sroi, nox, material, co2, pilots; window "2026" or "2026-q1". Buyer,
  *    group and tender id are percent-encoded: every byte outside [A-Za-z0-9_-] becomes %XX,
@@ -47,15 +47,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "codec.h"
+#include "mvoi_contract.h"
 #include "outbox.h"
 #include "store.h"
 
 /* Databases kpi_core needs; list them in store_opts_t.dbs. */
 #define KPI_DBS "kpi_totals", "kpi_tenders", "kpi_meas", "kpi_projects", "kpi_breakdown"
 
-#define KPI_COUNT 6
+#define KPI_COUNT MVOI_KPI_COUNT
 #define KPI_PILOT_TARGET 3
-#define KPI_KEY_MAX 512
+#define KPI_KEY_MAX MVOI_TOPIC_MAX
 
 typedef struct kpi_t kpi_t;
 
@@ -139,14 +140,7 @@ typedef struct {
 int kpi_pilot_status(kpi_t *self, MDB_txn *txn, const char *buyer, uint32_t year,
                      uint32_t quarter, kpi_pilot_status_t *out);
 
-/* Names and keys. */
-const char *kpi_name(int kpi);            /* "co2"...; NULL if out of range */
-int kpi_from_name(const char *name);      /* 0 if unknown */
-const char *kpi_unit(int kpi);
-const char *kpi_theme_name(int theme);    /* "klimaat"...; NULL for 0/unknown */
-/* Topic of a total: dim theme (>0), group or tender (non-NULL, non-empty), or none. */
-int kpi_key(char *buf, size_t len, int kpi, uint32_t year, uint32_t quarter,
-            const char *buyer, int theme, const char *group, const char *tender);
+/* Names and keys of totals: mvoi_contract.h (mvoi_kpi_name, mvoi_topic_kpi). */
 /* "YYYY-MM-DD" -> year, quarter; -EINVAL when not a valid date. */
 int kpi_date_window(const char *date, uint32_t *year, uint32_t *quarter);
 

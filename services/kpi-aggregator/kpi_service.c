@@ -154,7 +154,7 @@ static int s_on_series(void *arg, server_req_t *req, MDB_txn *txn)
     if (!buyer || !*buyer)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "kpi_series_query.buyer", "a buyer is required");
-    if (!q->has_kpi || !kpi_name((int)q->kpi))
+    if (!q->has_kpi || !mvoi_kpi_name((int)q->kpi))
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "kpi_series_query.kpi", "kpi must be 1..6");
     if (q->from_year < 1900 || q->from_year > 2999)
@@ -178,7 +178,7 @@ static int s_on_series(void *arg, server_req_t *req, MDB_txn *txn)
         for (uint32_t qq = 1; qq <= 4; qq++) {
             kpi_total_t t;
             memset(&t, 0, sizeof t);
-            if (kpi_key(t.key, sizeof t.key, (int)q->kpi, y, qq, buyer, 0, NULL, NULL) != 0)
+            if (mvoi_topic_kpi(t.key, sizeof t.key, (int)q->kpi, y, qq, buyer, 0, NULL, NULL) != 0)
                 return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                                     "kpi_series_query.buyer", "buyer too long");
             int rc = kpi_get(self->kpi, txn, t.key, &t);

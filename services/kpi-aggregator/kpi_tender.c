@@ -44,7 +44,7 @@ static int s_tender_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *t, in
             for (size_t j = 0; j < i; j++)
                 if (t->themes[j]->has_theme && (int)t->themes[j]->theme == th)
                     seen = true;
-            if (seen || !kpi_theme_name(th))
+            if (seen || !mvoi_theme_key(th))
                 continue;
             c.dims = KPI_DIM_THEME;
             c.theme = th;

@@ -113,5 +113,5 @@ void kpi_total_to_pb(const kpi_total_t *t, Mvoi__KpiTotal *pb)
     pb->seq = t->seq;
     pb->denominator = t->denominator;
     pb->count = t->count;
-    pb->unit = (char *)kpi_unit(t->kpi);
+    pb->unit = (char *)mvoi_kpi_unit(t->kpi);
 }

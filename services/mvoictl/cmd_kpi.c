@@ -21,7 +21,7 @@
 #include "codec.h"
 #include "ctl.h"
 #include "ctl_units.h"
-#include "kpi_core.h"   /* the topic keys and names of the aggregator */
+#include "mvoi_contract.h"   /* the topic keys and names of the aggregator */
 
 typedef struct { int64_t amb, real, proj, target; } s_row_t;
 
@@ -115,10 +115,10 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     }
     /* Every total first, so that a failure prints nothing but the error. */
     s_row_t rows[7];
-    char keys[7][KPI_KEY_MAX];
+    char keys[7][MVOI_TOPIC_MAX];
     for (int k = 1; k <= 6; k++) {
-        if (kpi_key(keys[k], sizeof keys[k], k, (uint32_t)year, (uint32_t)quarter, ctl->buyer,
-                    0, NULL, NULL) != 0)
+        if (mvoi_topic_kpi(keys[k], sizeof keys[k], k, (uint32_t)year, (uint32_t)quarter,
+                           ctl->buyer, 0, NULL, NULL) != 0)
             return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.buyer_key", ctl->buyer);
         int ex = s_query(ctl, k, keys[k], (uint32_t)quarter, &rows[k]);
         if (ex != 0)
@@ -142,11 +142,11 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
         if (json)
             printf("  {\"kpi\": \"%s\", \"key\": \"%s\", \"ambition\": %lld, \"realisation\": "
                    "%lld, \"projects\": %lld, \"target\": %lld, \"unit\": \"%s\"}%s\n",
-                   kpi_name(k), keys[k], (long long)x->amb, (long long)x->real,
-                   (long long)x->proj, (long long)x->target, kpi_unit(k), k < 6 ? "," : "");
+                   mvoi_kpi_name(k), keys[k], (long long)x->amb, (long long)x->real,
+                   (long long)x->proj, (long long)x->target, mvoi_kpi_unit(k), k < 6 ? "," : "");
         else if (raw)
-            printf("%-10s %18lld %18lld %9lld %16lld %s\n", kpi_name(k), (long long)x->amb,
-                   (long long)x->real, (long long)x->proj, (long long)x->target, kpi_unit(k));
+            printf("%-10s %18lld %18lld %9lld %16lld %s\n", mvoi_kpi_name(k), (long long)x->amb,
+                   (long long)x->real, (long long)x->proj, (long long)x->target, mvoi_kpi_unit(k));
         else
             s_print_human(ctl, k, x);
     }
@@ -314,7 +314,7 @@ static const char *s_watch_step(watch_t *w, int wait, size_t plen)
 
 static int s_watch(ctl_t *ctl, int argc, char **argv)
 {
-    watch_t w = { .prefix = "kpi." };
+    watch_t w = { .prefix = MVOI_TOPIC_KPI_PREFIX };
     double seconds = 0;
     static const struct option opts[] = {
         { "count", required_argument, NULL, 'n' }, { "seconds", required_argument, NULL, 's' },
@@ -343,8 +343,8 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
      * subscription has gaps by design and could not tell). The monitor tells us when the
      * SUB (re)connected: what was published while it was away is lost. */
     size_t plen = strlen(w.prefix);
-    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, "kpi.", 4);
-    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, "hb", 2);
+    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, MVOI_TOPIC_KPI_PREFIX, strlen(MVOI_TOPIC_KPI_PREFIX));
+    zmq_setsockopt(w.sub, ZMQ_SUBSCRIBE, MVOI_TOPIC_HB, strlen(MVOI_TOPIC_HB));
     char monep[64];
     snprintf(monep, sizeof monep, "inproc://ctl-watch-mon-%d", (int)getpid());
     w.mon = zmq_socket(zctx, ZMQ_PAIR);

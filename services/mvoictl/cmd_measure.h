@@ -1,8 +1,10 @@
 /*  cmd_measure: what the files of the mvoictl "measure" group share (cmd_measure.c: the
- *  verbs and one measurement from fields; cmd_measure_import.c: the CSV import). */
+ *  verbs; cmd_measure_fields.c: one measurement from fields; cmd_measure_import.c: the CSV
+ *  import). */
 #ifndef MVOI_CMD_MEASURE_H
 #define MVOI_CMD_MEASURE_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "ctl.h"
@@ -31,6 +33,8 @@ void ctl_meas_fini(ctl_meas_t *x);
 int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v);
 /* Is key a field name (a CSV column or a flag)? */
 bool ctl_meas_known(const char *key);
+/* The getopt_long options of the measurement flags (val 0), and --json (val 'J'). */
+const struct option *ctl_meas_options(void);
 
 /* mvoictl measure import FILE.csv [--dry-run] [--run NAME] [--per N] [--window N] */
 int ctl_measure_import(ctl_t *ctl, int argc, char **argv);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cal_names.h"
+#include "mvoi_contract.h"
 #include "cal_str.h"
 #include "cmd_tender.h"
 #include "csv_import.h"
@@ -197,7 +197,7 @@ static int s_status(ctl_t *ctl, int argc, char **argv)
         return ctl_tender_usage_err("%s", "usage: tender status ID STATUS");
     Mvoi__ChangeStatus cs = MVOI__CHANGE_STATUS__INIT;
     cs.tender_id = argv[1];
-    if (cal_status_parse(argv[2], &cs.status) < 0)
+    if (mvoi_status_parse(argv[2], &cs.status) < 0)
         return ctl_tender_usage_err("unknown status '%s' (planned, kickoff_scheduled, ambition_recorded, "
                            "published, awarded, in_execution, completed)", argv[2]);
     cs.has_status = 1;
@@ -292,18 +292,18 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         case O_YEAR: q.has_year = 1; q.year = (uint32_t)atoi(optarg); break;
         case O_QUARTER: q.has_quarter = 1; q.quarter = (uint32_t)atoi(optarg); break;
         case O_STATUS:
-            if (cal_status_parse(optarg, &q.status) < 0)
+            if (mvoi_status_parse(optarg, &q.status) < 0)
                 return ctl_tender_usage_err("unknown status '%s'", optarg);
             q.has_status = 1;
             break;
         case O_THEME:
-            if (cal_theme_parse(optarg, &q.theme) < 0)
+            if (mvoi_theme_parse(optarg, &q.theme) < 0)
                 return ctl_tender_usage_err("unknown theme '%s'", optarg);
             q.has_theme = 1;
             break;
         case O_GROUP: q.purchasing_group = optarg; break;
         case O_PROC:
-            if (cal_procedure_parse(optarg, &q.procedure) < 0)
+            if (mvoi_procedure_parse(optarg, &q.procedure) < 0)
                 return ctl_tender_usage_err("unknown procedure '%s'", optarg);
             q.has_procedure = 1;
             break;

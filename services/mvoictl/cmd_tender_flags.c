@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "cal_file.h"
-#include "cal_names.h"
+#include "mvoi_contract.h"
 #include "cal_str.h"
 #include "cmd_tender.h"
 #include "csv_import.h"
@@ -52,10 +52,10 @@ static int s_parse_theme(const char *s, Mvoi__Theme *th, Mvoi__Commitment *c)
     *c = MVOI__COMMITMENT__COMMIT_UNSPECIFIED;
     if (colon) {
         *colon = '\0';
-        if (cal_commitment_parse(cal_str_trim(colon + 1), c) < 0)
+        if (mvoi_commitment_parse(cal_str_trim(colon + 1), c) < 0)
             return -EINVAL;
     }
-    return cal_theme_parse(cal_str_trim(buf), th);
+    return mvoi_theme_parse(cal_str_trim(buf), th);
 }
 
 /* "8,10, 12" appended to (arr, n) */
@@ -167,6 +167,39 @@ static const struct option s_tender_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* --theme THEME[:commitment]: the first one replaces the tender's themes. 0, an exit code
+ * (> 0) or -ENOMEM. */
+static int s_flag_theme(Mvoi__Tender *t, const char *arg, bool *reset)
+{
+    Mvoi__Theme th;
+    Mvoi__Commitment cm;
+    if (s_parse_theme(arg, &th, &cm) < 0)
+        return ctl_tender_usage_err("--theme: '%s' is not THEME[:eis|gunning|innovatie]", arg);
+    if (!*reset) {
+        for (size_t i = 0; i < t->n_themes; i++)
+            protobuf_c_message_free_unpacked(&t->themes[i]->base, NULL);
+        free(t->themes);
+        t->themes = NULL;
+        t->n_themes = 0;
+        *reset = true;
+    }
+    return tender_add_theme(t, th, cm) < 0 ? -ENOMEM : 0;
+}
+
+/* --sdg LIST: the first one replaces the tender's SDGs. 0 or an exit code. */
+static int s_flag_sdgs(Mvoi__Tender *t, const char *arg, bool *reset)
+{
+    if (!*reset) {
+        free(t->sdgs);
+        t->sdgs = NULL;
+        t->n_sdgs = 0;
+        *reset = true;
+    }
+    if (s_parse_sdgs(arg, &t->sdgs, &t->n_sdgs) < 0)
+        return ctl_tender_usage_err("--sdg: '%s' is not a list of SDGs 1..17", arg);
+    return 0;
+}
+
 /* Apply the flags of add/update onto t. Returns 0 or an exit code. */
 int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **json_path,
                          long *expected)
@@ -181,7 +214,7 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
         case O_ID: rc = cal_str_set(&t->id, optarg); break;
         case O_TITLE: rc = cal_str_set(&t->title, optarg); break;
         case O_KIND:
-            if (cal_kind_parse(optarg, &t->kind) < 0)
+            if (mvoi_kind_parse(optarg, &t->kind) < 0)
                 return ctl_tender_usage_err("--kind: '%s' is not leveringen, diensten or werken", optarg);
             t->has_kind = 1;
             break;
@@ -212,31 +245,13 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
             if (rc == -EINVAL)
                 return ctl_tender_usage_err("'%s' is not 'Name <e-mail>'", optarg);
             break;
-        case O_THEME: {
-            Mvoi__Theme th;
-            Mvoi__Commitment cm;
-            if (s_parse_theme(optarg, &th, &cm) < 0)
-                return ctl_tender_usage_err("--theme: '%s' is not THEME[:eis|gunning|innovatie]", optarg);
-            if (!themes_reset) {
-                for (size_t i = 0; i < t->n_themes; i++)
-                    protobuf_c_message_free_unpacked(&t->themes[i]->base, NULL);
-                free(t->themes);
-                t->themes = NULL;
-                t->n_themes = 0;
-                themes_reset = true;
-            }
-            rc = tender_add_theme(t, th, cm) < 0 ? -ENOMEM : 0;
+        case O_THEME:
+            if ((rc = s_flag_theme(t, optarg, &themes_reset)) > 0)
+                return rc;
             break;
-        }
         case O_SDG:
-            if (!sdgs_reset) {
-                free(t->sdgs);
-                t->sdgs = NULL;
-                t->n_sdgs = 0;
-                sdgs_reset = true;
-            }
-            if (s_parse_sdgs(optarg, &t->sdgs, &t->n_sdgs) < 0)
-                return ctl_tender_usage_err("--sdg: '%s' is not a list of SDGs 1..17", optarg);
+            if ((rc = s_flag_sdgs(t, optarg, &sdgs_reset)) > 0)
+                return rc;
             break;
         case O_SROI:
             if (csv_parse_percent_bp(optarg, &t->sroi_pct_bp) < 0)
@@ -253,7 +268,7 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
             break;
         }
         case O_PROC:
-            if (cal_procedure_parse(optarg, &t->procedure) < 0)
+            if (mvoi_procedure_parse(optarg, &t->procedure) < 0)
                 return ctl_tender_usage_err("--procedure: unknown procedure '%s'", optarg);
             t->has_procedure = 1;
             t->has_procedure_override = 1;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cal_names.h"
+#include "mvoi_contract.h"
 #include "cal_str.h"
 #include "cmd_tender.h"
 
@@ -41,16 +41,16 @@ static void s_print_tender(const Mvoi__Tender *t)
     printf("%-16s %s\n", "id", t->id ? t->id : "");
     printf("%-16s %s\n", "title", t->title ? t->title : "");
     printf("%-16s %s\n", "buyer", t->buyer ? t->buyer : "");
-    printf("%-16s %s (version %u)\n", "status", cal_status_name(t->status), t->version);
+    printf("%-16s %s (version %u)\n", "status", mvoi_status_name(t->status), t->version);
     if (t->cancel_reason)
         printf("%-16s %s\n", "cancel reason", t->cancel_reason);
-    printf("%-16s %s\n", "kind", cal_kind_name(t->kind));
+    printf("%-16s %s\n", "kind", mvoi_kind_name(t->kind));
     if (t->has_value_cents) {
         s_euros(v, sizeof v, t->value_cents);
         printf("%-16s %s\n", "value", v);
     }
     printf("%-16s %s%s%s%s\n", "procedure",
-           t->procedure ? cal_procedure_name(t->procedure) : "(not derived)",
+           t->procedure ? mvoi_procedure_name(t->procedure) : "(not derived)",
            t->procedure_override ? " (set explicitly)" : "",
            t->threshold_period ? ", thresholds " : "",
            t->threshold_period ? t->threshold_period : "");
@@ -70,8 +70,8 @@ static void s_print_tender(const Mvoi__Tender *t)
     if (!t->n_themes)
         printf(" -");
     for (size_t i = 0; i < t->n_themes; i++)
-        printf(" %s:%s", cal_theme_name(t->themes[i]->theme),
-               t->themes[i]->commitment ? cal_commitment_name(t->themes[i]->commitment) : "?");
+        printf(" %s:%s", mvoi_theme_name(t->themes[i]->theme),
+               t->themes[i]->commitment ? mvoi_commitment_name(t->themes[i]->commitment) : "?");
     printf("\n%-16s %s\n", "ambition", t->ambition_complete ? "complete" : "not complete");
     printf("%-16s", "sdgs");
     if (!t->n_sdgs)
@@ -101,8 +101,8 @@ static void s_print_table(const Mvoi__TenderList *l, bool header)
         if (t->has_value_cents)
             s_euros(v, sizeof v, t->value_cents);
         printf("%-20s %-10s %-10s %16s %-24s %-18s %s\n", t->id ? t->id : "",
-               t->planned_publication ? t->planned_publication : "-", cal_kind_name(t->kind), v,
-               t->procedure ? cal_procedure_name(t->procedure) : "-", cal_status_name(t->status),
+               t->planned_publication ? t->planned_publication : "-", mvoi_kind_name(t->kind), v,
+               t->procedure ? mvoi_procedure_name(t->procedure) : "-", mvoi_status_name(t->status),
                t->title ? t->title : "");
     }
 }

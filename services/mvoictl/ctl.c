@@ -61,6 +61,34 @@ void ctl_request_id(char *buf, size_t len, const char *prefix)
              (unsigned long long)r);
 }
 
+/* The rest of a multipart message, discarded. */
+static void s_drain(void *s)
+{
+    int more = 1;
+    size_t ml = sizeof more;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, s, 0);
+        zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
+        zmq_msg_close(&m);
+    }
+}
+
+/* The envelope fields every request of mvoictl carries (rid: room for a request id). */
+static void s_stamp(const ctl_t *ctl, Mvoi__Envelope *req, char *rid, size_t cap)
+{
+    if (!req->request_id) {
+        ctl_request_id(rid, cap, "ctl");
+        req->request_id = rid;
+    }
+    if (!req->buyer)
+        req->buyer = (char *)ctl->buyer;
+    req->producer = "mvoictl";
+    req->has_schema_version = true;
+    req->schema_version = CODEC_SCHEMA_VERSION;
+}
+
 int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelope **reply)
 {
     *reply = NULL;
@@ -70,15 +98,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         return CTL_EX_SOFTWARE;
     }
     char rid[64];
-    if (!req->request_id) {
-        ctl_request_id(rid, sizeof rid, "ctl");
-        req->request_id = rid;
-    }
-    if (!req->buyer)
-        req->buyer = (char *)ctl->buyer;
-    req->producer = "mvoictl";
-    req->has_schema_version = true;
-    req->schema_version = CODEC_SCHEMA_VERSION;
+    s_stamp(ctl, req, rid, sizeof rid);
     uint8_t *buf = NULL;
     size_t len = 0;
     if (codec_pack(req, &buf, &len) != 0) {
@@ -131,12 +151,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
         if (more) {   /* a streamed [topic][envelope] item: not for plain calls */
             zmq_msg_close(&m);
-            while (more) {
-                zmq_msg_init(&m);
-                zmq_msg_recv(&m, s, 0);
-                zmq_getsockopt(s, ZMQ_RCVMORE, &more, &ml);
-                zmq_msg_close(&m);
-            }
+            s_drain(s);
             continue;
         }
         int err = 0;

@@ -1,9 +1,10 @@
-/*  ctl_units: KPI figures as people read them (the report's one number formatter, rp_num).
+/*  ctl_units: KPI figures as people read them (the one number formatter,
+ *  numfmt_fixed, that the report uses too).
  *
  *  Per KPI row one unit, chosen from the row's largest value so that ambition, realisation
  *  and target of a row are comparable: grams as kg, or as t from 1 t on; milligrams of NOx
  *  likewise; cents as euros with 2 decimals; products, pilots and projects as counts.
- *  Rounding (half away from zero) happens only in rp_num; --raw shows the integers.
+ *  Rounding (half away from zero) happens only in numfmt_fixed; --raw shows the integers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 
 #include "ctl.h"
 #include "ctl_units.h"
-#include "report.h"
+#include "numfmt.h"
 
 void ctl_unit_pick(int kpi, int64_t max_abs, ctl_unit_t *u)
 {
@@ -39,7 +40,7 @@ void ctl_unit_pick(int kpi, int64_t max_abs, ctl_unit_t *u)
 
 int ctl_unit_num(char *buf, size_t cap, const ctl_unit_t *u, int64_t raw, text_lang_t lang)
 {
-    return rp_num(buf, cap, raw, u->scale, u->decimals, rp_style_text(lang));
+    return numfmt_fixed(buf, cap, raw, u->scale, u->decimals, numfmt_style_text(lang));
 }
 
 /* The impact in people's units and the chosen language (the report's one formatter); --raw

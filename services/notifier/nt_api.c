@@ -1,4 +1,5 @@
 /*  nt_api: the notifier's ROUTER: list, get, resend and cancel reminders; readiness. */
+#include "mvoi_contract.h"
 #include "nt_service_int.h"
 
 #include <string.h>
@@ -159,7 +160,7 @@ static int s_on_resend(void *arg, server_req_t *req, MDB_txn *txn)
     r->attempts = 0;
     r->has_next_attempt_ms = true;
     r->next_attempt_ms = clock_now_ms();
-    if (!(rc = nt_store_put(s, txn, r)) && !(rc = s_emit_req(req, txn, "notify.scheduled", r)))
+    if (!(rc = nt_store_put(s, txn, r)) && !(rc = s_emit_req(req, txn, mvoi_topic_notify(MVOI_NOTIFY_SCHEDULED), r)))
         s_reply_reminder(req, r);
     mvoi__reminder__free_unpacked(r, NULL);
     nt_deliver_kick(s);
@@ -182,7 +183,7 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     r->state = ST(CANCELLED);
     r->has_next_attempt_ms = false;
     nt_store_set_error(r, q->reason && *q->reason ? q->reason : "cancelled by an operator");
-    if (!(rc = nt_store_put(s, txn, r)) && !(rc = s_emit_req(req, txn, "notify.cancelled", r)))
+    if (!(rc = nt_store_put(s, txn, r)) && !(rc = s_emit_req(req, txn, mvoi_topic_notify(MVOI_NOTIFY_CANCELLED), r)))
         s_reply_reminder(req, r);
     mvoi__reminder__free_unpacked(r, NULL);
     return rc;

@@ -2,6 +2,7 @@
  *  address is a dead letter for that recipient only), each carrying everything its text
  *  needs (the tender as planned, the attendees, what changed), so a re-send renders the
  *  same bytes. */
+#include "mvoi_contract.h"
 #include "nt_service_int.h"
 
 #include <errno.h>
@@ -172,7 +173,7 @@ static int s_put_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const cha
         r->subject = subj;
     rc = nt_store_put(s, txn, r);
     if (!rc)
-        rc = nt_store_emit(s, txn, "notify.scheduled", r);
+        rc = nt_store_emit(s, txn, mvoi_topic_notify(MVOI_NOTIFY_SCHEDULED), r);
     r->subject = NULL;
     free(subj);
     free(text);

@@ -2,6 +2,7 @@
  *  channel and records the outcome (a second transaction): SENT, RETRYING with backoff, or
  *  DEAD; and what a sent reminder sets in motion (the next ambition reminder, the next
  *  quarter). */
+#include "mvoi_contract.h"
 #include "nt_service_int.h"
 
 #include <stdio.h>
@@ -118,7 +119,7 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
         r->sent_ms = now;
         r->has_next_attempt_ms = false;
         nt_store_set_error(r, NULL);
-        topic = "notify.sent";
+        topic = mvoi_topic_notify(MVOI_NOTIFY_SENT);
     } else if (res->outcome == NT_TRANSIENT && r->attempts < s->max_attempts) {
         uint64_t rnd = 0;
         if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
@@ -130,14 +131,14 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
         r->has_next_attempt_ms = true;
         r->next_attempt_ms = now + delay;
         nt_store_set_error(r, res->error);
-        topic = "notify.failed";
+        topic = mvoi_topic_notify(MVOI_NOTIFY_FAILED);
     } else {
         r->state = ST(DEAD);
         r->has_next_attempt_ms = false;
         snprintf(err, sizeof err, "%s%s", res->error,
                  res->outcome == NT_TRANSIENT ? " (attempts exhausted)" : "");
         nt_store_set_error(r, err);
-        topic = "notify.dead";
+        topic = mvoi_topic_notify(MVOI_NOTIFY_DEAD);
     }
     rc = nt_store_put(s, txn, r);
     if (!rc)

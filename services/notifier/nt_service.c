@@ -92,17 +92,10 @@ static void s_on_clock(uv_timer_t *t) { s_read_clock(t->data); }
 
 static char *s_cfgdup(cfg_t *cfg, const char *key) { return strdup(cfg_str(cfg, key)); }
 
-nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const char *data_dir,
-                             int *err, char *why, size_t whylen)
+/* Scheduling rules from the configuration. 0 or -1 with why filled. */
+static int s_config_rules(nt_service_t *s, cfg_t *cfg, nt_liberation_t *lib, char *why,
+                          size_t whylen)
 {
-    nt_service_t *s = calloc(1, sizeof *s);
-    if (!s) {
-        *err = -ENOMEM;
-        return NULL;
-    }
-    s->loop = loop;
-    s->bus = bus;
-    *err = -EINVAL;
     nt_rules_defaults(&s->rules);
     s->rules.kickoff_lead_days = (int)cfg_int(cfg, "kickoff_lead_days");
     s->rules.kickoff_hour = (int)cfg_int(cfg, "kickoff_hour");
@@ -118,27 +111,32 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     s->rules.sdg_invite_days = (int)cfg_int(cfg, "sdg_invite_days_before");
     if (nt_rules_start_parse(cfg_str(cfg, "ambition_start"), &s->rules.ambition_after_kickoff)) {
         snprintf(why, whylen, "ambition_start: must be kickoff or registration");
-        goto fail;
+        return -1;
     }
-    nt_liberation_t lib;
-    if (nt_liberation_parse(cfg_str(cfg, "liberation_day"), &lib) != 0) {
+    if (nt_liberation_parse(cfg_str(cfg, "liberation_day"), lib) != 0) {
         snprintf(why, whylen, "liberation_day: must be every_year, lustrum or never");
-        goto fail;
+        return -1;
     }
+    return 0;
+}
+
+/* Messages, people and delivery settings from the configuration. 0 or -1 with why. */
+static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whylen)
+{
     if (text_lang_parse(cfg_str(cfg, "lang"), &s->msg.lang) != 0) {
         snprintf(why, whylen, "lang: must be nl or en");
-        goto fail;
+        return -1;
     }
     if (nt_template_parse(cfg_str(cfg, "webhook_template"), &s->tpl) != 0) {
         snprintf(why, whylen, "webhook_template: must be plain, teams or slack");
-        goto fail;
+        return -1;
     }
     s->mail_from = s_cfgdup(cfg, "mail_from");
     s->location = s_cfgdup(cfg, "location");
     s->dashboard_url = s_cfgdup(cfg, "dashboard_url");
     if (!strchr(s->mail_from, '@')) {
         snprintf(why, whylen, "mail_from: must be an e-mail address");
-        goto fail;
+        return -1;
     }
     if (nt_people_parse(cfg_str(cfg, "organizer"), &s->organizer, false) ||
         nt_people_parse(cfg_str(cfg, "policy_adviser"), &s->policy, true) ||
@@ -146,12 +144,12 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         nt_people_parse(cfg_str(cfg, "core_team"), &s->core, true)) {
         snprintf(why, whylen, "organizer/policy_adviser/mvoi_coordinator/core_team: must be "
                  "\"Name <address>\" or an address");
-        goto fail;
+        return -1;
     }
     if (nt_people_orgs(cfg_str(cfg, "buyer_organizers"), s->orgs, NT_MAX_ORGS, &s->norgs)) {
         snprintf(why, whylen, "buyer_organizers: must be \"buyer=Name <address>;...\" "
                  "(at most %d buyers)", NT_MAX_ORGS);
-        goto fail;
+        return -1;
     }
     s->msg.mail_from = s->mail_from;
     s->msg.dashboard_url = s->dashboard_url;
@@ -165,18 +163,29 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     s->tick_ms = (int)cfg_int(cfg, "tick_ms");
     s->grace_ms = (uint64_t)cfg_int(cfg, "upstream_grace_ms");
     s->webhook = cfg_str(cfg, "webhook_url")[0] != 0;
+    return 0;
+}
 
+/* The test hook: a clock read from a file, polled. */
+static void s_fake_clock(nt_service_t *s, cfg_t *cfg)
+{
     const char *fc = cfg_str(cfg, "fake_clock_file");
-    if (fc && *fc) {
-        s->fake_clock = strdup(fc);
-        log_warn("fake_clock", "TEST HOOK: the clock is read from %s", fc);
-        s_read_clock(s);
-        uv_timer_init(loop, &s->clock_timer);
-        s->clock_timer.data = s;
-        uv_timer_start(&s->clock_timer, s_on_clock, 20, 20);
-        s->clock_timer_on = true;
-    }
+    if (!fc || !*fc)
+        return;
+    s->fake_clock = strdup(fc);
+    log_warn("fake_clock", "TEST HOOK: the clock is read from %s", fc);
+    s_read_clock(s);
+    uv_timer_init(s->loop, &s->clock_timer);
+    s->clock_timer.data = s;
+    uv_timer_start(&s->clock_timer, s_on_clock, 20, 20);
+    s->clock_timer_on = true;
+}
 
+/* The holiday calendar (the configured file, else the shipped one from the source tree or
+ * the installation). The number of exceptions, or -1 with why filled. */
+static int s_holidays(nt_service_t *s, cfg_t *cfg, nt_liberation_t lib, char *why,
+                      size_t whylen)
+{
     s->cal = nt_cal_new();
     nt_cal_set_liberation(s->cal, lib);
     const char *hol = cfg_str(cfg, "holidays");
@@ -189,16 +198,22 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     }
     if (nh < 0) {
         snprintf(why, whylen, "holidays: cannot read %s: %s", holpath, strerror(-nh));
-        goto fail;
+        return -1;
     }
+    return nh;
+}
 
+/* The store, its databases, outbox and inbox. 0 or -1 with *err and why. */
+static int s_open_store(nt_service_t *s, const char *data_dir, int *err, char *why,
+                        size_t whylen)
+{
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due", "sending",
                                        "bytender", "tenders", "nmeta", NULL };
     store_opts_t so = { .path = data_dir, .dbs = dbs };
     s->store = store_new(&so, err);
     if (!s->store) {
         snprintf(why, whylen, "data_dir: cannot open %s", data_dir);
-        goto fail;
+        return -1;
     }
     s->rem = store_dbi(s->store, "rem");
     s->due = store_dbi(s->store, "due");
@@ -210,10 +225,18 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     s->inbox = s->outbox ? inbox_new(s->store, err) : NULL;
     if (!s->inbox) {
         snprintf(why, whylen, "data_dir: cannot open the outbox/inbox");
-        goto fail;
+        return -1;
     }
     snprintf(s->maildir, sizeof s->maildir, "%s/outbox-mail", data_dir);
     snprintf(s->journal, sizeof s->journal, "%s/sent.journal", data_dir);
+    return 0;
+}
+
+/* Delivery, the server, the start-up transaction and the calendar feed. 0 or -1 with *err
+ * and why. */
+static int s_start(nt_service_t *s, bus_ctx_t *bus, cfg_t *cfg, int *err, char *why,
+                   size_t whylen)
+{
     nt_send_opts_t sopts = {
         .smtp_url = cfg_str(cfg, "smtp_url"), .smtp_user = cfg_str(cfg, "smtp_user"),
         .smtp_password = cfg_str(cfg, "smtp_password"),
@@ -221,36 +244,59 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
         .maildir = s->maildir, .webhook_url = cfg_str(cfg, "webhook_url"),
         .webhook_secret = cfg_str(cfg, "webhook_secret"), .journal = s->journal,
     };
-    s->sender = nt_sender_new(loop, &sopts, err);
+    s->sender = nt_sender_new(s->loop, &sopts, err);
     if (!s->sender) {
         snprintf(why, whylen, "smtp_url: cannot set up delivery (%s)", s->maildir);
-        goto fail;
+        return -1;
     }
     server_opts_t o = { .name = "notifier", .api_endpoint = cfg_str(cfg, "api"),
                         .pub_endpoint = cfg_str(cfg, "pub"), .store = s->store,
                         .outbox = s->outbox, .routes = nt_api_routes,
                         .nroutes = nt_api_nroutes, .arg = s,
                         .heartbeat_ms = 1000, .ready_fn = nt_api_ready };
-    s->server = server_new(loop, bus, &o, err);
+    s->server = server_new(s->loop, bus, &o, err);
     if (!s->server) {
         snprintf(why, whylen, "api: cannot bind %s / %s", o.api_endpoint, o.pub_endpoint);
-        goto fail;
+        return -1;
     }
     /* After the server: what the start-up transaction emits goes through it. */
     if ((*err = store_write(s->store, nt_plan_start_txn, s)) != 0) {
         snprintf(why, whylen, "data_dir: start-up transaction failed");
-        goto fail;
+        return -1;
     }
     nt_sender_journal_reset(s->sender);   /* reconciled and committed */
     feed_opts_t fo = { .producer = "calendar", .pub_endpoint = cfg_str(cfg, "calendar_pub"),
                        .api_endpoint = cfg_str(cfg, "calendar_api"), .apply = nt_plan_apply,
                        .committed = s_committed, .arg = s, .stall_ms = 1000 };
-    s->feed = feed_new(loop, bus, s->store, s->inbox, &fo, err);
+    s->feed = feed_new(s->loop, bus, s->store, s->inbox, &fo, err);
     if (!s->feed) {
         snprintf(why, whylen, "calendar_api: cannot follow the calendar");
-        goto fail;
+        return -1;
     }
     server_add_feed(s->server, s->feed);
+    return 0;
+}
+
+nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const char *data_dir,
+                             int *err, char *why, size_t whylen)
+{
+    nt_service_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    s->loop = loop;
+    s->bus = bus;
+    *err = -EINVAL;
+    nt_liberation_t lib;
+    if (s_config_rules(s, cfg, &lib, why, whylen) < 0 ||
+        s_config_messages(s, cfg, why, whylen) < 0)
+        goto fail;
+    s_fake_clock(s, cfg);
+    int nh = s_holidays(s, cfg, lib, why, whylen);
+    if (nh < 0 || s_open_store(s, data_dir, err, why, whylen) < 0 ||
+        s_start(s, bus, cfg, err, why, whylen) < 0)
+        goto fail;
     uv_timer_init(loop, &s->tick);
     s->tick.data = s;
     uv_timer_init(loop, &s->drain);

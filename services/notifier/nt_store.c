@@ -1,5 +1,6 @@
 /*  nt_store: the notifier's reminder records in LMDB and their indexes (see nt_service.h for
  *  the databases): every write of a reminder keeps "due", "sending" and "bytender" in step. */
+#include "mvoi_contract.h"
 #include "nt_service_int.h"
 
 #include <errno.h>
@@ -224,5 +225,5 @@ int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char
     nt_store_set_error(r, why);
     r->has_next_attempt_ms = false;
     int rc = nt_store_put(s, txn, r);
-    return rc ? rc : nt_store_emit(s, txn, "notify.cancelled", r);
+    return rc ? rc : nt_store_emit(s, txn, mvoi_topic_notify(MVOI_NOTIFY_CANCELLED), r);
 }

@@ -8,6 +8,8 @@
 
 #include "codec.h"
 #include "gather.h"
+#include "mvoi_contract.h"
+#include "mvoi_error.h"
 
 enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
 typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_TENDERS, ST_CANCELLED, ST_CONTRACTS,
@@ -27,7 +29,6 @@ struct rp_gather_t {
     uint32_t nreq;
     char rid[32];
     int which;                /* socket of the request in flight */
-    char enc_buyer[400];
     char (*missing)[RP_ID];   /* SROI contracts of tenders planned in other years */
     size_t nmissing, imissing;
     bool collected;
@@ -35,21 +36,6 @@ struct rp_gather_t {
     int rc;
     char msg[512];
 };
-
-void rp_key_enc(char *out, size_t cap, const char *in)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)in; *p && n + 4 < cap; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '_' || *p == '-')
-            out[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(out + n, cap - n, "%%%02X", *p);
-    }
-    out[n] = 0;
-}
-
-static const char *s_kname[] = { NULL, "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
 
 static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -193,6 +179,52 @@ static int s_collect_missing(rp_gather_t *self)
     return 0;
 }
 
+/* The measurements behind the buyer's total of the current KPI, a page at a time. */
+static int s_request_breakdown(rp_gather_t *self)
+{
+    rp_input_t *in = self->in;
+    char key[MVOI_TOPIC_MAX];
+    Mvoi__KpiBreakdownQuery q = MVOI__KPI_BREAKDOWN_QUERY__INIT;
+    int rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year, in->quarter, in->buyer, 0,
+                            NULL, NULL);
+    if (rc < 0)
+        return rc;
+    q.key = key;
+    q.has_offset = q.has_limit = true;
+    q.offset = self->offset;
+    uint32_t room = self->o.sources_max > in->ncontribs
+                        ? self->o.sources_max - (uint32_t)in->ncontribs : 0;
+    /* cap reached: ask for one item only to learn the total */
+    q.limit = room > 1000 ? 1000 : room ? room : 1;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY;
+    env.kpi_breakdown_query = &q;
+    s_request(self, S_KPI, &env);
+    return 0;
+}
+
+/* A page of the year's tenders (ST_TENDERS), or of the cancelled tenders of every year
+ * (ST_CANCELLED): a measurement of this year may belong to one, and a cancelled tender is
+ * no project (distinct project counts need to know). */
+static void s_request_tenders(rp_gather_t *self)
+{
+    Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+    q.has_offset = q.has_limit = true;
+    if (self->step == ST_TENDERS) {
+        q.has_year = true;
+        q.year = self->in->year;
+    } else {
+        q.has_status = true;
+        q.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    }
+    q.offset = self->offset;
+    q.limit = 1000;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+    env.list_tenders = &q;
+    s_request(self, S_CAL, &env);
+}
+
 /* Issue the request of the current step, or move on to the next step. */
 static void s_next(rp_gather_t *self)
 {
@@ -200,11 +232,13 @@ static void s_next(rp_gather_t *self)
         return;
     rp_input_t *in = self->in;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    char key[600];
+    char key[MVOI_TOPIC_MAX];
+    int rc = -EINVAL;
     switch (self->step) {
     case ST_SNAP: {
         Mvoi__SnapshotRequest s = MVOI__SNAPSHOT_REQUEST__INIT;
-        snprintf(key, sizeof key, "kpi.%s.%u", s_kname[self->kpi], in->year);
+        if ((rc = mvoi_topic_kpi_prefix(key, sizeof key, self->kpi, in->year)) < 0)
+            break;
         s.prefix = key;
         env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
         env.snapshot = &s;
@@ -213,8 +247,9 @@ static void s_next(rp_gather_t *self)
     }
     case ST_PREV: {
         Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
-        snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kname[self->kpi], in->year - 1,
-                 self->enc_buyer);
+        if ((rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year - 1, 0, in->buyer, 0,
+                                 NULL, NULL)) < 0)
+            break;
         q.key = key;
         env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
         env.kpi_query = &q;
@@ -233,52 +268,14 @@ static void s_next(rp_gather_t *self)
         s_request(self, S_KPI, &env);
         return;
     }
-    case ST_BREAKDOWN: {
-        if (in->ncontribs >= self->o.sources_max) {
-            /* cap reached: ask for one item only to learn the total */
-        }
-        Mvoi__KpiBreakdownQuery q = MVOI__KPI_BREAKDOWN_QUERY__INIT;
-        if (in->quarter)
-            snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kname[self->kpi], in->year,
-                     in->quarter, self->enc_buyer);
-        else
-            snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kname[self->kpi], in->year,
-                     self->enc_buyer);
-        q.key = key;
-        q.has_offset = q.has_limit = true;
-        q.offset = self->offset;
-        uint32_t room = self->o.sources_max > in->ncontribs
-                            ? self->o.sources_max - (uint32_t)in->ncontribs : 0;
-        q.limit = room > 1000 ? 1000 : room ? room : 1;
-        env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY;
-        env.kpi_breakdown_query = &q;
-        s_request(self, S_KPI, &env);
+    case ST_BREAKDOWN:
+        if ((rc = s_request_breakdown(self)) < 0)
+            break;
         return;
-    }
-    case ST_TENDERS: {
-        Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
-        q.has_year = q.has_offset = q.has_limit = true;
-        q.year = in->year;
-        q.offset = self->offset;
-        q.limit = 1000;
-        env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
-        env.list_tenders = &q;
-        s_request(self, S_CAL, &env);
+    case ST_TENDERS:
+    case ST_CANCELLED:
+        s_request_tenders(self);
         return;
-    }
-    case ST_CANCELLED: {
-        /* Cancelled tenders of other years: a measurement of this year may belong to one,
-         * and a cancelled tender is no project (distinct project counts need to know). */
-        Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
-        q.has_status = q.has_offset = q.has_limit = true;
-        q.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
-        q.offset = self->offset;
-        q.limit = 1000;
-        env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
-        env.list_tenders = &q;
-        s_request(self, S_CAL, &env);
-        return;
-    }
     case ST_CONTRACTS: {
         if (!self->collected && s_collect_missing(self) < 0) {
             s_finish(self, -ENOMEM, "out of memory");
@@ -312,6 +309,8 @@ static void s_next(rp_gather_t *self)
         s_finish(self, 0, NULL);
         return;
     }
+    /* Only a key the contract refuses gets here (the buyer passed the registry first). */
+    s_finish(self, rc, "no KPI key for buyer %s: %s", in->buyer, mvoi_errname(rc));
 }
 
 /* After a complete answer: advance kpi / paging / step. */
@@ -356,27 +355,95 @@ static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
     }
 }
 
+/* A snapshot item: a total of the report's buyer joins the input. */
+static void s_on_total(rp_gather_t *self, const Mvoi__Envelope *env)
+{
+    rp_input_t *in = self->in;
+    if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
+        return;
+    const Mvoi__KpiTotal *k = env->kpi_total;
+    if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
+        return;
+    rp_total_t *t = rp_input_add_total(in);
+    if (!t)
+        return;
+    t->kpi = k->kpi;
+    t->year = k->year;
+    t->quarter = k->quarter;
+    t->theme = k->theme;
+    s_copy(t->group, sizeof t->group, k->purchasing_group);
+    s_copy(t->tender, sizeof t->tender, k->tender_id);
+    s_val(&t->v, k);
+}
+
+/* A page of the measurements behind a total (up to sources_max in all). */
+static void s_on_breakdown(rp_gather_t *self, const Mvoi__KpiBreakdown *b)
+{
+    rp_input_t *in = self->in;
+    in->contrib_total[self->kpi] = b->total;
+    for (size_t i = 0; i < b->n_items && in->ncontribs < self->o.sources_max; i++) {
+        rp_contrib_t *c = rp_input_add_contrib(in);
+        if (!c)
+            break;
+        c->kpi = self->kpi;
+        s_copy(c->measurement, sizeof c->measurement, b->items[i]->measurement_id);
+        s_copy(c->tender, sizeof c->tender, b->items[i]->tender_id);
+        c->revision = b->items[i]->revision;
+        c->ambition = b->items[i]->ambition;
+        c->realisation = b->items[i]->realisation;
+    }
+    bool more = b->next_offset > self->offset && in->ncontribs < self->o.sources_max;
+    self->offset = b->next_offset;
+    s_advance(self, more);
+}
+
+/* A page of the year's (or of the cancelled) tenders; the next page or the next step. */
+static void s_on_tenders(rp_gather_t *self, const Mvoi__TenderList *l)
+{
+    rp_input_t *in = self->in;
+    for (size_t i = 0; i < l->n_tenders; i++) {
+        uint32_t y = 0, q = 0;
+        if (self->step == ST_CANCELLED &&
+            rp_date_quarter(l->tenders[i]->planned_publication, &y, &q) == 0 &&
+            y == in->year)
+            continue;   /* already listed with the year's tenders */
+        s_tender(in, l->tenders[i]);
+    }
+    bool more = l->next_offset > self->offset && l->n_tenders > 0;
+    self->offset = l->next_offset;
+    if (more) {
+        s_advance(self, true);
+        return;
+    }
+    self->step++;
+    self->offset = 0;
+    uv_timer_stop(self->timer);
+    s_next(self);
+}
+
+/* The impact-calculator's factor tables (optional: the report names its sources). */
+static void s_on_factors(rp_input_t *in, const Mvoi__FactorTableList *l)
+{
+    in->factors_ok = true;
+    for (size_t i = 0; i < l->n_tables; i++) {
+        rp_factor_t *f = rp_input_add_factor(in);
+        if (!f)
+            break;
+        s_copy(f->table, sizeof f->table, l->tables[i]->table);
+        s_copy(f->edition, sizeof f->edition, l->tables[i]->edition);
+        s_copy(f->source, sizeof f->source, l->tables[i]->source);
+        f->rows = l->tables[i]->rows;
+        f->unverified_rows = l->tables[i]->unverified_rows;
+    }
+}
+
 static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const char *topic)
 {
     rp_input_t *in = self->in;
     if (which != self->which)
         return;   /* a late answer of an optional upstream */
     if (topic) {  /* a snapshot item */
-        if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
-            return;
-        const Mvoi__KpiTotal *k = env->kpi_total;
-        if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
-            return;
-        rp_total_t *t = rp_input_add_total(in);
-        if (!t)
-            return;
-        t->kpi = k->kpi;
-        t->year = k->year;
-        t->quarter = k->quarter;
-        t->theme = k->theme;
-        s_copy(t->group, sizeof t->group, k->purchasing_group);
-        s_copy(t->tender, sizeof t->tender, k->tender_id);
-        s_val(&t->v, k);
+        s_on_total(self, env);
         return;
     }
     if (!env->request_id || strcmp(env->request_id, self->rid) != 0)
@@ -416,62 +483,23 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         }
         s_advance(self, false);
         return;
-    case ST_BREAKDOWN: {
-        if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+    case ST_BREAKDOWN:
+        if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)
             s_advance(self, false);
-            return;
-        }
-        if (env->body_case != MVOI__ENVELOPE__BODY_KPI_BREAKDOWN) {
+        else if (env->body_case != MVOI__ENVELOPE__BODY_KPI_BREAKDOWN)
             s_finish(self, -EPROTO, "kpi-aggregator KpiBreakdownQuery failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
-            return;
-        }
-        const Mvoi__KpiBreakdown *b = env->kpi_breakdown;
-        in->contrib_total[self->kpi] = b->total;
-        for (size_t i = 0; i < b->n_items && in->ncontribs < self->o.sources_max; i++) {
-            rp_contrib_t *c = rp_input_add_contrib(in);
-            if (!c)
-                break;
-            c->kpi = self->kpi;
-            s_copy(c->measurement, sizeof c->measurement, b->items[i]->measurement_id);
-            s_copy(c->tender, sizeof c->tender, b->items[i]->tender_id);
-            c->revision = b->items[i]->revision;
-            c->ambition = b->items[i]->ambition;
-            c->realisation = b->items[i]->realisation;
-        }
-        bool more = b->next_offset > self->offset && in->ncontribs < self->o.sources_max;
-        self->offset = b->next_offset;
-        s_advance(self, more);
+        else
+            s_on_breakdown(self, env->kpi_breakdown);
         return;
-    }
     case ST_TENDERS:
-    case ST_CANCELLED: {
-        if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST) {
+    case ST_CANCELLED:
+        if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST)
             s_finish(self, -EPROTO, "calendar ListTenders failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
-            return;
-        }
-        const Mvoi__TenderList *l = env->tender_list;
-        for (size_t i = 0; i < l->n_tenders; i++) {
-            uint32_t y = 0, q = 0;
-            if (self->step == ST_CANCELLED &&
-                rp_date_quarter(l->tenders[i]->planned_publication, &y, &q) == 0 &&
-                y == in->year)
-                continue;   /* already listed with the year's tenders */
-            s_tender(in, l->tenders[i]);
-        }
-        bool more = l->next_offset > self->offset && l->n_tenders > 0;
-        self->offset = l->next_offset;
-        if (more) {
-            s_advance(self, true);
-            return;
-        }
-        self->step++;
-        self->offset = 0;
-        uv_timer_stop(self->timer);
-        s_next(self);
+        else
+            s_on_tenders(self, env->tender_list);
         return;
-    }
     case ST_CONTRACTS:
         if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender)
             s_tender(in, env->tender_reply->tender);
@@ -485,20 +513,8 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         s_next(self);
         return;
     case ST_FACTORS:
-        if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST) {
-            in->factors_ok = true;
-            const Mvoi__FactorTableList *l = env->factor_table_list;
-            for (size_t i = 0; i < l->n_tables; i++) {
-                rp_factor_t *f = rp_input_add_factor(in);
-                if (!f)
-                    break;
-                s_copy(f->table, sizeof f->table, l->tables[i]->table);
-                s_copy(f->edition, sizeof f->edition, l->tables[i]->edition);
-                s_copy(f->source, sizeof f->source, l->tables[i]->source);
-                f->rows = l->tables[i]->rows;
-                f->unverified_rows = l->tables[i]->unverified_rows;
-            }
-        }
+        if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST)
+            s_on_factors(in, env->factor_table_list);
         self->step = ST_DONE;
         uv_timer_stop(self->timer);
         s_next(self);
@@ -550,7 +566,6 @@ rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_op
     self->done = done;
     self->arg = arg;
     self->kpi = 1;
-    rp_key_enc(self->enc_buyer, sizeof self->enc_buyer, in->buyer);
     self->timer = calloc(1, sizeof *self->timer);
     uv_timer_init(loop, self->timer);
     self->timer->data = self;

@@ -32,7 +32,5 @@ rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_op
 /* Safe at any time (no callback after it). */
 void rp_gather_destroy(rp_gather_t **self_p);
 
-/* Percent-encoding of a buyer/group/tender in a KPI key (kpi-aggregator README). */
-void rp_key_enc(char *out, size_t cap, const char *in);
 
 #endif

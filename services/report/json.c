@@ -16,20 +16,10 @@ static json_t *s_val(const rp_val_t *v)
                      (json_int_t)v->denominator, "count", (json_int_t)v->count);
 }
 
-int rp_render_json(const rp_report_t *r, FILE *out)
+/* Per KPI: its units and the period, year-to-date, previous-year and quarterly figures. */
+static json_t *s_kpis(const rp_report_t *r)
 {
     const rp_input_t *in = r->in;
-    char ts[40];
-    clock_format_rfc3339(in->generated_ms, ts, sizeof ts);
-    json_t *root = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:I,s:b,s:I}", "buyer", in->buyer,
-                             "year", (json_int_t)in->year, "quarter", (json_int_t)in->quarter,
-                             "period", r->period, "lang", text_lang_name(in->lang), "generated",
-                             ts, "kpi_seq", (json_int_t)in->kpi_seq, "empty", r->empty,
-                             "cancelled_tenders", (json_int_t)r->cancelled);
-    if (!root)
-        return -ENOMEM;
-    json_object_set_new(root, "buyer_name",
-                        json_string(in->buyer_name[0] ? in->buyer_name : in->buyer));
     json_t *kpis = json_array();
     for (int k = 1; k < RP_NKPI; k++) {
         const rp_kpi_info_t *ki = rp_kpi_info(k);
@@ -48,32 +38,12 @@ int rp_render_json(const rp_report_t *r, FILE *out)
                                               s_val(&r->kpi[k][RP_COL_PREV]), "series", series,
                                               "measurements", (json_int_t)in->contrib_total[k]));
     }
-    json_object_set_new(root, "kpis", kpis);
-    json_t *themes = json_array();
-    for (int th = 1; th < RP_NTHEME; th++) {
-        const rp_theme_row_t *t = &r->themes[th];
-        json_array_append_new(themes, json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:s}",
-                                                "theme", rp_theme_name(th), "kpi",
-                                                rp_kpi_info(t->kpi)->name, "ytd", s_val(&t->ytd),
-                                                "level_2023", t->level_baseline, "level_year",
-                                                t->level_year, "level_2027", t->level_goal,
-                                                "in_scope", (int)t->in_scope, "committed",
-                                                (int)t->committed, "innovation",
-                                                (int)t->innovation, "status",
-                                                rp_status_key(t->status) + 14));
-    }
-    json_object_set_new(root, "themes", themes);
-    json_object_set_new(root, "pilots", s_val(&r->pilots));
-    json_t *contracts = json_array();
-    for (size_t i = 0; i < r->ncontracts; i++)
-        json_array_append_new(contracts, json_pack("{s:s,s:s,s:I,s:I}", "tender",
-                                                   r->contracts[i].tender, "title",
-                                                   r->contracts[i].t ? r->contracts[i].t->title : "",
-                                                   "obligation_cents",
-                                                   (json_int_t)r->contracts[i].obligation,
-                                                   "realised_cents",
-                                                   (json_int_t)r->contracts[i].realised));
-    json_object_set_new(root, "sroi_contracts", contracts);
+    return kpis;
+}
+
+/* The tenders of the annex with their themes and what was measured per KPI. */
+static json_t *s_annex(const rp_report_t *r)
+{
     json_t *annex = json_array();
     for (size_t i = 0; i < r->nannex; i++) {
         const rp_tender_t *t = r->annex[i].t;
@@ -103,7 +73,50 @@ int rp_render_json(const rp_report_t *r, FILE *out)
                                                t->pilot, "themes", th, "measured", m,
                                                "cancel_reason", t->cancel_reason));
     }
-    json_object_set_new(root, "annex", annex);
+    return annex;
+}
+
+int rp_render_json(const rp_report_t *r, FILE *out)
+{
+    const rp_input_t *in = r->in;
+    char ts[40];
+    clock_format_rfc3339(in->generated_ms, ts, sizeof ts);
+    json_t *root = json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:I,s:b,s:I}", "buyer", in->buyer,
+                             "year", (json_int_t)in->year, "quarter", (json_int_t)in->quarter,
+                             "period", r->period, "lang", text_lang_name(in->lang), "generated",
+                             ts, "kpi_seq", (json_int_t)in->kpi_seq, "empty", r->empty,
+                             "cancelled_tenders", (json_int_t)r->cancelled);
+    if (!root)
+        return -ENOMEM;
+    json_object_set_new(root, "buyer_name",
+                        json_string(in->buyer_name[0] ? in->buyer_name : in->buyer));
+    json_object_set_new(root, "kpis", s_kpis(r));
+    json_t *themes = json_array();
+    for (int th = 1; th < RP_NTHEME; th++) {
+        const rp_theme_row_t *t = &r->themes[th];
+        json_array_append_new(themes, json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:s}",
+                                                "theme", rp_theme_name(th), "kpi",
+                                                rp_kpi_info(t->kpi)->name, "ytd", s_val(&t->ytd),
+                                                "level_2023", t->level_baseline, "level_year",
+                                                t->level_year, "level_2027", t->level_goal,
+                                                "in_scope", (int)t->in_scope, "committed",
+                                                (int)t->committed, "innovation",
+                                                (int)t->innovation, "status",
+                                                rp_status_key(t->status) + 14));
+    }
+    json_object_set_new(root, "themes", themes);
+    json_object_set_new(root, "pilots", s_val(&r->pilots));
+    json_t *contracts = json_array();
+    for (size_t i = 0; i < r->ncontracts; i++)
+        json_array_append_new(contracts, json_pack("{s:s,s:s,s:I,s:I}", "tender",
+                                                   r->contracts[i].tender, "title",
+                                                   r->contracts[i].t ? r->contracts[i].t->title : "",
+                                                   "obligation_cents",
+                                                   (json_int_t)r->contracts[i].obligation,
+                                                   "realised_cents",
+                                                   (json_int_t)r->contracts[i].realised));
+    json_object_set_new(root, "sroi_contracts", contracts);
+    json_object_set_new(root, "annex", s_annex(r));
     json_t *factors = json_array();
     for (size_t i = 0; i < in->nfactors; i++)
         json_array_append_new(factors, json_pack("{s:s,s:s,s:s,s:i,s:i}", "table",

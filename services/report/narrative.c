@@ -11,12 +11,13 @@
 #include <string.h>
 
 #include "gather.h"
+#include "mvoi_contract.h"
 #include "narrative.h"
 
 static void s_key(char *buf, size_t cap, const char *buyer, uint32_t y, uint32_t q, uint32_t th)
 {
     char enc[400];
-    rp_key_enc(enc, sizeof enc, buyer);
+    mvoi_topic_enc(enc, sizeof enc, buyer);   /* a registered buyer: 64 bytes, 192 encoded */
     snprintf(buf, cap, "%s/%u/%u/%u", enc, y, q, th);
 }
 

@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "mvoi_contract.h"
 #include "rp_ids.h"
 #include "gather.h"
 #include "narrative.h"
@@ -203,7 +204,7 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
     ev.correlation_id = j->rid[0] ? j->rid : NULL;
     ev.body_case = MVOI__ENVELOPE__BODY_REPORT_EVENT;
     ev.report_event = c->ev;
-    return outbox_append(self->outbox, txn, "report.generated", &ev, NULL);
+    return outbox_append(self->outbox, txn, mvoi_topic_report(MVOI_REPORT_GENERATED), &ev, NULL);
 }
 
 static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
@@ -400,7 +401,7 @@ static void s_gathered(void *arg, int rc, const char *msg)
         return;
     }
     char enc[400];
-    rp_key_enc(enc, sizeof enc, j->buyer);
+    mvoi_topic_enc(enc, sizeof enc, j->buyer);   /* a registered buyer: at most 192 bytes */
     snprintf(j->dir, sizeof j->dir, "%s/%s/%s", self->o.reports_dir, enc, j->model.period);
     if (rp_mkdirs(j->dir) != 0) {
         s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot create the reports directory");
@@ -711,7 +712,7 @@ static void s_on_heartbeat(uv_timer_t *t)
     uint8_t buf[256];
     int64_t len = codec_pack_into(&env, buf, sizeof buf);
     if (len > 0) {
-        bus_frame_t f[2] = { { "hb", 2 }, { buf, (size_t)len } };
+        bus_frame_t f[2] = { { MVOI_TOPIC_HB, sizeof MVOI_TOPIC_HB - 1 }, { buf, (size_t)len } };
         bus_send(self->pub, f, 2);
     }
 }

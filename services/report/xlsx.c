@@ -35,7 +35,7 @@ typedef struct {
     lxw_format *bold, *fmt[RP_NKPI], *integer;
 } s_fmts_t;
 
-static void s_fig(lxw_worksheet *ws, s_fmts_t *f, int row, int col, int kpi, int64_t raw)
+static void s_fig(lxw_worksheet *ws, const s_fmts_t *f, int row, int col, int kpi, int64_t raw)
 {
     worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col, s_shown(kpi, raw),
                            kpi ? f->fmt[kpi] : f->integer);
@@ -49,30 +49,14 @@ static const char *s_kpi_label(const rp_report_t *r, int k)
     return T(keys[k]);
 }
 
-int rp_render_xlsx(const rp_report_t *r, const char *path)
+/* The KPIs sheet. */
+static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t *f)
 {
-    const rp_input_t *in = r->in;
-    lxw_workbook_options wo = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
-    lxw_workbook *wb = workbook_new_opt(path, &wo);
-    if (!wb)
-        return -EIO;
-    s_fmts_t f;
-    f.bold = workbook_add_format(wb);
-    format_set_bold(f.bold);
-    f.integer = workbook_add_format(wb);
-    format_set_num_format(f.integer, "#,##0");
-    for (int k = 1; k < RP_NKPI; k++) {
-        f.fmt[k] = workbook_add_format(wb);
-        int dec = rp_kpi_info(k)->decimals;
-        format_set_num_format(f.fmt[k], dec == 0 ? "#,##0" : dec == 2 ? "#,##0.00" : "#,##0.000");
-    }
-
-    /* KPIs */
     lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.kpis"));
     const char *hdr[] = { "kpi", "measure", "unit", "period", "period_raw", "ytd", "ytd_raw",
                           "previous_year", "previous_year_raw", "raw_unit" };
     for (int c = 0; c < 10; c++)
-        s_hdr(ws, r, (lxw_col_t)c, hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, hdr[c], f->bold);
     worksheet_set_column(ws, 0, 0, 34, NULL);
     worksheet_set_column(ws, 1, 9, 16, NULL);
     int row = 1;
@@ -89,27 +73,30 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
                 const rp_val_t *v = &r->kpi[k][c];
                 int64_t x = m == 0 ? v->ambition : m == 1 ? v->realisation : m == 2 ? v->projects
                           : m == 3 ? v->target : m == 4 ? v->denominator : v->count;
-                s_fig(ws, &f, row, 3 + c * 2, qty ? k : 0, x);
+                s_fig(ws, f, row, 3 + c * 2, qty ? k : 0, x);
             }
             worksheet_write_string(ws, (lxw_row_t)row, 9, qty ? rp_kpi_info(k)->unit_raw : "count",
                                    NULL);
             row++;
         }
+}
 
-    /* Themes */
-    ws = workbook_add_worksheet(wb, T("report.sheet.themes"));
+/* The Themes sheet. */
+static void s_sheet_themes(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t *f)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.themes"));
     const char *th_hdr[] = { "theme", "kpi", "unit", "ambition", "ambition_raw", "realisation",
                              "realisation_raw", "level_2023", "level_year", "level_2027",
                              "in_scope", "committed", "innovation", "status" };
     for (int c = 0; c < 14; c++)
-        s_hdr(ws, r, (lxw_col_t)c, th_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, th_hdr[c], f->bold);
     for (int th = 1; th < RP_NTHEME; th++) {
         const rp_theme_row_t *t = &r->themes[th];
         worksheet_write_string(ws, (lxw_row_t)th, 0, rp_theme_name(th), NULL);
         worksheet_write_string(ws, (lxw_row_t)th, 1, rp_kpi_info(t->kpi)->name, NULL);
         worksheet_write_string(ws, (lxw_row_t)th, 2, rp_kpi_info(t->kpi)->unit_shown, NULL);
-        s_fig(ws, &f, th, 3, t->kpi, t->ytd.ambition);
-        s_fig(ws, &f, th, 5, t->kpi, t->ytd.realisation);
+        s_fig(ws, f, th, 3, t->kpi, t->ytd.ambition);
+        s_fig(ws, f, th, 5, t->kpi, t->ytd.realisation);
         worksheet_write_number(ws, (lxw_row_t)th, 7, t->level_baseline, NULL);
         worksheet_write_number(ws, (lxw_row_t)th, 8, t->level_year, NULL);
         worksheet_write_number(ws, (lxw_row_t)th, 9, t->level_goal, NULL);
@@ -118,45 +105,55 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
         worksheet_write_number(ws, (lxw_row_t)th, 12, t->innovation, NULL);
         worksheet_write_string(ws, (lxw_row_t)th, 13, T(rp_status_key(t->status)), NULL);
     }
+}
 
-    /* Trend */
-    ws = workbook_add_worksheet(wb, T("report.sheet.trend"));
+/* The Trend sheet. */
+static void s_sheet_trend(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t *f)
+{
+    const rp_input_t *in = r->in;
+    lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.trend"));
     const char *tr_hdr[] = { "kpi", "year", "quarter", "ambition", "ambition_raw",
                              "realisation", "realisation_raw" };
     for (int c = 0; c < 7; c++)
-        s_hdr(ws, r, (lxw_col_t)c, tr_hdr[c], f.bold);
-    row = 1;
+        s_hdr(ws, r, (lxw_col_t)c, tr_hdr[c], f->bold);
+    int row = 1;
     for (int k = 1; k < RP_NKPI; k++)
         for (int i = 0; i < 8; i++, row++) {
             worksheet_write_string(ws, (lxw_row_t)row, 0, rp_kpi_info(k)->name, NULL);
             worksheet_write_number(ws, (lxw_row_t)row, 1, in->year - 1 + (uint32_t)(i / 4), NULL);
             worksheet_write_number(ws, (lxw_row_t)row, 2, i % 4 + 1, NULL);
-            s_fig(ws, &f, row, 3, k, in->series[k][i].ambition);
-            s_fig(ws, &f, row, 5, k, in->series[k][i].realisation);
+            s_fig(ws, f, row, 3, k, in->series[k][i].ambition);
+            s_fig(ws, f, row, 5, k, in->series[k][i].realisation);
         }
+}
 
-    /* SROI per contract */
-    ws = workbook_add_worksheet(wb, T("report.sheet.sroi"));
+/* The SROI per contract sheet. */
+static void s_sheet_sroi(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t *f)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.sroi"));
     const char *sr_hdr[] = { "tender", "title", "obligation_eur", "obligation_cents",
                              "realised_eur", "realised_cents" };
     for (int c = 0; c < 6; c++)
-        s_hdr(ws, r, (lxw_col_t)c, sr_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, sr_hdr[c], f->bold);
     for (size_t i = 0; i < r->ncontracts; i++) {
         const rp_contract_t *c = &r->contracts[i];
         worksheet_write_string(ws, (lxw_row_t)(i + 1), 0, c->tender, NULL);
         worksheet_write_string(ws, (lxw_row_t)(i + 1), 1, c->t ? c->t->title : "", NULL);
-        s_fig(ws, &f, (int)i + 1, 2, 2, c->obligation);
-        s_fig(ws, &f, (int)i + 1, 4, 2, c->realised);
+        s_fig(ws, f, (int)i + 1, 2, 2, c->obligation);
+        s_fig(ws, f, (int)i + 1, 4, 2, c->realised);
     }
+}
 
-    /* Annex */
-    ws = workbook_add_worksheet(wb, T("report.sheet.annex"));
+/* The Annex sheet. */
+static void s_sheet_annex(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t *f)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.annex"));
     const char *an_hdr[] = { "tender", "title", "group", "planned_publication", "kind",
                              "procedure", "status", "value_eur", "value_cents", "pilot",
                              "sroi_pct_bp", "themes", "fairtrade", "sroi_cents", "nox_mg",
                              "material_g", "co2_g", "pilots" };
     for (int c = 0; c < 18; c++)
-        s_hdr(ws, r, (lxw_col_t)c, an_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, an_hdr[c], f->bold);
     for (size_t i = 0; i < r->nannex; i++) {
         const rp_tender_t *t = r->annex[i].t;
         lxw_row_t rr = (lxw_row_t)(i + 1);
@@ -167,7 +164,7 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
         worksheet_write_string(ws, rr, 4, rp_enum_name('k', t->kind), NULL);
         worksheet_write_string(ws, rr, 5, rp_enum_name('p', t->procedure), NULL);
         worksheet_write_string(ws, rr, 6, rp_enum_name('s', t->status), NULL);
-        s_fig(ws, &f, (int)i + 1, 7, 2, t->value_cents);
+        s_fig(ws, f, (int)i + 1, 7, 2, t->value_cents);
         worksheet_write_boolean(ws, rr, 9, t->pilot, NULL);
         worksheet_write_number(ws, rr, 10, t->sroi_bp, NULL);
         char th[256] = "";
@@ -180,15 +177,19 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
         for (int k = 1; k < RP_NKPI; k++)
             if (r->annex[i].count[k])
                 worksheet_write_number(ws, rr, (lxw_col_t)(11 + k),
-                                       (double)r->annex[i].realisation[k], f.integer);
+                                       (double)r->annex[i].realisation[k], f->integer);
     }
+}
 
-    /* Sources */
-    ws = workbook_add_worksheet(wb, T("report.sheet.sources"));
+/* The Sources sheet. */
+static void s_sheet_sources(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t *f)
+{
+    const rp_input_t *in = r->in;
+    lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.sources"));
     const char *so_hdr[] = { "kpi", "measurement", "tender", "revision", "ambition_raw",
                              "realisation_raw" };
     for (int c = 0; c < 6; c++)
-        s_hdr(ws, r, (lxw_col_t)c, so_hdr[c], f.bold);
+        s_hdr(ws, r, (lxw_col_t)c, so_hdr[c], f->bold);
     for (size_t i = 0; i < in->ncontribs; i++) {
         const rp_contrib_t *c = &in->contribs[i];
         lxw_row_t rr = (lxw_row_t)(i + 1);
@@ -196,8 +197,32 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
         worksheet_write_string(ws, rr, 1, c->measurement, NULL);
         worksheet_write_string(ws, rr, 2, c->tender, NULL);
         worksheet_write_number(ws, rr, 3, c->revision, NULL);
-        worksheet_write_number(ws, rr, 4, (double)c->ambition, f.integer);
-        worksheet_write_number(ws, rr, 5, (double)c->realisation, f.integer);
+        worksheet_write_number(ws, rr, 4, (double)c->ambition, f->integer);
+        worksheet_write_number(ws, rr, 5, (double)c->realisation, f->integer);
     }
+}
+
+int rp_render_xlsx(const rp_report_t *r, const char *path)
+{
+    lxw_workbook_options wo = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
+    lxw_workbook *wb = workbook_new_opt(path, &wo);
+    if (!wb)
+        return -EIO;
+    s_fmts_t f;
+    f.bold = workbook_add_format(wb);
+    format_set_bold(f.bold);
+    f.integer = workbook_add_format(wb);
+    format_set_num_format(f.integer, "#,##0");
+    for (int k = 1; k < RP_NKPI; k++) {
+        f.fmt[k] = workbook_add_format(wb);
+        int dec = rp_kpi_info(k)->decimals;
+        format_set_num_format(f.fmt[k], dec == 0 ? "#,##0" : dec == 2 ? "#,##0.00" : "#,##0.000");
+    }
+    s_sheet_kpis(wb, r, &f);
+    s_sheet_themes(wb, r, &f);
+    s_sheet_trend(wb, r, &f);
+    s_sheet_sroi(wb, r, &f);
+    s_sheet_annex(wb, r, &f);
+    s_sheet_sources(wb, r, &f);
     return workbook_close(wb) == LXW_NO_ERROR ? 0 : -EIO;
 }

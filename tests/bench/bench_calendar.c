@@ -128,6 +128,94 @@ static void s_time(s_cli_t *c, const char *what, Mvoi__Envelope *req, int n)
     free(us);
 }
 
+/* Query latencies against the loaded calendar: GetTender, list pages, upcoming. */
+static void s_queries(const char *api, size_t rows)
+{
+    s_cli_t c = { zmq_ctx_new(), NULL, 0 };
+    c.s = zmq_socket(c.ctx, ZMQ_DEALER);
+    zmq_connect(c.s, api);
+    printf("query latency at %zu tenders (one DEALER, sequential):\n", rows);
+    {
+        double *us = calloc(1000, sizeof *us);
+        char id[32];
+        for (int i = 0; i < 1000; i++) {
+            snprintf(id, sizeof id, "B-%07zu", (size_t)(i * 7919) % rows + 1);
+            Mvoi__GetTender g = MVOI__GET_TENDER__INIT;
+            g.id = id;
+            Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+            req.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
+            req.get_tender = &g;
+            int64_t a = clock_mono_us_bench();
+            Mvoi__Envelope *r = s_call(&c, &req);
+            us[i] = (double)(clock_mono_us_bench() - a);
+            mvoi__envelope__free_unpacked(r, NULL);
+        }
+        s_report("get", us, 1000, NULL);
+        free(us);
+    }
+    Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+    req.list_tenders = &q;
+    s_time(&c, "list first page (50, counts all)", &req, 50);
+    q.has_offset = 1;
+    q.offset = (uint32_t)rows / 2;
+    s_time(&c, "list page at offset rows/2", &req, 50);
+    q.offset = 0;
+    q.has_year = 1;
+    q.year = 2025;
+    q.has_quarter = 1;
+    q.quarter = 2;
+    s_time(&c, "list year 2025 quarter 2 (index range)", &req, 50);
+    q.has_quarter = 0;
+    q.has_year = 0;
+    q.has_theme = 1;
+    q.theme = MVOI__THEME__THEME_ISV;
+    q.project_leader = "kees";
+    s_time(&c, "list theme isv + leader 'kees'", &req, 50);
+    Mvoi__ListTenders q2 = MVOI__LIST_TENDERS__INIT;
+    q2.has_limit = 1;
+    q2.limit = 1000;
+    req.list_tenders = &q2;
+    s_time(&c, "list page of 1000", &req, 20);
+    Mvoi__UpcomingTenders u = MVOI__UPCOMING_TENDERS__INIT;
+    u.from_date = "2025-03-01";
+    Mvoi__Envelope ureq = MVOI__ENVELOPE__INIT;
+    ureq.body_case = MVOI__ENVELOPE__BODY_UPCOMING_TENDERS;
+    ureq.upcoming_tenders = &u;
+    s_time(&c, "upcoming 90 days (50)", &ureq, 50);
+    zmq_close(c.s);
+    zmq_ctx_term(c.ctx);
+}
+
+/* The same file again: with the same request ids (stored replies), then with new ones
+ * (content compare); both leave every tender unchanged. */
+static void s_reimport(cal_import_opts_t *io, const csv_import_t *ci, size_t rows,
+                       const char *prefix)
+{
+    cal_import_result_t res;
+    /* re-import, same request ids: stored replies (a new run: they count as unchanged) */
+    io->run_id = "bench-run-1b";
+    double t4 = s_now();
+    cal_import_send(io, ci->tenders, NULL, ci->n_tenders, &res);
+    double t5 = s_now();
+    printf("  re-import same file (stored replies): %.0f rows/s (unchanged %zu)\n",
+           (double)rows / (t5 - t4), res.unchanged);
+    cal_import_result_clear(&res);
+    /* re-import, new request ids: content compare, unchanged */
+    char prefix2[64];
+    snprintf(prefix2, sizeof prefix2, "%s-again", prefix);
+    io->rid_prefix = prefix2;
+    io->run_id = "bench-run-2";
+    t4 = s_now();
+    cal_import_send(io, ci->tenders, NULL, ci->n_tenders, &res);
+    t5 = s_now();
+    printf("  re-import new request ids (content compare): %.0f rows/s (unchanged %zu)\n",
+           (double)rows / (t5 - t4), res.unchanged);
+    cal_import_result_clear(&res);
+    io->rid_prefix = prefix;   /* prefix2 ends here */
+}
+
 int main(int argc, char **argv)
 {
     size_t rows = 100000;
@@ -199,81 +287,9 @@ int main(int argc, char **argv)
     printf("  parse + import: %.0f rows/s\n", (double)rows / (t3 - t1));
     cal_import_result_clear(&res);
 
-    /* re-import, same request ids: stored replies (a new run: they count as unchanged) */
-    io.run_id = "bench-run-1b";
-    double t4 = s_now();
-    rc = cal_import_send(&io, ci.tenders, NULL, ci.n_tenders, &res);
-    double t5 = s_now();
-    printf("  re-import same file (stored replies): %.0f rows/s (unchanged %zu)\n",
-           (double)rows / (t5 - t4), res.unchanged);
-    cal_import_result_clear(&res);
-    /* re-import, new request ids: content compare, unchanged */
-    char prefix2[64];
-    snprintf(prefix2, sizeof prefix2, "%s-again", prefix);
-    io.rid_prefix = prefix2;
-    io.run_id = "bench-run-2";
-    t4 = s_now();
-    rc = cal_import_send(&io, ci.tenders, NULL, ci.n_tenders, &res);
-    t5 = s_now();
-    printf("  re-import new request ids (content compare): %.0f rows/s (unchanged %zu)\n",
-           (double)rows / (t5 - t4), res.unchanged);
-    cal_import_result_clear(&res);
+    s_reimport(&io, &ci, rows, prefix);
 
-    s_cli_t c = { zmq_ctx_new(), NULL, 0 };
-    c.s = zmq_socket(c.ctx, ZMQ_DEALER);
-    zmq_connect(c.s, api);
-    printf("query latency at %zu tenders (one DEALER, sequential):\n", rows);
-    {
-        double *us = calloc(1000, sizeof *us);
-        char id[32];
-        for (int i = 0; i < 1000; i++) {
-            snprintf(id, sizeof id, "B-%07zu", (size_t)(i * 7919) % rows + 1);
-            Mvoi__GetTender g = MVOI__GET_TENDER__INIT;
-            g.id = id;
-            Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
-            req.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
-            req.get_tender = &g;
-            int64_t a = clock_mono_us_bench();
-            Mvoi__Envelope *r = s_call(&c, &req);
-            us[i] = (double)(clock_mono_us_bench() - a);
-            mvoi__envelope__free_unpacked(r, NULL);
-        }
-        s_report("get", us, 1000, NULL);
-        free(us);
-    }
-    Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
-    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
-    req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
-    req.list_tenders = &q;
-    s_time(&c, "list first page (50, counts all)", &req, 50);
-    q.has_offset = 1;
-    q.offset = (uint32_t)rows / 2;
-    s_time(&c, "list page at offset rows/2", &req, 50);
-    q.offset = 0;
-    q.has_year = 1;
-    q.year = 2025;
-    q.has_quarter = 1;
-    q.quarter = 2;
-    s_time(&c, "list year 2025 quarter 2 (index range)", &req, 50);
-    q.has_quarter = 0;
-    q.has_year = 0;
-    q.has_theme = 1;
-    q.theme = MVOI__THEME__THEME_ISV;
-    q.project_leader = "kees";
-    s_time(&c, "list theme isv + leader 'kees'", &req, 50);
-    Mvoi__ListTenders q2 = MVOI__LIST_TENDERS__INIT;
-    q2.has_limit = 1;
-    q2.limit = 1000;
-    req.list_tenders = &q2;
-    s_time(&c, "list page of 1000", &req, 20);
-    Mvoi__UpcomingTenders u = MVOI__UPCOMING_TENDERS__INIT;
-    u.from_date = "2025-03-01";
-    Mvoi__Envelope ureq = MVOI__ENVELOPE__INIT;
-    ureq.body_case = MVOI__ENVELOPE__BODY_UPCOMING_TENDERS;
-    ureq.upcoming_tenders = &u;
-    s_time(&c, "upcoming 90 days (50)", &ureq, 50);
-    zmq_close(c.s);
-    zmq_ctx_term(c.ctx);
+    s_queries(api, rows);
 
     csv_import_clear(&ci);
     free(csv);

@@ -427,6 +427,40 @@ static void s_wait_hint(bench_t *b, const char *phase)
     sleep((unsigned)atoi(w));
 }
 
+/* ABA triples of the chain against raw PUSH/PULL after a warm-up: the median chain rate. */
+static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int triples,
+                           bool nosync, size_t payload)
+{
+    s_wait_hint(b, "throughput");
+    /* warm-up */
+    double warm = s_chain(b, n / 5 > 1000 ? n / 5 : 1000, per, window);
+    printf("warm-up chain: %.0f measurements/s\n", warm);
+    double *ratio = calloc((size_t)triples, sizeof *ratio);
+    double *chains = calloc((size_t)triples, sizeof *chains);
+    double raw_prev = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
+    printf("raw  ipc PUSH/PULL %zu B: %9.0f msg/s\n", payload, raw_prev);
+    for (int t = 0; t < triples; t++) {
+        double c = s_chain(b, n, per, window);
+        double raw = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
+        printf("chain (durable=%s):  %9.0f measurements/s\n", nosync ? "no" : "yes", c);
+        printf("raw  ipc PUSH/PULL %zu B: %9.0f msg/s\n", payload, raw);
+        ratio[t] = c / ((raw_prev + raw) / 2);
+        chains[t] = c;
+        raw_prev = raw;
+        printf("  triple %d: chain / mean(raw before, raw after) = %.2f %%\n", t + 1,
+               100 * ratio[t]);
+    }
+    qsort(ratio, (size_t)triples, sizeof *ratio, s_dcmp);
+    qsort(chains, (size_t)triples, sizeof *chains, s_dcmp);
+    printf("THROUGHPUT: chain median %.0f measurements/s; median ratio to raw %.2f %% "
+           "(goal >= 20 %%, floor 10 %%) over %d ABA triples\n", chains[triples / 2],
+           100 * ratio[triples / 2], triples);
+    double best = chains[triples / 2];
+    free(ratio);
+    free(chains);
+    return best;
+}
+
 int main(int argc, char **argv)
 {
     uint32_t n = argc > 1 ? (uint32_t)atol(argv[1]) : 50000;
@@ -489,35 +523,7 @@ int main(int argc, char **argv)
 
     double best = 0;
     if (!only || strcmp(only, "thr") == 0) {
-        s_wait_hint(&b, "throughput");
-        /* warm-up */
-        double warm = s_chain(&b, n / 5 > 1000 ? n / 5 : 1000, per, window);
-        printf("warm-up chain: %.0f measurements/s\n", warm);
-        double *ratio = calloc((size_t)triples, sizeof *ratio);
-        double *chains = calloc((size_t)triples, sizeof *chains);
-        double raw_prev = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
-        printf("raw  ipc PUSH/PULL %zu B: %9.0f msg/s\n", payload, raw_prev);
-        for (int t = 0; t < triples; t++) {
-            double c = s_chain(&b, n, per, window);
-            double raw = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
-            printf("chain (durable=%s):  %9.0f measurements/s\n", nosync ? "no" : "yes", c);
-            printf("raw  ipc PUSH/PULL %zu B: %9.0f msg/s\n", payload, raw);
-            ratio[t] = c / ((raw_prev + raw) / 2);
-            chains[t] = c;
-            if (c > best)
-                best = c;
-            raw_prev = raw;
-            printf("  triple %d: chain / mean(raw before, raw after) = %.2f %%\n", t + 1,
-                   100 * ratio[t]);
-        }
-        qsort(ratio, (size_t)triples, sizeof *ratio, s_dcmp);
-        qsort(chains, (size_t)triples, sizeof *chains, s_dcmp);
-        printf("THROUGHPUT: chain median %.0f measurements/s; median ratio to raw %.2f %% "
-               "(goal >= 20 %%, floor 10 %%) over %d ABA triples\n", chains[triples / 2],
-               100 * ratio[triples / 2], triples);
-        best = chains[triples / 2];
-        free(ratio);
-        free(chains);
+        best = s_throughput(&b, n, per, window, triples, nosync, payload);
     }
     if (!only || strcmp(only, "lat") == 0) {
         if (best <= 0)

@@ -216,6 +216,76 @@ static Mvoi__Envelope *s_status(const char *id, Mvoi__TenderStatus st)
 
 /* ------------------------------------------------------------------ tests */
 
+/* Commands with bad or unknown fields: ChangeStatus, CancelTender, RecordAmbition. */
+static void s_bad_commands(void)
+{
+    Mvoi__ChangeStatus cs = MVOI__CHANGE_STATUS__INIT;
+    cs.tender_id = "OK-1";
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_CHANGE_STATUS;
+    req.change_status = &cs;
+    s_expect_error(s_req(&req), INV, "change_status.status");
+    cs.has_status = 1;
+    cs.status = 42;
+    s_expect_error(s_req(&req), INV, "change_status.status");
+    cs.tender_id = NULL;
+    cs.status = MVOI__TENDER_STATUS__STATUS_PUBLISHED;
+    s_expect_error(s_req(&req), INV, "change_status.tender_id");
+    cs.tender_id = "NOPE-1";
+    s_expect_error(s_req(&req), MVOI__ERROR_CODE__ERR_NOT_FOUND, "change_status.tender_id");
+
+    Mvoi__CancelTender ct = MVOI__CANCEL_TENDER__INIT;
+    ct.tender_id = "OK-1";
+    Mvoi__Envelope creq = MVOI__ENVELOPE__INIT;
+    creq.body_case = MVOI__ENVELOPE__BODY_CANCEL_TENDER;
+    creq.cancel_tender = &ct;
+    s_expect_error(s_req(&creq), INV, "cancel_tender.reason");
+
+    Mvoi__RecordAmbition ra = MVOI__RECORD_AMBITION__INIT;
+    Mvoi__ThemeAmbition a = MVOI__THEME_AMBITION__INIT, *ap = &a;
+    a.has_theme = 1;
+    a.theme = 99;
+    ra.tender_id = "OK-1";
+    ra.n_themes = 1;
+    ra.themes = &ap;
+    Mvoi__Envelope areq = MVOI__ENVELOPE__INIT;
+    areq.body_case = MVOI__ENVELOPE__BODY_RECORD_AMBITION;
+    areq.record_ambition = &ra;
+    s_expect_error(s_req(&areq), INV, "record_ambition.themes[0].theme");
+    a.theme = MVOI__THEME__THEME_SOCIAL_RETURN;
+    a.has_commitment = 1;
+    a.commitment = MVOI__COMMITMENT__COMMIT_EIS;
+    ra.has_sroi_pct_bp = 1;
+    ra.sroi_pct_bp = 501;
+    s_expect_error(s_req(&areq), INV, "record_ambition.sroi_pct_bp");
+}
+
+/* Queries with bad arguments. */
+static void s_bad_queries(void)
+{
+    Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+    q.has_quarter = 1;
+    q.quarter = 5;
+    q.has_year = 1;
+    q.year = 2025;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+    req.list_tenders = &q;
+    s_expect_error(s_req(&req), INV, "list_tenders.quarter");
+    Mvoi__UpcomingTenders u = MVOI__UPCOMING_TENDERS__INIT;
+    u.from_date = "2025-02-30";
+    Mvoi__Envelope ureq = MVOI__ENVELOPE__INIT;
+    ureq.body_case = MVOI__ENVELOPE__BODY_UPCOMING_TENDERS;
+    ureq.upcoming_tenders = &u;
+    s_expect_error(s_req(&ureq), INV, "upcoming_tenders.from_date");
+    Mvoi__GetTender g = MVOI__GET_TENDER__INIT;
+    g.id = "NOPE-1";
+    Mvoi__Envelope greq = MVOI__ENVELOPE__INIT;
+    greq.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
+    greq.get_tender = &g;
+    s_expect_error(s_req(&greq), MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id");
+}
+
 Test(calendar, malformed_fields_named_store_unchanged)
 {
     s_tender_t ok;
@@ -282,72 +352,8 @@ Test(calendar, malformed_fields_named_store_unchanged)
         s.t.id = "NOPE-1";
         s_expect_error(s_req(&req), MVOI__ERROR_CODE__ERR_NOT_FOUND, "update_tender.tender.id");
     }
-    /* other commands */
-    {
-        Mvoi__ChangeStatus cs = MVOI__CHANGE_STATUS__INIT;
-        cs.tender_id = "OK-1";
-        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
-        req.body_case = MVOI__ENVELOPE__BODY_CHANGE_STATUS;
-        req.change_status = &cs;
-        s_expect_error(s_req(&req), INV, "change_status.status");
-        cs.has_status = 1;
-        cs.status = 42;
-        s_expect_error(s_req(&req), INV, "change_status.status");
-        cs.tender_id = NULL;
-        cs.status = MVOI__TENDER_STATUS__STATUS_PUBLISHED;
-        s_expect_error(s_req(&req), INV, "change_status.tender_id");
-        cs.tender_id = "NOPE-1";
-        s_expect_error(s_req(&req), MVOI__ERROR_CODE__ERR_NOT_FOUND, "change_status.tender_id");
-
-        Mvoi__CancelTender ct = MVOI__CANCEL_TENDER__INIT;
-        ct.tender_id = "OK-1";
-        Mvoi__Envelope creq = MVOI__ENVELOPE__INIT;
-        creq.body_case = MVOI__ENVELOPE__BODY_CANCEL_TENDER;
-        creq.cancel_tender = &ct;
-        s_expect_error(s_req(&creq), INV, "cancel_tender.reason");
-
-        Mvoi__RecordAmbition ra = MVOI__RECORD_AMBITION__INIT;
-        Mvoi__ThemeAmbition a = MVOI__THEME_AMBITION__INIT, *ap = &a;
-        a.has_theme = 1;
-        a.theme = 99;
-        ra.tender_id = "OK-1";
-        ra.n_themes = 1;
-        ra.themes = &ap;
-        Mvoi__Envelope areq = MVOI__ENVELOPE__INIT;
-        areq.body_case = MVOI__ENVELOPE__BODY_RECORD_AMBITION;
-        areq.record_ambition = &ra;
-        s_expect_error(s_req(&areq), INV, "record_ambition.themes[0].theme");
-        a.theme = MVOI__THEME__THEME_SOCIAL_RETURN;
-        a.has_commitment = 1;
-        a.commitment = MVOI__COMMITMENT__COMMIT_EIS;
-        ra.has_sroi_pct_bp = 1;
-        ra.sroi_pct_bp = 501;
-        s_expect_error(s_req(&areq), INV, "record_ambition.sroi_pct_bp");
-    }
-    /* queries */
-    {
-        Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
-        q.has_quarter = 1;
-        q.quarter = 5;
-        q.has_year = 1;
-        q.year = 2025;
-        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
-        req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
-        req.list_tenders = &q;
-        s_expect_error(s_req(&req), INV, "list_tenders.quarter");
-        Mvoi__UpcomingTenders u = MVOI__UPCOMING_TENDERS__INIT;
-        u.from_date = "2025-02-30";
-        Mvoi__Envelope ureq = MVOI__ENVELOPE__INIT;
-        ureq.body_case = MVOI__ENVELOPE__BODY_UPCOMING_TENDERS;
-        ureq.upcoming_tenders = &u;
-        s_expect_error(s_req(&ureq), INV, "upcoming_tenders.from_date");
-        Mvoi__GetTender g = MVOI__GET_TENDER__INIT;
-        g.id = "NOPE-1";
-        Mvoi__Envelope greq = MVOI__ENVELOPE__INIT;
-        greq.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
-        greq.get_tender = &g;
-        s_expect_error(s_req(&greq), MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id");
-    }
+    s_bad_commands();
+    s_bad_queries();
     uint32_t c1;
     uint64_t v1;
     s_fingerprint(&c1, &v1);

@@ -23,6 +23,106 @@ typedef struct {
     char id[16], tender[16], ps[16], pe[16];
 } s_mbuf_t;
 
+static void s_fill_energy(s_mbuf_t *b, const e2e_mv_t *x)
+{
+    const e2e_energy_t *c = &e2e_energy[x->combo];
+    mvoi__energy_use__init(&b->e);
+    b->e.has_carrier = 1;
+    b->e.carrier = c->carrier;
+    if (c->reference) {
+        b->e.has_reference_carrier = 1;
+        b->e.reference_carrier = c->reference;
+    }
+    if (c->grid_year) {
+        b->e.has_grid_year = 1;
+        b->e.grid_year = c->grid_year;
+    }
+    b->e.has_quantity_milli = 1;
+    b->e.quantity_milli = (int64_t)x->qty * 1000;
+    b->m.kind_case = MVOI__MEASUREMENT__KIND_ENERGY;
+    b->m.energy = &b->e;
+}
+
+static void s_fill_machine(s_mbuf_t *b, const e2e_mv_t *x)
+{
+    const e2e_machine_t *c = &e2e_machine[x->combo];
+    mvoi__machine_use__init(&b->mu);
+    b->mu.has_power_kw = 1;
+    b->mu.power_kw = c->power_kw;
+    b->mu.has_stage_actual = b->mu.has_stage_required = 1;
+    b->mu.stage_actual = c->actual;
+    b->mu.stage_required = c->required;
+    if (c->load_permille) {
+        b->mu.has_load_factor_permille = b->mu.has_hours_milli = 1;
+        b->mu.load_factor_permille = c->load_permille;
+        b->mu.hours_milli = (int64_t)x->qty * 1000;
+    } else {
+        b->mu.has_metered_kwh_milli = 1;
+        b->mu.metered_kwh_milli = (int64_t)x->qty * 1000;
+    }
+    b->m.kind_case = MVOI__MEASUREMENT__KIND_MACHINE;
+    b->m.machine = &b->mu;
+}
+
+static void s_fill_road(s_mbuf_t *b, const e2e_mv_t *x)
+{
+    const e2e_road_t *c = &e2e_road[x->combo];
+    mvoi__road_transport__init(&b->r);
+    b->r.vehicle_class = (char *)c->vehicle;
+    b->r.euro_class_actual = (char *)c->actual;
+    b->r.euro_class_required = (char *)c->required;
+    if (c->per_kwh) {
+        b->r.has_kwh_milli = 1;
+        b->r.kwh_milli = (int64_t)x->qty * 1000;
+    } else {
+        b->r.has_km_milli = 1;
+        b->r.km_milli = (int64_t)x->qty * 1000;
+    }
+    b->m.kind_case = MVOI__MEASUREMENT__KIND_ROAD;
+    b->m.road = &b->r;
+}
+
+static void s_fill_material(s_mbuf_t *b, const e2e_mv_t *x)
+{
+    const e2e_material_t *c = &e2e_material[x->combo];
+    mvoi__material__init(&b->mat);
+    b->mat.has_mass_g = 1;
+    b->mat.mass_g = 4 * (int64_t)x->qty;
+    b->mat.has_strategy = 1;
+    b->mat.strategy = c->strategy;
+    if (c->sharing_milli) {
+        b->mat.has_sharing_factor_milli = 1;
+        b->mat.sharing_factor_milli = c->sharing_milli;
+    }
+    if (c->renewable)
+        b->mat.has_renewable = b->mat.renewable = 1;
+    b->m.kind_case = MVOI__MEASUREMENT__KIND_MATERIAL;
+    b->m.material = &b->mat;
+}
+
+static void s_fill_social(s_mbuf_t *b, const e2e_mv_t *x)
+{
+    const e2e_social_t *c = &e2e_social[x->combo];
+    mvoi__social_return__init(&b->so);
+    if (c->group) {
+        b->so.target_group = (char *)c->group;
+        b->so.has_fte_months_milli = 1;
+        b->so.fte_months_milli = (int64_t)x->qty * c->months * 1000;
+    }
+    if (c->bonus)
+        b->so.has_bonus_50plus = b->so.bonus_50plus = 1;
+    if (c->hours) {
+        b->so.has_social_project_hours_milli = 1;
+        b->so.social_project_hours_milli = (int64_t)x->qty * c->hours * 1000;
+    }
+    if (c->invoice_cents) {
+        b->so.has_social_enterprise_cents = 1;
+        b->so.social_enterprise_cents = (int64_t)x->qty * c->invoice_cents;
+    }
+    b->m.kind_case = MVOI__MEASUREMENT__KIND_SOCIAL;
+    b->m.social = &b->so;
+}
+
 static void s_fill(s_mbuf_t *b, const e2e_mv_t *x)
 {
     memset(b, 0, sizeof *b);
@@ -39,101 +139,21 @@ static void s_fill(s_mbuf_t *b, const e2e_mv_t *x)
     b->m.period_end = b->pe;
     b->m.submitter = "e2e";
     switch (x->kind) {
-    case K_ENERGY: {
-        const e2e_energy_t *c = &e2e_energy[x->combo];
-        mvoi__energy_use__init(&b->e);
-        b->e.has_carrier = 1;
-        b->e.carrier = c->carrier;
-        if (c->reference) {
-            b->e.has_reference_carrier = 1;
-            b->e.reference_carrier = c->reference;
-        }
-        if (c->grid_year) {
-            b->e.has_grid_year = 1;
-            b->e.grid_year = c->grid_year;
-        }
-        b->e.has_quantity_milli = 1;
-        b->e.quantity_milli = (int64_t)x->qty * 1000;
-        b->m.kind_case = MVOI__MEASUREMENT__KIND_ENERGY;
-        b->m.energy = &b->e;
+    case K_ENERGY:
+        s_fill_energy(b, x);
         break;
-    }
-    case K_MACHINE: {
-        const e2e_machine_t *c = &e2e_machine[x->combo];
-        mvoi__machine_use__init(&b->mu);
-        b->mu.has_power_kw = 1;
-        b->mu.power_kw = c->power_kw;
-        b->mu.has_stage_actual = b->mu.has_stage_required = 1;
-        b->mu.stage_actual = c->actual;
-        b->mu.stage_required = c->required;
-        if (c->load_permille) {
-            b->mu.has_load_factor_permille = b->mu.has_hours_milli = 1;
-            b->mu.load_factor_permille = c->load_permille;
-            b->mu.hours_milli = (int64_t)x->qty * 1000;
-        } else {
-            b->mu.has_metered_kwh_milli = 1;
-            b->mu.metered_kwh_milli = (int64_t)x->qty * 1000;
-        }
-        b->m.kind_case = MVOI__MEASUREMENT__KIND_MACHINE;
-        b->m.machine = &b->mu;
+    case K_MACHINE:
+        s_fill_machine(b, x);
         break;
-    }
-    case K_ROAD: {
-        const e2e_road_t *c = &e2e_road[x->combo];
-        mvoi__road_transport__init(&b->r);
-        b->r.vehicle_class = (char *)c->vehicle;
-        b->r.euro_class_actual = (char *)c->actual;
-        b->r.euro_class_required = (char *)c->required;
-        if (c->per_kwh) {
-            b->r.has_kwh_milli = 1;
-            b->r.kwh_milli = (int64_t)x->qty * 1000;
-        } else {
-            b->r.has_km_milli = 1;
-            b->r.km_milli = (int64_t)x->qty * 1000;
-        }
-        b->m.kind_case = MVOI__MEASUREMENT__KIND_ROAD;
-        b->m.road = &b->r;
+    case K_ROAD:
+        s_fill_road(b, x);
         break;
-    }
-    case K_MATERIAL: {
-        const e2e_material_t *c = &e2e_material[x->combo];
-        mvoi__material__init(&b->mat);
-        b->mat.has_mass_g = 1;
-        b->mat.mass_g = 4 * (int64_t)x->qty;
-        b->mat.has_strategy = 1;
-        b->mat.strategy = c->strategy;
-        if (c->sharing_milli) {
-            b->mat.has_sharing_factor_milli = 1;
-            b->mat.sharing_factor_milli = c->sharing_milli;
-        }
-        if (c->renewable)
-            b->mat.has_renewable = b->mat.renewable = 1;
-        b->m.kind_case = MVOI__MEASUREMENT__KIND_MATERIAL;
-        b->m.material = &b->mat;
+    case K_MATERIAL:
+        s_fill_material(b, x);
         break;
-    }
-    case K_SOCIAL: {
-        const e2e_social_t *c = &e2e_social[x->combo];
-        mvoi__social_return__init(&b->so);
-        if (c->group) {
-            b->so.target_group = (char *)c->group;
-            b->so.has_fte_months_milli = 1;
-            b->so.fte_months_milli = (int64_t)x->qty * c->months * 1000;
-        }
-        if (c->bonus)
-            b->so.has_bonus_50plus = b->so.bonus_50plus = 1;
-        if (c->hours) {
-            b->so.has_social_project_hours_milli = 1;
-            b->so.social_project_hours_milli = (int64_t)x->qty * c->hours * 1000;
-        }
-        if (c->invoice_cents) {
-            b->so.has_social_enterprise_cents = 1;
-            b->so.social_enterprise_cents = (int64_t)x->qty * c->invoice_cents;
-        }
-        b->m.kind_case = MVOI__MEASUREMENT__KIND_SOCIAL;
-        b->m.social = &b->so;
+    case K_SOCIAL:
+        s_fill_social(b, x);
         break;
-    }
     case K_FAIRTRADE:
         mvoi__fair_trade__init(&b->ft);
         b->ft.category = (char *)s_categories[x->combo];

@@ -46,15 +46,11 @@ static int s_follow_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-e2e_wl_t *e2e_wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas, uint32_t batch)
+/* Tender i (1..ntenders) of the workload: buyer, group, dates, themes, value, SROI. */
+static void s_gen_tenders(e2e_wl_t *w, uint64_t *rs)
 {
-    e2e_wl_t *w = calloc(1, sizeof *w);
-    uint64_t s = seed;
-    w->seed = seed;
-    w->rid_seed = seed;
-    w->ntenders = ntenders;
-    w->nmeas = nmeas;
-    w->tenders = calloc(ntenders + 1, sizeof *w->tenders);
+    uint64_t s = *rs;
+    uint32_t ntenders = w->ntenders;
     for (uint32_t i = 1; i <= ntenders; i++) {
         e2e_tender_t *x = &w->tenders[i];
         wl_tender_t *t = &x->t;
@@ -83,8 +79,14 @@ e2e_wl_t *e2e_wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas, uint32_t 
         x->sroi_bp = social || s_rnd(&s, 100) < 50 ? 200 + s_rnd(&s, 301) : 0;
         t->sroi = x->value_cents / 10000 * x->sroi_bp;
     }
+    *rs = s;
+}
 
-    /* originals, then batches per buyer (a request has one buyer) */
+/* The original measurements (ids 1..nmeas) on random tenders, every kind. */
+static void s_gen_meas(e2e_wl_t *w, uint64_t *rs)
+{
+    uint64_t s = *rs;
+    uint32_t nmeas = w->nmeas, ntenders = w->ntenders;
     size_t cap_mv = (size_t)nmeas * 2 + 64;
     w->mv = calloc(cap_mv, sizeof *w->mv);
     for (uint32_t i = 0; i < nmeas; i++) {
@@ -102,39 +104,48 @@ e2e_wl_t *e2e_wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas, uint32_t 
         s_inputs(&s, m);
         s_date(&s, m);
     }
-    w->nmv = nmeas;
-    w->items = calloc(nmeas, sizeof *w->items);
-    uint32_t *batch_of = calloc(nmeas + 1, sizeof *batch_of);   /* by id */
+    *rs = s;
+}
+
+typedef struct { uint32_t off, n; uint8_t buyer; } s_batch_t;
+
+/* Batch boundaries per buyer (a request has one buyer), computed first so that follow-ups
+ * can be scheduled by batch: fills w->items, batch_of (by id) and batches; their number. */
+static size_t s_gen_batches(e2e_wl_t *w, uint32_t batch, uint32_t *batch_of, s_batch_t *batches)
+{
+    uint32_t nmeas = w->nmeas;
     size_t nbatches = 0;
-    size_t cap_req = ntenders * 2 + nmeas / (batch ? batch : 1) + nmeas / 5 + 64;
-    w->req = calloc(cap_req, sizeof *w->req);
-    /* batch boundaries, computed first so that follow-ups can be scheduled by batch */
-    typedef struct { uint32_t off, n; uint8_t buyer; } s_batch_t;
-    s_batch_t *batches = calloc(nmeas / (batch ? batch : 1) + 4, sizeof *batches);
-    {
-        uint32_t *pend[2];
-        uint32_t npend[2] = { 0, 0 };
-        pend[0] = malloc(batch * sizeof(uint32_t));
-        pend[1] = malloc(batch * sizeof(uint32_t));
-        for (uint32_t i = 0; i <= nmeas; i++) {
-            for (int b = 0; b < 2; b++) {
-                bool flush = npend[b] == batch || (i == nmeas && npend[b] > 0);
-                if (!flush)
-                    continue;
-                batches[nbatches] = (s_batch_t){ (uint32_t)w->nitems, npend[b], (uint8_t)b };
-                for (uint32_t k = 0; k < npend[b]; k++) {
-                    w->items[w->nitems++] = pend[b][k];
-                    batch_of[pend[b][k] + 1] = (uint32_t)nbatches;
-                }
-                nbatches++;
-                npend[b] = 0;
+    uint32_t *pend[2];
+    uint32_t npend[2] = { 0, 0 };
+    pend[0] = malloc(batch * sizeof(uint32_t));
+    pend[1] = malloc(batch * sizeof(uint32_t));
+    for (uint32_t i = 0; i <= nmeas; i++) {
+        for (int b = 0; b < 2; b++) {
+            bool flush = npend[b] == batch || (i == nmeas && npend[b] > 0);
+            if (!flush)
+                continue;
+            batches[nbatches] = (s_batch_t){ (uint32_t)w->nitems, npend[b], (uint8_t)b };
+            for (uint32_t k = 0; k < npend[b]; k++) {
+                w->items[w->nitems++] = pend[b][k];
+                batch_of[pend[b][k] + 1] = (uint32_t)nbatches;
             }
-            if (i < nmeas)
-                pend[w->mv[i].buyer][npend[w->mv[i].buyer]++] = i;
+            nbatches++;
+            npend[b] = 0;
         }
-        free(pend[0]);
-        free(pend[1]);
+        if (i < nmeas)
+            pend[w->mv[i].buyer][npend[w->mv[i].buyer]++] = i;
     }
+    free(pend[0]);
+    free(pend[1]);
+    return nbatches;
+}
+
+/* Follow-ups by due batch: ~5 % corrected (some twice, some then withdrawn), ~2 %
+ * withdrawn. Sorted by due batch, then order of creation. */
+static s_follow_t *s_gen_follow(uint64_t *rs, uint32_t nmeas, const uint32_t *batch_of,
+                                size_t *nfu_out)
+{
+    uint64_t s = *rs;
     /* follow-ups: ~5 % corrected (some twice, some then withdrawn), ~2 % withdrawn */
     s_follow_t *fu = calloc(nmeas / 4 + 16, sizeof *fu);
     size_t nfu = 0;
@@ -160,6 +171,34 @@ e2e_wl_t *e2e_wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas, uint32_t 
         }
     }
     qsort(fu, nfu, sizeof *fu, s_follow_cmp);
+    *nfu_out = nfu;
+    *rs = s;
+    return fu;
+}
+
+e2e_wl_t *e2e_wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas, uint32_t batch)
+{
+    e2e_wl_t *w = calloc(1, sizeof *w);
+    uint64_t s = seed;
+    w->seed = seed;
+    w->rid_seed = seed;
+    w->ntenders = ntenders;
+    w->nmeas = nmeas;
+    w->tenders = calloc(ntenders + 1, sizeof *w->tenders);
+    s_gen_tenders(w, &s);
+    /* originals, then batches per buyer (a request has one buyer) */
+    s_gen_meas(w, &s);
+    w->nmv = nmeas;
+    w->items = calloc(nmeas, sizeof *w->items);
+    uint32_t *batch_of = calloc(nmeas + 1, sizeof *batch_of);   /* by id */
+    size_t nbatches = 0;
+    size_t cap_req = ntenders * 2 + nmeas / (batch ? batch : 1) + nmeas / 5 + 64;
+    w->req = calloc(cap_req, sizeof *w->req);
+    /* batch boundaries, computed first so that follow-ups can be scheduled by batch */
+    s_batch_t *batches = calloc(nmeas / (batch ? batch : 1) + 4, sizeof *batches);
+    nbatches = s_gen_batches(w, batch, batch_of, batches);
+    size_t nfu = 0;
+    s_follow_t *fu = s_gen_follow(&s, nmeas, batch_of, &nfu);
 
     w->final = calloc(nmeas + 1, sizeof *w->final);
     w->withdrawn = calloc(nmeas + 1, sizeof *w->withdrawn);

@@ -118,6 +118,23 @@ static void s_compare(kmap_t *snap, kmap_t *exp)
 
 /* ------------------------------------------------------------ tests */
 
+/* When (request index) and whom to kill: KPI_KILLS aggregator and IMPACT_KILLS
+ * impact-calculator kills at random moments of the nmreq measurement requests. */
+static void s_plan_kills(kills_t *k, size_t nmreq, uint64_t seed)
+{
+    srand((unsigned)seed);
+    for (int i = 0; i < k->n; i++) {
+        k->at[i] = nmreq / 50 + (size_t)rand() % (nmreq - nmreq / 25);
+        k->who[i] = i < KPI_KILLS ? E2E_KPI : E2E_IMP;
+    }
+    for (int i = k->n - 1; i > 0; i--) {   /* who is killed when: shuffled */
+        int j = rand() % (i + 1), t = k->who[i];
+        k->who[i] = k->who[j];
+        k->who[j] = t;
+    }
+    qsort(k->at, (size_t)k->n, sizeof k->at[0], s_size_cmp);
+}
+
 Test(e2e, workload_exact_across_kill9, .timeout = 300)
 {
     const char *se = getenv("E2E_SEED");
@@ -154,17 +171,7 @@ Test(e2e, workload_exact_across_kill9, .timeout = 300)
     /* measurements through the impact-calculator, with kills at random moments */
     kills_t k = { .f = &f, .n = KPI_KILLS + IMPACT_KILLS };
     size_t nmreq = w->first_cancel_req - w->first_meas_req;
-    srand((unsigned)seed);
-    for (int i = 0; i < k.n; i++) {
-        k.at[i] = nmreq / 50 + (size_t)rand() % (nmreq - nmreq / 25);
-        k.who[i] = i < KPI_KILLS ? E2E_KPI : E2E_IMP;
-    }
-    for (int i = k.n - 1; i > 0; i--) {   /* who is killed when: shuffled */
-        int j = rand() % (i + 1), t = k.who[i];
-        k.who[i] = k.who[j];
-        k.who[j] = t;
-    }
-    qsort(k.at, (size_t)k.n, sizeof k.at[0], s_size_cmp);
+    s_plan_kills(&k, nmreq, seed);
     e2e_sender_t *imp = e2e_sender_new(zctx, f.iapi, WINDOW, 5000);
     rc = e2e_sender_run(imp, w, w->first_meas_req, w->first_cancel_req, s_kill_hook, &k, 30000,
                         err, sizeof err);

@@ -418,6 +418,51 @@ static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     }
 }
 
+/* The measurement as the drill-down reads it back (the first 256). */
+static void s_keep_record(const Mvoi__Measurement *m, int64_t g)
+{
+    if (g_nmeas >= 256)
+        return;
+    Mvoi__MeasurementRecord *rec = calloc(1, sizeof *rec);
+    mvoi__measurement_record__init(rec);
+    size_t len = mvoi__measurement__get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    mvoi__measurement__pack(m, buf);
+    rec->measurement = mvoi__measurement__unpack(NULL, len, buf);
+    free(buf);
+    /* the impact with its factor reference, as the drill-down reads it */
+    rec->impact = calloc(1, sizeof *rec->impact);
+    mvoi__impact__init(rec->impact);
+    rec->impact->has_co2_avoided_g = true, rec->impact->co2_avoided_g = g;
+    Mvoi__FactorRef *fr = calloc(1, sizeof *fr);
+    mvoi__factor_ref__init(fr);
+    fr->table = strdup("co2"), fr->edition = strdup("2026");
+    fr->source = strdup(FAKE_CO2_SOURCE), fr->reference_variant = strdup("diesel_b7");
+    rec->impact->factors = calloc(1, sizeof *rec->impact->factors);
+    rec->impact->factors[0] = fr, rec->impact->n_factors = 1;
+    rec->explanation = strdup("CO2: 1 g per millilitre (fake)");
+    g_meas[g_nmeas++] = rec;
+}
+
+/* The "aggregator" reacts: absolute totals with a new seq. */
+static void s_publish_totals(const char *tender_id, int64_t g)
+{
+    total_t *t = find("kpi.co2.2026.heerlen", true, 5, 2026, 0, "g");
+    t->t.realisation += g;
+    publish(t);
+    t = find("kpi.co2.2026-q2.heerlen", true, 5, 2026, 2, "g");
+    t->t.realisation += g;
+    publish(t);
+    t = find("kpi.co2.2026.heerlen.theme.klimaat", true, 5, 2026, 0, "g");
+    t->t.realisation += g;
+    publish(t);
+    char tk[160];
+    snprintf(tk, sizeof tk, "kpi.co2.2026.heerlen.tender.%s", tender_id);
+    t = find(tk, true, 5, 2026, 0, "g");
+    t->t.realisation += g;
+    publish(t);
+}
+
 static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -488,42 +533,8 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
             int64_t g = m->kind_case == MVOI__MEASUREMENT__KIND_ENERGY ? m->energy->quantity_milli : 0;
             imps[i].has_co2_avoided_g = true, imps[i].co2_avoided_g = g;
             res[i].impact = &imps[i];
-            if (g_nmeas < 256) {
-                Mvoi__MeasurementRecord *rec = calloc(1, sizeof *rec);
-                mvoi__measurement_record__init(rec);
-                size_t len = mvoi__measurement__get_packed_size(m);
-                uint8_t *buf = malloc(len ? len : 1);
-                mvoi__measurement__pack(m, buf);
-                rec->measurement = mvoi__measurement__unpack(NULL, len, buf);
-                free(buf);
-                /* the impact with its factor reference, as the drill-down reads it */
-                rec->impact = calloc(1, sizeof *rec->impact);
-                mvoi__impact__init(rec->impact);
-                rec->impact->has_co2_avoided_g = true, rec->impact->co2_avoided_g = g;
-                Mvoi__FactorRef *fr = calloc(1, sizeof *fr);
-                mvoi__factor_ref__init(fr);
-                fr->table = strdup("co2"), fr->edition = strdup("2026");
-                fr->source = strdup(FAKE_CO2_SOURCE), fr->reference_variant = strdup("diesel_b7");
-                rec->impact->factors = calloc(1, sizeof *rec->impact->factors);
-                rec->impact->factors[0] = fr, rec->impact->n_factors = 1;
-                rec->explanation = strdup("CO2: 1 g per millilitre (fake)");
-                g_meas[g_nmeas++] = rec;
-            }
-            /* the "aggregator" reacts: absolute totals with a new seq */
-            total_t *t = find("kpi.co2.2026.heerlen", true, 5, 2026, 0, "g");
-            t->t.realisation += g;
-            publish(t);
-            t = find("kpi.co2.2026-q2.heerlen", true, 5, 2026, 2, "g");
-            t->t.realisation += g;
-            publish(t);
-            t = find("kpi.co2.2026.heerlen.theme.klimaat", true, 5, 2026, 0, "g");
-            t->t.realisation += g;
-            publish(t);
-            char tk[160];
-            snprintf(tk, sizeof tk, "kpi.co2.2026.heerlen.tender.%s", m->tender_id);
-            t = find(tk, true, 5, 2026, 0, "g");
-            t->t.realisation += g;
-            publish(t);
+            s_keep_record(m, g);
+            s_publish_totals(m->tender_id, g);
         }
         r.results = pres;
         r.n_results = n;

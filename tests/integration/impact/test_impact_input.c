@@ -10,6 +10,53 @@
 
 /* ------------------------------------------------------------ bad input */
 
+/* A measurement of a tender the calendar cancelled is refused. */
+static void s_bad_cancelled(fx_t *f)
+{
+    meas_t x;
+    /* cancelled tender */
+    Mvoi__CancelTender ct = MVOI__CANCEL_TENDER__INIT;
+    ct.tender_id = "T-CANCEL";
+    ct.reason = "test";
+    Mvoi__Envelope ce = MVOI__ENVELOPE__INIT;
+    ce.request_id = "cancel-1";
+    ce.buyer = "heerlen";
+    ce.body_case = MVOI__ENVELOPE__BODY_CANCEL_TENDER;
+    ce.cancel_tender = &ct;
+    Mvoi__Envelope *cr = NULL;
+    cr_assert_eq(h_request(f->capi, &ce, &cr, 5000), 0);
+    mvoi__envelope__free_unpacked(cr, NULL);
+    h_sleep_ms(500);
+    m_base(&x, "bad-cancelled", "T-CANCEL", "2026");
+    m_energy(&x, MVOI__CARRIER__CARRIER_HVO100, 0, 1000);
+    fx_expect_field(f, &x, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, ".tender_id");
+    fx_expect_absent(f, "bad-cancelled");
+}
+
+/* A batch over the limit is refused whole. */
+static void s_bad_batch(fx_t *f)
+{
+    /* a batch over the limit */
+    size_t n = 10001;
+    meas_t *many = calloc(n, sizeof *many);
+    meas_t **pp = calloc(n, sizeof *pp);
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "big-%zu", i);
+        m_base(&many[i], id, "T-KLIMA", "2026");
+        m_energy(&many[i], MVOI__CARRIER__CARRIER_HVO100, 0, 1000);
+        pp[i] = &many[i];
+    }
+    Mvoi__Envelope *big = fx_submit(f, "big-1", pp, n);
+    cr_assert_eq(big->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_assert_eq(big->error->code, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED);
+    cr_assert_str_eq(big->error->field, "submit_measurements.measurements");
+    mvoi__envelope__free_unpacked(big, NULL);
+    fx_expect_absent(f, "big-0");
+    free(many);
+    free(pp);
+}
+
 Test(impact_it, bad_input_names_the_field_and_stores_nothing)
 {
     fx_t f;
@@ -84,43 +131,8 @@ Test(impact_it, bad_input_names_the_field_and_stores_nothing)
     cr_assert(r->ok && r->duplicate);
     mvoi__envelope__free_unpacked(k, NULL);
 
-    /* cancelled tender */
-    Mvoi__CancelTender ct = MVOI__CANCEL_TENDER__INIT;
-    ct.tender_id = "T-CANCEL";
-    ct.reason = "test";
-    Mvoi__Envelope ce = MVOI__ENVELOPE__INIT;
-    ce.request_id = "cancel-1";
-    ce.buyer = "heerlen";
-    ce.body_case = MVOI__ENVELOPE__BODY_CANCEL_TENDER;
-    ce.cancel_tender = &ct;
-    Mvoi__Envelope *cr = NULL;
-    cr_assert_eq(h_request(f.capi, &ce, &cr, 5000), 0);
-    mvoi__envelope__free_unpacked(cr, NULL);
-    h_sleep_ms(500);
-    m_base(&x, "bad-cancelled", "T-CANCEL", "2026");
-    m_energy(&x, MVOI__CARRIER__CARRIER_HVO100, 0, 1000);
-    fx_expect_field(&f, &x, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, ".tender_id");
-    fx_expect_absent(&f, "bad-cancelled");
-
-    /* a batch over the limit */
-    size_t n = 10001;
-    meas_t *many = calloc(n, sizeof *many);
-    meas_t **pp = calloc(n, sizeof *pp);
-    for (size_t i = 0; i < n; i++) {
-        char id[32];
-        snprintf(id, sizeof id, "big-%zu", i);
-        m_base(&many[i], id, "T-KLIMA", "2026");
-        m_energy(&many[i], MVOI__CARRIER__CARRIER_HVO100, 0, 1000);
-        pp[i] = &many[i];
-    }
-    Mvoi__Envelope *big = fx_submit(&f, "big-1", pp, n);
-    cr_assert_eq(big->body_case, MVOI__ENVELOPE__BODY_ERROR);
-    cr_assert_eq(big->error->code, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED);
-    cr_assert_str_eq(big->error->field, "submit_measurements.measurements");
-    mvoi__envelope__free_unpacked(big, NULL);
-    fx_expect_absent(&f, "big-0");
-    free(many);
-    free(pp);
+    s_bad_cancelled(&f);
+    s_bad_batch(&f);
 
     cr_assert_eq(fx_head(&f), h0, "the outbox moved: %lu", (unsigned long)fx_head(&f));
     fx_fini(&f);

@@ -50,14 +50,12 @@ static void s_on_tender(wl_meas_t *m, const wl_tender_t *t)
     m->group = t->group;
 }
 
-wl_t *wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas)
+/* The tenders' events: registrations, then updates, cancellations and a few reopenings
+ * (ts holds each tender's current state). */
+static void s_gen_tender_events(wl_t *w, uint64_t *rs, wl_tender_t *ts, size_t cap)
 {
-    wl_t *w = calloc(1, sizeof *w);
-    uint64_t s = seed;
-    w->ntenders = ntenders;
-    wl_tender_t *ts = calloc(ntenders, sizeof *ts);
-    size_t cap = ntenders * 2 + 16;
-    w->tev = calloc(cap, sizeof *w->tev);
+    uint64_t s = *rs;
+    uint32_t ntenders = w->ntenders;
     for (uint32_t i = 0; i < ntenders; i++) {
         wl_tender_t *t = &ts[i];
         t->idx = (uint16_t)(i + 1);
@@ -96,6 +94,18 @@ wl_t *wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas)
         }
         w->tev[w->ntev++] = (wl_tev_t){ kind, *t };
     }
+    *rs = s;
+}
+
+wl_t *wl_new(uint64_t seed, uint32_t ntenders, uint32_t nmeas)
+{
+    wl_t *w = calloc(1, sizeof *w);
+    uint64_t s = seed;
+    w->ntenders = ntenders;
+    wl_tender_t *ts = calloc(ntenders, sizeof *ts);
+    size_t cap = ntenders * 2 + 16;
+    w->tev = calloc(cap, sizeof *w->tev);
+    s_gen_tender_events(w, &s, ts, cap);
     /* measurements: computed, ~5% corrections, ~2% withdrawals */
     uint32_t ncorr = nmeas / 20, nwd = nmeas / 50;
     w->iev = calloc(nmeas + ncorr + nwd, sizeof *w->iev);

@@ -305,6 +305,39 @@ static int s_replay_outbox(void *t, void *arg)
     return 0;
 }
 
+/* One dashboard's turn: join when due, take what arrived (re-snapshot when told), leave
+ * when due or at the final seq. Whether it is still listening. */
+static bool s_dash_step(dash_t *x, void *zctx, const fx_t *f, int64_t now, uint64_t final_seq,
+                        int *joined, int *resnaps)
+{
+    if (x->done)
+        return false;
+    if (!x->c && now >= x->join_at) {
+        x->c = clone_new(zctx, f->kapi, f->kpub);
+        if (clone_snapshot(x->c, 5000) != 0)
+            x->snapshots--;   /* retried below */
+        (*joined)++;
+    }
+    if (!x->c)
+        return false;
+    int need = clone_pump(x->c, 50000);
+    if (need) {
+        (*resnaps)++;
+        clone_snapshot(x->c, 5000);
+        clone_pump(x->c, 50000);
+    }
+    bool end = now >= x->leave_at || (final_seq && clone_seq(x->c) == final_seq);
+    if (end) {
+        x->seq = clone_seq(x->c);
+        x->digest = clone_state(x->c)->digest;
+        x->snapshots = clone_snapshots(x->c);
+        x->done = true;
+        clone_destroy(&x->c);
+        return false;
+    }
+    return true;
+}
+
 Test(kpi_integration, dashboards_join_during_load_and_converge, .timeout = 120)
 {
     fx_t f;
@@ -331,39 +364,10 @@ Test(kpi_integration, dashboards_join_during_load_and_converge, .timeout = 120)
         cr_assert_lt(now, deadline, "dashboards did not converge (seed %llu)",
                      (unsigned long long)seed);
         zmq_pollitem_t items[JOINS];
-        int map[JOINS], n = 0;
-        for (int i = 0; i < JOINS; i++) {
-            dash_t *x = &d[i];
-            if (x->done)
-                continue;
-            if (!x->c && now >= x->join_at) {
-                x->c = clone_new(zctx, f.kapi, f.kpub);
-                if (clone_snapshot(x->c, 5000) != 0)
-                    x->snapshots--;   /* retried below */
-                joined++;
-            }
-            if (!x->c)
-                continue;
-            int need = clone_pump(x->c, 50000);
-            if (need) {
-                resnaps++;
-                clone_snapshot(x->c, 5000);
-                clone_pump(x->c, 50000);
-            }
-            bool end = now >= x->leave_at ||
-                       (final_seq && clone_seq(x->c) == final_seq);
-            if (end) {
-                x->seq = clone_seq(x->c);
-                x->digest = clone_state(x->c)->digest;
-                x->snapshots = clone_snapshots(x->c);
-                x->done = true;
-                clone_destroy(&x->c);
-                continue;
-            }
-            items[n] = (zmq_pollitem_t){ clone_sub(x->c), 0, ZMQ_POLLIN, 0 };
-            map[n++] = i;
-        }
-        (void)map;
+        int n = 0;
+        for (int i = 0; i < JOINS; i++)
+            if (s_dash_step(&d[i], zctx, &f, now, final_seq, &joined, &resnaps))
+                items[n++] = (zmq_pollitem_t){ clone_sub(d[i].c), 0, ZMQ_POLLIN, 0 };
         if (joined == JOINS && n == 0)
             break;
         static int64_t last_check;

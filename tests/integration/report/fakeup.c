@@ -233,6 +233,166 @@ static void s_fill_tender(Mvoi__Tender *o, Mvoi__ThemeAmbition *ta, Mvoi__ThemeA
     }
 }
 
+static void s_on_snapshot(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__Envelope *rep)
+{
+    const char *p = req->snapshot->prefix ? req->snapshot->prefix : "";
+    size_t pl = strlen(p);
+    uint32_t n = 0;
+    for (size_t i = 0; i < s_cap; i++) {
+        if (!s_tab[i].key || strncmp(s_tab[i].key, p, pl) != 0)
+            continue;
+        Mvoi__KpiTotal k;
+        s_fill(&k, &s_tab[i]);
+        Mvoi__Envelope it = MVOI__ENVELOPE__INIT;
+        it.buyer = DS_BUYER;
+        it.body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
+        it.kpi_total = &k;
+        s_send(id, s_tab[i].key, &it, true);
+        n++;
+    }
+    Mvoi__SnapshotEnd e = MVOI__SNAPSHOT_END__INIT;
+    e.has_seq = e.has_count = true;
+    e.seq = 42;
+    e.count = n;
+    rep->body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
+    rep->snapshot_end = &e;
+    s_send(id, NULL, rep, false);
+}
+
+static void s_on_kpi_series_query(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__Envelope *rep)
+{
+    const Mvoi__KpiSeriesQuery *q = req->kpi_series_query;
+    Mvoi__KpiTotal ks[400], *kp[400];
+    s_tot_t zero[400];
+    size_t n = 0;
+    for (uint32_t y = q->from_year; y <= q->to_year && n + 4 <= 400; y++)
+        for (uint32_t qq = 1; qq <= 4; qq++) {
+            char key[128];
+            snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kn[q->kpi], y, qq, DS_BUYER);
+            s_tot_t *x = s_find(key, false);
+            if (!x) {
+                memset(&zero[n], 0, sizeof zero[n]);
+                zero[n].kpi = q->kpi;
+                zero[n].year = y;
+                zero[n].quarter = qq;
+                x = &zero[n];
+            }
+            s_fill(&ks[n], x);
+            kp[n] = &ks[n];
+            n++;
+        }
+    Mvoi__KpiSeries s = MVOI__KPI_SERIES__INIT;
+    s.n_totals = n;
+    s.totals = kp;
+    rep->body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
+    rep->kpi_series = &s;
+    s_send(id, NULL, rep, false);
+}
+
+static void s_on_kpi_breakdown_query(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__Envelope *rep)
+{
+    const Mvoi__KpiBreakdownQuery *q = req->kpi_breakdown_query;
+    s_tot_t *x = q->key ? s_find(q->key, false) : NULL;
+    if (!x) {
+        s_error(id, rep, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_breakdown_query.key");
+        return;
+    }
+    uint32_t limit = q->has_limit && q->limit ? q->limit : 100;
+    if (limit > 1000) {
+        s_error(id, rep, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_breakdown_query.limit");
+        return;
+    }
+    static Mvoi__KpiContribution cs[1000];
+    static Mvoi__KpiContribution *cp[1000];
+    static char ids[1000][16];
+    uint32_t n = 0, off = q->offset;
+    for (uint32_t i = off; i < x->nitems && n < limit; i++, n++) {
+        const ds_meas_t *m = &s_ds.m[x->items[i]];
+        mvoi__kpi_contribution__init(&cs[n]);
+        ds_meas_id(ids[n], x->items[i]);
+        cs[n].measurement_id = ids[n];
+        cs[n].tender_id = s_ds.t[m->tender].id;
+        cs[n].has_revision = cs[n].has_ambition = cs[n].has_realisation = true;
+        cs[n].revision = 1;
+        cs[n].ambition = m->ambition ? m->amount : 0;
+        cs[n].realisation = m->ambition ? 0 : m->amount;
+        cp[n] = &cs[n];
+    }
+    Mvoi__KpiBreakdown b = MVOI__KPI_BREAKDOWN__INIT;
+    b.n_items = n;
+    b.items = cp;
+    b.has_total = b.has_next_offset = true;
+    b.total = x->nitems;
+    b.next_offset = off + n < x->nitems ? off + n : 0;
+    rep->body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN;
+    rep->kpi_breakdown = &b;
+    s_send(id, NULL, rep, false);
+}
+
+static void s_on_list_tenders(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__Envelope *rep)
+{
+    const Mvoi__ListTenders *q = req->list_tenders;
+    uint32_t limit = q->has_limit && q->limit ? q->limit : 50;
+    if (limit > 1000)
+        limit = 1000;
+    const ds_tender_t **match = calloc(s_ds.ntenders + 1, sizeof *match);
+    uint32_t nm = 0;
+    for (uint32_t i = 0; i < s_ds.ntenders; i++)
+        if ((!q->has_year || !q->year || s_ds.t[i].year == q->year) &&
+            (!q->quarter || s_ds.t[i].quarter == q->quarter) &&
+            (!q->has_status || !q->status || (int)q->status == s_ds.t[i].status))
+            match[nm++] = &s_ds.t[i];
+    qsort(match, nm, sizeof *match, s_tender_cmp);
+    uint32_t off = q->offset, n = 0;
+    Mvoi__Tender *ts = calloc(limit, sizeof *ts), **tp = calloc(limit, sizeof *tp);
+    Mvoi__ThemeAmbition *ta = calloc(limit * 2, sizeof *ta), **tap = calloc(limit * 2, sizeof *tap);
+    char (*reasons)[16] = calloc(limit, 16);
+    for (uint32_t i = off; i < nm && n < limit; i++, n++) {
+        const ds_tender_t *t = match[i];
+        Mvoi__Tender *o = &ts[n];
+        s_fill_tender(o, &ta[n * 2], &tap[n * 2], reasons[n], t);
+        tp[n] = o;
+    }
+    Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
+    l.n_tenders = n;
+    l.tenders = tp;
+    l.has_total = l.has_next_offset = true;
+    l.total = nm;
+    l.next_offset = off + n < nm ? off + n : 0;
+    rep->body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
+    rep->tender_list = &l;
+    s_send(id, NULL, rep, false);
+    free(match);
+    free(ts);
+    free(tp);
+    free(ta);
+    free(tap);
+    free(reasons);
+}
+
+static void s_on_list_factor_tables(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__Envelope *rep)
+{
+    Mvoi__FactorTableInfo a = MVOI__FACTOR_TABLE_INFO__INIT, b = MVOI__FACTOR_TABLE_INFO__INIT;
+    a.table = "co2";
+    a.edition = "2026";
+    a.source = "co2emissiefactoren.nl";
+    a.has_rows = a.has_unverified_rows = true;
+    a.rows = 18;
+    b.table = "nox_stage";
+    b.edition = "2026";
+    b.source = "EU 2016/1628";
+    b.has_rows = b.has_unverified_rows = true;
+    b.rows = 14;
+    b.unverified_rows = 3;
+    Mvoi__FactorTableInfo *ft[2] = { &a, &b };
+    Mvoi__FactorTableList fl = MVOI__FACTOR_TABLE_LIST__INIT;
+    fl.n_tables = 2;
+    fl.tables = ft;
+    rep->body_case = MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST;
+    rep->factor_table_list = &fl;
+    s_send(id, NULL, rep, false);
+}
+
 static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
@@ -247,31 +407,9 @@ static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
         s_send(id, NULL, &rep, false);
         return;
     }
-    case MVOI__ENVELOPE__BODY_SNAPSHOT: {
-        const char *p = req->snapshot->prefix ? req->snapshot->prefix : "";
-        size_t pl = strlen(p);
-        uint32_t n = 0;
-        for (size_t i = 0; i < s_cap; i++) {
-            if (!s_tab[i].key || strncmp(s_tab[i].key, p, pl) != 0)
-                continue;
-            Mvoi__KpiTotal k;
-            s_fill(&k, &s_tab[i]);
-            Mvoi__Envelope it = MVOI__ENVELOPE__INIT;
-            it.buyer = DS_BUYER;
-            it.body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
-            it.kpi_total = &k;
-            s_send(id, s_tab[i].key, &it, true);
-            n++;
-        }
-        Mvoi__SnapshotEnd e = MVOI__SNAPSHOT_END__INIT;
-        e.has_seq = e.has_count = true;
-        e.seq = 42;
-        e.count = n;
-        rep.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
-        rep.snapshot_end = &e;
-        s_send(id, NULL, &rep, false);
+    case MVOI__ENVELOPE__BODY_SNAPSHOT:
+        s_on_snapshot(id, req, &rep);
         return;
-    }
     case MVOI__ENVELOPE__BODY_KPI_QUERY: {
         s_tot_t *x = req->kpi_query->key ? s_find(req->kpi_query->key, false) : NULL;
         if (!x) {
@@ -285,114 +423,15 @@ static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
         s_send(id, NULL, &rep, false);
         return;
     }
-    case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY: {
-        const Mvoi__KpiSeriesQuery *q = req->kpi_series_query;
-        Mvoi__KpiTotal ks[400], *kp[400];
-        s_tot_t zero[400];
-        size_t n = 0;
-        for (uint32_t y = q->from_year; y <= q->to_year && n + 4 <= 400; y++)
-            for (uint32_t qq = 1; qq <= 4; qq++) {
-                char key[128];
-                snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kn[q->kpi], y, qq, DS_BUYER);
-                s_tot_t *x = s_find(key, false);
-                if (!x) {
-                    memset(&zero[n], 0, sizeof zero[n]);
-                    zero[n].kpi = q->kpi;
-                    zero[n].year = y;
-                    zero[n].quarter = qq;
-                    x = &zero[n];
-                }
-                s_fill(&ks[n], x);
-                kp[n] = &ks[n];
-                n++;
-            }
-        Mvoi__KpiSeries s = MVOI__KPI_SERIES__INIT;
-        s.n_totals = n;
-        s.totals = kp;
-        rep.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
-        rep.kpi_series = &s;
-        s_send(id, NULL, &rep, false);
+    case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY:
+        s_on_kpi_series_query(id, req, &rep);
         return;
-    }
-    case MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY: {
-        const Mvoi__KpiBreakdownQuery *q = req->kpi_breakdown_query;
-        s_tot_t *x = q->key ? s_find(q->key, false) : NULL;
-        if (!x) {
-            s_error(id, &rep, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_breakdown_query.key");
-            return;
-        }
-        uint32_t limit = q->has_limit && q->limit ? q->limit : 100;
-        if (limit > 1000) {
-            s_error(id, &rep, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_breakdown_query.limit");
-            return;
-        }
-        static Mvoi__KpiContribution cs[1000];
-        static Mvoi__KpiContribution *cp[1000];
-        static char ids[1000][16];
-        uint32_t n = 0, off = q->offset;
-        for (uint32_t i = off; i < x->nitems && n < limit; i++, n++) {
-            const ds_meas_t *m = &s_ds.m[x->items[i]];
-            mvoi__kpi_contribution__init(&cs[n]);
-            ds_meas_id(ids[n], x->items[i]);
-            cs[n].measurement_id = ids[n];
-            cs[n].tender_id = s_ds.t[m->tender].id;
-            cs[n].has_revision = cs[n].has_ambition = cs[n].has_realisation = true;
-            cs[n].revision = 1;
-            cs[n].ambition = m->ambition ? m->amount : 0;
-            cs[n].realisation = m->ambition ? 0 : m->amount;
-            cp[n] = &cs[n];
-        }
-        Mvoi__KpiBreakdown b = MVOI__KPI_BREAKDOWN__INIT;
-        b.n_items = n;
-        b.items = cp;
-        b.has_total = b.has_next_offset = true;
-        b.total = x->nitems;
-        b.next_offset = off + n < x->nitems ? off + n : 0;
-        rep.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN;
-        rep.kpi_breakdown = &b;
-        s_send(id, NULL, &rep, false);
+    case MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY:
+        s_on_kpi_breakdown_query(id, req, &rep);
         return;
-    }
-    case MVOI__ENVELOPE__BODY_LIST_TENDERS: {
-        const Mvoi__ListTenders *q = req->list_tenders;
-        uint32_t limit = q->has_limit && q->limit ? q->limit : 50;
-        if (limit > 1000)
-            limit = 1000;
-        const ds_tender_t **match = calloc(s_ds.ntenders + 1, sizeof *match);
-        uint32_t nm = 0;
-        for (uint32_t i = 0; i < s_ds.ntenders; i++)
-            if ((!q->has_year || !q->year || s_ds.t[i].year == q->year) &&
-                (!q->quarter || s_ds.t[i].quarter == q->quarter) &&
-                (!q->has_status || !q->status || (int)q->status == s_ds.t[i].status))
-                match[nm++] = &s_ds.t[i];
-        qsort(match, nm, sizeof *match, s_tender_cmp);
-        uint32_t off = q->offset, n = 0;
-        Mvoi__Tender *ts = calloc(limit, sizeof *ts), **tp = calloc(limit, sizeof *tp);
-        Mvoi__ThemeAmbition *ta = calloc(limit * 2, sizeof *ta), **tap = calloc(limit * 2, sizeof *tap);
-        char (*reasons)[16] = calloc(limit, 16);
-        for (uint32_t i = off; i < nm && n < limit; i++, n++) {
-            const ds_tender_t *t = match[i];
-            Mvoi__Tender *o = &ts[n];
-            s_fill_tender(o, &ta[n * 2], &tap[n * 2], reasons[n], t);
-            tp[n] = o;
-        }
-        Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
-        l.n_tenders = n;
-        l.tenders = tp;
-        l.has_total = l.has_next_offset = true;
-        l.total = nm;
-        l.next_offset = off + n < nm ? off + n : 0;
-        rep.body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
-        rep.tender_list = &l;
-        s_send(id, NULL, &rep, false);
-        free(match);
-        free(ts);
-        free(tp);
-        free(ta);
-        free(tap);
-        free(reasons);
+    case MVOI__ENVELOPE__BODY_LIST_TENDERS:
+        s_on_list_tenders(id, req, &rep);
         return;
-    }
     case MVOI__ENVELOPE__BODY_GET_TENDER: {
         const char *want = req->get_tender->id ? req->get_tender->id : "";
         for (uint32_t i = 0; i < s_ds.ntenders; i++) {
@@ -412,28 +451,9 @@ static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
         s_error(id, &rep, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id");
         return;
     }
-    case MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES: {
-        Mvoi__FactorTableInfo a = MVOI__FACTOR_TABLE_INFO__INIT, b = MVOI__FACTOR_TABLE_INFO__INIT;
-        a.table = "co2";
-        a.edition = "2026";
-        a.source = "co2emissiefactoren.nl";
-        a.has_rows = a.has_unverified_rows = true;
-        a.rows = 18;
-        b.table = "nox_stage";
-        b.edition = "2026";
-        b.source = "EU 2016/1628";
-        b.has_rows = b.has_unverified_rows = true;
-        b.rows = 14;
-        b.unverified_rows = 3;
-        Mvoi__FactorTableInfo *ft[2] = { &a, &b };
-        Mvoi__FactorTableList fl = MVOI__FACTOR_TABLE_LIST__INIT;
-        fl.n_tables = 2;
-        fl.tables = ft;
-        rep.body_case = MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST;
-        rep.factor_table_list = &fl;
-        s_send(id, NULL, &rep, false);
+    case MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES:
+        s_on_list_factor_tables(id, req, &rep);
         return;
-    }
     default:
         s_error(id, &rep, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "body");
     }

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cal_date.h"
-#include "cal_names.h"
+#include "mvoi_names.h"
 #include "cal_test.h"
 
 Test(thresholds, shipped_tables_load)
@@ -137,17 +137,17 @@ Test(isv, shipped_map)
 Test(names, parse_and_name)
 {
     Mvoi__Theme th;
-    cr_assert_eq(cal_theme_parse("Diversiteit en Inclusie", &th), 0);
+    cr_assert_eq(mvoi_theme_parse("Diversiteit en Inclusie", &th), 0);
     cr_assert_eq(th, MVOI__THEME__THEME_DIVERSITEIT_INCLUSIE);
-    cr_assert_eq(cal_theme_parse("social-return", &th), 0);
+    cr_assert_eq(mvoi_theme_parse("social-return", &th), 0);
     cr_assert_eq(th, MVOI__THEME__THEME_SOCIAL_RETURN);
-    cr_assert_eq(cal_theme_parse("klimaatx", &th), -EINVAL);
+    cr_assert_eq(mvoi_theme_parse("klimaatx", &th), -EINVAL);
     Mvoi__TenderKind k;
-    cr_assert_eq(cal_kind_parse("Works", &k), 0);
+    cr_assert_eq(mvoi_kind_parse("Works", &k), 0);
     cr_assert_eq(k, MVOI__TENDER_KIND__KIND_WERKEN);
-    cr_assert_str_eq(cal_kind_name(MVOI__TENDER_KIND__KIND_LEVERINGEN), "leveringen");
-    cr_assert_str_eq(cal_procedure_name(MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR), "europees_openbaar");
-    cr_assert_str_eq(cal_status_name(MVOI__TENDER_STATUS__STATUS_IN_EXECUTION), "in_execution");
+    cr_assert_str_eq(mvoi_kind_name(MVOI__TENDER_KIND__KIND_LEVERINGEN), "leveringen");
+    cr_assert_str_eq(mvoi_procedure_name(MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR), "europees_openbaar");
+    cr_assert_str_eq(mvoi_status_name(MVOI__TENDER_STATUS__STATUS_IN_EXECUTION), "in_execution");
 }
 
 Test(dates, arithmetic)

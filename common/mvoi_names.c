@@ -1,6 +1,6 @@
-/* cal_names: see cal_names.h. Tables, not switch statements, so names and synonyms sit
+/* mvoi_names: see mvoi_names.h. Tables, not switch statements, so names and synonyms sit
  * side by side and a new synonym is one line. */
-#include "cal_names.h"
+#include "mvoi_names.h"
 
 #include <errno.h>
 #include <string.h>
@@ -135,11 +135,17 @@ static int s_parse(const s_alias_t *tab, const char *s, int *out)
     return -EINVAL;
 }
 
-const char *cal_theme_name(Mvoi__Theme t) { return s_name(s_themes, t); }
-const char *cal_kind_name(Mvoi__TenderKind k) { return s_name(s_kinds, k); }
-const char *cal_procedure_name(Mvoi__Procedure p) { return s_name(s_procs, p); }
-const char *cal_commitment_name(Mvoi__Commitment c) { return s_name(s_commits, c); }
-const char *cal_status_name(Mvoi__TenderStatus s) { return s_name(s_statuses, s); }
+const char *mvoi_theme_name(Mvoi__Theme t) { return s_name(s_themes, t); }
+const char *mvoi_theme_key(int t)
+{
+    return t >= MVOI__THEME__THEME_KLIMAAT && t <= MVOI__THEME__THEME_SOCIAL_RETURN
+               ? s_name(s_themes, t)
+               : NULL;
+}
+const char *mvoi_kind_name(Mvoi__TenderKind k) { return s_name(s_kinds, k); }
+const char *mvoi_procedure_name(Mvoi__Procedure p) { return s_name(s_procs, p); }
+const char *mvoi_commitment_name(Mvoi__Commitment c) { return s_name(s_commits, c); }
+const char *mvoi_status_name(Mvoi__TenderStatus s) { return s_name(s_statuses, s); }
 
 #define S_PARSER(fn, tab, type)                                                          \
     int fn(const char *s, type *out)                                                     \
@@ -151,8 +157,32 @@ const char *cal_status_name(Mvoi__TenderStatus s) { return s_name(s_statuses, s)
         return rc;                                                                       \
     }
 
-S_PARSER(cal_theme_parse, s_themes, Mvoi__Theme)
-S_PARSER(cal_kind_parse, s_kinds, Mvoi__TenderKind)
-S_PARSER(cal_procedure_parse, s_procs, Mvoi__Procedure)
-S_PARSER(cal_commitment_parse, s_commits, Mvoi__Commitment)
-S_PARSER(cal_status_parse, s_statuses, Mvoi__TenderStatus)
+S_PARSER(mvoi_theme_parse, s_themes, Mvoi__Theme)
+S_PARSER(mvoi_kind_parse, s_kinds, Mvoi__TenderKind)
+S_PARSER(mvoi_procedure_parse, s_procs, Mvoi__Procedure)
+S_PARSER(mvoi_commitment_parse, s_commits, Mvoi__Commitment)
+S_PARSER(mvoi_status_parse, s_statuses, Mvoi__TenderStatus)
+
+static const char *s_kpi_names[] = { NULL, "fairtrade", "sroi", "nox", "material", "co2",
+                                     "pilots" };
+static const char *s_kpi_units[] = { NULL, "products", "cent", "mg", "g", "g", "pilots" };
+
+const char *mvoi_kpi_name(int kpi)
+{
+    return kpi >= 1 && kpi <= MVOI_KPI_COUNT ? s_kpi_names[kpi] : NULL;
+}
+
+const char *mvoi_kpi_unit(int kpi)
+{
+    return kpi >= 1 && kpi <= MVOI_KPI_COUNT ? s_kpi_units[kpi] : NULL;
+}
+
+int mvoi_kpi_parse(const char *name, int *kpi)
+{
+    for (int k = 1; name && k <= MVOI_KPI_COUNT; k++)
+        if (strcmp(name, s_kpi_names[k]) == 0) {
+            *kpi = k;
+            return 0;
+        }
+    return -EINVAL;
+}

@@ -203,22 +203,121 @@ static long s_reply_index(const s_run_t *r, const char *rid)
     return idx;
 }
 
+/* Commands in flight: tenders [0, next) sent, `answered` of them answered. */
+typedef struct {
+    size_t next, answered, flying, cmds;
+} s_flight_t;
+
+/* Tenders per command: at least four commands in flight, since the service commits what
+ * has arrived in one transaction and the next commands should be on their way meanwhile. */
+static size_t s_per(const cal_import_opts_t *o, size_t window)
+{
+    size_t per = o->per_request ? o->per_request : 500;
+    if (per > 1000)
+        per = 1000;
+    if (per > (window + 3) / 4)
+        per = (window + 3) / 4;
+    return per ? per : 1;
+}
+
+/* Fill the window with whole commands. 0, or -EIO when the socket fails. */
+static int s_fill(s_run_t *r, void *s, uint8_t *buf, size_t per, size_t window, s_flight_t *f)
+{
+    const cal_import_opts_t *o = r->o;
+    const size_t *keys = r->keys;
+    size_t n = r->n;
+    while (f->next < n && (f->cmds == 0 || f->flying + per <= window)) {
+        size_t cnt = n - f->next < per ? n - f->next : per;
+        int64_t len = s_pack_cmd(r, f->next, &cnt, buf);
+        if (len < 0) {
+            s_fail(o, r->out, S_KEY(f->next), MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "tender",
+                   "the tender does not fit in one message", false);
+            f->answered++;
+            f->next++;
+            continue;
+        }
+        if (zmq_send(s, buf, (size_t)len, ZMQ_DONTWAIT) < 0) {
+            if (zmq_errno() == EAGAIN)
+                break;
+            return -EIO;
+        }
+        r->count[f->next] = (uint32_t)cnt;
+        r->out->sent += cnt;
+        f->flying += cnt;
+        f->cmds++;
+        f->next += cnt;
+    }
+    return 0;
+}
+
+/* Take every reply that is there. */
+static void s_take_replies(s_run_t *r, void *s, s_flight_t *f)
+{
+    const cal_import_opts_t *o = r->o;
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        int more = zmq_msg_more(&m);
+        if (more) {   /* a streamed item: not ours */
+            zmq_msg_close(&m);
+            while (more) {
+                zmq_msg_init(&m);
+                zmq_msg_recv(&m, s, 0);
+                more = zmq_msg_more(&m);
+                zmq_msg_close(&m);
+            }
+            continue;
+        }
+        int err = 0;
+        Mvoi__Envelope *env = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
+        zmq_msg_close(&m);
+        if (!env)
+            continue;
+        long idx = s_reply_index(r, env->request_id);
+        if (idx < 0) {
+            codec_free(&env);
+            continue;
+        }
+        r->done[idx] = true;
+        size_t cnt = r->count[idx];
+        f->answered += cnt;
+        f->flying -= cnt;
+        f->cmds--;
+        s_answer(r, (size_t)idx, env);
+        codec_free(&env);
+        if (o->progress)
+            o->progress(o->progress_arg, f->answered, r->n);
+    }
+}
+
+/* The service went quiet: every tender sent and not answered, and every tender not sent,
+ * is reported unavailable. */
+static void s_fail_unanswered(s_run_t *r, size_t next)
+{
+    const cal_import_opts_t *o = r->o;
+    const size_t *keys = r->keys;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->count[i] && !r->done[i])
+            for (size_t j = 0; j < r->count[i]; j++)
+                s_fail(o, r->out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                       "no answer from the service", false);
+    for (size_t i = next; i < r->n; i++)   /* never sent */
+        s_fail(o, r->out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+               "no answer from the service", false);
+}
+
 int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
                     const size_t *keys, size_t n, cal_import_result_t *out)
 {
     memset(out, 0, sizeof *out);
     if (!o || !o->endpoint || !o->rid_prefix)
         return -EINVAL;
-    size_t per = o->per_request ? o->per_request : 500;
-    if (per > 1000)
-        per = 1000;
     size_t window = o->window ? o->window : 8000;
-    /* at least four commands in flight: the service commits what has arrived in one
-     * transaction, and the next commands should be on their way meanwhile */
-    if (per > (window + 3) / 4)
-        per = (window + 3) / 4;
-    if (per == 0)
-        per = 1;
+    size_t per = s_per(o, window);
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
     s_run_t r = { o, tenders, keys, n, out, NULL, NULL };
     r.count = calloc(n ? n : 1, sizeof *r.count);
@@ -241,96 +340,29 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
         rc = -EINVAL;
         goto out;
     }
-    size_t next = 0, answered = 0, flying = 0, flying_cmds = 0;
-    while (answered < n) {
-        /* fill the window with whole commands */
-        while (next < n && (flying_cmds == 0 || flying + per <= window)) {
-            size_t cnt = n - next < per ? n - next : per;
-            int64_t len = s_pack_cmd(&r, next, &cnt, buf);
-            if (len < 0) {
-                s_fail(o, out, S_KEY(next), MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "tender",
-                       "the tender does not fit in one message", false);
-                answered++;
-                next++;
-                continue;
-            }
-            if (zmq_send(s, buf, (size_t)len, ZMQ_DONTWAIT) < 0) {
-                if (zmq_errno() == EAGAIN)
-                    break;
-                rc = -EIO;
-                goto out;
-            }
-            r.count[next] = (uint32_t)cnt;
-            out->sent += cnt;
-            flying += cnt;
-            flying_cmds++;
-            next += cnt;
-        }
-        if (answered >= n)
+    s_flight_t f = { 0, 0, 0, 0 };
+    while (f.answered < n) {
+        if ((rc = s_fill(&r, s, buf, per, window, &f)) < 0)
+            goto out;
+        if (f.answered >= n)
             break;
         zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-        int pr = zmq_poll(&it, 1, flying_cmds ? timeout : 10);
+        int pr = zmq_poll(&it, 1, f.cmds ? timeout : 10);
         if (pr < 0) {
             rc = -EINTR;
             goto out;
         }
         if (pr == 0) {
-            if (!flying_cmds)
+            if (!f.cmds)
                 continue;
             out->unavailable = true;
             rc = -EHOSTUNREACH;
             break;
         }
-        /* drain what is there */
-        for (;;) {
-            zmq_msg_t m;
-            zmq_msg_init(&m);
-            if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&m);
-                break;
-            }
-            int more = zmq_msg_more(&m);
-            if (more) {   /* a streamed item: not ours */
-                zmq_msg_close(&m);
-                while (more) {
-                    zmq_msg_init(&m);
-                    zmq_msg_recv(&m, s, 0);
-                    more = zmq_msg_more(&m);
-                    zmq_msg_close(&m);
-                }
-                continue;
-            }
-            int err = 0;
-            Mvoi__Envelope *env = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
-            zmq_msg_close(&m);
-            if (!env)
-                continue;
-            long idx = s_reply_index(&r, env->request_id);
-            if (idx < 0) {
-                codec_free(&env);
-                continue;
-            }
-            r.done[idx] = true;
-            size_t cnt = r.count[idx];
-            answered += cnt;
-            flying -= cnt;
-            flying_cmds--;
-            s_answer(&r, (size_t)idx, env);
-            codec_free(&env);
-            if (o->progress)
-                o->progress(o->progress_arg, answered, n);
-        }
+        s_take_replies(&r, s, &f);
     }
-    if (out->unavailable) {
-        for (size_t i = 0; i < n; i++)
-            if (r.count[i] && !r.done[i])
-                for (size_t j = 0; j < r.count[i]; j++)
-                    s_fail(o, out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                           "no answer from the service", false);
-        for (size_t i = next; i < n; i++)   /* never sent */
-            s_fail(o, out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                   "no answer from the service", false);
-    }
+    if (out->unavailable)
+        s_fail_unanswered(&r, f.next);
 out:
     zmq_close(s);
     zmq_ctx_term(ctx);

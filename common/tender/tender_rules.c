@@ -2,7 +2,7 @@
 #include "tender_rules.h"
 #include "tender_method.h"
 #include "cal_date.h"
-#include "cal_names.h"
+#include "mvoi_names.h"
 #include "cal_str.h"
 #include "mvoi_id.h"
 #include "system.pb-c.h"
@@ -140,7 +140,7 @@ static int s_check_themes(const Mvoi__Tender *t, tender_error_t *err)
             return tender_error_set(err, -EINVAL, S_INVALID, field, "unknown theme %d", a ? (int)a->theme : 0);
         if (seen & (1u << a->theme))
             return tender_error_set(err, -EINVAL, S_INVALID, field, "theme %s listed twice",
-                                    cal_theme_name(a->theme));
+                                    mvoi_theme_name(a->theme));
         seen |= 1u << a->theme;
         snprintf(field, sizeof field, "tender.themes[%zu].commitment", i);
         if (a->commitment < MVOI__COMMITMENT__COMMIT_UNSPECIFIED || a->commitment > MVOI__COMMITMENT__COMMIT_INNOVATIE)
@@ -376,23 +376,23 @@ int tender_transition_allowed(Mvoi__TenderStatus from, Mvoi__TenderStatus to,
         return tender_error_set(err, -EINVAL, S_INVALID, "tender", "missing");
     if (tender_status_terminal(from))
         return tender_error_set(err, -EPERM, pre, "status", "tender is %s: no further changes",
-                                cal_status_name(from));
+                                mvoi_status_name(from));
     if (to == from)
-        return tender_error_set(err, -EPERM, pre, "status", "tender is already %s", cal_status_name(from));
+        return tender_error_set(err, -EPERM, pre, "status", "tender is already %s", mvoi_status_name(from));
     if (to == MVOI__TENDER_STATUS__STATUS_CANCELLED)
         return 0;
     if (to < from)
         return tender_error_set(err, -EPERM, pre, "status", "cannot go back from %s to %s",
-                                cal_status_name(from), cal_status_name(to));
+                                mvoi_status_name(from), mvoi_status_name(to));
     if (to >= MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED) {
         if (from == MVOI__TENDER_STATUS__STATUS_PLANNED && t->kickoff_required)
             return tender_error_set(err, -EPERM, pre, "status",
                                     "a public tender needs its kick-off session: schedule it before %s",
-                                    cal_status_name(to));
+                                    mvoi_status_name(to));
         if (!tender_ambition_complete(t))
             return tender_error_set(err, -EPERM, pre, "status",
                                     "%s needs the ambition recorded: every theme in scope with a commitment",
-                                    cal_status_name(to));
+                                    mvoi_status_name(to));
     }
     return 0;
 }

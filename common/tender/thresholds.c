@@ -2,7 +2,7 @@
 #include "thresholds.h"
 #include "cal_date.h"
 #include "cal_file.h"
-#include "cal_names.h"
+#include "mvoi_names.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,11 +90,11 @@ static int s_line(void *arg, int lineno, char **f, int nf)
         Mvoi__TenderKind kind;
         Mvoi__Procedure proc;
         int64_t from;
-        if (cal_kind_parse(f[1], &kind) < 0)
+        if (mvoi_kind_parse(f[1], &kind) < 0)
             return s_fail(L, lineno, "unknown kind (leveringen, diensten, werken)");
         if (s_parse_euros(f[2], &from) < 0)
             return s_fail(L, lineno, "from_eur must be whole euros (digits only)");
-        if (cal_procedure_parse(f[3], &proc) < 0)
+        if (mvoi_procedure_parse(f[3], &proc) < 0)
             return s_fail(L, lineno, "unknown procedure");
         if (strcmp(f[4], "verified") != 0 && strcmp(f[4], "unverified") != 0)
             return s_fail(L, lineno, "status must be 'verified' or 'unverified'");

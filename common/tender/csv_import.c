@@ -2,7 +2,7 @@
 #include "csv_import.h"
 #include "cal_date.h"
 #include "cal_file.h"
-#include "cal_names.h"
+#include "mvoi_names.h"
 #include "cal_str.h"
 #include "csv_columns.h"
 #include "tender_rules.h"
@@ -222,7 +222,7 @@ static int s_themes(s_ctx_t *x, Mvoi__Tender *t, size_t row)
             *colon = '\0';
             char *cm = cal_str_trim(colon + 1);
             cal_str_trim(tok);
-            if (*cm && cal_commitment_parse(cm, &commit) < 0) {
+            if (*cm && mvoi_commitment_parse(cm, &commit) < 0) {
                 s_add_error(x->out, row, s_col_label(x, CSV_C_THEMES), cm,
                             "unknown commitment (eis, gunning, innovatie)");
                 errs++;
@@ -230,7 +230,7 @@ static int s_themes(s_ctx_t *x, Mvoi__Tender *t, size_t row)
             }
         }
         Mvoi__Theme th;
-        if (cal_theme_parse(tok, &th) < 0) {
+        if (mvoi_theme_parse(tok, &th) < 0) {
             s_add_error(x->out, row, s_col_label(x, CSV_C_THEMES), tok,
                         "unknown theme (klimaat, circulair, milieu, isv, diversiteit_inclusie, social_return)");
             errs++;
@@ -302,7 +302,7 @@ static int s_procedure(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     Mvoi__Procedure p;
     if (!*v)
         return 0;
-    if (cal_procedure_parse(v, &p) < 0) {
+    if (mvoi_procedure_parse(v, &p) < 0) {
         int rc = s_add_error(x->out, row, s_col_label(x, CSV_C_PROC), v,
                              "unknown procedure (enkelvoudig onderhands, meervoudig onderhands, "
                              "nationaal openbaar, europees openbaar)");
@@ -311,7 +311,7 @@ static int s_procedure(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     const char *method = tender_procedure_is_public(p) ? "open"
                          : p == MVOI__PROCEDURE__PROC_MEERVOUDIG_ONDERHANDS ? "limited" : "direct";
     if (cal_str_set(&t->procurement_method, method) < 0 ||
-        cal_str_set(&t->procurement_method_details, cal_procedure_name(p)) < 0)
+        cal_str_set(&t->procurement_method_details, mvoi_procedure_name(p)) < 0)
         return -ENOMEM;
     return 0;
 }
@@ -327,6 +327,106 @@ static int s_person(s_ctx_t *x, Mvoi__Person **slot, int cname, int cemail)
 }
 
 /* One data row -> tender, or cell errors. Returns 0 or -ENOMEM. */
+/* The kind and value cells of a row: the number of errors. */
+static int s_kind_value(s_ctx_t *x, Mvoi__Tender *t, size_t row)
+{
+    int errs = 0, rc;
+    const char *v;
+    v = s_cell(x, CSV_C_KIND);
+    if (*v) {
+        if (mvoi_kind_parse(v, &t->kind) == 0)
+            t->has_kind = 1;
+        else
+            errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_KIND), v,
+                                "unknown kind (leveringen, diensten, werken / supplies, services, works)");
+    }
+
+    v = s_cell(x, CSV_C_VALUE);
+    rc = csv_parse_amount_cents(v, &t->value_cents);
+    if (rc == 0)
+        t->has_value_cents = 1;
+    else if (rc != -ENODATA)
+        errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_VALUE), v,
+                            "not an amount in euros (e.g. 1.234.567,89 or 1234567.89)");
+    return errs;
+}
+
+/* The SROI, pilot, status cells and the id's uniqueness: the number of errors. */
+static int s_sroi_pilot_status(s_ctx_t *x, Mvoi__Tender *t, size_t row)
+{
+    int errs = 0, rc;
+    const char *v;
+    v = s_cell(x, CSV_C_SROI);
+    rc = csv_parse_percent_bp(v, &t->sroi_pct_bp);
+    if (rc == 0)
+        t->has_sroi_pct_bp = 1;
+    else if (rc != -ENODATA)
+        errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_SROI), v, "not a percentage (e.g. 5%% or 2,5)");
+
+    bool b;
+    v = s_cell(x, CSV_C_PILOT);
+    rc = csv_parse_bool(v, &b);
+    if (rc == 0)
+        t->has_pilot = 1, t->pilot = b;
+    else if (rc != -ENODATA)
+        errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_PILOT), v, "not ja/nee/yes/no");
+
+    v = s_cell(x, CSV_C_STATUS);
+    if (*v) {
+        if (mvoi_status_parse(v, &t->status) == 0)
+            t->has_status = 1;
+        else
+            errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_STATUS), v, "unknown status");
+    }
+
+    /* repeated ids would silently overwrite each other in an upsert import */
+    if (!cal_str_empty(t->id)) {
+        if (s_id_seen(x, t->id))
+            errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_ID), t->id, "id appears earlier in the file");
+    }
+    return errs;
+}
+
+/* The tender's own rules (and derived fields, with thresholds): 0, 1 error or -ENOMEM. */
+static int s_validate(s_ctx_t *x, Mvoi__Tender *t, size_t row)
+{
+    tender_error_t te;
+    int rc = tender_validate(t, &te);
+    if (rc == 0 && x->opts->thresholds)
+        rc = tender_derive(t, x->opts->thresholds, x->opts->isv, x->opts->today, &te);
+    if (rc == -ENOMEM)
+        return rc;
+    if (rc < 0) {
+        int col = csv_field_column(te.field);
+        const char *label = col >= 0 && x->col_cell[col] >= 0 ? x->headers[x->col_cell[col]] : te.field;
+        s_add_error(x->out, row, label, col >= 0 ? s_cell(x, col) : "", "%s", te.message);
+        return 1;
+    }
+    return 0;
+}
+
+/* Keep a good tender of row (the result owns it on success). 0 or -ENOMEM. */
+static int s_append(s_ctx_t *x, Mvoi__Tender *t, size_t row)
+{
+    if (x->out->n_tenders == x->cap_tenders) {
+        /* doubling: two arrays growing a row at a time would copy each other around */
+        size_t cap = x->cap_tenders ? x->cap_tenders * 2 : 256;
+        Mvoi__Tender **nt = realloc(x->out->tenders, cap * sizeof *nt);
+        if (nt)
+            x->out->tenders = nt;
+        size_t *nr = nt ? realloc(x->out->tender_rows, cap * sizeof *nr) : NULL;
+        if (!nr)
+            return -ENOMEM;
+        x->out->tender_rows = nr;
+        x->cap_tenders = cap;
+    }
+    if (s_id_add(x, t->id) < 0)
+        return -ENOMEM;
+    x->out->tender_rows[x->out->n_tenders] = row;
+    x->out->tenders[x->out->n_tenders++] = t;
+    return 0;
+}
+
 static int s_row(s_ctx_t *x, size_t row)
 {
     bool any = false;
@@ -363,22 +463,7 @@ static int s_row(s_ctx_t *x, size_t row)
         goto fail;
     errs += rc;
 
-    v = s_cell(x, CSV_C_KIND);
-    if (*v) {
-        if (cal_kind_parse(v, &t->kind) == 0)
-            t->has_kind = 1;
-        else
-            errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_KIND), v,
-                                "unknown kind (leveringen, diensten, werken / supplies, services, works)");
-    }
-
-    v = s_cell(x, CSV_C_VALUE);
-    rc = csv_parse_amount_cents(v, &t->value_cents);
-    if (rc == 0)
-        t->has_value_cents = 1;
-    else if (rc != -ENODATA)
-        errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_VALUE), v,
-                            "not an amount in euros (e.g. 1.234.567,89 or 1234567.89)");
+    errs += s_kind_value(x, t, row);
 
     if ((rc = s_date_cell(x, CSV_C_PUB, &t->planned_publication, row, &errs)) < 0 ||
         (rc = s_date_cell(x, CSV_C_START, &t->contract_start, row, &errs)) < 0 ||
@@ -397,73 +482,19 @@ static int s_row(s_ctx_t *x, size_t row)
         goto fail;
     errs += rc;
 
-    v = s_cell(x, CSV_C_SROI);
-    rc = csv_parse_percent_bp(v, &t->sroi_pct_bp);
-    if (rc == 0)
-        t->has_sroi_pct_bp = 1;
-    else if (rc != -ENODATA)
-        errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_SROI), v, "not a percentage (e.g. 5%% or 2,5)");
-
-    bool b;
-    v = s_cell(x, CSV_C_PILOT);
-    rc = csv_parse_bool(v, &b);
-    if (rc == 0)
-        t->has_pilot = 1, t->pilot = b;
-    else if (rc != -ENODATA)
-        errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_PILOT), v, "not ja/nee/yes/no");
-
-    v = s_cell(x, CSV_C_STATUS);
-    if (*v) {
-        if (cal_status_parse(v, &t->status) == 0)
-            t->has_status = 1;
-        else
-            errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_STATUS), v, "unknown status");
-    }
-
-    /* repeated ids would silently overwrite each other in an upsert import */
-    if (!cal_str_empty(t->id)) {
-        if (s_id_seen(x, t->id))
-            errs++, s_add_error(x->out, row, s_col_label(x, CSV_C_ID), t->id, "id appears earlier in the file");
-    }
+    errs += s_sroi_pilot_status(x, t, row);
 
     if (errs == 0) {
-        tender_error_t te;
-        rc = tender_validate(t, &te);
-        if (rc == 0 && x->opts->thresholds)
-            rc = tender_derive(t, x->opts->thresholds, x->opts->isv, x->opts->today, &te);
-        if (rc == -ENOMEM)
+        if ((rc = s_validate(x, t, row)) < 0)
             goto fail;
-        if (rc < 0) {
-            int col = csv_field_column(te.field);
-            const char *label = col >= 0 && x->col_cell[col] >= 0 ? x->headers[x->col_cell[col]] : te.field;
-            s_add_error(x->out, row, label, col >= 0 ? s_cell(x, col) : "", "%s", te.message);
-            errs++;
-        }
+        errs += rc;
     }
     if (errs) {
         tender_free(t);
         return 0;
     }
-    if (x->out->n_tenders == x->cap_tenders) {
-        /* doubling: two arrays growing a row at a time would copy each other around */
-        size_t cap = x->cap_tenders ? x->cap_tenders * 2 : 256;
-        Mvoi__Tender **nt = realloc(x->out->tenders, cap * sizeof *nt);
-        if (nt)
-            x->out->tenders = nt;
-        size_t *nr = nt ? realloc(x->out->tender_rows, cap * sizeof *nr) : NULL;
-        if (!nr) {
-            rc = -ENOMEM;
-            goto fail;
-        }
-        x->out->tender_rows = nr;
-        x->cap_tenders = cap;
-    }
-    if (s_id_add(x, t->id) < 0) {
-        rc = -ENOMEM;
+    if ((rc = s_append(x, t, row)) < 0)
         goto fail;
-    }
-    x->out->tender_rows[x->out->n_tenders] = row;
-    x->out->tenders[x->out->n_tenders++] = t;
     return 0;
 fail:
     tender_free(t);

@@ -1,6 +1,6 @@
 /* tender_method: see tender_method.h. */
 #include "tender_method.h"
-#include "cal_names.h"
+#include "mvoi_names.h"
 #include "tender_rules.h"
 
 #include <errno.h>
@@ -63,7 +63,7 @@ int tender_method_procedure(const char *method, const char *details, Mvoi__Proce
         *out = p;
     if (warn && warnlen && derived != MVOI__PROCEDURE__PROC_UNSPECIFIED && p != derived)
         snprintf(warn, warnlen, "procedure %s as stated by the source (%s%s%.80s); the thresholds give %s",
-                 cal_procedure_name(p), method, details && *details ? ", " : "",
-                 details ? details : "", cal_procedure_name(derived));
+                 mvoi_procedure_name(p), method, details && *details ? ", " : "",
+                 details ? details : "", mvoi_procedure_name(derived));
     return 0;
 }

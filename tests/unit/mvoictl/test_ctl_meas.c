@@ -1,0 +1,183 @@
+/*  mvoictl measurement fields (cmd_measure_fields.c): every flag lands in its .proto field
+ *  with its exact value; bad values and unknown names are refused by name. The expected
+ *  values are worked out by hand from the flag text ("1,5" kg = 1500 g). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cmd_measure.h"
+
+static ctl_meas_t x;
+
+static void s_set(const char *k, const char *v)
+{
+    cr_assert_eq(ctl_meas_set(&x, k, v), 0, "%s=%s: %s", k, v, x.err);
+}
+
+static void s_setup(void) { ctl_meas_init(&x); }
+static void s_teardown(void) { ctl_meas_fini(&x); }
+
+TestSuite(ctl_meas, .init = s_setup, .fini = s_teardown);
+
+Test(ctl_meas, measurement_fields)
+{
+    s_set("id", "m-1");
+    s_set("tender", "T-1");
+    s_set("buyer", "heerlen");
+    s_set("phase", "ambition");
+    s_set("period", "2026-01-01..2026-03-31");
+    s_set("submitter", "an");
+    s_set("edition", "2026a");
+    s_set("reason", "typo");
+    cr_assert_str_eq(x.m.id, "m-1");
+    cr_assert_str_eq(x.m.tender_id, "T-1");
+    cr_assert_str_eq(x.m.buyer, "heerlen");
+    cr_assert(x.m.has_phase);
+    cr_assert_eq(x.m.phase, MVOI__PHASE__PHASE_AMBITION);
+    cr_assert_str_eq(x.m.period_start, "2026-01-01");
+    cr_assert_str_eq(x.m.period_end, "2026-03-31");
+    cr_assert_str_eq(x.m.submitter, "an");
+    cr_assert_str_eq(x.m.edition, "2026a");
+    cr_assert_str_eq(x.m.reason, "typo");
+    s_set("tender_id", "T-2");   /* the CSV column's name */
+    cr_assert_str_eq(x.m.tender_id, "T-2");
+    s_set("phase", "PHASE_REALISATION");
+    cr_assert_eq(x.m.phase, MVOI__PHASE__PHASE_REALISATION);
+}
+
+Test(ctl_meas, energy_and_machine)
+{
+    s_set("kind", "energy");
+    cr_assert_eq(x.m.kind_case, MVOI__MEASUREMENT__KIND_ENERGY);
+    cr_assert_eq(x.m.energy, &x.e);
+    s_set("carrier", "hvo100");
+    s_set("reference", "diesel_b7");
+    s_set("quantity", "1234,5");
+    s_set("grid_year", "2026");
+    cr_assert(x.e.has_carrier && x.e.has_reference_carrier);
+    cr_assert_eq(x.e.carrier, MVOI__CARRIER__CARRIER_HVO100);
+    cr_assert_eq(x.e.reference_carrier, MVOI__CARRIER__CARRIER_DIESEL_B7);
+    cr_assert(x.e.has_quantity_milli);
+    cr_assert_eq(x.e.quantity_milli, 1234500);
+    cr_assert_eq(x.e.grid_year, 2026);
+    ctl_meas_fini(&x);
+    ctl_meas_init(&x);
+    s_set("kind", "machine");
+    cr_assert_eq(x.m.kind_case, MVOI__MEASUREMENT__KIND_MACHINE);
+    cr_assert_eq(x.m.machine, &x.mu);
+    s_set("power", "150");
+    s_set("stage", "v");
+    s_set("stage_required", "iiib");
+    s_set("hours", "10.25");
+    s_set("load", "0.4");
+    s_set("kwh", "12");
+    s_set("machine", "graafmachine");
+    cr_assert_eq(x.mu.power_kw, 150);
+    cr_assert_eq(x.mu.stage_actual, MVOI__EMISSION_STAGE__STAGE_V);
+    cr_assert_eq(x.mu.stage_required, MVOI__EMISSION_STAGE__STAGE_IIIB);
+    cr_assert_eq(x.mu.hours_milli, 10250);
+    cr_assert_eq(x.mu.load_factor_permille, 400);
+    cr_assert(x.mu.has_metered_kwh_milli);
+    cr_assert_eq(x.mu.metered_kwh_milli, 12000);
+    cr_assert(!x.r.has_kwh_milli);
+    cr_assert_str_eq(x.mu.machine, "graafmachine");
+}
+
+Test(ctl_meas, road_kwh_goes_to_the_road_message)
+{
+    s_set("kind", "road");
+    cr_assert_eq(x.m.kind_case, MVOI__MEASUREMENT__KIND_ROAD);
+    s_set("vehicle", "heavy_duty");
+    s_set("euro", "euro_vi");
+    s_set("euro_required", "euro6");
+    s_set("km", "100,5");
+    s_set("kwh", "7");
+    cr_assert_str_eq(x.r.vehicle_class, "heavy_duty");
+    cr_assert_str_eq(x.r.euro_class_actual, "euro_vi");
+    cr_assert_str_eq(x.r.euro_class_required, "euro6");
+    cr_assert_eq(x.r.km_milli, 100500);
+    cr_assert(x.r.has_kwh_milli);
+    cr_assert_eq(x.r.kwh_milli, 7000);
+    cr_assert(!x.mu.has_metered_kwh_milli);
+}
+
+Test(ctl_meas, material_social_fairtrade_mki_pilot)
+{
+    s_set("kind", "material");
+    s_set("mass", "1,5");
+    s_set("strategy", "r3");
+    s_set("sharing", "2");
+    s_set("renewable", "ja");
+    s_set("material", "hout");
+    cr_assert_eq(x.m.kind_case, MVOI__MEASUREMENT__KIND_MATERIAL);
+    cr_assert_eq(x.mat.mass_g, 1500);
+    cr_assert_eq(x.mat.strategy, MVOI__RSTRATEGY__R3_REUSE);
+    cr_assert_eq(x.mat.sharing_factor_milli, 2000);
+    cr_assert(x.mat.has_renewable && x.mat.renewable);
+    cr_assert_str_eq(x.mat.material, "hout");
+    s_set("target_group", "participatiewet");
+    s_set("fte_months", "12");
+    s_set("social_hours", "0,5");
+    s_set("invoices", "1000,50");
+    s_set("bonus50", "no");
+    cr_assert_str_eq(x.s.target_group, "participatiewet");
+    cr_assert_eq(x.s.fte_months_milli, 12000);
+    cr_assert_eq(x.s.social_project_hours_milli, 500);
+    cr_assert_eq(x.s.social_enterprise_cents, 100050);
+    cr_assert(x.s.has_bonus_50plus && !x.s.bonus_50plus);
+    s_set("category", "koffie");
+    s_set("products", "40");
+    s_set("fair", "30");
+    cr_assert_str_eq(x.ft.category, "koffie");
+    cr_assert(x.ft.has_products_total && x.ft.has_products_fair);
+    cr_assert_eq(x.ft.products_total, 40);
+    cr_assert_eq(x.ft.products_fair, 30);
+    s_set("mki_reference", "250");
+    s_set("mki_offered", "199.99");
+    cr_assert_eq(x.k.reference_mki_cents, 25000);
+    cr_assert_eq(x.k.offered_mki_cents, 19999);
+    s_set("theme", "klimaat");
+    s_set("status", "lopend");
+    cr_assert(x.p.has_theme);
+    cr_assert_eq(x.p.theme, MVOI__THEME__THEME_KLIMAAT);
+    cr_assert_str_eq(x.p.status, "lopend");
+    s_set("kind", "pilot");
+    cr_assert_eq(x.m.kind_case, MVOI__MEASUREMENT__KIND_PILOT);
+    cr_assert_eq(x.m.pilot, &x.p);
+}
+
+Test(ctl_meas, bad_values_and_names_are_refused_by_name)
+{
+    const struct { const char *k, *v, *err; } bad[] = {
+        { "kind", "boat", "kind: 'boat' is not a valid value" },
+        { "kind", "id", "kind: 'id' is not a valid value" },   /* a field, not a kind */
+        { "phase", "later", "phase: 'later' is not a valid value" },
+        { "stage", "stage", "stage: 'stage' is not a valid value" },
+        { "strategy", "r12", "strategy: 'r12' is not a valid value" },
+        { "mass", "1,0005", "mass: '1,0005' is not a valid value" },
+        { "quantity", "1.2.3", "quantity: '1.2.3' is not a valid value" },
+        { "period", "2026-01-01", "period: '2026-01-01' is not a valid value" },
+        { "colour", "red", "unknown field 'colour'" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(ctl_meas_set(&x, bad[i].k, bad[i].v), -EINVAL, "%s", bad[i].k);
+        cr_assert_str_eq(x.err, bad[i].err);
+    }
+    cr_assert_eq(x.m.kind_case, MVOI__MEASUREMENT__KIND__NOT_SET);
+    cr_assert_eq(ctl_meas_set(&x, "colour", ""), 0);   /* empty values are ignored */
+}
+
+Test(ctl_meas, flags_and_columns)
+{
+    const struct option *o = ctl_meas_options();
+    size_t n = 0, json = 0;
+    for (; o[n].name; n++) {
+        json += o[n].val == 'J';
+        cr_assert(o[n].val == 'J' || ctl_meas_known(o[n].name), "%s", o[n].name);
+    }
+    /* 40 field flags (kwh once) + period + kind + json; CSV-only: tender_id, buyer */
+    cr_assert_eq(n, 43);
+    cr_assert_eq(json, 1);
+    cr_assert(ctl_meas_known("tender_id") && ctl_meas_known("buyer"));
+    cr_assert(!ctl_meas_known("json") && !ctl_meas_known("colour"));
+}
