@@ -23,7 +23,7 @@ static const char *s_impact[] = {
 static const char *s_notify[] = {
     [MVOI_NOTIFY_SCHEDULED] = "notify.scheduled", [MVOI_NOTIFY_CANCELLED] = "notify.cancelled",
     [MVOI_NOTIFY_SENT] = "notify.sent",           [MVOI_NOTIFY_FAILED] = "notify.failed",
-    [MVOI_NOTIFY_DEAD] = "notify.dead",
+    [MVOI_NOTIFY_DEAD] = "notify.dead",           [MVOI_NOTIFY_UNCONFIRMED] = "notify.unconfirmed",
 };
 static const char *s_report[] = {
     [MVOI_REPORT_GENERATED] = "report.generated",

@@ -56,6 +56,7 @@ typedef enum {
     MVOI_NOTIFY_SENT,
     MVOI_NOTIFY_FAILED,      /* a transient failure: retried */
     MVOI_NOTIFY_DEAD,        /* attempts exhausted or permanent: dead letter */
+    MVOI_NOTIFY_UNCONFIRMED, /* end of DATA sent, no answer: held for an operator */
 } mvoi_notify_event_t;
 
 typedef enum {

@@ -33,6 +33,8 @@ struct outbox_t {
     bool in_write;           /* between the begin hook and commit/abort */
     uint64_t retained_from;
     uint64_t published;
+    bool gated;              /* outbox_gate: only events up to `durable` are shown */
+    uint64_t durable;
 };
 
 static MDB_val s_str(const char *s)
@@ -307,7 +309,26 @@ out:
     return rc;
 }
 
-uint64_t outbox_head(outbox_t *self) { return self->head; }
+/* What may leave the process: every committed event, or with the gate on the flushed ones. */
+static uint64_t s_visible(const outbox_t *self)
+{
+    return self->gated && self->durable < self->head ? self->durable : self->head;
+}
+
+uint64_t outbox_head(outbox_t *self) { return s_visible(self); }
+uint64_t outbox_committed(outbox_t *self) { return self->head; }
+
+void outbox_gate(outbox_t *self, bool on)
+{
+    self->gated = on;
+    self->durable = self->head;
+}
+
+void outbox_durable_upto(outbox_t *self, uint64_t seq)
+{
+    if (seq > self->durable)
+        self->durable = seq > self->head ? self->head : seq;
+}
 uint64_t outbox_epoch(outbox_t *self) { return self->epoch; }
 uint64_t outbox_retained_from(outbox_t *self) { return self->retained_from; }
 const char *outbox_producer(outbox_t *self) { return self->producer; }
@@ -383,11 +404,13 @@ int outbox_read(outbox_t *self, uint64_t from, uint32_t max, outbox_fn *fn, void
         return -EINVAL;
     if (from == 0)
         from = 1;
-    if (from > self->head + 1)
+    uint64_t vis = s_visible(self);
+    if (from > vis + 1)
         return -ERANGE;
     if (max == 0)
         return 0;
-    s_read_t r = { self, from, from + max < from ? UINT64_MAX : from + max, fn, arg, 0, 0 };
+    uint64_t end = from + max < from || from + max > vis + 1 ? vis + 1 : from + max;
+    s_read_t r = { self, from, end, fn, arg, 0, 0 };
     int rc = store_read(self->store, s_read_fn, &r);
     return rc != 0 ? rc : r.fn_rc;
 }
@@ -396,11 +419,12 @@ int outbox_publish(outbox_t *self, outbox_fn *fn, void *arg)
 {
     if (!self || !fn)
         return -EINVAL;
-    if (self->published >= self->head)
+    uint64_t vis = s_visible(self);
+    if (self->published >= vis)
         return 0;
     /* Only committed events: the read transaction cannot see an open write, and the end is
-     * the committed head. */
-    s_read_t r = { self, self->published + 1, self->head + 1, fn, arg, 0, 0 };
+     * the committed head (the flushed one with the gate on). */
+    s_read_t r = { self, self->published + 1, vis + 1, fn, arg, 0, 0 };
     int rc = store_read(self->store, s_read_fn, &r);
     if (r.last > self->published)
         self->published = r.last;

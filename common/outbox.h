@@ -39,7 +39,16 @@ int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
 int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *env,
                   uint64_t *seq_out);
 
-uint64_t outbox_head(outbox_t *self);          /* last committed seq (0 = none) */
+uint64_t outbox_head(outbox_t *self);          /* last committed seq (0 = none); with the
+                                                  gate on, the last flushed one */
+uint64_t outbox_committed(outbox_t *self);     /* last committed seq, flushed or not */
+/* The durability gate, for a store whose commits are flushed after the fact
+ * (store_opts_t.nometasync, server_opts_t.flush_offloop): while on, an event beyond the
+ * seq given to outbox_durable_upto is neither published nor replayed, and outbox_head
+ * names the flushed head. Turning it on counts everything committed so far as flushed
+ * (the caller flushed the store first). */
+void outbox_gate(outbox_t *self, bool on);
+void outbox_durable_upto(outbox_t *self, uint64_t seq);
 /* Inside a write transaction: the seq the next outbox_append will assign (pending head + 1),
  * for events that carry their own seq in the body. */
 uint64_t outbox_next_seq(outbox_t *self);

@@ -231,7 +231,20 @@ static void s_publish(server_t *self)
     }
 }
 
-static void s_on_prepare(uv_prepare_t *h) { s_publish(h->data); }
+void server_publish(server_t *self) { s_publish(self); }
+
+void server_reply_free(server_t *self, server_req_t *req)
+{
+    s_reply(self, req);
+    s_req_free(&req);
+}
+
+/* The publish point; with the off-loop flush it also starts the flush of what committed. */
+static void s_on_prepare(uv_prepare_t *h)
+{
+    server_flush_kick(h->data);
+    s_publish(h->data);
+}
 
 /* ---------------------------------------------------------------- system requests */
 
@@ -483,6 +496,13 @@ static void s_run_batch(server_t *self)
             self->stats.duplicates++;
         if (req->failed)
             self->stats.errors++;
+        /* committed: answered once its flush is done (server_flush.c) */
+        if (rc == 0 && self->flush && server_flush_hold(self, req) == 0) {
+            self->cmds[i] = NULL;
+            continue;
+        }
+        if (rc == 0 && self->flush)
+            store_flush(self->opts.store);   /* no memory to hold it: flush here */
         s_reply(self, req);
         s_req_free(&self->cmds[i]);
     }
@@ -756,6 +776,12 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     uv_timer_start(&self->maint_timer, server_on_maintenance, self->opts.maintenance_ms,
                    self->opts.maintenance_ms);
     self->maint_started = true;
+    if (opts->flush_offloop) {
+        if (!self->publisher_started || (e = server_flush_init(self)) != 0) {
+            e = e ? e : -EINVAL;   /* the flush is started at the publish point */
+            goto fail;
+        }
+    }
     bus_watch(self->router, ZMQ_POLLIN, s_on_router, self);
     self->ready = true;
     return self;
@@ -780,6 +806,7 @@ void server_destroy(server_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
+    server_flush_fini(self);   /* committed commands: flushed and answered */
     /* Commands of the current turn were answered in s_on_router; nothing is pending. */
     for (uint32_t i = 0; i < self->ncmds; i++)
         s_req_free(&self->cmds[i]);

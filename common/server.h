@@ -79,7 +79,14 @@ typedef struct {
     uint32_t trim_max;           /* outbox events one pass removes at most, default 200000 */
     bool (*ready_fn)(void *arg); /* readiness asked at every HealthRequest (e.g. upstream
                                     feeds caught up and alive); NULL = server_set_ready */
+    void (*health_fn)(void *arg, Mvoi__HealthReply *h); /* a service's own figures (the
+                                    notifier's dead letters); NULL = none */
     const bus_opts_t *bus_opts;  /* NULL = defaults */
+    bool flush_offloop;          /* the store was opened with nometasync: its commits are
+                                    flushed on a worker thread while the loop goes on (the
+                                    next requests, the next commit); a command is answered
+                                    and its events published or replayed only after the
+                                    flush that covers its commit (group flush) */
     const mvoi_buyers_t *buyers; /* requests naming a buyer it does not accept are refused
                                     (field "buyer"); NULL = every valid buyer id */
 } server_opts_t;

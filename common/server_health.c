@@ -101,6 +101,8 @@ void server_health(server_t *self, server_req_t *req)
     }
     s_health_storage(self, req, h);
     s_health_inbox(self, req, h);
+    if (self->opts.health_fn)
+        self->opts.health_fn(self->opts.arg, h);
     req->reply.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
     req->reply.health_reply = h;
 }

@@ -61,7 +61,24 @@ struct server_t {
     uint32_t ncmds;
     server_req_t *free_reqs;       /* records to reuse, with their arenas */
     uint32_t nfree;
+    /* off-loop flush (opts.flush_offloop, server_flush.c): committed commands wait in
+     * `held` for the next flush; those of the flush in flight in `flushing` */
+    struct server_flush *flush;
+    server_req_t **held, **flushing;
+    uint32_t nheld, nflushing, held_cap;
 };
+
+/* Send req's reply and return the record to the pool (server.c). */
+void server_reply_free(server_t *self, server_req_t *req);
+/* Publish what may be published now (server.c). */
+void server_publish(server_t *self);
+/* server_flush.c: set up (flush the store once, gate the outbox), hold a committed
+ * command until its flush, start a flush when something committed is not flushed (the
+ * publish point calls it), and at destroy flush and answer everything held. */
+int server_flush_init(server_t *self);
+int server_flush_hold(server_t *self, server_req_t *req);
+void server_flush_kick(server_t *self);
+void server_flush_fini(server_t *self);
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);

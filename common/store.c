@@ -51,6 +51,8 @@ struct store_t {
     int nhooks;
     uint64_t commits;
     uint64_t grows;
+    int (*before_open)(const char *dir, void *arg);
+    void *before_open_arg;
     int lock_fd;                 /* flock on <path>/mvoi.lock, held until store_destroy */
     /* Storage failure state: set by a failed write attempt, cleared by the next commit. */
     int fail_err;                /* negative errno of the last failed attempt; 0 = fine */
@@ -296,6 +298,10 @@ static int s_guard(store_t *self)
     char msg[1024] = "";
     bool fresh = false;
     int rc = store_guard_lock(self->path, &self->lock_fd, msg, sizeof msg);
+    if (rc == 0 && self->before_open && (rc = self->before_open(self->path,
+                                                                 self->before_open_arg)) != 0)
+        snprintf(msg, sizeof msg, "store %s: preparing the directory failed: %s", self->path,
+                 mvoi_strerror(rc));
     if (rc == 0)
         rc = store_guard_check(self->path, store_guard_init(), &fresh, msg, sizeof msg);
     if (rc != 0) {
@@ -324,6 +330,8 @@ store_t *store_new(const store_opts_t *opts, int *err)
         return NULL;
     }
     self->lock_fd = -1;
+    self->before_open = opts->before_open;
+    self->before_open_arg = opts->before_open_arg;
     self->path = strdup(opts->path);
     size_t map_size = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP;
     self->map_max = opts->map_max ? opts->map_max : STORE_DEFAULT_MAX;
@@ -372,7 +380,9 @@ store_t *store_new(const store_opts_t *opts, int *err)
      * Never MDB_WRITEMAP: it drops the write-order hint and exposes the map to stray writes.
      * No MDB_NOTLS: each transaction stays on the loop thread, inside one callback. */
     if (rc == 0)
-        rc = mdb_env_open(self->env, self->path, opts->nosync ? MDB_NOSYNC : 0, 0600);
+        rc = mdb_env_open(self->env, self->path,
+                          opts->nosync ? MDB_NOSYNC : opts->nometasync ? MDB_NOMETASYNC : 0,
+                          0600);
     if (rc != 0) {
         *err = s_map_error(self, "open", rc);
         goto fail;
@@ -421,6 +431,15 @@ void store_destroy(store_t **self_p)
 }
 
 MDB_env *store_env(store_t *self) { return self->env; }
+
+int store_flush(store_t *self)
+{
+    /* mdb_env_sync(force) is one fdatasync(2) on the data file's descriptor (not
+     * MDB_WRITEMAP): no LMDB lock or transaction state is read, so a worker thread may
+     * call it while the loop thread runs a write transaction. */
+    int rc = mdb_env_sync(self->env, 1);
+    return rc == 0 ? 0 : mvoi_mdb_error(rc);
+}
 bool store_created(store_t *self) { return self->created; }
 uint64_t store_commits(store_t *self) { return self->commits; }
 uint64_t store_grows(store_t *self) { return self->grows; }

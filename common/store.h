@@ -11,8 +11,12 @@
  *  keeps its errno (ENOSPC, not EIO) and starts a bounded backoff (store_failing).
  *
  *  Sync policy: durable by default (LMDB's full fsync at every commit); throughput comes
- *  from group commit, not weaker flags. opts.nosync trades the last transactions on an OS
- *  crash (never on a process crash) for speed and is meant for caches and benchmarks.
+ *  from group commit, not weaker flags. opts.nometasync keeps the data flush in the commit
+ *  and leaves the meta flush to the caller (store_flush off the loop, server_flush.c):
+ *  durable once that returns, whole at any moment. opts.nosync trades the last
+ *  transactions on an OS crash (never on a process crash) and the file's integrity for
+ *  speed: only for derived stores that detect an OS crash and rebuild (kpi_recover.h), and
+ *  benchmarks.
  */
 #ifndef MVOI_STORE_H
 #define MVOI_STORE_H
@@ -31,6 +35,14 @@ typedef struct {
     size_t map_max;          /* hard limit for growth, default 64 GiB */
     unsigned max_dbs;        /* default 32 */
     bool nosync;             /* default false (durable) */
+    bool nometasync;         /* LMDB flushes the data pages at commit but not the meta page:
+                                the caller flushes it (store_flush) before it treats the
+                                commit as durable; integrity is kept (data before meta) */
+    /* Called with the directory lock held, before data.mdb is checked or mapped: a
+     * service whose store is derived may decide here to start it anew (remove data.mdb,
+     * lock.mdb and STORE_MARK_FILE). Returns 0 or a negative errno that stops store_new. */
+    int (*before_open)(const char *dir, void *arg);
+    void *before_open_arg;
     const char *const *dbs;  /* NULL-terminated names of the named databases to open */
 } store_opts_t;
 
@@ -43,6 +55,9 @@ store_t *store_new(const store_opts_t *opts, int *err);
 void store_destroy(store_t **self_p);
 
 MDB_env *store_env(store_t *self);
+/* Flush everything committed so far to the disk (fdatasync of data.mdb). Safe from any
+ * thread, also while the loop thread writes: it touches no LMDB state. 0 or -errno. */
+int store_flush(store_t *self);
 /* The handle of a db named in opts.dbs; (MDB_dbi)-1 if unknown. */
 MDB_dbi store_dbi(store_t *self, const char *name);
 /* True if this environment was created by store_new (it was empty). */

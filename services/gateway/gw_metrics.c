@@ -33,6 +33,18 @@ static void s_store_metrics(gw_buf_t *b, const gw_upstream_stats_t *st, int n)
             gw_buf_printf(b, "mvoi_gateway_upstream_write_failures_total{service=\"%s\","
                           "reason=\"%s\"} %" PRIu64 "\n", st[i].name,
                           s_label(st[i].fail[r].reason), st[i].fail[r].count);
+    s_head(b, "mvoi_gateway_upstream_dead_letters", "gauge",
+           "Copies in the notifier's dead-letter list now (mvoictl reminders list --state dead).");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health && st[i].have_deliveries)
+            gw_buf_printf(b, "mvoi_gateway_upstream_dead_letters{service=\"%s\"} %" PRIu64 "\n",
+                          st[i].name, st[i].dead_letters);
+    s_head(b, "mvoi_gateway_upstream_unconfirmed_deliveries", "gauge",
+           "Copies whose end of DATA went out without an answer, held (--state unconfirmed).");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health && st[i].have_deliveries)
+            gw_buf_printf(b, "mvoi_gateway_upstream_unconfirmed_deliveries{service=\"%s\"} %"
+                          PRIu64 "\n", st[i].name, st[i].unconfirmed);
 }
 
 /* HealthReply.inbox of each consumer: its cursor per producer, the producer's head it

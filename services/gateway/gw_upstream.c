@@ -59,6 +59,9 @@ static void s_on_health(void *arg, int rc, Mvoi__Envelope *reply)
         self->st.map_size = h->map_size;
         self->st.map_used = h->map_used;
         self->st.storage_ok = !h->has_storage_ok || h->storage_ok;
+        self->st.have_deliveries = h->has_dead_letters;
+        self->st.dead_letters = h->dead_letters;
+        self->st.unconfirmed = h->unconfirmed_deliveries;
         self->st.nfail = 0;
         for (size_t i = 0; i < h->n_write_failures && i < GW_UP_MAX_REASONS; i++) {
             Mvoi__WriteFailures *w = h->write_failures[i];

@@ -60,6 +60,8 @@ typedef struct {
         uint64_t last, head, resyncs, replays, rebuilds;
         bool rebuilding;
     } lag[GW_UP_MAX_FEEDS];
+    bool have_deliveries;          /* the notifier: dead letters and unconfirmed copies now */
+    uint64_t dead_letters, unconfirmed;
 } gw_upstream_stats_t;
 
 #define GW_UP_NBUCKETS 8

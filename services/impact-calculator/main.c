@@ -25,6 +25,10 @@ static const cfg_spec_t s_config[] = {
     { "retain_events", CFG_INT, "0", "outbox retention: keep the newest N events (0 = all); a "
       "consumer whose cursor is older rebuilds from the snapshot", 0, 1000000000 },
     { "maintenance_ms", CFG_INT, "60000", "period of the retention pass", 10, 86400000 },
+    { "flush_offloop", CFG_BOOL, "true",
+      "the commit flushes its pages on the loop, the meta page that makes it durable on a "
+      "worker thread while the loop takes the next requests; replies and events wait for "
+      "that flush (false: both flushes inside the commit, on the loop)" },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -51,6 +55,7 @@ int main(int argc, char **argv)
         .state_dir = service_data_dir(svc),
         .factors_dir = cfg_str(cfg, "factors_dir"),
         .nosync = cfg_bool(cfg, "nosync"),
+        .flush_offloop = cfg_bool(cfg, "flush_offloop"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),
         .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),

@@ -125,7 +125,9 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     }
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "tenders",
                                        "measurements", "history", "bytender", "recent", NULL };
-    store_opts_t so = { .path = o->state_dir, .dbs = dbs, .nosync = o->nosync };
+    bool offloop = o->flush_offloop && !o->nosync;
+    store_opts_t so = { .path = o->state_dir, .dbs = dbs, .nosync = o->nosync,
+                        .nometasync = offloop };
     self->store = store_new(&so, &rc);
     if (!self->store)
         goto fail;
@@ -144,7 +146,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
         .routes = s_routes, .nroutes = sizeof s_routes / sizeof s_routes[0], .arg = self,
         .snapshot = impact_svc_snapshot, .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
         .retain_events = o->retain_events, .maintenance_ms = o->maintenance_ms,
-        .ready_fn = impact_svc_ready, .buyers = o->buyers,
+        .ready_fn = impact_svc_ready, .buyers = o->buyers, .flush_offloop = offloop,
     };
     self->server = server_new(loop, bus, &sv, &rc);
     if (!self->server)

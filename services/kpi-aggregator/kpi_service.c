@@ -7,6 +7,8 @@
 
 #include "feed.h"
 #include "inbox.h"
+#include "kpi_checkpoint.h"
+#include "kpi_recover.h"
 #include "log.h"
 #include "mvoi_error.h"
 #include "outbox.h"
@@ -17,6 +19,9 @@
 
 struct kpi_service_t {
     uint64_t grace_ms;
+    char *data_dir;
+    kpi_recover_t recover;       /* what the start found (kpi_recover.h) */
+    kpi_checkpoint_t *checkpoint;
     store_t *store;
     outbox_t *outbox;
     inbox_t *inbox;
@@ -359,8 +364,12 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
     if (!self)
         goto fail;
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, KPI_DBS, NULL };
-    store_opts_t so = { .path = o->data_dir, .dbs = dbs, .nosync = o->nosync };
-    if (!(self->store = store_new(&so, &e)) ||
+    /* Derived state: no flush per commit; an OS crash is detected at the next start and
+     * the store rebuilt from the producers (kpi_recover.h). */
+    store_opts_t so = { .path = o->data_dir, .dbs = dbs, .nosync = true,
+                        .before_open = kpi_recover_before_open,
+                        .before_open_arg = &self->recover };
+    if (!(self->data_dir = strdup(o->data_dir)) || !(self->store = store_new(&so, &e)) ||
         !(self->outbox = outbox_new(self->store, "kpi", &e)) ||
         !(self->inbox = inbox_new(self->store, &e)) ||
         !(self->kpi = kpi_new(self->store, self->outbox, &e))) {
@@ -375,6 +384,13 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         goto fail;
     }
     kpi_set_batch_flush(self->kpi, true);
+    if (self->recover.state == KPI_RECOVER_REBUILD)
+        log_info("rebuild_started", "rebuilding from seq 1 of calendar and impact (new epoch "
+                 "%llu: followers re-snapshot)", (unsigned long long)outbox_epoch(self->outbox));
+    if (!o->nosync && (self->checkpoint = kpi_checkpoint_new(loop, self->store,
+                                                             o->checkpoint_ms, &e)) == NULL
+        && e != 0)
+        goto fail;
     self->grace_ms = o->upstream_grace_ms ? o->upstream_grace_ms : 10000;
     server_opts_t sv = {
         .ready_fn = s_ready,
@@ -419,6 +435,7 @@ fail:
 
 void kpi_service_stop(kpi_service_t *self)
 {
+    kpi_checkpoint_stop(&self->checkpoint);
     feed_destroy(&self->calendar);
     feed_destroy(&self->impact);
     server_destroy(&self->server);
@@ -434,9 +451,14 @@ void kpi_service_destroy(kpi_service_t **self_p)
     kpi_destroy(&self->kpi);
     inbox_destroy(&self->inbox);
     outbox_destroy(&self->outbox);
+    /* Nothing writes any more: flush, then say the stop was orderly. */
+    if (self->store)
+        kpi_recover_clean_stop(self->store, self->data_dir);
     store_destroy(&self->store);
+    free(self->data_dir);
     free(self);
 }
 
 server_t *kpi_service_server(kpi_service_t *self) { return self->server; }
 kpi_t *kpi_service_core(kpi_service_t *self) { return self->kpi; }
+kpi_recover_state_t kpi_service_recovered(kpi_service_t *self) { return self->recover.state; }

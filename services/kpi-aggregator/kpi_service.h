@@ -17,6 +17,7 @@
 #include <uv.h>
 #include "bus.h"
 #include "kpi_core.h"
+#include "kpi_recover.h"
 #include "server.h"
 
 typedef struct {
@@ -25,7 +26,9 @@ typedef struct {
     const char *calendar_api, *calendar_pub;
     const char *impact_api, *impact_pub;
     const mvoi_buyers_t *buyers; /* the buyers served (NULL: every valid id) */
-    bool nosync;
+    bool nosync;                 /* benchmarks: no periodic checkpoint either (the store
+                                    never flushes per commit, see kpi_recover.h) */
+    uint32_t checkpoint_ms;      /* off-loop flush of the store this often; 0 = never */
     uint32_t heartbeat_ms;       /* 0 = default 1000 */
     uint32_t stall_ms;           /* feeds: re-ask a replay after this silence; 0 = 3000 */
     uint32_t linger_ms;          /* feeds: gather live events this long per commit */
@@ -44,5 +47,7 @@ void kpi_service_destroy(kpi_service_t **self_p);
 
 server_t *kpi_service_server(kpi_service_t *self);
 kpi_t *kpi_service_core(kpi_service_t *self);
+/* What the start found: clean, a process crash (store kept), or a rebuild. */
+kpi_recover_state_t kpi_service_recovered(kpi_service_t *self);
 
 #endif

@@ -13,9 +13,10 @@ static const cfg_spec_t s_config[] = {
     { "impact_api", CFG_ENDPOINT, "tcp://127.0.0.1:7201", "impact-calculator ROUTER (replay)" },
     { "impact_pub", CFG_ENDPOINT, "tcp://127.0.0.1:7202", "impact-calculator PUB (impact events)" },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB stream", 50, 60000 },
-    { "linger_ms", CFG_INT, "5",
-      "under load, gather live events up to this long into one commit: fewer fsyncs, each "
-      "total published once per batch; a trickle is committed at once (0 = never wait)",
+    { "linger_ms", CFG_INT, "0",
+      "under load, gather live events up to this long into one commit, so that each total is "
+      "published once per batch; a trickle is committed at once (0 = never wait: a commit "
+      "costs no flush here, so waiting only adds latency)",
       0, 1000 },
     { "retain_events", CFG_INT, "1000000",
       "keep at least the newest N KpiTotal events in the outbox (older ones are removed once "
@@ -24,7 +25,11 @@ static const cfg_spec_t s_config[] = {
     { "upstream_grace_ms", CFG_INT, "10000",
       "not ready (--healthcheck=ready fails) when calendar or impact is silent this long",
       100, 3600000 },
-    { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only)" },
+    { "checkpoint_ms", CFG_INT, "5000",
+      "the store is derived and not flushed per commit; this often, if anything was "
+      "committed, data.mdb is flushed on a worker thread (after an OS crash the totals are "
+      "rebuilt from the producers either way); 0 = only at an orderly stop", 0, 3600000 },
+    { "nosync", CFG_BOOL, "false", "no periodic checkpoint (benchmarks only)" },
 };
 
 static void s_stop(void *arg) { kpi_service_stop(arg); }
@@ -46,6 +51,7 @@ int main(int argc, char **argv)
         .calendar_pub = cfg_str(cfg, "calendar_pub"),
         .impact_api = cfg_str(cfg, "impact_api"), .impact_pub = cfg_str(cfg, "impact_pub"),
         .nosync = cfg_bool(cfg, "nosync"),
+        .checkpoint_ms = (uint32_t)cfg_int(cfg, "checkpoint_ms"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
         .upstream_grace_ms = (uint32_t)cfg_int(cfg, "upstream_grace_ms"),
         .linger_ms = (uint32_t)cfg_int(cfg, "linger_ms"),

@@ -1,7 +1,8 @@
 /*  mvoictl reminders: the notifier's schedule and dead letters.
  *    mvoictl reminders list [--state STATE] [--tender ID] [--offset N] [--limit N]
  *    mvoictl reminders show ID
- *    mvoictl reminders resend ID          (a dead or cancelled reminder, same Message-ID)
+ *    mvoictl reminders resend ID          (a dead, unconfirmed or cancelled reminder, same
+ *                                          Message-ID)
  *    mvoictl reminders cancel ID [REASON]
  */
 #include <getopt.h>
@@ -159,7 +160,7 @@ const ctl_cmd_t ctl_reminders_cmds[] = {
     { "list", "[--state STATE] [--tender ID] [--offset N] [--limit N]",
       "scheduled, sent and dead notifications (paged)", s_list },
     { "show", "ID", "one notification", s_show },
-    { "resend", "ID", "send a dead (or cancelled) notification again", s_resend },
-    { "cancel", "ID [REASON]", "cancel a scheduled, retrying or dead notification", s_cancel },
+    { "resend", "ID", "send a dead, unconfirmed (or cancelled) notification again", s_resend },
+    { "cancel", "ID [REASON]", "cancel a scheduled, retrying, dead or unconfirmed one", s_cancel },
     { NULL },
 };

@@ -50,6 +50,9 @@ static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
                (unsigned long long)h->map_used / 1024, (unsigned long long)h->map_size / 1024);
         if (h->has_storage_ok && !h->storage_ok)
             printf(" storage=%s", h->storage_error ? h->storage_error : "failing");
+        if (h->has_dead_letters)   /* the notifier */
+            printf(" dead_letters=%llu unconfirmed=%llu", (unsigned long long)h->dead_letters,
+                   (unsigned long long)h->unconfirmed_deliveries);
         for (size_t i = 0; i < h->n_inbox; i++)   /* a consumer: applied/head per producer */
             printf(" %s=%llu/%llu", h->inbox[i]->producer ? h->inbox[i]->producer : "?",
                    (unsigned long long)h->inbox[i]->last_seq,

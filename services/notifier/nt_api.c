@@ -151,10 +151,10 @@ static int s_on_resend(void *arg, server_req_t *req, MDB_txn *txn)
     int rc = s_req_get(s, req, txn, q->id, &r);
     if (rc)
         return rc;
-    if (r->state != ST(DEAD) && r->state != ST(CANCELLED)) {
+    if (r->state != ST(DEAD) && r->state != ST(CANCELLED) && r->state != ST(UNCONFIRMED)) {
         mvoi__reminder__free_unpacked(r, NULL);
         return server_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "id",
-                            "only dead or cancelled reminders can be resent");
+                            "only dead, unconfirmed or cancelled reminders can be resent");
     }
     r->state = ST(SCHEDULED);
     r->attempts = 0;
@@ -175,10 +175,11 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     int rc = s_req_get(s, req, txn, q->id, &r);
     if (rc)
         return rc;
-    if (!nt_store_active(r->state) && r->state != ST(DEAD)) {
+    if (!nt_store_active(r->state) && r->state != ST(DEAD) && r->state != ST(UNCONFIRMED)) {
         mvoi__reminder__free_unpacked(r, NULL);
         return server_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "id",
-                            "only scheduled, retrying or dead reminders can be cancelled");
+                            "only scheduled, retrying, dead or unconfirmed reminders can be "
+                            "cancelled");
     }
     r->state = ST(CANCELLED);
     r->has_next_attempt_ms = false;

@@ -113,14 +113,26 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
     int64_t now = clock_now_ms();
     const char *topic;
     char err[700];
-    if (res->outcome == NT_OK) {
+    nt_outcome_t outcome = res->outcome;
+    if (outcome == NT_UNCONFIRMED && s->unconfirmed_resend)
+        outcome = NT_TRANSIENT;   /* RFC 5321 6.1: a duplicate rather than a loss */
+    if (outcome == NT_UNCONFIRMED) {
+        /* Held: the server has it unless it refused after the end of DATA; sending it
+         * again would duplicate what it stored. The plan goes on as if sent. */
+        r->state = ST(UNCONFIRMED);
+        r->has_sent_ms = true;
+        r->sent_ms = now;
+        r->has_next_attempt_ms = false;
+        nt_store_set_error(r, res->error);
+        topic = mvoi_topic_notify(MVOI_NOTIFY_UNCONFIRMED);
+    } else if (outcome == NT_OK) {
         r->state = ST(SENT);
         r->has_sent_ms = true;
         r->sent_ms = now;
         r->has_next_attempt_ms = false;
         nt_store_set_error(r, NULL);
         topic = mvoi_topic_notify(MVOI_NOTIFY_SENT);
-    } else if (res->outcome == NT_TRANSIENT && r->attempts < s->max_attempts) {
+    } else if (outcome == NT_TRANSIENT && r->attempts < s->max_attempts) {
         uint64_t rnd = 0;
         if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
             rnd = (uint64_t)clock_mono_ns();
@@ -136,20 +148,21 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
         r->state = ST(DEAD);
         r->has_next_attempt_ms = false;
         snprintf(err, sizeof err, "%s%s", res->error,
-                 res->outcome == NT_TRANSIENT ? " (attempts exhausted)" : "");
+                 outcome == NT_TRANSIENT ? " (attempts exhausted)" : "");
         nt_store_set_error(r, err);
         topic = mvoi_topic_notify(MVOI_NOTIFY_DEAD);
     }
     rc = nt_store_put(s, txn, r);
     if (!rc)
         rc = nt_store_emit(s, txn, topic, r);
-    if (!rc && res->outcome == NT_OK)
+    if (!rc && (outcome == NT_OK || outcome == NT_UNCONFIRMED))
         rc = s_after_sent(s, txn, r, now);
     if (!rc && r->state == ST(DEAD))
         rc = s_report_dead(s, txn, r, now);
-    if (!rc && res->outcome != NT_OK)
-        log_emit(res->outcome == NT_TRANSIENT && r->state == ST(RETRYING) ? LOG_INFO : LOG_WARN,
-                 r->state == ST(DEAD) ? "notification_dead" : "notification_retry",
+    if (!rc && outcome != NT_OK)
+        log_emit(r->state == ST(RETRYING) ? LOG_INFO : LOG_WARN,
+                 r->state == ST(DEAD) ? "notification_dead"
+                 : r->state == ST(UNCONFIRMED) ? "notification_unconfirmed" : "notification_retry",
                  (const char *const[]){ "reminder.id", r->id, NULL }, "%s", res->error);
     mvoi__reminder__free_unpacked(r, NULL);
     return rc;

@@ -38,7 +38,7 @@ static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *ar
     s_sync_t *y = arg;
     bool inv = r->kind == K(KICKOFF_INVITATION);
     bool amb = r->kind == K(AMBITION_MISSING) || r->kind == K(AMBITION_ESCALATION);
-    if (inv && (r->state == ST(SENT) || r->state == ST(SENDING) ||
+    if (inv && (r->state == ST(SENT) || r->state == ST(SENDING) || r->state == ST(UNCONFIRMED) ||
                 (r->state == ST(RETRYING) && r->attempts > 0)))
         y->invited = true;
     if (amb) {
@@ -374,31 +374,101 @@ int nt_plan_quarter(nt_service_t *s, MDB_txn *txn, int64_t after)
     return nt_plan_create(s, txn, &n);
 }
 
-/* The journal's names (accepted by the server, outcome maybe not committed) that are still
- * SENDING become SENT. */
-static int s_reconcile(nt_service_t *s, MDB_txn *txn)
+/* The journal (nt_send.c): per copy, its last line says how far it got. "A" (or a bare id,
+ * the format before the "E" line): the server accepted it: SENT. "E": its end of DATA went
+ * out and no answer was recorded: UNCONFIRMED (held) or sent again (unconfirmed=resend).
+ * "R", or no line: the server has no complete copy: sent again below. Lines of copies no
+ * longer SENDING are old (their outcome was committed). */
+typedef struct {
+    char **lines;
+    size_t n;
+} s_journal_t;
+
+static void s_journal_free(s_journal_t *j)
 {
-    FILE *f = s->journal[0] ? fopen(s->journal, "r") : NULL;
+    for (size_t i = 0; i < j->n; i++)
+        free(j->lines[i]);
+    free(j->lines);
+}
+
+static int s_journal_read(const char *path, s_journal_t *j)
+{
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
     if (!f)
         return 0;
     char line[700];
-    int rc = 0, n = 0;
+    size_t cap = 0;
+    int rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         size_t l = strlen(line);
         if (!l || line[l - 1] != '\n')
-            continue;   /* a torn last line: not accepted as far as we know */
+            continue;   /* a torn last line: as if not written */
         line[l - 1] = 0;
-        MDB_val k = { l - 1, line }, v;
-        if (mdb_get(txn, s->sending, &k, &v) != 0)
+        if (l == 1)
             continue;
-        nt_result_t ok = { .outcome = NT_OK, .retry_after_ms = -1 };
-        if ((rc = nt_deliver_record(s, txn, line, &ok)) == 0)
-            n++;
+        if (j->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **p = realloc(j->lines, cap * sizeof *p);
+            if (!p) {
+                rc = -ENOMEM;
+                break;
+            }
+            j->lines = p;
+        }
+        if (!(j->lines[j->n] = strdup(line)))
+            rc = -ENOMEM;
+        else
+            j->n++;
     }
     fclose(f);
-    if (n)
+    return rc;
+}
+
+static int s_reconcile(nt_service_t *s, MDB_txn *txn)
+{
+    s_journal_t j = { 0 };
+    int rc = s_journal_read(s->journal, &j);
+    int accepted = 0, unconfirmed = 0;
+    /* Newest line first: the first line seen of a copy is its last. */
+    for (size_t i = j.n; rc == 0 && i-- > 0;) {
+        char *line = j.lines[i];
+        if (!line[0])
+            continue;   /* an older line of a copy decided below */
+        bool tagged = line[1] == ' ' && (line[0] == 'A' || line[0] == 'E' || line[0] == 'R');
+        char tag = tagged ? line[0] : 'A';
+        const char *id = tagged ? line + 2 : line;
+        MDB_val key = { strlen(id), (void *)id }, v;
+        if (mdb_get(txn, s->sending, &key, &v) != 0)
+            continue;
+        if (tag == 'R') {
+            /* Refused: sent again with the others below; its older lines do not count. */
+            for (size_t k = 0; k < i; k++) {
+                char *o = j.lines[k];
+                bool ot = o[0] && o[1] == ' ' && (o[0] == 'A' || o[0] == 'E' || o[0] == 'R');
+                if (o[0] && strcmp(ot ? o + 2 : o, id) == 0)
+                    o[0] = 0;
+            }
+            continue;
+        }
+        nt_result_t res = { .outcome = tag == 'A' ? NT_OK : NT_UNCONFIRMED,
+                            .retry_after_ms = -1 };
+        if (tag == 'E')
+            snprintf(res.error, sizeof res.error, "interrupted after the end of DATA went out, "
+                     "before the server's answer");
+        if ((rc = nt_deliver_record(s, txn, id, &res)) == 0) {
+            accepted += tag == 'A';
+            unconfirmed += tag == 'E';
+        }
+    }
+    s_journal_free(&j);
+    if (accepted)
         log_info("journal_reconciled", "%d deliveries the server had accepted before the "
-                 "stop recorded as sent (not sent again)", n);
+                 "stop recorded as sent (not sent again)", accepted);
+    if (unconfirmed)
+        log_warn("journal_unconfirmed", "%d deliveries had their end of DATA sent and no answer "
+                 "recorded before the stop: %s", unconfirmed, s->unconfirmed_resend
+                 ? "sent again (unconfirmed=resend)"
+                 : "held as unconfirmed (mvoictl reminders list --state unconfirmed)");
     return rc;
 }
 
@@ -406,10 +476,11 @@ int nt_plan_start_txn(MDB_txn *txn, void *arg)
 {
     nt_service_t *s = arg;
     int mrc = nt_migrate(s, txn);   /* data of an older version: keys scoped by buyer */
-    if (mrc)
+    if (mrc || (mrc = nt_count_init(s, txn)))
         return mrc;
-    /* Reminders that were being sent when the process stopped: the ones the journal shows
-     * accepted are SENT; the others are sent again (the documented window). */
+    /* Reminders that were being sent when the process stopped: the journal says which the
+     * server accepted (SENT) and which had their end of DATA sent (UNCONFIRMED); the others
+     * never reached a server whole and are sent again. */
     if ((mrc = s_reconcile(s, txn)))
         return mrc;
     MDB_cursor *c;

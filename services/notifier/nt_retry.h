@@ -18,8 +18,9 @@ int64_t nt_backoff_delay(int64_t base_ms, int64_t max_ms, unsigned attempt, uint
  * (0 for a date in the past), or -1 when absent or malformed. */
 int64_t nt_retry_after_parse(const char *value, int64_t now_ms);
 
-/* Classification of an attempt's outcome. */
-typedef enum { NT_OK = 0, NT_TRANSIENT = 1, NT_PERMANENT = 2 } nt_outcome_t;
+/* Classification of an attempt's outcome. NT_UNCONFIRMED: the whole message went to the
+ * SMTP server (end of DATA sent) and no answer to it came back: it may have been stored. */
+typedef enum { NT_OK = 0, NT_TRANSIENT = 1, NT_PERMANENT = 2, NT_UNCONFIRMED = 3 } nt_outcome_t;
 /* HTTP status: 2xx ok; 408, 425, 429 and 5xx transient; other 4xx (incl. 410) permanent. */
 nt_outcome_t nt_http_outcome(long status);
 /* SMTP reply code of a failed transaction: 4xx transient, 5xx permanent, 0 (no reply,

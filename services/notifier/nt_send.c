@@ -17,9 +17,15 @@
 typedef struct s_xfer_t s_xfer_t;
 
 /* The transfers run on a loop of their own, in their own thread, so that the service's
- * commits (fsync) never delay reading a server's answer: the moment libcurl reports the
- * answer to the end of DATA, the journal line is written (a write(2), which a kill -9 does
- * not undo), and only then is the outcome handed to the service's loop. */
+ * commits (fsync) never delay reading a server's answer. The journal gets a line (one
+ * write(2), which a kill -9 does not undo) at the two moments that matter:
+ *   "E <id>"  libcurl asks for more body and gets none: everything before the end of DATA
+ *             is in the socket, and libcurl writes the end of DATA next, in the same call
+ *             (smtp_done), without waiting for anything;
+ *   "A <id>"  the server answered 250 to the end of DATA (accepted);
+ *   "R <id>"  the server answered the end of DATA with a refusal (not stored).
+ * Only then is the outcome handed to the service's loop. A copy whose last line is "E" had
+ * its end of DATA sent (or about to be, microseconds later) and no answer recorded. */
 struct nt_sender_t {
     uv_loop_t *loop;              /* the service's */
     uv_async_t done_async;        /* service loop: outcomes to deliver */
@@ -50,7 +56,8 @@ struct s_xfer_t {
     struct curl_slist *rcpts, *headers;
     int64_t retry_after_ms;
     bool webhook;
-    char *journal_id;             /* written to the journal when accepted */
+    char *journal_id;             /* the copy's name in the journal */
+    bool eod;                     /* "E" written: the end of DATA goes out next */
     nt_result_t res;
     s_xfer_t *next;               /* todo / done lists */
     s_xfer_t *anext, *aprev;      /* sender thread: transfers on the multi handle */
@@ -76,6 +83,18 @@ static void s_xfer_free(s_xfer_t *x)
     free(x);
 }
 
+/* Sender thread: one journal line. A failed write leaves the commit of the outcome as the
+ * only record (a resend after a crash, as without a journal). */
+static void s_journal(nt_sender_t *s, char tag, const char *id)
+{
+    if (s->journal < 0 || !id)
+        return;
+    char line[700];
+    int n = snprintf(line, sizeof line, "%c %s\n", tag, id);
+    if (n > 0 && (size_t)n < sizeof line && write(s->journal, line, (size_t)n) != n)
+        n = -1;
+}
+
 /* Sender thread: the outcome is known. */
 static void s_finish(s_xfer_t *x, CURLcode cc)
 {
@@ -89,19 +108,22 @@ static void s_finish(s_xfer_t *x, CURLcode cc)
             snprintf(res.error, sizeof res.error, "webhook: %s (HTTP %ld)",
                      cc == CURLE_OK ? "refused" : (x->errbuf[0] ? x->errbuf
                                                                : curl_easy_strerror(cc)), code);
+    } else if (cc != CURLE_OK && x->eod && code < 400) {
+        /* The end of DATA went out and no final answer came back (354 is DATA's own
+         * reply): the server may have stored the message. */
+        res.outcome = NT_UNCONFIRMED;
+        snprintf(res.error, sizeof res.error, "smtp: no answer to the end of DATA: %s",
+                 x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
     } else if (cc != CURLE_OK) {
         res.outcome = nt_smtp_outcome(code);
         snprintf(res.error, sizeof res.error, "smtp: %s (reply %ld)",
                  x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), code);
     }
     nt_sender_t *s = x->s;
-    if (res.outcome == NT_OK && x->journal_id && s->journal >= 0) {
-        char line[700];
-        int n = snprintf(line, sizeof line, "%s\n", x->journal_id);
-        /* A failed write leaves the SENT commit as the only record (the old window). */
-        if (n > 0 && (size_t)n < sizeof line && write(s->journal, line, (size_t)n) != n)
-            n = -1;
-    }
+    if (!x->webhook && res.outcome == NT_OK)
+        s_journal(s, 'A', x->journal_id);
+    else if (!x->webhook && x->eod && res.outcome != NT_UNCONFIRMED)
+        s_journal(s, 'R', x->journal_id);
     curl_multi_remove_handle(s->multi, x->easy);
     curl_easy_cleanup(x->easy);
     x->easy = NULL;
@@ -440,6 +462,11 @@ static size_t s_read(char *buf, size_t size, size_t n, void *arg)
     size_t want = size * n, left = x->len - x->pos;
     if (want > left)
         want = left;
+    if (want == 0 && !x->eod) {
+        /* The last call: the body is in the socket and the end of DATA follows. */
+        x->eod = true;
+        s_journal(x->s, 'E', x->journal_id);
+    }
     memcpy(buf, x->data + x->pos, want);
     x->pos += want;
     return want;
@@ -547,7 +574,8 @@ int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
     curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(e, CURLOPT_READFUNCTION, s_read);
     curl_easy_setopt(e, CURLOPT_READDATA, x);
-    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    /* No CURLOPT_INFILESIZE: libcurl then reads until the callback returns 0, the moment
+     * the "E" line is written, right before it sends the end of DATA. */
     if (s->o.smtp_starttls)
         curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (s->o.smtp_user[0]) {

@@ -3,10 +3,12 @@
  *  smtp:    libcurl multi driven by uv_poll + uv_timer (libcurl's multi-uv.c pattern) on a
  *           loop in a thread of its own (so the service's fsyncs never delay reading an
  *           answer), one SMTP transaction per message (MAIL FROM, RCPT TO each recipient,
- *           DATA). libcurl reports success only after the server's 250 to the end of DATA:
- *           that is the moment a message counts as accepted, and its name is appended to
- *           the journal right then, before the outcome reaches the service's loop.
- *           STARTTLS (CURLUSESSL_ALL) and AUTH optional.
+ *           DATA). The journal gets "E name" when libcurl has the whole body in the
+ *           socket and sends the end of DATA next, and "A name" (the server's 250) or
+ *           "R name" (its refusal) when the answer comes, before the outcome reaches the
+ *           service's loop. No answer after "E" (connection broken, timeout) is
+ *           NT_UNCONFIRMED: the server may have stored it. STARTTLS (CURLUSESSL_ALL) and
+ *           AUTH optional.
  *  maildir: no SMTP server configured: the message is written as <dir>/<name>.eml (written
  *           to <dir>/tmp, fsync'ed, renamed: a reader never sees half a file, and a re-send
  *           of the same reminder replaces the same file).
@@ -35,8 +37,8 @@ typedef struct {
     const char *webhook_secret;
     long timeout_ms;              /* per transfer, default 30000 */
     long connect_timeout_ms;      /* default 5000 */
-    const char *journal;          /* file: the name of every mail a server accepted is
-                                   * appended at once (NULL/"" = none) */
+    const char *journal;          /* file: "E"/"A"/"R" lines per SMTP copy, appended at
+                                   * once (NULL/"" = none) */
 } nt_send_opts_t;
 
 typedef struct {
@@ -54,8 +56,8 @@ nt_sender_t *nt_sender_new(uv_loop_t *loop, const nt_send_opts_t *opts, int *err
 void nt_sender_destroy(nt_sender_t **self_p);
 unsigned nt_sender_inflight(nt_sender_t *self);
 bool nt_sender_uses_smtp(nt_sender_t *self);
-/* Empties the journal when nothing is in flight (every accepted name has been recorded by
- * the caller); 0 or a negative errno. */
+/* Empties the journal when nothing is in flight (every outcome has been recorded by the
+ * caller); 0 or a negative errno. */
 int nt_sender_journal_reset(nt_sender_t *self);
 
 /* Send a whole RFC 5322 message. rcpts: NULL-terminated. name: file name for maildir. */

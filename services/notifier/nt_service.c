@@ -58,6 +58,7 @@ const cfg_spec_t nt_config_specs[] = {
     { "retry_base_ms", CFG_INT, "5000", "first retry cap (full jitter, doubling)", 10, 3600000 },
     { "retry_max_ms", CFG_INT, "1800000", "retry cap", 10, 86400000 },
     { "max_attempts", CFG_INT, "12", "attempts before a notification is dead", 1, 1000 },
+    { "unconfirmed", CFG_STRING, "hold", "a copy whose end of DATA went out without an answer (crash, broken connection): hold (state unconfirmed, not sent again: no duplicate) or resend (RFC 5321: a duplicate if the server had stored it)" },
     { "max_inflight", CFG_INT, "8", "concurrent deliveries", 1, 256 },
     { "tick_ms", CFG_INT, "1000", "how often due reminders are looked for", 10, 60000 },
     { "upstream_grace_ms", CFG_INT, "10000",
@@ -113,6 +114,12 @@ static int s_config_rules(nt_service_t *s, cfg_t *cfg, nt_liberation_t *lib, cha
         snprintf(why, whylen, "ambition_start: must be kickoff or registration");
         return -1;
     }
+    const char *unc = cfg_str(cfg, "unconfirmed");
+    if (strcmp(unc, "hold") != 0 && strcmp(unc, "resend") != 0) {
+        snprintf(why, whylen, "unconfirmed: must be hold or resend");
+        return -1;
+    }
+    s->unconfirmed_resend = strcmp(unc, "resend") == 0;
     if (nt_liberation_parse(cfg_str(cfg, "liberation_day"), lib) != 0) {
         snprintf(why, whylen, "liberation_day: must be every_year, lustrum or never");
         return -1;
@@ -253,7 +260,8 @@ static int s_start(nt_service_t *s, bus_ctx_t *bus, cfg_t *cfg, int *err, char *
                         .pub_endpoint = cfg_str(cfg, "pub"), .store = s->store,
                         .outbox = s->outbox, .routes = nt_api_routes,
                         .nroutes = nt_api_nroutes, .arg = s,
-                        .heartbeat_ms = 1000, .ready_fn = nt_api_ready };
+                        .heartbeat_ms = 1000, .ready_fn = nt_api_ready,
+                        .health_fn = nt_count_health };
     s->server = server_new(s->loop, bus, &o, err);
     if (!s->server) {
         snprintf(why, whylen, "api: cannot bind %s / %s", o.api_endpoint, o.pub_endpoint);

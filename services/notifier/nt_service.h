@@ -5,22 +5,26 @@
  *  id) -> "" for SCHEDULED/RETRYING reminders; db "sending" id -> "" for reminders handed to
  *  a channel whose outcome is not yet recorded; db "bytender" (buyer ++ 0 ++ tender ++ 0 ++
  *  id) -> ""; db "tenders" (buyer ++ 0 ++ tender) -> NotifierTender; db "nmeta" ("layout",
- *  "qr"); plus the plumbing's inbox (calendar cursor), outbox (ReminderEvents) and request
- *  log. <data_dir>/notifier/sent.journal: ids of copies the SMTP server accepted whose
- *  outcome may not be committed yet (see README.md).
+ *  "qr", and the counts "n_dead", "n_unconfirmed" kept by every write of a reminder); plus
+ *  the plumbing's inbox (calendar cursor), outbox (ReminderEvents) and request log.
+ *  <data_dir>/notifier/sent.journal: per SMTP copy in flight, "E id" when its end of DATA
+ *  goes out, "A id" / "R id" when the server accepted / refused it (see README.md).
  *
  *  Flow: the feed applies calendar TenderEvents and (re)plans reminders in the same
  *  transaction as the inbox cursor. A libuv timer (tick_ms) takes due reminders in one
  *  write transaction (state SENDING, attempts + 1), hands them to a channel, and records
  *  the outcome in a second transaction: SENT only after the server accepted the message,
- *  RETRYING with backoff, or DEAD. Each change is published (notify.scheduled, notify.sent,
- *  notify.failed, notify.dead, notify.cancelled).
+ *  RETRYING with backoff, DEAD, or UNCONFIRMED (end of DATA sent, no answer: held, not
+ *  sent again). Each change is published (notify.scheduled, notify.sent, notify.failed,
+ *  notify.dead, notify.unconfirmed, notify.cancelled).
  *
- *  At-least-once window (README.md, "Exactly once"): a crash after the server stored a
- *  message and before its acceptance was journalled (SMTP) or committed (webhooks) leaves
- *  the copy SENDING; at the next start it is sent again with the same Message-ID /
- *  webhook-id / file name. Nothing else can duplicate: the idempotency key
- *  (buyer/tender/kind/ordinal/version/recipient) is the record's id.
+ *  After a crash (README.md, "Exactly once"): a copy the journal shows accepted is SENT; one
+ *  whose end of DATA went out is UNCONFIRMED (MVOI_NOTIFIER_UNCONFIRMED=resend: sent
+ *  again); the others never reached a server whole and are sent again with the same
+ *  Message-ID / webhook-id / file name. Webhooks are not journalled: a crash after the
+ *  receiver took one and before the commit sends it again (same Idempotency-Key).
+ *  Nothing else can duplicate: the idempotency key (buyer/tender/kind/ordinal/version/
+ *  recipient) is the record's id.
  */
 #ifndef MVOI_NT_SERVICE_H
 #define MVOI_NT_SERVICE_H

@@ -62,6 +62,7 @@ struct nt_service_t {
     unsigned max_attempts, max_inflight;
     int tick_ms;
     bool webhook;
+    bool unconfirmed_resend;    /* unconfirmed copies: sent again rather than held */
     char *mail_from, *location, *dashboard_url;
     nt_who_t organizer, policy, coord, core;
     nt_org_t orgs[NT_MAX_ORGS];
@@ -84,7 +85,7 @@ const nt_who_t *nt_people_organizer(const nt_service_t *s, const char *buyer);
 
 /* SCHEDULED or RETRYING: in the "due" index. */
 bool nt_store_active(Mvoi__DeliveryState st);
-/* SENT, DEAD or CANCELLED. */
+/* SENT, DEAD, CANCELLED or UNCONFIRMED. */
 bool nt_store_final(Mvoi__DeliveryState st);
 /* 0 with *out (free with mvoi__reminder__free_unpacked), MDB_NOTFOUND, or an error. */
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out);
@@ -106,6 +107,15 @@ int nt_store_each_of_tender(nt_service_t *s, MDB_txn *txn, const char *buyer,
 void nt_store_set_error(Mvoi__Reminder *r, const char *why);
 /* State CANCELLED with reason why, stored and published (notify.cancelled). */
 int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char *why);
+
+/* ---- nt_count.c: dead letters and unconfirmed copies, counted in "nmeta". */
+
+/* A copy went from old_state (-1: new record) to now: the counters follow. */
+int nt_count_change(nt_service_t *s, MDB_txn *txn, int old_state, Mvoi__DeliveryState now);
+/* Counts the records once when the counters do not exist yet (data of an older version). */
+int nt_count_init(nt_service_t *s, MDB_txn *txn);
+/* server health_fn: HealthReply.dead_letters and unconfirmed_deliveries. */
+void nt_count_health(void *arg, Mvoi__HealthReply *h);
 
 /* ---- nt_plan.c: reminders from calendar events. */
 

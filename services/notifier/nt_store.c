@@ -15,7 +15,7 @@
 bool nt_store_active(Mvoi__DeliveryState st) { return st == ST(SCHEDULED) || st == ST(RETRYING); }
 bool nt_store_final(Mvoi__DeliveryState st)
 {
-    return st == ST(SENT) || st == ST(DEAD) || st == ST(CANCELLED);
+    return st == ST(SENT) || st == ST(DEAD) || st == ST(CANCELLED) || st == ST(UNCONFIRMED);
 }
 
 static int64_t s_index_time(const Mvoi__Reminder *r)
@@ -79,6 +79,10 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
     int rc = nt_store_get(s, txn, r->id, &old);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
+    if ((rc = nt_count_change(s, txn, old ? (int)old->state : -1, r->state))) {
+        mvoi__reminder__free_unpacked(old, NULL);
+        return rc;
+    }
     if (old) {
         if (nt_store_active(old->state)) {
             MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(old), old->id);

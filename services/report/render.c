@@ -1,4 +1,5 @@
-/*  render: a renderer by ReportFormat into a file, written beside it and renamed, so a
+/*  render: a renderer by ReportFormat into a file, written beside it, checked (a stream
+ *  error anywhere, e.g. ENOSPC in the middle, fails the file), fsync'ed and renamed, so a
  *  reader never sees half a report. */
 #include <errno.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "rp_disk.h"
 #include "report.pb-c.h"
 
 int rp_render_file(const rp_report_t *r, int format, const char *path)
@@ -13,8 +15,11 @@ int rp_render_file(const rp_report_t *r, int format, const char *path)
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int rc;
+    errno = 0;
     if (format == MVOI__REPORT_FORMAT__FMT_XLSX) {
         rc = rp_render_xlsx(r, tmp);
+        if (rc == -EIO && errno)
+            rc = -errno;   /* libxlsxwriter's failure, with the reason the system gave */
     } else {
         FILE *f = fopen(tmp, "wb");
         if (!f)
@@ -30,13 +35,15 @@ int rp_render_file(const rp_report_t *r, int format, const char *path)
         case MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM: rc = rp_render_mvi(r, f); break;
         default: rc = -EINVAL;
         }
+        /* A write that failed midway sets the stream's error; a later flush may succeed. */
+        if (rc == 0 && (fflush(f) != 0 || ferror(f)))
+            rc = errno ? -errno : -EIO;
         if (fclose(f) != 0 && rc == 0)
-            rc = -errno;
+            rc = errno ? -errno : -EIO;
         free(buf);
     }
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        remove(tmp);
+    if (rc == 0)
+        return rp_disk_commit(tmp, path);
+    remove(tmp);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include "rp_ids.h"
 #include "gather.h"
 #include "narrative.h"
+#include "rp_disk.h"
 #include "rp_fs.h"
 #include "log.h"
 #include "outbox.h"
@@ -62,6 +63,7 @@ struct rp_service_t {
     bool running, stopping;
     uint64_t generated;
     int handles_open;
+    rp_disk_t disk;            /* the report files' volume (rp_disk.h) */
 };
 
 static void s_start_next(rp_service_t *self);
@@ -167,6 +169,20 @@ static void s_job_done(rp_service_t *self, s_job_t *j)
         s_start_next(self);
 }
 
+/* A failed write to the reports' volume (or the store) tells rp_disk, is answered with its
+ * errno's name and ends the job. True when it did. */
+static bool s_job_disk_failed(s_job_t *j, const char *what, int rc)
+{
+    if (rc == 0)
+        return false;   /* only written files clear a failure (s_after_render) */
+    rp_disk_note(&j->svc->disk, rc);
+    char why[300];
+    rp_disk_why(why, sizeof why, what, rc);
+    s_job_fail(j, rp_disk_code(rc), why);
+    s_job_done(j->svc, j);
+    return true;
+}
+
 typedef struct {
     rp_service_t *self;
     s_job_t *j;
@@ -230,6 +246,10 @@ static void s_job_commit(s_job_t *j)
     }
     Mvoi__ReportFile files[8], *fp[8];
     size_t n = 0;
+    if ((j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)) &&
+        s_job_disk_failed(j, "the PDF was not printed whole",
+                          rp_disk_commit_pdf(j->path[MVOI__REPORT_FORMAT__FMT_PDF])))
+        return;
     for (int f = 1; f < 8; f++) {
         if (!(j->formats & (1u << f)))
             continue;
@@ -270,11 +290,8 @@ static void s_job_commit(s_job_t *j)
     ev.request_id = j->rid[0] ? j->rid : NULL;
     s_commit_t c = { self, j, &reply, &ev };
     int rc = store_write(self->store, s_commit_txn, &c);
-    if (rc < 0) {
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "could not record the report");
-        s_job_done(self, j);
+    if (rc < 0 && s_job_disk_failed(j, "could not record the report", rc))
         return;
-    }
     self->generated++;
     s_flush(self);
     for (int i = 0; i < j->nwait; i++)
@@ -328,22 +345,21 @@ static void s_after_render(uv_work_t *w, int status)
         s_job_done(self, j);
         return;
     }
-    if (j->render_rc != 0 || status != 0) {
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "rendering failed");
-        s_job_done(self, j);
+    if (s_job_disk_failed(j, "cannot write the report files",
+                          j->render_rc ? j->render_rc : status))
         return;
-    }
+    rp_disk_note(&self->disk, 0);
     if (!(j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF))) {
         s_job_commit(j);
         return;
     }
     /* Print the HTML to PDF with Chromium, as a child process watched by the loop. */
-    static char url[4200], outarg[4200];
+    static char url[4200], outarg[4200], tmp[4300];
     char *argv[RP_PDF_ARGC + 1];
-    remove(j->path[MVOI__REPORT_FORMAT__FMT_PDF]);
-    rp_pdf_argv(self->o.chromium, j->path[MVOI__REPORT_FORMAT__FMT_HTML],
-                j->path[MVOI__REPORT_FORMAT__FMT_PDF], url, sizeof url, outarg, sizeof outarg,
-                argv);
+    snprintf(tmp, sizeof tmp, "%s.tmp", j->path[MVOI__REPORT_FORMAT__FMT_PDF]);
+    remove(tmp);   /* printed beside its name; rp_disk_commit_pdf checks and renames it */
+    rp_pdf_argv(self->o.chromium, j->path[MVOI__REPORT_FORMAT__FMT_HTML], tmp, url, sizeof url,
+                outarg, sizeof outarg, argv);
     uv_stdio_container_t stdio[3] = { { UV_IGNORE }, { UV_IGNORE }, { UV_IGNORE } };
     uv_process_options_t po = { 0 };
     po.file = self->o.chromium;
@@ -403,11 +419,8 @@ static void s_gathered(void *arg, int rc, const char *msg)
     char enc[400];
     mvoi_topic_enc(enc, sizeof enc, j->buyer);   /* a registered buyer: at most 192 bytes */
     snprintf(j->dir, sizeof j->dir, "%s/%s/%s", self->o.reports_dir, enc, j->model.period);
-    if (rp_mkdirs(j->dir) != 0) {
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot create the reports directory");
-        s_job_done(self, j);
+    if (s_job_disk_failed(j, "cannot create the reports directory", rp_mkdirs(j->dir)))
         return;
-    }
     for (int f = 1; f < 8; f++) {
         int n;
         if (f == MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM)
@@ -560,22 +573,8 @@ static void s_health(rp_service_t *self, const uint8_t *id, size_t idlen,
                      const Mvoi__Envelope *req)
 {
     Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
-    h.service = "report";
-    h.version = MVOI_VERSION;
-    h.has_live = h.live = true;
-    h.has_ready = true;
-    h.ready = !self->stopping;
-    h.has_head_seq = h.has_epoch = h.has_outbox_backlog = true;
-    h.head_seq = outbox_head(self->outbox);
-    h.epoch = outbox_epoch(self->outbox);
-    uint64_t from = outbox_retained_from(self->outbox);
-    h.outbox_backlog = h.head_seq + 1 > from ? h.head_seq + 1 - from : 0;
-    uint64_t size = 0, used = 0;
-    if (store_usage(self->store, &size, &used) == 0) {
-        h.has_map_size = h.has_map_used = true;
-        h.map_size = size;
-        h.map_used = used;
-    }
+    Mvoi__WriteFailures wf[STORE_NREASONS], *wfp[STORE_NREASONS];
+    rp_disk_health(&self->disk, self->store, self->outbox, self->stopping, &h, wf, wfp);
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.request_id = req->request_id;
     env.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
@@ -696,6 +695,7 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
 static void s_on_heartbeat(uv_timer_t *t)
 {
     rp_service_t *self = t->data;
+    rp_disk_probe(&self->disk, self->store);   /* recovery needs no request */
     s_flush(self);
     Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
     hb.has_head_seq = hb.has_epoch = true;
@@ -803,8 +803,8 @@ rp_service_t *rp_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const rp_service_o
     self->outbox = outbox_new(self->store, "report", err);
     if (!self->outbox)
         goto fail;
-    char rd[4096];
-    snprintf(rd, sizeof rd, "%s", o->reports_dir);
+    char *rd = self->disk.dir;   /* also where the disk probe writes */
+    snprintf(rd, sizeof self->disk.dir, "%s", o->reports_dir);
     if ((*err = rp_mkdirs(rd)) != 0) {
         log_error("config", "cannot create reports_dir %s", o->reports_dir);
         goto fail;

@@ -50,6 +50,7 @@
 #include <zmq.h>
 
 #include "bench.h"
+#include "bench_peer.h"
 #include "e2e.h"
 
 static int64_t s_ns(void)
@@ -195,7 +196,13 @@ static double s_cpu_s(int pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+static double s_chain_cpu(bench_t *b, uint32_t n, uint32_t per, int window, double *cpu_us);
 static double s_chain(bench_t *b, uint32_t n, uint32_t per, int window)
+{
+    return s_chain_cpu(b, n, per, window, NULL);
+}
+
+static double s_chain_cpu(bench_t *b, uint32_t n, uint32_t per, int window, double *cpu_us)
 {
     /* CPU per measurement of each service: a figure the machine's noise moves far less
      * than wall-clock rates (it does not count time spent waiting for a core). */
@@ -235,9 +242,12 @@ static double s_chain(bench_t *b, uint32_t n, uint32_t per, int window)
            "showed all after %.2f s\n", n, (t_acked - t0) / 1e9, n / ((t_acked - t0) / 1e9),
            (t_last - t0) / 1e9);
     double cpu1[2] = { s_cpu_s(b->f.proc[E2E_IMP].pid), s_cpu_s(b->f.proc[E2E_KPI].pid) };
-    if (cpu0[0] >= 0 && cpu1[0] >= 0 && cpu0[1] >= 0 && cpu1[1] >= 0)
+    if (cpu0[0] >= 0 && cpu1[0] >= 0 && cpu0[1] >= 0 && cpu1[1] >= 0) {
         printf("  CPU per measurement: impact-calculator %.2f us, kpi-aggregator %.2f us\n",
                (cpu1[0] - cpu0[0]) * 1e6 / n, (cpu1[1] - cpu0[1]) * 1e6 / n);
+        if (cpu_us)
+            *cpu_us = (cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) * 1e6 / n;
+    }
     double rate = have >= base + n && !errors ? n / ((t_last - t0) / 1e9) : -1;
     for (uint32_t r = 0; r < nreq; r++)
         free(reqs[r]);
@@ -305,11 +315,14 @@ static void s_wait(void *dealer, void *sub, int64_t wait_ns)
     ppoll(p, 2, &ts, NULL);
 }
 
-static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
+static void s_latency(bench_t *b, double rate, double seconds, int tick_ms, bench_lat_t *out)
 {
     void *ctx = zmq_ctx_new();
     void *sub = s_sock(ctx, ZMQ_SUB, b->f.kpub, b->key);
     void *dealer = s_sock(ctx, ZMQ_DEALER, b->f.iapi, NULL);
+    /* per hop: the impact-calculator's reply (after its commit and flush) and its event on
+     * the PUB (after the flush, at its publish point), next to the total on the kpi PUB */
+    void *isub = s_sock(ctx, ZMQ_SUB, b->f.ipub, "impact.");
     usleep(200000);
     uint64_t have = s_drain_sub(b, sub, 0, NULL);
     uint64_t base = b->next_id;
@@ -320,6 +333,8 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
                 (unsigned long long)have, (unsigned long long)base);
     uint32_t n = (uint32_t)(rate * seconds);
     int64_t *intended = calloc(n, sizeof *intended), *lat = calloc(n, sizeof *lat);
+    hops_t hops;
+    hops_init(&hops, n);
     uint32_t done = 0, requests = 0;   /* measurements shown so far (relative to base) */
     size_t errors = 0;
     int64_t period = (int64_t)(1e9 / rate);
@@ -342,6 +357,7 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
                 uint8_t *buf;
                 size_t len = s_request(b, k, &buf);
                 zmq_send(dealer, buf, len, 0);
+                hops_sent(&hops, next, k);
                 free(buf);
                 next += k;
                 requests++;
@@ -354,12 +370,16 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
                 wait_ns = tick_end;
         }
         s_wait(dealer, sub, wait_ns);
-        s_drain_replies(dealer, &errors);
+        int acked = s_drain_replies(dealer, &errors);
+        hops_acked(&hops, acked, s_ns());
+        hops_events(&hops, isub, s_ns());
         uint64_t h = s_drain_sub(b, sub, have, NULL);
         if (h > have) {
             int64_t t = s_ns();
-            for (; done < n && base + done + 1 <= h; done++)
+            for (; done < n && base + done + 1 <= h; done++) {
                 lat[done] = t - intended[done];
+                hops_shown(&hops, done, t);
+            }
             have = h;
         }
     }
@@ -375,10 +395,17 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms)
            done < n ? "  (INCOMPLETE: not every measurement was shown in time)" : "");
     if (errors)
         printf("  %zu errors in replies\n", errors);
+    if (out)
+        *out = (bench_lat_t){ P(0.5), P(0.9), P(0.99), P(0.999),
+                              cnt ? lat[skip + cnt - 1] / 1e6 : -1.0, cnt,
+                              done == n && !errors };
 #undef P
+    hops_print(&hops, intended, skip, done);
+    hops_fini(&hops);
     fflush(stdout);
     free(intended);
     free(lat);
+    zmq_close(isub);
     zmq_close(sub);
     zmq_close(dealer);
     zmq_ctx_term(ctx);
@@ -414,6 +441,95 @@ static void s_env_print(void)
     printf("cpu: %s; nproc %ld; kernel %s %s; libzmq %d.%d.%d; %s; protobuf-c %s; libuv %s\n",
            model, sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, zmaj, zmin, zpat,
            mdb_version(NULL, NULL, NULL), protobuf_c_version(), uv_version_string());
+}
+
+/* ------------------------------------------------------------ the Redis peer */
+
+static double s_med(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, s_dcmp);
+    return v[n / 2];
+}
+
+enum { PM_THR1, PM_THR100, PM_CPU1, PM_CPU100, PM_P50, PM_P99, PM_P999, PM_N };
+
+/* mvoi and Redis on the same workload, interleaved round by round (the machine's noise
+ * hits both), medians over the rounds; with the disk's fdatasync and raw ZeroMQ. */
+static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payload)
+{
+    char rdir[256];
+    snprintf(rdir, sizeof rdir, "%s/redis", b->f.dir);
+    bench_redis_t *r = bench_redis_start(rdir);
+    if (!r) {
+        printf("== Redis peer not available (redis-server: scripts/bootstrap)\n");
+        return;
+    }
+    double *m[PM_N], *q[PM_N], *raw = calloc((size_t)rounds, sizeof *raw);
+    double *f50 = calloc((size_t)rounds, sizeof *f50), *f99 = calloc((size_t)rounds, sizeof *f99);
+    for (int k = 0; k < PM_N; k++) {
+        m[k] = calloc((size_t)rounds, sizeof *m[k]);
+        q[k] = calloc((size_t)rounds, sizeof *q[k]);
+    }
+    uint32_t n1 = n / 5 > 500 ? n / 5 : 500;
+    for (int i = 0; i < rounds; i++) {
+        bench_lat_t ml, rl;
+        printf("-- round %d: mvoi 1/request\n", i + 1);
+        /* 1/request: 256 requests in flight (many clients), the same for both */
+        m[PM_THR1][i] = s_chain_cpu(b, n1, 1, 256, &m[PM_CPU1][i]);
+        q[PM_THR1][i] = bench_redis_throughput(r, n1, 1, 256, &q[PM_CPU1][i]);
+        printf("   redis 1/request: %.0f/s, %.2f us CPU per measurement\n", q[PM_THR1][i],
+               q[PM_CPU1][i]);
+        printf("-- round %d: mvoi 100/request\n", i + 1);
+        m[PM_THR100][i] = s_chain_cpu(b, n, 100, 16, &m[PM_CPU100][i]);
+        q[PM_THR100][i] = bench_redis_throughput(r, n, 100, 16, &q[PM_CPU100][i]);
+        printf("   redis 100/request: %.0f/s, %.2f us CPU per measurement\n",
+               q[PM_THR100][i], q[PM_CPU100][i]);
+        raw[i] = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
+        bench_fdatasync(b->f.dir, 300, &f50[i], &f99[i]);
+        printf("   disk: 4 KiB pwrite+fdatasync p50 %.2f ms p99 %.2f ms\n", f50[i], f99[i]);
+        printf("   raw ipc PUSH/PULL %zu B: %.0f msg/s\n", payload, raw[i]);
+        s_latency(b, 1000, lat_s, 0, &ml);
+        bench_redis_latency(r, 1000, lat_s, &rl);
+        printf("   redis latency @ 1000/s: n=%u p50 %.2f p99 %.2f p99.9 %.2f max %.2f ms%s\n",
+               rl.n, rl.p50, rl.p99, rl.p999, rl.max, rl.complete ? "" : " (INCOMPLETE)");
+        m[PM_P50][i] = ml.p50, m[PM_P99][i] = ml.p99, m[PM_P999][i] = ml.p999;
+        q[PM_P50][i] = rl.p50, q[PM_P99][i] = rl.p99, q[PM_P999][i] = rl.p999;
+    }
+    double M[PM_N], Q[PM_N];
+    for (int k = 0; k < PM_N; k++) {
+        M[k] = s_med(m[k], rounds);
+        Q[k] = s_med(q[k], rounds);
+    }
+    double rawm = s_med(raw, rounds), fs50 = s_med(f50, rounds), fs99 = s_med(f99, rounds);
+    free(f50);
+    free(f99);
+    printf("\nPEER TABLE (medians of %d interleaved rounds; disk: 4 KiB pwrite+fdatasync "
+           "p50 %.2f ms, p99 %.2f ms)\n", rounds, fs50, fs99);
+    printf("| | mvoi | Redis 7 (AOF fsync always, Lua function) | mvoi / Redis |\n"
+           "|---|---|---|---|\n");
+    printf("| whole job, 1 measurement/request, measurements/s | %.0f | %.0f | %.2fx |\n",
+           M[PM_THR1], Q[PM_THR1], M[PM_THR1] / Q[PM_THR1]);
+    printf("| whole job, 100/request, measurements/s | %.0f | %.0f | %.2fx |\n", M[PM_THR100],
+           Q[PM_THR100], M[PM_THR100] / Q[PM_THR100]);
+    printf("| CPU us per measurement, 1/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU1],
+           Q[PM_CPU1], M[PM_CPU1] / Q[PM_CPU1]);
+    printf("| CPU us per measurement, 100/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU100],
+           Q[PM_CPU100], M[PM_CPU100] / Q[PM_CPU100]);
+    printf("| latency at 1,000/s open loop, p50 ms | %.2f | %.2f | %.2fx |\n", M[PM_P50],
+           Q[PM_P50], M[PM_P50] / Q[PM_P50]);
+    printf("| latency at 1,000/s open loop, p99 ms | %.2f | %.2f | %.2fx |\n", M[PM_P99],
+           Q[PM_P99], M[PM_P99] / Q[PM_P99]);
+    printf("| latency at 1,000/s open loop, p99.9 ms | %.2f | %.2f | %.2fx |\n", M[PM_P999],
+           Q[PM_P999], M[PM_P999] / Q[PM_P999]);
+    printf("| raw ZeroMQ ipc PUSH/PULL, %zu B, msg/s | %.0f | | chain 100/request = %.1f %% "
+           "of raw, 1/request = %.1f %% |\n", payload, rawm, 100 * M[PM_THR100] / rawm,
+           100 * M[PM_THR1] / rawm);
+    for (int k = 0; k < PM_N; k++) {
+        free(m[k]);
+        free(q[k]);
+    }
+    free(raw);
+    bench_redis_stop(&r);
 }
 
 static void s_wait_hint(bench_t *b, const char *phase)
@@ -463,7 +579,13 @@ static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int
 
 int main(int argc, char **argv)
 {
-    uint32_t n = argc > 1 ? (uint32_t)atol(argv[1]) : 50000;
+    /* bench_e2e peer [N=20000] [ROUNDS=3] [LAT_SECONDS=5]: mvoi against the Redis peer */
+    bool peer = argc > 1 && strcmp(argv[1], "peer") == 0;
+    if (peer) {
+        argv++;
+        argc--;
+    }
+    uint32_t n = argc > 1 ? (uint32_t)atol(argv[1]) : peer ? 20000 : 50000;
     bool nosync = argc > 2 && strcmp(argv[2], "nosync") == 0;
     int triples = argc > 3 ? atoi(argv[3]) : 5;
     double lat_s = argc > 4 ? atof(argv[4]) : 10;
@@ -521,6 +643,12 @@ int main(int argc, char **argv)
     printf("counted: updates of %s on the kpi PUB; KpiTotal.count = measurements shown\n",
            b.key);
 
+    if (peer) {
+        s_peer(&b, n, argc > 2 ? atoi(argv[2]) : 3, argc > 3 ? atof(argv[3]) : 5, payload);
+        e2e_fleet_fini(&b.f, false);
+        free(b.tenders);
+        return 0;
+    }
     double best = 0;
     if (!only || strcmp(only, "thr") == 0) {
         best = s_throughput(&b, n, per, window, triples, nosync, payload);
@@ -529,9 +657,9 @@ int main(int argc, char **argv)
         if (best <= 0)
             best = argc > 7 ? atof(argv[7]) : 10000;
         s_wait_hint(&b, "latency");
-        s_latency(&b, 1000, lat_s, 0);
-        s_latency(&b, best / 2, lat_s, 0);
-        s_latency(&b, best / 2, lat_s, 10);
+        s_latency(&b, 1000, lat_s, 0, NULL);
+        s_latency(&b, best / 2, lat_s, 0, NULL);
+        s_latency(&b, best / 2, lat_s, 10, NULL);
     }
     e2e_fleet_fini(&b.f, false);
     free(b.tenders);

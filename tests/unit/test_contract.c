@@ -35,6 +35,7 @@ Test(contract, event_topics_are_the_wire_names_and_round_trip)
         { MVOI_TOPIC_NOTIFY, 3, "notify.sent" },
         { MVOI_TOPIC_NOTIFY, 4, "notify.failed" },
         { MVOI_TOPIC_NOTIFY, 5, "notify.dead" },
+        { MVOI_TOPIC_NOTIFY, 6, "notify.unconfirmed" },
         { MVOI_TOPIC_REPORT, 1, "report.generated" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -70,7 +71,7 @@ Test(contract, event_kinds_outside_the_enums_have_no_topic)
     cr_assert_null(mvoi_topic_impact(MVOI__IMPACT_EVENT_KIND__IEV_UNSPECIFIED));
     cr_assert_null(mvoi_topic_impact((Mvoi__ImpactEventKind)4));
     cr_assert_null(mvoi_topic_notify((mvoi_notify_event_t)0));
-    cr_assert_null(mvoi_topic_notify((mvoi_notify_event_t)6));
+    cr_assert_null(mvoi_topic_notify((mvoi_notify_event_t)7));
     cr_assert_null(mvoi_topic_report((mvoi_report_event_t)2));
 }
 

@@ -414,3 +414,38 @@ Test(outbox, needs_outbox_dbs)
     cr_assert_eq(err, -EINVAL);
     store_destroy(&s);
 }
+
+/* The durability gate (a store whose commits are flushed after the fact): events of
+ * commits not yet flushed are neither published nor replayed, and the head names the
+ * flushed one; each outbox_durable_upto lets exactly the flushed events out. */
+Test(outbox, durability_gate_holds_back_publish_and_replay)
+{
+    box_t b = s_open();
+    cr_assert_eq(s_append(&b, 3, 1), 0);     /* seqs 1..3, before the gate: flushed */
+    outbox_gate(b.ob, true);
+    cr_assert_eq(s_append(&b, 4, 4), 0);     /* seqs 4..7, committed, not flushed */
+    cr_assert_eq(outbox_committed(b.ob), 7);
+    cr_assert_eq(outbox_head(b.ob), 3);
+    col_t c = { 0 };
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.n, 3, "published %d events, 3 were flushed", c.n);
+    cr_assert_eq(c.seqs[2], 3);
+    c = (col_t){ 0 };
+    cr_assert_eq(outbox_read(b.ob, 1, 100, s_collect, &c), 0);
+    cr_assert_eq(c.n, 3, "replayed %d events, 3 were flushed", c.n);
+    cr_assert_eq(outbox_read(b.ob, 5, 1, s_collect, &c), -ERANGE);
+
+    outbox_durable_upto(b.ob, 5);           /* a flush that covered the commit of 4..5 */
+    c = (col_t){ 0 };
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.n, 2);
+    cr_assert_eq(c.seqs[0], 4);
+    cr_assert_eq(c.seqs[1], 5);
+    outbox_durable_upto(b.ob, 99);          /* never beyond what committed */
+    cr_assert_eq(outbox_head(b.ob), 7);
+    c = (col_t){ 0 };
+    cr_assert_eq(outbox_publish(b.ob, s_collect, &c), 0);
+    cr_assert_eq(c.n, 2);
+    cr_assert_eq(outbox_published(b.ob), 7);
+    s_close(&b);
+}

@@ -43,6 +43,7 @@ typedef struct {
 } ts_t;
 
 static ts_t T;
+static bool s_offloop;          /* s_start: nometasync store + flush_offloop server */
 
 /* TestCommand{count}: writes "cmd:<request id>" and appends `count` TestEvents; answers an
  * Ack with the seq of the last one. */
@@ -113,7 +114,8 @@ static void s_start(uint32_t heartbeat_ms)
     T.ctx = bus_ctx_new();
     cr_assert_not_null(T.ctx);
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, "data", NULL };
-    store_opts_t so = { .path = T.dir, .dbs = dbs, .nosync = true };
+    store_opts_t so = { .path = T.dir, .dbs = dbs, .nosync = !s_offloop,
+                        .nometasync = s_offloop };
     int err = 0;
     T.store = store_new(&so, &err);
     cr_assert_not_null(T.store, "store_new: %s", mvoi_strerror(err));
@@ -126,7 +128,7 @@ static void s_start(uint32_t heartbeat_ms)
     server_opts_t o = { .name = "testprod", .api_endpoint = T_API, .pub_endpoint = T_PUB,
                         .store = T.store, .outbox = T.ob, .routes = s_routes, .nroutes = 1,
                         .arg = &T, .heartbeat_ms = heartbeat_ms, .ready_fn = s_ready_fn,
-                        .bus_opts = &bo };
+                        .bus_opts = &bo, .flush_offloop = s_offloop };
     T.srv = server_new(&T.loop, T.ctx, &o, &err);
     cr_assert_not_null(T.srv, "server_new: %s", mvoi_strerror(err));
     store_hooks_t h = { .commit = s_hook_commit, .arg = &T };
@@ -598,5 +600,56 @@ Test(server, health_reports_head_and_readiness)
     cr_assert_not(s_health().ready);
     T.ready = true;
     cr_assert(s_health().ready);
+    s_stop();
+}
+
+/* flush_offloop: a committed command waits for the flush that runs after its commit (on a
+ * worker thread, started at the publish point): right after the commit there is neither a
+ * reply nor an event; then both come. A graceful stop flushes and answers what is held. */
+static bool s_pending(void *sock)
+{
+    zmq_pollitem_t it = { sock, 0, ZMQ_POLLIN, 0 };
+    return zmq_poll(&it, 1, 0) > 0;
+}
+
+static void s_until_commit(int before)
+{
+    for (int i = 0; i < 100000 && T.commits == before; i++)
+        uv_run(&T.loop, UV_RUN_NOWAIT);
+    cr_assert_gt(T.commits, before, "no commit");
+}
+
+Test(server, offloop_flush_answers_and_publishes_only_after_the_flush)
+{
+    s_offloop = true;
+    s_start(3600000);
+    s_offloop = false;
+    s_settle();
+    int before = T.commits;
+    s_command("f1", 2);
+    s_until_commit(before);
+    server_stats_t st;
+    server_stats(T.srv, &st);
+    cr_assert_not(s_pending(T.dealer), "answered before the flush");
+    cr_assert_eq(st.published, 0, "published before the flush");
+    cr_assert_eq(outbox_head(T.ob), 0, "the head names an unflushed commit");
+    t_msg_t m;
+    s_reply(&m);
+    cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ACK);
+    cr_assert_eq(m.env->ack->seq, 2);
+    s_msg_free(&m);
+    uint64_t seqs[8];
+    cr_assert_eq(s_drain_pub(seqs, 8, 200), 2);
+    cr_assert_eq(outbox_head(T.ob), 2);
+
+    before = T.commits;
+    s_command("f2", 1);
+    s_until_commit(before);
+    cr_assert_not(s_pending(T.dealer));
+    server_destroy(&T.srv);   /* graceful stop with a command held */
+    cr_assert(s_recv(T.dealer, &m, 3000), "a held command was not answered at stop");
+    cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ACK);
+    cr_assert_str_eq(m.env->request_id, "f2");
+    s_msg_free(&m);
     s_stop();
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A full disk under every service that writes (issue 19). The impact-calculator, the
 # kpi-aggregator and the notifier keep their stores on one small tmpfs; the calendar (on
-# a tmpfs of its own, filled last) keeps producing meanwhile. When the tmpfs is full each of them names ENOSPC in
+# a tmpfs of its own, filled last) keeps producing meanwhile; the report service (store and
+# report files on a third tmpfs, filled at the end) refuses a report by name and writes it
+# whole once space returns. When the tmpfs is full each of them names ENOSPC in
 # JSON log lines whose rate its backoff bounds, answers not-ready, refuses commands
 # without acknowledging them; when space returns each recovers by itself and nothing
 # acknowledged is lost (the consumers' cursors reach the calendar's head).
@@ -12,10 +14,11 @@ cal=$build/services/calendar/mvoi-calendar
 imp=$build/services/impact-calculator/mvoi-impact-calculator
 kpi=$build/services/kpi-aggregator/mvoi-kpi-aggregator
 ntf=$build/services/notifier/mvoi-notifier
+rep=$build/services/report/mvoi-report
 ctl=$build/services/mvoictl/mvoictl
 dir=$(mktemp -d /tmp/mvoidfXXXXXX)
 full=$dir/full
-mkdir -p "$full" "$dir/disk"
+mkdir -p "$full" "$dir/disk" "$dir/rdisk"
 pids=()
 mounted=0
 cleanup() {
@@ -23,6 +26,7 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ "$mounted" -ge 1 ]; then umount "$full" 2>/dev/null || true; fi
   if [ "$mounted" -ge 2 ]; then umount "$dir/disk" 2>/dev/null || true; fi
+  if [ "$mounted" -ge 3 ]; then umount "$dir/rdisk" 2>/dev/null || true; fi
   rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -33,6 +37,8 @@ fi
 mounted=1
 mount -t tmpfs -o size=16m tmpfs "$dir/disk"   # the calendar's, filled in the last part
 mounted=2
+mount -t tmpfs -o size=8m tmpfs "$dir/rdisk"   # the report service's, filled at the end
+mounted=3
 
 export MVOI_LOG_LEVEL=info
 export MVOI_CALENDAR_API=ipc://$dir/cal.api MVOI_CALENDAR_PUB=ipc://$dir/cal.pub
@@ -44,6 +50,9 @@ export MVOI_KPI_AGGREGATOR_IMPACT_API=$MVOI_IMPACT_CALCULATOR_API MVOI_KPI_AGGRE
 export MVOI_NOTIFIER_API=ipc://$dir/ntf.api MVOI_NOTIFIER_PUB=ipc://$dir/ntf.pub
 export MVOI_NOTIFIER_CALENDAR_API=$MVOI_CALENDAR_API MVOI_NOTIFIER_CALENDAR_PUB=$MVOI_CALENDAR_PUB
 export MVOI_IMPACT_API=$MVOI_IMPACT_CALCULATOR_API MVOI_KPI_API=$MVOI_KPI_AGGREGATOR_API
+export MVOI_REPORT_API=ipc://$dir/rep.api MVOI_REPORT_PUB=ipc://$dir/rep.pub MVOI_REPORT_AUTO=false
+export MVOI_REPORT_KPI_API=$MVOI_KPI_AGGREGATOR_API MVOI_REPORT_CALENDAR_API=$MVOI_CALENDAR_API
+export MVOI_REPORT_IMPACT_API=$MVOI_IMPACT_CALCULATOR_API
 
 fail() {
   echo "FAIL: $*" >&2
@@ -68,7 +77,8 @@ start cal "$dir/disk" "$cal"
 start imp "$full" "$imp"
 start kpi "$full" "$kpi"
 start ntf "$full" "$ntf"
-for s in imp:$imp kpi:$kpi ntf:$ntf; do wait_ready "${s%%:*}" "${s#*:}" 0 20; done
+start rep "$dir/rdisk" "$rep"
+for s in imp:$imp kpi:$kpi ntf:$ntf rep:$rep; do wait_ready "${s%%:*}" "${s#*:}" 0 20; done
 "$ctl" tender import "$src/deploy/demo/calendar.csv" >/dev/null || fail "import"
 sleep 1   # the consumers apply the import before the disk fills
 "$ctl" measure add --id m1 --tender HRL-2025-001 --phase realisation \
@@ -166,3 +176,40 @@ wait_ready cal "$cal" 0 20
 after=$("$ctl" system health calendar | sed -n 's/.* head=\([0-9]*\) .*/\1/p')
 [ "$after" -gt "$before" ] || fail "calendar head $before -> $after"
 echo "ok: calendar refused CAL-$n on its full disk (head $before), took it after recovery (head $after)"
+
+# The report service's volume: a report is refused by name, nothing half-written appears,
+# the service answers not-ready, and once space returns it recovers and writes it whole.
+
+fmts=html,csv,json,xlsx
+out=$("$ctl" report generate --year 2025 --quarter 1 --format $fmts) || fail "report nl"
+rdir=$(dirname "$(echo "$out" | grep -o "/[^ ]*\.html" | head -1)")
+[ -d "$rdir" ] || fail "report nl: no directory in: $out"
+sums=$(cd "$rdir" && sha256sum ./*)
+dd if=/dev/zero of="$dir/rdisk/filler" bs=64k 2>/dev/null || true
+dd if=/dev/zero of="$dir/rdisk/filler2" bs=1k 2>/dev/null || true
+set +e
+out=$("$ctl" report generate --year 2025 --quarter 1 --format $fmts --lang en 2>&1)
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "report: the English report was acknowledged on a full disk"
+echo "$out" | grep -q "ENOSPC" || fail "report: the refusal does not name ENOSPC: $out"
+for f in "$rdir"/*.en.*; do
+  [ -e "$f" ] && fail "report: a file of the refused report exists: $f"
+done
+find "$dir/rdisk/report" -name '*.tmp' | grep -q . && fail "report: a temporary file was left"
+[ "$(cd "$rdir" && sha256sum ./*)" = "$sums" ] || fail "report: the earlier report changed"
+wait_ready rep "$rep" 1 10
+grep -q '"event":"storage_failing".*"error":"ENOSPC"' "$dir/rep.log" || fail "report: no ENOSPC line"
+grep -v '^{' "$dir/rep.log" | grep -v "^mvoi-" && fail "report: a log line that is not JSON"
+echo "ok: report refused on its full disk ($out), no partial file, not ready"
+rm -f "$dir/rdisk/filler" "$dir/rdisk/filler2"
+wait_ready rep "$rep" 0 20
+grep -q '"event":"storage_recovered"' "$dir/rep.log" || fail "report: no storage_recovered line"
+"$ctl" report generate --year 2025 --quarter 1 --format $fmts --lang en >/dev/null \
+  || fail "report: the English report after recovery"
+tail -c 20 "$(ls "$rdir"/mvoi-report-*.en.html)" | grep -q '</html>' || fail "report: html cut"
+python3 -m json.tool "$(ls "$rdir"/mvoi-report-*.en.json)" >/dev/null || fail "report: json"
+python3 -c 'import sys, zipfile; sys.exit(zipfile.ZipFile(sys.argv[1]).testzip() is not None)' \
+  "$(ls "$rdir"/mvoi-report-*.en.xlsx)" || fail "report: xlsx"
+n=$(grep -c '"event":"storage_failing"' "$dir/rep.log")
+echo "ok: report recovered by itself ($n storage_failing line), the English report written whole"

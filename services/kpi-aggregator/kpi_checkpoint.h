@@ -1,0 +1,26 @@
+/*  kpi_checkpoint: the periodic flush of the aggregator's unsynced store (kpi_recover.h).
+ *
+ *  Commits do not flush; every period_ms, if anything was committed since the last
+ *  checkpoint, one fdatasync of data.mdb runs on a libuv worker thread (store_flush), so
+ *  the loop never waits for the device. It keeps the kernel's dirty pages of the store
+ *  bounded and written steadily. It is not what makes the totals right after an OS crash:
+ *  that is the rebuild (kpi_recover.h), since LMDB under NOSYNC gives no write order.
+ */
+#ifndef MVOI_KPI_CHECKPOINT_H
+#define MVOI_KPI_CHECKPOINT_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "store.h"
+
+typedef struct kpi_checkpoint_t kpi_checkpoint_t;
+
+/* period_ms 0: no checkpoints (NULL is returned, and is a valid argument below). */
+kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, uint32_t period_ms,
+                                     int *err);
+/* Stops the timer; the object frees itself once a flush in flight has finished (the
+ * loop must run for that). *self_p is set to NULL. */
+void kpi_checkpoint_stop(kpi_checkpoint_t **self_p);
+
+#endif

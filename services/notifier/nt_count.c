@@ -1,0 +1,105 @@
+/*  nt_count: how many copies are dead letters and how many are unconfirmed, kept in "nmeta"
+ *  ("n_dead", "n_unconfirmed", 8 bytes big-endian) by nt_store_put in the same transaction
+ *  that sets or leaves the state, so the figure in HealthReply (and the gateway's /metrics
+ *  and its alert) is never out of step with `mvoictl reminders list --state dead`. Data of
+ *  a version without the counters is counted once at start ("counted" = 1). */
+#include "nt_service_int.h"
+
+#include <string.h>
+
+static const char *s_key(Mvoi__DeliveryState st)
+{
+    return st == ST(DEAD) ? "n_dead" : st == ST(UNCONFIRMED) ? "n_unconfirmed" : NULL;
+}
+
+static int s_get(nt_service_t *s, MDB_txn *txn, const char *key, uint64_t *out)
+{
+    MDB_val k = { strlen(key), (void *)key }, v;
+    int rc = mdb_get(txn, s->nmeta, &k, &v);
+    *out = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (v.mv_size == 8)
+        *out = store_get_be64(v.mv_data);
+    return 0;
+}
+
+static int s_add(nt_service_t *s, MDB_txn *txn, const char *key, int64_t delta)
+{
+    uint64_t n;
+    int rc = s_get(s, txn, key, &n);
+    if (rc)
+        return rc;
+    n = delta < 0 && (uint64_t)-delta > n ? 0 : (uint64_t)((int64_t)n + delta);
+    uint8_t b[8];
+    store_be64(b, n);
+    MDB_val k = { strlen(key), (void *)key }, v = { 8, b };
+    return mdb_put(txn, s->nmeta, &k, &v, 0);
+}
+
+int nt_count_change(nt_service_t *s, MDB_txn *txn, int old_state, Mvoi__DeliveryState now)
+{
+    if (old_state == (int)now)
+        return 0;
+    const char *from = old_state >= 0 ? s_key((Mvoi__DeliveryState)old_state) : NULL;
+    const char *to = s_key(now);
+    int rc = from ? s_add(s, txn, from, -1) : 0;
+    return rc || !to ? rc : s_add(s, txn, to, 1);
+}
+
+int nt_count_init(nt_service_t *s, MDB_txn *txn)
+{
+    MDB_val ck = { 7, "counted" }, v;
+    int rc = mdb_get(txn, s->nmeta, &ck, &v);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    uint64_t dead = 0, unconfirmed = 0;
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, s->rem, &c)))
+        return rc;
+    MDB_val k;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        Mvoi__Reminder *r = mvoi__reminder__unpack(NULL, v.mv_size, v.mv_data);
+        if (!r)
+            continue;
+        dead += r->state == ST(DEAD);
+        unconfirmed += r->state == ST(UNCONFIRMED);
+        mvoi__reminder__free_unpacked(r, NULL);
+    }
+    mdb_cursor_close(c);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    uint8_t b1[8], b2[8];
+    store_be64(b1, dead);
+    store_be64(b2, unconfirmed);
+    MDB_val dk = { 6, "n_dead" }, dv = { 8, b1 }, uk = { 13, "n_unconfirmed" }, uv = { 8, b2 };
+    MDB_val one = { 1, "1" };
+    if ((rc = mdb_put(txn, s->nmeta, &dk, &dv, 0)) || (rc = mdb_put(txn, s->nmeta, &uk, &uv, 0)))
+        return rc;
+    return mdb_put(txn, s->nmeta, &ck, &one, 0);
+}
+
+typedef struct {
+    nt_service_t *s;
+    uint64_t dead, unconfirmed;
+} s_read_t;
+
+static int s_read_txn(MDB_txn *txn, void *arg)
+{
+    s_read_t *r = arg;
+    int rc = s_get(r->s, txn, "n_dead", &r->dead);
+    return rc ? rc : s_get(r->s, txn, "n_unconfirmed", &r->unconfirmed);
+}
+
+void nt_count_health(void *arg, Mvoi__HealthReply *h)
+{
+    s_read_t r = { arg, 0, 0 };
+    if (store_read(((nt_service_t *)arg)->store, s_read_txn, &r) != 0)
+        return;   /* the figures are left out rather than reported as 0 */
+    h->has_dead_letters = h->has_unconfirmed_deliveries = true;
+    h->dead_letters = r.dead;
+    h->unconfirmed_deliveries = r.unconfirmed;
+}
