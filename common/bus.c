@@ -19,6 +19,7 @@
  *  must run the loop until the handles are closed before the process exits.
  */
 #include "bus.h"
+#include "mvoi_curve.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -304,11 +305,17 @@ void bus_sock_destroy(bus_sock_t **self_p)
 
 int bus_bind(bus_sock_t *self, const char *endpoint)
 {
+    int rc = mvoi_curve_server(self->zsock, endpoint);   /* CURVE when the process has it */
+    if (rc != 0)
+        return rc;
     return zmq_bind(self->zsock, endpoint) == 0 ? 0 : s_err();
 }
 
 int bus_connect(bus_sock_t *self, const char *endpoint)
 {
+    int rc = mvoi_curve_client(self->zsock, endpoint);
+    if (rc != 0)
+        return rc;
     return zmq_connect(self->zsock, endpoint) == 0 ? 0 : s_err();
 }
 

@@ -603,6 +603,12 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     }
     if (s_ids_decoded(self, req))
         return;
+    if (server_auth_check(self, req, msg) != 0) {   /* the key's role and buyers */
+        self->stats.errors++;
+        s_reply(self, req);
+        s_req_free(&req);
+        return;
+    }
     switch (req->req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
         server_health(self, req);

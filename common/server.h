@@ -136,6 +136,7 @@ typedef struct {
     uint64_t requests, commands, queries, duplicates, errors, decode_errors;
     uint64_t batches, replays, snapshots, published;
     uint64_t trimmed_events, expired_replies;
+    uint64_t auth_refused;   /* requests refused for their key's role or buyers */
 } server_stats_t;
 void server_stats(server_t *self, server_stats_t *out);
 

@@ -1,5 +1,6 @@
 /*  server_health: the HealthReply of a service (liveness, readiness, outbox head, store
  *  usage and failures, each feed's position). See server.h. */
+#include "mvoi_zap.h"
 #include "server_int.h"
 
 #include <errno.h>
@@ -12,6 +13,8 @@
 static void s_health_storage(server_t *self, server_req_t *req, Mvoi__HealthReply *h)
 {
     int err = 0;
+    h->has_auth_refused = true;
+    h->auth_refused = self->stats.auth_refused + mvoi_zap_refused_total();
     h->has_storage_ok = true;
     h->storage_ok = !store_failing(self->opts.store, &err);
     if (!h->storage_ok) {

@@ -82,6 +82,8 @@ void server_flush_fini(server_t *self);
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);
+/* The key's role and buyers (server_auth.c): 0, or -1 with req's error reply filled. */
+int server_auth_check(server_t *self, server_req_t *req, bus_msg_t *msg);
 /* The maintenance timer: expires stored replies, trims the outbox (server_retention.c). */
 void server_on_maintenance(uv_timer_t *t);
 

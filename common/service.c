@@ -1,6 +1,8 @@
 /*  service: what every mvoi binary does around its own logic. */
 #include "service.h"
 #include "buyers.h"
+#include "mvoi_curve.h"
+#include "mvoi_zap.h"
 #include "codec.h"
 #include "log.h"
 #include "store_guard.h"
@@ -41,6 +43,8 @@ struct service_t {
     cfg_t *cfg;
     char *data_dir;             /* <data_dir>/<name> */
     mvoi_buyers_t *buyers;      /* the buyer registry (buyers_file, buyers_open) */
+    mvoi_auth_t *auth;          /* the key registry (keys_file), CURVE on */
+    mvoi_zap_t *zap;            /* the ZAP handler, where this process binds with CURVE */
     uv_loop_t loop;
     bool loop_ok;
     bus_ctx_t *bus;
@@ -103,7 +107,8 @@ static const cfg_spec_t s_shared_specs[] = {
 /* The service's own keys first, then the shared keys it did not declare itself. */
 static cfg_spec_t *s_merge_specs(const service_def_t *def, int *n)
 {
-    cfg_spec_t *all = calloc((size_t) def->nconfig + NSHARED + 1, sizeof *all);
+    cfg_spec_t *all = calloc((size_t) def->nconfig + NSHARED + (size_t) mvoi_curve_nspecs + 1,
+                             sizeof *all);
     if (!all)
         return NULL;
     int k = 0;
@@ -117,6 +122,8 @@ static cfg_spec_t *s_merge_specs(const service_def_t *def, int *n)
         if (!dup)
             all[k++] = s_shared_specs[j];
     }
+    for (int j = 0; j < mvoi_curve_nspecs; j++)   /* CURVE keys (mvoi_curve.h) */
+        all[k++] = mvoi_curve_specs[j];
     *n = k;
     return all;
 }
@@ -156,6 +163,8 @@ static void s_usage(const service_def_t *def, const cfg_spec_t *specs, int n, FI
 
 static void s_service_free(service_t *self)
 {
+    mvoi_curve_set(NULL);
+    mvoi_auth_destroy(&self->auth);
     mvoi_buyers_destroy(&self->buyers);
     cfg_destroy(&self->cfg);
     free(self->specs);
@@ -191,6 +200,53 @@ static void s_malloc_tuning(void)
     mallopt(M_TOP_PAD, 16 << 20);
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
 #endif
+}
+
+/* CURVE for every socket of the process (mvoi_curve.h), or the loud warning of its absence. */
+static int s_curve_init(service_t *self)
+{
+    mvoi_curve_t c;
+    char err[512];
+    if (mvoi_curve_from_cfg(self->cfg, true, &c, &self->auth, err, sizeof err) != 0) {
+        size_t klen = strcspn(err, ":");
+        char key[96];
+        snprintf(key, sizeof key, "%.*s", (int) (klen < sizeof key ? klen : sizeof key - 1), err);
+        const char *kv[] = { "key", key, NULL };
+        log_emit(LOG_ERROR, "config_invalid", kv, "%s", err);
+        fprintf(stderr, "mvoi-%s: %s\n", self->name, err);
+        return -1;
+    }
+    if (!c.on)
+        log_warn("curve_off", "MVOI_CURVE=off: the ZeroMQ sockets are NOT encrypted and NOT "
+                 "authenticated; whoever reaches a port can read and change every buyer's "
+                 "data. For benchmarks and isolated tests only.");
+    mvoi_curve_set(&c);
+    explicit_bzero(&c, sizeof c);
+    return 0;
+}
+
+static void s_zap_stop(void *arg)
+{
+    mvoi_zap_destroy(&((service_t *) arg)->zap);
+}
+
+/* The ZAP handler, bound before any CURVE socket of the process (libzmq asks it then). */
+static int s_zap_start(service_t *self)
+{
+    const mvoi_curve_t *c = mvoi_curve_get();
+    if (!c || !c->on || !c->serves)
+        return 0;
+    int e = 0;
+    if (!(self->zap = mvoi_zap_new(self->bus, &self->loop, self->auth, &e))) {
+        log_error("service_init_failed", "cannot start the ZAP handler: %s", strerror(-e));
+        return -1;
+    }
+    const char *kv[] = { "keys", "", NULL };
+    char n[24];
+    snprintf(n, sizeof n, "%zu", mvoi_auth_count(self->auth));
+    kv[1] = n;
+    log_emit(LOG_INFO, "curve_on", kv, "CURVE on every socket; %s client keys admitted", n);
+    return service_on_stop(self, s_zap_stop, self);
 }
 
 /* What the command line asks for. */
@@ -341,6 +397,10 @@ static int s_runtime(service_t *self, const service_def_t *def)
         s_service_free(self);
         return EX_SOFTWARE;
     }
+    if (s_zap_start(self) != 0) {
+        s_service_free(self);   /* the loop and context are released by the process exit */
+        return EX_SOFTWARE;
+    }
     signal(SIGPIPE, SIG_IGN);
     static const int signums[2] = { SIGTERM, SIGINT };
     for (int i = 0; i < 2; i++) {
@@ -380,10 +440,17 @@ int service_init(service_t **out, const service_def_t *def, int argc, char **arg
     }
     if ((ex = s_configure(self, def, &a)) >= 0)
         return ex;
-    if (a.print_config || a.healthcheck) {
-        ex = a.print_config ? 0 : s_run_healthcheck(self, def, a.want_ready);
-        if (a.print_config)
-            cfg_print(self->cfg, stdout);
+    if (a.print_config) {
+        cfg_print(self->cfg, stdout);
+        s_service_free(self);
+        return 0;
+    }
+    if (s_curve_init(self) != 0) {   /* the healthcheck is a client of the bus too */
+        s_service_free(self);
+        return SERVICE_EX_CONFIG;
+    }
+    if (a.healthcheck) {
+        ex = s_run_healthcheck(self, def, a.want_ready);
         s_service_free(self);
         return ex;
     }
@@ -523,6 +590,7 @@ void service_destroy(service_t **self_p)
     service_t *self = *self_p;
     if (self->loop_ok) {
         s_close_signals(self);
+        mvoi_zap_destroy(&self->zap);
         s_drain_loop(self);
         bus_ctx_destroy(&self->bus);
         if (uv_loop_close(&self->loop) != 0)
@@ -556,7 +624,7 @@ int service_healthcheck(const char *endpoint, bool want_ready, int timeout_ms)
     int64_t maxmsg = CODEC_MAX_BYTES;
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-    if (zmq_connect(sock, endpoint) != 0) {
+    if (mvoi_curve_client(sock, endpoint) != 0 || zmq_connect(sock, endpoint) != 0) {
         fprintf(stderr, "healthcheck: cannot connect to %s: %s\n", endpoint, zmq_strerror(errno));
         goto done;
     }

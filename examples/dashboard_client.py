@@ -45,11 +45,41 @@ def load_messages(proto_dir):
     return envelope_pb2, out
 
 
+def curve_keys():
+    """CURVE keys from the environment, as every mvoi client reads them (mvoi_curve.h):
+    MVOI_CURVE (default on), MVOI_CURVE_KEY_FILE (this client's secret key, mode 0600/0640),
+    MVOI_CURVE_SERVER_PUBLIC or MVOI_CURVE_SERVER_PUBLIC_FILE. None when MVOI_CURVE=off."""
+    if os.environ.get("MVOI_CURVE", "on").lower() in ("off", "false", "no", "0"):
+        return None
+    path = os.environ.get("MVOI_CURVE_KEY_FILE")
+    if not path:
+        sys.exit("dashboard_client: MVOI_CURVE_KEY_FILE is not set (or MVOI_CURVE=off)")
+    if os.stat(path).st_mode & 0o027:
+        sys.exit("dashboard_client: secret_file_permissions: %s; chmod 0600" % path)
+    with open(path) as f:
+        secret = f.read().strip().encode()
+    server = os.environ.get("MVOI_CURVE_SERVER_PUBLIC", "")
+    if not server and os.environ.get("MVOI_CURVE_SERVER_PUBLIC_FILE"):
+        with open(os.environ["MVOI_CURVE_SERVER_PUBLIC_FILE"]) as f:
+            server = f.read().strip()
+    if len(secret) != 40 or len(server) != 40:
+        sys.exit("dashboard_client: the CURVE keys must be 40 Z85 characters")
+    return secret, zmq.curve_public(secret), server.encode()
+
+
+def curve_client(sock, keys):
+    """Make sock a CURVE client of the bus before it connects."""
+    if keys:
+        sock.curve_secretkey, sock.curve_publickey, sock.curve_serverkey = keys
+
+
 class Dashboard:
     def __init__(self, pb, api, pub, prefix, timeout_ms=5000):
         self.pb = pb
         self.ctx = zmq.Context.instance()
+        keys = curve_keys()
         self.sub = self.ctx.socket(zmq.SUB)
+        curve_client(self.sub, keys)
         self.sub.setsockopt(zmq.LINGER, 0)
         self.sub.setsockopt(zmq.RCVHWM, 0)
         self.sub.setsockopt_string(zmq.SUBSCRIBE, "kpi.")
@@ -57,6 +87,7 @@ class Dashboard:
         self.mon = self.sub.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED)
         self.sub.connect(pub)               # subscribe first (Clone)
         self.dealer = self.ctx.socket(zmq.DEALER)
+        curve_client(self.dealer, keys)
         self.dealer.setsockopt(zmq.LINGER, 0)
         self.dealer.setsockopt(zmq.RCVHWM, 0)
         self.dealer.connect(api)

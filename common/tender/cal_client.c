@@ -8,6 +8,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "mvoi_curve.h"
 
 void cal_import_prefix(const char *buyer, const void *data, size_t len, char *out, size_t outlen)
 {
@@ -336,7 +337,7 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
     int rc = 0;
-    if (zmq_connect(s, o->endpoint) != 0) {
+    if (mvoi_curve_client(s, o->endpoint) != 0 || zmq_connect(s, o->endpoint) != 0) {
         rc = -EINVAL;
         goto out;
     }

@@ -123,6 +123,13 @@ static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
         if (st[i].have_health)
             gw_buf_printf(b, "mvoi_gateway_upstream_outbox_backlog{service=\"%s\"} %" PRIu64 "\n",
                           st[i].name, st[i].outbox_backlog);
+    s_head(b, "mvoi_gateway_upstream_auth_refused_total", "counter",
+           "Connections and requests the service refused for their CURVE key "
+           "(HealthReply.auth_refused).");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health)
+            gw_buf_printf(b, "mvoi_gateway_upstream_auth_refused_total{service=\"%s\"} %" PRIu64
+                          "\n", st[i].name, st[i].auth_refused);
     s_head(b, "mvoi_gateway_upstream_head_seq", "gauge", "The service's outbox head seq.");
     for (int i = 0; i < n; i++)
         if (st[i].have_health)

@@ -51,6 +51,7 @@ typedef struct {
     uint64_t latency_le[8];        /* cumulative buckets, see GW_UP_BUCKETS */
     bool have_health;
     uint64_t head_seq, outbox_backlog, map_size, map_used;
+    uint64_t auth_refused;   /* HealthReply.auth_refused: CURVE keys refused */
     bool storage_ok;               /* false while the service's store refuses writes */
     int nfail;                     /* failed write attempts by reason */
     struct { char reason[16]; uint64_t count; } fail[GW_UP_MAX_REASONS];

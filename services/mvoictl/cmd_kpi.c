@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "ctl_units.h"
 #include "mvoi_contract.h"   /* the topic keys and names of the aggregator */
+#include "mvoi_curve.h"
 
 typedef struct { int64_t amb, real, proj, target; } s_row_t;
 
@@ -397,7 +398,9 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
         return CTL_EX_SOFTWARE;
     }
     int ex = CTL_EX_OK;
-    if (zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
+    if (mvoi_curve_client(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
+        mvoi_curve_client(w.dealer, ctl_endpoint("kpi")) != 0 ||
+        zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
         zmq_connect(w.dealer, ctl_endpoint("kpi")) != 0) {
         ctl_fail(ctl, 0, "ctl.err.bad_endpoint", "kpi");
         ex = CTL_EX_USAGE;

@@ -26,6 +26,7 @@
 #include "cmd_tender.h"
 #include "codec.h"
 #include "csv_import.h"
+#include "mvoi_curve.h"
 
 typedef struct {
     char **header;
@@ -256,6 +257,7 @@ static int s_send(ctl_t *ctl, const s_csv_t *st, size_t per, size_t window, uint
     void *zctx = zmq_ctx_new(), *d = zmq_socket(zctx, ZMQ_DEALER);
     int zero = 0, ex = 0;
     zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
+    mvoi_curve_client(d, ctl_endpoint("impact"));
     zmq_connect(d, ctl_endpoint("impact"));
     size_t sent = 0, done = 0;
     while (done < nreq) {

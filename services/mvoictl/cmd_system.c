@@ -48,6 +48,8 @@ static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
                h->ready ? "ready" : (h->live ? "live" : "DOWN"), ctl_endpoint(svc),
                (unsigned long long)h->head_seq, (unsigned long long)h->outbox_backlog,
                (unsigned long long)h->map_used / 1024, (unsigned long long)h->map_size / 1024);
+        if (h->auth_refused)   /* CURVE keys refused since start (docs/design.md#access) */
+            printf(" refused=%llu", (unsigned long long)h->auth_refused);
         if (h->has_storage_ok && !h->storage_ok)
             printf(" storage=%s", h->storage_error ? h->storage_error : "failing");
         if (h->has_dead_letters)   /* the notifier */

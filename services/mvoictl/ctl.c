@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "codec.h"
+#include "mvoi_curve.h"
 #include "pbjson.h"
 
 /* The documented default ports (README "Ports"). */
@@ -106,16 +107,17 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         return CTL_EX_DATAERR;
     }
     int ex = CTL_EX_UNAVAILABLE;
-    void *zctx = zmq_ctx_new();
+    void *zctx = zmq_ctx_new(), *mon = NULL;
     void *s = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
     if (!s) {
         ctl_fail(ctl, 0, "ctl.err.zmq_setup", zmq_strerror(zmq_errno()));
         ex = CTL_EX_OSERR;
         goto out;
     }
-    int zero = 0;
+    int zero = 0, status = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect(s, ep) != 0) {
+    mon = ctl_curve_monitor(zctx, s);
+    if (mvoi_curve_client(s, ep) != 0 || zmq_connect(s, ep) != 0) {
         ctl_fail(ctl, 0, "ctl.err.bad_endpoint", service);
         ex = CTL_EX_USAGE;   /* a malformed endpoint in MVOI_<SERVICE>_API */
         goto out;
@@ -127,10 +129,17 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     /* One deadline for the whole wait: unrelated messages (late replies, stream items)
      * do not restart it. */
     int64_t deadline = s_now_ms() + ctl->timeout_ms;
-    zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t it[2] = { { s, 0, ZMQ_POLLIN, 0 }, { mon, 0, ZMQ_POLLIN, 0 } };
     for (;;) {
         int64_t left = deadline - s_now_ms();
-        int n = left > 0 ? zmq_poll(&it, 1, (long)left) : 0;
+        int n = left > 0 ? zmq_poll(it, mon ? 2 : 1, (long)left) : 0;
+        if (n > 0 && (it[1].revents & ZMQ_POLLIN) && ctl_curve_refused(mon, &status)) {
+            ctl_fail(ctl, 0, "ctl.err.key_refused", service, ep, status);
+            ex = EX_NOPERM;
+            goto out;
+        }
+        if (n > 0 && !(it[0].revents & ZMQ_POLLIN))
+            continue;
         if (n < 0 && zmq_errno() == EINTR)
             continue;
         if (n <= 0) {
@@ -170,6 +179,8 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         break;
     }
 out:
+    if (mon)
+        zmq_close(mon);
     if (s)
         zmq_close(s);
     if (zctx)

@@ -64,6 +64,12 @@ const char *ctl_text(const ctl_t *ctl, const char *key);
  * diagnostic goes through here, so that it is in the chosen language. */
 int ctl_fail(const ctl_t *ctl, int code, const char *key, ...);
 
+/* The handshake monitor of a DEALER (ctl_curve.c): NULL if it cannot be made. After a poll
+ * shows it readable, ctl_curve_refused() gives the event (a ZMQ_EVENT_HANDSHAKE_FAILED_*,
+ * 0 if none) and *status (the ZAP status, 400 for a key not in the registry). */
+void *ctl_curve_monitor(void *zctx, void *sock);
+int ctl_curve_refused(void *mon, int *status);
+
 /* A fresh request id: "<prefix>-<time>-<random>". */
 void ctl_request_id(char *buf, size_t len, const char *prefix);
 

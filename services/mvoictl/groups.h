@@ -12,10 +12,12 @@ extern const ctl_cmd_t ctl_kpi_cmds[] CTL_WEAK;
 extern const ctl_cmd_t ctl_reminders_cmds[] CTL_WEAK;
 extern const ctl_cmd_t ctl_report_cmds[] CTL_WEAK;
 extern const ctl_cmd_t ctl_measure_cmds[] CTL_WEAK;
+extern const ctl_cmd_t ctl_keys_cmds[] CTL_WEAK;
 #define CTL_GROUP_LIST { "tender", "the procurement calendar: tenders, ambition, imports", ctl_tender_cmds }, \
     { "kpi", "the six KPIs: totals and a live watch (Clone)", ctl_kpi_cmds }, \
     { "reminders", "notifier: invitations and reminders, dead letters", ctl_reminders_cmds }, \
     { "report", "monitoring reports (HTML, PDF, XLSX, CSV, JSON, MVI Platform)", ctl_report_cmds }, \
-    { "measure", "impact-calculator: measurements, what-if, factor tables", ctl_measure_cmds },
+    { "measure", "impact-calculator: measurements, what-if, factor tables", ctl_measure_cmds }, \
+    { "keys", "CURVE keys for the bus: generate a key pair", ctl_keys_cmds },
 
 #endif

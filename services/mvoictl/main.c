@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "mvoi_id.h"
+#include "mvoi_curve.h"
 
 /* Each group's table, from its cmd_<group>.c. */
 extern const ctl_cmd_t ctl_system_cmds[];
@@ -121,6 +122,15 @@ int main(int argc, char **argv)
         return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl.buyer, why);
     int rest = argc - optind;
     char **av = argv + optind;
+    if ((rest >= 2 || (rest == 1 && strcmp(av[0], "health") == 0)) && strcmp(av[0], "keys") != 0
+        && !s_wants_help(rest - 1, av + 1)) {
+        /* Every socket of the process uses CURVE unless MVOI_CURVE=off (mvoi_curve.h). */
+        static mvoi_curve_t curve;
+        char err[512];
+        if (mvoi_curve_from_env(&curve, err, sizeof err) != 0)
+            return ctl_fail(&ctl, EX_CONFIG, "ctl.err.curve", err);
+        mvoi_curve_set(&curve);
+    }
     if (rest >= 1 && strcmp(av[0], "health") == 0)   /* shorthand */
         return ctl_system_cmds[0].fn(&ctl, rest, av);
     if (rest < 2) {

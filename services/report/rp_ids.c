@@ -1,4 +1,7 @@
 /*  rp_ids: requests of the report checked like those of every service. See rp_ids.h. */
+#include "log.h"
+#include "mvoi_curve.h"
+#include <zmq.h>
 #include "rp_ids.h"
 
 #include <stdio.h>
@@ -31,4 +34,26 @@ int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *f
         return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
     }
     return 0;
+}
+
+/* The key's role and buyers (mvoi_auth.h), as server.c applies them to other services. */
+int rp_ids_auth(const Mvoi__Envelope *req, zmq_msg_t *frame, char *field, char *msg,
+                size_t cap)
+{
+    const char *user = zmq_msg_gets(frame, "User-Id");   /* the key the ZAP handler admitted */
+    mvoi_act_t act = MVOI_ACT_COMMAND;
+    const char *buyer = req->buyer;
+    if (req->body_case == MVOI__ENVELOPE__BODY_HEALTH)
+        act = MVOI_ACT_HEALTH;
+    else if (req->body_case == MVOI__ENVELOPE__BODY_REPLAY)
+        act = MVOI_ACT_STREAM;
+    else if (req->body_case == MVOI__ENVELOPE__BODY_GENERATE_REPORT && req->generate_report
+             && req->generate_report->buyer && *req->generate_report->buyer)
+        buyer = req->generate_report->buyer;
+    if (mvoi_curve_allow(user, act, buyer, msg, cap) == 0)
+        return 0;
+    snprintf(field, MVOI_ID_FIELD_MAX, "%s", user ? "buyer" : "key");
+    const char *kv[] = { "key", user ? user : "", "buyer", buyer ? buyer : "", NULL };
+    log_emit(LOG_WARN, "request_refused", kv, "ERR_PERMISSION_DENIED: %s", msg);
+    return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
 }

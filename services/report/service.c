@@ -664,13 +664,14 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
             continue;
         }
         Mvoi__Envelope *req = codec_unpack(bus_msg_data(&m, 1), bus_msg_size(&m, 1), 0, &err);
+        int denied = req ? rp_ids_auth(req, &m.part[1], field, msg, sizeof msg) : 0;
         bus_msg_close(&m);
         if (!req) {
             s_send_error(self, id, idlen, NULL, MVOI__ERROR_CODE__ERR_DECODE, "",
                          "not an mvoi Envelope");
             continue;
         }
-        if ((code = rp_ids_check(self->o.buyers, req, field, msg, sizeof msg)) != 0) {
+        if ((code = rp_ids_check(self->o.buyers, req, field, msg, sizeof msg)) || (code = denied)) {
             s_send_error(self, id, idlen, req, code, field, msg);
             codec_free(&req);
             continue;

@@ -34,6 +34,10 @@
  *  the best case for the aggregator, whose batch then touches the same few totals).
  *  E2E_BENCH_WAIT=S: print the service pids and wait S seconds before each phase (attach
  *  perf/strace); E2E_BENCH_ONLY=thr|lat: run one part.
+ *  E2E_BENCH_CURVE=both|on|off: the throughput part runs on a plaintext fleet (MVOI_CURVE=off)
+ *  and then on a fresh fleet with CURVE on every socket (as deployed: the bench's own
+ *  sockets too), and prints the cost as a ratio (CURVE COST line); default both. The
+ *  latency part runs on each fleet.
  */
 #define _GNU_SOURCE   /* ppoll */
 #include <errno.h>
@@ -52,6 +56,7 @@
 #include "bench.h"
 #include "bench_peer.h"
 #include "e2e.h"
+#include "mvoi_curve.h"
 
 static int64_t s_ns(void)
 {
@@ -111,6 +116,7 @@ static void *s_sock(void *ctx, int type, const char *ep, const char *sub)
     zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero);
     if (sub)
         zmq_setsockopt(s, ZMQ_SUBSCRIBE, sub, strlen(sub));
+    mvoi_curve_client(s, ep);   /* CURVE in the CURVE half of the run */
     zmq_connect(s, ep);
     return s;
 }
@@ -543,13 +549,52 @@ static void s_wait_hint(bench_t *b, const char *phase)
     sleep((unsigned)atoi(w));
 }
 
-/* ABA triples of the chain against raw PUSH/PULL after a warm-up: the median chain rate. */
+/* Start the fleet (CURVE or plain), register the tenders. 0 or 1. */
+static int s_bring_up(bench_t *b, bool nosync, bool curve)
+{
+    free(b->tenders);
+    memset(b, 0, sizeof *b);
+    e2e_fleet_init(&b->f, nosync);
+    b->run = (uint64_t)time(NULL);
+    if ((curve && e2e_fleet_curve(&b->f) != 0) || e2e_fleet_up(&b->f, 10000) != 0) {
+        fprintf(stderr, "bench_e2e: services did not come up (logs in %s)\n", b->f.dir);
+        e2e_fleet_fini(&b->f, true);
+        return 1;
+    }
+    /* E2E_BENCH_TENDERS tenders (default 1); measurements go round-robin over those of the
+     * first tender's buyer, so every one still moves kpi.co2.2026.<buyer> by one, while
+     * the per-tender and per-group totals (and the aggregator's working set) spread out. */
+    const char *tv = getenv("E2E_BENCH_TENDERS");
+    uint32_t nt = tv && atoi(tv) > 0 ? (uint32_t)atoi(tv) : 1;
+    e2e_wl_t *w = e2e_wl_new(b->run, nt, 0, 1);
+    b->buyer = wl_buyer(w->tenders[1].t.buyer);
+    b->tenders = calloc(nt, sizeof *b->tenders);
+    for (uint32_t i = 1; i <= nt; i++)
+        if (w->tenders[i].t.buyer == w->tenders[1].t.buyer)
+            b->tenders[b->ntenders++] = i;
+    snprintf(b->key, sizeof b->key, "kpi.co2.2026.%s", b->buyer);
+    printf("%s: tenders: %u registered, measurements spread over the %u of buyer %s\n",
+           curve ? "CURVE" : "plain", nt, b->ntenders, b->buyer);
+    void *ctx = zmq_ctx_new();
+    e2e_sender_t *snd = e2e_sender_new(ctx, b->f.capi, 4, 5000);
+    char err[256] = "";
+    int rc = e2e_sender_run(snd, w, 0, w->first_meas_req, NULL, NULL, 10000, err, sizeof err);
+    e2e_sender_destroy(&snd);
+    zmq_ctx_term(ctx);
+    e2e_wl_destroy(&w);
+    if (rc < 0 || e2e_wait_impact_knows_calendar(&b->f, 10000) < 0) {
+        fprintf(stderr, "bench_e2e: tender registration: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Throughput, closed loop: the median of `triples` ABA triples against raw PUSH/PULL. */
 static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int triples,
-                           bool nosync, size_t payload)
+                           bool nosync, size_t payload, const char *mode)
 {
     s_wait_hint(b, "throughput");
-    /* warm-up */
-    double warm = s_chain(b, n / 5 > 1000 ? n / 5 : 1000, per, window);
+    double warm = s_chain(b, n / 5 > 1000 ? n / 5 : 1000, per, window);   /* warm-up */
     printf("warm-up chain: %.0f measurements/s\n", warm);
     double *ratio = calloc((size_t)triples, sizeof *ratio);
     double *chains = calloc((size_t)triples, sizeof *chains);
@@ -558,7 +603,7 @@ static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int
     for (int t = 0; t < triples; t++) {
         double c = s_chain(b, n, per, window);
         double raw = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
-        printf("chain (durable=%s):  %9.0f measurements/s\n", nosync ? "no" : "yes", c);
+        printf("chain (durable=%s, %s):  %9.0f measurements/s\n", nosync ? "no" : "yes", mode, c);
         printf("raw  ipc PUSH/PULL %zu B: %9.0f msg/s\n", payload, raw);
         ratio[t] = c / ((raw_prev + raw) / 2);
         chains[t] = c;
@@ -568,13 +613,13 @@ static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int
     }
     qsort(ratio, (size_t)triples, sizeof *ratio, s_dcmp);
     qsort(chains, (size_t)triples, sizeof *chains, s_dcmp);
-    printf("THROUGHPUT: chain median %.0f measurements/s; median ratio to raw %.2f %% "
-           "(goal >= 20 %%, floor 10 %%) over %d ABA triples\n", chains[triples / 2],
+    printf("THROUGHPUT (%s): chain median %.0f measurements/s; median ratio to raw %.2f %% "
+           "(goal >= 20 %%, floor 10 %%) over %d ABA triples\n", mode, chains[triples / 2],
            100 * ratio[triples / 2], triples);
-    double best = chains[triples / 2];
+    double med = chains[triples / 2];
     free(ratio);
     free(chains);
-    return best;
+    return med;
 }
 
 int main(int argc, char **argv)
@@ -592,6 +637,11 @@ int main(int argc, char **argv)
     uint32_t per = argc > 5 ? (uint32_t)atol(argv[5]) : 500;
     int window = argc > 6 ? atoi(argv[6]) : 16;
     const char *only = getenv("E2E_BENCH_ONLY");
+    /* E2E_BENCH_CURVE: both (default: plain first, then CURVE, and the ratio), on, off.
+     * The Redis peer runs against plain mvoi only: Redis has no transport encryption. */
+    const char *cm = getenv("E2E_BENCH_CURVE");
+    bool want_plain = peer || !cm || strcmp(cm, "on") != 0;
+    bool want_curve = !peer && (!cm || strcmp(cm, "off") != 0);
     setvbuf(stdout, NULL, _IOLBF, 0);
     s_env_print();
     printf("chain: calendar + impact-calculator + kpi-aggregator, LMDB %s, ipc; %u measurements "
@@ -599,69 +649,44 @@ int main(int argc, char **argv)
            nosync ? "NOSYNC (not durable)" : "sync on (durable)", n, per, window);
 
     static bench_t b;
-    e2e_fleet_init(&b.f, nosync);
-    b.run = (uint64_t)time(NULL);
-    if (e2e_fleet_up(&b.f, 10000) != 0) {
-        fprintf(stderr, "bench_e2e: services did not come up (logs in %s)\n", b.f.dir);
-        e2e_fleet_fini(&b.f, true);
-        return 1;
-    }
-    /* E2E_BENCH_TENDERS tenders (default 1); measurements go round-robin over those of the
-     * first tender's buyer, so every one still moves kpi.co2.2026.<buyer> by one, while
-     * the per-tender and per-group totals (and the aggregator's working set) spread out. */
-    const char *tv = getenv("E2E_BENCH_TENDERS");
-    uint32_t nt = tv && atoi(tv) > 0 ? (uint32_t)atoi(tv) : 1;
-    e2e_wl_t *w = e2e_wl_new(b.run, nt, 0, 1);
-    b.buyer = wl_buyer(w->tenders[1].t.buyer);
-    b.tenders = calloc(nt, sizeof *b.tenders);
-    for (uint32_t i = 1; i <= nt; i++)
-        if (w->tenders[i].t.buyer == w->tenders[1].t.buyer)
-            b.tenders[b.ntenders++] = i;
-    snprintf(b.key, sizeof b.key, "kpi.co2.2026.%s", b.buyer);
-    printf("tenders: %u registered, measurements spread over the %u of buyer %s\n", nt,
-           b.ntenders, b.buyer);
-    {
-        void *ctx = zmq_ctx_new();
-        e2e_sender_t *s = e2e_sender_new(ctx, b.f.capi, 4, 5000);
-        char err[256] = "";
-        int rc = e2e_sender_run(s, w, 0, w->first_meas_req, NULL, NULL, 10000, err, sizeof err);
-        e2e_sender_destroy(&s);
-        zmq_ctx_term(ctx);
-        if (rc < 0 || e2e_wait_impact_knows_calendar(&b.f, 10000) < 0) {
-            fprintf(stderr, "bench_e2e: tender registration: %s\n", err);
+    double thr[2] = { 0, 0 };   /* plain, CURVE */
+    for (int mode = 0; mode < 2; mode++) {
+        bool curve = mode == 1;
+        if ((curve && !want_curve) || (!curve && !want_plain))
+            continue;
+        if (s_bring_up(&b, nosync, curve) != 0)
             return 1;
+        uint8_t *one;
+        uint32_t save = b.next_id;
+        size_t payload = s_request(&b, 1, &one);
+        b.next_id = save;
+        free(one);
+        printf("payload: one encoded measurement in a request = %zu bytes (raw runs use %zu)\n",
+               payload, payload < 8 ? 8 : payload);
+        printf("counted: updates of %s on the kpi PUB; KpiTotal.count = measurements shown\n",
+               b.key);
+        if (peer) {
+            s_peer(&b, n, argc > 2 ? atoi(argv[2]) : 3, argc > 3 ? atof(argv[3]) : 5, payload);
+            e2e_fleet_fini(&b.f, false);
+            break;
         }
-    }
-    e2e_wl_destroy(&w);
-    uint8_t *one;
-    uint32_t save = b.next_id;
-    size_t payload = s_request(&b, 1, &one);
-    b.next_id = save;
-    free(one);
-    printf("payload: one encoded measurement in a request = %zu bytes (raw runs use %zu)\n",
-           payload, payload < 8 ? 8 : payload);
-    printf("counted: updates of %s on the kpi PUB; KpiTotal.count = measurements shown\n",
-           b.key);
-
-    if (peer) {
-        s_peer(&b, n, argc > 2 ? atoi(argv[2]) : 3, argc > 3 ? atof(argv[3]) : 5, payload);
+        const char *mname = curve ? "CURVE" : "plain";
+        if (!only || strcmp(only, "thr") == 0)
+            thr[mode] = s_throughput(&b, n, per, window, triples, nosync, payload, mname);
+        if (!only || strcmp(only, "lat") == 0) {
+            double best = thr[mode] > 0 ? thr[mode] : argc > 7 ? atof(argv[7]) : 10000;
+            s_wait_hint(&b, "latency");
+            printf("latency (%s):\n", mname);
+            s_latency(&b, 1000, lat_s, 0, NULL);
+            s_latency(&b, best / 2, lat_s, 0, NULL);
+            s_latency(&b, best / 2, lat_s, 10, NULL);
+        }
         e2e_fleet_fini(&b.f, false);
-        free(b.tenders);
-        return 0;
     }
-    double best = 0;
-    if (!only || strcmp(only, "thr") == 0) {
-        best = s_throughput(&b, n, per, window, triples, nosync, payload);
-    }
-    if (!only || strcmp(only, "lat") == 0) {
-        if (best <= 0)
-            best = argc > 7 ? atof(argv[7]) : 10000;
-        s_wait_hint(&b, "latency");
-        s_latency(&b, 1000, lat_s, 0, NULL);
-        s_latency(&b, best / 2, lat_s, 0, NULL);
-        s_latency(&b, best / 2, lat_s, 10, NULL);
-    }
-    e2e_fleet_fini(&b.f, false);
+    if (thr[0] > 0 && thr[1] > 0)
+        printf("CURVE COST: chain median %.0f measurements/s with CURVE, %.0f without: "
+               "%.1f %% of the plaintext throughput (%.1f %% less; goal: at most 15 %% less)\n",
+               thr[1], thr[0], 100 * thr[1] / thr[0], 100 * (1 - thr[1] / thr[0]));
     free(b.tenders);
     return 0;
 }

@@ -1,6 +1,7 @@
 /*  harness: real processes for integration tests. See harness.h. */
 #define _XOPEN_SOURCE 700
 #include "harness.h"
+#include "mvoi_curve.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -192,7 +193,9 @@ int h_request_raw(const char *endpoint, const void *data, size_t len,
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     int rc = -ETIMEDOUT;
     *reply = NULL;
-    if (zmq_connect(s, endpoint) != 0 || zmq_send(s, data, len, 0) < 0) {
+    /* CURVE when the test process set a key (mvoi_curve_set); plain otherwise. */
+    if (mvoi_curve_client(s, endpoint) != 0 || zmq_connect(s, endpoint) != 0
+        || zmq_send(s, data, len, 0) < 0) {
         rc = -EIO;
         goto out;
     }

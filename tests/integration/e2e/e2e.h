@@ -40,6 +40,12 @@ enum { E2E_CAL, E2E_IMP, E2E_KPI };
 
 /* Fresh temp dir and endpoints; nosync = LMDB without fsync in every service. */
 void e2e_fleet_init(e2e_fleet_t *f, bool nosync);
+/* CURVE for the fleet and this process (after e2e_fleet_init, before e2e_fleet_up): keys in
+ * <dir>/keys -- the services' server key "bus" (service, every buyer) and "client" (admin,
+ * every buyer) -- the services get the server key and the registry, and this process
+ * (and the mvoictl it starts) the client key, through MVOI_CURVE* in its environment and
+ * mvoi_curve_set(). 0 or negative errno. e2e_fleet_fini() turns it off again. */
+int e2e_fleet_curve(e2e_fleet_t *f);
 /* Spawn one service (0 or negative errno). */
 int e2e_fleet_start(e2e_fleet_t *f, int which);
 /* Start all three and wait until each answers health (0 or -ETIMEDOUT). */

@@ -4,6 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "mvoi_curve.h"
 
 /* ================================================================ fleet */
 
@@ -32,6 +36,7 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
     for (int w = 0; w < 3; w++) {
         P(w, "MVOI_DATA_DIR=%s", dir);
         P(w, "MVOI_LOG_LEVEL=warn");
+        P(w, "MVOI_CURVE=off");   /* explicitly plain (warned); e2e_fleet_curve turns it on */
     }
     P(E2E_CAL, "MVOI_CALENDAR_API=%s", f->capi);
     P(E2E_CAL, "MVOI_CALENDAR_PUB=%s", f->cpub);
@@ -58,6 +63,52 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
         f->envp[w][n[w]] = NULL;
         h_bin(f->bin[w], sizeof f->bin[w], s_bins[w]);
     }
+}
+
+int e2e_fleet_curve(e2e_fleet_t *f)
+{
+    char keys[160], reg[200], pub[41], cpub[41], path[320];
+    snprintf(keys, sizeof keys, "%s/keys", f->dir);
+    if (mkdir(keys, 0700) != 0)
+        return -errno;
+    int rc = mvoi_curve_generate(keys, "bus", pub);
+    if (rc == 0)
+        rc = mvoi_curve_generate(keys, "client", cpub);
+    if (rc != 0)
+        return rc;
+    snprintf(reg, sizeof reg, "%s/keys.ini", keys);
+    FILE *fp = fopen(reg, "w");
+    if (!fp)
+        return -errno;
+    fprintf(fp, "[bus]\npublic = %s\nrole = service\nbuyers = *\n\n"
+                "[client]\npublic = %s\nrole = admin\nbuyers = *\n", pub, cpub);
+    fclose(fp);
+    for (int w = 0; w < 3; w++) {
+        int n = 0;
+        while (f->envp[w][n])
+            n++;
+        if (n + 3 > 16)
+            return -E2BIG;
+        for (int i = 0; i < n; i++)
+            if (strcmp(f->env[w][i], "MVOI_CURVE=off") == 0)
+                snprintf(f->env[w][i], 256, "MVOI_CURVE=on");
+        snprintf(f->env[w][n++], 256, "MVOI_CURVE_SERVER_KEY_FILE=%s/bus.key", keys);
+        snprintf(f->env[w][n++], 256, "MVOI_KEYS_FILE=%s", reg);
+        snprintf(f->env[w][n++], 256, "MVOI_CURVE_KEY=");   /* not the test's client key */
+        for (int i = 0; i < n; i++)
+            f->envp[w][i] = f->env[w][i];
+        f->envp[w][n] = NULL;
+    }
+    snprintf(path, sizeof path, "%s/client.key", keys);
+    setenv("MVOI_CURVE", "on", 1);
+    setenv("MVOI_CURVE_SERVER_PUBLIC", pub, 1);
+    setenv("MVOI_CURVE_KEY_FILE", path, 1);
+    static mvoi_curve_t c;
+    char err[256];
+    if (mvoi_curve_from_env(&c, err, sizeof err) != 0)
+        return -EINVAL;
+    mvoi_curve_set(&c);
+    return 0;
 }
 
 int e2e_fleet_start(e2e_fleet_t *f, int which)
@@ -94,6 +145,12 @@ void e2e_fleet_fini(e2e_fleet_t *f, bool keep)
 {
     for (int w = 2; w >= 0; w--)
         h_kill9(&f->proc[w]);
+    if (mvoi_curve_get()) {   /* e2e_fleet_curve: the next fleet starts plain */
+        mvoi_curve_set(NULL);
+        unsetenv("MVOI_CURVE_SERVER_PUBLIC");
+        unsetenv("MVOI_CURVE_KEY_FILE");
+        setenv("MVOI_CURVE", "off", 1);
+    }
     if (!keep && f->dir[0])
         h_tmpdir_remove(f->dir);
 }

@@ -1,5 +1,6 @@
 /*  e2e_sender: the pipelined DEALER sender with retries. See e2e.h. */
 #include "e2e.h"
+#include "mvoi_curve.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ static void *s_dealer(void *zctx, const char *ep)
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof zero);
+    mvoi_curve_client(s, ep);   /* CURVE when the test set a key (e2e_fleet_curve) */
     zmq_connect(s, ep);
     return s;
 }

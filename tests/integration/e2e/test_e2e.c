@@ -157,6 +157,7 @@ Test(e2e, workload_exact_across_kill9, .timeout = 300)
 
     e2e_fleet_t f;
     e2e_fleet_init(&f, false);
+    cr_assert_eq(e2e_fleet_curve(&f), 0, "CURVE keys");   /* authenticated, as deployed */
     cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
     void *zctx = zmq_ctx_new();
     char err[512] = "";
@@ -304,6 +305,7 @@ Test(e2e, mvoictl_measure_add_reaches_kpi_watch, .timeout = 60)
 {
     e2e_fleet_t f;
     e2e_fleet_init(&f, false);
+    cr_assert_eq(e2e_fleet_curve(&f), 0, "CURVE keys");   /* authenticated, as deployed */
     cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
     char out[256], wout[256];
     snprintf(out, sizeof out, "%s/ctl.out", f.dir);

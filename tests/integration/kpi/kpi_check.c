@@ -8,6 +8,7 @@
 #include <zmq.h>
 
 #include "envelope.pb-c.h"
+#include "mvoi_curve.h"
 
 /* ---------------------------------------------------------------- kmap */
 
@@ -270,6 +271,7 @@ clone_t *clone_new(void *zctx, const char *api, const char *pub)
     c->dealer = zmq_socket(zctx, ZMQ_DEALER);
     zmq_setsockopt(c->dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(c->dealer, ZMQ_RCVHWM, &zero, sizeof zero);
+    mvoi_curve_client(c->dealer, api);   /* CURVE when the test set a key */
     zmq_connect(c->dealer, api);
     if (pub) {
         /* Subscribe first (Clone): what is published while the snapshot is being read
@@ -278,6 +280,7 @@ clone_t *clone_new(void *zctx, const char *api, const char *pub)
         zmq_setsockopt(c->sub, ZMQ_LINGER, &zero, sizeof zero);
         zmq_setsockopt(c->sub, ZMQ_RCVHWM, &zero, sizeof zero);
         zmq_setsockopt(c->sub, ZMQ_SUBSCRIBE, "", 0);
+        mvoi_curve_client(c->sub, pub);
         zmq_connect(c->sub, pub);
     }
     return c;

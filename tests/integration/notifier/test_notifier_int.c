@@ -205,6 +205,47 @@ Test(notifier_int, rejected_550_is_a_dead_letter)
     it_teardown(&c);
 }
 
+/* The sum of the numbers the notifier logged with `what` at its restarts (its journal's
+ * decisions), read from the logs of every run in the test dir. */
+static int s_log_sum(it_ctx_t *c, const char *what)
+{
+    int sum = 0;
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cat %s/*.log* 2>/dev/null | grep -o '\"body\":\"[0-9]* "
+             "deliveries %s' | grep -o '[0-9][0-9]*'", c->dir, what);
+    FILE *jp = popen(cmd, "r");
+    for (int v; jp && fscanf(jp, "%d", &v) == 1;)
+        sum += v;
+    if (jp)
+        pclose(jp);
+    return sum;
+}
+
+/* How each invitation is recorded: SENT (the 250 was journalled or committed) or UNCONFIRMED
+ * (its end of DATA went out before a kill, no answer recorded: held, not resent); waits up
+ * to 5 s for the rest to settle. */
+static void s_invitation_states(it_ctx_t *c, int *sent, int *held, int *other)
+{
+    Mvoi__Envelope *keep = NULL;
+    for (int64_t until = h_now_ms() + 5000;; h_sleep_ms(100)) {
+        Mvoi__ReminderList *l = it_list(c, 0, &keep);
+        *sent = *held = *other = 0;
+        for (size_t i = 0; i < l->n_reminders; i++) {
+            if (l->reminders[i]->kind != MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION)
+                continue;   /* the kick-off reminders are due later */
+            Mvoi__DeliveryState st = l->reminders[i]->state;
+            *sent += st == MVOI__DELIVERY_STATE__DELIVERY_SENT;
+            *held += st == MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED;
+            *other += st != MVOI__DELIVERY_STATE__DELIVERY_SENT &&
+                      st != MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED;
+        }
+        mvoi__envelope__free_unpacked(keep, NULL);
+        keep = NULL;
+        if (*other == 0 || h_now_ms() > until)
+            return;
+    }
+}
+
 /* 200 public tenders; the notifier is killed with SIGKILL at random moments and restarted. */
 Test(notifier_int, kill9_during_200_tenders_loses_nothing)
 {
@@ -271,44 +312,10 @@ Test(notifier_int, kill9_during_200_tenders_loses_nothing)
             distinct++;
         cr_assert_str_eq(m[i].status, "ok", "%s", m[i].status);
     }
-    /* How each copy is recorded: SENT (the 250 was journalled or committed) or UNCONFIRMED
-     * (its end of DATA went out before the kill, no answer recorded: held, not resent). */
-    Mvoi__Envelope *keep = NULL;
-    int sent = 0, held = 0, other = 0;
-    for (int64_t until = h_now_ms() + 5000;; h_sleep_ms(100)) {
-        Mvoi__ReminderList *l = it_list(&c, 0, &keep);
-        sent = held = other = 0;
-        for (size_t i = 0; i < l->n_reminders; i++) {
-            if (l->reminders[i]->kind != MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION)
-                continue;   /* the kick-off reminders are due later */
-            Mvoi__DeliveryState st = l->reminders[i]->state;
-            sent += st == MVOI__DELIVERY_STATE__DELIVERY_SENT;
-            held += st == MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED;
-            other += st != MVOI__DELIVERY_STATE__DELIVERY_SENT &&
-                     st != MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED;
-        }
-        mvoi__envelope__free_unpacked(keep, NULL);
-        keep = NULL;
-        if (other == 0 || h_now_ms() > until)
-            break;
-    }
-    /* What the journal decided at the restarts. */
-    int saved = 0, held_log = 0;
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "cat %s/*.log* 2>/dev/null | grep -o '\"body\":\"[0-9]* deliveries "
-             "the server had accepted' | grep -o '[0-9][0-9]*'", c.dir);
-    FILE *jp = popen(cmd, "r");
-    for (int v; jp && fscanf(jp, "%d", &v) == 1;)
-        saved += v;
-    if (jp)
-        pclose(jp);
-    snprintf(cmd, sizeof cmd, "cat %s/*.log* 2>/dev/null | grep -o '\"body\":\"[0-9]* deliveries "
-             "had their end of DATA sent' | grep -o '[0-9][0-9]*'", c.dir);
-    jp = popen(cmd, "r");
-    for (int v; jp && fscanf(jp, "%d", &v) == 1;)
-        held_log += v;
-    if (jp)
-        pclose(jp);
+    int sent, held, other;
+    s_invitation_states(&c, &sent, &held, &other);
+    int saved = s_log_sum(&c, "the server had accepted");
+    int held_log = s_log_sum(&c, "had their end of DATA sent");
     fprintf(stderr, "MEASURED kill9: kills=%d mails=%d distinct=%d duplicates=%d lost=%d "
             "sent=%d unconfirmed=%d other=%d journal_accepted=%d journal_unconfirmed=%d\n",
             kills, n, distinct, dups, 200 - distinct, sent, held, other, saved, held_log);

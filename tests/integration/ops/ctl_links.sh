@@ -9,7 +9,9 @@
 # LINKS_FILE is what CMake computed mvoictl links, transitively (services/mvoictl).
 set -euo pipefail
 src=$1 links=$2 bin=$3
-allowed='^(mvoi_(contract|tender|tender_client|codec|pbjson|text|numfmt|proto|mvoi_id|arena)|PkgConfig::(JANSSON|PROTOBUFC|ZMQ)|m|/.*/lib(csv|jansson|protobuf-c|zmq)\.so)$'
+# mvoi_curve (+ mvoi_auth, config, inih): every client of the bus speaks CURVE with its key
+# read through the *_FILE rule (docs/design.md#access).
+allowed='^(mvoi_(contract|tender|tender_client|codec|pbjson|text|numfmt|proto|mvoi_id|arena|mvoi_curve|mvoi_auth|config)|PkgConfig::(JANSSON|PROTOBUFC|ZMQ|INIH)|m|/.*/lib(csv|jansson|protobuf-c|zmq|inih)\.so)$'
 bad=0
 
 # 1. The link closure holds nothing but the allowed libraries.
