@@ -37,7 +37,8 @@ bool gw_buyer_resolve(gw_req_t *r)
     return true;
 }
 
-/* GET /api/buyers: {"default": id, "open": bool, "buyers": [{id, name, domain}...]} */
+/* GET /api/buyers: {"default": id, "open": bool, "buyers": [{id, name, domain}...],
+ * "reports": report files can be served, "narratives": a report service is configured} */
 void gw_h_buyers(gw_req_t *r)
 {
     const mvoi_buyers_t *reg = r->gw->o.buyers;
@@ -47,8 +48,9 @@ void gw_h_buyers(gw_req_t *r)
         json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "id", b->id, "name", b->name,
                                               "domain", b->domain));
     }
-    json_t *o = json_pack("{s:s, s:s, s:b, s:o}", "default", r->gw->buyer, "default_name",
-                          mvoi_buyers_name(reg, r->gw->buyer), "open",
-                          mvoi_buyers_open(reg), "buyers", list);
+    json_t *o = json_pack("{s:s, s:s, s:b, s:o, s:b, s:b}", "default", r->gw->buyer,
+                          "default_name", mvoi_buyers_name(reg, r->gw->buyer), "open",
+                          mvoi_buyers_open(reg), "buyers", list, "reports",
+                          gw_reports_served(r->gw), "narratives", r->gw->rep != NULL);
     gw_reply_json(r, 200, o);
 }

@@ -49,6 +49,8 @@ struct gw_t {
     gw_clone_t *clone;
     gw_auth_t *auth;
     gw_upstream_t *cal, *imp, *kpi, *ntf;
+    gw_upstream_t *rep;        /* report service; NULL when not configured */
+    char reports_dir[4096];    /* its reports directory, resolved; "" when unknown */
     gw_route_stat_t *rstats;   /* one per route + one for "other" */
     size_t nroutes;
     uint64_t started_ms;
@@ -85,6 +87,8 @@ struct gw_req_t {
     size_t resp_len;
     const char *ctype;
     char location[320];
+    char disposition[320];     /* Content-Disposition of a served file */
+    bool report_doc;           /* a report's HTML: its own inline style, no script at all */
     const char *allow;         /* 405 */
     bool www_auth;
     bool cacheable;            /* static assets */
@@ -122,6 +126,12 @@ void gw_h_measurement(gw_req_t *r);
 void gw_h_factors(gw_req_t *r);
 void gw_h_breakdown(gw_req_t *r);
 void gw_h_favicon(gw_req_t *r);
+
+/* gw_report.c: a report of the buyer (generated, then served) and the narratives */
+void gw_h_report(gw_req_t *r);
+void gw_h_narrative(gw_req_t *r);
+/* whether report files can be served (a report service and a readable reports directory) */
+bool gw_reports_served(const gw_t *gw);
 
 /* gw_service.c */
 void gw_resume(gw_req_t *r);

@@ -106,7 +106,7 @@ static void s_consumer_metrics(gw_buf_t *b, const gw_upstream_stats_t *st, int n
 
 static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
 {
-    gw_upstream_stats_t st[4];
+    gw_upstream_stats_t st[5];
     for (int i = 0; i < n; i++)
         gw_upstream_stats(ups[i], &st[i]);
     s_head(b, "mvoi_gateway_upstream_up", "gauge",
@@ -252,12 +252,13 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
             gw_buf_printf(b, "mvoi_gateway_kpi_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
                           reasons[i], cs.resyncs[i]);
     }
-    gw_upstream_t *ups[4];
+    gw_upstream_t *ups[5];
     int n = 0;
     if (gw->cal) ups[n++] = gw->cal;
     if (gw->imp) ups[n++] = gw->imp;
     if (gw->kpi) ups[n++] = gw->kpi;
     if (gw->ntf) ups[n++] = gw->ntf;
+    if (gw->rep) ups[n++] = gw->rep;
     s_up_metrics(b, ups, n);
 
     struct rusage ru;

@@ -592,6 +592,8 @@ const gw_route_t gw_routes[] = {
     { "GET", "/api/factors", "/api/factors", GW_ACCESS_READ, gw_h_factors },
     { "GET", "/api/breakdown", "/api/breakdown", GW_ACCESS_READ, gw_h_breakdown },
     { "GET", "/favicon.ico", "/favicon.ico", GW_ACCESS_OPEN, gw_h_favicon },
+    { "GET", "/api/report", "/api/report", GW_ACCESS_READ, gw_h_report },
+    { "POST", "/api/narratives", "/api/narratives", GW_ACCESS_ADMIN, gw_h_narrative },
     { "POST", "/api/measurements", "/api/measurements", GW_ACCESS_SUBMIT, h_post_measurements },
     { "GET", "/api/stream", "/api/stream", GW_ACCESS_READ, h_stream },
     { "GET", "/metrics", "/metrics", GW_ACCESS_READ, h_metrics },

@@ -161,7 +161,12 @@ static enum MHD_Result s_queue(gw_req_t *r)
     }
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-    if (r->ctype && strncmp(r->ctype, "text/html", 9) == 0) {
+    if (r->report_doc) {
+        MHD_add_response_header(resp, "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+        MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    } else if (r->ctype && strncmp(r->ctype, "text/html", 9) == 0) {
         MHD_add_response_header(resp, "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
@@ -169,6 +174,8 @@ static enum MHD_Result s_queue(gw_req_t *r)
     }
     if (r->location[0])
         MHD_add_response_header(resp, "Location", r->location);
+    if (r->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     if (r->allow)
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->www_auth)
@@ -459,6 +466,19 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
     self->kpi = gw_upstream_new(loop, ctx, &uo);
     uo.name = "notifier", uo.endpoint = o->notifier_api;
     self->ntf = gw_upstream_new(loop, ctx, &uo);
+    if (o->report_api && *o->report_api) {
+        uo.name = "report", uo.endpoint = o->report_api;
+        uo.timeout_ms = o->report_timeout_ms ? o->report_timeout_ms : 120000;
+        if (!(self->rep = gw_upstream_new(loop, ctx, &uo))) {
+            snprintf(errmsg, errlen, "report_api: an invalid endpoint");
+            *err = -EINVAL;
+            gw_destroy(&self);
+            return NULL;
+        }
+        /* resolved per request: the report service may make it later */
+        snprintf(self->reports_dir, sizeof self->reports_dir, "%s",
+                 o->reports_dir ? o->reports_dir : "");
+    }
     gw_clone_opts_t co = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms };
     gw_clone_cbs_t cb = { s_on_update, s_on_resync, s_on_fresh, self };
     self->clone = gw_clone_new(loop, ctx, &co, &cb);
@@ -503,6 +523,7 @@ void gw_stop(gw_t *self)
     gw_upstream_destroy(&self->imp);
     gw_upstream_destroy(&self->kpi);
     gw_upstream_destroy(&self->ntf);
+    gw_upstream_destroy(&self->rep);
     gw_clone_destroy(&self->clone);
     if (self->http) {
         MHD_run(gw_http_daemon(self->http));   /* flush the resumed connections */
@@ -526,6 +547,7 @@ void gw_destroy(gw_t **self_p)
     gw_upstream_destroy(&self->imp);
     gw_upstream_destroy(&self->kpi);
     gw_upstream_destroy(&self->ntf);
+    gw_upstream_destroy(&self->rep);
     gw_clone_destroy(&self->clone);
     gw_http_destroy(&self->http);   /* frees the remaining SSE clients */
     gw_sse_destroy(&self->sse);

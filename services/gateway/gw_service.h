@@ -14,6 +14,8 @@
  *    GET  /api/reminders          ListReminders
  *    GET  /api/measurements       ListMeasurements
  *    POST /api/measurements       SubmitMeasurements        (role submitter or admin)
+ *    GET  /api/report             GenerateReport, then the file (gw_report.c)
+ *    POST /api/narratives         SetNarrative              (role admin)
  *    GET  /api/stream             Server-Sent Events
  *    GET  /metrics /healthz /readyz
  */
@@ -29,6 +31,9 @@
 typedef struct {
     const char *listen;            /* "127.0.0.1:8080" */
     const char *calendar_api, *impact_api, *kpi_api, *kpi_pub, *notifier_api;
+    const char *report_api;        /* "" = no report links or narratives */
+    const char *reports_dir;       /* the report service's output directory */
+    uint32_t report_timeout_ms;    /* default 120000 (a PDF is printed by Chromium) */
     const char *tokens_file;       /* may be NULL/"" */
     bool read_token;               /* reads need a token (read_access=token) */
     size_t max_body;               /* default 1 MiB */

@@ -16,6 +16,9 @@ static const cfg_spec_t s_config[] = {
     { "kpi_api", CFG_ENDPOINT, "tcp://127.0.0.1:7301", "kpi-aggregator ROUTER (snapshot, series)" },
     { "kpi_pub", CFG_ENDPOINT, "tcp://127.0.0.1:7302", "kpi-aggregator PUB (totals, heartbeats)" },
     { "notifier_api", CFG_ENDPOINT, "tcp://127.0.0.1:7401", "notifier ROUTER" },
+    { "report_api", CFG_STRING, "tcp://127.0.0.1:7501", "report ROUTER: the dashboard's report links and narratives (empty = none)" },
+    { "reports_dir", CFG_STRING, "", "the report service's output directory, read to serve reports (default <data_dir>/report/reports)" },
+    { "report_timeout_ms", CFG_INT, "120000", "answer 504 when a report is not written within (ms)", 1000, 600000 },
     { "tokens_file", CFG_STRING, "", "bearer tokens: lines `role sha256hex [name]`, roles reader/submitter/admin" },
     { "read_access", CFG_STRING, "open", "reads: open, or token (any role)" },
     { "max_body", CFG_INT, "1048576", "largest request body in bytes", 1024, 64 << 20 },
@@ -64,6 +67,15 @@ int main(int argc, char **argv)
         service_destroy(&svc);
         return SERVICE_EX_CONFIG;
     }
+    /* the report service's default: <data_dir>/report/reports (ours is <data_dir>/gateway) */
+    char reports[4096];
+    if (*cfg_str(cfg, "reports_dir")) {
+        snprintf(reports, sizeof reports, "%s", cfg_str(cfg, "reports_dir"));
+    } else {
+        const char *dd = service_data_dir(svc), *slash = strrchr(dd, '/');
+        snprintf(reports, sizeof reports, "%.*s/report/reports", slash ? (int)(slash - dd) : 1,
+                 slash ? dd : ".");
+    }
     gw_opts_t o = {
         .listen = cfg_str(cfg, "listen"),
         .calendar_api = cfg_str(cfg, "calendar_api"),
@@ -71,6 +83,9 @@ int main(int argc, char **argv)
         .kpi_api = cfg_str(cfg, "kpi_api"),
         .kpi_pub = cfg_str(cfg, "kpi_pub"),
         .notifier_api = cfg_str(cfg, "notifier_api"),
+        .report_api = cfg_str(cfg, "report_api"),
+        .reports_dir = reports,
+        .report_timeout_ms = (uint32_t)cfg_int(cfg, "report_timeout_ms"),
         .tokens_file = cfg_str(cfg, "tokens_file"),
         .read_token = strcmp(ra, "token") == 0,
         .max_body = (size_t)cfg_int(cfg, "max_body"),

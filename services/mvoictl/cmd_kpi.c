@@ -73,10 +73,22 @@ static void s_print_human(const ctl_t *ctl, int k, const s_row_t *x)
     ctl_unit_num(r, sizeof r, &u, x->real, ctl->tl);
     ctl_unit_num(p, sizeof p, &cnt, x->proj, ctl->tl);
     ctl_unit_num(t, sizeof t, &u, x->target, ctl->tl);
+    if (k == 2) {
+        /* money as a Dutch reader writes it: the sign in front of each amount */
+        char *cells[] = { a, r, t };
+        for (int i = 0; i < 3; i++) {
+            char m[48];
+            snprintf(m, sizeof m, ctl->tl == TEXT_EN ? "€%s" : "€ %s", cells[i]);
+            memcpy(cells[i], m, sizeof m);
+        }
+    }
     static const char *labels[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
                                     "kpi.material", "kpi.co2", "kpi.pilots" };
-    printf("%-32s %16s %16s %10s %16s %s\n", ctl_text(ctl, labels[k]), a, r, p, t,
-           ctl_text(ctl, u.key));
+    if (k == 2)
+        printf("%-32s %16s %16s %10s %16s\n", ctl_text(ctl, labels[k]), a, r, p, t);
+    else
+        printf("%-32s %16s %16s %10s %16s %s\n", ctl_text(ctl, labels[k]), a, r, p, t,
+               ctl_text(ctl, u.key));
 }
 
 static int s_show(ctl_t *ctl, int argc, char **argv)

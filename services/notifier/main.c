@@ -22,7 +22,8 @@ int main(int argc, char **argv)
     int err = 0;
     char why[512] = "";
     nt_service_t *nt = nt_service_new(service_loop(svc), service_bus(svc), service_cfg(svc),
-                                      service_data_dir(svc), &err, why, sizeof why);
+                                      service_data_dir(svc), service_buyers(svc), &err, why,
+                                      sizeof why);
     if (!nt) {
         log_error("start_failed", "cannot start: %s (%s)", why, strerror(err < 0 ? -err : err));
         service_destroy(&svc);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 static char *s_trim_dup(const char *a, const char *b)
 {
     while (a < b && (*a == ' ' || *a == '\t' || *a == '"'))
@@ -90,8 +92,70 @@ void nt_people_free(nt_who_t *w)
     w->name = w->email = NULL;
 }
 
+int nt_people_registry(nt_service_t *s, char *why, size_t whylen)
+{
+    size_t n = s->buyers ? mvoi_buyers_count(s->buyers) : 0;
+    s->reg_orgs = n ? calloc(n, sizeof *s->reg_orgs) : NULL;
+    if (n && !s->reg_orgs)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const mvoi_buyer_t *b = mvoi_buyers_at(s->buyers, i);
+        if (!b->organizer[0])
+            continue;
+        nt_org_t *o = &s->reg_orgs[s->nreg_orgs];
+        if (s_parse_n(b->organizer, strlen(b->organizer), &o->who, false)) {
+            snprintf(why, whylen, "buyers_file: [%s] organizer must be \"Name <address>\" or an "
+                     "address", b->id);
+            return -EINVAL;
+        }
+        if (!(o->buyer = strdup(b->id))) {
+            nt_people_free(&o->who);
+            return -ENOMEM;
+        }
+        s->nreg_orgs++;
+    }
+    /* The old per-buyer setting: kept working for buyers the registry gives no organizer
+     * (with a warning), refused where it names an unknown buyer or contradicts the registry. */
+    for (int i = 0; i < s->norgs; i++) {
+        const nt_org_t *o = &s->orgs[i];
+        if (s->buyers && !mvoi_buyers_accepts(s->buyers, o->buyer)) {
+            snprintf(why, whylen, "buyer_organizers: '%.64s' is not in the buyer registry "
+                     "(MVOI_BUYERS_FILE)", o->buyer);
+            return -EINVAL;
+        }
+        const nt_org_t *r = NULL;
+        for (int j = 0; j < s->nreg_orgs && !r; j++)
+            if (strcmp(s->reg_orgs[j].buyer, o->buyer) == 0)
+                r = &s->reg_orgs[j];
+        if (r && strcmp(r->who.email, o->who.email) != 0) {
+            snprintf(why, whylen, "buyer_organizers: '%.64s' differs from the buyer registry's "
+                     "organizer (%.120s); the registry decides: remove the entry from "
+                     "MVOI_NOTIFIER_BUYER_ORGANIZERS", o->buyer, r->who.email);
+            return -EINVAL;
+        }
+        log_warn("config_deprecated", "MVOI_NOTIFIER_BUYER_ORGANIZERS entry for '%s' %s; set "
+                 "'organizer = ...' in its [section] of the buyer registry instead", o->buyer,
+                 r ? "repeats the buyer registry" : "is used (the buyer registry has none)");
+    }
+    return 0;
+}
+
+void nt_people_registry_free(nt_service_t *s)
+{
+    for (int i = 0; i < s->nreg_orgs; i++) {
+        free(s->reg_orgs[i].buyer);
+        nt_people_free(&s->reg_orgs[i].who);
+    }
+    free(s->reg_orgs);
+    s->reg_orgs = NULL;
+    s->nreg_orgs = 0;
+}
+
 const nt_who_t *nt_people_organizer(const nt_service_t *s, const char *buyer)
 {
+    for (int i = 0; buyer && i < s->nreg_orgs; i++)
+        if (strcmp(s->reg_orgs[i].buyer, buyer) == 0)
+            return &s->reg_orgs[i].who;
     for (int i = 0; buyer && i < s->norgs; i++)
         if (strcmp(s->orgs[i].buyer, buyer) == 0)
             return &s->orgs[i].who;

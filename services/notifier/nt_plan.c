@@ -349,6 +349,16 @@ int nt_plan_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelo
     nt_service_t *s = arg;
     if (ev->body_case != MVOI__ENVELOPE__BODY_TENDER_EVENT || !ev->tender_event)
         return 0;
+    const Mvoi__Tender *t = ev->tender_event->tender;
+    if (t && s->buyers && !mvoi_buyers_accepts(s->buyers, t->buyer ? t->buyer : "")) {
+        /* a buyer this deployment does not serve (the calendar in open mode, or the registry
+         * changed): nobody is mailed on its behalf; the event is consumed, counted, logged */
+        s->refused_events++;
+        log_warn("buyer_refused", "tender event of buyer '%.64s' (tender '%.64s') ignored: not "
+                 "in the buyer registry (MVOI_BUYERS_FILE)", t->buyer ? t->buyer : "",
+                 t->id ? t->id : "");
+        return 0;
+    }
     return s_apply_tender(s, txn, ev->tender_event, ev->has_ts_unix_ms ? ev->ts_unix_ms : 0);
 }
 

@@ -28,8 +28,8 @@ const cfg_spec_t nt_config_specs[] = {
     { "smtp_password", CFG_SECRET, "", "SMTP AUTH password (use MVOI_NOTIFIER_SMTP_PASSWORD_FILE)" },
     { "smtp_starttls", CFG_BOOL, "false", "require STARTTLS" },
     { "mail_from", CFG_STRING, "mvoi-noreply@example.org", "envelope sender (MAIL FROM, Sender:); From: is the buyer's organizer" },
-    { "organizer", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "ORGANIZER and From: of invitations (\"Name <address>\" or an address) for buyers without their own" },
-    { "buyer_organizers", CFG_STRING, "", "per buyer: \"buyer=Name <address>;buyer2=address\" (ORGANIZER, From:, UID domain)" },
+    { "organizer", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "ORGANIZER and From: of invitations (\"Name <address>\" or an address) for buyers without an organizer in the buyer registry" },
+    { "buyer_organizers", CFG_STRING, "", "deprecated: the buyer registry's organizer key decides; per buyer \"buyer=Name <address>;buyer2=address\", used only for a buyer the registry gives no organizer, refused when it contradicts the registry" },
     { "policy_adviser", CFG_STRING, "Beleidsadviseur MVOI <beleidsadviseur-mvoi@example.org>", "invited to every kick-off (and SDG dialogues); \"Name <address>\" or an address" },
     { "mvoi_coordinator", CFG_STRING, "MVOI-coördinator <mvoi-coordinator@example.org>", "invited to every kick-off and SDG dialogue, told about late kick-offs and dead letters" },
     { "core_team", CFG_STRING, "Kernteam MVOI <mvoi-kernteam@example.org>", "quarterly KPI-report reminder; empty = none" },
@@ -158,6 +158,11 @@ static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whyl
                  "(at most %d buyers)", NT_MAX_ORGS);
         return -1;
     }
+    int rc = nt_people_registry(s, why, whylen);
+    if (rc == -ENOMEM)
+        snprintf(why, whylen, "buyers_file: out of memory");
+    if (rc)
+        return -1;
     s->msg.mail_from = s->mail_from;
     s->msg.dashboard_url = s->dashboard_url;
     s->msg.location = s->location;
@@ -261,7 +266,7 @@ static int s_start(nt_service_t *s, bus_ctx_t *bus, cfg_t *cfg, int *err, char *
                         .outbox = s->outbox, .routes = nt_api_routes,
                         .nroutes = nt_api_nroutes, .arg = s,
                         .heartbeat_ms = 1000, .ready_fn = nt_api_ready,
-                        .health_fn = nt_count_health };
+                        .health_fn = nt_count_health, .buyers = s->buyers };
     s->server = server_new(s->loop, bus, &o, err);
     if (!s->server) {
         snprintf(why, whylen, "api: cannot bind %s / %s", o.api_endpoint, o.pub_endpoint);
@@ -286,7 +291,7 @@ static int s_start(nt_service_t *s, bus_ctx_t *bus, cfg_t *cfg, int *err, char *
 }
 
 nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const char *data_dir,
-                             int *err, char *why, size_t whylen)
+                             const mvoi_buyers_t *buyers, int *err, char *why, size_t whylen)
 {
     nt_service_t *s = calloc(1, sizeof *s);
     if (!s) {
@@ -295,6 +300,7 @@ nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const 
     }
     s->loop = loop;
     s->bus = bus;
+    s->buyers = buyers;
     *err = -EINVAL;
     nt_liberation_t lib;
     if (s_config_rules(s, cfg, &lib, why, whylen) < 0 ||
@@ -389,6 +395,7 @@ void nt_service_destroy(nt_service_t **self_p)
     free(s->location);
     free(s->dashboard_url);
     nt_people_free(&s->organizer);
+    nt_people_registry_free(s);
     nt_people_free(&s->policy);
     nt_people_free(&s->coord);
     nt_people_free(&s->core);

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <uv.h>
 #include "bus.h"
+#include "buyers.h"
 #include "config.h"
 #include "nt_msg.h"
 #include "nt_rules.h"
@@ -41,9 +42,11 @@ typedef struct nt_service_t nt_service_t;
 extern const cfg_spec_t nt_config_specs[];
 extern const int nt_config_count;
 
-/* Builds the service from its configuration; data_dir is "<data_dir>/notifier". */
+/* Builds the service from its configuration; data_dir is "<data_dir>/notifier"; buyers is
+ * the registry (service_buyers): requests and tender events of other buyers are refused,
+ * and each buyer's organizer comes from it. */
 nt_service_t *nt_service_new(uv_loop_t *loop, bus_ctx_t *bus, cfg_t *cfg, const char *data_dir,
-                             int *err, char *why, size_t whylen);
+                             const mvoi_buyers_t *buyers, int *err, char *why, size_t whylen);
 /* Graceful stop: stop taking events, wait (bounded) for sends in flight, close. */
 void nt_service_stop(nt_service_t *self);
 void nt_service_destroy(nt_service_t **self_p);

@@ -12,6 +12,7 @@
 #include <lmdb.h>
 #include <uv.h>
 
+#include "buyers.h"
 #include "bus.h"
 #include "feed.h"
 #include "inbox.h"
@@ -65,8 +66,12 @@ struct nt_service_t {
     bool unconfirmed_resend;    /* unconfirmed copies: sent again rather than held */
     char *mail_from, *location, *dashboard_url;
     nt_who_t organizer, policy, coord, core;
-    nt_org_t orgs[NT_MAX_ORGS];
+    nt_org_t orgs[NT_MAX_ORGS];   /* MVOI_NOTIFIER_BUYER_ORGANIZERS (the old way) */
     int norgs;
+    const mvoi_buyers_t *buyers;  /* the registry: who is served, and each one's organizer */
+    nt_org_t *reg_orgs;           /* the registry's organizers, parsed at start */
+    int nreg_orgs;
+    uint64_t refused_events;      /* tender events of buyers not in the registry */
     char maildir[4096], journal[4200];
 };
 
@@ -77,8 +82,13 @@ int nt_people_parse(const char *s, nt_who_t *out, bool may_be_empty);
 /* Parses "buyer=Name <address>;buyer2=address". */
 int nt_people_orgs(const char *s, nt_org_t *orgs, int max, int *n);
 void nt_people_free(nt_who_t *w);
-/* The organizer of a buyer (the configured default when it has none). */
+/* The organizer of a buyer: the registry's (key organizer), else the old
+ * MVOI_NOTIFIER_BUYER_ORGANIZERS entry, else the configured default. */
 const nt_who_t *nt_people_organizer(const nt_service_t *s, const char *buyer);
+/* Parse the registry's organizers and reconcile the old setting with them: an entry for a
+ * buyer not in the registry, or one that contradicts the registry, is refused (why). */
+int nt_people_registry(nt_service_t *s, char *why, size_t whylen);
+void nt_people_registry_free(nt_service_t *s);
 
 /* ---- nt_store.c: reminder records (db "rem") with their "due", "sending" and "bytender"
  * indexes, and the per-tender state (db "tenders"). */

@@ -92,6 +92,31 @@ void rp_html_theme_label(FILE *out, const rp_report_t *r, int th)
     E(T(key));
 }
 
+/* "2027-03-15" as "15 maart 2027" (noon UTC: the same day in Amsterdam); unparsable text
+ * is shown as it is */
+static void s_iso_words(char *b, size_t cap, const rp_report_t *r, const char *iso)
+{
+    int y, m, d;
+    char tail;
+    if (iso && sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 1900 &&
+        m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+        if (rp_date_text(b, cap, rp_civil_noon_utc(y, (unsigned)m, (unsigned)d), false,
+                         r->in->lang) >= 0)
+            return;
+    }
+    snprintf(b, cap, "%s", iso ? iso : "");
+}
+
+void rp_html_amount(char *b, size_t cap, const rp_report_t *r, int k, int64_t raw)
+{
+    char v[48];
+    rp_kpi_num(v, sizeof v, k, raw, rp_style_text(r->in->lang));
+    if (k == 2)
+        snprintf(b, cap, "€%s%s", r->in->lang == TEXT_EN ? "" : " ", v);
+    else
+        snprintf(b, cap, "%s %s", v, rp_html_unit(r, k));
+}
+
 static void s_level(FILE *out, const rp_report_t *r, int lv)
 {
     if (!lv) {
@@ -328,8 +353,8 @@ static void s_sroi(FILE *out, const rp_report_t *r)
 {
     fprintf(out, "<section aria-labelledby=\"h-sr\"><h2 id=\"h-sr\">%s</h2>"
                  "<table id=\"sroi\"><caption>%s</caption><thead><tr><th scope=\"col\">%s</th>"
-                 "<th scope=\"col\">%s</th><th scope=\"col\">%s (EUR)</th>"
-                 "<th scope=\"col\">%s (EUR)</th><th scope=\"col\">%%</th></tr></thead><tbody>",
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s (€)</th>"
+                 "<th scope=\"col\">%s (€)</th><th scope=\"col\">%%</th></tr></thead><tbody>",
             T("report.section.sroi"), T("report.caption.sroi"), T("report.label.tender"),
             T("report.label.title"), T("report.label.obligation"), T("kpi.realisation"));
     if (r->ncontracts == 0)
@@ -381,15 +406,16 @@ static void s_early(FILE *out, const rp_report_t *r)
             T("report.section.early"), T("report.notice.early"));
     for (size_t i = 0; i < r->nearly && i < RP_HTML_ROWS_MAX; i++) {
         const rp_early_t *e = &r->early[i];
-        char v[48];
-        rp_kpi_num(v, sizeof v, e->kpi, e->realisation, rp_style_text(r->in->lang));
+        char v[96], when[64];
+        rp_html_amount(v, sizeof v, r, e->kpi, e->realisation);
+        s_iso_words(when, sizeof when, r, e->t->planned);
         fputs("<li>", out);
         E(e->t->id);
         fputs(" (", out);
         E(e->t->title);
-        fprintf(out, "): %s %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
-                rp_html_unit(r, e->kpi), T("report.label.in"), e->quarter, r->in->year,
-                T("report.label.planned"), e->t->planned);
+        fprintf(out, "): %s %s %s Q%u %u; %s %s</li>", rp_html_kpi_label(r, e->kpi), v,
+                T("report.label.in"), e->quarter, r->in->year,
+                T("report.label.planned"), when);
     }
     fputs("</ul></section>\n", out);
 }
@@ -400,7 +426,7 @@ static void s_annex(FILE *out, const rp_report_t *r)
     fprintf(out, "<section aria-labelledby=\"h-an\"><h2 id=\"h-an\">%s</h2>"
                  "<table id=\"annex\"><caption>%s</caption><thead><tr>"
                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s</th>"
-                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s (EUR)</th>"
+                 "<th scope=\"col\">%s</th><th scope=\"col\">%s</th><th scope=\"col\">%s (€)</th>"
                  "<th scope=\"col\">%s</th><th scope=\"col\">%s</th></tr></thead><tbody>",
             T("report.section.annex"), T("report.caption.annex"), T("report.label.tender"),
             T("report.label.title"), T("report.label.planned"), T("report.label.procedure"),
@@ -449,11 +475,12 @@ static void s_annex(FILE *out, const rp_report_t *r)
         for (int k = 1; k < RP_NKPI; k++) {
             if (!a->count[k])
                 continue;
-            rp_kpi_num(v, sizeof v, k, a->realisation[k], st);
+            char amt[96];
+            rp_html_amount(amt, sizeof amt, r, k, a->realisation[k]);
             fprintf(out, "%s<span data-kpi=\"%s\" data-raw=\"%" PRId64 "\">", any ? "<br>" : "",
                     rp_kpi_info(k)->name, a->realisation[k]);
             E(rp_html_kpi_label(r, k));
-            fprintf(out, ": %s %s (%" PRId64 ")</span>", v, rp_html_unit(r, k), a->count[k]);
+            fprintf(out, ": %s (%" PRId64 ")</span>", amt, a->count[k]);
             any = true;
         }
         if (!any)

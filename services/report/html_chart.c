@@ -57,12 +57,11 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
     fprintf(out, " (%s), %u–%u</title><desc id=\"td%d\">", rp_html_unit(r, k), in->year - 1,
             in->year, k);
     for (int i = 0; i < 8; i++) {
-        char a[48], b[48];
-        rp_kpi_num(a, sizeof a, k, in->series[k][i].realisation, st);
-        rp_kpi_num(b, sizeof b, k, in->series[k][i].ambition, st);
-        fprintf(out, "%u Q%d: %s %s %s, %s %s %s. ", in->year - 1 + (uint32_t)(i / 4), i % 4 + 1,
-                T("kpi.realisation"), a, rp_html_unit(r, k), T("kpi.ambition"), b,
-                rp_html_unit(r, k));
+        char a[96], b[96];
+        rp_html_amount(a, sizeof a, r, k, in->series[k][i].realisation);
+        rp_html_amount(b, sizeof b, r, k, in->series[k][i].ambition);
+        fprintf(out, "%u Q%d: %s %s, %s %s. ", in->year - 1 + (uint32_t)(i / 4), i % 4 + 1,
+                T("kpi.realisation"), a, T("kpi.ambition"), b);
     }
     fputs("</desc>", out);
     /* value axis: unit, gridlines and labels at 0, step .. 4 x step */
@@ -171,16 +170,19 @@ void rp_html_amb_real(FILE *out, const rp_report_t *r)
         }
         int64_t p = n * 100 / d;
         int w = (int)((p > maxpct ? maxpct : p) * W / maxpct);
-        char pct[32], a[48], b[48];
+        char pct[32], a[96], b[96];
         rp_html_pct(pct, sizeof pct, r, n, d);
-        rp_kpi_num(a, sizeof a, row->kpi, n, st);
-        rp_kpi_num(b, sizeof b, row->kpi, d, st);
+        if (row->kpi == 2)   /* money: "€ 1.000,00 / € 10.500,00" */
+            rp_html_amount(a, sizeof a, r, row->kpi, n);
+        else
+            rp_kpi_num(a, sizeof a, row->kpi, n, st);
+        rp_html_amount(b, sizeof b, r, row->kpi, d);
         fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\"/>"
                      "<text x=\"%d\" y=\"%d\" font-size=\"9\" font-weight=\"bold\" "
                      "fill=\"#1a1a1a\">%s</text><text x=\"%d\" y=\"%d\" font-size=\"7.5\" "
-                     "fill=\"#333\">%s / %s %s</text>",
+                     "fill=\"#333\">%s / %s</text>",
                 X0 + 1, y, w > 0 ? w : 1, n >= d ? "#1b6e1b" : "#00589c", X0 + W + 8, y + 9,
-                pct, X0 + W + 8, y + 19, a, b, rp_html_unit(r, row->kpi));
+                pct, X0 + W + 8, y + 19, a, b);
     }
     fprintf(out, "</svg><figcaption>%s</figcaption></figure></section>\n",
             T("report.text.amb_real"));

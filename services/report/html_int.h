@@ -9,6 +9,9 @@
 void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den);
 const char *rp_html_kpi_label(const rp_report_t *r, int k);
 const char *rp_html_unit(const rp_report_t *r, int k);
+/* a figure with its unit as a reader writes it: "€ 10.500,00" (money: the sign first),
+ * "1.234,567 kg", "3 pilots" */
+void rp_html_amount(char *b, size_t cap, const rp_report_t *r, int k, int64_t raw);
 void rp_html_theme_label(FILE *out, const rp_report_t *r, int th);
 
 /* html_chart.c: inline SVG charts with a value axis, gridlines and values on the bars; the

@@ -32,6 +32,11 @@ static void s_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+int64_t rp_civil_noon_utc(int year, unsigned month, unsigned day)
+{
+    return (s_days_from_civil(year, month, day) * 86400 + 12 * 3600) * 1000;
+}
+
 /* Last Sunday of month m in year y, 01:00 UTC, in ms. */
 static int64_t s_last_sunday_1utc(int64_t y, unsigned m)
 {

@@ -69,6 +69,8 @@ void rp_ams_local(int64_t utc_ms, int *year, unsigned *month, unsigned *day, uns
                   unsigned *minute);
 /* "4 december 2026" / "4 December 2026"; with time "4 december 2026, 15:39" (Amsterdam). */
 int rp_date_text(char *buf, size_t cap, int64_t utc_ms, bool with_time, text_lang_t lang);
+/* 12:00 UTC of a calendar day, in ms (the same day in Amsterdam) */
+int64_t rp_civil_noon_utc(int year, unsigned month, unsigned day);
 /* "YYYY-MM-DD" -> year and quarter; -EINVAL if malformed. */
 int rp_date_quarter(const char *date, uint32_t *year, uint32_t *quarter);
 

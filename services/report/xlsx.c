@@ -1,8 +1,11 @@
 /*  xlsx: the report's numbers as a workbook (libxlsxwriter, write-only).
  *
- *  Every figure is a numeric cell in the shown unit (kg, EUR...) with a number format of
+ *  Every figure is a numeric cell in the shown unit (kg, €...) with a number format of
  *  the unit's decimals, and next to it the exact raw integer. Sheets: KPIs, themes, trend,
  *  SROI per contract, annex (tenders), sources (the measurements behind the totals).
+ *  Every text cell is in the report's language (KPI, measure, unit, theme, status, kind,
+ *  procedure, commitment: "Vermeden CO2", "Realisatie", "€", "eis"); the KPI sheet and the
+ *  annex keep the machine codes in their last columns, the CSV and JSON files throughout.
  */
 #include <errno.h>
 #include <string.h>
@@ -46,7 +49,24 @@ static const char *s_kpi_label(const rp_report_t *r, int k)
 {
     static const char *keys[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
                                   "kpi.material", "kpi.co2", "kpi.pilots" };
-    return T(keys[k]);
+    return k >= 1 && k < RP_NKPI ? T(keys[k]) : "";
+}
+
+/* the unit a reader sees: "kg", "€", "producten", "pilots" */
+static const char *s_unit_label(const rp_report_t *r, int k)
+{
+    static const char *keys[] = { NULL, "report.unit.products", "report.unit.eur",
+                                  "report.unit.kg", "report.unit.kg", "report.unit.kg",
+                                  "report.unit.pilots" };
+    return k >= 1 && k < RP_NKPI ? T(keys[k]) : T("report.unit.projects");
+}
+
+/* an enum value in words, from "report.<group>.<name>" */
+static const char *s_words(const rp_report_t *r, const char *group, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "report.%s.%s", group, name);
+    return text_has(key) ? T(key) : name;
 }
 
 /* The KPIs sheet. */
@@ -54,20 +74,25 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
 {
     lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.kpis"));
     const char *hdr[] = { "kpi", "measure", "unit", "period", "period_raw", "ytd", "ytd_raw",
-                          "previous_year", "previous_year_raw", "raw_unit" };
-    for (int c = 0; c < 10; c++)
+                          "previous_year", "previous_year_raw", "raw_unit", "kpi_code",
+                          "measure_code" };
+    for (int c = 0; c < 12; c++)
         s_hdr(ws, r, (lxw_col_t)c, hdr[c], f->bold);
     worksheet_set_column(ws, 0, 0, 34, NULL);
     worksheet_set_column(ws, 1, 9, 16, NULL);
     int row = 1;
     static const char *mnames[] = { "ambition", "realisation", "projects", "target",
                                     "denominator", "count" };
+    static const char *mkeys[] = { "kpi.ambition", "kpi.realisation", "kpi.projects",
+                                   "kpi.target", "report.label.denominator", "report.label.count" };
     for (int k = 1; k < RP_NKPI; k++)
         for (int m = 0; m < 6; m++) {
             bool qty = m == 0 || m == 1 || m == 3;
             worksheet_write_string(ws, (lxw_row_t)row, 0, s_kpi_label(r, k), NULL);
-            worksheet_write_string(ws, (lxw_row_t)row, 1, mnames[m], NULL);
-            worksheet_write_string(ws, (lxw_row_t)row, 2, qty ? rp_kpi_info(k)->unit_shown : "count",
+            worksheet_write_string(ws, (lxw_row_t)row, 1, T(mkeys[m]), NULL);
+            worksheet_write_string(ws, (lxw_row_t)row, 2,
+                                   qty ? s_unit_label(r, k)
+                                       : m == 4 ? s_unit_label(r, 1) : T("report.unit.count"),
                                    NULL);
             for (int c = 0; c < RP_NCOL; c++) {
                 const rp_val_t *v = &r->kpi[k][c];
@@ -75,8 +100,12 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
                           : m == 3 ? v->target : m == 4 ? v->denominator : v->count;
                 s_fig(ws, f, row, 3 + c * 2, qty ? k : 0, x);
             }
-            worksheet_write_string(ws, (lxw_row_t)row, 9, qty ? rp_kpi_info(k)->unit_raw : "count",
-                                   NULL);
+            worksheet_write_string(ws, (lxw_row_t)row, 9,
+                                   qty ? s_words(r, "rawunit", rp_kpi_info(k)->unit_raw)
+                                       : T("report.unit.count"), NULL);
+            /* the machine names, for formulas and scripts */
+            worksheet_write_string(ws, (lxw_row_t)row, 10, rp_kpi_info(k)->name, NULL);
+            worksheet_write_string(ws, (lxw_row_t)row, 11, mnames[m], NULL);
             row++;
         }
 }
@@ -92,9 +121,9 @@ static void s_sheet_themes(lxw_workbook *wb, const rp_report_t *r, const s_fmts_
         s_hdr(ws, r, (lxw_col_t)c, th_hdr[c], f->bold);
     for (int th = 1; th < RP_NTHEME; th++) {
         const rp_theme_row_t *t = &r->themes[th];
-        worksheet_write_string(ws, (lxw_row_t)th, 0, rp_theme_name(th), NULL);
-        worksheet_write_string(ws, (lxw_row_t)th, 1, rp_kpi_info(t->kpi)->name, NULL);
-        worksheet_write_string(ws, (lxw_row_t)th, 2, rp_kpi_info(t->kpi)->unit_shown, NULL);
+        worksheet_write_string(ws, (lxw_row_t)th, 0, s_words(r, "theme", rp_theme_name(th)), NULL);
+        worksheet_write_string(ws, (lxw_row_t)th, 1, s_kpi_label(r, t->kpi), NULL);
+        worksheet_write_string(ws, (lxw_row_t)th, 2, s_unit_label(r, t->kpi), NULL);
         s_fig(ws, f, th, 3, t->kpi, t->ytd.ambition);
         s_fig(ws, f, th, 5, t->kpi, t->ytd.realisation);
         worksheet_write_number(ws, (lxw_row_t)th, 7, t->level_baseline, NULL);
@@ -119,7 +148,7 @@ static void s_sheet_trend(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t
     int row = 1;
     for (int k = 1; k < RP_NKPI; k++)
         for (int i = 0; i < 8; i++, row++) {
-            worksheet_write_string(ws, (lxw_row_t)row, 0, rp_kpi_info(k)->name, NULL);
+            worksheet_write_string(ws, (lxw_row_t)row, 0, s_kpi_label(r, k), NULL);
             worksheet_write_number(ws, (lxw_row_t)row, 1, in->year - 1 + (uint32_t)(i / 4), NULL);
             worksheet_write_number(ws, (lxw_row_t)row, 2, i % 4 + 1, NULL);
             s_fig(ws, f, row, 3, k, in->series[k][i].ambition);
@@ -151,8 +180,9 @@ static void s_sheet_annex(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t
     const char *an_hdr[] = { "tender", "title", "group", "planned_publication", "kind",
                              "procedure", "status", "value_eur", "value_cents", "pilot",
                              "sroi_pct_bp", "themes", "fairtrade", "sroi_cents", "nox_mg",
-                             "material_g", "co2_g", "pilots" };
-    for (int c = 0; c < 18; c++)
+                             "material_g", "co2_g", "pilots", "kind_code", "procedure_code",
+                             "status_code" };
+    for (int c = 0; c < 21; c++)
         s_hdr(ws, r, (lxw_col_t)c, an_hdr[c], f->bold);
     for (size_t i = 0; i < r->nannex; i++) {
         const rp_tender_t *t = r->annex[i].t;
@@ -161,18 +191,24 @@ static void s_sheet_annex(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t
         worksheet_write_string(ws, rr, 1, t->title, NULL);
         worksheet_write_string(ws, rr, 2, t->group, NULL);
         worksheet_write_string(ws, rr, 3, t->planned, NULL);
-        worksheet_write_string(ws, rr, 4, rp_enum_name('k', t->kind), NULL);
-        worksheet_write_string(ws, rr, 5, rp_enum_name('p', t->procedure), NULL);
-        worksheet_write_string(ws, rr, 6, rp_enum_name('s', t->status), NULL);
+        worksheet_write_string(ws, rr, 4, s_words(r, "kind", rp_enum_name('k', t->kind)), NULL);
+        worksheet_write_string(ws, rr, 5, s_words(r, "procedure", rp_enum_name('p', t->procedure)), NULL);
+        worksheet_write_string(ws, rr, 6, s_words(r, "tstatus", rp_enum_name('s', t->status)), NULL);
+        worksheet_write_string(ws, rr, 18, rp_enum_name('k', t->kind), NULL);
+        worksheet_write_string(ws, rr, 19, rp_enum_name('p', t->procedure), NULL);
+        worksheet_write_string(ws, rr, 20, rp_enum_name('s', t->status), NULL);
         s_fig(ws, f, (int)i + 1, 7, 2, t->value_cents);
-        worksheet_write_boolean(ws, rr, 9, t->pilot, NULL);
+        worksheet_write_string(ws, rr, 9, T(t->pilot ? "report.label.yes" : "report.label.no"), NULL);
         worksheet_write_number(ws, rr, 10, t->sroi_bp, NULL);
-        char th[256] = "";
+        /* at most 8 x ("Internationale Sociale Voorwaarden (gunningscriterium)", ~60 bytes):
+         * always fits */
+        char th[1024] = "";
         size_t n = 0;
-        for (int j = 0; j < t->nthemes && j < 8 && n < sizeof th - 48; j++)
-            n += (size_t)snprintf(th + n, sizeof th - n, "%s%s:%s", j ? " " : "",
-                                  rp_theme_name(t->themes[j].theme) ? rp_theme_name(t->themes[j].theme) : "?",
-                                  rp_enum_name('c', t->themes[j].commitment));
+        for (int j = 0; j < t->nthemes && j < 8; j++)
+            n += (size_t)snprintf(th + n, sizeof th - n, "%s%s (%s)", j ? ", " : "",
+                                  rp_theme_name(t->themes[j].theme)
+                                      ? s_words(r, "theme", rp_theme_name(t->themes[j].theme)) : "?",
+                                  s_words(r, "commit", rp_enum_name('c', t->themes[j].commitment)));
         worksheet_write_string(ws, rr, 11, th, NULL);
         for (int k = 1; k < RP_NKPI; k++)
             if (r->annex[i].count[k])
@@ -193,7 +229,7 @@ static void s_sheet_sources(lxw_workbook *wb, const rp_report_t *r, const s_fmts
     for (size_t i = 0; i < in->ncontribs; i++) {
         const rp_contrib_t *c = &in->contribs[i];
         lxw_row_t rr = (lxw_row_t)(i + 1);
-        worksheet_write_string(ws, rr, 0, rp_kpi_info(c->kpi) ? rp_kpi_info(c->kpi)->name : "", NULL);
+        worksheet_write_string(ws, rr, 0, s_kpi_label(r, c->kpi), NULL);
         worksheet_write_string(ws, rr, 1, c->measurement, NULL);
         worksheet_write_string(ws, rr, 2, c->tender, NULL);
         worksheet_write_number(ws, rr, 3, c->revision, NULL);
@@ -216,7 +252,9 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
     for (int k = 1; k < RP_NKPI; k++) {
         f.fmt[k] = workbook_add_format(wb);
         int dec = rp_kpi_info(k)->decimals;
-        format_set_num_format(f.fmt[k], dec == 0 ? "#,##0" : dec == 2 ? "#,##0.00" : "#,##0.000");
+        /* money with the euro sign in front, as a Dutch reader writes it */
+        format_set_num_format(f.fmt[k], k == 2 ? "\"€\" #,##0.00" : dec == 0 ? "#,##0"
+                                        : dec == 2 ? "#,##0.00" : "#,##0.000");
     }
     s_sheet_kpis(wb, r, &f);
     s_sheet_themes(wb, r, &f);

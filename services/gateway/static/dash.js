@@ -7,8 +7,14 @@
                   ['isv', 'fairtrade'], ['social_return', 'sroi'], ['diversiteit_inclusie', 'pilots']];
   const params = new URLSearchParams(location.search);
   const token = params.get('access_token');
+  /* the buyer whose figures are shown: ?buyer= (the gateway's default when absent); every
+   * request names it, so a page never mixes two buyers */
+  const wantBuyer = params.get('buyer') || '';
   const year = parseInt(params.get('year') || String(new Date().getFullYear()), 10);
   let T = {}, lang = 'nl', buyer = '', totals = new Map(), seq = 0, listTimer = 0;
+  /* no figure before the first snapshot: a tile shows "–", never a 0 that was not counted;
+   * after a disconnect the figures stay but are marked as not live (class "offline") */
+  let haveSnapshot = false, lastLive = 0;
   let trendKpi = params.get('trend') || 'co2';
 
   const $ = (id) => document.getElementById(id);
@@ -19,8 +25,11 @@
     if (text !== undefined) e.textContent = text;
     return e;
   };
-  const withToken = (url) => token ? url + (url.includes('?') ? '&' : '?') +
-    'access_token=' + encodeURIComponent(token) : url;
+  const addArg = (url, k, v) => url + (url.includes('?') ? '&' : '?') + k + '=' + encodeURIComponent(v);
+  const withToken = (url) => {
+    if (wantBuyer && !/[?&]buyer=/.test(url)) url = addArg(url, 'buyer', wantBuyer);
+    return token ? addArg(url, 'access_token', token) : url;
+  };
   const getJSON = (url) => fetch(withToken(url), { headers: { Accept: 'application/json' } })
     .then((r) => r.ok ? r.json() : Promise.reject(r.status));
 
@@ -36,11 +45,16 @@
       default: return [v, unit || ''];
     }
   }
+  /* [figure, unit]; money as a Dutch reader writes it: the sign first, "€ 728.750"
+   * (English "€728,750"), with an empty unit */
   function fmt(v, unit) {
     const [n, u] = scaled(v, unit);
     const loc = lang === 'en' ? 'en-GB' : 'nl-NL';
-    return [n.toLocaleString(loc, { maximumFractionDigits: n < 100 ? 1 : 0 }), u];
+    const s = n.toLocaleString(loc, { maximumFractionDigits: Math.abs(n) < 100 ? 1 : 0 });
+    if (unit === 'cent') return [u + (lang === 'en' ? '' : ' ') + s, ''];
+    return [s, u];
   }
+  const show = (v, unit) => fmt(v, unit).filter(Boolean).join(' ');
   const key = (k, win, rest) => 'kpi.' + k + '.' + win + '.' + buyer + (rest || '');
   const get = (k) => totals.get(k);
 
@@ -76,7 +90,22 @@
     const tot = get(key(k, year));
     const val = $('val-' + k);
     if (!val) return;
-    if (!tot) { val.textContent = '0'; return; }
+    if (!haveSnapshot) {
+      /* nothing received yet: no figure at all */
+      val.textContent = '–';
+      delete val.dataset.raw;
+      $('unit-' + k).textContent = '';
+      $('sub-' + k).textContent = '';
+      return;
+    }
+    if (!tot) {
+      /* the snapshot has arrived and holds no total for this KPI: nothing counted yet */
+      val.textContent = '0';
+      val.dataset.raw = '0';
+      $('unit-' + k).textContent = '';
+      $('sub-' + k).textContent = '';
+      return;
+    }
     const [n, u] = fmt(tot.realisation, tot.unit);
     if (val.textContent !== n) {
       val.textContent = n;
@@ -97,6 +126,7 @@
   function renderThemes() {
     const box = $('themes');
     box.textContent = '';
+    if (!haveSnapshot) { box.textContent = '–'; return; }
     const loc = lang === 'en' ? 'en-GB' : 'nl-NL';
     const SCALE = 200;   /* the bar spans 0..200 %; the line marks 100 % */
     for (const [th, k] of THEMES) {
@@ -117,8 +147,8 @@
         mark.style.left = 100 / SCALE * 100 + '%';
         bars.append(br, mark);
         label = pct.toLocaleString(loc, { maximumFractionDigits: 0 }) + ' %';
-        row.title = t('kpi.realisation') + ' ' + fmt(r, unit).join(' ') + ' / ' +
-          (k === 'pilots' ? t('kpi.target') : t('kpi.ambition')) + ' ' + fmt(a, unit).join(' ');
+        row.title = t('kpi.realisation') + ' ' + show(r, unit) + ' / ' +
+          (k === 'pilots' ? t('kpi.target') : t('kpi.ambition')) + ' ' + show(a, unit);
       } else {
         label = t('dash.no_ambition');
       }
@@ -136,6 +166,7 @@
     const amb = Number(tot.ambition || 0);
     const box = $('pilots');
     box.textContent = '';
+    if (!haveSnapshot) { box.textContent = '–'; return; }
     const p = el('div', 'progress');
     const bar = el('div');
     bar.style.width = Math.min(100, 100 * n / target) + '%';
@@ -174,8 +205,7 @@
       mk('rect', { x: x, y: H - P - a, width: bw * 0.28, height: a, fill: '#9ec5dc' });
       mk('rect', { x: x + bw * 0.3, y: H - P - h, width: bw * 0.28, height: h, fill: '#00689e' });
       mk('text', { x: x, y: H - P + 16 }, 'Q' + (i + 1) + ' ' + year);
-      mk('text', { x: x + bw * 0.3, y: H - P - h - 4 },
-        v.toLocaleString(lang === 'en' ? 'en-GB' : 'nl-NL', { maximumFractionDigits: 1 }));
+      if (haveSnapshot) mk('text', { x: x + bw * 0.3, y: H - P - h - 4 }, fmt(qs[i].realisation, qs[i].unit)[0]);
     });
     const u = scaled(0, (qs.find((x) => x.unit) || {}).unit)[1];
     mk('text', { x: 2, y: 12 }, u);
@@ -223,7 +253,7 @@
       .then((r) => fillRows('drill-measurements', r.items, (x) => [
         linkButton((x.measurement_id || '') + ' · ' + (x.tender_id || ''),
                    () => openMeasurement(x.measurement_id)),
-        fmt(x.realisation, (get(key(k, year)) || {}).unit).join(' ')]))
+        show(x.realisation, (get(key(k, year)) || {}).unit)]))
       .catch(() => fillRows('drill-measurements', [{}], () => [t('dash.unavailable'), '']));
     box.scrollIntoView({ block: 'start' });
   }
@@ -249,9 +279,9 @@
       .sort((a, b) => Number(b.realisation || 0) - Number(a.realisation || 0));
     fillRows('drill-themes', part('.theme.'), (x) => [
       t('theme.' + x.key.slice(key(k, year, '.theme.').length)),
-      fmt(x.realisation, x.unit).join(' ')]);
+      show(x.realisation, x.unit)]);
     fillRows('drill-tenders', part('.tender.'), (x) => [
-      decodeKey(x.key.slice(key(k, year, '.tender.').length)), fmt(x.realisation, x.unit).join(' ')]);
+      decodeKey(x.key.slice(key(k, year, '.tender.').length)), show(x.realisation, x.unit)]);
   }
   function openMeasurement(id) {
     const box = $('drill-detail') || (() => { openDrill(drillKpi || 'co2'); return $('drill-detail'); })();
@@ -307,10 +337,19 @@
     requestAnimationFrame(() => { scheduled = false; renderAll(); });
   }
 
+  /* live: figures current; stale: the gateway says its view is not current; offline: the
+   * stream broke, the figures shown are those of the time named; connecting: none yet */
   function setStatus(kind) {
     const s = $('status');
     s.className = 'status ' + kind;
-    s.textContent = kind === 'live' ? t('dash.live') : kind === 'stale' ? t('dash.stale') : t('dash.connecting');
+    const hhmm = (ms) => new Date(ms).toLocaleTimeString(loc(), { hour: '2-digit', minute: '2-digit' });
+    s.textContent = kind === 'live' ? t('dash.live') : kind === 'stale' ? t('dash.stale')
+      : kind === 'offline' ? (haveSnapshot && lastLive ? t('dash.offline_since').replace('%s', hhmm(lastLive))
+                                                       : t('dash.offline'))
+      : t('dash.connecting');
+    if (kind === 'live') lastLive = Date.now();
+    $('tiles').classList.toggle('not-live', kind !== 'live');
+    document.body.classList.toggle('not-live', kind !== 'live');
   }
 
   /* ---- lists from the JSON API ---- */
@@ -358,18 +397,24 @@
       ['material', 'primary_material_g', 'g'], ['sroi', 'sroi_realised_cents', 'cent'],
       ['fairtrade', 'fairtrade_products', 'products'], ['pilots', 'pilots', 'pilots']]
       .filter(([, f]) => Number(imp[f] || 0) !== 0)
-      .map(([k, f, u]) => t('kpi.' + k) + ' ' + fmt(imp[f], u).join(' '));
+      .map(([k, f, u]) => t('kpi.' + k) + ' ' + show(imp[f], u));
     return parts.join(' · ');
   }
 
   /* ---- the stream ---- */
+  /* A broken stream is closed and opened anew (after retryMs) rather than resumed: a new
+   * stream begins with a snapshot (or a status saying the view is stale), so the page is
+   * live again only from figures it has just received. */
+  let es = null, retryTimer = 0;
+  const retryMs = 2000;
   function connect() {
-    const es = new EventSource(withToken('/api/stream'));
+    es = new EventSource(withToken('/api/stream'));
     es.addEventListener('snapshot', (e) => {
       const s = JSON.parse(e.data);
       totals = new Map();
       for (const x of s.totals || []) totals.set(x.key, x);
       seq = s.seq || seq;
+      haveSnapshot = true;
       setStatus('live');
       schedule();
     });
@@ -378,15 +423,130 @@
       const cur = totals.get(x.key);
       if (!cur || Number(cur.seq || 0) < Number(x.seq || 0)) totals.set(x.key, x);
       seq = Math.max(seq, Number(x.seq || 0));
-      setStatus('live');
+      if (haveSnapshot) setStatus('live');
       schedule();
       if (!listTimer) listTimer = setTimeout(() => { listTimer = 0; loadLists(); }, 2000);
     });
     es.addEventListener('status', (e) => {
       const s = JSON.parse(e.data);
-      setStatus(s.fresh ? 'live' : 'stale');
+      setStatus(s.fresh && haveSnapshot ? 'live' : 'stale');
     });
-    es.onerror = () => setStatus('connecting');
+    es.onerror = () => {
+      es.close();
+      setStatus('offline');
+      schedule();
+      if (!retryTimer) retryTimer = setTimeout(() => { retryTimer = 0; connect(); }, retryMs);
+    };
+  }
+
+  /* ---- the buyer: its display name in the header; a picker when several are served ---- */
+  function loadBuyers() {
+    $('buyer-name').textContent = buyer;
+    getJSON('/api/buyers').then((r) => {
+      const list = r.buyers || [];
+      if (!r.reports) {
+        /* this gateway cannot read the report files (deploy/README-ops.md) */
+        const ul = $('reports');
+        ul.textContent = '';
+        ul.append(el('li', 'muted', t('dash.reports.unavailable')));
+      }
+      if (!r.narratives) $('narrative-panel').hidden = true;
+      const me = list.find((b) => b.id === buyer);
+      const name = me ? me.name : buyer === r.default ? r.default_name : buyer;
+      $('buyer-name').textContent = name;
+      document.title = t('dash.title') + ' · ' + name;
+      if (list.length < 2) return;
+      const sel = $('buyer');
+      sel.hidden = false;
+      sel.setAttribute('aria-label', t('dash.buyer'));
+      for (const b of list.slice().sort((a, c) => a.name.localeCompare(c.name, loc()))) {
+        const o = el('option', '', b.name);
+        o.value = b.id;
+        if (b.id === buyer) o.selected = true;
+        sel.append(o);
+      }
+      sel.addEventListener('change', () => {
+        const q = new URLSearchParams(location.search);
+        q.set('buyer', sel.value);
+        location.search = '?' + q.toString();
+      });
+    }).catch(() => {});
+  }
+
+  /* ---- the reports of the buyer and year shown, generated on demand by the report service ---- */
+  function reportUrl(quarter, format) {
+    let u = '/api/report?year=' + year + '&quarter=' + quarter + '&format=' + format +
+      '&lang=' + lang + '&buyer=' + encodeURIComponent(buyer);
+    if (token) u = addArg(u, 'access_token', token);
+    return u;
+  }
+  function buildReports() {
+    const ul = $('reports');
+    ul.textContent = '';
+    const now = new Date();
+    const periods = [[0, t('dash.report.annual').replace('%s', year)]];
+    for (let q = 1; q <= 4; q++) {
+      /* quarters that have begun */
+      if (year < now.getFullYear() || (year === now.getFullYear() && (q - 1) * 3 <= now.getMonth()))
+        periods.push([q, t('dash.report.quarter').replace('%d', q).replace('%s', year)]);
+    }
+    for (const [q, label] of periods) {
+      const li = el('li');
+      li.dataset.quarter = String(q);
+      const links = el('span', 'formats');
+      for (const [f, name] of [['html', 'HTML'], ['pdf', 'PDF'], ['xlsx', 'Excel']]) {
+        const a = el('a', '', name);
+        a.href = reportUrl(q, f);
+        a.dataset.format = f;
+        if (f !== 'html') a.setAttribute('download', '');
+        else a.target = '_blank';
+        a.rel = 'noopener';
+        links.append(a, ' ');
+      }
+      li.append(el('span', '', label), links);
+      ul.append(li);
+    }
+  }
+
+  /* ---- the adviser's narrative per theme: POST /api/narratives (role admin) ---- */
+  function buildNarrativeForm() {
+    $('h-narrative').textContent = t('dash.narrative');
+    $('narrative-help').textContent = t('dash.narrative.help');
+    const f = $('narrative-form');
+    const period = f.elements.quarter, theme = f.elements.theme;
+    period.append(Object.assign(el('option', '', t('dash.report.annual').replace('%s', year)), { value: '0' }));
+    for (let q = 1; q <= 4; q++)
+      period.append(Object.assign(el('option', '', t('dash.report.quarter').replace('%d', q).replace('%s', year)),
+                                  { value: String(q) }));
+    for (const [th] of THEMES) theme.append(Object.assign(el('option', '', t('theme.' + th)), { value: th }));
+    for (const [id, k] of [['lbl-n-period', 'dash.narrative.period'], ['lbl-n-theme', 'dash.theme'],
+                           ['lbl-n-text', 'dash.narrative.text'], ['lbl-n-token', 'dash.narrative.token']])
+      $(id).textContent = t(k);
+    $('n-save').textContent = t('dash.narrative.save');
+    f.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const out = $('narrative-result');
+      out.className = 'result';
+      out.textContent = '…';
+      const auth = f.elements.token.value || token;
+      fetch(withToken('/api/narratives'), { method: 'POST',
+        headers: Object.assign({ 'Content-Type': 'application/json', Accept: 'application/json' },
+                               auth ? { Authorization: 'Bearer ' + auth } : {}),
+        body: JSON.stringify({ year: year, quarter: Number(period.value), theme: theme.value,
+                               text: f.elements.text.value }) })
+        .then((r) => r.json().then((j) => [r, j], () => [r, {}]))
+        .then(([r, j]) => {
+          if (r.ok) {
+            out.className = 'result ok';
+            out.textContent = j.text ? t('dash.narrative.saved') : t('dash.narrative.removed');
+          } else {
+            out.className = 'result error';
+            out.textContent = t('dash.narrative.failed') + ' (' + r.status + ')' +
+              (j.field ? ' · ' + j.field : '') + (j.detail ? ': ' + j.detail : '');
+          }
+        })
+        .catch(() => { out.className = 'result error'; out.textContent = t('dash.unavailable'); });
+    });
   }
 
   function init() {
@@ -398,7 +558,10 @@
       document.documentElement.lang = lang;
       document.title = t('dash.title');
       $('title').textContent = t('dash.title');
-      $('subtitle').textContent = t('dash.subtitle') + ' · ' + buyer;
+      $('subtitle').textContent = t('dash.subtitle');
+      loadBuyers();
+      buildReports();
+      buildNarrativeForm();
       /* the year picker: a few years around this one; a choice reloads with ?year= */
       const ys = $('year');
       ys.setAttribute('aria-label', t('dash.year'));
@@ -420,6 +583,7 @@
       $('h-upcoming').textContent = t('dash.upcoming');
       $('h-reminders').textContent = t('dash.reminders');
       $('h-measurements').textContent = t('dash.measurements');
+      $('h-reports').textContent = t('dash.reports');
       $('drill-hint').textContent = t('dash.drill.hint');
       const other = lang === 'en' ? 'nl' : 'en';
       const q = new URLSearchParams(location.search);

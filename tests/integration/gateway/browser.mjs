@@ -1,14 +1,19 @@
 // The dashboard in headless Chromium: load it, submit a measurement through the API, see the
 // CO2 tile change without a reload, the measurement first in "Recente metingen", the drill-down
 // from the CO2 tile to the measurement's factor table edition and public source; Dutch by default, English with ?lang=en; nothing loaded
-// from outside the gateway; no horizontal scrolling on a phone. Screenshots are artifacts.
-// Usage: node browser.mjs <http port> <artifact dir> <submitter token>
+// from outside the gateway; no horizontal scrolling on a phone. Before the first snapshot every
+// tile shows "–" (never a 0 that was not counted); a broken stream is said, not shown as live.
+// The header names the buyer by its display name; a buyer picker switches to another buyer's
+// own figures; money reads "€ 5.000"; the report links serve the buyer's report; a narrative
+// entered in the form (role admin) appears in that report; bad narratives get named errors.
+// Screenshots are artifacts.
+// Usage: node browser.mjs <http port> <artifact dir> <submitter token> <admin token> <gateway pid>
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [port, outDir, token] = process.argv.slice(2);
+const [port, outDir, token, admin, gwPid] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
 const fail = (msg) => { console.error('FAIL: ' + msg); process.exitCode = 1; };
 const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mvoi-chromium-'));
@@ -25,7 +30,21 @@ try {
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
   page.on('pageerror', (e) => fail('page error: ' + e.message));
   page.on('console', (m) => { if (m.type() === 'error') console.error('console: ' + m.text()); });
+  // no stream yet (refused): every tile shows "–", the status says there are no figures
+  await page.route('**/api/stream*', (r) => r.abort());
   await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('offline'),
+                             null, { timeout: 15000 });
+  for (const k of ['fairtrade', 'sroi', 'nox', 'material', 'co2', 'pilots']) {
+    const v = await page.textContent('#val-' + k);
+    if (v !== '–') fail(`before the snapshot tile ${k} shows "${v}", expected "–"`);
+  }
+  const noFigures = await page.textContent('#status');
+  if (!noFigures.includes('nog geen cijfers')) fail('status before any snapshot: ' + noFigures);
+  if ((await page.textContent('#themes')) !== '–') fail('theme shares before the snapshot');
+  console.log('before the snapshot: every tile "–", status "' + noFigures + '"');
+  await page.screenshot({ path: path.join(outDir, 'dashboard-before-snapshot.png'), fullPage: false });
+  await page.unroute('**/api/stream*');
   await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('live'),
                              null, { timeout: 15000 });
   const title = await page.textContent('#title');
@@ -100,6 +119,79 @@ try {
   const icon = await page.getAttribute('link[rel=icon]', 'href');
   if (!icon || !icon.startsWith('data:image/svg+xml')) fail('no favicon link');
 
+  // the buyer: display name, not id; money with the euro sign first
+  await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('live'),
+                             null, { timeout: 15000 });
+  await page.waitForFunction(() => document.querySelector('#buyer-name')?.textContent === 'Gemeente Heerlen',
+                             null, { timeout: 10000 }).catch(() => {});
+  const bname = await page.textContent('#buyer-name');
+  if (bname !== 'Gemeente Heerlen') fail(`header names the buyer "${bname}"`);
+  const sroi = await page.textContent('#val-sroi');
+  if (sroi !== '€ 5.000') fail(`SROI tile "${sroi}", expected "€ 5.000" (500,000 cents)`);   // 250000 x 2 cents
+  if (await page.textContent('#unit-sroi')) fail('SROI tile keeps a unit after the euro sign');
+  console.log(`buyer "${bname}", SROI tile "${sroi}"`);
+
+  // reports: the links of the year shown, for this buyer; the file comes through the gateway
+  const annual = await page.getAttribute('#reports li[data-quarter="0"] a[data-format="html"]', 'href');
+  const yr = await page.inputValue('#year');
+  if (!annual.includes('buyer=heerlen') || !annual.includes('year=' + yr) || !annual.includes('quarter=0'))
+    fail('annual report link: ' + annual);
+  for (const f of ['pdf', 'xlsx'])
+    if (!(await page.$(`#reports li[data-quarter="0"] a[data-format="${f}"]`))) fail('no ' + f + ' link');
+  let rep = await fetch(base + annual);
+  let repText = await rep.text();
+  if (rep.status !== 200 || !repText.includes(`Rapport heerlen ${yr} Q0`)) fail('report via the link: ' + rep.status + ' ' + repText);
+  if (!(rep.headers.get('content-disposition') || '').startsWith('inline')) fail('report disposition');
+
+  // a narrative through the form: needs the admin role; then it is in the report
+  await page.click('#narrative-form >> xpath=ancestor::details/summary');
+  await page.selectOption('#narrative-form select[name=theme]', 'klimaat');
+  await page.selectOption('#narrative-form select[name=quarter]', '0');
+  const story = 'De HVO-inzet bij de veegdienst loopt voor op plan.';
+  await page.fill('#narrative-form textarea', story);
+  await page.fill('#narrative-form input[name=token]', token);   // a submitter: refused
+  await page.click('#n-save');
+  await page.waitForFunction(() => document.querySelector('#narrative-result')?.classList.contains('error'));
+  const refused = await page.textContent('#narrative-result');
+  if (!refused.includes('403')) fail('narrative with a submitter token: ' + refused);
+  await page.fill('#narrative-form input[name=token]', admin);
+  await page.click('#n-save');
+  await page.waitForFunction(() => document.querySelector('#narrative-result')?.classList.contains('ok'));
+  console.log('narrative: submitter "' + refused + '", admin "' + await page.textContent('#narrative-result') + '"');
+  await page.screenshot({ path: path.join(outDir, 'dashboard-narrative.png'), fullPage: true });
+  repText = await (await fetch(base + annual)).text();
+  if (!repText.includes(story)) fail('the narrative is not in the report: ' + repText);
+  const post = (b) => fetch(base + '/api/narratives', { method: 'POST', body: JSON.stringify(b),
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + admin } })
+    .then(async (r) => [r.status, (await r.json()).field]);
+  for (const [b, want] of [[{ year: 2026, theme: 'weer', text: 'x' }, 'theme'],
+                           [{ year: 1999, theme: 'klimaat', text: 'x' }, 'year'],
+                           [{ year: 2026, quarter: 5, theme: 'klimaat', text: 'x' }, 'quarter'],
+                           [{ year: 2026, theme: 'klimaat', text: 'x'.repeat(4001) }, 'text'],
+                           [{ year: 2026, theme: 'klimaat', text: 'x', who: 'me' }, 'who']]) {
+    const [st, field] = await post(b);
+    if (st !== 400 || field !== want) fail(`narrative ${JSON.stringify(b).slice(0, 60)}: ${st} ${field}`);
+  }
+
+  // the buyer picker: another buyer, its own figures only
+  const names = await page.$$eval('#buyer option', (os) => os.map((o) => o.textContent));
+  if (!names.includes('Gemeente Venlo') || !names.includes('Gemeente Heerlen')) fail('buyer picker: ' + names);
+  await Promise.all([page.waitForURL((u) => u.searchParams.get('buyer') === 'venlo'),
+                     page.selectOption('#buyer', 'venlo')]);
+  await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('live'),
+                             null, { timeout: 15000 });
+  await page.waitForFunction(() => document.querySelector('#buyer-name')?.textContent === 'Gemeente Venlo',
+                             null, { timeout: 10000 });
+  const vco2 = await page.textContent('#val-co2'), vsroi = await page.textContent('#val-sroi');
+  if (vco2 !== '777' || vsroi !== '0') fail(`venlo tiles CO2 "${vco2}" (777,000 g) SROI "${vsroi}"`);
+  const vlink = await page.getAttribute('#reports li[data-quarter="0"] a[data-format="html"]', 'href');
+  if (!vlink.includes('buyer=venlo')) fail('venlo report link: ' + vlink);
+  repText = await (await fetch(base + vlink)).text();
+  if (repText.includes(story) || !repText.includes('Rapport venlo')) fail('venlo report shows heerlen: ' + repText);
+  console.log(`picker: ${names.length} buyers; venlo CO2 ${vco2} kg, SROI ${vsroi}`);
+  await page.screenshot({ path: path.join(outDir, 'dashboard-venlo.png'), fullPage: false });
+
   // English
   await page.goto(base + '/?lang=en', { waitUntil: 'domcontentloaded' });
   await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('live'),
@@ -115,6 +207,23 @@ try {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (overflow > 1) fail(`horizontal overflow of ${overflow}px on a phone`);
   await page.screenshot({ path: path.join(outDir, 'dashboard-phone.png'), fullPage: true });
+
+  // the stream breaks (the gateway stops): the figures stay, marked as not live, and the
+  // status says since when
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(base + '/', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('live'),
+                             null, { timeout: 15000 });
+  const kept = await page.textContent('#val-co2');
+  process.kill(Number(gwPid), 'SIGTERM');
+  await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('offline'),
+                             null, { timeout: 15000 });
+  const off = await page.textContent('#status');
+  if (!/Verbinding verbroken: cijfers van \d\d:\d\d, niet live/.test(off)) fail('after a disconnect: ' + off);
+  if (!(await page.$('#tiles.not-live'))) fail('tiles not marked as not live');
+  if ((await page.textContent('#val-co2')) !== kept) fail('the figure changed on disconnect');
+  console.log('disconnected: "' + off + '", CO2 still ' + kept + ' (greyed)');
+  await page.screenshot({ path: path.join(outDir, 'dashboard-offline.png'), fullPage: false });
   if (outside.length) fail('requests outside the gateway: ' + outside.join(', '));
 } catch (e) {
   fail(e.stack || String(e));

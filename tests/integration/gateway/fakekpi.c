@@ -12,8 +12,11 @@
  *                to kpi.co2.<year>.<buyer> and its quarter, published at once),
  *                ListMeasurements, HealthRequest
  *    notifier    ListReminders, HealthRequest
+ *    report      GenerateReport (one small file per format under --reports-dir, its text
+ *                naming buyer, period and the narratives stored for that buyer),
+ *                SetNarrative (kept per buyer, period and theme), HealthRequest
  *  Usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] [--notifier EP]
- *                 [--keys N] [--hb-ms N] [--epoch N]
+ *                 [--report EP --reports-dir DIR] [--venlo 1] [--keys N] [--hb-ms N] [--epoch N]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,6 +40,7 @@ static size_t g_n, g_cap;
 static uint64_t g_seq, g_epoch = 7;
 static void *g_pub;
 static int g_keys = 200;
+static int g_venlo;   /* --venlo 1: a second buyer's total too */
 static volatile sig_atomic_t g_stop;
 static Mvoi__Tender *g_tenders[64];
 static size_t g_ntenders;
@@ -165,6 +169,12 @@ static void seed(void)
             t->t.seq = ++g_seq;
         }
     }
+    if (!g_venlo)
+        return;
+    /* a second buyer with its own CO2 total: the dashboard of one never shows the other's */
+    total_t *v = find("kpi.co2.2026.venlo", true, 5, 2026, 0, s_units[5]);
+    snprintf(v->buyer, sizeof v->buyer, "venlo");
+    v->t.ambition = 2000000, v->t.realisation = 777000, v->t.projects = 1, v->t.seq = ++g_seq;
 }
 
 /* Update n: one of g_keys tender totals of KPI co2, realisation += n-dependent amount. */
@@ -576,6 +586,72 @@ static void on_notifier(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     reply(sock, id, req, &env);
 }
 
+/* ---- report: narratives kept per buyer|year|quarter|theme; a report file per request */
+static const char *g_reports_dir;
+static struct { char key[96]; char text[4096]; } g_narr[32];
+static size_t g_nnarr;
+
+static void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    const char *buyer = req->buyer ? req->buyer : "";
+    if (req->body_case == MVOI__ENVELOPE__BODY_HEALTH) {
+        health(sock, id, req, "report");
+        return;
+    }
+    if (req->body_case == MVOI__ENVELOPE__BODY_SET_NARRATIVE) {
+        const Mvoi__SetNarrative *m = req->set_narrative;
+        char key[96];
+        snprintf(key, sizeof key, "%.40s|%u|%u|%u", buyer, m->year, m->quarter, m->theme);
+        size_t i = 0;
+        while (i < g_nnarr && strcmp(g_narr[i].key, key) != 0)
+            i++;
+        if (i == g_nnarr && g_nnarr < 32)
+            g_nnarr++;
+        snprintf(g_narr[i].key, sizeof g_narr[i].key, "%s", key);
+        snprintf(g_narr[i].text, sizeof g_narr[i].text, "%s", m->text ? m->text : "");
+        Mvoi__Narrative n = MVOI__NARRATIVE__INIT;
+        n.has_year = n.has_quarter = n.has_theme = true;
+        n.year = m->year, n.quarter = m->quarter, n.theme = m->theme, n.text = m->text;
+        env.body_case = MVOI__ENVELOPE__BODY_NARRATIVE;
+        env.narrative = &n;
+        reply(sock, id, req, &env);
+        return;
+    }
+    if (req->body_case != MVOI__ENVELOPE__BODY_GENERATE_REPORT || !req->generate_report->n_formats) {
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+        return;
+    }
+    const Mvoi__GenerateReport *g = req->generate_report;
+    static const char *ext[] = { "", "html", "pdf", "xlsx", "csv", "csv", "json", "csv" };
+    int f = g->formats[0] >= 1 && g->formats[0] <= 7 ? (int)g->formats[0] : 1;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mvoi-report-%s-%u-q%u.%s.%s", g_reports_dir, buyer, g->year,
+             g->quarter, g->lang ? g->lang : "nl", ext[f]);
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "cannot write");
+        return;
+    }
+    fprintf(out, "<!DOCTYPE html><html><body><h1>Rapport %s %u Q%u</h1>", buyer, g->year, g->quarter);
+    char pre[64];
+    snprintf(pre, sizeof pre, "%.40s|%u|%u|", buyer, g->year, g->quarter);
+    for (size_t i = 0; i < g_nnarr; i++)
+        if (strncmp(g_narr[i].key, pre, strlen(pre)) == 0 && g_narr[i].text[0])
+            fprintf(out, "<p class=\"narrative\">%s</p>", g_narr[i].text);
+    fputs("</body></html>\n", out);
+    long bytes = ftell(out);
+    fclose(out);
+    Mvoi__ReportFile rf = MVOI__REPORT_FILE__INIT, *prf = &rf;
+    rf.has_format = rf.has_bytes = true;
+    rf.format = (Mvoi__ReportFormat)f, rf.path = path, rf.bytes = (uint64_t)bytes;
+    Mvoi__ReportReply rr = MVOI__REPORT_REPLY__INIT;
+    rr.files = &prf, rr.n_files = 1;
+    env.body_case = MVOI__ENVELOPE__BODY_REPORT_REPLY;
+    env.report_reply = &rr;
+    reply(sock, id, req, &env);
+}
+
 typedef void (handler_fn)(void *sock, zmq_msg_t *id, Mvoi__Envelope *req);
 
 static void serve(void *sock, handler_fn *fn)
@@ -623,7 +699,7 @@ static void *router(void *ctx, const char *ep)
 
 int main(int argc, char **argv)
 {
-    const char *api = NULL, *pub = NULL, *cal = NULL, *imp = NULL, *ntf = NULL;
+    const char *api = NULL, *pub = NULL, *cal = NULL, *imp = NULL, *ntf = NULL, *rep = NULL;
     int hb_ms = 200;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--api")) api = argv[i + 1];
@@ -631,13 +707,17 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--calendar")) cal = argv[i + 1];
         else if (!strcmp(argv[i], "--impact")) imp = argv[i + 1];
         else if (!strcmp(argv[i], "--notifier")) ntf = argv[i + 1];
+        else if (!strcmp(argv[i], "--report")) rep = argv[i + 1];
+        else if (!strcmp(argv[i], "--venlo")) g_venlo = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--reports-dir")) g_reports_dir = argv[i + 1];
         else if (!strcmp(argv[i], "--keys")) g_keys = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--hb-ms")) hb_ms = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--epoch")) g_epoch = strtoull(argv[i + 1], NULL, 10);
     }
-    if (!api || !pub || g_keys < 1) {
+    if (!api || !pub || g_keys < 1 || (rep && !g_reports_dir)) {
         fprintf(stderr, "usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] "
-                        "[--notifier EP] [--keys N] [--hb-ms N] [--epoch N]\n");
+                        "[--notifier EP] [--report EP --reports-dir DIR] [--keys N] [--hb-ms N] "
+                        "[--epoch N]\n");
         return 64;
     }
     signal(SIGTERM, on_sig);
@@ -647,6 +727,7 @@ int main(int argc, char **argv)
     void *ctx = zmq_ctx_new();
     void *s_api = router(ctx, api), *s_cal = cal ? router(ctx, cal) : NULL;
     void *s_imp = imp ? router(ctx, imp) : NULL, *s_ntf = ntf ? router(ctx, ntf) : NULL;
+    void *s_rep = rep ? router(ctx, rep) : NULL;
     g_pub = zmq_socket(ctx, ZMQ_PUB);
     int z = 0, hwm = 0;
     zmq_setsockopt(g_pub, ZMQ_LINGER, &z, sizeof z);
@@ -658,14 +739,15 @@ int main(int argc, char **argv)
     fprintf(stderr, "fakekpi: up (api %s, pub %s)\n", api, pub);
     int64_t next_hb = now_ms();
     while (!g_stop) {
-        zmq_pollitem_t items[4];
-        void *socks[4];
-        handler_fn *fns[4];
+        zmq_pollitem_t items[5];
+        void *socks[5];
+        handler_fn *fns[5];
         int n = 0;
         if (s_api) items[n] = (zmq_pollitem_t){ s_api, 0, ZMQ_POLLIN, 0 }, socks[n] = s_api, fns[n++] = on_kpi;
         if (s_cal) items[n] = (zmq_pollitem_t){ s_cal, 0, ZMQ_POLLIN, 0 }, socks[n] = s_cal, fns[n++] = on_calendar;
         if (s_imp) items[n] = (zmq_pollitem_t){ s_imp, 0, ZMQ_POLLIN, 0 }, socks[n] = s_imp, fns[n++] = on_impact;
         if (s_ntf) items[n] = (zmq_pollitem_t){ s_ntf, 0, ZMQ_POLLIN, 0 }, socks[n] = s_ntf, fns[n++] = on_notifier;
+        if (s_rep) items[n] = (zmq_pollitem_t){ s_rep, 0, ZMQ_POLLIN, 0 }, socks[n] = s_rep, fns[n++] = on_report;
         long timeout = g_gen_left ? 1 : 20;
         if (zmq_poll(items, n, timeout) < 0 && errno != EINTR)
             break;
@@ -697,6 +779,7 @@ int main(int argc, char **argv)
     if (s_cal) zmq_close(s_cal);
     if (s_imp) zmq_close(s_imp);
     if (s_ntf) zmq_close(s_ntf);
+    if (s_rep) zmq_close(s_rep);
     zmq_close(g_pub);
     zmq_ctx_term(ctx);
     return 0;

@@ -32,16 +32,20 @@ DIR=$(mktemp -d /tmp/mvoi-gw-browser.XXXXXX)
 BASE=$(( 24000 + ($$ % 1000) * 8 ))
 API=tcp://127.0.0.1:$BASE PUB=tcp://127.0.0.1:$((BASE+1)) CAL=tcp://127.0.0.1:$((BASE+2))
 IMP=tcp://127.0.0.1:$((BASE+3)) NTF=tcp://127.0.0.1:$((BASE+4)) HTTP=$((BASE+5))
-TOKEN=browser-submitter-token
+REP=tcp://127.0.0.1:$((BASE+6))
+TOKEN=browser-submitter-token ADMIN=browser-admin-token
 HASH=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
-echo "submitter $HASH browser" > "$DIR/tokens"
+AHASH=$(printf %s "$ADMIN" | sha256sum | cut -d' ' -f1)
+printf 'submitter %s browser\nadmin %s adviser\n' "$HASH" "$AHASH" > "$DIR/tokens"
+mkdir -p "$DIR/reports"
 
 "$FAKE" --api "$API" --pub "$PUB" --calendar "$CAL" --impact "$IMP" --notifier "$NTF" \
-  > "$DIR/fakekpi.log" 2>&1 &
+  --report "$REP" --reports-dir "$DIR/reports" --venlo 1 > "$DIR/fakekpi.log" 2>&1 &
 FAKE_PID=$!
 MVOI_DATA_DIR=$DIR MVOI_GATEWAY_LISTEN=127.0.0.1:$HTTP MVOI_GATEWAY_KPI_API=$API \
 MVOI_GATEWAY_API=$API MVOI_GATEWAY_KPI_PUB=$PUB MVOI_GATEWAY_CALENDAR_API=$CAL \
 MVOI_GATEWAY_IMPACT_API=$IMP MVOI_GATEWAY_NOTIFIER_API=$NTF MVOI_GATEWAY_TOKENS_FILE=$DIR/tokens \
+MVOI_GATEWAY_REPORT_API=$REP MVOI_GATEWAY_REPORTS_DIR=$DIR/reports \
   "$GW" > "$DIR/gateway.log" 2>&1 &
 GW_PID=$!
 cleanup() {
@@ -58,7 +62,7 @@ until curl -sf "http://127.0.0.1:$HTTP/readyz" >/dev/null 2>&1 ||
   sleep 0.1
 done
 mkdir -p "$OUT"
-cd "$HERE" && timeout 180 node browser.mjs "$HTTP" "$OUT" "$TOKEN"
+cd "$HERE" && timeout 180 node browser.mjs "$HTTP" "$OUT" "$TOKEN" "$ADMIN" "$GW_PID"
 RC=$?
 [ $RC -ne 0 ] && tail -20 "$DIR/gateway.log"
 exit $RC

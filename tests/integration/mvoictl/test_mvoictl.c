@@ -220,7 +220,7 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
                      "Vermeden NOx 0,002 96,000 3 0,000 kg");
     /* euros: 5,000,000 cents = 50,000.00; 1,050,000 cents = 10,500.00 */
     cr_expect_str_eq(s_row(out, "Social Return", row, sizeof row),
-                     "Social Return 0,00 50.000,00 4 10.500,00 €");
+                     "Social Return € 0,00 € 50.000,00 4 € 10.500,00");
     /* counts */
     cr_expect_str_eq(s_row(out, "Fairtrade-producten", row, sizeof row),
                      "Fairtrade-producten 12 7 2 0 producten");
@@ -238,7 +238,7 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s --lang en kpi show --year 2026", s_ep, ctl);
     cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
     cr_expect_str_eq(s_row(out, "Social return", row, sizeof row),
-                     "Social return 0.00 50,000.00 4 10,500.00 €");
+                     "Social return €0.00 €50,000.00 4 €10,500.00");
     cr_expect_str_eq(s_row(out, "Avoided CO2", row, sizeof row),
                      "Avoided CO2 1.000 27.830 5 0.000 t");
 

@@ -349,7 +349,7 @@ static void s_check_html(const char *path, uint32_t y, uint32_t q, bool en)
     cr_assert_gt(checked, 60);
 }
 
-static void s_check_xlsx(const char *path, uint32_t y, uint32_t q)
+static void s_check_xlsx(const char *path, uint32_t y, uint32_t q, bool en)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/integration/report/xlsx_dump.py '%s'",
@@ -368,9 +368,19 @@ static void s_check_xlsx(const char *path, uint32_t y, uint32_t q)
             sheets = n >= 7;
             continue;
         }
-        cr_assert_eq(n, 7, "xlsx line: %s", line);
+        cr_assert_eq(n, 8, "xlsx line: %s", line);
         int k = row / 6 + 1, m = s_measure(tok[0]);
         cr_assert_eq(m, row % 6);
+        /* the reader's words, not the machine's: measure | unit */
+        static const char *nl_words[] = { "Ambitie", "Realisatie", "Projecten", "Doel" };
+        static const char *en_words[] = { "Ambition", "Realisation", "Projects", "Target" };
+        if (m < 4) {
+            char want[96];
+            snprintf(want, sizeof want, "%s | %s", (en ? en_words : nl_words)[m],
+                     m == 2 ? (en ? "count" : "aantal") : k == 2 ? "€" : k == 1
+                         ? (en ? "products" : "producten") : k == 6 ? "pilots" : "kg");
+            cr_expect_str_eq(tok[7], want, "xlsx %s row %d", s_kn[k], row);
+        }
         for (int c = 0; c < 3; c++) {
             x_val_t x = x_col(k, y, q, c);
             bool qty = m == A || m == R || m == TG;
@@ -410,7 +420,7 @@ Test(report_it, known_quarter_all_formats)
     s_check_csv(s_path(rep, MVOI__REPORT_FORMAT__FMT_CSV), false, YEAR, 2);
     s_check_csv(s_path(rep, MVOI__REPORT_FORMAT__FMT_CSV_NL), true, YEAR, 2);
     s_check_html(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), YEAR, 2, false);
-    s_check_xlsx(s_path(rep, MVOI__REPORT_FORMAT__FMT_XLSX), YEAR, 2);
+    s_check_xlsx(s_path(rep, MVOI__REPORT_FORMAT__FMT_XLSX), YEAR, 2, false);
 
     /* JSON: the period totals and the sources */
     json_error_t je;
@@ -501,7 +511,7 @@ Test(report_it, annual_english)
     Mvoi__Envelope *rep = s_generate("t-annual", YEAR, 0, "en", fm, 3, 30000);
     s_check_csv(s_path(rep, MVOI__REPORT_FORMAT__FMT_CSV), false, YEAR, 0);
     s_check_html(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), YEAR, 0, true);
-    s_check_xlsx(s_path(rep, MVOI__REPORT_FORMAT__FMT_XLSX), YEAR, 0);
+    s_check_xlsx(s_path(rep, MVOI__REPORT_FORMAT__FMT_XLSX), YEAR, 0, true);
     char *html = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), NULL);
     cr_expect(strstr(html, "<html lang=\"en\">") && strstr(html, "Annual MVOI report 2026"));
     free(html);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Print the KPI sheet (first sheet) of a report workbook as tab-separated lines,
 read with openpyxl: measure, then for each column (period, ytd, previous year) the shown
-number and the raw integer. Used by test_report_integration.c."""
+number and the raw integer, then the measure as the reader sees it. Used by
+test_report_integration.c."""
 import sys
 import openpyxl
 
@@ -10,9 +11,10 @@ ws = wb.worksheets[0]
 for i, row in enumerate(ws.iter_rows(values_only=True)):
     if i == 0:
         continue
-    out = [str(row[1])]
+    out = [str(row[11])]
     for c in (3, 5, 7):
         out.append(repr(float(row[c])))
         out.append(str(int(row[c + 1])))
+    out.append(str(row[1]) + " | " + str(row[2]))
     print("\t".join(out))
 print("sheets\t" + "\t".join(wb.sheetnames))

@@ -294,8 +294,8 @@ Test(words, realisation_before_publication_is_flagged)
     cr_expect_str_eq(r.early[1].t->id, "HRL-2027-004");
     cr_expect_eq(r.early[1].realisation, 8100000);
     char *h = s_html(&r);
-    cr_expect(strstr(h, "<li>HRL-2027-004 (Zwembad renovatie): Social Return 81.000,00 EUR in Q3 "
-                        "2025; Geplande publicatie 2027-03-15</li>"), "%s", strstr(h, "id=\"early\""));
+    cr_expect(strstr(h, "<li>HRL-2027-004 (Zwembad renovatie): Social Return € 81.000,00 in Q3 "
+                        "2025; Geplande publicatie 15 maart 2027</li>"), "%s", strstr(h, "id=\"early\""));
     free(h);
     rp_model_free(&r);
     rp_input_free(&in);
