@@ -53,7 +53,7 @@ static void s_req_destroy(server_req_t *req)
 }
 
 /* A clean record: from the pool, else new. */
-static server_req_t *s_req_new(server_t *self)
+server_req_t *server_req_new(server_t *self)
 {
     server_req_t *req = self->free_reqs;
     if (req) {
@@ -80,7 +80,7 @@ static server_req_t *s_req_new(server_t *self)
 }
 
 /* Done with a request: its memory goes back to its arenas, the record to the pool. */
-static void s_req_free(server_req_t **req_p)
+void server_req_free(server_req_t **req_p)
 {
     server_req_t *req = *req_p;
     if (!req)
@@ -147,7 +147,7 @@ int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envel
 
 /* ---------------------------------------------------------------- sending */
 
-static int s_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
+int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
                       const Mvoi__Envelope *env)
 {
     uint8_t stackbuf[4096];
@@ -193,7 +193,7 @@ static void s_reply(server_t *self, server_req_t *req)
         req->reply.producer = (char *)self->opts.name;
         req->reply.has_schema_version = true;
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
-        rc = s_send_env(self, req->id, req->idlen, NULL, &req->reply);
+        rc = server_send_env(self, req->id, req->idlen, NULL, &req->reply);
     }
     if (rc < 0 && rc != -EHOSTUNREACH)
         log_warn("reply_failed", "could not reply to a %s request: %s",
@@ -236,7 +236,7 @@ void server_publish(server_t *self) { s_publish(self); }
 void server_reply_free(server_t *self, server_req_t *req)
 {
     s_reply(self, req);
-    s_req_free(&req);
+    server_req_free(&req);
 }
 
 /* The publish point; with the off-loop flush it also starts the flush of what committed. */
@@ -321,62 +321,6 @@ static void s_replay(server_t *self, server_req_t *req)
     end->retained_from = retained;
     req->reply.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
     req->reply.replay_end = end;
-}
-
-int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item)
-{
-    /* Items carry the request id: a consumer's DEALER also receives replayed events of the
-     * same shape, and a rebuild must take only its snapshot's items (feed_rebuild.c). */
-    if (!item->request_id && req->req)
-        item->request_id = req->req->request_id;
-    return s_send_env(req->server, req->id, req->idlen, topic, item);
-}
-
-typedef struct {
-    server_t *self;
-    server_req_t *req;
-    const char *prefix;
-    uint64_t seq;
-} s_snap_t;
-
-static int s_snapshot_txn(MDB_txn *txn, void *arg)
-{
-    s_snap_t *s = arg;
-    /* The state and the seq it corresponds to come from the same read transaction. */
-    if (s->self->opts.outbox) {
-        int rc = outbox_head_in(s->self->opts.outbox, txn, &s->seq);
-        if (rc < 0)
-            return rc;
-    }
-    return s->self->opts.snapshot(s->self->opts.arg, s->req, txn, s->prefix);
-}
-
-static void s_snapshot(server_t *self, server_req_t *req)
-{
-    if (!self->opts.snapshot) {
-        server_error(req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "snapshot",
-                     "%s serves no snapshot", self->opts.name);
-        return;
-    }
-    const char *prefix = req->req->snapshot->prefix ? req->req->snapshot->prefix : "";
-    s_snap_t s = { self, req, prefix, 0 };
-    int rc = store_read(self->opts.store, s_snapshot_txn, &s);
-    self->stats.snapshots++;
-    if (rc < 0) {
-        server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "snapshot", "snapshot failed");
-        return;
-    }
-    Mvoi__SnapshotEnd *end = server_alloc(req, sizeof *end);
-    if (!end)
-        return;
-    mvoi__snapshot_end__init(end);
-    end->has_seq = end->has_epoch = true;
-    end->seq = s.seq;
-    end->epoch = self->opts.outbox ? outbox_epoch(self->opts.outbox) : 0;
-    end->has_incarnation = true;
-    end->incarnation = self->incarnation;
-    req->reply.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
-    req->reply.snapshot_end = end;
 }
 
 /* ---------------------------------------------------------------- commands and queries */
@@ -504,7 +448,7 @@ static void s_run_batch(server_t *self)
         if (rc == 0 && self->flush)
             store_flush(self->opts.store);   /* no memory to hold it: flush here */
         s_reply(self, req);
-        s_req_free(&self->cmds[i]);
+        server_req_free(&self->cmds[i]);
     }
     /* A storage failure was logged by the store, once per attempt; a line per refused
      * batch would let the request rate set the log rate. */
@@ -528,7 +472,7 @@ static bool s_ids_refuse(server_t *self, server_req_t *req, const char *field,
     server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "%s %s", field, why);
     log_warn("request_rejected", "%s %s", field, why);
     s_reply(self, req);
-    s_req_free(&req);
+    server_req_free(&req);
     return true;
 }
 
@@ -557,7 +501,7 @@ static bool s_ids_decoded(server_t *self, server_req_t *req)
                      "(MVOI_BUYERS_FILE)", b);
         log_warn("request_rejected", "unknown buyer %s", b);
         s_reply(self, req);
-        s_req_free(&req);
+        server_req_free(&req);
         return true;
     }
     return false;
@@ -573,7 +517,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         log_warn("request_dropped", "dropped a request with %d frames", msg->nparts);
         return;
     }
-    server_req_t *req = s_req_new(self);
+    server_req_t *req = server_req_new(self);
     if (!req)
         return;
     req->idlen = bus_msg_size(msg, 0);
@@ -598,7 +542,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         log_warn("request_rejected", "undecodable request (%d bytes): %s",
                  (int)bus_msg_size(msg, 1), mvoi_strerror(err));
         s_reply(self, req);
-        s_req_free(&req);
+        server_req_free(&req);
         return;
     }
     if (s_ids_decoded(self, req))
@@ -606,7 +550,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     if (server_auth_check(self, req, msg) != 0) {   /* the key's role and buyers */
         self->stats.errors++;
         s_reply(self, req);
-        s_req_free(&req);
+        server_req_free(&req);
         return;
     }
     switch (req->req->body_case) {
@@ -617,7 +561,11 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         s_replay(self, req);
         break;
     case MVOI__ENVELOPE__BODY_SNAPSHOT:
-        s_snapshot(self, req);
+        server_snapshot_start(self, req);
+        if (req->no_reply) {
+            server_req_free(&req);
+            return;
+        }
         break;
     default:
         req->route = s_route(self, req->req->body_case);
@@ -645,7 +593,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     if (req->failed)
         self->stats.errors++;
     s_reply(self, req);
-    s_req_free(&req);
+    server_req_free(&req);
 }
 
 static void s_on_router(bus_sock_t *sock, int events, void *arg)
@@ -777,6 +725,9 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
         uv_prepare_start(&self->publisher, s_on_prepare);
         self->publisher_started = true;
     }
+    uv_timer_init(loop, &self->snap_timer);
+    self->snap_timer.data = self;
+    self->snap_started = true;
     uv_timer_init(loop, &self->maint_timer);
     self->maint_timer.data = self;
     uv_timer_start(&self->maint_timer, server_on_maintenance, self->opts.maintenance_ms,
@@ -815,27 +766,29 @@ void server_destroy(server_t **self_p)
     server_flush_fini(self);   /* committed commands: flushed and answered */
     /* Commands of the current turn were answered in s_on_router; nothing is pending. */
     for (uint32_t i = 0; i < self->ncmds; i++)
-        s_req_free(&self->cmds[i]);
+        server_req_free(&self->cmds[i]);
     free(self->cmds);
     while (self->free_reqs) {
         server_req_t *n = self->free_reqs->next_free;
         s_req_destroy(self->free_reqs);
         self->free_reqs = n;
     }
+    server_snapshot_drop_all(self);
     s_publish(self);   /* a graceful stop sends what was committed last */
     bus_sock_destroy(&self->router);
     bus_sock_destroy(&self->pub);
-    uv_handle_t *hs[3] = { self->hb_started ? (uv_handle_t *)&self->hb_timer : NULL,
+    uv_handle_t *hs[4] = { self->hb_started ? (uv_handle_t *)&self->hb_timer : NULL,
                            self->maint_started ? (uv_handle_t *)&self->maint_timer : NULL,
-                           self->publisher_started ? (uv_handle_t *)&self->publisher : NULL };
-    for (int i = 0; i < 3; i++)
+                           self->publisher_started ? (uv_handle_t *)&self->publisher : NULL,
+                           self->snap_started ? (uv_handle_t *)&self->snap_timer : NULL };
+    for (int i = 0; i < 4; i++)
         if (hs[i] && !uv_is_closing(hs[i]))
             self->closing++;
     if (self->closing == 0) {
         free(self);
         return;
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (hs[i] && !uv_is_closing(hs[i]))
             uv_close(hs[i], s_free_on_close);   /* uv_close stops the handle */
 }

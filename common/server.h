@@ -11,7 +11,7 @@
  *  (docs/design.md#idempotent-commands). Queries run in a read transaction.
  *
  *  The server itself answers: HealthRequest, ReplayRequest (from the outbox), SnapshotRequest
- *  (through the service's snapshot callback, state and seq from one read transaction), and
+ *  (through the service's snapshot callback; see server_snapshot_fn for streams), and
  *  errors for undecodable bytes or unknown bodies. It publishes a Heartbeat with the head
  *  seq on topic "hb" every heartbeat interval.
  *
@@ -54,7 +54,12 @@ typedef struct {
     server_handler_fn *fn;
 } server_route_t;
 
-/* Snapshot: call server_snapshot_emit() for each item under prefix, inside txn. */
+/* Snapshot: call server_snapshot_emit() for each item under prefix, inside txn, and stop
+ * (returning its result) when it returns an error. The items are read in that one
+ * transaction (exactly the state at SnapshotEnd.seq) and then streamed with flow control
+ * (zguide "credit-based flow control", the credit being the peer's queue): on a full
+ * queue the stream waits and goes on a moment later, never failing on it
+ * (server_snapshot.c). */
 typedef int (server_snapshot_fn)(void *arg, server_req_t *req, MDB_txn *txn,
                                  const char *prefix);
 
@@ -129,12 +134,15 @@ int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelo
  * seq before it is packed (see outbox_append_stamped). */
 int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
                     outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq);
-/* Send one snapshot item (a [topic][envelope] message) from a snapshot callback. */
+/* Add one snapshot item (a [topic][envelope] message) from a snapshot callback; -ENOBUFS
+ * when the snapshots under way hold too much (the client is told to ask again). */
 int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item);
 
 typedef struct {
     uint64_t requests, commands, queries, duplicates, errors, decode_errors;
     uint64_t batches, replays, snapshots, published;
+    uint64_t snapshot_passes, snapshot_full; /* snapshots that had to wait for the peer;
+                                                sends a full peer queue refused */
     uint64_t trimmed_events, expired_replies;
     uint64_t auth_refused;   /* requests refused for their key's role or buyers */
 } server_stats_t;

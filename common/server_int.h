@@ -14,6 +14,11 @@
 #define SERVER_POOL 32              /* request records kept for reuse */
 #define SERVER_ARENA_BLOCK (16u << 10)
 #define SERVER_ARENA_KEEP (256u << 10)
+#define SERVER_SNAP_MAX 64          /* snapshot streams under way at once */
+#define SERVER_SNAP_BYTES_MAX (512u << 20)  /* their buffers together, at most */
+#define SERVER_SNAP_STALL_MS 30000  /* a stream whose peer takes nothing this long is dropped */
+
+typedef struct server_snap_t server_snap_t;
 
 struct server_req_t {
     server_t *server;
@@ -33,6 +38,8 @@ struct server_req_t {
     bool packed;                   /* stored holds this reply, packed once for LMDB */
     uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours */
     size_t stored_len;
+    server_snap_t *snap;           /* the snapshot stream its callback fills */
+    bool no_reply;                 /* answered later (a snapshot stream under way) */
 };
 
 struct server_t {
@@ -61,6 +68,11 @@ struct server_t {
     uint32_t ncmds;
     server_req_t *free_reqs;       /* records to reuse, with their arenas */
     uint32_t nfree;
+    /* snapshot streams under way (server_snapshot.c) */
+    server_snap_t *snaps;
+    uint32_t nsnaps;
+    uv_timer_t snap_timer;
+    bool snap_started;
     /* off-loop flush (opts.flush_offloop, server_flush.c): committed commands wait in
      * `held` for the next flush; those of the flush in flight in `flushing` */
     struct server_flush *flush;
@@ -84,6 +96,17 @@ void server_flush_fini(server_t *self);
 void server_health(server_t *self, server_req_t *req);
 /* The key's role and buyers (server_auth.c): 0, or -1 with req's error reply filled. */
 int server_auth_check(server_t *self, server_req_t *req, bus_msg_t *msg);
+/* Request records from the pool (server.c). */
+server_req_t *server_req_new(server_t *self);
+void server_req_free(server_req_t **req_p);
+/* Send [id][topic][envelope] (topic may be NULL) on the ROUTER; bus_send's result. */
+int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
+                    const Mvoi__Envelope *env);
+/* Answers a SnapshotRequest: at once, or as a stream continued by a timer; sets
+ * req->no_reply when the answer comes later (server_snapshot.c). */
+void server_snapshot_start(server_t *self, server_req_t *req);
+/* Drops the streams under way (server_destroy). */
+void server_snapshot_drop_all(server_t *self);
 /* The maintenance timer: expires stored replies, trims the outbox (server_retention.c). */
 void server_on_maintenance(uv_timer_t *t);
 

@@ -65,8 +65,15 @@ void server_on_maintenance(uv_timer_t *t)
              * every client waiting on it); the rest goes in the next passes. */
             if (below > from + self->opts.trim_max)
                 below = from + self->opts.trim_max;
-            if (below > from && outbox_trim(ob, below) == 0)
+            if (below > from && outbox_trim(ob, below) == 0) {
                 self->stats.trimmed_events += below - from;
+                /* More is due than one pass removes (ingest outran the period): the next
+                 * pass follows shortly instead of a period later, so the outbox keeps pace
+                 * with ingest and stays near retain_events. */
+                if (head - self->opts.retain_events + 1 > below)
+                    uv_timer_start(&self->maint_timer, server_on_maintenance, 50,
+                                   self->opts.maintenance_ms);
+            }
         }
     }
 }

@@ -51,6 +51,8 @@ typedef struct {
     bool nosync;                /* LMDB without fsync (benchmarks only) */
     uint32_t batch;             /* commands per transaction, 0 = server default */
     uint32_t heartbeat_ms;      /* 0 = server default */
+    uint64_t retain_events;     /* outbox keeps the newest N events; 0 = all */
+    uint32_t retention_ms;      /* period of the retention pass; 0 = 60000 */
 } calendar_opts_t;
 
 typedef struct calendar_svc calendar_svc_t;

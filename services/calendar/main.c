@@ -15,6 +15,13 @@ static const cfg_spec_t s_config[] = {
       "directory with thresholds-*.csv and isv-risk-groups.csv" },
     { "batch", CFG_INT, "2048", "commands per write transaction (group commit)", 1, 10000 },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB socket", 10, 60000 },
+    { "retain_events", CFG_INT, "1000000",
+      "keep at least the newest N tender events in the outbox; consumers further behind resynchronise "
+      "from a snapshot instead of a replay; 0 = keep all", 0, 1000000000000 },
+    { "retention_ms", CFG_INT, "60000",
+      "period of the outbox retention pass (a pass removes at most 200,000 events; while more "
+      "are due the next pass follows after 50 ms, so trimming keeps pace with ingest)",
+      10, 3600000 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -40,6 +47,8 @@ int main(int argc, char **argv)
         .nosync = cfg_bool(cfg, "nosync"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
+        .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
+        .retention_ms = (uint32_t)cfg_int(cfg, "retention_ms"),
     };
     char err[512] = "";
     calendar_svc_t *cal = NULL;

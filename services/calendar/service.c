@@ -773,6 +773,7 @@ int calendar_svc_new(calendar_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus,
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = (int)(sizeof s_routes / sizeof s_routes[0]), .snapshot = s_snapshot,
         .arg = self, .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
+        .retain_events = o->retain_events, .maintenance_ms = o->retention_ms,
         .buyers = o->buyers,
     };
     self->server = server_new(loop, bus, &so2, &e);

@@ -222,6 +222,8 @@ static void s_on_snap(bus_sock_t *sock, int events, void *arg)
             continue;
         if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && self->staging) {
             s_put(self->staging, topic, env);
+            /* the timeout is per item: a long stream that keeps coming is not late */
+            self->snap_deadline = uv_now(self->loop) + self->snap_timeout_ms;
         } else if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END && self->staging &&
                    env->request_id && strcmp(env->request_id, self->snap_rid) == 0) {
             s_finish_snapshot(self, env->snapshot_end);

@@ -1,14 +1,26 @@
-/*  gw_view: Clone view of the KPI totals (gw_view.h). Open addressing on FNV-1a. */
+/*  gw_view: Clone view of the KPI totals (gw_view.h). Open addressing on FNV-1a, by key
+ *  and by buyer: a request for one buyer walks that buyer's totals only, so its cost does
+ *  not grow with the number of buyers the view holds. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "gw_view.h"
+
+typedef struct {
+    char *buyer;
+    const gw_total_t **items;   /* this buyer's totals, insertion order */
+    size_t n, cap;
+} s_bucket_t;
 
 struct gw_view_t {
     gw_total_t **items;   /* insertion order */
     size_t n, cap;
     size_t *slots;        /* index + 1 into items; 0 = empty */
     size_t nslots;
+    s_bucket_t *buckets;  /* one per buyer */
+    size_t nbuckets, capbuckets;
+    size_t *bslots;       /* index + 1 into buckets; 0 = empty */
+    size_t nbslots;
     uint64_t head, base, epoch;
 };
 
@@ -29,7 +41,11 @@ gw_view_t *gw_view_new(void)
         return NULL;
     self->nslots = 64;
     self->slots = calloc(self->nslots, sizeof *self->slots);
-    if (!self->slots) {
+    self->nbslots = 16;
+    self->bslots = calloc(self->nbslots, sizeof *self->bslots);
+    if (!self->slots || !self->bslots) {
+        free(self->slots);
+        free(self->bslots);
         free(self);
         return NULL;
     }
@@ -53,6 +69,12 @@ void gw_view_destroy(gw_view_t **self_p)
     gw_view_t *self = *self_p;
     for (size_t i = 0; i < self->n; i++)
         s_total_free(self->items[i]);
+    for (size_t i = 0; i < self->nbuckets; i++) {
+        free(self->buckets[i].buyer);
+        free(self->buckets[i].items);
+    }
+    free(self->buckets);
+    free(self->bslots);
     free(self->items);
     free(self->slots);
     free(self);
@@ -80,6 +102,66 @@ static int s_grow(gw_view_t *self)
     self->nslots = ns;
     for (size_t i = 0; i < self->n; i++)
         *s_find(self, self->items[i]->key) = i + 1;
+    return 0;
+}
+
+static size_t *s_bfind(gw_view_t *self, const char *buyer)
+{
+    size_t mask = self->nbslots - 1;
+    for (size_t i = s_hash(buyer) & mask;; i = (i + 1) & mask) {
+        size_t *s = &self->bslots[i];
+        if (*s == 0 || strcmp(self->buckets[*s - 1].buyer, buyer) == 0)
+            return s;
+    }
+}
+
+static s_bucket_t *s_bucket(gw_view_t *self, const char *buyer)
+{
+    size_t *s = s_bfind(self, buyer ? buyer : "");
+    return *s ? &self->buckets[*s - 1] : NULL;
+}
+
+/* Files t under its buyer (a new bucket for a new buyer). */
+static int s_bucket_add(gw_view_t *self, const gw_total_t *t)
+{
+    size_t *slot = s_bfind(self, t->buyer);
+    if (!*slot) {
+        if ((self->nbuckets + 1) * 4 > self->nbslots * 3) {
+            size_t ns = self->nbslots * 2;
+            size_t *bs = calloc(ns, sizeof *bs);
+            if (!bs)
+                return -ENOMEM;
+            free(self->bslots);
+            self->bslots = bs;
+            self->nbslots = ns;
+            for (size_t i = 0; i < self->nbuckets; i++)
+                *s_bfind(self, self->buckets[i].buyer) = i + 1;
+            slot = s_bfind(self, t->buyer);
+        }
+        if (self->nbuckets == self->capbuckets) {
+            size_t cap = self->capbuckets ? self->capbuckets * 2 : 8;
+            s_bucket_t *b = realloc(self->buckets, cap * sizeof *b);
+            if (!b)
+                return -ENOMEM;
+            self->buckets = b;
+            self->capbuckets = cap;
+        }
+        s_bucket_t *b = &self->buckets[self->nbuckets];
+        memset(b, 0, sizeof *b);
+        if (!(b->buyer = strdup(t->buyer)))
+            return -ENOMEM;
+        *slot = ++self->nbuckets;
+    }
+    s_bucket_t *b = &self->buckets[*slot - 1];
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 16;
+        const gw_total_t **it = realloc(b->items, cap * sizeof *it);
+        if (!it)
+            return -ENOMEM;
+        b->items = it;
+        b->cap = cap;
+    }
+    b->items[b->n++] = t;
     return 0;
 }
 
@@ -131,6 +213,10 @@ int gw_view_put(gw_view_t *self, const char *key, const char *buyer, uint64_t se
     t->json[json_len] = '\0';
     t->json_len = json_len;
     t->seq = seq;
+    if (s_bucket_add(self, t) < 0) {
+        s_total_free(t);
+        return -ENOMEM;
+    }
     self->items[self->n++] = t;
     *slot = self->n;
     if (seq > self->head)
@@ -174,16 +260,30 @@ static int s_by_key(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
+/* The totals a request for buyer has to look at: its bucket, or all without a buyer. */
+static const gw_total_t *const *s_scope(gw_view_t *self, const char *buyer, size_t *n)
+{
+    if (!buyer || !*buyer) {
+        *n = self->n;
+        return (const gw_total_t *const *)self->items;
+    }
+    s_bucket_t *b = s_bucket(self, buyer);
+    *n = b ? b->n : 0;
+    return b ? b->items : NULL;
+}
+
 long gw_view_since(gw_view_t *self, uint64_t after, const char *buyer,
                    const gw_total_t ***out)
 {
-    const gw_total_t **v = malloc((self->n ? self->n : 1) * sizeof *v);
+    size_t n = 0;
+    const gw_total_t *const *in = s_scope(self, buyer, &n);
+    const gw_total_t **v = malloc((n ? n : 1) * sizeof *v);
     if (!v)
         return -ENOMEM;
     long k = 0;
-    for (size_t i = 0; i < self->n; i++)
-        if (self->items[i]->seq > after && gw_total_match(self->items[i], buyer, NULL))
-            v[k++] = self->items[i];
+    for (size_t i = 0; i < n; i++)
+        if (in[i]->seq > after)
+            v[k++] = in[i];
     qsort(v, (size_t)k, sizeof *v, s_by_seq);
     *out = v;
     return k;
@@ -191,13 +291,15 @@ long gw_view_since(gw_view_t *self, uint64_t after, const char *buyer,
 
 int gw_view_render(gw_view_t *self, const char *buyer, const char *prefix, gw_buf_t *out)
 {
-    const gw_total_t **v = malloc((self->n ? self->n : 1) * sizeof *v);
+    size_t n = 0;
+    const gw_total_t *const *in = s_scope(self, buyer, &n);
+    const gw_total_t **v = malloc((n ? n : 1) * sizeof *v);
     if (!v)
         return -ENOMEM;
     size_t k = 0;
-    for (size_t i = 0; i < self->n; i++)
-        if (gw_total_match(self->items[i], buyer, prefix))
-            v[k++] = self->items[i];
+    for (size_t i = 0; i < n; i++)
+        if (gw_total_match(in[i], NULL, prefix))
+            v[k++] = in[i];
     qsort(v, k, sizeof *v, s_by_key);
     int rc = gw_buf_printf(out, "{\"seq\":%llu,\"epoch\":%llu,\"count\":%zu,\"totals\":[",
                            (unsigned long long)self->head, (unsigned long long)self->epoch, k);

@@ -70,10 +70,10 @@ typedef struct {
                                       (server_opts_t.flush_offloop) */
     uint32_t batch;                /* commands per transaction, 0 = server default */
     uint32_t heartbeat_ms;         /* 0 = server default */
+    uint64_t retain_events;     /* outbox keeps the newest N events; 0 = all */
+    uint32_t retention_ms;      /* period of the retention pass; 0 = 60000 */
     uint32_t max_batch;            /* measurements per request, 0 = 10,000 */
     uint32_t calendar_stale_ms;    /* calendar silent longer than this = not current */
-    uint64_t retain_events;        /* outbox retention, 0 = keep every event */
-    uint32_t maintenance_ms;       /* retention pass period, 0 = server default */
 } impact_opts_t;
 
 typedef struct impact_svc impact_svc_t;

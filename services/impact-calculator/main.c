@@ -22,9 +22,13 @@ static const cfg_spec_t s_config[] = {
     { "calendar_stale_ms", CFG_INT, "3000", "calendar silent longer than this: an unknown "
       "tender is ERR_UNAVAILABLE instead of ERR_NOT_FOUND", 100, 3600000 },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB socket", 10, 60000 },
-    { "retain_events", CFG_INT, "0", "outbox retention: keep the newest N events (0 = all); a "
-      "consumer whose cursor is older rebuilds from the snapshot", 0, 1000000000 },
-    { "maintenance_ms", CFG_INT, "60000", "period of the retention pass", 10, 86400000 },
+    { "retain_events", CFG_INT, "1000000",
+      "keep at least the newest N impact events in the outbox; consumers further behind resynchronise "
+      "from a snapshot instead of a replay; 0 = keep all", 0, 1000000000000 },
+    { "retention_ms", CFG_INT, "60000",
+      "period of the outbox retention pass (a pass removes at most 200,000 events; while more "
+      "are due the next pass follows after 50 ms, so trimming keeps pace with ingest)",
+      10, 3600000 },
     { "flush_offloop", CFG_BOOL, "true",
       "the commit flushes its pages on the loop, the meta page that makes it durable on a "
       "worker thread while the loop takes the next requests; replies and events wait for "
@@ -61,7 +65,7 @@ int main(int argc, char **argv)
         .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
         .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
-        .maintenance_ms = (uint32_t)cfg_int(cfg, "maintenance_ms"),
+        .retention_ms = (uint32_t)cfg_int(cfg, "retention_ms"),
     };
     char err[512] = "";
     impact_svc_t *imp = NULL;

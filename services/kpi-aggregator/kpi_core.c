@@ -28,18 +28,39 @@
 
 int kpi_each(kpi_t *self, MDB_txn *txn, const char *prefix, kpi_total_fn *fn, void *arg)
 {
+    return kpi_each_after(self, txn, prefix, false, NULL, fn, arg);
+}
+
+int kpi_each_after(kpi_t *self, MDB_txn *txn, const char *prefix, bool segment,
+                   const char *after, kpi_total_fn *fn, void *arg)
+{
     size_t lp = prefix ? strlen(prefix) : 0;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, self->totals, &cur);
     if (rc != 0)
         return rc;
-    MDB_val k = { lp, (void *)prefix }, v;
-    rc = lp ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
-            : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    size_t la = after ? strlen(after) : 0;
+    MDB_val k = { la ? la : lp, la ? (void *)after : (void *)prefix }, v;
+    rc = k.mv_size ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+                   : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (rc == 0 && la && k.mv_size == la && memcmp(k.mv_data, after, la) == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);   /* sent in the pass before */
     int out = 0;
+    char dotted[KPI_KEY_MAX + 1];
     while (rc == 0) {
         if (k.mv_size < lp || memcmp(k.mv_data, prefix, lp) != 0)
             break;
+        if (segment && lp && k.mv_size > lp && ((const char *)k.mv_data)[lp] != '.') {
+            /* Another segment ("hrl-x", "hrl2"): "-" sorts before ".", so seek to prefix"."
+             * once; anything after the "." keys is beyond the range. */
+            if (((const char *)k.mv_data)[lp] > '.' || lp + 1 >= sizeof dotted)
+                break;
+            memcpy(dotted, prefix, lp);
+            dotted[lp] = '.';
+            k = (MDB_val){ lp + 1, dotted };
+            rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+            continue;
+        }
         if (k.mv_size < KPI_KEY_MAX) {
             char key[KPI_KEY_MAX];
             memcpy(key, k.mv_data, k.mv_size);

@@ -116,6 +116,12 @@ int kpi_get(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *out);
 /* Every total whose key starts with prefix, in key order; stops when fn returns non-zero. */
 typedef int (kpi_total_fn)(void *arg, const kpi_total_t *t);
 int kpi_each(kpi_t *self, MDB_txn *txn, const char *prefix, kpi_total_fn *fn, void *arg);
+/* The same, starting after key after (NULL: from the start), for a caller that pages;
+ * with segment, only the key prefix itself and keys continuing it with "."
+ * (SnapshotRequest.segment), reached by seeking so that other buyers' keys that merely
+ * start with the same letters are never walked. */
+int kpi_each_after(kpi_t *self, MDB_txn *txn, const char *prefix, bool segment,
+                   const char *after, kpi_total_fn *fn, void *arg);
 
 /* Measurements behind a total: items [offset, offset+limit) of *total. -ENOENT for an
  * unknown key. */

@@ -319,13 +319,15 @@ static int s_snap_one(void *arg, const kpi_total_t *t)
     env.body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
     env.kpi_total = &pb;
     int rc = server_snapshot_emit(req, t->key, &env);
-    return rc < 0 ? rc : 0;   /* a full peer: fail the snapshot, the client asks again */
+    return rc < 0 ? rc : 0;
 }
 
 static int s_snapshot(void *arg, server_req_t *req, MDB_txn *txn, const char *prefix)
 {
     kpi_service_t *self = arg;
-    return kpi_each(self->kpi, txn, prefix, s_snap_one, req);
+    const Mvoi__SnapshotRequest *sr = server_request(req)->snapshot;
+    return kpi_each_after(self->kpi, txn, prefix, sr->has_segment && sr->segment,
+                          NULL, s_snap_one, req);
 }
 
 static const server_route_t s_routes[] = {
@@ -398,6 +400,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,
         .arg = self, .heartbeat_ms = o->heartbeat_ms, .retain_events = o->retain_events,
+        .maintenance_ms = o->retention_ms,
         .buyers = o->buyers,
     };
     if (!(self->server = server_new(loop, ctx, &sv, &e)))

@@ -30,6 +30,7 @@ typedef struct {
                                     never flushes per commit, see kpi_recover.h) */
     uint32_t checkpoint_ms;      /* off-loop flush of the store this often; 0 = never */
     uint32_t heartbeat_ms;       /* 0 = default 1000 */
+    uint32_t retention_ms;      /* period of the retention pass; 0 = 60000 */
     uint32_t stall_ms;           /* feeds: re-ask a replay after this silence; 0 = 3000 */
     uint32_t linger_ms;          /* feeds: gather live events this long per commit */
     uint64_t retain_events;      /* outbox retention (newest N KpiTotal events); 0 = all */

@@ -19,9 +19,13 @@ static const cfg_spec_t s_config[] = {
       "costs no flush here, so waiting only adds latency)",
       0, 1000 },
     { "retain_events", CFG_INT, "1000000",
-      "keep at least the newest N KpiTotal events in the outbox (older ones are removed once "
-      "a minute; dashboards re-snapshot, nothing replays further back); 0 = keep all",
+      "keep at least the newest N KpiTotal events in the outbox (older ones are removed by "
+      "the retention pass; dashboards re-snapshot, nothing replays further back); 0 = keep all",
       0, 1000000000000 },
+    { "retention_ms", CFG_INT, "60000",
+      "period of the outbox retention pass (a pass removes at most 200,000 events; while more "
+      "are due the next pass follows after 50 ms, so trimming keeps pace with ingest)",
+      10, 3600000 },
     { "upstream_grace_ms", CFG_INT, "10000",
       "not ready (--healthcheck=ready fails) when calendar or impact is silent this long",
       100, 3600000 },
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
         .upstream_grace_ms = (uint32_t)cfg_int(cfg, "upstream_grace_ms"),
         .linger_ms = (uint32_t)cfg_int(cfg, "linger_ms"),
         .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
+        .retention_ms = (uint32_t)cfg_int(cfg, "retention_ms"),
     };
     int err = 0;
     kpi_service_t *ks = kpi_service_new(service_loop(svc), service_bus(svc), &o, &err);

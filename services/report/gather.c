@@ -25,7 +25,7 @@ struct rp_gather_t {
     void *arg;
     s_step_t step;
     int kpi;                  /* 1..6 within a step */
-    uint32_t offset;          /* paging */
+    uint32_t offset;          /* paging; in ST_SNAP the window: 0 the year, 1-4 a quarter */
     uint32_t nreq;
     char rid[32];
     int which;                /* socket of the request in flight */
@@ -236,10 +236,15 @@ static void s_next(rp_gather_t *self)
     int rc = -EINVAL;
     switch (self->step) {
     case ST_SNAP: {
+        /* This buyer's totals of one window only (a segment range of the aggregator's
+         * keys): what the report costs depends on its buyer's data, not on how many
+         * buyers the aggregator holds. */
         Mvoi__SnapshotRequest s = MVOI__SNAPSHOT_REQUEST__INIT;
-        if ((rc = mvoi_topic_kpi_prefix(key, sizeof key, self->kpi, in->year)) < 0)
+        if ((rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year, self->offset,
+                                 in->buyer, 0, NULL, NULL)) < 0)
             break;
         s.prefix = key;
+        s.has_segment = s.segment = true;
         env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
         env.snapshot = &s;
         s_request(self, S_KPI, &env);
@@ -443,6 +448,9 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
     if (which != self->which)
         return;   /* a late answer of an optional upstream */
     if (topic) {  /* a snapshot item */
+        /* the timeout is per item: a long stream that keeps coming is not late */
+        if (self->step == ST_SNAP)
+            uv_timer_start(self->timer, s_on_timeout, (uint64_t)self->o.timeout_ms, 0);
         s_on_total(self, env);
         return;
     }
@@ -454,7 +462,9 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
             if (env->snapshot_end->seq > in->kpi_seq)
                 in->kpi_seq = env->snapshot_end->seq;
-            s_advance(self, false);
+            bool more = self->offset < 4;   /* the year, then its four quarters */
+            self->offset = more ? self->offset + 1 : 0;
+            s_advance(self, more);
         } else
             s_finish(self, -EPROTO, "kpi-aggregator snapshot failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");

@@ -55,6 +55,9 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* the buyer new totals belong to: the submitting request's (SubmitMeasurements) */
+static const char *g_buyer = "heerlen";
+
 static total_t *find(const char *key, bool create, int kpi, uint32_t year, uint32_t q,
                      const char *unit)
 {
@@ -76,7 +79,7 @@ static total_t *find(const char *key, bool create, int kpi, uint32_t year, uint3
     total_t *t = &g_tot[g_n++];
     memset(t, 0, sizeof *t);
     snprintf(t->key, sizeof t->key, "%s", key);
-    snprintf(t->buyer, sizeof t->buyer, "heerlen");
+    snprintf(t->buyer, sizeof t->buyer, "%s", g_buyer);
     mvoi__kpi_total__init(&t->t);
     t->t.key = t->key;
     t->t.buyer = t->buyer;
@@ -455,22 +458,19 @@ static void s_keep_record(const Mvoi__Measurement *m, int64_t g)
 }
 
 /* The "aggregator" reacts: absolute totals with a new seq. */
+/* The totals of the submitting buyer (g_buyer) an energy measurement moves. */
 static void s_publish_totals(const char *tender_id, int64_t g)
 {
-    total_t *t = find("kpi.co2.2026.heerlen", true, 5, 2026, 0, "g");
-    t->t.realisation += g;
-    publish(t);
-    t = find("kpi.co2.2026-q2.heerlen", true, 5, 2026, 2, "g");
-    t->t.realisation += g;
-    publish(t);
-    t = find("kpi.co2.2026.heerlen.theme.klimaat", true, 5, 2026, 0, "g");
-    t->t.realisation += g;
-    publish(t);
-    char tk[160];
-    snprintf(tk, sizeof tk, "kpi.co2.2026.heerlen.tender.%s", tender_id);
-    t = find(tk, true, 5, 2026, 0, "g");
-    t->t.realisation += g;
-    publish(t);
+    char k[4][200];
+    snprintf(k[0], sizeof k[0], "kpi.co2.2026.%s", g_buyer);
+    snprintf(k[1], sizeof k[1], "kpi.co2.2026-q2.%s", g_buyer);
+    snprintf(k[2], sizeof k[2], "kpi.co2.2026.%s.theme.klimaat", g_buyer);
+    snprintf(k[3], sizeof k[3], "kpi.co2.2026.%.32s.tender.%.128s", g_buyer, tender_id);
+    for (int i = 0; i < 4; i++) {
+        total_t *t = find(k[i], true, 5, 2026, i == 1 ? 2 : 0, "g");
+        t->t.realisation += g;
+        publish(t);
+    }
 }
 
 static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
@@ -543,8 +543,10 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
             int64_t g = m->kind_case == MVOI__MEASUREMENT__KIND_ENERGY ? m->energy->quantity_milli : 0;
             imps[i].has_co2_avoided_g = true, imps[i].co2_avoided_g = g;
             res[i].impact = &imps[i];
+            g_buyer = req->buyer && *req->buyer ? req->buyer : "heerlen";
             s_keep_record(m, g);
             s_publish_totals(m->tender_id, g);
+            g_buyer = "heerlen";
         }
         r.results = pres;
         r.n_results = n;

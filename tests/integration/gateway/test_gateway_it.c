@@ -421,3 +421,72 @@ Test(gateway_it, chosen_buyer_served_others_refused)
     json_decref(o);
     gwt_resp_free(&r);
 }
+
+/* The realisation of one total as /api/kpi serves it to buyer (-1: absent). */
+static long long s_realisation(const char *buyer, const char *key)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/kpi?buyer=%s&prefix=%s", buyer, key);
+    gwt_resp_t r;
+    cr_assert_eq(s_req("GET", path, NULL, NULL, &r), 200, "%s", r.body);
+    json_t *o = gwt_json(&r);
+    long long v = -1;
+    json_t *tot;
+    size_t i;
+    json_array_foreach(json_object_get(o, "totals"), i, tot) {
+        const char *k = json_string_value(json_object_get(tot, "key"));
+        const char *b = json_string_value(json_object_get(tot, "buyer"));
+        cr_assert(b && strcmp(b, buyer) == 0, "%s got a total of %s", buyer, b ? b : "?");
+        if (k && strcmp(k, key) == 0) {
+            json_t *x = json_object_get(tot, "realisation");
+            v = json_is_string(x) ? atoll(json_string_value(x)) : (long long)json_integer_value(x);
+        }
+    }
+    json_decref(o);
+    gwt_resp_free(&r);
+    return v;
+}
+
+static void s_submit(const char *buyer, const char *id, long long milli)
+{
+    char path[96], body[512], hdr[256];
+    snprintf(path, sizeof path, "/api/measurements?buyer=%s", buyer);
+    snprintf(hdr, sizeof hdr, AUTH(GWT_TOKEN_ADMIN) JSON_CT "Idempotency-Key: %s-%s\r\n",
+             buyer, id);
+    snprintf(body, sizeof body,
+             "{\"measurements\":[{\"id\":\"%s\",\"tender_id\":\"T-1\",\"phase\":\"realisation\","
+             "\"period_end\":\"2026-05-01\",\"energy\":{\"carrier\":\"hvo100\","
+             "\"quantity_milli\":%lld}}]}", id, milli);
+    gwt_resp_t r;
+    cr_assert_eq(s_req("POST", path, hdr, body, &r), 201, "%s: %s", buyer, r.body);
+    gwt_resp_free(&r);
+}
+
+/* One gateway process, two buyers with the same measurement ids, requests interleaved:
+ * each sees its own figures and nothing of the other's. The fake aggregator adds
+ * quantity_milli grams of CO2 per energy measurement to the submitting buyer's
+ * kpi.co2.2026.<buyer>: heerlen gets 1,500,000 + 250,000 on top of what it had, landgraaf
+ * (nothing before) 700,000 + 40,000. */
+Test(gateway_it, two_buyers_at_once_right_figures_for_each)
+{
+    s_up(NULL);
+    long long h0 = s_realisation("heerlen", "kpi.co2.2026.heerlen");
+    cr_assert_geq(h0, 0, "heerlen's total is there from the start");
+    cr_assert_eq(s_realisation("landgraaf", "kpi.co2.2026.landgraaf"), -1);
+    s_submit("heerlen", "m-1", 1500000);
+    s_submit("landgraaf", "m-1", 700000);
+    s_submit("landgraaf", "m-2", 40000);
+    s_submit("heerlen", "m-2", 250000);
+    long long h = -1, l = -1;
+    for (int i = 0; i < 100 && (h != h0 + 1750000 || l != 740000); i++) {
+        h = s_realisation("heerlen", "kpi.co2.2026.heerlen");
+        l = s_realisation("landgraaf", "kpi.co2.2026.landgraaf");
+        if (h != h0 + 1750000 || l != 740000)
+            h_sleep_ms(50);
+    }
+    cr_assert_eq(h, h0 + 1750000, "heerlen %lld, want %lld", h, h0 + 1750000);
+    cr_assert_eq(l, 740000, "landgraaf %lld, want 740000", l);
+    /* neither sees the other's key, even when asking for it */
+    cr_assert_eq(s_realisation("heerlen", "kpi.co2.2026.landgraaf"), -1);
+    cr_assert_eq(s_realisation("landgraaf", "kpi.co2.2026.heerlen"), -1);
+}

@@ -476,7 +476,7 @@ def main():
         st.term("kpi")
         st.term("impact")
         st.start("impact", {"MVOI_IMPACT_CALCULATOR_RETAIN_EVENTS": "3",
-                            "MVOI_IMPACT_CALCULATOR_MAINTENANCE_MS": "100"})
+                            "MVOI_IMPACT_CALCULATOR_RETENTION_MS": "100"})
         for i in range(30, 35):
             for b, m in BUYERS.items():
                 add(st, b, "F-%d" % i, (i + 1) * m, i * m, wait=False)

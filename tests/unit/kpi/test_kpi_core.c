@@ -724,3 +724,74 @@ Test(kpi, bad_events_are_skipped)
     cr_assert_eq(q, 4);
     cr_assert_neq(kpi_date_window("2026-1-31", &y, &q), 0);
 }
+
+/* ------------------------------------------------------------ one buyer's range */
+
+typedef struct {
+    const char *prefix, *buyer;
+    bool segment;
+    int n, others;
+} scope_t;
+
+static int s_scope_item(void *arg, const kpi_total_t *t)
+{
+    scope_t *s = arg;
+    s->n++;
+    if (!s->buyer || strcmp(t->buyer, s->buyer) != 0)
+        s->others++;
+    return 0;
+}
+
+static int s_scope(MDB_txn *txn, void *arg)
+{
+    scope_t *s = arg;
+    return kpi_each_after(s_kpi, txn, s->prefix, s->segment, NULL, s_scope_item, s);
+}
+
+/* What the report asks for (services/report/gather.c: one segment request per KPI and
+ * window of its year) reaches exactly its buyer's totals in a store of buyers whose ids
+ * share letters ("hrl", "hrl2", "hrl-x") and whose tender and measurement ids are the
+ * same. Counted: each buyer has one CO2 and one NOx measurement with a theme, a group and
+ * a tender in 2026-Q1: 2 KPIs x 2 windows (2026, 2026-q1) x 4 dimensions (all, theme,
+ * group, tender) = 16 totals per buyer. */
+Test(kpi, a_report_reads_only_its_buyers_totals)
+{
+    const char *buyers[] = { "hrl", "hrl2", "hrl-x", "a" };
+    for (int b = 0; b < 4; b++) {
+        impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-02-01", "G", .theme = 1, .kpi = 5,
+                                    .value = 3, .buyer = buyers[b] }, NULL);
+        impact(COMPUTED, &(meas_t){ "m2", "T1", "2026-02-01", "G", .theme = 1, .kpi = 3,
+                                    .value = 4, .buyer = buyers[b] }, NULL);
+    }
+    static const char *kn[] = { "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
+    int sent = 0, others = 0;
+    for (int k = 0; k < 6; k++)
+        for (int w = 0; w <= 4; w++) {
+            char p[128];
+            if (w)
+                snprintf(p, sizeof p, "kpi.%s.2026-q%d.hrl", kn[k], w);
+            else
+                snprintf(p, sizeof p, "kpi.%s.2026.hrl", kn[k]);
+            scope_t s = { p, "hrl", true, 0, 0 };
+            cr_assert_eq(store_read(s_store, s_scope, &s), 0);
+            sent += s.n;
+            others += s.others;
+        }
+    cr_assert_eq(sent, 16, "the report of hrl read %d totals, hrl has 16", sent);
+    cr_assert_eq(others, 0);
+    /* what the report asked before: every buyer's totals of the year */
+    int before = 0;
+    for (int k = 0; k < 6; k++) {
+        char p[64];
+        snprintf(p, sizeof p, "kpi.%s.2026", kn[k]);
+        scope_t s = { p, NULL, false, 0, 0 };
+        cr_assert_eq(store_read(s_store, s_scope, &s), 0);
+        before += s.n;
+    }
+    cr_assert_eq(before, 4 * 16);
+    /* a plain prefix of the same letters would also take hrl2's and hrl-x's */
+    scope_t plain = { "kpi.co2.2026.hrl", "hrl", false, 0, 0 };
+    cr_assert_eq(store_read(s_store, s_scope, &plain), 0);
+    cr_assert_eq(plain.n, 3 * 4);
+    cr_assert_eq(plain.others, 2 * 4);
+}
