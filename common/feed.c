@@ -6,7 +6,7 @@
  *  (the producer's word on its current epoch); a replayed event from another epoch is
  *  stale and dropped.
  */
-#include "feed.h"
+#include "feed_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,64 +15,36 @@
 #include "log.h"
 #include "mvoi_error.h"
 
-#define FEED_TOPIC_MAX 128
-
-typedef enum { ITEM_EVENT, ITEM_MARK } item_kind_t;
-
-typedef struct {
-    item_kind_t kind;
-    bool replayed;
-    char topic[FEED_TOPIC_MAX];
-    Mvoi__Envelope *env;       /* ITEM_EVENT */
-    uint64_t epoch, head;      /* ITEM_MARK: heartbeat or ReplayEnd */
-} item_t;
-
-struct feed_t {
-    uv_loop_t *loop;
-    store_t *store;
-    inbox_t *inbox;
-    feed_opts_t opts;
-    char *producer;
-    bus_sock_t *sub;
-    bus_sock_t *dealer;
-    uv_timer_t timer;
-    bool timer_started;
-    uv_timer_t linger;
-    bool linger_armed;
-    uint32_t last_batch;          /* events in the last live batch: is the producer busy? */
-    int closing;                  /* timers still closing in feed_destroy */
-
-    uint64_t epoch, last;         /* committed cursor */
-    uint64_t w_epoch, w_last;     /* working cursor inside a transaction */
-    uint64_t head_seen;
-    bool need_replay;             /* set inside a batch: a gap or a head beyond us */
-    bool replay_inflight;
-    uint64_t replay_sent_ms;
-    uint64_t last_heard_ms;       /* last message, or last probe sent into the silence */
-    uint64_t heard_ms;            /* last message from the producer (readiness) */
-    bool caught_up;
-    unsigned reqno;
-
-    item_t *items;
-    uint32_t nitems, cap;
-    arena_t *arena;               /* the decoded events of the batch (reset with it) */
-    feed_stats_t stats, w_stats;
-};
-
 static uint64_t s_now_ms(feed_t *self) { return uv_now(self->loop); }
+uint64_t feed_now_ms(feed_t *self) { return s_now_ms(self); }
+
+uint64_t feed_fingerprint(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h ? h : 1;   /* 0 means "unknown" in the inbox */
+}
 static bool s_failed(feed_t *self, bus_sock_t *sock, int events);
 
 /* ---------------------------------------------------------------- replay requests */
 
-static void s_request_replay(feed_t *self)
+void feed_request_replay(feed_t *self)
 {
     Mvoi__ReplayRequest rq = MVOI__REPLAY_REQUEST__INIT;
     rq.has_from_seq = rq.has_max_count = true;
-    rq.from_seq = self->last + 1;
+    /* From the cursor's own event when we know its fingerprint: the producer sends it
+     * again, and if it is another event the producer went back (docs/design.md#rebuild). */
+    bool verify = self->last && self->fp && self->opts.replay_batch > 1;
+    rq.from_seq = verify ? self->last : self->last + 1;
     rq.max_count = self->opts.replay_batch;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    char rid[64];
-    snprintf(rid, sizeof rid, "replay-%u", ++self->reqno);
+    char *rid = self->replay_rid;
+    snprintf(rid, sizeof self->replay_rid, "replay-%u", ++self->reqno);
+    self->replay_cursor = self->last;
     env.request_id = rid;
     env.schema_version = CODEC_SCHEMA_VERSION;
     env.has_schema_version = true;
@@ -95,11 +67,11 @@ static void s_maybe_replay(feed_t *self)
 {
     /* While the store refuses writes, a replay would only be thrown away: ask again when
      * its backoff has passed (the timer tick comes back here). */
-    if (self->replay_inflight || store_retry_in_ms(self->store) > 0)
+    if (self->replay_inflight || self->rb.active || store_retry_in_ms(self->store) > 0)
         return;
     if (self->need_replay || self->head_seen > self->last) {
         self->need_replay = false;
-        s_request_replay(self);
+        feed_request_replay(self);
     }
 }
 
@@ -120,6 +92,7 @@ static int s_switch_epoch(feed_t *self, MDB_txn *txn, uint64_t epoch)
     }
     self->w_epoch = epoch;
     self->w_last = 0;
+    self->w_fp = 0;
     self->need_replay = true;
     return inbox_advance(self->inbox, txn, self->producer, epoch, 0);
 }
@@ -130,6 +103,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
     /* Re-runnable: start from the committed cursor every time. */
     self->w_epoch = self->epoch;
     self->w_last = self->last;
+    self->w_fp = self->fp;
     memset(&self->w_stats, 0, sizeof self->w_stats);
     bool dirty = false;
     if (self->opts.batch_begin)
@@ -157,6 +131,12 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
             dirty = true;
         }
         if (seq <= self->w_last) {
+            /* The event at the cursor again (a replay starts there): another event under
+             * that seq means the producer's store went back; nothing after it counts. */
+            if (seq == self->w_last && self->w_fp && it->fp != self->w_fp) {
+                self->went_back = true;
+                break;
+            }
             self->w_stats.duplicates++;
             continue;
         }
@@ -169,6 +149,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         if (rc != 0)
             return rc;
         self->w_last = seq;
+        self->w_fp = it->fp;
         self->w_stats.applied++;
         dirty = true;
     }
@@ -178,7 +159,8 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
             return rc;
     }
     if (dirty)
-        return inbox_advance(self->inbox, txn, self->producer, self->w_epoch, self->w_last);
+        return inbox_advance_fp(self->inbox, txn, self->producer, self->w_epoch,
+                                self->w_last, self->w_fp);
     return 0;
 }
 
@@ -192,16 +174,20 @@ static void s_clear_items(feed_t *self)
 static void s_apply_batch(feed_t *self)
 {
     self->last_batch = self->nitems;
-    if (self->nitems == 0) {
-        s_clear_items(self);   /* undecodable messages may still hold arena memory */
+    if (self->nitems == 0 || self->rb.active) {
+        /* (undecodable messages may still hold arena memory; while a rebuild is under way
+         * live events are dropped: the tail replay after the snapshot brings them) */
+        s_clear_items(self);
         return;
     }
+    self->went_back = false;
     /* s_batch_txn only ever sets need_replay (a gap, a new epoch), so a transaction that
      * was re-run or aborted can leave it set, never clear it: at worst one extra replay. */
     int rc = store_write(self->store, s_batch_txn, self);
     if (rc == 0) {
         self->epoch = self->w_epoch;
         self->last = self->w_last;
+        self->fp = self->w_fp;
         self->stats.applied += self->w_stats.applied;
         self->stats.duplicates += self->w_stats.duplicates;
         self->stats.gaps += self->w_stats.gaps;
@@ -220,6 +206,8 @@ static void s_apply_batch(feed_t *self)
         self->need_replay = true;
     }
     s_clear_items(self);
+    if (self->went_back)
+        feed_rebuild(self, FEED_REBUILD_WENT_BACK);
 }
 
 static item_t *s_push(feed_t *self)
@@ -259,6 +247,15 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
     if (env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT) {
         uint64_t head = env->heartbeat->head_seq;
         uint64_t epoch = env->heartbeat->epoch;
+        uint64_t inc = env->heartbeat->incarnation;
+        /* A restarted producer (new incarnation) may have come back from an older copy of
+         * its store, and a head below our cursor says so outright; either way a replay
+         * from the cursor's event checks (a heartbeat may also just be older than a
+         * replay we took: the replay's answer decides, not the heartbeat). */
+        if ((inc && inc != self->incarnation) || (epoch == self->epoch && head < self->last))
+            self->need_replay = true;
+        if (inc)
+            self->incarnation = inc;
         item_t *it = s_push(self);
         if (!it)
             return;
@@ -279,6 +276,7 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
     it->kind = ITEM_EVENT;
     it->replayed = replayed;
     it->env = env;
+    it->fp = feed_fingerprint(bus_msg_data(msg, 1), bus_msg_size(msg, 1));
     if (tlen >= FEED_TOPIC_MAX)
         tlen = FEED_TOPIC_MAX - 1;
     memcpy(it->topic, bus_msg_data(msg, 0), tlen);
@@ -334,6 +332,51 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
     s_maybe_replay(self);
 }
 
+static bool s_ours(feed_t *self, const Mvoi__Envelope *env)
+{
+    return env->request_id && strcmp(env->request_id, self->replay_rid) == 0;
+}
+
+/* The end of a replay batch. The producer's head is never below what we held when we
+ * asked (everything we held it had committed before), unless its store went back. */
+static void s_replay_end(feed_t *self, const Mvoi__Envelope *env)
+{
+    const Mvoi__ReplayEnd *re = env->replay_end;
+    if (s_ours(self, env) && re->epoch == self->epoch && self->epoch &&
+        re->head_seq < self->replay_cursor) {
+        const char *kv[] = { "producer", self->producer, NULL };
+        log_emit(LOG_WARN, "producer_went_back", kv, "%s's head %llu is below our cursor "
+                 "%llu in the same epoch: its store went back", self->producer,
+                 (unsigned long long)re->head_seq, (unsigned long long)self->last);
+        feed_rebuild(self, FEED_REBUILD_WENT_BACK);
+        return;
+    }
+    item_t *it = s_push(self);
+    if (it) {
+        it->kind = ITEM_MARK;
+        it->epoch = re->epoch;
+        it->head = re->head_seq;
+        /* The answer to our latest request is the producer's committed head now: a
+         * higher head heard before came from a history it no longer has. */
+        if (it->epoch != self->epoch || it->head > self->head_seen || s_ours(self, env))
+            self->head_seen = it->head;
+    }
+}
+
+/* A replay refused. Out of range is a cursor beyond the producer's head (its store went
+ * back) or before its retention (the events we miss are gone): both heal by a rebuild.
+ * The server says which in its message; the error code is the same. */
+static void s_replay_refused(feed_t *self, const Mvoi__Envelope *env)
+{
+    const Mvoi__Error *e = env->error;
+    log_warn("replay_refused", "%s refused a replay: %s (%s)", self->producer,
+             e->message ? e->message : "", e->field ? e->field : "");
+    if (!s_ours(self, env) || e->code != MVOI__ERROR_CODE__ERR_OUT_OF_RANGE)
+        return;
+    bool retention = e->message && strstr(e->message, "retention");
+    feed_rebuild(self, retention ? FEED_REBUILD_RETENTION : FEED_REBUILD_WENT_BACK);
+}
+
 static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
@@ -350,25 +393,21 @@ static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
         if (rc < 0)
             continue;
         if (msg.nparts == 2) {
-            s_take_event(self, &msg, true);
+            if (self->rb.active)
+                feed_rebuild_take(self, &msg);
+            else
+                s_take_event(self, &msg, true);
         } else if (msg.nparts == 1) {
             int err = 0;
             Mvoi__Envelope *env = codec_unpack(bus_msg_data(&msg, 0), bus_msg_size(&msg, 0),
                                                CODEC_DEFAULT_BUDGET, &err);
-            if (env && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
-                item_t *it = s_push(self);
-                if (it) {
-                    it->kind = ITEM_MARK;
-                    it->epoch = env->replay_end->epoch;
-                    it->head = env->replay_end->head_seq;
-                    if (it->epoch != self->epoch || it->head > self->head_seen)
-                        self->head_seen = it->head;
-                }
+            if (env && feed_rebuild_reply(self, env)) {
+                /* the rebuild's SnapshotEnd or its refusal */
+            } else if (env && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
+                s_replay_end(self, env);
                 ended = true;
             } else if (env && env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
-                log_warn("replay_refused", "%s refused a replay: %s (%s)", self->producer,
-                         env->error->message ? env->error->message : "",
-                         env->error->field ? env->error->field : "");
+                s_replay_refused(self, env);
                 ended = true;
             } else {
                 self->stats.decode_errors++;
@@ -380,7 +419,7 @@ static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
     s_apply_batch(self);
     if (ended) {
         self->replay_inflight = false;
-        if (self->last >= self->head_seen && !self->need_replay)
+        if (self->last >= self->head_seen && !self->need_replay && !self->rb.active)
             self->caught_up = true;
     }
     s_maybe_replay(self);
@@ -392,14 +431,16 @@ static void s_on_timer(uv_timer_t *t)
 {
     feed_t *self = t->data;
     uint64_t now = s_now_ms(self);
-    if (store_retry_in_ms(self->store) > 0) {
+    if (self->rb.active) {
+        feed_rebuild_tick(self);
+    } else if (store_retry_in_ms(self->store) > 0) {
         /* the store backs off: s_maybe_replay asks once it may write again */
     } else if (self->replay_inflight && now - self->replay_sent_ms > self->opts.stall_ms) {
         self->replay_inflight = false;
-        s_request_replay(self);
+        feed_request_replay(self);
     } else if (!self->replay_inflight && now - self->last_heard_ms > self->opts.stall_ms) {
         self->last_heard_ms = now;
-        s_request_replay(self);
+        feed_request_replay(self);
     } else if (!self->linger_armed) {
         /* (While a linger holds live events, head_seen is ahead of the cursor by exactly
          * those: no replay; s_on_linger applies them and checks for gaps then.) */
@@ -440,11 +481,16 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
         self->opts.stall_ms = 3000;
     if (!self->opts.linger_min)
         self->opts.linger_min = 8;
+    if (!self->opts.snapshot_max)
+        self->opts.snapshot_max = (size_t)256 << 20;
+    if (!self->opts.snapshot_prefix)
+        self->opts.snapshot_prefix = "";
     self->producer = strdup(opts->producer);
     self->arena = arena_new(64u << 10, 8u << 20);
     if (!self->producer || !self->arena)
         goto fail;
-    if ((e = inbox_get(inbox, NULL, self->producer, &self->epoch, &self->last)) < 0)
+    if ((e = inbox_get_fp(inbox, NULL, self->producer, &self->epoch, &self->last,
+                          &self->fp)) < 0)
         goto fail;
     e = -EIO;
     /* Subscribe first, then replay: whatever is published meanwhile is either in the
@@ -468,7 +514,7 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
     uint64_t tick = self->opts.stall_ms / 3 ? self->opts.stall_ms / 3 : 1;
     uv_timer_start(&self->timer, s_on_timer, tick, tick);
     self->last_heard_ms = s_now_ms(self);
-    s_request_replay(self);
+    feed_request_replay(self);
     log_info("feed_started", "consuming %s from seq %llu (epoch %llu)", self->producer,
              (unsigned long long)self->last + 1, (unsigned long long)self->epoch);
     return self;
@@ -496,6 +542,7 @@ void feed_destroy(feed_t **self_p)
     if (self->nitems && self->inbox)
         s_apply_batch(self);
     s_clear_items(self);
+    feed_rebuild_free(self);
     free(self->items);
     free(self->producer);
     arena_destroy(&self->arena);
@@ -524,7 +571,7 @@ bool feed_ready(feed_t *self, uint64_t grace_ms)
 {
     /* Heartbeats arrive every second or so; silence longer than the grace means the
      * producer (or the way to it) is gone, and what we serve may be falling behind. */
-    return self->caught_up && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms
+    return self->caught_up && !self->rb.active && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms
            && !store_failing(self->store, NULL);
 }
 uint64_t feed_last_seq(feed_t *self) { return self->last; }

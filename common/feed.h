@@ -6,6 +6,13 @@
  *  callback and the cursor advanced. Duplicates are dropped; a gap (or a heartbeat whose
  *  head is beyond the cursor) starts a replay; a new epoch (the producer's store was wiped)
  *  calls the reset callback and replays from 1.
+ *
+ *  A producer that went back (its store restored from an older copy: same epoch, but the
+ *  event at the cursor is not the one applied, or its head is below the cursor) and a
+ *  cursor older than the producer's retention are healed by a rebuild (feed_rebuild):
+ *  the producer's snapshot (its current state and the seq it stands for) replaces what was
+ *  derived from it, in one write transaction, then the tail of its outbox follows
+ *  (docs/design.md#rebuild). The feed is not ready while it rebuilds.
  */
 #ifndef MVOI_FEED_H
 #define MVOI_FEED_H
@@ -24,7 +31,9 @@ typedef struct feed_t feed_t;
  * LMDB result) to abort the batch (it is retried later). Events the consumer does not care about just return 0. */
 typedef int (feed_apply_fn)(void *arg, MDB_txn *txn, const char *topic,
                             const Mvoi__Envelope *ev);
-/* The producer was wiped (new epoch): forget state derived from its old epoch. */
+/* The producer was wiped (new epoch), or a rebuild begins (old_epoch may equal new_epoch):
+ * forget state derived from the producer. A consumer without one (NULL) takes a rebuild's
+ * snapshot items as upserts over what it holds. */
 typedef int (feed_reset_fn)(void *arg, MDB_txn *txn, const char *producer,
                             uint64_t old_epoch, uint64_t new_epoch);
 /* After each committed batch (e.g. to publish derived events). */
@@ -54,6 +63,8 @@ typedef struct {
     uint32_t linger_min;         /* ... but only when the last batch or the current drain
                                     has at least this many events (default 8): a trickle
                                     is committed at once */
+    const char *snapshot_prefix; /* what a rebuild asks the producer's snapshot for ("") */
+    size_t snapshot_max;         /* bytes of snapshot a rebuild may hold, default 256 MiB */
     const bus_opts_t *bus_opts;
 } feed_opts_t;
 
@@ -73,7 +84,32 @@ const char *feed_producer(feed_t *self);
 
 typedef struct {
     uint64_t applied, duplicates, gaps, replays, resets, batches, decode_errors;
+    uint64_t rebuilds;           /* rebuilds completed (snapshot + tail) */
 } feed_stats_t;
 void feed_stats(feed_t *self, feed_stats_t *out);
+
+/* ---- rebuild (docs/design.md#rebuild) */
+typedef enum {
+    FEED_REBUILD_NONE = 0,
+    FEED_REBUILD_WENT_BACK,      /* same epoch, the producer's store is older than our cursor */
+    FEED_REBUILD_RETENTION,      /* our cursor is older than the producer's retention */
+    FEED_REBUILD_REQUESTED,      /* the consumer asked (feed_rebuild), e.g. after an unclean
+                                    stop that left its derived state in doubt */
+} feed_rebuild_reason_t;
+#define FEED_REBUILD_REASONS 4
+
+/* Rebuild what was derived from the producer: ask for its snapshot (opts.snapshot_prefix);
+ * when it has arrived whole, in ONE write transaction: batch_begin, reset(old epoch, the
+ * snapshot's epoch), apply() for every snapshot item (the producer's events of its current
+ * state, with producer and epoch set and seq 0), batch_end, and the cursor set to
+ * (snapshot epoch, snapshot seq); then the tail is replayed from there as usual. Until the
+ * tail is caught up feed_ready() is false. Idempotent while one is under way; a snapshot
+ * that fails or stalls is asked again. The feed calls it itself when it detects a producer
+ * that went back or a cursor older than the retention. Returns 0, or -EINVAL. */
+int feed_rebuild(feed_t *self, feed_rebuild_reason_t reason);
+bool feed_rebuilding(feed_t *self);
+/* The reason of the last rebuild started (NONE if there was none). */
+feed_rebuild_reason_t feed_rebuild_reason(feed_t *self);
+const char *feed_rebuild_reason_name(feed_rebuild_reason_t r);   /* "went_back", ... */
 
 #endif

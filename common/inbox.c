@@ -63,8 +63,12 @@ static int s_key(const char *producer, MDB_val *key)
 }
 
 static int s_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
-                 uint64_t *seq)
+                 uint64_t *seq, uint64_t *fp)
 {
+    uint64_t fp_dummy;
+    if (!fp)
+        fp = &fp_dummy;
+    *fp = 0;
     MDB_val key, val;
     int rc = s_key(producer, &key);
     if (rc != 0)
@@ -77,10 +81,12 @@ static int s_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *ep
     }
     if (rc != 0)
         return rc;
-    if (val.mv_size != 16)
+    if (val.mv_size != 16 && val.mv_size != 24)
         return MVOI_E_CORRUPTED;   /* not a cursor */
     *epoch = store_get_be64(val.mv_data);
     *seq = store_get_be64((const uint8_t *)val.mv_data + 8);
+    if (val.mv_size == 24)         /* a cursor of the version before has no fingerprint */
+        *fp = store_get_be64((const uint8_t *)val.mv_data + 16);
     return 0;
 }
 
@@ -90,7 +96,7 @@ int inbox_check(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoc
     if (!self || !txn)
         return -EINVAL;
     uint64_t e, last;
-    int rc = s_get(self, txn, producer, &e, &last);
+    int rc = s_get(self, txn, producer, &e, &last, NULL);
     if (rc != 0)
         return rc;
     if (e != epoch || e == 0)
@@ -105,15 +111,22 @@ int inbox_check(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoc
 int inbox_advance(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoch,
                   uint64_t seq)
 {
+    return inbox_advance_fp(self, txn, producer, epoch, seq, 0);
+}
+
+int inbox_advance_fp(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoch,
+                     uint64_t seq, uint64_t fp)
+{
     if (!self || !txn)
         return -EINVAL;
     MDB_val key, val;
     int rc = s_key(producer, &key);
     if (rc != 0)
         return rc;
-    uint8_t buf[16];
+    uint8_t buf[24];
     store_be64(buf, epoch);
     store_be64(buf + 8, seq);
+    store_be64(buf + 16, fp);
     val.mv_size = sizeof buf;
     val.mv_data = buf;
     return mvoi_mdb_error(mdb_put(txn, self->dbi, &key, &val, 0));
@@ -122,17 +135,23 @@ int inbox_advance(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t ep
 typedef struct {
     inbox_t *self;
     const char *producer;
-    uint64_t *epoch, *seq;
+    uint64_t *epoch, *seq, *fp;
 } s_get_args_t;
 
 static int s_get_fn(MDB_txn *txn, void *arg)
 {
     s_get_args_t *a = arg;
-    return s_get(a->self, txn, a->producer, a->epoch, a->seq);
+    return s_get(a->self, txn, a->producer, a->epoch, a->seq, a->fp);
 }
 
 int inbox_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
               uint64_t *seq)
+{
+    return inbox_get_fp(self, txn, producer, epoch, seq, NULL);
+}
+
+int inbox_get_fp(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
+                 uint64_t *seq, uint64_t *fp)
 {
     if (!self)
         return -EINVAL;
@@ -142,7 +161,7 @@ int inbox_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch
     if (!seq)
         seq = &s_dummy;
     if (txn)
-        return s_get(self, txn, producer, epoch, seq);
-    s_get_args_t a = { self, producer, epoch, seq };
+        return s_get(self, txn, producer, epoch, seq, fp);
+    s_get_args_t a = { self, producer, epoch, seq, fp };
     return store_read(self->store, s_get_fn, &a);
 }

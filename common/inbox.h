@@ -1,6 +1,10 @@
 /*  inbox: per-producer cursors of a consumer (docs/design.md#inbox).
  *
- *  db "inbox": producer name -> (epoch be64, last_seq be64). A consumer applies an event
+ *  db "inbox": producer name -> (epoch be64, last_seq be64, fingerprint be64). The
+ *  fingerprint identifies the event at last_seq (a hash of its bytes, 0 = unknown): a
+ *  producer restored from an older copy may give that seq to another event, and the feed
+ *  compares (docs/design.md#rebuild). A cursor of 16 bytes (the version before) reads with
+ *  fingerprint 0. A consumer applies an event
  *  and advances the cursor in the SAME write transaction, so after a crash the cursor and
  *  the derived state agree; duplicates (seq <= last_seq) are dropped.
  */
@@ -31,8 +35,13 @@ int inbox_check(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoc
 /* Set the cursor to (epoch, seq) inside txn. */
 int inbox_advance(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoch,
                   uint64_t seq);
+/* The same with the fingerprint of the event at seq (0 = unknown). */
+int inbox_advance_fp(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t epoch,
+                     uint64_t seq, uint64_t fp);
 /* Read the cursor; txn may be NULL to use a fresh read transaction. (0,0) if unknown. */
 int inbox_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
               uint64_t *seq);
+int inbox_get_fp(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
+                 uint64_t *seq, uint64_t *fp);
 
 #endif

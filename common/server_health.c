@@ -57,6 +57,12 @@ static void s_health_inbox(server_t *self, server_req_t *req, Mvoi__HealthReply 
         lag[i].has_resyncs = lag[i].has_replays = true;
         lag[i].resyncs = fs.resets;
         lag[i].replays = fs.replays;
+        lag[i].has_rebuilds = lag[i].has_rebuilding = lag[i].has_lag = true;
+        lag[i].rebuilds = fs.rebuilds;
+        lag[i].rebuilding = feed_rebuilding(f);
+        lag[i].lag = lag[i].head_seq > lag[i].last_seq ? lag[i].head_seq - lag[i].last_seq : 0;
+        if (feed_rebuild_reason(f) != FEED_REBUILD_NONE)
+            lag[i].rebuild_reason = (char *)feed_rebuild_reason_name(feed_rebuild_reason(f));
         h->inbox[h->n_inbox++] = &lag[i];
     }
 }

@@ -34,6 +34,10 @@ static uint32_t s_get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return
 
 int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *item)
 {
+    /* Items carry the request id: a consumer's DEALER also receives replayed events of the
+     * same shape, and a rebuild must take only its snapshot's items (feed_rebuild.c). */
+    if (!item->request_id && req->req)
+        item->request_id = req->req->request_id;
     server_snap_t *s = req->snap;
     if (!s)
         return server_send_env(req->server, req->id, req->idlen, topic, item);

@@ -17,6 +17,7 @@
 #include "bm.h"
 
 typedef struct gw_req_t gw_req_t;
+typedef struct gw_wait_t gw_wait_t;
 
 typedef enum { GW_ACCESS_OPEN = 0, GW_ACCESS_READ, GW_ACCESS_SUBMIT, GW_ACCESS_ADMIN } gw_access_t;
 
@@ -59,6 +60,9 @@ struct gw_t {
     uint64_t drain_deadline;
     uint64_t body_rejected, auth_failures;
     bm_t *bench;               /* the national benchmark (gw_bench.c) */
+    gw_wait_t *waits;          /* GET /api/kpi?after_seq= waiting (gw_wait.c) */
+    uv_timer_t wait_timer;
+    bool wait_timer_init, wait_timer_on;
 };
 
 struct gw_req_t {
@@ -93,6 +97,7 @@ struct gw_req_t {
     struct MHD_Response *ready;/* prebuilt (SSE) */
     void (*on_reply)(gw_req_t *r, Mvoi__Envelope *reply);
     const char *body_name;     /* upstream body arm, for field paths */
+    gw_wait_t *wait;           /* read your own writes: waiting for after_seq (gw_wait.c) */
 };
 
 /* gw_routes.c */
@@ -140,6 +145,11 @@ void gw_h_bench_page(gw_req_t *r);
 void gw_resume(gw_req_t *r);
 void gw_count(gw_t *gw, int route_idx, int status);
 void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool have_id);
+
+/* gw_wait.c: GET /api/kpi?after_seq=N: answers once the totals include it (or 504) */
+void gw_wait_kpi(gw_req_t *r);
+void gw_wait_forget(gw_req_t *r);   /* the connection closed */
+void gw_wait_stop(gw_t *gw);        /* stopping: waiters answer 503, the timer closes */
 
 /* gw_metrics.c */
 void gw_metrics_render(gw_t *gw, gw_buf_t *out);

@@ -45,6 +45,41 @@ static void s_store_metrics(gw_buf_t *b, const gw_upstream_stats_t *st, int n)
         if (st[i].have_health && st[i].have_deliveries)
             gw_buf_printf(b, "mvoi_gateway_upstream_unconfirmed_deliveries{service=\"%s\"} %"
                           PRIu64 "\n", st[i].name, st[i].unconfirmed);
+}
+
+/* HealthReply.inbox of each consumer: its cursor per producer, the producer's head it
+ * heard of, the lag, resyncs (new epoch), replays and rebuilds (snapshot + tail). */
+static void s_consumer_metrics(gw_buf_t *b, const gw_upstream_stats_t *st, int n)
+{
+    s_head(b, "mvoi_gateway_upstream_consumer_cursor", "gauge",
+           "Seq of the producer's last event a consumer applied (its inbox cursor).");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; st[i].have_health && k < st[i].nlag; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_consumer_cursor{service=\"%s\",producer=\"%s\"} %"
+                          PRIu64 "\n", st[i].name, s_label(st[i].lag[k].producer),
+                          st[i].lag[k].last);
+    s_head(b, "mvoi_gateway_upstream_consumer_producer_head", "gauge",
+           "The producer's head seq as the consumer last heard it.");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; st[i].have_health && k < st[i].nlag; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_consumer_producer_head{service=\"%s\","
+                          "producer=\"%s\"} %" PRIu64 "\n", st[i].name,
+                          s_label(st[i].lag[k].producer), st[i].lag[k].head);
+    s_head(b, "mvoi_gateway_upstream_consumer_rebuilds_total", "counter",
+           "Times a consumer rebuilt from its producer's snapshot (producer went back, or "
+           "cursor older than its retention).");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; st[i].have_health && k < st[i].nlag; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_consumer_rebuilds_total{service=\"%s\","
+                          "producer=\"%s\"} %" PRIu64 "\n", st[i].name,
+                          s_label(st[i].lag[k].producer), st[i].lag[k].rebuilds);
+    s_head(b, "mvoi_gateway_upstream_consumer_rebuilding", "gauge",
+           "1 while a consumer rebuilds from its producer's snapshot (not ready).");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; st[i].have_health && k < st[i].nlag; k++)
+            gw_buf_printf(b, "mvoi_gateway_upstream_consumer_rebuilding{service=\"%s\","
+                          "producer=\"%s\"} %d\n", st[i].name,
+                          s_label(st[i].lag[k].producer), st[i].lag[k].rebuilding ? 1 : 0);
     s_head(b, "mvoi_gateway_upstream_consumer_lag", "gauge",
            "Events a consumer knows its producer has and it has not applied yet.");
     for (int i = 0; i < n; i++)
@@ -113,6 +148,7 @@ static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
             gw_buf_printf(b, "mvoi_gateway_upstream_lmdb_map_size_bytes{service=\"%s\"} %" PRIu64 "\n",
                           st[i].name, st[i].map_size);
     s_store_metrics(b, st, n);
+    s_consumer_metrics(b, st, n);
     s_head(b, "mvoi_gateway_upstream_requests_total", "counter",
            "Requests to a service by result (reply, timeout, error).");
     for (int i = 0; i < n; i++) {

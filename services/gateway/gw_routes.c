@@ -227,9 +227,14 @@ static void h_texts(gw_req_t *r)
 
 static void h_kpi(gw_req_t *r)
 {
-    static const char *const ok[] = { "prefix", NULL };
+    static const char *const ok[] = { "prefix", "after_seq", "after_producer", "wait_ms",
+                                      NULL };
     if (!s_only(r, ok))
         return;
+    if (s_arg(r, "after_seq")) {   /* read your own writes (gw_wait.c) */
+        gw_wait_kpi(r);
+        return;
+    }
     if (!gw_clone_fresh(r->gw->clone)) {
         gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone), NULL);
         return;

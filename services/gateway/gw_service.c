@@ -262,7 +262,9 @@ static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     gw_req_t *r = *con_cls;
     if (!r)
         return;
-    if (r->pending && r->up)
+    if (r->wait)
+        gw_wait_forget(r);
+    else if (r->pending && r->up)
         gw_upstream_forget(r->up, r->up_id);
     if (r->ready)
         MHD_destroy_response(r->ready);
@@ -518,6 +520,7 @@ void gw_stop(gw_t *self)
         gw_http_quiesce(self->http);
     if (self->sse)
         gw_sse_close_all(self->sse);
+    gw_wait_stop(self);
     /* pending upstream requests answer 503 (callbacks resume their connections) */
     gw_upstream_destroy(&self->cal);
     gw_upstream_destroy(&self->imp);
@@ -542,6 +545,7 @@ void gw_destroy(gw_t **self_p)
         return;
     gw_t *self = *self_p;
     *self_p = NULL;
+    gw_wait_stop(self);
     gw_upstream_destroy(&self->cal);
     gw_upstream_destroy(&self->imp);
     gw_upstream_destroy(&self->kpi);

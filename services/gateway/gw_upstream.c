@@ -80,6 +80,8 @@ static void s_on_health(void *arg, int rc, Mvoi__Envelope *reply)
             self->st.lag[i].head = l->head_seq;
             self->st.lag[i].resyncs = l->resyncs;
             self->st.lag[i].replays = l->replays;
+            self->st.lag[i].rebuilds = l->rebuilds;
+            self->st.lag[i].rebuilding = l->rebuilding;
             self->st.nlag++;
         }
     }

@@ -56,7 +56,11 @@ typedef struct {
     int nfail;                     /* failed write attempts by reason */
     struct { char reason[16]; uint64_t count; } fail[GW_UP_MAX_REASONS];
     int nlag;                      /* a consumer's feeds: cursor against head seen */
-    struct { char producer[32]; uint64_t last, head, resyncs, replays; } lag[GW_UP_MAX_FEEDS];
+    struct {
+        char producer[32];
+        uint64_t last, head, resyncs, replays, rebuilds;
+        bool rebuilding;
+    } lag[GW_UP_MAX_FEEDS];
     bool have_deliveries;          /* the notifier: dead letters and unconfirmed copies now */
     uint64_t dead_letters, unconfirmed;
 } gw_upstream_stats_t;

@@ -144,7 +144,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
         .name = "impact-calculator", .api_endpoint = o->api_endpoint,
         .pub_endpoint = o->pub_endpoint, .store = self->store, .outbox = self->outbox,
         .routes = s_routes, .nroutes = sizeof s_routes / sizeof s_routes[0], .arg = self,
-        .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
+        .snapshot = impact_svc_snapshot, .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
         .retain_events = o->retain_events, .maintenance_ms = o->retention_ms,
         .ready_fn = impact_svc_ready, .buyers = o->buyers, .flush_offloop = offloop,
     };

@@ -98,6 +98,9 @@ int impact_svc_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
                            const char *buyer, uint32_t offset, uint32_t limit,
                            Mvoi__MeasurementList *out);
 
+/* ---- service_snapshot.c: server_snapshot_fn, what consumers rebuild from */
+int impact_svc_snapshot(void *arg, server_req_t *req, MDB_txn *txn, const char *prefix);
+
 /* ---- the handlers (server_route_t fns) */
 
 int impact_svc_on_submit(void *arg, server_req_t *req, MDB_txn *txn);     /* service_submit.c */

@@ -135,6 +135,17 @@ typedef int (kpi_contrib_fn)(void *arg, const kpi_contrib_t *c);
 int kpi_breakdown(kpi_t *self, MDB_txn *txn, const char *key, uint32_t offset,
                   uint32_t limit, kpi_contrib_fn *fn, void *arg, uint32_t *total);
 
+/* KPI 6's status breakdown of buyer in year (quarter 0 = the whole year): the distinct
+ * pilots that reported there, each under the furthest stage it reported (by_stage: 0
+ * unspecified, 1 gestart, 2 lopend, 3 afgerond); pilots = their sum = KPI 6's realisation;
+ * reports = the reports behind them. kpi_pilots.c. */
+typedef struct {
+    int64_t pilots, reports;
+    int64_t by_stage[4];
+} kpi_pilot_status_t;
+int kpi_pilot_status(kpi_t *self, MDB_txn *txn, const char *buyer, uint32_t year,
+                     uint32_t quarter, kpi_pilot_status_t *out);
+
 /* Names and keys of totals: mvoi_contract.h (mvoi_kpi_name, mvoi_topic_kpi). */
 /* "YYYY-MM-DD" -> year, quarter; -EINVAL when not a valid date. */
 int kpi_date_window(const char *date, uint32_t *year, uint32_t *quarter);

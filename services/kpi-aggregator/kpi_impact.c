@@ -130,6 +130,10 @@ static void s_rec_build(s_rec_t *r, const Mvoi__Measurement *m, const Mvoi__Impa
     r->m.period_end = m->period_end;
     r->m.has_revision = m->has_revision;
     r->m.revision = m->revision;
+    if (m->kind_case == MVOI__MEASUREMENT__KIND_PILOT) {   /* its status: KPI 6's breakdown */
+        r->m.kind_case = m->kind_case;
+        r->m.pilot = m->pilot;
+    }
     if (im) {
         r->im = *im;
         r->im.base.unknown_fields = NULL;

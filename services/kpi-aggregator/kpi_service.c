@@ -110,6 +110,11 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
     mvoi__ack__init(ack);
     ack->has_seq = true;
     ack->seq = last;
+    uint64_t head = 0;
+    if ((rc = outbox_head_in(self->outbox, txn, &head)) < 0)
+        return rc;
+    ack->has_publisher_seq = true;
+    ack->publisher_seq = head;
     Mvoi__Envelope *r = server_reply(req);
     r->body_case = MVOI__ENVELOPE__BODY_ACK;
     r->ack = ack;
@@ -259,6 +264,44 @@ static int s_on_breakdown(void *arg, server_req_t *req, MDB_txn *txn)
     return 0;
 }
 
+/* KPI 6's status breakdown: the distinct pilots of the buyer's window by stage. */
+static int s_on_pilot_status(void *arg, server_req_t *req, MDB_txn *txn)
+{
+    kpi_service_t *self = arg;
+    const Mvoi__Envelope *env = server_request(req);
+    const Mvoi__KpiPilotStatusQuery *q = env->kpi_pilot_status_query;
+    const char *buyer = q->buyer && *q->buyer ? q->buyer : env->buyer;
+    if (!buyer || !*buyer)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_pilot_status_query.buyer", "a buyer is required");
+    if (q->year < 1900 || q->year > 2999)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_pilot_status_query.year", "year must be 1900..2999");
+    if (q->quarter > 4)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                            "kpi_pilot_status_query.quarter", "quarter must be 0..4");
+    kpi_pilot_status_t st;
+    int rc = kpi_pilot_status(self->kpi, txn, buyer, q->year, q->quarter, &st);
+    if (rc != 0)
+        return rc;
+    Mvoi__KpiPilotStatus *ps = server_alloc(req, sizeof *ps);
+    if (!ps)
+        return -ENOMEM;
+    mvoi__kpi_pilot_status__init(ps);
+    ps->has_pilots = ps->has_reports = ps->has_unspecified = true;
+    ps->has_gestart = ps->has_lopend = ps->has_afgerond = true;
+    ps->pilots = st.pilots;
+    ps->reports = st.reports;
+    ps->unspecified = st.by_stage[0];
+    ps->gestart = st.by_stage[1];
+    ps->lopend = st.by_stage[2];
+    ps->afgerond = st.by_stage[3];
+    Mvoi__Envelope *r = server_reply(req);
+    r->body_case = MVOI__ENVELOPE__BODY_KPI_PILOT_STATUS;
+    r->kpi_pilot_status = ps;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- snapshot */
 
 static int s_snap_one(void *arg, const kpi_total_t *t)
@@ -291,6 +334,7 @@ static const server_route_t s_routes[] = {
     { MVOI__ENVELOPE__BODY_KPI_QUERY, SERVER_QUERY, s_on_query },
     { MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY, SERVER_QUERY, s_on_series },
     { MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY, SERVER_QUERY, s_on_breakdown },
+    { MVOI__ENVELOPE__BODY_KPI_PILOT_STATUS_QUERY, SERVER_QUERY, s_on_pilot_status },
 };
 
 /* ---------------------------------------------------------------- lifecycle */

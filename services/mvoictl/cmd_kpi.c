@@ -187,8 +187,21 @@ static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
 }
 
 /* The first snapshot is printed whole, so that a watcher starts with the whole picture; a
- * re-snapshot in the same epoch prints only the totals that moved past the view's seq, so a
- * total is not printed (and counted) twice. */
+ * re-snapshot of the same epoch and incarnation prints only the totals that moved past the
+ * view's seq, so a total is not printed (and counted) twice. A snapshot of another
+ * incarnation (the aggregator restarted, perhaps from an older copy of its store, whose
+ * seqs may repeat ours with other figures: docs/design.md#rebuild) is printed whole again.
+ * The items are therefore kept until SnapshotEnd says which. */
+static void s_snap_flush(watch_t *w, Mvoi__Envelope **items, size_t n, uint64_t shown,
+                         bool whole)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (whole || items[i]->kpi_total->seq > shown)
+            s_print(w, items[i]->kpi_total);
+        codec_free(&items[i]);
+    }
+}
+
 static int s_snapshot(watch_t *w, ctl_t *ctl)
 {
     uint64_t shown = w->seq;
@@ -207,9 +220,13 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
     int64_t len = codec_pack_into(&env, buf, sizeof buf);
     if (len < 0 || zmq_send(w->dealer, buf, (size_t)len, 0) < 0)
         return CTL_EX_SOFTWARE;
+    Mvoi__Envelope **items = NULL;
+    size_t nitems = 0, cap = 0;
     for (;;) {
         zmq_pollitem_t it = { w->dealer, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
+            s_snap_flush(w, items, nitems, UINT64_MAX, false);   /* frees, prints none */
+            free(items);
             ctl_fail(ctl, 0, "ctl.err.no_snapshot", ctl_endpoint("kpi"), ctl->timeout_ms);
             return CTL_EX_UNAVAILABLE;
         }
@@ -239,10 +256,27 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
             continue;
         int rc = -1;
         if (n == 2 && e->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
-            if (e->kpi_total->seq > shown)
-                s_print(w, e->kpi_total);
+            if (nitems == cap) {
+                size_t nc = cap ? cap * 2 : 256;
+                Mvoi__Envelope **ni = realloc(items, nc * sizeof *ni);
+                if (!ni) {
+                    codec_free(&e);
+                    s_snap_flush(w, items, nitems, UINT64_MAX, false);
+                    free(items);
+                    return CTL_EX_SOFTWARE;
+                }
+                items = ni;
+                cap = nc;
+            }
+            items[nitems++] = e;
+            continue;
         } else if (n == 1 && e->request_id && strcmp(e->request_id, rid) == 0) {
             if (e->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
+                const Mvoi__SnapshotEnd *se = e->snapshot_end;
+                bool whole = shown == 0 || se->epoch != w->epoch ||
+                             (w->incarnation && se->incarnation != w->incarnation);
+                s_snap_flush(w, items, nitems, shown, whole);
+                nitems = 0;
                 w->seq = e->snapshot_end->seq;
                 w->epoch = e->snapshot_end->epoch;
                 w->incarnation = e->snapshot_end->incarnation;
@@ -254,8 +288,11 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
             }
         }
         codec_free(&e);
-        if (rc >= 0)
+        if (rc >= 0) {
+            s_snap_flush(w, items, nitems, UINT64_MAX, false);   /* an error: free them */
+            free(items);
             return rc;
+        }
     }
 }
 
@@ -427,5 +464,8 @@ const ctl_cmd_t ctl_kpi_cmds[] = {
       "counts; --raw: the integers in g, mg, cents)", s_show },
     { "watch", "[PREFIX] [--count N] [--seconds S]",
       "follow the live totals (snapshot, then every change as a line)", s_watch },
+    { "pilots", "[--year Y] [--quarter Q] [--json]",
+      "KPI 6 by status: the distinct pilots, each under the furthest stage it reported "
+      "(gestart, lopend, afgerond)", ctl_kpi_pilots },
     { NULL },
 };

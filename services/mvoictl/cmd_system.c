@@ -6,6 +6,22 @@
 
 static const char *s_services[] = { "calendar", "impact", "kpi", "notifier", "report" };
 
+/* One line per producer a consumer follows: where its cursor stands, the producer's head
+ * it last heard of, how far behind, and how often it had to resynchronise or rebuild. */
+static void s_print_inbox(const Mvoi__InboxLag *l)
+{
+    uint64_t lag = l->head_seq > l->last_seq ? l->head_seq - l->last_seq : 0;
+    printf("  <- %-9s cursor=%llu producer_head=%llu lag=%llu resyncs=%llu rebuilds=%llu",
+           l->producer ? l->producer : "?", (unsigned long long)l->last_seq,
+           (unsigned long long)l->head_seq, (unsigned long long)lag,
+           (unsigned long long)l->resyncs, (unsigned long long)l->rebuilds);
+    if (l->rebuild_reason && *l->rebuild_reason)
+        printf(" last_rebuild=%s", l->rebuild_reason);
+    if (l->rebuilding)
+        printf(" REBUILDING");
+    printf("\n");
+}
+
 static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
 {
     Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
@@ -44,6 +60,8 @@ static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
                    (unsigned long long)h->inbox[i]->last_seq,
                    (unsigned long long)h->inbox[i]->head_seq);
         printf("\n");
+        for (size_t i = 0; i < h->n_inbox; i++)   /* ... and in detail */
+            s_print_inbox(h->inbox[i]);
     }
     if (!h->ready)
         *all_ok = false;

@@ -81,5 +81,7 @@ int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq);
 
 /* Print a protobuf message as JSON (field names as in the .proto). */
 void ctl_print_json(FILE *out, const ProtobufCMessage *msg);
+/* mvoictl kpi pilots (cmd_kpi_pilots.c) */
+int ctl_kpi_pilots(ctl_t *ctl, int argc, char **argv);
 
 #endif

@@ -51,6 +51,8 @@ typedef struct {
     bool fail_apply;
     int resets;
     uint64_t reset_old, reset_new;
+    uint8_t gen;                  /* >0: the producer's history after a restore (other bytes) */
+    int nsnapshots;               /* SnapshotRequests served */
 } tf_t;
 
 static tf_t F;
@@ -64,8 +66,10 @@ static int s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envel
     tf_t *f = arg;
     f->apply_calls++;
     cr_assert_str_eq(topic, "test.event");
+    /* A snapshot item has no seq (it is state, not an event): its number is in the body. */
+    uint64_t seq = ev->seq ? ev->seq : ev->test_event->n;
     uint8_t k[8];
-    store_be64(k, ev->seq);
+    store_be64(k, seq);
     MDB_val key = { 8, k }, val = { 8, NULL };
     uint8_t e[8];
     store_be64(e, ev->epoch);
@@ -76,7 +80,7 @@ static int s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envel
     if (f->fail_apply)
         return MVOI_E_CORRUPTED;
     cr_assert_lt(f->npending, F_MAX);
-    f->pending[f->npending] = ev->seq;
+    f->pending[f->npending] = seq;
     f->pending_epoch[f->npending++] = ev->epoch;
     return 0;
 }
@@ -167,12 +171,19 @@ static uint64_t s_ms(void)
 
 /* --------------------------------------------------------------- the fake producer */
 
-static size_t s_pack_event(uint8_t *buf, size_t cap, uint64_t epoch, uint64_t seq)
+static size_t s_pack_item(uint8_t *buf, size_t cap, uint64_t epoch, uint64_t seq,
+                          const char *rid)
 {
     Mvoi__TestEvent te = MVOI__TEST_EVENT__INIT;
     te.has_n = true;
     te.n = seq;
+    if (F.gen) {   /* the same seq, another event */
+        te.has_payload = true;
+        te.payload.len = 1;
+        te.payload.data = &F.gen;
+    }
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.request_id = (char *)rid;
     env.producer = "calendar";
     env.has_epoch = env.has_seq = true;
     env.epoch = epoch;
@@ -182,6 +193,38 @@ static size_t s_pack_event(uint8_t *buf, size_t cap, uint64_t epoch, uint64_t se
     int64_t len = codec_pack_into(&env, buf, cap);
     cr_assert_gt(len, 0);
     return (size_t)len;
+}
+
+static size_t s_pack_event(uint8_t *buf, size_t cap, uint64_t epoch, uint64_t seq)
+{
+    return s_pack_item(buf, cap, epoch, seq, NULL);
+}
+
+/* A SnapshotRequest, answered as server.c does: every item (here: events 1..head as state,
+ * with the request id), then SnapshotEnd{seq = head, epoch}. */
+static void s_serve_snapshot(zmq_msg_t *id, const char *rid)
+{
+    F.nsnapshots++;
+    for (uint64_t n = 1; n <= F.head; n++) {
+        uint8_t buf[256];
+        size_t len = s_pack_item(buf, sizeof buf, F.epoch, n, rid);
+        zmq_send(F.router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE);
+        zmq_send(F.router, "test.event", 10, ZMQ_SNDMORE);
+        zmq_send(F.router, buf, len, 0);
+    }
+    Mvoi__SnapshotEnd end = MVOI__SNAPSHOT_END__INIT;
+    end.has_seq = end.has_epoch = true;
+    end.seq = F.head;
+    end.epoch = F.epoch;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.producer = "calendar";
+    env.request_id = (char *)rid;
+    env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
+    env.snapshot_end = &end;
+    uint8_t buf[128];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    zmq_send(F.router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE);
+    zmq_send(F.router, buf, (size_t)len, 0);
 }
 
 /* Sends [topic][event] on sock; with id (a ROUTER peer) in front. */
@@ -232,6 +275,13 @@ static void s_serve_router(void)
     Mvoi__Envelope *rq = codec_unpack(zmq_msg_data(&body), zmq_msg_size(&body),
                                       CODEC_DEFAULT_BUDGET, &err);
     cr_assert_not_null(rq);
+    if (rq->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT) {
+        s_serve_snapshot(&id, rq->request_id);
+        codec_free(&rq);
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+        return;
+    }
     cr_assert_eq(rq->body_case, MVOI__ENVELOPE__BODY_REPLAY);
     uint64_t from = rq->replay->from_seq;
     uint32_t max = rq->replay->max_count;
@@ -336,7 +386,8 @@ Test(feed, start_replays_from_the_cursor_and_a_restart_resumes_after_it)
     int first = F.nreplays;
     s_feed_start(0, 10000);
     s_wait_applied(5);
-    cr_assert_eq(F.replay_from[first], 4, "a restart replays from the cursor + 1");
+    cr_assert_eq(F.replay_from[first], 3, "a restart replays from the cursor (its own event "
+                 "again, to compare its fingerprint)");
     cr_assert_eq(F.applied[3], 4);
     cr_assert_eq(F.applied[4], 5);
     cr_assert_eq(F.apply_calls, 5, "an event was applied twice");
@@ -351,8 +402,8 @@ Test(feed, replays_in_batches_until_the_head)
     cr_assert(s_until(s_caught_up, 1000));
     cr_assert_geq(F.nreplays, 3);
     cr_assert_eq(F.replay_from[0], 1);
-    cr_assert_eq(F.replay_from[1], 3);
-    cr_assert_eq(F.replay_from[2], 5);
+    cr_assert_eq(F.replay_from[1], 2);   /* each from the cursor's own event */
+    cr_assert_eq(F.replay_from[2], 3);
     for (int i = 0; i < 5; i++)
         cr_assert_eq(F.applied[i], (uint64_t)i + 1);
     s_stop();
@@ -395,7 +446,8 @@ Test(feed, a_gap_asks_a_replay_of_what_is_missing)
     cr_assert_eq(F.applied[1], 2);
     cr_assert_eq(F.applied[2], 3);
     cr_assert_gt(F.nreplays, before);
-    cr_assert_eq(F.replay_from[before], 2, "the replay starts at the first missing seq");
+    cr_assert_eq(F.replay_from[before], 1, "the replay starts at the cursor's event, just "
+                 "before the first missing seq");
     feed_stats_t st;
     feed_stats(F.feed, &st);
     cr_assert_geq(st.gaps, 1);
@@ -505,5 +557,70 @@ Test(feed, readiness_follows_the_producers_heartbeats)
     F.answer = false;           /* the producer falls silent: no heartbeats, no answers */
     cr_assert(s_until(s_not_ready_200, 3000), "still ready after the producer fell silent");
     cr_assert(s_beating_until(s_ready_200, 3000), "not ready again after heartbeats");
+    s_stop();
+}
+
+static bool s_rebuilt(void)
+{
+    feed_stats_t st;
+    feed_stats(F.feed, &st);
+    return st.rebuilds > 0 && feed_caught_up(F.feed);
+}
+
+/* The producer was put back to an older copy (same epoch) and went on past our cursor: the
+ * event at our cursor is another one now. The feed notices it in the replay from its
+ * cursor, forgets what it derived (reset with the same epoch), takes the snapshot and sets
+ * its cursor to the snapshot's seq, in one transaction; it is not ready until then. */
+Test(feed, a_producer_that_went_back_is_rebuilt_from_its_snapshot)
+{
+    s_start(7, 5);
+    s_feed_start(0, 10000);
+    s_wait_applied(5);
+    cr_assert(s_until(s_caught_up, 1000));
+    feed_destroy(&F.feed);
+    uv_run(&F.loop, UV_RUN_NOWAIT);
+    F.gen = 1;      /* the restored producer: events 1..8 of another history */
+    F.head = 8;
+    int first = F.nreplays;
+    s_feed_start(0, 10000);
+    cr_assert(s_until(s_rebuilt, 3000), "no rebuild");
+    cr_assert_eq(F.replay_from[first], 5, "the replay starts at the cursor's own event");
+    cr_assert_eq(F.nsnapshots, 1);
+    cr_assert_eq(F.resets, 1, "what was derived was forgotten once");
+    cr_assert_eq(F.reset_old, 7);
+    cr_assert_eq(F.reset_new, 7);
+    cr_assert_eq(feed_rebuild_reason(F.feed), FEED_REBUILD_WENT_BACK);
+    cr_assert_str_eq(feed_rebuild_reason_name(feed_rebuild_reason(F.feed)), "went_back");
+    uint64_t e, q;
+    s_cursor(&e, &q);
+    cr_assert_eq(e, 7);
+    cr_assert_eq(q, 8, "the cursor is the snapshot's seq");
+    /* the batch of the rebuild applied the snapshot's 8 items, after the 5 of before */
+    cr_assert_eq(F.napplied, 5 + 8);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(F.applied[5 + i], (uint64_t)i + 1);
+    s_stop();
+}
+
+/* Without a fingerprint check (the mutation this test guards), events 6..8 of the other
+ * history would have been applied on top of the old 1..5. A consumer can also ask for a
+ * rebuild itself (after an unclean stop), and a second call while one runs is one rebuild. */
+Test(feed, a_requested_rebuild_takes_the_snapshot_once)
+{
+    s_start(3, 4);
+    s_feed_start(0, 10000);
+    s_wait_applied(4);
+    cr_assert(s_until(s_caught_up, 1000));
+    cr_assert_eq(feed_rebuild(F.feed, FEED_REBUILD_REQUESTED), 0);
+    cr_assert_eq(feed_rebuild(F.feed, FEED_REBUILD_REQUESTED), 0);
+    cr_assert(feed_rebuilding(F.feed));
+    cr_assert_not(feed_ready(F.feed, 100000), "ready while rebuilding");
+    cr_assert_eq(feed_rebuild(F.feed, FEED_REBUILD_NONE), -EINVAL);
+    cr_assert(s_until(s_rebuilt, 3000), "no rebuild");
+    cr_assert_eq(F.nsnapshots, 1);
+    cr_assert_eq(F.resets, 1);
+    cr_assert_eq(F.napplied, 4 + 4);
+    cr_assert_not(feed_rebuilding(F.feed));
+    cr_assert_eq(feed_rebuild_reason(F.feed), FEED_REBUILD_REQUESTED);
     s_stop();
 }

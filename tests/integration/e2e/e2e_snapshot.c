@@ -39,7 +39,7 @@ static int s_read_cursors(void *t, void *arg)
         if (!c->names[i])
             continue;
         MDB_val k = { strlen(c->names[i]), (void *)c->names[i] }, v;
-        if (mdb_get(t, dbi, &k, &v) == 0 && v.mv_size == 16) {
+        if (mdb_get(t, dbi, &k, &v) == 0 && v.mv_size >= 16) {
             const uint8_t *b = v.mv_data;
             uint64_t x = 0;
             for (int j = 8; j < 16; j++)

@@ -11,6 +11,11 @@ aggregator is usually faster than a process exit, so a last round makes the wait
 with the aggregator stopped (SIGSTOP), `measure add --wait` must not return before it runs
 again (SIGCONT), and then its total includes the measurement.
 
+The same over HTTP (the gateway, GET /api/kpi?after_seq=N): GW rounds of `mvoictl --json
+measure add` (no wait) then one GET with the reply's seq, whose KPI 1 total must be the
+running sum; with the aggregator stopped a short wait_ms answers 504 "not-applied-yet",
+and after SIGCONT the same GET answers 200 with the sum; a bad after_seq is a 400.
+
     read_your_writes.py BUILD_DIR [N]
 """
 import json
@@ -22,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import zmq
 
@@ -51,10 +58,77 @@ def free_port():
     return p
 
 
+GW = int(os.environ.get("RYW_GW_ROUNDS", "100"))
+
+
+def get_kpi(http, query):
+    """(status, body) of GET /api/kpi?query."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/kpi?%s" % (http, query),
+                                    timeout=40) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def fair(body):
+    ts = [t for t in body["totals"] if t["key"] == "kpi.fairtrade.2026.heerlen"]
+    return int(ts[0].get("realisation", 0)) if ts else 0
+
+
+def http_rounds(run, http, kpi, want):
+    """Read your own writes over HTTP: GET /api/kpi?after_seq= after measure add."""
+    for _ in range(100):   # the gateway is up and has its first snapshot
+        st, _b = get_kpi(http, "prefix=kpi.fairtrade.2026")
+        if st == 200:
+            break
+        time.sleep(0.1)
+    st, b = get_kpi(http, "after_seq=abc")
+    if st != 400 or b.get("field") != "after_seq":
+        raise SystemExit("ryw: after_seq=abc answered %d %s" % (st, b))
+    t0 = time.monotonic()
+    for i in range(1, GW + 1):
+        k = 1 + i % 3
+        r = run("--json", "measure", "add", "--id", "RYW-GW-%d" % i, "--tender", "RYW-1",
+                "--period", "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category",
+                "koffie", "--products", str(k), "--fair", str(k))
+        if r.returncode != 0:
+            raise SystemExit("ryw: gw round %d: measure add: %s" % (i, r.stderr))
+        seq = int(json.loads(r.stdout)["seq"])
+        want += k
+        st, b = get_kpi(http, "after_seq=%d&prefix=kpi.fairtrade.2026" % seq)
+        if st != 200 or fair(b) != want:
+            raise SystemExit("ryw: gw round %d: GET /api/kpi?after_seq=%d answered %d with %s "
+                             "fair-trade products, %d were added" % (i, seq, st,
+                                                                     fair(b) if st == 200 else b, want))
+    ms = (time.monotonic() - t0) * 1000 / max(GW, 1)
+    kpi.send_signal(signal.SIGSTOP)
+    try:
+        r = run("--json", "measure", "add", "--id", "RYW-GW-STOP", "--tender", "RYW-1",
+                "--period", "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category",
+                "koffie", "--products", "9", "--fair", "9")
+        seq = int(json.loads(r.stdout)["seq"])
+        st, b = get_kpi(http, "after_seq=%d&wait_ms=300" % seq)
+        if st != 504 or not b.get("type", "").endswith("not-applied-yet"):
+            raise SystemExit("ryw: with the aggregator stopped, after_seq answered %d %s" % (st, b))
+    finally:
+        kpi.send_signal(signal.SIGCONT)
+    want += 9
+    st, b = get_kpi(http, "after_seq=%d&wait_ms=20000" % seq)
+    if st != 200 or fair(b) != want:
+        raise SystemExit("ryw: after SIGCONT: %d %s, want %d" % (st, fair(b) if st == 200 else b,
+                                                                  want))
+    print("ryw: %d rounds of measure add + GET /api/kpi?after_seq=, each saw its measurement "
+          "(%d products), %.1f ms a round; 504 not-applied-yet while the aggregator was "
+          "stopped, 200 after" % (GW, want, ms))
+    return want
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="mvoi-ryw-")
     ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in
           ("capi", "cpub", "iapi", "ipub", "kapi", "kpub")}
+    http = free_port()
     base = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_LOG_LEVEL="warn")
     svc = {
         "calendar": ("services/calendar/mvoi-calendar", {
@@ -71,6 +145,10 @@ def main():
             "MVOI_KPI_AGGREGATOR_CALENDAR_PUB": ep["cpub"],
             "MVOI_KPI_AGGREGATOR_IMPACT_API": ep["iapi"],
             "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"]}),   # durable: it applies later
+        "gateway": ("services/gateway/mvoi-gateway", {
+            "MVOI_GATEWAY_LISTEN": "127.0.0.1:%d" % http, "MVOI_GATEWAY_BUYER": "heerlen",
+            "MVOI_GATEWAY_KPI_API": ep["kapi"], "MVOI_GATEWAY_KPI_PUB": ep["kpub"],
+            "MVOI_GATEWAY_CALENDAR_API": ep["capi"], "MVOI_GATEWAY_IMPACT_API": ep["iapi"]}),
     }
     procs = []
     ctl_env = dict(base, MVOI_CALENDAR_API=ep["capi"], MVOI_IMPACT_API=ep["iapi"],
@@ -149,6 +227,7 @@ def main():
             raise SystemExit("ryw: after the stopped round: %d products, want %d" % (now, want))
         print("ryw: %d rounds of measure add --wait + kpi show, each saw its measurement "
               "(%d products), %.1f ms a round" % (N, want, (time.monotonic() - t0) * 1000 / N))
+        want = http_rounds(run, http, kpi, want)
         ok = True
     finally:
         dealer.close()

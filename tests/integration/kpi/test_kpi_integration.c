@@ -128,7 +128,7 @@ static int s_read_cursors(void *t, void *arg)
     uint64_t *out[2] = { &c->cal, &c->imp };
     for (int i = 0; i < 2; i++) {
         MDB_val k = { strlen(names[i]), (void *)names[i] }, v;
-        if (mdb_get(t, dbi, &k, &v) == 0 && v.mv_size == 16) {
+        if (mdb_get(t, dbi, &k, &v) == 0 && v.mv_size >= 16) {
             const uint8_t *b = v.mv_data;
             uint64_t x = 0;
             for (int j = 8; j < 16; j++)

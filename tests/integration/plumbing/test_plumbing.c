@@ -89,7 +89,7 @@ static int s_read_cons(void *t, void *arg)
         mdb_dbi_open(txn, "applied", 0, &applied) != 0)
         return 0;
     MDB_val k = { 8, "testprod" }, v;
-    if (mdb_get(txn, inbox, &k, &v) == 0 && v.mv_size == 16) {
+    if (mdb_get(txn, inbox, &k, &v) == 0 && v.mv_size >= 16) {
         const uint8_t *b = v.mv_data;
         for (int i = 0; i < 8; i++) {
             s->epoch = (s->epoch << 8) | b[i];

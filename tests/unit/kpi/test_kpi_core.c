@@ -156,11 +156,13 @@ typedef struct {
     int kpi;               /* which field to set */
     int64_t value, risk;
     const char *buyer;     /* NULL: heerlen */
+    const char *status;    /* a pilot's report (kpi 6): gestart, lopend, afgerond */
 } meas_t;
 
 typedef struct {
     Mvoi__Measurement m;
     Mvoi__Impact im;
+    Mvoi__PilotStatus ps;
 } mi_t;
 
 static void s_fill(mi_t *x, const meas_t *d)
@@ -186,7 +188,12 @@ static void s_fill(mi_t *x, const meas_t *d)
     case 3: x->im.has_nox_avoided_mg = true; x->im.nox_avoided_mg = d->value; break;
     case 4: x->im.has_primary_material_g = true; x->im.primary_material_g = d->value; break;
     case 5: x->im.has_co2_avoided_g = true; x->im.co2_avoided_g = d->value; break;
-    case 6: x->im.has_pilots = true; x->im.pilots = d->value; break;
+    case 6: x->im.has_pilots = true; x->im.pilots = d->value;
+        mvoi__pilot_status__init(&x->ps);
+        x->ps.status = (char *)d->status;
+        x->m.kind_case = MVOI__MEASUREMENT__KIND_PILOT;
+        x->m.pilot = &x->ps;
+        break;
     }
 }
 
@@ -483,17 +490,51 @@ Test(kpi, pilots_against_the_target)
  * Aug); landgraaf's P1 (same tender id) reports twice. Per window, the distinct tenders.
  * (Measurement ids differ between the buyers here: db kpi_meas is keyed by id alone on
  * this branch; keying it by buyer is the tenant work's.) */
+typedef struct {
+    const char *buyer;
+    uint32_t year, quarter;
+    kpi_pilot_status_t st;
+} ps_t;
+
+static int s_ps(MDB_txn *txn, void *arg)
+{
+    ps_t *p = arg;
+    return kpi_pilot_status(s_kpi, txn, p->buyer, p->year, p->quarter, &p->st);
+}
+
+/* The status breakdown of KPI 6: (pilots, unspecified, gestart, lopend, afgerond, reports). */
+static void assert_pilots(const char *buyer, uint32_t year, uint32_t quarter, int64_t pilots,
+                          int64_t gestart, int64_t lopend, int64_t afgerond, int64_t reports)
+{
+    ps_t p = { buyer, year, quarter, { 0 } };
+    cr_assert_eq(store_read(s_store, s_ps, &p), 0);
+    cr_assert_eq(p.st.pilots, pilots, "%s %u q%u: %lld pilots", buyer, year, quarter,
+                 (long long)p.st.pilots);
+    cr_assert_eq(p.st.by_stage[1], gestart, "%s %u q%u gestart", buyer, year, quarter);
+    cr_assert_eq(p.st.by_stage[2], lopend, "%s %u q%u lopend", buyer, year, quarter);
+    cr_assert_eq(p.st.by_stage[3], afgerond, "%s %u q%u afgerond", buyer, year, quarter);
+    cr_assert_eq(p.st.by_stage[0], 0);
+    cr_assert_eq(p.st.reports, reports, "%s %u q%u reports", buyer, year, quarter);
+}
+
+/* KPI 6 counts pilots, not reports: three heerlen pilots report 6 times in 2026 (P1:
+ * gestart Feb, lopend May, afgerond Nov; P2: gestart Mar, afgerond Feb 2027; P3: lopend,
+ * once in Aug); landgraaf's P1 (same tender id) reports twice. Per window, the distinct
+ * tenders; the status breakdown puts each under the furthest stage it reported there. */
 Test(kpi, pilots_count_once_per_window_whatever_the_reports)
 {
-    static const struct { const char *id, *tender, *end, *buyer; } r[] = {
-        { "p1-start", "P1", "2026-02-10", NULL }, { "p1-run", "P1", "2026-05-10", NULL },
-        { "p1-done", "P1", "2026-11-10", NULL },  { "p2-start", "P2", "2026-03-10", NULL },
-        { "p2-done", "P2", "2027-02-10", NULL },  { "p3-start", "P3", "2026-08-10", NULL },
-        { "lg-p1-start", "P1", "2026-02-10", "landgraaf" },
-        { "lg-p1-done", "P1", "2026-03-10", "landgraaf" } };
+    static const struct { const char *id, *tender, *end, *buyer, *status; } r[] = {
+        { "p1-start", "P1", "2026-02-10", NULL, "gestart" },
+        { "p1-run", "P1", "2026-05-10", NULL, "lopend" },
+        { "p1-done", "P1", "2026-11-10", NULL, "afgerond" },
+        { "p2-start", "P2", "2026-03-10", NULL, "gestart" },
+        { "p2-done", "P2", "2027-02-10", NULL, "afgerond" },
+        { "p3-start", "P3", "2026-08-10", NULL, "lopend" },
+        { "lg-p1-start", "P1", "2026-02-10", "landgraaf", "gestart" },
+        { "lg-p1-done", "P1", "2026-03-10", "landgraaf", "afgerond" } };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         impact(COMPUTED, &(meas_t){ r[i].id, r[i].tender, r[i].end, .kpi = 6, .value = 1,
-                                    .buyer = r[i].buyer }, NULL);
+                                    .buyer = r[i].buyer, .status = r[i].status }, NULL);
     kpi_total_t y = total("kpi.pilots.2026.heerlen");
     cr_assert_eq(y.realisation, 3, "P1, P2, P3");
     cr_assert_eq(y.count, 5, "reports behind it: %lld", (long long)y.count);
@@ -505,6 +546,13 @@ Test(kpi, pilots_count_once_per_window_whatever_the_reports)
     cr_assert_eq(total("kpi.pilots.2026.heerlen.tender.P1").realisation, 1);
     cr_assert_eq(total("kpi.pilots.2026.landgraaf").realisation, 1);
     cr_assert_eq(total("kpi.pilots.2026.landgraaf").count, 2);
+    /* buyer, year, quarter: pilots, gestart, lopend, afgerond, reports */
+    assert_pilots("heerlen", 2026, 0, 3, 1, 1, 1, 5);   /* P2 gestart, P3 lopend, P1 afgerond */
+    assert_pilots("heerlen", 2026, 1, 2, 2, 0, 0, 2);   /* P1, P2 gestart */
+    assert_pilots("heerlen", 2026, 2, 1, 0, 1, 0, 1);   /* P1 lopend */
+    assert_pilots("heerlen", 2026, 4, 1, 0, 0, 1, 1);   /* P1 afgerond */
+    assert_pilots("heerlen", 2027, 0, 1, 0, 0, 1, 1);   /* P2 afgerond */
+    assert_pilots("landgraaf", 2026, 0, 1, 0, 0, 1, 2); /* its own P1, afgerond */
     /* withdrawing one of P1's reports leaves P1 counted; withdrawing P3's only one drops it */
     impact(MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN,
            &(meas_t){ "p1-run", "P1", "2026-05-10", .kpi = 6, .value = 1, .revision = 2 },
@@ -514,6 +562,8 @@ Test(kpi, pilots_count_once_per_window_whatever_the_reports)
            &(meas_t){ "p3-start", "P3", "2026-08-10", .kpi = 6, .value = 1 });
     cr_assert_eq(total("kpi.pilots.2026.heerlen").realisation, 2);      /* P1, P2 */
     cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").realisation, 0);
+    assert_pilots("heerlen", 2026, 0, 2, 1, 0, 1, 3);
+    assert_pilots("heerlen", 2026, 2, 0, 0, 0, 0, 0);
 }
 
 Test(kpi, sroi_target_from_the_obligation)

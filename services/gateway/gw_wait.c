@@ -1,0 +1,262 @@
+/*  gw_wait: read your own writes over HTTP (docs/design.md#read-your-writes).
+ *
+ *  GET /api/kpi?after_seq=N[&after_producer=impact|calendar][&wait_ms=M] answers once the
+ *  totals it serves include event N of that producer (a command's reply carries N: the
+ *  `seq` of POST /api/measurements). Two steps, both bounded by one deadline (wait_ms,
+ *  default 5000, at most 30000):
+ *
+ *  1. ask the kpi-aggregator KpiQuery{after_producer, after_seq} without a key until it
+ *     answers Ack (not ERR_UNAVAILABLE): it has applied N, and Ack.publisher_seq is its
+ *     own head in the same read transaction, so every total N changed has a seq at or
+ *     below it;
+ *  2. wait until the gateway's view is fresh and complete up to that head, then render.
+ *
+ *  Past the deadline: 504, problem type "not-applied-yet" naming after_seq. The waiters
+ *  are a list checked by one timer every GW_WAIT_TICK_MS while any is waiting; a closed
+ *  connection leaves the list (gw_wait_forget), a stopping gateway answers them 503.
+ */
+#include "gw_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+#define GW_WAIT_DEFAULT_MS 5000
+#define GW_WAIT_MAX_MS 30000
+#define GW_WAIT_TICK_MS 5
+
+struct gw_wait_t {
+    gw_req_t *r;
+    uint64_t after_seq;
+    char producer[16];
+    uint64_t deadline, next_ask;
+    uint32_t pause_ms;
+    uint64_t target;              /* the aggregator's head once it applied after_seq */
+    bool have_target, asking;
+    gw_wait_t *next;
+};
+
+static uint64_t s_now(gw_t *gw) { return uv_now(gw->loop); }
+
+static void s_unlink(gw_t *gw, gw_wait_t *w)
+{
+    for (gw_wait_t **p = &gw->waits; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            break;
+        }
+    if (!gw->waits && gw->wait_timer_on) {
+        uv_timer_stop(&gw->wait_timer);
+        gw->wait_timer_on = false;
+    }
+}
+
+/* Answered: off the list, the connection resumed. */
+static void s_done(gw_wait_t *w)
+{
+    gw_req_t *r = w->r;
+    s_unlink(r->gw, w);
+    r->wait = NULL;
+    r->pending = false;
+    free(w);
+    gw_resume(r);
+}
+
+static void s_render(gw_wait_t *w)
+{
+    gw_req_t *r = w->r;
+    gw_buf_t b = { 0 };
+    const char *prefix = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "prefix");
+    if (gw_view_render(gw_clone_view(r->gw->clone), r->buyer, prefix, &b) < 0)
+        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+    else
+        gw_reply_text(r, 200, "application/json", b.data, b.len);
+    gw_buf_free(&b);
+    s_done(w);
+}
+
+static void s_timeout(gw_wait_t *w)
+{
+    char d[200];
+    snprintf(d, sizeof d, w->have_target
+             ? "the totals include %s seq %llu, but this gateway's view has not caught up "
+               "with them yet: ask again"
+             : "the kpi-aggregator has not applied %s seq %llu yet: ask again",
+             w->producer, (unsigned long long)w->after_seq);
+    gw_reply_problem(w->r, 504, "not-applied-yet", d, "after_seq");
+    s_done(w);
+}
+
+static void s_ask(gw_wait_t *w);
+
+static void s_on_ack(void *arg, int rc, Mvoi__Envelope *reply)
+{
+    gw_wait_t *w = arg;
+    gw_req_t *r = w->r;
+    w->asking = false;
+    r->up = NULL;
+    if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ACK && reply->ack) {
+        w->have_target = true;
+        w->target = reply->ack->publisher_seq;
+    } else if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ERROR && reply->error &&
+               reply->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
+        w->next_ask = s_now(r->gw) + w->pause_ms;   /* not yet: ask again, growing pause */
+        if (w->pause_ms < 50)
+            w->pause_ms *= 2;
+    } else if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ERROR && reply->error) {
+        gw_reply_problem(r, 400, "invalid-argument",
+                         reply->error->message ? reply->error->message : "refused",
+                         "after_producer");
+        codec_free(&reply);
+        s_done(w);
+        return;
+    } else {
+        w->next_ask = s_now(r->gw) + 50;   /* no answer: the deadline decides */
+    }
+    codec_free(&reply);
+}
+
+static void s_ask(gw_wait_t *w)
+{
+    gw_req_t *r = w->r;
+    Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+    q.after_producer = w->producer;
+    q.has_after_seq = true;
+    q.after_seq = w->after_seq;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.buyer = r->buyer;
+    env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+    env.kpi_query = &q;
+    if (gw_upstream_request(r->gw->kpi, &env, s_on_ack, w, &r->up_id) == 0) {
+        w->asking = true;
+        r->up = r->gw->kpi;
+    } else {
+        w->next_ask = s_now(r->gw) + 50;
+    }
+}
+
+/* One waiter, at a tick: answered (removed) or still waiting. */
+static void s_check(gw_wait_t *w)
+{
+    gw_t *gw = w->r->gw;
+    uint64_t now = s_now(gw);
+    if (w->have_target && gw_clone_fresh(gw->clone) &&
+        gw_view_head(gw_clone_view(gw->clone)) >= w->target) {
+        s_render(w);
+    } else if (now >= w->deadline) {
+        if (w->asking)
+            gw_upstream_forget(gw->kpi, w->r->up_id);
+        w->r->up = NULL;
+        s_timeout(w);
+    } else if (!w->have_target && !w->asking && now >= w->next_ask) {
+        s_ask(w);
+    }
+}
+
+static void s_on_tick(uv_timer_t *t)
+{
+    gw_t *gw = t->data;
+    gw_wait_t *w = gw->waits;
+    while (w) {
+        gw_wait_t *next = w->next;   /* s_check may free w */
+        s_check(w);
+        w = next;
+    }
+}
+
+static bool s_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+void gw_wait_kpi(gw_req_t *r)
+{
+    gw_t *gw = r->gw;
+    const char *a = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "after_seq");
+    const char *p = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+                                                "after_producer");
+    const char *ms = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "wait_ms");
+    uint64_t seq = 0, wait = GW_WAIT_DEFAULT_MS;
+    if (!s_u64(a, &seq) || seq == 0) {
+        gw_reply_problem(r, 400, "invalid-argument", "after_seq must be a seq (1 or more)",
+                         "after_seq");
+        return;
+    }
+    if (p && strcmp(p, "impact") != 0 && strcmp(p, "calendar") != 0) {
+        gw_reply_problem(r, 400, "invalid-argument", "after_producer: impact or calendar",
+                         "after_producer");
+        return;
+    }
+    if (ms && (!s_u64(ms, &wait) || wait > GW_WAIT_MAX_MS)) {
+        gw_reply_problem(r, 400, "invalid-argument", "wait_ms must be 0..30000", "wait_ms");
+        return;
+    }
+    if (!gw->kpi || !gw->clone) {
+        gw_reply_problem(r, 503, "unavailable", "no kpi-aggregator configured", NULL);
+        return;
+    }
+    gw_wait_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    w->r = r;
+    w->after_seq = seq;
+    snprintf(w->producer, sizeof w->producer, "%s", p ? p : "impact");
+    w->deadline = s_now(gw) + wait;
+    w->pause_ms = 1;
+    r->wait = w;
+    r->pending = true;   /* the connection is suspended until s_done */
+    w->next = gw->waits;
+    gw->waits = w;
+    if (!gw->wait_timer_init) {
+        uv_timer_init(gw->loop, &gw->wait_timer);
+        gw->wait_timer.data = gw;
+        gw->wait_timer_init = true;
+    }
+    if (!gw->wait_timer_on) {
+        uv_timer_start(&gw->wait_timer, s_on_tick, GW_WAIT_TICK_MS, GW_WAIT_TICK_MS);
+        gw->wait_timer_on = true;
+    }
+    s_ask(w);
+}
+
+void gw_wait_forget(gw_req_t *r)
+{
+    gw_wait_t *w = r->wait;
+    if (!w)
+        return;
+    if (w->asking && r->gw->kpi)
+        gw_upstream_forget(r->gw->kpi, r->up_id);
+    r->up = NULL;
+    s_unlink(r->gw, w);
+    r->wait = NULL;
+    free(w);
+}
+
+void gw_wait_stop(gw_t *gw)
+{
+    while (gw->waits) {
+        gw_wait_t *w = gw->waits;
+        if (w->asking && gw->kpi)
+            gw_upstream_forget(gw->kpi, w->r->up_id);
+        w->r->up = NULL;
+        gw_reply_problem(w->r, 503, "unavailable", "the gateway is stopping", NULL);
+        s_done(w);
+    }
+    if (gw->wait_timer_init && !uv_is_closing((uv_handle_t *)&gw->wait_timer)) {
+        uv_timer_stop(&gw->wait_timer);
+        gw->wait_timer_on = false;
+        uv_close((uv_handle_t *)&gw->wait_timer, NULL);
+    }
+}
