@@ -304,8 +304,18 @@ def main():
                 failures.append("%s differs from a fresh snapshot on %d totals, e.g. %s" %
                                 (name, len(diff), sorted(diff)[:3]))
         with open(os.path.join(tmp, "gateway.log")) as f:
-            resyncs = sum(1 for ln in f if "kpi_resync" in ln)
-        print("chaos: gateway resync log lines: %d" % resyncs)
+            lines = [ln for ln in f if "kpi_resync" in ln]
+        resyncs = len(lines)
+        # A kill closes the SUB's connection; the SUB reconnects to the restarted aggregator
+        # before any heartbeat can say it is new, so the socket monitor's reconnect is what
+        # must start the re-snapshot (the protocol's rule; without it the view would be stale
+        # until the first heartbeat).
+        reconnects = sum(1 for ln in lines if "reconnect" in ln)
+        print("chaos: gateway resync log lines: %d, of which on a reconnection: %d" %
+              (resyncs, reconnects))
+        if reconnects < KILLS // 2:
+            failures.append("the gateway re-snapshotted on %d SUB reconnections through %d "
+                            "kills" % (reconnects, KILLS))
         # Every restart must make the gateway re-snapshot. A 503 is what a poll sees while
         # that runs, but on an idle machine the re-snapshot can finish between two polls, so
         # the count of 503s is reported, not required; the resyncs themselves are.
