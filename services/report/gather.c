@@ -12,8 +12,8 @@
 #include "mvoi_error.h"
 
 enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
-typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_TENDERS, ST_CANCELLED, ST_CONTRACTS,
-               ST_FACTORS, ST_DONE } s_step_t;
+typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_BENCH, ST_TENDERS, ST_CANCELLED,
+               ST_CONTRACTS, ST_FACTORS, ST_DONE } s_step_t;
 
 struct rp_gather_t {
     uv_loop_t *loop;
@@ -25,7 +25,8 @@ struct rp_gather_t {
     void *arg;
     s_step_t step;
     int kpi;                  /* 1..6 within a step */
-    uint32_t offset;          /* paging; in ST_SNAP the window: 0 the year, 1-4 a quarter */
+    uint32_t offset;          /* paging; in ST_SNAP the window: 0 the year, 1-4 a quarter;
+                               * in ST_BENCH the registry index of the buyer asked */
     uint32_t nreq;
     char rid[32];
     int which;                /* socket of the request in flight */
@@ -225,6 +226,50 @@ static void s_request_tenders(rp_gather_t *self)
     s_request(self, S_CAL, &env);
 }
 
+/* The other buyers' year totals for the benchmark (only with in->bench): for each KPI and
+ * each registered buyer of the report buyer's class but itself, a KpiQuery of exactly that
+ * buyer's year total of all dimensions (the snapshot holds the report buyer's keys only).
+ * O(buyers of the class) point lookups; a buyer without a class or a report buyer without
+ * one takes no part in a distribution, so none is asked. Moves to ST_TENDERS when done. */
+static int s_request_bench(rp_gather_t *self)
+{
+    rp_input_t *in = self->in;
+    const mvoi_buyers_t *reg = in->bench ? bm_registry(in->bench) : NULL;
+    const mvoi_buyer_t *own = reg ? mvoi_buyers_find(reg, in->buyer) : NULL;
+    int cls = own ? bm_class_of(own) : -1;
+    size_t n = cls >= 0 ? mvoi_buyers_count(reg) : 0;
+    const mvoi_buyer_t *b = NULL;
+    while (self->kpi <= BM_KPIS) {
+        for (; self->offset < n; self->offset++) {
+            b = mvoi_buyers_at(reg, self->offset);
+            if (b && strcmp(b->id, in->buyer) != 0 && bm_class_of(b) == cls)
+                break;
+        }
+        if (self->offset < n)
+            break;
+        self->kpi++;
+        self->offset = 0;
+    }
+    if (self->kpi > BM_KPIS) {
+        self->kpi = 1;
+        self->offset = 0;
+        self->step = ST_TENDERS;
+        s_next(self);
+        return 0;
+    }
+    char key[MVOI_TOPIC_MAX];
+    int rc = mvoi_topic_kpi(key, sizeof key, self->kpi, in->year, 0, b->id, 0, NULL, NULL);
+    if (rc < 0)
+        return rc;
+    Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+    q.key = key;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+    env.kpi_query = &q;
+    s_request(self, S_KPI, &env);
+    return 0;
+}
+
 /* Issue the request of the current step, or move on to the next step. */
 static void s_next(rp_gather_t *self)
 {
@@ -275,6 +320,10 @@ static void s_next(rp_gather_t *self)
     }
     case ST_BREAKDOWN:
         if ((rc = s_request_breakdown(self)) < 0)
+            break;
+        return;
+    case ST_BENCH:
+        if ((rc = s_request_bench(self)) < 0)
             break;
         return;
     case ST_TENDERS:
@@ -367,8 +416,8 @@ static void s_on_total(rp_gather_t *self, const Mvoi__Envelope *env)
     if (self->step != ST_SNAP || env->body_case != MVOI__ENVELOPE__BODY_KPI_TOTAL)
         return;
     const Mvoi__KpiTotal *k = env->kpi_total;
-    /* every buyer's year total of all dimensions feeds the benchmark (html_bench.c),
-     * which hands out nothing of another buyer but anonymous distributions */
+    /* the buyer's own year total of all dimensions feeds the benchmark (html_bench.c);
+     * the other buyers' come from ST_BENCH's point queries (s_on_bench) */
     if (in->bench && k->buyer && !k->quarter && !k->theme && !(k->purchasing_group &&
         *k->purchasing_group) && !(k->tender_id && *k->tender_id))
         bm_set(in->bench, k->buyer, (int)k->kpi, k->year, k->realisation);
@@ -447,6 +496,26 @@ static void s_on_factors(rp_input_t *in, const Mvoi__FactorTableList *l)
     }
 }
 
+/* Another buyer's year total for the benchmark; not found: that buyer has no figure of
+ * the KPI this year and contributes nothing (as a buyer absent from a snapshot). Then the
+ * next buyer (s_request_bench). */
+static void s_on_bench(rp_gather_t *self, const Mvoi__Envelope *env)
+{
+    rp_input_t *in = self->in;
+    const mvoi_buyer_t *b = mvoi_buyers_at(bm_registry(in->bench), self->offset);
+    bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
+    if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && b)
+        bm_set(in->bench, b->id, self->kpi, in->year, env->kpi_total->realisation);
+    else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
+        s_finish(self, -EPROTO, "kpi-aggregator KpiQuery (benchmark) failed: %s",
+                 is_err && env->error->message ? env->error->message : "unexpected reply");
+        return;
+    }
+    self->offset++;
+    uv_timer_stop(self->timer);
+    s_next(self);
+}
+
 static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const char *topic)
 {
     rp_input_t *in = self->in;
@@ -483,6 +552,9 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
             return;
         }
         s_advance(self, false);
+        return;
+    case ST_BENCH:
+        s_on_bench(self, env);
         return;
     case ST_SERIES:
         if (env->body_case != MVOI__ENVELOPE__BODY_KPI_SERIES) {

@@ -1,10 +1,13 @@
 /*  gather: fetch a report's data from the upstream services without blocking the loop.
  *
  *  One DEALER per upstream, one request in flight at a time, each bounded by a timer:
- *    kpi-aggregator  SnapshotRequest{"kpi.<kpi>.<year>"} per KPI (the year's windows, every
- *                    dimension; items of other buyers are skipped), KpiQuery of the previous
- *                    year per KPI, KpiSeriesQuery (year-1..year) per KPI, and KpiBreakdownQuery
- *                    pages of the period's totals (up to sources_max contributions in all)
+ *    kpi-aggregator  segment SnapshotRequest{"kpi.<kpi>.<window>.<buyer>"} per KPI and
+ *                    window (the year, its quarters; the report's buyer only), KpiQuery of
+ *                    the previous year per KPI, KpiSeriesQuery (year-1..year) per KPI,
+ *                    KpiBreakdownQuery pages of the period's totals (up to sources_max
+ *                    contributions in all) and, with a benchmark (in->bench), a KpiQuery of
+ *                    the year total per KPI of each other registered buyer of the report
+ *                    buyer's class (not found: no figure of that buyer)
  *    calendar        ListTenders{year} pages of 1000, then ListTenders{status=cancelled}
  *                    (cancelled tenders of other years are no projects either)
  *    impact          ListFactorTables (optional: without an answer the report says so)

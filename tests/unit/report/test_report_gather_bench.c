@@ -1,0 +1,313 @@
+/*  The benchmark's other buyers through gather (gather.c ST_BENCH): an annual report of g05
+ *  against an in-process fake kpi-aggregator (and calendar) whose store holds the CO2 year
+ *  totals of g05, of seven other gemeenten of its class (g01-g04, g06-g08: 1000 ... 8000 kg)
+ *  and of s1 (another class); g09-g12 have none. The segment snapshot carries g05's keys
+ *  only, so the distribution must come from point KpiQuery lookups of the others' year
+ *  totals: 8 contributors (a buyer without a figure is not a 0), quartiles by type 7 worked
+ *  out here, and the aggregator asked no whole-year snapshot and nothing of s1. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+#include <zmq.h>
+
+#include "bus.h"
+#include "codec.h"
+#include "gather.h"
+#include "mvoi_topic.h"
+#include "report.h"
+
+#define KPI_CO2 5
+#define YEAR 2026
+
+static char g_path[64];
+static mvoi_buyers_t *g_reg;
+
+static void s_registry(void)
+{
+    snprintf(g_path, sizeof g_path, "/tmp/mvoi-rpgb-XXXXXX");
+    int fd = mkstemp(g_path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 1; i <= 12; i++)
+        fprintf(f, "[g%02d]\nname = Gemeente G%02d\nkind = gemeente\ninhabitants = 30000\n"
+                   "inhabitants_year = 2024\ninhabitants_source = test\n", i, i);
+    fprintf(f, "[s1]\nname = Gemeente S1\nkind = gemeente\ninhabitants = 9000\n"
+               "inhabitants_year = 2024\ninhabitants_source = test\n");
+    fclose(f);
+    char err[256];
+    g_reg = mvoi_buyers_load(g_path, false, err, sizeof err);
+    cr_assert(g_reg, "%s", err);
+}
+
+static void s_teardown(void)
+{
+    mvoi_buyers_destroy(&g_reg);
+    unlink(g_path);
+}
+
+/* The fake's store: CO2 year totals (grams) of g01-g08 and s1. */
+static int64_t s_store(const char *buyer)
+{
+    if (strcmp(buyer, "s1") == 0)
+        return 7000;
+    int i = 0;
+    if (sscanf(buyer, "g%d", &i) == 1 && i >= 1 && i <= 8)
+        return (int64_t)i * 1000000;
+    return -1;
+}
+
+typedef struct {
+    void *sock;
+    uv_timer_t poll;
+    int nsnap, nsnap_bad;          /* snapshot requests; those not a segment of g05 */
+    int nquery, nquery_bench;      /* KpiQuery: all; the other buyers' year totals */
+    int nquery_s1, nquery_other;   /* of s1 (other class); of anything unexpected */
+    bool done;
+    int rc;
+    char msg[256];
+} s_fake_t;
+
+static void s_send(s_fake_t *f, zmq_msg_t *id, const char *topic, Mvoi__Envelope *env)
+{
+    uint8_t *buf;
+    size_t len;
+    env->producer = "fake";
+    cr_assert_eq(codec_pack(env, &buf, &len), 0);
+    zmq_send(f->sock, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE);
+    if (topic)
+        zmq_send(f->sock, topic, strlen(topic), ZMQ_SNDMORE);
+    zmq_send(f->sock, buf, len, 0);
+    free(buf);
+}
+
+static void s_total(s_fake_t *f, zmq_msg_t *id, const char *topic, Mvoi__Envelope *rep,
+                    const char *key, const char *buyer, int64_t v)
+{
+    Mvoi__KpiTotal k = MVOI__KPI_TOTAL__INIT;
+    k.key = (char *)key;
+    k.buyer = (char *)buyer;
+    k.has_kpi = k.has_year = k.has_realisation = k.has_count = true;
+    k.kpi = KPI_CO2;
+    k.year = YEAR;
+    k.realisation = v;
+    k.count = 1;
+    rep->body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
+    rep->kpi_total = &k;
+    s_send(f, id, topic, rep);
+}
+
+static void s_on_snapshot(s_fake_t *f, zmq_msg_t *id, const Mvoi__SnapshotRequest *s,
+                          Mvoi__Envelope *rep)
+{
+    char own[MVOI_TOPIC_MAX];
+    f->nsnap++;
+    const char *p = s->prefix ? s->prefix : "";
+    size_t pl = strlen(p);
+    if (!s->segment || pl < 4 || strcmp(p + pl - 4, ".g05") != 0)
+        f->nsnap_bad++;
+    cr_assert_eq(mvoi_topic_kpi(own, sizeof own, KPI_CO2, YEAR, 0, "g05", 0, NULL, NULL), 0);
+    if (strcmp(p, own) == 0) {
+        Mvoi__Envelope it = MVOI__ENVELOPE__INIT;
+        s_total(f, id, own, &it, own, "g05", s_store("g05"));
+    }
+    Mvoi__SnapshotEnd e = MVOI__SNAPSHOT_END__INIT;
+    e.has_seq = true;
+    e.seq = 42;
+    rep->body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
+    rep->snapshot_end = &e;
+    s_send(f, id, NULL, rep);
+}
+
+static void s_not_found(s_fake_t *f, zmq_msg_t *id, Mvoi__Envelope *rep)
+{
+    codec_error_t es;
+    codec_set_error(rep, &es, MVOI__ERROR_CODE__ERR_NOT_FOUND, "key", "fake: not found");
+    s_send(f, id, NULL, rep);
+}
+
+/* A KpiQuery: the previous year of g05 (none), or a year total of another buyer. */
+static void s_on_query(s_fake_t *f, zmq_msg_t *id, const char *key, Mvoi__Envelope *rep)
+{
+    char want[MVOI_TOPIC_MAX];
+    f->nquery++;
+    for (size_t i = 0; i < mvoi_buyers_count(g_reg); i++) {
+        const char *b = mvoi_buyers_at(g_reg, i)->id;
+        for (int k = 1; k <= 6; k++) {
+            cr_assert_eq(mvoi_topic_kpi(want, sizeof want, k, YEAR, 0, b, 0, NULL, NULL), 0);
+            if (!key || strcmp(key, want) != 0)
+                continue;
+            f->nquery_bench++;
+            f->nquery_s1 += strcmp(b, "s1") == 0;
+            f->nquery_other += strcmp(b, "g05") == 0;
+            if (k == KPI_CO2 && s_store(b) >= 0)
+                s_total(f, id, NULL, rep, key, b, s_store(b));
+            else
+                s_not_found(f, id, rep);
+            return;
+        }
+    }
+    bool prev = false;
+    for (int k = 1; k <= 6; k++) {
+        cr_assert_eq(mvoi_topic_kpi(want, sizeof want, k, YEAR - 1, 0, "g05", 0, NULL, NULL), 0);
+        prev = prev || (key && strcmp(key, want) == 0);
+    }
+    f->nquery_other += !prev;
+    s_not_found(f, id, rep);
+}
+
+static void s_fake_handle(s_fake_t *f, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
+    rep.request_id = req->request_id;
+    switch (req->body_case) {
+    case MVOI__ENVELOPE__BODY_SNAPSHOT:
+        s_on_snapshot(f, id, req->snapshot, &rep);
+        return;
+    case MVOI__ENVELOPE__BODY_KPI_QUERY:
+        s_on_query(f, id, req->kpi_query->key, &rep);
+        return;
+    case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY: {
+        Mvoi__KpiSeries s = MVOI__KPI_SERIES__INIT;
+        rep.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
+        rep.kpi_series = &s;
+        s_send(f, id, NULL, &rep);
+        return;
+    }
+    case MVOI__ENVELOPE__BODY_LIST_TENDERS: {
+        Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
+        rep.body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
+        rep.tender_list = &l;
+        s_send(f, id, NULL, &rep);
+        return;
+    }
+    default:   /* breakdowns, tenders: none */
+        s_not_found(f, id, &rep);
+        return;
+    }
+}
+
+static void s_fake_poll(uv_timer_t *t)
+{
+    s_fake_t *f = t->data;
+    for (;;) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, f->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            return;
+        }
+        zmq_msg_init(&body);
+        cr_assert(zmq_msg_recv(&body, f->sock, 0) >= 0);
+        int err = 0;
+        Mvoi__Envelope *req = codec_unpack(zmq_msg_data(&body), zmq_msg_size(&body), 1 << 20,
+                                           &err);
+        if (req) {
+            s_fake_handle(f, &id, req);
+            codec_free(&req);
+        }
+        zmq_msg_close(&body);
+        zmq_msg_close(&id);
+    }
+}
+
+static void s_done(void *arg, int rc, const char *message)
+{
+    s_fake_t *f = arg;
+    f->done = true;
+    f->rc = rc;
+    snprintf(f->msg, sizeof f->msg, "%s", message ? message : "");
+}
+
+/* Type 7 quantile of ascending x[0..n-1], the test's own. */
+static double s_q7(const double *x, size_t n, double p)
+{
+    double h = (double)(n - 1) * p;
+    size_t lo = (size_t)h;
+    return lo + 1 < n ? x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]) : x[lo];
+}
+
+TestSuite(report_gather_bench, .init = s_registry, .fini = s_teardown, .timeout = 30);
+
+Test(report_gather_bench, other_buyers_by_point_queries)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    bus_ctx_t *ctx = bus_ctx_new();
+    cr_assert(ctx);
+    s_fake_t f = { 0 };
+    f.sock = zmq_socket(bus_ctx_zmq(ctx), ZMQ_ROUTER);
+    cr_assert(f.sock);
+    int zero = 0;
+    zmq_setsockopt(f.sock, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(zmq_bind(f.sock, "tcp://127.0.0.1:*"), 0);
+    char ep[128];
+    size_t epl = sizeof ep;
+    cr_assert_eq(zmq_getsockopt(f.sock, ZMQ_LAST_ENDPOINT, ep, &epl), 0);
+    uv_timer_init(&loop, &f.poll);
+    f.poll.data = &f;
+    uv_timer_start(&f.poll, s_fake_poll, 1, 1);
+
+    rp_input_t in;
+    rp_input_init(&in);
+    snprintf(in.buyer, sizeof in.buyer, "g05");
+    in.year = YEAR;
+    in.quarter = 0;
+    in.bench = bm_new(g_reg, 5);
+    rp_gather_opts_t o = { .kpi_api = ep, .calendar_api = ep, .timeout_ms = 5000 };
+    rp_gather_t *g = rp_gather_start(&loop, ctx, &o, &in, s_done, &f);
+    cr_assert(g);
+    while (!f.done)
+        uv_run(&loop, UV_RUN_ONCE);
+    cr_assert_eq(f.rc, 0, "gather: %d %s", f.rc, f.msg);
+    rp_gather_destroy(&g);
+    uv_close((uv_handle_t *)&f.poll, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    /* the distribution of g05's class: g01-g08 (kg), g09-g12 not counted */
+    double x[8];
+    for (int i = 0; i < 8; i++)
+        x[i] = (double)(i + 1) * 1000.0;
+    bm_pos_t p;
+    cr_assert_eq(bm_position(in.bench, "g05", KPI_CO2, YEAR, BM_NORM_ABS, &p), 0);
+    cr_assert_eq(p.status, BM_OK, "status %d", p.status);
+    cr_assert_eq(p.count, 8);
+    cr_assert_float_eq(p.value, 5000.0, 1e-9);
+    cr_assert_float_eq(p.q1, s_q7(x, 8, 0.25), 1e-9);        /* 2750 */
+    cr_assert_float_eq(p.median, s_q7(x, 8, 0.5), 1e-9);     /* 4500 */
+    cr_assert_float_eq(p.q3, s_q7(x, 8, 0.75), 1e-9);        /* 6250 */
+    cr_assert_float_eq(p.percentile, 100.0 * 4.5 / 8.0, 1e-9);
+    cr_assert_eq(p.quartile, 3);
+
+    /* and the report's section says so, not "too few" */
+    rp_report_t r;
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    char *h = NULL;
+    size_t hl = 0;
+    FILE *mf = open_memstream(&h, &hl);
+    cr_assert_eq(rp_render_html(&r, mf), 0);
+    fclose(mf);
+    const char *row = strstr(h, "id=\"bench-co2-absolute\"");
+    cr_assert(row, "no CO2 row in the benchmark section");
+    cr_assert(strstr(row, "<td class=\"num\">5.000</td><td class=\"num\">2.750</td>"
+                          "<td class=\"num\">4.500</td><td class=\"num\">6.250</td>"),
+              "%.400s", row);
+    cr_assert_null(strstr(h, "G07"), "another buyer named in the report");
+    free(h);
+    rp_model_free(&r);
+
+    /* the aggregator: segment snapshots of g05 only; one point query per KPI and other
+     * buyer of the class (g01-g12 but g05), none of s1 or of g05's own year */
+    cr_assert_gt(f.nsnap, 0);
+    cr_assert_eq(f.nsnap_bad, 0, "%d snapshot(s) not a segment of g05", f.nsnap_bad);
+    cr_assert_eq(f.nquery_bench, 6 * 11, "%d benchmark queries", f.nquery_bench);
+    cr_assert_eq(f.nquery_s1, 0);
+    cr_assert_eq(f.nquery_other, 0);
+    cr_assert_eq(f.nquery, 6 * 11 + 6, "%d KpiQuery in all", f.nquery);
+    rp_input_free(&in);
+    zmq_close(f.sock);
+    bus_ctx_destroy(&ctx);
+    uv_loop_close(&loop);
+}
