@@ -11,6 +11,7 @@
 #include "kpi_recover.h"
 #include "log.h"
 #include "mvoi_error.h"
+#include "mvoi_topic.h"
 #include "outbox.h"
 
 #define KPI_BREAKDOWN_DEFAULT 100
@@ -121,6 +122,20 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
     return 0;
 }
 
+/* A query names its buyer in the envelope (what the key's buyers are checked against, in
+ * server_auth.c) and may name one in its body too (a key, a buyer field): they must be the
+ * same, or a key for one buyer could read another's totals. No envelope buyer: only a key
+ * for every buyer gets that far. 0, or the refusal. */
+static int s_body_buyer(server_req_t *req, const char *body_buyer, const char *field)
+{
+    const char *env_buyer = server_request(req)->buyer;
+    if (!env_buyer || !*env_buyer || !body_buyer || strcmp(env_buyer, body_buyer) == 0)
+        return 0;
+    return server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, field,
+                        "the request is made for buyer %s but asks for buyer %s's totals",
+                        env_buyer, body_buyer);
+}
+
 static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
 {
     kpi_service_t *self = arg;
@@ -134,6 +149,12 @@ static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
     if (strlen(q->key) >= KPI_KEY_MAX)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
                             "the key is longer than %d bytes", KPI_KEY_MAX - 1);
+    mvoi_topic_t tp;
+    if (mvoi_topic_parse(q->key, &tp) != 0 || tp.family != MVOI_TOPIC_KPI)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
+                            "not the key of a KPI total (kpi.<kpi>.<window>.<buyer>...)");
+    if ((after = s_body_buyer(req, tp.buyer, "kpi_query.key")) != 0)
+        return after;
     kpi_total_t t;
     int rc = kpi_get(self->kpi, txn, q->key, &t);
     if (rc == -ENOENT)
@@ -159,6 +180,9 @@ static int s_on_series(void *arg, server_req_t *req, MDB_txn *txn)
     if (!buyer || !*buyer)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "kpi_series_query.buyer", "a buyer is required");
+    int brc = s_body_buyer(req, buyer, "kpi_series_query.buyer");
+    if (brc != 0)
+        return brc;
     if (!q->has_kpi || !mvoi_kpi_name((int)q->kpi))
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "kpi_series_query.kpi", "kpi must be 1..6");
@@ -236,6 +260,13 @@ static int s_on_breakdown(void *arg, server_req_t *req, MDB_txn *txn)
     if (!q->key || !*q->key)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "kpi_breakdown_query.key", "a key is required");
+    mvoi_topic_t tp;
+    if (mvoi_topic_parse(q->key, &tp) != 0 || tp.family != MVOI_TOPIC_KPI)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_breakdown_query.key",
+                            "not the key of a KPI total (kpi.<kpi>.<window>.<buyer>...)");
+    int brc = s_body_buyer(req, tp.buyer, "kpi_breakdown_query.key");
+    if (brc != 0)
+        return brc;
     uint32_t limit = q->has_limit && q->limit ? q->limit : KPI_BREAKDOWN_DEFAULT;
     if (limit > KPI_BREAKDOWN_MAX)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
@@ -274,6 +305,9 @@ static int s_on_pilot_status(void *arg, server_req_t *req, MDB_txn *txn)
     if (!buyer || !*buyer)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "kpi_pilot_status_query.buyer", "a buyer is required");
+    int brc = s_body_buyer(req, buyer, "kpi_pilot_status_query.buyer");
+    if (brc != 0)
+        return brc;
     if (q->year < 1900 || q->year > 2999)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                             "kpi_pilot_status_query.year", "year must be 1900..2999");

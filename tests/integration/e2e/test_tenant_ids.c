@@ -373,3 +373,48 @@ Test(tenant_ids, open_registry_serves_any_valid_buyer, .timeout = 60)
     mvoi__envelope__free_unpacked(r, NULL);
     e2e_fleet_fini(&f, false);
 }
+
+/* A query made for one buyer (the envelope's buyer, what the key's buyers are checked
+ * against) that names another buyer in its body, a total's key or a buyer field, is refused:
+ * otherwise a key for heerlen could read venlo's totals. Made for venlo, it is served. */
+Test(tenant_ids, query_for_one_buyer_cannot_read_another, .timeout = 60)
+{
+    e2e_fleet_t f;
+    e2e_fleet_init(&f, true);
+    cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
+    static const struct { const char *env_buyer; int want_error; } cases[] = {
+        { "heerlen", 1 }, { "venlo", 0 } };
+    for (int i = 0; i < 2; i++) {
+        Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+        q.key = "kpi.co2.2026.venlo";
+        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+        req.buyer = (char *)cases[i].env_buyer;
+        req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+        req.kpi_query = &q;
+        Mvoi__Envelope *r = NULL;
+        cr_assert_eq(h_request(f.kapi, &req, &r, 5000), 0);
+        cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+        if (cases[i].want_error) {
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "%s",
+                         r->error->message);
+            cr_expect_str_eq(r->error->field, "kpi_query.key");
+        } else {   /* served: nothing counted for venlo yet */
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_NOT_FOUND, "%s",
+                         r->error->message);
+        }
+        mvoi__envelope__free_unpacked(r, NULL);
+    }
+    s_msg_t x;
+    memset(&x, 0, sizeof x);
+    mvoi__envelope__init(&x.env);
+    x.env.buyer = "heerlen";
+    f_kpi_series(&x, "venlo");
+    Mvoi__Envelope *r = NULL;
+    cr_assert_eq(h_request(f.kapi, &x.env, &r, 5000), 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "%s",
+                 r->error->message);
+    cr_expect_str_eq(r->error->field, "kpi_series_query.buyer");
+    mvoi__envelope__free_unpacked(r, NULL);
+    e2e_fleet_fini(&f, false);
+}
