@@ -16,6 +16,7 @@
 #include "narrative.h"
 #include "rp_disk.h"
 #include "rp_fs.h"
+#include "rp_store.h"
 #include "log.h"
 #include "outbox.h"
 #include "report.h"
@@ -107,34 +108,6 @@ static void s_send_error(rp_service_t *self, const uint8_t *id, size_t idlen,
     s_send_env(self, id, idlen, NULL, &env);
 }
 
-/* ------------------------------------------------------------------ store */
-
-static int s_get(rp_service_t *self, const char *db, const char *key, uint8_t **val,
-                 size_t *len)
-{
-    MDB_txn *txn;
-    int rc = mdb_txn_begin(store_env(self->store), NULL, MDB_RDONLY, &txn);
-    if (rc)
-        return -EIO;
-    MDB_val k = { strlen(key), (void *)key }, v;
-    rc = mdb_get(txn, store_dbi(self->store, db), &k, &v);
-    if (rc == 0) {
-        *val = malloc(v.mv_size ? v.mv_size : 1);
-        if (*val) {
-            memcpy(*val, v.mv_data, v.mv_size);
-            *len = v.mv_size;
-        }
-    }
-    mdb_txn_abort(txn);
-    return rc == 0 ? (*val ? 0 : -ENOMEM) : rc == MDB_NOTFOUND ? -ENOENT : -EIO;
-}
-
-static void s_period_key(char *buf, size_t cap, const char *buyer, uint32_t year,
-                         uint32_t quarter)
-{
-    snprintf(buf, cap, "done/%s/%u/%u", buyer, year, quarter);
-}
-
 /* ------------------------------------------------------------------ jobs */
 
 static void s_job_free(s_job_t *j)
@@ -209,7 +182,7 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
     }
     if (j->automatic) {
         char key[256];
-        s_period_key(key, sizeof key, j->buyer, j->year, j->quarter);
+        rp_period_key(key, sizeof key, j->buyer, j->year, j->quarter);
         int64_t now = clock_now_ms();
         MDB_val k = { strlen(key), key }, v = { sizeof now, &now };
         if ((rc = mdb_put(txn, store_dbi(self->store, "periods"), &k, &v, 0)))
@@ -504,7 +477,7 @@ static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
     }
     uint8_t *stored = NULL;
     size_t slen = 0;
-    if (s_get(self, "requests", rid, &stored, &slen) == 0) {
+    if (rp_store_get(self->store, "requests", rid, &stored, &slen) == 0) {
         bus_frame_t f[2] = { { id, idlen }, { stored, slen } };
         bus_send(self->router, f, 2);
         free(stored);
@@ -722,10 +695,10 @@ static void s_on_heartbeat(uv_timer_t *t)
 static bool s_done(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q)
 {
     char key[256];
-    s_period_key(key, sizeof key, buyer, y, q);
+    rp_period_key(key, sizeof key, buyer, y, q);
     uint8_t *v = NULL;
     size_t len = 0;
-    if (s_get(self, "periods", key, &v, &len) == 0) {
+    if (rp_store_get(self->store, "periods", key, &v, &len) == 0) {
         free(v);
         return true;
     }
