@@ -364,17 +364,25 @@
       ul.append(li);
     }
   }
+  /* A date as its reader writes it ("7 december 2026"); a YYYY-MM-DD string is a calendar
+   * day, not an instant, so it is read in local time and cannot shift a day. */
+  function dayLong(d) {
+    const m = typeof d === 'string' && /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
+    const v = m ? new Date(+m[1], +m[2] - 1, +m[3]) : new Date(Number(d));
+    return isNaN(v) ? String(d) : v.toLocaleDateString(lang === 'en' ? 'en-GB' : 'nl-NL',
+      { day: 'numeric', month: 'long', year: 'numeric' });
+  }
   function loadLists() {
     getJSON('/api/tenders?view=upcoming&limit=8')
-      .then((r) => fillList('upcoming', r.tenders, (x) => [x.title || x.id, x.planned_publication || '']))
+      .then((r) => fillList('upcoming', r.tenders, (x) => [x.title || x.id,
+        x.planned_publication ? dayLong(x.planned_publication) : '']))
       .catch(() => fillList('upcoming', [{ }], () => [t('dash.unavailable'), '']));
     /* the next reminders first, each kind in words, the date spelled out */
     getJSON('/api/reminders?state=scheduled&limit=50')
       .then((r) => fillList('reminders', (r.reminders || []).slice()
         .sort((a, b) => Number(a.due_ms || 0) - Number(b.due_ms || 0)).slice(0, 8), (x) => [
         (x.title || x.tender_id || '') + ' · ' + (T['dash.kind.' + x.kind] || x.kind || ''),
-        x.due_ms ? new Date(Number(x.due_ms)).toLocaleDateString(lang === 'en' ? 'en-GB' : 'nl-NL',
-          { day: 'numeric', month: 'long', year: 'numeric' }) : '']))
+        x.due_ms ? dayLong(x.due_ms) : '']))
       .catch(() => fillList('reminders', [{ }], () => [t('dash.unavailable'), '']));
     /* the latest recorded first, with tender, impact and when; a click shows its sources */
     getJSON('/api/measurements?recent=true&limit=10')
