@@ -70,6 +70,7 @@ struct store_t {
 };
 
 static uint64_t s_last_txnid(store_t *self);
+static void s_txn_init(store_t *self, const store_opts_t *opts);
 
 static bool s_is_mdb_code(int rc)
 {
@@ -395,7 +396,6 @@ store_t *store_new(const store_opts_t *opts, int *err)
         *err = s_map_error(self, "open", rc);
         goto fail;
     }
-    self->nometasync = !opts->nosync && opts->nometasync;
     /* Reader slots of processes that died inside a read transaction pin pages forever. */
     rc = mdb_reader_check(self->env, &self->stale_cleared);
     if (rc != 0) {
@@ -412,8 +412,7 @@ store_t *store_new(const store_opts_t *opts, int *err)
     if (*err != 0)
         goto fail;
     self->commits = 0;
-    self->last_txn = s_last_txnid(self);
-    self->durable_txn = self->nometasync ? 0 : self->last_txn;   /* unknown until a flush */
+    s_txn_init(self, opts);
     if (store_guard_mark(self->path) != 0)   /* a store is here now (store_guard.h) */
         s_log_errno(LOG_WARN, "store_mark_failed", self->path, -EIO, "cannot write %s/%s",
                     self->path, STORE_MARK_FILE);
@@ -631,6 +630,15 @@ static uint64_t s_last_txnid(store_t *self)
 {
     MDB_envinfo info;
     return mdb_env_info(self->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
+}
+
+/* At open: the last transaction; with nometasync, what is durable is unknown until a
+ * flush (an earlier run may have left its last meta page unflushed). */
+static void s_txn_init(store_t *self, const store_opts_t *opts)
+{
+    self->nometasync = !opts->nosync && opts->nometasync;
+    self->last_txn = s_last_txnid(self);
+    self->durable_txn = self->nometasync ? 0 : self->last_txn;
 }
 
 /* After a commit of transaction `id`: what is durable now. A transaction that changed
