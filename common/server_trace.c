@@ -19,7 +19,7 @@
 #include "log.h"
 #include "server_int.h"
 
-#define S_TRACE_MAX (1u << 20)   /* records kept at most: a diagnostic run, not a log */
+#define S_TRACE_MAX (1u << 18)   /* records kept at most (32 MiB): a diagnostic run, not a log */
 
 typedef struct {
     char rid[SERVER_TRACE_RID];

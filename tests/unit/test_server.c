@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "mvoi_error.h"
@@ -714,4 +715,42 @@ Test(server, offloop_the_next_commit_answers_the_one_before)
     s_msg_free(&m);
     s_stop();
     uv_sem_destroy(&s_pool_gate);
+}
+
+/* MVOI_TRACE_HOPS: a stopped server leaves one line per command -- its request id and the
+ * eight hop times, in the order they happen (a command answered by the worker's flush has
+ * all eight) -- in <file>.<pid>; a query leaves none. */
+Test(server, trace_hops_writes_a_line_per_command_in_time_order)
+{
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "/tmp/mvoi-trace-%ld", (long)getpid());
+    setenv("MVOI_TRACE_HOPS", prefix, 1);
+    s_offloop = true;
+    s_start(3600000);
+    s_offloop = false;
+    unsetenv("MVOI_TRACE_HOPS");
+    s_settle();
+    s_command("t1", 1);
+    t_msg_t m;
+    s_reply(&m);
+    cr_assert_str_eq(m.env->request_id, "t1");
+    s_msg_free(&m);
+    s_stop();
+    char path[128], rid[64];
+    snprintf(path, sizeof path, "%s.%ld", prefix, (long)getpid());
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp, "no trace in %s", path);
+    long long t[8];
+    int n = fscanf(fp, "%63s %lld %lld %lld %lld %lld %lld %lld %lld", rid, &t[0], &t[1],
+                   &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]);
+    int more = fgetc(fp) == '\n' ? fgetc(fp) : 0;
+    fclose(fp);
+    remove(path);
+    cr_assert_eq(n, 9);
+    cr_assert_str_eq(rid, "t1");
+    cr_assert_eq(more, EOF, "one command, one line (the health query leaves none)");
+    for (int i = 0; i < 8; i++)
+        cr_assert_gt(t[i], 0, "hop %d has no time", i);
+    for (int i = 1; i < 8; i++)
+        cr_assert_geq(t[i], t[i - 1], "hop %d before hop %d", i, i - 1);
 }
