@@ -568,6 +568,7 @@ Test(store, nometasync_a_commit_makes_the_earlier_ones_durable)
     cr_assert_not_null(s, "store_new: %d", err);
     uint64_t t1 = store_last_txn(s);
     cr_assert_eq(t1, t0 + 2, "the txnid survives a reopen");
+    a.s = s;
     a.key = 3;
     cr_assert_eq(store_write(s, s_put_fn, &a), 0);
     cr_assert_eq(store_durable_txn(s), t1 + 1, "a synchronous commit is durable at once");
