@@ -57,12 +57,18 @@ static json_t *s_norm(const bm_t *self, const char *buyer, int kpi, unsigned yea
 }
 
 /* A share measure: the buyer's own counts behind its share (its own figures only). */
-static void s_own_counts(const bm_t *self, const char *buyer, int k, unsigned year, json_t *m)
+static void s_own_counts(const bm_t *self, const char *buyer, int k, unsigned year,
+                         text_lang_t lang, json_t *m)
 {
     int th = bm_kpi_theme(k);
     int64_t n, with[BM_THEMES];
-    if (th)
+    if (th) {
+        char key[48];
+        snprintf(key, sizeof key, "theme.%s", bm_kpi_name(k) + 6);
+        json_object_set_new(m, "group", json_string(k < BM_M_LEVEL(1) ? "share" : "level"));
         json_object_set_new(m, "theme", json_string(bm_kpi_name(k) + 6));
+        json_object_set_new(m, "theme_label", json_string(text_get(lang, key)));
+    }
     if (!th || k >= BM_M_LEVEL(1) || bm_tenders(self, buyer, year, &n, with) != 0)
         return;
     json_object_set_new(m, "tenders", json_integer(n));
@@ -92,7 +98,7 @@ json_t *bm_json_buyer(const bm_t *self, const char *buyer, unsigned year, text_l
                 json_array_append_new(norms, s_norm(self, buyer, k, year, (bm_norm_t)n, lang));
         json_t *m = json_pack("{s:s,s:s,s:o}", "kpi", bm_kpi_name(k), "label",
                               bm_kpi_label(k, lang, label, sizeof label), "norms", norms);
-        s_own_counts(self, buyer, k, year, m);
+        s_own_counts(self, buyer, k, year, lang, m);
         json_array_append_new(kpis, m);
     }
     json_object_set_new(o, "kpis", kpis);

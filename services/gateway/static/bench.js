@@ -62,6 +62,23 @@
     return s;
   }
 
+  // One normalisation of one measure: its heading, strip chart and sentence.
+  function row(title, n) {
+    const T = data.texts;
+    const r = el('div', 'bench-row');
+    r.dataset.norm = n.norm;
+    r.dataset.status = n.status;
+    r.appendChild(el('h3', '', title));
+    if (n.status === 'ok') r.appendChild(chart(n));
+    r.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
+    if (n.status === 'ok') {
+      r.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
+        ' · ' + T['bench.col.median'] + ' ' + num(n.median) + ' · ' + T['bench.col.count'] +
+        ' ' + n.count));
+    }
+    return r;
+  }
+
   function render() {
     const T = data.texts;
     document.documentElement.lang = data.lang;
@@ -92,27 +109,34 @@
     const box = $('kpis');
     // KPIs with a place in a distribution first: on a phone they are what one scrolls to
     const shown = (k) => k.norms.some((n) => n.status === 'ok') ? 0 : 1;
-    const kpis = data.kpis.slice().sort((a, b) => shown(a) - shown(b));
-    box.replaceChildren(...kpis.map((k) => {
+    const kpis = data.kpis.filter((k) => !k.group).sort((a, b) => shown(a) - shown(b));
+    const cards = kpis.map((k) => {
       const card = el('article', 'bench-kpi');
       card.id = 'bench-' + k.kpi;
       card.appendChild(el('h2', '', k.label));
-      for (const n of k.norms) {
-        const row = el('div', 'bench-row');
-        row.dataset.norm = n.norm;
-        row.dataset.status = n.status;
-        row.appendChild(el('h3', '', T['bench.norm.' + n.norm] + ' (' + n.unit + ')'));
-        if (n.status === 'ok') row.appendChild(chart(n));
-        row.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
-        if (n.status === 'ok') {
-          row.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
-            ' · ' + T['bench.col.median'] + ' ' + num(n.median) + ' · ' + T['bench.col.count'] +
-            ' ' + n.count));
-        }
-        card.appendChild(row);
-      }
+      for (const n of k.norms) card.appendChild(row(T['bench.norm.' + n.norm] + ' (' + n.unit + ')', n));
       return card;
-    }));
+    });
+    // shares and levels: one card per group, one row per theme
+    for (const g of ['share', 'level']) {
+      const ms = data.kpis.filter((k) => k.group === g);
+      if (!ms.length) continue;
+      const card = el('article', 'bench-kpi bench-themes');
+      card.id = 'bench-' + g;
+      card.appendChild(el('h2', '', T['bench.group.' + g]));
+      card.appendChild(el('p', 'hint', T['bench.group.' + g + '.hint']));
+      for (const k of ms.slice().sort((a, b) => shown(a) - shown(b))) {
+        const r = row(k.theme_label + ' (' + k.norms[0].unit + ')', k.norms[0]);
+        r.id = 'bench-' + k.kpi.replace('.', '-');
+        if (k.tenders !== undefined) {
+          r.appendChild(el('p', 'hint', T['bench.counts'].replace('%s', k.with_ambition)
+            .replace('%s', k.tenders)));
+        }
+        card.appendChild(r);
+      }
+      cards.push(card);
+    }
+    box.replaceChildren(...cards);
     $('updated').textContent = '· ' + new Date().toLocaleTimeString(data.lang === 'en' ? 'en-GB' : 'nl-NL');
     document.body.dataset.loaded = '1';
   }
