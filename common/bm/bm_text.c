@@ -111,15 +111,26 @@ const char *bm_sentence(const bm_t *self, const char *buyer, int kpi, bm_norm_t 
     }
     int th = bm_kpi_theme(kpi);
     if (th) {
+        if (kpi >= BM_M_LEVEL(1))   /* a level is a whole number: "niveau 3", not "3,00" */
+            snprintf(num, sizeof num, "%.0f", pos->value);
+        else
+            bm_num(pos->value, lang, num, sizeof num);
         snprintf(what, sizeof what, text_get(lang, kpi < BM_M_LEVEL(1) ? "bench.what.share"
                                                                        : "bench.what.level"),
-                 bm_num(pos->value, lang, num, sizeof num), text_get(lang, s_theme_keys[th]));
+                 num, text_get(lang, s_theme_keys[th]));
     } else {
         snprintf(key, sizeof key, "bench.what.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
         snprintf(what, sizeof what, text_get(lang, key),
                  bm_num(pos->value, lang, num, sizeof num),
                  norm == BM_NORM_PER_MEUR ? text_get(lang, "bench.per.meur")
                  : norm == BM_NORM_PER_INH ? text_get(lang, "bench.per.inh") : "");
+    }
+    if (pos->q1 == pos->q3 && pos->value == pos->median) {
+        /* no spread and the buyer on it: "fourth (highest)" by the rule, but not above
+         * anyone; say where it is */
+        snprintf(buf, cap, text_get(lang, "bench.sentence.median"), name, what,
+                 bm_class_label(pos->cls, lang));
+        return buf;
     }
     snprintf(key, sizeof key, "bench.quartile.%d", pos->quartile);
     snprintf(buf, cap, text_get(lang, "bench.sentence"), name, what, text_get(lang, key),

@@ -38,9 +38,10 @@
   };
 
   // A strip: 0 .. max(Q3, own) x 1.15; grey box Q1..Q3, median line, own dot.
-  function chart(n) {
+  // top: the end of the axis when the measure has one (a share: 100 %, a level: 5)
+  function chart(n, top0) {
     const W = 520, H = 46, L = 8, R = 8, top = 10, h = 18;
-    const hi = Math.max(n.q3 || 0, n.value || 0, 1e-12) * 1.15;
+    const hi = top0 || Math.max(n.q3 || 0, n.value || 0, 1e-12) * 1.15;
     const lo = Math.min(0, n.q1 || 0, n.value || 0);
     const x = (v) => L + (W - L - R) * (v - lo) / (hi - lo);
     const s = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img',
@@ -50,7 +51,10 @@
                                   height: h, rx: 3, class: 'box' }));
     s.appendChild(svgEl('line', { x1: x(n.median), x2: x(n.median), y1: top - 3, y2: top + h + 3,
                                   class: 'med' }));
-    for (const [v, anchor] of [[n.q1, 'end'], [n.q3, 'start']]) {
+    // Q1 and Q3 labels; one label when they are equal (no spread), kept inside the strip
+    const labels = n.q1 === n.q3 ? [[n.q1, x(n.q1) < W / 2 ? 'start' : 'end']]
+      : [[n.q1, 'end'], [n.q3, 'start']];
+    for (const [v, anchor] of labels) {
       const t = svgEl('text', { x: x(v) + (anchor === 'end' ? -3 : 3), y: top + h + 14,
                                 'text-anchor': anchor });
       t.textContent = num(v);
@@ -63,13 +67,13 @@
   }
 
   // One normalisation of one measure: its heading, strip chart and sentence.
-  function row(title, n) {
+  function row(title, n, top0) {
     const T = data.texts;
     const r = el('div', 'bench-row');
     r.dataset.norm = n.norm;
     r.dataset.status = n.status;
     r.appendChild(el('h3', '', title));
-    if (n.status === 'ok') r.appendChild(chart(n));
+    if (n.status === 'ok') r.appendChild(chart(n, top0));
     r.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
     if (n.status === 'ok') {
       r.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
@@ -126,7 +130,8 @@
       card.appendChild(el('h2', '', T['bench.group.' + g]));
       card.appendChild(el('p', 'hint', T['bench.group.' + g + '.hint']));
       for (const k of ms.slice().sort((a, b) => shown(a) - shown(b))) {
-        const r = row(k.theme_label + ' (' + k.norms[0].unit + ')', k.norms[0]);
+        const r = row(k.theme_label + ' (' + k.norms[0].unit + ')', k.norms[0],
+                      g === 'share' ? 100 : 5);
         r.id = 'bench-' + k.kpi.replace('.', '-');
         if (k.tenders !== undefined) {
           r.appendChild(el('p', 'hint', T['bench.counts'].replace('%s', k.with_ambition)

@@ -169,6 +169,7 @@ def main():
         else:
             print(open(f'{tmp}/gw.log').read())
             raise SystemExit('gateway not ready')
+        wait_shares(http)
         if BROWSER:
             return browser(http, fake)
         scenario(http, env, fake)
@@ -246,7 +247,6 @@ def ambitions(http, env, fake):
 
 def scenario(http, env, fake):
     bad_paths(http, env)
-    wait_shares(http)
     ambitions(http, env, fake)
     d = get(http, '/api/benchmark?buyer=g05&year=2026')
     check(d['class']['id'] == 'gemeente.20000-49999', f"class {d['class']}")
@@ -350,6 +350,7 @@ def browser(http, fake):
         print(line, end='', flush=True)
         if line.strip() == 'READY':
             fake.stdin.write('g12 co2 2026 500000\n')
+            fake.stdin.write('tender g03 g03-t05 2026-03-06 100000\n')
             fake.stdin.flush()
             node.stdin.write('go\n')
             node.stdin.flush()

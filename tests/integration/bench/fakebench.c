@@ -280,6 +280,9 @@ int main(int argc, char **argv)
         if (line[0] != '#' && line[0] != '\n' && apply_line(line, 0) != 0)
             fprintf(stderr, "fakebench: bad seed line: %s", line);
     fclose(f);
+    /* unbuffered: a second line already in a stdio buffer would wait for the next poll
+     * signal on fd 0, which may never come */
+    setvbuf(stdin, NULL, _IONBF, 0);
     void *ctx = zmq_ctx_new();
     void *router = zmq_socket(ctx, ZMQ_ROUTER);
     g_pub = zmq_socket(ctx, ZMQ_PUB);

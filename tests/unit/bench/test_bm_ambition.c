@@ -148,6 +148,12 @@ Test(bma, share_quartiles_and_percentile)
     NEAR(p.value, 0);
     NEAR(p.median, 0);
     NEAR(p.percentile, 50);
+    char why[512];
+    cr_assert_str_eq(bm_sentence(g_bm, "g05", BM_M_SHARE(2), BM_NORM_ABS, &p, TEXT_NL, why,
+                                 sizeof why),
+                     "G05 staat met 0% van de aanbestedingen met een ambitie voor Circulair "
+                     "gelijk aan de mediaan van de gemeenten van 20.000-50.000 inwoners (Q1, "
+                     "mediaan en Q3 zijn gelijk)");
     /* shares have no other normalisation */
     cr_assert_eq(bm_position(g_bm, "g05", m, 2026, BM_NORM_PER_INH, &p), -EINVAL);
     char buf[512];
