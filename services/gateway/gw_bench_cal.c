@@ -3,8 +3,9 @@
  *  1000) one buyer after another, counts them (common/bm/bm_tender.h) and hands the counts
  *  to the live benchmark set; after the last buyer it waits bench_tenders_ms and starts
  *  again. So a tender that gains an ambition moves the distribution within one round
- *  (a round costs one request per buyer and page). A buyer whose tenders could not be
- *  read keeps its last counts; a failed round is logged and retried after the interval.
+ *  (a round costs one request per buyer and page). A buyer whose tenders the calendar
+ *  refused keeps its last counts and the round goes on; a calendar that does not answer
+ *  ends the round (every buyer keeps its counts), retried after at most a second.
  */
 #include "gw_internal.h"
 
@@ -18,16 +19,17 @@
 static void s_next(gw_t *gw);
 static void s_tick(uv_timer_t *t);
 
-static void s_round_done(gw_t *gw, bool ok)
+/* complete: every buyer was asked (some may have been refused: c->failed) */
+static void s_round_done(gw_t *gw, bool complete)
 {
     gw_bench_cal_t *c = &gw->bcal;
     c->busy = false;
-    if (ok)
+    if (complete)
         c->rounds++;
-    else
+    if (!complete || c->failed)
         c->errors++;
-    /* a failed round (the calendar not up yet, at start) is retried sooner */
-    uint32_t wait = ok || c->interval_ms < 1000 ? c->interval_ms : 1000;
+    /* a round the calendar did not answer (not up yet, at start) is retried sooner */
+    uint32_t wait = complete || c->interval_ms < 1000 ? c->interval_ms : 1000;
     if (!gw->stopping && c->timer_init)
         uv_timer_start(&c->timer, s_tick, wait, 0);
 }
@@ -42,12 +44,21 @@ static void s_on_reply(void *arg, int rc, Mvoi__Envelope *reply)
         return;
     }
     const mvoi_buyer_t *b = mvoi_buyers_at(bm_registry(gw->bench), c->next);
-    if (rc != 0 || !reply || reply->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST
+    if (rc != 0 || !reply) {
+        /* the calendar did not answer (timeout, no connection): asking the next buyer would
+         * wait as long again; the round ends here and every buyer keeps its counts */
+        log_warn("bench_tenders", "benchmark: calendar did not answer (%d), next round in "
+                 "%u ms", rc, c->interval_ms < 1000 ? c->interval_ms : 1000);
+        codec_free(&reply);
+        s_round_done(gw, false);
+        return;
+    }
+    if (reply->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST
         || !reply->tender_list) {
         /* this buyer keeps its last counts; the others are still asked */
-        log_warn("bench_tenders", "benchmark: tenders of %s not read (%d%s%s)", b->id, rc,
-                 reply && reply->error ? ": " : "",
-                 reply && reply->error && reply->error->message ? reply->error->message : "");
+        log_warn("bench_tenders", "benchmark: tenders of %s not read%s%s", b->id,
+                 reply->error ? ": " : "",
+                 reply->error && reply->error->message ? reply->error->message : "");
         c->failed++;
         codec_free(&reply);
         c->next++;
@@ -82,7 +93,7 @@ static void s_next(gw_t *gw)
            && bm_class_of(mvoi_buyers_at(reg, c->next)) < 0)
         c->next++;
     if (c->next >= mvoi_buyers_count(reg)) {
-        s_round_done(gw, c->failed == 0);
+        s_round_done(gw, true);
         return;
     }
     Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;

@@ -122,6 +122,11 @@ static int s_fill_tenders(ctl_t *ctl, bm_t *b)
             int ex = ctl_call(ctl, "calendar", &env, &r);
             if (ex)
                 return ex;
+            if (r->body_case == MVOI__ENVELOPE__BODY_ERROR && r->error &&
+                r->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+                ctl_free(&r);   /* a buyer the calendar does not know: no tenders, no share */
+                break;
+            }
             if ((ex = ctl_check_error(ctl, r)) != 0 ||
                 r->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST || !r->tender_list) {
                 ctl_free(&r);

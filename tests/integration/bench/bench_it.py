@@ -45,8 +45,12 @@ def near(a, b, msg):
 
 def registry(path):
     """g01..g12: 20.000 (g01-g06) / 40.000 (g07-g12) inhabitants, EUR 100 / 200 mln;
-    s1..s3 under 20.000 (a class of 3 < k)."""
+    s1..s3 under 20.000 (a class of 3 < k); x1 in g's class without any figure."""
     with open(path, 'w') as f:
+        # x1 first: the calendar refuses its tenders (fakebench), the gateway's round over the
+        # calendar must go on to the others; it has no KPI totals either
+        f.write('[x1]\nname = Gemeente X1\nkind = gemeente\ninhabitants = 30000\n'
+                'inhabitants_year = 2024\ninhabitants_source = test\n')
         for i in range(1, 13):
             f.write(f'[g{i:02d}]\nname = Gemeente G{i:02d}\nkind = gemeente\n'
                     f'inhabitants = {20000 if i <= 6 else 40000}\ninhabitants_year = 2024\n'
@@ -131,7 +135,7 @@ def norm(doc, kpi, name):
 
 # what g05 must never see: other buyers' ids and g12's figures in every rendering
 # (12345.678 kg; per EUR mln 12345.678 / 200 = 61.72839; per inhabitant / 40000 = 0.30864)
-FORBIDDEN = ([f'g{i:02d}' for i in range(1, 13) if i != 5] +
+FORBIDDEN = ([f'g{i:02d}' for i in range(1, 13) if i != 5] + ['x1', 'X1'] +
              [f'G{i:02d}' for i in range(1, 13) if i != 5] + ['s1', 's2', 's3', 'S1'] +
              ['12345', '12.345', '12,345', '61.728', '61,728', '61,73', '61.73',
               '0.3086', '0,3086', '0,309', '0.309'])

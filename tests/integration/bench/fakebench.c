@@ -15,6 +15,8 @@
  *
  *  commitments: six digits, one per theme (klimaat .. social_return): 0 not in scope,
  *  1 eis, 2 gunning, 3 innovatie, 9 in scope without a commitment; a known id is replaced.
+ *  A buyer whose id starts with "x" is refused (Error ERR_NOT_FOUND, as a calendar that does
+ *  not know it), so the test sees one refusal not stop the gateway's round.
  *  Usage: fakebench --api EP --pub EP --seed FILE
  */
 #include <errno.h>
@@ -132,6 +134,17 @@ static int tender_line(const char *line)
 /* ListTenders for buyer: one page of its tenders */
 static void list_tenders(void *sock, zmq_msg_t *id, Mvoi__Envelope *env, const Mvoi__Envelope *req)
 {
+    if (req->buyer && req->buyer[0] == 'x') {
+        Mvoi__Error e = MVOI__ERROR__INIT;
+        e.has_code = true;
+        e.code = MVOI__ERROR_CODE__ERR_NOT_FOUND;
+        e.message = "fakebench: unknown buyer";
+        e.field = "buyer";
+        env->body_case = MVOI__ENVELOPE__BODY_ERROR;
+        env->error = &e;
+        send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, env);
+        return;
+    }
     const Mvoi__ListTenders *q = req->list_tenders;
     uint32_t off = q && q->has_offset ? q->offset : 0, lim = q && q->limit ? q->limit : 50;
     Mvoi__Tender *ts = calloc(g_nten + 1, sizeof *ts), **tp = calloc(g_nten + 1, sizeof *tp);
