@@ -81,11 +81,36 @@ static bool s_authorize(gw_req_t *r)
     return true;
 }
 
+#define GW_ACCESS_LOGGED 256
+
+/* Once per token and buyer: a dashboard retrying every few seconds must not flood the log. */
+static bool s_first_time(const char *name, const char *buyer)
+{
+    static uint64_t logged[GW_ACCESS_LOGGED];
+    static unsigned nlogged;
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (const char *p = name; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;
+    for (const char *p = buyer; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    for (unsigned i = 0; i < nlogged && i < GW_ACCESS_LOGGED; i++)
+        if (logged[i] == h)
+            return false;
+    logged[nlogged++ % GW_ACCESS_LOGGED] = h;
+    return true;
+}
+
 bool gw_access_buyer(gw_req_t *r, const char *buyer, const char *field)
 {
     if (!r->has_tok || gw_token_allows(&r->tok, buyer))
         return true;
     r->gw->buyer_refused++;
+    if (s_first_time(r->tok.name, buyer)) {
+        const char *kv[] = { "token", r->tok.name, "buyer", buyer, "field", field, NULL };
+        log_emit(LOG_WARN, "buyer_refused", kv, "403 buyer-not-allowed: token %s may not act "
+                 "for buyer %s", r->tok.name, buyer);
+    }
     char d[256];
     if (r->tok.nbuyers == 1)
         snprintf(d, sizeof d, "this token acts for buyer %s only, not for %s", r->tok.buyers,

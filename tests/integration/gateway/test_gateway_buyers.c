@@ -187,6 +187,9 @@ Test(gateway_buyers, heerlen_token_on_venlo_refused_on_every_route_class)
     cr_expect(json_equal(before, after), "the fake's totals changed");
     json_decref(before);
     json_decref(after);
+    /* logged once per token and buyer (hrl-supplier, hrl-adviser), whatever the count */
+    cr_expect_eq(s_log_count(E.gw.log, "\"buyer_refused\"", NULL), 2, "%s", E.gw.log);
+    cr_expect_eq(s_log_count(E.gw.log, "\"buyer_refused\"", "\"token\":\"hrl-supplier\""), 1);
     /* counted for the metrics: 16 refusals */
     gwt_resp_t r;
     cr_assert_eq(gwt_http(E.http_port, "GET", "/metrics", NULL, NULL, 0, &r, 5000), 0);
