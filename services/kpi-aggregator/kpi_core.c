@@ -47,10 +47,14 @@ int kpi_each_after(kpi_t *self, MDB_txn *txn, const char *prefix, bool segment,
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);   /* sent in the pass before */
     int out = 0;
     char dotted[KPI_KEY_MAX + 1];
+    /* A prefix that ends with '.' ("kpi.hrl.", mvoi_topic_kpi_buyer_prefix) ends at a
+     * segment already. */
+    segment = segment && lp && prefix[lp - 1] != '.';
     while (rc == 0) {
+        self->stats.keys_read++;
         if (k.mv_size < lp || memcmp(k.mv_data, prefix, lp) != 0)
             break;
-        if (segment && lp && k.mv_size > lp && ((const char *)k.mv_data)[lp] != '.') {
+        if (segment && k.mv_size > lp && ((const char *)k.mv_data)[lp] != '.') {
             /* Another segment ("hrl-x", "hrl2"): "-" sorts before ".", so seek to prefix"."
              * once; anything after the "." keys is beyond the range. */
             if (((const char *)k.mv_data)[lp] > '.' || lp + 1 >= sizeof dotted)
