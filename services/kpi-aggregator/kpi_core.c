@@ -7,8 +7,9 @@
  *    kpi_tenders    buyer \0 tender id -> packed Tender (the projected fields only)
  *    kpi_meas       buyer \0 measurement id -> packed ImpactEvent: the current revision we
  *                   counted (measurement, impact, purchasing_group)
- *    kpi_projects   buyer \0 tender id \0 topic -> be64 number of measurements of that
- *                   tender in that total
+ *    kpi_projects   buyer \0 tender id \0 topic without "kpi.<buyer>." -> be64 number of
+ *                   measurements of that tender in that total; none for the totals of the
+ *                   tender dimension (kpi_projkey.c)
  *  (every record is the buyer's: two buyers may use the same ids; kpi_migrate.c rewrites
  *  the keys of a data directory made before that)
  *    kpi_breakdown  buyer \0 kpi u8 year be16 quarter u8 tender \0 measurement id ->

@@ -2,9 +2,11 @@
  *
  *  That version keyed a total by kpi.<kpi>.<window>.<buyer>[.<dimension>.<value>]; now the
  *  buyer comes first, kpi.<buyer>.<kpi>.<window>[...] (mvoi_topic.h), so that one buyer's
- *  totals are one key range. The topic is the key of kpi_totals and the last part of the
- *  keys of kpi_projects (buyer \0 tender \0 topic); both are rewritten, the values stay
- *  (a stored total keeps its buyer, KPI and window in its value, not in its key).
+ *  totals are one key range. The topic is the key of kpi_totals (rewritten; a stored total
+ *  keeps its buyer, KPI and window in its value, not in its key) and the last part of the
+ *  keys of kpi_projects, buyer \0 tender \0 topic, which become today's shorter counter
+ *  keys (kpi_projkey.c: the topic without "kpi.<buyer>."); the counters of the tender
+ *  dimension are dropped (the all-dimensions counter answers for them).
  *
  *  A key of the old layout never parses under the new grammar (its second segment is a
  *  window, never a KPI name) and a new one never under the old, so a record is recognised
@@ -24,7 +26,7 @@
 #include "log.h"
 #include "mvoi_topic.h"
 
-static const char s_marker[] = "\0mvoi:kpi-keys-buyer-first";
+static const char s_marker[] = "\0mvoi:kpi-keys-buyer-first-compact";
 
 int kpi_topic_from_v1(const char *old, size_t n, char *out, size_t cap)
 {
@@ -63,25 +65,44 @@ int kpi_topic_from_v1(const char *old, size_t n, char *out, size_t cap)
     return mvoi_topic_parse(out, &tp) == 0 && tp.family == MVOI_TOPIC_KPI ? 0 : -EINVAL;
 }
 
-/* The new key of an old-layout record of db (0 totals, 1 projects) into nk; 0 when the
- * key is of the old layout. */
+/* A project counter buyer \0 tender \0 <whole topic, either layout> as today's key
+ * (kpi_projkey.c) into nk; *nlen 0: a counter of the tender dimension, dropped. -EINVAL
+ * when the key is today's already. */
+static int s_rewrite_project(const MDB_val *k, uint8_t *nk, size_t cap, size_t *nlen)
+{
+    const char *key = k->mv_data, *end = key + k->mv_size;
+    const char *a = memchr(key, 0, k->mv_size);
+    const char *b = a ? memchr(a + 1, 0, (size_t)(end - a - 1)) : NULL;
+    size_t lt = b ? (size_t)(end - b - 1) : 0;
+    if (!b || lt < 4 || lt >= KPI_KEY_MAX || memcmp(b + 1, MVOI_TOPIC_KPI_PREFIX, 4) != 0)
+        return -EINVAL;
+    char topic[KPI_KEY_MAX], v2[KPI_KEY_MAX];
+    memcpy(topic, b + 1, lt);
+    topic[lt] = 0;
+    const char *now = topic;
+    mvoi_topic_t tp;
+    if (mvoi_topic_parse(topic, &tp) != 0) {
+        if (kpi_topic_from_v1(topic, lt, v2, sizeof v2) != 0 || mvoi_topic_parse(v2, &tp) != 0)
+            return -EINVAL;
+        now = v2;
+    }
+    if (tp.tender[0]) {
+        *nlen = 0;
+        return 0;
+    }
+    *nlen = kpi_project_key(nk, cap, key, a + 1, now);
+    return *nlen ? 0 : -ENAMETOOLONG;
+}
+
+/* The new key of an old record of db (0 totals, 1 projects) into nk; 0 when the key is
+ * of an old layout. */
 static int s_rewrite(int db, const MDB_val *k, uint8_t *nk, size_t cap, size_t *nlen)
 {
-    const char *key = k->mv_data;
-    size_t head = 0;
-    if (db == 1) {   /* buyer \0 tender \0 topic */
-        const char *a = memchr(key, 0, k->mv_size);
-        const char *b = a ? memchr(a + 1, 0, k->mv_size - (size_t)(a + 1 - key)) : NULL;
-        if (!b)
-            return -EINVAL;
-        head = (size_t)(b + 1 - key);
-    }
-    if (head >= cap)
-        return -ENAMETOOLONG;
-    memcpy(nk, key, head);
-    int rc = kpi_topic_from_v1(key + head, k->mv_size - head, (char *)nk + head, cap - head);
+    if (db == 1)
+        return s_rewrite_project(k, nk, cap, nlen);
+    int rc = kpi_topic_from_v1(k->mv_data, k->mv_size, (char *)nk, cap);
     if (rc == 0)
-        *nlen = head + strlen((char *)nk + head);
+        *nlen = strlen((char *)nk);
     return rc;
 }
 
@@ -98,7 +119,7 @@ static int s_move(MDB_txn *txn, MDB_dbi dbi, const MDB_val *ok, const uint8_t *n
         return -ENOMEM;
     memcpy(val, v.mv_data, v.mv_size);
     MDB_val nkv = { nlen, (void *)nk }, nv = { v.mv_size, val };
-    rc = mdb_put(txn, dbi, &nkv, &nv, 0);
+    rc = nlen ? mdb_put(txn, dbi, &nkv, &nv, 0) : 0;   /* nlen 0: dropped */
     if (rc == 0)
         rc = mdb_del(txn, dbi, &k, NULL);
     free(val);
@@ -136,7 +157,7 @@ static int s_collect(MDB_txn *txn, MDB_dbi dbi, kpi_layout_mig_t *st, s_pair_t *
         if (s_rewrite(st->db, &k, nk, sizeof nk, &nlen) != 0)
             continue;
         s_pair_t *p = &pairs[*np];
-        if (!(p->old = malloc(k.mv_size)) || !(p->nw = malloc(nlen))) {
+        if (!(p->old = malloc(k.mv_size)) || !(p->nw = malloc(nlen ? nlen : 1))) {
             free(p->old);
             rc = -ENOMEM;
             break;
