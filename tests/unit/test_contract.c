@@ -183,7 +183,8 @@ Test(contract, bad_topics_are_refused_by_name)
         "kpi.a%2e.co2.2026", "kpi.%41.co2.2026", "kpi.%00.co2.2026", "kpi.a%2.co2.2026",
         "kpi.a b.co2.2026", "kpi..co2.2026", "kpi.x", "kpi.x.",
         /* the layout before buyer-first is not a key any more */
-        "kpi.co2.2026.heerlen", "kpi.co2.2026-q1.heerlen.theme.klimaat", "kpi.x.co2.2026.theme.foo", "kpi.x.co2.2026.theme.unspecified",
+        "kpi.co2.2026.heerlen", "kpi.co2.2026-q1.heerlen.theme.klimaat",
+        "kpi.x.co2.2026.theme.foo", "kpi.x.co2.2026.theme.unspecified",
         "kpi.x.co2.2026.colour.red", "kpi.x.co2.2026.group", "kpi.x.co2.2026.group.",
         "kpi.x.co2.2026.group.a.b", "kpi.x.co2.2026.tender.a.b",
     };
