@@ -136,10 +136,21 @@ static int s_end(s_out_t *o)
     return 0;
 }
 
-/* "kpi.<kpi>.<year>[-q<quarter>]" */
+/* "kpi.<buyer>." with the buyer encoded: one buyer's totals, a plain prefix. */
+static int s_put_buyer(s_out_t *o, const char *buyer)
+{
+    char eb[MVOI_TOPIC_SEG_MAX];
+    if (mvoi_topic_enc(eb, sizeof eb, buyer) >= sizeof eb)
+        return -ENAMETOOLONG;
+    s_put(o, MVOI_TOPIC_KPI_PREFIX);
+    s_put(o, eb);
+    s_put(o, ".");
+    return 0;
+}
+
+/* "<kpi>.<year>[-q<quarter>]" */
 static void s_put_window(s_out_t *o, const char *kn, uint32_t year, uint32_t quarter)
 {
-    s_put(o, MVOI_TOPIC_KPI_PREFIX);
     s_put(o, kn);
     s_put(o, ".");
     s_put_uint(o, year);
@@ -157,9 +168,7 @@ int mvoi_topic_kpi(char *buf, size_t len, int kpi, uint32_t year, uint32_t quart
         return -EINVAL;
     if (theme > 0 && !mvoi_theme_key(theme))
         return -EINVAL;
-    char eb[MVOI_TOPIC_SEG_MAX], ed[MVOI_TOPIC_SEG_MAX];
-    if (mvoi_topic_enc(eb, sizeof eb, buyer) >= sizeof eb)
-        return -ENAMETOOLONG;
+    char ed[MVOI_TOPIC_SEG_MAX];
     const char *dim = NULL, *val = NULL;
     if (theme > 0) {
         dim = ".theme.";
@@ -172,9 +181,9 @@ int mvoi_topic_kpi(char *buf, size_t len, int kpi, uint32_t year, uint32_t quart
         val = ed;
     }
     s_out_t o = { buf, len, 0 };
+    if (s_put_buyer(&o, buyer) < 0)
+        return -ENAMETOOLONG;
     s_put_window(&o, kn, year, quarter);
-    s_put(&o, ".");
-    s_put(&o, eb);
     if (dim) {
         s_put(&o, dim);
         s_put(&o, val);
@@ -182,13 +191,25 @@ int mvoi_topic_kpi(char *buf, size_t len, int kpi, uint32_t year, uint32_t quart
     return s_end(&o);
 }
 
-int mvoi_topic_kpi_prefix(char *buf, size_t len, int kpi, uint32_t year)
+int mvoi_topic_kpi_prefix(char *buf, size_t len, const char *buyer, int kpi, uint32_t year)
 {
     const char *kn = mvoi_kpi_name(kpi);
-    if (!kn || year == 0 || len == 0)
+    if (!kn || !buyer || !*buyer || year == 0 || len == 0)
         return -EINVAL;
     s_out_t o = { buf, len, 0 };
+    if (s_put_buyer(&o, buyer) < 0)
+        return -ENAMETOOLONG;
     s_put_window(&o, kn, year, 0);
+    return s_end(&o);
+}
+
+int mvoi_topic_kpi_buyer_prefix(char *buf, size_t len, const char *buyer)
+{
+    if (!buyer || !*buyer || len == 0)
+        return -EINVAL;
+    s_out_t o = { buf, len, 0 };
+    if (s_put_buyer(&o, buyer) < 0)
+        return -ENAMETOOLONG;
     return s_end(&o);
 }
 
@@ -265,7 +286,7 @@ static int s_window(const char *s, size_t n, uint32_t *year, uint32_t *quarter)
     return 0;
 }
 
-/* "theme.<t>" | "group.<g>" | "tender.<id>", the rest of a KPI topic after its buyer. */
+/* "theme.<t>" | "group.<g>" | "tender.<id>", the rest of a KPI topic after its window. */
 static int s_dimension(const char *s, mvoi_topic_t *out)
 {
     size_t n = s_seg(s);
@@ -289,8 +310,13 @@ static int s_dimension(const char *s, mvoi_topic_t *out)
 
 static int s_parse_kpi(const char *s, mvoi_topic_t *out)
 {
-    char name[16];
     size_t n = s_seg(s);
+    int rc = s_dec(s, n, out->buyer, sizeof out->buyer);
+    if (rc < 0 || s[n] != '.')
+        return rc < 0 ? rc : -EINVAL;
+    s += n + 1;
+    char name[16];
+    n = s_seg(s);
     if (s[n] != '.' || n >= sizeof name)
         return -EINVAL;
     memcpy(name, s, n);
@@ -299,13 +325,10 @@ static int s_parse_kpi(const char *s, mvoi_topic_t *out)
         return -EINVAL;
     s += n + 1;
     n = s_seg(s);
-    if (s[n] != '.' || s_window(s, n, &out->year, &out->quarter) < 0)
+    if (s_window(s, n, &out->year, &out->quarter) < 0)
         return -EINVAL;
-    s += n + 1;
-    n = s_seg(s);
-    int rc = s_dec(s, n, out->buyer, sizeof out->buyer);
-    if (rc < 0 || !s[n])
-        return rc;
+    if (!s[n])
+        return 0;
     return s_dimension(s + n + 1, out);
 }
 

@@ -7,17 +7,21 @@
  *    impact.<kind>   impact      computed corrected withdrawn
  *    notify.<kind>   notifier    scheduled cancelled sent failed dead
  *    report.<kind>   report      generated
- *    kpi.<kpi>.<window>.<buyer>[.theme.<t>|.group.<g>|.tender.<id>]
+ *    kpi.<buyer>.<kpi>.<window>[.theme.<t>|.group.<g>|.tender.<id>]
  *                    aggregator  one total (the topic is also the total's key); kpi a
  *                                mvoi_kpi_name, window "2026" or "2026-q1", t a
  *                                mvoi_theme_name; buyer, group and tender id percent-encoded
  *                                (every byte outside [A-Za-z0-9_-] is %XX, upper-case hex),
  *                                so a segment never holds a '.' and distinct values never
- *                                collide
+ *                                collide. The buyer comes first: one buyer's totals are one
+ *                                prefix "kpi.<buyer>." (a SUB subscription, one contiguous
+ *                                key range of the aggregator's store); the layout before
+ *                                kpi.<kpi>.<window>.<buyer>... is rewritten at the
+ *                                aggregator's start (kpi_migrate_layout.c)
  *    hb              every server's heartbeat (bare, no envelope kind)
  *
  *  Topics are built here and nowhere else; a change of the KPI key layout is a change of
- *  mvoi_topic_kpi, mvoi_topic_kpi_prefix and mvoi_topic_parse only. Parsing accepts only
+ *  mvoi_topic_kpi, the two prefix builders and mvoi_topic_parse only. Parsing accepts only
  *  what the builders produce (canonical form), so build(parse(t)) == t.
  *
  *  Errors: -EINVAL for a name outside the grammar (unknown family or kind, bad window,
@@ -74,9 +78,12 @@ const char *mvoi_topic_report(mvoi_report_event_t kind);
  * tender (NULL or "" = absent). Hot path of the aggregator: no snprintf. */
 int mvoi_topic_kpi(char *buf, size_t len, int kpi, uint32_t year, uint32_t quarter,
                    const char *buyer, int theme, const char *group, const char *tender);
-/* The key prefix of every total of one KPI in one year, all buyers and windows
- * ("kpi.co2.2026": the year and its quarters). */
-int mvoi_topic_kpi_prefix(char *buf, size_t len, int kpi, uint32_t year);
+/* The key prefix of every total of one buyer's KPI in one year, all windows
+ * ("kpi.heerlen.co2.2026": the year and its quarters). */
+int mvoi_topic_kpi_prefix(char *buf, size_t len, const char *buyer, int kpi, uint32_t year);
+/* The key prefix of every total of one buyer ("kpi.heerlen.", with the final '.', so that
+ * "heerlen2" is not in it): a subscription or a key range of that buyer only. */
+int mvoi_topic_kpi_buyer_prefix(char *buf, size_t len, const char *buyer);
 
 /* A parsed topic. kind is the event family's enum value (Mvoi__TenderEventKind,
  * Mvoi__ImpactEventKind, mvoi_notify_event_t, mvoi_report_event_t); the KPI fields are

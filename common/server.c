@@ -712,7 +712,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     if (!self->opts.maintenance_ms)
         self->opts.maintenance_ms = 60000;
     if (!self->opts.trim_max)
-        self->opts.trim_max = 200000;
+        self->opts.trim_max = 10000;   /* one pass holds the writer ~15 ms (test_server_trim) */
     self->cmds = calloc(self->opts.batch, sizeof *self->cmds);
     self->requests_dbi = store_dbi(opts->store, "requests");
     if (!self->cmds || self->requests_dbi == (MDB_dbi)-1) {

@@ -81,7 +81,9 @@ typedef struct {
     uint32_t request_ttl_s;      /* stored replies of commands are kept this long, so a
                                     client may retry within it; default 7 days */
     uint32_t maintenance_ms;     /* period of the retention pass, default 60000 */
-    uint32_t trim_max;           /* outbox events one pass removes at most, default 200000 */
+    uint32_t trim_max;           /* outbox events one pass removes at most (a quarter of
+                                    the backlog, at least 1024), default 10000; while more
+                                    is due the next pass runs at the next loop turn */
     bool (*ready_fn)(void *arg); /* readiness asked at every HealthRequest (e.g. upstream
                                     feeds caught up and alive); NULL = server_set_ready */
     void (*health_fn)(void *arg, Mvoi__HealthReply *h); /* a service's own figures (the

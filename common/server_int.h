@@ -134,5 +134,7 @@ void server_snapshot_start(server_t *self, server_req_t *req);
 void server_snapshot_drop_all(server_t *self);
 /* The maintenance timer: expires stored replies, trims the outbox (server_retention.c). */
 void server_on_maintenance(uv_timer_t *t);
+/* Events one retention pass removes of a backlog: a share of it, bounded by trim_max. */
+uint64_t server_trim_batch(uint64_t backlog, uint32_t trim_max);
 
 #endif

@@ -10,6 +10,10 @@
 #include "store.h"
 
 #define SERVER_EXPIRE_PER_PASS 10000
+/* A retention pass removes a quarter of the backlog, at least SERVER_TRIM_MIN events (a
+ * pass has a fixed cost: a transaction, its commit), at most trim_max. */
+#define SERVER_TRIM_SHARE 4
+#define SERVER_TRIM_MIN 1024
 
 typedef struct {
     server_t *self;
@@ -56,24 +60,34 @@ void server_on_maintenance(uv_timer_t *t)
                  (unsigned long long)e.expired, self->opts.request_ttl_s);
     }
     outbox_t *ob = self->opts.outbox;
-    if (ob && self->opts.retain_events) {
-        uint64_t head = outbox_head(ob);
-        if (head > self->opts.retain_events) {
-            uint64_t below = head - self->opts.retain_events + 1;
-            uint64_t from = outbox_retained_from(ob);
-            /* A bounded delete per pass: one huge transaction would stall the loop (and
-             * every client waiting on it); the rest goes in the next passes. */
-            if (below > from + self->opts.trim_max)
-                below = from + self->opts.trim_max;
-            if (below > from && outbox_trim(ob, below) == 0) {
-                self->stats.trimmed_events += below - from;
-                /* More is due than one pass removes (ingest outran the period): the next
-                 * pass follows shortly instead of a period later, so the outbox keeps pace
-                 * with ingest and stays near retain_events. */
-                if (head - self->opts.retain_events + 1 > below)
-                    uv_timer_start(&self->maint_timer, server_on_maintenance, 50,
-                                   self->opts.maintenance_ms);
-            }
-        }
-    }
+    if (!ob || !self->opts.retain_events)
+        return;
+    uint64_t head = outbox_head(ob), from = outbox_retained_from(ob);
+    if (head <= self->opts.retain_events)
+        return;
+    uint64_t due = head - self->opts.retain_events + 1;   /* keep seq due.. */
+    if (due <= from)
+        return;
+    uint64_t below = from + server_trim_batch(due - from, self->opts.trim_max);
+    if (outbox_trim(ob, below) != 0)
+        return;
+    self->stats.trimmed_events += below - from;
+    /* More is due than one pass removes (ingest outran the period): the next pass runs at
+     * the next loop turn, after the requests and events that came meanwhile, so trimming
+     * keeps pace with ingest (a turn appends at most a batch of commands' events, a pass
+     * removes up to trim_max) without one transaction holding the writer for the whole
+     * backlog. 1 ms, not 0: libuv runs a timer restarted with 0 from its own callback
+     * again in the same turn, until nothing is due. */
+    if (below < due)
+        uv_timer_start(&self->maint_timer, server_on_maintenance, 1, self->opts.maintenance_ms);
+}
+
+uint64_t server_trim_batch(uint64_t backlog, uint32_t trim_max)
+{
+    uint64_t b = backlog / SERVER_TRIM_SHARE;
+    if (b < SERVER_TRIM_MIN)
+        b = SERVER_TRIM_MIN;
+    if (b > trim_max)
+        b = trim_max;
+    return b < backlog ? b : backlog;
 }

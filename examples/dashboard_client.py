@@ -14,6 +14,8 @@ the Python classes are generated at start from proto/ into a temporary directory
 
     python3 examples/dashboard_client.py [--api tcp://127.0.0.1:7301]
         [--pub tcp://127.0.0.1:7302] [--prefix kpi.] [--seconds S] [--count N] [--dump]
+A total's topic is kpi.<buyer>.<kpi>.<window>[...], buyer first: --prefix kpi.heerlen. follows
+one buyer (kpi.heerlen.co2.2026 one KPI of its year); the default, kpi., every buyer.
 Prints "snapshot N totals seq S", then one line per change; exits after --seconds or
 --count changes (0 = run until interrupted); --dump prints every total held at the end.
 """

@@ -19,8 +19,9 @@ static const cfg_spec_t s_config[] = {
       "keep at least the newest N tender events in the outbox; consumers further behind resynchronise "
       "from a snapshot instead of a replay; 0 = keep all", 0, 1000000000000 },
     { "retention_ms", CFG_INT, "60000",
-      "period of the outbox retention pass (a pass removes at most 200,000 events; while more "
-      "are due the next pass follows after 50 ms, so trimming keeps pace with ingest)",
+      "period of the outbox retention pass (a pass removes a quarter of what is due, at most "
+      "10,000 events; while more is due the next pass runs at the next loop turn, so "
+      "trimming keeps pace with ingest)",
       10, 3600000 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },

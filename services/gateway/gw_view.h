@@ -1,6 +1,6 @@
 /*  gw_view: the gateway's copy of the kpi-aggregator's totals (zguide Clone, client side).
  *
- *  A map from total key (the topic, "kpi.co2.2026.heerlen") to its latest absolute value,
+ *  A map from total key (the topic, "kpi.heerlen.co2.2026") to its latest absolute value,
  *  kept as the JSON the gateway serves, with the aggregator seq of its last change. Updates
  *  are last-write-wins by seq: an update at or below the stored seq is dropped, so a
  *  snapshot and the live stream can overlap without double application.

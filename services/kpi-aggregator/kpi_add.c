@@ -62,12 +62,13 @@ static int s_is_cancelled(kpi_t *self, MDB_txn *txn, const char *buyer, const ch
 
 /* ---------------------------------------------------------------- adding to totals */
 
-/* The project counter buyer \0 tender \0 topic. */
+/* The project counter of (tender, total) (kpi_projkey.c); *flip gets the change of the
+ * total's projects (-1, 0, +1). */
 static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *buyer, const char *tender,
-                           const char *key, int sign, int64_t *projects)
+                           const char *key, int sign, int64_t *projects, int *flip)
 {
     uint8_t pk[KPI_KEY_MAX];
-    size_t pl = mvoi_id_key3(pk, sizeof pk, buyer, tender, key);
+    size_t pl = kpi_project_key(pk, sizeof pk, buyer, tender, key);
     if (!pl) {
         /* Ids are checked where they enter (mvoi_id.h), so this does not happen; if it
          * did, the total stays right and only its project count misses this tender. */
@@ -87,13 +88,16 @@ static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *buyer, const c
         if ((rc = s_is_cancelled(self, txn, buyer, tender, &cancelled)) != 0)
             return rc;
         if (!cancelled)
-            *projects += m > 0 ? 1 : -1;
+            *projects += (*flip = m > 0 ? 1 : -1);
     }
     return 0;
 }
 
+/* One total of c. *flip: for the all-dimensions total, set to its change of projects; for
+ * the tender's total, when c also feeds all dimensions, applied instead of a counter of
+ * its own (the two counts are the same, kpi_projkey.c). */
 static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quarter,
-                  int dim, int sign)
+                  int dim, int sign, int *flip)
 {
     int theme = dim == KPI_DIM_THEME ? c->theme : 0;
     const char *group = dim == KPI_DIM_GROUP ? c->group : NULL;
@@ -125,10 +129,17 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
     t->denominator += sign * c->denominator;
     t->count += sign * c->count;
     t->target += sign * c->target;
-    if (c->project && c->tender && *c->tender &&
-        (rc = s_projects_bump(self, txn, c->buyer, c->tender, key, sign, &t->projects)) != 0)
-        return rc;
-    return 0;
+    if (!c->project || !c->tender || !*c->tender)
+        return 0;
+    if (dim == KPI_DIM_TENDER && (c->dims & KPI_DIM_ALL)) {
+        t->projects += *flip;
+        return 0;
+    }
+    int mine = 0;
+    rc = s_projects_bump(self, txn, c->buyer, c->tender, key, sign, &t->projects, &mine);
+    if (dim == KPI_DIM_ALL)
+        *flip = mine;
+    return rc;
 }
 
 int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign)
@@ -139,17 +150,18 @@ int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign)
     for (int w = 0; w < 2; w++) {
         if (w == 1 && !c->quarter)
             break;
-        int rc;
-        if ((c->dims & KPI_DIM_ALL) && (rc = s_bump(self, txn, c, windows[w], KPI_DIM_ALL, sign)))
+        int rc, flip = 0, x = 0;
+        uint32_t q = windows[w];
+        if ((c->dims & KPI_DIM_ALL) && (rc = s_bump(self, txn, c, q, KPI_DIM_ALL, sign, &flip)))
             return rc;
         if ((c->dims & KPI_DIM_THEME) && c->theme > 0 && mvoi_theme_key(c->theme) &&
-            (rc = s_bump(self, txn, c, windows[w], KPI_DIM_THEME, sign)))
+            (rc = s_bump(self, txn, c, q, KPI_DIM_THEME, sign, &x)))
             return rc;
         if ((c->dims & KPI_DIM_GROUP) && c->group && *c->group &&
-            (rc = s_bump(self, txn, c, windows[w], KPI_DIM_GROUP, sign)))
+            (rc = s_bump(self, txn, c, q, KPI_DIM_GROUP, sign, &x)))
             return rc;
         if ((c->dims & KPI_DIM_TENDER) && c->tender && *c->tender &&
-            (rc = s_bump(self, txn, c, windows[w], KPI_DIM_TENDER, sign)))
+            (rc = s_bump(self, txn, c, q, KPI_DIM_TENDER, sign, &flip)))
             return rc;
     }
     return 0;

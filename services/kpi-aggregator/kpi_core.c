@@ -7,8 +7,9 @@
  *    kpi_tenders    buyer \0 tender id -> packed Tender (the projected fields only)
  *    kpi_meas       buyer \0 measurement id -> packed ImpactEvent: the current revision we
  *                   counted (measurement, impact, purchasing_group)
- *    kpi_projects   buyer \0 tender id \0 topic -> be64 number of measurements of that
- *                   tender in that total
+ *    kpi_projects   buyer \0 tender id \0 topic without "kpi.<buyer>." -> be64 number of
+ *                   measurements of that tender in that total; none for the totals of the
+ *                   tender dimension (kpi_projkey.c)
  *  (every record is the buyer's: two buyers may use the same ids; kpi_migrate.c rewrites
  *  the keys of a data directory made before that)
  *    kpi_breakdown  buyer \0 kpi u8 year be16 quarter u8 tender \0 measurement id ->
@@ -47,10 +48,14 @@ int kpi_each_after(kpi_t *self, MDB_txn *txn, const char *prefix, bool segment,
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);   /* sent in the pass before */
     int out = 0;
     char dotted[KPI_KEY_MAX + 1];
+    /* A prefix that ends with '.' ("kpi.hrl.", mvoi_topic_kpi_buyer_prefix) ends at a
+     * segment already. */
+    segment = segment && lp && prefix[lp - 1] != '.';
     while (rc == 0) {
+        self->stats.keys_read++;
         if (k.mv_size < lp || memcmp(k.mv_data, prefix, lp) != 0)
             break;
-        if (segment && lp && k.mv_size > lp && ((const char *)k.mv_data)[lp] != '.') {
+        if (segment && k.mv_size > lp && ((const char *)k.mv_data)[lp] != '.') {
             /* Another segment ("hrl-x", "hrl2"): "-" sorts before ".", so seek to prefix"."
              * once; anything after the "." keys is beyond the range. */
             if (((const char *)k.mv_data)[lp] > '.' || lp + 1 >= sizeof dotted)

@@ -9,7 +9,7 @@
  *  Semantics (README "KPI semantics" says the same for operators):
  *
  *  - A total is identified by its topic (built and parsed only by mvoi_topic.h)
- *        kpi.<kpi>.<window>.<buyer>[.theme.<t>|.group.<g>|.tender.<id>]
+ *        kpi.<buyer>.<kpi>.<window>[.theme.<t>|.group.<g>|.tender.<id>]
  *    kpi in fairtrade, sroi, nox, material, co2, pilots; window "2026" or "2026-q1". Buyer,
  *    group and tender id are percent-encoded: every byte outside [A-Za-z0-9_-] becomes %XX,
  *    so a topic never contains a stray '.' and distinct values never collide.
@@ -83,6 +83,23 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
 /* Rewrite records of a data directory made before buyer scoping (kpi_migrate.c); *moved
  * gets how many. Idempotent. */
 int kpi_migrate(kpi_t *self, MDB_txn *txn, size_t *moved);
+/* Rewrite totals and project counters keyed by the topic layout before buyer-first
+ * (kpi_migrate_layout.c), one bounded step per call: call in write transactions of their
+ * own, with the same zeroed state, until st->db is 2; st->moved counts the records
+ * rewritten. Idempotent. */
+#define KPI_LAYOUT_STEP 50000   /* keys examined per step (~a few MB of dirty pages) */
+typedef struct {
+    int db;                     /* 0 totals, 1 project counters, 2 done */
+    size_t moved;
+    uint8_t after[KPI_KEY_MAX + 256];   /* the last key examined */
+    size_t alen;
+    size_t step;                /* keys per step; 0: KPI_LAYOUT_STEP */
+} kpi_layout_mig_t;
+int kpi_migrate_layout(kpi_t *self, MDB_txn *txn, kpi_layout_mig_t *st);
+/* An old-layout key kpi.<kpi>.<window>.<buyer>[rest] of n bytes as the key of today's
+ * layout kpi.<buyer>.<kpi>.<window>[rest] into out: 0, or -EINVAL when old is not a key of
+ * the old layout (a key of today's layout included), -ENAMETOOLONG. */
+int kpi_topic_from_v1(const char *old, size_t n, char *out, size_t cap);
 /* A producer's store was wiped (new epoch): remove everything derived from it. */
 int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer);
 
@@ -152,6 +169,7 @@ int kpi_date_window(const char *date, uint32_t *year, uint32_t *quarter);
 
 typedef struct {
     uint64_t events, tender_events, impact_events, skipped, emitted;
+    uint64_t keys_read;   /* totals' keys a range read (kpi_each*) stepped over */
 } kpi_stats_t;
 void kpi_stats(kpi_t *self, kpi_stats_t *out);
 

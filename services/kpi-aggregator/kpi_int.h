@@ -109,6 +109,16 @@ int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign);
 int kpi_tender_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
                           const Mvoi__Tender *nw);
 
+/* ---- kpi_projkey.c */
+
+/* The key of a project counter: buyer \0 tender \0 topic without its "kpi.<buyer>." (0
+ * when it does not fit or topic is not the buyer's). */
+size_t kpi_project_key(uint8_t *buf, size_t cap, const char *buyer, const char *tender,
+                       const char *topic);
+/* The topic of a counter of buyer from the rest of its key (n bytes): 0, -EINVAL when it is
+ * not a topic, -ENAMETOOLONG. */
+int kpi_project_topic(const char *buyer, const char *rest, size_t n, char *out, size_t cap);
+
 /* ---- kpi_impact.c */
 
 /* Breakdown key buyer\0 kpi year quarter tender\0 id; with tender NULL the prefix up to

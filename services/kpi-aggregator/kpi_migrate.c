@@ -7,8 +7,8 @@
  *  nothing:
  *    kpi_tenders  id              -> buyer \0 id            (buyer from the stored Tender)
  *    kpi_meas     id              -> buyer \0 id            (buyer from the stored revision)
- *    kpi_projects tender \0 topic -> buyer \0 tender \0 topic (buyer: the topic's 4th part,
- *                 kpi.<kpi>.<window>.<buyer>...)
+ *    kpi_projects tender \0 topic -> buyer \0 tender \0 topic (buyer: the topic's, of
+ *                 either layout; kpi_migrate_layout.c then makes the topic buyer-first)
  *  A record whose buyer cannot be found is left as it is and logged (nothing is guessed).
  *  Once done, a marker (a key of kpi_breakdown that starts with NUL, so no buyer's prefix
  *  ever meets it) spares the next starts the scan of every record. */
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "mvoi_topic.h"
 
 typedef struct {
     uint8_t *key;
@@ -33,6 +34,22 @@ static size_t s_nuls(const MDB_val *k)
     return n;
 }
 
+/* The topic of an old project counter key (tender \0 topic), of either layout, parsed. */
+static bool s_topic_buyer(const MDB_val *k, mvoi_topic_t *tp)
+{
+    const char *kb = k->mv_data;
+    size_t lt = strnlen(kb, k->mv_size);
+    if (lt + 1 >= k->mv_size || k->mv_size - lt - 1 >= KPI_KEY_MAX)
+        return false;
+    char topic[KPI_KEY_MAX], v2[KPI_KEY_MAX];
+    memcpy(topic, kb + lt + 1, k->mv_size - lt - 1);
+    topic[k->mv_size - lt - 1] = 0;
+    if (mvoi_topic_parse(topic, tp) == 0)
+        return tp->family == MVOI_TOPIC_KPI;
+    return kpi_topic_from_v1(topic, strlen(topic), v2, sizeof v2) == 0 &&
+           mvoi_topic_parse(v2, tp) == 0;
+}
+
 /* The buyer of an old record into buyer (cap bytes); false if there is none. */
 static bool s_buyer_of(int db, const MDB_val *k, const MDB_val *v, char *buyer, size_t cap)
 {
@@ -40,6 +57,7 @@ static bool s_buyer_of(int db, const MDB_val *k, const MDB_val *v, char *buyer, 
     size_t bl = 0;
     Mvoi__Tender *t = NULL;
     Mvoi__ImpactEvent *ie = NULL;
+    mvoi_topic_t tp;
     if (db == 0 && (t = mvoi__tender__unpack(NULL, v->mv_size, v->mv_data)) && t->buyer) {
         b = t->buyer;
         bl = strlen(b);
@@ -47,16 +65,9 @@ static bool s_buyer_of(int db, const MDB_val *k, const MDB_val *v, char *buyer, 
                ie->measurement && ie->measurement->buyer) {
         b = ie->measurement->buyer;
         bl = strlen(b);
-    } else if (db == 2) {
-        const char *kb = k->mv_data;
-        size_t lt = strnlen(kb, k->mv_size);
-        const char *topic = kb + lt + 1, *end = kb + k->mv_size, *p = topic;
-        for (int dots = 0; p < end && dots < 3; p++)
-            dots += *p == '.';
-        b = p;
-        while (p < end && *p != '.')
-            p++;
-        bl = (size_t)(p - b);
+    } else if (db == 2 && s_topic_buyer(k, &tp)) {
+        b = tp.buyer;
+        bl = strlen(b);
     }
     bool ok = b && bl < cap && mvoi_id_check(MVOI_ID_BUYER, b, bl, NULL, 0) == 0;
     if (ok) {

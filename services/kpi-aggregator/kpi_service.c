@@ -145,14 +145,14 @@ static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
         return after;
     if (!q->key || !*q->key)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
-                            "a key (topic of a total, e.g. kpi.co2.2026.heerlen) is required");
+                            "a key (topic of a total, e.g. kpi.heerlen.co2.2026) is required");
     if (strlen(q->key) >= KPI_KEY_MAX)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
                             "the key is longer than %d bytes", KPI_KEY_MAX - 1);
     mvoi_topic_t tp;
     if (mvoi_topic_parse(q->key, &tp) != 0 || tp.family != MVOI_TOPIC_KPI)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
-                            "not the key of a KPI total (kpi.<kpi>.<window>.<buyer>...)");
+                            "not the key of a KPI total (kpi.<buyer>.<kpi>.<window>...)");
     if ((after = s_body_buyer(req, tp.buyer, "kpi_query.key")) != 0)
         return after;
     kpi_total_t t;
@@ -263,7 +263,7 @@ static int s_on_breakdown(void *arg, server_req_t *req, MDB_txn *txn)
     mvoi_topic_t tp;
     if (mvoi_topic_parse(q->key, &tp) != 0 || tp.family != MVOI_TOPIC_KPI)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_breakdown_query.key",
-                            "not the key of a KPI total (kpi.<kpi>.<window>.<buyer>...)");
+                            "not the key of a KPI total (kpi.<buyer>.<kpi>.<window>...)");
     int brc = s_body_buyer(req, tp.buyer, "kpi_breakdown_query.key");
     if (brc != 0)
         return brc;
@@ -392,6 +392,33 @@ static int s_migrate(MDB_txn *txn, void *arg)
     return rc;
 }
 
+static int s_layout_step(MDB_txn *txn, void *arg)
+{
+    kpi_service_t *self = ((void **)arg)[0];
+    return kpi_migrate_layout(self->kpi, txn, ((void **)arg)[1]);
+}
+
+/* Totals keyed by the topic layout before buyer-first are rewritten in bounded steps. The
+ * outbox then still holds their events under the old topics: they are dropped (every
+ * follower behind the head re-snapshots) rather than replayed under keys that are gone. */
+static int s_migrate_layout(kpi_service_t *self)
+{
+    kpi_layout_mig_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return -ENOMEM;
+    void *args[2] = { self, st };
+    int rc = 0;
+    while (rc == 0 && st->db < 2)
+        rc = store_write(self->store, s_layout_step, args);
+    if (rc == 0 && st->moved) {
+        log_info("migrated", "%zu totals and project counters rewritten to buyer-first keys",
+                 st->moved);
+        rc = outbox_trim(self->outbox, outbox_head(self->outbox) + 1);
+    }
+    free(st);
+    return rc;
+}
+
 kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_service_opts_t *o,
                                int *err)
 {
@@ -413,7 +440,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
                   strerror(-e));
         goto fail;
     }
-    if ((e = store_write(self->store, s_migrate, self)) != 0) {
+    if ((e = store_write(self->store, s_migrate, self)) != 0 ||
+        (e = s_migrate_layout(self)) != 0) {
         const char *kv[] = { "error", mvoi_errname(e), NULL };
         log_emit(LOG_ERROR, "start_failed", kv, "cannot migrate the store in %s: %s",
                  o->data_dir, mvoi_strerror(e));

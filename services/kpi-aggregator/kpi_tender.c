@@ -1,6 +1,7 @@
 /*  kpi_tender: TenderEvents: the tender projection (db kpi_tenders) and its own
  *  contributions (pilots ambition, SROI target), and cancellations moving project counts. */
 #include "kpi_int.h"
+#include "mvoi_topic.h"
 
 #include <errno.h>
 #include <string.h>
@@ -55,6 +56,34 @@ static int s_tender_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *t, in
     return 0;
 }
 
+static int s_projects_add(kpi_t *self, MDB_txn *txn, const char *key, int sign)
+{
+    int r;
+    kpi_total_t *t = kpi_work_total(self, txn, key, false, NULL, &r);
+    if (t)
+        t->projects += sign;
+    return t || r == -ENOENT ? 0 : r;
+}
+
+/* The total of one counter of the tender (the rest of its key, n bytes) and, for an
+ * all-dimensions total, the tender's own total of that KPI and window (no counter of its
+ * own, kpi_projkey.c): projects moved by sign. */
+static int s_counter_flip(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                          const char *rest, size_t n, int sign)
+{
+    char key[KPI_KEY_MAX];
+    mvoi_topic_t tp;
+    if (kpi_project_topic(buyer, rest, n, key, sizeof key) != 0 ||
+        mvoi_topic_parse(key, &tp) != 0)
+        return 0;   /* not a counter this version writes */
+    int r = s_projects_add(self, txn, key, sign);
+    if (r != 0 || tp.theme || tp.group[0] || tp.tender[0])
+        return r;
+    if (mvoi_topic_kpi(key, sizeof key, tp.kpi, tp.year, tp.quarter, buyer, 0, NULL, id) != 0)
+        return 0;
+    return s_projects_add(self, txn, key, sign);
+}
+
 /* A tender's cancelled flag flipped: adjust every project count it is part of. */
 static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
                              int sign)
@@ -78,21 +107,11 @@ static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *buyer, const
         if (k.mv_size <= li + 1 || memcmp(k.mv_data, pre, li + 1) != 0)
             break;
         int64_t n = v.mv_size == 8 ? store_get_be64s(v.mv_data) : 0;
-        if (n > 0) {
-            char key[KPI_KEY_MAX];
-            size_t lk = k.mv_size - li - 1;
-            if (lk < sizeof key) {
-                memcpy(key, (char *)k.mv_data + li + 1, lk);
-                key[lk] = 0;
-                int r;
-                kpi_total_t *t = kpi_work_total(self, txn, key, false, NULL, &r);
-                if (t) {
-                    t->projects += sign;
-                } else if (r != -ENOENT) {
-                    mdb_cursor_close(cur);
-                    return r;
-                }
-            }
+        int r = n > 0 ? s_counter_flip(self, txn, buyer, id, (char *)k.mv_data + li + 1,
+                                       k.mv_size - li - 1, sign) : 0;
+        if (r != 0) {
+            mdb_cursor_close(cur);
+            return r;
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }

@@ -23,8 +23,9 @@ static const cfg_spec_t s_config[] = {
       "the retention pass; dashboards re-snapshot, nothing replays further back); 0 = keep all",
       0, 1000000000000 },
     { "retention_ms", CFG_INT, "60000",
-      "period of the outbox retention pass (a pass removes at most 200,000 events; while more "
-      "are due the next pass follows after 50 ms, so trimming keeps pace with ingest)",
+      "period of the outbox retention pass (a pass removes a quarter of what is due, at most "
+      "10,000 events; while more is due the next pass runs at the next loop turn, so "
+      "trimming keeps pace with ingest)",
       10, 3600000 },
     { "upstream_grace_ms", CFG_INT, "10000",
       "not ready (--healthcheck=ready fails) when calendar or impact is silent this long",

@@ -362,10 +362,11 @@ static const char *s_watch_step(watch_t *w, int wait, size_t plen)
     return why;
 }
 
-static int s_watch(ctl_t *ctl, int argc, char **argv)
+/* --count, --seconds and PREFIX (without it the buyer's totals: one prefix kpi.<buyer>.,
+ * built into own). */
+static int s_watch_args(ctl_t *ctl, int argc, char **argv, watch_t *w, double *seconds,
+                        char *own, size_t cap)
 {
-    watch_t w = { .prefix = MVOI_TOPIC_KPI_PREFIX };
-    double seconds = 0;
     static const struct option opts[] = {
         { "count", required_argument, NULL, 'n' }, { "seconds", required_argument, NULL, 's' },
         { NULL, 0, NULL, 0 } };
@@ -373,13 +374,28 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     optind = 0;   /* full getopt re-initialisation: options may follow the prefix */
     while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': w.count = atol(optarg); break;
-        case 's': seconds = atof(optarg); break;
+        case 'n': w->count = atol(optarg); break;
+        case 's': *seconds = atof(optarg); break;
         default: return CTL_EX_USAGE;
         }
     }
     if (optind < argc)
-        w.prefix = argv[optind];
+        w->prefix = argv[optind];
+    else if (mvoi_topic_kpi_buyer_prefix(own, cap, ctl->buyer) == 0)
+        w->prefix = own;
+    else
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.buyer_key", ctl->buyer);
+    return CTL_EX_OK;
+}
+
+static int s_watch(ctl_t *ctl, int argc, char **argv)
+{
+    watch_t w = { .prefix = NULL };
+    char own[MVOI_TOPIC_MAX];
+    double seconds = 0;
+    int ax = s_watch_args(ctl, argc, argv, &w, &seconds, own, sizeof own);
+    if (ax != CTL_EX_OK)
+        return ax;
     void *zctx = zmq_ctx_new();
     int zero = 0;
     w.sub = zmq_socket(zctx, ZMQ_SUB);
@@ -463,7 +479,8 @@ const ctl_cmd_t ctl_kpi_cmds[] = {
       "the six KPIs of the buyer: ambition, realisation, projects, target (kg or t, euros, "
       "counts; --raw: the integers in g, mg, cents)", s_show },
     { "watch", "[PREFIX] [--count N] [--seconds S]",
-      "follow the live totals (snapshot, then every change as a line)", s_watch },
+      "follow the live totals of the buyer (snapshot, then every change as a line); "
+      "PREFIX kpi.<buyer>.<kpi>.<year> narrows, kpi. shows every buyer", s_watch },
     { "pilots", "[--year Y] [--quarter Q] [--json]",
       "KPI 6 by status: the distinct pilots, each under the furthest stage it reported "
       "(gestart, lopend, afgerond)", ctl_kpi_pilots },

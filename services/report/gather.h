@@ -1,7 +1,7 @@
 /*  gather: fetch a report's data from the upstream services without blocking the loop.
  *
  *  One DEALER per upstream, one request in flight at a time, each bounded by a timer:
- *    kpi-aggregator  segment SnapshotRequest{"kpi.<kpi>.<window>.<buyer>"} per KPI and
+ *    kpi-aggregator  segment SnapshotRequest{"kpi.<buyer>.<kpi>.<window>"} per KPI and
  *                    window (the year, its quarters; the report's buyer only), KpiQuery of
  *                    the previous year per KPI, KpiSeriesQuery (year-1..year) per KPI,
  *                    KpiBreakdownQuery pages of the period's totals (up to sources_max

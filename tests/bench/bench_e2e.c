@@ -4,7 +4,7 @@
  *  endpoints, every one durable (LMDB sync on; `nosync` as the 2nd argument for the
  *  comparison figure). One tender is registered (E2E_BENCH_TENDERS: more); every measurement
  *  is an energy measurement (10..1000 l HVO100, realisation, January 2026) of one of them,
- *  all of one buyer, so each one moves the all-dimension year total kpi.co2.2026.<buyer> by
+ *  all of one buyer, so each one moves the all-dimension year total kpi.<buyer>.co2.2026 by
  *  one in its `count`.
  *
  *  WHAT IS COUNTED: a SUB on the aggregator's PUB, subscribed to exactly that total, reads
@@ -575,7 +575,7 @@ static int s_bring_up(bench_t *b, bool nosync, bool curve)
         return 1;
     }
     /* E2E_BENCH_TENDERS tenders (default 1); measurements go round-robin over those of the
-     * first tender's buyer, so every one still moves kpi.co2.2026.<buyer> by one, while
+     * first tender's buyer, so every one still moves kpi.<buyer>.co2.2026 by one, while
      * the per-tender and per-group totals (and the aggregator's working set) spread out. */
     const char *tv = getenv("E2E_BENCH_TENDERS");
     uint32_t nt = tv && atoi(tv) > 0 ? (uint32_t)atoi(tv) : 1;
@@ -585,7 +585,7 @@ static int s_bring_up(bench_t *b, bool nosync, bool curve)
     for (uint32_t i = 1; i <= nt; i++)
         if (w->tenders[i].t.buyer == w->tenders[1].t.buyer)
             b->tenders[b->ntenders++] = i;
-    snprintf(b->key, sizeof b->key, "kpi.co2.2026.%s", b->buyer);
+    snprintf(b->key, sizeof b->key, "kpi.%s.co2.2026", b->buyer);
     printf("%s: tenders: %u registered, measurements spread over the %u of buyer %s\n",
            curve ? "CURVE" : "plain", nt, b->ntenders, b->buyer);
     void *ctx = zmq_ctx_new();

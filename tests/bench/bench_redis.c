@@ -34,18 +34,18 @@ static const char s_lua[] =
     "  for _, w in ipairs({ year, quarter }) do\n"
     "    for _, d in ipairs({ '', '.theme.' .. theme, '.group.' .. group,\n"
     "                         '.tender.' .. tender }) do\n"
-    "      local k = 'kpi.co2.' .. w .. '.' .. buyer .. d\n"
+    "      local k = 'kpi.' .. buyer .. '.co2.' .. w .. d\n"
     "      totals[#totals + 1] = k .. '=' .. redis.call('HINCRBY', k, 'realisation', co2)\n"
     "      if d == '' and w == year then count = redis.call('HINCRBY', k, 'count', 1) end\n"
     "    end\n"
     "  end\n"
-    "  redis.call('PUBLISH', 'kpi.co2.' .. year .. '.' .. buyer,\n"
+    "  redis.call('PUBLISH', 'kpi.' .. buyer .. '.co2.' .. year,\n"
     "             count .. ' ' .. table.concat(totals, ' '))\n"
     "  return co2\n"
     "end\n"
     "redis.register_function('submit', submit)\n";
 
-#define R_CHANNEL "kpi.co2.2026.heerlen"
+#define R_CHANNEL "kpi.heerlen.co2.2026"
 
 struct bench_redis {
     pid_t pid;

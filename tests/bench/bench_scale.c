@@ -266,9 +266,9 @@ static int s_run(row_t *row, int buyers, uint32_t tenders, uint32_t meas)
             for (int q = 0; q <= 4; q++) {
                 char p[96];
                 if (q)
-                    snprintf(p, sizeof p, "kpi.%s.2026-q%d.b000", kn[k], q);
+                    snprintf(p, sizeof p, "kpi.b000.%s.2026-q%d", kn[k], q);
                 else
-                    snprintf(p, sizeof p, "kpi.%s.2026.b000", kn[k]);
+                    snprintf(p, sizeof p, "kpi.b000.%s.2026", kn[k]);
                 row->one_items += s_snapshot(zctx, f.kapi, p, true);
             }
         row->one_ms = s_ms(t1);

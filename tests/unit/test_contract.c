@@ -79,20 +79,50 @@ Test(contract, kpi_keys_are_the_wire_layout)
 {
     char k[MVOI_TOPIC_MAX];
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 5, 2026, 0, "heerlen", 0, NULL, NULL), 0);
-    cr_assert_str_eq(k, "kpi.co2.2026.heerlen");
+    cr_assert_str_eq(k, "kpi.heerlen.co2.2026");
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 1, 2027, 4, "heerlen", 0, NULL, NULL), 0);
-    cr_assert_str_eq(k, "kpi.fairtrade.2027-q4.heerlen");
+    cr_assert_str_eq(k, "kpi.heerlen.fairtrade.2027-q4");
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 2, 2026, 1, "heerlen", 5, "g", "t"), 0);
-    cr_assert_str_eq(k, "kpi.sroi.2026-q1.heerlen.theme.diversiteit_inclusie");
+    cr_assert_str_eq(k, "kpi.heerlen.sroi.2026-q1.theme.diversiteit_inclusie");
     /* group wins over tender; '/', ' ' and '.' are encoded with upper-case hex */
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 3, 2026, 0, "gem.x", 0, "Groep A/B", "t"), 0);
-    cr_assert_str_eq(k, "kpi.nox.2026.gem%2Ex.group.Groep%20A%2FB");
+    cr_assert_str_eq(k, "kpi.gem%2Ex.nox.2026.group.Groep%20A%2FB");
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 6, 2026, 2, "b-1_x", 0, "", "T.1"), 0);
-    cr_assert_str_eq(k, "kpi.pilots.2026-q2.b-1_x.tender.T%2E1");
+    cr_assert_str_eq(k, "kpi.b-1_x.pilots.2026-q2.tender.T%2E1");
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 4, 2026, 0, "b", 0, NULL, "\xc3\xa9"), 0);
-    cr_assert_str_eq(k, "kpi.material.2026.b.tender.%C3%A9");
-    cr_assert_eq(mvoi_topic_kpi_prefix(k, sizeof k, 5, 2026), 0);
-    cr_assert_str_eq(k, "kpi.co2.2026");
+    cr_assert_str_eq(k, "kpi.b.material.2026.tender.%C3%A9");
+    cr_assert_eq(mvoi_topic_kpi_prefix(k, sizeof k, "heerlen", 5, 2026), 0);
+    cr_assert_str_eq(k, "kpi.heerlen.co2.2026");
+    cr_assert_eq(mvoi_topic_kpi_buyer_prefix(k, sizeof k, "gem.x"), 0);
+    cr_assert_str_eq(k, "kpi.gem%2Ex.");
+}
+
+/* Buyer first: every total of one buyer, and no total of another, starts with the buyer's
+ * prefix (a SUB subscription and one key range), also for buyers whose ids share letters. */
+Test(contract, one_buyers_totals_are_one_prefix)
+{
+    const char *buyers[] = { "hrl", "hrl2", "hrl-x", "hrl.x", "h" };
+    char pre[5][64];
+    for (int b = 0; b < 5; b++)
+        cr_assert_eq(mvoi_topic_kpi_buyer_prefix(pre[b], sizeof pre[b], buyers[b]), 0);
+    int in = 0;
+    for (int b = 0; b < 5; b++)
+        for (int kpi = 1; kpi <= MVOI_KPI_COUNT; kpi++)
+            for (uint32_t q = 0; q <= 4; q++)
+                for (int theme = 0; theme <= 6; theme++) {
+                    char k[MVOI_TOPIC_MAX];
+                    cr_assert_eq(mvoi_topic_kpi(k, sizeof k, kpi, 2026, q, buyers[b], theme,
+                                                NULL, theme ? NULL : "T.1"), 0);
+                    for (int o = 0; o < 5; o++)
+                        cr_assert_eq(strncmp(k, pre[o], strlen(pre[o])) == 0, o == b,
+                                     "%s and %s", k, pre[o]);
+                    in++;
+                }
+    cr_assert_eq(in, 5 * 6 * 5 * 7);
+    char k[8];
+    cr_assert_eq(mvoi_topic_kpi_buyer_prefix(k, sizeof k, ""), -EINVAL);
+    cr_assert_eq(mvoi_topic_kpi_buyer_prefix(k, sizeof k, NULL), -EINVAL);
+    cr_assert_eq(mvoi_topic_kpi_buyer_prefix(k, sizeof k, "heerlen"), -ENAMETOOLONG);
 }
 
 Test(contract, kpi_keys_round_trip_every_kpi_window_and_dimension)
@@ -132,11 +162,13 @@ Test(contract, two_buyers_with_the_same_tender_id_have_distinct_keys)
     cr_assert_eq(mvoi_topic_kpi(a, sizeof a, 5, 2026, 0, "heerlen", 0, NULL, "T-1"), 0);
     cr_assert_eq(mvoi_topic_kpi(b, sizeof b, 5, 2026, 0, "maastricht", 0, NULL, "T-1"), 0);
     cr_assert_str_neq(a, b);
-    /* both under the year's prefix, neither under another year's */
-    cr_assert_eq(mvoi_topic_kpi_prefix(pre, sizeof pre, 5, 2026), 0);
+    /* each under its own buyer's year prefix, not under the other's nor another year's */
+    cr_assert_eq(mvoi_topic_kpi_prefix(pre, sizeof pre, "heerlen", 5, 2026), 0);
     cr_assert_eq(strncmp(a, pre, strlen(pre)), 0);
+    cr_assert_neq(strncmp(b, pre, strlen(pre)), 0);
+    cr_assert_eq(mvoi_topic_kpi_prefix(pre, sizeof pre, "maastricht", 5, 2026), 0);
     cr_assert_eq(strncmp(b, pre, strlen(pre)), 0);
-    cr_assert_eq(mvoi_topic_kpi_prefix(pre, sizeof pre, 5, 2025), 0);
+    cr_assert_eq(mvoi_topic_kpi_prefix(pre, sizeof pre, "heerlen", 5, 2025), 0);
     cr_assert_neq(strncmp(a, pre, strlen(pre)), 0);
 }
 
@@ -145,26 +177,29 @@ Test(contract, bad_topics_are_refused_by_name)
     const char *einval[] = {
         "", "tender", "tender.", "tender.exploded", "tender.registered.x", "Tender.registered",
         "impact.computed ", "notify.retrying", "report.failed", "hbx", "hb.",
-        "kpi.", "kpi.co3.2026.x", "kpi.CO2.2026.x", "kpi.co2.2026", "kpi.co2.2026.",
-        "kpi.co2.0.x", "kpi.co2.02026.x", "kpi.co2.99999999999.x", "kpi.co2.2026-q5.x",
-        "kpi.co2.2026-q0.x", "kpi.co2.2026-Q1.x", "kpi.co2.2026-q1x.x", "kpi.co2.-1.x",
-        "kpi.co2.2026.a%2e", "kpi.co2.2026.%41", "kpi.co2.2026.%00", "kpi.co2.2026.a%2",
-        "kpi.co2.2026.a b", "kpi.co2.2026.x.theme.foo", "kpi.co2.2026.x.theme.unspecified",
-        "kpi.co2.2026.x.colour.red", "kpi.co2.2026.x.group", "kpi.co2.2026.x.group.",
-        "kpi.co2.2026.x.group.a.b", "kpi.co2.2026.x.tender.a.b",
+        "kpi.", "kpi.x.co3.2026", "kpi.x.CO2.2026", "kpi.x.co2", "kpi.x.co2.", "kpi.x.co2.2026.",
+        "kpi.x.co2.0", "kpi.x.co2.02026", "kpi.x.co2.99999999999", "kpi.x.co2.2026-q5",
+        "kpi.x.co2.2026-q0", "kpi.x.co2.2026-Q1", "kpi.x.co2.2026-q1x", "kpi.x.co2.-1",
+        "kpi.a%2e.co2.2026", "kpi.%41.co2.2026", "kpi.%00.co2.2026", "kpi.a%2.co2.2026",
+        "kpi.a b.co2.2026", "kpi..co2.2026", "kpi.x", "kpi.x.",
+        /* the layout before buyer-first is not a key any more */
+        "kpi.co2.2026.heerlen", "kpi.co2.2026-q1.heerlen.theme.klimaat",
+        "kpi.x.co2.2026.theme.foo", "kpi.x.co2.2026.theme.unspecified",
+        "kpi.x.co2.2026.colour.red", "kpi.x.co2.2026.group", "kpi.x.co2.2026.group.",
+        "kpi.x.co2.2026.group.a.b", "kpi.x.co2.2026.tender.a.b",
     };
     for (size_t i = 0; i < sizeof einval / sizeof einval[0]; i++)
         cr_assert_str_eq(s_parse_err(einval[i]), "EINVAL", "%s", einval[i]);
     mvoi_topic_t t;
     cr_assert_str_eq(mvoi_errname(mvoi_topic_parse(NULL, &t)), "EINVAL");
     /* a refused topic leaves nothing that looks parsed */
-    cr_assert_lt(mvoi_topic_parse("kpi.co2.2026.x.theme.foo", &t), 0);
+    cr_assert_lt(mvoi_topic_parse("kpi.x.co2.2026.theme.foo", &t), 0);
     cr_assert_eq(t.family, MVOI_TOPIC_NONE);
     cr_assert_str_eq(t.buyer, "");
     char longb[MVOI_TOPIC_SEG_MAX + 8], topic[MVOI_TOPIC_MAX + 16];
     memset(longb, 'b', sizeof longb - 1);
     longb[sizeof longb - 1] = 0;
-    snprintf(topic, sizeof topic, "kpi.co2.2026.%s", longb);
+    snprintf(topic, sizeof topic, "kpi.%s.co2.2026", longb);
     cr_assert_str_eq(s_parse_err(topic), "ENAMETOOLONG");
     memset(topic, 'k', sizeof topic - 1);
     topic[sizeof topic - 1] = 0;
@@ -181,17 +216,18 @@ Test(contract, bad_kpi_keys_are_refused_not_truncated)
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 5, 2026, 0, "", 0, NULL, NULL), -EINVAL);
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 5, 2026, 0, NULL, 0, NULL, NULL), -EINVAL);
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 5, 2026, 0, "b", 7, NULL, NULL), -EINVAL);
-    cr_assert_eq(mvoi_topic_kpi_prefix(k, sizeof k, 8, 2026), -EINVAL);
+    cr_assert_eq(mvoi_topic_kpi_prefix(k, sizeof k, "b", 8, 2026), -EINVAL);
+    cr_assert_eq(mvoi_topic_kpi_prefix(k, sizeof k, "", 5, 2026), -EINVAL);
     char longv[MVOI_TOPIC_SEG_MAX];
     memset(longv, '/', sizeof longv - 1);   /* 199 bytes, 597 encoded */
     longv[sizeof longv - 1] = 0;
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 5, 2026, 0, longv, 0, NULL, NULL), -ENAMETOOLONG);
     cr_assert_eq(mvoi_topic_kpi(k, sizeof k, 5, 2026, 0, "b", 0, longv, NULL), -ENAMETOOLONG);
-    /* "kpi.co2.2026.heerlen" is 20 bytes: 20 do not fit with the NUL, 21 do */
+    /* "kpi.heerlen.co2.2026" is 20 bytes: 20 do not fit with the NUL, 21 do */
     char small[21];
     cr_assert_eq(mvoi_topic_kpi(small, 20, 5, 2026, 0, "heerlen", 0, NULL, NULL), -ENAMETOOLONG);
     cr_assert_eq(mvoi_topic_kpi(small, 21, 5, 2026, 0, "heerlen", 0, NULL, NULL), 0);
-    cr_assert_str_eq(small, "kpi.co2.2026.heerlen");
+    cr_assert_str_eq(small, "kpi.heerlen.co2.2026");
 }
 
 Test(contract, kpi_names_and_units)

@@ -55,7 +55,12 @@
     return [s, u];
   }
   const show = (v, unit) => fmt(v, unit).filter(Boolean).join(' ');
-  const key = (k, win, rest) => 'kpi.' + k + '.' + win + '.' + buyer + (rest || '');
+  /* buyer first: kpi.<buyer>.<kpi>.<window>[.theme.x|.group.x|.tender.x]; the buyer is a
+   * segment: every byte outside [A-Za-z0-9_-] as %XX (upper-case hex), as the aggregator */
+  const seg = (s) => Array.from(new TextEncoder().encode(s), (c) =>
+    /[A-Za-z0-9_-]/.test(String.fromCharCode(c)) ? String.fromCharCode(c)
+      : '%' + c.toString(16).toUpperCase().padStart(2, '0')).join('');
+  const key = (k, win, rest) => 'kpi.' + seg(buyer) + '.' + k + '.' + win + (rest || '');
   const get = (k) => totals.get(k);
 
   /* ---- tiles ---- */

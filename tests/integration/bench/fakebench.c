@@ -61,11 +61,11 @@ static total_t *find(const char *buyer, int kpi, unsigned year, unsigned q, int 
 {
     char key[200];
     if (theme)
-        snprintf(key, sizeof key, "kpi.%s.%u.%s.theme.klimaat", s_kpis[kpi], year, buyer);
+        snprintf(key, sizeof key, "kpi.%s.%s.%u.theme.klimaat", buyer, s_kpis[kpi], year);
     else if (q)
-        snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kpis[kpi], year, q, buyer);
+        snprintf(key, sizeof key, "kpi.%s.%s.%u-q%u", buyer, s_kpis[kpi], year, q);
     else
-        snprintf(key, sizeof key, "kpi.%s.%u.%s", s_kpis[kpi], year, buyer);
+        snprintf(key, sizeof key, "kpi.%s.%s.%u", buyer, s_kpis[kpi], year);
     for (size_t i = 0; i < g_n; i++)
         if (strcmp(g_tot[i].key, key) == 0)
             return &g_tot[i];

@@ -41,7 +41,7 @@ import dashboard_client  # noqa: E402  (its proto loader)
 
 def query(pb, dealer, n):
     env = pb.Envelope(request_id="ryw-q-%d" % n, schema_version=1, buyer="heerlen")
-    env.kpi_query.key = "kpi.fairtrade.2026.heerlen"
+    env.kpi_query.key = "kpi.heerlen.fairtrade.2026"
     dealer.send(env.SerializeToString())
     if not dealer.poll(5000):
         raise SystemExit("ryw: no answer to a KpiQuery")
@@ -72,14 +72,14 @@ def get_kpi(http, query):
 
 
 def fair(body):
-    ts = [t for t in body["totals"] if t["key"] == "kpi.fairtrade.2026.heerlen"]
+    ts = [t for t in body["totals"] if t["key"] == "kpi.heerlen.fairtrade.2026"]
     return int(ts[0].get("realisation", 0)) if ts else 0
 
 
 def http_rounds(run, http, kpi, want):
     """Read your own writes over HTTP: GET /api/kpi?after_seq= after measure add."""
     for _ in range(100):   # the gateway is up and has its first snapshot
-        st, _b = get_kpi(http, "prefix=kpi.fairtrade.2026")
+        st, _b = get_kpi(http, "prefix=kpi.heerlen.fairtrade.2026")
         if st == 200:
             break
         time.sleep(0.1)
@@ -96,7 +96,7 @@ def http_rounds(run, http, kpi, want):
             raise SystemExit("ryw: gw round %d: measure add: %s" % (i, r.stderr))
         seq = int(json.loads(r.stdout)["seq"])
         want += k
-        st, b = get_kpi(http, "after_seq=%d&prefix=kpi.fairtrade.2026" % seq)
+        st, b = get_kpi(http, "after_seq=%d&prefix=kpi.heerlen.fairtrade.2026" % seq)
         if st != 200 or fair(b) != want:
             raise SystemExit("ryw: gw round %d: GET /api/kpi?after_seq=%d answered %d with %s "
                              "fair-trade products, %d were added" % (i, seq, st,

@@ -71,7 +71,7 @@ static const char *s_cls[C_N] = { "all x year", "all x quarter", "theme", "group
 
 static int s_class(const char *key)
 {
-    /* kpi.<kpi>.<window>.<buyer>[.theme.x|.group.x|.tender.x] */
+    /* kpi.<buyer>.<kpi>.<window>[.theme.x|.group.x|.tender.x] */
     char seg[6][80] = { { 0 } };
     int n = 0;
     for (const char *p = key; *p && n < 6;) {
@@ -81,7 +81,7 @@ static int s_class(const char *key)
         p = d ? d + 1 : p + len;
     }
     if (n == 4)
-        return strstr(seg[2], "-q") ? C_ALL_QUARTER : C_ALL_YEAR;
+        return strstr(seg[3], "-q") ? C_ALL_QUARTER : C_ALL_YEAR;
     if (n != 6)
         return -1;
     if (!strcmp(seg[4], "theme"))
@@ -331,7 +331,7 @@ Test(e2e, mvoictl_measure_add_reaches_kpi_watch, .timeout = 60)
     free(o);
 
     /* the watcher: snapshot (1 line: the total with M1 once it is applied), then live */
-    const char *key = "kpi.co2.2026-q1.heerlen.tender.E2E-1";
+    const char *key = "kpi.heerlen.co2.2026-q1.tender.E2E-1";
     int64_t end = h_now_ms() + 10000;
     for (;;) {   /* the first measurement is in the aggregator before the watcher starts */
         Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;

@@ -386,7 +386,7 @@ Test(tenant_ids, query_for_one_buyer_cannot_read_another, .timeout = 60)
         { "heerlen", 1 }, { "venlo", 0 } };
     for (int i = 0; i < 2; i++) {
         Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
-        q.key = "kpi.co2.2026.venlo";
+        q.key = "kpi.venlo.co2.2026";
         Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
         req.buyer = (char *)cases[i].env_buyer;
         req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;

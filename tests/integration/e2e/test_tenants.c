@@ -50,11 +50,11 @@ static void s_send(e2e_fleet_t *f, void *zctx, e2e_wl_t *const *w, int n)
     e2e_sender_destroy(&cal);
 }
 
-/* The buyer segment of kpi.<kpi>.<window>.<buyer>[...] into out. */
+/* The buyer segment of kpi.<buyer>.<kpi>.<window>[...] into out. */
 static void s_buyer_of(const char *key, char *out, size_t cap)
 {
     const char *p = key;
-    for (int dots = 0; *p && dots < 3; p++)
+    for (int dots = 0; *p && dots < 1; p++)
         dots += *p == '.';
     size_t n = strcspn(p, ".");
     snprintf(out, cap, "%.*s", (int)n, p);
@@ -75,8 +75,7 @@ static kmap_t *s_part(kmap_t *m, const char *b0, const char *b1, const char *n0,
                        : strcmp(b, b1) == 0 ? (n1 ? n1 : b1) : NULL;
         if (!to)
             continue;
-        size_t pre = (size_t)(strstr(e->key, b) - e->key);   /* the first match is the
-                                                              * segment: kpi/window differ */
+        size_t pre = strlen("kpi.");   /* the buyer is the first segment */
         char key[96];
         snprintf(key, sizeof key, "%.*s%s%s", (int)pre, e->key, to, e->key + pre + strlen(b));
         kmap_set(out, key, e->v, 0);
@@ -149,11 +148,11 @@ Test(tenants, same_ids_two_buyers_each_as_if_alone, .timeout = 240)
     s_same(shared_b, exp_b, "venlo+roermond (shared) vs closed form");
 
     /* the two workloads really differ, so equality above is not luck */
-    kentry_t *ha = kmap_get(exp_a, "kpi.co2.2026.heerlen", false);
-    kentry_t *vb = kmap_get(exp_b, "kpi.co2.2026.venlo", false);
+    kentry_t *ha = kmap_get(exp_a, "kpi.heerlen.co2.2026", false);
+    kentry_t *vb = kmap_get(exp_b, "kpi.venlo.co2.2026", false);
     cr_assert(ha && vb);
     cr_assert_neq(ha->v[F_REAL], vb->v[F_REAL]);
-    cr_log_info("kpi.co2.2026 realisation: heerlen %ld g, venlo %ld g", (long)ha->v[F_REAL],
+    cr_log_info("kpi.<buyer>.co2.2026 realisation: heerlen %ld g, venlo %ld g", (long)ha->v[F_REAL],
                 (long)vb->v[F_REAL]);
 
     /* 2. each pair against a deployment that served it alone */

@@ -9,7 +9,7 @@
  *    kpi PUB     [kpi.<...>][Envelope{seq, kpi_total}], heartbeat [hb][Envelope{heartbeat}]
  *    calendar    GetTender, ListTenders, UpcomingTenders, RegisterTender, HealthRequest
  *    impact      SubmitMeasurements (an energy measurement adds quantity_milli grams of CO2
- *                to kpi.co2.<year>.<buyer> and its quarter, published at once),
+ *                to kpi.<buyer>.co2.<year> and its quarter, published at once),
  *                ListMeasurements, HealthRequest
  *    notifier    ListReminders, HealthRequest
  *    report      GenerateReport (one small file per format under --reports-dir, its text
@@ -150,7 +150,7 @@ static void seed(void)
 {
     char key[160];
     for (int k = 1; k <= 6; k++) {
-        snprintf(key, sizeof key, "kpi.%s.2026.heerlen", s_kpis[k]);
+        snprintf(key, sizeof key, "kpi.heerlen.%s.2026", s_kpis[k]);
         total_t *t = find(key, true, k, 2026, 0, s_units[k]);
         t->t.ambition = k == 6 ? 2 : 1000000 * k;
         t->t.realisation = k == 6 ? 1 : 250000 * k;
@@ -159,7 +159,7 @@ static void seed(void)
             t->t.has_target = true, t->t.target = 3;
         t->t.seq = ++g_seq;
         for (int q = 1; q <= 4; q++) {
-            snprintf(key, sizeof key, "kpi.%s.2026-q%d.heerlen", s_kpis[k], q);
+            snprintf(key, sizeof key, "kpi.heerlen.%s.2026-q%d", s_kpis[k], q);
             t = find(key, true, k, 2026, (uint32_t)q, s_units[k]);
             t->t.realisation = 50000 * k * q;
             t->t.seq = ++g_seq;
@@ -167,7 +167,7 @@ static void seed(void)
         for (int th = 1; th <= 6; th++) {
             static const char *names[] = { "", "klimaat", "circulair", "milieu", "isv",
                                            "diversiteit_inclusie", "social_return" };
-            snprintf(key, sizeof key, "kpi.%s.2026.heerlen.theme.%s", s_kpis[k], names[th]);
+            snprintf(key, sizeof key, "kpi.heerlen.%s.2026.theme.%s", s_kpis[k], names[th]);
             t = find(key, true, k, 2026, 0, s_units[k]);
             t->t.has_theme = true, t->t.theme = th;
             t->t.ambition = 100 * th * k;
@@ -178,7 +178,7 @@ static void seed(void)
     if (!g_venlo)
         return;
     /* a second buyer with its own CO2 total: the dashboard of one never shows the other's */
-    total_t *v = find("kpi.co2.2026.venlo", true, 5, 2026, 0, s_units[5]);
+    total_t *v = find("kpi.venlo.co2.2026", true, 5, 2026, 0, s_units[5]);
     snprintf(v->buyer, sizeof v->buyer, "venlo");
     v->t.ambition = 2000000, v->t.realisation = 777000, v->t.projects = 1, v->t.seq = ++g_seq;
 }
@@ -187,7 +187,7 @@ static void seed(void)
 static void update(uint64_t n)
 {
     char key[160];
-    snprintf(key, sizeof key, "kpi.co2.2026.heerlen.tender.T%" PRIu64, n % (uint64_t)g_keys);
+    snprintf(key, sizeof key, "kpi.heerlen.co2.2026.tender.T%" PRIu64, n % (uint64_t)g_keys);
     total_t *t = find(key, true, 5, 2026, 0, "g");
     t->t.realisation += 1 + (int64_t)(n % 7);
     t->t.tender_id = NULL;
@@ -285,7 +285,7 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         Mvoi__KpiContribution c[256], *pc[256];
         const char *key = req->kpi_breakdown_query->key;
         const char *tp = strstr(key, ".tender.");
-        for (size_t i = 0; i < g_nmeas && strncmp(key, "kpi.co2.", 8) == 0; i++) {
+        for (size_t i = 0; i < g_nmeas && strstr(key, ".co2.") != NULL; i++) {
             Mvoi__Measurement *m = g_meas[i]->measurement;
             if (tp && strcmp(tp + 8, m->tender_id) != 0)
                 continue;
@@ -465,10 +465,10 @@ static void s_keep_record(const Mvoi__Measurement *m, int64_t g)
 static void s_publish_totals(const char *tender_id, int64_t g)
 {
     char k[4][200];
-    snprintf(k[0], sizeof k[0], "kpi.co2.2026.%s", g_buyer);
-    snprintf(k[1], sizeof k[1], "kpi.co2.2026-q2.%s", g_buyer);
-    snprintf(k[2], sizeof k[2], "kpi.co2.2026.%s.theme.klimaat", g_buyer);
-    snprintf(k[3], sizeof k[3], "kpi.co2.2026.%.32s.tender.%.128s", g_buyer, tender_id);
+    snprintf(k[0], sizeof k[0], "kpi.%s.co2.2026", g_buyer);
+    snprintf(k[1], sizeof k[1], "kpi.%s.co2.2026-q2", g_buyer);
+    snprintf(k[2], sizeof k[2], "kpi.%s.co2.2026.theme.klimaat", g_buyer);
+    snprintf(k[3], sizeof k[3], "kpi.%.32s.co2.2026.tender.%.128s", g_buyer, tender_id);
     for (int i = 0; i < 4; i++) {
         total_t *t = find(k[i], true, 5, 2026, i == 1 ? 2 : 0, "g");
         t->t.realisation += g;

@@ -164,7 +164,7 @@ Test(gateway_buyers, heerlen_token_on_venlo_refused_on_every_route_class)
     s_call("GET", "/api/tenders/T-1?buyer=venlo", S, NULL, "buyer");
     s_call("GET", "/api/measurements?buyer=venlo", S, NULL, "buyer");
     s_call("GET", "/api/reminders?buyer=venlo", S, NULL, "buyer");
-    s_call("GET", "/api/breakdown?buyer=venlo&key=kpi.co2.2026.venlo", S, NULL, "buyer");
+    s_call("GET", "/api/breakdown?buyer=venlo&key=kpi.venlo.co2.2026", S, NULL, "buyer");
     s_call("GET", "/api/benchmark?buyer=venlo", S, NULL, "buyer");
     s_call("GET", "/api/report?buyer=venlo&year=2026&format=csv", A, NULL, "buyer");
     /* the stream (EventSource: the token as ?access_token=) */
@@ -211,7 +211,7 @@ Test(gateway_buyers, own_buyer_and_every_buyer_tokens_work)
     cr_assert_eq(gwt_http(E.http_port, "GET", "/api/kpi", AUTH(GWT_TOKEN_HRL_SUBMIT), NULL, 0,
                           &r, 5000), 0);
     cr_expect_eq(r.status, 200, "%s", r.body);
-    cr_expect(strstr(r.body, "kpi.co2.2026.heerlen") && !strstr(r.body, "venlo"),
+    cr_expect(strstr(r.body, "kpi.heerlen.co2.2026") && !strstr(r.body, "venlo"),
               "heerlen's view: %.300s", r.body);
     gwt_resp_free(&r);
     /* /api/buyers lists the token's buyers only */
@@ -238,7 +238,7 @@ Test(gateway_buyers, own_buyer_and_every_buyer_tokens_work)
     cr_assert_eq(gwt_http(E.http_port, "GET", "/api/kpi?buyer=venlo", AUTH(GWT_TOKEN_ADMIN),
                           NULL, 0, &r, 5000), 0);
     cr_expect_eq(r.status, 200);
-    cr_expect(strstr(r.body, "kpi.co2.2026.venlo"), "%.300s", r.body);
+    cr_expect(strstr(r.body, "kpi.venlo.co2.2026"), "%.300s", r.body);
     gwt_resp_free(&r);
     /* reads stay open without a token (read_access=open), for either buyer */
     cr_expect_eq(s_call("GET", "/api/kpi?buyer=venlo", NULL, NULL, NULL), 200);

@@ -82,7 +82,7 @@ Test(gateway_it, happy_paths)
     cr_expect(json_integer_value(json_object_get(o, "seq")) > 0);
     json_decref(o);
     gwt_resp_free(&r);
-    cr_assert_eq(s_req("GET", "/api/kpi?prefix=kpi.pilots.", NULL, NULL, &r), 200);
+    cr_assert_eq(s_req("GET", "/api/kpi?prefix=kpi.heerlen.pilots.", NULL, NULL, &r), 200);
     o = gwt_json(&r);
     cr_expect_eq(json_integer_value(json_object_get(o, "count")), 11, "%s", r.body);
     json_decref(o);
@@ -371,7 +371,7 @@ Test(gateway_it, drill_down_reads)
     gwt_resp_free(&r);
 
     /* 1.500 l -> the fake's 1 g/ml: 1.500.000 g behind the tender's total */
-    cr_assert_eq(s_req("GET", "/api/breakdown?key=kpi.co2.2026.heerlen.tender.T-1", NULL, NULL,
+    cr_assert_eq(s_req("GET", "/api/breakdown?key=kpi.heerlen.co2.2026.tender.T-1", NULL, NULL,
                        &r), 200, "%s", r.body);
     o = gwt_json(&r);
     json_t *it = json_array_get(json_object_get(o, "items"), 0);
@@ -380,10 +380,10 @@ Test(gateway_it, drill_down_reads)
     json_decref(o);
     gwt_resp_free(&r);
     /* another tenant's key, a key no total has, no key, an unknown parameter */
-    s_expect("GET", "/api/breakdown?key=kpi.co2.2026.maastricht", NULL, NULL, 404, "key");
-    s_expect("GET", "/api/breakdown?key=kpi.co2.2026.heerlen.tender.NOPE", NULL, NULL, 404, "key");
+    s_expect("GET", "/api/breakdown?key=kpi.maastricht.co2.2026", NULL, NULL, 404, "key");
+    s_expect("GET", "/api/breakdown?key=kpi.heerlen.co2.2026.tender.NOPE", NULL, NULL, 404, "key");
     s_expect("GET", "/api/breakdown", NULL, NULL, 400, "key");
-    s_expect("GET", "/api/breakdown?key=kpi.co2.2026.heerlen&buyer_x=1", NULL, NULL, 400, "buyer_x");
+    s_expect("GET", "/api/breakdown?key=kpi.heerlen.co2.2026&buyer_x=1", NULL, NULL, 400, "buyer_x");
 
     cr_assert_eq(s_req("GET", "/favicon.ico", NULL, NULL, &r), 200);
     cr_expect(strncmp(r.ctype, "image/svg+xml", 13) == 0, "%s", r.ctype);
@@ -465,28 +465,28 @@ static void s_submit(const char *buyer, const char *id, long long milli)
 /* One gateway process, two buyers with the same measurement ids, requests interleaved:
  * each sees its own figures and nothing of the other's. The fake aggregator adds
  * quantity_milli grams of CO2 per energy measurement to the submitting buyer's
- * kpi.co2.2026.<buyer>: heerlen gets 1,500,000 + 250,000 on top of what it had, landgraaf
+ * kpi.<buyer>.co2.2026: heerlen gets 1,500,000 + 250,000 on top of what it had, landgraaf
  * (nothing before) 700,000 + 40,000. */
 Test(gateway_it, two_buyers_at_once_right_figures_for_each)
 {
     s_up(NULL);
-    long long h0 = s_realisation("heerlen", "kpi.co2.2026.heerlen");
+    long long h0 = s_realisation("heerlen", "kpi.heerlen.co2.2026");
     cr_assert_geq(h0, 0, "heerlen's total is there from the start");
-    cr_assert_eq(s_realisation("landgraaf", "kpi.co2.2026.landgraaf"), -1);
+    cr_assert_eq(s_realisation("landgraaf", "kpi.landgraaf.co2.2026"), -1);
     s_submit("heerlen", "m-1", 1500000);
     s_submit("landgraaf", "m-1", 700000);
     s_submit("landgraaf", "m-2", 40000);
     s_submit("heerlen", "m-2", 250000);
     long long h = -1, l = -1;
     for (int i = 0; i < 100 && (h != h0 + 1750000 || l != 740000); i++) {
-        h = s_realisation("heerlen", "kpi.co2.2026.heerlen");
-        l = s_realisation("landgraaf", "kpi.co2.2026.landgraaf");
+        h = s_realisation("heerlen", "kpi.heerlen.co2.2026");
+        l = s_realisation("landgraaf", "kpi.landgraaf.co2.2026");
         if (h != h0 + 1750000 || l != 740000)
             h_sleep_ms(50);
     }
     cr_assert_eq(h, h0 + 1750000, "heerlen %lld, want %lld", h, h0 + 1750000);
     cr_assert_eq(l, 740000, "landgraaf %lld, want 740000", l);
     /* neither sees the other's key, even when asking for it */
-    cr_assert_eq(s_realisation("heerlen", "kpi.co2.2026.landgraaf"), -1);
-    cr_assert_eq(s_realisation("landgraaf", "kpi.co2.2026.heerlen"), -1);
+    cr_assert_eq(s_realisation("heerlen", "kpi.landgraaf.co2.2026"), -1);
+    cr_assert_eq(s_realisation("landgraaf", "kpi.heerlen.co2.2026"), -1);
 }

@@ -36,8 +36,8 @@ import dashboard_client  # noqa: E402  (the example's own Clone client and proto
 KILLS = int(os.environ.get("CHAOS_KILLS", "10"))
 RATE = int(os.environ.get("CHAOS_RATE", "250"))        # impact events per second
 LOAD_S = float(os.environ.get("CHAOS_LOAD_S", "20"))
-PREFIX_CTL = "kpi.co2.2026"
-PREFIX_PY = "kpi.material.2025"
+PREFIX_CTL = "kpi.heerlen.co2.2026"
+PREFIX_PY = "kpi.heerlen.material.2025"
 BUYER = "heerlen"
 
 

@@ -9,6 +9,7 @@
 
 #include "envelope.pb-c.h"
 #include "mvoi_curve.h"
+#include "mvoi_topic.h"
 
 /* ---------------------------------------------------------------- kmap */
 
@@ -95,10 +96,10 @@ static const char *s_themes[] = { "", "klimaat", "circulair", "milieu", "isv",
 
 bool kpi_expect_pilot_year(const char *key)
 {
-    /* kpi.pilots.YYYY.<buyer> with no window quarter and no dimension */
-    if (strncmp(key, "kpi.pilots.", 11) != 0 || strlen(key) < 16 || key[15] != '.')
-        return false;
-    return strchr(key + 16, '.') == NULL;
+    /* kpi.<buyer>.pilots.YYYY with no window quarter and no dimension */
+    mvoi_topic_t t;
+    return mvoi_topic_parse(key, &t) == 0 && t.family == MVOI_TOPIC_KPI && t.kpi == 6 &&
+           t.quarter == 0 && t.theme == 0 && !t.group[0] && !t.tender[0];
 }
 
 size_t kpi_compare(kmap_t *snap, kmap_t *exp, size_t show, size_t *bad, size_t *missing)
@@ -142,7 +143,7 @@ static void s_add(kmap_t *m, int kpi, const char *win, const char *buyer, const 
                   const int64_t d[F_N], int tender)
 {
     char key[80];
-    snprintf(key, sizeof key, "kpi.%s.%s.%s%s", s_kpis[kpi], win, buyer, dim);
+    snprintf(key, sizeof key, "kpi.%s.%s.%s%s", buyer, s_kpis[kpi], win, dim);
     kentry_t *e = kmap_get(m, key, true);
     for (int i = 0; i < F_N; i++)
         e->v[i] += d[i];
@@ -237,7 +238,8 @@ kmap_t *kpi_expect(const wl_t *w)
             if ((e->tenders[t / 8] >> (t % 8)) & 1 && !(known[t] && ts[t].cancelled))
                 e->v[F_PROJ]++;
         /* KPI 6 counts distinct pilots: the non-cancelled tenders that reported there */
-        if (strncmp(e->key, "kpi.pilots.", 11) == 0)
+        mvoi_topic_t tp;
+        if (mvoi_topic_parse(e->key, &tp) == 0 && tp.kpi == 6)
             e->v[F_REAL] = e->v[F_PROJ];
         if (kpi_expect_pilot_year(e->key))
             e->v[F_TARGET] += 3;

@@ -163,7 +163,7 @@ def fairtrade(st, buyer):
     d.connect(st.ep["kapi"])
     try:
         env = PB.Envelope(request_id="rf-%d" % time.monotonic_ns(), schema_version=1, buyer=buyer)
-        env.kpi_query.key = "kpi.fairtrade.2026." + buyer
+        env.kpi_query.key = "kpi." + buyer + ".fairtrade.2026"
         d.send(env.SerializeToString())
         if not d.poll(3000):
             return None
@@ -229,7 +229,7 @@ def pilots(st, buyer):
     d.connect(st.ep["kapi"])
     try:
         env = PB.Envelope(request_id="rp-%d" % time.monotonic_ns(), schema_version=1, buyer=buyer)
-        env.kpi_query.key = "kpi.pilots.2027." + buyer
+        env.kpi_query.key = "kpi." + buyer + ".pilots.2027"
         d.send(env.SerializeToString())
         if not d.poll(3000):
             return None
@@ -340,17 +340,17 @@ def restore_calendar(st):
 
 
 def gateway_fair(st):
-    """(realisation of kpi.fairtrade.2026.heerlen, view seq) from the gateway's /api/kpi, or
+    """(realisation of kpi.heerlen.fairtrade.2026, view seq) from the gateway's /api/kpi, or
     None while it answers 503."""
     import urllib.error
     import urllib.request
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/api/kpi?prefix=kpi.fairtrade.2026"
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/kpi?prefix=kpi.heerlen.fairtrade.2026"
                                     % st.http, timeout=5) as r:
             b = json.loads(r.read())
     except (urllib.error.URLError, OSError):
         return None
-    ts = [t for t in b["totals"] if t["key"] == "kpi.fairtrade.2026.heerlen"]
+    ts = [t for t in b["totals"] if t["key"] == "kpi.heerlen.fairtrade.2026"]
     return (int(ts[0].get("realisation", 0)) if ts else 0, int(b["seq"]))
 
 
@@ -369,7 +369,7 @@ def restore_aggregator(st, held):
         held["F-%d" % i] = (i + 1, i)
     wait_exact(st, held, "D: before the aggregator's restore")
     watch = subprocess.Popen([os.path.join(BUILD, "services/mvoictl/mvoictl"), "kpi", "watch",
-                              "kpi.fairtrade.2026.heerlen", "--seconds", "25"],
+                              "kpi.heerlen.fairtrade.2026", "--seconds", "25"],
                              env=st.ctl_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     time.sleep(1.0)
@@ -394,7 +394,7 @@ def restore_aggregator(st, held):
     else:
         raise SystemExit("restore: D: the gateway shows %s, the aggregator %d" % (g, want))
     out, err = watch.communicate(timeout=40)
-    lines = [ln for ln in out.splitlines() if ln.startswith("kpi.fairtrade.2026.heerlen ")]
+    lines = [ln for ln in out.splitlines() if ln.startswith("kpi.heerlen.fairtrade.2026 ")]
     last = dict(kv.split("=", 1) for kv in lines[-1].split()[1:]) if lines else {}
     if int(last.get("realisation", -1)) != want:
         raise SystemExit("restore: D: kpi watch ended at %s, want realisation %d (stderr %s)"

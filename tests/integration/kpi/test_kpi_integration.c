@@ -437,7 +437,7 @@ Test(kpi_integration, mvoictl_and_python_dashboard, .timeout = 120)
     kmap_t *snap = NULL;
     uint64_t seq, dg;
     final_snapshot(&f, zctx, &snap, &seq, &dg);
-    kentry_t *co2 = kmap_get(snap, "kpi.co2.2026.heerlen", false);
+    kentry_t *co2 = kmap_get(snap, "kpi.heerlen.co2.2026", false);
     cr_assert(co2);
     char ctl[512], env[1024], cmd[4096];
     static char out[1 << 20];
@@ -452,10 +452,10 @@ Test(kpi_integration, mvoictl_and_python_dashboard, .timeout = 120)
         snprintf(want, sizeof want, "\"realisation\": %lld", (long long)co2->v[F_REAL]);
         cr_assert(strstr(out, want), "%s not in %s", want, out);
         /* watch: the snapshot lines, then stops after --count changes */
-        snprintf(cmd, sizeof cmd, "env %s timeout 20 %s kpi watch kpi.co2.2026. --count 3",
+        snprintf(cmd, sizeof cmd, "env %s timeout 20 %s kpi watch kpi.heerlen.co2.2026 --count 3",
                  env, ctl);
         cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
-        cr_assert(strstr(out, "kpi.co2.2026.heerlen ambition="), "%s", out);
+        cr_assert(strstr(out, "kpi.heerlen.co2.2026 ambition="), "%s", out);
         /* an unknown key is an error naming the field */
         snprintf(cmd, sizeof cmd, "env %s %s kpi show --year 1999 2>&1", env, ctl);
         cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
@@ -480,7 +480,7 @@ Test(kpi_integration, mvoictl_and_python_dashboard, .timeout = 120)
     }
     /* ROUTER errors name the field */
     Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
-    q.key = "kpi.co2.1999.nobody";
+    q.key = "kpi.nobody.co2.1999";
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
     e.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
     e.kpi_query = &q;
@@ -491,7 +491,7 @@ Test(kpi_integration, mvoictl_and_python_dashboard, .timeout = 120)
     cr_assert_str_eq(r->error->field, "kpi_query.key");
     mvoi__envelope__free_unpacked(r, NULL);
     Mvoi__KpiBreakdownQuery bq = MVOI__KPI_BREAKDOWN_QUERY__INIT;
-    bq.key = "kpi.co2.2026.heerlen";
+    bq.key = "kpi.heerlen.co2.2026";
     bq.has_limit = true;
     bq.limit = 1001;
     e.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY;

@@ -76,13 +76,13 @@ Test(mvoictl, errors_in_the_chosen_language)
 typedef struct { const char *key; int64_t amb, real, proj, target; } s_fix_t;
 
 static const s_fix_t s_fix[] = {
-    { "kpi.fairtrade.2026.heerlen", 12, 7, 2, 0 },
-    { "kpi.sroi.2026.heerlen", 0, 5000000, 4, 1050000 },    /* cents */
-    { "kpi.nox.2026.heerlen", 1500, 96000000, 3, 0 },      /* mg */
-    { "kpi.material.2026.heerlen", 0, 1234567, 1, 0 },     /* g */
-    { "kpi.co2.2026.heerlen", 1000000, 27830000, 5, 0 },   /* g */
-    { "kpi.pilots.2026.heerlen", 3, 1, 1, 3 },
-    { "kpi.co2.2026-q1.heerlen", 0, 500, 1, 0 },           /* g, below a tonne */
+    { "kpi.heerlen.fairtrade.2026", 12, 7, 2, 0 },
+    { "kpi.heerlen.sroi.2026", 0, 5000000, 4, 1050000 },    /* cents */
+    { "kpi.heerlen.nox.2026", 1500, 96000000, 3, 0 },      /* mg */
+    { "kpi.heerlen.material.2026", 0, 1234567, 1, 0 },     /* g */
+    { "kpi.heerlen.co2.2026", 1000000, 27830000, 5, 0 },   /* g */
+    { "kpi.heerlen.pilots.2026", 3, 1, 1, 3 },
+    { "kpi.heerlen.co2.2026-q1", 0, 500, 1, 0 },           /* g, below a tonne */
 };
 
 static void *s_router;
@@ -250,7 +250,7 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
     cr_expect_str_eq(s_row(out, "sroi ", row, sizeof row), "sroi 0 5000000 4 1050000 cent");
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s --json kpi show --year 2026", s_ep, ctl);
     cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
-    cr_expect(strstr(out, "{\"kpi\": \"co2\", \"key\": \"kpi.co2.2026.heerlen\", \"ambition\": "
+    cr_expect(strstr(out, "{\"kpi\": \"co2\", \"key\": \"kpi.heerlen.co2.2026\", \"ambition\": "
                           "1000000, \"realisation\": 27830000, \"projects\": 5, \"target\": 0, "
                           "\"unit\": \"g\"}"), "%s", out);
 }

@@ -305,7 +305,7 @@ Test(chain_tenants, two_buyers_same_ids_whole_chain, .timeout = 180)
     /* the kpi-aggregator through the gateway: each buyer its own total, only its own keys */
     for (int b = 0; b < 2; b++) {
         char key[96];
-        snprintf(key, sizeof key, "kpi.co2.2026.%s", s_b[b].buyer);
+        snprintf(key, sizeof key, "kpi.%s.co2.2026", s_b[b].buyer);
         int64_t got = -1;
         size_t nk = 0;
         bool foreign = false;

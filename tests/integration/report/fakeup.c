@@ -69,10 +69,10 @@ static s_tot_t *s_get(int kpi, uint32_t year, uint32_t q, int dim, uint32_t ti, 
         snprintf(w, sizeof w, "%u", year);
     const ds_tender_t *t = &s_ds.t[ti];
     switch (dim) {
-    case 0: snprintf(key, sizeof key, "kpi.%s.%s.%s", s_kn[kpi], w, DS_BUYER); break;
-    case 1: snprintf(key, sizeof key, "kpi.%s.%s.%s.theme.%s", s_kn[kpi], w, DS_BUYER, s_tn[theme]); break;
-    case 2: snprintf(key, sizeof key, "kpi.%s.%s.%s.group.%s", s_kn[kpi], w, DS_BUYER, t->group); break;
-    default: snprintf(key, sizeof key, "kpi.%s.%s.%s.tender.%s", s_kn[kpi], w, DS_BUYER, t->id); break;
+    case 0: snprintf(key, sizeof key, "kpi.%s.%s.%s", DS_BUYER, s_kn[kpi], w); break;
+    case 1: snprintf(key, sizeof key, "kpi.%s.%s.%s.theme.%s", DS_BUYER, s_kn[kpi], w, s_tn[theme]); break;
+    case 2: snprintf(key, sizeof key, "kpi.%s.%s.%s.group.%s", DS_BUYER, s_kn[kpi], w, t->group); break;
+    default: snprintf(key, sizeof key, "kpi.%s.%s.%s.tender.%s", DS_BUYER, s_kn[kpi], w, t->id); break;
     }
     s_tot_t *x = s_find(key, true);
     if (!x->kpi) {
@@ -241,6 +241,10 @@ static void s_on_snapshot(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__Envelope *re
     for (size_t i = 0; i < s_cap; i++) {
         if (!s_tab[i].key || strncmp(s_tab[i].key, p, pl) != 0)
             continue;
+        /* a segment ends at a '.': kpi.b.co2.2026 is not kpi.b.co2.2026-q1 */
+        char next = s_tab[i].key[pl];
+        if (req->snapshot->segment && pl && p[pl - 1] != '.' && next && next != '.')
+            continue;
         Mvoi__KpiTotal k;
         s_fill(&k, &s_tab[i]);
         Mvoi__Envelope it = MVOI__ENVELOPE__INIT;
@@ -268,7 +272,7 @@ static void s_on_kpi_series_query(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__Enve
     for (uint32_t y = q->from_year; y <= q->to_year && n + 4 <= 400; y++)
         for (uint32_t qq = 1; qq <= 4; qq++) {
             char key[128];
-            snprintf(key, sizeof key, "kpi.%s.%u-q%u.%s", s_kn[q->kpi], y, qq, DS_BUYER);
+            snprintf(key, sizeof key, "kpi.%s.%s.%u-q%u", DS_BUYER, s_kn[q->kpi], y, qq);
             s_tot_t *x = s_find(key, false);
             if (!x) {
                 memset(&zero[n], 0, sizeof zero[n]);

@@ -154,11 +154,11 @@ Test(gw_auth, bearer_header)
 Test(gw_view, last_write_wins_by_seq)
 {
     gw_view_t *v = gw_view_new();
-    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 5, "{\"a\":5}", 7), 1);
-    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 4, "{\"a\":4}", 7), 0);   /* older */
-    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 5, "{\"a\":5}", 7), 0);   /* same */
-    cr_expect_eq(gw_view_put(v, "kpi.co2.2026.h", "h", 9, "{\"a\":9}", 7), 1);
-    cr_expect_str_eq(gw_view_get(v, "kpi.co2.2026.h")->json, "{\"a\":9}");
+    cr_expect_eq(gw_view_put(v, "kpi.h.co2.2026", "h", 5, "{\"a\":5}", 7), 1);
+    cr_expect_eq(gw_view_put(v, "kpi.h.co2.2026", "h", 4, "{\"a\":4}", 7), 0);   /* older */
+    cr_expect_eq(gw_view_put(v, "kpi.h.co2.2026", "h", 5, "{\"a\":5}", 7), 0);   /* same */
+    cr_expect_eq(gw_view_put(v, "kpi.h.co2.2026", "h", 9, "{\"a\":9}", 7), 1);
+    cr_expect_str_eq(gw_view_get(v, "kpi.h.co2.2026")->json, "{\"a\":9}");
     cr_expect_eq(gw_view_head(v), 9);
     cr_expect_eq(gw_view_count(v), 1);
     gw_view_destroy(&v);
@@ -169,11 +169,11 @@ Test(gw_view, many_keys_and_since)
     gw_view_t *v = gw_view_new();
     char key[64];
     for (int i = 0; i < 5000; i++) {
-        snprintf(key, sizeof key, "kpi.co2.2026.%s.tender.T%d", i % 2 ? "a" : "b", i);
+        snprintf(key, sizeof key, "kpi.%s.co2.2026.tender.T%d", i % 2 ? "a" : "b", i);
         cr_assert_eq(gw_view_put(v, key, i % 2 ? "a" : "b", (uint64_t)(5000 - i), "{}", 2), 1);
     }
     cr_expect_eq(gw_view_count(v), 5000);
-    snprintf(key, sizeof key, "kpi.co2.2026.b.tender.T%d", 100);
+    snprintf(key, sizeof key, "kpi.b.co2.2026.tender.T%d", 100);
     cr_expect_eq(gw_view_get(v, key)->seq, 4900);
     const gw_total_t **out = NULL;
     long n = gw_view_since(v, 4990, NULL, &out);
@@ -190,15 +190,15 @@ Test(gw_view, many_keys_and_since)
 Test(gw_view, render_filters_and_sorts)
 {
     gw_view_t *v = gw_view_new();
-    gw_view_put(v, "kpi.nox.2026.h", "h", 2, "{\"k\":\"nox\"}", 11);
-    gw_view_put(v, "kpi.co2.2026.h", "h", 3, "{\"k\":\"co2\"}", 11);
-    gw_view_put(v, "kpi.co2.2026.x", "x", 4, "{\"k\":\"x\"}", 9);
+    gw_view_put(v, "kpi.h.nox.2026", "h", 2, "{\"k\":\"nox\"}", 11);
+    gw_view_put(v, "kpi.h.co2.2026", "h", 3, "{\"k\":\"co2\"}", 11);
+    gw_view_put(v, "kpi.x.co2.2026", "x", 4, "{\"k\":\"x\"}", 9);
     gw_view_set_epoch(v, 7);
     gw_buf_t b = { 0 };
     cr_assert_eq(gw_view_render(v, "h", NULL, &b), 0);
     cr_expect_str_eq(b.data, "{\"seq\":4,\"epoch\":7,\"count\":2,\"totals\":[{\"k\":\"co2\"},{\"k\":\"nox\"}]}");
     gw_buf_reset(&b);
-    cr_assert_eq(gw_view_render(v, "h", "kpi.nox.", &b), 0);
+    cr_assert_eq(gw_view_render(v, "h", "kpi.h.nox.", &b), 0);
     cr_expect(strstr(b.data, "\"count\":1") != NULL);
     gw_buf_free(&b);
     gw_view_destroy(&v);

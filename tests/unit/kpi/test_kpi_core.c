@@ -9,6 +9,7 @@
 
 #include "codec.h"
 #include "kpi_core.h"
+#include "mvoi_topic.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -263,10 +264,10 @@ Test(kpi, co2_measurement_feeds_every_dimension)
     cr_assert_eq(co2, 27830000);
     impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-05-10", .theme = 1, .kpi = 5,
                                 .value = co2 }, NULL);
-    const char *keys[] = { "kpi.co2.2026.heerlen", "kpi.co2.2026-q2.heerlen",
-                           "kpi.co2.2026.heerlen.theme.klimaat",
-                           "kpi.co2.2026-q2.heerlen.group.ICT",
-                           "kpi.co2.2026.heerlen.tender.T1", "kpi.co2.2026-q2.heerlen.tender.T1" };
+    const char *keys[] = { "kpi.heerlen.co2.2026", "kpi.heerlen.co2.2026-q2",
+                           "kpi.heerlen.co2.2026.theme.klimaat",
+                           "kpi.heerlen.co2.2026-q2.group.ICT",
+                           "kpi.heerlen.co2.2026.tender.T1", "kpi.heerlen.co2.2026-q2.tender.T1" };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         kpi_total_t t = total(keys[i]);
         cr_assert_eq(t.realisation, 27830000, "%s: %ld", keys[i], (long)t.realisation);
@@ -275,12 +276,12 @@ Test(kpi, co2_measurement_feeds_every_dimension)
         cr_assert_eq(t.count, 1);
         cr_assert(t.seq > 0);
     }
-    cr_assert_not(exists("kpi.co2.2026-q1.heerlen"));
-    cr_assert_not(exists("kpi.nox.2026.heerlen"));
+    cr_assert_not(exists("kpi.heerlen.co2.2026-q1"));
+    cr_assert_not(exists("kpi.heerlen.nox.2026"));
     /* group from the tender projection when the event carries none */
-    cr_assert_eq(total("kpi.co2.2026.heerlen.group.ICT").realisation, 27830000);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.group.ICT").realisation, 27830000);
     Mvoi__KpiTotal pb;
-    kpi_total_t t = total("kpi.co2.2026.heerlen");
+    kpi_total_t t = total("kpi.heerlen.co2.2026");
     kpi_total_to_pb(&t, &pb);
     cr_assert_str_eq(pb.unit, "g");
     cr_assert_eq(pb.kpi, MVOI__KPI__KPI_CO2);
@@ -291,14 +292,14 @@ Test(kpi, phases_and_units)
     impact(COMPUTED, &(meas_t){ "a1", "T1", "2025-12-31", .phase = MVOI__PHASE__PHASE_AMBITION,
                                 .kpi = 3, .value = 96000000 }, NULL);
     impact(COMPUTED, &(meas_t){ "r1", "T1", "2025-11-01", .kpi = 3, .value = 40000000 }, NULL);
-    kpi_total_t t = total("kpi.nox.2025-q4.heerlen");
+    kpi_total_t t = total("kpi.heerlen.nox.2025-q4");
     cr_assert_eq(t.ambition, 96000000);
     cr_assert_eq(t.realisation, 40000000);
     cr_assert_eq(t.projects, 1);
     cr_assert_eq(t.count, 2);
     impact(COMPUTED, &(meas_t){ "f1", "T1", "2025-02-01", .kpi = 1, .value = 30, .risk = 120 },
            NULL);
-    t = total("kpi.fairtrade.2025.heerlen");
+    t = total("kpi.heerlen.fairtrade.2025");
     cr_assert_eq(t.realisation, 30);
     cr_assert_eq(t.denominator, 120);
 }
@@ -309,28 +310,28 @@ Test(kpi, correction_moves_by_the_difference_across_quarter_and_tender)
     meas_t other = { "m2", "T1", "2026-02-15", "G1", .theme = 1, .kpi = 5, .value = 7 };
     impact(COMPUTED, &v1, NULL);
     impact(COMPUTED, &other, NULL);
-    cr_assert_eq(total("kpi.co2.2026-q1.heerlen").realisation, 1007);
+    cr_assert_eq(total("kpi.heerlen.co2.2026-q1").realisation, 1007);
     uint64_t head = outbox_head(s_outbox);
     meas_t v2 = { "m1", "T2", "2026-08-01", "G2", .revision = 2, .theme = 2, .kpi = 5,
                   .value = 1500 };
     impact(CORRECTED, &v2, &v1);
     cr_assert(outbox_head(s_outbox) > head);
-    cr_assert_eq(total("kpi.co2.2026-q1.heerlen").realisation, 7);
-    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").realisation, 1500);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 1507);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").count, 2);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 2);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").realisation, 7);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").projects, 1);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T2").realisation, 1500);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.group.G2").realisation, 1500);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.theme.circulair").realisation, 1500);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.theme.klimaat").realisation, 7);
+    cr_assert_eq(total("kpi.heerlen.co2.2026-q1").realisation, 7);
+    cr_assert_eq(total("kpi.heerlen.co2.2026-q3").realisation, 1500);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").realisation, 1507);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").count, 2);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").projects, 2);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T1").realisation, 7);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T1").projects, 1);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T2").realisation, 1500);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.group.G2").realisation, 1500);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.theme.circulair").realisation, 1500);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.theme.klimaat").realisation, 7);
     /* the same revision again changes nothing and publishes nothing */
     head = outbox_head(s_outbox);
     impact(CORRECTED, &v2, &v1);
     cr_assert_eq(outbox_head(s_outbox), head);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 1507);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").realisation, 1507);
 }
 
 Test(kpi, withdrawal_removes_the_contribution)
@@ -340,31 +341,31 @@ Test(kpi, withdrawal_removes_the_contribution)
     impact(COMPUTED, &v1, NULL);
     impact(COMPUTED, &v2, NULL);
     impact(WITHDRAWN, &v1, &v1);
-    kpi_total_t t = total("kpi.material.2026-q1.heerlen");
+    kpi_total_t t = total("kpi.heerlen.material.2026-q1");
     cr_assert_eq(t.realisation, 300);
     cr_assert_eq(t.count, 1);
     cr_assert_eq(t.projects, 1);
     impact(WITHDRAWN, &v2, &v2);
-    t = total("kpi.material.2026-q1.heerlen");
+    t = total("kpi.heerlen.material.2026-q1");
     cr_assert_eq(t.realisation, 0);
     cr_assert_eq(t.count, 0);
     cr_assert_eq(t.projects, 0);
     /* a withdrawal of something never seen is harmless */
     impact(WITHDRAWN, &(meas_t){ "nope", "T1", "2026-03-01", .kpi = 4, .value = 1 }, NULL);
-    cr_assert_eq(total("kpi.material.2026.heerlen").realisation, 0);
+    cr_assert_eq(total("kpi.heerlen.material.2026").realisation, 0);
 }
 
 Test(kpi, a_project_counts_once)
 {
     impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-01-05", .kpi = 2, .value = 100 }, NULL);
     impact(COMPUTED, &(meas_t){ "m2", "T1", "2026-01-06", .kpi = 2, .value = 200 }, NULL);
-    cr_assert_eq(total("kpi.sroi.2026.heerlen").projects, 1);
-    cr_assert_eq(total("kpi.sroi.2026.heerlen").count, 2);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").projects, 1);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").count, 2);
     impact(COMPUTED, &(meas_t){ "m3", "T2", "2026-04-06", .kpi = 2, .value = 5 }, NULL);
-    cr_assert_eq(total("kpi.sroi.2026.heerlen").projects, 2);
-    cr_assert_eq(total("kpi.sroi.2026-q1.heerlen").projects, 1);
-    cr_assert_eq(total("kpi.sroi.2026-q2.heerlen").projects, 1);
-    cr_assert_eq(total("kpi.sroi.2026.heerlen").realisation, 305);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").projects, 2);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026-q1").projects, 1);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026-q2").projects, 1);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").realisation, 305);
 }
 
 Test(kpi, a_cancelled_tender_leaves_project_counts_but_keeps_quantities)
@@ -374,24 +375,24 @@ Test(kpi, a_cancelled_tender_leaves_project_counts_but_keeps_quantities)
     tender(&t2, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
     impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-01-05", .kpi = 5, .value = 10 }, NULL);
     impact(COMPUTED, &(meas_t){ "m2", "T2", "2026-01-06", .kpi = 5, .value = 20 }, NULL);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 2);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").projects, 2);
     t1.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
     tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
-    kpi_total_t t = total("kpi.co2.2026.heerlen");
+    kpi_total_t t = total("kpi.heerlen.co2.2026");
     cr_assert_eq(t.projects, 1);
     cr_assert_eq(t.realisation, 30);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").projects, 0);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").realisation, 10);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T1").projects, 0);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T1").realisation, 10);
     /* later measurements of the cancelled tender add quantities, not projects */
     impact(COMPUTED, &(meas_t){ "m3", "T1", "2026-07-05", .kpi = 5, .value = 5 }, NULL);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 1);
-    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 0);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 35);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").projects, 1);
+    cr_assert_eq(total("kpi.heerlen.co2.2026-q3").projects, 0);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").realisation, 35);
     /* reopened: counted again */
     t1.status = MVOI__TENDER_STATUS__STATUS_PLANNED;
     tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").projects, 2);
-    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 1);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").projects, 2);
+    cr_assert_eq(total("kpi.heerlen.co2.2026-q3").projects, 1);
 }
 
 /* How many outbox events (published updates) carry topic key. */
@@ -431,28 +432,28 @@ Test(kpi, one_batch_gives_the_totals_of_event_by_event)
     tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
     impact(COMPUTED, &(meas_t){ "m3", "T1", "2026-07-05", .kpi = 5, .value = 5 }, NULL);
     batch_commit();
-    kpi_total_t t = total("kpi.co2.2026.heerlen");
+    kpi_total_t t = total("kpi.heerlen.co2.2026");
     cr_assert_eq(t.projects, 1, "T2 only: T1 was cancelled");
     cr_assert_eq(t.realisation, 35);
     cr_assert_eq(t.count, 3);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").projects, 0);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T1").realisation, 15);
-    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 0);
-    cr_assert_eq(updates_of("kpi.co2.2026.heerlen"), 1, "published once per batch");
-    cr_assert_eq(updates_of("kpi.co2.2026-q3.heerlen"), 1);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T1").projects, 0);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T1").realisation, 15);
+    cr_assert_eq(total("kpi.heerlen.co2.2026-q3").projects, 0);
+    cr_assert_eq(updates_of("kpi.heerlen.co2.2026"), 1, "published once per batch");
+    cr_assert_eq(updates_of("kpi.heerlen.co2.2026-q3"), 1);
     /* reopened, in a second batch: T1 counts again, in the year and in q3 */
     batch_begin();
     t1.status = MVOI__TENDER_STATUS__STATUS_PLANNED;
     tender(&t1, MVOI__TENDER_EVENT_KIND__TEV_STATUS_CHANGED);
     impact(WITHDRAWN, &(meas_t){ "m2", "T2", "2026-01-06", .kpi = 5 }, NULL);
     batch_commit();
-    t = total("kpi.co2.2026.heerlen");
+    t = total("kpi.heerlen.co2.2026");
     cr_assert_eq(t.projects, 1, "T1 back, T2 gone with its only measurement");
     cr_assert_eq(t.realisation, 15);
     cr_assert_eq(t.count, 2);
-    cr_assert_eq(total("kpi.co2.2026-q3.heerlen").projects, 1);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T2").projects, 0);
-    cr_assert_eq(updates_of("kpi.co2.2026.heerlen"), 2);
+    cr_assert_eq(total("kpi.heerlen.co2.2026-q3").projects, 1);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T2").projects, 0);
+    cr_assert_eq(updates_of("kpi.heerlen.co2.2026"), 2);
 }
 
 Test(kpi, pilots_against_the_target)
@@ -464,22 +465,22 @@ Test(kpi, pilots_against_the_target)
     tender(&p2, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
     tender(&p3, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
     tender(&(tender_t){ "N1", "G", "2026-06-01", false }, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
-    kpi_total_t t = total("kpi.pilots.2026.heerlen");
+    kpi_total_t t = total("kpi.heerlen.pilots.2026");
     cr_assert_eq(t.ambition, 3);
     cr_assert_eq(t.target, KPI_PILOT_TARGET);
-    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").ambition, 2);
-    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").target, 0);
-    cr_assert_eq(total("kpi.pilots.2026.heerlen.theme.circulair").ambition, 1);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026-q2").ambition, 2);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026-q2").target, 0);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026.theme.circulair").ambition, 1);
     p3.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
     tender(&p3, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
-    cr_assert_eq(total("kpi.pilots.2026.heerlen").ambition, 2);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026").ambition, 2);
     /* moving the planned publication moves the pilot */
     p2.planned = "2027-01-15";
     tender(&p2, MVOI__TENDER_EVENT_KIND__TEV_UPDATED);
-    cr_assert_eq(total("kpi.pilots.2026.heerlen").ambition, 1);
-    cr_assert_eq(total("kpi.pilots.2027-q1.heerlen").ambition, 1);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026").ambition, 1);
+    cr_assert_eq(total("kpi.heerlen.pilots.2027-q1").ambition, 1);
     impact(COMPUTED, &(meas_t){ "pm", "P1", "2026-09-30", .kpi = 6, .value = 1 }, NULL);
-    t = total("kpi.pilots.2026.heerlen");
+    t = total("kpi.heerlen.pilots.2026");
     cr_assert_eq(t.realisation, 1);
     cr_assert_eq(t.ambition, 1);
     cr_assert_eq(t.target, 3);
@@ -535,17 +536,17 @@ Test(kpi, pilots_count_once_per_window_whatever_the_reports)
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         impact(COMPUTED, &(meas_t){ r[i].id, r[i].tender, r[i].end, .kpi = 6, .value = 1,
                                     .buyer = r[i].buyer, .status = r[i].status }, NULL);
-    kpi_total_t y = total("kpi.pilots.2026.heerlen");
+    kpi_total_t y = total("kpi.heerlen.pilots.2026");
     cr_assert_eq(y.realisation, 3, "P1, P2, P3");
     cr_assert_eq(y.count, 5, "reports behind it: %lld", (long long)y.count);
-    cr_assert_eq(total("kpi.pilots.2026-q1.heerlen").realisation, 2);   /* P1, P2 */
-    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").realisation, 1);   /* P1 */
-    cr_assert_eq(total("kpi.pilots.2026-q3.heerlen").realisation, 1);   /* P3 */
-    cr_assert_eq(total("kpi.pilots.2026-q4.heerlen").realisation, 1);   /* P1 */
-    cr_assert_eq(total("kpi.pilots.2027.heerlen").realisation, 1);      /* P2 */
-    cr_assert_eq(total("kpi.pilots.2026.heerlen.tender.P1").realisation, 1);
-    cr_assert_eq(total("kpi.pilots.2026.landgraaf").realisation, 1);
-    cr_assert_eq(total("kpi.pilots.2026.landgraaf").count, 2);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026-q1").realisation, 2);   /* P1, P2 */
+    cr_assert_eq(total("kpi.heerlen.pilots.2026-q2").realisation, 1);   /* P1 */
+    cr_assert_eq(total("kpi.heerlen.pilots.2026-q3").realisation, 1);   /* P3 */
+    cr_assert_eq(total("kpi.heerlen.pilots.2026-q4").realisation, 1);   /* P1 */
+    cr_assert_eq(total("kpi.heerlen.pilots.2027").realisation, 1);      /* P2 */
+    cr_assert_eq(total("kpi.heerlen.pilots.2026.tender.P1").realisation, 1);
+    cr_assert_eq(total("kpi.landgraaf.pilots.2026").realisation, 1);
+    cr_assert_eq(total("kpi.landgraaf.pilots.2026").count, 2);
     /* buyer, year, quarter: pilots, gestart, lopend, afgerond, reports */
     assert_pilots("heerlen", 2026, 0, 3, 1, 1, 1, 5);   /* P2 gestart, P3 lopend, P1 afgerond */
     assert_pilots("heerlen", 2026, 1, 2, 2, 0, 0, 2);   /* P1, P2 gestart */
@@ -560,8 +561,8 @@ Test(kpi, pilots_count_once_per_window_whatever_the_reports)
     impact(MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN,
            &(meas_t){ "p3-start", "P3", "2026-08-10", .kpi = 6, .value = 1, .revision = 2 },
            &(meas_t){ "p3-start", "P3", "2026-08-10", .kpi = 6, .value = 1 });
-    cr_assert_eq(total("kpi.pilots.2026.heerlen").realisation, 2);      /* P1, P2 */
-    cr_assert_eq(total("kpi.pilots.2026-q2.heerlen").realisation, 0);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026").realisation, 2);      /* P1, P2 */
+    cr_assert_eq(total("kpi.heerlen.pilots.2026-q2").realisation, 0);
     assert_pilots("heerlen", 2026, 0, 2, 1, 0, 1, 3);
     assert_pilots("heerlen", 2026, 2, 0, 0, 0, 0, 0);
 }
@@ -572,14 +573,14 @@ Test(kpi, sroi_target_from_the_obligation)
     tender_t b = { "S2", "G", "2026-11-01", .sroi = 250000 };
     tender(&a, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
     tender(&b, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
-    cr_assert_eq(total("kpi.sroi.2026.heerlen").target, 750000);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").target, 750000);
     a.sroi = 600000;
     tender(&a, MVOI__TENDER_EVENT_KIND__TEV_UPDATED);
-    cr_assert_eq(total("kpi.sroi.2026.heerlen").target, 850000);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").target, 850000);
     b.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
     tender(&b, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED);
-    cr_assert_eq(total("kpi.sroi.2026.heerlen").target, 600000);
-    cr_assert_eq(total("kpi.sroi.2026-q4.heerlen").target, 0);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").target, 600000);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026-q4").target, 0);
 }
 
 typedef struct {
@@ -615,7 +616,7 @@ Test(kpi, breakdown_pages_through_the_measurements)
     }
     static bd_t b;
     memset(&b, 0, sizeof b);
-    b.key = "kpi.co2.2026.heerlen";
+    b.key = "kpi.heerlen.co2.2026";
     b.limit = 10;
     int seen = 0;
     char all[25][32];
@@ -632,22 +633,22 @@ Test(kpi, breakdown_pages_through_the_measurements)
     for (int i = 0; i < 25; i++)
         for (int j = i + 1; j < 25; j++)
             cr_assert_str_neq(all[i], all[j]);
-    b.key = "kpi.co2.2026-q1.heerlen";   /* months 1-3: i%12 in 0..2: i = 0,1,2,12,13,14,24 */
+    b.key = "kpi.heerlen.co2.2026-q1";   /* months 1-3: i%12 in 0..2: i = 0,1,2,12,13,14,24 */
     b.offset = 0;
     b.limit = 100;
     cr_assert_eq(store_read(s_store, s_bd, &b), 0);
     cr_assert_eq(b.total, 7);
-    b.key = "kpi.co2.2026.heerlen.tender.T1";
+    b.key = "kpi.heerlen.co2.2026.tender.T1";
     cr_assert_eq(store_read(s_store, s_bd, &b), 0);
     cr_assert_eq(b.total, 8);   /* i%3==1 in 0..24 */
-    b.key = "kpi.co2.2026.heerlen.theme.klimaat";
+    b.key = "kpi.heerlen.co2.2026.theme.klimaat";
     cr_assert_eq(store_read(s_store, s_bd, &b), 0);
     cr_assert_eq(b.total, 13);
-    b.key = "kpi.co2.2030.heerlen";
+    b.key = "kpi.heerlen.co2.2030";
     cr_assert_eq(store_read(s_store, s_bd, &b), -ENOENT);
     /* withdrawn measurements leave the breakdown */
     impact(WITHDRAWN, &(meas_t){ "m00", "T0", "2026-01-01", .kpi = 5 }, NULL);
-    b.key = "kpi.co2.2026.heerlen";
+    b.key = "kpi.heerlen.co2.2026";
     cr_assert_eq(store_read(s_store, s_bd, &b), 0);
     cr_assert_eq(b.total, 24);
 }
@@ -681,7 +682,7 @@ Test(kpi, snapshot_by_prefix_and_seq)
     impact(COMPUTED, &(meas_t){ "n1", "T1", "2026-02-01", "G", .theme = 1, .kpi = 3,
                                 .value = 1 }, NULL);
     impact(COMPUTED, &(meas_t){ "c2", "T1", "2025-02-01", "G", .kpi = 5, .value = 1 }, NULL);
-    snap_t s = { "kpi.co2.2026", 0, 0 };
+    snap_t s = { "kpi.heerlen.co2.2026", 0, 0 };
     cr_assert_eq(store_read(s_store, s_snap, &s), 0);
     cr_assert_eq(s.n, 8);   /* 2 windows x (all, theme, group, tender) */
     snap_t all = { "", 0, 0 };
@@ -698,9 +699,9 @@ Test(kpi, a_wiped_producer_takes_its_contributions_along)
 {
     tender(&(tender_t){ "P1", "G", "2026-02-01", true }, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
     impact(COMPUTED, &(meas_t){ "m1", "P1", "2026-02-01", .kpi = 6, .value = 1 }, NULL);
-    cr_assert_eq(total("kpi.pilots.2026.heerlen").realisation, 1);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026").realisation, 1);
     cr_assert_eq(store_write(s_store, s_reset_impact, NULL), 0);
-    kpi_total_t t = total("kpi.pilots.2026.heerlen");
+    kpi_total_t t = total("kpi.heerlen.pilots.2026");
     cr_assert_eq(t.realisation, 0);
     cr_assert_eq(t.projects, 0);
     cr_assert_eq(t.ambition, 1);   /* from the calendar, untouched */
@@ -716,9 +717,9 @@ Test(kpi, bad_events_are_skipped)
     impact(COMPUTED, &(meas_t){ "bad-date", "T1", "2026-13-01", .kpi = 5, .value = 9 }, NULL);
     impact(COMPUTED, &(meas_t){ "dots", "T.1 x", "2026-01-01", "a.b", .kpi = 5, .value = 9 },
            NULL);
-    cr_assert_eq(total("kpi.co2.2026.heerlen").realisation, 9);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.tender.T%2E1%20x").realisation, 9);
-    cr_assert_eq(total("kpi.co2.2026.heerlen.group.a%2Eb").realisation, 9);
+    cr_assert_eq(total("kpi.heerlen.co2.2026").realisation, 9);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.tender.T%2E1%20x").realisation, 9);
+    cr_assert_eq(total("kpi.heerlen.co2.2026.group.a%2Eb").realisation, 9);
     uint32_t y, q;
     cr_assert_eq(kpi_date_window("2026-12-31", &y, &q), 0);
     cr_assert_eq(q, 4);
@@ -749,49 +750,62 @@ static int s_scope(MDB_txn *txn, void *arg)
 }
 
 /* What the report asks for (services/report/gather.c: one segment request per KPI and
- * window of its year) reaches exactly its buyer's totals in a store of buyers whose ids
- * share letters ("hrl", "hrl2", "hrl-x") and whose tender and measurement ids are the
- * same. Counted: each buyer has one CO2 and one NOx measurement with a theme, a group and
+ * window of its year) and a buyer's whole snapshot (the prefix kpi.<buyer>.) reach exactly
+ * that buyer's totals in a store of buyers whose ids share letters ("hrl", "hrl2",
+ * "hrl-x") and whose tender and measurement ids are the same, and read no other buyer's
+ * keys. Counted: each buyer has one CO2 and one NOx measurement with a theme, a group and
  * a tender in 2026-Q1: 2 KPIs x 2 windows (2026, 2026-q1) x 4 dimensions (all, theme,
- * group, tender) = 16 totals per buyer. */
+ * group, tender) = 16 totals per buyer; 40 buyers, 640 totals in all. */
 Test(kpi, a_report_reads_only_its_buyers_totals)
 {
-    const char *buyers[] = { "hrl", "hrl2", "hrl-x", "a" };
-    for (int b = 0; b < 4; b++) {
+    const char *named[] = { "hrl", "hrl2", "hrl-x", "a" };
+    char buyers[40][16];
+    for (int b = 0; b < 40; b++) {
+        if (b < 4)
+            snprintf(buyers[b], sizeof buyers[b], "%s", named[b]);
+        else
+            snprintf(buyers[b], sizeof buyers[b], "b%02d", b);
         impact(COMPUTED, &(meas_t){ "m1", "T1", "2026-02-01", "G", .theme = 1, .kpi = 5,
                                     .value = 3, .buyer = buyers[b] }, NULL);
         impact(COMPUTED, &(meas_t){ "m2", "T1", "2026-02-01", "G", .theme = 1, .kpi = 3,
                                     .value = 4, .buyer = buyers[b] }, NULL);
     }
-    static const char *kn[] = { "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
     int sent = 0, others = 0;
-    for (int k = 0; k < 6; k++)
-        for (int w = 0; w <= 4; w++) {
+    kpi_stats_t st0, st1;
+    kpi_stats(s_kpi, &st0);
+    for (int k = 1; k <= 6; k++)
+        for (uint32_t w = 0; w <= 4; w++) {
             char p[128];
-            if (w)
-                snprintf(p, sizeof p, "kpi.%s.2026-q%d.hrl", kn[k], w);
-            else
-                snprintf(p, sizeof p, "kpi.%s.2026.hrl", kn[k]);
+            cr_assert_eq(mvoi_topic_kpi(p, sizeof p, k, 2026, w, "hrl", 0, NULL, NULL), 0);
             scope_t s = { p, "hrl", true, 0, 0 };
             cr_assert_eq(store_read(s_store, s_scope, &s), 0);
             sent += s.n;
             others += s.others;
         }
+    kpi_stats(s_kpi, &st1);
     cr_assert_eq(sent, 16, "the report of hrl read %d totals, hrl has 16", sent);
     cr_assert_eq(others, 0);
-    /* what the report asked before: every buyer's totals of the year */
-    int before = 0;
-    for (int k = 0; k < 6; k++) {
-        char p[64];
-        snprintf(p, sizeof p, "kpi.%s.2026", kn[k]);
-        scope_t s = { p, NULL, false, 0, 0 };
-        cr_assert_eq(store_read(s_store, s_scope, &s), 0);
-        before += s.n;
+    /* each of the 30 ranges steps over its totals, the quarter key where its year's
+     * dimensions are sought and the key that ends it: none of the other 624 totals */
+    cr_assert_leq(st1.keys_read - st0.keys_read, 16 + 2 * 30, "read %llu keys",
+                  (unsigned long long)(st1.keys_read - st0.keys_read));
+    /* the buyer's whole snapshot: its 16 totals, one key beyond, whatever the store holds */
+    char bp[64];
+    cr_assert_eq(mvoi_topic_kpi_buyer_prefix(bp, sizeof bp, "hrl"), 0);
+    cr_assert_str_eq(bp, "kpi.hrl.");
+    for (int seg = 0; seg < 2; seg++) {
+        scope_t all = { bp, "hrl", seg, 0, 0 };
+        kpi_stats(s_kpi, &st0);
+        cr_assert_eq(store_read(s_store, s_scope, &all), 0);
+        kpi_stats(s_kpi, &st1);
+        cr_assert_eq(all.n, 16);
+        cr_assert_eq(all.others, 0);
+        cr_assert_leq(st1.keys_read - st0.keys_read, 16 + 1, "read %llu keys",
+                      (unsigned long long)(st1.keys_read - st0.keys_read));
     }
-    cr_assert_eq(before, 4 * 16);
     /* a plain prefix of the same letters would also take hrl2's and hrl-x's */
-    scope_t plain = { "kpi.co2.2026.hrl", "hrl", false, 0, 0 };
+    scope_t plain = { "kpi.hrl", "hrl", false, 0, 0 };
     cr_assert_eq(store_read(s_store, s_scope, &plain), 0);
-    cr_assert_eq(plain.n, 3 * 4);
-    cr_assert_eq(plain.others, 2 * 4);
+    cr_assert_eq(plain.n, 3 * 16);
+    cr_assert_eq(plain.others, 2 * 16);
 }

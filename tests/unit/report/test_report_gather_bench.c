@@ -111,7 +111,7 @@ static void s_on_snapshot(s_fake_t *f, zmq_msg_t *id, const Mvoi__SnapshotReques
     f->nsnap++;
     const char *p = s->prefix ? s->prefix : "";
     size_t pl = strlen(p);
-    if (!s->segment || pl < 4 || strcmp(p + pl - 4, ".g05") != 0)
+    if (!s->segment || pl < 8 || strncmp(p, "kpi.g05.", 8) != 0)
         f->nsnap_bad++;
     cr_assert_eq(mvoi_topic_kpi(own, sizeof own, KPI_CO2, YEAR, 0, "g05", 0, NULL, NULL), 0);
     if (strcmp(p, own) == 0) {

@@ -1,0 +1,125 @@
+/*  server retention keeps pace: a backlog of outbox events far beyond retain_events is
+ *  trimmed in bounded passes, one per loop turn while more is due (not one pass a period,
+ *  nor one pass that holds the writer for the whole backlog), each pass a share of the
+ *  backlog, never more than trim_max. Each uv_run(NOWAIT) is one turn: it runs the due
+ *  timers once, so a turn that trimmed more than trim_max would have run two passes. The figures are the test's own: events appended,
+ *  retain_events and trim_max as set; the rate is printed (cr_log_info), not asserted. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mvoi_error.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
+#include "unit_tmp.h"
+
+#define N_EVENTS 60000
+#define RETAIN 1000
+#define TRIM_MAX 4000
+
+typedef struct {
+    outbox_t *ob;
+    uint64_t n;
+} s_app_t;
+
+static int s_append(MDB_txn *txn, void *arg)
+{
+    s_app_t *a = arg;
+    for (uint64_t i = 0; i < a->n; i++) {
+        Mvoi__TestEvent te = MVOI__TEST_EVENT__INIT;
+        te.has_n = true;
+        te.n = i;
+        Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+        ev.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;
+        ev.test_event = &te;
+        int rc = outbox_append(a->ob, txn, "test.event", &ev, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static double s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+Test(server_trim, a_backlog_goes_in_bounded_passes_one_per_loop_turn)
+{
+    char dir[64];
+    ut_tmpdir(dir, sizeof dir, "trim");
+    uv_loop_t loop;
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    bus_ctx_t *ctx = bus_ctx_new();
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, NULL };
+    store_opts_t so = { .path = dir, .dbs = dbs, .nosync = true };
+    int err = 0;
+    store_t *store = store_new(&so, &err);
+    cr_assert_not_null(store, "%s", mvoi_strerror(err));
+    outbox_t *ob = outbox_new(store, "trimprod", &err);
+    cr_assert_not_null(ob);
+    for (int i = 0; i < N_EVENTS / 10000; i++) {
+        s_app_t a = { ob, 10000 };
+        cr_assert_eq(store_write(store, s_append, &a), 0);
+    }
+    cr_assert_eq(outbox_head(ob), N_EVENTS);
+    bus_opts_t bo;
+    bus_opts_default(&bo);
+    bo.linger_ms = 0;
+    server_opts_t o = { .name = "trimprod", .api_endpoint = "inproc://trim-api",
+                        .pub_endpoint = "inproc://trim-pub", .store = store, .outbox = ob,
+                        .heartbeat_ms = 0, .bus_opts = &bo, .retain_events = RETAIN,
+                        .maintenance_ms = 1, .trim_max = TRIM_MAX };
+    server_t *srv = server_new(&loop, ctx, &o, &err);
+    cr_assert_not_null(srv, "%s", mvoi_strerror(err));
+
+    /* the outbox keeps its newest RETAIN: seq N_EVENTS - RETAIN + 1 on */
+    const uint64_t want_from = N_EVENTS - RETAIN + 1, due = want_from - 1;
+    uint64_t before = 0, passes = 0, max_pass = 0;
+    int turns = 0;
+    double t0 = s_now_ms();
+    /* NOWAIT: one run of the due timers per call, as one turn of a running loop */
+    while (outbox_retained_from(ob) < want_from && s_now_ms() - t0 < 20000) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        turns++;
+        server_stats_t st;
+        server_stats(srv, &st);
+        if (st.trimmed_events > before) {
+            uint64_t pass = st.trimmed_events - before;
+            cr_assert_leq(pass, TRIM_MAX, "a pass of %llu events", (unsigned long long)pass);
+            max_pass = pass > max_pass ? pass : max_pass;
+            passes++;
+            before = st.trimmed_events;
+        }
+    }
+    double ms = s_now_ms() - t0;
+    cr_assert_eq(outbox_retained_from(ob), want_from);
+    cr_assert_eq(before, due, "trimmed %llu of %llu", (unsigned long long)before,
+                 (unsigned long long)due);
+    /* at most TRIM_MAX a pass: at least due / TRIM_MAX passes (15); a share of the backlog
+     * each, so a few more for the tail, not one pass per event */
+    cr_assert_geq(passes, (due + TRIM_MAX - 1) / TRIM_MAX);
+    cr_assert_leq(passes, (due + TRIM_MAX - 1) / TRIM_MAX + 12, "%llu passes",
+                  (unsigned long long)passes);
+    cr_assert_eq(max_pass, TRIM_MAX);
+    cr_log_info("trimmed %llu events in %llu passes, %d loop turns, %.1f ms: %.0f events/s",
+                (unsigned long long)due, (unsigned long long)passes, turns, ms,
+                ms > 0 ? (double)due / ms * 1000.0 : 0.0);
+    fprintf(stderr, "server_trim: %llu events, %llu passes of at most %d, %.1f ms, %.0f events/s\n",
+            (unsigned long long)due, (unsigned long long)passes, TRIM_MAX, ms,
+            ms > 0 ? (double)due / ms * 1000.0 : 0.0);
+
+    server_destroy(&srv);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    bus_ctx_destroy(&ctx);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    outbox_destroy(&ob);
+    store_destroy(&store);
+    ut_tmpdir_remove(dir);
+}
