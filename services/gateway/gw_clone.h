@@ -44,6 +44,8 @@ typedef struct {
     const char *pub;              /* aggregator PUB */
     uint32_t stale_ms;            /* default 5000 */
     uint32_t snapshot_timeout_ms; /* default 5000 */
+    /* which totals the view keeps (NULL: all); the others only move the head */
+    bool (*keep)(const Mvoi__KpiTotal *t);
 } gw_clone_opts_t;
 
 gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t *o,

@@ -49,6 +49,7 @@ typedef struct {
     unsigned connection_limit;     /* default 4096 */
     unsigned per_ip_limit;         /* connections per client address, 0 = no limit */
     uint32_t request_deadline_ms;  /* a whole request must arrive within, default 10000 */
+    uint32_t buyer_idle_ms;        /* drop a buyer's totals unused this long (600000) */
     unsigned bench_k;              /* benchmark: least buyers behind a distribution (5) */
 } gw_opts_t;
 
