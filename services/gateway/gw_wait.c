@@ -148,7 +148,9 @@ static void s_check_load(gw_wait_t *w)
 {
     gw_req_t *r = w->r;
     gw_held_t *h = gw_hold_find(r->gw->hold, r->buyer);
-    if (h && gw_held_loading(h) && s_now(r->gw) < w->deadline)
+    /* fresh also needs the aggregator's heartbeat: a gateway that just started waits
+     * for its first one too */
+    if (h && !gw_held_fresh(h) && s_now(r->gw) < w->deadline)
         return;
     s_unlink(r->gw, w);
     r->wait = NULL;
