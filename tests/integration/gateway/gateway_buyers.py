@@ -165,6 +165,10 @@ def scenario(http, run):
     if metric(http, "mvoi_gateway_buyers_held") != 2 or \
             metric(http, "mvoi_gateway_buyer_loads_total") != 2:
         raise SystemExit("buyers: after two buyers' requests, held/loads are not 2/2")
+    held = metric(http, "mvoi_gateway_buyer_totals")
+    if held != len(served["heerlen"]) + len(served["landgraaf"]):
+        raise SystemExit("buyers: %g totals held for %d + %d served: a view holds another "
+                         "buyer's totals" % (held, len(served["heerlen"]), len(served["landgraaf"])))
     st, body = get(http, "/api/kpi?buyer=atlantis")
     if st != 404 or body.get("field") != "buyer":
         raise SystemExit("buyers: a buyer outside the registry answered %d %s" % (st, body))
