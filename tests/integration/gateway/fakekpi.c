@@ -17,6 +17,8 @@
  *                SetNarrative (kept per buyer, period and theme), HealthRequest
  *  Usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] [--notifier EP]
  *                 [--report EP --reports-dir DIR] [--venlo 1] [--keys N] [--hb-ms N] [--epoch N]
+ *  SIGUSR1: the next total that changes is changed but not published (a lost update: the
+ *  stream has a gap, a snapshot has the total).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -42,6 +44,7 @@ static void *g_pub;
 static int g_keys = 200;
 static int g_venlo;   /* --venlo 1: a second buyer's total too */
 static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_lose;   /* SIGUSR1: the next update is applied, not sent */
 static Mvoi__Tender *g_tenders[64];
 static size_t g_ntenders;
 static Mvoi__MeasurementRecord *g_meas[256];
@@ -122,9 +125,19 @@ static void publish(total_t *t)
     t->t.seq = ++g_seq;
     t->t.count++;
     t->t.has_count = true;
+    if (g_lose) {   /* lost on the way (a full queue): the stream has a gap */
+        g_lose = 0;
+        return;
+    }
     Mvoi__Envelope env;
     total_env(t, &env);
     send_env(g_pub, NULL, 0, t->key, &env);
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_lose = 1;
 }
 
 static void heartbeat(void)
@@ -724,6 +737,7 @@ int main(int argc, char **argv)
     }
     signal(SIGTERM, on_sig);
     signal(SIGINT, on_sig);
+    signal(SIGUSR1, on_usr1);
     seed();
     seed_tenders();
     void *ctx = zmq_ctx_new();
