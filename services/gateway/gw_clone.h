@@ -1,5 +1,6 @@
 /*  gw_clone: the gateway as a Clone client of the kpi-aggregator (docs/design.md#clone,
- *  zguide chapter 5).
+ *  zguide chapter 5), of every buyer: the national benchmark's feed (gw_bench.c), keeping
+ *  only the totals opts.keep takes. The buyers served have views of their own (gw_hold.h).
  *
  *  Subscribes first (topics "kpi." and "hb"), then asks the aggregator's ROUTER for a
  *  snapshot (SnapshotRequest{prefix "kpi."}: [topic][Envelope{kpi_total}] items, then

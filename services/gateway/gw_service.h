@@ -1,7 +1,7 @@
 /*  gw_service: the gateway process (HTTP + JSON API + SSE + dashboard) on one libuv loop.
  *
- *  Wires gw_http (libmicrohttpd on the loop), gw_clone (Clone client of the
- *  kpi-aggregator), gw_sse (streams), gw_upstream (one DEALER per service) and gw_auth
+ *  Wires gw_http (libmicrohttpd on the loop), gw_hold (the buyers served, each a Clone view
+ *  of its totals), gw_clone (every buyer's year totals: the benchmark), gw_sse (streams), gw_upstream (one DEALER per service) and gw_auth
  *  (bearer tokens). Routes (README "Endpoints"):
  *    GET  /                       dashboard page (static/, embedded at build time)
  *    GET  /static/<file>          its script and style sheet
