@@ -138,7 +138,9 @@ static void s_start_snapshot(gw_clone_t *self)
     bo.linger_ms = 0;
     bo.immediate = false;          /* queue the request until the connection is up */
     bo.maxmsgsize = 64ll << 20;
-    bo.rcvhwm = 0;                 /* unlimited: a snapshot is one burst */
+    /* the credit: the aggregator's snapshot stream waits while this queue is full, so a
+     * snapshot of every buyer never sits in the gateway's memory at once */
+    bo.rcvhwm = 1000;
     self->snap = bus_sock_new(self->ctx, self->loop, ZMQ_DEALER, &bo);
     self->staging = gw_view_new();
     if (!self->snap || !self->staging || bus_connect(self->snap, self->api) < 0) {

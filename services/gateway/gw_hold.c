@@ -181,7 +181,9 @@ static void s_start_snapshot(gw_held_t *h)
     bo.linger_ms = 0;
     bo.immediate = false;          /* queue the request until the connection is up */
     bo.maxmsgsize = 64ll << 20;
-    bo.rcvhwm = 0;                 /* the aggregator paces the stream by credit */
+    /* the credit: the aggregator sends while this queue takes it, so a large range never
+     * sits in the gateway's memory at once */
+    bo.rcvhwm = 1000;
     h->snap = bus_sock_new(self->ctx, self->loop, ZMQ_DEALER, &bo);
     h->staging = gw_view_new();
     h->resyncing = true;
