@@ -85,3 +85,30 @@ function(mvoi_link_closure target out)
   list(SORT seen)
   set(${out} ${seen} PARENT_SCOPE)
 endfunction()
+
+# mvoi_check_core(target [STORAGE] [FORBID lib...]): a service's core library is its domain
+# logic without sockets, loop or service plumbing; the service library wires it. Fails the
+# configure step naming every forbidden library in target's link closure. STORAGE: the
+# core's domain logic is defined on LMDB records (say why in the caller's comment), so
+# LMDB and mvoi_store are allowed; without it they are forbidden too. Call after the
+# targets the core links are defined.
+function(mvoi_check_core target)
+  cmake_parse_arguments(C "STORAGE" "" "FORBID" ${ARGN})
+  set(forbidden PkgConfig::ZMQ PkgConfig::UV PkgConfig::MHD PkgConfig::CURL mvoi_bus
+      mvoi_server mvoi_feed mvoi_service mvoi_mvoi_zap mvoi_mvoi_curve mvoi_inbox ${C_FORBID})
+  if(NOT C_STORAGE)
+    list(APPEND forbidden PkgConfig::LMDB mvoi_store mvoi_outbox)
+  endif()
+  mvoi_link_closure(${target} closure)
+  set(bad "")
+  foreach(lib ${forbidden})
+    if(lib IN_LIST closure)
+      list(APPEND bad ${lib})
+    endif()
+  endforeach()
+  if(bad)
+    list(JOIN bad ", " bad)
+    message(FATAL_ERROR "${target} links ${bad}: a core library stays without sockets, "
+                        "loop and service plumbing (its service library wires them)")
+  endif()
+endfunction()

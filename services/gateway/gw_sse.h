@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <uv.h>
 #include "gw_http.h"
+#include "gw_sse_frame.h"
 
 typedef struct gw_sse_t gw_sse_t;
 typedef struct gw_sse_client_t gw_sse_client_t;
@@ -52,9 +53,5 @@ typedef struct {
 void gw_sse_stats(gw_sse_t *self, gw_sse_stats_t *out);
 /* Count one logical event (for metrics). */
 void gw_sse_count_event(gw_sse_t *self, uint64_t n);
-
-/* Format one event: "id: <id>\nevent: <event>\ndata: <data>\n\n" (id omitted when 0). */
-int gw_sse_format(char **out, size_t *len, uint64_t id, const char *event, const char *data,
-                  size_t data_len);
 
 #endif

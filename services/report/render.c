@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "report.h"
-#include "rp_disk.h"
+#include "rp_fs.h"
 #include "report.pb-c.h"
 
 int rp_render_file(const rp_report_t *r, int format, const char *path)

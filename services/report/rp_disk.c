@@ -1,12 +1,10 @@
 /*  rp_disk: see rp_disk.h. */
-#define _GNU_SOURCE   /* memmem */
 #include "rp_disk.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -119,58 +117,4 @@ void rp_disk_health(rp_disk_t *d, store_t *store, outbox_t *ob, bool stopping,
     }
     h->n_write_failures = STORE_NREASONS;
     h->write_failures = wfp;
-}
-
-int rp_disk_commit(const char *tmp, const char *path)
-{
-    int fd = open(tmp, O_RDONLY | O_CLOEXEC);
-    int rc = fd < 0 ? -errno : 0;
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (fd >= 0)
-        close(fd);
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        remove(tmp);
-    return rc;
-}
-
-/* Chromium does not say why it wrote no (or half a) PDF; a volume without room for a page
- * explains it, anything else is an I/O failure. */
-static int s_pdf_error(const char *path)
-{
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = 0;
-    struct statvfs sv;
-    if (statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < 65536)
-        return -ENOSPC;
-    return -EIO;
-}
-
-int rp_disk_commit_pdf(const char *path)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "rb");
-    if (!f)
-        return errno == ENOENT ? s_pdf_error(path) : -errno;
-    char head[5] = "", tail[64] = "";
-    size_t hn = fread(head, 1, sizeof head, f);
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    size_t tn = 0;
-    if (size > (long)sizeof tail && fseek(f, size - (long)sizeof tail, SEEK_SET) == 0)
-        tn = fread(tail, 1, sizeof tail, f);
-    fclose(f);
-    /* A PDF cut short by a full disk lacks its trailer: never presented as a report. */
-    bool whole = hn == 5 && memcmp(head, "%PDF-", 5) == 0 && tn == sizeof tail &&
-                 memmem(tail, tn, "%%EOF", 5) != NULL;
-    if (!whole) {
-        remove(tmp);
-        return s_pdf_error(path);
-    }
-    return rp_disk_commit(tmp, path);
 }

@@ -36,10 +36,4 @@ void rp_disk_health(rp_disk_t *d, store_t *store, outbox_t *ob, bool stopping,
                     Mvoi__HealthReply *h, Mvoi__WriteFailures wf[STORE_NREASONS],
                     Mvoi__WriteFailures *wfp[STORE_NREASONS]);
 
-/* A file written as path.tmp: the stream's errors, fsync, rename (0 or a negative errno;
- * the temporary file is removed on failure). */
-int rp_disk_commit(const char *tmp, const char *path);
-/* The PDF Chromium printed to path.tmp: complete (%PDF- ... %%EOF) and renamed into place. */
-int rp_disk_commit_pdf(const char *path);
-
 #endif

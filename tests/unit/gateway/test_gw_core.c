@@ -5,7 +5,7 @@
 #include <string.h>
 #include "gw_auth.h"
 #include "gw_problem.h"
-#include "gw_sse.h"
+#include "gw_sse_frame.h"
 #include "gw_view.h"
 
 static void s_hex(const uint8_t *h, char *out)
