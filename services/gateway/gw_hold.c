@@ -13,6 +13,7 @@
 #include "mvoi_id.h"
 
 #define S_SLOTS 1024               /* hash chains; a few hundred buyers held at most */
+#define S_REPLAY_MAX 10000         /* a larger gap re-snapshots every held buyer */
 
 typedef enum { H_SNAPSHOT = 1, H_LIVE } h_state_t;
 
@@ -24,6 +25,7 @@ struct gw_held_t {
     char prefix[MVOI_TOPIC_MAX];   /* its subscription */
     h_state_t state;
     bool resyncing, fresh, follows;
+    bool lost;                     /* an event the stream lost was this buyer's */
     gw_view_t *view, *staging;
     bus_sock_t *snap;              /* DEALER, one per snapshot attempt */
     char snap_rid[64];
@@ -49,6 +51,11 @@ struct gw_hold_t {
      * known (whole "kpi." stream only; a per-buyer subscription has no gap-free seq). */
     bool whole, stream_known;
     uint64_t stream_first, stream_head;
+    /* A gap being told apart: the lost events asked again (ReplayRequest from the outbox);
+     * the held buyers are not fresh until it is known whose they were. */
+    bus_sock_t *rep;
+    char rep_rid[64];
+    uint64_t rep_from, rep_to, rep_deadline;
     gw_hold_stats_t st;
 };
 
@@ -118,6 +125,8 @@ static void s_set_fresh(gw_held_t *h)
         snprintf(h->why, sizeof h->why, "loading the KPI totals of buyer %s", h->buyer);
     else if (h->resyncing)
         snprintf(h->why, sizeof h->why, "%s", "catching up with the kpi-aggregator (new snapshot)");
+    else if (self->rep)
+        snprintf(h->why, sizeof h->why, "%s", "updates were lost: asking the kpi-aggregator whose");
     else if (!self->last_hb || now - self->last_hb > self->stale_ms)
         snprintf(h->why, sizeof h->why, "no heartbeat from the kpi-aggregator for %u ms",
                  self->stale_ms);
@@ -340,6 +349,126 @@ static void s_resync_all(gw_hold_t *self, int why)
 }
 
 
+/* ---------------------------------------------------------------- gaps: whose events? */
+
+static void s_each_fresh(gw_hold_t *self)
+{
+    for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
+        s_set_fresh(h);
+}
+
+static void s_rep_done(gw_hold_t *self)
+{
+    bus_sock_destroy(&self->rep);
+    for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
+        h->lost = false;
+    s_each_fresh(self);
+}
+
+/* The replay could not say whose the lost events were: every held buyer re-snapshots. */
+static void s_rep_fail(gw_hold_t *self, const char *why)
+{
+    log_warn("kpi_gap_replay", "lost updates %" PRIu64 "..%" PRIu64 ": %s: every held buyer "
+             "re-snapshots", self->rep_from, self->rep_to, why);
+    s_rep_done(self);
+    s_resync_all(self, GW_HOLD_RESYNC_GAP);
+}
+
+/* The replay is whole: the buyers whose events were lost re-snapshot, the others go on. */
+static void s_rep_end(gw_hold_t *self, const Mvoi__ReplayEnd *end)
+{
+    if (!end || end->last_sent_seq < self->rep_to) {
+        s_rep_fail(self, "the kpi-aggregator did not replay them all");
+        return;
+    }
+    size_t n = 0;
+    for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
+        if (h->lost && h->state == H_LIVE && !h->resyncing) {
+            h->lost = false;
+            s_resync(h, GW_HOLD_RESYNC_GAP);
+            n++;
+        }
+    log_info("kpi_gap_replay", "lost updates %" PRIu64 "..%" PRIu64 ": %zu held buyer(s) "
+             "re-snapshot", self->rep_from, self->rep_to, n);
+    s_rep_done(self);
+}
+
+static void s_on_rep(bus_sock_t *sock, int events, void *arg)
+{
+    gw_hold_t *self = arg;
+    (void)events;
+    for (int budget = 0; budget < 4096 && self->rep; budget++) {
+        bus_msg_t m;
+        if (bus_recv(sock, &m) < 0)
+            return;
+        int idx = m.nparts - 1, err = 0;
+        Mvoi__Envelope *env = codec_unpack(bus_msg_data(&m, idx), bus_msg_size(&m, idx), 0, &err);
+        bus_msg_close(&m);
+        if (!env)
+            continue;
+        bool mine = env->request_id && strcmp(env->request_id, self->rep_rid) == 0;
+        if (mine && env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total) {
+            uint64_t seq = s_seq(env);
+            gw_held_t *h = gw_hold_find(self, s_buyer(env));
+            if (h && seq >= self->rep_from && seq <= self->rep_to)
+                h->lost = true;
+        } else if (mine && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
+            s_rep_end(self, env->replay_end);
+        } else if (mine && env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+            s_rep_fail(self, env->error && env->error->message ? env->error->message
+                                                               : "replay refused");
+        }
+        codec_free(&env);
+    }
+}
+
+/* Events from..to never arrived. The aggregator's outbox still has them (unless retention
+ * took them): asked again, they say whose they were, and only those buyers re-snapshot. */
+static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
+{
+    if (self->rep || self->n == 0 || to < from || to - from >= S_REPLAY_MAX) {
+        s_resync_all(self, GW_HOLD_RESYNC_GAP);
+        return;
+    }
+    bus_opts_t bo;
+    bus_opts_default(&bo);
+    bo.linger_ms = 0;
+    bo.immediate = false;
+    bo.maxmsgsize = 64ll << 20;
+    bo.rcvhwm = 1000;
+    self->rep = bus_sock_new(self->ctx, self->loop, ZMQ_DEALER, &bo);
+    if (!self->rep || bus_connect(self->rep, self->api) < 0 ||
+        bus_watch(self->rep, ZMQ_POLLIN, s_on_rep, self) < 0) {
+        bus_sock_destroy(&self->rep);
+        s_resync_all(self, GW_HOLD_RESYNC_GAP);
+        return;
+    }
+    self->rep_from = from;
+    self->rep_to = to;
+    self->rep_deadline = uv_now(self->loop) + self->snap_timeout_ms;
+    snprintf(self->rep_rid, sizeof self->rep_rid, "gw-gap-%" PRIx64 "-%" PRIu64,
+             (uint64_t)clock_now_ms(), from);
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    Mvoi__ReplayRequest rq = MVOI__REPLAY_REQUEST__INIT;
+    rq.has_from_seq = rq.has_max_count = true;
+    rq.from_seq = from;
+    rq.max_count = (uint32_t)(to - from + 1);
+    env.has_schema_version = true;
+    env.schema_version = CODEC_SCHEMA_VERSION;
+    env.producer = "gateway";
+    env.request_id = self->rep_rid;
+    env.body_case = MVOI__ENVELOPE__BODY_REPLAY;
+    env.replay = &rq;
+    uint8_t buf[256];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    bus_frame_t f = { buf, (size_t)(len > 0 ? len : 0) };
+    if (len <= 0 || bus_send(self->rep, &f, 1) < 0) {
+        s_rep_fail(self, "cannot ask the kpi-aggregator");
+        return;
+    }
+    s_each_fresh(self);   /* not fresh until it is known whose the lost events were */
+}
+
 /* ---------------------------------------------------------------- the shared stream */
 
 /* Stream continuity (whole stream only): the reason to resync every held buyer, or -1. */
@@ -370,8 +499,11 @@ static int s_stream(gw_hold_t *self, uint64_t seq)
 /* A live update: to the held buyer it belongs to (its staging while it loads). */
 static void s_update(gw_hold_t *self, const char *topic, const Mvoi__Envelope *env)
 {
+    uint64_t before = self->stream_head;
     int why = s_stream(self, s_seq(env));
-    if (why >= 0)
+    if (why == GW_HOLD_RESYNC_GAP)
+        s_gap(self, before + 1, s_seq(env) - 1);
+    else if (why >= 0)
         s_resync_all(self, why);
     gw_held_t *h = gw_hold_find(self, s_buyer(env));
     if (!h) {
@@ -561,6 +693,8 @@ static void s_on_timer(uv_timer_t *t)
 {
     gw_hold_t *self = t->data;
     uint64_t now = uv_now(self->loop);
+    if (self->rep && now >= self->rep_deadline)
+        s_rep_fail(self, "no replay within the snapshot timeout");
     for (gw_held_t *h = self->all.next, *next; h != &self->all; h = next) {
         next = h->next;
         if (h->streams == 0 && now - h->used >= self->idle_ms) {
@@ -628,6 +762,7 @@ void gw_hold_destroy(gw_hold_t **self_p)
         h->next->prev = h->prev;
         s_free(h);
     }
+    bus_sock_destroy(&self->rep);
     bus_sock_destroy(&self->mon);
     bus_sock_destroy(&self->sub);
     uv_timer_stop(&self->timer);

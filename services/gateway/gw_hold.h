@@ -14,9 +14,12 @@
  *  a heartbeat arrived within stale_ms, and the view is complete up to the heartbeat's
  *  head. A buyer re-snapshots (its own segment) when its snapshot is refused or late, on
  *  another epoch or incarnation of the aggregator, on a reconnection of the SUB socket, and
- *  on a gap: while the subscription is the whole "kpi." stream (gap-free, every event one
- *  total) a gap is seen by seq; which buyers it hit cannot be told, so every held buyer
- *  re-snapshots its own segment, and a buyer not held stays unloaded.
+ *  on a gap: the subscription is the whole "kpi." stream (gap-free, every event one total),
+ *  so a gap is seen by seq; the lost events are asked again from the aggregator's outbox
+ *  (ReplayRequest) to learn whose they were, and only those held buyers re-snapshot (the
+ *  held buyers are not fresh meanwhile). When the outbox no longer has them (retention), or
+ *  the gap is large, or the replay fails, every held buyer re-snapshots; a buyer not held
+ *  stays unloaded either way.
  */
 #ifndef MVOI_GW_HOLD_H
 #define MVOI_GW_HOLD_H
