@@ -22,7 +22,7 @@ struct gw_held_t {
     gw_held_t *chain;              /* same hash slot */
     gw_held_t *prev, *next;        /* every held buyer (timer, resync all) */
     char buyer[MVOI_ID_BUYER_MAX + 1];
-    char prefix[MVOI_TOPIC_MAX];   /* its subscription */
+    char prefix[MVOI_TOPIC_MAX];   /* its key range (gw_hold_topic_prefix) */
     h_state_t state;
     bool resyncing, fresh, follows;
     bool lost;                     /* an event the stream lost was this buyer's */
@@ -47,9 +47,9 @@ struct gw_hold_t {
     size_t n;
     uint64_t last_hb, hb_head, hb_epoch, hb_incarnation;
     bool hb_has_incarnation;
-    /* The subscribed stream: contiguous from stream_first to stream_head since it became
-     * known (whole "kpi." stream only; a per-buyer subscription has no gap-free seq). */
-    bool whole, stream_known;
+    /* The subscribed stream (the whole "kpi.", gap-free): contiguous from stream_first to
+     * stream_head since it became known. */
+    bool stream_known;
     uint64_t stream_first, stream_head;
     /* A gap being told apart: the lost events asked again (ReplayRequest from the outbox);
      * the held buyers are not fresh until it is known whose they were. */
@@ -64,9 +64,8 @@ const char *const gw_hold_reasons[GW_HOLD_RESYNC_REASONS] = {
 
 int gw_hold_topic_prefix(const char *buyer, char *buf, size_t len)
 {
-    /* The KPI topics lead with the kpi, not the buyer (mvoi_topic.h): no ZeroMQ prefix
-     * takes one buyer, so every held buyer subscribes the whole stream and updates are
-     * routed by the buyer they carry. */
+    /* The KPI topics lead with the kpi, not the buyer (mvoi_topic.h): no key range holds
+     * one buyer only, so its snapshot asks for all and keeps the buyer's. */
     (void)buyer;
     int n = snprintf(buf, len, "%s", MVOI_TOPIC_KPI_PREFIX);
     return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
@@ -229,7 +228,7 @@ static void s_finish_snapshot(gw_held_t *h, const Mvoi__SnapshotEnd *end)
     h->state = H_LIVE;
     /* whole stream: known from stream_first on; before any event, the first one decides
      * (s_stream) */
-    h->follows = !self->whole || !self->stream_known || self->stream_first <= end->seq + 1;
+    h->follows = !self->stream_known || self->stream_first <= end->seq + 1;
     bus_sock_destroy(&h->snap);
     log_info("kpi_buyer_snapshot", "buyer %s: %zu totals at seq %" PRIu64 " (epoch %" PRIu64
              ")%s", h->buyer, gw_view_count(nv), end->seq, end->epoch, full ? ", full" : "");
@@ -471,10 +470,10 @@ static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
 
 /* ---------------------------------------------------------------- the shared stream */
 
-/* Stream continuity (whole stream only): the reason to resync every held buyer, or -1. */
+/* Stream continuity: the reason to resync, or -1. */
 static int s_stream(gw_hold_t *self, uint64_t seq)
 {
-    if (!self->whole || !seq)
+    if (!seq)
         return -1;
     if (!self->stream_known) {
         /* the first event since the subscription: a buyer whose snapshot ends before it
@@ -532,11 +531,6 @@ static void s_heartbeat(gw_hold_t *self, const Mvoi__Heartbeat *hb)
     self->hb_epoch = hb->epoch;
     self->hb_has_incarnation = hb->has_incarnation;
     self->hb_incarnation = hb->incarnation;
-    if (!self->whole && self->hb_head > self->stream_head) {
-        /* one buyer's topics: the heartbeat follows every event before it on the pipe */
-        self->stream_known = true;
-        self->stream_head = self->hb_head;
-    }
     for (gw_held_t *h = self->all.next, *next; h != &self->all; h = next) {
         next = h->next;
         if (h->state != H_LIVE || h->resyncing)
@@ -638,12 +632,11 @@ gw_held_t *gw_hold_get(gw_hold_t *self, const char *buyer)
     h->view = gw_view_new();
     if (!h->view || strlen(buyer) >= sizeof h->buyer ||
         gw_hold_topic_prefix(buyer, h->prefix, sizeof h->prefix) < 0 ||
-        bus_subscribe(self->sub, h->prefix) < 0) {
+        bus_subscribe(self->sub, MVOI_TOPIC_KPI_PREFIX) < 0) {
         gw_view_destroy(&h->view);
         free(h);
         return NULL;
     }
-    self->whole = strcmp(h->prefix, MVOI_TOPIC_KPI_PREFIX) == 0;
     h->state = H_SNAPSHOT;
     h->used = uv_now(self->loop);
     gw_held_t **slot = &self->slots[s_hash(buyer) % S_SLOTS];
@@ -683,8 +676,9 @@ static void s_drop(gw_hold_t *self, gw_held_t *h)
     if (h->fresh)
         self->st.fresh--;
     self->st.drops++;
-    /* ZeroMQ counts subscriptions: the others' stay */
-    zmq_setsockopt(bus_sock_zmq(self->sub), ZMQ_UNSUBSCRIBE, h->prefix, strlen(h->prefix));
+    /* ZeroMQ counts subscriptions: the stream stays while another buyer is held */
+    zmq_setsockopt(bus_sock_zmq(self->sub), ZMQ_UNSUBSCRIBE, MVOI_TOPIC_KPI_PREFIX,
+                   strlen(MVOI_TOPIC_KPI_PREFIX));
     log_info("kpi_buyer_drop", "buyer %s: idle, dropped (%zu held)", h->buyer, self->n);
     s_free(h);
 }

@@ -1,25 +1,28 @@
 /*  gw_hold: the buyers the gateway is serving right now, each a Clone client of its own
  *  slice of the kpi-aggregator's totals (docs/design.md#clone, zguide chapter 5).
  *
- *  A buyer is held from its first request on: its topics are subscribed (the prefix of
- *  gw_hold_topic_prefix) and its segment is snapshotted (SnapshotRequest{prefix, segment})
- *  into a view of that buyer only; until the snapshot is in, the buyer is not fresh (the
- *  routes answer 503 + Retry-After, streams wait). Updates on the shared SUB socket are
- *  routed by buyer: a buyer that is not held costs one lookup, never memory. A buyer with no
- *  request for idle_ms and no stream open is dropped (unsubscribed, freed); its next
- *  request loads it again. So memory and request time depend on the buyers served, not on
- *  the buyers the aggregator holds.
+ *  A buyer is held from its first request on: its key range (gw_hold_topic_prefix, the one
+ *  place here that knows the KPI key layout) is snapshotted (SnapshotRequest{prefix,
+ *  segment}) into a view of that buyer only; until the snapshot is in, the buyer is not
+ *  fresh (the routes wait, then answer 503 + Retry-After; streams wait). Live updates come
+ *  on one SUB socket subscribed to the whole "kpi." stream while any buyer is held (ZeroMQ
+ *  counts the subscriptions) and are routed by buyer: a buyer that is not held costs one
+ *  lookup, never memory. A buyer with no request for idle_ms and no stream open is dropped
+ *  (freed); its next request loads it again. So memory and request time depend on the
+ *  buyers served, not on the buyers the aggregator holds.
+ *
+ *  Why the whole stream and not one buyer's topics: the stream is gap-free (every event one
+ *  total), so a loss shows as a gap in the seq; a subscription to some topics has holes by
+ *  design and a loss there would be invisible.
  *
  *  Never silently lagging, per buyer: a buyer's view is fresh only when its snapshot is in,
  *  a heartbeat arrived within stale_ms, and the view is complete up to the heartbeat's
- *  head. A buyer re-snapshots (its own segment) when its snapshot is refused or late, on
+ *  head. A buyer re-snapshots (its own range) when its snapshot is refused or late, on
  *  another epoch or incarnation of the aggregator, on a reconnection of the SUB socket, and
- *  on a gap: the subscription is the whole "kpi." stream (gap-free, every event one total),
- *  so a gap is seen by seq; the lost events are asked again from the aggregator's outbox
- *  (ReplayRequest) to learn whose they were, and only those held buyers re-snapshot (the
- *  held buyers are not fresh meanwhile). When the outbox no longer has them (retention), or
- *  the gap is large, or the replay fails, every held buyer re-snapshots; a buyer not held
- *  stays unloaded either way.
+ *  on a gap: the lost events are asked again from the aggregator's outbox (ReplayRequest) to
+ *  learn whose they were, and only those held buyers re-snapshot (the held buyers are not
+ *  fresh meanwhile). When the outbox no longer has them (retention), or the gap is large, or
+ *  the replay fails, every held buyer re-snapshots; a buyer not held stays unloaded.
  */
 #ifndef MVOI_GW_HOLD_H
 #define MVOI_GW_HOLD_H
@@ -57,8 +60,9 @@ gw_hold_t *gw_hold_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_hold_opts_t *o,
                        const gw_hold_cbs_t *cbs);
 void gw_hold_destroy(gw_hold_t **self_p);
 
-/* The subscription prefix of one buyer's totals into buf (the one place that knows the KPI
- * topic layout here); the snapshot asks for the same range as a segment. -ENAMETOOLONG. */
+/* The key prefix of one buyer's totals into buf, ending at a segment ("kpi.x." or the
+ * whole "kpi."); the snapshot asks for it without the final '.' as a segment and keeps the
+ * buyer's totals. -ENAMETOOLONG. */
 int gw_hold_topic_prefix(const char *buyer, char *buf, size_t len);
 
 /* The buyer's state, loading it when not held (subscribe + snapshot); marks it used now.
