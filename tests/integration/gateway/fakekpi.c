@@ -258,6 +258,32 @@ static uint64_t g_gen_left, g_gen_done;
 static uint32_t g_gen_rate;
 static int64_t g_gen_start;
 
+/* ReplayRequest: the logged events from from_seq, then ReplayEnd. */
+static void replay(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    uint64_t from = req->replay->has_from_seq ? req->replay->from_seq : 1, last = 0;
+    uint32_t max = req->replay->max_count ? req->replay->max_count : 1000, sent = 0;
+    for (size_t i = 0; i < g_nlog && sent < max; i++) {
+        if (g_log[i].seq < from)
+            continue;
+        Mvoi__Envelope item;
+        total_env(&g_tot[g_log[i].tot], &item);
+        item.seq = last = g_log[i].seq;
+        item.request_id = req->request_id;
+        send_env(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[g_log[i].tot].key, &item);
+        sent++;
+    }
+    Mvoi__ReplayEnd end = MVOI__REPLAY_END__INIT;
+    end.has_epoch = end.has_last_sent_seq = end.has_head_seq = true;
+    end.epoch = g_epoch;
+    end.last_sent_seq = last;
+    end.head_seq = g_seq;
+    env.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
+    env.replay_end = &end;
+    reply(sock, id, req, &env);
+}
+
 static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -265,29 +291,9 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     case MVOI__ENVELOPE__BODY_HEALTH:
         health(sock, id, req, "kpi-aggregator");
         return;
-    case MVOI__ENVELOPE__BODY_REPLAY: {
-        uint64_t from = req->replay->has_from_seq ? req->replay->from_seq : 1, last = 0;
-        uint32_t max = req->replay->max_count ? req->replay->max_count : 1000, sent = 0;
-        for (size_t i = 0; i < g_nlog && sent < max; i++) {
-            if (g_log[i].seq < from)
-                continue;
-            Mvoi__Envelope item;
-            total_env(&g_tot[g_log[i].tot], &item);
-            item.seq = last = g_log[i].seq;
-            item.request_id = req->request_id;
-            send_env(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[g_log[i].tot].key, &item);
-            sent++;
-        }
-        Mvoi__ReplayEnd end = MVOI__REPLAY_END__INIT;
-        end.has_epoch = end.has_last_sent_seq = end.has_head_seq = true;
-        end.epoch = g_epoch;
-        end.last_sent_seq = last;
-        end.head_seq = g_seq;
-        env.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
-        env.replay_end = &end;
-        reply(sock, id, req, &env);
+    case MVOI__ENVELOPE__BODY_REPLAY:
+        replay(sock, id, req);
         return;
-    }
     case MVOI__ENVELOPE__BODY_SNAPSHOT: {
         const char *prefix = req->snapshot->prefix ? req->snapshot->prefix : "";
         uint32_t count = 0;
