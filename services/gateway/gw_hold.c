@@ -26,6 +26,7 @@ struct gw_held_t {
     h_state_t state;
     bool resyncing, fresh, follows;
     bool lost;                     /* an event the stream lost was this buyer's */
+    uint64_t gap_upto;             /* its view's head when the gap was seen */
     gw_view_t *view, *staging;
     bus_sock_t *snap;              /* DEALER, one per snapshot attempt */
     char snap_rid[64];
@@ -409,7 +410,8 @@ static void s_on_rep(bus_sock_t *sock, int events, void *arg)
         if (mine && env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total) {
             uint64_t seq = s_seq(env);
             gw_held_t *h = gw_hold_find(self, s_buyer(env));
-            if (h && seq >= self->rep_from && seq <= self->rep_to)
+            /* a buyer whose view already had this seq did not lose it */
+            if (h && seq >= self->rep_from && seq <= self->rep_to && seq > h->gap_upto)
                 h->lost = true;
         } else if (mine && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
             s_rep_end(self, env->replay_end);
@@ -465,6 +467,8 @@ static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
         s_rep_fail(self, "cannot ask the kpi-aggregator");
         return;
     }
+    for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
+        h->gap_upto = gw_view_head(h->view);   /* before the update that showed the gap */
     s_each_fresh(self);   /* not fresh until it is known whose the lost events were */
 }
 
@@ -477,12 +481,15 @@ static int s_stream(gw_hold_t *self, uint64_t seq)
         return -1;
     if (!self->stream_known) {
         /* the first event since the subscription: a buyer whose snapshot ends before it
-         * may have missed what came between */
+         * may have missed what came between; asked again, those events say whose */
         self->stream_known = true;
         self->stream_first = self->stream_head = seq;
+        uint64_t low = seq;
         for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
-            if (h->state == H_LIVE && !h->resyncing && gw_view_head(h->view) + 1 < seq)
-                s_resync(h, GW_HOLD_RESYNC_GAP);
+            if (h->state == H_LIVE && !h->resyncing && gw_view_head(h->view) + 1 < low)
+                low = gw_view_head(h->view) + 1;
+        if (low < seq)
+            s_gap(self, low, seq - 1);
         return -1;
     }
     if (seq > self->stream_head + 1) {
@@ -531,6 +538,14 @@ static void s_heartbeat(gw_hold_t *self, const Mvoi__Heartbeat *hb)
     self->hb_epoch = hb->epoch;
     self->hb_has_incarnation = hb->has_incarnation;
     self->hb_incarnation = hb->incarnation;
+    if (self->stream_known && self->n > 0 && self->hb_head > self->stream_head &&
+        gw_view_epoch(self->all.next->view) == self->hb_epoch) {
+        /* the heartbeat follows its head on the pipe: the events after stream_head were
+         * lost; asked again, they say whose they were (s_gap accounts for them) */
+        uint64_t from = self->stream_head + 1;
+        self->stream_head = self->hb_head;
+        s_gap(self, from, self->hb_head);
+    }
     for (gw_held_t *h = self->all.next, *next; h != &self->all; h = next) {
         next = h->next;
         if (h->state != H_LIVE || h->resyncing)
