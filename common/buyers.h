@@ -11,6 +11,10 @@
  *    inhabitants = 87498            with inhabitants_year and inhabitants_source
  *    purchasing_volume_eur = ...    yearly purchasing volume in euros, with
  *                                   purchasing_volume_year and purchasing_volume_source
+ *    ambition_level.klimaat = 2     the Manifest level (1..5) declared per theme (klimaat,
+ *                                   circulair, milieu, isv, diversiteit_inclusie,
+ *                                   social_return), with ambition_level_year and
+ *                                   ambition_level_source
  *
  *  A request naming a buyer that is not in the registry is refused (server.c, field
  *  "buyer"), unless the registry is open (MVOI_BUYERS_OPEN=true, for tests and demos):
@@ -59,6 +63,11 @@ typedef struct {
     int64_t volume_eur;                    /* purchasing volume per year, whole euros */
     unsigned volume_year;
     char volume_source[MVOI_BUYER_TEXT_MAX];
+    /* The Manifest MVOI ambition level (1..5) the buyer declared per theme (index 1..6 as
+     * the Theme enum; 0 = not declared) for level_year, from level_source. */
+    uint8_t level[7];
+    unsigned level_year;
+    char level_source[MVOI_BUYER_TEXT_MAX];
 } mvoi_buyer_t;
 
 typedef struct mvoi_buyers mvoi_buyers_t;

@@ -81,6 +81,29 @@ int mvoi_buyers_profile_key(mvoi_buyer_t *b, const char *key, const char *value,
             *(key[0] == 'i' ? &b->inhabitants_year : &b->volume_year) = (unsigned)n;
         return rc;
     }
+    if (strcmp(key, "ambition_level_year") == 0) {
+        if ((rc = s_int(key, value, 1900, 2999, &n, why, cap)) > 0)
+            b->level_year = (unsigned)n;
+        return rc;
+    }
+    if (strcmp(key, "ambition_level_source") == 0)
+        return s_text(b->level_source, sizeof b->level_source, key, value, why, cap);
+    if (strncmp(key, "ambition_level.", 15) == 0) {
+        static const char *const th[] = { "", "klimaat", "circulair", "milieu", "isv",
+                                          "diversiteit_inclusie", "social_return" };
+        for (int t = 1; t <= 6; t++)
+            if (strcmp(key + 15, th[t]) == 0) {
+                if (b->level[t]) {
+                    snprintf(why, cap, "given twice: %s", key);
+                    return -1;
+                }
+                if ((rc = s_int(key, value, 1, 5, &n, why, cap)) > 0)
+                    b->level[t] = (uint8_t)n;
+                return rc;
+            }
+        snprintf(why, cap, "%s: no such theme", key);
+        return -1;
+    }
     if (strcmp(key, "inhabitants_source") == 0)
         return s_text(b->inhabitants_source, sizeof b->inhabitants_source, key, value, why, cap);
     if (strcmp(key, "purchasing_volume_source") == 0)
@@ -101,6 +124,15 @@ int mvoi_buyers_profile_check(const mvoi_buyer_t *b, char *why, size_t cap)
     if (vol && !(b->volume_eur && b->volume_year && b->volume_source[0])) {
         snprintf(why, cap, "purchasing_volume_eur needs purchasing_volume_year and "
                            "purchasing_volume_source");
+        return -1;
+    }
+    bool any = false;
+    for (int t = 1; t <= 6; t++)
+        any = any || b->level[t];
+    bool lev = any || b->level_year || b->level_source[0];
+    if (lev && !(any && b->level_year && b->level_source[0])) {
+        snprintf(why, cap, "ambition_level.<theme> needs ambition_level_year and "
+                           "ambition_level_source");
         return -1;
     }
     return 0;

@@ -18,6 +18,15 @@
 #include "text.h"
 
 #define BM_KPIS 6          /* KPI numbers 1..6 as in kpi.proto */
+#define BM_THEMES 6        /* the Manifest's themes 1..6 as in calendar.proto */
+/* Measures: 1..6 the KPIs; then per theme (1..6) the share of tenders with an ambition for
+ * the theme (percent, from the calendar's tenders) and the buyer's Manifest ambition level
+ * for the theme (1..5, from the registry). Shares and levels are normalised already: they
+ * have the absolute "normalisation" only. Every call below that takes a kpi takes any
+ * measure 1..BM_MEASURES. */
+#define BM_M_SHARE(theme) (BM_KPIS + (theme))
+#define BM_M_LEVEL(theme) (BM_KPIS + BM_THEMES + (theme))
+#define BM_MEASURES (BM_KPIS + 2 * BM_THEMES)
 #define BM_K_DEFAULT 5
 #define BM_YEARS_MAX 16    /* distinct years held; the oldest is dropped beyond */
 
@@ -50,9 +59,14 @@ double bm_percentile(const double *x, size_t n, double v);
 /* 1 if v < Q1, 2 if v < median, 3 if v < Q3, else 4 (4 = the highest quarter) */
 int bm_quartile(double v, double q1, double med, double q3);
 
-/* the KPIs (display unit and scale from the KPI's integer unit) */
-const char *bm_kpi_name(int kpi);             /* "co2" ... ; NULL outside 1..6 */
-int bm_kpi_parse(const char *name);           /* 1..6, -1 */
+/* the measures (display unit and scale from the KPI's integer unit) */
+/* "co2" ..., "share.klimaat" ..., "level.klimaat" ...; NULL outside 1..BM_MEASURES */
+const char *bm_kpi_name(int kpi);
+int bm_kpi_parse(const char *name);           /* 1..BM_MEASURES, -1 */
+/* Does measure kpi have normalisation n (shares and levels: absolute only)? */
+bool bm_kpi_has_norm(int kpi, bm_norm_t n);
+/* The theme (1..6) of a share or level measure, 0 for a KPI. */
+int bm_kpi_theme(int kpi);
 const char *bm_norm_name(bm_norm_t n);        /* "absolute", "per_eur_million", "per_inhabitant" */
 int bm_norm_parse(const char *name);
 
@@ -65,7 +79,22 @@ const mvoi_buyers_t *bm_registry(const bm_t *self);
 /* Buyer's realisation of kpi in year is now value (the KPI's integer unit: g, mg, cent,
  * products, pilots). 0, or -ENOENT (buyer not registered), -EINVAL (kpi, year). */
 int bm_set(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t value);
-/* Forget every total (before a full resnapshot). */
+/* Buyer's tenders planned in year: tenders (not cancelled) and, per theme 1..6 (with[0] is
+ * klimaat), those with an ambition for it. Sets the share measures; tenders == 0 removes
+ * them (no tender, no share). 0, -ENOENT, -EINVAL (year, or with outside 0..tenders). */
+int bm_set_tenders(bm_t *self, const char *buyer, unsigned year, int64_t tenders,
+                   const int64_t with[BM_THEMES]);
+/* Buyer's tender counts of year as last set: 0, or -ENOENT when none are held. */
+int bm_tenders(const bm_t *self, const char *buyer, unsigned year, int64_t *tenders,
+               int64_t with[BM_THEMES]);
+/* Forget buyer's tender counts of every year (before its tenders are counted anew). */
+void bm_clear_tenders(bm_t *self, const char *buyer);
+/* Buyer's Manifest ambition level (1..5) for theme in year; 0 removes it. */
+int bm_set_level(bm_t *self, const char *buyer, unsigned year, int theme, int level);
+/* Every level the registry holds (mvoi_buyer_t.level) into self. */
+int bm_load_levels(bm_t *self);
+/* Forget every total (before a full resnapshot): KPI totals only, not tender counts or
+ * levels (they have sources of their own). */
 void bm_clear(bm_t *self);
 /* The years with at least one total, ascending; returns the count (<= cap). */
 size_t bm_years(const bm_t *self, unsigned *out, size_t cap);
@@ -96,6 +125,8 @@ int bm_distribution(const bm_t *self, int cls, int kpi, unsigned year, bm_norm_t
                     bm_dist_t *out);
 
 /* text (bm_text.c) */
+/* The measure's name for people: "Vermeden CO2", "Aanbestedingen met ambitie: Klimaat". */
+const char *bm_kpi_label(int kpi, text_lang_t lang, char *buf, size_t cap);
 /* The display unit of kpi under norm: "kg", "kg per EUR mln" in lang. */
 const char *bm_unit_label(int kpi, bm_norm_t norm, text_lang_t lang, char *buf, size_t cap);
 /* A number as people read it in lang: "12.345", "1,23" (nl); "12,345", "1.23" (en). */

@@ -63,18 +63,34 @@ const char *bm_class_label(int cls, text_lang_t lang)
     return cls % BM_SIZES ? "" : s_other[cls / BM_SIZES - 1][lang == TEXT_EN ? 2 : 1];
 }
 
-static const char *const s_kpis[BM_KPIS + 1] = {
-    NULL, "fairtrade", "sroi", "nox", "material", "co2", "pilots"
+static const char *const s_kpis[BM_MEASURES + 1] = {
+    NULL, "fairtrade", "sroi", "nox", "material", "co2", "pilots",
+    "share.klimaat", "share.circulair", "share.milieu", "share.isv",
+    "share.diversiteit_inclusie", "share.social_return",
+    "level.klimaat", "level.circulair", "level.milieu", "level.isv",
+    "level.diversiteit_inclusie", "level.social_return"
 };
 
-const char *bm_kpi_name(int kpi) { return kpi >= 1 && kpi <= BM_KPIS ? s_kpis[kpi] : NULL; }
+const char *bm_kpi_name(int kpi) { return kpi >= 1 && kpi <= BM_MEASURES ? s_kpis[kpi] : NULL; }
 
 int bm_kpi_parse(const char *name)
 {
-    for (int k = 1; name && k <= BM_KPIS; k++)
+    for (int k = 1; name && k <= BM_MEASURES; k++)
         if (strcmp(name, s_kpis[k]) == 0)
             return k;
     return -1;
+}
+
+bool bm_kpi_has_norm(int kpi, bm_norm_t n)
+{
+    return kpi >= 1 && kpi <= BM_MEASURES && n < BM_NORMS && (kpi <= BM_KPIS || n == BM_NORM_ABS);
+}
+
+int bm_kpi_theme(int kpi)
+{
+    if (kpi <= BM_KPIS || kpi > BM_MEASURES)
+        return 0;
+    return (kpi - BM_KPIS - 1) % BM_THEMES + 1;
 }
 
 static const char *const s_norms[BM_NORMS] = { "absolute", "per_eur_million", "per_inhabitant" };

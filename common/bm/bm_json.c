@@ -56,6 +56,25 @@ static json_t *s_norm(const bm_t *self, const char *buyer, int kpi, unsigned yea
     return o;
 }
 
+/* A share measure: the buyer's own counts behind its share (its own figures only). */
+static void s_own_counts(const bm_t *self, const char *buyer, int k, unsigned year,
+                         text_lang_t lang, json_t *m)
+{
+    int th = bm_kpi_theme(k);
+    int64_t n, with[BM_THEMES];
+    if (th) {
+        char key[48];
+        snprintf(key, sizeof key, "theme.%s", bm_kpi_name(k) + 6);
+        json_object_set_new(m, "group", json_string(k < BM_M_LEVEL(1) ? "share" : "level"));
+        json_object_set_new(m, "theme", json_string(bm_kpi_name(k) + 6));
+        json_object_set_new(m, "theme_label", json_string(text_get(lang, key)));
+    }
+    if (!th || k >= BM_M_LEVEL(1) || bm_tenders(self, buyer, year, &n, with) != 0)
+        return;
+    json_object_set_new(m, "tenders", json_integer(n));
+    json_object_set_new(m, "with_ambition", json_integer(with[th - 1]));
+}
+
 json_t *bm_json_buyer(const bm_t *self, const char *buyer, unsigned year, text_lang_t lang)
 {
     const mvoi_buyer_t *b = mvoi_buyers_find(bm_registry(self), buyer);
@@ -71,14 +90,16 @@ json_t *bm_json_buyer(const bm_t *self, const char *buyer, unsigned year, text_l
         : json_pack("{s:s,s:s}", "id", bm_class_id(cls), "label", bm_class_label(cls, lang)));
     json_object_set_new(o, "profile", s_profile(b));
     json_t *kpis = json_array();
-    for (int k = 1; k <= BM_KPIS; k++) {
-        char key[32];
-        snprintf(key, sizeof key, "kpi.%s", bm_kpi_name(k));
+    for (int k = 1; k <= BM_MEASURES; k++) {
+        char label[160];
         json_t *norms = json_array();
         for (int n = 0; n < BM_NORMS; n++)
-            json_array_append_new(norms, s_norm(self, buyer, k, year, (bm_norm_t)n, lang));
-        json_array_append_new(kpis, json_pack("{s:s,s:s,s:o}", "kpi", bm_kpi_name(k), "label",
-                                              text_get(lang, key), "norms", norms));
+            if (bm_kpi_has_norm(k, (bm_norm_t)n))
+                json_array_append_new(norms, s_norm(self, buyer, k, year, (bm_norm_t)n, lang));
+        json_t *m = json_pack("{s:s,s:s,s:o}", "kpi", bm_kpi_name(k), "label",
+                              bm_kpi_label(k, lang, label, sizeof label), "norms", norms);
+        s_own_counts(self, buyer, k, year, lang, m);
+        json_array_append_new(kpis, m);
     }
     json_object_set_new(o, "kpis", kpis);
     return o;
@@ -95,10 +116,10 @@ static void s_each(const bm_t *self, text_lang_t lang, s_row_fn *fn, void *arg)
     char unit[128];
     for (size_t y = 0; y < ny; y++)
         for (int c = 0; c < BM_CLASSES; c++)
-            for (int k = 1; k <= BM_KPIS; k++)
+            for (int k = 1; k <= BM_MEASURES; k++)
                 for (int n = 0; n < BM_NORMS; n++) {
                     bm_dist_t d;
-                    if (bm_distribution(self, c, k, years[y], (bm_norm_t)n, &d) == 0
+                    if (bm_kpi_has_norm(k, (bm_norm_t)n) && bm_distribution(self, c, k, years[y], (bm_norm_t)n, &d) == 0
                         && d.status == BM_OK)
                         fn(arg, years[y], c, k, (bm_norm_t)n, &d,
                            bm_unit_label(k, (bm_norm_t)n, lang, unit, sizeof unit));
@@ -125,8 +146,14 @@ json_t *bm_json_open_data(const bm_t *self, text_lang_t lang)
     json_t *defs = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
         "year", "calendar year of the KPI window (the current year: year to date)",
         "class", "kind of buyer and size class by inhabitants (gemeente: CBS-like classes)",
-        "kpi", "fairtrade sroi nox material co2 pilots: the realisation of the KPI",
-        "normalisation", "absolute; per_eur_million: per EUR million of the registered yearly "
+        "kpi", "fairtrade sroi nox material co2 pilots: the realisation of the KPI; "
+               "share.<theme>: percent of the buyer's tenders planned for publication in the "
+               "year (not cancelled) that have an ambition for the theme (the theme in scope "
+               "with a commitment: eis, gunning or innovatie), from the procurement calendar; "
+               "level.<theme>: the Manifest MVOI ambition level (1..5) the buyer declared for "
+               "the theme and year, from the registry with its source. Themes: klimaat "
+               "circulair milieu isv diversiteit_inclusie social_return",
+        "normalisation", "absolute (share and level: absolute only); per_eur_million: per EUR million of the registered yearly "
                          "purchasing volume; per_inhabitant: per registered inhabitant",
         "count", "buyers in the class with a total for this KPI and year (at least k)",
         "q1", "first quartile, Hyndman-Fan type 7 (linear interpolation, h = (n-1)p)",

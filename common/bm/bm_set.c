@@ -1,6 +1,6 @@
 /*  bm_set: the live benchmark set. See bm.h.
  *
- *  Per (year, class, KPI, normalisation) one distribution: the contributing buyers' figures
+ *  Per (year, class, measure, normalisation) one distribution: the contributing buyers' figures
  *  in ascending order beside their registry index. A change of one buyer's total removes its
  *  old figure and inserts the new one in each of its class's three distributions (a shift of
  *  at most the class's size each), so the quartiles are always current and reading them is
@@ -19,11 +19,15 @@ typedef struct {
     uint32_t *who;      /* registry index of v[i] */
 } s_dist_t;
 
+#define S_TC (1 + BM_THEMES)   /* tender counts per buyer: tenders, with[theme] */
+
 typedef struct {
     unsigned year;
-    int64_t *raw;       /* [buyer * BM_KPIS + kpi-1] */
+    double *raw;        /* [buyer * BM_MEASURES + m-1]: the absolute figure, display unit */
     uint8_t *has;
-    s_dist_t d[BM_CLASSES][BM_KPIS][BM_NORMS];
+    int64_t *tc;        /* [buyer * S_TC + i]: tender counts as set (bm_set_tenders) */
+    uint8_t *thas;      /* [buyer] */
+    s_dist_t d[BM_CLASSES][BM_MEASURES][BM_NORMS];
 } s_year_t;
 
 struct bm {
@@ -82,22 +86,32 @@ static void s_year_free(s_year_t **y_p)
     if (!y)
         return;
     for (int c = 0; c < BM_CLASSES; c++)
-        for (int k = 0; k < BM_KPIS; k++)
+        for (int k = 0; k < BM_MEASURES; k++)
             for (int n = 0; n < BM_NORMS; n++) {
                 free(y->d[c][k][n].v);
                 free(y->d[c][k][n].who);
             }
     free(y->raw);
     free(y->has);
+    free(y->tc);
+    free(y->thas);
     free(y);
     *y_p = NULL;
 }
 
+/* The KPI totals go; shares and levels stay (their sources are the calendar and the
+ * registry, not the KPI stream that is being resnapshotted). */
 void bm_clear(bm_t *self)
 {
-    for (size_t i = 0; i < self->nyears; i++)
-        s_year_free(&self->years[i]);
-    self->nyears = 0;
+    for (size_t i = 0; i < self->nyears; i++) {
+        s_year_t *y = self->years[i];
+        for (size_t b = 0; b < self->nb; b++)
+            memset(&y->has[b * BM_MEASURES], 0, BM_KPIS);
+        for (int c = 0; c < BM_CLASSES; c++)
+            for (int k = 0; k < BM_KPIS; k++)
+                for (int n = 0; n < BM_NORMS; n++)
+                    y->d[c][k][n].n = 0;
+    }
 }
 
 void bm_destroy(bm_t **self_p)
@@ -105,7 +119,8 @@ void bm_destroy(bm_t **self_p)
     bm_t *self = *self_p;
     if (!self)
         return;
-    bm_clear(self);
+    for (size_t i = 0; i < self->nyears; i++)
+        s_year_free(&self->years[i]);
     free(self->cls);
     free(self->den);
     free(self->by_id);
@@ -163,9 +178,11 @@ static s_year_t *s_year_make(bm_t *self, unsigned year)
     if (!y)
         return NULL;
     y->year = year;
-    y->raw = calloc(self->nb * BM_KPIS + 1, sizeof *y->raw);
-    y->has = calloc(self->nb * BM_KPIS + 1, 1);
-    if (!y->raw || !y->has) {
+    y->raw = calloc(self->nb * BM_MEASURES + 1, sizeof *y->raw);
+    y->has = calloc(self->nb * BM_MEASURES + 1, 1);
+    y->tc = calloc(self->nb * S_TC + 1, sizeof *y->tc);
+    y->thas = calloc(self->nb + 1, 1);
+    if (!y->raw || !y->has || !y->tc || !y->thas) {
         s_year_free(&y);
         return NULL;
     }
@@ -216,6 +233,29 @@ static int s_insert(s_dist_t *d, uint32_t who, double v, uint64_t *work)
     return 0;
 }
 
+/* Measure m of buyer b in year y is now v (absolute, display unit), or absent (!present):
+ * its figure leaves and enters its class's distributions of every normalisation m has. */
+static int s_put(bm_t *self, s_year_t *y, long b, int m, bool present, double v)
+{
+    size_t slot = (size_t)b * BM_MEASURES + (size_t)(m - 1);
+    y->raw[slot] = v;
+    y->has[slot] = present;
+    int cls = self->cls[b];
+    if (cls < 0)
+        return 0;
+    for (int n = 0; n < BM_NORMS; n++) {
+        double den = self->den[b * BM_NORMS + n];
+        if (den <= 0 || !bm_kpi_has_norm(m, (bm_norm_t)n))
+            continue;
+        s_dist_t *d = &y->d[cls][m - 1][n];
+        s_remove(d, (uint32_t)b, &self->work);
+        int rc = present ? s_insert(d, (uint32_t)b, v / den, &self->work) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int bm_set(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t value)
 {
     if (kpi < 1 || kpi > BM_KPIS || year < 1900 || year > 2999)
@@ -226,22 +266,82 @@ int bm_set(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t value)
     s_year_t *y = s_year_make(self, year);
     if (!y)
         return -ENOMEM;
-    size_t slot = (size_t)b * BM_KPIS + (size_t)(kpi - 1);
-    y->raw[slot] = value;
-    y->has[slot] = 1;
     self->work = 0;
-    int cls = self->cls[b];
-    if (cls < 0)
-        return 0;
-    for (int n = 0; n < BM_NORMS; n++) {
-        double den = self->den[b * BM_NORMS + n];
-        if (den <= 0)
-            continue;
-        s_dist_t *d = &y->d[cls][kpi - 1][n];
-        s_remove(d, (uint32_t)b, &self->work);
-        int rc = s_insert(d, (uint32_t)b, (double)value / s_scale[kpi] / den, &self->work);
+    return s_put(self, y, b, kpi, true, (double)value / s_scale[kpi]);
+}
+
+int bm_set_tenders(bm_t *self, const char *buyer, unsigned year, int64_t tenders,
+                   const int64_t with[BM_THEMES])
+{
+    if (year < 1900 || year > 2999 || tenders < 0)
+        return -EINVAL;
+    for (int t = 0; t < BM_THEMES; t++)
+        if (with[t] < 0 || with[t] > tenders)
+            return -EINVAL;
+    long b = s_index(self, buyer);
+    if (b < 0)
+        return -ENOENT;
+    s_year_t *y = tenders ? s_year_make(self, year) : s_year(self, year);
+    if (!y)
+        return tenders ? -ENOMEM : 0;
+    self->work = 0;
+    y->thas[b] = tenders > 0;
+    y->tc[b * S_TC] = tenders;
+    for (int t = 0; t < BM_THEMES; t++) {
+        y->tc[b * S_TC + 1 + t] = with[t];
+        double share = tenders ? 100.0 * (double)with[t] / (double)tenders : 0;
+        int rc = s_put(self, y, b, BM_M_SHARE(t + 1), tenders > 0, share);
         if (rc)
             return rc;
+    }
+    return 0;
+}
+
+int bm_tenders(const bm_t *self, const char *buyer, unsigned year, int64_t *tenders,
+               int64_t with[BM_THEMES])
+{
+    long b = s_index(self, buyer);
+    s_year_t *y = b < 0 ? NULL : s_year(self, year);
+    if (!y || !y->thas[b])
+        return -ENOENT;
+    *tenders = y->tc[b * S_TC];
+    for (int t = 0; t < BM_THEMES; t++)
+        with[t] = y->tc[b * S_TC + 1 + t];
+    return 0;
+}
+
+void bm_clear_tenders(bm_t *self, const char *buyer)
+{
+    static const int64_t none[BM_THEMES];
+    unsigned years[BM_YEARS_MAX];
+    size_t ny = bm_years(self, years, BM_YEARS_MAX);
+    for (size_t i = 0; i < ny; i++)
+        bm_set_tenders(self, buyer, years[i], 0, none);
+}
+
+int bm_set_level(bm_t *self, const char *buyer, unsigned year, int theme, int level)
+{
+    if (year < 1900 || year > 2999 || theme < 1 || theme > BM_THEMES || level < 0 || level > 5)
+        return -EINVAL;
+    long b = s_index(self, buyer);
+    if (b < 0)
+        return -ENOENT;
+    s_year_t *y = level ? s_year_make(self, year) : s_year(self, year);
+    if (!y)
+        return level ? -ENOMEM : 0;
+    self->work = 0;
+    return s_put(self, y, b, BM_M_LEVEL(theme), level > 0, level);
+}
+
+int bm_load_levels(bm_t *self)
+{
+    for (size_t i = 0; i < self->nb; i++) {
+        const mvoi_buyer_t *b = mvoi_buyers_at(self->reg, i);
+        for (int t = 1; t <= BM_THEMES && b->level_year; t++) {
+            int rc = b->level[t] ? bm_set_level(self, b->id, b->level_year, t, b->level[t]) : 0;
+            if (rc)
+                return rc;
+        }
     }
     return 0;
 }
@@ -284,7 +384,7 @@ int bm_position(const bm_t *self, const char *buyer, int kpi, unsigned year, bm_
 {
     memset(out, 0, sizeof *out);
     out->cls = -1;
-    if (kpi < 1 || kpi > BM_KPIS || norm >= BM_NORMS)
+    if (kpi < 1 || kpi > BM_MEASURES || norm >= BM_NORMS || !bm_kpi_has_norm(kpi, norm))
         return -EINVAL;
     long b = s_index(self, buyer);
     if (b < 0)
@@ -292,10 +392,10 @@ int bm_position(const bm_t *self, const char *buyer, int kpi, unsigned year, bm_
     out->cls = self->cls[b];
     double den = self->den[b * BM_NORMS + norm];
     s_year_t *y = s_year(self, year);
-    size_t slot = (size_t)b * BM_KPIS + (size_t)(kpi - 1);
+    size_t slot = (size_t)b * BM_MEASURES + (size_t)(kpi - 1);
     if (y && y->has[slot] && den > 0) {
         out->has_value = true;
-        out->value = (double)y->raw[slot] / s_scale[kpi] / den;
+        out->value = y->raw[slot] / den;
     }
     if (out->cls < 0) {
         out->status = BM_NO_CLASS;
@@ -322,7 +422,8 @@ int bm_distribution(const bm_t *self, int cls, int kpi, unsigned year, bm_norm_t
                     bm_dist_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (cls < 0 || cls >= BM_CLASSES || kpi < 1 || kpi > BM_KPIS || norm >= BM_NORMS)
+    if (cls < 0 || cls >= BM_CLASSES || kpi < 1 || kpi > BM_MEASURES || norm >= BM_NORMS
+        || !bm_kpi_has_norm(kpi, norm))
         return -EINVAL;
     const s_dist_t *d = s_dist(self, year, cls, kpi, norm);
     out->status = s_stats(self, d, &out->count, &out->q1, &out->median, &out->q3)

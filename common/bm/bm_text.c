@@ -39,9 +39,33 @@ const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap)
     return buf;
 }
 
+static const char *const s_theme_keys[BM_THEMES + 1] = {
+    "", "theme.klimaat", "theme.circulair", "theme.milieu", "theme.isv",
+    "theme.diversiteit_inclusie", "theme.social_return"
+};
+
+const char *bm_kpi_label(int kpi, text_lang_t lang, char *buf, size_t cap)
+{
+    int th = bm_kpi_theme(kpi);
+    char key[48];
+    if (th) {
+        snprintf(buf, cap, text_get(lang, kpi < BM_M_LEVEL(1) ? "bench.share" : "bench.level"),
+                 text_get(lang, s_theme_keys[th]));
+        return buf;
+    }
+    snprintf(key, sizeof key, "kpi.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
+    snprintf(buf, cap, "%s", text_get(lang, key));
+    return buf;
+}
+
 const char *bm_unit_label(int kpi, bm_norm_t norm, text_lang_t lang, char *buf, size_t cap)
 {
     char key[48];
+    if (bm_kpi_theme(kpi)) {
+        snprintf(buf, cap, "%s", text_get(lang, kpi < BM_M_LEVEL(1) ? "bench.unit.share"
+                                                                    : "bench.unit.level"));
+        return buf;
+    }
     snprintf(key, sizeof key, "bench.unit.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
     snprintf(key + strlen(key), sizeof key - strlen(key), "%s",
              norm == BM_NORM_PER_MEUR ? ".meur" : norm == BM_NORM_PER_INH ? ".inh" : "");
@@ -72,7 +96,10 @@ const char *bm_sentence(const bm_t *self, const char *buyer, int kpi, bm_norm_t 
         snprintf(buf, cap, text_get(lang, "bench.why.no_volume"), name);
         return buf;
     case BM_NO_VALUE:
-        snprintf(buf, cap, text_get(lang, "bench.why.no_value"), name);
+        snprintf(buf, cap, text_get(lang, bm_kpi_theme(kpi) >= 1 && kpi < BM_M_LEVEL(1)
+                                              ? "bench.why.no_tenders"
+                                          : bm_kpi_theme(kpi) ? "bench.why.no_level"
+                                                              : "bench.why.no_value"), name);
         return buf;
     case BM_TOO_FEW:
         snprintf(k, sizeof k, "%u", bm_k(self));
@@ -82,10 +109,29 @@ const char *bm_sentence(const bm_t *self, const char *buyer, int kpi, bm_norm_t 
     case BM_OK:
         break;
     }
-    snprintf(key, sizeof key, "bench.what.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
-    snprintf(what, sizeof what, text_get(lang, key), bm_num(pos->value, lang, num, sizeof num),
-             norm == BM_NORM_PER_MEUR ? text_get(lang, "bench.per.meur")
-             : norm == BM_NORM_PER_INH ? text_get(lang, "bench.per.inh") : "");
+    int th = bm_kpi_theme(kpi);
+    if (th) {
+        if (kpi >= BM_M_LEVEL(1))   /* a level is a whole number: "niveau 3", not "3,00" */
+            snprintf(num, sizeof num, "%.0f", pos->value);
+        else
+            bm_num(pos->value, lang, num, sizeof num);
+        snprintf(what, sizeof what, text_get(lang, kpi < BM_M_LEVEL(1) ? "bench.what.share"
+                                                                       : "bench.what.level"),
+                 num, text_get(lang, s_theme_keys[th]));
+    } else {
+        snprintf(key, sizeof key, "bench.what.%s", bm_kpi_name(kpi) ? bm_kpi_name(kpi) : "");
+        snprintf(what, sizeof what, text_get(lang, key),
+                 bm_num(pos->value, lang, num, sizeof num),
+                 norm == BM_NORM_PER_MEUR ? text_get(lang, "bench.per.meur")
+                 : norm == BM_NORM_PER_INH ? text_get(lang, "bench.per.inh") : "");
+    }
+    if (pos->q1 == pos->q3 && pos->value == pos->median) {
+        /* no spread and the buyer on it: "fourth (highest)" by the rule, but not above
+         * anyone; say where it is */
+        snprintf(buf, cap, text_get(lang, "bench.sentence.median"), name, what,
+                 bm_class_label(pos->cls, lang));
+        return buf;
+    }
     snprintf(key, sizeof key, "bench.quartile.%d", pos->quartile);
     snprintf(buf, cap, text_get(lang, "bench.sentence"), name, what, text_get(lang, key),
              bm_class_label(pos->cls, lang));

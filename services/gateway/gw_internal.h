@@ -40,6 +40,20 @@ typedef struct {
     int ncodes;
 } gw_route_stat_t;
 
+#include "bm_tender.h"
+
+/* The share measures' rounds over the calendar (gw_bench_cal.c). */
+typedef struct {
+    uv_timer_t timer;
+    bool timer_init, busy, pending;
+    uint32_t interval_ms;
+    size_t next;               /* registry index being read */
+    uint32_t offset;           /* its next page */
+    uint64_t req_id;
+    bm_tcount_t count;         /* its tenders so far */
+    uint64_t rounds, errors, failed;
+} gw_bench_cal_t;
+
 struct gw_t {
     uv_loop_t *loop;
     bus_ctx_t *ctx;
@@ -62,6 +76,7 @@ struct gw_t {
     uint64_t drain_deadline;
     uint64_t body_rejected, auth_failures;
     bm_t *bench;               /* the national benchmark (gw_bench.c) */
+    gw_bench_cal_t bcal;
     gw_wait_t *waits;          /* GET /api/kpi?after_seq= waiting (gw_wait.c) */
     uv_timer_t wait_timer;
     bool wait_timer_init, wait_timer_on;
@@ -146,6 +161,9 @@ void gw_bench_total(gw_t *gw, const gw_total_t *t);
 bool gw_bench_keep(const Mvoi__KpiTotal *t);
 void gw_bench_resync(gw_t *gw, bool full, const gw_total_t **changed, long n);
 void gw_h_benchmark(gw_req_t *r);
+/* gw_bench_cal.c: the share measures from the calendar, a round every interval_ms (0: off) */
+int gw_bench_cal_start(gw_t *gw, uint32_t interval_ms);
+void gw_bench_cal_stop(gw_t *gw);
 void gw_h_bench_data(gw_req_t *r);
 void gw_h_bench_page(gw_req_t *r);
 

@@ -460,6 +460,8 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
     char aerr[160] = "";
     self->auth = gw_auth_new(o->tokens_file, aerr, sizeof aerr);
     self->bench = bm_new(o->buyers, o->bench_k ? o->bench_k : BM_K_DEFAULT);
+    if (self->bench && bm_load_levels(self->bench) != 0)
+        bm_destroy(&self->bench);
     if (!self->rstats || !self->auth || !self->bench) {
         snprintf(errmsg, errlen, "tokens_file: %s", aerr[0] ? aerr : "out of memory");
         *err = -EINVAL;
@@ -515,6 +517,12 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
         !self->hold) {
         snprintf(errmsg, errlen, "an upstream endpoint is invalid");
         *err = -EINVAL;
+        gw_destroy(&self);
+        return NULL;
+    }
+    if (gw_bench_cal_start(self, o->bench_tenders_ms) != 0) {
+        snprintf(errmsg, errlen, "bench_tenders_ms: no timer");
+        *err = -ENOMEM;
         gw_destroy(&self);
         return NULL;
     }
@@ -574,6 +582,7 @@ void gw_destroy(gw_t **self_p)
     gw_t *self = *self_p;
     *self_p = NULL;
     gw_wait_stop(self);
+    gw_bench_cal_stop(self);
     gw_upstream_destroy(&self->cal);
     gw_upstream_destroy(&self->imp);
     gw_upstream_destroy(&self->kpi);

@@ -51,6 +51,8 @@ typedef struct {
     uint32_t request_deadline_ms;  /* a whole request must arrive within, default 10000 */
     uint32_t buyer_idle_ms;        /* drop a buyer's totals unused this long (600000) */
     unsigned bench_k;              /* benchmark: least buyers behind a distribution (5) */
+    uint32_t bench_tenders_ms;     /* benchmark: pause between rounds over the calendar's
+                                    * tenders (share measures); 0 = no share measures */
 } gw_opts_t;
 
 typedef struct gw_t gw_t;

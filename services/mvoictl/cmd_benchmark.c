@@ -1,5 +1,7 @@
 /*  mvoictl benchmark: where --buyer stands among the buyers of its class, per KPI and
- *  normalisation (common/bm), from one snapshot of the kpi-aggregator's totals.
+ *  normalisation (common/bm), from one snapshot of the kpi-aggregator's totals; the share of
+ *  tenders with an ambition per theme from every registered buyer's tenders in the calendar
+ *  (ListTenders in each buyer's name), the ambition levels from the registry.
  *
  *    mvoictl [--buyer B] [--json] [--lang en] benchmark show [--year Y]
  *    mvoictl [--lang en] benchmark export [--csv]     the anonymous open data
@@ -17,6 +19,7 @@
 #include <zmq.h>
 
 #include "bm_json.h"
+#include "bm_tender.h"
 #include "buyers.h"
 #include "codec.h"
 #include "ctl.h"
@@ -96,6 +99,53 @@ out:
     return ex;
 }
 
+/* Every registered buyer's tenders (of a buyer with a class) into b's share measures. */
+static int s_fill_tenders(ctl_t *ctl, bm_t *b)
+{
+    const mvoi_buyers_t *reg = bm_registry(b);
+    for (size_t i = 0; i < mvoi_buyers_count(reg); i++) {
+        const mvoi_buyer_t *by = mvoi_buyers_at(reg, i);
+        if (bm_class_of(by) < 0)
+            continue;
+        bm_tcount_t count = { 0 };
+        uint32_t offset = 0;
+        for (;;) {
+            Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+            q.has_limit = q.has_offset = true;
+            q.limit = 1000;
+            q.offset = offset;
+            Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+            env.buyer = (char *)by->id;
+            env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+            env.list_tenders = &q;
+            Mvoi__Envelope *r = NULL;
+            int ex = ctl_call(ctl, "calendar", &env, &r);
+            if (ex)
+                return ex;
+            if (r->body_case == MVOI__ENVELOPE__BODY_ERROR && r->error &&
+                r->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+                ctl_free(&r);   /* a buyer the calendar does not know: no tenders, no share */
+                break;
+            }
+            if ((ex = ctl_check_error(ctl, r)) != 0 ||
+                r->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST || !r->tender_list) {
+                ctl_free(&r);
+                return ex ? ex : CTL_EX_SOFTWARE;
+            }
+            for (size_t t = 0; t < r->tender_list->n_tenders; t++)
+                bm_tcount_add(&count, r->tender_list->tenders[t]);
+            uint32_t more = r->tender_list->next_offset;
+            ctl_free(&r);
+            if (more <= offset)
+                break;
+            offset = more;
+        }
+        if (bm_tcount_apply(b, by->id, &count) != 0)
+            return CTL_EX_SOFTWARE;
+    }
+    return 0;
+}
+
 typedef struct {
     unsigned year, k;
     bool csv;
@@ -141,6 +191,10 @@ static int s_load(ctl_t *ctl, const s_opts_t *o, mvoi_buyers_t **reg, bm_t **b)
     }
     *b = bm_new(*reg, o->k);
     int ex = *b ? s_fill(ctl, *b) : CTL_EX_SOFTWARE;
+    if (!ex && bm_load_levels(*b) != 0)
+        ex = CTL_EX_SOFTWARE;
+    if (!ex)
+        ex = s_fill_tenders(ctl, *b);
     if (ex) {
         bm_destroy(b);
         mvoi_buyers_destroy(reg);
@@ -157,12 +211,13 @@ static void s_print_text(ctl_t *ctl, bm_t *b, unsigned year)
     if (cls >= 0)
         printf(" (%s)", bm_class_label(cls, ctl->tl));
     printf("\n");
-    for (int k = 1; k <= BM_KPIS; k++) {
-        char key[32];
-        snprintf(key, sizeof key, "kpi.%s", bm_kpi_name(k));
-        printf("\n%s\n", ctl_text(ctl, key));
+    for (int k = 1; k <= BM_MEASURES; k++) {
+        char key[48];
+        printf("\n%s\n", bm_kpi_label(k, ctl->tl, buf, sizeof buf));
         for (int n = 0; n < BM_NORMS; n++) {
             bm_pos_t p;
+            if (!bm_kpi_has_norm(k, (bm_norm_t)n))
+                continue;
             bm_position(b, ctl->buyer, k, year, (bm_norm_t)n, &p);
             snprintf(key, sizeof key, "bench.norm.%s", bm_norm_name((bm_norm_t)n));
             printf("  %-32s", ctl_text(ctl, key));
@@ -231,7 +286,8 @@ static int s_export(ctl_t *ctl, int argc, char **argv)
 
 const ctl_cmd_t ctl_benchmark_cmds[] = {
     { "show", "[--year Y] [--k K]",
-      "where the buyer stands among the buyers of its kind and size, per KPI", s_show },
+      "where the buyer stands among the buyers of its kind and size, per KPI, share of "
+      "tenders with an ambition and ambition level per theme", s_show },
     { "export", "[--csv] [--k K]",
       "the anonymous distributions as open data (JSON with definitions, or CSV)", s_export },
     { NULL },

@@ -6,14 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bm_tender.h"
 #include "codec.h"
 #include "gather.h"
 #include "mvoi_contract.h"
 #include "mvoi_error.h"
 
 enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
-typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_BENCH, ST_TENDERS, ST_CANCELLED,
-               ST_CONTRACTS, ST_FACTORS, ST_DONE } s_step_t;
+typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_BENCH, ST_BENCH_CAL, ST_TENDERS,
+               ST_CANCELLED, ST_CONTRACTS, ST_FACTORS, ST_DONE } s_step_t;
 
 struct rp_gather_t {
     uv_loop_t *loop;
@@ -26,7 +27,9 @@ struct rp_gather_t {
     s_step_t step;
     int kpi;                  /* 1..6 within a step */
     uint32_t offset;          /* paging; in ST_SNAP the window: 0 the year, 1-4 a quarter;
-                               * in ST_BENCH the registry index of the buyer asked */
+                               * in ST_BENCH(_CAL) the registry index of the buyer asked */
+    uint32_t page;            /* ST_BENCH_CAL: the offset of that buyer's next page */
+    bm_tcount_t tcount;       /* ST_BENCH_CAL: that buyer's tenders so far */
     uint32_t nreq;
     char rid[32];
     int which;                /* socket of the request in flight */
@@ -231,7 +234,7 @@ static void s_request_tenders(rp_gather_t *self)
  * each registered buyer of the report buyer's class but itself, a KpiQuery of exactly that
  * buyer's year total of all dimensions (the snapshot holds the report buyer's keys only).
  * O(buyers of the class) point lookups; a buyer without a class or a report buyer without
- * one takes no part in a distribution, so none is asked. Moves to ST_TENDERS when done. */
+ * one takes no part in a distribution, so none is asked. Moves to ST_BENCH_CAL when done. */
 static int s_request_bench(rp_gather_t *self)
 {
     rp_input_t *in = self->in;
@@ -254,7 +257,7 @@ static int s_request_bench(rp_gather_t *self)
     if (self->kpi > BM_KPIS) {
         self->kpi = 1;
         self->offset = 0;
-        self->step = ST_TENDERS;
+        self->step = ST_BENCH_CAL;
         s_next(self);
         return 0;
     }
@@ -272,6 +275,70 @@ static int s_request_bench(rp_gather_t *self)
     env.kpi_query = &q;
     s_request(self, S_KPI, &env);
     return 0;
+}
+
+/* The share measures of the benchmark: the report year's tenders of every buyer of the
+ * class, the report buyer included (ListTenders in each one's name, pages of 1000).
+ * O(buyers of the class) requests. Moves to ST_TENDERS when done. */
+static int s_request_bench_cal(rp_gather_t *self)
+{
+    rp_input_t *in = self->in;
+    const mvoi_buyers_t *reg = in->bench ? bm_registry(in->bench) : NULL;
+    const mvoi_buyer_t *own = reg ? mvoi_buyers_find(reg, in->buyer) : NULL;
+    int cls = own ? bm_class_of(own) : -1;
+    size_t n = cls >= 0 ? mvoi_buyers_count(reg) : 0;
+    const mvoi_buyer_t *b = NULL;
+    for (; self->offset < n; self->offset++) {
+        b = mvoi_buyers_at(reg, self->offset);
+        if (b && bm_class_of(b) == cls)
+            break;
+    }
+    if (self->offset >= n) {
+        self->offset = self->page = 0;
+        self->step = ST_TENDERS;
+        s_next(self);
+        return 0;
+    }
+    Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
+    q.has_year = q.has_offset = q.has_limit = true;
+    q.year = in->year;
+    q.offset = self->page;
+    q.limit = 1000;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.buyer = (char *)b->id;
+    env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+    env.list_tenders = &q;
+    s_request(self, S_CAL, &env);
+    return 0;
+}
+
+static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
+{
+    rp_input_t *in = self->in;
+    if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST || !env->tender_list) {
+        bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
+        s_finish(self, -EPROTO, "calendar ListTenders (benchmark) failed: %s",
+                 is_err && env->error->message ? env->error->message : "unexpected reply");
+        return;
+    }
+    const Mvoi__TenderList *l = env->tender_list;
+    for (size_t i = 0; i < l->n_tenders; i++)
+        bm_tcount_add(&self->tcount, l->tenders[i]);
+    if (l->next_offset > self->page) {
+        self->page = l->next_offset;
+    } else {
+        const mvoi_buyer_t *b = mvoi_buyers_at(bm_registry(in->bench), self->offset);
+        int rc = b ? bm_tcount_apply(in->bench, b->id, &self->tcount) : 0;
+        if (rc != 0) {
+            s_finish(self, rc, "benchmark: tender counts not applied");
+            return;
+        }
+        memset(&self->tcount, 0, sizeof self->tcount);
+        self->page = 0;
+        self->offset++;
+    }
+    uv_timer_stop(self->timer);
+    s_next(self);
 }
 
 /* Issue the request of the current step, or move on to the next step. */
@@ -328,6 +395,10 @@ static void s_next(rp_gather_t *self)
         return;
     case ST_BENCH:
         if ((rc = s_request_bench(self)) < 0)
+            break;
+        return;
+    case ST_BENCH_CAL:
+        if ((rc = s_request_bench_cal(self)) < 0)
             break;
         return;
     case ST_TENDERS:
@@ -559,6 +630,9 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         return;
     case ST_BENCH:
         s_on_bench(self, env);
+        return;
+    case ST_BENCH_CAL:
+        s_on_bench_cal(self, env);
         return;
     case ST_SERIES:
         if (env->body_case != MVOI__ENVELOPE__BODY_KPI_SERIES) {

@@ -1,5 +1,6 @@
 /*  html_bench: the annual report's national benchmark section. Where the buyer stands per
- *  KPI and normalisation among the buyers of its kind and size class (common/bm): its own
+ *  KPI and normalisation, and per theme by its share of tenders with an ambition and its
+ *  Manifest ambition level, among the buyers of its kind and size class (common/bm): its own
  *  figure, the anonymous quartiles when at least k buyers contribute, its percentile, and
  *  the sentence; nothing of any other buyer (bm hands out nothing else). */
 #include "html_int.h"
@@ -14,11 +15,15 @@ static void s_row(FILE *out, const rp_report_t *r, const bm_t *b, int k, bm_norm
     text_lang_t lang = in->lang;
     bm_pos_t p;
     char num[64], key[48], unit[96];
-    if (bm_position(b, in->buyer, k, in->year, n, &p) != 0)
+    if (!bm_kpi_has_norm(k, n) || bm_position(b, in->buyer, k, in->year, n, &p) != 0)
         return;
     snprintf(key, sizeof key, "bench.norm.%s", bm_norm_name(n));
+    if (!bm_kpi_has_norm(k, n))
+        return;
     fprintf(out, "<tr id=\"bench-%s-%s\"><th scope=\"row\">", bm_kpi_name(k), bm_norm_name(n));
-    rp_html_esc(out, rp_html_kpi_label(r, k));
+    char label[160];
+    rp_html_esc(out, k <= BM_KPIS ? rp_html_kpi_label(r, k)
+                                  : bm_kpi_label(k, lang, label, sizeof label));
     fprintf(out, "</th><td>");
     rp_html_esc(out, T(key));
     fprintf(out, " (");
@@ -61,10 +66,11 @@ void rp_html_bench(FILE *out, const rp_report_t *r)
         fprintf(out, ".");
     }
     fprintf(out, "</p><ul id=\"bench-sentences\">");
-    for (int k = 1; k <= BM_KPIS; k++)
+    for (int k = 1; k <= BM_MEASURES; k++)
         for (int n = 0; n < BM_NORMS; n++) {
             bm_pos_t p;
-            if (bm_position(b, in->buyer, k, in->year, (bm_norm_t)n, &p) != 0 || p.status != BM_OK)
+            if (!bm_kpi_has_norm(k, (bm_norm_t)n) ||
+                bm_position(b, in->buyer, k, in->year, (bm_norm_t)n, &p) != 0 || p.status != BM_OK)
                 continue;
             fprintf(out, "<li>");
             rp_html_esc(out, bm_sentence(b, in->buyer, k, (bm_norm_t)n, &p, in->lang, buf,
@@ -78,7 +84,8 @@ void rp_html_bench(FILE *out, const rp_report_t *r)
             T("bench.col.kpi"), T("bench.col.norm"), T("bench.col.value"), T("bench.col.q1"),
             T("bench.col.median"), T("bench.col.q3"), T("bench.col.percentile"),
             T("bench.col.count"));
-    for (int k = 1; k <= BM_KPIS; k++)
+    /* the KPIs, then per theme the share of tenders with an ambition and the level */
+    for (int k = 1; k <= BM_MEASURES; k++)
         for (int n = 0; n < BM_NORMS; n++)
             s_row(out, r, b, k, (bm_norm_t)n);
     fprintf(out, "</tbody></table></section>\n");

@@ -429,6 +429,8 @@ static void s_start_next(rp_service_t *self)
     j->in.year = j->year;
     j->in.quarter = j->quarter;
     j->in.bench = bm_new(self->o.buyers, self->o.bench_k);   /* NULL: no section */
+    if (j->in.bench && bm_load_levels(j->in.bench) != 0)
+        bm_destroy(&j->in.bench);
     j->in.lang = j->lang;
     j->in.generated_ms = clock_now_ms();
     rp_gather_opts_t go = { self->o.kpi_api, self->o.calendar_api, self->o.impact_api,

@@ -23,10 +23,12 @@ void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold)
     static const char *const st[] = { "ok", "no_class", "no_volume", "no_value", "too_few" };
     lxw_row_t row = 1;
     char buf[512];
-    for (int k = 1; k <= BM_KPIS; k++)
-        for (int n = 0; n < BM_NORMS; n++, row++) {
+    /* the KPIs, then the share of tenders with an ambition and the level per theme */
+    for (int k = 1; k <= BM_MEASURES; k++)
+        for (int n = 0; n < BM_NORMS; n++) {
             bm_pos_t p;
-            if (bm_position(in->bench, in->buyer, k, in->year, (bm_norm_t)n, &p) != 0)
+            if (!bm_kpi_has_norm(k, (bm_norm_t)n) ||
+                bm_position(in->bench, in->buyer, k, in->year, (bm_norm_t)n, &p) != 0)
                 continue;
             worksheet_write_string(ws, row, 0, bm_kpi_name(k), NULL);
             worksheet_write_string(ws, row, 1, bm_norm_name((bm_norm_t)n), NULL);
@@ -46,5 +48,6 @@ void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold)
             worksheet_write_string(ws, row, 11, bm_sentence(in->bench, in->buyer, k,
                                                             (bm_norm_t)n, &p, in->lang, buf,
                                                             sizeof buf), NULL);
+            row++;
         }
 }

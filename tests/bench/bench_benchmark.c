@@ -65,6 +65,25 @@ static void s_measure(bm_t *b, int first, int n, long rounds, double *ns, double
     *work = w / (double)rounds;
 }
 
+/* the same for one buyer's tender counts (bm_set_tenders: its six share measures) */
+static void s_measure_tenders(bm_t *b, int first, int n, long rounds, double *ns, double *work)
+{
+    char id[8];
+    bm_pos_t p;
+    double w = 0, t0 = s_now();
+    for (long r = 0; r < rounds; r++) {
+        int64_t with[BM_THEMES];
+        for (int t = 0; t < BM_THEMES; t++)
+            with[t] = rand() % 21;
+        snprintf(id, sizeof id, "b%03d", first + (int)(r % n));
+        bm_set_tenders(b, id, 2026, 20, with);
+        w += (double)bm_last_work(b);
+        bm_position(b, id, BM_M_SHARE(1), 2026, BM_NORM_ABS, &p);
+    }
+    *ns = (s_now() - t0) / (double)rounds * 1e9;
+    *work = w / (double)rounds;
+}
+
 int main(int argc, char **argv)
 {
     long rounds = argc > 1 ? atol(argv[1]) : 20000;
@@ -96,6 +115,9 @@ int main(int argc, char **argv)
             s_measure(b, first, n, rounds, &ns, &work);
             printf("%-28s %8d %14.0f %16.1f %12.2f\n", layout ? "400 in one class" :
                    "400 in 5 size classes", n, ns, work, ns / work);
+            s_measure_tenders(b, first, n, rounds, &ns, &work);
+            printf("%-28s %8d %14.0f %16.1f %12.2f\n", "  tender counts (6 shares)", n, ns,
+                   work, ns / work);
             first += n;
         }
         if (layout == 0) {

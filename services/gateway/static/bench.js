@@ -38,9 +38,10 @@
   };
 
   // A strip: 0 .. max(Q3, own) x 1.15; grey box Q1..Q3, median line, own dot.
-  function chart(n) {
+  // top: the end of the axis when the measure has one (a share: 100 %, a level: 5)
+  function chart(n, top0) {
     const W = 520, H = 46, L = 8, R = 8, top = 10, h = 18;
-    const hi = Math.max(n.q3 || 0, n.value || 0, 1e-12) * 1.15;
+    const hi = top0 || Math.max(n.q3 || 0, n.value || 0, 1e-12) * 1.15;
     const lo = Math.min(0, n.q1 || 0, n.value || 0);
     const x = (v) => L + (W - L - R) * (v - lo) / (hi - lo);
     const s = svgEl('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img',
@@ -50,7 +51,10 @@
                                   height: h, rx: 3, class: 'box' }));
     s.appendChild(svgEl('line', { x1: x(n.median), x2: x(n.median), y1: top - 3, y2: top + h + 3,
                                   class: 'med' }));
-    for (const [v, anchor] of [[n.q1, 'end'], [n.q3, 'start']]) {
+    // Q1 and Q3 labels; one label when they are equal (no spread), kept inside the strip
+    const labels = n.q1 === n.q3 ? [[n.q1, x(n.q1) < W / 2 ? 'start' : 'end']]
+      : [[n.q1, 'end'], [n.q3, 'start']];
+    for (const [v, anchor] of labels) {
       const t = svgEl('text', { x: x(v) + (anchor === 'end' ? -3 : 3), y: top + h + 14,
                                 'text-anchor': anchor });
       t.textContent = num(v);
@@ -60,6 +64,23 @@
       s.appendChild(svgEl('circle', { cx: x(n.value), cy: top + h / 2, r: 6, class: 'own' }));
     }
     return s;
+  }
+
+  // One normalisation of one measure: its heading, strip chart and sentence.
+  function row(title, n, top0) {
+    const T = data.texts;
+    const r = el('div', 'bench-row');
+    r.dataset.norm = n.norm;
+    r.dataset.status = n.status;
+    r.appendChild(el('h3', '', title));
+    if (n.status === 'ok') r.appendChild(chart(n, top0));
+    r.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
+    if (n.status === 'ok') {
+      r.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
+        ' · ' + T['bench.col.median'] + ' ' + num(n.median) + ' · ' + T['bench.col.count'] +
+        ' ' + n.count));
+    }
+    return r;
   }
 
   function render() {
@@ -92,27 +113,35 @@
     const box = $('kpis');
     // KPIs with a place in a distribution first: on a phone they are what one scrolls to
     const shown = (k) => k.norms.some((n) => n.status === 'ok') ? 0 : 1;
-    const kpis = data.kpis.slice().sort((a, b) => shown(a) - shown(b));
-    box.replaceChildren(...kpis.map((k) => {
+    const kpis = data.kpis.filter((k) => !k.group).sort((a, b) => shown(a) - shown(b));
+    const cards = kpis.map((k) => {
       const card = el('article', 'bench-kpi');
       card.id = 'bench-' + k.kpi;
       card.appendChild(el('h2', '', k.label));
-      for (const n of k.norms) {
-        const row = el('div', 'bench-row');
-        row.dataset.norm = n.norm;
-        row.dataset.status = n.status;
-        row.appendChild(el('h3', '', T['bench.norm.' + n.norm] + ' (' + n.unit + ')'));
-        if (n.status === 'ok') row.appendChild(chart(n));
-        row.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
-        if (n.status === 'ok') {
-          row.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
-            ' · ' + T['bench.col.median'] + ' ' + num(n.median) + ' · ' + T['bench.col.count'] +
-            ' ' + n.count));
-        }
-        card.appendChild(row);
-      }
+      for (const n of k.norms) card.appendChild(row(T['bench.norm.' + n.norm] + ' (' + n.unit + ')', n));
       return card;
-    }));
+    });
+    // shares and levels: one card per group, one row per theme
+    for (const g of ['share', 'level']) {
+      const ms = data.kpis.filter((k) => k.group === g);
+      if (!ms.length) continue;
+      const card = el('article', 'bench-kpi bench-themes');
+      card.id = 'bench-' + g;
+      card.appendChild(el('h2', '', T['bench.group.' + g]));
+      card.appendChild(el('p', 'hint', T['bench.group.' + g + '.hint']));
+      for (const k of ms.slice().sort((a, b) => shown(a) - shown(b))) {
+        const r = row(k.theme_label + ' (' + k.norms[0].unit + ')', k.norms[0],
+                      g === 'share' ? 100 : 5);
+        r.id = 'bench-' + k.kpi.replace('.', '-');
+        if (k.tenders !== undefined) {
+          r.appendChild(el('p', 'hint', T['bench.counts'].replace('%s', k.with_ambition)
+            .replace('%s', k.tenders)));
+        }
+        card.appendChild(r);
+      }
+      cards.push(card);
+    }
+    box.replaceChildren(...cards);
     $('updated').textContent = '· ' + new Date().toLocaleTimeString(data.lang === 'en' ? 'en-GB' : 'nl-NL');
     document.body.dataset.loaded = '1';
   }

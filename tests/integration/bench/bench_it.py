@@ -8,7 +8,11 @@ real Clone protocol). Checked, with figures worked out by hand in the comments:
   * a class of 3 (< k = 5) shows nothing; the open data has no row of it;
   * no response of any interface to buyer g05 (API nl/en, open data JSON/CSV, the page,
     mvoictl benchmark text and --json) holds another buyer's id or figures;
-  * one buyer's total changes -> the distribution the gateway serves moves, live.
+  * one buyer's total changes -> the distribution the gateway serves moves, live;
+  * the share of tenders with an ambition for klimaat (fakebench stands in for the
+    calendar's ListTenders) and the registered ambition level for klimaat: quartiles,
+    percentile, the buyer's own counts, and a tender that gains an ambition moves the
+    distribution (the gateway's rounds over the calendar, every 200 ms here).
 With --browser: the page in headless Chromium at desktop and phone width (screenshots kept in
 the artifact directory), see tests/integration/gateway/bench_browser.mjs.
 Usage: bench_it.py <mvoi-gateway> <fakebench> <mvoictl> <artifact dir> [--browser]
@@ -41,14 +45,20 @@ def near(a, b, msg):
 
 def registry(path):
     """g01..g12: 20.000 (g01-g06) / 40.000 (g07-g12) inhabitants, EUR 100 / 200 mln;
-    s1..s3 under 20.000 (a class of 3 < k)."""
+    s1..s3 under 20.000 (a class of 3 < k); x1 in g's class without any figure."""
     with open(path, 'w') as f:
+        # x1 first: the calendar refuses its tenders (fakebench), the gateway's round over the
+        # calendar must go on to the others; it has no KPI totals either
+        f.write('[x1]\nname = Gemeente X1\nkind = gemeente\ninhabitants = 30000\n'
+                'inhabitants_year = 2024\ninhabitants_source = test\n')
         for i in range(1, 13):
             f.write(f'[g{i:02d}]\nname = Gemeente G{i:02d}\nkind = gemeente\n'
                     f'inhabitants = {20000 if i <= 6 else 40000}\ninhabitants_year = 2024\n'
                     f'inhabitants_source = test\npurchasing_volume_eur = '
                     f'{100000000 if i <= 6 else 200000000}\npurchasing_volume_year = 2024\n'
-                    f'purchasing_volume_source = test\n')
+                    f'purchasing_volume_source = test\n'
+                    f'ambition_level.klimaat = {(i - 1) % 5 + 1}\nambition_level_year = 2026\n'
+                    f'ambition_level_source = test\n')
         for i in range(1, 4):
             f.write(f'[s{i}]\nname = Gemeente S{i}\nkind = gemeente\ninhabitants = 9000\n'
                     f'inhabitants_year = 2024\ninhabitants_source = test\n')
@@ -62,6 +72,16 @@ def seed(path):
             f.write(f'g{i:02d} co2 2026 {12345678 if i == 12 else i * 1000000}\n')
         for i in range(1, 4):
             f.write(f's{i} co2 2026 {i * 7000}\n')
+        # tenders in 2026: gNN has 10 (NN <= 6) or 20, of which NN with klimaat as a
+        # requirement; the others have klimaat in scope without a commitment (no ambition)
+        # and circulair as award criterion. Each also has a cancelled-in-no-way 2025 tender.
+        for i in range(1, 13):
+            for t in range(10 if i <= 6 else 20):
+                f.write(f'tender g{i:02d} g{i:02d}-t{t:02d} 2026-03-0{1 + t % 9} '
+                        f'{"100000" if t < i else "920000"}\n')
+            f.write(f'tender g{i:02d} g{i:02d}-old 2025-06-01 100000\n')
+        for i in range(1, 4):
+            f.write(f'tender s{i} s{i}-t00 2026-04-01 100000\n')
 
 
 def get(port, path, raw=False):
@@ -115,7 +135,7 @@ def norm(doc, kpi, name):
 
 # what g05 must never see: other buyers' ids and g12's figures in every rendering
 # (12345.678 kg; per EUR mln 12345.678 / 200 = 61.72839; per inhabitant / 40000 = 0.30864)
-FORBIDDEN = ([f'g{i:02d}' for i in range(1, 13) if i != 5] +
+FORBIDDEN = ([f'g{i:02d}' for i in range(1, 13) if i != 5] + ['x1', 'X1'] +
              [f'G{i:02d}' for i in range(1, 13) if i != 5] + ['s1', 's2', 's3', 'S1'] +
              ['12345', '12.345', '12,345', '61.728', '61,728', '61,73', '61.73',
               '0.3086', '0,3086', '0,309', '0.309'])
@@ -136,7 +156,9 @@ def main():
     env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_BUYERS_FILE=f'{tmp}/buyers.ini',
                MVOI_GATEWAY_LISTEN=f'127.0.0.1:{http}', MVOI_GATEWAY_KPI_API=api,
                MVOI_GATEWAY_API=api, MVOI_GATEWAY_KPI_PUB=pub, MVOI_GATEWAY_BUYER='g05',
-               MVOI_LOG_LEVEL='warn', MVOI_KPI_API=api, MVOI_KPI_PUB=pub)
+               MVOI_LOG_LEVEL='warn', MVOI_KPI_API=api, MVOI_KPI_PUB=pub,
+               MVOI_GATEWAY_CALENDAR_API=api, MVOI_CALENDAR_API=api,
+               MVOI_GATEWAY_BENCH_TENDERS_MS='200')
     fake = subprocess.Popen([FAKE, '--api', api, '--pub', pub, '--seed', f'{tmp}/seed'],
                             stdin=subprocess.PIPE, text=True)
     gw = subprocess.Popen([GW], env=env, stdout=open(f'{tmp}/gw.log', 'w'),
@@ -151,6 +173,7 @@ def main():
         else:
             print(open(f'{tmp}/gw.log').read())
             raise SystemExit('gateway not ready')
+        wait_shares(http)
         if BROWSER:
             return browser(http, fake)
         scenario(http, env, fake)
@@ -164,8 +187,71 @@ def main():
     return 1 if failures else 0
 
 
+def wait_shares(http):
+    """the gateway's first round over the calendar has been applied"""
+    for _ in range(100):
+        if norm(get(http, '/api/benchmark?buyer=g05&year=2026'), 'share.klimaat',
+                'absolute')['status'] == 'ok':
+            return
+        time.sleep(0.1)
+
+
+def ambitions(http, env, fake):
+    """shares: g01..g06 10 20 30 40 50 60 %, g07..g12 35 40 45 50 55 60 % (NN of 10 / 20);
+    sorted 10 20 30 35 40 40 45 50 50 55 60 60: Q1 h = 2.75 -> 30 + 0.75 x 5 = 33.75,
+    median (40 + 45) / 2 = 42.5, Q3 50 + 0.25 x 5 = 51.25; g05 50 %: 7 below, 2 equal ->
+    100 x 8 / 12, third quartile. Levels 1 2 3 4 5 1 2 3 4 5 1 2: Q1 1.75, median 2.5, Q3 4;
+    g05 level 5: 10 below, 2 equal -> 100 x 11 / 12, fourth quartile."""
+    d = get(http, '/api/benchmark?buyer=g05&year=2026')
+    sh = norm(d, 'share.klimaat', 'absolute')
+    check(sh['status'] == 'ok' and sh['count'] == 12, f'share {sh}')
+    near(sh['value'], 50, 'own share')
+    near(sh['q1'], 33.75, 'share Q1')
+    near(sh['median'], 42.5, 'share median')
+    near(sh['q3'], 51.25, 'share Q3')
+    near(sh['percentile'], 800 / 12, 'share percentile')
+    check(sh['quartile'] == 3, f'share quartile {sh}')
+    k = [k for k in d['kpis'] if k['kpi'] == 'share.klimaat'][0]
+    check(k['tenders'] == 10 and k['with_ambition'] == 5 and len(k['norms']) == 1, f'{k}')
+    # circulair (award criterion on the tenders without klimaat): 90 80 70 60 50 40 and
+    # 65 60 55 50 45 40 %: sorted 40 40 45 50 50 55 60 60 65 70 80 90, median 57.5
+    near(norm(d, 'share.circulair', 'absolute')['median'], 57.5, 'circulair median')
+    lv = norm(d, 'level.klimaat', 'absolute')
+    near(lv['q1'], 1.75, 'level Q1')
+    near(lv['median'], 2.5, 'level median')
+    near(lv['q3'], 4, 'level Q3')
+    near(lv['percentile'], 1100 / 12, 'level percentile')
+    check(lv['quartile'] == 4, f'level quartile {lv}')
+    check(norm(d, 'level.circulair', 'absolute')['status'] == 'no_value', 'no circulair level')
+    s = get(http, '/api/benchmark?buyer=s1&year=2026')
+    n = norm(s, 'share.klimaat', 'absolute')
+    check(n['status'] == 'too_few' and 'count' not in n and 'q1' not in n, f's1 share {n}')
+    r = subprocess.run([CTL, '--buyer', 'g05', '--json', 'benchmark', 'show', '--year', '2026'],
+                       env=env, capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, f'mvoictl: {r.stderr}')
+    c = norm(json.loads(r.stdout), 'share.klimaat', 'absolute')
+    near(c['q1'], 33.75, 'mvoictl share Q1')
+    csv = get(http, '/api/benchmark/open-data.csv', raw=True)
+    check('2026,"gemeente.20000-49999","share.klimaat","absolute","procent van de '
+          'aanbestedingen",12,33.75,42.5,51.25' in csv, 'share in the open data')
+    # live: g03 gains an ambition (3 -> 4 of 10 = 40 %): sorted 10 20 35 40 40 40 45 50 50
+    # 55 60 60: Q1 35 + 0.75 x 5 = 38.75, median 42.5, Q3 51.25
+    fake.stdin.write('tender g03 g03-t05 2026-03-06 100000\n')
+    fake.stdin.flush()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 10:
+        sh = norm(get(http, '/api/benchmark?buyer=g05&year=2026'), 'share.klimaat', 'absolute')
+        if abs(sh['q1'] - 38.75) < 1e-9:
+            break
+        time.sleep(0.05)
+    print(f'share move seen after {time.monotonic() - t0:.2f} s', flush=True)
+    near(sh['q1'], 38.75, 'live share Q1')
+    near(sh['median'], 42.5, 'live share median')
+
+
 def scenario(http, env, fake):
     bad_paths(http, env)
+    ambitions(http, env, fake)
     d = get(http, '/api/benchmark?buyer=g05&year=2026')
     check(d['class']['id'] == 'gemeente.20000-49999', f"class {d['class']}")
     # kg 1000..11000 and 12345.678: Q1 h = 2.75 -> 3750, median 6500, Q3 h = 8.25 -> 9250;
@@ -268,6 +354,7 @@ def browser(http, fake):
         print(line, end='', flush=True)
         if line.strip() == 'READY':
             fake.stdin.write('g12 co2 2026 500000\n')
+            fake.stdin.write('tender g03 g03-t05 2026-03-06 100000\n')
             fake.stdin.flush()
             node.stdin.write('go\n')
             node.stdin.flush()

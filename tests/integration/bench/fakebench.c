@@ -7,6 +7,16 @@
  *  For every seeded buyer it also holds a theme total and a quarter total of 10^12 (the
  *  benchmark must ignore them) and answers HealthRequest. A line read on stdin is applied
  *  and published at once; "quit" or EOF stops it.
+ *
+ *  It also stands in for the calendar's ListTenders (in the envelope's buyer's name, paged
+ *  by offset and limit) with tenders from the same seed and stdin:
+ *
+ *    tender <buyer> <id> <planned publication> <commitments>
+ *
+ *  commitments: six digits, one per theme (klimaat .. social_return): 0 not in scope,
+ *  1 eis, 2 gunning, 3 innovatie, 9 in scope without a commitment; a known id is replaced.
+ *  A buyer whose id starts with "x" is refused (Error ERR_NOT_FOUND, as a calendar that does
+ *  not know it), so the test sees one refusal not stop the gateway's round.
  *  Usage: fakebench --api EP --pub EP --seed FILE
  */
 #include <errno.h>
@@ -26,6 +36,12 @@ typedef struct {
     Mvoi__KpiTotal t;
 } total_t;
 
+typedef struct {
+    char buyer[80], id[80], date[16], themes[8];
+} tender_t;
+
+static tender_t *g_ten;
+static size_t g_nten;
 static total_t *g_tot;
 static size_t g_n, g_cap;
 static uint64_t g_seq, g_epoch = 1;
@@ -99,9 +115,79 @@ static void total_env(total_t *t, Mvoi__Envelope *env)
     env->kpi_total = &t->t;
 }
 
+static int tender_line(const char *line)
+{
+    tender_t t;
+    if (sscanf(line, "tender %79s %79s %15s %7s", t.buyer, t.id, t.date, t.themes) != 4 ||
+        strlen(t.themes) != 6)
+        return -1;
+    for (size_t i = 0; i < g_nten; i++)
+        if (!strcmp(g_ten[i].buyer, t.buyer) && !strcmp(g_ten[i].id, t.id)) {
+            g_ten[i] = t;
+            return 0;
+        }
+    g_ten = realloc(g_ten, (g_nten + 1) * sizeof *g_ten);
+    g_ten[g_nten++] = t;
+    return 0;
+}
+
+/* ListTenders for buyer: one page of its tenders */
+static void list_tenders(void *sock, zmq_msg_t *id, Mvoi__Envelope *env, const Mvoi__Envelope *req)
+{
+    if (req->buyer && req->buyer[0] == 'x') {
+        Mvoi__Error e = MVOI__ERROR__INIT;
+        e.has_code = true;
+        e.code = MVOI__ERROR_CODE__ERR_NOT_FOUND;
+        e.message = "fakebench: unknown buyer";
+        e.field = "buyer";
+        env->body_case = MVOI__ENVELOPE__BODY_ERROR;
+        env->error = &e;
+        send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, env);
+        return;
+    }
+    const Mvoi__ListTenders *q = req->list_tenders;
+    uint32_t off = q && q->has_offset ? q->offset : 0, lim = q && q->limit ? q->limit : 50;
+    Mvoi__Tender *ts = calloc(g_nten + 1, sizeof *ts), **tp = calloc(g_nten + 1, sizeof *tp);
+    Mvoi__ThemeAmbition *as = calloc(g_nten * 6 + 1, sizeof *as), **ap = calloc(g_nten * 6 + 1, sizeof *ap);
+    size_t n = 0, na = 0, seen = 0;
+    for (size_t i = 0; i < g_nten; i++) {
+        if (!req->buyer || strcmp(g_ten[i].buyer, req->buyer) != 0)
+            continue;
+        if (seen++ < off || n >= lim)
+            continue;
+        Mvoi__Tender *t = &ts[n];
+        mvoi__tender__init(t);
+        t->id = g_ten[i].id, t->buyer = g_ten[i].buyer, t->planned_publication = g_ten[i].date;
+        t->themes = &ap[na];
+        for (int th = 0; th < 6; th++) {
+            int c = g_ten[i].themes[th] - '0';
+            if (!c)
+                continue;
+            mvoi__theme_ambition__init(&as[na]);
+            as[na].has_theme = true, as[na].theme = th + 1;
+            as[na].has_commitment = c != 9, as[na].commitment = c == 9 ? 0 : c;
+            ap[na] = &as[na];
+            na++, t->n_themes++;
+        }
+        tp[n] = t;
+        n++;
+    }
+    Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
+    l.n_tenders = n, l.tenders = tp;
+    l.has_total = l.has_next_offset = true;
+    l.total = (uint32_t)seen;
+    l.next_offset = off + n < seen ? off + (uint32_t)n : 0;
+    env->body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
+    env->tender_list = &l;
+    send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, env);
+    free(ts), free(tp), free(as), free(ap);
+}
+
 /* "<buyer> <kpi> <year> <value>": set (and publish when live) */
 static int apply_line(const char *line, int publish)
 {
+    if (strncmp(line, "tender ", 7) == 0)
+        return tender_line(line);
     char buyer[80], kpi[32];
     unsigned year;
     long long v;
@@ -171,6 +257,8 @@ static void serve(void *sock)
         env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
         env.snapshot_end = &end;
         send_env(sock, zmq_msg_data(&id), zmq_msg_size(&id), NULL, &env);
+    } else if (req->body_case == MVOI__ENVELOPE__BODY_LIST_TENDERS) {
+        list_tenders(sock, &id, &env, req);
     } else if (req->body_case == MVOI__ENVELOPE__BODY_HEALTH) {
         Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
         h.service = "kpi-aggregator";
@@ -205,6 +293,9 @@ int main(int argc, char **argv)
         if (line[0] != '#' && line[0] != '\n' && apply_line(line, 0) != 0)
             fprintf(stderr, "fakebench: bad seed line: %s", line);
     fclose(f);
+    /* unbuffered: a second line already in a stdio buffer would wait for the next poll
+     * signal on fd 0, which may never come */
+    setvbuf(stdin, NULL, _IONBF, 0);
     void *ctx = zmq_ctx_new();
     void *router = zmq_socket(ctx, ZMQ_ROUTER);
     g_pub = zmq_socket(ctx, ZMQ_PUB);

@@ -3,7 +3,10 @@
 // phone width the CO2 card shows g05's place on the distribution chart with its Dutch
 // sentence, a class under k shows no chart, nothing is loaded from outside the gateway, the
 // phone page does not scroll sideways, and the chart moves live when another buyer's total
-// changes (bench_it.py changes it after this script prints READY). Screenshots are artifacts.
+// changes (bench_it.py changes it after this script prints READY). The card of the share of
+// tenders with an ambition per theme shows g05's place for klimaat with its own counts and
+// moves live when another buyer's tender gains an ambition; the level card shows its level.
+// Screenshots are artifacts.
 // Usage: node bench_browser.mjs <http port> <artifact dir>
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -39,8 +42,19 @@ try {
   if (charts !== 3) fail(`3 charts expected on the CO2 card, got ${charts}`);
   const nox = await page.locator('#bench-nox svg').count();
   if (nox !== 0) fail('a KPI without figures must show no chart');
+  const share = await page.textContent('#bench-share-klimaat p.sentence');
+  const wantShare = 'G05 staat met 50,0% van de aanbestedingen met een ambitie voor Klimaat in het derde kwartiel van de gemeenten van 20.000-50.000 inwoners';
+  if (share !== wantShare) fail(`share sentence: "${share}"`);
+  const counts = await page.locator('#bench-share-klimaat p.hint').allTextContents();
+  if (!counts.includes('5 van 10 aanbestedingen')) fail('own counts: ' + counts.join(' | '));
+  const level = await page.textContent('#bench-level-klimaat p.sentence');
+  const wantLevel = 'G05 staat met ambitieniveau 5 voor Klimaat in het vierde (hoogste) kwartiel van de gemeenten van 20.000-50.000 inwoners';
+  if (level !== wantLevel) fail(`level sentence: "${level}"`);
+  if (await page.locator('#bench-level-circulair svg').count() !== 0) fail('a level not declared shows a chart');
   await page.screenshot({ path: path.join(outDir, 'benchmark-desktop.png'), fullPage: true });
-  console.log('desktop: ' + sentence);
+  console.log('desktop: ' + sentence + ' / ' + share);
+  const shareQ1 = () => page.textContent('#bench-share-klimaat svg text');
+  if ((await shareQ1()) !== '33,8') fail('share Q1 label before: ' + await shareQ1());
 
   // live: bench_it.py moves g12 from 12345.678 to 500 kg; Q1 3.750 -> 2.750
   const q1 = () => page.textContent('#bench-co2 [data-norm="absolute"] svg text');
@@ -50,6 +64,10 @@ try {
   await page.waitForFunction(() => document.querySelector('#bench-co2 [data-norm="absolute"] svg text')?.textContent === '2.750',
                              null, { timeout: 10000 }).catch(() => fail('the chart did not move live'));
   console.log('live: Q1 now ' + await q1());
+  // g03 gains an ambition: 3 -> 4 of 10 tenders; share Q1 33,75 -> 38,75 (shown as 33,8 -> 38,8)
+  await page.waitForFunction(() => document.querySelector('#bench-share-klimaat svg text')?.textContent === '38,8',
+                             null, { timeout: 10000 }).catch(() => fail('the share chart did not move live'));
+  console.log('live: share Q1 now ' + await shareQ1());
 
   // a class under k: s1 sees its own figure's reason, no chart
   await page.goto(base + '/benchmark?buyer=s1&year=2026', { waitUntil: 'domcontentloaded' });
@@ -70,6 +88,7 @@ try {
   const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   if (sw > iw) fail(`phone: scrolls sideways (${sw} > ${iw})`);
   await page.screenshot({ path: path.join(outDir, 'benchmark-phone.png'), fullPage: true });
+  await page.locator('#bench-share').screenshot({ path: path.join(outDir, 'benchmark-phone-share.png') });
   await page.goto(base + '/benchmark?buyer=g05&year=2026&lang=en', { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });
   const en = await page.textContent('#title');

@@ -57,6 +57,12 @@ static char *s_render(const char *buyer, uint32_t quarter, s_fmt_t fmt)
         bm_set(in.bench, id, 5, 2026, i == 12 ? 12345678 : (int64_t)i * 1000000);
     }
     bm_set(in.bench, "s1", 5, 2026, 7000);
+    /* tenders of 2026: gNN 10, of which min(NN, 10) with klimaat: 10 20 ... 100 100 100 % */
+    for (int i = 1; i <= 12; i++) {
+        int64_t with[BM_THEMES] = { i <= 10 ? i : 10 };
+        snprintf(id, sizeof id, "g%02d", i);
+        cr_assert_eq(bm_set_tenders(in.bench, id, 2026, 10, with), 0);
+    }
     rp_report_t r;
     cr_assert_eq(rp_model_build(&r, &in), 0);
     char *buf = NULL;
@@ -125,7 +131,28 @@ Test(report_bench, annual_section_with_hand_figures)
     cr_assert(strstr(row, "<td class=\"num\">5.000</td><td class=\"num\">3.750</td>"
                           "<td class=\"num\">6.500</td><td class=\"num\">9.250</td>"
                           "<td class=\"num\">37,5</td><td class=\"num\">12</td>"), "%.400s", row);
+    /* the share for klimaat: sorted 10 20 ... 100 100 100, type 7, n = 12: Q1 h = 2.75 ->
+     * 30 + 7.5 = 37.5; median h = 5.5 -> 65; Q3 h = 8.25 -> 92.5; g05 = 50 %: 4 below,
+     * 1 equal -> 37.5 */
+    row = strstr(h, "id=\"bench-share.klimaat-absolute\"");
+    cr_assert(row, "no share row");
+    cr_assert(strstr(row, "<td class=\"num\">50,0</td><td class=\"num\">37,5</td>"
+                          "<td class=\"num\">65,0</td><td class=\"num\">92,5</td>"
+                          "<td class=\"num\">37,5</td><td class=\"num\">12</td>"), "%.400s", row);
+    cr_assert(strstr(h, "<li>G05 staat met 50,0% van de aanbestedingen met een ambitie voor "
+                        "Klimaat in het tweede kwartiel van de gemeenten van 20.000-50.000 "
+                        "inwoners</li>"));
+    /* no share per EUR million: a share is normalised already */
+    cr_assert_null(strstr(h, "id=\"bench-share.klimaat-per_eur_million\""));
     s_no_other_buyer(h, "HTML");
+    const char *dump = getenv("MVOI_TEST_REPORT_HTML");   /* to look at it in a browser */
+    if (dump && *dump) {
+        FILE *f = fopen(dump, "w");
+        if (f) {
+            fputs(h, f);
+            fclose(f);
+        }
+    }
     free(h);
 }
 

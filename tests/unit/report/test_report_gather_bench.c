@@ -4,7 +4,11 @@
  *  and of s1 (another class); g09-g12 have none. The segment snapshot carries g05's keys
  *  only, so the distribution must come from point KpiQuery lookups of the others' year
  *  totals: 8 contributors (a buyer without a figure is not a 0), quartiles by type 7 worked
- *  out here, and the aggregator asked no whole-year snapshot and nothing of s1. */
+ *  out here, and the aggregator asked no whole-year snapshot and nothing of s1.
+ *  The share of tenders with an ambition (ST_BENCH_CAL): the fake calendar gives gNN
+ *  (NN 1-8) 4 tenders planned in 2026 of which (NN - 1) mod 5 have klimaat as a
+ *  requirement (0 25 50 75 100 0 25 50 %), g09-g12 none (no share, not 0 %); s1 is never
+ *  asked. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +69,7 @@ typedef struct {
     int nsnap, nsnap_bad;          /* snapshot requests; those not a segment of g05 */
     int nquery, nquery_bench;      /* KpiQuery: all; the other buyers' year totals */
     int nquery_s1, nquery_other;   /* of s1 (other class); of anything unexpected */
+    int nlist[13], nlist_s1;       /* ListTenders per buyer gNN (1..12); of s1 */
     bool done;
     int rc;
     char msg[256];
@@ -177,7 +182,28 @@ static void s_fake_handle(s_fake_t *f, zmq_msg_t *id, Mvoi__Envelope *req)
         return;
     }
     case MVOI__ENVELOPE__BODY_LIST_TENDERS: {
+        /* gNN (1..8): 4 tenders of 2026, (NN - 1) mod 5 with klimaat as a requirement */
         Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
+        Mvoi__Tender t[4], *tp[4];
+        Mvoi__ThemeAmbition a = MVOI__THEME_AMBITION__INIT, *ap[1] = { &a };
+        a.has_theme = a.has_commitment = true;
+        a.theme = MVOI__THEME__THEME_KLIMAAT;
+        a.commitment = MVOI__COMMITMENT__COMMIT_EIS;
+        int nn = 0;
+        const char *b = req->buyer ? req->buyer : "";
+        f->nlist_s1 += strcmp(b, "s1") == 0;
+        if (sscanf(b, "g%d", &nn) == 1 && nn >= 1 && nn <= 12)
+            f->nlist[nn]++;
+        bool bench = req->list_tenders->has_year && nn >= 1 && nn <= 8 && nn != 5;
+        for (int i = 0; bench && i < 4; i++) {
+            mvoi__tender__init(&t[i]);
+            t[i].planned_publication = "2026-05-01";
+            t[i].n_themes = i < (nn - 1) % 5;
+            t[i].themes = ap;
+            tp[i] = &t[i];
+        }
+        l.n_tenders = bench ? 4 : 0;
+        l.tenders = tp;
         rep.body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
         rep.tender_list = &l;
         s_send(f, id, NULL, &rep);
@@ -306,6 +332,23 @@ Test(report_gather_bench, other_buyers_by_point_queries)
     cr_assert_eq(f.nquery_s1, 0);
     cr_assert_eq(f.nquery_other, 0);
     cr_assert_eq(f.nquery, 6 * 11 + 6, "%d KpiQuery in all", f.nquery);
+    /* the share for klimaat: g05 (its own tenders, as the report's: none listed here, so it
+     * has no share) and the 7 others of g01-g08: 0 25 50 75 0 25 50 -> sorted
+     * 0 0 25 25 50 50 75: type 7 by the test's own quantile */
+    double sh[7] = { 0, 0, 25, 25, 50, 50, 75 };
+    bm_dist_t d;
+    int cls = bm_class_of(mvoi_buyers_find(g_reg, "g05"));
+    cr_assert_eq(bm_distribution(in.bench, cls, BM_M_SHARE(1), YEAR, BM_NORM_ABS, &d), 0);
+    cr_assert_eq(d.status, BM_OK);
+    cr_assert_eq(d.count, 7);
+    cr_assert_float_eq(d.q1, s_q7(sh, 7, 0.25), 1e-9);       /* 12.5 */
+    cr_assert_float_eq(d.median, s_q7(sh, 7, 0.5), 1e-9);    /* 25 */
+    cr_assert_float_eq(d.q3, s_q7(sh, 7, 0.75), 1e-9);       /* 50 */
+    /* every buyer of the class asked for its tenders (g05 also by the report's own
+     * steps), s1 never */
+    for (int i = 1; i <= 12; i++)
+        cr_assert_geq(f.nlist[i], 1, "g%02d not asked", i);
+    cr_assert_eq(f.nlist_s1, 0);
     rp_input_free(&in);
     zmq_close(f.sock);
     bus_ctx_destroy(&ctx);
