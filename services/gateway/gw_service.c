@@ -425,6 +425,22 @@ static void s_bench_resync(void *arg, bool full, const gw_total_t **changed, lon
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* The aggregator's followers: every buyer's year totals (the benchmark) and the buyers
+ * served, each its own view. */
+static void s_followers(gw_t *self, const gw_opts_t *o)
+{
+    gw_clone_opts_t co = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms,
+                           .keep = gw_bench_keep };
+    gw_clone_cbs_t cb = { s_bench_update, s_bench_resync, NULL, self };
+    self->clone = gw_clone_new(self->loop, self->ctx, &co, &cb);
+    gw_hold_opts_t hopt = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms,
+                            .idle_ms = o->buyer_idle_ms };
+    gw_hold_cbs_t hcb = { s_on_update, s_on_resync, s_on_fresh, self };
+    self->hold = gw_hold_new(self->loop, self->ctx, &hopt, &hcb);
+    if (self->sse)
+        gw_sse_on_close(self->sse, s_on_stream_closed, self);
+}
+
 gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char *errmsg,
              size_t errlen)
 {
@@ -503,16 +519,7 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
         snprintf(self->reports_dir, sizeof self->reports_dir, "%s",
                  o->reports_dir ? o->reports_dir : "");
     }
-    gw_clone_opts_t co = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms,
-                           .keep = gw_bench_keep };
-    gw_clone_cbs_t cb = { s_bench_update, s_bench_resync, NULL, self };
-    self->clone = gw_clone_new(loop, ctx, &co, &cb);
-    gw_hold_opts_t hopt = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms,
-                            .idle_ms = o->buyer_idle_ms };
-    gw_hold_cbs_t hcb = { s_on_update, s_on_resync, s_on_fresh, self };
-    self->hold = gw_hold_new(loop, ctx, &hopt, &hcb);
-    if (self->sse)
-        gw_sse_on_close(self->sse, s_on_stream_closed, self);
+    s_followers(self, o);
     if (!self->sse || !self->cal || !self->imp || !self->kpi || !self->ntf || !self->clone ||
         !self->hold) {
         snprintf(errmsg, errlen, "an upstream endpoint is invalid");
