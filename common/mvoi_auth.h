@@ -14,8 +14,9 @@
  *                             carry the events of all buyers, so a key for some buyers
  *                             reads its buyers through queries only.
  *  A key limited to some buyers must name one of them in every query and command.
- *  A revoked key is removed from the file; the service reads the file at start (restart
- *  to revoke).
+ *  A revoked key is removed from the file; the service reads the file at start and again on
+ *  SIGHUP (service.c): from then on the key's handshakes are refused and so is every request
+ *  on a connection it opened before. A file that does not load keeps the keys in force.
  */
 #ifndef MVOI_AUTH_H
 #define MVOI_AUTH_H

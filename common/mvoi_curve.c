@@ -30,7 +30,8 @@ const cfg_spec_t mvoi_curve_specs[] = {
       "default to the server key; use MVOI_CURVE_KEY_FILE", 0, 0, true },
     { "keys_file", CFG_STRING, "",
       "key registry (INI: [name] public, role, buyers): the client keys admitted, with their "
-      "role and buyers; required where the server key is", 0, 0, true },
+      "role and buyers; required where the server key is; read again on SIGHUP (a file that "
+      "does not load keeps the keys in force)", 0, 0, true },
 };
 const int mvoi_curve_nspecs = (int)(sizeof mvoi_curve_specs / sizeof mvoi_curve_specs[0]);
 
@@ -45,6 +46,19 @@ void mvoi_curve_set(const mvoi_curve_t *c)
 }
 
 const mvoi_curve_t *mvoi_curve_get(void) { return s_curve_set ? &s_curve : NULL; }
+
+void mvoi_curve_set_auth(const mvoi_auth_t *auth)
+{
+    if (s_curve_set)
+        s_curve.auth = auth;
+}
+
+const char *mvoi_curve_key_name(const char *user)
+{
+    const mvoi_curve_t *c = mvoi_curve_get();
+    const mvoi_key_t *k = c && c->auth && user ? mvoi_auth_find_pub(c->auth, user) : NULL;
+    return k ? k->name : user ? user : "";
+}
 
 static int s_public_of(const char *secret, char pub[41])
 {
@@ -240,8 +254,12 @@ int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, char *
     const mvoi_curve_t *c = mvoi_curve_get();
     if (!c || !c->on || !c->auth)
         return 0;
-    return mvoi_auth_allow(user ? mvoi_auth_find_name(c->auth, user) : NULL, act, buyer, why,
-                           cap);
+    const mvoi_key_t *k = user ? mvoi_auth_find_pub(c->auth, user) : NULL;
+    int rc = mvoi_auth_allow(k, act, buyer, why, cap);
+    if (rc != 0 && user && !k)   /* admitted when it connected, removed since (a reload) */
+        snprintf(why, cap, "the key of this connection is no longer in the key registry "
+                 "(revoked)");
+    return rc;
 }
 
 static int s_write_all(int fd, const char *s)

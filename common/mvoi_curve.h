@@ -53,6 +53,12 @@ int mvoi_curve_from_env(mvoi_curve_t *out, char *err, size_t cap);
 /* The process-wide setting; NULL or a copy of c (c->auth must outlive the process's use). */
 void mvoi_curve_set(const mvoi_curve_t *c);
 const mvoi_curve_t *mvoi_curve_get(void);
+/* The key registry in force from now on (a reload, SIGHUP): the caller frees the old one
+ * after this (and after mvoi_zap_set_auth). */
+void mvoi_curve_set_auth(const mvoi_auth_t *auth);
+/* The registry's name of a connection's User-Id (the client's public key, Z85), for logs;
+ * the User-Id itself when the key is no longer in the registry. */
+const char *mvoi_curve_key_name(const char *user);
 
 /* Before zmq_bind/zmq_connect of a raw zmq socket: with CURVE on, make it a server (ROUTER:
  * ZAP domain "api", PUB: "pub") or a client of the bus server. 0 or -errno; a no-op with
@@ -62,7 +68,8 @@ int mvoi_curve_client(void *zsock, const char *endpoint);
 
 /* The role/buyer rule for a service that reads its own ROUTER (server.c does this for the
  * others): user is the message's ZAP User-Id (zmq_msg_gets(frame, "User-Id"), NULL if
- * none). 0 when allowed or when this process checks no keys (CURVE off, a pure client);
+ * none): the client's public key, looked up in the registry in force, so a key revoked by
+ * a reload is refused on a connection opened before it. 0 when allowed or when this process checks no keys (CURVE off, a pure client);
  * otherwise -EACCES with the reason in why. */
 int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, char *why,
                      size_t cap);

@@ -120,7 +120,9 @@ static void s_decide(mvoi_zap_t *self, zap_req_t *r)
         return;
     }
     self->stats.admitted++;
-    s_reply(self, r, "200", "OK", k->name);
+    /* The public key, not the name: a key replaced under the same name in a reload must
+     * not carry the old connection's rights over (server_auth.c looks it up per request). */
+    s_reply(self, r, "200", "OK", k->pub);
 }
 
 static void s_on_request(bus_sock_t *sock, int events, void *arg)
@@ -194,4 +196,10 @@ void mvoi_zap_stats(const mvoi_zap_t *self, mvoi_zap_stats_t *out)
     memset(out, 0, sizeof *out);
     if (self)
         *out = self->stats;
+}
+
+void mvoi_zap_set_auth(mvoi_zap_t *self, const mvoi_auth_t *auth)
+{
+    if (self && auth)
+        self->auth = auth;
 }

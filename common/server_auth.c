@@ -1,6 +1,7 @@
 /*  server_auth: the key's role and buyers, applied to every request before a handler sees
  *  it (mvoi_auth.h). The key is the one the ZAP handler admitted for this connection: its
- *  name is the User-Id of every message that arrives over it. Without CURVE (MVOI_CURVE=off,
+ *  public key is the User-Id of every message that arrives over it, looked up in the
+ *  registry in force (a reload on SIGHUP revokes a key on open connections too). Without CURVE (MVOI_CURVE=off,
  *  or a process that never set it, such as a unit test) nothing is checked here. */
 #include <stdio.h>
 #include <string.h>
@@ -56,15 +57,18 @@ int server_auth_check(server_t *self, server_req_t *req, bus_msg_t *msg)
     if (!c || !c->on || !c->auth)
         return 0;
     const char *user = zmq_msg_gets(&msg->part[1], "User-Id");
-    const mvoi_key_t *k = user ? mvoi_auth_find_name(c->auth, user) : NULL;
+    const mvoi_key_t *k = user ? mvoi_auth_find_pub(c->auth, user) : NULL;
     const char *buyer = req->req->buyer;
     char why[256];
     if (mvoi_auth_allow(k, s_act(self, req->req), buyer, why, sizeof why) == 0)
         return 0;
+    if (user && !k)   /* admitted when it connected, removed from the registry since */
+        snprintf(why, sizeof why, "the key of this connection is no longer in the key "
+                 "registry (revoked)");
     self->stats.auth_refused++;
     server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, k ? "buyer" : "key", "%s", why);
     if (s_first_time(user ? user : "", why)) {
-        const char *kv[] = { "key", user ? user : "", "role", k ? mvoi_role_name(k->role) : "",
+        const char *kv[] = { "key", k ? k->name : user ? user : "", "role", k ? mvoi_role_name(k->role) : "",
                              "buyer", buyer ? buyer : "", "request",
                              codec_body_name(req->req->body_case), NULL };
         log_emit(LOG_WARN, "request_refused", kv, "ERR_PERMISSION_DENIED: %s", why);

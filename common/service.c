@@ -48,11 +48,13 @@ struct service_t {
     uv_loop_t loop;
     bool loop_ok;
     bus_ctx_t *bus;
-    uv_signal_t sig[2];
+    uv_signal_t sig[3];         /* SIGTERM, SIGINT: stop; SIGHUP: reload (s_reload) */
     bool signals_open;
     bool stopping;
     stop_cb_t *stops;
     int nstops;
+    stop_cb_t *reloads;         /* service_on_reload */
+    int nreloads;
     uv_timer_t watchdog;        /* systemd WatchdogSec=: WATCHDOG=1 at half the interval */
     bool watchdog_on;
     const service_def_t *def;
@@ -171,6 +173,7 @@ static void s_service_free(service_t *self)
     free(self->name);
     free(self->data_dir);
     free(self->stops);
+    free(self->reloads);
     free(self);
 }
 
@@ -402,8 +405,8 @@ static int s_runtime(service_t *self, const service_def_t *def)
         return EX_SOFTWARE;
     }
     signal(SIGPIPE, SIG_IGN);
-    static const int signums[2] = { SIGTERM, SIGINT };
-    for (int i = 0; i < 2; i++) {
+    static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+    for (int i = 0; i < 3; i++) {
         uv_signal_init(&self->loop, &self->sig[i]);
         self->sig[i].data = self;
         uv_signal_start(&self->sig[i], s_service_on_signal, signums[i]);
@@ -477,9 +480,10 @@ static void s_close_signals(service_t *self)
     if (!self->signals_open)
         return;
     self->signals_open = false;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (!uv_is_closing((uv_handle_t *) &self->sig[i]))
             uv_close((uv_handle_t *) &self->sig[i], NULL);
+    signal(SIGHUP, SIG_IGN);   /* a reload while stopping: nothing to reload, no death */
     /* uv_close stopped libuv's handlers (back to SIG_DFL); install the hard exit. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -507,9 +511,54 @@ static void s_stop(service_t *self, const char *why)
         self->stops[i].fn(self->stops[i].arg);
 }
 
+/* SIGHUP: the key registry (MVOI_KEYS_FILE) again, then what the service registered
+ * (service_on_reload). A registry that does not load keeps the one in force. */
+static void s_reload(service_t *self)
+{
+    const mvoi_curve_t *c = mvoi_curve_get();
+    const char *path = cfg_str(self->cfg, "keys_file");
+    if (c && c->on && self->auth && *path) {
+        char why[320];
+        mvoi_auth_t *a = mvoi_auth_load(path, why, sizeof why);
+        char n[24];
+        snprintf(n, sizeof n, "%zu", mvoi_auth_count(a ? a : self->auth));
+        const char *kv[] = { "file", path, "keys", n, a ? NULL : "reason", why, NULL };
+        if (!a) {
+            log_emit(LOG_ERROR, "keys_reload_failed", kv,
+                     "MVOI_KEYS_FILE: %s; the %s keys loaded before stay in force", why, n);
+        } else {
+            mvoi_curve_set_auth(a);
+            mvoi_zap_set_auth(self->zap, a);
+            mvoi_auth_destroy(&self->auth);
+            self->auth = a;
+            log_emit(LOG_INFO, "keys_reloaded", kv, "key registry reloaded: %s client keys "
+                     "admitted", n);
+        }
+    }
+    for (int i = 0; i < self->nreloads; i++)
+        self->reloads[i].fn(self->reloads[i].arg);
+}
+
+int service_on_reload(service_t *self, service_stop_fn *fn, void *arg)
+{
+    if (!self || !fn)
+        return -EINVAL;
+    stop_cb_t *n = realloc(self->reloads, ((size_t) self->nreloads + 1) * sizeof *n);
+    if (!n)
+        return -ENOMEM;
+    self->reloads = n;
+    self->reloads[self->nreloads++] = (stop_cb_t) { fn, arg };
+    return 0;
+}
+
 static void s_service_on_signal(uv_signal_t *h, int signum)
 {
     service_t *self = h->data;
+    if (signum == SIGHUP) {
+        if (!self->stopping)
+            s_reload(self);
+        return;
+    }
     if (self->stopping) {
         log_warn("stop_forced", "second signal %d: exiting at once", signum);
         fflush(stdout);

@@ -58,6 +58,10 @@ const mvoi_buyers_t *service_buyers(service_t *self);
 typedef void (service_stop_fn)(void *arg);
 /* Register a callback for graceful stop (called once, in registration order reversed). */
 int service_on_stop(service_t *self, service_stop_fn *fn, void *arg);
+/* Register a callback for SIGHUP (`kill -HUP`, `systemctl reload`), called in registration
+ * order after the key registry (MVOI_KEYS_FILE) was read again; a file that does not load
+ * must keep what is in force and log why. */
+int service_on_reload(service_t *self, service_stop_fn *fn, void *arg);
 /* Ask for a graceful stop from code (same path as SIGTERM). */
 void service_stop(service_t *self);
 bool service_stopping(service_t *self);

@@ -75,6 +75,7 @@ struct gw_t {
     uv_timer_t drain;
     uint64_t drain_deadline;
     uint64_t body_rejected, auth_failures;
+    uint64_t buyer_refused;    /* 403 buyer-not-allowed (gw_access.c) */
     bm_t *bench;               /* the national benchmark (gw_bench.c) */
     gw_bench_cal_t bcal;
     gw_wait_t *waits;          /* GET /api/kpi?after_seq= waiting (gw_wait.c) */
@@ -98,7 +99,8 @@ struct gw_req_t {
     gw_upstream_t *up;
     uint64_t up_id;
     gw_role_t role;
-    const char *who;           /* token name */
+    bool has_tok;              /* a token was presented and known (gw_access.c) */
+    gw_token_t tok;            /* a copy of its entry: buyers owned (gw_access_free) */
     /* the response, once known */
     bool has_resp;
     int status;
@@ -123,10 +125,17 @@ extern const gw_route_t gw_routes[];
 extern const size_t gw_nroutes;
 void gw_reply_json(gw_req_t *r, int status, json_t *o);           /* steals o */
 void gw_reply_text(gw_req_t *r, int status, const char *ctype, const char *text, size_t len);
-/* gw_buyer.c: r->buyer from ?buyer= (checked) or the default; false once answered. */
-bool gw_buyer_resolve(gw_req_t *r);
-/* The request's buyer's KPI view, loaded on first use; NULL once answered (503 + Retry-After
- * while it loads, 503 stale). */
+/* gw_access.c: the token's role, then r->buyer (?buyer=, the token's only buyer or the
+ * default) and whether the token may act for it; false once answered (401/403/400/404). */
+bool gw_access_check(gw_req_t *r);
+/* Whether the request's token may act for buyer (no token: yes); false with a 403
+ * buyer-not-allowed answered, field naming where the buyer came from. */
+bool gw_access_buyer(gw_req_t *r, const char *buyer, const char *field);
+void gw_access_free(gw_req_t *r);
+/* Replace the tokens by the file's (SIGHUP); -1 with err and the old ones kept. */
+int gw_access_reload(gw_t *gw, const char *path, char *err, size_t errlen);
+/* gw_buyer.c: the request's buyer's KPI view, loaded on first use; NULL once answered (the
+ * request waits while it loads, then 503 + Retry-After; 503 stale). */
 gw_held_t *gw_buyer_held(gw_req_t *r);
 void gw_h_buyers(gw_req_t *r);
 

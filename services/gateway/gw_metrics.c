@@ -234,6 +234,9 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
     s_head(b, "mvoi_gateway_auth_failures_total", "counter",
            "Requests refused for a missing, unknown or too weak token.");
     gw_buf_printf(b, "mvoi_gateway_auth_failures_total %" PRIu64 "\n", gw->auth_failures);
+    s_head(b, "mvoi_gateway_buyer_refused_total", "counter",
+           "Requests refused (403 buyer-not-allowed) for a buyer their token may not act for.");
+    gw_buf_printf(b, "mvoi_gateway_buyer_refused_total %" PRIu64 "\n", gw->buyer_refused);
     s_head(b, "mvoi_gateway_body_rejected_total", "counter", "Request bodies over max_body.");
     gw_buf_printf(b, "mvoi_gateway_body_rejected_total %" PRIu64 "\n", gw->body_rejected);
 

@@ -445,6 +445,11 @@ static void h_post_tender(gw_req_t *r)
         gw_reply_problem(r, 400, "invalid-argument", "required", "tender");
         return;
     }
+    if (rt->tender->buyer && *rt->tender->buyer &&
+        !gw_access_buyer(r, rt->tender->buyer, "tender.buyer")) {
+        protobuf_c_message_free_unpacked(m, NULL);
+        return;
+    }
     s_call(r, r->gw->cal, MVOI__ENVELOPE__BODY_REGISTER_TENDER, m, id, s_reply_created_tender);
 }
 
@@ -503,8 +508,12 @@ static void h_post_measurements(gw_req_t *r)
         Mvoi__Measurement *x = sm->measurements[i];
         if (!x->buyer)
             x->buyer = strdup(r->buyer);
-        if (!x->submitter && r->who)
-            x->submitter = strdup(r->who);
+        else if (!gw_access_buyer(r, x->buyer, "measurements.buyer")) {
+            protobuf_c_message_free_unpacked(m, NULL);
+            return;
+        }
+        if (!x->submitter && r->has_tok)
+            x->submitter = strdup(r->tok.name);
     }
     s_call(r, r->gw->imp, MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS, m, id, s_reply_measurements);
 }
@@ -534,6 +543,8 @@ static void h_stream(gw_req_t *r)
         gw_reply_problem(r, 503, "unavailable", "cannot open a stream now", NULL);
         return;
     }
+    if (r->has_tok)
+        gw_sse_set_tokened(c);
     char retry[32];
     int n = snprintf(retry, sizeof retry, "retry: %u\n\n", r->gw->o.sse_retry_ms);
     gw_sse_append(c, retry, (size_t)n);

@@ -79,44 +79,6 @@ static void s_route(gw_req_t *r, const char *url, const char *method)
     }
 }
 
-static void s_authorize(gw_req_t *r)
-{
-    gw_t *gw = r->gw;
-    gw_access_t need = r->route->access;
-    if (need == GW_ACCESS_OPEN || (need == GW_ACCESS_READ && !gw->o.read_token))
-        return;
-    size_t len = 0;
-    const char *tok = gw_auth_bearer(
-        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization"), &len);
-    if (!tok && need == GW_ACCESS_READ) {  /* EventSource cannot send headers */
-        tok = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "access_token");
-        len = tok ? strlen(tok) : 0;
-    }
-    if (!tok) {
-        gw->auth_failures++;
-        r->www_auth = true;
-        gw_reply_problem(r, 401, "unauthenticated",
-                         need == GW_ACCESS_READ ? "reading needs a bearer token"
-                                                : "writing needs a bearer token", NULL);
-        return;
-    }
-    r->role = gw_auth_check(gw->auth, tok, len, &r->who);
-    if (r->role == GW_ROLE_NONE) {
-        gw->auth_failures++;
-        r->www_auth = true;
-        gw_reply_problem(r, 401, "unauthenticated", "unknown token", NULL);
-        return;
-    }
-    gw_role_t want = need == GW_ACCESS_ADMIN ? GW_ROLE_ADMIN
-                     : need == GW_ACCESS_SUBMIT ? GW_ROLE_SUBMITTER : GW_ROLE_READER;
-    if (r->role < want) {
-        gw->auth_failures++;
-        char d[128];
-        snprintf(d, sizeof d, "this needs the role %s", gw_role_name(want));
-        gw_reply_problem(r, 403, "permission-denied", d, NULL);
-    }
-}
-
 static void s_precheck_body(gw_req_t *r)
 {
     gw_t *gw = r->gw;
@@ -220,9 +182,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
             gw_reply_problem(r, 503, "unavailable", "the gateway is stopping", NULL);
         } else {
             s_route(r, url, method);
-            if (!r->has_resp)
-                s_authorize(r);
-            if (!r->has_resp)
+            if (!r->has_resp && gw_access_check(r))   /* token, buyer (gw_access.c) */
                 s_precheck_body(r);
         }
         if (r->has_resp)          /* refuse before reading a body */
@@ -248,7 +208,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
             char d[96];
             snprintf(d, sizeof d, "the body is larger than %zu bytes", gw->o.max_body);
             gw_reply_problem(r, 413, "too-large", d, NULL);
-        } else if (gw_buyer_resolve(r)) {
+        } else {
             r->route->fn(r);
         }
     }
@@ -274,6 +234,7 @@ static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (r->ready)
         MHD_destroy_response(r->ready);
     gw_buf_free(&r->body);
+    gw_access_free(r);
     free(r->resp);
     free(r);
     *con_cls = NULL;
@@ -473,12 +434,12 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
         self->rstats[i].name = gw_routes[i].name;
     if (self->rstats)
         self->rstats[gw_nroutes].name = "other";
-    char aerr[160] = "";
-    self->auth = gw_auth_new(o->tokens_file, aerr, sizeof aerr);
+    char aerr[256] = "";
+    int arc = gw_access_reload(self, o->tokens_file, aerr, sizeof aerr);
     self->bench = bm_new(o->buyers, o->bench_k ? o->bench_k : BM_K_DEFAULT);
     if (self->bench && bm_load_levels(self->bench) != 0)
         bm_destroy(&self->bench);
-    if (!self->rstats || !self->auth || !self->bench) {
+    if (!self->rstats || arc != 0 || !self->bench) {
         snprintf(errmsg, errlen, "tokens_file: %s", aerr[0] ? aerr : "out of memory");
         *err = -EINVAL;
         gw_destroy(&self);

@@ -65,5 +65,8 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
 void gw_stop(gw_t *self);
 void gw_destroy(gw_t **self_p);
 unsigned gw_port(gw_t *self);
+/* Read the tokens file again (SIGHUP): 0, or -1 with the reason logged and the tokens in
+ * force kept. Streams opened with a token end (their clients reconnect and are checked). */
+int gw_reload_tokens(gw_t *self);
 
 #endif

@@ -17,6 +17,7 @@ struct gw_sse_client_t {
     bool closing;
     bool waiting;
     bool have_id;
+    bool tokened;              /* opened with a token: ended when the tokens are reloaded */
     uint64_t last_id;
 };
 
@@ -90,6 +91,17 @@ int gw_sse_append(gw_sse_client_t *c, const char *data, size_t len)
 }
 
 const char *gw_sse_client_buyer(gw_sse_client_t *c) { return c->buyer; }
+
+void gw_sse_set_tokened(gw_sse_client_t *c) { c->tokened = true; }
+
+bool gw_sse_end_tokened(gw_sse_client_t *c)
+{
+    if (!c->tokened || c->closing)
+        return false;
+    c->closing = true;
+    s_wake(c);
+    return true;
+}
 
 void gw_sse_set_waiting(gw_sse_client_t *c, bool waiting, uint64_t last_id, bool have_id)
 {

@@ -34,6 +34,11 @@ struct MHD_Response *gw_sse_open(gw_sse_t *self, struct MHD_Connection *conn, co
 
 int gw_sse_append(gw_sse_client_t *c, const char *data, size_t len);
 const char *gw_sse_client_buyer(gw_sse_client_t *c);
+/* The stream was opened with a token; gw_sse_end_tokened ends such a stream (the tokens were
+ * reloaded: the browser reconnects with Last-Event-ID and its token is checked again).
+ * true when it was ended. */
+void gw_sse_set_tokened(gw_sse_client_t *c);
+bool gw_sse_end_tokened(gw_sse_client_t *c);
 /* A client waits for its first event (the view was not fresh when it connected). */
 void gw_sse_set_waiting(gw_sse_client_t *c, bool waiting, uint64_t last_id, bool have_id);
 bool gw_sse_waiting(gw_sse_client_t *c, uint64_t *last_id, bool *have_id);

@@ -19,7 +19,7 @@ static const cfg_spec_t s_config[] = {
     { "report_api", CFG_STRING, "tcp://127.0.0.1:7501", "report ROUTER: the dashboard's report links and narratives (empty = none)" },
     { "reports_dir", CFG_STRING, "", "the report service's output directory, read to serve reports (default <data_dir>/report/reports)" },
     { "report_timeout_ms", CFG_INT, "120000", "answer 504 when a report is not written within (ms)", 1000, 600000 },
-    { "tokens_file", CFG_STRING, "", "bearer tokens: lines `role sha256hex [name]`, roles reader/submitter/admin" },
+    { "tokens_file", CFG_STRING, "", "bearer tokens: lines `role sha256hex [name] buyers=*|id,id`, roles reader/submitter/admin; read again on SIGHUP" },
     { "read_access", CFG_STRING, "open", "reads: open, or token (any role)" },
     { "max_body", CFG_INT, "1048576", "largest request body in bytes", 1024, 64 << 20 },
     { "buyer", CFG_STRING, "heerlen", "buyer (tenant) of a request without ?buyer=ID; every "
@@ -38,6 +38,7 @@ static const cfg_spec_t s_config[] = {
 };
 
 static void s_stop(void *arg) { gw_stop(arg); }
+static void s_reload(void *arg) { gw_reload_tokens(arg); }
 
 int main(int argc, char **argv)
 {
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
         return err == -EINVAL ? SERVICE_EX_CONFIG : 1;
     }
     service_on_stop(svc, s_stop, gw);
+    service_on_reload(svc, s_reload, gw);   /* SIGHUP: the tokens file again */
     rc = service_run(svc);
     gw_destroy(&gw);
     service_destroy(&svc);

@@ -53,7 +53,7 @@ int rp_ids_auth(const Mvoi__Envelope *req, zmq_msg_t *frame, char *field, char *
     if (mvoi_curve_allow(user, act, buyer, msg, cap) == 0)
         return 0;
     snprintf(field, MVOI_ID_FIELD_MAX, "%s", user ? "buyer" : "key");
-    const char *kv[] = { "key", user ? user : "", "buyer", buyer ? buyer : "", NULL };
+    const char *kv[] = { "key", mvoi_curve_key_name(user), "buyer", buyer ? buyer : "", NULL };
     log_emit(LOG_WARN, "request_refused", kv, "ERR_PERMISSION_DENIED: %s", msg);
     return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
 }

@@ -16,11 +16,14 @@
  *    report      GenerateReport (one small file per format under --reports-dir, its text
  *                naming buyer, period and the narratives stored for that buyer),
  *                SetNarrative (kept per buyer, period and theme), HealthRequest
+ *  Every request but health and snapshot is logged on stdout (fake_request body= buyer=
+ *  mentions_venlo=): what a gateway forwarded.
  *  Usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] [--notifier EP]
  *                 [--report EP --reports-dir DIR] [--venlo 1] [--keys N] [--hb-ms N] [--epoch N]
  *  SIGUSR1: the next total that changes is changed but not published (a lost update: the
  *  stream has a gap, a snapshot has the total).
  */
+#define _GNU_SOURCE   /* memmem */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -725,6 +728,14 @@ static void serve(void *sock, handler_fn *fn)
             zmq_msg_recv(&body, sock, 0);
         }
         Mvoi__Envelope *req = mvoi__envelope__unpack(NULL, zmq_msg_size(&body), zmq_msg_data(&body));
+        if (req && req->body_case != MVOI__ENVELOPE__BODY_HEALTH &&
+            req->body_case != MVOI__ENVELOPE__BODY_SNAPSHOT) {
+            /* what reached the services, for the tests that check what a gateway forwards */
+            printf("fake_request body=%d buyer=%s mentions_venlo=%d\n", (int)req->body_case,
+                   req->buyer ? req->buyer : "", memmem(zmq_msg_data(&body), zmq_msg_size(&body),
+                                                        "venlo", 5) != NULL);
+            fflush(stdout);
+        }
         if (req) {
             fn(sock, &id, req);
             mvoi__envelope__free_unpacked(req, NULL);

@@ -20,6 +20,10 @@
 
 static void s_sha256_hex(const char *s, char out[65]);
 
+void gwt_sha256_hex(const char *s, char out[65]) { s_sha256_hex(s, out); }
+
+const char *gwt_fake_args;
+
 /* ---------------------------------------------------------------- processes */
 
 static int s_write_tokens(gwt_env_t *e, char *path, size_t len)
@@ -29,13 +33,17 @@ static int s_write_tokens(gwt_env_t *e, char *path, size_t len)
     if (!f)
         return -errno;
     char h[65];
-    fprintf(f, "# role sha256 name\n");
+    fprintf(f, "# role sha256 name buyers\n");
     s_sha256_hex(GWT_TOKEN_READER, h);
-    fprintf(f, "reader %s dashboard\n", h);
+    fprintf(f, "reader %s dashboard buyers=*\n", h);
     s_sha256_hex(GWT_TOKEN_SUBMIT, h);
-    fprintf(f, "submitter %s supplier-a\n", h);
+    fprintf(f, "submitter %s supplier-a buyers=*\n", h);
     s_sha256_hex(GWT_TOKEN_ADMIN, h);
-    fprintf(f, "admin %s adviser\n", h);
+    fprintf(f, "admin %s adviser buyers=*\n", h);
+    s_sha256_hex(GWT_TOKEN_HRL_SUBMIT, h);
+    fprintf(f, "submitter %s hrl-supplier buyers=heerlen\n", h);
+    s_sha256_hex(GWT_TOKEN_HRL_ADMIN, h);
+    fprintf(f, "admin %s hrl-adviser buyers=heerlen\n", h);
     fclose(f);
     return 0;
 }
@@ -86,8 +94,8 @@ int gwt_start(gwt_env_t *e, const char *const *gw_env)
     (void)argv_env;
     /* h_spawn takes no argv: run the fake through sh with its arguments */
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "exec %s --api %s --pub %s --calendar %s --impact %s --notifier %s",
-             bin, e->api, e->pub, e->cal, e->imp, e->ntf);
+    snprintf(cmd, sizeof cmd, "exec %s --api %s --pub %s --calendar %s --impact %s --notifier %s %s",
+             bin, e->api, e->pub, e->cal, e->imp, e->ntf, gwt_fake_args ? gwt_fake_args : "");
     char envcmd[1100];
     snprintf(envcmd, sizeof envcmd, "GWT_FAKE_CMD=%s", cmd);
     const char *fenv[] = { envcmd, NULL };

@@ -23,6 +23,13 @@ typedef struct {
 #define GWT_TOKEN_READER "reader-secret-1"
 #define GWT_TOKEN_SUBMIT "submitter-secret-2"
 #define GWT_TOKEN_ADMIN "admin-secret-3"
+/* for heerlen only (the three above: buyers=*) */
+#define GWT_TOKEN_HRL_SUBMIT "hrl-submitter-secret-4"
+#define GWT_TOKEN_HRL_ADMIN "hrl-admin-secret-5"
+/* the tokens file is <dir>/tokens; a test may rewrite it and send SIGHUP */
+void gwt_sha256_hex(const char *s, char out[65]);
+/* more arguments for the next gwt_start's fake (e.g. "--venlo 1"); NULL: none */
+extern const char *gwt_fake_args;
 
 /* Start the fake (with calendar/impact/notifier ROUTERs) and the gateway; extra env for the
  * gateway (NULL-terminated "K=V", may be NULL). 0 or negative. */

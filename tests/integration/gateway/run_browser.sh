@@ -36,7 +36,7 @@ REP=tcp://127.0.0.1:$((BASE+6))
 TOKEN=browser-submitter-token ADMIN=browser-admin-token
 HASH=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
 AHASH=$(printf %s "$ADMIN" | sha256sum | cut -d' ' -f1)
-printf 'submitter %s browser\nadmin %s adviser\n' "$HASH" "$AHASH" > "$DIR/tokens"
+printf 'submitter %s browser buyers=*\nadmin %s adviser buyers=*\n' "$HASH" "$AHASH" > "$DIR/tokens"
 mkdir -p "$DIR/reports"
 
 "$FAKE" --api "$API" --pub "$PUB" --calendar "$CAL" --impact "$IMP" --notifier "$NTF" \

@@ -102,7 +102,7 @@ static void s_up(s_chain_t *x)
     snprintf(tokens, sizeof tokens, "%s/tokens", d);
     FILE *tf = fopen(tokens, "w");
     cr_assert(tf);
-    fputs("admin 2ff55108520cb8c53ca4a64788c769dfdb856e4547a5a459c77577721b0d0c4c adviser\n", tf);
+    fputs("admin 2ff55108520cb8c53ca4a64788c769dfdb856e4547a5a459c77577721b0d0c4c adviser buyers=*\n", tf);
     fclose(tf);
     P(3, "MVOI_GATEWAY_TOKENS_FILE=%s", tokens);
 #undef P

@@ -386,6 +386,96 @@ Test(curve, revoked_key_is_refused_after_restart)
     cr_assert_eq(s_count("heerlen"), 1);
 }
 
+/* One request on an open DEALER (a connection that outlives a reload); the reply or NULL. */
+static Mvoi__Envelope *s_on(void *d, Mvoi__Envelope *req, const char *buyer)
+{
+    char rid[64];
+    snprintf(rid, sizeof rid, "sec-open-%d-%d", getpid(), ++F.rid);
+    req->request_id = rid;
+    req->buyer = (char *)buyer;
+    size_t len = mvoi__envelope__get_packed_size(req);
+    uint8_t *buf = malloc(len ? len : 1);
+    mvoi__envelope__pack(req, buf);
+    req->request_id = NULL;
+    cr_assert_eq(zmq_send(d, buf, len, 0), (int)len);
+    free(buf);
+    zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll(&it, 1, 5000) != 1)
+        return NULL;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    zmq_msg_recv(&m, d, 0);
+    Mvoi__Envelope *r = mvoi__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    return r;
+}
+
+static Mvoi__Envelope *s_register_on(void *d, const char *id)
+{
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.id = (char *)id;
+    t.title = "Ingetrokken sleutel";
+    t.has_kind = 1;
+    t.kind = MVOI__TENDER_KIND__KIND_DIENSTEN;
+    t.planned_publication = "2027-03-01";
+    Mvoi__RegisterTender rt = MVOI__REGISTER_TENDER__INIT;
+    rt.tender = &t;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_REGISTER_TENDER;
+    req.register_tender = &rt;
+    return s_on(d, &req, "heerlen");
+}
+
+static void s_hup(const char *event, int n)
+{
+    h_signal(&F.proc, SIGHUP);
+    int64_t end = h_now_ms() + 5000;
+    while (s_log_count(event, NULL) < n && h_now_ms() < end)
+        h_sleep_ms(20);
+    cr_assert_eq(s_log_count(event, NULL), n, "no %s after SIGHUP", event);
+}
+
+Test(curve, revoked_key_is_refused_after_sighup)
+{
+    s_start(true);
+    s_wait_up();
+    /* a connection the key opens before it is revoked, and keeps */
+    s_as("hrls");
+    void *ctx = zmq_ctx_new(), *d = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(mvoi_curve_client(d, F.api), 0);
+    cr_assert_eq(zmq_connect(d, F.api), 0);
+    Mvoi__Envelope *ok = s_register_on(d, "HRL-HUP-1");
+    cr_assert(ok && ok->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY, "before the revocation");
+    mvoi__envelope__free_unpacked(ok, NULL);
+    const char *revoked[] = { "bus service *", "ops admin *", "hrlr reader heerlen", NULL };
+    s_registry(revoked);
+    s_hup("\"keys_reloaded\"", 1);
+    cr_assert_eq(s_log_count("\"keys_reloaded\"", "\"keys\":\"3\""), 1);
+    /* the open connection: its next request is refused by name */
+    Mvoi__Envelope *r = s_register_on(d, "HRL-HUP-2");
+    s_assert_denied(r, "key", "no longer in the key registry (revoked)");
+    zmq_close(d);
+    zmq_ctx_term(ctx);
+    /* a new connection: the handshake is refused */
+    int v = 0;
+    cr_assert_eq(s_handshake("hrls", &v), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+    cr_assert_eq(v, 400);
+    s_as("hrls");
+    cr_assert_null(s_register("heerlen", "HRL-HUP-3", 800), "a revoked key was answered");
+    cr_assert_eq(s_count("heerlen"), 1, "only the tender from before the revocation");
+    /* a registry that does not load: logged, the keys in force stay (ops, hrlr; not hrls) */
+    FILE *f = fopen(F.reg, "w");
+    cr_assert(f);
+    fputs("[ops]\npublic = not-a-key\nrole = admin\nbuyers = *\n", f);
+    fclose(f);
+    s_hup("\"keys_reload_failed\"", 1);
+    cr_assert_eq(s_log_count("\"keys_reload_failed\"", "keys loaded before stay in force"), 1);
+    cr_assert_eq(s_count("heerlen"), 1, "the ops key no longer works");
+    cr_assert_eq(s_handshake("hrls", &v), ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+}
+
 /* ------------------------------------------------------------------ the wire */
 
 typedef struct {

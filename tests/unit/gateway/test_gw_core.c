@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include "gw_auth.h"
 #include "gw_problem.h"
 #include "gw_sse_frame.h"
@@ -41,9 +42,9 @@ Test(gw_auth, tokens_roles_and_hashes)
     /* sha256("r"), sha256("s"), sha256("a") */
     snprintf(text, sizeof text,
              "# comment\n"
-             "reader 454349e422f05297191ead13e21d3db520e5abef52055e4964b82fb213f593a1 dash\n"
-             "submitter 043a718774c572bd8a25adbeb1bfcd5c0256ae11cecf9f9c3f925d0e52beaf89\n"
-             "admin CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB adviser # upper case\n");
+             "reader 454349e422f05297191ead13e21d3db520e5abef52055e4964b82fb213f593a1 dash buyers=heerlen\n"
+             "submitter 043a718774c572bd8a25adbeb1bfcd5c0256ae11cecf9f9c3f925d0e52beaf89 buyers=*\n"
+             "admin CA978112CA1BBDCAFAC231B39A23DC4DA786EFF8147C4E72B9807785AFEE48BB adviser buyers=* # upper case\n");
     gw_auth_t *a = gw_auth_from_text(text, e, sizeof e);
     cr_assert(a, "%s", e);
     cr_expect_eq(gw_auth_count(a), 3);
@@ -60,12 +61,74 @@ Test(gw_auth, tokens_roles_and_hashes)
     cr_expect_null(a);
 }
 
+#define H_R "454349e422f05297191ead13e21d3db520e5abef52055e4964b82fb213f593a1"
+#define H_S "043a718774c572bd8a25adbeb1bfcd5c0256ae11cecf9f9c3f925d0e52beaf89"
+
+Test(gw_auth, token_buyers)
+{
+    char e[256] = "";
+    gw_auth_t *a = gw_auth_from_text("reader " H_R " hrl buyers=heerlen\n"
+                                     "\n"
+                                     "submitter " H_S " two buyers=venlo,heerlen\n", e, sizeof e);
+    cr_assert(a, "%s", e);
+    const gw_token_t *t = gw_auth_find(a, "r", 1);
+    cr_assert(t);
+    cr_expect_str_eq(t->name, "hrl");
+    cr_expect(gw_token_allows(t, "heerlen"));
+    cr_expect_not(gw_token_allows(t, "venlo"));
+    cr_expect_not(gw_token_allows(t, "heer"), "a prefix of an allowed id");
+    cr_expect_not(gw_token_allows(t, "heerlenx"));
+    cr_expect_str_eq(gw_token_default_buyer(t), "heerlen");
+    t = gw_auth_find(a, "s", 1);
+    cr_assert(t);
+    cr_expect_eq(t->nbuyers, 2);
+    cr_expect(gw_token_allows(t, "venlo") && gw_token_allows(t, "heerlen"));
+    cr_expect_not(gw_token_allows(t, "maastricht"));
+    cr_expect_null(gw_token_default_buyer(t), "two buyers: no default of the token's own");
+    cr_expect_null(gw_auth_find(a, "x", 1));
+    gw_auth_destroy(&a);
+}
+
+static bool s_only_heerlen(void *arg, const char *b)
+{
+    (void)arg;
+    return strcmp(b, "heerlen") == 0;
+}
+
+Test(gw_auth, token_buyers_refused_with_the_line)
+{
+    char e[256] = "";
+    /* a line from before buyers=: the operator says which, nothing is guessed */
+    cr_expect_null(gw_auth_from_text("# tokens\n\nreader " H_R " dash\n", e, sizeof e));
+    cr_expect(strstr(e, "line 3") && strstr(e, "buyers=*"), "%s", e);
+    cr_expect_null(gw_auth_from_text("reader " H_R "\n", e, sizeof e));
+    cr_expect(strstr(e, "line 1") && strstr(e, "buyers="), "%s", e);
+    cr_expect_null(gw_auth_from_text("reader " H_R " buyers=\n", e, sizeof e));
+    cr_expect(strstr(e, "empty"), "%s", e);
+    cr_expect_null(gw_auth_from_text("reader " H_R " buyers=heerlen,\n", e, sizeof e));
+    cr_expect(strstr(e, "comma"), "%s", e);
+    cr_expect_null(gw_auth_from_text("reader " H_R " buyers=heerlen,heerlen\n", e, sizeof e));
+    cr_expect(strstr(e, "twice"), "%s", e);
+    cr_expect_null(gw_auth_from_text("reader " H_R " buyers=Heer/len\n", e, sizeof e));
+    cr_expect(strstr(e, "Heer/len"), "%s", e);
+    cr_expect_null(gw_auth_from_text("reader " H_R " x y buyers=*\n", e, sizeof e));
+    cr_expect(strstr(e, "expected"), "%s", e);
+    cr_expect_null(gw_auth_from_text("reader " H_R " Bad!Name buyers=*\n", e, sizeof e));
+    cr_expect(strstr(e, "name"), "%s", e);
+    /* a buyer the registry does not serve: named with the token */
+    gw_auth_t *a = gw_auth_from_text("reader " H_R " hrl buyers=heerlen,venlo\n", e, sizeof e);
+    cr_assert(a, "%s", e);
+    cr_expect_eq(gw_auth_check_buyers(a, s_only_heerlen, NULL, e, sizeof e), -ENOENT);
+    cr_expect(strstr(e, "token hrl") && strstr(e, "'venlo'"), "%s", e);
+    gw_auth_destroy(&a);
+}
+
 Test(gw_auth, bad_files_name_the_line)
 {
-    char e[128] = "";
+    char e[256] = "";
     cr_expect_null(gw_auth_from_text("root abc\n", e, sizeof e));
     cr_expect(strstr(e, "line 1") != NULL, "%s", e);
-    cr_expect_null(gw_auth_from_text("reader zz49e422f05297191ead13e21d3db520e5abef52055e4964b82fb213f593a1\n", e, sizeof e));
+    cr_expect_null(gw_auth_from_text("reader zz49e422f05297191ead13e21d3db520e5abef52055e4964b82fb213f593a1 buyers=*\n", e, sizeof e));
     cr_expect(strstr(e, "hex") != NULL, "%s", e);
     gw_auth_t *a = gw_auth_from_text("", e, sizeof e);
     cr_expect_eq(gw_auth_count(a), 0);
