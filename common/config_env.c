@@ -17,7 +17,9 @@ static const char *const s_programs[] = {
 static const char *const s_ctl_vars[] = {
     "MVOI_CALENDAR_API", "MVOI_IMPACT_API", "MVOI_KPI_API", "MVOI_KPI_PUB",
     "MVOI_NOTIFIER_API", "MVOI_REPORT_API", "MVOI_BUYER", "MVOI_LANG",
-    "MVOI_CTL_TIMEOUT_MS", "MVOI_CONFIG", NULL };
+    "MVOI_CTL_TIMEOUT_MS", "MVOI_CONFIG",
+    "MVOI_TRACE_HOPS",   /* every server's diagnostic hop trace (server_trace.c) */
+    NULL };
 
 /* Levenshtein distance of two short names, bounded by the buffer (longer: far apart). */
 static size_t s_distance(const char *a, const char *b)

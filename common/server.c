@@ -233,9 +233,19 @@ static void s_publish(server_t *self)
 
 void server_publish(server_t *self) { s_publish(self); }
 
+/* A traced command's times go to the trace once its reply is out. */
+static void s_trace_done(server_t *self, server_req_t *req)
+{
+    if (!self->trace || !req->tr[ST_WAKE] || !req->req)
+        return;
+    req->tr[ST_REPLY] = server_trace_now(self->trace);
+    server_trace_add(self->trace, req->req->request_id, req->tr);
+}
+
 void server_reply_free(server_t *self, server_req_t *req)
 {
     s_reply(self, req);
+    s_trace_done(self, req);
     server_req_free(&req);
 }
 
@@ -426,10 +436,17 @@ static void s_run_batch(server_t *self)
 {
     if (self->ncmds == 0)
         return;
+    uint64_t before_txn = 0, before_seq = 0;
+    if (self->flush)
+        server_flush_before(self, &before_txn, &before_seq);
+    int64_t t0 = server_trace_now(self->trace);
     int rc = store_write(self->opts.store, s_batch_txn, self);
+    int64_t t1 = server_trace_now(self->trace);
     self->stats.batches++;
     for (uint32_t i = 0; i < self->ncmds; i++) {
         server_req_t *req = self->cmds[i];
+        req->tr[ST_COMMIT0] = t0;
+        req->tr[ST_COMMIT1] = t1;
         if (rc != 0) {
             s_req_reset_reply(req);
             server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
@@ -447,8 +464,8 @@ static void s_run_batch(server_t *self)
         }
         if (rc == 0 && self->flush)
             store_flush(self->opts.store);   /* no memory to hold it: flush here */
-        s_reply(self, req);
-        server_req_free(&self->cmds[i]);
+        server_reply_free(self, req);
+        self->cmds[i] = NULL;
     }
     /* A storage failure was logged by the store, once per attempt; a line per refused
      * batch would let the request rate set the log rate. */
@@ -458,6 +475,9 @@ static void s_run_batch(server_t *self)
                  self->ncmds, mvoi_strerror(rc));
     }
     self->ncmds = 0;
+    /* This commit's data flush made the earlier commits durable: answer theirs now. */
+    if (rc == 0 && self->flush)
+        server_flush_after(self, before_txn, before_seq);
     /* The events of this batch go out in s_on_prepare, with those of every other commit of
      * this turn. */
 }
@@ -587,6 +607,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
             break;
         }
         self->stats.commands++;
+        req->tr[ST_WAKE] = self->t_wake;
         self->cmds[self->ncmds++] = req;   /* answered after the batch commits */
         return;
     }
@@ -606,6 +627,7 @@ static void s_on_router(bus_sock_t *sock, int events, void *arg)
                  mvoi_strerror(e));
         return;
     }
+    self->t_wake = server_trace_now(self->trace);
     for (uint32_t n = 0; n < self->opts.batch; n++) {
         bus_msg_t msg;
         int rc = bus_recv(sock, &msg);
@@ -680,6 +702,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     self->opts = *opts;
     if ((e = s_mint_incarnation(&self->incarnation)) < 0)
         goto fail;
+    self->trace = server_trace_new();
     if (!self->opts.batch)
         self->opts.batch = SERVER_DEFAULT_BATCH;
     if (!self->opts.replay_max)
@@ -764,6 +787,7 @@ void server_destroy(server_t **self_p)
         return;
     *self_p = NULL;
     server_flush_fini(self);   /* committed commands: flushed and answered */
+    server_trace_destroy(&self->trace);
     /* Commands of the current turn were answered in s_on_router; nothing is pending. */
     for (uint32_t i = 0; i < self->ncmds; i++)
         server_req_free(&self->cmds[i]);

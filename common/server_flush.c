@@ -3,19 +3,25 @@
  *
  *  The store runs with MDB_NOMETASYNC: mdb_txn_commit writes the transaction's pages and
  *  flushes them (so the data is on the device before the meta page that points to it:
- *  integrity after an OS crash), then writes the new meta page without flushing it. That
- *  last flush -- what makes the commit durable -- runs here, on a libuv worker thread
- *  (store_flush: one fdatasync, no LMDB state), while the loop reads, decodes and commits
- *  the next requests. Commands of a commit are answered, and its events published or
- *  replayed (outbox gate), only when a flush that started after that commit has finished;
- *  one flush covers every commit before it (group flush). A failed flush keeps everything
- *  held and is tried again at the next publish point: nothing is acknowledged that the
- *  device did not confirm.
+ *  integrity after an OS crash), then writes the new meta page without flushing it. A
+ *  commit is durable once that meta page is on the device, which happens by whichever
+ *  comes first:
+ *    - the next commit that writes: its own data flush takes the earlier meta page along
+ *      (store_durable_txn), so under a steady stream of commands a command waits for one
+ *      device flush, the next batch's, and no worker is involved;
+ *    - a flush on a libuv worker thread (store_flush: one fdatasync, no LMDB state),
+ *      started at the publish point for whatever is committed and not yet durable, while
+ *      the loop reads, decodes and commits the next requests. It covers every commit
+ *      before it started (group flush).
+ *  Commands are answered, and their events published or replayed (outbox gate), only once
+ *  their transaction is durable. A failed flush keeps everything held and is tried again
+ *  at the next publish point: nothing is acknowledged that the device did not confirm.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "mvoi_error.h"
 #include "server_int.h"
@@ -24,10 +30,12 @@ struct server_flush {
     uv_work_t work;
     server_t *owner;         /* NULL once the server is gone (the work frees itself) */
     store_t *store;
-    uint64_t head;           /* committed head the flush in flight covers */
+    uint64_t head_txn;       /* last transaction the flush in flight covers */
+    uint64_t head;           /* committed outbox head the flush in flight covers */
     int rc;
     bool in_flight;
     uint64_t failures;
+    int64_t t_kick, t_work0, t_work1;   /* hop times when the server traces */
 };
 
 int server_flush_init(server_t *self)
@@ -41,43 +49,72 @@ int server_flush_init(server_t *self)
     self->flush = f;
     /* What an earlier run committed may still lack its meta flush. */
     int rc = store_flush(self->opts.store);
-    if (rc == 0 && self->opts.outbox)
-        outbox_gate(self->opts.outbox, true);
+    if (rc == 0) {
+        store_durable_upto(self->opts.store, store_last_txn(self->opts.store));
+        if (self->opts.outbox)
+            outbox_gate(self->opts.outbox, true);
+    }
     return rc;
-}
-
-/* Both lists can take need records. */
-static int s_reserve(server_t *self, uint32_t need)
-{
-    if (need <= self->held_cap)
-        return 0;
-    uint32_t cap = self->held_cap ? self->held_cap : 256;
-    while (cap < need)
-        cap *= 2;
-    server_req_t **n = realloc(self->held, cap * sizeof *n);
-    if (n)
-        self->held = n;
-    server_req_t **m = n ? realloc(self->flushing, cap * sizeof *m) : NULL;
-    if (m)
-        self->flushing = m;
-    if (!n || !m)
-        return -ENOMEM;
-    self->held_cap = cap;
-    return 0;
 }
 
 int server_flush_hold(server_t *self, server_req_t *req)
 {
-    int rc = s_reserve(self, self->nheld + 1);
-    if (rc == 0)
-        self->held[self->nheld++] = req;
-    return rc;
+    if (self->nheld == self->held_cap) {
+        uint32_t cap = self->held_cap ? self->held_cap * 2 : 256;
+        server_req_t **n = realloc(self->held, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        self->held = n;
+        self->held_cap = cap;
+    }
+    req->txn = store_last_txn(self->opts.store);
+    self->held[self->nheld++] = req;
+    return 0;
+}
+
+/* Answer the held commands whose transaction is durable (they are in commit order);
+ * by_flush: the worker's flush made them so (traced: its times go with them; a command
+ * made durable by a later commit keeps 0 there). */
+static void s_release(server_t *self, bool by_flush)
+{
+    uint64_t durable = store_durable_txn(self->opts.store);
+    int64_t now = server_trace_now(self->trace);
+    struct server_flush *f = self->flush;
+    uint32_t k = 0;
+    while (k < self->nheld && self->held[k]->txn <= durable) {
+        int64_t *tr = self->held[k]->tr;
+        if (by_flush && tr[ST_WAKE])
+            tr[ST_KICK] = f->t_kick, tr[ST_WORK0] = f->t_work0, tr[ST_WORK1] = f->t_work1;
+        tr[ST_AFTER] = tr[ST_WAKE] ? now : 0;
+        server_reply_free(self, self->held[k++]);
+    }
+    if (k) {
+        memmove(self->held, self->held + k, (self->nheld - k) * sizeof *self->held);
+        self->nheld -= k;
+    }
+}
+
+void server_flush_before(server_t *self, uint64_t *txn, uint64_t *seq)
+{
+    *txn = store_last_txn(self->opts.store);
+    *seq = self->opts.outbox ? outbox_committed(self->opts.outbox) : 0;
+}
+
+void server_flush_after(server_t *self, uint64_t txn, uint64_t seq)
+{
+    if (!self->flush || store_durable_txn(self->opts.store) < txn)
+        return;
+    if (self->opts.outbox)
+        outbox_durable_upto(self->opts.outbox, seq);
+    s_release(self, false);
 }
 
 static void s_work(uv_work_t *w)
 {
     struct server_flush *f = w->data;
+    f->t_work0 = f->t_kick ? clock_mono_ns() : 0;
     f->rc = store_flush(f->store);
+    f->t_work1 = f->t_kick ? clock_mono_ns() : 0;
 }
 
 static void s_after(uv_work_t *w, int status)
@@ -96,23 +133,12 @@ static void s_after(uv_work_t *w, int status)
             log_emit(LOG_ERROR, "flush_failed", kv, "flushing committed commands failed: "
                      "%s; they stay unanswered until a flush succeeds", mvoi_strerror(e));
         }
-        /* back to the front of the queue, in order; the next publish point tries again */
-        if (s_reserve(self, self->nflushing + self->nheld) == 0) {
-            for (uint32_t i = 0; i < self->nheld; i++)
-                self->flushing[self->nflushing + i] = self->held[i];
-            server_req_t **t = self->held;
-            self->held = self->flushing;
-            self->flushing = t;
-            self->nheld += self->nflushing;
-            self->nflushing = 0;
-        }
-        return;
+        return;   /* all stay held; the next publish point tries again */
     }
+    store_durable_upto(f->store, f->head_txn);
     if (self->opts.outbox)
         outbox_durable_upto(self->opts.outbox, f->head);
-    for (uint32_t i = 0; i < self->nflushing; i++)
-        server_reply_free(self, self->flushing[i]);
-    self->nflushing = 0;
+    s_release(self, true);
     server_publish(self);
     server_flush_kick(self);   /* what committed meanwhile */
 }
@@ -122,17 +148,15 @@ void server_flush_kick(server_t *self)
     struct server_flush *f = self->flush;
     if (!f || f->in_flight)
         return;
+    s_release(self, false);   /* what a later commit made durable */
     uint64_t committed = self->opts.outbox ? outbox_committed(self->opts.outbox) : 0;
     bool unflushed = self->opts.outbox && committed > outbox_head(self->opts.outbox);
     if (self->nheld == 0 && !unflushed)
         return;
-    server_req_t **t = self->flushing;
-    self->flushing = self->held;
-    self->nflushing = self->nheld;
-    self->held = t;
-    self->nheld = 0;
+    f->head_txn = store_last_txn(self->opts.store);
     f->head = committed;
     f->in_flight = true;
+    f->t_kick = server_trace_now(self->trace);
     if (uv_queue_work(self->loop, &f->work, s_work, s_after) != 0) {
         f->in_flight = false;
         f->rc = -EIO;
@@ -150,22 +174,18 @@ void server_flush_fini(server_t *self)
     int rc = store_flush(self->opts.store);
     if (rc == 0 && self->opts.outbox)
         outbox_durable_upto(self->opts.outbox, outbox_committed(self->opts.outbox));
-    server_req_t **lists[2] = { self->flushing, self->held };
-    uint32_t ns[2] = { self->nflushing, self->nheld };
-    for (int l = 0; l < 2; l++)
-        for (uint32_t i = 0; i < ns[l]; i++) {
-            if (rc != 0) {
-                lists[l][i]->packed = lists[l][i]->duplicate = false;
-                server_error(lists[l][i], MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                             "the service stopped before its commit was flushed; retry "
-                             "with the same request id");
-            }
-            server_reply_free(self, lists[l][i]);
+    for (uint32_t i = 0; i < self->nheld; i++) {
+        if (rc != 0) {
+            self->held[i]->packed = self->held[i]->duplicate = false;
+            server_error(self->held[i], MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                         "the service stopped before its commit was flushed; retry "
+                         "with the same request id");
         }
-    self->nflushing = self->nheld = 0;
+        server_reply_free(self, self->held[i]);
+    }
+    self->nheld = 0;
     free(self->held);
-    free(self->flushing);
-    self->held = self->flushing = NULL;
+    self->held = NULL;
     if (f->in_flight)
         f->owner = NULL;   /* s_after frees it */
     else

@@ -20,6 +20,15 @@
 
 typedef struct server_snap_t server_snap_t;
 
+/* Hop times of a traced command (server_trace.c), CLOCK_MONOTONIC ns: the loop turn that
+ * read it, its commit (page writes and, with flush_offloop, the data flush on the loop),
+ * the flush that covered it (started at the publish point; run by a worker; seen back on
+ * the loop), its reply sent. */
+enum { ST_WAKE, ST_COMMIT0, ST_COMMIT1, ST_KICK, ST_WORK0, ST_WORK1, ST_AFTER, ST_REPLY,
+       ST_N };
+#define SERVER_TRACE_RID 64
+typedef struct server_trace server_trace_t;
+
 struct server_req_t {
     server_t *server;
     struct server_req_t *next_free;
@@ -40,6 +49,8 @@ struct server_req_t {
     size_t stored_len;
     server_snap_t *snap;           /* the snapshot stream its callback fills */
     bool no_reply;                 /* answered later (a snapshot stream under way) */
+    int64_t tr[ST_N];              /* hop times, when the server traces (else zero) */
+    uint64_t txn;                  /* the transaction that committed it (held commands) */
 };
 
 struct server_t {
@@ -74,10 +85,12 @@ struct server_t {
     uv_timer_t snap_timer;
     bool snap_started;
     /* off-loop flush (opts.flush_offloop, server_flush.c): committed commands wait in
-     * `held` for the next flush; those of the flush in flight in `flushing` */
+     * `held`, in commit order, until their transaction is durable */
     struct server_flush *flush;
-    server_req_t **held, **flushing;
-    uint32_t nheld, nflushing, held_cap;
+    server_req_t **held;
+    uint32_t nheld, held_cap;
+    server_trace_t *trace;         /* MVOI_TRACE_HOPS: hop times per command, else NULL */
+    int64_t t_wake;                /* when the current ROUTER turn began (traced only) */
 };
 
 /* Send req's reply and return the record to the pool (server.c). */
@@ -90,7 +103,19 @@ void server_publish(server_t *self);
 int server_flush_init(server_t *self);
 int server_flush_hold(server_t *self, server_req_t *req);
 void server_flush_kick(server_t *self);
+/* Around a batch's commit: what was committed before it (txn, outbox seq), and after it
+ * answers what that commit made durable (its own data flush covered the earlier meta
+ * pages; store.h). */
+void server_flush_before(server_t *self, uint64_t *txn, uint64_t *seq);
+void server_flush_after(server_t *self, uint64_t txn, uint64_t seq);
 void server_flush_fini(server_t *self);
+
+/* server_trace.c: NULL unless MVOI_TRACE_HOPS names a file; now() is 0 when self is NULL;
+ * add() keeps one command's times; destroy() writes them to <file>.<pid>. */
+server_trace_t *server_trace_new(void);
+int64_t server_trace_now(const server_trace_t *self);
+void server_trace_add(server_trace_t *self, const char *rid, const int64_t *t);
+void server_trace_destroy(server_trace_t **self_p);
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);

@@ -51,6 +51,12 @@ struct store_t {
     int nhooks;
     uint64_t commits;
     uint64_t grows;
+    /* MDB_NOMETASYNC: a commit that wrote flushed the file (data pages) before it wrote
+     * its own meta page, so every earlier commit's meta page went to the device with it.
+     * durable_txn: the last transaction known to be on the device that way or by a
+     * store_flush (store_durable_upto); last_txn: the last one committed. */
+    bool nometasync;
+    uint64_t durable_txn, last_txn;
     int (*before_open)(const char *dir, void *arg);
     void *before_open_arg;
     int lock_fd;                 /* flock on <path>/mvoi.lock, held until store_destroy */
@@ -62,6 +68,9 @@ struct store_t {
     uint64_t probes;
     uint64_t failed[STORE_NREASONS];
 };
+
+static uint64_t s_last_txnid(store_t *self);
+static void s_txn_init(store_t *self, const store_opts_t *opts);
 
 static bool s_is_mdb_code(int rc)
 {
@@ -403,6 +412,7 @@ store_t *store_new(const store_opts_t *opts, int *err)
     if (*err != 0)
         goto fail;
     self->commits = 0;
+    s_txn_init(self, opts);
     if (store_guard_mark(self->path) != 0)   /* a store is here now (store_guard.h) */
         s_log_errno(LOG_WARN, "store_mark_failed", self->path, -EIO, "cannot write %s/%s",
                     self->path, STORE_MARK_FILE);
@@ -439,6 +449,13 @@ int store_flush(store_t *self)
      * call it while the loop thread runs a write transaction. */
     int rc = mdb_env_sync(self->env, 1);
     return rc == 0 ? 0 : mvoi_mdb_error(rc);
+}
+uint64_t store_last_txn(store_t *self) { return self->last_txn; }
+uint64_t store_durable_txn(store_t *self) { return self->durable_txn; }
+void store_durable_upto(store_t *self, uint64_t txn)
+{
+    if (txn > self->durable_txn)
+        self->durable_txn = txn <= self->last_txn ? txn : self->last_txn;
 }
 bool store_created(store_t *self) { return self->created; }
 uint64_t store_commits(store_t *self) { return self->commits; }
@@ -615,6 +632,28 @@ static uint64_t s_last_txnid(store_t *self)
     return mdb_env_info(self->env, &info) == 0 ? (uint64_t)info.me_last_txnid : 0;
 }
 
+/* At open: the last transaction; with nometasync, what is durable is unknown until a
+ * flush (an earlier run may have left its last meta page unflushed). */
+static void s_txn_init(store_t *self, const store_opts_t *opts)
+{
+    self->nometasync = !opts->nosync && opts->nometasync;
+    self->last_txn = s_last_txnid(self);
+    self->durable_txn = self->nometasync ? 0 : self->last_txn;
+}
+
+/* After a commit of transaction `id`: what is durable now. A transaction that changed
+ * nothing commits without writing (the last txnid stays), so it flushed nothing. */
+static void s_note_commit(store_t *self, uint64_t id)
+{
+    uint64_t last = s_last_txnid(self);
+    if (last != id)
+        return;
+    self->last_txn = last;
+    uint64_t durable = self->nometasync ? id - 1 : id;   /* NOSYNC: see store_durable_txn */
+    if (durable > self->durable_txn)
+        self->durable_txn = durable;
+}
+
 static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
 {
     MDB_txn *txn = NULL;
@@ -625,6 +664,7 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
         rc = fn(txn, arg);
         if (rc == 0)
             rc = s_hooks_prepare(self, txn);
+        uint64_t id = (uint64_t)mdb_txn_id(txn);
         if (rc == 0) {
             rc = mdb_txn_commit(txn);   /* frees txn, also on failure */
             *from_disk = rc != 0;
@@ -633,6 +673,7 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
         }
         if (rc == 0) {
             self->commits++;
+            s_note_commit(self, id);
             s_hooks_commit(self);
             return 0;
         }

@@ -58,6 +58,16 @@ MDB_env *store_env(store_t *self);
 /* Flush everything committed so far to the disk (fdatasync of data.mdb). Safe from any
  * thread, also while the loop thread writes: it touches no LMDB state. 0 or -errno. */
 int store_flush(store_t *self);
+/* Transactions by LMDB txnid: the last committed one that wrote, and the last one known to
+ * be on the device. Without nometasync every commit flushes itself (durable == last; with
+ * nosync nothing is flushed and the figure only follows the commits). With nometasync a
+ * commit that wrote flushed its data pages before writing its meta page, so every earlier
+ * commit is durable once it returns: a steady writer needs no flush of its own for all but
+ * its last commit. store_durable_upto(txn): a store_flush that started after txn committed
+ * has finished (loop thread). */
+uint64_t store_last_txn(store_t *self);
+uint64_t store_durable_txn(store_t *self);
+void store_durable_upto(store_t *self, uint64_t txn);
 /* The handle of a db named in opts.dbs; (MDB_dbi)-1 if unknown. */
 MDB_dbi store_dbi(store_t *self, const char *name);
 /* True if this environment was created by store_new (it was empty). */

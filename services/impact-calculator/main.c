@@ -30,9 +30,10 @@ static const cfg_spec_t s_config[] = {
       "are due the next pass follows after 50 ms, so trimming keeps pace with ingest)",
       10, 3600000 },
     { "flush_offloop", CFG_BOOL, "true",
-      "the commit flushes its pages on the loop, the meta page that makes it durable on a "
-      "worker thread while the loop takes the next requests; replies and events wait for "
-      "that flush (false: both flushes inside the commit, on the loop)" },
+      "the commit flushes its pages on the loop; the meta page that makes it durable goes "
+      "to the device with the next commit's flush or by a worker thread while the loop "
+      "takes the next requests; replies and events wait for it (false: both flushes "
+      "inside the commit, on the loop)" },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };

@@ -43,6 +43,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <protobuf-c/protobuf-c.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,7 +364,7 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms, benc
                 uint8_t *buf;
                 size_t len = s_request(b, k, &buf);
                 zmq_send(dealer, buf, len, 0);
-                hops_sent(&hops, next, k);
+                hops_sent(&hops, next, k, s_ns());
                 free(buf);
                 next += k;
                 requests++;
@@ -407,6 +408,7 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms, benc
                               done == n && !errors };
 #undef P
     hops_print(&hops, intended, skip, done);
+    hops_dump(&hops, intended, done, b->run, base);
     hops_fini(&hops);
     fflush(stdout);
     free(intended);
@@ -549,6 +551,17 @@ static void s_wait_hint(bench_t *b, const char *phase)
     sleep((unsigned)atoi(w));
 }
 
+/* Stop the fleet; traced (MVOI_TRACE_HOPS), gracefully first, so that every service writes
+ * its hop records (server_trace.c) before it exits. */
+static void s_bring_down(bench_t *b)
+{
+    const char *tr = getenv("MVOI_TRACE_HOPS");
+    for (int w = 2; tr && *tr && w >= 0; w--)
+        if (h_signal(&b->f.proc[w], SIGTERM) == 0)
+            h_wait(&b->f.proc[w], 10000, NULL);
+    e2e_fleet_fini(&b->f, false);
+}
+
 /* Start the fleet (CURVE or plain), register the tenders. 0 or 1. */
 static int s_bring_up(bench_t *b, bool nosync, bool curve)
 {
@@ -667,7 +680,7 @@ int main(int argc, char **argv)
                b.key);
         if (peer) {
             s_peer(&b, n, argc > 2 ? atoi(argv[2]) : 3, argc > 3 ? atof(argv[3]) : 5, payload);
-            e2e_fleet_fini(&b.f, false);
+            s_bring_down(&b);
             break;
         }
         const char *mname = curve ? "CURVE" : "plain";
@@ -681,7 +694,7 @@ int main(int argc, char **argv)
             s_latency(&b, best / 2, lat_s, 0, NULL);
             s_latency(&b, best / 2, lat_s, 10, NULL);
         }
-        e2e_fleet_fini(&b.f, false);
+        s_bring_down(&b);
     }
     if (thr[0] > 0 && thr[1] > 0)
         printf("CURVE COST: chain median %.0f measurements/s with CURVE, %.0f without: "

@@ -15,6 +15,7 @@ void hops_init(hops_t *h, uint32_t n)
     h->shown = calloc(n + 1, sizeof *h->shown);
     h->req_first = calloc(n + 1, sizeof *h->req_first);
     h->req_n = calloc(n + 1, sizeof *h->req_n);
+    h->req_sent = calloc(n + 1, sizeof *h->req_sent);
 }
 
 void hops_fini(hops_t *h)
@@ -24,11 +25,13 @@ void hops_fini(hops_t *h)
     free(h->shown);
     free(h->req_first);
     free(h->req_n);
+    free(h->req_sent);
 }
 
-void hops_sent(hops_t *h, uint32_t first, uint32_t k)
+void hops_sent(hops_t *h, uint32_t first, uint32_t k, int64_t t)
 {
     if (h->nreq < h->n) {
+        h->req_sent[h->nreq] = t;
         h->req_first[h->nreq] = first;
         h->req_n[h->nreq++] = k;
     }
@@ -105,4 +108,28 @@ void hops_print(const hops_t *h, const int64_t *intended, uint32_t skip, uint32_
     s_stat("ImpactEvent -> kpi total (aggregator: feed, commit, publish)", v[3], k[3]);
     for (int j = 0; j < 4; j++)
         free(v[j]);
+}
+
+void hops_dump(const hops_t *h, const int64_t *intended, uint32_t done, uint64_t run,
+               uint64_t base)
+{
+    const char *p = getenv("MVOI_TRACE_HOPS");
+    if (!p || !*p)
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "%s.client", p);
+    FILE *fp = fopen(path, "a");
+    if (!fp)
+        return;
+    for (uint32_t r = 0; r < h->nreq; r++)
+        for (uint32_t j = 0; j < h->req_n[r]; j++) {
+            uint32_t i = h->req_first[r] + j;
+            if (i >= done)
+                continue;
+            fprintf(fp, "bench-%llx-%llu %lld %lld %lld %lld %lld\n", (unsigned long long)run,
+                    (unsigned long long)(base + h->req_first[r] + h->req_n[r]),
+                    (long long)intended[i], (long long)h->req_sent[r], (long long)h->ack[i],
+                    (long long)h->ev[i], (long long)h->shown[i]);
+        }
+    fclose(fp);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "mvoi_error.h"
@@ -652,4 +653,104 @@ Test(server, offloop_flush_answers_and_publishes_only_after_the_flush)
     cr_assert_str_eq(m.env->request_id, "f2");
     s_msg_free(&m);
     s_stop();
+}
+
+/* flush_offloop: a commit that wrote flushed the file before its own meta page, so the
+ * commit after a command's makes it durable and answers it without any flush of the
+ * worker. Every thread-pool worker is held here, so no flush can run: the first command is
+ * answered when the second commits, and its event published; the second only once the
+ * workers are free again. */
+static uv_sem_t s_pool_gate;
+static void s_pool_block(uv_work_t *w)
+{
+    (void)w;
+    uv_sem_wait(&s_pool_gate);
+}
+static void s_pool_done(uv_work_t *w, int status)
+{
+    (void)status;
+    free(w);
+}
+
+Test(server, offloop_the_next_commit_answers_the_one_before)
+{
+    s_offloop = true;
+    s_start(3600000);
+    s_offloop = false;
+    s_settle();
+    cr_assert_eq(uv_sem_init(&s_pool_gate, 0), 0);
+    const char *tp = getenv("UV_THREADPOOL_SIZE");
+    int workers = tp && atoi(tp) > 0 ? atoi(tp) : 4;   /* libuv's default pool */
+    for (int i = 0; i < workers; i++)
+        cr_assert_eq(uv_queue_work(&T.loop, calloc(1, sizeof(uv_work_t)), s_pool_block,
+                                   s_pool_done), 0);
+    /* nothing is asserted while the workers are held: a failure would leave them so */
+    int before = T.commits;
+    s_command("n1", 2);
+    s_until_commit(before);
+    for (int i = 0; i < 1000; i++)
+        uv_run(&T.loop, UV_RUN_NOWAIT);
+    bool early = s_pending(T.dealer);
+    before = T.commits;
+    s_command("n2", 1);
+    s_until_commit(before);
+    t_msg_t m;
+    bool first = s_recv(T.dealer, &m, 3000);
+    uint64_t seqs[8];
+    int events = s_drain_pub(seqs, 8, 200);
+    bool second_early = s_pending(T.dealer);
+    for (int i = 0; i < workers; i++)
+        uv_sem_post(&s_pool_gate);
+    cr_assert_not(early, "answered before anything flushed its commit");
+    cr_assert(first && m.env, "the second commit did not answer the first command");
+    cr_assert_str_eq(m.env->request_id, "n1");
+    cr_assert_eq(m.env->ack->seq, 2);
+    s_msg_free(&m);
+    cr_assert_eq(events, 2, "n1's two events, not n2's");
+    cr_assert_eq(seqs[1], 2);
+    cr_assert_not(second_early, "n2 answered while no flush could run");
+    s_reply(&m);
+    cr_assert_str_eq(m.env->request_id, "n2");
+    cr_assert_eq(m.env->ack->seq, 3);
+    s_msg_free(&m);
+    s_stop();
+    uv_sem_destroy(&s_pool_gate);
+}
+
+/* MVOI_TRACE_HOPS: a stopped server leaves one line per command -- its request id and the
+ * eight hop times, in the order they happen (a command answered by the worker's flush has
+ * all eight) -- in <file>.<pid>; a query leaves none. */
+Test(server, trace_hops_writes_a_line_per_command_in_time_order)
+{
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "/tmp/mvoi-trace-%ld", (long)getpid());
+    setenv("MVOI_TRACE_HOPS", prefix, 1);
+    s_offloop = true;
+    s_start(3600000);
+    s_offloop = false;
+    unsetenv("MVOI_TRACE_HOPS");
+    s_settle();
+    s_command("t1", 1);
+    t_msg_t m;
+    s_reply(&m);
+    cr_assert_str_eq(m.env->request_id, "t1");
+    s_msg_free(&m);
+    s_stop();
+    char path[128], rid[64];
+    snprintf(path, sizeof path, "%s.%ld", prefix, (long)getpid());
+    FILE *fp = fopen(path, "r");
+    cr_assert_not_null(fp, "no trace in %s", path);
+    long long t[8];
+    int n = fscanf(fp, "%63s %lld %lld %lld %lld %lld %lld %lld %lld", rid, &t[0], &t[1],
+                   &t[2], &t[3], &t[4], &t[5], &t[6], &t[7]);
+    int more = fgetc(fp) == '\n' ? fgetc(fp) : 0;
+    fclose(fp);
+    remove(path);
+    cr_assert_eq(n, 9);
+    cr_assert_str_eq(rid, "t1");
+    cr_assert_eq(more, EOF, "one command, one line (the health query leaves none)");
+    for (int i = 0; i < 8; i++)
+        cr_assert_gt(t[i], 0, "hop %d has no time", i);
+    for (int i = 1; i < 8; i++)
+        cr_assert_geq(t[i], t[i - 1], "hop %d before hop %d", i, i - 1);
 }

@@ -524,3 +524,53 @@ Test(store, durable_by_default)
     cr_assert_eq(flags & MDB_WRITEMAP, 0);
     store_destroy(&s);
 }
+
+static int s_nothing_fn(MDB_txn *txn, void *arg)
+{
+    (void)txn;
+    (void)arg;
+    return 0;
+}
+
+/* nometasync: a commit that wrote flushed the file before writing its own meta page, so
+ * every earlier commit is durable once it returns, its own only after the next such commit
+ * or a store_flush. A transaction that wrote nothing flushed nothing. Without nometasync a
+ * commit is durable when it returns. */
+Test(store, nometasync_a_commit_makes_the_earlier_ones_durable)
+{
+    store_opts_t o = { .path = s_dir, .nometasync = true, .dbs = s_dbs };
+    int err = 1;
+    store_t *s = store_new(&o, &err);
+    cr_assert_not_null(s, "store_new: %d", err);
+    uint64_t t0 = store_last_txn(s);
+    cr_assert_gt(t0, 0, "creating the dbs was a commit");
+    cr_assert_eq(store_durable_txn(s), 0, "nothing is known flushed before a flush");
+    cr_assert_eq(store_flush(s), 0);
+    store_durable_upto(s, t0);
+    put_args_t a = { s, 1, 100 };
+    cr_assert_eq(store_write(s, s_put_fn, &a), 0);
+    cr_assert_eq(store_last_txn(s), t0 + 1);
+    cr_assert_eq(store_durable_txn(s), t0, "a commit is durable only by a later flush");
+    a.key = 2;
+    cr_assert_eq(store_write(s, s_put_fn, &a), 0);
+    cr_assert_eq(store_last_txn(s), t0 + 2);
+    cr_assert_eq(store_durable_txn(s), t0 + 1, "the second commit's flush took the first");
+    cr_assert_eq(store_write(s, s_nothing_fn, NULL), 0);
+    cr_assert_eq(store_last_txn(s), t0 + 2, "a transaction that wrote nothing");
+    cr_assert_eq(store_durable_txn(s), t0 + 1, "flushed nothing");
+    cr_assert_eq(store_flush(s), 0);
+    store_durable_upto(s, t0 + 9);
+    cr_assert_eq(store_durable_txn(s), t0 + 2, "never beyond the last commit");
+    store_destroy(&s);
+
+    o.nometasync = false;
+    s = store_new(&o, &err);
+    cr_assert_not_null(s, "store_new: %d", err);
+    uint64_t t1 = store_last_txn(s);
+    cr_assert_eq(t1, t0 + 2, "the txnid survives a reopen");
+    a.s = s;
+    a.key = 3;
+    cr_assert_eq(store_write(s, s_put_fn, &a), 0);
+    cr_assert_eq(store_durable_txn(s), t1 + 1, "a synchronous commit is durable at once");
+    store_destroy(&s);
+}
