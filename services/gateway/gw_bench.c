@@ -1,6 +1,8 @@
-/*  gw_bench: the national benchmark in the gateway. The gateway already follows every
- *  buyer's totals (gw_clone.c); each year total of all dimensions is handed to the live
- *  benchmark set (common/bm), which re-sorts only the changed buyer's class. The routes
+/*  gw_bench: the national benchmark in the gateway. A Clone client of its own (gw_clone.c)
+ *  follows every buyer's year totals of all dimensions (gw_bench_keep: the only totals its
+ *  view keeps, a few per buyer and year, not the served buyers' full views of gw_hold.c);
+ *  each is handed to the live benchmark set (common/bm), which re-sorts only the changed
+ *  buyer's class. The routes
  *  serve what bm hands out and nothing else: the request's buyer's own figures and
  *  anonymous distributions of at least k buyers (MVOI_GATEWAY_BENCH_K).
  *
@@ -53,6 +55,12 @@ static void s_apply(gw_t *gw, const gw_total_t *t)
             log_warn("bench_total", "benchmark: total %s not applied: %d", t->key, rc);
     }
     json_decref(o);
+}
+
+bool gw_bench_keep(const Mvoi__KpiTotal *t)
+{
+    return t && t->quarter == 0 && t->theme == 0 && (!t->purchasing_group || !*t->purchasing_group)
+        && (!t->tender_id || !*t->tender_id);
 }
 
 void gw_bench_total(gw_t *gw, const gw_total_t *t)

@@ -1,6 +1,7 @@
 /*  gw_buyer: GET /api/buyers, the registry for a buyer picker. One gateway serves every buyer
  *  of the registry (each /api route takes ?buyer=ID, gw_access.c); a token for some buyers
- *  sees only those, and its only buyer as the default. */
+ *  sees only those, and its only buyer as the default. gw_buyer_held: the KPI view of the
+ *  request's buyer (gw_hold.c), loaded on its first request. */
 #include "gw_internal.h"
 
 #include <string.h>
@@ -25,4 +26,22 @@ void gw_h_buyers(gw_req_t *r)
                           mvoi_buyers_open(reg), "buyers", list, "reports",
                           gw_reports_served(r->gw), "narratives", r->gw->rep != NULL);
     gw_reply_json(r, 200, o);
+}
+
+gw_held_t *gw_buyer_held(gw_req_t *r)
+{
+    gw_held_t *h = gw_hold_get(r->gw->hold, r->buyer);
+    if (!h) {
+        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        return NULL;
+    }
+    if (gw_held_fresh(h))
+        return h;
+    /* The first request of a buyer waits (bounded) for its totals to load, then its
+     * handler runs again; a stale view is refused at once. */
+    if (gw_held_loading(h))
+        gw_wait_load(r);
+    else
+        gw_reply_problem(r, 503, "stale", gw_held_why(h), NULL);
+    return NULL;
 }

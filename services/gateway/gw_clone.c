@@ -18,6 +18,7 @@ struct gw_clone_t {
     bus_ctx_t *ctx;
     char api[256], pub[256];
     uint32_t stale_ms, snap_timeout_ms;
+    bool (*keep)(const Mvoi__KpiTotal *t);
     gw_clone_cbs_t cbs;
     bus_sock_t *sub;
     bus_sock_t *snap;             /* DEALER, one per snapshot attempt */
@@ -69,8 +70,13 @@ static const char *s_buyer(const Mvoi__Envelope *env)
     return env->buyer ? env->buyer : "";
 }
 
-static int s_put(gw_view_t *v, const char *topic, const Mvoi__Envelope *env)
+static int s_put(gw_clone_t *self, gw_view_t *v, const char *topic, const Mvoi__Envelope *env)
 {
+    if (self->keep && !self->keep(env->kpi_total)) {
+        if (s_seq(env) > gw_view_head(v))
+            gw_view_set_head(v, s_seq(env));
+        return 0;
+    }
     size_t len = 0;
     char *j = gw_clone_total_json(env, &len);
     if (!j)
@@ -132,7 +138,9 @@ static void s_start_snapshot(gw_clone_t *self)
     bo.linger_ms = 0;
     bo.immediate = false;          /* queue the request until the connection is up */
     bo.maxmsgsize = 64ll << 20;
-    bo.rcvhwm = 0;                 /* unlimited: a snapshot is one burst */
+    /* the credit: the aggregator's snapshot stream waits while this queue is full, so a
+     * snapshot of every buyer never sits in the gateway's memory at once */
+    bo.rcvhwm = 1000;
     self->snap = bus_sock_new(self->ctx, self->loop, ZMQ_DEALER, &bo);
     self->staging = gw_view_new();
     if (!self->snap || !self->staging || bus_connect(self->snap, self->api) < 0) {
@@ -221,7 +229,7 @@ static void s_on_snap(bus_sock_t *sock, int events, void *arg)
         if (!env)
             continue;
         if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && self->staging) {
-            s_put(self->staging, topic, env);
+            s_put(self, self->staging, topic, env);
             /* the timeout is per item: a long stream that keeps coming is not late */
             self->snap_deadline = uv_now(self->loop) + self->snap_timeout_ms;
         } else if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END && self->staging &&
@@ -284,7 +292,7 @@ static int s_update(gw_clone_t *self, const char *topic, const Mvoi__Envelope *e
     uint64_t seq = s_seq(env);
     if (seq > gw_view_head(self->view) + 1)
         return GW_CLONE_RESYNC_GAP;
-    int rc = s_put(self->view, topic, env);
+    int rc = s_put(self, self->view, topic, env);
     if (rc == 1) {
         self->st.updates++;
         const char *key = env->kpi_total->key && *env->kpi_total->key ? env->kpi_total->key
@@ -400,6 +408,7 @@ gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t 
     snprintf(self->pub, sizeof self->pub, "%s", o->pub);
     self->stale_ms = o->stale_ms ? o->stale_ms : 5000;
     self->snap_timeout_ms = o->snapshot_timeout_ms ? o->snapshot_timeout_ms : 5000;
+    self->keep = o->keep;
     if (cbs)
         self->cbs = *cbs;
     self->view = gw_view_new();

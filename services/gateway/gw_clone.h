@@ -1,5 +1,6 @@
 /*  gw_clone: the gateway as a Clone client of the kpi-aggregator (docs/design.md#clone,
- *  zguide chapter 5).
+ *  zguide chapter 5), of every buyer: the national benchmark's feed (gw_bench.c), keeping
+ *  only the totals opts.keep takes. The buyers served have views of their own (gw_hold.h).
  *
  *  Subscribes first (topics "kpi." and "hb"), then asks the aggregator's ROUTER for a
  *  snapshot (SnapshotRequest{prefix "kpi."}: [topic][Envelope{kpi_total}] items, then
@@ -44,6 +45,8 @@ typedef struct {
     const char *pub;              /* aggregator PUB */
     uint32_t stale_ms;            /* default 5000 */
     uint32_t snapshot_timeout_ms; /* default 5000 */
+    /* which totals the view keeps (NULL: all); the others only move the head */
+    bool (*keep)(const Mvoi__KpiTotal *t);
 } gw_clone_opts_t;
 
 gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t *o,

@@ -55,7 +55,12 @@ void gw_h_breakdown(gw_req_t *r)
         gw_reply_problem(r, 400, "invalid-argument", "required: a total's key", "key");
         return;
     }
-    const gw_total_t *t = gw_view_get(gw_clone_view(r->gw->clone), q->key);
+    gw_held_t *h = gw_buyer_held(r);
+    if (!h) {
+        protobuf_c_message_free_unpacked(&q->base, NULL);
+        return;
+    }
+    const gw_total_t *t = gw_view_get(gw_held_view(h), q->key);
     if (!t || strcmp(t->buyer, r->buyer) != 0) {
         protobuf_c_message_free_unpacked(&q->base, NULL);
         gw_reply_problem(r, 404, "not-found", "no such total", "key");

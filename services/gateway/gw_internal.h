@@ -9,6 +9,7 @@
 #include "gw_auth.h"
 #include "gw_buf.h"
 #include "gw_clone.h"
+#include "gw_hold.h"
 #include "gw_http.h"
 #include "gw_service.h"
 #include "gw_sse.h"
@@ -61,7 +62,8 @@ struct gw_t {
     text_lang_t lang;
     gw_http_t *http;
     gw_sse_t *sse;
-    gw_clone_t *clone;
+    gw_clone_t *clone;         /* every buyer's year totals: the national benchmark */
+    gw_hold_t *hold;           /* the buyers being served, each its own view (gw_hold.c) */
     gw_auth_t *auth;
     gw_upstream_t *cal, *imp, *kpi, *ntf;
     gw_upstream_t *rep;        /* report service; NULL when not configured */
@@ -109,6 +111,7 @@ struct gw_req_t {
     char disposition[320];     /* Content-Disposition of a served file */
     bool report_doc;           /* a report's HTML: its own inline style, no script at all */
     const char *allow;         /* 405 */
+    unsigned retry_after;      /* seconds, 503 while a buyer's totals load; 0 = none */
     bool www_auth;
     bool cacheable;            /* static assets */
     struct MHD_Response *ready;/* prebuilt (SSE) */
@@ -131,7 +134,9 @@ bool gw_access_buyer(gw_req_t *r, const char *buyer, const char *field);
 void gw_access_free(gw_req_t *r);
 /* Replace the tokens by the file's (SIGHUP); -1 with err and the old ones kept. */
 int gw_access_reload(gw_t *gw, const char *path, char *err, size_t errlen);
-/* gw_buyer.c */
+/* gw_buyer.c: the request's buyer's KPI view, loaded on first use; NULL once answered (the
+ * request waits while it loads, then 503 + Retry-After; 503 stale). */
+gw_held_t *gw_buyer_held(gw_req_t *r);
 void gw_h_buyers(gw_req_t *r);
 
 void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *detail,
@@ -161,6 +166,8 @@ void gw_h_narrative(gw_req_t *r);
 bool gw_reports_served(const gw_t *gw);
 /* gw_bench.c: the national benchmark, fed by the Clone view */
 void gw_bench_total(gw_t *gw, const gw_total_t *t);
+/* the totals the benchmark feed keeps: year totals of all dimensions */
+bool gw_bench_keep(const Mvoi__KpiTotal *t);
 void gw_bench_resync(gw_t *gw, bool full, const gw_total_t **changed, long n);
 void gw_h_benchmark(gw_req_t *r);
 /* gw_bench_cal.c: the share measures from the calendar, a round every interval_ms (0: off) */
@@ -176,6 +183,9 @@ void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool hav
 
 /* gw_wait.c: GET /api/kpi?after_seq=N: answers once the totals include it (or 504) */
 void gw_wait_kpi(gw_req_t *r);
+/* r's buyer's totals are loading: r's handler runs again once they are fresh (or 503 +
+ * Retry-After after upstream_timeout_ms) */
+void gw_wait_load(gw_req_t *r);
 void gw_wait_forget(gw_req_t *r);   /* the connection closed */
 void gw_wait_stop(gw_t *gw);        /* stopping: waiters answer 503, the timer closes */
 

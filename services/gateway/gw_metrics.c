@@ -178,6 +178,40 @@ static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
     }
 }
 
+/* The buyers held (gw_hold.c). */
+static void s_hold_metrics(gw_hold_t *hold, gw_buf_t *b)
+{
+    gw_hold_stats_t hs;
+    gw_hold_stats(hold, &hs);
+    s_head(b, "mvoi_gateway_buyers_held", "gauge",
+           "Buyers whose KPI totals the gateway holds (served recently or streaming).");
+    gw_buf_printf(b, "mvoi_gateway_buyers_held %" PRIu64 "\n", hs.held);
+    s_head(b, "mvoi_gateway_buyers_fresh", "gauge", "Held buyers whose totals are fresh.");
+    gw_buf_printf(b, "mvoi_gateway_buyers_fresh %" PRIu64 "\n", hs.fresh);
+    s_head(b, "mvoi_gateway_buyer_loads_total", "counter",
+           "Buyers loaded (subscribed and snapshotted) on a first request.");
+    gw_buf_printf(b, "mvoi_gateway_buyer_loads_total %" PRIu64 "\n", hs.loads);
+    s_head(b, "mvoi_gateway_buyer_drops_total", "counter",
+           "Buyers dropped after buyer_idle_ms without a request or stream.");
+    gw_buf_printf(b, "mvoi_gateway_buyer_drops_total %" PRIu64 "\n", hs.drops);
+    s_head(b, "mvoi_gateway_buyer_totals", "gauge", "KPI totals held, all held buyers.");
+    gw_buf_printf(b, "mvoi_gateway_buyer_totals %" PRIu64 "\n", hs.totals);
+    s_head(b, "mvoi_gateway_buyer_snapshots_total", "counter",
+           "Snapshots of one buyer's totals requested from the aggregator.");
+    gw_buf_printf(b, "mvoi_gateway_buyer_snapshots_total %" PRIu64 "\n", hs.snapshots);
+    s_head(b, "mvoi_gateway_buyer_updates_total", "counter",
+           "Live updates applied to a held buyer's totals.");
+    gw_buf_printf(b, "mvoi_gateway_buyer_updates_total %" PRIu64 "\n", hs.updates);
+    s_head(b, "mvoi_gateway_buyer_updates_unheld_total", "counter",
+           "Live updates of buyers not held (not kept).");
+    gw_buf_printf(b, "mvoi_gateway_buyer_updates_unheld_total %" PRIu64 "\n", hs.unheld);
+    s_head(b, "mvoi_gateway_buyer_resyncs_total", "counter",
+           "New snapshots of one held buyer, by reason.");
+    for (int i = 0; i < GW_HOLD_RESYNC_REASONS; i++)
+        gw_buf_printf(b, "mvoi_gateway_buyer_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
+                      gw_hold_reasons[i], hs.resyncs[i]);
+}
+
 void gw_metrics_render(gw_t *gw, gw_buf_t *b)
 {
     s_head(b, "mvoi_gateway_http_requests_total", "counter",
@@ -255,6 +289,8 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
             gw_buf_printf(b, "mvoi_gateway_kpi_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
                           reasons[i], cs.resyncs[i]);
     }
+    if (gw->hold)
+        s_hold_metrics(gw->hold, b);
     gw_upstream_t *ups[5];
     int n = 0;
     if (gw->cal) ups[n++] = gw->cal;

@@ -235,12 +235,11 @@ static void h_kpi(gw_req_t *r)
         gw_wait_kpi(r);
         return;
     }
-    if (!gw_clone_fresh(r->gw->clone)) {
-        gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone), NULL);
+    gw_held_t *h = gw_buyer_held(r);
+    if (!h)
         return;
-    }
     gw_buf_t b = { 0 };
-    if (gw_view_render(gw_clone_view(r->gw->clone), r->buyer, s_arg(r, "prefix"), &b) < 0) {
+    if (gw_view_render(gw_held_view(h), r->buyer, s_arg(r, "prefix"), &b) < 0) {
         gw_buf_free(&b);
         gw_reply_problem(r, 500, "internal", "out of memory", NULL);
         return;
@@ -549,6 +548,10 @@ static void h_stream(gw_req_t *r)
     char retry[32];
     int n = snprintf(retry, sizeof retry, "retry: %u\n\n", r->gw->o.sse_retry_ms);
     gw_sse_append(c, retry, (size_t)n);
+    /* the buyer's totals load now if they are not held, and stay while the stream lives */
+    gw_held_t *h = gw_hold_get(r->gw->hold, r->buyer);
+    if (h)
+        gw_held_streams(h, +1);
     gw_sse_init_client(r->gw, c, last, have);
     r->ready = resp;
     r->status = 200;

@@ -142,6 +142,11 @@ static enum MHD_Result s_queue(gw_req_t *r)
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->www_auth)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"mvoi\"");
+    if (r->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", r->retry_after);
+        MHD_add_response_header(resp, "Retry-After", ra);
+    }
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     gw_count(r->gw, r->route_idx, r->status);
@@ -235,17 +240,17 @@ static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* ---------------------------------------------------------------- SSE <- Clone */
+/* ---------------------------------------------------------------- SSE <- held buyers */
 
-static void s_send_snapshot(gw_t *gw, gw_sse_client_t *c)
+static void s_send_snapshot(gw_t *gw, gw_held_t *h, gw_sse_client_t *c)
 {
-    gw_view_t *v = gw_clone_view(gw->clone);
+    (void)gw;
+    gw_view_t *v = gw_held_view(h);
     gw_buf_t b = { 0 };
-    if (gw_view_render(v, gw_sse_client_buyer(c), NULL, &b) == 0) {
+    if (gw_view_render(v, gw_held_buyer(h), NULL, &b) == 0) {
         char *ev = NULL;
         size_t len = 0;
-        if (gw_sse_format(&ev, &len, gw_view_head(v) ? gw_view_head(v) : 0, "snapshot",
-                          b.data, b.len) == 0) {
+        if (gw_sse_format(&ev, &len, gw_view_head(v), "snapshot", b.data, b.len) == 0) {
             gw_sse_append(c, ev, len);
             gw_sse_count_event(gw->sse, 1);
             free(ev);
@@ -254,11 +259,10 @@ static void s_send_snapshot(gw_t *gw, gw_sse_client_t *c)
     gw_buf_free(&b);
 }
 
-static void s_send_since(gw_t *gw, gw_sse_client_t *c, uint64_t after)
+static void s_send_since(gw_t *gw, gw_held_t *h, gw_sse_client_t *c, uint64_t after)
 {
-    gw_view_t *v = gw_clone_view(gw->clone);
     const gw_total_t **ch = NULL;
-    long n = gw_view_since(v, after, gw_sse_client_buyer(c), &ch);
+    long n = gw_view_since(gw_held_view(h), after, NULL, &ch);
     gw_buf_t b = { 0 };
     for (long i = 0; i < n; i++) {
         char *ev = NULL;
@@ -275,9 +279,11 @@ static void s_send_since(gw_t *gw, gw_sse_client_t *c, uint64_t after)
     gw_buf_free(&b);
 }
 
+/* A stream's first event: its buyer is loaded (and held while the stream is open). */
 void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool have_id)
 {
-    if (!gw_clone_fresh(gw->clone)) {
+    gw_held_t *h = gw_hold_find(gw->hold, gw_sse_client_buyer(c));
+    if (!h || !gw_held_fresh(h)) {
         /* Never a silently lagging snapshot: the client waits for the view to be fresh. */
         gw_sse_set_waiting(c, true, last_id, have_id);
         static const char st[] = "event: status\ndata: {\"fresh\":false}\n\n";
@@ -285,21 +291,20 @@ void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool hav
         return;
     }
     gw_sse_set_waiting(c, false, 0, false);
-    gw_view_t *v = gw_clone_view(gw->clone);
+    gw_view_t *v = gw_held_view(h);
     if (have_id && last_id >= gw_view_base(v) && last_id <= gw_view_head(v))
-        s_send_since(gw, c, last_id);
+        s_send_since(gw, h, c, last_id);
     else
-        s_send_snapshot(gw, c);
+        s_send_snapshot(gw, h, c);
 }
 
-static void s_on_update(void *arg, const gw_total_t *t)
+static void s_on_update(void *arg, gw_held_t *h, const gw_total_t *t)
 {
     gw_t *gw = arg;
-    gw_bench_total(gw, t);
     char *ev = NULL;
     size_t len = 0;
     if (gw_sse_format(&ev, &len, t->seq, "kpi", t->json, t->json_len) == 0) {
-        gw_sse_broadcast(gw->sse, t->buyer, ev, len);
+        gw_sse_broadcast(gw->sse, gw_held_buyer(h), ev, len);
         gw_sse_count_event(gw->sse, 1);
         free(ev);
     }
@@ -307,6 +312,7 @@ static void s_on_update(void *arg, const gw_total_t *t)
 
 typedef struct {
     gw_t *gw;
+    gw_held_t *h;
     bool full;
     const gw_total_t **changed;
     long n;
@@ -315,23 +321,22 @@ typedef struct {
 static void s_resync_one(void *arg, gw_sse_client_t *c)
 {
     s_resync_t *s = arg;
+    if (strcmp(gw_sse_client_buyer(c), gw_held_buyer(s->h)) != 0)
+        return;
     uint64_t last = 0;
     bool have = false;
     if (gw_sse_waiting(c, &last, &have)) {
-        if (gw_clone_fresh(s->gw->clone))
+        if (gw_held_fresh(s->h))
             gw_sse_init_client(s->gw, c, last, have);
         return;
     }
     if (s->full) {
-        s_send_snapshot(s->gw, c);
+        s_send_snapshot(s->gw, s->h, c);
         return;
     }
-    const char *buyer = gw_sse_client_buyer(c);
     gw_buf_t b = { 0 };
     for (long i = 0; i < s->n; i++) {
         const gw_total_t *t = s->changed[i];
-        if (buyer[0] && strcmp(buyer, t->buyer) != 0)
-            continue;
         char *ev = NULL;
         size_t len = 0;
         if (gw_sse_format(&ev, &len, t->seq, "kpi", t->json, t->json_len) == 0) {
@@ -344,28 +349,58 @@ static void s_resync_one(void *arg, gw_sse_client_t *c)
     gw_buf_free(&b);
 }
 
-static void s_on_resync(void *arg, bool full, const gw_total_t **changed, long n)
+static void s_on_resync(void *arg, gw_held_t *h, bool full, const gw_total_t **changed, long n)
 {
     gw_t *gw = arg;
-    gw_bench_resync(gw, full, changed, n);
-    s_resync_t s = { gw, full, changed, n };
+    s_resync_t s = { gw, h, full, changed, n };
     gw_sse_each(gw->sse, s_resync_one, &s);
 }
 
-static void s_on_fresh(void *arg, bool fresh)
+static void s_on_fresh(void *arg, gw_held_t *h, bool fresh)
 {
     gw_t *gw = arg;
     char msg[64];
     int n = snprintf(msg, sizeof msg, "event: status\ndata: {\"fresh\":%s}\n\n",
                      fresh ? "true" : "false");
-    gw_sse_broadcast(gw->sse, NULL, msg, (size_t)n);
+    gw_sse_broadcast(gw->sse, gw_held_buyer(h), msg, (size_t)n);
     if (fresh) {   /* clients that connected while stale get their first event now */
-        s_resync_t s = { gw, false, NULL, 0 };
+        s_resync_t s = { gw, h, false, NULL, 0 };
         gw_sse_each(gw->sse, s_resync_one, &s);
     }
 }
 
+static void s_on_stream_closed(void *arg, const char *buyer)
+{
+    gw_t *gw = arg;
+    gw_held_t *h = gw->hold ? gw_hold_find(gw->hold, buyer) : NULL;
+    if (h)
+        gw_held_streams(h, -1);
+}
+
+/* The benchmark feed (every buyer's year totals) */
+static void s_bench_update(void *arg, const gw_total_t *t) { gw_bench_total(arg, t); }
+static void s_bench_resync(void *arg, bool full, const gw_total_t **changed, long n)
+{
+    gw_bench_resync(arg, full, changed, n);
+}
+
 /* ---------------------------------------------------------------- lifecycle */
+
+/* The aggregator's followers: every buyer's year totals (the benchmark) and the buyers
+ * served, each its own view. */
+static void s_followers(gw_t *self, const gw_opts_t *o)
+{
+    gw_clone_opts_t co = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms,
+                           .keep = gw_bench_keep };
+    gw_clone_cbs_t cb = { s_bench_update, s_bench_resync, NULL, self };
+    self->clone = gw_clone_new(self->loop, self->ctx, &co, &cb);
+    gw_hold_opts_t hopt = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms,
+                            .idle_ms = o->buyer_idle_ms };
+    gw_hold_cbs_t hcb = { s_on_update, s_on_resync, s_on_fresh, self };
+    self->hold = gw_hold_new(self->loop, self->ctx, &hopt, &hcb);
+    if (self->sse)
+        gw_sse_on_close(self->sse, s_on_stream_closed, self);
+}
 
 gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char *errmsg,
              size_t errlen)
@@ -445,10 +480,9 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
         snprintf(self->reports_dir, sizeof self->reports_dir, "%s",
                  o->reports_dir ? o->reports_dir : "");
     }
-    gw_clone_opts_t co = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms };
-    gw_clone_cbs_t cb = { s_on_update, s_on_resync, s_on_fresh, self };
-    self->clone = gw_clone_new(loop, ctx, &co, &cb);
-    if (!self->sse || !self->cal || !self->imp || !self->kpi || !self->ntf || !self->clone) {
+    s_followers(self, o);
+    if (!self->sse || !self->cal || !self->imp || !self->kpi || !self->ntf || !self->clone ||
+        !self->hold) {
         snprintf(errmsg, errlen, "an upstream endpoint is invalid");
         *err = -EINVAL;
         gw_destroy(&self);
@@ -497,6 +531,7 @@ void gw_stop(gw_t *self)
     gw_upstream_destroy(&self->ntf);
     gw_upstream_destroy(&self->rep);
     gw_clone_destroy(&self->clone);
+    gw_hold_destroy(&self->hold);
     if (self->http) {
         MHD_run(gw_http_daemon(self->http));   /* flush the resumed connections */
         /* give the last responses up to 2 s to leave, then close the listener's handles so
@@ -522,6 +557,7 @@ void gw_destroy(gw_t **self_p)
     gw_upstream_destroy(&self->ntf);
     gw_upstream_destroy(&self->rep);
     gw_clone_destroy(&self->clone);
+    gw_hold_destroy(&self->hold);
     gw_http_destroy(&self->http);   /* frees the remaining SSE clients */
     gw_sse_destroy(&self->sse);
     gw_auth_destroy(&self->auth);

@@ -1,7 +1,7 @@
 /*  gw_service: the gateway process (HTTP + JSON API + SSE + dashboard) on one libuv loop.
  *
- *  Wires gw_http (libmicrohttpd on the loop), gw_clone (Clone client of the
- *  kpi-aggregator), gw_sse (streams), gw_upstream (one DEALER per service) and gw_auth
+ *  Wires gw_http (libmicrohttpd on the loop), gw_hold (the buyers served, each a Clone view
+ *  of its totals), gw_clone (every buyer's year totals: the benchmark), gw_sse (streams), gw_upstream (one DEALER per service) and gw_auth
  *  (bearer tokens). Routes (README "Endpoints"):
  *    GET  /                       dashboard page (static/, embedded at build time)
  *    GET  /static/<file>          its script and style sheet
@@ -49,6 +49,7 @@ typedef struct {
     unsigned connection_limit;     /* default 4096 */
     unsigned per_ip_limit;         /* connections per client address, 0 = no limit */
     uint32_t request_deadline_ms;  /* a whole request must arrive within, default 10000 */
+    uint32_t buyer_idle_ms;        /* drop a buyer's totals unused this long (600000) */
     unsigned bench_k;              /* benchmark: least buyers behind a distribution (5) */
     uint32_t bench_tenders_ms;     /* benchmark: pause between rounds over the calendar's
                                     * tenders (share measures); 0 = no share measures */

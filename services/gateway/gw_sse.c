@@ -29,6 +29,8 @@ struct gw_sse_t {
     size_t max_queue;
     bool closing;
     gw_sse_stats_t st;
+    gw_sse_close_fn *on_close;
+    void *on_close_arg;
 };
 
 static void s_wake(gw_sse_client_t *c)
@@ -65,6 +67,8 @@ static void s_free(void *cls)
     c->next->prev = c->prev;
     c->sse->st.clients--;
     c->sse->st.closed++;
+    if (c->sse->on_close)
+        c->sse->on_close(c->sse->on_close_arg, c->buyer);
     gw_buf_free(&c->q);
     free(c);
 }
@@ -136,6 +140,12 @@ void gw_sse_each(gw_sse_t *self, gw_sse_fn *fn, void *arg)
 }
 
 void gw_sse_count_event(gw_sse_t *self, uint64_t n) { self->st.events += n; }
+
+void gw_sse_on_close(gw_sse_t *self, gw_sse_close_fn *fn, void *arg)
+{
+    self->on_close = fn;
+    self->on_close_arg = arg;
+}
 
 static void s_on_hb(uv_timer_t *t)
 {

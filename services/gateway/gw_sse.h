@@ -48,6 +48,10 @@ void gw_sse_broadcast(gw_sse_t *self, const char *buyer, const char *data, size_
 typedef void (gw_sse_fn)(void *arg, gw_sse_client_t *c);
 void gw_sse_each(gw_sse_t *self, gw_sse_fn *fn, void *arg);
 
+/* Called when a client's stream ends (its buyer), e.g. to let an idle buyer go. */
+typedef void (gw_sse_close_fn)(void *arg, const char *buyer);
+void gw_sse_on_close(gw_sse_t *self, gw_sse_close_fn *fn, void *arg);
+
 typedef struct {
     uint64_t clients, opened, closed, dropped_slow, events, bytes;
 } gw_sse_stats_t;

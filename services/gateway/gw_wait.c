@@ -14,6 +14,10 @@
  *  Past the deadline: 504, problem type "not-applied-yet" naming after_seq. The waiters
  *  are a list checked by one timer every GW_WAIT_TICK_MS while any is waiting; a closed
  *  connection leaves the list (gw_wait_forget), a stopping gateway answers them 503.
+ *
+ *  The same list holds requests for a buyer whose totals are loading (gw_wait_load): the
+ *  route's handler runs again once they are fresh, so a dashboard's first request is
+ *  answered, not refused; after upstream_timeout_ms it is 503 + Retry-After.
  */
 #include "gw_internal.h"
 
@@ -35,6 +39,7 @@ struct gw_wait_t {
     uint32_t pause_ms;
     uint64_t target;              /* the aggregator's head once it applied after_seq */
     bool have_target, asking;
+    bool load;                    /* waiting for the buyer's totals to load (gw_wait_load) */
     gw_wait_t *next;
 };
 
@@ -69,7 +74,8 @@ static void s_render(gw_wait_t *w)
     gw_req_t *r = w->r;
     gw_buf_t b = { 0 };
     const char *prefix = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "prefix");
-    if (gw_view_render(gw_clone_view(r->gw->clone), r->buyer, prefix, &b) < 0)
+    gw_held_t *h = gw_hold_find(r->gw->hold, r->buyer);
+    if (!h || gw_view_render(gw_held_view(h), r->buyer, prefix, &b) < 0)
         gw_reply_problem(r, 500, "internal", "out of memory", NULL);
     else
         gw_reply_text(r, 200, "application/json", b.data, b.len);
@@ -137,13 +143,40 @@ static void s_ask(gw_wait_t *w)
     }
 }
 
+/* A load waiter, at a tick: its handler runs again once the buyer is fresh. */
+static void s_check_load(gw_wait_t *w)
+{
+    gw_req_t *r = w->r;
+    gw_held_t *h = gw_hold_find(r->gw->hold, r->buyer);
+    /* fresh also needs the aggregator's heartbeat: a gateway that just started waits
+     * for its first one too */
+    if (h && !gw_held_fresh(h) && s_now(r->gw) < w->deadline)
+        return;
+    s_unlink(r->gw, w);
+    r->wait = NULL;
+    r->pending = false;
+    free(w);
+    if (h && gw_held_fresh(h)) {
+        r->route->fn(r);
+    } else {
+        r->retry_after = 1;
+        gw_reply_problem(r, 503, h && !gw_held_loading(h) ? "stale" : "loading",
+                         h ? gw_held_why(h) : "this buyer's totals are not held", NULL);
+    }
+    gw_resume(r);
+}
+
 /* One waiter, at a tick: answered (removed) or still waiting. */
 static void s_check(gw_wait_t *w)
 {
+    if (w->load) {
+        s_check_load(w);
+        return;
+    }
     gw_t *gw = w->r->gw;
     uint64_t now = s_now(gw);
-    if (w->have_target && gw_clone_fresh(gw->clone) &&
-        gw_view_head(gw_clone_view(gw->clone)) >= w->target) {
+    gw_held_t *h = gw_hold_get(gw->hold, w->r->buyer);   /* held while it waits */
+    if (w->have_target && h && gw_held_fresh(h) && gw_held_head(h) >= w->target) {
         s_render(w);
     } else if (now >= w->deadline) {
         if (w->asking)
@@ -179,6 +212,38 @@ static bool s_u64(const char *s, uint64_t *out)
     return true;
 }
 
+/* On the list, the timer running. */
+static void s_enlist(gw_t *gw, gw_wait_t *w)
+{
+    w->next = gw->waits;
+    gw->waits = w;
+    if (!gw->wait_timer_init) {
+        uv_timer_init(gw->loop, &gw->wait_timer);
+        gw->wait_timer.data = gw;
+        gw->wait_timer_init = true;
+    }
+    if (!gw->wait_timer_on) {
+        uv_timer_start(&gw->wait_timer, s_on_tick, GW_WAIT_TICK_MS, GW_WAIT_TICK_MS);
+        gw->wait_timer_on = true;
+    }
+}
+
+void gw_wait_load(gw_req_t *r)
+{
+    gw_wait_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        return;
+    }
+    w->r = r;
+    w->load = true;
+    w->deadline = s_now(r->gw) + (r->gw->o.upstream_timeout_ms ? r->gw->o.upstream_timeout_ms
+                                                                 : GW_WAIT_DEFAULT_MS);
+    r->wait = w;
+    r->pending = true;   /* the connection is suspended until the handler runs again */
+    s_enlist(r->gw, w);
+}
+
 void gw_wait_kpi(gw_req_t *r)
 {
     gw_t *gw = r->gw;
@@ -201,7 +266,7 @@ void gw_wait_kpi(gw_req_t *r)
         gw_reply_problem(r, 400, "invalid-argument", "wait_ms must be 0..30000", "wait_ms");
         return;
     }
-    if (!gw->kpi || !gw->clone) {
+    if (!gw->kpi || !gw->hold || !gw_hold_get(gw->hold, r->buyer)) {
         gw_reply_problem(r, 503, "unavailable", "no kpi-aggregator configured", NULL);
         return;
     }
@@ -217,17 +282,7 @@ void gw_wait_kpi(gw_req_t *r)
     w->pause_ms = 1;
     r->wait = w;
     r->pending = true;   /* the connection is suspended until s_done */
-    w->next = gw->waits;
-    gw->waits = w;
-    if (!gw->wait_timer_init) {
-        uv_timer_init(gw->loop, &gw->wait_timer);
-        gw->wait_timer.data = gw;
-        gw->wait_timer_init = true;
-    }
-    if (!gw->wait_timer_on) {
-        uv_timer_start(&gw->wait_timer, s_on_tick, GW_WAIT_TICK_MS, GW_WAIT_TICK_MS);
-        gw->wait_timer_on = true;
-    }
+    s_enlist(gw, w);
     s_ask(w);
 }
 

@@ -7,8 +7,10 @@
  *  corrections, ~2 % withdrawals). Printed per B: end-to-end ingest (measurements per
  *  second until the aggregator caught up), disk (data.mdb) and memory (VmRSS) per service,
  *  one buyer's report gather (report_core, the real requests), one buyer's snapshot (the
- *  report's 30 segment requests), the whole snapshot, a gateway's GET /api/kpi for one buyer
- *  (median of 21) and its memory; then the growth factors against the first B. Never fails
+ *  report's 30 segment requests), the whole snapshot, and a gateway watching one buyer
+ *  (b000: one SSE stream open): its first GET /api/kpi (the buyer loads on demand), the
+ *  median of 201 more and the gateway's CPU time per request, its memory (VmRSS) and the totals it holds (metrics: only the watched
+ *  buyer's, plus the benchmark's year totals); then the growth factors against the first B. Never fails
  *  on a figure. Usage: bench_scale [--quick] [--buyers 10,100,400] [--tenders T]
  *  [--measurements M] */
 #include <signal.h>
@@ -31,9 +33,9 @@
 
 typedef struct {
     int buyers;
-    double ingest, report_ms, one_ms, all_ms, gw_ms;
+    double ingest, report_ms, one_ms, all_ms, gw_ms, gw_load_ms, gw_cpu_ms;
     long one_items, all_items, report_totals;
-    long disk_kb[3], rss_kb[3], gw_rss_kb;
+    long disk_kb[3], rss_kb[3], gw_rss_kb, gw_held, gw_totals;
 } row_t;
 
 static double s_ms(int64_t t0) { return (double)(clock_mono_ns() - t0) / 1e6; }
@@ -50,6 +52,25 @@ static long s_rss_kb(pid_t pid)
     if (f)
         fclose(f);
     return kb;
+}
+
+/* CPU time (user + system) of a process in ms, from /proc (clock ticks), or -1. */
+static double s_cpu_ms(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');   /* the name may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
 static long s_disk_kb(const char *dir, const char *svc)
@@ -146,14 +167,45 @@ static int s_cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The gateway against the fleet, serving buyer b000: median ms of GET /api/kpi. */
-static double s_gateway(e2e_fleet_t *f, long *rss_kb)
+/* The value of a metric of the gateway, or -1. */
+static long s_metric(int port, const char *name)
+{
+    gwt_resp_t r;
+    long v = -1;
+    if (gwt_http(port, "GET", "/metrics", NULL, NULL, 0, &r, 10000) != 0)
+        return -1;
+    char pat[128];
+    snprintf(pat, sizeof pat, "\n%s ", name);
+    const char *p = r.status == 200 ? strstr(r.body, pat) : NULL;
+    if (p)
+        v = atol(p + strlen(pat));
+    gwt_resp_free(&r);
+    return v;
+}
+
+static double s_gw_get(int port)
+{
+    gwt_resp_t r;
+    int64_t t0 = clock_mono_ns();
+    int rc = gwt_http(port, "GET", "/api/kpi?buyer=b000", NULL, NULL, 0, &r, 30000);
+    double ms = rc == 0 && r.status == 200 ? s_ms(t0) : 1e9;
+    if (rc == 0)
+        gwt_resp_free(&r);
+    return ms;
+}
+
+/* The gateway against the fleet, watching buyer b000 (a stream open): its first request
+ * (the buyer loads) into row->gw_load_ms, the median of 201 more into row->gw_ms and its CPU
+ * time per request into row->gw_cpu_ms, memory and the totals it holds. */
+static void s_gateway(e2e_fleet_t *f, row_t *row)
 {
     gwt_env_t e;
     memset(&e, 0, sizeof e);
+    row->gw_ms = row->gw_load_ms = -1;
+    row->gw_rss_kb = row->gw_held = row->gw_totals = -1;
     /* gwt's endpoint fields are 64 bytes: the fleet's ipc:// paths in a temp dir fit */
     if (strlen(f->kapi) >= sizeof e.api || strlen(f->dir) + 14 >= sizeof e.ntf)
-        return -1;
+        return;
     snprintf(e.dir, sizeof e.dir, "%s", f->dir);
     snprintf(e.api, sizeof e.api, "%.63s", f->kapi);
     snprintf(e.pub, sizeof e.pub, "%.63s", f->kpub);
@@ -162,26 +214,31 @@ static double s_gateway(e2e_fleet_t *f, long *rss_kb)
     snprintf(e.ntf, sizeof e.ntf, "ipc://%.40s/n.api", f->dir);
     e.http_port = 20000 + (int)(getpid() % 5000);
     static const char *env[] = { "MVOI_GATEWAY_BUYER=b000", "MVOI_BUYERS_OPEN=true",
-                                 "MVOI_LOG_LEVEL=warn", NULL };
-    double med = -1;
-    *rss_kb = -1;
+                                 "MVOI_LOG_LEVEL=warn", "MVOI_GATEWAY_UPSTREAM_TIMEOUT_MS=60000",
+                                 "MVOI_CURVE=off",   /* the fleet is plain (e2e_fleet_init) */
+                                 NULL };
     if (gwt_start_gateway(&e, env) == 0 && gwt_wait_ready(&e, 120000) == 0) {
-        double t[21];
-        for (int i = 0; i < 21; i++) {
-            gwt_resp_t r;
-            int64_t t0 = clock_mono_ns();
-            int rc = gwt_http(e.http_port, "GET", "/api/kpi?buyer=b000", NULL, NULL, 0, &r,
-                              30000);
-            t[i] = rc == 0 && r.status == 200 ? s_ms(t0) : 1e9;
-            if (rc == 0)
-                gwt_resp_free(&r);
-        }
-        qsort(t, 21, sizeof t[0], s_cmp_d);
-        med = t[10];
-        *rss_kb = s_rss_kb(e.gw.pid);
+        row->gw_load_ms = s_gw_get(e.http_port);
+        gwt_sse_t *watch = gwt_sse_open(e.http_port, NULL);   /* b000, the default */
+        if (watch)
+            gwt_sse_read(watch, 10000, 0, 2);
+        /* wall time on a shared machine is other processes' too: the gateway's own CPU
+         * time per request (over 201 requests, clock ticks) says what one request costs */
+        double t[201], c0 = s_cpu_ms(e.gw.pid);
+        for (int i = 0; i < 201; i++)
+            t[i] = s_gw_get(e.http_port);
+        double c1 = s_cpu_ms(e.gw.pid);
+        qsort(t, 201, sizeof t[0], s_cmp_d);
+        row->gw_ms = t[100];
+        row->gw_cpu_ms = c0 >= 0 && c1 >= 0 ? (c1 - c0) / 201.0 : -1;
+        row->gw_rss_kb = s_rss_kb(e.gw.pid);
+        row->gw_held = s_metric(e.http_port, "mvoi_gateway_buyers_held");
+        long held = s_metric(e.http_port, "mvoi_gateway_buyer_totals");
+        long bench = s_metric(e.http_port, "mvoi_gateway_kpi_totals");
+        row->gw_totals = held >= 0 && bench >= 0 ? held + bench : -1;
+        gwt_sse_free(watch);
     }
     gwt_stop(&e);
-    return med;
 }
 
 static void s_names(char n[2][16], int pair)
@@ -275,7 +332,7 @@ static int s_run(row_t *row, int buyers, uint32_t tenders, uint32_t meas)
         t1 = clock_mono_ns();
         row->all_items = s_snapshot(zctx, f.kapi, "kpi.", false);
         row->all_ms = s_ms(t1);
-        row->gw_ms = s_gateway(&f, &row->gw_rss_kb);
+        s_gateway(&f, row);
     }
     e2e_sender_destroy(&imp);
     e2e_sender_destroy(&cal);
@@ -286,25 +343,30 @@ static int s_run(row_t *row, int buyers, uint32_t tenders, uint32_t meas)
 
 static void s_print(const row_t *r, int n)
 {
-    printf("\n%7s %10s %9s %9s %9s %8s %8s %8s %10s %9s %9s %11s %9s %9s\n", "buyers",
-           "ingest/s", "cal MB", "imp MB", "kpi MB", "cal RSS", "imp RSS", "kpi RSS",
-           "report ms", "totals", "one ms", "all ms/items", "gw ms", "gw RSS");
+    printf("\n%7s %10s %9s %9s %9s %8s %8s %8s %10s %9s %9s %11s %9s %9s %9s %9s %9s %7s\n",
+           "buyers", "ingest/s", "cal MB", "imp MB", "kpi MB", "cal RSS", "imp RSS", "kpi RSS",
+           "report ms", "totals", "one ms", "all ms/items", "gw load", "gw ms", "gw cpu ms",
+           "gw RSS", "gw totals", "gw held");
     for (int i = 0; i < n; i++)
         printf("%7d %10.0f %9.1f %9.1f %9.1f %8.1f %8.1f %8.1f %10.1f %9ld %9.1f %6.0f/%-6ld "
-               "%9.2f %9.1f\n", r[i].buyers, r[i].ingest, r[i].disk_kb[0] / 1024.0,
-               r[i].disk_kb[1] / 1024.0, r[i].disk_kb[2] / 1024.0, r[i].rss_kb[0] / 1024.0,
-               r[i].rss_kb[1] / 1024.0, r[i].rss_kb[2] / 1024.0, r[i].report_ms,
-               r[i].report_totals, r[i].one_ms, r[i].all_ms, r[i].all_items, r[i].gw_ms,
-               r[i].gw_rss_kb / 1024.0);
+               "%9.1f %9.2f %9.3f %9.1f %9ld %7ld\n", r[i].buyers, r[i].ingest,
+               r[i].disk_kb[0] / 1024.0, r[i].disk_kb[1] / 1024.0, r[i].disk_kb[2] / 1024.0,
+               r[i].rss_kb[0] / 1024.0, r[i].rss_kb[1] / 1024.0, r[i].rss_kb[2] / 1024.0,
+               r[i].report_ms, r[i].report_totals, r[i].one_ms, r[i].all_ms, r[i].all_items,
+               r[i].gw_load_ms, r[i].gw_ms, r[i].gw_cpu_ms, r[i].gw_rss_kb / 1024.0, r[i].gw_totals,
+               r[i].gw_held);
     printf("\ngrowth against %d buyers (goals: report and gateway request <= 1.5x, gateway "
            "memory <= 2x, ingest >= 0.8x):\n", r[0].buyers);
     for (int i = 1; i < n; i++)
         printf("  %d buyers (x%.0f): ingest %.2fx, report %.2fx, one-buyer snapshot %.2fx, "
-               "gateway request %.2fx, gateway memory %.2fx, whole snapshot %.2fx, kpi disk "
+               "gateway request %.2fx (its CPU time %.2fx), gateway memory (one watched buyer) "
+               "%.2fx, gateway first "
+               "request (load) %.2fx, whole snapshot %.2fx, kpi disk "
                "%.2fx\n", r[i].buyers, (double)r[i].buyers / r[0].buyers,
                r[i].ingest / r[0].ingest, r[i].report_ms / r[0].report_ms,
-               r[i].one_ms / r[0].one_ms, r[i].gw_ms / r[0].gw_ms,
-               (double)r[i].gw_rss_kb / (double)r[0].gw_rss_kb, r[i].all_ms / r[0].all_ms,
+               r[i].one_ms / r[0].one_ms, r[i].gw_ms / r[0].gw_ms, r[i].gw_cpu_ms / r[0].gw_cpu_ms,
+               (double)r[i].gw_rss_kb / (double)r[0].gw_rss_kb,
+               r[i].gw_load_ms / r[0].gw_load_ms, r[i].all_ms / r[0].all_ms,
                (double)r[i].disk_kb[2] / (double)r[0].disk_kb[2]);
 }
 

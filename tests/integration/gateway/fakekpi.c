@@ -4,7 +4,8 @@
  *  Speaks the real protocol (proto/, docs/design.md#clone):
  *    kpi ROUTER  SnapshotRequest{prefix} -> [topic][Envelope{kpi_total}]... then
  *                Envelope{snapshot_end{seq, epoch}} (request id echoed); HealthRequest;
- *                KpiSeriesQuery; TestCommand{count, payload_size = rate/s (0 = flat out)}
+ *                KpiSeriesQuery; ReplayRequest (the published events from from_seq);
+ *                TestCommand{count, payload_size = rate/s (0 = flat out)}
  *                -> publishes count updates with increasing seq, replies Ack{seq} at once.
  *    kpi PUB     [kpi.<...>][Envelope{seq, kpi_total}], heartbeat [hb][Envelope{heartbeat}]
  *    calendar    GetTender, ListTenders, UpcomingTenders, RegisterTender, HealthRequest
@@ -19,6 +20,8 @@
  *  mentions_venlo=): what a gateway forwarded.
  *  Usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] [--notifier EP]
  *                 [--report EP --reports-dir DIR] [--venlo 1] [--keys N] [--hb-ms N] [--epoch N]
+ *  SIGUSR1: the next total that changes is changed but not published (a lost update: the
+ *  stream has a gap, a snapshot has the total).
  */
 #define _GNU_SOURCE   /* memmem */
 #include <errno.h>
@@ -45,6 +48,12 @@ static void *g_pub;
 static int g_keys = 200;
 static int g_venlo;   /* --venlo 1: a second buyer's total too */
 static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_lose;   /* SIGUSR1: the next update is applied, not sent */
+/* The outbox: which total each published seq changed (ReplayRequest sends that total as it
+ * is now, with the event's seq: enough to say whose event it was). */
+#define G_LOG_MAX 65536
+static struct { uint64_t seq; size_t tot; } g_log[G_LOG_MAX];
+static size_t g_nlog;
 static Mvoi__Tender *g_tenders[64];
 static size_t g_ntenders;
 static Mvoi__MeasurementRecord *g_meas[256];
@@ -125,9 +134,23 @@ static void publish(total_t *t)
     t->t.seq = ++g_seq;
     t->t.count++;
     t->t.has_count = true;
+    if (g_nlog < G_LOG_MAX) {
+        g_log[g_nlog].seq = g_seq;
+        g_log[g_nlog++].tot = (size_t)(t - g_tot);
+    }
+    if (g_lose) {   /* lost on the way (a full queue): the stream has a gap */
+        g_lose = 0;
+        return;
+    }
     Mvoi__Envelope env;
     total_env(t, &env);
     send_env(g_pub, NULL, 0, t->key, &env);
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    g_lose = 1;
 }
 
 static void heartbeat(void)
@@ -238,12 +261,41 @@ static uint64_t g_gen_left, g_gen_done;
 static uint32_t g_gen_rate;
 static int64_t g_gen_start;
 
+/* ReplayRequest: the logged events from from_seq, then ReplayEnd. */
+static void replay(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    uint64_t from = req->replay->has_from_seq ? req->replay->from_seq : 1, last = 0;
+    uint32_t max = req->replay->max_count ? req->replay->max_count : 1000, sent = 0;
+    for (size_t i = 0; i < g_nlog && sent < max; i++) {
+        if (g_log[i].seq < from)
+            continue;
+        Mvoi__Envelope item;
+        total_env(&g_tot[g_log[i].tot], &item);
+        item.seq = last = g_log[i].seq;
+        item.request_id = req->request_id;
+        send_env(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[g_log[i].tot].key, &item);
+        sent++;
+    }
+    Mvoi__ReplayEnd end = MVOI__REPLAY_END__INIT;
+    end.has_epoch = end.has_last_sent_seq = end.has_head_seq = true;
+    end.epoch = g_epoch;
+    end.last_sent_seq = last;
+    end.head_seq = g_seq;
+    env.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
+    env.replay_end = &end;
+    reply(sock, id, req, &env);
+}
+
 static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     switch (req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
         health(sock, id, req, "kpi-aggregator");
+        return;
+    case MVOI__ENVELOPE__BODY_REPLAY:
+        replay(sock, id, req);
         return;
     case MVOI__ENVELOPE__BODY_SNAPSHOT: {
         const char *prefix = req->snapshot->prefix ? req->snapshot->prefix : "";
@@ -735,6 +787,7 @@ int main(int argc, char **argv)
     }
     signal(SIGTERM, on_sig);
     signal(SIGINT, on_sig);
+    signal(SIGUSR1, on_usr1);
     seed();
     seed_tenders();
     void *ctx = zmq_ctx_new();
