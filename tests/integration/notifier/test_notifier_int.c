@@ -224,12 +224,16 @@ static int s_log_sum(it_ctx_t *c, const char *what)
 /* How each invitation is recorded: SENT (the 250 was journalled or committed) or UNCONFIRMED
  * (its end of DATA went out before a kill, no answer recorded: held, not resent); waits up
  * to 5 s for the rest to settle. */
-static void s_invitation_states(it_ctx_t *c, int *sent, int *held, int *other)
+/* The invitations' delivery states; *held_uids gets the UIDs of the held (unconfirmed) ones,
+ * each followed by '\n'. */
+static void s_invitation_states(it_ctx_t *c, int *sent, int *held, int *other,
+                                char *held_uids, size_t cap)
 {
     Mvoi__Envelope *keep = NULL;
     for (int64_t until = h_now_ms() + 5000;; h_sleep_ms(100)) {
         Mvoi__ReminderList *l = it_list(c, 0, &keep);
         *sent = *held = *other = 0;
+        held_uids[0] = 0;
         for (size_t i = 0; i < l->n_reminders; i++) {
             if (l->reminders[i]->kind != MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION)
                 continue;   /* the kick-off reminders are due later */
@@ -238,6 +242,11 @@ static void s_invitation_states(it_ctx_t *c, int *sent, int *held, int *other)
             *held += st == MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED;
             *other += st != MVOI__DELIVERY_STATE__DELIVERY_SENT &&
                       st != MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED;
+            if (st == MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED && l->reminders[i]->uid) {
+                size_t used = strlen(held_uids), need = strlen(l->reminders[i]->uid) + 2;
+                cr_assert(used + need <= cap, "held UIDs over %zu bytes", cap);
+                snprintf(held_uids + used, cap - used, "%s\n", l->reminders[i]->uid);
+            }
         }
         mvoi__envelope__free_unpacked(keep, NULL);
         keep = NULL;
@@ -313,16 +322,34 @@ Test(notifier_int, kill9_during_200_tenders_loses_nothing)
         cr_assert_str_eq(m[i].status, "ok", "%s", m[i].status);
     }
     int sent, held, other;
-    s_invitation_states(&c, &sent, &held, &other);
+    static char held_uids[200 * 160];
+    s_invitation_states(&c, &sent, &held, &other, held_uids, sizeof held_uids);
     int saved = s_log_sum(&c, "the server had accepted");
     int held_log = s_log_sum(&c, "had their end of DATA sent");
-    fprintf(stderr, "MEASURED kill9: kills=%d mails=%d distinct=%d duplicates=%d lost=%d "
-            "sent=%d unconfirmed=%d other=%d journal_accepted=%d journal_unconfirmed=%d\n",
-            kills, n, distinct, dups, 200 - distinct, sent, held, other, saved, held_log);
-    cr_assert_eq(distinct, 200, "no invitation lost");
+    /* A mail missing from the mailbox is lost only if its copy is not held for the operator:
+     * a kill right after the end of DATA went out can take it with the connection (the kernel
+     * resets a socket closed with unread replies, and the server may drop what it had not
+     * read yet). That is exactly the copy the notifier holds as unconfirmed. */
+    int missing = 0, missing_held = 0;
+    for (int i = 0; i < 200; i++) {
+        char tail[32];   /* a UID is kickoff/<buyer>/<tender>@<domain> */
+        snprintf(tail, sizeof tail, "/%.16s@", ids[i]);
+        bool in_box = false;
+        for (int j = 0; j < n && j < 1024 && !in_box; j++)
+            in_box = strstr(m[j].uid, tail) != NULL;
+        if (in_box)
+            continue;
+        missing++;
+        missing_held += strstr(held_uids, tail) != NULL;
+    }
+    fprintf(stderr, "MEASURED kill9: kills=%d mails=%d distinct=%d duplicates=%d missing=%d "
+            "missing_but_held=%d sent=%d unconfirmed=%d other=%d journal_accepted=%d "
+            "journal_unconfirmed=%d\n", kills, n, distinct, dups, missing, missing_held, sent,
+            held, other, saved, held_log);
+    cr_assert_eq(missing, missing_held, "no invitation lost silently: every mail missing from "
+                 "the mailbox is held as unconfirmed for the operator");
+    cr_assert_eq(distinct + missing, 200);
     cr_assert_eq(dups, 0, "no invitation sent twice (UID + SEQUENCE)");
-    /* Every copy is settled, and every held one is in the mailbox (distinct == 200): the
-     * hold was right each time. */
     cr_assert_eq(other, 0, "every copy settled");
     cr_assert_eq(sent + held, 200);
     it_teardown(&c);
