@@ -483,6 +483,10 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
         self->opts.linger_min = 8;
     if (!self->opts.snapshot_max)
         self->opts.snapshot_max = (size_t)256 << 20;
+    if (!self->opts.snapshot_wait_ms)
+        self->opts.snapshot_wait_ms = 60000;
+    if (self->opts.snapshot_wait_ms < self->opts.stall_ms)
+        self->opts.snapshot_wait_ms = self->opts.stall_ms;
     if (!self->opts.snapshot_prefix)
         self->opts.snapshot_prefix = "";
     self->producer = strdup(opts->producer);

@@ -65,6 +65,10 @@ typedef struct {
                                     is committed at once */
     const char *snapshot_prefix; /* what a rebuild asks the producer's snapshot for ("") */
     size_t snapshot_max;         /* bytes of snapshot a rebuild may hold, default 256 MiB */
+    uint32_t snapshot_wait_ms;   /* a rebuild waits this long for the first answer to its
+                                    snapshot request (the producer reads its whole state
+                                    first: seconds at scale) before it asks again; once
+                                    items flow, stall_ms applies per item. Default 60000 */
     const bus_opts_t *bus_opts;
 } feed_opts_t;
 

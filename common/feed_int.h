@@ -33,6 +33,7 @@ typedef struct {
     char rid[FEED_RID_MAX];       /* request id of the snapshot request out */
     unsigned reqno;
     uint64_t sent_ms, heard_ms;
+    bool answered;                /* an item (or the end) of THIS request has come */
     uint64_t from_last;           /* the cursor when it began (for the log) */
     feed_snap_item_t *items;
     uint32_t n, cap;

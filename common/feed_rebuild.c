@@ -70,6 +70,7 @@ static void s_send(feed_t *self)
     bus_frame_t f = { buf, (size_t)len };
     if (bus_send(self->dealer, &f, 1) == 0) {
         rb->inflight = true;
+        rb->answered = false;
         rb->sent_ms = rb->heard_ms = feed_now_ms(self);
     }
 }
@@ -108,6 +109,7 @@ void feed_rebuild_take(feed_t *self, bus_msg_t *msg)
     /* Not ours: a replay's event that arrives late; the tail replay brings it again. */
     if (!env || !env->request_id || strcmp(env->request_id, rb->rid) != 0)
         return;
+    rb->answered = true;
     size_t tlen = bus_msg_size(msg, 0);
     if (tlen >= FEED_TOPIC_MAX) {
         self->stats.decode_errors++;
@@ -226,7 +228,16 @@ void feed_rebuild_tick(feed_t *self)
     feed_rebuild_t *rb = &self->rb;
     uint64_t now = feed_now_ms(self);
     uint64_t since = rb->heard_ms > rb->sent_ms ? rb->heard_ms : rb->sent_ms;
-    if (now - since <= self->opts.stall_ms)
+    /* Until the first item of this request, the producer may still be reading its state
+     * (one read transaction, seconds for millions of records, its loop busy): asking again
+     * after stall_ms would make the stream it is about to send worthless (another request
+     * id) and start another read, for ever. So the first answer gets snapshot_wait_ms;
+     * then every item must follow within stall_ms. */
+    uint64_t limit = rb->inflight && !rb->answered ? self->opts.snapshot_wait_ms
+                                                   : self->opts.stall_ms;
+    if (rb->inflight && !rb->answered)
+        since = rb->sent_ms;
+    if (now - since <= limit)
         return;
     /* No snapshot, or a snapshot that stopped halfway (the producer restarted, or its
      * queue to us was full and it gave up): ask again from the start. */

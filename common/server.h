@@ -145,6 +145,7 @@ typedef struct {
     uint64_t batches, replays, snapshots, published;
     uint64_t snapshot_passes, snapshot_full; /* snapshots that had to wait for the peer;
                                                 sends a full peer queue refused */
+    uint64_t snapshot_superseded;  /* streams dropped: their peer asked again */
     uint64_t trimmed_events, expired_replies;
     uint64_t auth_refused;   /* requests refused for their key's role or buyers */
 } server_stats_t;

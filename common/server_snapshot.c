@@ -20,6 +20,7 @@ struct server_snap_t {
     uint8_t id[SERVER_ID_MAX];        /* the peer's ROUTER identity */
     size_t idlen;
     char rid[SERVER_REQID_MAX + 1];   /* its request id, echoed in SnapshotEnd */
+    char *prefix;                     /* what it asked for */
     uint8_t *buf;                     /* records [u32 topic len][topic][u32 len][envelope] */
     size_t len, cap, off;             /* off: the first record not sent yet */
     uint64_t seq;                     /* head of the read transaction */
@@ -72,6 +73,7 @@ static void s_free(server_snap_t *s)
 {
     s_buffered -= s->cap;
     free(s->buf);
+    free(s->prefix);
     free(s);
 }
 
@@ -193,6 +195,27 @@ static int s_read_txn(MDB_txn *txn, void *arg)
     return r->self->opts.snapshot(r->self->opts.arg, r->req, txn, r->prefix);
 }
 
+/* A peer that asks again for the same prefix gave up on the stream under way (its items
+ * carry the old request id, which it now drops): that stream goes, so that a peer has one
+ * stream per prefix in its queue and the snapshots' memory is not held for nothing. Else
+ * every re-ask of a slow rebuild added a stream behind the others in the same full queue
+ * until the budget refused them, and the refusals themselves met that full queue (EAGAIN). */
+static void s_drop_superseded(server_t *self, const server_req_t *req, const char *prefix)
+{
+    for (server_snap_t **pp = &self->snaps; *pp;) {
+        server_snap_t *s = *pp;
+        if (s->idlen == req->idlen && memcmp(s->id, req->id, req->idlen) == 0 &&
+            strcmp(s->prefix, prefix) == 0) {
+            *pp = s->next;
+            s_free(s);
+            self->nsnaps--;
+            self->stats.snapshot_superseded++;
+        } else {
+            pp = &s->next;
+        }
+    }
+}
+
 void server_snapshot_start(server_t *self, server_req_t *req)
 {
     if (!self->opts.snapshot) {
@@ -208,12 +231,17 @@ void server_snapshot_start(server_t *self, server_req_t *req)
                      "longer than %d bytes", SERVER_REQID_MAX);
         return;
     }
+    s_drop_superseded(self, req, prefix);
     if (self->nsnaps >= SERVER_SNAP_MAX) {
         server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "snapshot",
                      "%d snapshots are under way; ask again shortly", SERVER_SNAP_MAX);
         return;
     }
     server_snap_t *s = calloc(1, sizeof *s);
+    if (s && !(s->prefix = strdup(prefix))) {
+        free(s);
+        s = NULL;
+    }
     if (!s) {
         server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "snapshot", "out of memory");
         return;

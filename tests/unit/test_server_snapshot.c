@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "codec.h"
 #include "mvoi_error.h"
@@ -142,6 +143,8 @@ typedef struct {
     int in_order;         /* items whose n is the one expected next */
     bool end, health, error;
     uint32_t end_count;
+    const char *only;     /* count the items and the end of this request id only */
+    int others, other_ends;
 } t_seen_t;
 
 /* Reads at most one message (the slow client), turning the loop once. */
@@ -165,7 +168,12 @@ static void s_read_one(t_seen_t *s)
     Mvoi__Envelope *env = codec_unpack(zmq_msg_data(body), zmq_msg_size(body),
                                        CODEC_DEFAULT_BUDGET, &err);
     cr_assert_not_null(env);
-    if (n == 2) {
+    if (s->only && (!env->request_id || strcmp(env->request_id, s->only) != 0)) {
+        if (n == 2)
+            s->others++;
+        else
+            s->other_ends++;
+    } else if (n == 2) {
         cr_assert_eq(env->body_case, MVOI__ENVELOPE__BODY_TEST_EVENT);
         if ((int)env->test_event->n == s->items)
             s->in_order++;
@@ -234,5 +242,37 @@ Test(server_snapshot, other_clients_are_answered_while_a_stream_waits)
         s_read_one(&s);
     cr_assert(s.end);
     cr_assert_eq(s.items, T_ITEMS);
+    s_stop();
+}
+
+/* A client that asks again for the same prefix (its rebuild timed out) gave up on the
+ * stream under way: that stream goes and the new one arrives whole. Before, both streams
+ * went on into the same full queue (and their memory counted against every snapshot). */
+Test(server_snapshot, asking_again_replaces_the_stream_under_way)
+{
+    s_start();
+    s_ask_snapshot("snap-old");
+    for (int i = 0; i < 20; i++)
+        uv_run(&T.loop, UV_RUN_NOWAIT);
+    s_ask_snapshot("snap-new");
+    t_seen_t s = { .only = "snap-new" };
+    for (long turns = 0; !s.end && !s.error && turns < 10 * 1000 * 1000; turns++)
+        s_read_one(&s);
+    cr_assert(s.end, "no SnapshotEnd of the new request after %d items", s.items);
+    cr_assert_eq(s.items, T_ITEMS, "the new stream whole");
+    cr_assert_eq(s.in_order, T_ITEMS);
+    /* Half a second more of reading: the old stream, had it gone on, ends meanwhile. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        s_read_one(&s);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+    } while ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 500);
+    /* what the old stream had queued before the new request (at most both queues) */
+    cr_assert_lt(s.others, T_ITEMS / 10, "the old stream went on: %d items", s.others);
+    cr_assert_eq(s.other_ends, 0, "the old stream never ends");
+    server_stats_t st;
+    server_stats(T.srv, &st);
+    cr_assert_eq(st.snapshot_superseded, 1);
     s_stop();
 }
