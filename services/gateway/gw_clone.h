@@ -58,7 +58,8 @@ bool gw_clone_fresh(gw_clone_t *self);
 /* Why not fresh, for problem bodies and logs ("" when fresh). */
 const char *gw_clone_why(gw_clone_t *self);
 
-/* Why the view took a new snapshot (gw_clone_stats_t.resyncs, metric label reason). */
+/* Why the view took a new snapshot (gw_clone_stats_t.resyncs, metric label reason); the
+ * first five of follow.h's reasons (the whole range is never refused). */
 enum { GW_CLONE_RESYNC_GAP, GW_CLONE_RESYNC_BEHIND, GW_CLONE_RESYNC_EPOCH,
        GW_CLONE_RESYNC_INCARNATION, GW_CLONE_RESYNC_RECONNECT, GW_CLONE_RESYNC_REASONS };
 
@@ -75,5 +76,12 @@ void gw_clone_stats(gw_clone_t *self, gw_clone_stats_t *out);
 /* KpiTotal envelope -> the JSON the gateway serves (KpiTotal with "seq" = the envelope's
  * seq). malloc'ed; NULL on error. Exposed for tests. */
 char *gw_clone_total_json(const Mvoi__Envelope *env, size_t *len);
+
+/* A KpiTotal envelope's seq, buyer and key (the topic when the total names none), and the
+ * total put into view v (gw_view_put: 1 applied, 0 older, <0 error): shared with gw_hold. */
+uint64_t gw_clone_seq(const Mvoi__Envelope *env);
+const char *gw_clone_buyer(const Mvoi__Envelope *env);
+const char *gw_clone_key(const Mvoi__Envelope *env, const char *topic);
+int gw_clone_put(gw_view_t *v, const char *topic, const Mvoi__Envelope *env);
 
 #endif

@@ -1,4 +1,6 @@
-/*  gw_hold: the buyers being served, each its own Clone view (gw_hold.h). */
+/*  gw_hold: the buyers being served, each its own Clone view (gw_hold.h); each buyer's
+ *  follower rules are follow.h's, the shared stream's continuity follow_stream_t's, the
+ *  sockets follow_bus.h's. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -6,6 +8,8 @@
 #include <string.h>
 #include "clock.h"
 #include "codec.h"
+#include "follow.h"
+#include "follow_bus.h"
 #include "gw_clone.h"
 #include "gw_hold.h"
 #include "log.h"
@@ -15,7 +19,13 @@
 #define S_SLOTS 1024               /* hash chains; a few hundred buyers held at most */
 #define S_REPLAY_MAX 10000         /* a larger gap re-snapshots every held buyer */
 
-typedef enum { H_SNAPSHOT = 1, H_LIVE } h_state_t;
+_Static_assert(GW_HOLD_RESYNC_GAP == (int)FOLLOW_GAP && GW_HOLD_RESYNC_BEHIND == (int)FOLLOW_BEHIND &&
+               GW_HOLD_RESYNC_EPOCH == (int)FOLLOW_EPOCH &&
+               GW_HOLD_RESYNC_INCARNATION == (int)FOLLOW_INCARNATION &&
+               GW_HOLD_RESYNC_RECONNECT == (int)FOLLOW_RECONNECT &&
+               GW_HOLD_RESYNC_REFUSED == (int)FOLLOW_REFUSED &&
+               GW_HOLD_RESYNC_REASONS == (int)FOLLOW_REASONS,
+               "gw_hold's resync reasons are follow.h's");
 
 struct gw_held_t {
     gw_hold_t *hold;
@@ -23,16 +33,15 @@ struct gw_held_t {
     gw_held_t *prev, *next;        /* every held buyer (timer, resync all) */
     char buyer[MVOI_ID_BUYER_MAX + 1];
     char prefix[MVOI_TOPIC_MAX];   /* its key range (gw_hold_topic_prefix) */
-    h_state_t state;
-    bool resyncing, fresh, follows;
+    follow_t *fol;
+    bool follows;                  /* the shared stream holds every event after its snapshot */
     bool lost;                     /* an event the stream lost was this buyer's */
     uint64_t gap_upto;             /* its view's head when the gap was seen */
     gw_view_t *view, *staging;
     bus_sock_t *snap;              /* DEALER, one per snapshot attempt */
     char snap_rid[64];
-    uint64_t snap_deadline, next_try, incarnation, used;
+    uint64_t used;
     int streams;
-    char why[128];
 };
 
 struct gw_hold_t {
@@ -46,12 +55,10 @@ struct gw_hold_t {
     gw_held_t *slots[S_SLOTS];
     gw_held_t all;                 /* list sentinel */
     size_t n;
-    uint64_t last_hb, hb_head, hb_epoch, hb_incarnation;
-    bool hb_has_incarnation;
-    /* The subscribed stream (the whole "kpi.", gap-free): contiguous from stream_first to
-     * stream_head since it became known. */
-    bool stream_known;
-    uint64_t stream_first, stream_head;
+    follow_beat_t beat;
+    /* The subscribed stream (the whole "kpi.", gap-free): contiguous from its first to its
+     * head since it became known. */
+    follow_stream_t stream;
     /* A gap being told apart: the lost events asked again (ReplayRequest from the outbox);
      * the held buyers are not fresh until it is known whose they were. */
     bus_sock_t *rep;
@@ -59,9 +66,6 @@ struct gw_hold_t {
     uint64_t rep_from, rep_to, rep_deadline;
     gw_hold_stats_t st;
 };
-
-const char *const gw_hold_reasons[GW_HOLD_RESYNC_REASONS] = {
-    "gap", "behind", "epoch", "incarnation", "reconnect", "refused" };
 
 int gw_hold_topic_prefix(const char *buyer, char *buf, size_t len)
 {
@@ -90,17 +94,16 @@ gw_held_t *gw_hold_find(gw_hold_t *self, const char *buyer)
 
 const char *gw_held_buyer(const gw_held_t *h) { return h->buyer; }
 gw_view_t *gw_held_view(gw_held_t *h) { return h->view; }
-bool gw_held_fresh(const gw_held_t *h) { return h->fresh; }
-bool gw_held_loading(const gw_held_t *h) { return h->state != H_LIVE; }
-const char *gw_held_why(const gw_held_t *h) { return h->why; }
+bool gw_held_fresh(const gw_held_t *h) { return follow_fresh(h->fol); }
+bool gw_held_loading(const gw_held_t *h) { return !follow_live(h->fol); }
+const char *gw_held_why(const gw_held_t *h) { return follow_why(h->fol); }
 
 uint64_t gw_held_head(const gw_held_t *h)
 {
     uint64_t head = gw_view_head(h->view);
     const gw_hold_t *hold = h->hold;
-    if (h->state == H_LIVE && !h->resyncing && h->follows && hold->stream_known &&
-        hold->stream_head > head)
-        head = hold->stream_head;
+    if (follow_settled(h->fol) && h->follows && hold->stream.known && hold->stream.head > head)
+        head = hold->stream.head;
     return head;
 }
 
@@ -117,33 +120,16 @@ void gw_held_streams(gw_held_t *h, int delta)
 static void s_set_fresh(gw_held_t *h)
 {
     gw_hold_t *self = h->hold;
-    uint64_t now = uv_now(self->loop), head = gw_held_head(h);
-    bool fresh = false;
-    if (h->state != H_LIVE)
-        snprintf(h->why, sizeof h->why, "loading the KPI totals of buyer %s", h->buyer);
-    else if (h->resyncing)
-        snprintf(h->why, sizeof h->why, "%s", "catching up with the kpi-aggregator (new snapshot)");
-    else if (self->rep)
-        snprintf(h->why, sizeof h->why, "%s", "updates were lost: asking the kpi-aggregator whose");
-    else if (!self->last_hb || now - self->last_hb > self->stale_ms)
-        snprintf(h->why, sizeof h->why, "no heartbeat from the kpi-aggregator for %u ms",
-                 self->stale_ms);
-    else if (self->hb_head > head)
-        snprintf(h->why, sizeof h->why, "behind the kpi-aggregator (%" PRIu64 " < %" PRIu64 ")",
-                 head, self->hb_head);
-    else {
-        h->why[0] = '\0';
-        fresh = true;
-    }
-    if (fresh != h->fresh) {
-        h->fresh = fresh;
-        if (fresh)
-            self->st.fresh++;
-        else
-            self->st.fresh--;
-        if (self->cbs.on_fresh)
-            self->cbs.on_fresh(self->cbs.arg, h, fresh);
-    }
+    const char *hold = self->rep ? "updates were lost: asking the kpi-aggregator whose" : NULL;
+    if (!follow_judge(h->fol, &self->beat, uv_now(self->loop), gw_held_head(h), hold))
+        return;
+    bool fresh = follow_fresh(h->fol);
+    if (fresh)
+        self->st.fresh++;
+    else
+        self->st.fresh--;
+    if (self->cbs.on_fresh)
+        self->cbs.on_fresh(self->cbs.arg, h, fresh);
 }
 
 /* ---------------------------------------------------------------- snapshots */
@@ -159,22 +145,7 @@ static int s_send_request(gw_held_t *h)
     size_t pl = strlen(prefix);
     if (pl && prefix[pl - 1] == '.')
         prefix[pl - 1] = '\0';
-    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
-    sr.prefix = prefix;
-    sr.has_segment = true;
-    sr.segment = true;
-    env.has_schema_version = true;
-    env.schema_version = CODEC_SCHEMA_VERSION;
-    env.producer = "gateway";
-    env.request_id = h->snap_rid;
-    env.buyer = h->buyer;
-    env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
-    env.snapshot = &sr;
-    uint8_t buf[MVOI_TOPIC_MAX + 256];
-    int64_t len = codec_pack_into(&env, buf, sizeof buf);
-    bus_frame_t f = { buf, (size_t)(len > 0 ? len : 0) };
-    return len <= 0 || bus_send(h->snap, &f, 1) < 0 ? -EIO : 0;
+    return follow_bus_snapshot(h->snap, "gateway", h->snap_rid, prefix, true, h->buyer);
 }
 
 static void s_start_snapshot(gw_held_t *h)
@@ -183,29 +154,19 @@ static void s_start_snapshot(gw_held_t *h)
     uint64_t now = uv_now(self->loop);
     bus_sock_destroy(&h->snap);
     gw_view_destroy(&h->staging);
-    bus_opts_t bo;
-    bus_opts_default(&bo);
-    bo.linger_ms = 0;
-    bo.immediate = false;          /* queue the request until the connection is up */
-    bo.maxmsgsize = 64ll << 20;
-    /* the credit: the aggregator sends while this queue takes it, so a large range never
-     * sits in the gateway's memory at once */
-    bo.rcvhwm = 1000;
-    h->snap = bus_sock_new(self->ctx, self->loop, ZMQ_DEALER, &bo);
+    h->snap = follow_bus_dealer(self->ctx, self->loop, self->api, s_on_snap, h);
     h->staging = gw_view_new();
-    h->resyncing = true;
-    if (!h->snap || !h->staging || bus_connect(h->snap, self->api) < 0) {
+    if (!h->snap || !h->staging) {
         bus_sock_destroy(&h->snap);
-        h->next_try = now + 500;
+        follow_snapshot_failed(h->fol, now);
         return;
     }
-    bus_watch(h->snap, ZMQ_POLLIN, s_on_snap, h);
+    follow_snapshot_asked(h->fol, now);
     self->st.snapshots++;
     snprintf(h->snap_rid, sizeof h->snap_rid, "gw-snap-%" PRIx64 "-%" PRIu64,
              (uint64_t)clock_now_ms(), self->st.snapshots);
-    h->snap_deadline = now + self->snap_timeout_ms;
     if (s_send_request(h) < 0)
-        h->snap_deadline = now + 200;   /* retried by the timer */
+        follow_snapshot_unsent(h->fol, now);   /* retried by the timer */
 }
 
 /* The snapshot is in: the view is h's, complete up to end->seq. The stream carries on from
@@ -219,15 +180,12 @@ static void s_finish_snapshot(gw_held_t *h, const Mvoi__SnapshotEnd *end)
         gw_view_set_head(nv, end->seq);
     gw_view_set_base(nv, end->seq);
     gw_view_set_epoch(nv, end->epoch);
-    h->incarnation = end->has_incarnation ? end->incarnation : 0;
-    bool full = h->state != H_LIVE || end->epoch != gw_view_epoch(old);
+    bool full = follow_snapshot_end(h->fol, end->epoch, end->has_incarnation, end->incarnation);
     uint64_t old_head = gw_view_head(old);
     h->view = nv;
-    h->resyncing = false;
-    h->state = H_LIVE;
-    /* whole stream: known from stream_first on; before any event, the first one decides
+    /* whole stream: known from its first event on; before any event, the first one decides
      * (s_stream) */
-    h->follows = !self->stream_known || self->stream_first <= end->seq + 1;
+    h->follows = follow_stream_covers(&self->stream, end->seq);
     bus_sock_destroy(&h->snap);
     log_info("kpi_buyer_snapshot", "buyer %s: %zu totals at seq %" PRIu64 " (epoch %" PRIu64
              ")%s", h->buyer, gw_view_count(nv), end->seq, end->epoch, full ? ", full" : "");
@@ -245,35 +203,10 @@ static void s_finish_snapshot(gw_held_t *h, const Mvoi__SnapshotEnd *end)
     gw_view_destroy(&old);
     if (!h->follows) {
         self->st.resyncs[GW_HOLD_RESYNC_GAP]++;
+        follow_resync(h->fol, FOLLOW_GAP);
         s_start_snapshot(h);
     }
     s_set_fresh(h);
-}
-
-static const char *s_buyer(const Mvoi__Envelope *env)
-{
-    if (env->kpi_total && env->kpi_total->buyer && *env->kpi_total->buyer)
-        return env->kpi_total->buyer;
-    return env->buyer ? env->buyer : "";
-}
-
-static uint64_t s_seq(const Mvoi__Envelope *env)
-{
-    if (env->has_seq && env->seq)
-        return env->seq;
-    return env->kpi_total && env->kpi_total->has_seq ? env->kpi_total->seq : 0;
-}
-
-static int s_put(gw_view_t *v, const char *topic, const Mvoi__Envelope *env)
-{
-    size_t len = 0;
-    char *j = gw_clone_total_json(env, &len);
-    if (!j)
-        return -EPROTO;
-    const char *key = env->kpi_total->key && *env->kpi_total->key ? env->kpi_total->key : topic;
-    int rc = gw_view_put(v, key, s_buyer(env), s_seq(env), j, len);
-    free(j);
-    return rc;
 }
 
 /* One frame of h's snapshot stream; false when the stream ended (the socket is gone). */
@@ -282,10 +215,10 @@ static bool s_snap_item(gw_held_t *h, const char *topic, const Mvoi__Envelope *e
     gw_hold_t *self = h->hold;
     if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && h->staging) {
         /* the range may hold other buyers' totals (a wider prefix): keep h's only */
-        if (strcmp(s_buyer(env), h->buyer) == 0)
-            s_put(h->staging, topic, env);
+        if (strcmp(gw_clone_buyer(env), h->buyer) == 0)
+            gw_clone_put(h->staging, topic, env);
         /* the timeout is per item: a long stream that keeps coming is not late */
-        h->snap_deadline = uv_now(self->loop) + self->snap_timeout_ms;
+        follow_snapshot_item(h->fol, uv_now(self->loop));
     } else if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END && h->staging &&
                env->request_id && strcmp(env->request_id, h->snap_rid) == 0) {
         s_finish_snapshot(h, env->snapshot_end);
@@ -294,7 +227,8 @@ static bool s_snap_item(gw_held_t *h, const char *topic, const Mvoi__Envelope *e
         log_warn("kpi_snapshot_error", "buyer %s: snapshot refused: %s", h->buyer,
                  env->error && env->error->message ? env->error->message : "?");
         self->st.resyncs[GW_HOLD_RESYNC_REFUSED]++;
-        h->snap_deadline = uv_now(self->loop) + 500;
+        follow_resync(h->fol, FOLLOW_REFUSED);
+        follow_snapshot_refused(h->fol, uv_now(self->loop));
     }
     return true;
 }
@@ -303,21 +237,11 @@ static void s_on_snap(bus_sock_t *sock, int events, void *arg)
 {
     gw_held_t *h = arg;
     (void)events;
+    char topic[MVOI_TOPIC_MAX];
+    Mvoi__Envelope *env;
     for (int budget = 0; budget < 4096; budget++) {
-        bus_msg_t m;
-        if (bus_recv(sock, &m) < 0)
+        if (!follow_bus_recv(sock, 1, topic, sizeof topic, &env))
             return;
-        int idx = m.nparts - 1, err = 0;
-        Mvoi__Envelope *env = codec_unpack(bus_msg_data(&m, idx), bus_msg_size(&m, idx), 0, &err);
-        char topic[MVOI_TOPIC_MAX] = "";
-        if (m.nparts >= 2) {
-            size_t tl = bus_msg_size(&m, 0);
-            if (tl >= sizeof topic)
-                tl = sizeof topic - 1;
-            memcpy(topic, bus_msg_data(&m, 0), tl);
-            topic[tl] = '\0';
-        }
-        bus_msg_close(&m);
         if (!env)
             continue;
         bool more = s_snap_item(h, topic, env);
@@ -333,8 +257,8 @@ static void s_resync(gw_held_t *h, int why)
     gw_hold_t *self = h->hold;
     self->st.resyncs[why]++;
     log_info("kpi_buyer_resync", "buyer %s at seq %" PRIu64 " (heartbeat head %" PRIu64 "): "
-             "%s, new snapshot", h->buyer, gw_held_head(h), self->hb_head, gw_hold_reasons[why]);
-    h->resyncing = true;
+             "%s, new snapshot", h->buyer, gw_held_head(h), self->beat.head, follow_reasons[why]);
+    follow_resync(h->fol, (follow_reason_t)why);
     s_set_fresh(h);
     s_start_snapshot(h);
 }
@@ -342,10 +266,9 @@ static void s_resync(gw_held_t *h, int why)
 static void s_resync_all(gw_hold_t *self, int why)
 {
     for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
-        if (h->state == H_LIVE && !h->resyncing)
+        if (follow_settled(h->fol))
             s_resync(h, why);
 }
-
 
 /* ---------------------------------------------------------------- gaps: whose events? */
 
@@ -381,7 +304,7 @@ static void s_rep_end(gw_hold_t *self, const Mvoi__ReplayEnd *end)
     }
     size_t n = 0;
     for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
-        if (h->lost && h->state == H_LIVE && !h->resyncing) {
+        if (h->lost && follow_settled(h->fol)) {
             h->lost = false;
             s_resync(h, GW_HOLD_RESYNC_GAP);
             n++;
@@ -395,19 +318,17 @@ static void s_on_rep(bus_sock_t *sock, int events, void *arg)
 {
     gw_hold_t *self = arg;
     (void)events;
+    char topic[MVOI_TOPIC_MAX];
+    Mvoi__Envelope *env;
     for (int budget = 0; budget < 4096 && self->rep; budget++) {
-        bus_msg_t m;
-        if (bus_recv(sock, &m) < 0)
+        if (!follow_bus_recv(sock, 1, topic, sizeof topic, &env))
             return;
-        int idx = m.nparts - 1, err = 0;
-        Mvoi__Envelope *env = codec_unpack(bus_msg_data(&m, idx), bus_msg_size(&m, idx), 0, &err);
-        bus_msg_close(&m);
         if (!env)
             continue;
         bool mine = env->request_id && strcmp(env->request_id, self->rep_rid) == 0;
         if (mine && env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total) {
-            uint64_t seq = s_seq(env);
-            gw_held_t *h = gw_hold_find(self, s_buyer(env));
+            uint64_t seq = gw_clone_seq(env);
+            gw_held_t *h = gw_hold_find(self, gw_clone_buyer(env));
             /* a buyer whose view already had this seq did not lose it */
             if (h && seq >= self->rep_from && seq <= self->rep_to && seq > h->gap_upto)
                 h->lost = true;
@@ -429,16 +350,8 @@ static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
         s_resync_all(self, GW_HOLD_RESYNC_GAP);
         return;
     }
-    bus_opts_t bo;
-    bus_opts_default(&bo);
-    bo.linger_ms = 0;
-    bo.immediate = false;
-    bo.maxmsgsize = 64ll << 20;
-    bo.rcvhwm = 1000;
-    self->rep = bus_sock_new(self->ctx, self->loop, ZMQ_DEALER, &bo);
-    if (!self->rep || bus_connect(self->rep, self->api) < 0 ||
-        bus_watch(self->rep, ZMQ_POLLIN, s_on_rep, self) < 0) {
-        bus_sock_destroy(&self->rep);
+    self->rep = follow_bus_dealer(self->ctx, self->loop, self->api, s_on_rep, self);
+    if (!self->rep) {
         s_resync_all(self, GW_HOLD_RESYNC_GAP);
         return;
     }
@@ -447,21 +360,8 @@ static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
     self->rep_deadline = uv_now(self->loop) + self->snap_timeout_ms;
     snprintf(self->rep_rid, sizeof self->rep_rid, "gw-gap-%" PRIx64 "-%" PRIu64,
              (uint64_t)clock_now_ms(), from);
-    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    Mvoi__ReplayRequest rq = MVOI__REPLAY_REQUEST__INIT;
-    rq.has_from_seq = rq.has_max_count = true;
-    rq.from_seq = from;
-    rq.max_count = (uint32_t)(to - from + 1);
-    env.has_schema_version = true;
-    env.schema_version = CODEC_SCHEMA_VERSION;
-    env.producer = "gateway";
-    env.request_id = self->rep_rid;
-    env.body_case = MVOI__ENVELOPE__BODY_REPLAY;
-    env.replay = &rq;
-    uint8_t buf[256];
-    int64_t len = codec_pack_into(&env, buf, sizeof buf);
-    bus_frame_t f = { buf, (size_t)(len > 0 ? len : 0) };
-    if (len <= 0 || bus_send(self->rep, &f, 1) < 0) {
+    if (follow_bus_replay(self->rep, "gateway", self->rep_rid, from,
+                          (uint32_t)(to - from + 1)) < 0) {
         s_rep_fail(self, "cannot ask the kpi-aggregator");
         return;
     }
@@ -472,89 +372,64 @@ static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
 
 /* ---------------------------------------------------------------- the shared stream */
 
-/* Stream continuity: the reason to resync, or -1. */
-static int s_stream(gw_hold_t *self, uint64_t seq)
+/* A live update: its place in the stream (a gap asks whose the lost events were), then to
+ * the held buyer it belongs to (its staging while it loads). */
+static void s_update(gw_hold_t *self, const char *topic, const Mvoi__Envelope *env)
 {
-    if (!seq)
-        return -1;
-    if (!self->stream_known) {
+    uint64_t seq = gw_clone_seq(env), from = 0;
+    switch (follow_stream_event(&self->stream, seq, &from)) {
+    case FOLLOW_STREAM_FIRST: {
         /* the first event since the subscription: a buyer whose snapshot ends before it
          * may have missed what came between; asked again, those events say whose */
-        self->stream_known = true;
-        self->stream_first = self->stream_head = seq;
         uint64_t low = seq;
         for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
-            if (h->state == H_LIVE && !h->resyncing && gw_view_head(h->view) + 1 < low)
+            if (follow_settled(h->fol) && gw_view_head(h->view) + 1 < low)
                 low = gw_view_head(h->view) + 1;
         if (low < seq)
             s_gap(self, low, seq - 1);
-        return -1;
+        break;
     }
-    if (seq > self->stream_head + 1) {
-        /* events lost, of buyers unknown: the stream is known again from here */
-        self->stream_first = self->stream_head = seq;
-        return GW_HOLD_RESYNC_GAP;
+    case FOLLOW_STREAM_GAP:   /* events lost, of buyers unknown */
+        s_gap(self, from, seq - 1);
+        break;
+    case FOLLOW_STREAM_OK:
+        break;
     }
-    if (seq > self->stream_head)
-        self->stream_head = seq;
-    return -1;
-}
-
-/* A live update: to the held buyer it belongs to (its staging while it loads). */
-static void s_update(gw_hold_t *self, const char *topic, const Mvoi__Envelope *env)
-{
-    uint64_t before = self->stream_head;
-    int why = s_stream(self, s_seq(env));
-    if (why == GW_HOLD_RESYNC_GAP)
-        s_gap(self, before + 1, s_seq(env) - 1);
-    else if (why >= 0)
-        s_resync_all(self, why);
-    gw_held_t *h = gw_hold_find(self, s_buyer(env));
+    gw_held_t *h = gw_hold_find(self, gw_clone_buyer(env));
     if (!h) {
         self->st.unheld++;
         return;
     }
-    if (h->resyncing || h->state != H_LIVE) {
+    if (!follow_settled(h->fol)) {
         /* last write wins by seq: the snapshot and the stream may overlap */
         if (h->staging)
-            s_put(h->staging, topic, env);
+            gw_clone_put(h->staging, topic, env);
         return;
     }
-    if (s_put(h->view, topic, env) != 1)
+    if (gw_clone_put(h->view, topic, env) != 1)
         return;
     self->st.updates++;
-    const char *key = env->kpi_total->key && *env->kpi_total->key ? env->kpi_total->key : topic;
-    const gw_total_t *t = gw_view_get(h->view, key);
+    const gw_total_t *t = gw_view_get(h->view, gw_clone_key(env, topic));
     if (t && self->cbs.on_update)
         self->cbs.on_update(self->cbs.arg, h, t);
 }
 
 static void s_heartbeat(gw_hold_t *self, const Mvoi__Heartbeat *hb)
 {
-    self->last_hb = uv_now(self->loop);
-    self->hb_head = hb->head_seq;
-    self->hb_epoch = hb->epoch;
-    self->hb_has_incarnation = hb->has_incarnation;
-    self->hb_incarnation = hb->incarnation;
-    if (self->stream_known && self->n > 0 && self->hb_head > self->stream_head &&
-        gw_view_epoch(self->all.next->view) == self->hb_epoch) {
-        /* the heartbeat follows its head on the pipe: the events after stream_head were
-         * lost; asked again, they say whose they were (s_gap accounts for them) */
-        uint64_t from = self->stream_head + 1;
-        self->stream_head = self->hb_head;
-        s_gap(self, from, self->hb_head);
-    }
+    follow_beat_set(&self->beat, uv_now(self->loop), hb->head_seq, hb->epoch,
+                    hb->has_incarnation, hb->incarnation);
+    uint64_t from = 0;
+    /* the heartbeat follows its head on the pipe: the events after the stream's head were
+     * lost; asked again, they say whose they were (s_gap accounts for them) */
+    if (self->n > 0 && gw_view_epoch(self->all.next->view) == self->beat.epoch &&
+        follow_stream_beat(&self->stream, self->beat.head, &from))
+        s_gap(self, from, self->beat.head);
     for (gw_held_t *h = self->all.next, *next; h != &self->all; h = next) {
         next = h->next;
-        if (h->state != H_LIVE || h->resyncing)
-            continue;
-        if (gw_view_epoch(h->view) != self->hb_epoch)
-            s_resync(h, GW_HOLD_RESYNC_EPOCH);
-        else if (hb->has_incarnation && h->incarnation && hb->incarnation != h->incarnation)
-            s_resync(h, GW_HOLD_RESYNC_INCARNATION);
-        else if (self->hb_head > gw_held_head(h))
-            s_resync(h, GW_HOLD_RESYNC_BEHIND);
-        else
+        int why = follow_heartbeat(h->fol, &self->beat, gw_held_head(h));
+        if (why >= 0)
+            s_resync(h, why);
+        else if (follow_settled(h->fol))
             s_set_fresh(h);
     }
 }
@@ -563,23 +438,11 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 {
     gw_hold_t *self = arg;
     (void)events;
+    char topic[MVOI_TOPIC_MAX];
+    Mvoi__Envelope *env;
     for (int budget = 0; budget < 1000; budget++) {
-        bus_msg_t m;
-        if (bus_recv(sock, &m) < 0)
+        if (!follow_bus_recv(sock, 2, topic, sizeof topic, &env))
             return;
-        if (m.nparts < 2) {
-            bus_msg_close(&m);
-            continue;
-        }
-        char topic[MVOI_TOPIC_MAX];
-        size_t tl = bus_msg_size(&m, 0);
-        if (tl >= sizeof topic)
-            tl = sizeof topic - 1;
-        memcpy(topic, bus_msg_data(&m, 0), tl);
-        topic[tl] = '\0';
-        int err = 0;
-        Mvoi__Envelope *env = codec_unpack(bus_msg_data(&m, 1), bus_msg_size(&m, 1), 0, &err);
-        bus_msg_close(&m);
         if (!env)
             continue;
         if (env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT && env->heartbeat)
@@ -596,40 +459,45 @@ static void s_on_mon(bus_sock_t *sock, int events, void *arg)
 {
     gw_hold_t *self = arg;
     (void)events;
-    bool connected = false;
-    for (int budget = 0; budget < 64; budget++) {
-        bus_msg_t m;
-        if (bus_recv(sock, &m) < 0)
-            break;
-        if (m.nparts >= 1 && bus_msg_size(&m, 0) >= 2) {
-            uint16_t ev;
-            memcpy(&ev, bus_msg_data(&m, 0), 2);
-            connected |= ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-        }
-        bus_msg_close(&m);
-    }
-    if (!connected)
+    if (!follow_bus_reconnected(sock))
         return;
-    self->stream_known = false;
+    follow_stream_reset(&self->stream);
     s_resync_all(self, GW_HOLD_RESYNC_RECONNECT);
 }
 
-static int s_monitor(gw_hold_t *self)
+/* ---------------------------------------------------------------- holding and dropping */
+
+static void s_free(gw_held_t *h)
 {
-    char ep[64];
-    snprintf(ep, sizeof ep, "inproc://gw-hold-mon-%p", (void *)self);
-    if (zmq_socket_monitor(bus_sock_zmq(self->sub), ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
-        return -errno;
-    bus_opts_t bo;
-    bus_opts_default(&bo);
-    bo.linger_ms = 0;
-    self->mon = bus_sock_new(self->ctx, self->loop, ZMQ_PAIR, &bo);
-    if (!self->mon || bus_connect(self->mon, ep) < 0)
-        return -EIO;
-    return bus_watch(self->mon, ZMQ_POLLIN, s_on_mon, self);
+    bus_sock_destroy(&h->snap);
+    gw_view_destroy(&h->view);
+    gw_view_destroy(&h->staging);
+    follow_destroy(&h->fol);
+    free(h);
 }
 
-/* ---------------------------------------------------------------- holding and dropping */
+/* A new held buyer, not yet linked: NULL when out of memory or a bad buyer. */
+static gw_held_t *s_held_new(gw_hold_t *self, const char *buyer)
+{
+    gw_held_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->hold = self;
+    snprintf(h->buyer, sizeof h->buyer, "%s", buyer);
+    char loading[MVOI_ID_BUYER_MAX + 64];
+    snprintf(loading, sizeof loading, "loading the KPI totals of buyer %s", h->buyer);
+    follow_opts_t fo = { .stale_ms = self->stale_ms, .snapshot_timeout_ms = self->snap_timeout_ms,
+                         .publisher = "kpi-aggregator", .loading = loading };
+    h->fol = follow_new(&fo);
+    h->view = gw_view_new();
+    if (!h->fol || !h->view || strlen(buyer) >= sizeof h->buyer ||
+        gw_hold_topic_prefix(buyer, h->prefix, sizeof h->prefix) < 0 ||
+        bus_subscribe(self->sub, MVOI_TOPIC_KPI_PREFIX) < 0) {
+        s_free(h);
+        return NULL;
+    }
+    return h;
+}
 
 gw_held_t *gw_hold_get(gw_hold_t *self, const char *buyer)
 {
@@ -638,19 +506,8 @@ gw_held_t *gw_hold_get(gw_hold_t *self, const char *buyer)
         h->used = uv_now(self->loop);
         return h;
     }
-    if (!(h = calloc(1, sizeof *h)))
+    if (!(h = s_held_new(self, buyer)))
         return NULL;
-    h->hold = self;
-    snprintf(h->buyer, sizeof h->buyer, "%s", buyer);
-    h->view = gw_view_new();
-    if (!h->view || strlen(buyer) >= sizeof h->buyer ||
-        gw_hold_topic_prefix(buyer, h->prefix, sizeof h->prefix) < 0 ||
-        bus_subscribe(self->sub, MVOI_TOPIC_KPI_PREFIX) < 0) {
-        gw_view_destroy(&h->view);
-        free(h);
-        return NULL;
-    }
-    h->state = H_SNAPSHOT;
     h->used = uv_now(self->loop);
     gw_held_t **slot = &self->slots[s_hash(buyer) % S_SLOTS];
     h->chain = *slot;
@@ -667,14 +524,6 @@ gw_held_t *gw_hold_get(gw_hold_t *self, const char *buyer)
     return h;
 }
 
-static void s_free(gw_held_t *h)
-{
-    bus_sock_destroy(&h->snap);
-    gw_view_destroy(&h->view);
-    gw_view_destroy(&h->staging);
-    free(h);
-}
-
 static void s_drop(gw_hold_t *self, gw_held_t *h)
 {
     gw_held_t **p = &self->slots[s_hash(h->buyer) % S_SLOTS];
@@ -685,8 +534,8 @@ static void s_drop(gw_hold_t *self, gw_held_t *h)
     h->next->prev = h->prev;
     self->n--;
     if (self->n == 0)
-        self->stream_known = false;   /* "kpi." is no longer subscribed: continuity ends */
-    if (h->fresh)
+        follow_stream_reset(&self->stream);   /* "kpi." is no longer subscribed */
+    if (follow_fresh(h->fol))
         self->st.fresh--;
     self->st.drops++;
     /* ZeroMQ counts subscriptions: the stream stays while another buyer is held */
@@ -708,12 +557,17 @@ static void s_on_timer(uv_timer_t *t)
             s_drop(self, h);
             continue;
         }
-        if (h->snap && now >= h->snap_deadline) {
+        switch (follow_tick(h->fol, now)) {
+        case FOLLOW_LATE:
             log_warn("kpi_snapshot_retry", "buyer %s: no snapshot from %s yet: asking again",
                      h->buyer, self->api);
             s_start_snapshot(h);
-        } else if (!h->snap && (h->state != H_LIVE || h->resyncing) && now >= h->next_try) {
+            break;
+        case FOLLOW_RETRY:
             s_start_snapshot(h);
+            break;
+        case FOLLOW_WAIT:
+            break;
         }
         s_set_fresh(h);
     }
@@ -740,8 +594,10 @@ gw_hold_t *gw_hold_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_hold_opts_t *o,
     bo.linger_ms = 0;
     bo.rcvhwm = 1000000;           /* queue a lot while the loop is busy */
     self->sub = bus_sock_new(ctx, loop, ZMQ_SUB, &bo);
-    if (!self->sub || bus_subscribe(self->sub, MVOI_TOPIC_HB) < 0 || s_monitor(self) < 0 ||
-        bus_connect(self->sub, o->pub) < 0 || bus_watch(self->sub, ZMQ_POLLIN, s_on_sub, self) < 0) {
+    if (self->sub && bus_subscribe(self->sub, MVOI_TOPIC_HB) == 0)
+        self->mon = follow_bus_monitor(ctx, loop, self->sub, s_on_mon, self);
+    if (!self->mon || bus_connect(self->sub, o->pub) < 0 ||
+        bus_watch(self->sub, ZMQ_POLLIN, s_on_sub, self) < 0) {
         bus_sock_destroy(&self->mon);
         bus_sock_destroy(&self->sub);
         free(self);

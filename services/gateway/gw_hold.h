@@ -82,10 +82,10 @@ uint64_t gw_held_head(const gw_held_t *h);
 /* Streams open on h (+1 / -1): a buyer with a stream is never dropped. */
 void gw_held_streams(gw_held_t *h, int delta);
 
+/* Why a buyer re-snapshots: follow.h's reasons (metric label follow_reasons[r]). */
 enum { GW_HOLD_RESYNC_GAP, GW_HOLD_RESYNC_BEHIND, GW_HOLD_RESYNC_EPOCH,
        GW_HOLD_RESYNC_INCARNATION, GW_HOLD_RESYNC_RECONNECT, GW_HOLD_RESYNC_REFUSED,
        GW_HOLD_RESYNC_REASONS };
-extern const char *const gw_hold_reasons[GW_HOLD_RESYNC_REASONS];
 
 typedef struct {
     uint64_t held, fresh;         /* buyers held now, of which fresh */

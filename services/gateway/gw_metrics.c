@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include "follow.h"
 #include "gw_internal.h"
 
 static void s_head(gw_buf_t *b, const char *name, const char *type, const char *help)
@@ -209,7 +210,7 @@ static void s_hold_metrics(gw_hold_t *hold, gw_buf_t *b)
            "New snapshots of one held buyer, by reason.");
     for (int i = 0; i < GW_HOLD_RESYNC_REASONS; i++)
         gw_buf_printf(b, "mvoi_gateway_buyer_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
-                      gw_hold_reasons[i], hs.resyncs[i]);
+                      follow_reasons[i], hs.resyncs[i]);
 }
 
 void gw_metrics_render(gw_t *gw, gw_buf_t *b)
@@ -283,11 +284,9 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
         gw_buf_printf(b, "mvoi_gateway_kpi_snapshots_total %" PRIu64 "\n", cs.snapshots);
         s_head(b, "mvoi_gateway_kpi_resyncs_total", "counter",
                "New snapshots taken because the view may have been behind, by reason.");
-        static const char *const reasons[GW_CLONE_RESYNC_REASONS] = {
-            "gap", "behind", "epoch", "incarnation", "reconnect" };
         for (int i = 0; i < GW_CLONE_RESYNC_REASONS; i++)
             gw_buf_printf(b, "mvoi_gateway_kpi_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
-                          reasons[i], cs.resyncs[i]);
+                          follow_reasons[i], cs.resyncs[i]);
     }
     if (gw->hold)
         s_hold_metrics(gw->hold, b);

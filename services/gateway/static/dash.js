@@ -342,13 +342,16 @@
     requestAnimationFrame(() => { scheduled = false; renderAll(); });
   }
 
-  /* live: figures current; stale: the gateway says its view is not current; offline: the
+  /* live: figures current; stale: figures that were live are no longer being updated (the
+   * gateway says its view is not current); loading: the stream is open but the buyer's first
+   * figures are not in yet (nothing shown was ever live, so nothing is "stale"); offline: the
    * stream broke, the figures shown are those of the time named; connecting: none yet */
   function setStatus(kind) {
     const s = $('status');
     s.className = 'status ' + kind;
     const hhmm = (ms) => new Date(ms).toLocaleTimeString(loc(), { hour: '2-digit', minute: '2-digit' });
     s.textContent = kind === 'live' ? t('dash.live') : kind === 'stale' ? t('dash.stale')
+      : kind === 'loading' ? t('dash.loading')
       : kind === 'offline' ? (haveSnapshot && lastLive ? t('dash.offline_since').replace('%s', hhmm(lastLive))
                                                        : t('dash.offline'))
       : t('dash.connecting');
@@ -442,7 +445,7 @@
     });
     es.addEventListener('status', (e) => {
       const s = JSON.parse(e.data);
-      setStatus(s.fresh && haveSnapshot ? 'live' : 'stale');
+      setStatus(!haveSnapshot ? 'loading' : s.fresh ? 'live' : 'stale');
     });
     es.onerror = () => {
       es.close();

@@ -6,6 +6,7 @@
 // The header names the buyer by its display name; a buyer picker switches to another buyer's
 // own figures; money reads "€ 5.000"; the report links serve the buyer's report; a narrative
 // entered in the form (role admin) appears in that report; bad narratives get named errors.
+// A first load before the buyer's snapshot is in says "Laden", never "Verouderd".
 // Screenshots are artifacts.
 // Usage: node browser.mjs <http port> <artifact dir> <submitter token> <admin token> <gateway pid>
 import { chromium } from 'playwright-core';
@@ -25,6 +26,49 @@ const ctx = await chromium.launchPersistentContext(userDir, {
   viewport: { width: 1280, height: 900 },
 });
 const outside = [];
+
+/* Every status the page shows, in order (a MutationObserver set up before the page's own
+ * script), so a status that lasts only until the stream's end is seen. */
+async function statuses(page, url, sse) {
+  await page.route('**/api/stream*', (r) => r.fulfill({ status: 200, body: sse,
+    headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' } }));
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('offline'),
+                             null, { timeout: 15000 });
+  await page.unroute('**/api/stream*');
+  return page.evaluate(() => window.__statuses.join('\n'));
+}
+
+/* A first load: the gateway's stream is open but the buyer's first snapshot is not in (it
+ * says {"fresh":false}): the page says it is loading, never "Verouderd" (nothing shown was
+ * ever live). Figures that were live and then stop being updated are "Verouderd". */
+async function firstLoad(page) {
+  await page.addInitScript(() => {
+    window.__statuses = [];
+    document.addEventListener('DOMContentLoaded', () => {
+      const s = document.querySelector('#status');
+      const note = () => window.__statuses.push(s.className + ' | ' + s.textContent);
+      new MutationObserver(note).observe(s, { attributes: true, childList: true, subtree: true });
+    });
+  });
+  const notFresh = 'event: status\ndata: {"fresh":false}\n\n';
+  const loading = await statuses(page, base + '/', notFresh + 'event: status\ndata: {"fresh":true}\n\n');
+  if (!loading.includes('status loading | Laden: de cijfers worden opgehaald'))
+    fail('first load without the loading status:\n' + loading);
+  if (loading.includes('Verouderd') || loading.includes('status live'))
+    fail('first load shown as stale or live before any figures:\n' + loading);
+  const en = await statuses(page, base + '/?lang=en', notFresh);
+  if (!en.includes('status loading | Loading: the figures are being fetched'))
+    fail('English first load:\n' + en);
+  const year = new Date().getFullYear();
+  const snap = 'event: snapshot\ndata: ' + JSON.stringify({ seq: 7, totals: [{ key: `kpi.heerlen.co2.${year}`,
+    kpi: 'co2', year, value: 1000, seq: 7 }] }) + '\n\n';
+  const stale = await statuses(page, base + '/', snap + notFresh);
+  if (!/status live \| Live[^]*status stale \| Verouderd: de cijfers worden niet bijgewerkt/.test(stale))
+    fail('live figures that stop being updated are not "Verouderd":\n' + stale);
+  console.log('first load: "Laden: de cijfers worden opgehaald" / "Loading: ..."; live then not fresh: "Verouderd"');
+}
+
 try {
   const page = ctx.pages()[0] || await ctx.newPage();
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
@@ -45,6 +89,7 @@ try {
   console.log('before the snapshot: every tile "–", status "' + noFigures + '"');
   await page.screenshot({ path: path.join(outDir, 'dashboard-before-snapshot.png'), fullPage: false });
   await page.unroute('**/api/stream*');
+  await firstLoad(page);
   await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('live'),
                              null, { timeout: 15000 });
   const title = await page.textContent('#title');

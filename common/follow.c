@@ -1,0 +1,230 @@
+/*  follow: the Clone follower's state machine (follow.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "follow.h"
+
+#define S_RETRY_UNSENT_MS 200      /* a request that could not be sent */
+#define S_RETRY_FAILED_MS 500      /* no socket, or refused: give the publisher a moment */
+
+const char *const follow_reasons[FOLLOW_REASONS] = {
+    "gap", "behind", "epoch", "incarnation", "reconnect", "refused" };
+
+struct follow_t {
+    uint32_t stale_ms, snap_timeout_ms;
+    char publisher[64];
+    char loading[128];
+    bool live;                     /* the first snapshot is in */
+    bool resyncing;                /* a (new) snapshot is needed or under way */
+    bool out;                      /* a snapshot request is out */
+    bool fresh;
+    uint64_t deadline;             /* the request out is late from then on */
+    uint64_t next_try;             /* no request out: ask from then on */
+    uint64_t epoch, incarnation;   /* of the last snapshot */
+    uint64_t snapshots;
+    uint64_t resyncs[FOLLOW_REASONS];
+    char why[160];
+};
+
+void follow_beat_set(follow_beat_t *b, uint64_t now, uint64_t head, uint64_t epoch,
+                     bool has_incarnation, uint64_t incarnation)
+{
+    /* 0 means "never": a heartbeat at the clock's origin still counts */
+    b->at = now ? now : 1;
+    b->head = head;
+    b->epoch = epoch;
+    b->has_incarnation = has_incarnation;
+    b->incarnation = incarnation;
+}
+
+follow_t *follow_new(const follow_opts_t *o)
+{
+    follow_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->stale_ms = o && o->stale_ms ? o->stale_ms : 5000;
+    self->snap_timeout_ms = o && o->snapshot_timeout_ms ? o->snapshot_timeout_ms : 5000;
+    snprintf(self->publisher, sizeof self->publisher, "%s",
+             o && o->publisher ? o->publisher : "publisher");
+    snprintf(self->loading, sizeof self->loading, "%s",
+             o && o->loading ? o->loading : "loading the snapshot");
+    snprintf(self->why, sizeof self->why, "%s", self->loading);
+    self->resyncing = true;        /* a first snapshot is needed */
+    return self;
+}
+
+void follow_destroy(follow_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+/* ---------------------------------------------------------------- the snapshot */
+
+void follow_snapshot_asked(follow_t *self, uint64_t now)
+{
+    self->resyncing = true;
+    self->out = true;
+    self->snapshots++;
+    self->deadline = now + self->snap_timeout_ms;
+}
+
+void follow_snapshot_unsent(follow_t *self, uint64_t now)
+{
+    self->deadline = now + S_RETRY_UNSENT_MS;
+}
+
+void follow_snapshot_failed(follow_t *self, uint64_t now)
+{
+    self->resyncing = true;
+    self->out = false;
+    self->next_try = now + S_RETRY_FAILED_MS;
+}
+
+void follow_snapshot_item(follow_t *self, uint64_t now)
+{
+    self->deadline = now + self->snap_timeout_ms;
+}
+
+void follow_snapshot_refused(follow_t *self, uint64_t now)
+{
+    self->deadline = now + S_RETRY_FAILED_MS;
+}
+
+bool follow_snapshot_end(follow_t *self, uint64_t epoch, bool has_incarnation,
+                         uint64_t incarnation)
+{
+    bool full = !self->live || epoch != self->epoch;
+    self->epoch = epoch;
+    self->incarnation = has_incarnation ? incarnation : 0;
+    self->live = true;
+    self->resyncing = false;
+    self->out = false;
+    return full;
+}
+
+bool follow_snapshot_out(const follow_t *self) { return self->out; }
+
+follow_tick_t follow_tick(follow_t *self, uint64_t now)
+{
+    if (self->out)
+        return now >= self->deadline ? FOLLOW_LATE : FOLLOW_WAIT;
+    if ((!self->live || self->resyncing) && now >= self->next_try)
+        return FOLLOW_RETRY;
+    return FOLLOW_WAIT;
+}
+
+/* ---------------------------------------------------------------- the live stream */
+
+void follow_resync(follow_t *self, follow_reason_t why)
+{
+    if ((unsigned)why < FOLLOW_REASONS)
+        self->resyncs[why]++;
+    self->resyncing = true;
+}
+
+int follow_heartbeat(const follow_t *self, const follow_beat_t *b, uint64_t head)
+{
+    if (!follow_settled(self))
+        return -1;
+    if (b->epoch != self->epoch)
+        return FOLLOW_EPOCH;
+    if (b->has_incarnation && self->incarnation && b->incarnation != self->incarnation)
+        return FOLLOW_INCARNATION;
+    /* Beyond our head: something was lost. (A heartbeat below it may be one queued before
+     * the snapshot; a store that went back comes with a new incarnation.) */
+    if (b->head > head)
+        return FOLLOW_BEHIND;
+    return -1;
+}
+
+int follow_update(const follow_t *self, uint64_t seq, uint64_t head)
+{
+    if (!self->live)
+        return -1;
+    return seq > head + 1 ? FOLLOW_GAP : -1;
+}
+
+/* ---------------------------------------------------------------- freshness */
+
+bool follow_judge(follow_t *self, const follow_beat_t *b, uint64_t now, uint64_t head,
+                  const char *hold)
+{
+    bool fresh = false;
+    if (!self->live)
+        snprintf(self->why, sizeof self->why, "%s", self->loading);
+    else if (self->resyncing)
+        snprintf(self->why, sizeof self->why, "catching up with the %s (new snapshot)",
+                 self->publisher);
+    else if (hold)
+        snprintf(self->why, sizeof self->why, "%s", hold);
+    else if (!b->at || now - b->at > self->stale_ms)
+        snprintf(self->why, sizeof self->why, "no heartbeat from the %s for %u ms",
+                 self->publisher, self->stale_ms);
+    else if (b->head > head)
+        snprintf(self->why, sizeof self->why, "behind the %s (%" PRIu64 " < %" PRIu64 ")",
+                 self->publisher, head, b->head);
+    else {
+        self->why[0] = '\0';
+        fresh = true;
+    }
+    if (fresh == self->fresh)
+        return false;
+    self->fresh = fresh;
+    return true;
+}
+
+bool follow_fresh(const follow_t *self) { return self->fresh; }
+const char *follow_why(const follow_t *self) { return self->why; }
+bool follow_live(const follow_t *self) { return self->live; }
+bool follow_resyncing(const follow_t *self) { return self->resyncing; }
+bool follow_settled(const follow_t *self) { return self->live && !self->resyncing; }
+uint64_t follow_epoch(const follow_t *self) { return self->epoch; }
+uint64_t follow_incarnation(const follow_t *self) { return self->incarnation; }
+uint64_t follow_snapshots(const follow_t *self) { return self->snapshots; }
+
+uint64_t follow_resyncs(const follow_t *self, follow_reason_t why)
+{
+    return (unsigned)why < FOLLOW_REASONS ? self->resyncs[why] : 0;
+}
+
+/* ---------------------------------------------------------------- one shared stream */
+
+follow_stream_at_t follow_stream_event(follow_stream_t *s, uint64_t seq, uint64_t *gap_from)
+{
+    if (!seq)
+        return FOLLOW_STREAM_OK;
+    if (!s->known) {
+        s->known = true;
+        s->first = s->head = seq;
+        return FOLLOW_STREAM_FIRST;
+    }
+    if (seq > s->head + 1) {
+        if (gap_from)
+            *gap_from = s->head + 1;
+        s->first = s->head = seq;
+        return FOLLOW_STREAM_GAP;
+    }
+    if (seq > s->head)
+        s->head = seq;
+    return FOLLOW_STREAM_OK;
+}
+
+bool follow_stream_beat(follow_stream_t *s, uint64_t head, uint64_t *from)
+{
+    if (!s->known || head <= s->head)
+        return false;
+    if (from)
+        *from = s->head + 1;
+    s->head = head;
+    return true;
+}
+
+bool follow_stream_covers(const follow_stream_t *s, uint64_t seq)
+{
+    return !s->known || s->first <= seq + 1;
+}
+
+void follow_stream_reset(follow_stream_t *s) { s->known = false; }
