@@ -116,6 +116,12 @@ follow_tick_t follow_tick(follow_t *self, uint64_t now)
     return FOLLOW_WAIT;
 }
 
+uint32_t follow_tick_ms(uint32_t stale_ms)
+{
+    uint32_t tick = (stale_ms ? stale_ms : 5000) / 4;
+    return tick > 250 ? 250 : tick < 10 ? 10 : tick;
+}
+
 /* ---------------------------------------------------------------- the live stream */
 
 void follow_resync(follow_t *self, follow_reason_t why)

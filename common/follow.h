@@ -84,8 +84,10 @@ typedef enum {
     FOLLOW_LATE,           /* the snapshot stopped coming: ask again */
     FOLLOW_RETRY           /* a snapshot is needed and none is out: ask */
 } follow_tick_t;
-/* Called by the caller's timer. */
+/* Called by the caller's timer, every follow_tick_ms(stale_ms): often enough to see a
+ * heartbeat missing within a quarter of stale_ms, at most 250 ms, at least 10 ms apart. */
 follow_tick_t follow_tick(follow_t *self, uint64_t now);
+uint32_t follow_tick_ms(uint32_t stale_ms);
 
 /* ---- the live stream */
 

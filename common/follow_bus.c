@@ -1,11 +1,25 @@
 /*  follow_bus: the sockets of a Clone follower (follow_bus.h). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "clock.h"
 #include "codec.h"
 #include "follow_bus.h"
+#include "mvoi_topic.h"
 
 #define S_REQ_MAX 1024             /* a request envelope: ids and one prefix */
+
+/* A socket of type connected to ep and watched with fn; NULL, with nothing left open. */
+static bus_sock_t *s_sock(bus_ctx_t *ctx, uv_loop_t *loop, int type, const bus_opts_t *bo,
+                          const char *ep, bus_fn *fn, void *arg)
+{
+    bus_sock_t *s = bus_sock_new(ctx, loop, type, bo);
+    if (!s || bus_connect(s, ep) < 0 || bus_watch(s, ZMQ_POLLIN, fn, arg) < 0)
+        bus_sock_destroy(&s);
+    return s;
+}
 
 bus_sock_t *follow_bus_dealer(bus_ctx_t *ctx, uv_loop_t *loop, const char *api, bus_fn *fn,
                               void *arg)
@@ -18,12 +32,7 @@ bus_sock_t *follow_bus_dealer(bus_ctx_t *ctx, uv_loop_t *loop, const char *api, 
     /* the credit: the publisher sends while this queue takes it, so a large snapshot never
      * sits in our memory at once */
     bo.rcvhwm = 1000;
-    bus_sock_t *s = bus_sock_new(ctx, loop, ZMQ_DEALER, &bo);
-    if (!s || bus_connect(s, api) < 0 || bus_watch(s, ZMQ_POLLIN, fn, arg) < 0) {
-        bus_sock_destroy(&s);
-        return NULL;
-    }
-    return s;
+    return s_sock(ctx, loop, ZMQ_DEALER, &bo, api, fn, arg);
 }
 
 static int s_send(bus_sock_t *s, Mvoi__Envelope *env, const char *producer, const char *rid)
@@ -81,12 +90,7 @@ bus_sock_t *follow_bus_monitor(bus_ctx_t *ctx, uv_loop_t *loop, bus_sock_t *sub,
     bus_opts_t bo;
     bus_opts_default(&bo);
     bo.linger_ms = 0;
-    bus_sock_t *mon = bus_sock_new(ctx, loop, ZMQ_PAIR, &bo);
-    if (!mon || bus_connect(mon, ep) < 0 || bus_watch(mon, ZMQ_POLLIN, fn, arg) < 0) {
-        bus_sock_destroy(&mon);
-        return NULL;
-    }
-    return mon;
+    return s_sock(ctx, loop, ZMQ_PAIR, &bo, ep, fn, arg);
 }
 
 bool follow_bus_reconnected(bus_sock_t *mon)
@@ -106,8 +110,9 @@ bool follow_bus_reconnected(bus_sock_t *mon)
     return connected;
 }
 
-int follow_bus_recv(bus_sock_t *s, int min_parts, char *topic, size_t topic_cap,
-                    Mvoi__Envelope **env)
+/* One message: 1 with *env (NULL when it is dropped), 0 when none is waiting. */
+static int s_recv(bus_sock_t *s, int min_parts, char *topic, size_t topic_cap,
+                  Mvoi__Envelope **env)
 {
     *env = NULL;
     topic[0] = '\0';
@@ -125,4 +130,89 @@ int follow_bus_recv(bus_sock_t *s, int min_parts, char *topic, size_t topic_cap,
     }
     bus_msg_close(&m);
     return 1;
+}
+
+void follow_bus_drain(bus_sock_t *s, int min_parts, int budget, follow_bus_fn *fn, void *arg)
+{
+    char topic[MVOI_TOPIC_MAX];
+    Mvoi__Envelope *env;
+    for (int i = 0; i < budget; i++) {
+        if (!s_recv(s, min_parts, topic, sizeof topic, &env))
+            return;
+        if (!env)
+            continue;
+        bool more = fn(arg, topic, env);
+        codec_free(&env);
+        if (!more)
+            return;
+    }
+}
+
+/* ---------------------------------------------------------------- one snapshot request */
+
+struct follow_snap_t {
+    bus_sock_t *sock;
+    uv_loop_t *loop;
+    follow_t *fol;
+    follow_snap_cbs_t cbs;
+    char rid[64];
+};
+
+static bool s_snap_frame(void *arg, const char *topic, const Mvoi__Envelope *env)
+{
+    follow_snap_t *self = arg;
+    if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL) {
+        self->cbs.item(self->cbs.arg, topic, env);
+        /* the timeout is per item: a long stream that keeps coming is not late */
+        follow_snapshot_item(self->fol, uv_now(self->loop));
+    } else if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END && env->snapshot_end &&
+               env->request_id && strcmp(env->request_id, self->rid) == 0) {
+        self->cbs.end(self->cbs.arg, env->snapshot_end);
+        return false;              /* the request may be gone */
+    } else if (env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+        follow_snapshot_refused(self->fol, uv_now(self->loop));
+        if (self->cbs.refused)
+            self->cbs.refused(self->cbs.arg, env->error && env->error->message
+                                                 ? env->error->message : "?");
+    }
+    return true;
+}
+
+static void s_on_snap(bus_sock_t *sock, int events, void *arg)
+{
+    (void)events;
+    follow_bus_drain(sock, 1, 4096, s_snap_frame, arg);
+}
+
+follow_snap_t *follow_snap_new(bus_ctx_t *ctx, uv_loop_t *loop, const follow_snap_opts_t *o,
+                               follow_t *fol, const follow_snap_cbs_t *cbs)
+{
+    uint64_t now = uv_now(loop);
+    follow_snap_t *self = calloc(1, sizeof *self);
+    if (self)
+        self->sock = follow_bus_dealer(ctx, loop, o->api, s_on_snap, self);
+    if (!self || !self->sock) {
+        free(self);
+        follow_snapshot_failed(fol, now);
+        return NULL;
+    }
+    self->loop = loop;
+    self->fol = fol;
+    self->cbs = *cbs;
+    follow_snapshot_asked(fol, now);
+    snprintf(self->rid, sizeof self->rid, "%.16s-snap-%" PRIx64 "-%" PRIu64, o->producer,
+             (uint64_t)clock_now_ms(), follow_snapshots(fol));
+    if (follow_bus_snapshot(self->sock, o->producer, self->rid, o->prefix, o->segment,
+                            o->buyer) < 0)
+        follow_snapshot_unsent(fol, now);   /* asked again by follow_tick */
+    return self;
+}
+
+void follow_snap_destroy(follow_snap_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    bus_sock_destroy(&(*self_p)->sock);
+    free(*self_p);
+    *self_p = NULL;
 }

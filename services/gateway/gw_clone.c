@@ -14,27 +14,19 @@
 #include "mvoi_contract.h"
 #include "pbjson.h"
 
-_Static_assert(GW_CLONE_RESYNC_GAP == (int)FOLLOW_GAP &&
-               GW_CLONE_RESYNC_BEHIND == (int)FOLLOW_BEHIND &&
-               GW_CLONE_RESYNC_EPOCH == (int)FOLLOW_EPOCH &&
-               GW_CLONE_RESYNC_INCARNATION == (int)FOLLOW_INCARNATION &&
-               GW_CLONE_RESYNC_RECONNECT == (int)FOLLOW_RECONNECT,
-               "gw_clone's resync reasons are follow.h's");
-
 struct gw_clone_t {
     uv_loop_t *loop;
     bus_ctx_t *ctx;
-    char api[256], pub[256];
+    char api[256];
     bool (*keep)(const Mvoi__KpiTotal *t);
     gw_clone_cbs_t cbs;
     bus_sock_t *sub;
-    bus_sock_t *snap;             /* DEALER, one per snapshot attempt */
+    follow_snap_t *snap;          /* the snapshot asked for, NULL: none */
     bus_sock_t *mon;              /* PAIR: the SUB socket's monitor (reconnections) */
     uv_timer_t timer;
     follow_t *fol;
     follow_beat_t beat;
     gw_view_t *view, *staging;
-    char snap_rid[48];
     bool sub_paused;
     gw_clone_stats_t st;
 };
@@ -110,7 +102,6 @@ static void s_set_fresh(gw_clone_t *self)
 }
 
 static void s_on_sub(bus_sock_t *sock, int events, void *arg);
-static void s_on_snap(bus_sock_t *sock, int events, void *arg);
 
 static void s_pause_sub(gw_clone_t *self, bool pause)
 {
@@ -121,30 +112,22 @@ static void s_pause_sub(gw_clone_t *self, bool pause)
     self->sub_paused = pause;
 }
 
-static void s_start_snapshot(gw_clone_t *self)
+static void s_snap_total(void *arg, const char *topic, const Mvoi__Envelope *env)
 {
-    uint64_t now = uv_now(self->loop);
-    bus_sock_destroy(&self->snap);
-    gw_view_destroy(&self->staging);
-    self->snap = follow_bus_dealer(self->ctx, self->loop, self->api, s_on_snap, self);
-    self->staging = gw_view_new();
-    if (!self->snap || !self->staging) {
-        bus_sock_destroy(&self->snap);
-        follow_snapshot_failed(self->fol, now);
-        return;
-    }
-    s_pause_sub(self, true);       /* leave updates queued until the snapshot is in */
-    follow_snapshot_asked(self->fol, now);
-    self->st.snapshots = follow_snapshots(self->fol);
-    snprintf(self->snap_rid, sizeof self->snap_rid, "gw-snap-%" PRIx64 "-%" PRIu64,
-             (uint64_t)clock_now_ms(), self->st.snapshots);
-    if (follow_bus_snapshot(self->snap, "gateway", self->snap_rid, MVOI_TOPIC_KPI_PREFIX, false,
-                            NULL) < 0)
-        follow_snapshot_unsent(self->fol, now);   /* retried by the timer */
+    gw_clone_t *self = arg;
+    if (self->staging)
+        s_put(self, self->staging, topic, env);
 }
 
-static void s_finish_snapshot(gw_clone_t *self, const Mvoi__SnapshotEnd *end)
+static void s_snap_refused(void *arg, const char *message)
 {
+    (void)arg;
+    log_warn("kpi_snapshot_error", "snapshot refused: %s", message);
+}
+
+static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
+{
+    gw_clone_t *self = arg;
     gw_view_t *old = self->view, *nv = self->staging;
     self->staging = NULL;
     gw_view_set_head(nv, end->seq);
@@ -157,52 +140,36 @@ static void s_finish_snapshot(gw_clone_t *self, const Mvoi__SnapshotEnd *end)
      * per-total rule: a client id above the new head will get a full snapshot. */
     self->view = nv;
     self->st.snapshot_items = gw_view_count(nv);
-    bus_sock_destroy(&self->snap);
+    follow_snap_destroy(&self->snap);
     log_info("kpi_snapshot", "KPI snapshot: %zu totals at seq %" PRIu64 " (epoch %" PRIu64 ")%s",
              gw_view_count(nv), end->seq, end->epoch, full ? ", full" : "");
     if (self->cbs.on_resync) {
-        if (full) {
-            self->cbs.on_resync(self->cbs.arg, true, NULL, 0);
-        } else {
-            const gw_total_t **ch = NULL;
-            long n = gw_view_since(nv, old_head, NULL, &ch);
-            if (n >= 0)
-                self->cbs.on_resync(self->cbs.arg, false, ch, n);
-            free(ch);
-        }
+        const gw_total_t **ch = NULL;   /* full: everything, no list */
+        long n = full ? 0 : gw_view_since(nv, old_head, NULL, &ch);
+        if (n >= 0)
+            self->cbs.on_resync(self->cbs.arg, full, ch, n);
+        free(ch);
     }
     gw_view_destroy(&old);
     s_pause_sub(self, false);
     s_set_fresh(self);
 }
 
-static void s_on_snap(bus_sock_t *sock, int events, void *arg)
+static void s_start_snapshot(gw_clone_t *self)
 {
-    gw_clone_t *self = arg;
-    (void)events;
-    char topic[MVOI_TOPIC_MAX];
-    Mvoi__Envelope *env;
-    for (int budget = 0; budget < 4096; budget++) {
-        if (!follow_bus_recv(sock, 1, topic, sizeof topic, &env))
-            return;
-        if (!env)
-            continue;
-        if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && self->staging) {
-            s_put(self, self->staging, topic, env);
-            /* the timeout is per item: a long stream that keeps coming is not late */
-            follow_snapshot_item(self->fol, uv_now(self->loop));
-        } else if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END && self->staging &&
-                   env->request_id && strcmp(env->request_id, self->snap_rid) == 0) {
-            s_finish_snapshot(self, env->snapshot_end);
-            codec_free(&env);
-            return;              /* the socket is gone */
-        } else if (env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
-            log_warn("kpi_snapshot_error", "snapshot refused: %s",
-                     env->error->message ? env->error->message : "?");
-            follow_snapshot_refused(self->fol, uv_now(self->loop));
-        }
-        codec_free(&env);
+    follow_snap_destroy(&self->snap);
+    gw_view_destroy(&self->staging);
+    if (!(self->staging = gw_view_new())) {
+        follow_snapshot_failed(self->fol, uv_now(self->loop));
+        return;
     }
+    follow_snap_opts_t so = { .api = self->api, .producer = "gateway",
+                              .prefix = MVOI_TOPIC_KPI_PREFIX };
+    follow_snap_cbs_t cb = { s_snap_total, s_finish_snapshot, s_snap_refused, self };
+    self->snap = follow_snap_new(self->ctx, self->loop, &so, self->fol, &cb);
+    self->st.snapshots = follow_snapshots(self->fol);
+    if (self->snap)
+        s_pause_sub(self, true);   /* leave updates queued until the snapshot is in */
 }
 
 /* The view may be behind: say so at once (503), then take a new snapshot. */
@@ -256,49 +223,43 @@ static void s_on_mon(bus_sock_t *sock, int events, void *arg)
     if (!follow_bus_reconnected(sock))
         return;
     if (follow_live(self->fol))
-        s_resync(self, GW_CLONE_RESYNC_RECONNECT);
+        s_resync(self, FOLLOW_RECONNECT);
     else
         s_start_snapshot(self);   /* a snapshot taken before the SUB was connected may miss */
+}
+
+/* One message of the live stream; false when it showed the view behind (the SUB stays
+ * paused until the new snapshot is in). */
+static bool s_sub_msg(void *arg, const char *topic, const Mvoi__Envelope *env)
+{
+    gw_clone_t *self = arg;
+    int why = env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT && env->heartbeat
+                  ? s_heartbeat(self, env->heartbeat)
+              : env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total
+                  ? s_update(self, topic, env)
+                  : -1;
+    if (why < 0)
+        return true;
+    s_resync(self, why);
+    return false;
 }
 
 static void s_on_sub(bus_sock_t *sock, int events, void *arg)
 {
     gw_clone_t *self = arg;
     (void)events;
-    char topic[MVOI_TOPIC_MAX];
-    Mvoi__Envelope *env;
-    for (int budget = 0; budget < 1000; budget++) {
-        if (self->sub_paused || !follow_bus_recv(sock, 2, topic, sizeof topic, &env))
-            return;
-        if (!env)
-            continue;
-        int why = env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT && env->heartbeat
-                      ? s_heartbeat(self, env->heartbeat)
-                  : env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total
-                      ? s_update(self, topic, env)
-                      : -1;
-        codec_free(&env);
-        if (why >= 0) {
-            s_resync(self, why);
-            return;              /* the SUB stays paused until the snapshot is in */
-        }
-    }
+    if (!self->sub_paused)
+        follow_bus_drain(sock, 2, 1000, s_sub_msg, self);
 }
 
 static void s_on_timer(uv_timer_t *t)
 {
     gw_clone_t *self = t->data;
-    switch (follow_tick(self->fol, uv_now(self->loop))) {
-    case FOLLOW_LATE:
+    follow_tick_t tick = follow_tick(self->fol, uv_now(self->loop));
+    if (tick == FOLLOW_LATE)
         log_warn("kpi_snapshot_retry", "no snapshot from %s yet: asking again", self->api);
+    if (tick != FOLLOW_WAIT)
         s_start_snapshot(self);
-        break;
-    case FOLLOW_RETRY:
-        s_start_snapshot(self);
-        break;
-    case FOLLOW_WAIT:
-        break;
-    }
     s_set_fresh(self);
 }
 
@@ -322,17 +283,16 @@ gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t 
     gw_clone_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->loop = loop;
-    self->ctx = ctx;
-    snprintf(self->api, sizeof self->api, "%s", o->api);
-    snprintf(self->pub, sizeof self->pub, "%s", o->pub);
-    self->keep = o->keep;
-    if (cbs)
-        self->cbs = *cbs;
     follow_opts_t fo = { .stale_ms = o->stale_ms, .snapshot_timeout_ms = o->snapshot_timeout_ms,
                          .publisher = "kpi-aggregator", .loading = "loading the KPI snapshot" };
     self->fol = follow_new(&fo);
     self->view = gw_view_new();
+    self->loop = loop;
+    self->ctx = ctx;
+    snprintf(self->api, sizeof self->api, "%s", o->api);
+    self->keep = o->keep;
+    if (cbs)
+        self->cbs = *cbs;
     if (!self->fol || !self->view || s_open(self, o->pub) < 0) {
         bus_sock_destroy(&self->mon);
         bus_sock_destroy(&self->sub);
@@ -344,9 +304,8 @@ gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t 
     self->sub_paused = true;       /* s_start_snapshot keeps it paused until the end */
     uv_timer_init(loop, &self->timer);
     self->timer.data = self;
-    uint32_t tick = (o->stale_ms ? o->stale_ms : 5000) / 4;
-    tick = tick > 250 ? 250 : tick < 10 ? 10 : tick;
-    uv_timer_start(&self->timer, s_on_timer, tick, tick);
+    uv_timer_start(&self->timer, s_on_timer, follow_tick_ms(o->stale_ms),
+                   follow_tick_ms(o->stale_ms));
     s_start_snapshot(self);
     return self;
 }
@@ -359,7 +318,7 @@ void gw_clone_destroy(gw_clone_t **self_p)
         return;
     gw_clone_t *self = *self_p;
     *self_p = NULL;
-    bus_sock_destroy(&self->snap);
+    follow_snap_destroy(&self->snap);
     bus_sock_destroy(&self->mon);
     bus_sock_destroy(&self->sub);
     gw_view_destroy(&self->view);

@@ -25,6 +25,7 @@
 #include <uv.h>
 #include "bus.h"
 #include "envelope.pb-c.h"
+#include "follow.h"
 #include "gw_view.h"
 
 typedef struct gw_clone_t gw_clone_t;
@@ -58,13 +59,8 @@ bool gw_clone_fresh(gw_clone_t *self);
 /* Why not fresh, for problem bodies and logs ("" when fresh). */
 const char *gw_clone_why(gw_clone_t *self);
 
-/* Why the view took a new snapshot (gw_clone_stats_t.resyncs, metric label reason); the
- * first five of follow.h's reasons (the whole range is never refused). */
-enum { GW_CLONE_RESYNC_GAP, GW_CLONE_RESYNC_BEHIND, GW_CLONE_RESYNC_EPOCH,
-       GW_CLONE_RESYNC_INCARNATION, GW_CLONE_RESYNC_RECONNECT, GW_CLONE_RESYNC_REASONS };
-
 typedef struct {
-    uint64_t resyncs[GW_CLONE_RESYNC_REASONS];
+    uint64_t resyncs[FOLLOW_REASONS];   /* by follow_reason_t (never refused: a whole range) */
     uint64_t view_seq, hb_head, epoch;
     int64_t hb_age_ms;            /* -1: never */
     uint64_t updates, dropped, snapshots, snapshot_items;

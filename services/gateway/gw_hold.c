@@ -19,14 +19,6 @@
 #define S_SLOTS 1024               /* hash chains; a few hundred buyers held at most */
 #define S_REPLAY_MAX 10000         /* a larger gap re-snapshots every held buyer */
 
-_Static_assert(GW_HOLD_RESYNC_GAP == (int)FOLLOW_GAP && GW_HOLD_RESYNC_BEHIND == (int)FOLLOW_BEHIND &&
-               GW_HOLD_RESYNC_EPOCH == (int)FOLLOW_EPOCH &&
-               GW_HOLD_RESYNC_INCARNATION == (int)FOLLOW_INCARNATION &&
-               GW_HOLD_RESYNC_RECONNECT == (int)FOLLOW_RECONNECT &&
-               GW_HOLD_RESYNC_REFUSED == (int)FOLLOW_REFUSED &&
-               GW_HOLD_RESYNC_REASONS == (int)FOLLOW_REASONS,
-               "gw_hold's resync reasons are follow.h's");
-
 struct gw_held_t {
     gw_hold_t *hold;
     gw_held_t *chain;              /* same hash slot */
@@ -38,8 +30,7 @@ struct gw_held_t {
     bool lost;                     /* an event the stream lost was this buyer's */
     uint64_t gap_upto;             /* its view's head when the gap was seen */
     gw_view_t *view, *staging;
-    bus_sock_t *snap;              /* DEALER, one per snapshot attempt */
-    char snap_rid[64];
+    follow_snap_t *snap;           /* the snapshot asked for, NULL: none */
     uint64_t used;
     int streams;
 };
@@ -47,7 +38,7 @@ struct gw_held_t {
 struct gw_hold_t {
     uv_loop_t *loop;
     bus_ctx_t *ctx;
-    char api[256], pub[256];
+    char api[256];
     uint32_t stale_ms, snap_timeout_ms, idle_ms;
     gw_hold_cbs_t cbs;
     bus_sock_t *sub, *mon;
@@ -134,45 +125,13 @@ static void s_set_fresh(gw_held_t *h)
 
 /* ---------------------------------------------------------------- snapshots */
 
-static void s_on_snap(bus_sock_t *sock, int events, void *arg);
-
-/* SnapshotRequest of h's range: its subscription prefix as a segment ("kpi.x." asks
- * "kpi.x" with segment: the keys that equal it or continue with "."). */
-static int s_send_request(gw_held_t *h)
-{
-    char prefix[MVOI_TOPIC_MAX];
-    snprintf(prefix, sizeof prefix, "%s", h->prefix);
-    size_t pl = strlen(prefix);
-    if (pl && prefix[pl - 1] == '.')
-        prefix[pl - 1] = '\0';
-    return follow_bus_snapshot(h->snap, "gateway", h->snap_rid, prefix, true, h->buyer);
-}
-
-static void s_start_snapshot(gw_held_t *h)
-{
-    gw_hold_t *self = h->hold;
-    uint64_t now = uv_now(self->loop);
-    bus_sock_destroy(&h->snap);
-    gw_view_destroy(&h->staging);
-    h->snap = follow_bus_dealer(self->ctx, self->loop, self->api, s_on_snap, h);
-    h->staging = gw_view_new();
-    if (!h->snap || !h->staging) {
-        bus_sock_destroy(&h->snap);
-        follow_snapshot_failed(h->fol, now);
-        return;
-    }
-    follow_snapshot_asked(h->fol, now);
-    self->st.snapshots++;
-    snprintf(h->snap_rid, sizeof h->snap_rid, "gw-snap-%" PRIx64 "-%" PRIu64,
-             (uint64_t)clock_now_ms(), self->st.snapshots);
-    if (s_send_request(h) < 0)
-        follow_snapshot_unsent(h->fol, now);   /* retried by the timer */
-}
+static void s_start_snapshot(gw_held_t *h);
 
 /* The snapshot is in: the view is h's, complete up to end->seq. The stream carries on from
  * where it is: h follows it when the stream is known to hold every event after end->seq. */
-static void s_finish_snapshot(gw_held_t *h, const Mvoi__SnapshotEnd *end)
+static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
 {
+    gw_held_t *h = arg;
     gw_hold_t *self = h->hold;
     gw_view_t *old = h->view, *nv = h->staging;
     h->staging = NULL;
@@ -184,71 +143,64 @@ static void s_finish_snapshot(gw_held_t *h, const Mvoi__SnapshotEnd *end)
     uint64_t old_head = gw_view_head(old);
     h->view = nv;
     /* whole stream: known from its first event on; before any event, the first one decides
-     * (s_stream) */
+     * (s_update) */
     h->follows = follow_stream_covers(&self->stream, end->seq);
-    bus_sock_destroy(&h->snap);
+    follow_snap_destroy(&h->snap);
     log_info("kpi_buyer_snapshot", "buyer %s: %zu totals at seq %" PRIu64 " (epoch %" PRIu64
              ")%s", h->buyer, gw_view_count(nv), end->seq, end->epoch, full ? ", full" : "");
     if (self->cbs.on_resync) {
-        if (full) {
-            self->cbs.on_resync(self->cbs.arg, h, true, NULL, 0);
-        } else {
-            const gw_total_t **ch = NULL;
-            long n = gw_view_since(nv, old_head, NULL, &ch);
-            if (n >= 0)
-                self->cbs.on_resync(self->cbs.arg, h, false, ch, n);
-            free(ch);
-        }
+        const gw_total_t **ch = NULL;   /* full: everything, no list */
+        long n = full ? 0 : gw_view_since(nv, old_head, NULL, &ch);
+        if (n >= 0)
+            self->cbs.on_resync(self->cbs.arg, h, full, ch, n);
+        free(ch);
     }
     gw_view_destroy(&old);
     if (!h->follows) {
-        self->st.resyncs[GW_HOLD_RESYNC_GAP]++;
+        self->st.resyncs[FOLLOW_GAP]++;
         follow_resync(h->fol, FOLLOW_GAP);
         s_start_snapshot(h);
     }
     s_set_fresh(h);
 }
 
-/* One frame of h's snapshot stream; false when the stream ended (the socket is gone). */
-static bool s_snap_item(gw_held_t *h, const char *topic, const Mvoi__Envelope *env)
-{
-    gw_hold_t *self = h->hold;
-    if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && h->staging) {
-        /* the range may hold other buyers' totals (a wider prefix): keep h's only */
-        if (strcmp(gw_clone_buyer(env), h->buyer) == 0)
-            gw_clone_put(h->staging, topic, env);
-        /* the timeout is per item: a long stream that keeps coming is not late */
-        follow_snapshot_item(h->fol, uv_now(self->loop));
-    } else if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END && h->staging &&
-               env->request_id && strcmp(env->request_id, h->snap_rid) == 0) {
-        s_finish_snapshot(h, env->snapshot_end);
-        return false;
-    } else if (env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
-        log_warn("kpi_snapshot_error", "buyer %s: snapshot refused: %s", h->buyer,
-                 env->error && env->error->message ? env->error->message : "?");
-        self->st.resyncs[GW_HOLD_RESYNC_REFUSED]++;
-        follow_resync(h->fol, FOLLOW_REFUSED);
-        follow_snapshot_refused(h->fol, uv_now(self->loop));
-    }
-    return true;
-}
-
-static void s_on_snap(bus_sock_t *sock, int events, void *arg)
+static void s_snap_total(void *arg, const char *topic, const Mvoi__Envelope *env)
 {
     gw_held_t *h = arg;
-    (void)events;
-    char topic[MVOI_TOPIC_MAX];
-    Mvoi__Envelope *env;
-    for (int budget = 0; budget < 4096; budget++) {
-        if (!follow_bus_recv(sock, 1, topic, sizeof topic, &env))
-            return;
-        if (!env)
-            continue;
-        bool more = s_snap_item(h, topic, env);
-        codec_free(&env);
-        if (!more)
-            return;
+    /* the range may hold other buyers' totals (a wider prefix): keep h's only */
+    if (h->staging && strcmp(gw_clone_buyer(env), h->buyer) == 0)
+        gw_clone_put(h->staging, topic, env);
+}
+
+static void s_snap_refused(void *arg, const char *message)
+{
+    gw_held_t *h = arg;
+    log_warn("kpi_snapshot_error", "buyer %s: snapshot refused: %s", h->buyer, message);
+    h->hold->st.resyncs[FOLLOW_REFUSED]++;
+    follow_resync(h->fol, FOLLOW_REFUSED);
+}
+
+/* A SnapshotRequest of h's range: its subscription prefix as a segment ("kpi.x." asks
+ * "kpi.x" with segment: the keys that equal it or continue with "."). */
+static void s_start_snapshot(gw_held_t *h)
+{
+    gw_hold_t *self = h->hold;
+    follow_snap_destroy(&h->snap);
+    gw_view_destroy(&h->staging);
+    if (!(h->staging = gw_view_new())) {
+        follow_snapshot_failed(h->fol, uv_now(self->loop));
+        return;
     }
+    char prefix[MVOI_TOPIC_MAX];
+    snprintf(prefix, sizeof prefix, "%s", h->prefix);
+    size_t pl = strlen(prefix);
+    if (pl && prefix[pl - 1] == '.')
+        prefix[pl - 1] = '\0';
+    follow_snap_opts_t so = { .api = self->api, .producer = "gateway", .prefix = prefix,
+                              .segment = true, .buyer = h->buyer };
+    follow_snap_cbs_t cb = { s_snap_total, s_finish_snapshot, s_snap_refused, h };
+    if ((h->snap = follow_snap_new(self->ctx, self->loop, &so, h->fol, &cb)))
+        self->st.snapshots++;
 }
 
 /* h's view may be behind: say so at once (503), then take a new snapshot of h only. */
@@ -292,7 +244,7 @@ static void s_rep_fail(gw_hold_t *self, const char *why)
     log_warn("kpi_gap_replay", "lost updates %" PRIu64 "..%" PRIu64 ": %s: every held buyer "
              "re-snapshots", self->rep_from, self->rep_to, why);
     s_rep_done(self);
-    s_resync_all(self, GW_HOLD_RESYNC_GAP);
+    s_resync_all(self, FOLLOW_GAP);
 }
 
 /* The replay is whole: the buyers whose events were lost re-snapshot, the others go on. */
@@ -306,7 +258,7 @@ static void s_rep_end(gw_hold_t *self, const Mvoi__ReplayEnd *end)
     for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
         if (h->lost && follow_settled(h->fol)) {
             h->lost = false;
-            s_resync(h, GW_HOLD_RESYNC_GAP);
+            s_resync(h, FOLLOW_GAP);
             n++;
         }
     log_info("kpi_gap_replay", "lost updates %" PRIu64 "..%" PRIu64 ": %zu held buyer(s) "
@@ -314,32 +266,31 @@ static void s_rep_end(gw_hold_t *self, const Mvoi__ReplayEnd *end)
     s_rep_done(self);
 }
 
-static void s_on_rep(bus_sock_t *sock, int events, void *arg)
+/* One frame of the replay; false when it is over (the socket is gone). */
+static bool s_rep_item(void *arg, const char *topic, const Mvoi__Envelope *env)
 {
     gw_hold_t *self = arg;
-    (void)events;
-    char topic[MVOI_TOPIC_MAX];
-    Mvoi__Envelope *env;
-    for (int budget = 0; budget < 4096 && self->rep; budget++) {
-        if (!follow_bus_recv(sock, 1, topic, sizeof topic, &env))
-            return;
-        if (!env)
-            continue;
-        bool mine = env->request_id && strcmp(env->request_id, self->rep_rid) == 0;
-        if (mine && env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total) {
-            uint64_t seq = gw_clone_seq(env);
-            gw_held_t *h = gw_hold_find(self, gw_clone_buyer(env));
-            /* a buyer whose view already had this seq did not lose it */
-            if (h && seq >= self->rep_from && seq <= self->rep_to && seq > h->gap_upto)
-                h->lost = true;
-        } else if (mine && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
-            s_rep_end(self, env->replay_end);
-        } else if (mine && env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
-            s_rep_fail(self, env->error && env->error->message ? env->error->message
-                                                               : "replay refused");
-        }
-        codec_free(&env);
+    (void)topic;
+    bool mine = env->request_id && strcmp(env->request_id, self->rep_rid) == 0;
+    if (mine && env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total) {
+        uint64_t seq = gw_clone_seq(env);
+        gw_held_t *h = gw_hold_find(self, gw_clone_buyer(env));
+        /* a buyer whose view already had this seq did not lose it */
+        if (h && seq >= self->rep_from && seq <= self->rep_to && seq > h->gap_upto)
+            h->lost = true;
+    } else if (mine && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
+        s_rep_end(self, env->replay_end);
+    } else if (mine && env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+        s_rep_fail(self, env->error && env->error->message ? env->error->message
+                                                           : "replay refused");
     }
+    return self->rep != NULL;
+}
+
+static void s_on_rep(bus_sock_t *sock, int events, void *arg)
+{
+    (void)events;
+    follow_bus_drain(sock, 1, 4096, s_rep_item, arg);
 }
 
 /* Events from..to never arrived. The aggregator's outbox still has them (unless retention
@@ -347,12 +298,12 @@ static void s_on_rep(bus_sock_t *sock, int events, void *arg)
 static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
 {
     if (self->rep || self->n == 0 || to < from || to - from >= S_REPLAY_MAX) {
-        s_resync_all(self, GW_HOLD_RESYNC_GAP);
+        s_resync_all(self, FOLLOW_GAP);
         return;
     }
     self->rep = follow_bus_dealer(self->ctx, self->loop, self->api, s_on_rep, self);
     if (!self->rep) {
-        s_resync_all(self, GW_HOLD_RESYNC_GAP);
+        s_resync_all(self, FOLLOW_GAP);
         return;
     }
     self->rep_from = from;
@@ -434,23 +385,21 @@ static void s_heartbeat(gw_hold_t *self, const Mvoi__Heartbeat *hb)
     }
 }
 
-static void s_on_sub(bus_sock_t *sock, int events, void *arg)
+/* One message of the shared stream: a heartbeat, or a total of some buyer. */
+static bool s_sub_msg(void *arg, const char *topic, const Mvoi__Envelope *env)
 {
     gw_hold_t *self = arg;
+    if (env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT && env->heartbeat)
+        s_heartbeat(self, env->heartbeat);
+    else if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total)
+        s_update(self, topic, env);
+    return true;
+}
+
+static void s_on_sub(bus_sock_t *sock, int events, void *arg)
+{
     (void)events;
-    char topic[MVOI_TOPIC_MAX];
-    Mvoi__Envelope *env;
-    for (int budget = 0; budget < 1000; budget++) {
-        if (!follow_bus_recv(sock, 2, topic, sizeof topic, &env))
-            return;
-        if (!env)
-            continue;
-        if (env->body_case == MVOI__ENVELOPE__BODY_HEARTBEAT && env->heartbeat)
-            s_heartbeat(self, env->heartbeat);
-        else if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && env->kpi_total)
-            s_update(self, topic, env);
-        codec_free(&env);
-    }
+    follow_bus_drain(sock, 2, 1000, s_sub_msg, arg);
 }
 
 /* The SUB socket (re)connected: whatever was published while it was away is lost (PUB
@@ -462,14 +411,14 @@ static void s_on_mon(bus_sock_t *sock, int events, void *arg)
     if (!follow_bus_reconnected(sock))
         return;
     follow_stream_reset(&self->stream);
-    s_resync_all(self, GW_HOLD_RESYNC_RECONNECT);
+    s_resync_all(self, FOLLOW_RECONNECT);
 }
 
 /* ---------------------------------------------------------------- holding and dropping */
 
 static void s_free(gw_held_t *h)
 {
-    bus_sock_destroy(&h->snap);
+    follow_snap_destroy(&h->snap);
     gw_view_destroy(&h->view);
     gw_view_destroy(&h->staging);
     follow_destroy(&h->fol);
@@ -557,18 +506,12 @@ static void s_on_timer(uv_timer_t *t)
             s_drop(self, h);
             continue;
         }
-        switch (follow_tick(h->fol, now)) {
-        case FOLLOW_LATE:
+        follow_tick_t tick = follow_tick(h->fol, now);
+        if (tick == FOLLOW_LATE)
             log_warn("kpi_snapshot_retry", "buyer %s: no snapshot from %s yet: asking again",
                      h->buyer, self->api);
+        if (tick != FOLLOW_WAIT)
             s_start_snapshot(h);
-            break;
-        case FOLLOW_RETRY:
-            s_start_snapshot(h);
-            break;
-        case FOLLOW_WAIT:
-            break;
-        }
         s_set_fresh(h);
     }
 }
@@ -582,7 +525,6 @@ gw_hold_t *gw_hold_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_hold_opts_t *o,
     self->loop = loop;
     self->ctx = ctx;
     snprintf(self->api, sizeof self->api, "%s", o->api);
-    snprintf(self->pub, sizeof self->pub, "%s", o->pub);
     self->stale_ms = o->stale_ms ? o->stale_ms : 5000;
     self->snap_timeout_ms = o->snapshot_timeout_ms ? o->snapshot_timeout_ms : 5000;
     self->idle_ms = o->idle_ms ? o->idle_ms : 600000;
@@ -605,9 +547,8 @@ gw_hold_t *gw_hold_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_hold_opts_t *o,
     }
     uv_timer_init(loop, &self->timer);
     self->timer.data = self;
-    uint32_t tick = self->stale_ms / 4;
-    tick = tick > 250 ? 250 : tick < 10 ? 10 : tick;
-    uv_timer_start(&self->timer, s_on_timer, tick, tick);
+    uv_timer_start(&self->timer, s_on_timer, follow_tick_ms(self->stale_ms),
+                   follow_tick_ms(self->stale_ms));
     return self;
 }
 

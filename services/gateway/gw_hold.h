@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <uv.h>
 #include "bus.h"
+#include "follow.h"
 #include "gw_view.h"
 
 typedef struct gw_hold_t gw_hold_t;
@@ -82,16 +83,12 @@ uint64_t gw_held_head(const gw_held_t *h);
 /* Streams open on h (+1 / -1): a buyer with a stream is never dropped. */
 void gw_held_streams(gw_held_t *h, int delta);
 
-/* Why a buyer re-snapshots: follow.h's reasons (metric label follow_reasons[r]). */
-enum { GW_HOLD_RESYNC_GAP, GW_HOLD_RESYNC_BEHIND, GW_HOLD_RESYNC_EPOCH,
-       GW_HOLD_RESYNC_INCARNATION, GW_HOLD_RESYNC_RECONNECT, GW_HOLD_RESYNC_REFUSED,
-       GW_HOLD_RESYNC_REASONS };
 
 typedef struct {
     uint64_t held, fresh;         /* buyers held now, of which fresh */
     uint64_t loads, drops;        /* buyers loaded (first request) and dropped (idle) */
     uint64_t snapshots;           /* snapshot requests sent, all buyers */
-    uint64_t resyncs[GW_HOLD_RESYNC_REASONS];   /* per buyer re-snapshot */
+    uint64_t resyncs[FOLLOW_REASONS];   /* per buyer re-snapshot, by follow_reason_t */
     uint64_t updates;             /* applied to a held buyer */
     uint64_t unheld;              /* updates of buyers not held (not kept) */
     uint64_t totals;              /* totals held, all buyers */

@@ -208,7 +208,7 @@ static void s_hold_metrics(gw_hold_t *hold, gw_buf_t *b)
     gw_buf_printf(b, "mvoi_gateway_buyer_updates_unheld_total %" PRIu64 "\n", hs.unheld);
     s_head(b, "mvoi_gateway_buyer_resyncs_total", "counter",
            "New snapshots of one held buyer, by reason.");
-    for (int i = 0; i < GW_HOLD_RESYNC_REASONS; i++)
+    for (int i = 0; i < FOLLOW_REASONS; i++)
         gw_buf_printf(b, "mvoi_gateway_buyer_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
                       follow_reasons[i], hs.resyncs[i]);
 }
@@ -284,7 +284,7 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
         gw_buf_printf(b, "mvoi_gateway_kpi_snapshots_total %" PRIu64 "\n", cs.snapshots);
         s_head(b, "mvoi_gateway_kpi_resyncs_total", "counter",
                "New snapshots taken because the view may have been behind, by reason.");
-        for (int i = 0; i < GW_CLONE_RESYNC_REASONS; i++)
+        for (int i = 0; i < FOLLOW_REFUSED; i++)   /* the whole range is never refused */
             gw_buf_printf(b, "mvoi_gateway_kpi_resyncs_total{reason=\"%s\"} %" PRIu64 "\n",
                           follow_reasons[i], cs.resyncs[i]);
     }
