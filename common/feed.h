@@ -11,7 +11,8 @@
  *  event at the cursor is not the one applied, or its head is below the cursor) and a
  *  cursor older than the producer's retention are healed by a rebuild (feed_rebuild):
  *  the producer's snapshot (its current state and the seq it stands for) replaces what was
- *  derived from it, in one write transaction, then the tail of its outbox follows
+ *  derived from it, in one write transaction (or one per buyer, for a consumer that can
+ *  forget one buyer: opts.reset_buyer), then the tail of its outbox follows
  *  (docs/design.md#rebuild). The feed is not ready while it rebuilds.
  */
 #ifndef MVOI_FEED_H
