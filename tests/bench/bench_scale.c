@@ -30,6 +30,8 @@
 #include "report.h"
 
 #define MAXROWS 8
+#define S_REPORTS 7             /* one buyer's report gather: the median of 7 (a shared
+                                   machine's noise is larger than one gather at 10 buyers) */
 
 typedef struct {
     int buyers;
@@ -367,14 +369,14 @@ static int s_run(row_t *row, int buyers, uint32_t tenders, uint32_t meas)
             row->disk_kb[s] = s_disk_kb(f.dir, dirs[s]);
             row->rss_kb[s] = s_rss_kb(f.proc[s].pid);
         }
-        double r[3];
-        for (int i = 0; i < 3; i++) {
+        double r[S_REPORTS];
+        for (int i = 0; i < S_REPORTS; i++) {
             r[i] = s_report(&f, "b000", &row->report_totals);
             row->requests++;
             row->failed += row->report_totals < 0;
         }
-        qsort(r, 3, sizeof r[0], s_cmp_d);
-        row->report_ms = r[1];
+        qsort(r, S_REPORTS, sizeof r[0], s_cmp_d);
+        row->report_ms = r[S_REPORTS / 2];
         static const char *kn[] = { "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
         int64_t t1 = clock_mono_ns();
         row->one_items = 0;
@@ -453,10 +455,12 @@ static void s_goals(const row_t *r, int n)
            b->buyers, a->load1, b->load1, a->paced_s, b->paced_s);
     printf("| %-36s | %15s | %15s | %7s | %6s | %-7s |\n", "goal", "first", "last", "growth",
            "limit", "");
-    s_goal("one buyer's report gather (median/3)", a->report_ms, b->report_ms, "ms",
+    s_goal("one buyer's report gather (median/7)", a->report_ms, b->report_ms, "ms",
            b->report_ms / a->report_ms, false, 1.5);
     s_goal("gateway GET /api/kpi (median/201)", a->gw_ms, b->gw_ms, "ms", b->gw_ms / a->gw_ms,
            false, 1.5);
+    s_goal("  (its CPU time per request, info)", a->gw_cpu_ms, b->gw_cpu_ms, "ms",
+           b->gw_cpu_ms / a->gw_cpu_ms, false, 1.5);
     s_goal("gateway memory, one watched buyer", a->gw_rss_kb / 1024.0, b->gw_rss_kb / 1024.0,
            "MB", (double)b->gw_rss_kb / (double)a->gw_rss_kb, false, 2.0);
     s_goal("end-to-end ingest", a->ingest, b->ingest, "/s", b->ingest / a->ingest, true, 0.8);
