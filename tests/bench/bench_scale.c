@@ -89,9 +89,12 @@ static long s_disk_kb(const char *dir, const char *svc)
 static long s_snapshot(void *zctx, const char *api, const char *prefix, bool segment)
 {
     void *d = zmq_socket(zctx, ZMQ_DEALER);
-    int zero = 0, tmo = 10000;
+    /* as the services' clients wait (snapshot_wait_ms): 60 s for the first message (the
+     * aggregator reads the whole range before it sends: seconds for every buyer's totals),
+     * then 10 s per message, not per stream */
+    int zero = 0, first = 60000, tmo = 10000;
     zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(d, ZMQ_RCVTIMEO, &tmo, sizeof tmo);   /* per message, not per stream */
+    zmq_setsockopt(d, ZMQ_RCVTIMEO, &first, sizeof first);
     zmq_connect(d, api);
     Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
     sr.prefix = (char *)prefix;
@@ -115,6 +118,7 @@ static long s_snapshot(void *zctx, const char *api, const char *prefix, bool seg
             }
             bool more = zmq_msg_more(&m);
             zmq_msg_close(&m);
+            zmq_setsockopt(d, ZMQ_RCVTIMEO, &tmo, sizeof tmo);
             if (!more)
                 break;          /* a single frame: the end (or an error) */
             zmq_msg_init(&m);
