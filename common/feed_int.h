@@ -46,6 +46,8 @@ typedef struct {
     size_t glen, gcap;
     uint32_t gn;                  /* items in gbuf */
     uint32_t total;               /* items of this snapshot applied so far */
+    uint32_t nbuyers;             /* buyers applied so far */
+    uint64_t bytes, peak;         /* encoded bytes applied, and the most held at once */
     char cur_buyer[FEED_BUYER_MAX];  /* "" = no buyer under way */
     char done_buyer[FEED_BUYER_MAX]; /* the last one applied or reset ("" = none yet) */
     char absent[FEED_BUYER_MAX];  /* out of a reset-absent transaction */

@@ -210,8 +210,8 @@ void feed_rebuild_failed(feed_t *self, int code, const char *buyer)
                  self->opts.snapshot_max);
     else if (code == -EPROTO)
         log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s is not grouped by "
-                 "buyer in order (at buyer \"%s\"): cannot rebuild by buyer; will ask "
-                 "again", self->producer, buyer ? buyer : "");
+                 "buyer in order, or an item has no buyer (at buyer \"%s\"): cannot "
+                 "rebuild by buyer; will ask again", self->producer, buyer ? buyer : "");
     else
         log_emit(LOG_ERROR, "rebuild_failed", kv, "rebuilding from the snapshot of %s "
                  "failed: %s; will ask again", self->producer, mvoi_strerror(code));

@@ -38,7 +38,8 @@ void feed_rbb_drop(feed_t *self)
     feed_rebuild_t *rb = &self->rb;
     rb->glen = 0;
     rb->gn = 0;
-    rb->total = 0;
+    rb->total = rb->nbuyers = 0;
+    rb->bytes = rb->peak = 0;
     rb->cur_buyer[0] = rb->done_buyer[0] = rb->fail_buyer[0] = 0;
     rb->fail = 0;
     /* A buyer's buffer may have grown to snapshot_max: give it back between rebuilds. */
@@ -165,6 +166,10 @@ static int s_flush(feed_t *self)
     if (rc != 0)
         return rc;
     rb->total += rb->gn;
+    rb->nbuyers++;
+    rb->bytes += rb->glen;
+    if (rb->glen > rb->peak)
+        rb->peak = rb->glen;
     memcpy(rb->done_buyer, rb->cur_buyer, sizeof rb->done_buyer);
     rb->cur_buyer[0] = 0;
     rb->glen = 0;
@@ -265,6 +270,12 @@ void feed_rbb_finish(feed_t *self)
         return;
     }
     uint32_t items = rb->total;
+    const char *kv[] = { "producer", self->producer, NULL };
+    log_emit(LOG_INFO, "feed_rebuilt_by_buyer", kv, "the snapshot of %s applied buyer by "
+             "buyer: %u buyers, %u items, %llu bytes; at most %llu bytes held (one buyer; "
+             "snapshot_max %zu)", self->producer, rb->nbuyers, items,
+             (unsigned long long)rb->bytes, (unsigned long long)rb->peak,
+             self->opts.snapshot_max);
     feed_rbb_drop(self);
     feed_rebuild_done(self, items);
 }

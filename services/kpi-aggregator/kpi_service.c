@@ -487,7 +487,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
                        .arg = self, .stall_ms = o->stall_ms,
                        .linger_ms = o->linger_ms, .batch_begin = s_batch_begin,
                        .batch_end = s_batch_end, .reset_buyer = s_reset_buyer,
-                       .next_buyer = s_next_buyer };
+                       .next_buyer = s_next_buyer, .snapshot_max = o->snapshot_max };
     feed_opts_t fi = fc;
     fi.producer = "impact";
     fi.pub_endpoint = o->impact_pub;
