@@ -11,7 +11,7 @@ const char *const follow_reasons[FOLLOW_REASONS] = {
     "gap", "behind", "epoch", "incarnation", "reconnect", "refused" };
 
 struct follow_t {
-    uint32_t stale_ms, snap_timeout_ms;
+    uint32_t stale_ms, snap_timeout_ms, snap_wait_ms;
     char publisher[64];
     char loading[128];
     bool live;                     /* the first snapshot is in */
@@ -44,6 +44,8 @@ follow_t *follow_new(const follow_opts_t *o)
         return NULL;
     self->stale_ms = o && o->stale_ms ? o->stale_ms : 5000;
     self->snap_timeout_ms = o && o->snapshot_timeout_ms ? o->snapshot_timeout_ms : 5000;
+    self->snap_wait_ms = o && o->snapshot_wait_ms > self->snap_timeout_ms ? o->snapshot_wait_ms
+                                                                          : self->snap_timeout_ms;
     snprintf(self->publisher, sizeof self->publisher, "%s",
              o && o->publisher ? o->publisher : "publisher");
     snprintf(self->loading, sizeof self->loading, "%s",
@@ -68,7 +70,7 @@ void follow_snapshot_asked(follow_t *self, uint64_t now)
     self->resyncing = true;
     self->out = true;
     self->snapshots++;
-    self->deadline = now + self->snap_timeout_ms;
+    self->deadline = now + self->snap_wait_ms;   /* then per item: follow_snapshot_item */
 }
 
 void follow_snapshot_unsent(follow_t *self, uint64_t now)

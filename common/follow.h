@@ -50,7 +50,10 @@ typedef struct follow_t follow_t;
 
 typedef struct {
     uint32_t stale_ms;             /* no heartbeat this long: not fresh (default 5000) */
-    uint32_t snapshot_timeout_ms;  /* per snapshot item (default 5000) */
+    uint32_t snapshot_timeout_ms;  /* per snapshot item once items flow (default 5000) */
+    uint32_t snapshot_wait_ms;     /* for the first item (default and at least
+                                    * snapshot_timeout_ms): a publisher that reads a large
+                                    * range before it sends is not late */
     const char *publisher;         /* named in the reasons ("kpi-aggregator") */
     const char *loading;           /* the reason while the first snapshot loads */
 } follow_opts_t;
@@ -61,7 +64,7 @@ void follow_destroy(follow_t **self_p);
 
 /* ---- the snapshot: the caller sends the request and feeds what comes back */
 
-/* A request was sent (or queued) at now: resyncing, late at now + snapshot_timeout_ms. */
+/* A request was sent (or queued) at now: resyncing, late at now + snapshot_wait_ms. */
 void follow_snapshot_asked(follow_t *self, uint64_t now);
 /* The request could not be sent: asked again after 200 ms (follow_tick). */
 void follow_snapshot_unsent(follow_t *self, uint64_t now);

@@ -284,6 +284,7 @@ gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t 
     if (!self)
         return NULL;
     follow_opts_t fo = { .stale_ms = o->stale_ms, .snapshot_timeout_ms = o->snapshot_timeout_ms,
+                         .snapshot_wait_ms = o->snapshot_wait_ms ? o->snapshot_wait_ms : 60000,
                          .publisher = "kpi-aggregator", .loading = "loading the KPI snapshot" };
     self->fol = follow_new(&fo);
     self->view = gw_view_new();

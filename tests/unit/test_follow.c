@@ -281,3 +281,27 @@ Test(follow_stream, heartbeat_beyond_the_stream_and_reset)
     cr_assert_not(s.known);
     cr_assert_eq(follow_stream_event(&s, 90, &from), FOLLOW_STREAM_FIRST);
 }
+
+Test(follow, first_item_may_take_snapshot_wait_then_per_item_timeout)
+{
+    /* a publisher that reads a large range before it sends: 2000 ms for the first item,
+     * then 300 ms per item */
+    follow_opts_t o = { .snapshot_timeout_ms = 300, .snapshot_wait_ms = 2000 };
+    follow_t *f = follow_new(&o);
+    follow_snapshot_asked(f, 1000);
+    cr_assert_eq(follow_tick(f, 1300), FOLLOW_WAIT, "not the item timeout yet");
+    cr_assert_eq(follow_tick(f, 2999), FOLLOW_WAIT);
+    cr_assert_eq(follow_tick(f, 3000), FOLLOW_LATE, "1000 + 2000");
+    follow_snapshot_asked(f, 4000);
+    follow_snapshot_item(f, 4500);
+    cr_assert_eq(follow_tick(f, 4799), FOLLOW_WAIT);
+    cr_assert_eq(follow_tick(f, 4800), FOLLOW_LATE, "4500 + 300 once items flow");
+    follow_destroy(&f);
+    /* a wait shorter than the item timeout is the item timeout */
+    follow_opts_t short_wait = { .snapshot_timeout_ms = 300, .snapshot_wait_ms = 100 };
+    f = follow_new(&short_wait);
+    follow_snapshot_asked(f, 0);
+    cr_assert_eq(follow_tick(f, 299), FOLLOW_WAIT);
+    cr_assert_eq(follow_tick(f, 300), FOLLOW_LATE);
+    follow_destroy(&f);
+}
