@@ -88,8 +88,8 @@ char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Meas
 
 /* ---- service_recent.c */
 
-/* Index rec (already stored) under the event seq of its revision, dropping its old_seq key
- * (0: none), and store rec again with seq and recorded_ms set. */
+/* Index rec under the event seq of its revision, dropping its old_seq key (0: none), and
+ * store rec (the measurement's current record) with seq and recorded_ms set. */
 int impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64_t seq,
                           Mvoi__MeasurementRecord *rec);
 /* The buyer's records latest first, from offset, at most limit into out->records (room for

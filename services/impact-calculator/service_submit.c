@@ -117,7 +117,7 @@ static int s_existing(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const
 }
 
 /* Store m as revision 1 with its impact, index it by tender, emit it (seq: its event's). 0
- * or an LMDB error. */
+ * or an LMDB error. The record itself is written by impact_svc_recent_put, with its seq. */
 static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
                        Mvoi__Measurement *m, Mvoi__Impact *imp, const Mvoi__Tender *t,
                        uint64_t *seq)
@@ -129,11 +129,8 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     rec.impact = imp;
     rec.has_withdrawn = 1;
     uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_key(k, sizeof k, buyer, m->id, NULL);
     int rc;
-    if ((rc = impact_svc_put_msg(txn, self->measurements, k, kl, &rec.base)) != 0)
-        return rc;
-    kl = impact_svc_key(k, sizeof k, buyer, m->tender_id, m->id);
+    size_t kl = impact_svc_key(k, sizeof k, buyer, m->tender_id, m->id);
     MDB_val key = { kl, k }, empty = { 0, "" };
     if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
         return rc;
