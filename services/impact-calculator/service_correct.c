@@ -149,7 +149,7 @@ impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
     if ((ret = s_supersede(self, txn, old)) != 0
         || (ret = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED, &m, imp,
                          old->measurement, old->impact, t, &seq)) != 0
-        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec)) != 0)
+        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec, NULL)) != 0)
         goto out;
     if (!s_single_reply(req, m.id, m.revision, false, imp, seq))
         ret = -ENOMEM;
@@ -215,7 +215,7 @@ impact_svc_on_withdraw(void *arg, server_req_t *req, MDB_txn *txn)
     if ((ret = rc) != 0 || (ret = s_supersede(self, txn, old)) != 0
         || (ret = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN, &m, &zero,
                          old->measurement, old->impact, t, &seq)) != 0
-        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec)) != 0)
+        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec, NULL)) != 0)
         goto out;
     if (!s_single_reply(req, m.id, m.revision, false, NULL, seq))
         ret = -ENOMEM;

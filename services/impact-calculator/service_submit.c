@@ -134,10 +134,12 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     MDB_val key = { kl, k }, empty = { 0, "" };
     if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
         return rc;
-    if ((rc = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, m, imp,
-                              NULL, NULL, t, seq)) != 0)
+    impact_svc_enc_t enc;
+    if ((rc = impact_svc_encode(self, m, imp, &enc)) != 0 ||
+        (rc = impact_svc_emit_enc(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, buyer,
+                                  &enc, t, seq)) != 0)
         return rc;
-    return impact_svc_recent_put(self, txn, 0, *seq, &rec);
+    return impact_svc_recent_put(self, txn, 0, *seq, &rec, &enc);
 }
 
 /* One item: fills r. Returns 0 (r says ok or not) or an LMDB error. */
