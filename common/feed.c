@@ -462,6 +462,23 @@ static bool s_failed(feed_t *self, bus_sock_t *sock, int events)
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* A rebuild by buyer that a crash interrupted left its mark: some buyers stand at a
+ * snapshot, others at the cursor; replaying the tail from the cursor would add to the
+ * former what their snapshot already holds. Rebuild again first. 1 when resumed. */
+static int s_resume_rebuild(feed_t *self)
+{
+    uint32_t reason = 0;
+    int rc = inbox_rebuild_marked(self->inbox, NULL, self->producer, &reason);
+    if (rc <= 0)
+        return rc;
+    if (reason == FEED_REBUILD_NONE || reason >= FEED_REBUILD_REASONS)
+        reason = FEED_REBUILD_REQUESTED;
+    const char *kv[] = { "producer", self->producer, NULL };
+    log_emit(LOG_WARN, "feed_rebuild_resumed", kv, "a rebuild from the snapshot of %s was "
+             "under way when the service stopped: rebuilding again", self->producer);
+    return feed_rebuild(self, (feed_rebuild_reason_t)reason) == 0 ? 1 : -EINVAL;
+}
+
 feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox,
                  const feed_opts_t *opts, int *err)
 {
@@ -518,7 +535,10 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
     uint64_t tick = self->opts.stall_ms / 3 ? self->opts.stall_ms / 3 : 1;
     uv_timer_start(&self->timer, s_on_timer, tick, tick);
     self->last_heard_ms = s_now_ms(self);
-    feed_request_replay(self);
+    if ((e = s_resume_rebuild(self)) < 0)
+        goto fail;
+    if (e == 0)
+        feed_request_replay(self);
     log_info("feed_started", "consuming %s from seq %llu (epoch %llu)", self->producer,
              (unsigned long long)self->last + 1, (unsigned long long)self->epoch);
     return self;

@@ -11,7 +11,8 @@
  *  event at the cursor is not the one applied, or its head is below the cursor) and a
  *  cursor older than the producer's retention are healed by a rebuild (feed_rebuild):
  *  the producer's snapshot (its current state and the seq it stands for) replaces what was
- *  derived from it, in one write transaction, then the tail of its outbox follows
+ *  derived from it, in one write transaction (or one per buyer, for a consumer that can
+ *  forget one buyer: opts.reset_buyer), then the tail of its outbox follows
  *  (docs/design.md#rebuild). The feed is not ready while it rebuilds.
  */
 #ifndef MVOI_FEED_H
@@ -36,6 +37,15 @@ typedef int (feed_apply_fn)(void *arg, MDB_txn *txn, const char *topic,
  * snapshot items as upserts over what it holds. */
 typedef int (feed_reset_fn)(void *arg, MDB_txn *txn, const char *producer,
                             uint64_t old_epoch, uint64_t new_epoch);
+/* A rebuild by buyer (docs/design.md#rebuild): forget what was derived from the producer
+ * for ONE buyer, inside txn. */
+typedef int (feed_reset_buyer_fn)(void *arg, MDB_txn *txn, const char *producer,
+                                  const char *buyer);
+/* The first buyer after `after` (NULL: the first of all), in strcmp order, for which state
+ * derived from the producer is held: copied into buf (cap bytes) and 0; -ENOENT when there
+ * is none; another negative code on failure. */
+typedef int (feed_next_buyer_fn)(void *arg, MDB_txn *txn, const char *producer,
+                                 const char *after, char *buf, size_t cap);
 /* After each committed batch (e.g. to publish derived events). */
 typedef void (feed_committed_fn)(void *arg);
 /* Around each batch, inside its transaction: begin runs first (also when a transaction is
@@ -63,8 +73,16 @@ typedef struct {
     uint32_t linger_min;         /* ... but only when the last batch or the current drain
                                     has at least this many events (default 8): a trickle
                                     is committed at once */
+    /* Both set: the rebuild goes buyer by buyer (the producer's snapshot must come grouped
+     * by envelope buyer, in strcmp order: its store's keys are buyer-first), holding one
+     * buyer's items at a time and writing one transaction per buyer. Both NULL: the whole
+     * snapshot is held and applied in one transaction. */
+    feed_reset_buyer_fn *reset_buyer;
+    feed_next_buyer_fn *next_buyer;
     const char *snapshot_prefix; /* what a rebuild asks the producer's snapshot for ("") */
-    size_t snapshot_max;         /* bytes of snapshot a rebuild may hold, default 256 MiB */
+    size_t snapshot_max;         /* bytes of snapshot a rebuild may hold (by buyer: of one
+                                    buyer, encoded), default 256 MiB; beyond it the rebuild
+                                    fails by name (EFBIG) and is asked again */
     uint32_t snapshot_wait_ms;   /* a rebuild waits this long for the first answer to its
                                     snapshot request (the producer reads its whole state
                                     first: seconds at scale) before it asks again; once
@@ -89,6 +107,9 @@ const char *feed_producer(feed_t *self);
 typedef struct {
     uint64_t applied, duplicates, gaps, replays, resets, batches, decode_errors;
     uint64_t rebuilds;           /* rebuilds completed (snapshot + tail) */
+    uint64_t rebuild_failures;   /* snapshots that could not be applied (log rebuild_failed:
+                                    EFBIG beyond snapshot_max, EPROTO not grouped by buyer,
+                                    or the store's error); each is asked again */
 } feed_stats_t;
 void feed_stats(feed_t *self, feed_stats_t *out);
 
@@ -106,7 +127,12 @@ typedef enum {
  * when it has arrived whole, in ONE write transaction: batch_begin, reset(old epoch, the
  * snapshot's epoch), apply() for every snapshot item (the producer's events of its current
  * state, with producer and epoch set and seq 0), batch_end, and the cursor set to
- * (snapshot epoch, snapshot seq); then the tail is replayed from there as usual. Until the
+ * (snapshot epoch, snapshot seq); then the tail is replayed from there as usual.
+ * By buyer (opts.reset_buyer): as each buyer's items have come, one write transaction per
+ * buyer: batch_begin, the inbox's rebuild mark, reset_buyer, apply() for its items (seq 0,
+ * no epoch: the SnapshotEnd has not come yet), batch_end; buyers held but absent from the
+ * snapshot are reset the same way; at SnapshotEnd the cursor moves and the mark goes. A
+ * start that finds the mark rebuilds again before anything else. Until the
  * tail is caught up feed_ready() is false. Idempotent while one is under way; a snapshot
  * that fails or stalls is asked again. The feed calls it itself when it detects a producer
  * that went back or a cursor older than the retention. Returns 0, or -EINVAL. */

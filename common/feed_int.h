@@ -8,6 +8,7 @@
 
 #define FEED_TOPIC_MAX 128
 #define FEED_RID_MAX 32
+#define FEED_BUYER_MAX 128
 
 typedef enum { ITEM_EVENT, ITEM_MARK } item_kind_t;
 
@@ -40,6 +41,19 @@ typedef struct {
     arena_t *arena;               /* the decoded snapshot items */
     bool too_big;                 /* the snapshot outgrew opts.snapshot_max */
     uint64_t snap_epoch, snap_seq;/* of the SnapshotEnd, inside the transaction */
+    /* by buyer (feed_rebuild_buyer.c): the encoded items of the buyer under way */
+    uint8_t *gbuf;                /* records [u32 topic len][topic][u32 len][envelope] */
+    size_t glen, gcap;
+    uint32_t gn;                  /* items in gbuf */
+    uint32_t total;               /* items of this snapshot applied so far */
+    uint32_t nbuyers;             /* buyers applied so far */
+    uint64_t bytes, peak;         /* encoded bytes applied, and the most held at once */
+    char cur_buyer[FEED_BUYER_MAX];  /* "" = no buyer under way */
+    char done_buyer[FEED_BUYER_MAX]; /* the last one applied or reset ("" = none yet) */
+    char absent[FEED_BUYER_MAX];  /* out of a reset-absent transaction */
+    int fail;                     /* a named failure of this stream (-EFBIG, -EPROTO, ...) */
+    char fail_buyer[FEED_BUYER_MAX];
+    arena_t *scratch;             /* one decoded item at a time */
 } feed_rebuild_t;
 
 struct feed_t {
@@ -97,5 +111,19 @@ bool feed_rebuild_reply(feed_t *self, const Mvoi__Envelope *env);
 /* The timer: send the snapshot request, or ask again after a silence. */
 void feed_rebuild_tick(feed_t *self);
 void feed_rebuild_free(feed_t *self);
+/* The rebuild's end, whatever its mode: the cursor is (snap_epoch, snap_seq) on disk. */
+void feed_rebuild_done(feed_t *self, uint32_t items);
+/* Say a failed snapshot by name (log rebuild_failed, stat), to be asked again. */
+void feed_rebuild_failed(feed_t *self, int code, const char *buyer);
+
+/* ---- feed_rebuild_buyer.c (opts.reset_buyer set) */
+bool feed_rbb_enabled(const feed_t *self);
+/* One snapshot item of ours, still encoded (data, len) and decoded (env, in rb.scratch). */
+void feed_rbb_take(feed_t *self, const char *topic, size_t tlen, const Mvoi__Envelope *env,
+                   const void *data, size_t len);
+/* The SnapshotEnd: apply what is left, reset absent buyers, move the cursor. */
+void feed_rbb_finish(feed_t *self);
+void feed_rbb_drop(feed_t *self);
+void feed_rbb_free(feed_t *self);
 
 #endif

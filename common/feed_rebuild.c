@@ -2,12 +2,14 @@
  *  the producer's retention, from the producer's snapshot and the tail of its outbox (the
  *  zguide "Clone" pattern between services). See feed.h and docs/design.md#rebuild.
  *
- *  The snapshot's items are kept (decoded, in an arena) until its SnapshotEnd has come;
- *  then ONE write transaction forgets what was derived from the producer (the consumer's
- *  reset), applies every item and sets the cursor to the snapshot's seq. A consumer's
- *  derived state therefore never mixes the old history with the new, a crash in the
- *  middle leaves the old state and cursor (and the rebuild starts again, detected anew),
- *  and a consumer that publishes per batch publishes every changed total once.
+ *  Whole (a consumer without reset_buyer): the snapshot's items are kept (decoded, in an
+ *  arena) until its SnapshotEnd has come; then ONE write transaction forgets what was
+ *  derived from the producer (the consumer's reset), applies every item and sets the
+ *  cursor to the snapshot's seq. A consumer's derived state therefore never mixes the old
+ *  history with the new, a crash in the middle leaves the old state and cursor (and the
+ *  rebuild starts again, detected anew), and a consumer that publishes per batch publishes
+ *  every changed total once. By buyer: feed_rebuild_buyer.c (memory and transactions of
+ *  one buyer, for producers too large to hold whole).
  */
 #include "feed_int.h"
 
@@ -36,6 +38,7 @@ static void s_drop_items(feed_t *self)
     self->rb.too_big = false;
     if (self->rb.arena)
         arena_reset(self->rb.arena);
+    feed_rbb_drop(self);
 }
 
 void feed_rebuild_free(feed_t *self)
@@ -44,6 +47,7 @@ void feed_rebuild_free(feed_t *self)
     self->rb.items = NULL;
     self->rb.n = self->rb.cap = 0;
     arena_destroy(&self->rb.arena);
+    feed_rbb_free(self);
 }
 
 static void s_send(feed_t *self)
@@ -95,12 +99,38 @@ int feed_rebuild(feed_t *self, feed_rebuild_reason_t reason)
     return 0;
 }
 
+/* By buyer: decode one item at a time (to see its request id and buyer), keep it encoded. */
+static void s_take_by_buyer(feed_t *self, bus_msg_t *msg)
+{
+    feed_rebuild_t *rb = &self->rb;
+    if (!rb->scratch && !(rb->scratch = arena_new(16u << 10, 1u << 20)))
+        return;
+    arena_reset(rb->scratch);
+    int err = 0;
+    const void *data = bus_msg_data(msg, 1);
+    size_t len = bus_msg_size(msg, 1);
+    Mvoi__Envelope *env = codec_unpack_in(rb->scratch, data, len, CODEC_DEFAULT_BUDGET, &err);
+    if (!env || !env->request_id || strcmp(env->request_id, rb->rid) != 0)
+        return;   /* a late replay's event: the tail brings it again */
+    rb->answered = true;
+    size_t tlen = bus_msg_size(msg, 0);
+    if (tlen >= FEED_TOPIC_MAX) {
+        self->stats.decode_errors++;
+        return;
+    }
+    feed_rbb_take(self, bus_msg_data(msg, 0), tlen, env, data, len);
+}
+
 void feed_rebuild_take(feed_t *self, bus_msg_t *msg)
 {
     feed_rebuild_t *rb = &self->rb;
     if (!rb->inflight || !rb->arena)
         return;
     rb->heard_ms = feed_now_ms(self);
+    if (feed_rbb_enabled(self)) {
+        s_take_by_buyer(self, msg);
+        return;
+    }
     if (rb->too_big)
         return;
     int err = 0;
@@ -159,32 +189,37 @@ static int s_rebuild_txn(MDB_txn *txn, void *arg)
     }
     if (o->batch_end && (rc = o->batch_end(o->arg, txn)) != 0)
         return rc;
+    /* (a mark of an interrupted rebuild by buyer: this one redid everything) */
+    if ((rc = inbox_rebuild_clear(self->inbox, txn, self->producer)) != 0)
+        return rc;
     return inbox_advance_fp(self->inbox, txn, self->producer, rb->snap_epoch, rb->snap_seq, 0);
 }
 
-static void s_finish(feed_t *self, const Mvoi__SnapshotEnd *end)
+void feed_rebuild_failed(feed_t *self, int code, const char *buyer)
 {
-    feed_rebuild_t *rb = &self->rb;
-    rb->inflight = false;
-    if (rb->too_big) {
-        const char *kv[] = { "producer", self->producer, "error", "EFBIG", NULL };
+    self->stats.rebuild_failures++;
+    const char *kv[] = { "producer", self->producer, "error", mvoi_errname(code),
+                         "buyer", buyer && *buyer ? buyer : "", NULL };
+    if (code == -EFBIG && buyer && *buyer)
+        log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s holds more than %zu "
+                 "bytes (snapshot_max) for buyer %s: cannot rebuild; will ask again",
+                 self->producer, self->opts.snapshot_max, buyer);
+    else if (code == -EFBIG)
         log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s is larger than %zu "
                  "bytes (snapshot_max): cannot rebuild; will ask again", self->producer,
                  self->opts.snapshot_max);
-        s_drop_items(self);
-        return;
-    }
-    rb->snap_epoch = end->epoch;
-    rb->snap_seq = end->seq;
-    int rc = store_write(self->store, s_rebuild_txn, self);
-    uint32_t items = rb->n;
-    s_drop_items(self);
-    if (rc != 0) {
-        const char *kv[] = { "producer", self->producer, "error", mvoi_errname(rc), NULL };
+    else if (code == -EPROTO)
+        log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s is not grouped by "
+                 "buyer in order, or an item has no buyer (at buyer \"%s\"): cannot "
+                 "rebuild by buyer; will ask again", self->producer, buyer ? buyer : "");
+    else
         log_emit(LOG_ERROR, "rebuild_failed", kv, "rebuilding from the snapshot of %s "
-                 "failed: %s; will ask again", self->producer, mvoi_strerror(rc));
-        return;
-    }
+                 "failed: %s; will ask again", self->producer, mvoi_strerror(code));
+}
+
+void feed_rebuild_done(feed_t *self, uint32_t items)
+{
+    feed_rebuild_t *rb = &self->rb;
     /* The producer's head now; a higher one heard before came from the history it lost. */
     self->head_seen = rb->snap_seq;
     self->epoch = rb->snap_epoch;
@@ -201,6 +236,31 @@ static void s_finish(feed_t *self, const Mvoi__SnapshotEnd *end)
     if (self->opts.committed)
         self->opts.committed(self->opts.arg);
     feed_request_replay(self);
+}
+
+static void s_finish(feed_t *self, const Mvoi__SnapshotEnd *end)
+{
+    feed_rebuild_t *rb = &self->rb;
+    rb->inflight = false;
+    rb->snap_epoch = end->epoch;
+    rb->snap_seq = end->seq;
+    if (feed_rbb_enabled(self)) {
+        feed_rbb_finish(self);
+        return;
+    }
+    if (rb->too_big) {
+        feed_rebuild_failed(self, -EFBIG, NULL);
+        s_drop_items(self);
+        return;
+    }
+    int rc = store_write(self->store, s_rebuild_txn, self);
+    uint32_t items = rb->n;
+    s_drop_items(self);
+    if (rc != 0) {
+        feed_rebuild_failed(self, rc, NULL);
+        return;
+    }
+    feed_rebuild_done(self, items);
 }
 
 bool feed_rebuild_reply(feed_t *self, const Mvoi__Envelope *env)

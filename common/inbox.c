@@ -165,3 +165,91 @@ int inbox_get_fp(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *ep
     s_get_args_t a = { self, producer, epoch, seq, fp };
     return store_read(self->store, s_get_fn, &a);
 }
+
+/* ---------------------------------------------------------------- rebuild mark */
+
+#define INBOX_MARK_SUFFIX "\0rebuild"
+#define INBOX_MARK_SUFFIX_LEN 8
+
+static int s_mark_key(const char *producer, uint8_t *buf, size_t cap, MDB_val *key)
+{
+    MDB_val pk;
+    int rc = s_key(producer, &pk);
+    if (rc != 0)
+        return rc;
+    if (pk.mv_size + INBOX_MARK_SUFFIX_LEN > cap)
+        return -EINVAL;
+    memcpy(buf, pk.mv_data, pk.mv_size);
+    memcpy(buf + pk.mv_size, INBOX_MARK_SUFFIX, INBOX_MARK_SUFFIX_LEN);
+    key->mv_size = pk.mv_size + INBOX_MARK_SUFFIX_LEN;
+    key->mv_data = buf;
+    return 0;
+}
+
+int inbox_rebuild_mark(inbox_t *self, MDB_txn *txn, const char *producer, uint32_t reason)
+{
+    if (!self || !txn)
+        return -EINVAL;
+    uint8_t kb[INBOX_MAX_KEY + 1];
+    MDB_val key, val;
+    int rc = s_mark_key(producer, kb, sizeof kb, &key);
+    if (rc != 0)
+        return rc;
+    uint8_t buf[4] = { (uint8_t)(reason >> 24), (uint8_t)(reason >> 16),
+                       (uint8_t)(reason >> 8), (uint8_t)reason };
+    val.mv_size = sizeof buf;
+    val.mv_data = buf;
+    return mvoi_mdb_error(mdb_put(txn, self->dbi, &key, &val, 0));
+}
+
+typedef struct {
+    inbox_t *self;
+    const char *producer;
+    uint32_t *reason;
+    int marked;
+} s_mark_args_t;
+
+static int s_marked_fn(MDB_txn *txn, void *arg)
+{
+    s_mark_args_t *a = arg;
+    uint8_t kb[INBOX_MAX_KEY + 1];
+    MDB_val key, val;
+    int rc = s_mark_key(a->producer, kb, sizeof kb, &key);
+    if (rc != 0)
+        return rc;
+    rc = mvoi_mdb_error(mdb_get(txn, a->self->dbi, &key, &val));
+    if (rc == -ENOENT)
+        return 0;
+    if (rc != 0)
+        return rc;
+    if (val.mv_size != 4)
+        return MVOI_E_CORRUPTED;
+    const uint8_t *p = val.mv_data;
+    *a->reason = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    a->marked = 1;
+    return 0;   /* (store_read takes a positive result for an LMDB code) */
+}
+
+int inbox_rebuild_marked(inbox_t *self, MDB_txn *txn, const char *producer,
+                         uint32_t *reason)
+{
+    if (!self)
+        return -EINVAL;
+    uint32_t dummy;
+    s_mark_args_t a = { self, producer, reason ? reason : &dummy, 0 };
+    int rc = txn ? s_marked_fn(txn, &a) : store_read(self->store, s_marked_fn, &a);
+    return rc < 0 ? rc : a.marked;
+}
+
+int inbox_rebuild_clear(inbox_t *self, MDB_txn *txn, const char *producer)
+{
+    if (!self || !txn)
+        return -EINVAL;
+    uint8_t kb[INBOX_MAX_KEY + 1];
+    MDB_val key;
+    int rc = s_mark_key(producer, kb, sizeof kb, &key);
+    if (rc != 0)
+        return rc;
+    rc = mvoi_mdb_error(mdb_del(txn, self->dbi, &key, NULL));
+    return rc == -ENOENT ? 0 : rc;
+}

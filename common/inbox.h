@@ -44,4 +44,15 @@ int inbox_get(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch
 int inbox_get_fp(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t *epoch,
                  uint64_t *seq, uint64_t *fp);
 
+/* A rebuild applied buyer by buyer (docs/design.md#rebuild) leaves the derived state of
+ * some buyers at the snapshot and of others at the cursor until it ends: the mark, written
+ * in the same transaction as the first buyer's and removed with the cursor's move, says so
+ * to the next start, which resumes the rebuild instead of replaying from the cursor.
+ * Stored under "<producer>\0rebuild" (no producer name holds a NUL). reason: the feed's. */
+int inbox_rebuild_mark(inbox_t *self, MDB_txn *txn, const char *producer, uint32_t reason);
+/* 1 and *reason when marked, 0 when not; txn may be NULL (a fresh read transaction). */
+int inbox_rebuild_marked(inbox_t *self, MDB_txn *txn, const char *producer,
+                         uint32_t *reason);
+int inbox_rebuild_clear(inbox_t *self, MDB_txn *txn, const char *producer);
+
 #endif

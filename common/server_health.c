@@ -60,6 +60,8 @@ static void s_health_inbox(server_t *self, server_req_t *req, Mvoi__HealthReply 
         lag[i].has_rebuilds = lag[i].has_rebuilding = lag[i].has_lag = true;
         lag[i].rebuilds = fs.rebuilds;
         lag[i].rebuilding = feed_rebuilding(f);
+        lag[i].has_rebuild_failures = true;
+        lag[i].rebuild_failures = fs.rebuild_failures;
         lag[i].lag = lag[i].head_seq > lag[i].last_seq ? lag[i].head_seq - lag[i].last_seq : 0;
         if (feed_rebuild_reason(f) != FEED_REBUILD_NONE)
             lag[i].rebuild_reason = (char *)feed_rebuild_reason_name(feed_rebuild_reason(f));

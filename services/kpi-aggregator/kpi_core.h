@@ -102,6 +102,13 @@ int kpi_migrate_layout(kpi_t *self, MDB_txn *txn, kpi_layout_mig_t *st);
 int kpi_topic_from_v1(const char *old, size_t n, char *out, size_t cap);
 /* A producer's store was wiped (new epoch): remove everything derived from it. */
 int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer);
+/* The same for ONE buyer (a rebuild by buyer, feed.h): its measurement records (impact) or
+ * tenders (calendar) and what they contributed. */
+int kpi_reset_buyer(kpi_t *self, MDB_txn *txn, const char *producer, const char *buyer);
+/* The first buyer after `after` (NULL: the first) holding records of producer, into buf:
+ * 0, -ENOENT when none, or another error (feed_next_buyer_fn). */
+int kpi_next_buyer(kpi_t *self, MDB_txn *txn, const char *producer, const char *after,
+                   char *buf, size_t cap);
 
 /* Batch mode: a total touched by many events of one transaction is appended to the outbox
  * (and published) once, with its value at the end of the transaction, instead of once per

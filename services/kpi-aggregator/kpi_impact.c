@@ -2,6 +2,7 @@
  *  we counted) and its breakdown index; kpi_apply and kpi_reset. */
 #include "kpi_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -242,48 +243,127 @@ int kpi_apply(kpi_t *self, MDB_txn *txn, const char *topic, const Mvoi__Envelope
     return 0;   /* not for us */
 }
 
-int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer)
+/* Forget one record of ours (a measurement's contributions, or a tender's counters). */
+static int s_forget_one(kpi_t *self, MDB_txn *txn, bool impact, const MDB_val *v)
 {
-    self->cache_valid = false;
-    bool impact = strcmp(producer, "impact") == 0;
-    if (!impact && strcmp(producer, "calendar") != 0)
-        return 0;
+    int r = 0;
+    if (impact) {
+        Mvoi__ImpactEvent *rec = mvoi__impact_event__unpack(NULL, v->mv_size, v->mv_data);
+        r = s_meas_contrib(self, txn, rec, -1);
+        if (rec)
+            mvoi__impact_event__free_unpacked(rec, NULL);
+    } else {
+        Mvoi__Tender *t = mvoi__tender__unpack(NULL, v->mv_size, v->mv_data);
+        r = t ? kpi_tender_transition(self, txn, t, NULL) : 0;
+        if (t)
+            mvoi__tender__free_unpacked(t, NULL);
+    }
+    return r;
+}
+
+/* Forget every record whose key starts with prefix (plen 0: all of them, then the dbi is
+ * emptied at once); by buyer each record goes with its contributions. */
+static int s_forget(kpi_t *self, MDB_txn *txn, bool impact, const uint8_t *prefix,
+                    size_t plen)
+{
     MDB_dbi dbi = impact ? self->meas : self->tenders;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, dbi, &cur);
     if (rc != 0)
         return rc;
-    MDB_val k, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    MDB_val k = { plen, (void *)prefix }, v;
+    rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
-        int r;
-        if (impact) {
-            Mvoi__ImpactEvent *rec = mvoi__impact_event__unpack(NULL, v.mv_size, v.mv_data);
-            r = s_meas_contrib(self, txn, rec, -1);
-            if (rec)
-                mvoi__impact_event__free_unpacked(rec, NULL);
-        } else {
-            Mvoi__Tender *t = mvoi__tender__unpack(NULL, v.mv_size, v.mv_data);
-            r = t ? kpi_tender_transition(self, txn, t, NULL) : 0;
-            if (t)
-                mvoi__tender__free_unpacked(t, NULL);
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) {
+            rc = MDB_NOTFOUND;   /* past the buyer */
+            break;
         }
+        int r = s_forget_one(self, txn, impact, &v);
+        if (r == 0 && plen)
+            r = mdb_cursor_del(cur, 0);
         if (r != 0) {
             mdb_cursor_close(cur);
-            kpi_work_clear(self);
             return r;
         }
+        /* (after a delete, MDB_NEXT gives the record that followed the deleted one) */
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND) {
-        kpi_work_clear(self);
+    if (rc != MDB_NOTFOUND)
         return rc;
-    }
-    if ((rc = mdb_drop(txn, dbi, 0)) != 0) {
+    return plen ? 0 : mdb_drop(txn, dbi, 0);
+}
+
+static int s_producer(const char *producer)
+{
+    if (strcmp(producer, "impact") == 0)
+        return 1;
+    return strcmp(producer, "calendar") == 0 ? 0 : -1;
+}
+
+int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer)
+{
+    self->cache_valid = false;
+    int which = s_producer(producer);
+    if (which < 0)
+        return 0;
+    int rc = s_forget(self, txn, which == 1, NULL, 0);
+    if (rc != 0) {
         kpi_work_clear(self);
         return rc;
     }
     log_warn("kpi_reset", "%s was wiped: removed everything derived from it", producer);
     return kpi_event_end(self, txn);
+}
+
+int kpi_reset_buyer(kpi_t *self, MDB_txn *txn, const char *producer, const char *buyer)
+{
+    self->cache_valid = false;
+    int which = s_producer(producer);
+    size_t lb = buyer ? strlen(buyer) : 0;
+    if (which < 0 || lb == 0)
+        return 0;
+    uint8_t pk[MVOI_ID_KEY_MAX];
+    if (lb + 1 > sizeof pk)
+        return -EINVAL;
+    memcpy(pk, buyer, lb + 1);   /* keys are buyer '\0' id */
+    int rc = s_forget(self, txn, which == 1, pk, lb + 1);
+    if (rc != 0) {
+        kpi_work_clear(self);
+        return rc;
+    }
+    return kpi_event_end(self, txn);
+}
+
+int kpi_next_buyer(kpi_t *self, MDB_txn *txn, const char *producer, const char *after,
+                   char *buf, size_t cap)
+{
+    int which = s_producer(producer);
+    if (which < 0)
+        return -ENOENT;
+    uint8_t sk[MVOI_ID_KEY_MAX];
+    size_t la = after ? strlen(after) : 0;
+    if (la + 1 > sizeof sk)
+        return -EINVAL;
+    /* The first key of a buyer after `after`: every key of `after` is after '\0' ... */
+    memcpy(sk, after ? after : "", la);
+    sk[la] = 1;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, which == 1 ? self->meas : self->tenders, &cur);
+    if (rc != 0)
+        return rc;
+    MDB_val k = { la ? la + 1 : 0, sk }, v;
+    rc = mdb_cursor_get(cur, &k, &v, la ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0) {
+        const uint8_t *z = memchr(k.mv_data, 0, k.mv_size);
+        size_t lb = z ? (size_t)(z - (const uint8_t *)k.mv_data) : k.mv_size;
+        if (lb + 1 > cap) {
+            rc = -ENAMETOOLONG;
+        } else {
+            memcpy(buf, k.mv_data, lb);
+            buf[lb] = 0;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? -ENOENT : rc;
 }

@@ -46,6 +46,20 @@ static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_e
     return kpi_reset(self->kpi, txn, producer);
 }
 
+/* A rebuild by buyer (feed.h): bounded by one buyer's records at national size. */
+static int s_reset_buyer(void *arg, MDB_txn *txn, const char *producer, const char *buyer)
+{
+    kpi_service_t *self = arg;
+    return kpi_reset_buyer(self->kpi, txn, producer, buyer);
+}
+
+static int s_next_buyer(void *arg, MDB_txn *txn, const char *producer, const char *after,
+                        char *buf, size_t cap)
+{
+    kpi_service_t *self = arg;
+    return kpi_next_buyer(self->kpi, txn, producer, after, buf, cap);
+}
+
 /* Totals go out through the server: it appends them and publishes them after the commit. */
 static int s_emit(void *arg, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
                   outbox_stamp_fn *stamp, void *stamp_arg, uint64_t *seq)
@@ -472,7 +486,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
                        .api_endpoint = o->calendar_api, .apply = s_apply, .reset = s_reset,
                        .arg = self, .stall_ms = o->stall_ms,
                        .linger_ms = o->linger_ms, .batch_begin = s_batch_begin,
-                       .batch_end = s_batch_end };
+                       .batch_end = s_batch_end, .reset_buyer = s_reset_buyer,
+                       .next_buyer = s_next_buyer, .snapshot_max = o->snapshot_max };
     feed_opts_t fi = fc;
     fi.producer = "impact";
     fi.pub_endpoint = o->impact_pub;

@@ -32,6 +32,8 @@ typedef struct {
     uint32_t heartbeat_ms;       /* 0 = default 1000 */
     uint32_t retention_ms;      /* period of the retention pass; 0 = 60000 */
     uint32_t stall_ms;           /* feeds: re-ask a replay after this silence; 0 = 3000 */
+    size_t snapshot_max;         /* feeds: bytes of one buyer's snapshot a rebuild holds;
+                                    0 = 256 MiB */
     uint32_t linger_ms;          /* feeds: gather live events this long per commit */
     uint64_t retain_events;      /* outbox retention (newest N KpiTotal events); 0 = all */
     uint32_t upstream_grace_ms;  /* not ready when an upstream is silent longer; 0 = 10000 */

@@ -34,6 +34,11 @@ static const cfg_spec_t s_config[] = {
       "the store is derived and not flushed per commit; this often, if anything was "
       "committed, data.mdb is flushed on a worker thread (after an OS crash the totals are "
       "rebuilt from the producers either way); 0 = only at an orderly stop", 0, 3600000 },
+    { "snapshot_max", CFG_INT, "268435456",
+      "bytes of one buyer's part of a producer's snapshot that a rebuild holds at a time (it "
+      "applies the snapshot buyer by buyer, one transaction each); a buyer beyond it fails "
+      "the rebuild by name (log rebuild_failed, EFBIG) and the snapshot is asked again",
+      4096, 1099511627776 },
     { "nosync", CFG_BOOL, "false", "no periodic checkpoint (benchmarks only)" },
 };
 
@@ -62,6 +67,7 @@ int main(int argc, char **argv)
         .linger_ms = (uint32_t)cfg_int(cfg, "linger_ms"),
         .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
         .retention_ms = (uint32_t)cfg_int(cfg, "retention_ms"),
+        .snapshot_max = (size_t)cfg_int(cfg, "snapshot_max"),
     };
     int err = 0;
     kpi_service_t *ks = kpi_service_new(service_loop(svc), service_bus(svc), &o, &err);

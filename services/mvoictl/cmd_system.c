@@ -17,6 +17,8 @@ static void s_print_inbox(const Mvoi__InboxLag *l)
            (unsigned long long)l->resyncs, (unsigned long long)l->rebuilds);
     if (l->rebuild_reason && *l->rebuild_reason)
         printf(" last_rebuild=%s", l->rebuild_reason);
+    if (l->rebuild_failures)
+        printf(" rebuild_failures=%llu", (unsigned long long)l->rebuild_failures);
     if (l->rebuilding)
         printf(" REBUILDING");
     printf("\n");
