@@ -209,6 +209,25 @@ static int s_setint(void *z, int opt, int v)
     return zmq_setsockopt(z, opt, &v, sizeof v);
 }
 
+/* PUB/SUB carry streams whose consumer may be slower than the producer for minutes (a
+ * bulk load): the SUB stops reading its connection at RCVHWM and then cannot see ZMTP
+ * PINGs. A heartbeat timeout there cuts a live connection (the publisher's queue for it is
+ * lost: a gap to replay) or, on the subscriber, aborts the process inside libzmq: the
+ * stalled engine dies, a stale "pipe writable again" reaches the reconnected one,
+ * "Assertion failed: _input_stopped (stream_engine_base.cpp)" (zeromq/libzmq#3937, #4767;
+ * seen in the kpi-aggregator at 400 buyers). Streams use TCP keepalive instead: the kernel
+ * answers its probes whether or not the process reads, so only a dead peer or host is cut;
+ * liveness of the producer is the stream's own heartbeat (topic hb). */
+static bool s_is_stream(int type)
+{
+    return type == ZMQ_PUB || type == ZMQ_SUB || type == ZMQ_XPUB || type == ZMQ_XSUB;
+}
+
+static int s_secs(int ms)
+{
+    return ms >= 1000 ? (ms + 999) / 1000 : 1;
+}
+
 static int s_apply_opts(void *z, int type, const bus_opts_t *o)
 {
     int64_t maxmsg = o->maxmsgsize;
@@ -216,7 +235,13 @@ static int s_apply_opts(void *z, int type, const bus_opts_t *o)
         || zmq_setsockopt(z, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
         || s_setint(z, ZMQ_LINGER, o->linger_ms))
         return s_err();
-    if (o->heartbeat_ivl_ms > 0) {
+    if (o->heartbeat_ivl_ms > 0 && s_is_stream(type)) {
+        if (s_setint(z, ZMQ_TCP_KEEPALIVE, 1)
+            || s_setint(z, ZMQ_TCP_KEEPALIVE_IDLE, s_secs(o->heartbeat_timeout_ms))
+            || s_setint(z, ZMQ_TCP_KEEPALIVE_INTVL, s_secs(o->heartbeat_ivl_ms))
+            || s_setint(z, ZMQ_TCP_KEEPALIVE_CNT, 3))
+            return s_err();
+    } else if (o->heartbeat_ivl_ms > 0) {
         if (s_setint(z, ZMQ_HEARTBEAT_IVL, o->heartbeat_ivl_ms)
             || s_setint(z, ZMQ_HEARTBEAT_TIMEOUT, o->heartbeat_timeout_ms)
             || s_setint(z, ZMQ_HEARTBEAT_TTL, o->heartbeat_timeout_ms))

@@ -31,7 +31,9 @@ typedef struct {
     int rcvhwm;              /* default 100000 */
     int64_t maxmsgsize;      /* default 1 MiB: caps protobuf input at the transport */
     int linger_ms;           /* default 1000; tests use 0 */
-    int heartbeat_ivl_ms;    /* ZMTP PING interval, default 1000; 0 = off */
+    int heartbeat_ivl_ms;    /* ZMTP PING interval, default 1000; 0 = off. PUB/SUB get TCP
+                                keepalive instead (idle = timeout, interval = ivl, 3 probes):
+                                a slow subscriber must not be cut (bus.c s_is_stream) */
     int heartbeat_timeout_ms;/* default 3000 */
     bool router_mandatory;   /* ROUTER: unknown peer -> EHOSTUNREACH (default true) */
     bool immediate;          /* PUSH/DEALER: queue only on completed connections (default false) */

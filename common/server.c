@@ -271,6 +271,7 @@ static void s_on_prepare(uv_prepare_t *h)
 {
     server_flush_kick(h->data);
     s_publish(h->data);
+    server_trim_kick(h->data);
 }
 
 /* ---------------------------------------------------------------- system requests */
@@ -770,6 +771,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     self->snap_started = true;
     uv_timer_init(loop, &self->maint_timer);
     self->maint_timer.data = self;
+    self->expire_at = uv_now(loop) + self->opts.maintenance_ms;
     uv_timer_start(&self->maint_timer, server_on_maintenance, self->opts.maintenance_ms,
                    self->opts.maintenance_ms);
     self->maint_started = true;

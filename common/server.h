@@ -80,7 +80,10 @@ typedef struct {
                                     0 = keep everything (consumers can always replay) */
     uint32_t request_ttl_s;      /* stored replies of commands are kept this long, so a
                                     client may retry within it; default 7 days */
-    uint32_t maintenance_ms;     /* period of the retention pass, default 60000 */
+    uint32_t maintenance_ms;     /* period of the retention pass, default 60000; the outbox
+                                    trimming also starts at the next loop turn once the
+                                    events beyond retain_events make a minimum pass (1024),
+                                    so it keeps pace with a bulk load */
     uint32_t trim_max;           /* outbox events one pass removes at most (a quarter of
                                     the backlog, at least 1024), default 10000; while more
                                     is due the next pass runs at the next loop turn */

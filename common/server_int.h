@@ -62,6 +62,8 @@ struct server_t {
     bool hb_started;
     uv_timer_t maint_timer;
     bool maint_started;
+    bool trim_soon;                /* a trimming pass runs at the next turn */
+    uint64_t expire_at;            /* uv_now of the next expiry of stored replies */
     uv_prepare_t publisher;        /* the publish point: runs before the loop sleeps */
     bool publisher_started;
     int closing;                   /* uv handles still closing in server_destroy */
@@ -134,6 +136,9 @@ void server_snapshot_start(server_t *self, server_req_t *req);
 void server_snapshot_drop_all(server_t *self);
 /* The maintenance timer: expires stored replies, trims the outbox (server_retention.c). */
 void server_on_maintenance(uv_timer_t *t);
+/* After a commit was published: when the outbox has grown a minimum pass beyond its
+ * retention, the next trimming pass runs at the next turn (server_retention.c). */
+void server_trim_kick(server_t *self);
 /* Events one retention pass removes of a backlog: a share of it, bounded by trim_max. */
 uint64_t server_trim_batch(uint64_t backlog, uint32_t trim_max);
 

@@ -17,7 +17,7 @@ struct gw_clone_t {
     uv_loop_t *loop;
     bus_ctx_t *ctx;
     char api[256], pub[256];
-    uint32_t stale_ms, snap_timeout_ms;
+    uint32_t stale_ms, snap_timeout_ms, snap_wait_ms;
     bool (*keep)(const Mvoi__KpiTotal *t);
     gw_clone_cbs_t cbs;
     bus_sock_t *sub;
@@ -164,7 +164,7 @@ static void s_start_snapshot(gw_clone_t *self)
     env.request_id = self->snap_rid;
     env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
     env.snapshot = &sr;
-    self->snap_deadline = now + self->snap_timeout_ms;
+    self->snap_deadline = now + self->snap_wait_ms;   /* then per item: s_on_snap */
     uint8_t buf[256];
     int64_t len = codec_pack_into(&env, buf, sizeof buf);
     bus_frame_t f = { buf, (size_t)(len > 0 ? len : 0) };
@@ -408,6 +408,9 @@ gw_clone_t *gw_clone_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_clone_opts_t 
     snprintf(self->pub, sizeof self->pub, "%s", o->pub);
     self->stale_ms = o->stale_ms ? o->stale_ms : 5000;
     self->snap_timeout_ms = o->snapshot_timeout_ms ? o->snapshot_timeout_ms : 5000;
+    self->snap_wait_ms = o->snapshot_wait_ms ? o->snapshot_wait_ms : 60000;
+    if (self->snap_wait_ms < self->snap_timeout_ms)
+        self->snap_wait_ms = self->snap_timeout_ms;
     self->keep = o->keep;
     if (cbs)
         self->cbs = *cbs;

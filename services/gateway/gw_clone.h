@@ -44,7 +44,11 @@ typedef struct {
     const char *api;              /* aggregator ROUTER */
     const char *pub;              /* aggregator PUB */
     uint32_t stale_ms;            /* default 5000 */
-    uint32_t snapshot_timeout_ms; /* default 5000 */
+    uint32_t snapshot_timeout_ms; /* per item once items flow, default 5000 */
+    uint32_t snapshot_wait_ms;    /* for the first item, default 60000: the aggregator reads
+                                     the whole range before it sends (seconds for every
+                                     buyer's totals at 400 buyers); asking again sooner
+                                     replaces its stream under way, for ever */
     /* which totals the view keeps (NULL: all); the others only move the head */
     bool (*keep)(const Mvoi__KpiTotal *t);
 } gw_clone_opts_t;

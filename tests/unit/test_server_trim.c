@@ -3,7 +3,9 @@
  *  nor one pass that holds the writer for the whole backlog), each pass a share of the
  *  backlog, never more than trim_max. Each uv_run(NOWAIT) is one turn: it runs the due
  *  timers once, so a turn that trimmed more than trim_max would have run two passes. The figures are the test's own: events appended,
- *  retain_events and trim_max as set; the rate is printed (cr_log_info), not asserted. */
+ *  retain_events and trim_max as set; the rate is printed (cr_log_info), not asserted.
+ *  And trimming starts with the growth, not with the period: events appended at every turn
+ *  under a period of a minute keep the outbox within a few turns' events of its retention. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -113,6 +115,69 @@ Test(server_trim, a_backlog_goes_in_bounded_passes_one_per_loop_turn)
     fprintf(stderr, "server_trim: %llu events, %llu passes of at most %d, %.1f ms, %.0f events/s\n",
             (unsigned long long)due, (unsigned long long)passes, TRIM_MAX, ms,
             ms > 0 ? (double)due / ms * 1000.0 : 0.0);
+
+    server_destroy(&srv);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    bus_ctx_destroy(&ctx);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+    outbox_destroy(&ob);
+    store_destroy(&store);
+    ut_tmpdir_remove(dir);
+}
+
+/* A producer under a bulk load: every turn commits APPEND_TURN events; the maintenance
+ * period is a minute, so only the publish point's kick can start a pass. A pass removes a
+ * quarter of what is due (at least 1024, at most TRIM_MAX), so what is due beyond the
+ * retention settles near four turns' appends: the bound below is six. */
+#define APPEND_TURN 2000
+#define TURNS 40
+
+Test(server_trim, trimming_keeps_pace_with_appends_without_waiting_for_the_period)
+{
+    char dir[64];
+    ut_tmpdir(dir, sizeof dir, "pace");
+    uv_loop_t loop;
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    bus_ctx_t *ctx = bus_ctx_new();
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, NULL };
+    store_opts_t so = { .path = dir, .dbs = dbs, .nosync = true };
+    int err = 0;
+    store_t *store = store_new(&so, &err);
+    cr_assert_not_null(store, "%s", mvoi_strerror(err));
+    outbox_t *ob = outbox_new(store, "paceprod", &err);
+    cr_assert_not_null(ob);
+    bus_opts_t bo;
+    bus_opts_default(&bo);
+    bo.linger_ms = 0;
+    server_opts_t o = { .name = "paceprod", .api_endpoint = "inproc://pace-api",
+                        .pub_endpoint = "inproc://pace-pub", .store = store, .outbox = ob,
+                        .heartbeat_ms = 0, .bus_opts = &bo, .retain_events = RETAIN,
+                        .maintenance_ms = 60000, .trim_max = TRIM_MAX };
+    server_t *srv = server_new(&loop, ctx, &o, &err);
+    cr_assert_not_null(srv, "%s", mvoi_strerror(err));
+    uint64_t most = 0;
+    for (int turn = 0; turn < TURNS; turn++) {
+        s_app_t a = { ob, APPEND_TURN };
+        cr_assert_eq(store_write(store, s_append, &a), 0);
+        struct timespec ms = { 0, 2 * 1000 * 1000 };
+        nanosleep(&ms, NULL);             /* the 1 ms pass is due at the next turn */
+        uv_run(&loop, UV_RUN_NOWAIT);
+        uint64_t held = outbox_head(ob) - outbox_retained_from(ob) + 1;
+        most = held > most ? held : most;
+    }
+    cr_assert_eq(outbox_head(ob), (uint64_t)TURNS * APPEND_TURN);
+    cr_assert_leq(most, RETAIN + 6 * APPEND_TURN, "the outbox held %llu events (retention %d, "
+                  "%d appended a turn): trimming waited for its period",
+                  (unsigned long long)most, RETAIN, APPEND_TURN);
+    for (int turn = 0; turn < 40 && outbox_retained_from(ob) + RETAIN <= outbox_head(ob);
+         turn++) {
+        struct timespec ms = { 0, 2 * 1000 * 1000 };
+        nanosleep(&ms, NULL);
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    cr_assert_eq(outbox_retained_from(ob), (uint64_t)TURNS * APPEND_TURN - RETAIN + 1);
+    cr_log_info("most held during the load: %llu", (unsigned long long)most);
 
     server_destroy(&srv);
     uv_run(&loop, UV_RUN_NOWAIT);
