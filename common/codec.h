@@ -33,6 +33,14 @@ int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len);
  * (-EMSGSIZE if the encoding is over CODEC_MAX_BYTES). */
 int64_t codec_pack_into(const Mvoi__Envelope *env, uint8_t *buf, size_t cap);
 
+/* A message field encoded by hand: field number num, wire type 2 (length-delimited), then
+ * len bytes of an already packed message. A message packed once can so go into several
+ * containers (a stored record and its event) without protobuf-c packing it, and sizing it
+ * at every level of nesting, again for each. Decoders take fields in any order. */
+size_t codec_field_size(uint32_t num, size_t len);
+/* Writes the field at p (room for codec_field_size); returns the end. */
+uint8_t *codec_field_put(uint8_t *p, uint32_t num, const void *data, size_t len);
+
 /* Fill an error reply body (the reply's body becomes Error). The strings are copied into
  * storage owned by `store`, which must outlive the pack of `reply`. */
 typedef struct {

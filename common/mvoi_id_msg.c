@@ -11,41 +11,58 @@
 #define S_DEPTH_MAX 16
 #define S_COUNTED 64            /* fields per message whose repeats get an [i] */
 
+/* The path is a stack of (field, index), formatted only when something is found: every
+ * request walks it, and formatting each step's name showed in the submit profile. */
 typedef struct {
-    char path[MVOI_ID_FIELD_MAX];
-    size_t plen;
+    const ProtobufCFieldDescriptor *f[S_DEPTH_MAX + 2];
+    long idx[S_DEPTH_MAX + 2];
+    size_t n;
     char *field, *why;
     size_t fcap, wcap;
 } s_walk_t;
 
-/* Append ".name" (or "name" at the root) and "[i]" for a repeated field; returns the old
- * length to restore. A path too long for the buffer ends in "..." rather than overflow. */
+/* Enter field f (element idx of a repeated field, -1 otherwise); returns what s_pop takes.
+ * The recursion stops at S_DEPTH_MAX, so the stack never holds more than S_DEPTH_MAX + 1. */
 static size_t s_push(s_walk_t *w, const ProtobufCFieldDescriptor *f, long idx)
 {
-    size_t old = w->plen;
-    int n = idx >= 0 ? snprintf(w->path + w->plen, sizeof w->path - w->plen, "%s%s[%ld]",
-                                w->plen ? "." : "", f->name, idx)
-                     : snprintf(w->path + w->plen, sizeof w->path - w->plen, "%s%s",
-                                w->plen ? "." : "", f->name);
-    if (n < 0 || (size_t)n >= sizeof w->path - w->plen) {
-        memcpy(w->path + sizeof w->path - 4, "...", 4);
-        w->plen = sizeof w->path - 1;
-    } else {
-        w->plen += (size_t)n;
+    size_t old = w->n;
+    if (w->n < S_DEPTH_MAX + 2) {
+        w->f[w->n] = f;
+        w->idx[w->n] = idx;
+        w->n++;
     }
     return old;
 }
 
 static void s_pop(s_walk_t *w, size_t old)
 {
-    w->plen = old;
-    w->path[old] = 0;
+    w->n = old;
+}
+
+/* "a.b[2].c"; a path too long for the buffer ends in "..." rather than overflow. */
+static void s_path(const s_walk_t *w, char *path, size_t cap)
+{
+    size_t plen = 0;
+    path[0] = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        int n = w->idx[i] >= 0 ? snprintf(path + plen, cap - plen, "%s%s[%ld]",
+                                          plen ? "." : "", w->f[i]->name, w->idx[i])
+                               : snprintf(path + plen, cap - plen, "%s%s",
+                                          plen ? "." : "", w->f[i]->name);
+        if (n < 0 || (size_t)n >= cap - plen) {
+            memcpy(path + cap - 4, "...", 4);
+            return;
+        }
+        plen += (size_t)n;
+    }
 }
 
 static void s_found(s_walk_t *w, const char *why)
 {
+    char path[MVOI_ID_FIELD_MAX];
+    s_path(w, path, sizeof path);
     if (w->field && w->fcap)
-        snprintf(w->field, w->fcap, "%s", w->path);
+        snprintf(w->field, w->fcap, "%s", path);
     if (w->why && w->wcap)
         snprintf(w->why, w->wcap, "%s", why);
 }
@@ -143,6 +160,24 @@ static int s_kind(const ProtobufCMessageDescriptor *d, const char *name)
     return MVOI_ID_TENDER;
 }
 
+/* s_kind of a field, remembered by its descriptor (descriptors are static, so the address
+ * names the field for good): five string compares per string field of every message of a
+ * request showed in the submit profile. Per thread, so no locking. */
+#define S_KIND_SLOTS 256
+static int s_kind_cached(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+{
+    static _Thread_local struct {
+        const ProtobufCFieldDescriptor *f;
+        int kind;
+    } slot[S_KIND_SLOTS];
+    size_t h = ((uintptr_t)f >> 4) % S_KIND_SLOTS;
+    if (slot[h].f != f) {
+        slot[h].kind = s_kind(d, f->name);
+        slot[h].f = f;
+    }
+    return slot[h].kind;
+}
+
 static int s_msg(s_walk_t *w, const ProtobufCMessage *m, int depth);
 
 static int s_one(s_walk_t *w, const ProtobufCFieldDescriptor *f, const void *slot, long idx,
@@ -171,7 +206,7 @@ static int s_msg(s_walk_t *w, const ProtobufCMessage *m, int depth)
     const ProtobufCMessageDescriptor *d = m->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
-        int kind = f->type == PROTOBUF_C_TYPE_STRING ? s_kind(d, f->name) : -1;
+        int kind = f->type == PROTOBUF_C_TYPE_STRING ? s_kind_cached(d, f) : -1;
         if (f->type != PROTOBUF_C_TYPE_MESSAGE && kind < 0)
             continue;
         const char *base = (const char *)m;

@@ -252,11 +252,13 @@ int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelop
     return outbox_append_stamped(self, txn, topic, env, NULL, NULL, seq_out);
 }
 
-int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
-                          Mvoi__Envelope *env, outbox_stamp_fn *stamp, void *stamp_arg,
-                          uint64_t *seq_out)
+/* body != NULL: env's body is not set and `body` (an encoded message) goes in as the
+ * envelope's field body_field. */
+static int s_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *env,
+                    outbox_stamp_fn *stamp, void *stamp_arg, uint32_t body_field,
+                    const uint8_t *body, size_t blen, uint64_t *seq_out)
 {
-    if (!self || !txn || !topic || !env)
+    if (!self || !txn || !topic || !env || (body && env->body_case))
         return -EINVAL;
     if (!self->in_write)
         return -EINVAL;   /* only inside store_write: the hooks keep the head consistent */
@@ -281,7 +283,8 @@ int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
     env->ts_unix_ms = clock_now_ms();
 
     int rc = 0;
-    size_t elen = mvoi__envelope__get_packed_size(env);
+    size_t hlen = mvoi__envelope__get_packed_size(env);
+    size_t elen = hlen + (body ? codec_field_size(body_field, blen) : 0);
     if (elen > CODEC_MAX_BYTES) {
         rc = -EMSGSIZE;
         goto out;
@@ -297,16 +300,34 @@ int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
     p[0] = (uint8_t)(tlen >> 8);
     p[1] = (uint8_t)tlen;
     memcpy(p + 2, topic, tlen);
-    if (mvoi__envelope__pack(env, p + 2 + tlen) != elen) {
+    if (mvoi__envelope__pack(env, p + 2 + tlen) != hlen) {
         rc = -EIO;
         goto out;
     }
+    if (body)
+        codec_field_put(p + 2 + tlen + hlen, body_field, body, blen);
     self->pending = seq;   /* meta "head" is written once, in the prepare hook */
     if (seq_out)
         *seq_out = seq;
 out:
     env->producer = caller_producer;
     return rc;
+}
+
+int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
+                          Mvoi__Envelope *env, outbox_stamp_fn *stamp, void *stamp_arg,
+                          uint64_t *seq_out)
+{
+    return s_append(self, txn, topic, env, stamp, stamp_arg, 0, NULL, 0, seq_out);
+}
+
+int outbox_append_encoded(outbox_t *self, MDB_txn *txn, const char *topic,
+                          Mvoi__Envelope *env, uint32_t body_field, const uint8_t *body,
+                          size_t blen, uint64_t *seq_out)
+{
+    if (!body || !body_field)
+        return -EINVAL;
+    return s_append(self, txn, topic, env, NULL, NULL, body_field, body, blen, seq_out);
 }
 
 /* What may leave the process: every committed event, or with the gate on the flushed ones. */

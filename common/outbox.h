@@ -38,6 +38,12 @@ int outbox_append_stamped(outbox_t *self, MDB_txn *txn, const char *topic,
                           uint64_t *seq_out);
 int outbox_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *env,
                   uint64_t *seq_out);
+/* outbox_append of an envelope whose body is already encoded: env has no body set, and
+ * body (blen bytes, a packed message) goes in as its field body_field (a body case:
+ * MVOI__ENVELOPE__BODY_*), written after env's own fields (codec_field_put). */
+int outbox_append_encoded(outbox_t *self, MDB_txn *txn, const char *topic,
+                          Mvoi__Envelope *env, uint32_t body_field, const uint8_t *body,
+                          size_t blen, uint64_t *seq_out);
 
 uint64_t outbox_head(outbox_t *self);          /* last committed seq (0 = none); with the
                                                   gate on, the last flushed one */

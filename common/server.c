@@ -115,14 +115,10 @@ int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
     return -EINVAL;
 }
 
-int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
-                uint64_t *seq_out)
+/* Events inherit the tenant and the request's correlation, so that a consumer can trace an
+ * effect back to the command that caused it. */
+static void s_inherit(server_req_t *req, Mvoi__Envelope *ev)
 {
-    server_t *self = req->server;
-    if (!self->opts.outbox)
-        return -ENOTSUP;
-    /* Events inherit the tenant and the request's correlation, so that a consumer can trace
-     * an effect back to the command that caused it. */
     if (req->req) {
         if (!ev->buyer && req->req->buyer)
             ev->buyer = req->req->buyer;
@@ -130,7 +126,28 @@ int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelo
             ev->correlation_id = req->req->correlation_id ? req->req->correlation_id
                                                           : req->req->request_id;
     }
+}
+
+int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
+                uint64_t *seq_out)
+{
+    server_t *self = req->server;
+    if (!self->opts.outbox)
+        return -ENOTSUP;
+    s_inherit(req, ev);
     return server_emit_txn(self, txn, topic, ev, NULL, NULL, seq_out);
+}
+
+int server_emit_encoded(server_req_t *req, MDB_txn *txn, const char *topic,
+                        Mvoi__Envelope *ev, uint32_t body_field, const uint8_t *body,
+                        size_t blen, uint64_t *seq_out)
+{
+    server_t *self = req->server;
+    if (!self->opts.outbox)
+        return -ENOTSUP;
+    s_inherit(req, ev);
+    return outbox_append_encoded(self->opts.outbox, txn, topic, ev, body_field, body, blen,
+                                 seq_out);
 }
 
 int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,

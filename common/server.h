@@ -134,6 +134,11 @@ int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
  * published by the server after the commit; a service never publishes itself. */
 int server_emit(server_req_t *req, MDB_txn *txn, const char *topic, Mvoi__Envelope *ev,
                 uint64_t *seq);
+/* server_emit with the body already encoded (outbox_append_encoded): ev has no body set;
+ * body is the packed message of its field body_field. */
+int server_emit_encoded(server_req_t *req, MDB_txn *txn, const char *topic,
+                        Mvoi__Envelope *ev, uint32_t body_field, const uint8_t *body,
+                        size_t blen, uint64_t *seq);
 /* The same for an event no request caused (a feed's batch, a timer's write), within any
  * write transaction of the server's store; stamp (may be NULL) is called with the event's
  * seq before it is packed (see outbox_append_stamped). */

@@ -198,6 +198,7 @@ impact_svc_destroy(impact_svc_t **self_p)
     outbox_destroy(&self->outbox);
     store_destroy(&self->store);
     factors_destroy(&self->factors);
+    free(self->enc);
     free(self);
     *self_p = NULL;
 }

@@ -42,19 +42,15 @@ s_single_reply(server_req_t *req, const char *id, uint32_t rev, bool duplicate,
     return rep;
 }
 
-/* Move the current record to history and write `rec` as the new current one. */
+/* Copy the current record to history; the new current one is written over it by
+ * impact_svc_recent_put, once its event's seq is known. */
 static int
-s_supersede(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord *old,
-            const Mvoi__MeasurementRecord *rec)
+s_supersede(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord *old)
 {
     const Mvoi__Measurement *m = old->measurement;
     uint8_t k[IMPACT_SVC_KEY_MAX];
     size_t kl = impact_svc_history_key(k, sizeof k, m->buyer, m->id, m->revision);
-    int rc = impact_svc_put_msg(txn, self->history, k, kl, &old->base);
-    if (rc != 0)
-        return rc;
-    kl = impact_svc_key(k, sizeof k, m->buyer, m->id, NULL);
-    return impact_svc_put_msg(txn, self->measurements, k, kl, &rec->base);
+    return impact_svc_put_msg(txn, self->history, k, kl, &old->base);
 }
 
 /* Does m say what cur says, reason and submitter aside? */
@@ -150,10 +146,10 @@ impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
     rec.impact = imp;
     rec.has_withdrawn = 1;
     uint64_t seq = 0;
-    if ((ret = s_supersede(self, txn, old, &rec)) != 0
+    if ((ret = s_supersede(self, txn, old)) != 0
         || (ret = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_CORRECTED, &m, imp,
                          old->measurement, old->impact, t, &seq)) != 0
-        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec)) != 0)
+        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec, NULL)) != 0)
         goto out;
     if (!s_single_reply(req, m.id, m.revision, false, imp, seq))
         ret = -ENOMEM;
@@ -216,10 +212,10 @@ impact_svc_on_withdraw(void *arg, server_req_t *req, MDB_txn *txn)
     rec.has_withdrawn = rec.withdrawn = 1;
     Mvoi__Tender *t = impact_svc_tender(self, req, txn, buyer, m.tender_id, &rc);
     uint64_t seq = 0;
-    if ((ret = rc) != 0 || (ret = s_supersede(self, txn, old, &rec)) != 0
+    if ((ret = rc) != 0 || (ret = s_supersede(self, txn, old)) != 0
         || (ret = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_WITHDRAWN, &m, &zero,
                          old->measurement, old->impact, t, &seq)) != 0
-        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec)) != 0)
+        || (ret = impact_svc_recent_put(self, txn, old->seq, seq, &rec, NULL)) != 0)
         goto out;
     if (!s_single_reply(req, m.id, m.revision, false, NULL, seq))
         ret = -ENOMEM;

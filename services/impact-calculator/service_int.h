@@ -40,6 +40,8 @@ struct impact_svc {
     bus_sock_t *hb;            /* SUB on the calendar's "hb": is the calendar alive? */
     uint64_t cal_heard_ms;
     MDB_dbi tenders, measurements, history, bytender, recent;
+    uint8_t *enc;              /* service_encode.c: the packed measurement and impact */
+    size_t enc_cap;
 };
 /* ---- service_util.c */
 
@@ -86,12 +88,30 @@ const char *impact_svc_buyer(server_req_t *req);
 char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
                          const Mvoi__Impact *imp, const Mvoi__Tender *t);
 
+/* ---- service_encode.c */
+
+/* A measurement and its impact packed once (in self->enc, valid until the next encode). */
+typedef struct {
+    size_t ml, il;
+    bool has_impact;
+} impact_svc_enc_t;
+int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
+                      impact_svc_enc_t *e);
+/* Store rec (its measurement and impact as e holds them) under k in db measurements. */
+int impact_svc_put_record_enc(impact_svc_t *self, MDB_txn *txn, const void *k, size_t klen,
+                              Mvoi__MeasurementRecord *rec, const impact_svc_enc_t *e);
+/* impact_svc_emit of e's measurement and impact, without a previous revision. */
+int impact_svc_emit_enc(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
+                        Mvoi__ImpactEventKind kind, const char *buyer,
+                        const impact_svc_enc_t *e, const Mvoi__Tender *tender, uint64_t *seq);
+
 /* ---- service_recent.c */
 
-/* Index rec (already stored) under the event seq of its revision, dropping its old_seq key
- * (0: none), and store rec again with seq and recorded_ms set. */
+/* Index rec under the event seq of its revision, dropping its old_seq key (0: none), and
+ * store rec (the measurement's current record) with seq and recorded_ms set; enc (may be
+ * NULL): rec's measurement and impact packed already (impact_svc_encode). */
 int impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64_t seq,
-                          Mvoi__MeasurementRecord *rec);
+                          Mvoi__MeasurementRecord *rec, const impact_svc_enc_t *enc);
 /* The buyer's records latest first, from offset, at most limit into out->records (room for
  * limit); next_offset when more follow. */
 int impact_svc_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn,

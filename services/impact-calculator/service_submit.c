@@ -117,7 +117,7 @@ static int s_existing(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const
 }
 
 /* Store m as revision 1 with its impact, index it by tender, emit it (seq: its event's). 0
- * or an LMDB error. */
+ * or an LMDB error. The record itself is written by impact_svc_recent_put, with its seq. */
 static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
                        Mvoi__Measurement *m, Mvoi__Impact *imp, const Mvoi__Tender *t,
                        uint64_t *seq)
@@ -129,18 +129,17 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     rec.impact = imp;
     rec.has_withdrawn = 1;
     uint8_t k[IMPACT_SVC_KEY_MAX];
-    size_t kl = impact_svc_key(k, sizeof k, buyer, m->id, NULL);
     int rc;
-    if ((rc = impact_svc_put_msg(txn, self->measurements, k, kl, &rec.base)) != 0)
-        return rc;
-    kl = impact_svc_key(k, sizeof k, buyer, m->tender_id, m->id);
+    size_t kl = impact_svc_key(k, sizeof k, buyer, m->tender_id, m->id);
     MDB_val key = { kl, k }, empty = { 0, "" };
     if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
         return rc;
-    if ((rc = impact_svc_emit(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, m, imp,
-                              NULL, NULL, t, seq)) != 0)
+    impact_svc_enc_t enc;
+    if ((rc = impact_svc_encode(self, m, imp, &enc)) != 0 ||
+        (rc = impact_svc_emit_enc(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, buyer,
+                                  &enc, t, seq)) != 0)
         return rc;
-    return impact_svc_recent_put(self, txn, 0, *seq, &rec);
+    return impact_svc_recent_put(self, txn, 0, *seq, &rec, &enc);
 }
 
 /* One item: fills r. Returns 0 (r says ok or not) or an LMDB error. */

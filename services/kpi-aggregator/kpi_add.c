@@ -62,23 +62,30 @@ static int s_is_cancelled(kpi_t *self, MDB_txn *txn, const char *buyer, const ch
 
 /* ---------------------------------------------------------------- adding to totals */
 
-/* The project counter of (tender, total) (kpi_projkey.c); *flip gets the change of the
- * total's projects (-1, 0, +1). */
+/* The project counter of (tender, total) (kpi_projkey.c), remembered in ms; *flip gets
+ * the change of the total's projects (-1, 0, +1). */
 static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *buyer, const char *tender,
-                           const char *key, int sign, int64_t *projects, int *flip)
+                           const char *key, int sign, int64_t *projects, int *flip,
+                           kpi_memo_slot_t *ms)
 {
-    uint8_t pk[KPI_KEY_MAX];
-    size_t pl = kpi_project_key(pk, sizeof pk, buyer, tender, key);
-    if (!pl) {
-        /* Ids are checked where they enter (mvoi_id.h), so this does not happen; if it
-         * did, the total stays right and only its project count misses this tender. */
-        log_warn("project_key_too_long", "no project counter for tender %.64s", tender);
-        return 0;
-    }
     int rc;
-    int64_t *cnt = kpi_work_project(self, txn, pk, pl, &rc);
+    if (!ms->proj_done) {
+        uint8_t pk[KPI_KEY_MAX];
+        size_t pl = kpi_project_key(pk, sizeof pk, buyer, tender, key);
+        if (pl) {
+            if (!(ms->proj = kpi_work_project(self, txn, pk, pl, &rc)))
+                return rc;
+        } else {
+            /* Ids are checked where they enter (mvoi_id.h), so this does not happen; if it
+             * did, the total stays right and only its project count misses this tender. */
+            log_warn("project_key_too_long", "no project counter for tender %.64s", tender);
+            ms->proj = NULL;
+        }
+        ms->proj_done = true;
+    }
+    int64_t *cnt = ms->proj;
     if (!cnt)
-        return rc;
+        return 0;
     int64_t n = *cnt, m = n + sign;
     if (m < 0)
         m = 0;
@@ -93,24 +100,24 @@ static int s_projects_bump(kpi_t *self, MDB_txn *txn, const char *buyer, const c
     return 0;
 }
 
-/* One total of c. *flip: for the all-dimensions total, set to its change of projects; for
- * the tender's total, when c also feeds all dimensions, applied instead of a counter of
- * its own (the two counts are the same, kpi_projkey.c). */
-static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quarter,
-                  int dim, int sign, int *flip)
+/* The working total of c in (quarter, dim), looked up once per memo: NULL with *rc 0 when
+ * it has no name (e.g. an absurdly long id). */
+static kpi_total_t *s_total(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quarter,
+                            int dim, kpi_memo_slot_t *ms, int *rc)
 {
+    *rc = 0;
+    if (ms->done)
+        return ms->t;
     int theme = dim == KPI_DIM_THEME ? c->theme : 0;
     const char *group = dim == KPI_DIM_GROUP ? c->group : NULL;
     const char *tender = dim == KPI_DIM_TENDER ? c->tender : NULL;
     char key[KPI_KEY_MAX];
-    if (mvoi_topic_kpi(key, sizeof key, c->kpi, c->year, quarter, c->buyer, theme, group, tender)
-        != 0)
-        return 0;   /* e.g. an absurdly long id: not a total we can name */
-    int rc;
-    bool fresh;
-    kpi_total_t *t = kpi_work_total(self, txn, key, true, &fresh, &rc);
-    if (!t)
-        return rc;
+    kpi_total_t *t = NULL;
+    bool fresh = false;
+    if (mvoi_topic_kpi(key, sizeof key, c->kpi, c->year, quarter, c->buyer, theme, group,
+                       tender) == 0 &&
+        !(t = kpi_work_total(self, txn, key, true, &fresh, rc)))
+        return NULL;
     if (fresh) {
         snprintf(t->buyer, sizeof t->buyer, "%s", c->buyer);
         if (group)
@@ -124,6 +131,21 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
         if (c->kpi == MVOI__KPI__KPI_PILOTS && quarter == 0 && dim == KPI_DIM_ALL)
             t->target = KPI_PILOT_TARGET;
     }
+    ms->t = t;
+    ms->done = true;
+    return t;
+}
+
+/* One total of c. *flip: for the all-dimensions total, set to its change of projects; for
+ * the tender's total, when c also feeds all dimensions, applied instead of a counter of
+ * its own (the two counts are the same, kpi_projkey.c). */
+static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quarter,
+                  int dim, int sign, int *flip, kpi_memo_slot_t *ms)
+{
+    int rc;
+    kpi_total_t *t = s_total(self, txn, c, quarter, dim, ms, &rc);
+    if (!t)
+        return rc;
     t->ambition += sign * c->ambition;
     t->realisation += sign * c->realisation;
     t->denominator += sign * c->denominator;
@@ -136,32 +158,77 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
         return 0;
     }
     int mine = 0;
-    rc = s_projects_bump(self, txn, c->buyer, c->tender, key, sign, &t->projects, &mine);
+    rc = s_projects_bump(self, txn, c->buyer, c->tender, t->key, sign, &t->projects, &mine, ms);
     if (dim == KPI_DIM_ALL)
         *flip = mine;
     return rc;
+}
+
+static void s_copy(char *dst, const char *src)
+{
+    strcpy(dst, src ? src : "");   /* lengths checked by s_memo_for */
+}
+
+static bool s_same(const char *memo, const char *s)
+{
+    return strcmp(memo, s ? s : "") == 0;
+}
+
+/* The memo for c's dimensions: the last one when c has them too, else a fresh one (or, when
+ * an id does not fit the memo, scratch: then nothing is remembered past this call). */
+static kpi_memo_t *s_memo_for(kpi_t *self, const kpi_delta_t *c, kpi_memo_t *scratch)
+{
+    kpi_memo_t *m = &self->memo;
+    if (m->gen == self->work_gen + 1 && m->kpi == c->kpi && m->year == c->year &&
+        m->quarter == c->quarter && m->theme == c->theme && m->dims == c->dims &&
+        m->project == c->project && s_same(m->buyer, c->buyer) &&
+        s_same(m->tender, c->tender) && s_same(m->group, c->group))
+        return m;
+    bool fits = strlen(c->buyer) < sizeof m->buyer &&
+                (!c->tender || strlen(c->tender) < sizeof m->tender) &&
+                (!c->group || strlen(c->group) < sizeof m->group);
+    if (!fits)
+        m = scratch;
+    memset(m, 0, sizeof *m);
+    m->gen = fits ? self->work_gen + 1 : 0;
+    m->kpi = c->kpi;
+    m->year = c->year;
+    m->quarter = c->quarter;
+    m->theme = c->theme;
+    m->dims = c->dims;
+    m->project = c->project;
+    if (fits) {
+        s_copy(m->buyer, c->buyer);
+        s_copy(m->tender, c->tender);
+        s_copy(m->group, c->group);
+    }
+    return m;
 }
 
 int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign)
 {
     if (!c->buyer || !*c->buyer || !c->year)
         return 0;
+    kpi_memo_t scratch;
+    kpi_memo_t *memo = s_memo_for(self, c, &scratch);
     uint32_t windows[2] = { 0, c->quarter };
     for (int w = 0; w < 2; w++) {
         if (w == 1 && !c->quarter)
             break;
         int rc, flip = 0, x = 0;
         uint32_t q = windows[w];
-        if ((c->dims & KPI_DIM_ALL) && (rc = s_bump(self, txn, c, q, KPI_DIM_ALL, sign, &flip)))
+        kpi_memo_slot_t *ms = memo->slot[w];
+        if ((c->dims & KPI_DIM_ALL) &&
+            (rc = s_bump(self, txn, c, q, KPI_DIM_ALL, sign, &flip, &ms[0])))
             return rc;
         if ((c->dims & KPI_DIM_THEME) && c->theme > 0 && mvoi_theme_key(c->theme) &&
-            (rc = s_bump(self, txn, c, q, KPI_DIM_THEME, sign, &x)))
+            (rc = s_bump(self, txn, c, q, KPI_DIM_THEME, sign, &x, &ms[1])))
             return rc;
         if ((c->dims & KPI_DIM_GROUP) && c->group && *c->group &&
-            (rc = s_bump(self, txn, c, q, KPI_DIM_GROUP, sign, &x)))
+            (rc = s_bump(self, txn, c, q, KPI_DIM_GROUP, sign, &x, &ms[2])))
             return rc;
         if ((c->dims & KPI_DIM_TENDER) && c->tender && *c->tender &&
-            (rc = s_bump(self, txn, c, q, KPI_DIM_TENDER, sign, &flip)))
+            (rc = s_bump(self, txn, c, q, KPI_DIM_TENDER, sign, &flip, &ms[3])))
             return rc;
     }
     return 0;

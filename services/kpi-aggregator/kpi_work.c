@@ -44,6 +44,7 @@ static kpi_work_t *s_at(kpi_t *self, size_t i)
 
 void kpi_work_clear(kpi_t *self)
 {
+    self->work_gen++;   /* kpi_add_delta's memo pointed into the set */
     self->nwork = 0;
     if (self->hash)
         memset(self->hash, 0, self->hashcap * sizeof *self->hash);
@@ -51,6 +52,7 @@ void kpi_work_clear(kpi_t *self)
 
 void kpi_work_free(kpi_t *self)
 {
+    self->work_gen++;
     for (size_t i = 0; i < self->nchunks; i++)
         free(self->chunks[i]);
     free(self->chunks);

@@ -310,3 +310,59 @@ Test(codec, field_number_zero_is_refused)
     codec_free(&e);
     free(buf);
 }
+
+/* A message packed once and framed by hand (codec_field_put) into its containers decodes
+ * to what protobuf-c packs from the nested message: re-packed, the bytes are the same. */
+Test(codec, hand_framed_fields_decode_like_nested_packing)
+{
+    char id[201];
+    memset(id, 'm', 200);   /* 200 bytes: the length takes two varint bytes */
+    id[200] = 0;
+    Mvoi__Measurement m = MVOI__MEASUREMENT__INIT;
+    m.id = id;
+    m.buyer = "heerlen";
+    m.tender_id = "T-1";
+    Mvoi__Impact imp = MVOI__IMPACT__INIT;
+    imp.has_co2_avoided_g = 1;
+    imp.co2_avoided_g = 12345;
+    Mvoi__ImpactEvent ie = MVOI__IMPACT_EVENT__INIT;
+    ie.has_kind = 1;
+    ie.kind = MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED;
+    ie.purchasing_group = "wegen";
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.producer = "impact";
+    env.has_seq = 1;
+    env.seq = 7;
+    /* hand: the envelope without body, then field 210 = ie without m/imp + fields 2, 3 */
+    uint8_t mb[512], ib[64], ieb[1024], out[2048];
+    size_t ml = mvoi__measurement__pack(&m, mb), il = mvoi__impact__pack(&imp, ib);
+    size_t hl = mvoi__impact_event__pack(&ie, ieb);
+    uint8_t *p = codec_field_put(ieb + hl, 2, mb, ml);
+    p = codec_field_put(p, 3, ib, il);
+    size_t iel = (size_t)(p - ieb);
+    cr_assert_eq(iel, hl + codec_field_size(2, ml) + codec_field_size(3, il));
+    cr_assert_eq(codec_field_size(2, ml), 1 + 2 + ml);
+    size_t el = mvoi__envelope__pack(&env, out);
+    uint8_t *q = codec_field_put(out + el, MVOI__ENVELOPE__BODY_IMPACT_EVENT, ieb, iel);
+    /* tag of field 210, wire type 2: 210 * 8 + 2 = 1682 = 0x92 0x0d as a varint */
+    cr_assert_eq(out[el], 0x92);
+    cr_assert_eq(out[el + 1], 0x0d);
+    size_t hand = (size_t)(q - out);
+    /* nested: what protobuf-c packs itself */
+    ie.measurement = &m;
+    ie.impact = &imp;
+    env.body_case = MVOI__ENVELOPE__BODY_IMPACT_EVENT;
+    env.impact_event = &ie;
+    uint8_t ref[2048], again[2048];
+    size_t rl = mvoi__envelope__pack(&env, ref);
+    cr_assert_eq(hand, rl);
+    int err = 0;
+    Mvoi__Envelope *d = codec_unpack(out, hand, 0, &err);
+    cr_assert_not_null(d, "err %d", err);
+    cr_assert_eq(d->body_case, MVOI__ENVELOPE__BODY_IMPACT_EVENT);
+    cr_assert_str_eq(d->impact_event->measurement->id, id);
+    cr_assert_eq(d->impact_event->impact->co2_avoided_g, 12345);
+    cr_assert_eq(mvoi__envelope__pack(d, again), rl);
+    cr_assert_eq(memcmp(again, ref, rl), 0);
+    codec_free(&d);
+}

@@ -449,3 +449,46 @@ Test(outbox, durability_gate_holds_back_publish_and_replay)
     cr_assert_eq(outbox_published(b.ob), 7);
     s_close(&b);
 }
+
+static int s_encoded_fn(MDB_txn *txn, void *arg)
+{
+    box_t *b = arg;
+    Mvoi__TestEvent te = MVOI__TEST_EVENT__INIT;
+    te.has_n = true;
+    te.n = 777;
+    uint8_t body[32];
+    size_t bl = mvoi__test_event__pack(&te, body);
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.correlation_id = "corr-2";
+    uint64_t seq = 0;
+    int rc = outbox_append_encoded(b->ob, txn, "test.encoded", &env,
+                                   MVOI__ENVELOPE__BODY_TEST_EVENT, body, bl, &seq);
+    if (rc != 0)
+        return rc;
+    cr_assert_eq(seq, 1);
+    /* an envelope that has a body of its own is refused: two bodies is no envelope */
+    env.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;
+    env.test_event = &te;
+    cr_assert_eq(outbox_append_encoded(b->ob, txn, "test.encoded", &env,
+                                       MVOI__ENVELOPE__BODY_TEST_EVENT, body, bl, &seq),
+                 -EINVAL);
+    return 0;
+}
+
+Test(outbox, encoded_body_is_stored_in_a_stamped_envelope)
+{
+    box_t b = s_open();
+    cr_assert_eq(store_write(b.s, s_encoded_fn, &b), 0);
+    got_t g = { 0 };
+    cr_assert_eq(outbox_read(b.ob, 1, 1, s_keep, &g), 0);
+    cr_assert_not_null(g.env);
+    cr_assert_str_eq(g.topic, "test.encoded");
+    cr_assert_str_eq(g.env->producer, "calendar");
+    cr_assert_eq(g.env->seq, 1);
+    cr_assert_str_eq(g.env->correlation_id, "corr-2");
+    cr_assert_eq(g.env->body_case, MVOI__ENVELOPE__BODY_TEST_EVENT);
+    cr_assert_eq(g.env->test_event->n, 777);
+    cr_assert_eq(outbox_committed(b.ob), 1);
+    mvoi__envelope__free_unpacked(g.env, NULL);
+    s_close(&b);
+}
