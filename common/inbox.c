@@ -129,7 +129,7 @@ int inbox_advance_fp(inbox_t *self, MDB_txn *txn, const char *producer, uint64_t
     store_be64(buf + 16, fp);
     val.mv_size = sizeof buf;
     val.mv_data = buf;
-    return mvoi_mdb_error(mdb_put(txn, self->dbi, &key, &val, 0));
+    return mvoi_mdb_error(store_put(txn, self->dbi, &key, &val, 0));
 }
 
 typedef struct {
@@ -199,7 +199,7 @@ int inbox_rebuild_mark(inbox_t *self, MDB_txn *txn, const char *producer, uint32
                        (uint8_t)(reason >> 8), (uint8_t)reason };
     val.mv_size = sizeof buf;
     val.mv_data = buf;
-    return mvoi_mdb_error(mdb_put(txn, self->dbi, &key, &val, 0));
+    return mvoi_mdb_error(store_put(txn, self->dbi, &key, &val, 0));
 }
 
 typedef struct {
@@ -250,6 +250,6 @@ int inbox_rebuild_clear(inbox_t *self, MDB_txn *txn, const char *producer)
     int rc = s_mark_key(producer, kb, sizeof kb, &key);
     if (rc != 0)
         return rc;
-    rc = mvoi_mdb_error(mdb_del(txn, self->dbi, &key, NULL));
+    rc = mvoi_mdb_error(store_del(txn, self->dbi, &key, NULL));
     return rc == -ENOENT ? 0 : rc;
 }

@@ -60,7 +60,7 @@ static int s_meta_put(outbox_t *self, MDB_txn *txn, const char *name, uint64_t v
     uint8_t b[8];
     store_be64(b, value);
     MDB_val k = s_str(name), v = { 8, b };
-    return mvoi_mdb_error(mdb_put(txn, self->db_meta, &k, &v, 0));
+    return mvoi_mdb_error(store_put(txn, self->db_meta, &k, &v, 0));
 }
 
 /* Head as seen by txn: the last key of the log, or meta "head" if larger (trimmed empty). */
@@ -293,7 +293,7 @@ static int s_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envel
     store_be64(k, seq);
     MDB_val key = { 8, k }, val = { 2 + tlen + elen, NULL };
     /* Reserve the value in the page and pack straight into it: no intermediate buffer. */
-    rc = mvoi_mdb_error(mdb_put(txn, self->db_outbox, &key, &val, MDB_APPEND | MDB_RESERVE));
+    rc = mvoi_mdb_error(store_put(txn, self->db_outbox, &key, &val, MDB_APPEND | MDB_RESERVE));
     if (rc != 0)
         goto out;   /* MVOI_E_MAP_FULL goes back to store_write, which grows and reruns */
     uint8_t *p = val.mv_data;
@@ -472,7 +472,7 @@ static int s_trim_fn(MDB_txn *txn, void *arg)
     while ((rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST))) == 0) {
         if (k.mv_size != 8 || store_get_be64(k.mv_data) >= t->below)
             break;
-        if ((rc = mvoi_mdb_error(mdb_cursor_del(c, 0))) != 0)
+        if ((rc = mvoi_mdb_error(store_cursor_del(c, 0))) != 0)
             break;
     }
     mdb_cursor_close(c);

@@ -432,7 +432,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         size_t len = mvoi__envelope__get_packed_size(&req->reply);
         MDB_val sv = { len + 8, NULL };
-        rc = mvoi_mdb_error(mdb_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE));
+        rc = mvoi_mdb_error(store_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE));
         if (rc != 0)
             return rc;
         /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */

@@ -37,7 +37,7 @@ static int s_expire_txn(MDB_txn *txn, void *arg)
     rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST));
     while (rc == 0 && e->expired < SERVER_EXPIRE_PER_PASS) {
         if (v.mv_size >= 8 && store_get_be64(v.mv_data) < e->cutoff_ms) {
-            if ((rc = mvoi_mdb_error(mdb_cursor_del(c, 0))) != 0)
+            if ((rc = mvoi_mdb_error(store_cursor_del(c, 0))) != 0)
                 break;
             e->expired++;
         }

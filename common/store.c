@@ -7,7 +7,7 @@
  *  A full map (grow the map, rerun fn) and a map another process resized (adopt its size,
  *  rerun fn) are handled here and never returned.
  */
-#include "store.h"
+#include "store_int.h"
 #include "mvoi_error.h"
 #include "store_guard.h"
 #include "clock.h"
@@ -25,49 +25,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#define STORE_MAX_HOOKS 8
 #define STORE_MAX_ATTEMPTS 32     /* bound on reruns of one store_write */
 #define STORE_DEFAULT_MAP (64ull << 20)
 #define STORE_DEFAULT_MAX (64ull << 30)
 #define STORE_DEFAULT_DBS 32
 #define STORE_BACKOFF_FIRST_MS 100
 #define STORE_BACKOFF_MAX_MS 5000
-
-typedef struct {
-    char *name;
-    MDB_dbi dbi;
-} s_db_t;
-
-struct store_t {
-    MDB_env *env;
-    char *path;
-    size_t map_max;
-    s_db_t *dbs;
-    size_t ndbs;
-    bool created;
-    bool in_write;
-    int stale_cleared;
-    store_hooks_t hooks[STORE_MAX_HOOKS];
-    int nhooks;
-    uint64_t commits;
-    uint64_t grows;
-    /* MDB_NOMETASYNC: a commit that wrote flushed the file (data pages) before it wrote
-     * its own meta page, so every earlier commit's meta page went to the device with it.
-     * durable_txn: the last transaction known to be on the device that way or by a
-     * store_flush (store_durable_upto); last_txn: the last one committed. */
-    bool nometasync;
-    uint64_t durable_txn, last_txn;
-    int (*before_open)(const char *dir, void *arg);
-    void *before_open_arg;
-    int lock_fd;                 /* flock on <path>/mvoi.lock, held until store_destroy */
-    /* Storage failure state: set by a failed write attempt, cleared by the next commit. */
-    int fail_err;                /* negative errno of the last failed attempt; 0 = fine */
-    int64_t fail_since_ms, next_try_ms;
-    uint32_t backoff_ms;
-    uint64_t deferred;
-    uint64_t probes;
-    uint64_t failed[STORE_NREASONS];
-};
 
 static uint64_t s_last_txnid(store_t *self);
 static void s_txn_init(store_t *self, const store_opts_t *opts);
@@ -79,7 +42,7 @@ static bool s_is_mdb_code(int rc)
 
 /* Convert a non-zero result (fn's or LMDB's) into the one error space; failures of the
  * store itself (not "not found"/"exists", which are answers) are logged with their name. */
-static int s_map_error(store_t *self, const char *what, int rc)
+int store__map_error(store_t *self, const char *what, int rc)
 {
     int code = mvoi_mdb_error(rc);
     bool store_failed = code != rc ? code != -ENOENT && code != -EEXIST
@@ -152,18 +115,16 @@ static int s_find_dbs(store_t *self)
         rc = mdb_dbi_open(txn, self->dbs[i].name, 0, &self->dbs[i].dbi);
     if (rc == 0) {
         rc = mdb_txn_commit(txn);
-        return rc == 0 ? 0 : s_map_error(self, "open dbs", rc);
+        return rc == 0 ? 0 : store__map_error(self, "open dbs", rc);
     }
     if (txn)
         mdb_txn_abort(txn);
     for (size_t i = 0; i < self->ndbs; i++)
         self->dbs[i].dbi = (MDB_dbi)-1;
-    return s_map_error(self, "open dbs", rc);
+    return store__map_error(self, "open dbs", rc);
 }
 
-static void s_log_errno(log_level_t level, const char *event, const char *path, int err,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void s_log_errno(log_level_t level, const char *event, const char *path, int err,
+void store__log_errno(log_level_t level, const char *event, const char *path, int err,
                         const char *fmt, ...)
 {
     char body[1024];
@@ -270,7 +231,7 @@ static int s_verify(store_t *self)
     sigaction(SIGBUS, &old_bus, NULL);
     sigaction(SIGSEGV, &old_segv, NULL);
     if (fault) {
-        s_log_errno(LOG_ERROR, "store_refused", self->path, -EUCLEAN, "%s/data.mdb is "
+        store__log_errno(LOG_ERROR, "store_refused", self->path, -EUCLEAN, "%s/data.mdb is "
                     "damaged: reading db '%s' faulted (%s); restore the latest backup",
                     self->path, where, fault == SIGBUS ? "SIGBUS" : "SIGSEGV");
         /* Closing cursors and ending a read transaction only frees memory and the reader
@@ -287,7 +248,7 @@ static int s_verify(store_t *self)
     if (txn)
         mdb_txn_abort(txn);
     if (rc != 0) {
-        s_log_errno(LOG_ERROR, "store_refused", self->path, -EUCLEAN, "%s/data.mdb is "
+        store__log_errno(LOG_ERROR, "store_refused", self->path, -EUCLEAN, "%s/data.mdb is "
                     "damaged: reading db '%s' failed: %s; restore the latest backup",
                     self->path, where, mdb_strerror(rc));
         return -EUCLEAN;
@@ -314,11 +275,11 @@ static int s_guard(store_t *self)
     if (rc == 0)
         rc = store_guard_check(self->path, store_guard_init(), &fresh, msg, sizeof msg);
     if (rc != 0) {
-        s_log_errno(LOG_ERROR, "store_refused", self->path, rc, "%s", msg);
+        store__log_errno(LOG_ERROR, "store_refused", self->path, rc, "%s", msg);
         return rc;
     }
     if (fresh)
-        s_log_errno(LOG_INFO, "store_new", self->path, 0, "creating a new store in %s",
+        store__log_errno(LOG_INFO, "store_new", self->path, 0, "creating a new store in %s",
                     self->path);
     return 0;
 }
@@ -370,7 +331,7 @@ store_t *store_new(const store_opts_t *opts, int *err)
     }
 
     if ((*err = s_mkdir_p(self->path)) != 0) {
-        s_log_errno(LOG_ERROR, "store_refused", self->path, *err, "store %s: mkdir: %s",
+        store__log_errno(LOG_ERROR, "store_refused", self->path, *err, "store %s: mkdir: %s",
                     self->path, mvoi_strerror(*err));
         goto fail;
     }
@@ -378,6 +339,8 @@ store_t *store_new(const store_opts_t *opts, int *err)
         goto fail;
 
     int rc = mdb_env_create(&self->env);
+    if (rc == 0)
+        rc = mdb_env_set_userctx(self->env, self);   /* store_put & co find us by it */
     if (rc == 0)
         rc = mdb_env_set_maxdbs(self->env, max_dbs);
     if (rc == 0)
@@ -393,13 +356,13 @@ store_t *store_new(const store_opts_t *opts, int *err)
                           opts->nosync ? MDB_NOSYNC : opts->nometasync ? MDB_NOMETASYNC : 0,
                           0600);
     if (rc != 0) {
-        *err = s_map_error(self, "open", rc);
+        *err = store__map_error(self, "open", rc);
         goto fail;
     }
     /* Reader slots of processes that died inside a read transaction pin pages forever. */
     rc = mdb_reader_check(self->env, &self->stale_cleared);
     if (rc != 0) {
-        *err = s_map_error(self, "reader_check", rc);
+        *err = store__map_error(self, "reader_check", rc);
         goto fail;
     }
     /* Read first: a start that finds every db writes nothing, so a start that fails later
@@ -413,8 +376,10 @@ store_t *store_new(const store_opts_t *opts, int *err)
         goto fail;
     self->commits = 0;
     s_txn_init(self, opts);
+    if ((*err = store__wal_open(self, opts)) != 0)
+        goto fail;
     if (store_guard_mark(self->path) != 0)   /* a store is here now (store_guard.h) */
-        s_log_errno(LOG_WARN, "store_mark_failed", self->path, -EIO, "cannot write %s/%s",
+        store__log_errno(LOG_WARN, "store_mark_failed", self->path, -EIO, "cannot write %s/%s",
                     self->path, STORE_MARK_FILE);
     return self;
 
@@ -428,6 +393,7 @@ void store_destroy(store_t **self_p)
     if (!self_p || !*self_p)
         return;
     store_t *self = *self_p;
+    store__wal_close(self);
     if (self->env)
         mdb_env_close(self->env);
     if (self->lock_fd >= 0)
@@ -447,6 +413,8 @@ int store_flush(store_t *self)
     /* mdb_env_sync(force) is one fdatasync(2) on the data file's descriptor (not
      * MDB_WRITEMAP): no LMDB lock or transaction state is read, so a worker thread may
      * call it while the loop thread runs a write transaction. */
+    if (self->wal)
+        return store__wal_flush(self);
     int rc = mdb_env_sync(self->env, 1);
     return rc == 0 ? 0 : mvoi_mdb_error(rc);
 }
@@ -474,20 +442,20 @@ int store_add_hooks(store_t *self, const store_hooks_t *hooks)
 {
     if (!hooks)
         return -EINVAL;
-    if (self->nhooks >= STORE_MAX_HOOKS)
+    if (self->nhooks >= (int)(sizeof self->hooks / sizeof self->hooks[0]))
         return -ENOSPC;
     self->hooks[self->nhooks++] = *hooks;
     return 0;
 }
 
-static void s_hooks_begin(store_t *self)
+void store__hooks_begin(store_t *self)
 {
     for (int i = 0; i < self->nhooks; i++)
         if (self->hooks[i].begin)
             self->hooks[i].begin(self->hooks[i].arg);
 }
 
-static int s_hooks_prepare(store_t *self, MDB_txn *txn)
+int store__hooks_prepare(store_t *self, MDB_txn *txn)
 {
     for (int i = 0; i < self->nhooks; i++)
         if (self->hooks[i].prepare) {
@@ -498,14 +466,14 @@ static int s_hooks_prepare(store_t *self, MDB_txn *txn)
     return 0;
 }
 
-static void s_hooks_commit(store_t *self)
+void store__hooks_commit(store_t *self)
 {
     for (int i = 0; i < self->nhooks; i++)
         if (self->hooks[i].commit)
             self->hooks[i].commit(self->hooks[i].arg);
 }
 
-static void s_hooks_abort(store_t *self)
+void store__hooks_abort(store_t *self)
 {
     for (int i = 0; i < self->nhooks; i++)
         if (self->hooks[i].abort)
@@ -513,12 +481,12 @@ static void s_hooks_abort(store_t *self)
 }
 
 /* Double the map, up to map_max. Only called with no transaction active in this process. */
-static int s_grow(store_t *self)
+int store__grow(store_t *self)
 {
     MDB_envinfo info;
     int rc = mdb_env_info(self->env, &info);
     if (rc != 0)
-        return s_map_error(self, "env_info", rc);
+        return store__map_error(self, "env_info", rc);
     size_t cur = info.me_mapsize;
     if (cur >= self->map_max) {
         return -ENOSPC;   /* named by the caller's storage_failing line */
@@ -526,7 +494,7 @@ static int s_grow(store_t *self)
     size_t next = cur > self->map_max / 2 ? self->map_max : cur * 2;
     rc = mdb_env_set_mapsize(self->env, next);
     if (rc != 0)
-        return s_map_error(self, "set_mapsize", rc);
+        return store__map_error(self, "set_mapsize", rc);
     self->grows++;
     return 0;
 }
@@ -574,7 +542,7 @@ const char *store_reason_name(store_reason_t r)
 
 /* A write attempt failed on the storage: count it, back off (doubling, bounded) and log one
  * line per attempt, so the log rate follows the backoff instead of the request rate. */
-static int s_failed(store_t *self, int raw, bool at_map_max)
+int store__failed(store_t *self, int raw, bool at_map_max)
 {
     int err = at_map_max ? -ENOSPC : raw > 0 ? -raw : -EIO;
     if (err == -EIO)
@@ -613,7 +581,7 @@ static int s_failed(store_t *self, int raw, bool at_map_max)
     return err;
 }
 
-static void s_recovered(store_t *self)
+void store__recovered(store_t *self)
 {
     int64_t now = clock_mono_ns() / 1000000;
     char failing[24];
@@ -657,13 +625,13 @@ static void s_note_commit(store_t *self, uint64_t id)
 static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
 {
     MDB_txn *txn = NULL;
-    s_hooks_begin(self);
+    store__hooks_begin(self);
     int rc = mdb_txn_begin(self->env, NULL, 0, &txn);
     *from_disk = rc != 0;
     if (rc == 0) {
         rc = fn(txn, arg);
         if (rc == 0)
-            rc = s_hooks_prepare(self, txn);
+            rc = store__hooks_prepare(self, txn);
         uint64_t id = (uint64_t)mdb_txn_id(txn);
         if (rc == 0) {
             rc = mdb_txn_commit(txn);   /* frees txn, also on failure */
@@ -674,11 +642,11 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
         if (rc == 0) {
             self->commits++;
             s_note_commit(self, id);
-            s_hooks_commit(self);
+            store__hooks_commit(self);
             return 0;
         }
     }
-    s_hooks_abort(self);
+    store__hooks_abort(self);
     return rc;
 }
 
@@ -696,6 +664,10 @@ int store_write(store_t *self, store_fn *fn, void *arg)
     }
     self->in_write = true;
     int result = -EIO;
+    if (self->wal) {
+        result = store__wal_write(self, fn, arg);
+        goto done;
+    }
     for (int attempt = 0; attempt < STORE_MAX_ATTEMPTS; attempt++) {
         uint64_t txnid = self->fail_err ? s_last_txnid(self) : 0;
         bool from_disk = false;
@@ -704,14 +676,14 @@ int store_write(store_t *self, store_fn *fn, void *arg)
             /* Only a commit that wrote proves the storage is back: a transaction that
              * changed nothing commits without touching the disk. */
             if (self->fail_err && s_last_txnid(self) != txnid)
-                s_recovered(self);
+                store__recovered(self);
             result = 0;
             goto done;
         }
         if (rc == MDB_MAP_FULL || rc == MVOI_E_MAP_FULL) {
-            if ((result = s_grow(self)) != 0) {
+            if ((result = store__grow(self)) != 0) {
                 if (result == -ENOSPC)
-                    result = s_failed(self, 0, true);
+                    result = store__failed(self, 0, true);
                 goto done;
             }
             continue;
@@ -720,13 +692,13 @@ int store_write(store_t *self, store_fn *fn, void *arg)
             /* Another process grew the map: adopt its size. */
             int r2 = mdb_env_set_mapsize(self->env, 0);
             if (r2 != 0) {
-                result = s_map_error(self, "set_mapsize(0)", r2);
+                result = store__map_error(self, "set_mapsize(0)", r2);
                 goto done;
             }
             continue;
         }
-        result = s_is_storage_failure(rc, from_disk) ? s_failed(self, rc, false)
-                                          : s_map_error(self, "write", rc);
+        result = s_is_storage_failure(rc, from_disk) ? store__failed(self, rc, false)
+                                          : store__map_error(self, "write", rc);
         goto done;
     }
     log_emit(LOG_ERROR, "store_error", NULL, "store %s: write: gave up after %d attempts",
@@ -749,11 +721,13 @@ static int s_probe_fn(MDB_txn *txn, void *arg)
     uint8_t v[8];
     store_be64(v, ++self->probes);
     MDB_val k = { 11, "store.probe" }, d = { sizeof v, v };
-    return mdb_put(txn, main_dbi, &k, &d, 0);
+    return store_put(txn, main_dbi, &k, &d, 0);
 }
 
 void store_probe(store_t *self)
 {
+    if (self)
+        store__wal_tick(self);
     if (self && self->fail_err && store_retry_in_ms(self) == 0)
         store_write(self, s_probe_fn, self);
 }
@@ -782,6 +756,8 @@ int store_read(store_t *self, store_fn *fn, void *arg)
 {
     if (!self || !fn)
         return -EINVAL;
+    if (self->wal)
+        return store__wal_read(self, fn, arg);
     for (int attempt = 0; attempt < 4; attempt++) {
         MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
@@ -794,12 +770,12 @@ int store_read(store_t *self, store_fn *fn, void *arg)
                 continue;
         }
         if (rc != 0)
-            return s_map_error(self, "read begin", rc);
+            return store__map_error(self, "read begin", rc);
         rc = fn(txn, arg);
         mdb_txn_abort(txn);
-        return rc == 0 ? 0 : s_map_error(self, "read", rc);
+        return rc == 0 ? 0 : store__map_error(self, "read", rc);
     }
-    return s_map_error(self, "read begin", MDB_MAP_RESIZED);
+    return store__map_error(self, "read begin", MDB_MAP_RESIZED);
 }
 
 int store_usage(store_t *self, uint64_t *map_size, uint64_t *used)
@@ -810,7 +786,7 @@ int store_usage(store_t *self, uint64_t *map_size, uint64_t *used)
     if (rc == 0)
         rc = mdb_env_stat(self->env, &st);
     if (rc != 0)
-        return s_map_error(self, "usage", rc);
+        return store__map_error(self, "usage", rc);
     if (map_size)
         *map_size = info.me_mapsize;
     if (used)
@@ -824,5 +800,5 @@ int store_reader_check(store_t *self, int *dead)
     int rc = mdb_reader_check(self->env, &d);
     if (dead)
         *dead = d;
-    return rc == 0 ? 0 : s_map_error(self, "reader_check", rc);
+    return rc == 0 ? 0 : store__map_error(self, "reader_check", rc);
 }

@@ -44,6 +44,16 @@ typedef struct {
     int (*before_open)(const char *dir, void *arg);
     void *before_open_arg;
     const char *const *dbs;  /* NULL-terminated names of the named databases to open */
+    /* Write-ahead log (docs/design.md#sync-policy): each store_write appends one record to
+     * <path>/wal.mvoi (preallocated, wal_size bytes, default 64 MiB) instead of committing;
+     * store_flush is one fdatasync of that file; LMDB commits at checkpoints (every
+     * wal_checkpoint_bytes of records, default 8 MiB, or wal_checkpoint_ms, default 1000,
+     * and at store_destroy). store_last_txn/store_durable_txn count log records then.
+     * Every write must go through store_put & co (below). A store opened without wal
+     * replays and removes a log an earlier run left. */
+    bool wal;
+    uint64_t wal_size, wal_checkpoint_bytes;
+    uint32_t wal_checkpoint_ms;
 } store_opts_t;
 
 /* Takes the directory's lock (store_guard.h), checks data.mdb before mapping it, opens (or
@@ -101,6 +111,21 @@ typedef struct {
     void *arg;
 } store_hooks_t;
 int store_add_hooks(store_t *self, const store_hooks_t *hooks);
+
+/* LMDB's writes with the same arguments and results: every write of the services goes
+ * through these (scripts/check-store-writes), so that a store in WAL mode can log it (the
+ * key; the final value is read when the batch is done, so MDB_RESERVE works). Without WAL
+ * mode each is the plain LMDB call. In WAL mode store_drop refuses del=1 (EINVAL). */
+int store_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned flags);
+int store_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data);
+int store_cursor_put(MDB_cursor *c, MDB_val *key, MDB_val *data, unsigned flags);
+int store_cursor_del(MDB_cursor *c, unsigned flags);
+int store_drop(MDB_txn *txn, MDB_dbi dbi, int del);
+/* WAL mode: commit what the log holds into LMDB now and flush it (before anything that
+ * reads data.mdb from outside, e.g. a copy). 0 without WAL mode. */
+int store_checkpoint(store_t *self);
+/* The loop stall of the checkpoints (commit + meta flush): median of the last 256, max. */
+void store_checkpoint_stall(store_t *self, int64_t *p50_ns, int64_t *max_ns);
 
 /* Map size and bytes in use (last page used x page size). */
 int store_usage(store_t *self, uint64_t *map_size, uint64_t *used);

@@ -96,7 +96,7 @@ int calendar_store_put(const calendar_store_t *cs, MDB_txn *txn, const Mvoi__Ten
     if (!t->buyer || !t->id || s_key(kb, t->buyer, t->id, &kl) < 0)
         return -EINVAL;
     MDB_val k = { kl, kb }, v = { len, (void *)packed };
-    int rc = mdb_put(txn, cs->tenders, &k, &v, 0);
+    int rc = store_put(txn, cs->tenders, &k, &v, 0);
     if (rc != 0)
         return rc;
     char pk[S_KEY_MAX + 1];
@@ -104,7 +104,7 @@ int calendar_store_put(const calendar_store_t *cs, MDB_txn *txn, const Mvoi__Ten
     if (old) {
         if (s_pub_key(pk, old->buyer, old->planned_publication, old->id, &pl) == 0) {
             MDB_val ok = { pl, pk };
-            rc = mdb_del(txn, cs->by_pub, &ok, NULL);
+            rc = store_del(txn, cs->by_pub, &ok, NULL);
             if (rc != 0 && rc != MDB_NOTFOUND)
                 return rc;
         }
@@ -113,7 +113,7 @@ int calendar_store_put(const calendar_store_t *cs, MDB_txn *txn, const Mvoi__Ten
         return -EINVAL;
     uint8_t sum[3 + 3 * 256];
     MDB_val ik = { pl, pk }, iv = { s_summary(t, sum), sum };
-    return mdb_put(txn, cs->by_pub, &ik, &iv, 0);
+    return store_put(txn, cs->by_pub, &ik, &iv, 0);
 }
 
 /* ------------------------------------------------------------------ index scans */

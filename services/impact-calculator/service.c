@@ -77,7 +77,7 @@ s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_epoch, uint6
     log_warn("calendar_reset", "the calendar's store was replaced (epoch %llu -> %llu): "
              "rebuilding the tender projection", (unsigned long long) old_epoch,
              (unsigned long long) new_epoch);
-    return mdb_drop(txn, self->tenders, 0);
+    return store_drop(txn, self->tenders, 0);
 }
 
 static void

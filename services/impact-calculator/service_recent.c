@@ -34,13 +34,13 @@ impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64
         goto record;
     if (old_seq) {
         key = (MDB_val){ s_key(k, m->buyer, old_seq), k };
-        rc = mdb_del(txn, self->recent, &key, NULL);
+        rc = store_del(txn, self->recent, &key, NULL);
         if (rc != 0 && rc != MDB_NOTFOUND)
             return rc;
     }
     key = (MDB_val){ s_key(k, m->buyer, seq), k };
     val = (MDB_val){ strlen(m->id), (void *) m->id };
-    if ((rc = mdb_put(txn, self->recent, &key, &val, 0)) != 0)
+    if ((rc = store_put(txn, self->recent, &key, &val, 0)) != 0)
         return rc;
     /* the record carries its seq (to move its key later) and when it was stored */
     rec->has_seq = 1;

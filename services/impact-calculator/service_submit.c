@@ -132,7 +132,7 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     int rc;
     size_t kl = impact_svc_key(k, sizeof k, buyer, m->tender_id, m->id);
     MDB_val key = { kl, k }, empty = { 0, "" };
-    if ((rc = mdb_put(txn, self->bytender, &key, &empty, 0)) != 0)
+    if ((rc = store_put(txn, self->bytender, &key, &empty, 0)) != 0)
         return rc;
     impact_svc_enc_t enc;
     if ((rc = impact_svc_encode(self, m, imp, &enc)) != 0 ||

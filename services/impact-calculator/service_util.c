@@ -68,7 +68,7 @@ impact_svc_put_msg(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const 
         return MDB_BAD_VALSIZE;   /* a key that did not fit: ids are checked before this */
     MDB_val key = { klen, (void *) k };
     MDB_val v = { protobuf_c_message_get_packed_size(msg), NULL };
-    int rc = mdb_put(txn, dbi, &key, &v, MDB_RESERVE);
+    int rc = store_put(txn, dbi, &key, &v, MDB_RESERVE);
     if (rc != 0)
         return rc;
     protobuf_c_message_pack(msg, v.mv_data);

@@ -87,7 +87,7 @@ static int s_meas_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *re
             continue;
         MDB_val key = { kl, kb };
         if (sign < 0) {
-            rc = mdb_del(txn, self->breakdown, &key, NULL);
+            rc = store_del(txn, self->breakdown, &key, NULL);
             if (rc != 0 && rc != MDB_NOTFOUND)
                 return rc;
             continue;
@@ -103,7 +103,7 @@ static int s_meas_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *re
         if (lg)
             memcpy(vb + 21, c.group, lg);
         MDB_val val = { 21 + lg, vb };
-        if ((rc = mdb_put(txn, self->breakdown, &key, &val, 0)) != 0)
+        if ((rc = store_put(txn, self->breakdown, &key, &val, 0)) != 0)
             return rc;
     }
     return 0;
@@ -209,7 +209,7 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
             size_t len = mvoi__impact_event__get_packed_size(nw);
             v.mv_size = len;
             v.mv_data = NULL;
-            rc = mdb_put(txn, self->meas, &k, &v, MDB_RESERVE);
+            rc = store_put(txn, self->meas, &k, &v, MDB_RESERVE);
             if (rc == 0)
                 mvoi__impact_event__pack(nw, v.mv_data);
         }
@@ -218,7 +218,7 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
     } else {
         rc = s_meas_contrib(self, txn, old, -1);
         if (rc == 0 && stored) {
-            rc = mdb_del(txn, self->meas, &k, NULL);
+            rc = store_del(txn, self->meas, &k, NULL);
             if (rc == MDB_NOTFOUND)
                 rc = 0;
         }
@@ -280,7 +280,7 @@ static int s_forget(kpi_t *self, MDB_txn *txn, bool impact, const uint8_t *prefi
         }
         int r = s_forget_one(self, txn, impact, &v);
         if (r == 0 && plen)
-            r = mdb_cursor_del(cur, 0);
+            r = store_cursor_del(cur, 0);
         if (r != 0) {
             mdb_cursor_close(cur);
             return r;
@@ -291,7 +291,7 @@ static int s_forget(kpi_t *self, MDB_txn *txn, bool impact, const uint8_t *prefi
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND)
         return rc;
-    return plen ? 0 : mdb_drop(txn, dbi, 0);
+    return plen ? 0 : store_drop(txn, dbi, 0);
 }
 
 static int s_producer(const char *producer)

@@ -138,9 +138,9 @@ static int s_move(MDB_txn *txn, MDB_dbi dbi, int db, const s_move_t *m, size_t *
         return -ENOMEM;
     memcpy(val, v.mv_data, v.mv_size);
     MDB_val nkv = { bl + 1 + m->klen, nk }, nv = { v.mv_size, val };
-    rc = mdb_put(txn, dbi, &nkv, &nv, 0);
+    rc = store_put(txn, dbi, &nkv, &nv, 0);
     if (rc == 0)
-        rc = mdb_del(txn, dbi, &k, NULL);
+        rc = store_del(txn, dbi, &k, NULL);
     free(val);
     if (rc == 0)
         (*moved)++;
@@ -175,7 +175,7 @@ int kpi_migrate(kpi_t *self, MDB_txn *txn, size_t *moved)
     self->cache_valid = false;
     if (rc == 0) {
         MDB_val one = { 1, "1" };
-        rc = mdb_put(txn, self->breakdown, &mk, &one, 0);
+        rc = store_put(txn, self->breakdown, &mk, &one, 0);
     }
     return rc;
 }

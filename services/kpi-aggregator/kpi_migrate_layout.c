@@ -119,9 +119,9 @@ static int s_move(MDB_txn *txn, MDB_dbi dbi, const MDB_val *ok, const uint8_t *n
         return -ENOMEM;
     memcpy(val, v.mv_data, v.mv_size);
     MDB_val nkv = { nlen, (void *)nk }, nv = { v.mv_size, val };
-    rc = nlen ? mdb_put(txn, dbi, &nkv, &nv, 0) : 0;   /* nlen 0: dropped */
+    rc = nlen ? store_put(txn, dbi, &nkv, &nv, 0) : 0;   /* nlen 0: dropped */
     if (rc == 0)
-        rc = mdb_del(txn, dbi, &k, NULL);
+        rc = store_del(txn, dbi, &k, NULL);
     free(val);
     return rc;
 }
@@ -202,7 +202,7 @@ int kpi_migrate_layout(kpi_t *self, MDB_txn *txn, kpi_layout_mig_t *st)
         st->alen = 0;
         if (st->db == 2) {
             MDB_val one = { 1, "1" };
-            rc = mdb_put(txn, self->breakdown, &mk, &one, 0);
+            rc = store_put(txn, self->breakdown, &mk, &one, 0);
         }
     }
     return rc;

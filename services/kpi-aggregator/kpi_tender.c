@@ -191,7 +191,7 @@ int kpi_apply_tender(kpi_t *self, MDB_txn *txn, const Mvoi__TenderEvent *te,
     size_t len = mvoi__tender__get_packed_size(&nw);
     uint8_t kb[MVOI_ID_KEY_MAX];
     MDB_val k = { mvoi_id_key2(kb, sizeof kb, by, in->id), kb }, v = { len, NULL };
-    if ((rc = mdb_put(txn, self->tenders, &k, &v, MDB_RESERVE)) != 0) {
+    if ((rc = store_put(txn, self->tenders, &k, &v, MDB_RESERVE)) != 0) {
         kpi_work_clear(self);
         return rc;
     }

@@ -77,7 +77,7 @@ int kpi_total_store(kpi_t *self, MDB_txn *txn, const kpi_total_t *t)
     memcpy(p, t->tender, lt + 1);
     p += lt + 1;
     MDB_val k = { strlen(t->key), (void *)t->key }, v = { (size_t)(p - buf), buf };
-    return mdb_put(txn, self->totals, &k, &v, 0);
+    return store_put(txn, self->totals, &k, &v, 0);
 }
 
 int kpi_get(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *out)

@@ -205,7 +205,7 @@ static int s_write_project(kpi_t *self, MDB_txn *txn, kpi_work_t *w)
     MDB_val k = { w->klen, w->t.key };
     int rc;
     if (w->t.count <= 0) {
-        rc = mdb_del(txn, self->projects, &k, NULL);
+        rc = store_del(txn, self->projects, &k, NULL);
         if (rc == MDB_NOTFOUND)
             rc = 0;
         w->existed = false;
@@ -214,7 +214,7 @@ static int s_write_project(kpi_t *self, MDB_txn *txn, kpi_work_t *w)
         uint8_t b[8];
         store_be64s(b, w->t.count);
         MDB_val v = { 8, b };
-        rc = mdb_put(txn, self->projects, &k, &v, 0);
+        rc = store_put(txn, self->projects, &k, &v, 0);
         w->existed = true;
     }
     w->orig[0] = w->t.count;

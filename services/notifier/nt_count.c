@@ -36,7 +36,7 @@ static int s_add(nt_service_t *s, MDB_txn *txn, const char *key, int64_t delta)
     uint8_t b[8];
     store_be64(b, n);
     MDB_val k = { strlen(key), (void *)key }, v = { 8, b };
-    return mdb_put(txn, s->nmeta, &k, &v, 0);
+    return store_put(txn, s->nmeta, &k, &v, 0);
 }
 
 int nt_count_change(nt_service_t *s, MDB_txn *txn, int old_state, Mvoi__DeliveryState now)
@@ -77,9 +77,9 @@ int nt_count_init(nt_service_t *s, MDB_txn *txn)
     store_be64(b2, unconfirmed);
     MDB_val dk = { 6, "n_dead" }, dv = { 8, b1 }, uk = { 13, "n_unconfirmed" }, uv = { 8, b2 };
     MDB_val one = { 1, "1" };
-    if ((rc = mdb_put(txn, s->nmeta, &dk, &dv, 0)) || (rc = mdb_put(txn, s->nmeta, &uk, &uv, 0)))
+    if ((rc = store_put(txn, s->nmeta, &dk, &dv, 0)) || (rc = store_put(txn, s->nmeta, &uk, &uv, 0)))
         return rc;
-    return mdb_put(txn, s->nmeta, &ck, &one, 0);
+    return store_put(txn, s->nmeta, &ck, &one, 0);
 }
 
 typedef struct {

@@ -92,7 +92,7 @@ static int s_tenders(nt_service_t *s, MDB_txn *txn, size_t *moved)
         nt_plan_fingerprint(nt->tender, fp, sizeof fp);
         if (st.meeting_fingerprint)
             st.meeting_fingerprint = fp;
-        if ((rc = mdb_del(txn, s->tenders, &key, NULL)) == 0 &&
+        if ((rc = store_del(txn, s->tenders, &key, NULL)) == 0 &&
             (rc = nt_store_save_tender(s, txn, &st)) == 0)
             (*moved)++;
         mvoi__notifier_tender__free_unpacked(nt, NULL);
@@ -138,7 +138,7 @@ static int s_split(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r)
 
 static int s_reminders(nt_service_t *s, MDB_txn *txn, size_t *split)
 {
-    int rc = mdb_drop(txn, s->bytender, 0);   /* rebuilt below with the buyer in front */
+    int rc = store_drop(txn, s->bytender, 0);   /* rebuilt below with the buyer in front */
     s_keys_t k = { 0 };
     if (!rc)
         rc = s_collect(txn, s->rem, &k);
@@ -171,7 +171,7 @@ int nt_migrate(nt_service_t *s, MDB_txn *txn)
     if ((rc = s_tenders(s, txn, &moved)) || (rc = s_reminders(s, txn, &split)))
         return rc;
     MDB_val two = { 1, "2" };
-    if ((rc = mdb_put(txn, s->nmeta, &mk, &two, 0)))
+    if ((rc = store_put(txn, s->nmeta, &mk, &two, 0)))
         return rc;
     if (moved || split)
         log_info("migrated", "notifier data moved to keys scoped by buyer: %zu tenders, "

@@ -530,7 +530,7 @@ int nt_plan_start_txn(MDB_txn *txn, void *arg)
     rc = mdb_get(txn, s->nmeta, &qk, &v);
     if (rc == MDB_NOTFOUND) {
         MDB_val one = { 1, "1" };
-        if ((rc = nt_plan_quarter(s, txn, now)) || (rc = mdb_put(txn, s->nmeta, &qk, &one, 0)))
+        if ((rc = nt_plan_quarter(s, txn, now)) || (rc = store_put(txn, s->nmeta, &qk, &one, 0)))
             return rc;
     } else if (rc) {
         return rc;

@@ -86,10 +86,10 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
     if (old) {
         if (nt_store_active(old->state)) {
             MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(old), old->id);
-            mdb_del(txn, s->due, &dk, NULL);
+            store_del(txn, s->due, &dk, NULL);
         }
         if (old->state == ST(SENDING))
-            mdb_del(txn, s->sending, &k, NULL);
+            store_del(txn, s->sending, &k, NULL);
         mvoi__reminder__free_unpacked(old, NULL);
     }
     size_t len = mvoi__reminder__get_packed_size(r);
@@ -98,23 +98,23 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
         return -ENOMEM;
     mvoi__reminder__pack(r, buf);
     v = (MDB_val){ len, buf };
-    rc = mdb_put(txn, s->rem, &k, &v, 0);
+    rc = store_put(txn, s->rem, &k, &v, 0);
     free(buf);
     if (rc)
         return rc;
     MDB_val empty = { 0, "" };
     if (nt_store_active(r->state)) {
         MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(r), r->id);
-        if ((rc = mdb_put(txn, s->due, &dk, &empty, 0)))
+        if ((rc = store_put(txn, s->due, &dk, &empty, 0)))
             return rc;
     }
-    if (r->state == ST(SENDING) && (rc = mdb_put(txn, s->sending, &k, &empty, 0)))
+    if (r->state == ST(SENDING) && (rc = store_put(txn, s->sending, &k, &empty, 0)))
         return rc;
     char bb[600];
     MDB_val bk;
     if ((rc = s_scope_key(bb, sizeof bb, r->buyer, r->tender_id, r->id, &bk)))
         return rc;
-    return mdb_put(txn, s->bytender, &bk, &empty, 0);
+    return store_put(txn, s->bytender, &bk, &empty, 0);
 }
 
 int nt_store_emit(nt_service_t *s, MDB_txn *txn, const char *topic, Mvoi__Reminder *r)
@@ -161,7 +161,7 @@ int nt_store_save_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__NotifierTend
     MDB_val k, v = { len, buf };
     int rc = nt_store_tender_key(kb, sizeof kb, nt->tender->buyer, nt->tender->id, &k);
     if (!rc)
-        rc = mdb_put(txn, s->tenders, &k, &v, 0);
+        rc = store_put(txn, s->tenders, &k, &v, 0);
     free(buf);
     return rc;
 }

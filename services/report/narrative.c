@@ -81,11 +81,11 @@ static int s_put(MDB_txn *txn, void *arg)
     MDB_val k = { strlen(p->key), p->key };
     MDB_dbi dbi = store_dbi(p->st, "narratives");
     if (!p->text || !*p->text) {
-        int rc = mdb_del(txn, dbi, &k, NULL);
+        int rc = store_del(txn, dbi, &k, NULL);
         return rc == MDB_NOTFOUND ? 0 : rc;
     }
     MDB_val v = { strlen(p->text), (void *)p->text };
-    return mdb_put(txn, dbi, &k, &v, 0);
+    return store_put(txn, dbi, &k, &v, 0);
 }
 
 int rp_narrative_set(store_t *st, const char *buyer, const Mvoi__SetNarrative *m)

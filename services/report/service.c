@@ -175,7 +175,7 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
         if ((rc = codec_pack(c->reply, &buf, &len)) < 0)
             return rc;
         MDB_val k = { strlen(j->rid), j->rid }, v = { len, buf };
-        rc = mdb_put(txn, store_dbi(self->store, "requests"), &k, &v, 0);
+        rc = store_put(txn, store_dbi(self->store, "requests"), &k, &v, 0);
         free(buf);
         if (rc)
             return rc;
@@ -185,7 +185,7 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
         rp_period_key(key, sizeof key, j->buyer, j->year, j->quarter);
         int64_t now = clock_now_ms();
         MDB_val k = { strlen(key), key }, v = { sizeof now, &now };
-        if ((rc = mdb_put(txn, store_dbi(self->store, "periods"), &k, &v, 0)))
+        if ((rc = store_put(txn, store_dbi(self->store, "periods"), &k, &v, 0)))
             return rc;
     }
     Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;

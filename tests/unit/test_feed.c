@@ -74,7 +74,7 @@ static int s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envel
     uint8_t e[8];
     store_be64(e, ev->epoch);
     val.mv_data = e;
-    int rc = mdb_put(txn, f->data, &key, &val, 0);
+    int rc = store_put(txn, f->data, &key, &val, 0);
     if (rc != 0)
         return rc;
     if (f->fail_apply)
@@ -103,7 +103,7 @@ static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_e
     f->resets++;
     f->reset_old = old_epoch;
     f->reset_new = new_epoch;
-    return mvoi_mdb_error(mdb_drop(txn, f->data, 0));   /* forget the old epoch's state */
+    return mvoi_mdb_error(store_drop(txn, f->data, 0));   /* forget the old epoch's state */
 }
 
 static void s_feed_start(uint32_t replay_batch, uint32_t stall_ms)

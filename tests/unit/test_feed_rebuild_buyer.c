@@ -130,7 +130,7 @@ static int s_tot_add(MDB_txn *txn, const char *buyer, int64_t d)
     t += d;
     v.mv_size = sizeof t;
     v.mv_data = &t;
-    return mdb_put(txn, B.tot, &k, &v, 0);
+    return store_put(txn, B.tot, &k, &v, 0);
 }
 
 /* Upsert one item: take its old value off the sum, add the new one. */
@@ -147,7 +147,7 @@ static int s_put(MDB_txn *txn, const char *buyer, const char *id, uint64_t value
     int64_t nv = (int64_t)value;
     v.mv_size = sizeof nv;
     v.mv_data = &nv;
-    if ((rc = mdb_put(txn, B.rec, &k, &v, 0)) != 0)
+    if ((rc = store_put(txn, B.rec, &k, &v, 0)) != 0)
         return rc;
     return s_tot_add(txn, buyer, nv - old);
 }
@@ -175,7 +175,7 @@ static int s_forget(MDB_txn *txn, const char *buyer)
         int64_t old;
         memcpy(&old, v.mv_data, sizeof old);
         const char *by = k.mv_data;   /* NUL-terminated by the key's own separator */
-        if ((rc = s_tot_add(txn, by, -old)) != 0 || (rc = mdb_cursor_del(c, 0)) != 0)
+        if ((rc = s_tot_add(txn, by, -old)) != 0 || (rc = store_cursor_del(c, 0)) != 0)
             break;
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }

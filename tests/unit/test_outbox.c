@@ -79,7 +79,7 @@ static int s_append_fn(MDB_txn *txn, void *arg)
         env.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;
         env.test_event = &te;
         MDB_val k = { 4, "last" }, v = { 8, &te.n };
-        rc = mdb_put(txn, store_dbi(a->b->s, "state"), &k, &v, 0);
+        rc = store_put(txn, store_dbi(a->b->s, "state"), &k, &v, 0);
         if (rc == 0)
             rc = outbox_append(a->b->ob, txn, "test.event", &env, &a->seqs[i]);
     }

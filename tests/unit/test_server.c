@@ -60,7 +60,7 @@ static int s_on_command(void *arg, server_req_t *req, MDB_txn *txn)
     char key[160];
     snprintf(key, sizeof key, "cmd:%s", rq->request_id);
     MDB_val k = { strlen(key), key }, v = { 1, "x" };
-    int rc = mdb_put(txn, t->data, &k, &v, 0);
+    int rc = store_put(txn, t->data, &k, &v, 0);
     if (rc != 0)
         return rc;
     if (count == T_STORAGE_FAILURE)

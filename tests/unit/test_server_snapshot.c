@@ -68,12 +68,12 @@ static int s_fill(MDB_txn *txn, void *arg)
         char key[32];
         int n = snprintf(key, sizeof key, "item.%06d", i);
         MDB_val k = { (size_t)n, key }, v = { 1, "x" };
-        int rc = mdb_put(txn, T.data, &k, &v, 0);
+        int rc = store_put(txn, T.data, &k, &v, 0);
         if (rc != 0)
             return rc;
     }
     MDB_val k = { 9, "other.one" }, v = { 1, "x" };   /* outside the prefix asked */
-    return mdb_put(txn, T.data, &k, &v, 0);
+    return store_put(txn, T.data, &k, &v, 0);
 }
 
 static void s_start(void)

@@ -53,7 +53,7 @@ static int s_put_fn(MDB_txn *txn, void *arg)
     uint8_t k[4];
     store_be32(k, a->key);
     MDB_val key = { 4, k }, val = { a->len, NULL };
-    int rc = mdb_put(txn, store_dbi(a->s, "data"), &key, &val, MDB_RESERVE);
+    int rc = store_put(txn, store_dbi(a->s, "data"), &key, &val, MDB_RESERVE);
     if (rc != 0)
         return rc;
     s_fill(val.mv_data, a->len, a->key);
@@ -148,7 +148,7 @@ static int s_rerun_fn(MDB_txn *txn, void *arg)
         r->dirty_runs++;
     mv.mv_size = 4;
     mv.mv_data = "here";
-    int rc = mdb_put(txn, meta, &mk, &mv, 0);
+    int rc = store_put(txn, meta, &mk, &mv, 0);
     if (rc != 0)
         return rc;
     put_args_t a = { r->s, 7, 2 << 20 };   /* 2 MiB: several MAP_FULLs from 64 KiB */
@@ -230,7 +230,7 @@ static int s_put_then_fail_fn(MDB_txn *txn, void *arg)
 {
     err_args_t *a = arg;
     MDB_val k = { 3, "key" }, v = { 5, "value" };
-    int rc = mdb_put(txn, store_dbi(a->s, "data"), &k, &v, 0);
+    int rc = store_put(txn, store_dbi(a->s, "data"), &k, &v, 0);
     if (rc != 0)
         return rc;
     return a->ret;

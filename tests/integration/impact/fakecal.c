@@ -53,7 +53,7 @@ static int s_emit(fake_t *f, server_req_t *req, MDB_txn *txn, Mvoi__Tender *t,
     memcpy(key, t->buyer, strlen(t->buyer) + 1);
     memcpy(key + strlen(t->buyer) + 1, t->id, strlen(t->id));
     MDB_val k = { kl, key }, v = { mvoi__tender__get_packed_size(t), NULL };
-    int rc = mdb_put(txn, f->tenders, &k, &v, MDB_RESERVE);
+    int rc = store_put(txn, f->tenders, &k, &v, MDB_RESERVE);
     if (rc != 0)
         return rc;
     mvoi__tender__pack(t, v.mv_data);

@@ -70,7 +70,7 @@ static int s_store_emit(fc_t *c, server_req_t *req, MDB_txn *txn, Mvoi__Tender *
     mvoi__tender__pack(t, buf);
     char kb[512];
     MDB_val k = s_key(kb, sizeof kb, t->buyer, t->id), v = { len, buf };
-    int rc = mdb_put(txn, c->tenders, &k, &v, 0);
+    int rc = store_put(txn, c->tenders, &k, &v, 0);
     free(buf);
     if (rc)
         return rc;

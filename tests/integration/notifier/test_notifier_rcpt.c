@@ -251,7 +251,7 @@ Test(notifier_rcpt, kickoff_too_close_to_publication_is_flagged)
 static void s_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kl, const void *v, size_t vl)
 {
     MDB_val key = { kl, (void *)k }, val = { vl, (void *)v };
-    cr_assert_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+    cr_assert_eq(store_put(txn, dbi, &key, &val, 0), 0);
 }
 
 static void s_put_rem(store_t *st, MDB_txn *txn, Mvoi__Reminder *r)

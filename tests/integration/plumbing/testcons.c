@@ -51,7 +51,7 @@ static int s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envel
     store_be32(val, count + 1);
     v.mv_size = 4;
     v.mv_data = val;
-    return mdb_put(txn, c->applied, &k, &v, 0);
+    return store_put(txn, c->applied, &k, &v, 0);
 }
 
 /* The producer was wiped: what we derived from its old epoch is void. */
@@ -59,7 +59,7 @@ static int s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_e
                    uint64_t new_epoch)
 {
     cons_t *c = arg;
-    return mdb_drop(txn, c->applied, 0);
+    return store_drop(txn, c->applied, 0);
 }
 
 static void s_stop(void *arg)

@@ -166,8 +166,8 @@ static int s_to_old(MDB_txn *txn, void *arg)
         MDB_val nk = { kl[i] - (size_t)(nul + 1 - keys[i]), nul + 1 }, nv = { vl[i], vals[i] };
         if (strcmp(o->db, "kpi_projects") == 0)   /* tender \0 topic of the old layout */
             nk = (MDB_val){ s_project_v1(keys[i], kl[i], false, pk), pk };
-        cr_assert_eq(mdb_del(txn, dbi, &ok, NULL), 0);
-        cr_assert_eq(mdb_put(txn, dbi, &nk, &nv, 0), 0);
+        cr_assert_eq(store_del(txn, dbi, &ok, NULL), 0);
+        cr_assert_eq(store_put(txn, dbi, &nk, &nv, 0), 0);
         o->moved++;
     }
     return 0;
@@ -201,7 +201,7 @@ static int s_drop_marker_txn(MDB_txn *txn, void *arg)
     (void)arg;
     static const char mk[] = "\0mvoi:keys-scoped-by-buyer";
     MDB_val k = { sizeof mk - 1, (void *)mk };
-    cr_assert_eq(mdb_del(txn, store_dbi(s_store, "kpi_breakdown"), &k, NULL), 0,
+    cr_assert_eq(store_del(txn, store_dbi(s_store, "kpi_breakdown"), &k, NULL), 0,
                  "the first migration left its marker");
     return 0;
 }
@@ -300,8 +300,8 @@ static int s_to_v1(MDB_txn *txn, void *arg)
             size_t nl = d ? s_project_v1(keys[i], kl[i], true, nk)
                           : s_key_v1((char *)keys[i], kl[i], (char *)nk);
             MDB_val ok = { kl[i], keys[i] }, nkv = { nl, nk }, nv = { vl[i], vals[i] };
-            cr_assert_eq(mdb_del(txn, dbi, &ok, NULL), 0);
-            cr_assert_eq(mdb_put(txn, dbi, &nkv, &nv, 0), 0);
+            cr_assert_eq(store_del(txn, dbi, &ok, NULL), 0);
+            cr_assert_eq(store_put(txn, dbi, &nkv, &nv, 0), 0);
             *(d ? &o->projects : &o->totals) += 1;
             /* that version also kept a counter per tender total, the all-dimensions
              * counter's twin: kpi.<k>.<w>.<b> -> kpi.<k>.<w>.<b>.tender.<tender> */
@@ -311,7 +311,7 @@ static int s_to_v1(MDB_txn *txn, void *arg)
                 memcpy(nk + nl, ".tender.", 8);
                 memcpy(nk + nl + 8, tender, tl);
                 MDB_val tk = { nl + 8 + tl, nk };
-                cr_assert_eq(mdb_put(txn, dbi, &tk, &nv, 0), 0);
+                cr_assert_eq(store_put(txn, dbi, &tk, &nv, 0), 0);
                 o->projects++;
                 o->tender_counters++;
             }
@@ -325,7 +325,7 @@ static int s_drop_layout_marker(MDB_txn *txn, void *arg)
     (void)arg;
     static const char mk[] = "\0mvoi:kpi-keys-buyer-first-compact";
     MDB_val k = { sizeof mk - 1, (void *)mk };
-    cr_assert_eq(mdb_del(txn, store_dbi(s_store, "kpi_breakdown"), &k, NULL), 0,
+    cr_assert_eq(store_del(txn, store_dbi(s_store, "kpi_breakdown"), &k, NULL), 0,
                  "the layout migration left its marker");
     return 0;
 }

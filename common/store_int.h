@@ -1,0 +1,109 @@
+/*  store_int: what store.c, store_cap.c and store_walmode.c share (not for callers).
+ *
+ *  WAL mode (store_opts_t.wal, docs/design.md#sync-policy): one long LMDB write transaction
+ *  (txn) stays open between checkpoints; each store_write runs fn in a nested transaction
+ *  of it, so a failing fn rolls back alone; the batch's effects (captured by the store_put
+ *  family) are appended to the log file (store_wal.h) as one record, kept in memory (mem)
+ *  until the next checkpoint commits the long transaction.
+ */
+#ifndef MVOI_STORE_INT_H
+#define MVOI_STORE_INT_H
+
+#include "store.h"
+#include "store_wal.h"
+#include "log.h"
+
+#define STORE_MAIN_IDX 0xFFFFu   /* the main db's index in a record (not one of opts.dbs) */
+
+typedef struct {
+    char *name;
+    MDB_dbi dbi;
+} s_db_t;
+
+/* A growing byte buffer (records, captured keys). */
+typedef struct {
+    uint8_t *b;
+    size_t len, cap;
+} store_buf_t;
+
+struct store_t {
+    MDB_env *env;
+    char *path;
+    size_t map_max;
+    s_db_t *dbs;
+    size_t ndbs;
+    bool created;
+    bool in_write;
+    int stale_cleared;
+    store_hooks_t hooks[8];
+    int nhooks;
+    uint64_t commits;
+    uint64_t grows;
+    /* MDB_NOMETASYNC: a commit that wrote flushed the file (data pages) before it wrote
+     * its own meta page, so every earlier commit's meta page went to the device with it.
+     * durable_txn: the last transaction known to be on the device that way or by a
+     * store_flush (store_durable_upto); last_txn: the last one committed. In WAL mode both
+     * are log sequence numbers: the last record appended and the last one a WAL fdatasync
+     * (or a checkpoint) covered. */
+    bool nometasync;
+    uint64_t durable_txn, last_txn;
+    int (*before_open)(const char *dir, void *arg);
+    void *before_open_arg;
+    int lock_fd;                 /* flock on <path>/mvoi.lock, held until store_destroy */
+    /* Storage failure state: set by a failed write attempt, cleared by the next commit. */
+    int fail_err;                /* negative errno of the last failed attempt; 0 = fine */
+    int64_t fail_since_ms, next_try_ms;
+    uint32_t backoff_ms;
+    uint64_t deferred;
+    uint64_t probes;
+    uint64_t failed[STORE_NREASONS];
+
+    /* WAL mode (NULL wal: off). */
+    store_wal_t *wal;
+    MDB_dbi main_dbi;
+    MDB_txn *txn;                /* the long transaction; NULL until the next write */
+    MDB_txn *cur;                /* the transaction fn runs in (nested one during a write) */
+    bool capturing;              /* store_put & co record keys into cap */
+    int cap_err;                 /* a capture failed (memory, unknown db): the batch fails */
+    store_buf_t cap;             /* [u8 op][u16 db][u32 klen][key] per captured operation */
+    store_buf_t rec;             /* the record being built */
+    store_buf_t mem;             /* [u32 len][record] since the checkpoint: re-applied */
+    uint64_t salt;               /* this incarnation's record salt (store_wal.h) */
+    uint64_t cp_bytes, cp_ms;    /* checkpoint thresholds */
+    int64_t cp_last_ms;          /* when the last checkpoint finished */
+    bool cp_unsynced;            /* a checkpoint committed but its meta flush failed */
+    uint64_t cp_count, cp_forced;
+    int64_t cp_ns[256];          /* the last checkpoints' loop stall (ring) */
+    int64_t cp_max_ns;
+};
+
+/* store.c */
+int store__map_error(store_t *self, const char *what, int rc);
+int store__failed(store_t *self, int raw, bool at_map_max);
+void store__recovered(store_t *self);
+int store__grow(store_t *self);
+void store__hooks_begin(store_t *self);
+int store__hooks_prepare(store_t *self, MDB_txn *txn);
+void store__hooks_commit(store_t *self);
+void store__hooks_abort(store_t *self);
+void store__log_errno(log_level_t level, const char *event, const char *path, int err,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* store_cap.c: capture, record build and replay. */
+int store__buf_add(store_buf_t *b, const void *p, size_t n);
+void store__buf_free(store_buf_t *b);
+/* The record of the captured operations, read as final values in txn, into self->rec. */
+int store__cap_build(store_t *self, MDB_txn *txn);
+/* Apply one record in txn (puts, dels ignoring NOTFOUND, drops): -EUCLEAN if it does not
+ * parse or names an unknown db; else 0 or the raw LMDB code. */
+int store__rec_apply(store_t *self, MDB_txn *txn, const uint8_t *p, size_t len);
+
+/* store_walmode.c */
+int store__wal_open(store_t *self, const store_opts_t *opts);
+int store__wal_write(store_t *self, store_fn *fn, void *arg);
+int store__wal_read(store_t *self, store_fn *fn, void *arg);
+void store__wal_close(store_t *self);
+void store__wal_tick(store_t *self);      /* a checkpoint due by time */
+int store__wal_flush(store_t *self);      /* store_flush in WAL mode */
+
+#endif

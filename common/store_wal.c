@@ -1,0 +1,253 @@
+/*  store_wal: the write-ahead log file (see store_wal.h). */
+#include "store_wal.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+struct store_wal_t {
+    int fd;
+    uint64_t size;       /* the ring's size: the file's */
+    uint64_t head;       /* where the next record goes (before the wrap rule) */
+    uint64_t live;       /* bytes from the last checkpoint's start to head, gaps included */
+};
+
+static uint64_t s_total(size_t len)
+{
+    return ((uint64_t)STORE_WAL_HDR + len + STORE_WAL_ALIGN - 1) / STORE_WAL_ALIGN
+           * STORE_WAL_ALIGN;
+}
+
+static int s_path(char *buf, size_t cap, const char *dir)
+{
+    int n = snprintf(buf, cap, "%s/%s", dir, STORE_WAL_FILE);
+    return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+int store_wal_open(const char *dir, store_wal_t **out, bool *exists)
+{
+    char path[PATH_MAX];
+    *out = NULL;
+    *exists = false;
+    int rc = s_path(path, sizeof path, dir);
+    if (rc != 0)
+        return rc;
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    struct stat st;
+    store_wal_t *w = calloc(1, sizeof *w);
+    if (!w || fstat(fd, &st) != 0) {
+        rc = w ? -errno : -ENOMEM;
+        free(w);
+        close(fd);
+        return rc;
+    }
+    w->fd = fd;
+    w->size = (uint64_t)st.st_size;
+    *out = w;
+    *exists = true;
+    return 0;
+}
+
+static int s_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+/* Zeros written, not a hole or fallocate's unwritten extents: the first write into either
+ * changes the file's metadata, which fdatasync would then have to journal. */
+static int s_zero_fill(int fd, uint64_t from, uint64_t to)
+{
+    static const uint8_t zero[1 << 16];
+    while (from < to) {
+        size_t n = to - from < sizeof zero ? (size_t)(to - from) : sizeof zero;
+        ssize_t w = pwrite(fd, zero, n, (off_t)from);
+        if (w <= 0)
+            return w < 0 ? -errno : -EIO;
+        from += (uint64_t)w;
+    }
+    return 0;
+}
+
+int store_wal_format(const char *dir, store_wal_t **wp, uint64_t size)
+{
+    char path[PATH_MAX];
+    int rc = s_path(path, sizeof path, dir);
+    if (rc != 0)
+        return rc;
+    size = size / STORE_WAL_ALIGN * STORE_WAL_ALIGN;
+    store_wal_t *w = *wp;
+    if (!w) {
+        if (!(w = calloc(1, sizeof *w)))
+            return -ENOMEM;
+        w->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (w->fd < 0) {
+            rc = -errno;
+            free(w);
+            return rc;
+        }
+        *wp = w;
+    }
+    if (w->size > size && ftruncate(w->fd, (off_t)size) != 0)
+        return -errno;
+    if (w->size < size && (rc = s_zero_fill(w->fd, w->size, size)) != 0)
+        return rc;
+    w->size = size;
+    if (fsync(w->fd) != 0)
+        return -errno;
+    return s_fsync_dir(dir);
+}
+
+void store_wal_close(store_wal_t **wp)
+{
+    if (!wp || !*wp)
+        return;
+    close((*wp)->fd);
+    free(*wp);
+    *wp = NULL;
+}
+
+uint64_t store_wal_size(store_wal_t *w) { return w->size; }
+uint64_t store_wal_head(store_wal_t *w) { return w->head; }
+uint64_t store_wal_live(store_wal_t *w) { return w->live; }
+
+static uint32_t s_crc(const uint8_t *hdr, uint64_t salt, const uint8_t *p, size_t len)
+{
+    uint8_t s[8];
+    store_be64(s, salt);
+    uLong c = crc32(0L, Z_NULL, 0);
+    c = crc32(c, hdr, 24);
+    c = crc32(c, s, sizeof s);
+    while (len > 0) {   /* zlib takes uInt lengths */
+        uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)c;
+}
+
+/* A valid record of this salt at off (lsn 0: any), within a map of `size` bytes. */
+static bool s_valid(const uint8_t *map, uint64_t size, uint64_t off, uint64_t salt,
+                    uint64_t lsn, uint64_t *len, uint64_t *rec_lsn, uint64_t *synced)
+{
+    if (off + STORE_WAL_HDR > size)
+        return false;
+    const uint8_t *h = map + off;
+    if (store_get_be32(h) != STORE_WAL_MAGIC)
+        return false;
+    uint64_t n = store_get_be32(h + 4), l = store_get_be64(h + 8);
+    if ((lsn && l != lsn) || off + STORE_WAL_HDR + n > size)
+        return false;
+    if (s_crc(h, salt, h + STORE_WAL_HDR, (size_t)n) != store_get_be32(h + 24))
+        return false;
+    *len = n;
+    *rec_lsn = l;
+    *synced = store_get_be64(h + 16);
+    return true;
+}
+
+/* After the replay stopped at `missing`: is there a later record saying it was durable? */
+static bool s_damaged(const uint8_t *map, uint64_t size, uint64_t salt, uint64_t missing)
+{
+    for (uint64_t off = 0; off + STORE_WAL_HDR <= size; off += STORE_WAL_ALIGN) {
+        uint64_t len, l, synced;
+        if (store_get_be32(map + off) == STORE_WAL_MAGIC
+            && s_valid(map, size, off, salt, 0, &len, &l, &synced)
+            && l > missing && synced >= missing)
+            return true;
+    }
+    return false;
+}
+
+int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
+                     store_wal_cb *cb, void *arg, uint64_t *next, uint64_t *bad)
+{
+    *next = lsn;
+    *bad = 0;
+    if (w->size < STORE_WAL_HDR)
+        return 0;
+    uint8_t *map = mmap(NULL, (size_t)w->size, PROT_READ, MAP_SHARED, w->fd, 0);
+    if (map == MAP_FAILED)
+        return -errno;
+    int rc = 0;
+    for (;;) {
+        uint64_t len, l, synced;
+        if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced)) {
+            off = 0;   /* the wrap rule: it did not fit before the end */
+            if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced))
+                break;
+        }
+        if ((rc = cb(arg, lsn, map + off + STORE_WAL_HDR, (size_t)len)) != 0)
+            break;
+        off += s_total((size_t)len);
+        lsn++;
+    }
+    *next = lsn;
+    if (rc == 0 && s_damaged(map, w->size, salt, lsn)) {
+        *bad = lsn;
+        rc = -EUCLEAN;
+    }
+    munmap(map, (size_t)w->size);
+    w->head = off;
+    return rc;
+}
+
+void store_wal_start(store_wal_t *w, uint64_t off)
+{
+    w->head = off < w->size ? off : 0;
+    w->live = 0;
+}
+
+void store_wal_checkpointed(store_wal_t *w) { w->live = 0; }
+
+int store_wal_append(store_wal_t *w, uint64_t lsn, uint64_t synced, uint64_t salt,
+                     const uint8_t *p, size_t len)
+{
+    uint64_t total = s_total(len);
+    if (len > UINT32_MAX || total > w->size)
+        return -EFBIG;
+    uint64_t at = w->head, gap = 0;
+    if (at + total > w->size) {
+        gap = w->size - at;
+        at = 0;
+    }
+    if (w->live + gap + total > w->size)
+        return w->live == 0 ? -EFBIG : -ENOSPC;
+    uint8_t h[STORE_WAL_HDR] = { 0 };
+    store_be32(h, STORE_WAL_MAGIC);
+    store_be32(h + 4, (uint32_t)len);
+    store_be64(h + 8, lsn);
+    store_be64(h + 16, synced);
+    store_be32(h + 24, s_crc(h, salt, p, len));
+    /* Header and payload in one call: a record is one run of bytes in the page cache. */
+    struct iovec iov[2] = { { h, sizeof h }, { (void *)p, len } };
+    ssize_t n = pwritev(w->fd, iov, 2, (off_t)at);
+    if (n < 0)
+        return -errno;
+    if ((size_t)n != sizeof h + len)
+        return -EIO;
+    w->head = at + total;
+    w->live += gap + total;
+    return 0;
+}
+
+int store_wal_sync(store_wal_t *w)
+{
+    return fdatasync(w->fd) == 0 ? 0 : -errno;
+}
