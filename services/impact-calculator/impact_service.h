@@ -66,6 +66,8 @@ typedef struct {
     const char *state_dir;         /* LMDB environment directory */
     const char *factors_dir;       /* factor tables (*.csv) */
     bool nosync;                   /* LMDB without fsync (benchmarks only) */
+    bool wal;                      /* write-ahead log in front of LMDB (store_opts_t.wal);
+                                      ignored with nosync */
     bool flush_offloop;            /* durable commit's last flush on a worker thread
                                       (server_opts_t.flush_offloop) */
     uint32_t batch;                /* commands per transaction, 0 = server default */

@@ -35,6 +35,12 @@ static const cfg_spec_t s_config[] = {
       "to the device with the next commit's flush or by a worker thread while the loop "
       "takes the next requests; replies and events wait for it (false: both flushes "
       "inside the commit, on the loop)" },
+    { "wal", CFG_BOOL, "true",
+      "write-ahead log: each batch is appended to one preallocated file (wal.mvoi in the "
+      "data directory) and made durable by one fdatasync of it, on a worker thread; LMDB "
+      "commits at checkpoints (every 8 MiB of log or 1 s, and at stop) and a start "
+      "re-applies the log after a crash (false: every batch commits to LMDB; ignored with "
+      "nosync)" },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -61,6 +67,7 @@ int main(int argc, char **argv)
         .state_dir = service_data_dir(svc),
         .factors_dir = cfg_str(cfg, "factors_dir"),
         .nosync = cfg_bool(cfg, "nosync"),
+        .wal = cfg_bool(cfg, "wal"),
         .flush_offloop = cfg_bool(cfg, "flush_offloop"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),

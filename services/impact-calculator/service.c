@@ -125,9 +125,12 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     }
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "tenders",
                                        "measurements", "history", "bytender", "recent", NULL };
-    bool offloop = o->flush_offloop && !o->nosync;
+    /* With the log, a command is durable once its record is flushed: that flush runs on a
+     * worker thread and gates replies and events like the meta flush (server_flush.c). */
+    bool wal = o->wal && !o->nosync;
+    bool offloop = (o->flush_offloop || wal) && !o->nosync;
     store_opts_t so = { .path = o->state_dir, .dbs = dbs, .nosync = o->nosync,
-                        .nometasync = offloop };
+                        .nometasync = offloop, .wal = wal };
     self->store = store_new(&so, &rc);
     if (!self->store)
         goto fail;
