@@ -373,7 +373,7 @@ static int s_recover(store_t *self, store_wal_t *w, const s_key_t *key, bool hav
         snprintf(b, sizeof b, "%llu", (unsigned long long)(*next - 1));
         const char *kv[] = { "path", self->path, "records", n, "first_lsn", a,
                              "last_lsn", b, NULL };
-        log_emit(LOG_INFO, "wal_recovered", kv, "store %s: %s records (lsn %s..%s) "
+        log_emit(LOG_WARN, "wal_recovered", kv, "store %s: %s records (lsn %s..%s) "
                  "re-applied from %s", self->path, n, a, b, STORE_WAL_FILE);
     }
     return 0;
