@@ -721,6 +721,7 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     if ((e = s_mint_incarnation(&self->incarnation)) < 0)
         goto fail;
     self->trace = server_trace_new();
+    server_trace_wal(self->trace, store_wal(self->opts.store));
     if (!self->opts.batch)
         self->opts.batch = SERVER_DEFAULT_BATCH;
     if (!self->opts.replay_max)

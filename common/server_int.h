@@ -118,6 +118,7 @@ server_trace_t *server_trace_new(void);
 int64_t server_trace_now(const server_trace_t *self);
 void server_trace_add(server_trace_t *self, const char *rid, const int64_t *t);
 void server_trace_destroy(server_trace_t **self_p);
+void server_trace_wal(server_trace_t *self, bool on);   /* the store logs (store_wal) */
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);

@@ -31,6 +31,7 @@ struct server_trace {
     s_rec_t *recs;
     uint32_t n, cap;
     uint64_t dropped;   /* past S_TRACE_MAX, or an id longer than a record holds */
+    bool wal;           /* the commit is a WAL append, the flush the log's fdatasync */
 };
 
 server_trace_t *server_trace_new(void)
@@ -76,6 +77,12 @@ void server_trace_add(server_trace_t *self, const char *rid, const int64_t *t)
     memcpy(r->t, t, sizeof r->t);
 }
 
+void server_trace_wal(server_trace_t *self, bool on)
+{
+    if (self)
+        self->wal = on;
+}
+
 void server_trace_destroy(server_trace_t **self_p)
 {
     server_trace_t *self = *self_p;
@@ -87,6 +94,8 @@ void server_trace_destroy(server_trace_t **self_p)
         log_warn("trace_failed", "cannot write the hop trace %s: %s", self->path,
                  strerror(errno));
     } else {
+        if (self->wal)   /* scripts/hop-table names the hops after it */
+            fprintf(fp, "# store wal\n");
         /* one line a command: id, then the ST_* times in order (0: not on this path) */
         for (uint32_t i = 0; i < self->n; i++) {
             fprintf(fp, "%s", self->recs[i].rid);

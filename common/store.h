@@ -121,6 +121,8 @@ int store_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data);
 int store_cursor_put(MDB_cursor *c, MDB_val *key, MDB_val *data, unsigned flags);
 int store_cursor_del(MDB_cursor *c, unsigned flags);
 int store_drop(MDB_txn *txn, MDB_dbi dbi, int del);
+/* True in WAL mode. */
+bool store_wal(store_t *self);
 /* WAL mode: commit what the log holds into LMDB now and flush it (before anything that
  * reads data.mdb from outside, e.g. a copy). 0 without WAL mode. */
 int store_checkpoint(store_t *self);

@@ -162,6 +162,8 @@ static int s_checkpoint(store_t *self, bool clean, bool *committed)
     return rc;
 }
 
+bool store_wal(store_t *self) { return self && self->wal; }
+
 int store_checkpoint(store_t *self)
 {
     if (!self || !self->wal)
