@@ -807,6 +807,11 @@ void server_destroy(server_t **self_p)
         return;
     *self_p = NULL;
     server_flush_fini(self);   /* committed commands: flushed and answered */
+    if (self->trace && store_wal(self->opts.store)) {
+        int64_t p50, max;
+        store_checkpoint_stall(self->opts.store, &p50, &max);
+        server_trace_checkpoints(self->trace, store_checkpoints(self->opts.store), p50, max);
+    }
     server_trace_destroy(&self->trace);
     /* Commands of the current turn were answered in s_on_router; nothing is pending. */
     for (uint32_t i = 0; i < self->ncmds; i++)

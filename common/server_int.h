@@ -119,6 +119,9 @@ int64_t server_trace_now(const server_trace_t *self);
 void server_trace_add(server_trace_t *self, const char *rid, const int64_t *t);
 void server_trace_destroy(server_trace_t **self_p);
 void server_trace_wal(server_trace_t *self, bool on);   /* the store logs (store_wal) */
+/* The WAL checkpoints' loop stall, written with the trace (scripts/hop-table prints it). */
+void server_trace_checkpoints(server_trace_t *self, uint64_t n, int64_t p50_ns,
+                              int64_t max_ns);
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);

@@ -32,6 +32,8 @@ struct server_trace {
     uint32_t n, cap;
     uint64_t dropped;   /* past S_TRACE_MAX, or an id longer than a record holds */
     bool wal;           /* the commit is a WAL append, the flush the log's fdatasync */
+    uint64_t cp_n;      /* WAL checkpoints and their loop stall */
+    int64_t cp_p50, cp_max;
 };
 
 server_trace_t *server_trace_new(void)
@@ -83,6 +85,16 @@ void server_trace_wal(server_trace_t *self, bool on)
         self->wal = on;
 }
 
+void server_trace_checkpoints(server_trace_t *self, uint64_t n, int64_t p50_ns,
+                              int64_t max_ns)
+{
+    if (self) {
+        self->cp_n = n;
+        self->cp_p50 = p50_ns;
+        self->cp_max = max_ns;
+    }
+}
+
 void server_trace_destroy(server_trace_t **self_p)
 {
     server_trace_t *self = *self_p;
@@ -95,7 +107,9 @@ void server_trace_destroy(server_trace_t **self_p)
                  strerror(errno));
     } else {
         if (self->wal)   /* scripts/hop-table names the hops after it */
-            fprintf(fp, "# store wal\n");
+            fprintf(fp, "# store wal checkpoints %llu stall_p50_ns %lld stall_max_ns %lld\n",
+                    (unsigned long long)self->cp_n, (long long)self->cp_p50,
+                    (long long)self->cp_max);
         /* one line a command: id, then the ST_* times in order (0: not on this path) */
         for (uint32_t i = 0; i < self->n; i++) {
             fprintf(fp, "%s", self->recs[i].rid);

@@ -128,6 +128,7 @@ bool store_wal(store_t *self);
 int store_checkpoint(store_t *self);
 /* The loop stall of the checkpoints (commit + meta flush): median of the last 256, max. */
 void store_checkpoint_stall(store_t *self, int64_t *p50_ns, int64_t *max_ns);
+uint64_t store_checkpoints(store_t *self);   /* checkpoints since store_new */
 
 /* Map size and bytes in use (last page used x page size). */
 int store_usage(store_t *self, uint64_t *map_size, uint64_t *used);

@@ -163,6 +163,7 @@ static int s_checkpoint(store_t *self, bool clean, bool *committed)
 }
 
 bool store_wal(store_t *self) { return self && self->wal; }
+uint64_t store_checkpoints(store_t *self) { return self->cp_count; }
 
 int store_checkpoint(store_t *self)
 {

@@ -48,6 +48,10 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB=%s", f->cpub);
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_HEARTBEAT_MS=200");
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_NOSYNC=%s", ns);
+    /* A/B of the write-ahead log (benchmarks): the caller's choice, else the default. */
+    const char *wal = getenv("MVOI_IMPACT_CALCULATOR_WAL");
+    if (wal)
+        P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL=%s", wal);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_API=%s", f->kapi);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_PUB=%s", f->kpub);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_CALENDAR_API=%s", f->capi);
