@@ -68,6 +68,8 @@ typedef struct {
     bool nosync;                   /* LMDB without fsync (benchmarks only) */
     bool wal;                      /* write-ahead log in front of LMDB (store_opts_t.wal);
                                       ignored with nosync */
+    uint64_t wal_size, wal_checkpoint_bytes;   /* 0: the store's defaults */
+    uint32_t wal_checkpoint_ms;
     bool flush_offloop;            /* durable commit's last flush on a worker thread
                                       (server_opts_t.flush_offloop) */
     uint32_t batch;                /* commands per transaction, 0 = server default */

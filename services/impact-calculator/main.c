@@ -41,6 +41,12 @@ static const cfg_spec_t s_config[] = {
       "commits at checkpoints (every 8 MiB of log or 1 s, and at stop) and a start "
       "re-applies the log after a crash (false: every batch commits to LMDB; ignored with "
       "nosync)" },
+    { "wal_size_mb", CFG_INT, "64", "size of wal.mvoi (a ring, preallocated at start)", 1,
+      65536 },
+    { "wal_checkpoint_mb", CFG_INT, "8", "checkpoint once this much log was written since the "
+      "last one (each checkpoint holds the loop for its LMDB page flush)", 1, 65536 },
+    { "wal_checkpoint_ms", CFG_INT, "1000", "checkpoint at least this often while writes come "
+      "in", 10, 3600000 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -68,6 +74,9 @@ int main(int argc, char **argv)
         .factors_dir = cfg_str(cfg, "factors_dir"),
         .nosync = cfg_bool(cfg, "nosync"),
         .wal = cfg_bool(cfg, "wal"),
+        .wal_size = (uint64_t)cfg_int(cfg, "wal_size_mb") << 20,
+        .wal_checkpoint_bytes = (uint64_t)cfg_int(cfg, "wal_checkpoint_mb") << 20,
+        .wal_checkpoint_ms = (uint32_t)cfg_int(cfg, "wal_checkpoint_ms"),
         .flush_offloop = cfg_bool(cfg, "flush_offloop"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),

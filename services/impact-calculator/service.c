@@ -130,7 +130,9 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     bool wal = o->wal && !o->nosync;
     bool offloop = (o->flush_offloop || wal) && !o->nosync;
     store_opts_t so = { .path = o->state_dir, .dbs = dbs, .nosync = o->nosync,
-                        .nometasync = offloop, .wal = wal };
+                        .nometasync = offloop, .wal = wal, .wal_size = o->wal_size,
+                        .wal_checkpoint_bytes = o->wal_checkpoint_bytes,
+                        .wal_checkpoint_ms = o->wal_checkpoint_ms };
     self->store = store_new(&so, &rc);
     if (!self->store)
         goto fail;
