@@ -284,6 +284,26 @@ static int s_guard(store_t *self)
     return 0;
 }
 
+/* The names of opts.dbs, each with no handle yet. */
+static int s_copy_dbs(store_t *self, const store_opts_t *opts, unsigned max_dbs)
+{
+    size_t n = 0;
+    while (opts->dbs && opts->dbs[n])
+        n++;
+    if (n > max_dbs)
+        return -EINVAL;
+    self->dbs = calloc(n ? n : 1, sizeof *self->dbs);
+    if (!self->path || !self->dbs)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        self->dbs[i].dbi = (MDB_dbi)-1;
+        if (!(self->dbs[i].name = strdup(opts->dbs[i])))
+            return -ENOMEM;
+        self->ndbs++;
+    }
+    return 0;
+}
+
 store_t *store_new(const store_opts_t *opts, int *err)
 {
     int dummy;
@@ -309,26 +329,8 @@ store_t *store_new(const store_opts_t *opts, int *err)
         self->map_max = map_size;
     unsigned max_dbs = opts->max_dbs ? opts->max_dbs : STORE_DEFAULT_DBS;
 
-    size_t n = 0;
-    while (opts->dbs && opts->dbs[n])
-        n++;
-    if (n > max_dbs) {
-        *err = -EINVAL;
+    if ((*err = s_copy_dbs(self, opts, max_dbs)) != 0)
         goto fail;
-    }
-    self->dbs = calloc(n ? n : 1, sizeof *self->dbs);
-    if (!self->path || !self->dbs) {
-        *err = -ENOMEM;
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++) {
-        self->dbs[i].dbi = (MDB_dbi)-1;
-        if (!(self->dbs[i].name = strdup(opts->dbs[i]))) {
-            *err = -ENOMEM;
-            goto fail;
-        }
-        self->ndbs++;
-    }
 
     if ((*err = s_mkdir_p(self->path)) != 0) {
         store__log_errno(LOG_ERROR, "store_refused", self->path, *err, "store %s: mkdir: %s",

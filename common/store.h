@@ -16,7 +16,9 @@
  *  durable once that returns, whole at any moment. opts.nosync trades the last
  *  transactions on an OS crash (never on a process crash) and the file's integrity for
  *  speed: only for derived stores that detect an OS crash and rebuild (kpi_recover.h), and
- *  benchmarks.
+ *  benchmarks. opts.wal (a source's hot path, the impact-calculator): a batch is durable
+ *  once its record in the write-ahead log is flushed (store_flush), LMDB commits at
+ *  checkpoints; see store_opts_t.wal and docs/design.md#sync-policy.
  */
 #ifndef MVOI_STORE_H
 #define MVOI_STORE_H
@@ -74,7 +76,9 @@ int store_flush(store_t *self);
  * commit that wrote flushed its data pages before writing its meta page, so every earlier
  * commit is durable once it returns: a steady writer needs no flush of its own for all but
  * its last commit. store_durable_upto(txn): a store_flush that started after txn committed
- * has finished (loop thread). */
+ * has finished (loop thread). In WAL mode the numbers are log sequence numbers (one per
+ * successful store_write); durable:
+ * covered by a finished store_flush (the log's fdatasync) or a checkpoint. */
 uint64_t store_last_txn(store_t *self);
 uint64_t store_durable_txn(store_t *self);
 void store_durable_upto(store_t *self, uint64_t txn);

@@ -183,9 +183,22 @@ static int s_log(store_t *self)
     int rc = store__cap_build(self, self->txn);
     if (rc != 0)
         return rc;
+    /* Room in memory first: a record in the file that could not be re-applied would
+     * leave the log ahead of what the caller was told. */
+    size_t mem0 = self->mem.len;
+    uint8_t n[4];
+    store_be32(n, (uint32_t)self->rec.len);
+    if ((rc = store__buf_add(&self->mem, n, sizeof n)) == 0)
+        rc = store__buf_add(&self->mem, self->rec.b, self->rec.len);
+    if (rc != 0) {
+        self->mem.len = mem0;
+        return rc;
+    }
     uint64_t lsn = self->last_txn + 1;
     rc = store_wal_append(self->wal, lsn, self->durable_txn, self->salt, self->rec.b,
                           self->rec.len);
+    if (rc != 0)
+        self->mem.len = mem0;
     if (rc == -ENOSPC || rc == -EFBIG) {
         if (self->cp_forced++ == 0) {
             const char *kv[] = { "path", self->path, NULL };
@@ -208,13 +221,8 @@ static int s_log(store_t *self)
                  self->path, STORE_WAL_FILE, mvoi_strerror(rc));
         return rc;
     }
-    uint8_t n[4];
-    store_be32(n, (uint32_t)self->rec.len);
-    if ((rc = store__buf_add(&self->mem, n, sizeof n)) == 0)
-        rc = store__buf_add(&self->mem, self->rec.b, self->rec.len);
-    if (rc == 0)
-        self->last_txn = lsn;
-    return rc;   /* ENOMEM: the record is in the file but not re-appliable: fail it */
+    self->last_txn = lsn;
+    return 0;
 }
 
 /* One attempt: fn in a nested transaction, then the record. *fatal: the long transaction
@@ -263,12 +271,20 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
 
 int store__wal_write(store_t *self, store_fn *fn, void *arg)
 {
+    /* The preallocated log takes records on a full disk too; LMDB shows the failure at the
+     * checkpoint. So while failing, a checkpoint that succeeds is what proves the storage
+     * is back; until then nothing more is logged or acknowledged. */
+    if (self->fail_err) {
+        bool committed;
+        int rc = s_checkpoint(self, false, &committed);
+        if (rc != 0)
+            return store__failed(self, rc < 0 ? -rc : rc, false);
+        store__recovered(self);
+    }
     for (int attempt = 0; attempt < S_ATTEMPTS * 4; attempt++) {
         bool from_disk = false;
         int rc = s_attempt(self, fn, arg, &from_disk);
         if (rc == 0) {
-            if (self->fail_err)
-                store__recovered(self);
             if (self->mem.len >= self->cp_bytes
                 || s_now_ms() - self->cp_last_ms >= (int64_t)self->cp_ms)
             {
@@ -343,7 +359,7 @@ static int s_recover(store_t *self, store_wal_t *w, const s_key_t *key, bool hav
         if (rc != 0)
             return store__map_error(self, "recovery begin", rc);
         r.count = 0;
-        if (w && have_key)
+        if (w && have_key && !key->clean)   /* clean: a graceful stop, no record follows */
             rc = store_wal_replay(w, key->next_lsn, key->off, key->salt, s_replay_one, &r,
                                   next, &bad);
         s_key_t k = { *next, 0, 0, clean };
@@ -515,9 +531,9 @@ void store_checkpoint_stall(store_t *self, int64_t *p50_ns, int64_t *max_ns)
 
 void store__wal_tick(store_t *self)
 {
-    if (!self->wal || self->in_write || !self->mem.len
+    if (!self->wal || self->in_write || self->fail_err || !self->mem.len
         || s_now_ms() - self->cp_last_ms < (int64_t)self->cp_ms)
-        return;
+        return;   /* while failing, store_probe's write retries the checkpoint */
     bool committed;
     int rc = s_checkpoint(self, false, &committed);
     if (rc != 0)

@@ -74,7 +74,8 @@ wait_ready() {  # wait_ready NAME BIN WANT(0 ready, 1 not) SECONDS
 }
 
 start cal "$dir/disk" "$cal"
-start imp "$full" "$imp"
+# The write-ahead log is preallocated: a small one on this small disk.
+MVOI_IMPACT_CALCULATOR_WAL_SIZE_MB=4 start imp "$full" "$imp"
 start kpi "$full" "$kpi"
 start ntf "$full" "$ntf"
 start rep "$dir/rdisk" "$rep"
@@ -105,6 +106,11 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
             out.write(";".join(f) + "\n")
 PY
 "$ctl" tender import "$dir/more.csv" >/dev/null || fail "calendar import on the normal disk"
+# Each consumer finds the disk full when it must grow its file: the impact-calculator,
+# whose log is preallocated, at its next checkpoint (at most 1 s later); from then on it
+# refuses commands.
+for s in imp:$imp kpi:$kpi ntf:$ntf; do wait_ready "${s%%:*}" "${s#*:}" 1 10; done
+echo "ok: impact, kpi and notifier answer not-ready"
 set +e
 out=$("$ctl" measure add --id m2 --tender HRL-2025-002 --phase realisation \
   --period 2025-01-01..2025-03-31 --kind energy --carrier hvo100 --quantity 500 2>&1)
@@ -113,8 +119,6 @@ set -e
 [ "$rc" -ne 0 ] || fail "m2 was acknowledged on a full disk"
 echo "ok: m2 refused on the full disk (exit $rc): $out"
 
-for s in imp:$imp kpi:$kpi ntf:$ntf; do wait_ready "${s%%:*}" "${s#*:}" 1 10; done
-echo "ok: impact, kpi and notifier answer not-ready"
 sleep 4
 t_check=$(date +%s.%N)
 for s in imp kpi ntf; do
