@@ -501,3 +501,25 @@ Test(wal, tiny_ring_wraps_and_checkpoints_when_full)
     s_assert_equals_reference(s, 400);
     store_destroy(&s);
 }
+
+/* A db with duplicate keys cannot be logged as final values: refused by name. */
+Test(wal, dupsort_db_is_refused)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 4);
+    cr_assert_eq(mdb_env_open(env, s_dir, 0, 0600), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "a", MDB_CREATE | MDB_DUPSORT, &dbi), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "b", MDB_CREATE, &dbi), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    int err = 0;
+    store_t *s = s_open_at(s_dir, true, NULL, &err);
+    cr_assert_null(s);
+    cr_assert_eq(err, -EINVAL);
+    s = s_open(s_dir, false, NULL);   /* without the log it opens as before */
+    store_destroy(&s);
+}
