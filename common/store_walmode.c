@@ -40,6 +40,9 @@ typedef struct {
 
 static int64_t s_now_ms(void) { return clock_mono_ns() / 1000000; }
 
+/* store__failed takes LMDB's convention: a positive errno, or an MDB_* code. */
+static int s_raw(int rc) { return rc < 0 && rc > -4096 ? -rc : rc; }
+
 static int s_key_get(store_t *self, MDB_txn *txn, s_key_t *k, bool *found)
 {
     MDB_val key = { sizeof S_KEY - 1, S_KEY }, v;
@@ -152,7 +155,7 @@ static int s_checkpoint(store_t *self, bool clean, bool *committed)
         s_note_stall(self, clock_mono_ns() - t0);
         return 0;
     }
-    if (rc > 0 || (rc < 0 && rc > -4096 && rc != -EUCLEAN)) {
+    if (rc != 0) {
         const char *kv[] = { "path", self->path, "error", mvoi_errname(mvoi_mdb_error(rc)),
                              NULL };
         log_emit(LOG_ERROR, "wal_checkpoint_failed", kv, "store %s: checkpoint failed: %s; "
@@ -173,7 +176,7 @@ int store_checkpoint(store_t *self)
         return -EDEADLK;
     bool committed;
     int rc = s_checkpoint(self, false, &committed);
-    return rc == 0 ? 0 : store__failed(self, rc < 0 ? -rc : rc, false);
+    return rc == 0 ? 0 : store__failed(self, s_raw(rc), false);
 }
 
 /* Append the batch's record; the ring full: checkpoint with the batch in it instead (it
@@ -212,7 +215,7 @@ static int s_log(store_t *self)
             return rc;
         }
         if (rc != 0)   /* in LMDB, not yet flushed: store_flush flushes data.mdb too */
-            store__failed(self, rc < 0 ? -rc : rc, false);
+            store__failed(self, s_raw(rc), false);
         return 0;
     }
     if (rc != 0) {
@@ -278,7 +281,7 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
         bool committed;
         int rc = s_checkpoint(self, false, &committed);
         if (rc != 0)
-            return store__failed(self, rc < 0 ? -rc : rc, false);
+            return store__failed(self, s_raw(rc), false);
         store__recovered(self);
     }
     for (int attempt = 0; attempt < S_ATTEMPTS * 4; attempt++) {
@@ -290,7 +293,7 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
             {
                 bool committed;
                 if ((rc = s_checkpoint(self, false, &committed)) != 0)   /* logged: still 0 */
-                    store__failed(self, rc < 0 ? -rc : rc, false);
+                    store__failed(self, s_raw(rc), false);
             }
             return 0;
         }
@@ -303,7 +306,7 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
             continue;
         }
         if (rc == -ENOSPC || rc == -EDQUOT || rc == -EIO || from_disk)
-            return store__failed(self, rc < 0 ? -rc : rc, false);
+            return store__failed(self, s_raw(rc), false);
         return store__map_error(self, "write", rc);
     }
     return -EIO;
@@ -353,10 +356,10 @@ static int s_recover(store_t *self, store_wal_t *w, const s_key_t *key, bool hav
 {
     s_replay_t r = { self, NULL, 0, 0 };
     uint64_t bad = 0;
+    int rc = MDB_MAP_FULL;
     *next = have_key ? key->next_lsn : 1;
-    for (int attempt = 0; attempt < S_ATTEMPTS; attempt++) {
-        int rc = mdb_txn_begin(self->env, NULL, 0, &r.txn);
-        if (rc != 0)
+    for (int attempt = 0; rc == MDB_MAP_FULL && attempt < S_ATTEMPTS; attempt++) {
+        if ((rc = mdb_txn_begin(self->env, NULL, 0, &r.txn)) != 0)
             return store__map_error(self, "recovery begin", rc);
         r.count = 0;
         if (w && have_key && !key->clean)   /* clean: a graceful stop, no record follows */
@@ -372,19 +375,24 @@ static int s_recover(store_t *self, store_wal_t *w, const s_key_t *key, bool hav
         else
             mdb_txn_abort(r.txn);
         if (rc == MDB_MAP_FULL && (rc = store__grow(self)) == 0)
-            continue;
-        if (rc == -EUCLEAN) {
-            s_refuse(self, rc, "%s is damaged: record %llu is missing or invalid while "
-                     "a later one says it was on the device; restore the latest backup",
-                     STORE_WAL_FILE, (unsigned long long)bad);
-            return rc;
-        }
-        if (rc == 0 && (rc = mdb_env_sync(self->env, 1)) == 0)
+            rc = MDB_MAP_FULL;   /* again, in the larger map */
+        else if (rc == 0 && (rc = mdb_env_sync(self->env, 1)) == 0)
             self->salt = k.salt;
-        if (rc != 0)
-            return store__map_error(self, "recovery", rc);
-        break;
     }
+    if (rc == -EUCLEAN && bad) {
+        s_refuse(self, rc, "%s is damaged: record %llu is missing or invalid while a later "
+                 "one says it was on the device; restore the latest backup", STORE_WAL_FILE,
+                 (unsigned long long)bad);
+        return rc;
+    }
+    if (rc == -EUCLEAN) {
+        s_refuse(self, rc, "%s: record %llu has a valid checksum but does not parse (an "
+                 "unknown db or a short field); restore the latest backup", STORE_WAL_FILE,
+                 (unsigned long long)(key->next_lsn + r.count - 1));
+        return rc;
+    }
+    if (rc != 0)
+        return rc < 0 ? rc : store__map_error(self, "recovery", rc);
     if (r.count) {
         char n[24], a[24], b[24];
         snprintf(n, sizeof n, "%llu", (unsigned long long)r.count);
@@ -537,7 +545,7 @@ void store__wal_tick(store_t *self)
     bool committed;
     int rc = s_checkpoint(self, false, &committed);
     if (rc != 0)
-        store__failed(self, rc < 0 ? -rc : rc, false);
+        store__failed(self, s_raw(rc), false);
 }
 
 int store__wal_flush(store_t *self)

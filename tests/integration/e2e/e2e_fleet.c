@@ -49,9 +49,12 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_HEARTBEAT_MS=200");
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_NOSYNC=%s", ns);
     /* A/B of the write-ahead log (benchmarks): the caller's choice, else the default. */
-    const char *wal = getenv("MVOI_IMPACT_CALCULATOR_WAL");
-    if (wal)
-        P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL=%s", wal);
+    static const char *const wal_vars[] = { "MVOI_IMPACT_CALCULATOR_WAL",
+                                            "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS",
+                                            "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MB" };
+    for (size_t v = 0; v < sizeof wal_vars / sizeof wal_vars[0]; v++)
+        if (getenv(wal_vars[v]))
+            P(E2E_IMP, "%s=%s", wal_vars[v], getenv(wal_vars[v]));
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_API=%s", f->kapi);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_PUB=%s", f->kpub);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_CALENDAR_API=%s", f->capi);
