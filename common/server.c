@@ -63,6 +63,7 @@ server_req_t *server_req_new(server_t *self)
         req = calloc(1, sizeof *req);
         if (!req)
             return NULL;
+        self->stats.records_made++;
         req->in = arena_new(SERVER_ARENA_BLOCK, SERVER_ARENA_KEEP);
         req->out = arena_new(SERVER_ARENA_BLOCK, SERVER_ARENA_KEEP);
         if (!req->in || !req->out) {
@@ -90,7 +91,8 @@ void server_req_free(server_req_t **req_p)
     arena_reset(req->in);
     arena_reset(req->out);
     req->req = NULL;
-    if (self->nfree < SERVER_POOL) {
+    bool small = arena_held(req->in) + arena_held(req->out) <= 2 * SERVER_ARENA_BLOCK;
+    if (self->nfree < SERVER_POOL || (small && self->nfree < self->pool_max)) {
         req->next_free = self->free_reqs;
         self->free_reqs = req;
         self->nfree++;
@@ -732,6 +734,8 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
     if (!self->opts.trim_max)
         self->opts.trim_max = 10000;   /* one pass holds the writer ~15 ms (test_server_trim) */
     self->cmds = calloc(self->opts.batch, sizeof *self->cmds);
+    self->pool_max = self->opts.batch < SERVER_POOL_SMALL / 2 ? 2 * self->opts.batch
+                                                              : SERVER_POOL_SMALL;
     self->requests_dbi = store_dbi(opts->store, "requests");
     if (!self->cmds || self->requests_dbi == (MDB_dbi)-1) {
         e = self->cmds ? -EINVAL : -ENOMEM;
