@@ -171,13 +171,14 @@ int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char 
 {
     uint8_t stackbuf[4096];
     uint8_t *buf = stackbuf;
-    size_t len = mvoi__envelope__get_packed_size(env);
+    codec_env_size_t sz;
+    size_t len = codec_envelope_size(env, &sz);
     if (len > sizeof stackbuf) {
         buf = malloc(len);
         if (!buf)
             return -ENOMEM;
     }
-    mvoi__envelope__pack(env, buf);
+    codec_envelope_pack(env, &sz, buf);
     bus_frame_t f[3];
     int n = 0;
     f[n++] = (bus_frame_t){ id, idlen };
@@ -432,14 +433,15 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         req->reply.producer = (char *)self->opts.name;
         req->reply.has_schema_version = true;
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
-        size_t len = mvoi__envelope__get_packed_size(&req->reply);
+        codec_env_size_t sz;
+        size_t len = codec_envelope_size(&req->reply, &sz);
         MDB_val sv = { len + 8, NULL };
         rc = mvoi_mdb_error(mdb_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE));
         if (rc != 0)
             return rc;
         /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
         store_be64(sv.mv_data, (uint64_t)clock_now_ms());
-        mvoi__envelope__pack(&req->reply, (uint8_t *)sv.mv_data + 8);
+        codec_envelope_pack(&req->reply, &sz, (uint8_t *)sv.mv_data + 8);
         /* Keep those bytes for the answer: a large reply (a batch of measurement results)
          * is packed once, not again when it is sent. */
         req->stored = arena_alloc(req->out, len);
