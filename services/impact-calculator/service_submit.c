@@ -217,19 +217,24 @@ static int
 s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
          const Mvoi__SubmitMeasurements *sm, bool store)
 {
+    /* the field of the errors below, spelt only when one is answered */
+#define S_FIELD() snprintf(field, sizeof field, "%s.measurements", body)
     char field[96];
-    snprintf(field, sizeof field, "%s.measurements", body);
     const char *buyer = impact_svc_buyer(req);
     if (!buyer)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
                             "the envelope needs a buyer (tenant)");
-    if (!sm || sm->n_measurements == 0)
+    if (!sm || sm->n_measurements == 0) {
+        S_FIELD();
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
                             "no measurements");
-    if (sm->n_measurements > self->opts.max_batch)
+    }
+    if (sm->n_measurements > self->opts.max_batch) {
+        S_FIELD();
         return server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, field,
                             "%zu measurements in one request; at most %u (split the batch)",
                             sm->n_measurements, self->opts.max_batch);
+    }
     int rc = 0;
     if (store && !impact_svc_calendar_current(self)) {
         /* Pass 1, no writes: an unknown tender while the calendar is not current is not a
@@ -243,6 +248,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
                 return rc;
             if (!t) {
                 char f[160];
+                S_FIELD();
                 snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
                 return server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
                                     "tender '%.64s' is unknown and the calendar is not "
@@ -287,6 +293,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
     reply->measurement_reply = rep;
     return 0;
+#undef S_FIELD
 }
 
 int
