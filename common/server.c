@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,9 @@ server_req_t *server_req_new(server_t *self)
         }
     }
     arena_t *in = req->in, *out = req->out;
-    memset(req, 0, sizeof *req);
+    /* Up to the peer id: the id and the error store behind it (800 bytes) are written
+     * before they are read, and clearing them showed at one measurement per request. */
+    memset(req, 0, offsetof(server_req_t, id));
     req->in = in;
     req->out = out;
     req->server = self;

@@ -42,11 +42,9 @@ struct server_req_t {
      * request: `in` holds the decoded request, `out` what the handler builds for the reply
      * (server_alloc) and the packed reply; `out` is emptied when a transaction re-runs. */
     arena_t *in, *out;
-    uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
     size_t idlen;
     Mvoi__Envelope *req;           /* decoded request (in `in`) */
     Mvoi__Envelope reply;
-    codec_error_t errstore;
     const server_route_t *route;
     bool failed;                   /* handler returned an error reply */
     bool duplicate;                /* stored reply found */
@@ -57,6 +55,10 @@ struct server_req_t {
     bool no_reply;                 /* answered later (a snapshot stream under way) */
     int64_t tr[ST_N];              /* hop times, when the server traces (else zero) */
     uint64_t txn;                  /* the transaction that committed it (held commands) */
+    /* Not cleared for a new request (server_req_new clears only what is above): idlen says
+     * how much of id holds, codec_set_error fills errstore before its use. */
+    uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
+    codec_error_t errstore;
 };
 
 struct server_t {
