@@ -126,3 +126,11 @@ void arena_reset(arena_t *self)
 }
 
 size_t arena_used(const arena_t *self) { return self->used; }
+
+size_t arena_held(const arena_t *self)
+{
+    size_t n = 0;
+    for (const s_block_t *b = self->head; b; b = b->next)
+        n += b->size;
+    return n;
+}

@@ -23,5 +23,7 @@ void *arena_alloc(arena_t *self, size_t size);
 void arena_reset(arena_t *self);
 /* Bytes handed out since the last reset. */
 size_t arena_used(const arena_t *self);
+/* Bytes of the blocks the arena holds now (what keeping it costs). */
+size_t arena_held(const arena_t *self);
 
 #endif

@@ -148,25 +148,27 @@ void codec_free(Mvoi__Envelope **env_p)
 
 int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len)
 {
-    size_t n = mvoi__envelope__get_packed_size(env);
+    codec_env_size_t sz;
+    size_t n = codec_envelope_size(env, &sz);
     if (n > CODEC_MAX_BYTES)
         return -EMSGSIZE;
     uint8_t *b = malloc(n ? n : 1);
     if (!b)
         return -ENOMEM;
-    *len = mvoi__envelope__pack(env, b);
+    *len = codec_envelope_pack(env, &sz, b);
     *buf = b;
     return 0;
 }
 
 int64_t codec_pack_into(const Mvoi__Envelope *env, uint8_t *buf, size_t cap)
 {
-    size_t n = mvoi__envelope__get_packed_size(env);
+    codec_env_size_t sz;
+    size_t n = codec_envelope_size(env, &sz);
     if (n > CODEC_MAX_BYTES)
         return -EMSGSIZE;
     if (n > cap)
         return -ENOSPC;
-    return (int64_t)mvoi__envelope__pack(env, buf);
+    return (int64_t)codec_envelope_pack(env, &sz, buf);
 }
 
 static size_t s_varint_size(uint64_t v)

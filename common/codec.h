@@ -33,6 +33,17 @@ int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len);
  * (-EMSGSIZE if the encoding is over CODEC_MAX_BYTES). */
 int64_t codec_pack_into(const Mvoi__Envelope *env, uint8_t *buf, size_t cap);
 
+/* An envelope's encoding, the same bytes as mvoi__envelope__pack, without walking the 66
+ * fields of its descriptor twice (codec_env.c). size: the total, and in *sz (may be NULL)
+ * what pack needs so that the body is sized only once; pack writes size bytes to out
+ * (sz NULL: sized again) and returns that size. */
+typedef struct {
+    size_t total, body;
+} codec_env_size_t;
+size_t codec_envelope_size(const Mvoi__Envelope *env, codec_env_size_t *sz);
+size_t codec_envelope_pack(const Mvoi__Envelope *env, const codec_env_size_t *sz,
+                           uint8_t *out);
+
 /* A message field encoded by hand: field number num, wire type 2 (length-delimited), then
  * len bytes of an already packed message. A message packed once can so go into several
  * containers (a stored record and its event) without protobuf-c packing it, and sizing it

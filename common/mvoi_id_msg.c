@@ -206,14 +206,14 @@ static int s_msg(s_walk_t *w, const ProtobufCMessage *m, int depth)
     const ProtobufCMessageDescriptor *d = m->descriptor;
     for (unsigned i = 0; i < d->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *base = (const char *)m;
+        /* the arms of a oneof other than the one set first: Envelope has 57 */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+            continue;
         int kind = f->type == PROTOBUF_C_TYPE_STRING ? s_kind_cached(d, f) : -1;
         if (f->type != PROTOBUF_C_TYPE_MESSAGE && kind < 0)
             continue;
-        const char *base = (const char *)m;
-        if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
-            if (*(const uint32_t *)(base + f->quantifier_offset) != f->id)
-                continue;
-        }
         int rc = 0;
         if (f->label == PROTOBUF_C_LABEL_REPEATED) {
             size_t n = *(const size_t *)(base + f->quantifier_offset);

@@ -283,7 +283,8 @@ static int s_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envel
     env->ts_unix_ms = clock_now_ms();
 
     int rc = 0;
-    size_t hlen = mvoi__envelope__get_packed_size(env);
+    codec_env_size_t esz;
+    size_t hlen = codec_envelope_size(env, &esz);
     size_t elen = hlen + (body ? codec_field_size(body_field, blen) : 0);
     if (elen > CODEC_MAX_BYTES) {
         rc = -EMSGSIZE;
@@ -300,7 +301,7 @@ static int s_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envel
     p[0] = (uint8_t)(tlen >> 8);
     p[1] = (uint8_t)tlen;
     memcpy(p + 2, topic, tlen);
-    if (mvoi__envelope__pack(env, p + 2 + tlen) != hlen) {
+    if (codec_envelope_pack(env, &esz, p + 2 + tlen) != hlen) {
         rc = -EIO;
         goto out;
     }

@@ -156,6 +156,7 @@ typedef struct {
     uint64_t snapshot_superseded;  /* streams dropped: their peer asked again */
     uint64_t trimmed_events, expired_replies;
     uint64_t auth_refused;   /* requests refused for their key's role or buyers */
+    uint64_t records_made;   /* request records allocated: the record pool's misses */
 } server_stats_t;
 void server_stats(server_t *self, server_stats_t *out);
 

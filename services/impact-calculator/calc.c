@@ -125,19 +125,23 @@ calc_ref(calc_ctx_t *ctx, const factors_table_t *table, const char *source, cons
     if (!refs)
         goto oom;
     imp->factors = refs;
-    Mvoi__FactorRef *ref = malloc(sizeof *ref);
+    /* The ref and its four strings in one allocation (calc_impact_free): five mallocs and
+     * frees per factor were a tenth of a measurement's calculation. */
+    const char *src = source ? source : table->source, *var = variant ? variant : "";
+    size_t lt = strlen(table->table) + 1, le = strlen(table->edition) + 1;
+    size_t ls = strlen(src) + 1, lv = strlen(var) + 1;
+    Mvoi__FactorRef *ref = malloc(sizeof *ref + lt + le + ls + lv);
     if (!ref)
         goto oom;
     mvoi__factor_ref__init(ref);
     refs[imp->n_factors++] = ref;   /* owned by the impact from here on */
-    ref->table = strdup(table->table);
-    ref->edition = strdup(table->edition);
-    ref->source = strdup(source ? source : table->source);
-    ref->reference_variant = strdup(variant ? variant : "");
+    char *p = (char *) (ref + 1);
+    ref->table = memcpy(p, table->table, lt);
+    ref->edition = memcpy(p += lt, table->edition, le);
+    ref->source = memcpy(p += le, src, ls);
+    ref->reference_variant = memcpy(p + ls, var, lv);
     ref->has_unverified = 1;
     ref->unverified = unverified;
-    if (!ref->table || !ref->edition || !ref->source || !ref->reference_variant)
-        goto oom;
     return 0;
 oom:
     return impact_error_set(ctx->err, -ENOMEM, MVOI__ERROR_CODE__ERR_INTERNAL, "",
@@ -211,7 +215,11 @@ void
 calc_impact_free(Mvoi__Impact **impact_p)
 {
     if (impact_p && *impact_p) {
-        mvoi__impact__free_unpacked(*impact_p, NULL);
+        Mvoi__Impact *imp = *impact_p;
+        for (size_t i = 0; i < imp->n_factors; i++)
+            free(imp->factors[i]);   /* with its strings (calc_ref) */
+        free(imp->factors);
+        free(imp);
         *impact_p = NULL;
     }
 }

@@ -40,8 +40,8 @@
 #define CALC_MAX_GRID_YEAR        2100
 
 /*  Validate `m` (measure_validate plus every kind-specific rule) and compute its impact.
- *  On success *out is a new Mvoi__Impact the caller frees with calc_impact_free (or
- *  mvoi__impact__free_unpacked(impact, NULL): everything in it is malloc'd).
+ *  On success *out is a new Mvoi__Impact the caller frees with calc_impact_free (only:
+ *  each factor ref holds its strings in the same allocation).
  *  Returns 0, or a negative errno with *err filled:
  *    -EINVAL     input rejected (code ERR_INVALID_ARGUMENT, field named)
  *    -EOVERFLOW  an intermediate does not fit int64 (ERR_INVALID_ARGUMENT, field named)

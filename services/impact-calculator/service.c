@@ -67,6 +67,7 @@ s_apply(void *arg, MDB_txn *txn, const char *topic, const Mvoi__Envelope *ev)
     m.pilot = t->pilot;
     uint8_t k[IMPACT_SVC_KEY_MAX];
     size_t kl = impact_svc_key(k, sizeof k, buyer, t->id, NULL);
+    impact_tcache_clear(self->tcache);   /* the projection changes */
     return impact_svc_put_msg(txn, self->tenders, k, kl, &m.base);
 }
 
@@ -77,6 +78,7 @@ s_reset(void *arg, MDB_txn *txn, const char *producer, uint64_t old_epoch, uint6
     log_warn("calendar_reset", "the calendar's store was replaced (epoch %llu -> %llu): "
              "rebuilding the tender projection", (unsigned long long) old_epoch,
              (unsigned long long) new_epoch);
+    impact_tcache_clear(self->tcache);
     return store_drop(txn, self->tenders, 0);
 }
 
@@ -141,6 +143,11 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     if (!self->inbox)
         goto fail;
     self->tenders = store_dbi(self->store, "tenders");
+    self->tcache = impact_tcache_new();
+    if (!self->tcache) {
+        rc = -ENOMEM;
+        goto fail;
+    }
     self->measurements = store_dbi(self->store, "measurements");
     self->history = store_dbi(self->store, "history");
     self->bytender = store_dbi(self->store, "bytender");
@@ -203,6 +210,7 @@ impact_svc_destroy(impact_svc_t **self_p)
     outbox_destroy(&self->outbox);
     store_destroy(&self->store);
     factors_destroy(&self->factors);
+    impact_tcache_destroy(&self->tcache);
     free(self->enc);
     free(self);
     *self_p = NULL;

@@ -22,6 +22,7 @@
 #include "store.h"
 
 #include "mvoi_id.h"
+#include "tender_cache.h"
 
 /* Room for any key of valid ids (mvoi_id.h); a key builder that is given more refuses. */
 #define IMPACT_SVC_KEY_MAX MVOI_ID_KEY_MAX
@@ -40,6 +41,7 @@ struct impact_svc {
     bus_sock_t *hb;            /* SUB on the calendar's "hb": is the calendar alive? */
     uint64_t cal_heard_ms;
     MDB_dbi tenders, measurements, history, bytender, recent;
+    impact_tcache_t *tcache;   /* tenders a submit's write transaction read (tender_cache.h) */
     uint8_t *enc;              /* service_encode.c: the packed measurement and impact */
     size_t enc_cap;
 };

@@ -57,35 +57,12 @@ s_same_as_first(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord 
     return 0;
 }
 
-/* Tender lookups of one request, direct-mapped by id: a request's measurements mostly
- * belong to a few tenders, and each lookup unpacks the whole projected tender. The
- * tenders live in request memory, so they stay valid for the request. */
-#define S_CACHE_SLOTS 256
-typedef struct {
-    const char *id;
-    const Mvoi__Tender *tender;       /* NULL: unknown */
-} s_slot_t;
-typedef struct {
-    s_slot_t slot[S_CACHE_SLOTS];
-} s_cache_t;
-
+/* Tender lookups of a submit: through the write transaction's cache (tender_cache.h), so
+ * that a batch of one-measurement requests of one tender reads and unpacks it once. */
 static const Mvoi__Tender *
-s_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
-         const char *id, s_cache_t *cache, int *rc)
+s_tender(impact_svc_t *self, MDB_txn *txn, const char *buyer, const char *id, int *rc)
 {
-    uint32_t h = 2166136261u;
-    for (const char *p = id; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    *rc = 0;
-    s_slot_t *e = &cache->slot[h % S_CACHE_SLOTS];
-    if (e->id && strcmp(e->id, id) == 0)
-        return e->tender;
-    const Mvoi__Tender *t = impact_svc_tender(self, req, txn, buyer, id, rc);
-    if (*rc == 0) {
-        e->id = id;
-        e->tender = t;
-    }
-    return t;
+    return impact_tcache_get(self->tcache, txn, self->tenders, buyer, id, rc);
 }
 
 /* An item whose id is stored already (old): the same content as its first revision is a
@@ -146,7 +123,7 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
 static int
 s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
              size_t i, const Mvoi__Measurement *in, const char *buyer, bool store, bool full,
-             bool with_msg, bool preview, s_cache_t *cache, Mvoi__MeasurementResult *r,
+             bool with_msg, bool preview, Mvoi__MeasurementResult *r,
              uint64_t *seq)
 {
     /* The item's field path, for error replies only: formatting it for every item of a
@@ -183,7 +160,7 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         calc_impact_free(&imp);
         return 0;
     }
-    const Mvoi__Tender *t = s_tender(self, req, txn, buyer, m.tender_id, cache, &rc);
+    const Mvoi__Tender *t = s_tender(self, txn, buyer, m.tender_id, &rc);
     if (rc != 0)
         goto fail;
     if (!t) {
@@ -240,35 +217,38 @@ static int
 s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
          const Mvoi__SubmitMeasurements *sm, bool store)
 {
+    /* the field of the errors below, spelt only when one is answered */
+#define S_FIELD() snprintf(field, sizeof field, "%s.measurements", body)
     char field[96];
-    snprintf(field, sizeof field, "%s.measurements", body);
     const char *buyer = impact_svc_buyer(req);
     if (!buyer)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
                             "the envelope needs a buyer (tenant)");
-    if (!sm || sm->n_measurements == 0)
+    if (!sm || sm->n_measurements == 0) {
+        S_FIELD();
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
                             "no measurements");
-    if (sm->n_measurements > self->opts.max_batch)
+    }
+    if (sm->n_measurements > self->opts.max_batch) {
+        S_FIELD();
         return server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, field,
                             "%zu measurements in one request; at most %u (split the batch)",
                             sm->n_measurements, self->opts.max_batch);
+    }
     int rc = 0;
     if (store && !impact_svc_calendar_current(self)) {
         /* Pass 1, no writes: an unknown tender while the calendar is not current is not a
          * final answer. Fail the whole request (nothing written, no reply stored). */
-        s_cache_t *c = server_alloc(req, sizeof *c);
-        if (!c)
-            return -ENOMEM;
         for (size_t i = 0; i < sm->n_measurements; i++) {
             const Mvoi__Measurement *m = sm->measurements[i];
             if (!m->tender_id || !*m->tender_id)
                 continue;
-            const Mvoi__Tender *t = s_tender(self, req, txn, buyer, m->tender_id, c, &rc);
+            const Mvoi__Tender *t = s_tender(self, txn, buyer, m->tender_id, &rc);
             if (rc != 0)
                 return rc;
             if (!t) {
                 char f[160];
+                S_FIELD();
                 snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
                 return server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
                                     "tender '%.64s' is unknown and the calendar is not "
@@ -286,9 +266,6 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     if (!rep || !res || !resp)
         return -ENOMEM;
     mvoi__measurement_reply__init(rep);
-    s_cache_t *cache = server_alloc(req, sizeof *cache);   /* zeroed */
-    if (!cache)
-        return -ENOMEM;
     uint64_t seq = 0;
     size_t errors = 0;
     for (size_t i = 0; i < n; i++) {
@@ -297,7 +274,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         resp[i] = r;
         rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
                           errors < S_ERR_MESSAGES,
-                          store && sm->has_validate_only && sm->validate_only, cache, r, &seq);
+                          store && sm->has_validate_only && sm->validate_only, r, &seq);
         if (rc != 0)
             return rc;
         if (r->error) {
@@ -316,6 +293,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
     reply->measurement_reply = rep;
     return 0;
+#undef S_FIELD
 }
 
 int

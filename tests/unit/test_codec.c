@@ -366,3 +366,97 @@ Test(codec, hand_framed_fields_decode_like_nested_packing)
     cr_assert_eq(memcmp(again, ref, rl), 0);
     codec_free(&d);
 }
+
+/* codec_envelope_pack against protobuf-c's own packing of the same envelope: the same
+ * size, the same bytes, for every combination of the nine header fields (absent, present
+ * with a small value, present with a large one or an empty / long string) and bodies of
+ * one-byte and two-byte length. */
+static void s_same_as_protobuf_c(const Mvoi__Envelope *env)
+{
+    static uint8_t ref[8192], got[8192];
+    size_t rl = mvoi__envelope__get_packed_size(env);
+    cr_assert_leq(rl, sizeof ref);
+    cr_assert_eq(mvoi__envelope__pack(env, ref), rl);
+    codec_env_size_t sz;
+    cr_assert_eq(codec_envelope_size(env, &sz), rl);
+    cr_assert_eq(codec_envelope_size(env, NULL), rl);
+    memset(got, 0xa5, sizeof got);
+    cr_assert_eq(codec_envelope_pack(env, &sz, got), rl);
+    cr_assert_eq(memcmp(got, ref, rl), 0, "bytes differ");
+    cr_assert_eq(got[rl], 0xa5, "wrote past the size");
+    cr_assert_eq(codec_envelope_pack(env, NULL, got), rl);
+    cr_assert_eq(memcmp(got, ref, rl), 0);
+}
+
+Test(codec, envelope_pack_is_byte_for_byte_protobuf_c)
+{
+    char longs[300];
+    memset(longs, 'q', sizeof longs - 1);   /* 299 bytes: a two-byte length */
+    longs[sizeof longs - 1] = 0;
+    Mvoi__TestEvent small = MVOI__TEST_EVENT__INIT;
+    small.has_n = 1;
+    small.n = 5;
+    Mvoi__Error big = MVOI__ERROR__INIT;
+    big.message = longs;
+    int cases = 0;
+    for (unsigned mask = 0; mask < 512; mask++) {
+        for (int variant = 0; variant < 3; variant++) {
+            bool large = variant == 1;
+            Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+            const char *str = variant == 0 ? "heerlen" : variant == 1 ? longs : "";
+            e.has_schema_version = mask & 1;
+            e.schema_version = large ? 0xffffffffu : 1;
+            e.producer = mask & 2 ? (char *)str : NULL;
+            e.has_epoch = (mask & 4) != 0;
+            e.epoch = large ? UINT64_MAX : 0;
+            e.has_seq = (mask & 8) != 0;
+            e.seq = large ? (1ULL << 63) : 127;
+            e.has_ts_unix_ms = (mask & 16) != 0;
+            e.ts_unix_ms = large ? -1 : 1700000000000LL;   /* negative: ten bytes */
+            e.request_id = mask & 32 ? (char *)str : NULL;
+            e.correlation_id = mask & 64 ? "corr" : NULL;
+            e.buyer = mask & 128 ? (char *)str : NULL;
+            e.topic = mask & 256 ? "impact.computed" : NULL;
+            if (variant == 0) {
+                e.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;   /* field 60 */
+                e.test_event = &small;
+            } else if (variant == 1) {
+                e.body_case = MVOI__ENVELOPE__BODY_ERROR;        /* field 20, 300+ bytes */
+                e.error = &big;
+            }
+            s_same_as_protobuf_c(&e);
+            cases++;
+        }
+    }
+    cr_assert_eq(cases, 512 * 3);
+    /* a realistic event with a two-byte body tag (field 111), and an arm set to NULL */
+    size_t len = 0;
+    uint8_t *buf = s_packed_tender_event(&len);
+    Mvoi__Envelope *d = codec_unpack(buf, len, 0, NULL);
+    cr_assert_not_null(d);
+    s_same_as_protobuf_c(d);
+    codec_free(&d);
+    free(buf);
+    Mvoi__Envelope n = MVOI__ENVELOPE__INIT;
+    n.body_case = MVOI__ENVELOPE__BODY_IMPACT_EVENT;
+    s_same_as_protobuf_c(&n);
+}
+
+Test(codec, envelope_pack_keeps_unknown_fields_like_protobuf_c)
+{
+    /* producer "p" (field 2), then field 15 (unknown here) varint 300, then ack (21) {} */
+    static const uint8_t wire[] = { 0x12, 0x01, 'p', 0x78, 0xac, 0x02, 0xaa, 0x01, 0x00 };
+    Mvoi__Envelope *d = codec_unpack(wire, sizeof wire, 0, NULL);
+    cr_assert_not_null(d);
+    cr_assert_eq(d->base.n_unknown_fields, 1);
+    s_same_as_protobuf_c(d);
+    uint8_t out[64];   /* the same fields; protobuf-c puts the unknown one last */
+    cr_assert_eq(codec_envelope_pack(d, NULL, out), sizeof wire);
+    Mvoi__Envelope *again = codec_unpack(out, sizeof wire, 0, NULL);
+    cr_assert_not_null(again);
+    cr_assert_str_eq(again->producer, "p");
+    cr_assert_eq(again->body_case, MVOI__ENVELOPE__BODY_ACK);
+    cr_assert_eq(again->base.n_unknown_fields, 1);
+    codec_free(&again);
+    codec_free(&d);
+}

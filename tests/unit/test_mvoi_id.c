@@ -2,6 +2,7 @@
 #define _GNU_SOURCE   /* memmem */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,60 @@ Test(mvoi_id, characters)
     for (size_t i = 0; i < sizeof nob / sizeof nob[0]; i++)
         cr_assert_eq(mvoi_id_check_str(MVOI_ID_BUYER, nob[i], why, sizeof why), -EINVAL,
                      "%s accepted", nob[i]);
+}
+
+/* Every byte value at every position of ids of 1 to 20 bytes (the fast paths take eight
+ * bytes at a time): accepted exactly when the rule written out here says so, and a refusal
+ * names the first bad byte. The rule: ids [A-Za-z0-9._:/|@+=~#-], buyers [a-z0-9] then
+ * [a-z0-9_-]. */
+static bool s_rule(mvoi_id_kind_t k, uint8_t c, bool first)
+{
+    bool lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
+    if (k == MVOI_ID_BUYER)
+        return lower || digit || (!first && (c == '-' || c == '_'));
+    return lower || digit || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && memchr("._:/|@+=~#-", c, 11) != NULL);
+}
+
+Test(mvoi_id, every_byte_at_every_position)
+{
+    char buf[24], why[MVOI_ID_WHY_MAX], at[48];
+    const mvoi_id_kind_t kinds[] = { MVOI_ID_TENDER, MVOI_ID_BUYER };
+    for (size_t ki = 0; ki < 2; ki++)
+        for (size_t len = 1; len <= 20; len++)
+            for (size_t pos = 0; pos < len; pos++)
+                for (int c = 0; c < 256; c++) {
+                    memset(buf, ki == 1 ? 'b' : 'B', len);
+                    buf[pos] = (char)c;
+                    bool want = s_rule(kinds[ki], (uint8_t)c, pos == 0);
+                    int rc = s_check(kinds[ki], buf, len, why);
+                    cr_assert_eq(rc == 0, want, "kind %zu len %zu byte 0x%02x at %zu: %s",
+                                 ki, len, c, pos, rc ? why : "accepted");
+                    snprintf(at, sizeof at, "at byte %zu", pos);
+                    snprintf(at + 24, sizeof at - 24, "character %zu ", pos);
+                    if (!want)
+                        cr_assert(strstr(why, at) || strstr(why, at + 24), "%s", why);
+                }
+}
+
+/* Valid and invalid sequences put at every offset of a 20-byte ASCII string: the valid
+ * prefix ends where the test put a bad one (a NUL counts as bad), else at the end. */
+Test(mvoi_id, utf8_prefix_at_every_offset)
+{
+    const struct { const char *s; size_t len; bool ok; } seq[] = {
+        { "\xc3\xa9", 2, true }, { "\xe2\x82\xac", 3, true }, { "\xf0\x9f\x98\x80", 4, true },
+        { "", 1, false } /* NUL */, { "\x80", 1, false }, { "\xc0\x80", 2, false },
+        { "\xed\xa0\x80", 3, false }, { "\xc3", 1, false }, { "\xff", 1, false },
+    };
+    uint8_t buf[32];
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+        for (size_t off = 0; off + seq[i].len <= 20; off++) {
+            memset(buf, 'x', 20);
+            memcpy(buf + off, seq[i].s, seq[i].len);
+            size_t want = seq[i].ok ? 20 : off;
+            cr_assert_eq(mvoi_utf8_valid_prefix(buf, 20), want, "sequence %zu at %zu", i,
+                         off);
+        }
 }
 
 Test(mvoi_id, keys_fit_or_are_refused)

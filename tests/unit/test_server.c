@@ -754,3 +754,40 @@ Test(server, trace_hops_writes_a_line_per_command_in_time_order)
     for (int i = 1; i < 8; i++)
         cr_assert_geq(t[i], t[i - 1], "hop %d before hop %d", i, i - 1);
 }
+
+/* A window of commands in flight (held for their flush, or waiting in one batch) takes
+ * its request records from the pool once it has seen such a window: a second window of
+ * the same size allocates none. 200 is above the 32 records kept whatever their size and
+ * below twice the default batch (256). */
+static void s_window(const char *prefix, int n)
+{
+    char rid[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(rid, sizeof rid, "%s-%d", prefix, i);
+        s_command(rid, 1);
+    }
+    for (int i = 0; i < n; i++) {
+        t_msg_t m;
+        s_reply(&m);
+        cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ACK);
+        s_msg_free(&m);
+    }
+}
+
+Test(server, a_second_window_of_commands_reuses_the_request_records)
+{
+    s_offloop = true;
+    s_start(3600000);
+    s_offloop = false;
+    s_settle();
+    s_window("w1", 200);
+    server_stats_t a, b;
+    server_stats(T.srv, &a);
+    cr_assert_geq(a.records_made, 1);
+    s_window("w2", 200);
+    server_stats(T.srv, &b);
+    cr_assert_eq(b.commands - a.commands, 200);
+    cr_assert_eq(b.records_made, a.records_made, "%llu records allocated for the second window",
+                 (unsigned long long)(b.records_made - a.records_made));
+    s_stop();
+}
