@@ -252,8 +252,9 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
 {
     size_t tlen = bus_msg_size(msg, 0);
     int err = 0;
-    Mvoi__Envelope *env = codec_unpack_in(self->arena, bus_msg_data(msg, 1),
-                                          bus_msg_size(msg, 1), CODEC_DEFAULT_BUDGET, &err);
+    feed_decode_fn *decode = self->opts.decode ? self->opts.decode : codec_unpack_in;
+    Mvoi__Envelope *env = decode(self->arena, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
+                                 CODEC_DEFAULT_BUDGET, &err);
     if (!env) {
         self->stats.decode_errors++;
         log_warn("event_dropped", "undecodable event from %s: %s", self->producer,
