@@ -319,13 +319,26 @@ static int s_once(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescr
     return 0;
 }
 
+/* The field of a tag. Encoders write fields in number order, as the descriptor lists
+ * them: the one after the last found is tried before a search. */
+static const ProtobufCFieldDescriptor *s_find(const ProtobufCMessageDescriptor *d,
+                                              uint32_t tag, unsigned *hint)
+{
+    if (*hint < d->n_fields && d->fields[*hint].id == tag)
+        return &d->fields[(*hint)++];
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, tag);
+    if (f)
+        *hint = (unsigned)(f - d->fields) + 1;
+    return f;
+}
+
 static int s_msg(s_ctx_t *c, const ProtobufCMessageDescriptor *d, const uint8_t *p,
                  size_t n, void *out, int depth)
 {
     if (depth > S_DEPTH_MAX || d->n_fields > S_FIELDS_MAX)
         return S_FALLBACK;
     uint64_t seen[S_FIELDS_MAX / 64] = { 0 };
-    unsigned oneofs[4], noneofs = 0;
+    unsigned oneofs[4], noneofs = 0, hint = 0;
     const uint8_t *end = p + n;
     while (p < end) {
         uint32_t tag = 0;
@@ -339,7 +352,7 @@ static int s_msg(s_ctx_t *c, const ProtobufCMessageDescriptor *d, const uint8_t 
             return -EPROTO;
         if (tag == 0)
             return S_FALLBACK;   /* codec refuses it only where it stays in the message */
-        const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, tag);
+        const ProtobufCFieldDescriptor *f = s_find(d, tag, &hint);
         if (f) {   /* (an unknown field is kept by protobuf-c, whatever it holds) */
             int rc = s_once(d, f, seen, oneofs, &noneofs);
             if (rc == 0)
