@@ -53,6 +53,10 @@ typedef void (feed_committed_fn)(void *arg);
  * events of the whole batch at once) and returns 0 or an error that aborts the batch. */
 typedef void (feed_batch_begin_fn)(void *arg);
 typedef int (feed_batch_end_fn)(void *arg, MDB_txn *txn);
+/* Decodes a live or replayed event into the batch's arena, with codec_unpack_in's contract
+ * (codec.h); a consumer that reads few fields may build less (wire_lean.h). */
+typedef Mvoi__Envelope *(feed_decode_fn)(arena_t *arena, const void *data, size_t len,
+                                         size_t budget, int *err);
 
 typedef struct {
     const char *producer;        /* producer name, key of the inbox cursor */
@@ -63,6 +67,7 @@ typedef struct {
     feed_committed_fn *committed;/* may be NULL */
     feed_batch_begin_fn *batch_begin; /* may be NULL */
     feed_batch_end_fn *batch_end;     /* may be NULL */
+    feed_decode_fn *decode;      /* NULL: codec_unpack_in */
     void *arg;
     uint32_t replay_batch;       /* default 2000 */
     uint32_t batch;              /* max live events per transaction, default 5000 */

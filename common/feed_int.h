@@ -17,7 +17,10 @@ typedef struct {
     bool replayed;
     char topic[FEED_TOPIC_MAX];
     Mvoi__Envelope *env;       /* ITEM_EVENT */
-    uint64_t fp;               /* ITEM_EVENT: fingerprint of its bytes (feed_fingerprint) */
+    uint64_t fp;               /* ITEM_EVENT: fingerprint of its bytes (feed_item_fp), 0 =
+                                * not computed yet: only the cursor's event needs it */
+    const uint8_t *raw;        /* ITEM_EVENT: a copy of its bytes (in the batch's arena) */
+    size_t rawlen;
     uint64_t epoch, head;      /* ITEM_MARK: heartbeat or ReplayEnd */
 } item_t;
 
@@ -73,6 +76,7 @@ struct feed_t {
 
     uint64_t epoch, last, fp;     /* committed cursor and the fingerprint of its event */
     uint64_t w_epoch, w_last, w_fp; /* working cursor inside a transaction */
+    item_t *w_fp_item;            /* w_fp is this item's, not computed yet (feed_w_fp) */
     uint64_t head_seen;
     uint64_t incarnation;         /* the producer's, from its heartbeats (0 = none yet) */
     bool need_replay;             /* set inside a batch: a gap or a head beyond us */

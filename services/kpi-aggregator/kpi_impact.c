@@ -147,6 +147,22 @@ static void s_rec_build(s_rec_t *r, const Mvoi__Measurement *m, const Mvoi__Impa
     r->ev.purchasing_group = group && *group ? (char *)group : NULL;
 }
 
+/* Store our record of the revision counted (by hand, kpi_record.c; protobuf-c for a shape
+ * that does not take). */
+static int s_record_put(kpi_t *self, MDB_txn *txn, MDB_val *k, const Mvoi__ImpactEvent *rec)
+{
+    uint8_t buf[1024];
+    MDB_val v = { kpi_record_encode(buf, sizeof buf, rec), buf };
+    if (v.mv_size)
+        return store_put(txn, self->meas, k, &v, 0);
+    v.mv_size = mvoi__impact_event__get_packed_size(rec);
+    v.mv_data = NULL;
+    int rc = store_put(txn, self->meas, k, &v, MDB_RESERVE);
+    if (rc == 0)
+        mvoi__impact_event__pack(rec, v.mv_data);
+    return rc;
+}
+
 int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
                      const char *buyer)
 {
@@ -205,14 +221,8 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
         rc = s_meas_contrib(self, txn, old, -1);
         if (rc == 0)
             rc = s_meas_contrib(self, txn, nw, +1);
-        if (rc == 0) {
-            size_t len = mvoi__impact_event__get_packed_size(nw);
-            v.mv_size = len;
-            v.mv_data = NULL;
-            rc = store_put(txn, self->meas, &k, &v, MDB_RESERVE);
-            if (rc == 0)
-                mvoi__impact_event__pack(nw, v.mv_data);
-        }
+        if (rc == 0)
+            rc = s_record_put(self, txn, &k, nw);
         if (t)
             mvoi__tender__free_unpacked(t, NULL);
     } else {

@@ -149,4 +149,11 @@ int kpi_project_topic(const char *buyer, const char *rest, size_t n, char *out, 
 size_t kpi_bd_key(uint8_t *buf, size_t cap, const char *buyer, int kpi, uint32_t year,
                   uint32_t quarter, const char *tender, const char *id);
 
+/* ---- kpi_record.c */
+
+/* Our record of a measurement revision (an ImpactEvent of the fields the KPIs use) encoded
+ * into buf as protobuf-c packs it: its size, or 0 when it does not fit cap or has a shape
+ * this encoder leaves to protobuf-c. */
+size_t kpi_record_encode(uint8_t *buf, size_t cap, const Mvoi__ImpactEvent *rec);
+
 #endif

@@ -13,6 +13,7 @@
 #include "mvoi_error.h"
 #include "mvoi_topic.h"
 #include "outbox.h"
+#include "wire_lean.h"
 
 #define KPI_BREAKDOWN_DEFAULT 100
 #define KPI_BREAKDOWN_MAX 1000
@@ -492,6 +493,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
     fi.producer = "impact";
     fi.pub_endpoint = o->impact_pub;
     fi.api_endpoint = o->impact_api;
+    fi.decode = wire_lean_unpack;   /* builds only what kpi_impact.c reads */
     if (!(self->calendar = feed_new(loop, ctx, self->store, self->inbox, &fc, &e)) ||
         !(self->impact = feed_new(loop, ctx, self->store, self->inbox, &fi, &e))) {
         log_error("start_failed", "cannot start the feeds: %s", strerror(-e));

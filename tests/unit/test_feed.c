@@ -19,6 +19,7 @@
 
 #include "codec.h"
 #include "feed.h"
+#include "feed_int.h"   /* feed_fingerprint */
 #include "inbox.h"
 #include "mvoi_error.h"
 #include "store.h"
@@ -430,6 +431,47 @@ Test(feed, live_events_are_applied_once_and_duplicates_dropped)
     uint64_t e, q;
     s_cursor(&e, &q);
     cr_assert_eq(q, 3);
+    s_stop();
+}
+
+/* 64-bit FNV-1a written out here, independently of feed.c (checked against the published
+ * vectors below): the fingerprints already stored in cursors were made with it. */
+static uint64_t s_fnv1a(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The fingerprint function must not change (cursors written by earlier versions hold it):
+ * the published FNV-1a 64 vectors, and 0 is never a fingerprint (0 = unknown). */
+Test(feed, the_fingerprint_is_fnv1a_64_as_stored_in_existing_cursors)
+{
+    cr_assert_eq(feed_fingerprint("", 0), 0xcbf29ce484222325ull);
+    cr_assert_eq(feed_fingerprint("a", 1), 0xaf63dc4c8601ec8cull);
+    cr_assert_eq(feed_fingerprint("foobar", 6), 0x85944171f73967e8ull);
+    cr_assert_eq(s_fnv1a((const uint8_t *)"foobar", 6), 0x85944171f73967e8ull);
+}
+
+/* Only the last event of a batch has its fingerprint kept (it is hashed on demand): the
+ * cursor after a batch of live events holds the hash of exactly that event's bytes. */
+Test(feed, the_cursor_holds_the_fingerprint_of_the_last_applied_event)
+{
+    s_start(7, 0);
+    s_caught_up_and_live();
+    F.head = 4;
+    for (uint64_t q = 1; q <= 4; q++)
+        s_publish(q);
+    s_wait_applied(4);
+    uint64_t e, q, fp;
+    cr_assert_eq(inbox_get_fp(F.inbox, NULL, "calendar", &e, &q, &fp), 0);
+    cr_assert_eq(q, 4);
+    uint8_t buf[256];
+    size_t len = s_pack_event(buf, sizeof buf, 7, 4);
+    cr_assert_eq(fp, s_fnv1a(buf, len), "the cursor's fingerprint is not its event's");
+    len = s_pack_event(buf, sizeof buf, 7, 3);
+    cr_assert_neq(fp, s_fnv1a(buf, len));
     s_stop();
 }
 

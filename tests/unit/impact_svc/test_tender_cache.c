@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mvoi_id.h"
+#include "store.h"
 #include "tender_cache.h"
 #include "unit_tmp.h"
 
@@ -54,7 +55,7 @@ static void s_put(tc_t *t, const char *buyer, const char *id, const char *pg)
     MDB_val key = { kl, k }, val = { mvoi__tender__pack(&m, v), v };
     MDB_txn *txn;
     cr_assert_eq(mdb_txn_begin(t->env, NULL, 0, &txn), 0);
-    cr_assert_eq(mdb_put(txn, t->dbi, &key, &val, 0), 0);
+    cr_assert_eq(store_put(txn, t->dbi, &key, &val, 0), 0);
     cr_assert_eq(mdb_txn_commit(txn), 0);
 }
 

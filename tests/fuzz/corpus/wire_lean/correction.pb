@@ -1,0 +1,13 @@
+impactˆï™«ÅèŒ‘ ”!(ûÐê¶·3:req-9Bheerlen’€^
+m-17heerlen
+T-2026-001 *
+2026-01-012
+2026-01-31:leverancier@example.nl@R2026¢ÀÄW²±ïÿÿÿÿÿÿÿÿ cR-
+co22026CO2emissiefactoren.nl"	diesel_b7R
+	nox_stage2026(X"^
+m-17heerlen
+T-2026-001 *
+2026-01-012
+2026-02-28:leverancier@example.nl@R2026¢ÀÄ*Vèïÿÿÿÿÿÿÿÿ cR-
+co22026CO2emissiefactoren.nl"	diesel_b7R
+	nox_stage2026(X2inkoop-zuid
