@@ -71,6 +71,7 @@ struct store_t {
     uint64_t salt;               /* this incarnation's record salt (store_wal.h) */
     uint64_t cp_bytes, cp_ms;    /* checkpoint thresholds */
     int64_t cp_last_ms;          /* when the last checkpoint finished */
+    int64_t write_last_ms;       /* when the last batch was logged (idle checkpoint) */
     bool cp_unsynced;            /* a checkpoint committed but its meta flush failed */
     uint64_t cp_count, cp_forced;
     int64_t cp_ns[256];          /* the last checkpoints' loop stall (ring) */

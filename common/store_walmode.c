@@ -31,6 +31,7 @@
 #define S_DEFAULT_SIZE (64ull << 20)
 #define S_DEFAULT_CP_BYTES (8ull << 20)
 #define S_DEFAULT_CP_MS 1000u
+#define S_IDLE_MS 100   /* no batch for this long: checkpoint now (store__wal_tick) */
 #define S_ATTEMPTS 8
 
 typedef struct {
@@ -288,6 +289,7 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
         bool from_disk = false;
         int rc = s_attempt(self, fn, arg, &from_disk);
         if (rc == 0) {
+            self->write_last_ms = s_now_ms();
             if (self->mem.len >= self->cp_bytes
                 || s_now_ms() - self->cp_last_ms >= (int64_t)self->cp_ms)
             {
@@ -537,10 +539,16 @@ void store_checkpoint_stall(store_t *self, int64_t *p50_ns, int64_t *max_ns)
     *max_ns = self->cp_max_ns;
 }
 
+/* From the heartbeat: the timed checkpoint, and the idle one. A checkpoint holds the loop
+ * for its page flush; taken while writes keep coming, that stall is what the commands
+ * arriving meanwhile wait for (the latency's tail). Once no batch came for S_IDLE_MS the
+ * stall hurts nobody, and data.mdb is current again for readers from outside. */
 void store__wal_tick(store_t *self)
 {
+    int64_t now = s_now_ms();
     if (!self->wal || self->in_write || self->fail_err || !self->mem.len
-        || s_now_ms() - self->cp_last_ms < (int64_t)self->cp_ms)
+        || (now - self->cp_last_ms < (int64_t)self->cp_ms
+            && now - self->write_last_ms < S_IDLE_MS))
         return;   /* while failing, store_probe's write retries the checkpoint */
     bool committed;
     int rc = s_checkpoint(self, false, &committed);
