@@ -38,9 +38,9 @@ static const cfg_spec_t s_config[] = {
     { "wal", CFG_BOOL, "true",
       "write-ahead log: each batch is appended to one preallocated file (wal.mvoi in the "
       "data directory) and made durable by one fdatasync of it, on a worker thread; LMDB "
-      "commits at checkpoints (every 8 MiB of log or 1 s, and at stop) and a start "
-      "re-applies the log after a crash (false: every batch commits to LMDB; ignored with "
-      "nosync)" },
+      "commits at checkpoints (every 8 MiB of log or 1 s, after 100 ms without writes, "
+      "and at stop) and a start re-applies the log after a crash (false: every batch "
+      "commits to LMDB; ignored with nosync)" },
     { "wal_size_mb", CFG_INT, "64", "size of wal.mvoi (a ring, preallocated at start)", 1,
       65536 },
     { "wal_checkpoint_mb", CFG_INT, "8", "checkpoint once this much log was written since the "
