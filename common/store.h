@@ -70,6 +70,9 @@ MDB_env *store_env(store_t *self);
 /* Flush everything committed so far to the disk (fdatasync of data.mdb). Safe from any
  * thread, also while the loop thread writes: it touches no LMDB state. 0 or -errno. */
 int store_flush(store_t *self);
+/* fsync(2) of a directory, so that a file created or renamed in it survives an OS crash.
+ * 0 or -errno. */
+int store_fsync_dir(const char *dir);
 /* Transactions by LMDB txnid: the last committed one that wrote, and the last one known to
  * be on the device. Without nometasync every commit flushes itself (durable == last; with
  * nosync nothing is flushed and the figure only follows the commits). With nometasync a

@@ -59,7 +59,7 @@ int store_wal_open(const char *dir, store_wal_t **out, bool *exists)
     return 0;
 }
 
-static int s_fsync_dir(const char *dir)
+int store_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -110,7 +110,7 @@ int store_wal_format(const char *dir, store_wal_t **wp, uint64_t size)
     w->size = size;
     if (fsync(w->fd) != 0)
         return -errno;
-    return s_fsync_dir(dir);
+    return store_fsync_dir(dir);
 }
 
 void store_wal_close(store_wal_t **wp)

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "mvoi_error.h"
+#include "store.h"
 #include "store_guard.h"
 
 #define KPI_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
@@ -52,16 +53,6 @@ int kpi_recover_boot_id(char *buf, size_t len)
     return s_read_line(KPI_BOOT_ID_PATH, buf, len);
 }
 
-static int s_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
-}
-
 static int s_unlink(const char *dir, const char *file)
 {
     char p[4096];
@@ -90,7 +81,7 @@ static int s_write_mark(const char *dir, const char *boot)
     close(fd);
     if (rc == 0 && rename(tmp, path) != 0)
         rc = -errno;
-    return rc == 0 ? s_fsync_dir(dir) : rc;
+    return rc == 0 ? store_fsync_dir(dir) : rc;
 }
 
 /* The store is derived and cannot be trusted: remove it before LMDB maps it. */
@@ -102,7 +93,7 @@ static int s_start_anew(const char *dir)
         if (rc != 0)
             return rc;
     }
-    return s_fsync_dir(dir);
+    return store_fsync_dir(dir);
 }
 
 int kpi_recover_before_open(const char *dir, void *arg)
@@ -150,6 +141,6 @@ int kpi_recover_clean_stop(store_t *store, const char *dir)
         return rc;
     }
     if ((rc = s_unlink(dir, KPI_RECOVER_MARK)) == 0)
-        rc = s_fsync_dir(dir);
+        rc = store_fsync_dir(dir);
     return rc;
 }
