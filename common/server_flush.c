@@ -78,6 +78,12 @@ int server_flush_hold(server_t *self, server_req_t *req)
 static void s_release(server_t *self, bool by_flush)
 {
     uint64_t durable = store_durable_txn(self->opts.store);
+    /* Everything committed is durable (a write-ahead log's checkpoint flushes it all at
+     * once, also inside the store_write of this batch): so is every committed event, and
+     * the outbox must say so before any reply does, or a client that got its answer could
+     * still read a head without its event. */
+    if (self->opts.outbox && durable >= store_last_txn(self->opts.store))
+        outbox_durable_upto(self->opts.outbox, outbox_committed(self->opts.outbox));
     int64_t now = server_trace_now(self->trace);
     struct server_flush *f = self->flush;
     uint32_t k = 0;

@@ -72,6 +72,10 @@ struct store_t {
     uint64_t cp_bytes, cp_ms;    /* checkpoint thresholds */
     int64_t cp_last_ms;          /* when the last checkpoint finished */
     int64_t write_last_ms;       /* when the last batch was logged (idle checkpoint) */
+    int64_t mem_since_ms;        /* when the oldest record not yet checkpointed was logged:
+                                    the timed checkpoint bounds its age, not the time since
+                                    the last checkpoint (after an idle one, the next batch
+                                    would otherwise pay for a checkpoint of itself alone) */
     bool cp_unsynced;            /* a checkpoint committed but its meta flush failed */
     uint64_t cp_count, cp_forced;
     int64_t cp_ns[256];          /* the last checkpoints' loop stall (ring) */

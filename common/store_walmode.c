@@ -198,6 +198,8 @@ static int s_log(store_t *self)
         self->mem.len = mem0;
         return rc;
     }
+    if (mem0 == 0)
+        self->mem_since_ms = s_now_ms();   /* the oldest record not yet in LMDB */
     uint64_t lsn = self->last_txn + 1;
     rc = store_wal_append(self->wal, lsn, self->durable_txn, self->salt, self->rec.b,
                           self->rec.len);
@@ -290,8 +292,8 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
         int rc = s_attempt(self, fn, arg, &from_disk);
         if (rc == 0) {
             self->write_last_ms = s_now_ms();
-            if (self->mem.len >= self->cp_bytes
-                || s_now_ms() - self->cp_last_ms >= (int64_t)self->cp_ms)
+            if (self->mem.len && (self->mem.len >= self->cp_bytes
+                || s_now_ms() - self->mem_since_ms >= (int64_t)self->cp_ms))
             {
                 bool committed;
                 if ((rc = s_checkpoint(self, false, &committed)) != 0)   /* logged: still 0 */
@@ -547,7 +549,7 @@ void store__wal_tick(store_t *self)
 {
     int64_t now = s_now_ms();
     if (!self->wal || self->in_write || self->fail_err || !self->mem.len
-        || (now - self->cp_last_ms < (int64_t)self->cp_ms
+        || (now - self->mem_since_ms < (int64_t)self->cp_ms
             && now - self->write_last_ms < S_IDLE_MS))
         return;   /* while failing, store_probe's write retries the checkpoint */
     bool committed;

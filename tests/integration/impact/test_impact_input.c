@@ -2,6 +2,7 @@
  *  bad input names the field, and the calendar's timing (tenders registered late, the
  *  calendar down). */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,5 +216,47 @@ Test(impact_it, calendar_down_known_accepted_unknown_unavailable_then_retried)
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_MEASUREMENT_RECORD);
     cr_assert_str_eq(r->measurement_record->purchasing_group, "nieuw");
     mvoi__envelope__free_unpacked(r, NULL);
+    fx_fini(&f);
+}
+
+/* A batch logged while the oldest record not yet in LMDB is older than the log's timed
+ * interval checkpoints inside its own store_write: the checkpoint makes it durable before the
+ * worker's flush does. Its reply must not go out before its event counts in the head
+ * (health's head_seq is what may leave the process), or a client that has its answer could
+ * read a head without its event. */
+static void s_submit_ok(fx_t *f, const char *id)
+{
+    meas_t x;
+    m_base(&x, id, "T-KLIMA", "2026");
+    m_energy(&x, MVOI__CARRIER__CARRIER_HVO100, 0, 1000000);
+    Mvoi__Envelope *k;
+    cr_assert_eq(fx_expect_ok(f, &x, &k)->co2_avoided_g, 2783000LL);
+    mvoi__envelope__free_unpacked(k, NULL);
+}
+
+Test(impact_it, reply_after_a_checkpoint_in_its_own_batch_sees_its_event_in_the_head)
+{
+    fx_t f;
+    fx_up(&f, NULL);
+    int st = 0;
+    h_signal(&f.imp, SIGTERM);
+    cr_assert_eq(h_wait(&f.imp, 10000, &st), 0);
+    int e = 0;
+    while (f.envp_i[e])
+        e++;
+    snprintf(f.env_i[e], 600, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS=10");
+    f.envp_i[e] = f.env_i[e];
+    fx_start_imp(&f);
+    h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
+    for (int i = 0; i < 8; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "pre-%d", i);
+        s_submit_ok(&f, id);
+        h_sleep_ms(20);   /* its record is now older than the interval, not idle yet */
+        uint64_t h0 = fx_head(&f);
+        snprintf(id, sizeof id, "cp-%d", i);
+        s_submit_ok(&f, id);
+        cr_assert_eq(fx_head(&f), h0 + 1, "round %d: the reply came before its event", i);
+    }
     fx_fini(&f);
 }
