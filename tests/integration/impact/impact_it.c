@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <lmdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,24 @@ void fx_up(fx_t *f, const char *factors_dir)
     fx_start_cal(f);
     fx_start_imp(f);
     fx_wait_tenders(f, 4);
+    h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
+}
+
+void fx_restart_imp_with(fx_t *f, const char *const *vars)
+{
+    int st = 0;
+    h_signal(&f->imp, SIGTERM);
+    cr_assert_eq(h_wait(&f->imp, 10000, &st), 0);
+    size_t e = 0, cap = sizeof f->env_i / sizeof f->env_i[0];
+    while (f->envp_i[e])
+        e++;
+    for (; *vars; vars++, e++) {
+        cr_assert_lt(e, cap, "no room for %s in the environment", *vars);
+        snprintf(f->env_i[e], sizeof f->env_i[e], "%s", *vars);
+        f->envp_i[e] = f->env_i[e];
+    }
+    f->envp_i[e] = NULL;
+    fx_start_imp(f);
     h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
 }
 

@@ -41,6 +41,9 @@ typedef struct {
 void fx_init(fx_t *f, const char *factors_dir);
 void fx_start_cal(fx_t *f);
 void fx_start_imp(fx_t *f);
+/* Stop the impact-calculator gracefully, add the NULL-terminated NAME=value settings to its
+ * environment and start it again; returns once a calendar heartbeat has passed. */
+void fx_restart_imp_with(fx_t *f, const char *const *vars);
 /* Wait until the projection holds n tenders (read from the impact-calculator's LMDB). */
 void fx_wait_tenders(fx_t *f, size_t n);
 /* fx_init, both processes up, the four tenders of the fake calendar projected. */

@@ -2,7 +2,6 @@
  *  bad input names the field, and the calendar's timing (tenders registered late, the
  *  calendar down). */
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,16 +237,8 @@ Test(impact_it, reply_after_a_checkpoint_in_its_own_batch_sees_its_event_in_the_
 {
     fx_t f;
     fx_up(&f, NULL);
-    int st = 0;
-    h_signal(&f.imp, SIGTERM);
-    cr_assert_eq(h_wait(&f.imp, 10000, &st), 0);
-    int e = 0;
-    while (f.envp_i[e])
-        e++;
-    snprintf(f.env_i[e], 600, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS=10");
-    f.envp_i[e] = f.env_i[e];
-    fx_start_imp(&f);
-    h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
+    const char *const vars[] = { "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS=10", NULL };
+    fx_restart_imp_with(&f, vars);
     for (int i = 0; i < 8; i++) {
         char id[32];
         snprintf(id, sizeof id, "pre-%d", i);

@@ -156,19 +156,9 @@ Test(impact_it, wal_kill9_at_random_moment_recovers_every_acknowledged_once, .ti
     /* Restarted (gracefully) without checkpoints before the kill: a large batch or a slow
      * build could otherwise reach one and leave nothing to re-apply. What is acknowledged
      * from here on is only in the log. */
-    int st = 0;
-    h_signal(&f.imp, SIGTERM);
-    cr_assert_eq(h_wait(&f.imp, 10000, &st), 0);
-    int e = 0;
-    while (f.envp_i[e])
-        e++;
-    snprintf(f.env_i[e], 600, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS=3600000");
-    f.envp_i[e] = f.env_i[e];
-    e++;
-    snprintf(f.env_i[e], 600, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MB=48");
-    f.envp_i[e] = f.env_i[e];
-    fx_start_imp(&f);
-    h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
+    const char *const vars[] = { "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS=3600000",
+                                 "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MB=48", NULL };
+    fx_restart_imp_with(&f, vars);
     srand((unsigned)h_now_ms());
     int stop = 1 + rand() % (KR / 2);
     bool acked[KR] = { 0 };
@@ -192,6 +182,7 @@ Test(impact_it, wal_kill9_at_random_moment_recovers_every_acknowledged_once, .ti
     cr_assert_eq(all, KR, "only %d of %d requests acknowledged after restart", all, KR);
     cr_assert_eq(fx_head(&f), (uint64_t)KR * KM, "one event per measurement");
     /* This run checkpoints only at its stop (the settings above): stop it, then read. */
+    int st = 0;
     h_signal(&f.imp, SIGTERM);
     cr_assert_eq(h_wait(&f.imp, 10000, &st), 0);
     s_check_t c2 = { 0, acked2, 0 };
