@@ -225,7 +225,7 @@ static void s_gateway(e2e_fleet_t *f, row_t *row)
     snprintf(e.cal, sizeof e.cal, "%.63s", f->capi);
     snprintf(e.imp, sizeof e.imp, "%.63s", f->iapi);
     snprintf(e.ntf, sizeof e.ntf, "ipc://%.40s/n.api", f->dir);
-    e.http_port = 20000 + (int)(getpid() % 5000);
+    e.http_port = h_free_tcp_port();
     static const char *env[] = { "MVOI_GATEWAY_BUYER=b000", "MVOI_BUYERS_OPEN=true",
                                  "MVOI_LOG_LEVEL=warn", "MVOI_GATEWAY_UPSTREAM_TIMEOUT_MS=60000",
                                  "MVOI_CURVE=off",   /* the fleet is plain (e2e_fleet_init) */

@@ -3,13 +3,16 @@
 #include "harness.h"
 #include "mvoi_curve.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <lmdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,23 @@ void h_tmpdir(char *buf, size_t len)
 /* Set when a child died of a signal the tests do not send themselves (an abort from a
  * sanitizer, SIGSEGV, SIGBUS): then every log in the directory is worth keeping. */
 static bool s_abnormal;
+
+void h_keep_logs(void) { s_abnormal = true; }
+
+int h_free_tcp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    int rc = 0;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+        rc = -errno;
+    close(fd);
+    return rc < 0 ? rc : ntohs(a.sin_port);
+}
 
 static bool s_has_report(const char *buf)
 {
@@ -265,6 +285,8 @@ int h_wait_healthy(const char *endpoint, int timeout_ms)
         }
         h_sleep_ms(20);
     }
+    fprintf(stderr, "harness: %s did not answer health in %d ms\n", endpoint, timeout_ms);
+    h_keep_logs();
     return -ETIMEDOUT;
 }
 

@@ -21,6 +21,14 @@ typedef struct {
 void h_tmpdir(char *buf, size_t len);
 void h_tmpdir_remove(const char *dir);
 
+/* Keep every child's log of this test in its output when its directory is removed: for a
+ * failure the harness cannot see by itself (a service that never became ready). */
+void h_keep_logs(void);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago, from the kernel (bind to port 0);
+ * or -errno. For listeners that cannot take ipc:// (HTTP, SMTP). */
+int h_free_tcp_port(void);
+
 /* Path of a built binary: MVOI_BINARY_DIR "/" rel. */
 void h_bin(char *buf, size_t len, const char *rel);
 
@@ -44,7 +52,8 @@ int h_request(const char *endpoint, const Mvoi__Envelope *req, Mvoi__Envelope **
 /* Same with raw bytes. */
 int h_request_raw(const char *endpoint, const void *data, size_t len,
                   Mvoi__Envelope **reply, int timeout_ms);
-/* Wait until the service answers a HealthRequest (live). */
+/* Wait until the service answers a HealthRequest (live); on a timeout the logs are kept
+ * (h_keep_logs). */
 int h_wait_healthy(const char *endpoint, int timeout_ms);
 
 /* Read an LMDB environment read-only. */

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -81,42 +80,35 @@ int gwt_start(gwt_env_t *e, const char *const *gw_env)
     memset(e, 0, sizeof *e);
     signal(SIGPIPE, SIG_IGN);     /* the gateway may answer 413 before reading a body */
     h_tmpdir(e->dir, sizeof e->dir);
-    e->base = 21000 + (getpid() % 1500) * 8;
-    snprintf(e->api, sizeof e->api, "tcp://127.0.0.1:%d", e->base);
-    snprintf(e->pub, sizeof e->pub, "tcp://127.0.0.1:%d", e->base + 1);
-    snprintf(e->cal, sizeof e->cal, "tcp://127.0.0.1:%d", e->base + 2);
-    snprintf(e->imp, sizeof e->imp, "tcp://127.0.0.1:%d", e->base + 3);
-    snprintf(e->ntf, sizeof e->ntf, "tcp://127.0.0.1:%d", e->base + 4);
-    e->http_port = e->base + 5;
-    char bin[512];
-    h_bin(bin, sizeof bin, "tests/integration/gateway/fakekpi");
-    const char *argv_env[] = { NULL };
-    (void)argv_env;
-    /* h_spawn takes no argv: run the fake through sh with its arguments */
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "exec %s --api %s --pub %s --calendar %s --impact %s --notifier %s %s",
-             bin, e->api, e->pub, e->cal, e->imp, e->ntf, gwt_fake_args ? gwt_fake_args : "");
-    char envcmd[1100];
-    snprintf(envcmd, sizeof envcmd, "GWT_FAKE_CMD=%s", cmd);
-    const char *fenv[] = { envcmd, NULL };
-    char shbin[64] = "/bin/sh";
-    /* harness spawns bin with no arguments: use a tiny wrapper script */
-    char wrapper[300];
-    snprintf(wrapper, sizeof wrapper, "%s/fake.sh", e->dir);
-    FILE *f = fopen(wrapper, "w");
-    if (!f)
+    /* ipc:// in the test's own directory and a port the kernel hands out: a port base
+     * derived from the pid collided now and then with another test's or an ephemeral
+     * port, and the fake never came up (CI, stop 28). */
+    snprintf(e->api, sizeof e->api, "ipc://%s/api", e->dir);
+    snprintf(e->pub, sizeof e->pub, "ipc://%s/pub", e->dir);
+    snprintf(e->cal, sizeof e->cal, "ipc://%s/cal", e->dir);
+    snprintf(e->imp, sizeof e->imp, "ipc://%s/imp", e->dir);
+    snprintf(e->ntf, sizeof e->ntf, "ipc://%s/ntf", e->dir);
+    e->http_port = h_free_tcp_port();
+    if (e->http_port < 0)
         return -1;
-    fprintf(f, "#!/bin/sh\n%s\n", cmd);
-    fclose(f);
-    chmod(wrapper, 0755);
-    (void)shbin;
-    if (h_spawn(&e->fake, wrapper, "fakekpi", e->dir, fenv) < 0)
+    char bin[512], extra[128];
+    h_bin(bin, sizeof bin, "tests/integration/gateway/fakekpi");
+    char *argv[24] = { bin, "--api", e->api, "--pub", e->pub, "--calendar", e->cal,
+                       "--impact", e->imp, "--notifier", e->ntf };
+    int argc = 11;
+    /* gwt_fake_args: more words, split on spaces ("--venlo 1") */
+    snprintf(extra, sizeof extra, "%s", gwt_fake_args ? gwt_fake_args : "");
+    for (char *save = NULL, *w = strtok_r(extra, " ", &save); w && argc < 23;
+         w = strtok_r(NULL, " ", &save))
+        argv[argc++] = w;
+    argv[argc] = NULL;
+    if (h_spawn_argv(&e->fake, argv, "fakekpi", e->dir, NULL) < 0)
         return -1;
     e->fake_up = true;
     /* 15 s: an instrumented (ASan) fake starting beside a parallel suite can need more
      * than 5 s; a healthy one answers in milliseconds, so the bound costs nothing. */
     if (h_wait_healthy(e->api, 15000) < 0)
-        return -2;
+        return -2;                /* h_wait_healthy has marked the logs to be kept */
     if (gwt_start_gateway(e, gw_env) < 0)
         return -3;
     return 0;
@@ -154,6 +146,7 @@ int gwt_wait_ready(gwt_env_t *e, int timeout_ms)
         }
         h_sleep_ms(50);
     }
+    h_keep_logs();
     return -ETIMEDOUT;
 }
 

@@ -12,8 +12,7 @@
 
 typedef struct {
     char dir[256];
-    int base;                       /* ports base .. base+7 */
-    char api[64], pub[64], cal[64], imp[64], ntf[64];
+    char api[300], pub[300], cal[300], imp[300], ntf[300];   /* ipc:// in dir */
     int http_port;
     h_proc_t fake, gw;
     bool fake_up, gw_up;
