@@ -77,7 +77,7 @@ int impact_svc_put_record_enc(impact_svc_t *self, MDB_txn *txn, const void *k, s
     size_t hl = mvoi__measurement_record__get_packed_size(rec);
     MDB_val key = { klen, (void *)k };
     MDB_val v = { hl + s_fields_size(e, 1, 2), NULL };
-    int rc = store_put(txn, self->measurements, &key, &v, MDB_RESERVE);
+    int rc = impact_svc_put(self, txn, IMPACT_CUR_MEAS, &key, &v, MDB_RESERVE);
     if (rc == 0) {
         mvoi__measurement_record__pack(rec, v.mv_data);
         s_fields(self, e, 1, 2, (uint8_t *)v.mv_data + hl);

@@ -28,6 +28,9 @@
 #define IMPACT_SVC_KEY_MAX MVOI_ID_KEY_MAX
 #define IMPACT_SVC_EXPLAIN_MAX 2048
 
+/* The dbs a submit keeps a cursor on (service_cursor.c). */
+typedef enum { IMPACT_CUR_MEAS, IMPACT_CUR_BYTENDER, IMPACT_CUR_RECENT, IMPACT_CUR_N } impact_cur_t;
+
 struct impact_svc {
     uv_loop_t *loop;
     bus_ctx_t *bus;
@@ -44,6 +47,8 @@ struct impact_svc {
     impact_tcache_t *tcache;   /* tenders a submit's write transaction read (tender_cache.h) */
     uint8_t *enc;              /* service_encode.c: the packed measurement and impact */
     size_t enc_cap;
+    MDB_txn *cur_txn;          /* service_cursor.c: the submit whose cursors are open */
+    MDB_cursor *cur[IMPACT_CUR_N];   /* opened on first use */
 };
 /* ---- service_util.c */
 
@@ -106,6 +111,19 @@ int impact_svc_put_record_enc(impact_svc_t *self, MDB_txn *txn, const void *k, s
 int impact_svc_emit_enc(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
                         Mvoi__ImpactEventKind kind, const char *buyer,
                         const impact_svc_enc_t *e, const Mvoi__Tender *tender, uint64_t *seq);
+
+/* ---- service_cursor.c: one cursor per db for a submit of many measurements */
+
+/* From here until impact_svc_cursors_end, reads and writes of txn through impact_svc_get
+ * and impact_svc_put use a cursor per db when the request has more than one item. */
+void impact_svc_cursors_begin(impact_svc_t *self, MDB_txn *txn, size_t items);
+/* Closes the cursors; call before the handler returns, on every path. */
+void impact_svc_cursors_end(impact_svc_t *self);
+/* store_put / mdb_get on db which, through its cursor when one is in scope. */
+int impact_svc_put(impact_svc_t *self, MDB_txn *txn, impact_cur_t which, MDB_val *key,
+                   MDB_val *val, unsigned flags);
+int impact_svc_get(impact_svc_t *self, MDB_txn *txn, impact_cur_t which, MDB_val *key,
+                   MDB_val *val);
 
 /* ---- service_recent.c */
 

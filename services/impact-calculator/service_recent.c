@@ -40,7 +40,7 @@ impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64
     }
     key = (MDB_val){ s_key(k, m->buyer, seq), k };
     val = (MDB_val){ strlen(m->id), (void *) m->id };
-    if ((rc = store_put(txn, self->recent, &key, &val, 0)) != 0)
+    if ((rc = impact_svc_put(self, txn, IMPACT_CUR_RECENT, &key, &val, 0)) != 0)
         return rc;
     /* the record carries its seq (to move its key later) and when it was stored */
     rec->has_seq = 1;

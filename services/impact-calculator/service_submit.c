@@ -109,7 +109,7 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     int rc;
     size_t kl = impact_svc_key(k, sizeof k, buyer, m->tender_id, m->id);
     MDB_val key = { kl, k }, empty = { 0, "" };
-    if ((rc = store_put(txn, self->bytender, &key, &empty, 0)) != 0)
+    if ((rc = impact_svc_put(self, txn, IMPACT_CUR_BYTENDER, &key, &empty, 0)) != 0)
         return rc;
     impact_svc_enc_t enc;
     if ((rc = impact_svc_encode(self, m, imp, &enc)) != 0 ||
@@ -299,8 +299,13 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
 int
 impact_svc_on_submit(void *arg, server_req_t *req, MDB_txn *txn)
 {
+    impact_svc_t *self = arg;
     const Mvoi__SubmitMeasurements *sm = server_request(req)->submit_measurements;
-    return s_submit(arg, req, txn, "submit_measurements", sm, !(sm->has_what_if && sm->what_if));
+    impact_svc_cursors_begin(self, txn, sm ? sm->n_measurements : 0);
+    int rc = s_submit(self, req, txn, "submit_measurements", sm,
+                      !(sm && sm->has_what_if && sm->what_if));
+    impact_svc_cursors_end(self);
+    return rc;
 }
 
 int

@@ -146,7 +146,7 @@ impact_svc_record(impact_svc_t *self, MDB_txn *txn, const char *buyer, const cha
     MDB_val key = { impact_svc_key(k, sizeof k, buyer, id, NULL), k }, v;
     if (!key.mv_size)
         return NULL;   /* no valid id is this long: never stored */
-    int r = mdb_get(txn, self->measurements, &key, &v);
+    int r = impact_svc_get(self, txn, IMPACT_CUR_MEAS, &key, &v);
     if (r == MDB_NOTFOUND)
         return NULL;
     if (r != 0) {
