@@ -52,6 +52,20 @@ size_t codec_field_size(uint32_t num, size_t len);
 /* Writes the field at p (room for codec_field_size); returns the end. */
 uint8_t *codec_field_put(uint8_t *p, uint32_t num, const void *data, size_t len);
 
+/* codec_items.c: parts of encoded messages, read in place. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+} codec_slice_t;
+/* The payloads of repeated field `field` (length-delimited: message elements) of the body
+ * arm numbered `arm` of an encoded Envelope, in order, into out (room for cap); returns
+ * their count, or -1 when the arm is absent or given more than once, a field is not well
+ * formed or is a group, an element is not length-delimited, or there are more than cap. */
+int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field,
+                    codec_slice_t *out, size_t cap);
+/* Whether field num is at the top level of an encoded message: 1, 0, or -1 (malformed). */
+int codec_has_field(const uint8_t *msg, size_t len, uint32_t num);
+
 /* Fill an error reply body (the reply's body becomes Error). The strings are copied into
  * storage owned by `store`, which must outlive the pack of `reply`. */
 typedef struct {

@@ -105,6 +105,12 @@ void server_req_free(server_req_t **req_p)
 }
 
 const Mvoi__Envelope *server_request(server_req_t *req) { return req->req; }
+
+const uint8_t *server_request_bytes(server_req_t *req, size_t *len)
+{
+    *len = req->raw ? req->raw_len : 0;
+    return req->raw;
+}
 Mvoi__Envelope *server_reply(server_req_t *req) { return &req->reply; }
 
 int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
@@ -589,6 +595,16 @@ static void s_handle(server_t *self, bus_msg_t *msg)
         s_reply(self, req);
         server_req_free(&req);
         return;
+    }
+    if (self->opts.keep_request_bytes) {
+        /* decoded, so at most CODEC_MAX_BYTES; without room the handler packs instead */
+        size_t n = bus_msg_size(msg, 1);
+        uint8_t *raw = arena_alloc(req->in, n ? n : 1);
+        if (raw) {
+            memcpy(raw, bus_msg_data(msg, 1), n);
+            req->raw = raw;
+            req->raw_len = n;
+        }
     }
     if (s_ids_decoded(self, req))
         return;

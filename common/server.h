@@ -99,6 +99,8 @@ typedef struct {
                                     flush that covers its commit (group flush) */
     const mvoi_buyers_t *buyers; /* requests naming a buyer it does not accept are refused
                                     (field "buyer"); NULL = every valid buyer id */
+    bool keep_request_bytes;     /* keep each request's encoded bytes for its handler
+                                    (server_request_bytes); off: not copied */
 } server_opts_t;
 
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err);
@@ -121,6 +123,9 @@ uint64_t server_incarnation(server_t *self);
 
 /* --- inside a handler --- */
 const Mvoi__Envelope *server_request(server_req_t *req);
+/* The bytes server_request was decoded from (request memory), with keep_request_bytes;
+ * else NULL. A handler may take parts of them as they are instead of packing them again. */
+const uint8_t *server_request_bytes(server_req_t *req, size_t *len);
 /* The reply envelope to fill; body_case and body pointer. Memory for sub-messages comes
  * from server_alloc(): zeroed, freed after the reply is sent. */
 Mvoi__Envelope *server_reply(server_req_t *req);

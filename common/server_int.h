@@ -55,6 +55,8 @@ struct server_req_t {
     bool no_reply;                 /* answered later (a snapshot stream under way) */
     int64_t tr[ST_N];              /* hop times, when the server traces (else zero) */
     uint64_t txn;                  /* the transaction that committed it (held commands) */
+    const uint8_t *raw;            /* the request's bytes (in `in`), keep_request_bytes */
+    size_t raw_len;
     /* Not cleared for a new request (server_req_new clears only what is above): idlen says
      * how much of id holds, codec_set_error fills errstore before its use. */
     uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */

@@ -33,10 +33,27 @@ static uint8_t *s_room(impact_svc_t *self, size_t at, size_t n)
     return self->enc + at;
 }
 
-int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
-                      impact_svc_enc_t *e)
+/* Measurement.buyer and .revision: what the calculator sets on a client's measurement. */
+#define S_BUYER 2
+#define S_REVISION 8
+
+/* Can m be written as item (the client's encoded measurement it was decoded from) with
+ * buyer and revision appended? Only when item has neither field: each then occurs once,
+ * so every decoder reads the same values, whichever occurrence it would keep. */
+static bool s_item_usable(const Mvoi__Measurement *m, const codec_slice_t *item)
 {
-    e->ml = mvoi__measurement__get_packed_size(m);
+    return item && m->buyer && m->has_revision && m->revision < 0x80 &&
+           codec_has_field(item->data, item->len, S_BUYER) == 0 &&
+           codec_has_field(item->data, item->len, S_REVISION) == 0;
+}
+
+int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
+                      const codec_slice_t *item, impact_svc_enc_t *e)
+{
+    bool raw = s_item_usable(m, item);
+    size_t bl = raw ? strlen(m->buyer) : 0;
+    e->ml = raw ? item->len + codec_field_size(S_BUYER, bl) + 2
+                : mvoi__measurement__get_packed_size(m);
     e->il = imp ? mvoi__impact__get_packed_size(imp) : 0;
     e->has_impact = imp != NULL;
     if (e->ml + e->il > CODEC_MAX_BYTES)
@@ -44,7 +61,15 @@ int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi
     uint8_t *p = s_room(self, 0, e->ml + e->il);
     if (!p)
         return -ENOMEM;
-    mvoi__measurement__pack(m, p);
+    if (raw) {
+        /* the client's bytes as they came, then buyer and revision (a one-byte varint) */
+        memcpy(p, item->data, item->len);
+        uint8_t *q = codec_field_put(p + item->len, S_BUYER, m->buyer, bl);
+        q[0] = S_REVISION << 3;   /* wire type 0: varint */
+        q[1] = (uint8_t)m->revision;
+    } else {
+        mvoi__measurement__pack(m, p);
+    }
     if (imp)
         mvoi__impact__pack(imp, p + e->ml);
     return 0;

@@ -20,6 +20,7 @@
 #include "outbox.h"
 #include "server.h"
 #include "store.h"
+#include "codec.h"
 
 #include "mvoi_id.h"
 #include "tender_cache.h"
@@ -102,8 +103,10 @@ typedef struct {
     size_t ml, il;
     bool has_impact;
 } impact_svc_enc_t;
+/* item: NULL, or m as the client encoded it (before buyer and revision were set), which is
+ * then taken as it is when that keeps its meaning (service_encode.c). */
 int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
-                      impact_svc_enc_t *e);
+                      const codec_slice_t *item, impact_svc_enc_t *e);
 /* Store rec (its measurement and impact as e holds them) under k in db measurements. */
 int impact_svc_put_record_enc(impact_svc_t *self, MDB_txn *txn, const void *k, size_t klen,
                               Mvoi__MeasurementRecord *rec, const impact_svc_enc_t *e);

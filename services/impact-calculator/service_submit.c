@@ -97,7 +97,7 @@ static int s_existing(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const
  * or an LMDB error. The record itself is written by impact_svc_recent_put, with its seq. */
 static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
                        Mvoi__Measurement *m, Mvoi__Impact *imp, const Mvoi__Tender *t,
-                       uint64_t *seq)
+                       const codec_slice_t *item, uint64_t *seq)
 {
     m->has_revision = 1;
     m->revision = 1;
@@ -112,7 +112,7 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     if ((rc = impact_svc_put(self, txn, IMPACT_CUR_BYTENDER, &key, &empty, 0)) != 0)
         return rc;
     impact_svc_enc_t enc;
-    if ((rc = impact_svc_encode(self, m, imp, &enc)) != 0 ||
+    if ((rc = impact_svc_encode(self, m, imp, item, &enc)) != 0 ||
         (rc = impact_svc_emit_enc(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, buyer,
                                   &enc, t, seq)) != 0)
         return rc;
@@ -123,8 +123,8 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
 static int
 s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
              size_t i, const Mvoi__Measurement *in, const char *buyer, bool store, bool full,
-             bool with_msg, bool preview, Mvoi__MeasurementResult *r,
-             uint64_t *seq)
+             bool with_msg, bool preview, const codec_slice_t *item,
+             Mvoi__MeasurementResult *r, uint64_t *seq)
 {
     /* The item's field path, for error replies only: formatting it for every item of a
      * 10,000-item batch showed in the profile. */
@@ -197,7 +197,7 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         r->revision = 1;
         goto done;
     }
-    if ((rc = s_store_new(self, req, txn, buyer, &m, imp, t, seq)) != 0)
+    if ((rc = s_store_new(self, req, txn, buyer, &m, imp, t, item, seq)) != 0)
         goto fail;
     r->has_ok = r->ok = 1;
     r->has_revision = 1;
@@ -211,6 +211,21 @@ fail:
     calc_impact_free(&imp);
     return rc ? rc : -EIO;
 #undef S_PREFIX
+}
+
+/* The request's measurements as the client encoded them, one per item (request memory), or
+ * NULL when the bytes are not at hand or not that plain shape: then each is packed. */
+static const codec_slice_t *s_items(server_req_t *req, size_t n)
+{
+    size_t len;
+    const uint8_t *raw = server_request_bytes(req, &len);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+        &mvoi__submit_measurements__descriptor, "measurements");
+    codec_slice_t *items = raw && f ? server_alloc(req, n * sizeof *items) : NULL;
+    if (!items || codec_arm_items(raw, len, (uint32_t)server_request(req)->body_case, f->id,
+                                  items, n) != (int)n)
+        return NULL;
+    return items;
 }
 
 static int
@@ -266,6 +281,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     if (!rep || !res || !resp)
         return -ENOMEM;
     mvoi__measurement_reply__init(rep);
+    const codec_slice_t *items = store ? s_items(req, n) : NULL;
     uint64_t seq = 0;
     size_t errors = 0;
     for (size_t i = 0; i < n; i++) {
@@ -274,7 +290,8 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         resp[i] = r;
         rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
                           errors < S_ERR_MESSAGES,
-                          store && sm->has_validate_only && sm->validate_only, r, &seq);
+                          store && sm->has_validate_only && sm->validate_only,
+                          items ? &items[i] : NULL, r, &seq);
         if (rc != 0)
             return rc;
         if (r->error) {
