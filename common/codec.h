@@ -63,8 +63,9 @@ typedef struct {
  * formed or is a group, an element is not length-delimited, or there are more than cap. */
 int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field,
                     codec_slice_t *out, size_t cap);
-/* Whether field num is at the top level of an encoded message: 1, 0, or -1 (malformed). */
-int codec_has_field(const uint8_t *msg, size_t len, uint32_t num);
+/* The field numbers at the top level of an encoded message, in one pass: bit n of *mask
+ * for a field n below 64, bit 0 for any larger one. 0, or -1 when malformed. */
+int codec_top_fields(const uint8_t *msg, size_t len, uint64_t *mask);
 
 /* Fill an error reply body (the reply's body becomes Error). The strings are copied into
  * storage owned by `store`, which must outlive the pack of `reply`. */

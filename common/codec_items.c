@@ -93,16 +93,16 @@ int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field
     return (int)n;
 }
 
-int codec_has_field(const uint8_t *msg, size_t len, uint32_t num)
+int codec_top_fields(const uint8_t *msg, size_t len, uint64_t *mask)
 {
     const uint8_t *p = msg, *end = msg + len;
     codec_slice_t f;
     uint32_t n;
+    *mask = 0;
     while (p < end) {
         if (!s_field(&p, end, &n, &f))
             return -1;
-        if (n == num)
-            return 1;
+        *mask |= n < 64 ? 1ull << n : 1;
     }
     return 0;
 }

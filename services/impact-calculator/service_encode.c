@@ -42,9 +42,10 @@ static uint8_t *s_room(impact_svc_t *self, size_t at, size_t n)
  * so every decoder reads the same values, whichever occurrence it would keep. */
 static bool s_item_usable(const Mvoi__Measurement *m, const codec_slice_t *item)
 {
+    uint64_t top;
     return item && m->buyer && m->has_revision && m->revision < 0x80 &&
-           codec_has_field(item->data, item->len, S_BUYER) == 0 &&
-           codec_has_field(item->data, item->len, S_REVISION) == 0;
+           codec_top_fields(item->data, item->len, &top) == 0 &&
+           !(top & (1ull << S_BUYER | 1ull << S_REVISION));
 }
 
 int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,

@@ -219,8 +219,10 @@ static const codec_slice_t *s_items(server_req_t *req, size_t n)
 {
     size_t len;
     const uint8_t *raw = server_request_bytes(req, &len);
-    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
-        &mvoi__submit_measurements__descriptor, "measurements");
+    static const ProtobufCFieldDescriptor *f;   /* found once: the loop's thread only */
+    if (!f)
+        f = protobuf_c_message_descriptor_get_field_by_name(
+            &mvoi__submit_measurements__descriptor, "measurements");
     codec_slice_t *items = raw && f ? server_alloc(req, n * sizeof *items) : NULL;
     if (!items || codec_arm_items(raw, len, (uint32_t)server_request(req)->body_case, f->id,
                                   items, n) != (int)n)

@@ -3,7 +3,8 @@
  *  count, the count is the decoded number of measurements and every slice decodes to the
  *  measurement protobuf-c decoded at that place (compared as protobuf-c packs them); and the
  *  impact-calculator's stored form (the slice, then buyer and revision, when the slice has
- *  neither) decodes to that measurement with buyer and revision set. On any bytes neither
+ *  neither, as codec_top_fields says in agreement with protobuf-c) decodes to that
+ *  measurement with buyer and revision set. On any bytes neither
  *  function reads outside them (ASan). Any difference aborts. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ static uint8_t *s_pack(const Mvoi__Measurement *m, size_t *len)
 /* The slice as the impact-calculator stores it decodes to m with buyer and revision 1. */
 static void s_stored(const Mvoi__Measurement *m, const codec_slice_t *s)
 {
-    if (codec_has_field(s->data, s->len, 2) != 0 || codec_has_field(s->data, s->len, 8) != 0)
+    uint64_t top;
+    if (codec_top_fields(s->data, s->len, &top) != 0 || (top & (1ull << 2 | 1ull << 8)))
         return;
     uint8_t *b = malloc(s->len + 16);
     if (!b)
@@ -55,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     codec_slice_t items[64];
     int n = codec_arm_items(data, size, MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS, 1, items, 64);
-    (void)codec_has_field(data, size, 2);
+    uint64_t top;
+    (void)codec_top_fields(data, size, &top);
     arena_t *a = arena_new(4096, 0);
     if (!a)
         abort();
@@ -76,6 +79,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             free(pa);
             free(pb);
+            /* the mask says what protobuf-c found: buyer (2) and revision (8) present */
+            uint64_t top;
+            if (codec_top_fields(items[i].data, items[i].len, &top) != 0 ||
+                !(top & (1ull << 2)) != !sm->measurements[i]->buyer ||
+                !(top & (1ull << 8)) != !sm->measurements[i]->has_revision)
+                abort();
             s_stored(sm->measurements[i], &items[i]);
             mvoi__measurement__free_unpacked(m, NULL);
         }

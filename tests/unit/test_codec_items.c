@@ -80,10 +80,13 @@ Test(codec_items, slices_are_the_bytes_protobuf_c_packs_for_each_measurement)
         free(mb);
     }
     /* the buyer (2) and revision (8) the calculator sets are found where the client set them */
-    cr_assert_eq(codec_has_field(s[0].data, s[0].len, 2), 0);
-    cr_assert_eq(codec_has_field(s[0].data, s[0].len, 8), 0);
-    cr_assert_eq(codec_has_field(s[2].data, s[2].len, 2), 1);
-    cr_assert_eq(codec_has_field(s[2].data, s[2].len, 8), 1);
+    uint64_t top;
+    cr_assert_eq(codec_top_fields(s[0].data, s[0].len, &top), 0);
+    /* id 1, tender_id 3, energy 20 */
+    cr_assert_eq(top, 1ull << 1 | 1ull << 3 | 1ull << 20, "%llx", (unsigned long long)top);
+    cr_assert_eq(codec_top_fields(s[2].data, s[2].len, &top), 0);
+    cr_assert_eq(top, 1ull << 1 | 1ull << 2 | 1ull << 3 | 1ull << 8, "%llx",
+                 (unsigned long long)top);
     /* room for two: more than the room is refused, not cut */
     cr_assert_eq(codec_arm_items(b, len, ARM, 1, s, 2), -1);
     free(b);
@@ -128,7 +131,12 @@ Test(codec_items, malformed_shapes_are_refused)
     cr_assert_eq(codec_arm_items(longv, sizeof longv, ARM, 1, s, 4), -1);
     const uint8_t zero[] = { 0x00, 0x00 };
     cr_assert_eq(codec_arm_items(zero, sizeof zero, ARM, 1, s, 4), -1);
-    cr_assert_eq(codec_has_field(zero, sizeof zero, 2), -1);
+    uint64_t top;
+    cr_assert_eq(codec_top_fields(zero, sizeof zero, &top), -1);
+    /* a field numbered 64 or more: bit 0 */
+    const uint8_t big[] = { 0x80, 0x08, 0x01 };   /* field 128, varint 1 */
+    cr_assert_eq(codec_top_fields(big, sizeof big, &top), 0);
+    cr_assert_eq(top, 1);
     /* fixed64 and fixed32 fields are skipped whole; a cut one is refused */
     const uint8_t fixed[] = { 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4, 0xc2, 0x0c, 0x00 };
     cr_assert_eq(codec_arm_items(fixed, sizeof fixed, ARM, 1, s, 4), 0);
