@@ -3,7 +3,7 @@
  *  A preallocated, zero-filled file of fixed size used as a ring: fdatasync of a file that
  *  neither grows nor has unwritten extents flushes the written pages and no metadata (a
  *  4 KiB overwrite + fdatasync is ~0.12 ms on a fast disk, an append that grows the file
- *  ~0.20 ms, docs/design.md#latency).
+ *  ~0.20 ms, docs/latency.md).
  *
  *  Record (aligned to STORE_WAL_ALIGN bytes), big-endian:
  *    [u32 magic "MVWL"][u32 payload length][u64 lsn][u64 synced][u32 crc][u32 0][payload]

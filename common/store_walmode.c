@@ -4,16 +4,20 @@
  *  nested transaction of it (a failing fn rolls back alone), appends the batch's record to
  *  the log file (no flush: store_flush does one fdatasync per group, on a worker thread)
  *  and keeps a copy in memory. A checkpoint writes where replay starts (the key
- *  "store.wal" in the main db), commits the long transaction with MDB_NOMETASYNC (pages
- *  flushed before the meta page: integrity) and flushes the meta page; only then may the
- *  ring reuse the records before it. If the long transaction must be aborted (a full
- *  map, a failed log write or checkpoint), a new one gets every record since the
- *  checkpoint re-applied from memory: nothing logged is lost.
+ *  "store.wal" in the main db) and commits the long transaction without a flush
+ *  (MDB_NOSYNC: page writes only, on the loop); the store_cpsync thread then flushes
+ *  data.mdb and names the checkpoint in the log's header (confirmed). Only then may the
+ *  ring reuse the records before it, and only then may the next checkpoint commit. If the
+ *  long transaction must be aborted (a full map, a failed log write or checkpoint), a new
+ *  one gets every record since the checkpoint re-applied from memory: nothing logged is
+ *  lost.
  *
  *  Why not MDB_NOSYNC commits per batch: the kernel may write a meta page before the
  *  pages it points to, and LMDB reuses the pages of a snapshot two transactions old, so an
- *  unsynced snapshot is no base for replay. The long transaction commits only at a
- *  checkpoint, which is flushed whole.
+ *  unsynced snapshot is no base for replay. Here the snapshot before an unconfirmed
+ *  checkpoint is that base: its pages are not reused before the checkpoint after the
+ *  unconfirmed one commits, which waits for the confirmation; after an OS crash the store
+ *  opens it (store_meta.h) and replays the log from its key.
  */
 #include <errno.h>
 #include <stdarg.h>
