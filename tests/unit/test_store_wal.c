@@ -409,6 +409,47 @@ Test(wal, os_crash_back_to_a_checkpoint_copy_recovers_exactly)
     store_destroy(&s);
 }
 
+/* The log header's confirmed transaction id, read as store_wal.h describes it. */
+static uint64_t s_confirmed(const char *log)
+{
+    uint8_t h[24];
+    int fd = open(log, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(pread(fd, h, sizeof h, 0), (ssize_t)sizeof h);
+    close(fd);
+    cr_assert_eq(store_get_be32(h), 0x4D565748u, "header magic");
+    cr_assert_eq(store_get_be32(h + 16), (uint32_t)crc32(crc32(0L, Z_NULL, 0), h, 16));
+    return store_get_be64(h + 8);
+}
+
+/* A checkpoint taken while the loop goes on is confirmed by the store's own thread: the
+ * header comes to name data.mdb's newest snapshot without another call into the store. */
+Test(wal, a_deferred_checkpoint_is_confirmed_by_the_stores_thread)
+{
+    wopts_t w = { .size = 1 << 20, .cp_bytes = 1 << 20, .cp_ms = 3600000 };
+    char log[128];
+    s_path(log, sizeof log, s_dir, "wal.mvoi");
+    store_t *s = s_open(s_dir, true, &w);
+    uint64_t newest, other, at_open = s_confirmed(log);
+    cr_assert_eq(store_meta_txnids(s_dir, &newest, &other), 0);
+    cr_assert_eq(at_open, newest, "the open's own checkpoint is confirmed");
+    s_run(s, 0, 40);
+    usleep(150 * 1000);
+    store_probe(s);                     /* the idle checkpoint */
+    cr_assert_eq(store_checkpoints(s), 1);
+    cr_assert_eq(store_meta_txnids(s_dir, &newest, &other), 0);
+    cr_assert_eq(newest, at_open + 1, "committed at once");
+    uint64_t c = 0;
+    for (int i = 0; i < 500 && (c = s_confirmed(log)) != newest; i++)
+        usleep(10 * 1000);
+    cr_assert_eq(c, newest, "confirmed %llu, newest %llu", (unsigned long long)c,
+                 (unsigned long long)newest);
+    s_run(s, 40, 60);
+    store_destroy(&s);                  /* a graceful stop confirms its own checkpoint */
+    cr_assert_eq(store_meta_txnids(s_dir, &newest, &other), 0);
+    cr_assert_eq(s_confirmed(log), newest);
+}
+
 /* Copy n bytes from the start of `from` over the start of `to`. */
 static void s_copy_head(const char *from, const char *to, size_t n)
 {
