@@ -1,6 +1,6 @@
 /*  server_trace: per-command hop timestamps of the commit path (server_int.h).
  *
- *  A diagnostic for finding where a command's milliseconds go (docs/design.md#latency):
+ *  A diagnostic for finding where a command's milliseconds go (docs/latency.md):
  *  with MVOI_TRACE_HOPS=<file> in the environment, every answered command leaves one
  *  record -- its request id and CLOCK_MONOTONIC times of the loop turn that read it, its
  *  commit, the flush that covered it and its reply -- and the server appends them all to

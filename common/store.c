@@ -272,8 +272,14 @@ static int s_guard(store_t *self)
                                                                  self->before_open_arg)) != 0)
         snprintf(msg, sizeof msg, "store %s: preparing the directory failed: %s", self->path,
                  mvoi_strerror(rc));
-    if (rc == 0)
-        rc = store_guard_check(self->path, store_guard_init(), &fresh, msg, sizeof msg);
+    if (rc != 0) {
+        store__log_errno(LOG_ERROR, "store_refused", self->path, rc, "%s", msg);
+        return rc;
+    }
+    /* First: the guard checks the snapshot LMDB will open. */
+    if ((rc = store__wal_preopen(self)) != 0)
+        return rc;   /* logged */
+    rc = store_guard_check(self->path, store_guard_init(), &fresh, msg, sizeof msg);
     if (rc != 0) {
         store__log_errno(LOG_ERROR, "store_refused", self->path, rc, "%s", msg);
         return rc;

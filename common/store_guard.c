@@ -1,5 +1,6 @@
 /*  store_guard: the directory lock and the checks before mapping (see store_guard.h). */
 #include "store_guard.h"
+#include "store_meta.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,21 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* LMDB 0.9 on-disk meta page (mdb.c: MDB_page header, MDB_meta, MDB_db), 64-bit layout:
- * a 16-byte page header, then magic, version, address, mapsize, two MDB_db of 48 bytes
- * (free db, main db), last page, txnid. Read as bytes so that no struct padding matters. */
-#define G_PAGEHDR 16
-#define G_P_META 0x08
-#define G_MAGIC 0xBEEFC0DEu
-#define G_VERSION 1u
-#define G_OFF_MAGIC 0
-#define G_OFF_VERSION 4
-#define G_OFF_PSIZE 24            /* mm_dbs[FREE_DBI].md_pad holds the page size */
-#define G_OFF_FREE_ROOT (24 + 40)
-#define G_OFF_MAIN_ROOT (24 + 48 + 40)
-#define G_OFF_LAST_PG 120
-#define G_OFF_TXNID 128
-#define G_META_END 136
 #define G_P_INVALID UINT64_MAX
 
 static bool s_init = true;
@@ -81,47 +67,35 @@ int store_guard_lock(const char *dir, int *fd, char *err, size_t errlen)
     return 0;
 }
 
-static uint32_t s_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint64_t s_u64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 
-/* One meta page: 0 and its txnid/last page, or -EUCLEAN with err set. */
-static int s_meta(const uint8_t *pg, int which, const char *file, uint64_t *txnid,
-                  uint64_t *last_pg, uint64_t *roots, char *err, size_t errlen)
+/* One meta page (store_meta.h's layout): 0, or -EUCLEAN with err set. */
+static int s_meta(const uint8_t *pg, int which, const char *file, store_meta_t *m,
+                  char *err, size_t errlen)
 {
-    const uint8_t *m = pg + G_PAGEHDR;
-    uint16_t flags;
-    memcpy(&flags, pg + 10, 2);
-    if (!(flags & G_P_META) || s_u32(m + G_OFF_MAGIC) != G_MAGIC) {
+    int rc = store_meta_parse(pg, m);
+    if (rc == -EPROTO)
+        snprintf(err, errlen, "%s: meta page %d has format version %u, this build reads %u",
+                 file, which, m->version, STORE_META_VERSION);
+    else if (rc != 0)
         snprintf(err, errlen, "%s: meta page %d is damaged (not an LMDB meta page); restore "
                  "the latest backup", file, which);
-        return -EUCLEAN;
-    }
-    if (s_u32(m + G_OFF_VERSION) != G_VERSION) {
-        snprintf(err, errlen, "%s: meta page %d has format version %u, this build reads %u",
-                 file, which, s_u32(m + G_OFF_VERSION), G_VERSION);
-        return -EUCLEAN;
-    }
-    *txnid = s_u64(m + G_OFF_TXNID);
-    *last_pg = s_u64(m + G_OFF_LAST_PG);
-    roots[0] = s_u64(m + G_OFF_FREE_ROOT);
-    roots[1] = s_u64(m + G_OFF_MAIN_ROOT);
-    return 0;
+    return rc == 0 ? 0 : -EUCLEAN;
 }
 
 /* Both meta pages sane, and the file as long as the newest one says. */
 static int s_check_file(int f, uint64_t size, const char *file, char *err, size_t errlen)
 {
-    uint8_t pg[G_PAGEHDR + G_META_END];
+    uint8_t pg[STORE_META_BYTES];
     if (size < sizeof pg || pread(f, pg, sizeof pg, 0) != (ssize_t)sizeof pg) {
         snprintf(err, errlen, "%s is truncated: %llu bytes, shorter than its first meta "
                  "page; restore the latest backup", file, (unsigned long long)size);
         return -EUCLEAN;
     }
-    uint64_t txn[2], last[2], roots[2][2];
-    int rc = s_meta(pg, 0, file, &txn[0], &last[0], roots[0], err, errlen);
+    store_meta_t m[2];
+    int rc = s_meta(pg, 0, file, &m[0], err, errlen);
     if (rc != 0)
         return rc;
-    uint32_t psize = s_u32(pg + G_PAGEHDR + G_OFF_PSIZE);
+    uint32_t psize = m[0].psize;
     if (psize < 512 || psize > 65536 || (psize & (psize - 1))) {
         snprintf(err, errlen, "%s: meta page 0 is damaged (page size %u)", file, psize);
         return -EUCLEAN;
@@ -133,21 +107,21 @@ static int s_check_file(int f, uint64_t size, const char *file, char *err, size_
                  (unsigned long long)size, psize);
         return -EUCLEAN;
     }
-    if ((rc = s_meta(pg, 1, file, &txn[1], &last[1], roots[1], err, errlen)) != 0)
+    if ((rc = s_meta(pg, 1, file, &m[1], err, errlen)) != 0)
         return rc;
-    int cur = txn[1] > txn[0] ? 1 : 0;   /* LMDB uses the meta of the newest transaction */
-    uint64_t need = (last[cur] + 1) * psize;
-    if (last[cur] >= (UINT64_MAX / psize) - 1 || size < need) {
+    int cur = m[1].txnid > m[0].txnid ? 1 : 0;   /* LMDB uses the newest transaction's */
+    uint64_t last = m[cur].last_pg, need = (last + 1) * psize;
+    if (last >= (UINT64_MAX / psize) - 1 || size < need) {
         snprintf(err, errlen, "%s is truncated: %llu bytes, its meta page says %llu (%llu "
                  "pages of %u); restore the latest backup", file, (unsigned long long)size,
-                 (unsigned long long)need, (unsigned long long)last[cur] + 1, psize);
+                 (unsigned long long)need, (unsigned long long)last + 1, psize);
         return -EUCLEAN;
     }
     for (int i = 0; i < 2; i++)
-        if (roots[cur][i] != G_P_INVALID && roots[cur][i] > last[cur]) {
+        if (m[cur].roots[i] != G_P_INVALID && m[cur].roots[i] > last) {
             snprintf(err, errlen, "%s: meta page %d is damaged (root page %llu beyond the "
-                     "last page %llu)", file, cur, (unsigned long long)roots[cur][i],
-                     (unsigned long long)last[cur]);
+                     "last page %llu)", file, cur, (unsigned long long)m[cur].roots[i],
+                     (unsigned long long)last);
             return -EUCLEAN;
         }
     return 0;

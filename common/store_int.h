@@ -11,6 +11,7 @@
 
 #include "store.h"
 #include "store_wal.h"
+#include "store_cpsync.h"
 #include "log.h"
 
 #define STORE_MAIN_IDX 0xFFFFu   /* the main db's index in a record (not one of opts.dbs) */
@@ -76,7 +77,11 @@ struct store_t {
                                     the timed checkpoint bounds its age, not the time since
                                     the last checkpoint (after an idle one, the next batch
                                     would otherwise pay for a checkpoint of itself alone) */
-    bool cp_unsynced;            /* a checkpoint committed but its meta flush failed */
+    store_cpsync_t *cps;         /* confirms checkpoints off the loop (store_cpsync.h) */
+    uint64_t cp_pending;         /* LMDB txnid of the checkpoint committed, not confirmed */
+    uint64_t cp_pending_at;      /* store_wal_appended just before that commit */
+    uint64_t fell_back_to;       /* the open fell back to this snapshot (store_meta.h) */
+    bool cp_fail_logged;
     uint64_t cp_count, cp_forced;
     int64_t cp_ns[256];          /* the last checkpoints' loop stall (ring) */
     int64_t cp_max_ns;
@@ -104,6 +109,7 @@ int store__cap_build(store_t *self, MDB_txn *txn);
 int store__rec_apply(store_t *self, MDB_txn *txn, const uint8_t *p, size_t len);
 
 /* store_walmode.c */
+int store__wal_preopen(store_t *self);   /* before mdb_env_open (store_meta.h) */
 int store__wal_open(store_t *self, const store_opts_t *opts);
 int store__wal_write(store_t *self, store_fn *fn, void *arg);
 int store__wal_read(store_t *self, store_fn *fn, void *arg);

@@ -18,7 +18,8 @@ struct store_wal_t {
     int fd;
     uint64_t size;       /* the ring's size: the file's */
     uint64_t head;       /* where the next record goes (before the wrap rule) */
-    uint64_t live;       /* bytes from the last checkpoint's start to head, gaps included */
+    uint64_t appended;   /* bytes appended since store_wal_start, gaps included */
+    uint64_t released;   /* of which a confirmed checkpoint covers this many */
 };
 
 static uint64_t s_total(size_t len)
@@ -91,6 +92,8 @@ int store_wal_format(const char *dir, store_wal_t **wp, uint64_t size)
     if (rc != 0)
         return rc;
     size = size / STORE_WAL_ALIGN * STORE_WAL_ALIGN;
+    if (size < 2 * STORE_WAL_BASE)
+        return -EINVAL;   /* the header block and a ring of one block at least */
     store_wal_t *w = *wp;
     if (!w) {
         if (!(w = calloc(1, sizeof *w)))
@@ -124,7 +127,40 @@ void store_wal_close(store_wal_t **wp)
 
 uint64_t store_wal_size(store_wal_t *w) { return w->size; }
 uint64_t store_wal_head(store_wal_t *w) { return w->head; }
-uint64_t store_wal_live(store_wal_t *w) { return w->live; }
+uint64_t store_wal_live(store_wal_t *w) { return w->appended - w->released; }
+uint64_t store_wal_appended(store_wal_t *w) { return w->appended; }
+
+void store_wal_release(store_wal_t *w, uint64_t appended)
+{
+    if (appended > w->released && appended <= w->appended)
+        w->released = appended;
+}
+
+int store_wal_confirmed(store_wal_t *w, uint64_t *txnid)
+{
+    uint8_t h[24];
+    *txnid = 0;
+    ssize_t n = pread(w->fd, h, sizeof h, 0);
+    if (n < 0)
+        return -errno;
+    if (n != (ssize_t)sizeof h || store_get_be32(h) != STORE_WAL_HMAGIC
+        || store_get_be32(h + 4) != 1
+        || store_get_be32(h + 16) != (uint32_t)crc32(crc32(0L, Z_NULL, 0), h, 16))
+        return -EUCLEAN;
+    *txnid = store_get_be64(h + 8);
+    return 0;
+}
+
+int store_wal_set_confirmed(store_wal_t *w, uint64_t txnid)
+{
+    uint8_t h[24] = { 0 };
+    store_be32(h, STORE_WAL_HMAGIC);
+    store_be32(h + 4, 1);
+    store_be64(h + 8, txnid);
+    store_be32(h + 16, (uint32_t)crc32(crc32(0L, Z_NULL, 0), h, 16));
+    ssize_t n = pwrite(w->fd, h, sizeof h, 0);
+    return n == (ssize_t)sizeof h ? 0 : n < 0 ? -errno : -EIO;
+}
 
 static uint32_t s_crc(const uint8_t *hdr, uint64_t salt, const uint8_t *p, size_t len)
 {
@@ -165,7 +201,7 @@ static bool s_valid(const uint8_t *map, uint64_t size, uint64_t off, uint64_t sa
 /* After the replay stopped at `missing`: is there a later record saying it was durable? */
 static bool s_damaged(const uint8_t *map, uint64_t size, uint64_t salt, uint64_t missing)
 {
-    for (uint64_t off = 0; off + STORE_WAL_HDR <= size; off += STORE_WAL_ALIGN) {
+    for (uint64_t off = STORE_WAL_BASE; off + STORE_WAL_HDR <= size; off += STORE_WAL_ALIGN) {
         uint64_t len, l, synced;
         if (store_get_be32(map + off) == STORE_WAL_MAGIC
             && s_valid(map, size, off, salt, 0, &len, &l, &synced)
@@ -180,8 +216,10 @@ int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
 {
     *next = lsn;
     *bad = 0;
-    if (w->size < STORE_WAL_HDR)
+    if (w->size < STORE_WAL_BASE + STORE_WAL_HDR)
         return 0;
+    if (off < STORE_WAL_BASE)
+        off = STORE_WAL_BASE;
     uint8_t *map = mmap(NULL, (size_t)w->size, PROT_READ, MAP_SHARED, w->fd, 0);
     if (map == MAP_FAILED)
         return -errno;
@@ -189,7 +227,7 @@ int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
     for (;;) {
         uint64_t len, l, synced;
         if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced)) {
-            off = 0;   /* the wrap rule: it did not fit before the end */
+            off = STORE_WAL_BASE;   /* the wrap rule: it did not fit before the end */
             if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced))
                 break;
         }
@@ -210,25 +248,23 @@ int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
 
 void store_wal_start(store_wal_t *w, uint64_t off)
 {
-    w->head = off < w->size ? off : 0;
-    w->live = 0;
+    w->head = off >= STORE_WAL_BASE && off < w->size ? off : STORE_WAL_BASE;
+    w->appended = w->released = 0;
 }
-
-void store_wal_checkpointed(store_wal_t *w) { w->live = 0; }
 
 int store_wal_append(store_wal_t *w, uint64_t lsn, uint64_t synced, uint64_t salt,
                      const uint8_t *p, size_t len)
 {
-    uint64_t total = s_total(len);
-    if (len > UINT32_MAX || total > w->size)
+    uint64_t total = s_total(len), ring = w->size - STORE_WAL_BASE, live = store_wal_live(w);
+    if (len > UINT32_MAX || total > ring)
         return -EFBIG;
     uint64_t at = w->head, gap = 0;
     if (at + total > w->size) {
         gap = w->size - at;
-        at = 0;
+        at = STORE_WAL_BASE;
     }
-    if (w->live + gap + total > w->size)
-        return w->live == 0 ? -EFBIG : -ENOSPC;
+    if (live + gap + total > ring)
+        return live == 0 ? -EFBIG : -ENOSPC;
     uint8_t h[STORE_WAL_HDR] = { 0 };
     store_be32(h, STORE_WAL_MAGIC);
     store_be32(h + 4, (uint32_t)len);
@@ -243,7 +279,7 @@ int store_wal_append(store_wal_t *w, uint64_t lsn, uint64_t synced, uint64_t sal
     if ((size_t)n != sizeof h + len)
         return -EIO;
     w->head = at + total;
-    w->live += gap + total;
+    w->appended += gap + total;
     return 0;
 }
 

@@ -3,7 +3,7 @@
  *  A preallocated, zero-filled file of fixed size used as a ring: fdatasync of a file that
  *  neither grows nor has unwritten extents flushes the written pages and no metadata (a
  *  4 KiB overwrite + fdatasync is ~0.12 ms on a fast disk, an append that grows the file
- *  ~0.20 ms, docs/design.md#latency).
+ *  ~0.20 ms, docs/latency.md).
  *
  *  Record (aligned to STORE_WAL_ALIGN bytes), big-endian:
  *    [u32 magic "MVWL"][u32 payload length][u64 lsn][u64 synced][u32 crc][u32 0][payload]
@@ -13,7 +13,16 @@
  *  bytes, the store's salt (be64) and the payload. The salt changes at every open (after
  *  recovery), so a record of an earlier incarnation never passes for a current one.
  *  Placement (writer and reader): a record goes at the head; if it does not fit before
- *  the end of the file it goes at offset 0.
+ *  the end of the file it goes at STORE_WAL_BASE.
+ *
+ *  The first STORE_WAL_BASE bytes are the header block, big-endian:
+ *    [u32 magic "MVWH"][u32 version 1][u64 confirmed][u32 crc][u32 0]
+ *  confirmed: the LMDB transaction id of the last checkpoint known to be whole on the
+ *  device (its data.mdb flush returned before this was written). A checkpoint commits
+ *  without a flush and is confirmed afterwards, off the loop (store_cpsync.c); after an OS
+ *  crash in between, data.mdb's newest meta page may point at pages that never reached
+ *  the device, and the store opens the confirmed snapshot instead (store_meta.h).
+ *  crc: zlib's crc32 over the first 16 bytes. One sector: written whole or not at all.
  */
 #ifndef MVOI_STORE_WAL_H
 #define MVOI_STORE_WAL_H
@@ -26,6 +35,8 @@
 #define STORE_WAL_ALIGN 32u
 #define STORE_WAL_HDR 32u
 #define STORE_WAL_MAGIC 0x4D56574Cu   /* "MVWL" */
+#define STORE_WAL_HMAGIC 0x4D565748u  /* "MVWH" */
+#define STORE_WAL_BASE 4096u          /* the header block; the ring starts here */
 
 typedef struct store_wal_t store_wal_t;
 
@@ -45,18 +56,29 @@ typedef int (store_wal_cb)(void *arg, uint64_t lsn, const uint8_t *p, size_t len
 int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
                      store_wal_cb *cb, void *arg, uint64_t *next, uint64_t *bad);
 
-/* Writer. start: the ring is empty, the next record goes at off. */
+/* The header's confirmed transaction id: 0 and *valid true, or -EUCLEAN and *valid false
+ * when it does not check (a file of the old layout, a torn header: only a header write
+ * in flight can tear it, and that write comes after its checkpoint's flush); -errno. */
+int store_wal_confirmed(store_wal_t *w, uint64_t *txnid);
+/* Write the header (pwrite, no flush: the caller flushes with store_wal_sync). */
+int store_wal_set_confirmed(store_wal_t *w, uint64_t txnid);
+
+/* Writer. start: the ring is empty, the next record goes at off (STORE_WAL_BASE at least). */
 void store_wal_start(store_wal_t *w, uint64_t off);
 uint64_t store_wal_head(store_wal_t *w);
-/* Bytes appended (with wrap gaps) since the last store_wal_start/checkpointed. */
+/* Bytes (with wrap gaps) still needed: appended since the last released point. */
 uint64_t store_wal_live(store_wal_t *w);
 /* Append one record (pwrite, no flush). -ENOSPC: it would overwrite records the last
  * checkpoint still needs (checkpoint, then retry); -EFBIG: it does not fit even in an empty
  * ring; -errno of pwrite (a short write is -EIO). */
 int store_wal_append(store_wal_t *w, uint64_t lsn, uint64_t synced, uint64_t salt,
                      const uint8_t *p, size_t len);
-/* A checkpoint covering everything appended is durable: its space may be reused. */
-void store_wal_checkpointed(store_wal_t *w);
+/* Bytes appended since the last store_wal_start, wrap gaps included (a running count:
+ * store_wal_release takes a value of it). */
+uint64_t store_wal_appended(store_wal_t *w);
+/* A confirmed checkpoint covers what was appended until `appended` (a store_wal_appended
+ * taken just before its commit): that space may be reused. */
+void store_wal_release(store_wal_t *w, uint64_t appended);
 /* fdatasync of the file; safe from another thread while the owner appends. */
 int store_wal_sync(store_wal_t *w);
 

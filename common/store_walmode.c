@@ -4,16 +4,20 @@
  *  nested transaction of it (a failing fn rolls back alone), appends the batch's record to
  *  the log file (no flush: store_flush does one fdatasync per group, on a worker thread)
  *  and keeps a copy in memory. A checkpoint writes where replay starts (the key
- *  "store.wal" in the main db), commits the long transaction with MDB_NOMETASYNC (pages
- *  flushed before the meta page: integrity) and flushes the meta page; only then may the
- *  ring reuse the records before it. If the long transaction must be aborted (a full
- *  map, a failed log write or checkpoint), a new one gets every record since the
- *  checkpoint re-applied from memory: nothing logged is lost.
+ *  "store.wal" in the main db) and commits the long transaction without a flush
+ *  (MDB_NOSYNC: page writes only, on the loop); the store_cpsync thread then flushes
+ *  data.mdb and names the checkpoint in the log's header (confirmed). Only then may the
+ *  ring reuse the records before it, and only then may the next checkpoint commit. If the
+ *  long transaction must be aborted (a full map, a failed log write or checkpoint), a new
+ *  one gets every record since the checkpoint re-applied from memory: nothing logged is
+ *  lost.
  *
  *  Why not MDB_NOSYNC commits per batch: the kernel may write a meta page before the
  *  pages it points to, and LMDB reuses the pages of a snapshot two transactions old, so an
- *  unsynced snapshot is no base for replay. The long transaction commits only at a
- *  checkpoint, which is flushed whole.
+ *  unsynced snapshot is no base for replay. Here the snapshot before an unconfirmed
+ *  checkpoint is that base: its pages are not reused before the checkpoint after the
+ *  unconfirmed one commits, which waits for the confirmation; after an OS crash the store
+ *  opens it (store_meta.h) and replays the log from its key.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -26,6 +30,7 @@
 #include "clock.h"
 #include "mvoi_error.h"
 #include "store_int.h"
+#include "store_meta.h"
 
 #define S_KEY "store.wal"
 #define S_DEFAULT_SIZE (64ull << 20)
@@ -118,17 +123,45 @@ static void s_note_stall(store_t *self, int64_t ns)
         self->cp_max_ns = ns;
 }
 
-/* Commit the long transaction with the replay point after the last record, then flush
- * the meta page. clean: a graceful stop (no record may follow). */
-static int s_checkpoint(store_t *self, bool clean, bool *committed)
+/* The committed checkpoint confirmed (by the thread, or here when wait): its records'
+ * space is released and the next checkpoint may commit. Not yet and !wait: 0, pending. */
+static int s_confirm(store_t *self, bool wait)
+{
+    if (!self->cp_pending)
+        return 0;
+    int rc = 0;
+    if (store_cpsync_confirmed(self->cps) < self->cp_pending)
+        rc = wait ? store_cpsync_now(self->cps, self->cp_pending)
+                  : store_cpsync_failed(self->cps);
+    if (rc == 0 && store_cpsync_confirmed(self->cps) >= self->cp_pending) {
+        store_wal_release(self->wal, self->cp_pending_at);
+        self->cp_pending = 0;
+    }
+    if (rc != 0 && !self->cp_fail_logged) {
+        self->cp_fail_logged = true;
+        const char *kv[] = { "path", self->path, "error", mvoi_errname(rc), NULL };
+        log_emit(LOG_ERROR, "wal_confirm_failed", kv, "store %s: flushing checkpoint %llu "
+                 "failed: %s; writes are refused until a restart re-applies the log to the "
+                 "checkpoint before it", self->path, (unsigned long long)self->cp_pending,
+                 mvoi_strerror(rc));
+    }
+    return rc;
+}
+
+/* Commit the long transaction with the replay point after the last record. The flush
+ * comes after, on the store_cpsync thread (now: here, and every record is then durable
+ * in LMDB). The previous checkpoint must be confirmed first (store_meta.h: LMDB may reuse
+ * its pages from the commit after this one on). clean: a graceful stop. */
+static int s_checkpoint(store_t *self, bool clean, bool now, bool *committed)
 {
     int64_t t0 = clock_mono_ns();
     *committed = false;
-    int rc = 0;
-    for (int attempt = 0; attempt < S_ATTEMPTS; attempt++) {
+    int rc = s_confirm(self, true);
+    for (int attempt = 0; rc == 0 && attempt < S_ATTEMPTS; attempt++) {
         if ((rc = s_begin(self)) != 0)
             break;
         s_key_t k = { self->last_txn + 1, store_wal_head(self->wal), self->salt, clean };
+        uint64_t txnid = mdb_txn_id(self->txn), at = store_wal_appended(self->wal);
         rc = s_key_put(self, self->txn, &k);
         if (rc == 0)
             rc = mdb_txn_commit(self->txn);   /* frees it, also on failure */
@@ -138,24 +171,28 @@ static int s_checkpoint(store_t *self, bool clean, bool *committed)
         if (rc == MDB_MAP_FULL) {
             if ((rc = store__grow(self)) != 0)
                 break;
+            rc = 0;
             continue;
         }
         if (rc != 0)
             break;
-        /* Committed: the records are in LMDB; only the ring waits for the meta flush. */
+        /* Committed: the records are in LMDB; the ring keeps them until confirmed. */
         self->mem.len = 0;
         *committed = true;
-        __atomic_store_n(&self->cp_unsynced, true, __ATOMIC_RELEASE);
-        rc = mdb_env_sync(self->env, 1);
+        self->cp_pending = txnid;
+        self->cp_pending_at = at;
+        if (now && (rc = s_confirm(self, true)) == 0)
+            self->durable_txn = self->last_txn;
+        else if (!now)
+            store_cpsync_request(self->cps, txnid);
         if (rc != 0)
             break;
-        __atomic_store_n(&self->cp_unsynced, false, __ATOMIC_RELEASE);
-        store_wal_checkpointed(self->wal);
-        self->durable_txn = self->last_txn;
         self->cp_last_ms = s_now_ms();
         s_note_stall(self, clock_mono_ns() - t0);
         return 0;
     }
+    if (rc == 0 && !*committed)
+        rc = MDB_MAP_FULL;   /* every attempt found the map full */
     if (rc != 0) {
         const char *kv[] = { "path", self->path, "error", mvoi_errname(mvoi_mdb_error(rc)),
                              NULL };
@@ -176,7 +213,7 @@ int store_checkpoint(store_t *self)
     if (self->in_write)
         return -EDEADLK;
     bool committed;
-    int rc = s_checkpoint(self, false, &committed);
+    int rc = s_checkpoint(self, false, true, &committed);
     return rc == 0 ? 0 : store__failed(self, s_raw(rc), false);
 }
 
@@ -184,7 +221,9 @@ int store_checkpoint(store_t *self)
  * is then durable in LMDB and needs no record). */
 static int s_log(store_t *self)
 {
-    int rc = store__cap_build(self, self->txn);
+    int rc = s_confirm(self, false);   /* releases the ring once the thread confirmed */
+    if (rc == 0)
+        rc = store__cap_build(self, self->txn);
     if (rc != 0)
         return rc;
     /* Room in memory first: a record in the file that could not be re-applied would
@@ -212,8 +251,8 @@ static int s_log(store_t *self)
                      "checkpoint; checkpointing at once (logged once, counted)", self->path);
         }
         self->last_txn = lsn;
-        bool committed;
-        if ((rc = s_checkpoint(self, false, &committed)) != 0 && !committed) {
+        bool committed;   /* now: the batch has no record, LMDB alone must hold it */
+        if ((rc = s_checkpoint(self, false, true, &committed)) != 0 && !committed) {
             self->last_txn = lsn - 1;
             return rc;
         }
@@ -282,7 +321,7 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
      * is back; until then nothing more is logged or acknowledged. */
     if (self->fail_err) {
         bool committed;
-        int rc = s_checkpoint(self, false, &committed);
+        int rc = s_checkpoint(self, false, true, &committed);
         if (rc != 0)
             return store__failed(self, s_raw(rc), false);
         store__recovered(self);
@@ -296,7 +335,7 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
                 || s_now_ms() - self->mem_since_ms >= (int64_t)self->cp_ms))
             {
                 bool committed;
-                if ((rc = s_checkpoint(self, false, &committed)) != 0)   /* logged: still 0 */
+                if ((rc = s_checkpoint(self, false, false, &committed)) != 0)   /* logged */
                     store__failed(self, s_raw(rc), false);
             }
             return 0;
@@ -442,12 +481,65 @@ static int s_read_key(store_t *self, s_key_t *key, bool *have)
     return rc;
 }
 
+/* Before mdb_env_open: an unconfirmed newest snapshot is not opened (store_meta.h). */
+int store__wal_preopen(store_t *self)
+{
+    store_wal_t *w = NULL;
+    bool exists = false;
+    uint64_t confirmed = 0, newest = 0;
+    bool fell_back = false;
+    int rc = store_wal_open(self->path, &w, &exists);
+    if (rc == 0 && exists)
+        rc = store_wal_confirmed(w, &confirmed);
+    store_wal_close(&w);
+    if (rc == -EUCLEAN || !exists)
+        return 0;   /* no header: no checkpoint was ever left unconfirmed by this layout */
+    if (rc == 0)
+        rc = store_meta_fallback(self->path, confirmed, &newest, &fell_back);
+    if (rc == -ENOENT || rc == -EUCLEAN)
+        return 0;   /* no data.mdb, or no sane meta pages: the guard names it next */
+    if (rc != 0) {
+        s_refuse(self, rc, "cannot read data.mdb's meta pages to check its checkpoint "
+                 "against %s's: %s", STORE_WAL_FILE, mvoi_strerror(rc));
+        return rc;
+    }
+    if (fell_back) {
+        char a[24], b[24];
+        snprintf(a, sizeof a, "%llu", (unsigned long long)newest);
+        snprintf(b, sizeof b, "%llu", (unsigned long long)confirmed);
+        const char *kv[] = { "path", self->path, "unconfirmed", a, "confirmed", b, NULL };
+        log_emit(LOG_WARN, "wal_fell_back", kv, "store %s: checkpoint %s was never "
+                 "confirmed on the device (an OS crash or power loss?); opening checkpoint "
+                 "%s and re-applying the log from there", self->path, a, b);
+        self->fell_back_to = confirmed;
+    }
+    return 0;
+}
+
+/* After a fall back, LMDB must have opened that snapshot: a lock region another process
+ * still holds (an outside reader) would keep the newer one's id. */
+static int s_check_fell_back(store_t *self)
+{
+    MDB_envinfo info;
+    if (!self->fell_back_to || mdb_env_info(self->env, &info) != 0
+        || info.me_last_txnid == self->fell_back_to)
+        return 0;
+    s_refuse(self, -EBUSY, "opened transaction %llu where the log's confirmed checkpoint is "
+             "%llu: another process holds data.mdb open (mdb_stat, mdb_dump?); stop it and "
+             "start again", (unsigned long long)info.me_last_txnid,
+             (unsigned long long)self->fell_back_to);
+    return -EBUSY;
+}
+
 int store__wal_open(store_t *self, const store_opts_t *opts)
 {
     s_key_t key = { 0 };
     bool have = false, exists = false;
     store_wal_t *w = NULL;
-    int rc = s_read_key(self, &key, &have);
+    int rc = s_check_fell_back(self);
+    if (rc != 0)
+        return rc;
+    rc = s_read_key(self, &key, &have);
     if (rc == -EUCLEAN)
         s_refuse(self, rc, "its log position (%s) is damaged", S_KEY);
     if (rc == 0 && (rc = store_wal_open(self->path, &w, &exists)) != 0)
@@ -480,7 +572,25 @@ int store__wal_open(store_t *self, const store_opts_t *opts)
         s_refuse(self, rc, "cannot prepare %s: %s", STORE_WAL_FILE, mvoi_strerror(rc));
         goto out;
     }
-    store_wal_start(w, 0);
+    /* The recovery's checkpoint is on the device (s_recover flushed it): confirmed, before
+     * a record of this incarnation may overwrite an old one. */
+    MDB_envinfo info;
+    int fd = -1;
+    if ((rc = mdb_env_info(self->env, &info)) == 0)
+        rc = mdb_env_get_fd(self->env, &fd);
+    if (rc != 0) {
+        rc = store__map_error(self, "env_info", rc);
+        goto out;
+    }
+    if ((rc = store_wal_set_confirmed(w, info.me_last_txnid)) == 0)
+        rc = store_wal_sync(w);
+    if (rc == 0)
+        rc = store_cpsync_new(&self->cps, fd, w, info.me_last_txnid);
+    if (rc != 0) {
+        s_refuse(self, rc, "cannot confirm in %s: %s", STORE_WAL_FILE, mvoi_strerror(rc));
+        goto out;
+    }
+    store_wal_start(w, STORE_WAL_BASE);
     self->wal = w;
     w = NULL;
     self->last_txn = self->durable_txn = next - 1;
@@ -488,8 +598,8 @@ int store__wal_open(store_t *self, const store_opts_t *opts)
                                                 : S_DEFAULT_CP_BYTES;
     self->cp_ms = opts->wal_checkpoint_ms ? opts->wal_checkpoint_ms : S_DEFAULT_CP_MS;
     self->cp_last_ms = s_now_ms();
-    /* Checkpoints flush the meta page themselves, after the commit's page flush. */
-    rc = mdb_env_set_flags(self->env, MDB_NOMETASYNC, 1);
+    /* Checkpoints commit without a flush; store_cpsync flushes and confirms them. */
+    rc = mdb_env_set_flags(self->env, MDB_NOSYNC, 1);
     if (rc != 0)
         rc = store__map_error(self, "set_flags", rc);
 out:
@@ -503,8 +613,9 @@ void store__wal_close(store_t *self)
     if (!self->wal)
         return;
     bool committed;
-    if (s_checkpoint(self, true, &committed) != 0)
+    if (s_checkpoint(self, true, true, &committed) != 0)
         s_reset(self);   /* the log keeps the records: the next start replays them */
+    store_cpsync_destroy(&self->cps);
     if (self->cp_count) {
         int64_t p50, max;
         store_checkpoint_stall(self, &p50, &max);
@@ -541,27 +652,30 @@ void store_checkpoint_stall(store_t *self, int64_t *p50_ns, int64_t *max_ns)
     *max_ns = self->cp_max_ns;
 }
 
-/* From the heartbeat: the timed checkpoint, and the idle one. A checkpoint holds the loop
- * for its page flush; taken while writes keep coming, that stall is what the commands
- * arriving meanwhile wait for (the latency's tail). Once no batch came for S_IDLE_MS the
- * stall hurts nobody, and data.mdb is current again for readers from outside. */
+/* From the heartbeat: a confirmation to take in, the timed checkpoint, and the idle one.
+ * A checkpoint holds the loop for its page writes (its flush runs on the store_cpsync
+ * thread); taken while writes keep coming, that is what the commands arriving meanwhile
+ * wait for. Once no batch came for S_IDLE_MS it hurts nobody, and data.mdb is current
+ * again for readers from outside. */
 void store__wal_tick(store_t *self)
 {
     int64_t now = s_now_ms();
-    if (!self->wal || self->in_write || self->fail_err || !self->mem.len
-        || (now - self->mem_since_ms < (int64_t)self->cp_ms
-            && now - self->write_last_ms < S_IDLE_MS))
+    if (!self->wal || self->in_write || self->fail_err)
         return;   /* while failing, store_probe's write retries the checkpoint */
+    int rc = s_confirm(self, false);
+    if (rc != 0) {
+        store__failed(self, s_raw(rc), false);
+        return;
+    }
+    if (!self->mem.len || (now - self->mem_since_ms < (int64_t)self->cp_ms
+                           && now - self->write_last_ms < S_IDLE_MS))
+        return;
     bool committed;
-    int rc = s_checkpoint(self, false, &committed);
-    if (rc != 0)
+    if ((rc = s_checkpoint(self, false, false, &committed)) != 0)
         store__failed(self, s_raw(rc), false);
 }
 
 int store__wal_flush(store_t *self)
 {
-    int rc = store_wal_sync(self->wal);
-    if (rc == 0 && __atomic_load_n(&self->cp_unsynced, __ATOMIC_ACQUIRE))
-        rc = mvoi_mdb_error(mdb_env_sync(self->env, 1));
-    return rc;
+    return store_wal_sync(self->wal);
 }

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "store.h"
+#include "store_meta.h"
 #include "unit_tmp.h"
 
 static char s_dir[64], s_ref[64];
@@ -228,11 +229,12 @@ typedef struct {
     uint64_t off, len, lsn;
 } rec_t;
 
-/* Records from offset 0 in order of lsn, following the wrap rule; returns how many. */
+/* Records from the ring's start (after the 4 KiB header block) in order of lsn; returns
+ * how many. */
 static size_t s_records(const uint8_t *m, size_t size, rec_t *out, size_t cap)
 {
     size_t n = 0;
-    uint64_t off = 0;
+    uint64_t off = 4096;
     while (n < cap && off + 32 <= size && store_get_be32(m + off) == 0x4D56574Cu) {
         out[n].off = off;
         out[n].len = store_get_be32(m + off + 4);
@@ -407,6 +409,119 @@ Test(wal, os_crash_back_to_a_checkpoint_copy_recovers_exactly)
     store_destroy(&s);
 }
 
+/* The log header's confirmed transaction id, read as store_wal.h describes it. */
+static uint64_t s_confirmed(const char *log)
+{
+    uint8_t h[24];
+    int fd = open(log, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(pread(fd, h, sizeof h, 0), (ssize_t)sizeof h);
+    close(fd);
+    cr_assert_eq(store_get_be32(h), 0x4D565748u, "header magic");
+    cr_assert_eq(store_get_be32(h + 16), (uint32_t)crc32(crc32(0L, Z_NULL, 0), h, 16));
+    return store_get_be64(h + 8);
+}
+
+/* A checkpoint taken while the loop goes on is confirmed by the store's own thread: the
+ * header comes to name data.mdb's newest snapshot without another call into the store. */
+Test(wal, a_deferred_checkpoint_is_confirmed_by_the_stores_thread)
+{
+    wopts_t w = { .size = 1 << 20, .cp_bytes = 1 << 20, .cp_ms = 3600000 };
+    char log[128];
+    s_path(log, sizeof log, s_dir, "wal.mvoi");
+    store_t *s = s_open(s_dir, true, &w);
+    uint64_t newest, other, at_open = s_confirmed(log);
+    cr_assert_eq(store_meta_txnids(s_dir, &newest, &other), 0);
+    cr_assert_eq(at_open, newest, "the open's own checkpoint is confirmed");
+    s_run(s, 0, 40);
+    usleep(150 * 1000);
+    store_probe(s);                     /* the idle checkpoint */
+    cr_assert_eq(store_checkpoints(s), 1);
+    cr_assert_eq(store_meta_txnids(s_dir, &newest, &other), 0);
+    cr_assert_eq(newest, at_open + 1, "committed at once");
+    uint64_t c = 0;
+    for (int i = 0; i < 500 && (c = s_confirmed(log)) != newest; i++)
+        usleep(10 * 1000);
+    cr_assert_eq(c, newest, "confirmed %llu, newest %llu", (unsigned long long)c,
+                 (unsigned long long)newest);
+    s_run(s, 40, 60);
+    store_destroy(&s);                  /* a graceful stop confirms its own checkpoint */
+    cr_assert_eq(store_meta_txnids(s_dir, &newest, &other), 0);
+    cr_assert_eq(s_confirmed(log), newest);
+}
+
+/* Copy n bytes from the start of `from` over the start of `to`. */
+static void s_copy_head(const char *from, const char *to, size_t n)
+{
+    uint8_t *b = malloc(n);
+    int f = open(from, O_RDONLY), t = open(to, O_WRONLY);
+    cr_assert(b && f >= 0 && t >= 0);
+    cr_assert_eq(pread(f, b, n, 0), (ssize_t)n);
+    cr_assert_eq(pwrite(t, b, n, 0), (ssize_t)n);
+    close(f);
+    close(t);
+    free(b);
+}
+
+/* An OS crash after a checkpoint committed (no flush: its pages and meta page in the page
+ * cache) and before it was confirmed: the device may hold its meta page but not the pages
+ * it points to, nor the log header naming it. The image built here is exactly that:
+ * data.mdb as of the confirmed checkpoint with the unconfirmed checkpoint's meta pages
+ * over it, the log with the header of the confirmed one and every record since. */
+Test(wal, os_crash_between_a_checkpoint_and_its_confirmation_opens_the_confirmed_one)
+{
+    wopts_t w = { .size = 1 << 20, .cp_bytes = 1 << 20, .cp_ms = 3600000 };
+    size_t meta = 2 * (size_t)sysconf(_SC_PAGESIZE);   /* LMDB's two meta pages */
+    char db[128], copy[128], metas[128], log[128], hdr[128];
+    s_path(db, sizeof db, s_dir, "data.mdb");
+    s_path(copy, sizeof copy, s_dir, "data.copy");
+    s_path(metas, sizeof metas, s_dir, "metas.copy");
+    s_path(log, sizeof log, s_dir, "wal.mvoi");
+    s_path(hdr, sizeof hdr, s_dir, "hdr.copy");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        store_t *s = s_open(s_dir, true, &w);
+        s_run(s, 0, 60);
+        if (store_checkpoint(s) != 0)   /* confirmed before it returns */
+            _exit(2);
+        s_copy(db, copy);
+        s_copy(log, hdr);
+        s_run(s, 60, 100);
+        uint64_t before = store_checkpoints(s);
+        usleep(150 * 1000);
+        store_probe(s);                 /* the idle checkpoint: committed, flush queued */
+        if (store_checkpoints(s) != before + 1)
+            _exit(3);
+        s_copy(db, metas);
+        s_run(s, 100, 130);             /* only in the log */
+        if (store_flush(s) != 0)
+            _exit(4);
+        _exit(0);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %d", st);
+    cr_assert_eq(rename(copy, db), 0);
+    s_copy_head(metas, db, meta);
+    s_copy_head(hdr, log, 4096);
+    /* The image is the case: the newest meta page is one past the header's. */
+    uint64_t newest, other;
+    cr_assert_eq(store_meta_txnids(s_dir, &newest, &other), 0);
+    size_t len;
+    uint8_t *m = s_read_file(log, &len);
+    uint64_t confirmed = store_get_be64(m + 8);
+    free(m);
+    cr_assert_eq(newest, confirmed + 1, "newest %llu, confirmed %llu",
+                 (unsigned long long)newest, (unsigned long long)confirmed);
+    cr_assert_eq(other, confirmed);
+    store_t *s = s_open(s_dir, true, &w);
+    s_assert_equals_reference(s, 130);
+    s_run(s, 130, 150);                 /* and it goes on from there */
+    s_assert_equals_reference(s, 150);
+    store_destroy(&s);
+}
+
 Test(wal, truncated_log_gives_a_prefix_never_garbage)
 {
     wopts_t w = { .size = 256 << 10, .cp_bytes = 256 << 10, .cp_ms = 3600000 };
@@ -486,14 +601,15 @@ Test(wal, missing_log_with_records_expected_is_refused)
 
 Test(wal, tiny_ring_wraps_and_checkpoints_when_full)
 {
-    /* 8 KiB ring, checkpoints only when it fills: records wrap to offset 0 many times. */
-    wopts_t w = { .size = 8 << 10, .cp_bytes = 1 << 30, .cp_ms = 3600000 };
+    /* 8 KiB ring (after the 4 KiB header block), checkpoints only when it fills: records
+     * wrap to the ring's start many times. */
+    wopts_t w = { .size = 12 << 10, .cp_bytes = 1 << 30, .cp_ms = 3600000 };
     s_crash_after(400, &w, false);
     store_t *s = s_open(s_dir, true, &w);
     s_assert_equals_reference(s, 400);
     store_destroy(&s);
     /* Checkpoints by size (2 KiB) keep room: the ring wraps without a forced one. */
-    wopts_t w2 = { .size = 8 << 10, .cp_bytes = 2 << 10, .cp_ms = 3600000 };
+    wopts_t w2 = { .size = 12 << 10, .cp_bytes = 2 << 10, .cp_ms = 3600000 };
     ut_tmpdir_remove(s_dir);
     ut_tmpdir(s_dir, sizeof s_dir, "wal");
     s_crash_after(400, &w2, false);
