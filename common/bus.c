@@ -1,14 +1,19 @@
 /*  bus: ZeroMQ sockets inside a libuv loop (docs/libraries.md#watcher).
  *
- *  Each socket owns four libuv handles:
- *    prepare  before the loop blocks: reads ZMQ_EVENTS; if a wanted event is pending it starts
- *             the idle handle (so the loop does not block), otherwise the poll handle on ZMQ_FD.
- *    poll     ZMQ_FD readable (edge-triggered mailbox fd): empty callback, it only wakes the loop.
- *    idle     empty callback: keeps the loop spinning while messages are queued.
- *    check    after the loop wakes: stops idle + poll, re-reads ZMQ_EVENTS and calls the user
- *             callback only if a wanted event is really set.
- *  Because prepare re-reads ZMQ_EVENTS before every block, a send or receive made from any
- *  callback (which may consume the fd edge) is always noticed.
+ *  Each socket owns four libuv handles (the rule: docs/libraries.md#watcher):
+ *    poll     on ZMQ_FD, started once for as long as the socket is watched (restarting it
+ *             costs two epoll_ctl): the fd signalled, so the socket is marked stale.
+ *    check    after the loop wakes: if stale, reads ZMQ_EVENTS (which drains the fd); calls
+ *             the user callback only if a wanted event is really set.
+ *    prepare  before the loop blocks: if stale, reads ZMQ_EVENTS; if a wanted event is pending
+ *             starts the idle handle (so the loop does not block), else stops it.
+ *    idle     empty callback: keeps the loop turning while messages are queued.
+ *  ZMQ_EVENTS is read at most once per hook and only when the socket is stale: every read
+ *  runs libzmq's command processing (getpid, poll, maybe read), and so does every send and
+ *  receive, which may consume the fd's edge. So each bus call that enters libzmq marks the
+ *  socket stale, and prepare reads it again before the loop blocks: a send or receive from
+ *  any callback is always noticed. The one exception: a receive that ended in EAGAIN leaves
+ *  the socket known unreadable with the fd drained (s_drained).
  *
  *  Lifetime. bus_sock_destroy() stops the watcher and uv_close()s the four handles; when the
  *  last close callback has run the zmq socket is closed and the struct freed. So destroying a
@@ -44,6 +49,10 @@ struct bus_sock_t {
     int handles_open;      /* handles not yet through their close callback */
     bool closing;
     int events;            /* wanted ZMQ_POLLIN / ZMQ_POLLOUT */
+    int cached;            /* ZMQ_EVENTS as last read; the truth while !stale */
+    bool stale;            /* libzmq may have processed commands since that read: the fd
+                              signalled, or a call into the socket ran its command processing
+                              (which may also have consumed the fd's edge) */
     int error;             /* why ZMQ_EVENTS could not be read; the watcher stopped */
     bus_fn *fn;
     void *arg;
@@ -112,13 +121,30 @@ void *bus_ctx_zmq(bus_ctx_t *self)
 /* ---- watcher ---------------------------------------------------------------------------- */
 
 /* ZMQ_EVENTS, or a negative errno. A failed read is never "no events": the fd edge that
- * would wake us may already be consumed, so taking it for 0 would park the socket forever. */
+ * would wake us may already be consumed, so taking it for 0 would park the socket forever.
+ * Each read runs libzmq's command processing (a getpid() fork check and a poll() of the
+ * mailbox fd at least), so the watcher reads only when the state may have changed. */
 static int s_events(bus_sock_t *self)
 {
     int ev = 0;
     size_t sz = sizeof ev;
+    self->stats.event_reads++;
     if (zmq_getsockopt(self->zsock, ZMQ_EVENTS, &ev, &sz) != 0)
         return s_err();
+    return ev;
+}
+
+/* The events as of now: the last read while nothing can have changed them, else a new one.
+ * A failed read leaves the socket stale, so that the next hook tries again. */
+static int s_current(bus_sock_t *self)
+{
+    if (!self->stale)
+        return self->cached;
+    int ev = s_events(self);
+    if (ev < 0)
+        return ev;
+    self->cached = ev;
+    self->stale = false;
     return ev;
 }
 
@@ -136,33 +162,42 @@ static void s_fail(bus_sock_t *self, int err)
         fn(self, ZMQ_POLLERR, self->arg);   /* may destroy self: the struct lives until close */
 }
 
-static void s_empty_poll_cb(uv_poll_t *h, int status, int events) { (void)h; (void)status; (void)events; }
+/* ZMQ_FD signalled: commands wait in the socket's mailbox. They are processed (and the fd
+ * drained: libuv polls it level-triggered, so it must not stay readable) by the check hook
+ * of this same turn. */
+static void s_poll_cb(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    ((bus_sock_t *)h->data)->stale = true;
+}
+
 static void s_empty_idle_cb(uv_idle_t *h) { (void)h; }
 
+/* Before the loop blocks: if a wanted event is pending, the loop must not block (the fd
+ * will not signal it again); the idle handle keeps it turning. */
 static void s_prepare_cb(uv_prepare_t *h)
 {
     bus_sock_t *self = h->data;
     if (self->closing || !self->fn)
         return;
-    int ev = s_events(self);
+    int ev = s_current(self);
     /* An error is looked at after the wake-up (check), where the owner may be called; EINTR
      * is simply tried again there. */
     if (ev < 0 || (ev & self->events))
         uv_idle_start(&self->idle, s_empty_idle_cb);
     else
-        uv_poll_start(&self->poll, UV_READABLE, s_empty_poll_cb);   /* UV_READABLE even for POLLOUT */
+        uv_idle_stop(&self->idle);
 }
 
 static void s_check_cb(uv_check_t *h)
 {
     bus_sock_t *self = h->data;
-    uv_idle_stop(&self->idle);
-    uv_poll_stop(&self->poll);
     if (self->closing || !self->fn)
         return;
-    int ev = s_events(self);
+    int ev = s_current(self);
     if (ev == -EINTR)
-        return;            /* prepare reads it again before the loop blocks */
+        return;            /* still stale: prepare reads it again and keeps the loop turning */
     if (ev < 0) {
         s_fail(self, ev);
         return;
@@ -170,6 +205,9 @@ static void s_check_cb(uv_check_t *h)
     ev &= self->events;
     if (ev) {
         self->stats.wakeups++;
+        /* The callback works the socket; whatever it leaves is read again before the block,
+         * unless its last receive ended in EAGAIN (bus_recv). */
+        self->stale = true;
         self->fn(self, ev, self->arg);   /* may destroy self: the struct lives until close */
     }
 }
@@ -197,8 +235,19 @@ int bus_watch(bus_sock_t *self, int events, bus_fn *fn, void *arg)
     self->fn = fn;
     self->arg = arg;
     self->events = events;
+    self->stale = true;
     uv_prepare_start(&self->prepare, s_prepare_cb);
     uv_check_start(&self->check, s_check_cb);
+    /* Started once for the socket's life: uv_poll_start() on an active handle removes the fd
+     * from epoll and adds it again (two epoll_ctl). UV_READABLE even for POLLOUT. */
+    if (!uv_is_active((uv_handle_t *)&self->poll)) {
+        int rc = uv_poll_start(&self->poll, UV_READABLE, s_poll_cb);
+        if (rc != 0) {
+            s_stop(self);
+            self->fn = NULL;
+            return rc;
+        }
+    }
     return 0;
 }
 
@@ -330,6 +379,7 @@ void bus_sock_destroy(bus_sock_t **self_p)
 
 int bus_bind(bus_sock_t *self, const char *endpoint)
 {
+    self->stale = true;   /* zmq_bind processes the socket's commands */
     int rc = mvoi_curve_server(self->zsock, endpoint);   /* CURVE when the process has it */
     if (rc != 0)
         return rc;
@@ -338,6 +388,7 @@ int bus_bind(bus_sock_t *self, const char *endpoint)
 
 int bus_connect(bus_sock_t *self, const char *endpoint)
 {
+    self->stale = true;
     int rc = mvoi_curve_client(self->zsock, endpoint);
     if (rc != 0)
         return rc;
@@ -346,6 +397,7 @@ int bus_connect(bus_sock_t *self, const char *endpoint)
 
 int bus_disconnect(bus_sock_t *self, const char *endpoint)
 {
+    self->stale = true;
     return zmq_disconnect(self->zsock, endpoint) == 0 ? 0 : s_err();
 }
 
@@ -364,19 +416,36 @@ int bus_subscribe(bus_sock_t *self, const char *prefix)
 {
     if (!prefix)
         prefix = "";
+    self->stale = true;
     return zmq_setsockopt(self->zsock, ZMQ_SUBSCRIBE, prefix, strlen(prefix)) == 0 ? 0 : s_err();
 }
 
 void *bus_sock_zmq(bus_sock_t *self)
 {
-    return self ? self->zsock : NULL;
+    if (!self)
+        return NULL;
+    self->stale = true;   /* the caller is about to work the socket behind the watcher's back */
+    return self->zsock;
 }
 
 /* ---- messages --------------------------------------------------------------------------- */
 
+/* A non-blocking receive that ends in EAGAIN has just done what a ZMQ_EVENTS read does for
+ * POLLIN (libzmq's socket_base_t::recv: xrecv fails, process_commands(0), xrecv fails
+ * again): every pending command is processed, the mailbox fd is drained, and the socket is
+ * not readable. So a watcher that wants only POLLIN needs no read before the block: the next
+ * message signals the fd. Saves one getpid() and one poll() per drained turn. */
+static void s_drained(bus_sock_t *self)
+{
+    self->cached &= ~ZMQ_POLLIN;
+    if (!(self->events & ZMQ_POLLOUT))
+        self->stale = false;
+}
+
 int bus_recv(bus_sock_t *self, bus_msg_t *msg)
 {
     msg->nparts = 0;
+    self->stale = true;
     for (;;) {
         zmq_msg_t *p = &msg->part[msg->nparts];
         zmq_msg_init(p);
@@ -384,6 +453,8 @@ int bus_recv(bus_sock_t *self, bus_msg_t *msg)
             int rc = s_err();
             zmq_msg_close(p);
             bus_msg_close(msg);
+            if (rc == -EAGAIN && msg->nparts == 0)
+                s_drained(self);
             return rc;   /* -EAGAIN on the first frame; later frames arrive atomically */
         }
         msg->nparts++;
@@ -420,6 +491,7 @@ int bus_send(bus_sock_t *self, const bus_frame_t *frames, int n)
 {
     if (!self || self->closing || n <= 0 || !frames)
         return -EINVAL;
+    self->stale = true;   /* a send may process commands: e.g. the one that makes us readable */
     for (int i = 0; i < n; i++) {
         int flags = ZMQ_DONTWAIT | (i < n - 1 ? ZMQ_SNDMORE : 0);
         if (zmq_send(self->zsock, frames[i].data, frames[i].size, flags) < 0) {

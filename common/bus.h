@@ -1,11 +1,12 @@
 /*  bus: ZeroMQ sockets inside a libuv loop.
  *
  *  One zmq context per process (bus_ctx_t). A bus_sock_t joins the loop with the
- *  prepare/check/idle/poll watcher of docs/libraries.md#watcher: ZMQ_FD is edge-triggered, so the
- *  prepare hook re-reads ZMQ_EVENTS before every block and keeps the loop spinning (idle)
- *  while messages are queued; the check hook calls the user's callback only when the wanted
- *  events are really set. Callbacks drain with bus_recv() until -EAGAIN or their own budget;
- *  whatever is left is seen by the next prepare. Sends never block: -EAGAIN is backpressure.
+ *  prepare/check/idle/poll watcher of docs/libraries.md#watcher: ZMQ_FD is edge-triggered, so
+ *  ZMQ_EVENTS is read again before the loop blocks whenever the fd signalled or a bus call
+ *  worked the socket since the last read, and the loop keeps turning (idle) while messages
+ *  are queued; the check hook calls the user's callback only when the wanted events are
+ *  really set. Callbacks drain with bus_recv() until -EAGAIN or their own budget; whatever
+ *  is left is seen before the next block. Sends never block: -EAGAIN is backpressure.
  *
  *  Messages are multipart: bus_msg_t holds up to BUS_MAX_PARTS frames. PUB: [topic][body].
  *  ROUTER receives [identity][body] and replies the same way; DEALER sends [body].
@@ -63,6 +64,10 @@ int bus_disconnect(bus_sock_t *self, const char *endpoint);
 /* Actual address after bind("tcp://127.0.0.1:*"). */
 int bus_last_endpoint(bus_sock_t *self, char *buf, size_t len);
 int bus_subscribe(bus_sock_t *self, const char *prefix);
+/* The raw socket, for what bus.h does not offer (e.g. a ZAP handler's many frames). Take it
+ * afresh right before the raw calls, after this turn's last bus_recv(): the call tells the
+ * watcher to read ZMQ_EVENTS again before the loop blocks, since a raw send or receive may
+ * consume the ZMQ_FD edge that would have woken it. */
 void *bus_sock_zmq(bus_sock_t *self);
 
 /* Callback when the socket has the wanted events (ZMQ_POLLIN and/or ZMQ_POLLOUT).
@@ -105,6 +110,8 @@ typedef struct {
     uint64_t dropped_bad;     /* messages with too many parts */
     uint64_t wakeups;
     uint64_t event_errors;    /* ZMQ_EVENTS reads that failed for good (watcher stopped) */
+    uint64_t event_reads;     /* ZMQ_EVENTS reads by the watcher (each a pass through libzmq's
+                                 command processing: at least a getpid() and a poll()) */
 } bus_stats_t;
 void bus_stats(bus_sock_t *self, bus_stats_t *out);
 
