@@ -100,8 +100,9 @@ typedef int (store_fn)(MDB_txn *txn, void *arg);
  * Hooks run around every attempt. Returns 0 or a negative code, never an LMDB number:
  * fn's code, -ENOSPC at map_max, -ENOENT (MDB_NOTFOUND), -EEXIST (MDB_KEYEXIST), -errno for
  * a system failure, MVOI_E_* for the store's own (logged to stderr), -EDEADLK when called
- * from inside another store_write. In WAL mode fn runs in a nested transaction of the open
- * one (a failing fn rolls back alone), and "commit" is the record appended to the log. */
+ * from inside another store_write. In WAL mode fn runs in the open transaction (a failing
+ * fn still changes nothing: the transaction is dropped and rebuilt from the log's records
+ * in memory), and "commit" is the record appended to the log. */
 int store_write(store_t *self, store_fn *fn, void *arg);
 /* Run fn in a read-only transaction (aborted afterwards); fn's result is converted as
  * above. In WAL mode fn runs in the open write transaction (it reads its own writes) and

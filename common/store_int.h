@@ -1,10 +1,11 @@
 /*  store_int: what store.c, store_cap.c and store_walmode.c share (not for callers).
  *
  *  WAL mode (store_opts_t.wal, docs/design.md#sync-policy): one long LMDB write transaction
- *  (txn) stays open between checkpoints; each store_write runs fn in a nested transaction
- *  of it, so a failing fn rolls back alone; the batch's effects (captured by the store_put
- *  family) are appended to the log file (store_wal.h) as one record, kept in memory (mem)
- *  until the next checkpoint commits the long transaction.
+ *  (txn) stays open between checkpoints; each store_write runs fn in it (a failing fn drops
+ *  it, and the records since the checkpoint are re-applied from memory); the batch's
+ *  effects (captured by the store_put family) are appended to the log file (store_wal.h)
+ *  as one record, kept in memory (mem) until the next checkpoint commits the long
+ *  transaction.
  */
 #ifndef MVOI_STORE_INT_H
 #define MVOI_STORE_INT_H
@@ -63,7 +64,6 @@ struct store_t {
     store_wal_t *wal;
     MDB_dbi main_dbi;
     MDB_txn *txn;                /* the long transaction; NULL until the next write */
-    MDB_txn *cur;                /* the transaction fn runs in (nested one during a write) */
     bool capturing;              /* store_put & co record keys into cap */
     int cap_err;                 /* a capture failed (memory, unknown db): the batch fails */
     store_buf_t cap;             /* [u8 op][u16 db][u32 klen][key] per captured operation */

@@ -1,7 +1,8 @@
 /*  store_walmode: the store's WAL mode (store.h opts.wal, store_int.h, store_wal.h).
  *
- *  Between checkpoints one LMDB write transaction stays open; a store_write runs fn in a
- *  nested transaction of it (a failing fn rolls back alone), appends the batch's record to
+ *  Between checkpoints one LMDB write transaction stays open; a store_write runs fn in it
+ *  (a failing fn drops it: every record since the checkpoint is re-applied from memory at
+ *  the next begin, so the batch alone is undone), appends the batch's record to
  *  the log file (no flush: store_flush does one fdatasync per group, on a worker thread)
  *  and keeps a copy in memory. A checkpoint writes where replay starts (the key
  *  "store.wal" in the main db) and commits the long transaction without a flush
@@ -104,7 +105,6 @@ static int s_begin(store_t *self)
         if ((rc = store__grow(self)) != 0)
             return rc;
     }
-    self->cur = self->txn;
     return self->txn ? 0 : -EIO;
 }
 
@@ -112,7 +112,7 @@ static void s_reset(store_t *self)
 {
     if (self->txn)
         mdb_txn_abort(self->txn);
-    self->txn = self->cur = NULL;
+    self->txn = NULL;
 }
 
 static void s_note_stall(store_t *self, int64_t ns)
@@ -167,7 +167,7 @@ static int s_checkpoint(store_t *self, bool clean, bool now, bool *committed)
             rc = mdb_txn_commit(self->txn);   /* frees it, also on failure */
         else
             mdb_txn_abort(self->txn);
-        self->txn = self->cur = NULL;
+        self->txn = NULL;
         if (rc == MDB_MAP_FULL) {
             if ((rc = store__grow(self)) != 0)
                 break;
@@ -270,38 +270,33 @@ static int s_log(store_t *self)
     return 0;
 }
 
-/* One attempt: fn in a nested transaction, then the record. *fatal: the long transaction
- * holds the batch's effects and was aborted (its records are re-applied at next begin). */
+/* One attempt: fn in the long transaction itself, then the record. A failure drops the
+ * long transaction (the batch's writes are in it) and the next begin re-applies every
+ * record since the checkpoint from memory. Batches fail only on storage errors (a service
+ * refuses a bad command before it writes), so that rare cost buys every batch out of a
+ * nested transaction: its begin allocates two page lists, and each page the batch touches
+ * that the long transaction already holds is copied (and the copy zeroed) into it. */
 static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
 {
-    MDB_txn *child = NULL;
     int rc = s_begin(self);
     *from_disk = rc != 0;
     store__hooks_begin(self);
-    if (rc == 0)
-        rc = mdb_txn_begin(self->env, self->txn, 0, &child);
     if (rc == 0) {
         self->cap.len = 0;
         self->cap_err = 0;
-        self->cur = child;
         self->capturing = true;
-        rc = fn(child, arg);
+        rc = fn(self->txn, arg);
         if (rc == 0)
-            rc = store__hooks_prepare(self, child);
+            rc = store__hooks_prepare(self, self->txn);
         if (rc == 0 && self->cap_err)
             rc = self->cap_err;
         self->capturing = false;
-        self->cur = self->txn;
-        if (rc == 0)
-            rc = mdb_txn_commit(child);
-        else
-            mdb_txn_abort(child);
         if (rc == 0) {
             rc = s_log(self);
             *from_disk = rc != 0;
-            if (rc != 0)
-                s_reset(self);
         }
+        if (rc != 0)
+            s_reset(self);
     }
     if (rc == 0) {
         self->commits++;
@@ -309,8 +304,6 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
         return 0;
     }
     store__hooks_abort(self);
-    if (rc == MDB_MAP_FULL || rc == MVOI_E_MAP_FULL)
-        s_reset(self);   /* the map grows only with no transaction open */
     return rc;
 }
 
@@ -359,7 +352,7 @@ int store__wal_read(store_t *self, store_fn *fn, void *arg)
 {
     int rc = self->in_write ? 0 : s_begin(self);
     if (rc == 0)
-        rc = fn(self->cur, arg);
+        rc = fn(self->txn, arg);
     return rc == 0 ? 0 : store__map_error(self, "read", rc);
 }
 
