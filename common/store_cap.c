@@ -144,7 +144,33 @@ static MDB_dbi s_dbi(store_t *s, uint16_t idx)
     return idx < s->ndbs ? s->dbs[idx].dbi : (MDB_dbi)-1;
 }
 
-int store__cap_build(store_t *self, MDB_txn *txn)
+/* The read-back's cursors, one per db: a batch's keys cluster on a few leaf pages, and a
+ * cursor's MDB_SET tries the page it is on before it searches from the root (about a
+ * tenth of the impact-calculator's instructions per measurement at 100 a request). */
+#define S_CURSORS 8
+
+typedef struct {
+    uint16_t idx[S_CURSORS];
+    MDB_cursor *c[S_CURSORS];
+    int n;
+} s_cursors_t;
+
+static int s_read_back(store_t *self, MDB_txn *txn, s_cursors_t *cs, uint16_t idx,
+                       MDB_val *k, MDB_val *v)
+{
+    int i = 0;
+    while (i < cs->n && cs->idx[i] != idx)
+        i++;
+    if (i == cs->n && cs->n < S_CURSORS
+        && mdb_cursor_open(txn, s_dbi(self, idx), &cs->c[cs->n]) == 0)
+        cs->idx[cs->n++] = idx;
+    if (i == cs->n)
+        return mdb_get(txn, s_dbi(self, idx), k, v);   /* more dbs than cursors */
+    MDB_val key = *k;
+    return mdb_cursor_get(cs->c[i], &key, v, MDB_SET);
+}
+
+static int s_build(store_t *self, MDB_txn *txn, s_cursors_t *cs)
 {
     self->rec.len = 0;
     const uint8_t *p = self->cap.b, *end = self->cap.b + self->cap.len;
@@ -155,7 +181,7 @@ int store__cap_build(store_t *self, MDB_txn *txn)
         uint8_t op = p[0];
         int rc = 0;
         if (op != S_OP_DROP) {
-            rc = mdb_get(txn, s_dbi(self, idx), &k, &v);
+            rc = s_read_back(self, txn, cs, idx, &k, &v);
             if (rc != 0 && rc != MDB_NOTFOUND)
                 return rc;
             op = rc == 0 ? S_OP_PUT : S_OP_DEL;
@@ -177,6 +203,15 @@ int store__cap_build(store_t *self, MDB_txn *txn)
         p += 7 + klen;
     }
     return 0;
+}
+
+int store__cap_build(store_t *self, MDB_txn *txn)
+{
+    s_cursors_t cs = { .n = 0 };
+    int rc = s_build(self, txn, &cs);
+    for (int i = 0; i < cs.n; i++)
+        mdb_cursor_close(cs.c[i]);
+    return rc;
 }
 
 int store__rec_apply(store_t *self, MDB_txn *txn, const uint8_t *p, size_t len)
