@@ -1,7 +1,9 @@
 /*  Shared helpers of the impact_core tests. */
+#define _XOPEN_SOURCE 700   /* nftw */
 #include "impact_fixture.h"
 
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +32,34 @@ fx_envelope(Mvoi__Measurement *m)
     m->submitter = "leverancier@example.nl";
 }
 
+/* The directories fx_tmpdir made in this test process, removed when it exits: the tests
+ * did not remove them, and a few thousand piled up in /tmp. */
+static char s_dirs[16][64];
+static int s_ndirs;
+
+static int s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void s_remove_dirs(void)
+{
+    for (int i = 0; i < s_ndirs; i++)
+        nftw(s_dirs[i], s_rm, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 void
 fx_tmpdir(char *out, size_t len)
 {
     snprintf(out, len, "/tmp/mvoi-impact-XXXXXX");
     cr_assert_not_null(mkdtemp(out));
+    cr_assert_lt(s_ndirs, 16, "fx_tmpdir: at most 16 directories a test");
+    if (s_ndirs == 0)
+        atexit(s_remove_dirs);
+    snprintf(s_dirs[s_ndirs++], sizeof s_dirs[0], "%s", out);
 }
 
 void
