@@ -137,6 +137,11 @@ Test(codec_items, malformed_shapes_are_refused)
     const uint8_t big[] = { 0x80, 0x08, 0x01 };   /* field 128, varint 1 */
     cr_assert_eq(codec_top_fields(big, sizeof big, &top), 0);
     cr_assert_eq(top, 1);
+    /* a field number above 2^29 - 1, which protobuf-c keeps as an unknown field (it reads
+     * five tag bytes into 32 bits): refused, so the caller packs (fuzz_codec_items found it) */
+    const uint8_t huge[] = { 0xfa, 0xff, 0xff, 0xff, 0x7f, 0x00 };   /* wire type 2, empty */
+    cr_assert_eq(codec_top_fields(huge, sizeof huge, &top), -1);
+    cr_assert_eq(codec_top_fields(huge + 5, 0, &top), 0);
     /* fixed64 and fixed32 fields are skipped whole; a cut one is refused */
     const uint8_t fixed[] = { 0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4, 0xc2, 0x0c, 0x00 };
     cr_assert_eq(codec_arm_items(fixed, sizeof fixed, ARM, 1, s, 4), 0);
