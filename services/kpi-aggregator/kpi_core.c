@@ -184,6 +184,7 @@ void kpi_destroy(kpi_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
+    kpi_cursor_forget(self);   /* (their transactions ended before) */
     kpi_work_free(self);
     free(self);
 }
