@@ -320,18 +320,12 @@ static int s_once(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescr
 }
 
 /* The field of a tag. Encoders write fields in number order, as the descriptor lists
- * them, and skip the absent ones: the few after the last found are tried before a search
- * (an exact id only, so the answer is protobuf-c's whatever the order). */
-#define S_SCAN 8
+ * them: the one after the last found is tried before a search. */
 static const ProtobufCFieldDescriptor *s_find(const ProtobufCMessageDescriptor *d,
                                               uint32_t tag, unsigned *hint)
 {
-    unsigned end = d->n_fields - *hint > S_SCAN ? *hint + S_SCAN : d->n_fields;
-    for (unsigned i = *hint; i < end && d->fields[i].id <= tag; i++)
-        if (d->fields[i].id == tag) {
-            *hint = i + 1;
-            return &d->fields[i];
-        }
+    if (*hint < d->n_fields && d->fields[*hint].id == tag)
+        return &d->fields[(*hint)++];
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, tag);
     if (f)
         *hint = (unsigned)(f - d->fields) + 1;
