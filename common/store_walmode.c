@@ -222,8 +222,6 @@ int store_checkpoint(store_t *self)
 static int s_log(store_t *self)
 {
     int rc = s_confirm(self, false);   /* releases the ring once the thread confirmed */
-    if (rc == 0)
-        rc = store__cap_build(self, self->txn);
     if (rc != 0)
         return rc;
     /* Room in memory first: a record in the file that could not be re-applied would
@@ -282,15 +280,13 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
     *from_disk = rc != 0;
     store__hooks_begin(self);
     if (rc == 0) {
-        self->cap.len = 0;
-        self->cap_err = 0;
-        self->capturing = true;
+        store__cap_begin(self);
         rc = fn(self->txn, arg);
         if (rc == 0)
             rc = store__hooks_prepare(self, self->txn);
         if (rc == 0 && self->cap_err)
             rc = self->cap_err;
-        self->capturing = false;
+        store__cap_end(self, rc == 0);
         if (rc == 0) {
             rc = s_log(self);
             *from_disk = rc != 0;
