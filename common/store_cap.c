@@ -91,7 +91,7 @@ static void s_settle(store_t *s)
     if (!s->res_ptr)
         return;
     if (s->res_len)
-        memcpy(s->cap.b + s->res_at, s->res_ptr, s->res_len);
+        memcpy(s->mem.b + s->res_at, s->res_ptr, s->res_len);
     s->res_ptr = NULL;
 }
 
@@ -103,15 +103,15 @@ static int s_record(store_t *s, int op, MDB_dbi dbi, const MDB_val *key, const M
                     bool reserve, size_t *mark)
 {
     s_settle(s);
-    *mark = s->cap.len;
+    *mark = s->mem.len;
     uint16_t idx = 0;
     int rc = s_db_index(s, dbi, &idx);
     uint32_t klen = key ? (uint32_t)key->mv_size : 0;
     size_t vlen = op == S_OP_PUT ? val->mv_size : 0;
-    uint8_t *p = rc == 0 ? s_room(&s->cap, 7 + klen + (op == S_OP_PUT ? 4 + vlen : 0)) : NULL;
+    uint8_t *p = rc == 0 ? s_room(&s->mem, 7 + klen + (op == S_OP_PUT ? 4 + vlen : 0)) : NULL;
     if (!p) {
         rc = rc ? rc : -ENOMEM;
-        s->cap.len = *mark;
+        s->mem.len = *mark;
         if (!s->cap_err)
             s->cap_err = rc;
         return -rc;
@@ -134,14 +134,14 @@ static int s_record(store_t *s, int op, MDB_dbi dbi, const MDB_val *key, const M
 static int s_done(store_t *s, int rc, size_t mark)
 {
     if (rc != 0)
-        s->cap.len = mark;
+        s->mem.len = mark;
     return rc;
 }
 
 /* A successful MDB_RESERVE put: its value is copied at the next s_settle. */
 static void s_reserved(store_t *s, const MDB_val *data)
 {
-    s->res_at = s->cap.len - data->mv_size;
+    s->res_at = s->mem.len - data->mv_size;
     s->res_len = data->mv_size;
     s->res_ptr = data->mv_data ? data->mv_data : (void *)"";
 }
@@ -217,8 +217,8 @@ int store_drop(MDB_txn *txn, MDB_dbi dbi, int del)
 
 void store__cap_begin(store_t *self)
 {
-    self->cap.len = 0;
-    self->cap_err = 0;
+    self->cap_at = self->mem.len;
+    self->cap_err = s_room(&self->mem, 4) ? 0 : -ENOMEM;   /* its length, at the end */
     self->res_ptr = NULL;
     self->capturing = true;
 }
@@ -226,12 +226,12 @@ void store__cap_begin(store_t *self)
 void store__cap_end(store_t *self, bool keep)
 {
     self->capturing = false;
-    if (!keep)
-        return;   /* the batch is undone: its operations are dropped at the next begin */
+    if (!keep) {
+        self->mem.len = self->cap_at;   /* the batch is undone: nothing of it is kept */
+        return;
+    }
     s_settle(self);
-    store_buf_t t = self->rec;
-    self->rec = self->cap;
-    self->cap = t;
+    store_be32(self->mem.b + self->cap_at, (uint32_t)(self->mem.len - self->cap_at - 4));
 }
 
 static MDB_dbi s_dbi(store_t *s, uint16_t idx)

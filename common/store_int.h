@@ -64,13 +64,13 @@ struct store_t {
     store_wal_t *wal;
     MDB_dbi main_dbi;
     MDB_txn *txn;                /* the long transaction; NULL until the next write */
-    bool capturing;              /* store_put & co append their operations to cap */
-    int cap_err;                 /* a capture failed (memory, unknown db): the batch fails */
-    store_buf_t cap;             /* the batch's record so far (format: store_cap.c) */
-    size_t res_at, res_len;      /* the last MDB_RESERVE put's room in cap, and its size */
-    const void *res_ptr;         /* its reserved space in LMDB; NULL: nothing to copy */
-    store_buf_t rec;             /* the last batch's record (cap, swapped in when done) */
     store_buf_t mem;             /* [u32 len][record] since the checkpoint: re-applied */
+    bool capturing;              /* store_put & co append their operations to mem */
+    int cap_err;                 /* a capture failed (memory, unknown db): the batch fails */
+    size_t cap_at;               /* the batch's [u32 len][record] in mem starts here; the
+                                    record's format: store_cap.c */
+    size_t res_at, res_len;      /* the last MDB_RESERVE put's room in mem, and its size */
+    const void *res_ptr;         /* its reserved space in LMDB; NULL: nothing to copy */
     uint64_t salt;               /* this incarnation's record salt (store_wal.h) */
     uint64_t cp_bytes, cp_ms;    /* checkpoint thresholds */
     int64_t cp_last_ms;          /* when the last checkpoint finished */
@@ -104,10 +104,10 @@ void store__log_errno(log_level_t level, const char *event, const char *path, in
 /* store_cap.c: capture, record build and replay. */
 int store__buf_add(store_buf_t *b, const void *p, size_t n);
 void store__buf_free(store_buf_t *b);
-/* A batch begins: store_put & co append to an empty record. */
+/* A batch begins: store_put & co append its record to mem, at cap_at. */
 void store__cap_begin(store_t *self);
-/* The batch is done; keep: it succeeded, its record (the last reserved value copied in)
- * is now self->rec. */
+/* The batch is done. keep: it succeeded, its record is whole in mem (the last reserved
+ * value copied in, the length written); else mem is cut back to cap_at. */
 void store__cap_end(store_t *self, bool keep);
 /* Apply one record in txn (puts, dels ignoring NOTFOUND, drops): -EUCLEAN if it does not
  * parse or names an unknown db; else 0 or the raw LMDB code. */

@@ -221,16 +221,13 @@ int store_checkpoint(store_t *self)
  * is then durable in LMDB and needs no record). */
 static int s_log(store_t *self)
 {
+    /* The record is in memory already (store_cap.c): a record in the file that could not
+     * be re-applied would leave the log ahead of what the caller was told. Every failure
+     * below cuts it off again. */
+    size_t mem0 = self->cap_at;
+    const uint8_t *rec = self->mem.b + mem0 + 4;
+    size_t rec_len = self->mem.len - mem0 - 4;
     int rc = s_confirm(self, false);   /* releases the ring once the thread confirmed */
-    if (rc != 0)
-        return rc;
-    /* Room in memory first: a record in the file that could not be re-applied would
-     * leave the log ahead of what the caller was told. */
-    size_t mem0 = self->mem.len;
-    uint8_t n[4];
-    store_be32(n, (uint32_t)self->rec.len);
-    if ((rc = store__buf_add(&self->mem, n, sizeof n)) == 0)
-        rc = store__buf_add(&self->mem, self->rec.b, self->rec.len);
     if (rc != 0) {
         self->mem.len = mem0;
         return rc;
@@ -238,8 +235,7 @@ static int s_log(store_t *self)
     if (mem0 == 0)
         self->mem_since_ms = s_now_ms();   /* the oldest record not yet in LMDB */
     uint64_t lsn = self->last_txn + 1;
-    rc = store_wal_append(self->wal, lsn, self->durable_txn, self->salt, self->rec.b,
-                          self->rec.len);
+    rc = store_wal_append(self->wal, lsn, self->durable_txn, self->salt, rec, rec_len);
     if (rc != 0)
         self->mem.len = mem0;
     if (rc == -ENOSPC || rc == -EFBIG) {
@@ -619,8 +615,6 @@ void store__wal_close(store_t *self)
                  "full log), loop stall p50 %s ms, max %s ms", self->path, n, f, a, b);
     }
     store_wal_close(&self->wal);
-    store__buf_free(&self->cap);
-    store__buf_free(&self->rec);
     store__buf_free(&self->mem);
 }
 
