@@ -4,7 +4,10 @@
  *  (a failing fn drops it: every record since the checkpoint is re-applied from memory at
  *  the next begin, so the batch alone is undone), appends the batch's record to
  *  the log file (no flush: store_flush does one fdatasync per group, on a worker thread)
- *  and keeps a copy in memory. A checkpoint writes where replay starts (the key
+ *  and keeps a copy in memory. The record is what fn did, operation by operation as
+ *  LMDB took it, with the values as they were put (store_cap.c builds it while fn runs):
+ *  replayed in order it gives the batch's end state, and nothing has to be read back
+ *  from LMDB to log it. A checkpoint writes where replay starts (the key
  *  "store.wal" in the main db) and commits the long transaction without a flush
  *  (MDB_NOSYNC: page writes only, on the loop); the store_cpsync thread then flushes
  *  data.mdb and names the checkpoint in the log's header (confirmed). Only then may the
@@ -434,7 +437,8 @@ static int s_recover(store_t *self, store_wal_t *w, const s_key_t *key, bool hav
     return 0;
 }
 
-/* Named dbs with duplicates cannot be logged as final values (one key, many values). */
+/* Named dbs with duplicates cannot be logged as key and value (one key, many values: a
+ * del would need the value it removes, and a put over a key adds one). */
 static int s_no_dupsort(store_t *self)
 {
     MDB_txn *txn = NULL;
