@@ -315,8 +315,9 @@ Test(wal, reads_its_own_writes_and_keeps_them_across_a_clean_stop)
     store_destroy(&s);
 }
 
-/* One record per store_write, holding the final values: a value reserved and filled
- * afterwards is logged filled; a key deleted by a cursor is logged as a del. */
+/* One record per store_write, holding its operations: a value reserved and filled
+ * afterwards is logged filled; a key deleted by a cursor is logged as a del. (Every case
+ * of what a record holds: test_store_walcap.c.) */
 typedef struct {
     store_t *s;
     int step;
