@@ -347,6 +347,21 @@ static int s_rec_fn(MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* The log's salt, as the store keeps it in the main db (store_walmode.c). */
+static int s_salt_fn(MDB_txn *txn, void *arg)
+{
+    MDB_dbi main;
+    MDB_val k = { 9, "store.wal" }, v;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main);
+    if (rc == 0)
+        rc = mdb_get(txn, main, &k, &v);
+    if (rc == 0 && v.mv_size != 25)
+        rc = -EPROTO;
+    if (rc == 0)
+        memcpy(arg, (uint8_t *)v.mv_data + 16, 8);
+    return rc;
+}
+
 Test(wal, one_record_per_batch_with_final_values)
 {
     wopts_t w = { .size = 1 << 20, .cp_bytes = 1 << 20, .cp_ms = 3600000 };
@@ -374,10 +389,16 @@ Test(wal, one_record_per_batch_with_final_values)
     cr_assert(memcmp(m + r[1].off + 32, del_drop, sizeof del_drop) == 0);
     cr_assert_eq(r[1].lsn, r[0].lsn + 1);
     /* zlib's crc32 over the header's first 24 bytes, the salt, the payload: the salt is
-     * not in the file, so check the crc differs from one without it (it is salted). */
+     * not in the log (it is in LMDB's main db, key "store.wal", bytes 16..23), so a stale
+     * record of another incarnation cannot pass; without it the crc must differ. */
     uLong c = crc32(crc32(0, Z_NULL, 0), m + r[0].off, 24);
+    uLong unsalted = crc32(c, m + r[0].off + 32, (uInt)r[0].len);
+    cr_assert_neq((uint32_t)unsalted, store_get_be32(m + r[0].off + 24));
+    uint8_t salt[8];
+    cr_assert_eq(store_read(s, s_salt_fn, salt), 0);
+    c = crc32(c, salt, sizeof salt);
     c = crc32(c, m + r[0].off + 32, (uInt)r[0].len);
-    cr_assert_neq((uint32_t)c, store_get_be32(m + r[0].off + 24));
+    cr_assert_eq((uint32_t)c, store_get_be32(m + r[0].off + 24), "the record's crc is zlib's");
     free(m);
     store_destroy(&s);
 }
