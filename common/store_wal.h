@@ -9,7 +9,7 @@
  *    [u32 magic "MVWL"][u32 payload length][u64 lsn][u64 synced][u32 crc][u32 0][payload]
  *  lsn: the record's log sequence number (+1 per record); synced: the highest lsn known
  *  to be on the device when this record was written (a record missing at or below it was
- *  acknowledged: damage, not a torn tail); crc: zlib's crc32 over the first 24 header
+ *  acknowledged: damage, not a torn tail); crc: CRC-32 (zlib's crc32) over the first 24 header
  *  bytes, the store's salt (be64) and the payload. The salt changes at every open (after
  *  recovery), so a record of an earlier incarnation never passes for a current one.
  *  Placement (writer and reader): a record goes at the head; if it does not fit before
@@ -22,7 +22,7 @@
  *  without a flush and is confirmed afterwards, off the loop (store_cpsync.c); after an OS
  *  crash in between, data.mdb's newest meta page may point at pages that never reached
  *  the device, and the store opens the confirmed snapshot instead (store_meta.h).
- *  crc: zlib's crc32 over the first 16 bytes. One sector: written whole or not at all.
+ *  crc: CRC-32 (zlib's crc32) over the first 16 bytes. One sector: written whole or not at all.
  */
 #ifndef MVOI_STORE_WAL_H
 #define MVOI_STORE_WAL_H

@@ -62,7 +62,8 @@ static store_t *s_open(const char *dir, bool wal, const wopts_t *w)
     return s;
 }
 
-/* ---- deterministic batches: puts (MDB_RESERVE), dels, cursor dels, drops, failures ---- */
+/* ---- deterministic batches: puts (reserved or in hand, refused or not, through a cursor),
+ * dels, cursor dels, drops, failures ---- */
 
 typedef struct {
     store_t *s;
@@ -78,6 +79,37 @@ static uint32_t s_rand(uint32_t *x)
     return *x;
 }
 
+/* A value in hand: put plainly, refused if present (MDB_NOOVERWRITE), or through a cursor
+ * replacing the item it stands on (MDB_CURRENT, the first key from k on). A refusal is
+ * an answer, not a failure: the batch goes on. */
+static int s_put_in_hand(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, uint32_t seed, uint32_t *x)
+{
+    uint8_t vb[300];
+    MDB_val v = { s_rand(x) % sizeof vb, vb };
+    for (size_t j = 0; j < v.mv_size; j++)
+        vb[j] = (uint8_t)(seed * 7 + j);
+    uint32_t how = s_rand(x) % 3;
+    if (how < 2) {
+        int rc = store_put(txn, dbi, k, &v, how ? MDB_NOOVERWRITE : 0);
+        return rc == MDB_KEYEXIST ? 0 : rc;
+    }
+    MDB_cursor *c;
+    MDB_val d;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc == 0) {
+        rc = mdb_cursor_get(c, k, &d, MDB_SET_RANGE);
+        /* The key as a copy: LMDB reads it again after it removed the old item from the
+         * page it points into (a value of another size is deleted and re-added). */
+        uint8_t kb[4];
+        MDB_val kc = { sizeof kb, kb };
+        if (rc == 0)
+            memcpy(kb, k->mv_data, sizeof kb);
+        rc = rc == 0 ? store_cursor_put(c, &kc, &v, MDB_CURRENT) : rc == MDB_NOTFOUND ? 0 : rc;
+        mdb_cursor_close(c);
+    }
+    return rc;
+}
+
 static int s_batch_fn(MDB_txn *txn, void *arg)
 {
     batch_t *b = arg;
@@ -90,11 +122,13 @@ static int s_batch_fn(MDB_txn *txn, void *arg)
         MDB_val k = { sizeof kb, kb };
         uint32_t what = s_rand(&x) % 100;
         int rc = 0;
-        if (what < 60) {
+        if (what < 35) {
             MDB_val v = { s_rand(&x) % 300, NULL };
             rc = store_put(txn, dbi, &k, &v, MDB_RESERVE);
             for (size_t j = 0; rc == 0 && j < v.mv_size; j++)   /* filled after the put */
                 ((uint8_t *)v.mv_data)[j] = (uint8_t)(b->seed + j);
+        } else if (what < 60) {
+            rc = s_put_in_hand(txn, dbi, &k, b->seed, &x);
         } else if (what < 80) {
             rc = store_del(txn, dbi, &k, NULL);
             rc = rc == MDB_NOTFOUND ? 0 : rc;
@@ -281,8 +315,9 @@ Test(wal, reads_its_own_writes_and_keeps_them_across_a_clean_stop)
     store_destroy(&s);
 }
 
-/* One record per store_write, holding the final values: a value reserved and filled
- * afterwards is logged filled; a key deleted by a cursor is logged as a del. */
+/* One record per store_write, holding its operations: a value reserved and filled
+ * afterwards is logged filled; a key deleted by a cursor is logged as a del. (Every case
+ * of what a record holds: test_store_walcap.c.) */
 typedef struct {
     store_t *s;
     int step;
@@ -309,6 +344,21 @@ static int s_rec_fn(MDB_txn *txn, void *arg)
     mdb_cursor_close(c);
     if (rc == 0)
         rc = store_drop(txn, store_dbi(a->s, "b"), 0);
+    return rc;
+}
+
+/* The log's salt, as the store keeps it in the main db (store_walmode.c). */
+static int s_salt_fn(MDB_txn *txn, void *arg)
+{
+    MDB_dbi main;
+    MDB_val k = { 9, "store.wal" }, v;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main);
+    if (rc == 0)
+        rc = mdb_get(txn, main, &k, &v);
+    if (rc == 0 && v.mv_size != 25)
+        rc = -EPROTO;
+    if (rc == 0)
+        memcpy(arg, (uint8_t *)v.mv_data + 16, 8);
     return rc;
 }
 
@@ -339,10 +389,16 @@ Test(wal, one_record_per_batch_with_final_values)
     cr_assert(memcmp(m + r[1].off + 32, del_drop, sizeof del_drop) == 0);
     cr_assert_eq(r[1].lsn, r[0].lsn + 1);
     /* zlib's crc32 over the header's first 24 bytes, the salt, the payload: the salt is
-     * not in the file, so check the crc differs from one without it (it is salted). */
+     * not in the log (it is in LMDB's main db, key "store.wal", bytes 16..23), so a stale
+     * record of another incarnation cannot pass; without it the crc must differ. */
     uLong c = crc32(crc32(0, Z_NULL, 0), m + r[0].off, 24);
+    uLong unsalted = crc32(c, m + r[0].off + 32, (uInt)r[0].len);
+    cr_assert_neq((uint32_t)unsalted, store_get_be32(m + r[0].off + 24));
+    uint8_t salt[8];
+    cr_assert_eq(store_read(s, s_salt_fn, salt), 0);
+    c = crc32(c, salt, sizeof salt);
     c = crc32(c, m + r[0].off + 32, (uInt)r[0].len);
-    cr_assert_neq((uint32_t)c, store_get_be32(m + r[0].off + 24));
+    cr_assert_eq((uint32_t)c, store_get_be32(m + r[0].off + 24), "the record's crc is zlib's");
     free(m);
     store_destroy(&s);
 }
