@@ -16,7 +16,8 @@
  *                   [revision be32][theme u8][ambition be64s][realisation be64s][group]
  *
  *  This file: reading and the lifecycle. kpi_window.c: date windows (names and keys are
- *  the contract's, mvoi_topic.c); kpi_totals.c: stored totals; kpi_work.c: the working set of a transaction; kpi_add.c: adding to totals;
+ *  the contract's, mvoi_topic.c); kpi_totals.c: stored totals; kpi_work.c: the working set of a transaction; kpi_cursor.c: the cursors a batch keeps;
+ *  kpi_add.c: adding to totals;
  *  kpi_tender.c and kpi_impact.c: the two kinds of event.
  */
 #include "kpi_int.h"
@@ -184,6 +185,7 @@ void kpi_destroy(kpi_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
+    kpi_cursor_forget(self);   /* (their transactions ended before) */
     kpi_work_free(self);
     free(self);
 }

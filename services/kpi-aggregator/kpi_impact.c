@@ -51,6 +51,21 @@ size_t kpi_bd_key(uint8_t *buf, size_t cap, const char *buyer, int kpi, uint32_t
     return n;
 }
 
+/* Put (val) or delete (val NULL: MDB_NOTFOUND when absent) a breakdown key of kpi, through
+ * the batch's cursor of that KPI (kpi_cursor.c). */
+static int s_bd_write(kpi_t *self, MDB_txn *txn, int kpi, MDB_val *key, MDB_val *val)
+{
+    int rc;
+    MDB_cursor *c = kpi_cursor(self, txn, KPI_CUR_MEAS + kpi, &rc);
+    if (!c)
+        return rc;
+    if (val)
+        return store_cursor_put(c, key, val, 0);
+    MDB_val d;
+    rc = mdb_cursor_get(c, key, &d, MDB_SET);
+    return rc == 0 ? store_cursor_del(c, 0) : rc;
+}
+
 /* Add (sign +1) or remove (-1) a measurement record's contributions. */
 static int s_meas_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *rec, int sign)
 {
@@ -87,7 +102,7 @@ static int s_meas_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *re
             continue;
         MDB_val key = { kl, kb };
         if (sign < 0) {
-            rc = store_del(txn, self->breakdown, &key, NULL);
+            rc = s_bd_write(self, txn, k, &key, NULL);
             if (rc != 0 && rc != MDB_NOTFOUND)
                 return rc;
             continue;
@@ -103,7 +118,7 @@ static int s_meas_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *re
         if (lg)
             memcpy(vb + 21, c.group, lg);
         MDB_val val = { 21 + lg, vb };
-        if ((rc = store_put(txn, self->breakdown, &key, &val, 0)) != 0)
+        if ((rc = s_bd_write(self, txn, k, &key, &val)) != 0)
             return rc;
     }
     return 0;
@@ -149,17 +164,26 @@ static void s_rec_build(s_rec_t *r, const Mvoi__Measurement *m, const Mvoi__Impa
 
 /* Store our record of the revision counted (by hand, kpi_record.c; protobuf-c for a shape
  * that does not take). */
-static int s_record_put(kpi_t *self, MDB_txn *txn, MDB_val *k, const Mvoi__ImpactEvent *rec)
+static int s_record_put(MDB_cursor *mc, MDB_val *k, const Mvoi__ImpactEvent *rec)
 {
     uint8_t buf[1024];
     MDB_val v = { kpi_record_encode(buf, sizeof buf, rec), buf };
     if (v.mv_size)
-        return store_put(txn, self->meas, k, &v, 0);
+        return store_cursor_put(mc, k, &v, 0);
     v.mv_size = mvoi__impact_event__get_packed_size(rec);
     v.mv_data = NULL;
-    int rc = store_put(txn, self->meas, k, &v, MDB_RESERVE);
+    int rc = store_cursor_put(mc, k, &v, MDB_RESERVE);
     if (rc == 0)
         mvoi__impact_event__pack(rec, v.mv_data);
+    return rc;
+}
+
+/* An event failed: its transaction is aborted by the caller, so nothing of the batch held
+ * in memory may outlive it (the cursors are closed while it is alive). */
+static int s_failed(kpi_t *self, int rc)
+{
+    kpi_work_clear(self);
+    kpi_cursor_close(self);
     return rc;
 }
 
@@ -184,11 +208,15 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
     uint8_t kb[MVOI_ID_KEY_MAX];
     MDB_val k = { mvoi_id_key2(kb, sizeof kb, by, m->id), kb }, v;
     Mvoi__ImpactEvent *stored = NULL;
-    int rc = mdb_get(txn, self->meas, &k, &v);
+    int rc;
+    MDB_cursor *mc = kpi_cursor(self, txn, KPI_CUR_MEAS, &rc);
+    if (!mc)
+        return s_failed(self, rc);
+    rc = mdb_cursor_get(mc, &k, &v, MDB_SET);
     if (rc == 0)
         stored = mvoi__impact_event__unpack(NULL, v.mv_size, v.mv_data);
     else if (rc != MDB_NOTFOUND)
-        return rc;
+        return s_failed(self, rc);
     s_rec_t prev;
     const Mvoi__ImpactEvent *old = stored;
     if (!old && ie->kind != MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED && ie->previous &&
@@ -202,6 +230,7 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
         /* An older revision than the one we hold: nothing to do. */
         mvoi__impact_event__free_unpacked(stored, NULL);
         self->stats.skipped++;
+        kpi_cursor_event_end(self);
         return 0;
     }
     s_rec_t nr;
@@ -222,24 +251,23 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
         if (rc == 0)
             rc = s_meas_contrib(self, txn, nw, +1);
         if (rc == 0)
-            rc = s_record_put(self, txn, &k, nw);
+            rc = s_record_put(mc, &k, nw);
         if (t)
             mvoi__tender__free_unpacked(t, NULL);
     } else {
         rc = s_meas_contrib(self, txn, old, -1);
-        if (rc == 0 && stored) {
-            rc = store_del(txn, self->meas, &k, NULL);
-            if (rc == MDB_NOTFOUND)
-                rc = 0;
+        if (rc == 0 && stored) {   /* (positioned again: cheap on the cursor's page) */
+            MDB_val d;
+            rc = mdb_cursor_get(mc, &k, &d, MDB_SET);
+            rc = rc == 0 ? store_cursor_del(mc, 0) : rc == MDB_NOTFOUND ? 0 : rc;
         }
     }
 out:
     if (stored)
         mvoi__impact_event__free_unpacked(stored, NULL);
-    if (rc != 0) {
-        kpi_work_clear(self);
-        return rc;
-    }
+    if (rc != 0)
+        return s_failed(self, rc);
+    kpi_cursor_event_end(self);
     return kpi_event_end(self, txn);
 }
 
@@ -318,11 +346,10 @@ int kpi_reset(kpi_t *self, MDB_txn *txn, const char *producer)
     if (which < 0)
         return 0;
     int rc = s_forget(self, txn, which == 1, NULL, 0);
-    if (rc != 0) {
-        kpi_work_clear(self);
-        return rc;
-    }
+    if (rc != 0)
+        return s_failed(self, rc);
     log_warn("kpi_reset", "%s was wiped: removed everything derived from it", producer);
+    kpi_cursor_event_end(self);
     return kpi_event_end(self, txn);
 }
 
@@ -338,10 +365,9 @@ int kpi_reset_buyer(kpi_t *self, MDB_txn *txn, const char *producer, const char 
         return -EINVAL;
     memcpy(pk, buyer, lb + 1);   /* keys are buyer '\0' id */
     int rc = s_forget(self, txn, which == 1, pk, lb + 1);
-    if (rc != 0) {
-        kpi_work_clear(self);
-        return rc;
-    }
+    if (rc != 0)
+        return s_failed(self, rc);
+    kpi_cursor_event_end(self);
     return kpi_event_end(self, txn);
 }
 

@@ -47,6 +47,9 @@ typedef struct {
     kpi_memo_slot_t slot[2][4];   /* window (year, quarter) x dimension bit */
 } kpi_memo_t;
 
+/* The cursors a batch keeps (kpi_cursor.c): kpi_meas, and kpi_breakdown per KPI. */
+enum { KPI_CUR_MEAS = 0, KPI_CUR_N = 1 + KPI_COUNT };
+
 struct kpi_t {
     store_t *store;
     outbox_t *outbox;
@@ -65,6 +68,10 @@ struct kpi_t {
     bool batch_flush;        /* changed totals go to the outbox once per transaction */
     uint64_t work_gen;       /* counts kpi_work_clear: pointers into the set die with it */
     kpi_memo_t memo;
+    /* cursors of the open batch (kpi_cursor.c); cur_txn: the transaction they belong to */
+    MDB_cursor *cur[KPI_CUR_N];
+    MDB_txn *cur_txn;
+    bool in_batch;           /* between kpi_batch_begin and kpi_batch_end */
     kpi_stats_t stats;
 };
 
@@ -141,6 +148,18 @@ size_t kpi_project_key(uint8_t *buf, size_t cap, const char *buyer, const char *
 /* The topic of a counter of buyer from the rest of its key (n bytes): 0, -EINVAL when it is
  * not a topic, -ENAMETOOLONG. */
 int kpi_project_topic(const char *buyer, const char *rest, size_t n, char *out, size_t cap);
+
+/* ---- kpi_cursor.c */
+
+/* The batch's cursor `which` (KPI_CUR_MEAS, or KPI_CUR_MEAS + kpi on kpi_breakdown), opened
+ * in txn on first use; NULL with *rc an LMDB error. */
+MDB_cursor *kpi_cursor(kpi_t *self, MDB_txn *txn, int which, int *rc);
+/* Close them (their transaction is alive). */
+void kpi_cursor_close(kpi_t *self);
+/* Drop the pointers without touching them (their transaction ended: LMDB freed them). */
+void kpi_cursor_forget(kpi_t *self);
+/* End of one event: outside a batch, close them. */
+void kpi_cursor_event_end(kpi_t *self);
 
 /* ---- kpi_impact.c */
 

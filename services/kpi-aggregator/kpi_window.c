@@ -2,7 +2,6 @@
 #include "kpi_core.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 int kpi_date_window(const char *d, uint32_t *year, uint32_t *quarter)
@@ -12,7 +11,11 @@ int kpi_date_window(const char *d, uint32_t *year, uint32_t *quarter)
     for (int i = 0; i < 10; i++)
         if (i != 4 && i != 7 && (d[i] < '0' || d[i] > '9'))
             return -EINVAL;
-    unsigned y = (unsigned)atoi(d), m = (unsigned)atoi(d + 5), day = (unsigned)atoi(d + 8);
+    /* (digits checked above: no atoi, which went through strtol three times per event) */
+    unsigned y = (unsigned)((d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 +
+                            (d[3] - '0'));
+    unsigned m = (unsigned)((d[5] - '0') * 10 + (d[6] - '0'));
+    unsigned day = (unsigned)((d[8] - '0') * 10 + (d[9] - '0'));
     if (y < 1900 || y > 2999 || m < 1 || m > 12 || day < 1 || day > 31)
         return -EINVAL;
     *year = y;

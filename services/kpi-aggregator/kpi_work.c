@@ -295,7 +295,19 @@ int kpi_event_end(kpi_t *self, MDB_txn *txn)
 
 void kpi_set_batch_flush(kpi_t *self, bool on) { self->batch_flush = on; }
 
-/* A transaction may be re-run (the map grew): start every attempt with a clean set. */
-void kpi_batch_begin(kpi_t *self) { kpi_work_clear(self); }
+/* A transaction may be re-run (the map grew): start every attempt with a clean set. The
+ * cursors of an earlier attempt died with its transaction (kpi_cursor.c). */
+void kpi_batch_begin(kpi_t *self)
+{
+    kpi_work_clear(self);
+    kpi_cursor_forget(self);
+    self->in_batch = true;
+}
 
-int kpi_batch_end(kpi_t *self, MDB_txn *txn) { return kpi_work_flush(self, txn); }
+int kpi_batch_end(kpi_t *self, MDB_txn *txn)
+{
+    int rc = kpi_work_flush(self, txn);
+    kpi_cursor_close(self);
+    self->in_batch = false;
+    return rc;
+}
