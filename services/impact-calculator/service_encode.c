@@ -55,7 +55,7 @@ int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi
     size_t bl = raw ? strlen(m->buyer) : 0;
     e->ml = raw ? item->len + codec_field_size(S_BUYER, bl) + 2
                 : mvoi__measurement__get_packed_size(m);
-    e->il = imp ? mvoi__impact__get_packed_size(imp) : 0;
+    e->il = imp ? impact_svc_impact_size(imp) : 0;
     e->has_impact = imp != NULL;
     if (e->ml + e->il > CODEC_MAX_BYTES)
         return -EMSGSIZE;
@@ -72,7 +72,7 @@ int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi
         mvoi__measurement__pack(m, p);
     }
     if (imp)
-        mvoi__impact__pack(imp, p + e->ml);
+        impact_svc_impact_pack(imp, p + e->ml);
     return 0;
 }
 

@@ -96,6 +96,16 @@ const char *impact_svc_buyer(server_req_t *req);
 char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
                          const Mvoi__Impact *imp, const Mvoi__Tender *t);
 
+/* ---- service_pack.c: the same bytes as protobuf-c's, packed by hand */
+size_t impact_svc_impact_size(const Mvoi__Impact *imp);
+/* Writes impact_svc_impact_size(imp) bytes at out; returns that size. */
+size_t impact_svc_impact_pack(const Mvoi__Impact *imp, uint8_t *out);
+/* rep packed (request memory; NULL when memory ran out), *len its size. enc: NULL, or one
+ * slice per result: a slice with data is that result's impact already packed, taken in
+ * place of its impact field. */
+uint8_t *impact_svc_reply_pack(server_req_t *req, const Mvoi__MeasurementReply *rep,
+                               const codec_slice_t *enc, size_t *len);
+
 /* ---- service_encode.c */
 
 /* A measurement and its impact packed once (in self->enc, valid until the next encode). */
