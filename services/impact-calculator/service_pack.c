@@ -71,8 +71,10 @@ static uint8_t *s_len_head(uint8_t *p, uint32_t num, size_t len)
     return s_vput(p, len);
 }
 
-/* int64 and enum (int32) values: a negative one is sign-extended to 64 bits. */
+/* int64 and enum (int32) values: a negative one is sign-extended to 64 bits. An enum whose
+ * values are all positive is an unsigned type in C: it goes through int32_t first. */
 #define S_I(v) ((uint64_t)(int64_t)(v))
+#define S_E(v) ((uint64_t)(int64_t)(int32_t)(v))
 
 /* Has any part of imp unknown fields (then protobuf-c packs it, keeping them)? */
 static bool s_unknown(const Mvoi__Impact *imp)
@@ -106,7 +108,7 @@ size_t impact_svc_impact_size(const Mvoi__Impact *imp)
                s_num_size(imp->has_pilots, S_I(imp->pilots));
     for (size_t i = 0; i < imp->n_factors; i++)
         n += s_len_size(s_factor_size(imp->factors[i]));
-    return n + s_num_size(imp->has_theme, S_I(imp->theme));
+    return n + s_num_size(imp->has_theme, S_E(imp->theme));
 }
 
 size_t impact_svc_impact_pack(const Mvoi__Impact *imp, uint8_t *out)
@@ -132,7 +134,66 @@ size_t impact_svc_impact_pack(const Mvoi__Impact *imp, uint8_t *out)
         p = s_str(p, 4, f->reference_variant);
         p = s_num(p, 5, f->has_unverified, f->unverified ? 1 : 0);
     }
-    p = s_num(p, 11, imp->has_theme, S_I(imp->theme));
+    p = s_num(p, 11, imp->has_theme, S_E(imp->theme));
+    return (size_t)(p - out);
+}
+
+/* ------------------------------------------------ the record's and the event's own fields */
+
+/* A record's fields other than measurement and impact (rec's must be NULL), and without
+ * history: the part put_record_enc writes before the two encoded fields. */
+static bool s_record_plain(const Mvoi__MeasurementRecord *rec)
+{
+    return !rec->base.n_unknown_fields && !rec->n_history && !rec->measurement && !rec->impact;
+}
+
+size_t impact_svc_record_head_size(const Mvoi__MeasurementRecord *rec)
+{
+    if (!s_record_plain(rec))
+        return mvoi__measurement_record__get_packed_size(rec);
+    return s_num_size(rec->has_withdrawn, 1) + s_str_size(rec->explanation) +
+           s_str_size(rec->purchasing_group) +
+           s_num_size(rec->has_sroi_obligation_cents, S_I(rec->sroi_obligation_cents)) +
+           s_num_size(rec->has_seq, rec->seq) +
+           s_num_size(rec->has_recorded_ms, S_I(rec->recorded_ms));
+}
+
+size_t impact_svc_record_head_pack(const Mvoi__MeasurementRecord *rec, uint8_t *out)
+{
+    if (!s_record_plain(rec))
+        return mvoi__measurement_record__pack(rec, out);
+    uint8_t *p = out;
+    p = s_num(p, 3, rec->has_withdrawn, rec->withdrawn ? 1 : 0);
+    p = s_str(p, 5, rec->explanation);
+    p = s_str(p, 6, rec->purchasing_group);
+    p = s_num(p, 7, rec->has_sroi_obligation_cents, S_I(rec->sroi_obligation_cents));
+    p = s_num(p, 8, rec->has_seq, rec->seq);
+    p = s_num(p, 9, rec->has_recorded_ms, S_I(rec->recorded_ms));
+    return (size_t)(p - out);
+}
+
+/* An event's kind and purchasing group, the part emit_enc writes before the encoded
+ * measurement and impact: ie has no other field set. */
+static bool s_event_plain(const Mvoi__ImpactEvent *ie)
+{
+    return !ie->base.n_unknown_fields && !ie->measurement && !ie->impact && !ie->previous &&
+           !ie->previous_impact;
+}
+
+size_t impact_svc_event_head_size(const Mvoi__ImpactEvent *ie)
+{
+    if (!s_event_plain(ie))
+        return mvoi__impact_event__get_packed_size(ie);
+    return s_num_size(ie->has_kind, S_E(ie->kind)) + s_str_size(ie->purchasing_group);
+}
+
+size_t impact_svc_event_head_pack(const Mvoi__ImpactEvent *ie, uint8_t *out)
+{
+    if (!s_event_plain(ie))
+        return mvoi__impact_event__pack(ie, out);
+    uint8_t *p = out;
+    p = s_num(p, 1, ie->has_kind, S_E(ie->kind));
+    p = s_str(p, 6, ie->purchasing_group);
     return (size_t)(p - out);
 }
 
@@ -184,26 +245,26 @@ static uint8_t *s_result(uint8_t *p, const Mvoi__MeasurementResult *r,
     return s_str(p, 7, r->explanation);
 }
 
-uint8_t *impact_svc_reply_pack(server_req_t *req, const Mvoi__MeasurementReply *rep,
-                               const codec_slice_t *enc, size_t *len)
+size_t impact_svc_reply_size(const Mvoi__MeasurementReply *rep, const codec_slice_t *enc,
+                             size_t *sz)
 {
     size_t n = s_num_size(rep->has_seq, rep->seq);
-    size_t *sz = server_alloc(req, 3 * (rep->n_results ? rep->n_results : 1) * sizeof *sz);
-    if (!sz)
-        return NULL;
     for (size_t i = 0; i < rep->n_results; i++) {
         sz[3 * i] = s_result_size(rep->results[i], enc ? &enc[i] : NULL, &sz[3 * i + 1],
                                   &sz[3 * i + 2]);
         n += s_len_size(sz[3 * i]);
     }
-    uint8_t *out = server_alloc(req, n ? n : 1), *p = out;
-    if (!out)
-        return NULL;
+    return n;
+}
+
+size_t impact_svc_reply_pack(const Mvoi__MeasurementReply *rep, const codec_slice_t *enc,
+                             const size_t *sz, uint8_t *out)
+{
+    uint8_t *p = out;
     for (size_t i = 0; i < rep->n_results; i++) {
         p = s_len_head(p, 1, sz[3 * i]);
         p = s_result(p, rep->results[i], enc ? &enc[i] : NULL, sz[3 * i + 1], sz[3 * i + 2]);
     }
     p = s_num(p, 2, rep->has_seq, rep->seq);
-    *len = (size_t)(p - out);
-    return out;
+    return (size_t)(p - out);
 }

@@ -322,11 +322,15 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     }
     /* Packed here, the new measurements' impacts as packed for their records and events:
      * the same bytes as protobuf-c's packing of rep with each impact set. */
-    size_t len;
-    const uint8_t *b = impact_svc_reply_pack(req, rep, ienc, &len);
+    size_t *sz = server_alloc(req, 3 * n * sizeof *sz);
+    if (!sz)
+        return -ENOMEM;
+    size_t len = impact_svc_reply_size(rep, ienc, sz);
+    uint8_t *b = server_alloc(req, len);
     if (!b)
         return -ENOMEM;
-    return server_reply_encoded(req, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY, b, len);
+    return server_reply_encoded(req, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY, b,
+                                impact_svc_reply_pack(rep, ienc, sz, b));
 #undef S_FIELD
 }
 
