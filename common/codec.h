@@ -27,6 +27,11 @@ void codec_free(Mvoi__Envelope **env_p);
 Mvoi__Envelope *codec_unpack_in(arena_t *arena, const void *data, size_t len, size_t budget,
                                 int *err);
 
+/* codec_lean.c: the envelope codec_unpack_in's protobuf-c would build from the same bytes,
+ * in one pass, or NULL when it declines (anything it does not reproduce exactly, every
+ * malformed input among it): then protobuf-c decides. codec_unpack_in tries it first. */
+Mvoi__Envelope *codec_lean_unpack(arena_t *arena, const void *data, size_t len, size_t budget);
+
 /* Encode into a malloc'ed buffer. 0 or -ENOMEM / -EMSGSIZE. */
 int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len);
 /* Encode into a caller buffer; returns the size, or -ENOSPC if cap is too small
