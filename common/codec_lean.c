@@ -14,11 +14,14 @@
  *  repeated fields other than messages (packed arrays), bytes fields, a varint or tag that
  *  does not end where protobuf-c's would or whose tenth byte has more than its last bit, a
  *  length past the end, nesting beyond 32, and input whose allocations protobuf-c could
- *  bring near the budget. tests/unit/test_codec_lean.c and tests/fuzz/fuzz_codec_lean.c
+ *  bring near the budget. It also says whether every string it read is valid UTF-8 without
+ *  a NUL, so that the server's check of the bytes (mvoi_id_msg_check_wire) need not walk
+ *  them again. tests/unit/test_codec_lean.c and tests/fuzz/fuzz_codec_lean.c
  *  hold it to protobuf-c: whatever it decodes, protobuf-c decodes to a message that packs to
  *  the same bytes.
  */
 #include "codec.h"
+#include "mvoi_id.h"
 
 #include <limits.h>
 #include <stdbool.h>
@@ -35,6 +38,7 @@
 typedef struct {
     arena_t *arena;
     size_t used, budget;        /* bytes allocated (messages, strings, arrays) + scan cost */
+    bool strings_ok;            /* every string so far valid UTF-8 without NUL */
 } s_lean_t;
 
 static void *s_alloc(s_lean_t *l, size_t n)
@@ -163,6 +167,8 @@ static int s_delimited(s_lean_t *l, ProtobufCMessage *m, const ProtobufCFieldDes
             return -1;
         memcpy(s, v, n);
         s[n] = 0;
+        if (l->strings_ok && mvoi_utf8_valid_prefix(v, n) != n)
+            l->strings_ok = false;
         memcpy(member, &s, sizeof s);
         return 0;
     }
@@ -278,17 +284,22 @@ static int s_message(s_lean_t *l, ProtobufCMessage *m, const uint8_t *p, size_t 
     return 0;
 }
 
-Mvoi__Envelope *codec_lean_unpack(arena_t *arena, const void *data, size_t len, size_t budget)
+Mvoi__Envelope *codec_lean_unpack(arena_t *arena, const void *data, size_t len, size_t budget,
+                                  bool *strings_ok)
 {
+    if (strings_ok)
+        *strings_ok = false;
     if (!arena || (!data && len) || len > CODEC_MAX_BYTES)
         return NULL;
     /* half the budget: protobuf-c's own allocations are counted at most, not exactly */
-    s_lean_t l = { arena, 0, (budget ? budget : CODEC_DEFAULT_BUDGET) / 2 };
+    s_lean_t l = { arena, 0, (budget ? budget : CODEC_DEFAULT_BUDGET) / 2, true };
     Mvoi__Envelope *env = s_alloc(&l, sizeof *env);
     if (!env)
         return NULL;
     mvoi__envelope__init(env);
     if (s_message(&l, &env->base, data, len, 0) != 0)
         return NULL;
+    if (strings_ok)
+        *strings_ok = l.strings_ok;
     return env;
 }

@@ -592,11 +592,14 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     req->idlen = bus_msg_size(msg, 0);
     memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
 
-    if (s_ids_wire(self, req, msg))
-        return;
     int err = 0;
-    req->req = codec_unpack_in(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
-                               CODEC_DEFAULT_BUDGET, &err);
+    bool strings_ok;
+    req->req = codec_unpack_in_ok(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
+                                  CODEC_DEFAULT_BUDGET, &err, &strings_ok);
+    /* The check of the bytes answers before any decode error; it has nothing to find when
+     * the decoder read every string and found them valid (codec_lean.c). */
+    if (!strings_ok && s_ids_wire(self, req, msg))
+        return;
     if (!req->req) {
         self->stats.decode_errors++;
         if (err == -ENOMSG)

@@ -109,7 +109,7 @@ static uint8_t *s_pack(const ProtobufCMessage *m, size_t *len)
 static bool s_agrees(const uint8_t *b, size_t len, const char *what, int i)
 {
     arena_t *a = arena_new(4096, 0);
-    Mvoi__Envelope *lean = codec_lean_unpack(a, b, len, 0);
+    Mvoi__Envelope *lean = codec_lean_unpack(a, b, len, 0, NULL);
     Mvoi__Envelope *pc = mvoi__envelope__unpack(NULL, len, b);
     if (lean) {
         cr_assert_not_null(pc, "%s %d: lean decoded what protobuf-c refuses", what, i);
@@ -144,8 +144,10 @@ Test(codec_lean, generated_envelopes_decode_to_what_they_were_packed_from)
         /* packed by protobuf-c from a message without unknown fields: lean takes it, and
          * packing what it built gives the same bytes back */
         arena_t *la = arena_new(4096, 0);
-        Mvoi__Envelope *lean = codec_lean_unpack(la, b, len, 0);
+        bool ok = false;
+        Mvoi__Envelope *lean = codec_lean_unpack(la, b, len, 0, &ok);
         cr_assert_not_null(lean, "envelope %d (%zu bytes) declined", i, len);
+        cr_assert(ok, "envelope %d: its strings are valid, yet not said so", i);
         size_t l2;
         uint8_t *b2 = s_pack(&lean->base, &l2);
         cr_assert(l2 == len && memcmp(b, b2, len) == 0, "envelope %d: other bytes", i);
@@ -225,7 +227,7 @@ Test(codec_lean, what_protobuf_c_would_build_otherwise_is_declined)
         uint8_t b[128];
         size_t n = s_with(b, cases[i].b, cases[i].n);
         arena_t *a = arena_new(4096, 0);
-        Mvoi__Envelope *lean = codec_lean_unpack(a, b, n, 0);
+        Mvoi__Envelope *lean = codec_lean_unpack(a, b, n, 0, NULL);
         if (i == 0) {
             cr_assert_not_null(lean, "the plain request was declined");
             cr_assert_str_eq(lean->submit_measurements->measurements[0]->id, "m-1");
@@ -248,7 +250,22 @@ Test(codec_lean, a_budget_too_small_for_the_message_is_declined)
     uint8_t b[128];
     size_t n = s_with(b, NULL, 0);
     arena_t *a = arena_new(4096, 0);
-    cr_assert_null(codec_lean_unpack(a, b, n, 64));
-    cr_assert_not_null(codec_lean_unpack(a, b, n, 0));
+    cr_assert_null(codec_lean_unpack(a, b, n, 64, NULL));
+    cr_assert_not_null(codec_lean_unpack(a, b, n, 0, NULL));
     arena_destroy(&a);
+}
+
+Test(codec_lean, a_string_with_a_nul_or_not_utf8_is_decoded_and_said_not_valid)
+{
+    static const uint8_t extra[][4] = { { 0x12, 0x02, 'a', 0x00 }, { 0x12, 0x02, 'a', 0xff },
+                                        { 0x12, 0x02, 0xc3, 0xa9 } };
+    for (int i = 0; i < 3; i++) {
+        uint8_t b[128];
+        size_t n = s_with(b, extra[i], 4);
+        arena_t *a = arena_new(4096, 0);
+        bool ok = true;
+        cr_assert_not_null(codec_lean_unpack(a, b, n, 0, &ok), "case %d declined", i);
+        cr_assert_eq(ok, i == 2, "case %d: strings said %s", i, ok ? "valid" : "not valid");
+        arena_destroy(&a);
+    }
 }
