@@ -545,10 +545,12 @@ static bool s_ids_refuse(server_t *self, server_req_t *req, const char *field,
     return true;
 }
 
-static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg)
+/* strings_ok: the decoder read every string and found them valid (codec_lean.c), so the
+ * check of the bytes has nothing to find. */
+static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg, bool strings_ok)
 {
     char field[MVOI_ID_FIELD_MAX], why[128];
-    if (bus_msg_size(msg, 1) > CODEC_MAX_BYTES ||
+    if (strings_ok || bus_msg_size(msg, 1) > CODEC_MAX_BYTES ||
         mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, bus_msg_data(msg, 1),
                                bus_msg_size(msg, 1), field, sizeof field, why,
                                sizeof why) == 0)
@@ -596,9 +598,7 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     bool strings_ok;
     req->req = codec_unpack_in_ok(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
                                   CODEC_DEFAULT_BUDGET, &err, &strings_ok);
-    /* The check of the bytes answers before any decode error; it has nothing to find when
-     * the decoder read every string and found them valid (codec_lean.c). */
-    if (!strings_ok && s_ids_wire(self, req, msg))
+    if (s_ids_wire(self, req, msg, strings_ok))   /* answers before a decode error */
         return;
     if (!req->req) {
         self->stats.decode_errors++;
