@@ -247,8 +247,9 @@ Test(codec_lean, what_protobuf_c_would_build_otherwise_is_declined)
 
 Test(codec_lean, a_budget_too_small_for_the_message_is_declined)
 {
+    static const uint8_t none[1];
     uint8_t b[128];
-    size_t n = s_with(b, NULL, 0);
+    size_t n = s_with(b, none, 0);
     arena_t *a = arena_new(4096, 0);
     cr_assert_null(codec_lean_unpack(a, b, n, 64, NULL));
     cr_assert_not_null(codec_lean_unpack(a, b, n, 0, NULL));
