@@ -124,8 +124,10 @@ int store_add_hooks(store_t *self, const store_hooks_t *hooks);
 
 /* LMDB's writes with the same arguments and results: every write of the services goes
  * through these (scripts/check-store-writes), so that a store in WAL mode can log it (the
- * key; the final value is read when the batch is done, so MDB_RESERVE works). Without WAL
- * mode each is the plain LMDB call. In WAL mode store_drop refuses del=1 (EINVAL). */
+ * key and value as they are put, if the call succeeds). MDB_RESERVE: fill the space
+ * before the next write, as lmdb.h asks; the log copies it then (or at the batch's end).
+ * Without WAL mode each is the plain LMDB call. In WAL mode store_drop refuses del=1
+ * (EINVAL). */
 int store_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data, unsigned flags);
 int store_del(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *data);
 int store_cursor_put(MDB_cursor *c, MDB_val *key, MDB_val *data, unsigned flags);

@@ -3,9 +3,9 @@
  *  WAL mode (store_opts_t.wal, docs/design.md#sync-policy): one long LMDB write transaction
  *  (txn) stays open between checkpoints; each store_write runs fn in it (a failing fn drops
  *  it, and the records since the checkpoint are re-applied from memory); the batch's
- *  effects (captured by the store_put family) are appended to the log file (store_wal.h)
- *  as one record, kept in memory (mem) until the next checkpoint commits the long
- *  transaction.
+ *  operations, recorded by the store_put family as they succeed (store_cap.c), are
+ *  appended to the log file (store_wal.h) as one record, kept in memory (mem) until the
+ *  next checkpoint commits the long transaction.
  */
 #ifndef MVOI_STORE_INT_H
 #define MVOI_STORE_INT_H
@@ -64,11 +64,13 @@ struct store_t {
     store_wal_t *wal;
     MDB_dbi main_dbi;
     MDB_txn *txn;                /* the long transaction; NULL until the next write */
-    bool capturing;              /* store_put & co record keys into cap */
-    int cap_err;                 /* a capture failed (memory, unknown db): the batch fails */
-    store_buf_t cap;             /* [u8 op][u16 db][u32 klen][key] per captured operation */
-    store_buf_t rec;             /* the record being built */
     store_buf_t mem;             /* [u32 len][record] since the checkpoint: re-applied */
+    bool capturing;              /* store_put & co append their operations to mem */
+    int cap_err;                 /* a capture failed (memory, unknown db): the batch fails */
+    size_t cap_at;               /* the batch's [u32 len][record] in mem starts here; the
+                                    record's format: store_cap.c */
+    size_t res_at, res_len;      /* the last MDB_RESERVE put's room in mem, and its size */
+    const void *res_ptr;         /* its reserved space in LMDB; NULL: nothing to copy */
     uint64_t salt;               /* this incarnation's record salt (store_wal.h) */
     uint64_t cp_bytes, cp_ms;    /* checkpoint thresholds */
     int64_t cp_last_ms;          /* when the last checkpoint finished */
@@ -102,8 +104,11 @@ void store__log_errno(log_level_t level, const char *event, const char *path, in
 /* store_cap.c: capture, record build and replay. */
 int store__buf_add(store_buf_t *b, const void *p, size_t n);
 void store__buf_free(store_buf_t *b);
-/* The record of the captured operations, read as final values in txn, into self->rec. */
-int store__cap_build(store_t *self, MDB_txn *txn);
+/* A batch begins: store_put & co append its record to mem, at cap_at. */
+void store__cap_begin(store_t *self);
+/* The batch is done. keep: it succeeded, its record is whole in mem (the last reserved
+ * value copied in, the length written); else mem is cut back to cap_at. */
+void store__cap_end(store_t *self, bool keep);
 /* Apply one record in txn (puts, dels ignoring NOTFOUND, drops): -EUCLEAN if it does not
  * parse or names an unknown db; else 0 or the raw LMDB code. */
 int store__rec_apply(store_t *self, MDB_txn *txn, const uint8_t *p, size_t len);

@@ -4,7 +4,10 @@
  *  (a failing fn drops it: every record since the checkpoint is re-applied from memory at
  *  the next begin, so the batch alone is undone), appends the batch's record to
  *  the log file (no flush: store_flush does one fdatasync per group, on a worker thread)
- *  and keeps a copy in memory. A checkpoint writes where replay starts (the key
+ *  and keeps a copy in memory. The record is what fn did, operation by operation as
+ *  LMDB took it, with the values as they were put (store_cap.c builds it while fn runs):
+ *  replayed in order it gives the batch's end state, and nothing has to be read back
+ *  from LMDB to log it. A checkpoint writes where replay starts (the key
  *  "store.wal" in the main db) and commits the long transaction without a flush
  *  (MDB_NOSYNC: page writes only, on the loop); the store_cpsync thread then flushes
  *  data.mdb and names the checkpoint in the log's header (confirmed). Only then may the
@@ -221,18 +224,13 @@ int store_checkpoint(store_t *self)
  * is then durable in LMDB and needs no record). */
 static int s_log(store_t *self)
 {
+    /* The record is in memory already (store_cap.c): a record in the file that could not
+     * be re-applied would leave the log ahead of what the caller was told. Every failure
+     * below cuts it off again. */
+    size_t mem0 = self->cap_at;
+    const uint8_t *rec = self->mem.b + mem0 + 4;
+    size_t rec_len = self->mem.len - mem0 - 4;
     int rc = s_confirm(self, false);   /* releases the ring once the thread confirmed */
-    if (rc == 0)
-        rc = store__cap_build(self, self->txn);
-    if (rc != 0)
-        return rc;
-    /* Room in memory first: a record in the file that could not be re-applied would
-     * leave the log ahead of what the caller was told. */
-    size_t mem0 = self->mem.len;
-    uint8_t n[4];
-    store_be32(n, (uint32_t)self->rec.len);
-    if ((rc = store__buf_add(&self->mem, n, sizeof n)) == 0)
-        rc = store__buf_add(&self->mem, self->rec.b, self->rec.len);
     if (rc != 0) {
         self->mem.len = mem0;
         return rc;
@@ -240,8 +238,7 @@ static int s_log(store_t *self)
     if (mem0 == 0)
         self->mem_since_ms = s_now_ms();   /* the oldest record not yet in LMDB */
     uint64_t lsn = self->last_txn + 1;
-    rc = store_wal_append(self->wal, lsn, self->durable_txn, self->salt, self->rec.b,
-                          self->rec.len);
+    rc = store_wal_append(self->wal, lsn, self->durable_txn, self->salt, rec, rec_len);
     if (rc != 0)
         self->mem.len = mem0;
     if (rc == -ENOSPC || rc == -EFBIG) {
@@ -282,15 +279,13 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
     *from_disk = rc != 0;
     store__hooks_begin(self);
     if (rc == 0) {
-        self->cap.len = 0;
-        self->cap_err = 0;
-        self->capturing = true;
+        store__cap_begin(self);
         rc = fn(self->txn, arg);
         if (rc == 0)
             rc = store__hooks_prepare(self, self->txn);
         if (rc == 0 && self->cap_err)
             rc = self->cap_err;
-        self->capturing = false;
+        store__cap_end(self, rc == 0);
         if (rc == 0) {
             rc = s_log(self);
             *from_disk = rc != 0;
@@ -442,7 +437,8 @@ static int s_recover(store_t *self, store_wal_t *w, const s_key_t *key, bool hav
     return 0;
 }
 
-/* Named dbs with duplicates cannot be logged as final values (one key, many values). */
+/* Named dbs with duplicates cannot be logged as key and value (one key, many values: a
+ * del would need the value it removes, and a put over a key adds one). */
 static int s_no_dupsort(store_t *self)
 {
     MDB_txn *txn = NULL;
@@ -623,8 +619,6 @@ void store__wal_close(store_t *self)
                  "full log), loop stall p50 %s ms, max %s ms", self->path, n, f, a, b);
     }
     store_wal_close(&self->wal);
-    store__buf_free(&self->cap);
-    store__buf_free(&self->rec);
     store__buf_free(&self->mem);
 }
 

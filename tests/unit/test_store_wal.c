@@ -62,7 +62,8 @@ static store_t *s_open(const char *dir, bool wal, const wopts_t *w)
     return s;
 }
 
-/* ---- deterministic batches: puts (MDB_RESERVE), dels, cursor dels, drops, failures ---- */
+/* ---- deterministic batches: puts (reserved or in hand, refused or not, through a cursor),
+ * dels, cursor dels, drops, failures ---- */
 
 typedef struct {
     store_t *s;
@@ -78,6 +79,37 @@ static uint32_t s_rand(uint32_t *x)
     return *x;
 }
 
+/* A value in hand: put plainly, refused if present (MDB_NOOVERWRITE), or through a cursor
+ * replacing the item it stands on (MDB_CURRENT, the first key from k on). A refusal is
+ * an answer, not a failure: the batch goes on. */
+static int s_put_in_hand(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, uint32_t seed, uint32_t *x)
+{
+    uint8_t vb[300];
+    MDB_val v = { s_rand(x) % sizeof vb, vb };
+    for (size_t j = 0; j < v.mv_size; j++)
+        vb[j] = (uint8_t)(seed * 7 + j);
+    uint32_t how = s_rand(x) % 3;
+    if (how < 2) {
+        int rc = store_put(txn, dbi, k, &v, how ? MDB_NOOVERWRITE : 0);
+        return rc == MDB_KEYEXIST ? 0 : rc;
+    }
+    MDB_cursor *c;
+    MDB_val d;
+    int rc = mdb_cursor_open(txn, dbi, &c);
+    if (rc == 0) {
+        rc = mdb_cursor_get(c, k, &d, MDB_SET_RANGE);
+        /* The key as a copy: LMDB reads it again after it removed the old item from the
+         * page it points into (a value of another size is deleted and re-added). */
+        uint8_t kb[4];
+        MDB_val kc = { sizeof kb, kb };
+        if (rc == 0)
+            memcpy(kb, k->mv_data, sizeof kb);
+        rc = rc == 0 ? store_cursor_put(c, &kc, &v, MDB_CURRENT) : rc == MDB_NOTFOUND ? 0 : rc;
+        mdb_cursor_close(c);
+    }
+    return rc;
+}
+
 static int s_batch_fn(MDB_txn *txn, void *arg)
 {
     batch_t *b = arg;
@@ -90,11 +122,13 @@ static int s_batch_fn(MDB_txn *txn, void *arg)
         MDB_val k = { sizeof kb, kb };
         uint32_t what = s_rand(&x) % 100;
         int rc = 0;
-        if (what < 60) {
+        if (what < 35) {
             MDB_val v = { s_rand(&x) % 300, NULL };
             rc = store_put(txn, dbi, &k, &v, MDB_RESERVE);
             for (size_t j = 0; rc == 0 && j < v.mv_size; j++)   /* filled after the put */
                 ((uint8_t *)v.mv_data)[j] = (uint8_t)(b->seed + j);
+        } else if (what < 60) {
+            rc = s_put_in_hand(txn, dbi, &k, b->seed, &x);
         } else if (what < 80) {
             rc = store_del(txn, dbi, &k, NULL);
             rc = rc == MDB_NOTFOUND ? 0 : rc;
@@ -281,8 +315,9 @@ Test(wal, reads_its_own_writes_and_keeps_them_across_a_clean_stop)
     store_destroy(&s);
 }
 
-/* One record per store_write, holding the final values: a value reserved and filled
- * afterwards is logged filled; a key deleted by a cursor is logged as a del. */
+/* One record per store_write, holding its operations: a value reserved and filled
+ * afterwards is logged filled; a key deleted by a cursor is logged as a del. (Every case
+ * of what a record holds: test_store_walcap.c.) */
 typedef struct {
     store_t *s;
     int step;

@@ -20,6 +20,7 @@ Usage: bench_it.py <mvoi-gateway> <fakebench> <mvoictl> <artifact dir> [--browse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -149,8 +150,12 @@ def anonymous(text, what):
 
 def main():
     tmp = tempfile.mkdtemp(prefix='mvoi-bench-')
-    base = 26000 + (os.getpid() % 500) * 4
-    api, pub, http = f'tcp://127.0.0.1:{base}', f'tcp://127.0.0.1:{base + 1}', base + 2
+    # ZeroMQ on ipc:// in the temp dir, HTTP on a port the kernel hands out (not from the pid)
+    api, pub = f'ipc://{tmp}/api', f'ipc://{tmp}/pub'
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    http = s.getsockname()[1]
+    s.close()
     registry(f'{tmp}/buyers.ini')
     seed(f'{tmp}/seed')
     env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_BUYERS_FILE=f'{tmp}/buyers.ini',

@@ -29,10 +29,10 @@ if [ ! -d "$HERE/node_modules/playwright-core" ]; then
 fi
 
 DIR=$(mktemp -d /tmp/mvoi-gw-browser.XXXXXX)
-BASE=$(( 24000 + ($$ % 1000) * 8 ))
-API=tcp://127.0.0.1:$BASE PUB=tcp://127.0.0.1:$((BASE+1)) CAL=tcp://127.0.0.1:$((BASE+2))
-IMP=tcp://127.0.0.1:$((BASE+3)) NTF=tcp://127.0.0.1:$((BASE+4)) HTTP=$((BASE+5))
-REP=tcp://127.0.0.1:$((BASE+6))
+# ZeroMQ on ipc:// in the test's own directory; HTTP on a port the kernel hands out (ports
+# derived from $$ collided with other tests' ranges).
+API=ipc://$DIR/api PUB=ipc://$DIR/pub CAL=ipc://$DIR/cal IMP=ipc://$DIR/imp NTF=ipc://$DIR/ntf
+REP=ipc://$DIR/rep HTTP=$(python3 "$HERE/../free_port.py")
 TOKEN=browser-submitter-token ADMIN=browser-admin-token
 HASH=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
 AHASH=$(printf %s "$ADMIN" | sha256sum | cut -d' ' -f1)

@@ -34,8 +34,11 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-# Below the ephemeral range (32768+), so that no outgoing connection holds our ports.
-base=$((20000 + ($$ % 120) * 100))
+# A base whose ports (scripts/run: base+101..502, HTTP base+99) are free now, below the
+# ephemeral range (32768+) so that no outgoing connection holds them; not derived from $$,
+# which collided with other tests' ranges.
+base=$(python3 "$src/tests/integration/free_port.py" --base 99 101 102 201 202 301 302 401 402 501 502) ||
+  { echo "FAIL: no free port base"; exit 1; }
 http=$((base + 99))
 data=$dir/data
 
