@@ -7,6 +7,7 @@
 #ifndef MVOI_CODEC_H
 #define MVOI_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "arena.h"
@@ -26,6 +27,17 @@ void codec_free(Mvoi__Envelope **env_p);
  * where malloc per field was a large part of the cost. */
 Mvoi__Envelope *codec_unpack_in(arena_t *arena, const void *data, size_t len, size_t budget,
                                 int *err);
+
+/* codec_lean.c: the envelope codec_unpack_in's protobuf-c would build from the same bytes,
+ * in one pass, or NULL when it declines (anything it does not reproduce exactly, every
+ * malformed input among it): then protobuf-c decides. codec_unpack_in tries it first. */
+Mvoi__Envelope *codec_lean_unpack(arena_t *arena, const void *data, size_t len, size_t budget,
+                                  bool *strings_ok);
+/* codec_unpack_in, and *strings_ok true when the lean decoder took the bytes and every string
+ * field in them is valid UTF-8 without a NUL (mvoi_id_msg_check_wire would find nothing);
+ * false says nothing either way. */
+Mvoi__Envelope *codec_unpack_in_ok(arena_t *arena, const void *data, size_t len, size_t budget,
+                                   int *err, bool *strings_ok);
 
 /* Encode into a malloc'ed buffer. 0 or -ENOMEM / -EMSGSIZE. */
 int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len);

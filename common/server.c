@@ -44,6 +44,9 @@ static void s_req_reset_reply(server_req_t *req)
     req->packed = false;
     req->stored = NULL;
     req->stored_len = 0;
+    req->reply_arm = 0;
+    req->reply_body = NULL;
+    req->reply_body_len = 0;
 }
 
 static void s_req_destroy(server_req_t *req)
@@ -122,6 +125,7 @@ int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     codec_set_error(&req->reply, &req->errstore, code, field, "%s", msg);
+    req->reply_arm = 0;   /* the error is the body now, not an arm given encoded */
     req->failed = true;
     return -EINVAL;
 }
@@ -207,6 +211,19 @@ static int s_send_raw(server_t *self, const uint8_t *id, size_t idlen, const voi
     return bus_send(self->router, f, 2);
 }
 
+/* A reply whose body arm was given encoded: packed into request memory and sent. */
+static int s_send_encoded(server_t *self, server_req_t *req)
+{
+    codec_env_size_t sz;
+    size_t len = server__reply_size(req, &sz);
+    if (len > CODEC_MAX_BYTES)
+        return -EMSGSIZE;
+    uint8_t *b = arena_alloc(req->out, len ? len : 1);
+    if (!b)
+        return -ENOMEM;
+    return s_send_raw(self, req->id, req->idlen, b, server__reply_pack(req, &sz, b));
+}
+
 static void s_reply(server_t *self, server_req_t *req)
 {
     int rc;
@@ -222,7 +239,8 @@ static void s_reply(server_t *self, server_req_t *req)
         req->reply.producer = (char *)self->opts.name;
         req->reply.has_schema_version = true;
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
-        rc = server_send_env(self, req->id, req->idlen, NULL, &req->reply);
+        rc = req->reply_arm ? s_send_encoded(self, req)
+                            : server_send_env(self, req->id, req->idlen, NULL, &req->reply);
     }
     if (rc < 0 && rc != -EHOSTUNREACH)
         log_warn("reply_failed", "could not reply to a %s request: %s",
@@ -443,14 +461,14 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         req->reply.has_schema_version = true;
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         codec_env_size_t sz;
-        size_t len = codec_envelope_size(&req->reply, &sz);
+        size_t len = server__reply_size(req, &sz);
         MDB_val sv = { len + 8, NULL };
         rc = mvoi_mdb_error(store_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE));
         if (rc != 0)
             return rc;
         /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
         store_be64(sv.mv_data, (uint64_t)clock_now_ms());
-        codec_envelope_pack(&req->reply, &sz, (uint8_t *)sv.mv_data + 8);
+        server__reply_pack(req, &sz, (uint8_t *)sv.mv_data + 8);
         /* Keep those bytes for the answer: a large reply (a batch of measurement results)
          * is packed once, not again when it is sent. */
         req->stored = arena_alloc(req->out, len);
@@ -527,10 +545,12 @@ static bool s_ids_refuse(server_t *self, server_req_t *req, const char *field,
     return true;
 }
 
-static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg)
+/* strings_ok: the decoder read every string and found them valid (codec_lean.c), so the
+ * check of the bytes has nothing to find. */
+static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg, bool strings_ok)
 {
     char field[MVOI_ID_FIELD_MAX], why[128];
-    if (bus_msg_size(msg, 1) > CODEC_MAX_BYTES ||
+    if (strings_ok || bus_msg_size(msg, 1) > CODEC_MAX_BYTES ||
         mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, bus_msg_data(msg, 1),
                                bus_msg_size(msg, 1), field, sizeof field, why,
                                sizeof why) == 0)
@@ -574,11 +594,12 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     req->idlen = bus_msg_size(msg, 0);
     memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
 
-    if (s_ids_wire(self, req, msg))
-        return;
     int err = 0;
-    req->req = codec_unpack_in(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
-                               CODEC_DEFAULT_BUDGET, &err);
+    bool strings_ok;
+    req->req = codec_unpack_in_ok(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
+                                  CODEC_DEFAULT_BUDGET, &err, &strings_ok);
+    if (s_ids_wire(self, req, msg, strings_ok))   /* answers before a decode error */
+        return;
     if (!req->req) {
         self->stats.decode_errors++;
         if (err == -ENOMSG)

@@ -129,6 +129,12 @@ const uint8_t *server_request_bytes(server_req_t *req, size_t *len);
 /* The reply envelope to fill; body_case and body pointer. Memory for sub-messages comes
  * from server_alloc(): zeroed, freed after the reply is sent. */
 Mvoi__Envelope *server_reply(server_req_t *req);
+/* The reply's body arm `body` given already packed (bytes in request memory, or anything
+ * that outlives the reply): the server writes the envelope's header fields and this arm
+ * around it, as for server_reply's, without protobuf-c sizing and packing the body. A
+ * later server_error replaces it. 0, or -EINVAL for an arm that is not a message. */
+int server_reply_encoded(server_req_t *req, Mvoi__Envelope__BodyCase body,
+                         const uint8_t *bytes, size_t len);
 void *server_alloc(server_req_t *req, size_t size);
 char *server_strdup(server_req_t *req, const char *s);
 /* Fill an error reply naming the field; returns -EINVAL for convenience. */

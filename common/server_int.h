@@ -57,6 +57,11 @@ struct server_req_t {
     uint64_t txn;                  /* the transaction that committed it (held commands) */
     const uint8_t *raw;            /* the request's bytes (in `in`), keep_request_bytes */
     size_t raw_len;
+    /* server_reply_encoded: the reply's body arm as the handler packed it (request memory);
+     * reply.body_case is then not set. reply_arm 0: none. */
+    uint32_t reply_arm;
+    const uint8_t *reply_body;
+    size_t reply_body_len;
     /* Not cleared for a new request (server_req_new clears only what is above): idlen says
      * how much of id holds, codec_set_error fills errstore before its use. */
     uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
@@ -133,6 +138,11 @@ void server_trace_wal(server_trace_t *self, bool on);   /* the store logs (store
 /* The WAL checkpoints' loop stall, written with the trace (scripts/hop-table prints it). */
 void server_trace_checkpoints(server_trace_t *self, uint64_t n, int64_t p50_ns,
                               int64_t max_ns);
+
+/* req's reply envelope packed (server_reply.c): its header, then the body arm set in it
+ * or given encoded (server_reply_encoded). size fills *sz for pack. */
+size_t server__reply_size(server_req_t *req, codec_env_size_t *sz);
+size_t server__reply_pack(server_req_t *req, const codec_env_size_t *sz, uint8_t *out);
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);

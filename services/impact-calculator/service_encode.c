@@ -55,7 +55,7 @@ int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi
     size_t bl = raw ? strlen(m->buyer) : 0;
     e->ml = raw ? item->len + codec_field_size(S_BUYER, bl) + 2
                 : mvoi__measurement__get_packed_size(m);
-    e->il = imp ? mvoi__impact__get_packed_size(imp) : 0;
+    e->il = imp ? impact_svc_impact_size(imp) : 0;
     e->has_impact = imp != NULL;
     if (e->ml + e->il > CODEC_MAX_BYTES)
         return -EMSGSIZE;
@@ -72,7 +72,7 @@ int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi
         mvoi__measurement__pack(m, p);
     }
     if (imp)
-        mvoi__impact__pack(imp, p + e->ml);
+        impact_svc_impact_pack(imp, p + e->ml);
     return 0;
 }
 
@@ -100,12 +100,12 @@ int impact_svc_put_record_enc(impact_svc_t *self, MDB_txn *txn, const void *k, s
     Mvoi__Impact *imp = rec->impact;
     rec->measurement = NULL;
     rec->impact = NULL;
-    size_t hl = mvoi__measurement_record__get_packed_size(rec);
+    size_t hl = impact_svc_record_head_size(rec);
     MDB_val key = { klen, (void *)k };
     MDB_val v = { hl + s_fields_size(e, 1, 2), NULL };
     int rc = impact_svc_put(self, txn, IMPACT_CUR_MEAS, &key, &v, MDB_RESERVE);
     if (rc == 0) {
-        mvoi__measurement_record__pack(rec, v.mv_data);
+        impact_svc_record_head_pack(rec, v.mv_data);
         s_fields(self, e, 1, 2, (uint8_t *)v.mv_data + hl);
     }
     rec->measurement = m;
@@ -124,12 +124,12 @@ int impact_svc_emit_enc(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
     ie.has_kind = 1;
     ie.kind = kind;
     ie.purchasing_group = tender ? tender->purchasing_group : NULL;
-    size_t hl = mvoi__impact_event__get_packed_size(&ie);
+    size_t hl = impact_svc_event_head_size(&ie);
     size_t at = e->ml + e->il, n = hl + s_fields_size(e, 2, 3);
     uint8_t *p = s_room(self, at, n);
     if (!p)
         return -ENOMEM;
-    mvoi__impact_event__pack(&ie, p);
+    impact_svc_event_head_pack(&ie, p);
     s_fields(self, e, 2, 3, p + hl);
     Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
     ev.buyer = (char *)buyer;

@@ -96,6 +96,24 @@ const char *impact_svc_buyer(server_req_t *req);
 char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
                          const Mvoi__Impact *imp, const Mvoi__Tender *t);
 
+/* ---- service_pack.c: the same bytes as protobuf-c's, packed by hand */
+size_t impact_svc_impact_size(const Mvoi__Impact *imp);
+/* Writes impact_svc_impact_size(imp) bytes at out; returns that size. */
+size_t impact_svc_impact_pack(const Mvoi__Impact *imp, uint8_t *out);
+/* A record's own fields (measurement and impact NULL), an event's kind and group (no
+ * message field set): what service_encode.c writes before the encoded fields. */
+size_t impact_svc_record_head_size(const Mvoi__MeasurementRecord *rec);
+size_t impact_svc_record_head_pack(const Mvoi__MeasurementRecord *rec, uint8_t *out);
+size_t impact_svc_event_head_size(const Mvoi__ImpactEvent *ie);
+size_t impact_svc_event_head_pack(const Mvoi__ImpactEvent *ie, uint8_t *out);
+/* A MeasurementReply. enc: NULL, or one slice per result: a slice with data is that
+ * result's impact already packed, taken in place of its impact field. size fills sz (room
+ * for 3 per result) for pack, which writes that many bytes at out and returns the count. */
+size_t impact_svc_reply_size(const Mvoi__MeasurementReply *rep, const codec_slice_t *enc,
+                             size_t *sz);
+size_t impact_svc_reply_pack(const Mvoi__MeasurementReply *rep, const codec_slice_t *enc,
+                             const size_t *sz, uint8_t *out);
+
 /* ---- service_encode.c */
 
 /* A measurement and its impact packed once (in self->enc, valid until the next encode). */

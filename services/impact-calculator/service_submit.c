@@ -94,10 +94,11 @@ static int s_existing(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const
 }
 
 /* Store m as revision 1 with its impact, index it by tender, emit it (seq: its event's). 0
- * or an LMDB error. The record itself is written by impact_svc_recent_put, with its seq. */
+ * or an LMDB error. The record itself is written by impact_svc_recent_put, with its seq.
+ * ienc (may be NULL): gets the impact as packed for them (request memory), for the reply. */
 static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
                        Mvoi__Measurement *m, Mvoi__Impact *imp, const Mvoi__Tender *t,
-                       const codec_slice_t *item, uint64_t *seq)
+                       const codec_slice_t *item, uint64_t *seq, codec_slice_t *ienc)
 {
     m->has_revision = 1;
     m->revision = 1;
@@ -112,19 +113,29 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     if ((rc = impact_svc_put(self, txn, IMPACT_CUR_BYTENDER, &key, &empty, 0)) != 0)
         return rc;
     impact_svc_enc_t enc;
-    if ((rc = impact_svc_encode(self, m, imp, item, &enc)) != 0 ||
-        (rc = impact_svc_emit_enc(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, buyer,
+    if ((rc = impact_svc_encode(self, m, imp, item, &enc)) != 0)
+        return rc;
+    if (ienc && enc.has_impact) {
+        uint8_t *b = server_alloc(req, enc.il ? enc.il : 1);
+        if (!b)
+            return -ENOMEM;
+        memcpy(b, self->enc + enc.ml, enc.il);
+        *ienc = (codec_slice_t){ b, enc.il };
+    }
+    if ((rc = impact_svc_emit_enc(self, req, txn, MVOI__IMPACT_EVENT_KIND__IEV_COMPUTED, buyer,
                                   &enc, t, seq)) != 0)
         return rc;
     return impact_svc_recent_put(self, txn, 0, *seq, &rec, &enc);
 }
 
-/* One item: fills r. Returns 0 (r says ok or not) or an LMDB error. */
+/* One item: fills r, and for a new measurement with full results ienc (its impact packed,
+ * taken by the reply in place of r->impact). Returns 0 (r says ok or not) or an LMDB
+ * error. */
 static int
 s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
              size_t i, const Mvoi__Measurement *in, const char *buyer, bool store, bool full,
              bool with_msg, bool preview, const codec_slice_t *item,
-             Mvoi__MeasurementResult *r, uint64_t *seq)
+             Mvoi__MeasurementResult *r, codec_slice_t *ienc, uint64_t *seq)
 {
     /* The item's field path, for error replies only: formatting it for every item of a
      * 10,000-item batch showed in the profile. */
@@ -197,12 +208,12 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         r->revision = 1;
         goto done;
     }
-    if ((rc = s_store_new(self, req, txn, buyer, &m, imp, t, item, seq)) != 0)
+    if ((rc = s_store_new(self, req, txn, buyer, &m, imp, t, item, seq, full ? ienc : NULL)) != 0)
         goto fail;
     r->has_ok = r->ok = 1;
     r->has_revision = 1;
     r->revision = 1;
-    if (full)
+    if (full && !ienc->data)
         r->impact = impact_svc_copy_impact(req, imp);
 done:
     calc_impact_free(&imp);
@@ -280,7 +291,8 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     Mvoi__MeasurementReply *rep = server_alloc(req, sizeof *rep);
     Mvoi__MeasurementResult *res = server_alloc(req, n * sizeof *res);
     Mvoi__MeasurementResult **resp = server_alloc(req, n * sizeof *resp);
-    if (!rep || !res || !resp)
+    codec_slice_t *ienc = server_alloc(req, n * sizeof *ienc);   /* zeroed */
+    if (!rep || !res || !resp || !ienc)
         return -ENOMEM;
     mvoi__measurement_reply__init(rep);
     const codec_slice_t *items = store ? s_items(req, n) : NULL;
@@ -293,7 +305,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
                           errors < S_ERR_MESSAGES,
                           store && sm->has_validate_only && sm->validate_only,
-                          items ? &items[i] : NULL, r, &seq);
+                          items ? &items[i] : NULL, r, &ienc[i], &seq);
         if (rc != 0)
             return rc;
         if (r->error) {
@@ -308,10 +320,17 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         rep->has_seq = 1;
         rep->seq = seq;
     }
-    Mvoi__Envelope *reply = server_reply(req);
-    reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
-    reply->measurement_reply = rep;
-    return 0;
+    /* Packed here, the new measurements' impacts as packed for their records and events:
+     * the same bytes as protobuf-c's packing of rep with each impact set. */
+    size_t *sz = server_alloc(req, 3 * n * sizeof *sz);
+    if (!sz)
+        return -ENOMEM;
+    size_t len = impact_svc_reply_size(rep, ienc, sz);
+    uint8_t *b = server_alloc(req, len);
+    if (!b)
+        return -ENOMEM;
+    return server_reply_encoded(req, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY, b,
+                                impact_svc_reply_pack(rep, ienc, sz, b));
 #undef S_FIELD
 }
 

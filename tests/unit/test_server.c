@@ -57,6 +57,13 @@ static int s_on_command(void *arg, server_req_t *req, MDB_txn *txn)
     if (count == T_INVALID)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "test_command.count",
                             "count %d is refused", T_INVALID);
+    if (strncmp(rq->request_id, "encbad", 6) == 0) {
+        /* an arm given encoded, then refused: the refusal must replace it */
+        cr_assert_eq(server_reply_encoded(req, MVOI__ENVELOPE__BODY_ACK, (const uint8_t *)"",
+                                          0), 0);
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "test_command",
+                            "refused after an encoded reply");
+    }
     char key[160];
     snprintf(key, sizeof key, "cmd:%s", rq->request_id);
     MDB_val k = { strlen(key), key }, v = { 1, "x" };
@@ -80,6 +87,14 @@ static int s_on_command(void *arg, server_req_t *req, MDB_txn *txn)
     mvoi__ack__init(ack);
     ack->has_seq = true;
     ack->seq = seq;
+    if (strncmp(rq->request_id, "enc", 3) == 0) {
+        /* request ids enc*: the Ack given packed (server_reply_encoded) */
+        size_t n = mvoi__ack__get_packed_size(ack);
+        uint8_t *b = server_alloc(req, n ? n : 1);
+        mvoi__ack__pack(ack, b);
+        cr_assert_eq(server_reply_encoded(req, MVOI__ENVELOPE__BODY_ACK, b, n), 0);
+        return 0;
+    }
     Mvoi__Envelope *rep = server_reply(req);
     rep->body_case = MVOI__ENVELOPE__BODY_ACK;
     rep->ack = ack;
@@ -354,6 +369,47 @@ Test(server, repeated_request_id_returns_the_stored_reply_and_changes_nothing)
     cr_assert_eq(st.duplicates, 1);
     s_msg_free(&first);
     s_msg_free(&again);
+    s_stop();
+}
+
+Test(server, a_reply_arm_given_encoded_is_sent_and_stored_as_server_reply_would_pack_it)
+{
+    s_start(3600000);
+    s_settle();
+    s_command("enc-1", 2);
+    t_msg_t first, again, bad;
+    s_reply(&first);
+    /* the envelope the test expects, packed by protobuf-c: the request's id and buyer,
+     * the producer and schema version, an Ack with the seq of the second event */
+    Mvoi__Ack ack = MVOI__ACK__INIT;
+    ack.has_seq = true;
+    ack.seq = 2;
+    Mvoi__Envelope want = MVOI__ENVELOPE__INIT;
+    want.has_schema_version = true;
+    want.schema_version = CODEC_SCHEMA_VERSION;
+    want.producer = "testprod";
+    want.request_id = "enc-1";
+    want.buyer = "heerlen";
+    want.body_case = MVOI__ENVELOPE__BODY_ACK;
+    want.ack = &ack;
+    uint8_t wb[256];
+    size_t wl = mvoi__envelope__pack(&want, wb);
+    cr_assert_eq(first.rawlen, wl);
+    cr_assert_eq(memcmp(first.raw, wb, wl), 0, "not the bytes protobuf-c packs");
+    s_command("enc-1", 2);   /* the stored reply, not a second run */
+    s_reply(&again);
+    cr_assert_eq(again.rawlen, wl);
+    cr_assert_eq(memcmp(again.raw, wb, wl), 0);
+    cr_assert_eq(T.calls, 1);
+    s_command("encbad-1", 2);   /* a refusal after the encoded arm replaces it */
+    s_reply(&bad);
+    cr_assert_eq(bad.env->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_assert_eq(bad.env->error->code, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
+    cr_assert_str_eq(bad.env->error->field, "test_command");
+    cr_assert_eq(s_data_count(), 1, "only enc-1 wrote");
+    s_msg_free(&first);
+    s_msg_free(&again);
+    s_msg_free(&bad);
     s_stop();
 }
 

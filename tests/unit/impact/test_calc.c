@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "calc_fixture.h"
+#include "calc_internal.h"
 
 Test(calc, overflow_is_an_error_not_a_wrong_number)
 {
@@ -77,4 +78,17 @@ Test(calc, enum_keys)
     const factors_table_t *co2 = factors_select(tc_f, "co2", "2026");
     for (int c = 1; c <= MVOI__CARRIER__CARRIER_ELECTRICITY_RENEWABLE; c++)
         cr_assert_not_null(factors_find(co2, calc_carrier_key(c)), "carrier %d", c);
+}
+
+Test(calc, sources_of_two_rows_joined_once_and_cut_never_overflowed)
+{
+    char b[16];
+    cr_assert_str_eq(calc_sources(b, sizeof b, "RVO", "RVO"), "RVO");
+    cr_assert_str_eq(calc_sources(b, sizeof b, "CE Delft", "RVO"), "CE Delft; RVO");
+    cr_assert_str_eq(calc_sources(b, sizeof b, "", "RVO"), "; RVO");
+    /* 8 + 2 + 9 = 19 bytes into 16: the first 15 and the terminator, as snprintf cuts */
+    memset(b, 'x', sizeof b);
+    cr_assert_str_eq(calc_sources(b, sizeof b, "CE Delft", "RVO 2026a"), "CE Delft; RVO 2");
+    char one[1] = { 'x' };
+    cr_assert_str_eq(calc_sources(one, sizeof one, "a", "b"), "");
 }

@@ -1,0 +1,1 @@
+kpi-aggregator câc

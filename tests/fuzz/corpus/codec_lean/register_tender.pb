@@ -1,0 +1,3 @@
+2r1Bheerlen¢$
+"
+T-9Groenonderhoud(8À–±r
