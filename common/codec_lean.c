@@ -14,7 +14,8 @@
  *  repeated fields other than messages (packed arrays), bytes fields, a varint or tag that
  *  does not end where protobuf-c's would or whose tenth byte has more than its last bit, a
  *  length past the end, nesting beyond 32, and input whose allocations protobuf-c could
- *  bring near the budget. It also says whether every string it read is valid UTF-8 without
+ *  bring near the budget. Required fields are not checked: no message of ours has one
+ *  (test_codec_lean walks them all). It also says whether every string it read is valid UTF-8 without
  *  a NUL, so that the server's check of the bytes (mvoi_id_msg_check_wire) need not walk
  *  them again. tests/unit/test_codec_lean.c and tests/fuzz/fuzz_codec_lean.c
  *  hold it to protobuf-c: whatever it decodes, protobuf-c decodes to a message that packs to

@@ -270,3 +270,35 @@ Test(codec_lean, a_string_with_a_nul_or_not_utf8_is_decoded_and_said_not_valid)
         arena_destroy(&a);
     }
 }
+
+/* codec_lean does not check that required fields are present (protobuf-c refuses a message
+ * without one): it may only see messages that have none. Every message reachable from the
+ * Envelope is walked; a proto change that adds a required field must teach it first. */
+static int s_required(const ProtobufCMessageDescriptor *d, const ProtobufCMessageDescriptor **seen,
+                      size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (seen[i] == d)
+            return 0;
+    cr_assert_lt(*n, 512);
+    seen[(*n)++] = d;
+    int found = 0;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->label == PROTOBUF_C_LABEL_REQUIRED) {
+            cr_log_error("%s.%s is required", d->name, f->name);
+            found++;
+        }
+        if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+            found += s_required(f->descriptor, seen, n);
+    }
+    return found;
+}
+
+Test(codec_lean, no_message_it_decodes_has_a_required_field)
+{
+    static const ProtobufCMessageDescriptor *seen[512];
+    size_t n = 0;
+    cr_assert_eq(s_required(&mvoi__envelope__descriptor, seen, &n), 0);
+    cr_assert_gt(n, 20, "only %zu messages reached from the Envelope", n);
+}
