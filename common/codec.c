@@ -192,31 +192,15 @@ int64_t codec_pack_into(const Mvoi__Envelope *env, uint8_t *buf, size_t cap)
     return (int64_t)codec_envelope_pack(env, &sz, buf);
 }
 
-static size_t s_varint_size(uint64_t v)
-{
-    size_t n = 1;
-    for (; v >= 0x80; v >>= 7)
-        n++;
-    return n;
-}
-
-static uint8_t *s_varint_put(uint8_t *p, uint64_t v)
-{
-    for (; v >= 0x80; v >>= 7)
-        *p++ = (uint8_t)(v | 0x80);
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 size_t codec_field_size(uint32_t num, size_t len)
 {
-    return s_varint_size((uint64_t)num << 3 | 2) + s_varint_size(len) + len;
+    return codec_varint_size((uint64_t)num << 3 | 2) + codec_varint_size(len) + len;
 }
 
 uint8_t *codec_field_put(uint8_t *p, uint32_t num, const void *data, size_t len)
 {
-    p = s_varint_put(p, (uint64_t)num << 3 | 2);
-    p = s_varint_put(p, len);
+    p = codec_varint_put(p, (uint64_t)num << 3 | 2);
+    p = codec_varint_put(p, len);
     if (len)
         memcpy(p, data, len);
     return p + len;

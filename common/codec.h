@@ -56,6 +56,25 @@ size_t codec_envelope_size(const Mvoi__Envelope *env, codec_env_size_t *sz);
 size_t codec_envelope_pack(const Mvoi__Envelope *env, const codec_env_size_t *sz,
                            uint8_t *out);
 
+/* A base-128 varint, as protobuf-c writes one: its size, and written at p (returns the end).
+ * Inline: the hand packers (codec_env.c, the impact-calculator's service_pack.c) call them
+ * per field. */
+static inline size_t codec_varint_size(uint64_t v)
+{
+    size_t n = 1;
+    for (; v >= 0x80; v >>= 7)
+        n++;
+    return n;
+}
+
+static inline uint8_t *codec_varint_put(uint8_t *p, uint64_t v)
+{
+    for (; v >= 0x80; v >>= 7)
+        *p++ = (uint8_t)(v | 0x80);
+    *p++ = (uint8_t)v;
+    return p;
+}
+
 /* A message field encoded by hand: field number num, wire type 2 (length-delimited), then
  * len bytes of an already packed message. A message packed once can so go into several
  * containers (a stored record and its event) without protobuf-c packing it, and sizing it

@@ -15,22 +15,6 @@
 #include <stdbool.h>
 #include <string.h>
 
-static size_t s_vsize(uint64_t v)
-{
-    size_t n = 1;
-    for (; v >= 0x80; v >>= 7)
-        n++;
-    return n;
-}
-
-static uint8_t *s_vput(uint8_t *p, uint64_t v)
-{
-    for (; v >= 0x80; v >>= 7)
-        *p++ = (uint8_t)(v | 0x80);
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 /* The arm of the body, NULL when none is set (or its message is NULL: protobuf-c skips it). */
 static const ProtobufCMessage *s_body(const Mvoi__Envelope *env, uint32_t *num)
 {
@@ -52,10 +36,10 @@ static size_t s_str_size(const char *s)
     if (!s)
         return 0;
     size_t n = strlen(s);
-    return 1 + s_vsize(n) + n;
+    return 1 + codec_varint_size(n) + n;
 }
 
-static size_t s_num_size(bool has, uint64_t v) { return has ? 1 + s_vsize(v) : 0; }
+static size_t s_num_size(bool has, uint64_t v) { return has ? 1 + codec_varint_size(v) : 0; }
 
 static size_t s_header_size(const Mvoi__Envelope *e)
 {
@@ -72,7 +56,7 @@ static uint8_t *s_str(uint8_t *p, uint32_t num, const char *s)
         return p;
     size_t n = strlen(s);
     *p++ = (uint8_t)(num << 3 | 2);
-    p = s_vput(p, n);
+    p = codec_varint_put(p, n);
     memcpy(p, s, n);
     return p + n;
 }
@@ -82,7 +66,7 @@ static uint8_t *s_num(uint8_t *p, uint32_t num, bool has, uint64_t v)
     if (!has)
         return p;
     *p++ = (uint8_t)(num << 3);
-    return s_vput(p, v);
+    return codec_varint_put(p, v);
 }
 
 size_t codec_envelope_size(const Mvoi__Envelope *env, codec_env_size_t *sz)
@@ -94,8 +78,8 @@ size_t codec_envelope_size(const Mvoi__Envelope *env, codec_env_size_t *sz)
         uint32_t num = 0;
         const ProtobufCMessage *b = s_body(env, &num);
         s.body = b ? protobuf_c_message_get_packed_size(b) : 0;
-        s.total = s_header_size(env) + (b ? s_vsize((uint64_t)num << 3 | 2) +
-                                                s_vsize(s.body) + s.body
+        s.total = s_header_size(env) + (b ? codec_varint_size((uint64_t)num << 3 | 2) +
+                                                codec_varint_size(s.body) + s.body
                                           : 0);
     }
     if (sz)
@@ -126,8 +110,8 @@ size_t codec_envelope_pack(const Mvoi__Envelope *env, const codec_env_size_t *sz
     uint32_t num = 0;
     const ProtobufCMessage *b = s_body(env, &num);
     if (b) {
-        p = s_vput(p, (uint64_t)num << 3 | 2);
-        p = s_vput(p, sz->body);
+        p = codec_varint_put(p, (uint64_t)num << 3 | 2);
+        p = codec_varint_put(p, sz->body);
         p += protobuf_c_message_pack(b, p);
     }
     return (size_t)(p - out);

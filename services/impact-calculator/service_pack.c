@@ -16,31 +16,15 @@
 
 #include <string.h>
 
-static size_t s_vsize(uint64_t v)
-{
-    size_t n = 1;
-    for (; v >= 0x80; v >>= 7)
-        n++;
-    return n;
-}
-
-static uint8_t *s_vput(uint8_t *p, uint64_t v)
-{
-    for (; v >= 0x80; v >>= 7)
-        *p++ = (uint8_t)(v | 0x80);
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 /* One-byte tags: every field number here is below 16. */
-static size_t s_num_size(bool has, uint64_t v) { return has ? 1 + s_vsize(v) : 0; }
+static size_t s_num_size(bool has, uint64_t v) { return has ? 1 + codec_varint_size(v) : 0; }
 
 static uint8_t *s_num(uint8_t *p, uint32_t num, bool has, uint64_t v)
 {
     if (!has)
         return p;
     *p++ = (uint8_t)(num << 3);
-    return s_vput(p, v);
+    return codec_varint_put(p, v);
 }
 
 static size_t s_str_size(const char *s)
@@ -48,7 +32,7 @@ static size_t s_str_size(const char *s)
     if (!s)
         return 0;
     size_t n = strlen(s);
-    return 1 + s_vsize(n) + n;
+    return 1 + codec_varint_size(n) + n;
 }
 
 static uint8_t *s_str(uint8_t *p, uint32_t num, const char *s)
@@ -57,18 +41,18 @@ static uint8_t *s_str(uint8_t *p, uint32_t num, const char *s)
         return p;
     size_t n = strlen(s);
     *p++ = (uint8_t)(num << 3 | 2);
-    p = s_vput(p, n);
+    p = codec_varint_put(p, n);
     memcpy(p, s, n);
     return p + n;
 }
 
 /* A length-delimited field of len bytes (the tag of num below 16). */
-static size_t s_len_size(size_t len) { return 1 + s_vsize(len) + len; }
+static size_t s_len_size(size_t len) { return 1 + codec_varint_size(len) + len; }
 
 static uint8_t *s_len_head(uint8_t *p, uint32_t num, size_t len)
 {
     *p++ = (uint8_t)(num << 3 | 2);
-    return s_vput(p, len);
+    return codec_varint_put(p, len);
 }
 
 /* int64 and enum (int32) values: a negative one is sign-extended to 64 bits. An enum whose
