@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>   /* strlen, memcpy: the inline field writers */
 #include "arena.h"
 #include "envelope.pb-c.h"
 
@@ -73,6 +74,40 @@ static inline uint8_t *codec_varint_put(uint8_t *p, uint64_t v)
         *p++ = (uint8_t)(v | 0x80);
     *p++ = (uint8_t)v;
     return p;
+}
+
+/* proto2 scalar fields as protobuf-c packs them, for field numbers below 16 (one-byte
+ * tags): a string when its pointer is set (also ""), a varint number when has is. */
+static inline size_t codec_str_size(const char *s)
+{
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    return 1 + codec_varint_size(n) + n;
+}
+
+static inline uint8_t *codec_str_put(uint8_t *p, uint32_t num, const char *s)
+{
+    if (!s)
+        return p;
+    size_t n = strlen(s);
+    *p++ = (uint8_t)(num << 3 | 2);
+    p = codec_varint_put(p, n);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static inline size_t codec_num_size(bool has, uint64_t v)
+{
+    return has ? 1 + codec_varint_size(v) : 0;
+}
+
+static inline uint8_t *codec_num_put(uint8_t *p, uint32_t num, bool has, uint64_t v)
+{
+    if (!has)
+        return p;
+    *p++ = (uint8_t)(num << 3);
+    return codec_varint_put(p, v);
 }
 
 /* A message field encoded by hand: field number num, wire type 2 (length-delimited), then

@@ -31,42 +31,14 @@ static const ProtobufCMessage *s_body(const Mvoi__Envelope *env, uint32_t *num)
 
 /* Header fields 1-9 of proto/envelope.proto (one-byte tags): a string is there when its
  * pointer is set (also ""), a number when its has_ flag is, as protobuf-c packs proto2. */
-static size_t s_str_size(const char *s)
-{
-    if (!s)
-        return 0;
-    size_t n = strlen(s);
-    return 1 + codec_varint_size(n) + n;
-}
-
-static size_t s_num_size(bool has, uint64_t v) { return has ? 1 + codec_varint_size(v) : 0; }
-
 static size_t s_header_size(const Mvoi__Envelope *e)
 {
-    return s_num_size(e->has_schema_version, e->schema_version) + s_str_size(e->producer) +
-           s_num_size(e->has_epoch, e->epoch) + s_num_size(e->has_seq, e->seq) +
-           s_num_size(e->has_ts_unix_ms, (uint64_t)e->ts_unix_ms) +
-           s_str_size(e->request_id) + s_str_size(e->correlation_id) + s_str_size(e->buyer) +
-           s_str_size(e->topic);
-}
-
-static uint8_t *s_str(uint8_t *p, uint32_t num, const char *s)
-{
-    if (!s)
-        return p;
-    size_t n = strlen(s);
-    *p++ = (uint8_t)(num << 3 | 2);
-    p = codec_varint_put(p, n);
-    memcpy(p, s, n);
-    return p + n;
-}
-
-static uint8_t *s_num(uint8_t *p, uint32_t num, bool has, uint64_t v)
-{
-    if (!has)
-        return p;
-    *p++ = (uint8_t)(num << 3);
-    return codec_varint_put(p, v);
+    return codec_num_size(e->has_schema_version, e->schema_version) +
+           codec_str_size(e->producer) + codec_num_size(e->has_epoch, e->epoch) +
+           codec_num_size(e->has_seq, e->seq) +
+           codec_num_size(e->has_ts_unix_ms, (uint64_t)e->ts_unix_ms) +
+           codec_str_size(e->request_id) + codec_str_size(e->correlation_id) +
+           codec_str_size(e->buyer) + codec_str_size(e->topic);
 }
 
 size_t codec_envelope_size(const Mvoi__Envelope *env, codec_env_size_t *sz)
@@ -98,15 +70,15 @@ size_t codec_envelope_pack(const Mvoi__Envelope *env, const codec_env_size_t *sz
         sz = &s;
     }
     uint8_t *p = out;
-    p = s_num(p, 1, env->has_schema_version, env->schema_version);
-    p = s_str(p, 2, env->producer);
-    p = s_num(p, 3, env->has_epoch, env->epoch);
-    p = s_num(p, 4, env->has_seq, env->seq);
-    p = s_num(p, 5, env->has_ts_unix_ms, (uint64_t)env->ts_unix_ms);
-    p = s_str(p, 6, env->request_id);
-    p = s_str(p, 7, env->correlation_id);
-    p = s_str(p, 8, env->buyer);
-    p = s_str(p, 9, env->topic);
+    p = codec_num_put(p, 1, env->has_schema_version, env->schema_version);
+    p = codec_str_put(p, 2, env->producer);
+    p = codec_num_put(p, 3, env->has_epoch, env->epoch);
+    p = codec_num_put(p, 4, env->has_seq, env->seq);
+    p = codec_num_put(p, 5, env->has_ts_unix_ms, (uint64_t)env->ts_unix_ms);
+    p = codec_str_put(p, 6, env->request_id);
+    p = codec_str_put(p, 7, env->correlation_id);
+    p = codec_str_put(p, 8, env->buyer);
+    p = codec_str_put(p, 9, env->topic);
     uint32_t num = 0;
     const ProtobufCMessage *b = s_body(env, &num);
     if (b) {

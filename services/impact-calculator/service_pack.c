@@ -16,37 +16,8 @@
 
 #include <string.h>
 
-/* One-byte tags: every field number here is below 16. */
-static size_t s_num_size(bool has, uint64_t v) { return has ? 1 + codec_varint_size(v) : 0; }
-
-static uint8_t *s_num(uint8_t *p, uint32_t num, bool has, uint64_t v)
-{
-    if (!has)
-        return p;
-    *p++ = (uint8_t)(num << 3);
-    return codec_varint_put(p, v);
-}
-
-static size_t s_str_size(const char *s)
-{
-    if (!s)
-        return 0;
-    size_t n = strlen(s);
-    return 1 + codec_varint_size(n) + n;
-}
-
-static uint8_t *s_str(uint8_t *p, uint32_t num, const char *s)
-{
-    if (!s)
-        return p;
-    size_t n = strlen(s);
-    *p++ = (uint8_t)(num << 3 | 2);
-    p = codec_varint_put(p, n);
-    memcpy(p, s, n);
-    return p + n;
-}
-
-/* A length-delimited field of len bytes (the tag of num below 16). */
+/* Every field number here is below 16: one-byte tags (codec_num_put, codec_str_put).
+ * A length-delimited field of len bytes (the tag of num below 16). */
 static size_t s_len_size(size_t len) { return 1 + codec_varint_size(len) + len; }
 
 static uint8_t *s_len_head(uint8_t *p, uint32_t num, size_t len)
@@ -73,26 +44,26 @@ static bool s_unknown(const Mvoi__Impact *imp)
 
 static size_t s_factor_size(const Mvoi__FactorRef *f)
 {
-    return s_str_size(f->table) + s_str_size(f->edition) + s_str_size(f->source) +
-           s_str_size(f->reference_variant) + s_num_size(f->has_unverified, 1);
+    return codec_str_size(f->table) + codec_str_size(f->edition) + codec_str_size(f->source) +
+           codec_str_size(f->reference_variant) + codec_num_size(f->has_unverified, 1);
 }
 
 size_t impact_svc_impact_size(const Mvoi__Impact *imp)
 {
     if (s_unknown(imp))
         return mvoi__impact__get_packed_size(imp);
-    size_t n = s_num_size(imp->has_co2_avoided_g, S_I(imp->co2_avoided_g)) +
-               s_num_size(imp->has_nox_avoided_mg, S_I(imp->nox_avoided_mg)) +
-               s_num_size(imp->has_primary_material_g, S_I(imp->primary_material_g)) +
-               s_num_size(imp->has_renewable_g, S_I(imp->renewable_g)) +
-               s_num_size(imp->has_sroi_realised_cents, S_I(imp->sroi_realised_cents)) +
-               s_num_size(imp->has_fairtrade_products, S_I(imp->fairtrade_products)) +
-               s_num_size(imp->has_risk_products, S_I(imp->risk_products)) +
-               s_num_size(imp->has_mki_avoided_cents, S_I(imp->mki_avoided_cents)) +
-               s_num_size(imp->has_pilots, S_I(imp->pilots));
+    size_t n = codec_num_size(imp->has_co2_avoided_g, S_I(imp->co2_avoided_g)) +
+               codec_num_size(imp->has_nox_avoided_mg, S_I(imp->nox_avoided_mg)) +
+               codec_num_size(imp->has_primary_material_g, S_I(imp->primary_material_g)) +
+               codec_num_size(imp->has_renewable_g, S_I(imp->renewable_g)) +
+               codec_num_size(imp->has_sroi_realised_cents, S_I(imp->sroi_realised_cents)) +
+               codec_num_size(imp->has_fairtrade_products, S_I(imp->fairtrade_products)) +
+               codec_num_size(imp->has_risk_products, S_I(imp->risk_products)) +
+               codec_num_size(imp->has_mki_avoided_cents, S_I(imp->mki_avoided_cents)) +
+               codec_num_size(imp->has_pilots, S_I(imp->pilots));
     for (size_t i = 0; i < imp->n_factors; i++)
         n += s_len_size(s_factor_size(imp->factors[i]));
-    return n + s_num_size(imp->has_theme, S_E(imp->theme));
+    return n + codec_num_size(imp->has_theme, S_E(imp->theme));
 }
 
 size_t impact_svc_impact_pack(const Mvoi__Impact *imp, uint8_t *out)
@@ -100,25 +71,25 @@ size_t impact_svc_impact_pack(const Mvoi__Impact *imp, uint8_t *out)
     if (s_unknown(imp))
         return mvoi__impact__pack(imp, out);
     uint8_t *p = out;
-    p = s_num(p, 1, imp->has_co2_avoided_g, S_I(imp->co2_avoided_g));
-    p = s_num(p, 2, imp->has_nox_avoided_mg, S_I(imp->nox_avoided_mg));
-    p = s_num(p, 3, imp->has_primary_material_g, S_I(imp->primary_material_g));
-    p = s_num(p, 4, imp->has_renewable_g, S_I(imp->renewable_g));
-    p = s_num(p, 5, imp->has_sroi_realised_cents, S_I(imp->sroi_realised_cents));
-    p = s_num(p, 6, imp->has_fairtrade_products, S_I(imp->fairtrade_products));
-    p = s_num(p, 7, imp->has_risk_products, S_I(imp->risk_products));
-    p = s_num(p, 8, imp->has_mki_avoided_cents, S_I(imp->mki_avoided_cents));
-    p = s_num(p, 9, imp->has_pilots, S_I(imp->pilots));
+    p = codec_num_put(p, 1, imp->has_co2_avoided_g, S_I(imp->co2_avoided_g));
+    p = codec_num_put(p, 2, imp->has_nox_avoided_mg, S_I(imp->nox_avoided_mg));
+    p = codec_num_put(p, 3, imp->has_primary_material_g, S_I(imp->primary_material_g));
+    p = codec_num_put(p, 4, imp->has_renewable_g, S_I(imp->renewable_g));
+    p = codec_num_put(p, 5, imp->has_sroi_realised_cents, S_I(imp->sroi_realised_cents));
+    p = codec_num_put(p, 6, imp->has_fairtrade_products, S_I(imp->fairtrade_products));
+    p = codec_num_put(p, 7, imp->has_risk_products, S_I(imp->risk_products));
+    p = codec_num_put(p, 8, imp->has_mki_avoided_cents, S_I(imp->mki_avoided_cents));
+    p = codec_num_put(p, 9, imp->has_pilots, S_I(imp->pilots));
     for (size_t i = 0; i < imp->n_factors; i++) {
         const Mvoi__FactorRef *f = imp->factors[i];
         p = s_len_head(p, 10, s_factor_size(f));
-        p = s_str(p, 1, f->table);
-        p = s_str(p, 2, f->edition);
-        p = s_str(p, 3, f->source);
-        p = s_str(p, 4, f->reference_variant);
-        p = s_num(p, 5, f->has_unverified, f->unverified ? 1 : 0);
+        p = codec_str_put(p, 1, f->table);
+        p = codec_str_put(p, 2, f->edition);
+        p = codec_str_put(p, 3, f->source);
+        p = codec_str_put(p, 4, f->reference_variant);
+        p = codec_num_put(p, 5, f->has_unverified, f->unverified ? 1 : 0);
     }
-    p = s_num(p, 11, imp->has_theme, S_E(imp->theme));
+    p = codec_num_put(p, 11, imp->has_theme, S_E(imp->theme));
     return (size_t)(p - out);
 }
 
@@ -135,11 +106,11 @@ size_t impact_svc_record_head_size(const Mvoi__MeasurementRecord *rec)
 {
     if (!s_record_plain(rec))
         return mvoi__measurement_record__get_packed_size(rec);
-    return s_num_size(rec->has_withdrawn, 1) + s_str_size(rec->explanation) +
-           s_str_size(rec->purchasing_group) +
-           s_num_size(rec->has_sroi_obligation_cents, S_I(rec->sroi_obligation_cents)) +
-           s_num_size(rec->has_seq, rec->seq) +
-           s_num_size(rec->has_recorded_ms, S_I(rec->recorded_ms));
+    return codec_num_size(rec->has_withdrawn, 1) + codec_str_size(rec->explanation) +
+           codec_str_size(rec->purchasing_group) +
+           codec_num_size(rec->has_sroi_obligation_cents, S_I(rec->sroi_obligation_cents)) +
+           codec_num_size(rec->has_seq, rec->seq) +
+           codec_num_size(rec->has_recorded_ms, S_I(rec->recorded_ms));
 }
 
 size_t impact_svc_record_head_pack(const Mvoi__MeasurementRecord *rec, uint8_t *out)
@@ -147,12 +118,12 @@ size_t impact_svc_record_head_pack(const Mvoi__MeasurementRecord *rec, uint8_t *
     if (!s_record_plain(rec))
         return mvoi__measurement_record__pack(rec, out);
     uint8_t *p = out;
-    p = s_num(p, 3, rec->has_withdrawn, rec->withdrawn ? 1 : 0);
-    p = s_str(p, 5, rec->explanation);
-    p = s_str(p, 6, rec->purchasing_group);
-    p = s_num(p, 7, rec->has_sroi_obligation_cents, S_I(rec->sroi_obligation_cents));
-    p = s_num(p, 8, rec->has_seq, rec->seq);
-    p = s_num(p, 9, rec->has_recorded_ms, S_I(rec->recorded_ms));
+    p = codec_num_put(p, 3, rec->has_withdrawn, rec->withdrawn ? 1 : 0);
+    p = codec_str_put(p, 5, rec->explanation);
+    p = codec_str_put(p, 6, rec->purchasing_group);
+    p = codec_num_put(p, 7, rec->has_sroi_obligation_cents, S_I(rec->sroi_obligation_cents));
+    p = codec_num_put(p, 8, rec->has_seq, rec->seq);
+    p = codec_num_put(p, 9, rec->has_recorded_ms, S_I(rec->recorded_ms));
     return (size_t)(p - out);
 }
 
@@ -168,7 +139,7 @@ size_t impact_svc_event_head_size(const Mvoi__ImpactEvent *ie)
 {
     if (!s_event_plain(ie))
         return mvoi__impact_event__get_packed_size(ie);
-    return s_num_size(ie->has_kind, S_E(ie->kind)) + s_str_size(ie->purchasing_group);
+    return codec_num_size(ie->has_kind, S_E(ie->kind)) + codec_str_size(ie->purchasing_group);
 }
 
 size_t impact_svc_event_head_pack(const Mvoi__ImpactEvent *ie, uint8_t *out)
@@ -176,8 +147,8 @@ size_t impact_svc_event_head_pack(const Mvoi__ImpactEvent *ie, uint8_t *out)
     if (!s_event_plain(ie))
         return mvoi__impact_event__pack(ie, out);
     uint8_t *p = out;
-    p = s_num(p, 1, ie->has_kind, S_E(ie->kind));
-    p = s_str(p, 6, ie->purchasing_group);
+    p = codec_num_put(p, 1, ie->has_kind, S_E(ie->kind));
+    p = codec_str_put(p, 6, ie->purchasing_group);
     return (size_t)(p - out);
 }
 
@@ -201,18 +172,19 @@ static size_t s_result_size(const Mvoi__MeasurementResult *r, const codec_slice_
 {
     *err_len = r->error ? mvoi__error__get_packed_size(r->error) : 0;
     *imp_len = s_result_impact(r, enc);
-    return s_str_size(r->id) + s_num_size(r->has_ok, 1) + s_num_size(r->has_duplicate, 1) +
+    return codec_str_size(r->id) + codec_num_size(r->has_ok, 1) +
+           codec_num_size(r->has_duplicate, 1) +
            (r->error ? s_len_size(*err_len) : 0) +
            (s_has_impact(r, enc) ? s_len_size(*imp_len) : 0) +
-           s_num_size(r->has_revision, r->revision) + s_str_size(r->explanation);
+           codec_num_size(r->has_revision, r->revision) + codec_str_size(r->explanation);
 }
 
 static uint8_t *s_result(uint8_t *p, const Mvoi__MeasurementResult *r,
                          const codec_slice_t *enc, size_t err_len, size_t imp_len)
 {
-    p = s_str(p, 1, r->id);
-    p = s_num(p, 2, r->has_ok, r->ok ? 1 : 0);
-    p = s_num(p, 3, r->has_duplicate, r->duplicate ? 1 : 0);
+    p = codec_str_put(p, 1, r->id);
+    p = codec_num_put(p, 2, r->has_ok, r->ok ? 1 : 0);
+    p = codec_num_put(p, 3, r->has_duplicate, r->duplicate ? 1 : 0);
     if (r->error) {
         p = s_len_head(p, 4, err_len);
         p += mvoi__error__pack(r->error, p);
@@ -225,14 +197,14 @@ static uint8_t *s_result(uint8_t *p, const Mvoi__MeasurementResult *r,
             impact_svc_impact_pack(r->impact, p);
         p += imp_len;
     }
-    p = s_num(p, 6, r->has_revision, r->revision);
-    return s_str(p, 7, r->explanation);
+    p = codec_num_put(p, 6, r->has_revision, r->revision);
+    return codec_str_put(p, 7, r->explanation);
 }
 
 size_t impact_svc_reply_size(const Mvoi__MeasurementReply *rep, const codec_slice_t *enc,
                              size_t *sz)
 {
-    size_t n = s_num_size(rep->has_seq, rep->seq);
+    size_t n = codec_num_size(rep->has_seq, rep->seq);
     for (size_t i = 0; i < rep->n_results; i++) {
         sz[3 * i] = s_result_size(rep->results[i], enc ? &enc[i] : NULL, &sz[3 * i + 1],
                                   &sz[3 * i + 2]);
@@ -249,6 +221,6 @@ size_t impact_svc_reply_pack(const Mvoi__MeasurementReply *rep, const codec_slic
         p = s_len_head(p, 1, sz[3 * i]);
         p = s_result(p, rep->results[i], enc ? &enc[i] : NULL, sz[3 * i + 1], sz[3 * i + 2]);
     }
-    p = s_num(p, 2, rep->has_seq, rep->seq);
+    p = codec_num_put(p, 2, rep->has_seq, rep->seq);
     return (size_t)(p - out);
 }
