@@ -8,6 +8,7 @@
  *  rerun fn) are handled here and never returned.
  */
 #include "store_int.h"
+#include "store_pace.h"
 #include "mvoi_error.h"
 #include "store_guard.h"
 #include "clock.h"
@@ -425,6 +426,16 @@ int store_flush(store_t *self)
         return store__wal_flush(self);
     int rc = mdb_env_sync(self->env, 1);
     return rc == 0 ? 0 : mvoi_mdb_error(rc);
+}
+int store_flush_paced(store_t *self, uint32_t pace_ms)
+{
+    int fd = -1;
+    if (!self->wal && pace_ms && mdb_env_get_fd(self->env, &fd) == 0) {
+        int rc = store_pace_writeback(fd, pace_ms, NULL, NULL);
+        if (rc != 0)
+            return rc;   /* its wait consumed the error: the fdatasync would not see it */
+    }
+    return store_flush(self);
 }
 uint64_t store_last_txn(store_t *self) { return self->last_txn; }
 uint64_t store_durable_txn(store_t *self) { return self->durable_txn; }

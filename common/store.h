@@ -56,6 +56,10 @@ typedef struct {
     bool wal;
     uint64_t wal_size, wal_checkpoint_bytes;
     uint32_t wal_checkpoint_ms;
+    /* A checkpoint's flush of data.mdb (WAL mode, on the store's thread) first writes the
+     * pages back paced (store_pace.h), sleeping at most this long in all; 0: one plain
+     * fdatasync. store_flush_paced takes its own budget. */
+    uint32_t checkpoint_pace_ms;
 } store_opts_t;
 
 /* Takes the directory's lock (store_guard.h), checks data.mdb before mapping it, opens (or
@@ -70,6 +74,11 @@ MDB_env *store_env(store_t *self);
 /* Flush everything committed so far to the disk (fdatasync of data.mdb). Safe from any
  * thread, also while the loop thread writes: it touches no LMDB state. 0 or -errno. */
 int store_flush(store_t *self);
+/* store_flush for a periodic checkpoint off the loop (the kpi-aggregator's): the dirty
+ * pages are written back paced first (store_pace.h, sleeps up to pace_ms; 0: not paced),
+ * so the flush does not hand the device a burst that the producers' log flushes queue
+ * behind. Not for a flush somebody waits for. */
+int store_flush_paced(store_t *self, uint32_t pace_ms);
 /* fsync(2) of a directory, so that a file created or renamed in it survives an OS crash.
  * 0 or -errno. */
 int store_fsync_dir(const char *dir);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "store_pace.h"
+
 struct store_cpsync_t {
     int data_fd;
     store_wal_t *wal;
@@ -20,17 +22,22 @@ struct store_cpsync_t {
     uint64_t written;        /* the id the last successful flush put in the header */
     uint64_t confirmed;      /* atomic: read by the loop without a lock */
     int failed;              /* atomic */
+    uint32_t pace_ms;        /* store_pace_writeback's budget; 0: one plain fdatasync */
+    bool hurry;              /* atomic: store_cpsync_now waits, the pacer stops sleeping */
 };
 
 /* Under io: data.mdb, then the header, then the log: the header names a checkpoint only
  * once everything it points to is on the device. */
-static int s_flush(store_cpsync_t *self, uint64_t txnid)
+static int s_flush(store_cpsync_t *self, uint64_t txnid, bool paced)
 {
     if (__atomic_load_n(&self->failed, __ATOMIC_ACQUIRE))
         return __atomic_load_n(&self->failed, __ATOMIC_ACQUIRE);
     if (txnid <= self->written)
         return 0;
-    int rc = fdatasync(self->data_fd) == 0 ? 0 : -errno;
+    int rc = paced && self->pace_ms
+                 ? store_pace_writeback(self->data_fd, self->pace_ms, &self->hurry, NULL) : 0;
+    if (rc == 0)
+        rc = fdatasync(self->data_fd) == 0 ? 0 : -errno;
     if (rc == 0)
         rc = store_wal_set_confirmed(self->wal, txnid);
     if (rc == 0)
@@ -56,7 +63,7 @@ static void *s_main(void *arg)
         uint64_t want = self->requested;
         pthread_mutex_unlock(&self->mu);
         pthread_mutex_lock(&self->io);
-        int rc = s_flush(self, want);
+        int rc = s_flush(self, want, true);
         pthread_mutex_unlock(&self->io);
         pthread_mutex_lock(&self->mu);
         if (rc != 0)
@@ -66,12 +73,14 @@ static void *s_main(void *arg)
     return NULL;
 }
 
-int store_cpsync_new(store_cpsync_t **out, int data_fd, store_wal_t *wal, uint64_t confirmed)
+int store_cpsync_new(store_cpsync_t **out, int data_fd, store_wal_t *wal, uint64_t confirmed,
+                     uint32_t pace_ms)
 {
     store_cpsync_t *self = calloc(1, sizeof *self);
     if (!self)
         return -ENOMEM;
     self->data_fd = data_fd;
+    self->pace_ms = pace_ms;
     self->wal = wal;
     self->written = self->confirmed = self->requested = confirmed;
     pthread_mutex_init(&self->mu, NULL);
@@ -128,8 +137,10 @@ int store_cpsync_failed(store_cpsync_t *self)
 
 int store_cpsync_now(store_cpsync_t *self, uint64_t txnid)
 {
+    __atomic_store_n(&self->hurry, true, __ATOMIC_RELEASE);
     pthread_mutex_lock(&self->io);
-    int rc = s_flush(self, txnid);
+    int rc = s_flush(self, txnid, false);
+    __atomic_store_n(&self->hurry, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&self->io);
     return rc;
 }

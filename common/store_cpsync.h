@@ -21,8 +21,11 @@
 
 typedef struct store_cpsync_t store_cpsync_t;
 
-/* data_fd: data.mdb's descriptor (mdb_env_get_fd); confirmed: the header's id now. */
-int store_cpsync_new(store_cpsync_t **out, int data_fd, store_wal_t *wal, uint64_t confirmed);
+/* data_fd: data.mdb's descriptor (mdb_env_get_fd); confirmed: the header's id now;
+ * pace_ms: the thread's flushes write data.mdb back paced (store_pace.h) with this budget
+ * of sleeps, 0 for one plain fdatasync. store_cpsync_now never paces. */
+int store_cpsync_new(store_cpsync_t **out, int data_fd, store_wal_t *wal, uint64_t confirmed,
+                     uint32_t pace_ms);
 /* Stops and joins the thread (a flush in progress finishes first). */
 void store_cpsync_destroy(store_cpsync_t **self_p);
 

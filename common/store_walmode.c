@@ -574,7 +574,8 @@ int store__wal_open(store_t *self, const store_opts_t *opts)
     if ((rc = store_wal_set_confirmed(w, info.me_last_txnid)) == 0)
         rc = store_wal_sync(w);
     if (rc == 0)
-        rc = store_cpsync_new(&self->cps, fd, w, info.me_last_txnid);
+        rc = store_cpsync_new(&self->cps, fd, w, info.me_last_txnid,
+                              opts->checkpoint_pace_ms);
     if (rc != 0) {
         s_refuse(self, rc, "cannot confirm in %s: %s", STORE_WAL_FILE, mvoi_strerror(rc));
         goto out;

@@ -70,6 +70,7 @@ typedef struct {
                                       ignored with nosync */
     uint64_t wal_size, wal_checkpoint_bytes;   /* 0: the store's defaults */
     uint32_t wal_checkpoint_ms;
+    uint32_t wal_checkpoint_pace_ms;   /* store_opts_t.checkpoint_pace_ms */
     bool flush_offloop;            /* durable commit's last flush on a worker thread
                                       (server_opts_t.flush_offloop) */
     uint32_t batch;                /* commands per transaction, 0 = server default */

@@ -47,6 +47,10 @@ static const cfg_spec_t s_config[] = {
       "last one (each checkpoint holds the loop for its LMDB page flush)", 1, 65536 },
     { "wal_checkpoint_ms", CFG_INT, "1000", "checkpoint at least this often while writes come "
       "in", 10, 3600000 },
+    { "wal_checkpoint_pace_ms", CFG_INT, "250", "a checkpoint's data.mdb flush (on the "
+      "store's thread) first writes the pages back in 512 KiB steps with gaps as long as "
+      "each step took, so that the log's flushes meanwhile do not queue behind one burst; "
+      "the gaps add up to at most this (0: one plain fdatasync)", 0, 10000 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "
                                    "transactions on an OS crash)" },
 };
@@ -77,6 +81,7 @@ int main(int argc, char **argv)
         .wal_size = (uint64_t)cfg_int(cfg, "wal_size_mb") << 20,
         .wal_checkpoint_bytes = (uint64_t)cfg_int(cfg, "wal_checkpoint_mb") << 20,
         .wal_checkpoint_ms = (uint32_t)cfg_int(cfg, "wal_checkpoint_ms"),
+        .wal_checkpoint_pace_ms = (uint32_t)cfg_int(cfg, "wal_checkpoint_pace_ms"),
         .flush_offloop = cfg_bool(cfg, "flush_offloop"),
         .batch = (uint32_t)cfg_int(cfg, "batch"),
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),

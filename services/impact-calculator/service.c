@@ -134,7 +134,8 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
     store_opts_t so = { .path = o->state_dir, .dbs = dbs, .nosync = o->nosync,
                         .nometasync = offloop, .wal = wal, .wal_size = o->wal_size,
                         .wal_checkpoint_bytes = o->wal_checkpoint_bytes,
-                        .wal_checkpoint_ms = o->wal_checkpoint_ms };
+                        .wal_checkpoint_ms = o->wal_checkpoint_ms,
+                        .checkpoint_pace_ms = o->wal_checkpoint_pace_ms };
     self->store = store_new(&so, &rc);
     if (!self->store)
         goto fail;

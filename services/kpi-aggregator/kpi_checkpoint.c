@@ -13,6 +13,7 @@ struct kpi_checkpoint_t {
     uv_work_t work;
     store_t *store;
     uint64_t commits_seen;   /* store_commits() at the start of the last flush */
+    uint32_t pace_ms;
     int result;              /* of the flush in flight, written by the worker */
     bool in_flight, closed;
 };
@@ -26,7 +27,7 @@ static void s_maybe_free(kpi_checkpoint_t *self)
 static void s_work(uv_work_t *w)
 {
     kpi_checkpoint_t *self = w->data;
-    self->result = store_flush(self->store);
+    self->result = store_flush_paced(self->store, self->pace_ms);
 }
 
 static void s_after(uv_work_t *w, int status)
@@ -55,7 +56,7 @@ static void s_on_timer(uv_timer_t *t)
 }
 
 kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, uint32_t period_ms,
-                                     int *err)
+                                     uint32_t pace_ms, int *err)
 {
     *err = 0;
     if (period_ms == 0)
@@ -66,6 +67,7 @@ kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, uint32_t p
         return NULL;
     }
     self->store = store;
+    self->pace_ms = pace_ms;
     self->work.data = self;
     uv_timer_init(loop, &self->timer);
     self->timer.data = self;

@@ -1,8 +1,9 @@
 /*  kpi_checkpoint: the periodic flush of the aggregator's unsynced store (kpi_recover.h).
  *
  *  Commits do not flush; every period_ms, if anything was committed since the last
- *  checkpoint, one fdatasync of data.mdb runs on a libuv worker thread (store_flush), so
- *  the loop never waits for the device. It keeps the kernel's dirty pages of the store
+ *  checkpoint, data.mdb is flushed on a libuv worker thread (store_flush_paced: its pages
+ *  written back in spaced steps, then one fdatasync), so the loop never waits for the
+ *  device and the producers' log flushes on the same disk do not queue behind a burst. It keeps the kernel's dirty pages of the store
  *  bounded and written steadily. It is not what makes the totals right after an OS crash:
  *  that is the rebuild (kpi_recover.h), since LMDB under NOSYNC gives no write order.
  */
@@ -16,9 +17,10 @@
 
 typedef struct kpi_checkpoint_t kpi_checkpoint_t;
 
-/* period_ms 0: no checkpoints (NULL is returned, and is a valid argument below). */
+/* period_ms 0: no checkpoints (NULL is returned, and is a valid argument below);
+ * pace_ms: store_flush_paced's budget. */
 kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, uint32_t period_ms,
-                                     int *err);
+                                     uint32_t pace_ms, int *err);
 /* Stops the timer; the object frees itself once a flush in flight has finished (the
  * loop must run for that). *self_p is set to NULL. */
 void kpi_checkpoint_stop(kpi_checkpoint_t **self_p);

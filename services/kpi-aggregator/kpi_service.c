@@ -467,7 +467,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         log_info("rebuild_started", "rebuilding from seq 1 of calendar and impact (new epoch "
                  "%llu: followers re-snapshot)", (unsigned long long)outbox_epoch(self->outbox));
     if (!o->nosync && (self->checkpoint = kpi_checkpoint_new(loop, self->store,
-                                                             o->checkpoint_ms, &e)) == NULL
+                                                             o->checkpoint_ms,
+                                                             o->checkpoint_pace_ms, &e)) == NULL
         && e != 0)
         goto fail;
     self->grace_ms = o->upstream_grace_ms ? o->upstream_grace_ms : 10000;

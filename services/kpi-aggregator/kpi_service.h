@@ -29,6 +29,7 @@ typedef struct {
     bool nosync;                 /* benchmarks: no periodic checkpoint either (the store
                                     never flushes per commit, see kpi_recover.h) */
     uint32_t checkpoint_ms;      /* off-loop flush of the store this often; 0 = never */
+    uint32_t checkpoint_pace_ms; /* its paced write-back's budget (store_flush_paced) */
     uint32_t heartbeat_ms;       /* 0 = default 1000 */
     uint32_t retention_ms;      /* period of the retention pass; 0 = 60000 */
     uint32_t stall_ms;           /* feeds: re-ask a replay after this silence; 0 = 3000 */

@@ -34,6 +34,10 @@ static const cfg_spec_t s_config[] = {
       "the store is derived and not flushed per commit; this often, if anything was "
       "committed, data.mdb is flushed on a worker thread (after an OS crash the totals are "
       "rebuilt from the producers either way); 0 = only at an orderly stop", 0, 3600000 },
+    { "checkpoint_pace_ms", CFG_INT, "250", "the periodic flush first writes the pages back "
+      "in 512 KiB steps with gaps as long as each step took, so that the producers' log "
+      "flushes on the same disk do not queue behind one burst; the gaps add up to at most "
+      "this (0: one plain fdatasync)", 0, 10000 },
     { "snapshot_max", CFG_INT, "268435456",
       "bytes of one buyer's part of a producer's snapshot that a rebuild holds at a time (it "
       "applies the snapshot buyer by buyer, one transaction each); a buyer beyond it fails "
@@ -62,6 +66,7 @@ int main(int argc, char **argv)
         .impact_api = cfg_str(cfg, "impact_api"), .impact_pub = cfg_str(cfg, "impact_pub"),
         .nosync = cfg_bool(cfg, "nosync"),
         .checkpoint_ms = (uint32_t)cfg_int(cfg, "checkpoint_ms"),
+        .checkpoint_pace_ms = (uint32_t)cfg_int(cfg, "checkpoint_pace_ms"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
         .upstream_grace_ms = (uint32_t)cfg_int(cfg, "upstream_grace_ms"),
         .linger_ms = (uint32_t)cfg_int(cfg, "linger_ms"),
