@@ -10,7 +10,8 @@
 #include "clock.h"
 
 enum {
-    PACE_CHUNK = 512 * 1024,       /* bytes per step: a few ms of the log's flushes at most */
+    PACE_CHUNK = 64 * 1024,        /* bytes per step: what a log flush may find ahead of it
+                                      (512 KiB left the p99 0.4 ms higher, 64 KiB 0.1 ms) */
     PACE_MAX_STEPS = 8192,         /* a larger file gets larger chunks, not more calls */
     PACE_WROTE_NS = 30 * 1000,     /* a clean chunk returns in a few us; a write takes longer */
     PACE_GAP_MIN_NS = 200 * 1000,

@@ -7,7 +7,7 @@
  *  fdatasync, 0.3 ms alone, took several ms for the commands that came during a
  *  checkpoint, and that was the p99 (docs/latency.md#paced-checkpoint).
  *
- *  store_pace_writeback walks the file in chunks with sync_file_range(2) (start the
+ *  store_pace_writeback walks the file in 64 KiB chunks with sync_file_range(2) (start the
  *  writeback of the chunk's dirty pages, wait for it) and, after a chunk that wrote
  *  something, sleeps as long as that chunk took, so the device spends at most about half
  *  its time on the checkpoint and the log's flushes fall into the gaps. The caller's

@@ -48,7 +48,7 @@ static const cfg_spec_t s_config[] = {
     { "wal_checkpoint_ms", CFG_INT, "1000", "checkpoint at least this often while writes come "
       "in", 10, 3600000 },
     { "wal_checkpoint_pace_ms", CFG_INT, "250", "a checkpoint's data.mdb flush (on the "
-      "store's thread) first writes the pages back in 512 KiB steps with gaps as long as "
+      "store's thread) first writes the pages back in 64 KiB steps with gaps as long as "
       "each step took, so that the log's flushes meanwhile do not queue behind one burst; "
       "the gaps add up to at most this (0: one plain fdatasync)", 0, 10000 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only: loses the last "

@@ -35,7 +35,7 @@ static const cfg_spec_t s_config[] = {
       "committed, data.mdb is flushed on a worker thread (after an OS crash the totals are "
       "rebuilt from the producers either way); 0 = only at an orderly stop", 0, 3600000 },
     { "checkpoint_pace_ms", CFG_INT, "250", "the periodic flush first writes the pages back "
-      "in 512 KiB steps with gaps as long as each step took, so that the producers' log "
+      "in 64 KiB steps with gaps as long as each step took, so that the producers' log "
       "flushes on the same disk do not queue behind one burst; the gaps add up to at most "
       "this (0: one plain fdatasync)", 0, 10000 },
     { "snapshot_max", CFG_INT, "268435456",

@@ -26,11 +26,13 @@
 
 /* ---------------------------------------------------------------- fleet */
 
+enum { E2E_ENV_MAX = 24 };   /* variables per service: its own, the A/B's, CURVE's */
+
 typedef struct {
     char dir[128];
     char capi[192], cpub[192], iapi[192], ipub[192], kapi[192], kpub[192];
-    char env[3][16][256];
-    const char *envp[3][17];
+    char env[3][E2E_ENV_MAX][256];
+    const char *envp[3][E2E_ENV_MAX + 1];
     char bin[3][512];
     h_proc_t proc[3];
     int restarts[3];

@@ -48,13 +48,21 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB=%s", f->cpub);
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_HEARTBEAT_MS=200");
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_NOSYNC=%s", ns);
-    /* A/B of the write-ahead log (benchmarks): the caller's choice, else the default. */
-    static const char *const wal_vars[] = { "MVOI_IMPACT_CALCULATOR_WAL",
-                                            "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS",
-                                            "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MB" };
-    for (size_t v = 0; v < sizeof wal_vars / sizeof wal_vars[0]; v++)
-        if (getenv(wal_vars[v]))
-            P(E2E_IMP, "%s=%s", wal_vars[v], getenv(wal_vars[v]));
+    /* A/B of the sync settings (benchmarks): the caller's choice, else the default. The
+     * services get only the environment built here, so a setting not listed never reaches
+     * them; LD_PRELOAD is passed for allocator experiments. */
+    static const struct { int w; const char *name; } ab_vars[] = {
+        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL" },
+        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS" },
+        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MB" },
+        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_PACE_MS" },
+        { E2E_KPI, "MVOI_KPI_AGGREGATOR_CHECKPOINT_MS" },
+        { E2E_KPI, "MVOI_KPI_AGGREGATOR_CHECKPOINT_PACE_MS" },
+        { E2E_IMP, "LD_PRELOAD" }, { E2E_KPI, "LD_PRELOAD" }, { E2E_CAL, "LD_PRELOAD" },
+    };
+    for (size_t v = 0; v < sizeof ab_vars / sizeof ab_vars[0]; v++)
+        if (getenv(ab_vars[v].name))
+            P(ab_vars[v].w, "%s=%s", ab_vars[v].name, getenv(ab_vars[v].name));
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_API=%s", f->kapi);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_PUB=%s", f->kpub);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_CALENDAR_API=%s", f->capi);
@@ -94,7 +102,7 @@ int e2e_fleet_curve(e2e_fleet_t *f)
         int n = 0;
         while (f->envp[w][n])
             n++;
-        if (n + 3 > 16)
+        if (n + 3 > E2E_ENV_MAX)
             return -E2BIG;
         for (int i = 0; i < n; i++)
             if (strcmp(f->env[w][i], "MVOI_CURVE=off") == 0)
