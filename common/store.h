@@ -49,7 +49,7 @@ typedef struct {
     /* Write-ahead log (docs/design.md#sync-policy): each store_write appends one record to
      * <path>/wal.mvoi (preallocated, wal_size bytes, default 64 MiB) instead of committing;
      * store_flush is one fdatasync of that file; LMDB commits at checkpoints (every
-     * wal_checkpoint_bytes of records, default 8 MiB, or wal_checkpoint_ms, default 1000,
+     * wal_checkpoint_bytes of records, default 16 MiB, or wal_checkpoint_ms, default 1000,
      * and at store_destroy). store_last_txn/store_durable_txn count log records then.
      * Every write must go through store_put & co (below). A store opened without wal
      * replays and removes a log an earlier run left. */

@@ -38,7 +38,7 @@
 
 #define S_KEY "store.wal"
 #define S_DEFAULT_SIZE (64ull << 20)
-#define S_DEFAULT_CP_BYTES (8ull << 20)
+#define S_DEFAULT_CP_BYTES (16ull << 20)
 #define S_DEFAULT_CP_MS 1000u
 #define S_IDLE_MS 100   /* no batch for this long: checkpoint now (store__wal_tick) */
 #define S_ATTEMPTS 8

@@ -38,12 +38,12 @@ static const cfg_spec_t s_config[] = {
     { "wal", CFG_BOOL, "true",
       "write-ahead log: each batch is appended to one preallocated file (wal.mvoi in the "
       "data directory) and made durable by one fdatasync of it, on a worker thread; LMDB "
-      "commits at checkpoints (every 8 MiB of log or 1 s, after 100 ms without writes, "
+      "commits at checkpoints (every 16 MiB of log or 1 s, after 100 ms without writes, "
       "and at stop) and a start re-applies the log after a crash (false: every batch "
       "commits to LMDB; ignored with nosync)" },
     { "wal_size_mb", CFG_INT, "64", "size of wal.mvoi (a ring, preallocated at start)", 1,
       65536 },
-    { "wal_checkpoint_mb", CFG_INT, "8", "checkpoint once this much log was written since the "
+    { "wal_checkpoint_mb", CFG_INT, "16", "checkpoint once this much log was written since the "
       "last one (each checkpoint holds the loop for its LMDB page flush)", 1, 65536 },
     { "wal_checkpoint_ms", CFG_INT, "1000", "checkpoint at least this often while writes come "
       "in", 10, 3600000 },
