@@ -511,8 +511,12 @@ static void s_run_batch(server_t *self)
             self->cmds[i] = NULL;
             continue;
         }
-        if (rc == 0 && self->flush)
-            store_flush(self->opts.store);   /* no memory to hold it: flush here */
+        if (rc == 0 && self->flush && server_flush_sync(self) != 0) {
+            /* no memory to hold it, and the flush here failed: not acknowledged */
+            s_req_reset_reply(req);
+            server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                         "storage failure; retry with the same request id");
+        }
         server_reply_free(self, req);
         self->cmds[i] = NULL;
     }

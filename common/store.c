@@ -427,6 +427,15 @@ int store_flush(store_t *self)
     int rc = mdb_env_sync(self->env, 1);
     return rc == 0 ? 0 : mvoi_mdb_error(rc);
 }
+unsigned store_flush_lanes(store_t *self) { return self->wal ? STORE_FLUSH_LANES : 1; }
+
+int store_flush_lane(store_t *self, unsigned lane)
+{
+    if (!self->wal || lane >= STORE_FLUSH_LANES)
+        return lane == 0 ? store_flush(self) : -EINVAL;
+    return store__wal_flush_lane(self, lane);
+}
+
 int store_flush_paced(store_t *self, uint32_t pace_ms)
 {
     int fd = -1;

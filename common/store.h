@@ -74,6 +74,14 @@ MDB_env *store_env(store_t *self);
 /* Flush everything committed so far to the disk (fdatasync of data.mdb). Safe from any
  * thread, also while the loop thread writes: it touches no LMDB state. 0 or -errno. */
 int store_flush(store_t *self);
+/* Flushes that may run at once, each on its own thread: STORE_FLUSH_LANES in WAL mode
+ * (each lane its own descriptor of the log, so each sees every write-back error; the
+ * first error is final for all of them, store_wal.h), 1 otherwise. store_flush_lane is
+ * store_flush by lane lane (< store_flush_lanes), safe while another lane flushes.
+ * A flush covers everything committed before it started, whichever lane ran it. */
+#define STORE_FLUSH_LANES 2
+unsigned store_flush_lanes(store_t *self);
+int store_flush_lane(store_t *self, unsigned lane);
 /* store_flush for a periodic checkpoint off the loop (the kpi-aggregator's): the dirty
  * pages are written back paced first (store_pace.h, sleeps up to pace_ms; 0: not paced),
  * so the flush does not hand the device a burst that the producers' log flushes queue

@@ -41,7 +41,7 @@ static int s_flush(store_cpsync_t *self, uint64_t txnid, bool paced)
     if (rc == 0)
         rc = store_wal_set_confirmed(self->wal, txnid);
     if (rc == 0)
-        rc = store_wal_sync(self->wal);
+        rc = store_wal_sync_lane(self->wal, STORE_WAL_LANE_CP);
     if (rc != 0) {
         __atomic_store_n(&self->failed, rc, __ATOMIC_RELEASE);
         return rc;

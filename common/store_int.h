@@ -121,5 +121,6 @@ int store__wal_read(store_t *self, store_fn *fn, void *arg);
 void store__wal_close(store_t *self);
 void store__wal_tick(store_t *self);      /* a checkpoint due by time */
 int store__wal_flush(store_t *self);      /* store_flush in WAL mode */
+int store__wal_flush_lane(store_t *self, unsigned lane);   /* store_flush_lane, WAL mode */
 
 #endif

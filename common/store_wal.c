@@ -16,6 +16,8 @@
 
 struct store_wal_t {
     int fd;
+    int lane[STORE_WAL_LANES];   /* -1 until store_wal_format opens them: then fd flushes */
+    int sync_err;        /* the first flush error of any lane (atomic) */
     uint64_t size;       /* the ring's size: the file's */
     uint64_t head;       /* where the next record goes (before the wrap rule) */
     uint64_t appended;   /* bytes appended since store_wal_start, gaps included */
@@ -32,6 +34,23 @@ static int s_path(char *buf, size_t cap, const char *dir)
 {
     int n = snprintf(buf, cap, "%s/%s", dir, STORE_WAL_FILE);
     return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+static void s_lanes_init(store_wal_t *w)
+{
+    for (unsigned i = 0; i < STORE_WAL_LANES; i++)
+        w->lane[i] = -1;
+}
+
+static int s_lanes_open(store_wal_t *w, const char *path)
+{
+    for (unsigned i = 0; i < STORE_WAL_LANES; i++) {
+        if (w->lane[i] >= 0)
+            continue;
+        if ((w->lane[i] = open(path, O_RDWR | O_CLOEXEC)) < 0)
+            return -errno;
+    }
+    return 0;
 }
 
 int store_wal_open(const char *dir, store_wal_t **out, bool *exists)
@@ -54,6 +73,7 @@ int store_wal_open(const char *dir, store_wal_t **out, bool *exists)
         return rc;
     }
     w->fd = fd;
+    s_lanes_init(w);
     w->size = (uint64_t)st.st_size;
     *out = w;
     *exists = true;
@@ -104,8 +124,11 @@ int store_wal_format(const char *dir, store_wal_t **wp, uint64_t size)
             free(w);
             return rc;
         }
+        s_lanes_init(w);
         *wp = w;
     }
+    if ((rc = s_lanes_open(w, path)) != 0)
+        return rc;
     if (w->size > size && ftruncate(w->fd, (off_t)size) != 0)
         return -errno;
     if (w->size < size && (rc = s_zero_fill(w->fd, w->size, size)) != 0)
@@ -120,6 +143,9 @@ void store_wal_close(store_wal_t **wp)
 {
     if (!wp || !*wp)
         return;
+    for (unsigned i = 0; i < STORE_WAL_LANES; i++)
+        if ((*wp)->lane[i] >= 0)
+            close((*wp)->lane[i]);
     close((*wp)->fd);
     free(*wp);
     *wp = NULL;
@@ -280,7 +306,24 @@ int store_wal_append(store_wal_t *w, uint64_t lsn, uint64_t synced, uint64_t sal
     return 0;
 }
 
-int store_wal_sync(store_wal_t *w)
+int store_wal_sync_lane(store_wal_t *w, unsigned lane)
 {
-    return fdatasync(w->fd) == 0 ? 0 : -errno;
+    int rc = __atomic_load_n(&w->sync_err, __ATOMIC_ACQUIRE);
+    if (rc != 0 || lane >= STORE_WAL_LANES)
+        return rc ? rc : -EINVAL;
+    int fd = w->lane[lane] >= 0 ? w->lane[lane] : w->fd;
+    if (fdatasync(fd) == 0)
+        return 0;
+    rc = -errno;
+    int none = 0;
+    __atomic_compare_exchange_n(&w->sync_err, &none, rc, false, __ATOMIC_ACQ_REL,
+                                __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&w->sync_err, __ATOMIC_ACQUIRE);
+}
+
+int store_wal_sync(store_wal_t *w) { return store_wal_sync_lane(w, 0); }
+
+int store_wal_sync_failed(store_wal_t *w)
+{
+    return __atomic_load_n(&w->sync_err, __ATOMIC_ACQUIRE);
 }

@@ -79,7 +79,21 @@ uint64_t store_wal_appended(store_wal_t *w);
 /* A confirmed checkpoint covers what was appended until `appended` (a store_wal_appended
  * taken just before its commit): that space may be reused. */
 void store_wal_release(store_wal_t *w, uint64_t appended);
-/* fdatasync of the file; safe from another thread while the owner appends. */
+/* Flush lanes: each lane is its own open file description of the log, so that several
+ * threads may flush at once and each fdatasync still sees every write-back error since
+ * its lane opened (Linux reports such an error once per open file description: on a
+ * shared one, the second of two flushers would miss the error the first one took and
+ * report success). The first error of any lane is kept: from then on every lane returns
+ * it without flushing, since the pages that failed may be gone from the cache and only a
+ * restart (which re-applies the log from the last confirmed checkpoint) knows what is on
+ * the device. Lane 0 is store_wal_sync's; the lanes open with store_wal_format. */
+#define STORE_WAL_LANES 4
+#define STORE_WAL_LANE_CP 3   /* the checkpoint thread's (store_cpsync.c) */
+/* fdatasync of the file by a lane; safe from other threads while the owner appends. */
+int store_wal_sync_lane(store_wal_t *w, unsigned lane);
+/* store_wal_sync_lane(w, 0) */
 int store_wal_sync(store_wal_t *w);
+/* The kept flush error (a negative errno), or 0. */
+int store_wal_sync_failed(store_wal_t *w);
 
 #endif

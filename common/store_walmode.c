@@ -304,6 +304,11 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
 
 int store__wal_write(store_t *self, store_fn *fn, void *arg)
 {
+    /* A failed flush of the log is final (store_wal.h): nothing more may be acknowledged,
+     * so nothing more is taken; a restart re-applies what the device has. */
+    int sync_err = store_wal_sync_failed(self->wal);
+    if (sync_err)
+        return store__failed(self, -sync_err, false);
     /* The preallocated log takes records on a full disk too; LMDB shows the failure at the
      * checkpoint. So while failing, a checkpoint that succeeds is what proves the storage
      * is back; until then nothing more is logged or acknowledged. */
@@ -666,4 +671,11 @@ void store__wal_tick(store_t *self)
 int store__wal_flush(store_t *self)
 {
     return store_wal_sync(self->wal);
+}
+
+_Static_assert(1 + STORE_FLUSH_LANES <= STORE_WAL_LANE_CP, "a log lane per flush lane");
+
+int store__wal_flush_lane(store_t *self, unsigned lane)
+{
+    return store_wal_sync_lane(self->wal, 1 + lane);   /* lane 0 of the log: store_flush */
 }

@@ -5,9 +5,12 @@
  * endpoints, the test as a raw ZeroMQ DEALER and SUB on the same context, the loop turned
  * by hand. The figures expected are counted by the test (commands sent, events asked
  * for), never read back from the server under test. */
+#define _GNU_SOURCE   /* RTLD_NEXT */
 #include <criterion/criterion.h>
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,7 @@ typedef struct {
 
 static ts_t T;
 static bool s_offloop;          /* s_start: nometasync store + flush_offloop server */
+static bool s_wal;              /* s_start: WAL store (two flush lanes) + flush_offloop */
 
 /* TestCommand{count}: writes "cmd:<request id>" and appends `count` TestEvents; answers an
  * Ack with the seq of the last one. */
@@ -130,8 +134,9 @@ static void s_start(uint32_t heartbeat_ms)
     T.ctx = bus_ctx_new();
     cr_assert_not_null(T.ctx);
     static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, "data", NULL };
-    store_opts_t so = { .path = T.dir, .dbs = dbs, .nosync = !s_offloop,
-                        .nometasync = s_offloop };
+    store_opts_t so = { .path = T.dir, .dbs = dbs, .nosync = !s_offloop && !s_wal,
+                        .nometasync = s_offloop && !s_wal, .wal = s_wal,
+                        .wal_size = 1 << 20, .wal_checkpoint_ms = 3600000 };
     int err = 0;
     T.store = store_new(&so, &err);
     cr_assert_not_null(T.store, "store_new: %s", mvoi_strerror(err));
@@ -144,7 +149,7 @@ static void s_start(uint32_t heartbeat_ms)
     server_opts_t o = { .name = "testprod", .api_endpoint = T_API, .pub_endpoint = T_PUB,
                         .store = T.store, .outbox = T.ob, .routes = s_routes, .nroutes = 1,
                         .arg = &T, .heartbeat_ms = heartbeat_ms, .ready_fn = s_ready_fn,
-                        .bus_opts = &bo, .flush_offloop = s_offloop };
+                        .bus_opts = &bo, .flush_offloop = s_offloop || s_wal };
     T.srv = server_new(&T.loop, T.ctx, &o, &err);
     cr_assert_not_null(T.srv, "server_new: %s", mvoi_strerror(err));
     store_hooks_t h = { .commit = s_hook_commit, .arg = &T };
@@ -771,6 +776,144 @@ Test(server, offloop_the_next_commit_answers_the_one_before)
     s_msg_free(&m);
     s_stop();
     uv_sem_destroy(&s_pool_gate);
+}
+
+/* A WAL store's log flush that fails. This file defines fdatasync (the dynamic linker binds
+ * it for the whole process, liblmdb too); every call but the armed one goes to the real
+ * one. Armed, the next fdatasync of wal.mvoi waits for s_wal_gate when s_wal_hold is set,
+ * then fails with EIO, once: as Linux reports a write-back error once per descriptor, a
+ * flush after it would succeed. */
+static volatile int s_wal_armed, s_wal_hold, s_wal_failed;
+static uv_sem_t s_wal_gate;
+
+static bool s_is_wal(int fd)
+{
+    char link[64], path[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0)
+        return false;
+    path[n] = 0;
+    return n >= 9 && strcmp(path + n - 9, "/wal.mvoi") == 0;
+}
+
+int fdatasync(int fd)
+{
+    static int (*real)(int);
+    if (!real)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    if (s_is_wal(fd) && __atomic_exchange_n(&s_wal_armed, 0, __ATOMIC_ACQ_REL)) {
+        if (__atomic_load_n(&s_wal_hold, __ATOMIC_ACQUIRE))
+            uv_sem_wait(&s_wal_gate);
+        __atomic_add_fetch(&s_wal_failed, 1, __ATOMIC_RELEASE);
+        errno = EIO;
+        return -1;
+    }
+    return real(fd);
+}
+
+static void s_turn(int n)
+{
+    for (int i = 0; i < n; i++)
+        uv_run(&T.loop, UV_RUN_NOWAIT);
+}
+
+static void s_wal_start(void)
+{
+    s_wal = true;
+    s_start(3600000);
+    s_wal = false;
+    s_settle();
+    t_msg_t m;
+    s_command("w0", 1);   /* flushed: answered */
+    s_reply(&m);
+    cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ACK, "w0");
+    s_msg_free(&m);
+    (void)s_drain_pub((uint64_t[4]){ 0 }, 4, 100);
+}
+
+/* After a failed flush: w refused now (the store takes no more writes), then at the stop
+ * every held command answered "retry", none acknowledged, no event of theirs published. */
+static void s_wal_final(const char *w, const char *const *held, int nheld)
+{
+    t_msg_t m;
+    s_command(w, 1);
+    s_reply(&m);
+    cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ERROR, "%s taken after the failure", w);
+    cr_assert_eq(m.env->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+    s_msg_free(&m);
+    uint64_t seqs[8];
+    cr_assert_eq(s_drain_pub(seqs, 8, 100), 0, "an event of an unflushed command went out");
+    server_destroy(&T.srv);
+    for (int i = 0; i < nheld; i++) {
+        cr_assert(s_recv(T.dealer, &m, 3000), "a held command was not answered at stop");
+        cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ERROR, "%s acknowledged",
+                     m.env->request_id);
+        cr_assert_eq(m.env->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+        cr_assert_str_eq(m.env->request_id, held[i]);
+        cr_assert(strstr(m.env->error->message, "retry"), "%s", m.env->error->message);
+        s_msg_free(&m);
+    }
+    s_stop();
+}
+
+Test(server, wal_a_failed_log_flush_is_final_even_when_the_next_would_pass)
+{
+    s_wal_start();
+    __atomic_store_n(&s_wal_armed, 1, __ATOMIC_RELEASE);
+    int before = T.commits;
+    s_command("w1", 1);
+    s_until_commit(before);
+    for (int i = 0; i < 200 && !__atomic_load_n(&s_wal_failed, __ATOMIC_ACQUIRE); i++) {
+        s_turn(100);
+        usleep(1000);
+    }
+    cr_assert_eq(__atomic_load_n(&s_wal_failed, __ATOMIC_ACQUIRE), 1, "no flush failed");
+    s_turn(1000);
+    cr_assert_not(s_pending(T.dealer), "w1 answered after its flush failed");
+    s_wal_final("w2", (const char *const[]){ "w1" }, 1);
+    __atomic_store_n(&s_wal_failed, 0, __ATOMIC_RELEASE);
+}
+
+/* Two flushes in flight: the later one succeeds first, the earlier one then fails. The
+ * later one's commands must not be answered: its success came first in time, not in
+ * order, and says nothing of the pages the earlier one lost. */
+Test(server, wal_flushes_are_accepted_in_the_order_they_started)
+{
+    s_wal_start();
+    cr_assert_eq(uv_sem_init(&s_wal_gate, 0), 0);
+    __atomic_store_n(&s_wal_hold, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&s_wal_armed, 1, __ATOMIC_RELEASE);
+    int before = T.commits;
+    s_command("a1", 1);
+    s_until_commit(before);
+    for (int i = 0; i < 200 && __atomic_load_n(&s_wal_armed, __ATOMIC_ACQUIRE); i++) {
+        s_turn(10);
+        usleep(1000);
+    }
+    bool held = !__atomic_load_n(&s_wal_armed, __ATOMIC_ACQUIRE);   /* a1's flush waits */
+    before = T.commits;
+    s_command("a2", 1);
+    s_until_commit(before);
+    for (int i = 0; i < 300; i++) {   /* a2's flush runs on the second lane and ends */
+        s_turn(10);
+        usleep(1000);
+    }
+    bool early = s_pending(T.dealer);
+    uv_sem_post(&s_wal_gate);   /* a1's flush fails now */
+    for (int i = 0; i < 200 && !__atomic_load_n(&s_wal_failed, __ATOMIC_ACQUIRE); i++) {
+        s_turn(10);
+        usleep(1000);
+    }
+    s_turn(1000);
+    bool late = s_pending(T.dealer);
+    __atomic_store_n(&s_wal_hold, 0, __ATOMIC_RELEASE);
+    cr_assert(held, "a1's flush never started");
+    cr_assert_not(early, "answered while the earlier flush was still running");
+    cr_assert_not(late, "a2 answered by its own flush although a1's failed");
+    s_wal_final("a3", (const char *const[]){ "a1", "a2" }, 2);
+    uv_sem_destroy(&s_wal_gate);
+    __atomic_store_n(&s_wal_failed, 0, __ATOMIC_RELEASE);
 }
 
 /* MVOI_TRACE_HOPS: a stopped server leaves one line per command -- its request id and the
