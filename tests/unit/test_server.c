@@ -10,7 +10,6 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -786,23 +785,12 @@ Test(server, offloop_the_next_commit_answers_the_one_before)
 static volatile int s_wal_armed, s_wal_hold, s_wal_failed;
 static uv_sem_t s_wal_gate;
 
-static bool s_is_wal(int fd)
-{
-    char link[64], path[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof path - 1);
-    if (n <= 0)
-        return false;
-    path[n] = 0;
-    return n >= 9 && strcmp(path + n - 9, "/wal.mvoi") == 0;
-}
-
 int fdatasync(int fd)
 {
     static int (*real)(int);
     if (!real)
         real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    if (s_is_wal(fd) && __atomic_exchange_n(&s_wal_armed, 0, __ATOMIC_ACQ_REL)) {
+    if (ut_fd_is(fd, "/wal.mvoi") && __atomic_exchange_n(&s_wal_armed, 0, __ATOMIC_ACQ_REL)) {
         if (__atomic_load_n(&s_wal_hold, __ATOMIC_ACQUIRE))
             uv_sem_wait(&s_wal_gate);
         __atomic_add_fetch(&s_wal_failed, 1, __ATOMIC_RELEASE);

@@ -16,7 +16,6 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,24 +27,12 @@ static volatile int s_fail_data;   /* fail fdatasync of any file named data.mdb 
 static volatile int s_fail_range;  /* fail sync_file_range of data.mdb */
 static volatile int s_failed_calls, s_range_calls;
 
-static bool s_is_data_mdb(int fd)
-{
-    char link[64], path[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof path - 1);
-    if (n <= 0)
-        return false;
-    path[n] = 0;
-    size_t len = (size_t)n;
-    return len >= 9 && strcmp(path + len - 9, "/data.mdb") == 0;
-}
-
 int fdatasync(int fd)
 {
     static int (*real)(int);
     if (!real)
         real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    if (__atomic_load_n(&s_fail_data, __ATOMIC_ACQUIRE) && s_is_data_mdb(fd)) {
+    if (__atomic_load_n(&s_fail_data, __ATOMIC_ACQUIRE) && ut_fd_is(fd, "/data.mdb")) {
         __atomic_add_fetch(&s_failed_calls, 1, __ATOMIC_RELEASE);
         errno = EIO;
         return -1;
@@ -58,7 +45,7 @@ int sync_file_range(int fd, off_t off, off_t n, unsigned int flags)
     static int (*real)(int, off_t, off_t, unsigned int);
     if (!real)
         real = (int (*)(int, off_t, off_t, unsigned int))dlsym(RTLD_NEXT, "sync_file_range");
-    if (s_is_data_mdb(fd)) {
+    if (ut_fd_is(fd, "/data.mdb")) {
         __atomic_add_fetch(&s_range_calls, 1, __ATOMIC_RELEASE);
         if (__atomic_load_n(&s_fail_range, __ATOMIC_ACQUIRE)) {
             __atomic_add_fetch(&s_failed_calls, 1, __ATOMIC_RELEASE);
