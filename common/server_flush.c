@@ -107,6 +107,10 @@ int server_flush_hold(server_t *self, server_req_t *req)
  * made durable by a later commit keeps 0 there), or NULL. */
 static void s_release(server_t *self, const s_slot_t *by)
 {
+    /* After a failed flush nothing is answered, whatever flushed later (a commit's own
+     * data flush too): the error was reported once, to the flush that failed. */
+    if (self->flush->failed)
+        return;
     uint64_t durable = store_durable_txn(self->opts.store);
     /* Everything committed is durable (a write-ahead log's checkpoint flushes it all at
      * once, also inside the store_write of this batch): so is every committed event, and
@@ -137,7 +141,7 @@ void server_flush_before(server_t *self, uint64_t *txn, uint64_t *seq)
 
 void server_flush_after(server_t *self, uint64_t txn, uint64_t seq)
 {
-    if (!self->flush || store_durable_txn(self->opts.store) < txn)
+    if (!self->flush || self->flush->failed || store_durable_txn(self->opts.store) < txn)
         return;
     if (self->opts.outbox)
         outbox_durable_upto(self->opts.outbox, seq);
