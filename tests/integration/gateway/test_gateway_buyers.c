@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "envelope.pb-c.h"
 #include "gwt.h"
 
 #define AUTH(t) "Authorization: Bearer " t "\r\n"
@@ -60,8 +61,27 @@ static int s_log_count(const char *log, const char *a, const char *b)
 
 static int s_fake_venlo(void)
 {
-    return s_log_count(E.fake.log, "fake_request", "buyer=venlo") +
-           s_log_count(E.fake.log, "fake_request", "mentions_venlo=1");
+    int n = s_log_count(E.fake.log, "fake_request", "buyer=venlo") +
+            s_log_count(E.fake.log, "fake_request", "mentions_venlo=1");
+    if (n)
+        h_keep_logs();   /* which request it was, and what the gateway logged meanwhile */
+    return n;
+}
+
+/* SubmitMeasurements the fake got for buyer, waiting up to 2 s for want of them; the
+ * children's logs go into the test's output when the count is not met (this check failed
+ * once in CI and never here: the logs say which request was extra or missing). */
+static int s_submits(const char *buyer, int want)
+{
+    char what[64], who[80];
+    snprintf(what, sizeof what, "fake_request body=%d ", MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS);
+    snprintf(who, sizeof who, "buyer=%s ", buyer);
+    int n = 0;
+    for (int i = 0; i < 200 && (n = s_log_count(E.fake.log, what, who)) != want; i++)
+        usleep(10 * 1000);
+    if (n != want)
+        h_keep_logs();
+    return n;
 }
 
 /* The status; for a 403 also that it is the named problem with field. */
@@ -205,7 +225,7 @@ Test(gateway_buyers, own_buyer_and_every_buyer_tokens_work)
     snprintf(hs, sizeof hs, "%s%s", AUTH(GWT_TOKEN_HRL_SUBMIT), JSON_CT);
     /* no ?buyer=: the token's only buyer, not the gateway's default (venlo) */
     cr_expect_eq(s_call("POST", "/api/measurements", hs, MEAS("h-1"), NULL), 201);
-    cr_expect_eq(s_log_count(E.fake.log, "fake_request", "buyer=heerlen"), 1);
+    cr_expect_eq(s_submits("heerlen", 1), 1);
     cr_expect_eq(s_call("POST", "/api/measurements?buyer=heerlen", hs, MEAS("h-2"), NULL), 201);
     gwt_resp_t r;
     cr_assert_eq(gwt_http(E.http_port, "GET", "/api/kpi", AUTH(GWT_TOKEN_HRL_SUBMIT), NULL, 0,
@@ -233,8 +253,8 @@ Test(gateway_buyers, own_buyer_and_every_buyer_tokens_work)
     cr_expect_eq(s_call("POST", "/api/measurements?buyer=venlo", ha, MEAS("v-1"), NULL), 201);
     cr_expect_eq(s_call("POST", "/api/measurements", ha, MEAS("v-2"), NULL), 201);
     cr_expect_eq(s_call("POST", "/api/measurements?buyer=heerlen", ha, MEAS("h-3"), NULL), 201);
-    cr_expect_eq(s_log_count(E.fake.log, "fake_request", "buyer=venlo"), 2);
-    cr_expect_eq(s_log_count(E.fake.log, "fake_request", "buyer=heerlen"), 3);
+    cr_expect_eq(s_submits("venlo", 2), 2);
+    cr_expect_eq(s_submits("heerlen", 3), 3);
     cr_assert_eq(gwt_http(E.http_port, "GET", "/api/kpi?buyer=venlo", AUTH(GWT_TOKEN_ADMIN),
                           NULL, 0, &r, 5000), 0);
     cr_expect_eq(r.status, 200);
