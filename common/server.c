@@ -489,7 +489,10 @@ static void s_run_batch(server_t *self)
     if (self->flush)
         server_flush_before(self, &before_txn, &before_seq);
     int64_t t0 = server_trace_now(self->trace);
-    int rc = store_write(self->opts.store, s_batch_txn, self);
+    /* After a failed flush nothing more is committed: its commands could never be
+     * answered (server_flush.c), so they are refused now, not left waiting. */
+    int flush_rc = self->flush ? server_flush_failed(self) : 0;
+    int rc = flush_rc ? flush_rc : store_write(self->opts.store, s_batch_txn, self);
     int64_t t1 = server_trace_now(self->trace);
     self->stats.batches++;
     for (uint32_t i = 0; i < self->ncmds; i++) {
@@ -499,8 +502,11 @@ static void s_run_batch(server_t *self)
         if (rc != 0) {
             s_req_reset_reply(req);
             server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                         "storage failure; nothing was changed, retry with the same "
-                         "request id");
+                         flush_rc ? "a flush of the store failed, so the service takes no "
+                                    "writes until it restarts; nothing was changed, retry "
+                                    "with the same request id"
+                                  : "storage failure; nothing was changed, retry with the "
+                                    "same request id");
         }
         if (req->duplicate)
             self->stats.duplicates++;
@@ -522,7 +528,7 @@ static void s_run_batch(server_t *self)
     }
     /* A storage failure was logged by the store, once per attempt; a line per refused
      * batch would let the request rate set the log rate. */
-    if (rc != 0 && !store_failing(self->opts.store, NULL)) {
+    if (rc != 0 && !flush_rc && !store_failing(self->opts.store, NULL)) {
         const char *kv[] = { "error", mvoi_errname(rc), NULL };
         log_emit(LOG_ERROR, "batch_failed", kv, "a batch of %u commands failed: %s",
                  self->ncmds, mvoi_strerror(rc));

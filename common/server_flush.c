@@ -23,10 +23,12 @@
  *  before an earlier one waits for it, so a failure of the earlier one is never overtaken.
  *
  *  A failed flush is final: the store keeps the error (store_wal.h: the pages that failed
- *  may be gone, and a second fdatasync would report success over them), refuses writes,
- *  and the commands held stay unanswered until the stop answers them "retry" (the restart
- *  re-applies what reached the device; a retry with the same request id is then answered
- *  from there). Nothing is acknowledged that the device did not confirm.
+ *  may be gone, and a second fdatasync would report success over them), the server refuses
+ *  every new command at once (server.c; with or without a write-ahead log) and reports
+ *  itself not ready (server_health.c), and the commands held stay unanswered until the
+ *  stop answers them "retry" (the restart re-applies what reached the device; a retry with
+ *  the same request id is then answered from there). Nothing is acknowledged that the
+ *  device did not confirm, and no client waits for an answer that cannot come.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -265,6 +267,11 @@ int server_flush_sync(server_t *self)
     if (rc != 0)
         f->failed = rc;
     return rc;
+}
+
+int server_flush_failed(server_t *self)
+{
+    return self->flush ? self->flush->failed : 0;
 }
 
 void server_flush_fini(server_t *self)

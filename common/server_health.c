@@ -17,6 +17,8 @@ static void s_health_storage(server_t *self, server_req_t *req, Mvoi__HealthRepl
     h->auth_refused = self->stats.auth_refused + mvoi_zap_refused_total();
     h->has_storage_ok = true;
     h->storage_ok = !store_failing(self->opts.store, &err);
+    if (h->storage_ok && (err = server_flush_failed(self)) != 0)
+        h->storage_ok = false;   /* a failed flush: no writes until a restart */
     if (!h->storage_ok) {
         h->ready = false;
         h->storage_error = (char *)mvoi_errname(err);

@@ -124,6 +124,8 @@ void server_flush_kick(server_t *self);
 /* A flush here, on the loop (a command that could not be held): 0, or the error (also an
  * earlier flush's: a failure is final). */
 int server_flush_sync(server_t *self);
+/* The error of a flush that failed (final: no command is taken after it), or 0. */
+int server_flush_failed(server_t *self);
 /* Around a batch's commit: what was committed before it (txn, outbox seq), and after it
  * answers what that commit made durable (its own data flush covered the earlier meta
  * pages; store.h). */

@@ -479,8 +479,13 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         q[k] = calloc((size_t)rounds, sizeof *q[k]);
     }
     uint32_t n1 = n / 5 > 500 ? n / 5 : 500;
+    /* E2E_BENCH_ONLY=lat: the latency rounds alone (the A/B runs of a latency change) */
+    const char *only = getenv("E2E_BENCH_ONLY");
+    bool lat_only = only && strcmp(only, "lat") == 0;
     for (int i = 0; i < rounds; i++) {
         bench_lat_t ml, rl;
+        if (lat_only)
+            goto latency;
         printf("-- round %d: mvoi 1/request\n", i + 1);
         /* 1/request: 256 requests in flight (many clients), the same for both */
         m[PM_THR1][i] = s_chain_cpu(b, n1, 1, 256, &m[PM_CPU1][i]);
@@ -496,6 +501,8 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         bench_fdatasync(b->f.dir, 300, &f50[i], &f99[i]);
         printf("   disk: 4 KiB pwrite+fdatasync p50 %.2f ms p99 %.2f ms\n", f50[i], f99[i]);
         printf("   raw ipc PUSH/PULL %zu B: %.0f msg/s\n", payload, raw[i]);
+    latency:
+        printf("-- round %d: latency\n", i + 1);
         s_latency(b, 1000, lat_s, 0, &ml);
         bench_redis_latency(r, 1000, lat_s, &rl);
         printf("   redis latency @ 1000/s: n=%u p50 %.2f p99 %.2f p99.9 %.2f max %.2f ms%s\n",

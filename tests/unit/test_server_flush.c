@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "server_harness.h"
@@ -109,20 +110,33 @@ Test(server, offloop_the_next_commit_answers_the_one_before)
     uv_sem_destroy(&s_pool_gate);
 }
 
-/* A WAL store's log flush that fails. This file defines fdatasync (the dynamic linker binds
- * it for the whole process, liblmdb too); every call but the armed one goes to the real
- * one. Armed, the next fdatasync of wal.mvoi waits for s_wal_gate when s_wal_hold is set,
- * then fails with EIO, once: as Linux reports a write-back error once per descriptor, a
- * flush after it would succeed. */
-static volatile int s_wal_armed, s_wal_hold, s_wal_failed;
+/* A flush that fails. This file defines fdatasync (the dynamic linker binds it for the
+ * whole process, liblmdb too); every call but the armed one goes to the real one. Armed,
+ * the next fdatasync of the file named s_fail_file, made by a thread other than the test's
+ * own when s_fail_worker is set (a worker's flush, not the commit's own on the loop),
+ * waits for s_wal_gate when s_wal_hold is set, then fails with EIO, once: as Linux
+ * reports a write-back error once per descriptor, a flush after it would succeed. */
+static volatile int s_wal_armed, s_wal_hold, s_wal_failed, s_fail_worker;
+static const char *s_fail_file = "/wal.mvoi";
+static pthread_t s_test_thread;
 static uv_sem_t s_wal_gate;
+
+static bool s_fail_this(int fd)
+{
+    if (!ut_fd_is(fd, s_fail_file))
+        return false;
+    if (__atomic_load_n(&s_fail_worker, __ATOMIC_ACQUIRE)
+        && pthread_equal(pthread_self(), s_test_thread))
+        return false;
+    return __atomic_exchange_n(&s_wal_armed, 0, __ATOMIC_ACQ_REL);
+}
 
 int fdatasync(int fd)
 {
     static int (*real)(int);
     if (!real)
         real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    if (ut_fd_is(fd, "/wal.mvoi") && __atomic_exchange_n(&s_wal_armed, 0, __ATOMIC_ACQ_REL)) {
+    if (s_fail_this(fd)) {
         if (__atomic_load_n(&s_wal_hold, __ATOMIC_ACQUIRE))
             uv_sem_wait(&s_wal_gate);
         __atomic_add_fetch(&s_wal_failed, 1, __ATOMIC_RELEASE);
@@ -144,8 +158,9 @@ static void s_wal_start(void)
     (void)sh_drain_pub((uint64_t[4]){ 0 }, 4, 100);
 }
 
-/* After a failed flush: w refused now (the store takes no more writes), then at the stop
- * every held command answered "retry", none acknowledged, no event of theirs published. */
+/* After a failed flush: w refused now (the service takes no more writes), the service not
+ * ready, then at the stop every held command answered "retry", none acknowledged, no
+ * event of theirs published. */
 static void s_wal_final(const char *w, const char *const *held, int nheld)
 {
     sh_msg_t m;
@@ -153,9 +168,13 @@ static void s_wal_final(const char *w, const char *const *held, int nheld)
     sh_reply(&m);
     cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ERROR, "%s taken after the failure", w);
     cr_assert_eq(m.env->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+    cr_assert(strstr(m.env->error->message, "restarts"), "%s", m.env->error->message);
     sh_msg_free(&m);
     uint64_t seqs[8];
     cr_assert_eq(sh_drain_pub(seqs, 8, 100), 0, "an event of an unflushed command went out");
+    Mvoi__HealthReply h = sh_health();
+    cr_assert_not(h.ready, "ready after a failed flush");
+    cr_assert(h.has_storage_ok && !h.storage_ok);
     server_destroy(&SH.srv);
     for (int i = 0; i < nheld; i++) {
         cr_assert(sh_recv(SH.dealer, &m, 3000), "a held command was not answered at stop");
@@ -225,5 +244,34 @@ Test(server, wal_flushes_are_accepted_in_the_order_they_started)
     cr_assert_not(late, "a2 answered by its own flush although a1's failed");
     s_wal_final("a3", (const char *const[]){ "a1", "a2" }, 2);
     uv_sem_destroy(&s_wal_gate);
+    __atomic_store_n(&s_wal_failed, 0, __ATOMIC_RELEASE);
+}
+
+/* Without a write-ahead log (nometasync store): the worker's flush of data.mdb fails after
+ * the commit's own flush passed. The command is not answered, the next one is refused at
+ * once (before, it was committed and then held without an answer until the stop). */
+Test(server, offloop_a_failed_flush_refuses_the_next_commands_at_once)
+{
+    sh_start(3600000, SH_OFFLOOP);
+    sh_settle();
+    s_test_thread = pthread_self();
+    s_fail_file = "/data.mdb";
+    __atomic_store_n(&s_fail_worker, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&s_wal_armed, 1, __ATOMIC_RELEASE);
+    int before = SH.commits;
+    sh_command("o1", 1);
+    sh_until_commit(before);
+    for (int i = 0; i < 200 && !__atomic_load_n(&s_wal_failed, __ATOMIC_ACQUIRE); i++) {
+        sh_turn(100);
+        usleep(1000);
+    }
+    bool failed = __atomic_load_n(&s_wal_failed, __ATOMIC_ACQUIRE) == 1;
+    __atomic_store_n(&s_wal_armed, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&s_fail_worker, 0, __ATOMIC_RELEASE);
+    s_fail_file = "/wal.mvoi";
+    cr_assert(failed, "no flush failed");
+    sh_turn(1000);
+    cr_assert_not(sh_pending(SH.dealer), "o1 answered after its flush failed");
+    s_wal_final("o2", (const char *const[]){ "o1" }, 1);
     __atomic_store_n(&s_wal_failed, 0, __ATOMIC_RELEASE);
 }
