@@ -96,11 +96,8 @@ void fx_up(fx_t *f, const char *factors_dir)
     h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
 }
 
-void fx_restart_imp_with(fx_t *f, const char *const *vars)
+void fx_env_imp(fx_t *f, const char *const *vars)
 {
-    int st = 0;
-    h_signal(&f->imp, SIGTERM);
-    cr_assert_eq(h_wait(&f->imp, 10000, &st), 0);
     size_t e = 0, cap = sizeof f->env_i / sizeof f->env_i[0];
     while (f->envp_i[e])
         e++;
@@ -110,6 +107,14 @@ void fx_restart_imp_with(fx_t *f, const char *const *vars)
         f->envp_i[e] = f->env_i[e];
     }
     f->envp_i[e] = NULL;
+}
+
+void fx_restart_imp_with(fx_t *f, const char *const *vars)
+{
+    int st = 0;
+    h_signal(&f->imp, SIGTERM);
+    cr_assert_eq(h_wait(&f->imp, 10000, &st), 0);
+    fx_env_imp(f, vars);
     fx_start_imp(f);
     h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
 }

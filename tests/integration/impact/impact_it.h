@@ -13,8 +13,8 @@
 
 typedef struct {
     char dir[128], api[192], pub[192], capi[192], cpub[192];
-    char env_i[12][600];
-    const char *envp_i[13];
+    char env_i[16][600];
+    const char *envp_i[17];
     char env_c[8][600];
     const char *envp_c[9];
     char imp_bin[512], cal_bin[512];
@@ -41,6 +41,9 @@ typedef struct {
 void fx_init(fx_t *f, const char *factors_dir);
 void fx_start_cal(fx_t *f);
 void fx_start_imp(fx_t *f);
+/* Add the NULL-terminated NAME=value settings to the impact-calculator's environment
+ * (for its next start). */
+void fx_env_imp(fx_t *f, const char *const *vars);
 /* Stop the impact-calculator gracefully, add the NULL-terminated NAME=value settings to its
  * environment and start it again; returns once a calendar heartbeat has passed. */
 void fx_restart_imp_with(fx_t *f, const char *const *vars);
