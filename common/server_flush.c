@@ -181,6 +181,8 @@ static bool s_running(struct server_flush *f)
 static void s_accept(server_t *self, struct server_flush *f, s_slot_t *sl)
 {
     sl->state = S_IDLE;
+    if (sl->rc == 0)
+        sl->rc = store_sync_failed(f->store);   /* a commit's own flush failed meanwhile */
     if (sl->rc != 0) {
         if (!f->failed) {
             f->failed = sl->rc;
@@ -271,7 +273,9 @@ int server_flush_sync(server_t *self)
 
 int server_flush_failed(server_t *self)
 {
-    return self->flush ? self->flush->failed : 0;
+    if (!self->flush)
+        return 0;
+    return self->flush->failed ? self->flush->failed : store_sync_failed(self->opts.store);
 }
 
 void server_flush_fini(server_t *self)

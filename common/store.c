@@ -424,6 +424,12 @@ int store_flush(store_t *self)
      * call it while the loop thread runs a write transaction. */
     if (self->wal)
         return store__wal_flush(self);
+    /* A flush now could report success over pages the failed one lost. A worker's flush
+     * that passed this check before the failure is refused when it ends
+     * (server_flush.c checks store_sync_failed on the loop). */
+    int sync_err = __atomic_load_n(&self->sync_err, __ATOMIC_ACQUIRE);
+    if (sync_err)
+        return sync_err;
     int rc = mdb_env_sync(self->env, 1);
     return rc == 0 ? 0 : mvoi_mdb_error(rc);
 }
@@ -450,6 +456,8 @@ uint64_t store_last_txn(store_t *self) { return self->last_txn; }
 uint64_t store_durable_txn(store_t *self) { return self->durable_txn; }
 void store_durable_upto(store_t *self, uint64_t txn)
 {
+    if (store_sync_failed(self))
+        return;
     if (txn > self->durable_txn)
         self->durable_txn = txn <= self->last_txn ? txn : self->last_txn;
 }
@@ -664,6 +672,8 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
         if (rc == 0) {
             rc = mdb_txn_commit(txn);   /* frees txn, also on failure */
             *from_disk = rc != 0;
+            if (rc > 0 && self->nometasync && !self->sync_err)   /* final (store_int.h) */
+                __atomic_store_n(&self->sync_err, -rc, __ATOMIC_RELEASE);
         } else {
             mdb_txn_abort(txn);
         }
@@ -684,6 +694,8 @@ int store_write(store_t *self, store_fn *fn, void *arg)
         return -EINVAL;
     if (self->in_write)
         return -EDEADLK;   /* nested store_write would self-deadlock on the writer lock */
+    if (self->sync_err)
+        return self->sync_err;   /* final: store_sync_failed */
     /* While the storage fails, callers get the error at once until the backoff ends:
      * nothing is attempted, so nothing is logged and no disk is hammered. */
     if (self->fail_err && clock_mono_ns() / 1000000 < self->next_try_ms) {
@@ -762,9 +774,17 @@ void store_probe(store_t *self)
 
 bool store_failing(store_t *self, int *err)
 {
+    int e = self->fail_err ? self->fail_err : store_sync_failed(self);
     if (err)
-        *err = self->fail_err;
-    return self->fail_err != 0;
+        *err = e;
+    return e != 0;
+}
+
+int store_sync_failed(store_t *self)
+{
+    if (self->wal)
+        return store__wal_sync_failed(self);
+    return self->sync_err;
 }
 
 void store_failures(store_t *self, uint64_t out[STORE_NREASONS])

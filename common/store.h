@@ -102,6 +102,14 @@ int store_fsync_dir(const char *dir);
 uint64_t store_last_txn(store_t *self);
 uint64_t store_durable_txn(store_t *self);
 void store_durable_upto(store_t *self, uint64_t txn);
+/* A failed flush that is final (negative errno), or 0. Linux reports a write-back error
+ * once per open file, and the pages that failed may be dropped: a later flush could
+ * report success over them. So in WAL mode a failed flush of the log or of a checkpoint,
+ * and with nometasync a failed commit (whose data flush would have carried the earlier
+ * commit's meta page), stop the store: store_write and store_flush return this error,
+ * store_durable_upto no longer advances, store_failing reports it. A restart re-reads
+ * what the device has. */
+int store_sync_failed(store_t *self);
 /* The handle of a db named in opts.dbs; (MDB_dbi)-1 if unknown. */
 MDB_dbi store_dbi(store_t *self, const char *name);
 /* True if this environment was created by store_new (it was empty). */

@@ -49,6 +49,10 @@ struct store_t {
      * (or a checkpoint) covered. */
     bool nometasync;
     uint64_t durable_txn, last_txn;
+    /* MDB_NOMETASYNC: a commit that failed (its data flush, most likely) may have taken
+     * the earlier commit's meta page with it, and a later flush would report success over
+     * it; from then on nothing is made durable or written (store_sync_failed). */
+    int sync_err;
     int (*before_open)(const char *dir, void *arg);
     void *before_open_arg;
     int lock_fd;                 /* flock on <path>/mvoi.lock, held until store_destroy */
@@ -122,5 +126,6 @@ void store__wal_close(store_t *self);
 void store__wal_tick(store_t *self);      /* a checkpoint due by time */
 int store__wal_flush(store_t *self);      /* store_flush in WAL mode */
 int store__wal_flush_lane(store_t *self, unsigned lane);   /* store_flush_lane, WAL mode */
+int store__wal_sync_failed(store_t *self);   /* store_sync_failed, WAL mode */
 
 #endif

@@ -679,3 +679,9 @@ int store__wal_flush_lane(store_t *self, unsigned lane)
 {
     return store_wal_sync_lane(self->wal, 1 + lane);   /* lane 0 of the log: store_flush */
 }
+
+int store__wal_sync_failed(store_t *self)
+{
+    int e = store_wal_sync_failed(self->wal);
+    return e ? e : self->cps ? store_cpsync_failed(self->cps) : 0;
+}

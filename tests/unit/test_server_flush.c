@@ -275,3 +275,47 @@ Test(server, offloop_a_failed_flush_refuses_the_next_commands_at_once)
     s_wal_final("o2", (const char *const[]){ "o1" }, 1);
     __atomic_store_n(&s_wal_failed, 0, __ATOMIC_RELEASE);
 }
+
+/* Without a write-ahead log, a commit's own data flush fails while an earlier command waits
+ * for its meta page (the worker's flush of it cannot run: every pool worker is held). That
+ * failed flush may have dropped the meta page, and the worker's flush that runs afterwards
+ * succeeds on the same file: the earlier command must still not be answered. */
+Test(server, offloop_a_failed_commit_is_final_even_when_a_later_flush_passes)
+{
+    sh_start(3600000, SH_OFFLOOP);
+    sh_settle();
+    cr_assert_eq(uv_sem_init(&s_pool_gate, 0), 0);
+    const char *tp = getenv("UV_THREADPOOL_SIZE");
+    int workers = tp && atoi(tp) > 0 ? atoi(tp) : 4;   /* libuv's default pool */
+    for (int i = 0; i < workers; i++)
+        cr_assert_eq(uv_queue_work(&SH.loop, calloc(1, sizeof(uv_work_t)), s_pool_block,
+                                   s_pool_done), 0);
+    /* nothing is asserted while the workers are held: a failure would leave them so */
+    int before = SH.commits;
+    sh_command("c1", 1);
+    sh_until_commit(before);
+    s_fail_file = "/data.mdb";
+    __atomic_store_n(&s_wal_armed, 1, __ATOMIC_RELEASE);
+    sh_command("c2", 1);   /* its commit's flush fails */
+    sh_msg_t m;
+    bool c2 = sh_recv(SH.dealer, &m, 3000);
+    bool failed = __atomic_load_n(&s_wal_failed, __ATOMIC_ACQUIRE) == 1;
+    __atomic_store_n(&s_wal_armed, 0, __ATOMIC_RELEASE);
+    s_fail_file = "/wal.mvoi";
+    for (int i = 0; i < workers; i++)
+        uv_sem_post(&s_pool_gate);
+    for (int i = 0; i < 300; i++) {   /* c1's worker flush runs now, and passes */
+        sh_turn(10);
+        usleep(1000);
+    }
+    cr_assert(failed, "no flush failed");
+    cr_assert(c2 && m.env, "c2 not answered");
+    cr_assert_str_eq(m.env->request_id, "c2");
+    cr_assert_eq(m.env->body_case, MVOI__ENVELOPE__BODY_ERROR, "c2 acknowledged");
+    cr_assert_eq(m.env->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+    sh_msg_free(&m);
+    cr_assert_not(sh_pending(SH.dealer), "c1 answered by a flush after the failed one");
+    s_wal_final("c3", (const char *const[]){ "c1" }, 1);
+    uv_sem_destroy(&s_pool_gate);
+    __atomic_store_n(&s_wal_failed, 0, __ATOMIC_RELEASE);
+}
