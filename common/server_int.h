@@ -113,6 +113,8 @@ struct server_t {
 
 /* Send req's reply and return the record to the pool (server.c). */
 void server_reply_free(server_t *self, server_req_t *req);
+/* Answer a ReplayRequest (server_replay.c). */
+void server_replay(server_t *self, server_req_t *req);
 /* Publish what may be published now (server.c). */
 void server_publish(server_t *self);
 /* server_flush.c: set up (flush the store once, gate the outbox), hold a committed

@@ -79,7 +79,9 @@ int store_flush(store_t *self);
  * first error is final for all of them, store_wal.h), 1 otherwise. store_flush_lane is
  * store_flush by lane lane (< store_flush_lanes), safe while another lane flushes.
  * A flush covers everything committed before it started, whichever lane ran it. */
+#ifndef STORE_FLUSH_LANES   /* -D for a benchmark's A/B */
 #define STORE_FLUSH_LANES 2
+#endif
 unsigned store_flush_lanes(store_t *self);
 int store_flush_lane(store_t *self, unsigned lane);
 /* store_flush for a periodic checkpoint off the loop (the kpi-aggregator's): the dirty

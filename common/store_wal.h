@@ -87,8 +87,10 @@ void store_wal_release(store_wal_t *w, uint64_t appended);
  * it without flushing, since the pages that failed may be gone from the cache and only a
  * restart (which re-applies the log from the last confirmed checkpoint) knows what is on
  * the device. Lane 0 is store_wal_sync's; the lanes open with store_wal_format. */
+#ifndef STORE_WAL_LANES
 #define STORE_WAL_LANES 4
 #define STORE_WAL_LANE_CP 3   /* the checkpoint thread's (store_cpsync.c) */
+#endif
 /* fdatasync of the file by a lane; safe from other threads while the owner appends. */
 int store_wal_sync_lane(store_wal_t *w, unsigned lane);
 /* store_wal_sync_lane(w, 0) */
