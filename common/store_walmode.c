@@ -151,6 +151,17 @@ static int s_confirm(store_t *self, bool wait)
     return rc;
 }
 
+/* A checkpoint that is only due (by size or age, not by the ring's space) is put off while
+ * the previous one's flush still runs: taking it now would hold the loop until that flush
+ * ended (s_checkpoint confirms the previous one first), tens of milliseconds when the
+ * device is slow or the flush paced, which every command arriving meanwhile waits for. At
+ * twice the size bound it is taken whatever it costs. */
+static bool s_put_off(store_t *self)
+{
+    return s_confirm(self, false) == 0 && self->cp_pending
+           && self->mem.len < 2 * self->cp_bytes;
+}
+
 /* Commit the long transaction with the replay point after the last record. The flush
  * comes after, on the store_cpsync thread (now: here, and every record is then durable
  * in LMDB). The previous checkpoint must be confirmed first (store_meta.h: LMDB may reuse
@@ -325,7 +336,8 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
         if (rc == 0) {
             self->write_last_ms = s_now_ms();
             if (self->mem.len && (self->mem.len >= self->cp_bytes
-                || s_now_ms() - self->mem_since_ms >= (int64_t)self->cp_ms))
+                || s_now_ms() - self->mem_since_ms >= (int64_t)self->cp_ms)
+                && !s_put_off(self))
             {
                 bool committed;
                 if ((rc = s_checkpoint(self, false, false, &committed)) != 0)   /* logged */
@@ -663,6 +675,8 @@ void store__wal_tick(store_t *self)
     if (!self->mem.len || (now - self->mem_since_ms < (int64_t)self->cp_ms
                            && now - self->write_last_ms < S_IDLE_MS))
         return;
+    if (s_put_off(self))
+        return;   /* the next tick tries again */
     bool committed;
     if ((rc = s_checkpoint(self, false, false, &committed)) != 0)
         store__failed(self, s_raw(rc), false);

@@ -44,9 +44,10 @@ static const cfg_spec_t s_config[] = {
     { "wal_size_mb", CFG_INT, "64", "size of wal.mvoi (a ring, preallocated at start)", 1,
       65536 },
     { "wal_checkpoint_mb", CFG_INT, "16", "checkpoint once this much log was written since the "
-      "last one (each checkpoint holds the loop for its LMDB page flush)", 1, 65536 },
+      "last one (each checkpoint holds the loop for its LMDB page flush; while the previous "
+      "checkpoint's data.mdb flush still runs it is put off, up to twice this)", 1, 65536 },
     { "wal_checkpoint_ms", CFG_INT, "1000", "checkpoint at least this often while writes come "
-      "in", 10, 3600000 },
+      "in (put off while the previous checkpoint's data.mdb flush still runs)", 10, 3600000 },
     { "wal_checkpoint_pace_ms", CFG_INT, "250", "a checkpoint's data.mdb flush (on the "
       "store's thread) first writes the pages back in 64 KiB steps with gaps as long as "
       "each step took, so that the log's flushes meanwhile do not queue behind one burst; "
