@@ -67,16 +67,23 @@ static void s_pool_done(uv_work_t *w, int status)
     free(w);
 }
 
-Test(server, offloop_the_next_commit_answers_the_one_before)
+/* Every worker of libuv's pool held at s_pool_gate; how many (post that many to free). */
+static int s_hold_pool(void)
 {
-    sh_start(3600000, SH_OFFLOOP);
-    sh_settle();
     cr_assert_eq(uv_sem_init(&s_pool_gate, 0), 0);
     const char *tp = getenv("UV_THREADPOOL_SIZE");
     int workers = tp && atoi(tp) > 0 ? atoi(tp) : 4;   /* libuv's default pool */
     for (int i = 0; i < workers; i++)
         cr_assert_eq(uv_queue_work(&SH.loop, calloc(1, sizeof(uv_work_t)), s_pool_block,
                                    s_pool_done), 0);
+    return workers;
+}
+
+Test(server, offloop_the_next_commit_answers_the_one_before)
+{
+    sh_start(3600000, SH_OFFLOOP);
+    sh_settle();
+    int workers = s_hold_pool();
     /* nothing is asserted while the workers are held: a failure would leave them so */
     int before = SH.commits;
     sh_command("n1", 2);
@@ -284,12 +291,7 @@ Test(server, offloop_a_failed_commit_is_final_even_when_a_later_flush_passes)
 {
     sh_start(3600000, SH_OFFLOOP);
     sh_settle();
-    cr_assert_eq(uv_sem_init(&s_pool_gate, 0), 0);
-    const char *tp = getenv("UV_THREADPOOL_SIZE");
-    int workers = tp && atoi(tp) > 0 ? atoi(tp) : 4;   /* libuv's default pool */
-    for (int i = 0; i < workers; i++)
-        cr_assert_eq(uv_queue_work(&SH.loop, calloc(1, sizeof(uv_work_t)), s_pool_block,
-                                   s_pool_done), 0);
+    int workers = s_hold_pool();
     /* nothing is asserted while the workers are held: a failure would leave them so */
     int before = SH.commits;
     sh_command("c1", 1);
