@@ -79,7 +79,9 @@ typedef struct {
     uint64_t retain_events;      /* outbox retention: keep at least the newest N events;
                                     0 = keep everything (consumers can always replay) */
     uint32_t request_ttl_s;      /* stored replies of commands are kept this long, so a
-                                    client may retry within it; default 7 days */
+                                    client may retry within it; default 7 days. They are
+                                    removed by a sweep that starts once a maintenance
+                                    period and reads 4096 of them a loop turn */
     uint32_t maintenance_ms;     /* period of the retention pass, default 60000; the outbox
                                     trimming also starts at the next loop turn once the
                                     events beyond retain_events make a minimum pass (1024),
@@ -166,6 +168,7 @@ typedef struct {
                                                 sends a full peer queue refused */
     uint64_t snapshot_superseded;  /* streams dropped: their peer asked again */
     uint64_t trimmed_events, expired_replies;
+    uint64_t expire_walked;  /* stored replies read by the expiry sweeps */
     uint64_t auth_refused;   /* requests refused for their key's role or buyers */
     uint64_t records_made;   /* request records allocated: the record pool's misses */
 } server_stats_t;

@@ -79,6 +79,11 @@ struct server_t {
     bool maint_started;
     bool trim_soon;                /* a trimming pass runs at the next turn */
     uint64_t expire_at;            /* uv_now of the next expiry of stored replies */
+    bool expire_walking;           /* a sweep is under way: its next pass at the next turn */
+    uint64_t expire_cutoff;        /* the sweep removes replies stored before (clock ms) */
+    uint64_t expire_swept;         /* replies the sweep removed so far */
+    uint8_t expire_key[512];       /* the sweep's next key (LMDB keys are at most 511) */
+    size_t expire_key_len;         /* 0: from the first */
     uv_prepare_t publisher;        /* the publish point: runs before the loop sleeps */
     bool publisher_started;
     int closing;                   /* uv handles still closing in server_destroy */

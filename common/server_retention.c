@@ -3,13 +3,18 @@
 #include "server_int.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "clock.h"
 #include "log.h"
 #include "mvoi_error.h"
 #include "store.h"
 
-#define SERVER_EXPIRE_PER_PASS 10000
+/* An expiry pass reads at most this many stored replies (~0.2 ms of the loop): they are
+ * keyed by request id, not by age, so finding the old ones means reading them all, and a
+ * producer keeps a week of them (millions). Until PR the whole walk ran in one pass, once
+ * a period: 40 ms of a held loop per million stored replies, growing with the TTL. */
+#define SERVER_EXPIRE_WALK 4096
 /* A retention pass removes a quarter of the backlog, at least SERVER_TRIM_MIN events (a
  * pass has a fixed cost: a transaction, its commit), at most trim_max. */
 #define SERVER_TRIM_SHARE 4
@@ -17,50 +22,84 @@
 
 typedef struct {
     server_t *self;
-    uint64_t cutoff_ms;
-    uint64_t expired;
+    uint64_t expired, walked;
 } s_expire_t;
 
-/* Deletes stored replies older than the TTL, a bounded number per pass so that one pass
- * never holds the writer for long. */
+/* Saves the key the cursor stands on as the next pass's start; false when the walk is at
+ * the end (or the key does not fit, which LMDB's 511-byte key bound rules out). */
+static bool s_expire_mark(server_t *self, MDB_cursor *c)
+{
+    MDB_val k, v;
+    if (mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT) != 0 || k.mv_size > sizeof self->expire_key)
+        return false;
+    memcpy(self->expire_key, k.mv_data, k.mv_size);
+    self->expire_key_len = k.mv_size;
+    return true;
+}
+
+/* One pass of the sweep: from the saved key on, deletes the stored replies older than the
+ * sweep's cutoff among at most SERVER_EXPIRE_WALK. Replies stored since the sweep began
+ * are newer than the cutoff, so where they land in key order does not matter. */
 static int s_expire_txn(MDB_txn *txn, void *arg)
 {
     s_expire_t *e = arg;
-    e->expired = 0;
+    server_t *self = e->self;
+    e->expired = e->walked = 0;
     MDB_cursor *c;
-    int rc = mvoi_mdb_error(mdb_cursor_open(txn, e->self->requests_dbi, &c));
+    int rc = mvoi_mdb_error(mdb_cursor_open(txn, self->requests_dbi, &c));
     if (rc != 0)
         return rc;
-    MDB_val k, v;
+    MDB_val k = { self->expire_key_len, self->expire_key }, v;
+    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, k.mv_size ? MDB_SET_RANGE : MDB_FIRST));
     /* After mdb_cursor_del the cursor already stands on the next item, and LMDB's
      * MDB_NEXT knows that (C_DEL): the loop advances the same way in both cases. */
-    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST));
-    while (rc == 0 && e->expired < SERVER_EXPIRE_PER_PASS) {
-        if (v.mv_size >= 8 && store_get_be64(v.mv_data) < e->cutoff_ms) {
+    while (rc == 0 && e->walked < SERVER_EXPIRE_WALK) {
+        e->walked++;
+        if (v.mv_size >= 8 && store_get_be64(v.mv_data) < self->expire_cutoff) {
             if ((rc = mvoi_mdb_error(store_cursor_del(c, 0))) != 0)
                 break;
             e->expired++;
         }
         rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_NEXT));
     }
+    self->expire_walking = rc == 0 && s_expire_mark(self, c);
     mdb_cursor_close(c);
     return rc == -ENOENT ? 0 : rc;
 }
 
-/* Stored replies expire once per maintenance period: the walk reads every stored reply
- * (millions in a producer after a bulk load), so it must not ride along with the quick
- * trimming passes. */
-static void s_expire(server_t *self)
+/* Stored replies expire in a sweep that starts once a period and goes on in bounded passes,
+ * one a loop turn, like the outbox trimming, so that no pass holds the loop for long
+ * whatever the number of stored replies. */
+static void s_expire(server_t *self, uint64_t now_uv)
 {
-    uint64_t now = (uint64_t)clock_now_ms();
-    uint64_t ttl = (uint64_t)self->opts.request_ttl_s * 1000;
-    s_expire_t e = { self, now > ttl ? now - ttl : 0, 0 };
-    int rc = store_write(self->opts.store, s_expire_txn, &e);
-    if (rc == 0 && e.expired) {
-        self->stats.expired_replies += e.expired;
-        log_info("replies_expired", "removed %llu stored replies older than %u s",
-                 (unsigned long long)e.expired, self->opts.request_ttl_s);
+    if (!self->expire_walking) {
+        if (now_uv < self->expire_at)
+            return;
+        uint64_t now = (uint64_t)clock_now_ms();
+        uint64_t ttl = (uint64_t)self->opts.request_ttl_s * 1000;
+        self->expire_cutoff = now > ttl ? now - ttl : 0;
+        self->expire_key_len = 0;
+        self->expire_swept = 0;
+        self->expire_walking = true;
     }
+    s_expire_t e = { self, 0, 0 };
+    int rc = store_write(self->opts.store, s_expire_txn, &e);
+    if (rc != 0) {
+        /* a failed pass changed nothing: the sweep starts over at the next period */
+        log_warn("replies_expire_failed", "expiring stored replies failed: %s",
+                 mvoi_strerror(rc));
+        self->expire_walking = false;
+    } else {
+        self->stats.expired_replies += e.expired;
+        self->stats.expire_walked += e.walked;
+        self->expire_swept += e.expired;
+    }
+    if (self->expire_walking)
+        return;
+    self->expire_at = now_uv + self->opts.maintenance_ms;
+    if (self->expire_swept)
+        log_info("replies_expired", "removed %llu stored replies older than %u s",
+                 (unsigned long long)self->expire_swept, self->opts.request_ttl_s);
 }
 
 /* The first seq the retention keeps now, or 0 when nothing is to be trimmed. */
@@ -95,10 +134,7 @@ void server_on_maintenance(uv_timer_t *t)
 {
     server_t *self = t->data;
     uint64_t now = uv_now(self->loop);
-    if (now >= self->expire_at) {
-        s_expire(self);
-        self->expire_at = now + self->opts.maintenance_ms;
-    }
+    s_expire(self, now);
     /* More is due than one pass removes (ingest outran the period): the next pass runs at
      * the next loop turn, after the requests and events that came meanwhile, so trimming
      * keeps pace with ingest (a turn appends at most a batch of commands' events, a pass
@@ -106,7 +142,7 @@ void server_on_maintenance(uv_timer_t *t)
      * backlog. 1 ms, not 0: libuv runs a timer restarted with 0 from its own callback
      * again in the same turn, until nothing is due. */
     self->trim_soon = s_trim(self);
-    uint64_t next = self->trim_soon ? 1 : self->expire_at - now;
+    uint64_t next = self->trim_soon || self->expire_walking ? 1 : self->expire_at - now;
     uv_timer_start(&self->maint_timer, server_on_maintenance, next ? next : 1,
                    self->opts.maintenance_ms);
 }
