@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "kpi_recover.h"
 #include "log.h"
 #include "mvoi_error.h"
 
@@ -12,6 +14,7 @@ struct kpi_checkpoint_t {
     uv_timer_t timer;
     uv_work_t work;
     store_t *store;
+    char *dir;               /* the store's directory, for the marker (kpi_recover.h) */
     uint64_t commits_seen;   /* store_commits() at the start of the last flush */
     uint32_t pace_ms;
     int result;              /* of the flush in flight, written by the worker */
@@ -20,8 +23,10 @@ struct kpi_checkpoint_t {
 
 static void s_maybe_free(kpi_checkpoint_t *self)
 {
-    if (self->closed && !self->in_flight)
+    if (self->closed && !self->in_flight) {
+        free(self->dir);
         free(self);
+    }
 }
 
 static void s_work(uv_work_t *w)
@@ -35,10 +40,18 @@ static void s_after(uv_work_t *w, int status)
     kpi_checkpoint_t *self = w->data;
     self->in_flight = false;
     if (status == 0 && self->result != 0) {
-        const char *kv[] = { "error", mvoi_errname(self->result), NULL };
-        log_emit(LOG_WARN, "checkpoint_failed", kv, "flushing the store failed: %s (the next "
-                 "checkpoint tries again)", mvoi_strerror(self->result));
-        self->commits_seen = 0;   /* not flushed: try again even without new commits */
+        /* Linux reports a writeback error once and may drop the pages: the next flush
+         * passing would say nothing about them, so the file is no longer trusted. The
+         * totals are still served from the running store (the page cache holds what the
+         * commits wrote); the next start rebuilds them from the producers. */
+        int mrc = kpi_recover_mark_failed(self->dir);
+        const char *kv[] = { "error", mvoi_errname(self->result), "marker",
+                             mrc ? mvoi_errname(mrc) : "written", NULL };
+        log_emit(LOG_ERROR, "checkpoint_failed", kv, "flushing the store failed: %s; its "
+                 "file is no longer trusted, the next start rebuilds every total from the "
+                 "producers%s", mvoi_strerror(self->result),
+                 mrc ? " (but writing that marker failed too)" : "");
+        self->commits_seen = 0;   /* the checkpoints go on: they keep dirty pages bounded */
     }
     s_maybe_free(self);
 }
@@ -55,14 +68,15 @@ static void s_on_timer(uv_timer_t *t)
         self->in_flight = false;
 }
 
-kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, uint32_t period_ms,
-                                     uint32_t pace_ms, int *err)
+kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, const char *dir,
+                                     uint32_t period_ms, uint32_t pace_ms, int *err)
 {
     *err = 0;
     if (period_ms == 0)
         return NULL;
     kpi_checkpoint_t *self = calloc(1, sizeof *self);
-    if (!self) {
+    if (!self || !(self->dir = strdup(dir))) {
+        free(self);
         *err = -ENOMEM;
         return NULL;
     }

@@ -18,9 +18,10 @@
 typedef struct kpi_checkpoint_t kpi_checkpoint_t;
 
 /* period_ms 0: no checkpoints (NULL is returned, and is a valid argument below);
- * pace_ms: store_flush_paced's budget. */
-kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, uint32_t period_ms,
-                                     uint32_t pace_ms, int *err);
+ * pace_ms: store_flush_paced's budget; dir: the store's directory, whose marker a failed
+ * flush turns into a request to rebuild (kpi_recover_mark_failed). */
+kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, const char *dir,
+                                     uint32_t period_ms, uint32_t pace_ms, int *err);
 /* Stops the timer; the object frees itself once a flush in flight has finished (the
  * loop must run for that). *self_p is set to NULL. */
 void kpi_checkpoint_stop(kpi_checkpoint_t **self_p);

@@ -110,13 +110,21 @@ int kpi_recover_before_open(const char *dir, void *arg)
     rc = s_read_line(path, r->found_boot, sizeof r->found_boot);
     if (rc != 0 && rc != -ENOENT)
         r->found_boot[0] = 0;   /* unreadable marker: treated as another boot */
+    bool failed = strcmp(r->found_boot, KPI_RECOVER_FLUSH_FAILED) == 0;
     if (rc != -ENOENT) {
         bool same = boot[0] && strcmp(boot, r->found_boot) == 0;
         r->state = same ? KPI_RECOVER_PROCESS : KPI_RECOVER_REBUILD;
     }
     const char *kv[] = { "path", dir, "found", kpi_recover_state_name(r->state),
                          "boot_id", boot[0] ? boot : "unknown", NULL };
-    if (r->state == KPI_RECOVER_REBUILD) {
+    if (failed) {
+        log_emit(LOG_WARN, "store_rebuild", kv, "a flush of the kpi-aggregator's store "
+                 "failed while it ran, so pages it wrote may never have reached the disk: "
+                 "starting anew and rebuilding every total from the calendar and the "
+                 "impact-calculator");
+        if ((rc = s_start_anew(dir)) != 0)
+            return rc;
+    } else if (r->state == KPI_RECOVER_REBUILD) {
         log_emit(LOG_WARN, "store_rebuild", kv, "the last stop of the kpi-aggregator was "
                  "not orderly and the machine went down since (marker of boot %s): its "
                  "store may lack commits or be torn; starting anew and rebuilding every "
@@ -131,16 +139,30 @@ int kpi_recover_before_open(const char *dir, void *arg)
     return s_write_mark(dir, boot[0] ? boot : "unknown");
 }
 
+int kpi_recover_mark_failed(const char *dir)
+{
+    return s_write_mark(dir, KPI_RECOVER_FLUSH_FAILED);
+}
+
 int kpi_recover_clean_stop(store_t *store, const char *dir)
 {
-    int rc = store_flush(store);
-    if (rc != 0) {
+    char path[4096], found[64];
+    int rc = s_path(path, sizeof path, dir, KPI_RECOVER_MARK);
+    if (rc == 0 && s_read_line(path, found, sizeof found) == 0 &&
+        strcmp(found, KPI_RECOVER_FLUSH_FAILED) == 0) {
+        const char *kv[] = { "path", dir, NULL };
+        log_emit(LOG_WARN, "store_untrusted", kv, "a flush of the store failed while the "
+                 "service ran: the marker stays, the next start rebuilds every total");
+        return -EIO;
+    }
+    if (rc == 0 && (rc = store_flush(store)) != 0) {
         const char *kv[] = { "path", dir, "error", mvoi_errname(rc), NULL };
         log_emit(LOG_ERROR, "flush_failed", kv, "flushing the store at stop failed: %s; the "
-                 "marker stays, a start after a reboot rebuilds", mvoi_strerror(rc));
+                 "next start rebuilds every total", mvoi_strerror(rc));
+        kpi_recover_mark_failed(dir);
         return rc;
     }
-    if ((rc = s_unlink(dir, KPI_RECOVER_MARK)) == 0)
+    if (rc == 0 && (rc = s_unlink(dir, KPI_RECOVER_MARK)) == 0)
         rc = store_fsync_dir(dir);
     return rc;
 }

@@ -21,6 +21,12 @@
  *    producers' streams, from seq 1 (the calendar and the impact-calculator keep their
  *    whole outbox; with a trimmed producer the feed's snapshot + tail would be the path).
  *
+ *  - found holding KPI_RECOVER_FLUSH_FAILED instead of a boot id: a flush of data.mdb
+ *    failed while the service ran (kpi_recover_mark_failed). Linux reports a writeback
+ *    error once and may have dropped the pages, so a later flush that passes proves
+ *    nothing about them: the store starts anew as after a reboot, also when the machine
+ *    kept running, and an orderly stop leaves this marker in place.
+ *
  *  No marker (an orderly stop, or a store of a version that flushed every commit) means the
  *  file on disk is complete.
  */
@@ -33,6 +39,7 @@
 #include "store.h"
 
 #define KPI_RECOVER_MARK "kpi.unsynced"
+#define KPI_RECOVER_FLUSH_FAILED "flush-failed"   /* the marker's line instead of a boot id */
 
 typedef enum {
     KPI_RECOVER_CLEAN = 0,      /* no marker: the last stop was orderly (or a new store) */
@@ -52,9 +59,13 @@ typedef struct {
 int kpi_recover_before_open(const char *dir, void *arg);
 
 /* Orderly stop: flush data.mdb, then remove the marker (and flush the directory). When
- * the flush fails the marker stays, so that the next start after a reboot rebuilds.
- * 0 or -errno. Call after the last write, before store_destroy. */
+ * this flush or an earlier one failed, the marker says so and stays: the next start
+ * rebuilds. 0 or -errno. Call after the last write, before store_destroy. */
 int kpi_recover_clean_stop(store_t *store, const char *dir);
+
+/* A flush of data.mdb failed: the marker now asks the next start to rebuild, whatever
+ * the boot. 0 or -errno (then the marker of this boot is still there). */
+int kpi_recover_mark_failed(const char *dir);
 
 /* The running kernel's boot id into buf ("" when unknown); 0 or -errno. */
 int kpi_recover_boot_id(char *buf, size_t len);

@@ -466,7 +466,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
     if (self->recover.state == KPI_RECOVER_REBUILD)
         log_info("rebuild_started", "rebuilding from seq 1 of calendar and impact (new epoch "
                  "%llu: followers re-snapshot)", (unsigned long long)outbox_epoch(self->outbox));
-    if (!o->nosync && (self->checkpoint = kpi_checkpoint_new(loop, self->store,
+    if (!o->nosync && (self->checkpoint = kpi_checkpoint_new(loop, self->store, o->data_dir,
                                                              o->checkpoint_ms,
                                                              o->checkpoint_pace_ms, &e)) == NULL
         && e != 0)
