@@ -403,6 +403,18 @@ static void s_check_xlsx(const char *path, uint32_t y, uint32_t q, bool en)
     cr_assert(sheets, "sheets missing");
 }
 
+/* A child's log into the test's output: the fixture's temp dir is removed after it. */
+static void s_show_log(const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    size_t len = 0;
+    char *text = s_slurp(path, &len);
+    fprintf(stderr, "===== %s (%zu bytes) =====\n%s\n===== end of %s =====\n", path, len,
+            text ? text : "(unreadable)", name);
+    free(text);
+}
+
 static int s_run(const char *cmd)
 {
     int rc = system(cmd);
@@ -477,7 +489,10 @@ Test(report_it, known_quarter_all_formats)
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "pdftoppm -r 40 -png '%s' '%s/page' 2>'%s/pdftoppm.err'",
              s_path(rep, MVOI__REPORT_FORMAT__FMT_PDF), fx.dir, fx.dir);
-    cr_assert_eq(s_run(cmd), 0, "pdftoppm failed");
+    int prc = s_run(cmd);
+    if (prc != 0)
+        s_show_log(fx.dir, "pdftoppm.err");
+    cr_assert_eq(prc, 0, "pdftoppm failed (%d)", prc);
     snprintf(cmd, sizeof cmd, "ls %s/page*.png | wc -l", fx.dir);
     FILE *pp = popen(cmd, "r");
     int pages = 0;
@@ -490,7 +505,10 @@ Test(report_it, known_quarter_all_formats)
              "--window-size=1024,3000 --screenshot='%s/report.png' 'file://%s' "
              ">'%s/chromium.log' 2>&1",
              fx.dir, s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), fx.dir);
-    cr_assert_eq(s_run(cmd), 0, "chromium failed");
+    int crc = s_run(cmd);
+    if (crc != 0)
+        s_show_log(fx.dir, "chromium.log");   /* the temp dir goes with the fixture */
+    cr_assert_eq(crc, 0, "chromium failed (%d)", crc);
     struct stat st;
     char png[256];
     snprintf(png, sizeof png, "%s/report.png", fx.dir);
@@ -499,7 +517,10 @@ Test(report_it, known_quarter_all_formats)
     /* no renderer errors besides the container's missing D-Bus */
     snprintf(cmd, sizeof cmd, "grep ':ERROR:' '%s/chromium.log' | grep -v -e dbus -e 'bus.cc' "
              "-e object_proxy | grep -q .", fx.dir);
-    cr_expect_neq(s_run(cmd), 0, "chromium logged errors (see %s/chromium.log)", fx.dir);
+    int errs = s_run(cmd);
+    if (errs == 0)
+        s_show_log(fx.dir, "chromium.log");
+    cr_expect_neq(errs, 0, "chromium logged errors (its log is above)");
     mvoi__envelope__free_unpacked(rep, NULL);
 }
 
