@@ -470,11 +470,15 @@ static int s_trim_fn(MDB_txn *txn, void *arg)
     if (rc != 0)
         return rc;
     MDB_val k, v;
-    while ((rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST))) == 0) {
+    /* After mdb_cursor_del the cursor stands on the next event and MDB_NEXT returns it
+     * (LMDB's C_DEL): MDB_FIRST again would descend the tree for every event. */
+    rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_FIRST));
+    while (rc == 0) {
         if (k.mv_size != 8 || store_get_be64(k.mv_data) >= t->below)
             break;
         if ((rc = mvoi_mdb_error(store_cursor_del(c, 0))) != 0)
             break;
+        rc = mvoi_mdb_error(mdb_cursor_get(c, &k, &v, MDB_NEXT));
     }
     mdb_cursor_close(c);
     if (rc != 0 && rc != -ENOENT)

@@ -58,6 +58,8 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
         { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_PACE_MS" },
         { E2E_KPI, "MVOI_KPI_AGGREGATOR_CHECKPOINT_MS" },
         { E2E_KPI, "MVOI_KPI_AGGREGATOR_CHECKPOINT_PACE_MS" },
+        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_RETAIN_EVENTS" },
+        { E2E_KPI, "MVOI_KPI_AGGREGATOR_RETAIN_EVENTS" },
         { E2E_IMP, "LD_PRELOAD" }, { E2E_KPI, "LD_PRELOAD" }, { E2E_CAL, "LD_PRELOAD" },
     };
     for (size_t v = 0; v < sizeof ab_vars / sizeof ab_vars[0]; v++)
