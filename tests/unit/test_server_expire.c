@@ -14,12 +14,8 @@
 #include <time.h>
 
 #include "clock.h"
-#include "mvoi_error.h"
 #include "mvoi_id.h"
-#include "outbox.h"
-#include "server.h"
-#include "store.h"
-#include "unit_tmp.h"
+#include "retention_fx.h"
 
 #ifndef N_IDS
 #define N_IDS 12000   /* -DN_IDS=500000 for the longest turn at a producer's scale */
@@ -74,13 +70,6 @@ static int s_count(MDB_txn *txn, void *arg)
     return 0;
 }
 
-static double s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static int s_present(store_t *store, MDB_dbi dbi, const char *buyer, int from, int to)
 {
     s_put_t p = { dbi, buyer, from, to, 0, 0 };
@@ -97,32 +86,14 @@ static void s_store(store_t *store, MDB_dbi dbi, const char *buyer, int from, in
 
 Test(server_expire, a_sweep_goes_in_bounded_passes_and_removes_exactly_the_expired)
 {
-    char dir[64];
-    ut_tmpdir(dir, sizeof dir, "expire");
-    uv_loop_t loop;
-    cr_assert_eq(uv_loop_init(&loop), 0);
-    bus_ctx_t *ctx = bus_ctx_new();
-    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, NULL };
-    store_opts_t so = { .path = dir, .dbs = dbs, .nosync = true };
-    int err = 0;
-    store_t *store = store_new(&so, &err);
-    cr_assert_not_null(store, "%s", mvoi_strerror(err));
-    outbox_t *ob = outbox_new(store, "expprod", &err);
-    cr_assert_not_null(ob);
+    rfx_t fx;
+    rfx_open(&fx, "expire");
+    store_t *store = fx.store;
     MDB_dbi dbi = store_dbi(store, "requests");
     uint64_t now = (uint64_t)clock_now_ms(), day = 24ull * 3600 * 1000;
     s_store(store, dbi, "venlo", 0, N_IDS, now - day);
     s_store(store, dbi, "heerlen", 0, N_IDS, now);
-
-    bus_opts_t bo;
-    bus_opts_default(&bo);
-    bo.linger_ms = 0;
-    server_opts_t o = { .name = "expprod", .api_endpoint = "inproc://exp-api",
-                        .pub_endpoint = "inproc://exp-pub", .store = store, .outbox = ob,
-                        .heartbeat_ms = 0, .bus_opts = &bo, .request_ttl_s = 3600,
-                        .maintenance_ms = 1 };
-    server_t *srv = server_new(&loop, ctx, &o, &err);
-    cr_assert_not_null(srv, "%s", mvoi_strerror(err));
+    rfx_serve(&fx, (server_opts_t){ .request_ttl_s = 3600, .maintenance_ms = 1 });
 
     uint64_t walked = 0, expired = 0, max_walk = 0, passes = 0;
     bool reused = false;
@@ -130,12 +101,12 @@ Test(server_expire, a_sweep_goes_in_bounded_passes_and_removes_exactly_the_expir
     /* the first sweep reads each of the 2 * N_IDS replies once */
     double longest = 0;
     while (walked < 2 * N_IDS && clock_now_ms() - t0 < 20000) {
-        double a = s_now_ms();
-        uv_run(&loop, UV_RUN_NOWAIT);
-        double turn = s_now_ms() - a;
+        double a = rfx_now_ms();
+        uv_run(&fx.loop, UV_RUN_NOWAIT);
+        double turn = rfx_now_ms() - a;
         longest = turn > longest ? turn : longest;
         server_stats_t st;
-        server_stats(srv, &st);
+        server_stats(fx.srv, &st);
         if (st.expire_walked > walked) {
             uint64_t pass = st.expire_walked - walked;
             cr_assert_leq(pass, WALK, "one loop turn read %llu stored replies",
@@ -166,12 +137,5 @@ Test(server_expire, a_sweep_goes_in_bounded_passes_and_removes_exactly_the_expir
     cr_assert_eq(s_present(store, dbi, "venlo", REUSED, N_IDS - REUSED), 0);
     cr_assert_eq(s_present(store, dbi, "venlo", N_IDS - REUSED, N_IDS), REUSED);
 
-    server_destroy(&srv);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    bus_ctx_destroy(&ctx);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    cr_assert_eq(uv_loop_close(&loop), 0);
-    outbox_destroy(&ob);
-    store_destroy(&store);
-    ut_tmpdir_remove(dir);
+    rfx_close(&fx);
 }

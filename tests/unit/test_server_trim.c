@@ -12,11 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mvoi_error.h"
-#include "outbox.h"
-#include "server.h"
-#include "store.h"
-#include "unit_tmp.h"
+#include "retention_fx.h"
 
 #define N_EVENTS 60000
 #define RETAIN 1000
@@ -44,53 +40,30 @@ static int s_append(MDB_txn *txn, void *arg)
     return 0;
 }
 
-static double s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 Test(server_trim, a_backlog_goes_in_bounded_passes_one_per_loop_turn)
 {
-    char dir[64];
-    ut_tmpdir(dir, sizeof dir, "trim");
-    uv_loop_t loop;
-    cr_assert_eq(uv_loop_init(&loop), 0);
-    bus_ctx_t *ctx = bus_ctx_new();
-    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, NULL };
-    store_opts_t so = { .path = dir, .dbs = dbs, .nosync = true };
-    int err = 0;
-    store_t *store = store_new(&so, &err);
-    cr_assert_not_null(store, "%s", mvoi_strerror(err));
-    outbox_t *ob = outbox_new(store, "trimprod", &err);
-    cr_assert_not_null(ob);
+    rfx_t fx;
+    rfx_open(&fx, "trim");
+    outbox_t *ob = fx.ob;
     for (int i = 0; i < N_EVENTS / 10000; i++) {
         s_app_t a = { ob, 10000 };
-        cr_assert_eq(store_write(store, s_append, &a), 0);
+        cr_assert_eq(store_write(fx.store, s_append, &a), 0);
     }
     cr_assert_eq(outbox_head(ob), N_EVENTS);
-    bus_opts_t bo;
-    bus_opts_default(&bo);
-    bo.linger_ms = 0;
-    server_opts_t o = { .name = "trimprod", .api_endpoint = "inproc://trim-api",
-                        .pub_endpoint = "inproc://trim-pub", .store = store, .outbox = ob,
-                        .heartbeat_ms = 0, .bus_opts = &bo, .retain_events = RETAIN,
-                        .maintenance_ms = 1, .trim_max = TRIM_MAX };
-    server_t *srv = server_new(&loop, ctx, &o, &err);
-    cr_assert_not_null(srv, "%s", mvoi_strerror(err));
+    rfx_serve(&fx, (server_opts_t){ .retain_events = RETAIN, .maintenance_ms = 1,
+                                    .trim_max = TRIM_MAX });
 
     /* the outbox keeps its newest RETAIN: seq N_EVENTS - RETAIN + 1 on */
     const uint64_t want_from = N_EVENTS - RETAIN + 1, due = want_from - 1;
     uint64_t before = 0, passes = 0, max_pass = 0;
     int turns = 0;
-    double t0 = s_now_ms();
+    double t0 = rfx_now_ms();
     /* NOWAIT: one run of the due timers per call, as one turn of a running loop */
-    while (outbox_retained_from(ob) < want_from && s_now_ms() - t0 < 20000) {
-        uv_run(&loop, UV_RUN_NOWAIT);
+    while (outbox_retained_from(ob) < want_from && rfx_now_ms() - t0 < 20000) {
+        uv_run(&fx.loop, UV_RUN_NOWAIT);
         turns++;
         server_stats_t st;
-        server_stats(srv, &st);
+        server_stats(fx.srv, &st);
         if (st.trimmed_events > before) {
             uint64_t pass = st.trimmed_events - before;
             cr_assert_leq(pass, TRIM_MAX, "a pass of %llu events", (unsigned long long)pass);
@@ -99,7 +72,7 @@ Test(server_trim, a_backlog_goes_in_bounded_passes_one_per_loop_turn)
             before = st.trimmed_events;
         }
     }
-    double ms = s_now_ms() - t0;
+    double ms = rfx_now_ms() - t0;
     cr_assert_eq(outbox_retained_from(ob), want_from);
     cr_assert_eq(before, due, "trimmed %llu of %llu", (unsigned long long)before,
                  (unsigned long long)due);
@@ -116,14 +89,7 @@ Test(server_trim, a_backlog_goes_in_bounded_passes_one_per_loop_turn)
             (unsigned long long)due, (unsigned long long)passes, TRIM_MAX, ms,
             ms > 0 ? (double)due / ms * 1000.0 : 0.0);
 
-    server_destroy(&srv);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    bus_ctx_destroy(&ctx);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    cr_assert_eq(uv_loop_close(&loop), 0);
-    outbox_destroy(&ob);
-    store_destroy(&store);
-    ut_tmpdir_remove(dir);
+    rfx_close(&fx);
 }
 
 /* A producer under a bulk load: every turn commits APPEND_TURN events; the maintenance
@@ -135,34 +101,18 @@ Test(server_trim, a_backlog_goes_in_bounded_passes_one_per_loop_turn)
 
 Test(server_trim, trimming_keeps_pace_with_appends_without_waiting_for_the_period)
 {
-    char dir[64];
-    ut_tmpdir(dir, sizeof dir, "pace");
-    uv_loop_t loop;
-    cr_assert_eq(uv_loop_init(&loop), 0);
-    bus_ctx_t *ctx = bus_ctx_new();
-    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, NULL };
-    store_opts_t so = { .path = dir, .dbs = dbs, .nosync = true };
-    int err = 0;
-    store_t *store = store_new(&so, &err);
-    cr_assert_not_null(store, "%s", mvoi_strerror(err));
-    outbox_t *ob = outbox_new(store, "paceprod", &err);
-    cr_assert_not_null(ob);
-    bus_opts_t bo;
-    bus_opts_default(&bo);
-    bo.linger_ms = 0;
-    server_opts_t o = { .name = "paceprod", .api_endpoint = "inproc://pace-api",
-                        .pub_endpoint = "inproc://pace-pub", .store = store, .outbox = ob,
-                        .heartbeat_ms = 0, .bus_opts = &bo, .retain_events = RETAIN,
-                        .maintenance_ms = 60000, .trim_max = TRIM_MAX };
-    server_t *srv = server_new(&loop, ctx, &o, &err);
-    cr_assert_not_null(srv, "%s", mvoi_strerror(err));
+    rfx_t fx;
+    rfx_open(&fx, "pace");
+    outbox_t *ob = fx.ob;
+    rfx_serve(&fx, (server_opts_t){ .retain_events = RETAIN, .maintenance_ms = 60000,
+                                    .trim_max = TRIM_MAX });
     uint64_t most = 0;
     for (int turn = 0; turn < TURNS; turn++) {
         s_app_t a = { ob, APPEND_TURN };
-        cr_assert_eq(store_write(store, s_append, &a), 0);
+        cr_assert_eq(store_write(fx.store, s_append, &a), 0);
         struct timespec ms = { 0, 2 * 1000 * 1000 };
         nanosleep(&ms, NULL);             /* the 1 ms pass is due at the next turn */
-        uv_run(&loop, UV_RUN_NOWAIT);
+        uv_run(&fx.loop, UV_RUN_NOWAIT);
         uint64_t held = outbox_head(ob) - outbox_retained_from(ob) + 1;
         most = held > most ? held : most;
     }
@@ -174,17 +124,10 @@ Test(server_trim, trimming_keeps_pace_with_appends_without_waiting_for_the_perio
          turn++) {
         struct timespec ms = { 0, 2 * 1000 * 1000 };
         nanosleep(&ms, NULL);
-        uv_run(&loop, UV_RUN_NOWAIT);
+        uv_run(&fx.loop, UV_RUN_NOWAIT);
     }
     cr_assert_eq(outbox_retained_from(ob), (uint64_t)TURNS * APPEND_TURN - RETAIN + 1);
     cr_log_info("most held during the load: %llu", (unsigned long long)most);
 
-    server_destroy(&srv);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    bus_ctx_destroy(&ctx);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    cr_assert_eq(uv_loop_close(&loop), 0);
-    outbox_destroy(&ob);
-    store_destroy(&store);
-    ut_tmpdir_remove(dir);
+    rfx_close(&fx);
 }
