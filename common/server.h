@@ -93,6 +93,9 @@ typedef struct {
                                     feeds caught up and alive); NULL = server_set_ready */
     void (*health_fn)(void *arg, Mvoi__HealthReply *h); /* a service's own figures (the
                                     notifier's dead letters); NULL = none */
+    int (*storage_fn)(void *arg); /* a storage failure the store does not see (0: none;
+                                    the kpi-aggregator's failed checkpoint flush): health
+                                    reports it as storage_error and not ready */
     const bus_opts_t *bus_opts;  /* NULL = defaults */
     bool flush_offloop;          /* the store was opened with nometasync: its commits are
                                     flushed on a worker thread while the loop goes on (the

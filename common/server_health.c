@@ -19,6 +19,8 @@ static void s_health_storage(server_t *self, server_req_t *req, Mvoi__HealthRepl
     h->storage_ok = !store_failing(self->opts.store, &err);
     if (h->storage_ok && (err = server_flush_failed(self)) != 0)
         h->storage_ok = false;   /* a failed flush: no writes until a restart */
+    if (h->storage_ok && self->opts.storage_fn && (err = self->opts.storage_fn(self->opts.arg)))
+        h->storage_ok = false;
     if (!h->storage_ok) {
         h->ready = false;
         h->storage_error = (char *)mvoi_errname(err);

@@ -18,6 +18,7 @@ struct kpi_checkpoint_t {
     uint64_t commits_seen;   /* store_commits() at the start of the last flush */
     uint32_t pace_ms;
     int result;              /* of the flush in flight, written by the worker */
+    int failed;              /* the first failed flush's error, for health */
     bool in_flight, closed;
 };
 
@@ -44,6 +45,8 @@ static void s_after(uv_work_t *w, int status)
          * passing would say nothing about them, so the file is no longer trusted. The
          * totals are still served from the running store (the page cache holds what the
          * commits wrote); the next start rebuilds them from the producers. */
+        if (!self->failed)
+            self->failed = self->result;
         int mrc = kpi_recover_mark_failed(self->dir);
         const char *kv[] = { "error", mvoi_errname(self->result), "marker",
                              mrc ? mvoi_errname(mrc) : "written", NULL };
@@ -95,6 +98,8 @@ static void s_on_close(uv_handle_t *h)
     self->closed = true;
     s_maybe_free(self);
 }
+
+int kpi_checkpoint_failed(const kpi_checkpoint_t *self) { return self ? self->failed : 0; }
 
 void kpi_checkpoint_stop(kpi_checkpoint_t **self_p)
 {

@@ -22,6 +22,9 @@ typedef struct kpi_checkpoint_t kpi_checkpoint_t;
  * flush turns into a request to rebuild (kpi_recover_mark_failed). */
 kpi_checkpoint_t *kpi_checkpoint_new(uv_loop_t *loop, store_t *store, const char *dir,
                                      uint32_t period_ms, uint32_t pace_ms, int *err);
+/* The first error of a checkpoint's flush since start (0: none); the store's file is not
+ * trusted after it (kpi_recover_mark_failed). NULL: 0. */
+int kpi_checkpoint_failed(const kpi_checkpoint_t *self);
 /* Stops the timer; the object frees itself once a flush in flight has finished (the
  * loop must run for that). *self_p is set to NULL. */
 void kpi_checkpoint_stop(kpi_checkpoint_t **self_p);

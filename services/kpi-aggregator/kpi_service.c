@@ -396,6 +396,15 @@ static bool s_ready(void *arg)
            feed_ready(self->impact, self->grace_ms);
 }
 
+/* A failed checkpoint: the totals are still served, but health says the store is not
+ * trusted and the service not ready, so that an operator or a supervisor restarts it
+ * (the restart rebuilds, kpi_recover.h). */
+static int s_storage(void *arg)
+{
+    kpi_service_t *self = arg;
+    return kpi_checkpoint_failed(self->checkpoint);
+}
+
 /* Keys of a data directory made before buyer scoping are rewritten at start. */
 static int s_migrate(MDB_txn *txn, void *arg)
 {
@@ -473,7 +482,7 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         goto fail;
     self->grace_ms = o->upstream_grace_ms ? o->upstream_grace_ms : 10000;
     server_opts_t sv = {
-        .ready_fn = s_ready,
+        .ready_fn = s_ready, .storage_fn = s_storage,
         .name = "kpi-aggregator", .api_endpoint = o->api, .pub_endpoint = o->pub,
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
         .nroutes = sizeof s_routes / sizeof s_routes[0], .snapshot = s_snapshot,

@@ -5,7 +5,8 @@
  *  next flush passing says nothing about them: after a failed checkpoint the aggregator's
  *  file cannot be trusted, even by an orderly stop on the same boot, whose own flush
  *  passes. failflush.c (preloaded into the aggregator) fails one fdatasync of its
- *  data.mdb while measurements stream in. Then an orderly stop (SIGTERM) must leave the
+ *  data.mdb while measurements stream in. Health must say so at once (storage_error EIO,
+ *  not ready: an operator restarts it), an orderly stop (SIGTERM) must leave the
  *  marker saying so, the next start must start anew (a new outbox epoch: followers
  *  reset) although the boot is the same, and after the rest of the workload every total
  *  equals the closed form (e2e.c, kpi_check.c: independent arithmetic).
@@ -57,6 +58,22 @@ static void s_read(const char *path, char *buf, size_t len)
         buf[0] = 0;
     fclose(fp);
     buf[strcspn(buf, "\n")] = 0;
+}
+
+/* The aggregator's health after the failed flush: the store not trusted, not ready. */
+static void s_expect_untrusted(const char *api)
+{
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT, *r = NULL;
+    e.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    e.health = &hr;
+    cr_assert_eq(h_request(api, &e, &r, 5000), 0, "no health reply");
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
+    const Mvoi__HealthReply *h = r->health_reply;
+    cr_expect(h->has_storage_ok && !h->storage_ok, "storage_ok after a failed checkpoint");
+    cr_expect_str_eq(h->storage_error ? h->storage_error : "", "EIO");
+    cr_expect(h->live && !h->ready, "live %d ready %d", h->live, h->ready);
+    mvoi__envelope__free_unpacked(r, NULL);
 }
 
 static uint64_t s_epoch(void *zctx, e2e_fleet_t *f, kmap_t *exp)
@@ -124,6 +141,8 @@ Test(kpi_flushfail, a_failed_checkpoint_makes_the_next_start_rebuild, .fini = s_
     for (int i = 0; i < 200 && access(arm, F_OK) == 0; i++)
         h_sleep_ms(25);
     cr_assert_neq(access(arm, F_OK), 0, "no checkpoint flushed data.mdb in 5 s");
+    h_sleep_ms(50);   /* the worker's failure reaches the loop */
+    s_expect_untrusted(F.kapi);
 
     /* an orderly stop: its own flush passes, but the marker must stay */
     cr_assert_eq(h_signal(&F.proc[E2E_KPI], SIGTERM), 0);
