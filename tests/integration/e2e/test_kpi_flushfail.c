@@ -5,7 +5,8 @@
  *  next flush passing says nothing about them: after a failed checkpoint the aggregator's
  *  file cannot be trusted, even by an orderly stop on the same boot, whose own flush
  *  passes. failflush.c (preloaded into the aggregator) fails one fdatasync of its
- *  data.mdb while measurements stream in. Health must say so at once (storage_error EIO,
+ *  data.mdb while measurements stream in (or the one of an orderly stop, with checkpoints
+ *  off). Health must say so at once (storage_error EIO,
  *  not ready: an operator restarts it), an orderly stop (SIGTERM) must leave the
  *  marker saying so, the next start must start anew (a new outbox epoch: followers
  *  reset) although the boot is the same, and after the rest of the workload every total
@@ -94,60 +95,79 @@ static uint64_t s_epoch(void *zctx, e2e_fleet_t *f, kmap_t *exp)
     return e;
 }
 
-Test(kpi_flushfail, a_failed_checkpoint_makes_the_next_start_rebuild, .fini = s_fini,
-     .timeout = 180)
+/* The fleet with failflush.c preloaded into the aggregator; checkpoint_ms "0": none. */
+static void s_fleet(const char *checkpoint_ms, char *arm, size_t armlen)
+{
+    e2e_fleet_init(&F, false);
+    char so[512], kv[600];
+    h_bin(so, sizeof so, "tests/integration/impact/libmvoi_failflush.so");
+    snprintf(kv, sizeof kv, "LD_PRELOAD=%s", so);
+    s_env_add(&F, E2E_KPI, kv);
+    snprintf(arm, armlen, "%s/arm", F.dir);
+    snprintf(kv, sizeof kv, "MVOI_FAILFLUSH_ARM=%s", arm);
+    s_env_add(&F, E2E_KPI, kv);
+    s_env_add(&F, E2E_KPI, "MVOI_FAILFLUSH_FILE=/kpi-aggregator/data.mdb");
+    const char *ao = getenv("ASAN_OPTIONS");
+    snprintf(kv, sizeof kv, "ASAN_OPTIONS=%s%sverify_asan_link_order=0", ao ? ao : "",
+             ao && *ao ? ":" : "");
+    s_env_add(&F, E2E_KPI, kv);
+    snprintf(kv, sizeof kv, "MVOI_KPI_AGGREGATOR_CHECKPOINT_MS=%s", checkpoint_ms);
+    s_env_add(&F, E2E_KPI, kv);
+    cr_assert_eq(e2e_fleet_up(&F, 10000), 0, "services did not come up");
+}
+
+static void s_arm(const char *arm)
+{
+    FILE *fp = fopen(arm, "w");
+    cr_assert_not_null(fp);
+    fclose(fp);
+}
+
+/* The first half of the workload; one data.mdb flush fails during it (at_stop false: a
+ * checkpoint's) or at the orderly stop after it (true). Then the marker must say so, the
+ * restart on the same boot must start anew, and with the rest of the workload every
+ * total must equal the closed form. */
+static void s_run(bool at_stop)
 {
     const char *se = getenv("E2E_SEED");
     uint64_t seed = se ? strtoull(se, NULL, 0) : (uint64_t)h_now_ms();
     cr_log_info("seed %llu (E2E_SEED=%llu to replay)", (unsigned long long)seed,
                 (unsigned long long)seed);
     e2e_wl_t *w = e2e_wl_new(seed, TENDERS, MEASUREMENTS, BATCH);
-    e2e_fleet_init(&F, false);
-    char so[512], pre[600], arm[256], asan[512], mark[256], found[64];
-    h_bin(so, sizeof so, "tests/integration/impact/libmvoi_failflush.so");
-    snprintf(pre, sizeof pre, "LD_PRELOAD=%s", so);
-    snprintf(arm, sizeof arm, "%s/arm", F.dir);
-    const char *ao = getenv("ASAN_OPTIONS");
-    snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%sverify_asan_link_order=0", ao ? ao : "",
-             ao && *ao ? ":" : "");
-    s_env_add(&F, E2E_KPI, pre);
-    char armv[300];
-    snprintf(armv, sizeof armv, "MVOI_FAILFLUSH_ARM=%s", arm);
-    s_env_add(&F, E2E_KPI, armv);
-    s_env_add(&F, E2E_KPI, "MVOI_FAILFLUSH_FILE=/kpi-aggregator/data.mdb");
-    s_env_add(&F, E2E_KPI, asan);
-    s_env_add(&F, E2E_KPI, "MVOI_KPI_AGGREGATOR_CHECKPOINT_MS=50");
+    char arm[256], mark[256], found[64], err[512] = "";
+    s_fleet(at_stop ? "0" : "50", arm, sizeof arm);
     snprintf(mark, sizeof mark, "%s/kpi-aggregator/kpi.unsynced", F.dir);
-
-    cr_assert_eq(e2e_fleet_up(&F, 10000), 0, "services did not come up");
     void *zctx = zmq_ctx_new();
-    char err[512] = "";
     e2e_sender_t *cal = e2e_sender_new(zctx, F.capi, 64, 5000);
     int rc = e2e_sender_run(cal, w, 0, w->first_meas_req, NULL, NULL, 20000, err, sizeof err);
     cr_assert_eq(rc, 0, "registering tenders: %s", err);
     cr_assert_eq(e2e_wait_impact_knows_calendar(&F, 20000), 0);
     uint64_t epoch0 = s_epoch(zctx, &F, NULL);
 
-    /* the first half, with one data.mdb flush failing on the way */
-    FILE *fp = fopen(arm, "w");
-    cr_assert_not_null(fp);
-    fclose(fp);
+    if (!at_stop)
+        s_arm(arm);
     size_t half = (w->first_cancel_req - w->first_meas_req) / 2;
     e2e_sender_t *imp = e2e_sender_new(zctx, F.iapi, 8, 5000);
     rc = e2e_sender_run(imp, w, w->first_meas_req, w->first_meas_req + half, NULL, NULL,
                         30000, err, sizeof err);
     cr_assert_eq(rc, 0, "measurements: %s", err);
     cr_assert_eq(e2e_wait_kpi_caught_up(&F, 30000), 0);
-    for (int i = 0; i < 200 && access(arm, F_OK) == 0; i++)
-        h_sleep_ms(25);
-    cr_assert_neq(access(arm, F_OK), 0, "no checkpoint flushed data.mdb in 5 s");
-    h_sleep_ms(50);   /* the worker's failure reaches the loop */
-    s_expect_untrusted(F.kapi);
+    if (at_stop) {
+        s_arm(arm);
+    } else {
+        for (int i = 0; i < 200 && access(arm, F_OK) == 0; i++)
+            h_sleep_ms(25);
+        cr_assert_neq(access(arm, F_OK), 0, "no checkpoint flushed data.mdb in 5 s");
+        h_sleep_ms(50);   /* the worker's failure reaches the loop */
+        s_expect_untrusted(F.kapi);
+    }
 
-    /* an orderly stop: its own flush passes, but the marker must stay */
+    /* an orderly stop: the marker must stay and say so (after a failed checkpoint the
+     * stop's own flush would pass) */
     cr_assert_eq(h_signal(&F.proc[E2E_KPI], SIGTERM), 0);
     int st = 0;
     cr_assert_eq(h_wait(&F.proc[E2E_KPI], 10000, &st), 0);
+    cr_assert_neq(access(arm, F_OK), 0, "no flush of data.mdb failed");
     s_read(mark, found, sizeof found);
     cr_assert_str_eq(found, "flush-failed", "the marker after the stop: \"%s\"", found);
 
@@ -175,4 +195,16 @@ Test(kpi_flushfail, a_failed_checkpoint_makes_the_next_start_rebuild, .fini = s_
     zmq_ctx_term(zctx);
     e2e_wl_destroy(&w);
     s_done = true;
+}
+
+Test(kpi_flushfail, a_failed_checkpoint_makes_the_next_start_rebuild, .fini = s_fini,
+     .timeout = 180)
+{
+    s_run(false);
+}
+
+Test(kpi_flushfail, a_failed_flush_at_the_stop_makes_the_next_start_rebuild, .fini = s_fini,
+     .timeout = 180)
+{
+    s_run(true);
 }
