@@ -48,6 +48,9 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync);
  * (and the mvoictl it starts) the client key, through MVOI_CURVE* in its environment and
  * mvoi_curve_set(). 0 or negative errno. e2e_fleet_fini() turns it off again. */
 int e2e_fleet_curve(e2e_fleet_t *f);
+/* One more variable ("NAME=value") for a service's next start (after e2e_fleet_init):
+ * 0, or -E2BIG when its environment is full (E2E_ENV_MAX). */
+int e2e_fleet_env(e2e_fleet_t *f, int which, const char *kv);
 /* Spawn one service (0 or negative errno). */
 int e2e_fleet_start(e2e_fleet_t *f, int which);
 /* Start all three and wait until each answers health (0 or -ETIMEDOUT). */

@@ -82,6 +82,19 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
     }
 }
 
+int e2e_fleet_env(e2e_fleet_t *f, int which, const char *kv)
+{
+    int n = 0;
+    while (f->envp[which][n])
+        n++;
+    if (n >= E2E_ENV_MAX || strlen(kv) >= sizeof f->env[which][n])
+        return -E2BIG;
+    snprintf(f->env[which][n], sizeof f->env[which][n], "%s", kv);
+    f->envp[which][n] = f->env[which][n];
+    f->envp[which][n + 1] = NULL;
+    return 0;
+}
+
 int e2e_fleet_curve(e2e_fleet_t *f)
 {
     char keys[160], reg[200], pub[41], cpub[41], path[320];
@@ -101,20 +114,15 @@ int e2e_fleet_curve(e2e_fleet_t *f)
                 "[client]\npublic = %s\nrole = admin\nbuyers = *\n", pub, cpub);
     fclose(fp);
     for (int w = 0; w < 3; w++) {
-        int n = 0;
-        while (f->envp[w][n])
-            n++;
-        if (n + 3 > E2E_ENV_MAX)
-            return -E2BIG;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; f->envp[w][i]; i++)
             if (strcmp(f->env[w][i], "MVOI_CURVE=off") == 0)
                 snprintf(f->env[w][i], 256, "MVOI_CURVE=on");
-        snprintf(f->env[w][n++], 256, "MVOI_CURVE_SERVER_KEY_FILE=%s/bus.key", keys);
-        snprintf(f->env[w][n++], 256, "MVOI_KEYS_FILE=%s", reg);
-        snprintf(f->env[w][n++], 256, "MVOI_CURVE_KEY=");   /* not the test's client key */
-        for (int i = 0; i < n; i++)
-            f->envp[w][i] = f->env[w][i];
-        f->envp[w][n] = NULL;
+        char kv[2][256];
+        snprintf(kv[0], sizeof kv[0], "MVOI_CURVE_SERVER_KEY_FILE=%s/bus.key", keys);
+        snprintf(kv[1], sizeof kv[1], "MVOI_KEYS_FILE=%s", reg);
+        if ((rc = e2e_fleet_env(f, w, kv[0])) != 0 || (rc = e2e_fleet_env(f, w, kv[1])) != 0 ||
+            (rc = e2e_fleet_env(f, w, "MVOI_CURVE_KEY=")) != 0)   /* not the test's key */
+            return rc;
     }
     snprintf(path, sizeof path, "%s/client.key", keys);
     setenv("MVOI_CURVE", "on", 1);

@@ -40,13 +40,7 @@ static void s_fini(void)
 
 static void s_env_add(e2e_fleet_t *f, int which, const char *kv)
 {
-    int n = 0;
-    while (f->envp[which][n])
-        n++;
-    cr_assert_lt(n, E2E_ENV_MAX);
-    snprintf(f->env[which][n], 256, "%s", kv);
-    f->envp[which][n] = f->env[which][n];
-    f->envp[which][n + 1] = NULL;
+    cr_assert_eq(e2e_fleet_env(f, which, kv), 0, "no room for %s", kv);
 }
 
 static void s_read(const char *path, char *buf, size_t len)

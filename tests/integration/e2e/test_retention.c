@@ -27,17 +27,6 @@
 static const char *const s_retain[3] = { "300", "1500", "300" };
 #define TAIL_REQUESTS 3        /* sent while the aggregator is down: <= 150 events */
 
-static void s_add_env(e2e_fleet_t *f, int w, const char *fmt, const char *v)
-{
-    int n = 0;
-    while (f->envp[w][n])
-        n++;
-    cr_assert_lt(n + 1, 17);
-    snprintf(f->env[w][n], 256, fmt, v);
-    f->envp[w][n] = f->env[w][n];
-    f->envp[w][n + 1] = NULL;
-}
-
 /* Is seq 1 gone from the producer's outbox (a replay from it refused as out of range)? */
 static bool s_trimmed(const char *api, uint64_t *head)
 {
@@ -68,11 +57,11 @@ Test(retention, every_producer_trims_and_a_consumer_behind_catches_up_exactly,
     e2e_fleet_init(&f, true);
     static const char *pre[3] = { "CALENDAR", "IMPACT_CALCULATOR", "KPI_AGGREGATOR" };
     for (int s = 0; s < 3; s++) {
-        char fmt[96];
-        snprintf(fmt, sizeof fmt, "MVOI_%s_RETAIN_EVENTS=%%s", pre[s]);
-        s_add_env(&f, s, fmt, s_retain[s]);
-        snprintf(fmt, sizeof fmt, "MVOI_%s_RETENTION_MS=%%s", pre[s]);
-        s_add_env(&f, s, fmt, "100");
+        char kv[96];
+        snprintf(kv, sizeof kv, "MVOI_%s_RETAIN_EVENTS=%s", pre[s], s_retain[s]);
+        cr_assert_eq(e2e_fleet_env(&f, s, kv), 0);
+        snprintf(kv, sizeof kv, "MVOI_%s_RETENTION_MS=100", pre[s]);
+        cr_assert_eq(e2e_fleet_env(&f, s, kv), 0);
     }
     cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
     void *zctx = zmq_ctx_new();
