@@ -17,6 +17,9 @@
  *     N measurements in pipelined SubmitMeasurements of PER (window WINDOW requests),
  *     measurements/s = N / (time the update showing the last one arrived - first send) |
  *     raw ... for TRIPLES triples; the median ratio is reported with the raw numbers.
+ *     After each chain run the bare chain (bench_bare.h): the same requests, replies,
+ *     events and updates through two stand-ins that do no work, with the message sizes
+ *     the fleet sent in the warm-up; what the chain's shape costs apart from its work.
  *  2. Latency, open loop: a generator with a fixed schedule (intended send time of
  *     measurement i = t0 + i / rate, CLOCK_MONOTONIC); whatever is due when it wakes goes out
  *     in one SubmitMeasurements (so a slow service cannot slow the schedule down: coordinated
@@ -55,6 +58,7 @@
 #include <zmq.h>
 
 #include "bench.h"
+#include "bench_bare.h"
 #include "bench_peer.h"
 #include "e2e.h"
 #include "mvoi_curve.h"
@@ -154,7 +158,9 @@ static uint64_t s_drain_sub(bench_t *b, void *sub, uint64_t have, int64_t *t_las
     }
 }
 
-static int s_drain_replies(void *dealer, size_t *errors)
+/* Replies so far; check: each must be a MeasurementReply with every result ok (the bare
+ * stand-in's are not envelopes). *len: the size of the largest one seen. */
+static int s_drain_replies(void *dealer, bool check, size_t *errors, size_t *len)
 {
     int n = 0;
     for (;;) {
@@ -164,14 +170,17 @@ static int s_drain_replies(void *dealer, size_t *errors)
             zmq_msg_close(&m);
             return n;
         }
-        Mvoi__Envelope *e = mvoi__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-        if (!e || e->body_case != MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY) {
+        if (zmq_msg_size(&m) > *len)
+            *len = zmq_msg_size(&m);
+        Mvoi__Envelope *e = check ? mvoi__envelope__unpack(NULL, zmq_msg_size(&m),
+                                                           zmq_msg_data(&m)) : NULL;
+        if (check && (!e || e->body_case != MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY)) {
             if (*errors < 3)
                 fprintf(stderr, "bench_e2e: unexpected reply %d %s\n", e ? (int)e->body_case : -1,
                         e && e->body_case == MVOI__ENVELOPE__BODY_ERROR && e->error->message
                             ? e->error->message : "");
             (*errors)++;
-        } else {
+        } else if (e) {
             for (size_t i = 0; i < e->measurement_reply->n_results; i++)
                 if (!e->measurement_reply->results[i]->ok)
                     (*errors)++;
@@ -180,6 +189,21 @@ static int s_drain_replies(void *dealer, size_t *errors)
             mvoi__envelope__free_unpacked(e, NULL);
         zmq_msg_close(&m);
         n++;
+    }
+}
+
+/* The largest event seen so far on a SUB of the impact-calculator's PUB (drained). */
+static void s_drain_probe(void *probe, size_t *len)
+{
+    for (zmq_msg_t m;;) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, probe, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        if (!zmq_msg_more(&m) && zmq_msg_size(&m) > *len)
+            *len = zmq_msg_size(&m);
+        zmq_msg_close(&m);
     }
 }
 
@@ -203,22 +227,42 @@ static double s_cpu_s(int pid)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static double s_chain_cpu(bench_t *b, uint32_t n, uint32_t per, int window, double *cpu_us);
+/* Where a closed-loop run sends its requests and counts the total: the fleet, or the bare
+ * stand-ins (bench_bare.h). */
+typedef struct {
+    const char *api, *pub;
+    uint64_t base;             /* the total's count before the run */
+    bool fleet;                /* the services: replies checked, their CPU read */
+    double *cpu_us;            /* fleet: CPU of both services per measurement (may be NULL) */
+    size_t reply_len, event_len;   /* out: the largest reply, and (fleet) event, seen */
+    bool probe;                /* fleet: also read the impact-calculator's events (sizes) */
+} s_target_t;
+
+static double s_run(bench_t *b, s_target_t *tg, uint32_t n, uint32_t per, int window);
+
+static double s_chain_cpu(bench_t *b, uint32_t n, uint32_t per, int window, double *cpu_us)
+{
+    s_target_t tg = { .api = b->f.iapi, .pub = b->f.kpub, .base = b->next_id, .fleet = true,
+                      .cpu_us = cpu_us };
+    return s_run(b, &tg, n, per, window);
+}
+
 static double s_chain(bench_t *b, uint32_t n, uint32_t per, int window)
 {
     return s_chain_cpu(b, n, per, window, NULL);
 }
 
-static double s_chain_cpu(bench_t *b, uint32_t n, uint32_t per, int window, double *cpu_us)
+static double s_run(bench_t *b, s_target_t *tg, uint32_t n, uint32_t per, int window)
 {
     /* CPU per measurement of each service: a figure the machine's noise moves far less
      * than wall-clock rates (it does not count time spent waiting for a core). */
     double cpu0[2] = { s_cpu_s(b->f.proc[E2E_IMP].pid), s_cpu_s(b->f.proc[E2E_KPI].pid) };
     void *ctx = zmq_ctx_new();
-    void *sub = s_sock(ctx, ZMQ_SUB, b->f.kpub, b->key);
-    void *dealer = s_sock(ctx, ZMQ_DEALER, b->f.iapi, NULL);
+    void *sub = s_sock(ctx, ZMQ_SUB, tg->pub, b->key);
+    void *dealer = s_sock(ctx, ZMQ_DEALER, tg->api, NULL);
+    void *probe = tg->fleet && tg->probe ? s_sock(ctx, ZMQ_SUB, b->f.ipub, "impact.") : NULL;
     usleep(200000);   /* the subscription reaches the PUB */
-    uint64_t base = b->next_id, have = 0;
+    uint64_t base = tg->base, have = 0;
     s_drain_sub(b, sub, 0, NULL);
     uint32_t nreq = (n + per - 1) / per;
     uint8_t **reqs = calloc(nreq, sizeof *reqs);
@@ -239,31 +283,52 @@ static double s_chain_cpu(bench_t *b, uint32_t n, uint32_t per, int window, doub
                     nreq, (unsigned long long)have, (unsigned long long)(base + n));
             break;
         }
-        int got = s_drain_replies(dealer, &errors);
+        int got = s_drain_replies(dealer, tg->fleet, &errors, &tg->reply_len);
         replied += (uint32_t)got;
         if (got && replied == nreq)
             t_acked = s_ns();
         have = s_drain_sub(b, sub, have, &t_last);
+        if (probe)
+            s_drain_probe(probe, &tg->event_len);
     }
-    printf("  impact-calculator acknowledged all %u in %.2f s (%.0f/s); the dashboard total "
-           "showed all after %.2f s\n", n, (t_acked - t0) / 1e9, n / ((t_acked - t0) / 1e9),
-           (t_last - t0) / 1e9);
+    printf("  %s acknowledged all %u in %.2f s (%.0f/s); the dashboard total "
+           "showed all after %.2f s\n", tg->fleet ? "impact-calculator" : "bare impact stand-in",
+           n, (t_acked - t0) / 1e9, n / ((t_acked - t0) / 1e9), (t_last - t0) / 1e9);
     double cpu1[2] = { s_cpu_s(b->f.proc[E2E_IMP].pid), s_cpu_s(b->f.proc[E2E_KPI].pid) };
-    if (cpu0[0] >= 0 && cpu1[0] >= 0 && cpu0[1] >= 0 && cpu1[1] >= 0) {
+    if (tg->fleet && cpu0[0] >= 0 && cpu1[0] >= 0 && cpu0[1] >= 0 && cpu1[1] >= 0) {
         printf("  CPU per measurement: impact-calculator %.2f us, kpi-aggregator %.2f us\n",
                (cpu1[0] - cpu0[0]) * 1e6 / n, (cpu1[1] - cpu0[1]) * 1e6 / n);
-        if (cpu_us)
-            *cpu_us = (cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) * 1e6 / n;
+        if (tg->cpu_us)
+            *tg->cpu_us = (cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) * 1e6 / n;
     }
     double rate = have >= base + n && !errors ? n / ((t_last - t0) / 1e9) : -1;
     for (uint32_t r = 0; r < nreq; r++)
         free(reqs[r]);
     free(reqs);
     free(lens);
+    if (probe)
+        zmq_close(probe);
     zmq_close(sub);
     zmq_close(dealer);
     zmq_ctx_term(ctx);
     return rate;
+}
+
+/* The bare chain (bench_bare.h) with the fleet's message sizes: measurements/s, -1. n is
+ * rounded down to whole requests (the stand-in takes every request to carry `per`). */
+static double s_bare(bench_t *b, const s_target_t *shape, uint32_t n, uint32_t per, int window)
+{
+    bench_bare_opts_t o = { .key = b->key, .buyer = b->buyer, .reply_len = shape->reply_len,
+                            .event_len = shape->event_len, .per = per };
+    bench_bare_t *bare = bench_bare_start(&o);
+    if (!bare)
+        return -1;
+    s_target_t tg = { .api = bench_bare_api(bare), .pub = bench_bare_pub(bare) };
+    uint32_t save = b->next_id;
+    double r = s_run(b, &tg, n / per > 0 ? n / per * per : per, per, window);
+    b->next_id = save;   /* the fleet never saw these ids */
+    bench_bare_stop(&bare);
+    return r;
 }
 
 /* ------------------------------------------------------------ latency (open loop) */
@@ -377,7 +442,8 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms, benc
                 wait_ns = tick_end;
         }
         s_wait(dealer, sub, wait_ns);
-        int acked = s_drain_replies(dealer, &errors);
+        size_t reply_len = 0;
+        int acked = s_drain_replies(dealer, true, &errors, &reply_len);
         hops_acked(&hops, acked, s_ns());
         hops_events(&hops, isub, s_ns());
         uint64_t h = s_drain_sub(b, sub, have, NULL);
@@ -473,6 +539,7 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         return;
     }
     double *m[PM_N], *q[PM_N], *raw = calloc((size_t)rounds, sizeof *raw);
+    double *bare = calloc((size_t)rounds, sizeof *bare);
     double *f50 = calloc((size_t)rounds, sizeof *f50), *f99 = calloc((size_t)rounds, sizeof *f99);
     for (int k = 0; k < PM_N; k++) {
         m[k] = calloc((size_t)rounds, sizeof *m[k]);
@@ -482,6 +549,12 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
     /* E2E_BENCH_ONLY=lat: the latency rounds alone (the A/B runs of a latency change) */
     const char *only = getenv("E2E_BENCH_ONLY");
     bool lat_only = only && strcmp(only, "lat") == 0;
+    /* the sizes of the fleet's replies and events, for the bare chain (a run of its own:
+     * reading every event would load the measured ones) */
+    s_target_t shape = { .api = b->f.iapi, .pub = b->f.kpub, .base = b->next_id,
+                         .fleet = true, .probe = true };
+    if (!lat_only)
+        s_run(b, &shape, 2000, 100, 16);
     for (int i = 0; i < rounds; i++) {
         bench_lat_t ml, rl;
         if (lat_only)
@@ -497,6 +570,8 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         q[PM_THR100][i] = bench_redis_throughput(r, n, 100, 16, &q[PM_CPU100][i]);
         printf("   redis 100/request: %.0f/s, %.2f us CPU per measurement\n",
                q[PM_THR100][i], q[PM_CPU100][i]);
+        bare[i] = s_bare(b, &shape, n, 100, 16);
+        printf("   bare chain (same messages, no work) 100/request: %.0f/s\n", bare[i]);
         raw[i] = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
         bench_fdatasync(b->f.dir, 300, &f50[i], &f99[i]);
         printf("   disk: 4 KiB pwrite+fdatasync p50 %.2f ms p99 %.2f ms\n", f50[i], f99[i]);
@@ -515,7 +590,7 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         M[k] = s_med(m[k], rounds);
         Q[k] = s_med(q[k], rounds);
     }
-    double rawm = s_med(raw, rounds), fs50 = s_med(f50, rounds), fs99 = s_med(f99, rounds);
+    double rawm = s_med(raw, rounds), barem = s_med(bare, rounds), fs50 = s_med(f50, rounds), fs99 = s_med(f99, rounds);
     free(f50);
     free(f99);
     printf("\nPEER TABLE (medians of %d interleaved rounds; disk: 4 KiB pwrite+fdatasync "
@@ -539,11 +614,15 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
     printf("| raw ZeroMQ ipc PUSH/PULL, %zu B, msg/s | %.0f | | chain 100/request = %.1f %% "
            "of raw, 1/request = %.1f %% |\n", payload, rawm, 100 * M[PM_THR100] / rawm,
            100 * M[PM_THR1] / rawm);
+    printf("| bare chain: the same messages and hops, no work, 100/request, measurements/s | "
+           "%.0f | | chain 100/request = %.1f %% of bare, bare = %.1f %% of raw |\n", barem,
+           100 * M[PM_THR100] / barem, 100 * barem / rawm);
     for (int k = 0; k < PM_N; k++) {
         free(m[k]);
         free(q[k]);
     }
     free(raw);
+    free(bare);
     bench_redis_stop(&r);
 }
 
@@ -609,36 +688,50 @@ static int s_bring_up(bench_t *b, bool nosync, bool curve)
     return 0;
 }
 
-/* Throughput, closed loop: the median of `triples` ABA triples against raw PUSH/PULL. */
+/* Throughput, closed loop: the median of `triples` ABA triples against raw PUSH/PULL, and
+ * beside each chain run the bare chain (the same messages, no work). */
 static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int triples,
                            bool nosync, size_t payload, const char *mode)
 {
     s_wait_hint(b, "throughput");
-    double warm = s_chain(b, n / 5 > 1000 ? n / 5 : 1000, per, window);   /* warm-up */
-    printf("warm-up chain: %.0f measurements/s\n", warm);
+    /* warm-up, which also reads the sizes of the fleet's replies and events */
+    s_target_t shape = { .api = b->f.iapi, .pub = b->f.kpub, .base = b->next_id,
+                         .fleet = true, .probe = true };
+    double warm = s_run(b, &shape, n / 5 > 1000 ? n / 5 : 1000, per, window);
+    printf("warm-up chain: %.0f measurements/s; a reply to %u measurements %zu B, an event "
+           "%zu B\n", warm, per, shape.reply_len, shape.event_len);
     double *ratio = calloc((size_t)triples, sizeof *ratio);
     double *chains = calloc((size_t)triples, sizeof *chains);
+    double *bares = calloc((size_t)triples, sizeof *bares);
+    double *of_bare = calloc((size_t)triples, sizeof *of_bare);
     double raw_prev = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
     printf("raw  ipc PUSH/PULL %zu B: %9.0f msg/s\n", payload, raw_prev);
     for (int t = 0; t < triples; t++) {
         double c = s_chain(b, n, per, window);
-        double raw = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
         printf("chain (durable=%s, %s):  %9.0f measurements/s\n", nosync ? "no" : "yes", mode, c);
+        bares[t] = s_bare(b, &shape, n, per, window);
+        printf("bare chain (same messages, no work): %9.0f measurements/s\n", bares[t]);
+        double raw = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
         printf("raw  ipc PUSH/PULL %zu B: %9.0f msg/s\n", payload, raw);
         ratio[t] = c / ((raw_prev + raw) / 2);
+        of_bare[t] = bares[t] > 0 ? c / bares[t] : -1;
         chains[t] = c;
         raw_prev = raw;
-        printf("  triple %d: chain / mean(raw before, raw after) = %.2f %%\n", t + 1,
-               100 * ratio[t]);
+        printf("  triple %d: chain / mean(raw before, raw after) = %.2f %%; chain / bare chain "
+               "= %.1f %%\n", t + 1, 100 * ratio[t], 100 * of_bare[t]);
     }
-    qsort(ratio, (size_t)triples, sizeof *ratio, s_dcmp);
-    qsort(chains, (size_t)triples, sizeof *chains, s_dcmp);
-    printf("THROUGHPUT (%s): chain median %.0f measurements/s; median ratio to raw %.2f %% "
-           "(goal >= 20 %%, floor 10 %%) over %d ABA triples\n", mode, chains[triples / 2],
-           100 * ratio[triples / 2], triples);
-    double med = chains[triples / 2];
+    double med_ratio = s_med(ratio, triples), med_bare = s_med(bares, triples);
+    double med_of_bare = s_med(of_bare, triples), med = s_med(chains, triples);
     free(ratio);
+    free(bares);
+    free(of_bare);
     free(chains);
+    printf("THROUGHPUT (%s): chain median %.0f measurements/s; median ratio to raw %.2f %% "
+           "(goal >= 20 %%, floor 10 %%) over %d ABA triples\n", mode, med, 100 * med_ratio,
+           triples);
+    printf("BARE CHAIN (%s): median %.0f measurements/s with the same messages and no work; "
+           "the chain keeps %.1f %% of it (median of the triples)\n", mode, med_bare,
+           100 * med_of_bare);
     return med;
 }
 
