@@ -174,8 +174,11 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
         size_t len = 0;
         if ((rc = codec_pack(c->reply, &buf, &len)) < 0)
             return rc;
-        MDB_val k = { strlen(j->rid), j->rid }, v = { len, buf };
-        rc = store_put(txn, store_dbi(self->store, "requests"), &k, &v, 0);
+        uint8_t key[256];
+        MDB_val k = { rp_request_key(key, sizeof key, j->buyer, j->rid), key };
+        MDB_val v = { len, buf };
+        rc = k.mv_size ? store_put(txn, store_dbi(self->store, "requests"), &k, &v, 0)
+                       : -ENAMETOOLONG;
         free(buf);
         if (rc)
             return rc;
@@ -442,13 +445,16 @@ static void s_start_next(rp_service_t *self)
     }
 }
 
-static s_job_t *s_enqueue(rp_service_t *self, const char *buyer, uint32_t year,
-                          uint32_t quarter, uint32_t formats, text_lang_t lang, const char *rid,
-                          bool automatic)
+/* Queue a report and start it if the queue was idle. The requester (id; NULL for an
+ * automatic job) is recorded before the start: a start that fails at once answers it
+ * and frees the job, so nothing may touch the job after this returns. 0 or -ENOMEM. */
+static int s_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint32_t quarter,
+                     uint32_t formats, text_lang_t lang, const char *rid, bool automatic,
+                     const uint8_t *id, size_t idlen)
 {
     s_job_t *j = calloc(1, sizeof *j);
     if (!j)
-        return NULL;
+        return -ENOMEM;
     j->svc = self;
     snprintf(j->buyer, sizeof j->buyer, "%s", buyer);
     j->year = year;
@@ -457,12 +463,17 @@ static s_job_t *s_enqueue(rp_service_t *self, const char *buyer, uint32_t year,
     j->lang = lang;
     j->automatic = automatic;
     snprintf(j->rid, sizeof j->rid, "%s", rid ? rid : "");
+    if (id && idlen <= sizeof j->wait[0].id) {
+        memcpy(j->wait[0].id, id, idlen);
+        j->wait[0].idlen = idlen;
+        j->nwait = 1;
+    }
     s_job_t **pp = &self->queue;
     while (*pp)
         pp = &(*pp)->next;
     *pp = j;
     s_start_next(self);
-    return j;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -477,28 +488,31 @@ static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
                      "a command needs a request id (at most 127 bytes)");
         return;
     }
-    uint8_t *stored = NULL;
-    size_t slen = 0;
-    if (rp_store_get(self->store, "requests", rid, &stored, &slen) == 0) {
-        bus_frame_t f[2] = { { id, idlen }, { stored, slen } };
-        bus_send(self->router, f, 2);
-        free(stored);
-        return;
-    }
-    for (s_job_t *j = self->queue; j; j = j->next)
-        if (strcmp(j->rid, rid) == 0) {
-            if (j->nwait < S_MAXWAIT && idlen <= sizeof j->wait[0].id) {
-                memcpy(j->wait[j->nwait].id, id, idlen);
-                j->wait[j->nwait++].idlen = idlen;
-            }
-            return;
-        }
+    /* the buyer the key was admitted for (rp_ids_auth): the scope of the request id */
     const char *buyer = g->buyer && *g->buyer ? g->buyer : req->buyer;
     if (!buyer || !*buyer || strlen(buyer) >= 128) {
         s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                      "generate_report.buyer", "a buyer (organisation, at most 127 bytes) is required");
         return;
     }
+    uint8_t key[256];
+    size_t klen = rp_request_key(key, sizeof key, buyer, rid);   /* both < 128: it fits */
+    uint8_t *stored = NULL;
+    size_t slen = 0;
+    if (klen && rp_store_get(self->store, "requests", key, klen, &stored, &slen) == 0) {
+        bus_frame_t f[2] = { { id, idlen }, { stored, slen } };
+        bus_send(self->router, f, 2);
+        free(stored);
+        return;
+    }
+    for (s_job_t *j = self->queue; j; j = j->next)
+        if (strcmp(j->rid, rid) == 0 && strcmp(j->buyer, buyer) == 0) {
+            if (j->nwait < S_MAXWAIT && idlen <= sizeof j->wait[0].id) {
+                memcpy(j->wait[j->nwait].id, id, idlen);
+                j->wait[j->nwait++].idlen = idlen;
+            }
+            return;
+        }
     if (!g->has_year || g->year < 2000 || g->year > 2999) {
         s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                      "generate_report.year", "year must be 2000..2999");
@@ -532,17 +546,9 @@ static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
                      "generate_report.lang", "lang must be nl or en");
         return;
     }
-    s_job_t *j = s_enqueue(self, buyer, g->year, g->quarter, formats, lang, rid, false);
-    if (!j) {
+    if (s_enqueue(self, buyer, g->year, g->quarter, formats, lang, rid, false, id, idlen) != 0)
         s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED,
                      "generate_report", "out of memory");
-        return;
-    }
-    if (idlen <= sizeof j->wait[0].id) {
-        memcpy(j->wait[0].id, id, idlen);
-        j->wait[0].idlen = idlen;
-        j->nwait = 1;
-    }
 }
 
 static void s_health(rp_service_t *self, const uint8_t *id, size_t idlen,
@@ -700,7 +706,7 @@ static bool s_done(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q
     rp_period_key(key, sizeof key, buyer, y, q);
     uint8_t *v = NULL;
     size_t len = 0;
-    if (rp_store_get(self->store, "periods", key, &v, &len) == 0) {
+    if (rp_store_get(self->store, "periods", key, strlen(key), &v, &len) == 0) {
         free(v);
         return true;
     }
@@ -743,11 +749,11 @@ void rp_service_auto_check(rp_service_t *self)
             if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
                 s_enqueue(self, b, y, q, S_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
                                                               ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
-                          self->o.lang, NULL, true);
+                          self->o.lang, NULL, true, NULL, 0);
             if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
                 s_enqueue(self, b, y, 0, S_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
                                                               ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
-                          self->o.lang, NULL, true);
+                          self->o.lang, NULL, true, NULL, 0);
         }
     }
 }

@@ -1,0 +1,252 @@
+/*  GenerateReport requests at the report service's boundary, in-process, with two buyers
+ *  that use the same request ids.
+ *
+ *  1. A job whose gathering cannot even start is answered, not lost. The service starts a
+ *     queued job at once when its queue is idle; when that start fails on the spot (here:
+ *     upstream endpoints the socket layer refuses, as it refuses every socket once the
+ *     process is out of file descriptors), the job is answered and freed inside the call.
+ *     The requester used to be recorded on the job only after it, on freed memory: no
+ *     answer, and a write after free.
+ *  2. Request ids are the client's, and clients are many buyers: venlo's "r-1" is not
+ *     heerlen's. Stored replies and jobs in flight were matched by the request id alone,
+ *     so venlo's "r-1" got heerlen's report (its buyer, its files) back.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bus.h"
+#include "clock.h"
+#include "envelope.pb-c.h"
+#include "harness.h"
+#include "log.h"
+#include "report_service.h"
+
+#define S_CLIENTS 2
+
+static const char *s_buyers[S_CLIENTS] = { "heerlen", "venlo" };
+
+typedef struct {
+    rp_service_t *svc;
+    void *dealer[S_CLIENTS];
+    const char *rid[S_CLIENTS];    /* this round's request per client, NULL: none */
+    Mvoi__Envelope *reply[S_CLIENTS];
+    int64_t deadline;
+    bool sent;
+    uv_timer_t t;
+} s_run_t;
+
+static void s_send(void *dealer, const char *buyer, const char *rid)
+{
+    Mvoi__GenerateReport g = MVOI__GENERATE_REPORT__INIT;
+    Mvoi__ReportFormat f[1] = { MVOI__REPORT_FORMAT__FMT_JSON };
+    g.buyer = (char *)buyer;
+    g.has_year = 1;
+    g.year = 2026;
+    g.has_quarter = 1;
+    g.quarter = 1;
+    g.n_formats = 1;
+    g.formats = f;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.request_id = (char *)rid;
+    e.buyer = (char *)buyer;
+    e.body_case = MVOI__ENVELOPE__BODY_GENERATE_REPORT;
+    e.generate_report = &g;
+    uint8_t b[1024];
+    size_t n = mvoi__envelope__get_packed_size(&e);
+    cr_assert(n <= sizeof b);
+    mvoi__envelope__pack(&e, b);
+    cr_assert_eq(zmq_send(dealer, b, n, 0), (int)n);
+}
+
+/* Both requests of the round at once (so that both are queued together), then the
+ * answers; the loop ends when every client with a request has one, or at the deadline. */
+static void s_tick(uv_timer_t *t)
+{
+    s_run_t *r = t->data;
+    if (!r->sent) {
+        for (int i = 0; i < S_CLIENTS; i++)
+            if (r->rid[i])
+                s_send(r->dealer[i], s_buyers[i], r->rid[i]);
+        r->sent = true;
+    }
+    bool all = true;
+    for (int i = 0; i < S_CLIENTS; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (r->rid[i] && !r->reply[i] && zmq_msg_recv(&m, r->dealer[i], ZMQ_DONTWAIT) >= 0)
+            r->reply[i] = mvoi__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+        zmq_msg_close(&m);
+        all &= !r->rid[i] || r->reply[i] != NULL;
+    }
+    if (all || clock_mono_ns() / 1000000 > r->deadline) {
+        uv_timer_stop(t);
+        uv_close((uv_handle_t *)t, NULL);
+        rp_service_stop(r->svc);
+    }
+}
+
+typedef struct {
+    char dir[128], data[256], reports[256], api[200], pub[200], up[400];
+    pid_t fake;
+} s_env_t;
+
+static void s_env_init(s_env_t *e, bool with_upstream)
+{
+    log_init("report-test", "text", "error");
+    memset(e, 0, sizeof *e);
+    h_tmpdir(e->dir, sizeof e->dir);
+    snprintf(e->data, sizeof e->data, "%s/data", e->dir);
+    snprintf(e->reports, sizeof e->reports, "%s/reports", e->dir);
+    snprintf(e->api, sizeof e->api, "ipc://%s/api", e->dir);
+    snprintf(e->pub, sizeof e->pub, "ipc://%s/pub", e->dir);
+    if (!with_upstream) {
+        /* an ipc path longer than a socket address holds: zmq_connect refuses it at once */
+        snprintf(e->up, sizeof e->up, "ipc://%s/%0200d", e->dir, 0);
+        return;
+    }
+    snprintf(e->up, sizeof e->up, "ipc://%s/up", e->dir);
+    char bin[512];
+    h_bin(bin, sizeof bin, "tests/integration/report/mvoi-report-fakeup");
+    e->fake = fork();
+    if (e->fake == 0) {
+        execl(bin, bin, e->up, "2026", "20", "500", (char *)NULL);
+        _exit(127);
+    }
+    cr_assert_eq(h_wait_healthy(e->up, 5000), 0);
+}
+
+static void s_env_fini(s_env_t *e)
+{
+    if (e->fake > 0) {
+        kill(e->fake, SIGTERM);
+        waitpid(e->fake, NULL, 0);
+    }
+    h_tmpdir_remove(e->dir);
+}
+
+/* One service instance: sends this round's requests (rid per client, NULL: none) and
+ * collects the answers into reply[] (the caller frees them). Returns reports generated. */
+static uint64_t s_round(s_env_t *e, const char *rid[S_CLIENTS], Mvoi__Envelope *reply[S_CLIENTS])
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    bus_ctx_t *ctx = bus_ctx_new();
+    rp_service_opts_t o = { .data_dir = e->data, .reports_dir = e->reports, .api = e->api,
+                            .pub = e->pub, .kpi_api = e->up, .calendar_api = e->up,
+                            .impact_api = e->up, .chromium = "", .lang = TEXT_NL,
+                            .nosync = true };
+    int err = 0;
+    rp_service_t *svc = rp_service_new(&loop, ctx, &o, &err);
+    cr_assert(svc, "service: %d", err);
+    void *zctx = zmq_ctx_new();
+    s_run_t r = { .svc = svc, .deadline = clock_mono_ns() / 1000000 + 10000 };
+    for (int i = 0; i < S_CLIENTS; i++) {
+        r.rid[i] = rid[i];
+        r.dealer[i] = zmq_socket(zctx, ZMQ_DEALER);
+        int zero = 0;
+        zmq_setsockopt(r.dealer[i], ZMQ_LINGER, &zero, sizeof zero);
+        cr_assert_eq(zmq_connect(r.dealer[i], e->api), 0);
+    }
+    uv_timer_init(&loop, &r.t);
+    r.t.data = &r;
+    uv_timer_start(&r.t, s_tick, 50, 10);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < S_CLIENTS; i++) {
+        reply[i] = r.reply[i];
+        zmq_close(r.dealer[i]);
+    }
+    zmq_ctx_term(zctx);
+    uint64_t n = rp_service_generated(svc);
+    rp_service_destroy(&svc);
+    bus_ctx_destroy(&ctx);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return n;
+}
+
+static void s_free(Mvoi__Envelope *reply[S_CLIENTS])
+{
+    for (int i = 0; i < S_CLIENTS; i++)
+        if (reply[i])
+            mvoi__envelope__free_unpacked(reply[i], NULL);
+}
+
+Test(report_requests, a_job_that_cannot_start_is_answered, .timeout = 30)
+{
+    s_env_t e;
+    s_env_init(&e, false);
+    const char *rid[S_CLIENTS] = { "r-1", "r-1" };
+    Mvoi__Envelope *reply[S_CLIENTS];
+    cr_expect_eq(s_round(&e, rid, reply), 0);
+    for (int i = 0; i < S_CLIENTS; i++) {
+        Mvoi__Envelope *r = reply[i];
+        cr_expect(r, "%s: no answer to a report that could not start", s_buyers[i]);
+        if (!r)
+            continue;
+        cr_expect_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "%s: body %d", s_buyers[i],
+                     (int)r->body_case);
+        if (r->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_INTERNAL);
+            cr_expect(r->error->message
+                      && strstr(r->error->message, "cannot reach the upstream services"),
+                      "%s: %s", s_buyers[i], r->error->message ? r->error->message : "(none)");
+        }
+        cr_expect_str_eq(r->request_id ? r->request_id : "", "r-1");
+        cr_expect_str_eq(r->buyer ? r->buyer : "", s_buyers[i]);
+    }
+    s_free(reply);
+    s_env_fini(&e);
+}
+
+/* The reply is this buyer's own: its buyer, and every file under reports/<buyer>/. */
+static void s_expect_own(s_env_t *e, const Mvoi__Envelope *r, int who, const char *when)
+{
+    cr_assert(r, "%s, %s: no answer", when, s_buyers[who]);
+    cr_expect_str_eq(r->buyer ? r->buyer : "", s_buyers[who], "%s: the answer is %s's", when,
+                     r->buyer ? r->buyer : "(none)");
+    if (r->body_case != MVOI__ENVELOPE__BODY_REPORT_REPLY)
+        return;   /* a refusal is the buyer's own too (the fake upstream serves heerlen) */
+    char prefix[400];
+    snprintf(prefix, sizeof prefix, "%s/%s/", e->reports, s_buyers[who]);
+    for (size_t f = 0; f < r->report_reply->n_files; f++) {
+        const char *p = r->report_reply->files[f]->path;
+        cr_expect(p && strncmp(p, prefix, strlen(prefix)) == 0, "%s, %s: a file of another "
+                  "buyer: %s", when, s_buyers[who], p ? p : "(none)");
+    }
+}
+
+Test(report_requests, two_buyers_with_the_same_request_id, .timeout = 60)
+{
+    s_env_t e;
+    s_env_init(&e, true);
+    Mvoi__Envelope *reply[S_CLIENTS];
+    /* heerlen's "r-1" alone: generated and its reply stored */
+    const char *first[S_CLIENTS] = { "r-1", NULL };
+    cr_assert_eq(s_round(&e, first, reply), 1);
+    cr_assert(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY,
+              "heerlen's report: body %d", reply[0] ? (int)reply[0]->body_case : -1);
+    s_expect_own(&e, reply[0], 0, "generated");
+    s_free(reply);
+    /* venlo's "r-1" after it (a new instance: from the store): not heerlen's stored reply */
+    const char *second[S_CLIENTS] = { NULL, "r-1" };
+    s_round(&e, second, reply);
+    s_expect_own(&e, reply[1], 1, "stored reply");
+    s_free(reply);
+    /* both send "r-2" at once: the second is not joined to the first's job */
+    const char *both[S_CLIENTS] = { "r-2", "r-2" };
+    s_round(&e, both, reply);
+    s_expect_own(&e, reply[0], 0, "in flight");
+    s_expect_own(&e, reply[1], 1, "in flight");
+    s_free(reply);
+    /* heerlen's "r-1" again: its own stored reply, nothing generated */
+    cr_expect_eq(s_round(&e, first, reply), 0, "a repeated request id generated again");
+    s_expect_own(&e, reply[0], 0, "repeat");
+    s_free(reply);
+    s_env_fini(&e);
+}
