@@ -11,10 +11,14 @@
 
 const double GW_UP_BUCKETS[GW_UP_NBUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5 };
 
+/* A request id as the services take it (at most 128 bytes: common/server_int.h); a longer
+ * one is refused here, not cut: a cut id never matches its reply. */
+#define S_RID_MAX 128
+
 typedef struct s_pending {
     struct s_pending *next, *prev;
     uint64_t id;
-    char rid[48];
+    char rid[S_RID_MAX + 1];
     gw_up_fn *fn;
     void *arg;
     uint64_t deadline, started;
@@ -111,12 +115,18 @@ static int s_request(gw_upstream_t *self, Mvoi__Envelope *req, gw_up_fn *fn, voi
         return -ENOMEM;
     p->id = ++self->next_id;
     char *saved = req->request_id;
+    if (req->request_id && strlen(req->request_id) >= sizeof p->rid) {
+        free(p);
+        return -ENAMETOOLONG;
+    }
     if (!req->request_id || !*req->request_id) {
         snprintf(p->rid, sizeof p->rid, "gw-%" PRIx64 "-%" PRIu64, clock_now_ms(), p->id);
         req->request_id = p->rid;
     } else {
-        snprintf(p->rid, sizeof p->rid, "%s", req->request_id);
-        /* a second in-flight request with the same id would steal the reply */
+        memcpy(p->rid, req->request_id, strlen(req->request_id) + 1);
+        /* A second in-flight request with the same id would take the reply of the first.
+         * (Also another buyer's: replies are matched by the id alone, since not every
+         * service's reply names the buyer.) */
         for (s_pending_t *q = self->head.next; q != &self->head; q = q->next)
             if (strcmp(q->rid, p->rid) == 0) {
                 free(p);
