@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "gw_upstream.h"
 #include "log.h"
+#include "mvoi_id.h"
 
 const double GW_UP_BUCKETS[GW_UP_NBUCKETS] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5 };
 
@@ -19,6 +20,7 @@ typedef struct s_pending {
     struct s_pending *next, *prev;
     uint64_t id;
     char rid[S_RID_MAX + 1];
+    char buyer[MVOI_ID_BUYER_MAX + 1];   /* with rid, what names the reply (server.c) */
     gw_up_fn *fn;
     void *arg;
     uint64_t deadline, started;
@@ -115,20 +117,23 @@ static int s_request(gw_upstream_t *self, Mvoi__Envelope *req, gw_up_fn *fn, voi
         return -ENOMEM;
     p->id = ++self->next_id;
     char *saved = req->request_id;
-    if (req->request_id && strlen(req->request_id) >= sizeof p->rid) {
+    const char *buyer = req->buyer ? req->buyer : "";
+    if (strlen(buyer) >= sizeof p->buyer
+        || (req->request_id && strlen(req->request_id) >= sizeof p->rid)) {
         free(p);
         return -ENAMETOOLONG;
     }
+    memcpy(p->buyer, buyer, strlen(buyer) + 1);
     if (!req->request_id || !*req->request_id) {
         snprintf(p->rid, sizeof p->rid, "gw-%" PRIx64 "-%" PRIu64, clock_now_ms(), p->id);
         req->request_id = p->rid;
     } else {
         memcpy(p->rid, req->request_id, strlen(req->request_id) + 1);
-        /* A second in-flight request with the same id would take the reply of the first.
-         * (Also another buyer's: replies are matched by the id alone, since not every
-         * service's reply names the buyer.) */
+        /* A second in-flight request of the same buyer with the same id would take the
+         * first one's reply. Another buyer's is another request: the services key their
+         * replies by buyer and id, and answer with both (server.c, report). */
         for (s_pending_t *q = self->head.next; q != &self->head; q = q->next)
-            if (strcmp(q->rid, p->rid) == 0) {
+            if (strcmp(q->rid, p->rid) == 0 && strcmp(q->buyer, p->buyer) == 0) {
                 free(p);
                 return -EBUSY;
             }
@@ -220,9 +225,10 @@ static void s_on_readable(bus_sock_t *sock, int events, void *arg)
         if (!env)
             continue;
         s_pending_t *p = NULL;
+        const char *rbuyer = env->buyer ? env->buyer : "";
         if (env->request_id)
             for (s_pending_t *q = self->head.next; q != &self->head; q = q->next)
-                if (strcmp(q->rid, env->request_id) == 0) {
+                if (strcmp(q->rid, env->request_id) == 0 && strcmp(q->buyer, rbuyer) == 0) {
                     p = q;
                     break;
                 }

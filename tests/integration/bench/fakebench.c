@@ -240,6 +240,7 @@ static void serve(void *sock)
         goto done;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.request_id = req->request_id;
+    env.buyer = req->buyer;   /* as server.c answers: the request's buyer */
     if (req->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT) {
         const char *prefix = req->snapshot->prefix ? req->snapshot->prefix : "";
         uint32_t count = 0;

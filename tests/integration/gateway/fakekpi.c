@@ -231,6 +231,7 @@ static void health(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, const c
     h.map_used = 65536 + 128 * g_seq;
     h.epoch = g_epoch;
     env.request_id = req->request_id;
+    env.buyer = req->buyer;   /* as server.c answers: the request's buyer */
     env.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
     env.health_reply = &h;
     send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
@@ -245,6 +246,7 @@ static void error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code
     e.field = (char *)field;
     e.message = (char *)msg;
     env.request_id = req->request_id;
+    env.buyer = req->buyer;
     env.body_case = MVOI__ENVELOPE__BODY_ERROR;
     env.error = &e;
     send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
@@ -253,6 +255,8 @@ static void error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code
 static void reply(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, Mvoi__Envelope *env)
 {
     env->request_id = req->request_id;
+    if (!env->buyer)
+        env->buyer = req->buyer;   /* server.c: the request's, unless the handler set one */
     send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, env);
 }
 
