@@ -8,12 +8,34 @@
 #include "feed.h"
 #include "server.h"
 
+/* The request's buyer, or NULL for an operator's request that names none (server_auth.c
+ * lets only a key for every buyer send that). */
+static const char *s_buyer(server_req_t *req)
+{
+    const char *b = server_request(req)->buyer;
+    return b && *b ? b : NULL;
+}
+
+/* Is r visible to the request? A buyer's request sees that buyer's reminders only (not
+ * another buyer's, nor the plan-wide ones of no buyer); an operator's sees every one. */
+static bool s_visible(server_req_t *req, const Mvoi__Reminder *r)
+{
+    const char *b = s_buyer(req);
+    return !b || (r->buyer && strcmp(r->buyer, b) == 0);
+}
+
 static int s_req_get(nt_service_t *s, server_req_t *req, MDB_txn *txn, const char *id,
                      Mvoi__Reminder **out)
 {
     if (!id || !*id)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "id", "is required");
     int rc = nt_store_get(s, txn, id, out);
+    if (rc == 0 && !s_visible(req, *out)) {
+        /* answered as if there were none: another buyer's ids are not this buyer's to probe */
+        mvoi__reminder__free_unpacked(*out, NULL);
+        *out = NULL;
+        rc = MDB_NOTFOUND;
+    }
     if (rc == MDB_NOTFOUND)
         return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "id", "no reminder %s", id);
     return rc;
@@ -116,7 +138,7 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
             if (!r)
                 continue;
         }
-        bool ok = !(q->has_state && q->state && r->state != q->state);
+        bool ok = !(q->has_state && q->state && r->state != q->state) && s_visible(req, r);
         if (ok) {
             if (matched >= offset && l->n_reminders < limit)
                 s_reply_reminder(req, r);

@@ -141,3 +141,102 @@ Test(notifier_registry, old_setting_contradicting_the_registry_stops_the_start)
               c.nt.log);
     it_teardown(&c);
 }
+
+/* One ListReminders/GetReminder/CancelReminder in the name of buyer (NULL: none, an
+ * all-buyers operator). The reply is the caller's to free. */
+static Mvoi__Envelope *s_call(it_ctx_t *c, const char *buyer, Mvoi__Envelope *e)
+{
+    e->buyer = (char *)(buyer ? buyer : "");   /* it_call names heerlen for a NULL buyer */
+    Mvoi__Envelope *out = NULL;
+    cr_assert_eq(it_call(c, c->e_nt_api, e, &out), 0);
+    return out;
+}
+
+static Mvoi__Envelope *s_list(it_ctx_t *c, const char *buyer)
+{
+    Mvoi__ListReminders q = MVOI__LIST_REMINDERS__INIT;
+    q.has_limit = true;
+    q.limit = 1000;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.body_case = MVOI__ENVELOPE__BODY_LIST_REMINDERS;
+    e.list_reminders = &q;
+    Mvoi__Envelope *out = s_call(c, buyer, &e);
+    cr_assert_eq(out->body_case, MVOI__ENVELOPE__BODY_REMINDER_LIST);
+    return out;
+}
+
+/* Reminder ids carry the buyer, and one listing without a tender used to walk them all:
+ * venlo's list held heerlen's reminders (names, addresses, titles), and GetReminder,
+ * ResendReminder and CancelReminder took another buyer's id. Each buyer sees and changes
+ * its own; an all-buyers operator (no buyer named) still sees every one. */
+Test(notifier_registry, reminders_are_listed_and_changed_per_buyer)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    s_registry(&c);
+    it_start_nt(&c);
+    Mvoi__Person ph = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "H", "pl@heerlen.example" };
+    Mvoi__Person pv = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "V", "pl@venlo.example" };
+    Mvoi__Tender h = s_tender("heerlen", &ph), v = s_tender("venlo", &pv);
+    it_register(&c, &h, false);
+    it_register(&c, &v, false);
+    static it_mail_t m[32];
+    it_wait_mails(&c, c.maildir, "kickoff_invitation", 2, m, 32, 15000);
+    h_sleep_ms(500);   /* the tenders' other reminders are planned by now */
+    size_t n_own[2] = { 0, 0 };
+    const char *buyers[2] = { "heerlen", "venlo" };
+    char heerlen_id[600] = "";
+    for (int b = 0; b < 2; b++) {
+        Mvoi__Envelope *own = s_list(&c, buyers[b]);
+        Mvoi__ReminderList *l = own->reminder_list;
+        n_own[b] = l->n_reminders;
+        cr_expect_gt(n_own[b], 0, "%s has no reminders", buyers[b]);
+        cr_expect_eq(l->total, n_own[b]);
+        for (size_t i = 0; i < l->n_reminders; i++)
+            cr_expect_str_eq(l->reminders[i]->buyer, buyers[b], "%s's list holds %s's %s",
+                             buyers[b], l->reminders[i]->buyer, l->reminders[i]->id);
+        for (size_t i = 0; b == 0 && i < l->n_reminders && !*heerlen_id; i++)
+            if (l->reminders[i]->state == MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED)
+                snprintf(heerlen_id, sizeof heerlen_id, "%s", l->reminders[i]->id);
+        mvoi__envelope__free_unpacked(own, NULL);
+    }
+    /* the operator's: both buyers' and the plan-wide ones of no buyer */
+    Mvoi__Envelope *all = s_list(&c, NULL);
+    size_t n_all = all->reminder_list->n_reminders, n_none = 0;
+    for (size_t i = 0; i < n_all; i++)
+        n_none += !all->reminder_list->reminders[i]->buyer
+                  || !*all->reminder_list->reminders[i]->buyer;
+    cr_expect_eq(n_all, n_own[0] + n_own[1] + n_none, "the operator's list: %zu, the buyers' "
+                 "%zu + %zu, of no buyer %zu", n_all, n_own[0], n_own[1], n_none);
+    mvoi__envelope__free_unpacked(all, NULL);
+    cr_assert(*heerlen_id, "heerlen has no scheduled reminder to try");
+    /* venlo names heerlen's reminder: not found, and nothing changes */
+    Mvoi__GetReminder g = MVOI__GET_REMINDER__INIT;
+    g.id = heerlen_id;
+    Mvoi__CancelReminder k = MVOI__CANCEL_REMINDER__INIT;
+    k.id = heerlen_id;
+    Mvoi__ResendReminder s = MVOI__RESEND_REMINDER__INIT;
+    s.id = heerlen_id;
+    Mvoi__Envelope eg = MVOI__ENVELOPE__INIT, ek = MVOI__ENVELOPE__INIT, es = MVOI__ENVELOPE__INIT;
+    eg.body_case = MVOI__ENVELOPE__BODY_GET_REMINDER, eg.get_reminder = &g;
+    ek.body_case = MVOI__ENVELOPE__BODY_CANCEL_REMINDER, ek.cancel_reminder = &k;
+    es.body_case = MVOI__ENVELOPE__BODY_RESEND_REMINDER, es.resend_reminder = &s;
+    Mvoi__Envelope *req[3] = { &eg, &ek, &es };
+    for (int i = 0; i < 3; i++) {
+        Mvoi__Envelope *r = s_call(&c, "venlo", req[i]);
+        cr_expect_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "venlo's request %d on heerlen's "
+                     "reminder: body %d", i, (int)r->body_case);
+        if (r->body_case == MVOI__ENVELOPE__BODY_ERROR)
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_NOT_FOUND);
+        mvoi__envelope__free_unpacked(r, NULL);
+    }
+    Mvoi__Envelope *r = s_call(&c, "heerlen", &eg);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_REMINDER, "heerlen's own: body %d",
+                 (int)r->body_case);
+    cr_expect_eq(r->reminder->state, MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED,
+                 "heerlen's reminder was changed by venlo's cancel");
+    mvoi__envelope__free_unpacked(r, NULL);
+    it_teardown(&c);
+}
