@@ -337,6 +337,21 @@ static void s_query(server_t *self, server_req_t *req)
     }
 }
 
+/* Is a reply stored under the bare request id (before the key had the buyer) the reply
+ * to this buyer's request? It names the buyer it answered (s_batch_txn sets it), so venlo's
+ * "r-1" does not get heerlen's. Read only on that path: a miss of the scoped key that the
+ * bare key hits. */
+static bool s_stored_for(const MDB_val *v, const char *buyer)
+{
+    if (v->mv_size < 8)
+        return false;
+    int err = 0;
+    Mvoi__Envelope *e = codec_unpack((const uint8_t *)v->mv_data + 8, v->mv_size - 8, 0, &err);
+    bool same = e && e->buyer && strcmp(e->buyer, buyer) == 0;
+    codec_free(&e);
+    return same;
+}
+
 /* Runs every command of the batch; re-runnable (store_write may call it again after the
  * map grew), so it resets each reply before running the handler. */
 static int s_batch_txn(MDB_txn *txn, void *arg)
@@ -359,6 +374,8 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         if (rc == -ENOENT && k.mv_data == kb) {
             MDB_val old = { strlen(rid), (void *)rid };
             rc = mvoi_mdb_error(mdb_get(txn, self->requests_dbi, &old, &v));
+            if (rc == 0 && !s_stored_for(&v, buyer))
+                rc = -ENOENT;   /* another buyer's request with the same id: not this one */
         }
         if (rc == 0 && v.mv_size >= 8) {
             req->duplicate = true;

@@ -86,6 +86,62 @@ Test(server, repeated_request_id_returns_the_stored_reply_and_changes_nothing)
     sh_stop();
 }
 
+/* A reply stored under the bare request id, as before the key had the buyer: venlo's. */
+static int s_put_bare(MDB_txn *txn, void *arg)
+{
+    (void)arg;
+    Mvoi__Ack a = MVOI__ACK__INIT;
+    a.has_seq = true;
+    a.seq = 77;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.request_id = "r-1";
+    e.buyer = "venlo";
+    e.body_case = MVOI__ENVELOPE__BODY_ACK;
+    e.ack = &a;
+    uint8_t b[256];
+    size_t n = mvoi__envelope__get_packed_size(&e);
+    cr_assert(n + 8 <= sizeof b);
+    store_be64(b, (uint64_t)sh_ms());
+    mvoi__envelope__pack(&e, b + 8);
+    MDB_val k = { 3, "r-1" }, v = { n + 8, b };
+    return store_put(txn, store_dbi(SH.store, "requests"), &k, &v, 0);
+}
+
+/* Stored replies are keyed buyer \0 request id; one stored under the bare id before that is
+ * still found, but only by the buyer it answered: heerlen's "r-1" used to get venlo's
+ * reply back, and heerlen's command was never run. */
+Test(server, a_reply_stored_under_the_bare_id_answers_only_its_own_buyer)
+{
+    sh_start(3600000, SH_NOSYNC);
+    sh_settle();
+    cr_assert_eq(store_write(SH.store, s_put_bare, NULL), 0);
+    sh_command("r-1", 2);   /* heerlen's */
+    sh_msg_t h, v;
+    sh_reply(&h);
+    cr_assert_eq(h.env->body_case, MVOI__ENVELOPE__BODY_ACK);
+    cr_expect_eq(h.env->ack->seq, 2, "heerlen got seq %llu: venlo's stored reply",
+                 (unsigned long long)h.env->ack->seq);
+    cr_expect_str_eq(h.env->buyer, "heerlen");
+    cr_expect_eq(SH.calls, 1, "heerlen's command did not run");
+    Mvoi__TestCommand tc = MVOI__TEST_COMMAND__INIT;
+    tc.has_count = true;
+    tc.count = 2;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.request_id = "r-1";
+    env.buyer = "venlo";
+    env.body_case = MVOI__ENVELOPE__BODY_TEST_COMMAND;
+    env.test_command = &tc;
+    sh_send_env(&env);   /* venlo's repeat: its stored reply, nothing run */
+    sh_reply(&v);
+    cr_assert_eq(v.env->body_case, MVOI__ENVELOPE__BODY_ACK);
+    cr_expect_eq(v.env->ack->seq, 77);
+    cr_expect_str_eq(v.env->buyer, "venlo");
+    cr_expect_eq(SH.calls, 1, "venlo's repeat ran again");
+    sh_msg_free(&h);
+    sh_msg_free(&v);
+    sh_stop();
+}
+
 Test(server, a_reply_arm_given_encoded_is_sent_and_stored_as_server_reply_would_pack_it)
 {
     sh_start(3600000, SH_NOSYNC);
