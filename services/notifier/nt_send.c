@@ -1,5 +1,6 @@
 /*  nt_send: see nt_send.h. */
 #include "nt_send.h"
+#include "nt_util.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -510,17 +511,10 @@ static int s_start(nt_sender_t *s, s_xfer_t *x)
 static int s_maildir(nt_sender_t *s, const char *name, const char *data, size_t len,
                      nt_send_cb *cb, void *arg)
 {
-    char tmp[4400], dst[4400], safe[256];
-    size_t k = 0;
-    for (const char *p = name; *p && k < sizeof safe - 1; p++)
-        safe[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                                   (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
-                                   *p == '_'
-                               ? *p
-                               : '_');
-    safe[k] = 0;
-    snprintf(tmp, sizeof tmp, "%s/tmp/%s.eml", s->o.maildir, safe);
-    snprintf(dst, sizeof dst, "%s/%s.eml", s->o.maildir, safe);
+    char tmp[4400], dst[4400], file[NT_FILE_NAME_MAX];
+    nt_mail_file_name(name, file);
+    snprintf(tmp, sizeof tmp, "%s/tmp/%s", s->o.maildir, file);
+    snprintf(dst, sizeof dst, "%s/%s", s->o.maildir, file);
     nt_result_t res = { .outcome = NT_OK, .retry_after_ms = -1 };
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     bool ok = fd >= 0;

@@ -2,6 +2,7 @@
 #include "nt_util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +143,18 @@ int nt_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
 {
     unsigned int ol = 32;
     return HMAC(EVP_sha256(), key, (int)keylen, msg, len, out, &ol) ? 0 : -EIO;
+}
+
+void nt_mail_file_name(const char *id, char out[NT_FILE_NAME_MAX])
+{
+    size_t k = 0;
+    for (const char *p = id; *p && k < NT_FILE_STEM; p++) {
+        char c = *p;
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '.' || c == '_';
+        out[k++] = keep ? c : '_';
+    }
+    char hex[17];
+    nt_sha256_hex(id, hex, 16);
+    snprintf(out + k, NT_FILE_NAME_MAX - k, "-%s.eml", hex);
 }
