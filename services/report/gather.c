@@ -69,9 +69,13 @@ static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
     uv_timer_start(self->timer, s_on_done, 0, 0);
 }
 
-static void s_copy(char *dst, size_t cap, const char *src)
+/* An upstream value into the input; one that does not fit is named in in->cut (the first
+ * one) and fails the report when the gathering ends: a cut id would join the wrong rows or
+ * none, a cut title would be printed as if whole. */
+static void s_copy(rp_input_t *in, const char *field, char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    if ((size_t)snprintf(dst, cap, "%s", src ? src : "") >= cap && !in->cut[0])
+        snprintf(in->cut, sizeof in->cut, "%s", field);
 }
 
 static void s_val(rp_val_t *v, const Mvoi__KpiTotal *t)
@@ -435,7 +439,11 @@ static void s_next(rp_gather_t *self)
         return;
     }
     case ST_DONE:
-        s_finish(self, 0, NULL);
+        if (in->cut[0])
+            s_finish(self, -EOVERFLOW, "%s from an upstream service is longer than a report "
+                     "holds; no report was written", in->cut);
+        else
+            s_finish(self, 0, NULL);
         return;
     }
     /* Only a key the contract refuses gets here (the buyer passed the registry first). */
@@ -465,12 +473,14 @@ static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
     rp_tender_t *o = rp_input_add_tender(in);
     if (!o)
         return;
-    s_copy(o->id, sizeof o->id, t->id);
-    s_copy(o->title, sizeof o->title, t->title);
-    s_copy(o->group, sizeof o->group, t->purchasing_group);
-    s_copy(o->planned, sizeof o->planned, t->planned_publication);
-    s_copy(o->cpv, sizeof o->cpv, t->cpv);
-    s_copy(o->cancel_reason, sizeof o->cancel_reason, t->cancel_reason);
+    s_copy(in, "tender.id", o->id, sizeof o->id, t->id);
+    s_copy(in, "tender.title", o->title, sizeof o->title, t->title);
+    s_copy(in, "tender.purchasing_group", o->group, sizeof o->group, t->purchasing_group);
+    s_copy(in, "tender.planned_publication", o->planned, sizeof o->planned,
+           t->planned_publication);
+    s_copy(in, "tender.cpv", o->cpv, sizeof o->cpv, t->cpv);
+    s_copy(in, "tender.cancel_reason", o->cancel_reason, sizeof o->cancel_reason,
+           t->cancel_reason);
     o->kind = t->kind;
     o->procedure = t->procedure;
     o->status = t->status;
@@ -505,8 +515,8 @@ static void s_on_total(rp_gather_t *self, const Mvoi__Envelope *env)
     t->year = k->year;
     t->quarter = k->quarter;
     t->theme = k->theme;
-    s_copy(t->group, sizeof t->group, k->purchasing_group);
-    s_copy(t->tender, sizeof t->tender, k->tender_id);
+    s_copy(in, "kpi_total.purchasing_group", t->group, sizeof t->group, k->purchasing_group);
+    s_copy(in, "kpi_total.tender_id", t->tender, sizeof t->tender, k->tender_id);
     s_val(&t->v, k);
 }
 
@@ -520,8 +530,9 @@ static void s_on_breakdown(rp_gather_t *self, const Mvoi__KpiBreakdown *b)
         if (!c)
             break;
         c->kpi = self->kpi;
-        s_copy(c->measurement, sizeof c->measurement, b->items[i]->measurement_id);
-        s_copy(c->tender, sizeof c->tender, b->items[i]->tender_id);
+        s_copy(in, "breakdown.measurement_id", c->measurement, sizeof c->measurement,
+               b->items[i]->measurement_id);
+        s_copy(in, "breakdown.tender_id", c->tender, sizeof c->tender, b->items[i]->tender_id);
         c->revision = b->items[i]->revision;
         c->ambition = b->items[i]->ambition;
         c->realisation = b->items[i]->realisation;
@@ -563,9 +574,9 @@ static void s_on_factors(rp_input_t *in, const Mvoi__FactorTableList *l)
         rp_factor_t *f = rp_input_add_factor(in);
         if (!f)
             break;
-        s_copy(f->table, sizeof f->table, l->tables[i]->table);
-        s_copy(f->edition, sizeof f->edition, l->tables[i]->edition);
-        s_copy(f->source, sizeof f->source, l->tables[i]->source);
+        s_copy(in, "factor_table.table", f->table, sizeof f->table, l->tables[i]->table);
+        s_copy(in, "factor_table.edition", f->edition, sizeof f->edition, l->tables[i]->edition);
+        s_copy(in, "factor_table.source", f->source, sizeof f->source, l->tables[i]->source);
         f->rows = l->tables[i]->rows;
         f->unverified_rows = l->tables[i]->unverified_rows;
     }

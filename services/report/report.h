@@ -20,12 +20,17 @@
 #include <stdio.h>
 #include "buyers.h"
 #include "bm.h"
+#include "mvoi_id.h"
 #include "text.h"
 
 #define RP_NKPI 7      /* index 1..6 = Kpi enum; 0 unused */
 #define RP_NTHEME 7    /* index 1..6 = Theme enum; 0 unused */
-#define RP_ID 96
-#define RP_TITLE 200
+/* Room for the longest value the upstream services accept, so that nothing is cut: an id
+ * (mvoi_id.h; purchasing groups are at most 100 bytes), a tender title (300 characters of
+ * up to 4 bytes: common/tender/tender_rules.h), a cancel reason (500 bytes). A longer value
+ * fails the report (gather.c) instead of being cut. */
+#define RP_ID (MVOI_ID_MAX + 1)
+#define RP_TITLE (4 * 300 + 1)
 #define RP_PILOT_TARGET 3   /* plan §8 KPI 6: at least 3 pilots a year */
 
 /* ------------------------------------------------------------------ numbers (fmt.c) */
@@ -139,6 +144,7 @@ typedef struct {
     rp_factor_t *factors;
     size_t nfactors, capfactors;
     bool factors_ok;              /* the impact-calculator answered */
+    char cut[64];                 /* a field that did not fit (gather.c): the report fails */
     char *narrative[RP_NTHEME];   /* the adviser's text per theme (malloc'ed) or NULL */
     bm_t *bench;                  /* the national benchmark of `year` (common/bm), fed with
                                    * every buyer's year totals of the snapshot; owned; NULL:

@@ -383,7 +383,8 @@ static void s_gathered(void *arg, int rc, const char *msg)
     snprintf(why, sizeof why, "%s", msg ? msg : "");
     rp_gather_destroy(&j->gather);
     if (rc != 0) {
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, why);
+        s_job_fail(j, rc == -EOVERFLOW ? MVOI__ERROR_CODE__ERR_INTERNAL
+                                       : MVOI__ERROR_CODE__ERR_UNAVAILABLE, why);
         s_job_done(self, j);
         return;
     }

@@ -10,6 +10,7 @@
  *  requirement (0 25 50 75 100 0 25 50 %), g09-g12 none (no share, not 0 %); s1 is never
  *  asked. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ typedef struct {
     int nquery, nquery_bench;      /* KpiQuery: all; the other buyers' year totals */
     int nquery_s1, nquery_other;   /* of s1 (other class); of anything unexpected */
     int nlist[13], nlist_s1;       /* ListTenders per buyer gNN (1..12); of s1 */
+    const char *own_id, *own_title;   /* set: g05's own list holds this one tender */
     bool done;
     int rc;
     char msg[256];
@@ -204,6 +206,14 @@ static void s_fake_handle(s_fake_t *f, zmq_msg_t *id, Mvoi__Envelope *req)
         }
         l.n_tenders = bench ? 4 : 0;
         l.tenders = tp;
+        if (nn == 5 && f->own_id) {
+            mvoi__tender__init(&t[0]);
+            t[0].id = (char *)f->own_id;
+            t[0].title = (char *)f->own_title;
+            t[0].planned_publication = "2026-05-01";
+            tp[0] = &t[0];
+            l.n_tenders = 1;
+        }
         rep.body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
         rep.tender_list = &l;
         s_send(f, id, NULL, &rep);
@@ -257,6 +267,36 @@ static double s_q7(const double *x, size_t n, double p)
 
 TestSuite(report_gather_bench, .init = s_registry, .fini = s_teardown, .timeout = 30);
 
+/* One gathering of g05's annual report against the fake, on loop; f->rc and f->msg say
+ * how it ended. The caller closes f->sock, ctx and loop, and frees in. */
+static void s_gather_g05(s_fake_t *f, rp_input_t *in, uv_loop_t *loop, bus_ctx_t *ctx)
+{
+    f->sock = zmq_socket(bus_ctx_zmq(ctx), ZMQ_ROUTER);
+    cr_assert(f->sock);
+    int zero = 0;
+    zmq_setsockopt(f->sock, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(zmq_bind(f->sock, "tcp://127.0.0.1:*"), 0);
+    char ep[128];
+    size_t epl = sizeof ep;
+    cr_assert_eq(zmq_getsockopt(f->sock, ZMQ_LAST_ENDPOINT, ep, &epl), 0);
+    uv_timer_init(loop, &f->poll);
+    f->poll.data = f;
+    uv_timer_start(&f->poll, s_fake_poll, 1, 1);
+    rp_input_init(in);
+    snprintf(in->buyer, sizeof in->buyer, "g05");
+    in->year = YEAR;
+    in->quarter = 0;
+    in->bench = bm_new(g_reg, 5);
+    rp_gather_opts_t o = { .kpi_api = ep, .calendar_api = ep, .timeout_ms = 5000 };
+    rp_gather_t *g = rp_gather_start(loop, ctx, &o, in, s_done, f);
+    cr_assert(g);
+    while (!f->done)
+        uv_run(loop, UV_RUN_ONCE);
+    rp_gather_destroy(&g);
+    uv_close((uv_handle_t *)&f->poll, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+}
+
 Test(report_gather_bench, other_buyers_by_point_queries)
 {
     uv_loop_t loop;
@@ -264,33 +304,9 @@ Test(report_gather_bench, other_buyers_by_point_queries)
     bus_ctx_t *ctx = bus_ctx_new();
     cr_assert(ctx);
     s_fake_t f = { 0 };
-    f.sock = zmq_socket(bus_ctx_zmq(ctx), ZMQ_ROUTER);
-    cr_assert(f.sock);
-    int zero = 0;
-    zmq_setsockopt(f.sock, ZMQ_LINGER, &zero, sizeof zero);
-    cr_assert_eq(zmq_bind(f.sock, "tcp://127.0.0.1:*"), 0);
-    char ep[128];
-    size_t epl = sizeof ep;
-    cr_assert_eq(zmq_getsockopt(f.sock, ZMQ_LAST_ENDPOINT, ep, &epl), 0);
-    uv_timer_init(&loop, &f.poll);
-    f.poll.data = &f;
-    uv_timer_start(&f.poll, s_fake_poll, 1, 1);
-
     rp_input_t in;
-    rp_input_init(&in);
-    snprintf(in.buyer, sizeof in.buyer, "g05");
-    in.year = YEAR;
-    in.quarter = 0;
-    in.bench = bm_new(g_reg, 5);
-    rp_gather_opts_t o = { .kpi_api = ep, .calendar_api = ep, .timeout_ms = 5000 };
-    rp_gather_t *g = rp_gather_start(&loop, ctx, &o, &in, s_done, &f);
-    cr_assert(g);
-    while (!f.done)
-        uv_run(&loop, UV_RUN_ONCE);
+    s_gather_g05(&f, &in, &loop, ctx);
     cr_assert_eq(f.rc, 0, "gather: %d %s", f.rc, f.msg);
-    rp_gather_destroy(&g);
-    uv_close((uv_handle_t *)&f.poll, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
 
     /* the distribution of g05's class: g01-g08 (kg), g09-g12 not counted */
     double x[8];
@@ -353,4 +369,45 @@ Test(report_gather_bench, other_buyers_by_point_queries)
     zmq_close(f.sock);
     bus_ctx_destroy(&ctx);
     uv_loop_close(&loop);
+}
+
+/* The longest values the calendar accepts reach the report whole: a tender id of 128
+ * bytes (mvoi_id.h) and a title of 300 four-byte characters. The report held 95 bytes of
+ * an id (so it looked up, joined and printed another id) and 199 of a title (cut inside a
+ * character, which dropped the tender from the JSON annex). One byte more than the
+ * contract allows fails the report with the field named: nothing is cut. */
+Test(report_gather_bench, the_longest_ids_and_titles_whole_and_longer_refused)
+{
+    char id[200], title[1300];
+    memset(id, 'T', 128);
+    id[128] = 0;
+    title[0] = 0;
+    for (int i = 0; i < 300; i++)
+        strcat(title, "\xF0\x9F\x8C\xB3");   /* U+1F333, deciduous tree: 4 bytes */
+    for (int over = 0; over < 2; over++) {
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        bus_ctx_t *ctx = bus_ctx_new();
+        s_fake_t f = { 0 };
+        if (over)
+            strcat(id, "X");   /* 129 bytes */
+        f.own_id = id;
+        f.own_title = title;
+        rp_input_t in;
+        s_gather_g05(&f, &in, &loop, ctx);
+        if (!over) {
+            cr_assert_eq(f.rc, 0, "gather: %d %s", f.rc, f.msg);
+            cr_assert_eq(in.ntenders, 1);
+            cr_expect_str_eq(in.tenders[0].id, id);
+            cr_expect_eq(strlen(in.tenders[0].title), 1200);
+            cr_expect_str_eq(in.tenders[0].title, title);
+        } else {
+            cr_expect_eq(f.rc, -EOVERFLOW, "a 129-byte id: %d %s", f.rc, f.msg);
+            cr_expect(strstr(f.msg, "tender.id"), "%s", f.msg);
+        }
+        rp_input_free(&in);
+        zmq_close(f.sock);
+        bus_ctx_destroy(&ctx);
+        uv_loop_close(&loop);
+    }
 }
