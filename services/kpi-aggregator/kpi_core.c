@@ -122,10 +122,12 @@ int kpi_breakdown(kpi_t *self, MDB_txn *txn, const char *key, uint32_t offset,
                 if (n >= offset && n - offset < limit) {
                     kpi_contrib_t c = { 0 };
                     size_t li = k.mv_size - base - lt - 1;
-                    if (li >= sizeof c.measurement_id)
-                        li = sizeof c.measurement_id - 1;
+                    if (li >= sizeof c.measurement_id || lt >= sizeof c.tender_id) {
+                        out = -EUCLEAN;   /* ids are at most 128 bytes: not our key */
+                        break;
+                    }
                     memcpy(c.measurement_id, tender + lt + 1, li);
-                    memcpy(c.tender_id, tender, lt < 127 ? lt : 127);
+                    memcpy(c.tender_id, tender, lt);
                     c.revision = store_get_be32(vb);
                     c.ambition = store_get_be64s(vb + 5);
                     c.realisation = store_get_be64s(vb + 13);

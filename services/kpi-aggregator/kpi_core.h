@@ -48,6 +48,7 @@
 #include <stdint.h>
 #include "codec.h"
 #include "mvoi_contract.h"
+#include "mvoi_id.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -118,12 +119,16 @@ void kpi_set_batch_flush(kpi_t *self, bool on);
 void kpi_batch_begin(kpi_t *self);
 int kpi_batch_end(kpi_t *self, MDB_txn *txn);
 
+/* Room for an id of the longest kind (mvoi_id.h: 128 bytes) and its NUL: a tender id of
+ * 128 bytes was kept as 127, published so and never matched again. */
+#define KPI_ID_BUF (MVOI_ID_MAX + 1)
+
 /* A parsed total (value and identity). */
 typedef struct {
     char key[KPI_KEY_MAX];
-    char buyer[128];
-    char group[128];
-    char tender[128];
+    char buyer[KPI_ID_BUF];
+    char group[KPI_ID_BUF];
+    char tender[KPI_ID_BUF];
     int kpi;            /* Mvoi__Kpi */
     uint32_t year, quarter;
     int theme;          /* Mvoi__Theme, 0 = all */
@@ -150,8 +155,8 @@ int kpi_each_after(kpi_t *self, MDB_txn *txn, const char *prefix, bool segment,
 /* Measurements behind a total: items [offset, offset+limit) of *total. -ENOENT for an
  * unknown key. */
 typedef struct {
-    char measurement_id[128];
-    char tender_id[128];
+    char measurement_id[KPI_ID_BUF];
+    char tender_id[KPI_ID_BUF];
     uint32_t revision;
     int64_t ambition, realisation;
 } kpi_contrib_t;

@@ -43,8 +43,8 @@ int kpi_total_load(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *t)
     char *dst[3] = { t->buyer, t->group, t->tender };
     for (int i = 0; i < 3 && s < end; i++) {
         size_t n = strnlen(s, (size_t)(end - s));
-        if (n >= 128)
-            n = 127;
+        if (n >= KPI_ID_BUF)
+            return -EUCLEAN;   /* longer than any id: not a value this service wrote */
         memcpy(dst[i], s, n);
         dst[i][n] = 0;
         s += strnlen(s, (size_t)(end - s)) + 1;
@@ -55,7 +55,7 @@ int kpi_total_load(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *t)
 int kpi_total_store(kpi_t *self, MDB_txn *txn, const kpi_total_t *t)
 {
     size_t lb = strlen(t->buyer), lg = strlen(t->group), lt = strlen(t->tender);
-    uint8_t buf[VAL_FIXED + 3 * 128];
+    uint8_t buf[VAL_FIXED + 3 * KPI_ID_BUF];
     uint8_t *p = buf;
     s_put64(&p, t->ambition);
     s_put64(&p, t->realisation);

@@ -809,3 +809,50 @@ Test(kpi, a_report_reads_only_its_buyers_totals)
     cr_assert_eq(plain.n, 3 * 16);
     cr_assert_eq(plain.others, 2 * 16);
 }
+
+typedef struct {
+    const char *key;
+    uint32_t total, n;
+    char measurement[KPI_ID_BUF + 8], tender[KPI_ID_BUF + 8];
+} long_bd_t;
+
+static int s_long_item(void *arg, const kpi_contrib_t *c)
+{
+    long_bd_t *b = arg;
+    b->n++;
+    snprintf(b->measurement, sizeof b->measurement, "%s", c->measurement_id);
+    snprintf(b->tender, sizeof b->tender, "%s", c->tender_id);
+    return 0;
+}
+
+static int s_long_bd(MDB_txn *txn, void *arg)
+{
+    long_bd_t *b = arg;
+    return kpi_breakdown(s_kpi, txn, b->key, 0, 10, s_long_item, b, &b->total);
+}
+
+/* Ids of the longest length the contract allows (128 bytes) are kept whole: the total's
+ * tender id was held in 127 bytes, published so, and then never matched the breakdown's
+ * key (a breakdown of that tender's total found nothing); the breakdown cut both ids the
+ * dashboard opens. */
+Test(kpi, ids_of_128_bytes_whole_in_totals_and_breakdowns)
+{
+    char mid[MVOI_ID_MAX + 1], tid[MVOI_ID_MAX + 1], key[KPI_KEY_MAX];
+    memset(mid, 'M', MVOI_ID_MAX);
+    mid[MVOI_ID_MAX] = 0;
+    memset(tid, 'T', MVOI_ID_MAX);
+    tid[MVOI_ID_MAX] = 0;
+    impact(COMPUTED, &(meas_t){ mid, tid, "2026-03-01", .theme = 1, .kpi = 5, .value = 7 },
+           NULL);
+    snprintf(key, sizeof key, "kpi.heerlen.co2.2026.tender.%s", tid);
+    kpi_total_t t = total(key);
+    cr_expect_str_eq(t.tender, tid, "the total's tender id: %zu bytes", strlen(t.tender));
+    cr_expect_eq(t.count, 1);
+    static long_bd_t b;
+    memset(&b, 0, sizeof b);
+    b.key = key;
+    cr_assert_eq(store_read(s_store, s_long_bd, &b), 0);
+    cr_expect_eq(b.total, 1, "the tender's breakdown: %u", b.total);
+    cr_expect_str_eq(b.measurement, mid);
+    cr_expect_str_eq(b.tender, tid);
+}
