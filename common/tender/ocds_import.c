@@ -6,6 +6,7 @@
 #include "tender_method.h"
 #include "tender_rules.h"
 #include "tender_util.h"
+#include "mvoi_id.h"
 
 #include <errno.h>
 #include <math.h>
@@ -502,7 +503,10 @@ static int s_build_life(Mvoi__Tender *t, const char *ocid, const s_fields_t *f, 
 static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts_t *opts, ocds_result_t *out)
 {
     Mvoi__Tender *t = tender_new();
-    char src[128];
+    /* "ocds:" and the ocid, which is the tender id: room for the longest id (an ocid of
+     * 123-128 bytes was stored cut in the tender's source); a longer one is refused as
+     * the id (tender_rules.c) */
+    char src[sizeof "ocds:" + MVOI_ID_MAX];
     int rc;
     if (!t)
         return -ENOMEM;

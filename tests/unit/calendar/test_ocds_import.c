@@ -2,6 +2,8 @@
  * tests/fixtures/ocds. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "cal_test.h"
 #include "ocds_import.h"
@@ -233,4 +235,49 @@ Test(ocds, unusable_input)
     ocds_result_clear(&r);
     thresholds_destroy(&th);
     ocds_import_destroy(&imp);
+}
+
+/* An ocid of 128 bytes, the longest tender id: the tender's source keeps it whole ("ocds:"
+ * and the ocid, 133 bytes; it was cut to 127). The cancellation fixture with its ocid
+ * replaced. */
+Test(ocds, the_longest_ocid_is_whole_in_the_source)
+{
+    FILE *f = fopen(CAL_OCDS_DIR "/nl-302-2-cancellation.json", "r");
+    cr_assert(f);
+    static char text[65536], out[70000];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    char ocid[MVOI_ID_MAX + 1];
+    memset(ocid, 'o', MVOI_ID_MAX);
+    memcpy(ocid, "ocds-", 5);
+    ocid[MVOI_ID_MAX] = 0;
+    const char *old = "ocds-hrl042-2025-302";
+    size_t o = 0;
+    for (const char *p = text; *p;) {
+        const char *hit = strstr(p, old);
+        size_t take = hit ? (size_t)(hit - p) : strlen(p);
+        memcpy(out + o, p, take);
+        o += take;
+        p += take;
+        if (hit) {
+            memcpy(out + o, ocid, MVOI_ID_MAX);
+            o += MVOI_ID_MAX;
+            p += strlen(old);
+        }
+    }
+    out[o] = 0;
+    ocds_import_t *imp;
+    char err[256];
+    cr_assert_eq(ocds_import_new(&imp), 0);
+    cr_assert_eq(ocds_import_add_json(imp, out, o, err, sizeof err), 0, "%s", err);
+    ocds_result_t r;
+    cr_assert_eq(ocds_import_compile(imp, NULL, &r), 0);
+    ocds_import_destroy(&imp);
+    const Mvoi__Tender *t = tender_of(&r, ocid);
+    cr_assert(t, "no tender of the 128-byte ocid (%zu refused)", r.n_errors);
+    char want[sizeof "ocds:" + MVOI_ID_MAX];
+    snprintf(want, sizeof want, "ocds:%s", ocid);
+    cr_expect_str_eq(t->source, want);
+    ocds_result_clear(&r);
 }
