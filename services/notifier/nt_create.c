@@ -160,7 +160,7 @@ static int s_put_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const cha
     int rc = mdb_get(txn, s->rem, &k, &v);
     if (rc != MDB_NOTFOUND)
         return rc;   /* 0: exists (the idempotency key) */
-    char mid[200];
+    char mid[NT_MSG_ID_MAX];
     r->id = (char *)id;
     r->recipients = rcpts;
     r->n_recipients = nr;

@@ -20,16 +20,18 @@ const char *nt_msg_domain(const char *addr)
     return at && at[1] ? at + 1 : "mvoi";
 }
 
+bool nt_msg_domain_ok(const char *addr)
+{
+    return strcspn(nt_msg_domain(addr), ">") <= NT_MSG_DOMAIN_MAX;
+}
+
 void nt_msg_message_id(char *buf, size_t len, const char *id, const char *mail_from)
 {
     char hex[33];
     nt_sha256_hex(id, hex, 32);
-    char dom[256];
-    snprintf(dom, sizeof dom, "%s", nt_msg_domain(mail_from));
-    char *gt = strchr(dom, '>');
-    if (gt)
-        *gt = 0;
-    snprintf(buf, len, "<%s.mvoi@%s>", hex, dom);
+    const char *dom = nt_msg_domain(mail_from);
+    int dl = (int)strcspn(dom, ">");
+    snprintf(buf, len, "<%s.mvoi@%.*s>", hex, dl, dom);
 }
 
 void nt_msg_local(char *buf, size_t len, int64_t ms)
@@ -198,7 +200,7 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
     nt_buf_t html = { 0 };
     s_html(&html, subj, text);
 
-    char mid[200], hex[17], date[64], ob[600];
+    char mid[NT_MSG_ID_MAX], hex[17], date[64], ob[600];
     if (r->message_id && *r->message_id)
         snprintf(mid, sizeof mid, "%s", r->message_id);
     else

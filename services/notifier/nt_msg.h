@@ -46,8 +46,14 @@ void nt_text_date_iso(char *buf, size_t cap, int64_t days);
 char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r);
 /* The whole e-mail (CRLF line endings). */
 int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *out);
-/* "<hex@domain>" from the reminder id. */
+/* "<hex.mvoi@domain>" from the reminder id and mail_from's domain. A domain is at most 253
+ * characters (RFC 1035; mail_from is refused at start otherwise: nt_msg_domain_ok), so the
+ * id fits NT_MSG_ID_MAX whole: a cut one lost its '>' and was stored and sent so. */
+#define NT_MSG_DOMAIN_MAX 253
+#define NT_MSG_ID_MAX (sizeof "<.mvoi@>" + 32 + NT_MSG_DOMAIN_MAX)
 void nt_msg_message_id(char *buf, size_t len, const char *id, const char *mail_from);
+/* Is the domain of addr (up to a '>') at most NT_MSG_DOMAIN_MAX characters? */
+bool nt_msg_domain_ok(const char *addr);
 /* The domain part of an address ("mvoi" when none). */
 const char *nt_msg_domain(const char *addr);
 

@@ -145,6 +145,11 @@ static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whyl
         snprintf(why, whylen, "mail_from: must be an e-mail address");
         return -1;
     }
+    if (!nt_msg_domain_ok(s->mail_from)) {
+        snprintf(why, whylen, "mail_from: the domain is longer than %d characters",
+                 NT_MSG_DOMAIN_MAX);
+        return -1;
+    }
     if (nt_people_parse(cfg_str(cfg, "organizer"), &s->organizer, false) ||
         nt_people_parse(cfg_str(cfg, "policy_adviser"), &s->policy, true) ||
         nt_people_parse(cfg_str(cfg, "mvoi_coordinator"), &s->coord, true) ||
