@@ -119,6 +119,12 @@ static int s_parse_int(const char *v, int64_t *out)
 /* 0 when endpoint is a usable zmq endpoint, else a reason in why. */
 static int s_check_endpoint(const char *v, char *why, size_t len)
 {
+    if (strlen(v) > CFG_ENDPOINT_MAX) {
+        /* the services keep endpoints in buffers of this size: a longer one was cut, and
+         * a cut in the port connected elsewhere */
+        snprintf(why, len, "endpoint longer than %d bytes", CFG_ENDPOINT_MAX);
+        return -EINVAL;
+    }
     if (strncmp(v, "tcp://", 6) == 0) {
         const char *hp = v + 6;
         const char *colon = strrchr(hp, ':');

@@ -17,6 +17,10 @@
 #ifndef MVOI_CONFIG_H
 #define MVOI_CONFIG_H
 
+/* The longest endpoint a CFG_ENDPOINT setting may hold (bytes, without the NUL): the
+ * services keep endpoints in buffers of CFG_ENDPOINT_MAX + 1. */
+#define CFG_ENDPOINT_MAX 255
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

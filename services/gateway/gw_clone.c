@@ -7,6 +7,7 @@
 #include <string.h>
 #include "clock.h"
 #include "codec.h"
+#include "config.h"
 #include "follow.h"
 #include "follow_bus.h"
 #include "gw_clone.h"
@@ -17,7 +18,7 @@
 struct gw_clone_t {
     uv_loop_t *loop;
     bus_ctx_t *ctx;
-    char api[256];
+    char api[CFG_ENDPOINT_MAX + 1];   /* config.c bounds it */
     bool (*keep)(const Mvoi__KpiTotal *t);
     gw_clone_cbs_t cbs;
     bus_sock_t *sub;

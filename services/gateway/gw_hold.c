@@ -8,6 +8,7 @@
 #include <string.h>
 #include "clock.h"
 #include "codec.h"
+#include "config.h"
 #include "follow.h"
 #include "follow_bus.h"
 #include "gw_clone.h"
@@ -38,7 +39,7 @@ struct gw_held_t {
 struct gw_hold_t {
     uv_loop_t *loop;
     bus_ctx_t *ctx;
-    char api[256];
+    char api[CFG_ENDPOINT_MAX + 1];   /* config.c bounds it */
     uint32_t stale_ms, snap_timeout_ms, idle_ms;
     gw_hold_cbs_t cbs;
     bus_sock_t *sub, *mon;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "clock.h"
 #include "codec.h"
+#include "config.h"
 #include "gw_upstream.h"
 #include "log.h"
 #include "mvoi_id.h"
@@ -31,7 +32,7 @@ struct gw_upstream_t {
     uv_loop_t *loop;
     bus_sock_t *sock;
     char name[32];
-    char endpoint[256];
+    char endpoint[CFG_ENDPOINT_MAX + 1];   /* config.c bounds it */
     uint32_t timeout_ms, health_ms;
     uv_timer_t timer;
     s_pending_t head;          /* circular list */

@@ -253,6 +253,31 @@ Test(config, endpoints)
     cr_assert_not_null(strstr(err, "host:port"), "%s", err);
 }
 
+/* An endpoint is kept in CFG_ENDPOINT_MAX + 1 bytes by the services (the gateway's
+ * upstreams): one longer was cut there, and a cut in the port connected elsewhere. Now the
+ * setting is refused; the longest that fits is taken whole. */
+Test(config, endpoint_longer_than_the_services_hold_is_refused)
+{
+    char ep[CFG_ENDPOINT_MAX + 8], err[256];
+    for (int extra = 0; extra < 2; extra++) {
+        size_t host = CFG_ENDPOINT_MAX + extra - strlen("tcp://") - strlen(":5555");
+        memcpy(ep, "tcp://", 6);
+        memset(ep + 6, 'h', host);
+        strcpy(ep + 6 + host, ":5555");
+        cr_assert_eq(strlen(ep), (size_t)CFG_ENDPOINT_MAX + extra);
+        setenv("MVOI_CALENDAR_API", ep, 1);
+        cfg_t *c = s_new(NULL, err, sizeof err);
+        if (!extra) {
+            cr_assert_not_null(c, "%s", err);
+            cr_assert_str_eq(cfg_str(c, "api"), ep);
+            cfg_destroy(&c);
+        } else {
+            cr_assert_null(c, "an endpoint of %zu bytes was taken", strlen(ep));
+            cr_assert_not_null(strstr(err, "endpoint longer than 255 bytes"), "%s", err);
+        }
+    }
+}
+
 Test(config, empty_path_is_an_error)
 {
     setenv("MVOI_CALENDAR_OUTBOX_DIR", "", 1);
