@@ -35,7 +35,7 @@ struct s_job_t {
     uint32_t formats;          /* bit per ReportFormat */
     text_lang_t lang;
     bool automatic;
-    char rid[128];             /* "" for automatic jobs */
+    char rid[MVOI_ID_MAX + 1]; /* "" for automatic jobs; as long as the other services take */
     struct { uint8_t id[256]; size_t idlen; } wait[S_MAXWAIT];
     int nwait;
     rp_input_t in;
@@ -484,9 +484,12 @@ static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
 {
     const Mvoi__GenerateReport *g = req->generate_report;
     const char *rid = req->request_id;
-    if (!rid || !*rid || strlen(rid) >= 128) {
+    if (!rid || !*rid || strlen(rid) > MVOI_ID_MAX) {
+        char why[80];
+        snprintf(why, sizeof why, "a command needs a request id (at most %d bytes)",
+                 MVOI_ID_MAX);
         s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "request_id",
-                     "a command needs a request id (at most 127 bytes)");
+                     why);
         return;
     }
     /* the buyer the key was admitted for (rp_ids_auth): the scope of the request id */

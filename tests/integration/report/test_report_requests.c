@@ -250,3 +250,27 @@ Test(report_requests, two_buyers_with_the_same_request_id, .timeout = 60)
     s_free(reply);
     s_env_fini(&e);
 }
+
+/* Request ids of up to 128 bytes, as every other service takes them (the report service
+ * refused 128), and one byte more refused by name. No upstream here: an accepted request
+ * is answered "cannot reach the upstream services". */
+Test(report_requests, request_ids_up_to_128_bytes, .timeout = 30)
+{
+    s_env_t e;
+    s_env_init(&e, false);
+    static char rid128[130], rid129[131];
+    memset(rid128, 'r', 128);
+    memset(rid129, 'r', 129);
+    const char *rid[S_CLIENTS] = { rid128, rid129 };
+    Mvoi__Envelope *reply[S_CLIENTS];
+    s_round(&e, rid, reply);
+    cr_assert(reply[0] && reply[1], "no answer");
+    cr_assert_eq(reply[0]->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(reply[0]->error->code, MVOI__ERROR_CODE__ERR_INTERNAL, "128 bytes: %s",
+                 reply[0]->error->message);
+    cr_assert_eq(reply[1]->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(reply[1]->error->code, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
+    cr_expect_str_eq(reply[1]->error->field, "request_id");
+    s_free(reply);
+    s_env_fini(&e);
+}
