@@ -4,6 +4,7 @@
  *  same bytes. */
 #include "mvoi_contract.h"
 #include "nt_service_int.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -196,8 +197,15 @@ int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
         return 0;   /* nobody to tell */
     const char *tid = t->id ? t->id : "";
     char key[420];
-    if (s_key(key, sizeof key, n, tid))
-        return 0;   /* ids beyond the key limit are refused upstream; never truncated */
+    if (s_key(key, sizeof key, n, tid)) {
+        /* ids beyond the key limit are refused upstream; never truncated, never silent */
+        const char *kv[] = { "buyer", n->buyer ? n->buyer : "", "kind",
+                             nt_store_kind_name(n->kind), NULL };
+        log_emit(LOG_ERROR, "reminder_not_planned", kv, "a %s reminder of tender %.64s... "
+                 "was not planned: its key would be longer than %zu bytes",
+                 nt_store_kind_name(n->kind), tid, sizeof key - 1);
+        return 0;
+    }
     const nt_who_t *org = nt_people_organizer(s, n->buyer);
     char orgs[600];
     snprintf(orgs, sizeof orgs, "%s%s<%s>", org->name ? org->name : "", org->name ? " " : "",

@@ -89,10 +89,15 @@ static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r,
                         .about_error = r->last_error, .removed = removed,
                         .n_removed = who.email ? 1 : 0 };
     Mvoi__Tender none = MVOI__TENDER__INIT;
-    char tid[600];
-    snprintf(tid, sizeof tid, "%s", r->id);
+    /* The dead copy keys the report, one per dead copy, by a hash of its id: the id itself
+     * (buyer/tender/kind/ordinal/version/address, up to about 400 bytes) did not fit a
+     * key once escaped, and the report was then not made, without a word. The report
+     * names the copy in full (about_id). */
+    char tid[40], hex[33];
+    nt_sha256_hex(r->id, hex, 32);
+    snprintf(tid, sizeof tid, "dead-%s", hex);
     none.buyer = r->buyer;
-    none.id = tid;   /* the dead copy's id keys the report: one per dead copy */
+    none.id = tid;
     none.title = r->tender && r->tender->title ? r->tender->title : r->title;
     n.t = &none;
     return nt_plan_create(s, txn, &n);

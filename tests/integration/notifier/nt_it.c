@@ -300,13 +300,14 @@ int it_mails(it_ctx_t *c, const char *dir, it_mail_t *out, int max)
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/nt_check.py %s %s 2>&1", NT_SCRIPTS, dir,
              c->icsdir);
     FILE *p = popen(cmd, "r");
-    char line[1024];
+    char line[4096];
     int n = 0;
     while (p && fgets(line, sizeof line, p)) {
         it_mail_t m = { 0 };
-        if (sscanf(line, "%39s %63s %23s %127s %15s %d %23s %127s %159s %127s %39s", m.kind,
+        int end = 0;
+        if (sscanf(line, "%39s %159s %23s %399s %15s %d %23s %319s %159s %255s %79s%n", m.kind,
                    m.tender, m.due, m.uid, m.method, &m.seq, m.dtstart, m.mid, m.status, m.rcpt,
-                   m.buyer) != 11) {
+                   m.buyer, &end) != 11 || (line[end] && line[end] != '\n')) {
             cr_log_error("nt_check.py: %s", line);
             continue;
         }

@@ -21,8 +21,10 @@ typedef struct {
 } it_ctx_t;
 
 typedef struct {
-    char kind[40], tender[64], due[24], uid[128], method[16], dtstart[24], mid[128], status[160];
-    char rcpt[128], buyer[40];
+    /* as long as the notifier's own fields can be (a 128-byte tender id, a UID with it):
+     * a field cut by sscanf's width would shift the rest of the line */
+    char kind[40], tender[160], due[24], uid[400], method[16], dtstart[24], mid[320], status[160];
+    char rcpt[256], buyer[80];
     int seq;
 } it_mail_t;
 

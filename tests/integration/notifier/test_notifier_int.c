@@ -50,7 +50,7 @@ Test(notifier_int, invitation_update_cancel_over_smtp)
     cr_assert_not_null(icalcomponent_get_first_component(ev, ICAL_VALARM_COMPONENT));
     cr_assert_eq(icalrestriction_check(cal), 1);
     icalcomponent_free(cal);
-    char uid[128];
+    char uid[sizeof m[0].uid];
     snprintf(uid, sizeof uid, "%s", m[0].uid);
 
     /* Update: publication moves; same UID, SEQUENCE + 1. */
