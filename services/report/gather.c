@@ -346,6 +346,16 @@ static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
 }
 
 /* Issue the request of the current step, or move on to the next step. */
+/* Every step answered: done, unless a value did not fit (s_copy). */
+static void s_gathered_all(rp_gather_t *self)
+{
+    if (self->in->cut[0])
+        s_finish(self, -EOVERFLOW, "%s from an upstream service is longer than a report holds; "
+                 "no report was written", self->in->cut);
+    else
+        s_finish(self, 0, NULL);
+}
+
 static void s_next(rp_gather_t *self)
 {
     if (self->finished)
@@ -439,11 +449,7 @@ static void s_next(rp_gather_t *self)
         return;
     }
     case ST_DONE:
-        if (in->cut[0])
-            s_finish(self, -EOVERFLOW, "%s from an upstream service is longer than a report "
-                     "holds; no report was written", in->cut);
-        else
-            s_finish(self, 0, NULL);
+        s_gathered_all(self);
         return;
     }
     /* Only a key the contract refuses gets here (the buyer passed the registry first). */
