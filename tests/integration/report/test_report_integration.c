@@ -514,10 +514,8 @@ Test(report_it, known_quarter_all_formats)
     snprintf(png, sizeof png, "%s/report.png", fx.dir);
     cr_assert_eq(stat(png, &st), 0);
     cr_expect_gt(st.st_size, 20000, "screenshot is %ld bytes", (long)st.st_size);
-    /* No renderer errors besides the container's missing D-Bus, and a browser-side IPC
-     * message chromium sometimes drops while headless mode closes the page after the
-     * screenshot is written ("Message ... rejected by interface blink.mojom.FrameWidgetHost",
-     * seen once in an ASan CI run with a whole screenshot). */
+    /* No renderer errors besides the container's missing D-Bus and an IPC message
+     * chromium may drop as headless mode closes the page after the screenshot. */
     snprintf(cmd, sizeof cmd, "grep ':ERROR:' '%s/chromium.log' | grep -v -e dbus -e 'bus.cc' "
              "-e object_proxy -e 'rejected by interface blink.mojom.FrameWidgetHost' "
              "| grep -q .", fx.dir);
