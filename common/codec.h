@@ -133,6 +133,32 @@ int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field
  * for a field n below 64, bit 0 for any larger one. 0, or -1 when malformed. */
 int codec_top_fields(const uint8_t *msg, size_t len, uint64_t *mask);
 
+/* A published EventBatch (docs/design.md#publish-batches), read in place. codec_batch_open:
+ * 1 and *body = the batch's bytes when the encoded Envelope env carries the event_batch arm;
+ * 0 when it does not (a single event); -1 when it is malformed or gives the arm twice.
+ * codec_batch_next: 1 and *ev = the next event's bytes (an encoded Envelope), body moved
+ * past it; 0 at the end; -1 when malformed. Fields other than `events` are skipped. */
+int codec_batch_open(const uint8_t *env, size_t len, codec_slice_t *body);
+int codec_batch_next(codec_slice_t *body, codec_slice_t *ev);
+
+/* The writer of a batch (codec_batch.c): events are appended, copied, up to max_bytes in
+ * all; codec_batch_finish frames them as one Envelope (schema version, producer, epoch and
+ * the event_batch arm) in the writer's own buffer, valid until the next clear. */
+typedef struct codec_batch_t codec_batch_t;
+#define CODEC_BATCH_PRODUCER_MAX 128
+codec_batch_t *codec_batch_new(size_t max_bytes);
+void codec_batch_destroy(codec_batch_t **self_p);
+void codec_batch_clear(codec_batch_t *self);
+/* 0; -ENOSPC when the event does not fit beside those held (a lone event always fits:
+ * the buffer grows for it); -ENOMEM. */
+int codec_batch_add(codec_batch_t *self, const void *env, size_t len);
+uint32_t codec_batch_count(const codec_batch_t *self);
+/* The first event's bytes as added (a batch of one goes out as that event alone). */
+codec_slice_t codec_batch_first(const codec_batch_t *self);
+/* 0 and *out; -ENAMETOOLONG for a producer longer than CODEC_BATCH_PRODUCER_MAX. */
+int codec_batch_finish(codec_batch_t *self, const char *producer, uint64_t epoch,
+                       codec_slice_t *out);
+
 /* Fill an error reply body (the reply's body becomes Error). The strings are copied into
  * storage owned by `store`, which must outlive the pack of `reply`. */
 typedef struct {

@@ -106,3 +106,45 @@ int codec_top_fields(const uint8_t *msg, size_t len, uint64_t *mask)
     }
     return 0;
 }
+
+int codec_batch_open(const uint8_t *env, size_t len, codec_slice_t *body)
+{
+    const uint8_t *p = env, *end = env + len;
+    codec_slice_t f;
+    uint32_t num;
+    int arms = 0;
+    body->data = NULL;
+    body->len = 0;
+    while (p < end) {
+        if (!s_field(&p, end, &num, &f))
+            return -1;
+        if (num != MVOI__ENVELOPE__BODY_EVENT_BATCH)
+            continue;
+        if (!f.data || arms++)
+            return -1;   /* not a message, or given twice (protobuf-c would merge them) */
+        *body = f;
+    }
+    return arms;
+}
+
+int codec_batch_next(codec_slice_t *body, codec_slice_t *ev)
+{
+    const uint8_t *p = body->data, *end = body->data + body->len;
+    codec_slice_t f;
+    uint32_t num;
+    while (p < end) {
+        if (!s_field(&p, end, &num, &f))
+            return -1;
+        if (num != 1)
+            continue;   /* a field added later: not ours to read */
+        if (!f.data)
+            return -1;
+        body->len -= (size_t)(p - body->data);
+        body->data = p;
+        *ev = f;
+        return 1;
+    }
+    body->data = end;
+    body->len = 0;
+    return 0;
+}

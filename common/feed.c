@@ -247,14 +247,14 @@ static item_t *s_push(feed_t *self)
     return it;
 }
 
-/* Decode [topic][envelope] into the batch. Heartbeats become marks. */
-static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
+/* Decode one event's envelope (data, len) of topic into the batch. Heartbeats become
+ * marks. */
+static void s_take_one(feed_t *self, const void *topic, size_t tlen, const uint8_t *data,
+                       size_t len, bool replayed)
 {
-    size_t tlen = bus_msg_size(msg, 0);
     int err = 0;
     feed_decode_fn *decode = self->opts.decode ? self->opts.decode : codec_unpack_in;
-    Mvoi__Envelope *env = decode(self->arena, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
-                                 CODEC_DEFAULT_BUDGET, &err);
+    Mvoi__Envelope *env = decode(self->arena, data, len, CODEC_DEFAULT_BUDGET, &err);
     if (!env) {
         self->stats.decode_errors++;
         log_warn("event_dropped", "undecodable event from %s: %s", self->producer,
@@ -300,21 +300,49 @@ static void s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
     it->replayed = replayed;
     it->env = env;
     /* The bytes are kept (a copy costs far less than hashing them) for the fingerprint. */
-    it->rawlen = bus_msg_size(msg, 1);
+    it->rawlen = len;
     uint8_t *raw = arena_alloc(self->arena, it->rawlen ? it->rawlen : 1);
     if (!raw) {
         self->nitems--;   /* no memory: dropped like an undecodable event (a replay brings it) */
         self->stats.decode_errors++;
         return;
     }
-    memcpy(raw, bus_msg_data(msg, 1), it->rawlen);
+    memcpy(raw, data, it->rawlen);
     it->raw = raw;
     if (tlen >= FEED_TOPIC_MAX)
         tlen = FEED_TOPIC_MAX - 1;
-    memcpy(it->topic, bus_msg_data(msg, 0), tlen);
+    memcpy(it->topic, topic, tlen);
     it->topic[tlen] = 0;
     if (!replayed && env->seq > self->head_seen)
         self->head_seen = env->seq;
+}
+
+/* Take a [topic][envelope] message: one event, or each event of an EventBatch in order
+ * (server_publish.c). Returns how many events it held (at least 1, for the caller's
+ * bound on a drain). */
+static uint32_t s_take_event(feed_t *self, bus_msg_t *msg, bool replayed)
+{
+    const void *topic = bus_msg_data(msg, 0);
+    size_t tlen = bus_msg_size(msg, 0);
+    const uint8_t *data = bus_msg_data(msg, 1);
+    size_t len = bus_msg_size(msg, 1);
+    codec_slice_t body, ev;
+    int rc = codec_batch_open(data, len, &body);
+    if (rc == 0) {
+        s_take_one(self, topic, tlen, data, len, replayed);
+        return 1;
+    }
+    uint32_t n = 0;
+    while (rc > 0 && (rc = codec_batch_next(&body, &ev)) > 0) {
+        s_take_one(self, topic, tlen, ev.data, ev.len, replayed);
+        n++;
+    }
+    if (rc < 0) {
+        /* what came before the fault was taken; the rest is missing: a gap, so a replay */
+        self->stats.decode_errors++;
+        log_warn("event_dropped", "malformed event batch from %s", self->producer);
+    }
+    return n ? n : 1;
 }
 
 static void s_on_linger(uv_timer_t *t)
@@ -331,15 +359,16 @@ static void s_on_sub(bus_sock_t *sock, int events, void *arg)
     if (s_failed(self, sock, events))
         return;
     self->last_heard_ms = self->heard_ms = s_now_ms(self);
-    for (uint32_t n = 0; n < self->opts.batch; n++) {
+    for (uint32_t n = 0; n < self->opts.batch;) {
         bus_msg_t msg;
         int rc = bus_recv(sock, &msg);
         if (rc == -EAGAIN)
             break;
+        n++;
         if (rc < 0)
             continue;
         if (msg.nparts == 2)
-            s_take_event(self, &msg, false);
+            n += s_take_event(self, &msg, false) - 1;
         else
             self->stats.decode_errors++;
         bus_msg_close(&msg);

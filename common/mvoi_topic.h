@@ -1,7 +1,9 @@
 /*  mvoi_topic: the topic grammar of the bus (part of the wire contract, mvoi_contract.h).
  *
- *  Every event a producer appends to its outbox is published as [topic][Envelope]; consumers
- *  subscribe by topic prefix and snapshots are asked by key prefix. The families:
+ *  Every event a producer appends to its outbox is published as [topic][Envelope] (or, from
+ *  a producer that batches, with others of its topic in one Envelope's EventBatch:
+ *  docs/design.md#publish-batches); consumers subscribe by topic prefix and snapshots are
+ *  asked by key prefix. The families:
  *
  *    tender.<kind>   calendar    registered updated ambition_recorded status_changed cancelled
  *    impact.<kind>   impact      computed corrected withdrawn

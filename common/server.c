@@ -248,37 +248,6 @@ static void s_reply(server_t *self, server_req_t *req)
                  mvoi_strerror(rc));
 }
 
-static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topic_len,
-                         const void *env, size_t env_len)
-{
-    server_t *self = arg;
-    bus_frame_t f[2] = { { topic, topic_len }, { env, env_len } };
-    /* A PUB socket drops at HWM instead of returning EAGAIN; consumers notice the gap and
-     * replay from the outbox, so a lost live message is never a lost event. */
-    int rc = bus_send(self->pub, f, 2);
-    if (rc == 0)
-        self->stats.published++;
-    return rc;
-}
-
-/* The one publish point. Whatever the commits of a loop turn appended to the outbox -- a
- * batch of commands, a feed's batch, a timer's write -- goes out here, once, before the
- * loop sleeps (the Redis model: persist, then publish in one before-sleep hook). Only
- * committed events: outbox_publish reads up to the committed head, so an event of an open
- * or aborted transaction is never seen. */
-static void s_publish(server_t *self)
-{
-    if (!self->pub || !self->opts.outbox)
-        return;
-    int rc = outbox_publish(self->opts.outbox, s_publish_one, self);
-    if (rc < 0 && rc != -EAGAIN) {
-        const char *kv[] = { "error", mvoi_errname(rc), NULL };
-        log_emit(LOG_WARN, "publish_failed", kv, "publishing events failed: %s",
-                 mvoi_strerror(rc));
-    }
-}
-
-void server_publish(server_t *self) { s_publish(self); }
 
 /* A traced command's times go to the trace once its reply is out. */
 static void s_trace_done(server_t *self, server_req_t *req)
@@ -300,7 +269,7 @@ void server_reply_free(server_t *self, server_req_t *req)
 static void s_on_prepare(uv_prepare_t *h)
 {
     server_flush_kick(h->data);
-    s_publish(h->data);
+    server_publish(h->data);
     server_trim_kick(h->data);
 }
 
@@ -753,6 +722,8 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
             goto fail;
         }
         bus_last_endpoint(self->pub, self->pub_ep, sizeof self->pub_ep);
+        if ((e = server_publish_init(self)) < 0)
+            goto fail;
         uint32_t ivl = opts->heartbeat_ms ? opts->heartbeat_ms : 1000;
         uv_timer_init(loop, &self->hb_timer);
         self->hb_timer.data = self;
@@ -819,9 +790,10 @@ void server_destroy(server_t **self_p)
         self->free_reqs = n;
     }
     server_snapshot_drop_all(self);
-    s_publish(self);   /* a graceful stop sends what was committed last */
+    server_publish(self);   /* a graceful stop sends what was committed last */
     bus_sock_destroy(&self->router);
     bus_sock_destroy(&self->pub);
+    codec_batch_destroy(&self->batch);
     uv_handle_t *hs[4] = { self->hb_started ? (uv_handle_t *)&self->hb_timer : NULL,
                            self->maint_started ? (uv_handle_t *)&self->maint_timer : NULL,
                            self->publisher_started ? (uv_handle_t *)&self->publisher : NULL,

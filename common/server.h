@@ -106,6 +106,10 @@ typedef struct {
                                     (field "buyer"); NULL = every valid buyer id */
     bool keep_request_bytes;     /* keep each request's encoded bytes for its handler
                                     (server_request_bytes); off: not copied */
+    uint32_t publish_batch;      /* consecutive events of one topic published as one
+                                    message (an EventBatch) at most; 0 or 1: each alone.
+                                    Every consumer of this PUB must read batches
+                                    (feed.c, codec_batch_open) */
 } server_opts_t;
 
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err);
@@ -167,6 +171,7 @@ int server_snapshot_emit(server_req_t *req, const char *topic, Mvoi__Envelope *i
 typedef struct {
     uint64_t requests, commands, queries, duplicates, errors, decode_errors;
     uint64_t batches, replays, snapshots, published;
+    uint64_t messages;           /* published messages (an EventBatch counts once) */
     uint64_t snapshot_passes, snapshot_full; /* snapshots that had to wait for the peer;
                                                 sends a full peer queue refused */
     uint64_t snapshot_superseded;  /* streams dropped: their peer asked again */

@@ -22,7 +22,9 @@
 #define SERVER_ARENA_KEEP (256u << 10)
 #define SERVER_SNAP_MAX 64          /* snapshot streams under way at once */
 #define SERVER_SNAP_BYTES_MAX (512u << 20)  /* their buffers together, at most */
-#define SERVER_SNAP_STALL_MS 30000  /* a stream whose peer takes nothing this long is dropped */
+#define SERVER_SNAP_STALL_MS 30000
+#define SERVER_BATCH_BYTES (64u << 10)   /* events' bytes in one published EventBatch */
+#define SERVER_BATCH_TOPIC 128           /* topics batched (longer ones go alone) */  /* a stream whose peer takes nothing this long is dropped */
 
 typedef struct server_snap_t server_snap_t;
 
@@ -96,6 +98,10 @@ struct server_t {
     uint64_t incarnation;          /* minted at every start (server_incarnation) */
     uint64_t last_published_at;    /* seq published when the last heartbeat was sent */
     server_stats_t stats;
+    /* events of one topic waiting to go out as one message (server_publish.c) */
+    codec_batch_t *batch;
+    char batch_topic[SERVER_BATCH_TOPIC];
+    size_t batch_tlen;
     /* batch under construction */
     server_req_t **cmds;
     uint32_t ncmds;
@@ -120,8 +126,10 @@ struct server_t {
 void server_reply_free(server_t *self, server_req_t *req);
 /* Answer a ReplayRequest (server_replay.c). */
 void server_replay(server_t *self, server_req_t *req);
-/* Publish what may be published now (server.c). */
+/* Publish what may be published now (server_publish.c); its batch writer, when
+ * opts.publish_batch asks for one. */
 void server_publish(server_t *self);
+int server_publish_init(server_t *self);
 /* server_flush.c: set up (flush the store once, gate the outbox), hold a committed
  * command until its flush, start a flush when something committed is not flushed (the
  * publish point calls it), and at destroy flush and answer everything held. */

@@ -76,6 +76,7 @@ typedef struct {
     uint32_t batch;                /* commands per transaction, 0 = server default */
     uint32_t heartbeat_ms;         /* 0 = server default */
     uint64_t retain_events;     /* outbox keeps the newest N events; 0 = all */
+    uint32_t publish_batch;     /* events of one topic in one message at most (server.h) */
     uint32_t retention_ms;      /* period of the retention pass; 0 = 60000 */
     uint32_t max_batch;            /* measurements per request, 0 = 10,000 */
     uint32_t calendar_stale_ms;    /* calendar silent longer than this = not current */

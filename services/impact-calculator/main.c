@@ -22,6 +22,10 @@ static const cfg_spec_t s_config[] = {
     { "calendar_stale_ms", CFG_INT, "3000", "calendar silent longer than this: an unknown "
       "tender is ERR_UNAVAILABLE instead of ERR_NOT_FOUND", 100, 3600000 },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB socket", 10, 60000 },
+    { "publish_batch", CFG_INT, "256", "consecutive events of one topic published as one "
+      "message at most (an EventBatch: each consumer's feed takes its events one by one); "
+      "only what one publish pass has, so nothing waits for a batch to fill; 0 or 1: each "
+      "event alone", 0, 4096 },
     { "retain_events", CFG_INT, "1000000",
       "keep at least the newest N impact events in the outbox; consumers further behind resynchronise "
       "from a snapshot instead of a replay; 0 = keep all", 0, 1000000000000 },
@@ -88,6 +92,7 @@ int main(int argc, char **argv)
         .max_batch = (uint32_t)cfg_int(cfg, "max_measurements"),
         .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
+        .publish_batch = (uint32_t)cfg_int(cfg, "publish_batch"),
         .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
         .retention_ms = (uint32_t)cfg_int(cfg, "retention_ms"),
     };

@@ -161,6 +161,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
         .retain_events = o->retain_events, .maintenance_ms = o->retention_ms,
         .ready_fn = impact_svc_ready, .buyers = o->buyers, .flush_offloop = offloop,
         .keep_request_bytes = true,   /* a submit stores its measurements as sent */
+        .publish_batch = o->publish_batch,
     };
     self->server = server_new(loop, bus, &sv, &rc);
     if (!self->server)

@@ -23,6 +23,7 @@ struct bench_bare_t {
     char dir[64], api[128], ipub[128], kpub[128];
     void *ictx, *kctx, *router, *ipub_s, *ksub, *kpub_s;
     uint8_t *reply, *event;
+    uint32_t batch;               /* events a message carries at most (>= 1) */
     pthread_t ith, kth;
     bool ith_up, kth_up;
     atomic_bool stop;
@@ -66,9 +67,13 @@ static void *s_impact(void *arg)
             zmq_msg_recv(&body, self->router, 0);   /* a DEALER sends one frame */
             zmq_send(self->router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
             zmq_send(self->router, self->reply, self->o.reply_len, 0);
-            for (uint32_t i = 0; i < self->o.per; i++) {
+            for (uint32_t i = 0, c; i < self->o.per; i += c) {
+                c = self->o.per - i < self->batch ? self->o.per - i : self->batch;
+                memcpy(self->event, &c, sizeof c);   /* the count, for the kpi stand-in */
                 zmq_send(self->ipub_s, S_TOPIC, sizeof S_TOPIC - 1, ZMQ_SNDMORE);
-                zmq_send(self->ipub_s, self->event, self->o.event_len, 0);
+                /* an EventBatch frames each event with a tag and a length: 3 bytes here */
+                zmq_send(self->ipub_s, self->event,
+                         c == 1 ? self->o.event_len : c * (self->o.event_len + 3) + 16, 0);
             }
             zmq_msg_close(&body);
             zmq_msg_close(&id);
@@ -114,8 +119,11 @@ static void *s_kpi(void *arg)
                 zmq_msg_close(&m);
                 break;
             }
-            if (!zmq_msg_more(&m))   /* the event's frame, after its topic */
-                count++;
+            uint32_t k = 0;
+            if (!zmq_msg_more(&m) && zmq_msg_size(&m) >= sizeof k) {   /* the events' frame */
+                memcpy(&k, zmq_msg_data(&m), sizeof k);
+                count += k;
+            }
             zmq_msg_close(&m);
         }
         if (count != before)
@@ -138,7 +146,10 @@ bench_bare_t *bench_bare_start(const bench_bare_opts_t *opts)
     self->o = *opts;
     snprintf(self->dir, sizeof self->dir, "/tmp/mvoi-bare-XXXXXX");
     self->reply = calloc(1, opts->reply_len ? opts->reply_len : 1);
-    self->event = calloc(1, opts->event_len ? opts->event_len : 1);
+    self->batch = opts->batch > 1 ? opts->batch : 1;
+    if (self->o.event_len < sizeof(uint32_t))
+        self->o.event_len = sizeof(uint32_t);   /* room for the count */
+    self->event = calloc(1, self->batch * (self->o.event_len + 3) + 16);
     self->ictx = zmq_ctx_new();
     self->kctx = zmq_ctx_new();
     bool ok = self->reply && self->event && self->ictx && self->kctx && mkdtemp(self->dir);

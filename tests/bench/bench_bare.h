@@ -10,9 +10,11 @@
  *
  *    impact stand-in   ROUTER: for each request, a reply of reply_len bytes to its sender,
  *                      then `per` events of event_len bytes under topic "impact.computed"
- *                      on its PUB. It does not read the request: every request is taken to
- *                      carry `per` measurements.
- *    kpi stand-in      SUB on that PUB: every turn it takes the events that are there and
+ *                      on its PUB, `batch` to a message (as the service's EventBatch
+ *                      carries them; 1: each alone). It does not read the request: every
+ *                      request is taken to carry `per` measurements.
+ *    kpi stand-in      SUB on that PUB: every turn it takes the events that are there (a
+ *                      message's first four bytes say how many it carries) and
  *                      publishes one KpiTotal (key, buyer, count: events taken so far) on
  *                      its PUB under `key`, as the aggregator publishes a changed total
  *                      once per transaction.
@@ -29,6 +31,7 @@ typedef struct {
     const char *key, *buyer;      /* the counted total's topic and buyer */
     size_t reply_len, event_len;  /* bytes of a reply to `per` measurements, of an event */
     uint32_t per;                 /* measurements a request carries */
+    uint32_t batch;               /* events in one message at most (0 or 1: each alone) */
 } bench_bare_opts_t;
 
 typedef struct bench_bare_t bench_bare_t;

@@ -59,6 +59,7 @@
 
 #include "bench.h"
 #include "bench_bare.h"
+#include "codec.h"
 #include "bench_peer.h"
 #include "e2e.h"
 #include "mvoi_curve.h"
@@ -192,8 +193,9 @@ static int s_drain_replies(void *dealer, bool check, size_t *errors, size_t *len
     }
 }
 
-/* The largest event seen so far on a SUB of the impact-calculator's PUB (drained). */
-static void s_drain_probe(void *probe, size_t *len)
+/* On a SUB of the impact-calculator's PUB (drained): the largest event seen so far, and
+ * the most events one message carried (an EventBatch: server_publish.c). */
+static void s_drain_probe(void *probe, size_t *len, uint32_t *batch)
 {
     for (zmq_msg_t m;;) {
         zmq_msg_init(&m);
@@ -201,8 +203,15 @@ static void s_drain_probe(void *probe, size_t *len)
             zmq_msg_close(&m);
             return;
         }
-        if (!zmq_msg_more(&m) && zmq_msg_size(&m) > *len)
-            *len = zmq_msg_size(&m);
+        codec_slice_t body, ev = { zmq_msg_data(&m), zmq_msg_size(&m) };
+        uint32_t k = 1;
+        if (!zmq_msg_more(&m) && codec_batch_open(ev.data, ev.len, &body) == 1)
+            for (k = 0; codec_batch_next(&body, &ev) == 1; k++)
+                *len = ev.len > *len ? ev.len : *len;
+        else if (!zmq_msg_more(&m) && ev.len > *len)
+            *len = ev.len;
+        if (!zmq_msg_more(&m) && k > *batch)
+            *batch = k;
         zmq_msg_close(&m);
     }
 }
@@ -235,6 +244,7 @@ typedef struct {
     bool fleet;                /* the services: replies checked, their CPU read */
     double *cpu_us;            /* fleet: CPU of both services per measurement (may be NULL) */
     size_t reply_len, event_len;   /* out: the largest reply, and (fleet) event, seen */
+    uint32_t event_batch;      /* out (fleet): the most events one message carried */
     bool probe;                /* fleet: also read the impact-calculator's events (sizes) */
 } s_target_t;
 
@@ -289,7 +299,7 @@ static double s_run(bench_t *b, s_target_t *tg, uint32_t n, uint32_t per, int wi
             t_acked = s_ns();
         have = s_drain_sub(b, sub, have, &t_last);
         if (probe)
-            s_drain_probe(probe, &tg->event_len);
+            s_drain_probe(probe, &tg->event_len, &tg->event_batch);
     }
     printf("  %s acknowledged all %u in %.2f s (%.0f/s); the dashboard total "
            "showed all after %.2f s\n", tg->fleet ? "impact-calculator" : "bare impact stand-in",
@@ -319,7 +329,8 @@ static double s_run(bench_t *b, s_target_t *tg, uint32_t n, uint32_t per, int wi
 static double s_bare(bench_t *b, const s_target_t *shape, uint32_t n, uint32_t per, int window)
 {
     bench_bare_opts_t o = { .key = b->key, .buyer = b->buyer, .reply_len = shape->reply_len,
-                            .event_len = shape->event_len, .per = per };
+                            .event_len = shape->event_len, .per = per,
+                            .batch = shape->event_batch };
     bench_bare_t *bare = bench_bare_start(&o);
     if (!bare)
         return -1;
@@ -700,7 +711,8 @@ static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int
                          .fleet = true, .probe = true };
     double warm = s_run(b, &shape, n / 5 > 1000 ? n / 5 : 1000, per, window);
     printf("warm-up chain: %.0f measurements/s; a reply to %u measurements %zu B, an event "
-           "%zu B\n", warm, per, shape.reply_len, shape.event_len);
+           "%zu B, up to %u events a message\n", warm, per, shape.reply_len, shape.event_len,
+           shape.event_batch);
     double *ratio = calloc((size_t)triples, sizeof *ratio);
     double *chains = calloc((size_t)triples, sizeof *chains);
     double *bares = calloc((size_t)triples, sizeof *bares);

@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "calc.h"
+#include "codec.h"
 #include "factors.h"
 #include "harness.h"
 
@@ -209,9 +210,13 @@ static double s_client(const char *api, const char *pub, uint8_t **reqs, size_t 
                 break;
             }
             int more = zmq_msg_more(&m);
-            zmq_msg_close(&m);
-            if (!more)
+            codec_slice_t body, ev;
+            if (!more && codec_batch_open(zmq_msg_data(&m), zmq_msg_size(&m), &body) == 1)
+                while (codec_batch_next(&body, &ev) == 1)   /* an EventBatch */
+                    got++;
+            else if (!more)
                 got++;
+            zmq_msg_close(&m);
         }
     }
     double dt = s_now() - t0;

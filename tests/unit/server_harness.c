@@ -87,6 +87,8 @@ static void s_hook_commit(void *arg)
     }
 }
 
+uint32_t sh_publish_batch;
+
 void sh_start(uint32_t heartbeat_ms, sh_mode_t mode)
 {
     memset(&SH, 0, sizeof SH);
@@ -111,7 +113,8 @@ void sh_start(uint32_t heartbeat_ms, sh_mode_t mode)
     server_opts_t o = { .name = "testprod", .api_endpoint = SH_API, .pub_endpoint = SH_PUB,
                         .store = SH.store, .outbox = SH.ob, .routes = s_routes, .nroutes = 1,
                         .arg = &SH, .heartbeat_ms = heartbeat_ms, .ready_fn = s_ready_fn,
-                        .bus_opts = &bo, .flush_offloop = mode != SH_NOSYNC };
+                        .bus_opts = &bo, .flush_offloop = mode != SH_NOSYNC,
+                        .publish_batch = sh_publish_batch };
     SH.srv = server_new(&SH.loop, SH.ctx, &o, &err);
     cr_assert_not_null(SH.srv, "server_new: %s", mvoi_strerror(err));
     store_hooks_t h = { .commit = s_hook_commit, .arg = &SH };

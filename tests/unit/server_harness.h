@@ -58,6 +58,8 @@ typedef struct {
     size_t rawlen;
 } sh_msg_t;
 
+/* server_opts_t.publish_batch of the next sh_start (0: each event alone). */
+extern uint32_t sh_publish_batch;
 void sh_start(uint32_t heartbeat_ms, sh_mode_t mode);
 void sh_stop(void);
 uint64_t sh_ms(void);

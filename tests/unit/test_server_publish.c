@@ -1,0 +1,100 @@
+/*  server_publish: with publish_batch, the events of one publish pass go out as one
+ *  message per run of one topic (an EventBatch of at most publish_batch events), in seq
+ *  order, a lone event as itself; read here with protobuf-c, not with the feed's reader. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "server_harness.h"
+
+typedef struct {
+    server_t *srv;
+    const char *topics[4];
+    int counts[4];
+} t_runs_t;
+
+/* One write transaction: counts[i] TestEvents under topics[i], in that order. */
+static int s_emit_runs(MDB_txn *txn, void *arg)
+{
+    t_runs_t *r = arg;
+    for (int i = 0; i < 4 && r->topics[i]; i++)
+        for (int k = 0; k < r->counts[i]; k++) {
+            Mvoi__TestEvent te = MVOI__TEST_EVENT__INIT;
+            Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
+            ev.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;
+            ev.test_event = &te;
+            int rc = server_emit_txn(r->srv, txn, r->topics[i], &ev, NULL, NULL, NULL);
+            if (rc != 0)
+                return rc;
+        }
+    return 0;
+}
+
+/* The next message must be on topic with the events first..first+n-1 (n == 1: the event
+ * alone, not a batch of one). */
+static void s_expect(const char *topic, uint64_t first, size_t n)
+{
+    sh_msg_t m;
+    cr_assert(sh_recv(SH.sub, &m, 2000), "no message for seqs %llu..", (unsigned long long)first);
+    cr_assert_str_eq(m.topic, topic);
+    Mvoi__Envelope *b = mvoi__envelope__unpack(NULL, m.rawlen, m.raw);
+    cr_assert_not_null(b);
+    if (n == 1) {
+        cr_assert_eq(b->body_case, MVOI__ENVELOPE__BODY_TEST_EVENT, "a lone event in a batch");
+        cr_assert_eq(b->seq, first);
+    } else {
+        cr_assert_eq(b->body_case, MVOI__ENVELOPE__BODY_EVENT_BATCH);
+        cr_assert_str_eq(b->producer, "testprod");
+        cr_assert_eq(b->event_batch->n_events, n, "%zu events, not %zu",
+                     b->event_batch->n_events, n);
+        for (size_t i = 0; i < n; i++) {
+            ProtobufCBinaryData d = b->event_batch->events[i];
+            Mvoi__Envelope *e = mvoi__envelope__unpack(NULL, d.len, d.data);
+            cr_assert_not_null(e);
+            cr_assert_eq(e->body_case, MVOI__ENVELOPE__BODY_TEST_EVENT);
+            cr_assert_eq(e->seq, first + i);
+            cr_assert_str_eq(e->producer, "testprod");
+            mvoi__envelope__free_unpacked(e, NULL);
+        }
+    }
+    mvoi__envelope__free_unpacked(b, NULL);
+    sh_msg_free(&m);
+}
+
+Test(server_publish, a_pass_sends_each_run_of_a_topic_as_batches_of_at_most_the_limit)
+{
+    sh_publish_batch = 4;
+    sh_start(3600000, SH_NOSYNC);
+    sh_settle();
+    t_runs_t r = { SH.srv, { "test.a", "test.b", "test.a", NULL }, { 3, 2, 9 } };
+    cr_assert_eq(store_write(SH.store, s_emit_runs, &r), 0);
+    uv_run(&SH.loop, UV_RUN_NOWAIT);   /* one turn: one publish pass */
+    s_expect("test.a", 1, 3);
+    s_expect("test.b", 4, 2);
+    s_expect("test.a", 6, 4);
+    s_expect("test.a", 10, 4);
+    s_expect("test.a", 14, 1);
+    sh_msg_t m;
+    cr_assert_not(sh_recv(SH.sub, &m, 100), "more than the 14 events went out");
+    server_stats_t st;
+    server_stats(SH.srv, &st);
+    cr_assert_eq(st.published, 14);
+    cr_assert_eq(st.messages, 5);
+    sh_stop();
+}
+
+Test(server_publish, without_a_limit_every_event_goes_alone)
+{
+    sh_publish_batch = 0;
+    sh_start(3600000, SH_NOSYNC);
+    sh_settle();
+    t_runs_t r = { SH.srv, { "test.a", NULL }, { 3 } };
+    cr_assert_eq(store_write(SH.store, s_emit_runs, &r), 0);
+    uv_run(&SH.loop, UV_RUN_NOWAIT);
+    for (uint64_t q = 1; q <= 3; q++)
+        s_expect("test.a", q, 1);
+    server_stats_t st;
+    server_stats(SH.srv, &st);
+    cr_assert_eq(st.messages, 3);
+    sh_stop();
+}
