@@ -22,6 +22,12 @@ typedef struct {
 /*  The edition of `table` for ctx->year, or NULL with -ENOENT in *rc and err filled. */
 const factors_table_t *calc_table(calc_ctx_t *ctx, const char *table, int *rc);
 
+/*  calc_alloc.c: a new Impact in a block of its own, and a FactorRef appended to it with
+ *  `text` bytes for its strings at *text_out (NULL when out of memory). Both are freed by
+ *  calc_impact_free. */
+Mvoi__Impact *calc_impact_alloc(void);
+Mvoi__FactorRef *calc_impact_ref(Mvoi__Impact *imp, size_t text, char **text_out);
+
 /*  Append a FactorRef for `table` (edition, the given source, variant, unverified). */
 int calc_ref(calc_ctx_t *ctx, const factors_table_t *table, const char *source,
              const char *variant, bool unverified);

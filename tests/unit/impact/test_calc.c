@@ -92,3 +92,31 @@ Test(calc, sources_of_two_rows_joined_once_and_cut_never_overflowed)
     char one[1] = { 'x' };
     cr_assert_str_eq(calc_sources(one, sizeof one, "a", "b"), "");
 }
+
+/* An Impact's references live in its block while they fit (calc_alloc.c): more of them
+ * than the room, and a text longer than it, go to the heap; every string stays whole,
+ * and a freed block serves the next Impact from the start (ASan in CI sees any overlap,
+ * overrun or leak). */
+Test(calc, references_beyond_the_block_stay_whole)
+{
+    for (int round = 0; round < 3; round++) {
+        Mvoi__Impact *imp = calc_impact_alloc();
+        cr_assert_not_null(imp);
+        cr_assert_eq(imp->n_factors, 0, "a reused block starts empty");
+        char want[9][2100];
+        for (int i = 0; i < 9; i++) {
+            size_t len = i == 2 ? 2000 : (size_t)(40 + 100 * i + round);   /* 2: too long */
+            memset(want[i], 'a' + i, len);
+            want[i][len] = 0;
+            char *p;
+            Mvoi__FactorRef *ref = calc_impact_ref(imp, len + 1, &p);
+            cr_assert_not_null(ref);
+            ref->source = memcpy(p, want[i], len + 1);
+        }
+        cr_assert_eq(imp->n_factors, 9);
+        for (int i = 0; i < 9; i++)
+            cr_assert_str_eq(imp->factors[i]->source, want[i], "reference %d", i);
+        calc_impact_free(&imp);
+        cr_assert_null(imp);
+    }
+}
