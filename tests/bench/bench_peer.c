@@ -1,5 +1,6 @@
 /*  bench_peer: per-hop timestamps for bench_e2e (see bench_peer.h). */
 #include "bench_peer.h"
+#include "codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,11 +57,16 @@ void hops_events(hops_t *h, void *isub, int64_t t)
         }
         bool more = zmq_msg_more(&m);
         zmq_msg_close(&m);
-        if (more) {   /* [topic][envelope]: one event */
+        if (more) {   /* [topic][envelope]: one event, or an EventBatch of several */
             zmq_msg_init(&m);
             zmq_msg_recv(&m, isub, 0);
+            codec_slice_t body, ev;
+            uint32_t k = 1;
+            if (codec_batch_open(zmq_msg_data(&m), zmq_msg_size(&m), &body) == 1)
+                for (k = 0; codec_batch_next(&body, &ev) == 1; k++) {
+                }
             zmq_msg_close(&m);
-            if (h->events < h->n)
+            for (; k && h->events < h->n; k--)
                 h->ev[h->events++] = t;
         }
     }
