@@ -248,7 +248,6 @@ static void s_reply(server_t *self, server_req_t *req)
                  mvoi_strerror(rc));
 }
 
-
 /* A traced command's times go to the trace once its reply is out. */
 static void s_trace_done(server_t *self, server_req_t *req)
 {

@@ -22,9 +22,9 @@
 #define SERVER_ARENA_KEEP (256u << 10)
 #define SERVER_SNAP_MAX 64          /* snapshot streams under way at once */
 #define SERVER_SNAP_BYTES_MAX (512u << 20)  /* their buffers together, at most */
-#define SERVER_SNAP_STALL_MS 30000
+#define SERVER_SNAP_STALL_MS 30000  /* a stream whose peer takes nothing this long is dropped */
 #define SERVER_BATCH_BYTES (64u << 10)   /* events' bytes in one published EventBatch */
-#define SERVER_BATCH_TOPIC 128           /* topics batched (longer ones go alone) */  /* a stream whose peer takes nothing this long is dropped */
+#define SERVER_BATCH_TOPIC 128           /* topics batched (longer ones go alone) */
 
 typedef struct server_snap_t server_snap_t;
 

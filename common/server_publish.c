@@ -55,12 +55,17 @@ static int s_publish_one(void *arg, uint64_t seq, const char *topic, size_t topi
     (void)seq;
     server_t *self = arg;
     self->stats.published++;
-    if (!self->batch || topic_len > sizeof self->batch_topic)
+    if (!self->batch)
         return s_send(self, topic, topic_len, env, env_len);
+    int rc = 0;
+    if (topic_len > sizeof self->batch_topic) {   /* alone, after what came before it */
+        if ((rc = s_flush(self)) == 0)
+            rc = s_send(self, topic, topic_len, env, env_len);
+        return rc;
+    }
     uint32_t n = codec_batch_count(self->batch);
     bool same = n && topic_len == self->batch_tlen
                 && memcmp(topic, self->batch_topic, topic_len) == 0;
-    int rc = 0;
     if (n && (!same || n >= self->opts.publish_batch))
         rc = s_flush(self);
     if (rc == 0 && (rc = codec_batch_add(self->batch, env, env_len)) == -ENOSPC

@@ -52,7 +52,7 @@ extern sh_t SH;
  * decoded (NULL when it is not one) and its bytes. */
 typedef struct {
     int n;
-    char topic[64];
+    char topic[256];
     Mvoi__Envelope *env;
     uint8_t raw[4096];
     size_t rawlen;

@@ -104,6 +104,27 @@ Test(server_publish, a_pass_sends_each_run_of_a_topic_as_batches_of_at_most_the_
     sh_stop();
 }
 
+/* A topic longer than the batch's room goes alone, and only after the batch before it:
+ * the order of seqs on the PUB is the outbox's. */
+Test(server_publish, a_long_topic_goes_alone_in_its_place)
+{
+    sh_publish_batch = 8;
+    sh_start(3600000, SH_NOSYNC);
+    sh_settle();
+    uint64_t q = s_joined();
+    char longt[201];
+    memset(longt, 'x', sizeof longt - 1);
+    longt[sizeof longt - 1] = 0;
+    memcpy(longt, "test.", 5);
+    t_runs_t r = { SH.srv, { "test.a", longt, "test.a", NULL }, { 2, 1, 1 } };
+    cr_assert_eq(store_write(SH.store, s_emit_runs, &r), 0);
+    uv_run(&SH.loop, UV_RUN_NOWAIT);
+    s_expect("test.a", q + 1, 2);
+    s_expect(longt, q + 3, 1);
+    s_expect("test.a", q + 4, 1);
+    sh_stop();
+}
+
 Test(server_publish, without_a_limit_every_event_goes_alone)
 {
     sh_publish_batch = 0;
