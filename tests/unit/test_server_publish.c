@@ -80,12 +80,18 @@ static uint64_t s_joined(void)
     return 0;
 }
 
-Test(server_publish, a_pass_sends_each_run_of_a_topic_as_batches_of_at_most_the_limit)
+/* The server up with publish_batch `batch`, its SUB joined; the outbox head then. */
+static uint64_t s_up(uint32_t batch)
 {
-    sh_publish_batch = 4;
+    sh_publish_batch = batch;
     sh_start(3600000, SH_NOSYNC);
     sh_settle();
-    uint64_t q = s_joined();
+    return s_joined();
+}
+
+Test(server_publish, a_pass_sends_each_run_of_a_topic_as_batches_of_at_most_the_limit)
+{
+    uint64_t q = s_up(4);
     server_stats_t st0, st;
     server_stats(SH.srv, &st0);
     t_runs_t r = { SH.srv, { "test.a", "test.b", "test.a", NULL }, { 3, 2, 9 } };
@@ -108,10 +114,7 @@ Test(server_publish, a_pass_sends_each_run_of_a_topic_as_batches_of_at_most_the_
  * the order of seqs on the PUB is the outbox's. */
 Test(server_publish, a_long_topic_goes_alone_in_its_place)
 {
-    sh_publish_batch = 8;
-    sh_start(3600000, SH_NOSYNC);
-    sh_settle();
-    uint64_t q = s_joined();
+    uint64_t q = s_up(8);
     char longt[201];
     memset(longt, 'x', sizeof longt - 1);
     longt[sizeof longt - 1] = 0;
@@ -127,10 +130,7 @@ Test(server_publish, a_long_topic_goes_alone_in_its_place)
 
 Test(server_publish, without_a_limit_every_event_goes_alone)
 {
-    sh_publish_batch = 0;
-    sh_start(3600000, SH_NOSYNC);
-    sh_settle();
-    uint64_t q = s_joined();
+    uint64_t q = s_up(0);
     server_stats_t st0, st;
     server_stats(SH.srv, &st0);
     t_runs_t r = { SH.srv, { "test.a", NULL }, { 3 } };
