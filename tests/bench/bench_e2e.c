@@ -219,10 +219,9 @@ static void s_drain_probe(void *probe, size_t *len, uint32_t *batch)
 /* ------------------------------------------------------------ throughput (closed loop) */
 
 /* CPU seconds (user + system, all threads) a process has used so far; -1 if unknown. */
-static double s_cpu_s(int pid)
+static double s_cpu_path(const char *path)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    char buf[1024];
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -234,6 +233,22 @@ static double s_cpu_s(int pid)
     if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         return -1;
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double s_cpu_s(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    return s_cpu_path(path);
+}
+
+/* The CPU seconds of a service's loop thread (its main thread: the tid is the pid), which
+ * bounds the chain when it is busy all the time. */
+static double s_loop_cpu_s(int pid)
+{
+    char path[80];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, pid);
+    return s_cpu_path(path);
 }
 
 /* Where a closed-loop run sends its requests and counts the total: the fleet, or the bare
@@ -267,6 +282,7 @@ static double s_run(bench_t *b, s_target_t *tg, uint32_t n, uint32_t per, int wi
     /* CPU per measurement of each service: a figure the machine's noise moves far less
      * than wall-clock rates (it does not count time spent waiting for a core). */
     double cpu0[2] = { s_cpu_s(b->f.proc[E2E_IMP].pid), s_cpu_s(b->f.proc[E2E_KPI].pid) };
+    double loop0 = s_loop_cpu_s(b->f.proc[E2E_IMP].pid);
     void *ctx = zmq_ctx_new();
     void *sub = s_sock(ctx, ZMQ_SUB, tg->pub, b->key);
     void *dealer = s_sock(ctx, ZMQ_DEALER, tg->api, NULL);
@@ -306,8 +322,11 @@ static double s_run(bench_t *b, s_target_t *tg, uint32_t n, uint32_t per, int wi
            n, (t_acked - t0) / 1e9, n / ((t_acked - t0) / 1e9), (t_last - t0) / 1e9);
     double cpu1[2] = { s_cpu_s(b->f.proc[E2E_IMP].pid), s_cpu_s(b->f.proc[E2E_KPI].pid) };
     if (tg->fleet && cpu0[0] >= 0 && cpu1[0] >= 0 && cpu0[1] >= 0 && cpu1[1] >= 0) {
-        printf("  CPU per measurement: impact-calculator %.2f us, kpi-aggregator %.2f us\n",
-               (cpu1[0] - cpu0[0]) * 1e6 / n, (cpu1[1] - cpu0[1]) * 1e6 / n);
+        double loop1 = s_loop_cpu_s(b->f.proc[E2E_IMP].pid);
+        printf("  CPU per measurement: impact-calculator %.2f us, kpi-aggregator %.2f us; "
+               "the impact-calculator's loop thread busy %.0f %% of the run\n",
+               (cpu1[0] - cpu0[0]) * 1e6 / n, (cpu1[1] - cpu0[1]) * 1e6 / n,
+               loop0 >= 0 && loop1 >= 0 ? (loop1 - loop0) * 100 / ((t_last - t0) / 1e9) : -1);
         if (tg->cpu_us)
             *tg->cpu_us = (cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) * 1e6 / n;
     }

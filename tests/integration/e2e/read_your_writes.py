@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,8 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 sys.path.insert(0, os.path.join(SOURCE, "examples"))
 import dashboard_client  # noqa: E402  (its proto loader)
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from mvoi_ports import free_ports  # noqa: E402
 
 
 def query(pb, dealer, n):
@@ -48,14 +49,6 @@ def query(pb, dealer, n):
     e = pb.Envelope()
     e.ParseFromString(dealer.recv_multipart()[-1])
     return e.kpi_total.realisation if e.WhichOneof("body") == "kpi_total" else -1
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 GW = int(os.environ.get("RYW_GW_ROUNDS", "100"))
@@ -126,9 +119,9 @@ def http_rounds(run, http, kpi, want):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="mvoi-ryw-")
-    ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in
-          ("capi", "cpub", "iapi", "ipub", "kapi", "kpub")}
-    http = free_port()
+    ports = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
+    ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
+    http = ports["http"]
     base = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_LOG_LEVEL="warn")
     svc = {
         "calendar": ("services/calendar/mvoi-calendar", {

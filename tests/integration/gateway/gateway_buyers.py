@@ -29,16 +29,12 @@ import urllib.error
 import urllib.request
 
 BUILD = sys.argv[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mvoi_ports import free_ports  # noqa: E402
 IDLE_MS = 1500
 BUYERS = ("heerlen", "landgraaf")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def get(http, path):
@@ -204,9 +200,9 @@ def scenario(http, run):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="mvoi-gwb-")
-    ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in
-          ("capi", "cpub", "iapi", "ipub", "kapi", "kpub")}
-    http = free_port()
+    ports = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
+    ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
+    http = ports["http"]
     ctl_env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_CALENDAR_API=ep["capi"],
                    MVOI_IMPACT_API=ep["iapi"], MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"])
     ctl = os.path.join(BUILD, "services/mvoictl/mvoictl")

@@ -32,6 +32,8 @@ import zmq
 BUILD, SOURCE = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(SOURCE, "examples"))
 import dashboard_client  # noqa: E402  (the example's own Clone client and proto loader)
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from mvoi_ports import free_ports  # noqa: E402
 
 KILLS = int(os.environ.get("CHAOS_KILLS", "10"))
 RATE = int(os.environ.get("CHAOS_RATE", "250"))        # impact events per second
@@ -41,12 +43,6 @@ PREFIX_PY = "kpi.heerlen.material.2025"
 BUYER = "heerlen"
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def ep(p):
@@ -56,7 +52,7 @@ def ep(p):
 class Stack:
     def __init__(self, tmp):
         self.tmp = tmp
-        self.p = {k: free_port() for k in ("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http")}
+        self.p = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
         self.procs = {}
         self.logs = []
 

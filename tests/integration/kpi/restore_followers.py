@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,27 +42,24 @@ BUILD = sys.argv[1]
 SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 sys.path.insert(0, os.path.join(SOURCE, "examples"))
 import dashboard_client  # noqa: E402  (its proto loader)
+sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from mvoi_ports import free_ports  # noqa: E402
 
 PB, GEN = dashboard_client.load_messages(os.path.join(SOURCE, "proto"))
 BUYERS = {"heerlen": 1, "venlo": 3}   # venlo's figures are 3x heerlen's: no mix-up hides
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Stack:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="mvoi-restore-")
-        self.ep = {k: "tcp://127.0.0.1:%d" % free_port() for k in
-                   ("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "napi", "npub")}
+        ports = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "napi", "npub",
+                            "http"))
+        self.ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
         self.base = dict(os.environ, MVOI_DATA_DIR=self.tmp, MVOI_LOG_LEVEL="info",
                          MVOI_BUYERS_OPEN="true")
-        self.http = free_port()
+        self.http = ports["http"]
         self.procs = {}
         self.ctl_env = dict(self.base, MVOI_CALENDAR_API=self.ep["capi"],
                             MVOI_IMPACT_API=self.ep["iapi"], MVOI_KPI_API=self.ep["kapi"],
