@@ -218,7 +218,7 @@ static void s_drain_probe(void *probe, size_t *len, uint32_t *batch)
 
 /* ------------------------------------------------------------ throughput (closed loop) */
 
-/* CPU seconds (user + system, all threads) a process has used so far; -1 if unknown. */
+/* CPU seconds (user + system) a /proc stat file counts so far; -1 if unknown. */
 static double s_cpu_path(const char *path)
 {
     char buf[1024];
@@ -235,6 +235,7 @@ static double s_cpu_path(const char *path)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* ... of a process, all its threads. */
 static double s_cpu_s(int pid)
 {
     char path[64];
