@@ -22,6 +22,9 @@
 /* ---------------------------------------------------------------- request memory */
 
 void *server_alloc(server_req_t *req, size_t size) { return arena_alloc(req->out, size); }
+void *server_prep_alloc(server_req_t *req, size_t size) { return arena_alloc(req->in, size); }
+void server_prep_set(server_req_t *req, const void *prep) { req->prep = prep; }
+const void *server_prep(server_req_t *req) { return req->prep; }
 
 char *server_strdup(server_req_t *req, const char *s)
 {
@@ -389,7 +392,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
     return 0;
 }
 
-static void s_run_batch(server_t *self)
+void server__run_batch(server_t *self)
 {
     if (self->ncmds == 0)
         return;
@@ -450,75 +453,84 @@ static void s_run_batch(server_t *self)
 }
 
 /* Every string of a request valid UTF-8 without NUL, every id by the rule of mvoi_id.h:
- * checked here once for every service, before any handler sees it. True when the request
- * was refused (answered and freed). */
-static bool s_ids_refuse(server_t *self, server_req_t *req, const char *field,
-                         const char *why)
+ * checked once for every service (server__decode), before any handler sees it. Kept in
+ * request memory for server__dispatch, which answers; false only without memory for it. */
+static bool s_refusal(server_req_t *req, const char *field, const char *why)
+{
+    size_t lf = strlen(field) + 1, lw = strlen(why) + 1;
+    char *f = arena_alloc(req->in, lf), *w = arena_alloc(req->in, lw);
+    if (!f || !w)
+        return false;
+    req->refused_field = memcpy(f, field, lf);
+    req->refused_why = memcpy(w, why, lw);
+    return true;
+}
+
+static void s_refuse(server_t *self, server_req_t *req, const char *field, const char *why)
 {
     self->stats.errors++;
     server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "%s %s", field, why);
     log_warn("request_rejected", "%s %s", field, why);
-    s_reply(self, req);
-    server_req_free(&req);
-    return true;
 }
 
-/* strings_ok: the decoder read every string and found them valid (codec_lean.c), so the
- * check of the bytes has nothing to find. */
-static bool s_ids_wire(server_t *self, server_req_t *req, bus_msg_t *msg, bool strings_ok)
+void server__decode(server_t *self, server_req_t *req, bus_msg_t *msg)
 {
+    if (msg->nparts != 2 || bus_msg_size(msg, 0) > SERVER_ID_MAX) {
+        req->dropped = true;   /* a DEALER sends exactly one frame */
+        return;
+    }
+    req->idlen = bus_msg_size(msg, 0);
+    memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
+    const uint8_t *data = bus_msg_data(msg, 1);
+    size_t len = bus_msg_size(msg, 1);
     char field[MVOI_ID_FIELD_MAX], why[128];
-    if (strings_ok || bus_msg_size(msg, 1) > CODEC_MAX_BYTES ||
-        mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, bus_msg_data(msg, 1),
-                               bus_msg_size(msg, 1), field, sizeof field, why,
-                               sizeof why) == 0)
-        return false;
-    return s_ids_refuse(self, req, field, why);
+    bool strings_ok;
+    req->req = codec_unpack_in_ok(req->in, data, len, CODEC_DEFAULT_BUDGET, &req->decode_err,
+                                  &strings_ok);
+    /* strings_ok: the decoder read every string and found them valid (codec_lean.c), so
+     * the check of the bytes has nothing to find. It answers before a decode error. */
+    if (!strings_ok && len <= CODEC_MAX_BYTES &&
+        mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, data, len, field, sizeof field,
+                               why, sizeof why) != 0) {
+        if (s_refusal(req, field, why))
+            return;
+        req->req = NULL;
+        req->decode_err = -ENOMEM;
+    }
+    if (!req->req)
+        return;
+    if (self->opts.keep_request_bytes) {
+        /* decoded, so at most CODEC_MAX_BYTES; without room the handler packs instead */
+        uint8_t *raw = arena_alloc(req->in, len ? len : 1);
+        if (raw) {
+            memcpy(raw, data, len);
+            req->raw = raw;
+            req->raw_len = len;
+        }
+    }
+    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why) != 0) {
+        if (!s_refusal(req, field, why))
+            req->req = NULL, req->decode_err = -ENOMEM;
+        return;
+    }
+    const server_route_t *r = s_route(self, req->req->body_case);
+    if (r && r->kind == SERVER_COMMAND && r->prep)
+        r->prep(self->opts.arg, req);
 }
 
-static bool s_ids_decoded(server_t *self, server_req_t *req)
+/* A request decode refused or could not read: answered here. True when it was (and freed). */
+static bool s_undecoded(server_t *self, server_req_t *req, bus_msg_t *msg)
 {
-    char field[MVOI_ID_FIELD_MAX], why[128];
-    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why) != 0)
-        return s_ids_refuse(self, req, field, why);
-    const char *b = req->req->buyer;
-    if (b && *b && !mvoi_buyers_accepts(self->opts.buyers, b)) {
-        /* One deployment, many buyers: only those of its registry (buyers.h). */
-        self->stats.errors++;
-        server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "buyer",
-                     "buyer '%s' is not served here: it is not in the buyer registry "
-                     "(MVOI_BUYERS_FILE)", b);
-        log_warn("request_rejected", "unknown buyer %s", b);
-        s_reply(self, req);
+    if (req->dropped) {
+        self->stats.decode_errors++;
+        log_warn("request_dropped", "dropped a request with %d frames", msg->nparts);
         server_req_free(&req);
         return true;
     }
-    return false;
-}
-
-/* Decode and route one ROUTER message; commands are queued for the batch. */
-static void s_handle(server_t *self, bus_msg_t *msg)
-{
-    self->stats.requests++;
-    if (msg->nparts != 2 || bus_msg_size(msg, 0) > SERVER_ID_MAX) {
-        /* A DEALER sends exactly one frame; anything else is not ours to answer. */
-        self->stats.decode_errors++;
-        log_warn("request_dropped", "dropped a request with %d frames", msg->nparts);
-        return;
-    }
-    server_req_t *req = server_req_new(self);
-    if (!req)
-        return;
-    req->idlen = bus_msg_size(msg, 0);
-    memcpy(req->id, bus_msg_data(msg, 0), req->idlen);
-
-    int err = 0;
-    bool strings_ok;
-    req->req = codec_unpack_in_ok(req->in, bus_msg_data(msg, 1), bus_msg_size(msg, 1),
-                                  CODEC_DEFAULT_BUDGET, &err, &strings_ok);
-    if (s_ids_wire(self, req, msg, strings_ok))   /* answers before a decode error */
-        return;
-    if (!req->req) {
+    if (req->refused_why)
+        s_refuse(self, req, req->refused_field, req->refused_why);
+    else if (!req->req) {
+        int err = req->decode_err;
         self->stats.decode_errors++;
         if (err == -ENOMSG)
             server_error(req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "body",
@@ -531,28 +543,40 @@ static void s_handle(server_t *self, bus_msg_t *msg)
                          "the bytes are not an mvoi Envelope");
         log_warn("request_rejected", "undecodable request (%d bytes): %s",
                  (int)bus_msg_size(msg, 1), mvoi_strerror(err));
-        s_reply(self, req);
-        server_req_free(&req);
-        return;
-    }
-    if (self->opts.keep_request_bytes) {
-        /* decoded, so at most CODEC_MAX_BYTES; without room the handler packs instead */
-        size_t n = bus_msg_size(msg, 1);
-        uint8_t *raw = arena_alloc(req->in, n ? n : 1);
-        if (raw) {
-            memcpy(raw, bus_msg_data(msg, 1), n);
-            req->raw = raw;
-            req->raw_len = n;
-        }
-    }
-    if (s_ids_decoded(self, req))
-        return;
-    if (server_auth_check(self, req, msg) != 0) {   /* the key's role and buyers */
+    } else
+        return false;
+    s_reply(self, req);
+    server_req_free(&req);
+    return true;
+}
+
+/* The buyer registry and the key's rights, on the loop: both may be reloaded. True when
+ * the request was refused (answered and freed). */
+static bool s_admitted_not(server_t *self, server_req_t *req, bus_msg_t *msg)
+{
+    const char *b = req->req->buyer;
+    if (b && *b && !mvoi_buyers_accepts(self->opts.buyers, b)) {
+        /* One deployment, many buyers: only those of its registry (buyers.h). */
         self->stats.errors++;
-        s_reply(self, req);
-        server_req_free(&req);
+        server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "buyer",
+                     "buyer '%s' is not served here: it is not in the buyer registry "
+                     "(MVOI_BUYERS_FILE)", b);
+        log_warn("request_rejected", "unknown buyer %s", b);
+    } else if (server_auth_check(self, req, msg) != 0) {   /* the key's role and buyers */
+        self->stats.errors++;
+    } else
+        return false;
+    s_reply(self, req);
+    server_req_free(&req);
+    return true;
+}
+
+/* Route one decoded request; commands are queued for the batch. */
+void server__dispatch(server_t *self, server_req_t *req, bus_msg_t *msg)
+{
+    self->stats.requests++;
+    if (s_undecoded(self, req, msg) || s_admitted_not(self, req, msg))
         return;
-    }
     switch (req->req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
         server_health(self, req);
@@ -597,6 +621,17 @@ static void s_handle(server_t *self, bus_msg_t *msg)
     server_req_free(&req);
 }
 
+void server__handle(server_t *self, bus_msg_t *msg)
+{
+    server_req_t *req = server_req_new(self);
+    if (!req) {
+        self->stats.requests++;
+        return;
+    }
+    server__decode(self, req, msg);
+    server__dispatch(self, req, msg);
+}
+
 static void s_on_router(bus_sock_t *sock, int events, void *arg)
 {
     server_t *self = arg;
@@ -608,6 +643,10 @@ static void s_on_router(bus_sock_t *sock, int events, void *arg)
         return;
     }
     self->t_wake = server_trace_now(self->trace);
+    if (self->stage) {
+        server_stage_read(self, sock);
+        return;
+    }
     for (uint32_t n = 0; n < self->opts.batch; n++) {
         bus_msg_t msg;
         int rc = bus_recv(sock, &msg);
@@ -617,11 +656,16 @@ static void s_on_router(bus_sock_t *sock, int events, void *arg)
             self->stats.decode_errors++;
             continue;     /* e.g. too many frames: dropped by the bus */
         }
-        s_handle(self, &msg);
+        server__handle(self, &msg);
         bus_msg_close(&msg);
     }
     /* Everything of this turn commits at once and is acknowledged only after it. */
-    s_run_batch(self);
+    server__run_batch(self);
+}
+
+void server__watch(server_t *self, bool on)
+{
+    bus_watch(self->router, on ? ZMQ_POLLIN : 0, on ? s_on_router : NULL, self);
 }
 
 static void s_on_heartbeat(uv_timer_t *t)
@@ -748,7 +792,9 @@ server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts,
             goto fail;
         }
     }
-    bus_watch(self->router, ZMQ_POLLIN, s_on_router, self);
+    if (self->opts.stage_bytes && (e = server_stage_init(self)) != 0)
+        goto fail;
+    server__watch(self, true);
     self->ready = true;
     return self;
 fail:
@@ -772,6 +818,7 @@ void server_destroy(server_t **self_p)
     if (!self)
         return;
     *self_p = NULL;
+    server_stage_fini(self);   /* staged requests: nothing of them was committed */
     server_flush_fini(self);   /* committed commands: flushed and answered */
     if (self->trace && store_wal(self->opts.store)) {
         int64_t p50, max;

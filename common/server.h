@@ -48,10 +48,19 @@ typedef enum {
  * aborted and re-run (full map) or failed (every command answered "unavailable"). */
 typedef int (server_handler_fn)(void *arg, server_req_t *req, MDB_txn *txn);
 
+/* A command's work that needs no store (a calculation), done before its batch: on a
+ * worker thread while the loop commits the batch before (opts.stage_bytes), else on the
+ * loop. It may read req and what no handler or timer ever changes (tables loaded at
+ * start), nothing else of the service; it keeps its results in request memory
+ * (server_prep_alloc) and names them with server_prep_set. The handler finds them with
+ * server_prep, or does the work itself when they are not there (NULL). */
+typedef void (server_prep_fn)(void *arg, server_req_t *req);
+
 typedef struct {
     Mvoi__Envelope__BodyCase body;
     server_kind_t kind;
     server_handler_fn *fn;
+    server_prep_fn *prep;        /* commands only; NULL: none */
 } server_route_t;
 
 /* Snapshot: call server_snapshot_emit() for each item under prefix, inside txn, and stop
@@ -110,6 +119,12 @@ typedef struct {
                                     message (an EventBatch) at most; 0 or 1: each alone.
                                     Every consumer of this PUB must read batches
                                     (feed.c, codec_batch_open) */
+    uint32_t stage_bytes;        /* a loop turn's requests of at least this many bytes
+                                    together are decoded and prepared (server_prep_fn) on
+                                    a worker while the loop commits the turn before, so
+                                    the two overlap (server_stage.c); smaller turns, when
+                                    nothing is staged, stay on the loop (no thread hop
+                                    for a lone request). 0: every turn on the loop */
 } server_opts_t;
 
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err);
@@ -145,6 +160,11 @@ Mvoi__Envelope *server_reply(server_req_t *req);
 int server_reply_encoded(server_req_t *req, Mvoi__Envelope__BodyCase body,
                          const uint8_t *bytes, size_t len);
 void *server_alloc(server_req_t *req, size_t size);
+/* For a prep function (server_prep_fn): request memory that lives as long as the request
+ * (zeroed; a batch that runs again keeps it), and the results it leaves the handler. */
+void *server_prep_alloc(server_req_t *req, size_t size);
+void server_prep_set(server_req_t *req, const void *prep);
+const void *server_prep(server_req_t *req);
 char *server_strdup(server_req_t *req, const char *s);
 /* Fill an error reply naming the field; returns -EINVAL for convenience. */
 int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
@@ -179,6 +199,7 @@ typedef struct {
     uint64_t expire_walked;  /* stored replies read by the expiry sweeps */
     uint64_t auth_refused;   /* requests refused for their key's role or buyers */
     uint64_t records_made;   /* request records allocated: the record pool's misses */
+    uint64_t staged;         /* loop turns decoded and prepared on a worker */
 } server_stats_t;
 void server_stats(server_t *self, server_stats_t *out);
 

@@ -64,6 +64,12 @@ struct server_req_t {
     uint32_t reply_arm;
     const uint8_t *reply_body;
     size_t reply_body_len;
+    /* What server__decode found, for server__dispatch to act on (on the loop) */
+    bool dropped;                  /* not a DEALER's one frame: not answered */
+    int decode_err;                /* req == NULL: why */
+    const char *refused_field;     /* a string or id the rules refuse (in `in`), or NULL */
+    const char *refused_why;
+    const void *prep;              /* server_prep_set */
     /* Not cleared for a new request (server_req_new clears only what is above): idlen says
      * how much of id holds, codec_set_error fills errstore before its use. */
     uint8_t id[SERVER_ID_MAX];     /* ROUTER identity of the peer */
@@ -120,7 +126,27 @@ struct server_t {
     uint32_t nheld, held_cap;
     server_trace_t *trace;         /* MVOI_TRACE_HOPS: hop times per command, else NULL */
     int64_t t_wake;                /* when the current ROUTER turn began (traced only) */
+    struct server_stage *stage;    /* opts.stage_bytes: turns decoded on a worker */
 };
+
+/* A request from the ROUTER in two steps (server.c). decode: the envelope, the checks of
+ * its strings and ids, the route's prep; it touches only req, msg and what never changes
+ * after server_new, so it may run on a worker (server_stage.c). dispatch, on the loop:
+ * answers what decode refused, the buyer registry, the key's rights, then routes (a
+ * command joins the batch, self->cmds). handle: both at once. */
+void server__decode(server_t *self, server_req_t *req, bus_msg_t *msg);
+void server__dispatch(server_t *self, server_req_t *req, bus_msg_t *msg);
+void server__handle(server_t *self, bus_msg_t *msg);
+/* Take the ROUTER's requests (on), or leave them queued in it (off). */
+void server__watch(server_t *self, bool on);
+/* Commit the commands of self->cmds in one transaction and answer or hold them. */
+void server__run_batch(server_t *self);
+/* server_stage.c: set up (opts.stage_bytes), take a readable ROUTER's messages, and at
+ * destroy wait for the worker and drop what is staged (unanswered: nothing of it was
+ * committed, and the client retries with the same request id). */
+int server_stage_init(server_t *self);
+void server_stage_read(server_t *self, bus_sock_t *sock);
+void server_stage_fini(server_t *self);
 
 /* Send req's reply and return the record to the pool (server.c). */
 void server_reply_free(server_t *self, server_req_t *req);

@@ -24,9 +24,11 @@ enum { S_FALLBACK = 1 };        /* not an error: decode with codec_unpack_in */
 #define S_AMPLIFY 1024
 #define S_FIELDS_MAX 256        /* fields per message the duplicate check tracks */
 
+/* Atomic: a server's decode stage (server_stage.c) decodes on a worker while the loop
+ * decodes a feed's events. */
 static unsigned long s_fallbacks;
 
-unsigned long wire_lean_fallbacks(void) { return s_fallbacks; }
+unsigned long wire_lean_fallbacks(void) { return __atomic_load_n(&s_fallbacks, __ATOMIC_RELAXED); }
 
 /* The messages that are built; every other one is only checked. */
 static bool s_kept(const ProtobufCMessageDescriptor *d)
@@ -393,6 +395,6 @@ Mvoi__Envelope *wire_lean_unpack(arena_t *arena, const void *data, size_t len,
         if (rc == 0 && env->body_case == MVOI__ENVELOPE__BODY_IMPACT_EVENT)
             return env;
     }
-    s_fallbacks++;
+    __atomic_fetch_add(&s_fallbacks, 1, __ATOMIC_RELAXED);
     return codec_unpack_in(arena, data, len, budget, err);
 }

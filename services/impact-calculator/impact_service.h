@@ -77,6 +77,7 @@ typedef struct {
     uint32_t heartbeat_ms;         /* 0 = server default */
     uint64_t retain_events;     /* outbox keeps the newest N events; 0 = all */
     uint32_t publish_batch;     /* events of one topic in one message at most (server.h) */
+    uint32_t stage_bytes;       /* turns decoded and computed on a worker (server.h) */
     uint32_t retention_ms;      /* period of the retention pass; 0 = 60000 */
     uint32_t max_batch;            /* measurements per request, 0 = 10,000 */
     uint32_t calendar_stale_ms;    /* calendar silent longer than this = not current */

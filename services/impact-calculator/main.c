@@ -26,6 +26,10 @@ static const cfg_spec_t s_config[] = {
       "message at most (an EventBatch: each consumer's feed takes its events one by one); "
       "only what one publish pass has, so nothing waits for a batch to fill; 0 or 1: each "
       "event alone", 0, 4096 },
+    { "stage_bytes", CFG_INT, "4096", "a loop turn's requests of at least this many bytes "
+      "together are decoded and computed on a worker thread while the loop stores the turn "
+      "before (smaller turns stay on the loop: a lone request pays no thread hop); 0: every "
+      "turn on the loop", 0, 1073741824 },
     { "retain_events", CFG_INT, "1000000",
       "keep at least the newest N impact events in the outbox; consumers further behind resynchronise "
       "from a snapshot instead of a replay; 0 = keep all", 0, 1000000000000 },
@@ -93,6 +97,7 @@ int main(int argc, char **argv)
         .calendar_stale_ms = (uint32_t)cfg_int(cfg, "calendar_stale_ms"),
         .heartbeat_ms = (uint32_t)cfg_int(cfg, "heartbeat_ms"),
         .publish_batch = (uint32_t)cfg_int(cfg, "publish_batch"),
+        .stage_bytes = (uint32_t)cfg_int(cfg, "stage_bytes"),
         .retain_events = (uint64_t)cfg_int(cfg, "retain_events"),
         .retention_ms = (uint32_t)cfg_int(cfg, "retention_ms"),
     };

@@ -18,7 +18,8 @@
 #include "store.h"
 
 static const server_route_t s_routes[] = {
-    { MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS, SERVER_COMMAND, impact_svc_on_submit },
+    { MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS, SERVER_COMMAND, impact_svc_on_submit,
+      impact_svc_prep_submit },
     { MVOI__ENVELOPE__BODY_CORRECT_MEASUREMENT, SERVER_COMMAND, impact_svc_on_correct },
     { MVOI__ENVELOPE__BODY_WITHDRAW_MEASUREMENT, SERVER_COMMAND, impact_svc_on_withdraw },
     { MVOI__ENVELOPE__BODY_COMPUTE_IMPACT, SERVER_QUERY, impact_svc_on_compute },
@@ -161,7 +162,7 @@ impact_svc_new(impact_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus, const impact
         .retain_events = o->retain_events, .maintenance_ms = o->retention_ms,
         .ready_fn = impact_svc_ready, .buyers = o->buyers, .flush_offloop = offloop,
         .keep_request_bytes = true,   /* a submit stores its measurements as sent */
-        .publish_batch = o->publish_batch,
+        .publish_batch = o->publish_batch, .stage_bytes = o->stage_bytes,
     };
     self->server = server_new(loop, bus, &sv, &rc);
     if (!self->server)

@@ -48,15 +48,18 @@ static bool s_item_usable(const Mvoi__Measurement *m, const codec_slice_t *item)
            !(top & (1ull << S_BUYER | 1ull << S_REVISION));
 }
 
-int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
-                      const codec_slice_t *item, impact_svc_enc_t *e)
+/* The impact given as a message (imp) or packed already (packed, by a prep: service_prep.c);
+ * neither: none. */
+static int s_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
+                    const codec_slice_t *packed, const codec_slice_t *item,
+                    impact_svc_enc_t *e)
 {
     bool raw = s_item_usable(m, item);
     size_t bl = raw ? strlen(m->buyer) : 0;
     e->ml = raw ? item->len + codec_field_size(S_BUYER, bl) + 2
                 : mvoi__measurement__get_packed_size(m);
-    e->il = imp ? impact_svc_impact_size(imp) : 0;
-    e->has_impact = imp != NULL;
+    e->il = imp ? impact_svc_impact_size(imp) : packed ? packed->len : 0;
+    e->has_impact = imp || packed;
     if (e->ml + e->il > CODEC_MAX_BYTES)
         return -EMSGSIZE;
     uint8_t *p = s_room(self, 0, e->ml + e->il);
@@ -73,7 +76,22 @@ int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi
     }
     if (imp)
         impact_svc_impact_pack(imp, p + e->ml);
+    else if (packed && packed->len)
+        memcpy(p + e->ml, packed->data, packed->len);
     return 0;
+}
+
+int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
+                      const codec_slice_t *item, impact_svc_enc_t *e)
+{
+    return s_encode(self, m, imp, NULL, item, e);
+}
+
+int impact_svc_encode_packed(impact_svc_t *self, const Mvoi__Measurement *m,
+                             const codec_slice_t *impact, const codec_slice_t *item,
+                             impact_svc_enc_t *e)
+{
+    return s_encode(self, m, NULL, impact, item, e);
 }
 
 /* The encoded fields (measurement = mf, impact = imf) of e, written at p; returns the end. */

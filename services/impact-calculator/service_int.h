@@ -125,6 +125,25 @@ typedef struct {
  * then taken as it is when that keeps its meaning (service_encode.c). */
 int impact_svc_encode(impact_svc_t *self, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
                       const codec_slice_t *item, impact_svc_enc_t *e);
+/* The same with the impact packed already (a prep's, impact_svc_prep_t). */
+int impact_svc_encode_packed(impact_svc_t *self, const Mvoi__Measurement *m,
+                             const codec_slice_t *impact, const codec_slice_t *item,
+                             impact_svc_enc_t *e);
+
+/* ---- service_prep.c: a submit's calculations before its batch (server_prep_fn) */
+
+/* One measurement of a SubmitMeasurements, computed: its impact packed (ok), or why it
+ * cannot be computed (refused). Neither: the handler computes it (a buyer that differs
+ * from the envelope's is refused there before any calculation). */
+typedef struct {
+    bool ok;
+    codec_slice_t impact;         /* request memory */
+    const impact_error_t *err;    /* refused, or NULL */
+} impact_svc_prep_t;
+/* The calculation of each measurement of a stored SubmitMeasurements (not what_if): an
+ * array of impact_svc_prep_t, one per measurement, left by server_prep_set. It reads only
+ * the request and the factor tables, which are loaded once at start. */
+void impact_svc_prep_submit(void *arg, server_req_t *req);
 /* Store rec (its measurement and impact as e holds them) under k in db measurements. */
 int impact_svc_put_record_enc(impact_svc_t *self, MDB_txn *txn, const void *k, size_t klen,
                               Mvoi__MeasurementRecord *rec, const impact_svc_enc_t *e);

@@ -93,12 +93,14 @@ static int s_existing(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const
     return 0;
 }
 
-/* Store m as revision 1 with its impact, index it by tender, emit it (seq: its event's). 0
- * or an LMDB error. The record itself is written by impact_svc_recent_put, with its seq.
- * ienc (may be NULL): gets the impact as packed for them (request memory), for the reply. */
+/* Store m as revision 1 with its impact (imp, or packed by the prep: pimp), index it by
+ * tender, emit it (seq: its event's). 0 or an LMDB error. The record itself is written by
+ * impact_svc_recent_put, with its seq. ienc (may be NULL): gets the impact as packed for
+ * them (request memory), for the reply. */
 static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *buyer,
-                       Mvoi__Measurement *m, Mvoi__Impact *imp, const Mvoi__Tender *t,
-                       const codec_slice_t *item, uint64_t *seq, codec_slice_t *ienc)
+                       Mvoi__Measurement *m, Mvoi__Impact *imp, const codec_slice_t *pimp,
+                       const Mvoi__Tender *t, const codec_slice_t *item, uint64_t *seq,
+                       codec_slice_t *ienc)
 {
     m->has_revision = 1;
     m->revision = 1;
@@ -113,7 +115,9 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     if ((rc = impact_svc_put(self, txn, IMPACT_CUR_BYTENDER, &key, &empty, 0)) != 0)
         return rc;
     impact_svc_enc_t enc;
-    if ((rc = impact_svc_encode(self, m, imp, item, &enc)) != 0)
+    rc = imp ? impact_svc_encode(self, m, imp, item, &enc)
+             : impact_svc_encode_packed(self, m, pimp, item, &enc);
+    if (rc != 0)
         return rc;
     if (ienc && enc.has_impact) {
         uint8_t *b = server_alloc(req, enc.il ? enc.il : 1);
@@ -128,6 +132,17 @@ static int s_store_new(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
     return impact_svc_recent_put(self, txn, 0, *seq, &rec, &enc);
 }
 
+/* m's impact: computed before the batch (prep, service_prep.c) or here (*imp). NULL, or
+ * why it cannot be computed. */
+static const impact_error_t *s_compute(impact_svc_t *self, const impact_svc_prep_t *prep,
+                                       const Mvoi__Measurement *m, Mvoi__Impact **imp,
+                                       impact_error_t *err)
+{
+    if (prep && (prep->ok || prep->err))
+        return prep->err;
+    return calc_impact(self->factors, m, imp, err) < 0 ? err : NULL;
+}
+
 /* One item: fills r, and for a new measurement with full results ienc (its impact packed,
  * taken by the reply in place of r->impact). Returns 0 (r says ok or not) or an LMDB
  * error. */
@@ -135,7 +150,8 @@ static int
 s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
              size_t i, const Mvoi__Measurement *in, const char *buyer, bool store, bool full,
              bool with_msg, bool preview, const codec_slice_t *item,
-             Mvoi__MeasurementResult *r, codec_slice_t *ienc, uint64_t *seq)
+             const impact_svc_prep_t *prep, Mvoi__MeasurementResult *r, codec_slice_t *ienc,
+             uint64_t *seq)
 {
     /* The item's field path, for error replies only: formatting it for every item of a
      * 10,000-item batch showed in the profile. */
@@ -155,11 +171,13 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     m.revision = 0;
     impact_error_t err;
     Mvoi__Impact *imp = NULL;
-    int rc = calc_impact(self->factors, &m, &imp, &err);
-    if (rc < 0) {
+    const impact_error_t *e = s_compute(self, prep, &m, &imp, &err);
+    int rc = 0;
+    if (e) {
         S_PREFIX();
-        impact_svc_field(field, sizeof field, prefix, err.field);
-        r->error = s_item_error(req, impact_svc_error_code(err.code), field, impact_svc_reason(&err), with_msg);
+        impact_svc_field(field, sizeof field, prefix, e->field);
+        r->error = s_item_error(req, impact_svc_error_code(e->code), field,
+                                impact_svc_reason(e), with_msg);
         return 0;
     }
     if (!store) {
@@ -208,7 +226,8 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         r->revision = 1;
         goto done;
     }
-    if ((rc = s_store_new(self, req, txn, buyer, &m, imp, t, item, seq, full ? ienc : NULL)) != 0)
+    if ((rc = s_store_new(self, req, txn, buyer, &m, imp, imp ? NULL : &prep->impact, t, item,
+                          seq, full ? ienc : NULL)) != 0)
         goto fail;
     r->has_ok = r->ok = 1;
     r->has_revision = 1;
@@ -296,6 +315,7 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         return -ENOMEM;
     mvoi__measurement_reply__init(rep);
     const codec_slice_t *items = store ? s_items(req, n) : NULL;
+    const impact_svc_prep_t *prep = store ? server_prep(req) : NULL;
     uint64_t seq = 0;
     size_t errors = 0;
     for (size_t i = 0; i < n; i++) {
@@ -305,7 +325,8 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
         rc = s_submit_one(self, req, txn, body, i, sm->measurements[i], buyer, store, full,
                           errors < S_ERR_MESSAGES,
                           store && sm->has_validate_only && sm->validate_only,
-                          items ? &items[i] : NULL, r, &ienc[i], &seq);
+                          items ? &items[i] : NULL, prep ? &prep[i] : NULL, r, &ienc[i],
+                          &seq);
         if (rc != 0)
             return rc;
         if (r->error) {

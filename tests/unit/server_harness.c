@@ -2,6 +2,7 @@
  * tests (commands sent, events asked for), never read back from here. */
 #include <criterion/criterion.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,12 +13,44 @@
 
 sh_t SH;
 
+/* The prep of TestCommand (server_prep_fn): count x 3, and the thread it ran on. */
+typedef struct {
+    uint64_t tripled;
+    pthread_t thread;
+} s_prep_t;
+
+static void s_prep(void *arg, server_req_t *req)
+{
+    (void)arg;   /* the test's sh_t is the loop's: a prep may not touch it */
+    s_prep_t *p = server_prep_alloc(req, sizeof *p);
+    if (!p)
+        return;
+    p->tripled = server_request(req)->test_command->count * 3;
+    if (server_request(req)->test_command->count == SH_SLOW_PREP)
+        nanosleep(&(struct timespec){ 0, 200 * 1000 * 1000 }, NULL);
+    p->thread = pthread_self();
+    server_prep_set(req, p);
+}
+
+/* What the handler found of its prep: counted in SH (the loop's). */
+static void s_saw_prep(sh_t *t, server_req_t *req)
+{
+    const s_prep_t *p = server_prep(req);
+    if (!p)
+        return;
+    if (p->tripled == server_request(req)->test_command->count * 3)
+        t->prepped++;
+    if (!pthread_equal(p->thread, t->loop_thread))
+        t->prepped_off_loop++;
+}
+
 /* TestCommand{count}: writes "cmd:<request id>" and appends `count` TestEvents; answers an
  * Ack with the seq of the last one. */
 static int s_on_command(void *arg, server_req_t *req, MDB_txn *txn)
 {
     sh_t *t = arg;
     t->calls++;
+    s_saw_prep(t, req);
     const Mvoi__Envelope *rq = server_request(req);
     uint64_t count = rq->test_command->count;
     if (count == SH_INVALID)
@@ -68,7 +101,7 @@ static int s_on_command(void *arg, server_req_t *req, MDB_txn *txn)
 }
 
 static const server_route_t s_routes[] = {
-    { MVOI__ENVELOPE__BODY_TEST_COMMAND, SERVER_COMMAND, s_on_command },
+    { MVOI__ENVELOPE__BODY_TEST_COMMAND, SERVER_COMMAND, s_on_command, s_prep },
 };
 
 static bool s_ready_fn(void *arg) { return ((sh_t *)arg)->ready; }
@@ -87,12 +120,13 @@ static void s_hook_commit(void *arg)
     }
 }
 
-uint32_t sh_publish_batch;
+uint32_t sh_publish_batch, sh_stage_bytes, sh_batch;
 
 void sh_start(uint32_t heartbeat_ms, sh_mode_t mode)
 {
     memset(&SH, 0, sizeof SH);
     SH.ready = true;
+    SH.loop_thread = pthread_self();
     ut_tmpdir(SH.dir, sizeof SH.dir, "server");
     cr_assert_eq(uv_loop_init(&SH.loop), 0);
     SH.ctx = bus_ctx_new();
@@ -114,7 +148,8 @@ void sh_start(uint32_t heartbeat_ms, sh_mode_t mode)
                         .store = SH.store, .outbox = SH.ob, .routes = s_routes, .nroutes = 1,
                         .arg = &SH, .heartbeat_ms = heartbeat_ms, .ready_fn = s_ready_fn,
                         .bus_opts = &bo, .flush_offloop = mode != SH_NOSYNC,
-                        .publish_batch = sh_publish_batch };
+                        .publish_batch = sh_publish_batch, .stage_bytes = sh_stage_bytes,
+                        .batch = sh_batch };
     SH.srv = server_new(&SH.loop, SH.ctx, &o, &err);
     cr_assert_not_null(SH.srv, "server_new: %s", mvoi_strerror(err));
     store_hooks_t h = { .commit = s_hook_commit, .arg = &SH };

@@ -5,10 +5,12 @@
  *  TestCommand{count}: writes "cmd:<request id>" into the "data" table and appends `count`
  *  TestEvents, answering an Ack with the seq of the last one; count SH_INVALID is refused
  *  (validation), SH_STORAGE_FAILURE fails as LMDB would. Request ids enc* answer the Ack
- *  given packed, encbad* an encoded Ack then a refusal. */
+ *  given packed, encbad* an encoded Ack then a refusal. Its prep (server_prep_fn) leaves
+ *  count x 3 and its thread, which the handler counts in SH.prepped and .prepped_off_loop. */
 #ifndef MVOI_TEST_SERVER_HARNESS_H
 #define MVOI_TEST_SERVER_HARNESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +23,7 @@
 #define SH_PUB "inproc://test-server-pub"
 #define SH_STORAGE_FAILURE 99   /* TestCommand.count that makes the handler fail on storage */
 #define SH_INVALID 98           /* ... that makes it refuse the command (validation) */
+#define SH_SLOW_PREP 97         /* ... whose prep sleeps 200 ms (a stop while it runs) */
 
 typedef enum {
     SH_NOSYNC,     /* no flush at all: the tests of what is answered and published when */
@@ -43,6 +46,9 @@ typedef struct {
     int commits;
     bool reply_before_commit;
     uint64_t published_at_commit;
+    pthread_t loop_thread;
+    int prepped;                /* handler runs that found their prep's result */
+    int prepped_off_loop;       /* ... computed on another thread than the loop's */
 } sh_t;
 
 /* The one server under test (a test binary runs one test at a time). */
@@ -58,8 +64,9 @@ typedef struct {
     size_t rawlen;
 } sh_msg_t;
 
-/* server_opts_t.publish_batch of the next sh_start (0: each event alone). */
-extern uint32_t sh_publish_batch;
+/* server_opts_t.publish_batch, .stage_bytes and .batch of the next sh_start (0: each event
+ * alone, no stage, the default batch). */
+extern uint32_t sh_publish_batch, sh_stage_bytes, sh_batch;
 void sh_start(uint32_t heartbeat_ms, sh_mode_t mode);
 void sh_stop(void);
 uint64_t sh_ms(void);

@@ -2,7 +2,9 @@
  *  for the request, service_cursor.c): every item is stored once with its own figures,
  *  found again by its id, its tender and the recent list; a repeat later in the same
  *  request sees the earlier item (a duplicate when it is the same, refused when not); two
- *  buyers with the same ids and tender ids stay apart. */
+ *  buyers with the same ids and tender ids stay apart. All of it alike whether the requests
+ *  are decoded and computed on the loop or on the decode stage's worker (server_stage.c,
+ *  MVOI_IMPACT_CALCULATOR_STAGE_BYTES). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,10 +131,25 @@ static void s_check_lists(fx_t *f, int b)
     }
 }
 
-Test(impact_batch, many_measurements_one_request_two_buyers_same_ids, .timeout = 60)
+/* fx_up with the impact-calculator's decode stage set: "0" every turn on the loop, "1"
+ * every turn on the worker. */
+static void s_up(fx_t *f, const char *stage_bytes)
+{
+    char v[64];
+    snprintf(v, sizeof v, "MVOI_IMPACT_CALCULATOR_STAGE_BYTES=%s", stage_bytes);
+    const char *vars[] = { v, NULL };
+    fx_init(f, NULL);
+    fx_env_imp(f, vars);
+    fx_start_cal(f);
+    fx_start_imp(f);
+    fx_wait_tenders(f, 4);
+    h_sleep_ms(300);   /* a calendar heartbeat: the feed is current */
+}
+
+static void s_two_buyers(const char *stage_bytes)
 {
     fx_t f;
-    fx_up(&f, NULL);
+    s_up(&f, stage_bytes);
     register_landgraaf_klima(&f);
     fx_wait_tenders(&f, 5);
     uint64_t h0 = fx_head(&f);
@@ -153,5 +170,48 @@ Test(impact_batch, many_measurements_one_request_two_buyers_same_ids, .timeout =
     s_check_reply(r, 0);
     mvoi__envelope__free_unpacked(r, NULL);
     cr_assert_eq(fx_head(&f), h0 + 2 * N_NEW);
+    fx_fini(&f);
+}
+
+Test(impact_batch, many_measurements_one_request_two_buyers_same_ids, .timeout = 60)
+{
+    s_two_buyers("0");
+}
+
+Test(impact_batch, the_same_on_the_decode_stage, .timeout = 60)
+{
+    s_two_buyers("1");
+}
+
+/* A measurement the calculation refuses, among good ones, computed on the worker: refused
+ * on its own field as on the loop, the others stored with their figures. */
+Test(impact_batch, a_refused_item_of_a_staged_request_names_its_field, .timeout = 60)
+{
+    fx_t f;
+    s_up(&f, "1");
+    static meas_t x[3];
+    meas_t *pp[3];
+    const char *ids[] = { "s-0", "s-bad", "s-2" };
+    for (int i = 0; i < 3; i++) {
+        m_base(&x[i], ids[i], "T-KLIMA", "2026");
+        m_energy(&x[i], MVOI__CARRIER__CARRIER_HVO100, 0, i == 1 ? -5000 : 10000);
+        pp[i] = &x[i];
+    }
+    Mvoi__Envelope *r = fx_submit(&f, "staged-bad", pp, 3);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY);
+    const Mvoi__MeasurementReply *rep = r->measurement_reply;
+    cr_assert_eq(rep->n_results, 3);
+    for (int i = 0; i < 3; i += 2) {
+        cr_assert(rep->results[i]->ok, "item %d refused", i);
+        cr_assert_eq(rep->results[i]->impact->co2_avoided_g, G_PER_L * 10, "item %d", i);
+    }
+    const Mvoi__MeasurementResult *bad = rep->results[1];
+    cr_assert_not(bad->ok);
+    cr_assert_eq(bad->error->code, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
+    cr_assert(strstr(bad->error->field, "submit_measurements.measurements[1].") == bad->error->field,
+              "field %s", bad->error->field);
+    cr_assert(strstr(bad->error->field, "quantity"), "field %s", bad->error->field);
+    mvoi__envelope__free_unpacked(r, NULL);
+    fx_expect_absent(&f, "s-bad");
     fx_fini(&f);
 }
