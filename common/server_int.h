@@ -25,6 +25,10 @@
 #define SERVER_SNAP_STALL_MS 30000  /* a stream whose peer takes nothing this long is dropped */
 #define SERVER_BATCH_BYTES (64u << 10)   /* events' bytes in one published EventBatch */
 #define SERVER_BATCH_TOPIC 128           /* topics batched (longer ones go alone) */
+/* A staged turn's requests, at most (server_stage.c; a single larger request goes alone):
+ * about 7 requests of 100 measurements. Against one turn for the whole window, bench_e2e
+ * at 100 a request measured +10 % (docs/latency.md "Ninth session"). */
+#define SERVER_STAGE_TURN_BYTES (64u << 10)
 
 typedef struct server_snap_t server_snap_t;
 

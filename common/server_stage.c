@@ -10,7 +10,10 @@
  *  returns a turn, the loop hands it the next one first, then routes the returned one
  *  (server__dispatch: registry, rights, queries answered, commands queued) and commits its
  *  commands, all in arrival order. While the turn being read is full the ROUTER is not
- *  read (the requests wait in ZeroMQ's queue). A turn smaller than stage_bytes when the
+ *  read (the requests wait in ZeroMQ's queue). A turn is full at `batch` requests or
+ *  SERVER_STAGE_TURN_BYTES: a client's window of large requests arrives at once, and taken
+ *  as one turn it would be computed while the loop waits and then committed while the
+ *  worker waits; cut into turns, one turn's commit overlaps the next one's work. A turn smaller than stage_bytes when the
  *  worker is idle stays on the loop, as without a stage: a lone request pays no thread hop.
  */
 #include "server_int.h"
@@ -167,7 +170,7 @@ void server_stage_read(server_t *self, bus_sock_t *sock)
 {
     struct server_stage *st = self->stage;
     s_turn_t *t = &st->turn[st->reading];
-    while (t->n < self->opts.batch) {
+    while (t->n < self->opts.batch && t->bytes < SERVER_STAGE_TURN_BYTES) {
         bus_msg_t *m = &t->msgs[t->n];
         int rc = bus_recv(sock, m);
         if (rc == -EAGAIN)
@@ -180,7 +183,7 @@ void server_stage_read(server_t *self, bus_sock_t *sock)
         t->n++;
     }
     if (st->busy) {
-        if (t->n == self->opts.batch && !st->paused) {
+        if ((t->n == self->opts.batch || t->bytes >= SERVER_STAGE_TURN_BYTES) && !st->paused) {
             st->paused = true;   /* read on when the worker returns */
             server__watch(self, false);
         }

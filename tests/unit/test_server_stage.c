@@ -134,3 +134,28 @@ Test(server_stage, a_stop_with_a_turn_on_the_worker_drops_it_whole)
     sh_stop();
     cr_expect_eq(SH.calls, 0, "a handler ran for a dropped turn");
 }
+
+/* A window of large requests arrives at once: it is cut into turns of at most 64 KiB
+ * (SERVER_STAGE_TURN_BYTES), so that one turn's commit overlaps the next one's work. Twenty
+ * requests of 8 KiB, all queued before the loop turns: at least three turns (one turn
+ * each time the loop reads, without the cut). */
+Test(server_stage, a_window_of_large_requests_is_cut_into_turns)
+{
+    sh_stage_bytes = 1;
+    sh_start(3600000, SH_NOSYNC);
+    sh_settle();
+    static uint8_t junk[8192];
+    memset(junk, 0xff, sizeof junk);   /* not an Envelope: each is answered ERR_DECODE */
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(zmq_send(SH.dealer, junk, sizeof junk, 0), (int)sizeof junk);
+    for (int i = 0; i < 20; i++) {
+        sh_msg_t m;
+        sh_reply(&m);
+        cr_expect_eq(m.env->error->code, MVOI__ERROR_CODE__ERR_DECODE, "reply %d", i);
+        sh_msg_free(&m);
+    }
+    server_stats_t st;
+    server_stats(SH.srv, &st);
+    cr_expect_geq(st.staged, 3, "turns: %llu", (unsigned long long)st.staged);
+    sh_stop();
+}
