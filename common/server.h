@@ -119,12 +119,12 @@ typedef struct {
                                     message (an EventBatch) at most; 0 or 1: each alone.
                                     Every consumer of this PUB must read batches
                                     (feed.c, codec_batch_open) */
-    uint32_t stage_bytes;        /* a loop turn's requests of at least this many bytes
-                                    together are decoded and prepared (server_prep_fn) on
+    uint32_t stage_bytes;        /* a loop turn of requests of at least this many bytes
+                                    on average is decoded and prepared (server_prep_fn) on
                                     a worker while the loop commits the turn before, so
-                                    the two overlap (server_stage.c); smaller turns, when
+                                    the two overlap (server_stage.c); other turns, when
                                     nothing is staged, stay on the loop (no thread hop
-                                    for a lone request). 0: every turn on the loop */
+                                    for small requests). 0: every turn on the loop */
 } server_opts_t;
 
 server_t *server_new(uv_loop_t *loop, bus_ctx_t *ctx, const server_opts_t *opts, int *err);

@@ -26,10 +26,11 @@ static const cfg_spec_t s_config[] = {
       "message at most (an EventBatch: each consumer's feed takes its events one by one); "
       "only what one publish pass has, so nothing waits for a batch to fill; 0 or 1: each "
       "event alone", 0, 4096 },
-    { "stage_bytes", CFG_INT, "4096", "a loop turn's requests of at least this many bytes "
-      "together are decoded and computed on a worker thread while the loop stores the turn "
-      "before (smaller turns stay on the loop: a lone request pays no thread hop); 0: every "
-      "turn on the loop", 0, 1073741824 },
+    { "stage_bytes", CFG_INT, "4096", "a loop turn of requests of at least this many bytes "
+      "on average (some 45 measurements each) is decoded and computed on a worker thread while "
+      "the loop stores the turn before; turns of smaller requests stay on the loop (their "
+      "calculation is small beside each request's own cost, and a lone request pays no thread "
+      "hop); 0: every turn on the loop", 0, 1073741824 },
     { "retain_events", CFG_INT, "1000000",
       "keep at least the newest N impact events in the outbox; consumers further behind resynchronise "
       "from a snapshot instead of a replay; 0 = keep all", 0, 1000000000000 },

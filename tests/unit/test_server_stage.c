@@ -77,6 +77,22 @@ Test(server_stage, a_small_turn_stays_on_the_loop)
     sh_stop();
 }
 
+/* Forty commands of some 40 bytes, 1,600 together: small requests, so the turn stays on the
+ * loop however many it holds (the hop costs per turn, the prep saves per measurement). */
+Test(server_stage, a_turn_of_small_requests_stays_on_the_loop)
+{
+    sh_stage_bytes = 100;
+    sh_start(3600000, SH_NOSYNC);
+    sh_settle();
+    s_round(40);
+    server_stats_t st;
+    server_stats(SH.srv, &st);
+    cr_expect_eq(st.staged, 0);
+    cr_expect_eq(SH.prepped, 40);
+    cr_expect_eq(SH.prepped_off_loop, 0);
+    sh_stop();
+}
+
 Test(server_stage, bad_requests_of_a_staged_turn_get_named_errors)
 {
     sh_stage_bytes = 1;
