@@ -32,6 +32,7 @@ typedef struct {
     server_req_t **reqs;         /* one per message, from the pool (loop), NULL: none */
     uint32_t n;
     size_t bytes;
+    int64_t t_wake;              /* when its first request was read (traced only) */
 } s_turn_t;
 
 struct server_stage {
@@ -111,33 +112,43 @@ static bool s_large(const server_t *self, const s_turn_t *t)
     return t->n && t->bytes >= (size_t)self->opts.stage_bytes * t->n;
 }
 
+/* The turn read so far to the worker (idle): false when libuv refused it (it refuses
+ * only a work without a callback), the turn then still the one read. */
+static bool s_ship(server_t *self)
+{
+    struct server_stage *st = self->stage;
+    s_turn_t *t = &st->turn[st->reading];
+    for (uint32_t i = 0; i < t->n; i++)
+        t->reqs[i] = server_req_new(self);   /* the pool is the loop's */
+    st->reading = !st->reading;
+    st->busy = true;
+    st->done = false;
+    if (uv_queue_work(self->loop, &st->work, s_work, s_after) == 0) {
+        self->stats.staged++;
+        return true;
+    }
+    st->busy = false;
+    st->reading = !st->reading;
+    for (uint32_t i = 0; i < t->n; i++)
+        server_req_free(&t->reqs[i]);
+    return false;
+}
+
 /* The turn read so far: to the worker when it is large, else handled here at once. The
  * worker is idle. */
 static void s_start(server_t *self)
 {
     struct server_stage *st = self->stage;
     s_turn_t *t = &st->turn[st->reading];
-    if (t->n == 0)
+    if (t->n == 0 || (s_large(self, t) && s_ship(self)))
         return;
-    if (!s_large(self, t)) {
-        for (uint32_t i = 0; i < t->n; i++) {
-            server__handle(self, &t->msgs[i]);
-            bus_msg_close(&t->msgs[i]);
-        }
-        t->n = 0;
-        t->bytes = 0;
-        return;
+    self->t_wake = t->t_wake;
+    for (uint32_t i = 0; i < t->n; i++) {
+        server__handle(self, &t->msgs[i]);
+        bus_msg_close(&t->msgs[i]);
     }
-    for (uint32_t i = 0; i < t->n; i++)
-        t->reqs[i] = server_req_new(self);   /* the pool is the loop's */
-    st->reading = !st->reading;
-    st->busy = true;
-    st->done = false;
-    self->stats.staged++;
-    if (uv_queue_work(self->loop, &st->work, s_work, s_after) != 0) {
-        s_work(&st->work);   /* no worker: the same work here */
-        s_after(&st->work, 0);
-    }
+    t->n = 0;
+    t->bytes = 0;
 }
 
 /* Loop: the worker's turn is decoded. A large next turn goes to the worker before this
@@ -158,9 +169,8 @@ static void s_after(uv_work_t *w, int status)
     s_turn_t done = st->turn[!st->reading];
     st->turn[!st->reading].n = 0;
     st->turn[!st->reading].bytes = 0;
-    bool next_large = s_large(self, &st->turn[st->reading]);
-    if (next_large)
-        s_start(self);
+    bool shipped = s_large(self, &st->turn[st->reading]) && s_ship(self);
+    self->t_wake = done.t_wake;   /* the hop trace's "read" of these commands */
     for (uint32_t i = 0; i < done.n; i++) {
         if (done.reqs[i])
             server__dispatch(self, done.reqs[i], &done.msgs[i]);
@@ -169,7 +179,7 @@ static void s_after(uv_work_t *w, int status)
         done.reqs[i] = NULL;
         bus_msg_close(&done.msgs[i]);
     }
-    if (!next_large)
+    if (!shipped)
         s_start(self);
     server__run_batch(self);
     if (st->paused) {
@@ -182,6 +192,8 @@ void server_stage_read(server_t *self, bus_sock_t *sock)
 {
     struct server_stage *st = self->stage;
     s_turn_t *t = &st->turn[st->reading];
+    if (t->n == 0)
+        t->t_wake = self->t_wake;
     while (t->n < self->opts.batch && t->bytes < SERVER_STAGE_TURN_BYTES) {
         bus_msg_t *m = &t->msgs[t->n];
         int rc = bus_recv(sock, m);
