@@ -538,6 +538,9 @@ static bool s_undecoded(server_t *self, server_req_t *req, bus_msg_t *msg)
         else if (err == -EMSGSIZE)
             server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "",
                          "message larger than %u bytes", CODEC_MAX_BYTES);
+        else if (err == -ENOMEM)
+            server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                         "no memory to read the request; retry");
         else
             server_error(req, MVOI__ERROR_CODE__ERR_DECODE, "",
                          "the bytes are not an mvoi Envelope");
@@ -552,7 +555,7 @@ static bool s_undecoded(server_t *self, server_req_t *req, bus_msg_t *msg)
 
 /* The buyer registry and the key's rights, on the loop: both may be reloaded. True when
  * the request was refused (answered and freed). */
-static bool s_admitted_not(server_t *self, server_req_t *req, bus_msg_t *msg)
+static bool s_not_admitted(server_t *self, server_req_t *req, bus_msg_t *msg)
 {
     const char *b = req->req->buyer;
     if (b && *b && !mvoi_buyers_accepts(self->opts.buyers, b)) {
@@ -575,7 +578,7 @@ static bool s_admitted_not(server_t *self, server_req_t *req, bus_msg_t *msg)
 void server__dispatch(server_t *self, server_req_t *req, bus_msg_t *msg)
 {
     self->stats.requests++;
-    if (s_undecoded(self, req, msg) || s_admitted_not(self, req, msg))
+    if (s_undecoded(self, req, msg) || s_not_admitted(self, req, msg))
         return;
     switch (req->req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:

@@ -132,6 +132,11 @@ int impact_svc_encode_packed(impact_svc_t *self, const Mvoi__Measurement *m,
 
 /* ---- service_prep.c: a submit's calculations before its batch (server_prep_fn) */
 
+/* The measurement in of a SubmitMeasurements as it is computed and stored: the envelope's
+ * buyer, no revision yet. False when in names another buyer (refused, not computed). */
+bool impact_svc_submitted(const Mvoi__Measurement *in, const char *buyer,
+                          Mvoi__Measurement *out);
+
 /* One measurement of a SubmitMeasurements, computed: its impact packed (ok), or why it
  * cannot be computed (refused). Neither: the handler computes it (a buyer that differs
  * from the envelope's is refused there before any calculation). */

@@ -13,16 +13,25 @@
 
 #include "calc.h"
 
+bool impact_svc_submitted(const Mvoi__Measurement *in, const char *buyer,
+                          Mvoi__Measurement *out)
+{
+    if (in->buyer && *in->buyer && strcmp(in->buyer, buyer) != 0)
+        return false;
+    *out = *in;
+    out->buyer = (char *)buyer;
+    out->has_revision = 0;
+    out->revision = 0;
+    return true;
+}
+
 /* One measurement: its impact packed, or the error a handler would have answered. */
 static void s_one(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *in,
                   const char *buyer, impact_svc_prep_t *p)
 {
-    if (in->buyer && *in->buyer && strcmp(in->buyer, buyer) != 0)
+    Mvoi__Measurement m;
+    if (!impact_svc_submitted(in, buyer, &m))
         return;   /* refused by the handler before any calculation */
-    Mvoi__Measurement m = *in;
-    m.buyer = (char *)buyer;
-    m.has_revision = 0;
-    m.revision = 0;
     impact_error_t err;
     Mvoi__Impact *imp = NULL;
     if (calc_impact(self->factors, &m, &imp, &err) < 0) {

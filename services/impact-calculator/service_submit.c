@@ -158,17 +158,14 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
 #define S_PREFIX() snprintf(prefix, sizeof prefix, "%s.measurements[%zu]", body, i)
     char prefix[96], field[256];
     r->id = in->id;   /* request memory lives as long as the reply */
-    if (in->buyer && *in->buyer && strcmp(in->buyer, buyer) != 0) {
+    Mvoi__Measurement m;
+    if (!impact_svc_submitted(in, buyer, &m)) {
         S_PREFIX();
         snprintf(field, sizeof field, "%s.buyer", prefix);
         r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
                                 "differs from the envelope's buyer", with_msg);
         return 0;
     }
-    Mvoi__Measurement m = *in;
-    m.buyer = (char *) buyer;
-    m.has_revision = 0;
-    m.revision = 0;
     impact_error_t err;
     Mvoi__Impact *imp = NULL;
     const impact_error_t *e = s_compute(self, prep, &m, &imp, &err);

@@ -63,34 +63,31 @@ Test(server_stage, a_durable_store_answers_staged_turns_after_their_flush)
     sh_stop();
 }
 
-Test(server_stage, a_small_turn_stays_on_the_loop)
+/* n commands with stage_bytes sb: answered as ever, none staged, each prepared on the loop. */
+static void s_on_the_loop(uint32_t sb, int n)
 {
-    sh_stage_bytes = 4096;   /* one command is some 40 bytes */
+    sh_stage_bytes = sb;
     sh_start(3600000, SH_NOSYNC);
     sh_settle();
-    s_round(1);
+    s_round(n);
     server_stats_t st;
     server_stats(SH.srv, &st);
     cr_expect_eq(st.staged, 0);
-    cr_expect_eq(SH.prepped, 1, "the prep runs on the loop then");
+    cr_expect_eq(SH.prepped, n, "the prep runs on the loop then");
     cr_expect_eq(SH.prepped_off_loop, 0);
     sh_stop();
+}
+
+Test(server_stage, a_small_turn_stays_on_the_loop)
+{
+    s_on_the_loop(4096, 1);   /* one command is some 40 bytes */
 }
 
 /* Forty commands of some 40 bytes, 1,600 together: small requests, so the turn stays on the
  * loop however many it holds (the hop costs per turn, the prep saves per measurement). */
 Test(server_stage, a_turn_of_small_requests_stays_on_the_loop)
 {
-    sh_stage_bytes = 100;
-    sh_start(3600000, SH_NOSYNC);
-    sh_settle();
-    s_round(40);
-    server_stats_t st;
-    server_stats(SH.srv, &st);
-    cr_expect_eq(st.staged, 0);
-    cr_expect_eq(SH.prepped, 40);
-    cr_expect_eq(SH.prepped_off_loop, 0);
-    sh_stop();
+    s_on_the_loop(100, 40);
 }
 
 Test(server_stage, bad_requests_of_a_staged_turn_get_named_errors)
