@@ -129,7 +129,7 @@ typedef int (store_fn)(MDB_txn *txn, void *arg);
  * a system failure, MVOI_E_* for the store's own (logged to stderr), -EDEADLK when called
  * from inside another store_write. In WAL mode fn runs in the open transaction (a failing
  * fn still changes nothing: the transaction is dropped and rebuilt from the log's records
- * in memory), and "commit" is the record appended to the log. */
+ * since the checkpoint), and "commit" is the record appended to the log. */
 int store_write(store_t *self, store_fn *fn, void *arg);
 /* Run fn in a read-only transaction (aborted afterwards); fn's result is converted as
  * above. In WAL mode fn runs in the open write transaction (it reads its own writes) and

@@ -3,8 +3,8 @@
  *  LMDB has no write hook, so every write of the services goes through these wrappers. In
  *  WAL mode, inside store_write, each appends its operation to the batch's record as it
  *  happens, in the record's own format: PUT (db, key, value), DEL (db, key), DROP (db);
- *  the record is built in place at the end of the records kept in memory since the
- *  checkpoint (store_int.h, mem), cut off again if the batch fails.
+ *  the record is built in place in memory (store_int.h, mem), cut off again if the batch
+ *  fails, and dropped once the log file has it.
  *  The key and a value in hand are copied just before the LMDB call (the caller's bytes
  *  as given: after the call a pointer into a page may have moved) and dropped again if
  *  the call fails, so a refused put (MDB_KEYEXIST under MDB_NOOVERWRITE or MDB_APPEND), a

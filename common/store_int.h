@@ -2,10 +2,10 @@
  *
  *  WAL mode (store_opts_t.wal, docs/design.md#sync-policy): one long LMDB write transaction
  *  (txn) stays open between checkpoints; each store_write runs fn in it (a failing fn drops
- *  it, and the records since the checkpoint are re-applied from memory); the batch's
+ *  it, and the records since the checkpoint are re-applied from the log file); the batch's
  *  operations, recorded by the store_put family as they succeed (store_cap.c), are
- *  appended to the log file (store_wal.h) as one record, kept in memory (mem) until the
- *  next checkpoint commits the long transaction.
+ *  appended to the log file (store_wal.h) as one record, built in memory (mem) and
+ *  dropped from it once written (store_walmode.c, s_begin, says why).
  */
 #ifndef MVOI_STORE_INT_H
 #define MVOI_STORE_INT_H
@@ -68,7 +68,10 @@ struct store_t {
     store_wal_t *wal;
     MDB_dbi main_dbi;
     MDB_txn *txn;                /* the long transaction; NULL until the next write */
-    store_buf_t mem;             /* [u32 len][record] since the checkpoint: re-applied */
+    store_buf_t mem;             /* [u32 len][record] of the batch being written */
+    uint64_t cp_lsn, cp_off;     /* the first record after the last checkpoint: its lsn
+                                    and where it is (or goes) in the log */
+    uint64_t logged;             /* bytes of records logged since the last checkpoint */
     bool capturing;              /* store_put & co append their operations to mem */
     int cap_err;                 /* a capture failed (memory, unknown db): the batch fails */
     size_t cap_at;               /* the batch's [u32 len][record] in mem starts here; the

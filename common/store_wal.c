@@ -269,6 +269,33 @@ int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
     return rc;
 }
 
+int store_wal_reread(store_wal_t *w, uint64_t first, uint64_t last, uint64_t off,
+                     uint64_t salt, store_wal_cb *cb, void *arg)
+{
+    if (first > last)
+        return 0;
+    if (off < STORE_WAL_BASE)
+        off = STORE_WAL_BASE;
+    uint8_t *map = mmap(NULL, (size_t)w->size, PROT_READ, MAP_SHARED, w->fd, 0);
+    if (map == MAP_FAILED)
+        return -errno;
+    int rc = 0;
+    for (uint64_t lsn = first; rc == 0 && lsn <= last; lsn++) {
+        uint64_t len, l, synced;
+        if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced)) {
+            off = STORE_WAL_BASE;   /* the wrap rule */
+            if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced)) {
+                rc = -EUCLEAN;
+                break;
+            }
+        }
+        rc = cb(arg, lsn, map + off + STORE_WAL_HDR, (size_t)len);
+        off += s_total((size_t)len);
+    }
+    munmap(map, (size_t)w->size);
+    return rc;
+}
+
 void store_wal_start(store_wal_t *w, uint64_t off)
 {
     w->head = off >= STORE_WAL_BASE && off < w->size ? off : STORE_WAL_BASE;

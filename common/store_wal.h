@@ -56,6 +56,12 @@ typedef int (store_wal_cb)(void *arg, uint64_t lsn, const uint8_t *p, size_t len
 int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
                      store_wal_cb *cb, void *arg, uint64_t *next, uint64_t *bad);
 
+/* The records first..last of this salt from offset off on, each to cb in order: what was
+ * logged since the last checkpoint, for a long transaction that had to be dropped (the
+ * store re-applies it). Unlike the replay above it leaves the writer's head alone and
+ * wants every record: one that is not there is -EUCLEAN. */
+int store_wal_reread(store_wal_t *w, uint64_t first, uint64_t last, uint64_t off,
+                     uint64_t salt, store_wal_cb *cb, void *arg);
 /* The header's confirmed transaction id: 0 and *valid true, or -EUCLEAN and *valid false
  * when it does not check (a file of the old layout, a torn header: only a header write
  * in flight can tear it, and that write comes after its checkpoint's flush); -errno. */

@@ -1,10 +1,10 @@
 /*  store_walmode: the store's WAL mode (store.h opts.wal, store_int.h, store_wal.h).
  *
  *  Between checkpoints one LMDB write transaction stays open; a store_write runs fn in it
- *  (a failing fn drops it: every record since the checkpoint is re-applied from memory at
- *  the next begin, so the batch alone is undone), appends the batch's record to
- *  the log file (no flush: store_flush does one fdatasync per group, on a worker thread)
- *  and keeps a copy in memory. The record is what fn did, operation by operation as
+ *  (a failing fn drops it: every record since the checkpoint is re-read from the log file
+ *  and re-applied at the next begin, so the batch alone is undone) and appends the batch's
+ *  record to the log file (no flush: store_flush does one fdatasync per group, on a worker
+ *  thread). The record is what fn did, operation by operation as
  *  LMDB took it, with the values as they were put (store_cap.c builds it while fn runs):
  *  replayed in order it gives the batch's end state, and nothing has to be read back
  *  from LMDB to log it. A checkpoint writes where replay starts (the key
@@ -13,7 +13,7 @@
  *  data.mdb and names the checkpoint in the log's header (confirmed). Only then may the
  *  ring reuse the records before it, and only then may the next checkpoint commit. If the
  *  long transaction must be aborted (a full map, a failed log write or checkpoint), a new
- *  one gets every record since the checkpoint re-applied from memory: nothing logged is
+ *  one gets every record since the checkpoint re-applied from the log: nothing logged is
  *  lost.
  *
  *  Why not MDB_NOSYNC commits per batch: the kernel may write a meta page before the
@@ -83,8 +83,26 @@ static int s_key_put(store_t *self, MDB_txn *txn, const s_key_t *k)
     return mdb_put(txn, self->main_dbi, &key, &v, 0);
 }
 
+typedef struct {
+    store_t *self;
+    MDB_txn *txn;
+    uint64_t count, first;
+} s_replay_t;
+
+static int s_replay_one(void *arg, uint64_t lsn, const uint8_t *p, size_t len)
+{
+    s_replay_t *r = arg;
+    if (!r->count++)
+        r->first = lsn;
+    return store__rec_apply(r->self, r->txn, p, len);
+}
+
 /* Begin the long transaction if none is open, with every record since the checkpoint
- * re-applied (a full map grows it and starts over). */
+ * re-applied (a full map grows it and starts over). The records are re-read from the log
+ * file, where each was written before its batch was acknowledged; they used to be kept in
+ * memory as well, up to the checkpoint's 16 MiB, and writing each batch's record at the
+ * end of that buffer, far from the cache, was a tenth of the loop's CPU (docs/latency.md,
+ * tenth session). Only a dropped transaction reads them: a failed batch, a full map. */
 static int s_begin(store_t *self)
 {
     for (int attempt = 0; !self->txn && attempt < S_ATTEMPTS; attempt++) {
@@ -93,12 +111,9 @@ static int s_begin(store_t *self)
             self->txn = NULL;
             return rc;
         }
-        const uint8_t *p = self->mem.b, *end = self->mem.b + self->mem.len;
-        while (rc == 0 && p < end) {
-            uint32_t n = store_get_be32(p);
-            rc = store__rec_apply(self, self->txn, p + 4, n);
-            p += 4 + n;
-        }
+        s_replay_t r = { self, self->txn, 0, 0 };
+        rc = store_wal_reread(self->wal, self->cp_lsn, self->last_txn, self->cp_off,
+                              self->salt, s_replay_one, &r);
         if (rc == 0)
             break;
         mdb_txn_abort(self->txn);
@@ -159,7 +174,7 @@ static int s_confirm(store_t *self, bool wait)
 static bool s_put_off(store_t *self)
 {
     return s_confirm(self, false) == 0 && self->cp_pending
-           && self->mem.len < 2 * self->cp_bytes;
+           && self->logged < 2 * self->cp_bytes;
 }
 
 /* Commit the long transaction with the replay point after the last record. The flush
@@ -191,7 +206,9 @@ static int s_checkpoint(store_t *self, bool clean, bool now, bool *committed)
         if (rc != 0)
             break;
         /* Committed: the records are in LMDB; the ring keeps them until confirmed. */
-        self->mem.len = 0;
+        self->logged = 0;
+        self->cp_lsn = k.next_lsn;
+        self->cp_off = k.off;
         *committed = true;
         self->cp_pending = txnid;
         self->cp_pending_at = at;
@@ -235,9 +252,8 @@ int store_checkpoint(store_t *self)
  * is then durable in LMDB and needs no record). */
 static int s_log(store_t *self)
 {
-    /* The record is in memory already (store_cap.c): a record in the file that could not
-     * be re-applied would leave the log ahead of what the caller was told. Every failure
-     * below cuts it off again. */
+    /* The record was built in memory (store_cap.c) and is dropped from it here, written
+     * or not: written, s_begin re-reads it from the file; not written, its batch fails. */
     size_t mem0 = self->cap_at;
     const uint8_t *rec = self->mem.b + mem0 + 4;
     size_t rec_len = self->mem.len - mem0 - 4;
@@ -246,7 +262,7 @@ static int s_log(store_t *self)
         self->mem.len = mem0;
         return rc;
     }
-    if (mem0 == 0)
+    if (self->logged == 0)
         self->mem_since_ms = s_now_ms();   /* the oldest record not yet in LMDB */
     uint64_t lsn = self->last_txn + 1;
     rc = store_wal_append(self->wal, lsn, self->durable_txn, self->salt, rec, rec_len);
@@ -275,12 +291,14 @@ static int s_log(store_t *self)
         return rc;
     }
     self->last_txn = lsn;
+    self->logged += rec_len;
+    self->mem.len = mem0;   /* in the file now: s_begin re-reads it from there */
     return 0;
 }
 
 /* One attempt: fn in the long transaction itself, then the record. A failure drops the
  * long transaction (the batch's writes are in it) and the next begin re-applies every
- * record since the checkpoint from memory. Batches fail only on storage errors (a service
+ * record since the checkpoint from the log. Batches fail only on storage errors (a service
  * refuses a bad command before it writes), so that rare cost buys every batch out of a
  * nested transaction: its begin allocates two page lists, and each page the batch touches
  * that the long transaction already holds is copied (and the copy zeroed) into it. */
@@ -335,7 +353,7 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
         int rc = s_attempt(self, fn, arg, &from_disk);
         if (rc == 0) {
             self->write_last_ms = s_now_ms();
-            if (self->mem.len && (self->mem.len >= self->cp_bytes
+            if (self->logged && (self->logged >= self->cp_bytes
                 || s_now_ms() - self->mem_since_ms >= (int64_t)self->cp_ms)
                 && !s_put_off(self))
             {
@@ -369,20 +387,6 @@ int store__wal_read(store_t *self, store_fn *fn, void *arg)
 }
 
 /* ---- open: recovery, then the log for this incarnation ---- */
-
-typedef struct {
-    store_t *self;
-    MDB_txn *txn;
-    uint64_t count, first;
-} s_replay_t;
-
-static int s_replay_one(void *arg, uint64_t lsn, const uint8_t *p, size_t len)
-{
-    s_replay_t *r = arg;
-    if (!r->count++)
-        r->first = lsn;
-    return store__rec_apply(r->self, r->txn, p, len);
-}
 
 static void s_refuse(store_t *self, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -601,6 +605,8 @@ int store__wal_open(store_t *self, const store_opts_t *opts)
     self->wal = w;
     w = NULL;
     self->last_txn = self->durable_txn = next - 1;
+    self->cp_lsn = next;
+    self->cp_off = STORE_WAL_BASE;
     self->cp_bytes = opts->wal_checkpoint_bytes ? opts->wal_checkpoint_bytes
                                                 : S_DEFAULT_CP_BYTES;
     self->cp_ms = opts->wal_checkpoint_ms ? opts->wal_checkpoint_ms : S_DEFAULT_CP_MS;
@@ -672,7 +678,7 @@ void store__wal_tick(store_t *self)
         store__failed(self, s_raw(rc), false);
         return;
     }
-    if (!self->mem.len || (now - self->mem_since_ms < (int64_t)self->cp_ms
+    if (!self->logged || (now - self->mem_since_ms < (int64_t)self->cp_ms
                            && now - self->write_last_ms < S_IDLE_MS))
         return;
     if (s_put_off(self))
