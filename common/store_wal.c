@@ -234,6 +234,36 @@ static bool s_damaged(const uint8_t *map, uint64_t size, uint64_t salt, uint64_t
     return false;
 }
 
+/* The records *lsn, *lsn + 1, ... (up to last) of this salt from *off on, each to cb, by
+ * the placement rule; stops at the first one not there (*lsn names it; *off: where it was
+ * looked for last) or at cb's non-zero return, which it returns. */
+static int s_walk(const uint8_t *map, uint64_t size, uint64_t salt, uint64_t last,
+                  store_wal_cb *cb, void *arg, uint64_t *lsn, uint64_t *off)
+{
+    for (; *lsn <= last; (*lsn)++) {
+        uint64_t len, l, synced;
+        if (!s_valid(map, size, *off, salt, *lsn, &len, &l, &synced)) {
+            *off = STORE_WAL_BASE;   /* the wrap rule: it did not fit before the end */
+            if (!s_valid(map, size, *off, salt, *lsn, &len, &l, &synced))
+                return 0;
+        }
+        int rc = cb(arg, *lsn, map + *off + STORE_WAL_HDR, (size_t)len);
+        if (rc != 0)
+            return rc;
+        *off += s_total((size_t)len);
+    }
+    return 0;
+}
+
+/* The whole file, read-only; *off raised to where records start. NULL (errno) on failure. */
+static uint8_t *s_map(store_wal_t *w, uint64_t *off)
+{
+    if (*off < STORE_WAL_BASE)
+        *off = STORE_WAL_BASE;
+    uint8_t *map = mmap(NULL, (size_t)w->size, PROT_READ, MAP_SHARED, w->fd, 0);
+    return map == MAP_FAILED ? NULL : map;
+}
+
 int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
                      store_wal_cb *cb, void *arg, uint64_t *next, uint64_t *bad)
 {
@@ -241,24 +271,10 @@ int store_wal_replay(store_wal_t *w, uint64_t lsn, uint64_t off, uint64_t salt,
     *bad = 0;
     if (w->size < STORE_WAL_BASE + STORE_WAL_HDR)
         return 0;
-    if (off < STORE_WAL_BASE)
-        off = STORE_WAL_BASE;
-    uint8_t *map = mmap(NULL, (size_t)w->size, PROT_READ, MAP_SHARED, w->fd, 0);
-    if (map == MAP_FAILED)
+    uint8_t *map = s_map(w, &off);
+    if (!map)
         return -errno;
-    int rc = 0;
-    for (;;) {
-        uint64_t len, l, synced;
-        if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced)) {
-            off = STORE_WAL_BASE;   /* the wrap rule: it did not fit before the end */
-            if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced))
-                break;
-        }
-        if ((rc = cb(arg, lsn, map + off + STORE_WAL_HDR, (size_t)len)) != 0)
-            break;
-        off += s_total((size_t)len);
-        lsn++;
-    }
+    int rc = s_walk(map, w->size, salt, UINT64_MAX, cb, arg, &lsn, &off);
     *next = lsn;
     if (rc == 0 && s_damaged(map, w->size, salt, lsn)) {
         *bad = lsn;
@@ -274,26 +290,13 @@ int store_wal_reread(store_wal_t *w, uint64_t first, uint64_t last, uint64_t off
 {
     if (first > last)
         return 0;
-    if (off < STORE_WAL_BASE)
-        off = STORE_WAL_BASE;
-    uint8_t *map = mmap(NULL, (size_t)w->size, PROT_READ, MAP_SHARED, w->fd, 0);
-    if (map == MAP_FAILED)
+    uint8_t *map = s_map(w, &off);
+    if (!map)
         return -errno;
-    int rc = 0;
-    for (uint64_t lsn = first; rc == 0 && lsn <= last; lsn++) {
-        uint64_t len, l, synced;
-        if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced)) {
-            off = STORE_WAL_BASE;   /* the wrap rule */
-            if (!s_valid(map, w->size, off, salt, lsn, &len, &l, &synced)) {
-                rc = -EUCLEAN;
-                break;
-            }
-        }
-        rc = cb(arg, lsn, map + off + STORE_WAL_HDR, (size_t)len);
-        off += s_total((size_t)len);
-    }
+    uint64_t lsn = first;
+    int rc = s_walk(map, w->size, salt, last, cb, arg, &lsn, &off);
     munmap(map, (size_t)w->size);
-    return rc;
+    return rc == 0 && lsn <= last ? -EUCLEAN : rc;
 }
 
 void store_wal_start(store_wal_t *w, uint64_t off)

@@ -643,6 +643,38 @@ Test(wal, flipped_byte_in_the_middle_is_refused_by_name)
     cr_assert_eq(err, -EUCLEAN, "named: %d", err);
 }
 
+/* The records since the checkpoint are re-read from the log when the long transaction is
+ * dropped (a failed batch). A record damaged in the file since it was written is then
+ * refused by name, and nothing more is acknowledged: not a store silently short of it. */
+Test(wal, a_damaged_record_under_a_dropped_transaction_refuses_what_follows)
+{
+    wopts_t w = { .size = 256 << 10, .cp_bytes = 256 << 10, .cp_ms = 3600000 };
+    store_t *s = s_open(s_dir, true, &w);
+    s_run(s, 0, 5);   /* five records, no checkpoint yet */
+    char p[128];
+    s_path(p, sizeof p, s_dir, "wal.mvoi");
+    size_t len;
+    uint8_t *m = s_read_file(p, &len);
+    rec_t r[8];
+    size_t nr = s_records(m, len, r, 8);
+    free(m);
+    cr_assert_eq(nr, 5, "records in the log: %zu", nr);
+    int fd = open(p, O_RDWR);
+    cr_assert_geq(fd, 0);
+    uint8_t byte;
+    off_t at = (off_t)(r[2].off + 32 + r[2].len / 2);
+    cr_assert_eq(pread(fd, &byte, 1, at), 1);
+    byte ^= 0x10;
+    cr_assert_eq(pwrite(fd, &byte, 1, at), 1);
+    close(fd);
+    s_run(s, 5, 6);   /* batch 5 fails: the long transaction is dropped */
+    batch_t b = { s, 7, false };
+    int rc = store_write(s, s_batch_fn, &b);
+    cr_assert(rc != 0, "a write on a log missing a record was acknowledged");
+    cr_assert(store_write(s, s_batch_fn, &b) != 0, "the next one too");
+    store_destroy(&s);
+}
+
 Test(wal, missing_log_with_records_expected_is_refused)
 {
     s_crash_after(10, NULL, false);
