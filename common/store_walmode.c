@@ -99,10 +99,11 @@ static int s_replay_one(void *arg, uint64_t lsn, const uint8_t *p, size_t len)
 
 /* Begin the long transaction if none is open, with every record since the checkpoint
  * re-applied (a full map grows it and starts over). The records are re-read from the log
- * file, where each was written before its batch was acknowledged; they used to be kept in
- * memory as well, up to the checkpoint's 16 MiB, and writing each batch's record at the
- * end of that buffer, far from the cache, was a tenth of the loop's CPU (docs/latency.md,
- * tenth session). Only a dropped transaction reads them: a failed batch, a full map. */
+ * file, where each was written before its batch was acknowledged. They used to be kept in
+ * memory as well, up to the checkpoint's 16 MiB (a buffer of 32 after doubling): 23 MB of
+ * the impact-calculator's peak memory in a 600,000-measurement run (docs/latency.md,
+ * tenth session), for a path that only a dropped transaction takes (a failed batch, a
+ * full map). */
 static int s_begin(store_t *self)
 {
     for (int attempt = 0; !self->txn && attempt < S_ATTEMPTS; attempt++) {

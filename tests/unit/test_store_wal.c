@@ -294,6 +294,30 @@ static uint8_t *s_read_file(const char *path, size_t *len)
     return b;
 }
 
+/* The records of s_dir's log (at most cap); path gets the log's path. */
+static size_t s_log_records(char *path, size_t pcap, rec_t *r, size_t cap)
+{
+    s_path(path, pcap, s_dir, "wal.mvoi");
+    size_t len;
+    uint8_t *m = s_read_file(path, &len);
+    size_t n = s_records(m, len, r, cap);
+    free(m);
+    return n;
+}
+
+/* Flip one bit in the middle of record r's payload in the log file at path. */
+static void s_flip(const char *path, const rec_t *r)
+{
+    int fd = open(path, O_RDWR);
+    cr_assert_geq(fd, 0);
+    uint8_t byte;
+    off_t at = (off_t)(r->off + 32 + r->len / 2);
+    cr_assert_eq(pread(fd, &byte, 1, at), 1);
+    byte ^= 0x10;
+    cr_assert_eq(pwrite(fd, &byte, 1, at), 1);
+    close(fd);
+}
+
 /* ---- tests ---- */
 
 Test(wal, reads_its_own_writes_and_keeps_them_across_a_clean_stop)
@@ -622,21 +646,10 @@ Test(wal, flipped_byte_in_the_middle_is_refused_by_name)
     wopts_t w = { .size = 256 << 10, .cp_bytes = 256 << 10, .cp_ms = 3600000 };
     s_crash_after(40, &w, true);
     char p[128];
-    s_path(p, sizeof p, s_dir, "wal.mvoi");
-    size_t len;
-    uint8_t *m = s_read_file(p, &len);
     rec_t r[64];
-    size_t nr = s_records(m, len, r, 64);
-    free(m);
+    size_t nr = s_log_records(p, sizeof p, r, 64);
     cr_assert_gt(nr, 10);
-    int fd = open(p, O_RDWR);
-    cr_assert_geq(fd, 0);
-    uint8_t byte;
-    off_t at = (off_t)(r[nr / 2].off + 32 + r[nr / 2].len / 2);
-    cr_assert_eq(pread(fd, &byte, 1, at), 1);
-    byte ^= 0x10;
-    cr_assert_eq(pwrite(fd, &byte, 1, at), 1);
-    close(fd);
+    s_flip(p, &r[nr / 2]);
     int err = 0;
     store_t *s = s_open_at(s_dir, true, &w, &err);
     cr_assert_null(s);
@@ -652,21 +665,10 @@ Test(wal, a_damaged_record_under_a_dropped_transaction_refuses_what_follows)
     store_t *s = s_open(s_dir, true, &w);
     s_run(s, 0, 5);   /* five records, no checkpoint yet */
     char p[128];
-    s_path(p, sizeof p, s_dir, "wal.mvoi");
-    size_t len;
-    uint8_t *m = s_read_file(p, &len);
     rec_t r[8];
-    size_t nr = s_records(m, len, r, 8);
-    free(m);
+    size_t nr = s_log_records(p, sizeof p, r, 8);
     cr_assert_eq(nr, 5, "records in the log: %zu", nr);
-    int fd = open(p, O_RDWR);
-    cr_assert_geq(fd, 0);
-    uint8_t byte;
-    off_t at = (off_t)(r[2].off + 32 + r[2].len / 2);
-    cr_assert_eq(pread(fd, &byte, 1, at), 1);
-    byte ^= 0x10;
-    cr_assert_eq(pwrite(fd, &byte, 1, at), 1);
-    close(fd);
+    s_flip(p, &r[2]);
     s_run(s, 5, 6);   /* batch 5 fails: the long transaction is dropped */
     batch_t b = { s, 7, false };
     int rc = store_write(s, s_batch_fn, &b);
