@@ -6,8 +6,11 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mvoi_curve.h"
+
+extern char **environ;
 
 /* ================================================================ fleet */
 
@@ -17,6 +20,40 @@ static const char *s_bins[3] = { "services/calendar/mvoi-calendar",
                                  "services/kpi-aggregator/mvoi-kpi-aggregator" };
 
 const char *e2e_fleet_name(int which) { return s_names[which]; }
+
+/* Has the environment built for service w a value for the variable of kv ("NAME=...")? */
+static bool s_has(const e2e_fleet_t *f, int w, const char *kv)
+{
+    size_t nl = strcspn(kv, "=");
+    for (int i = 0; f->envp[w][i]; i++)
+        if (strncmp(f->envp[w][i], kv, nl + 1) == 0)
+            return true;
+    return false;
+}
+
+/* The caller's settings of each service (MVOI_<SERVICE>_*: the A/B runs of the benchmarks)
+ * reach it, but for what the fleet set itself (endpoints, data dir, heartbeat, sync), and
+ * LD_PRELOAD reaches all three (allocator experiments). The services get only the
+ * environment built here; a list of names passed through had silently dropped two
+ * settings that an A/B named as its switch. A variable without room is fatal: a run
+ * without the setting it asked for would measure something else. */
+static void s_pass_through(e2e_fleet_t *f)
+{
+    static const char *const prefix[3] = { "MVOI_CALENDAR_", "MVOI_IMPACT_CALCULATOR_",
+                                           "MVOI_KPI_AGGREGATOR_" };
+    for (char **e = environ; *e; e++)
+        for (int w = 0; w < 3; w++) {
+            bool ours = strncmp(*e, prefix[w], strlen(prefix[w])) == 0
+                        || strncmp(*e, "LD_PRELOAD=", 11) == 0;
+            if (!ours || s_has(f, w, *e))
+                continue;
+            if (e2e_fleet_env(f, w, *e) != 0) {
+                fprintf(stderr, "e2e fleet: no room for %.64s in the %s's environment\n", *e,
+                        s_names[w]);
+                exit(2);
+            }
+        }
+}
 
 void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
 {
@@ -48,25 +85,6 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB=%s", f->cpub);
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_HEARTBEAT_MS=200");
     P(E2E_IMP, "MVOI_IMPACT_CALCULATOR_NOSYNC=%s", ns);
-    /* A/B of the sync settings (benchmarks): the caller's choice, else the default. The
-     * services get only the environment built here, so a setting not listed never reaches
-     * them; LD_PRELOAD is passed for allocator experiments. */
-    static const struct { int w; const char *name; } ab_vars[] = {
-        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL" },
-        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MS" },
-        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_MB" },
-        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_WAL_CHECKPOINT_PACE_MS" },
-        { E2E_KPI, "MVOI_KPI_AGGREGATOR_CHECKPOINT_MS" },
-        { E2E_KPI, "MVOI_KPI_AGGREGATOR_CHECKPOINT_PACE_MS" },
-        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_STAGE_BYTES" },
-        { E2E_KPI, "MVOI_KPI_AGGREGATOR_LINGER_MS" },
-        { E2E_IMP, "MVOI_IMPACT_CALCULATOR_RETAIN_EVENTS" },
-        { E2E_KPI, "MVOI_KPI_AGGREGATOR_RETAIN_EVENTS" },
-        { E2E_IMP, "LD_PRELOAD" }, { E2E_KPI, "LD_PRELOAD" }, { E2E_CAL, "LD_PRELOAD" },
-    };
-    for (size_t v = 0; v < sizeof ab_vars / sizeof ab_vars[0]; v++)
-        if (getenv(ab_vars[v].name))
-            P(ab_vars[v].w, "%s=%s", ab_vars[v].name, getenv(ab_vars[v].name));
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_API=%s", f->kapi);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_PUB=%s", f->kpub);
     P(E2E_KPI, "MVOI_KPI_AGGREGATOR_CALENDAR_API=%s", f->capi);
@@ -82,6 +100,7 @@ void e2e_fleet_init(e2e_fleet_t *f, bool nosync)
         f->envp[w][n[w]] = NULL;
         h_bin(f->bin[w], sizeof f->bin[w], s_bins[w]);
     }
+    s_pass_through(f);
 }
 
 int e2e_fleet_env(e2e_fleet_t *f, int which, const char *kv)

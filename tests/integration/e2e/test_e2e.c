@@ -388,3 +388,38 @@ Test(e2e, mvoictl_measure_add_reaches_kpi_watch, .timeout = 60)
     free(w);
     e2e_fleet_fini(&f, false);
 }
+
+/* How many entries of a service's environment start with s. */
+static int s_env_count(const char *const *envp, const char *s)
+{
+    int n = 0;
+    for (int i = 0; envp[i]; i++)
+        n += strncmp(envp[i], s, strlen(s)) == 0;
+    return n;
+}
+
+/* A benchmark's A/B switch is a variable in the caller's environment: every
+ * MVOI_<SERVICE>_* reaches that service (and only it), and none overrides what the fleet
+ * sets itself. The fleet used to pass a list of names, and dropped two switches. */
+Test(e2e_fleet, the_callers_settings_of_a_service_reach_it_and_not_over_the_fleets_own)
+{
+    setenv("MVOI_IMPACT_CALCULATOR_STAGE_BYTES", "7", 1);
+    setenv("MVOI_KPI_AGGREGATOR_LINGER_MS", "3", 1);
+    setenv("MVOI_IMPACT_CALCULATOR_API", "ipc:///nowhere", 1);
+    e2e_fleet_t *f = calloc(1, sizeof *f);
+    cr_assert_not_null(f);
+    e2e_fleet_init(f, false);
+    unsetenv("MVOI_IMPACT_CALCULATOR_STAGE_BYTES");
+    unsetenv("MVOI_KPI_AGGREGATOR_LINGER_MS");
+    unsetenv("MVOI_IMPACT_CALCULATOR_API");
+    cr_assert_eq(s_env_count(f->envp[E2E_IMP], "MVOI_IMPACT_CALCULATOR_STAGE_BYTES=7"), 1);
+    cr_assert_eq(s_env_count(f->envp[E2E_KPI], "MVOI_KPI_AGGREGATOR_LINGER_MS=3"), 1);
+    cr_assert_eq(s_env_count(f->envp[E2E_KPI], "MVOI_IMPACT_CALCULATOR_"), 0);
+    cr_assert_eq(s_env_count(f->envp[E2E_CAL], "MVOI_KPI_AGGREGATOR_"), 0);
+    cr_assert_eq(s_env_count(f->envp[E2E_IMP], "MVOI_IMPACT_CALCULATOR_API="), 1);
+    char own[256];
+    snprintf(own, sizeof own, "MVOI_IMPACT_CALCULATOR_API=%s", f->iapi);
+    cr_assert_eq(s_env_count(f->envp[E2E_IMP], own), 1, "the fleet's endpoint was replaced");
+    e2e_fleet_fini(f, false);
+    free(f);
+}
