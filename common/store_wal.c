@@ -1,6 +1,7 @@
 /*  store_wal: the write-ahead log file (see store_wal.h). */
 #include "store_wal.h"
 #include "store.h"
+#include "vecstate.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +163,28 @@ void store_wal_release(store_wal_t *w, uint64_t appended)
         w->released = appended;
 }
 
+/* CRC-32 (the gzip/zlib polynomial: Python's zlib.crc32 checks a record) by ISA-L, which
+ * folds with carry-less multiplies where the CPU has them: zlib's table-driven crc32 was
+ * 6.6 % of the impact-calculator's instructions per measurement, ISA-L's is 5x faster on
+ * a 700-byte record and gives the same values (test_store_wal checks them with zlib).
+ * Its AVX-512 variant returns with the vector registers' upper halves in use, which made
+ * every SSE instruction of the next batch slower (vecstate.h): cleared after each call. */
+static uint32_t s_crc32(uint32_t c, const void *p, size_t len)
+{
+    c = crc32_gzip_refl(c, p, len);   /* a 64-bit length */
+    vecstate_clear();
+    return c;
+}
+
+static uint32_t s_crc(const uint8_t *hdr, uint64_t salt, const uint8_t *p, size_t len)
+{
+    uint8_t s[8];
+    store_be64(s, salt);
+    uint32_t c = s_crc32(0, hdr, 24);
+    c = s_crc32(c, s, sizeof s);
+    return s_crc32(c, p, len);
+}
+
 int store_wal_confirmed(store_wal_t *w, uint64_t *txnid)
 {
     uint8_t h[24];
@@ -171,7 +194,7 @@ int store_wal_confirmed(store_wal_t *w, uint64_t *txnid)
         return -errno;
     if (n != (ssize_t)sizeof h || store_get_be32(h) != STORE_WAL_HMAGIC
         || store_get_be32(h + 4) != 1
-        || store_get_be32(h + 16) != crc32_gzip_refl(0, h, 16))
+        || store_get_be32(h + 16) != s_crc32(0, h, 16))
         return -EUCLEAN;
     *txnid = store_get_be64(h + 8);
     return 0;
@@ -183,22 +206,9 @@ int store_wal_set_confirmed(store_wal_t *w, uint64_t txnid)
     store_be32(h, STORE_WAL_HMAGIC);
     store_be32(h + 4, 1);
     store_be64(h + 8, txnid);
-    store_be32(h + 16, crc32_gzip_refl(0, h, 16));
+    store_be32(h + 16, s_crc32(0, h, 16));
     ssize_t n = pwrite(w->fd, h, sizeof h, 0);
     return n == (ssize_t)sizeof h ? 0 : n < 0 ? -errno : -EIO;
-}
-
-/* CRC-32 (the gzip/zlib polynomial: Python's zlib.crc32 checks a record) by ISA-L, which
- * folds with carry-less multiplies where the CPU has them: zlib's table-driven crc32 was
- * 6.6 % of the impact-calculator's instructions per measurement, ISA-L's is 5x faster on
- * a 700-byte record and gives the same values (test_store_wal checks them with zlib). */
-static uint32_t s_crc(const uint8_t *hdr, uint64_t salt, const uint8_t *p, size_t len)
-{
-    uint8_t s[8];
-    store_be64(s, salt);
-    uint32_t c = crc32_gzip_refl(0, hdr, 24);
-    c = crc32_gzip_refl(c, s, sizeof s);
-    return crc32_gzip_refl(c, p, len);   /* a 64-bit length */
 }
 
 /* A valid record of this salt at off (lsn 0: any), within a map of `size` bytes. */
