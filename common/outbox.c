@@ -31,6 +31,7 @@ struct outbox_t {
     uint64_t head;           /* last committed seq */
     uint64_t pending;        /* head inside the current write transaction */
     bool in_write;           /* between the begin hook and commit/abort */
+    int64_t write_ms;        /* the wall clock when that write began (outbox_write_ms) */
     uint64_t retained_from;
     uint64_t published;
     bool gated;              /* outbox_gate: only events up to `durable` are shown */
@@ -158,6 +159,7 @@ static void s_hook_begin(void *arg)
     outbox_t *self = arg;
     self->pending = self->head;
     self->in_write = true;
+    self->write_ms = clock_now_ms();
 }
 
 /* Before the commit: record the head once per transaction, not once per append. */
@@ -280,7 +282,7 @@ static int s_append(outbox_t *self, MDB_txn *txn, const char *topic, Mvoi__Envel
     env->has_seq = true;
     env->seq = seq;
     env->has_ts_unix_ms = true;
-    env->ts_unix_ms = clock_now_ms();
+    env->ts_unix_ms = self->write_ms;
 
     int rc = 0;
     codec_env_size_t esz;
@@ -355,6 +357,11 @@ uint64_t outbox_epoch(outbox_t *self) { return self->epoch; }
 uint64_t outbox_retained_from(outbox_t *self) { return self->retained_from; }
 const char *outbox_producer(outbox_t *self) { return self->producer; }
 uint64_t outbox_published(outbox_t *self) { return self->published; }
+
+int64_t outbox_write_ms(const outbox_t *self)
+{
+    return self && self->in_write ? self->write_ms : clock_now_ms();
+}
 
 uint64_t outbox_next_seq(outbox_t *self)
 {

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "clock.h"
 #include "store.h"
 
 static size_t
@@ -46,7 +45,7 @@ impact_svc_recent_put(impact_svc_t *self, MDB_txn *txn, uint64_t old_seq, uint64
     rec->has_seq = 1;
     rec->seq = seq;
     rec->has_recorded_ms = 1;
-    rec->recorded_ms = clock_now_ms();
+    rec->recorded_ms = outbox_write_ms(self->outbox);   /* its event's ts_unix_ms */
 record:
     /* The record is written here, once, after its seq is known: packing it before the
      * event and again with the seq was a third of the submit path's protobuf work. */

@@ -403,6 +403,52 @@ Test(outbox, stored_envelope_is_stamped)
     clock_set_source(NULL, NULL);
 }
 
+/* A clock that moves a second every time it is read. */
+static int64_t s_ticking(void *arg)
+{
+    int64_t *t = arg;
+    return *t += 1000;
+}
+
+static int s_write_ms_fn(MDB_txn *txn, void *arg)
+{
+    app_t *a = arg;
+    int64_t at = outbox_write_ms(a->b->ob);
+    int rc = s_append_fn(txn, arg);
+    cr_assert_eq(outbox_write_ms(a->b->ob), at, "one time for the whole write");
+    return rc;
+}
+
+/* Every event of one write carries the time the write began (they become visible together,
+ * at its commit), read once: a clock that moves between reads must not show between them. */
+Test(outbox, the_events_of_one_write_carry_its_time)
+{
+    int64_t t = 1764307693000LL;
+    clock_set_source(s_ticking, &t);
+    box_t b = s_open();
+    app_t a = { .b = &b, .count = 3, .first_n = 1 };
+    cr_assert_eq(store_write(b.s, s_write_ms_fn, &a), 0);
+    app_t a2 = { .b = &b, .count = 2, .first_n = 4 };
+    cr_assert_eq(store_write(b.s, s_write_ms_fn, &a2), 0);
+    int64_t ts[5];
+    for (uint64_t seq = 1; seq <= 5; seq++) {
+        got_t g = { 0 };
+        cr_assert_eq(outbox_read(b.ob, seq, 1, s_keep, &g), 0);
+        cr_assert_not_null(g.env);
+        ts[seq - 1] = g.env->ts_unix_ms;
+        mvoi__envelope__free_unpacked(g.env, NULL);
+    }
+    cr_assert(ts[0] > 1764307693000LL, "a time from the clock");
+    cr_assert(ts[0] == ts[1] && ts[1] == ts[2], "one write, one time: %lld %lld %lld",
+              (long long)ts[0], (long long)ts[1], (long long)ts[2]);
+    cr_assert(ts[3] == ts[4], "the second write's own time");
+    cr_assert(ts[3] > ts[2], "a later write, a later time");
+    int64_t now = outbox_write_ms(b.ob);
+    cr_assert_eq(now, t, "outside a write: now (a fresh read)");
+    s_close(&b);
+    clock_set_source(NULL, NULL);
+}
+
 Test(outbox, needs_outbox_dbs)
 {
     static const char *const dbs[] = { "outbox", NULL };
