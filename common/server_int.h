@@ -26,9 +26,11 @@
 #define SERVER_BATCH_BYTES (64u << 10)   /* events' bytes in one published EventBatch */
 #define SERVER_BATCH_TOPIC 128           /* topics batched (longer ones go alone) */
 /* A staged turn's requests, at most (server_stage.c; a single larger request goes alone):
- * about 7 requests of 100 measurements. Against one turn for the whole window, bench_e2e
- * at 100 a request measured +10 % (docs/latency.md "Ninth session"). */
-#define SERVER_STAGE_TURN_BYTES (64u << 10)
+ * about 4 requests of 100 measurements. Against one turn for the whole window, bench_e2e
+ * at 100 a request measured +10 % with 64 KiB (docs/latency.md "Ninth session"); once the
+ * WAL's CRC no longer slowed the loop, 32 KiB was faster again than 64 (6 of 8 pairs,
+ * "Eleventh session"): a smaller commit's flush and replies overlap more of the next. */
+#define SERVER_STAGE_TURN_BYTES (32u << 10)
 
 typedef struct server_snap_t server_snap_t;
 
