@@ -57,9 +57,9 @@ void outbox_gate(outbox_t *self, bool on);
 void outbox_durable_upto(outbox_t *self, uint64_t seq);
 /* The wall-clock time (ms since the epoch) of the write transaction in progress, taken
  * once when it began; outside one, now. Every event appended in that write carries it as
- * its ts_unix_ms: the write's events become visible together, at its commit, and one
- * clock read per write instead of one per event took the two a measurement cost (1.6 % of
- * the impact-calculator's CPU at 100 measurements a request, docs/latency.md). */
+ * its ts_unix_ms: the write's events become visible together, at its commit. One clock
+ * read per write instead of one per event: the impact-calculator's two reads a measurement
+ * were 1.6 % of its CPU at 100 measurements a request (docs/latency.md). */
 int64_t outbox_write_ms(const outbox_t *self);
 /* Inside a write transaction: the seq the next outbox_append will assign (pending head + 1),
  * for events that carry their own seq in the body. */

@@ -441,8 +441,9 @@ static int s_long_fn(MDB_txn *txn, void *arg)
 
 /* ISA-L's CRC-32 of a record returns with the vector registers' upper halves in use; left
  * so, every SSE instruction of the service's next batch paid the CPU's transition penalty
- * (vecstate.h: the impact-calculator's loop busy 64 % against 55 % for the same rate). A
- * write must hand the caller back the state it had. Red without vecstate_clear. */
+ * (vecstate.h: the impact-calculator's loop busy 64 % against 55 %, and 7-19 % fewer
+ * measurements a second). A write must hand the caller back the state it had. Red
+ * without vecstate_clear. */
 Test(wal, a_write_leaves_the_vector_registers_upper_halves_unused)
 {
     if (vecstate_upper_in_use() < 0)
@@ -450,7 +451,10 @@ Test(wal, a_write_leaves_the_vector_registers_upper_halves_unused)
     wopts_t w = { .size = 1 << 20, .cp_bytes = 1 << 20, .cp_ms = 3600000 };
     store_t *s = s_open(s_dir, true, &w);
     vecstate_clear();
-    cr_assert_eq(vecstate_upper_in_use(), 0, "clear before the write");
+    if (vecstate_upper_in_use() != 0) {   /* the SDM lets a CPU report "in use" anyway */
+        store_destroy(&s);
+        cr_skip_test("this CPU reports the upper halves in use right after VZEROUPPER");
+    }
     cr_assert_eq(store_write(s, s_long_fn, s), 0);
     cr_assert_eq(vecstate_upper_in_use(), 0, "the upper halves are left in use by the write");
     store_destroy(&s);
