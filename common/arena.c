@@ -78,7 +78,7 @@ void arena_destroy(arena_t **self_p)
     free(self);
 }
 
-void *arena_alloc(arena_t *self, size_t size)
+void *arena_alloc_raw(arena_t *self, size_t size)
 {
     size_t need = (size + ALIGN - 1) & ~(ALIGN - 1);
     if (need < size)
@@ -98,7 +98,14 @@ void *arena_alloc(arena_t *self, size_t size)
     b->used += need;
     self->used += need;
     S_UNPOISON(p, size);
-    memset(p, 0, size);
+    return p;
+}
+
+void *arena_alloc(arena_t *self, size_t size)
+{
+    void *p = arena_alloc_raw(self, size);
+    if (p)
+        memset(p, 0, size);
     return p;
 }
 

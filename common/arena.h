@@ -19,6 +19,10 @@ void arena_destroy(arena_t **self_p);
 
 /* size zeroed bytes, or NULL when the system allocator fails. Valid until arena_reset. */
 void *arena_alloc(arena_t *self, size_t size);
+/* The same without the zeroing, for a caller that writes every byte itself (a decoder
+ * that initialises the message or copies the string): the memset was a tenth of a
+ * decode. */
+void *arena_alloc_raw(arena_t *self, size_t size);
 /* Everything handed out is gone; memory is kept for the next round (up to keep). */
 void arena_reset(arena_t *self);
 /* Bytes handed out since the last reset. */

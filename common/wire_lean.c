@@ -129,19 +129,24 @@ static uint64_t s_le(const uint8_t *p, unsigned n)
     return v;
 }
 
-/* The wire type a field of this type takes (the packed form aside). */
+/* The wire type a field of each type takes (the packed form aside), by ProtobufCType: a
+ * table, not a switch, since it is asked once or twice per field. */
+static const uint8_t s_wire[PROTOBUF_C_TYPE_MESSAGE + 1] = {
+    [PROTOBUF_C_TYPE_SFIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
+    [PROTOBUF_C_TYPE_FIXED32] = PROTOBUF_C_WIRE_TYPE_32BIT,
+    [PROTOBUF_C_TYPE_FLOAT] = PROTOBUF_C_WIRE_TYPE_32BIT,
+    [PROTOBUF_C_TYPE_SFIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
+    [PROTOBUF_C_TYPE_FIXED64] = PROTOBUF_C_WIRE_TYPE_64BIT,
+    [PROTOBUF_C_TYPE_DOUBLE] = PROTOBUF_C_WIRE_TYPE_64BIT,
+    [PROTOBUF_C_TYPE_STRING] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+    [PROTOBUF_C_TYPE_BYTES] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+    [PROTOBUF_C_TYPE_MESSAGE] = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED,
+    /* every other type: 0, PROTOBUF_C_WIRE_TYPE_VARINT */
+};
+
 static unsigned s_wire_of(ProtobufCType t)
 {
-    switch (t) {
-    case PROTOBUF_C_TYPE_SFIXED32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_FLOAT:
-        return PROTOBUF_C_WIRE_TYPE_32BIT;
-    case PROTOBUF_C_TYPE_SFIXED64: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
-        return PROTOBUF_C_WIRE_TYPE_64BIT;
-    case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_BYTES: case PROTOBUF_C_TYPE_MESSAGE:
-        return PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED;
-    default:
-        return PROTOBUF_C_WIRE_TYPE_VARINT;
-    }
+    return (unsigned)t <= PROTOBUF_C_TYPE_MESSAGE ? s_wire[t] : PROTOBUF_C_WIRE_TYPE_VARINT;
 }
 
 /* Does protobuf-c take a field of type t given in wire type wt? Its parse_required_member
@@ -231,7 +236,7 @@ static int s_sub(s_ctx_t *c, const ProtobufCFieldDescriptor *f, const uint8_t *p
     const ProtobufCMessageDescriptor *sd = f->descriptor;
     if (!out || !s_kept(sd))
         return s_msg(c, sd, p, n, NULL, depth + 1);
-    void *m = arena_alloc(c->arena, sd->sizeof_message);
+    void *m = arena_alloc_raw(c->arena, sd->sizeof_message);   /* every byte set by init */
     if (!m)
         return -ENOMEM;
     sd->message_init(m);
@@ -263,14 +268,15 @@ static int s_field(s_ctx_t *c, const ProtobufCFieldDescriptor *f, unsigned wt,
         return 0;
     void *member = (char *)out + f->offset;
     if (t == PROTOBUF_C_TYPE_STRING) {
-        char *s = arena_alloc(c->arena, n - pref + 1);
+        char *s = arena_alloc_raw(c->arena, n - pref + 1);
         if (!s)
             return -ENOMEM;
-        memcpy(s, p + pref, n - pref);   /* (zeroed: NUL-terminated) */
+        memcpy(s, p + pref, n - pref);
+        s[n - pref] = '\0';
         memcpy(member, &s, sizeof s);
     } else if (t == PROTOBUF_C_TYPE_BYTES) {
         ProtobufCBinaryData bd = { n - pref, NULL };
-        if (bd.len && !(bd.data = arena_alloc(c->arena, bd.len)))
+        if (bd.len && !(bd.data = arena_alloc_raw(c->arena, bd.len)))
             return -ENOMEM;
         if (bd.len)
             memcpy(bd.data, p + pref, bd.len);
@@ -321,13 +327,21 @@ static int s_once(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescr
     return 0;
 }
 
-/* The field of a tag. Encoders write fields in number order, as the descriptor lists
- * them: the one after the last found is tried before a search. */
+/* The field of a tag. Encoders write fields in number order, as the descriptor lists them,
+ * and leave absent ones out: the fields after the last found are tried (a few) before a
+ * search. The search had been a tenth of a decode, one for every field left out. */
+#define S_SCAN 8
 static const ProtobufCFieldDescriptor *s_find(const ProtobufCMessageDescriptor *d,
                                               uint32_t tag, unsigned *hint)
 {
-    if (*hint < d->n_fields && d->fields[*hint].id == tag)
-        return &d->fields[(*hint)++];
+    for (unsigned h = *hint, k = 0; h < d->n_fields && k < S_SCAN; h++, k++) {
+        if (d->fields[h].id == tag) {
+            *hint = h + 1;
+            return &d->fields[h];
+        }
+        if (d->fields[h].id > tag)
+            break;
+    }
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(d, tag);
     if (f)
         *hint = (unsigned)(f - d->fields) + 1;
@@ -382,7 +396,7 @@ Mvoi__Envelope *wire_lean_unpack(arena_t *arena, const void *data, size_t len,
         budget = CODEC_DEFAULT_BUDGET;
     if (arena && data && len <= budget / S_AMPLIFY) {
         s_ctx_t c = { arena };
-        Mvoi__Envelope *env = arena_alloc(arena, sizeof *env);
+        Mvoi__Envelope *env = arena_alloc_raw(arena, sizeof *env);   /* set by init */
         int rc = env ? 0 : -ENOMEM;
         if (rc == 0) {
             mvoi__envelope__init(env);

@@ -570,7 +570,105 @@ static double s_med(double *v, int n)
     return v[n / 2];
 }
 
+/* Per round: mvoi's figure (m) and Redis's (q) of each row, and the machine's own. */
 enum { PM_THR1, PM_THR100, PM_CPU1, PM_CPU100, PM_P50, PM_P99, PM_P999, PM_N };
+enum { PX_RAW, PX_BARE, PX_F50, PX_F99, PX_G50, PX_G99, PX_N };
+typedef struct {
+    int rounds;
+    bool lat_only;     /* E2E_BENCH_ONLY=lat: the latency rounds alone (a latency A/B) */
+    double *m[PM_N], *q[PM_N], *x[PX_N];
+} s_peer_t;
+
+/* In how many rounds a was below b: a median ratio near 1 says little on its own. */
+static int s_lower(const double *a, const double *b, int rounds)
+{
+    int n = 0;
+    for (int i = 0; i < rounds; i++)
+        n += a[i] < b[i];
+    return n;
+}
+
+/* One round's throughput part: both peers at 1 and 100 a request, the bare chain, raw
+ * ZeroMQ and the disk back to back. */
+static void s_peer_thr(bench_t *b, bench_redis_t *r, s_peer_t *p, int i, uint32_t n,
+                       s_target_t *shape, size_t payload)
+{
+    uint32_t n1 = n / 5 > 500 ? n / 5 : 500;
+    double **m = p->m, **q = p->q, **x = p->x;
+    printf("-- round %d: mvoi 1/request\n", i + 1);
+    /* 1/request: 256 requests in flight (many clients), the same for both */
+    m[PM_THR1][i] = s_chain_cpu(b, n1, 1, 256, &m[PM_CPU1][i]);
+    q[PM_THR1][i] = bench_redis_throughput(r, n1, 1, 256, &q[PM_CPU1][i]);
+    printf("   redis 1/request: %.0f/s, %.2f us CPU per measurement\n", q[PM_THR1][i],
+           q[PM_CPU1][i]);
+    printf("-- round %d: mvoi 100/request\n", i + 1);
+    m[PM_THR100][i] = s_chain_cpu(b, n, 100, 16, &m[PM_CPU100][i]);
+    q[PM_THR100][i] = bench_redis_throughput(r, n, 100, 16, &q[PM_CPU100][i]);
+    printf("   redis 100/request: %.0f/s, %.2f us CPU per measurement\n",
+           q[PM_THR100][i], q[PM_CPU100][i]);
+    x[PX_BARE][i] = s_bare(b, shape, n, 100, 16);
+    printf("   bare chain (same messages, no work) 100/request: %.0f/s\n", x[PX_BARE][i]);
+    x[PX_RAW][i] = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
+    bench_fdatasync(b->f.dir, 300, 0, &x[PX_F50][i], &x[PX_F99][i]);
+    printf("   disk: 4 KiB pwrite+fdatasync p50 %.2f ms p99 %.2f ms\n", x[PX_F50][i],
+           x[PX_F99][i]);
+    printf("   raw ipc PUSH/PULL %zu B: %.0f msg/s\n", payload, x[PX_RAW][i]);
+}
+
+/* One round's latency part: both peers at 1,000/s, then the flush they both pay at that
+ * rate (one every 1 ms, the device idle in between). */
+static void s_peer_lat(bench_t *b, bench_redis_t *r, s_peer_t *p, int i, double lat_s)
+{
+    bench_lat_t ml, rl;
+    printf("-- round %d: latency\n", i + 1);
+    s_latency(b, 1000, lat_s, 0, &ml);
+    bench_redis_latency(r, 1000, lat_s, &rl);
+    printf("   redis latency @ 1000/s: n=%u p50 %.2f p99 %.2f p99.9 %.2f max %.2f ms%s\n",
+           rl.n, rl.p50, rl.p99, rl.p999, rl.max, rl.complete ? "" : " (INCOMPLETE)");
+    p->m[PM_P50][i] = ml.p50, p->m[PM_P99][i] = ml.p99, p->m[PM_P999][i] = ml.p999;
+    p->q[PM_P50][i] = rl.p50, p->q[PM_P99][i] = rl.p99, p->q[PM_P999][i] = rl.p999;
+    bench_fdatasync(b->f.dir, 1000, 1000, &p->x[PX_G50][i], &p->x[PX_G99][i]);
+    printf("   disk, one flush every 1 ms: 4 KiB pwrite+fdatasync p50 %.2f ms p99 %.2f ms\n",
+           p->x[PX_G50][i], p->x[PX_G99][i]);
+}
+
+static void s_peer_table(const s_peer_t *p, size_t payload)
+{
+    int n = p->rounds;
+    double M[PM_N], Q[PM_N], X[PX_N];
+    for (int k = 0; k < PM_N; k++)
+        M[k] = s_med(p->m[k], n), Q[k] = s_med(p->q[k], n);
+    for (int k = 0; k < PX_N; k++)
+        X[k] = s_med(p->x[k], n);
+    printf("\nPEER TABLE (medians of %d interleaved rounds; disk: 4 KiB pwrite+fdatasync "
+           "back to back p50 %.2f ms, p99 %.2f ms; one every 1 ms p50 %.2f ms, p99 %.2f ms)\n",
+           n, X[PX_F50], X[PX_F99], X[PX_G50], X[PX_G99]);
+    printf("| | mvoi | Redis 7 (AOF fsync always, Lua function) | mvoi / Redis |\n"
+           "|---|---|---|---|\n");
+    if (!p->lat_only) {
+        printf("| whole job, 1 measurement/request, measurements/s | %.0f | %.0f | %.2fx |\n",
+               M[PM_THR1], Q[PM_THR1], M[PM_THR1] / Q[PM_THR1]);
+        printf("| whole job, 100/request, measurements/s | %.0f | %.0f | %.2fx |\n",
+               M[PM_THR100], Q[PM_THR100], M[PM_THR100] / Q[PM_THR100]);
+        printf("| CPU us per measurement, 1/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU1],
+               Q[PM_CPU1], M[PM_CPU1] / Q[PM_CPU1]);
+        printf("| CPU us per measurement, 100/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU100],
+               Q[PM_CPU100], M[PM_CPU100] / Q[PM_CPU100]);
+    }
+    static const char *const lat_name[3] = { "p50", "p99", "p99.9" };
+    for (int k = PM_P50; k <= PM_P999; k++)
+        printf("| latency at 1,000/s open loop, %s ms | %.2f | %.2f | %.2fx (mvoi lower in %d "
+               "of %d rounds) |\n", lat_name[k - PM_P50], M[k], Q[k], M[k] / Q[k],
+               s_lower(p->m[k], p->q[k], n), n);
+    if (p->lat_only)
+        return;
+    printf("| raw ZeroMQ ipc PUSH/PULL, %zu B, msg/s | %.0f | | chain 100/request = %.1f %% "
+           "of raw, 1/request = %.1f %% |\n", payload, X[PX_RAW], 100 * M[PM_THR100] / X[PX_RAW],
+           100 * M[PM_THR1] / X[PX_RAW]);
+    printf("| bare chain: the same messages and hops, no work, 100/request, measurements/s | "
+           "%.0f | | chain 100/request = %.1f %% of bare, bare = %.1f %% of raw |\n",
+           X[PX_BARE], 100 * M[PM_THR100] / X[PX_BARE], 100 * X[PX_BARE] / X[PX_RAW]);
+}
 
 /* mvoi and Redis on the same workload, interleaved round by round (the machine's noise
  * hits both), medians over the rounds; with the disk's fdatasync and raw ZeroMQ. */
@@ -583,91 +681,32 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         printf("== Redis peer not available (redis-server: scripts/bootstrap)\n");
         return;
     }
-    double *m[PM_N], *q[PM_N], *raw = calloc((size_t)rounds, sizeof *raw);
-    double *bare = calloc((size_t)rounds, sizeof *bare);
-    double *f50 = calloc((size_t)rounds, sizeof *f50), *f99 = calloc((size_t)rounds, sizeof *f99);
-    for (int k = 0; k < PM_N; k++) {
-        m[k] = calloc((size_t)rounds, sizeof *m[k]);
-        q[k] = calloc((size_t)rounds, sizeof *q[k]);
-    }
-    uint32_t n1 = n / 5 > 500 ? n / 5 : 500;
-    /* E2E_BENCH_ONLY=lat: the latency rounds alone (the A/B runs of a latency change) */
     const char *only = getenv("E2E_BENCH_ONLY");
-    bool lat_only = only && strcmp(only, "lat") == 0;
+    s_peer_t p = { .rounds = rounds, .lat_only = only && strcmp(only, "lat") == 0 };
+    for (int k = 0; k < PM_N; k++) {
+        p.m[k] = calloc((size_t)rounds, sizeof *p.m[k]);
+        p.q[k] = calloc((size_t)rounds, sizeof *p.q[k]);
+    }
+    for (int k = 0; k < PX_N; k++)
+        p.x[k] = calloc((size_t)rounds, sizeof *p.x[k]);
     /* the sizes of the fleet's replies and events, for the bare chain (a run of its own:
      * reading every event would load the measured ones) */
     s_target_t shape = { .api = b->f.iapi, .pub = b->f.kpub, .base = b->next_id,
                          .fleet = true, .probe = true };
-    if (!lat_only)
+    if (!p.lat_only)
         s_run(b, &shape, 2000, 100, 16);
     for (int i = 0; i < rounds; i++) {
-        bench_lat_t ml, rl;
-        if (lat_only)
-            goto latency;
-        printf("-- round %d: mvoi 1/request\n", i + 1);
-        /* 1/request: 256 requests in flight (many clients), the same for both */
-        m[PM_THR1][i] = s_chain_cpu(b, n1, 1, 256, &m[PM_CPU1][i]);
-        q[PM_THR1][i] = bench_redis_throughput(r, n1, 1, 256, &q[PM_CPU1][i]);
-        printf("   redis 1/request: %.0f/s, %.2f us CPU per measurement\n", q[PM_THR1][i],
-               q[PM_CPU1][i]);
-        printf("-- round %d: mvoi 100/request\n", i + 1);
-        m[PM_THR100][i] = s_chain_cpu(b, n, 100, 16, &m[PM_CPU100][i]);
-        q[PM_THR100][i] = bench_redis_throughput(r, n, 100, 16, &q[PM_CPU100][i]);
-        printf("   redis 100/request: %.0f/s, %.2f us CPU per measurement\n",
-               q[PM_THR100][i], q[PM_CPU100][i]);
-        bare[i] = s_bare(b, &shape, n, 100, 16);
-        printf("   bare chain (same messages, no work) 100/request: %.0f/s\n", bare[i]);
-        raw[i] = bench_raw_push_pull("ipc", payload < 8 ? 8 : payload, 1000000);
-        bench_fdatasync(b->f.dir, 300, &f50[i], &f99[i]);
-        printf("   disk: 4 KiB pwrite+fdatasync p50 %.2f ms p99 %.2f ms\n", f50[i], f99[i]);
-        printf("   raw ipc PUSH/PULL %zu B: %.0f msg/s\n", payload, raw[i]);
-    latency:
-        printf("-- round %d: latency\n", i + 1);
-        s_latency(b, 1000, lat_s, 0, &ml);
-        bench_redis_latency(r, 1000, lat_s, &rl);
-        printf("   redis latency @ 1000/s: n=%u p50 %.2f p99 %.2f p99.9 %.2f max %.2f ms%s\n",
-               rl.n, rl.p50, rl.p99, rl.p999, rl.max, rl.complete ? "" : " (INCOMPLETE)");
-        m[PM_P50][i] = ml.p50, m[PM_P99][i] = ml.p99, m[PM_P999][i] = ml.p999;
-        q[PM_P50][i] = rl.p50, q[PM_P99][i] = rl.p99, q[PM_P999][i] = rl.p999;
+        if (!p.lat_only)
+            s_peer_thr(b, r, &p, i, n, &shape, payload);
+        s_peer_lat(b, r, &p, i, lat_s);
     }
-    double M[PM_N], Q[PM_N];
+    s_peer_table(&p, payload);
     for (int k = 0; k < PM_N; k++) {
-        M[k] = s_med(m[k], rounds);
-        Q[k] = s_med(q[k], rounds);
+        free(p.m[k]);
+        free(p.q[k]);
     }
-    double rawm = s_med(raw, rounds), barem = s_med(bare, rounds), fs50 = s_med(f50, rounds), fs99 = s_med(f99, rounds);
-    free(f50);
-    free(f99);
-    printf("\nPEER TABLE (medians of %d interleaved rounds; disk: 4 KiB pwrite+fdatasync "
-           "p50 %.2f ms, p99 %.2f ms)\n", rounds, fs50, fs99);
-    printf("| | mvoi | Redis 7 (AOF fsync always, Lua function) | mvoi / Redis |\n"
-           "|---|---|---|---|\n");
-    printf("| whole job, 1 measurement/request, measurements/s | %.0f | %.0f | %.2fx |\n",
-           M[PM_THR1], Q[PM_THR1], M[PM_THR1] / Q[PM_THR1]);
-    printf("| whole job, 100/request, measurements/s | %.0f | %.0f | %.2fx |\n", M[PM_THR100],
-           Q[PM_THR100], M[PM_THR100] / Q[PM_THR100]);
-    printf("| CPU us per measurement, 1/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU1],
-           Q[PM_CPU1], M[PM_CPU1] / Q[PM_CPU1]);
-    printf("| CPU us per measurement, 100/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU100],
-           Q[PM_CPU100], M[PM_CPU100] / Q[PM_CPU100]);
-    printf("| latency at 1,000/s open loop, p50 ms | %.2f | %.2f | %.2fx |\n", M[PM_P50],
-           Q[PM_P50], M[PM_P50] / Q[PM_P50]);
-    printf("| latency at 1,000/s open loop, p99 ms | %.2f | %.2f | %.2fx |\n", M[PM_P99],
-           Q[PM_P99], M[PM_P99] / Q[PM_P99]);
-    printf("| latency at 1,000/s open loop, p99.9 ms | %.2f | %.2f | %.2fx |\n", M[PM_P999],
-           Q[PM_P999], M[PM_P999] / Q[PM_P999]);
-    printf("| raw ZeroMQ ipc PUSH/PULL, %zu B, msg/s | %.0f | | chain 100/request = %.1f %% "
-           "of raw, 1/request = %.1f %% |\n", payload, rawm, 100 * M[PM_THR100] / rawm,
-           100 * M[PM_THR1] / rawm);
-    printf("| bare chain: the same messages and hops, no work, 100/request, measurements/s | "
-           "%.0f | | chain 100/request = %.1f %% of bare, bare = %.1f %% of raw |\n", barem,
-           100 * M[PM_THR100] / barem, 100 * barem / rawm);
-    for (int k = 0; k < PM_N; k++) {
-        free(m[k]);
-        free(q[k]);
-    }
-    free(raw);
-    free(bare);
+    for (int k = 0; k < PX_N; k++)
+        free(p.x[k]);
     bench_redis_stop(&r);
 }
 

@@ -304,7 +304,7 @@ int bench_redis_latency(bench_redis_t *self, double rate, double seconds, bench_
     return 0;
 }
 
-int bench_fdatasync(const char *dir, int rounds, double *p50, double *p99)
+int bench_fdatasync(const char *dir, int rounds, int gap_us, double *p50, double *p99)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/fdatasync.probe", dir);
@@ -314,18 +314,37 @@ int bench_fdatasync(const char *dir, int rounds, double *p50, double *p99)
     int64_t *t = calloc((size_t)rounds, sizeof *t);
     char page[4096];
     memset(page, 'x', sizeof page);
-    for (int i = 0; i < rounds; i++) {
+    /* written and flushed before the clock starts, as the log is: a timed write then
+     * overwrites data and changes no metadata */
+    int rc = 0;
+    for (int i = 0; i < 64 && rc == 0; i++)
+        if (pwrite(fd, page, sizeof page, (off_t)i * 4096) != (ssize_t)sizeof page)
+            rc = -EIO;
+    if (rc == 0 && fdatasync(fd) != 0)
+        rc = -errno;
+    int done = 0;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (; rc == 0 && done < rounds; done++) {
+        if (gap_us > 0) {   /* open loop: each write at its own time, the device idle between */
+            next.tv_nsec += (long)gap_us * 1000;
+            next.tv_sec += next.tv_nsec / 1000000000;
+            next.tv_nsec %= 1000000000;
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        }
         int64_t a = s_ns();
-        if (pwrite(fd, page, sizeof page, (off_t)(i % 64) * 4096) != (ssize_t)sizeof page
+        if (pwrite(fd, page, sizeof page, (off_t)(done % 64) * 4096) != (ssize_t)sizeof page
             || fdatasync(fd) != 0)
-            break;
-        t[i] = s_ns() - a;
+            rc = -EIO;
+        t[done] = s_ns() - a;
     }
     close(fd);
     unlink(path);
-    qsort(t, (size_t)rounds, sizeof *t, s_cmp64);
-    *p50 = t[rounds / 2] / 1e6;
-    *p99 = t[(rounds * 99) / 100] / 1e6;
+    if (rc == 0) {
+        qsort(t, (size_t)rounds, sizeof *t, s_cmp64);
+        *p50 = t[rounds / 2] / 1e6;
+        *p99 = t[(rounds * 99) / 100] / 1e6;
+    }
     free(t);
-    return 0;
+    return rc;
 }

@@ -42,7 +42,9 @@ typedef struct {
  * measurement i = arrival of the first published count >= i minus its intended send time. */
 int bench_redis_latency(bench_redis_t *self, double rate, double seconds, bench_lat_t *out);
 
-/* The disk under dir: 4 KiB pwrite + fdatasync, `rounds` times; p50 and p99 in ms. */
-int bench_fdatasync(const char *dir, int rounds, double *p50, double *p99);
+/* The disk under dir: 4 KiB pwrite + fdatasync over a written file, `rounds` times; p50
+ * and p99 in ms. gap_us 0: back to back (the device's best case); else one every gap_us
+ * (open loop), the device idle in between as it is at a low request rate. */
+int bench_fdatasync(const char *dir, int rounds, int gap_us, double *p50, double *p99);
 
 #endif

@@ -72,3 +72,28 @@ Test(arena, zero_size_and_overflow)
     arena_destroy(&a);
     arena_destroy(&a);   /* a second destroy of the NULLed pointer is harmless */
 }
+
+/* arena_alloc_raw hands out the same aligned, disjoint pieces without the memset; a later
+ * arena_alloc over the same (dirtied) memory is still zeroed. */
+Test(arena, raw_pieces_share_the_blocks_and_zeroed_ones_stay_zeroed)
+{
+    arena_t *a = arena_new(4096, 1 << 20);
+    cr_assert_not_null(a);
+    uint8_t *r = arena_alloc_raw(a, 100), *z = arena_alloc(a, 100);
+    cr_assert_not_null(r);
+    cr_assert_not_null(z);
+    cr_assert_eq((uintptr_t)r % _Alignof(max_align_t), 0);
+    cr_assert_eq((uintptr_t)z % _Alignof(max_align_t), 0);
+    cr_assert(z >= r + 100, "a raw piece and the next overlap");
+    cr_assert_eq(arena_used(a), 2 * ((100 + _Alignof(max_align_t) - 1) &
+                                     ~(_Alignof(max_align_t) - 1)));
+    memset(r, 0xFF, 100);
+    memset(z, 0xFF, 100);
+    arena_reset(a);
+    uint8_t *again = arena_alloc(a, 200);   /* the same block, dirtied by both */
+    cr_assert_eq(again, r, "the block is not reused after a reset");
+    for (int k = 0; k < 200; k++)
+        cr_assert_eq(again[k], 0, "byte %d of a zeroed piece over raw memory", k);
+    cr_assert_null(arena_alloc_raw(a, SIZE_MAX - 3), "a size that overflows is refused");
+    arena_destroy(&a);
+}
