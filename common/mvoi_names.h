@@ -12,6 +12,7 @@
 #ifndef MVOI_NAMES_H
 #define MVOI_NAMES_H
 
+#include <stdbool.h>
 #include "calendar.pb-c.h"
 #include "kpi.pb-c.h"
 
@@ -33,6 +34,9 @@ const char *mvoi_theme_key(int theme);
 
 const char *mvoi_kpi_name(int kpi);   /* "fairtrade" "sroi" "nox" "material" "co2" "pilots" */
 const char *mvoi_kpi_unit(int kpi);   /* "products" "cent" "mg" "g" "g" "pilots" */
+/* Does the KPI have a target at all: SROI (the obligations of the year's tenders, which may
+ * be 0) and pilots (3 a year). The other four carry target 0 on the wire, meaning none. */
+bool mvoi_kpi_has_target(int kpi);
 /* Exact (case-sensitive) KPI name to 1..6; -EINVAL for anything else. */
 int mvoi_kpi_parse(const char *name, int *kpi);
 

@@ -59,6 +59,23 @@ static int s_query(ctl_t *ctl, int k, const char *key, uint32_t quarter, s_row_t
 
 static int64_t s_abs(int64_t v) { return v < 0 ? (v == INT64_MIN ? INT64_MAX : -v) : v; }
 
+/* s in a column of width characters, right-aligned (width > 0) or left (< 0), as printf's
+ * %Ns would place it if it counted characters: it counts bytes, and a "€" or "–" is three,
+ * which pushed the SROI row two places out of line. */
+static void s_cell(const char *s, int width)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    int pad = (width < 0 ? -width : width) - chars;
+    if (width < 0)
+        fputs(s, stdout);
+    for (; pad > 0; pad--)
+        putchar(' ');
+    if (width > 0)
+        fputs(s, stdout);
+}
+
 /* A row in people's units: one unit per row, from its largest value. */
 static void s_print_human(const ctl_t *ctl, int k, const s_row_t *x)
 {
@@ -82,13 +99,20 @@ static void s_print_human(const ctl_t *ctl, int k, const s_row_t *x)
             memcpy(cells[i], m, sizeof m);
         }
     }
+    if (!mvoi_kpi_has_target(k))
+        snprintf(t, sizeof t, "–");   /* no target, not a target of 0 */
     static const char *labels[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
                                     "kpi.material", "kpi.co2", "kpi.pilots" };
-    if (k == 2)
-        printf("%-32s %16s %16s %10s %16s\n", ctl_text(ctl, labels[k]), a, r, p, t);
-    else
-        printf("%-32s %16s %16s %10s %16s %s\n", ctl_text(ctl, labels[k]), a, r, p, t,
-               ctl_text(ctl, u.key));
+    s_cell(ctl_text(ctl, labels[k]), -32);
+    const char *cells[] = { a, r, p, t };
+    static const int widths[] = { 16, 16, 10, 16 };
+    for (int i = 0; i < 4; i++) {
+        putchar(' ');
+        s_cell(cells[i], widths[i]);
+    }
+    if (k != 2)   /* the euro sign is in the figures */
+        printf(" %s", ctl_text(ctl, u.key));
+    putchar('\n');
 }
 
 static int s_show(ctl_t *ctl, int argc, char **argv)

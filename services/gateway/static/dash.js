@@ -40,8 +40,8 @@
       case 'g': return [v / 1000, t('dash.unit.kg')];
       case 'mg': return [v / 1e6, t('dash.unit.kg')];
       case 'cent': return [v / 100, t('dash.unit.eur')];
-      case 'products': return [v, t('dash.unit.products')];
-      case 'pilots': return [v, t('dash.unit.pilots')];
+      case 'products': return [v, t(v === 1 ? 'dash.unit.product' : 'dash.unit.products')];
+      case 'pilots': return [v, t(v === 1 ? 'dash.unit.pilot' : 'dash.unit.pilots')];
       default: return [v, unit || ''];
     }
   }
@@ -184,9 +184,17 @@
   }
 
   /* ---- quarterly trend: own inline SVG ---- */
+  let trendWidth = 0;
+  window.addEventListener('resize', () => {
+    if (trendWidth && Math.max(300, Math.min(600, $('trend').clientWidth || 600)) !== trendWidth)
+      renderTrend();
+  });
   function renderTrend() {
     const ns = 'http://www.w3.org/2000/svg';
-    const W = 600, H = 200, P = 34;
+    /* as wide as its box up to 600 units: on a phone a unit stays a pixel and the labels
+     * stay readable (a 600-unit chart drawn 320 pixels wide had 6-pixel text) */
+    const W = Math.max(300, Math.min(600, $('trend').clientWidth || 600)), H = 200, P = 34;
+    trendWidth = W;
     const qs = [1, 2, 3, 4].map((q) => get(key(trendKpi, year + '-q' + q)) || {});
     const vals = qs.map((x) => scaled(x.realisation, x.unit)[0]);
     const ambs = qs.map((x) => scaled(x.ambition, x.unit)[0]);
@@ -214,6 +222,12 @@
     });
     const u = scaled(0, (qs.find((x) => x.unit) || {}).unit)[1];
     mk('text', { x: 2, y: 12 }, u);
+    /* which bar is which, in the colours of the bars */
+    [['#9ec5dc', t('kpi.ambition')], ['#00689e', t('kpi.realisation')]].forEach(([fill, name], i) => {
+      const lx = W - 190 + i * 95;
+      mk('rect', { x: lx, y: 3, width: 10, height: 10, fill: fill });
+      mk('text', { x: lx + 14, y: 12, class: 'trend-legend' }, name);
+    });
     const box = $('trend');
     box.textContent = '';
     box.append(svg);

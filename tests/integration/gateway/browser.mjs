@@ -175,6 +175,11 @@ try {
   const sroi = await page.textContent('#val-sroi');
   if (sroi !== '€ 5.000') fail(`SROI tile "${sroi}", expected "€ 5.000" (500,000 cents)`);   // 250000 x 2 cents
   if (await page.textContent('#unit-sroi')) fail('SROI tile keeps a unit after the euro sign');
+  // the quarterly chart names its two bars
+  const legend = await page.$$eval('#trend svg text.trend-legend', (ts) => ts.map((x) => x.textContent));
+  if (legend.join('|') !== 'Ambitie|Realisatie') fail(`trend legend "${legend.join('|')}"`);
+  const pilotUnit = await page.textContent('#unit-pilots');   // the fake has 1 pilot realised
+  if (pilotUnit !== 'pilot') fail(`pilots tile "${pilotUnit}" after 1, expected "pilot"`);
   console.log(`buyer "${bname}", SROI tile "${sroi}"`);
 
   // reports: the links of the year shown, for this buyer; the file comes through the gateway
@@ -251,6 +256,10 @@ try {
                              null, { timeout: 15000 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   if (overflow > 1) fail(`horizontal overflow of ${overflow}px on a phone`);
+  // the quarterly chart's labels are drawn at a readable size, not scaled down with it
+  const labelPx = await page.$eval('#trend svg text.trend-legend', (x) => x.getBoundingClientRect().height);
+  if (labelPx < 10) fail(`the trend chart's text is ${labelPx.toFixed(1)} px high on a phone`);
+  console.log(`phone: trend chart text ${labelPx.toFixed(1)} px high`);
   await page.screenshot({ path: path.join(outDir, 'dashboard-phone.png'), fullPage: true });
 
   // the stream breaks (the gateway stops): the figures stay, marked as not live, and the

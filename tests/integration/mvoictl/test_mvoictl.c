@@ -200,6 +200,19 @@ static const char *s_row(const char *out, const char *label, char *row, size_t c
     return row;
 }
 
+/* The column (in characters, not bytes) at which needle ends in the row of label. */
+static int s_col_end(const char *out, const char *label, const char *needle)
+{
+    const char *p = strstr(out, label);
+    cr_assert(p, "no row %s in:\n%s", label, out);
+    const char *eol = strchr(p, '\n'), *n = strstr(p, needle);
+    cr_assert(n && (!eol || n < eol), "no %s in the row %s:\n%s", needle, label, out);
+    int col = 0;
+    for (const char *q = p; q < n + strlen(needle); q++)
+        col += ((unsigned char)*q & 0xC0) != 0x80;
+    return col;
+}
+
 Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop)
 {
     char ctl[512], cmd[1024], row[256];
@@ -211,28 +224,33 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
     /* columns: ambition, realisation, projects, target, unit */
     /* t: 27,830,000 g = 27.830 t; 1,000,000 g = 1.000 t */
     cr_expect_str_eq(s_row(out, "Vermeden CO2", row, sizeof row),
-                     "Vermeden CO2 1,000 27,830 5 0,000 t");
+                     "Vermeden CO2 1,000 27,830 5 – t");   /* no target: not a target of 0 */
     /* t, rounded half away from zero: 1,234,567 g = 1.234567 t -> 1.235 */
     cr_expect_str_eq(s_row(out, "Vermeden primaire grondstoffen", row, sizeof row),
-                     "Vermeden primaire grondstoffen 0,000 1,235 1 0,000 t");
+                     "Vermeden primaire grondstoffen 0,000 1,235 1 – t");
     /* kg: 96,000,000 mg = 96.000 kg; 1,500 mg = 0.0015 kg -> 0.002 */
     cr_expect_str_eq(s_row(out, "Vermeden NOx", row, sizeof row),
-                     "Vermeden NOx 0,002 96,000 3 0,000 kg");
+                     "Vermeden NOx 0,002 96,000 3 – kg");
     /* euros: 5,000,000 cents = 50,000.00; 1,050,000 cents = 10,500.00 */
     cr_expect_str_eq(s_row(out, "Social Return", row, sizeof row),
                      "Social Return € 0,00 € 50.000,00 4 € 10.500,00");
     /* counts */
     cr_expect_str_eq(s_row(out, "Fairtrade-producten", row, sizeof row),
-                     "Fairtrade-producten 12 7 2 0 producten");
+                     "Fairtrade-producten 12 7 2 – producten");
     cr_expect_str_eq(s_row(out, "Pilots", row, sizeof row), "Pilots 3 1 1 3 pilots");
     cr_expect(!strstr(out, "27830000"), "%s", out);
+    /* the euro sign and the dash are one character each: the columns line up */
+    cr_expect_eq(s_col_end(out, "Social Return", "50.000,00"),
+                 s_col_end(out, "Vermeden CO2", "27,830"), "%s", out);
+    cr_expect_eq(s_col_end(out, "Social Return", "10.500,00"),
+                 s_col_end(out, "Vermeden CO2", "–"), "%s", out);
 
     /* below a tonne the mass is in kg: 500 g = 0.500 kg */
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s kpi show --year 2026 --quarter 1", s_ep, ctl);
     cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "KPI's van heerlen, Q1 2026"), "%s", out);
     cr_expect_str_eq(s_row(out, "Vermeden CO2", row, sizeof row),
-                     "Vermeden CO2 0,000 0,500 1 0,000 kg");
+                     "Vermeden CO2 0,000 0,500 1 – kg");
 
     /* English grouping */
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s --lang en kpi show --year 2026", s_ep, ctl);
@@ -240,7 +258,7 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
     cr_expect_str_eq(s_row(out, "Social return", row, sizeof row),
                      "Social return €0.00 €50,000.00 4 €10,500.00");
     cr_expect_str_eq(s_row(out, "Avoided CO2", row, sizeof row),
-                     "Avoided CO2 1.000 27.830 5 0.000 t");
+                     "Avoided CO2 1.000 27.830 5 – t");
 
     /* --raw: the stored integers with their units; --json unchanged */
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s kpi show --year 2026 --raw", s_ep, ctl);

@@ -83,8 +83,11 @@ for _ in $(seq 1 60); do
 done
 [ "${total:-0}" -gt 0 ] || { echo "FAIL: demo totals are zero"; curl -s "http://127.0.0.1:$http/api/kpi" | head -c 500; exit 1; }
 echo "ok: dashboard answers, demo realisation sum $total"
-# shellcheck disable=SC2046 # the key file holds KEY=VALUE words
-env $(cat "$data/keys/mvoictl.env") MVOI_CALENDAR_API=tcp://127.0.0.1:$((base + 101)) \
+# what the summary tells a newcomer to load: the key and this run's endpoints (not 7000's)
+grep -q "set -a; . $data/mvoictl.env; set +a" "$dir/run1.log" \
+  || { echo "FAIL: the summary does not name $data/mvoictl.env"; cat "$dir/run1.log"; exit 1; }
+# shellcheck disable=SC2046 # the file holds KEY=VALUE words
+env $(cat "$data/mvoictl.env") \
   "$build/services/mvoictl/mvoictl" tender list --all >"$dir/list1.txt" 2>&1 || true
 stop_run "$dir/run1.log"
 echo "ok: clean exit on SIGINT"
@@ -94,7 +97,7 @@ if grep -q "loading the demo" "$dir/run2.log"; then
   echo "FAIL: the second start loaded the demo again"; cat "$dir/run2.log"; exit 1
 fi
 # shellcheck disable=SC2046
-env $(cat "$data/keys/mvoictl.env") MVOI_CALENDAR_API=tcp://127.0.0.1:$((base + 101)) \
+env $(cat "$data/mvoictl.env") \
   "$build/services/mvoictl/mvoictl" tender list --all >"$dir/list2.txt" 2>&1 || true
 diff -q "$dir/list1.txt" "$dir/list2.txt" >/dev/null \
   || { echo "FAIL: the tenders differ after a restart"; diff "$dir/list1.txt" "$dir/list2.txt"; exit 1; }
