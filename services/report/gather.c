@@ -13,8 +13,11 @@
 #include "mvoi_error.h"
 
 enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
+/* ST_HEADS and ST_CATCHUP come first but after the others in the enum: s_advance loops the
+ * KPIs of every step up to ST_BREAKDOWN, and these two move on by themselves. */
 typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_BENCH, ST_BENCH_CAL, ST_TENDERS,
-               ST_CANCELLED, ST_CONTRACTS, ST_FACTORS, ST_DONE } s_step_t;
+               ST_CANCELLED, ST_CONTRACTS, ST_FACTORS, ST_DONE, ST_HEADS, ST_CATCHUP } s_step_t;
+static const char *const s_producer[2] = { "calendar", "impact" };
 
 struct rp_gather_t {
     uv_loop_t *loop;
@@ -36,6 +39,11 @@ struct rp_gather_t {
     char (*missing)[RP_ID];   /* SROI contracts of tenders planned in other years */
     size_t nmissing, imissing;
     bool collected;
+    /* ST_HEADS / ST_CATCHUP: the producers' heads when the report began (calendar, impact)
+     * and which one is asked; the aggregator is asked until it has applied both */
+    uint64_t head[2];
+    int src;
+    uint64_t catchup_until;   /* uv_now deadline */
     bool finished;
     int rc;
     char msg[512];
@@ -116,18 +124,21 @@ static int s_send(rp_gather_t *self, int which, Mvoi__Envelope *env)
 
 static void s_on_timeout(uv_timer_t *t);
 
+static const char *s_upstream(int which)
+{
+    return which == S_KPI ? "kpi-aggregator" : which == S_CAL ? "calendar" : "impact-calculator";
+}
+
 static void s_request(rp_gather_t *self, int which, Mvoi__Envelope *env)
 {
     int t = s_send(self, which, env);
     if (t < 0) {
-        if (which == S_IMP) {
+        if (which == S_IMP && self->step == ST_FACTORS) {
             self->step = ST_DONE;
             s_next(self);
             return;
         }
-        s_finish(self, -EIO, "could not send to %s: %s", which == S_KPI ? "kpi-aggregator"
-                                                                         : "calendar",
-                 strerror(-t));
+        s_finish(self, -EIO, "could not send to %s: %s", s_upstream(which), strerror(-t));
         return;
     }
     uv_timer_stop(self->timer);
@@ -137,14 +148,104 @@ static void s_request(rp_gather_t *self, int which, Mvoi__Envelope *env)
 static void s_on_timeout(uv_timer_t *t)
 {
     rp_gather_t *self = t->data;
-    if (self->which == S_IMP) {   /* optional upstream: the report notes the gap */
+    if (self->which == S_IMP && self->step == ST_FACTORS) {   /* optional: the report says so */
         self->in->factors_ok = false;
         self->step = ST_DONE;
         s_next(self);
         return;
     }
-    s_finish(self, -ETIMEDOUT, "%s did not answer within %d ms",
-             self->which == S_KPI ? "kpi-aggregator" : "calendar", self->o.timeout_ms);
+    if (self->which == S_IMP)   /* its head: without it the totals may miss measurements */
+        s_finish(self, -ETIMEDOUT, "impact-calculator did not answer within 2000 ms: no report "
+                 "without knowing that the totals hold every acknowledged measurement");
+    else
+        s_finish(self, -ETIMEDOUT, "%s did not answer within %d ms", s_upstream(self->which),
+                 self->o.timeout_ms);
+}
+
+/* Read your own writes, for a report: every event the calendar and the impact-calculator
+ * had acknowledged when the report began is in the totals it reads. Their heads first
+ * (HealthRequest), then the aggregator's barrier (KpiQuery{after_producer, after_seq}: an
+ * Ack once applied, ERR_UNAVAILABLE before) asked every 20 ms for up to timeout_ms. A report
+ * generated right after an import, or at a quarter's end while the aggregator was catching
+ * up, had quietly left out what it had not applied yet. */
+static void s_on_retry(uv_timer_t *t) { s_next(t->data); }
+
+static void s_begin_totals(rp_gather_t *self)
+{
+    self->step = ST_SNAP;
+    self->kpi = 1;
+    self->offset = 0;
+    s_next(self);
+}
+
+static void s_request_head(rp_gather_t *self)
+{
+    int which = self->src == 0 ? S_CAL : S_IMP;
+    if (self->src > 1 || !self->sock[which]) {
+        self->step = ST_CATCHUP;
+        self->src = 0;
+        self->catchup_until = uv_now(self->loop) + (uint64_t)self->o.timeout_ms;
+        s_next(self);
+        return;
+    }
+    Mvoi__HealthRequest h = MVOI__HEALTH_REQUEST__INIT;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    env.health = &h;
+    s_request(self, which, &env);
+}
+
+static void s_request_catchup(rp_gather_t *self)
+{
+    while (self->src < 2 && !self->head[self->src])
+        self->src++;
+    if (self->src >= 2) {
+        s_begin_totals(self);
+        return;
+    }
+    Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+    q.after_producer = (char *)s_producer[self->src];
+    q.has_after_seq = true;
+    q.after_seq = self->head[self->src];
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+    env.kpi_query = &q;
+    s_request(self, S_KPI, &env);
+}
+
+static void s_on_head(rp_gather_t *self, const Mvoi__Envelope *env)
+{
+    if (env->body_case != MVOI__ENVELOPE__BODY_HEALTH_REPLY) {
+        s_finish(self, -EPROTO, "%s did not say its head: %s", s_upstream(self->which),
+                 env->body_case == MVOI__ENVELOPE__BODY_ERROR && env->error->message
+                     ? env->error->message : "unexpected reply");
+        return;
+    }
+    const Mvoi__HealthReply *h = env->health_reply;
+    self->head[self->src++] = h->has_head_seq ? h->head_seq : 0;
+    uv_timer_stop(self->timer);
+    s_next(self);
+}
+
+static void s_on_catchup(rp_gather_t *self, const Mvoi__Envelope *env)
+{
+    bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
+    uv_timer_stop(self->timer);
+    if (env->body_case == MVOI__ENVELOPE__BODY_ACK) {
+        self->src++;
+        s_next(self);
+    } else if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE &&
+               uv_now(self->loop) < self->catchup_until) {
+        uv_timer_start(self->timer, s_on_retry, 20, 0);
+    } else if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
+        s_finish(self, -EAGAIN, "the kpi-aggregator has not applied every %s event yet (%s) "
+                 "after %d ms: a report now would leave them out; try again",
+                 s_producer[self->src], env->error->message ? env->error->message : "",
+                 self->o.timeout_ms);
+    } else {
+        s_finish(self, -EPROTO, "kpi-aggregator KpiQuery after_seq failed: %s",
+                 is_err && env->error->message ? env->error->message : "unexpected reply");
+    }
 }
 
 static int s_id_cmp(const void *a, const void *b) { return strcmp(a, b); }
@@ -451,6 +552,12 @@ static void s_next(rp_gather_t *self)
     case ST_DONE:
         s_gathered_all(self);
         return;
+    case ST_HEADS:
+        s_request_head(self);
+        return;
+    case ST_CATCHUP:
+        s_request_catchup(self);
+        return;
     }
     /* Only a key the contract refuses gets here (the buyer passed the registry first). */
     s_finish(self, rc, "no KPI key for buyer %s: %s", in->buyer, mvoi_errname(rc));
@@ -624,6 +731,12 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         return;   /* stale */
     bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
     switch (self->step) {
+    case ST_HEADS:
+        s_on_head(self, env);
+        return;
+    case ST_CATCHUP:
+        s_on_catchup(self, env);
+        return;
     case ST_SNAP:
         if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
             if (env->snapshot_end->seq > in->kpi_seq)
@@ -748,6 +861,7 @@ rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_op
     self->done = done;
     self->arg = arg;
     self->kpi = 1;
+    self->step = ST_HEADS;
     self->timer = calloc(1, sizeof *self->timer);
     uv_timer_init(loop, self->timer);
     self->timer->data = self;

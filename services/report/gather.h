@@ -1,6 +1,10 @@
 /*  gather: fetch a report's data from the upstream services without blocking the loop.
  *
- *  One DEALER per upstream, one request in flight at a time, each bounded by a timer:
+ *  One DEALER per upstream, one request in flight at a time, each bounded by a timer.
+ *  First, read your own writes: HealthRequest to the calendar and the impact-calculator
+ *  (their outbox heads), then KpiQuery{after_producer, after_seq = head} to the
+ *  kpi-aggregator, again every 20 ms while it answers ERR_UNAVAILABLE, for up to
+ *  timeout_ms (then -EAGAIN: the totals would leave acknowledged events out). Then:
  *    kpi-aggregator  segment SnapshotRequest{"kpi.<buyer>.<kpi>.<window>"} per KPI and
  *                    window (the year, its quarters; the report's buyer only), KpiQuery of
  *                    the previous year per KPI, KpiSeriesQuery (year-1..year) per KPI,
@@ -11,8 +15,8 @@
  *    calendar        ListTenders{year} pages of 1000, then ListTenders{status=cancelled}
  *                    (cancelled tenders of other years are no projects either)
  *    impact          ListFactorTables (optional: without an answer the report says so)
- *  done(rc) is called once: 0, or -ETIMEDOUT / -EPROTO / -EIO with a message naming what
- *  failed. The caller's rp_input_t is filled in place.
+ *  done(rc) is called once: 0, or -ETIMEDOUT / -EPROTO / -EIO / -EAGAIN with a message
+ *  naming what failed. The caller's rp_input_t is filled in place.
  */
 #ifndef MVOI_REPORT_GATHER_H
 #define MVOI_REPORT_GATHER_H

@@ -191,9 +191,16 @@ static void s_summary(FILE *out, const rp_report_t *r)
     rp_num(b, sizeof b, r->cancelled, 0, 0, rp_style_text(r->in->lang));
     fprintf(out, "<li>%s: <strong id=\"n-cancelled\">%s</strong></li>",
             T("report.label.cancelled"), b);
-    rp_num(b, sizeof b, r->pilots.ambition, 0, 0, rp_style_text(r->in->lang));
-    fprintf(out, "<li>%s: <strong>%s</strong> / 3</li></ul></section>\n",
-            T("report.label.pilots_year"), b);
+    /* realised pilots against the target, as the pilots section says: the pilot tenders
+     * (the ambition) in that place had read "3 / 3" beside a target not met */
+    char tg[32], am[32];
+    rp_num(b, sizeof b, r->pilots.realisation, 0, 0, rp_style_text(r->in->lang));
+    rp_num(tg, sizeof tg, r->pilots.target ? r->pilots.target : RP_PILOT_TARGET, 0, 0,
+           rp_style_text(r->in->lang));
+    rp_num(am, sizeof am, r->pilots.ambition, 0, 0, rp_style_text(r->in->lang));
+    fprintf(out, "<li>%s: <strong id=\"n-pilots\">%s</strong> ", T("report.label.pilots_year"), b);
+    fprintf(out, T("report.text.pilots_year"), tg, am);
+    fputs("</li></ul></section>\n", out);
 }
 
 static void s_themes(FILE *out, const rp_report_t *r)

@@ -4,6 +4,11 @@
  *  kpi-aggregator README describes.
  *
  *  mvoi-report-fakeup ENDPOINT YEAR NTENDERS NMEAS
+ *
+ *  Read your own writes (the report's first step): FAKEUP_HEAD=N is the head_seq its
+ *  HealthReply gives (calendar and impact alike; unset: none); the aggregator's barrier
+ *  (KpiQuery{after_producer, after_seq}, no key) answers ERR_UNAVAILABLE for producer
+ *  FAKEUP_LAG_PRODUCER the first FAKEUP_LAG_TIMES times (-1: always), an Ack otherwise.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -397,6 +402,30 @@ static void s_on_list_factor_tables(zmq_msg_t *id, Mvoi__Envelope *req, Mvoi__En
     s_send(id, NULL, rep, false);
 }
 
+/* The barrier of a KpiQuery with after_seq and no key (see the file's comment). */
+static void s_barrier(zmq_msg_t *id, const Mvoi__KpiQuery *q, Mvoi__Envelope *rep)
+{
+    static long refused;
+    const char *lag = getenv("FAKEUP_LAG_PRODUCER"), *times = getenv("FAKEUP_LAG_TIMES");
+    long n = times ? atol(times) : 0;
+    if (lag && q->after_producer && strcmp(lag, q->after_producer) == 0 &&
+        (n < 0 || refused < n)) {
+        refused++;
+        codec_error_t es;
+        codec_set_error(rep, &es, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
+                        "%s applied up to %llu, not yet %llu: ask again", lag,
+                        (unsigned long long)q->after_seq - 1, (unsigned long long)q->after_seq);
+        s_send(id, NULL, rep, false);
+        return;
+    }
+    Mvoi__Ack a = MVOI__ACK__INIT;
+    a.has_seq = true;
+    a.seq = q->after_seq;
+    rep->body_case = MVOI__ENVELOPE__BODY_ACK;
+    rep->ack = &a;
+    s_send(id, NULL, rep, false);
+}
+
 static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
@@ -406,6 +435,10 @@ static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
         Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
         h.service = "fakeup";
         h.has_live = h.live = h.has_ready = h.ready = true;
+        if (getenv("FAKEUP_HEAD")) {
+            h.has_head_seq = true;
+            h.head_seq = strtoull(getenv("FAKEUP_HEAD"), NULL, 10);
+        }
         rep.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
         rep.health_reply = &h;
         s_send(id, NULL, &rep, false);
@@ -415,6 +448,10 @@ static void s_handle(zmq_msg_t *id, Mvoi__Envelope *req)
         s_on_snapshot(id, req, &rep);
         return;
     case MVOI__ENVELOPE__BODY_KPI_QUERY: {
+        if (req->kpi_query->has_after_seq && !(req->kpi_query->key && *req->kpi_query->key)) {
+            s_barrier(id, req->kpi_query, &rep);
+            return;
+        }
         s_tot_t *x = req->kpi_query->key ? s_find(req->kpi_query->key, false) : NULL;
         if (!x) {
             s_error(id, &rep, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_query.key");

@@ -466,10 +466,15 @@ Test(report_it, known_quarter_all_formats)
     cr_expect_eq(json_array_size(json_object_get(j, "annex")), (size_t)in_period);
     json_decref(j);
     char *html = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), NULL);
-    char want[64];
+    char want[160];
     snprintf(want, sizeof want, "id=\"n-cancelled\">%" PRId64 "<", cancelled);
     cr_expect(strstr(html, want), "cancelled count");
     cr_expect(strstr(html, "geannuleerd: budget"), "cancel reason in the annex");
+    /* the summary's pilots: realised of the target, the pilot tenders beside (not "A / 3") */
+    x_val_t py = x_col(6, YEAR, 0, 0);
+    snprintf(want, sizeof want, "id=\"n-pilots\">%" PRId64 "</strong> gerealiseerd van het doel "
+             "van 3 (pilottrajecten: %" PRId64 ")", py.v[R], py.v[A]);
+    cr_expect(strstr(html, want), "summary pilots: %s", want);
     free(html);
 
     /* MVI Platform export: KPIs 1, 2, 6 of the quarter */

@@ -10,6 +10,9 @@
  *  2. Request ids are the client's, and clients are many buyers: venlo's "r-1" is not
  *     heerlen's. Stored replies and jobs in flight were matched by the request id alone,
  *     so venlo's "r-1" got heerlen's report (its buyer, its files) back.
+ *  3. A report reads its own writes: it waits until the aggregator has applied what the
+ *     calendar and the impact-calculator had acknowledged when it began, and refuses by
+ *     name when that does not come, instead of leaving measurements out.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -273,4 +276,57 @@ Test(report_requests, request_ids_up_to_128_bytes, .timeout = 30)
     cr_expect_str_eq(reply[1]->error->field, "request_id");
     s_free(reply);
     s_env_fini(&e);
+}
+
+/* The aggregator answers "not yet" three times for impact's head, then applies it: the
+ * report waits and is written. */
+Test(report_requests, a_report_waits_until_the_totals_hold_every_acknowledged_event,
+     .timeout = 30)
+{
+    s_env_t e;
+    setenv("FAKEUP_HEAD", "41", 1);
+    setenv("FAKEUP_LAG_PRODUCER", "impact", 1);
+    setenv("FAKEUP_LAG_TIMES", "3", 1);
+    s_env_init(&e, true);
+    Mvoi__Envelope *reply[S_CLIENTS];
+    const char *rid[S_CLIENTS] = { "r-1", NULL };
+    cr_expect_eq(s_round(&e, rid, reply), 1);
+    cr_expect(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY,
+              "body %d: %s", reply[0] ? (int)reply[0]->body_case : -1,
+              reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_ERROR
+                  ? reply[0]->error->message : "");
+    s_free(reply);
+    s_env_fini(&e);
+    unsetenv("FAKEUP_HEAD");
+    unsetenv("FAKEUP_LAG_PRODUCER");
+    unsetenv("FAKEUP_LAG_TIMES");
+}
+
+/* The aggregator never gets there: no report, a refusal that says why, and no file. */
+Test(report_requests, a_report_the_totals_cannot_catch_up_with_is_refused_by_name,
+     .timeout = 30)
+{
+    s_env_t e;
+    setenv("FAKEUP_HEAD", "41", 1);
+    setenv("FAKEUP_LAG_PRODUCER", "impact", 1);
+    setenv("FAKEUP_LAG_TIMES", "-1", 1);
+    s_env_init(&e, true);
+    Mvoi__Envelope *reply[S_CLIENTS];
+    const char *rid[S_CLIENTS] = { "r-1", NULL };
+    cr_expect_eq(s_round(&e, rid, reply), 0);
+    Mvoi__Envelope *r = reply[0];
+    cr_assert(r && r->body_case == MVOI__ENVELOPE__BODY_ERROR, "body %d",
+              r ? (int)r->body_case : -1);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+    cr_expect(r->error->message && strstr(r->error->message, "not applied every impact event") &&
+              strstr(r->error->message, "not yet 41"), "%s",
+              r->error->message ? r->error->message : "(none)");
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/heerlen", e.reports);
+    cr_expect_neq(access(dir, F_OK), 0, "files were written for a refused report (%s)", dir);
+    s_free(reply);
+    s_env_fini(&e);
+    unsetenv("FAKEUP_HEAD");
+    unsetenv("FAKEUP_LAG_PRODUCER");
+    unsetenv("FAKEUP_LAG_TIMES");
 }

@@ -170,6 +170,13 @@ static void s_fake_handle(s_fake_t *f, zmq_msg_t *id, Mvoi__Envelope *req)
     Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
     rep.request_id = req->request_id;
     switch (req->body_case) {
+    case MVOI__ENVELOPE__BODY_HEALTH: {   /* the report's first question: no head, no wait */
+        Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
+        rep.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
+        rep.health_reply = &h;
+        s_send(f, id, NULL, &rep);
+        return;
+    }
     case MVOI__ENVELOPE__BODY_SNAPSHOT:
         s_on_snapshot(f, id, req->snapshot, &rep);
         return;
