@@ -457,6 +457,26 @@ static void s_gathered_all(rp_gather_t *self)
         s_finish(self, 0, NULL);
 }
 
+/* The next tender of another year whose SROI contract the period holds. */
+static void s_request_contract(rp_gather_t *self)
+{
+    if (!self->collected && s_collect_missing(self) < 0) {
+        s_finish(self, -ENOMEM, "out of memory");
+        return;
+    }
+    if (self->imissing >= self->nmissing) {
+        self->step = ST_FACTORS;
+        s_next(self);
+        return;
+    }
+    Mvoi__GetTender q = MVOI__GET_TENDER__INIT;
+    q.id = self->missing[self->imissing];
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
+    env.get_tender = &q;
+    s_request(self, S_CAL, &env);
+}
+
 static void s_next(rp_gather_t *self)
 {
     if (self->finished)
@@ -520,23 +540,9 @@ static void s_next(rp_gather_t *self)
     case ST_CANCELLED:
         s_request_tenders(self);
         return;
-    case ST_CONTRACTS: {
-        if (!self->collected && s_collect_missing(self) < 0) {
-            s_finish(self, -ENOMEM, "out of memory");
-            return;
-        }
-        if (self->imissing >= self->nmissing) {
-            self->step = ST_FACTORS;
-            s_next(self);
-            return;
-        }
-        Mvoi__GetTender q = MVOI__GET_TENDER__INIT;
-        q.id = self->missing[self->imissing];
-        env.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
-        env.get_tender = &q;
-        s_request(self, S_CAL, &env);
+    case ST_CONTRACTS:
+        s_request_contract(self);
         return;
-    }
     case ST_FACTORS: {
         if (!self->sock[S_IMP]) {
             self->step = ST_DONE;
@@ -715,6 +721,25 @@ static void s_on_bench(rp_gather_t *self, const Mvoi__Envelope *env)
     s_next(self);
 }
 
+/* One KPI's quarters of the year before and of the report's year. */
+static void s_on_series(rp_gather_t *self, const Mvoi__Envelope *env)
+{
+    rp_input_t *in = self->in;
+    if (env->body_case != MVOI__ENVELOPE__BODY_KPI_SERIES) {
+        s_finish(self, -EPROTO, "kpi-aggregator KpiSeriesQuery failed: %s",
+                 env->body_case == MVOI__ENVELOPE__BODY_ERROR && env->error->message
+                     ? env->error->message : "unexpected reply");
+        return;
+    }
+    for (size_t i = 0; i < env->kpi_series->n_totals; i++) {
+        const Mvoi__KpiTotal *k = env->kpi_series->totals[i];
+        int idx = ((int)k->year - (int)in->year + 1) * 4 + (int)k->quarter - 1;
+        if (k->quarter >= 1 && k->quarter <= 4 && idx >= 0 && idx < 8)
+            s_val(&in->series[self->kpi][idx], k);
+    }
+    s_advance(self, false);
+}
+
 static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const char *topic)
 {
     rp_input_t *in = self->in;
@@ -765,18 +790,7 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         s_on_bench_cal(self, env);
         return;
     case ST_SERIES:
-        if (env->body_case != MVOI__ENVELOPE__BODY_KPI_SERIES) {
-            s_finish(self, -EPROTO, "kpi-aggregator KpiSeriesQuery failed: %s",
-                     is_err && env->error->message ? env->error->message : "unexpected reply");
-            return;
-        }
-        for (size_t i = 0; i < env->kpi_series->n_totals; i++) {
-            const Mvoi__KpiTotal *k = env->kpi_series->totals[i];
-            int idx = ((int)k->year - (int)in->year + 1) * 4 + (int)k->quarter - 1;
-            if (k->quarter >= 1 && k->quarter <= 4 && idx >= 0 && idx < 8)
-                s_val(&in->series[self->kpi][idx], k);
-        }
-        s_advance(self, false);
+        s_on_series(self, env);
         return;
     case ST_BREAKDOWN:
         if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)
