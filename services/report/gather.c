@@ -155,8 +155,9 @@ static void s_on_timeout(uv_timer_t *t)
         return;
     }
     if (self->which == S_IMP)   /* its head: without it the totals may miss measurements */
-        s_finish(self, -ETIMEDOUT, "impact-calculator did not answer within 2000 ms: no report "
-                 "without knowing that the totals hold every acknowledged measurement");
+        s_finish(self, -ETIMEDOUT, "impact-calculator did not answer within %d ms: no report "
+                 "without knowing that the totals hold every acknowledged measurement",
+                 self->o.timeout_ms > 2000 ? 2000 : self->o.timeout_ms);
     else
         s_finish(self, -ETIMEDOUT, "%s did not answer within %d ms", s_upstream(self->which),
                  self->o.timeout_ms);

@@ -96,6 +96,7 @@ static void s_tick(uv_timer_t *t)
 
 typedef struct {
     char dir[128], data[256], reports[256], api[200], pub[200], up[400];
+    char impact[400];   /* the impact-calculator's endpoint; empty: the fake's (up) */
     pid_t fake;
 } s_env_t;
 
@@ -142,7 +143,8 @@ static uint64_t s_round(s_env_t *e, const char *rid[S_CLIENTS], Mvoi__Envelope *
     bus_ctx_t *ctx = bus_ctx_new();
     rp_service_opts_t o = { .data_dir = e->data, .reports_dir = e->reports, .api = e->api,
                             .pub = e->pub, .kpi_api = e->up, .calendar_api = e->up,
-                            .impact_api = e->up, .chromium = "", .lang = TEXT_NL,
+                            .impact_api = e->impact[0] ? e->impact : e->up,
+                            .chromium = "", .lang = TEXT_NL,
                             .nosync = true };
     int err = 0;
     rp_service_t *svc = rp_service_new(&loop, ctx, &o, &err);
@@ -329,4 +331,25 @@ Test(report_requests, a_report_the_totals_cannot_catch_up_with_is_refused_by_nam
     unsetenv("FAKEUP_HEAD");
     unsetenv("FAKEUP_LAG_PRODUCER");
     unsetenv("FAKEUP_LAG_TIMES");
+}
+
+/* An impact-calculator that does not answer: its head is unknown, so is whether the totals
+ * hold every acknowledged measurement; refused by name, not written without them. */
+Test(report_requests, a_report_without_the_impact_calculators_head_is_refused_by_name,
+     .timeout = 30)
+{
+    s_env_t e;
+    s_env_init(&e, true);
+    snprintf(e.impact, sizeof e.impact, "ipc://%s/nobody", e.dir);
+    Mvoi__Envelope *reply[S_CLIENTS];
+    const char *rid[S_CLIENTS] = { "r-1", NULL };
+    cr_expect_eq(s_round(&e, rid, reply), 0);
+    Mvoi__Envelope *r = reply[0];
+    cr_assert(r && r->body_case == MVOI__ENVELOPE__BODY_ERROR, "body %d",
+              r ? (int)r->body_case : -1);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+    cr_expect(r->error->message && strstr(r->error->message, "impact-calculator did not answer"),
+              "%s", r->error->message ? r->error->message : "(none)");
+    s_free(reply);
+    s_env_fini(&e);
 }
