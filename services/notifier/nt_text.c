@@ -86,6 +86,16 @@ static void s_date_text(text_lang_t L, char *buf, size_t cap, const char *iso)
         snprintf(buf, cap, "%s", iso ? iso : "");
 }
 
+/* A late kick-off whose tender was to be published before the session at all (a past
+ * date in the calendar): "fewer than 10 days in between" would be untrue. */
+static bool s_published_before(const Mvoi__Reminder *r)
+{
+    int64_t pub;
+    return r->tender && r->tender->planned_publication && r->meeting_start_ms &&
+           nt_parse_date(r->tender->planned_publication, &pub) == 0 &&
+           pub < nt_ams_day(r->meeting_start_ms);
+}
+
 static void s_label(nt_buf_t *b, text_lang_t L, const char *key, const char *value)
 {
     nt_buf_printf(b, "%s: %s\n", text_get(L, key), value);
@@ -427,7 +437,10 @@ static char *s_subject(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, const c
         s_tf(&b, L, removed ? "notify.subject.kickoff_removed" : "notify.subject.kickoff_cancelled",
              title);
         break;
-    case K(KICKOFF_LATE): s_tf(&b, L, "notify.subject.kickoff_late", title); break;
+    case K(KICKOFF_LATE):
+        s_tf(&b, L, s_published_before(r) ? "notify.subject.kickoff_after_publication"
+                                          : "notify.subject.kickoff_late", title);
+        break;
     case K(AMBITION_MISSING): s_tf(&b, L, "notify.subject.ambition_missing", title); break;
     case K(AMBITION_ESCALATION): s_tf(&b, L, "notify.subject.ambition_escalation", title); break;
     case K(SDG_DIALOGUE): s_tf(&b, L, "notify.subject.sdg_dialogue", r->ordinal, title); break;
@@ -454,7 +467,10 @@ static void s_other(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *
         char when[160], pub[80];
         nt_text_when(L, when, sizeof when, r->meeting_start_ms, r->meeting_end_ms);
         s_date_text(L, pub, sizeof pub, r->tender ? r->tender->planned_publication : "");
-        s_tf(b, L, "notify.body.kickoff_late", tt, when, pub, cfg->min_lead_days);
+        if (s_published_before(r))
+            s_tf(b, L, "notify.body.kickoff_after_publication", tt, when, pub);
+        else
+            s_tf(b, L, "notify.body.kickoff_late", tt, when, pub, cfg->min_lead_days);
         nt_buf_puts(b, "\n");
     } else if (r->kind == K(DELIVERY_FAILED)) {
         const char *who = r->n_removed ? r->removed[0]->email : "?";

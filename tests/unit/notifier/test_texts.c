@@ -266,3 +266,26 @@ Test(nt_texts, ics_cn_no_footer_organizer_not_attendee_from_is_organizer)
     HAS(m.data, "To: Piet Leider <pl@heerlen.example>\r\n");
     nt_buf_free(&m);
 }
+
+/* A session too close to its publication says how close; one after a publication date
+ * that already passed says that, not "fewer than 10 days in between". */
+Test(nt_texts, late_kickoff_says_too_close_or_after_the_publication)
+{
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(KICKOFF_LATE), &t);   /* the session: Monday 25 January 2027 */
+    t.planned_publication = "2027-01-29";
+    char *subj = NULL, *x = s_text(&r, &subj);
+    cr_assert_str_eq(subj, "Let op: startsessie te kort voor publicatie: Onderhoud openbare "
+                           "verlichting");
+    HAS(x, "maar de publicatie is gepland op vrijdag 29 januari 2027: minder dan");
+    free(subj);
+    free(x);
+    t.planned_publication = "2026-11-18";
+    x = s_text(&r, &subj);
+    cr_assert_str_eq(subj, "Let op: startsessie na de geplande publicatie: Onderhoud openbare "
+                           "verlichting");
+    HAS(x, "maar de publicatie was al gepland op woensdag 18 november 2026, vóór de sessie.");
+    HASNT(x, "minder dan");
+    free(subj);
+    free(x);
+}
