@@ -52,8 +52,9 @@
     s.appendChild(svgEl('line', { x1: x(n.median), x2: x(n.median), y1: top - 3, y2: top + h + 3,
                                   class: 'med' }));
     // Q1 and Q3 labels; one label when they are equal (no spread), kept inside the strip
+    // (Q1 at the strip's left end is written to its right: to its left it was cut off)
     const labels = n.q1 === n.q3 ? [[n.q1, x(n.q1) < W / 2 ? 'start' : 'end']]
-      : [[n.q1, 'end'], [n.q3, 'start']];
+      : [[n.q1, x(n.q1) < L + 40 ? 'start' : 'end'], [n.q3, 'start']];
     for (const [v, anchor] of labels) {
       const t = svgEl('text', { x: x(v) + (anchor === 'end' ? -3 : 3), y: top + h + 14,
                                 'text-anchor': anchor });

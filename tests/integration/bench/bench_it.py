@@ -75,11 +75,13 @@ def seed(path):
             f.write(f's{i} co2 2026 {i * 7000}\n')
         # tenders in 2026: gNN has 10 (NN <= 6) or 20, of which NN with klimaat as a
         # requirement; the others have klimaat in scope without a commitment (no ambition)
-        # and circulair as award criterion. Each also has a cancelled-in-no-way 2025 tender.
+        # and circulair as award criterion. g10..g12 also have milieu as a requirement in
+        # two (a milieu share with Q1 0 and Q3 above it: the Q1 label at the strip's left
+        # end). Each also has a cancelled-in-no-way 2025 tender.
         for i in range(1, 13):
             for t in range(10 if i <= 6 else 20):
-                f.write(f'tender g{i:02d} g{i:02d}-t{t:02d} 2026-03-0{1 + t % 9} '
-                        f'{"100000" if t < i else "920000"}\n')
+                c = "920000" if t >= i else "101000" if i >= 10 and t < 2 else "100000"
+                f.write(f'tender g{i:02d} g{i:02d}-t{t:02d} 2026-03-0{1 + t % 9} {c}\n')
             f.write(f'tender g{i:02d} g{i:02d}-old 2025-06-01 100000\n')
         for i in range(1, 4):
             f.write(f'tender s{i} s{i}-t00 2026-04-01 100000\n')

@@ -68,6 +68,12 @@ try {
   await page.waitForFunction(() => document.querySelector('#bench-share-klimaat svg text')?.textContent === '38,8',
                              null, { timeout: 10000 }).catch(() => fail('the share chart did not move live'));
   console.log('live: share Q1 now ' + await shareQ1());
+  // no label is cut off at the edge of its chart (a Q1 of 0 was written left of the strip)
+  const cut = await page.$$eval('svg text', (ts) => ts.filter((t) => {
+    const b = t.getBoundingClientRect(), c = t.ownerSVGElement.getBoundingClientRect();
+    return b.left < c.left - 0.5 || b.right > c.right + 0.5;
+  }).map((t) => t.closest('[id]').id + ': ' + t.textContent));
+  if (cut.length) fail('labels cut off at the edge of their chart: ' + cut.join('; '));
 
   // a class under k: s1 sees its own figure's reason, no chart
   await page.goto(base + '/benchmark?buyer=s1&year=2026', { waitUntil: 'domcontentloaded' });
