@@ -177,7 +177,10 @@ const char *mvoi_kpi_unit(int kpi)
     return kpi >= 1 && kpi <= MVOI_KPI_COUNT ? s_kpi_units[kpi] : NULL;
 }
 
-bool mvoi_kpi_has_target(int kpi) { return kpi == MVOI__KPI__KPI_SROI || kpi == MVOI__KPI__KPI_PILOTS; }
+bool mvoi_kpi_has_target(int kpi)
+{
+    return kpi == MVOI__KPI__KPI_SROI || kpi == MVOI__KPI__KPI_PILOTS;
+}
 
 int mvoi_kpi_parse(const char *name, int *kpi)
 {
