@@ -280,28 +280,50 @@ Test(report_requests, request_ids_up_to_128_bytes, .timeout = 30)
     s_env_fini(&e);
 }
 
+/* heerlen's "r-1" alone on a fresh instance; `generated` reports expected; the answer
+ * (free with s_free1). */
+static Mvoi__Envelope *s_heerlen_r1(s_env_t *e, uint64_t generated)
+{
+    Mvoi__Envelope *reply[S_CLIENTS];
+    const char *rid[S_CLIENTS] = { "r-1", NULL };
+    cr_expect_eq(s_round(e, rid, reply), generated);
+    cr_assert(reply[0], "no answer");
+    return reply[0];
+}
+
+static void s_free1(Mvoi__Envelope *r) { mvoi__envelope__free_unpacked(r, NULL); }
+
+/* A fake whose producers' heads are 41 and whose aggregator answers "not yet" for impact's
+ * head `times` times (-1: always). */
+static void s_lagging_init(s_env_t *e, const char *times)
+{
+    setenv("FAKEUP_HEAD", "41", 1);
+    setenv("FAKEUP_LAG_PRODUCER", "impact", 1);
+    setenv("FAKEUP_LAG_TIMES", times, 1);
+    s_env_init(e, true);
+}
+
+static void s_lagging_fini(s_env_t *e)
+{
+    s_env_fini(e);
+    unsetenv("FAKEUP_HEAD");
+    unsetenv("FAKEUP_LAG_PRODUCER");
+    unsetenv("FAKEUP_LAG_TIMES");
+}
+
 /* The aggregator answers "not yet" three times for impact's head, then applies it: the
  * report waits and is written. */
 Test(report_requests, a_report_waits_until_the_totals_hold_every_acknowledged_event,
      .timeout = 30)
 {
     s_env_t e;
-    setenv("FAKEUP_HEAD", "41", 1);
-    setenv("FAKEUP_LAG_PRODUCER", "impact", 1);
-    setenv("FAKEUP_LAG_TIMES", "3", 1);
-    s_env_init(&e, true);
-    Mvoi__Envelope *reply[S_CLIENTS];
-    const char *rid[S_CLIENTS] = { "r-1", NULL };
-    cr_expect_eq(s_round(&e, rid, reply), 1);
-    cr_expect(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY,
-              "body %d: %s", reply[0] ? (int)reply[0]->body_case : -1,
-              reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_ERROR
-                  ? reply[0]->error->message : "");
-    s_free(reply);
-    s_env_fini(&e);
-    unsetenv("FAKEUP_HEAD");
-    unsetenv("FAKEUP_LAG_PRODUCER");
-    unsetenv("FAKEUP_LAG_TIMES");
+    s_lagging_init(&e, "3");
+    Mvoi__Envelope *r = s_heerlen_r1(&e, 1);
+    cr_expect(r->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY, "body %d: %s",
+              (int)r->body_case,
+              r->body_case == MVOI__ENVELOPE__BODY_ERROR ? r->error->message : "");
+    s_free1(r);
+    s_lagging_fini(&e);
 }
 
 /* The aggregator never gets there: no report, a refusal that says why, and no file. */
@@ -309,16 +331,9 @@ Test(report_requests, a_report_the_totals_cannot_catch_up_with_is_refused_by_nam
      .timeout = 30)
 {
     s_env_t e;
-    setenv("FAKEUP_HEAD", "41", 1);
-    setenv("FAKEUP_LAG_PRODUCER", "impact", 1);
-    setenv("FAKEUP_LAG_TIMES", "-1", 1);
-    s_env_init(&e, true);
-    Mvoi__Envelope *reply[S_CLIENTS];
-    const char *rid[S_CLIENTS] = { "r-1", NULL };
-    cr_expect_eq(s_round(&e, rid, reply), 0);
-    Mvoi__Envelope *r = reply[0];
-    cr_assert(r && r->body_case == MVOI__ENVELOPE__BODY_ERROR, "body %d",
-              r ? (int)r->body_case : -1);
+    s_lagging_init(&e, "-1");
+    Mvoi__Envelope *r = s_heerlen_r1(&e, 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
     cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
     cr_expect(r->error->message && strstr(r->error->message, "not applied every impact event") &&
               strstr(r->error->message, "not yet 41"), "%s",
@@ -326,11 +341,8 @@ Test(report_requests, a_report_the_totals_cannot_catch_up_with_is_refused_by_nam
     char dir[400];
     snprintf(dir, sizeof dir, "%s/heerlen", e.reports);
     cr_expect_neq(access(dir, F_OK), 0, "files were written for a refused report (%s)", dir);
-    s_free(reply);
-    s_env_fini(&e);
-    unsetenv("FAKEUP_HEAD");
-    unsetenv("FAKEUP_LAG_PRODUCER");
-    unsetenv("FAKEUP_LAG_TIMES");
+    s_free1(r);
+    s_lagging_fini(&e);
 }
 
 /* An impact-calculator that does not answer: its head is unknown, so is whether the totals
@@ -341,15 +353,11 @@ Test(report_requests, a_report_without_the_impact_calculators_head_is_refused_by
     s_env_t e;
     s_env_init(&e, true);
     snprintf(e.impact, sizeof e.impact, "ipc://%s/nobody", e.dir);
-    Mvoi__Envelope *reply[S_CLIENTS];
-    const char *rid[S_CLIENTS] = { "r-1", NULL };
-    cr_expect_eq(s_round(&e, rid, reply), 0);
-    Mvoi__Envelope *r = reply[0];
-    cr_assert(r && r->body_case == MVOI__ENVELOPE__BODY_ERROR, "body %d",
-              r ? (int)r->body_case : -1);
+    Mvoi__Envelope *r = s_heerlen_r1(&e, 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
     cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
     cr_expect(r->error->message && strstr(r->error->message, "impact-calculator did not answer"),
               "%s", r->error->message ? r->error->message : "(none)");
-    s_free(reply);
+    s_free1(r);
     s_env_fini(&e);
 }
