@@ -8,50 +8,10 @@
 
 #include "bm_tender.h"
 #include "codec.h"
-#include "gather.h"
 #include "mvoi_contract.h"
 #include "mvoi_error.h"
 
-enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
-/* ST_HEADS and ST_CATCHUP come first but after the others in the enum: s_advance loops the
- * KPIs of every step up to ST_BREAKDOWN, and these two move on by themselves. */
-typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_BENCH, ST_BENCH_CAL, ST_TENDERS,
-               ST_CANCELLED, ST_CONTRACTS, ST_FACTORS, ST_DONE, ST_HEADS, ST_CATCHUP } s_step_t;
-static const char *const s_producer[2] = { "calendar", "impact" };
-
-struct rp_gather_t {
-    uv_loop_t *loop;
-    bus_sock_t *sock[3];
-    uv_timer_t *timer;
-    rp_gather_opts_t o;
-    rp_input_t *in;
-    rp_gather_done_fn *done;
-    void *arg;
-    s_step_t step;
-    int kpi;                  /* 1..6 within a step */
-    uint32_t offset;          /* paging; in ST_SNAP the window: 0 the year, 1-4 a quarter;
-                               * in ST_BENCH(_CAL) the registry index of the buyer asked */
-    uint32_t page;            /* ST_BENCH_CAL: the offset of that buyer's next page */
-    bm_tcount_t tcount;       /* ST_BENCH_CAL: that buyer's tenders so far */
-    uint32_t nreq;
-    char rid[32];
-    int which;                /* socket of the request in flight */
-    char (*missing)[RP_ID];   /* SROI contracts of tenders planned in other years */
-    size_t nmissing, imissing;
-    bool collected;
-    /* ST_HEADS / ST_CATCHUP: the producers' heads when the report began (calendar, impact)
-     * and which one is asked; the aggregator is asked until it has applied both */
-    uint64_t head[2];
-    int src;
-    uint64_t catchup_until;   /* uv_now deadline */
-    bool finished;
-    int rc;
-    char msg[512];
-};
-
-static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_next(rp_gather_t *self);
+#include "gather_int.h"
 
 /* done() runs from a timer of its own turn, so that the caller may destroy us in it. */
 static void s_on_done(uv_timer_t *t)
@@ -60,7 +20,7 @@ static void s_on_done(uv_timer_t *t)
     self->done(self->arg, self->rc, self->msg);
 }
 
-static void s_finish(rp_gather_t *self, int rc, const char *fmt, ...)
+void rp_gather__finish(rp_gather_t *self, int rc, const char *fmt, ...)
 {
     if (self->finished)
         return;
@@ -124,21 +84,21 @@ static int s_send(rp_gather_t *self, int which, Mvoi__Envelope *env)
 
 static void s_on_timeout(uv_timer_t *t);
 
-static const char *s_upstream(int which)
+const char *rp_gather__upstream(int which)
 {
     return which == S_KPI ? "kpi-aggregator" : which == S_CAL ? "calendar" : "impact-calculator";
 }
 
-static void s_request(rp_gather_t *self, int which, Mvoi__Envelope *env)
+void rp_gather__request(rp_gather_t *self, int which, Mvoi__Envelope *env)
 {
     int t = s_send(self, which, env);
     if (t < 0) {
         if (which == S_IMP && self->step == ST_FACTORS) {
             self->step = ST_DONE;
-            s_next(self);
+            rp_gather__next(self);
             return;
         }
-        s_finish(self, -EIO, "could not send to %s: %s", s_upstream(which), strerror(-t));
+        rp_gather__finish(self, -EIO, "could not send to %s: %s", rp_gather__upstream(which), strerror(-t));
         return;
     }
     uv_timer_stop(self->timer);
@@ -151,102 +111,16 @@ static void s_on_timeout(uv_timer_t *t)
     if (self->which == S_IMP && self->step == ST_FACTORS) {   /* optional: the report says so */
         self->in->factors_ok = false;
         self->step = ST_DONE;
-        s_next(self);
+        rp_gather__next(self);
         return;
     }
     if (self->which == S_IMP)   /* its head: without it the totals may miss measurements */
-        s_finish(self, -ETIMEDOUT, "impact-calculator did not answer within %d ms: no report "
+        rp_gather__finish(self, -ETIMEDOUT, "impact-calculator did not answer within %d ms: no report "
                  "without knowing that the totals hold every acknowledged measurement",
                  self->o.timeout_ms > 2000 ? 2000 : self->o.timeout_ms);
     else
-        s_finish(self, -ETIMEDOUT, "%s did not answer within %d ms", s_upstream(self->which),
+        rp_gather__finish(self, -ETIMEDOUT, "%s did not answer within %d ms", rp_gather__upstream(self->which),
                  self->o.timeout_ms);
-}
-
-/* Read your own writes, for a report: every event the calendar and the impact-calculator
- * had acknowledged when the report began is in the totals it reads. Their heads first
- * (HealthRequest), then the aggregator's barrier (KpiQuery{after_producer, after_seq}: an
- * Ack once applied, ERR_UNAVAILABLE before) asked every 20 ms for up to timeout_ms. A report
- * generated right after an import, or at a quarter's end while the aggregator was catching
- * up, had quietly left out what it had not applied yet. */
-static void s_on_retry(uv_timer_t *t) { s_next(t->data); }
-
-static void s_begin_totals(rp_gather_t *self)
-{
-    self->step = ST_SNAP;
-    self->kpi = 1;
-    self->offset = 0;
-    s_next(self);
-}
-
-static void s_request_head(rp_gather_t *self)
-{
-    int which = self->src == 0 ? S_CAL : S_IMP;
-    if (self->src > 1 || !self->sock[which]) {
-        self->step = ST_CATCHUP;
-        self->src = 0;
-        self->catchup_until = uv_now(self->loop) + (uint64_t)self->o.timeout_ms;
-        s_next(self);
-        return;
-    }
-    Mvoi__HealthRequest h = MVOI__HEALTH_REQUEST__INIT;
-    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    env.body_case = MVOI__ENVELOPE__BODY_HEALTH;
-    env.health = &h;
-    s_request(self, which, &env);
-}
-
-static void s_request_catchup(rp_gather_t *self)
-{
-    while (self->src < 2 && !self->head[self->src])
-        self->src++;
-    if (self->src >= 2) {
-        s_begin_totals(self);
-        return;
-    }
-    Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
-    q.after_producer = (char *)s_producer[self->src];
-    q.has_after_seq = true;
-    q.after_seq = self->head[self->src];
-    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
-    env.kpi_query = &q;
-    s_request(self, S_KPI, &env);
-}
-
-static void s_on_head(rp_gather_t *self, const Mvoi__Envelope *env)
-{
-    if (env->body_case != MVOI__ENVELOPE__BODY_HEALTH_REPLY) {
-        s_finish(self, -EPROTO, "%s did not say its head: %s", s_upstream(self->which),
-                 env->body_case == MVOI__ENVELOPE__BODY_ERROR && env->error->message
-                     ? env->error->message : "unexpected reply");
-        return;
-    }
-    const Mvoi__HealthReply *h = env->health_reply;
-    self->head[self->src++] = h->has_head_seq ? h->head_seq : 0;
-    uv_timer_stop(self->timer);
-    s_next(self);
-}
-
-static void s_on_catchup(rp_gather_t *self, const Mvoi__Envelope *env)
-{
-    bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
-    uv_timer_stop(self->timer);
-    if (env->body_case == MVOI__ENVELOPE__BODY_ACK) {
-        self->src++;
-        s_next(self);
-    } else if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE &&
-               uv_now(self->loop) < self->catchup_until) {
-        uv_timer_start(self->timer, s_on_retry, 20, 0);
-    } else if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
-        s_finish(self, -EAGAIN, "the kpi-aggregator has not applied every %s event yet (%s) "
-                 "after %d ms: a report now would leave them out; try again",
-                 s_producer[self->src], env->error->message ? env->error->message : "",
-                 self->o.timeout_ms);
-    } else {
-        s_finish(self, -EPROTO, "kpi-aggregator KpiQuery after_seq failed: %s",
-                 is_err && env->error->message ? env->error->message : "unexpected reply");
-    }
 }
 
 static int s_id_cmp(const void *a, const void *b) { return strcmp(a, b); }
@@ -310,7 +184,7 @@ static int s_request_breakdown(rp_gather_t *self)
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY;
     env.kpi_breakdown_query = &q;
-    s_request(self, S_KPI, &env);
+    rp_gather__request(self, S_KPI, &env);
     return 0;
 }
 
@@ -333,7 +207,7 @@ static void s_request_tenders(rp_gather_t *self)
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
     env.list_tenders = &q;
-    s_request(self, S_CAL, &env);
+    rp_gather__request(self, S_CAL, &env);
 }
 
 /* The other buyers' year totals for the benchmark (only with in->bench): for each KPI and
@@ -364,7 +238,7 @@ static int s_request_bench(rp_gather_t *self)
         self->kpi = 1;
         self->offset = 0;
         self->step = ST_BENCH_CAL;
-        s_next(self);
+        rp_gather__next(self);
         return 0;
     }
     char key[MVOI_TOPIC_MAX];
@@ -379,7 +253,7 @@ static int s_request_bench(rp_gather_t *self)
     env.buyer = (char *)b->id;
     env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
     env.kpi_query = &q;
-    s_request(self, S_KPI, &env);
+    rp_gather__request(self, S_KPI, &env);
     return 0;
 }
 
@@ -402,7 +276,7 @@ static int s_request_bench_cal(rp_gather_t *self)
     if (self->offset >= n) {
         self->offset = self->page = 0;
         self->step = ST_TENDERS;
-        s_next(self);
+        rp_gather__next(self);
         return 0;
     }
     Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
@@ -414,7 +288,7 @@ static int s_request_bench_cal(rp_gather_t *self)
     env.buyer = (char *)b->id;
     env.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
     env.list_tenders = &q;
-    s_request(self, S_CAL, &env);
+    rp_gather__request(self, S_CAL, &env);
     return 0;
 }
 
@@ -423,7 +297,7 @@ static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
     rp_input_t *in = self->in;
     if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST || !env->tender_list) {
         bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
-        s_finish(self, -EPROTO, "calendar ListTenders (benchmark) failed: %s",
+        rp_gather__finish(self, -EPROTO, "calendar ListTenders (benchmark) failed: %s",
                  is_err && env->error->message ? env->error->message : "unexpected reply");
         return;
     }
@@ -436,7 +310,7 @@ static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
         const mvoi_buyer_t *b = mvoi_buyers_at(bm_registry(in->bench), self->offset);
         int rc = b ? bm_tcount_apply(in->bench, b->id, &self->tcount) : 0;
         if (rc != 0) {
-            s_finish(self, rc, "benchmark: tender counts not applied");
+            rp_gather__finish(self, rc, "benchmark: tender counts not applied");
             return;
         }
         memset(&self->tcount, 0, sizeof self->tcount);
@@ -444,7 +318,7 @@ static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
         self->offset++;
     }
     uv_timer_stop(self->timer);
-    s_next(self);
+    rp_gather__next(self);
 }
 
 /* Issue the request of the current step, or move on to the next step. */
@@ -452,22 +326,22 @@ static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
 static void s_gathered_all(rp_gather_t *self)
 {
     if (self->in->cut[0])
-        s_finish(self, -EOVERFLOW, "%s from an upstream service is longer than a report holds; "
+        rp_gather__finish(self, -EOVERFLOW, "%s from an upstream service is longer than a report holds; "
                  "no report was written", self->in->cut);
     else
-        s_finish(self, 0, NULL);
+        rp_gather__finish(self, 0, NULL);
 }
 
 /* The next tender of another year whose SROI contract the period holds. */
 static void s_request_contract(rp_gather_t *self)
 {
     if (!self->collected && s_collect_missing(self) < 0) {
-        s_finish(self, -ENOMEM, "out of memory");
+        rp_gather__finish(self, -ENOMEM, "out of memory");
         return;
     }
     if (self->imissing >= self->nmissing) {
         self->step = ST_FACTORS;
-        s_next(self);
+        rp_gather__next(self);
         return;
     }
     Mvoi__GetTender q = MVOI__GET_TENDER__INIT;
@@ -475,10 +349,10 @@ static void s_request_contract(rp_gather_t *self)
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
     env.get_tender = &q;
-    s_request(self, S_CAL, &env);
+    rp_gather__request(self, S_CAL, &env);
 }
 
-static void s_next(rp_gather_t *self)
+void rp_gather__next(rp_gather_t *self)
 {
     if (self->finished)
         return;
@@ -499,7 +373,7 @@ static void s_next(rp_gather_t *self)
         s.has_segment = s.segment = true;
         env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
         env.snapshot = &s;
-        s_request(self, S_KPI, &env);
+        rp_gather__request(self, S_KPI, &env);
         return;
     }
     case ST_PREV: {
@@ -510,7 +384,7 @@ static void s_next(rp_gather_t *self)
         q.key = key;
         env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
         env.kpi_query = &q;
-        s_request(self, S_KPI, &env);
+        rp_gather__request(self, S_KPI, &env);
         return;
     }
     case ST_SERIES: {
@@ -522,7 +396,7 @@ static void s_next(rp_gather_t *self)
         q.to_year = in->year;
         env.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY;
         env.kpi_series_query = &q;
-        s_request(self, S_KPI, &env);
+        rp_gather__request(self, S_KPI, &env);
         return;
     }
     case ST_BREAKDOWN:
@@ -547,27 +421,27 @@ static void s_next(rp_gather_t *self)
     case ST_FACTORS: {
         if (!self->sock[S_IMP]) {
             self->step = ST_DONE;
-            s_next(self);
+            rp_gather__next(self);
             return;
         }
         Mvoi__ListFactorTables q = MVOI__LIST_FACTOR_TABLES__INIT;
         env.body_case = MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES;
         env.list_factor_tables = &q;
-        s_request(self, S_IMP, &env);
+        rp_gather__request(self, S_IMP, &env);
         return;
     }
     case ST_DONE:
         s_gathered_all(self);
         return;
     case ST_HEADS:
-        s_request_head(self);
+        rp_gather__request_head(self);
         return;
     case ST_CATCHUP:
-        s_request_catchup(self);
+        rp_gather__request_catchup(self);
         return;
     }
     /* Only a key the contract refuses gets here (the buyer passed the registry first). */
-    s_finish(self, rc, "no KPI key for buyer %s: %s", in->buyer, mvoi_errname(rc));
+    rp_gather__finish(self, rc, "no KPI key for buyer %s: %s", in->buyer, mvoi_errname(rc));
 }
 
 /* After a complete answer: advance kpi / paging / step. */
@@ -575,7 +449,7 @@ static void s_advance(rp_gather_t *self, bool more_pages)
 {
     uv_timer_stop(self->timer);
     if (more_pages) {
-        s_next(self);
+        rp_gather__next(self);
         return;
     }
     self->offset = 0;
@@ -585,7 +459,7 @@ static void s_advance(rp_gather_t *self, bool more_pages)
         self->kpi = 1;
         self->step++;
     }
-    s_next(self);
+    rp_gather__next(self);
 }
 
 static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
@@ -683,7 +557,7 @@ static void s_on_tenders(rp_gather_t *self, const Mvoi__TenderList *l)
     self->step++;
     self->offset = 0;
     uv_timer_stop(self->timer);
-    s_next(self);
+    rp_gather__next(self);
 }
 
 /* The impact-calculator's factor tables (optional: the report names its sources). */
@@ -713,13 +587,13 @@ static void s_on_bench(rp_gather_t *self, const Mvoi__Envelope *env)
     if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && b)
         bm_set(in->bench, b->id, self->kpi, in->year, env->kpi_total->realisation);
     else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
-        s_finish(self, -EPROTO, "kpi-aggregator KpiQuery (benchmark) failed: %s",
+        rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiQuery (benchmark) failed: %s",
                  is_err && env->error->message ? env->error->message : "unexpected reply");
         return;
     }
     self->offset++;
     uv_timer_stop(self->timer);
-    s_next(self);
+    rp_gather__next(self);
 }
 
 /* One KPI's quarters of the year before and of the report's year. */
@@ -727,7 +601,7 @@ static void s_on_series(rp_gather_t *self, const Mvoi__Envelope *env)
 {
     rp_input_t *in = self->in;
     if (env->body_case != MVOI__ENVELOPE__BODY_KPI_SERIES) {
-        s_finish(self, -EPROTO, "kpi-aggregator KpiSeriesQuery failed: %s",
+        rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiSeriesQuery failed: %s",
                  env->body_case == MVOI__ENVELOPE__BODY_ERROR && env->error->message
                      ? env->error->message : "unexpected reply");
         return;
@@ -758,10 +632,10 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
     bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
     switch (self->step) {
     case ST_HEADS:
-        s_on_head(self, env);
+        rp_gather__on_head(self, env);
         return;
     case ST_CATCHUP:
-        s_on_catchup(self, env);
+        rp_gather__on_catchup(self, env);
         return;
     case ST_SNAP:
         if (env->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END) {
@@ -771,14 +645,14 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
             self->offset = more ? self->offset + 1 : 0;
             s_advance(self, more);
         } else
-            s_finish(self, -EPROTO, "kpi-aggregator snapshot failed: %s",
+            rp_gather__finish(self, -EPROTO, "kpi-aggregator snapshot failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
         return;
     case ST_PREV:
         if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL)
             s_val(&in->prev[self->kpi], env->kpi_total);
         else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
-            s_finish(self, -EPROTO, "kpi-aggregator KpiQuery failed: %s",
+            rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiQuery failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
             return;
         }
@@ -797,7 +671,7 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)
             s_advance(self, false);
         else if (env->body_case != MVOI__ENVELOPE__BODY_KPI_BREAKDOWN)
-            s_finish(self, -EPROTO, "kpi-aggregator KpiBreakdownQuery failed: %s",
+            rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiBreakdownQuery failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
         else
             s_on_breakdown(self, env->kpi_breakdown);
@@ -805,7 +679,7 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
     case ST_TENDERS:
     case ST_CANCELLED:
         if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST)
-            s_finish(self, -EPROTO, "calendar ListTenders failed: %s",
+            rp_gather__finish(self, -EPROTO, "calendar ListTenders failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
         else
             s_on_tenders(self, env->tender_list);
@@ -814,20 +688,20 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender)
             s_tender(in, env->tender_reply->tender);
         else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
-            s_finish(self, -EPROTO, "calendar GetTender failed: %s",
+            rp_gather__finish(self, -EPROTO, "calendar GetTender failed: %s",
                      is_err && env->error->message ? env->error->message : "unexpected reply");
             return;
         }
         self->imissing++;
         uv_timer_stop(self->timer);
-        s_next(self);
+        rp_gather__next(self);
         return;
     case ST_FACTORS:
         if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST)
             s_on_factors(in, env->factor_table_list);
         self->step = ST_DONE;
         uv_timer_stop(self->timer);
-        s_next(self);
+        rp_gather__next(self);
         return;
     case ST_DONE:
         return;
@@ -895,7 +769,7 @@ rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_op
             return NULL;
         }
     }
-    s_next(self);
+    rp_gather__next(self);
     return self;
 }
 
