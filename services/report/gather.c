@@ -84,6 +84,12 @@ static int s_send(rp_gather_t *self, int which, Mvoi__Envelope *env)
 
 static void s_on_timeout(uv_timer_t *t);
 
+const char *rp_gather__why(const Mvoi__Envelope *env)
+{
+    return env->body_case == MVOI__ENVELOPE__BODY_ERROR && env->error->message
+               ? env->error->message : "unexpected reply";
+}
+
 const char *rp_gather__upstream(int which)
 {
     return which == S_KPI ? "kpi-aggregator" : which == S_CAL ? "calendar" : "impact-calculator";
@@ -98,7 +104,8 @@ void rp_gather__request(rp_gather_t *self, int which, Mvoi__Envelope *env)
             rp_gather__next(self);
             return;
         }
-        rp_gather__finish(self, -EIO, "could not send to %s: %s", rp_gather__upstream(which), strerror(-t));
+        rp_gather__finish(self, -EIO, "could not send to %s: %s", rp_gather__upstream(which),
+                          strerror(-t));
         return;
     }
     uv_timer_stop(self->timer);
@@ -115,12 +122,13 @@ static void s_on_timeout(uv_timer_t *t)
         return;
     }
     if (self->which == S_IMP)   /* its head: without it the totals may miss measurements */
-        rp_gather__finish(self, -ETIMEDOUT, "impact-calculator did not answer within %d ms: no report "
-                 "without knowing that the totals hold every acknowledged measurement",
-                 self->o.timeout_ms > 2000 ? 2000 : self->o.timeout_ms);
+        rp_gather__finish(self, -ETIMEDOUT, "impact-calculator did not answer within %d ms: no "
+                          "report without knowing that the totals hold every acknowledged "
+                          "measurement",
+                          self->o.timeout_ms > 2000 ? 2000 : self->o.timeout_ms);
     else
-        rp_gather__finish(self, -ETIMEDOUT, "%s did not answer within %d ms", rp_gather__upstream(self->which),
-                 self->o.timeout_ms);
+        rp_gather__finish(self, -ETIMEDOUT, "%s did not answer within %d ms",
+                          rp_gather__upstream(self->which), self->o.timeout_ms);
 }
 
 static int s_id_cmp(const void *a, const void *b) { return strcmp(a, b); }
@@ -296,9 +304,8 @@ static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
 {
     rp_input_t *in = self->in;
     if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST || !env->tender_list) {
-        bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
         rp_gather__finish(self, -EPROTO, "calendar ListTenders (benchmark) failed: %s",
-                 is_err && env->error->message ? env->error->message : "unexpected reply");
+                          rp_gather__why(env));
         return;
     }
     const Mvoi__TenderList *l = env->tender_list;
@@ -326,8 +333,8 @@ static void s_on_bench_cal(rp_gather_t *self, const Mvoi__Envelope *env)
 static void s_gathered_all(rp_gather_t *self)
 {
     if (self->in->cut[0])
-        rp_gather__finish(self, -EOVERFLOW, "%s from an upstream service is longer than a report holds; "
-                 "no report was written", self->in->cut);
+        rp_gather__finish(self, -EOVERFLOW, "%s from an upstream service is longer than a "
+                          "report holds; no report was written", self->in->cut);
     else
         rp_gather__finish(self, 0, NULL);
 }
@@ -588,7 +595,7 @@ static void s_on_bench(rp_gather_t *self, const Mvoi__Envelope *env)
         bm_set(in->bench, b->id, self->kpi, in->year, env->kpi_total->realisation);
     else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
         rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiQuery (benchmark) failed: %s",
-                 is_err && env->error->message ? env->error->message : "unexpected reply");
+                          rp_gather__why(env));
         return;
     }
     self->offset++;
@@ -602,8 +609,7 @@ static void s_on_series(rp_gather_t *self, const Mvoi__Envelope *env)
     rp_input_t *in = self->in;
     if (env->body_case != MVOI__ENVELOPE__BODY_KPI_SERIES) {
         rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiSeriesQuery failed: %s",
-                 env->body_case == MVOI__ENVELOPE__BODY_ERROR && env->error->message
-                     ? env->error->message : "unexpected reply");
+                          rp_gather__why(env));
         return;
     }
     for (size_t i = 0; i < env->kpi_series->n_totals; i++) {
@@ -646,14 +652,14 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
             s_advance(self, more);
         } else
             rp_gather__finish(self, -EPROTO, "kpi-aggregator snapshot failed: %s",
-                     is_err && env->error->message ? env->error->message : "unexpected reply");
+                              rp_gather__why(env));
         return;
     case ST_PREV:
         if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL)
             s_val(&in->prev[self->kpi], env->kpi_total);
         else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
             rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiQuery failed: %s",
-                     is_err && env->error->message ? env->error->message : "unexpected reply");
+                              rp_gather__why(env));
             return;
         }
         s_advance(self, false);
@@ -672,7 +678,7 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
             s_advance(self, false);
         else if (env->body_case != MVOI__ENVELOPE__BODY_KPI_BREAKDOWN)
             rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiBreakdownQuery failed: %s",
-                     is_err && env->error->message ? env->error->message : "unexpected reply");
+                              rp_gather__why(env));
         else
             s_on_breakdown(self, env->kpi_breakdown);
         return;
@@ -680,7 +686,7 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
     case ST_CANCELLED:
         if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST)
             rp_gather__finish(self, -EPROTO, "calendar ListTenders failed: %s",
-                     is_err && env->error->message ? env->error->message : "unexpected reply");
+                              rp_gather__why(env));
         else
             s_on_tenders(self, env->tender_list);
         return;
@@ -689,7 +695,7 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
             s_tender(in, env->tender_reply->tender);
         else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
             rp_gather__finish(self, -EPROTO, "calendar GetTender failed: %s",
-                     is_err && env->error->message ? env->error->message : "unexpected reply");
+                              rp_gather__why(env));
             return;
         }
         self->imissing++;

@@ -13,8 +13,10 @@
 enum { S_KPI = 0, S_CAL = 1, S_IMP = 2 };
 /* ST_HEADS and ST_CATCHUP come first but after the others in the enum: s_advance loops the
  * KPIs of every step up to ST_BREAKDOWN, and these two move on by themselves. */
-typedef enum { ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_BENCH, ST_BENCH_CAL, ST_TENDERS,
-               ST_CANCELLED, ST_CONTRACTS, ST_FACTORS, ST_DONE, ST_HEADS, ST_CATCHUP } rp_gather_step_t;
+typedef enum {
+    ST_SNAP, ST_PREV, ST_SERIES, ST_BREAKDOWN, ST_BENCH, ST_BENCH_CAL, ST_TENDERS, ST_CANCELLED,
+    ST_CONTRACTS, ST_FACTORS, ST_DONE, ST_HEADS, ST_CATCHUP
+} rp_gather_step_t;
 
 struct rp_gather_t {
     uv_loop_t *loop;
@@ -53,6 +55,9 @@ void rp_gather__next(rp_gather_t *self);
  * (but for the optional factor tables). */
 void rp_gather__request(rp_gather_t *self, int which, Mvoi__Envelope *env);
 const char *rp_gather__upstream(int which);   /* "kpi-aggregator", "calendar", ... */
+/* An error reply's message, "unexpected reply" for any other body: what a step names when
+ * its answer is not the one it asked for. */
+const char *rp_gather__why(const Mvoi__Envelope *env);
 
 /* gather_ryw.c: ST_HEADS and ST_CATCHUP, then on to ST_SNAP. */
 void rp_gather__request_head(rp_gather_t *self);

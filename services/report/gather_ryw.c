@@ -60,9 +60,8 @@ void rp_gather__request_catchup(rp_gather_t *self)
 void rp_gather__on_head(rp_gather_t *self, const Mvoi__Envelope *env)
 {
     if (env->body_case != MVOI__ENVELOPE__BODY_HEALTH_REPLY) {
-        rp_gather__finish(self, -EPROTO, "%s did not say its head: %s", rp_gather__upstream(self->which),
-                 env->body_case == MVOI__ENVELOPE__BODY_ERROR && env->error->message
-                     ? env->error->message : "unexpected reply");
+        rp_gather__finish(self, -EPROTO, "%s did not say its head: %s",
+                          rp_gather__upstream(self->which), rp_gather__why(env));
         return;
     }
     const Mvoi__HealthReply *h = env->health_reply;
@@ -82,12 +81,12 @@ void rp_gather__on_catchup(rp_gather_t *self, const Mvoi__Envelope *env)
                uv_now(self->loop) < self->catchup_until) {
         uv_timer_start(self->timer, s_on_retry, 20, 0);
     } else if (is_err && env->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
-        rp_gather__finish(self, -EAGAIN, "the kpi-aggregator has not applied every %s event yet (%s) "
-                 "after %d ms: a report now would leave them out; try again",
-                 s_producer[self->src], env->error->message ? env->error->message : "",
-                 self->o.timeout_ms);
+        rp_gather__finish(self, -EAGAIN, "the kpi-aggregator has not applied every %s event yet "
+                          "(%s) after %d ms: a report now would leave them out; try again",
+                          s_producer[self->src], env->error->message ? env->error->message : "",
+                          self->o.timeout_ms);
     } else {
         rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiQuery after_seq failed: %s",
-                 is_err && env->error->message ? env->error->message : "unexpected reply");
+                          rp_gather__why(env));
     }
 }
