@@ -39,8 +39,11 @@
 
   // A strip: 0 .. max(Q3, own) x 1.15; grey box Q1..Q3, median line, own dot.
   // top: the end of the axis when the measure has one (a share: 100 %, a level: 5)
-  function chart(n, top0) {
-    const W = 520, H = 46, L = 8, R = 8, top = 10, h = 18;
+  // width: the units across, best the pixels it is drawn in (fitCharts), so that its labels
+  // keep their size; a 520-unit strip in a phone's or a narrow card's width had 8-pixel ones
+  function chart(n, top0, width) {
+    const W = Math.max(200, Math.min(520, Math.round(width || 520)));
+    const H = 46, L = 8, R = 8, top = 10, h = 18;
     const hi = top0 || Math.max(n.q3 || 0, n.value || 0, 1e-12) * 1.15;
     const lo = Math.min(0, n.q1 || 0, n.value || 0);
     const x = (v) => L + (W - L - R) * (v - lo) / (hi - lo);
@@ -64,8 +67,19 @@
     if (n.value !== undefined) {
       s.appendChild(svgEl('circle', { cx: x(n.value), cy: top + h / 2, r: 6, class: 'own' }));
     }
+    s.redraw = (w) => chart(n, top0, w);
     return s;
   }
+
+  // Each chart drawn again in as many units as it is wide on screen (after layout, and when
+  // the window changes size).
+  function fitCharts() {
+    for (const s of document.querySelectorAll('.bench-row svg')) {
+      const w = Math.round(s.getBoundingClientRect().width);
+      if (s.redraw && w > 0 && w !== s.viewBox.baseVal.width) s.replaceWith(s.redraw(w));
+    }
+  }
+  window.addEventListener('resize', fitCharts);
 
   // One normalisation of one measure: its heading, strip chart and sentence.
   function row(title, n, top0) {
@@ -143,6 +157,7 @@
       cards.push(card);
     }
     box.replaceChildren(...cards);
+    fitCharts();
     $('updated').textContent = '· ' + new Date().toLocaleTimeString(data.lang === 'en' ? 'en-GB' : 'nl-NL');
     document.body.dataset.loaded = '1';
   }

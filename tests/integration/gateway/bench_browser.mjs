@@ -93,6 +93,10 @@ try {
   await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });
   const [sw, iw] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   if (sw > iw) fail(`phone: scrolls sideways (${sw} > ${iw})`);
+  const labelPx = await page.$$eval('.bench-row svg text',
+                                    (ts) => Math.min(...ts.map((t) => t.getBoundingClientRect().height)));
+  if (labelPx < 10) fail(`phone: chart labels ${labelPx.toFixed(1)} px high`);
+  console.log(`phone: chart labels ${labelPx.toFixed(1)} px high`);
   await page.screenshot({ path: path.join(outDir, 'benchmark-phone.png'), fullPage: true });
   await page.locator('#bench-share').screenshot({ path: path.join(outDir, 'benchmark-phone-share.png') });
   await page.goto(base + '/benchmark?buyer=g05&year=2026&lang=en', { waitUntil: 'domcontentloaded' });
