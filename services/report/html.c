@@ -198,7 +198,8 @@ static void s_summary(FILE *out, const rp_report_t *r)
     rp_num(tg, sizeof tg, r->pilots.target ? r->pilots.target : RP_PILOT_TARGET, 0, 0,
            rp_style_text(r->in->lang));
     rp_num(am, sizeof am, r->pilots.ambition, 0, 0, rp_style_text(r->in->lang));
-    fprintf(out, "<li>%s: <strong id=\"n-pilots\">%s</strong> ", T("report.label.pilots_year"), b);
+    fprintf(out, "<li>%s: <strong id=\"n-pilots\">%s</strong> ",
+            T(r->in->quarter ? "report.label.pilots_ytd" : "report.label.pilots_year"), b);
     fprintf(out, T("report.text.pilots_year"), tg, am);
     fputs("</li></ul></section>\n", out);
 }
@@ -338,8 +339,12 @@ static void s_pilots(FILE *out, const rp_report_t *r)
                  "<p id=\"pilots\" data-ambition=\"%" PRId64 "\" data-realisation=\"%" PRId64
                  "\" data-target=\"%" PRId64 "\">",
             T("report.section.pilots"), p->ambition, p->realisation, target);
-    fprintf(out, p->realisation >= target ? T("report.text.pilots_ok")
-                                          : T("report.text.pilots_behind"), b, c);
+    /* a quarterly report: the pilots up to its quarter's end (model_build.c) */
+    bool q = r->in->quarter != 0;
+    fprintf(out, p->realisation >= target
+                     ? T(q ? "report.text.pilots_ok_ytd" : "report.text.pilots_ok")
+                     : T(q ? "report.text.pilots_behind_ytd" : "report.text.pilots_behind"),
+            b, c);
     fputs("</p>", out);
     fprintf(out, "<figure><svg role=\"img\" aria-labelledby=\"pit pid\" viewBox=\"0 0 560 60\" "
                  "width=\"560\" height=\"60\" xmlns=\"http://www.w3.org/2000/svg\">"

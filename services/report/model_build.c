@@ -6,7 +6,8 @@
  *    ytd     year to date: quantities are the exact sum of the quarter windows 1..Q (for an
  *            annual report the year window itself); projects are the distinct, not
  *            cancelled tenders with a measurement in those quarters (distinct counts do not
- *            add up over quarters); the pilot target is the year's target (3)
+ *            add up over quarters); so are the realised pilots (KPI 6 counts a pilot once
+ *            per window); the pilot target is the year's target (3)
  *    prev    the whole previous year's window
  *
  *  SROI per contract: the obligation is the calendar's (percentage x contract value) for the
@@ -204,6 +205,12 @@ static void s_totals(rp_report_t *r, const rp_input_t *in, s_work_t *w)
         for (size_t i = 0; i < w->nseen; i++)
             if (i == 0 || s_seen_cmp(&w->seen[i], &w->seen[i - 1]) != 0)
                 r->kpi[w->seen[i].kpi][RP_COL_YTD].projects++;
+        /* KPI 6 counts distinct pilots, its realisation is its projects (a pilot is its
+         * tender, once per window: kpi_work.c), so its year to date is not the sum of the
+         * quarters: a pilot that reported in three of them is one. And a quarterly report
+         * speaks as of its quarter's end: the year's pilots so far, not those after it. */
+        r->kpi[6][RP_COL_YTD].realisation = r->kpi[6][RP_COL_YTD].projects;
+        r->pilots.realisation = r->kpi[6][RP_COL_YTD].projects;
     }
     for (int k = 1; k < RP_NKPI; k++)
         r->kpi[k][RP_COL_PREV] = in->prev[k];

@@ -43,8 +43,11 @@ int rp_render_mvi(const rp_report_t *r, FILE *out)
     s_line(out, r, 2, "projecten_sroi", s->projects, 0, 0, "projecten");
     s_line(out, r, 2, "sroi_verplichting", s->target, 2, 2, "EUR");
     s_line(out, r, 2, "sroi_besteed_sociaal", s->realisation, 2, 2, "EUR");
-    s_line(out, r, 6, "pilots_gestart", p->ambition, 0, 0, "pilots");
-    s_line(out, r, 6, "pilots_gemeten", p->realisation, 0, 0, "pilots");
+    /* KPI 6's ambition is the pilot tenders planned for publication in the period, not
+     * pilots that started (it was written as "pilots_gestart"); its realisation the
+     * distinct pilots that reported there. */
+    s_line(out, r, 6, "pilottrajecten_gepland", p->ambition, 0, 0, "pilots");
+    s_line(out, r, 6, "pilots_gerealiseerd", p->realisation, 0, 0, "pilots");
     s_line(out, r, 6, "pilots_doel_jaar", r->pilots.target ? r->pilots.target : 3, 0, 0, "pilots");
     return ferror(out) ? -EIO : 0;
 }

@@ -129,6 +129,11 @@ static void s_build(void)
                 }
             }
     }
+    /* KPI 6 counts distinct pilots: its realisation is its projects, as the aggregator
+     * has it (kpi_work.c), not the sum of the reports */
+    for (uint32_t i = 0; i < s_cap; i++)
+        if (s_tab[i].key && s_tab[i].kpi == 6)
+            s_tab[i].realisation = s_tab[i].projects;
     /* tender projection: pilots ambition and SROI obligation (not cancelled) */
     for (uint32_t i = 0; i < s_ds.ntenders; i++) {
         const ds_tender_t *t = &s_ds.t[i];

@@ -66,6 +66,8 @@ static x_val_t x_kpi(int k, uint32_t y, unsigned qmask, bool year_window)
     }
     if (k == 6 && year_window)
         x.v[TG] = 3;
+    if (k == 6)   /* distinct pilots: the not cancelled tenders that reported one */
+        x.v[R] = x.v[P];
     return x;
 }
 
@@ -84,14 +86,17 @@ static x_val_t x_col(int k, uint32_t y, uint32_t q, int col)
     return x_kpi(k, y - 1, all, true);
 }
 
-/* The summary's pilots: realised of the target, the pilot tenders beside them (it had
- * printed the pilot tenders over 3, "3 / 3" beside a target not met). */
-static void s_expect_summary_pilots(const char *html)
+/* The summary's pilots of a quarterly report: realised up to the quarter's end (distinct
+ * pilots, not those reported after it) of the target, the year's pilot tenders beside
+ * them (it had printed the pilot tenders over 3, "3 / 3" beside a target not met). */
+static void s_expect_summary_pilots(const char *html, uint32_t q)
 {
-    x_val_t py = x_col(6, YEAR, 0, 0);
-    char want[160];
-    snprintf(want, sizeof want, "id=\"n-pilots\">%" PRId64 "</strong> gerealiseerd van het doel "
-             "van 3 (pilottrajecten: %" PRId64 ")", py.v[R], py.v[A]);
+    x_val_t py = x_col(6, YEAR, 0, 0), ytd = x_col(6, YEAR, q, 1);
+    cr_assert_neq(ytd.v[R], py.v[R], "the data set has pilots after Q%u", q);
+    char want[200];
+    snprintf(want, sizeof want, "Pilots dit jaar tot en met dit kwartaal: <strong id=\"n-pilots\">"
+             "%" PRId64 "</strong> gerealiseerd van het doel van 3 (pilottrajecten: %" PRId64 ")",
+             ytd.v[R], py.v[A]);
     cr_expect(strstr(html, want), "summary pilots: %s", want);
 }
 
@@ -481,7 +486,7 @@ Test(report_it, known_quarter_all_formats)
     snprintf(want, sizeof want, "id=\"n-cancelled\">%" PRId64 "<", cancelled);
     cr_expect(strstr(html, want), "cancelled count");
     cr_expect(strstr(html, "geannuleerd: budget"), "cancel reason in the annex");
-    s_expect_summary_pilots(html);
+    s_expect_summary_pilots(html, 2);
     free(html);
 
     /* MVI Platform export: KPIs 1, 2, 6 of the quarter */
@@ -493,7 +498,11 @@ Test(report_it, known_quarter_all_formats)
     x_fmt(num, s.v[R], 2, 2, 0, ',');
     snprintf(line, sizeof line, "heerlen;2026;2;2;sroi_besteed_sociaal;%s;EUR\r\n", num);
     cr_expect(strstr(mvi, line), "mvi: %s", line);
-    snprintf(line, sizeof line, "heerlen;2026;2;6;pilots_gestart;%" PRId64 ";pilots\r\n", p.v[A]);
+    snprintf(line, sizeof line, "heerlen;2026;2;6;pilottrajecten_gepland;%" PRId64 ";pilots\r\n",
+             p.v[A]);
+    cr_expect(strstr(mvi, line), "mvi: %s", line);
+    snprintf(line, sizeof line, "heerlen;2026;2;6;pilots_gerealiseerd;%" PRId64 ";pilots\r\n",
+             p.v[R]);
     cr_expect(strstr(mvi, line), "mvi: %s", line);
     free(mvi);
 

@@ -115,6 +115,46 @@ Test(model, ytd_sums_quarters_and_counts_distinct_projects)
     rp_input_free(&in);
 }
 
+/* KPI 6 counts a pilot once per window: a pilot reporting in Q1, Q2 and Q3 has a quarter
+ * total of 1 in each, and the year to date is the distinct pilots, not their sum. */
+Test(model, ytd_pilots_are_distinct_and_end_at_the_quarter)
+{
+    rp_input_t in;
+    rp_input_init(&in);
+    snprintf(in.buyer, sizeof in.buyer, "heerlen");
+    in.year = 2026;
+    in.quarter = 3;
+    for (uint32_t q = 1; q <= 3; q++) {    /* pilot P reports in three quarters */
+        s_tot(&in, 6, q, "P", 1);
+        s_tot(&in, 6, q, NULL, q == 2 ? 2 : 1);   /* the buyer's window totals */
+    }
+    s_tot(&in, 6, 2, "Q", 1);              /* pilot Q in Q2 only */
+    s_tot(&in, 6, 4, "R", 1);              /* pilot R after the report's quarter */
+    s_tot(&in, 6, 4, NULL, 1);
+    s_tot(&in, 6, 0, NULL, 3)->v.ambition = 2;   /* the year: P, Q and R */
+    rp_report_t r;
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    cr_expect_eq(r.kpi[6][RP_COL_PERIOD].realisation, 1);
+    cr_expect_eq(r.kpi[6][RP_COL_YTD].realisation, 2, "P and Q, not 1+2+1 = 4");
+    cr_expect_eq(r.kpi[6][RP_COL_YTD].projects, 2);
+    cr_expect_eq(r.pilots.realisation, 2, "R reported after Q3");
+    cr_expect_eq(r.pilots.ambition, 2);
+    cr_expect_eq(r.themes[5].status, RP_STATUS_TARGET_OPEN, "2 of 3 is not the target");
+    rp_model_free(&r);
+    in.quarter = 1;                        /* as of the end of Q1: P alone */
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    cr_expect_eq(r.kpi[6][RP_COL_YTD].realisation, 1);
+    cr_expect_eq(r.pilots.realisation, 1);
+    rp_model_free(&r);
+    in.quarter = 0;                        /* the annual report: the year window */
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    cr_expect_eq(r.kpi[6][RP_COL_YTD].realisation, 3);
+    cr_expect_eq(r.pilots.realisation, 3);
+    cr_expect_eq(r.themes[5].status, RP_STATUS_TARGET_MET);
+    rp_model_free(&r);
+    rp_input_free(&in);
+}
+
 Test(model, csv_quotes_fields_rfc4180)
 {
     rp_input_t in;
