@@ -129,6 +129,9 @@ typedef struct {
  * formed or is a group, an element is not length-delimited, or there are more than cap. */
 int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field,
                     codec_slice_t *out, size_t cap);
+/* The payload of the body arm numbered `arm` of an encoded Envelope (its bytes as encoded):
+ * 0, or -1 when the arm is absent or given more than once, or the bytes are malformed. */
+int codec_arm_bytes(const uint8_t *env, size_t len, uint32_t arm, codec_slice_t *out);
 /* The field numbers at the top level of an encoded message, in one pass: bit n of *mask
  * for a field n below 64, bit 0 for any larger one. 0, or -1 when malformed. */
 int codec_top_fields(const uint8_t *msg, size_t len, uint64_t *mask);

@@ -61,8 +61,7 @@ static bool s_field(const uint8_t **p, const uint8_t *end, uint32_t *num, codec_
     return true;
 }
 
-int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field,
-                    codec_slice_t *out, size_t cap)
+int codec_arm_bytes(const uint8_t *env, size_t len, uint32_t arm, codec_slice_t *out)
 {
     const uint8_t *p = env, *end = env + len;
     codec_slice_t body = { NULL, 0 }, f;
@@ -78,9 +77,19 @@ int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field
     }
     if (arms != 1 || !body.data)
         return -1;   /* absent, given twice (merged by protobuf-c), or not a message */
+    *out = body;
+    return 0;
+}
+
+int codec_arm_items(const uint8_t *env, size_t len, uint32_t arm, uint32_t field,
+                    codec_slice_t *out, size_t cap)
+{
+    codec_slice_t body, f;
+    uint32_t num;
+    if (codec_arm_bytes(env, len, arm, &body) != 0)
+        return -1;
+    const uint8_t *p = body.data, *end = body.data + body.len;
     size_t n = 0;
-    p = body.data;
-    end = body.data + body.len;
     while (p < end) {
         if (!s_field(&p, end, &num, &f))
             return -1;

@@ -314,13 +314,37 @@ static void s_query(server_t *self, server_req_t *req)
  * bare key hits. */
 static bool s_stored_for(const MDB_val *v, const char *buyer)
 {
-    if (v->mv_size < 8)
+    server_stored_t st;
+    if (server__stored_parse(v->mv_data, v->mv_size, &st) != 0)
         return false;
     int err = 0;
-    Mvoi__Envelope *e = codec_unpack((const uint8_t *)v->mv_data + 8, v->mv_size - 8, 0, &err);
+    Mvoi__Envelope *e = codec_unpack(st.reply, st.reply_len, 0, &err);
     bool same = e && e->buyer && strcmp(e->buyer, buyer) == 0;
     codec_free(&e);
     return same;
+}
+
+/* A command whose request id has a stored reply: the same request again (a retry) gets
+ * that reply and changes nothing; a different request under the id is refused, not
+ * answered with the other's success (server_stored.c). 0, or -ENOMEM. */
+static int s_repeat(server_req_t *req, const server_stored_t *st)
+{
+    if (st->fp && req->fp && req->fp != st->fp) {
+        char when[32];
+        clock_format_rfc3339(st->ms, when, sizeof when);
+        server_error(req, MVOI__ERROR_CODE__ERR_CONFLICT, "request_id",
+                     "request id %.128s was used at %s for a different request; nothing was "
+                     "changed: a retry must repeat that request unchanged, a new request "
+                     "needs a new id", req->req->request_id, when);
+        return 0;
+    }
+    req->duplicate = true;
+    req->stored_len = st->reply_len;
+    req->stored = arena_alloc(req->out, st->reply_len ? st->reply_len : 1);
+    if (!req->stored)
+        return -ENOMEM;
+    memcpy(req->stored, st->reply, st->reply_len);
+    return 0;
 }
 
 /* Runs every command of the batch; re-runnable (store_write may call it again after the
@@ -348,13 +372,10 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
             if (rc == 0 && !s_stored_for(&v, buyer))
                 rc = -ENOENT;   /* another buyer's request with the same id: not this one */
         }
-        if (rc == 0 && v.mv_size >= 8) {
-            req->duplicate = true;
-            req->stored_len = v.mv_size - 8;
-            req->stored = arena_alloc(req->out, req->stored_len);
-            if (!req->stored)
-                return -ENOMEM;
-            memcpy(req->stored, (uint8_t *)v.mv_data + 8, req->stored_len);
+        server_stored_t st;
+        if (rc == 0 && server__stored_parse(v.mv_data, v.mv_size, &st) == 0) {
+            if ((rc = s_repeat(req, &st)) != 0)
+                return rc;
             continue;
         }
         if (rc != 0 && rc != -ENOENT)
@@ -373,19 +394,21 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         codec_env_size_t sz;
         size_t len = server__reply_size(req, &sz);
-        MDB_val sv = { len + 8, NULL };
+        MDB_val sv = { len + SERVER_STORED_HEAD, NULL };
         rc = mvoi_mdb_error(store_put(txn, self->requests_dbi, &k, &sv, MDB_RESERVE));
         if (rc != 0)
             return rc;
-        /* [be64 stored-at ms][reply]: the time lets retention drop old entries. */
-        store_be64(sv.mv_data, (uint64_t)clock_now_ms());
-        server__reply_pack(req, &sz, (uint8_t *)sv.mv_data + 8);
+        /* The time lets retention drop old entries; the fingerprint tells a retry from
+         * another request under the same id (server_stored.c). */
+        uint8_t *rb = (uint8_t *)sv.mv_data +
+                      server__stored_head(sv.mv_data, clock_now_ms(), req->fp);
+        server__reply_pack(req, &sz, rb);
         /* Keep those bytes for the answer: a large reply (a batch of measurement results)
          * is packed once, not again when it is sent. */
         req->stored = arena_alloc(req->out, len);
         if (!req->stored)
             return -ENOMEM;
-        memcpy(req->stored, (uint8_t *)sv.mv_data + 8, len);
+        memcpy(req->stored, rb, len);
         req->stored_len = len;
         req->packed = true;
     }
@@ -514,6 +537,8 @@ void server__decode(server_t *self, server_req_t *req, bus_msg_t *msg)
         return;
     }
     const server_route_t *r = s_route(self, req->req->body_case);
+    if (r && r->kind == SERVER_COMMAND)
+        req->fp = server__request_fp(data, len, (uint32_t)req->req->body_case);
     if (r && r->kind == SERVER_COMMAND && r->prep)
         r->prep(self->opts.arg, req);
 }

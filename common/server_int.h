@@ -65,6 +65,7 @@ struct server_req_t {
     uint64_t txn;                  /* the transaction that committed it (held commands) */
     const uint8_t *raw;            /* the request's bytes (in `in`), keep_request_bytes */
     size_t raw_len;
+    uint64_t fp;                   /* a command's fingerprint (server_stored.c), 0 unknown */
     /* server_reply_encoded: the reply's body arm as the handler packed it (request memory);
      * reply.body_case is then not set. reply_arm 0: none. */
     uint32_t reply_arm;
@@ -195,6 +196,23 @@ void server_trace_checkpoints(server_trace_t *self, uint64_t n, int64_t p50_ns,
  * or given encoded (server_reply_encoded). size fills *sz for pack. */
 size_t server__reply_size(server_req_t *req, codec_env_size_t *sz);
 size_t server__reply_pack(server_req_t *req, const codec_env_size_t *sz, uint8_t *out);
+
+/* A stored reply's record in the "requests" db (server_stored.c): when it was stored, the
+ * fingerprint of the request it answered (0: unknown), and the reply's bytes. */
+#define SERVER_STORED_HEAD 16
+typedef struct {
+    int64_t ms;
+    uint64_t fp;
+    const uint8_t *reply;
+    size_t reply_len;
+} server_stored_t;
+/* The fingerprint of the body arm `arm` of the encoded request env (as the client
+ * encoded it); 0 when it is not in the plain shape. */
+uint64_t server__request_fp(const uint8_t *env, size_t len, uint32_t arm);
+/* Writes a record's head (SERVER_STORED_HEAD bytes) to b; the reply follows it. */
+size_t server__stored_head(uint8_t *b, int64_t ms, uint64_t fp);
+/* Reads a record (also one written before fingerprints): 0, or -1 when too short. */
+int server__stored_parse(const void *data, size_t len, server_stored_t *out);
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);

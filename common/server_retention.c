@@ -55,7 +55,9 @@ static int s_expire_txn(MDB_txn *txn, void *arg)
      * MDB_NEXT knows that (C_DEL): the loop advances the same way in both cases. */
     while (rc == 0 && e->walked < SERVER_EXPIRE_WALK) {
         e->walked++;
-        if (v.mv_size >= 8 && store_get_be64(v.mv_data) < self->expire_cutoff) {
+        server_stored_t st;
+        if (server__stored_parse(v.mv_data, v.mv_size, &st) == 0 &&
+            (uint64_t)st.ms < self->expire_cutoff) {
             if ((rc = mvoi_mdb_error(store_cursor_del(c, 0))) != 0)
                 break;
             e->expired++;

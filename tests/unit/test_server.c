@@ -86,6 +86,47 @@ Test(server, repeated_request_id_returns_the_stored_reply_and_changes_nothing)
     sh_stop();
 }
 
+/* The gateway's Idempotency-Key sent again with another body: the second request used to
+ * get the first one's stored success while it was never run (data lost, reported stored).
+ * A retry of the same request, whatever else of its envelope differs, still gets the
+ * stored reply. */
+Test(server, a_request_id_reused_for_a_different_request_is_refused_not_answered)
+{
+    sh_start(3600000, SH_NOSYNC);
+    sh_settle();
+    sh_command("k1", 2);
+    sh_msg_t first, other, retry;
+    sh_reply(&first);
+    cr_assert_eq(first.env->body_case, MVOI__ENVELOPE__BODY_ACK);
+    sh_command("k1", 3);                   /* the same id, another request */
+    sh_reply(&other);
+    cr_assert_eq(other.env->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(other.env->error->code, MVOI__ERROR_CODE__ERR_CONFLICT);
+    cr_expect_str_eq(other.env->error->field, "request_id");
+    cr_expect(strstr(other.env->error->message, "different request"), "%s",
+              other.env->error->message);
+    Mvoi__TestCommand tc = MVOI__TEST_COMMAND__INIT;   /* the first one, resent */
+    tc.has_count = true;
+    tc.count = 2;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.request_id = "k1";
+    env.correlation_id = "a-new-correlation-id";
+    env.buyer = "heerlen";
+    env.body_case = MVOI__ENVELOPE__BODY_TEST_COMMAND;
+    env.test_command = &tc;
+    sh_send_env(&env);
+    sh_reply(&retry);
+    cr_assert_eq(retry.rawlen, first.rawlen);
+    cr_expect_eq(memcmp(retry.raw, first.raw, first.rawlen), 0, "not the stored reply");
+    cr_expect_eq(SH.calls, 1, "the handler ran again");
+    cr_expect_eq(sh_data_count(), 1);
+    cr_expect_eq(outbox_head(SH.ob), 2, "the refused request wrote events");
+    sh_msg_free(&first);
+    sh_msg_free(&other);
+    sh_msg_free(&retry);
+    sh_stop();
+}
+
 /* A reply stored under the bare request id, as before the key had the buyer: venlo's. */
 static int s_put_bare(MDB_txn *txn, void *arg)
 {
