@@ -73,6 +73,8 @@ int rp_render_csv(const rp_report_t *r, FILE *out, bool dutch)
         s_field(&c, hdr[i], i == 9);
     char period[16];
     snprintf(period, sizeof period, "%s", r->period);
+    /* 1: the period has not ended, its figures can still move (the HTML's "Voorlopig") */
+    s_row(&c, "report", 0, 0, "", period, "provisional", r->provisional, 0);
     const char *cols[RP_NCOL] = { period, "ytd", r->period_prev };
     for (int k = 1; k < RP_NKPI; k++)
         for (int col = 0; col < RP_NCOL; col++) {

@@ -89,6 +89,8 @@ int rp_render_json(const rp_report_t *r, FILE *out)
                              "cancelled_tenders", (json_int_t)r->cancelled);
     if (!root)
         return -ENOMEM;
+    /* the period has not ended: its figures can still move (the HTML says "Voorlopig") */
+    json_object_set_new(root, "provisional", json_boolean(r->provisional));
     json_object_set_new(root, "buyer_name",
                         json_string(in->buyer_name[0] ? in->buyer_name : in->buyer));
     json_object_set_new(root, "kpis", s_kpis(r));

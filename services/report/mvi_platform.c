@@ -4,7 +4,8 @@
  *  The platform's own upload format is not published; this is the Dutch Excel CSV dialect
  *  (UTF-8 BOM, ';', decimal comma, CRLF) with one indicator per row:
  *    organisatie;jaar;kwartaal;kpi;indicator;waarde;eenheid
- *  kwartaal is 1..4, or empty for the whole year (annual report).
+ *  kwartaal is 1..4, or empty for the whole year (annual report). The first row, kpi 0
+ *  "voorlopig", is 1 while the period has not ended (its figures can still move), else 0.
  */
 #include <errno.h>
 #include <string.h>
@@ -37,6 +38,9 @@ int rp_render_mvi(const rp_report_t *r, FILE *out)
     const rp_val_t *f = &r->kpi[1][RP_COL_PERIOD], *s = &r->kpi[2][RP_COL_PERIOD],
                    *p = &r->kpi[6][RP_COL_PERIOD];
     fputs("\xEF\xBB\xBForganisatie;jaar;kwartaal;kpi;indicator;waarde;eenheid\r\n", out);
+    /* A period that has not ended gives figures that can still move: said in the file,
+     * not only in the HTML, before anyone uploads it. */
+    s_line(out, r, 0, "voorlopig", r->provisional, 0, 0, "ja_nee");
     s_line(out, r, 1, "fairtrade_producten", f->realisation, 0, 0, "producten");
     s_line(out, r, 1, "producten_risicocategorie", f->denominator, 0, 0, "producten");
     s_line(out, r, 1, "projecten_isv_risicosector", f->projects, 0, 0, "projecten");

@@ -108,6 +108,9 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
             worksheet_write_string(ws, (lxw_row_t)row, 11, mnames[m], NULL);
             row++;
         }
+    if (r->provisional)   /* where the reader of the figures looks, not only in File > Info */
+        worksheet_write_string(ws, (lxw_row_t)row + 1, 0, T("report.label.provisional_sheet"),
+                               f->bold);
 }
 
 /* The Themes sheet. */
@@ -258,6 +261,11 @@ int rp_render_xlsx(const rp_report_t *r, const char *path)
         format_set_num_format(f.fmt[k], k == 2 ? "\"€\" #,##0.00" : dec == 0 ? "#,##0"
                                         : dec == 2 ? "#,##0.00" : "#,##0.000");
     }
+    /* A period that has not ended: its figures can still move (the HTML's "Voorlopig") */
+    lxw_doc_properties props = { .status = (char *)T(r->provisional
+                                                   ? "report.label.provisional"
+                                                   : "report.label.final") };
+    workbook_set_properties(wb, &props);
     s_sheet_kpis(wb, r, &f);
     s_sheet_themes(wb, r, &f);
     s_sheet_trend(wb, r, &f);

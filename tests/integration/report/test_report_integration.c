@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec.h"
@@ -374,7 +375,7 @@ static void s_check_xlsx(const char *path, uint32_t y, uint32_t q, bool en)
     cr_assert(pp);
     char line[1024];
     int row = 0;
-    bool sheets = false;
+    bool sheets = false, notice = false;
     while (fgets(line, sizeof line, pp)) {
         char *save = NULL, *tok[8];
         int n = 0;
@@ -382,6 +383,10 @@ static void s_check_xlsx(const char *path, uint32_t y, uint32_t q, bool en)
             tok[n++] = t;
         if (n && strcmp(tok[0], "sheets") == 0) {
             sheets = n >= 7;
+            continue;
+        }
+        if (n == 2 && strcmp(tok[0], "notice") == 0) {
+            notice = strncmp(tok[1], en ? "Provisional: " : "Voorlopig: ", en ? 13 : 11) == 0;
             continue;
         }
         cr_assert_eq(n, 8, "xlsx line: %s", line);
@@ -417,6 +422,11 @@ static void s_check_xlsx(const char *path, uint32_t y, uint32_t q, bool en)
     cr_assert_eq(pclose(pp), 0, "openpyxl failed");
     cr_assert_eq(row, 36);
     cr_assert(sheets, "sheets missing");
+    /* a period that has not ended says so under its figures (UTC midnight is near enough
+     * for the test's periods) */
+    struct tm end = { .tm_year = (int)(q && q < 4 ? y : y + 1) - 1900,
+                      .tm_mon = q && q < 4 ? (int)q * 3 : 0, .tm_mday = 1 };
+    cr_expect_eq(notice, time(NULL) < timegm(&end), "xlsx provisional notice %d", notice);
 }
 
 /* A child's log into the test's output: the fixture's temp dir is removed after it. */
@@ -479,6 +489,7 @@ Test(report_it, known_quarter_all_formats)
         }
     cr_assert_gt(cancelled, 0, "the data set has cancelled tenders in Q2");
     cr_expect_eq(json_integer_value(json_object_get(j, "cancelled_tenders")), cancelled);
+    cr_expect(json_is_false(json_object_get(j, "provisional")), "Q2 2026 has ended");
     cr_expect_eq(json_array_size(json_object_get(j, "annex")), (size_t)in_period);
     json_decref(j);
     char *html = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), NULL);
@@ -493,6 +504,7 @@ Test(report_it, known_quarter_all_formats)
     char *mvi = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM), NULL);
     char line[256], num[64];
     x_val_t f = x_col(1, YEAR, 2, 0), s = x_col(2, YEAR, 2, 0), p = x_col(6, YEAR, 2, 0);
+    cr_expect(strstr(mvi, "eenheid\r\nheerlen;2026;2;0;voorlopig;0;ja_nee\r\n"), "mvi status");
     snprintf(line, sizeof line, "heerlen;2026;2;1;fairtrade_producten;%" PRId64 ";producten\r\n", f.v[R]);
     cr_expect(strstr(mvi, line), "mvi: %s", line);
     x_fmt(num, s.v[R], 2, 2, 0, ',');
