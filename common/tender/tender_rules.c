@@ -40,6 +40,25 @@ static int s_check_str(const char *s, size_t max_bytes, const char *field, tende
     return 0;
 }
 
+/* One line of text (a title, a name, an address): as s_check_str, and no control
+ * character. These go into mail headers, subjects and calendar lines; a CR LF in a title
+ * wrote a Bcc: header into the kick-off invitation. */
+static int s_check_line(const char *s, size_t max_bytes, const char *field, tender_error_t *err)
+{
+    int rc = s_check_str(s, max_bytes, field, err);
+    if (rc < 0 || !s)
+        return rc;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned cp = p[0] < 0x20 || p[0] == 0x7f ? p[0]
+                    : p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f ? p[1] : 0x100;
+        if (cp < 0x100)   /* C0, DEL, or C1 (U+0080..U+009F, UTF-8 C2 80..9F) */
+            return tender_error_set(err, -EINVAL, S_INVALID, field,
+                                    "character %zu is a control character (U+%04X): one line "
+                                    "of text", (size_t)(p - (const unsigned char *)s) + 1, cp);
+    }
+    return 0;
+}
+
 /* Deliberately simple: one '@', a non-empty local part without spaces or separators, and a
  * domain of at least two non-empty labels. Deliverability is the mail server's business. */
 static bool s_email_ok(const char *e)
@@ -73,11 +92,11 @@ static int s_check_person(const Mvoi__Person *p, const char *name, tender_error_
     if (!p)
         return 0;
     snprintf(field, sizeof field, "tender.%s.name", name);
-    int rc = s_check_str(p->name, 200, field, err);
+    int rc = s_check_line(p->name, 200, field, err);
     if (rc < 0)
         return rc;
     snprintf(field, sizeof field, "tender.%s.email", name);
-    if ((rc = s_check_str(p->email, 254, field, err)) < 0)
+    if ((rc = s_check_line(p->email, 254, field, err)) < 0)
         return rc;
     if (!cal_str_empty(p->email) && !s_email_ok(p->email))
         return tender_error_set(err, -EINVAL, S_INVALID, field, "'%.120s' is not an e-mail address", p->email);
@@ -191,7 +210,7 @@ static int s_check_source_fields(const Mvoi__Tender *t, tender_error_t *err)
     if ((rc = s_check_str(t->description, TENDER_DESCRIPTION_MAX, "tender.description", err)) < 0 ||
         (rc = s_check_date(t->award_date, "tender.award_date", err)) < 0 ||
         (rc = s_check_date(t->contract_signed, "tender.contract_signed", err)) < 0 ||
-        (rc = s_check_str(t->procurement_method, 32, "tender.procurement_method", err)) < 0 ||
+        (rc = s_check_line(t->procurement_method, 32, "tender.procurement_method", err)) < 0 ||
         (rc = s_check_str(t->procurement_method_details, 200, "tender.procurement_method_details",
                           err)) < 0)
         return rc;
@@ -220,24 +239,24 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.buyer", "required");
     /* A name as an import found it ("Gemeente Heerlen"): the service files the tender
      * under the request's buyer id, checked by mvoi_id where the request came in. */
-    if ((rc = s_check_str(t->buyer, 200, "tender.buyer", err)) < 0)
+    if ((rc = s_check_line(t->buyer, 200, "tender.buyer", err)) < 0)
         return rc;
 
     if (cal_str_empty(t->title))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.title", "required");
-    if ((rc = s_check_str(t->title, 4 * TENDER_TITLE_MAX, "tender.title", err)) < 0)
+    if ((rc = s_check_line(t->title, 4 * TENDER_TITLE_MAX, "tender.title", err)) < 0)
         return rc;
     if (cal_utf8_len(t->title) > TENDER_TITLE_MAX)
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.title", "longer than %d characters", TENDER_TITLE_MAX);
 
-    if ((rc = s_check_str(t->purchasing_group, 100, "tender.purchasing_group", err)) < 0)
+    if ((rc = s_check_line(t->purchasing_group, 100, "tender.purchasing_group", err)) < 0)
         return rc;
 
     if (!t->has_kind || t->kind < MVOI__TENDER_KIND__KIND_LEVERINGEN || t->kind > MVOI__TENDER_KIND__KIND_WERKEN)
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.kind",
                                 "required: leveringen, diensten or werken");
 
-    if ((rc = s_check_str(t->cpv, 16, "tender.cpv", err)) < 0)
+    if ((rc = s_check_line(t->cpv, 16, "tender.cpv", err)) < 0)
         return rc;
     if (!cal_str_empty(t->cpv) && !s_cpv_ok(t->cpv))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.cpv",
@@ -276,7 +295,7 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.procedure",
                                 "procedure_override needs a procedure (enkelvoudig_onderhands .. europees_openbaar)");
     if ((rc = s_check_str(t->cancel_reason, 500, "tender.cancel_reason", err)) < 0 ||
-        (rc = s_check_str(t->source, 200, "tender.source", err)) < 0)
+        (rc = s_check_line(t->source, 200, "tender.source", err)) < 0)
         return rc;
     return s_check_source_fields(t, err);
 }

@@ -193,18 +193,22 @@ Test(csv, structural_errors)
 
 Test(csv, row_numbers_follow_lines)
 {
-    /* CRLF, a blank line, and a quoted cell spanning two lines */
-    const char *s = "id;titel;soort;publicatie\r\n"
-                    "A;\"twee\r\nregels\";diensten;01-01-2025\r\n"
+    /* CRLF, a blank line, and a quoted cell spanning two lines (a description may; a
+     * title is one line of text: it goes into mail subjects, tender_rules.c) */
+    const char *s = "id;titel;omschrijving;soort;publicatie\r\n"
+                    "A;Een;\"twee\r\nregels\";diensten;01-01-2025\r\n"
                     "\r\n"
-                    "B;Fout;diensten;32-01-2025\r\n";
+                    "B;Fout;;diensten;32-01-2025\r\n"
+                    "C;\"twee\r\nregels\";;diensten;01-01-2025\r\n";
     csv_import_opts_t o = {.default_buyer = "heerlen"};
     csv_import_t r;
     cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
     cr_assert_eq(r.n_tenders, 1);
-    cr_assert_str_eq(r.tenders[0]->title, "twee\r\nregels");
-    cr_assert_eq(r.n_errors, 1);
+    cr_assert_str_eq(r.tenders[0]->description, "twee\r\nregels");
+    cr_assert_eq(r.n_errors, 2);
     cr_assert_eq(r.errors[0].row, 5);
+    cr_assert_eq(r.errors[1].row, 6);
+    cr_expect(strstr(r.errors[1].reason, "control character"), "%s", r.errors[1].reason);
     csv_import_clear(&r);
 }
 

@@ -274,6 +274,38 @@ Test(rules, identity_fields)
     expect_invalid(t, "tender.title");
 }
 
+/* Titles and names go into mail headers: a CR LF in a title wrote a Bcc: header into the
+ * kick-off invitation. One line of text, no control character; a description may span
+ * lines. */
+Test(rules, one_line_fields_refuse_control_characters)
+{
+    static const char *bad[] = { "Sporthal\r\nBcc: x@evil.example", "Sporthal\nX: y",
+                                 "tab\there", "del\x7f", "c1 \xc2\x85 next line" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        Mvoi__Tender *t = base();
+        cal_str_set(&t->title, bad[i]);
+        expect_invalid(t, "tender.title");
+    }
+    Mvoi__Tender *t = base();
+    t->project_leader = malloc(sizeof *t->project_leader);   /* freed with the tender */
+    mvoi__person__init(t->project_leader);
+    cal_str_set(&t->project_leader->name, "Jan\r\nBcc: x@evil.example");
+    expect_invalid(t, "tender.project_leader.name");
+    t = base();
+    cal_str_set(&t->purchasing_group, "G1\n");
+    expect_invalid(t, "tender.purchasing_group");
+    t = base();
+    tender_error_t err = { 0 };
+    cal_str_set(&t->title, "Onderhoud sporthal \xc3\xa9\xc2\xa0\xe2\x80\x93 fase 2");   /* é, NBSP, – */
+    cal_str_set(&t->description, "eerste regel\ntweede regel");
+    cr_expect_eq(tender_validate(t, &err), 0, "%s", err.message);
+    cal_str_set(&t->title, "Sporthal\r\nBcc: x@evil.example");
+    cr_assert_eq(tender_validate(t, &err), -EINVAL);
+    cr_expect(strstr(err.message, "character 9 is a control character (U+000D)"), "%s",
+              err.message);
+    tender_free(t);
+}
+
 Test(rules, kind_value_cpv)
 {
     Mvoi__Tender *t = base();
