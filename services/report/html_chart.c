@@ -27,13 +27,15 @@ static int64_t s_nice_step(int64_t max)
     return 10 * p;
 }
 
-/* Decimals that show a step of `step` raw units exactly (at most the KPI's own). */
+/* Decimals that show a step of `step` raw units exactly. More than the KPI's own when the
+ * step is smaller than its last decimal: a NOx axis in steps of 500 mg read "0,000 0,001
+ * 0,001 0,002 0,002" at 3 decimals. */
 static int s_step_decimals(int64_t step, const rp_kpi_info_t *ki)
 {
     int d = ki->scale;
     for (int64_t p = 1; d > 0 && step % (p * 10) == 0; p *= 10)
         d--;
-    return d < ki->decimals ? d : ki->decimals;
+    return d;
 }
 
 void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
@@ -67,7 +69,10 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
     /* value axis: unit, gridlines and labels at 0, step .. 4 x step */
     fprintf(out, "<text x=\"2\" y=\"12\" font-size=\"8\" fill=\"#333\">%s</text>",
             rp_html_unit(r, k));
-    for (int g = 0; g <= 4; g++) {
+    if (max == 0)   /* no axis to read: say so, not "0,000" five times */
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"8\" text-anchor=\"middle\" "
+                     "fill=\"#333\">%s</text>", X0 + 140, Y0 - H / 2, T("report.chart.no_data"));
+    for (int g = 0; g <= (max ? 4 : 0); g++) {
         int y = Y0 - g * H / 4;
         char lab[48];
         rp_num(lab, sizeof lab, step * g, ki->scale, dec, st);

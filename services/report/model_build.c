@@ -326,6 +326,11 @@ static void s_themes(rp_report_t *r, const rp_input_t *in)
          * pilots, all of them (a pilot need not carry the theme). */
         if (row->kpi == 6)
             row->ytd = r->kpi[6][RP_COL_YTD];
+        /* Social return's quantified ambition is its obligation, percentage x contract
+         * value (plan §5f), booked as the total's target: without an ambition measured, the
+         * row showed "geen ambitie" beside a known obligation. */
+        if (row->kpi == 2 && row->ytd.ambition <= 0)
+            row->ytd.ambition = row->ytd.target;
         row->status = rp_status_rule(row->kpi, &row->ytd, row->committed, r->pilots.target);
     }
 }

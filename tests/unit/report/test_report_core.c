@@ -155,6 +155,31 @@ Test(model, ytd_pilots_are_distinct_and_end_at_the_quarter)
     rp_input_free(&in);
 }
 
+/* Social return's ambition is its obligation (plan §5f), booked as the total's target: a
+ * theme row with an obligation and no ambition measured is compared against it. */
+Test(model, social_return_is_measured_against_its_obligation)
+{
+    rp_input_t in;
+    rp_input_init(&in);
+    snprintf(in.buyer, sizeof in.buyer, "heerlen");
+    in.year = 2026;
+    in.quarter = 0;
+    rp_total_t *t = s_tot(&in, 2, 0, NULL, 728750);
+    t->theme = 6;                          /* social_return */
+    t->v.target = 321400;
+    rp_report_t r;
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    cr_expect_eq(r.themes[6].kpi, 2);
+    cr_expect_eq(r.themes[6].ytd.ambition, 321400);
+    cr_expect_eq(r.themes[6].status, RP_STATUS_ON_TRACK, "was 'measured, no ambition'");
+    rp_model_free(&r);
+    t->v.realisation = 100000;             /* below the obligation */
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    cr_expect_eq(r.themes[6].status, RP_STATUS_BEHIND);
+    rp_model_free(&r);
+    rp_input_free(&in);
+}
+
 Test(model, csv_quotes_fields_rfc4180)
 {
     rp_input_t in;
