@@ -9,20 +9,40 @@
 
 #include "codec.h"
 #include "mvoi_curve.h"
+#include "mvoi_id.h"
+
+static bool s_empty(const char *s) { return !s || !*s; }
+
+/* Two independent 64-bit FNV-1a lanes: 128 bits. */
+typedef struct {
+    uint64_t h1, h2;
+} s_hash_t;
+
+static void s_hash(s_hash_t *h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h->h1 = (h->h1 ^ p[i]) * 0x100000001b3ull;
+        h->h2 = (h->h2 ^ (uint8_t)(p[i] + 0x5b)) * 0x100000001b3ull;
+        h->h2 ^= h->h2 >> 29;
+    }
+}
+
+/* buyer '\0' data, then (when given) the state digest. */
+static void s_prefix(const char *buyer, const void *data, size_t len, const uint64_t *state,
+                     size_t n_state, char *out, size_t outlen)
+{
+    s_hash_t h = { 0xcbf29ce484222325ull, 0x84222325cbf29ce4ull };
+    s_hash(&h, buyer ? buyer : "", buyer ? strlen(buyer) + 1 : 0);
+    s_hash(&h, data, len);
+    s_hash(&h, state, n_state * sizeof *state);
+    snprintf(out, outlen, "imp-%016llx%016llx", (unsigned long long)h.h1,
+             (unsigned long long)h.h2);
+}
 
 void cal_import_prefix(const char *buyer, const void *data, size_t len, char *out, size_t outlen)
 {
-    /* two independent 64-bit FNV-1a lanes over buyer '\0' data: 128 bits */
-    uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x84222325cbf29ce4ull;
-    const uint8_t *p = (const uint8_t *)buyer;
-    size_t bl = buyer ? strlen(buyer) + 1 : 0;
-    for (size_t i = 0; i < bl + len; i++) {
-        uint8_t c = i < bl ? (i + 1 < bl ? p[i] : 0) : ((const uint8_t *)data)[i - bl];
-        h1 = (h1 ^ c) * 0x100000001b3ull;
-        h2 = (h2 ^ (uint8_t)(c + 0x5b)) * 0x100000001b3ull;
-        h2 ^= h2 >> 29;
-    }
-    snprintf(out, outlen, "imp-%016llx%016llx", (unsigned long long)h1, (unsigned long long)h2);
+    s_prefix(buyer, data, len, NULL, 0, out, outlen);
 }
 
 void cal_import_result_clear(cal_import_result_t *out)
@@ -311,12 +331,31 @@ static void s_fail_unanswered(s_run_t *r, size_t next)
                "no answer from the service", false);
 }
 
-int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
-                    const size_t *keys, size_t n, cal_import_result_t *out)
+/* A DEALER to the calendar with the client's CURVE key; NULL when it cannot connect (the
+ * context is terminated then). */
+static void *s_socket(const cal_import_opts_t *o, void **ctx)
 {
-    memset(out, 0, sizeof *out);
-    if (!o || !o->endpoint || !o->rid_prefix)
-        return -EINVAL;
+    *ctx = zmq_ctx_new();
+    void *s = *ctx ? zmq_socket(*ctx, ZMQ_DEALER) : NULL;
+    int zero = 0, hwm = 1000;
+    if (s) {
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        if (mvoi_curve_client(s, o->endpoint) == 0 && zmq_connect(s, o->endpoint) == 0)
+            return s;
+        zmq_close(s);
+    }
+    if (*ctx)
+        zmq_ctx_term(*ctx);
+    *ctx = NULL;
+    return NULL;
+}
+
+/* The commands of tenders[0..n), every id of which the calendar takes (s_precheck). */
+static int s_send_run(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
+                      const size_t *keys, size_t n, cal_import_result_t *out)
+{
     size_t window = o->window ? o->window : 8000;
     size_t per = s_per(o, window);
     int timeout = o->timeout_ms > 0 ? o->timeout_ms : 10000;
@@ -330,16 +369,14 @@ int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
         free(buf);
         return -ENOMEM;
     }
-    void *ctx = zmq_ctx_new();
-    void *s = zmq_socket(ctx, ZMQ_DEALER);
-    int zero = 0, hwm = 1000;
-    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    void *ctx;
+    void *s = s_socket(o, &ctx);
     int rc = 0;
-    if (mvoi_curve_client(s, o->endpoint) != 0 || zmq_connect(s, o->endpoint) != 0) {
-        rc = -EINVAL;
-        goto out;
+    if (!s) {
+        free(r.count);
+        free(r.done);
+        free(buf);
+        return -EINVAL;
     }
     s_flight_t f = { 0, 0, 0, 0 };
     while (f.answered < n) {
@@ -370,5 +407,250 @@ out:
     free(r.count);
     free(r.done);
     free(buf);
+    return rc;
+}
+
+/* ---- ids: checked before a command is built ---------------------------------------- */
+
+/* The calendar checks every id of a request where it enters (mvoi_id_msg) and refuses the
+ * whole command over one bad id, blaming each of its up to 1000 tenders. So the same rule
+ * (mvoi_id.h) is applied here to each tender, which is refused alone. An empty id or buyer
+ * is left to the service, as there ("required"; the request's buyer). 0 or -EINVAL. */
+static int s_ids_ok(const Mvoi__Tender *t, const char *buyer, const char **field, char *msg,
+                    size_t cap)
+{
+    char why[MVOI_ID_WHY_MAX];
+    if (!s_empty(t->id) && mvoi_id_check_str(MVOI_ID_TENDER, t->id, why, sizeof why)) {
+        *field = "tender.id";
+        snprintf(msg, cap, "'%s' cannot be a tender id: %s", t->id, why);
+        return -EINVAL;
+    }
+    if (!s_empty(t->buyer) &&
+        mvoi_id_check_str(MVOI_ID_BUYER, t->buyer, why, sizeof why)) {
+        *field = "tender.buyer";
+        snprintf(msg, cap, "'%s' is not a buyer id (%s): the buyer's id such as '%s' is "
+                 "meant, not a name", t->buyer, why, s_empty(buyer) ? "heerlen" : buyer);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The tenders with ids the calendar takes, into *ft and *fk (*fn of them); each other one is
+ * refused under its own key. *ft stays NULL when all of them pass (send the input). */
+static int s_precheck(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
+                      const size_t *keys, size_t n, cal_import_result_t *out,
+                      Mvoi__Tender ***ft, size_t **fk, size_t *fn)
+{
+    const char *field;
+    char msg[400];
+    size_t bad = 0;
+    *ft = NULL, *fk = NULL, *fn = n;
+    for (size_t i = 0; i < n; i++)
+        bad += s_ids_ok(tenders[i], o->buyer, &field, msg, sizeof msg) != 0;
+    if (!bad)
+        return 0;
+    *ft = calloc(n - bad + 1, sizeof **ft);
+    *fk = calloc(n - bad + 1, sizeof **fk);
+    if (!*ft || !*fk) {
+        free(*ft), free(*fk);
+        *ft = NULL, *fk = NULL;
+        return -ENOMEM;
+    }
+    *fn = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s_ids_ok(tenders[i], o->buyer, &field, msg, sizeof msg) == 0) {
+            (*ft)[*fn] = tenders[i];
+            (*fk)[(*fn)++] = S_KEY(i);
+        } else {
+            s_fail(o, out, S_KEY(i), MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, msg, false);
+        }
+    }
+    return 0;
+}
+
+int cal_import_send(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
+                    const size_t *keys, size_t n, cal_import_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!o || !o->endpoint || !o->rid_prefix)
+        return -EINVAL;
+    Mvoi__Tender **ft;
+    size_t *fk, fn;
+    int rc = s_precheck(o, tenders, keys, n, out, &ft, &fk, &fn);
+    if (rc < 0)
+        return rc;
+    if (ft)
+        rc = fn ? s_send_run(o, ft, fk, fn, out) : 0;
+    else
+        rc = s_send_run(o, tenders, keys, n, out);
+    free(ft);
+    free(fk);
+    return rc;
+}
+
+/* ---- the state of the tenders an import touches ------------------------------------ */
+
+#define S_STATE_WINDOW 256   /* GetTender queries in flight */
+#define S_STATE_ABSENT 0x61627365ull   /* digest of "no such tender" */
+#define S_STATE_NOT_ASKED 0x736b6970ull /* an id the service would refuse: not asked */
+
+typedef struct {
+    const cal_import_opts_t *o;
+    Mvoi__Tender *const *tenders;
+    size_t n;
+    uint64_t *digest;    /* per tender, in input order */
+    bool *got;
+    size_t next, answered, flying;
+} s_state_t;
+
+/* Ask for tender i (GetTender under "<run>-st-<i>"). 0, -EAGAIN (queue full) or -EIO. */
+static int s_state_ask(s_state_t *st, void *s, size_t i)
+{
+    char rid[160];
+    uint8_t buf[1024];
+    snprintf(rid, sizeof rid, "%s-st-%zu", st->o->run_id ? st->o->run_id : "imp", i);
+    Mvoi__GetTender g = MVOI__GET_TENDER__INIT;
+    g.id = st->tenders[i]->id;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.has_schema_version = 1;
+    env.schema_version = CODEC_SCHEMA_VERSION;
+    env.producer = (char *)(st->o->producer ? st->o->producer : "mvoictl");
+    env.request_id = rid;
+    env.buyer = (char *)st->o->buyer;
+    env.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
+    env.get_tender = &g;
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    if (len < 0)
+        return -EIO;   /* ids are at most 128 bytes: cannot happen */
+    if (zmq_send(s, buf, (size_t)len, ZMQ_DONTWAIT) < 0)
+        return zmq_errno() == EAGAIN ? -EAGAIN : -EIO;
+    return 0;
+}
+
+/* The digest of one reply into st; 0, or -EPROTO for an answer that is neither the tender
+ * nor "not found" (then the state is not known). Replies that are not ours are skipped. */
+static int s_state_take(s_state_t *st, const Mvoi__Envelope *env)
+{
+    const char *rid = env->request_id, *run = st->o->run_id ? st->o->run_id : "imp";
+    size_t rl = strlen(run);
+    if (!rid || strncmp(rid, run, rl) != 0 || strncmp(rid + rl, "-st-", 4) != 0)
+        return 0;
+    size_t i = (size_t)strtoull(rid + rl + 4, NULL, 10);
+    if (i >= st->n || st->got[i])
+        return 0;
+    st->got[i] = true;
+    st->answered++, st->flying--;
+    if (env->body_case == MVOI__ENVELOPE__BODY_ERROR &&
+        env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND) {
+        st->digest[i] = S_STATE_ABSENT;
+        return 0;
+    }
+    if (env->body_case != MVOI__ENVELOPE__BODY_TENDER_REPLY || !env->tender_reply->tender)
+        return -EPROTO;
+    /* the whole stored tender (version, updated_ms, every field): any change shows */
+    const ProtobufCMessage *t = &env->tender_reply->tender->base;
+    size_t len = protobuf_c_message_get_packed_size(t);
+    uint8_t *b = malloc(len ? len : 1);
+    if (!b)
+        return -ENOMEM;
+    protobuf_c_message_pack(t, b);
+    s_hash_t h = { 0xcbf29ce484222325ull, 0x84222325cbf29ce4ull };
+    s_hash(&h, b, len);
+    free(b);
+    st->digest[i] = h.h1 ^ (h.h2 << 1);
+    return 0;
+}
+
+/* Take every reply that is there. 0 or the first error. */
+static int s_state_replies(s_state_t *st, void *s)
+{
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return 0;
+        }
+        int err = 0;
+        Mvoi__Envelope *env = zmq_msg_more(&m) ? NULL
+                              : codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
+        zmq_msg_close(&m);
+        if (!env)
+            continue;   /* a streamed item or garbage: not an answer of ours */
+        int rc = s_state_take(st, env);
+        codec_free(&env);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/* Ask for tenders [next..) while the window has room; ids the service would refuse are
+ * not asked (they are refused before sending anyway). 0 or -EIO. */
+static int s_state_fill(s_state_t *st, void *s)
+{
+    char msg[400];
+    const char *field;
+    while (st->next < st->n && st->flying < S_STATE_WINDOW) {
+        size_t i = st->next;
+        if (s_empty(st->tenders[i]->id) ||
+            s_ids_ok(st->tenders[i], st->o->buyer, &field, msg, sizeof msg) != 0) {
+            st->digest[i] = S_STATE_NOT_ASKED;
+            st->got[i] = true;
+            st->answered++, st->next++;
+            continue;
+        }
+        int rc = s_state_ask(st, s, i);
+        if (rc == -EAGAIN)
+            return 0;
+        if (rc < 0)
+            return rc;
+        st->flying++, st->next++;
+    }
+    return 0;
+}
+
+static int s_state_run(s_state_t *st, void *s)
+{
+    int timeout = st->o->timeout_ms > 0 ? st->o->timeout_ms : 10000;
+    while (st->answered < st->n) {
+        int rc = s_state_fill(st, s);
+        if (rc < 0)
+            return rc;
+        if (st->answered >= st->n)
+            break;
+        zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
+        int pr = zmq_poll(&it, 1, st->flying ? timeout : 10);
+        if (pr < 0)
+            return -EINTR;
+        if (pr == 0 && st->flying)
+            return -EHOSTUNREACH;
+        if (pr > 0 && (rc = s_state_replies(st, s)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int cal_import_state_prefix(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
+                            size_t n, const void *data, size_t len, char *out, size_t outlen)
+{
+    if (!o || !o->endpoint)
+        return -EINVAL;
+    s_state_t st = { .o = o, .tenders = tenders, .n = n };
+    st.digest = calloc(n ? n : 1, sizeof *st.digest);
+    st.got = calloc(n ? n : 1, sizeof *st.got);
+    int rc = -ENOMEM;
+    if (st.digest && st.got) {
+        void *ctx;
+        void *s = s_socket(o, &ctx);
+        rc = s ? s_state_run(&st, s) : -EINVAL;
+        if (s) {
+            zmq_close(s);
+            zmq_ctx_term(ctx);
+        }
+    }
+    if (rc == 0)
+        s_prefix(o->buyer, data, len, st.digest, n, out, outlen);
+    free(st.digest);
+    free(st.got);
     return rc;
 }

@@ -6,14 +6,22 @@
  * carry one result per tender, in order.
  *
  * Idempotence at both levels: a command's request id is "<prefix>-<first key>+<count>", with
- * prefix derived from the buyer and the file's bytes (cal_import_prefix) and first key the
- * row of its first tender, so a re-run of the same file (same per_request and window)
- * repeats the same request ids and the service answers with its stored replies without
- * doing anything. Such a stored reply still carries the correlation id of the run that
- * first sent it; its tenders count as `repeated` (and as unchanged: nothing changed now),
- * except those it refused, which are failures again. Content-level idempotence comes from
- * the service (UPSERT_UNCHANGED for identical content under new request ids, e.g. after a
- * different window). */
+ * prefix derived from the buyer, the file's bytes and the stored state of the tenders the
+ * file touches, read just before (cal_import_state_prefix), and first key the row of its
+ * first tender. A stored reply is the verdict against the state it met; so only a re-run in
+ * the same state (a retry after a timeout before the service committed, or a file that
+ * changed nothing) repeats the request ids and is answered from the stored replies. Once a
+ * tender changed (by the import itself or anyone else), the ids are new and the file's
+ * content is applied again, as the dry run (validate_only) says. Such a stored reply still
+ * carries the correlation id of the run that first sent it; its tenders count as `repeated`
+ * (and as unchanged: nothing changed now), except those it refused, which are failures
+ * again. Content-level idempotence comes from the service (UPSERT_UNCHANGED for identical
+ * content under new request ids), so new ids never apply anything twice.
+ *
+ * Ids are checked before a command is built (mvoi_id.h, the rule the service applies where
+ * a request enters): a tender whose id or buyer the service would refuse would make it
+ * refuse the whole command, blaming every tender of it; it is refused alone instead
+ * (ERR_INVALID_ARGUMENT, field "tender.id" / "tender.buyer") and never sent. */
 #ifndef CAL_CLIENT_H
 #define CAL_CLIENT_H
 
@@ -74,6 +82,17 @@ typedef struct {
 
 /* "imp-<32 hex>" from the buyer and the bytes of the input; out >= 40 bytes. */
 void cal_import_prefix(const char *buyer, const void *data, size_t len, char *out, size_t outlen);
+
+/* The prefix of an import of data by buyer in the current state: cal_import_prefix's
+ * input and a digest of the stored state of each of tenders[0..n) (GetTender under
+ * "<run_id>-st-<i>" on opts->endpoint, the whole tender, or "none"; an id that
+ * cal_import_send refuses is not asked). The same file in the same state gives the same
+ * prefix; any stored change gives another. 0, -EHOSTUNREACH (no answer within
+ * opts->timeout_ms), -EPROTO (an answer other than the tender or ERR_NOT_FOUND, e.g.
+ * refused access), -EINVAL, -ENOMEM: then the state is not known, and the caller takes a
+ * prefix of its own run (new request ids: safe, as upserts are idempotent by content). */
+int cal_import_state_prefix(const cal_import_opts_t *opts, Mvoi__Tender *const *tenders,
+                            size_t n, const void *data, size_t len, char *out, size_t outlen);
 
 /* Send tenders[0..n) (keys[i] the row of tenders[i], ascending; keys NULL: i + 1) in
  * UpsertTenders commands with request ids "<prefix>-<first key>+<count>". Returns 0 when

@@ -140,7 +140,11 @@ int csv_parse_amount_cents(const char *s, int64_t *cents)
         char sep = dots ? '.' : ',';
         const char *at = strchr(b, sep);
         size_t before = (size_t)(at - b), after = n - before - 1;
-        dec = (after == 3 && before >= 1 && before <= 3) ? 0 : sep;
+        /* a leading group never starts with 0: "0,500" and "0.250" hold no thousands group,
+         * they are 0,50 and 0.25; "01.234" reads neither way for sure: refused */
+        if (after == 3 && before >= 2 && before <= 3 && b[0] == '0')
+            return -EINVAL;
+        dec = (after == 3 && before >= 1 && before <= 3 && b[0] != '0') ? 0 : sep;
     }
     char thou = dec ? (dec == '.' ? ',' : '.') : (dots ? '.' : ',');
     /* integer part: digits with optional thousands separators in groups of three */
@@ -152,6 +156,8 @@ int csv_parse_amount_cents(const char *s, int64_t *cents)
         if (*p == thou) {
             if ((grouped && group != 3) || (!grouped && (group < 1 || group > 3)))
                 return -EINVAL;
+            if (!grouped && b[0] == '0')
+                return -EINVAL; /* "0.250.000", "0,500.00": no number is grouped that way */
             grouped = true, group = 0;
             continue;
         }
@@ -377,5 +383,131 @@ int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, siz
         }
         k += n;
     }
+    return 0;
+}
+
+
+/* ---- quantities in a fixed unit (the measurement import) -------------------------- */
+
+/* The separators of the amounts above, for numbers that carry up to `dec` decimals and are
+ * never rounded: a measurement of "10.000" litres is ten thousand litres, as an amount of
+ * "10.000" euros is. Where the amount rule and the Dutch decimal comma disagree, the number
+ * is refused instead of read one of the two ways. See csv_import.h. */
+
+/* Copy s without its spaces (incl. no-break ones: spreadsheet grouping). -EINVAL if long. */
+static int s_fixed_clean(const char *s, char *o, size_t olen)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p == ' ' || *p == '\t') {
+            p++;
+        } else if (p[0] == 0xC2 && p[1] == 0xA0) {
+            p += 2;
+        } else if (p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF) {
+            p += 3;
+        } else {
+            if (n + 1 >= olen)
+                return -EINVAL;
+            o[n++] = (char)*p++;
+        }
+    }
+    o[n] = '\0';
+    return 0;
+}
+
+/* The decimal separator of b (digits, '.' and ','), 0 for none, or -EDOM / -EINVAL. */
+static int s_fixed_decimal_sep(const char *b, int dots, int commas)
+{
+    if (dots && commas) {
+        char dec = strrchr(b, '.') > strrchr(b, ',') ? '.' : ',';
+        return (dec == '.' ? dots : commas) == 1 ? dec : -EINVAL;
+    }
+    if (dots + commas != 1)
+        return 0;   /* none, or one kind repeated: thousands ("1.234.567") */
+    char sep = dots ? '.' : ',';
+    size_t before = (size_t)(strchr(b, sep) - b), after = strlen(b) - before - 1;
+    if (after == 3 && before >= 2 && before <= 3 && b[0] == '0')
+        return -EILSEQ;   /* "01.234": as the amounts, read neither way */
+    if (after != 3 || before < 1 || before > 3 || b[0] == '0')
+        return sep;   /* "1234,5", "1234.567", "0,500": no thousands group can be meant */
+    /* "1.500" is 1500 (amount rule and Dutch agree); "1,500" is 1500 by the amount rule but
+     * 1,5 in Dutch: not ours to pick */
+    return sep == '.' ? 0 : -EDOM;
+}
+
+/* Digits of b up to end, thousands separator thou in groups of three, into *v. */
+static int s_fixed_int(const char *b, const char *end, char thou, int64_t *v, char *why,
+                       size_t whylen)
+{
+    int group = 0, ndig = 0;
+    bool grouped = false;
+    *v = 0;
+    for (const char *p = b; p < end; p++) {
+        if (*p == thou) {
+            if ((grouped && group != 3) || (!grouped && (group < 1 || group > 3)))
+                return snprintf(why, whylen, "'%c' is not between groups of three digits",
+                                thou), -EINVAL;
+            if (!grouped && b[0] == '0')   /* "0.250.000": as the amounts, refused */
+                return snprintf(why, whylen, "a number that starts with 0 has no thousands "
+                                "separator"), -EINVAL;
+            grouped = true, group = 0;
+            continue;
+        }
+        if (*v > (INT64_MAX - 9) / 10)
+            return snprintf(why, whylen, "too large"), -ERANGE;
+        *v = *v * 10 + (*p - '0');
+        group++, ndig++;
+    }
+    if (ndig == 0 || (grouped && group != 3))
+        return snprintf(why, whylen, "not a number (digits, '.' or ',')"), -EINVAL;
+    return 0;
+}
+
+int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whylen)
+{
+    char b[64];
+    if (!s)
+        return -ENODATA;
+    if (s_fixed_clean(s, b, sizeof b) < 0)
+        return snprintf(why, whylen, "too long for a number"), -EINVAL;
+    if (!*b)
+        return -ENODATA;
+    bool neg = b[0] == '-';
+    char *d = b + (b[0] == '-' || b[0] == '+');
+    int dots = 0, commas = 0;
+    for (const char *p = d; *p; p++) {
+        dots += *p == '.', commas += *p == ',';
+        if (*p != '.' && *p != ',' && !s_digit(*p))
+            return snprintf(why, whylen, "not a number (digits, '.' or ',')"), -EINVAL;
+    }
+    int sep = s_fixed_decimal_sep(d, dots, commas);
+    if (sep == -EDOM)
+        return snprintf(why, whylen, "ambiguous: ',' before three digits is a thousands "
+                        "separator or a decimal comma; write it without separator (1500) or "
+                        "with '.' for thousands (1.500), or 1,5 for the decimal"), -EDOM;
+    if (sep == -EILSEQ)
+        return snprintf(why, whylen, "a number that starts with 0 has no thousands "
+                        "separator"), -EINVAL;
+    if (sep < 0)
+        return snprintf(why, whylen, "not a number: more than one decimal separator"), -EINVAL;
+    char thou = sep ? (sep == '.' ? ',' : '.') : (dots ? '.' : ',');
+    const char *end = sep ? strrchr(d, sep) : d + strlen(d);
+    int64_t v;
+    int rc = s_fixed_int(d, end, thou, &v, why, whylen);
+    if (rc < 0)
+        return rc;
+    const char *f = sep ? end + 1 : "";
+    if (sep && (!*f || strchr(f, thou)))
+        return snprintf(why, whylen, "not a number (digits after the decimal separator)"), -EINVAL;
+    for (int i = 0; i < dec; i++) {
+        if (v > (INT64_MAX - 9) / 10)
+            return snprintf(why, whylen, "too large"), -ERANGE;
+        v = v * 10 + (*f ? *f++ - '0' : 0);
+    }
+    for (; *f; f++)   /* exact: a further decimal is accepted only when it is 0 */
+        if (*f != '0')
+            return snprintf(why, whylen, dec ? "more than %d decimals" : "not a whole number",
+                            dec), -ERANGE;
+    *out = neg ? -v : v;
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "csv_import.h"
 #include "cal_date.h"
 #include "cal_file.h"
+#include "mvoi_id.h"
 #include "mvoi_names.h"
 #include "cal_str.h"
 #include "csv_columns.h"
@@ -326,7 +327,26 @@ static int s_person(s_ctx_t *x, Mvoi__Person **slot, int cname, int cemail)
     return tender_set_person(slot, name, email);
 }
 
-/* One data row -> tender, or cell errors. Returns 0 or -ENOMEM. */
+/* The buyer cell, else the default buyer. The cell must be a buyer id as mvoi_id.h defines
+ * it: the calendar refuses a whole command (every row of it) over one bad id, so a name
+ * such as "Gemeente Leudal" is refused here, on its own row. 0, 1 (cell error), -ENOMEM. */
+static int s_buyer(s_ctx_t *x, Mvoi__Tender *t, size_t row)
+{
+    const char *v = s_cell(x, CSV_C_BUYER);
+    char why[MVOI_ID_WHY_MAX];
+    if (*v && mvoi_id_check_str(MVOI_ID_BUYER, v, why, sizeof why) != 0) {
+        const char *eg = x->opts->default_buyer;
+        if (!eg || mvoi_id_check_str(MVOI_ID_BUYER, eg, NULL, 0) != 0)
+            eg = "heerlen";
+        int rc = s_add_error(x->out, row, s_col_label(x, CSV_C_BUYER), v,
+                             "not a buyer id: %s; the column must hold the buyer's id such as "
+                             "'%s' (or be empty), not an organisation or department name",
+                             why, eg);
+        return rc < 0 ? rc : 1;
+    }
+    return cal_str_set(&t->buyer, *v ? v : x->opts->default_buyer);
+}
+
 /* The kind and value cells of a row: the number of errors. */
 static int s_kind_value(s_ctx_t *x, Mvoi__Tender *t, size_t row)
 {
@@ -427,6 +447,7 @@ static int s_append(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     return 0;
 }
 
+/* One data row -> tender, or cell errors. Returns 0 or -ENOMEM. */
 static int s_row(s_ctx_t *x, size_t row)
 {
     bool any = false;
@@ -447,7 +468,6 @@ static int s_row(s_ctx_t *x, size_t row)
     Mvoi__Tender *t = tender_new();
     if (!t)
         return -ENOMEM;
-    const char *v;
 
     if ((rc = cal_str_set(&t->id, s_cell(x, CSV_C_ID))) < 0 || (rc = cal_str_set(&t->title, s_cell(x, CSV_C_TITLE))) < 0 ||
         (rc = cal_str_set(&t->purchasing_group, s_cell(x, CSV_C_GROUP))) < 0 ||
@@ -456,9 +476,9 @@ static int s_row(s_ctx_t *x, size_t row)
         (rc = cal_str_set(&t->description, s_cell(x, CSV_C_DESC))) < 0 ||
         (rc = cal_str_set(&t->source, "csv")) < 0)
         goto fail;
-    v = s_cell(x, CSV_C_BUYER);
-    if ((rc = cal_str_set(&t->buyer, *v ? v : x->opts->default_buyer)) < 0)
+    if ((rc = s_buyer(x, t, row)) < 0)
         goto fail;
+    errs += rc;
     if ((rc = s_procedure(x, t, row)) < 0)
         goto fail;
     errs += rc;

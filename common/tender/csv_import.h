@@ -24,9 +24,11 @@
  *    (opts.date_order); a date that reads only one way is read that way (13/1/2025).
  *  - amounts in euros: optional "€"/"EUR", spaces, thousands separators and ",-". With both
  *    '.' and ',' the last one is the decimal separator; with one separator occurring once,
- *    it is a thousands separator when exactly 3 digits follow and at most 3 precede
- *    ("1.234" = 1234, "1,234" = 1234), otherwise a decimal one ("1234,5", "1234567.89");
- *    more than 2 decimals are rounded half up to cents.
+ *    it is a thousands separator when exactly 3 digits follow and 1..3 digits not starting
+ *    with 0 precede ("1.234" = 1234, "1,234" = 1234), otherwise a decimal one ("1234,5",
+ *    "1234567.89", "0,500" = 0,50, "0.250" = 0.25: a group of thousands never follows a
+ *    leading 0); a number that starts with 0 and is grouped or reads both ways
+ *    ("0.250.000", "01.234") is refused. More than 2 decimals are rounded half up to cents.
  *  - sroi as a percentage ("5%", "5", "2,5") -> basis points; pilot ja/nee/yes/no/x.
  *  - themes: "klimaat|circulair" or "klimaat, circulair", each optionally ":eis",
  *    ":gunning" or ":innovatie" for its commitment; sdgs: "8, 10, 12".
@@ -56,7 +58,7 @@ typedef struct {
     size_t row;       /* line in the file, header = 1 */
     char column[64];  /* header text as in the file (or the field path when no column) */
     char value[128];  /* the offending cell, truncated */
-    char reason[192];
+    char reason[256]; /* room for the longest reason with a 64-byte buyer id in it */
 } csv_cell_error_t;
 
 /* How d-m-y / m-d-y dates are read (see above). */
@@ -131,5 +133,15 @@ int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11]);
 int csv_parse_amount_cents(const char *s, int64_t *cents);
 int csv_parse_percent_bp(const char *s, uint32_t *bp);
 int csv_parse_bool(const char *s, bool *v);
+/* A number in a fixed unit (the measurement import: "10.000" litres, "1,5" kg) as value x
+ * 10^dec, exactly. The separators of the amounts above: with both '.' and ',' the last one
+ * is the decimal separator; one kind repeated is a thousands separator ("1.234.567"); one
+ * separator once is a thousands separator when 1..3 digits (not starting with 0) precede and
+ * exactly 3 follow, otherwise a decimal one ("1.234" = 1234, "1234,5", "0,500" = 0,5,
+ * "2.5"). "1,234" is refused (-EDOM): 1234 by the amount rule, 1,234 with a Dutch decimal
+ * comma. Never rounded: decimals beyond dec must be 0 (-ERANGE). Spaces are ignored, a
+ * leading '-' makes the value negative (the caller checks the range). 0, -ENODATA (empty),
+ * -EINVAL, -EDOM or -ERANGE with why (whylen bytes) saying what is wrong. */
+int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whylen);
 
 #endif

@@ -507,9 +507,16 @@ static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts
      * 123-128 bytes was stored cut in the tender's source); a longer one is refused as
      * the id (tender_rules.c) */
     char src[sizeof "ocds:" + MVOI_ID_MAX];
+    char why[MVOI_ID_WHY_MAX];
     int rc;
     if (!t)
         return -ENOMEM;
+    /* the ocid is the tender id: one the calendar cannot take would make it refuse the
+     * whole command (every process sent with it), so it refuses this process alone, here */
+    if (mvoi_id_check_str(MVOI_ID_TENDER, ocid, why, sizeof why) != 0) {
+        rc = s_refuse(out, ocid, "ocid", "'%.60s' cannot be a tender id: %s", ocid, why);
+        goto fail;
+    }
     snprintf(src, sizeof src, "ocds:%s", ocid);
     if ((rc = cal_str_set(&t->id, ocid)) < 0 || (rc = cal_str_set(&t->title, f->title)) < 0 ||
         (rc = cal_str_set(&t->description, f->description)) < 0 ||

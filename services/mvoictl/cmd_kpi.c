@@ -117,38 +117,34 @@ static void s_print_human(const ctl_t *ctl, int k, const s_row_t *x)
 
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
-    int year = 0, quarter = 0;
+    long year = ctl_this_year(), quarter = 0;   /* absent --quarter: the whole year */
     bool json = ctl->json, raw = ctl->raw;
     static const struct option opts[] = {
         { "year", required_argument, NULL, 'y' }, { "quarter", required_argument, NULL, 'q' },
         { "json", no_argument, NULL, 'j' }, { "raw", no_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 } };
-    int c;
+    int c, ex = CTL_EX_OK;
     optind = 0;   /* full getopt re-initialisation: options may follow operands */
     while ((c = getopt_long(argc, argv, "y:q:jr", opts, NULL)) != -1) {
         switch (c) {
-        case 'y': year = atoi(optarg); break;
-        case 'q': quarter = atoi(optarg); break;
+        case 'y': ex = ctl_opt_int(ctl, "year", optarg, 1900, 2999, &year); break;
+        case 'q': ex = ctl_opt_int(ctl, "quarter", optarg, 1, 4, &quarter); break;
         case 'j': json = true; break;
         case 'r': raw = true; break;
         default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
+        if (ex != CTL_EX_OK)
+            return ex;
     }
-    if (!year) {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        year = tm.tm_year + 1900;
-    }
-    if (year < 1900 || year > 2999 || quarter < 0 || quarter > 4)
-        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.year_quarter");
+    if ((ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     char window[16], shown[32];
     if (quarter) {
-        snprintf(window, sizeof window, "%d-q%d", year, quarter);
-        snprintf(shown, sizeof shown, "Q%d %d", quarter, year);
+        snprintf(window, sizeof window, "%ld-q%ld", year, quarter);
+        snprintf(shown, sizeof shown, "Q%ld %ld", quarter, year);
     } else {
-        snprintf(window, sizeof window, "%d", year);
-        snprintf(shown, sizeof shown, "%d", year);
+        snprintf(window, sizeof window, "%ld", year);
+        snprintf(shown, sizeof shown, "%ld", year);
     }
     /* Every total first, so that a failure prints nothing but the error. */
     s_row_t rows[7];
@@ -157,7 +153,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
         if (mvoi_topic_kpi(keys[k], sizeof keys[k], k, (uint32_t)year, (uint32_t)quarter,
                            ctl->buyer, 0, NULL, NULL) != 0)
             return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.buyer_key", ctl->buyer);
-        int ex = s_query(ctl, k, keys[k], (uint32_t)quarter, &rows[k]);
+        ex = s_query(ctl, k, keys[k], (uint32_t)quarter, &rows[k]);
         if (ex != 0)
             return ex;
     }
@@ -386,6 +382,20 @@ static const char *s_watch_step(watch_t *w, int wait, size_t plen)
     return why;
 }
 
+/* --seconds S: a positive decimal (atof made "abc" 0, which meant "for ever"). */
+static int s_seconds(const ctl_t *ctl, const char *text, double *out)
+{
+    /* digits and one '.' only: strtod alone also takes " 1", "+1", "0x1f", "inf" */
+    bool plain = *text && strspn(text, "0123456789.") == strlen(text);
+    char *end = NULL;
+    errno = 0;
+    double v = plain ? strtod(text, &end) : 0;
+    if (!plain || *end || errno || !(v > 0) || v > 1e9)
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.opt_seconds", "seconds", text);
+    *out = v;
+    return CTL_EX_OK;
+}
+
 /* --count, --seconds and PREFIX (without it the buyer's totals: one prefix kpi.<buyer>.,
  * built into own). */
 static int s_watch_args(ctl_t *ctl, int argc, char **argv, watch_t *w, double *seconds,
@@ -394,15 +404,19 @@ static int s_watch_args(ctl_t *ctl, int argc, char **argv, watch_t *w, double *s
     static const struct option opts[] = {
         { "count", required_argument, NULL, 'n' }, { "seconds", required_argument, NULL, 's' },
         { NULL, 0, NULL, 0 } };
-    int c;
+    int c, ex = CTL_EX_OK;
     optind = 0;   /* full getopt re-initialisation: options may follow the prefix */
     while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': w->count = atol(optarg); break;
-        case 's': *seconds = atof(optarg); break;
-        default: return CTL_EX_USAGE;
+        case 'n': ex = ctl_opt_int(ctl, "count", optarg, 1, 1000000000L, &w->count); break;
+        case 's': ex = s_seconds(ctl, optarg, seconds); break;
+        default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
+        if (ex != CTL_EX_OK)
+            return ex;
     }
+    if (optind + 1 < argc)   /* one PREFIX at most */
+        return ctl_no_operands(ctl, argc, argv, optind + 1);
     if (optind < argc)
         w->prefix = argv[optind];
     else if (mvoi_topic_kpi_buyer_prefix(own, cap, ctl->buyer) == 0)

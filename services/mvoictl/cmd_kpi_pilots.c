@@ -9,29 +9,25 @@
 
 int ctl_kpi_pilots(ctl_t *ctl, int argc, char **argv)
 {
-    int year = 0, quarter = 0;
+    long year = ctl_this_year(), quarter = 0;   /* absent --quarter: the whole year */
     bool json = ctl->json;
     static const struct option opts[] = {
         { "year", required_argument, NULL, 'y' }, { "quarter", required_argument, NULL, 'q' },
         { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
-    int c;
+    int c, ex = CTL_EX_OK;
     optind = 0;
     while ((c = getopt_long(argc, argv, "y:q:j", opts, NULL)) != -1) {
         switch (c) {
-        case 'y': year = atoi(optarg); break;
-        case 'q': quarter = atoi(optarg); break;
+        case 'y': ex = ctl_opt_int(ctl, "year", optarg, 1900, 2999, &year); break;
+        case 'q': ex = ctl_opt_int(ctl, "quarter", optarg, 1, 4, &quarter); break;
         case 'j': json = true; break;
         default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
+        if (ex != CTL_EX_OK)
+            return ex;
     }
-    if (!year) {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        year = tm.tm_year + 1900;
-    }
-    if (year < 1900 || year > 2999 || quarter < 0 || quarter > 4)
-        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.year_quarter");
+    if ((ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     Mvoi__KpiPilotStatusQuery q = MVOI__KPI_PILOT_STATUS_QUERY__INIT;
     q.buyer = (char *)ctl->buyer;
     q.has_year = q.has_quarter = true;
@@ -41,7 +37,7 @@ int ctl_kpi_pilots(ctl_t *ctl, int argc, char **argv)
     req.body_case = MVOI__ENVELOPE__BODY_KPI_PILOT_STATUS_QUERY;
     req.kpi_pilot_status_query = &q;
     Mvoi__Envelope *r = NULL;
-    int ex = ctl_call(ctl, "kpi", &req, &r);
+    ex = ctl_call(ctl, "kpi", &req, &r);
     if (ex == 0)
         ex = ctl_check_error(ctl, r);
     if (ex == 0 && r->body_case != MVOI__ENVELOPE__BODY_KPI_PILOT_STATUS)
@@ -56,9 +52,9 @@ int ctl_kpi_pilots(ctl_t *ctl, int argc, char **argv)
     } else {
         char shown[32];
         if (quarter)
-            snprintf(shown, sizeof shown, "Q%d %d", quarter, year);
+            snprintf(shown, sizeof shown, "Q%ld %ld", quarter, year);
         else
-            snprintf(shown, sizeof shown, "%d", year);
+            snprintf(shown, sizeof shown, "%ld", year);
         printf(ctl_text(ctl, "ctl.kpi.pilots.title"), ctl->buyer, shown);
         printf("\n");
         printf("%-20s %6lld\n", ctl_text(ctl, "ctl.kpi.pilots.gestart"), (long long)s->gestart);

@@ -21,7 +21,11 @@
  *    fairtrade: category products fair
  *    mki:       mki_reference mki_offered (EUR)
  *    pilot:     theme status
- *  Quantities are decimals with '.' or ',' ("10000", "0.4", "1234,56"), converted exactly.
+ *  Numbers follow the tender import's separators (csv_parse_fixed in csv_import.h), exactly:
+ *  "10.000" and "10000" are ten thousand, "1.234,5" and "1234,5" 1234.5, "0,4" and "0.4" 0.4;
+ *  "1,500" is refused (1500 or 1,5?). More decimals than the unit holds, a number outside
+ *  its field's range, a yes/no field with another word (ja/nee, yes/no, j/n, true/false,
+ *  1/0, x/-) and a field of another kind than --kind are refused by name.
  *
  *  CSV (deploy/demo/measurements.csv): a header line naming the columns (any subset and order
  *  of the FIELDS above, unknown columns are an error): see cmd_measure_import.c.
@@ -47,6 +51,24 @@
 
 /* ------------------------------------------------------------ printing */
 
+/* "error (invalid input): m-1: --quantity: must be positive": the measurement (its place in
+ * the batch when it has no id), the option and the reason, without the service's internal
+ * path ("submit_measurements.measurements[0].energy.quantity"). */
+static void s_print_result_error(const ctl_t *ctl, size_t i, const Mvoi__MeasurementResult *x)
+{
+    const Mvoi__Error *e = x->error;
+    char key[48], field[64] = "", which[32];
+    snprintf(key, sizeof key, "ctl.code.%d", e ? (int)e->code : -1);
+    if (e && e->field && *e->field)
+        ctl_field_name(e->field, ctl_meas_options(), field, sizeof field);
+    snprintf(which, sizeof which, "#%zu", i + 1);
+    fprintf(stderr, "%s (%s): %s: %s%s%s\n", ctl_text(ctl, "ctl.error"),
+            text_has(key) ? ctl_text(ctl, key) : ctl_text(ctl, "ctl.code.other"),
+            x->id && *x->id ? x->id : which, field, *field ? ": " : "",
+            e && e->message ? ctl_field_message(e->field, e->message)
+                            : ctl_text(ctl, "ctl.code.other"));
+}
+
 static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 {
     int ex = ctl_check_error(ctl, r);
@@ -63,10 +85,7 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
         const Mvoi__MeasurementResult *x = mr->results[i];
         if (!x->ok) {
             failed++;
-            fprintf(stderr, "%s: %s: %s\n", ctl_text(ctl, "ctl.error"), x->id ? x->id : "?",
-                    x->error && x->error->message ? x->error->message
-                    : x->error && x->error->field ? x->error->field
-                    : ctl_text(ctl, "ctl.code.other"));
+            s_print_result_error(ctl, i, x);
             continue;
         }
         if (ctl->json)
@@ -85,14 +104,15 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 
 /* Parse FIELDS flags (or --json) into a SubmitMeasurements. *json_msg is set when --json was
  * used (free with protobuf_c_message_free_unpacked). */
-static int s_parse_fields(const ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
+static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
                           Mvoi__SubmitMeasurements **json_msg)
 {
     ctl_meas_init(x);
     *json_msg = NULL;
+    ctl->opts = ctl_meas_options();   /* a refused field is named as its flag */
     const char *json_file = NULL;
     const struct option *opts = ctl_meas_options();
-    int c, idx;
+    int c, idx, ex;
     /* Two passes: kind first, so that "kwh" lands in the right message. */
     for (int pass = 0; pass < 2; pass++) {
         optind = 0;   /* 0: full re-initialisation of GNU getopt (permute again) */
@@ -144,6 +164,14 @@ static int s_parse_fields(const ctl_t *ctl, int argc, char **argv, ctl_meas_t *x
         }
         return 0;
     }
+    if (ctl_meas_done(x, NULL, NULL) != 0) {   /* a field of another kind: not dropped */
+        fprintf(stderr, "mvoictl: --%s\n", x->err);
+        return CTL_EX_USAGE;
+    }
+    if (!x->m.id || !*x->m.id)   /* the service would refuse it as "...measurements[0].id" */
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.meas_need_id", argv[0]);
+    if ((ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     if (!x->m.submitter) {
         const char *u = getenv("USER");
         ctl_meas_set(x, "submitter", u && *u ? u : "mvoictl");
@@ -251,21 +279,26 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
     static const struct option o[] = { { "tender", 1, 0, 't' }, { "offset", 1, 0, 'o' },
                                        { "limit", 1, 0, 'l' }, { 0, 0, 0, 0 } };
     Mvoi__ListMeasurements l = MVOI__LIST_MEASUREMENTS__INIT;
-    int c;
+    int c, ex = CTL_EX_OK;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
+    while (ex == CTL_EX_OK && (c = getopt_long(argc, argv, "", o, NULL)) != -1) {
         if (c == 't') l.tender_id = optarg;
-        else if (c == 'o') { l.has_offset = 1; l.offset = (uint32_t)atoi(optarg); }
-        else if (c == 'l') { l.has_limit = 1; l.limit = (uint32_t)atoi(optarg); }
+        else if (c == 'o') { l.has_offset = 1; ex = CTL_OPT_OFFSET(ctl, optarg, &l.offset); }
+        else if (c == 'l') { l.has_limit = 1; ex = CTL_OPT_LIMIT(ctl, optarg, &l.limit); }
         else return CTL_EX_USAGE;
     }
-    if (!l.tender_id && optind < argc)
-        l.tender_id = argv[optind];
+    if (ex != CTL_EX_OK)
+        return ex;
+    int rest = optind;
+    if (!l.tender_id && rest < argc)   /* the tender as an operand: `measure list T-1` */
+        l.tender_id = argv[rest++];
+    if ((ex = ctl_no_operands(ctl, argc, argv, rest)) != CTL_EX_OK)
+        return ex;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_LIST_MEASUREMENTS;
     req.list_measurements = &l;
     Mvoi__Envelope *r = NULL;
-    int ex = ctl_call(ctl, "impact", &req, &r);
+    ex = ctl_call(ctl, "impact", &req, &r);
     if (ex == 0 && !(ex = ctl_check_error(ctl, r))) {
         const Mvoi__MeasurementList *ml = r->measurement_list;
         if (ctl->json) {
@@ -363,8 +396,8 @@ const ctl_cmd_t ctl_measure_cmds[] = {
     { "show", "ID", "a measurement, its calculation spelled out with sources, its history",
       s_show },
     { "factors", "", "factor tables and their editions", s_factors },
-    { "whatif", "[FIELDS] | --json FILE|-", "compute the impact without storing anything",
-      s_whatif },
+    { "whatif", "--id ID --tender T --period A..B --kind K [FIELDS] | --json FILE|-",
+      "compute the impact without storing anything", s_whatif },
     { "correct", "--id ID --reason TEXT [FIELDS]", "supersede a measurement (revision + 1)",
       s_correct },
     { "withdraw", "--id ID --reason TEXT", "withdraw a measurement", s_withdraw },

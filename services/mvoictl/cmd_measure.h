@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "ctl.h"
 #include "impact.pb-c.h"
@@ -22,15 +23,33 @@ typedef struct {
     Mvoi__FairTrade ft;
     Mvoi__Mki k;
     Mvoi__PilotStatus p;
-    char *strs[48];          /* owned copies */
+    char *strs[96];          /* owned copies */
     int nstrs;
-    char err[256];
+    /* What was given, so that ctl_meas_done can refuse a field of another kind instead of
+     * sending the measurement without it: bit i is entry i of the field table, text[i] its
+     * text. A field whose message depends on the kind ("kwh") waits in later[] until then. */
+    uint64_t given;
+    const char *text[64];
+    struct { const char *key, *v; } later[2];
+    int nlater;
+    char err[512];   /* a 64-byte key, a 64-byte value and a reason of up to 256 */
 } ctl_meas_t;
 
 void ctl_meas_init(ctl_meas_t *x);
 void ctl_meas_fini(ctl_meas_t *x);
-/* Set one field by its column/flag name. Empty values are ignored. 0 or -EINVAL (x->err). */
+/* Set one field by its column/flag name, in any order. Empty values are ignored. 0 or
+ * -EINVAL (x->err: "key: why"). Numbers follow csv_parse_fixed (csv_import.h), yes/no
+ * csv_parse_bool; a number outside its field's range is refused, never wrapped. */
 int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v);
+/* After the last ctl_meas_set: place the fields that wait for the kind and refuse every field
+ * the measurement's kind does not use (a cell is stored exactly or the row is refused).
+ * Calls bad(arg, key, text, why) per refused field (bad may be NULL); x->err holds the first.
+ * Returns the number of refused fields. */
+int ctl_meas_done(ctl_meas_t *x, void (*bad)(void *, const char *, const char *, const char *),
+                  void *arg);
+/* Do two field names set the same .proto field ("tender" and "tender_id", "period" and
+ * "period_end", a name and itself)? */
+bool ctl_meas_same_field(const char *a, const char *b);
 /* Is key a field name (a CSV column or a flag)? */
 bool ctl_meas_known(const char *key);
 /* The getopt_long options of the measurement flags (val 0), and --json (val 'J'). */

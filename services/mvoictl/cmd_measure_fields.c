@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "cmd_measure.h"
+#include "csv_import.h"
 #include "pbjson.h"
 
 void ctl_meas_init(ctl_meas_t *x)
@@ -103,6 +104,7 @@ static const s_field_t s_fields[] = {
     { "status", "pilot", "status", 0, 0 },
 };
 #define S_NFIELDS (sizeof s_fields / sizeof s_fields[0])
+_Static_assert(S_NFIELDS <= 64, "ctl_meas_t.given has a bit per entry");
 
 /* ------------------------------------------------------------ values */
 
@@ -111,57 +113,6 @@ static char *s_keep(ctl_meas_t *x, const char *v)
     if (x->nstrs >= (int)(sizeof x->strs / sizeof x->strs[0]))
         return NULL;
     return x->strs[x->nstrs++] = strdup(v);
-}
-
-/* Decimal text -> value x 10^dec, exact ("1234,5" with dec 3 -> 1234500). */
-static int s_fixed(const char *t, int dec, int64_t *out)
-{
-    const char *p = t;
-    bool neg = false;
-    while (*p == ' ')
-        p++;
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    int64_t v = 0;
-    int digits = 0, frac = -1;
-    for (; *p; p++) {
-        if (*p == '.' || *p == ',') {
-            if (frac >= 0)
-                return -EINVAL;
-            frac = 0;
-            continue;
-        }
-        if (*p == '_' || *p == ' ')
-            continue;
-        if (!isdigit((unsigned char)*p))
-            return -EINVAL;
-        if (frac >= 0 && frac == dec) {
-            if (*p != '0')
-                return -ERANGE;
-            continue;
-        }
-        if (v > (INT64_MAX - 9) / 10)
-            return -ERANGE;
-        v = v * 10 + (*p - '0');
-        digits++;
-        if (frac >= 0)
-            frac++;
-    }
-    if (!digits)
-        return -EINVAL;
-    for (int f = frac < 0 ? 0 : frac; f < dec; f++) {
-        if (v > INT64_MAX / 10)
-            return -ERANGE;
-        v *= 10;
-    }
-    *out = neg ? -v : v;
-    return 0;
-}
-
-static bool s_yes(const char *v)
-{
-    return !strcasecmp(v, "yes") || !strcasecmp(v, "ja") || !strcasecmp(v, "true")
-           || !strcmp(v, "1");
 }
 
 /* The prefix every value name of an enum shares, up to its last '_' ("PHASE_"), so that
@@ -238,49 +189,98 @@ static int s_set_kind(ctl_meas_t *x, const char *name)
     return 0;
 }
 
-static int s_set_int(void *at, ProtobufCType type, int64_t v)
+/* The range of an integer field of this type (false: not an integer type). */
+static bool s_int_range(ProtobufCType type, int64_t *lo, int64_t *hi)
 {
     switch (type) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32: *(int32_t *)at = (int32_t)v; return 0;
+    case PROTOBUF_C_TYPE_SFIXED32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: *(uint32_t *)at = (uint32_t)v; return 0;
+    case PROTOBUF_C_TYPE_FIXED32: *lo = 0, *hi = UINT32_MAX; return true;
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64: *(int64_t *)at = v; return 0;
+    case PROTOBUF_C_TYPE_SFIXED64: *lo = INT64_MIN, *hi = INT64_MAX; return true;
     case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64: *(uint64_t *)at = (uint64_t)v; return 0;
-    default: return -EINVAL;
+    case PROTOBUF_C_TYPE_FIXED64: *lo = 0, *hi = INT64_MAX; return true;
+    default: return false;
     }
 }
 
-/* Set the field of entry e from text v. */
-static int s_set(ctl_meas_t *x, const s_field_t *e, const char *v)
+/* v x 10^-dec as the text would write it, with a decimal comma ("4294967,295"). */
+static void s_fixed_text(int64_t v, int dec, char *out, size_t cap)
+{
+    char d[32];
+    unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    int n = snprintf(d, sizeof d, "%0*llu", dec + 1, mag);   /* at least one digit before ',' */
+    if (dec == 0 || v == 0)
+        snprintf(out, cap, "%s%s", v < 0 ? "-" : "", v ? d : "0");
+    else
+        snprintf(out, cap, "%s%.*s,%s", v < 0 ? "-" : "", n - dec, d, d + n - dec);
+}
+
+/* Store the number of text v (entry e: dec decimals) into a field of type type; the value
+ * is refused by its range, never wrapped into the field's width. */
+static int s_set_number(void *at, ProtobufCType type, const s_field_t *e, const char *v,
+                        char *why, size_t cap)
+{
+    int64_t n, lo, hi;
+    if (!s_int_range(type, &lo, &hi))
+        return snprintf(why, cap, "not a number field"), -EINVAL;
+    int rc = csv_parse_fixed(v, e->dec, &n, why, cap);
+    if (rc < 0)
+        return rc;
+    if (n < lo || n > hi) {
+        char a[40], b[40];
+        s_fixed_text(lo, e->dec, a, sizeof a);
+        s_fixed_text(hi, e->dec, b, sizeof b);
+        return snprintf(why, cap, "must be between %s and %s", a, b), -ERANGE;
+    }
+    switch (type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32: *(int32_t *)at = (int32_t)n; return 0;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32: *(uint32_t *)at = (uint32_t)n; return 0;
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64: *(uint64_t *)at = (uint64_t)n; return 0;
+    default: *(int64_t *)at = n; return 0;
+    }
+}
+
+/* Set the field of entry e from text v (kept: v is the caller's copy). why says what is
+ * wrong; -ENOENT: the table names a field the .proto does not have. */
+static int s_set(ctl_meas_t *x, const s_field_t *e, const char *v, char *why, size_t cap)
 {
     ProtobufCMessage *msg = s_part(x, e->part);
     const ProtobufCFieldDescriptor *f =
         msg ? protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, e->field) : NULL;
     if (!f || f->label == PROTOBUF_C_LABEL_REPEATED)
-        return -ENOENT;   /* the table names a field the .proto does not have */
+        return -ENOENT;
     void *at = (char *)msg + f->offset;
-    if (f->quantifier_offset && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
-        *(protobuf_c_boolean *)((char *)msg + f->quantifier_offset) = 1;
-    int64_t n;
-    int ev;
+    int rc = 0, ev;
+    bool b;
     switch (f->type) {
-    case PROTOBUF_C_TYPE_STRING: *(char **)at = s_keep(x, v); return 0;
-    case PROTOBUF_C_TYPE_BOOL: *(protobuf_c_boolean *)at = s_yes(v); return 0;
+    case PROTOBUF_C_TYPE_STRING: *(const char **)at = v; break;
+    case PROTOBUF_C_TYPE_BOOL:
+        /* the tender import's words; anything else is a question, not a "no" */
+        if ((rc = csv_parse_bool(v, &b)) < 0)
+            snprintf(why, cap, "not yes or no (ja/nee, yes/no, j/n, y/n, true/false, "
+                     "waar/onwaar, 1/0, x/-)");
+        else
+            *(protobuf_c_boolean *)at = b;
+        break;
     case PROTOBUF_C_TYPE_ENUM:
-        if (s_enum(f->descriptor, v, e->flags, &ev) != 0)
-            return -EINVAL;
-        *(int *)at = ev;
-        return 0;
-    default:
-        if (s_fixed(v, e->dec, &n) != 0)
-            return -EINVAL;
-        return s_set_int(at, f->type, n);
+        if ((rc = s_enum(f->descriptor, v, e->flags, &ev)) == 0)
+            *(int *)at = ev;
+        else
+            snprintf(why, cap, "is not a valid value");
+        break;
+    default: rc = s_set_number(at, f->type, e, v, why, cap); break;
     }
+    if (rc == 0 && f->quantifier_offset && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+        *(protobuf_c_boolean *)((char *)msg + f->quantifier_offset) = 1;
+    return rc;
 }
 
 /* The entry for key given the measurement's kind so far. */
@@ -300,6 +300,16 @@ static const s_field_t *s_entry(const ctl_meas_t *x, const char *key)
     return NULL;
 }
 
+/* Does key land in a message that depends on the kind ("kwh": road or machine)? Its name
+ * in the table (which outlives the caller's string), or NULL. */
+static const char *s_by_kind(const char *key)
+{
+    for (size_t i = 0; i < S_NFIELDS; i++)
+        if ((s_fields[i].flags & S_IN_KIND) && !strcmp(s_fields[i].key, key))
+            return s_fields[i].key;
+    return NULL;
+}
+
 /* "YYYY-MM-DD..YYYY-MM-DD" into period_start and period_end. */
 static int s_set_period(ctl_meas_t *x, const char *v)
 {
@@ -310,21 +320,45 @@ static int s_set_period(ctl_meas_t *x, const char *v)
     snprintf(a, sizeof a, "%.*s", (int)(dots - v), v);
     x->m.period_start = s_keep(x, a);
     x->m.period_end = s_keep(x, dots + 2);
-    return 0;
+    return x->m.period_start && x->m.period_end ? 0 : -ENOMEM;
+}
+
+/* Set entry e from text v (a kept copy) and note it as given. */
+static int s_set_entry(ctl_meas_t *x, const s_field_t *e, const char *v, char *why, size_t cap)
+{
+    int rc = s_set(x, e, v, why, cap);
+    if (rc == 0) {
+        size_t i = (size_t)(e - s_fields);
+        x->given |= 1ull << i;
+        x->text[i] = v;
+    }
+    return rc;
 }
 
 int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v)
 {
     if (!v || !*v)
         return 0;
+    char why[224] = "is not a valid value";
     int rc;
     const s_field_t *e = NULL;
+    const char *kept = s_keep(x, v);
+    if (!kept) {
+        snprintf(x->err, sizeof x->err, "%s: too many fields", key);
+        return -EINVAL;
+    }
     if (!strcmp(key, "period"))
-        rc = s_set_period(x, v);
+        rc = s_set_period(x, kept);
     else if (!strcmp(key, "kind"))
-        rc = s_set_kind(x, v);
-    else if ((e = s_entry(x, key)))
-        rc = s_set(x, e, v);
+        rc = s_set_kind(x, kept);
+    else if (s_by_kind(key) && x->m.kind_case == MVOI__MEASUREMENT__KIND__NOT_SET
+             && x->nlater < (int)(sizeof x->later / sizeof x->later[0])) {
+        /* columns come in any order: placed by ctl_meas_done once the kind is known */
+        x->later[x->nlater].key = s_by_kind(key);
+        x->later[x->nlater++].v = kept;
+        return 0;
+    } else if ((e = s_entry(x, key)))
+        rc = s_set_entry(x, e, kept, why, sizeof why);
     else {
         snprintf(x->err, sizeof x->err, "unknown field '%s'", key);
         return -EINVAL;
@@ -334,11 +368,103 @@ int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v)
                  e && e->part ? e->part : "measurement", e ? e->field : "?");
         return -EINVAL;
     }
+    if (rc == -ENOMEM) {
+        snprintf(x->err, sizeof x->err, "%s: too many fields", key);
+        return -EINVAL;
+    }
     if (rc != 0) {
-        snprintf(x->err, sizeof x->err, "%s: '%s' is not a valid value", key, v);
+        if (!strcmp(why, "is not a valid value"))
+            snprintf(x->err, sizeof x->err, "%s: '%.64s' is not a valid value", key, v);
+        else
+            snprintf(x->err, sizeof x->err, "%.64s: '%.64s': %s", key, v, why);
         return -EINVAL;
     }
     return 0;
+}
+
+/* The kinds a key belongs to, "road or machine". */
+static void s_kinds_of(const char *key, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < S_NFIELDS && n < cap; i++)
+        if (!strcmp(s_fields[i].key, key) && s_fields[i].part)
+            n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? " or " : "", s_fields[i].part);
+}
+
+/* One refused field: the first into x->err, each to bad. */
+static void s_refuse(ctl_meas_t *x, int *nbad, const char *key, const char *text,
+                     const char *why, void (*bad)(void *, const char *, const char *, const char *),
+                     void *arg)
+{
+    if ((*nbad)++ == 0)
+        snprintf(x->err, sizeof x->err, "%s: %s", key, why);
+    if (bad)
+        bad(arg, key, text, why);
+}
+
+int ctl_meas_done(ctl_meas_t *x, void (*bad)(void *, const char *, const char *, const char *),
+                  void *arg)
+{
+    int nbad = 0;
+    char why[224], kinds[64];
+    const ProtobufCFieldDescriptor *kf =
+        x->m.kind_case == MVOI__MEASUREMENT__KIND__NOT_SET
+            ? NULL
+            : protobuf_c_message_descriptor_get_field(&mvoi__measurement__descriptor,
+                                                      (unsigned)x->m.kind_case);
+    for (int i = 0; i < x->nlater; i++) {
+        const s_field_t *e = kf ? s_entry(x, x->later[i].key) : NULL;
+        s_kinds_of(x->later[i].key, kinds, sizeof kinds);
+        snprintf(why, sizeof why, "a field of kind %s, but the row has no kind", kinds);
+        if (e && (s_set_entry(x, e, x->later[i].v, why, sizeof why)) == 0)
+            continue;
+        s_refuse(x, &nbad, x->later[i].key, x->later[i].v, why, bad, arg);
+    }
+    x->nlater = 0;
+    for (size_t i = 0; i < S_NFIELDS; i++) {
+        const s_field_t *e = &s_fields[i];
+        if (!(x->given & (1ull << i)) || !e->part || (kf && !strcmp(kf->name, e->part)))
+            continue;
+        s_kinds_of(e->key, kinds, sizeof kinds);
+        if (kf)
+            snprintf(why, sizeof why, "not a field of kind %s (it belongs to kind %s): the "
+                     "value would not be stored; leave the cell empty or correct the kind",
+                     kf->name, kinds);
+        else
+            snprintf(why, sizeof why, "a field of kind %s, but the row has no kind", kinds);
+        s_refuse(x, &nbad, e->key, x->text[i], why, bad, arg);
+    }
+    return nbad;
+}
+
+/* The .proto fields a name sets, as "part.field" (at most 2). */
+static int s_targets(const char *key, char out[][64])
+{
+    if (!strcmp(key, "period")) {
+        snprintf(out[0], 64, "measurement.period_start");
+        snprintf(out[1], 64, "measurement.period_end");
+        return 2;
+    }
+    int n = 0;
+    for (size_t i = 0; i < S_NFIELDS && n < 2; i++)
+        if (!strcmp(s_fields[i].key, key))
+            snprintf(out[n++], 64, "%s.%s", s_fields[i].part ? s_fields[i].part : "measurement",
+                     s_fields[i].field);
+    if (n == 0)
+        snprintf(out[n++], 64, "%s", key);   /* kind, or an unknown name: itself */
+    return n;
+}
+
+bool ctl_meas_same_field(const char *a, const char *b)
+{
+    char ta[2][64], tb[2][64];
+    int na = s_targets(a, ta), nb = s_targets(b, tb);
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++)
+            if (!strcmp(ta[i], tb[j]))
+                return true;
+    return false;
 }
 
 bool ctl_meas_known(const char *key)

@@ -13,6 +13,7 @@
  *  row as the import would (tender known, not cancelled, duplicate or conflicting id) and
  *  stores nothing. Rows are numbered as records, header = row 1. */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "codec.h"
 #include "csv_import.h"
 #include "mvoi_curve.h"
+#include "mvoi_id.h"
 
 typedef struct {
     char **header;
@@ -69,6 +71,33 @@ static bool s_new_row(s_csv_t *c)
     return true;
 }
 
+/* A column that sets a field an earlier column sets ("quantity" twice, "tender" and
+ * "tender_id", "period" and "period_start"): which would win is not the sheet's meaning. */
+static void s_header_twice(s_csv_t *c, const char *label, const char *v)
+{
+    char why[192];
+    for (int i = 0; i < c->ncols; i++) {
+        if (!ctl_meas_same_field(c->header[i], v))
+            continue;
+        if (strcmp(c->header[i], v) == 0)
+            snprintf(why, sizeof why, "column '%s' appears twice (also column %d)", v, i + 1);
+        else
+            snprintf(why, sizeof why, "column '%s' sets the same field as column %d '%s': "
+                     "keep one of them", v, i + 1, c->header[i]);
+        s_error(c, label, v, why);
+        return;
+    }
+}
+
+/* ctl_meas_done's refusal of one field of the row being closed. */
+static void s_bad_field(void *arg, const char *key, const char *text, const char *why)
+{
+    s_csv_t *c = arg;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s: %s", key, why);
+    s_error(c, key, text ? text : "", msg);
+}
+
 static void s_field(void *data, size_t len, void *arg)
 {
     s_csv_t *c = arg;
@@ -94,9 +123,11 @@ static void s_field(void *data, size_t len, void *arg)
             free(v);
             return;
         }
+        c->header = h;   /* realloc moved it: the earlier columns are read from here */
         if (!bad && !ctl_meas_known(v))
             s_error(c, label, v, "unknown column (the field names of mvoictl measure add)");
-        c->header = h;
+        else if (!bad)
+            s_header_twice(c, label, v);
         c->header[c->ncols++] = v;
         c->col++;
         return;
@@ -123,10 +154,35 @@ static void s_record(int ch, void *arg)
         /* spreadsheets export trailing ",,,," rows: not a measurement */
         ctl_meas_fini(c->rows[--c->nrows]);
         free(c->rows[c->nrows]);
+    } else if (c->row > 1 && c->nrows && c->row_no[c->nrows - 1] == c->row) {
+        /* columns in any order: kind-dependent cells placed now, other kinds' cells refused */
+        ctl_meas_done(c->rows[c->nrows - 1], s_bad_field, c);
     }
     c->cur_any = false;
     c->row++;
     c->col = 0;
+}
+
+/* The ids of every row under the service's own rule (mvoi_id.h), here: the service checks
+ * them for the whole request at once, so one bad id would refuse up to --per rows, each
+ * blamed for another row's id. */
+static void s_check_ids(s_csv_t *st)
+{
+    static const struct { const char *column; mvoi_id_kind_t kind; size_t at; } ids[] = {
+        { "id", MVOI_ID_MEASUREMENT, offsetof(Mvoi__Measurement, id) },
+        { "tender", MVOI_ID_TENDER, offsetof(Mvoi__Measurement, tender_id) },
+        { "buyer", MVOI_ID_BUYER, offsetof(Mvoi__Measurement, buyer) },
+    };
+    for (size_t i = 0; i < st->nrows; i++)
+        for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+            const char *v = *(char **)((char *)&st->rows[i]->m + ids[k].at);
+            char why[MVOI_ID_WHY_MAX + 64], msg[MVOI_ID_WHY_MAX];
+            if (!v || !*v || mvoi_id_check_str(ids[k].kind, v, msg, sizeof msg) == 0)
+                continue;   /* a missing id is refused by the service, for this row only */
+            snprintf(why, sizeof why, "%s %s", mvoi_id_kind_name(ids[k].kind), msg);
+            st->row = st->row_no[i];
+            s_error(st, ids[k].column, v, why);
+        }
 }
 
 /* The file into rows; errors printed as row;column;value;reason. 0 or an exit code. */
@@ -147,13 +203,22 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
     int ex = 0;
     if (csv_parse(&p, text, len, s_field, s_record, st) != len ||
         csv_fini(&p, s_field, s_record, st) != 0) {
-        fprintf(stderr, "mvoictl: row %zu: malformed CSV (%s)\n", st->row, csv_strerror(csv_error(&p)));
+        char why[128];
+        snprintf(why, sizeof why, "malformed CSV (%s): nothing of the file is read",
+                 csv_strerror(csv_error(&p)));
+        s_error(st, "", "", why);
         ex = CTL_EX_DATAERR;
     }
     csv_free(&p);
     free(conv);
     if (st->oom)
         return CTL_EX_SOFTWARE;
+    if (!ex && st->ncols == 0) {
+        st->row = 1;
+        s_error(st, "", "", "empty file: no header line");
+        ex = CTL_EX_DATAERR;
+    }
+    s_check_ids(st);
     /* an id twice would make the second a duplicate or a conflict of the first */
     for (size_t i = 0; i < st->nrows; i++) {
         ctl_meas_t *x = st->rows[i];
@@ -179,80 +244,146 @@ static uint64_t s_fnv(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* Pack the requests of `per` rows each. 0 or an exit code. */
-static int s_pack(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per, bool dry,
-                  uint8_t **reqs, size_t *lens, char (*rids)[96], size_t nreq)
+/* One pass over some rows of the file: idx[k] indexes st->rows; requests of `per` of them.
+ * The first pass sends every row; a second one the rows an earlier run's stored reply
+ * refused. */
+typedef struct {
+    const s_csv_t *st;
+    size_t *idx, n, per, nreq;
+    const char *kind;      /* "imp", "dry" or "again": the request ids' first word */
+    const char *run;       /* --run, or this run's id for "again" */
+    const char *corr;      /* this run's id: a reply carrying another one was stored before */
+    uint8_t **reqs;
+    size_t *lens;
+    char (*rids)[128];
+    bool *answered;
+    size_t *again;         /* rows (indexes) to send once more */
+    size_t n_again;
+} s_pass_t;
+
+static size_t s_req_rows(const s_pass_t *ps, size_t r)
 {
-    for (size_t r = 0; r < nreq; r++) {
-        size_t from = r * per, cnt = st->nrows - from < per ? st->nrows - from : per;
-        Mvoi__Measurement **mp = calloc(cnt, sizeof *mp);
-        if (!mp)
+    size_t from = r * ps->per;
+    return ps->n - from < ps->per ? ps->n - from : ps->per;
+}
+
+/* Pack request r of the pass. 0 or an exit code. */
+static int s_pack_one(ctl_t *ctl, s_pass_t *ps, size_t r, bool dry)
+{
+    size_t from = r * ps->per, cnt = s_req_rows(ps, r);
+    Mvoi__Measurement **mp = calloc(cnt, sizeof *mp);
+    if (!mp)
+        return CTL_EX_SOFTWARE;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < cnt; i++) {
+        mp[i] = &ps->st->rows[ps->idx[from + i]]->m;
+        size_t l = mvoi__measurement__get_packed_size(mp[i]);
+        uint8_t *b = malloc(l ? l : 1);
+        if (!b) {
+            free(mp);
             return CTL_EX_SOFTWARE;
-        uint64_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < cnt; i++) {
-            mp[i] = &st->rows[from + i]->m;
-            size_t l = mvoi__measurement__get_packed_size(mp[i]);
-            uint8_t *b = malloc(l ? l : 1);
-            if (!b) {
-                free(mp);
-                return CTL_EX_SOFTWARE;
-            }
-            mvoi__measurement__pack(mp[i], b);
-            h = s_fnv(h, b, l);
-            free(b);
         }
-        snprintf(rids[r], sizeof rids[r], "%s-%.32s-%zu-%016llx", dry ? "dry" : "imp", run,
-                 from + 1, (unsigned long long)h);
-        Mvoi__SubmitMeasurements sm = MVOI__SUBMIT_MEASUREMENTS__INIT;
-        sm.n_measurements = cnt;
-        sm.measurements = mp;
-        sm.has_validate_only = sm.validate_only = dry;
-        Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
-        e.schema_version = CODEC_SCHEMA_VERSION;
-        e.has_schema_version = 1;
-        e.request_id = rids[r];
-        e.buyer = (char *)ctl->buyer;
-        e.producer = "mvoictl";
-        e.body_case = MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
-        e.submit_measurements = &sm;
-        int rc = codec_pack(&e, &reqs[r], &lens[r]);
-        free(mp);
-        if (rc != 0) {
-            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.rows_too_large", st->row_no[from],
-                            st->row_no[from + cnt - 1]);
-        }
+        mvoi__measurement__pack(mp[i], b);
+        h = s_fnv(h, b, l);
+        free(b);
     }
+    /* the same rows under the same --run: the same id, so the service answers from the reply
+     * it stored and stores nothing twice */
+    snprintf(ps->rids[r], sizeof ps->rids[r], "%s-%.48s-%zu-%016llx", ps->kind, ps->run,
+             ps->st->row_no[ps->idx[from]], (unsigned long long)h);
+    Mvoi__SubmitMeasurements sm = MVOI__SUBMIT_MEASUREMENTS__INIT;
+    sm.n_measurements = cnt;
+    sm.measurements = mp;
+    sm.has_validate_only = sm.validate_only = dry;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.schema_version = CODEC_SCHEMA_VERSION;
+    e.has_schema_version = 1;
+    e.request_id = ps->rids[r];
+    e.correlation_id = (char *)ps->corr;
+    e.buyer = (char *)ctl->buyer;
+    e.producer = "mvoictl";
+    e.body_case = MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
+    e.submit_measurements = &sm;
+    int rc = codec_pack(&e, &ps->reqs[r], &ps->lens[r]);
+    free(mp);
+    if (rc != 0)
+        return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.rows_too_large",
+                        ps->st->row_no[ps->idx[from]], ps->st->row_no[ps->idx[from + cnt - 1]]);
     return 0;
 }
 
-/* One reply: each result into the report under its row. */
-static void s_account(ctl_t *ctl, const s_csv_t *st, size_t first, size_t cnt,
-                      const Mvoi__Envelope *r, ctl_import_report_t *rep)
+/* "submit_measurements.measurements[7].tender_id" -> "measurement.tender_id": the user
+ * knows the row, not its index in a request; the service's message repeats its field
+ * ("<field>: why"), which goes, so the report says the field once. */
+static void s_item_error(const char *field, const char *message, char *fout, size_t fcap,
+                         const char **mout)
 {
-    for (size_t i = 0; i < cnt; i++) {
-        size_t k = first + i;
-        const char *id = st->rows[k]->m.id;
-        if (r->body_case == MVOI__ENVELOPE__BODY_ERROR) {
-            ctl_import_report_add(rep, st->row_no[k], id, 0, false, NULL, 0, NULL,
-                                  r->error->field, r->error->message);
-            continue;
-        }
-        const Mvoi__MeasurementReply *mr = r->measurement_reply;
-        const Mvoi__MeasurementResult *x = mr && i < mr->n_results ? mr->results[i] : NULL;
-        if (!x || !x->ok)
-            ctl_import_report_add(rep, st->row_no[k], id, 0, false, NULL, 0, NULL,
-                                  x && x->error ? x->error->field : "",
-                                  x && x->error ? x->error->message : "unexpected reply");
-        else
-            ctl_import_report_add(rep, st->row_no[k], id, x->duplicate ? 3 : 1, false, NULL, 0,
-                                  NULL, NULL, NULL);
-    }
-    (void)ctl;
+    static const char pfx[] = "submit_measurements.measurements[";
+    const char *f = field ? field : "", *m = message ? message : "";
+    size_t fl = strlen(f);
+    if (fl && strncmp(m, f, fl) == 0 && m[fl] == ':' && m[fl + 1] == ' ')
+        m += fl + 2;
+    const char *close = strncmp(f, pfx, sizeof pfx - 1) == 0 ? strchr(f, ']') : NULL;
+    if (close)
+        snprintf(fout, fcap, "measurement%s", close + 1);
+    else
+        snprintf(fout, fcap, "%s", f);
+    *mout = m;
 }
 
-/* Send the requests, `window` in flight; replies matched by request id. 0 or an exit code. */
-static int s_send(ctl_t *ctl, const s_csv_t *st, size_t per, size_t window, uint8_t **reqs,
-                  size_t *lens, char (*rids)[96], size_t nreq, ctl_import_report_t *rep)
+/* A refusal: in the report, or, when it is the stored verdict of an earlier run (against
+ * what was stored then), to be asked again under a fresh request id. */
+static void s_refused(s_pass_t *ps, ctl_import_report_t *rep, size_t k, bool repeated,
+                      int code, const char *field, const char *message)
+{
+    if (repeated && code != MVOI__ERROR_CODE__ERR_UNAVAILABLE && ps->again) {
+        ps->again[ps->n_again++] = k;
+        return;
+    }
+    char f[128];
+    const char *m;
+    s_item_error(field, message, f, sizeof f, &m);
+    ctl_import_report_add(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, 0, false, NULL, 0,
+                          NULL, f, m);
+}
+
+/* One reply to request q: each result into the report under its row. */
+static void s_account(s_pass_t *ps, size_t q, const Mvoi__Envelope *r, ctl_import_report_t *rep)
+{
+    bool repeated = !r->correlation_id || strcmp(r->correlation_id, ps->corr) != 0;
+    const Mvoi__MeasurementReply *mr = r->body_case == MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY
+                                           ? r->measurement_reply : NULL;
+    for (size_t i = 0, cnt = s_req_rows(ps, q); i < cnt; i++) {
+        size_t k = ps->idx[q * ps->per + i];
+        if (r->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+            s_refused(ps, rep, k, repeated, r->error->code, r->error->field, r->error->message);
+            continue;
+        }
+        const Mvoi__MeasurementResult *x = mr && i < mr->n_results ? mr->results[i] : NULL;
+        if (!x)
+            s_refused(ps, rep, k, false, 0, "", "unexpected reply");
+        else if (!x->ok)
+            s_refused(ps, rep, k, repeated, x->error ? (int)x->error->code : 0,
+                      x->error ? x->error->field : "", x->error ? x->error->message : "");
+        else   /* repeated: what an earlier run stored, not a fresh "stored" */
+            ctl_import_report_add(rep, ps->st->row_no[k], ps->st->rows[k]->m.id,
+                                  repeated || x->duplicate ? 3 : 1, repeated, NULL, 0, NULL,
+                                  NULL, NULL);
+    }
+}
+
+/* The reply's request, or -1 when it is none of this pass's. */
+static long s_reply_req(const s_pass_t *ps, const Mvoi__Envelope *r)
+{
+    for (size_t q = 0; r->request_id && q < ps->nreq; q++)
+        if (!ps->answered[q] && strcmp(r->request_id, ps->rids[q]) == 0)
+            return (long)q;
+    return -1;
+}
+
+/* Send the pass's requests, `window` in flight; replies matched by request id. 0 or
+ * CTL_EX_UNAVAILABLE (ps->answered says which were answered). */
+static int s_send(ctl_t *ctl, s_pass_t *ps, size_t window, ctl_import_report_t *rep)
 {
     void *zctx = zmq_ctx_new(), *d = zmq_socket(zctx, ZMQ_DEALER);
     int zero = 0, ex = 0;
@@ -260,13 +391,13 @@ static int s_send(ctl_t *ctl, const s_csv_t *st, size_t per, size_t window, uint
     mvoi_curve_client(d, ctl_endpoint("impact"));
     zmq_connect(d, ctl_endpoint("impact"));
     size_t sent = 0, done = 0;
-    while (done < nreq) {
-        while (sent < nreq && sent - done < window)
-            zmq_send(d, reqs[sent], lens[sent], 0), sent++;
+    while (done < ps->nreq) {
+        while (sent < ps->nreq && sent - done < window)
+            zmq_send(d, ps->reqs[sent], ps->lens[sent], 0), sent++;
         zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
             ex = ctl_fail(ctl, CTL_EX_UNAVAILABLE, "ctl.err.import_stalled", ctl->timeout_ms,
-                          done, nreq);
+                          done, ps->nreq);
             break;
         }
         zmq_msg_t m;
@@ -275,15 +406,11 @@ static int s_send(ctl_t *ctl, const s_csv_t *st, size_t per, size_t window, uint
         int err = 0;
         Mvoi__Envelope *r = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
         zmq_msg_close(&m);
-        if (!r)
-            continue;
-        for (size_t q = 0; q < nreq; q++) {
-            if (r->request_id && strcmp(r->request_id, rids[q]) == 0) {
-                size_t first = q * per, cnt = st->nrows - first < per ? st->nrows - first : per;
-                s_account(ctl, st, first, cnt, r, rep);
-                done++;
-                break;
-            }
+        long q = r ? s_reply_req(ps, r) : -1;
+        if (q >= 0) {
+            s_account(ps, (size_t)q, r, rep);
+            ps->answered[q] = true;
+            done++;
         }
         codec_free(&r);
     }
@@ -292,12 +419,29 @@ static int s_send(ctl_t *ctl, const s_csv_t *st, size_t per, size_t window, uint
     return ex;
 }
 
-static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, bool dry)
+/* Rows of the pass whose request was not answered: sent, but whether they were stored is
+ * not known. */
+static size_t s_unanswered(const s_pass_t *ps)
 {
+    size_t n = 0;
+    for (size_t q = 0; q < ps->nreq; q++)
+        if (!ps->answered[q])
+            n += s_req_rows(ps, q);
+    return n;
+}
+
+static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, bool dry,
+                      size_t unconfirmed)
+{
+    size_t unchanged = rep->unchanged - rep->repeated;
     if (ctl->json) {
-        printf("{\"dry_run\": %s, \"rows\": %zu, \"created\": %zu, \"unchanged\": %zu, "
-               "\"failed\": %zu, \"results\": ", dry ? "true" : "false", st->nrows,
-               rep->created, rep->unchanged, rep->refused);
+        printf("{\"dry_run\": %s, \"rows\": %zu, \"created\": %zu, \"unchanged\": %zu, ",
+               dry ? "true" : "false", st->nrows, rep->created, unchanged);
+        if (rep->repeated)
+            printf("\"imported_earlier\": %zu, ", rep->repeated);
+        if (unconfirmed)
+            printf("\"unconfirmed\": %zu, ", unconfirmed);
+        printf("\"failed\": %zu, \"results\": ", rep->refused);
         ctl_import_report_json_rows(rep, stdout);
         fputs("}\n", stdout);
         return;
@@ -305,16 +449,95 @@ static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, b
     if (dry) {
         ctl_import_report_print(rep, stdout, "row");
         printf("%zu row(s): would store %zu, leave %zu unchanged (already there), refuse %zu "
-               "(dry run: nothing stored)\n", st->nrows, rep->created, rep->unchanged, rep->refused);
+               "(dry run: nothing stored)\n", st->nrows, rep->created, unchanged, rep->refused);
+        if (unconfirmed)
+            printf("%zu row(s) without an answer in time: no verdict\n", unconfirmed);
         return;
     }
     for (size_t i = 0; i < rep->n; i++)
         if (rep->rows[i].outcome == 0)
             fprintf(stderr, "failed: row %zu %s: %s%s%s\n", rep->rows[i].key,
                     rep->rows[i].id ? rep->rows[i].id : "?", rep->rows[i].field ? rep->rows[i].field : "",
-                    rep->rows[i].field ? ": " : "", rep->rows[i].message ? rep->rows[i].message : "");
-    printf("%zu row(s): %zu stored, %zu unchanged (already there), %zu refused\n", st->nrows,
-           rep->created, rep->unchanged, rep->refused);
+                    rep->rows[i].field && *rep->rows[i].field ? ": " : "",
+                    rep->rows[i].message ? rep->rows[i].message : "");
+    printf("%zu row(s): %zu stored, %zu unchanged (already there), ", st->nrows, rep->created,
+           unchanged);
+    if (rep->repeated)   /* the stored answer of that run: whether it is still there, unknown */
+        printf("%zu already imported by an earlier run of this file (its stored answer, not "
+               "checked again), ", rep->repeated);
+    printf("%zu refused\n", rep->refused);
+    if (unconfirmed)
+        printf("%zu row(s) unconfirmed: sent, no answer in time; they may or may not be stored "
+               "(import the file again to find out)\n", unconfirmed);
+}
+
+/* Allocate, pack and send one pass. 0 or an exit code. */
+static int s_pass(ctl_t *ctl, s_pass_t *ps, size_t window, bool dry, bool want_again,
+                  ctl_import_report_t *rep)
+{
+    ps->nreq = (ps->n + ps->per - 1) / ps->per;
+    size_t nr = ps->nreq ? ps->nreq : 1;
+    ps->reqs = calloc(nr, sizeof *ps->reqs);
+    ps->lens = calloc(nr, sizeof *ps->lens);
+    ps->rids = calloc(nr, sizeof *ps->rids);
+    ps->answered = calloc(nr, sizeof *ps->answered);
+    ps->again = want_again ? calloc(ps->n ? ps->n : 1, sizeof *ps->again) : NULL;
+    if (!ps->reqs || !ps->lens || !ps->rids || !ps->answered || (want_again && !ps->again))
+        return CTL_EX_SOFTWARE;
+    for (size_t r = 0; r < ps->nreq; r++) {
+        int ex = s_pack_one(ctl, ps, r, dry);
+        if (ex)
+            return ex;
+    }
+    return s_send(ctl, ps, window, rep);
+}
+
+static void s_pass_free(s_pass_t *ps)
+{
+    for (size_t r = 0; ps->reqs && r < ps->nreq; r++)
+        free(ps->reqs[r]);
+    free(ps->reqs);
+    free(ps->lens);
+    free(ps->rids);
+    free(ps->answered);
+    free(ps->again);
+}
+
+/* Send every row, then once more (fresh request ids) the rows that only an earlier run's
+ * stored reply refused: their cause may have been fixed since. Summary and exit code. */
+static int s_submit(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per,
+                    size_t window, bool dry)
+{
+    char corr[64];
+    ctl_request_id(corr, sizeof corr, "run");
+    ctl_import_report_t rep = { 0 };
+    s_pass_t p1 = { .st = st, .n = st->nrows, .per = per, .kind = dry ? "dry" : "imp",
+                    .run = run, .corr = corr };
+    s_pass_t p2 = { .st = st, .per = per, .kind = "again", .run = corr, .corr = corr };
+    int ex = CTL_EX_SOFTWARE;
+    p1.idx = calloc(st->nrows ? st->nrows : 1, sizeof *p1.idx);
+    if (p1.idx) {
+        for (size_t i = 0; i < st->nrows; i++)
+            p1.idx[i] = i;
+        ex = s_pass(ctl, &p1, window, dry, true, &rep);
+    }
+    if (!ex && p1.n_again) {
+        p2.idx = p1.again;
+        p2.n = p1.n_again;
+        ex = s_pass(ctl, &p2, window, dry, false, &rep);
+    }
+    if (!ex || ex == CTL_EX_UNAVAILABLE) {
+        size_t unconfirmed = s_unanswered(&p1) + (p2.answered ? s_unanswered(&p2) : 0);
+        s_summary(ctl, st, &rep, dry, unconfirmed);
+        if (!ex && rep.refused)
+            ex = CTL_EX_DATAERR;
+    }
+    p2.idx = NULL;
+    s_pass_free(&p1);
+    s_pass_free(&p2);
+    free(p1.idx);
+    ctl_import_report_clear(&rep);
+    return ex;
 }
 
 static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, size_t window,
@@ -327,32 +550,12 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
         return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.err.no_file", path);
     }
     s_csv_t st = { .errout = dry ? stdout : stderr };
-    ctl_import_report_t rep = { 0 };
     int ex = s_parse(buf, len, &st);
     if (ex == CTL_EX_DATAERR)
         fprintf(stderr, "mvoictl: %zu error(s) in %s (row;column;value;reason); nothing %s\n",
                 st.errors, path, dry ? "would be stored" : "stored");
-    size_t nreq = (st.nrows + per - 1) / per;
-    uint8_t **reqs = calloc(nreq ? nreq : 1, sizeof *reqs);
-    size_t *lens = calloc(nreq ? nreq : 1, sizeof *lens);
-    char (*rids)[96] = calloc(nreq ? nreq : 1, sizeof *rids);
-    if (!ex && (!reqs || !lens || !rids))
-        ex = CTL_EX_SOFTWARE;
     if (!ex)
-        ex = s_pack(ctl, &st, run, per, dry, reqs, lens, rids, nreq);
-    if (!ex)
-        ex = s_send(ctl, &st, per, window, reqs, lens, rids, nreq, &rep);
-    if (!ex || ex == CTL_EX_UNAVAILABLE) {
-        s_summary(ctl, &st, &rep, dry);
-        if (!ex && rep.refused)
-            ex = CTL_EX_DATAERR;
-    }
-    for (size_t r = 0; reqs && r < nreq; r++)
-        free(reqs[r]);
-    free(reqs);
-    free(lens);
-    free(rids);
-    ctl_import_report_clear(&rep);
+        ex = s_submit(ctl, &st, run, per, window, dry);
     for (size_t i = 0; i < st.nrows; i++) {
         ctl_meas_fini(st.rows[i]);
         free(st.rows[i]);
@@ -372,17 +575,20 @@ int ctl_measure_import(ctl_t *ctl, int argc, char **argv)
                                        { "window", 1, 0, 'w' }, { "dry-run", 0, 0, 'n' },
                                        { 0, 0, 0, 0 } };
     const char *run = "1";
-    int per = 500, window = 16, c;
+    long per = 500, window = 16;
+    int c, rc = 0;
     bool dry = false;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
+    while (rc == 0 && (c = getopt_long(argc, argv, "", o, NULL)) != -1) {
         if (c == 'r') run = optarg;
-        else if (c == 'p') per = atoi(optarg);
-        else if (c == 'w') window = atoi(optarg);
+        else if (c == 'p') rc = ctl_opt_int(ctl, "per", optarg, 1, 10000, &per);
+        else if (c == 'w') rc = ctl_opt_int(ctl, "window", optarg, 1, 1024, &window);
         else if (c == 'n') dry = true;
         else return CTL_EX_USAGE;
     }
-    if (optind >= argc || per < 1 || per > 10000 || window < 1) {
+    if (rc != 0)
+        return rc;
+    if (optind >= argc) {
         return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.measure_import_usage");
     }
     char dry_run[64];

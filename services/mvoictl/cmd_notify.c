@@ -63,7 +63,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
                                        { "offset", required_argument, NULL, 'o' },
                                        { "limit", required_argument, NULL, 'l' },
                                        { NULL, 0, NULL, 0 } };
-    int c;
+    int c, ex = CTL_EX_OK;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:t:o:l:", o, NULL)) != -1) {
         switch (c) {
@@ -77,16 +77,20 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
             break;
         }
         case 't': q.tender_id = optarg; break;
-        case 'o': q.has_offset = true; q.offset = (uint32_t)atoi(optarg); break;
-        case 'l': q.has_limit = true; q.limit = (uint32_t)atoi(optarg); break;
+        case 'o': q.has_offset = true; ex = CTL_OPT_OFFSET(ctl, optarg, &q.offset); break;
+        case 'l': q.has_limit = true; ex = CTL_OPT_LIMIT(ctl, optarg, &q.limit); break;
         default: return CTL_EX_USAGE;
         }
+        if (ex != CTL_EX_OK)
+            return ex;
     }
+    if ((ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_LIST_REMINDERS;
     req.list_reminders = &q;
     Mvoi__Envelope *r = NULL;
-    int ex = ctl_call(ctl, "notifier", &req, &r);
+    ex = ctl_call(ctl, "notifier", &req, &r);
     if (ex)
         return ex;
     if ((ex = ctl_check_error(ctl, r)) == 0 && r->body_case == MVOI__ENVELOPE__BODY_REMINDER_LIST) {

@@ -19,7 +19,7 @@ static const char *s_fmt_names[] = { NULL, "html", "pdf", "xlsx", "csv", "csv-nl
 
 static int s_generate(ctl_t *ctl, int argc, char **argv)
 {
-    int year = 0, quarter = 0;
+    long year = ctl_this_year(), quarter = 0;   /* quarter 0: the annual report */
     bool json = ctl->json;
     const char *lang = ctl->lang;
     Mvoi__ReportFormat formats[8];
@@ -28,12 +28,12 @@ static int s_generate(ctl_t *ctl, int argc, char **argv)
         { "year", required_argument, NULL, 'y' }, { "quarter", required_argument, NULL, 'q' },
         { "format", required_argument, NULL, 'f' }, { "lang", required_argument, NULL, 'l' },
         { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
-    int c;
+    int c, ex = CTL_EX_OK;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "y:q:f:l:j", opts, NULL)) != -1) {
+    while (ex == CTL_EX_OK && (c = getopt_long(argc, argv, "y:q:f:l:j", opts, NULL)) != -1) {
         switch (c) {
-        case 'y': year = atoi(optarg); break;
-        case 'q': quarter = atoi(optarg); break;
+        case 'y': ex = ctl_opt_int(ctl, "year", optarg, 2000, 2999, &year); break;
+        case 'q': ex = ctl_opt_int(ctl, "quarter", optarg, 0, 4, &quarter); break;
         case 'l': lang = optarg; break;
         case 'j': json = true; break;
         case 'f': {
@@ -55,14 +55,8 @@ static int s_generate(ctl_t *ctl, int argc, char **argv)
         default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
     }
-    if (!year) {
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        year = tm.tm_year + 1900;
-    }
-    if (year < 2000 || year > 2999 || quarter < 0 || quarter > 4)
-        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.report_period");
+    if (ex != CTL_EX_OK || (ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     Mvoi__GenerateReport g = MVOI__GENERATE_REPORT__INIT;
     g.buyer = (char *)ctl->buyer;
     g.has_year = g.has_quarter = true;
@@ -123,19 +117,20 @@ static int s_read_text(const ctl_t *ctl, const char *path, char *buf, size_t cap
 
 static int s_narrative(ctl_t *ctl, int argc, char **argv)
 {
-    int year = 0, quarter = 0, theme = 0;
+    long year = 0, quarter = 0;   /* year 0: not given (required) */
+    int theme = 0;
     const char *text = NULL, *file = NULL;
     static char buf[4096 + 2];
     static const struct option opts[] = {
         { "year", required_argument, NULL, 'y' }, { "quarter", required_argument, NULL, 'q' },
         { "theme", required_argument, NULL, 't' }, { "text", required_argument, NULL, 'x' },
         { "file", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
-    int c;
+    int c, ex = CTL_EX_OK;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "y:q:t:x:f:", opts, NULL)) != -1) {
+    while (ex == CTL_EX_OK && (c = getopt_long(argc, argv, "y:q:t:x:f:", opts, NULL)) != -1) {
         switch (c) {
-        case 'y': year = atoi(optarg); break;
-        case 'q': quarter = atoi(optarg); break;
+        case 'y': ex = ctl_opt_int(ctl, "year", optarg, 2000, 2999, &year); break;
+        case 'q': ex = ctl_opt_int(ctl, "quarter", optarg, 0, 4, &quarter); break;
         case 'x': text = optarg; break;
         case 'f': file = optarg; break;
         case 't':
@@ -148,10 +143,12 @@ static int s_narrative(ctl_t *ctl, int argc, char **argv)
         default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
     }
+    if (ex != CTL_EX_OK || (ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     if (!year || !theme || (!text && !file) || (text && file))
         return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.narrative_usage");
     if (file) {
-        int ex = s_read_text(ctl, file, buf, sizeof buf);
+        ex = s_read_text(ctl, file, buf, sizeof buf);
         if (ex)
             return ex;
         text = buf;
@@ -179,7 +176,7 @@ static int s_narrative(ctl_t *ctl, int argc, char **argv)
         ctl_print_json(stdout, &rep->narrative->base);
     else
         printf(ctl_text(ctl, *text ? "ctl.report.narrative_saved" : "ctl.report.narrative_removed"),
-               s_themes[theme], year, quarter);
+               s_themes[theme], (int)year, (int)quarter);
     if (!ctl->json)
         putchar('\n');
     ctl_free(&rep);

@@ -1,8 +1,12 @@
 /*  mvoictl health: ask every service (or one) for its HealthReply. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ctl.h"
+#include "pbjson.h"
 
 static const char *s_services[] = { "calendar", "impact", "kpi", "notifier", "report" };
 
@@ -24,7 +28,47 @@ static void s_print_inbox(const Mvoi__InboxLag *l)
     printf("\n");
 }
 
-static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
+/* One reachable service's line, and its inboxes in detail. */
+static void s_print_human(const char *svc, const Mvoi__HealthReply *h)
+{
+    printf("%-10s %-6s %s head=%llu backlog=%llu map=%llu/%llu KiB", svc,
+           h->ready ? "ready" : (h->live ? "live" : "DOWN"), ctl_endpoint(svc),
+           (unsigned long long)h->head_seq, (unsigned long long)h->outbox_backlog,
+           (unsigned long long)h->map_used / 1024, (unsigned long long)h->map_size / 1024);
+    if (h->auth_refused)   /* CURVE keys refused since start (docs/design.md#access) */
+        printf(" refused=%llu", (unsigned long long)h->auth_refused);
+    if (h->has_storage_ok && !h->storage_ok)
+        printf(" storage=%s", h->storage_error ? h->storage_error : "failing");
+    if (h->has_dead_letters)   /* the notifier */
+        printf(" dead_letters=%llu unconfirmed=%llu", (unsigned long long)h->dead_letters,
+               (unsigned long long)h->unconfirmed_deliveries);
+    for (size_t i = 0; i < h->n_inbox; i++)   /* a consumer: applied/head per producer */
+        printf(" %s=%llu/%llu", h->inbox[i]->producer ? h->inbox[i]->producer : "?",
+               (unsigned long long)h->inbox[i]->last_seq,
+               (unsigned long long)h->inbox[i]->head_seq);
+    printf("\n");
+    for (size_t i = 0; i < h->n_inbox; i++)   /* ... and in detail */
+        s_print_inbox(h->inbox[i]);
+}
+
+/* --json: one element of the one array printed at the end (one object per service printed
+ * as it came was five concatenated documents, which no JSON reader takes):
+ * {"service", "endpoint", "up", "health": the HealthReply, absent when down}. With one
+ * service named, only its HealthReply is printed (or, down, its entry). */
+static void s_json_entry(json_t *all, const char *svc, const Mvoi__HealthReply *h)
+{
+    json_t *o = json_object();
+    const char *ep = ctl_endpoint(svc);
+    json_object_set_new(o, "service", json_string(svc));
+    json_object_set_new(o, "endpoint", ep ? json_string(ep) : json_null());
+    json_object_set_new(o, "up", json_boolean(h != NULL));
+    if (h)
+        json_object_set_new(o, "health", pbjson_encode(&h->base, 0));
+    json_array_append_new(all, o);
+}
+
+/* Ask svc; a line (or an element of json when not NULL). *all_ok false unless ready. */
+static void s_health_one(ctl_t *ctl, const char *svc, json_t *json, bool *all_ok)
 {
     Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
@@ -36,50 +80,42 @@ static int s_health_one(ctl_t *ctl, const char *svc, bool *all_ok)
         ctl->timeout_ms = 2000;
     int ex = ctl_call(ctl, svc, &req, &r);
     ctl->timeout_ms = saved;
-    if (ex != 0 || r->body_case != MVOI__ENVELOPE__BODY_HEALTH_REPLY) {
+    const Mvoi__HealthReply *h = ex == 0 && r->body_case == MVOI__ENVELOPE__BODY_HEALTH_REPLY
+                                     ? r->health_reply : NULL;
+    if (json)
+        s_json_entry(json, svc, h);
+    else if (h)
+        s_print_human(svc, h);
+    else
         printf("%-10s %-6s %s\n", svc, "DOWN", ctl_endpoint(svc));
-        *all_ok = false;
-        ctl_free(&r);
-        return 0;
-    }
-    const Mvoi__HealthReply *h = r->health_reply;
-    if (ctl->json) {
-        ctl_print_json(stdout, &h->base);
-    } else {
-        printf("%-10s %-6s %s head=%llu backlog=%llu map=%llu/%llu KiB", svc,
-               h->ready ? "ready" : (h->live ? "live" : "DOWN"), ctl_endpoint(svc),
-               (unsigned long long)h->head_seq, (unsigned long long)h->outbox_backlog,
-               (unsigned long long)h->map_used / 1024, (unsigned long long)h->map_size / 1024);
-        if (h->auth_refused)   /* CURVE keys refused since start (docs/design.md#access) */
-            printf(" refused=%llu", (unsigned long long)h->auth_refused);
-        if (h->has_storage_ok && !h->storage_ok)
-            printf(" storage=%s", h->storage_error ? h->storage_error : "failing");
-        if (h->has_dead_letters)   /* the notifier */
-            printf(" dead_letters=%llu unconfirmed=%llu", (unsigned long long)h->dead_letters,
-                   (unsigned long long)h->unconfirmed_deliveries);
-        for (size_t i = 0; i < h->n_inbox; i++)   /* a consumer: applied/head per producer */
-            printf(" %s=%llu/%llu", h->inbox[i]->producer ? h->inbox[i]->producer : "?",
-                   (unsigned long long)h->inbox[i]->last_seq,
-                   (unsigned long long)h->inbox[i]->head_seq);
-        printf("\n");
-        for (size_t i = 0; i < h->n_inbox; i++)   /* ... and in detail */
-            s_print_inbox(h->inbox[i]);
-    }
-    if (!h->ready)
+    if (!h || !h->ready)
         *all_ok = false;
     ctl_free(&r);
-    return 0;
 }
 
 static int s_health(ctl_t *ctl, int argc, char **argv)
 {
     bool ok = true;
+    json_t *json = ctl->json ? json_array() : NULL;
     if (argc > 1) {
         for (int i = 1; i < argc; i++)
-            s_health_one(ctl, argv[i], &ok);
+            s_health_one(ctl, argv[i], json, &ok);
     } else {
         for (size_t i = 0; i < sizeof s_services / sizeof s_services[0]; i++)
-            s_health_one(ctl, s_services[i], &ok);
+            s_health_one(ctl, s_services[i], json, &ok);
+    }
+    /* One service named: its HealthReply itself, as scripts read it (`... health kpi | jq
+     * .ready`); down, the entry saying so. */
+    json_t *one = json && argc == 2 ? json_array_get(json, 0) : NULL;
+    json_t *doc = one && json_object_get(one, "health") ? json_object_get(one, "health")
+                : one ? one : json;
+    if (json) {
+        char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (s) {
+            puts(s);
+            free(s);
+        }
+        json_decref(json);
     }
     return ok ? CTL_EX_OK : CTL_EX_UNAVAILABLE;
 }

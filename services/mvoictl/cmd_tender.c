@@ -284,13 +284,14 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
     };
     Mvoi__ListTenders q = MVOI__LIST_TENDERS__INIT;
     bool all = false;
-    int c;
+    int c, ex = CTL_EX_OK;
     opterr = 0;
     optind = 0;   /* glibc: full re-initialisation (main parsed with "+") */
-    while ((c = getopt_long(argc, argv, ":", o, NULL)) != -1) {
+    /* has_year/has_quarter/has_limit say "given"; a typed 0 is refused, never "all years" */
+    while (ex == CTL_EX_OK && (c = getopt_long(argc, argv, ":", o, NULL)) != -1) {
         switch (c) {
-        case O_YEAR: q.has_year = 1; q.year = (uint32_t)atoi(optarg); break;
-        case O_QUARTER: q.has_quarter = 1; q.quarter = (uint32_t)atoi(optarg); break;
+        case O_YEAR: q.has_year = 1; ex = ctl_opt_u32(ctl, "year", optarg, 1900, 2999, &q.year); break;
+        case O_QUARTER: q.has_quarter = 1; ex = ctl_opt_u32(ctl, "quarter", optarg, 1, 4, &q.quarter); break;
         case O_STATUS:
             if (mvoi_status_parse(optarg, &q.status) < 0)
                 return ctl_tender_usage_err("unknown status '%s'", optarg);
@@ -308,13 +309,15 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
             q.has_procedure = 1;
             break;
         case O_LEADER: q.project_leader = optarg; break;
-        case O_LIMIT: q.has_limit = 1; q.limit = (uint32_t)atoi(optarg); break;
-        case O_OFFSET: q.has_offset = 1; q.offset = (uint32_t)atoi(optarg); break;
+        case O_LIMIT: q.has_limit = 1; ex = CTL_OPT_LIMIT(ctl, optarg, &q.limit); break;
+        case O_OFFSET: q.has_offset = 1; ex = CTL_OPT_OFFSET(ctl, optarg, &q.offset); break;
         case O_ALL: all = true; break;
         case ':': return ctl_tender_usage_err("option %s needs a value", argv[optind - 1]);
         default: return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);
         }
     }
+    if (ex != CTL_EX_OK || (ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     if (all && !q.has_limit) {
         q.has_limit = 1;
         q.limit = 1000;
@@ -326,7 +329,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
         req.list_tenders = &q;
         Mvoi__Envelope *r = NULL;
-        int ex = ctl_tender_call(ctl, &req, &r);
+        ex = ctl_tender_call(ctl, &req, &r);
         if (ex != 0)
             return ex;
         ex = ctl_tender_print_list(ctl, r, first);
@@ -356,26 +359,30 @@ static int s_upcoming(ctl_t *ctl, int argc, char **argv)
     };
     Mvoi__UpcomingTenders q = MVOI__UPCOMING_TENDERS__INIT;
     char from[11];
-    int c;
+    int c, ex = CTL_EX_OK;
     opterr = 0;
     optind = 0;   /* glibc: full re-initialisation (main parsed with "+") */
-    while ((c = getopt_long(argc, argv, ":", o, NULL)) != -1) {
+    while (ex == CTL_EX_OK && (c = getopt_long(argc, argv, ":", o, NULL)) != -1) {
         switch (c) {
         case O_FROM:
             if (csv_parse_date(optarg, from) < 0)
                 return ctl_tender_usage_err("--from: '%s' is not a date", optarg);
             q.from_date = from;
             break;
-        case O_DAYS: q.has_days = 1; q.days = (uint32_t)atoi(optarg); break;
-        case O_LIMIT: q.has_limit = 1; q.limit = (uint32_t)atoi(optarg); break;
+        /* 1..3660: the calendar's TENDER_UPCOMING_MAX_DAYS; 0 would mean its default */
+        case O_DAYS: q.has_days = 1; ex = ctl_opt_u32(ctl, "days", optarg, 1, 3660, &q.days); break;
+        case O_LIMIT: q.has_limit = 1; ex = CTL_OPT_LIMIT(ctl, optarg, &q.limit); break;
+        case ':': return ctl_tender_usage_err("option %s needs a value", argv[optind - 1]);
         default: return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);
         }
     }
+    if (ex != CTL_EX_OK || (ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+        return ex;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_UPCOMING_TENDERS;
     req.upcoming_tenders = &q;
     Mvoi__Envelope *r = NULL;
-    int ex = ctl_tender_call(ctl, &req, &r);
+    ex = ctl_tender_call(ctl, &req, &r);
     if (ex != 0)
         return ex;
     ex = ctl_tender_print_list(ctl, r, true);

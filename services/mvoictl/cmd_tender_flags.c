@@ -280,8 +280,11 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
                 *json_path = optarg;
             break;
         case O_EXPECTED:
-            if (expected)
-                *expected = atol(optarg);
+            /* atol made "abc" 0, which meant "the version just read": the guard against
+             * overwriting someone else's change was off without a word */
+            if (expected && ctl_parse_int(optarg, 1, 4294967295L, expected) != 0)
+                return ctl_tender_usage_err("option --expected-version: '%s' is not a whole "
+                                            "number between 1 and 4294967295", optarg);
             break;
         case ':': return ctl_tender_usage_err("option %s needs a value", argv[optind - 1]);
         default: return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);

@@ -277,16 +277,28 @@ out:
     return rc;
 }
 
+/* The request ids of a real import: from the file and the stored state of its tenders as
+ * read now (cal_client.h). A stored reply is the verdict against the state it met; keyed
+ * by the file alone, a re-import after `tender update` was answered "unchanged" from the
+ * earlier run's reply and changed nothing, while the dry run said "update". When the state
+ * cannot be read, prefix keeps this run's own id: new ids, and upserts are idempotent by
+ * content, so nothing is applied twice. */
+static void s_import_prefix(const cal_import_opts_t *io, const s_input_t *in, const char *buf,
+                            size_t len, char *prefix, size_t cap)
+{
+    int rc = cal_import_state_prefix(io, in->tenders, in->n, buf, len, prefix, cap);
+    if (rc < 0)
+        fprintf(stderr, "mvoictl: note: the stored state of the tenders could not be read "
+                "(%s); the rows are sent as a new import\n", strerror(-rc));
+}
+
 /* Send the tenders (validate_only for a dry run) and report. Returns the exit code. */
 static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool dry,
                   s_input_t *in, ctl_import_report_t *rep)
 {
     char prefix[64], run[64];
     ctl_request_id(run, sizeof run, dry ? "dry" : "import");
-    if (dry)
-        snprintf(prefix, sizeof prefix, "%s", run);   /* a preview is never a stored reply */
-    else
-        cal_import_prefix(ctl->buyer, buf, len, prefix, sizeof prefix);
+    snprintf(prefix, sizeof prefix, "%s", run);   /* a preview: never a stored reply */
     s_rows_t rs = { .rep = rep };
     cal_import_opts_t io = {
         .endpoint = ctl_endpoint(CTL_TENDER_SVC), .buyer = ctl->buyer, .rid_prefix = prefix,
@@ -297,6 +309,8 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
     };
     cal_import_result_t res = { 0 }, res2 = { 0 };
     int rc = 0;
+    if (!dry && in->n)
+        s_import_prefix(&io, in, buf, len, prefix, sizeof prefix);
     char **ids = calloc(in->n ? in->n : 1, sizeof *ids);
     if (!ids)
         return CTL_EX_SOFTWARE;
@@ -342,7 +356,14 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", o, NULL)) != -1) {
         switch (c) {
         case O_DRY: dry = true; break;
-        case O_WINDOW: window = (unsigned)atoi(optarg); break;
+        case O_WINDOW: {
+            uint32_t w;
+            int rc = ctl_opt_u32(ctl, "window", optarg, 1, 1000000, &w);
+            if (rc != 0)
+                return rc;
+            window = w;
+            break;
+        }
         case O_FORMAT: format = optarg; break;
         case O_DATE_ORDER:
             if (strcmp(optarg, "dmy") == 0)

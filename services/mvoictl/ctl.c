@@ -90,6 +90,52 @@ static void s_stamp(const ctl_t *ctl, Mvoi__Envelope *req, char *rid, size_t cap
     req->schema_version = CODEC_SCHEMA_VERSION;
 }
 
+int ctl_dealer_open(const ctl_t *ctl, const char *service, ctl_dealer_t *d)
+{
+    *d = (ctl_dealer_t){ .ep = ctl_endpoint(service) };
+    if (!d->ep) {
+        ctl_fail(ctl, 0, "ctl.err.no_endpoint", service);
+        return CTL_EX_SOFTWARE;
+    }
+    d->zctx = zmq_ctx_new();
+    d->sock = d->zctx ? zmq_socket(d->zctx, ZMQ_DEALER) : NULL;
+    if (!d->sock) {
+        ctl_fail(ctl, 0, "ctl.err.zmq_setup", zmq_strerror(zmq_errno()));
+        ctl_dealer_close(d);
+        return CTL_EX_OSERR;
+    }
+    int zero = 0;
+    zmq_setsockopt(d->sock, ZMQ_LINGER, &zero, sizeof zero);
+    d->mon = ctl_curve_monitor(d->zctx, d->sock);
+    if (mvoi_curve_client(d->sock, d->ep) != 0 || zmq_connect(d->sock, d->ep) != 0) {
+        ctl_fail(ctl, 0, "ctl.err.bad_endpoint", service);
+        ctl_dealer_close(d);
+        return CTL_EX_USAGE;   /* a malformed endpoint in MVOI_<SERVICE>_API */
+    }
+    return CTL_EX_OK;
+}
+
+int ctl_dealer_refused(const ctl_t *ctl, const char *service, ctl_dealer_t *d,
+                       const zmq_pollitem_t *mon_item)
+{
+    int status = 0;
+    if (!d->mon || !(mon_item->revents & ZMQ_POLLIN) || !ctl_curve_refused(d->mon, &status))
+        return 0;
+    ctl_fail(ctl, 0, "ctl.err.key_refused", service, d->ep, status);
+    return EX_NOPERM;
+}
+
+void ctl_dealer_close(ctl_dealer_t *d)
+{
+    if (d->mon)
+        zmq_close(d->mon);
+    if (d->sock)
+        zmq_close(d->sock);
+    if (d->zctx)
+        zmq_ctx_term(d->zctx);
+    d->mon = d->sock = d->zctx = NULL;
+}
+
 int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelope **reply)
 {
     *reply = NULL;
@@ -106,22 +152,16 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         ctl_fail(ctl, 0, "ctl.err.too_large");
         return CTL_EX_DATAERR;
     }
-    int ex = CTL_EX_UNAVAILABLE;
-    void *zctx = zmq_ctx_new(), *mon = NULL;
-    void *s = zctx ? zmq_socket(zctx, ZMQ_DEALER) : NULL;
-    if (!s) {
-        ctl_fail(ctl, 0, "ctl.err.zmq_setup", zmq_strerror(zmq_errno()));
-        ex = CTL_EX_OSERR;
-        goto out;
+    ctl_dealer_t d;
+    int ex = ctl_dealer_open(ctl, service, &d);
+    if (ex != CTL_EX_OK) {
+        free(buf);
+        if (req->request_id == rid)
+            req->request_id = NULL;
+        return ex;
     }
-    int zero = 0, status = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    mon = ctl_curve_monitor(zctx, s);
-    if (mvoi_curve_client(s, ep) != 0 || zmq_connect(s, ep) != 0) {
-        ctl_fail(ctl, 0, "ctl.err.bad_endpoint", service);
-        ex = CTL_EX_USAGE;   /* a malformed endpoint in MVOI_<SERVICE>_API */
-        goto out;
-    }
+    ex = CTL_EX_UNAVAILABLE;
+    void *s = d.sock, *mon = d.mon;
     if (zmq_send(s, buf, len, 0) < 0) {
         ctl_fail(ctl, 0, "ctl.err.send", service, ep, zmq_strerror(zmq_errno()));
         goto out;
@@ -133,11 +173,9 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
     for (;;) {
         int64_t left = deadline - s_now_ms();
         int n = left > 0 ? zmq_poll(it, mon ? 2 : 1, (long)left) : 0;
-        if (n > 0 && (it[1].revents & ZMQ_POLLIN) && ctl_curve_refused(mon, &status)) {
-            ctl_fail(ctl, 0, "ctl.err.key_refused", service, ep, status);
-            ex = EX_NOPERM;
+        if (n > 0 && (ex = ctl_dealer_refused(ctl, service, &d, &it[1])) != 0)
             goto out;
-        }
+        ex = CTL_EX_UNAVAILABLE;
         if (n > 0 && !(it[0].revents & ZMQ_POLLIN))
             continue;
         if (n < 0 && zmq_errno() == EINTR)
@@ -179,12 +217,7 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
         break;
     }
 out:
-    if (mon)
-        zmq_close(mon);
-    if (s)
-        zmq_close(s);
-    if (zctx)
-        zmq_ctx_term(zctx);
+    ctl_dealer_close(&d);
     free(buf);
     if (req->request_id == rid)
         req->request_id = NULL;
@@ -192,6 +225,27 @@ out:
 }
 
 void ctl_free(Mvoi__Envelope **reply) { codec_free(reply); }
+
+void ctl_field_name(const char *field, const struct option *opts, char *buf, size_t cap)
+{
+    const char *leaf = strrchr(field, '.');
+    leaf = leaf ? leaf + 1 : field;
+    size_t n = strcspn(leaf, "[");   /* "measurements[0]" as a leaf: "measurements" */
+    for (const struct option *o = opts; o && o->name; o++)
+        if (strlen(o->name) == n && strncmp(o->name, leaf, n) == 0) {
+            snprintf(buf, cap, "--%.*s", (int)n, leaf);
+            return;
+        }
+    snprintf(buf, cap, "%.*s", (int)n, leaf);
+}
+
+const char *ctl_field_message(const char *field, const char *message)
+{
+    size_t n = field ? strlen(field) : 0;
+    if (n && strncmp(message, field, n) == 0 && strncmp(message + n, ": ", 2) == 0)
+        return message + n + 2;
+    return message;
+}
 
 int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
 {
@@ -203,12 +257,14 @@ int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
     }
     /* The service's own message names the field and value (English, from the service);
      * what kind of refusal it is comes from the catalogue. */
-    char key[48];
+    char key[48], field[64] = "";
     snprintf(key, sizeof key, "ctl.code.%d", (int)e->code);
+    if (e->field && *e->field)   /* the service's path is internal: "get_tender.id" */
+        ctl_field_name(e->field, ctl->opts, field, sizeof field);
     fprintf(stderr, "%s (%s): %s%s%s\n", ctl_text(ctl, "ctl.error"),
             text_has(key) ? ctl_text(ctl, key) : ctl_text(ctl, "ctl.code.other"),
-            e->field && *e->field ? e->field : "", e->field && *e->field ? ": " : "",
-            e->message ? e->message : "-");
+            field, *field ? ": " : "",
+            e->message ? ctl_field_message(e->field, e->message) : "-");
     switch (e->code) {
     case MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT:
     case MVOI__ERROR_CODE__ERR_NOT_FOUND:

@@ -2,15 +2,20 @@
  *
  *  `mvoictl [options] <group> <verb> [args]`. Each group lives in its own cmd_<group>.c
  *  and exports a table of ctl_cmd_t; main.c lists the groups. Data goes to stdout,
- *  diagnostics to stderr; exit codes follow sysexits.h (64 usage, 65 data error,
- *  69 service unavailable, 70 internal, 71 no ZeroMQ context/socket).
+ *  diagnostics to stderr; exit codes follow sysexits.h (64 usage, 65 data error: the
+ *  service refused the data as invalid, not found, existing or changed, 66 no input, 69
+ *  service unavailable, 70 internal, 71 no ZeroMQ context/socket, 77 CURVE key refused,
+ *  78 configuration); the help's "ctl.help.exit" lists the same.
  */
 #ifndef MVOI_CTL_H
 #define MVOI_CTL_H
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sysexits.h>
+#include <zmq.h>
 #include "envelope.pb-c.h"
 #include "text.h"
 
@@ -30,6 +35,8 @@ typedef struct {
     const char *lang;          /* --lang / MVOI_LANG: nl (default) or en */
     text_lang_t tl;            /* the same, parsed */
     bool raw;                  /* --raw: the exact integers in their stored units */
+    const struct option *opts; /* the running verb's options, if it set them: an error's
+                                  field is then named as the option the user typed */
 } ctl_t;
 
 typedef struct {
@@ -49,6 +56,21 @@ typedef struct {
 const char *ctl_endpoint(const char *service);
 const char *ctl_pub_endpoint(const char *service);
 
+/* A DEALER to a service's ROUTER, made as every socket of mvoictl must be: CURVE client
+ * (mvoi_curve_client: a socket without it is refused by a CURVE bus and looks like a
+ * service that never answers), linger 0, a handshake monitor (mon, may be NULL), connected.
+ * 0, or an exit code after the message (64 a malformed endpoint, 71 no ZeroMQ). */
+typedef struct {
+    void *zctx, *sock, *mon;
+    const char *ep;
+} ctl_dealer_t;
+int ctl_dealer_open(const ctl_t *ctl, const char *service, ctl_dealer_t *d);
+/* After a poll with mon_item = { d->mon, ..., ZMQ_POLLIN }: EX_NOPERM (77) with the message
+ * when the service refused our key, else 0. */
+int ctl_dealer_refused(const ctl_t *ctl, const char *service, ctl_dealer_t *d,
+                       const zmq_pollitem_t *mon_item);
+void ctl_dealer_close(ctl_dealer_t *d);
+
 /* Send req (request_id, buyer, schema filled in when missing) and wait for the reply.
  * Returns 0 with *reply set (free with ctl_free), or an exit code (69 when unreachable). */
 int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelope **reply);
@@ -57,6 +79,13 @@ void ctl_free(Mvoi__Envelope **reply);
 /* If reply is an Error, print "error: FIELD: MESSAGE" to stderr and return the exit code
  * for its code (65 for invalid input, 69 unavailable, 1 otherwise); 0 if not an error. */
 int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply);
+
+/* The user's name for a service's field path: its last part without the request's path and
+ * index ("compute_impact.measurements[0].id" -> "id"), as "--id" when opts (may be NULL)
+ * has an option of that name. */
+void ctl_field_name(const char *field, const struct option *opts, char *buf, size_t cap);
+/* message without the "FIELD: " the service may repeat in front of it. */
+const char *ctl_field_message(const char *field, const char *message);
 
 /* The catalogue text of key in the chosen language (common/messages.def, "ctl.*"). */
 const char *ctl_text(const ctl_t *ctl, const char *key);
@@ -69,6 +98,29 @@ int ctl_fail(const ctl_t *ctl, int code, const char *key, ...);
  * 0 if none) and *status (the ZAP status, 400 for a key not in the registry). */
 void *ctl_curve_monitor(void *zctx, void *sock);
 int ctl_curve_refused(void *mon, int *status);
+
+/* The one parser of numbers a user types (ctl_opt.c): text must be a whole number
+ * ([-]digits, nothing else) in [min, max]. 0 with *out set, or CTL_EX_USAGE after
+ * "option --NAME: 'TEXT' is not a whole number between MIN and MAX" on stderr. A value
+ * that is absent is the caller's own state (a has_ flag), never a typed 0. */
+int ctl_opt_int(const ctl_t *ctl, const char *name, const char *text, long min, long max,
+                long *out);
+/* The same rule without a message (for environment variables): 0, -EINVAL (not a whole
+ * number) or -ERANGE (outside [min, max]); *out is set only on 0. */
+int ctl_parse_int(const char *text, long min, long max, long *out);
+/* The same into a uint32_t protobuf field (0 <= min, max <= UINT32_MAX). */
+int ctl_opt_u32(const ctl_t *ctl, const char *name, const char *text, long min, long max,
+                uint32_t *out);
+/* --limit and --offset of every list: a page is 1..1000 (the services' maximum: more was
+ * clamped silently, 0 meant their default), an offset any uint32. */
+#define CTL_OPT_LIMIT(ctl, text, out) ctl_opt_u32((ctl), "limit", (text), 1, 1000, (out))
+#define CTL_OPT_OFFSET(ctl, text, out) ctl_opt_u32((ctl), "offset", (text), 0, 4294967295L, (out))
+
+/* After a verb's getopt loop: argv[first..argc) must be empty (first = optind, or the
+ * index after the operands the verb takes); else "unexpected argument 'X'" and 64. */
+int ctl_no_operands(const ctl_t *ctl, int argc, char **argv, int first);
+/* The current calendar year (local time): the default of an absent --year. */
+int ctl_this_year(void);
 
 /* A fresh request id: "<prefix>-<time>-<random>". */
 void ctl_request_id(char *buf, size_t len, const char *prefix);

@@ -77,15 +77,96 @@ static void s_verb_help(const ctl_t *ctl, const char *group, const ctl_cmd_t *cm
            ctl_text(ctl, "ctl.help.global"));
 }
 
+static bool s_is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0;
+}
+
+/* The group of that name if it is built into this binary, else NULL. */
+static const ctl_group_t *s_group(const char *name)
+{
+    for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++)
+        if (s_groups[g].cmds && strcmp(s_groups[g].group, name) == 0)
+            return &s_groups[g];
+    return NULL;
+}
+
+/* One group's verbs, as in the top-level help. */
+static void s_group_usage(const ctl_t *ctl, const ctl_group_t *g, FILE *out)
+{
+    fprintf(out, "%s: mvoictl %s VERB [ARGS]\n\n%s\n\n", ctl_text(ctl, "ctl.help.usage"),
+            g->group, s_summary(ctl, "group", g->group, NULL, g->summary));
+    for (const ctl_cmd_t *c = g->cmds; c->verb; c++)
+        fprintf(out, "  mvoictl %s %s %s\n      %s\n", g->group, c->verb,
+                c->usage ? c->usage : "", s_summary(ctl, "verb", g->group, c->verb, c->summary));
+    fprintf(out, "\n%s\n\n%s\n", ctl_text(ctl, "ctl.help.global"),
+            ctl_text(ctl, "ctl.help.exit"));
+}
+
+/* `help`, `help GROUP`, `help GROUP VERB`, `GROUP` and `GROUP --help`: the help of what was
+ * named, on stdout, exit 0 (a bare GROUP: on stderr, 64). -1 when args ask for no help.
+ * Before any socket or key: help needs neither. */
+static int s_help(const ctl_t *ctl, int rest, char **av)
+{
+    bool asked = rest >= 1 && strcmp(av[0], "help") == 0;
+    if (asked) {
+        rest--;
+        av++;
+        if (rest == 0) {
+            s_usage(ctl, stdout);
+            return CTL_EX_OK;
+        }
+    }
+    const ctl_group_t *g = rest >= 1 ? s_group(av[0]) : NULL;
+    if (!g)
+        return asked ? ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.unknown_group", av[0]) : -1;
+    if (asked && rest >= 2) {
+        for (const ctl_cmd_t *c = g->cmds; c->verb; c++)
+            if (strcmp(c->verb, av[1]) == 0) {
+                s_verb_help(ctl, g->group, c);
+                return CTL_EX_OK;
+            }
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.unknown_verb", av[0], av[1]);
+    }
+    if (asked || (rest >= 2 && s_is_help(av[1]))) {
+        s_group_usage(ctl, g, stdout);
+        return CTL_EX_OK;
+    }
+    if (rest == 1) {
+        s_group_usage(ctl, g, stderr);
+        return CTL_EX_USAGE;
+    }
+    return -1;
+}
+
+/* --timeout MS, else MVOI_CTL_TIMEOUT_MS, else 5000: 1 ms to a day. 0 or an exit code:
+ * atoi had made "5s" 5 ms, "abc" an error about 0, and ignored a malformed variable. */
+static int s_timeout(ctl_t *ctl, const char *arg)
+{
+    long v = 0;
+    if (arg) {
+        int ex = ctl_opt_int(ctl, "timeout", arg, 1, 86400000L, &v);
+        if (ex == CTL_EX_OK)
+            ctl->timeout_ms = (int)v;
+        return ex;
+    }
+    const char *t = getenv("MVOI_CTL_TIMEOUT_MS");
+    if (!t || !*t)
+        return CTL_EX_OK;
+    if (ctl_parse_int(t, 1, 86400000L, &v) != 0)
+        return ctl_fail(ctl, EX_CONFIG, "ctl.err.env_int", "MVOI_CTL_TIMEOUT_MS", t, 1L,
+                        86400000L);
+    ctl->timeout_ms = (int)v;
+    return CTL_EX_OK;
+}
+
 int main(int argc, char **argv)
 {
     ctl_t ctl = { .json = false, .buyer = s_default_buyer(), .timeout_ms = 5000,
                   .lang = getenv("MVOI_LANG") };
     if (!ctl.lang || !*ctl.lang)
         ctl.lang = "nl";
-    const char *t = getenv("MVOI_CTL_TIMEOUT_MS");
-    if (t && atoi(t) > 0)
-        ctl.timeout_ms = atoi(t);
+    const char *timeout = NULL;   /* --timeout's text, parsed once the language is known */
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' },   { "buyer", required_argument, NULL, 'b' },
         { "timeout", required_argument, NULL, 't' }, { "lang", required_argument, NULL, 'l' },
@@ -101,7 +182,7 @@ int main(int argc, char **argv)
         case 'j': ctl.json = true; break;
         case 'r': ctl.raw = true; break;
         case 'b': ctl.buyer = optarg; break;
-        case 't': ctl.timeout_ms = atoi(optarg); break;
+        case 't': timeout = optarg; break;
         case 'l': ctl.lang = optarg; break;
         case 'h': help = true; break;
         case 'V': printf("mvoictl %s\n", MVOI_VERSION); return 0;
@@ -115,13 +196,16 @@ int main(int argc, char **argv)
         s_usage(&ctl, help ? stdout : stderr);
         return help ? CTL_EX_OK : CTL_EX_USAGE;
     }
-    if (ctl.timeout_ms <= 0)
-        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.timeout");
+    int ex = s_timeout(&ctl, timeout);
+    if (ex != CTL_EX_OK)
+        return ex;
     char why[MVOI_ID_WHY_MAX];
     if (mvoi_id_check_str(MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
         return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl.buyer, why);
     int rest = argc - optind;
     char **av = argv + optind;
+    if ((ex = s_help(&ctl, rest, av)) >= 0)
+        return ex;
     if ((rest >= 2 || (rest == 1 && strcmp(av[0], "health") == 0)) && strcmp(av[0], "keys") != 0
         && !s_wants_help(rest - 1, av + 1)) {
         /* Every socket of the process uses CURVE unless MVOI_CURVE=off (mvoi_curve.h). */

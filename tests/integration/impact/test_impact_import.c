@@ -8,6 +8,8 @@
 
 #include "../calendar/cal_it.h"
 #include "impact_it.h"
+#include "calendar.pb-c.h"
+#include "codec.h"
 
 static fx_t F;
 static char s_env[3][600];
@@ -67,8 +69,8 @@ Test(impact_import, dry_run_agrees_and_import_is_idempotent_by_id)
     cr_expect(strstr(dry, "{\"dry_run\": true, \"rows\": 2, \"created\": 1, \"unchanged\": 0, "
                           "\"failed\": 1, \"results\": [{\"row\": 2, \"id\": \"M-1\", \"outcome\": "
                           "\"created\"}, {\"row\": 3, \"id\": \"M-3\", \"outcome\": "
-                          "\"refused\", \"field\": \"submit_measurements.measurements[1].tender_id\", "
-                          "\"message\": \"submit_measurements.measurements[1].tender_id: tender "
+                          "\"refused\", \"field\": \"measurement.tender_id\", "
+                          "\"message\": \"tender "
                           "'T-ONBEKEND' is not known to the calendar\"}]}"),
               "%s", dry);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "M-1", NULL }), 65, "nothing stored: %s", s_out);
@@ -83,8 +85,7 @@ Test(impact_import, dry_run_agrees_and_import_is_idempotent_by_id)
     /* the same id with another quantity is refused, not overwritten */
     p = s_file("m3.csv", HDR "M-1;T-KLIMA;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;12000\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
-    cr_expect(strstr(s_out, "row 2 M-1: refused: submit_measurements.measurements[0].id: "
-                            "submit_measurements.measurements[0].id: a measurement "
+    cr_expect(strstr(s_out, "row 2 M-1: refused: measurement.id: a measurement "
                             "with this id and different content exists; use CorrectMeasurement to "
                             "change it\n"), "%s", s_out);
 }
@@ -103,10 +104,140 @@ Test(impact_import, bad_cells_refused_at_row_and_column)
         "3;submitter;;byte 0xFC at character 14 is not UTF-8 (the file is UTF-8: it has a BOM or "
         "other UTF-8 characters); save the sheet as UTF-8 again\n"
         "4;submitter;;control character 0x00 at character 5 (NUL or a control code: not text)\n"
-        "5;quantity;1O000;quantity: '1O000' is not a valid value\n"
+        "5;quantity;1O000;quantity: '1O000': not a number (digits, '.' or ',')\n"
         "5;id;M-4;id appears earlier in the file\n");
     p = s_file("cols.csv", "id,tender,kleur,kind\nM-7,T-KLIMA,geel,energy\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 65);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "M-4", NULL }), 65);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "M-7", NULL }), 65);
+}
+
+/* The stored figure of one field of a measurement, from `measure show --json` ("" if absent). */
+static const char *s_shown(const char *id, const char *json_key)
+{
+    static char val[64];
+    cr_assert_eq(s_ctl((const char *[]){ "--json", "measure", "show", id, NULL }), 0, "%s", s_out);
+    const char *at = strstr(s_out, json_key);
+    val[0] = '\0';
+    if (at) {
+        at += strlen(json_key);
+        at += strspn(at, "\": ");
+        snprintf(val, sizeof val, "%.*s", (int)strcspn(at, "\",} \n"), at);
+    }
+    return val;
+}
+
+/* Dutch thousands separators are thousands: "10.000" litres is 10 000 l = 10 000 000 ml,
+ * "12.500" euros 1 250 000 cents, "1.500" kg 1 500 000 g; "x" is yes (the tender import's
+ * words). Nothing of it is 1000 times too small. */
+Test(impact_import, thousands_separators_and_yes_words_are_read_as_written)
+{
+    const char *p = s_file("nl.csv",
+        "id;tender;period;submitter;kind;carrier;reference;quantity;target_group;fte_months;"
+        "invoices;bonus50;mass;strategy\n"
+        "N-1;T-KLIMA;2025-01-01..2025-03-31;Jan;energy;hvo100;diesel_b7;10.000;;;;;;\n"
+        "N-2;T-SROI;2025-01-01..2025-03-31;Jan;social;;;;participatiewet;1;12.500;x;;\n"
+        "N-3;T-KLIMA;2025-01-01..2025-03-31;Jan;material;;;;;;;;1.500;r3\n", 0);
+    cr_assert_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 0, "%s", s_out);
+    cr_expect_str_eq(s_out, "3 row(s): 3 stored, 0 unchanged (already there), 0 refused\n");
+    cr_expect_str_eq(s_shown("N-1", "quantity_milli"), "10000000");
+    cr_expect_str_eq(s_shown("N-2", "social_enterprise_cents"), "1250000");
+    cr_expect_str_eq(s_shown("N-2", "bonus_50plus"), "true");
+    cr_expect_str_eq(s_shown("N-3", "mass_g"), "1500000");
+}
+
+/* An ambiguous number, an unknown yes/no word, a cell of another kind and a bad id: each
+ * named at its own row and column; nothing of the file stored. */
+Test(impact_import, ambiguous_unknown_and_foreign_cells_refused_by_name)
+{
+    char id129[130];
+    memset(id129, 'a', 129);
+    id129[129] = '\0';
+    char csv[1024];
+    snprintf(csv, sizeof csv,
+             "id;tender;period;submitter;kind;carrier;quantity;mass;strategy;hours;renewable\n"
+             "B-1;T-KLIMA;2025-01-01..2025-03-31;Jan;energy;hvo100;1,500;;;;\n"
+             "B-2;T-KLIMA;2025-01-01..2025-03-31;Jan;material;;;10;r3;;foo\n"
+             "B-3;T-KLIMA;2025-01-01..2025-03-31;Jan;energy;hvo100;1000;5000;r3;120;\n"
+             "%s;T-KLIMA;2025-01-01..2025-03-31;Jan;energy;hvo100;1;;;;\n"
+             "B-5;T-KLIMA;2025-01-01..2025-03-31;Jan;energy;hvo100;1;;;;\n", id129);
+    const char *p = s_file("b.csv", csv, 0);
+    cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
+    char want[2048];
+    snprintf(want, sizeof want,
+        "2;quantity;1,500;quantity: '1,500': ambiguous: ',' before three digits is a thousands "
+        "separator or a decimal comma; write it without separator (1500) or with '.' for "
+        "thousands (1.500), or 1,5 for the decimal\n"
+        "3;renewable;foo;renewable: 'foo': not yes or no (ja/nee, yes/no, j/n, y/n, true/false, "
+        "waar/onwaar, 1/0, x/-)\n"
+        "4;hours;120;hours: not a field of kind energy (it belongs to kind machine): the value "
+        "would not be stored; leave the cell empty or correct the kind\n"
+        "4;mass;5000;mass: not a field of kind energy (it belongs to kind material): the value "
+        "would not be stored; leave the cell empty or correct the kind\n"
+        "4;strategy;r3;strategy: not a field of kind energy (it belongs to kind material): the "
+        "value would not be stored; leave the cell empty or correct the kind\n"
+        "5;id;%s;measurement id longer than 128 bytes (129)\n", id129);
+    cr_expect_str_eq(s_out, want);
+    cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 65);
+    cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "B-5", NULL }), 65, "%s", s_out);
+    /* columns twice, an empty file: refused, not "0 rows" */
+    p = s_file("d.csv", "id;tender;tender_id;period;submitter;kind;carrier;quantity\n"
+                        "B-6;T-KLIMA;T-NOX;2025-01-01..2025-03-31;Jan;energy;hvo100;1\n", 0);
+    cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
+    cr_expect_str_eq(s_out, "1;column 3;tender_id;column 'tender_id' sets the same field as "
+                            "column 2 'tender': keep one of them\n");
+    p = s_file("e.csv", "", 0);
+    FILE *f = fopen(p, "wb");   /* 0 bytes: s_file writes strlen("") = 0 too, to be sure */
+    fclose(f);
+    cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
+    cr_expect_str_eq(s_out, "1;;;empty file: no header line\n");
+}
+
+static void s_register(const char *id)
+{
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.id = (char *)id;
+    t.purchasing_group = "infra";
+    Mvoi__RegisterTender rt = MVOI__REGISTER_TENDER__INIT;
+    rt.tender = &t;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.request_id = "reg-later";
+    e.buyer = "heerlen";
+    e.body_case = MVOI__ENVELOPE__BODY_REGISTER_TENDER;
+    e.register_tender = &rt;
+    Mvoi__Envelope *r = NULL;
+    cr_assert_eq(h_request(F.capi, &e, &r, 5000), 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ACK);
+    mvoi__envelope__free_unpacked(r, NULL);
+}
+
+/* Running the same file again is answered from the replies the service stored: said as
+ * such, not as fresh results; a refusal of an earlier run is asked again, so a cause fixed
+ * since (here: the tender now exists) gets a fresh answer. */
+Test(impact_import, a_rerun_says_what_an_earlier_run_did_and_asks_refusals_again)
+{
+    const char *p = s_file("w.csv", HDR
+        "W-1;T-KLIMA;2025-01-01;2025-03-31;Jan;energy;hvo100;diesel_b7;2000\n", 0);
+    cr_assert_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 0, "%s", s_out);
+    cr_expect_str_eq(s_out, "1 row(s): 1 stored, 0 unchanged (already there), 0 refused\n");
+    cr_assert_eq(s_ctl((const char *[]){ "measure", "withdraw", "--id", "W-1", "--reason",
+                                         "wrong", NULL }), 0, "%s", s_out);
+    cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 0, "%s", s_out);
+    cr_expect_str_eq(s_out, "1 row(s): 0 stored, 0 unchanged (already there), 1 already "
+                            "imported by an earlier run of this file (its stored answer, not "
+                            "checked again), 0 refused\n");
+    p = s_file("l.csv", HDR
+        "L-1;T-LATER;2025-01-01;2025-03-31;Jan;energy;hvo100;diesel_b7;3000\n", 0);
+    cr_expect_eq(s_ctl((const char *[]){ "--json", "measure", "import", p, NULL }), 65);
+    cr_expect(strstr(s_out, "\"row\": 2, \"id\": \"L-1\", \"outcome\": \"refused\", "
+                            "\"field\": \"measurement.tender_id\", \"message\": \"tender "
+                            "'T-LATER' is not known to the calendar\""), "%s", s_out);
+    s_register("T-LATER");
+    fx_wait_tenders(&F, 5);
+    cr_expect_eq(s_ctl((const char *[]){ "--json", "measure", "import", p, NULL }), 0, "%s",
+                 s_out);
+    cr_expect_str_eq(s_out, "{\"dry_run\": false, \"rows\": 1, \"created\": 1, "
+                            "\"unchanged\": 0, \"failed\": 0, \"results\": [{\"row\": 2, "
+                            "\"id\": \"L-1\", \"outcome\": \"created\"}]}\n");
+    cr_expect_str_eq(s_shown("L-1", "quantity_milli"), "3000000");   /* 3000 l x 1000 */
 }

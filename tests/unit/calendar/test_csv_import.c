@@ -253,6 +253,31 @@ Test(csv, amounts)
     cr_assert_eq(csv_parse_amount_cents("  ", &c), -ENODATA);
 }
 
+/* A leading 0 is never a group of thousands: "0,500" is half a euro (decimal comma), not
+ * 500 euros; figures: 0,500 EUR = 50 cents, 0.250 = 25 cents, 0,0045 -> 0.45 ct half up
+ * = 0 cents, 0,005 -> 0.5 ct half up = 1 cent. */
+Test(csv, amounts_leading_zero_is_not_a_thousands_group)
+{
+    struct {
+        const char *in;
+        long long cents;
+    } ok[] = {
+        {"0,500", 50}, {"0.250", 25}, {"€ 0,500", 50}, {"0,005", 1}, {"0,0045", 0},
+        {"0,50", 50},  {"1,500", 150000}, {"1.500", 150000}, {"10.000,00", 1000000},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t c = -1;
+        cr_assert_eq(csv_parse_amount_cents(ok[i].in, &c), 0, "%s", ok[i].in);
+        cr_assert_eq(c, ok[i].cents, "%s -> %lld", ok[i].in, (long long)c);
+    }
+    /* grouped after a leading 0, or 01.234 (1234 or 1.234?): refused, never a guess */
+    const char *bad[] = {"0.250.000", "0,500.00", "0.500,00", "01.234", "00,500", "012,345", NULL};
+    for (int i = 0; bad[i]; i++) {
+        int64_t c = -1;
+        cr_assert_eq(csv_parse_amount_cents(bad[i], &c), -EINVAL, "%s -> %lld", bad[i], (long long)c);
+    }
+}
+
 Test(csv, dates_percent_bool)
 {
     char d[11];
@@ -319,4 +344,34 @@ Test(csv, demo_calendar_is_clean)
     csv_import_clear(&r);
     isv_map_destroy(&isv);
     thresholds_destroy(&th);
+}
+
+/* The buyer cell holds an id (mvoi_id.h), as the calendar checks it where a request enters:
+ * a name there made it refuse the whole command, every row blamed for it. Refused on its
+ * own row and column, with what belongs there; an empty cell is the import's buyer. */
+Test(csv, buyer_cell_must_be_a_buyer_id)
+{
+    const char *s = "kenmerk;titel;soort;organisatie\n"
+                    "O-1;Een;diensten;leudal\n"
+                    "O-2;Twee;diensten;Gemeente Leudal\n"
+                    "O-3;Drie;diensten;\n"
+                    "O-4;Vier;diensten;leudal.nl\n";
+    csv_import_opts_t o = {.default_buyer = "leudal"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
+    cr_assert_eq(r.n_tenders, 2);
+    cr_expect_eq(r.tender_rows[0], 2);
+    cr_expect_eq(r.tender_rows[1], 4);
+    cr_expect_str_eq(r.tenders[1]->buyer, "leudal");
+    cr_assert_eq(r.n_errors, 2);
+    cr_expect_eq(r.errors[0].row, 3);
+    cr_expect_str_eq(r.errors[0].column, "organisatie");
+    cr_expect_str_eq(r.errors[0].value, "Gemeente Leudal");
+    cr_expect_str_eq(r.errors[0].reason,
+                     "not a buyer id: character 0 is not one of [a-z0-9_-] (a letter or digit "
+                     "first); the column must hold the buyer's id such as 'leudal' (or be "
+                     "empty), not an organisation or department name");
+    cr_expect_eq(r.errors[1].row, 5);
+    cr_expect(strstr(r.errors[1].reason, "character 6 is not one of"), "%s", r.errors[1].reason);
+    csv_import_clear(&r);
 }

@@ -281,3 +281,39 @@ Test(ocds, the_longest_ocid_is_whole_in_the_source)
     cr_expect_str_eq(t->source, want);
     ocds_result_clear(&r);
 }
+
+/* An ocid the calendar cannot take as a tender id (a space; 129 bytes) refuses that process
+ * alone, named by its ocid: sent, it made the calendar refuse every process of the command. */
+Test(ocds, ocid_that_is_no_tender_id_refused_alone)
+{
+    char long_ocid[MVOI_ID_MAX + 2];
+    memset(long_ocid, 'o', MVOI_ID_MAX + 1);
+    memcpy(long_ocid, "ocds-", 5);
+    long_ocid[MVOI_ID_MAX + 1] = 0;
+    static char doc[4096];
+    snprintf(doc, sizeof doc,
+             "{\"releases\": ["
+             "{\"ocid\": \"ocds-a-1\", \"id\": \"r1\", \"date\": \"2029-01-01\", \"tender\": {\"title\": \"A\"}},"
+             "{\"ocid\": \"ocds a 2\", \"id\": \"r2\", \"date\": \"2029-01-01\", \"tender\": {\"title\": \"B\"}},"
+             "{\"ocid\": \"%s\", \"id\": \"r3\", \"date\": \"2029-01-01\", \"tender\": {\"title\": \"C\"}},"
+             "{\"ocid\": \"ocds-a-4\", \"id\": \"r4\", \"date\": \"2029-01-01\", \"tender\": {\"title\": \"D\"}}]}",
+             long_ocid);
+    ocds_import_t *imp;
+    char err[256];
+    cr_assert_eq(ocds_import_new(&imp), 0);
+    cr_assert_eq(ocds_import_add_json(imp, doc, strlen(doc), err, sizeof err), 0, "%s", err);
+    ocds_result_t r;
+    cr_assert_eq(ocds_import_compile(imp, NULL, &r), 0);
+    ocds_import_destroy(&imp);
+    cr_expect_eq(r.n_tenders, 2);
+    cr_expect(tender_of(&r, "ocds-a-1"));
+    cr_expect(tender_of(&r, "ocds-a-4"));
+    cr_assert_eq(r.n_errors, 2);
+    const ocds_warning_t *w = refusal(&r, "ocds a 2");
+    cr_assert(w);
+    cr_expect_str_eq(w->field, "ocid");
+    cr_expect_str_eq(w->message, "'ocds a 2' cannot be a tender id: character 4 (U+0020) is "
+                                 "not allowed in an id");
+    cr_expect(strstr(r.errors[1].message, "longer than 128 bytes"), "%s", r.errors[1].message);
+    ocds_result_clear(&r);
+}

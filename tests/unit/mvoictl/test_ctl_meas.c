@@ -154,8 +154,8 @@ Test(ctl_meas, bad_values_and_names_are_refused_by_name)
         { "phase", "later", "phase: 'later' is not a valid value" },
         { "stage", "stage", "stage: 'stage' is not a valid value" },
         { "strategy", "r12", "strategy: 'r12' is not a valid value" },
-        { "mass", "1,0005", "mass: '1,0005' is not a valid value" },
-        { "quantity", "1.2.3", "quantity: '1.2.3' is not a valid value" },
+        { "mass", "1,0005", "mass: '1,0005': more than 3 decimals" },
+        { "quantity", "1.2.3", "quantity: '1.2.3': '.' is not between groups of three digits" },
         { "period", "2026-01-01", "period: '2026-01-01' is not a valid value" },
         { "colour", "red", "unknown field 'colour'" },
     };
@@ -180,4 +180,178 @@ Test(ctl_meas, flags_and_columns)
     cr_assert_eq(json, 1);
     cr_assert(ctl_meas_known("tender_id") && ctl_meas_known("buyer"));
     cr_assert(!ctl_meas_known("json") && !ctl_meas_known("colour"));
+}
+
+/* Numbers under the tender import's separator rules (csv_import.h), exactly. Each expected
+ * value is the figure read by hand times its unit's scale: "10.000" litres is ten thousand
+ * litres = 10 000 x 1000 milli; "12.500" euros = 12 500 x 100 cents. */
+Test(ctl_meas, numbers_follow_the_tender_import_separators)
+{
+    s_set("kind", "energy");
+    const struct { const char *k, *v; int64_t want; } ok[] = {
+        { "quantity", "10.000", 10000LL * 1000 },        /* Dutch thousands, not 10 */
+        { "quantity", "10000", 10000LL * 1000 },
+        { "quantity", "2,5", 2500 },
+        { "quantity", "1.234,5", 1234LL * 1000 + 500 },
+        { "quantity", "1,234.5", 1234LL * 1000 + 500 },   /* both: the last one is decimal */
+        { "quantity", "1 234,5", 1234LL * 1000 + 500 },
+        { "quantity", "1.234.567", 1234567LL * 1000 },
+        { "quantity", "0,500", 500 },                     /* a leading 0 is never a group */
+        { "quantity", "0.4", 400 },
+        { "quantity", "1234,567", 1234567 },              /* 4 digits before: decimal */
+        { "quantity", "2,5000", 2500 },                   /* extra decimals that are 0 */
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        s_set(ok[i].k, ok[i].v);
+        cr_assert_eq(x.e.quantity_milli, ok[i].want, "%s: %lld", ok[i].v,
+                     (long long)x.e.quantity_milli);
+    }
+    s_set("grid_year", "2.025");   /* '.' before three digits: thousands, 2025 */
+    cr_assert_eq(x.e.grid_year, 2025);
+    ctl_meas_fini(&x);
+    ctl_meas_init(&x);
+    s_set("kind", "social");
+    s_set("invoices", "12.500");
+    cr_assert_eq(x.s.social_enterprise_cents, 12500LL * 100);   /* not EUR 12,50 */
+    s_set("invoices", "12.500,25");
+    cr_assert_eq(x.s.social_enterprise_cents, 12500LL * 100 + 25);
+    s_set("kind", "material");
+    s_set("mass", "1.500");
+    cr_assert_eq(x.mat.mass_g, 1500LL * 1000);                  /* 1500 kg, not 1,5 kg */
+}
+
+Test(ctl_meas, ambiguous_inexact_and_out_of_range_numbers_are_refused)
+{
+    const struct { const char *k, *v, *err; } bad[] = {
+        { "quantity", "1,500", "quantity: '1,500': ambiguous: ',' before three digits is a "
+          "thousands separator or a decimal comma; write it without separator (1500) or with "
+          "'.' for thousands (1.500), or 1,5 for the decimal" },
+        { "invoices", "12,345", NULL },
+        { "invoices", "12,345.6", NULL },   /* fine: both separators */
+        { "invoices", "0,125", "invoices: '0,125': more than 2 decimals" },
+        { "products", "1,5", "products: '1,5': not a whole number" },
+        { "products", "4294967396", "products: '4294967396': must be between 0 and 4294967295" },
+        { "fair", "-1", "fair: '-1': must be between 0 and 4294967295" },
+        { "power", "4294967446", "power: '4294967446': must be between 0 and 4294967295" },
+        { "grid_year", "4294969321", "grid_year: '4294969321': must be between 0 and 4294967295" },
+        { "load", "4294967,296", "load: '4294967,296': must be between 0 and 4294967,295" },
+        { "quantity", "9223372036854775808", "quantity: '9223372036854775808': too large" },
+        { "quantity", "1.23.4", "quantity: '1.23.4': '.' is not between groups of three digits" },
+        { "quantity", "1,2,3.4,5", "quantity: '1,2,3.4,5': not a number: more than one decimal separator" },
+        { "quantity", "12kg", "quantity: '12kg': not a number (digits, '.' or ',')" },
+        { "quantity", "01.234", "quantity: '01.234': a number that starts with 0 has no thousands "
+          "separator" },
+        { "quantity", "0.250.000", "quantity: '0.250.000': a number that starts with 0 has no "
+          "thousands separator" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = ctl_meas_set(&x, bad[i].k, bad[i].v);
+        if (!strcmp(bad[i].v, "12,345.6")) {
+            cr_assert_eq(rc, 0, "%s", x.err);
+            cr_assert_eq(x.s.social_enterprise_cents, 1234560);
+            continue;
+        }
+        cr_assert_eq(rc, -EINVAL, "%s=%s", bad[i].k, bad[i].v);
+        if (bad[i].err)
+            cr_assert_str_eq(x.err, bad[i].err);
+    }
+    /* a refused value leaves the field unset: nothing wrapped, nothing half-stored */
+    cr_assert(!x.ft.has_products_total && !x.ft.has_products_fair && !x.mu.has_power_kw);
+    cr_assert(!x.e.has_grid_year && !x.e.has_quantity_milli);
+    s_set("products", "4294967295");   /* the largest: accepted as is */
+    cr_assert_eq(x.ft.products_total, 4294967295u);
+}
+
+/* Yes/no: the tender import's words (csv_parse_bool); any other word is refused, not "no". */
+Test(ctl_meas, yes_no_fields_take_the_tender_import_words)
+{
+    const struct { const char *v; bool want; } ok[] = {
+        { "ja", true }, { "x", true }, { "j", true }, { "Y", true }, { "waar", true },
+        { "1", true }, { "nee", false }, { "n", false }, { "onwaar", false }, { "-", false },
+        { "0", false }, { "false", false },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        x.s.bonus_50plus = !ok[i].want;
+        s_set("bonus50", ok[i].v);
+        cr_assert_eq(!!x.s.bonus_50plus, ok[i].want, "%s", ok[i].v);
+    }
+    ctl_meas_fini(&x);
+    ctl_meas_init(&x);
+    cr_assert_eq(ctl_meas_set(&x, "renewable", "foo"), -EINVAL);
+    cr_assert_str_eq(x.err, "renewable: 'foo': not yes or no (ja/nee, yes/no, j/n, y/n, "
+                            "true/false, waar/onwaar, 1/0, x/-)");
+    cr_assert(!x.mat.has_renewable);
+}
+
+typedef struct { char keys[8][32]; char why[8][256]; int n; } s_bad_t;
+static void s_on_bad(void *arg, const char *key, const char *text, const char *why)
+{
+    s_bad_t *b = arg;
+    (void)text;
+    snprintf(b->keys[b->n], sizeof b->keys[0], "%s", key);
+    snprintf(b->why[b->n++], sizeof b->why[0], "%s", why);
+}
+
+/* A cell of another kind is refused by name, never dropped; kind-dependent columns ("kwh")
+ * land by the row's kind whatever the column order. */
+Test(ctl_meas, fields_of_another_kind_are_refused_and_order_does_not_matter)
+{
+    s_bad_t b = { 0 };
+    s_set("kind", "energy");
+    s_set("carrier", "hvo100");
+    s_set("quantity", "1000");
+    s_set("mass", "5000");
+    s_set("strategy", "r3");
+    s_set("hours", "120");
+    cr_assert_eq(ctl_meas_done(&x, s_on_bad, &b), 3);
+    cr_assert_eq(b.n, 3);
+    cr_assert_str_eq(b.keys[0], "hours");   /* table order */
+    cr_assert_str_eq(b.keys[1], "mass");
+    cr_assert_str_eq(b.keys[2], "strategy");
+    cr_assert_str_eq(b.why[1], "not a field of kind energy (it belongs to kind material): the "
+                               "value would not be stored; leave the cell empty or correct the "
+                               "kind");
+    cr_assert(!strncmp(x.err, "hours: not a field of kind energy", 33), "%s", x.err);
+    ctl_meas_fini(&x);
+    /* kwh before kind: the road message, as after it */
+    ctl_meas_init(&x);
+    s_set("kwh", "1000");
+    s_set("kind", "road");
+    cr_assert_eq(ctl_meas_done(&x, NULL, NULL), 0, "%s", x.err);
+    cr_assert(x.r.has_kwh_milli && !x.mu.has_metered_kwh_milli);
+    cr_assert_eq(x.r.kwh_milli, 1000LL * 1000);
+    ctl_meas_fini(&x);
+    ctl_meas_init(&x);
+    s_set("kwh", "12");
+    s_set("kind", "machine");
+    cr_assert_eq(ctl_meas_done(&x, NULL, NULL), 0, "%s", x.err);
+    cr_assert(x.mu.has_metered_kwh_milli && !x.r.has_kwh_milli);
+    cr_assert_eq(x.mu.metered_kwh_milli, 12000);
+    ctl_meas_fini(&x);
+    ctl_meas_init(&x);
+    s_set("kwh", "12");
+    s_set("kind", "energy");
+    cr_assert_eq(ctl_meas_done(&x, NULL, NULL), 1);
+    cr_assert_str_eq(x.err, "kwh: not a field of kind energy (it belongs to kind road or "
+                            "machine): the value would not be stored; leave the cell empty or "
+                            "correct the kind");
+    ctl_meas_fini(&x);
+    ctl_meas_init(&x);
+    s_set("kwh", "12");
+    s_set("mass", "1");
+    cr_assert_eq(ctl_meas_done(&x, NULL, NULL), 2);
+    cr_assert_str_eq(x.err, "kwh: a field of kind road or machine, but the row has no kind");
+}
+
+Test(ctl_meas, same_field_names)
+{
+    cr_assert(ctl_meas_same_field("quantity", "quantity"));
+    cr_assert(ctl_meas_same_field("tender", "tender_id"));
+    cr_assert(ctl_meas_same_field("period", "period_start"));
+    cr_assert(ctl_meas_same_field("period_end", "period"));
+    cr_assert(ctl_meas_same_field("kind", "kind"));
+    cr_assert(ctl_meas_same_field("kwh", "kwh"));
+    cr_assert(!ctl_meas_same_field("quantity", "mass"));
+    cr_assert(!ctl_meas_same_field("period_start", "period_end"));
+    cr_assert(!ctl_meas_same_field("id", "tender"));
 }

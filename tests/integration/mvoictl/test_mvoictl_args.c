@@ -1,0 +1,226 @@
+/*  mvoictl's arguments as a real process, before any service is asked: a number that is not
+ *  a whole number in its range, and a word the verb does not take, end in exit 64 naming
+ *  the option; nothing is sent (the fake services here count what arrives). atoi had made
+ *  each of these inputs another period's figures or the default page, with exit 0.
+ *  Also the help of a group (`kpi --help`, `help kpi`) and the exit codes the help lists. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "harness.h"
+
+static struct {
+    char dir[128], out[256];
+    char ep[5][200];
+    void *zctx, *router;
+} F;
+
+static const char *const s_svc[5] = { "CALENDAR", "IMPACT", "KPI", "NOTIFIER", "REPORT" };
+
+/* One ROUTER that stands in for every service, bound where mvoictl's variables point; it
+ * never answers. */
+static void s_setup(void)
+{
+    memset(&F, 0, sizeof F);
+    h_tmpdir(F.dir, sizeof F.dir);
+    snprintf(F.out, sizeof F.out, "%s/ctl.out", F.dir);
+    F.zctx = zmq_ctx_new();
+    F.router = zmq_socket(F.zctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(F.router, ZMQ_LINGER, &zero, sizeof zero);
+    for (int i = 0; i < 5; i++) {
+        snprintf(F.ep[i], sizeof F.ep[i], "ipc://%s/%d.api", F.dir, i);
+        cr_assert_eq(zmq_bind(F.router, F.ep[i]), 0);
+    }
+}
+
+static void s_teardown(void)
+{
+    zmq_close(F.router);
+    zmq_ctx_term(F.zctx);
+    h_tmpdir_remove(F.dir);
+}
+
+TestSuite(mvoictl_args, .init = s_setup, .fini = s_teardown, .timeout = 60);
+
+/* Requests that reached the fake services since the last call. */
+static int s_requests(int wait_ms)
+{
+    int n = 0;
+    zmq_pollitem_t it = { F.router, 0, ZMQ_POLLIN, 0 };
+    while (zmq_poll(&it, 1, wait_ms) > 0) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, F.router, 0);
+        if (!zmq_msg_more(&m))
+            n++;
+        zmq_msg_close(&m);
+        wait_ms = 0;
+    }
+    return n;
+}
+
+/* mvoictl --lang en --timeout 1500 ARGS...; stdout and stderr in out (cap bytes). */
+static int s_ctl(char *out, size_t cap, const char *const *args)
+{
+    char bin[512];
+    h_bin(bin, sizeof bin, "services/mvoictl/mvoictl");
+    const char *argv[40] = { bin, "--lang", "en", "--timeout", "1500" };
+    int n = 5;
+    for (int i = 0; args[i] && n < 39; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(F.out, "w", stdout))
+            _exit(126);
+        dup2(fileno(stdout), 2);
+        setenv("MVOI_CURVE", "off", 1);
+        unsetenv("MVOI_CTL_TIMEOUT_MS");
+        for (int i = 0; i < 5; i++) {
+            char name[40];
+            snprintf(name, sizeof name, "MVOI_%s_API", s_svc[i]);
+            setenv(name, F.ep[i], 1);
+        }
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    h_proc_t p = { .pid = pid };
+    int st = 0;
+    cr_assert_eq(h_wait(&p, 20000, &st), 0, "mvoictl hangs");
+    FILE *fp = fopen(F.out, "r");
+    size_t got = fp ? fread(out, 1, cap - 1, fp) : 0;
+    out[got] = 0;
+    if (fp)
+        fclose(fp);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* args must end in exit 64 with want in the message, and send nothing. */
+static void s_refused(const char *want, const char *const *args)
+{
+    char out[4096], cmd[256] = "";
+    for (int i = 0; args[i]; i++)
+        snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s ", args[i]);
+    int rc = s_ctl(out, sizeof out, args);
+    cr_expect_eq(rc, 64, "%s: exit %d, expected 64: %s", cmd, rc, out);
+    cr_expect(strstr(out, want) != NULL, "%s: '%s' not in: %s", cmd, want, out);
+    cr_expect_eq(s_requests(100), 0, "%s: a request was sent", cmd);
+}
+
+#define REFUSED(want, ...) s_refused(want, (const char *const[]){ __VA_ARGS__, NULL })
+
+Test(mvoictl_args, a_bad_year_or_quarter_is_refused_by_name)
+{
+    REFUSED("option --year: 'abc' is not a whole number between 1900 and 2999",
+            "kpi", "show", "--year", "abc");
+    REFUSED("option --year: '0' is not", "kpi", "show", "--year", "0");
+    REFUSED("option --year: '2025x' is not", "kpi", "show", "--year", "2025x");
+    REFUSED("option --quarter: 'x' is not a whole number between 1 and 4",
+            "kpi", "show", "--year", "2025", "--quarter", "x");
+    REFUSED("option --year: 'abc'", "kpi", "pilots", "--year", "abc");
+    REFUSED("option --quarter: '5'", "kpi", "pilots", "--quarter", "5");
+    REFUSED("option --year: 'abc' is not a whole number between 2000 and 2999",
+            "report", "generate", "--year", "abc");
+    REFUSED("option --quarter: 'q1'", "report", "generate", "--year", "2025", "--quarter", "q1");
+    REFUSED("option --year: 'abc'", "report", "narrative", "--year", "abc", "--theme",
+            "klimaat", "--text", "x");
+    REFUSED("option --year: 'abc'", "tender", "list", "--year", "abc");
+    REFUSED("option --quarter: '0'", "tender", "list", "--year", "2025", "--quarter", "0");
+}
+
+Test(mvoictl_args, a_bad_count_is_refused_by_name)
+{
+    REFUSED("option --limit: 'abc' is not a whole number between 1 and 1000",
+            "tender", "list", "--limit", "abc");
+    REFUSED("option --offset: '-1'", "tender", "list", "--offset", "-1");
+    REFUSED("option --days: 'abc' is not a whole number between 1 and 3660",
+            "tender", "upcoming", "--days", "abc");
+    REFUSED("option --days: '-5'", "tender", "upcoming", "--days", "-5");
+    REFUSED("option --limit: '10x'", "tender", "upcoming", "--limit", "10x");
+    REFUSED("option --limit: 'abc'", "measure", "list", "--limit", "abc");
+    REFUSED("option --offset: 'x'", "measure", "list", "--offset", "x");
+    REFUSED("option --limit: 'abc'", "reminders", "list", "--limit", "abc");
+    REFUSED("option --offset: '1.5'", "reminders", "list", "--offset", "1.5");
+    REFUSED("option --count: 'abc'", "kpi", "watch", "--count", "abc");
+    REFUSED("option --seconds: 'abc'", "kpi", "watch", "--seconds", "abc");
+    REFUSED("option --timeout: '5s'", "--timeout", "5s", "kpi", "show");
+    REFUSED("option --year: '20x'", "benchmark", "show", "--year", "20x");
+    REFUSED("option --k: '1' is not a whole number between 2 and 1000",
+            "benchmark", "show", "--k", "1");
+}
+
+Test(mvoictl_args, a_word_the_verb_does_not_take_is_refused)
+{
+    REFUSED("unexpected argument 'extra'", "kpi", "show", "--year", "2025", "extra");
+    REFUSED("unexpected argument 'extra'", "kpi", "pilots", "extra");
+    REFUSED("unexpected argument '2025'", "report", "generate", "2025");
+    REFUSED("unexpected argument 'x'", "tender", "list", "x");
+    REFUSED("unexpected argument 'x'", "tender", "upcoming", "x");
+    REFUSED("unexpected argument 'y'", "measure", "list", "T-1", "y");
+    REFUSED("unexpected argument 'x'", "reminders", "list", "x");
+}
+
+Test(mvoictl_args, whatif_without_id_names_the_option)
+{
+    REFUSED("measure whatif: pass the measurement's id with --id ID",
+            "measure", "whatif", "--tender", "T-1", "--kind", "energy");
+}
+
+/* The control: the same commands with good values do ask the service (which never answers
+ * here: 69), so the refusals above are the parser's, not a dead endpoint's. */
+Test(mvoictl_args, good_values_reach_the_service)
+{
+    char out[4096];
+    const char *const a[] = { "kpi", "show", "--year", "2025", "--quarter", "2", NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, a), 69, "%s", out);
+    cr_expect_geq(s_requests(200), 1);
+    const char *const b[] = { "tender", "upcoming", "--days", "3660", "--limit", "1000", NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, b), 69, "%s", out);
+    cr_expect_eq(s_requests(200), 1);
+}
+
+static void s_help(const char *want, const char *const *args)
+{
+    char out[1 << 14];
+    int rc = s_ctl(out, sizeof out, args);
+    cr_expect_eq(rc, 0, "%s %s: exit %d: %s", args[0], args[1] ? args[1] : "", rc, out);
+    cr_expect(strstr(out, want) != NULL, "'%s' not in: %s", want, out);
+}
+
+#define HELP(want, ...) s_help(want, (const char *const[]){ __VA_ARGS__, NULL })
+
+Test(mvoictl_args, group_help)
+{
+    HELP("mvoictl report generate", "report", "--help");
+    HELP("mvoictl kpi pilots", "kpi", "--help");
+    HELP("mvoictl measure whatif --id ID", "measure", "--help");
+    HELP("mvoictl tender upcoming", "tender", "-h");
+    HELP("mvoictl kpi show", "help", "kpi");
+    HELP("usage: mvoictl kpi show [--year Y]", "help", "kpi", "show");
+    HELP("mvoictl benchmark show", "help");
+    cr_expect_eq(s_requests(100), 0);
+    char out[4096];
+    const char *const bare[] = { "kpi", NULL };   /* a group without verb: its help, 64 */
+    cr_expect_eq(s_ctl(out, sizeof out, bare), 64);
+    cr_expect(strstr(out, "mvoictl kpi show") != NULL, "%s", out);
+    const char *const nope[] = { "help", "nope", NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, nope), 64);
+}
+
+/* What --help says of each code is what the code is used for. */
+Test(mvoictl_args, help_lists_every_exit_code)
+{
+    char out[1 << 15];
+    const char *const a[] = { "--help", NULL };
+    cr_assert_eq(s_ctl(out, sizeof out, a), 0);
+    const char *want[] = { "0 ok", "1 refused", "64 usage", "65 data refused (invalid, not found",
+                           "66 no input", "69 service unavailable", "70 internal",
+                           "71 ZeroMQ", "77 CURVE key refused", "78 configuration", NULL };
+    for (int i = 0; want[i]; i++)
+        cr_expect(strstr(out, want[i]) != NULL, "'%s' not in the help", want[i]);
+}

@@ -1,0 +1,136 @@
+/*  mvoictl's one number parser (ctl_opt.c) and the user's names of service fields (ctl.c).
+ *
+ *  Every number a user types goes through ctl_opt_int: a whole number in the range or exit
+ *  64 naming the option, never atoi's silent 0 ("the current year", "every year", "the
+ *  default page") or its silent prefix ("2025x" as 2025). The expected values are the
+ *  typed text itself. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static ctl_t s_nl = { .tl = TEXT_NL }, s_en = { .tl = TEXT_EN };
+
+static void s_redirect(void) { cr_redirect_stderr(); }
+
+TestSuite(ctl_opt, .init = s_redirect);
+
+/* ctl_opt_int with the year's range: its result, *out untouched (-1) when refused. */
+static int s_year(const char *text, long *out)
+{
+    *out = -1;
+    return ctl_opt_int(&s_en, "year", text, 1900, 2999, out);
+}
+
+Test(ctl_opt, whole_numbers_in_range_are_taken_exactly)
+{
+    long v;
+    cr_assert_eq(s_year("2025", &v), CTL_EX_OK);
+    cr_assert_eq(v, 2025);
+    cr_assert_eq(s_year("1900", &v), CTL_EX_OK);
+    cr_assert_eq(v, 1900);
+    cr_assert_eq(s_year("2999", &v), CTL_EX_OK);
+    cr_assert_eq(v, 2999);
+    cr_assert_eq(ctl_opt_int(&s_en, "offset", "0", 0, 10, &v), CTL_EX_OK);
+    cr_assert_eq(v, 0);
+    cr_assert_eq(ctl_opt_int(&s_en, "delta", "-5", -10, 10, &v), CTL_EX_OK);
+    cr_assert_eq(v, -5);
+}
+
+/* The bug hunt's inputs: each was a figure of another period, reported with exit 0. */
+Test(ctl_opt, what_atoi_took_is_a_usage_error)
+{
+    const char *bad[] = { "abc", "0", "2025x", "", " 2025", "2025 ", "+2025", "0x7e9", "1e3",
+                          "20.25", "-", "3000", "1899", "-2025",
+                          "99999999999999999999999", NULL };
+    for (int i = 0; bad[i]; i++) {
+        long v;
+        cr_assert_eq(s_year(bad[i], &v), CTL_EX_USAGE, "'%s' was taken", bad[i]);
+        cr_assert_eq(v, -1, "'%s' changed the value to %ld", bad[i], v);
+    }
+    long v = -1;
+    cr_assert_eq(ctl_opt_int(&s_en, "year", NULL, 1900, 2999, &v), CTL_EX_USAGE);
+    cr_assert_eq(v, -1);
+}
+
+Test(ctl_opt, a_negative_count_does_not_wrap)
+{
+    /* `tender upcoming --days -5` became 4294967291 days through (uint32_t)atoi */
+    uint32_t days = 7;
+    cr_assert_eq(ctl_opt_u32(&s_en, "days", "-5", 1, 3660, &days), CTL_EX_USAGE);
+    cr_assert_eq(days, 7);
+    cr_assert_eq(ctl_opt_u32(&s_en, "days", "3660", 1, 3660, &days), CTL_EX_OK);
+    cr_assert_eq(days, 3660);
+    uint32_t off = 1;
+    cr_assert_eq(CTL_OPT_OFFSET(&s_en, "4294967295", &off), CTL_EX_OK);
+    cr_assert_eq(off, 4294967295u);
+    cr_assert_eq(CTL_OPT_OFFSET(&s_en, "4294967296", &off), CTL_EX_USAGE);
+    cr_assert_eq(off, 4294967295u);
+    uint32_t lim = 9;
+    cr_assert_eq(CTL_OPT_LIMIT(&s_en, "0", &lim), CTL_EX_USAGE, "0 meant the default page");
+    cr_assert_eq(CTL_OPT_LIMIT(&s_en, "1001", &lim), CTL_EX_USAGE, "more was clamped");
+    cr_assert_eq(lim, 9);
+}
+
+Test(ctl_opt, the_message_names_option_value_and_range)
+{
+    long v;
+    cr_assert_eq(ctl_opt_int(&s_en, "year", "abc", 1900, 2999, &v), CTL_EX_USAGE);
+    cr_assert_eq(ctl_opt_int(&s_nl, "quarter", "x", 1, 4, &v), CTL_EX_USAGE);
+    fflush(stderr);
+    cr_assert_stderr_eq_str(
+        "mvoictl: option --year: 'abc' is not a whole number between 1900 and 2999\n"
+        "mvoictl: optie --quarter: 'x' is geen geheel getal van 1 tot en met 4\n");
+}
+
+Test(ctl_opt, the_silent_parser_says_why)
+{
+    long v = 3;
+    cr_assert_eq(ctl_parse_int("12a", 1, 100, &v), -EINVAL);
+    cr_assert_eq(ctl_parse_int("101", 1, 100, &v), -ERANGE);
+    cr_assert_eq(v, 3);
+    cr_assert_eq(ctl_parse_int("100", 1, 100, &v), 0);
+    cr_assert_eq(v, 100);
+}
+
+Test(ctl_opt, operands_beyond_those_taken_are_refused)
+{
+    char *argv[] = { "show", "--year", "2025", "extra", NULL };
+    cr_assert_eq(ctl_no_operands(&s_en, 4, argv, 3), CTL_EX_USAGE);
+    cr_assert_eq(ctl_no_operands(&s_en, 3, argv, 3), CTL_EX_OK);
+    fflush(stderr);
+    cr_assert_stderr_eq_str("mvoictl: unexpected argument 'extra' (see --help)\n");
+}
+
+/* ---------------------------------------------------------- service fields for people */
+
+Test(ctl_field, the_internal_path_becomes_the_option)
+{
+    static const struct option opts[] = { { "id", 1, 0, 'i' }, { "quantity", 1, 0, 'q' },
+                                           { NULL, 0, 0, 0 } };
+    char buf[64];
+    ctl_field_name("compute_impact.measurements[0].id", opts, buf, sizeof buf);
+    cr_assert_str_eq(buf, "--id");
+    ctl_field_name("submit_measurements.measurements[3].energy.quantity", opts, buf, sizeof buf);
+    cr_assert_str_eq(buf, "--quantity");
+    ctl_field_name("get_tender.id", NULL, buf, sizeof buf);   /* an operand: no option */
+    cr_assert_str_eq(buf, "id");
+    ctl_field_name("submit_measurements.measurements[2]", opts, buf, sizeof buf);
+    cr_assert_str_eq(buf, "measurements");
+    ctl_field_name("id", opts, buf, sizeof buf);
+    cr_assert_str_eq(buf, "--id");
+}
+
+Test(ctl_field, the_repeated_path_leaves_the_message)
+{
+    const char *f = "compute_impact.measurements[0].id";
+    cr_assert_str_eq(ctl_field_message(f, "compute_impact.measurements[0].id: missing"), "missing");
+    cr_assert_str_eq(ctl_field_message(f, "missing"), "missing");
+    cr_assert_str_eq(ctl_field_message(NULL, "a: b"), "a: b");
+    cr_assert_str_eq(ctl_field_message("get_tender.id", "get_tender.identity: x"),
+                     "get_tender.identity: x");
+}
