@@ -180,7 +180,8 @@ void gw_h_bench_data(gw_req_t *r)
 void gw_h_bench_page(gw_req_t *r)
 {
     static const char *const ok[] = { "lang", "year", "access_token", NULL };
-    if (!gw_only(r, ok))
+    /* the years /api/benchmark takes: the page asks it for the year it was given */
+    if (!gw_only(r, ok) || !gw_page_params(r, 1900, 2999))
         return;
     const gw_asset_t *a = gw_asset_find("benchmark.html");
     if (!a) {

@@ -19,6 +19,7 @@ typedef struct gw_conn_t {
     uint64_t since_ms;
     int arrived;      /* the whole request is in: the deadline no longer applies (SSE, upstream) */
     int cut;
+    int path_nul;     /* the current request's raw path holds %00 (gw_http_path_nul) */
 } gw_conn_t;
 
 struct gw_http_t {
@@ -195,6 +196,30 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
                            upload_data_size, con_cls);
 }
 
+/* MHD hands the access handler the path percent-decoded as a C string: "/api/tenders/A%00x"
+ * arrives as "/api/tenders/A", indistinguishable from a request for A. The raw request
+ * line is seen only here, before decoding, so the NUL is noted here (per request: a kept-
+ * alive connection's next request is looked at anew). */
+static void *s_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    gw_conn_t *c = s_conn_of(conn);
+    if (c) {
+        size_t path_len = strcspn(uri, "?");
+        c->path_nul = 0;
+        for (size_t i = 0; i + 2 < path_len; i++)
+            if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+                c->path_nul = 1;
+    }
+    return NULL;      /* *con_cls stays NULL: the handler makes its request object */
+}
+
+int gw_http_path_nul(struct MHD_Connection *conn)
+{
+    gw_conn_t *c = s_conn_of(conn);
+    return c ? c->path_nul : 0;
+}
+
 static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                         enum MHD_RequestTerminationCode toe)
 {
@@ -266,6 +291,7 @@ gw_http_t *gw_http_new(uv_loop_t *loop, const gw_http_opts_t *o, int *err)
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60u,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, s_notify, self,
+        MHD_OPTION_URI_LOG_CALLBACK, s_uri, self,
         MHD_OPTION_END);
     if (!self->d) {
         free(self);

@@ -42,6 +42,9 @@ void gw_http_kick(gw_http_t *self);
 unsigned gw_http_port(gw_http_t *self);
 unsigned gw_http_connections(gw_http_t *self);
 struct MHD_Daemon *gw_http_daemon(gw_http_t *self);
+/* Whether the current request's path (before '?') held "%00": MHD gives the handler the
+ * decoded path cut at that NUL, so the handler must refuse it rather than serve the cut. */
+int gw_http_path_nul(struct MHD_Connection *conn);
 /* Connections closed because their request did not arrive within the deadline. */
 uint64_t gw_http_deadline_cut(gw_http_t *self);
 

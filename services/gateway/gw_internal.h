@@ -152,6 +152,9 @@ bool gw_only(gw_req_t *r, const char *const *allowed);
 ProtobufCMessage *gw_query_msg(gw_req_t *r, const ProtobufCMessageDescriptor *desc,
                                const char *const *extra);
 
+/* a page's parameters (lang, year in [year_lo, year_hi], trend): false with a 400 set */
+bool gw_page_params(gw_req_t *r, unsigned year_lo, unsigned year_hi);
+
 /* gw_drill.c: the dashboard's drill-down (a measurement, the factor tables, a total's
  * contributions) and the favicon */
 void gw_h_measurement(gw_req_t *r);

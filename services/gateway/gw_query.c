@@ -19,6 +19,36 @@ int gw_query_add(gw_query_args_t *a, const char *key, const char *value)
     return 0;
 }
 
+int gw_query_add_n(gw_query_args_t *a, const char *key, size_t key_len, const char *value,
+                   size_t value_len)
+{
+    bool cut = strlen(key) != key_len || (value && strlen(value) != value_len);
+    if (cut && !a->nul && a->n < GW_QUERY_MAX_ARGS)
+        a->nul = a->n + 1;
+    return gw_query_add(a, key, value);
+}
+
+static void s_err(gw_query_error_t *err, const char *detail, const char *field);
+
+int gw_query_check(const gw_query_args_t *a, gw_query_error_t *err)
+{
+    if (a->overflow) {
+        s_err(err, "too many query parameters", NULL);
+        return -EINVAL;
+    }
+    if (a->nul) {
+        s_err(err, "contains %00 (a NUL byte): refused, not cut", a->key[a->nul - 1]);
+        return -EINVAL;
+    }
+    for (int i = 0; i < a->n; i++)   /* n <= 32: pairs are cheap */
+        for (int j = 0; j < i; j++)
+            if (strcmp(a->key[i], a->key[j]) == 0) {
+                s_err(err, "repeated query parameter: give it once", a->key[i]);
+                return -EINVAL;
+            }
+    return 0;
+}
+
 static bool s_in(const char *key, const char *const *list)
 {
     for (; list && *list; list++)
@@ -68,10 +98,8 @@ int gw_query_decode(const gw_query_args_t *a, const ProtobufCMessageDescriptor *
                     const char *const *extra, ProtobufCMessage **out, gw_query_error_t *err)
 {
     *out = NULL;
-    if (a->overflow) {
-        s_err(err, "too many query parameters", NULL);
+    if (gw_query_check(a, err) < 0)
         return -EINVAL;
-    }
     json_t *o = json_object();
     if (!o) {
         s_err(err, "out of memory", NULL);

@@ -18,6 +18,8 @@ typedef struct {
     const char *val[GW_QUERY_MAX_ARGS];
     int n;
     int overflow;       /* more than GW_QUERY_MAX_ARGS were offered */
+    int nul;            /* index + 1 of the first parameter whose key or value held a NUL
+                         * (%00): a C string would silently end there */
 } gw_query_args_t;
 
 typedef struct {
@@ -27,6 +29,14 @@ typedef struct {
 
 /* Adds one parameter (MHD_get_connection_values shape); 0, or -1 once full. */
 int gw_query_add(gw_query_args_t *a, const char *key, const char *value);
+/* The same with the decoded lengths (MHD_get_connection_values_n shape), so that a "%00"
+ * that a C string would cut is seen; 0, or -1 once full. */
+int gw_query_add_n(gw_query_args_t *a, const char *key, size_t key_len, const char *value,
+                   size_t value_len);
+/* Every parameter once, whole: 0, or -EINVAL with *err naming the parameter that is
+ * repeated ("?year=2025&year=2024": which one counts would be a guess) or holds a NUL,
+ * or saying there are too many. Every route runs it before its handler (gw_service.c). */
+int gw_query_check(const gw_query_args_t *a, gw_query_error_t *err);
 /* 0 and *out (NULL when desc is NULL: only checks that every parameter is in extra), or
  * -EINVAL with *err filled. */
 int gw_query_decode(const gw_query_args_t *a, const ProtobufCMessageDescriptor *desc,

@@ -4,11 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "clock.h"
 #include "codec.h"
 #include "gw_assets.h"
 #include "gw_internal.h"
 #include "gw_problem.h"
 #include "gw_query.h"
+#include "mvoi_contract.h"
 #include "pbjson.h"
 
 /* ---------------------------------------------------------------- replies */
@@ -192,10 +195,59 @@ static void s_static(gw_req_t *r, const char *name)
     r->cacheable = strcmp(name, "index.html") != 0;
 }
 
+/* A page's ?year=: four digits in [lo, hi], else 400. A page shown for a year it could not
+ * read would show zeros that were never counted as if they were live. */
+static bool s_page_year(gw_req_t *r, unsigned lo, unsigned hi)
+{
+    const char *y = s_arg(r, "year");
+    if (!y)
+        return true;
+    bool ok = strlen(y) == 4;
+    for (const char *p = y; ok && *p; p++)
+        ok = *p >= '0' && *p <= '9';
+    unsigned v = ok ? (unsigned)atoi(y) : 0;
+    if (ok && v >= lo && v <= hi)
+        return true;
+    char d[96];
+    snprintf(d, sizeof d, "expected a year %u..%u", lo, hi);
+    gw_reply_problem(r, 400, "invalid-argument", d, "year");
+    return false;
+}
+
+/* A page's ?lang=: a language of the catalogue, else 400 naming them (the page would load
+ * without its texts). */
+static bool s_page_lang(gw_req_t *r)
+{
+    text_lang_t lang;
+    const char *l = s_arg(r, "lang");
+    if (!l || text_lang_parse(l, &lang) == 0)
+        return true;
+    gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
+    return false;
+}
+
+/* The dashboard's ?trend=: one of the six KPIs. */
+static bool s_page_trend(gw_req_t *r)
+{
+    const char *k = s_arg(r, "trend");
+    int kpi = 0;
+    if (!k || (pbjson_enum_parse(&mvoi__kpi__descriptor, k, &kpi) == 0 && kpi != 0))
+        return true;
+    gw_reply_problem(r, 400, "invalid-argument",
+                     "expected fairtrade, sroi, nox, material, co2 or pilots", "trend");
+    return false;
+}
+
+bool gw_page_params(gw_req_t *r, unsigned year_lo, unsigned year_hi)
+{
+    return s_page_lang(r) && s_page_year(r, year_lo, year_hi) && s_page_trend(r);
+}
+
 static void h_index(gw_req_t *r)
 {
     static const char *const ok[] = { "lang", "year", "trend", "access_token", NULL };
-    if (!s_only(r, ok))
+    /* the years of the report links the page makes (gw_report.c) */
+    if (!s_only(r, ok) || !gw_page_params(r, 2000, 2100))
         return;
     s_static(r, "index.html");
 }
@@ -265,6 +317,15 @@ ProtobufCMessage *gw_query_msg(gw_req_t *r, const ProtobufCMessageDescriptor *de
     return s_query_msg(r, desc, extra);
 }
 
+/* The current year (UTC): the series' default range. */
+static uint32_t s_this_year(void)
+{
+    time_t now = (time_t)(clock_now_ms() / 1000);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    return (uint32_t)tm.tm_year + 1900;
+}
+
 static void h_kpi_series(gw_req_t *r)
 {
     int kpi = 0;
@@ -283,6 +344,12 @@ static void h_kpi_series(gw_req_t *r)
         gw_reply_problem(r, 400, "invalid-argument", "set by the path and the gateway",
                          "kpi");
         return;
+    }
+    /* both years optional (README): from_year is to_year's, or the current year; to_year
+     * is from_year's (the aggregator's rule). An explicit bad year still goes up: 422. */
+    if (!q->has_from_year) {
+        q->has_from_year = true;
+        q->from_year = q->has_to_year ? q->to_year : s_this_year();
     }
     q->buyer = strdup(r->buyer);
     q->has_kpi = true;
@@ -413,21 +480,39 @@ static ProtobufCMessage *s_command_body(gw_req_t *r, const ProtobufCMessageDescr
     return bad ? NULL : s_body_msg(r, desc);
 }
 
+/* ids are plain tokens; nothing odd is echoed into a header */
+static bool s_plain_id(const char *id)
+{
+    bool plain = strlen(id) < 200;
+    for (const char *p = id; plain && *p; p++)
+        plain = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_' || *p == '.';
+    return plain;
+}
+
+/* Location of a created resource: the path, and ?buyer= whenever the request named a
+ * buyer or the resource is another buyer's than the request's. Ids are per buyer: without
+ * it a GET of the Location resolves against the reader's default buyer and finds nothing,
+ * or another buyer's resource with the same id. */
+static void s_set_location(gw_req_t *r, const char *path, const char *id, const char *buyer)
+{
+    if (!buyer || !*buyer)
+        buyer = r->buyer;
+    if (!s_plain_id(id) || !s_plain_id(buyer))
+        return;
+    bool named = s_arg(r, "buyer") != NULL || strcmp(buyer, r->buyer) != 0;
+    if (named)
+        snprintf(r->location, sizeof r->location, "%s/%s?buyer=%s", path, id, buyer);
+    else
+        snprintf(r->location, sizeof r->location, "%s/%s", path, id);
+}
+
 static void s_reply_created_tender(gw_req_t *r, Mvoi__Envelope *env)
 {
     if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender &&
-        env->tender_reply->tender->id) {
-        char *esc = NULL;
-        /* ids are plain tokens; refuse to echo anything odd into a header */
-        const char *id = env->tender_reply->tender->id;
-        bool plain = strlen(id) < 200;
-        for (const char *p = id; plain && *p; p++)
-            plain = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-                    (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_' || *p == '.';
-        if (plain)
-            snprintf(r->location, sizeof r->location, "/api/tenders/%s", id);
-        free(esc);
-    }
+        env->tender_reply->tender->id)
+        s_set_location(r, "/api/tenders", env->tender_reply->tender->id,
+                       env->tender_reply->tender->buyer);
     s_reply_body(r, 201, env);
 }
 

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "gw_internal.h"
 #include "gw_problem.h"
+#include "gw_query.h"
 #include "log.h"
 
 /* ---------------------------------------------------------------- metrics counters */
@@ -77,6 +78,48 @@ static void s_route(gw_req_t *r, const char *url, const char *method)
     } else {
         gw_reply_problem(r, 404, "not-found", "no such path", NULL);
     }
+}
+
+/* The field a path's {} names ("/api/tenders/{id}": "id"), else "path". */
+static const char *s_path_field(const gw_req_t *r, char *buf, size_t len)
+{
+    const char *open = r->route ? strchr(r->route->name, '{') : NULL;
+    const char *close = open ? strchr(open, '}') : NULL;
+    if (!close || (size_t)(close - open) >= len)
+        return "path";
+    snprintf(buf, len, "%.*s", (int)(close - open - 1), open + 1);
+    return buf;
+}
+
+static enum MHD_Result s_collect_n(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_len, const char *value, size_t value_len)
+{
+    (void)kind;
+    return gw_query_add_n(cls, key, key_len, value, value_len) == 0 ? MHD_YES : MHD_NO;
+}
+
+/* Before any route reads a parameter: the path and every query parameter whole and once.
+ * MHD's lookup returns the first of a repeated parameter and gw_query would take the last;
+ * a NUL (%00) would cut a value or a path id short. Both are refused by name, never
+ * resolved. false once answered (400). */
+static bool s_precheck_request(gw_req_t *r)
+{
+    if (gw_http_path_nul(r->conn)) {
+        char f[32];
+        r->allow = NULL;
+        gw_reply_problem(r, 400, "invalid-argument",
+                         "the path contains %00 (a NUL byte): refused, not cut",
+                         s_path_field(r, f, sizeof f));
+        return false;
+    }
+    gw_query_args_t a = { .n = 0 };
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, s_collect_n, &a);
+    gw_query_error_t e;
+    if (gw_query_check(&a, &e) < 0) {
+        gw_reply_problem(r, 400, "invalid-argument", e.detail, e.field[0] ? e.field : NULL);
+        return false;
+    }
+    return true;
 }
 
 static void s_precheck_body(gw_req_t *r)
@@ -182,7 +225,9 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
             gw_reply_problem(r, 503, "unavailable", "the gateway is stopping", NULL);
         } else {
             s_route(r, url, method);
-            if (!r->has_resp && gw_access_check(r))   /* token, buyer (gw_access.c) */
+            /* a refused path wins over 404/405: the path routed may be a cut one */
+            if (s_precheck_request(r) && !r->has_resp &&
+                gw_access_check(r))                   /* token, buyer (gw_access.c) */
                 s_precheck_body(r);
         }
         if (r->has_resp)          /* refuse before reading a body */

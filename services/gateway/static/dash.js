@@ -10,7 +10,12 @@
   /* the buyer whose figures are shown: ?buyer= (the gateway's default when absent); every
    * request names it, so a page never mixes two buyers */
   const wantBuyer = params.get('buyer') || '';
-  const year = parseInt(params.get('year') || String(new Date().getFullYear()), 10);
+  /* the year shown: ?year= exactly as the gateway accepts it (four digits, 2000..2100),
+   * else NaN: a year the page cannot read shows no figures at all (parseInt("abc") would
+   * match no total and every tile would read 0, shown as live) */
+  const yearParam = params.get('year');
+  const year = yearParam === null ? new Date().getFullYear()
+    : /^\d{4}$/.test(yearParam) && +yearParam >= 2000 && +yearParam <= 2100 ? +yearParam : NaN;
   let T = {}, lang = 'nl', buyer = '', totals = new Map(), seq = 0, listTimer = 0;
   /* no figure before the first snapshot: a tile shows "–", never a 0 that was not counted;
    * after a disconnect the figures stay but are marked as not live (class "offline") */
@@ -120,9 +125,10 @@
       setTimeout(() => tile.classList.remove('flash'), 600);
     }
     $('unit-' + k).textContent = u;
-    const amb = fmt(tot.ambition, tot.unit);
-    let sub = t('kpi.ambition') + ' ' + amb[0] + ' · ' + t('kpi.projects') + ' ' + (tot.projects || 0);
-    if (tot.target) sub += ' · ' + t('dash.of_target').replace('%s', fmt(tot.target, tot.unit)[0]);
+    /* ambition and target with the unit of the figure above them ("1.320.962 kg") */
+    let sub = t('kpi.ambition') + ' ' + show(tot.ambition, tot.unit) + ' · ' + t('kpi.projects') +
+      ' ' + (tot.projects || 0);
+    if (tot.target) sub += ' · ' + t('dash.of_target').replace('%s', show(tot.target, tot.unit));
     $('sub-' + k).textContent = sub;
   }
 
@@ -138,7 +144,13 @@
       const tot = get(key(k, year, '.theme.' + th)) || {};
       const yearTot = get(key(k, year)) || {};
       const r = Number((k === 'pilots' ? yearTot : tot).realisation || 0);
-      const a = k === 'pilots' ? Number(yearTot.target || 3) : Number(tot.ambition || 0);
+      /* Social Return's quantified ambition is its obligation (pct x contract value, plan
+       * 5f), which the aggregator keeps as the target; its ambition field stays 0 */
+      const obligation = k === 'sroi' && Number(tot.target || 0) > 0;
+      const a = k === 'pilots' ? Number(yearTot.target || 3)
+        : obligation ? Number(tot.target) : Number(tot.ambition || 0);
+      const against = k === 'pilots' ? t('kpi.target') : obligation ? t('dash.obligation')
+        : t('kpi.ambition');
       const unit = tot.unit || yearTot.unit;
       const row = el('div', 'bar-row');
       row.dataset.theme = th;
@@ -152,8 +164,7 @@
         mark.style.left = 100 / SCALE * 100 + '%';
         bars.append(br, mark);
         label = pct.toLocaleString(loc, { maximumFractionDigits: 0 }) + ' %';
-        row.title = t('kpi.realisation') + ' ' + show(r, unit) + ' / ' +
-          (k === 'pilots' ? t('kpi.target') : t('kpi.ambition')) + ' ' + show(a, unit);
+        row.title = t('kpi.realisation') + ' ' + show(r, unit) + ' / ' + against + ' ' + show(a, unit);
       } else {
         label = t('dash.no_ambition');
       }
@@ -366,6 +377,7 @@
     const hhmm = (ms) => new Date(ms).toLocaleTimeString(loc(), { hour: '2-digit', minute: '2-digit' });
     s.textContent = kind === 'live' ? t('dash.live') : kind === 'stale' ? t('dash.stale')
       : kind === 'loading' ? t('dash.loading')
+      : kind === 'invalid' ? t('dash.invalid')
       : kind === 'offline' ? (haveSnapshot && lastLive ? t('dash.offline_since').replace('%s', hhmm(lastLive))
                                                        : t('dash.offline'))
       : t('dash.connecting');
@@ -579,9 +591,34 @@
     });
   }
 
+  /* The page cannot show what it was asked for: the message in place of every figure, the
+   * status says so, nothing is fetched or streamed. */
+  function refuse(message, pill) {
+    const f = $('fatal');
+    f.textContent = message;
+    f.hidden = false;
+    document.body.classList.add('refused');
+    setStatus('invalid');
+    if (pill) $('status').textContent = pill;
+  }
+  /* Without the catalogue there are no texts to say it in: this one message is the page's
+   * own, in the language asked for (Dutch unless English), with the gateway's reason. */
+  function textsFailed(status, detail) {
+    const en = /^en\b/i.test(params.get('lang') || '');
+    document.documentElement.lang = en ? 'en' : 'nl';
+    refuse((en ? 'The dashboard texts could not be loaded (HTTP ' + status + ')'
+               : 'De teksten van het dashboard konden niet worden geladen (HTTP ' + status + ')') +
+           (detail ? ': ' + detail : '') + (en ? '. No figures are shown.' : '. Er worden geen cijfers getoond.'),
+           en ? 'Error: no figures' : 'Fout: geen cijfers');
+  }
+  function loadTexts(url) {
+    return fetch(withToken(url), { headers: { Accept: 'application/json' } }).then((r) => r.ok ? r.json()
+      : r.json().catch(() => ({})).then((p) => Promise.reject({ status: r.status, detail: p.detail })));
+  }
+
   function init() {
     lang = params.get('lang') || '';
-    getJSON('/api/texts' + (lang ? '?lang=' + encodeURIComponent(lang) : '')).then((r) => {
+    loadTexts('/api/texts' + (lang ? '?lang=' + encodeURIComponent(lang) : '')).then((r) => {
       T = r.texts || {};
       lang = r.lang;
       buyer = r.buyer;
@@ -589,6 +626,11 @@
       document.title = t('dash.title');
       $('title').textContent = t('dash.title');
       $('subtitle').textContent = t('dash.subtitle');
+      if (isNaN(year)) {
+        $('buyer-name').textContent = buyer;
+        refuse(t('dash.error.year').replace('%s', yearParam));
+        return;
+      }
       loadBuyers();
       buildReports();
       buildNarrativeForm();
@@ -634,7 +676,7 @@
       connect();
       loadLists();
       setInterval(loadLists, 30000);
-    });
+    }, (e) => textsFailed(e && e.status || '?', e && e.detail));
   }
   document.addEventListener('DOMContentLoaded', init);
 })();

@@ -69,7 +69,71 @@ async function firstLoad(page) {
   console.log('first load: "Laden: de cijfers worden opgehaald" / "Loading: ..."; live then not fresh: "Verouderd"');
 }
 
+/* What the page cannot show it refuses, visibly: the gateway answers 400 for a year it cannot
+ * read or a language without texts; a page that gets through anyway (served before the
+ * check, a cached copy) shows a message instead of figures, never zeros as live, and a
+ * failed texts request does not leave an empty skeleton with an uncaught error. */
+async function refusals() {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  for (const [q, field] of [['year=abc', 'year'], ['lang=de', 'lang'], ['year=2025&year=2024', 'year']]) {
+    const res = await page.goto(base + '/?' + q, { waitUntil: 'domcontentloaded' });
+    const body = await res.text();
+    if (res.status() !== 400 || !body.includes('"field":"' + field + '"')) fail(`/?${q}: ${res.status()} ${body}`);
+  }
+  const html = await (await fetch(base + '/')).text();
+  let streamed = 0;
+  await page.route('**/api/stream*', (r) => { streamed++; r.abort(); });
+  // dash.js's own guard: the page served for ?year=abc anyway
+  await page.route(/\/\?year=abc$/, (r) => r.fulfill({ status: 200, body: html,
+    headers: { 'Content-Type': 'text/html; charset=utf-8' } }));
+  await page.goto(base + '/?year=abc', { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('#fatal:not([hidden])', { timeout: 10000 });
+  const msg = await page.textContent('#fatal');
+  if (!msg.includes('Ongeldig jaar "abc"')) fail('?year=abc message: ' + msg);
+  if (await page.isVisible('#tiles')) fail('?year=abc: the tiles are shown');
+  const pill = await page.getAttribute('#status', 'class');
+  if (!pill.includes('invalid') || (await page.textContent('#status')).includes('Live')) fail('?year=abc status: ' + pill);
+  if (streamed) fail('?year=abc: the stream was opened');
+  if ((await page.$$eval('#reports a', (as) => as.map((a) => a.textContent))).length) fail('?year=abc: report links');
+  await page.screenshot({ path: path.join(outDir, 'dashboard-invalid-year.png'), fullPage: false });
+  // the texts cannot be loaded: a visible message, no uncaught error
+  await page.route('**/api/texts*', (r) => r.fulfill({ status: 400, contentType: 'application/problem+json',
+    body: JSON.stringify({ type: 'urn:mvoi:problem:invalid-argument', title: 'Bad Request', status: 400,
+                           detail: 'expected nl or en', field: 'lang' }) }));
+  for (const [u, want] of [['/', 'De teksten van het dashboard konden niet worden geladen (HTTP 400): expected nl or en'],
+                           ['/?lang=en', 'The dashboard texts could not be loaded (HTTP 400): expected nl or en']]) {
+    await page.goto(base + u, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('#fatal:not([hidden])', { timeout: 10000 });
+    const m = await page.textContent('#fatal');
+    if (!m.includes(want)) fail(`texts refused at ${u}: "${m}"`);
+  }
+  await page.screenshot({ path: path.join(outDir, 'dashboard-no-texts.png'), fullPage: false });
+  if (errors.length) fail('uncaught page errors: ' + errors.join('; '));
+  console.log('refused: ?year=abc, ?lang=de, a repeated year 400; a page without a readable year or texts says so');
+  await page.close();
+}
+
+/* Every tile's ambition carries the figure's unit; Social Return's theme row compares the
+ * realisation with the SROI obligation (the theme total's target; its ambition is 0). */
+async function ambitionsAndObligation(page) {
+  const co2 = await page.textContent('#sub-co2');
+  if (!/^Ambitie [\d.]+ kg · /.test(co2)) fail('CO2 ambition without its unit: ' + co2);
+  const sroi = await page.textContent('#sub-sroi');
+  if (!/^Ambitie € [\d.]+ · /.test(sroi)) fail('SROI ambition without the euro sign: ' + sroi);
+  const pil = await page.textContent('#sub-pilots');
+  if (!/^Ambitie 2 pilots · .* · van doel 3 pilots$/.test(pil)) fail('pilots ambition/target: ' + pil);
+  const row = await page.$('#themes .bar-row[data-theme="social_return"]');
+  const share = await row.$eval('.share-val', (x) => x.textContent);
+  const title = await row.getAttribute('title');
+  if (share !== '60 %') fail(`Social Return theme "${share}", expected "60 %" (€ 6.000 of the € 10.000 obligation)`);
+  if (!title || !title.includes('Verplichting € 10.000')) fail('Social Return theme title: ' + title);
+  console.log(`ambitions: "${co2}" / "${sroi}"; Social Return ${share} (${title})`);
+}
+
 try {
+  await refusals().catch((e) => fail(e.message.split("\n")[0]));
   const page = ctx.pages()[0] || await ctx.newPage();
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
   page.on('pageerror', (e) => fail('page error: ' + e.message));
@@ -175,6 +239,7 @@ try {
   const sroi = await page.textContent('#val-sroi');
   if (sroi !== '€ 5.000') fail(`SROI tile "${sroi}", expected "€ 5.000" (500,000 cents)`);   // 250000 x 2 cents
   if (await page.textContent('#unit-sroi')) fail('SROI tile keeps a unit after the euro sign');
+  await ambitionsAndObligation(page);
   // the quarterly chart names its two bars
   const legend = await page.$$eval('#trend svg text.trend-legend', (ts) => ts.map((x) => x.textContent));
   if (legend.join('|') !== 'Ambitie|Realisatie') fail(`trend legend "${legend.join('|')}"`);

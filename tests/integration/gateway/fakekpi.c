@@ -195,6 +195,13 @@ static void seed(void)
             t->t.has_theme = true, t->t.theme = th;
             t->t.ambition = 100 * th * k;
             t->t.realisation = 60 * th * k;
+            if (k == 2 && th == 6) {
+                /* SROI: the obligation (pct x contract value) is the target; no ambition
+                 * is recorded for it (docs/domain.md, plan 5f) */
+                t->t.ambition = 0;
+                t->t.has_target = true, t->t.target = 1000000;
+                t->t.realisation = 600000;
+            }
             t->t.seq = ++g_seq;
         }
     }
@@ -291,6 +298,60 @@ static void replay(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     reply(sock, id, req, &env);
 }
 
+/* A KpiSeriesQuery, answered as the aggregator does. */
+static void series(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    /* as kpi_service.c answers: from_year required (1900..2999), to_year defaults to it,
+     * the quarters dense, every one with its key */
+    const Mvoi__KpiSeriesQuery *sq = req->kpi_series_query;
+    uint32_t from = sq->from_year, to = sq->to_year ? sq->to_year : sq->from_year;
+    if (!sq->has_kpi || sq->kpi < 1 || sq->kpi > 6) {
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_series_query.kpi",
+              "kpi must be 1..6");
+        return;
+    }
+    if (from < 1900 || from > 2999) {
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+              "kpi_series_query.from_year", "from_year must be 1900..2999");
+        return;
+    }
+    if (to < from || to > 2999 || to - from >= 50) {
+        error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+              "kpi_series_query.to_year", "to_year must be from_year..2999");
+        return;
+    }
+    const char *b = sq->buyer && *sq->buyer ? sq->buyer : req->buyer;
+    size_t n = (size_t)(to - from + 1) * 4;
+    Mvoi__KpiTotal *v = calloc(n, sizeof *v);
+    Mvoi__KpiTotal **pv = calloc(n, sizeof *pv);
+    char (*keys)[160] = calloc(n, sizeof *keys);
+    Mvoi__KpiSeries s = MVOI__KPI_SERIES__INIT;
+    for (uint32_t y = from; y <= to; y++)
+        for (uint32_t q = 1; q <= 4; q++) {
+            size_t i = s.n_totals++;
+            snprintf(keys[i], sizeof keys[i], "kpi.%s.%s.%u-q%u", b, s_kpis[sq->kpi], y, q);
+            total_t *t = find(keys[i], false, 0, 0, 0, NULL);
+            if (t) {
+                v[i] = t->t;
+            } else {
+                mvoi__kpi_total__init(&v[i]);
+                v[i].key = keys[i];
+                v[i].buyer = (char *)b;
+                v[i].has_kpi = v[i].has_year = v[i].has_quarter = true;
+                v[i].kpi = sq->kpi, v[i].year = y, v[i].quarter = q;
+            }
+            pv[i] = &v[i];
+        }
+    s.totals = pv;
+    env.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
+    env.kpi_series = &s;
+    reply(sock, id, req, &env);
+    free(v);
+    free(pv);
+    free(keys);
+}
+
 static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -360,20 +421,9 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         reply(sock, id, req, &env);
         return;
     }
-    case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY: {
-        Mvoi__KpiSeries s = MVOI__KPI_SERIES__INIT;
-        Mvoi__KpiTotal **v = calloc(g_n + 1, sizeof *v);
-        for (size_t i = 0; i < g_n; i++)
-            if (g_tot[i].t.kpi == req->kpi_series_query->kpi && !strstr(g_tot[i].key, ".tender.") &&
-                !strstr(g_tot[i].key, ".theme."))
-                v[s.n_totals++] = &g_tot[i].t;
-        s.totals = v;
-        env.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
-        env.kpi_series = &s;
-        reply(sock, id, req, &env);
-        free(v);
+    case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY:
+        series(sock, id, req);
         return;
-    }
     default:
         error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
     }
@@ -383,6 +433,17 @@ static Mvoi__Tender *tender_find(const char *id)
 {
     for (size_t i = 0; i < g_ntenders; i++)
         if (id && strcmp(g_tenders[i]->id, id) == 0)
+            return g_tenders[i];
+    return NULL;
+}
+
+/* As the calendar: a tender id is one buyer's (two buyers may use the same id). */
+static Mvoi__Tender *tender_find_of(const char *buyer, const char *id)
+{
+    const char *b = buyer && *buyer ? buyer : "heerlen";
+    for (size_t i = 0; i < g_ntenders; i++)
+        if (id && strcmp(g_tenders[i]->id, id) == 0 && g_tenders[i]->buyer &&
+            strcmp(g_tenders[i]->buyer, b) == 0)
             return g_tenders[i];
     return NULL;
 }
@@ -422,7 +483,7 @@ static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         health(sock, id, req, "calendar");
         return;
     case MVOI__ENVELOPE__BODY_GET_TENDER: {
-        Mvoi__Tender *t = tender_find(req->get_tender->id);
+        Mvoi__Tender *t = tender_find_of(req->buyer, req->get_tender->id);
         if (!t) {
             error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id", "no such tender");
             return;
@@ -466,7 +527,7 @@ static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
                   "register_tender.tender.value_cents", "must not be negative");
             return;
         }
-        if (tender_find(in->id)) {
+        if (tender_find_of(req->buyer, in->id)) {
             error(sock, id, req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, "register_tender.tender.id",
                   "a tender with this id exists");
             return;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "gwt.h"
 
@@ -545,4 +546,135 @@ Test(gateway_it, gap_resnapshots_only_the_buyer_it_hit)
     cr_expect_eq(s_metric("mvoi_gateway_buyer_snapshots_total"), snaps + 1);
     cr_expect_eq(s_metric("mvoi_gateway_buyer_loads_total"), 2, "no other buyer was loaded");
     cr_expect_eq(s_realisation("landgraaf", "kpi.landgraaf.co2.2026"), -1);
+}
+
+/* A tender created for another buyer than the default: its Location names the buyer, and
+ * GETting that Location finds it (the same id without the buyer is the default buyer's:
+ * not there). Without ?buyer= the Location stays the plain path. */
+Test(gateway_it, created_location_names_the_buyer)
+{
+    s_up(NULL);
+    gwt_resp_t r;
+    const char *A = AUTH(GWT_TOKEN_ADMIN) JSON_CT;
+    cr_assert_eq(s_req("POST", "/api/tenders?buyer=venlo", A,
+                       "{\"tender\":{\"id\":\"GWT-9\",\"title\":\"Groenonderhoud Venlo\"}}", &r),
+                 201, "%s", r.body);
+    cr_expect_str_eq(r.location, "/api/tenders/GWT-9?buyer=venlo");
+    char loc[256];
+    snprintf(loc, sizeof loc, "%s", r.location);
+    gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", loc, NULL, NULL, &r), 200, "GET %s: %s", loc, r.body);
+    json_t *o = gwt_json(&r);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "id")), "GWT-9");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "buyer")), "venlo");
+    json_decref(o);
+    gwt_resp_free(&r);
+    s_expect("GET", "/api/tenders/GWT-9", NULL, NULL, 404, "id");   /* heerlen has none */
+    /* the default buyer's tender: the plain path still resolves */
+    cr_assert_eq(s_req("POST", "/api/tenders", A, "{\"tender\":{\"id\":\"GWT-10\"}}", &r), 201,
+                 "%s", r.body);
+    cr_expect_str_eq(r.location, "/api/tenders/GWT-10");
+    gwt_resp_free(&r);
+    /* naming the default buyer keeps it in the Location: a reader with another default
+     * resolves it the same */
+    cr_assert_eq(s_req("POST", "/api/tenders?buyer=heerlen", A,
+                       "{\"tender\":{\"id\":\"GWT-11\"}}", &r), 201, "%s", r.body);
+    cr_expect_str_eq(r.location, "/api/tenders/GWT-11?buyer=heerlen");
+    gwt_resp_free(&r);
+}
+
+/* A parameter given twice is refused by name on every route (MHD's lookup took the first,
+ * the query decoder the last); a NUL (%00) in a path id or a parameter is refused, not cut. */
+Test(gateway_it, repeated_parameters_and_nul_refused)
+{
+    s_up(NULL);
+    s_expect("GET", "/api/tenders?year=2025&year=2024", NULL, NULL, 400, "year");
+    s_expect("GET", "/api/tenders?buyer=heerlen&buyer=venlo", NULL, NULL, 400, "buyer");
+    s_expect("GET", "/api/tenders?view=upcoming&view=list", NULL, NULL, 400, "view");
+    s_expect("GET", "/api/kpi?buyer=venlo&buyer=heerlen", NULL, NULL, 400, "buyer");
+    s_expect("GET", "/api/report?year=2026&format=pdf&format=html", NULL, NULL, 400, "format");
+    s_expect("GET", "/?year=2026&year=2025", NULL, NULL, 400, "year");
+    s_expect("GET", "/api/texts?lang=en&lang=nl", NULL, NULL, 400, "lang");
+    s_expect("GET", "/api/kpi?access_token=a&access_token=b", NULL, NULL, 400, "access_token");
+    s_expect("GET", "/api/tenders/T-1%00x", NULL, NULL, 400, "id");
+    s_expect("GET", "/api/measurements/m%00", NULL, NULL, 400, "id");
+    s_expect("GET", "/healthz%00x", NULL, NULL, 400, "path");
+    s_expect("GET", "/api/tenders?title=a%00b", NULL, NULL, 400, "title");
+    s_expect("GET", "/api/kpi?prefix=kpi.heerlen.%00", NULL, NULL, 400, "prefix");
+    /* a lone percent sign or %000 text elsewhere is not a NUL in the path */
+    s_expect("GET", "/api/tenders/T-1", NULL, NULL, 200, NULL);
+    s_expect("GET", "/api/tenders?year=2026", NULL, NULL, 200, NULL);
+}
+
+/* The dashboard page refuses what it cannot show: a year it cannot read (it would show
+ * zeros as live), a language without texts, a trend KPI that does not exist. */
+Test(gateway_it, page_parameters_checked)
+{
+    s_up(NULL);
+    s_expect("GET", "/?year=abc", NULL, NULL, 400, "year");
+    s_expect("GET", "/?year=2026x", NULL, NULL, 400, "year");
+    s_expect("GET", "/?year=%202026", NULL, NULL, 400, "year");
+    s_expect("GET", "/?year=1999", NULL, NULL, 400, "year");
+    s_expect("GET", "/?year=", NULL, NULL, 400, "year");
+    s_expect("GET", "/?lang=de", NULL, NULL, 400, "lang");
+    s_expect("GET", "/?trend=happiness", NULL, NULL, 400, "trend");
+    s_expect("GET", "/?quarter=2", NULL, NULL, 400, "quarter");
+    s_expect("GET", "/benchmark?year=abc", NULL, NULL, 400, "year");
+    s_expect("GET", "/benchmark?lang=de", NULL, NULL, 400, "lang");
+    gwt_resp_t r;
+    cr_assert_eq(s_req("GET", "/?lang=de", NULL, NULL, &r), 400);
+    cr_expect(strstr(r.body, "nl or en") != NULL, "names the languages: %s", r.body);
+    gwt_resp_free(&r);
+    s_expect("GET", "/?year=2026&lang=en&trend=sroi&buyer=venlo", NULL, NULL, 200, NULL);
+    s_expect("GET", "/?lang=nl", NULL, NULL, 200, NULL);
+    s_expect("GET", "/benchmark?year=2026&lang=en", NULL, NULL, 200, NULL);
+}
+
+/* GET /api/kpi/{kpi}: both years optional (the current year by default, to_year alone is
+ * that year), and every total of the series carries its key, the stored ones too. */
+Test(gateway_it, kpi_series_defaults_and_keys)
+{
+    s_up(NULL);
+    gwt_resp_t r;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    int this_year = tm.tm_year + 1900;
+    struct { const char *path; int from, to; } c[] = {
+        { "/api/kpi/co2", this_year, this_year },
+        { "/api/kpi/co2?to_year=2026", 2026, 2026 },
+        { "/api/kpi/co2?from_year=2025", 2025, 2025 },
+        { "/api/kpi/co2?from_year=2025&to_year=2026", 2025, 2026 },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        cr_assert_eq(s_req("GET", c[i].path, NULL, NULL, &r), 200, "%s: %s", c[i].path, r.body);
+        json_t *o = gwt_json(&r);
+        json_t *tots = json_object_get(o, "totals");
+        cr_expect_eq(json_array_size(tots), (size_t)(c[i].to - c[i].from + 1) * 4, "%s: %s",
+                     c[i].path, r.body);
+        size_t j;
+        json_t *t;
+        json_array_foreach(tots, j, t) {
+            char want[96];
+            int y = c[i].from + (int)j / 4, q = (int)j % 4 + 1;
+            snprintf(want, sizeof want, "kpi.heerlen.co2.%d-q%d", y, q);
+            const char *k = json_string_value(json_object_get(t, "key"));
+            cr_expect(k && strcmp(k, want) == 0, "%s total %zu: key '%s', want '%s'", c[i].path,
+                      j, k ? k : "(none)", want);
+        }
+        json_decref(o);
+        gwt_resp_free(&r);
+    }
+    /* a stored quarter keeps its figure under its key: Q2 2026 of the fake is 50000*5*2 */
+    cr_assert_eq(s_req("GET", "/api/kpi/co2?from_year=2026", NULL, NULL, &r), 200);
+    json_t *o = gwt_json(&r);
+    json_t *q2 = json_array_get(json_object_get(o, "totals"), 1);
+    json_t *re = json_object_get(q2, "realisation");
+    long long v = json_is_string(re) ? atoll(json_string_value(re)) : json_integer_value(re);
+    cr_expect_eq(v, 500000, "%s", r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+    /* an explicit bad year still is the service's refusal */
+    s_expect("GET", "/api/kpi/co2?from_year=0", NULL, NULL, 422, "from_year");
+    s_expect("GET", "/api/kpi/co2?from_year=2026&to_year=2025", NULL, NULL, 422, "to_year");
 }

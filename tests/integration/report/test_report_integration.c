@@ -429,6 +429,27 @@ static void s_check_xlsx(const char *path, uint32_t y, uint32_t q, bool en)
     cr_expect_eq(notice, time(NULL) < timegm(&end), "xlsx provisional notice %d", notice);
 }
 
+/* The MVI Platform export of Q2: its status row, then KPIs 1, 2, 6 of the quarter. */
+static void s_check_mvi(const char *path)
+{
+    char *mvi = s_slurp(path, NULL);
+    char line[256], num[64];
+    x_val_t f = x_col(1, YEAR, 2, 0), s = x_col(2, YEAR, 2, 0), p = x_col(6, YEAR, 2, 0);
+    cr_expect(strstr(mvi, "eenheid\r\nheerlen;2026;2;0;voorlopig;0;ja_nee\r\n"), "mvi status");
+    snprintf(line, sizeof line, "heerlen;2026;2;1;fairtrade_producten;%" PRId64 ";producten\r\n", f.v[R]);
+    cr_expect(strstr(mvi, line), "mvi: %s", line);
+    x_fmt(num, s.v[R], 2, 2, 0, ',');
+    snprintf(line, sizeof line, "heerlen;2026;2;2;sroi_besteed_sociaal;%s;EUR\r\n", num);
+    cr_expect(strstr(mvi, line), "mvi: %s", line);
+    snprintf(line, sizeof line, "heerlen;2026;2;6;pilottrajecten_gepland;%" PRId64 ";pilots\r\n",
+             p.v[A]);
+    cr_expect(strstr(mvi, line), "mvi: %s", line);
+    snprintf(line, sizeof line, "heerlen;2026;2;6;pilots_gerealiseerd;%" PRId64 ";pilots\r\n",
+             p.v[R]);
+    cr_expect(strstr(mvi, line), "mvi: %s", line);
+    free(mvi);
+}
+
 /* A child's log into the test's output: the fixture's temp dir is removed after it. */
 static void s_show_log(const char *dir, const char *name)
 {
@@ -500,23 +521,7 @@ Test(report_it, known_quarter_all_formats)
     s_expect_summary_pilots(html, 2);
     free(html);
 
-    /* MVI Platform export: KPIs 1, 2, 6 of the quarter */
-    char *mvi = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM), NULL);
-    char line[256], num[64];
-    x_val_t f = x_col(1, YEAR, 2, 0), s = x_col(2, YEAR, 2, 0), p = x_col(6, YEAR, 2, 0);
-    cr_expect(strstr(mvi, "eenheid\r\nheerlen;2026;2;0;voorlopig;0;ja_nee\r\n"), "mvi status");
-    snprintf(line, sizeof line, "heerlen;2026;2;1;fairtrade_producten;%" PRId64 ";producten\r\n", f.v[R]);
-    cr_expect(strstr(mvi, line), "mvi: %s", line);
-    x_fmt(num, s.v[R], 2, 2, 0, ',');
-    snprintf(line, sizeof line, "heerlen;2026;2;2;sroi_besteed_sociaal;%s;EUR\r\n", num);
-    cr_expect(strstr(mvi, line), "mvi: %s", line);
-    snprintf(line, sizeof line, "heerlen;2026;2;6;pilottrajecten_gepland;%" PRId64 ";pilots\r\n",
-             p.v[A]);
-    cr_expect(strstr(mvi, line), "mvi: %s", line);
-    snprintf(line, sizeof line, "heerlen;2026;2;6;pilots_gerealiseerd;%" PRId64 ";pilots\r\n",
-             p.v[R]);
-    cr_expect(strstr(mvi, line), "mvi: %s", line);
-    free(mvi);
+    s_check_mvi(s_path(rep, MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM));
 
     /* The PDF as PNG pages (pdftoppm), and the HTML as PNG by headless Chromium. */
     char cmd[2048];
