@@ -25,8 +25,12 @@ int kpi_total_load(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *t)
         return rc;
     if (v.mv_size < VAL_FIXED + 3 || k.mv_size >= KPI_KEY_MAX)
         return -ENOENT;   /* not ours; treated as absent */
+    /* key may be t->key itself (a caller that named the total in it): kept before t is
+     * cleared, or the series query answered every stored quarter with an empty key */
+    char kb[KPI_KEY_MAX];
+    memcpy(kb, key, k.mv_size);
     memset(t, 0, sizeof *t);
-    memcpy(t->key, key, k.mv_size);
+    memcpy(t->key, kb, k.mv_size);
     const uint8_t *p = v.mv_data;
     int64_t *f[6] = { &t->ambition, &t->realisation, &t->projects, &t->target,
                       &t->denominator, &t->count };

@@ -285,6 +285,14 @@ Test(kpi, co2_measurement_feeds_every_dimension)
     kpi_total_to_pb(&t, &pb);
     cr_assert_str_eq(pb.unit, "g");
     cr_assert_eq(pb.kpi, MVOI__KPI__KPI_CO2);
+    /* named in the total's own key buffer, as the series query does: the key survives */
+    get_t g = { NULL };
+    memset(&g.t, 0, sizeof g.t);
+    snprintf(g.t.key, sizeof g.t.key, "kpi.heerlen.co2.2026-q2");
+    g.key = g.t.key;
+    cr_assert_eq(store_read(s_store, s_get, &g), 0);
+    cr_expect_str_eq(g.t.key, "kpi.heerlen.co2.2026-q2", "the series answered key \"\"");
+    cr_expect_eq(g.t.realisation, 27830000);
 }
 
 Test(kpi, phases_and_units)
