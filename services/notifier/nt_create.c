@@ -181,6 +181,18 @@ static int s_put_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const cha
     return rc;
 }
 
+bool nt_plan_is_recipient(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind kind,
+                          const char *email)
+{
+    Mvoi__Person conf[3];
+    s_list_t l = { .n = 0 };
+    s_by_kind(s, t, kind, conf, &l);
+    for (size_t i = 0; i < l.n; i++)
+        if (email && l.v[i]->email && strcasecmp(l.v[i]->email, email) == 0)
+            return true;
+    return false;
+}
+
 int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
 {
     Mvoi__Tender none = MVOI__TENDER__INIT;
@@ -224,6 +236,9 @@ int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
     } else if (n->kind == K(SDG_DIALOGUE)) {
         r.n_attendees = l.n;
         r.attendees = l.v;
+    } else if (n->kind == K(DELIVERY_FAILED)) {
+        r.n_attendees = n->n_others;
+        r.attendees = (Mvoi__Person **)n->others;
     }
     int rc = 0;
     char id[512];
@@ -237,7 +252,7 @@ int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
         rc = s_put_one(s, txn, &r, id, &all[i], 1, l.v[i]->name, "mail");
     }
     if (rc == 0 && s->webhook) {
-        snprintf(id, sizeof id, "%s#webhook", key);
+        snprintf(id, sizeof id, "%s" NT_WEBHOOK_SUFFIX, key);
         rc = s_put_one(s, txn, &r, id, all, l.n, NULL, "webhook");
     }
     return rc;

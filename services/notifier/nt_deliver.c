@@ -73,8 +73,58 @@ static int s_after_sent(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, int64_
     return rc;
 }
 
+/* Chains that go on when a copy is dead: the next ambition reminder and the escalation to
+ * the budget holder (a wrong leader's address must not end them: the escalation is how
+ * someone else hears of it), and the next quarter's report. A dead invitation does not
+ * count as invited. */
+static bool s_chain_survives_dead(const Mvoi__Reminder *r)
+{
+    return r->kind == K(AMBITION_MISSING) || r->kind == K(AMBITION_ESCALATION) ||
+           r->kind == K(QUARTERLY_REPORT);
+}
+
+/* The other copies of a dead copy's message (same tender, kind, ordinal and version, by
+ * mail, not cancelled): who they were for and which were delivered (SENT; an unconfirmed
+ * one is not known to be). */
+typedef struct {
+    const Mvoi__Reminder *dead;
+    Mvoi__Person p[MAX_RCPT], *all[MAX_RCPT], *ok[MAX_RCPT];
+    size_t n_all, n_ok;
+} s_siblings_t;
+
+static int s_sibling(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg)
+{
+    (void)s;
+    (void)txn;
+    s_siblings_t *sb = arg;
+    const Mvoi__Reminder *d = sb->dead;
+    if (strcmp(r->id, d->id) == 0 || r->kind != d->kind || r->ordinal != d->ordinal ||
+        r->schedule_version != d->schedule_version || r->state == ST(CANCELLED) ||
+        (r->channel && strcmp(r->channel, "webhook") == 0) || !r->n_recipients ||
+        sb->n_all == MAX_RCPT)
+        return 0;
+    Mvoi__Person *p = &sb->p[sb->n_all];
+    mvoi__person__init(p);
+    p->email = strdup(r->recipients[0]);
+    p->name = r->recipient_name ? strdup(r->recipient_name) : NULL;
+    sb->all[sb->n_all++] = p;
+    if (r->state == ST(SENT))
+        sb->ok[sb->n_ok++] = p;
+    return 0;
+}
+
+static void s_siblings_free(s_siblings_t *sb)
+{
+    for (size_t i = 0; i < sb->n_all; i++) {
+        free(sb->p[i].email);
+        free(sb->p[i].name);
+    }
+}
+
 /* A dead letter is that recipient's only: the coordinator is told which copy, to whom and
- * why (not for the coordinator's own reports, which would loop). */
+ * why (not for the coordinator's own reports, which would loop), and what the message's
+ * other recipients got so far (the report said "the others did receive it" also when there
+ * was no other, or when every copy failed). */
 static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, int64_t now)
 {
     if (r->kind == K(DELIVERY_FAILED) || (r->channel && strcmp(r->channel, "webhook") == 0))
@@ -100,7 +150,20 @@ static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r,
     none.id = tid;
     none.title = r->tender && r->tender->title ? r->tender->title : r->title;
     n.t = &none;
-    return nt_plan_create(s, txn, &n);
+    s_siblings_t *sb = calloc(1, sizeof *sb);
+    if (!sb)
+        return -ENOMEM;
+    sb->dead = r;
+    int rc = nt_store_each_of_tender(s, txn, r->buyer, r->tender_id, s_sibling, sb);
+    n.others = sb->all;
+    n.n_others = sb->n_all;
+    n.added = sb->ok;
+    n.n_added = sb->n_ok;
+    if (!rc)
+        rc = nt_plan_create(s, txn, &n);
+    s_siblings_free(sb);
+    free(sb);
+    return rc;
 }
 
 static int s_done_txn(MDB_txn *txn, void *arg)
@@ -160,7 +223,8 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
     rc = nt_store_put(s, txn, r);
     if (!rc)
         rc = nt_store_emit(s, txn, topic, r);
-    if (!rc && (outcome == NT_OK || outcome == NT_UNCONFIRMED))
+    if (!rc && (outcome == NT_OK || outcome == NT_UNCONFIRMED ||
+                (r->state == ST(DEAD) && s_chain_survives_dead(r))))
         rc = s_after_sent(s, txn, r, now);
     if (!rc && r->state == ST(DEAD))
         rc = s_report_dead(s, txn, r, now);
@@ -296,16 +360,13 @@ static void s_deliver(nt_service_t *s, Mvoi__Reminder *r)
         char *body = NULL;
         rc = nt_msg_webhook_body(&s->msg, s->tpl, r, &body);
         char key[600];
-        snprintf(key, sizeof key, "%s", r->id);
-        char *hash = strchr(key, '#');
-        if (hash)
-            *hash = 0;
+        nt_webhook_id(r->id, key, sizeof key);
         if (!rc)
             rc = nt_sender_webhook(s->sender, key, body, s_on_sent, f);
         free(body);
     } else {
         nt_buf_t mail = { 0 };
-        rc = nt_msg_mail(&s->msg, r, &mail);
+        rc = nt_msg_mail(&s->msg, r, clock_now_ms(), &mail);
         const char *rc_list[MAX_RCPT + 1];
         size_t n = 0;
         for (size_t i = 0; i < r->n_recipients && n < MAX_RCPT; i++)

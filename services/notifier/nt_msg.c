@@ -64,7 +64,9 @@ static nt_person_t s_split(const char *s, char *buf, size_t cap)
     return p;
 }
 
-char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r)
+/* DTSTAMP: when the iCalendar object is created (RFC 5545 3.8.7.2), the same moment as
+ * the mail's Date:. */
+char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, int64_t now_ms)
 {
     if (!s_is_ics(r) || !r->uid)
         return NULL;
@@ -78,7 +80,7 @@ char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r)
         return NULL;
     nt_ics_t in = {
         .cancel = r->kind == K(KICKOFF_CANCELLED), .uid = r->uid, .sequence = r->sequence,
-        .dtstamp_ms = r->created_ms ? r->created_ms : r->due_ms,
+        .dtstamp_ms = now_ms,
         .start_ms = r->meeting_start_ms, .end_ms = r->meeting_end_ms, .summary = subj,
         .description = body, .location = cfg->location,
         .organizer = s_split(r->organizer, ob, sizeof ob), .attendees = att, .n_attendees = n,
@@ -90,20 +92,128 @@ char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r)
     return ics;
 }
 
-/* RFC 2047 encoded word for a header value with non-ASCII bytes. */
-static void s_header_text(nt_buf_t *b, const char *s)
+static bool s_ctl(char c) { return (unsigned char)c < 0x20 || c == 0x7f; }
+
+/* A header value never carries a control character: a CR or LF would end the header and
+ * let the input start one of its own (a title with "\r\nBcc: ..."), and the others have no
+ * place in a header either. A run of them (a CRLF) is written as one space. Returns a
+ * malloc'ed copy. */
+static char *s_clean(const char *s)
 {
-    bool ascii = true;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            ascii = false;
-    if (ascii) {
-        nt_buf_puts(b, s);
+    char *c = strdup(s ? s : ""), *w = c;
+    for (const char *p = c; c && *p; p++) {
+        if (!s_ctl(*p))
+            *w++ = *p;
+        else if (!s_ctl(p[1]))
+            *w++ = ' ';
+    }
+    if (c)
+        *w = 0;
+    return c;
+}
+
+static void s_header_value(nt_buf_t *b, const char *s)
+{
+    char *c = s_clean(s);
+    if (!c)
+        b->err = -ENOMEM;
+    else
+        nt_buf_puts(b, c);
+    free(c);
+}
+
+/* "Name: value" CRLF, the value cleaned. */
+static void s_header_field(nt_buf_t *b, const char *name, const char *value)
+{
+    nt_buf_printf(b, "%s: ", name);
+    s_header_value(b, value);
+    nt_buf_puts(b, "\r\n");
+}
+
+static bool s_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* RFC 2047 encoded words of s, folded: each word at most 75 characters (42 bytes, 56 of
+ * base64: 68, so "Subject: " and the first word fit 78), on a line of its own after the
+ * first, and never cut inside a UTF-8 character
+ * (each word must decode on its own, RFC 2047 5). */
+#define S_EW_BYTES 42
+static void s_encoded_words(nt_buf_t *b, const char *s)
+{
+    size_t n = strlen(s), i = 0;
+    do {
+        size_t take = n - i < S_EW_BYTES ? n - i : S_EW_BYTES;
+        while (take < n - i && take > 1 && ((unsigned char)s[i + take] & 0xC0) == 0x80)
+            take--;
+        nt_buf_puts(b, i ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
+        nt_buf_base64(b, s + i, take, 0);
+        nt_buf_puts(b, "?=");
+        i += take;
+    } while (i < n);
+}
+
+/* Unstructured text (Subject): as it is when ASCII, folded at spaces to keep lines near 78
+ * characters (RFC 5322 2.1.1; a long title gave one line of 1162); encoded words when it
+ * holds non-ASCII or a word too long to fold. col: where the value starts on its line. */
+#define S_FOLD_AT 76
+static void s_header_text(nt_buf_t *b, const char *s, size_t col)
+{
+    char *c = s_clean(s);
+    if (!c) {
+        b->err = -ENOMEM;
         return;
     }
-    nt_buf_puts(b, "=?UTF-8?B?");
-    nt_buf_base64(b, s, strlen(s), 0);
-    nt_buf_puts(b, "?=");
+    bool long_word = false;
+    for (const char *p = c; *p; p += strcspn(p, " "), p += *p == ' ')
+        if (strcspn(p, " ") > 900)
+            long_word = true;
+    if (!s_ascii(c) || long_word) {
+        s_encoded_words(b, c);
+        free(c);
+        return;
+    }
+    for (const char *p = c; *p;) {
+        size_t w = strcspn(p + (*p == ' '), " ") + (*p == ' ');
+        if (*p == ' ' && w > 1 && col + w > S_FOLD_AT && col > 1) {
+            nt_buf_puts(b, "\r\n");   /* folding: CRLF before the space */
+            col = 0;
+        }
+        nt_buf_put(b, p, w);
+        col += w;
+        p += w;
+    }
+    free(c);
+}
+
+/* A display name (RFC 5322 3.2.5 phrase): encoded words when not ASCII; a quoted-string
+ * (\\ and " escaped) when it holds a special, so "d'Hondt, Anne-Marie" stays one address
+ * and "Jan \"JJ\" Jansen (inkoop)" keeps its quotes and parentheses; else as it is. */
+static void s_phrase(nt_buf_t *b, const char *name)
+{
+    char *c = s_clean(name);
+    if (!c) {
+        b->err = -ENOMEM;
+        return;
+    }
+    if (!s_ascii(c)) {
+        s_encoded_words(b, c);
+    } else if (c[strcspn(c, "()<>[]:;@\\,.\"")]) {
+        nt_buf_puts(b, "\"");
+        for (const char *p = c; *p; p++) {
+            if (*p == '\\' || *p == '"')
+                nt_buf_puts(b, "\\");
+            nt_buf_put(b, p, 1);
+        }
+        nt_buf_puts(b, "\"");
+    } else {
+        nt_buf_puts(b, c);
+    }
+    free(c);
 }
 
 static void s_part(nt_buf_t *b, const char *boundary, const char *ctype, const char *disp,
@@ -179,24 +289,26 @@ static void s_html(nt_buf_t *h, const char *subject, char *text)
     nt_buf_puts(h, footer ? "</p></body></html>\n" : "</body></html>\n");
 }
 
-/* "Name <address>" as a header value (the name RFC 2047-encoded when not ASCII). */
+/* "Name <address>" as a header value (the name a phrase: s_phrase). */
 static void s_addr(nt_buf_t *b, const char *name, const char *email)
 {
     if (name && *name) {
-        s_header_text(b, name);
-        nt_buf_printf(b, " <%s>", email);
+        s_phrase(b, name);
+        nt_buf_puts(b, " <");
+        s_header_value(b, email);
+        nt_buf_puts(b, ">");
     } else {
-        nt_buf_puts(b, email);
+        s_header_value(b, email);
     }
 }
 
-int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
+int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, int64_t now, nt_buf_t *b)
 {
     char *subj = NULL, *text = NULL;
     int rc = nt_msg_render(cfg, r, &subj, &text);
     if (rc)
         return rc;
-    char *ics = nt_msg_ics(cfg, r);
+    char *ics = nt_msg_ics(cfg, r, now);
     nt_buf_t html = { 0 };
     s_html(&html, subj, text);
 
@@ -206,7 +318,7 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
     else
         nt_msg_message_id(mid, sizeof mid, r->id, cfg->mail_from);
     nt_sha256_hex(r->id, hex, 16);
-    time_t t = (time_t)((r->created_ms ? r->created_ms : r->due_ms) / 1000);
+    time_t t = (time_t)(now / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
@@ -217,19 +329,25 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *b)
     nt_person_t org = s_split(r->organizer ? r->organizer : cfg->mail_from, ob, sizeof ob);
     nt_buf_puts(b, "From: ");
     s_addr(b, org.name, org.email);
-    nt_buf_printf(b, "\r\nSender: %s\r\nTo: ", cfg->mail_from);
+    nt_buf_puts(b, "\r\nSender: ");
+    s_header_value(b, cfg->mail_from);
+    nt_buf_puts(b, "\r\nTo: ");
     for (size_t i = 0; i < r->n_recipients; i++) {
         nt_buf_puts(b, i ? ",\r\n " : "");
         s_addr(b, r->n_recipients == 1 ? r->recipient_name : NULL, r->recipients[i]);
     }
     nt_buf_puts(b, "\r\nSubject: ");
-    s_header_text(b, subj);
-    nt_buf_printf(b, "\r\nDate: %s\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n", date, mid);
+    s_header_text(b, subj, strlen("Subject: "));
+    nt_buf_printf(b, "\r\nDate: %s\r\nMessage-ID: ", date);
+    s_header_value(b, mid);
+    nt_buf_puts(b, "\r\nMIME-Version: 1.0\r\n");
     nt_buf_printf(b, "Content-Language: %s\r\n", text_lang_name(cfg->lang));
-    nt_buf_printf(b, "X-MVOI-Reminder: %s\r\nX-MVOI-Kind: %s\r\nX-MVOI-Buyer: %s\r\n"
-                     "X-MVOI-Tender: %s\r\nX-MVOI-Due: %s\r\nAuto-Submitted: auto-generated\r\n",
-                  r->id, kind ? kind : "?", r->buyer ? r->buyer : "",
-                  r->tender_id ? r->tender_id : "", due);
+    s_header_field(b, "X-MVOI-Reminder", r->id);
+    s_header_field(b, "X-MVOI-Kind", kind ? kind : "?");
+    s_header_field(b, "X-MVOI-Buyer", r->buyer);
+    s_header_field(b, "X-MVOI-Tender", r->tender_id);
+    s_header_field(b, "X-MVOI-Due", due);
+    nt_buf_puts(b, "Auto-Submitted: auto-generated\r\n");
     const char *method = r->kind == K(KICKOFF_CANCELLED) ? "CANCEL" : "REQUEST";
     char bm[40], ba[40];
     snprintf(bm, sizeof bm, "mixed-%s", hex);
@@ -268,6 +386,14 @@ int nt_template_parse(const char *name, nt_template_t *out)
     else
         return -EINVAL;
     return 0;
+}
+
+void nt_webhook_id(const char *reminder_id, char *out, size_t cap)
+{
+    size_t n = strlen(reminder_id), sl = strlen(NT_WEBHOOK_SUFFIX);
+    if (n >= sl && strcmp(reminder_id + n - sl, NT_WEBHOOK_SUFFIX) == 0)
+        n -= sl;
+    snprintf(out, cap, "%.*s", (int)n, reminder_id);
 }
 
 int nt_msg_webhook_body(const nt_msg_cfg_t *cfg, nt_template_t tpl, const Mvoi__Reminder *r,

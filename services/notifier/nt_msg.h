@@ -42,10 +42,16 @@ void nt_text_date_long(text_lang_t lang, char *buf, size_t cap, int64_t days);
 void nt_text_when(text_lang_t lang, char *buf, size_t cap, int64_t start_ms, int64_t end_ms);
 void nt_text_date_iso(char *buf, size_t cap, int64_t days);
 /* The .ics of a kick-off reminder kind (invitation REQUEST, cancellation CANCEL); NULL for
- * other kinds. */
-char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r);
-/* The whole e-mail (CRLF line endings). */
-int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, nt_buf_t *out);
+ * other kinds. DTSTAMP is now_ms (when the object is created for sending, RFC 5545
+ * 3.8.7.2). */
+char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, int64_t now_ms);
+/* The whole e-mail (CRLF line endings). now_ms: when this copy is rendered to be sent, its
+ * Date: and DTSTAMP (RFC 5322 3.6.1); not the planning time, which dated a reminder sent
+ * months later at its planning. The Message-ID and boundaries come from the id, the same
+ * on every attempt. Every header value is free of control characters (a CR or LF in a
+ * title or name is a space): input never adds a header. */
+int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, int64_t now_ms,
+                nt_buf_t *out);
 /* "<hex.mvoi@domain>" from the reminder id and mail_from's domain. A domain is at most 253
  * characters (RFC 1035; mail_from is refused at start otherwise: nt_msg_domain_ok), so the
  * id fits NT_MSG_ID_MAX whole: a cut one lost its '>' and was stored and sent so. */
@@ -61,6 +67,12 @@ const char *nt_msg_domain(const char *addr);
 int nt_msg_webhook_body(const nt_msg_cfg_t *cfg, nt_template_t tpl, const Mvoi__Reminder *r,
                         char **json);
 int nt_template_parse(const char *name, nt_template_t *out);
+/* The webhook-id and Idempotency-Key of a webhook record: its id without the "#webhook"
+ * suffix, which is the plan's key (the same for every attempt). Only that suffix goes: a
+ * tender id may hold '#' itself ("HASH#A", "HASH#B" must not share a key, or a
+ * deduplicating receiver drops one). */
+#define NT_WEBHOOK_SUFFIX "#webhook"
+void nt_webhook_id(const char *reminder_id, char *out, size_t cap);
 /* Standard Webhooks signature "v1,<base64 HMAC-SHA256(secret, id.ts.body)>". A secret
  * "whsec_<base64>" is used base64-decoded, any other secret as its bytes. */
 int nt_webhook_sign(const char *secret, const char *msg_id, int64_t ts_s, const char *body,

@@ -26,11 +26,87 @@ typedef struct {
     int64_t amb_due;         /* where a first ambition reminder not yet sent belongs; 0 = any */
     bool amb_moved;          /* out: it was cancelled to move */
     uint32_t amb_version;    /* out: its highest schedule version */
+    const Mvoi__Tender *t;   /* the tender as it is now */
+    /* out: copies not yet sent whose recipient is no longer one (a new project leader),
+     * cancelled; made again for whoever it goes to now */
+    struct {
+        Mvoi__ReminderKind kind;
+        uint32_t ordinal, version, sequence;
+        int64_t due_ms;
+        char *period_start, *period_end, *deadline;
+    } moved[16];
+    int nmoved;
 } s_sync_t;
+
+/* Kinds whose recipients follow the tender's people until sent (the kick-off kinds
+ * follow them through their own updates and cancellations; SDG dialogues likewise). */
+static bool s_follows_people(Mvoi__ReminderKind k)
+{
+    return k == K(AMBITION_MISSING) || k == K(AMBITION_ESCALATION) ||
+           k == K(MEASUREMENT_REQUEST);
+}
+
+/* A copy not yet sent to someone it no longer goes to (the leader changed)? */
+static bool s_gone(nt_service_t *s, const s_sync_t *y, const Mvoi__Reminder *r)
+{
+    return !y->all_off && s_follows_people(r->kind) && nt_store_active(r->state) &&
+           !(r->channel && strcmp(r->channel, "webhook") == 0) && r->n_recipients == 1 &&
+           !nt_plan_is_recipient(s, y->t, r->kind, r->recipients[0]);
+}
+
+static char *s_dup(const char *v) { return v ? strdup(v) : NULL; }
+
+/* Cancel a copy whose recipient is gone; remember what it was, to make it again for the
+ * current recipients (s_remake: same kind, ordinal, version and due moment, so the copies
+ * of those who stay keep their ids and are not made twice). */
+static int s_move(nt_service_t *s, MDB_txn *txn, s_sync_t *y, Mvoi__Reminder *r)
+{
+    if (y->nmoved < (int)(sizeof y->moved / sizeof y->moved[0])) {
+        int i = y->nmoved++;
+        y->moved[i].kind = r->kind;
+        y->moved[i].ordinal = r->ordinal;
+        y->moved[i].version = r->schedule_version;
+        y->moved[i].sequence = r->sequence;
+        y->moved[i].due_ms = r->due_ms;
+        y->moved[i].period_start = s_dup(r->period_start);
+        y->moved[i].period_end = s_dup(r->period_end);
+        y->moved[i].deadline = s_dup(r->deadline);
+    }
+    return nt_store_cancel(s, txn, r, "rescheduled: no longer a recipient");
+}
+
+static int s_remake(nt_service_t *s, MDB_txn *txn, s_sync_t *y, int64_t now, int rc)
+{
+    for (int i = 0; i < y->nmoved; i++) {
+        nt_plan_new_t n = { .t = y->t, .buyer = y->t->buyer, .kind = y->moved[i].kind,
+                            .ordinal = y->moved[i].ordinal, .version = y->moved[i].version,
+                            .due_ms = y->moved[i].due_ms, .now = now,
+                            .sequence = y->moved[i].sequence,
+                            .period_start = y->moved[i].period_start,
+                            .period_end = y->moved[i].period_end,
+                            .deadline = y->moved[i].deadline };
+        if (!rc)
+            rc = nt_plan_create(s, txn, &n);
+        free(y->moved[i].period_start);
+        free(y->moved[i].period_end);
+        free(y->moved[i].deadline);
+    }
+    y->nmoved = 0;
+    return rc;
+}
 
 static bool s_planned_kind(Mvoi__ReminderKind k)
 {
     return k == K(KICKOFF_REMINDER) || k == K(SDG_DIALOGUE) || k == K(MEASUREMENT_REQUEST);
+}
+
+/* An SDG invitation planned late (due at once, when it was made: s_due_or_drop) is still
+ * the plan's while its session stays where it was: not cancelled as rescheduled (and then
+ * never made again: its id exists). */
+static bool s_late_sdg(const nt_due_t *p, const Mvoi__Reminder *r)
+{
+    return r->kind == K(SDG_DIALOGUE) && r->due_ms == r->created_ms &&
+           p->due_ms < r->due_ms && r->meeting_start_ms == p->start_ms;
 }
 
 static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg)
@@ -49,18 +125,20 @@ static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *ar
     }
     if (r->state == ST(SENDING))
         return 0;   /* its outcome will be recorded */
+    bool gone = s_gone(s, y, r);
     if (s_planned_kind(r->kind)) {
         bool match = false;
         for (int i = 0; i < y->nplan; i++)
             if (y->plan[i].kind == r->kind && y->plan[i].ordinal == r->ordinal &&
-                (y->plan[i].due_ms == r->due_ms || nt_store_final(r->state)) &&
+                (y->plan[i].due_ms == r->due_ms || nt_store_final(r->state) ||
+                 s_late_sdg(&y->plan[i], r)) &&
                 (r->kind != K(KICKOFF_REMINDER) || r->sequence == y->kickoff_seq)) {
                 y->present[i] = true;
                 match = true;
             }
         if (!match && nt_store_active(r->state))
             return nt_store_cancel(s, txn, r, "rescheduled");
-        return 0;
+        return gone ? s_move(s, txn, y, r) : 0;
     }
     if (amb && r->ordinal == 1 && r->schedule_version > y->amb_version)
         y->amb_version = r->schedule_version;
@@ -73,7 +151,7 @@ static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *ar
     }
     if (y->all_off || (inv && y->kickoff_off) || (amb && y->ambition_off))
         return nt_store_cancel(s, txn, r, y->all_off ? "tender cancelled" : "rescheduled");
-    return 0;
+    return gone ? s_move(s, txn, y, r) : 0;
 }
 
 /* What places the session: the planned publication (and the title it is known by). */
@@ -176,6 +254,18 @@ static int s_invite(nt_service_t *s, MDB_txn *txn, s_apply_t *a)
     return rc;
 }
 
+/* When a planned reminder goes out, or -1: not at all. What was due more than an hour ago
+ * is dropped, except an SDG-dialogue invitation whose session is still ahead: it goes out
+ * at once (nt_rules.h; it was never planned when its moment had passed). */
+static int64_t s_due_or_drop(const nt_due_t *p, int64_t now)
+{
+    if (p->due_ms >= now - 3600000)
+        return p->due_ms;
+    if (p->kind == K(SDG_DIALOGUE) && p->start_ms > now)
+        return now;
+    return -1;
+}
+
 /* Dated reminders not there yet (and not in the past). */
 static int s_dated(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_due_t *plan,
                    int nplan, const bool *present)
@@ -183,13 +273,14 @@ static int s_dated(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_due_t *
     const Mvoi__Tender *t = a->t;
     int rc = 0;
     for (int i = 0; i < nplan && rc == 0; i++) {
-        if (present[i] || plan[i].due_ms < a->now - 3600000)
+        int64_t due = s_due_or_drop(&plan[i], a->now);
+        if (present[i] || due < 0)
             continue;
         bool kr = plan[i].kind == K(KICKOFF_REMINDER);
         nt_plan_new_t n = { .t = t, .buyer = t->buyer, .kind = plan[i].kind,
                             .ordinal = plan[i].ordinal,
                             .version = kr ? a->seq : (t->version ? t->version : 1),
-                            .due_ms = plan[i].due_ms, .now = a->now, .sequence = a->seq };
+                            .due_ms = due, .now = a->now, .sequence = a->seq };
         char uid[400], ps[11], pe[11], dl[11];
         if (kr) {
             n.meeting_start = a->mstart;
@@ -307,11 +398,13 @@ static int s_apply_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__TenderEvent
                               a->resched ? a->now : 0, plan, 64);
     s_sync_t y = { .plan = plan, .nplan = nplan, .present = present, .kickoff_seq = a->seq,
                    .kickoff_off = a->resched || !a->kickoff,
-                   .ambition_off = !nt_rules_ambition_open(t), .all_off = a->cancelled };
+                   .ambition_off = !nt_rules_ambition_open(t), .all_off = a->cancelled,
+                   .t = t };
     if (a->st.ambition_reminders <= 1)
         y.amb_due = nt_rules_ambition_due(&s->rules, s->cal, nt_rules_ambition_from(
                         &s->rules, a->kickoff ? a->mstart : 0, a->st.registered_ms));
     rc = nt_store_each_of_tender(s, txn, t->buyer, t->id, s_sync_one, &y);
+    rc = s_remake(s, txn, &y, a->now, rc);   /* also frees what was remembered */
     if (!rc && a->resched) {
         rc = s_invite(s, txn, a);
     } else if (!rc && !a->kickoff && a->have_inv) {

@@ -24,7 +24,8 @@ typedef struct s_xfer_t s_xfer_t;
  *             is in the socket, and libcurl writes the end of DATA next, in the same call
  *             (smtp_done), without waiting for anything;
  *   "A <id>"  the server answered 250 to the end of DATA (accepted);
- *   "R <id>"  the server answered the end of DATA with a refusal (not stored).
+ *   "R <id>"  the server answered the end of DATA with a refusal, or certainly did not
+ *             read it (s_eod_not_received): not stored, sent again.
  * Only then is the outcome handed to the service's loop. A copy whose last line is "E" had
  * its end of DATA sent (or about to be, microseconds later) and no answer recorded. */
 struct nt_sender_t {
@@ -96,6 +97,28 @@ static void s_journal(nt_sender_t *s, char tag, const char *id)
         n = -1;
 }
 
+/* Sender thread: a transfer failed after its "E" line. Did the server certainly not read
+ * the end of DATA? Then it did not store the message, and it is sent again (a transient
+ * failure), not held as unconfirmed:
+ *  - fewer bytes left than the body has: the body itself did not go out whole (a libcurl
+ *    that asked for the body before sending it);
+ *  - the send of the end of DATA failed (the connection was already broken);
+ *  - the server reset the connection: a TCP peer resets when it closes with data of ours
+ *    unread (RFC 1122 4.2.2.13; we send nothing after the end of DATA, so it did not read
+ *    that), as a relay that drops a transaction in the middle of DATA does. A relay that
+ *    read the end of DATA and then died closes normally (end of file: held, as before),
+ *    and a network that breaks gives a timeout (held).
+ * A reset from a middlebox, or a relay that aborts with SO_LINGER 0 after storing, is sent
+ * again: a duplicate with the same Message-ID, never a loss. */
+static bool s_eod_not_received(s_xfer_t *x, CURLcode cc)
+{
+    curl_off_t up = 0;
+    long os_errno = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+    curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+    return up < (curl_off_t)x->len || cc == CURLE_SEND_ERROR || os_errno == ECONNRESET;
+}
+
 /* Sender thread: the outcome is known. */
 static void s_finish(s_xfer_t *x, CURLcode cc)
 {
@@ -109,6 +132,11 @@ static void s_finish(s_xfer_t *x, CURLcode cc)
             snprintf(res.error, sizeof res.error, "webhook: %s (HTTP %ld)",
                      cc == CURLE_OK ? "refused" : (x->errbuf[0] ? x->errbuf
                                                                : curl_easy_strerror(cc)), code);
+    } else if (cc != CURLE_OK && x->eod && code < 400 && s_eod_not_received(x, cc)) {
+        res.outcome = NT_TRANSIENT;
+        snprintf(res.error, sizeof res.error,
+                 "smtp: connection broken before the server read the end of DATA: %s",
+                 x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
     } else if (cc != CURLE_OK && x->eod && code < 400) {
         /* The end of DATA went out and no final answer came back (354 is DATA's own
          * reply): the server may have stored the message. */

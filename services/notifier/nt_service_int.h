@@ -143,6 +143,10 @@ typedef struct {
     const char *uid, *title, *reason;
     const char *period_start, *period_end, *deadline;
     const char *about_id, *about_error;         /* delivery_failed */
+    /* delivery_failed: the dead copy's message's other recipients, and those of them whose
+     * copy was delivered (stored as attendees and added: the text counts them) */
+    Mvoi__Person *const *others;
+    size_t n_others;
     Mvoi__Person *const *to;   /* explicit recipients (NULL: by kind) */
     size_t n_to;
     Mvoi__Person *const *added, *const *removed;
@@ -151,6 +155,9 @@ typedef struct {
 
 /* Creates the reminder's records (and its webhook twin); skips ids that already exist. */
 int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n);
+/* Is email among those a reminder of this kind goes to for the tender as it is now? */
+bool nt_plan_is_recipient(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind kind,
+                          const char *email);
 /* Who is invited to a tender's kick-off (organizer excluded); persons point into t and the
  * configuration. Returns the number (<= max). */
 size_t nt_plan_attendees(nt_service_t *s, const Mvoi__Tender *t, Mvoi__Person *buf,

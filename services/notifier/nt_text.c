@@ -28,6 +28,25 @@ static void s_tf(nt_buf_t *b, text_lang_t L, const char *key, ...)
     nt_buf_vprintf(b, text_get(L, key), ap);
     va_end(ap);
 }
+
+/* A dead letter's report: what the message's other recipients got, as far as known when
+ * the copy died (attendees: the other recipients; added: those whose copy was delivered).
+ * Said only when true: nothing when there was no other recipient (and for reports made
+ * before the counts were recorded). */
+static void s_dead_others(nt_buf_t *b, text_lang_t L, const Mvoi__Reminder *r)
+{
+    size_t others = r->n_attendees, ok = r->n_added;
+    if (others == 0)
+        return;
+    nt_buf_puts(b, " ");
+    if (ok == others)
+        s_tf(b, L, others == 1 ? "notify.body.delivery_other_ok"
+                               : "notify.body.delivery_others_all");
+    else if (others == 1)
+        s_tf(b, L, "notify.body.delivery_other_not");
+    else
+        s_tf(b, L, "notify.body.delivery_others_count", (unsigned)ok, (unsigned)others);
+}
 #pragma GCC diagnostic pop
 
 static const char *s_t(text_lang_t L, const char *fmt, int i)
@@ -476,6 +495,7 @@ static void s_other(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *
         const char *who = r->n_removed ? r->removed[0]->email : "?";
         s_tf(b, L, "notify.body.delivery_failed", who ? who : "?",
              r->about_error ? r->about_error : "");
+        s_dead_others(b, L, r);
         nt_buf_printf(b, "\n\n%s: %s\n", text_get(L, "notify.label.dead_reminder"),
                       r->about_id ? r->about_id : "");
         nt_buf_t cmd = { 0 };

@@ -286,3 +286,57 @@ Test(notifier_dead, restart_settles_each_copy_by_its_last_journal_line, .timeout
     mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
+
+/* A relay that breaks the connection in the middle of DATA (nt_dropmid.py: it reads part of
+ * the message and closes, the end of DATA unread) never had the message: the copy is a
+ * temporary failure and sent again, not held as unconfirmed. The second attempt is stored,
+ * once. */
+Test(notifier_dead, connection_broken_mid_data_is_sent_again, .timeout = 90)
+{
+    it_ctx_t c;
+    s_start_refusing(&c, NULL);
+    h_kill9(&c.sink);   /* this test's relay instead */
+    char port[16], script[400];
+    snprintf(port, sizeof port, "%d", c.smtp);
+    snprintf(script, sizeof script, "%s/nt_dropmid.py", NT_SCRIPTS);
+    char *argv[] = { "/usr/bin/python3", script, port, c.maildir, "1", "1000", NULL };
+    cr_assert_eq(h_spawn_argv(&c.sink, argv, "dropmid", c.dir, NULL), 0);
+    it_wait_listening(c.smtp);
+    it_start_nt(&c);
+    s_register(&c, 1);
+    static it_mail_t m[16];
+    int n = 0;
+    for (int k = 1, end = 150; n < 1 && k < end; k++, h_sleep_ms(100)) {
+        it_clock_set(&c, CLOCK0 + 60000 * k);   /* a retry falls due at once */
+        n = it_mails(&c, c.maildir, m, 16);
+    }
+    cr_assert_eq(n, 1, "the copy the relay never had was sent again and stored");
+    char ids[4][200];
+    cr_assert_eq(s_wait_state(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, 1, ids, 4), 1);
+    Mvoi__Envelope g = MVOI__ENVELOPE__INIT, *rep = NULL;
+    Mvoi__GetReminder gr = MVOI__GET_REMINDER__INIT;
+    gr.id = ids[0];
+    g.body_case = MVOI__ENVELOPE__BODY_GET_REMINDER;
+    g.get_reminder = &gr;
+    cr_assert_eq(it_call(&c, c.e_nt_api, &g, &rep), 0);
+    cr_assert_eq(rep->body_case, MVOI__ENVELOPE__BODY_REMINDER);
+    cr_assert_eq(rep->reminder->attempts, 2, "dropped once, then stored");
+    mvoi__envelope__free_unpacked(rep, NULL);
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__HealthReply h = s_health(&c, &keep);
+    cr_assert_eq(h.unconfirmed_deliveries, 0);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    char drops[400], line[64] = "";
+    snprintf(drops, sizeof drops, "%s/dropmid.drops", c.dir);
+    FILE *f = fopen(drops, "r");
+    cr_assert(f && fgets(line, sizeof line, f), "the relay dropped a transaction");
+    fclose(f);
+    /* The first attempt was a retry that says why. */
+    char cmd[800], out[4096];
+    snprintf(cmd, sizeof cmd, "grep -h notification_ %s/notifier.log", c.dir);
+    s_popen(cmd, out, sizeof out);
+    cr_assert(strstr(out, "\"notification_retry\""), "%s", out);
+    cr_assert(strstr(out, "connection broken before the server read the end of DATA"), "%s", out);
+    cr_assert(!strstr(out, "notification_unconfirmed"), "%s", out);
+    it_teardown(&c);
+}

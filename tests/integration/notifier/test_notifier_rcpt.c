@@ -60,6 +60,23 @@ static void s_refused_alone(const char *tid, const char *typo)
     cr_assert_eq(r->attempts, 1, "a 550 is permanent");
     cr_assert(r->last_error && strstr(r->last_error, "550"), "%s", r->last_error);
     mvoi__envelope__free_unpacked(keep, NULL);
+    /* The report counted the message's four other recipients, and of them those whose copy
+     * was delivered when it was made (its text says "did receive it" only when all were). */
+    l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, &keep);
+    int reports = 0;
+    for (size_t i = 0; i < l->n_reminders; i++) {
+        Mvoi__Reminder *d = l->reminders[i];
+        if (d->kind != MVOI__REMINDER_KIND__REM_DELIVERY_FAILED)
+            continue;
+        reports++;
+        cr_assert_eq(d->n_attendees, 4, "the other recipients");
+        for (size_t k = 0; k < d->n_attendees; k++)
+            cr_assert_str_neq(d->attendees[k]->email, typo);
+        cr_assert_leq(d->n_added, 4);
+        cr_log_info("report: %zu of %zu others delivered", d->n_added, d->n_attendees);
+    }
+    cr_assert_eq(reports, 1);
+    mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
 
@@ -406,5 +423,138 @@ Test(notifier_rcpt, data_of_the_previous_layout_is_migrated_at_start)
         }
     cr_assert(found);
     mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
+
+/* A dead ambition reminder (the relay refuses the leader's address) does not end the
+ * chain: the next reminder is planned, and the escalation reaches the budget holder. */
+Test(notifier_rcpt, dead_ambition_reminder_goes_on_to_the_escalation, .timeout = 90)
+{
+    it_ctx_t c;
+    int64_t day0 = it_local(2026, 11, 2, 12, 0);
+    it_setup(&c, day0);
+    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_POLICY_ADVISER=");
+    it_env(&c, "MVOI_NOTIFIER_MVOI_COORDINATOR=");
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    Mvoi__Person leader = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
+                            "typo-pl@gemeente.example" };
+    Mvoi__Tender t = it_tender("S-2", true, "2027-03-15", NULL, NULL, false);
+    t.project_leader = &leader;
+    t.procurement_adviser = NULL;
+    it_register(&c, &t, false);
+    h_sleep_ms(300);
+    for (int d = 1; d <= 140; d++) {
+        time_t tt = (time_t)((day0 + (int64_t)d * 86400000) / 1000);
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        it_clock_set(&c, it_local(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, 12, 0));
+        h_sleep_ms(40);
+    }
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "ambition_escalation", 1, m, 64, 10000);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s", m[i].kind, m[i].due, m[i].rcpt);
+    cr_assert_eq(it_count_to(m, n, NULL, "typo-pl@gemeente.example"), 0);
+    cr_assert_geq(it_count_to(m, n, "ambition_escalation", "bh@gemeente.example"), 1,
+                  "the budget holder hears of it although every reminder to the leader died");
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_DEAD, &keep);
+    int dead_amb = 0;
+    for (size_t i = 0; i < l->n_reminders; i++)
+        dead_amb += l->reminders[i]->kind == MVOI__REMINDER_KIND__REM_AMBITION_MISSING;
+    cr_assert_geq(dead_amb, 2, "the first reminder died and the next was still planned");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
+
+/* A pilot registered after its first SDG dialogue's invitation moment (10 working days
+ * before the session) but before the session: the invitation goes out at once, and a
+ * later event of the tender does not cancel it while it waits for a relay that is down. */
+Test(notifier_rcpt, late_sdg_invitation_goes_out_at_once_while_the_session_is_ahead,
+     .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);   /* Monday 3 March 2025 */
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);   /* nothing there yet */
+    it_env(&c, "MVOI_NOTIFIER_POLICY_ADVISER=");
+    it_env(&c, "MVOI_NOTIFIER_MVOI_COORDINATOR=");
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_env(&c, "MVOI_NOTIFIER_RETRY_BASE_MS=50");
+    it_env(&c, "MVOI_NOTIFIER_RETRY_MAX_MS=100");
+    it_start_nt(&c);
+    /* Session 1: Monday 10 March 2025 (the contract start), invitation due 24 February. */
+    Mvoi__Tender t = it_tender("P-1", false, NULL, "2025-03-10", "2026-03-09", true);
+    it_register(&c, &t, false);
+    h_sleep_ms(500);
+    t.title = "Onderhoud openbare verlichting (pilot)";
+    it_register(&c, &t, true);   /* another event of the tender while the copy waits */
+    h_sleep_ms(500);
+    it_start_sink(&c, false);
+    static it_mail_t m[32];
+    int n = 0;
+    for (int k = 1; k < 100 && it_count(m, n < 32 ? n : 32, "sdg_dialogue") < 1; k++) {
+        it_clock_set(&c, CLOCK0 + 60000 * k);   /* the retry falls due */
+        h_sleep_ms(100);
+        n = it_mails(&c, c.maildir, m, 32);
+    }
+    h_sleep_ms(500);
+    n = it_mails(&c, c.maildir, m, 32);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s %s", m[i].kind, m[i].due, m[i].rcpt, m[i].uid);
+    cr_assert_eq(it_count_to(m, n, "sdg_dialogue", "pl@gemeente.example"), 1,
+                 "the first SDG dialogue's invitation, once");
+    for (int i = 0; i < n; i++)
+        if (!strcmp(m[i].kind, "sdg_dialogue"))
+            cr_assert_str_eq(m[i].due, "2025-03-03T11:00", "due at once, when registered");
+    /* Held by the plan through the second event: not cancelled as rescheduled. */
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_CANCELLED, &keep);
+    for (size_t i = 0; i < l->n_reminders; i++)
+        cr_assert_neq(l->reminders[i]->kind, MVOI__REMINDER_KIND__REM_SDG_DIALOGUE, "%s: %s",
+                      l->reminders[i]->id, l->reminders[i]->last_error);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
+
+/* A new project leader (`mvoictl tender update ID --leader ...`): the ambition reminders and
+ * measurement requests not yet sent go to the new leader, not the old one. */
+Test(notifier_rcpt, new_leader_gets_the_reminders_not_yet_sent, .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);   /* Monday 3 March 2025 */
+    it_env(&c, "MVOI_NOTIFIER_POLICY_ADVISER=");
+    it_env(&c, "MVOI_NOTIFIER_MVOI_COORDINATOR=");
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    char out[400];
+    snprintf(out, sizeof out, "%s/nt/notifier/outbox-mail", c.dir);
+    it_start_nt(&c);   /* .eml files */
+    /* No session: ambition reminders from registration (10 March, 17 March, then the
+     * escalation); a measurement request after the first quarter (1 April). */
+    Mvoi__Tender t = it_tender("L-1", false, NULL, "2025-01-01", "2025-09-30", false);
+    t.procurement_adviser = NULL;
+    it_register(&c, &t, false);
+    h_sleep_ms(300);
+    Mvoi__Person nieuw = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Nieuwe Leider",
+                           "nieuw.leider@gemeente.example" };
+    t.project_leader = &nieuw;
+    it_register(&c, &t, true);
+    h_sleep_ms(300);
+    for (int d = 1; d <= 40; d++) {
+        it_clock_set(&c, CLOCK0 + (int64_t)d * 86400000);
+        h_sleep_ms(25);
+    }
+    h_sleep_ms(500);
+    static it_mail_t m[64];
+    int n = it_mails(&c, out, m, 64);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s", m[i].kind, m[i].due, m[i].rcpt);
+    cr_assert_eq(it_count_to(m, n, NULL, "pl@gemeente.example"), 0, "nothing to the old leader");
+    cr_assert_geq(it_count_to(m, n, "ambition_missing", "nieuw.leider@gemeente.example"), 2);
+    cr_assert_eq(it_count_to(m, n, "measurement_request", "nieuw.leider@gemeente.example"), 1);
+    cr_assert_geq(it_count_to(m, n, "ambition_escalation", "nieuw.leider@gemeente.example"), 1);
+    cr_assert_geq(it_count_to(m, n, "ambition_escalation", "bh@gemeente.example"), 1);
     it_teardown(&c);
 }

@@ -9,6 +9,9 @@
 #include "nt_ics.h"
 #include "nt_msg.h"
 
+/* The moment a copy is rendered for sending: its Date: and DTSTAMP. */
+#define S_NOW 1767261600000LL   /* 2026-01-01T10:00:00Z */
+
 static nt_msg_cfg_t s_mcfg = { .lang = TEXT_NL, .mail_from = "mvoi@gemeente.example",
                                .location = "Raadhuis", .dashboard_url = "http://dash/",
                                .alarm_minutes = 15, .min_lead_days = 10 };
@@ -49,7 +52,7 @@ static char *s_rcpts[] = { "pl@gemeente.example", "bh@gemeente.example" };
 Test(nt_ics, request_parses_back_with_libical)
 {
     Mvoi__Reminder r = s_rem(MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION, 0, s_rcpts, 2);
-    char *ics = nt_msg_ics(&s_mcfg, &r);
+    char *ics = nt_msg_ics(&s_mcfg, &r, S_NOW);
     cr_assert_not_null(ics);
     cr_assert(strstr(ics, "DTSTART:20250606T080000Z"), "%s", ics);
     cr_assert(!strstr(ics, "VTIMEZONE"));
@@ -81,7 +84,7 @@ Test(nt_ics, update_keeps_uid_and_raises_sequence_cancel_is_method_cancel)
     icalcomponent *c[3];
     Mvoi__Reminder *rs[3] = { &r0, &r1, &r2 };
     for (int i = 0; i < 3; i++) {
-        char *ics = nt_msg_ics(&s_mcfg, rs[i]);
+        char *ics = nt_msg_ics(&s_mcfg, rs[i], S_NOW);
         c[i] = icalparser_parse_string(ics);
         free(ics);
         cr_assert_not_null(c[i]);
@@ -104,8 +107,8 @@ Test(nt_msg, mail_is_deterministic_multipart_with_calendar_part)
 {
     Mvoi__Reminder r = s_rem(MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION, 0, s_rcpts, 2);
     nt_buf_t a = { 0 }, b = { 0 };
-    cr_assert_eq(nt_msg_mail(&s_mcfg, &r, &a), 0);
-    cr_assert_eq(nt_msg_mail(&s_mcfg, &r, &b), 0);
+    cr_assert_eq(nt_msg_mail(&s_mcfg, &r, S_NOW, &a), 0);
+    cr_assert_eq(nt_msg_mail(&s_mcfg, &r, S_NOW, &b), 0);
     cr_assert_eq(a.len, b.len);
     cr_assert(memcmp(a.data, b.data, a.len) == 0, "a re-send must be byte-identical");
     cr_assert(strstr(a.data, "Content-Type: multipart/mixed"));
@@ -126,7 +129,7 @@ Test(nt_msg, mail_is_deterministic_multipart_with_calendar_part)
     en.lang = TEXT_EN;
     r.kind = MVOI__REMINDER_KIND__REM_AMBITION_MISSING;
     r.ordinal = 2;
-    cr_assert_eq(nt_msg_mail(&en, &r, &a), 0);
+    cr_assert_eq(nt_msg_mail(&en, &r, S_NOW, &a), 0);
     cr_assert(strstr(a.data, "Subject: Ambition not yet recorded: Groenonderhoud & maaien"));
     cr_assert(!strstr(a.data, "text/calendar"));
     nt_buf_free(&a);
@@ -183,4 +186,19 @@ Test(nt_webhook, templates_are_json)
     cr_assert_eq(nt_template_parse("teams", &t), 0);
     cr_assert_eq(t, NT_TPL_TEAMS);
     cr_assert_neq(nt_template_parse("discord", &t), 0);
+}
+
+/* The webhook-id is the record id without its "#webhook" suffix only: tender ids with '#'
+ * keep their own ids (a deduplicating receiver dropped "HASH#B" as a repeat of "HASH#A"). */
+Test(nt_msg, webhook_id_strips_only_the_webhook_suffix)
+{
+    char a[600], b[600], c[600];
+    nt_webhook_id("heerlen/HASH#A/kickoff_invitation/1/v0#webhook", a, sizeof a);
+    nt_webhook_id("heerlen/HASH#B/kickoff_invitation/1/v0#webhook", b, sizeof b);
+    cr_assert_str_eq(a, "heerlen/HASH#A/kickoff_invitation/1/v0");
+    cr_assert_str_eq(b, "heerlen/HASH#B/kickoff_invitation/1/v0");
+    nt_webhook_id("heerlen/W-1/kickoff_invitation/1/v0#webhook", c, sizeof c);
+    cr_assert_str_eq(c, "heerlen/W-1/kickoff_invitation/1/v0");
+    nt_webhook_id("heerlen/X#webhookish/ambition_missing/1/v0", c, sizeof c);
+    cr_assert_str_eq(c, "heerlen/X#webhookish/ambition_missing/1/v0");
 }

@@ -12,6 +12,9 @@
 #include "nt_cal.h"
 #include "nt_msg.h"
 
+/* The moment a copy is rendered for sending: its Date: and DTSTAMP. */
+#define S_NOW 1767261600000LL   /* 2026-01-01T10:00:00Z */
+
 #define K(x) MVOI__REMINDER_KIND__REM_##x
 
 static nt_msg_cfg_t s_cfg = { .lang = TEXT_NL, .mail_from = "mvoi-noreply@heerlen.example",
@@ -207,7 +210,7 @@ Test(nt_texts, sdg_dialogue_is_an_invitation_with_the_pilots_sdgs)
     HAS(x, "U bent uitgenodigd voor SDG-dialoog 1 van de pilot \"Onderhoud openbare verlichting\"");
     HAS(x, "- SDG 12 Verantwoorde consumptie en productie\n- SDG 13 Klimaatactie");
     HAS(x, "Wanneer: maandag 25 januari 2027, 10.00-11.00 uur");
-    char *ics = nt_msg_ics(&s_cfg, &r);
+    char *ics = nt_msg_ics(&s_cfg, &r, S_NOW);
     cr_assert_not_null(ics, "an SDG dialogue carries an iCalendar invitation");
     HAS(ics, "METHOD:REQUEST");
     free(ics);
@@ -239,7 +242,7 @@ Test(nt_texts, ics_cn_no_footer_organizer_not_attendee_from_is_organizer)
 {
     Mvoi__Tender t = s_tender();
     Mvoi__Reminder r = s_rem(K(KICKOFF_INVITATION), &t);
-    char *ics = nt_msg_ics(&s_cfg, &r);
+    char *ics = nt_msg_ics(&s_cfg, &r, S_NOW);
     icalcomponent *c = icalparser_parse_string(ics);
     icalcomponent *ev = icalcomponent_get_first_component(c, ICAL_VEVENT_COMPONENT);
     int n = 0;
@@ -260,7 +263,7 @@ Test(nt_texts, ics_cn_no_footer_organizer_not_attendee_from_is_organizer)
     icalcomponent_free(c);
     free(ics);
     nt_buf_t m = { 0 };
-    cr_assert_eq(nt_msg_mail(&s_cfg, &r, &m), 0);
+    cr_assert_eq(nt_msg_mail(&s_cfg, &r, S_NOW, &m), 0);
     cr_assert_eq(strncmp(m.data, "From: =?UTF-8?B?", 16), 0);   /* the organizer's name */
     HAS(m.data, " <mvoi@heerlen.example>\r\nSender: mvoi-noreply@heerlen.example\r\n");
     HAS(m.data, "To: Piet Leider <pl@heerlen.example>\r\n");
@@ -287,5 +290,75 @@ Test(nt_texts, late_kickoff_says_too_close_or_after_the_publication)
     HAS(x, "maar de publicatie was al gepland op woensdag 18 november 2026, vóór de sessie.");
     HASNT(x, "minder dan");
     free(subj);
+    free(x);
+}
+
+/* The dead-letter report says what the message's other recipients got only when true:
+ * nothing when there was no other, "did receive it" only when every other copy was
+ * delivered, else how many of them (singular for one other). */
+static char *s_dead_text(text_lang_t lang, size_t others, size_t ok)
+{
+    static Mvoi__Person p[4] = {
+        { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "A", "a@heerlen.example" },
+        { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "B", "b@heerlen.example" },
+        { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "C", "c@heerlen.example" },
+        { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "T", "typo@heerlen.example" },
+    };
+    static Mvoi__Person *all[3] = { &p[0], &p[1], &p[2] }, *dead[1] = { &p[3] };
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(DELIVERY_FAILED), &t);
+    r.about_id = "heerlen/X-001/kickoff_invitation/1/v0/typo@heerlen.example";
+    r.about_error = "smtp: RCPT failed: 550 (reply 550)";
+    r.removed = dead;
+    r.n_removed = 1;
+    r.attendees = all;
+    r.n_attendees = others;
+    r.added = all;
+    r.n_added = ok;
+    nt_msg_cfg_t cfg = s_cfg;
+    cfg.lang = lang;
+    char *subj = NULL, *text = NULL;
+    cr_assert_eq(nt_msg_render(&cfg, &r, &subj, &text), 0);
+    free(subj);
+    return text;
+}
+
+Test(nt_texts, dead_letter_report_says_the_others_got_it_only_when_true)
+{
+    char *x = s_dead_text(TEXT_NL, 0, 0);
+    HAS(x, "Een bericht kon niet worden bezorgd bij typo@heerlen.example: \"smtp: RCPT failed: "
+           "550 (reply 550)\".\n");
+    HASNT(x, "andere ontvanger");
+    free(x);
+    x = s_dead_text(TEXT_NL, 3, 3);
+    HAS(x, "(reply 550)\". De andere ontvangers hebben het wel gekregen.\n");
+    free(x);
+    x = s_dead_text(TEXT_NL, 1, 1);
+    HAS(x, "(reply 550)\". De andere ontvanger heeft het wel gekregen.\n");
+    free(x);
+    x = s_dead_text(TEXT_NL, 1, 0);
+    HAS(x, "(reply 550)\". De andere ontvanger heeft het (nog) niet gekregen.\n");
+    HASNT(x, "wel gekregen");
+    free(x);
+    x = s_dead_text(TEXT_NL, 3, 0);
+    HAS(x, "(reply 550)\". Andere ontvangers die het al hebben gekregen: 0 van 3.\n");
+    HASNT(x, "wel gekregen");
+    free(x);
+    x = s_dead_text(TEXT_NL, 3, 2);
+    HAS(x, "Andere ontvangers die het al hebben gekregen: 2 van 3.\n");
+    free(x);
+    x = s_dead_text(TEXT_EN, 0, 0);
+    HAS(x, "A message could not be delivered to typo@heerlen.example: \"smtp: RCPT failed: "
+           "550 (reply 550)\".\n");
+    HASNT(x, "other recipient");
+    free(x);
+    x = s_dead_text(TEXT_EN, 3, 3);
+    HAS(x, "(reply 550)\". The other recipients did receive it.\n");
+    free(x);
+    x = s_dead_text(TEXT_EN, 1, 0);
+    HAS(x, "(reply 550)\". The other recipient has not received it (yet).\n");
+    free(x);
+    x = s_dead_text(TEXT_EN, 3, 1);
+    HAS(x, "Other recipients who have received it so far: 1 of 3.\n");
     free(x);
 }
