@@ -188,8 +188,10 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, uint64
     ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
     int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
-    if (ex)
+    if (ex) {   /* x holds what was parsed before the refusal */
+        ctl_meas_fini(&x);
         return ex;
+    }
     Mvoi__Measurement *mp = &x.m;
     Mvoi__SubmitMeasurements sm = MVOI__SUBMIT_MEASUREMENTS__INIT;
     sm.n_measurements = 1;
@@ -228,8 +230,10 @@ static int s_correct(ctl_t *ctl, int argc, char **argv)
     ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
     int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
-    if (ex)
+    if (ex) {   /* x holds what was parsed before the refusal */
+        ctl_meas_fini(&x);
         return ex;
+    }
     Mvoi__CorrectMeasurement cm = MVOI__CORRECT_MEASUREMENT__INIT;
     cm.measurement = jm ? jm->measurements[0] : &x.m;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
