@@ -1,10 +1,13 @@
 /*  cal_it: what the calendar integration tests share. See cal_it.h. */
 #include "cal_it.h"
 
+#include <criterion/criterion.h>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -53,4 +56,43 @@ int cal_it_ctl(const char *dir, const char *ctl, const char *const *envp, char *
             fclose(f);
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+void cal_it_start(cal_it_fx_t *f, const char *buyer)
+{
+    memset(f, 0, sizeof *f);
+    h_tmpdir(f->dir, sizeof f->dir);
+    cr_assert(f->dir[0]);
+    snprintf(f->api, sizeof f->api, "ipc://%s/api", f->dir);
+    int i = 0;
+    snprintf(f->env[i++], 256, "MVOI_DATA_DIR=%s", f->dir);
+    snprintf(f->env[i++], 256, "MVOI_CALENDAR_API=%s", f->api);
+    snprintf(f->env[i++], 256, "MVOI_CALENDAR_PUB=ipc://%s/pub", f->dir);
+    snprintf(f->env[i++], 256, "MVOI_LOG_LEVEL=warn");
+    snprintf(f->env[i++], 256, "MVOI_BUYER=%s", buyer);
+    for (int k = 0; k < i; k++)
+        f->envp[k] = f->env[k];
+    h_bin(f->bin, sizeof f->bin, "services/calendar/mvoi-calendar");
+    h_bin(f->ctl, sizeof f->ctl, "services/mvoictl/mvoictl");
+    cr_assert_eq(h_spawn(&f->proc, f->bin, "calendar", f->dir, f->envp), 0);
+    cr_assert_eq(h_wait_healthy(f->api, 10000), 0, "mvoi-calendar did not come up");
+}
+
+void cal_it_stop(cal_it_fx_t *f)
+{
+    h_kill9(&f->proc);
+    h_tmpdir_remove(f->dir);
+}
+
+const char *cal_it_err(const cal_it_fx_t *f)
+{
+    static char buf[1 << 14];
+    char path[256];
+    snprintf(path, sizeof path, "%s/ctl.err", f->dir);
+    FILE *fp = fopen(path, "r");
+    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
+    buf[n] = '\0';
+    if (fp)
+        fclose(fp);
+    return buf;
 }

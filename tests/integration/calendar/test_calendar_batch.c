@@ -19,40 +19,10 @@
 
 extern char **environ;
 
-static struct {
-    char dir[128];
-    char api[192];
-    char env[6][256];
-    const char *envp[7];
-    char bin[512], ctl[512];
-    h_proc_t proc;
-} F;
+static cal_it_fx_t F;
 
-static void s_setup(void)
-{
-    memset(&F, 0, sizeof F);
-    h_tmpdir(F.dir, sizeof F.dir);
-    cr_assert(F.dir[0]);
-    snprintf(F.api, sizeof F.api, "ipc://%s/api", F.dir);
-    int i = 0;
-    snprintf(F.env[i++], 256, "MVOI_DATA_DIR=%s", F.dir);
-    snprintf(F.env[i++], 256, "MVOI_CALENDAR_API=%s", F.api);
-    snprintf(F.env[i++], 256, "MVOI_CALENDAR_PUB=ipc://%s/pub", F.dir);
-    snprintf(F.env[i++], 256, "MVOI_LOG_LEVEL=warn");
-    snprintf(F.env[i++], 256, "MVOI_BUYER=heerlen");
-    for (int k = 0; k < i; k++)
-        F.envp[k] = F.env[k];
-    h_bin(F.bin, sizeof F.bin, "services/calendar/mvoi-calendar");
-    h_bin(F.ctl, sizeof F.ctl, "services/mvoictl/mvoictl");
-    cr_assert_eq(h_spawn(&F.proc, F.bin, "calendar", F.dir, F.envp), 0);
-    cr_assert_eq(h_wait_healthy(F.api, 10000), 0, "mvoi-calendar did not come up");
-}
-
-static void s_teardown(void)
-{
-    h_kill9(&F.proc);
-    h_tmpdir_remove(F.dir);
-}
+static void s_setup(void) { cal_it_start(&F, "heerlen"); }
+static void s_teardown(void) { cal_it_stop(&F); }
 
 TestSuite(calendar_batch, .init = s_setup, .fini = s_teardown, .timeout = 60);
 

@@ -23,40 +23,10 @@
 #include "cal_it.h"
 #include "harness.h"
 
-static struct {
-    char dir[128];
-    char api[192];
-    char env[6][256];
-    const char *envp[7];
-    char bin[512], ctl[512];
-    h_proc_t proc;
-} F;
+static cal_it_fx_t F;
 
-static void s_setup(void)
-{
-    memset(&F, 0, sizeof F);
-    h_tmpdir(F.dir, sizeof F.dir);
-    cr_assert(F.dir[0]);
-    snprintf(F.api, sizeof F.api, "ipc://%s/api", F.dir);
-    int i = 0;
-    snprintf(F.env[i++], 256, "MVOI_DATA_DIR=%s", F.dir);
-    snprintf(F.env[i++], 256, "MVOI_CALENDAR_API=%s", F.api);
-    snprintf(F.env[i++], 256, "MVOI_CALENDAR_PUB=ipc://%s/pub", F.dir);
-    snprintf(F.env[i++], 256, "MVOI_LOG_LEVEL=warn");
-    snprintf(F.env[i++], 256, "MVOI_BUYER=leudal");
-    for (int k = 0; k < i; k++)
-        F.envp[k] = F.env[k];
-    h_bin(F.bin, sizeof F.bin, "services/calendar/mvoi-calendar");
-    h_bin(F.ctl, sizeof F.ctl, "services/mvoictl/mvoictl");
-    cr_assert_eq(h_spawn(&F.proc, F.bin, "calendar", F.dir, F.envp), 0);
-    cr_assert_eq(h_wait_healthy(F.api, 10000), 0, "mvoi-calendar did not come up");
-}
-
-static void s_teardown(void)
-{
-    h_kill9(&F.proc);
-    h_tmpdir_remove(F.dir);
-}
+static void s_setup(void) { cal_it_start(&F, "leudal"); }
+static void s_teardown(void) { cal_it_stop(&F); }
 
 TestSuite(calendar_import_ids, .init = s_setup, .fini = s_teardown, .timeout = 60);
 
@@ -69,18 +39,7 @@ static int s_ctl(const char *const *args)
     return rc;
 }
 
-static const char *s_err(void)
-{
-    static char buf[1 << 14];
-    char path[256];
-    snprintf(path, sizeof path, "%s/ctl.err", F.dir);
-    FILE *f = fopen(path, "r");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    buf[n] = '\0';
-    if (f)
-        fclose(f);
-    return buf;
-}
+static const char *s_err(void) { return cal_it_err(&F); }
 
 static const char *s_file(const char *name, const char *bytes)
 {
