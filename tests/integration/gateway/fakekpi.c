@@ -34,6 +34,7 @@
 #include <time.h>
 #include <zmq.h>
 #include "envelope.pb-c.h"
+#include "fake_int.h"
 
 typedef struct {
     char key[160];
@@ -224,7 +225,7 @@ static void update(uint64_t n)
     publish(t);
 }
 
-static void health(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, const char *name)
+void fake_health(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, const char *name)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
@@ -244,7 +245,7 @@ static void health(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, const c
     send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
 }
 
-static void error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code,
+void fake_error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code,
                   const char *field, const char *msg)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -259,7 +260,7 @@ static void error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code
     send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
 }
 
-static void reply(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, Mvoi__Envelope *env)
+void fake_reply(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, Mvoi__Envelope *env)
 {
     env->request_id = req->request_id;
     if (!env->buyer)
@@ -295,7 +296,7 @@ static void replay(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     end.head_seq = g_seq;
     env.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
     env.replay_end = &end;
-    reply(sock, id, req, &env);
+    fake_reply(sock, id, req, &env);
 }
 
 /* A KpiSeriesQuery, answered as the aggregator does. */
@@ -307,17 +308,17 @@ static void series(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     const Mvoi__KpiSeriesQuery *sq = req->kpi_series_query;
     uint32_t from = sq->from_year, to = sq->to_year ? sq->to_year : sq->from_year;
     if (!sq->has_kpi || sq->kpi < 1 || sq->kpi > 6) {
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_series_query.kpi",
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_series_query.kpi",
               "kpi must be 1..6");
         return;
     }
     if (from < 1900 || from > 2999) {
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
               "kpi_series_query.from_year", "from_year must be 1900..2999");
         return;
     }
     if (to < from || to > 2999 || to - from >= 50) {
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
               "kpi_series_query.to_year", "to_year must be from_year..2999");
         return;
     }
@@ -346,7 +347,7 @@ static void series(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     s.totals = pv;
     env.body_case = MVOI__ENVELOPE__BODY_KPI_SERIES;
     env.kpi_series = &s;
-    reply(sock, id, req, &env);
+    fake_reply(sock, id, req, &env);
     free(v);
     free(pv);
     free(keys);
@@ -357,7 +358,7 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     switch (req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
-        health(sock, id, req, "kpi-aggregator");
+        fake_health(sock, id, req, "kpi-aggregator");
         return;
     case MVOI__ENVELOPE__BODY_REPLAY:
         replay(sock, id, req);
@@ -380,7 +381,7 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         end.count = count;
         env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT_END;
         env.snapshot_end = &end;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     case MVOI__ENVELOPE__BODY_TEST_COMMAND: {
@@ -393,7 +394,7 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         ack.seq = g_seq + g_gen_left;
         env.body_case = MVOI__ENVELOPE__BODY_ACK;
         env.ack = &ack;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     case MVOI__ENVELOPE__BODY_KPI_BREAKDOWN_QUERY: {
@@ -418,14 +419,14 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         b.has_total = true, b.total = (uint32_t)b.n_items;
         env.body_case = MVOI__ENVELOPE__BODY_KPI_BREAKDOWN;
         env.kpi_breakdown = &b;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY:
         series(sock, id, req);
         return;
     default:
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
     }
 }
 
@@ -480,26 +481,26 @@ static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     switch (req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
-        health(sock, id, req, "calendar");
+        fake_health(sock, id, req, "calendar");
         return;
     case MVOI__ENVELOPE__BODY_GET_TENDER: {
         Mvoi__Tender *t = tender_find_of(req->buyer, req->get_tender->id);
         if (!t) {
-            error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id", "no such tender");
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id", "no such tender");
             return;
         }
         Mvoi__TenderReply r = MVOI__TENDER_REPLY__INIT;
         r.tender = t;
         env.body_case = MVOI__ENVELOPE__BODY_TENDER_REPLY;
         env.tender_reply = &r;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     case MVOI__ENVELOPE__BODY_LIST_TENDERS:
     case MVOI__ENVELOPE__BODY_UPCOMING_TENDERS: {
         if (req->body_case == MVOI__ENVELOPE__BODY_LIST_TENDERS && req->list_tenders->has_limit &&
             req->list_tenders->limit > 1000) {
-            error(sock, id, req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "list_tenders.limit", "at most 1000");
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "list_tenders.limit", "at most 1000");
             return;
         }
         Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
@@ -508,27 +509,27 @@ static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         l.has_total = true, l.total = (uint32_t)g_ntenders;
         env.body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
         env.tender_list = &l;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     case MVOI__ENVELOPE__BODY_REGISTER_TENDER: {
         Mvoi__Tender *in = req->register_tender->tender;
         if (!req->request_id || !*req->request_id) {
-            error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "request_id", "required");
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "request_id", "required");
             return;
         }
         if (!in || !in->id || !*in->id) {
-            error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "register_tender.tender.id",
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "register_tender.tender.id",
                   "a tender needs an id");
             return;
         }
         if (in->has_value_cents && in->value_cents < 0) {
-            error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                   "register_tender.tender.value_cents", "must not be negative");
             return;
         }
         if (tender_find_of(req->buyer, in->id)) {
-            error(sock, id, req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, "register_tender.tender.id",
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, "register_tender.tender.id",
                   "a tender with this id exists");
             return;
         }
@@ -543,11 +544,11 @@ static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         r.has_outcome = true, r.outcome = MVOI__UPSERT_OUTCOME__UPSERT_CREATED;
         env.body_case = MVOI__ENVELOPE__BODY_TENDER_REPLY;
         env.tender_reply = &r;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     default:
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
     }
 }
 
@@ -598,7 +599,7 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     switch (req->body_case) {
     case MVOI__ENVELOPE__BODY_HEALTH:
-        health(sock, id, req, "impact-calculator");
+        fake_health(sock, id, req, "impact-calculator");
         return;
     case MVOI__ENVELOPE__BODY_LIST_MEASUREMENTS: {
         Mvoi__MeasurementList l = MVOI__MEASUREMENT_LIST__INIT;
@@ -610,7 +611,7 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         l.has_total = true, l.total = (uint32_t)g_nmeas;
         env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_LIST;
         env.measurement_list = &l;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     case MVOI__ENVELOPE__BODY_GET_MEASUREMENT: {
@@ -618,10 +619,10 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
             if (strcmp(g_meas[i]->measurement->id, req->get_measurement->id) == 0) {
                 env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_RECORD;
                 env.measurement_record = g_meas[i];
-                reply(sock, id, req, &env);
+                fake_reply(sock, id, req, &env);
                 return;
             }
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_measurement.id", "no such measurement");
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_measurement.id", "no such measurement");
         return;
     }
     case MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES: {
@@ -632,7 +633,7 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         l.tables = &pf, l.n_tables = 1;
         env.body_case = MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST;
         env.factor_table_list = &l;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     case MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS: {
@@ -673,105 +674,12 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         r.has_seq = true, r.seq = g_seq;
         env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
         env.measurement_reply = &r;
-        reply(sock, id, req, &env);
+        fake_reply(sock, id, req, &env);
         return;
     }
     default:
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
     }
-}
-
-static void on_notifier(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
-{
-    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    if (req->body_case == MVOI__ENVELOPE__BODY_HEALTH) {
-        health(sock, id, req, "notifier");
-        return;
-    }
-    if (req->body_case != MVOI__ENVELOPE__BODY_LIST_REMINDERS) {
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
-        return;
-    }
-    Mvoi__Reminder rm = MVOI__REMINDER__INIT, *prm = &rm;
-    rm.id = "T-1|kickoff_invitation|1";
-    rm.tender_id = "T-1";
-    rm.title = "Herinrichting Pancratiusplein";
-    rm.has_kind = true, rm.kind = MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION;
-    rm.has_state = true, rm.state = MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED;
-    rm.has_due_ms = true, rm.due_ms = 1780000000000;
-    Mvoi__ReminderList l = MVOI__REMINDER_LIST__INIT;
-    l.reminders = &prm;
-    l.n_reminders = 1;
-    l.has_total = true, l.total = 1;
-    env.body_case = MVOI__ENVELOPE__BODY_REMINDER_LIST;
-    env.reminder_list = &l;
-    reply(sock, id, req, &env);
-}
-
-/* ---- report: narratives kept per buyer|year|quarter|theme; a report file per request */
-static const char *g_reports_dir;
-static struct { char key[96]; char text[4096]; } g_narr[32];
-static size_t g_nnarr;
-
-static void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
-{
-    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    const char *buyer = req->buyer ? req->buyer : "";
-    if (req->body_case == MVOI__ENVELOPE__BODY_HEALTH) {
-        health(sock, id, req, "report");
-        return;
-    }
-    if (req->body_case == MVOI__ENVELOPE__BODY_SET_NARRATIVE) {
-        const Mvoi__SetNarrative *m = req->set_narrative;
-        char key[96];
-        snprintf(key, sizeof key, "%.40s|%u|%u|%u", buyer, m->year, m->quarter, m->theme);
-        size_t i = 0;
-        while (i < g_nnarr && strcmp(g_narr[i].key, key) != 0)
-            i++;
-        if (i == g_nnarr && g_nnarr < 32)
-            g_nnarr++;
-        snprintf(g_narr[i].key, sizeof g_narr[i].key, "%s", key);
-        snprintf(g_narr[i].text, sizeof g_narr[i].text, "%s", m->text ? m->text : "");
-        Mvoi__Narrative n = MVOI__NARRATIVE__INIT;
-        n.has_year = n.has_quarter = n.has_theme = true;
-        n.year = m->year, n.quarter = m->quarter, n.theme = m->theme, n.text = m->text;
-        env.body_case = MVOI__ENVELOPE__BODY_NARRATIVE;
-        env.narrative = &n;
-        reply(sock, id, req, &env);
-        return;
-    }
-    if (req->body_case != MVOI__ENVELOPE__BODY_GENERATE_REPORT || !req->generate_report->n_formats) {
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
-        return;
-    }
-    const Mvoi__GenerateReport *g = req->generate_report;
-    static const char *ext[] = { "", "html", "pdf", "xlsx", "csv", "csv", "json", "csv" };
-    int f = g->formats[0] >= 1 && g->formats[0] <= 7 ? (int)g->formats[0] : 1;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/mvoi-report-%s-%u-q%u.%s.%s", g_reports_dir, buyer, g->year,
-             g->quarter, g->lang ? g->lang : "nl", ext[f]);
-    FILE *out = fopen(path, "w");
-    if (!out) {
-        error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "cannot write");
-        return;
-    }
-    fprintf(out, "<!DOCTYPE html><html><body><h1>Rapport %s %u Q%u</h1>", buyer, g->year, g->quarter);
-    char pre[64];
-    snprintf(pre, sizeof pre, "%.40s|%u|%u|", buyer, g->year, g->quarter);
-    for (size_t i = 0; i < g_nnarr; i++)
-        if (strncmp(g_narr[i].key, pre, strlen(pre)) == 0 && g_narr[i].text[0])
-            fprintf(out, "<p class=\"narrative\">%s</p>", g_narr[i].text);
-    fputs("</body></html>\n", out);
-    long bytes = ftell(out);
-    fclose(out);
-    Mvoi__ReportFile rf = MVOI__REPORT_FILE__INIT, *prf = &rf;
-    rf.has_format = rf.has_bytes = true;
-    rf.format = (Mvoi__ReportFormat)f, rf.path = path, rf.bytes = (uint64_t)bytes;
-    Mvoi__ReportReply rr = MVOI__REPORT_REPLY__INIT;
-    rr.files = &prf, rr.n_files = 1;
-    env.body_case = MVOI__ENVELOPE__BODY_REPORT_REPLY;
-    env.report_reply = &rr;
-    reply(sock, id, req, &env);
 }
 
 typedef void (handler_fn)(void *sock, zmq_msg_t *id, Mvoi__Envelope *req);
