@@ -29,13 +29,14 @@ typedef struct {
     const Mvoi__Tender *t;   /* the tender as it is now */
     /* out: copies not yet sent whose recipient is no longer one (a new project leader),
      * cancelled; made again for whoever it goes to now */
-    struct {
+    struct s_moved {
         Mvoi__ReminderKind kind;
         uint32_t ordinal, version, sequence;
         int64_t due_ms;
         char *period_start, *period_end, *deadline;
-    } moved[16];
-    int nmoved;
+    } *moved;                /* as many as there are: a contract of years has more
+                              * measurement requests than any fixed bound */
+    int nmoved, capmoved;
 } s_sync_t;
 
 /* Kinds whose recipients follow the tender's people until sent (the kick-off kinds
@@ -61,17 +62,17 @@ static char *s_dup(const char *v) { return v ? strdup(v) : NULL; }
  * of those who stay keep their ids and are not made twice). */
 static int s_move(nt_service_t *s, MDB_txn *txn, s_sync_t *y, Mvoi__Reminder *r)
 {
-    if (y->nmoved < (int)(sizeof y->moved / sizeof y->moved[0])) {
-        int i = y->nmoved++;
-        y->moved[i].kind = r->kind;
-        y->moved[i].ordinal = r->ordinal;
-        y->moved[i].version = r->schedule_version;
-        y->moved[i].sequence = r->sequence;
-        y->moved[i].due_ms = r->due_ms;
-        y->moved[i].period_start = s_dup(r->period_start);
-        y->moved[i].period_end = s_dup(r->period_end);
-        y->moved[i].deadline = s_dup(r->deadline);
+    if (y->nmoved == y->capmoved) {   /* not remembered, not cancelled: -ENOMEM aborts */
+        int cap = y->capmoved ? 2 * y->capmoved : 8;
+        struct s_moved *m = realloc(y->moved, (size_t)cap * sizeof *m);
+        if (!m)
+            return -ENOMEM;
+        y->moved = m;
+        y->capmoved = cap;
     }
+    struct s_moved *m = &y->moved[y->nmoved++];
+    *m = (struct s_moved){ r->kind, r->ordinal, r->schedule_version, r->sequence, r->due_ms,
+                           s_dup(r->period_start), s_dup(r->period_end), s_dup(r->deadline) };
     return nt_store_cancel(s, txn, r, "rescheduled: no longer a recipient");
 }
 
@@ -91,7 +92,9 @@ static int s_remake(nt_service_t *s, MDB_txn *txn, s_sync_t *y, int64_t now, int
         free(y->moved[i].period_end);
         free(y->moved[i].deadline);
     }
-    y->nmoved = 0;
+    free(y->moved);
+    y->moved = NULL;
+    y->nmoved = y->capmoved = 0;
     return rc;
 }
 

@@ -521,6 +521,47 @@ Test(notifier_rcpt, late_sdg_invitation_goes_out_at_once_while_the_session_is_ah
 
 /* A new project leader (`mvoictl tender update ID --leader ...`): the ambition reminders and
  * measurement requests not yet sent go to the new leader, not the old one. */
+/* Copies of the old leader moved to the new one, however many: a contract of six years
+ * has 24 quarterly measurement requests (a list of 16 had cancelled the rest unremade). */
+static int s_active_to(const Mvoi__ReminderList *l, Mvoi__ReminderKind k, const char *rcpt)
+{
+    int n = 0;
+    for (size_t i = 0; i < l->n_reminders; i++) {
+        const Mvoi__Reminder *r = l->reminders[i];
+        if (r->kind == k && r->n_recipients == 1 && strcmp(r->recipients[0], rcpt) == 0 &&
+            r->state == MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED)
+            n++;
+    }
+    return n;
+}
+
+Test(notifier_rcpt, a_long_contract_moves_every_unsent_request_to_the_new_leader, .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);   /* Monday 3 March 2025 */
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("L-6", false, NULL, "2025-01-01", "2030-12-31", false);
+    it_register(&c, &t, false);
+    h_sleep_ms(300);
+    Mvoi__Envelope *keep = NULL;
+    int before = s_active_to(it_list(&c, 0, &keep), MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST,
+                             "pl@gemeente.example");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    cr_assert_gt(before, 16, "the contract should plan more than 16 requests, has %d", before);
+    Mvoi__Person nieuw = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Nieuwe Leider",
+                           "nieuw.leider@gemeente.example" };
+    t.project_leader = &nieuw;
+    it_register(&c, &t, true);
+    h_sleep_ms(500);
+    const Mvoi__ReminderList *l = it_list(&c, 0, &keep);
+    cr_expect_eq(s_active_to(l, MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST, "pl@gemeente.example"),
+                 0, "requests left with the old leader");
+    cr_expect_eq(s_active_to(l, MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST,
+                             "nieuw.leider@gemeente.example"), before, "requests of the new leader");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
+
 Test(notifier_rcpt, new_leader_gets_the_reminders_not_yet_sent, .timeout = 90)
 {
     it_ctx_t c;
