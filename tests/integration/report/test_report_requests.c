@@ -44,6 +44,8 @@ typedef struct {
     uv_timer_t t;
 } s_run_t;
 
+static uint32_t s_quarter = 1;   /* the quarter every GenerateReport of a round asks for */
+
 static void s_send(void *dealer, const char *buyer, const char *rid)
 {
     Mvoi__GenerateReport g = MVOI__GENERATE_REPORT__INIT;
@@ -52,7 +54,7 @@ static void s_send(void *dealer, const char *buyer, const char *rid)
     g.has_year = 1;
     g.year = 2026;
     g.has_quarter = 1;
-    g.quarter = 1;
+    g.quarter = s_quarter;
     g.n_formats = 1;
     g.formats = f;
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
@@ -252,6 +254,36 @@ Test(report_requests, two_buyers_with_the_same_request_id, .timeout = 60)
     /* heerlen's "r-1" again: its own stored reply, nothing generated */
     cr_expect_eq(s_round(&e, first, reply), 0, "a repeated request id generated again");
     s_expect_own(&e, reply[0], 0, "repeat");
+    s_free(reply);
+    s_env_fini(&e);
+}
+
+/* A request id used for another report: Q2 under the id Q1 was generated under was
+ * answered with the Q1 files, the wrong quarter as success. Refused by name; the same
+ * request again still gets its stored reply. */
+Test(report_requests, a_request_id_reused_for_another_report_is_refused, .timeout = 60)
+{
+    s_env_t e;
+    s_env_init(&e, true);
+    Mvoi__Envelope *reply[S_CLIENTS];
+    const char *first[S_CLIENTS] = { "r-q", NULL };
+    s_quarter = 1;
+    cr_assert_eq(s_round(&e, first, reply), 1);
+    cr_assert(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY);
+    s_free(reply);
+    s_quarter = 2;                      /* the same id, another quarter */
+    cr_expect_eq(s_round(&e, first, reply), 0, "generated under a used id");
+    cr_assert(reply[0], "no answer");
+    cr_expect_eq(reply[0]->body_case, MVOI__ENVELOPE__BODY_ERROR, "body %d",
+                 (int)reply[0]->body_case);
+    if (reply[0]->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+        cr_expect_eq(reply[0]->error->code, MVOI__ERROR_CODE__ERR_CONFLICT);
+        cr_expect_str_eq(reply[0]->error->field, "request_id");
+    }
+    s_free(reply);
+    s_quarter = 1;                      /* a retry of the first: its stored reply */
+    cr_expect_eq(s_round(&e, first, reply), 0);
+    cr_expect(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY);
     s_free(reply);
     s_env_fini(&e);
 }
