@@ -89,7 +89,10 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
         for (int m = 0; m < 6; m++) {
             bool qty = m == 0 || m == 1 || m == 3;
             worksheet_write_string(ws, (lxw_row_t)row, 0, s_kpi_label(r, k), NULL);
-            worksheet_write_string(ws, (lxw_row_t)row, 1, T(mkeys[m]), NULL);
+            /* the denominator is fair trade's (products in risk categories); elsewhere 0 */
+            worksheet_write_string(ws, (lxw_row_t)row, 1,
+                                   T(m == 4 && k != 1 ? "report.label.denominator_none"
+                                                      : mkeys[m]), NULL);
             worksheet_write_string(ws, (lxw_row_t)row, 2,
                                    qty ? s_unit_label(r, k)
                                        : m == 4 ? s_unit_label(r, 1) : T("report.unit.count"),
@@ -113,6 +116,16 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
                                f->bold);
 }
 
+/* An ambition level (1-4), or the words the HTML shows for a year without one: a 0 read as
+ * a level below the lowest. */
+static void s_level(lxw_worksheet *ws, const rp_report_t *r, int row, int col, int lv)
+{
+    if (lv)
+        worksheet_write_number(ws, (lxw_row_t)row, (lxw_col_t)col, lv, NULL);
+    else
+        worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)col, T("report.level.unset"), NULL);
+}
+
 /* The Themes sheet. */
 static void s_sheet_themes(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t *f)
 {
@@ -129,9 +142,9 @@ static void s_sheet_themes(lxw_workbook *wb, const rp_report_t *r, const s_fmts_
         worksheet_write_string(ws, (lxw_row_t)th, 2, s_unit_label(r, t->kpi), NULL);
         s_fig(ws, f, th, 3, t->kpi, t->ytd.ambition);
         s_fig(ws, f, th, 5, t->kpi, t->ytd.realisation);
-        worksheet_write_number(ws, (lxw_row_t)th, 7, t->level_baseline, NULL);
-        worksheet_write_number(ws, (lxw_row_t)th, 8, t->level_year, NULL);
-        worksheet_write_number(ws, (lxw_row_t)th, 9, t->level_goal, NULL);
+        s_level(ws, r, th, 7, t->level_baseline);
+        s_level(ws, r, th, 8, t->level_year);
+        s_level(ws, r, th, 9, t->level_goal);
         worksheet_write_number(ws, (lxw_row_t)th, 10, t->in_scope, NULL);
         worksheet_write_number(ws, (lxw_row_t)th, 11, t->committed, NULL);
         worksheet_write_number(ws, (lxw_row_t)th, 12, t->innovation, NULL);
