@@ -457,7 +457,11 @@ static void s_annex(FILE *out, const rp_report_t *r)
         E(t->title);
         if (t->pilot)
             fprintf(out, " <em>(%s)</em>", T("report.label.pilot"));
-        fprintf(out, "</td><td>%s</td><td>", t->planned);
+        char when[64];
+        s_iso_words(when, sizeof when, r, t->planned);   /* as the rest of the report */
+        fputs("</td><td>", out);
+        E(when);
+        fputs("</td><td>", out);
         snprintf(key, sizeof key, "report.procedure.%s", rp_enum_name('p', t->procedure));
         E(T(key));
         snprintf(key, sizeof key, "report.tstatus.%s", rp_enum_name('s', t->status));
