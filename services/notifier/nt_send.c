@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +61,7 @@ struct s_xfer_t {
     bool webhook;
     char *journal_id;             /* the copy's name in the journal */
     bool eod;                     /* "E" written: the end of DATA goes out next */
+    curl_socket_t fd;             /* the socket libcurl polls for it (s_socket_cb), or BAD */
     nt_result_t res;
     s_xfer_t *next;               /* todo / done lists */
     s_xfer_t *anext, *aprev;      /* sender thread: transfers on the multi handle */
@@ -255,6 +257,11 @@ static int s_socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, vo
     nt_sender_t *s = userp;
     s_sock_t *c = socketp;
     if (action == CURL_POLL_REMOVE) {
+        /* libcurl reports a socket's removal before it closes it: no transfer keeps a
+         * number the system may give to another file (s_break_connection). */
+        for (s_xfer_t *x = s->active; x; x = x->anext)
+            if (x->fd == fd)
+                x->fd = CURL_SOCKET_BAD;
         if (c) {
             uv_poll_stop(&c->poll);
             uv_close((uv_handle_t *)&c->poll, s_free_handle);
@@ -272,6 +279,9 @@ static int s_socket_cb(CURL *easy, curl_socket_t fd, int action, void *userp, vo
         c->poll.data = c;
         curl_multi_assign(s->multi, fd, c);
     }
+    s_xfer_t *x = NULL;
+    if (curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK && x)
+        x->fd = fd;
     int ev = 0;
     if (action == CURL_POLL_IN || action == CURL_POLL_INOUT)
         ev |= UV_READABLE;
@@ -288,12 +298,39 @@ static void s_close_any(uv_handle_t *h, void *arg)
         uv_close(h, h->type == UV_POLL ? s_free_handle : NULL);
 }
 
+/* Sender thread: a transfer is dropped at the stop; break its connection first, so that
+ * nothing more goes out on it. libcurl runs the protocol's "done" step even for a transfer
+ * removed before its end, and SMTP's (smtp_done, libcurl 7.88, told "no error") finishes
+ * the transaction whatever its state: it sends an end of DATA with no body (and DATA, as
+ * the relay's answers come: a relay stored an empty mail) and waits, blocking, for the
+ * relay's answers (a stop as long as the relay is slow, past the drain's 5 s). On a shut-down
+ * socket those writes fail at once, and a relay stores nothing of a transaction whose
+ * connection closed before its end of DATA; the copy, journalled without "E", stays
+ * SENDING and is sent again after the restart, whole.
+ * No copy in flight here has its "E" line: it is written from the read callback in the very
+ * curl_multi_socket_action call that sends the end of DATA, waits for the answer (in
+ * smtp_done) and ends the transfer (s_finish takes it off the list), all before this loop
+ * can run again. Were one ever to have it, its socket is left alone: the end of DATA goes
+ * out as journalled, and the "E" line holds the copy as unconfirmed at the restart.
+ * Webhooks: HTTP's "done" step sends nothing, a removal closes the connection anyway (a
+ * receiver sees a request cut short, or took it whole and gets it again after the restart
+ * with the same webhook-id), so the shutdown changes nothing there but is as safe. */
+static void s_break_connection(s_xfer_t *x)
+{
+    /* The socket as s_socket_cb saw it: CURLINFO_ACTIVESOCKET is of no use here, libcurl
+     * 7.88 sets it only when a transfer is done (CURL_SOCKET_BAD in the middle of one).
+     * None yet (resolving): nothing was sent. */
+    if (!x->eod && x->fd != CURL_SOCKET_BAD)
+        shutdown(x->fd, SHUT_RDWR);
+}
+
 /* Sender thread: stop: drop what is in flight, close every handle of the thread's loop. */
 static void s_thread_stop(nt_sender_t *s)
 {
     while (s->active) {
         s_xfer_t *x = s->active;
         s->active = x->anext;
+        s_break_connection(x);
         curl_multi_remove_handle(s->multi, x->easy);
         s_xfer_free(x);
     }
@@ -582,6 +619,7 @@ int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
     x->cb = cb;
     x->arg = arg;
     x->retry_after_ms = -1;
+    x->fd = CURL_SOCKET_BAD;
     x->data = malloc(len ? len : 1);
     memcpy(x->data, data, len);
     x->len = len;
@@ -620,6 +658,7 @@ int nt_sender_webhook(nt_sender_t *s, const char *msg_id, const char *body, nt_s
     x->arg = arg;
     x->webhook = true;
     x->retry_after_ms = -1;
+    x->fd = CURL_SOCKET_BAD;
     x->data = strdup(body);
     x->len = strlen(body);
     x->easy = curl_easy_init();

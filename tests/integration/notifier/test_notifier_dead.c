@@ -340,3 +340,74 @@ Test(notifier_dead, connection_broken_mid_data_is_sent_again, .timeout = 90)
     cr_assert(!strstr(out, "notification_unconfirmed"), "%s", out);
     it_teardown(&c);
 }
+
+/* A file's whole text (at most cap - 1 bytes; "" when there is none). */
+static void s_slurp(const char *path, char *out, size_t cap)
+{
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t got = fread(out, 1, cap - 1, f);
+    out[got] = 0;
+    fclose(f);
+}
+
+/* A stop (SIGTERM) while a transfer waits for the relay (nt_slowrcpt.py answers RCPT TO
+ * only after 15 s): the drain gives up after 5 s and the copy is dropped, and dropping it
+ * must send nothing more. libcurl's SMTP "done" step, run when a transfer is removed before
+ * its end, would otherwise finish the transaction (DATA and an end of DATA with no body:
+ * an empty mail stored by the relay) and wait for the relay to do so (a stop of 15 s, not
+ * 5). The copy, never journalled, is sent again after the restart: delivered once, whole. */
+Test(notifier_dead, stop_during_transfer_sends_nothing_and_resends_after_restart,
+     .timeout = 90)
+{
+    it_ctx_t c;
+    s_start_refusing(&c, NULL);
+    h_kill9(&c.sink);   /* this test's relay instead */
+    char port[16], script[400], log[400], text[8192];
+    snprintf(port, sizeof port, "%d", c.smtp);
+    snprintf(script, sizeof script, "%s/nt_slowrcpt.py", NT_SCRIPTS);
+    snprintf(log, sizeof log, "%s/slowrcpt.cmds", c.dir);
+    char *argv[] = { "/usr/bin/python3", script, port, c.maildir, log, "15", NULL };
+    cr_assert_eq(h_spawn_argv(&c.sink, argv, "slowrcpt", c.dir, NULL), 0);
+    it_wait_listening(c.smtp);
+    it_start_nt(&c);
+    s_register(&c, 1);
+    for (int64_t end = h_now_ms() + 10000; h_now_ms() < end; h_sleep_ms(50)) {
+        s_slurp(log, text, sizeof text);
+        if (strstr(text, "C> RCPT TO:"))
+            break;
+    }
+    cr_assert(strstr(text, "C> RCPT TO:"), "the relay saw no RCPT: %s", text);
+
+    int64_t t0 = h_now_ms();
+    cr_assert_eq(h_signal(&c.nt, SIGTERM), 0);
+    int st = 0;
+    cr_assert_eq(h_wait(&c.nt, 25000, &st), 0, "the notifier did not stop");
+    int64_t took = h_now_ms() - t0;
+    /* The closed connection reaches the relay at once (it reads while its answer waits). */
+    for (int64_t end = h_now_ms() + 3000; h_now_ms() < end; h_sleep_ms(50)) {
+        s_slurp(log, text, sizeof text);
+        if (strstr(text, "\neof\n"))
+            break;
+    }
+    cr_assert(!strstr(text, "C> DATA") && !strstr(text, "C> .\n") && !strstr(text, "stored"),
+              "something was sent after the stop:\n%s", text);
+    cr_assert(strstr(text, "\neof\n"), "the connection was not closed:\n%s", text);
+    cr_assert_lt(took, 10000, "the stop took %lld ms (drain: 5 s)", (long long)took);
+    static it_mail_t m[16];
+    cr_assert_eq(it_mails(&c, c.maildir, m, 16), 0, "the relay stored a message");
+
+    h_kill9(&c.sink);   /* a normal relay takes the copy sent again */
+    it_start_sink(&c, false);
+    it_start_nt(&c);
+    it_wait_mails(&c, c.maildir, "kickoff_invitation", 1, m, 16, 10000);
+    h_sleep_ms(500);   /* a second copy would be there by now */
+    int n = it_mails(&c, c.maildir, m, 16);
+    cr_assert_eq(n, 1, "delivered once after the restart: %d", n);
+    cr_assert_str_eq(m[0].status, "ok", "the whole invitation (its iCalendar checked)");
+    char ids[4][200];
+    cr_assert_eq(s_wait_state(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, 1, ids, 4), 1);
+    it_teardown(&c);
+}
