@@ -252,20 +252,24 @@ static void s_tt(char *buf, size_t cap, const Mvoi__Reminder *r)
         snprintf(buf, cap, "%s", title);
 }
 
-static void s_when_where(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r)
+/* When and where; a cancelled session has no place to announce ("volgt in een aparte
+ * uitnodiging" promised one for a session that no longer takes place). */
+static void s_when_where(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r,
+                         bool cancel)
 {
     text_lang_t L = cfg->lang;
     char when[160];
     nt_text_when(L, when, sizeof when, r->meeting_start_ms, r->meeting_end_ms);
     s_label(b, L, "notify.label.when", when);
-    s_label(b, L, "notify.label.where", cfg->location && *cfg->location
-                                           ? cfg->location
-                                           : text_get(L, "notify.label.where_none"));
+    if (cfg->location && *cfg->location)
+        s_label(b, L, "notify.label.where", cfg->location);
+    else if (!cancel)
+        s_label(b, L, "notify.label.where", text_get(L, "notify.label.where_none"));
 }
 
 static void s_changes(nt_buf_t *b, text_lang_t L, const Mvoi__Reminder *r)
 {
-    nt_buf_printf(b, "\n%s:\n", text_get(L, "notify.label.changed"));
+    nt_buf_printf(b, "%s:\n", text_get(L, "notify.label.changed"));   /* after a blank line */
     bool any = false;
     if (r->has_prev_meeting_start_ms && r->prev_meeting_start_ms) {
         char was[160], now[160];
@@ -313,11 +317,11 @@ static void s_kickoff(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder
                                                         : "notify.body.kickoff_invitation";
     s_tf(b, L, key, tt);
     nt_buf_puts(b, "\n\n");
-    if (update)
+    if (update) {
         s_changes(b, L, r);
-    if (update)
         nt_buf_puts(b, "\n");
-    s_when_where(b, cfg, r);
+    }
+    s_when_where(b, cfg, r, cancel);
     if (cancel && !removed) {
         s_label(b, L, "notify.label.reason",
                 r->reason && *r->reason ? r->reason
@@ -386,7 +390,7 @@ static void s_sdg(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r,
     text_lang_t L = cfg->lang;
     s_tf(b, L, "notify.body.sdg_dialogue", r->ordinal, tt);
     nt_buf_puts(b, "\n\n");
-    s_when_where(b, cfg, r);
+    s_when_where(b, cfg, r, false);
     nt_buf_printf(b, "%s: ", text_get(L, "notify.label.invited"));
     s_people(b, L, r->tender, r->attendees, r->n_attendees,
              r->n_recipients ? r->recipients[0] : NULL);

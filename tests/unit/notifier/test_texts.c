@@ -160,6 +160,8 @@ Test(nt_texts, update_says_what_changed_from_what_cancel_gives_the_reason)
            "wordt maandag 25 januari 2027, 10.00-11.00 uur");
     HAS(x, "- Nieuw uitgenodigd: Nina Nieuw");
     HAS(x, "- Niet meer uitgenodigd: Ina Adviseur (inkoopadviseur)");
+    cr_expect(strstr(x, "\n\nWat is er gewijzigd") && !strstr(x, "\n\n\nWat is er gewijzigd"),
+              "one blank line before the changes:\n%s", x);
     free(subj);
     free(x);
     Mvoi__Reminder c = s_rem(K(KICKOFF_CANCELLED), &t);
@@ -169,6 +171,14 @@ Test(nt_texts, update_says_what_changed_from_what_cancel_gives_the_reason)
     HAS(x, "gaat niet door");
     HAS(x, "Wanneer: maandag 25 januari 2027, 10.00-11.00 uur");
     HAS(x, "Reden: budget ingetrokken door de raad");
+    HAS(x, "Waar: Stadhuis Heerlen, zaal 2.14");   /* which session: where it was */
+    free(subj);
+    free(x);
+    const char *loc = s_cfg.location;   /* no place yet: none is promised for it */
+    s_cfg.location = NULL;
+    x = s_text(&c, &subj);
+    s_cfg.location = loc;
+    HASNT(x, "Waar:");
     free(subj);
     free(x);
     c.reason = "removed";
