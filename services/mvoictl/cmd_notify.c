@@ -36,6 +36,24 @@ static void s_row(const Mvoi__Reminder *r)
            r->attempts, r->last_error ? r->last_error : "");
 }
 
+/* `show`: the list's row, then what finding the message in a mailbox or a relay's log
+ * takes (its Message-ID was only in --json). */
+static void s_detail(ctl_t *ctl, const Mvoi__Reminder *r)
+{
+    s_row(r);
+    printf("  %-14s", ctl_text(ctl, "ctl.remind.recipients"));
+    for (size_t i = 0; i < r->n_recipients; i++)
+        printf("%s%s", i ? ", " : " ", r->recipients[i]);
+    printf("\n");
+    if (r->tender_id && *r->tender_id)
+        printf("  %-14s %s\n", ctl_text(ctl, "ctl.remind.tender"), r->tender_id);
+    if (r->message_id && *r->message_id)
+        printf("  %-14s %s%s%s\n", "Message-ID:", r->message_id[0] == '<' ? "" : "<",
+               r->message_id, r->message_id[0] == '<' ? "" : ">");
+    if (r->last_error && *r->last_error)
+        printf("  %-14s %s\n", ctl_text(ctl, "ctl.remind.last_error"), r->last_error);
+}
+
 static int s_one(ctl_t *ctl, Mvoi__Envelope *req)
 {
     Mvoi__Envelope *r = NULL;
@@ -48,7 +66,7 @@ static int s_one(ctl_t *ctl, Mvoi__Envelope *req)
         } else if (ctl->json) {
             ctl_print_json(stdout, &r->reminder->base);
         } else {
-            s_row(r->reminder);
+            s_detail(ctl, r->reminder);
         }
     }
     ctl_free(&r);

@@ -181,6 +181,19 @@ Test(notifier_int, rejected_550_is_a_dead_letter)
         fprintf(stderr, "note: mvoictl not built: %s\n", out);
     else
         cr_assert(strstr(out, id), "mvoictl reminders list --state dead:\n%s", out);
+    /* `show`: what finding it at the relay takes, the Message-ID too (only --json had it) */
+    snprintf(cmd, sizeof cmd, "MVOI_NOTIFIER_API=%s %s/services/mvoictl/mvoictl reminders show "
+             "'%s' 2>&1", c.e_nt_api, MVOI_BINARY_DIR, id);
+    p = popen(cmd, "r");
+    got = fread(out, 1, sizeof out - 1, p);
+    out[got] = 0;
+    st = pclose(p);
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 127)) {
+        cr_expect(strstr(out, "Message-ID:") && strstr(out, " <") && strstr(out, ".mvoi@"),
+                  "show:\n%s", out);
+        cr_expect(strstr(out, "Laatste fout:") && strstr(out, "550"), "show:\n%s", out);
+        cr_expect(strstr(out, "Ontvanger:"), "show:\n%s", out);
+    }
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
     Mvoi__ResendReminder rr = MVOI__RESEND_REMINDER__INIT;
     rr.id = id;
