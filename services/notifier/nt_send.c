@@ -66,6 +66,7 @@ struct s_xfer_t {
     s_xfer_t *next;               /* todo / done lists */
     s_xfer_t *anext, *aprev;      /* sender thread: transfers on the multi handle */
     char errbuf[CURL_ERROR_SIZE];
+    char reply[200];              /* SMTP: the server's last answer line, printable only */
 };
 
 typedef struct {
@@ -121,6 +122,21 @@ static bool s_eod_not_received(s_xfer_t *x, CURLcode cc)
     return up < (curl_off_t)x->len || cc == CURLE_SEND_ERROR || os_errno == ECONNRESET;
 }
 
+/* Sender thread: libcurl's debug stream; keeps the server's last answer line (SMTP). */
+static int s_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
+{
+    (void)easy;
+    s_xfer_t *x = arg;
+    if (type != CURLINFO_HEADER_IN || !size)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < size && n + 1 < sizeof x->reply; i++)
+        if (data[i] >= 0x20 && data[i] < 0x7f)   /* it goes into mails and logs */
+            x->reply[n++] = data[i];
+    x->reply[n] = '\0';
+    return 0;
+}
+
 /* Sender thread: the outcome is known. */
 static void s_finish(s_xfer_t *x, CURLcode cc)
 {
@@ -147,8 +163,12 @@ static void s_finish(s_xfer_t *x, CURLcode cc)
                  x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc));
     } else if (cc != CURLE_OK) {
         res.outcome = nt_smtp_outcome(code);
-        snprintf(res.error, sizeof res.error, "smtp: %s (reply %ld)",
-                 x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), code);
+        if (x->reply[0] && code >= 400)
+            snprintf(res.error, sizeof res.error, "smtp: %s (the server: \"%s\")",
+                     x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), x->reply);
+        else
+            snprintf(res.error, sizeof res.error, "smtp: %s (reply %ld)",
+                     x->errbuf[0] ? x->errbuf : curl_easy_strerror(cc), code);
     }
     nt_sender_t *s = x->s;
     if (!x->webhook && res.outcome == NT_OK)
@@ -632,6 +652,11 @@ int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
     curl_easy_setopt(e, CURLOPT_MAIL_FROM, s->o.mail_from);
     curl_easy_setopt(e, CURLOPT_MAIL_RCPT, x->rcpts);
     curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    /* the server's own words for a refusal ("550 5.1.1 <x@y>: Recipient address rejected"):
+     * libcurl's message has only its code; its debug stream is the one way to the text */
+    curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, s_debug);
+    curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
+    curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(e, CURLOPT_READFUNCTION, s_read);
     curl_easy_setopt(e, CURLOPT_READDATA, x);
     /* No CURLOPT_INFILESIZE: libcurl then reads until the callback returns 0, the moment

@@ -166,6 +166,8 @@ Test(notifier_int, rejected_550_is_a_dead_letter)
     cr_assert_eq(r->kind, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION);
     cr_assert_eq(r->attempts, 1, "a 550 is permanent: no retries");
     cr_assert(r->last_error && strstr(r->last_error, "550"), "%s", r->last_error);
+    /* the server's own words, not only its code ("Weird server reply (reply 550)") */
+    cr_expect(strstr(r->last_error, "Message rejected by policy (test)"), "%s", r->last_error);
     char id[200];
     snprintf(id, sizeof id, "%s", r->id);
     mvoi__envelope__free_unpacked(keep, NULL);
