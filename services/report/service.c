@@ -21,24 +21,10 @@
 #include "outbox.h"
 #include "report.h"
 #include "report_service.h"
+#include "rp_ask.h"
 #include "store.h"
 
-#define S_ALL_FORMATS ((1u << 8) - 2)   /* formats 1..7 */
 #define S_MAXWAIT 16
-
-/* The request's parameters as one number: a repeat of the request id must ask for the same
- * report. A GenerateReport of 2025 Q1 under an id used for 2024 Q3 was answered with the
- * 2024 Q3 files (or joined that job): the wrong quarter delivered as success. */
-static uint64_t s_ask_sig(uint32_t year, uint32_t quarter, uint32_t formats, text_lang_t lang)
-{
-    return (uint64_t)year << 40 | (uint64_t)quarter << 32 | (uint64_t)(formats & 0xff) << 8 |
-           (uint64_t)lang;
-}
-
-/* A stored reply's record: [S_REQ_MAGIC][be64 s_ask_sig][reply]; before the signature it
- * was the reply alone (then nothing is compared). */
-#define S_REQ_MAGIC "mvoi-rq1"
-#define S_REQ_HEAD 16
 
 typedef struct s_job_t s_job_t;
 struct s_job_t {
@@ -190,15 +176,15 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
             return rc;
         uint8_t key[256];
         MDB_val k = { rp_request_key(key, sizeof key, j->buyer, j->rid), key };
-        MDB_val v = { S_REQ_HEAD + len, NULL };   /* with what it answered (s_repeat) */
+        MDB_val v = { RP_ASK_HEAD + len, NULL };   /* with what it answered (rp_ask.h) */
         rc = k.mv_size ? store_put(txn, store_dbi(self->store, "requests"), &k, &v,
                                    MDB_RESERVE)
                        : -ENAMETOOLONG;
         if (rc == 0) {
-            memcpy(v.mv_data, S_REQ_MAGIC, 8);
-            store_be64((uint8_t *)v.mv_data + 8, s_ask_sig(j->year, j->quarter, j->formats,
-                                                           j->lang));
-            memcpy((uint8_t *)v.mv_data + S_REQ_HEAD, buf, len);
+            memcpy(v.mv_data, RP_ASK_MAGIC, 8);
+            store_be64((uint8_t *)v.mv_data + 8, rp_ask_sig(j->year, j->quarter, j->formats,
+                                                            j->lang));
+            memcpy((uint8_t *)v.mv_data + RP_ASK_HEAD, buf, len);
         }
         free(buf);
         if (rc)
@@ -500,59 +486,6 @@ static int s_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint3
 
 /* ------------------------------------------------------------------ requests */
 
-/* What a GenerateReport asks for, checked, with its defaults filled. */
-typedef struct {
-    const char *rid, *buyer;
-    uint32_t year, quarter, formats;
-    text_lang_t lang;
-} s_ask_t;
-
-/* Checks and defaults; false after answering the refusal. */
-static bool s_ask(rp_service_t *self, const uint8_t *id, size_t idlen, const Mvoi__Envelope *req,
-                  s_ask_t *a)
-{
-    const Mvoi__GenerateReport *g = req->generate_report;
-    const char *field = NULL, *why = NULL;
-    char rwhy[80];
-    Mvoi__ErrorCode code = MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
-    a->rid = req->request_id;
-    /* the buyer the key was admitted for (rp_ids_auth): the scope of the request id */
-    a->buyer = g->buyer && *g->buyer ? g->buyer : req->buyer;
-    a->year = g->year;
-    a->quarter = g->quarter;
-    a->formats = 0;
-    a->lang = self->o.lang;
-    for (size_t i = 0; i < g->n_formats; i++) {
-        if (g->formats[i] < 1 || g->formats[i] > 7)
-            field = "generate_report.formats", why = "unknown format";
-        else
-            a->formats |= 1u << g->formats[i];
-    }
-    if (!a->formats)
-        a->formats = S_ALL_FORMATS;
-    if (!a->rid || !*a->rid || strlen(a->rid) > MVOI_ID_MAX) {
-        snprintf(rwhy, sizeof rwhy, "a command needs a request id (at most %d bytes)",
-                 MVOI_ID_MAX);
-        field = "request_id", why = rwhy;
-    } else if (!a->buyer || !*a->buyer || strlen(a->buyer) >= 128) {
-        field = "generate_report.buyer";
-        why = "a buyer (organisation, at most 127 bytes) is required";
-    } else if (!g->has_year || g->year < 2000 || g->year > 2999) {
-        field = "generate_report.year", why = "year must be 2000..2999";
-    } else if (g->quarter > 4) {
-        field = "generate_report.quarter", why = "quarter must be 0 (annual) or 1..4";
-    } else if (!why && (a->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)) &&
-               (!self->o.chromium || !*self->o.chromium)) {
-        code = MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION;
-        field = "generate_report.formats", why = "PDF needs chromium (MVOI_REPORT_CHROMIUM)";
-    } else if (!why && g->lang && *g->lang && text_lang_parse(g->lang, &a->lang) != 0) {
-        field = "generate_report.lang", why = "lang must be nl or en";
-    }
-    if (why)
-        s_send_error(self, id, idlen, req, code, field, why);
-    return !why;
-}
-
 static void s_reused(rp_service_t *self, const uint8_t *id, size_t idlen,
                      const Mvoi__Envelope *req)
 {
@@ -566,20 +499,22 @@ static void s_reused(rp_service_t *self, const uint8_t *id, size_t idlen,
 /* A repeat of a request id: its stored reply, or the job under way (joined). True when
  * answered or joined (also when refused as a different report). */
 static bool s_repeat(rp_service_t *self, const uint8_t *id, size_t idlen,
-                     const Mvoi__Envelope *req, const s_ask_t *a)
+                     const Mvoi__Envelope *req, const rp_ask_t *a)
 {
-    uint64_t sig = s_ask_sig(a->year, a->quarter, a->formats, a->lang);
+    uint64_t sig = rp_ask_sig(a->year, a->quarter, a->formats, a->lang);
     uint8_t key[256];
     size_t klen = rp_request_key(key, sizeof key, a->buyer, a->rid);   /* both < 128 */
     uint8_t *stored = NULL;
     size_t slen = 0;
     if (klen && rp_store_get(self->store, "requests", key, klen, &stored, &slen) == 0) {
-        bool signed_ = slen >= S_REQ_HEAD && memcmp(stored, S_REQ_MAGIC, 8) == 0;
-        size_t head = signed_ ? S_REQ_HEAD : 0;
-        if (signed_ && store_get_be64(stored + 8) != sig) {
+        uint64_t was;
+        const uint8_t *reply;
+        size_t rlen;
+        rp_ask_record(stored, slen, &was, &reply, &rlen);
+        if (was && was != sig) {
             s_reused(self, id, idlen, req);
         } else {
-            bus_frame_t f[2] = { { id, idlen }, { stored + head, slen - head } };
+            bus_frame_t f[2] = { { id, idlen }, { reply, rlen } };
             bus_send(self->router, f, 2);
         }
         free(stored);
@@ -588,7 +523,7 @@ static bool s_repeat(rp_service_t *self, const uint8_t *id, size_t idlen,
     for (s_job_t *j = self->queue; j; j = j->next) {
         if (strcmp(j->rid, a->rid) != 0 || strcmp(j->buyer, a->buyer) != 0)
             continue;
-        if (s_ask_sig(j->year, j->quarter, j->formats, j->lang) != sig)
+        if (rp_ask_sig(j->year, j->quarter, j->formats, j->lang) != sig)
             s_reused(self, id, idlen, req);
         else if (j->nwait < S_MAXWAIT && idlen <= sizeof j->wait[0].id) {
             memcpy(j->wait[j->nwait].id, id, idlen);
@@ -602,8 +537,13 @@ static bool s_repeat(rp_service_t *self, const uint8_t *id, size_t idlen,
 static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
                        const Mvoi__Envelope *req)
 {
-    s_ask_t a;
-    if (!s_ask(self, id, idlen, req, &a) || s_repeat(self, id, idlen, req, &a))
+    rp_ask_t a;
+    rp_ask_err_t err;
+    if (rp_ask_check(req, self->o.chromium && *self->o.chromium, self->o.lang, &a, &err) != 0) {
+        s_send_error(self, id, idlen, req, err.code, err.field, err.why);
+        return;
+    }
+    if (s_repeat(self, id, idlen, req, &a))
         return;
     if (s_enqueue(self, a.buyer, a.year, a.quarter, a.formats, a.lang, a.rid, false, id,
                   idlen) != 0)
@@ -807,11 +747,11 @@ void rp_service_auto_check(rp_service_t *self)
         for (uint32_t i = s_first_idx(self, b, last); i <= last; i++) {
             uint32_t y = i / 4, q = i % 4 + 1;
             if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
-                s_enqueue(self, b, y, q, S_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
+                s_enqueue(self, b, y, q, RP_ASK_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
                                                               ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
                           self->o.lang, NULL, true, NULL, 0);
             if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
-                s_enqueue(self, b, y, 0, S_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
+                s_enqueue(self, b, y, 0, RP_ASK_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
                                                               ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
                           self->o.lang, NULL, true, NULL, 0);
         }

@@ -1,0 +1,72 @@
+/*  rp_ask: see rp_ask.h. */
+#include "rp_ask.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mvoi_id.h"
+#include "store.h"
+
+static int s_refuse(rp_ask_err_t *err, Mvoi__ErrorCode code, const char *field, const char *why)
+{
+    err->code = code;
+    err->field = field;
+    snprintf(err->why, sizeof err->why, "%s", why);
+    return -EINVAL;
+}
+
+int rp_ask_check(const Mvoi__Envelope *req, bool chromium, text_lang_t lang, rp_ask_t *a,
+                 rp_ask_err_t *err)
+{
+    const Mvoi__GenerateReport *g = req->generate_report;
+    const Mvoi__ErrorCode inv = MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
+    a->rid = req->request_id;
+    /* the buyer the key was admitted for (rp_ids_auth): the scope of the request id */
+    a->buyer = g->buyer && *g->buyer ? g->buyer : req->buyer;
+    a->year = g->year;
+    a->quarter = g->quarter;
+    a->formats = 0;
+    a->lang = lang;
+    if (!a->rid || !*a->rid || strlen(a->rid) > MVOI_ID_MAX) {
+        char why[80];
+        snprintf(why, sizeof why, "a command needs a request id (at most %d bytes)",
+                 MVOI_ID_MAX);
+        return s_refuse(err, inv, "request_id", why);
+    }
+    if (!a->buyer || !*a->buyer || strlen(a->buyer) >= 128)
+        return s_refuse(err, inv, "generate_report.buyer",
+                        "a buyer (organisation, at most 127 bytes) is required");
+    if (!g->has_year || g->year < 2000 || g->year > 2999)
+        return s_refuse(err, inv, "generate_report.year", "year must be 2000..2999");
+    if (g->quarter > 4)
+        return s_refuse(err, inv, "generate_report.quarter", "quarter must be 0 (annual) or 1..4");
+    for (size_t i = 0; i < g->n_formats; i++) {
+        if (g->formats[i] < 1 || g->formats[i] > 7)
+            return s_refuse(err, inv, "generate_report.formats", "unknown format");
+        a->formats |= 1u << g->formats[i];
+    }
+    if (!a->formats)
+        a->formats = RP_ASK_ALL_FORMATS;
+    if ((a->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)) && !chromium)
+        return s_refuse(err, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                        "generate_report.formats", "PDF needs chromium (MVOI_REPORT_CHROMIUM)");
+    if (g->lang && *g->lang && text_lang_parse(g->lang, &a->lang) != 0)
+        return s_refuse(err, inv, "generate_report.lang", "lang must be nl or en");
+    return 0;
+}
+
+uint64_t rp_ask_sig(uint32_t year, uint32_t quarter, uint32_t formats, text_lang_t lang)
+{
+    return (uint64_t)year << 40 | (uint64_t)quarter << 32 | (uint64_t)(formats & 0xff) << 8 |
+           (uint64_t)lang;
+}
+
+void rp_ask_record(const uint8_t *rec, size_t len, uint64_t *sig, const uint8_t **reply,
+                   size_t *reply_len)
+{
+    bool signed_ = len >= RP_ASK_HEAD && memcmp(rec, RP_ASK_MAGIC, 8) == 0;
+    *sig = signed_ ? store_get_be64(rec + 8) : 0;
+    *reply = rec + (signed_ ? RP_ASK_HEAD : 0);
+    *reply_len = len - (signed_ ? RP_ASK_HEAD : 0);
+}
