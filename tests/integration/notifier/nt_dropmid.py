@@ -14,10 +14,11 @@ Usage: nt_dropmid.py PORT MAILDIR DROPS AFTER
 """
 import mailbox
 import os
-import socket
 import sys
 import threading
 import time
+
+import nt_rawsmtp
 
 port, maildir, drops, after = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 box = mailbox.Maildir(maildir, create=True)
@@ -32,18 +33,6 @@ def take_drop():
             left[0] -= 1
             return True
         return False
-
-
-def read_data(f):
-    """The message up to its end of DATA (dot-stuffing undone), or None if the client went."""
-    buf = bytearray()
-    while True:
-        line = f.readline()
-        if not line:
-            return None
-        if line == b".\r\n":
-            return bytes(buf)
-        buf += line[1:] if line.startswith(b"..") else line
 
 
 def session(conn):
@@ -84,11 +73,10 @@ def session(conn):
                 with open(log, "a") as lf:
                     lf.write("dropped\n")
                 break
-            data = read_data(f)
+            data = nt_rawsmtp.read_data(f)
             if data is None:
                 break
-            head = "X-MailFrom: %s\r\nX-RcptTo: %s\r\n" % (mail_from, ", ".join(rcpts))
-            box.add(head.encode() + data)
+            nt_rawsmtp.store(box, mail_from, rcpts, data)
             send("250 2.0.0 stored")
         elif u in ("RSET", "NOOP"):
             send("250 OK")
@@ -100,17 +88,4 @@ def session(conn):
     conn.close()
 
 
-def serve(conn):
-    try:
-        session(conn)
-    except OSError:
-        conn.close()
-
-
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+nt_rawsmtp.serve_forever(port, session)

@@ -20,10 +20,11 @@ Usage: nt_slowrcpt.py PORT MAILDIR LOG DELAY
 """
 import mailbox
 import queue
-import socket
 import sys
 import threading
 import time
+
+import nt_rawsmtp
 
 port, maildir, logpath, delay = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
 box = mailbox.Maildir(maildir, create=True)
@@ -49,18 +50,6 @@ def writer(conn, q):
             conn.sendall((text + "\r\n").encode())
         except OSError:
             return
-
-
-def read_data(f):
-    """The message up to its end of DATA (dot-stuffing undone), or None if the client went."""
-    buf = bytearray()
-    while True:
-        line = f.readline()
-        if not line:
-            return None
-        if line == b".\r\n":
-            return bytes(buf)
-        buf += line[1:] if line.startswith(b"..") else line
 
 
 def session(conn):
@@ -92,15 +81,14 @@ def session(conn):
             send("250 OK", delay)
         elif u == "DATA":
             send("354 go ahead")
-            data = read_data(f)
+            data = nt_rawsmtp.read_data(f)
             if data is None:
                 log("eof")
                 break
             log("C> .")
             sep = data.find(b"\r\n\r\n")
             body = len(data) - sep - 4 if sep >= 0 else 0
-            head = "X-MailFrom: %s\r\nX-RcptTo: %s\r\n" % (mail_from, ", ".join(rcpts))
-            box.add(head.encode() + data)
+            nt_rawsmtp.store(box, mail_from, rcpts, data)
             log("stored %d bytes, %d body bytes" % (len(data), body))
             send("250 2.0.0 stored")
         elif u in ("RSET", "NOOP"):
@@ -115,17 +103,4 @@ def session(conn):
     conn.close()
 
 
-def serve(conn):
-    try:
-        session(conn)
-    except OSError:
-        conn.close()
-
-
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+nt_rawsmtp.serve_forever(port, session)
