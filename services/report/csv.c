@@ -75,6 +75,9 @@ int rp_render_csv(const rp_report_t *r, FILE *out, bool dutch)
     snprintf(period, sizeof period, "%s", r->period);
     /* 1: the period has not ended, its figures can still move (the HTML's "Voorlopig") */
     s_row(&c, "report", 0, 0, "", period, "provisional", r->provisional, 0);
+    /* 1: no tender and no measurement in the period, so its zeros are no result (the
+     * HTML's notice) */
+    s_row(&c, "report", 0, 0, "", period, "empty", r->empty, 0);
     const char *cols[RP_NCOL] = { period, "ytd", r->period_prev };
     for (int k = 1; k < RP_NKPI; k++)
         for (int col = 0; col < RP_NCOL; col++) {
@@ -82,7 +85,11 @@ int rp_render_csv(const rp_report_t *r, FILE *out, bool dutch)
             s_row(&c, "kpi", k, 0, "", cols[col], "ambition", v->ambition, k);
             s_row(&c, "kpi", k, 0, "", cols[col], "realisation", v->realisation, k);
             s_row(&c, "kpi", k, 0, "", cols[col], "projects", v->projects, 0);
-            s_row(&c, "kpi", k, 0, "", cols[col], "target", v->target, k);
+            /* no row where the target has no figure (model_build.c: a KPI without a
+             * target, a quarter of the pilots' yearly one, the previous year's SROI
+             * obligation): a 0 there would read as a target of nothing */
+            if (!r->target_na[k][col])
+                s_row(&c, "kpi", k, 0, "", cols[col], "target", v->target, k);
             s_row(&c, "kpi", k, 0, "", cols[col], "denominator", v->denominator, 0);
             s_row(&c, "kpi", k, 0, "", cols[col], "count", v->count, 0);
         }

@@ -26,7 +26,11 @@ static const char *s_css =
     "table{border-collapse:collapse;width:100%;margin:6pt 0 10pt;font-size:9pt}"
     "caption{text-align:left;font-weight:bold;padding:2pt 0}"
     "th,td{border:1px solid #9aa5b1;padding:2pt 4pt;vertical-align:top}"
-    "thead th{background:#e6eef5}#sroi tbody th,#annex tbody th{white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums;"
+    "thead th{background:#e6eef5}#sroi tbody th,#annex tbody th{white-space:nowrap}"
+    /* an id of up to 128 bytes kept on one line pushed the annex's value, status and
+     * themes off the A4 page: a long one breaks anywhere, a short one stays whole */
+    "#sroi tbody th.long,#annex tbody th.long{white-space:normal;overflow-wrap:anywhere;"
+    "min-width:28mm}td.n{text-align:right;font-variant-numeric:tabular-nums;"
     "white-space:nowrap}.ok{color:#1b6e1b}.behind{color:#a3330b}.muted{color:#555}"
     "dd{white-space:pre-line;margin:0 0 6pt 12pt}dt{font-weight:bold}"
     ".notice{border-left:4px solid #c98a00;background:#fff6e0;padding:4pt 8pt}"
@@ -36,6 +40,14 @@ static const char *s_css =
     "@media print{body{padding:0;max-width:none}section{break-inside:auto}"
     "table,figure{break-inside:avoid}h2{break-after:avoid}"
     "*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+
+/* A tender id as a row header: kept on one line up to the length of an id like
+ * "HRL-2026-001" and more, allowed to break beyond (the CSS's th.long). */
+#define S_ID_WHOLE 24
+static const char *s_id_class(const char *id)
+{
+    return strlen(id) > S_ID_WHOLE ? " class=\"long\"" : "";
+}
 
 static void s_num(FILE *out, const rp_report_t *r, int kpi, int64_t raw, const char *id)
 {
@@ -291,7 +303,8 @@ static void s_kpis(FILE *out, const rp_report_t *r)
                 E(rp_html_kpi_label(r, k));
                 fputs("</th>", out);
             }
-            fprintf(out, "<th scope=\"row\">%s</th><td>%s</td>", T(mkeys[m]),
+            fprintf(out, "<th scope=\"row\">%s</th><td>%s</td>",
+                    T(k == 2 && m == 3 ? "report.label.sroi_target" : mkeys[m]),
                     m == 2 ? T("report.unit.projects") : m == 4 ? rp_html_unit(r, 1) : rp_html_unit(r, k));
             for (int c = 0; c < RP_NCOL; c++) {
                 const rp_val_t *v = &r->kpi[k][c];
@@ -301,14 +314,22 @@ static void s_kpis(FILE *out, const rp_report_t *r)
                 case 0: s_num(out, r, k, v->ambition, id); break;
                 case 1: s_num(out, r, k, v->realisation, id); break;
                 case 2: s_int(out, r, v->projects, id); break;
-                case 3: s_num(out, r, k, v->target, id); break;
+                case 3:
+                    if (r->target_na[k][c])
+                        fprintf(out, "<td class=\"n muted\" id=\"%s\">–</td>", id);
+                    else
+                        s_num(out, r, k, v->target, id);
+                    break;
                 case 4: s_int(out, r, v->denominator, id); break;
                 }
             }
             fputs("</tr>", out);
         }
     }
-    fputs("</tbody></table></section>\n", out);
+    fputs("</tbody></table>", out);
+    /* on which basis the SROI target stands, and why last year's column has none */
+    fprintf(out, "<p class=\"muted\" id=\"kpi-sroi-target-note\">%s</p></section>\n",
+            T("report.text.sroi_target"));
 }
 
 static void s_trends(FILE *out, const rp_report_t *r)
@@ -380,7 +401,7 @@ static void s_sroi(FILE *out, const rp_report_t *r)
                         (size_t)RP_HTML_ROWS_MAX, r->ncontracts, T("report.text.rows_capped"));
             continue;
         }
-        fputs("<tr><th scope=\"row\">", out);
+        fprintf(out, "<tr><th scope=\"row\"%s>", s_id_class(c->tender));
         E(c->tender);
         fputs("</th><td>", out);
         E(c->t ? c->t->title : "–");
@@ -451,7 +472,8 @@ static void s_annex(FILE *out, const rp_report_t *r)
         const rp_annex_row_t *a = &r->annex[i];
         const rp_tender_t *t = a->t;
         char key[64], v[48];
-        fprintf(out, "<tr%s><th scope=\"row\">", t->status == 8 ? " class=\"muted\"" : "");
+        fprintf(out, "<tr%s><th scope=\"row\"%s>", t->status == 8 ? " class=\"muted\"" : "",
+                s_id_class(t->id));
         E(t->id);
         fputs("</th><td>", out);
         E(t->title);

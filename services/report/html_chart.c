@@ -44,9 +44,12 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
     const rp_kpi_info_t *ki = rp_kpi_info(k);
     rp_style_t st = rp_style_text(in->lang);
     int64_t max = 0;
+    bool any = false;   /* a value other than 0: a negative one too (CO2 worse than the
+                         * reference) is a result, not "no data" */
     for (int i = 0; i < 8; i++) {
         if (in->series[k][i].realisation > max) max = in->series[k][i].realisation;
         if (in->series[k][i].ambition > max) max = in->series[k][i].ambition;
+        any = any || in->series[k][i].realisation || in->series[k][i].ambition;
     }
     int64_t step = s_nice_step(max), top = step * 4;
     int dec = s_step_decimals(step, ki);
@@ -69,7 +72,7 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
     /* value axis: unit, gridlines and labels at 0, step .. 4 x step */
     fprintf(out, "<text x=\"2\" y=\"12\" font-size=\"8\" fill=\"#333\">%s</text>",
             rp_html_unit(r, k));
-    if (max == 0)   /* no axis to read: say so, not "0,000" five times */
+    if (!any)   /* no axis to read: say so, not "0,000" five times */
         fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"8\" text-anchor=\"middle\" "
                      "fill=\"#333\">%s</text>", X0 + 140, Y0 - H / 2, T("report.chart.no_data"));
     for (int g = 0; g <= (max ? 4 : 0); g++) {
@@ -84,7 +87,10 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
     for (int i = 0; i < 8; i++) {
         int x = X0 + 4 + i * 34;
         int64_t re = in->series[k][i].realisation, am = in->series[k][i].ambition;
-        int hr = (int)((double)re / (double)top * H), ha = (int)((double)am / (double)top * H);
+        /* bars rise from 0; a negative value has no bar (an SVG height < 0 is an error)
+         * and its value is written on the zero line */
+        int hr = re > 0 ? (int)((double)re / (double)top * H) : 0,
+            ha = am > 0 ? (int)((double)am / (double)top * H) : 0;
         fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"13\" height=\"%d\" fill=\"#8fb8dc\"/>"
                      "<rect x=\"%d\" y=\"%d\" width=\"13\" height=\"%d\" fill=\"%s\"/>",
                 x, Y0 - ha, ha, x + 14, Y0 - hr, hr, i >= 4 ? "#00589c" : "#4f6f8a");

@@ -17,6 +17,17 @@ static json_t *s_val(const rp_val_t *v)
                      (json_int_t)v->denominator, "count", (json_int_t)v->count);
 }
 
+/* A KPI column; target null where it has no figure (model_build.c: a KPI without a
+ * target, a quarter of the pilots' yearly one, the previous year's SROI obligation), never
+ * a 0 that reads as a target of nothing. */
+static json_t *s_col(const rp_report_t *r, int k, int col)
+{
+    json_t *v = s_val(&r->kpi[k][col]);
+    if (r->target_na[k][col])
+        json_object_set_new(v, "target", json_null());
+    return v;
+}
+
 /* Per KPI: its units and the period, year-to-date, previous-year and quarterly figures. */
 static json_t *s_kpis(const rp_report_t *r)
 {
@@ -34,9 +45,9 @@ static json_t *s_kpis(const rp_report_t *r)
         json_array_append_new(kpis, json_pack("{s:i,s:s,s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:I}", "kpi", k,
                                               "name", ki->name, "unit", ki->unit_raw, "shown_unit",
                                               ki->unit_shown, "scale", ki->scale, "period",
-                                              s_val(&r->kpi[k][RP_COL_PERIOD]), "ytd",
-                                              s_val(&r->kpi[k][RP_COL_YTD]), "previous_year",
-                                              s_val(&r->kpi[k][RP_COL_PREV]), "series", series,
+                                              s_col(r, k, RP_COL_PERIOD), "ytd",
+                                              s_col(r, k, RP_COL_YTD), "previous_year",
+                                              s_col(r, k, RP_COL_PREV), "series", series,
                                               "measurements", (json_int_t)in->contrib_total[k]));
     }
     return kpis;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mvoi_names.h"
 #include "report.h"
 
 #define S_CANCELLED 8   /* TenderStatus STATUS_CANCELLED */
@@ -222,6 +223,13 @@ static void s_totals(rp_report_t *r, const rp_input_t *in, s_work_t *w)
     r->kpi[6][RP_COL_YTD].target = r->pilots.target;
     if (!Q)
         r->kpi[6][RP_COL_PERIOD].target = r->pilots.target;
+    /* No target where the plan sets none (mvoi_kpi_has_target: SROI and pilots only), and
+     * none for a quarter of the pilots' yearly 3: "–", as mvoictl kpi show says, not a
+     * target of 0 ("Doel 0 producten" read as a target met by any count). */
+    for (int k = 1; k < RP_NKPI; k++)
+        for (int c = 0; c < RP_NCOL; c++)
+            r->target_na[k][c] = !mvoi_kpi_has_target(k);
+    r->target_na[6][RP_COL_PERIOD] = Q != 0;
 }
 
 /* SROI per contract: tenders of the year to date with an obligation, and every tender with
@@ -241,6 +249,7 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
             rp_date_quarter(t->planned, &y, &q) != 0 || y != in->year || q > r->ytd_quarters)
             continue;
         snprintf(c[n].tender, RP_ID, "%s", t->id);
+        c[n].in_period = !in->quarter || q == in->quarter;
         c[n++].t = t;
     }
     uint32_t Q = in->quarter;
@@ -252,6 +261,7 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
             continue;
         snprintf(c[n].tender, RP_ID, "%s", t->tender);
         c[n].t = s_lookup(w->tenders, w->ntenders, t->tender);
+        c[n].in_period = !Q || t->quarter == Q;
         c[n++].realised = t->v.realisation;
     }
     qsort(c, n, sizeof *c, s_contract_cmp);
@@ -259,6 +269,7 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
     for (size_t i = 0; i < n; i++) {
         if (u && strcmp(c[u - 1].tender, c[i].tender) == 0) {
             c[u - 1].realised += c[i].realised;
+            c[u - 1].in_period |= c[i].in_period;
             continue;
         }
         c[u] = c[i];
@@ -269,15 +280,26 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
     }
     r->contracts = c;
     r->ncontracts = u;
+    int64_t period_obligation = 0;
     for (size_t i = 0; i < u; i++) {
         if (c[i].obligation > 0) {
             r->sroi_obligation += c[i].obligation;
             r->sroi_realised += c[i].realised;
+            if (c[i].in_period)
+                period_obligation += c[i].obligation;
         } else {
             r->sroi_realised_other += c[i].realised;
             r->sroi_other++;
         }
     }
+    /* The KPI table's SROI target stands on the basis the theme section and the contract
+     * table measure against: the obligation of the contracts realised or published in the
+     * window. The aggregator's target is the obligation of the contracts published in the
+     * window only, beside a realisation on every contract: a quarter with € 391.250
+     * realised mostly on older contracts read as far over a € 30.400 target. */
+    r->kpi[2][RP_COL_YTD].target = r->sroi_obligation;
+    r->kpi[2][RP_COL_PERIOD].target = period_obligation;
+    r->target_na[2][RP_COL_PREV] = true;
     return 0;
 }
 
@@ -327,10 +349,17 @@ static void s_themes(rp_report_t *r, const rp_input_t *in)
         if (row->kpi == 6)
             row->ytd = r->kpi[6][RP_COL_YTD];
         /* Social return's quantified ambition is its obligation, percentage x contract
-         * value (plan §5f), booked as the total's target: without an ambition measured, the
-         * row showed "geen ambitie" beside a known obligation. */
-        if (row->kpi == 2 && row->ytd.ambition <= 0)
-            row->ytd.ambition = row->ytd.target;
+         * value (plan §5f): without an ambition measured, the row showed "geen ambitie"
+         * beside a known obligation. On the contract table's basis, like with like: the
+         * obligations of the contracts realised or published this year to date against
+         * what was realised on those. (The theme's obligations of this year's tenders
+         * alone had made € 391.250 realised mostly on older contracts "op koers" against
+         * € 30.400 while the contract table said 53,9 %.) No known obligation: the
+         * theme's own figures, "gemeten, geen ambitie vastgelegd". */
+        if (row->kpi == 2 && row->ytd.ambition <= 0 && r->sroi_obligation > 0) {
+            row->ytd.ambition = row->ytd.target = r->sroi_obligation;
+            row->ytd.realisation = r->sroi_realised;
+        }
         row->status = rp_status_rule(row->kpi, &row->ytd, row->committed, r->pilots.target);
     }
 }

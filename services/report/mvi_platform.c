@@ -5,7 +5,9 @@
  *  (UTF-8 BOM, ';', decimal comma, CRLF) with one indicator per row:
  *    organisatie;jaar;kwartaal;kpi;indicator;waarde;eenheid
  *  kwartaal is 1..4, or empty for the whole year (annual report). The first row, kpi 0
- *  "voorlopig", is 1 while the period has not ended (its figures can still move), else 0.
+ *  "voorlopig", is 1 while the period has not ended (its figures can still move), else 0;
+ *  the second, kpi 0 "geen_gegevens", is 1 when the period has no tender and no
+ *  measurement (its zeros are no result), else 0.
  */
 #include <errno.h>
 #include <string.h>
@@ -41,6 +43,8 @@ int rp_render_mvi(const rp_report_t *r, FILE *out)
     /* A period that has not ended gives figures that can still move: said in the file,
      * not only in the HTML, before anyone uploads it. */
     s_line(out, r, 0, "voorlopig", r->provisional, 0, 0, "ja_nee");
+    /* No tender and no measurement in the period: its zeros below are no result. */
+    s_line(out, r, 0, "geen_gegevens", r->empty, 0, 0, "ja_nee");
     s_line(out, r, 1, "fairtrade_producten", f->realisation, 0, 0, "producten");
     s_line(out, r, 1, "producten_risicocategorie", f->denominator, 0, 0, "producten");
     s_line(out, r, 1, "projecten_isv_risicosector", f->projects, 0, 0, "projecten");

@@ -195,6 +195,8 @@ typedef struct {
     int64_t obligation;            /* cents: the contract's (calendar: pct x value), 0 when
                                       cancelled or unknown */
     int64_t realised;              /* cents, year to date */
+    bool in_period;                /* published in the report's period (not cancelled) or
+                                      realised there: part of the period column's target */
 } rp_contract_t;
 
 /* A realisation counted in a quarter that ended before the tender's planned publication
@@ -232,6 +234,12 @@ typedef struct {
     int64_t sroi_obligation, sroi_realised;
     int64_t sroi_realised_other;   /* realised on contracts without a known obligation */
     uint32_t sroi_other;           /* how many such contracts */
+    /* kpi[2][col].target stands on that same basis: the obligations of the contracts
+     * (known obligation) published or realised in the column's window. A target without
+     * a figure is target_na ("–", no CSV row, JSON null): a KPI the plan sets none for,
+     * a quarter of the pilots' yearly target, and the previous year's SROI obligation
+     * (that year's contracts are not fetched, so it has no figure on this basis). */
+    bool target_na[RP_NKPI][RP_NCOL];
     /* the period in Amsterdam local dates; provisional while it has not ended */
     int64_t period_from_ms, period_to_ms;   /* [from, to) UTC */
     bool provisional;

@@ -92,7 +92,8 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
             /* the denominator is fair trade's (products in risk categories); elsewhere 0 */
             worksheet_write_string(ws, (lxw_row_t)row, 1,
                                    T(m == 4 && k != 1 ? "report.label.denominator_none"
-                                                      : mkeys[m]), NULL);
+                                     : k == 2 && m == 3 ? "report.label.sroi_target"
+                                                        : mkeys[m]), NULL);
             worksheet_write_string(ws, (lxw_row_t)row, 2,
                                    qty ? s_unit_label(r, k)
                                        : m == 4 ? s_unit_label(r, 1) : T("report.unit.count"),
@@ -101,7 +102,11 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
                 const rp_val_t *v = &r->kpi[k][c];
                 int64_t x = m == 0 ? v->ambition : m == 1 ? v->realisation : m == 2 ? v->projects
                           : m == 3 ? v->target : m == 4 ? v->denominator : v->count;
-                s_fig(ws, f, row, 3 + c * 2, qty ? k : 0, x);
+                if (m == 3 && r->target_na[k][c])   /* no figure on the report's basis */
+                    worksheet_write_string(ws, (lxw_row_t)row, (lxw_col_t)(3 + c * 2), "–",
+                                           NULL);
+                else
+                    s_fig(ws, f, row, 3 + c * 2, qty ? k : 0, x);
             }
             worksheet_write_string(ws, (lxw_row_t)row, 9,
                                    qty ? s_words(r, "rawunit", rp_kpi_info(k)->unit_raw)
@@ -114,6 +119,8 @@ static void s_sheet_kpis(lxw_workbook *wb, const rp_report_t *r, const s_fmts_t 
     if (r->provisional)   /* where the reader of the figures looks, not only in File > Info */
         worksheet_write_string(ws, (lxw_row_t)row + 1, 0, T("report.label.provisional_sheet"),
                                f->bold);
+    if (r->empty)         /* its zeros are no result */
+        worksheet_write_string(ws, (lxw_row_t)row + 2, 0, T("report.notice.empty"), f->bold);
 }
 
 /* An ambition level (1-4), or the words the HTML shows for a year without one: a 0 read as

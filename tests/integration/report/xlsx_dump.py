@@ -17,6 +17,11 @@ for i, row in enumerate(ws.iter_rows(values_only=True)):
         continue
     out = [str(row[11])]
     for c in (3, 5, 7):
+        # a figure that does not exist on the report's basis is the text "–", no raw
+        if isinstance(row[c], str):
+            out.append(repr(row[c]))
+            out.append("na" if row[c + 1] is None else str(row[c + 1]))
+            continue
         out.append(repr(float(row[c])))
         out.append(str(int(row[c + 1])))
     out.append(str(row[1]) + " | " + str(row[2]))

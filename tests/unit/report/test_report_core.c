@@ -155,8 +155,9 @@ Test(model, ytd_pilots_are_distinct_and_end_at_the_quarter)
     rp_input_free(&in);
 }
 
-/* Social return's ambition is its obligation (plan §5f), booked as the total's target: a
- * theme row with an obligation and no ambition measured is compared against it. */
+/* Social return's ambition is its obligation (plan §5f), the calendar's for each contract
+ * (test_report_sroi.c has the basis): a theme row with an obligation and no ambition
+ * measured is compared against it. */
 Test(model, social_return_is_measured_against_its_obligation)
 {
     rp_input_t in;
@@ -167,13 +168,18 @@ Test(model, social_return_is_measured_against_its_obligation)
     rp_total_t *t = s_tot(&in, 2, 0, NULL, 728750);
     t->theme = 6;                          /* social_return */
     t->v.target = 321400;
+    rp_tender_t *c = rp_input_add_tender(&in);
+    snprintf(c->id, sizeof c->id, "C");
+    snprintf(c->planned, sizeof c->planned, "2026-03-01");
+    c->sroi_obligation_cents = 321400;
+    rp_total_t *tc = s_tot(&in, 2, 0, "C", 728750);
     rp_report_t r;
     cr_assert_eq(rp_model_build(&r, &in), 0);
     cr_expect_eq(r.themes[6].kpi, 2);
     cr_expect_eq(r.themes[6].ytd.ambition, 321400);
     cr_expect_eq(r.themes[6].status, RP_STATUS_ON_TRACK, "was 'measured, no ambition'");
     rp_model_free(&r);
-    t->v.realisation = 100000;             /* below the obligation */
+    t->v.realisation = tc->v.realisation = 100000;   /* below the obligation */
     cr_assert_eq(rp_model_build(&r, &in), 0);
     cr_expect_eq(r.themes[6].status, RP_STATUS_BEHIND);
     rp_model_free(&r);
