@@ -51,12 +51,13 @@ void cal_import_result_clear(cal_import_result_t *out)
     memset(out, 0, sizeof *out);
 }
 
-static void s_fail(const cal_import_opts_t *o, cal_import_result_t *out, size_t key, int code,
-                   const char *field, const char *msg, bool repeated)
+static void s_fail_row(const cal_import_opts_t *o, cal_import_result_t *out, size_t key,
+                       int code, const char *field, const char *msg, bool repeated, bool unsent)
 {
     if (o->on_row) {
         cal_import_row_t row = { .key = key, .code = code, .field = field ? field : "",
-                                 .message = msg ? msg : "", .repeated = repeated };
+                                 .message = msg ? msg : "", .repeated = repeated,
+                                 .unsent = unsent };
         o->on_row(o->row_arg, &row);
     }
     out->failed++;
@@ -72,6 +73,12 @@ static void s_fail(const cal_import_opts_t *o, cal_import_result_t *out, size_t 
     f->code = code;
     snprintf(f->field, sizeof f->field, "%s", field ? field : "");
     snprintf(f->message, sizeof f->message, "%s", msg ? msg : "");
+}
+
+static void s_fail(const cal_import_opts_t *o, cal_import_result_t *out, size_t key, int code,
+                   const char *field, const char *msg, bool repeated)
+{
+    s_fail_row(o, out, key, code, field, msg, repeated, false);
 }
 
 /* index of key k (keys ascending); -1 if absent */
@@ -315,8 +322,8 @@ static void s_take_replies(s_run_t *r, void *s, s_flight_t *f)
     }
 }
 
-/* The service went quiet: every tender sent and not answered, and every tender not sent,
- * is reported unavailable. */
+/* The service went quiet: every tender sent and not answered (stored or not: unknown), and
+ * every tender not sent (not stored), is reported unavailable. */
 static void s_fail_unanswered(s_run_t *r, size_t next)
 {
     const cal_import_opts_t *o = r->o;
@@ -326,30 +333,81 @@ static void s_fail_unanswered(s_run_t *r, size_t next)
             for (size_t j = 0; j < r->count[i]; j++)
                 s_fail(o, r->out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
                        "no answer from the service", false);
-    for (size_t i = next; i < r->n; i++)   /* never sent */
-        s_fail(o, r->out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-               "no answer from the service", false);
+    for (size_t i = next; i < r->n; i++)   /* never sent: certainly not stored */
+        s_fail_row(o, r->out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                   "not sent: the service had stopped answering", false, true);
 }
 
-/* A DEALER to the calendar with the client's CURVE key; NULL when it cannot connect (the
- * context is terminated then). */
-static void *s_socket(const cal_import_opts_t *o, void **ctx)
+/* A DEALER to the calendar with the client's CURVE key, and a monitor of its handshake: a
+ * service that refuses the key sends nothing at all, and without the monitor that looked
+ * like a calendar that stopped answering (every row "no answer", exit 69). */
+typedef struct {
+    void *ctx, *sock, *mon;
+} s_conn_t;
+
+static void s_conn_close(s_conn_t *c)
 {
-    *ctx = zmq_ctx_new();
-    void *s = *ctx ? zmq_socket(*ctx, ZMQ_DEALER) : NULL;
+    if (c->mon)
+        zmq_close(c->mon);
+    if (c->sock)
+        zmq_close(c->sock);
+    if (c->ctx)
+        zmq_ctx_term(c->ctx);
+    *c = (s_conn_t){ 0 };
+}
+
+/* 0, or -EINVAL when it cannot connect (nothing left open then). A monitor that cannot be
+ * made leaves mon NULL: a refusal is then only a silence. */
+static int s_conn_open(const cal_import_opts_t *o, s_conn_t *c)
+{
+    *c = (s_conn_t){ .ctx = zmq_ctx_new() };
+    c->sock = c->ctx ? zmq_socket(c->ctx, ZMQ_DEALER) : NULL;
     int zero = 0, hwm = 1000;
-    if (s) {
-        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-        zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-        if (mvoi_curve_client(s, o->endpoint) == 0 && zmq_connect(s, o->endpoint) == 0)
-            return s;
-        zmq_close(s);
+    if (!c->sock) {
+        s_conn_close(c);
+        return -EINVAL;
     }
-    if (*ctx)
-        zmq_ctx_term(*ctx);
-    *ctx = NULL;
-    return NULL;
+    zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(c->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    /* one monitor per context (a fresh context per connection): the name is free */
+    if (zmq_socket_monitor(c->sock, "inproc://cal-client-handshake",
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) == 0) {
+        c->mon = zmq_socket(c->ctx, ZMQ_PAIR);
+        if (c->mon)
+            zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof zero);
+        if (c->mon && zmq_connect(c->mon, "inproc://cal-client-handshake") != 0) {
+            zmq_close(c->mon);
+            c->mon = NULL;
+        }
+    }
+    if (mvoi_curve_client(c->sock, o->endpoint) != 0 || zmq_connect(c->sock, o->endpoint) != 0) {
+        s_conn_close(c);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Wait up to timeout ms for a reply: zmq_poll's answer (> 0: the socket is readable), or
+ * -EACCES when the service refused the handshake (*status: the ZAP status, e.g. 400 for a
+ * key not in its registry). */
+static int s_conn_poll(s_conn_t *c, int timeout, int *status)
+{
+    zmq_pollitem_t it[2] = { { c->sock, 0, ZMQ_POLLIN, 0 }, { c->mon, 0, ZMQ_POLLIN, 0 } };
+    int pr = zmq_poll(it, c->mon ? 2 : 1, timeout);
+    if (pr > 0 && c->mon && (it[1].revents & ZMQ_POLLIN)) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT) >= 0 && zmq_msg_size(&m) >= 6) {
+            const uint8_t *d = zmq_msg_data(&m);
+            *status = (int)(d[2] | d[3] << 8 | d[4] << 16 | (uint32_t)d[5] << 24);
+            zmq_msg_close(&m);
+            return -EACCES;
+        }
+        zmq_msg_close(&m);
+    }
+    return pr;
 }
 
 /* The commands of tenders[0..n), every id of which the calendar takes (s_precheck). */
@@ -369,23 +427,26 @@ static int s_send_run(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
         free(buf);
         return -ENOMEM;
     }
-    void *ctx;
-    void *s = s_socket(o, &ctx);
-    int rc = 0;
-    if (!s) {
+    s_conn_t c;
+    int rc = s_conn_open(o, &c);
+    if (rc < 0) {
         free(r.count);
         free(r.done);
         free(buf);
-        return -EINVAL;
+        return rc;
     }
+    void *s = c.sock;
     s_flight_t f = { 0, 0, 0, 0 };
     while (f.answered < n) {
         if ((rc = s_fill(&r, s, buf, per, window, &f)) < 0)
             goto out;
         if (f.answered >= n)
             break;
-        zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-        int pr = zmq_poll(&it, 1, f.cmds ? timeout : 10);
+        int pr = s_conn_poll(&c, f.cmds ? timeout : 10, &out->key_refused);
+        if (pr == -EACCES) {   /* nothing was taken: not a row's failure */
+            rc = pr;
+            goto out;
+        }
         if (pr < 0) {
             rc = -EINTR;
             goto out;
@@ -402,8 +463,7 @@ static int s_send_run(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
     if (out->unavailable)
         s_fail_unanswered(&r, f.next);
 out:
-    zmq_close(s);
-    zmq_ctx_term(ctx);
+    s_conn_close(&c);
     free(r.count);
     free(r.done);
     free(buf);
@@ -609,8 +669,10 @@ static int s_state_fill(s_state_t *st, void *s)
     return 0;
 }
 
-static int s_state_run(s_state_t *st, void *s)
+static int s_state_run(s_state_t *st, s_conn_t *c)
 {
+    void *s = c->sock;
+    int status = 0;
     int timeout = st->o->timeout_ms > 0 ? st->o->timeout_ms : 10000;
     while (st->answered < st->n) {
         int rc = s_state_fill(st, s);
@@ -618,8 +680,9 @@ static int s_state_run(s_state_t *st, void *s)
             return rc;
         if (st->answered >= st->n)
             break;
-        zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-        int pr = zmq_poll(&it, 1, st->flying ? timeout : 10);
+        int pr = s_conn_poll(c, st->flying ? timeout : 10, &status);
+        if (pr == -EACCES)
+            return pr;
         if (pr < 0)
             return -EINTR;
         if (pr == 0 && st->flying)
@@ -640,12 +703,11 @@ int cal_import_state_prefix(const cal_import_opts_t *o, Mvoi__Tender *const *ten
     st.got = calloc(n ? n : 1, sizeof *st.got);
     int rc = -ENOMEM;
     if (st.digest && st.got) {
-        void *ctx;
-        void *s = s_socket(o, &ctx);
-        rc = s ? s_state_run(&st, s) : -EINVAL;
-        if (s) {
-            zmq_close(s);
-            zmq_ctx_term(ctx);
+        s_conn_t c;
+        rc = s_conn_open(o, &c);
+        if (rc == 0) {
+            rc = s_state_run(&st, &c);
+            s_conn_close(&c);
         }
     }
     if (rc == 0)

@@ -43,6 +43,9 @@ typedef struct {
     int code;                  /* refused: Mvoi__ErrorCode */
     const char *field;         /* refused: relative to the tender ("tender.status") */
     const char *message;
+    bool unsent;               /* ERR_UNAVAILABLE: the service fell silent before this row was
+                                  sent (not stored); without it, sent and not answered (stored
+                                  or not: unknown) */
 } cal_import_row_t;
 
 typedef struct {
@@ -77,6 +80,7 @@ typedef struct {
     cal_import_failure_t *failures;   /* the first CAL_IMPORT_MAX_FAILURES */
     size_t n_failures;
     bool unavailable;                 /* the service stopped answering */
+    int key_refused;                  /* -EACCES: the ZAP status of the refusal (400 ...) */
     uint64_t last_seq;                /* highest event seq seen in a reply */
 } cal_import_result_t;
 
@@ -88,7 +92,8 @@ void cal_import_prefix(const char *buyer, const void *data, size_t len, char *ou
  * "<run_id>-st-<i>" on opts->endpoint, the whole tender, or "none"; an id that
  * cal_import_send refuses is not asked). The same file in the same state gives the same
  * prefix; any stored change gives another. 0, -EHOSTUNREACH (no answer within
- * opts->timeout_ms), -EPROTO (an answer other than the tender or ERR_NOT_FOUND, e.g.
+ * opts->timeout_ms), -EACCES (the service refused our CURVE key in the handshake),
+ * -EPROTO (an answer other than the tender or ERR_NOT_FOUND, e.g.
  * refused access), -EINVAL, -ENOMEM: then the state is not known, and the caller takes a
  * prefix of its own run (new request ids: safe, as upserts are idempotent by content). */
 int cal_import_state_prefix(const cal_import_opts_t *opts, Mvoi__Tender *const *tenders,
@@ -97,7 +102,9 @@ int cal_import_state_prefix(const cal_import_opts_t *opts, Mvoi__Tender *const *
 /* Send tenders[0..n) (keys[i] the row of tenders[i], ascending; keys NULL: i + 1) in
  * UpsertTenders commands with request ids "<prefix>-<first key>+<count>". Returns 0 when
  * every request was answered (see out->failed), -EHOSTUNREACH when the service did not
- * answer (out->unavailable), -ENOMEM, -EINVAL. out is initialised here; clear it after. */
+ * answer (out->unavailable), -EACCES when it refused our CURVE key in the handshake (nothing
+ * was taken; out->key_refused the ZAP status), -ENOMEM, -EINVAL. out is initialised here;
+ * clear it after. */
 int cal_import_send(const cal_import_opts_t *opts, Mvoi__Tender *const *tenders,
                     const size_t *keys, size_t n, cal_import_result_t *out);
 void cal_import_result_clear(cal_import_result_t *out);

@@ -112,6 +112,37 @@ static int s_amount_clean(const char *s, char *o, size_t olen)
     return 0;
 }
 
+/* Digits of b up to end, thousands separator thou in groups of three, into *v: the one
+ * reading of a grouped whole number, for amounts (csv_parse_amount_cents) and fixed-point
+ * numbers (csv_parse_fixed) alike. maxd > 0: at most that many digits (-ERANGE beyond).
+ * 0, or -EINVAL / -ERANGE with the reason in why (why may be NULL). */
+static int s_grouped_int(const char *b, const char *end, char thou, int maxd, int64_t *v,
+                         char *why, size_t whylen)
+{
+    int group = 0, ndig = 0;
+    bool grouped = false;
+    *v = 0;
+    for (const char *p = b; p < end; p++) {
+        if (*p == thou) {
+            if ((grouped && group != 3) || (!grouped && (group < 1 || group > 3)))
+                return snprintf(why, whylen, "'%c' is not between groups of three digits",
+                                thou), -EINVAL;
+            if (!grouped && b[0] == '0')   /* "0.250.000", "0,500.00": never grouped so */
+                return snprintf(why, whylen, "a number that starts with 0 has no thousands "
+                                "separator"), -EINVAL;
+            grouped = true, group = 0;
+            continue;
+        }
+        if ((maxd > 0 && ndig >= maxd) || *v > (INT64_MAX - 9) / 10)
+            return snprintf(why, whylen, "too large"), -ERANGE;
+        *v = *v * 10 + (*p - '0');
+        group++, ndig++;
+    }
+    if (ndig == 0 || (grouped && group != 3))
+        return snprintf(why, whylen, "not a number (digits, '.' or ',')"), -EINVAL;
+    return 0;
+}
+
 int csv_parse_amount_cents(const char *s, int64_t *cents)
 {
     char b[64];
@@ -147,26 +178,11 @@ int csv_parse_amount_cents(const char *s, int64_t *cents)
         dec = (after == 3 && before >= 1 && before <= 3 && b[0] != '0') ? 0 : sep;
     }
     char thou = dec ? (dec == '.' ? ',' : '.') : (dots ? '.' : ',');
-    /* integer part: digits with optional thousands separators in groups of three */
-    const char *p = b, *end = dec ? strrchr(b, dec) : b + n;
+    /* integer part: digits with optional thousands separators in groups of three; 13
+     * digits at most: beyond any plausible contract value, and euros * 100 fits an int64 */
+    const char *end = dec ? strrchr(b, dec) : b + n;
     int64_t euros = 0;
-    int group = 0, ndig = 0;
-    bool grouped = false;
-    for (; p < end; p++) {
-        if (*p == thou) {
-            if ((grouped && group != 3) || (!grouped && (group < 1 || group > 3)))
-                return -EINVAL;
-            if (!grouped && b[0] == '0')
-                return -EINVAL; /* "0.250.000", "0,500.00": no number is grouped that way */
-            grouped = true, group = 0;
-            continue;
-        }
-        if (++ndig > 13)
-            return -EINVAL; /* beyond any plausible contract value; keeps int64 safe */
-        euros = euros * 10 + (*p - '0');
-        group++;
-    }
-    if (ndig == 0 || (grouped && group != 3))
+    if (s_grouped_int(b, end, thou, 13, &euros, NULL, 0) < 0)
         return -EINVAL;
     int64_t c = euros * 100;
     if (dec) {
@@ -435,34 +451,6 @@ static int s_fixed_decimal_sep(const char *b, int dots, int commas)
     return sep == '.' ? 0 : -EDOM;
 }
 
-/* Digits of b up to end, thousands separator thou in groups of three, into *v. */
-static int s_fixed_int(const char *b, const char *end, char thou, int64_t *v, char *why,
-                       size_t whylen)
-{
-    int group = 0, ndig = 0;
-    bool grouped = false;
-    *v = 0;
-    for (const char *p = b; p < end; p++) {
-        if (*p == thou) {
-            if ((grouped && group != 3) || (!grouped && (group < 1 || group > 3)))
-                return snprintf(why, whylen, "'%c' is not between groups of three digits",
-                                thou), -EINVAL;
-            if (!grouped && b[0] == '0')   /* "0.250.000": as the amounts, refused */
-                return snprintf(why, whylen, "a number that starts with 0 has no thousands "
-                                "separator"), -EINVAL;
-            grouped = true, group = 0;
-            continue;
-        }
-        if (*v > (INT64_MAX - 9) / 10)
-            return snprintf(why, whylen, "too large"), -ERANGE;
-        *v = *v * 10 + (*p - '0');
-        group++, ndig++;
-    }
-    if (ndig == 0 || (grouped && group != 3))
-        return snprintf(why, whylen, "not a number (digits, '.' or ',')"), -EINVAL;
-    return 0;
-}
-
 int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whylen)
 {
     char b[64];
@@ -493,7 +481,7 @@ int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whyl
     char thou = sep ? (sep == '.' ? ',' : '.') : (dots ? '.' : ',');
     const char *end = sep ? strrchr(d, sep) : d + strlen(d);
     int64_t v;
-    int rc = s_fixed_int(d, end, thou, &v, why, whylen);
+    int rc = s_grouped_int(d, end, thou, 0, &v, why, whylen);
     if (rc < 0)
         return rc;
     const char *f = sep ? end + 1 : "";

@@ -447,6 +447,26 @@ static int s_append(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     return 0;
 }
 
+/* Non-empty cells beyond the header's columns (trimmed cells): each an error. Their value
+ * was dropped without a word: "Dak; goot" unquoted in a ';' sheet shifts the rest of the
+ * row, and a free-text cell at the end lost its tail. Empty ones (";;;" exported by a
+ * spreadsheet) are nothing. Returns the count, or -ENOMEM. */
+static int s_extra_cells(s_ctx_t *x, size_t row)
+{
+    int errs = 0;
+    for (size_t i = x->n_headers; i < x->n_cells; i++) {
+        if (!x->cells[i][0])
+            continue;
+        char label[32];
+        snprintf(label, sizeof label, "column %zu", i + 1);
+        if (s_add_error(x->out, row, label, x->cells[i], "more cells than the header has "
+                        "columns (%zu): a separator inside a cell needs quotes", x->n_headers) < 0)
+            return -ENOMEM;
+        errs++;
+    }
+    return errs;
+}
+
 /* One data row -> tender, or cell errors. Returns 0 or -ENOMEM. */
 static int s_row(s_ctx_t *x, size_t row)
 {
@@ -462,6 +482,9 @@ static int s_row(s_ctx_t *x, size_t row)
     if (!any && !errs)
         return 0; /* spreadsheets export trailing ";;;;" rows */
     x->out->rows++;
+    if ((rc = s_extra_cells(x, row)) < 0)
+        return rc;
+    errs += rc;
     if (errs)
         return 0; /* a cell that is not text: nothing of this row is read */
 

@@ -38,6 +38,8 @@
  *  - procedure ("Europees openbaar", "meervoudig onderhands"...): the procedure the sheet
  *    states, sent as procurement method (tender_method.h: stored, warned when the
  *    thresholds disagree).
+ *  - a non-empty cell beyond the header's columns (an unquoted ';' in a cell shifts the row)
+ *    is an error at its row and column; empty ones (";;" at the end) are nothing.
  *  - rows are numbered as lines in the file (header = row 1); a quoted cell spanning lines
  *    takes the number of the line it starts on. Empty rows (only delimiters) are skipped.
  *  - every row is checked with tender_validate (and, given thresholds, tender_derive);

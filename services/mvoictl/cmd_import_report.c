@@ -10,6 +10,7 @@ static const char *s_outcome(int o)
     case 1: return "created";
     case 2: return "updated";
     case 3: return "unchanged";
+    case 4: return "unconfirmed";
     default: return "refused";
     }
 }
@@ -80,6 +81,8 @@ void ctl_import_report_add(ctl_import_report_t *r, size_t key, const char *id, i
     w->message = s_dup(r, message);
     if (outcome == 0)
         r->refused++;
+    else if (outcome == 4)
+        r->unconfirmed++;
     else if (repeated)
         r->repeated++, r->unchanged++;
     else if (outcome == 1)
@@ -109,7 +112,7 @@ void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char
         fprintf(out, "%s: %s", w->id ? w->id : "?", s_outcome(w->outcome));
         if (w->changed)
             fprintf(out, " (%s)", w->changed);
-        if (w->outcome == 0)
+        if (w->outcome == 0 || w->outcome == 4)
             fprintf(out, ": %s%s%s", w->field ? w->field : "", w->field ? ": " : "",
                     w->message ? w->message : "");
         if (w->warning)
@@ -154,7 +157,7 @@ void ctl_import_report_json_rows(const ctl_import_report_t *r, FILE *out)
             }
             fputc(']', out);
         }
-        if (w->outcome == 0) {
+        if (w->outcome == 0 || w->outcome == 4) {
             fputs(", \"field\": ", out);
             ctl_json_str(out, w->field);
             fputs(", \"message\": ", out);

@@ -12,7 +12,8 @@
 typedef struct {
     size_t key;          /* the row in the file (CSV) or the process number (OCDS) */
     char *id;            /* tender or measurement id */
-    int outcome;         /* 1 created, 2 updated, 3 unchanged, 0 refused */
+    int outcome;         /* 1 created, 2 updated, 3 unchanged, 0 refused, 4 unconfirmed:
+                            sent, the service stopped answering: stored or not, unknown */
     bool repeated;       /* answered from a stored reply of an earlier run */
     char *changed;       /* updated: "value_cents, status" */
     char *warning;
@@ -26,7 +27,7 @@ typedef struct {
     const size_t *keys;  /* keys[i] is the key of ids[i], ascending; NULL: i + 1 */
     const char *const *ids;
     size_t n_ids;
-    size_t created, updated, unchanged, repeated, refused, warnings;
+    size_t created, updated, unchanged, repeated, refused, unconfirmed, warnings;
 } ctl_import_report_t;
 
 /* Add one row's verdict (copies the strings). id NULL: looked up from keys/ids. */
@@ -45,5 +46,30 @@ void ctl_import_report_json_rows(const ctl_import_report_t *r, FILE *out);
 void ctl_json_str(FILE *out, const char *s);
 
 void ctl_import_report_clear(ctl_import_report_t *r);
+
+/* The cells that make a file unimportable (nothing is sent): cmd_import_errors.c. */
+typedef struct {
+    size_t row;          /* the record, header = 1 */
+    char *column, *value, *reason;
+} ctl_cell_err_t;
+
+typedef struct {
+    ctl_cell_err_t *v;
+    size_t n, cap;
+    bool oom;
+} ctl_cell_errs_t;
+
+void ctl_cell_errs_add(ctl_cell_errs_t *e, size_t row, const char *column, const char *value,
+                       const char *reason);
+/* One "row;column;value;reason" line, each cell quoted when it holds ';', '"' or a newline. */
+void ctl_cell_errs_line(FILE *out, size_t row, const char *column, const char *value,
+                        const char *reason);
+/* --json: the command's one document, {"dry_run", "imported": false, "errors": [{"row",
+ * "column", "value", "reason"}]}, and a newline. */
+void ctl_cell_errs_json(const ctl_cell_errs_t *e, FILE *out, bool dry);
+void ctl_cell_errs_clear(ctl_cell_errs_t *e);
+
+/* A CSV cell for the lines above. */
+void ctl_csv_cell(FILE *out, const char *s);
 
 #endif

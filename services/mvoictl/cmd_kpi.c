@@ -23,6 +23,7 @@
 #include "ctl_units.h"
 #include "mvoi_contract.h"   /* the topic keys and names of the aggregator */
 #include "mvoi_curve.h"
+#include "pbjson.h"
 
 typedef struct { int64_t amb, real, proj, target; } s_row_t;
 
@@ -192,16 +193,24 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
 
 typedef struct {
     void *sub, *dealer, *mon;
+    ctl_dealer_t d;   /* the snapshot DEALER with its handshake monitor (a refused key) */
     uint64_t seq, epoch, incarnation;
     long changes, count;
     const char *prefix;
+    bool json;        /* --json: each change one JSON document on one line (JSON Lines) */
 } watch_t;
 
 static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
 {
-    printf("%s ambition=%lld realisation=%lld projects=%lld seq=%llu\n", t->key ? t->key : "",
-           (long long)t->ambition, (long long)t->realisation, (long long)t->projects,
-           (unsigned long long)t->seq);
+    char *j = w->json ? pbjson_dumps(&t->base, 0) : NULL;   /* compact: one line */
+    if (j) {
+        puts(j);
+        free(j);
+    } else {   /* without --json (or out of memory for it): the line for people and grep */
+        printf("%s ambition=%lld realisation=%lld projects=%lld seq=%llu\n",
+               t->key ? t->key : "", (long long)t->ambition, (long long)t->realisation,
+               (long long)t->projects, (unsigned long long)t->seq);
+    }
     fflush(stdout);
     w->changes++;
 }
@@ -220,6 +229,24 @@ static void s_snap_flush(watch_t *w, Mvoi__Envelope **items, size_t n, uint64_t 
             s_print(w, items[i]->kpi_total);
         codec_free(&items[i]);
     }
+}
+
+/* Wait for the snapshot's next message: 0 when the DEALER has one, -1 when only its
+ * monitor spoke, or the exit code after the message: a refused key gets no answer at all,
+ * and the handshake monitor tells it from an aggregator that is down (77, as every other
+ * command, not 69 after the wait). */
+static int s_snap_wait(watch_t *w, ctl_t *ctl)
+{
+    zmq_pollitem_t it[2] = { { w->dealer, 0, ZMQ_POLLIN, 0 }, { w->d.mon, 0, ZMQ_POLLIN, 0 } };
+    int pn = zmq_poll(it, w->d.mon ? 2 : 1, ctl->timeout_ms);
+    int refused = pn > 0 ? ctl_dealer_refused(ctl, "kpi", &w->d, &it[1]) : 0;
+    if (refused)
+        return refused;
+    if (pn <= 0) {
+        ctl_fail(ctl, 0, "ctl.err.no_snapshot", ctl_endpoint("kpi"), ctl->timeout_ms);
+        return CTL_EX_UNAVAILABLE;
+    }
+    return (it[0].revents & ZMQ_POLLIN) ? 0 : -1;
 }
 
 static int s_snapshot(watch_t *w, ctl_t *ctl)
@@ -243,13 +270,14 @@ static int s_snapshot(watch_t *w, ctl_t *ctl)
     Mvoi__Envelope **items = NULL;
     size_t nitems = 0, cap = 0;
     for (;;) {
-        zmq_pollitem_t it = { w->dealer, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
+        int wr = s_snap_wait(w, ctl);
+        if (wr > 0) {
             s_snap_flush(w, items, nitems, UINT64_MAX, false);   /* frees, prints none */
             free(items);
-            ctl_fail(ctl, 0, "ctl.err.no_snapshot", ctl_endpoint("kpi"), ctl->timeout_ms);
-            return CTL_EX_UNAVAILABLE;
+            return wr;
         }
+        if (wr < 0)
+            continue;
         zmq_msg_t f[2];
         int n = 0, more = 1;
         while (more) {
@@ -403,13 +431,15 @@ static int s_watch_args(ctl_t *ctl, int argc, char **argv, watch_t *w, double *s
 {
     static const struct option opts[] = {
         { "count", required_argument, NULL, 'n' }, { "seconds", required_argument, NULL, 's' },
+        { "json", no_argument, NULL, 'j' },   /* as after `kpi show`, not only before kpi */
         { NULL, 0, NULL, 0 } };
     int c, ex = CTL_EX_OK;
     optind = 0;   /* full getopt re-initialisation: options may follow the prefix */
-    while ((c = getopt_long(argc, argv, "n:s:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:s:j", opts, NULL)) != -1) {
         switch (c) {
         case 'n': ex = ctl_opt_int(ctl, "count", optarg, 1, 1000000000L, &w->count); break;
         case 's': ex = s_seconds(ctl, optarg, seconds); break;
+        case 'j': w->json = true; break;
         default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bad_option");
         }
         if (ex != CTL_EX_OK)
@@ -428,18 +458,22 @@ static int s_watch_args(ctl_t *ctl, int argc, char **argv, watch_t *w, double *s
 
 static int s_watch(ctl_t *ctl, int argc, char **argv)
 {
-    watch_t w = { .prefix = NULL };
+    watch_t w = { .prefix = NULL, .json = ctl->json };
     char own[MVOI_TOPIC_MAX];
     double seconds = 0;
     int ax = s_watch_args(ctl, argc, argv, &w, &seconds, own, sizeof own);
     if (ax != CTL_EX_OK)
         return ax;
-    void *zctx = zmq_ctx_new();
+    /* The DEALER as every call makes it (CURVE client, linger 0, handshake monitor); the
+     * SUB shares its context. */
+    int ex = ctl_dealer_open(ctl, "kpi", &w.d);
+    if (ex != CTL_EX_OK)
+        return ex;
+    void *zctx = w.d.zctx;
     int zero = 0;
     w.sub = zmq_socket(zctx, ZMQ_SUB);
-    w.dealer = zmq_socket(zctx, ZMQ_DEALER);
+    w.dealer = w.d.sock;
     zmq_setsockopt(w.sub, ZMQ_LINGER, &zero, sizeof zero);
-    zmq_setsockopt(w.dealer, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(w.sub, ZMQ_RCVHWM, &zero, sizeof zero);
     zmq_setsockopt(w.dealer, ZMQ_RCVHWM, &zero, sizeof zero);
     /* We subscribe to the whole stream and print only the prefix: the aggregator's seq is
@@ -459,15 +493,11 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
                 zmq_strerror(zmq_errno()));
         zmq_close(w.mon);
         zmq_close(w.sub);
-        zmq_close(w.dealer);
-        zmq_ctx_term(zctx);
+        ctl_dealer_close(&w.d);
         return CTL_EX_SOFTWARE;
     }
-    int ex = CTL_EX_OK;
     if (mvoi_curve_client(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
-        mvoi_curve_client(w.dealer, ctl_endpoint("kpi")) != 0 ||
-        zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0 ||
-        zmq_connect(w.dealer, ctl_endpoint("kpi")) != 0) {
+        zmq_connect(w.sub, ctl_pub_endpoint("kpi")) != 0) {
         ctl_fail(ctl, 0, "ctl.err.bad_endpoint", "kpi");
         ex = CTL_EX_USAGE;
         goto out;
@@ -475,8 +505,11 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     /* The SUB's first connection is not a reconnection: wait for it (bounded) before the
      * snapshot, so that it does not cause a second one. Without it (no PUB yet) the later
      * handshake re-snapshots, which is right. */
-    zmq_pollitem_t first = { w.mon, 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll(&first, 1, ctl->timeout_ms) == 1)
+    zmq_pollitem_t first[2] = { { w.mon, 0, ZMQ_POLLIN, 0 }, { w.d.mon, 0, ZMQ_POLLIN, 0 } };
+    int fn = zmq_poll(first, w.d.mon ? 2 : 1, ctl->timeout_ms);
+    if (fn > 0 && (ex = ctl_dealer_refused(ctl, "kpi", &w.d, &first[1])) != 0)
+        goto out;   /* a refused key: named at once, not after the wait */
+    if (fn > 0 && (first[0].revents & ZMQ_POLLIN))
         (void)s_watch_step(&w, 0, plen);
     if ((ex = s_snapshot(&w, ctl)) != 0)
         goto out;
@@ -507,8 +540,7 @@ out:
     zmq_socket_monitor(w.sub, NULL, 0);
     zmq_close(w.mon);
     zmq_close(w.sub);
-    zmq_close(w.dealer);
-    zmq_ctx_term(zctx);
+    ctl_dealer_close(&w.d);
     return ex;
 }
 
@@ -516,8 +548,9 @@ const ctl_cmd_t ctl_kpi_cmds[] = {
     { "show", "[--year Y] [--quarter Q] [--raw] [--json]",
       "the six KPIs of the buyer: ambition, realisation, projects, target (kg or t, euros, "
       "counts; --raw: the integers in g, mg, cents)", s_show },
-    { "watch", "[PREFIX] [--count N] [--seconds S]",
-      "follow the live totals of the buyer (snapshot, then every change as a line); "
+    { "watch", "[PREFIX] [--count N] [--seconds S] [--json]",
+      "follow the live totals of the buyer (snapshot, then every change as a line; --json: "
+      "a JSON object per line); "
       "PREFIX kpi.<buyer>.<kpi>.<year> narrows, kpi. shows every buyer", s_watch },
     { "pilots", "[--year Y] [--quarter Q] [--json]",
       "KPI 6 by status: the distinct pilots, each under the furthest stage it reported "

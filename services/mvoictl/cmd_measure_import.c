@@ -11,7 +11,9 @@
  *  idempotent (same id, same content: "unchanged"; other content: refused, use correct).
  *  --dry-run sends the same requests with validate_only: the impact-calculator judges every
  *  row as the import would (tender known, not cancelled, duplicate or conflicting id) and
- *  stores nothing. Rows are numbered as records, header = row 1. */
+ *  stores nothing. Rows are numbered as records, header = row 1. What the calculator judges
+ *  is per row, as in `tender import`: "failed: row N ID: ..." names each row not stored,
+ *  rows without an answer are "unconfirmed" (perhaps stored), the rest are counted stored. */
 #include <errno.h>
 #include <stddef.h>
 #include <getopt.h>
@@ -41,11 +43,15 @@ typedef struct {
     bool cur_any;           /* the current row has a non-empty cell */
     size_t errors;
     FILE *errout;
+    ctl_cell_errs_t *json;  /* --json: the errors collected for the one document */
 } s_csv_t;
 
 static void s_error(s_csv_t *c, const char *column, const char *value, const char *why)
 {
-    fprintf(c->errout, "%zu;%s;%s;%s\n", c->row, column, value, why);
+    if (c->json)
+        ctl_cell_errs_add(c->json, c->row, column, value, why);
+    else
+        fprintf(c->errout, "%zu;%s;%s;%s\n", c->row, column, value, why);
     c->errors++;
 }
 
@@ -382,24 +388,32 @@ static long s_reply_req(const s_pass_t *ps, const Mvoi__Envelope *r)
 }
 
 /* Send the pass's requests, `window` in flight; replies matched by request id. 0 or
- * CTL_EX_UNAVAILABLE (ps->answered says which were answered). */
+ * CTL_EX_UNAVAILABLE (ps->answered says which were answered), or EX_NOPERM (key refused). */
 static int s_send(ctl_t *ctl, s_pass_t *ps, size_t window, ctl_import_report_t *rep)
 {
-    void *zctx = zmq_ctx_new(), *d = zmq_socket(zctx, ZMQ_DEALER);
-    int zero = 0, ex = 0;
-    zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
-    mvoi_curve_client(d, ctl_endpoint("impact"));
-    zmq_connect(d, ctl_endpoint("impact"));
+    /* ctl_dealer_open: CURVE client and the handshake monitor, so that a refused key is
+     * named at once (77) instead of looking like a calculator that stopped answering (69,
+     * "unconfirmed" rows that were never taken). */
+    ctl_dealer_t dl;
+    int ex = ctl_dealer_open(ctl, "impact", &dl);
+    if (ex != CTL_EX_OK)
+        return ex;
+    void *d = dl.sock;
     size_t sent = 0, done = 0;
     while (done < ps->nreq) {
         while (sent < ps->nreq && sent - done < window)
             zmq_send(d, ps->reqs[sent], ps->lens[sent], 0), sent++;
-        zmq_pollitem_t it = { d, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&it, 1, ctl->timeout_ms) <= 0) {
+        zmq_pollitem_t it[2] = { { d, 0, ZMQ_POLLIN, 0 }, { dl.mon, 0, ZMQ_POLLIN, 0 } };
+        int pn = zmq_poll(it, dl.mon ? 2 : 1, ctl->timeout_ms);
+        if (pn > 0 && (ex = ctl_dealer_refused(ctl, "impact", &dl, &it[1])) != 0)
+            break;
+        if (pn <= 0) {
             ex = ctl_fail(ctl, CTL_EX_UNAVAILABLE, "ctl.err.import_stalled", ctl->timeout_ms,
                           done, ps->nreq);
             break;
         }
+        if (!(it[0].revents & ZMQ_POLLIN))
+            continue;
         zmq_msg_t m;
         zmq_msg_init(&m);
         zmq_msg_recv(&m, d, 0);
@@ -414,8 +428,7 @@ static int s_send(ctl_t *ctl, s_pass_t *ps, size_t window, ctl_import_report_t *
         }
         codec_free(&r);
     }
-    zmq_close(d);
-    zmq_ctx_term(zctx);
+    ctl_dealer_close(&dl);
     return ex;
 }
 
@@ -549,8 +562,12 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
     if (rc < 0) {
         return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.err.no_file", path);
     }
-    s_csv_t st = { .errout = dry ? stdout : stderr };
+    ctl_cell_errs_t errs = { 0 };
+    s_csv_t st = { .errout = dry ? stdout : stderr, .json = ctl->json ? &errs : NULL };
     int ex = s_parse(buf, len, &st);
+    if (ctl->json && st.errors)
+        ctl_cell_errs_json(&errs, stdout, dry);
+    ctl_cell_errs_clear(&errs);
     if (ex == CTL_EX_DATAERR)
         fprintf(stderr, "mvoictl: %zu error(s) in %s (row;column;value;reason); nothing %s\n",
                 st.errors, path, dry ? "would be stored" : "stored");

@@ -20,10 +20,7 @@ static void s_time(char *buf, size_t len, int64_t ms)
         snprintf(buf, len, "-");
         return;
     }
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+    ctl_nl_time(buf, len, ms);   /* the notifier's own clock: Dutch, not the machine's TZ */
 }
 
 static void s_row(const Mvoi__Reminder *r)

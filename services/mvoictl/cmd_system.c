@@ -67,8 +67,11 @@ static void s_json_entry(json_t *all, const char *svc, const Mvoi__HealthReply *
     json_array_append_new(all, o);
 }
 
-/* Ask svc; a line (or an element of json when not NULL). *all_ok false unless ready. */
-static void s_health_one(ctl_t *ctl, const char *svc, json_t *json, bool *all_ok)
+/* Ask svc; a line (or an element of json when not NULL). *all_ok false unless ready;
+ * *refused true when the service refused our CURVE key (its health is then unknown, and
+ * the exit is 77 as for every command, not 69 "not ready"). */
+static void s_health_one(ctl_t *ctl, const char *svc, json_t *json, bool *all_ok,
+                         bool *refused)
 {
     Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
@@ -80,6 +83,8 @@ static void s_health_one(ctl_t *ctl, const char *svc, json_t *json, bool *all_ok
         ctl->timeout_ms = 2000;
     int ex = ctl_call(ctl, svc, &req, &r);
     ctl->timeout_ms = saved;
+    if (ex == EX_NOPERM)
+        *refused = true;
     const Mvoi__HealthReply *h = ex == 0 && r->body_case == MVOI__ENVELOPE__BODY_HEALTH_REPLY
                                      ? r->health_reply : NULL;
     if (json)
@@ -95,14 +100,14 @@ static void s_health_one(ctl_t *ctl, const char *svc, json_t *json, bool *all_ok
 
 static int s_health(ctl_t *ctl, int argc, char **argv)
 {
-    bool ok = true;
+    bool ok = true, refused = false;
     json_t *json = ctl->json ? json_array() : NULL;
     if (argc > 1) {
         for (int i = 1; i < argc; i++)
-            s_health_one(ctl, argv[i], json, &ok);
+            s_health_one(ctl, argv[i], json, &ok, &refused);
     } else {
         for (size_t i = 0; i < sizeof s_services / sizeof s_services[0]; i++)
-            s_health_one(ctl, s_services[i], json, &ok);
+            s_health_one(ctl, s_services[i], json, &ok, &refused);
     }
     /* One service named: its HealthReply itself, as scripts read it (`... health kpi | jq
      * .ready`); down, the entry saying so. */
@@ -117,11 +122,12 @@ static int s_health(ctl_t *ctl, int argc, char **argv)
         }
         json_decref(json);
     }
-    return ok ? CTL_EX_OK : CTL_EX_UNAVAILABLE;
+    return refused ? EX_NOPERM : ok ? CTL_EX_OK : CTL_EX_UNAVAILABLE;
 }
 
 const ctl_cmd_t ctl_system_cmds[] = {
-    { "health", "[SERVICE...]", "health of every service (exit 69 if one is not ready)",
+    { "health", "[SERVICE...]",
+      "health of every service (exit 69 if one is not ready, 77 if one refused the key)",
       s_health },
     { NULL },
 };

@@ -392,8 +392,13 @@ static int s_upcoming(ctl_t *ctl, int argc, char **argv)
     return ex;
 }
 const ctl_cmd_t ctl_tender_cmds[] = {
-    { "add", "--id ID --title T --kind K [--value 1.234,56] [--publication DATE] [--group G] "
-             "[--cpv C] [--leader 'Name <e-mail>'] [--theme klimaat:eis]... | --json FILE|-",
+    /* every flag add takes (cmd_tender_flags.c): --start, --end, --budget-holder, --adviser,
+     * --procedure, --source and the ambition's were accepted but not shown */
+    { "add", "--id ID --title T --kind K [--value 1.234,56] [--publication DATE] [--start DATE] "
+             "[--end DATE] [--group G] [--cpv C] [--leader 'Name <e-mail>'] "
+             "[--budget-holder 'Name <e-mail>'] [--adviser 'Name <e-mail>'] "
+             "[--theme klimaat:eis]... [--sdg 8,13] [--sroi 5%] [--sroi-exempt REASON] "
+             "[--pilot yes|no] [--procedure P] [--source S] | --json FILE|-",
       "register a tender", s_add },
     { "update", "ID [flags as for add] [--expected-version N] | --json FILE|-",
       "change a tender (optimistic: refused if it changed meanwhile)", s_update },

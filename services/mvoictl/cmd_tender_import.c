@@ -7,7 +7,14 @@
  *  What the file itself makes impossible is found here first: a CSV with any bad cell
  *  imports nothing (the sheet is fixed and imported again); an OCDS process that cannot be
  *  taken exactly (another currency, a bad date) is refused on its own and the other
- *  processes go on (a feed is not edited by hand). */
+ *  processes go on (a feed is not edited by hand).
+ *
+ *  What the calendar judges is per row, as in `measure import`: each tender is stored or
+ *  refused on its own. The account names every row not stored ("failed: row 3 ID: field:
+ *  reason" on stderr; "unconfirmed: ..." for a row sent to a calendar that then fell silent,
+ *  which may have been stored) and counts the stored ones; --json and --dry-run list every
+ *  row. Importing the corrected file again stores exactly what is missing: upserts are by id
+ *  and content, so a stored row comes back "unchanged", never twice. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -21,24 +28,6 @@
 #include "cmd_tender.h"
 #include "csv_import.h"
 #include "ocds_import.h"
-
-/* a cell for "row;column;value;reason" output: quoted when it holds ';', '"' or a newline */
-static void s_cell(FILE *out, const char *s)
-{
-    if (!s)
-        s = "";
-    if (!strpbrk(s, ";\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', out);
-        fputc(*p == '\r' || *p == '\n' ? ' ' : *p, out);
-    }
-    fputc('"', out);
-}
 
 static void s_progress(void *arg, size_t done, size_t total)
 {
@@ -109,23 +98,31 @@ static void s_csv_notes(const csv_import_t *ci, FILE *out, bool json)
               "thresholds of today apply\n", out);
 }
 
+/* The bad cells: lines (on stdout for a dry run, else stderr), or with --json the one
+ * document of the command. */
+static void s_cell_errors(const ctl_t *ctl, const csv_import_t *ci, bool dry)
+{
+    ctl_cell_errs_t errs = { 0 };
+    for (size_t i = 0; i < ci->n_errors; i++) {
+        const csv_cell_error_t *e = &ci->errors[i];
+        if (ctl->json)
+            ctl_cell_errs_add(&errs, e->row, e->column, e->value, e->reason);
+        else
+            ctl_cell_errs_line(dry ? stdout : stderr, e->row, e->column, e->value, e->reason);
+    }
+    if (ctl->json && ci->n_errors)
+        ctl_cell_errs_json(&errs, stdout, dry);
+    ctl_cell_errs_clear(&errs);
+}
+
 static int s_read_csv(ctl_t *ctl, const char *buf, size_t len, csv_date_order_t order,
-                      FILE *errout, s_input_t *in)
+                      bool dry, s_input_t *in)
 {
     csv_import_opts_t co = { .default_buyer = ctl->buyer, .date_order = order };
     int rc = csv_import_parse(buf, len, &co, &in->ci);
     if (rc == -ENOMEM)
         return CTL_EX_SOFTWARE;
-    for (size_t i = 0; i < in->ci.n_errors; i++) {
-        const csv_cell_error_t *e = &in->ci.errors[i];
-        fprintf(errout, "%zu;", e->row);
-        s_cell(errout, e->column);
-        fputc(';', errout);
-        s_cell(errout, e->value);
-        fputc(';', errout);
-        s_cell(errout, e->reason);
-        fputc('\n', errout);
-    }
+    s_cell_errors(ctl, &in->ci, dry);
     if (rc < 0)
         return CTL_EX_DATAERR;
     in->tenders = in->ci.tenders;
@@ -137,7 +134,7 @@ static int s_read_csv(ctl_t *ctl, const char *buf, size_t len, csv_date_order_t 
     return 0;
 }
 
-static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len,
+static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len, bool dry,
                        ctl_import_report_t *rep, s_input_t *in)
 {
     char err[256];
@@ -145,6 +142,12 @@ static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len
         return CTL_EX_SOFTWARE;
     if (ocds_import_add_json(in->oi, buf, len, err, sizeof err) < 0) {
         fprintf(stderr, "mvoictl: %s: %s\n", path, err);
+        if (ctl->json) {   /* the command's one document, as for a CSV with a bad cell */
+            ctl_cell_errs_t errs = { 0 };
+            ctl_cell_errs_add(&errs, 0, "", "", err);   /* err names line and column */
+            ctl_cell_errs_json(&errs, stdout, dry);
+            ctl_cell_errs_clear(&errs);
+        }
         return CTL_EX_DATAERR;
     }
     ocds_import_opts_t oo = { .default_buyer = ctl->buyer };
@@ -194,9 +197,32 @@ static void s_on_row(void *arg, const cal_import_row_t *row)
         return;
     }
     int outcome = row->repeated && row->outcome ? 3 : row->outcome;
+    /* No answer is no verdict: a command sent before the calendar fell silent may have been
+     * applied. "failed" told the user those rows were not stored. */
+    if (row->outcome == 0 && row->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE && !row->unsent)
+        outcome = 4;
     ctl_import_report_add(rep, row->key, NULL, outcome, row->repeated, row->changed,
                           row->repeated ? 0 : row->n_changed, row->warning, row->field,
                           row->message);
+}
+
+/* The human account of a real import: every row that was not stored, by row (CSV) and id
+ * with the reason, on stderr; the rest were stored (created, updated, or already so) and
+ * are counted on stdout (--json and --dry-run list every row). */
+static void s_not_stored(const s_input_t *in, const ctl_import_report_t *rep)
+{
+    for (size_t i = 0; i < rep->n; i++) {
+        const ctl_import_row_t *w = &rep->rows[i];
+        if (w->outcome == 0 || w->outcome == 4) {
+            fprintf(stderr, "%s: ", w->outcome ? "unconfirmed" : "failed");
+            if (in->keys && w->key)   /* a CSV row; an OCDS process is named by its id */
+                fprintf(stderr, "row %zu ", w->key);
+            fprintf(stderr, "%s: %s%s%s\n", w->id ? w->id : "?", w->field ? w->field : "",
+                    w->field ? ": " : "", w->message ? w->message : "");
+        }
+        if (w->warning)
+            fprintf(stderr, "warning: %s: %s\n", w->id ? w->id : "?", w->warning);
+    }
 }
 
 static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t *rep, bool dry)
@@ -204,9 +230,10 @@ static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t
     size_t rows = in->n + in->orr.n_errors;
     if (ctl->json) {
         printf("{\"dry_run\": %s, \"rows\": %zu, \"created\": %zu, \"updated\": %zu, "
-               "\"unchanged\": %zu, \"repeated\": %zu, \"failed\": %zu, \"warnings\": %zu",
+               "\"unchanged\": %zu, \"repeated\": %zu, \"failed\": %zu, "
+               "\"unconfirmed\": %zu, \"warnings\": %zu",
                dry ? "true" : "false", rows, rep->created, rep->updated, rep->unchanged,
-               rep->repeated, rep->refused, rep->warnings);
+               rep->repeated, rep->refused, rep->unconfirmed, rep->warnings);
         if (!in->oi)
             s_csv_notes(&in->ci, stdout, true);
         fputs(", \"results\": ", stdout);
@@ -219,20 +246,18 @@ static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t
         printf("%zu row(s): would create %zu, update %zu, leave %zu unchanged, refuse %zu "
                "(dry run: nothing written)\n", rows, rep->created, rep->updated, rep->unchanged,
                rep->refused);
+        if (rep->unconfirmed)
+            printf("%zu row(s) without an answer in time: no verdict\n", rep->unconfirmed);
     } else {
-        for (size_t i = 0; i < rep->n; i++) {
-            const ctl_import_row_t *w = &rep->rows[i];
-            if (w->outcome == 0)
-                fprintf(stderr, "failed: %s: %s%s%s\n", w->id ? w->id : "?",
-                        w->field ? w->field : "", w->field ? ": " : "", w->message ? w->message : "");
-            if (w->warning)
-                fprintf(stderr, "warning: %s: %s\n", w->id ? w->id : "?", w->warning);
-        }
+        s_not_stored(in, rep);
         printf("%zu row(s): %zu created, %zu updated, %zu unchanged, %zu failed\n", rows,
                rep->created, rep->updated, rep->unchanged, rep->refused);
         if (rep->repeated)
             printf("(%zu of the unchanged were already imported from this very file)\n",
                    rep->repeated);
+        if (rep->unconfirmed)   /* the words of `measure import` */
+            printf("%zu row(s) unconfirmed: sent, no answer in time; they may or may not be "
+                   "stored (import the file again to find out)\n", rep->unconfirmed);
     }
     if (!in->oi)
         s_csv_notes(&in->ci, stdout, false);
@@ -287,7 +312,7 @@ static void s_import_prefix(const cal_import_opts_t *io, const s_input_t *in, co
                             size_t len, char *prefix, size_t cap)
 {
     int rc = cal_import_state_prefix(io, in->tenders, in->n, buf, len, prefix, cap);
-    if (rc < 0)
+    if (rc < 0 && rc != -EACCES)   /* a refused key: the send names it (77) */
         fprintf(stderr, "mvoictl: note: the stored state of the tenders could not be read "
                 "(%s); the rows are sent as a new import\n", strerror(-rc));
 }
@@ -323,6 +348,17 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
         rc = cal_import_send(&io, in->tenders, in->keys, in->n, &res);
     if (rc == 0 && rs.n_again)
         rc = s_send_again(&io, in, &rs, &res2);
+    if (rc == -EACCES) {
+        /* The calendar refused our key: no row was taken or judged, so no row summary
+         * ("failed: no answer" for each was false); 77 as every command. */
+        ctl_fail(ctl, 0, "ctl.err.key_refused", "calendar", io.endpoint,
+                 res.key_refused ? res.key_refused : res2.key_refused);
+        cal_import_result_clear(&res);
+        cal_import_result_clear(&res2);
+        free(rs.again);
+        free(ids);
+        return EX_NOPERM;
+    }
     int ex = rc == -EHOSTUNREACH || res.unavailable || res2.unavailable ? CTL_EX_UNAVAILABLE
              : rc < 0 || rep->oom || rs.oom                             ? CTL_EX_SOFTWARE
              : rep->refused                                             ? CTL_EX_DATAERR
@@ -364,7 +400,12 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
             window = w;
             break;
         }
-        case O_FORMAT: format = optarg; break;
+        case O_FORMAT:   /* "xml" was taken for csv: the file read as something it is not */
+            if (strcmp(optarg, "csv") != 0 && strcmp(optarg, "ocds") != 0 &&
+                strcmp(optarg, "json") != 0)
+                return ctl_tender_usage_err("--format is csv or ocds, not %s", optarg);
+            format = optarg;
+            break;
         case O_DATE_ORDER:
             if (strcmp(optarg, "dmy") == 0)
                 order = CSV_DATE_DMY;
@@ -391,8 +432,8 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
                        : s_looks_json(path, buf, len);
     s_input_t in = { 0 };
     ctl_import_report_t rep = { 0 };
-    int ex = json ? s_read_ocds(ctl, path, buf, len, &rep, &in)
-                  : s_read_csv(ctl, buf, len, order, dry ? stdout : stderr, &in);
+    int ex = json ? s_read_ocds(ctl, path, buf, len, dry, &rep, &in)
+                  : s_read_csv(ctl, buf, len, order, dry, &in);
     if (ex == CTL_EX_DATAERR && !json)
         fprintf(stderr, "mvoictl: %s cannot be imported\n", path);
     if (ex == 0 && in.cell_errors) {

@@ -119,8 +119,13 @@ int ctl_opt_u32(const ctl_t *ctl, const char *name, const char *text, long min, 
 /* After a verb's getopt loop: argv[first..argc) must be empty (first = optind, or the
  * index after the operands the verb takes); else "unexpected argument 'X'" and 64. */
 int ctl_no_operands(const ctl_t *ctl, int argc, char **argv, int first);
-/* The current calendar year (local time): the default of an absent --year. */
+/* The current calendar year in Dutch time (ctl_nl_time, whatever the machine's TZ): the
+ * default of an absent --year. */
 int ctl_this_year(void);
+
+/* "YYYY-MM-DD HH:MM" of ms since the epoch in Dutch time (ctl_time.c: CET/CEST by the EU
+ * rule, as the notifier plans; not the machine's TZ). */
+void ctl_nl_time(char *buf, size_t len, int64_t ms);
 
 /* A fresh request id: "<prefix>-<time>-<random>". */
 void ctl_request_id(char *buf, size_t len, const char *prefix);

@@ -63,8 +63,8 @@ int ctl_no_operands(const ctl_t *ctl, int argc, char **argv, int first)
 
 int ctl_this_year(void)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    return tm.tm_year + 1900;
+    /* the Dutch year (a UTC machine said 2026 until 01:00 on 1 January 2027 in Heerlen) */
+    char buf[32];
+    ctl_nl_time(buf, sizeof buf, (int64_t)time(NULL) * 1000);
+    return (int)strtol(buf, NULL, 10);
 }

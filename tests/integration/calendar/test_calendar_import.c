@@ -169,7 +169,7 @@ Test(calendar_import, csv_status_column_moves_and_refuses_by_name)
     /* (another file: the same bytes again would be answered from the stored replies) */
     p = s_file("s3.csv", "Kenmerk;Titel;Soort;Status\nHRL-7;Raamwerk ICT 2026;diensten;gepland\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
-    EXPECT_ERR("failed: HRL-7: tender.status: the source says planned, but the tender is already "
+    EXPECT_ERR("failed: row 2 HRL-7: tender.status: the source says planned, but the tender is already "
                "published: a tender does not go back\n");
     p = s_file("s4.csv", "Kenmerk;Titel;Soort;Status\nHRL-7;Raamwerk ICT;diensten;geannuleerd\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);

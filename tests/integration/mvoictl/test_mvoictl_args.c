@@ -154,6 +154,14 @@ Test(mvoictl_args, a_bad_count_is_refused_by_name)
             "benchmark", "show", "--k", "1");
 }
 
+/* `tender import --format xml` was taken as CSV and the file imported; a format the import
+ * does not read is refused by name and nothing is sent (the file is a good CSV). */
+Test(mvoictl_args, an_unknown_import_format_is_refused)
+{
+    REFUSED("--format is csv or ocds, not xml", "tender", "import", "--format", "xml",
+            MVOI_SOURCE_DIR "/tests/unit/calendar/fixtures/en-comma.csv");
+}
+
 Test(mvoictl_args, a_word_the_verb_does_not_take_is_refused)
 {
     REFUSED("unexpected argument 'extra'", "kpi", "show", "--year", "2025", "extra");

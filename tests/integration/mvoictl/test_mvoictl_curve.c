@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "e2e.h"
+#include "mvoi_curve.h"
 
 static e2e_fleet_t F;
 
@@ -24,6 +25,9 @@ static void s_up(void)
 }
 
 static void s_down(void) { e2e_fleet_fini(&F, false); }
+
+/* When set: the CURVE key file of the next mvoictl (a key the services do not know). */
+static const char *s_key_file;
 
 TestSuite(mvoictl_curve, .init = s_up, .fini = s_down, .timeout = 90);
 
@@ -50,6 +54,8 @@ static int s_ctl(char *out, char *err, size_t cap, const char *const *args)
         setenv("MVOI_IMPACT_API", F.iapi, 1);
         setenv("MVOI_KPI_API", F.kapi, 1);
         setenv("MVOI_KPI_PUB", F.kpub, 1);
+        if (s_key_file)
+            setenv("MVOI_CURVE_KEY_FILE", s_key_file, 1);
         execv(bin, (char *const *)argv);
         _exit(127);
     }
@@ -153,4 +159,157 @@ Test(mvoictl_curve, a_bad_expected_version_changes_nothing)
     const char *const show[] = { "tender", "show", "V-1", NULL };
     cr_assert_eq(s_ctl(s_out, s_err, sizeof s_out, show), 0, "%s", s_err);
     cr_expect(strstr(s_out, "Eerste titel") && !strstr(s_out, "Tweede titel"), "%s", s_out);
+}
+
+/* A key the services do not know is refused in the handshake: every command says so at once
+ * and exits 77 (EX_NOPERM). `kpi watch` waited out its timeout and exited 69 "no snapshot",
+ * `system health` 69 "not ready", `tender import` 69 with every row "failed: no answer from
+ * the service", `measure import` 69 with the row "unconfirmed: it may or may not be stored". */
+Test(mvoictl_curve, a_refused_key_is_77_for_every_command)
+{
+    char kdir[256], key[320], csv[320], mcsv[320];
+    snprintf(kdir, sizeof kdir, "%s/keys", F.dir);
+    char pub[41];
+    cr_assert_eq(mvoi_curve_generate(kdir, "stranger", pub), 0);
+    snprintf(key, sizeof key, "%s/stranger.key", kdir);
+    snprintf(csv, sizeof csv, "%s/t.csv", F.dir);
+    snprintf(mcsv, sizeof mcsv, "%s/m.csv", F.dir);
+    FILE *f = fopen(csv, "w");
+    cr_assert(f);
+    fputs("id;title;kind\nR-1;Eerste;werken\nR-2;Tweede;diensten\n", f);
+    fclose(f);
+    f = fopen(mcsv, "w");
+    cr_assert(f);
+    fputs("id,tender,period,kind,carrier,reference,quantity\n"
+          "m-1,R-1,2025-01-01..2025-03-31,energy,hvo100,diesel_b7,100\n", f);
+    fclose(f);
+    const char *const cmds[][8] = {
+        { "--timeout", "20000", "kpi", "watch", "--seconds", "30", NULL },
+        { "--timeout", "20000", "system", "health", "calendar", "impact", NULL },
+        { "--timeout", "20000", "system", "health", "kpi", NULL },
+        { "--timeout", "20000", "tender", "import", csv, NULL },
+        { "--timeout", "20000", "tender", "import", "--dry-run", csv, NULL },
+        { "--timeout", "20000", "measure", "import", mcsv, NULL },
+        { "--timeout", "20000", "kpi", "show", NULL },   /* the control: it was right */
+    };
+    s_key_file = key;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        int64_t t0 = h_now_ms();
+        int rc = s_ctl(s_out, s_err, sizeof s_out, cmds[i]);
+        int64_t ms = h_now_ms() - t0;
+        cr_expect_eq(rc, 77, "%s %s: exit %d: %s", cmds[i][2], cmds[i][3], rc, s_err);
+        cr_expect(strstr(s_err, "refused the connection (status 400)") != NULL, "%s %s: %s",
+                  cmds[i][2], cmds[i][3], s_err);
+        cr_expect(strstr(s_err, "no answer") == NULL && strstr(s_out, "unconfirmed") == NULL &&
+                  strstr(s_out, "failed") == NULL, "%s %s: a refusal taken for silence: %s%s",
+                  cmds[i][2], cmds[i][3], s_out, s_err);
+        cr_expect_lt(ms, 10000, "%s %s: %lld ms: not named at once", cmds[i][2], cmds[i][3],
+                     (long long)ms);
+    }
+    s_key_file = NULL;
+    /* Nothing of the file was taken: with the right key the calendar has no R-1. */
+    const char *const show[] = { "tender", "show", "R-1", NULL };
+    cr_expect_eq(s_ctl(s_out, s_err, sizeof s_out, show), 65, "%s", s_err);
+}
+
+/* --json of an import whose file has a bad cell: the "row;column;value;reason" lines were
+ * all there was on stdout (a dry run: no JSON) or nothing at all (an import). Now the one
+ * document names each cell; nothing is stored. Tenders and measurements alike. */
+Test(mvoictl_curve, json_import_of_a_bad_file_is_one_document)
+{
+    char tcsv[320], mcsv[320];
+    snprintf(tcsv, sizeof tcsv, "%s/bad-t.csv", F.dir);
+    snprintf(mcsv, sizeof mcsv, "%s/bad-m.csv", F.dir);
+    FILE *f = fopen(tcsv, "w");
+    cr_assert(f);
+    fputs("Kenmerk;Titel;Soort;Waarde\nJ-1;Dak;werken;12O\nJ-2;\"Gevel; oost\";werken;100\n", f);
+    fclose(f);
+    f = fopen(mcsv, "w");
+    cr_assert(f);
+    fputs("id,tender,period,kind,carrier,reference,quantity\n"
+          "m-9,J-1,2025-01-01..2025-03-31,energy,hvo100,diesel_b7,1O0\n", f);
+    fclose(f);
+    const char *const cmds[][7] = {
+        { "--json", "tender", "import", tcsv, NULL },
+        { "--json", "tender", "import", "--dry-run", tcsv, NULL },
+        { "--json", "measure", "import", mcsv, NULL },
+        { "--json", "measure", "import", "--dry-run", mcsv, NULL },
+    };
+    const char *const col[] = { "Waarde", "Waarde", "quantity", "quantity" };
+    const char *const val[] = { "12O", "12O", "1O0", "1O0" };
+    for (size_t i = 0; i < 4; i++) {
+        int rc = s_ctl(s_out, s_err, sizeof s_out, cmds[i]);
+        cr_expect_eq(rc, 65, "%s %s: exit %d: %s", cmds[i][1], cmds[i][2], rc, s_err);
+        json_error_t je;
+        json_t *j = json_loads(s_out, 0, &je);   /* rejects text after the first document */
+        cr_assert(j, "%s %s: not one JSON document: %s: '%s'", cmds[i][1], cmds[i][2], je.text,
+                  s_out);
+        cr_expect(json_is_false(json_object_get(j, "imported")), "%s", s_out);
+        cr_expect_eq(json_is_true(json_object_get(j, "dry_run")), i % 2 == 1, "%s", s_out);
+        json_t *errs = json_object_get(j, "errors");
+        cr_assert_eq(json_array_size(errs), 1, "%s", s_out);
+        json_t *e = json_array_get(errs, 0);
+        cr_expect_eq(json_integer_value(json_object_get(e, "row")), 2, "%s", s_out);
+        cr_expect_str_eq(json_string_value(json_object_get(e, "column")), col[i]);
+        cr_expect_str_eq(json_string_value(json_object_get(e, "value")), val[i]);
+        cr_expect_neq(json_string_length(json_object_get(e, "reason")), 0);
+        json_decref(j);
+    }
+    const char *const show[] = { "tender", "show", "J-2", NULL };
+    cr_expect_eq(s_ctl(s_out, s_err, sizeof s_out, show), 65, "nothing stored: %s", s_out);
+    /* an OCDS file that is no JSON: the same document, the reason naming line and column */
+    char ocds[320];
+    snprintf(ocds, sizeof ocds, "%s/bad.json", F.dir);
+    f = fopen(ocds, "w");
+    cr_assert(f);
+    fputs("{\"releases\": [ {\"ocid\": ", f);
+    fclose(f);
+    const char *const oc[] = { "--json", "tender", "import", ocds, NULL };
+    cr_expect_eq(s_ctl(s_out, s_err, sizeof s_out, oc), 65, "%s", s_err);
+    json_error_t je;
+    json_t *j = json_loads(s_out, 0, &je);
+    cr_assert(j, "OCDS: not one JSON document: %s: '%s'", je.text, s_out);
+    json_t *e = json_array_get(json_object_get(j, "errors"), 0);
+    cr_expect(e && strstr(json_string_value(json_object_get(e, "reason")), "line 1 column"),
+              "%s", s_out);
+    json_decref(j);
+}
+
+/* `kpi watch` printed "KEY ambition=... seq=..." lines whatever --json said, and refused
+ * `kpi watch --json` after the verb (as `kpi show --json` takes it). Now with --json each
+ * change is one JSON object on one line (JSON Lines: a stream has no one document). */
+Test(mvoictl_curve, kpi_watch_json_is_a_json_object_per_line)
+{
+    const char *const add[] = { "tender", "add", "--id", "W-1", "--title", "Wegen",
+                                "--kind", "werken", "--value", "250.000",
+                                "--publication", "2026-03-02", "--theme", "klimaat:eis", NULL };
+    cr_assert_eq(s_ctl(s_out, s_err, sizeof s_out, add), 0, "%s", s_err);
+    const char *const meas[] = { "measure", "add", "--id", "wm-1", "--tender", "W-1",
+                                 "--period", "2026-01-01..2026-03-31", "--submitter", "Firma",
+                                 "--kind", "energy", "--carrier", "hvo100", "--reference",
+                                 "diesel_b7", "--quantity", "1000", NULL };
+    cr_assert_eq(s_ctl(s_out, s_err, sizeof s_out, meas), 0, "%s", s_err);
+    const char *const forms[][6] = {
+        { "--json", "kpi", "watch", "--seconds", "1", NULL },
+        { "kpi", "watch", "--json", "--seconds", "1", NULL },
+    };
+    for (size_t f = 0; f < 2; f++) {
+        size_t lines = 0;
+        for (int64_t end = h_now_ms() + 15000; lines == 0 && h_now_ms() < end;) {
+            int rc = s_ctl(s_out, s_err, sizeof s_out, forms[f]);
+            cr_assert_eq(rc, 0, "form %zu: exit %d: %s", f, rc, s_err);
+            for (char *line = strtok(s_out, "\n"); line; line = strtok(NULL, "\n")) {
+                json_error_t je;
+                json_t *j = json_loads(line, 0, &je);
+                cr_assert(j, "form %zu: not a JSON line: %s: '%s'", f, je.text, line);
+                cr_expect_str_eq(json_string_value(json_object_get(j, "buyer")), "heerlen");
+                const char *key = json_string_value(json_object_get(j, "key"));
+                cr_expect(key && strncmp(key, "kpi.heerlen.", 12) == 0, "%s", line);
+                cr_expect(json_is_integer(json_object_get(j, "seq")), "%s", line);
+                json_decref(j);
+                lines++;
+            }
+        }
+        cr_expect_gt(lines, 0, "form %zu: no totals in 15 s", f);
+    }
 }

@@ -212,6 +212,31 @@ Test(csv, row_numbers_follow_lines)
     csv_import_clear(&r);
 }
 
+/* "Dak; goot" unquoted in a ';' sheet: the row has more cells than the header. The cell
+ * beyond the last column was dropped without a word (here the description's tail " meer
+ * tekst"); now it is an error at its row and column and the row is not emitted. Empty
+ * cells beyond the header (";;" a spreadsheet exports) are nothing. */
+Test(csv, cells_beyond_the_header_are_refused)
+{
+    const char *s = "Kenmerk;Titel;Soort;Waarde;Omschrijving\n"
+                    "A-1;Dak;werken;100;tekst; meer tekst\n"
+                    "A-2;Gevel;werken;200;kort;;\n";
+    csv_import_opts_t o = {.default_buyer = "heerlen"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 2);
+    cr_expect_str_eq(r.errors[0].column, "column 6");
+    cr_expect_str_eq(r.errors[0].value, "meer tekst");
+    cr_expect(strstr(r.errors[0].reason, "more cells than the header has columns (5)"), "%s",
+              r.errors[0].reason);
+    cr_assert_eq(r.n_tenders, 1);
+    cr_expect_str_eq(r.tenders[0]->id, "A-2");
+    cr_expect_str_eq(r.tenders[0]->description, "kort");
+    cr_expect_eq(r.tenders[0]->value_cents, 20000);   /* 200 euros */
+    csv_import_clear(&r);
+}
+
 Test(csv, windows1252_converted)
 {
     /* "Caf\xe9" in Windows-1252, euro sign 0x80 before the amount */

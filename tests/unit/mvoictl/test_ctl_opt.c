@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 
@@ -133,4 +135,38 @@ Test(ctl_field, the_repeated_path_leaves_the_message)
     cr_assert_str_eq(ctl_field_message(NULL, "a: b"), "a: b");
     cr_assert_str_eq(ctl_field_message("get_tender.id", "get_tender.identity: x"),
                      "get_tender.identity: x");
+}
+
+/* ---- ctl_time.c: Dutch time whatever the machine's TZ ------------------------------ */
+
+/* ms since the epoch of a UTC wall time (libc's timegm: not the code under test). */
+static int64_t s_utc_ms(int y, int mo, int d, int h, int mi)
+{
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                     .tm_min = mi };
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+/* `reminders list` showed a mail the notifier sends at 09:00 as "07:00" on a UTC server
+ * (localtime_r). The expected texts are Europe/Amsterdam per tzdata (Python's zoneinfo):
+ * 2027's switches are Sunday 28 March and Sunday 31 October at 01:00 UTC. */
+Test(ctl_time, dutch_wall_time_on_a_machine_in_another_zone)
+{
+    setenv("TZ", "America/New_York", 1);   /* neither UTC nor Dutch: must not matter */
+    tzset();
+    static const struct { int y, mo, d, h, mi; const char *want; } c[] = {
+        { 2027, 3, 28, 0, 59, "2027-03-28 01:59" },   /* CET, the last minute */
+        { 2027, 3, 28, 1, 0, "2027-03-28 03:00" },    /* CEST from 01:00 UTC */
+        { 2027, 10, 31, 0, 59, "2027-10-31 02:59" },  /* CEST, the last minute */
+        { 2027, 10, 31, 1, 0, "2027-10-31 02:00" },   /* CET again */
+        { 2027, 7, 1, 7, 0, "2027-07-01 09:00" },     /* a summer reminder at 09:00 */
+        { 2026, 12, 31, 23, 30, "2027-01-01 00:30" }, /* already the new year in Heerlen */
+    };
+    char buf[32];
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        ctl_nl_time(buf, sizeof buf, s_utc_ms(c[i].y, c[i].mo, c[i].d, c[i].h, c[i].mi));
+        cr_expect_str_eq(buf, c[i].want, "case %zu", i);
+    }
+    unsetenv("TZ");
+    tzset();
 }
