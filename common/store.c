@@ -28,7 +28,6 @@
 
 #define STORE_MAX_ATTEMPTS 32     /* bound on reruns of one store_write */
 #define STORE_DEFAULT_MAP (64ull << 20)
-#define STORE_WRITEMAP_MAP (256ull << 10)
 #define STORE_DEFAULT_MAX (64ull << 30)
 #define STORE_DEFAULT_DBS 32
 #define STORE_BACKOFF_FIRST_MS 100
@@ -331,12 +330,7 @@ store_t *store_new(const store_opts_t *opts, int *err)
     self->before_open = opts->before_open;
     self->before_open_arg = opts->before_open_arg;
     self->path = strdup(opts->path);
-    self->writemap = store__writemap_for(opts->wal, opts->nosync);
-    /* A writable map is reserved on the disk whole (store_map.c): it starts small */
-    size_t map_size = opts->map_size ? opts->map_size
-                    : self->writemap ? STORE_WRITEMAP_MAP : STORE_DEFAULT_MAP;
-    if (self->writemap)
-        map_size = store__writemap_size(opts->path, map_size);
+    size_t map_size = opts->map_size ? opts->map_size : STORE_DEFAULT_MAP;
     self->map_max = opts->map_max ? opts->map_max : STORE_DEFAULT_MAX;
     if (self->map_max < map_size)
         self->map_max = map_size;
@@ -364,21 +358,14 @@ store_t *store_new(const store_opts_t *opts, int *err)
      * every commit, so a committed transaction survives an OS crash. MDB_NOSYNC only when
      * the caller asks (caches, benchmarks): a process crash still loses nothing, an OS crash
      * may lose the last transactions, and integrity relies on the filesystem's write order.
-     * MDB_WRITEMAP only where the order of data before meta is not relied on (WAL mode,
-     * nosync: store_map.c); the durable stores keep it, and their map safe from stray
-     * writes. No MDB_NOTLS: each transaction stays on the loop thread, inside one callback. */
+     * Never MDB_WRITEMAP: it drops the write-order hint and exposes the map to stray writes.
+     * No MDB_NOTLS: each transaction stays on the loop thread, inside one callback. */
     if (rc == 0)
         rc = mdb_env_open(self->env, self->path,
-                          (opts->nosync ? MDB_NOSYNC : opts->nometasync ? MDB_NOMETASYNC : 0)
-                          | (self->writemap ? MDB_WRITEMAP : 0), 0600);
+                          opts->nosync ? MDB_NOSYNC : opts->nometasync ? MDB_NOMETASYNC : 0,
+                          0600);
     if (rc != 0) {
         *err = store__map_error(self, "open", rc);
-        goto fail;
-    }
-    if ((*err = store__map_reserve(self)) != 0) {
-        store__log_errno(LOG_ERROR, "store_refused", self->path, *err, "store %s: cannot "
-                         "reserve the map's %s on the disk: %s", self->path, "data.mdb",
-                         mvoi_strerror(*err));
         goto fail;
     }
     /* Reader slots of processes that died inside a read transaction pin pages forever. */
@@ -432,9 +419,9 @@ MDB_env *store_env(store_t *self) { return self->env; }
 
 int store_flush(store_t *self)
 {
-    /* One fdatasync(2) on the data file's descriptor (store__sync_data): no LMDB lock,
-     * transaction or map state is read, so a worker thread may call it while the loop
-     * thread runs a write transaction. */
+    /* mdb_env_sync(force) is one fdatasync(2) on the data file's descriptor (not
+     * MDB_WRITEMAP): no LMDB lock or transaction state is read, so a worker thread may
+     * call it while the loop thread runs a write transaction. */
     if (self->wal)
         return store__wal_flush(self);
     /* A flush now could report success over pages the failed one lost. A worker's flush
@@ -443,7 +430,7 @@ int store_flush(store_t *self)
     int sync_err = __atomic_load_n(&self->sync_err, __ATOMIC_ACQUIRE);
     if (sync_err)
         return sync_err;
-    int rc = store__sync_data(self);
+    int rc = mdb_env_sync(self->env, 1);
     return rc == 0 ? 0 : mvoi_mdb_error(rc);
 }
 unsigned store_flush_lanes(store_t *self) { return self->wal ? STORE_FLUSH_LANES : 1; }
@@ -527,6 +514,25 @@ void store__hooks_abort(store_t *self)
     for (int i = 0; i < self->nhooks; i++)
         if (self->hooks[i].abort)
             self->hooks[i].abort(self->hooks[i].arg);
+}
+
+/* Double the map, up to map_max. Only called with no transaction active in this process. */
+int store__grow(store_t *self)
+{
+    MDB_envinfo info;
+    int rc = mdb_env_info(self->env, &info);
+    if (rc != 0)
+        return store__map_error(self, "env_info", rc);
+    size_t cur = info.me_mapsize;
+    if (cur >= self->map_max) {
+        return -ENOSPC;   /* named by the caller's storage_failing line */
+    }
+    size_t next = cur > self->map_max / 2 ? self->map_max : cur * 2;
+    rc = mdb_env_set_mapsize(self->env, next);
+    if (rc != 0)
+        return store__map_error(self, "set_mapsize", rc);
+    self->grows++;
+    return 0;
 }
 
 /* The disk refused: an error of the commit (or of beginning the transaction), or a
@@ -715,18 +721,20 @@ int store_write(store_t *self, store_fn *fn, void *arg)
             goto done;
         }
         if (rc == MDB_MAP_FULL || rc == MVOI_E_MAP_FULL) {
-            bool at_limit;
-            if ((result = store__grow(self, &at_limit)) != 0) {
-                if (at_limit || s_is_storage_failure(-result, false))
-                    result = store__failed(self, -result, at_limit);
+            if ((result = store__grow(self)) != 0) {
+                if (result == -ENOSPC)
+                    result = store__failed(self, 0, true);
                 goto done;
             }
             continue;
         }
         if (rc == MDB_MAP_RESIZED || rc == MVOI_E_MAP_RESIZED) {
             /* Another process grew the map: adopt its size. */
-            if ((result = store__adopt_map(self)) != 0)
+            int r2 = mdb_env_set_mapsize(self->env, 0);
+            if (r2 != 0) {
+                result = store__map_error(self, "set_mapsize(0)", r2);
                 goto done;
+            }
             continue;
         }
         result = s_is_storage_failure(rc, from_disk) ? store__failed(self, rc, false)
@@ -802,7 +810,7 @@ int store_read(store_t *self, store_fn *fn, void *arg)
         MDB_txn *txn = NULL;
         int rc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
         if (rc == MDB_MAP_RESIZED) {
-            if (!self->in_write && store__adopt_map(self) == 0)
+            if (!self->in_write && mdb_env_set_mapsize(self->env, 0) == 0)
                 continue;
         } else if (rc == MDB_READERS_FULL) {
             int dead = 0;

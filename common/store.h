@@ -33,8 +33,7 @@ typedef struct store_t store_t;
 
 typedef struct {
     const char *path;        /* directory; created if missing */
-    size_t map_size;         /* initial map size, default 64 MiB (a writable map, WAL or
-                                nosync: 256 KiB, reserved on the disk; store_map.c) */
+    size_t map_size;         /* initial map size, default 64 MiB */
     size_t map_max;          /* hard limit for growth, default 64 GiB */
     unsigned max_dbs;        /* default 32 */
     bool nosync;             /* default false (durable) */

@@ -56,7 +56,6 @@ struct store_t {
     int (*before_open)(const char *dir, void *arg);
     void *before_open_arg;
     int lock_fd;                 /* flock on <path>/mvoi.lock, held until store_destroy */
-    bool writemap;               /* MDB_WRITEMAP, the map reserved on the disk (store_map.c) */
     /* Storage failure state: set by a failed write attempt, cleared by the next commit. */
     int fail_err;                /* negative errno of the last failed attempt; 0 = fine */
     int64_t fail_since_ms, next_try_ms;
@@ -101,15 +100,7 @@ struct store_t {
 int store__map_error(store_t *self, const char *what, int rc);
 int store__failed(store_t *self, int raw, bool at_map_max);
 void store__recovered(store_t *self);
-/* store_map.c */
-bool store__writemap_for(bool wal, bool nosync);
-/* The map a writable map opens with: want, or the file's size if larger (the file is the
- * map, grown and reserved earlier; LMDB would shrink it to the configured size). */
-size_t store__writemap_size(const char *dir, size_t want);
-int store__map_reserve(store_t *self);
-int store__grow(store_t *self, bool *at_limit);
-int store__adopt_map(store_t *self);
-int store__sync_data(store_t *self);
+int store__grow(store_t *self);
 void store__hooks_begin(store_t *self);
 int store__hooks_prepare(store_t *self, MDB_txn *txn);
 void store__hooks_commit(store_t *self);

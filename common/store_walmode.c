@@ -121,8 +121,7 @@ static int s_begin(store_t *self)
         self->txn = NULL;
         if (rc != MDB_MAP_FULL)
             return rc;
-        bool at_limit;
-        if ((rc = store__grow(self, &at_limit)) != 0)
+        if ((rc = store__grow(self)) != 0)
             return rc;
     }
     return self->txn ? 0 : -EIO;
@@ -200,8 +199,7 @@ static int s_checkpoint(store_t *self, bool clean, bool now, bool *committed)
             mdb_txn_abort(self->txn);
         self->txn = NULL;
         if (rc == MDB_MAP_FULL) {
-            bool at_limit;
-            if ((rc = store__grow(self, &at_limit)) != 0)
+            if ((rc = store__grow(self)) != 0)
                 break;
             rc = 0;
             continue;
@@ -367,10 +365,9 @@ int store__wal_write(store_t *self, store_fn *fn, void *arg)
             return 0;
         }
         if (rc == MDB_MAP_FULL || rc == MVOI_E_MAP_FULL) {
-            bool at_limit;
-            int g = store__grow(self, &at_limit);
-            if (g != 0 && (at_limit || g == -ENOSPC || g == -EDQUOT || g == -EIO))
-                return store__failed(self, s_raw(g), at_limit);
+            int g = store__grow(self);
+            if (g == -ENOSPC)
+                return store__failed(self, 0, true);
             if (g != 0)
                 return g;
             continue;
@@ -430,10 +427,9 @@ static int s_recover(store_t *self, store_wal_t *w, const s_key_t *key, bool hav
             rc = mdb_txn_commit(r.txn);
         else
             mdb_txn_abort(r.txn);
-        bool at_limit;
-        if (rc == MDB_MAP_FULL && (rc = store__grow(self, &at_limit)) == 0)
+        if (rc == MDB_MAP_FULL && (rc = store__grow(self)) == 0)
             rc = MDB_MAP_FULL;   /* again, in the larger map */
-        else if (rc == 0 && (rc = store__sync_data(self)) == 0)
+        else if (rc == 0 && (rc = mdb_env_sync(self->env, 1)) == 0)
             self->salt = k.salt;
     }
     if (rc == -EUCLEAN && bad) {

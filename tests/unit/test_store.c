@@ -518,9 +518,10 @@ Test(store, durable_by_default)
     cr_assert_eq(map, 64ull << 20);   /* default initial map */
     store_destroy(&s);
 
-    s = s_open(0, 0, true);   /* (and a writable map: test_store_map.c) */
+    s = s_open(0, 0, true);
     cr_assert_eq(mdb_env_get_flags(store_env(s), &flags), 0);
     cr_assert_neq(flags & MDB_NOSYNC, 0);
+    cr_assert_eq(flags & MDB_WRITEMAP, 0);
     store_destroy(&s);
 }
 
