@@ -153,12 +153,110 @@ static void s_fill(nt_service_t *s, Mvoi__Reminder *r, const nt_plan_new_t *n, c
     r->removed = (Mvoi__Person **)n->removed;
 }
 
-/* One record: id, recipients, the stored subject; skipped when it exists. */
+/* Is the copy's packed form the same as before (nothing to write)? */
+static bool s_same(const Mvoi__Reminder *r, const uint8_t *was, size_t wlen)
+{
+    size_t len = mvoi__reminder__get_packed_size(r);
+    if (!was || len != wlen)
+        return false;
+    uint8_t *now = malloc(len ? len : 1);
+    if (!now)
+        return false;
+    mvoi__reminder__pack(r, now);
+    bool same = memcmp(now, was, len) == 0;
+    free(now);
+    return same;
+}
+
+int nt_plan_update(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const Mvoi__Tender *t)
+{
+    Mvoi__Person conf[3];
+    s_list_t l = { .n = 0 };
+    s_by_kind(s, t, r->kind, conf, &l);
+    char *all[MAX_RCPT];
+    for (size_t i = 0; i < l.n; i++)
+        all[i] = l.v[i]->email;
+    size_t wlen = mvoi__reminder__get_packed_size(r);
+    uint8_t *was = malloc(wlen ? wlen : 1);
+    if (was)
+        mvoi__reminder__pack(r, was);
+    /* borrowed for the write; the unpacked originals are put back before returning */
+    char **orc = r->recipients, *osubj = r->subject, *oname = r->recipient_name;
+    char *otitle = r->title;
+    size_t onr = r->n_recipients, onatt = r->n_attendees;
+    Mvoi__Person **oatt = r->attendees;
+    Mvoi__Tender *ot = r->tender;
+    bool hook = r->channel && strcmp(r->channel, "webhook") == 0;
+    if (hook && l.n) {   /* nobody at all (no leader, no adviser): left as it was */
+        r->recipients = all;
+        r->n_recipients = l.n;
+    }
+    for (size_t i = 0; !hook && r->n_recipients == 1 && i < l.n; i++)
+        if (strcasecmp(l.v[i]->email, r->recipients[0]) == 0)
+            r->recipient_name = l.v[i]->name;   /* "Beste ..." as the person is known now */
+    if (r->kind == K(SDG_DIALOGUE) && l.n) {
+        r->attendees = l.v;
+        r->n_attendees = l.n;
+    }
+    r->tender = (Mvoi__Tender *)t;
+    if (t->title && *t->title)
+        r->title = t->title;
+    char *subj = NULL, *text = NULL;
+    if (nt_msg_render(&s->msg, r, &subj, &text) == 0)
+        r->subject = subj;
+    int rc = s_same(r, was, wlen) ? 0 : nt_store_put(s, txn, r);
+    free(was);
+    free(subj);
+    free(text);
+    r->recipients = orc;
+    r->n_recipients = onr;
+    r->attendees = oatt;
+    r->n_attendees = onatt;
+    r->tender = ot;
+    r->subject = osubj;
+    r->recipient_name = oname;
+    r->title = otitle;
+    return rc;
+}
+
+/* A copy that exists when its message is made again after the people changed: one
+ * cancelled because its recipient no longer was one (never delivered) is planned again,
+ * as the message is now: the person is a recipient again (a leader changed and changed
+ * back), and its id is the one a new copy would get. Any other is left as it is (one not
+ * yet sent was brought up to date by the plan: nt_plan_update). */
+static int s_revive(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, const char *id)
+{
+    Mvoi__Reminder *o = NULL;
+    int rc = nt_store_get(s, txn, id, &o);
+    if (rc || o->state != ST(CANCELLED) || !o->last_error ||
+        strcmp(o->last_error, NT_REASON_MOVED) != 0) {
+        mvoi__reminder__free_unpacked(o, NULL);
+        return rc;
+    }
+    o->state = ST(SCHEDULED);
+    o->due_ms = r->due_ms;
+    o->attempts = 0;
+    o->has_next_attempt_ms = false;
+    nt_store_set_error(o, NULL);
+    rc = nt_plan_update(s, txn, o, r->tender);
+    if (!rc)
+        rc = nt_store_put(s, txn, o);   /* the state, when the text was the same */
+    if (!rc)
+        rc = nt_store_emit(s, txn, mvoi_topic_notify(MVOI_NOTIFY_SCHEDULED), o);
+    mvoi__reminder__free_unpacked(o, NULL);
+    return rc;
+}
+
+/* One record: id, recipients, the stored subject; skipped when it exists (planned again
+ * when it was cancelled for a recipient who is one again: s_revive). */
 static int s_put_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char *id,
-                     char **rcpts, size_t nr, const char *name, const char *channel)
+                     char **rcpts, size_t nr, const char *name, const char *channel,
+                     bool revive)
 {
     MDB_val k = { strlen(id), (void *)id }, v;
     int rc = mdb_get(txn, s->rem, &k, &v);
+    if (rc == 0 && revive)
+        return s_revive(s, txn, r, id);
     if (rc != MDB_NOTFOUND)
         return rc;   /* 0: exists (the idempotency key) */
     char mid[NT_MSG_ID_MAX];
@@ -179,6 +277,15 @@ static int s_put_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const cha
     free(subj);
     free(text);
     return rc;
+}
+
+size_t nt_plan_recipients(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind kind,
+                          Mvoi__Person *conf, Mvoi__Person **out)
+{
+    s_list_t l = { .n = 0 };
+    s_by_kind(s, t, kind, conf, &l);
+    memcpy(out, l.v, l.n * sizeof *out);
+    return l.n;
 }
 
 bool nt_plan_is_recipient(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind kind,
@@ -249,11 +356,11 @@ int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
         if (nt_plan_esc(esc, sizeof esc, l.v[i]->email) ||
             (size_t)snprintf(id, sizeof id, "%s/%s", key, esc) >= sizeof id)
             continue;
-        rc = s_put_one(s, txn, &r, id, &all[i], 1, l.v[i]->name, "mail");
+        rc = s_put_one(s, txn, &r, id, &all[i], 1, l.v[i]->name, "mail", n->revive);
     }
     if (rc == 0 && s->webhook) {
         snprintf(id, sizeof id, "%s" NT_WEBHOOK_SUFFIX, key);
-        rc = s_put_one(s, txn, &r, id, all, l.n, NULL, "webhook");
+        rc = s_put_one(s, txn, &r, id, all, l.n, NULL, "webhook", n->revive);
     }
     return rc;
 }

@@ -41,6 +41,11 @@ void nt_msg_local(char *buf, size_t len, int64_t ms)
     snprintf(buf, len, "%04d-%02d-%02d %02d:%02d", l.year, l.month, l.day, l.hour, l.minute);
 }
 
+bool nt_msg_sdg_withdrawn(const Mvoi__Reminder *r)
+{
+    return r->kind == K(SDG_DIALOGUE) && r->reason && strcmp(r->reason, "removed") == 0;
+}
+
 static bool s_is_ics(const Mvoi__Reminder *r)
 {
     return r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_CANCELLED) ||
@@ -79,7 +84,7 @@ char *nt_msg_ics(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, int64_t now_m
     if (nt_msg_render_body(cfg, r, &subj, &body) != 0)
         return NULL;
     nt_ics_t in = {
-        .cancel = r->kind == K(KICKOFF_CANCELLED), .uid = r->uid, .sequence = r->sequence,
+        .cancel = r->kind == K(KICKOFF_CANCELLED) || nt_msg_sdg_withdrawn(r), .uid = r->uid, .sequence = r->sequence,
         .dtstamp_ms = now_ms,
         .start_ms = r->meeting_start_ms, .end_ms = r->meeting_end_ms, .summary = subj,
         .description = body, .location = cfg->location,
@@ -348,7 +353,8 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, int64_t now, n
     s_header_field(b, "X-MVOI-Tender", r->tender_id);
     s_header_field(b, "X-MVOI-Due", due);
     nt_buf_puts(b, "Auto-Submitted: auto-generated\r\n");
-    const char *method = r->kind == K(KICKOFF_CANCELLED) ? "CANCEL" : "REQUEST";
+    const char *method =
+        r->kind == K(KICKOFF_CANCELLED) || nt_msg_sdg_withdrawn(r) ? "CANCEL" : "REQUEST";
     char bm[40], ba[40];
     snprintf(bm, sizeof bm, "mixed-%s", hex);
     snprintf(ba, sizeof ba, "alt-%s", hex);

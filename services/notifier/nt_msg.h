@@ -78,6 +78,10 @@ void nt_webhook_id(const char *reminder_id, char *out, size_t cap);
 int nt_webhook_sign(const char *secret, const char *msg_id, int64_t ts_s, const char *body,
                     size_t body_len, char *out, size_t outlen);
 
+/* An SDG dialogue's invitation withdrawn from someone no longer invited (reason "removed",
+ * as a kick-off's): its iCalendar is a CANCEL. */
+bool nt_msg_sdg_withdrawn(const Mvoi__Reminder *r);
+
 /* Local date-time text "YYYY-MM-DD HH:MM" in Amsterdam. */
 void nt_msg_local(char *buf, size_t len, int64_t ms);
 

@@ -12,6 +12,8 @@
 #include "clock.h"
 #include "log.h"
 
+#define NT_SDG_MAX 8   /* SDG dialogues a tender's plan may hold (nt_rules plans two) */
+
 typedef struct {
     const nt_due_t *plan;
     int nplan;
@@ -32,25 +34,40 @@ typedef struct {
     struct s_moved {
         Mvoi__ReminderKind kind;
         uint32_t ordinal, version, sequence;
-        int64_t due_ms;
-        char *period_start, *period_end, *deadline;
+        int64_t due_ms, meeting_start, meeting_end;   /* an SDG dialogue's session */
+        char *period_start, *period_end, *deadline, *uid;
     } *moved;                /* as many as there are: a contract of years has more
                               * measurement requests than any fixed bound */
     int nmoved, capmoved;
+    /* per SDG dialogue (by ordinal): its latest version not cancelled by the plan, and the
+     * latest one people hold in their calendars (sent, being sent) with its session */
+    struct s_sdg {
+        uint32_t ver, held_ver;         /* 0: none */
+        int64_t held_start, held_end;
+        bool pending;                   /* a copy of ver not sent yet, or being sent */
+        uint32_t done_ver;              /* the latest version with copies done (s_done) */
+        Mvoi__Person holders[MAX_RCPT]; /* whom done_ver's copies were for, dead or
+                                         * cancelled by an operator too: they were
+                                         * invited (strdup'ed: s_sdg_free) */
+        size_t nholders;
+    } sdg[NT_SDG_MAX];
 } s_sync_t;
 
 /* Kinds whose recipients follow the tender's people until sent (the kick-off kinds
- * follow them through their own updates and cancellations; SDG dialogues likewise). */
+ * follow them through their own updates and cancellations). An SDG dialogue's invitation
+ * not yet sent goes to the project leader of the moment, like a reminder. */
 static bool s_follows_people(Mvoi__ReminderKind k)
 {
     return k == K(AMBITION_MISSING) || k == K(AMBITION_ESCALATION) ||
-           k == K(MEASUREMENT_REQUEST);
+           k == K(MEASUREMENT_REQUEST) || k == K(SDG_DIALOGUE);
 }
 
-/* A copy not yet sent to someone it no longer goes to (the leader changed)? */
+/* A copy not yet sent to someone it no longer goes to (the leader changed)? A withdrawn
+ * SDG invitation (a CANCEL) goes to whoever is no longer invited, by design. */
 static bool s_gone(nt_service_t *s, const s_sync_t *y, const Mvoi__Reminder *r)
 {
     return !y->all_off && s_follows_people(r->kind) && nt_store_active(r->state) &&
+           !nt_msg_sdg_withdrawn(r) &&
            !(r->channel && strcmp(r->channel, "webhook") == 0) && r->n_recipients == 1 &&
            !nt_plan_is_recipient(s, y->t, r->kind, r->recipients[0]);
 }
@@ -59,7 +76,8 @@ static char *s_dup(const char *v) { return v ? strdup(v) : NULL; }
 
 /* Cancel a copy whose recipient is gone; remember what it was, to make it again for the
  * current recipients (s_remake: same kind, ordinal, version and due moment, so the copies
- * of those who stay keep their ids and are not made twice). */
+ * of those who stay keep their ids and are not made twice; those and the webhook's copy,
+ * not yet sent, were brought up to date by s_update: recipients, attendees, tender). */
 static int s_move(nt_service_t *s, MDB_txn *txn, s_sync_t *y, Mvoi__Reminder *r)
 {
     if (y->nmoved == y->capmoved) {   /* not remembered, not cancelled: -ENOMEM aborts */
@@ -72,8 +90,9 @@ static int s_move(nt_service_t *s, MDB_txn *txn, s_sync_t *y, Mvoi__Reminder *r)
     }
     struct s_moved *m = &y->moved[y->nmoved++];
     *m = (struct s_moved){ r->kind, r->ordinal, r->schedule_version, r->sequence, r->due_ms,
-                           s_dup(r->period_start), s_dup(r->period_end), s_dup(r->deadline) };
-    return nt_store_cancel(s, txn, r, "rescheduled: no longer a recipient");
+                           r->meeting_start_ms, r->meeting_end_ms, s_dup(r->period_start),
+                           s_dup(r->period_end), s_dup(r->deadline), s_dup(r->uid) };
+    return nt_store_cancel(s, txn, r, NT_REASON_MOVED);
 }
 
 static int s_remake(nt_service_t *s, MDB_txn *txn, s_sync_t *y, int64_t now, int rc)
@@ -85,12 +104,15 @@ static int s_remake(nt_service_t *s, MDB_txn *txn, s_sync_t *y, int64_t now, int
                             .sequence = y->moved[i].sequence,
                             .period_start = y->moved[i].period_start,
                             .period_end = y->moved[i].period_end,
-                            .deadline = y->moved[i].deadline };
+                            .deadline = y->moved[i].deadline, .uid = y->moved[i].uid,
+                            .meeting_start = y->moved[i].meeting_start,
+                            .meeting_end = y->moved[i].meeting_end, .revive = true };
         if (!rc)
             rc = nt_plan_create(s, txn, &n);
         free(y->moved[i].period_start);
         free(y->moved[i].period_end);
         free(y->moved[i].deadline);
+        free(y->moved[i].uid);
     }
     free(y->moved);
     y->moved = NULL;
@@ -98,18 +120,111 @@ static int s_remake(nt_service_t *s, MDB_txn *txn, s_sync_t *y, int64_t now, int
     return rc;
 }
 
+/* A copy not yet sent that stays goes out as the tender is now: the themes still open, the
+ * pilot's SDGs, the title, the people (it rendered the tender as it was planned). */
+static int s_update(nt_service_t *s, MDB_txn *txn, const s_sync_t *y, Mvoi__Reminder *r)
+{
+    if (y->all_off || !s_follows_people(r->kind) || !nt_store_active(r->state) ||
+        nt_msg_sdg_withdrawn(r))
+        return 0;
+    return nt_plan_update(s, txn, r, y->t);
+}
+
 static bool s_planned_kind(Mvoi__ReminderKind k)
 {
     return k == K(KICKOFF_REMINDER) || k == K(SDG_DIALOGUE) || k == K(MEASUREMENT_REQUEST);
 }
 
-/* An SDG invitation planned late (due at once, when it was made: s_due_or_drop) is still
- * the plan's while its session stays where it was: not cancelled as rescheduled (and then
- * never made again: its id exists). */
+/* An SDG invitation made at once (planned late, or an update of one that was sent:
+ * s_dated) is still the plan's while its session stays where it was: not cancelled as
+ * rescheduled (and then never made again: its id exists). */
 static bool s_late_sdg(const nt_due_t *p, const Mvoi__Reminder *r)
 {
     return r->kind == K(SDG_DIALOGUE) && r->due_ms == r->created_ms &&
-           p->due_ms < r->due_ms && r->meeting_start_ms == p->start_ms;
+           r->meeting_start_ms == p->start_ms;
+}
+
+/* Cancelled by the plan itself ("rescheduled", "rescheduled: ..."): that copy is not the
+ * plan's any more, and what replaces it is made again. A copy an operator cancelled, or
+ * one of a cancelled tender, still stands for its plan item (not made again). */
+static bool s_replanned(const Mvoi__Reminder *r)
+{
+    return r->state == ST(CANCELLED) && r->last_error &&
+           strncmp(r->last_error, "rescheduled", 11) == 0;
+}
+
+/* The plan item happened or is happening: sent, being sent, held, dead, or cancelled for
+ * a reason other than the plan's. */
+static bool s_done(const Mvoi__Reminder *r)
+{
+    return (nt_store_final(r->state) || r->state == ST(SENDING)) && !s_replanned(r);
+}
+
+static void s_sdg_free(struct s_sdg *g)
+{
+    for (size_t i = 0; i < g->nholders; i++) {
+        free(g->holders[i].email);
+        free(g->holders[i].name);
+    }
+    g->nholders = 0;
+}
+
+/* Pre-pass over the tender's copies: each SDG dialogue's latest version, and the latest
+ * one held with its session. */
+static int s_sdg_note(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg)
+{
+    (void)s;
+    (void)txn;
+    s_sync_t *y = arg;
+    if (r->kind != K(SDG_DIALOGUE) || r->ordinal >= NT_SDG_MAX || s_replanned(r) ||
+        (r->channel && strcmp(r->channel, "webhook") == 0))
+        return 0;
+    struct s_sdg *g = &y->sdg[r->ordinal];
+    if (r->schedule_version > g->ver) {
+        g->ver = r->schedule_version;
+        g->pending = false;
+    }
+    if (r->schedule_version == g->ver && (nt_store_active(r->state) || r->state == ST(SENDING)))
+        g->pending = true;
+    if (nt_msg_sdg_withdrawn(r))
+        return 0;
+    bool held = r->state == ST(SENT) || r->state == ST(UNCONFIRMED) || r->state == ST(SENDING);
+    if (held && r->schedule_version > g->held_ver) {
+        g->held_ver = r->schedule_version;
+        g->held_start = r->meeting_start_ms;
+        g->held_end = r->meeting_end_ms;
+    }
+    if (!s_done(r) || r->schedule_version < g->done_ver)
+        return 0;
+    if (r->schedule_version > g->done_ver) {
+        s_sdg_free(g);
+        g->done_ver = r->schedule_version;
+    }
+    if (g->nholders < MAX_RCPT && r->n_recipients == 1) {
+        Mvoi__Person *p = &g->holders[g->nholders++];
+        mvoi__person__init(p);
+        p->email = strdup(r->recipients[0]);
+        p->name = r->recipient_name ? strdup(r->recipient_name) : NULL;
+        if (!p->email)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Is r (of a planned kind) the plan's item p? One not yet sent: due as planned. One done:
+ * whatever its due (a sent reminder is not sent again), except an SDG invitation, which
+ * is the plan's only at the latest version and for the session planned now: when the
+ * session moves after the invitation went out, the attendees get the new one. */
+static bool s_is_item(const s_sync_t *y, const nt_due_t *p, const Mvoi__Reminder *r)
+{
+    if (p->kind != r->kind || p->ordinal != r->ordinal ||
+        (r->kind == K(KICKOFF_REMINDER) && r->sequence != y->kickoff_seq))
+        return false;
+    if (!s_done(r))
+        return nt_store_active(r->state) && (p->due_ms == r->due_ms || s_late_sdg(p, r));
+    if (r->kind != K(SDG_DIALOGUE) || r->ordinal >= NT_SDG_MAX)
+        return true;
+    return r->schedule_version == y->sdg[r->ordinal].ver && r->meeting_start_ms == p->start_ms;
 }
 
 static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg)
@@ -126,23 +241,22 @@ static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *ar
         else
             y->ambition_sent = true;
     }
-    if (r->state == ST(SENDING))
-        return 0;   /* its outcome will be recorded */
-    bool gone = s_gone(s, y, r);
     if (s_planned_kind(r->kind)) {
         bool match = false;
         for (int i = 0; i < y->nplan; i++)
-            if (y->plan[i].kind == r->kind && y->plan[i].ordinal == r->ordinal &&
-                (y->plan[i].due_ms == r->due_ms || nt_store_final(r->state) ||
-                 s_late_sdg(&y->plan[i], r)) &&
-                (r->kind != K(KICKOFF_REMINDER) || r->sequence == y->kickoff_seq)) {
-                y->present[i] = true;
+            if (s_is_item(y, &y->plan[i], r)) {
+                y->present[i] = true;   /* also while being sent: not made twice */
                 match = true;
             }
+        if (r->state == ST(SENDING))
+            return 0;   /* its outcome will be recorded */
         if (!match && nt_store_active(r->state))
             return nt_store_cancel(s, txn, r, "rescheduled");
-        return gone ? s_move(s, txn, y, r) : 0;
+        return s_gone(s, y, r) ? s_move(s, txn, y, r) : s_update(s, txn, y, r);
     }
+    if (r->state == ST(SENDING))
+        return 0;   /* its outcome will be recorded */
+    bool gone = s_gone(s, y, r);
     if (amb && r->ordinal == 1 && r->schedule_version > y->amb_version)
         y->amb_version = r->schedule_version;
     if (!nt_store_active(r->state))
@@ -154,7 +268,7 @@ static int s_sync_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *ar
     }
     if (y->all_off || (inv && y->kickoff_off) || (amb && y->ambition_off))
         return nt_store_cancel(s, txn, r, y->all_off ? "tender cancelled" : "rescheduled");
-    return gone ? s_move(s, txn, y, r) : 0;
+    return gone ? s_move(s, txn, y, r) : s_update(s, txn, y, r);
 }
 
 /* What places the session: the planned publication (and the title it is known by). */
@@ -269,14 +383,83 @@ static int64_t s_due_or_drop(const nt_due_t *p, int64_t now)
     return -1;
 }
 
+/* An SDG invitation made again: a version above every earlier one (their ids exist). When
+ * the attendees hold an earlier one for another session, this is its update: it goes out
+ * at once (not 10 working days before the new session: until then their calendars would
+ * show the old one), says what changed, and its SEQUENCE is above the one they hold. */
+static void s_sdg_again(const s_sync_t *y, const nt_due_t *p, nt_plan_new_t *n)
+{
+    if (p->ordinal >= NT_SDG_MAX || !y->sdg[p->ordinal].ver)
+        return;
+    const struct s_sdg *g = &y->sdg[p->ordinal];
+    if (n->version <= g->ver) {
+        n->version = g->ver + 1;
+        n->sequence = n->version;
+    }
+    if (g->held_ver && g->held_start != p->start_ms) {
+        n->due_ms = n->now;
+        n->prev_start = g->held_start;
+        n->prev_end = g->held_end;
+    }
+}
+
+/* An SDG invitation everyone holds (sent, its session ahead and as planned) whose people
+ * changed (a new project leader): the invitation again at once to everyone invited now,
+ * saying who was added and who removed (same UID, a higher SEQUENCE), and a CANCEL to
+ * whoever is no longer invited, as for the kick-off. */
+static int s_sdg_people(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_due_t *p,
+                        const s_sync_t *y)
+{
+    const struct s_sdg *g = &y->sdg[p->ordinal];
+    if (y->all_off || !g->held_ver || g->held_ver != g->ver || g->done_ver != g->ver ||
+        g->pending || g->held_start != p->start_ms || p->start_ms <= a->now)
+        return 0;
+    Mvoi__Person conf[3], *now[MAX_RCPT], *added[MAX_RCPT], *removed[MAX_RCPT];
+    size_t nnow = nt_plan_recipients(s, a->t, K(SDG_DIALOGUE), conf, now);
+    size_t nadd = 0, nrem = 0;
+    for (size_t i = 0; i < g->nholders; i++)
+        if (!nt_plan_is_recipient(s, a->t, K(SDG_DIALOGUE), g->holders[i].email))
+            removed[nrem++] = (Mvoi__Person *)&g->holders[i];
+    for (size_t i = 0; i < nnow; i++) {
+        bool holds = false;
+        for (size_t k = 0; k < g->nholders && !holds; k++)
+            holds = strcasecmp(g->holders[k].email, now[i]->email) == 0;
+        if (!holds)
+            added[nadd++] = now[i];
+    }
+    if (!nadd && !nrem)
+        return 0;
+    char what[16], uid[400];
+    snprintf(what, sizeof what, "sdg%u", p->ordinal);
+    s_uid(s, what, a->t, uid, sizeof uid);
+    nt_plan_new_t n = { .t = a->t, .buyer = a->t->buyer, .kind = K(SDG_DIALOGUE),
+                        .ordinal = p->ordinal, .version = g->ver + 1, .due_ms = a->now,
+                        .now = a->now, .sequence = g->ver + 1, .uid = uid,
+                        .meeting_start = p->start_ms, .meeting_end = p->end_ms,
+                        .added = added, .n_added = nadd, .removed = removed, .n_removed = nrem };
+    int rc = nt_plan_create(s, txn, &n);
+    if (!rc && nrem) {
+        nt_plan_new_t c = n;
+        c.to = removed;
+        c.n_to = nrem;
+        c.reason = "removed";
+        c.added = c.removed = NULL;
+        c.n_added = c.n_removed = 0;
+        rc = nt_plan_create(s, txn, &c);
+    }
+    return rc;
+}
+
 /* Dated reminders not there yet (and not in the past). */
 static int s_dated(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_due_t *plan,
-                   int nplan, const bool *present)
+                   int nplan, const bool *present, const s_sync_t *y)
 {
     const Mvoi__Tender *t = a->t;
     int rc = 0;
     for (int i = 0; i < nplan && rc == 0; i++) {
         int64_t due = s_due_or_drop(&plan[i], a->now);
+        if (present[i] && plan[i].kind == K(SDG_DIALOGUE) && plan[i].ordinal < NT_SDG_MAX)
+            rc = s_sdg_people(s, txn, a, &plan[i], y);
         if (present[i] || due < 0)
             continue;
         bool kr = plan[i].kind == K(KICKOFF_REMINDER);
@@ -296,6 +479,7 @@ static int s_dated(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_due_t *
             n.sequence = t->version;
             n.meeting_start = plan[i].start_ms;
             n.meeting_end = plan[i].end_ms;
+            s_sdg_again(y, &plan[i], &n);
         } else if (plan[i].kind == K(MEASUREMENT_REQUEST)) {
             nt_text_date_iso(ps, sizeof ps, plan[i].period_start);
             nt_text_date_iso(pe, sizeof pe, plan[i].period_end);
@@ -406,7 +590,9 @@ static int s_apply_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__TenderEvent
     if (a->st.ambition_reminders <= 1)
         y.amb_due = nt_rules_ambition_due(&s->rules, s->cal, nt_rules_ambition_from(
                         &s->rules, a->kickoff ? a->mstart : 0, a->st.registered_ms));
-    rc = nt_store_each_of_tender(s, txn, t->buyer, t->id, s_sync_one, &y);
+    rc = nt_store_each_of_tender(s, txn, t->buyer, t->id, s_sdg_note, &y);
+    if (!rc)
+        rc = nt_store_each_of_tender(s, txn, t->buyer, t->id, s_sync_one, &y);
     rc = s_remake(s, txn, &y, a->now, rc);   /* also frees what was remembered */
     if (!rc && a->resched) {
         rc = s_invite(s, txn, a);
@@ -429,11 +615,13 @@ static int s_apply_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__TenderEvent
         a->st.kickoff_cancelled = true;
     }
     if (!rc)
-        rc = s_dated(s, txn, a, plan, nplan, present);
+        rc = s_dated(s, txn, a, plan, nplan, present, &y);
     if (!rc)
         rc = s_ambition_first(s, txn, a, &y);
     if (!rc)
         rc = nt_store_save_tender(s, txn, &a->st);
+    for (int i = 0; i < NT_SDG_MAX; i++)
+        s_sdg_free(&y.sdg[i]);
     if (old)
         mvoi__notifier_tender__free_unpacked(old, NULL);
     free(a);

@@ -151,10 +151,27 @@ typedef struct {
     size_t n_to;
     Mvoi__Person *const *added, *const *removed;
     size_t n_added, n_removed;
+    /* made again after the people changed: a copy cancelled because its recipient no
+     * longer was one (NT_REASON_MOVED) is planned again when they are one again */
+    bool revive;
 } nt_plan_new_t;
 
-/* Creates the reminder's records (and its webhook twin); skips ids that already exist. */
+/* Why a copy not yet sent was cancelled when its recipient no longer was one (a new project
+ * leader); such a copy is planned again should the person become a recipient again. */
+#define NT_REASON_MOVED "rescheduled: no longer a recipient"
+
+/* Creates the reminder's records (and its webhook twin); skips ids that already exist
+ * (n->revive: see there). */
 int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n);
+/* A copy not yet sent, as the tender is now: the tender it renders (themes still open, the
+ * pilot's SDGs, the title), an SDG invitation's attendees, the webhook's recipients, the
+ * stored subject; written only when that changes anything. Its id, Message-ID and
+ * webhook-id stay: it is the same message, not yet delivered. */
+int nt_plan_update(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const Mvoi__Tender *t);
+/* Whom a reminder of this kind goes to for the tender as it is now (out: MAX_RCPT; conf: 3
+ * persons the configured ones are written into). Returns how many. */
+size_t nt_plan_recipients(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind kind,
+                          Mvoi__Person *conf, Mvoi__Person **out);
 /* Is email among those a reminder of this kind goes to for the tender as it is now? */
 bool nt_plan_is_recipient(nt_service_t *s, const Mvoi__Tender *t, Mvoi__ReminderKind kind,
                           const char *email);

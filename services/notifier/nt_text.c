@@ -345,6 +345,37 @@ static void s_kickoff(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder
     s_list(b, L, "notify.label.prepare", "notify.prepare.%d", 3, false);
 }
 
+/* A command line the recipient can paste: "mvoictl --buyer B" first, because a tender id
+ * is a buyer's own (two buyers may use the same id, and mvoictl's default buyer is
+ * MVOI_BUYER or heerlen: without it, the command would reach another buyer's tender of the
+ * same id, or none). */
+static void s_ctl(nt_buf_t *cmd, const Mvoi__Reminder *r)
+{
+    nt_buf_puts(cmd, "mvoictl");
+    if (r->buyer && *r->buyer)
+        nt_buf_printf(cmd, " --buyer %s", r->buyer);   /* [a-z0-9_-] (mvoi_id.h) */
+}
+
+/* An id as one shell word: ids may hold '|', '#' and '~' (mvoi_id.h), which a shell would
+ * take for a pipe, a comment or a home directory; such an id is single-quoted. */
+static void s_word(nt_buf_t *cmd, const char *id)
+{
+    const char *v = id && *id ? id : "ID";
+    if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/@+=%-") ==
+        strlen(v)) {
+        nt_buf_puts(cmd, v);
+        return;
+    }
+    nt_buf_puts(cmd, "'");
+    for (const char *p = v; *p; p++) {
+        if (*p == '\'')
+            nt_buf_puts(cmd, "'\\''");
+        else
+            nt_buf_put(cmd, p, 1);
+    }
+    nt_buf_puts(cmd, "'");
+}
+
 /* The themes still open and how to record them. */
 static void s_ambition(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r,
                        const char *tt)
@@ -356,7 +387,9 @@ static void s_ambition(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminde
     nt_buf_printf(b, "\n\n%s:\n", text_get(L, "notify.label.missing"));
     const Mvoi__Tender *t = r->tender;
     nt_buf_t cmd = { 0 };
-    nt_buf_printf(&cmd, "mvoictl tender ambition %s", r->tender_id ? r->tender_id : "ID");
+    s_ctl(&cmd, r);
+    nt_buf_puts(&cmd, " tender ambition ");
+    s_word(&cmd, r->tender_id);
     size_t open = 0;
     for (size_t i = 0; t && i < t->n_themes; i++) {
         if (t->themes[i]->has_commitment && t->themes[i]->commitment)
@@ -388,8 +421,19 @@ static void s_ambition(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminde
 static void s_sdg(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, const char *tt)
 {
     text_lang_t L = cfg->lang;
+    if (nt_msg_sdg_withdrawn(r)) {
+        s_tf(b, L, "notify.body.sdg_removed", r->ordinal, tt);
+        nt_buf_puts(b, "\n\n");
+        s_when_where(b, cfg, r, true);
+        return;
+    }
     s_tf(b, L, "notify.body.sdg_dialogue", r->ordinal, tt);
     nt_buf_puts(b, "\n\n");
+    if ((r->has_prev_meeting_start_ms && r->prev_meeting_start_ms) || r->n_added ||
+        r->n_removed) {
+        s_changes(b, L, r);   /* an update of the invitation they hold: session or people */
+        nt_buf_puts(b, "\n");
+    }
     s_when_where(b, cfg, r, false);
     nt_buf_printf(b, "%s: ", text_get(L, "notify.label.invited"));
     s_people(b, L, r->tender, r->attendees, r->n_attendees,
@@ -434,10 +478,11 @@ static void s_measure(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder
     s_label(b, L, "notify.label.deadline", d);
     nt_buf_printf(b, "\n%s:\n- ", text_get(L, "notify.label.how"));
     nt_buf_t cmd = { 0 };
-    nt_buf_printf(&cmd, "mvoictl measure add --id ID --tender %s --phase realisation "
-                        "--period %s..%s --kind KIND --quantity N",
-                  r->tender_id ? r->tender_id : "ID", r->period_start ? r->period_start : "",
-                  r->period_end ? r->period_end : "");
+    s_ctl(&cmd, r);
+    nt_buf_puts(&cmd, " measure add --id ID --tender ");
+    s_word(&cmd, r->tender_id);
+    nt_buf_printf(&cmd, " --phase realisation --period %s..%s --kind KIND --quantity N",
+                  r->period_start ? r->period_start : "", r->period_end ? r->period_end : "");
     s_tf(b, L, "notify.how.measure", cmd.data ? cmd.data : "");
     nt_buf_free(&cmd);
     nt_buf_puts(b, "\n- ");
@@ -466,7 +511,10 @@ static char *s_subject(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, const c
         break;
     case K(AMBITION_MISSING): s_tf(&b, L, "notify.subject.ambition_missing", title); break;
     case K(AMBITION_ESCALATION): s_tf(&b, L, "notify.subject.ambition_escalation", title); break;
-    case K(SDG_DIALOGUE): s_tf(&b, L, "notify.subject.sdg_dialogue", r->ordinal, title); break;
+    case K(SDG_DIALOGUE):
+        s_tf(&b, L, nt_msg_sdg_withdrawn(r) ? "notify.subject.sdg_removed"
+                                             : "notify.subject.sdg_dialogue", r->ordinal, title);
+        break;
     case K(MEASUREMENT_REQUEST): {
         char a[16];
         snprintf(a, sizeof a, "%.7s", r->period_end ? r->period_end : "");
@@ -503,7 +551,9 @@ static void s_other(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *
         nt_buf_printf(b, "\n\n%s: %s\n", text_get(L, "notify.label.dead_reminder"),
                       r->about_id ? r->about_id : "");
         nt_buf_t cmd = { 0 };
-        nt_buf_printf(&cmd, "mvoictl reminders resend %s", r->about_id ? r->about_id : "");
+        s_ctl(&cmd, r);
+        nt_buf_puts(&cmd, " reminders resend ");
+        s_word(&cmd, r->about_id);
         s_tf(b, L, "notify.body.delivery_failed_how", cmd.data ? cmd.data : "");
         nt_buf_puts(b, "\n");
         nt_buf_free(&cmd);

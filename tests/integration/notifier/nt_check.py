@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Reads every message of a Maildir (new/, cur/) or a directory of .eml files and prints one
-line per message, checking kick-off invitations with python3-icalendar:
+line per message, checking invitations (kick-off, SDG dialogue) with python3-icalendar:
 
   KIND TENDER DUE(YYYY-MM-DDTHH:MM) UID METHOD SEQUENCE DTSTART(local) MESSAGE-ID STATUS RCPT
   BUYER
@@ -76,7 +76,7 @@ def main():
         uid, method, seq, dt, status = "-", "-", -1, "-", "ok"
         cal_parts = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
         att = [p for p in msg.walk() if p.get_filename() == "invite.ics"]
-        if kind in ("kickoff_invitation", "kickoff_cancelled"):
+        if kind in ("kickoff_invitation", "kickoff_cancelled", "sdg_dialogue"):
             if len(cal_parts) != 1 or len(att) != 1:
                 status = "bad:calendar part and invite.ics attachment expected"
             else:

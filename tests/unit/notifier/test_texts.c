@@ -201,8 +201,8 @@ Test(nt_texts, ambition_reminder_names_missing_themes_and_how_to_record)
     HAS(x, "(herinnering 2)");
     HAS(x, "Nog vast te leggen:\n- Klimaat\n- Social Return: nog te bepalen");
     HASNT(x, "- Circulair\n");   /* committed already */
-    HAS(x, "Opdrachtregel: mvoictl tender ambition X-001 --theme klimaat:eis --sroi 5% "
-           "(per thema: eis, gunning of innovatie)");
+    HAS(x, "Opdrachtregel: mvoictl --buyer heerlen tender ambition X-001 --theme klimaat:eis "
+           "--sroi 5% (per thema: eis, gunning of innovatie)");
     HAS(x, "Dashboard: https://mvoi.heerlen.example/");
     free(x);
 }
@@ -242,8 +242,8 @@ Test(nt_texts, measurement_request_period_what_deadline_how)
            "Uiterlijk zaterdag 30 oktober 2027.");
     HAS(x, "Wat u aanlevert:\n- Klimaat: liters brandstof");
     HAS(x, "- Circulair: kg hergebruikt");
-    HAS(x, "mvoictl measure add --id ID --tender X-001 --phase realisation --period "
-           "2027-07-01..2027-09-30");
+    HAS(x, "mvoictl --buyer heerlen measure add --id ID --tender X-001 --phase realisation "
+           "--period 2027-07-01..2027-09-30");
     free(subj);
     free(x);
 }
@@ -370,5 +370,57 @@ Test(nt_texts, dead_letter_report_says_the_others_got_it_only_when_true)
     free(x);
     x = s_dead_text(TEXT_EN, 3, 1);
     HAS(x, "Other recipients who have received it so far: 1 of 3.\n");
+    free(x);
+}
+
+/* The commands in a mail name the buyer: venlo's X-001 is not heerlen's, and mvoictl's
+ * default buyer (MVOI_BUYER, else heerlen) would take venlo's leader's command to
+ * heerlen's tender of the same id. An id with a shell's special characters ('|', '#')
+ * is one quoted word. */
+Test(nt_texts, commands_name_the_buyer_and_quote_the_id)
+{
+    Mvoi__Tender t = s_tender();
+    t.buyer = "venlo";
+    t.id = "V|2027#1";
+    Mvoi__Reminder r = s_rem(K(AMBITION_MISSING), &t);
+    r.buyer = "venlo";
+    r.tender_id = "V|2027#1";
+    char *x = s_text(&r, NULL);
+    HAS(x, "mvoictl --buyer venlo tender ambition 'V|2027#1' --theme klimaat:eis (per");
+    free(x);
+    r = s_rem(K(MEASUREMENT_REQUEST), &t);
+    r.buyer = "venlo";
+    r.tender_id = "X-001";
+    r.has_meeting_start_ms = false;
+    r.period_start = "2027-07-01";
+    r.period_end = "2027-09-30";
+    r.deadline = "2027-10-30";
+    x = s_text(&r, NULL);
+    HAS(x, "mvoictl --buyer venlo measure add --id ID --tender X-001 --phase realisation");
+    free(x);
+}
+
+/* Whoever is no longer invited to an SDG dialogue (a new project leader) gets a CANCEL that
+ * says so, not the invitation's text. */
+Test(nt_texts, sdg_invitation_withdrawn_is_a_cancel)
+{
+    Mvoi__Tender t = s_tender();
+    Mvoi__Reminder r = s_rem(K(SDG_DIALOGUE), &t);
+    r.has_ordinal = true;
+    r.ordinal = 1;
+    r.uid = "sdg1/heerlen/X-001@heerlen.example";
+    r.reason = "removed";
+    char *subj = NULL, *x = s_text(&r, &subj);
+    cr_assert_str_eq(subj, "Uitnodiging vervallen: SDG-dialoog 1: Onderhoud openbare verlichting");
+    HAS(x, "U bent niet meer uitgenodigd voor SDG-dialoog 1 van de pilot \"Onderhoud openbare "
+           "verlichting\" (X-001). De afspraak is uit uw agenda gehaald.");
+    HAS(x, "Wanneer: maandag 25 januari 2027, 10.00-11.00 uur");
+    HASNT(x, "SDG's van de pilot");
+    char *ics = nt_msg_ics(&s_cfg, &r, S_NOW);
+    cr_assert_not_null(ics);
+    HAS(ics, "METHOD:CANCEL");
+    HAS(ics, "STATUS:CANCELLED");
+    free(ics);
+    free(subj);
     free(x);
 }
