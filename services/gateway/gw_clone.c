@@ -11,6 +11,7 @@
 #include "follow.h"
 #include "follow_bus.h"
 #include "gw_clone.h"
+#include "gw_pubready.h"
 #include "log.h"
 #include "mvoi_contract.h"
 #include "pbjson.h"
@@ -27,6 +28,7 @@ struct gw_clone_t {
     uv_timer_t timer;
     follow_t *fol;
     follow_beat_t beat;
+    gw_pubready_t pub;             /* the aggregator's own account of its totals */
     gw_view_t *view, *staging;
     bool sub_paused;
     gw_clone_stats_t st;
@@ -93,7 +95,7 @@ static int s_put(gw_clone_t *self, gw_view_t *v, const char *topic, const Mvoi__
 static void s_set_fresh(gw_clone_t *self)
 {
     if (!follow_judge(self->fol, &self->beat, uv_now(self->loop), gw_view_head(self->view),
-                      NULL))
+                      gw_pubready_hold(&self->pub)))
         return;
     bool fresh = follow_fresh(self->fol);
     log_info(fresh ? "kpi_fresh" : "kpi_stale", "KPI view %s%s", fresh ? "fresh" : "stale: ",
@@ -136,6 +138,8 @@ static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
     gw_view_set_epoch(nv, end->epoch);
     bool full = follow_snapshot_end(self->fol, end->epoch, end->has_incarnation,
                                     end->incarnation);
+    gw_pubready_beat(&self->pub, end->epoch, end->has_incarnation, end->incarnation,
+                     uv_now(self->loop));
     uint64_t old_head = gw_view_head(old);
     /* A snapshot never goes back in time within one epoch; if it did (a replica?), keep the
      * per-total rule: a client id above the new head will get a full snapshot. */
@@ -189,6 +193,8 @@ static int s_heartbeat(gw_clone_t *self, const Mvoi__Heartbeat *hb)
 {
     follow_beat_set(&self->beat, uv_now(self->loop), hb->head_seq, hb->epoch,
                     hb->has_incarnation, hb->incarnation);
+    gw_pubready_beat(&self->pub, hb->epoch, hb->has_incarnation, hb->incarnation,
+                     uv_now(self->loop));
     int why = follow_heartbeat(self->fol, &self->beat, gw_view_head(self->view));
     if (why < 0)
         s_set_fresh(self);
@@ -333,6 +339,15 @@ void gw_clone_destroy(gw_clone_t **self_p)
 gw_view_t *gw_clone_view(gw_clone_t *self) { return self->view; }
 bool gw_clone_fresh(gw_clone_t *self) { return follow_fresh(self->fol); }
 const char *gw_clone_why(gw_clone_t *self) { return follow_why(self->fol); }
+
+void gw_clone_health(gw_clone_t *self, const Mvoi__HealthReply *h)
+{
+    if (!self)
+        return;
+    gw_pubready_health(&self->pub, h, uv_now(self->loop));
+    if (follow_settled(self->fol))
+        s_set_fresh(self);
+}
 
 void gw_clone_stats(gw_clone_t *self, gw_clone_stats_t *out)
 {

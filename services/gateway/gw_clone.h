@@ -62,6 +62,9 @@ gw_view_t *gw_clone_view(gw_clone_t *self);
 bool gw_clone_fresh(gw_clone_t *self);
 /* Why not fresh, for problem bodies and logs ("" when fresh). */
 const char *gw_clone_why(gw_clone_t *self);
+/* The kpi-aggregator's HealthReply: not fresh while it says its totals are partial, nor
+ * after a restart until it said anything (gw_pubready.h). */
+void gw_clone_health(gw_clone_t *self, const Mvoi__HealthReply *h);
 
 typedef struct {
     uint64_t resyncs[FOLLOW_REASONS];   /* by follow_reason_t (never refused: a whole range) */

@@ -13,6 +13,7 @@
 #include "follow_bus.h"
 #include "gw_clone.h"
 #include "gw_hold.h"
+#include "gw_pubready.h"
 #include "log.h"
 #include "mvoi_contract.h"
 #include "mvoi_id.h"
@@ -48,6 +49,7 @@ struct gw_hold_t {
     gw_held_t all;                 /* list sentinel */
     size_t n;
     follow_beat_t beat;
+    gw_pubready_t pub;             /* the aggregator's own account of its totals */
     /* The subscribed stream (the whole "kpi.", gap-free): contiguous from its first to its
      * head since it became known. */
     follow_stream_t stream;
@@ -112,7 +114,8 @@ void gw_held_streams(gw_held_t *h, int delta)
 static void s_set_fresh(gw_held_t *h)
 {
     gw_hold_t *self = h->hold;
-    const char *hold = self->rep ? "updates were lost: asking the kpi-aggregator whose" : NULL;
+    const char *hold = self->rep ? "updates were lost: asking the kpi-aggregator whose"
+                                 : gw_pubready_hold(&self->pub);
     if (!follow_judge(h->fol, &self->beat, uv_now(self->loop), gw_held_head(h), hold))
         return;
     bool fresh = follow_fresh(h->fol);
@@ -141,6 +144,10 @@ static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
     gw_view_set_base(nv, end->seq);
     gw_view_set_epoch(nv, end->epoch);
     bool full = follow_snapshot_end(h->fol, end->epoch, end->has_incarnation, end->incarnation);
+    /* a snapshot may be the first to show a restart (before any heartbeat of it) */
+    if (gw_pubready_beat(&self->pub, end->epoch, end->has_incarnation, end->incarnation,
+                         uv_now(self->loop)) && self->cbs.on_restart)
+        self->cbs.on_restart(self->cbs.arg);
     uint64_t old_head = gw_view_head(old);
     h->view = nv;
     /* whole stream: known from its first event on; before any event, the first one decides
@@ -370,6 +377,9 @@ static void s_heartbeat(gw_hold_t *self, const Mvoi__Heartbeat *hb)
 {
     follow_beat_set(&self->beat, uv_now(self->loop), hb->head_seq, hb->epoch,
                     hb->has_incarnation, hb->incarnation);
+    if (gw_pubready_beat(&self->pub, hb->epoch, hb->has_incarnation, hb->incarnation,
+                         uv_now(self->loop)) && self->cbs.on_restart)
+        self->cbs.on_restart(self->cbs.arg);
     uint64_t from = 0;
     /* the heartbeat follows its head on the pipe: the events after the stream's head were
      * lost; asked again, they say whose they were (s_gap accounts for them) */
@@ -581,4 +591,14 @@ void gw_hold_stats(gw_hold_t *self, gw_hold_stats_t *out)
     out->totals = 0;
     for (gw_held_t *h = self->all.next; h != &self->all; h = h->next)
         out->totals += gw_view_count(h->view);
+}
+
+void gw_hold_health(gw_hold_t *self, const Mvoi__HealthReply *h)
+{
+    if (!self)
+        return;
+    gw_pubready_health(&self->pub, h, uv_now(self->loop));
+    for (gw_held_t *b = self->all.next; b != &self->all; b = b->next)
+        if (follow_settled(b->fol))
+            s_set_fresh(b);
 }

@@ -47,6 +47,8 @@ typedef struct {
     /* h's freshness changed */
     void (*on_fresh)(void *arg, gw_held_t *h, bool fresh);
     void *arg;
+    /* a heartbeat showed the aggregator restarted (may be NULL): ask for its HealthReply */
+    void (*on_restart)(void *arg);
 } gw_hold_cbs_t;
 
 typedef struct {
@@ -94,5 +96,10 @@ typedef struct {
     uint64_t totals;              /* totals held, all buyers */
 } gw_hold_stats_t;
 void gw_hold_stats(gw_hold_t *self, gw_hold_stats_t *out);
+
+/* The kpi-aggregator's HealthReply: while it says its totals are partial (rebuilding, a new
+ * store, catching up), or after a restart until it has said anything, no held buyer is
+ * fresh (gw_pubready.h). */
+void gw_hold_health(gw_hold_t *self, const Mvoi__HealthReply *h);
 
 #endif

@@ -20,6 +20,7 @@ typedef struct gw_conn_t {
     int arrived;      /* the whole request is in: the deadline no longer applies (SSE, upstream) */
     int cut;
     int path_nul;     /* the current request's raw path holds %00 (gw_http_path_nul) */
+    int path_slash;   /* ... holds %2F (gw_http_path_slash) */
 } gw_conn_t;
 
 struct gw_http_t {
@@ -206,10 +207,13 @@ static void *s_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     gw_conn_t *c = s_conn_of(conn);
     if (c) {
         size_t path_len = strcspn(uri, "?");
-        c->path_nul = 0;
-        for (size_t i = 0; i + 2 < path_len; i++)
+        c->path_nul = c->path_slash = 0;
+        for (size_t i = 0; i + 2 < path_len; i++) {
             if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
                 c->path_nul = 1;
+            if (uri[i] == '%' && uri[i + 1] == '2' && (uri[i + 2] == 'F' || uri[i + 2] == 'f'))
+                c->path_slash = 1;
+        }
     }
     return NULL;      /* *con_cls stays NULL: the handler makes its request object */
 }
@@ -218,6 +222,12 @@ int gw_http_path_nul(struct MHD_Connection *conn)
 {
     gw_conn_t *c = s_conn_of(conn);
     return c ? c->path_nul : 0;
+}
+
+int gw_http_path_slash(struct MHD_Connection *conn)
+{
+    gw_conn_t *c = s_conn_of(conn);
+    return c ? c->path_slash : 0;
 }
 
 static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

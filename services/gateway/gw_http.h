@@ -45,6 +45,9 @@ struct MHD_Daemon *gw_http_daemon(gw_http_t *self);
 /* Whether the current request's path (before '?') held "%00": MHD gives the handler the
  * decoded path cut at that NUL, so the handler must refuse it rather than serve the cut. */
 int gw_http_path_nul(struct MHD_Connection *conn);
+/* 1 when the current request's raw path holds %2F: an encoded '/' that MHD decodes into a
+ * path separator, so "/api/tenders/A%2FB" would route as a path that does not exist. */
+int gw_http_path_slash(struct MHD_Connection *conn);
 /* Connections closed because their request did not arrive within the deadline. */
 uint64_t gw_http_deadline_cut(gw_http_t *self);
 

@@ -29,19 +29,45 @@ void gw_count(gw_t *gw, int route_idx, int status)
 
 /* ---------------------------------------------------------------- routing */
 
-static bool s_match(const char *pattern, const char *url, char *arg, size_t arglen)
+/* 1: url is pattern's, its {} in arg; 0: not; -1: the part before {} is pattern's but the
+ * rest cannot be its {} (too long for arg, or more path segments): *len is its length. */
+static int s_match(const char *pattern, const char *url, char *arg, size_t arglen, size_t *len)
 {
     const char *br = strstr(pattern, "{}");
     if (!br)
         return strcmp(pattern, url) == 0;
     size_t pl = (size_t)(br - pattern);
     if (strncmp(pattern, url, pl) != 0)
-        return false;
+        return 0;
     const char *rest = url + pl;
     size_t n = strlen(rest);
-    if (n == 0 || n >= arglen || strchr(rest, '/'))
-        return false;
+    *len = n;
+    if (n == 0)
+        return 0;
+    if (n >= arglen || strchr(rest, '/'))
+        return -1;
     memcpy(arg, rest, n + 1);
+    return 1;
+}
+
+/* A path whose {} could not be taken: an id longer than the gateway takes, or one holding an
+ * encoded '/' (%2F, decoded by MHD into a separator), is refused naming the {} (400), not
+ * answered "no such path" as if the route did not exist. false: a plain 404 stands. */
+static bool s_refuse_arg(gw_req_t *r, const gw_route_t *near, size_t len)
+{
+    const char *open = strchr(near->name, '{'), *close = open ? strchr(open, '}') : NULL;
+    char field[32], d[128];
+    if (!close || (size_t)(close - open) >= sizeof field)
+        return false;
+    snprintf(field, sizeof field, "%.*s", (int)(close - open - 1), open + 1);
+    if (gw_http_path_slash(r->conn))
+        snprintf(d, sizeof d, "the %s contains %%2F (an encoded '/'): ids have no '/'", field);
+    else if (len >= sizeof r->arg)
+        snprintf(d, sizeof d, "the %s is longer than %zu bytes (%zu)", field,
+                 sizeof r->arg - 1, len);
+    else
+        return false;
+    gw_reply_problem(r, 400, "invalid-argument", d, field);
     return true;
 }
 
@@ -53,9 +79,17 @@ static void s_route(gw_req_t *r, const char *url, const char *method)
     r->route_idx = -1;
     const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
     r->head = strcmp(method, "HEAD") == 0;
+    const gw_route_t *near = NULL;
+    size_t near_len = 0;
     for (size_t i = 0; i < gw_nroutes; i++) {
-        char arg[256];
-        if (!s_match(gw_routes[i].pattern, url, arg, sizeof arg))
+        char arg[sizeof r->arg];
+        size_t len = 0;
+        int hit = s_match(gw_routes[i].pattern, url, arg, sizeof arg, &len);
+        if (hit < 0 && strcmp(gw_routes[i].method, m) == 0 && !near) {
+            near = &gw_routes[i];
+            near_len = len;
+        }
+        if (hit <= 0)
             continue;
         path_known = true;
         if (strlen(allow) + 8 < sizeof allow) {
@@ -70,6 +104,8 @@ static void s_route(gw_req_t *r, const char *url, const char *method)
         }
     }
     if (r->route_idx >= 0)
+        return;
+    if (!path_known && near && s_refuse_arg(r, near, near_len))
         return;
     if (path_known) {
         r->allow = allow;
@@ -401,17 +437,30 @@ static void s_on_resync(void *arg, gw_held_t *h, bool full, const gw_total_t **c
     gw_sse_each(gw->sse, s_resync_one, &s);
 }
 
+/* A stale buyer's streams wait: what comes meanwhile (a new epoch's snapshot at head 0, the
+ * totals of a rebuild half done) is not shown as current, and each stream starts again
+ * from a snapshot once the buyer is fresh. */
+static void s_wait_one(void *arg, gw_sse_client_t *c)
+{
+    if (strcmp(gw_sse_client_buyer(c), gw_held_buyer(arg)) == 0 && !gw_sse_waiting(c, NULL, NULL))
+        gw_sse_set_waiting(c, true, 0, false);
+}
+
 static void s_on_fresh(void *arg, gw_held_t *h, bool fresh)
 {
     gw_t *gw = arg;
     char msg[64];
     int n = snprintf(msg, sizeof msg, "event: status\ndata: {\"fresh\":%s}\n\n",
                      fresh ? "true" : "false");
-    gw_sse_broadcast(gw->sse, gw_held_buyer(h), msg, (size_t)n);
-    if (fresh) {   /* clients that connected while stale get their first event now */
-        s_resync_t s = { gw, h, false, NULL, 0 };
-        gw_sse_each(gw->sse, s_resync_one, &s);
+    if (!fresh) {
+        gw_sse_broadcast(gw->sse, gw_held_buyer(h), msg, (size_t)n);
+        gw_sse_each(gw->sse, s_wait_one, h);
+        return;
     }
+    /* the waiting streams get their snapshot first, then every stream the status */
+    s_resync_t s = { gw, h, false, NULL, 0 };
+    gw_sse_each(gw->sse, s_resync_one, &s);
+    gw_sse_broadcast(gw->sse, gw_held_buyer(h), msg, (size_t)n);
 }
 
 static void s_on_stream_closed(void *arg, const char *buyer)
@@ -420,6 +469,19 @@ static void s_on_stream_closed(void *arg, const char *buyer)
     gw_held_t *h = gw->hold ? gw_hold_find(gw->hold, buyer) : NULL;
     if (h)
         gw_held_streams(h, -1);
+}
+
+static void s_kpi_health(void *arg, const Mvoi__HealthReply *h)
+{
+    gw_t *gw = arg;
+    gw_hold_health(gw->hold, h);
+    gw_clone_health(gw->clone, h);
+}
+
+static void s_kpi_restart(void *arg)
+{
+    gw_t *gw = arg;
+    gw_upstream_health_soon(gw->kpi);
 }
 
 /* The benchmark feed (every buyer's year totals) */
@@ -441,8 +503,10 @@ static void s_followers(gw_t *self, const gw_opts_t *o)
     self->clone = gw_clone_new(self->loop, self->ctx, &co, &cb);
     gw_hold_opts_t hopt = { .api = o->kpi_api, .pub = o->kpi_pub, .stale_ms = self->o.stale_ms,
                             .idle_ms = o->buyer_idle_ms };
-    gw_hold_cbs_t hcb = { s_on_update, s_on_resync, s_on_fresh, self };
+    gw_hold_cbs_t hcb = { s_on_update, s_on_resync, s_on_fresh, self, s_kpi_restart };
     self->hold = gw_hold_new(self->loop, self->ctx, &hopt, &hcb);
+    if (self->kpi)   /* the aggregator's account of its totals holds the buyers back */
+        gw_upstream_on_health(self->kpi, s_kpi_health, self);
     if (self->sse)
         gw_sse_on_close(self->sse, s_on_stream_closed, self);
 }

@@ -41,6 +41,8 @@ struct gw_upstream_t {
     uint64_t last_health_sent;
     gw_upstream_stats_t st;
     Mvoi__HealthReply last;
+    void (*on_health)(void *arg, const Mvoi__HealthReply *h);
+    void *on_health_arg;
     bool closing;
 };
 
@@ -91,6 +93,8 @@ static void s_on_health(void *arg, int rc, Mvoi__Envelope *reply)
             self->st.lag[i].rebuilding = l->rebuilding;
             self->st.nlag++;
         }
+        if (self->on_health)
+            self->on_health(self->on_health_arg, h);
     }
     codec_free(&reply);
 }
@@ -323,4 +327,17 @@ void gw_upstream_stats(gw_upstream_t *self, gw_upstream_stats_t *out)
     *out = self->st;
     out->up = self->last_health_ms &&
               s_now(self) - self->last_health_ms <= 3ull * (self->health_ms ? self->health_ms : 2000);
+}
+
+void gw_upstream_on_health(gw_upstream_t *self,
+                           void (*fn)(void *arg, const Mvoi__HealthReply *h), void *arg)
+{
+    self->on_health = fn;
+    self->on_health_arg = arg;
+}
+
+void gw_upstream_health_soon(gw_upstream_t *self)
+{
+    if (self)
+        self->last_health_sent = 0;
 }

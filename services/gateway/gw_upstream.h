@@ -38,6 +38,13 @@ int gw_upstream_request(gw_upstream_t *self, Mvoi__Envelope *req, gw_up_fn *fn, 
 /* The caller no longer wants the answer: its callback will not run. */
 void gw_upstream_forget(gw_upstream_t *self, uint64_t id);
 
+/* fn(arg, reply) for every HealthReply (the kpi-aggregator's says whether its totals are
+ * complete, gw_pubready.h). */
+void gw_upstream_on_health(gw_upstream_t *self,
+                           void (*fn)(void *arg, const Mvoi__HealthReply *h), void *arg);
+/* Ask for a HealthReply on the next tick instead of after health_ms (a restart was seen). */
+void gw_upstream_health_soon(gw_upstream_t *self);
+
 #define GW_UP_MAX_REASONS 8
 #define GW_UP_MAX_FEEDS 4
 

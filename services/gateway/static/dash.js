@@ -19,7 +19,9 @@
   let T = {}, lang = 'nl', buyer = '', totals = new Map(), seq = 0, listTimer = 0;
   /* no figure before the first snapshot: a tile shows "–", never a 0 that was not counted;
    * after a disconnect the figures stay but are marked as not live (class "offline") */
-  let haveSnapshot = false, lastLive = 0;
+  /* fresh: the gateway's last word on this stream ({"fresh":false} until a snapshot or
+   * {"fresh":true}); an update after {"fresh":false} does not make the figures live */
+  let haveSnapshot = false, lastLive = 0, fresh = true;
   let trendKpi = params.get('trend') || 'co2';
 
   const $ = (id) => document.getElementById(id);
@@ -358,7 +360,9 @@
     renderPilots();
     renderTrend();
     $('seq').textContent = seq ? '#' + seq : '';
-    $('updated').textContent = t('dash.updated') + ' ' + new Date().toLocaleTimeString(lang === 'en' ? 'en-GB' : 'nl-NL');
+    /* "updated" only over figures that came: not over dashes or a refusal */
+    $('updated').textContent = !haveSnapshot ? ''
+      : t('dash.updated') + ' ' + new Date().toLocaleTimeString(lang === 'en' ? 'en-GB' : 'nl-NL');
   }
   let scheduled = false;
   function schedule() {
@@ -447,7 +451,13 @@
   /* A broken stream is closed and opened anew (after retryMs) rather than resumed: a new
    * stream begins with a snapshot (or a status saying the view is stale), so the page is
    * live again only from figures it has just received. */
-  let es = null, retryTimer = 0;
+  let es = null, retryTimer = 0, refusedAccess = false;
+  function refuseAccess(status) {
+    refusedAccess = true;
+    retryTimer = 0;
+    const name = $('buyer-name').textContent || buyer;
+    refuse(status === 401 ? t('dash.error.token') : t('dash.error.buyer').replace('%s', name));
+  }
   const retryMs = 2000;
   function connect() {
     es = new EventSource(withToken('/api/stream'));
@@ -457,6 +467,7 @@
       for (const x of s.totals || []) totals.set(x.key, x);
       seq = s.seq || seq;
       haveSnapshot = true;
+      fresh = true;   /* the gateway sends a snapshot only of fresh figures */
       setStatus('live');
       schedule();
     });
@@ -465,19 +476,28 @@
       const cur = totals.get(x.key);
       if (!cur || Number(cur.seq || 0) < Number(x.seq || 0)) totals.set(x.key, x);
       seq = Math.max(seq, Number(x.seq || 0));
-      if (haveSnapshot) setStatus('live');
+      if (haveSnapshot && fresh) setStatus('live');
       schedule();
       if (!listTimer) listTimer = setTimeout(() => { listTimer = 0; loadLists(); }, 2000);
     });
     es.addEventListener('status', (e) => {
       const s = JSON.parse(e.data);
+      fresh = !!s.fresh;
       setStatus(!haveSnapshot ? 'loading' : s.fresh ? 'live' : 'stale');
     });
     es.onerror = () => {
       es.close();
       setStatus('offline');
       schedule();
-      if (!retryTimer) retryTimer = setTimeout(() => { retryTimer = 0; connect(); }, retryMs);
+      if (retryTimer || refusedAccess) return;
+      /* EventSource does not tell a refusal from a broken connection: a cheap read asks. A
+       * token that may not read this buyer (403) or is not accepted (401) is said, and the
+       * stream is not tried again every 2 s as if the network were down. */
+      retryTimer = -1;
+      fetch(withToken('/api/buyers'), { headers: { Accept: 'application/json' } }).then((r) => {
+        if (r.status === 401 || r.status === 403) return refuseAccess(r.status);
+        retryTimer = setTimeout(() => { retryTimer = 0; connect(); }, retryMs);
+      }, () => { retryTimer = setTimeout(() => { retryTimer = 0; connect(); }, retryMs); });
     };
   }
 

@@ -66,13 +66,46 @@ async function firstLoad(page) {
   const stale = await statuses(page, base + '/', snap + notFresh);
   if (!/status live \| Live[^]*status stale \| Verouderd: de cijfers worden niet bijgewerkt/.test(stale))
     fail('live figures that stop being updated are not "Verouderd":\n' + stale);
-  console.log('first load: "Laden: de cijfers worden opgehaald" / "Loading: ..."; live then not fresh: "Verouderd"');
+  /* an update after {"fresh":false} (the aggregator rebuilding, its totals half counted)
+   * does not make the figures live again: only a snapshot or {"fresh":true} does */
+  const upd = 'event: kpi\ndata: ' + JSON.stringify({ key: `kpi.heerlen.co2.${year}`, kpi: 'co2', year,
+    value: 5, seq: 8 }) + '\n\n';
+  const after = await statuses(page, base + '/', snap + notFresh + upd);
+  const tail = after.slice(after.indexOf('status stale'));
+  if (!after.includes('status stale') || tail.includes('status live'))
+    fail('an update after {"fresh":false} shown as live:\n' + after);
+  console.log('first load: "Laden: de cijfers worden opgehaald" / "Loading: ..."; live then not fresh: "Verouderd", also after an update');
 }
 
 /* What the page cannot show it refuses, visibly: the gateway answers 400 for a year it cannot
  * read or a language without texts; a page that gets through anyway (served before the
  * check, a cached copy) shows a message instead of figures, never zeros as live, and a
  * failed texts request does not leave an empty skeleton with an uncaught error. */
+/* A token that may not read the buyer asked for (403 buyer-not-allowed on the stream and on
+ * every read) is said in place of the figures, not shown as "Geen verbinding" with the
+ * stream tried again every 2 s as if the network were down. */
+async function accessRefused() {
+  const page = await ctx.newPage();
+  let streams = 0;
+  const problem = JSON.stringify({ type: 'urn:mvoi:problem:buyer-not-allowed', title: 'Forbidden',
+    status: 403, detail: 'this token acts for buyer heerlen only, not for venlo', field: 'buyer' });
+  const forbid = (r) => r.fulfill({ status: 403, body: problem,
+    headers: { 'Content-Type': 'application/problem+json' } });
+  await page.route('**/api/stream*', (r) => { streams++; return forbid(r); });
+  await page.route('**/api/buyers*', forbid);
+  await page.goto(base + '/?buyer=venlo', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => document.querySelector('#status')?.classList.contains('invalid'),
+                             null, { timeout: 15000 }).catch(() => {});
+  await page.waitForTimeout(5000);   // two retry periods: no stream is asked for again
+  const status = await page.textContent('#status');
+  const fatal = await page.textContent('#fatal');
+  if (status !== 'Ongeldig: geen cijfers' || !fatal.includes('mag de cijfers van venlo niet lezen'))
+    fail(`a refused buyer shown as "${status}" / "${fatal}"`);
+  if (streams !== 1) fail(`the refused stream was asked ${streams} times`);
+  await page.close();
+  console.log('a token that may not read the buyer: "' + fatal + '", asked once');
+}
+
 async function refusals() {
   const page = await ctx.newPage();
   const errors = [];
@@ -134,6 +167,7 @@ async function ambitionsAndObligation(page) {
 
 try {
   await refusals().catch((e) => fail(e.message.split("\n")[0]));
+  await accessRefused().catch((e) => fail(e.message.split("\n")[0]));
   const page = ctx.pages()[0] || await ctx.newPage();
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url()); });
   page.on('pageerror', (e) => fail('page error: ' + e.message));

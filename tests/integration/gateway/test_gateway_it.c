@@ -606,6 +606,32 @@ Test(gateway_it, repeated_parameters_and_nul_refused)
     s_expect("GET", "/api/tenders?year=2026", NULL, NULL, 200, NULL);
 }
 
+/* A path's id is taken whole or refused by name: an id longer than the gateway takes
+ * (255 bytes) or holding an encoded '/' (%2F, which MHD decodes into a separator) is 400
+ * naming the {} (it was 404 "no such path", as if the route did not exist). A plain extra
+ * segment stays "no such path". */
+Test(gateway_it, path_ids_whole_or_refused)
+{
+    s_up(NULL);
+    char path[400], id[301];
+    memset(id, 'A', 300);
+    id[300] = '\0';
+    snprintf(path, sizeof path, "/api/tenders/%s", id);
+    gwt_resp_t r;
+    cr_assert_eq(s_req("GET", path, NULL, NULL, &r), 400, "%s", r.body);
+    cr_expect(strstr(r.body, "\"field\":\"id\"") && strstr(r.body, "(300)"), "%s", r.body);
+    gwt_resp_free(&r);
+    id[256] = '\0';
+    snprintf(path, sizeof path, "/api/measurements/%s", id);
+    s_expect("GET", path, NULL, NULL, 400, "id");
+    s_expect("GET", "/api/tenders/T-1%2Fx", NULL, NULL, 400, "id");
+    s_expect("GET", "/api/tenders/T-1%2f..", NULL, NULL, 400, "id");
+    s_expect("GET", "/api/measurements/..%2Fm", NULL, NULL, 400, "id");
+    s_expect("GET", "/api/kpi/co2%2Fx", NULL, NULL, 400, "kpi");
+    s_expect("GET", "/api/tenders/T-1/x", NULL, NULL, 404, NULL);
+    s_expect("GET", "/api/tenders/T-1", NULL, NULL, 200, NULL);
+}
+
 /* The dashboard page refuses what it cannot show: a year it cannot read (it would show
  * zeros as live), a language without texts, a trend KPI that does not exist. */
 Test(gateway_it, page_parameters_checked)
