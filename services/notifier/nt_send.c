@@ -593,6 +593,18 @@ static int s_start(nt_sender_t *s, s_xfer_t *x)
     return 0;
 }
 
+static bool s_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fsync(fd) == 0;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return ok;
+}
+
 static int s_maildir(nt_sender_t *s, const char *name, const char *data, size_t len,
                      nt_send_cb *cb, void *arg)
 {
@@ -616,6 +628,10 @@ static int s_maildir(nt_sender_t *s, const char *name, const char *data, size_t 
     if (fd >= 0)
         close(fd);
     if (ok && rename(tmp, dst) != 0)
+        ok = false;
+    /* The rename is in the directory, not in the file: until the directory is flushed a
+     * power loss may undo it, and the mail recorded as sent would be gone. */
+    if (ok && !s_fsync_dir(s->o.maildir))
         ok = false;
     if (!ok) {
         res.outcome = NT_TRANSIENT;
