@@ -307,11 +307,11 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
         tender_free(old);
         snprintf(field, sizeof field, "%s.tender.id", body);
         return server_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
-                            "tender %.64s already exists", in->id);
+                            "tender %s already exists", in->id);
     }
     if (mode == S_UPDATE && !old) {
         snprintf(field, sizeof field, "%s.tender.id", body);
-        return server_error(req, S_NOTFOUND, field, "no tender %.64s", in->id);
+        return server_error(req, S_NOTFOUND, field, "no tender %s", in->id);
     }
     if (mode == S_UPDATE && has_expected && expected != 0 && expected != old->version) {
         uint32_t v = old->version;
@@ -337,7 +337,7 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
         free(buf);
         if (!same) {
             snprintf(field, sizeof field, "%s.tender.id", body);
-            server_error(req, S_PRECOND, field, "tender %.64s is %s: no further changes",
+            server_error(req, S_PRECOND, field, "tender %s is %s: no further changes",
                          in->id, mvoi_status_name(old->status));
             tender_free(t);
             tender_free(old);
@@ -401,7 +401,7 @@ static Mvoi__Tender *s_target(calendar_svc_t *self, server_req_t *req, MDB_txn *
         return NULL;
     }
     if (!old) {
-        server_error(req, S_NOTFOUND, field, "no tender %.64s", id);
+        server_error(req, S_NOTFOUND, field, "no tender %s", id);
         return NULL;
     }
     *rc = 0;
@@ -427,7 +427,7 @@ static int s_on_ambition(void *arg, server_req_t *req, MDB_txn *txn)
     if (!old)
         return rc;
     if (tender_status_terminal(old->status)) {
-        server_error(req, S_PRECOND, "record_ambition.tender_id", "tender %.64s is %s",
+        server_error(req, S_PRECOND, "record_ambition.tender_id", "tender %s is %s",
                      old->id, mvoi_status_name(old->status));
         tender_free(old);
         return -EINVAL;
@@ -566,7 +566,7 @@ static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     MDB_val v;
     int rc = calendar_store_get(&self->cs, txn, buyer, m->id, &v);
     if (rc == -ENOENT)
-        return server_error(req, S_NOTFOUND, "get_tender.id", "no tender %.64s", m->id);
+        return server_error(req, S_NOTFOUND, "get_tender.id", "no tender %s", m->id);
     if (rc != 0)
         return rc;
     Mvoi__Tender *t = s_reply_tender(req, v.mv_data, v.mv_size);

@@ -258,8 +258,8 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
             goto out;
         }
         if (tender_status_terminal(old->status)) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "tender %.64s is %s: no further changes", in->id,
+            char msg[MVOI_ID_MAX + 64];   /* the whole id: ids are bounded, never cut */
+            snprintf(msg, sizeof msg, "tender %s is %s: no further changes", in->id,
                      mvoi_status_name(old->status));
             rc = s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "tender.id",
                           msg);

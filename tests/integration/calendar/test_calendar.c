@@ -284,6 +284,15 @@ static void s_bad_queries(void)
     greq.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
     greq.get_tender = &g;
     s_expect_error(s_req(&greq), MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_tender.id");
+    /* the refusal names the whole id (128 bytes at most), not its first 64 */
+    char longid[129];
+    memset(longid, 'A', 100);
+    memcpy(longid + 100, "-2026-0001", 11);
+    g.id = longid;
+    Mvoi__Envelope *r = s_req(&greq);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_assert_not_null(strstr(r->error->message, longid), "the id cut: %s", r->error->message);
+    mvoi__envelope__free_unpacked(r, NULL);
 }
 
 Test(calendar, malformed_fields_named_store_unchanged)
