@@ -344,8 +344,14 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         q.has_offset = 1;
         q.offset = next;
     }
-    if (!ctl->json)
-        fprintf(stderr, "%u tender(s)\n", total);
+    if (!ctl->json) {
+        /* stdout first: with both on one terminal or file the count follows the table on a
+         * line of its own, never glued to the last title */
+        fflush(stdout);
+        fprintf(stderr, ctl_text(ctl, total == 1 ? "ctl.tender.count.one" : "ctl.tender.count"),
+                total);
+        fputc('\n', stderr);
+    }
     return 0;
 }
 
@@ -386,8 +392,11 @@ static int s_upcoming(ctl_t *ctl, int argc, char **argv)
     if (ex != 0)
         return ex;
     ex = ctl_tender_print_list(ctl, r, true);
-    if (!ctl->json && ex == 0)
-        fprintf(stderr, "%u upcoming\n", r->tender_list->total);
+    if (!ctl->json && ex == 0) {
+        fflush(stdout);   /* the count after the table, as in list */
+        fprintf(stderr, ctl_text(ctl, "ctl.tender.count.upcoming"), r->tender_list->total);
+        fputc('\n', stderr);
+    }
     ctl_free(&r);
     return ex;
 }

@@ -4,23 +4,74 @@
 #include <string.h>
 
 #include "mvoi_contract.h"
+#include "cal_date.h"
 #include "cal_str.h"
+#include "numfmt.h"
 #include "cmd_tender.h"
 
-static void s_euros(char *buf, size_t len, int64_t cents)
+/* Money as the reader writes it: "€ 1.234,56" (Dutch), "€ 1,234.56" (English); numfmt
+ * rounds nothing here (cents, two decimals) and keeps the sign of a negative amount. */
+static void s_euros(const ctl_t *ctl, char *buf, size_t len, int64_t cents)
 {
-    char digits[32];
-    int64_t e = cents / 100, c = cents % 100;
-    snprintf(digits, sizeof digits, "%lld", (long long)e);
-    char grouped[48];
-    size_t n = strlen(digits), o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            grouped[o++] = '.';
-        grouped[o++] = digits[i];
+    char n[48];
+    numfmt_fixed(n, sizeof n, cents, 2, 2, numfmt_style_text(ctl->tl));
+    snprintf(buf, len, "€ %s", n);
+}
+
+/* s left-aligned in width characters (not bytes: "één", "€" are one column each). */
+static void s_pad(const char *s, int width)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    fputs(s, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
+#define S_LABEL_W 20
+
+/* The label of a field of `tender show`, from the catalogue ("ctl.tender.<key>"). */
+static void s_label(const ctl_t *ctl, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "ctl.tender.%s", key);
+    s_pad(ctl_text(ctl, k), S_LABEL_W);
+    putchar(' ');
+}
+
+/* The people's name of an enum value: the report's catalogue entry ("report.tstatus.planned"),
+ * "-" for an unset value, the wire name itself if the catalogue lacks it (never a blank). */
+static const char *s_enum(const ctl_t *ctl, const char *prefix, int value, const char *name)
+{
+    char key[96];   /* only looked up: the text returned is the catalogue's or name */
+    snprintf(key, sizeof key, "report.%s.%s", prefix, value ? name : "-");
+    return text_has(key) ? ctl_text(ctl, key) : name;
+}
+
+/* A single date as the reader says it ("maandag 25 januari 2027", "Monday 25 January
+ * 2027"), with the catalogue's weekday and month names; with_wday false: "25 januari
+ * 2027". Text that is not an ISO date is shown as it came, never guessed at. common/ has no
+ * such formatter (the notifier's nt_text_date_long and the report's rp_date_text live in
+ * service libraries that mvoictl must not link): this uses the same catalogue entries
+ * ("notify.date.long", "notify.wday.N", "date.month.N"), so the words are the same. */
+static void s_date(const ctl_t *ctl, char *buf, size_t len, const char *iso, bool with_wday)
+{
+    int y, m, d;
+    if (!iso || cal_date_parse_iso(iso, &y, &m, &d) != 0) {
+        snprintf(buf, len, "%s", iso && *iso ? iso : "-");
+        return;
     }
-    grouped[o] = '\0';
-    snprintf(buf, len, "€ %s,%02lld", grouped, (long long)c);
+    char mk[24], wk[24];
+    snprintf(mk, sizeof mk, "date.month.%d", m);
+    if (!with_wday) {
+        snprintf(buf, len, "%d %s %d", d, ctl_text(ctl, mk), y);
+        return;
+    }
+    int64_t days = cal_date_days(y, m, d);
+    snprintf(wk, sizeof wk, "notify.wday.%d", (int)(((days % 7) + 11) % 7));  /* 1970-01-01: Thu */
+    snprintf(buf, len, ctl_text(ctl, "notify.date.long"), ctl_text(ctl, wk), d,
+             ctl_text(ctl, mk), y);
 }
 
 static void s_person(char *buf, size_t len, const Mvoi__Person *p)
@@ -35,75 +86,145 @@ static void s_person(char *buf, size_t len, const Mvoi__Person *p)
         snprintf(buf, len, "%s", p->name ? p->name : "-");
 }
 
-static void s_print_tender(const Mvoi__Tender *t)
+static void s_line(const ctl_t *ctl, const char *key, const char *value)
 {
-    char v[64], p[512];
-    printf("%-16s %s\n", "id", t->id ? t->id : "");
-    printf("%-16s %s\n", "title", t->title ? t->title : "");
-    printf("%-16s %s\n", "buyer", t->buyer ? t->buyer : "");
-    printf("%-16s %s (version %u)\n", "status", mvoi_status_name(t->status), t->version);
-    if (t->cancel_reason)
-        printf("%-16s %s\n", "cancel reason", t->cancel_reason);
-    printf("%-16s %s\n", "kind", mvoi_kind_name(t->kind));
-    if (t->has_value_cents) {
-        s_euros(v, sizeof v, t->value_cents);
-        printf("%-16s %s\n", "value", v);
-    }
-    printf("%-16s %s%s%s%s\n", "procedure",
-           t->procedure ? mvoi_procedure_name(t->procedure) : "(not derived)",
-           t->procedure_override ? " (set explicitly)" : "",
-           t->threshold_period ? ", thresholds " : "",
-           t->threshold_period ? t->threshold_period : "");
-    printf("%-16s %s\n", "kick-off", t->kickoff_required ? "required" : "not required");
-    printf("%-16s %s\n", "publication", t->planned_publication ? t->planned_publication : "-");
-    printf("%-16s %s .. %s\n", "contract", t->contract_start ? t->contract_start : "?",
-           t->contract_end ? t->contract_end : "?");
-    printf("%-16s %s\n", "group", t->purchasing_group ? t->purchasing_group : "-");
-    printf("%-16s %s\n", "cpv", t->cpv ? t->cpv : "-");
-    s_person(p, sizeof p, t->project_leader);
-    printf("%-16s %s\n", "project leader", p);
-    s_person(p, sizeof p, t->budget_holder);
-    printf("%-16s %s\n", "budget holder", p);
-    s_person(p, sizeof p, t->procurement_adviser);
-    printf("%-16s %s\n", "adviser", p);
-    printf("%-16s", "themes");
-    if (!t->n_themes)
-        printf(" -");
-    for (size_t i = 0; i < t->n_themes; i++)
-        printf(" %s:%s", mvoi_theme_name(t->themes[i]->theme),
-               t->themes[i]->commitment ? mvoi_commitment_name(t->themes[i]->commitment) : "?");
-    printf("\n%-16s %s\n", "ambition", t->ambition_complete ? "complete" : "not complete");
-    printf("%-16s", "sdgs");
-    if (!t->n_sdgs)
-        printf(" -");
-    for (size_t i = 0; i < t->n_sdgs; i++)
-        printf(" %u", t->sdgs[i]);
-    printf("\n");
-    if (t->has_sroi_pct_bp) {
-        s_euros(v, sizeof v, t->sroi_obligation_cents);
-        printf("%-16s %u.%02u %% = %s\n", "sroi", t->sroi_pct_bp / 100, t->sroi_pct_bp % 100, v);
-    }
-    if (t->sroi_exempt_reason)
-        printf("%-16s %s\n", "sroi exemption", t->sroi_exempt_reason);
-    printf("%-16s %s\n", "isv risk group", cal_str_empty(t->isv_risk_group) ? "-" : t->isv_risk_group);
-    printf("%-16s %s\n", "pilot", t->pilot ? "yes" : "no");
-    printf("%-16s %s\n", "source", t->source ? t->source : "-");
+    s_label(ctl, key);
+    printf("%s\n", value);
 }
 
-static void s_print_table(const Mvoi__TenderList *l, bool header)
+/* The status, kind, value, procedure and dates of a tender. */
+static void s_print_plan(const ctl_t *ctl, const Mvoi__Tender *t)
 {
-    if (header)
-        printf("%-20s %-10s %-10s %16s %-24s %-18s %s\n", "ID", "PUBLISH", "KIND", "VALUE",
-           "PROCEDURE", "STATUS", "TITLE");
+    char v[128], e[128];
+    s_label(ctl, "status");
+    printf(ctl_text(ctl, "ctl.tender.status_version"),
+           s_enum(ctl, "tstatus", t->status, mvoi_status_name(t->status)), t->version);
+    putchar('\n');
+    if (t->cancel_reason)
+        s_line(ctl, "cancel_reason", t->cancel_reason);
+    s_line(ctl, "kind", s_enum(ctl, "kind", t->kind, mvoi_kind_name(t->kind)));
+    if (t->has_value_cents) {
+        s_euros(ctl, v, sizeof v, t->value_cents);
+        s_line(ctl, "value", v);
+    }
+    s_label(ctl, "procedure");
+    printf("%s%s", t->procedure ? s_enum(ctl, "procedure", t->procedure,
+                                         mvoi_procedure_name(t->procedure))
+                                : ctl_text(ctl, "ctl.tender.not_derived"),
+           t->procedure_override ? ctl_text(ctl, "ctl.tender.set_explicitly") : "");
+    if (t->threshold_period)
+        printf(ctl_text(ctl, "ctl.tender.thresholds"), t->threshold_period);
+    putchar('\n');
+    s_line(ctl, "kickoff", ctl_text(ctl, t->kickoff_required ? "ctl.tender.required"
+                                                              : "ctl.tender.not_required"));
+    s_date(ctl, v, sizeof v, t->planned_publication, true);
+    s_line(ctl, "publication", v);
+    s_date(ctl, v, sizeof v, t->contract_start, false);
+    s_date(ctl, e, sizeof e, t->contract_end, false);
+    s_label(ctl, "contract");
+    printf(ctl_text(ctl, "ctl.tender.period"), v, e);
+    putchar('\n');
+}
+
+/* The ambition: themes with their commitment, SDGs, SROI, ISV, pilot. */
+static void s_print_ambition(const ctl_t *ctl, const Mvoi__Tender *t)
+{
+    char v[128], pct[48];
+    s_label(ctl, "themes");
+    if (!t->n_themes)
+        printf("-");
+    for (size_t i = 0; i < t->n_themes; i++) {
+        const Mvoi__ThemeAmbition *th = t->themes[i];
+        printf("%s%s (%s)", i ? ", " : "", s_enum(ctl, "theme", th->theme, mvoi_theme_name(th->theme)),
+               s_enum(ctl, "commit", th->commitment, mvoi_commitment_name(th->commitment)));
+    }
+    putchar('\n');
+    s_line(ctl, "ambition", ctl_text(ctl, t->ambition_complete ? "ctl.tender.complete"
+                                                                : "ctl.tender.not_complete"));
+    s_label(ctl, "sdgs");
+    if (!t->n_sdgs)
+        printf("-");
+    for (size_t i = 0; i < t->n_sdgs; i++)
+        printf("%s%u", i ? ", " : "", t->sdgs[i]);
+    putchar('\n');
+    if (t->has_sroi_pct_bp) {
+        /* basis points: 500 = 5,00 % */
+        numfmt_fixed(pct, sizeof pct, t->sroi_pct_bp, 2, 2, numfmt_style_text(ctl->tl));
+        s_euros(ctl, v, sizeof v, t->sroi_obligation_cents);
+        s_label(ctl, "sroi");
+        printf("%s %% = %s\n", pct, v);
+    }
+    if (t->sroi_exempt_reason)
+        s_line(ctl, "sroi_exempt", t->sroi_exempt_reason);
+    s_line(ctl, "isv_risk_group", cal_str_empty(t->isv_risk_group) ? "-" : t->isv_risk_group);
+    s_line(ctl, "pilot", ctl_text(ctl, t->pilot ? "ctl.yes" : "ctl.no"));
+}
+
+static void s_print_tender(const ctl_t *ctl, const Mvoi__Tender *t)
+{
+    char p[512];
+    s_line(ctl, "id", t->id ? t->id : "");
+    s_line(ctl, "title", t->title ? t->title : "");
+    s_line(ctl, "buyer", t->buyer ? t->buyer : "");
+    s_print_plan(ctl, t);
+    s_line(ctl, "group", t->purchasing_group ? t->purchasing_group : "-");
+    s_line(ctl, "cpv", t->cpv ? t->cpv : "-");
+    s_person(p, sizeof p, t->project_leader);
+    s_line(ctl, "project_leader", p);
+    s_person(p, sizeof p, t->budget_holder);
+    s_line(ctl, "budget_holder", p);
+    s_person(p, sizeof p, t->procurement_adviser);
+    s_line(ctl, "adviser", p);
+    s_print_ambition(ctl, t);
+    s_line(ctl, "source", t->source ? t->source : "-");
+}
+
+/* One row of the table; widths in characters, so the columns line up in either language. */
+static void s_row(const char *cells[7])
+{
+    static const int w[] = { 20, 17, 10, 16, 32, 20, 0 };
+    for (int i = 0; i < 7; i++) {
+        if (i)
+            putchar(' ');
+        if (i == 3) {   /* the value, right-aligned */
+            int chars = 0;
+            for (const unsigned char *p = (const unsigned char *)cells[i]; *p; p++)
+                chars += (*p & 0xC0) != 0x80;
+            for (; chars < w[i]; chars++)
+                putchar(' ');
+            fputs(cells[i], stdout);
+        } else {
+            s_pad(cells[i], w[i]);
+        }
+    }
+    putchar('\n');
+}
+
+static void s_print_table(const ctl_t *ctl, const Mvoi__TenderList *l, bool header)
+{
+    if (header) {
+        const char *h[7] = { ctl_text(ctl, "ctl.tender.col.id"),
+                             ctl_text(ctl, "ctl.tender.col.publication"),
+                             ctl_text(ctl, "ctl.tender.col.kind"),
+                             ctl_text(ctl, "ctl.tender.col.value"),
+                             ctl_text(ctl, "ctl.tender.col.procedure"),
+                             ctl_text(ctl, "ctl.tender.col.status"),
+                             ctl_text(ctl, "ctl.tender.col.title") };
+        s_row(h);
+    }
     for (size_t i = 0; i < l->n_tenders; i++) {
         const Mvoi__Tender *t = l->tenders[i];
-        char v[64] = "-";
+        char v[64] = "-", pub[96];
         if (t->has_value_cents)
-            s_euros(v, sizeof v, t->value_cents);
-        printf("%-20s %-10s %-10s %16s %-24s %-18s %s\n", t->id ? t->id : "",
-               t->planned_publication ? t->planned_publication : "-", mvoi_kind_name(t->kind), v,
-               t->procedure ? mvoi_procedure_name(t->procedure) : "-", mvoi_status_name(t->status),
-               t->title ? t->title : "");
+            s_euros(ctl, v, sizeof v, t->value_cents);
+        s_date(ctl, pub, sizeof pub, t->planned_publication, false);
+        const char *c[7] = { t->id ? t->id : "", pub,
+                             s_enum(ctl, "kind", t->kind, mvoi_kind_name(t->kind)), v,
+                             t->procedure ? s_enum(ctl, "procedure", t->procedure,
+                                                   mvoi_procedure_name(t->procedure)) : "-",
+                             s_enum(ctl, "tstatus", t->status, mvoi_status_name(t->status)),
+                             t->title ? t->title : "" };
+        s_row(c);
     }
 }
 
@@ -131,12 +252,14 @@ int ctl_tender_show_reply(ctl_t *ctl, Mvoi__Envelope *r)
         return 0;
     }
     if (tr->has_outcome) {
-        const char *o = tr->outcome == MVOI__UPSERT_OUTCOME__UPSERT_CREATED   ? "created"
-                        : tr->outcome == MVOI__UPSERT_OUTCOME__UPSERT_UPDATED ? "updated"
-                                                                                : "unchanged";
-        fprintf(stderr, "%s (event seq %llu)\n", o, (unsigned long long)tr->seq);
+        const char *o = tr->outcome == MVOI__UPSERT_OUTCOME__UPSERT_CREATED   ? "ctl.tender.created"
+                        : tr->outcome == MVOI__UPSERT_OUTCOME__UPSERT_UPDATED ? "ctl.tender.updated"
+                                                                                : "ctl.tender.unchanged";
+        fprintf(stderr, ctl_text(ctl, "ctl.tender.outcome"), ctl_text(ctl, o),
+                (unsigned long long)tr->seq);
+        fputc('\n', stderr);
     }
-    s_print_tender(tr->tender);
+    s_print_tender(ctl, tr->tender);
     return 0;
 }
 int ctl_tender_print_list(ctl_t *ctl, Mvoi__Envelope *r, bool header)
@@ -148,6 +271,6 @@ int ctl_tender_print_list(ctl_t *ctl, Mvoi__Envelope *r, bool header)
     if (ctl->json)
         ctl_print_json(stdout, &r->tender_list->base);
     else
-        s_print_table(r->tender_list, header);
+        s_print_table(ctl, r->tender_list, header);
     return 0;
 }
