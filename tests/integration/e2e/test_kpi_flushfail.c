@@ -94,7 +94,7 @@ static void s_fleet(const char *checkpoint_ms, char *arm, size_t armlen)
 {
     e2e_fleet_init(&F, false);
     char so[512], kv[600];
-    h_bin(so, sizeof so, "tests/integration/impact/libmvoi_failflush.so");
+    h_bin(so, sizeof so, "tests/integration/plumbing/libmvoi_failflush.so");
     snprintf(kv, sizeof kv, "LD_PRELOAD=%s", so);
     s_env_add(&F, E2E_KPI, kv);
     snprintf(arm, armlen, "%s/arm", F.dir);

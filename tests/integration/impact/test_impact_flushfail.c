@@ -129,7 +129,7 @@ Test(impact_flushfail, a_failed_log_flush_acknowledges_nothing_and_refuses_what_
 {
     fx_init(&F, NULL);
     char so[512], arm[256], asan[700], pre[600];
-    h_bin(so, sizeof so, "tests/integration/impact/libmvoi_failflush.so");
+    h_bin(so, sizeof so, "tests/integration/plumbing/libmvoi_failflush.so");
     cr_assert_eq(access(so, R_OK), 0, "%s not built", so);
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", so);
     snprintf(arm, sizeof arm, "MVOI_FAILFLUSH_ARM=%s/arm", F.dir);

@@ -1,6 +1,6 @@
 /* The notifier's file outbox (no SMTP: one .eml file per mail): a mail counts as sent only
  * once the rename that publishes its file is on the device, i.e. once the directory was
- * flushed. A failed directory flush (failfsync.c preloaded) leaves the copy retrying, and
+ * flushed. A failed directory flush (tests/integration/plumbing/failflush.c preloaded) leaves the copy retrying, and
  * the retry delivers it exactly once. */
 #include <criterion/criterion.h>
 #include <stdio.h>
