@@ -155,12 +155,15 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
         return 0;
     if (dim == KPI_DIM_TENDER && (c->dims & KPI_DIM_ALL)) {
         t->projects += *flip;
-        return 0;
+        return *flip && c->kpi == MVOI__KPI__KPI_SROI
+                   ? kpi_sroi_project_flip(self, txn, c->buyer, c->tender, t, *flip) : 0;
     }
     int mine = 0;
     rc = s_projects_bump(self, txn, c->buyer, c->tender, t->key, sign, &t->projects, &mine, ms);
     if (dim == KPI_DIM_ALL)
         *flip = mine;
+    if (rc == 0 && mine && c->kpi == MVOI__KPI__KPI_SROI)
+        rc = kpi_sroi_project_flip(self, txn, c->buyer, c->tender, t, mine);
     return rc;
 }
 

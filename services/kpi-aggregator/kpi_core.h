@@ -35,7 +35,9 @@
  *    kept; a tender counts when that count > 0 and the tender is not cancelled. Cancelling
  *    removes the tender from every project count it was in; its quantities stay.
  *  - target: pilots, year window, all dimensions: 3 (plan: 3 pilots a year); sroi: sum of
- *    the SROI obligations (cents) of non-cancelled tenders in the window.
+ *    the SROI obligations (cents) of the non-cancelled tenders published in the window and
+ *    dimension or a project there (measured on there, whenever published), each once: the
+ *    contracts' basis of the report's table per contract (kpi_sroi.c).
  *  - count = measurements behind the total; denominator = risk_products (KPI 1).
  *  - All sums are exact int64 in the unit of the field (KpiTotal.unit).
  *  - A breakdown index lists, per (buyer, kpi, quarter, tender), the measurement ids with
@@ -84,6 +86,9 @@ int kpi_apply_impact(kpi_t *self, MDB_txn *txn, const Mvoi__ImpactEvent *ie,
 /* Rewrite records of a data directory made before buyer scoping (kpi_migrate.c); *moved
  * gets how many. Idempotent. */
 int kpi_migrate(kpi_t *self, MDB_txn *txn, size_t *moved);
+/* Bring the SROI targets of a store of the version before the contracts' basis to it
+ * (kpi_sroi.c), once: *tenders, the tenders with an obligation walked (0 when done before). */
+int kpi_migrate_sroi(kpi_t *self, MDB_txn *txn, size_t *tenders);
 /* Rewrite totals and project counters keyed by the topic layout before buyer-first
  * (kpi_migrate_layout.c), one bounded step per call: call in write transactions of their
  * own, with the same zeroed state, until st->db is 2; st->moved counts the records

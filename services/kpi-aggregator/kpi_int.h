@@ -139,6 +139,16 @@ int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign);
 int kpi_tender_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
                           const Mvoi__Tender *nw);
 
+/* ---- kpi_sroi.c: the SROI target beyond the publication (the contracts' basis) */
+
+/* tot, an SROI total (else nothing), gained (flip +1) or lost (-1) tender as a project:
+ * its obligation when it was not published there. */
+int kpi_sroi_project_flip(kpi_t *self, MDB_txn *txn, const char *buyer, const char *tender,
+                          kpi_total_t *tot, int flip);
+/* The tender's projection old became nw: the totals it is a project of, adjusted. */
+int kpi_sroi_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
+                        const Mvoi__Tender *nw);
+
 /* ---- kpi_projkey.c */
 
 /* The key of a project counter: buyer \0 tender \0 topic without its "kpi.<buyer>." (0

@@ -416,6 +416,17 @@ static int s_migrate(MDB_txn *txn, void *arg)
     return rc;
 }
 
+static int s_migrate_sroi(MDB_txn *txn, void *arg)
+{
+    kpi_service_t *self = arg;
+    size_t n = 0;
+    int rc = kpi_migrate_sroi(self->kpi, txn, &n);
+    if (rc == 0 && n)
+        log_info("migrated", "SROI targets of %zu tenders with an obligation brought to the "
+                 "contracts' basis", n);
+    return rc;
+}
+
 static int s_layout_step(MDB_txn *txn, void *arg)
 {
     kpi_service_t *self = ((void **)arg)[0];
@@ -465,7 +476,8 @@ kpi_service_t *kpi_service_new(uv_loop_t *loop, bus_ctx_t *ctx, const kpi_servic
         goto fail;
     }
     if ((e = store_write(self->store, s_migrate, self)) != 0 ||
-        (e = s_migrate_layout(self)) != 0) {
+        (e = s_migrate_layout(self)) != 0 ||
+        (e = store_write(self->store, s_migrate_sroi, self)) != 0) {
         const char *kv[] = { "error", mvoi_errname(e), NULL };
         log_emit(LOG_ERROR, "start_failed", kv, "cannot migrate the store in %s: %s",
                  o->data_dir, mvoi_strerror(e));

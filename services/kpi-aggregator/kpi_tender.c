@@ -131,6 +131,8 @@ int kpi_tender_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
     if (t && t->id && t->buyer && was != is &&
         (rc = s_tender_projects(self, txn, t->buyer, t->id, is ? -1 : +1)) != 0)
         return rc;
+    if ((rc = kpi_sroi_transition(self, txn, old, nw)) != 0)   /* where it is a project */
+        return rc;
     self->cache_valid = false;
     return 0;
 }

@@ -140,7 +140,7 @@ size_t kpi_compare(kmap_t *snap, kmap_t *exp, size_t show, size_t *bad, size_t *
 
 /* Add figures to the total named by (kpi, window, buyer, dim). */
 static void s_add(kmap_t *m, int kpi, const char *win, const char *buyer, const char *dim,
-                  const int64_t d[F_N], int tender)
+                  const int64_t d[F_N], int tender, bool project)
 {
     char key[80];
     snprintf(key, sizeof key, "kpi.%s.%s.%s%s", buyer, s_kpis[kpi], win, dim);
@@ -148,7 +148,7 @@ static void s_add(kmap_t *m, int kpi, const char *win, const char *buyer, const 
     for (int i = 0; i < F_N; i++)
         e->v[i] += d[i];
     if (tender > 0)
-        e->tenders[tender / 8] |= (uint8_t)(1u << (tender % 8));
+        (project ? e->tenders : e->published)[tender / 8] |= (uint8_t)(1u << (tender % 8));
 }
 
 /* Every window x dimension of one contribution. */
@@ -160,17 +160,16 @@ static void s_spread(kmap_t *m, int kpi, unsigned y, unsigned month, const char 
     snprintf(wins[0], 24, "%u", y);
     snprintf(wins[1], 24, "%u-q%u", y, (month - 1) / 3 + 1);
     for (int w = 0; w < 2; w++) {
-        int pt = project ? tender : 0;
-        s_add(m, kpi, wins[w], buyer, "", d, pt);
+        s_add(m, kpi, wins[w], buyer, "", d, tender, project);
         for (int t = 1; t <= 6; t++)
             if (theme_mask & (1 << t)) {
                 snprintf(dim, sizeof dim, ".theme.%s", s_themes[t]);
-                s_add(m, kpi, wins[w], buyer, dim, d, pt);
+                s_add(m, kpi, wins[w], buyer, dim, d, tender, project);
             }
         snprintf(dim, sizeof dim, ".group.G%d", group);
-        s_add(m, kpi, wins[w], buyer, dim, d, pt);
+        s_add(m, kpi, wins[w], buyer, dim, d, tender, project);
         snprintf(dim, sizeof dim, ".tender.T%04d", tender);
-        s_add(m, kpi, wins[w], buyer, dim, d, pt);
+        s_add(m, kpi, wins[w], buyer, dim, d, tender, project);
     }
 }
 
@@ -234,11 +233,20 @@ kmap_t *kpi_expect(const wl_t *w)
         kentry_t *e = &m->e[i];
         if (!e->used)
             continue;
-        for (uint32_t t = 1; t <= w->ntenders && t < 512; t++)
-            if ((e->tenders[t / 8] >> (t % 8)) & 1 && !(known[t] && ts[t].cancelled))
-                e->v[F_PROJ]++;
-        /* KPI 6 counts distinct pilots: the non-cancelled tenders that reported there */
         mvoi_topic_t tp;
+        bool sroi = mvoi_topic_parse(e->key, &tp) == 0 && tp.kpi == 2;
+        for (uint32_t t = 1; t <= w->ntenders && t < 512; t++) {
+            bool proj = (e->tenders[t / 8] >> (t % 8)) & 1;
+            bool pub = (e->published[t / 8] >> (t % 8)) & 1;
+            if (!proj || (known[t] && ts[t].cancelled))
+                continue;
+            e->v[F_PROJ]++;
+            /* SROI: the obligations of the tenders published here (above) or, not published
+             * here, a project here (kpi_sroi.c: the contracts' basis) */
+            if (sroi && !pub && known[t])
+                e->v[F_TARGET] += ts[t].sroi;
+        }
+        /* KPI 6 counts distinct pilots: the non-cancelled tenders that reported there */
         if (mvoi_topic_parse(e->key, &tp) == 0 && tp.kpi == 6)
             e->v[F_REAL] = e->v[F_PROJ];
         if (kpi_expect_pilot_year(e->key))

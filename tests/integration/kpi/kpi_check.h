@@ -18,6 +18,7 @@ typedef struct {
     int64_t v[F_N];
     uint64_t seq;
     uint8_t tenders[64];    /* kpi_expect: tenders with a measurement here (bitmap) */
+    uint8_t published[64];  /* kpi_expect: tenders published here (bitmap) */
     bool used;
 } kentry_t;
 
