@@ -158,6 +158,12 @@ size_t kpi_project_key(uint8_t *buf, size_t cap, const char *buyer, const char *
 /* The topic of a counter of buyer from the rest of its key (n bytes): 0, -EINVAL when it is
  * not a topic, -ENAMETOOLONG. */
 int kpi_project_topic(const char *buyer, const char *rest, size_t n, char *out, size_t cap);
+/* Every total the tender is a project of (a counter above 0), and for each all-dimensions
+ * one the tender's own total of that KPI and window: fn(arg, its key, the key parsed); a
+ * non-zero return stops the walk and is returned. */
+typedef int (kpi_project_fn)(void *arg, const char *key, const mvoi_topic_t *tp);
+int kpi_project_each(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
+                     kpi_project_fn *fn, void *arg);
 
 /* ---- kpi_cursor.c */
 

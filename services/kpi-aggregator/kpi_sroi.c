@@ -63,42 +63,27 @@ int kpi_sroi_project_flip(kpi_t *self, MDB_txn *txn, const char *buyer, const ch
     return 0;
 }
 
-/* One total the tender is a project of (key: its topic): the difference between what the
- * old and the new projection add to its target beyond their publication. */
-static int s_move(kpi_t *self, MDB_txn *txn, const char *key, const Mvoi__Tender *old,
-                  const Mvoi__Tender *nw)
+typedef struct {
+    kpi_t *self;
+    MDB_txn *txn;
+    const Mvoi__Tender *old, *nw;
+} s_move_t;
+
+/* One total the tender is a project of: the difference between what the old and the new
+ * projection add to its target beyond their publication. */
+static int s_move(void *arg, const char *key, const mvoi_topic_t *x)
 {
-    mvoi_topic_t x;
-    if (mvoi_topic_parse(key, &x) != 0 || x.kpi != MVOI__KPI__KPI_SROI)
+    s_move_t *m = arg;
+    if (x->kpi != MVOI__KPI__KPI_SROI)
         return 0;
-    int64_t d = s_beyond(nw, &x) - s_beyond(old, &x);
+    int64_t d = s_beyond(m->nw, x) - s_beyond(m->old, x);
     if (!d)
         return 0;
     int rc;
-    kpi_total_t *t = kpi_work_total(self, txn, key, false, NULL, &rc);
+    kpi_total_t *t = kpi_work_total(m->self, m->txn, key, false, NULL, &rc);
     if (t)
         t->target += d;
     return t || rc == -ENOENT ? 0 : rc;
-}
-
-/* The counter (rest: its topic without "kpi.<buyer>.") of a tender: its total, and for an
- * all-dimensions total the tender's own total of the same KPI and window, which has no
- * counter of its own (kpi_projkey.c). */
-static int s_counter(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
-                     const char *rest, size_t n, const Mvoi__Tender *old,
-                     const Mvoi__Tender *nw)
-{
-    char key[KPI_KEY_MAX];
-    mvoi_topic_t tp;
-    if (kpi_project_topic(buyer, rest, n, key, sizeof key) != 0 ||
-        mvoi_topic_parse(key, &tp) != 0 || tp.kpi != MVOI__KPI__KPI_SROI)
-        return 0;
-    int rc = s_move(self, txn, key, old, nw);
-    if (rc != 0 || tp.theme || tp.group[0] || tp.tender[0])
-        return rc;
-    if (mvoi_topic_kpi(key, sizeof key, tp.kpi, tp.year, tp.quarter, buyer, 0, NULL, id) != 0)
-        return 0;
-    return s_move(self, txn, key, old, nw);
 }
 
 static int64_t s_obligation(const Mvoi__Tender *t)
@@ -114,31 +99,8 @@ int kpi_sroi_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
         return 0;
     if (s_obligation(old) == 0 && s_obligation(nw) == 0)
         return 0;   /* no obligation before or after: nothing beyond the publication */
-    uint8_t pre[MVOI_ID_KEY_MAX];
-    size_t li = mvoi_id_key3(pre, sizeof pre, t->buyer, t->id, "");   /* buyer \0 id \0 */
-    if (!li)
-        return 0;
-    li--;
-    int rc = kpi_work_sync_projects(self, txn);   /* this batch's counters, in LMDB first */
-    if (rc != 0)
-        return rc;
-    MDB_cursor *cur;
-    if ((rc = mdb_cursor_open(txn, self->projects, &cur)) != 0)
-        return rc;
-    MDB_val k = { li + 1, pre }, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0 && k.mv_size > li + 1 && memcmp(k.mv_data, pre, li + 1) == 0) {
-        int64_t n = v.mv_size == 8 ? store_get_be64s(v.mv_data) : 0;
-        int r = n > 0 ? s_counter(self, txn, t->buyer, t->id, (char *)k.mv_data + li + 1,
-                                  k.mv_size - li - 1, old, nw) : 0;
-        if (r != 0) {
-            mdb_cursor_close(cur);
-            return r;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+    s_move_t m = { self, txn, old, nw };
+    return kpi_project_each(self, txn, t->buyer, t->id, s_move, &m);
 }
 
 /* A store of the version before this basis held only the publication half: once, every

@@ -56,67 +56,22 @@ static int s_tender_contrib(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *t, in
     return 0;
 }
 
-static int s_projects_add(kpi_t *self, MDB_txn *txn, const char *key, int sign)
+typedef struct {
+    kpi_t *self;
+    MDB_txn *txn;
+    int sign;
+} s_flip_t;
+
+/* One total the tender counts in: its projects moved by sign. */
+static int s_projects_add(void *arg, const char *key, const mvoi_topic_t *tp)
 {
+    (void)tp;
+    s_flip_t *f = arg;
     int r;
-    kpi_total_t *t = kpi_work_total(self, txn, key, false, NULL, &r);
+    kpi_total_t *t = kpi_work_total(f->self, f->txn, key, false, NULL, &r);
     if (t)
-        t->projects += sign;
+        t->projects += f->sign;
     return t || r == -ENOENT ? 0 : r;
-}
-
-/* The total of one counter of the tender (the rest of its key, n bytes) and, for an
- * all-dimensions total, the tender's own total of that KPI and window (no counter of its
- * own, kpi_projkey.c): projects moved by sign. */
-static int s_counter_flip(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
-                          const char *rest, size_t n, int sign)
-{
-    char key[KPI_KEY_MAX];
-    mvoi_topic_t tp;
-    if (kpi_project_topic(buyer, rest, n, key, sizeof key) != 0 ||
-        mvoi_topic_parse(key, &tp) != 0)
-        return 0;   /* not a counter this version writes */
-    int r = s_projects_add(self, txn, key, sign);
-    if (r != 0 || tp.theme || tp.group[0] || tp.tender[0])
-        return r;
-    if (mvoi_topic_kpi(key, sizeof key, tp.kpi, tp.year, tp.quarter, buyer, 0, NULL, id) != 0)
-        return 0;
-    return s_projects_add(self, txn, key, sign);
-}
-
-/* A tender's cancelled flag flipped: adjust every project count it is part of. */
-static int s_tender_projects(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
-                             int sign)
-{
-    uint8_t pre[MVOI_ID_KEY_MAX];
-    size_t li = mvoi_id_key3(pre, sizeof pre, buyer, id, "");   /* buyer \0 id \0 */
-    if (!li)
-        return 0;
-    li--;   /* li + 1: the prefix with its final NUL, as before */
-    /* The counters this batch changed are still in the working set: write them first. */
-    int rc = kpi_work_sync_projects(self, txn);
-    if (rc != 0)
-        return rc;
-    MDB_cursor *cur;
-    rc = mdb_cursor_open(txn, self->projects, &cur);
-    if (rc != 0)
-        return rc;
-    MDB_val k = { li + 1, pre }, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (rc == 0) {
-        if (k.mv_size <= li + 1 || memcmp(k.mv_data, pre, li + 1) != 0)
-            break;
-        int64_t n = v.mv_size == 8 ? store_get_be64s(v.mv_data) : 0;
-        int r = n > 0 ? s_counter_flip(self, txn, buyer, id, (char *)k.mv_data + li + 1,
-                                       k.mv_size - li - 1, sign) : 0;
-        if (r != 0) {
-            mdb_cursor_close(cur);
-            return r;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
 }
 
 int kpi_tender_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
@@ -128,8 +83,9 @@ int kpi_tender_transition(kpi_t *self, MDB_txn *txn, const Mvoi__Tender *old,
         return rc;
     bool was = kpi_tender_cancelled(old), is = kpi_tender_cancelled(nw);
     const Mvoi__Tender *t = nw ? nw : old;
+    s_flip_t f = { self, txn, is ? -1 : +1 };   /* its cancelled flag flipped */
     if (t && t->id && t->buyer && was != is &&
-        (rc = s_tender_projects(self, txn, t->buyer, t->id, is ? -1 : +1)) != 0)
+        (rc = kpi_project_each(self, txn, t->buyer, t->id, s_projects_add, &f)) != 0)
         return rc;
     if ((rc = kpi_sroi_transition(self, txn, old, nw)) != 0)   /* where it is a project */
         return rc;
