@@ -32,6 +32,7 @@ import urllib.request
 BUILD = sys.argv[1]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from mvoi_ports import free_ports  # noqa: E402
+import gw_stack  # noqa: E402
 BUYERS = {"heerlen": (1, 2, 3), "landgraaf": (10, 20)}
 
 
@@ -67,28 +68,7 @@ class Stack:
     def __init__(self, tmp, ep, http):
         self.tmp, self.procs = tmp, {}
         base = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_LOG_LEVEL="warn")
-        self.svc = {
-            "calendar": ("services/calendar/mvoi-calendar", {
-                "MVOI_CALENDAR_API": ep["capi"], "MVOI_CALENDAR_PUB": ep["cpub"],
-                "MVOI_CALENDAR_NOSYNC": "true"}),
-            "impact": ("services/impact-calculator/mvoi-impact-calculator", {
-                "MVOI_IMPACT_CALCULATOR_API": ep["iapi"], "MVOI_IMPACT_CALCULATOR_PUB": ep["ipub"],
-                "MVOI_IMPACT_CALCULATOR_CALENDAR_API": ep["capi"],
-                "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB": ep["cpub"],
-                "MVOI_IMPACT_CALCULATOR_NOSYNC": "true"}),
-            "kpi": ("services/kpi-aggregator/mvoi-kpi-aggregator", {
-                "MVOI_KPI_AGGREGATOR_API": ep["kapi"], "MVOI_KPI_AGGREGATOR_PUB": ep["kpub"],
-                "MVOI_KPI_AGGREGATOR_CALENDAR_API": ep["capi"],
-                "MVOI_KPI_AGGREGATOR_CALENDAR_PUB": ep["cpub"],
-                "MVOI_KPI_AGGREGATOR_IMPACT_API": ep["iapi"],
-                "MVOI_KPI_AGGREGATOR_IMPACT_PUB": ep["ipub"],
-                "MVOI_KPI_AGGREGATOR_NOSYNC": "true", "MVOI_KPI_AGGREGATOR_HEARTBEAT_MS": "200"}),
-            "gateway": ("services/gateway/mvoi-gateway", {
-                "MVOI_GATEWAY_LISTEN": "127.0.0.1:%d" % http, "MVOI_GATEWAY_BUYER": "heerlen",
-                "MVOI_GATEWAY_KPI_API": ep["kapi"], "MVOI_GATEWAY_KPI_PUB": ep["kpub"],
-                "MVOI_GATEWAY_CALENDAR_API": ep["capi"], "MVOI_GATEWAY_IMPACT_API": ep["iapi"],
-                "MVOI_GATEWAY_SSE_HEARTBEAT_MS": "300", "MVOI_GATEWAY_REPORT_API": ""}),
-        }
+        self.svc = gw_stack.services(ep, http)
         self.base = base
         for name in self.svc:
             self.start(name)
