@@ -15,6 +15,13 @@ static const char *s_outcome(int o)
     }
 }
 
+const char *ctl_import_outcome_text(int outcome, text_lang_t lang)
+{
+    char key[48];
+    snprintf(key, sizeof key, "ctl.import.outcome.%s", s_outcome(outcome));
+    return text_get(lang, key);
+}
+
 static char *s_dup(ctl_import_report_t *r, const char *s)
 {
     if (!s || !*s)
@@ -100,8 +107,10 @@ static int s_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
-void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char *key_word)
+void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char *key_word,
+                             text_lang_t lang)
 {
+    key_word = text_get(lang, key_word);
     qsort(r->rows, r->n, sizeof *r->rows, s_cmp);
     for (size_t i = 0; i < r->n; i++) {
         const ctl_import_row_t *w = &r->rows[i];
@@ -109,14 +118,14 @@ void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char
             fprintf(out, "%s %zu ", key_word, w->key);
         else   /* refused before it was sent: no row of its own */
             fprintf(out, "%s ", key_word);
-        fprintf(out, "%s: %s", w->id ? w->id : "?", s_outcome(w->outcome));
+        fprintf(out, "%s: %s", w->id ? w->id : "?", ctl_import_outcome_text(w->outcome, lang));
         if (w->changed)
             fprintf(out, " (%s)", w->changed);
         if (w->outcome == 0 || w->outcome == 4)
             fprintf(out, ": %s%s%s", w->field ? w->field : "", w->field ? ": " : "",
                     w->message ? w->message : "");
         if (w->warning)
-            fprintf(out, "; warning: %s", w->warning);
+            fprintf(out, "; %s: %s", text_get(lang, "ctl.import.warning"), w->warning);
         fputc('\n', out);
     }
 }

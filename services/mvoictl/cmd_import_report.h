@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "text.h"
+
 typedef struct {
     size_t key;          /* the row in the file (CSV) or the process number (OCDS) */
     char *id;            /* tender or measurement id */
@@ -35,9 +37,15 @@ void ctl_import_report_add(ctl_import_report_t *r, size_t key, const char *id, i
                            bool repeated, const char *const *changed, size_t n_changed,
                            const char *warning, const char *field, const char *message);
 
-/* Sort by key; print one line per row ("row 3 HRL-1: updated (value_cents)"), refusals
- * and warnings included. */
-void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char *key_word);
+/* Sort by key; print one line per row for people in lang ("rij 3 HRL-1: gewijzigd
+ * (value_cents)", "row 3 HRL-1: updated (value_cents)"), refusals with their field and
+ * reason, and warnings. key_word: the catalogue key of the row's word ("ctl.import.key.row"
+ * or "ctl.import.key.process"). */
+void ctl_import_report_print(const ctl_import_report_t *r, FILE *out, const char *key_word,
+                             text_lang_t lang);
+/* The people's word of an outcome in lang ("aangemaakt", "created"); the JSON keeps the
+ * English names (a script's, in every language). */
+const char *ctl_import_outcome_text(int outcome, text_lang_t lang);
 
 /* The rows as a JSON array (no newline). */
 void ctl_import_report_json_rows(const ctl_import_report_t *r, FILE *out);

@@ -200,8 +200,12 @@ typedef struct {
     bool json;        /* --json: each change one JSON document on one line (JSON Lines) */
 } watch_t;
 
+/* Every line goes through here, the first snapshot's too: --count N is N lines in all
+ * (a snapshot of more totals than N printed them all, then one more change). */
 static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
 {
+    if (w->count > 0 && w->changes >= w->count)
+        return;
     char *j = w->json ? pbjson_dumps(&t->base, 0) : NULL;   /* compact: one line */
     if (j) {
         puts(j);
@@ -550,7 +554,7 @@ const ctl_cmd_t ctl_kpi_cmds[] = {
       "counts; --raw: the integers in g, mg, cents)", s_show },
     { "watch", "[PREFIX] [--count N] [--seconds S] [--json]",
       "follow the live totals of the buyer (snapshot, then every change as a line; --json: "
-      "a JSON object per line); "
+      "a JSON object per line; --count N: N lines in all, snapshot included); "
       "PREFIX kpi.<buyer>.<kpi>.<year> narrows, kpi. shows every buyer", s_watch },
     { "pilots", "[--year Y] [--quarter Q] [--json]",
       "KPI 6 by status: the distinct pilots, each under the furthest stage it reported "

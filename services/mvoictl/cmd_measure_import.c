@@ -460,28 +460,33 @@ static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, b
         return;
     }
     if (dry) {
-        ctl_import_report_print(rep, stdout, "row");
-        printf("%zu row(s): would store %zu, leave %zu unchanged (already there), refuse %zu "
-               "(dry run: nothing stored)\n", st->nrows, rep->created, unchanged, rep->refused);
-        if (unconfirmed)
-            printf("%zu row(s) without an answer in time: no verdict\n", unconfirmed);
+        ctl_import_report_print(rep, stdout, "ctl.import.key.row", ctl->tl);
+        printf(ctl_text(ctl, "ctl.import.measure.dry"), st->nrows, rep->created, unchanged,
+               rep->refused);
+        putchar('\n');
+        if (unconfirmed) {
+            printf(ctl_text(ctl, "ctl.import.no_verdict"), unconfirmed);
+            putchar('\n');
+        }
         return;
     }
-    for (size_t i = 0; i < rep->n; i++)
-        if (rep->rows[i].outcome == 0)
-            fprintf(stderr, "failed: row %zu %s: %s%s%s\n", rep->rows[i].key,
-                    rep->rows[i].id ? rep->rows[i].id : "?", rep->rows[i].field ? rep->rows[i].field : "",
-                    rep->rows[i].field && *rep->rows[i].field ? ": " : "",
-                    rep->rows[i].message ? rep->rows[i].message : "");
-    printf("%zu row(s): %zu stored, %zu unchanged (already there), ", st->nrows, rep->created,
-           unchanged);
+    for (size_t i = 0; i < rep->n; i++) {
+        const ctl_import_row_t *w = &rep->rows[i];
+        if (w->outcome == 0)
+            fprintf(stderr, "%s: %s %zu %s: %s%s%s\n", ctl_text(ctl, "ctl.import.outcome.failed"),
+                    ctl_text(ctl, "ctl.import.key.row"), w->key, w->id ? w->id : "?",
+                    w->field ? w->field : "", w->field && *w->field ? ": " : "",
+                    w->message ? w->message : "");
+    }
+    printf(ctl_text(ctl, "ctl.import.measure.done"), st->nrows, rep->created, unchanged);
     if (rep->repeated)   /* the stored answer of that run: whether it is still there, unknown */
-        printf("%zu already imported by an earlier run of this file (its stored answer, not "
-               "checked again), ", rep->repeated);
-    printf("%zu refused\n", rep->refused);
-    if (unconfirmed)
-        printf("%zu row(s) unconfirmed: sent, no answer in time; they may or may not be stored "
-               "(import the file again to find out)\n", unconfirmed);
+        printf(ctl_text(ctl, "ctl.import.measure.earlier"), rep->repeated);
+    printf(ctl_text(ctl, "ctl.import.measure.refused"), rep->refused);
+    putchar('\n');
+    if (unconfirmed) {
+        printf(ctl_text(ctl, "ctl.import.unconfirmed"), unconfirmed);
+        putchar('\n');
+    }
 }
 
 /* Allocate, pack and send one pass. 0 or an exit code. */
@@ -569,8 +574,8 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
         ctl_cell_errs_json(&errs, stdout, dry);
     ctl_cell_errs_clear(&errs);
     if (ex == CTL_EX_DATAERR)
-        fprintf(stderr, "mvoictl: %zu error(s) in %s (row;column;value;reason); nothing %s\n",
-                st.errors, path, dry ? "would be stored" : "stored");
+        ctl_fail(ctl, 0, dry ? "ctl.import.measure.cell_errors_dry"
+                             : "ctl.import.measure.cell_errors", st.errors, path);
     if (!ex)
         ex = s_submit(ctl, &st, run, per, window, dry);
     for (size_t i = 0; i < st.nrows; i++) {

@@ -31,8 +31,8 @@
 
 static void s_progress(void *arg, size_t done, size_t total)
 {
-    (void)arg;
-    fprintf(stderr, "\rimporting %zu/%zu", done, total);
+    const ctl_t *ctl = arg;
+    fprintf(stderr, ctl_text(ctl, "ctl.import.progress"), done, total);
     if (done == total)
         fputc('\n', stderr);
 }
@@ -60,7 +60,7 @@ typedef struct {
     size_t n;
     size_t cell_errors;        /* CSV: bad cells (nothing is sent) */
     bool merge, apply_status;
-    const char *key_word;      /* "row" or "process" */
+    const char *key_word;      /* the catalogue key of "row" or "process" */
     csv_import_t ci;
     ocds_import_t *oi;
     ocds_result_t orr;
@@ -74,7 +74,7 @@ static void s_input_clear(s_input_t *in)
 }
 
 /* The CSV notes that go with the summary: columns not used, columns missing. */
-static void s_csv_notes(const csv_import_t *ci, FILE *out, bool json)
+static void s_csv_notes(const ctl_t *ctl, const csv_import_t *ci, FILE *out, bool json)
 {
     if (json) {
         fputs(", \"ignored_columns\": [", out);
@@ -87,15 +87,15 @@ static void s_csv_notes(const csv_import_t *ci, FILE *out, bool json)
                 ci->no_value_column ? "true" : "false", ci->no_date_column ? "true" : "false");
         return;
     }
-    for (size_t i = 0; i < ci->n_ignored; i++)
-        fprintf(out, "ignored column %zu '%s': not a field of the calendar\n",
-                ci->ignored[i].column, ci->ignored[i].header);
+    for (size_t i = 0; i < ci->n_ignored; i++) {
+        fprintf(out, ctl_text(ctl, "ctl.import.ignored_column"), ci->ignored[i].column,
+                ci->ignored[i].header);
+        fputc('\n', out);
+    }
     if (ci->no_value_column)
-        fputs("note: no value column (e.g. 'Geraamde waarde (excl. btw)'): no procedure is "
-              "derived, no kick-off\n", out);
+        fprintf(out, "%s\n", ctl_text(ctl, "ctl.import.note_no_value"));
     if (ci->no_date_column)
-        fputs("note: no planned publication column (e.g. 'Geplande publicatiedatum'): the "
-              "thresholds of today apply\n", out);
+        fprintf(out, "%s\n", ctl_text(ctl, "ctl.import.note_no_date"));
 }
 
 /* The bad cells: lines (on stdout for a dry run, else stderr), or with --json the one
@@ -130,7 +130,7 @@ static int s_read_csv(ctl_t *ctl, const char *buf, size_t len, csv_date_order_t 
     in->n = in->ci.n_tenders;
     in->cell_errors = in->ci.n_errors;
     in->apply_status = in->ci.has_status_column;
-    in->key_word = "row";
+    in->key_word = "ctl.import.key.row";
     return 0;
 }
 
@@ -168,7 +168,7 @@ static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len
     in->n = in->orr.n_tenders;
     in->merge = true;          /* releases carry what they know; the rest stays */
     in->apply_status = true;   /* the lifecycle comes from the source */
-    in->key_word = "process";
+    in->key_word = "ctl.import.key.process";
     return 0;
 }
 
@@ -209,19 +209,21 @@ static void s_on_row(void *arg, const cal_import_row_t *row)
 /* The human account of a real import: every row that was not stored, by row (CSV) and id
  * with the reason, on stderr; the rest were stored (created, updated, or already so) and
  * are counted on stdout (--json and --dry-run list every row). */
-static void s_not_stored(const s_input_t *in, const ctl_import_report_t *rep)
+static void s_not_stored(const ctl_t *ctl, const s_input_t *in, const ctl_import_report_t *rep)
 {
     for (size_t i = 0; i < rep->n; i++) {
         const ctl_import_row_t *w = &rep->rows[i];
         if (w->outcome == 0 || w->outcome == 4) {
-            fprintf(stderr, "%s: ", w->outcome ? "unconfirmed" : "failed");
+            fprintf(stderr, "%s: ", ctl_text(ctl, w->outcome ? "ctl.import.outcome.unconfirmed"
+                                                             : "ctl.import.outcome.failed"));
             if (in->keys && w->key)   /* a CSV row; an OCDS process is named by its id */
-                fprintf(stderr, "row %zu ", w->key);
+                fprintf(stderr, "%s %zu ", ctl_text(ctl, "ctl.import.key.row"), w->key);
             fprintf(stderr, "%s: %s%s%s\n", w->id ? w->id : "?", w->field ? w->field : "",
                     w->field ? ": " : "", w->message ? w->message : "");
         }
         if (w->warning)
-            fprintf(stderr, "warning: %s: %s\n", w->id ? w->id : "?", w->warning);
+            fprintf(stderr, "%s: %s: %s\n", ctl_text(ctl, "ctl.import.warning"),
+                    w->id ? w->id : "?", w->warning);
     }
 }
 
@@ -235,32 +237,37 @@ static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t
                dry ? "true" : "false", rows, rep->created, rep->updated, rep->unchanged,
                rep->repeated, rep->refused, rep->unconfirmed, rep->warnings);
         if (!in->oi)
-            s_csv_notes(&in->ci, stdout, true);
+            s_csv_notes(ctl, &in->ci, stdout, true);
         fputs(", \"results\": ", stdout);
         ctl_import_report_json_rows(rep, stdout);
         fputs("}\n", stdout);
         return;
     }
     if (dry) {
-        ctl_import_report_print(rep, stdout, in->key_word);
-        printf("%zu row(s): would create %zu, update %zu, leave %zu unchanged, refuse %zu "
-               "(dry run: nothing written)\n", rows, rep->created, rep->updated, rep->unchanged,
-               rep->refused);
-        if (rep->unconfirmed)
-            printf("%zu row(s) without an answer in time: no verdict\n", rep->unconfirmed);
+        ctl_import_report_print(rep, stdout, in->key_word, ctl->tl);
+        printf(ctl_text(ctl, "ctl.import.tender.dry"), rows, rep->created, rep->updated,
+               rep->unchanged, rep->refused);
+        putchar('\n');
+        if (rep->unconfirmed) {
+            printf(ctl_text(ctl, "ctl.import.no_verdict"), rep->unconfirmed);
+            putchar('\n');
+        }
     } else {
-        s_not_stored(in, rep);
-        printf("%zu row(s): %zu created, %zu updated, %zu unchanged, %zu failed\n", rows,
-               rep->created, rep->updated, rep->unchanged, rep->refused);
-        if (rep->repeated)
-            printf("(%zu of the unchanged were already imported from this very file)\n",
-                   rep->repeated);
-        if (rep->unconfirmed)   /* the words of `measure import` */
-            printf("%zu row(s) unconfirmed: sent, no answer in time; they may or may not be "
-                   "stored (import the file again to find out)\n", rep->unconfirmed);
+        s_not_stored(ctl, in, rep);
+        printf(ctl_text(ctl, "ctl.import.tender.done"), rows, rep->created, rep->updated,
+               rep->unchanged, rep->refused);
+        putchar('\n');
+        if (rep->repeated) {
+            printf(ctl_text(ctl, "ctl.import.tender.repeated"), rep->repeated);
+            putchar('\n');
+        }
+        if (rep->unconfirmed) {   /* the words of `measure import` */
+            printf(ctl_text(ctl, "ctl.import.unconfirmed"), rep->unconfirmed);
+            putchar('\n');
+        }
     }
     if (!in->oi)
-        s_csv_notes(&in->ci, stdout, false);
+        s_csv_notes(ctl, &in->ci, stdout, false);
 }
 
 static int s_cmp_size(const void *a, const void *b)
@@ -308,13 +315,12 @@ out:
  * earlier run's reply and changed nothing, while the dry run said "update". When the state
  * cannot be read, prefix keeps this run's own id: new ids, and upserts are idempotent by
  * content, so nothing is applied twice. */
-static void s_import_prefix(const cal_import_opts_t *io, const s_input_t *in, const char *buf,
-                            size_t len, char *prefix, size_t cap)
+static void s_import_prefix(const ctl_t *ctl, const cal_import_opts_t *io, const s_input_t *in,
+                            const char *buf, size_t len, char *prefix, size_t cap)
 {
     int rc = cal_import_state_prefix(io, in->tenders, in->n, buf, len, prefix, cap);
     if (rc < 0 && rc != -EACCES)   /* a refused key: the send names it (77) */
-        fprintf(stderr, "mvoictl: note: the stored state of the tenders could not be read "
-                "(%s); the rows are sent as a new import\n", strerror(-rc));
+        ctl_fail(ctl, 0, "ctl.import.state_unread", strerror(-rc));
 }
 
 /* Send the tenders (validate_only for a dry run) and report. Returns the exit code. */
@@ -328,14 +334,14 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
     cal_import_opts_t io = {
         .endpoint = ctl_endpoint(CTL_TENDER_SVC), .buyer = ctl->buyer, .rid_prefix = prefix,
         .run_id = run, .window = window, .timeout_ms = ctl->timeout_ms,
-        .progress = isatty(2) && !dry ? s_progress : NULL,
+        .progress = isatty(2) && !dry ? s_progress : NULL, .progress_arg = ctl,
         .merge = in->merge, .apply_status = in->apply_status, .validate_only = dry,
         .on_row = s_on_row, .row_arg = &rs,
     };
     cal_import_result_t res = { 0 }, res2 = { 0 };
     int rc = 0;
     if (!dry && in->n)
-        s_import_prefix(&io, in, buf, len, prefix, sizeof prefix);
+        s_import_prefix(ctl, &io, in, buf, len, prefix, sizeof prefix);
     char **ids = calloc(in->n ? in->n : 1, sizeof *ids);
     if (!ids)
         return CTL_EX_SOFTWARE;
@@ -365,7 +371,7 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
                                                                         : CTL_EX_OK;
     s_summary(ctl, in, rep, dry);
     if (res.unavailable || res2.unavailable)
-        fprintf(stderr, "mvoictl: the calendar at %s stopped answering\n", io.endpoint);
+        ctl_fail(ctl, 0, "ctl.import.calendar_silent", io.endpoint);
     cal_import_result_clear(&res);
     cal_import_result_clear(&res2);
     free(rs.again);
@@ -425,8 +431,7 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
     size_t len = 0;
     int rc = ctl_tender_read_all(path, &buf, &len);
     if (rc < 0) {
-        fprintf(stderr, "mvoictl: cannot read %s: %s\n", path, strerror(-rc));
-        return CTL_EX_NOINPUT;
+        return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.import.cannot_read", path, strerror(-rc));
     }
     bool json = format ? strcmp(format, "ocds") == 0 || strcmp(format, "json") == 0
                        : s_looks_json(path, buf, len);
@@ -435,12 +440,11 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
     int ex = json ? s_read_ocds(ctl, path, buf, len, dry, &rep, &in)
                   : s_read_csv(ctl, buf, len, order, dry, &in);
     if (ex == CTL_EX_DATAERR && !json)
-        fprintf(stderr, "mvoictl: %s cannot be imported\n", path);
-    if (ex == 0 && in.cell_errors) {
-        fprintf(stderr, "mvoictl: %zu error(s) in %s (row;column;value;reason above); nothing %s\n",
-                in.cell_errors, path, dry ? "would be imported" : "imported");
-        ex = CTL_EX_DATAERR;
-    }
+        ctl_fail(ctl, 0, "ctl.import.not_importable", path);
+    if (ex == 0 && in.cell_errors)
+        ex = ctl_fail(ctl, CTL_EX_DATAERR, dry ? "ctl.import.tender.cell_errors_dry"
+                                               : "ctl.import.tender.cell_errors",
+                      in.cell_errors, path);
     if (ex == 0)
         ex = s_send(ctl, buf, len, window, dry, &in, &rep);
     ctl_import_report_clear(&rep);

@@ -6,6 +6,7 @@
 #include "mvoi_contract.h"
 #include "cal_date.h"
 #include "cal_str.h"
+#include "datewords.h"
 #include "numfmt.h"
 #include "cmd_tender.h"
 
@@ -50,28 +51,17 @@ static const char *s_enum(const ctl_t *ctl, const char *prefix, int value, const
 }
 
 /* A single date as the reader says it ("maandag 25 januari 2027", "Monday 25 January
- * 2027"), with the catalogue's weekday and month names; with_wday false: "25 januari
- * 2027". Text that is not an ISO date is shown as it came, never guessed at. common/ has no
- * such formatter (the notifier's nt_text_date_long and the report's rp_date_text live in
- * service libraries that mvoictl must not link): this uses the same catalogue entries
- * ("notify.date.long", "notify.wday.N", "date.month.N"), so the words are the same. */
+ * 2027"); with_wday false: "25 januari 2027". common/datewords, as the notifier's mails and
+ * the report's pages, so the words are the same. Text that is not an ISO date is shown as
+ * it came, never guessed at; so is a date the buffer cannot hold whole (callers give
+ * DATEWORDS_MAX or more: never in practice). */
 static void s_date(const ctl_t *ctl, char *buf, size_t len, const char *iso, bool with_wday)
 {
     int y, m, d;
-    if (!iso || cal_date_parse_iso(iso, &y, &m, &d) != 0) {
+    if (!iso || cal_date_parse_iso(iso, &y, &m, &d) != 0 ||
+        datewords_format(buf, len, ctl->tl, cal_date_days(y, m, d),
+                         with_wday ? DATEWORDS_WEEKDAY : DATEWORDS_DATE) < 0)
         snprintf(buf, len, "%s", iso && *iso ? iso : "-");
-        return;
-    }
-    char mk[24], wk[24];
-    snprintf(mk, sizeof mk, "date.month.%d", m);
-    if (!with_wday) {
-        snprintf(buf, len, "%d %s %d", d, ctl_text(ctl, mk), y);
-        return;
-    }
-    int64_t days = cal_date_days(y, m, d);
-    snprintf(wk, sizeof wk, "notify.wday.%d", (int)(((days % 7) + 11) % 7));  /* 1970-01-01: Thu */
-    snprintf(buf, len, ctl_text(ctl, "notify.date.long"), ctl_text(ctl, wk), d,
-             ctl_text(ctl, mk), y);
 }
 
 static void s_person(char *buf, size_t len, const Mvoi__Person *p)

@@ -36,9 +36,10 @@ int nt_msg_render(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, char **subje
 /* The same without the footer (the iCalendar DESCRIPTION). */
 int nt_msg_render_body(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, char **subject,
                        char **body);
-/* Dates in words: "maandag 25 januari 2027"; a session "maandag 25 januari 2027,
- * 10.00-11.00 uur" (Amsterdam time); "YYYY-MM-DD". */
-void nt_text_date_long(text_lang_t lang, char *buf, size_t cap, int64_t days);
+/* Dates in words: "maandag 25 januari 2027" (common/datewords: its length, or
+ * DATEWORDS_E_NOSPACE and "" when cap is too small, DATEWORDS_MAX always fits); a session
+ * "maandag 25 januari 2027, 10.00-11.00 uur" (Amsterdam time); "YYYY-MM-DD". */
+int nt_text_date_long(text_lang_t lang, char *buf, size_t cap, int64_t days);
 void nt_text_when(text_lang_t lang, char *buf, size_t cap, int64_t start_ms, int64_t end_ms);
 void nt_text_date_iso(char *buf, size_t cap, int64_t days);
 /* The .ics of a kick-off reminder kind (invitation REQUEST, cancellation CANCEL); NULL for

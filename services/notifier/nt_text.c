@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "datewords.h"
 #include "nt_cal.h"
 #include "pbjson.h"
 
@@ -63,16 +64,9 @@ void nt_text_date_iso(char *buf, size_t cap, int64_t days)
     snprintf(buf, cap, "%04d-%02d-%02d", y, m, d);
 }
 
-void nt_text_date_long(text_lang_t L, char *buf, size_t cap, int64_t days)
+int nt_text_date_long(text_lang_t L, char *buf, size_t cap, int64_t days)
 {
-    int y, m, d;
-    nt_civil_from_days(days, &y, &m, &d);
-    nt_buf_t b = { 0 };
-    int wd = (int)(((days % 7) + 11) % 7);
-    s_tf(&b, L, "notify.date.long", s_t(L, "notify.wday.%d", wd), d,
-         s_t(L, "notify.month.%d", m), y);
-    snprintf(buf, cap, "%s", b.data ? b.data : "");
-    nt_buf_free(&b);
+    return datewords_format(buf, cap, L, days, DATEWORDS_WEEKDAY);
 }
 
 static void s_hm(text_lang_t L, char *buf, size_t cap, const nt_local_t *l)

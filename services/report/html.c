@@ -105,15 +105,19 @@ void rp_html_theme_label(FILE *out, const rp_report_t *r, int th)
 }
 
 /* "2027-03-15" as "15 maart 2027" (noon UTC: the same day in Amsterdam); unparsable text
- * is shown as it is */
+ * is shown as it is, and so is a day the month does not have: "2027-02-31" became the day
+ * it counts to, "3 maart 2027", a date nobody wrote. */
 static void s_iso_words(char *b, size_t cap, const rp_report_t *r, const char *iso)
 {
-    int y, m, d;
+    int y, m, d, ly;
+    unsigned lm, ld, lh, lmin;
     char tail;
     if (iso && sscanf(iso, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && y >= 1900 &&
         m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-        if (rp_date_text(b, cap, rp_civil_noon_utc(y, (unsigned)m, (unsigned)d), false,
-                         r->in->lang) >= 0)
+        int64_t noon = rp_civil_noon_utc(y, (unsigned)m, (unsigned)d);
+        rp_ams_local(noon, &ly, &lm, &ld, &lh, &lmin);
+        if (ly == y && lm == (unsigned)m && ld == (unsigned)d &&
+            rp_date_text(b, cap, noon, false, r->in->lang) >= 0)
             return;
     }
     snprintf(b, cap, "%s", iso ? iso : "");

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "datewords.h"
 #include "report.h"
 
 static int64_t s_days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -104,9 +105,13 @@ int rp_date_text(char *buf, size_t cap, int64_t utc_ms, bool with_time, text_lan
     int y;
     unsigned m, d, hh, mi;
     rp_ams_local(utc_ms, &y, &m, &d, &hh, &mi);
-    char key[24];
-    snprintf(key, sizeof key, "date.month.%u", m);
-    if (with_time)
-        return snprintf(buf, cap, "%u %s %d, %02u:%02u", d, text_get(lang, key), y, hh, mi);
-    return snprintf(buf, cap, "%u %s %d", d, text_get(lang, key), y);
+    int n = datewords_format(buf, cap, lang, datewords_days(y, (int)m, (int)d), DATEWORDS_DATE);
+    if (n < 0 || !with_time)
+        return n;
+    int t = snprintf(buf + n, cap - (size_t)n, ", %02u:%02u", hh, mi);
+    if (t < 0 || (size_t)t >= cap - (size_t)n) {
+        buf[0] = '\0';   /* whole or nothing, as the date itself */
+        return DATEWORDS_E_NOSPACE;
+    }
+    return n + t;
 }

@@ -73,7 +73,8 @@ int64_t rp_quarter_start_utc(uint32_t year, uint32_t quarter);
 /* Amsterdam local calendar date and time of an instant. */
 void rp_ams_local(int64_t utc_ms, int *year, unsigned *month, unsigned *day, unsigned *hour,
                   unsigned *minute);
-/* "4 december 2026" / "4 December 2026"; with time "4 december 2026, 15:39" (Amsterdam). */
+/* "4 december 2026" / "4 December 2026"; with time "4 december 2026, 15:39" (Amsterdam),
+ * by common/datewords: the length, or DATEWORDS_E_NOSPACE and "" when cap is too small. */
 int rp_date_text(char *buf, size_t cap, int64_t utc_ms, bool with_time, text_lang_t lang);
 /* 12:00 UTC of a calendar day, in ms (the same day in Amsterdam) */
 int64_t rp_civil_noon_utc(int year, unsigned month, unsigned day);

@@ -539,7 +539,7 @@ Test(calendar, demo_csv_import_reimport_unchanged)
     static char out[1 << 20];
     int ex = s_ctl(out, sizeof out, (const char *[]){ "tender", "import", DEMO_CSV, NULL });
     cr_assert_eq(ex, 0, "import: %s", out);
-    cr_expect(strstr(out, "32 created"), "%s", out);
+    cr_expect(strstr(out, "32 aangemaakt"), "%s", out);
     uint32_t c;
     uint64_t v;
     s_fingerprint(&c, &v);
@@ -553,7 +553,7 @@ Test(calendar, demo_csv_import_reimport_unchanged)
     /* the same file again: stored replies, nothing happens */
     ex = s_ctl(out, sizeof out, (const char *[]){ "tender", "import", DEMO_CSV, NULL });
     cr_expect_eq(ex, 0);
-    cr_expect(strstr(out, "0 created, 0 updated, 32 unchanged, 0 failed"), "%s", out);
+    cr_expect(strstr(out, "0 aangemaakt, 0 gewijzigd, 32 ongewijzigd, 0 mislukt"), "%s", out);
     cr_expect_eq(s_head(), h);
     /* the same content in other bytes (new request ids): unchanged by content */
     char copy[256], cmd[600];

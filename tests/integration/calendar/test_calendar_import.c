@@ -83,14 +83,21 @@ Test(calendar_import, csv_dutch_headers_title_description_unknown_columns)
     EXPECT_OUT("\"planned_publication\": \"2026-03-02\"");
     EXPECT_OUT("\"procedure\": \"europees_openbaar\"");
     EXPECT_OUT("\"kickoff_required\": true");
-    /* the summary for people names them too */
+    /* the summary for people names them too: in Dutch by default, English with --lang en */
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
+    EXPECT_OUT("kolom 7 'Opmerkingen' genegeerd: geen veld van de kalender\n"
+               "kolom 8 'Kleur' genegeerd: geen veld van de kalender\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", p, NULL }), 0);
     EXPECT_OUT("ignored column 7 'Opmerkingen': not a field of the calendar\n"
                "ignored column 8 'Kleur': not a field of the calendar\n");
     /* a sheet whose only name column is Omschrijving: that is the title; no value or date
      * column is said, not passed over */
     p = s_file("oms.csv", "Zaaknummer;Omschrijving;Soort\nHRL-2026-402;Inhuur jurist;diensten\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
+    EXPECT_OUT("let op: geen kolom met de waarde (bv. 'Geraamde waarde (excl. btw)'): geen "
+               "procedure afgeleid, geen startsessie\n");
+    EXPECT_OUT("let op: geen kolom met de geplande publicatiedatum");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", p, NULL }), 0);
     EXPECT_OUT("note: no value column (e.g. 'Geraamde waarde (excl. btw)'): no procedure is derived, no kick-off\n");
     EXPECT_OUT("note: no planned publication column");
     cr_assert_eq(s_show("HRL-2026-402"), 0);
@@ -109,7 +116,9 @@ Test(calendar_import, csv_mixed_encoding_refused_cp1252_file_converted)
     cr_expect_str_eq(s_out, "3;Titel;;\"byte 0xF6 at character 3 is not UTF-8 (the file is UTF-8: it "
                             "has a BOM or other UTF-8 characters); save the sheet as UTF-8 again\"\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
-    EXPECT_ERR("nothing imported");
+    EXPECT_ERR("; niets geïmporteerd\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", p, NULL }), 65);
+    EXPECT_ERR("(row;column;value;reason above); nothing imported\n");
     cr_expect_eq(s_show("HRL-1"), 65, "nothing of the file is stored");
     /* without a BOM, one valid UTF-8 character is enough to call the file UTF-8 */
     p = s_file("mixed2.csv", "Kenmerk;Titel;Soort\nHRL-1;Coöp;diensten\nHRL-2;Co\xF6rdinatie;diensten\n", 0);
@@ -162,15 +171,21 @@ Test(calendar_import, csv_status_column_moves_and_refuses_by_name)
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
     p = s_file("s2.csv", "Kenmerk;Titel;Soort;Status\nHRL-7;Raamwerk ICT;diensten;gepubliceerd\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
-    EXPECT_ERR("warning: HRL-7: planned -> published by the source, although published needs the "
+    EXPECT_ERR("waarschuwing: HRL-7: planned -> published by the source, although published needs the "
                "ambition recorded: every theme in scope with a commitment\n");
     cr_assert_eq(s_show("HRL-7"), 0);
     EXPECT_OUT("\"status\": \"published\"");
     /* (another file: the same bytes again would be answered from the stored replies) */
     p = s_file("s3.csv", "Kenmerk;Titel;Soort;Status\nHRL-7;Raamwerk ICT 2026;diensten;gepland\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
-    EXPECT_ERR("failed: row 2 HRL-7: tender.status: the source says planned, but the tender is already "
-               "published: a tender does not go back\n");
+    EXPECT_ERR("mislukt: rij 2 HRL-7: tender.status: the source says planned, but the tender is "
+               "already published: a tender does not go back\n");
+    EXPECT_OUT("1 rij(en): 0 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt\n");
+    /* the same refusal in English (a refusal is asked anew, not replayed) */
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", p, NULL }), 65);
+    EXPECT_ERR("failed: row 2 HRL-7: tender.status: the source says planned, but the tender is "
+               "already published: a tender does not go back\n");
+    EXPECT_OUT("1 row(s): 0 created, 0 updated, 0 unchanged, 1 failed\n");
     p = s_file("s4.csv", "Kenmerk;Titel;Soort;Status\nHRL-7;Raamwerk ICT;diensten;geannuleerd\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
     cr_assert_eq(s_show("HRL-7"), 0);
@@ -186,10 +201,10 @@ Test(calendar_import, ocds_currency_lifecycle_and_procurement_method)
 {
     const char *pkg = FIX "/nl-release-package-heerlen.json";
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", pkg, NULL }), 65);
-    EXPECT_OUT("5 row(s): 4 created, 0 updated, 0 unchanged, 1 failed\n");
-    EXPECT_ERR("failed: ocds-hrl042-2025-303: tender.value.currency: currency 'USD': only amounts "
+    EXPECT_OUT("5 rij(en): 4 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt\n");
+    EXPECT_ERR("mislukt: ocds-hrl042-2025-303: tender.value.currency: currency 'USD': only amounts "
                "in EUR are taken (nothing converted)\n");
-    EXPECT_ERR("warning: ocds-hrl042-2025-307: procedure enkelvoudig_onderhands as stated by the "
+    EXPECT_ERR("waarschuwing: ocds-hrl042-2025-307: procedure enkelvoudig_onderhands as stated by the "
                "source (direct, Enkelvoudig onderhandse procedure); the thresholds give "
                "europees_openbaar\n");
     cr_expect_eq(s_show("ocds-hrl042-2025-303"), 65, "nothing stored in dollars");
@@ -218,13 +233,13 @@ Test(calendar_import, ocds_cancellation_alone_and_after_its_release)
 {
     const char *cancel = FIX "/nl-302-2-cancellation.json";
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", cancel, NULL }), 65);
-    EXPECT_ERR("failed: ocds-hrl042-2025-302: tender.title: required\n");
+    EXPECT_ERR("mislukt: ocds-hrl042-2025-302: tender.title: required\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", FIX "/nl-302-1-tender.json", NULL }), 0);
     cr_assert_eq(s_show("ocds-hrl042-2025-302"), 0);
     EXPECT_OUT("\"status\": \"published\"");
     /* the same file again: its earlier refusal is not replayed, it is asked anew */
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", cancel, NULL }), 0, "%s", s_err());
-    EXPECT_OUT("1 row(s): 0 created, 1 updated, 0 unchanged, 0 failed\n");
+    EXPECT_OUT("1 rij(en): 0 aangemaakt, 1 gewijzigd, 0 ongewijzigd, 0 mislukt\n");
     cr_assert_eq(s_show("ocds-hrl042-2025-302"), 0);
     EXPECT_OUT("\"status\": \"cancelled\"");
     EXPECT_OUT("\"cancel_reason\": \"Ingetrokken: geen geldige inschrijvingen (OCDS 2025-05-20T16:00:00+02:00)\"");
@@ -254,7 +269,7 @@ Test(calendar_import, ocds_award_then_contract_releases)
         "\"period\": {\"startDate\": \"2025-08-01\", \"endDate\": \"2030-07-31\"}}]}]}", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", t, NULL }), 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", a, NULL }), 0, "%s", s_err());
-    EXPECT_ERR("warning: ocds-hrl042-2025-306: published -> awarded by the source, although awarded "
+    EXPECT_ERR("waarschuwing: ocds-hrl042-2025-306: published -> awarded by the source, although awarded "
                "needs the ambition recorded");
     cr_assert_eq(s_show("ocds-hrl042-2025-306"), 0);
     EXPECT_OUT("\"status\": \"awarded\"");
@@ -272,8 +287,20 @@ Test(calendar_import, ocds_award_then_contract_releases)
         "\"date\": \"2025-06-01T09:00:00+02:00\", \"tag\": [\"award\"], \"awards\": [{\"id\": \"G1\", "
         "\"status\": \"active\", \"date\": \"2025-05-28T00:00:00+02:00\"}]}]}", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", a2, NULL }), 65);
-    EXPECT_ERR("failed: ocds-hrl042-2025-306: tender.status: the source says awarded, but the tender "
+    EXPECT_ERR("mislukt: ocds-hrl042-2025-306: tender.status: the source says awarded, but the tender "
                "is already in_execution: a tender does not go back\n");
+    /* its preview names the process (the file's first) and the reason, in either language */
+    cr_expect_eq(s_ctl((const char *[]){ "tender", "import", "--dry-run", a2, NULL }), 65);
+    EXPECT_OUT("proces 1 ocds-hrl042-2025-306: geweigerd: tender.status: the source says "
+               "awarded, but the tender is already in_execution: a tender does not go back\n"
+               "1 rij(en): zou 0 aanmaken, 0 wijzigen, 0 ongewijzigd laten, 1 weigeren "
+               "(proefimport: niets vastgelegd)\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", "--dry-run", a2,
+                                         NULL }), 65);
+    EXPECT_OUT("process 1 ocds-hrl042-2025-306: refused: tender.status: the source says "
+               "awarded, but the tender is already in_execution: a tender does not go back\n"
+               "1 row(s): would create 0, update 0, leave 0 unchanged, refuse 1 "
+               "(dry run: nothing written)\n");
 }
 
 /* ------------------------------------------------------------------ dry run */

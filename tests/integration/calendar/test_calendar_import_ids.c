@@ -83,7 +83,8 @@ Test(calendar_import_ids, csv_buyer_name_refused_on_its_own_row)
     cr_expect_str_eq(s_out, reason);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
     EXPECT_ERR(reason);
-    EXPECT_ERR("1 error(s)");
+    EXPECT_ERR("mvoictl: 1 fout(en) in ");
+    EXPECT_ERR("(rij;kolom;waarde;reden hierboven); niets geïmporteerd\n");
     EXPECT_NOT_ERR("tenders[1]");
     cr_expect_eq(s_show("O-1"), 65, "a sheet with a bad cell imports nothing");
     /* the sheet fixed: every row lands, the empty cell under the import's buyer */
@@ -92,7 +93,7 @@ Test(calendar_import_ids, csv_buyer_name_refused_on_its_own_row)
                                 "O-2;Twee;diensten;leudal\n"
                                 "O-3;Drie;diensten;\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0, "%s", s_err());
-    EXPECT_OUT("3 row(s): 3 created, 0 updated, 0 unchanged, 0 failed");
+    EXPECT_OUT("3 rij(en): 3 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 0 mislukt");
     cr_assert_eq(s_show("O-3"), 0);
     EXPECT_OUT("\"buyer\": \"leudal\"");
 }
@@ -178,7 +179,7 @@ Test(calendar_import_ids, reimport_after_update_applies_the_file)
 {
     const char *p = s_file("t1.csv", s_t1);
     cr_assert_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0, "%s", s_err());
-    EXPECT_OUT("3 row(s): 3 created, 0 updated, 0 unchanged, 0 failed");
+    EXPECT_OUT("3 rij(en): 3 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 0 mislukt");
     /* "0,500" is half a euro, not 500 euros */
     cr_assert_eq(s_show("H-3"), 0);
     EXPECT_OUT("\"value_cents\": 50,");
@@ -187,11 +188,21 @@ Test(calendar_import_ids, reimport_after_update_applies_the_file)
     cr_assert_eq(s_show("H-2"), 0);
     EXPECT_OUT("\"value_cents\": 999999900");
     EXPECT_OUT("\"version\": 2");
+    /* the preview, row by row, as an adviser reads it: Dutch by default, English with
+     * --lang en (H-1 is row 2 under the header) */
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", "--dry-run", p, NULL }), 0);
-    EXPECT_OUT("would create 0, update 1, leave 2 unchanged, refuse 0");
+    EXPECT_OUT("rij 2 H-1: ongewijzigd\nrij 3 H-2: gewijzigd (");
+    EXPECT_OUT("rij 4 H-3: ongewijzigd\n");
+    EXPECT_OUT("3 rij(en): zou 0 aanmaken, 1 wijzigen, 2 ongewijzigd laten, 0 weigeren "
+               "(proefimport: niets vastgelegd)\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", "--dry-run", p,
+                                         NULL }), 0);
+    EXPECT_OUT("row 2 H-1: unchanged\nrow 3 H-2: updated (");
+    EXPECT_OUT("3 row(s): would create 0, update 1, leave 2 unchanged, refuse 0 "
+               "(dry run: nothing written)\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0, "%s", s_err());
-    EXPECT_OUT("3 row(s): 0 created, 1 updated, 2 unchanged, 0 failed");
-    EXPECT_NOT_OUT("already imported");
+    EXPECT_OUT("3 rij(en): 0 aangemaakt, 1 gewijzigd, 2 ongewijzigd, 0 mislukt");
+    EXPECT_NOT_OUT("al geïmporteerd");
     cr_assert_eq(s_show("H-2"), 0);
     EXPECT_OUT("\"value_cents\": 123400");
     EXPECT_OUT("\"version\": 3");

@@ -75,11 +75,11 @@ Test(calendar_import_partial, refused_rows_named_by_row_and_the_fixed_file_store
                                          "D-3;Kozijnen;leveringen;\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", bad, NULL }), 65);
     /* 3 rows: D-2 and D-3 new (2), D-1 refused (1) */
-    EXPECT_OUT("3 row(s): 2 created, 0 updated, 0 unchanged, 1 failed\n");
-    EXPECT_ERR("failed: row 2 D-1: tender.status: the source says planned, but the tender is "
+    EXPECT_OUT("3 rij(en): 2 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt\n");
+    EXPECT_ERR("mislukt: rij 2 D-1: tender.status: the source says planned, but the tender is "
                "already awarded: a tender does not go back\n");
-    EXPECT_NOT_ERR("row 3");
-    EXPECT_NOT_ERR("row 4");
+    EXPECT_NOT_ERR("rij 3");
+    EXPECT_NOT_ERR("rij 4");
     cr_assert_eq(s_show("heerlen", "D-2"), 0);
     cr_assert_eq(s_show("heerlen", "D-3"), 0);
     cr_assert_eq(s_show("heerlen", "D-1"), 0);
@@ -98,7 +98,7 @@ Test(calendar_import_partial, refused_rows_named_by_row_and_the_fixed_file_store
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", good, NULL }), 0, "%s",
                  cal_it_err(&F));
     /* only D-1's title was missing: 1 updated, the two stored rows unchanged, none created */
-    EXPECT_OUT("3 row(s): 0 created, 1 updated, 2 unchanged, 0 failed\n");
+    EXPECT_OUT("3 rij(en): 0 aangemaakt, 1 gewijzigd, 2 ongewijzigd, 0 mislukt\n");
     cr_assert_eq(s_show("heerlen", "D-1"), 0);
     EXPECT_OUT("\"title\": \"Dak en goot\"");
     cr_assert_eq(s_show("leudal", "D-1"), 0);
@@ -122,13 +122,14 @@ Test(calendar_import_partial, rows_without_an_answer_are_unconfirmed_not_failed)
     int rc = s_ctl((const char *[]){ "--timeout", "800", "tender", "import", p, NULL });
     kill(F.proc.pid, SIGCONT);
     cr_expect_eq(rc, 69, "%s", cal_it_err(&F));
-    EXPECT_OUT("2 row(s): 0 created, 0 updated, 0 unchanged, 0 failed\n");
-    EXPECT_OUT("2 row(s) unconfirmed: sent, no answer in time; they may or may not be stored");
-    EXPECT_ERR("unconfirmed: row 2 Q-1: no answer from the service\n");
-    EXPECT_ERR("unconfirmed: row 3 Q-2: no answer from the service\n");
-    EXPECT_NOT_ERR("failed:");
+    EXPECT_OUT("2 rij(en): 0 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 0 mislukt\n");
+    EXPECT_OUT("2 rij(en) onbevestigd: verstuurd, geen antwoord op tijd; misschien wel, "
+               "misschien niet vastgelegd");
+    EXPECT_ERR("onbevestigd: rij 2 Q-1: no answer from the service\n");
+    EXPECT_ERR("onbevestigd: rij 3 Q-2: no answer from the service\n");
+    EXPECT_NOT_ERR("mislukt:");
     /* and the file again, the calendar back: each row stored once */
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0, "%s",
                  cal_it_err(&F));
-    EXPECT_OUT("2 row(s): 2 created, 0 updated, 0 unchanged, 0 failed\n");
+    EXPECT_OUT("2 rij(en): 2 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 0 mislukt\n");
 }

@@ -81,13 +81,24 @@ Test(impact_import, dry_run_agrees_and_import_is_idempotent_by_id)
     /* another run (new request ids): the id finds the stored measurement unchanged */
     p = s_file("m2.csv", HDR "M-1;T-KLIMA;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;10000\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--run", "2", p, NULL }), 0);
+    cr_expect_str_eq(s_out, "1 rij(en): 0 opgeslagen, 1 ongewijzigd (al aanwezig), 0 geweigerd\n");
+    /* the same in English (a third run: again unchanged, not an earlier run's answer) */
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "measure", "import", "--run", "3", p,
+                                         NULL }), 0);
     cr_expect_str_eq(s_out, "1 row(s): 0 stored, 1 unchanged (already there), 0 refused\n");
     /* the same id with another quantity is refused, not overwritten */
     p = s_file("m3.csv", HDR "M-1;T-KLIMA;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;12000\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
-    cr_expect(strstr(s_out, "row 2 M-1: refused: measurement.id: a measurement "
-                            "with this id and different content exists; use CorrectMeasurement to "
-                            "change it\n"), "%s", s_out);
+    cr_expect_str_eq(s_out, "rij 2 M-1: geweigerd: measurement.id: a measurement with this id "
+                            "and different content exists; use CorrectMeasurement to change it\n"
+                            "1 rij(en): zou 0 opslaan, 0 ongewijzigd laten (al aanwezig), 1 "
+                            "weigeren (proefimport: niets opgeslagen)\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "measure", "import", "--dry-run", p,
+                                         NULL }), 65);
+    cr_expect_str_eq(s_out, "row 2 M-1: refused: measurement.id: a measurement with this id "
+                            "and different content exists; use CorrectMeasurement to change it\n"
+                            "1 row(s): would store 0, leave 0 unchanged (already there), refuse 1 "
+                            "(dry run: nothing stored)\n");
 }
 
 /* The spreadsheet rules of the tender import: named at row and column, nothing stored. */
@@ -139,7 +150,7 @@ Test(impact_import, thousands_separators_and_yes_words_are_read_as_written)
         "N-2;T-SROI;2025-01-01..2025-03-31;Jan;social;;;;participatiewet;1;12.500;x;;\n"
         "N-3;T-KLIMA;2025-01-01..2025-03-31;Jan;material;;;;;;;;1.500;r3\n", 0);
     cr_assert_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 0, "%s", s_out);
-    cr_expect_str_eq(s_out, "3 row(s): 3 stored, 0 unchanged (already there), 0 refused\n");
+    cr_expect_str_eq(s_out, "3 rij(en): 3 opgeslagen, 0 ongewijzigd (al aanwezig), 0 geweigerd\n");
     cr_expect_str_eq(s_shown("N-1", "quantity_milli"), "10000000");
     cr_expect_str_eq(s_shown("N-2", "social_enterprise_cents"), "1250000");
     cr_expect_str_eq(s_shown("N-2", "bonus_50plus"), "true");
@@ -219,13 +230,13 @@ Test(impact_import, a_rerun_says_what_an_earlier_run_did_and_asks_refusals_again
     const char *p = s_file("w.csv", HDR
         "W-1;T-KLIMA;2025-01-01;2025-03-31;Jan;energy;hvo100;diesel_b7;2000\n", 0);
     cr_assert_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 0, "%s", s_out);
-    cr_expect_str_eq(s_out, "1 row(s): 1 stored, 0 unchanged (already there), 0 refused\n");
+    cr_expect_str_eq(s_out, "1 rij(en): 1 opgeslagen, 0 ongewijzigd (al aanwezig), 0 geweigerd\n");
     cr_assert_eq(s_ctl((const char *[]){ "measure", "withdraw", "--id", "W-1", "--reason",
                                          "wrong", NULL }), 0, "%s", s_out);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 0, "%s", s_out);
-    cr_expect_str_eq(s_out, "1 row(s): 0 stored, 0 unchanged (already there), 1 already "
-                            "imported by an earlier run of this file (its stored answer, not "
-                            "checked again), 0 refused\n");
+    cr_expect_str_eq(s_out, "1 rij(en): 0 opgeslagen, 0 ongewijzigd (al aanwezig), 1 al "
+                            "geïmporteerd door een eerdere run van dit bestand (het bewaarde "
+                            "antwoord, niet opnieuw gecontroleerd), 0 geweigerd\n");
     p = s_file("l.csv", HDR
         "L-1;T-LATER;2025-01-01;2025-03-31;Jan;energy;hvo100;diesel_b7;3000\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "--json", "measure", "import", p, NULL }), 65);

@@ -320,3 +320,72 @@ Test(mvoictl_curve, kpi_watch_json_is_a_json_object_per_line)
         cr_expect_gt(lines, 0, "form %zu: no totals in 15 s", f);
     }
 }
+
+/* The lines of out (each ends in '\n'). */
+static size_t s_lines(const char *out)
+{
+    size_t n = 0;
+    for (const char *p = out; (p = strchr(p, '\n')); p++)
+        n++;
+    return n;
+}
+
+/* `kpi watch --count N` counted only the changes after the first snapshot: the snapshot's
+ * lines were all printed, then it waited for N more (with a snapshot of 5 totals and
+ * --count 1: 5 lines, then a wait for a change that may never come). N is the number of
+ * lines in all. Landgraaf stores the same tender and measurement ids: its totals are on the
+ * stream too, and are neither printed nor counted under Heerlen's prefix. */
+Test(mvoictl_curve, kpi_watch_count_limits_the_snapshot_too)
+{
+    const char *const add[] = { "tender", "add", "--id", "C-1", "--title", "Wegen",
+                                "--kind", "werken", "--value", "250.000",
+                                "--publication", "2026-03-02", "--theme", "klimaat:eis", NULL };
+    const char *const meas[] = { "measure", "add", "--id", "cm-1", "--tender", "C-1",
+                                 "--period", "2026-01-01..2026-03-31", "--submitter", "Firma",
+                                 "--kind", "energy", "--carrier", "hvo100", "--reference",
+                                 "diesel_b7", "--quantity", "1000", NULL };
+    const char *const buyers[] = { "heerlen", "landgraaf" };
+    for (size_t b = 0; b < 2; b++) {
+        const char *ba[32] = { "--buyer", buyers[b] };
+        size_t n = 2;
+        for (size_t i = 0; add[i]; i++)
+            ba[n++] = add[i];
+        ba[n] = NULL;
+        cr_assert_eq(s_ctl(s_out, s_err, sizeof s_out, ba), 0, "%s: %s", buyers[b], s_err);
+        n = 2;
+        for (size_t i = 0; meas[i]; i++)
+            ba[n++] = meas[i];
+        ba[n] = NULL;
+        int mrc = 69;   /* 69 until the calendar's event reached the calculator */
+        for (int64_t end = h_now_ms() + 10000; mrc == 69 && h_now_ms() < end;) {
+            if ((mrc = s_ctl(s_out, s_err, sizeof s_out, ba)) == 69)
+                h_sleep_ms(100);
+        }
+        cr_assert_eq(mrc, 0, "%s: %s", buyers[b], s_err);
+    }
+    /* The whole snapshot of Heerlen: at least two totals (so that --count 1 cuts it). */
+    const char *const all[] = { "kpi", "watch", "--seconds", "1", NULL };
+    size_t total = 0;
+    for (int64_t end = h_now_ms() + 15000; total < 2 && h_now_ms() < end;) {
+        cr_assert_eq(s_ctl(s_out, s_err, sizeof s_out, all), 0, "%s", s_err);
+        total = s_lines(s_out);
+        if (total < 2)
+            h_sleep_ms(200);
+    }
+    cr_assert_geq(total, 2, "snapshot of %zu totals: %s", total, s_out);
+    /* --seconds 20 is a bound, not the end: --count alone must end it, long before */
+    const char *counts[] = { "1", "2" };
+    for (size_t c = 0; c < 2; c++) {
+        for (int json = 0; json < 2; json++) {
+            const char *const w[] = { "kpi", "watch", "--count", counts[c], "--seconds", "20",
+                                      json ? "--json" : NULL, NULL };
+            int64_t t0 = h_now_ms();
+            int rc = s_ctl(s_out, s_err, sizeof s_out, w);
+            cr_expect_eq(rc, 0, "--count %s: exit %d: %s", counts[c], rc, s_err);
+            cr_expect_eq(s_lines(s_out), c + 1, "--count %s json %d: %zu lines:\n%s",
+                         counts[c], json, s_lines(s_out), s_out);
+            cr_expect_lt(h_now_ms() - t0, 15000, "--count %s waited for more", counts[c]);
+            cr_expect(strstr(s_out, "landgraaf") == NULL, "%s", s_out);
+        }
+    }
+}

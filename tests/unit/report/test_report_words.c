@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datewords.h"
 #include "report.h"
 
 static void s_in(rp_input_t *in, uint32_t year, uint32_t quarter)
@@ -236,6 +237,42 @@ Test(words, english_dates)
     cr_expect_str_eq(b, "4 December 2026");
     rp_date_text(b, sizeof b, 1782900000000LL, true, TEXT_NL);   /* 2026-07-01T10:00Z */
     cr_expect_str_eq(b, "1 juli 2026, 12:00");                   /* CEST */
+}
+
+/* A date that does not fit its buffer is not cut ("1 juli 2026, 1" is another time): the
+ * named error and nothing. "1 juli 2026, 12:00" is 18 bytes: 19 with the terminator. */
+Test(words, a_date_too_long_for_its_buffer_is_refused_whole)
+{
+    char b[64];
+    cr_expect_eq(rp_date_text(b, 19, 1782900000000LL, true, TEXT_NL), 18);
+    cr_expect_str_eq(b, "1 juli 2026, 12:00");
+    cr_expect_eq(rp_date_text(b, 18, 1782900000000LL, true, TEXT_NL), DATEWORDS_E_NOSPACE);
+    cr_expect_str_eq(b, "");
+    cr_expect_eq(rp_date_text(b, 11, 1782900000000LL, false, TEXT_NL), DATEWORDS_E_NOSPACE);
+    cr_expect_str_eq(b, "");
+    cr_expect_eq(rp_date_text(b, 12, 1782900000000LL, false, TEXT_NL), 11);   /* "1 juli 2026" */
+}
+
+/* A planned publication on a day its month does not have is shown as written, not as the
+ * day it counts on to ("2027-02-31" is not "3 maart 2027"); 2028-02-29 exists (leap year). */
+Test(words, an_impossible_planned_date_is_shown_as_written)
+{
+    rp_input_t in;
+    s_in(&in, 2025, 0);
+    s_tender(&in, "HRL-2027-005", "Sporthal", "2027-02-31", 90000000, 500);
+    s_tender(&in, "HRL-2028-001", "Brug", "2028-02-29", 0, 0);
+    s_tot(&in, 2, 3, 0, "HRL-2027-005", 0, 8100000, 1);
+    s_tot(&in, 2, 3, 0, "HRL-2028-001", 0, 100, 1);
+    rp_report_t r;
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    char *h = s_html(&r);
+    cr_expect(strstr(h, "Geplande publicatie 2027-02-31</li>"), "%s", strstr(h, "id=\"early\""));
+    cr_expect(!strstr(h, "3 maart 2027"), "%s", strstr(h, "id=\"early\""));
+    cr_expect(strstr(h, "Geplande publicatie 29 februari 2028</li>"), "%s",
+              strstr(h, "id=\"early\""));
+    free(h);
+    rp_model_free(&r);
+    rp_input_free(&in);
 }
 
 Test(words, charts_have_a_value_axis_values_and_shares_of_the_ambition)
