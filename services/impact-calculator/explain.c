@@ -1,4 +1,6 @@
-/*  explain: the calculation of one measurement in words and numbers. See explain.h. */
+/*  explain: the calculation of one measurement in words and numbers. See explain.h.
+ *  The words are the catalogue's ("explain.*" in common/messages.def), in the language asked
+ *  for; the figures are grouped as that language writes them. */
 #include "explain.h"
 #include "calc.h"
 
@@ -11,6 +13,7 @@
 typedef struct {
     char *buf;
     size_t len, used;
+    text_lang_t lang;
 } s_out_t;
 
 static void __attribute__((format(printf, 2, 3)))
@@ -26,9 +29,52 @@ s_put(s_out_t *o, const char *fmt, ...)
         o->used += (size_t) n < o->len - o->used ? (size_t) n : o->len - o->used - 1;
 }
 
+/* s_put with the catalogue's text of key in o's language as the format (both translations
+ * have the same conversions: the catalogue's own rule, checked by its tests). */
+static void
+s_putk(s_out_t *o, const char *key, ...)
+{
+    if (o->used + 1 >= o->len)
+        return;
+    va_list ap;
+    va_start(ap, key);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    int n = vsnprintf(o->buf + o->used, o->len - o->used, text_get(o->lang, key), ap);
+#pragma GCC diagnostic pop
+    va_end(ap);
+    if (n > 0)
+        o->used += (size_t) n < o->len - o->used ? (size_t) n : o->len - o->used - 1;
+}
+
 const char *
 impact_fmt_fixed(char *buf, size_t len, int64_t value, int decimals)
 {
+    return impact_fmt_fixed_lang(buf, len, value, decimals, TEXT_NL);
+}
+
+static const char *s_fmt(char *buf, size_t len, int64_t value, int decimals, text_lang_t lang,
+                         bool trim);
+
+const char *
+impact_fmt_fixed_lang(char *buf, size_t len, int64_t value, int decimals, text_lang_t lang)
+{
+    return s_fmt(buf, len, value, decimals, lang, true);
+}
+
+const char *
+impact_fmt_cents(char *buf, size_t len, int64_t cents, text_lang_t lang)
+{
+    return s_fmt(buf, len, cents, 2, lang, false);
+}
+
+/* trim: drop trailing fractional zeros (a measured figure); else keep them all (money). */
+static const char *
+s_fmt(char *buf, size_t len, int64_t value, int decimals, text_lang_t lang, bool trim)
+{
+    /* Dutch 14.720,47; English 14,720.47: the grouping of numfmt_style_text, so the text
+     * reads like the figures mvoictl and the reports print beside it. */
+    const char group = lang == TEXT_EN ? ',' : '.', point = lang == TEXT_EN ? '.' : ',';
     char digits[32], out[64];
     uint64_t u = value < 0 ? (uint64_t) 0 - (uint64_t) value : (uint64_t) value;
     uint64_t scale = 1;
@@ -41,19 +87,19 @@ impact_fmt_fixed(char *buf, size_t len, int64_t value, int decimals)
         out[o++] = '-';
     for (size_t i = 0; i < nd; i++) {
         if (i > 0 && (nd - i) % 3 == 0)
-            out[o++] = ' ';
+            out[o++] = group;
         out[o++] = digits[i];
     }
-    if (fp && decimals > 0) {
+    if ((fp || !trim) && decimals > 0) {
         char frac[24];
         int width = decimals < 18 ? decimals : 18;   /* the scale above stops at 10^18 */
         if (snprintf(frac, sizeof frac, "%0*llu", width, (unsigned long long) fp) >=
             (int)sizeof frac)
             frac[sizeof frac - 1] = 0;
         size_t nf = strlen(frac);
-        while (nf > 0 && frac[nf - 1] == '0')
+        while (trim && nf > 0 && frac[nf - 1] == '0')
             frac[--nf] = 0;
-        out[o++] = ',';
+        out[o++] = point;
         memcpy(out + o, frac, nf);
         o += nf;
     }
@@ -62,7 +108,12 @@ impact_fmt_fixed(char *buf, size_t len, int64_t value, int decimals)
     return buf;
 }
 
-#define S_F(v, d) impact_fmt_fixed((char[48]){ 0 }, 48, (v), (d))
+/* A figure in the language of the s_out_t o in scope. */
+#define S_F(v, d) impact_fmt_fixed_lang((char[48]){ 0 }, 48, (v), (d), o->lang)
+/* An amount in cents with its cents ("€ 30.049,00"), as mvoictl and the reports print money. */
+#define S_E(v) impact_fmt_cents((char[48]){ 0 }, 48, (v), o->lang)
+/* An amount of a table: with its cents when the table counts in cents, else exactly. */
+#define S_EUR(v, t) ((t)->decimals == 2 ? S_E(v) : S_F((v), (t)->decimals))
 
 static const Mvoi__FactorRef *
 s_ref(const Mvoi__Impact *imp, const char *table)
@@ -78,9 +129,9 @@ s_source(s_out_t *o, const Mvoi__FactorRef *r)
 {
     if (!r)
         return;
-    s_put(o, " — %s (%s edition %s: %s%s)", r->source ? r->source : "", r->table,
-          r->edition ? r->edition : "", r->reference_variant ? r->reference_variant : "",
-          r->unverified ? "; unverified figure" : "");
+    s_putk(o, "explain.source", r->source ? r->source : "", r->table ? r->table : "",
+           r->edition ? r->edition : "", r->reference_variant ? r->reference_variant : "",
+           r->unverified ? text_get(o->lang, "explain.unverified") : "");
 }
 
 static const factors_table_t *
@@ -122,13 +173,13 @@ s_energy(s_out_t *o, const factors_t *f, const Mvoi__EnergyUse *e, const Mvoi__I
     const char *unit = "unit", *unit2 = "";
     if (!t || !act || !ref || !s_energy_factor(f, imp, t, act, &va, &unit)
         || !s_energy_factor(f, imp, t, ref, &vr, &unit2)) {
-        s_put(o, "%s kg CO2-eq", S_F(imp->co2_avoided_g, 3));
+        s_putk(o, "explain.co2", S_F(imp->co2_avoided_g, 3));
         s_source(o, r);
         return;
     }
-    s_put(o, "%s %s %s instead of %s: %s %s × (%s − %s) kg CO2-eq/%s = %s kg CO2-eq",
-          S_F(e->quantity_milli, 3), unit, act, ref, S_F(e->quantity_milli, 3), unit,
-          S_F(vr, t->decimals), S_F(va, t->decimals), unit, S_F(imp->co2_avoided_g, 3));
+    s_putk(o, "explain.energy", S_F(e->quantity_milli, 3), unit, act, ref,
+           S_F(e->quantity_milli, 3), unit, S_F(vr, t->decimals), S_F(va, t->decimals), unit,
+           S_F(imp->co2_avoided_g, 3));
     s_source(o, r);
     const Mvoi__FactorRef *g = s_ref(imp, "co2_grid_mix");
     if (g) {
@@ -146,26 +197,25 @@ s_machine(s_out_t *o, const factors_t *f, const Mvoi__MachineUse *mu, const Mvoi
     const factors_row_t *ra = t && ka ? factors_find_in_range(t, ka, mu->power_kw) : NULL;
     const factors_row_t *rr = t && kr ? factors_find_in_range(t, kr, mu->power_kw) : NULL;
     if (!ra || !rr) {
-        s_put(o, "%s kg NOx", S_F(imp->nox_avoided_mg, 6));
+        s_putk(o, "explain.nox", S_F(imp->nox_avoided_mg, 6));
         s_source(o, r);
         return;
     }
     const char *what = strcmp(rr->kind, "hc_nox") == 0 || strcmp(ra->kind, "hc_nox") == 0
                            ? "HC+NOx" : "NOx";
     if (mu->has_metered_kwh_milli) {
-        s_put(o, "%s kWh (metered)", S_F(mu->metered_kwh_milli, 3));
+        s_putk(o, "explain.metered", S_F(mu->metered_kwh_milli, 3));
         s_put(o, " × (%s − %s) g %s/kWh", S_F(rr->value, t->decimals), S_F(ra->value, t->decimals),
               what);
     }
     else {
         /* kWh = power x permille/1000 x hours_milli/1000: exact with 6 decimals. */
         int64_t kwh6 = (int64_t) mu->power_kw * mu->load_factor_permille * mu->hours_milli;
-        s_put(o, "%u kW × %s load × %s h = %s kWh; %s kWh × (%s − %s) g %s/kWh", mu->power_kw,
-              S_F(mu->load_factor_permille, 3), S_F(mu->hours_milli, 3), S_F(kwh6, 6),
-              S_F(kwh6, 6), S_F(rr->value, t->decimals), S_F(ra->value, t->decimals), what);
+        s_putk(o, "explain.machine_kwh", mu->power_kw, S_F(mu->load_factor_permille, 3),
+               S_F(mu->hours_milli, 3), S_F(kwh6, 6), S_F(kwh6, 6),
+               S_F(rr->value, t->decimals), S_F(ra->value, t->decimals), what);
     }
-    s_put(o, " = %s kg %s (%s instead of required %s)", S_F(imp->nox_avoided_mg, 6), what, ka,
-          kr);
+    s_putk(o, "explain.machine_result", S_F(imp->nox_avoided_mg, 6), what, ka, kr);
     s_source(o, r);
 }
 
@@ -181,14 +231,13 @@ s_road(s_out_t *o, const factors_t *f, const Mvoi__RoadTransport *rt, const Mvoi
              rt->euro_class_required ? rt->euro_class_required : "");
     const factors_row_t *ra = t ? factors_find(t, ka) : NULL, *rr = t ? factors_find(t, kr) : NULL;
     if (!ra || !rr) {
-        s_put(o, "%s kg NOx", S_F(imp->nox_avoided_mg, 6));
+        s_putk(o, "explain.nox", S_F(imp->nox_avoided_mg, 6));
         s_source(o, r);
         return;
     }
     int64_t act = strcmp(ra->unit, "km") == 0 ? rt->km_milli : rt->kwh_milli;
-    s_put(o, "%s %s × (%s − %s) g NOx/%s = %s kg NOx (%s instead of required %s)",
-          S_F(act, 3), ra->unit, S_F(rr->value, t->decimals), S_F(ra->value, t->decimals),
-          ra->unit, S_F(imp->nox_avoided_mg, 6), ka, kr);
+    s_putk(o, "explain.road", S_F(act, 3), ra->unit, S_F(rr->value, t->decimals),
+           S_F(ra->value, t->decimals), ra->unit, S_F(imp->nox_avoided_mg, 6), ka, kr);
     s_source(o, r);
 }
 
@@ -202,15 +251,14 @@ s_material(s_out_t *o, const factors_t *f, const Mvoi__Material *m, const Mvoi__
     s_put(o, "%s kg%s%s, %s", S_F(m->mass_g, 3), m->material ? " " : "",
           m->material ? m->material : "", key ? key : "?");
     if (row) {
-        s_put(o, " (%s, weight %s)", row->kind, S_F(row->value, t->decimals));
+        s_putk(o, "explain.material_row", row->kind, S_F(row->value, t->decimals));
         if (strcmp(row->kind, "sharing") == 0)
             s_put(o, " × (1 − 1/%s)", S_F(m->sharing_factor_milli, 3));
     }
     if (m->renewable)
-        s_put(o, " = %s kg renewable (biobased replacing finite, reported separately, not as "
-                 "avoided primary material)", S_F(imp->renewable_g, 3));
+        s_putk(o, "explain.renewable", S_F(imp->renewable_g, 3));
     else
-        s_put(o, " = %s kg primary material avoided", S_F(imp->primary_material_g, 3));
+        s_putk(o, "explain.primary", S_F(imp->primary_material_g, 3));
     s_source(o, r);
 }
 
@@ -223,34 +271,33 @@ s_social(s_out_t *o, const factors_t *f, const Mvoi__SocialReturn *s, const Mvoi
     if (t && s->fte_months_milli > 0 && s->target_group) {
         const factors_row_t *g = factors_find(t, s->target_group);
         const factors_row_t *b = s->bonus_50plus ? factors_find(t, "bonus_50plus") : NULL;
-        s_put(o, "%s FTE-months × (€ %s %s", S_F(s->fte_months_milli, 3),
-              g ? S_F(g->value, t->decimals) : "?", s->target_group);
+        s_putk(o, "explain.sroi_fte", S_F(s->fte_months_milli, 3),
+               g ? S_EUR(g->value, t) : "?", s->target_group);
         if (b)
-            s_put(o, " + € %s bonus 50+", S_F(b->value, t->decimals));
-        s_put(o, ") per FTE-year / 12");
+            s_put(o, " + € %s bonus 50+", S_EUR(b->value, t));
+        s_putk(o, "explain.sroi_per_year");
         sep = " + ";
     }
     if (t && s->social_project_hours_milli > 0) {
         const factors_row_t *h = factors_find(t, "social_project_hour");
-        s_put(o, "%s%s h social projects × € %s", sep, S_F(s->social_project_hours_milli, 3),
-              h ? S_F(h->value, t->decimals) : "?");
+        s_putk(o, "explain.sroi_hours", sep, S_F(s->social_project_hours_milli, 3),
+               h ? S_EUR(h->value, t) : "?");
         sep = " + ";
     }
     if (s->social_enterprise_cents > 0)
-        s_put(o, "%s€ %s invoiced by social enterprises", sep,
-              S_F(s->social_enterprise_cents, 2));
-    s_put(o, " = € %s social return", S_F(imp->sroi_realised_cents, 2));
+        s_putk(o, "explain.sroi_invoiced", sep, S_E(s->social_enterprise_cents));
+    s_putk(o, "explain.sroi_total", S_E(imp->sroi_realised_cents));
     s_source(o, first);
 }
 
 static void
 s_fairtrade(s_out_t *o, const Mvoi__FairTrade *ft, const Mvoi__Impact *imp)
 {
-    s_put(o, "%u of %u products fair trade in high-risk category %s", ft->products_fair,
-          ft->products_total, ft->category ? ft->category : "");
+    s_putk(o, "explain.fairtrade", ft->products_fair, ft->products_total,
+           ft->category ? ft->category : "");
     if (ft->products_total)
-        s_put(o, " (share %s %%)",
-              S_F((int64_t) ft->products_fair * 100000 / ft->products_total, 3));
+        s_putk(o, "explain.fairtrade_share",
+               S_F((int64_t) ft->products_fair * 100000 / ft->products_total, 3));
     s_source(o, s_ref(imp, "isv_categories"));
 }
 
@@ -259,13 +306,12 @@ s_mki(s_out_t *o, const factors_t *f, const Mvoi__Mki *k, const Mvoi__Impact *im
 {
     const Mvoi__FactorRef *r = s_ref(imp, "mki_shadow_prices");
     if (k->has_reference_mki_cents || k->has_offered_mki_cents) {
-        s_put(o, "MKI reference design € %s − offered design € %s = € %s avoided",
-              S_F(k->reference_mki_cents, 2), S_F(k->offered_mki_cents, 2),
-              S_F(imp->mki_avoided_cents, 2));
+        s_putk(o, "explain.mki_design", S_E(k->reference_mki_cents), S_E(k->offered_mki_cents),
+               S_E(imp->mki_avoided_cents));
         return;
     }
     const factors_table_t *t = s_table(f, r);
-    s_put(o, "Σ (reference − offered) × shadow price:");
+    s_putk(o, "explain.mki_sum");
     for (size_t i = 0; t && i < k->n_reference_impacts; i++) {
         const Mvoi__MkiImpact *ri = k->reference_impacts[i];
         int64_t off = 0;
@@ -276,17 +322,17 @@ s_mki(s_out_t *o, const factors_t *f, const Mvoi__Mki *k, const Mvoi__Impact *im
         s_put(o, "%s (%s − %s) %s × € %s", i ? " +" : "", S_F(ri->amount_milli, 3),
               S_F(off, 3), p ? p->unit : ri->category, p ? S_F(p->value, t->decimals) : "?");
     }
-    s_put(o, " = € %s avoided", S_F(imp->mki_avoided_cents, 2));
+    s_putk(o, "explain.mki_total", S_E(imp->mki_avoided_cents));
     s_source(o, r);
 }
 
 int
 impact_explain(const factors_t *f, const Mvoi__Measurement *m, const Mvoi__Impact *imp,
-               char *buf, size_t len)
+               text_lang_t lang, char *buf, size_t len)
 {
-    if (!m || !imp || !buf || len == 0)
+    if (!m || !imp || !buf || len == 0 || (lang != TEXT_NL && lang != TEXT_EN))
         return -EINVAL;
-    s_out_t o = { buf, len, 0 };
+    s_out_t o = { buf, len, 0, lang };
     buf[0] = 0;
     switch (m->kind_case) {
     case MVOI__MEASUREMENT__KIND_ENERGY: s_energy(&o, f, m->energy, imp); break;
@@ -301,12 +347,11 @@ impact_explain(const factors_t *f, const Mvoi__Measurement *m, const Mvoi__Impac
         static const char *themes[] = { "?", "klimaat", "circulair", "milieu", "isv",
                                         "diversiteit_inclusie", "social_return" };
         int th = (int) m->pilot->theme;
-        s_put(&o, "pilot (theme %s, status %s): counts 1 towards KPI 6",
-              th > 0 && th < 7 ? themes[th] : "?",
-              m->pilot->status && *m->pilot->status ? m->pilot->status : "-");
+        s_putk(&o, "explain.pilot", th > 0 && th < 7 ? themes[th] : "?",
+               m->pilot->status && *m->pilot->status ? m->pilot->status : "-");
     }
         break;
-    default: s_put(&o, "(no kind)"); break;
+    default: s_putk(&o, "explain.no_kind"); break;
     }
     return (int) o.used;
 }

@@ -24,6 +24,7 @@
 
 #include "mvoi_id.h"
 #include "tender_cache.h"
+#include "text.h"
 
 /* Room for any key of valid ids (mvoi_id.h); a key builder that is given more refuses. */
 #define IMPACT_SVC_KEY_MAX MVOI_ID_KEY_MAX
@@ -92,7 +93,12 @@ int impact_svc_emit(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
                     uint64_t *seq);
 /* The envelope's buyer, NULL when missing or empty. */
 const char *impact_svc_buyer(server_req_t *req);
-/* The explanation of an impact in request memory (with the tender's SROI obligation). */
+/* The language of the explanations asked for by this request (GetMeasurement.lang,
+ * SubmitMeasurements.lang of submit and compute_impact): Dutch when unset; -EINVAL for a
+ * word text_lang_parse does not know (*out then Dutch). */
+int impact_svc_lang(server_req_t *req, text_lang_t *out);
+/* The explanation of an impact in request memory (with the tender's SROI obligation), in
+ * the language of impact_svc_lang. */
 char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
                          const Mvoi__Impact *imp, const Mvoi__Tender *t);
 

@@ -24,6 +24,10 @@ impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     if (!g->id || !*g->id || strlen(g->id) > MEASURE_ID_MAX)
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "get_measurement.id",
                             "missing or longer than %d", MEASURE_ID_MAX);
+    text_lang_t lang;
+    if (impact_svc_lang(req, &lang) != 0)   /* refused, not explained in a guessed language */
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "get_measurement.lang",
+                            "'%.16s' is not a language: nl or en", g->lang);
     uint8_t k[IMPACT_SVC_KEY_MAX];
     size_t kl = impact_svc_key(k, sizeof k, buyer, g->id, NULL);
     MDB_val key = { kl, k }, v;
@@ -81,8 +85,11 @@ impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     }
     if (rec->withdrawn) {
         char buf[700];
-        snprintf(buf, sizeof buf, "withdrawn at revision %u: %s", rec->measurement->revision,
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(buf, sizeof buf, text_get(lang, "explain.withdrawn"), rec->measurement->revision,
                  rec->measurement->reason ? rec->measurement->reason : "");
+#pragma GCC diagnostic pop
         rec->explanation = server_strdup(req, buf);
     }
     else if (rec->measurement && rec->impact) {

@@ -214,24 +214,44 @@ impact_svc_buyer(server_req_t *req)
     return b && *b ? b : NULL;
 }
 
+int
+impact_svc_lang(server_req_t *req, text_lang_t *out)
+{
+    const Mvoi__Envelope *e = server_request(req);
+    const char *l = NULL;
+    if (e->body_case == MVOI__ENVELOPE__BODY_GET_MEASUREMENT && e->get_measurement)
+        l = e->get_measurement->lang;
+    else if (e->body_case == MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS && e->submit_measurements)
+        l = e->submit_measurements->lang;
+    else if (e->body_case == MVOI__ENVELOPE__BODY_COMPUTE_IMPACT && e->compute_impact)
+        l = e->compute_impact->lang;
+    *out = TEXT_NL;
+    return l && *l ? text_lang_parse(l, out) : 0;
+}
+
 char *
 impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
           const Mvoi__Impact *imp, const Mvoi__Tender *t)
 {
     char buf[IMPACT_SVC_EXPLAIN_MAX];
-    int n = impact_explain(self->factors, m, imp, buf, sizeof buf);
+    text_lang_t lang;
+    if (impact_svc_lang(req, &lang) != 0)   /* refused by the handler before: not reached */
+        return NULL;
+    int n = impact_explain(self->factors, m, imp, lang, buf, sizeof buf);
     if (n < 0)
         return NULL;
     if (m->kind_case == MVOI__MEASUREMENT__KIND_SOCIAL && t && t->has_sroi_obligation_cents
         && t->sroi_obligation_cents > 0) {
         char a[48], b[48], c[48], d[48];
         int64_t pct_milli = imp->sroi_realised_cents * 100000 / t->sroi_obligation_cents;
-        snprintf(buf + n, sizeof buf - (size_t) n,
-                 "; tender obligation € %s × %s %% = € %s, this measurement covers %s %%",
-                 impact_fmt_fixed(a, sizeof a, t->value_cents, 2),
-                 impact_fmt_fixed(b, sizeof b, t->sroi_pct_bp, 2),
-                 impact_fmt_fixed(c, sizeof c, t->sroi_obligation_cents, 2),
-                 impact_fmt_fixed(d, sizeof d, pct_milli, 3));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(buf + n, sizeof buf - (size_t) n, text_get(lang, "explain.sroi_obligation"),
+                 impact_fmt_cents(a, sizeof a, t->value_cents, lang),
+                 impact_fmt_fixed_lang(b, sizeof b, t->sroi_pct_bp, 2, lang),
+                 impact_fmt_cents(c, sizeof c, t->sroi_obligation_cents, lang),
+                 impact_fmt_fixed_lang(d, sizeof d, pct_milli, 3, lang));
+#pragma GCC diagnostic pop
     }
     return server_strdup(req, buf);
 }

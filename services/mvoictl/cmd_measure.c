@@ -88,14 +88,8 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
             s_print_result_error(ctl, i, x);
             continue;
         }
-        if (ctl->json)
-            continue;
-        printf("%s rev %u%s", x->id ? x->id : "", x->revision, x->duplicate ? " (duplicate)" : "");
-        if (x->impact)
-            ctl_print_impact(ctl, x->impact);
-        printf("\n");
-        if (x->explanation)
-            printf("  %s\n", x->explanation);
+        if (!ctl->json)
+            ctl_measure_print_result(ctl, x);
     }
     return failed ? CTL_EX_DATAERR : CTL_EX_OK;
 }
@@ -198,7 +192,9 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, uint64
     sm.measurements = &mp;
     Mvoi__SubmitMeasurements *body = jm ? jm : &sm;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    char *json_lang = body->lang;   /* a --json batch's own, freed with it: put back */
     if (what_if) {
+        body->lang = (char *)text_lang_name(ctl->tl);   /* of the calculation text */
         req.body_case = MVOI__ENVELOPE__BODY_COMPUTE_IMPACT;
         req.compute_impact = body;
     } else {
@@ -210,6 +206,7 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, uint64
     if (ex == 0 && (ex = s_print_reply(ctl, r)) == 0 && seq)
         *seq = r->measurement_reply->seq;
     ctl_free(&r);
+    body->lang = json_lang;
     if (jm)
         protobuf_c_message_free_unpacked(&jm->base, NULL);
     ctl_meas_fini(&x);
@@ -305,22 +302,10 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
     ex = ctl_call(ctl, "impact", &req, &r);
     if (ex == 0 && !(ex = ctl_check_error(ctl, r))) {
         const Mvoi__MeasurementList *ml = r->measurement_list;
-        if (ctl->json) {
+        if (ctl->json)
             ctl_print_json(stdout, &ml->base);
-        } else {
-            for (size_t i = 0; i < ml->n_records; i++) {
-                const Mvoi__MeasurementRecord *rec = ml->records[i];
-                const Mvoi__Measurement *m = rec->measurement;
-                printf("%-24s %-14s %-11s %s..%s rev %u%s", m->id, m->tender_id,
-                       m->phase == MVOI__PHASE__PHASE_AMBITION ? "ambition" : "realisation",
-                       m->period_start, m->period_end, m->revision,
-                       rec->withdrawn ? " WITHDRAWN" : "");
-                if (rec->impact && !rec->withdrawn)
-                    ctl_print_impact(ctl, rec->impact);
-                printf("\n");
-            }
-            printf("(%zu of %u)\n", ml->n_records, ml->total);
-        }
+        else
+            ctl_measure_print_list(ctl, ml);
     }
     ctl_free(&r);
     return ex;
@@ -333,6 +318,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     }
     Mvoi__GetMeasurement g = MVOI__GET_MEASUREMENT__INIT;
     g.id = argv[1];
+    g.lang = (char *)text_lang_name(ctl->tl);   /* of the calculation text */
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_GET_MEASUREMENT;
     req.get_measurement = &g;
@@ -340,28 +326,10 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     int ex = ctl_call(ctl, "impact", &req, &r);
     if (ex == 0 && !(ex = ctl_check_error(ctl, r))) {
         const Mvoi__MeasurementRecord *rec = r->measurement_record;
-        if (ctl->json) {
+        if (ctl->json)
             ctl_print_json(stdout, &rec->base);
-        } else {
-            const Mvoi__Measurement *m = rec->measurement;
-            printf("%s  tender %s%s%s%s  %s..%s  by %s  revision %u%s\n", m->id, m->tender_id,
-                   rec->purchasing_group ? " (" : "", rec->purchasing_group ? rec->purchasing_group : "",
-                   rec->purchasing_group ? ")" : "",
-                   m->period_start, m->period_end, m->submitter ? m->submitter : "?",
-                   m->revision, rec->withdrawn ? "  WITHDRAWN" : "");
-            if (rec->impact) {
-                printf("impact:");
-                ctl_print_impact(ctl, rec->impact);
-                printf("\n");
-            }
-            if (rec->explanation)
-                printf("calculation: %s\n", rec->explanation);
-            for (size_t i = 0; i < rec->n_history; i++)
-                printf("history: revision %u by %s%s%s\n", rec->history[i]->revision,
-                       rec->history[i]->submitter ? rec->history[i]->submitter : "?",
-                       rec->history[i]->reason ? ": " : "",
-                       rec->history[i]->reason ? rec->history[i]->reason : "");
-        }
+        else
+            ctl_measure_print_record(ctl, rec);
     }
     ctl_free(&r);
     return ex;
@@ -380,10 +348,7 @@ static int s_factors(ctl_t *ctl, int argc, char **argv)
         if (ctl->json)
             ctl_print_json(stdout, &fl->base);
         else
-            for (size_t i = 0; i < fl->n_tables; i++)
-                printf("%-18s %-10s %3u rows %3u unverified  %s\n", fl->tables[i]->table,
-                       fl->tables[i]->edition, fl->tables[i]->rows,
-                       fl->tables[i]->unverified_rows, fl->tables[i]->source);
+            ctl_measure_print_factors(ctl, fl);
     }
     ctl_free(&r);
     return ex;

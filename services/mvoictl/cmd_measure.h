@@ -55,6 +55,14 @@ bool ctl_meas_known(const char *key);
 /* The getopt_long options of the measurement flags (val 0), and --json (val 'J'). */
 const struct option *ctl_meas_options(void);
 
+/* The impact-calculator's replies for people (cmd_measure_out.c): Dutch by default, English
+ * with --lang en; --raw keeps the earlier layout with the stored integers. --json is the
+ * caller's (the reply as it came). */
+void ctl_measure_print_list(const ctl_t *ctl, const Mvoi__MeasurementList *ml);
+void ctl_measure_print_record(const ctl_t *ctl, const Mvoi__MeasurementRecord *rec);
+void ctl_measure_print_result(const ctl_t *ctl, const Mvoi__MeasurementResult *x);
+void ctl_measure_print_factors(const ctl_t *ctl, const Mvoi__FactorTableList *fl);
+
 /* mvoictl measure import FILE.csv [--dry-run] [--run NAME] [--per N] [--window N] */
 int ctl_measure_import(ctl_t *ctl, int argc, char **argv);
 

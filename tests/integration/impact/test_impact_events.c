@@ -136,7 +136,7 @@ Test(impact_it, what_if_computes_and_stores_nothing)
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY);
     cr_assert(r->measurement_reply->results[0]->ok);
     cr_assert_eq(r->measurement_reply->results[0]->impact->co2_avoided_g, 27830000LL);
-    cr_assert(strstr(r->measurement_reply->results[0]->explanation, "27 830"));
+    cr_assert(strstr(r->measurement_reply->results[0]->explanation, "27.830"));
     mvoi__envelope__free_unpacked(r, NULL);
     fx_expect_absent(&f, "wi-1");
     cr_assert_eq(fx_head(&f), 0);

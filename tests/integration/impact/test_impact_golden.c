@@ -51,7 +51,7 @@ Test(impact_it, golden_worked_examples_of_domain_5)
     /* show spells it out with its source. */
     g = fx_get(&f, "gold-hvo");
     const char *ex = g->measurement_record->explanation;
-    cr_assert(ex && strstr(ex, "10 000 l × (3,251 − 0,468) kg CO2-eq/l = 27 830 kg CO2-eq"),
+    cr_assert(ex && strstr(ex, "10.000 l × (3,251 − 0,468) kg CO2-eq/l = 27.830 kg CO2-eq"),
               "explanation: %s", ex ? ex : "(none)");
     cr_assert(strstr(ex, "CO2emissiefactoren.nl"), "explanation: %s", ex);
     mvoi__envelope__free_unpacked(g, NULL);
