@@ -180,6 +180,7 @@ static int s_on_resend(void *arg, server_req_t *req, MDB_txn *txn)
     }
     r->state = ST(SCHEDULED);
     r->attempts = 0;
+    r->has_first_failure_ms = false;   /* its retry lifetime starts again */
     r->has_next_attempt_ms = true;
     r->next_attempt_ms = clock_now_ms();
     if (!(rc = nt_store_put(s, txn, r)) && !(rc = s_emit_req(req, txn, mvoi_topic_notify(MVOI_NOTIFY_SCHEDULED), r)))

@@ -236,6 +236,7 @@ static int s_revive(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, cons
     o->state = ST(SCHEDULED);
     o->due_ms = r->due_ms;
     o->attempts = 0;
+    o->has_first_failure_ms = false;
     o->has_next_attempt_ms = false;
     nt_store_set_error(o, NULL);
     rc = nt_plan_update(s, txn, o, r->tender);

@@ -5,6 +5,7 @@
 #include "mvoi_contract.h"
 #include "nt_service_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,38 @@ static void s_siblings_free(s_siblings_t *sb)
     }
 }
 
+static int s_count_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg)
+{
+    (void)s;
+    (void)txn;
+    (void)r;
+    ++*(unsigned *)arg;
+    return 0;
+}
+
+/* The key of the report of one death of a copy: "dead-<hash of its id>" for its first
+ * death, "dead-<hash>-<n>" for the n-th (a copy an operator resent that died again). The
+ * report's id is made of it, and an id that exists is not made again: keyed by the copy
+ * alone, the second death of a resent copy found the first report's id and told nobody. */
+#define S_DEATHS_MAX 100000u
+static int s_report_tid(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, char *tid,
+                        size_t cap)
+{
+    char hex[33];
+    nt_sha256_hex(r->id, hex, 32);
+    for (unsigned n = 1; n <= S_DEATHS_MAX; n++) {
+        if (n == 1)
+            snprintf(tid, cap, "dead-%s", hex);
+        else
+            snprintf(tid, cap, "dead-%s-%u", hex, n);
+        unsigned found = 0;
+        int rc = nt_store_each_of_tender(s, txn, r->buyer, tid, s_count_one, &found);
+        if (rc || !found)
+            return rc;
+    }
+    return -EOVERFLOW;   /* a bound on the loop, never reached by hand */
+}
+
 /* A dead letter is that recipient's only: the coordinator is told which copy, to whom and
  * why (not for the coordinator's own reports, which would loop), and what the message's
  * other recipients got so far (the report said "the others did receive it" also when there
@@ -143,9 +176,10 @@ static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r,
      * (buyer/tender/kind/ordinal/version/address, up to about 400 bytes) did not fit a
      * key once escaped, and the report was then not made, without a word. The report
      * names the copy in full (about_id). */
-    char tid[40], hex[33];
-    nt_sha256_hex(r->id, hex, 32);
-    snprintf(tid, sizeof tid, "dead-%s", hex);
+    char tid[48];
+    int rc = s_report_tid(s, txn, r, tid, sizeof tid);
+    if (rc)
+        return rc;
     none.buyer = r->buyer;
     none.id = tid;
     none.title = r->tender && r->tender->title ? r->tender->title : r->title;
@@ -154,7 +188,7 @@ static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r,
     if (!sb)
         return -ENOMEM;
     sb->dead = r;
-    int rc = nt_store_each_of_tender(s, txn, r->buyer, r->tender_id, s_sibling, sb);
+    rc = nt_store_each_of_tender(s, txn, r->buyer, r->tender_id, s_sibling, sb);
     n.others = sb->all;
     n.n_others = sb->n_all;
     n.added = sb->ok;
@@ -164,6 +198,40 @@ static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r,
     s_siblings_free(sb);
     free(sb);
     return rc;
+}
+
+/* A temporary failure (no connection, 4xx, HTTP 5xx/429) is retried as a mature MTA does
+ * (postfix: maximal_queue_lifetime 5 days, maximal_backoff_time about an hour): backoff
+ * with full jitter, capped at retry_max, until retry_lifetime after the copy's first
+ * temporary failure, the last attempt on that horizon itself. With 12 attempts and a 30
+ * minute cap a relay down for about an hour made every copy a dead letter. max_attempts,
+ * when set, bounds the attempts too. true: r is RETRYING; false: it has run out (why). */
+static bool s_retry(nt_service_t *s, Mvoi__Reminder *r, const nt_result_t *res, int64_t now,
+                    char *why, size_t cap)
+{
+    if (!r->has_first_failure_ms || r->first_failure_ms > now) {
+        r->has_first_failure_ms = true;
+        r->first_failure_ms = now;
+    }
+    int64_t horizon = r->first_failure_ms + s->retry_lifetime;
+    double hours = (double)(now - r->first_failure_ms) / 3600000.0;
+    if (now >= horizon || (s->max_attempts && r->attempts >= s->max_attempts)) {
+        snprintf(why, cap, "%s (temporary failures for %.1f h, %u attempts: given up)",
+                 res->error, hours, r->attempts);
+        return false;
+    }
+    uint64_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+        rnd = (uint64_t)clock_mono_ns();
+    int64_t delay = nt_backoff_delay(s->retry_base, s->retry_max, r->attempts, rnd, 10);
+    if (res->retry_after_ms >= 0 && res->retry_after_ms > delay)
+        delay = res->retry_after_ms < 86400000 ? res->retry_after_ms : 86400000;
+    if (delay > horizon - now)
+        delay = horizon - now;
+    r->state = ST(RETRYING);
+    r->has_next_attempt_ms = true;
+    r->next_attempt_ms = now + delay;
+    return true;
 }
 
 static int s_done_txn(MDB_txn *txn, void *arg)
@@ -200,26 +268,17 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
         r->has_next_attempt_ms = false;
         nt_store_set_error(r, NULL);
         topic = mvoi_topic_notify(MVOI_NOTIFY_SENT);
-    } else if (outcome == NT_TRANSIENT && r->attempts < s->max_attempts) {
-        uint64_t rnd = 0;
-        if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
-            rnd = (uint64_t)clock_mono_ns();
-        int64_t delay = nt_backoff_delay(s->retry_base, s->retry_max, r->attempts, rnd, 10);
-        if (res->retry_after_ms >= 0 && res->retry_after_ms > delay)
-            delay = res->retry_after_ms < 86400000 ? res->retry_after_ms : 86400000;
-        r->state = ST(RETRYING);
-        r->has_next_attempt_ms = true;
-        r->next_attempt_ms = now + delay;
+    } else if (outcome == NT_TRANSIENT && s_retry(s, r, res, now, err, sizeof err)) {
         nt_store_set_error(r, res->error);
         topic = mvoi_topic_notify(MVOI_NOTIFY_FAILED);
     } else {
         r->state = ST(DEAD);
         r->has_next_attempt_ms = false;
-        snprintf(err, sizeof err, "%s%s", res->error,
-                 outcome == NT_TRANSIENT ? " (attempts exhausted)" : "");
-        nt_store_set_error(r, err);
+        nt_store_set_error(r, outcome == NT_TRANSIENT ? err : res->error);
         topic = mvoi_topic_notify(MVOI_NOTIFY_DEAD);
     }
+    if (r->state != ST(RETRYING))
+        r->has_first_failure_ms = false;   /* a resend starts a lifetime of its own */
     rc = nt_store_put(s, txn, r);
     if (!rc)
         rc = nt_store_emit(s, txn, topic, r);
@@ -228,10 +287,14 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
         rc = s_after_sent(s, txn, r, now);
     if (!rc && r->state == ST(DEAD))
         rc = s_report_dead(s, txn, r, now);
+    /* failing for an hour or more (postfix's delay_warning_time): a warning, since the
+     * dead letter that reports it comes only after retry_lifetime_hours */
+    bool delayed = r->state == ST(RETRYING) && now - r->first_failure_ms >= 3600000;
     if (!rc && outcome != NT_OK)
-        log_emit(r->state == ST(RETRYING) ? LOG_INFO : LOG_WARN,
+        log_emit(r->state == ST(RETRYING) && !delayed ? LOG_INFO : LOG_WARN,
                  r->state == ST(DEAD) ? "notification_dead"
-                 : r->state == ST(UNCONFIRMED) ? "notification_unconfirmed" : "notification_retry",
+                 : r->state == ST(UNCONFIRMED) ? "notification_unconfirmed"
+                 : delayed ? "notification_delayed" : "notification_retry",
                  (const char *const[]){ "reminder.id", r->id, NULL }, "%s", res->error);
     mvoi__reminder__free_unpacked(r, NULL);
     return rc;
@@ -278,6 +341,22 @@ static bool s_same_group(const Mvoi__Reminder *a, const Mvoi__Reminder *b)
            (a->kind == b->kind || (amb_a && amb_b)) && a->kind != K(KICKOFF_CANCELLED);
 }
 
+/* A kick-off or SDG mail whose session has started is not sent late. One never tried (the
+ * notifier was down) is cancelled as expired; an invitation that was failing until then
+ * (a relay down for days: it is retried that long now) never reached its recipient, which
+ * is a dead letter, reported to the coordinator, not a quiet cancellation. */
+static int s_expire(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r)
+{
+    bool invitation = (r->kind == K(KICKOFF_INVITATION) || r->kind == K(SDG_DIALOGUE)) &&
+                      !nt_msg_sdg_withdrawn(r);
+    if (!invitation || r->state != ST(RETRYING) || !r->attempts)
+        return nt_store_cancel(s, txn, r, "expired: the session has started");
+    nt_result_t res = { .outcome = NT_PERMANENT, .retry_after_ms = -1 };
+    snprintf(res.error, sizeof res.error, "not delivered before the session started; "
+             "last error: %.500s", r->last_error ? r->last_error : "");
+    return nt_deliver_record(s, txn, r->id, &res);
+}
+
 static int s_pick_txn(MDB_txn *txn, void *arg)
 {
     s_pick_t *p = arg;
@@ -314,7 +393,7 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
         bool ko = r->kind == K(KICKOFF_INVITATION) || r->kind == K(KICKOFF_REMINDER) ||
                   r->kind == K(SDG_DIALOGUE);
         if (ko && r->has_meeting_start_ms && r->meeting_start_ms <= now) {
-            rc = nt_store_cancel(s, txn, r, "expired: the session has started");
+            rc = s_expire(s, txn, r);
             mvoi__reminder__free_unpacked(r, NULL);
             cand[i] = NULL;
             continue;

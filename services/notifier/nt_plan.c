@@ -403,6 +403,70 @@ static void s_sdg_again(const s_sync_t *y, const nt_due_t *p, nt_plan_new_t *n)
     }
 }
 
+/* Who holds an SDG invitation (g->holders) and who is invited now: those added and those
+ * removed (the latter get a CANCEL of the session they hold). */
+typedef struct {
+    Mvoi__Person conf[3], *now[MAX_RCPT], *added[MAX_RCPT], *removed[MAX_RCPT];
+    size_t nnow, nadd, nrem;
+} s_sdg_diff_t;
+
+static void s_sdg_diff(nt_service_t *s, const Mvoi__Tender *t, const struct s_sdg *g,
+                       s_sdg_diff_t *d)
+{
+    d->nnow = nt_plan_recipients(s, t, K(SDG_DIALOGUE), d->conf, d->now);
+    d->nadd = d->nrem = 0;
+    for (size_t i = 0; i < g->nholders; i++)
+        if (!nt_plan_is_recipient(s, t, K(SDG_DIALOGUE), g->holders[i].email))
+            d->removed[d->nrem++] = (Mvoi__Person *)&g->holders[i];
+    for (size_t i = 0; i < d->nnow; i++) {
+        bool holds = false;
+        for (size_t k = 0; k < g->nholders && !holds; k++)
+            holds = strcasecmp(g->holders[k].email, d->now[i]->email) == 0;
+        if (!holds)
+            d->added[d->nadd++] = d->now[i];
+    }
+}
+
+/* An SDG invitation made again for a session that moved (s_sdg_again: an update at once)
+ * while the people changed too (a new project leader in the same event): whoever holds the
+ * old session and is no longer invited gets a CANCEL of it (same UID, the update's
+ * SEQUENCE), and the update says who was added and who removed. Without it the old leader
+ * got nothing and kept the old session in their calendar. */
+static int s_sdg_moved_people(nt_service_t *s, MDB_txn *txn, const s_sync_t *y,
+                              const nt_due_t *p, nt_plan_new_t *n)
+{
+    if (p->ordinal >= NT_SDG_MAX || y->all_off)
+        return nt_plan_create(s, txn, n);
+    const struct s_sdg *g = &y->sdg[p->ordinal];
+    if (!g->held_ver || g->held_start == p->start_ms || g->held_start <= n->now)
+        return nt_plan_create(s, txn, n);
+    s_sdg_diff_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    s_sdg_diff(s, n->t, g, d);
+    n->added = d->added;
+    n->n_added = d->nadd;
+    n->removed = d->removed;
+    n->n_removed = d->nrem;
+    int rc = nt_plan_create(s, txn, n);
+    if (!rc && d->nrem) {
+        nt_plan_new_t c = *n;
+        c.to = d->removed;
+        c.n_to = d->nrem;
+        c.reason = "removed";
+        c.meeting_start = g->held_start;   /* the session they hold */
+        c.meeting_end = g->held_end;
+        c.prev_start = c.prev_end = 0;
+        c.added = c.removed = NULL;
+        c.n_added = c.n_removed = 0;
+        rc = nt_plan_create(s, txn, &c);
+    }
+    n->added = n->removed = NULL;
+    n->n_added = n->n_removed = 0;
+    free(d);
+    return rc;
+}
+
 /* An SDG invitation everyone holds (sent, its session ahead and as planned) whose people
  * changed (a new project leader): the invitation again at once to everyone invited now,
  * saying who was added and who removed (same UID, a higher SEQUENCE), and a CANCEL to
@@ -414,19 +478,10 @@ static int s_sdg_people(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_du
     if (y->all_off || !g->held_ver || g->held_ver != g->ver || g->done_ver != g->ver ||
         g->pending || g->held_start != p->start_ms || p->start_ms <= a->now)
         return 0;
-    Mvoi__Person conf[3], *now[MAX_RCPT], *added[MAX_RCPT], *removed[MAX_RCPT];
-    size_t nnow = nt_plan_recipients(s, a->t, K(SDG_DIALOGUE), conf, now);
-    size_t nadd = 0, nrem = 0;
-    for (size_t i = 0; i < g->nholders; i++)
-        if (!nt_plan_is_recipient(s, a->t, K(SDG_DIALOGUE), g->holders[i].email))
-            removed[nrem++] = (Mvoi__Person *)&g->holders[i];
-    for (size_t i = 0; i < nnow; i++) {
-        bool holds = false;
-        for (size_t k = 0; k < g->nholders && !holds; k++)
-            holds = strcasecmp(g->holders[k].email, now[i]->email) == 0;
-        if (!holds)
-            added[nadd++] = now[i];
-    }
+    s_sdg_diff_t d;
+    s_sdg_diff(s, a->t, g, &d);
+    size_t nadd = d.nadd, nrem = d.nrem;
+    Mvoi__Person **added = d.added, **removed = d.removed;
     if (!nadd && !nrem)
         return 0;
     char what[16], uid[400];
@@ -480,6 +535,8 @@ static int s_dated(nt_service_t *s, MDB_txn *txn, s_apply_t *a, const nt_due_t *
             n.meeting_start = plan[i].start_ms;
             n.meeting_end = plan[i].end_ms;
             s_sdg_again(y, &plan[i], &n);
+            rc = s_sdg_moved_people(s, txn, y, &plan[i], &n);
+            continue;
         } else if (plan[i].kind == K(MEASUREMENT_REQUEST)) {
             nt_text_date_iso(ps, sizeof ps, plan[i].period_start);
             nt_text_date_iso(pe, sizeof pe, plan[i].period_end);

@@ -55,9 +55,10 @@ const cfg_spec_t nt_config_specs[] = {
     { "ambition_max_reminders", CFG_INT, "10", "stop ambition reminders after this many", 1, 1000 },
     { "measurement_interval_months", CFG_INT, "3", "measurement period (3 = calendar quarters)", 1, 12 },
     { "alarm_minutes", CFG_INT, "15", "VALARM before the kick-off", 0, 1440 },
-    { "retry_base_ms", CFG_INT, "5000", "first retry cap (full jitter, doubling)", 10, 3600000 },
-    { "retry_max_ms", CFG_INT, "1800000", "retry cap", 10, 86400000 },
-    { "max_attempts", CFG_INT, "12", "attempts before a notification is dead", 1, 1000 },
+    { "retry_base_ms", CFG_INT, "5000", "first retry cap of a temporary failure (full jitter, doubling)", 10, 3600000 },
+    { "retry_max_ms", CFG_INT, "3600000", "retry cap (postfix maximal_backoff_time: about 1 h)", 10, 86400000 },
+    { "retry_lifetime_hours", CFG_INT, "120", "temporary failures (no connection, SMTP 4xx, HTTP 5xx/429) are retried this long after the first, then dead and reported; SMTP 5xx is dead at once (postfix: 5 days)", 1, 2160 },
+    { "max_attempts", CFG_INT, "0", "attempts before a notification is dead (0 = retry_lifetime_hours decides)", 0, 100000 },
     { "unconfirmed", CFG_STRING, "hold", "a copy whose end of DATA went out without an answer (crash, broken connection): hold (state unconfirmed, not sent again: no duplicate) or resend (RFC 5321: a duplicate if the server had stored it)" },
     { "max_inflight", CFG_INT, "8", "concurrent deliveries", 1, 256 },
     { "tick_ms", CFG_INT, "1000", "how often due reminders are looked for", 10, 60000 },
@@ -176,6 +177,7 @@ static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whyl
     s->retry_base = cfg_int(cfg, "retry_base_ms");
     s->retry_max = cfg_int(cfg, "retry_max_ms");
     s->max_attempts = (unsigned)cfg_int(cfg, "max_attempts");
+    s->retry_lifetime = (int64_t)cfg_int(cfg, "retry_lifetime_hours") * 3600000;
     s->max_inflight = (unsigned)cfg_int(cfg, "max_inflight");
     s->tick_ms = (int)cfg_int(cfg, "tick_ms");
     s->grace_ms = (uint64_t)cfg_int(cfg, "upstream_grace_ms");

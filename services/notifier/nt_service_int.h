@@ -60,6 +60,7 @@ struct nt_service_t {
     bool clock_timer_on, stopping, closed;
     char *fake_clock;
     int64_t retry_base, retry_max;
+    int64_t retry_lifetime;     /* ms after a copy's first temporary failure: then dead */
     unsigned max_attempts, max_inflight;
     int tick_ms;
     bool webhook;

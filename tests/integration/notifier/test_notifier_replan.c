@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nt_it.h"
 
@@ -447,3 +448,176 @@ Test(notifier_replan, dead_sdg_copy_does_not_send_the_invitation_again, .timeout
     cr_assert_eq(it_count_to(m, n, "sdg_dialogue", "pl@gemeente.example"), 2);
     it_teardown(&c);
 }
+
+#if NT_HAVE_CALENDAR
+/* One calendar event both replaces the project leader and moves the session (the real
+ * calendar, the real notifier, aiosmtpd). Publication Monday 22 March 2027 puts the session
+ * 21 days before: Monday 1 March 2027, 10.00; publication Monday 26 April 2027: Monday 5
+ * April 2027, 10.00 (Easter Monday is 29 March). The old leader holds the invitation of 1
+ * March and must get a CANCEL of it (same UID, SEQUENCE 1); the new leader and those who
+ * stay the invitation of 5 April (SEQUENCE 1). The CANCEL was lost. Venlo's tender of the
+ * same id changes nothing: its five invitations only. */
+Test(notifier_replan, leader_change_with_a_moved_session_cancels_the_old_leaders_copy,
+     .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup_with(&c, (int64_t)time(NULL) * 1000, true);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_start_nt(&c);
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.id = "LM-1";
+    t.buyer = "heerlen";
+    t.title = "Onderhoud openbare verlichting";
+    t.has_kind = true;
+    t.kind = MVOI__TENDER_KIND__KIND_DIENSTEN;
+    t.has_value_cents = true;
+    t.value_cents = 30000000;   /* EUR 300,000 > EUR 216,000: europees, a kick-off */
+    t.planned_publication = "2027-03-22";
+    t.project_leader = &it_pl;
+    t.budget_holder = &it_bh;
+    t.procurement_adviser = &it_ad;
+    Mvoi__Tender v = t;
+    v.buyer = "venlo";
+    it_register(&c, &t, false);
+    it_register(&c, &v, false);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "kickoff_invitation", 10, m, 64, 15000);
+    cr_assert_eq(n, 10, "five invitations per buyer, got %d", n);
+    Mvoi__Person nieuw = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "N. Nieuw",
+                           "nn@gemeente.example" };
+    t.project_leader = &nieuw;
+    t.planned_publication = "2027-04-26";
+    it_register(&c, &t, true);
+    n = it_wait_mails(&c, c.maildir, "kickoff_invitation", 15, m, 64, 15000);
+    it_wait_mails(&c, c.maildir, "kickoff_cancelled", 1, m, 64, 3000);
+    h_sleep_ms(500);   /* nothing else may follow */
+    n = it_mails(&c, c.maildir, m, 64);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s %s %s seq %d %s", m[i].kind, m[i].buyer, m[i].rcpt,
+                    m[i].uid, m[i].method, m[i].seq, m[i].dtstart);
+    const char *uid = "kickoff/heerlen/LM-1@gemeente.example";
+    int cancels = 0, updates = 0, venlo = 0;
+    for (int i = 0; i < n; i++) {
+        cr_assert_str_eq(m[i].status, "ok", "%s", m[i].status);
+        if (!strcmp(m[i].buyer, "venlo")) {
+            cr_assert_eq(m[i].seq, 0, "venlo's tender did not change");
+            cr_assert_str_eq(m[i].dtstart, "2027-03-01T10:00");
+            venlo++;
+            continue;
+        }
+        cr_assert_str_eq(m[i].uid, uid, "one meeting");
+        if (m[i].seq == 0) {
+            cr_assert_str_eq(m[i].dtstart, "2027-03-01T10:00");
+            cr_assert_str_neq(m[i].rcpt, "nn@gemeente.example");
+        } else if (!strcmp(m[i].method, "CANCEL")) {
+            cr_assert_str_eq(m[i].rcpt, "pl@gemeente.example", "CANCEL to the removed leader");
+            cr_assert_eq(m[i].seq, 1);
+            cr_assert_str_eq(m[i].dtstart, "2027-03-01T10:00", "the session they hold");
+            cancels++;
+        } else {
+            cr_assert_str_eq(m[i].method, "REQUEST");
+            cr_assert_eq(m[i].seq, 1);
+            cr_assert_str_eq(m[i].dtstart, "2027-04-05T10:00", "the session moved");
+            cr_assert_str_neq(m[i].rcpt, "pl@gemeente.example", "no update to the old leader");
+            updates++;
+        }
+    }
+    cr_assert_eq(venlo, 5, "venlo: five invitations, got %d", venlo);
+    cr_assert_eq(cancels, 1, "the old leader's CANCEL, got %d", cancels);
+    cr_assert_eq(updates, 5, "four who stay and the new leader, got %d", updates);
+    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "nn@gemeente.example"), 1);
+    cr_assert_eq(n, 16, "10 + 5 updates + 1 cancel, got %d", n);
+    it_teardown(&c);
+}
+#endif
+
+#if NT_HAVE_CALENDAR
+/* The same for an SDG dialogue (the real calendar, aiosmtpd): one event gives the pilot a
+ * new project leader and moves the contract start, and with it SDG dialogue 1, from Monday
+ * 1 March 2027 to Monday 8 March 2027 (10.00). Its invitation went out on 15 February 2027
+ * (10 working days before) to the leader, the policy adviser and the coordinator. The
+ * adviser and the coordinator get the update at once (8 March, a higher SEQUENCE), the new
+ * leader the invitation of 8 March, and the old leader a CANCEL of the session they hold
+ * (1 March, the update's SEQUENCE): it was lost, and their calendar kept 1 March. Venlo's
+ * tender of the same id changes nothing. */
+Test(notifier_replan, sdg_session_moved_with_a_new_leader_cancels_the_old_leaders_copy,
+     .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup_with(&c, (int64_t)time(NULL) * 1000, true);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("SM-1", false, NULL, "2027-03-01", "2028-02-28", true);
+    t.has_procedure = t.has_kickoff_required = false;   /* the calendar derives them */
+    t.has_kind = true;
+    t.kind = MVOI__TENDER_KIND__KIND_DIENSTEN;
+    t.has_value_cents = true;
+    t.value_cents = 5000000;   /* EUR 50,000 */
+    Mvoi__Tender v = t;
+    v.buyer = "venlo";
+    it_register(&c, &t, false);
+    it_register(&c, &v, false);
+    h_sleep_ms(500);
+    it_clock_set(&c, it_local(2027, 2, 15, 9, 30));   /* the invitations fall due */
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "sdg_dialogue", 6, m, 64, 15000);
+    Mvoi__Person nieuw = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Nieuwe Leider",
+                           "nieuw.leider@gemeente.example" };
+    t.project_leader = &nieuw;
+    t.contract_start = "2027-03-08";
+    it_register(&c, &t, true);
+    n = it_wait_mails(&c, c.maildir, "sdg_dialogue", 10, m, 64, 15000);
+    h_sleep_ms(800);   /* nothing else may follow */
+    n = it_mails(&c, c.maildir, m, 64);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s %s %s seq %d %s %s", m[i].kind, m[i].buyer, m[i].rcpt,
+                    m[i].uid, m[i].method, m[i].seq, m[i].dtstart, m[i].status);
+    cr_assert_eq(it_count(m, n, "sdg_dialogue"), 10, "3 + 3 invitations, 3 updates, 1 CANCEL");
+    const char *uid = "sdg1/heerlen/SM-1@gemeente.example";
+    it_mail_t *h[8];
+    const char *stay[] = { "beleid@gemeente.example", "mvoi-coordinator@gemeente.example" };
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(s_sdg_mails(m, n, uid, stay[k], h), 2, "%s", stay[k]);
+        cr_assert_str_eq(h[0]->dtstart, "2027-03-01T10:00");
+        cr_assert_str_eq(h[1]->method, "REQUEST");
+        cr_assert_str_eq(h[1]->dtstart, "2027-03-08T10:00");
+        cr_assert_gt(h[1]->seq, h[0]->seq);
+    }
+    int seq = h[1]->seq;
+    cr_assert_eq(s_sdg_mails(m, n, uid, "nieuw.leider@gemeente.example", h), 1);
+    cr_assert_str_eq(h[0]->method, "REQUEST");
+    cr_assert_str_eq(h[0]->dtstart, "2027-03-08T10:00");
+    cr_assert_eq(h[0]->seq, seq);
+    cr_assert_eq(s_sdg_mails(m, n, uid, "pl@gemeente.example", h), 2, "invitation and CANCEL");
+    cr_assert_str_eq(h[0]->method, "REQUEST");
+    cr_assert_str_eq(h[1]->method, "CANCEL", "the old leader's invitation is withdrawn");
+    cr_assert_str_eq(h[1]->dtstart, "2027-03-01T10:00", "the session they hold");
+    cr_assert_eq(h[1]->seq, seq);
+    for (int i = 0; i < n; i++)
+        cr_assert_str_eq(m[i].status, "ok", "%s", m[i].status);
+    cr_assert_eq(s_sdg_mails(m, n, "sdg1/venlo/SM-1@gemeente.example", "pl@gemeente.example", h),
+                 1, "venlo's leader and session did not change");
+    cr_assert_str_eq(h[0]->dtstart, "2027-03-01T10:00");
+    /* the adviser's update says who was added and who removed */
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, &keep);
+    int said = 0;
+    for (size_t i = 0; i < l->n_reminders; i++) {
+        const Mvoi__Reminder *r = l->reminders[i];
+        if (r->kind == MVOI__REMINDER_KIND__REM_SDG_DIALOGUE && r->sequence == (uint32_t)seq &&
+            !r->reason && !strcmp(r->recipients[0], "beleid@gemeente.example")) {
+            cr_assert_eq(r->n_removed, 1);
+            cr_assert_str_eq(r->removed[0]->email, "pl@gemeente.example");
+            cr_assert_eq(r->n_added, 1);
+            cr_assert_str_eq(r->added[0]->email, "nieuw.leider@gemeente.example");
+            said++;
+        }
+    }
+    mvoi__envelope__free_unpacked(keep, NULL);
+    cr_assert_eq(said, 1);
+    it_teardown(&c);
+}
+#endif

@@ -1,0 +1,296 @@
+/*  Temporary and permanent failures between real processes (helpers in nt_it.c): a relay
+ *  down for hours is retried, not given up after an hour; one down past the retry lifetime
+ *  (5 days) makes dead letters, each reported; a dead letter an operator resends that dies
+ *  again is reported again. Two buyers with the same tender id each time; the fake clock
+ *  moves the hours. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "nt_it.h"
+
+#define HOUR 3600000LL
+
+/* The reminders of one buyer in one state (0: any). */
+static Mvoi__ReminderList *s_list(it_ctx_t *c, const char *buyer, Mvoi__DeliveryState st,
+                                  Mvoi__Envelope **keep)
+{
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    Mvoi__ListReminders q = MVOI__LIST_REMINDERS__INIT;
+    q.has_state = st != 0;
+    q.state = st;
+    q.has_limit = true;
+    q.limit = 1000;
+    e.buyer = (char *)buyer;
+    e.body_case = MVOI__ENVELOPE__BODY_LIST_REMINDERS;
+    e.list_reminders = &q;
+    cr_assert_eq(it_call(c, c->e_nt_api, &e, keep), 0);
+    cr_assert_eq((*keep)->body_case, MVOI__ENVELOPE__BODY_REMINDER_LIST);
+    return (*keep)->reminder_list;
+}
+
+/* How many of a buyer's copies are in state st (kind 0: any kind). */
+static int s_count(it_ctx_t *c, const char *buyer, Mvoi__DeliveryState st,
+                   Mvoi__ReminderKind kind)
+{
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = s_list(c, buyer, st, &keep);
+    int n = 0;
+    for (size_t i = 0; i < l->n_reminders; i++)
+        n += (!kind || l->reminders[i]->kind == kind) &&
+             !strcmp(l->reminders[i]->channel, "mail");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    return n;
+}
+
+/* A public tender of each buyer, same id, session on Friday 6 June 2025: five invitations
+ * each (leader, budget holder, procurement adviser, policy adviser, coordinator). */
+static void s_two_tenders(it_ctx_t *c, const char *id)
+{
+    Mvoi__Tender t = it_tender(id, true, "2025-06-30", NULL, NULL, false);
+    Mvoi__Tender v = t;
+    v.buyer = "venlo";
+    it_register(c, &t, false);
+    it_register(c, &v, false);
+}
+
+/* The fake clock moves from `from` to `to` in steps; at each the notifier tries what is
+ * due (connection refused takes a millisecond). */
+static void s_walk(it_ctx_t *c, int64_t from, int64_t to, int64_t step)
+{
+    for (int64_t at = from; at <= to; at += step) {
+        it_clock_set(c, at);
+        h_sleep_ms(60);
+    }
+}
+
+/* Nothing listens on the relay's port for five hours (connection refused: a temporary
+ * failure). With 12 attempts and a 30-minute cap every copy was dead within about two
+ * hours (the caps add up to 103 minutes), and the coordinator got a dead-letter report per
+ * copy. Now all ten copies are still retrying after five hours, and each is delivered once
+ * when the relay is back. */
+Test(notifier_retry, relay_down_for_hours_is_retried_then_delivered_once, .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);   /* Monday 3 March 2025, 11:00 */
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    s_two_tenders(&c, "RT-1");
+    h_sleep_ms(300);
+    s_walk(&c, CLOCK0, CLOCK0 + 5 * HOUR, 10 * 60000);
+    h_sleep_ms(300);
+    const Mvoi__DeliveryState retrying = MVOI__DELIVERY_STATE__DELIVERY_RETRYING;
+    const Mvoi__DeliveryState dead = MVOI__DELIVERY_STATE__DELIVERY_DEAD;
+    const char *buyers[] = { "heerlen", "venlo" };
+    for (int b = 0; b < 2; b++) {
+        cr_assert_eq(s_count(&c, buyers[b], dead, 0), 0, "%s: no dead letter after 5 h",
+                     buyers[b]);
+        cr_assert_eq(s_count(&c, buyers[b], retrying,
+                             MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION), 5,
+                     "%s: five invitations retrying", buyers[b]);
+    }
+    it_start_sink(&c, false);
+    s_walk(&c, CLOCK0 + 5 * HOUR, CLOCK0 + 7 * HOUR, 20 * 60000);   /* the cap is 1 h */
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "kickoff_invitation", 10, m, 64, 10000);
+    h_sleep_ms(500);
+    n = it_mails(&c, c.maildir, m, 64);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s", m[i].kind, m[i].buyer, m[i].rcpt);
+    cr_assert_eq(n, 10, "one invitation per attendee and buyer, got %d", n);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 0);
+    for (int b = 0; b < 2; b++) {
+        cr_assert_eq(s_count(&c, buyers[b], MVOI__DELIVERY_STATE__DELIVERY_SENT, 0), 5);
+        cr_assert_eq(s_count(&c, buyers[b], dead, 0), 0);
+    }
+    it_teardown(&c);
+}
+
+/* The relay stays down. At 119 hours after the first failure nothing is dead; past the
+ * default lifetime (120 hours) every copy is: 10 dead letters, their last error saying
+ * why, and once the relay is back the coordinator has one report per dead copy (5 per
+ * buyer, each naming its buyer's copy). A permanent refusal still dies at once
+ * (notifier_int/rejected_550_is_a_dead_letter). */
+Test(notifier_retry, relay_down_past_the_lifetime_is_a_dead_letter_reported, .timeout = 120)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    s_two_tenders(&c, "RT-2");
+    h_sleep_ms(300);
+    s_walk(&c, CLOCK0, CLOCK0 + 119 * HOUR, HOUR);
+    h_sleep_ms(300);
+    const Mvoi__DeliveryState dead = MVOI__DELIVERY_STATE__DELIVERY_DEAD;
+    cr_assert_eq(s_count(&c, "heerlen", dead, 0) + s_count(&c, "venlo", dead, 0), 0,
+                 "nothing dead within the lifetime");
+    s_walk(&c, CLOCK0 + 120 * HOUR + 60000, CLOCK0 + 122 * HOUR, HOUR);
+    int64_t end = h_now_ms() + 5000;
+    while (s_count(&c, "heerlen", dead, 0) + s_count(&c, "venlo", dead, 0) < 10 &&
+           h_now_ms() < end)
+        h_sleep_ms(100);
+    const char *buyers[] = { "heerlen", "venlo" };
+    for (int b = 0; b < 2; b++) {
+        Mvoi__Envelope *keep = NULL;
+        Mvoi__ReminderList *l = s_list(&c, buyers[b], dead, &keep);
+        cr_assert_eq(l->n_reminders, 5, "%s: five dead letters", buyers[b]);
+        for (size_t i = 0; i < l->n_reminders; i++) {
+            const char *e = l->reminders[i]->last_error;
+            const char *f = e ? strstr(e, "temporary failures for ") : NULL;
+            cr_assert(f && strstr(e, "given up"), "%s", e);
+            double h = strtod(f + strlen("temporary failures for "), NULL);
+            cr_assert(h >= 120.0 && h < 123.0, "given up after %.1f h: %s", h, e);
+            cr_assert_gt(l->reminders[i]->attempts, 12, "%u", l->reminders[i]->attempts);
+        }
+        mvoi__envelope__free_unpacked(keep, NULL);
+    }
+    it_start_sink(&c, false);
+    s_walk(&c, CLOCK0 + 122 * HOUR, CLOCK0 + 124 * HOUR, 20 * 60000);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 10, m, 64, 10000);
+    h_sleep_ms(500);
+    n = it_mails(&c, c.maildir, m, 64);
+    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 0, "the dead copies are not sent");
+    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 10,
+                 "one report per dead copy, got %d", it_count(m, n, "delivery_failed"));
+    int per[2] = { 0, 0 };
+    for (int i = 0; i < n; i++)
+        per[strcmp(m[i].buyer, "heerlen") != 0]++;
+    cr_assert_eq(per[0], 5, "heerlen's reports");
+    cr_assert_eq(per[1], 5, "venlo's reports");
+    it_teardown(&c);
+}
+
+/* mvoictl reminders resend ID: the output and exit status. */
+static int s_resend(it_ctx_t *c, const char *buyer, const char *id, char *out, size_t cap)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "MVOI_NOTIFIER_API=%s %s/services/mvoictl/mvoictl --buyer %s "
+             "reminders resend '%s' 2>&1", c->e_nt_api, MVOI_BINARY_DIR, buyer, id);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t got = fread(out, 1, cap - 1, p);
+    out[got] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Each buyer's tender RD-1 has a leader the relay refuses (550 5.1.1): one dead copy per
+ * buyer, one report each. An operator resends heerlen's copy (mvoictl); the relay refuses
+ * it again: that second death is reported too (3 reports: heerlen 2, venlo 1). The second
+ * report was keyed like the first and not made: nobody heard of it. */
+Test(notifier_retry, resent_dead_letter_that_dies_again_is_reported_again, .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    Mvoi__Person typo = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
+                          "typo-pl@gemeente.example" };
+    Mvoi__Tender t = it_tender("RD-1", true, "2025-06-30", NULL, NULL, false);
+    t.project_leader = &typo;
+    Mvoi__Tender v = t;
+    v.buyer = "venlo";
+    it_register(&c, &t, false);
+    it_register(&c, &v, false);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 2, m, 64, 15000);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 2, "one report per buyer");
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = s_list(&c, "heerlen", MVOI__DELIVERY_STATE__DELIVERY_DEAD, &keep);
+    cr_assert_eq(l->n_reminders, 1);
+    char id[400];
+    snprintf(id, sizeof id, "%s", l->reminders[0]->id);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    char out[4096];
+    int ex = s_resend(&c, "heerlen", id, out, sizeof out);
+    cr_assert_eq(ex, 0, "mvoictl reminders resend: %s", out);
+    n = it_wait_mails(&c, c.maildir, "delivery_failed", 3, m, 64, 10000);
+    h_sleep_ms(800);   /* nothing else may follow */
+    n = it_mails(&c, c.maildir, m, 64);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s", m[i].kind, m[i].buyer, m[i].rcpt);
+    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 3,
+                 "two deaths of heerlen's copy, one of venlo's: got %d",
+                 it_count(m, n, "delivery_failed"));
+    int heer = 0;
+    for (int i = 0; i < n; i++)
+        heer += !strcmp(m[i].kind, "delivery_failed") && !strcmp(m[i].buyer, "heerlen");
+    cr_assert_eq(heer, 2, "heerlen's copy died twice");
+    /* both reports name the copy (about_id), and the copy is dead again after one attempt */
+    l = s_list(&c, "heerlen", MVOI__DELIVERY_STATE__DELIVERY_SENT, &keep);
+    int about = 0;
+    for (size_t i = 0; i < l->n_reminders; i++)
+        about += l->reminders[i]->kind == MVOI__REMINDER_KIND__REM_DELIVERY_FAILED &&
+                 l->reminders[i]->about_id && !strcmp(l->reminders[i]->about_id, id) &&
+                 !strcmp(l->reminders[i]->channel, "mail");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    cr_assert_eq(about, 2);
+    l = s_list(&c, "heerlen", MVOI__DELIVERY_STATE__DELIVERY_DEAD, &keep);
+    cr_assert_eq(l->n_reminders, 1);
+    cr_assert_eq(l->reminders[0]->attempts, 1, "a 550 is permanent");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
+
+/* Lateness: a tender registered late (publication Friday 14 March 2025) has its session on
+ * the first working day after registration, Tuesday 4 March 2025, 10.00. The relay is down
+ * from the start until after the session: the invitations, retried all along, are not sent
+ * late, and not cancelled without a word as "expired" either (they never reached anyone):
+ * each is a dead letter, reported to the coordinator once the relay is back (5 per buyer). */
+Test(notifier_retry, invitation_failing_until_its_session_is_a_dead_letter, .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);   /* Monday 3 March 2025, 11:00 */
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("RL-1", true, "2025-03-14", NULL, NULL, false);
+    Mvoi__Tender v = t;
+    v.buyer = "venlo";
+    it_register(&c, &t, false);
+    it_register(&c, &v, false);
+    h_sleep_ms(300);
+    int64_t session = it_local(2025, 3, 4, 10, 0);
+    s_walk(&c, CLOCK0, session + 2 * HOUR, HOUR / 2);
+    h_sleep_ms(300);
+    const Mvoi__ReminderKind inv = MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION;
+    const char *buyers[] = { "heerlen", "venlo" };
+    for (int b = 0; b < 2; b++) {
+        Mvoi__Envelope *keep = NULL;
+        Mvoi__ReminderList *l = s_list(&c, buyers[b], MVOI__DELIVERY_STATE__DELIVERY_DEAD, &keep);
+        int dead = 0;
+        for (size_t i = 0; i < l->n_reminders; i++) {
+            const Mvoi__Reminder *r = l->reminders[i];
+            if (r->kind != inv || strcmp(r->channel, "mail"))
+                continue;
+            dead++;
+            cr_assert_eq(r->meeting_start_ms, session);
+            cr_assert(r->last_error && strstr(r->last_error, "before the session started") &&
+                      strstr(r->last_error, "connect"), "%s", r->last_error);
+        }
+        mvoi__envelope__free_unpacked(keep, NULL);
+        cr_assert_eq(dead, 5, "%s: five invitations dead, got %d", buyers[b], dead);
+        cr_assert_eq(s_count(&c, buyers[b], MVOI__DELIVERY_STATE__DELIVERY_CANCELLED, inv), 0,
+                     "%s: none cancelled as expired", buyers[b]);
+    }
+    it_start_sink(&c, false);
+    s_walk(&c, session + 2 * HOUR, session + 4 * HOUR, 20 * 60000);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 10, m, 64, 10000);
+    h_sleep_ms(500);
+    n = it_mails(&c, c.maildir, m, 64);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s", m[i].kind, m[i].buyer, m[i].rcpt);
+    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 0, "not sent after the session");
+    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 10,
+                 "one report per invitation, got %d", it_count(m, n, "delivery_failed"));
+    it_teardown(&c);
+}
