@@ -21,6 +21,7 @@ typedef struct gw_conn_t {
     int cut;
     int path_nul;     /* the current request's raw path holds %00 (gw_http_path_nul) */
     int path_slash;   /* ... holds %2F (gw_http_path_slash) */
+    size_t uri_len;   /* ... its raw request target's length (gw_http_request_limits) */
 } gw_conn_t;
 
 struct gw_http_t {
@@ -207,6 +208,7 @@ static void *s_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     gw_conn_t *c = s_conn_of(conn);
     if (c) {
         size_t path_len = strcspn(uri, "?");
+        c->uri_len = strlen(uri);
         c->path_nul = c->path_slash = 0;
         for (size_t i = 0; i + 2 < path_len; i++) {
             if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
@@ -228,6 +230,45 @@ int gw_http_path_slash(struct MHD_Connection *conn)
 {
     gw_conn_t *c = s_conn_of(conn);
     return c ? c->path_slash : 0;
+}
+
+typedef struct {
+    size_t bytes, count;
+} s_hdr_sum_t;
+
+static enum MHD_Result s_hdr_sum(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_len, const char *value, size_t value_len)
+{
+    (void)kind;
+    (void)key;
+    (void)value;
+    s_hdr_sum_t *sum = cls;
+    sum->bytes += key_len + value_len + 4;   /* as on the wire: ": " and CRLF */
+    sum->count++;
+    return MHD_YES;
+}
+
+int gw_http_request_limits(struct MHD_Connection *conn, char *detail, size_t len)
+{
+    gw_conn_t *c = s_conn_of(conn);
+    if (c && c->uri_len > GW_HTTP_URI_MAX) {
+        snprintf(detail, len, "the request target is %zu bytes, at most %u are taken",
+                 c->uri_len, GW_HTTP_URI_MAX);
+        return 414;
+    }
+    s_hdr_sum_t sum = { 0, 0 };
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, s_hdr_sum, &sum);
+    if (sum.bytes > GW_HTTP_HEADERS_MAX) {
+        snprintf(detail, len, "the header fields are %zu bytes, at most %u are taken",
+                 sum.bytes, GW_HTTP_HEADERS_MAX);
+        return 431;
+    }
+    if (sum.count > GW_HTTP_HEADER_COUNT_MAX) {
+        snprintf(detail, len, "the request has %zu header fields, at most %u are taken",
+                 sum.count, GW_HTTP_HEADER_COUNT_MAX);
+        return 431;
+    }
+    return 0;
 }
 
 static void s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -299,6 +340,7 @@ gw_http_t *gw_http_new(uv_loop_t *loop, const gw_http_opts_t *o, int *err)
         MHD_OPTION_CONNECTION_LIMIT, o->connection_limit ? o->connection_limit : 4096u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : 60u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_HTTP_POOL_BYTES,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, s_notify, self,
         MHD_OPTION_URI_LOG_CALLBACK, s_uri, self,

@@ -20,6 +20,17 @@
 
 typedef struct gw_http_t gw_http_t;
 
+/* The gateway's own request limits, answered as problem documents (414 uri-too-long, 431
+ * header-too-large) by the handler. libmicrohttpd's own limit (its per-connection memory
+ * pool, GW_HTTP_POOL_BYTES) answers with an HTML page it does not let us replace, so it is
+ * set well above these: a request over the gateway's limits still arrives whole and gets
+ * the named JSON error. Only a request over the pool itself (about 60 KiB of request line
+ * and headers) gets MHD's page. */
+#define GW_HTTP_URI_MAX 8192u             /* request target, raw, with the query */
+#define GW_HTTP_HEADERS_MAX 16384u        /* header fields: name + ": " + value + CRLF each */
+#define GW_HTTP_HEADER_COUNT_MAX 100u     /* header fields */
+#define GW_HTTP_POOL_BYTES (64u * 1024u)  /* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
+
 typedef struct {
     const char *listen;                 /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" */
     MHD_AccessHandlerCallback handler;
@@ -48,6 +59,9 @@ int gw_http_path_nul(struct MHD_Connection *conn);
 /* 1 when the current request's raw path holds %2F: an encoded '/' that MHD decodes into a
  * path separator, so "/api/tenders/A%2FB" would route as a path that does not exist. */
 int gw_http_path_slash(struct MHD_Connection *conn);
+/* The current request against the gateway's limits: 0 within them, else 414 or 431 with
+ * a detail naming the limit. */
+int gw_http_request_limits(struct MHD_Connection *conn, char *detail, size_t len);
 /* Connections closed because their request did not arrive within the deadline. */
 uint64_t gw_http_deadline_cut(gw_http_t *self);
 

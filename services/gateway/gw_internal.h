@@ -182,7 +182,7 @@ void gw_h_bench_page(gw_req_t *r);
 /* gw_service.c */
 void gw_resume(gw_req_t *r);
 void gw_count(gw_t *gw, int route_idx, int status);
-void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool have_id);
+void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, const gw_sse_pos_t *from);
 
 /* gw_wait.c: GET /api/kpi?after_seq=N: answers once the totals include it (or 504) */
 void gw_wait_kpi(gw_req_t *r);

@@ -613,15 +613,10 @@ static void h_stream(gw_req_t *r)
     const char *lei = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
     if (!lei)
         lei = s_arg(r, "lastEventId");
-    uint64_t last = 0;
-    bool have = false;
-    if (lei && *lei) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(lei, &end, 10);
-        have = !errno && !*end && *lei != '-';   /* an odd id: treated as none (snapshot) */
-        last = have ? v : 0;
-    }
+    /* an id that is not "<epoch>-<seq>" (a bare seq, negative, huge, text) is no position:
+     * the stream begins with a snapshot, never with a guess at where the client was */
+    gw_sse_pos_t from;
+    gw_sse_id_parse(lei, &from);
     gw_sse_client_t *c = NULL;
     struct MHD_Response *resp = gw_sse_open(r->gw->sse, r->conn, r->buyer, &c);
     if (!resp) {
@@ -637,7 +632,7 @@ static void h_stream(gw_req_t *r)
     gw_held_t *h = gw_hold_get(r->gw->hold, r->buyer);
     if (h)
         gw_held_streams(h, +1);
-    gw_sse_init_client(r->gw, c, last, have);
+    gw_sse_init_client(r->gw, c, &from);
     r->ready = resp;
     r->status = 200;
     r->ctype = "text/event-stream";

@@ -256,9 +256,15 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         r->gw = gw;
         r->conn = conn;
         *con_cls = r;
+        char lim[128];
+        int over = gw_http_request_limits(conn, lim, sizeof lim);
         if (gw->stopping) {
             r->route_idx = -1;
             gw_reply_problem(r, 503, "unavailable", "the gateway is stopping", NULL);
+        } else if (over) {      /* before routing: no part of an oversized request is read */
+            r->route_idx = -1;
+            gw_reply_problem(r, over, over == 414 ? "uri-too-long" : "header-too-large", lim,
+                             NULL);
         } else {
             s_route(r, url, method);
             /* a refused path wins over 404/405: the path routed may be a cut one */
@@ -331,13 +337,21 @@ static void s_send_snapshot(gw_t *gw, gw_held_t *h, gw_sse_client_t *c)
     if (gw_view_render(v, gw_held_buyer(h), NULL, &b) == 0) {
         char *ev = NULL;
         size_t len = 0;
-        if (gw_sse_format(&ev, &len, gw_view_head(v), "snapshot", b.data, b.len) == 0) {
+        gw_sse_pos_t at = { gw_view_epoch(v), gw_view_head(v), true };
+        if (gw_sse_format(&ev, &len, &at, "snapshot", b.data, b.len) == 0) {
             gw_sse_append(c, ev, len);
             gw_sse_count_event(gw->sse, 1);
             free(ev);
         }
     }
     gw_buf_free(&b);
+}
+
+/* One total as a "kpi" event of the view's epoch. */
+static int s_format_total(gw_view_t *v, const gw_total_t *t, char **ev, size_t *len)
+{
+    gw_sse_pos_t at = { gw_view_epoch(v), t->seq, true };
+    return gw_sse_format(ev, len, &at, "kpi", t->json, t->json_len);
 }
 
 static void s_send_since(gw_t *gw, gw_held_t *h, gw_sse_client_t *c, uint64_t after)
@@ -348,7 +362,7 @@ static void s_send_since(gw_t *gw, gw_held_t *h, gw_sse_client_t *c, uint64_t af
     for (long i = 0; i < n; i++) {
         char *ev = NULL;
         size_t len = 0;
-        if (gw_sse_format(&ev, &len, ch[i]->seq, "kpi", ch[i]->json, ch[i]->json_len) == 0) {
+        if (s_format_total(gw_held_view(h), ch[i], &ev, &len) == 0) {
             gw_buf_append(&b, ev, len);
             free(ev);
         }
@@ -360,21 +374,26 @@ static void s_send_since(gw_t *gw, gw_held_t *h, gw_sse_client_t *c, uint64_t af
     gw_buf_free(&b);
 }
 
-/* A stream's first event: its buyer is loaded (and held while the stream is open). */
-void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, uint64_t last_id, bool have_id)
+/* A stream's first event: its buyer is loaded (and held while the stream is open). A resume
+ * is served as the totals changed since only from a position of the view's own epoch within
+ * [base, head]; another epoch's position (the aggregator's store was wiped since: the same
+ * seqs count another history), one before the view's last rebuild, one from the future or
+ * none gets the full snapshot. */
+void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, const gw_sse_pos_t *from)
 {
     gw_held_t *h = gw_hold_find(gw->hold, gw_sse_client_buyer(c));
     if (!h || !gw_held_fresh(h)) {
         /* Never a silently lagging snapshot: the client waits for the view to be fresh. */
-        gw_sse_set_waiting(c, true, last_id, have_id);
+        gw_sse_set_waiting(c, true, from);
         static const char st[] = "event: status\ndata: {\"fresh\":false}\n\n";
         gw_sse_append(c, st, sizeof st - 1);
         return;
     }
-    gw_sse_set_waiting(c, false, 0, false);
+    gw_sse_set_waiting(c, false, NULL);
     gw_view_t *v = gw_held_view(h);
-    if (have_id && last_id >= gw_view_base(v) && last_id <= gw_view_head(v))
-        s_send_since(gw, h, c, last_id);
+    if (from && from->have && from->epoch == gw_view_epoch(v) &&
+        from->seq >= gw_view_base(v) && from->seq <= gw_view_head(v))
+        s_send_since(gw, h, c, from->seq);
     else
         s_send_snapshot(gw, h, c);
 }
@@ -384,7 +403,7 @@ static void s_on_update(void *arg, gw_held_t *h, const gw_total_t *t)
     gw_t *gw = arg;
     char *ev = NULL;
     size_t len = 0;
-    if (gw_sse_format(&ev, &len, t->seq, "kpi", t->json, t->json_len) == 0) {
+    if (s_format_total(gw_held_view(h), t, &ev, &len) == 0) {
         gw_sse_broadcast(gw->sse, gw_held_buyer(h), ev, len);
         gw_sse_count_event(gw->sse, 1);
         free(ev);
@@ -404,11 +423,10 @@ static void s_resync_one(void *arg, gw_sse_client_t *c)
     s_resync_t *s = arg;
     if (strcmp(gw_sse_client_buyer(c), gw_held_buyer(s->h)) != 0)
         return;
-    uint64_t last = 0;
-    bool have = false;
-    if (gw_sse_waiting(c, &last, &have)) {
+    gw_sse_pos_t from;
+    if (gw_sse_waiting(c, &from)) {
         if (gw_held_fresh(s->h))
-            gw_sse_init_client(s->gw, c, last, have);
+            gw_sse_init_client(s->gw, c, &from);
         return;
     }
     if (s->full) {
@@ -420,7 +438,7 @@ static void s_resync_one(void *arg, gw_sse_client_t *c)
         const gw_total_t *t = s->changed[i];
         char *ev = NULL;
         size_t len = 0;
-        if (gw_sse_format(&ev, &len, t->seq, "kpi", t->json, t->json_len) == 0) {
+        if (s_format_total(gw_held_view(s->h), t, &ev, &len) == 0) {
             gw_buf_append(&b, ev, len);
             free(ev);
         }
@@ -442,8 +460,8 @@ static void s_on_resync(void *arg, gw_held_t *h, bool full, const gw_total_t **c
  * from a snapshot once the buyer is fresh. */
 static void s_wait_one(void *arg, gw_sse_client_t *c)
 {
-    if (strcmp(gw_sse_client_buyer(c), gw_held_buyer(arg)) == 0 && !gw_sse_waiting(c, NULL, NULL))
-        gw_sse_set_waiting(c, true, 0, false);
+    if (strcmp(gw_sse_client_buyer(c), gw_held_buyer(arg)) == 0 && !gw_sse_waiting(c, NULL))
+        gw_sse_set_waiting(c, true, NULL);
 }
 
 static void s_on_fresh(void *arg, gw_held_t *h, bool fresh)

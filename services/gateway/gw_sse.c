@@ -16,9 +16,8 @@ struct gw_sse_client_t {
     bool suspended;
     bool closing;
     bool waiting;
-    bool have_id;
     bool tokened;              /* opened with a token: ended when the tokens are reloaded */
-    uint64_t last_id;
+    gw_sse_pos_t pos;          /* while waiting: where it resumes from */
 };
 
 struct gw_sse_t {
@@ -103,19 +102,16 @@ bool gw_sse_end_tokened(gw_sse_client_t *c)
     return true;
 }
 
-void gw_sse_set_waiting(gw_sse_client_t *c, bool waiting, uint64_t last_id, bool have_id)
+void gw_sse_set_waiting(gw_sse_client_t *c, bool waiting, const gw_sse_pos_t *pos)
 {
     c->waiting = waiting;
-    c->last_id = last_id;
-    c->have_id = have_id;
+    c->pos = pos ? *pos : (gw_sse_pos_t){ 0 };
 }
 
-bool gw_sse_waiting(gw_sse_client_t *c, uint64_t *last_id, bool *have_id)
+bool gw_sse_waiting(gw_sse_client_t *c, gw_sse_pos_t *pos)
 {
-    if (last_id)
-        *last_id = c->last_id;
-    if (have_id)
-        *have_id = c->have_id;
+    if (pos)
+        *pos = c->pos;
     return c->waiting;
 }
 

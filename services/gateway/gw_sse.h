@@ -39,9 +39,10 @@ const char *gw_sse_client_buyer(gw_sse_client_t *c);
  * true when it was ended. */
 void gw_sse_set_tokened(gw_sse_client_t *c);
 bool gw_sse_end_tokened(gw_sse_client_t *c);
-/* A client waits for its first event (the view was not fresh when it connected). */
-void gw_sse_set_waiting(gw_sse_client_t *c, bool waiting, uint64_t last_id, bool have_id);
-bool gw_sse_waiting(gw_sse_client_t *c, uint64_t *last_id, bool *have_id);
+/* A client waits for its first event (the view was not fresh when it connected); pos is
+ * where it resumes from (NULL: nowhere, it gets a snapshot). */
+void gw_sse_set_waiting(gw_sse_client_t *c, bool waiting, const gw_sse_pos_t *pos);
+bool gw_sse_waiting(gw_sse_client_t *c, gw_sse_pos_t *pos);
 
 /* Append to every client whose buyer equals buyer (NULL: all), except waiting ones. */
 void gw_sse_broadcast(gw_sse_t *self, const char *buyer, const char *data, size_t len);

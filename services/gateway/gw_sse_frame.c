@@ -5,13 +5,13 @@
 #include "gw_buf.h"
 #include "gw_sse_frame.h"
 
-int gw_sse_format(char **out, size_t *len, uint64_t id, const char *event, const char *data,
-                  size_t data_len)
+int gw_sse_format(char **out, size_t *len, const gw_sse_pos_t *pos, const char *event,
+                  const char *data, size_t data_len)
 {
     gw_buf_t b = { 0 };
     int rc = 0;
-    if (id)
-        rc |= gw_buf_printf(&b, "id: %" PRIu64 "\n", id);
+    if (pos)
+        rc |= gw_buf_printf(&b, "id: %" PRIu64 "-%" PRIu64 "\n", pos->epoch, pos->seq);
     if (event)
         rc |= gw_buf_printf(&b, "event: %s\n", event);
     /* data never contains a newline here (compact JSON); split defensively anyway */
@@ -30,5 +30,38 @@ int gw_sse_format(char **out, size_t *len, uint64_t id, const char *event, const
         return -ENOMEM;
     }
     *out = gw_buf_take(&b, len);
+    return 0;
+}
+
+/* One uint64 of decimal digits, s[0..n). No sign, no space, no overflow; at least a digit. */
+static int s_u64(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (n == 0)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -EINVAL;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int gw_sse_id_parse(const char *s, gw_sse_pos_t *pos)
+{
+    *pos = (gw_sse_pos_t){ 0 };
+    size_t n = s ? strnlen(s, GW_SSE_ID_MAX + 1) : 0;
+    const char *dash = n && n <= GW_SSE_ID_MAX ? memchr(s, '-', n) : NULL;
+    if (!dash)
+        return -EINVAL;
+    size_t el = (size_t)(dash - s);
+    gw_sse_pos_t p = { .have = true };
+    if (s_u64(s, el, &p.epoch) < 0 || s_u64(dash + 1, n - el - 1, &p.seq) < 0)
+        return -EINVAL;
+    *pos = p;
     return 0;
 }

@@ -147,7 +147,9 @@ static void s_ask(gw_wait_t *w)
 static void s_check_load(gw_wait_t *w)
 {
     gw_req_t *r = w->r;
-    gw_held_t *h = gw_hold_find(r->gw->hold, r->buyer);
+    /* got, not found: a waiting request keeps its buyer in use, or a load slower than the
+     * idle time (idle_ms) dropped the buyer under it (503 "not held") */
+    gw_held_t *h = gw_hold_get(r->gw->hold, r->buyer);
     /* fresh also needs the aggregator's heartbeat: a gateway that just started waits
      * for its first one too */
     if (h && !gw_held_fresh(h) && s_now(r->gw) < w->deadline)

@@ -465,7 +465,7 @@
       const s = JSON.parse(e.data);
       totals = new Map();
       for (const x of s.totals || []) totals.set(x.key, x);
-      seq = s.seq || seq;
+      seq = Number(s.seq || 0);   /* a snapshot may be of a new epoch: its seq counts anew */
       haveSnapshot = true;
       fresh = true;   /* the gateway sends a snapshot only of fresh figures */
       setStatus('live');

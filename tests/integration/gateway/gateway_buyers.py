@@ -13,17 +13,22 @@ are the sums computed here. Shown:
 4. after MVOI_GATEWAY_BUYER_IDLE_MS without requests a buyer is dropped; an open SSE stream
    keeps its buyer held past that time, and its buyer goes once it closes;
 5. reloaded on the next request exactly: the same totals as before the drop, byte for byte,
-   and after more measurements recorded while dropped, the new sums.
+   and after more measurements recorded while dropped, the new sums;
+6. a first request whose load takes longer than the idle time (the aggregator stopped for
+   1.7 x IDLE_MS) waits and gets the sum: the waiting request keeps its buyer (it was
+   dropped under the request: 503 "this buyer's totals are not held").
 
     gateway_buyers.py BUILD_DIR
 """
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -172,9 +177,29 @@ def scenario(http, run):
                 b, fair_total(body, b) if st == 200 else st, want[b]))
     if metric(http, "mvoi_gateway_buyer_loads_total") != 6:
         raise SystemExit("buyers: loads %g, want 6" % metric(http, "mvoi_gateway_buyer_loads_total"))
-    print("buyers: heerlen %d and landgraaf %d fair-trade products from one gateway, each loaded "
-          "on demand, dropped when idle (a stream held one), reloaded exactly" % (
-              want["heerlen"], want["landgraaf"]))
+    return want
+
+
+def slow_load(http, kpi, want):
+    """6: heerlen's load outlasts the idle time; its first request waits for it."""
+    wait_for("both dropped", lambda: metric(http, "mvoi_gateway_buyers_held") == 0)
+    got = {}
+
+    def first():
+        got["r"] = get(http, "/api/kpi?buyer=heerlen")
+    kpi.send_signal(signal.SIGSTOP)
+    try:
+        t = threading.Thread(target=first)
+        t.start()
+        time.sleep(IDLE_MS * 1.7 / 1000)
+    finally:
+        kpi.send_signal(signal.SIGCONT)
+    t.join()
+    st, body = got["r"]
+    if st != 200 or fair_total(body, "heerlen") != want["heerlen"]:
+        raise SystemExit("buyers: a first request waiting %d ms for its load: %d %s, want %d"
+                         % (IDLE_MS * 1.7, st, body if st != 200 else
+                            fair_total(body, "heerlen"), want["heerlen"]))
 
 
 def main():
@@ -192,8 +217,12 @@ def main():
     procs = start(tmp, ep, http)
     ok = False
     try:
-        scenario(http, run)
+        want = scenario(http, run)
+        slow_load(http, procs[list(gw_stack.services(ep, http)).index("kpi")], want)
         ok = True
+        print("buyers: heerlen %d and landgraaf %d fair-trade products from one gateway, each "
+              "loaded on demand (also when slower than the idle time), dropped when idle (a "
+              "stream held one), reloaded exactly" % (want["heerlen"], want["landgraaf"]))
     finally:
         for p in procs:
             p.terminate()

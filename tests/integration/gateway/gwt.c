@@ -253,6 +253,41 @@ int gwt_http(int port, const char *method, const char *path, const char *headers
     return 0;
 }
 
+char *gwt_raw(int port, const char *req, size_t len, int timeout_ms, const char *until)
+{
+    int fd = s_connect(port);
+    if (fd < 0)
+        return NULL;
+    /* the server may answer and close before it read all: no SIGPIPE, read what it said */
+    for (size_t off = 0; off < len;) {
+        ssize_t k = send(fd, req + off, len - off, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        off += (size_t)k;
+    }
+    size_t cap = 65536, got = 0;
+    char *buf = malloc(cap);
+    buf[0] = '\0';
+    int64_t end = h_now_ms() + timeout_ms;
+    while (!until || !strstr(buf, until)) {
+        int left = (int)(end - h_now_ms());
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            break;
+        if (got + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t k = read(fd, buf + got, cap - got - 1);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+        buf[got] = '\0';
+    }
+    close(fd);
+    return buf;
+}
+
 void gwt_resp_free(gwt_resp_t *r)
 {
     free(r->body);
@@ -272,10 +307,11 @@ struct gwt_sse_t {
     size_t len, cap;
     bool in_body;
     char ev[32];
-    char id[32];
+    char id[64];
     char *data;
     size_t dlen, dcap;
-    uint64_t last_id;
+    uint64_t last_id;      /* the seq of the last id ("<epoch>-<seq>") */
+    char last_raw[64];     /* the last id as sent: what a resume sends back */
     long snapshots, updates;
     json_t *state;   /* key -> {"r":realisation,"s":seq} */
 };
@@ -327,8 +363,11 @@ static void s_apply_total(gwt_sse_t *s, json_t *t)
 
 static void s_dispatch(gwt_sse_t *s)
 {
-    if (s->id[0])
-        s->last_id = strtoull(s->id, NULL, 10);
+    if (s->id[0]) {
+        const char *dash = strchr(s->id, '-');
+        s->last_id = strtoull(dash ? dash + 1 : s->id, NULL, 10);
+        snprintf(s->last_raw, sizeof s->last_raw, "%s", s->id);
+    }
     if (s->dlen == 0)
         return;
     s->data[s->dlen] = '\0';
@@ -440,10 +479,10 @@ void gwt_sse_close(gwt_sse_t *s)
 int gwt_sse_reopen(gwt_sse_t *s, int port)
 {
     gwt_sse_close(s);
-    char id[32];
-    snprintf(id, sizeof id, "%" PRIu64, s->last_id);
-    return s_sse_connect(s, port, s->last_id ? id : NULL);
+    return s_sse_connect(s, port, s->last_raw[0] ? s->last_raw : NULL);
 }
+
+const char *gwt_sse_last_raw(gwt_sse_t *s) { return s->last_raw; }
 
 uint64_t gwt_sse_last_id(gwt_sse_t *s) { return s->last_id; }
 long gwt_sse_snapshots(gwt_sse_t *s) { return s->snapshots; }

@@ -51,6 +51,10 @@ typedef struct {
 int gwt_http(int port, const char *method, const char *path, const char *headers,
              const char *body, size_t body_len, gwt_resp_t *out, int timeout_ms);
 void gwt_resp_free(gwt_resp_t *r);
+/* Bytes as they are (a request no helper would build: overlong, odd headers): what came back
+ * until the peer closed, timeout_ms passed, or until (if not NULL) appeared in it. A malloc'ed
+ * NUL-terminated string (free it), NULL when the connection failed. */
+char *gwt_raw(int port, const char *req, size_t len, int timeout_ms, const char *until);
 /* Parse the body as JSON (NULL if it is not). */
 json_t *gwt_json(const gwt_resp_t *r);
 
@@ -62,7 +66,8 @@ gwt_sse_t *gwt_sse_open(int port, const char *last_event_id);
 long gwt_sse_read(gwt_sse_t *s, int timeout_ms, uint64_t stop_seq, long max_events);
 void gwt_sse_close(gwt_sse_t *s);        /* cut: the state stays */
 int gwt_sse_reopen(gwt_sse_t *s, int port);   /* with Last-Event-ID = last id */
-uint64_t gwt_sse_last_id(gwt_sse_t *s);
+uint64_t gwt_sse_last_id(gwt_sse_t *s);     /* the seq of the last id */
+const char *gwt_sse_last_raw(gwt_sse_t *s);  /* the last id as sent, "<epoch>-<seq>" */
 long gwt_sse_snapshots(gwt_sse_t *s);
 long gwt_sse_updates(gwt_sse_t *s);
 /* key -> "realisation:seq" map as a JSON object (new reference). */
