@@ -15,11 +15,19 @@
 #include "gw_internal.h"
 #include "gw_view.h"
 
+/* ?lang= picks the language of the calculation spelled out (the service renders it); the
+ * gateway's own language when absent, as the page's texts. */
 void gw_h_measurement(gw_req_t *r)
 {
-    static const char *const ok[] = { NULL };
+    static const char *const ok[] = { "lang", NULL };
     if (!gw_only(r, ok))
         return;
+    text_lang_t lang = r->gw->lang;
+    const char *l = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "lang");
+    if (l && text_lang_parse(l, &lang) < 0) {
+        gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
+        return;
+    }
     Mvoi__GetMeasurement *g = malloc(sizeof *g);
     if (!g) {
         gw_reply_problem(r, 500, "internal", "out of memory", NULL);
@@ -27,6 +35,7 @@ void gw_h_measurement(gw_req_t *r)
     }
     mvoi__get_measurement__init(g);
     g->id = strdup(r->arg);
+    g->lang = strdup(text_lang_name(lang));
     gw_call(r, r->gw->imp, MVOI__ENVELOPE__BODY_GET_MEASUREMENT, &g->base, gw_reply_200);
 }
 

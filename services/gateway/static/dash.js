@@ -319,7 +319,7 @@
     const box = $('drill-detail') || (() => { openDrill(drillKpi || 'co2'); return $('drill-detail'); })();
     const tables = factorTables ? Promise.resolve(factorTables)
       : getJSON('/api/factors').then((r) => (factorTables = r.tables || []));
-    Promise.all([getJSON('/api/measurements/' + encodeURIComponent(id)), tables.catch(() => [])])
+    Promise.all([getJSON('/api/measurements/' + encodeURIComponent(id) + (lang ? '?lang=' + encodeURIComponent(lang) : '')), tables.catch(() => [])])
       .then(([rec, ft]) => {
         const m = rec.measurement || {}, imp = rec.impact || {};
         box.textContent = '';

@@ -617,9 +617,16 @@ static void on_impact(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     case MVOI__ENVELOPE__BODY_GET_MEASUREMENT: {
         for (size_t i = 0; i < g_nmeas; i++)
             if (strcmp(g_meas[i]->measurement->id, req->get_measurement->id) == 0) {
+                /* the explanation says which language was asked for (the real service
+                 * renders it in that language): the gateway must pass the page's on */
+                char x[96], *keep = g_meas[i]->explanation;
+                snprintf(x, sizeof x, "%s lang=%s", keep,
+                         req->get_measurement->lang ? req->get_measurement->lang : "(none)");
+                g_meas[i]->explanation = x;
                 env.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_RECORD;
                 env.measurement_record = g_meas[i];
                 fake_reply(sock, id, req, &env);
+                g_meas[i]->explanation = keep;
                 return;
             }
         fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_measurement.id", "no such measurement");

@@ -361,8 +361,20 @@ Test(gateway_it, drill_down_reads)
     cr_expect_str_eq(json_string_value(json_object_get(f, "table")), "co2");
     cr_expect_str_eq(json_string_value(json_object_get(f, "edition")), "2026");
     cr_expect(strncmp(json_string_value(json_object_get(f, "source")), "https://", 8) == 0);
+    /* the calculation spelled out in the page's language (the service renders it; the
+     * fake says what it was asked for): the gateway's own, Dutch, unless ?lang=en */
+    const char *x = json_string_value(json_object_get(o, "explanation"));
+    cr_expect(x && strstr(x, " lang=nl"), "%s", x);
     json_decref(o);
     gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", "/api/measurements/drill-1?lang=en", NULL, NULL, &r), 200, "%s",
+                 r.body);
+    o = gwt_json(&r);
+    x = json_string_value(json_object_get(o, "explanation"));
+    cr_expect(x && strstr(x, " lang=en"), "%s", x);
+    json_decref(o);
+    gwt_resp_free(&r);
+    s_expect("GET", "/api/measurements/drill-1?lang=de", NULL, NULL, 400, "lang");
     s_expect("GET", "/api/measurements/nope", NULL, NULL, 404, "id");
     s_expect("GET", "/api/measurements/drill-1?x=1", NULL, NULL, 400, "x");
 
