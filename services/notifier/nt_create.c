@@ -147,6 +147,8 @@ static void s_fill(nt_service_t *s, Mvoi__Reminder *r, const nt_plan_new_t *n, c
     r->deadline = (char *)n->deadline;
     r->about_id = (char *)n->about_id;
     r->about_error = (char *)n->about_error;
+    r->has_about_gave_up = n->about_gave_up;
+    r->about_gave_up = n->about_gave_up;
     r->n_added = n->n_added;
     r->added = (Mvoi__Person **)n->added;
     r->n_removed = n->n_removed;

@@ -157,8 +157,10 @@ static int s_report_tid(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, 
 /* A dead letter is that recipient's only: the coordinator is told which copy, to whom and
  * why (not for the coordinator's own reports, which would loop), and what the message's
  * other recipients got so far (the report said "the others did receive it" also when there
- * was no other, or when every copy failed). */
-static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, int64_t now)
+ * was no other, or when every copy failed). gave_up: r died of temporary failures past the
+ * retry lifetime, not of a refused address (the report's advice differs). */
+static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, int64_t now,
+                         bool gave_up)
 {
     if (r->kind == K(DELIVERY_FAILED) || (r->channel && strcmp(r->channel, "webhook") == 0))
         return 0;
@@ -169,7 +171,8 @@ static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r,
     nt_plan_new_t n = { .t = r->tender, .buyer = r->buyer, .kind = K(DELIVERY_FAILED),
                         .ordinal = r->kind, .version = r->schedule_version, .due_ms = now,
                         .now = now, .title = r->subject, .about_id = r->id,
-                        .about_error = r->last_error, .removed = removed,
+                        .about_error = r->last_error, .about_gave_up = gave_up,
+                        .removed = removed,
                         .n_removed = who.email ? 1 : 0 };
     Mvoi__Tender none = MVOI__TENDER__INIT;
     /* The dead copy keys the report, one per dead copy, by a hash of its id: the id itself
@@ -286,7 +289,7 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
                 (r->state == ST(DEAD) && s_chain_survives_dead(r))))
         rc = s_after_sent(s, txn, r, now);
     if (!rc && r->state == ST(DEAD))
-        rc = s_report_dead(s, txn, r, now);
+        rc = s_report_dead(s, txn, r, now, outcome == NT_TRANSIENT);
     /* failing for an hour or more (postfix's delay_warning_time): a warning, since the
      * dead letter that reports it comes only after retry_lifetime_hours */
     bool delayed = r->state == ST(RETRYING) && now - r->first_failure_ms >= 3600000;

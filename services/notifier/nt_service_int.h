@@ -144,6 +144,7 @@ typedef struct {
     const char *uid, *title, *reason;
     const char *period_start, *period_end, *deadline;
     const char *about_id, *about_error;         /* delivery_failed */
+    bool about_gave_up;                         /* delivery_failed: temporary failures */
     /* delivery_failed: the dead copy's message's other recipients, and those of them whose
      * copy was delivered (stored as attendees and added: the text counts them) */
     Mvoi__Person *const *others;

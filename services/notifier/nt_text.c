@@ -548,7 +548,11 @@ static void s_other(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *
         s_ctl(&cmd, r);
         nt_buf_puts(&cmd, " reminders resend ");
         s_word(&cmd, r->about_id);
-        s_tf(b, L, "notify.body.delivery_failed_how", cmd.data ? cmd.data : "");
+        /* an address refused (5xx) is the tender's to correct; a relay unreachable or
+         * refusing for days (the retry lifetime) is the mail server's */
+        s_tf(b, L, r->about_gave_up ? "notify.body.delivery_gave_up_how"
+                                    : "notify.body.delivery_failed_how",
+             cmd.data ? cmd.data : "");
         nt_buf_puts(b, "\n");
         nt_buf_free(&cmd);
     } else if (r->kind == K(QUARTERLY_REPORT)) {

@@ -163,6 +163,18 @@ Test(notifier_retry, relay_down_past_the_lifetime_is_a_dead_letter_reported, .ti
         per[strcmp(m[i].buyer, "heerlen") != 0]++;
     cr_assert_eq(per[0], 5, "heerlen's reports");
     cr_assert_eq(per[1], 5, "venlo's reports");
+    /* each report advises on the relay, not on the address (nt_texts tests the words) */
+    for (int b = 0; b < 2; b++) {
+        Mvoi__Envelope *keep = NULL;
+        Mvoi__ReminderList *l = s_list(&c, buyers[b], MVOI__DELIVERY_STATE__DELIVERY_SENT,
+                                       &keep);
+        int gave_up = 0;
+        for (size_t i = 0; i < l->n_reminders; i++)
+            gave_up += l->reminders[i]->kind == MVOI__REMINDER_KIND__REM_DELIVERY_FAILED &&
+                       l->reminders[i]->about_gave_up;
+        mvoi__envelope__free_unpacked(keep, NULL);
+        cr_assert_eq(gave_up, 5, "%s: reports of copies given up", buyers[b]);
+    }
     it_teardown(&c);
 }
 
@@ -230,7 +242,8 @@ Test(notifier_retry, resent_dead_letter_that_dies_again_is_reported_again, .time
     for (size_t i = 0; i < l->n_reminders; i++)
         about += l->reminders[i]->kind == MVOI__REMINDER_KIND__REM_DELIVERY_FAILED &&
                  l->reminders[i]->about_id && !strcmp(l->reminders[i]->about_id, id) &&
-                 !strcmp(l->reminders[i]->channel, "mail");
+                 !strcmp(l->reminders[i]->channel, "mail") &&
+                 !l->reminders[i]->about_gave_up;   /* a 550: the address's advice */
     mvoi__envelope__free_unpacked(keep, NULL);
     cr_assert_eq(about, 2);
     l = s_list(&c, "heerlen", MVOI__DELIVERY_STATE__DELIVERY_DEAD, &keep);

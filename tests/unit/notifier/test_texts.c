@@ -306,7 +306,8 @@ Test(nt_texts, late_kickoff_says_too_close_or_after_the_publication)
 /* The dead-letter report says what the message's other recipients got only when true:
  * nothing when there was no other, "did receive it" only when every other copy was
  * delivered, else how many of them (singular for one other). */
-static char *s_dead_text(text_lang_t lang, size_t others, size_t ok)
+static char *s_dead_text_of(text_lang_t lang, size_t others, size_t ok, const char *error,
+                            bool gave_up)
 {
     static Mvoi__Person p[4] = {
         { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "A", "a@heerlen.example" },
@@ -318,7 +319,9 @@ static char *s_dead_text(text_lang_t lang, size_t others, size_t ok)
     Mvoi__Tender t = s_tender();
     Mvoi__Reminder r = s_rem(K(DELIVERY_FAILED), &t);
     r.about_id = "heerlen/X-001/kickoff_invitation/1/v0/typo@heerlen.example";
-    r.about_error = "smtp: RCPT failed: 550 (reply 550)";
+    r.about_error = (char *)error;
+    r.has_about_gave_up = gave_up;
+    r.about_gave_up = gave_up;
     r.removed = dead;
     r.n_removed = 1;
     r.attendees = all;
@@ -331,6 +334,36 @@ static char *s_dead_text(text_lang_t lang, size_t others, size_t ok)
     cr_assert_eq(nt_msg_render(&cfg, &r, &subj, &text), 0);
     free(subj);
     return text;
+}
+
+static char *s_dead_text(text_lang_t lang, size_t others, size_t ok)
+{
+    return s_dead_text_of(lang, others, ok, "smtp: RCPT failed: 550 (reply 550)", false);
+}
+
+/* The advice follows the cause: a refused address (5xx) is the tender's to correct; a copy
+ * given up after days of temporary failures (relay down, 4xx) is not the address's fault,
+ * and telling the coordinator to check it sent them the wrong way. */
+Test(nt_texts, dead_letter_advice_follows_the_cause)
+{
+    char *x = s_dead_text(TEXT_NL, 0, 0);
+    HAS(x, "Controleer het adres in het inkooptraject en stuur het bericht opnieuw met: ");
+    HASNT(x, "mailserver");
+    free(x);
+    const char *e = "smtp: connect: Connection refused (temporary failures for 120.0 h, 131 "
+                    "attempts: given up)";
+    x = s_dead_text_of(TEXT_NL, 0, 0, e, true);
+    HAS(x, "De mailserver was al die tijd niet bereikbaar of weigerde het bericht tijdelijk; "
+           "het adres zelf is niet afgewezen. Laat de verbinding met de mailserver nakijken en "
+           "stuur het bericht daarna opnieuw met: ");
+    HAS(x, "(temporary failures for 120.0 h, 131 attempts: given up)");
+    HASNT(x, "Controleer het adres");
+    free(x);
+    x = s_dead_text_of(TEXT_EN, 0, 0, e, true);
+    HAS(x, "The mail server could not be reached or refused the message temporarily all that "
+           "time; the address itself was not refused.");
+    HASNT(x, "Check the address");
+    free(x);
 }
 
 Test(nt_texts, dead_letter_report_says_the_others_got_it_only_when_true)
