@@ -14,7 +14,7 @@ int64_t datewords_days(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void s_civil(int64_t z, int64_t *y, int *m, int *d)
+void datewords_civil(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -43,7 +43,7 @@ int datewords_format(char *buf, size_t cap, text_lang_t lang, int64_t days,
         return -EINVAL;
     int64_t y;
     int m, d;
-    s_civil(days, &y, &m, &d);
+    datewords_civil(days, &y, &m, &d);
     char mk[24], wk[24];
     snprintf(mk, sizeof mk, "date.month.%d", m);
     snprintf(wk, sizeof wk, "date.wday.%d", datewords_wday(days));

@@ -7,6 +7,8 @@
  *  A date is given as days since 1970-01-01 (proleptic Gregorian, negative before). The
  *  result is whole or not at all: a buffer too small gets DATEWORDS_E_NOSPACE and an empty
  *  string, never a cut date (which would read as another date: "25 januari 20").
+ *  Under it, the one copy of the civil date arithmetic (days <-> year, month, day) that the
+ *  calendar, the notifier and the report use.
  */
 #ifndef MVOI_DATEWORDS_H
 #define MVOI_DATEWORDS_H
@@ -34,8 +36,11 @@ int datewords_format(char *buf, size_t cap, text_lang_t lang, int64_t days,
                      datewords_form_t form);
 
 /* Days since 1970-01-01 of year y, month m (1..12), day d (1..31; not checked against the
- * month: the caller's parser decides what a valid date is). */
+ * month: the caller's parser decides what a valid date is). The one copy of this arithmetic
+ * (H. Hinnant's days_from_civil): the calendar, the notifier and the report use it too. */
 int64_t datewords_days(int64_t y, int m, int d);
+/* The inverse: the year, month (1..12) and day (1..31) of days since 1970-01-01. */
+void datewords_civil(int64_t days, int64_t *y, int *m, int *d);
 /* The weekday of days: 0 Sunday .. 6 Saturday. */
 int datewords_wday(int64_t days);
 

@@ -1,5 +1,6 @@
 /* cal_date: see cal_date.h. */
 #include "cal_date.h"
+#include "datewords.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,30 +40,17 @@ int cal_date_parse_iso(const char *s, int *y, int *m, int *d)
 
 bool cal_date_valid(const char *s) { return cal_date_parse_iso(s, NULL, NULL, NULL) == 0; }
 
-/* Howard Hinnant's days_from_civil: exact for the whole proleptic Gregorian calendar. */
+/* The civil date arithmetic is datewords' (exact for the whole proleptic Gregorian calendar). */
 int64_t cal_date_days(int y, int m, int d)
 {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const int64_t yoe = y - era * 400;
-    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    return datewords_days(y, m, d);
 }
 
 void cal_date_from_days(int64_t z, int *y, int *m, int *d)
 {
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const int64_t doe = z - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int dd = (int)(doy - (153 * mp + 2) / 5 + 1);
-    const int mm = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (mm <= 2));
-    *m = mm;
-    *d = dd;
+    int64_t yy;
+    datewords_civil(z, &yy, m, d);
+    *y = (int)yy;
 }
 
 void cal_date_format(char out[11], int y, int m, int d)

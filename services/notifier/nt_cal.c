@@ -1,5 +1,6 @@
 /*  nt_cal: Amsterdam local time and working days. See nt_cal.h. */
 #include "nt_cal.h"
+#include "datewords.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,29 +27,17 @@ void nt_cal_destroy(nt_cal_t **self_p)
     *self_p = NULL;
 }
 
-/* Howard Hinnant's civil date algorithms. */
+/* The civil date arithmetic is datewords' (one copy for the services). */
 int64_t nt_days_from_civil(int y, int m, int d)
 {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (unsigned)(m + (m > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+    return datewords_days(y, m, d);
 }
 
 void nt_civil_from_days(int64_t z, int *y, int *m, int *d)
 {
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yy + (*m <= 2));
+    int64_t yy;
+    datewords_civil(z, &yy, m, d);
+    *y = (int)yy;
 }
 
 int nt_parse_date(const char *s, int64_t *days)

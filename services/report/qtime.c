@@ -10,27 +10,18 @@
 #include "datewords.h"
 #include "report.h"
 
+/* The calendar arithmetic is datewords'; these keep the report's unsigned months and days. */
 static int64_t s_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
+    return datewords_days(y, (int)m, (int)d);
 }
 
 static void s_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+    int mm, dd;
+    datewords_civil(z, y, &mm, &dd);
+    *m = (unsigned)mm;
+    *d = (unsigned)dd;
 }
 
 int64_t rp_civil_noon_utc(int year, unsigned month, unsigned day)

@@ -33,6 +33,17 @@ Test(datewords, known_days_from_civil)
                      "%d-%d-%d", s_cases[i].y, s_cases[i].m, s_cases[i].d);
 }
 
+Test(datewords, known_civil_from_days)
+{
+    for (size_t i = 0; i < S_N; i++) {
+        int64_t y = 0;
+        int m = 0, d = 0;
+        datewords_civil(s_cases[i].days, &y, &m, &d);
+        cr_expect(y == s_cases[i].y && m == s_cases[i].m && d == s_cases[i].d,
+                  "%lld: %lld-%d-%d", (long long)s_cases[i].days, (long long)y, m, d);
+    }
+}
+
 Test(datewords, weekday_long_form_in_both_languages)
 {
     char buf[DATEWORDS_MAX];
