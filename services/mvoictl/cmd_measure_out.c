@@ -51,15 +51,16 @@ static void s_num(const ctl_t *ctl, char *buf, size_t cap, int64_t v, int scale,
 }
 
 /* " CO2 14.720,47 kg": the figures of an impact; with_refs adds the factor tables used
- * ("[co2 2026 cng]"). --raw: ctl_print_impact's integers with their stored units. */
+ * ("[co2 2026 cng]"). --raw: the stored integers with their stored units, and always the
+ * tables, as scripts have read them ("CO2 14720470 g [co2 2026 cng unverified]"). */
 static void s_impact(const ctl_t *ctl, const Mvoi__Impact *i, bool with_refs)
 {
-    static const struct { const char *label, *unit; int scale; } f[] = {
-        { "ctl.impact.co2", "kg", 3 }, { "ctl.impact.nox", "kg", 6 },
-        { "ctl.impact.material", "kg", 3 }, { "ctl.impact.renewable", "kg", 3 },
-        { "ctl.impact.sroi", "€", 2 }, { "ctl.impact.fairtrade", "", 0 },
-        { "ctl.impact.risk", "", 0 }, { "ctl.impact.mki", "€", 2 },
-        { "ctl.impact.pilots", "", 0 },
+    static const struct { const char *label, *raw_unit, *unit; int scale; } f[] = {
+        { "ctl.impact.co2", "g", "kg", 3 }, { "ctl.impact.nox", "mg", "kg", 6 },
+        { "ctl.impact.material", "g", "kg", 3 }, { "ctl.impact.renewable", "g", "kg", 3 },
+        { "ctl.impact.sroi", "cent", "€", 2 }, { "ctl.impact.fairtrade", "", "", 0 },
+        { "ctl.impact.risk", "", "", 0 }, { "ctl.impact.mki", "cent", "€", 2 },
+        { "ctl.impact.pilots", "", "", 0 },
     };
     const bool has[] = { i->has_co2_avoided_g, i->has_nox_avoided_mg, i->has_primary_material_g,
                          i->has_renewable_g, i->has_sroi_realised_cents, i->has_fairtrade_products,
@@ -70,6 +71,11 @@ static void s_impact(const ctl_t *ctl, const Mvoi__Impact *i, bool with_refs)
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
         if (!has[k])
             continue;
+        if (ctl->raw) {
+            printf(" %s %lld%s%s", ctl_text(ctl, f[k].label), (long long)v[k],
+                   *f[k].raw_unit ? " " : "", f[k].raw_unit);
+            continue;
+        }
         char b[48];
         bool money = !strcmp(f[k].unit, "€");
         s_num(ctl, b, sizeof b, v[k], f[k].scale, money);
@@ -78,11 +84,12 @@ static void s_impact(const ctl_t *ctl, const Mvoi__Impact *i, bool with_refs)
         else
             printf(" %s %s%s%s", ctl_text(ctl, f[k].label), b, *f[k].unit ? " " : "", f[k].unit);
     }
-    for (size_t k = 0; with_refs && k < i->n_factors; k++)
+    for (size_t k = 0; (with_refs || ctl->raw) && k < i->n_factors; k++)
         printf(" [%s %s %s%s]", i->factors[k]->table ? i->factors[k]->table : "",
                i->factors[k]->edition ? i->factors[k]->edition : "",
                i->factors[k]->reference_variant ? i->factors[k]->reference_variant : "",
-               i->factors[k]->unverified ? ctl_text(ctl, "measure.unverified") : "");
+               !i->factors[k]->unverified ? ""
+               : ctl->raw ? " unverified" : ctl_text(ctl, "measure.unverified"));
 }
 
 static bool s_has_impact(const Mvoi__Impact *i)
@@ -142,7 +149,7 @@ static void s_raw_row(const ctl_t *ctl, const Mvoi__MeasurementRecord *rec)
            m->phase == MVOI__PHASE__PHASE_AMBITION ? "ambition" : "realisation",
            m->period_start, m->period_end, m->revision, rec->withdrawn ? " WITHDRAWN" : "");
     if (rec->impact && !rec->withdrawn)
-        ctl_print_impact(ctl, rec->impact);
+        s_impact(ctl, rec->impact, true);
     printf("\n");
 }
 
@@ -155,7 +162,7 @@ static void s_raw_record(const ctl_t *ctl, const Mvoi__MeasurementRecord *rec)
            m->submitter ? m->submitter : "?", m->revision, rec->withdrawn ? "  WITHDRAWN" : "");
     if (rec->impact) {
         printf("impact:");
-        ctl_print_impact(ctl, rec->impact);
+        s_impact(ctl, rec->impact, true);
         printf("\n");
     }
     if (rec->explanation)
@@ -272,7 +279,7 @@ void ctl_measure_print_result(const ctl_t *ctl, const Mvoi__MeasurementResult *x
     if (ctl->raw) {
         printf("%s rev %u%s", x->id ? x->id : "", x->revision, x->duplicate ? " (duplicate)" : "");
         if (x->impact)
-            ctl_print_impact(ctl, x->impact);
+            s_impact(ctl, x->impact, true);
         printf("\n");
         if (x->explanation)
             printf("  %s\n", x->explanation);

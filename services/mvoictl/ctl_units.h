@@ -17,9 +17,4 @@ void ctl_unit_pick(int kpi, int64_t max_abs, ctl_unit_t *u);
 /* raw in that unit, Dutch or English grouping; returns the length. */
 int ctl_unit_num(char *buf, size_t cap, const ctl_unit_t *u, int64_t raw, text_lang_t lang);
 
-/* " CO2 27.830,000 kg SROI € 1.000,50 [table edition variant]": the impact of a measurement
- * in the chosen language (--raw: the integers with their stored units). */
-#include "ctl.h"
-void ctl_print_impact(const ctl_t *ctl, const Mvoi__Impact *i);
-
 #endif
