@@ -4,12 +4,12 @@
 
 calendar, impact-calculator and kpi-aggregator run for real (nosync LMDB, loopback). Each
 round adds a fair-trade measurement of k fair-trade products (k = 1..5 cycling) and reads
-KPI 1's realisation for 2026: it must be the running sum, computed here. It is read twice
-per round: at once over a DEALER kept open (a KpiQuery sent the moment `measure add` exits,
-where a missing wait shows), then with `mvoictl kpi show --json`. On this machine the
-aggregator is usually faster than a process exit, so a last round makes the wait visible:
-with the aggregator stopped (SIGSTOP), `measure add --wait` must not return before it runs
-again (SIGCONT), and then its total includes the measurement.
+KPI 1's realisation for 2026: it must be the running sum, computed here. It is read at once
+over a DEALER kept open (a KpiQuery sent the moment `measure add` exits, where a missing wait
+shows) every round, and with `mvoictl kpi show --json` every tenth round and the last. On
+this machine the aggregator is usually faster than a process exit, so a last round makes
+the wait visible: with the aggregator stopped (SIGSTOP), `measure add --wait` must not
+return before it runs again (SIGCONT), and then its total includes the measurement.
 
 The same over HTTP (the gateway, GET /api/kpi?after_seq=N): GW rounds of `mvoictl --json
 measure add` (no wait) then one GET with the reply's seq, whose KPI 1 total must be the
@@ -52,6 +52,10 @@ def query(pb, dealer, n):
 
 
 GW = int(os.environ.get("RYW_GW_ROUNDS", "100"))
+# `kpi show` runs after the KpiQuery has already seen the round's total, so it cannot catch
+# a missing wait; it proves that the command prints the aggregator's figure, which every
+# tenth round (and the last) shows as well as every round did, at half the processes.
+SHOW_EVERY = 10
 
 
 def get_kpi(http, query):
@@ -193,6 +197,8 @@ def main():
             if now != want:
                 raise SystemExit("ryw: round %d: the aggregator answers %d fair-trade products "
                                  "right after measure add --wait, %d were added" % (i, now, want))
+            if i % SHOW_EVERY and i != N:
+                continue
             s = run("kpi", "show", "--year", "2026", "--json")
             got = [x for x in json.loads(s.stdout) if x["kpi"] == "fairtrade"][0]["realisation"]
             if got != want:
@@ -218,8 +224,9 @@ def main():
         now = query(pb, dealer, N + 1)
         if now != want:
             raise SystemExit("ryw: after the stopped round: %d products, want %d" % (now, want))
-        print("ryw: %d rounds of measure add --wait + kpi show, each saw its measurement "
-              "(%d products), %.1f ms a round" % (N, want, (time.monotonic() - t0) * 1000 / N))
+        print("ryw: %d rounds of measure add --wait, each saw its measurement at once (kpi "
+              "show too, every %dth round) (%d products), %.1f ms a round" %
+              (N, SHOW_EVERY, want, (time.monotonic() - t0) * 1000 / N))
         want = http_rounds(run, http, kpi, want)
         ok = True
     finally:

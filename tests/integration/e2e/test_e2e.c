@@ -2,15 +2,16 @@
  *  mvoi-calendar -> mvoi-impact-calculator -> mvoi-kpi-aggregator, and mvoictl on top.
  *
  *  workload_exact_across_kill9: 240 tenders registered through the calendar's API, 100,000
- *  measurements of all eight kinds and both phases through the impact-calculator's API
- *  (pipelined SubmitMeasurements of 500 with request ids), ~5 % corrected (some twice),
- *  ~2 % withdrawn, 6 tenders cancelled at the end; seeded (E2E_SEED to replay a run).
- *  During it the kpi-aggregator is killed (-9) at 20 random moments and the
- *  impact-calculator at 10; the client resends every unacknowledged request with the same
- *  request id. Afterwards every total of a kpi snapshot equals the closed form computed
- *  here (e2e.c: docs/domain.md#formulas arithmetic per input combination; kpi_check.c: the sums over
- *  windows and dimensions), and every expected total is there: nothing lost, nothing
- *  counted twice (the `count` of every total is compared too).
+ *  measurements (the sanitizer build: 30,000, E2E_MEASUREMENTS) of all eight kinds and both
+ *  phases through the impact-calculator's API (pipelined SubmitMeasurements of 500 with
+ *  request ids), ~5 % corrected (some twice), ~2 % withdrawn, 6 tenders cancelled at the
+ *  end; seeded (E2E_SEED to replay a run). During it the kpi-aggregator is killed (-9) at
+ *  20 random moments and the impact-calculator at 10; the client resends every
+ *  unacknowledged request with the same request id. Afterwards every total of a kpi
+ *  snapshot equals the closed form computed here (e2e.c: docs/domain.md#formulas
+ *  arithmetic per input combination; kpi_check.c: the sums over windows and dimensions),
+ *  and every expected total is there: nothing lost, nothing counted twice (the `count` of
+ *  every total is compared too).
  *
  *  mvoictl_measure_add_reaches_kpi_watch: `mvoictl measure add` -> a running
  *  `mvoictl kpi watch PREFIX --count 2` prints the new total.
@@ -29,7 +30,7 @@
 #include "kpi_check.h"
 
 #define TENDERS 240
-#define MEASUREMENTS 100000
+#define MEASUREMENTS 100000   /* E2E_MEASUREMENTS overrides (see s_measurements) */
 #define BATCH 500
 #define WINDOW 16
 #define KPI_KILLS 20
@@ -135,14 +136,30 @@ static void s_plan_kills(kills_t *k, size_t nmreq, uint64_t seed)
     qsort(k->at, (size_t)k->n, sizeof k->at[0], s_size_cmp);
 }
 
+/* The workload's size: MEASUREMENTS, or E2E_MEASUREMENTS (10,000..1,000,000). The sanitizer
+ * build's registration sets 30,000 (tests/integration/e2e/CMakeLists.txt): the same kills at
+ * random moments over the same kinds of request, in a third of the time under ASan. */
+static uint32_t s_measurements(void)
+{
+    const char *v = getenv("E2E_MEASUREMENTS");
+    if (!v || !*v)
+        return MEASUREMENTS;
+    char *end = NULL;
+    unsigned long n = strtoul(v, &end, 10);
+    cr_assert(*end == 0 && n >= 10000 && n <= 1000000,
+              "E2E_MEASUREMENTS=%s: a whole number 10000..1000000", v);
+    return (uint32_t)n;
+}
+
 Test(e2e, workload_exact_across_kill9, .timeout = 300)
 {
+    const uint32_t nmeas = s_measurements();
     const char *se = getenv("E2E_SEED");
     uint64_t seed = se ? strtoull(se, NULL, 0) : (uint64_t)h_now_ms();
     cr_log_info("seed %llu (E2E_SEED=%llu to replay)", (unsigned long long)seed,
                 (unsigned long long)seed);
     int64_t t0 = h_now_ms();
-    e2e_wl_t *w = e2e_wl_new(seed, TENDERS, MEASUREMENTS, BATCH);
+    e2e_wl_t *w = e2e_wl_new(seed, TENDERS, nmeas, BATCH);
     cr_log_info("workload: %u tenders, %u measurements (energy %zu machine %zu road %zu "
                 "material %zu social %zu fairtrade %zu mki %zu pilot %zu), %zu corrections, "
                 "%zu withdrawals, %zu cancellations, %zu requests",
@@ -152,8 +169,8 @@ Test(e2e, workload_exact_across_kill9, .timeout = 300)
                 w->corrections, w->withdrawals, w->cancels, w->nreq);
     for (int k = 0; k < K_N; k++)
         cr_assert_gt(w->per_kind[k], 0);
-    cr_assert_geq(w->corrections, MEASUREMENTS / 25);
-    cr_assert_geq(w->withdrawals, MEASUREMENTS / 60);
+    cr_assert_geq(w->corrections, nmeas / 25);
+    cr_assert_geq(w->withdrawals, nmeas / 60);
 
     e2e_fleet_t f;
     e2e_fleet_init(&f, false);
@@ -195,7 +212,7 @@ Test(e2e, workload_exact_across_kill9, .timeout = 300)
     cr_log_info("timings: tenders %ld ms; measurements %ld ms (%.0f/s submitted, %zu "
                 "requests resent, %zu duplicate items, kills: kpi %d impact %d); "
                 "aggregator caught up %ld ms later; impact head %llu, calendar head %llu",
-                (long)(t1 - t0), (long)(t2 - t1), MEASUREMENTS * 1000.0 / (double)(t2 - t1),
+                (long)(t1 - t0), (long)(t2 - t1), nmeas * 1000.0 / (double)(t2 - t1),
                 e2e_sender_resent(imp), e2e_sender_duplicates(imp), f.restarts[E2E_KPI],
                 f.restarts[E2E_IMP], (long)(t3 - t2), (unsigned long long)ic,
                 (unsigned long long)cc);

@@ -396,11 +396,23 @@ def restore_aggregator(st, held):
             add(st, b, "F-%d" % i, (i + 1) * m, i * m)
         held["F-%d" % i] = (i + 1, i)
     wait_exact(st, held, "D: before the aggregator's restore")
-    watch = subprocess.Popen([os.path.join(BUILD, "services/mvoictl/mvoictl"), "kpi", "watch",
-                              "kpi.heerlen.fairtrade.2026", "--seconds", "25"],
-                             env=st.ctl_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    time.sleep(1.0)
+    key = "kpi.heerlen.fairtrade.2026"
+    wpath, epath = os.path.join(st.tmp, "watch.out"), os.path.join(st.tmp, "watch.err")
+    with open(wpath, "wb") as wout, open(epath, "wb") as werr:
+        watch = subprocess.Popen([os.path.join(BUILD, "services/mvoictl/mvoictl"), "kpi",
+                                  "watch", key, "--seconds", "60"],
+                                 env=st.ctl_env, stdout=wout, stderr=werr)
+    st.procs["watch"] = watch   # stopped with the rest should this part fail
+
+    def watch_lines():   # kpi watch flushes every line
+        with open(wpath, errors="replace") as f:
+            return [ln for ln in f.read().splitlines() if ln.startswith(key + " ")]
+
+    def realisation(line):
+        return int(dict(kv.split("=", 1) for kv in line.split()[1:]).get("realisation", -1))
+
+    # it follows the aggregator before the kill: its snapshot is printed (was a fixed 1 s)
+    wait_for(lambda: len(watch_lines()) > 0, True, "D: kpi watch printed its snapshot", 10.0)
     st.kill9("kpi")
     shutil.rmtree(kdir)
     copy_store(os.path.join(st.tmp, "bk-kpi"), kdir)
@@ -421,12 +433,25 @@ def restore_aggregator(st, held):
         time.sleep(0.1)
     else:
         raise SystemExit("restore: D: the gateway shows %s, the aggregator %d" % (g, want))
-    out, err = watch.communicate(timeout=40)
-    lines = [ln for ln in out.splitlines() if ln.startswith("kpi.heerlen.fairtrade.2026 ")]
-    last = dict(kv.split("=", 1) for kv in lines[-1].split()[1:]) if lines else {}
-    if int(last.get("realisation", -1)) != want:
+    # kpi watch reaches the figure, then stays there: a line printed later (a re-snapshot
+    # of the wrong incarnation, an old total again) would come with the next heartbeats
+    # (200 ms), so it is watched for 2 s more before it is stopped (SIGINT).
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        lines = watch_lines()
+        if lines and realisation(lines[-1]) == want:
+            break
+        time.sleep(0.1)
+    time.sleep(2.0)
+    watch.send_signal(signal.SIGINT)
+    watch.wait(10)
+    st.procs.pop("watch")
+    lines = watch_lines()
+    if not lines or realisation(lines[-1]) != want:
+        with open(epath, errors="replace") as f:
+            err = f.read()
         raise SystemExit("restore: D: kpi watch ended at %s, want realisation %d (stderr %s)"
-                         % (lines[-1:] or out[-300:], want, err[-300:]))
+                         % (lines[-1:], want, err[-300:]))
     print("restore: D. kpi-aggregator restored from an older copy: exact %d again %.1f s "
           "after its restart; the gateway (view seq %d) and kpi watch (%d lines) show %d" % (
               want, t1 - t0, g[1], len(lines), want))

@@ -1,8 +1,10 @@
 /*  kpi-aggregator between real processes: two stand-in producers (mvoi-kpi-testprod as
  *  "calendar" and as "impact") play a seeded workload of 240 tenders and 100,000
- *  measurements with 5% corrections and 2% withdrawals; the expected totals are computed
- *  here from the same generator's final states (kpi_check.c), independently of kpi_core,
- *  and compared with every total of a Clone snapshot.
+ *  measurements (the kill -9 test in the sanitizer build: 50,000, KPI_IT_MEASUREMENTS;
+ *  the dashboards 30,000, there 15,000, KPI_IT_DASH_MEASUREMENTS) with 5% corrections and
+ *  2% withdrawals; the expected totals are computed here from the same generator's final
+ *  states (kpi_check.c), independently of kpi_core, and compared with every total of a
+ *  Clone snapshot.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -20,7 +22,7 @@
 #include "kpi_workload.h"
 
 #define TENDERS 240
-#define MEASUREMENTS 100000
+#define MEASUREMENTS 100000   /* KPI_IT_MEASUREMENTS overrides (see s_measurements) */
 #define IMPACT_RATE 20000
 #define CALENDAR_RATE 200
 #define DASH_MEASUREMENTS 30000
@@ -188,11 +190,27 @@ static void final_snapshot(fx_t *f, void *zctx, kmap_t **out, uint64_t *seq, uin
 
 /* ------------------------------------------------------------ tests */
 
+/* A workload's size: DEF, or the environment variable NAME (10,000..1,000,000). The
+ * sanitizer build's registration sets smaller ones (tests/integration/kpi/CMakeLists.txt). */
+static int s_measurements(const char *name, int def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return def;
+    char *end = NULL;
+    long n = strtol(v, &end, 10);
+    cr_assert(*end == 0 && n >= 10000 && n <= 1000000, "%s=%s: a whole number 10000..1000000",
+              name, v);
+    return (int)n;
+}
+
 Test(kpi_integration, totals_exact_across_kill9, .timeout = 120)
 {
     fx_t f;
     uint64_t seed = (uint64_t)h_now_ms();
-    fx_init(&f, seed, MEASUREMENTS, IMPACT_RATE);
+    /* KPI_IT_MEASUREMENTS: the ASan aggregator applies slower than the producer sends, so
+     * with 50,000 its 20 kills still land while it applies (logged below), in half the time. */
+    fx_init(&f, seed, s_measurements("KPI_IT_MEASUREMENTS", MEASUREMENTS), IMPACT_RATE);
     int64_t t0 = h_now_ms();
     fx_start(&f);
     srand((unsigned)seed);
@@ -202,6 +220,9 @@ Test(kpi_integration, totals_exact_across_kill9, .timeout = 120)
         fx_start_kpi(&f);
     }
     cursors_t c;
+    (void)wait_applied(&f, 0, &c);   /* how far it was at the last kill: mid-work, not done */
+    cr_log_info("at the last kill the aggregator had applied %lu of %zu impact events",
+                (unsigned long)c.imp, f.wl->niev);
     int rc = wait_applied(&f, 60000, &c);
     cr_assert_eq(rc, 0, "aggregator stuck at calendar %lu/%zu impact %lu/%zu (seed %llu)",
                  (unsigned long)c.cal, f.wl->ntev, (unsigned long)c.imp, f.wl->niev,
@@ -343,8 +364,11 @@ Test(kpi_integration, dashboards_join_during_load_and_converge, .timeout = 120)
     fx_t f;
     uint64_t seed = (uint64_t)h_now_ms() ^ 0x5a5a;
     /* A smaller workload than the kill -9 test: every dashboard decodes the whole stream
-     * from its join on (~9 KpiTotal events per input event), all in this one process. */
-    fx_init(&f, seed, DASH_MEASUREMENTS, DASH_RATE);
+     * from its join on (~9 KpiTotal events per input event), all in this one process.
+     * KPI_IT_DASH_MEASUREMENTS (the sanitizer build: 15,000, where this process's decoding
+     * was the slow part) scales the rate with it: the load lasts as long, over the joins. */
+    int dm = s_measurements("KPI_IT_DASH_MEASUREMENTS", DASH_MEASUREMENTS);
+    fx_init(&f, seed, dm, (int)((int64_t)DASH_RATE * dm / DASH_MEASUREMENTS));
     void *zctx = zmq_ctx_new();
     fx_start(&f);
     static dash_t d[JOINS];
@@ -371,6 +395,11 @@ Test(kpi_integration, dashboards_join_during_load_and_converge, .timeout = 120)
         if (joined == JOINS && n == 0)
             break;
         static int64_t last_check;
+        if (joined == JOINS && last_check == 0) {   /* how far the load was at the last join */
+            (void)wait_applied(&f, 0, &cur);
+            cr_log_info("at the last join the aggregator had applied %lu of %zu impact events",
+                        (unsigned long)cur.imp, f.wl->niev);
+        }
         if (!applied && joined == JOINS && now - last_check > 250 &&
             (last_check = now, wait_applied(&f, 0, &cur) == 0)) {
             applied = true;

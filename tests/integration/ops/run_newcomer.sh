@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# scripts/run as a newcomer uses it (issue 9): start it with a fresh data directory, wait
-# for the dashboard, check that it answers and that the demo totals are not zero, stop it
-# with SIGINT and check the clean exit; start it again and check that the data is kept and
-# the demo is not loaded twice.
+# scripts/run as a newcomer uses it (issue 9): start it, build step included, with a fresh
+# data directory, wait for the dashboard, check that it answers and that the demo totals are
+# not zero, stop it with SIGINT and check the clean exit; start it again (--no-build) and
+# check that the data is kept and the demo is not loaded twice.
 #   run_newcomer.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 # Job control: a background job of a script without it starts with SIGINT ignored, and
@@ -42,15 +42,15 @@ base=$(python3 "$src/tests/integration/free_port.py" --base 99 101 102 201 202 3
 http=$((base + 99))
 data=$dir/data
 
-start_run() {  # start_run LOGFILE
+start_run() {  # start_run LOGFILE [--no-build]
   "$src/scripts/run" --data-dir "$data" --port-base "$base" --http-port "$http" \
-      --build-dir "$build" >"$1" 2>&1 &
+      --build-dir "$build" "${@:2}" >"$1" 2>&1 &
   runpid=$!
   local i
-  for ((i = 0; i < 600; i++)); do
+  for ((i = 0; i < 3000; i++)); do
     grep -q "Press Ctrl-C to stop" "$1" && return 0
     kill -0 "$runpid" 2>/dev/null || { echo "FAIL: scripts/run exited early:"; cat "$1"; exit 1; }
-    sleep 0.5
+    sleep 0.1
   done
   echo "FAIL: scripts/run not ready within 300 s"; cat "$1"; exit 1
 }
@@ -92,7 +92,10 @@ env $(cat "$data/mvoictl.env") \
 stop_run "$dir/run1.log"
 echo "ok: clean exit on SIGINT"
 
-start_run "$dir/run2.log"
+# The second start is about the data, not the build: the first one already ran the build
+# step (bootstrap, configure, build) as a newcomer's does; a second no-op build of the same
+# tree proves nothing more.
+start_run "$dir/run2.log" --no-build
 if grep -q "loading the demo" "$dir/run2.log"; then
   echo "FAIL: the second start loaded the demo again"; cat "$dir/run2.log"; exit 1
 fi
