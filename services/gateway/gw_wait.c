@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "gw_view.h"
 
 #define GW_WAIT_DEFAULT_MS 5000
 #define GW_WAIT_MAX_MS 30000
@@ -38,6 +39,7 @@ struct gw_wait_t {
     uint64_t deadline, next_ask;
     uint32_t pause_ms;
     uint64_t target;              /* the aggregator's head once it applied after_seq */
+    uint64_t target_epoch;        /* the epoch of that head (0: the aggregator did not say) */
     bool have_target, asking;
     bool load;                    /* waiting for the buyer's totals to load (gw_wait_load) */
     gw_wait_t *next;
@@ -106,6 +108,7 @@ static void s_on_ack(void *arg, int rc, Mvoi__Envelope *reply)
     if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ACK && reply->ack) {
         w->have_target = true;
         w->target = reply->ack->publisher_seq;
+        w->target_epoch = reply->ack->has_publisher_epoch ? reply->ack->publisher_epoch : 0;
     } else if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ERROR && reply->error &&
                reply->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
         w->next_ask = s_now(r->gw) + w->pause_ms;   /* not yet: ask again, growing pause */
@@ -168,6 +171,17 @@ static void s_check_load(gw_wait_t *w)
     gw_resume(r);
 }
 
+/* Has h's view reached the aggregator's head w->target? Only a view of the same epoch has:
+ * a wiped aggregator counts its seqs again from 1, and until the gateway's next heartbeat
+ * a view of the old epoch, with its higher seqs, would pass for caught up and serve the
+ * old totals as if they held the write. */
+static bool s_reached(gw_held_t *h, const gw_wait_t *w)
+{
+    if (w->target_epoch && gw_view_epoch(gw_held_view(h)) != w->target_epoch)
+        return false;
+    return gw_held_head(h) >= w->target;
+}
+
 /* One waiter, at a tick: answered (removed) or still waiting. */
 static void s_check(gw_wait_t *w)
 {
@@ -178,7 +192,7 @@ static void s_check(gw_wait_t *w)
     gw_t *gw = w->r->gw;
     uint64_t now = s_now(gw);
     gw_held_t *h = gw_hold_get(gw->hold, w->r->buyer);   /* held while it waits */
-    if (w->have_target && h && gw_held_fresh(h) && gw_held_head(h) >= w->target) {
+    if (w->have_target && h && gw_held_fresh(h) && s_reached(h, w)) {
         s_render(w);
     } else if (now >= w->deadline) {
         if (w->asking)

@@ -131,6 +131,8 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
         return rc;
     ack->has_publisher_seq = true;
     ack->publisher_seq = head;
+    ack->has_publisher_epoch = true;
+    ack->publisher_epoch = outbox_epoch(self->outbox);
     Mvoi__Envelope *r = server_reply(req);
     r->body_case = MVOI__ENVELOPE__BODY_ACK;
     r->ack = ack;

@@ -20,6 +20,7 @@
  *  mentions_venlo=): what a gateway forwarded.
  *  Usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] [--notifier EP]
  *                 [--report EP --reports-dir DIR] [--venlo 1] [--keys N] [--hb-ms N] [--epoch N]
+ *                 [--ack-epoch N]
  *  SIGUSR1: the next total that changes is changed but not published (a lost update: the
  *  stream has a gap, a snapshot has the total).
  */
@@ -45,6 +46,9 @@ typedef struct {
 static total_t *g_tot;
 static size_t g_n, g_cap;
 static uint64_t g_seq, g_epoch = 7;
+/* --ack-epoch N: the epoch the read-your-writes barrier's Ack names (default g_epoch), as
+ * an aggregator wiped since the gateway's view was taken would */
+static uint64_t g_ack_epoch;
 static void *g_pub;
 static int g_keys = 200;
 static int g_venlo;   /* --venlo 1: a second buyer's total too */
@@ -425,6 +429,23 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY:
         series(sock, id, req);
         return;
+    case MVOI__ENVELOPE__BODY_KPI_QUERY: {
+        /* the barrier (after_seq, no key): applied at once, Ack with the head and its epoch */
+        const Mvoi__KpiQuery *q = req->kpi_query;
+        if (!q || !q->has_after_seq || (q->key && *q->key)) {
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+            return;
+        }
+        Mvoi__Ack ack = MVOI__ACK__INIT;
+        ack.has_seq = ack.has_publisher_seq = ack.has_publisher_epoch = true;
+        ack.seq = q->after_seq;
+        ack.publisher_seq = g_seq;
+        ack.publisher_epoch = g_ack_epoch ? g_ack_epoch : g_epoch;
+        env.body_case = MVOI__ENVELOPE__BODY_ACK;
+        env.ack = &ack;
+        fake_reply(sock, id, req, &env);
+        return;
+    }
     default:
         fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
     }
@@ -758,11 +779,12 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--keys")) g_keys = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--hb-ms")) hb_ms = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--epoch")) g_epoch = strtoull(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--ack-epoch")) g_ack_epoch = strtoull(argv[i + 1], NULL, 10);
     }
     if (!api || !pub || g_keys < 1 || (rep && !g_reports_dir)) {
         fprintf(stderr, "usage: fakekpi --api EP --pub EP [--calendar EP] [--impact EP] "
                         "[--notifier EP] [--report EP --reports-dir DIR] [--keys N] [--hb-ms N] "
-                        "[--epoch N]\n");
+                        "[--epoch N] [--ack-epoch N]\n");
         return 64;
     }
     signal(SIGTERM, on_sig);

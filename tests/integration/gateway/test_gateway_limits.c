@@ -198,3 +198,25 @@ Test(gateway_limits, last_event_id_is_a_position_of_this_epoch_or_none)
     snprintf(want, sizeof want, "7-%" PRIu64, snap_seq);
     cr_expect_str_eq(s_first_event(want), "kpi", "Last-Event-ID '%s'", want);
 }
+
+/* Read your own writes across a wipe: the aggregator's barrier Ack names the epoch of its
+ * head. A view of another epoch has not reached that head, whatever its seq: a wiped
+ * aggregator counts its seqs again from 1, and until the gateway's next heartbeat the old
+ * view (epoch 7, higher seqs) passed for caught up and served the old totals as holding
+ * the write. The fake answers the barrier at once with its head; --ack-epoch 8 makes that
+ * head another epoch's. */
+Test(gateway_limits, read_your_writes_needs_a_view_of_the_acks_epoch)
+{
+    s_up();
+    char *r = s_get("/api/kpi?after_seq=1&wait_ms=3000", NULL);
+    cr_expect_eq(s_status(r), 200, "the same epoch: %s", r);
+    free(r);
+    gwt_stop(&E);
+    gwt_fake_args = "--ack-epoch 8";
+    s_up();
+    gwt_fake_args = NULL;
+    r = s_get("/api/kpi?after_seq=1&wait_ms=600", NULL);
+    cr_expect_eq(s_status(r), 504, "a view of epoch 7 against a head of epoch 8: %s", r);
+    cr_expect(strstr(r, "not-applied-yet"), "%s", r);
+    free(r);
+}
