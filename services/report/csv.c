@@ -6,6 +6,13 @@
  *    section,kpi,theme,tender,column,measure,value,unit,raw,raw_unit
  *  value is in the shown unit (kg, EUR...) without thousands separators; raw is the exact
  *  integer the value comes from, in raw_unit (g, mg, cent...).
+ *
+ *  Spreadsheets run a cell that starts with = + - @ (or TAB, CR) as a formula (OWASP "CSV
+ *  injection"), and a tender id may start with any of = + - @ (common/mvoi_id.h). So a text
+ *  field starting with one of them gets a leading apostrophe and is quoted: "'=1+1". No id
+ *  or name starts with an apostrophe (not an id character), so a reader that drops one
+ *  leading apostrophe before such a character has the exact id back; the JSON file has it
+ *  as is. Figures (value, raw) are numbers and are written as they are, sign and all.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,12 +26,21 @@ typedef struct {
     rp_style_t style;
 } s_csv_t;
 
-static void s_field(s_csv_t *c, const char *s, bool last)
+/* A text field a spreadsheet would run as a formula (see the top of the file). */
+static bool s_formula_like(const char *s)
+{
+    return s[0] && strchr("=+-@\t\r", s[0]);
+}
+
+static void s_put(s_csv_t *c, const char *s, bool last, bool text)
 {
     s = s ? s : "";
     char special[5] = { c->sep, '"', '\r', '\n', 0 };
-    if (strpbrk(s, special)) {
+    bool guard = text && s_formula_like(s);
+    if (guard || strpbrk(s, special)) {
         fputc('"', c->out);
+        if (guard)
+            fputc('\'', c->out);
         for (; *s; s++) {
             if (*s == '"')
                 fputc('"', c->out);
@@ -38,6 +54,9 @@ static void s_field(s_csv_t *c, const char *s, bool last)
     else
         fputc(c->sep, c->out);
 }
+
+static void s_field(s_csv_t *c, const char *s, bool last) { s_put(c, s, last, true); }
+static void s_number(s_csv_t *c, const char *s, bool last) { s_put(c, s, last, false); }
 
 static void s_row(s_csv_t *c, const char *section, int kpi, int theme, const char *tender,
                   const char *column, const char *measure, int64_t raw, int value_kpi)
@@ -55,9 +74,9 @@ static void s_row(s_csv_t *c, const char *section, int kpi, int theme, const cha
     s_field(c, tender, false);
     s_field(c, column, false);
     s_field(c, measure, false);
-    s_field(c, value, false);
+    s_number(c, value, false);
     s_field(c, ki ? ki->unit_shown : "count", false);
-    s_field(c, rawb, false);
+    s_number(c, rawb, false);
     s_field(c, ki ? ki->unit_raw : "count", true);
 }
 
@@ -100,8 +119,13 @@ int rp_render_csv(const rp_report_t *r, FILE *out, bool dutch)
         s_row(&c, "theme", t->kpi, th, "", "ytd", "in_scope", t->in_scope, 0);
         s_row(&c, "theme", t->kpi, th, "", "ytd", "committed", t->committed, 0);
         s_row(&c, "theme", t->kpi, th, "", "ytd", "innovation", t->innovation, 0);
-        s_row(&c, "theme", t->kpi, th, "", "year", "level", t->level_year, 0);
-        s_row(&c, "theme", t->kpi, th, "", "ytd", rp_status_key(t->status) + 14, t->status, 0);
+        /* no row for a level that is not set (0, model.c): a 0 would read as a level
+         * below the lowest (the HTML and XLSX say it in words, the JSON null) */
+        if (t->level_year)
+            s_row(&c, "theme", t->kpi, th, "", "year", "level", t->level_year, 0);
+        /* the status word is the measure, flagged 1 (as provisional and empty): its enum
+         * number as a value read as a count ("target_open,6,count") */
+        s_row(&c, "theme", t->kpi, th, "", "ytd", rp_status_key(t->status) + 14, 1, 0);
     }
     for (int k = 1; k < RP_NKPI; k++)
         for (int i = 0; i < 8; i++) {

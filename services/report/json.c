@@ -88,6 +88,22 @@ static json_t *s_annex(const rp_report_t *r)
     return annex;
 }
 
+/* Every row made it into the document. json_pack refuses a string that is not UTF-8 (or
+ * missing) with NULL, and appending NULL does nothing: a tender, contract or measurement
+ * would be missing from a file that looks whole. Such a file is refused (EILSEQ) instead. */
+static bool s_whole(json_t *root, const rp_report_t *r)
+{
+    const rp_input_t *in = r->in;
+    json_t *f = json_object_get(root, "factor_tables");
+    return json_array_size(json_object_get(root, "kpis")) == RP_NKPI - 1 &&
+           json_array_size(json_object_get(root, "themes")) == RP_NTHEME - 1 &&
+           json_object_get(root, "pilots") &&
+           json_array_size(json_object_get(root, "sroi_contracts")) == r->ncontracts &&
+           json_array_size(json_object_get(root, "annex")) == r->nannex &&
+           json_array_size(json_object_get(root, "sources")) == in->ncontribs &&
+           (!in->factors_ok || json_array_size(f) == in->nfactors);
+}
+
 int rp_render_json(const rp_report_t *r, FILE *out)
 {
     const rp_input_t *in = r->in;
@@ -118,6 +134,15 @@ int rp_render_json(const rp_report_t *r, FILE *out)
                                                 (int)t->innovation, "status",
                                                 rp_status_key(t->status) + 14));
     }
+    /* a level 0 is "not set" (model.c): null, as the HTML and XLSX say it in words, never a
+     * level below the lowest */
+    static const char *lv[] = { "level_2023", "level_year", "level_2027" };
+    for (size_t i = 0; i < json_array_size(themes); i++)
+        for (int j = 0; j < 3; j++) {
+            json_t *o = json_array_get(themes, i);
+            if (json_integer_value(json_object_get(o, lv[j])) == 0)
+                json_object_set_new(o, lv[j], json_null());
+        }
     json_object_set_new(root, "themes", themes);
     json_object_set_new(root, "pilots", s_val(&r->pilots));
     json_t *contracts = json_array();
@@ -158,6 +183,10 @@ int rp_render_json(const rp_report_t *r, FILE *out)
     json_t *bench = in->bench && !in->quarter ? bm_json_buyer(in->bench, in->buyer, in->year,
                                                               in->lang) : NULL;
     json_object_set_new(root, "benchmark", bench ? bench : json_null());
+    if (!s_whole(root, r)) {
+        json_decref(root);
+        return -EILSEQ;
+    }
     int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     fputc('\n', out);
     json_decref(root);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <xlsxwriter.h>
 
+#include "mvoi_id.h"
 #include "report.h"
 
 #define T(key) rp_t(r, key)
@@ -246,8 +247,8 @@ static void s_sheet_sources(lxw_workbook *wb, const rp_report_t *r, const s_fmts
     const rp_input_t *in = r->in;
     lxw_worksheet *ws = workbook_add_worksheet(wb, T("report.sheet.sources"));
     const char *so_hdr[] = { "kpi", "measurement", "tender", "revision", "ambition_raw",
-                             "realisation_raw" };
-    for (int c = 0; c < 6; c++)
+                             "realisation_raw", "raw_unit" };
+    for (int c = 0; c < 7; c++)
         s_hdr(ws, r, (lxw_col_t)c, so_hdr[c], f->bold);
     for (size_t i = 0; i < in->ncontribs; i++) {
         const rp_contrib_t *c = &in->contribs[i];
@@ -258,13 +259,57 @@ static void s_sheet_sources(lxw_workbook *wb, const rp_report_t *r, const s_fmts
         worksheet_write_number(ws, rr, 3, c->revision, NULL);
         worksheet_write_number(ws, rr, 4, (double)c->ambition, f->integer);
         worksheet_write_number(ws, rr, 5, (double)c->realisation, f->integer);
+        /* the rows mix mg, g, cents and products: each says its unit, as on the KPI sheet */
+        const rp_kpi_info_t *ki = rp_kpi_info(c->kpi);
+        worksheet_write_string(ws, rr, 6, ki ? s_words(r, "rawunit", ki->unit_raw) : "", NULL);
+    }
+    /* gather.c lists at most sources_max measurements: a list cut short says so under it,
+     * or its rows read as all the measurements behind the totals */
+    uint64_t all = 0;
+    for (int k = 1; k < RP_NKPI; k++)
+        all += in->contrib_total[k];
+    if (all > in->ncontribs) {
+        char n[32], of[32], line[512];
+        rp_num(n, sizeof n, (int64_t)in->ncontribs, 0, 0, rp_style_text(in->lang));
+        rp_num(of, sizeof of, (int64_t)all, 0, 0, rp_style_text(in->lang));
+        snprintf(line, sizeof line, T("report.notice.sources_cut"), n, of);
+        worksheet_write_string(ws, (lxw_row_t)(in->ncontribs + 2), 0, line, f->bold);
     }
 }
 
 void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold);
 
+static bool s_utf8(const char *s)
+{
+    size_t n = strlen(s);
+    return mvoi_utf8_valid_prefix((const uint8_t *)s, n) == n;
+}
+
+/* The workbook's texts from outside (ids, titles, groups, dates). libxlsxwriter writes a
+ * string that is not UTF-8 as it is, and the file is then XML no spreadsheet opens, with
+ * success reported; such a report is refused (EILSEQ) before a file is made. */
+static bool s_texts_ok(const rp_report_t *r)
+{
+    const rp_input_t *in = r->in;
+    for (size_t i = 0; i < r->ncontracts; i++)
+        if (!s_utf8(r->contracts[i].tender) ||
+            (r->contracts[i].t && !s_utf8(r->contracts[i].t->title)))
+            return false;
+    for (size_t i = 0; i < r->nannex; i++) {
+        const rp_tender_t *t = r->annex[i].t;
+        if (!s_utf8(t->id) || !s_utf8(t->title) || !s_utf8(t->group) || !s_utf8(t->planned))
+            return false;
+    }
+    for (size_t i = 0; i < in->ncontribs; i++)
+        if (!s_utf8(in->contribs[i].measurement) || !s_utf8(in->contribs[i].tender))
+            return false;
+    return true;
+}
+
 int rp_render_xlsx(const rp_report_t *r, const char *path)
 {
+    if (!s_texts_ok(r))
+        return -EILSEQ;
     lxw_workbook_options wo = { .constant_memory = LXW_FALSE, .tmpdir = NULL };
     lxw_workbook *wb = workbook_new_opt(path, &wo);
     if (!wb)
