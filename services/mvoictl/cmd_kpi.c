@@ -25,7 +25,8 @@
 #include "mvoi_curve.h"
 #include "pbjson.h"
 
-typedef struct { int64_t amb, real, proj, target; } s_row_t;
+/* no_target: the total has none (a quarter's pilots: the plan's target is a year's) */
+typedef struct { int64_t amb, real, proj, target; bool no_target; } s_row_t;
 
 /* One KPI's total for the window: 0, or an exit code (a missing total is all zeros). */
 static int s_query(ctl_t *ctl, int k, const char *key, uint32_t quarter, s_row_t *row)
@@ -55,6 +56,7 @@ static int s_query(ctl_t *ctl, int k, const char *key, uint32_t quarter, s_row_t
         return ex ? ex : CTL_EX_SOFTWARE;
     }
     ctl_free(&r);
+    row->no_target = k == 6 && quarter;
     return 0;
 }
 
@@ -100,7 +102,7 @@ static void s_print_human(const ctl_t *ctl, int k, const s_row_t *x)
             memcpy(cells[i], m, sizeof m);
         }
     }
-    if (!mvoi_kpi_has_target(k))
+    if (!mvoi_kpi_has_target(k) || x->no_target)
         snprintf(t, sizeof t, "–");   /* no target, not a target of 0 */
     static const char *labels[] = { NULL, "kpi.fairtrade", "kpi.sroi", "kpi.nox",
                                     "kpi.material", "kpi.co2", "kpi.pilots" };

@@ -272,6 +272,8 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
     cr_expect(strstr(out, "KPI's van heerlen, Q1 2026"), "%s", out);
     cr_expect_str_eq(s_row(out, "Vermeden CO2", row, sizeof row),
                      "Vermeden CO2 0,000 0,500 1 – kg");
+    /* the pilots' target is a year's (3): a quarter has none, not one of 0 */
+    cr_expect_str_eq(s_row(out, "Pilots", row, sizeof row), "Pilots 0 0 0 – pilots");
 
     /* English grouping */
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s --lang en kpi show --year 2026", s_ep, ctl);
