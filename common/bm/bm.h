@@ -79,6 +79,12 @@ const mvoi_buyers_t *bm_registry(const bm_t *self);
 /* Buyer's realisation of kpi in year is now value (the KPI's integer unit: g, mg, cent,
  * products, pilots). 0, or -ENOENT (buyer not registered), -EINVAL (kpi, year). */
 int bm_set(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t value);
+/* A KPI total as the aggregator holds it: realisation and count, the measurements behind it.
+ * A total with no measurement (count 0 and realisation 0: an ambition committed at award, a
+ * year not yet measured, every measurement withdrawn) is no figure: the buyer leaves the
+ * distributions ("absent, not zero"); else as bm_set. Every reader of KpiTotals uses this. */
+int bm_set_total(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t realisation,
+                 int64_t count);
 /* Buyer's tenders planned in year: tenders (not cancelled) and, per theme 1..6 (with[0] is
  * klimaat), those with an ambition for it. Sets the share measures; tenders == 0 removes
  * them (no tender, no share). 0, -ENOENT, -EINVAL (year, or with outside 0..tenders). */

@@ -143,9 +143,13 @@ json_t *bm_json_open_data(const bm_t *self, text_lang_t lang)
 {
     s_json_arg_t a = { json_array(), lang };
     s_each(self, lang, s_json_row, &a);
-    json_t *defs = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
+    json_t *defs = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}",
         "year", "calendar year of the KPI window (the current year: year to date)",
         "class", "kind of buyer and size class by inhabitants (gemeente: CBS-like classes)",
+        "class_label", "the class in words, in the language asked for (lang)",
+        "unit", "the unit of q1, median and q3, in the language asked for (lang): kg, EUR, "
+                "products, pilots, percent of the tenders or level, per EUR million or per "
+                "inhabitant where normalised; numbers use a decimal point",
         "kpi", "fairtrade sroi nox material co2 pilots: the realisation of the KPI; "
                "share.<theme>: percent of the buyer's tenders planned for publication in the "
                "year (not cancelled) that have an ambition for the theme (the theme in scope "
@@ -155,7 +159,9 @@ json_t *bm_json_open_data(const bm_t *self, text_lang_t lang)
                "circulair milieu isv diversiteit_inclusie social_return",
         "normalisation", "absolute (share and level: absolute only); per_eur_million: per EUR million of the registered yearly "
                          "purchasing volume; per_inhabitant: per registered inhabitant",
-        "count", "buyers in the class with a total for this KPI and year (at least k)",
+        "count", "buyers in the class that contribute (at least k): with a total for this "
+                 "KPI and year (share: with tenders planned in the year; level: with a "
+                 "registered level), and for a normalisation with its denominator registered",
         "q1", "first quartile, Hyndman-Fan type 7 (linear interpolation, h = (n-1)p)",
         "median", "second quartile, type 7",
         "q3", "third quartile, type 7");
@@ -197,18 +203,31 @@ static void s_csv_field(s_csv_t *c, const char *s, bool last)
     s_csv_add(c, last ? "\"\r\n" : "\",");
 }
 
+/* The shortest decimal that reads back as v: "322102.4", as the JSON has it, not
+ * "322102.40000000002" (%.17g), which is a figure nobody computed. */
+static const char *s_csv_num(double v, char *buf, size_t cap)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
 static void s_csv_row(void *arg, unsigned year, int cls, int kpi, bm_norm_t n,
                       const bm_dist_t *d, const char *unit)
 {
     s_csv_t *c = arg;
-    char num[160];
+    char num[160], q[3][40];
     snprintf(num, sizeof num, "%u,", year);
     s_csv_add(c, num);
     s_csv_field(c, bm_class_id(cls), false);
     s_csv_field(c, bm_kpi_name(kpi), false);
     s_csv_field(c, bm_norm_name(n), false);
     s_csv_field(c, unit, false);
-    snprintf(num, sizeof num, "%u,%.17g,%.17g,%.17g\r\n", d->count, d->q1, d->median, d->q3);
+    snprintf(num, sizeof num, "%u,%s,%s,%s\r\n", d->count, s_csv_num(d->q1, q[0], sizeof q[0]),
+             s_csv_num(d->median, q[1], sizeof q[1]), s_csv_num(d->q3, q[2], sizeof q[2]));
     s_csv_add(c, num);
 }
 

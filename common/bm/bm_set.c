@@ -270,6 +270,21 @@ int bm_set(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t value)
     return s_put(self, y, b, kpi, true, (double)value / s_scale[kpi]);
 }
 
+int bm_set_total(bm_t *self, const char *buyer, int kpi, unsigned year, int64_t realisation,
+                 int64_t count)
+{
+    if (count != 0 || realisation != 0)
+        return bm_set(self, buyer, kpi, year, realisation);
+    if (kpi < 1 || kpi > BM_KPIS || year < 1900 || year > 2999)
+        return -EINVAL;
+    long b = s_index(self, buyer);
+    if (b < 0)
+        return -ENOENT;
+    s_year_t *y = s_year(self, year);   /* no slot: nothing to take out */
+    self->work = 0;
+    return y ? s_put(self, y, b, kpi, false, 0) : 0;
+}
+
 int bm_set_tenders(bm_t *self, const char *buyer, unsigned year, int64_t tenders,
                    const int64_t with[BM_THEMES])
 {

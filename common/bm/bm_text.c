@@ -4,7 +4,15 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Decimals for magnitude a: three significant digits below 100, whole numbers above. */
+static int s_dec(double a)
+{
+    int dec = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a == 0 ? 0 : 2 - (int)floor(log10(a));
+    return dec > 9 ? 9 : dec;
+}
 
 const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap)
 {
@@ -13,11 +21,14 @@ const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap)
         return buf;
     }
     double a = fabs(v);
-    int dec = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a == 0 ? 0 : 2 - (int)floor(log10(a));
-    if (dec > 9)
-        dec = 9;
+    int dec = s_dec(a);
     char raw[64];
     snprintf(raw, sizeof raw, "%.*f", dec, a);
+    /* rounding can carry into the next magnitude (99,96 -> "100,0", 9,996 -> "10,00"):
+     * the decimals are those of the rounded figure, as for any other 100 or 10 */
+    int dec2 = s_dec(strtod(raw, NULL));
+    if (dec2 < dec)
+        snprintf(raw, sizeof raw, "%.*f", dec2, a);
     char thou = lang == TEXT_EN ? ',' : '.', point = lang == TEXT_EN ? '.' : ',';
     const char *dot = strchr(raw, '.');
     size_t intlen = dot ? (size_t)(dot - raw) : strlen(raw), o = 0;

@@ -49,8 +49,8 @@ static void s_apply(gw_t *gw, const gw_total_t *t)
     int k = bm_kpi_parse(kpi);
     if (k > 0 && s_empty(o, "quarter") && s_empty(o, "theme") && s_empty(o, "purchasing_group")
         && s_empty(o, "tender_id")) {
-        int rc = bm_set(gw->bench, t->buyer, k, (unsigned)s_i64(o, "year"),
-                        s_i64(o, "realisation"));
+        int rc = bm_set_total(gw->bench, t->buyer, k, (unsigned)s_i64(o, "year"),
+                              s_i64(o, "realisation"), s_i64(o, "count"));
         if (rc != 0 && rc != -ENOENT)
             log_warn("bench_total", "benchmark: total %s not applied: %d", t->key, rc);
     }

@@ -11,6 +11,7 @@
  *  at least k buyers (--k, default 5, as the gateway's MVOI_GATEWAY_BENCH_K). The registry
  *  is MVOI_BUYERS_FILE (default: the shipped common/data/buyers.ini).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,7 @@ static int s_fill(ctl_t *ctl, bm_t *b)
             const Mvoi__KpiTotal *t = e->kpi_total;
             if (t->buyer && !t->quarter && !t->theme && !(t->purchasing_group && *t->purchasing_group)
                 && !(t->tender_id && *t->tender_id))
-                bm_set(b, t->buyer, (int)t->kpi, t->year, t->realisation);
+                bm_set_total(b, t->buyer, (int)t->kpi, t->year, t->realisation, t->count);
         } else if (n == 1 && e->request_id && strcmp(e->request_id, rid) == 0) {
             rc = e->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT_END ? 0 : ctl_check_error(ctl, e);
             if (rc == 0 && e->body_case != MVOI__ENVELOPE__BODY_SNAPSHOT_END)
@@ -207,6 +208,16 @@ static int s_load(ctl_t *ctl, const s_opts_t *o, mvoi_buyers_t **reg, bm_t **b)
     return ex;
 }
 
+/* s left-aligned in width columns: "per € mln inkoopvolume" is 22 characters but 24 bytes,
+ * and printf's %-32s pads bytes, which put its figures two columns left of the others'. */
+static void s_print_col(const char *s, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        cols += (*p & 0xC0) != 0x80;    /* one column per UTF-8 lead byte */
+    printf("%s%*s", s, cols < width ? width - cols : 0, "");
+}
+
 static void s_print_text(ctl_t *ctl, bm_t *b, unsigned year)
 {
     char buf[512], num[64];
@@ -225,7 +236,8 @@ static void s_print_text(ctl_t *ctl, bm_t *b, unsigned year)
                 continue;
             bm_position(b, ctl->buyer, k, year, (bm_norm_t)n, &p);
             snprintf(key, sizeof key, "bench.norm.%s", bm_norm_name((bm_norm_t)n));
-            printf("  %-32s", ctl_text(ctl, key));
+            printf("  ");
+            s_print_col(ctl_text(ctl, key), 32);
             if (p.status == BM_OK) {
                 printf(" %s %s", ctl_text(ctl, "bench.col.value"), bm_num(p.value, ctl->tl, num, sizeof num));
                 printf("  Q1 %s", bm_num(p.q1, ctl->tl, num, sizeof num));
@@ -234,6 +246,12 @@ static void s_print_text(ctl_t *ctl, bm_t *b, unsigned year)
                 printf("  %s %s  %s %u\n", ctl_text(ctl, "bench.col.percentile"),
                        bm_num(p.percentile, ctl->tl, num, sizeof num),
                        ctl_text(ctl, "bench.col.count"), p.count);
+            } else if (p.has_value) {   /* no distribution, but its own figure is its own */
+                if (k >= BM_M_LEVEL(1))   /* a level is a whole number, as in the sentence */
+                    snprintf(num, sizeof num, "%.0f", p.value);
+                else
+                    bm_num(p.value, ctl->tl, num, sizeof num);
+                printf(" %s %s\n", ctl_text(ctl, "bench.col.value"), num);
             } else {
                 printf("\n");
             }
@@ -277,6 +295,10 @@ static int s_export(ctl_t *ctl, int argc, char **argv)
         char *csv = bm_csv_open_data(b, ctl->tl, &len);
         if (csv)
             fwrite(csv, 1, len, stdout);
+        else {   /* no memory for the rows: no half export that looks whole */
+            fprintf(stderr, "mvoictl: benchmark export: %s\n", strerror(ENOMEM));
+            ex = CTL_EX_SOFTWARE;
+        }
         free(csv);
     } else {
         json_t *j = bm_json_open_data(b, ctl->tl);
@@ -286,7 +308,7 @@ static int s_export(ctl_t *ctl, int argc, char **argv)
     }
     bm_destroy(&b);
     mvoi_buyers_destroy(&reg);
-    return 0;
+    return ex;
 }
 
 const ctl_cmd_t ctl_benchmark_cmds[] = {

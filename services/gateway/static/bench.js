@@ -18,11 +18,14 @@
     if (year) q.set('year', year);
     return q;
   };
+  // as bm_num (common/bm/bm_text.c): three significant digits below 100, whole above
+  const dec = (a) => a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a === 0 ? 0 :
+    Math.min(9, 2 - Math.floor(Math.log10(a)));
   const num = (v) => {
     const loc = data && data.lang === 'en' ? 'en-GB' : 'nl-NL';
     const a = Math.abs(v);
-    const d = a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a === 0 ? 0 :
-      Math.min(9, 2 - Math.floor(Math.log10(a)));
+    // rounding can carry into the next magnitude (99,96 is "100", not "100,0")
+    const d = Math.min(dec(a), dec(Number(a.toFixed(dec(a)))));
     return v.toLocaleString(loc, { minimumFractionDigits: d, maximumFractionDigits: d });
   };
   const el = (tag, cls, text) => {
@@ -90,6 +93,12 @@
     r.appendChild(el('h3', '', title));
     if (n.status === 'ok') r.appendChild(chart(n, top0));
     r.appendChild(el('p', n.status === 'ok' ? 'sentence' : 'why', n.sentence));
+    // no distribution to stand in, but the organisation's own figure is still its own
+    if (n.status !== 'ok' && n.value !== undefined) {
+      // a level (top0 5) is a whole number, as in the sentence: "3", not "3,00"
+      const v = top0 === 5 ? String(Math.round(n.value)) : num(n.value);
+      r.appendChild(el('p', 'hint own', T['bench.col.value'] + ' ' + v + ' ' + n.unit));
+    }
     if (n.status === 'ok') {
       r.appendChild(el('p', 'hint', T['bench.col.percentile'] + ' ' + num(n.percentile) +
         ' · ' + T['bench.col.median'] + ' ' + num(n.median) + ' · ' + T['bench.col.count'] +
@@ -119,12 +128,18 @@
     const sel = $('year');
     const years = (data.years || []).slice();
     if (!years.includes(data.year)) years.push(data.year);
-    sel.replaceChildren(...years.sort().map((y) => {
-      const o = el('option', '', String(y));
-      o.value = String(y);
-      o.selected = y === data.year;
-      return o;
-    }));
+    years.sort();
+    // rebuilt only when the years change: replacing the options on every refresh (3 s)
+    // closed the menu under the hand of whoever was choosing a year
+    if (sel.dataset.years !== years.join(',')) {
+      sel.dataset.years = years.join(',');
+      sel.replaceChildren(...years.map((y) => {
+        const o = el('option', '', String(y));
+        o.value = String(y);
+        return o;
+      }));
+    }
+    if (document.activeElement !== sel) sel.value = String(data.year);
     const box = $('kpis');
     // KPIs with a place in a distribution first: on a phone they are what one scrolls to
     const shown = (k) => k.norms.some((n) => n.status === 'ok') ? 0 : 1;

@@ -73,6 +73,11 @@ def seed(path):
             f.write(f'g{i:02d} co2 2026 {12345678 if i == 12 else i * 1000000}\n')
         for i in range(1, 4):
             f.write(f's{i} co2 2026 {i * 7000}\n')
+        # NOx 2026: g01..g05 hold a total without a measurement (realisation 0, count 0: an
+        # ambition at award, as the aggregator keeps it), g06..g10 measured NN kg (NN x 10^6
+        # mg, one measurement each)
+        for i in range(1, 11):
+            f.write(f'g{i:02d} nox 2026 {0 if i <= 5 else i * 1000000} {0 if i <= 5 else 1}\n')
         # tenders in 2026: gNN has 10 (NN <= 6) or 20, of which NN with klimaat as a
         # requirement; the others have klimaat in scope without a commitment (no ambition)
         # and circulair as award criterion. g10..g12 also have milieu as a requirement in
@@ -284,6 +289,21 @@ def scenario(http, env, fake):
     p = norm(d, 'co2', 'per_inhabitant')
     near(p['median'], 0.2125, 'median per inhabitant')
     check(norm(d, 'nox', 'absolute')['status'] == 'no_value', 'nox has no value')
+    # NOx: g01..g05 hold totals with no measurement (0, count 0): absent, not 0 kg. The
+    # class is g06..g10, 6..10 kg: n = 5, type 7: Q1 = x[1] = 7, median 8, Q3 9 (with the
+    # five zeros it was n = 10, Q1 0, median 3)
+    x = norm(d, 'nox', 'absolute')
+    check(x.get('count') == 5, f'nox count without the unmeasured {x}')
+    near(x.get('q1', -1), 7, 'nox Q1')
+    near(x.get('median', -1), 8, 'nox median')
+    near(x.get('q3', -1), 9, 'nox Q3')
+    g08 = norm(get(http, '/api/benchmark?buyer=g08&year=2026'), 'nox', 'absolute')
+    near(g08.get('percentile', -1), 50, 'g08 nox percentile (2 below + 1/2 of 5)')
+    r = subprocess.run([CTL, '--buyer', 'g05', '--json', 'benchmark', 'show', '--year', '2026'],
+                       env=env, capture_output=True, text=True, timeout=30)
+    cx = norm(json.loads(r.stdout), 'nox', 'absolute') if r.returncode == 0 else {}
+    check(cx.get('status') == 'no_value' and cx.get('count') == 5 and cx.get('median') == 8,
+          f'mvoictl nox {cx} {r.stderr}')
 
     s = get(http, '/api/benchmark?buyer=s1&year=2026')
     for n in s['kpis'][4]['norms']:
@@ -291,6 +311,13 @@ def scenario(http, env, fake):
         for k in ('count', 'q1', 'median', 'q3', 'percentile', 'quartile'):
             check(k not in n, f's1 {n["norm"]} shows {k}')
     check('te weinig' in norm(s, 'co2', 'absolute')['sentence'], 'too-few sentence')
+    # no distribution, but s1's own figure (7000 g = 7 kg; per inhabitant 7 / 9000 =
+    # 0,000778) is printed as its own; s2's 14 and s3's 21 kg are not
+    r = subprocess.run([CTL, '--buyer', 's1', 'benchmark', 'show', '--year', '2026'], env=env,
+                       capture_output=True, text=True, timeout=30)
+    co2 = r.stdout.split('Vermeden CO2\n')[-1].split('\n\n')[0]
+    check('absoluut' in co2 and 'eigen waarde 7,00\n' in co2 and 'eigen waarde 0,000778\n' in co2
+          and '14' not in co2 and '21' not in co2, 's1 own figure in the CLI:\n' + co2)
 
     od = get(http, '/api/benchmark/open-data.json')
     classes = {r['class'] for r in od['distributions']}
@@ -318,6 +345,13 @@ def scenario(http, env, fake):
     check('G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel' in
           texts['mvoictl --buyer g05 benchmark show --year 2026'], 'mvoictl sentence: ' +
           texts['mvoictl --buyer g05 benchmark show --year 2026'])
+    # the figures of every row start in one column: "per € mln inkoopvolume" is two bytes
+    # longer than it is wide, and printf's %-32s padded bytes (its figures two columns left)
+    for key, word in (('mvoictl --buyer g05 benchmark show --year 2026', 'eigen waarde'),
+                      ('mvoictl --buyer g05 --lang en benchmark show --year 2026', 'own value')):
+        rows = [ln for ln in texts[key].splitlines() if word in ln]
+        check(len(rows) >= 3 and len({ln.index(word) for ln in rows}) == 1,
+              f'{key}: figures not in one column:\n' + '\n'.join(rows))
     ctl_json = json.loads(texts['mvoictl --buyer g05 --json benchmark show --year 2026'])
     near(norm(ctl_json, 'co2', 'absolute')['median'], 6500, 'mvoictl --json median')
     for what, text in texts.items():

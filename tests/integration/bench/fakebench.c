@@ -2,7 +2,9 @@
  *  protocol (snapshot on the ROUTER, totals and heartbeats on the PUB) with the totals of
  *  many buyers. Totals come from a seed file and change live from standard input:
  *
- *    <buyer> <kpi> <year> <realisation>     one line per year total (all dimensions)
+ *    <buyer> <kpi> <year> <realisation> [<count>]   one line per year total (all
+ *                                                   dimensions); count: the measurements
+ *                                                   behind it, when given
  *
  *  For every seeded buyer it also holds a theme total and a quarter total of 10^12 (the
  *  benchmark must ignore them) and answers HealthRequest. A line read on stdin is applied
@@ -190,8 +192,9 @@ static int apply_line(const char *line, int publish)
         return tender_line(line);
     char buyer[80], kpi[32];
     unsigned year;
-    long long v;
-    if (sscanf(line, "%79s %31s %u %lld", buyer, kpi, &year, &v) != 4)
+    long long v, count = -1;
+    int got = sscanf(line, "%79s %31s %u %lld %lld", buyer, kpi, &year, &v, &count);
+    if (got != 4 && got != 5)
         return -1;
     int k = 0;
     for (int i = 1; i <= 6; i++)
@@ -202,6 +205,10 @@ static int apply_line(const char *line, int publish)
     total_t *parts[3] = { find(buyer, k, year, 0, 0), find(buyer, k, year, 2, 0),
                           find(buyer, k, year, 0, 1) };
     parts[0]->t.realisation = v;
+    if (count >= 0) {   /* as the aggregator: an awarded ambition, nothing measured: 0 */
+        parts[0]->t.has_count = true;
+        parts[0]->t.count = count;
+    }
     parts[1]->t.realisation = parts[2]->t.realisation = 1000000000000LL;
     for (int i = 0; i < 3; i++) {
         if (!publish && parts[i]->t.seq)

@@ -6,7 +6,7 @@
 // changes (bench_it.py changes it after this script prints READY). The card of the share of
 // tenders with an ambition per theme shows g05's place for klimaat with its own counts and
 // moves live when another buyer's tender gains an ambition; the level card shows its level.
-// Screenshots are artifacts.
+// The refresh leaves the year menu alone. Screenshots are artifacts.
 // Usage: node bench_browser.mjs <http port> <artifact dir>
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -59,6 +59,14 @@ try {
   // live: bench_it.py moves g12 from 12345.678 to 500 kg; Q1 3.750 -> 2.750
   const q1 = () => page.textContent('#bench-co2 [data-norm="absolute"] svg text');
   if ((await q1()) !== '3.750') fail('Q1 label before: ' + await q1());
+  // the refresh (every 3 s) keeps the year menu's options when the years are the same:
+  // replacing them closed the menu under the hand of whoever was choosing a year
+  await page.evaluate(() => { window.__opt = document.querySelector('#year option');
+                              window.__upd = document.querySelector('#updated').textContent; });
+  await page.waitForFunction(() => document.querySelector('#updated').textContent !== window.__upd,
+                             null, { timeout: 10000 }).catch(() => fail('the page did not refresh'));
+  if (!await page.evaluate(() => window.__opt.isConnected && document.querySelector('#year').value === '2026'))
+    fail('the refresh rebuilt the year menu');
   console.log('READY');
   await nextLine();
   await page.waitForFunction(() => document.querySelector('#bench-co2 [data-norm="absolute"] svg text')?.textContent === '2.750',
@@ -81,6 +89,9 @@ try {
   if (await page.locator('svg').count() !== 0) fail('a class under k shows a chart');
   const why = await page.textContent('#bench-co2 [data-norm="absolute"] p');
   if (!why.includes('te weinig')) fail('too-few text: ' + why);
+  // but its own figure (s1: 7000 g = 7 kg) is shown, as its own
+  const own = await page.locator('#bench-co2 [data-norm="absolute"] p.own').allTextContents();
+  if (own.join(' | ') !== 'eigen waarde 7,00 kg') fail('own figure without a distribution: ' + own);
 
   // the dashboard links to this page with its buyer
   await page.goto(base + '/?buyer=g05', { waitUntil: 'domcontentloaded' });

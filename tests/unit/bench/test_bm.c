@@ -336,3 +336,103 @@ Test(bm_registry, shipped_registry_has_classes)
     cr_assert_geq(heerlens, 5);
     mvoi_buyers_destroy(&r);
 }
+
+/* The open data's CSV has the figures the JSON has, not %.17g's binary noise: 322102,4 kg
+ * was "322102.40000000002". c1..c5 (60.000 inhabitants) get CO2 2025 of 322.102,4,
+ * 398.624,64, 897.852,8, 900.000 and 1.000.000 kg. n = 5, type 7: h = 1, 2, 3, so
+ * Q1 = x[1] = 398624.64, median = x[2] = 897852.8, Q3 = x[3] = 900000 (by hand). Per
+ * inhabitant, the shortest decimals that read back as the doubles (Python's repr of
+ * 398624640/1000/60000 etc.): 6.643744, 14.964213333333333, 15. */
+Test(bm, csv_numbers_shortest_exact)
+{
+    static const int64_t g[5] = { 322102400, 398624640, 897852800, 900000000, 1000000000 };
+    char id[8];
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "c%d", i + 1);
+        cr_assert_eq(bm_set(g_bm, id, 5, 2025, g[i]), 0);
+    }
+    size_t len = 0;
+    char *csv = bm_csv_open_data(g_bm, TEXT_NL, &len);
+    cr_assert(csv);
+    cr_assert(strstr(csv, "2025,\"gemeente.50000-99999\",\"co2\",\"absolute\",\"kg\",5,"
+                          "398624.64,897852.8,900000\r\n"), "%s", csv);
+    cr_assert(strstr(csv, "2025,\"gemeente.50000-99999\",\"co2\",\"per_inhabitant\","
+                          "\"kg per inwoner\",5,6.643744,14.964213333333333,15\r\n"), "%s", csv);
+    free(csv);
+}
+
+/* Rounding that carries into the next magnitude takes that magnitude's decimals, as a
+ * figure that was 100 or 10 to begin with: 99,96 is "100" (not "100,0"), 9,996 is "10,0"
+ * (not "10,00"), 0,09996 is "0,100" (not "0,1000"). */
+Test(bm_num, rounding_carries_into_next_magnitude)
+{
+    char b[64];
+    cr_assert_str_eq(bm_num(99.96, TEXT_NL, b, sizeof b), "100");
+    cr_assert_str_eq(bm_num(-99.96, TEXT_NL, b, sizeof b), "-100");
+    cr_assert_str_eq(bm_num(9.996, TEXT_NL, b, sizeof b), "10,0");
+    cr_assert_str_eq(bm_num(0.09996, TEXT_EN, b, sizeof b), "0.100");
+    cr_assert_str_eq(bm_num(99.94, TEXT_NL, b, sizeof b), "99,9");
+    cr_assert_str_eq(bm_num(999.6, TEXT_EN, b, sizeof b), "1,000");
+}
+
+/* Open data: every field of a published row is defined ("unit" and "class_label" were not). */
+Test(bm, open_data_every_field_defined)
+{
+    json_t *o = bm_json_open_data(g_bm, TEXT_EN);
+    json_t *defs = json_object_get(o, "definitions");
+    json_t *rows = json_object_get(o, "distributions");
+    cr_assert_gt(json_array_size(rows), 0);
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(r, key, v)
+            cr_assert(json_is_string(json_object_get(defs, key)), "no definition of %s", key);
+    }
+    json_decref(o);
+}
+
+/* A KPI total with no measurement behind it (count 0, realisation 0: the aggregator holds
+ * one from an ambition at award, or after every measurement was withdrawn) is no figure:
+ * the buyer is absent, not a 0 that drags the class down and tells it "0 kg".
+ * g12 (12000 kg) becomes such a total: kg 1000 .. 11000, n = 11, type 7:
+ *   Q1 h = 2.5 -> 3000 + 0.5 x 1000 = 3500; median h = 5 -> 6000; Q3 h = 7.5 -> 8500;
+ *   g05 = 5000: 4 below, 1 equal -> 100 x 4.5 / 11 = 40.9090...
+ * Then g12 measures a real zero (count 3, realisation 0): 0, 1000 .. 11000, n = 12:
+ *   Q1 h = 2.75 -> 2000 + 750 = 2750; median h = 5.5 -> 5500; Q3 h = 8.25 -> 8250;
+ *   g05: 5 below, 1 equal -> 100 x 5.5 / 12 = 45.8333...; g12: 0 below, 1 equal -> 4.1666... */
+Test(bm, total_without_measurement_is_absent)
+{
+    bm_pos_t p;
+    cr_assert_eq(bm_set_total(g_bm, "g12", 5, 2026, 0, 0), 0);
+    cr_assert_eq(bm_position(g_bm, "g12", 5, 2026, BM_NORM_ABS, &p), 0);
+    cr_assert_eq(p.status, BM_NO_VALUE);
+    cr_assert_not(p.has_value);
+    cr_assert_eq(bm_position(g_bm, "g05", 5, 2026, BM_NORM_ABS, &p), 0);
+    cr_assert_eq(p.status, BM_OK);
+    cr_assert_eq(p.count, 11);
+    NEAR(p.q1, 3500);
+    NEAR(p.median, 6000);
+    NEAR(p.q3, 8500);
+    NEAR(p.percentile, 100.0 * 4.5 / 11);
+
+    cr_assert_eq(bm_set_total(g_bm, "g12", 5, 2026, 0, 3), 0);
+    cr_assert_eq(bm_position(g_bm, "g05", 5, 2026, BM_NORM_ABS, &p), 0);
+    cr_assert_eq(p.count, 12);
+    NEAR(p.q1, 2750);
+    NEAR(p.median, 5500);
+    NEAR(p.q3, 8250);
+    NEAR(p.percentile, 100.0 * 5.5 / 12);
+    cr_assert_eq(bm_position(g_bm, "g12", 5, 2026, BM_NORM_ABS, &p), 0);
+    cr_assert(p.has_value);
+    NEAR(p.value, 0);
+    NEAR(p.percentile, 100.0 * 0.5 / 12);
+
+    /* a year nobody measured is not made by an empty total (the page's year list) */
+    unsigned ys[BM_YEARS_MAX];
+    cr_assert_eq(bm_set_total(g_bm, "g01", 5, 2030, 0, 0), 0);
+    cr_assert_eq(bm_years(g_bm, ys, BM_YEARS_MAX), 1);
+    cr_assert_eq(bm_set_total(g_bm, "nobody", 5, 2026, 0, 0), -ENOENT);
+    cr_assert_eq(bm_set_total(g_bm, "g01", 7, 2026, 0, 0), -EINVAL);
+}
