@@ -92,3 +92,85 @@ int cal_date_year(const char *s)
         return 0;
     return y;
 }
+
+/* n digits at *p into *v; advances *p. false when one is not a digit. */
+static bool s_digits(const char **p, int n, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return false;
+        x = x * 10 + (**p - '0');
+    }
+    *v = x;
+    return true;
+}
+
+/* "Z", "+HH:MM", "-HH:MM", "+HHMM", "+HH" or "" (UTC) at p, to seconds east of UTC. */
+static int s_offset(const char *p, int64_t *east_s)
+{
+    int hh, mm;
+    *east_s = 0;
+    if (*p == '\0' || (p[0] == 'Z' && p[1] == '\0') || (p[0] == 'z' && p[1] == '\0'))
+        return 0;
+    if (*p != '+' && *p != '-')
+        return -EINVAL;
+    int sign = *p++ == '-' ? -1 : 1;
+    if (!s_digits(&p, 2, &hh))
+        return -EINVAL;
+    if (*p == '\0') {
+        mm = 0;   /* "+01": ISO 8601 allows the hours alone */
+    } else {
+        if (*p == ':')
+            p++;
+        if (!s_digits(&p, 2, &mm) || *p != '\0')
+            return -EINVAL;
+    }
+    if (hh > 23 || mm > 59)
+        return -EINVAL;
+    *east_s = sign * (int64_t)(hh * 3600 + mm * 60);
+    return 0;
+}
+
+int cal_date_instant_us(const char *s, int64_t *us)
+{
+    int y, mo, d, hh = 0, mi = 0, ss = 0;
+    char day[11];
+    if (!s || strlen(s) < 10)
+        return -EINVAL;
+    memcpy(day, s, 10);
+    day[10] = '\0';
+    if (cal_date_parse_iso(day, &y, &mo, &d) < 0)
+        return -EINVAL;
+    const char *p = s + 10;
+    int64_t frac_us = 0, east = 0;
+    if (*p == 'T' || *p == 't') {
+        p++;
+        if (!s_digits(&p, 2, &hh) || *p++ != ':' || !s_digits(&p, 2, &mi))
+            return -EINVAL;
+        if (*p == ':') {
+            p++;
+            if (!s_digits(&p, 2, &ss))
+                return -EINVAL;
+            if (*p == '.' || *p == ',') {
+                p++;
+                int n = 0;
+                for (; *p >= '0' && *p <= '9'; p++, n++)
+                    if (n < 6)
+                        frac_us = frac_us * 10 + (*p - '0');
+                if (n == 0)
+                    return -EINVAL;
+                for (int k = n; k < 6; k++)
+                    frac_us *= 10;
+            }
+        }
+        /* 23:59:60, a leap second, orders as the next second would */
+        if (hh > 23 || mi > 59 || ss > 60)
+            return -EINVAL;
+    }
+    if (s_offset(p, &east) < 0)
+        return -EINVAL;
+    int64_t secs = cal_date_days(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - east;
+    *us = secs * 1000000 + frac_us;
+    return 0;
+}

@@ -32,6 +32,16 @@ int cal_date_add_days(const char *s, int64_t n, char out[11]);
 /* strcmp-like ordering of two valid ISO dates (lexicographic order is date order). */
 int cal_date_cmp(const char *a, const char *b);
 
+/* A point in time as OCDS (RFC 3339) writes it, in microseconds since 1970-01-01T00:00Z:
+ * "YYYY-MM-DD", or that with "THH:MM[:SS[.fraction]]" and "Z" or an offset "+HH:MM" /
+ * "-HH:MM" ("+HHMM" and "+HH" too). A date alone is its midnight UTC; a time without an
+ * offset is read as UTC. Fraction digits beyond the sixth do not order (ties keep the
+ * caller's order).
+ * Returns 0 or -EINVAL (anything else, a day that does not exist, 24:00, trailing text).
+ * Why not strcmp: "...T00:30:00+02:00" is before "...T23:00:00Z" of the day before, and
+ * "...T10:00:00.5Z" after "...T10:00:00Z", both the other way round as text. */
+int cal_date_instant_us(const char *s, int64_t *us);
+
 /* Quarter 1..4 of a valid ISO date, 0 when invalid. */
 int cal_date_quarter(const char *s);
 

@@ -34,6 +34,9 @@ typedef struct {
     char **headers;
     size_t n_headers;
     csv_date_order_t order; /* DMY, MDY or GUARD */
+    /* GUARD: the first date that reads only day-first / only month-first (row, cell) */
+    size_t dmy_row, mdy_row;
+    char dmy_cell[40], mdy_cell[40];   /* the date parser reads at most 39 bytes */
     bool check_utf8;        /* UTF-8 file that is not valid as a whole: check each cell */
     int rc; /* first fatal error */
     /* ids of the rows emitted so far (open addressing; the strings belong to the tenders) */
@@ -273,6 +276,28 @@ static int s_sdgs(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     return errs;
 }
 
+/* A file whose layout does not say the order (GUARD) reads each date that reads only one
+ * way that way: 13/1/2027 day-first, 1/13/2027 month-first. Both kinds in one file are a
+ * contradiction (one of them is a typo, or two sheets were pasted together): which order
+ * the other dates follow is then a guess, so the later one is refused. Notes the first of
+ * each kind; true when v contradicts an earlier one (*v_dmy: v reads only day-first). */
+static bool s_date_mixed(s_ctx_t *x, const char *v, size_t row, bool *v_dmy)
+{
+    char a[11], b[11];
+    bool dmy = csv_parse_date_order(v, CSV_DATE_DMY, a) == 0;
+    bool mdy = csv_parse_date_order(v, CSV_DATE_MDY, b) == 0;
+    *v_dmy = dmy;
+    if (dmy == mdy)
+        return false;   /* ISO, or the same date both ways (12/12/2026) */
+    size_t *mine = dmy ? &x->dmy_row : &x->mdy_row;
+    char *cell = dmy ? x->dmy_cell : x->mdy_cell;
+    if (!*mine) {
+        *mine = row;
+        cal_str_copy(cell, sizeof x->dmy_cell, v);
+    }
+    return (dmy ? x->mdy_row : x->dmy_row) != 0;
+}
+
 static int s_date_cell(s_ctx_t *x, int col, char **slot, size_t row, int *errs)
 {
     char d[11];
@@ -291,6 +316,15 @@ static int s_date_cell(s_ctx_t *x, int col, char **slot, size_t row, int *errs)
         (*errs)++;
         return s_add_error(x->out, row, s_col_label(x, col), v,
                            "not a date (dd-mm-jjjj or yyyy-mm-dd) or no such day");
+    }
+    bool dmy;
+    if (x->order == CSV_DATE_GUARD && s_date_mixed(x, v, row, &dmy)) {
+        (*errs)++;
+        return s_add_error(x->out, row, s_col_label(x, col), v,
+                           "reads only %s, but row %zu has '%s', which reads only %s: the sheet "
+                           "mixes date orders; declare it: --date-order dmy or mdy",
+                           dmy ? "day-first" : "month-first", dmy ? x->mdy_row : x->dmy_row,
+                           dmy ? x->mdy_cell : x->dmy_cell, dmy ? "month-first" : "day-first");
     }
     return cal_str_set(slot, d);
 }

@@ -21,7 +21,9 @@
  *    ("01-03-2025 00:00") is ignored. The day comes first in a Dutch layout (';'). In
  *    another layout (',' or TAB: an English or US Excel), a date that reads both ways
  *    (7/1/2025: both parts <= 12 and different) is refused unless the order is declared
- *    (opts.date_order); a date that reads only one way is read that way (13/1/2025).
+ *    (opts.date_order); a date that reads only one way is read that way (13/1/2025), unless
+ *    the file also has one that reads only the other way (1/13/2025): such a file
+ *    contradicts itself, and the later of the two is refused, naming the earlier.
  *  - amounts in euros: optional "€"/"EUR", spaces, thousands separators and ",-". With both
  *    '.' and ',' the last one is the decimal separator; with one separator occurring once,
  *    it is a thousands separator when exactly 3 digits follow and 1..3 digits not starting

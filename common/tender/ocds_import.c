@@ -19,6 +19,8 @@
 typedef struct {
     const char *ocid; /* borrowed from rel */
     const char *date; /* borrowed, "" when absent */
+    bool has_at;      /* date read as a point in time (at, µs UTC) */
+    int64_t at;
     size_t seq;       /* arrival order, for a stable sort */
     json_t *rel;      /* owned reference */
 } s_rel_t;
@@ -56,6 +58,7 @@ static int s_add_release(ocds_import_t *self, json_t *rel)
     self->rels = nr;
     const char *date = json_string_value(json_object_get(rel, "date"));
     nr[self->n] = (s_rel_t){.ocid = ocid, .date = date ? date : "", .seq = self->n, .rel = json_incref(rel)};
+    nr[self->n].has_at = cal_date_instant_us(nr[self->n].date, &nr[self->n].at) == 0;
     self->n++;
     return 0;
 }
@@ -382,7 +385,12 @@ static int s_norm_cpv(const char *id, char out[11])
 static int s_cmp_rel(const void *a, const void *b)
 {
     const s_rel_t *x = *(const s_rel_t *const *)a, *y = *(const s_rel_t *const *)b;
-    int c = strcmp(x->date, y->date);
+    /* by the instant, not the text: offsets and fractions do not sort as text (cal_date.h).
+     * A release without a readable date is older than every dated one (it cannot claim to
+     * be the latest); among themselves, as text as before. */
+    if (x->has_at != y->has_at)
+        return x->has_at ? 1 : -1;
+    int c = x->has_at ? (x->at > y->at) - (x->at < y->at) : strcmp(x->date, y->date);
     if (c)
         return c;
     return x->seq < y->seq ? -1 : x->seq > y->seq;

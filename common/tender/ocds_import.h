@@ -21,7 +21,9 @@
  * the lifecycle allows it and refuses the process with a named error when not.
  *
  * Decisions: releases of one ocid are compiled like OCDS compiling does for simple fields:
- * ordered by release date (ISO 8601 text order; stable for equal dates) and, per field, the
+ * ordered by release date as a point in time (cal_date_instant_us: offsets and fractions
+ * count, "02:10+01:00" is after "02:30+02:00"; a release without a readable date is the
+ * oldest; stable for equal dates) and, per field, the
  * latest release that has the field wins; a field no release carries stays unset, so an
  * incremental release (only what changed, e.g. a cancellation alone) gives a partial tender
  * that the service merges with the stored one (UpsertTenders.merge) and checks whole there.

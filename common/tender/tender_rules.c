@@ -415,3 +415,42 @@ int tender_transition_allowed(Mvoi__TenderStatus from, Mvoi__TenderStatus to,
     }
     return 0;
 }
+
+/* "klimaat:eis, circulair:gunning": what the stored ambition says, for the refusal. */
+static void s_ambition_text(const Mvoi__Tender *t, char *out, size_t outlen)
+{
+    /* 6 bytes kept for ", ...": the list says it goes on rather than cut a name */
+    size_t n = 0, cap = outlen > 6 ? outlen - 6 : 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < t->n_themes && cap; i++) {
+        const Mvoi__ThemeAmbition *a = t->themes[i];
+        if (!a)
+            continue;
+        char one[64];
+        int w = snprintf(one, sizeof one, "%s%s:%s", n ? ", " : "", mvoi_theme_name(a->theme),
+                         mvoi_commitment_name(a->commitment));
+        if (w < 0 || (size_t)w >= sizeof one || n + (size_t)w >= cap) {
+            memcpy(out + n, n ? ", ..." : "...", n ? 6 : 4);
+            break;
+        }
+        memcpy(out + n, one, (size_t)w + 1);
+        n += (size_t)w;
+    }
+}
+
+int tender_ambition_kept(const Mvoi__Tender *old, const Mvoi__Tender *t, tender_error_t *err)
+{
+    if (!old || !t || tender_status_terminal(old->status) ||
+        old->status < MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED ||
+        !tender_ambition_complete(old) || tender_ambition_complete(t))
+        return 0;
+    /* fits the 256-byte message whole: 17 (status) + 90 + 80 of text; the request names
+     * the tender */
+    char was[90];
+    s_ambition_text(old, was, sizeof was);
+    return tender_error_set(err, -EPERM, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                            "tender.themes",
+                            "the tender is %s, its ambition recorded (%s): this would leave a "
+                            "theme in scope without a commitment", mvoi_status_name(old->status),
+                            was);
+}

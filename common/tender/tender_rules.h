@@ -95,4 +95,14 @@ bool tender_status_terminal(Mvoi__TenderStatus s);
 int tender_transition_allowed(Mvoi__TenderStatus from, Mvoi__TenderStatus to,
                               const Mvoi__Tender *t, tender_error_t *err);
 
+/* Does the change old -> t keep a recorded ambition? A tender at ambition_recorded or later
+ * whose ambition is complete must stay complete: the status says "recorded" (the KPIs count
+ * it, the reminders stopped), so an edit, an ambition command or a re-imported sheet without
+ * the themes that drops a theme's commitment (or every theme) would leave a status that is
+ * no longer true, silently. Refused instead, naming the themes that would be lost; a tender
+ * whose ambition was already incomplete (imported that way) is not blocked by this. old
+ * NULL, or terminal, is always fine (terminal ones are refused elsewhere). Returns 0 or
+ * -EPERM (ERR_FAILED_PRECONDITION, field "tender.themes"). */
+int tender_ambition_kept(const Mvoi__Tender *old, const Mvoi__Tender *t, tender_error_t *err);
+
 #endif

@@ -12,13 +12,21 @@
  *    (filled in) or equal to it. Tenders of other buyers are invisible (not found).
  *  - Update/Upsert replace the caller-editable fields; status, cancel_reason, version and
  *    created_ms are kept from the stored tender (status changes only through ChangeStatus,
- *    CancelTender and RecordAmbition); derived fields are recomputed. When the result packs
+ *    CancelTender and RecordAmbition: an Update/Upsert of a stored tender that states another
+ *    status or cancel reason is refused, FAILED_PRECONDITION, never silently not taken);
+ *    derived fields are recomputed. When the result packs
  *    to the same bytes as the stored tender, nothing is written: outcome UNCHANGED, version
  *    unchanged, no event (this makes re-imports idempotent). Update behaves the same way.
  *  - a tender that is completed or cancelled refuses changes (FAILED_PRECONDITION) unless
  *    the content is unchanged.
  *  - on create an explicit status is kept (imports of tenders already under way); UNSPECIFIED
- *    becomes planned; source defaults to "api".
+ *    becomes planned; source defaults to "api". A tender created cancelled has its reason:
+ *    RegisterTender/UpsertTender refuse it without one (tender.cancel_reason), UpsertTenders
+ *    writes "cancelled by the source (<source>)" as for a cancellation of a stored tender.
+ *  - a recorded ambition stays recorded: a tender at ambition_recorded or later whose ambition
+ *    is complete refuses an Update/Upsert/RecordAmbition/import row that leaves a theme in
+ *    scope without a commitment (tender_ambition_kept; FAILED_PRECONDITION, tender.themes),
+ *    except an import row that cancels it.
  *  - RecordAmbition replaces the themes when it lists any (and the SDGs when it lists any),
  *    sets sroi_pct_bp / sroi_exempt_reason when present and pilot when has_pilot_flag. When the
  *    ambition becomes complete and the tender is planned or kickoff_scheduled, its status moves

@@ -38,12 +38,14 @@ int calendar_svc_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, con
                       Mvoi__Tender **out, MDB_val *packed);
 
 /* The tender to store from the caller's tender `in` and the stored one (old, may be NULL):
- * buyer filled in, status and cancel reason kept, derived fields recomputed. Returns 0 with
- * *out (heap), -EINVAL with e filled (field relative to the request's tender: "tender.cpv"),
- * or -ENOMEM. */
+ * buyer filled in, status and cancel reason kept, derived fields recomputed (the caller
+ * checks tender_ambition_kept: an import's cancellation is not held up by it). A new tender that arrives cancelled without a reason
+ * gets cancel_default (an import: "cancelled by the source (csv)"), or is refused when it is
+ * NULL (field tender.cancel_reason). Returns 0 with *out (heap), -EINVAL with e filled
+ * (field relative to the request's tender: "tender.cpv"), or -ENOMEM. */
 int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,
-                         const Mvoi__Tender *old, const char *today, Mvoi__Tender **out,
-                         tender_error_t *e);
+                         const Mvoi__Tender *old, const char *today, const char *cancel_default,
+                         Mvoi__Tender **out, tender_error_t *e);
 
 /* Append the event of t (kind; old = the stored tender before, or NULL) to the outbox. */
 int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kind,

@@ -213,8 +213,8 @@ int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kin
 }
 
 int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,
-                         const Mvoi__Tender *old, const char *today, Mvoi__Tender **out,
-                         tender_error_t *e)
+                         const Mvoi__Tender *old, const char *today, const char *cancel_default,
+                         Mvoi__Tender **out, tender_error_t *e)
 {
     *out = NULL;
     if (!cal_str_empty(in->buyer) && strcmp(in->buyer, buyer) != 0)
@@ -231,6 +231,14 @@ int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Te
         tmp.cancel_reason = old->cancel_reason;
     } else if (tmp.has_status && tmp.status != MVOI__TENDER_STATUS__STATUS_CANCELLED) {
         tmp.cancel_reason = NULL;
+    } else if (tmp.has_status && cal_str_empty(tmp.cancel_reason)) {
+        /* a new tender that arrives cancelled: a cancellation always has its reason (as
+         * cancel_tender demands); an import names its source, a caller must give one */
+        if (!cancel_default)
+            return tender_error_set(e, -EINVAL, S_INVALID, "tender.cancel_reason",
+                                    "required: a tender registered as cancelled needs the "
+                                    "reason of the cancellation");
+        tmp.cancel_reason = (char *)cancel_default;
     }
     /* derived fields never come from the caller */
     tmp.isv_risk_group = NULL;
@@ -264,7 +272,7 @@ static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const ch
     char today[11];
     calendar_today(clock_now_ms(), today);
     Mvoi__Tender *t = NULL;
-    *rc = calendar_svc_prepare(self, buyer, in, old, today, &t, &e);
+    *rc = calendar_svc_prepare(self, buyer, in, old, today, NULL, &t, &e);
     if (*rc == -EINVAL)
         s_fail(req, body, &e);
     return t;
@@ -290,6 +298,33 @@ static bool s_missing_tender(server_req_t *req, const char *body, const void *ms
 /* ------------------------------------------------------------------ commands */
 
 typedef enum { S_REGISTER, S_UPDATE, S_UPSERT } s_write_t;
+
+/* Update/Upsert keep the stored status and cancel reason: those move only through
+ * ChangeStatus/CancelTender. A request that states another one was answered "updated" with
+ * the status it asked for silently not taken (`tender update ID --json` with "status":
+ * "awarded" left it planned); refused by name instead. The stored values again (what
+ * `tender update` sends after reading the tender) are fine. True after the error reply. */
+static bool s_lifecycle_field_given(server_req_t *req, const char *body, const Mvoi__Tender *in,
+                                    const Mvoi__Tender *old)
+{
+    char field[96];
+    if (in->has_status && in->status != MVOI__TENDER_STATUS__STATUS_UNSPECIFIED &&
+        in->status != old->status) {
+        snprintf(field, sizeof field, "%s.tender.status", body);
+        server_error(req, S_PRECOND, field, "the tender is %s; a status moves only with "
+                     "change_status or cancel_tender, not with %s", mvoi_status_name(old->status),
+                     body);
+        return true;
+    }
+    if (!cal_str_empty(in->cancel_reason) &&
+        (cal_str_empty(old->cancel_reason) || strcmp(in->cancel_reason, old->cancel_reason) != 0)) {
+        snprintf(field, sizeof field, "%s.tender.cancel_reason", body);
+        server_error(req, S_PRECOND, field, "the cancel reason is set only by cancel_tender, "
+                     "not by %s", body);
+        return true;
+    }
+    return false;
+}
 
 static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
                    const Mvoi__Tender *in, s_write_t mode, bool has_expected, uint32_t expected)
@@ -320,10 +355,20 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
         return server_error(req, MVOI__ERROR_CODE__ERR_CONFLICT, field,
                             "the tender is at version %u, not %u", v, expected);
     }
+    if (old && s_lifecycle_field_given(req, body, in, old)) {
+        tender_free(old);
+        return -EINVAL;
+    }
     Mvoi__Tender *t = s_prepare(self, req, body, buyer, in, old, &rc);
     if (!t) {
         tender_free(old);
         return rc == -ENOMEM ? -ENOMEM : -EINVAL;
+    }
+    tender_error_t ke = { 0 };
+    if (tender_ambition_kept(old, t, &ke) < 0) {
+        tender_free(t);
+        tender_free(old);
+        return s_fail(req, body, &ke);
     }
     if (old && tender_status_terminal(old->status)) {
         /* only an identical re-send is accepted */
@@ -460,6 +505,8 @@ static int s_on_ambition(void *arg, server_req_t *req, MDB_txn *txn)
     char today[11];
     calendar_today(clock_now_ms(), today);
     rc = tender_prepare(t, self->th, self->isv, today, &e);
+    if (rc == 0)
+        rc = tender_ambition_kept(old, t, &e);
     if (rc < 0) {
         tender_free(t);
         tender_free(old);

@@ -139,6 +139,13 @@ static int s_write(s_batch_t *b, Mvoi__Tender *t, const Mvoi__Tender *old,
     return 0;
 }
 
+/* The reason of a cancellation the source reports without one: the source names it. */
+static void s_cancel_reason(const char *source, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "cancelled by the source (%.200s)",
+             cal_str_empty(source) ? "import" : source);
+}
+
 /* The source's status (apply_status) moves the stored tender; t is the prepared new
  * content. A status equal to the stored one is no move. The source reports what happened,
  * so only the structural rules refuse: a completed or cancelled tender stays so, and a
@@ -152,6 +159,13 @@ static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi_
     const int pre = MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION;
     if (!old || !in->has_status || in->status == MVOI__TENDER_STATUS__STATUS_UNSPECIFIED ||
         in->status == old->status)
+        return 0;
+    /* kickoff_scheduled and ambition_recorded are the calendar's own stages of a tender not
+     * yet published; no sheet or TenderNed knows them, so their "planned" says the same thing
+     * (not published) and is no move back: the row's other fields still count */
+    if (in->status == MVOI__TENDER_STATUS__STATUS_PLANNED &&
+        (old->status == MVOI__TENDER_STATUS__STATUS_KICKOFF_SCHEDULED ||
+         old->status == MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED))
         return 0;
     if (tender_status_terminal(old->status))
         return tender_error_set(e, -EINVAL, pre, "tender.status",
@@ -169,8 +183,7 @@ static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi_
     t->status = in->status;
     if (in->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
         char reason[256];
-        snprintf(reason, sizeof reason, "cancelled by the source (%.200s)",
-                 cal_str_empty(t->source) ? "import" : t->source);
+        s_cancel_reason(t->source, reason, sizeof reason);
         if (cal_str_set(&t->cancel_reason, cal_str_empty(in->cancel_reason) ? reason
                                                                             : in->cancel_reason) < 0)
             return -ENOMEM;
@@ -221,10 +234,17 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
             return -ENOMEM;
         }
     }
-    char warn[256] = "";
-    rc = calendar_svc_prepare(b->self, b->buyer, merged ? merged : in, old, b->today, &t, &e);
+    char warn[256] = "", reason[256];
+    s_cancel_reason(in->source, reason, sizeof reason);
+    rc = calendar_svc_prepare(b->self, b->buyer, merged ? merged : in, old, b->today, reason,
+                              &t, &e);
     if (rc == 0 && b->apply_status)
         rc = s_apply_status(in, old, t, &e, warn, sizeof warn);
+    /* a row must not undo a recorded ambition (a sheet without the themes column), unless
+     * it cancels the tender: the source's cancellation is taken as it comes */
+    if (rc == 0 && t->status != MVOI__TENDER_STATUS__STATUS_CANCELLED &&
+        tender_ambition_kept(old, t, &e) < 0)
+        rc = -EINVAL;
     tender_free(merged);
     if (rc == -EINVAL) {
         tender_free(t);

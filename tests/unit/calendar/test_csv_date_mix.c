@@ -1,0 +1,79 @@
+/* A ',' sheet (US or English Excel) that does not declare its date order reads each date that
+ * reads only one way that way. One with 13/1/2027 (only day-first) and 1/13/2027 (only
+ * month-first) contradicts itself: before, both were taken, so every other date of it was
+ * read by a rule the sheet itself breaks. Now the later one is refused, naming the earlier. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cal_test.h"
+#include "csv_import.h"
+
+TestSuite(csv_date_mix);
+
+static void s_parse(const char *csv, csv_date_order_t order, csv_import_t *out)
+{
+    csv_import_opts_t o = { .default_buyer = "heerlen", .date_order = order };
+    cr_assert_eq(csv_import_parse(csv, strlen(csv), &o, out), 0);
+}
+
+Test(csv_date_mix, day_first_and_month_first_in_one_sheet_refused)
+{
+    const char *csv = "id,title,kind,publication\n"
+                      "M-1,Eerste,diensten,13/1/2027\n"     /* only 13 January */
+                      "M-2,Tweede,diensten,12/12/2027\n"    /* both ways the same day */
+                      "M-3,Derde,diensten,1/14/2027\n";     /* only 14 January, month first */
+    csv_import_t r;
+    s_parse(csv, CSV_DATE_AUTO, &r);
+    cr_expect_eq(r.n_tenders, 2);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 4);
+    cr_expect_str_eq(r.errors[0].value, "1/14/2027");
+    cr_expect_str_eq(r.errors[0].reason,
+                     "reads only month-first, but row 2 has '13/1/2027', which reads only "
+                     "day-first: the sheet mixes date orders; declare it: --date-order dmy or mdy");
+    csv_import_clear(&r);
+
+    /* declared: month first, 13/1/2027 is no date; day first, 1/14/2027 is none */
+    s_parse(csv, CSV_DATE_MDY, &r);
+    cr_expect_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 2);
+    csv_import_clear(&r);
+    s_parse(csv, CSV_DATE_DMY, &r);
+    cr_expect_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 4);
+    csv_import_clear(&r);
+}
+
+Test(csv_date_mix, one_order_throughout_and_dutch_sheets_unchanged)
+{
+    /* only month-first evidence (1/13, 2/28) and ISO: all taken, 2027-01-13 and 2027-02-28 */
+    const char *us = "id,title,kind,publication,start\n"
+                     "U-1,Een,diensten,1/13/2027,2027-03-01\n"
+                     "U-2,Twee,diensten,2/28/2027,\n";
+    csv_import_t r;
+    s_parse(us, CSV_DATE_AUTO, &r);
+    cr_assert_eq(r.n_errors, 0, "%s", r.n_errors ? r.errors[0].reason : "");
+    cr_assert_eq(r.n_tenders, 2);
+    cr_expect_str_eq(r.tenders[0]->planned_publication, "2027-01-13");
+    cr_expect_str_eq(r.tenders[1]->planned_publication, "2027-02-28");
+    csv_import_clear(&r);
+
+    /* the same contradiction within one row: publication day-first, start month-first */
+    const char *row = "id,title,kind,publication,start\n"
+                      "R-1,Een,diensten,28/2/2027,3/15/2027\n";
+    s_parse(row, CSV_DATE_AUTO, &r);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 2);
+    cr_expect(strstr(r.errors[0].reason, "row 2 has '28/2/2027'"), "%s", r.errors[0].reason);
+    csv_import_clear(&r);
+
+    /* a ';' sheet is Dutch (day first): 13/1/2027 fine, 1/14/2027 no date, no mixing rule */
+    const char *nl = "id;title;kind;publication\n"
+                     "N-1;Een;diensten;13/1/2027\n"
+                     "N-2;Twee;diensten;1/14/2027\n";
+    s_parse(nl, CSV_DATE_AUTO, &r);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_str_eq(r.errors[0].reason, "not a date (dd-mm-jjjj or yyyy-mm-dd) or no such day");
+    csv_import_clear(&r);
+}
