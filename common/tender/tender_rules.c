@@ -59,6 +59,11 @@ static int s_check_line(const char *s, size_t max_bytes, const char *field, tend
     return 0;
 }
 
+int tender_check_line(const char *s, size_t max_bytes, const char *field, tender_error_t *err)
+{
+    return s_check_line(s, max_bytes, field, err);
+}
+
 /* Deliberately simple: one '@', a non-empty local part without spaces or separators, and a
  * domain of at least two non-empty labels. Deliverability is the mail server's business. */
 static bool s_email_ok(const char *e)
@@ -294,7 +299,7 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
         (t->procedure < MVOI__PROCEDURE__PROC_ENKELVOUDIG_ONDERHANDS || t->procedure > MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.procedure",
                                 "procedure_override needs a procedure (enkelvoudig_onderhands .. europees_openbaar)");
-    if ((rc = s_check_str(t->cancel_reason, 500, "tender.cancel_reason", err)) < 0 ||
+    if ((rc = s_check_line(t->cancel_reason, 500, "tender.cancel_reason", err)) < 0 ||
         (rc = s_check_line(t->source, 200, "tender.source", err)) < 0)
         return rc;
     return s_check_source_fields(t, err);

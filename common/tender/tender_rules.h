@@ -55,6 +55,9 @@ int tender_error_set(tender_error_t *err, int rc, int code, const char *field, c
  * Derived fields are not checked (they are overwritten by tender_derive).
  * Returns 0 or -EINVAL with err->code = ERR_INVALID_ARGUMENT. */
 int tender_validate(const Mvoi__Tender *t, tender_error_t *err);
+/* One line of text for people (a title, a name, a reason that goes into mails and calendar
+ * lines): valid UTF-8, at most max_bytes, no control character; else -EINVAL naming field. */
+int tender_check_line(const char *s, size_t max_bytes, const char *field, tender_error_t *err);
 
 /* Compute the derived fields of a valid tender in place: procedure, threshold_period,
  * kickoff_required, ambition_complete, sroi_obligation_cents, isv_risk_group (only when

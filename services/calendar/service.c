@@ -570,9 +570,11 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
         char *reason = m->reason;
         if (cal_str_empty(reason))
             return server_error(req, S_INVALID, "cancel_tender.reason", "required");
-        if (strlen(reason) > 500 || !cal_utf8_valid(reason, strlen(reason)))
-            return server_error(req, S_INVALID, "cancel_tender.reason",
-                                "longer than 500 bytes or not UTF-8");
+        /* one line: it goes into the CANCEL's mail and calendar text (a CR LF in it showed
+         * as a stray "Bcc:" line in the body) */
+        tender_error_t e = { 0 };
+        if (tender_check_line(reason, 500, "reason", &e) < 0)
+            return s_fail(req, body, &e);
     }
     MDB_val packed;
     int rc;

@@ -240,6 +240,9 @@ static void s_bad_commands(void)
     creq.body_case = MVOI__ENVELOPE__BODY_CANCEL_TENDER;
     creq.cancel_tender = &ct;
     s_expect_error(s_req(&creq), INV, "cancel_tender.reason");
+    ct.reason = "budget\r\nBcc: x@example.org";   /* one line of text: it goes into mails */
+    s_expect_error(s_req(&creq), INV, "cancel_tender.reason");
+    ct.reason = NULL;
 
     Mvoi__RecordAmbition ra = MVOI__RECORD_AMBITION__INIT;
     Mvoi__ThemeAmbition a = MVOI__THEME_AMBITION__INIT, *ap = &a;
