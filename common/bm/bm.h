@@ -6,6 +6,11 @@
  *  Anonymity is part of the interface, not of its callers: a position or distribution is
  *  handed out only when at least k buyers contribute (else status BM_TOO_FEW and no
  *  figures, not even the count), and no call returns another buyer's value or id.
+ *  Per (class, year, measure) at most ONE normalisation's distribution is handed out (the
+ *  first of per inhabitant, absolute, per EUR million that reaches k; the others are
+ *  BM_WITHHELD): every buyer's inhabitants and volume are public, so two normalisations of
+ *  the same figures divide into a member's denominator (with n = 4m+1 a type-7 quartile is
+ *  one member's figure) and name it. k is at least BM_K_MIN (bm_new refuses less).
  *  Definitions (quantiles, percentile, quartile, who contributes): docs/domain.md#benchmark.
  */
 #ifndef MVOI_BM_H
@@ -28,6 +33,9 @@
 #define BM_M_LEVEL(theme) (BM_KPIS + BM_THEMES + (theme))
 #define BM_MEASURES (BM_KPIS + 2 * BM_THEMES)
 #define BM_K_DEFAULT 5
+/* With k 2..4 a member's own figure and its rank (its percentile) solve the other members'
+ * figures from the quartiles: no smaller k is accepted anywhere. */
+#define BM_K_MIN 5
 #define BM_YEARS_MAX 16    /* distinct years held; the oldest is dropped beyond */
 
 typedef enum { BM_NORM_ABS = 0, BM_NORM_PER_MEUR, BM_NORM_PER_INH, BM_NORMS } bm_norm_t;
@@ -37,8 +45,12 @@ typedef enum {
     BM_NO_CLASS,        /* the buyer has no kind or (gemeente) no inhabitants */
     BM_NO_DENOMINATOR,  /* per EUR million without a registered volume */
     BM_NO_VALUE,        /* the buyer has no total for this KPI and year */
-    BM_TOO_FEW          /* fewer than k buyers contribute: nothing is shown */
+    BM_TOO_FEW,         /* fewer than k buyers contribute: nothing is shown */
+    BM_WITHHELD         /* another normalisation of the same class, year and measure is
+                         * shown: this one would make members traceable (no figures) */
 } bm_status_t;
+/* "ok", "no_class", "no_volume", "no_value", "too_few", "withheld"; "unknown" otherwise. */
+const char *bm_status_name(bm_status_t s);
 
 /* classes: kind x size class */
 #define BM_SIZES 5
@@ -72,6 +84,7 @@ int bm_norm_parse(const char *name);
 
 /* The live set. */
 typedef struct bm bm_t;
+/* k 0 is BM_K_DEFAULT; NULL for k below BM_K_MIN (or no memory). */
 bm_t *bm_new(const mvoi_buyers_t *reg, unsigned k);
 void bm_destroy(bm_t **self_p);
 unsigned bm_k(const bm_t *self);
@@ -116,16 +129,23 @@ typedef struct {
     double q1, median, q3;   /* display unit (BM_OK only) */
     double percentile;       /* 0..100 (BM_OK only) */
     int quartile;            /* 1..4 (BM_OK only) */
+    bm_norm_t shown;         /* the normalisation of the class/year/measure that is shown,
+                              * BM_NORMS when none reaches k (the reason of BM_WITHHELD) */
 } bm_pos_t;
 /* Where buyer stands; -ENOENT for an unknown buyer, -EINVAL for kpi/norm. */
 int bm_position(const bm_t *self, const char *buyer, int kpi, unsigned year, bm_norm_t norm,
                 bm_pos_t *out);
 
 typedef struct {
-    bm_status_t status;      /* BM_OK or BM_TOO_FEW */
+    bm_status_t status;      /* BM_OK, BM_TOO_FEW or BM_WITHHELD */
     unsigned count;
     double q1, median, q3;
+    bm_norm_t shown;         /* as in bm_pos_t */
 } bm_dist_t;
+/* The one normalisation of (cls, kpi, year) whose distribution is handed out: the first of
+ * per inhabitant, absolute, per EUR million that kpi has and that reaches k; BM_NORMS when
+ * none does (or cls/kpi out of range). */
+bm_norm_t bm_shown_norm(const bm_t *self, int cls, int kpi, unsigned year);
 /* The anonymous distribution of a class (for the open-data export). */
 int bm_distribution(const bm_t *self, int cls, int kpi, unsigned year, bm_norm_t norm,
                     bm_dist_t *out);

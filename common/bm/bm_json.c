@@ -5,12 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_status(bm_status_t s)
-{
-    static const char *const n[] = { "ok", "no_class", "no_volume", "no_value", "too_few" };
-    return s <= BM_TOO_FEW ? n[s] : "";
-}
-
 static json_t *s_profile(const mvoi_buyer_t *b)
 {
     json_t *p = json_object();
@@ -38,10 +32,12 @@ static json_t *s_norm(const bm_t *self, const char *buyer, int kpi, unsigned yea
     json_t *o = json_object();
     json_object_set_new(o, "norm", json_string(bm_norm_name(n)));
     json_object_set_new(o, "unit", json_string(bm_unit_label(kpi, n, lang, buf, sizeof buf)));
-    json_object_set_new(o, "status", json_string(s_status(pos.status)));
+    json_object_set_new(o, "status", json_string(bm_status_name(pos.status)));
+    if (pos.status == BM_WITHHELD && pos.shown < BM_NORMS)
+        json_object_set_new(o, "shown", json_string(bm_norm_name(pos.shown)));
     if (pos.has_value)
         json_object_set_new(o, "value", json_real(pos.value));
-    if (pos.count) {
+    if (pos.count && pos.status != BM_WITHHELD) {   /* s_gate fills nothing else either */
         json_object_set_new(o, "count", json_integer(pos.count));
         json_object_set_new(o, "q1", json_real(pos.q1));
         json_object_set_new(o, "median", json_real(pos.median));
@@ -158,7 +154,10 @@ json_t *bm_json_open_data(const bm_t *self, text_lang_t lang)
                "the theme and year, from the registry with its source. Themes: klimaat "
                "circulair milieu isv diversiteit_inclusie social_return",
         "normalisation", "absolute (share and level: absolute only); per_eur_million: per EUR million of the registered yearly "
-                         "purchasing volume; per_inhabitant: per registered inhabitant",
+                         "purchasing volume; per_inhabitant: per registered inhabitant. One "
+                         "normalisation per year, class and kpi: the first of per_inhabitant, "
+                         "absolute, per_eur_million with at least k buyers (with the public "
+                         "inhabitants and volumes, two of them would trace figures to buyers)",
         "count", "buyers in the class that contribute (at least k): with a total for this "
                  "KPI and year (share: with tenders planned in the year; level: with a "
                  "registered level), and for a normalisation with its denominator registered",
@@ -166,7 +165,8 @@ json_t *bm_json_open_data(const bm_t *self, text_lang_t lang)
         "median", "second quartile, type 7",
         "q3", "third quartile, type 7");
     return json_pack("{s:i,s:s,s:o,s:o}", "k", (int)bm_k(self), "anonymity",
-                     "a distribution is published only when at least k buyers contribute; no "
+                     "a distribution is published only when at least k (at least 5) buyers "
+                     "contribute, and of one year, class and kpi only one normalisation; no "
                      "buyer's own figure, id, minimum or maximum is published",
                      "definitions", defs, "distributions", a.rows);
 }

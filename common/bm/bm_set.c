@@ -5,6 +5,8 @@
  *  old figure and inserts the new one in each of its class's three distributions (a shift of
  *  at most the class's size each), so the quartiles are always current and reading them is
  *  O(1); its percentile is one pass over the class. Nothing is recomputed for other classes.
+ *  Of a class's normalisations of one measure and year only one is handed out
+ *  (bm_shown_norm): see bm.h for why.
  */
 #include "bm.h"
 
@@ -54,6 +56,8 @@ static int s_cmp_id(const void *a, const void *b)
 
 bm_t *bm_new(const mvoi_buyers_t *reg, unsigned k)
 {
+    if (k != 0 && k < BM_K_MIN)   /* no caller may weaken the anonymity (bm.h) */
+        return NULL;
     bm_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -394,11 +398,46 @@ static bool s_stats(const bm_t *self, const s_dist_t *d, unsigned *count, double
     return true;
 }
 
+/* Per inhabitant first (it compares buyers of different size best), then absolute, then per
+ * EUR million (the volume is registered for the fewest). */
+static const bm_norm_t s_pref[BM_NORMS] = { BM_NORM_PER_INH, BM_NORM_ABS, BM_NORM_PER_MEUR };
+
+bm_norm_t bm_shown_norm(const bm_t *self, int cls, int kpi, unsigned year)
+{
+    if (cls < 0 || cls >= BM_CLASSES || kpi < 1 || kpi > BM_MEASURES)
+        return BM_NORMS;
+    for (int i = 0; i < BM_NORMS; i++) {
+        const s_dist_t *d = bm_kpi_has_norm(kpi, s_pref[i])
+                                ? s_dist(self, year, cls, kpi, s_pref[i]) : NULL;
+        if (d && d->n >= self->k)
+            return s_pref[i];
+    }
+    return BM_NORMS;
+}
+
+/* The distribution of norm if it is the shown one (status BM_OK), else why not: BM_TOO_FEW
+ * when it has fewer than k buyers itself or none of the class's reaches k, BM_WITHHELD when
+ * another normalisation of the class's is shown. Nothing is filled in but for BM_OK. */
+static bm_status_t s_gate(const bm_t *self, int cls, int kpi, unsigned year, bm_norm_t norm,
+                          bm_norm_t *shown, unsigned *count, double *q1, double *med,
+                          double *q3, const s_dist_t **dp)
+{
+    const s_dist_t *d = s_dist(self, year, cls, kpi, norm);
+    *shown = bm_shown_norm(self, cls, kpi, year);
+    *dp = d;
+    if (!d || d->n < self->k || *shown == BM_NORMS)
+        return BM_TOO_FEW;
+    if (*shown != norm)
+        return BM_WITHHELD;
+    return s_stats(self, d, count, q1, med, q3) ? BM_OK : BM_TOO_FEW;
+}
+
 int bm_position(const bm_t *self, const char *buyer, int kpi, unsigned year, bm_norm_t norm,
                 bm_pos_t *out)
 {
     memset(out, 0, sizeof *out);
     out->cls = -1;
+    out->shown = BM_NORMS;
     if (kpi < 1 || kpi > BM_MEASURES || norm >= BM_NORMS || !bm_kpi_has_norm(kpi, norm))
         return -EINVAL;
     long b = s_index(self, buyer);
@@ -409,6 +448,7 @@ int bm_position(const bm_t *self, const char *buyer, int kpi, unsigned year, bm_
     s_year_t *y = s_year(self, year);
     size_t slot = (size_t)b * BM_MEASURES + (size_t)(kpi - 1);
     if (y && y->has[slot] && den > 0) {
+        /* the buyer's own figure, in every normalisation: it is not secret to itself */
         out->has_value = true;
         out->value = y->raw[slot] / den;
     }
@@ -416,17 +456,16 @@ int bm_position(const bm_t *self, const char *buyer, int kpi, unsigned year, bm_
         out->status = BM_NO_CLASS;
         return 0;
     }
+    out->shown = bm_shown_norm(self, out->cls, kpi, year);
     if (den <= 0) {
         out->status = BM_NO_DENOMINATOR;
         return 0;
     }
-    const s_dist_t *d = s_dist(self, year, out->cls, kpi, norm);
-    bool shown = s_stats(self, d, &out->count, &out->q1, &out->median, &out->q3);
-    if (!out->has_value)
-        out->status = BM_NO_VALUE;
-    else if (!shown)
-        out->status = BM_TOO_FEW;
-    if (!shown || !out->has_value)
+    const s_dist_t *d = NULL;
+    bm_status_t st = s_gate(self, out->cls, kpi, year, norm, &out->shown, &out->count,
+                            &out->q1, &out->median, &out->q3, &d);
+    out->status = out->has_value ? st : BM_NO_VALUE;
+    if (st != BM_OK || !out->has_value)
         return 0;
     out->percentile = bm_percentile(d->v, d->n, out->value);
     out->quartile = bm_quartile(out->value, out->q1, out->median, out->q3);
@@ -437,11 +476,12 @@ int bm_distribution(const bm_t *self, int cls, int kpi, unsigned year, bm_norm_t
                     bm_dist_t *out)
 {
     memset(out, 0, sizeof *out);
+    out->shown = BM_NORMS;
     if (cls < 0 || cls >= BM_CLASSES || kpi < 1 || kpi > BM_MEASURES || norm >= BM_NORMS
         || !bm_kpi_has_norm(kpi, norm))
         return -EINVAL;
-    const s_dist_t *d = s_dist(self, year, cls, kpi, norm);
-    out->status = s_stats(self, d, &out->count, &out->q1, &out->median, &out->q3)
-                      ? BM_OK : BM_TOO_FEW;
+    const s_dist_t *d = NULL;
+    out->status = s_gate(self, cls, kpi, year, norm, &out->shown, &out->count, &out->q1,
+                         &out->median, &out->q3, &d);
     return 0;
 }

@@ -84,6 +84,19 @@ const char *bm_unit_label(int kpi, bm_norm_t norm, text_lang_t lang, char *buf, 
     return buf;
 }
 
+const char *bm_status_name(bm_status_t s)
+{
+    switch (s) {
+    case BM_OK: return "ok";
+    case BM_NO_CLASS: return "no_class";
+    case BM_NO_DENOMINATOR: return "no_volume";
+    case BM_NO_VALUE: return "no_value";
+    case BM_TOO_FEW: return "too_few";
+    case BM_WITHHELD: return "withheld";
+    }
+    return "unknown";   /* a value no enumerator has: a name, never an index out of bounds */
+}
+
 /* "Heerlen" for "Gemeente Heerlen": the sentence names the class's kind already. */
 static const char *s_short(const char *name)
 {
@@ -116,6 +129,11 @@ const char *bm_sentence(const bm_t *self, const char *buyer, int kpi, bm_norm_t 
         snprintf(k, sizeof k, "%u", bm_k(self));
         snprintf(buf, cap, text_get(lang, "bench.why.too_few"),
                  bm_class_label(pos->cls, lang), k);
+        return buf;
+    case BM_WITHHELD:
+        snprintf(key, sizeof key, "bench.dist.%s", bm_norm_name(pos->shown));
+        snprintf(buf, cap, text_get(lang, "bench.why.withheld"),
+                 pos->shown < BM_NORMS ? text_get(lang, key) : "");
         return buf;
     case BM_OK:
         break;

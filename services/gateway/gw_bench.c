@@ -4,7 +4,8 @@
  *  each is handed to the live benchmark set (common/bm), which re-sorts only the changed
  *  buyer's class. The routes
  *  serve what bm hands out and nothing else: the request's buyer's own figures and
- *  anonymous distributions of at least k buyers (MVOI_GATEWAY_BENCH_K).
+ *  anonymous distributions of at least k buyers (MVOI_GATEWAY_BENCH_K, at least 5), of one
+ *  normalisation per class, year and KPI (bm.h: the others are withheld).
  *
  *    GET /benchmark                         the page (static/benchmark.html, bench.js)
  *    GET /api/benchmark?buyer=&year=&lang=  this buyer's position (bm_json_buyer)

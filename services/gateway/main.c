@@ -33,7 +33,7 @@ static const cfg_spec_t s_config[] = {
     { "per_ip_limit", CFG_INT, "64", "concurrent HTTP connections per client address (0 = no limit: behind a proxy)", 0, 1000000 },
     { "buyer_idle_ms", CFG_INT, "600000", "drop a buyer's KPI totals when no request or stream used them this long (ms); its next request loads them again", 1000, 86400000 },
     { "bench_tenders_ms", CFG_INT, "10000", "national benchmark: pause between two rounds over every registered buyer's tenders in the calendar (the share of tenders with an ambition per theme); 0 = no share figures", 0, 86400000 },
-    { "bench_k", CFG_INT, "5", "national benchmark: a distribution is shown only when at least this many buyers contribute (anonymity)", 2, 1000 },
+    { "bench_k", CFG_INT, "5", "national benchmark: a distribution is shown only when at least this many buyers contribute (anonymity; at least 5: with 2-4 a buyer's own figure and rank solve the other buyers' figures)", 5, 1000 },
     { "request_deadline_ms", CFG_INT, "10000", "close a connection whose whole request has not arrived within (ms; SSE streams are not cut)", 100, 600000 },
 };
 

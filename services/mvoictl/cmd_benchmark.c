@@ -8,8 +8,9 @@
  *
  *  The snapshot holds every buyer's totals (the aggregator's API is a service interface);
  *  what is printed is only what bm hands out: this buyer's own figures and distributions of
- *  at least k buyers (--k, default 5, as the gateway's MVOI_GATEWAY_BENCH_K). The registry
- *  is MVOI_BUYERS_FILE (default: the shipped common/data/buyers.ini).
+ *  at least k buyers (--k 5..1000, default 5, as the gateway's MVOI_GATEWAY_BENCH_K; less is
+ *  refused with the reason), of one normalisation per KPI. The registry is MVOI_BUYERS_FILE
+ *  (default: the shipped common/data/buyers.ini).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -171,7 +172,9 @@ static int s_parse(ctl_t *ctl, int argc, char **argv, s_opts_t *o)
     while (ex == CTL_EX_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'y' && (ex = ctl_opt_int(ctl, "year", optarg, 1900, 2999, &v)) == 0)
             o->year = (unsigned)v;
-        else if (c == 'k' && (ex = ctl_opt_int(ctl, "k", optarg, 2, 1000, &v)) == 0)
+        else if (c == 'k' && (ctl_parse_int(optarg, BM_K_MIN, 1000, &v) != 0))
+            ex = ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.bench_k", optarg);   /* why, in it */
+        else if (c == 'k')
             o->k = (unsigned)v;
         else if (c == 'c')
             o->csv = true;

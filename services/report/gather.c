@@ -506,7 +506,7 @@ static void s_on_total(rp_gather_t *self, const Mvoi__Envelope *env)
      * the other buyers' come from ST_BENCH's point queries (s_on_bench) */
     if (in->bench && k->buyer && !k->quarter && !k->theme && !(k->purchasing_group &&
         *k->purchasing_group) && !(k->tender_id && *k->tender_id))
-        bm_set(in->bench, k->buyer, (int)k->kpi, k->year, k->realisation);
+        bm_set_total(in->bench, k->buyer, (int)k->kpi, k->year, k->realisation, k->count);
     if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
         return;
     rp_total_t *t = rp_input_add_total(in);
@@ -592,7 +592,8 @@ static void s_on_bench(rp_gather_t *self, const Mvoi__Envelope *env)
     const mvoi_buyer_t *b = mvoi_buyers_at(bm_registry(in->bench), self->offset);
     bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
     if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && b)
-        bm_set(in->bench, b->id, self->kpi, in->year, env->kpi_total->realisation);
+        bm_set_total(in->bench, b->id, self->kpi, in->year, env->kpi_total->realisation,
+                     env->kpi_total->count);
     else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
         rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiQuery (benchmark) failed: %s",
                           rp_gather__why(env));

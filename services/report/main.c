@@ -19,7 +19,7 @@ static const cfg_spec_t s_config[] = {
     { "lang", CFG_STRING, "nl", "default language of the reports: nl or en" },
     { "auto", CFG_BOOL, "true", "generate the reports automatically after each quarter ends" },
     { "auto_buyers", CFG_STRING, "heerlen", "buyers (comma-separated) of the automatic reports" },
-    { "bench_k", CFG_INT, "5", "national benchmark section: a distribution is shown only when at least this many buyers contribute (anonymity)", 2, 1000 },
+    { "bench_k", CFG_INT, "5", "national benchmark section: a distribution is shown only when at least this many buyers contribute (anonymity; at least 5: with 2-4 a buyer's own figure and rank solve the other buyers' figures)", 5, 1000 },
     { "auto_check_ms", CFG_INT, "60000", "how often the quarter end is checked", 10, 86400000 },
     { "chromium", CFG_STRING, "/usr/bin/chromium", "Chromium for the PDF (empty = no PDF)" },
     { "levels_file", CFG_STRING, "", "ambition levels per theme and year (theme;year;level lines)" },

@@ -1,6 +1,8 @@
 /*  xlsx_bench: the annual report's benchmark sheet: one row per KPI and normalisation with
  *  the buyer's own figure, and the anonymous quartiles and its percentile only where at least
- *  k buyers contribute (common/bm hands out nothing else). Numbers as numbers. */
+ *  k buyers contribute, of one normalisation per KPI (common/bm hands out nothing else; the
+ *  others are "withheld" with the own value only). Statuses by name (bm_status_name), never
+ *  by indexing an array with the enum. Numbers as numbers. */
 #include <xlsxwriter.h>
 
 #include "report.h"
@@ -20,7 +22,6 @@ void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold)
                                        "sentence" };
     for (int c = 0; c < 12; c++)
         worksheet_write_string(ws, 0, (lxw_col_t)c, hdr[c], bold);
-    static const char *const st[] = { "ok", "no_class", "no_volume", "no_value", "too_few" };
     lxw_row_t row = 1;
     char buf[512];
     /* the KPIs, then the share of tenders with an ambition and the level per theme */
@@ -34,7 +35,7 @@ void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold)
             worksheet_write_string(ws, row, 1, bm_norm_name((bm_norm_t)n), NULL);
             worksheet_write_string(ws, row, 2, bm_unit_label(k, (bm_norm_t)n, in->lang, buf,
                                                              sizeof buf), NULL);
-            worksheet_write_string(ws, row, 3, st[p.status], NULL);
+            worksheet_write_string(ws, row, 3, bm_status_name(p.status), NULL);
             if (p.has_value)
                 worksheet_write_number(ws, row, 4, p.value, NULL);
             if (p.status == BM_OK) {

@@ -1,7 +1,8 @@
 // The benchmark page: this buyer's place per KPI and normalisation on the anonymous
 // distribution of its class (GET /api/benchmark), refreshed every few seconds. It never
 // receives another buyer's figures: the gateway sends only the quartiles of classes with at
-// least k buyers and this buyer's own value.
+// least k buyers and this buyer's own value; of one KPI only one normalisation's quartiles
+// (the others are "withheld": their sentence says why, the own value stays).
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -148,7 +149,11 @@
       const card = el('article', 'bench-kpi');
       card.id = 'bench-' + k.kpi;
       card.appendChild(el('h2', '', k.label));
-      for (const n of k.norms) card.appendChild(row(T['bench.norm.' + n.norm] + ' (' + n.unit + ')', n));
+      // the normalisation with a distribution first, the withheld ones (own value only) below
+      const first = (n) => n.status === 'ok' ? 0 : 1;
+      for (const n of k.norms.slice().sort((a, b) => first(a) - first(b))) {
+        card.appendChild(row(T['bench.norm.' + n.norm] + ' (' + n.unit + ')', n));
+      }
       return card;
     });
     // shares and levels: one card per group, one row per theme

@@ -3,7 +3,11 @@
 
 mvoi-gateway follows fakebench (a stand-in kpi-aggregator with 15 gemeenten' totals over the
 real Clone protocol). Checked, with figures worked out by hand in the comments:
-  * g05's place per normalisation (type-7 quartiles, mid-rank percentile, quartile, sentence);
+  * g05's place per normalisation (type-7 quartiles, mid-rank percentile, quartile, sentence):
+    of one KPI only per inhabitant has a distribution, absolute and per EUR mln are withheld
+    (own value only), and no two published quartiles of one class/year/KPI divide into a
+    registered denominator (the attack that named members);
+  * k below 5 is refused by mvoictl --k and MVOI_GATEWAY_BENCH_K, with the reason;
   * theme and quarter totals (10^12 each) do not enter the benchmark;
   * a class of 3 (< k = 5) shows nothing; the open data has no row of it;
   * no response of any interface to buyer g05 (API nl/en, open data JSON/CSV, the page,
@@ -121,11 +125,33 @@ def bad_paths(http, env):
             check(json.loads(body).get('field') == field, f'{path}: field in {body}')
     for args, code in ((['--buyer', 'g05', 'benchmark', 'show', '--year', 'x'], 64),
                        (['--buyer', 'g05', 'benchmark', 'show', '--k', '1'], 64),
+                       (['--buyer', 'g05', 'benchmark', 'show', '--k', '4'], 64),
                        (['--buyer', 'g05', 'benchmark', 'show', 'extra'], 64),
                        (['--buyer', 'nobody', 'benchmark', 'show'], 65)):
         r = subprocess.run([CTL] + args, env=env, capture_output=True, text=True, timeout=30)
         check(r.returncode == code and r.stderr.startswith('mvoictl: ') and not r.stdout,
               f'mvoictl {args}: {r.returncode} {r.stderr} {r.stdout[:80]}')
+    # k 2..4: a member's own figure and rank solve the others' figures; the refusal says so
+    r = subprocess.run([CTL, '--buyer', 'g05', 'benchmark', 'export', '--k', '4'], env=env,
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 64 and 'van 5 tot en met 1000' in r.stderr and 'eigen waarde' in r.stderr
+          and not r.stdout, f'mvoictl --k 4: {r.returncode} {r.stderr}')
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    own = tempfile.mkdtemp(prefix='mvoi-bench-k4-')
+    try:   # refused at start, before it opens anything; one that runs is killed after 10 s
+        g = subprocess.run([GW], env=dict(env, MVOI_GATEWAY_BENCH_K='4', MVOI_DATA_DIR=own,
+                                          MVOI_GATEWAY_LISTEN=f'127.0.0.1:{port}'),
+                           capture_output=True, text=True, timeout=10)
+        check(g.returncode != 0 and 'MVOI_GATEWAY_BENCH_K' in g.stderr + g.stdout
+              and 'between 5 and 1000' in g.stderr + g.stdout,
+              f'gateway with k 4: {g.returncode} {g.stderr} {g.stdout}')
+    except subprocess.TimeoutExpired:
+        check(False, 'the gateway runs with MVOI_GATEWAY_BENCH_K=4')
+    finally:
+        shutil.rmtree(own, ignore_errors=True)
     bad = dict(env, MVOI_BUYERS_FILE='/nonexistent/buyers.ini')
     r = subprocess.run([CTL, 'benchmark', 'show'], env=bad, capture_output=True, text=True,
                        timeout=30)
@@ -261,49 +287,80 @@ def ambitions(http, env, fake):
     near(sh['median'], 42.5, 'live share median')
 
 
+# the registry's public denominators (registry()): inhabitants and EUR mln of volume
+DENOMINATORS = [20000, 40000, 30000, 9000, 100, 200, 200, 400, 200 / 3]
+
+
+def attack(od, csv):
+    """What a reader of the open data can do with the public registry: two quartiles of one
+    (year, class, kpi) in two normalisations divide into a member's denominator. Published:
+    one normalisation per (year, class, kpi), so no such pair, and no ratio that is one."""
+    rows = [(r['year'], r['class'], r['kpi'], r['normalisation'], r['q1'], r['median'], r['q3'])
+            for r in od['distributions']]
+    for ln in csv.splitlines()[1:]:
+        f = ln.split(',')
+        rows.append((int(f[0]), f[1].strip('"'), f[2].strip('"'), f[3].strip('"'),
+                     float(f[-3]), float(f[-2]), float(f[-1])))
+    named = []
+    for i, a in enumerate(rows):
+        for b in rows[i + 1:]:
+            if a[:3] != b[:3] or a[3] == b[3]:
+                continue
+            for u, v in zip(a[4:], b[4:]):
+                for r in ([u / v] if v else []) + ([v / u] if u else []):
+                    if any(abs(r - dn) < 1e-6 * dn for dn in DENOMINATORS):
+                        named.append(f'{a[:4]} / {b[3]}: {r}')
+            check(False, f'two normalisations of {a[:3]}: {a[3]} and {b[3]}')
+    check(not named, 'a ratio of published quartiles is a registered denominator: ' +
+          '; '.join(named[:5]))
+
+
 def scenario(http, env, fake):
     bad_paths(http, env)
     ambitions(http, env, fake)
     d = get(http, '/api/benchmark?buyer=g05&year=2026')
     check(d['class']['id'] == 'gemeente.20000-49999', f"class {d['class']}")
-    # kg 1000..11000 and 12345.678: Q1 h = 2.75 -> 3750, median 6500, Q3 h = 8.25 -> 9250;
-    # g05 = 5000: 4 below + 1/2 -> 37.5 %, second quartile
-    a = norm(d, 'co2', 'absolute')
-    check(a['status'] == 'ok', f'absolute status {a}')
-    near(a['value'], 5000, 'own kg')
-    near(a['q1'], 3750, 'Q1 kg')
-    near(a['median'], 6500, 'median kg')
-    near(a['q3'], 9250, 'Q3 kg')
-    near(a['percentile'], 37.5, 'percentile')
-    check(a['count'] == 12 and a['quartile'] == 2, f'count/quartile {a}')
-    check(a['sentence'] == 'G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel van de '
-          'gemeenten van 20.000-50.000 inwoners', a['sentence'])
-    # per EUR mln: 10 20 30 35 40 40 45 50 50 55 60 61.73 -> Q1 33.75, median 42.5, Q3 51.25
-    m = norm(d, 'co2', 'per_eur_million')
-    near(m['q1'], 33.75, 'Q1 per mln')
-    near(m['median'], 42.5, 'median per mln')
-    near(m['q3'], 51.25, 'Q3 per mln')
-    near(m['value'], 50, 'own per mln')
-    check(m['quartile'] == 3, f'quartile per mln {m}')
-    # per inhabitant: the same / 200
+    # kg per inhabitant (the one normalisation shown): gNN <= 06: NN x 1000 / 20000 =
+    # 0.05 NN, NN >= 07: 0.025 NN, g12 12345.678 / 40000 = 0.3086; sorted .05 .10 .15 .175
+    # .20 .20 .225 .25 .25 .275 .30 .3086: Q1 h = 2.75 -> .15 + .75 x .025 = .16875, median
+    # (.20 + .225) / 2 = .2125, Q3 h = 8.25 -> .25 + .25 x .025 = .25625; g05 = .25: 7 below
+    # + 2/2 -> 66.67 %, third quartile
     p = norm(d, 'co2', 'per_inhabitant')
+    check(p['status'] == 'ok', f'per inhabitant status {p}')
+    near(p['value'], 0.25, 'own kg per inhabitant')
+    near(p['q1'], 0.16875, 'Q1 per inhabitant')
     near(p['median'], 0.2125, 'median per inhabitant')
+    near(p['q3'], 0.25625, 'Q3 per inhabitant')
+    near(p['percentile'], 800 / 12, 'percentile per inhabitant')
+    check(p['count'] == 12 and p['quartile'] == 3, f'count/quartile {p}')
+    check(p['sentence'] == 'G05 staat met 0,250 kg vermeden CO2 per inwoner in het derde '
+          'kwartiel van de gemeenten van 20.000-50.000 inwoners', p['sentence'])
+    # absolute (5000 kg) and per EUR mln (5000 / 100 = 50): withheld, the own value only
+    for name, own in (('absolute', 5000), ('per_eur_million', 50)):
+        a = norm(d, 'co2', name)
+        check(a['status'] == 'withheld' and a.get('shown') == 'per_inhabitant', f'{name} {a}')
+        near(a.get('value'), own, f'own {name}')
+        for k in ('count', 'q1', 'median', 'q3', 'percentile', 'quartile'):
+            check(k not in a, f'withheld {name} shows {k}')
+        check(a['sentence'].startswith('niet getoond: samen met de verdeling per inwoner'),
+              a['sentence'])
     check(norm(d, 'nox', 'absolute')['status'] == 'no_value', 'nox has no value')
     # NOx: g01..g05 hold totals with no measurement (0, count 0): absent, not 0 kg. The
-    # class is g06..g10, 6..10 kg: n = 5, type 7: Q1 = x[1] = 7, median 8, Q3 9 (with the
-    # five zeros it was n = 10, Q1 0, median 3)
-    x = norm(d, 'nox', 'absolute')
+    # class is g06..g10, 6..10 kg; per inhabitant 6 / 20000 = .0003, 7..10 / 40000 =
+    # .000175 .0002 .000225 .00025: n = 5, type 7: Q1 = x[1] = .0002, median .000225, Q3
+    # .00025 (with the five zeros it was n = 10)
+    x = norm(d, 'nox', 'per_inhabitant')
     check(x.get('count') == 5, f'nox count without the unmeasured {x}')
-    near(x.get('q1', -1), 7, 'nox Q1')
-    near(x.get('median', -1), 8, 'nox median')
-    near(x.get('q3', -1), 9, 'nox Q3')
-    g08 = norm(get(http, '/api/benchmark?buyer=g08&year=2026'), 'nox', 'absolute')
-    near(g08.get('percentile', -1), 50, 'g08 nox percentile (2 below + 1/2 of 5)')
+    near(x.get('q1', -1), 0.0002, 'nox Q1')
+    near(x.get('median', -1), 0.000225, 'nox median')
+    near(x.get('q3', -1), 0.00025, 'nox Q3')
+    g08 = norm(get(http, '/api/benchmark?buyer=g08&year=2026'), 'nox', 'per_inhabitant')
+    near(g08.get('percentile', -1), 30, 'g08 nox percentile (1 below + 1/2 of 5)')
     r = subprocess.run([CTL, '--buyer', 'g05', '--json', 'benchmark', 'show', '--year', '2026'],
                        env=env, capture_output=True, text=True, timeout=30)
-    cx = norm(json.loads(r.stdout), 'nox', 'absolute') if r.returncode == 0 else {}
-    check(cx.get('status') == 'no_value' and cx.get('count') == 5 and cx.get('median') == 8,
-          f'mvoictl nox {cx} {r.stderr}')
+    cx = norm(json.loads(r.stdout), 'nox', 'per_inhabitant') if r.returncode == 0 else {}
+    check(cx.get('status') == 'no_value' and cx.get('count') == 5
+          and abs(cx.get('median', -1) - 0.000225) < 1e-12, f'mvoictl nox {cx} {r.stderr}')
 
     s = get(http, '/api/benchmark?buyer=s1&year=2026')
     for n in s['kpis'][4]['norms']:
@@ -325,7 +382,11 @@ def scenario(http, env, fake):
     check(all(r['count'] >= 5 for r in od['distributions']), 'open data count >= k')
     check('q1' in od['definitions'], 'open data definitions')
     csv = get(http, '/api/benchmark/open-data.csv', raw=True)
-    check('2026,"gemeente.20000-49999","co2","absolute","kg",12,3750,6500,9250' in csv, csv)
+    row = [ln for ln in csv.splitlines()
+           if ln.startswith('2026,"gemeente.20000-49999","co2","per_inhabitant","kg per inwoner",12,')]
+    check(len(row) == 1 and abs(float(row[0].split(',')[-2]) - 0.2125) < 1e-12, csv)
+    check('"co2","absolute"' not in csv and '"co2","per_eur_million"' not in csv, csv)
+    attack(od, csv)
 
     texts = {
         'api nl': json.dumps(d), 'api en': get(http, '/api/benchmark?buyer=g05&year=2026&lang=en', raw=True),
@@ -342,7 +403,7 @@ def scenario(http, env, fake):
         r = subprocess.run([CTL] + args, env=env, capture_output=True, text=True, timeout=30)
         check(r.returncode == 0, f'mvoictl {args}: {r.returncode} {r.stderr}')
         texts['mvoictl ' + ' '.join(args)] = r.stdout + r.stderr
-    check('G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel' in
+    check('G05 staat met 0,250 kg vermeden CO2 per inwoner in het derde kwartiel' in
           texts['mvoictl --buyer g05 benchmark show --year 2026'], 'mvoictl sentence: ' +
           texts['mvoictl --buyer g05 benchmark show --year 2026'])
     # the figures of every row start in one column: "per € mln inkoopvolume" is two bytes
@@ -353,26 +414,30 @@ def scenario(http, env, fake):
         check(len(rows) >= 3 and len({ln.index(word) for ln in rows}) == 1,
               f'{key}: figures not in one column:\n' + '\n'.join(rows))
     ctl_json = json.loads(texts['mvoictl --buyer g05 --json benchmark show --year 2026'])
-    near(norm(ctl_json, 'co2', 'absolute')['median'], 6500, 'mvoictl --json median')
+    near(norm(ctl_json, 'co2', 'per_inhabitant')['median'], 0.2125, 'mvoictl --json median')
+    check(norm(ctl_json, 'co2', 'absolute')['status'] == 'withheld', 'mvoictl --json withheld')
+    attack(json.loads(texts['mvoictl --buyer g05 benchmark export']),
+           texts['mvoictl --buyer g05 benchmark export --csv'])
     for what, text in texts.items():
         anonymous(text, what)
     print(f'anonymity: {len(texts)} responses to g05 hold no other buyer', flush=True)
 
-    # live: g12 12345.678 -> 500 kg. kg: 500 1000 ... 11000: Q1 2750, median 5500, Q3 8250;
-    # g05: 5 below + 1/2 -> 45.83 %
+    # live: g12 12345.678 -> 500 kg, per inhabitant .0125: .0125 .05 .10 .15 .175 .20 .20
+    # .225 .25 .25 .275 .30: Q1 .10 + .75 x .05 = .1375, median .20, Q3 .25; g05 .25: 8 below
+    # + 2/2 -> 75 %
     fake.stdin.write('g12 co2 2026 500000\n')
     fake.stdin.flush()
     t0 = time.monotonic()
     while time.monotonic() - t0 < 10:
-        a = norm(get(http, '/api/benchmark?buyer=g05&year=2026'), 'co2', 'absolute')
-        if abs(a['median'] - 5500) < 1e-9:
+        a = norm(get(http, '/api/benchmark?buyer=g05&year=2026'), 'co2', 'per_inhabitant')
+        if abs(a['median'] - 0.20) < 1e-9:
             break
         time.sleep(0.05)
     print(f'live move seen after {time.monotonic() - t0:.2f} s', flush=True)
-    near(a['median'], 5500, 'live median')
-    near(a['q1'], 2750, 'live Q1')
-    near(a['q3'], 8250, 'live Q3')
-    near(a['percentile'], 550 / 12, 'live percentile')
+    near(a['median'], 0.20, 'live median')
+    near(a['q1'], 0.1375, 'live Q1')
+    near(a['q3'], 0.25, 'live Q3')
+    near(a['percentile'], 75, 'live percentile')
     s = get(http, '/api/benchmark?buyer=s1&year=2026')
     check('count' not in norm(s, 'co2', 'absolute'), 'the small class stays hidden')
 

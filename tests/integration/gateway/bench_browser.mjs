@@ -1,7 +1,8 @@
 // The benchmark page in headless Chromium (driven by tests/integration/bench/bench_it.py
 // --browser, which serves fakebench's 15 gemeenten through mvoi-gateway): at desktop and
-// phone width the CO2 card shows g05's place on the distribution chart with its Dutch
-// sentence, a class under k shows no chart, nothing is loaded from outside the gateway, the
+// phone width the CO2 card shows g05's place on the per-inhabitant distribution chart with
+// its Dutch sentence first, and the absolute and per-EUR-million rows withheld (no chart,
+// why in Dutch, g05's own value), a class under k shows no chart, nothing is loaded from outside the gateway, the
 // phone page does not scroll sideways, and the chart moves live when another buyer's total
 // changes (bench_it.py changes it after this script prints READY). The card of the share of
 // tenders with an ambition per theme shows g05's place for klimaat with its own counts and
@@ -35,11 +36,24 @@ try {
   await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });
   const title = await page.textContent('#title');
   if (title !== 'Landelijke benchmark') fail(`Dutch title expected, got "${title}"`);
-  const sentence = await page.textContent('#bench-co2 [data-norm="absolute"] p.sentence');
-  const want = 'G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel van de gemeenten van 20.000-50.000 inwoners';
+  const sentence = await page.textContent('#bench-co2 [data-norm="per_inhabitant"] p.sentence');
+  const want = 'G05 staat met 0,250 kg vermeden CO2 per inwoner in het derde kwartiel van de gemeenten van 20.000-50.000 inwoners';
   if (sentence !== want) fail(`sentence: "${sentence}"`);
   const charts = await page.locator('#bench-co2 svg').count();
-  if (charts !== 3) fail(`3 charts expected on the CO2 card, got ${charts}`);
+  if (charts !== 1) fail(`1 chart (per inhabitant) expected on the CO2 card, got ${charts}`);
+  const order = await page.$$eval('#bench-co2 .bench-row', (rs) => rs.map((r) => r.dataset.norm));
+  if (order.join(',') !== 'per_inhabitant,absolute,per_eur_million') fail('CO2 rows: ' + order);
+  // withheld: why in plain Dutch and the own figure, nothing of the distribution
+  for (const [n, own] of [['absolute', 'eigen waarde 5.000 kg'],
+                          ['per_eur_million', 'eigen waarde 50,0 kg per € mln']]) {
+    const r = `#bench-co2 [data-norm="${n}"]`;
+    const why = await page.textContent(r + ' p.why');
+    if (!why.startsWith('niet getoond: samen met de verdeling per inwoner zou deze verdeling cijfers'))
+      fail(`${n} withheld text: "${why}"`);
+    if (await page.textContent(r + ' p.own') !== own) fail(`${n} own: ` + await page.textContent(r + ' p.own'));
+    const text = await page.textContent(r);
+    if (/percentiel|mediaan|aantal/.test(text)) fail(`${n} withheld shows a distribution: ${text}`);
+  }
   const nox = await page.locator('#bench-nox svg').count();
   if (nox !== 0) fail('a KPI without figures must show no chart');
   const share = await page.textContent('#bench-share-klimaat p.sentence');
@@ -52,13 +66,15 @@ try {
   if (level !== wantLevel) fail(`level sentence: "${level}"`);
   if (await page.locator('#bench-level-circulair svg').count() !== 0) fail('a level not declared shows a chart');
   await page.screenshot({ path: path.join(outDir, 'benchmark-desktop.png'), fullPage: true });
+  await page.locator('#bench-co2').screenshot({ path: path.join(outDir, 'benchmark-desktop-co2.png') });
   console.log('desktop: ' + sentence + ' / ' + share);
   const shareQ1 = () => page.textContent('#bench-share-klimaat svg text');
   if ((await shareQ1()) !== '33,8') fail('share Q1 label before: ' + await shareQ1());
 
-  // live: bench_it.py moves g12 from 12345.678 to 500 kg; Q1 3.750 -> 2.750
-  const q1 = () => page.textContent('#bench-co2 [data-norm="absolute"] svg text');
-  if ((await q1()) !== '3.750') fail('Q1 label before: ' + await q1());
+  // live: bench_it.py moves g12 from 12345.678 to 500 kg; per inhabitant Q1 0,16875 ->
+  // 0,1375 (shown as 0,169 -> 0,137 or 0,138: the double is a hair either side)
+  const q1 = () => page.textContent('#bench-co2 [data-norm="per_inhabitant"] svg text');
+  if ((await q1()) !== '0,169') fail('Q1 label before: ' + await q1());
   // the refresh (every 3 s) keeps the year menu's options when the years are the same:
   // replacing them closed the menu under the hand of whoever was choosing a year
   await page.evaluate(() => { window.__opt = document.querySelector('#year option');
@@ -69,7 +85,7 @@ try {
     fail('the refresh rebuilt the year menu');
   console.log('READY');
   await nextLine();
-  await page.waitForFunction(() => document.querySelector('#bench-co2 [data-norm="absolute"] svg text')?.textContent === '2.750',
+  await page.waitForFunction(() => /^0,13[78]$/.test(document.querySelector('#bench-co2 [data-norm="per_inhabitant"] svg text')?.textContent),
                              null, { timeout: 10000 }).catch(() => fail('the chart did not move live'));
   console.log('live: Q1 now ' + await q1());
   // g03 gains an ambition: 3 -> 4 of 10 tenders; share Q1 33,75 -> 38,75 (shown as 33,8 -> 38,8)
@@ -109,6 +125,7 @@ try {
   if (labelPx < 10) fail(`phone: chart labels ${labelPx.toFixed(1)} px high`);
   console.log(`phone: chart labels ${labelPx.toFixed(1)} px high`);
   await page.screenshot({ path: path.join(outDir, 'benchmark-phone.png'), fullPage: true });
+  await page.locator('#bench-co2').screenshot({ path: path.join(outDir, 'benchmark-phone-co2.png') });
   await page.locator('#bench-share').screenshot({ path: path.join(outDir, 'benchmark-phone-share.png') });
   await page.goto(base + '/benchmark?buyer=g05&year=2026&lang=en', { waitUntil: 'domcontentloaded' });
   await page.waitForSelector('body[data-loaded="1"]', { timeout: 15000 });

@@ -150,8 +150,10 @@ Test(mvoictl_args, a_bad_count_is_refused_by_name)
     REFUSED("option --seconds: 'abc'", "kpi", "watch", "--seconds", "abc");
     REFUSED("option --timeout: '5s'", "--timeout", "5s", "kpi", "show");
     REFUSED("option --year: '20x'", "benchmark", "show", "--year", "20x");
-    REFUSED("option --k: '1' is not a whole number between 2 and 1000",
+    REFUSED("option --k: '1' is not a whole number between 5 and 1000",
             "benchmark", "show", "--k", "1");
+    REFUSED("option --k: '4' is not a whole number between 5 and 1000: with fewer than 5 "
+            "buyers per distribution", "benchmark", "show", "--k", "4");
 }
 
 /* `tender import --format xml` was taken as CSV and the file imported; a format the import

@@ -1,7 +1,9 @@
 /*  The annual report's benchmark section (html_bench.c): g05's place among 12 gemeenten of
- *  20.000-50.000 inhabitants, with figures worked out by hand (kg 1000 ... 11000 and g12's
- *  12345.678: Q1 h = 2.75 -> 3750, median 6500, Q3 h = 8.25 -> 9250; g05 = 5000 kg at
- *  percentile 100 x 4.5 / 12 = 37.5, second quartile), no other buyer's id or figure in the
+ *  20.000-50.000 inhabitants (30.000 each), with figures worked out by hand (kg 1000 ... 11000
+ *  and g12's 12345.678: Q1 h = 2.75 -> 3750, median 6500, Q3 h = 8.25 -> 9250; per
+ *  inhabitant, the one normalisation shown, 0,125, 0,217 and 0,308; g05 = 5000 kg, 0,167 kg
+ *  per inhabitant at percentile 100 x 4.5 / 12 = 37.5, second quartile; absolute withheld
+ *  with its own value), no other buyer's id or figure in the
  *  HTML, nothing in a quarterly report, and a class under k shows no quartiles. */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -124,13 +126,22 @@ Test(report_bench, annual_section_with_hand_figures)
 {
     char *h = s_report("g05", 0);
     cr_assert(strstr(h, "id=\"h-bench\""), "no benchmark section");
-    cr_assert(strstr(h, "<li>G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel van de "
-                        "gemeenten van 20.000-50.000 inwoners</li>"), "%s", strstr(h, "h-bench"));
-    const char *row = strstr(h, "id=\"bench-co2-absolute\"");
+    cr_assert(strstr(h, "<li>G05 staat met 0,167 kg vermeden CO2 per inwoner in het tweede "
+                        "kwartiel van de gemeenten van 20.000-50.000 inwoners</li>"), "%s",
+              strstr(h, "h-bench"));
+    const char *row = strstr(h, "id=\"bench-co2-per_inhabitant\"");
     cr_assert(row);
-    cr_assert(strstr(row, "<td class=\"num\">5.000</td><td class=\"num\">3.750</td>"
-                          "<td class=\"num\">6.500</td><td class=\"num\">9.250</td>"
+    cr_assert(strstr(row, "<td class=\"num\">0,167</td><td class=\"num\">0,125</td>"
+                          "<td class=\"num\">0,217</td><td class=\"num\">0,308</td>"
                           "<td class=\"num\">37,5</td><td class=\"num\">12</td>"), "%.400s", row);
+    /* absolute: its own 5.000 kg, no quartiles, and why */
+    row = strstr(h, "id=\"bench-co2-absolute\"");
+    cr_assert(row);
+    const char *end = strstr(row, "</tr>");
+    cr_assert(end);
+    cr_assert(strstr(row, "niet getoond: samen met de verdeling per inwoner") < end, "%.600s", row);
+    cr_assert(strstr(row, "5.000") < end, "%.600s", row);
+    cr_assert(!strstr(row, "3.750") || strstr(row, "3.750") > end, "%.600s", row);
     /* the share for klimaat: sorted 10 20 ... 100 100 100, type 7, n = 12: Q1 h = 2.75 ->
      * 30 + 7.5 = 37.5; median h = 5.5 -> 65; Q3 h = 8.25 -> 92.5; g05 = 50 %: 4 below,
      * 1 equal -> 37.5 */
@@ -165,17 +176,25 @@ Test(report_bench, json_and_xlsx_carry_the_same_and_no_other_buyer)
     cr_assert(json_is_object(b));
     json_t *co2 = json_array_get(json_object_get(b, "kpis"), 4);
     json_t *abs = json_array_get(json_object_get(co2, "norms"), 0);
-    cr_assert_float_eq(json_real_value(json_object_get(abs, "median")), 6500, 1e-9);
-    cr_assert_float_eq(json_real_value(json_object_get(abs, "percentile")), 37.5, 1e-9);
+    json_t *inh = json_array_get(json_object_get(co2, "norms"), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(abs, "status")), "withheld");
+    cr_assert_null(json_object_get(abs, "median"));
+    cr_assert_null(json_object_get(abs, "percentile"));
+    cr_assert_float_eq(json_real_value(json_object_get(abs, "value")), 5000, 1e-9);
+    cr_assert_float_eq(json_real_value(json_object_get(inh, "median")), 6500.0 / 30000, 1e-12);
+    cr_assert_float_eq(json_real_value(json_object_get(inh, "percentile")), 37.5, 1e-9);
     json_decref(o);
     s_no_other_buyer(j, "JSON");
     free(j);
     char *x = s_render("g05", 0, S_XLSX);
-    cr_assert(strstr(x, "G05 staat met 5.000 kg vermeden CO2 in het tweede kwartiel"), "sheet");
+    cr_assert(strstr(x, "G05 staat met 0,167 kg vermeden CO2 per inwoner in het tweede kwartiel"),
+              "sheet");
+    cr_assert(strstr(x, ">withheld<"), "the status of the absolute row, by its name");
     s_no_other_buyer(x, "XLSX");
     free(x);
     x = s_render("g05", 0, S_XLSX_SHEETS);
-    cr_assert(strstr(x, "<v>6500</v>"), "median as a number");
+    cr_assert(strstr(x, "<v>5000</v>"), "the own absolute value as a number");
+    cr_assert_null(strstr(x, "<v>6500</v>"), "the withheld absolute median");
     cr_assert(strstr(x, "<v>37.5</v>"), "percentile as a number");
     cr_assert_null(strstr(x, "<v>12345"), "g12's figure in a sheet");
     free(x);

@@ -1,7 +1,8 @@
 /*  The benchmark's other buyers through gather (gather.c ST_BENCH): an annual report of g05
  *  against an in-process fake kpi-aggregator (and calendar) whose store holds the CO2 year
  *  totals of g05, of seven other gemeenten of its class (g01-g04, g06-g08: 1000 ... 8000 kg)
- *  and of s1 (another class); g09-g12 have none. The segment snapshot carries g05's keys
+ *  and of s1 (another class); g09 a total with no measurement behind it (realisation 0,
+ *  count 0: absent, not a 0); g10-g12 have none. The segment snapshot carries g05's keys
  *  only, so the distribution must come from point KpiQuery lookups of the others' year
  *  totals: 8 contributors (a buyer without a figure is not a 0), quartiles by type 7 worked
  *  out here, and the aggregator asked no whole-year snapshot and nothing of s1.
@@ -58,6 +59,8 @@ static int64_t s_store(const char *buyer)
 {
     if (strcmp(buyer, "s1") == 0)
         return 7000;
+    if (strcmp(buyer, "g09") == 0)
+        return 0;   /* with count 0 (s_total): an ambition at award, not a measured 0 */
     int i = 0;
     if (sscanf(buyer, "g%d", &i) == 1 && i >= 1 && i <= 8)
         return (int64_t)i * 1000000;
@@ -100,7 +103,7 @@ static void s_total(s_fake_t *f, zmq_msg_t *id, const char *topic, Mvoi__Envelop
     k.kpi = KPI_CO2;
     k.year = YEAR;
     k.realisation = v;
-    k.count = 1;
+    k.count = v != 0;
     rep->body_case = MVOI__ENVELOPE__BODY_KPI_TOTAL;
     rep->kpi_total = &k;
     s_send(f, id, topic, rep);
@@ -315,20 +318,26 @@ Test(report_gather_bench, other_buyers_by_point_queries)
     s_gather_g05(&f, &in, &loop, ctx);
     cr_assert_eq(f.rc, 0, "gather: %d %s", f.rc, f.msg);
 
-    /* the distribution of g05's class: g01-g08 (kg), g09-g12 not counted */
+    /* the distribution of g05's class: g01-g08 (kg per inhabitant, 30.000 each: the shown
+     * normalisation), g09 (no measurement) and g10-g12 not counted; absolute withheld */
     double x[8];
     for (int i = 0; i < 8; i++)
-        x[i] = (double)(i + 1) * 1000.0;
+        x[i] = (double)(i + 1) * 1000.0 / 30000.0;
     bm_pos_t p;
-    cr_assert_eq(bm_position(in.bench, "g05", KPI_CO2, YEAR, BM_NORM_ABS, &p), 0);
+    cr_assert_eq(bm_position(in.bench, "g05", KPI_CO2, YEAR, BM_NORM_PER_INH, &p), 0);
     cr_assert_eq(p.status, BM_OK, "status %d", p.status);
     cr_assert_eq(p.count, 8);
-    cr_assert_float_eq(p.value, 5000.0, 1e-9);
-    cr_assert_float_eq(p.q1, s_q7(x, 8, 0.25), 1e-9);        /* 2750 */
-    cr_assert_float_eq(p.median, s_q7(x, 8, 0.5), 1e-9);     /* 4500 */
-    cr_assert_float_eq(p.q3, s_q7(x, 8, 0.75), 1e-9);        /* 6250 */
+    cr_assert_float_eq(p.value, 5000.0 / 30000.0, 1e-12);
+    cr_assert_float_eq(p.q1, s_q7(x, 8, 0.25), 1e-12);        /* 2750 / 30000 */
+    cr_assert_float_eq(p.median, s_q7(x, 8, 0.5), 1e-12);     /* 4500 / 30000 */
+    cr_assert_float_eq(p.q3, s_q7(x, 8, 0.75), 1e-12);        /* 6250 / 30000 */
     cr_assert_float_eq(p.percentile, 100.0 * 4.5 / 8.0, 1e-9);
     cr_assert_eq(p.quartile, 3);
+    cr_assert_eq(bm_position(in.bench, "g09", KPI_CO2, YEAR, BM_NORM_PER_INH, &p), 0);
+    cr_assert_eq(p.status, BM_NO_VALUE, "g09's empty total is a figure: status %d", p.status);
+    cr_assert_eq(bm_position(in.bench, "g05", KPI_CO2, YEAR, BM_NORM_ABS, &p), 0);
+    cr_assert_eq(p.status, BM_WITHHELD, "status %d", p.status);
+    cr_assert_float_eq(p.value, 5000.0, 1e-9);
 
     /* and the report's section says so, not "too few" */
     rp_report_t r;
@@ -338,10 +347,12 @@ Test(report_gather_bench, other_buyers_by_point_queries)
     FILE *mf = open_memstream(&h, &hl);
     cr_assert_eq(rp_render_html(&r, mf), 0);
     fclose(mf);
-    const char *row = strstr(h, "id=\"bench-co2-absolute\"");
+    /* 5000 / 30000 = 0,167; 2750 / 30000 = 0,0917; 4500 / 30000 = 0,150; 6250 / 30000 =
+     * 0,208 (three significant digits) */
+    const char *row = strstr(h, "id=\"bench-co2-per_inhabitant\"");
     cr_assert(row, "no CO2 row in the benchmark section");
-    cr_assert(strstr(row, "<td class=\"num\">5.000</td><td class=\"num\">2.750</td>"
-                          "<td class=\"num\">4.500</td><td class=\"num\">6.250</td>"),
+    cr_assert(strstr(row, "<td class=\"num\">0,167</td><td class=\"num\">0,0917</td>"
+                          "<td class=\"num\">0,150</td><td class=\"num\">0,208</td>"),
               "%.400s", row);
     cr_assert_null(strstr(h, "G07"), "another buyer named in the report");
     free(h);
