@@ -96,3 +96,17 @@ const char *cal_it_err(const cal_it_fx_t *f)
         fclose(fp);
     return buf;
 }
+
+const char *cal_it_file(const cal_it_fx_t *f, const char *name, const char *bytes, size_t len)
+{
+    static char path[8][256];
+    static int k;
+    char *p = path[k++ % 8];
+    cr_assert_lt((size_t)snprintf(p, 256, "%s/%s", f->dir, name), (size_t)256, "path of %s", name);
+    FILE *fp = fopen(p, "wb");
+    cr_assert_not_null(fp, "cannot write %s", p);
+    size_t n = len ? len : strlen(bytes);
+    cr_assert_eq(fwrite(bytes, 1, n, fp), n, "short write of %s", p);
+    cr_assert_eq(fclose(fp), 0, "cannot close %s", p);
+    return p;
+}

@@ -32,4 +32,8 @@ const char *cal_it_err(const cal_it_fx_t *f);
 int cal_it_ctl(const char *dir, const char *ctl, const char *const *envp, char *out,
                size_t outlen, const char *const *args);
 
+/* Write bytes (len of them; 0: up to the NUL) to the file name in the test's directory
+ * f->dir; returns its path (one of 8 buffers, reused in turn). The test fails if it cannot. */
+const char *cal_it_file(const cal_it_fx_t *f, const char *name, const char *bytes, size_t len);
+
 #endif

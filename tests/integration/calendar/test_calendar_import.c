@@ -38,15 +38,7 @@ static const char *s_err(void) { return cal_it_err(&F); }
 /* A file in the test directory with these bytes (len: strlen when 0). */
 static const char *s_file(const char *name, const char *bytes, size_t len)
 {
-    static char path[8][256];
-    static int k;
-    char *p = path[k++ % 8];
-    snprintf(p, 256, "%s/%s", F.dir, name);
-    FILE *f = fopen(p, "wb");
-    cr_assert_not_null(f);
-    fwrite(bytes, 1, len ? len : strlen(bytes), f);
-    fclose(f);
-    return p;
+    return cal_it_file(&F, name, bytes, len);
 }
 
 /* `tender show ID --json` into s_out; returns the exit code. */

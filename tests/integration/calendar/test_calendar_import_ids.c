@@ -43,15 +43,7 @@ static const char *s_err(void) { return cal_it_err(&F); }
 
 static const char *s_file(const char *name, const char *bytes)
 {
-    static char path[4][256];
-    static int k;
-    char *p = path[k++ % 4];
-    snprintf(p, 256, "%s/%s", F.dir, name);
-    FILE *f = fopen(p, "wb");
-    cr_assert_not_null(f);
-    fputs(bytes, f);
-    fclose(f);
-    return p;
+    return cal_it_file(&F, name, bytes, 0);
 }
 
 static int s_show(const char *id)

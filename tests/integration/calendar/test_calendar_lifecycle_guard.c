@@ -36,15 +36,7 @@ static int s_ctl(const char *const *args)
 
 static const char *s_file(const char *name, const char *bytes)
 {
-    static char path[4][256];
-    static int k;
-    char *p = path[k++ % 4];
-    snprintf(p, 256, "%s/%s", F.dir, name);
-    FILE *f = fopen(p, "wb");
-    cr_assert_not_null(f);
-    fputs(bytes, f);
-    fclose(f);
-    return p;
+    return cal_it_file(&F, name, bytes, 0);
 }
 
 #define EXPECT_OUT(needle) cr_expect(strstr(s_out, needle), "missing %s in:\n%s", needle, s_out)
