@@ -204,6 +204,8 @@ static int64_t s_pack_cmd(s_run_t *r, size_t first, size_t *cnt, uint8_t *buf)
         up.has_merge = up.merge = o->merge;
         up.has_apply_status = up.apply_status = o->apply_status;
         up.has_validate_only = up.validate_only = o->validate_only;
+        up.stated = (char **)o->stated;
+        up.n_stated = o->n_stated;
         int64_t len = codec_pack_into(&env, buf, CODEC_MAX_BYTES);
         if (len >= 0)
             return len;

@@ -62,6 +62,8 @@ typedef struct {
     bool merge;                /* UpsertTenders.merge: unset fields keep the stored value */
     bool apply_status;         /* UpsertTenders.apply_status: the source's status moves it */
     bool validate_only;        /* UpsertTenders.validate_only: a preview, nothing written */
+    const char *const *stated; /* UpsertTenders.stated: with merge, the fields the source */
+    size_t n_stated;           /* states (unset = cleared); others keep the stored value */
     void (*on_row)(void *arg, const cal_import_row_t *row);  /* every row, in reply order */
     void *row_arg;
 } cal_import_opts_t;

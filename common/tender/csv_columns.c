@@ -64,6 +64,20 @@ static const char *s_colname[CSV_C_COUNT] = {
     "procedure",
 };
 
+/* The Tender fields of the columns (UpsertTenders.stated); NULL: not a stored field. */
+static const char *s_colfield[CSV_C_COUNT] = {
+    NULL, "title", "purchasing_group", "kind", "cpv", "value_cents", "planned_publication",
+    "contract_start", "contract_end", "project_leader.name", "project_leader.email",
+    "budget_holder.name", "budget_holder.email", "procurement_adviser.name",
+    "procurement_adviser.email", "themes", "sdgs", "sroi_pct_bp", "sroi_exempt_reason", "pilot",
+    NULL, NULL, "description", "procurement_method",
+};
+
+const char *csv_column_field(int col)
+{
+    return col >= 0 && col < CSV_C_COUNT ? s_colfield[col] : NULL;
+}
+
 const char *csv_column_name(int col)
 {
     return col >= 0 && col < CSV_C_COUNT ? s_colname[col] : "";

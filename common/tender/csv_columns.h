@@ -26,6 +26,11 @@ int csv_column_of(const char *header);
 /* The canonical name of a column ("value", "planned_publication"...). */
 const char *csv_column_name(int col);
 
+/* The Tender field a column states, as UpsertTenders.stated names it ("value_cents",
+ * "project_leader.email"), or NULL for id, buyer and status (the key, the request's buyer,
+ * and apply_status). The procedure column also states "procurement_method_details". */
+const char *csv_column_field(int col);
+
 /* The column a tender_rules field path ("tender.value_cents") comes from, or -1. */
 int csv_field_column(const char *field);
 

@@ -193,6 +193,11 @@ static int s_header(s_ctx_t *x, size_t row)
         x->col_cell[CSV_C_TITLE] = x->col_cell[CSV_C_DESC];
         x->col_cell[CSV_C_DESC] = -1;
     }
+    for (int c = 0; c < CSV_C_COUNT; c++)
+        if (x->col_cell[c] >= 0 && csv_column_field(c))
+            x->out->stated[x->out->n_stated++] = csv_column_field(c);
+    if (x->col_cell[CSV_C_PROC] >= 0)   /* the procedure is both method fields */
+        x->out->stated[x->out->n_stated++] = "procurement_method_details";
     x->out->no_value_column = x->col_cell[CSV_C_VALUE] < 0;
     x->out->no_date_column = x->col_cell[CSV_C_PUB] < 0;
     x->out->has_status_column = x->col_cell[CSV_C_STATUS] >= 0;

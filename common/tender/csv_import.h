@@ -1,5 +1,13 @@
 /* csv_import: a tender calendar exported from a spreadsheet (Excel/LibreOffice, Dutch or
- * English) into Mvoi__Tender values, for `mvoictl calendar import [--dry-run]`.
+ * English) into Mvoi__Tender values, for `mvoictl tender import [--dry-run]`.
+ *
+ * A sheet changes what its columns say, nothing else: out->stated lists the Tender fields of
+ * the header's columns, and the import sends them as UpsertTenders.stated with merge. A
+ * column the sheet has decides (a value sets the field; an empty cell clears it: the
+ * calendar stores it unset, as never given); a field of no column (a project leader set
+ * with `tender update`) keeps its stored value. A person is merged by part (name column,
+ * e-mail column); a new name without an e-mail column is refused by the calendar when an
+ * address is stored (it would be the previous person's). A new tender is the sheet's fields.
  *
  * Accepted input (decisions documented here, tested in tests/unit/calendar and
  * tests/integration/calendar). The rule over all of them: a cell is stored exactly, or the
@@ -55,6 +63,7 @@
 #include <stdint.h>
 
 #include "calendar.pb-c.h"
+#include "csv_columns.h"
 #include "isv_map.h"
 #include "thresholds.h"
 
@@ -102,6 +111,11 @@ typedef struct {
     bool no_value_column;     /* nothing to derive a procedure from */
     bool no_date_column;      /* no planned publication column */
     bool has_status_column;   /* the rows state their status (apply it) */
+    /* The Tender fields the header's columns state (csv_column_field, static strings), for
+     * UpsertTenders.stated: an empty cell of one of them clears the stored field, a field
+     * of no column keeps it. */
+    const char *stated[CSV_C_COUNT + 1];
+    size_t n_stated;
 } csv_import_t;
 
 /* Parse a whole CSV text. out is initialised here. Returns 0 when the file could be read

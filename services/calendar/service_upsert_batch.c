@@ -80,6 +80,8 @@ typedef struct {
     int64_t now_ms;
     uint64_t last_seq;
     bool merge, apply_status, validate_only;
+    char *const *stated;   /* UpsertTenders.stated: with merge, unset = cleared */
+    size_t n_stated;
 } s_batch_t;
 
 /* The event of an upsert: a status the source moved is a status change (or a cancellation,
@@ -227,8 +229,18 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
     tender_error_t e = { 0 };
     Mvoi__Tender *t = NULL, *merged = NULL;
     if (b->merge && old) {
+        const char *pf = NULL;
+        if (tender_stated_person_check(old, in, b->stated, b->n_stated, &pf) < 0) {
+            char field[64], msg[200];
+            snprintf(field, sizeof field, "tender.%s.email", pf);
+            snprintf(msg, sizeof msg, "the source names another %s but states no e-mail: "
+                     "the stored address belongs to the previous one", pf);
+            tender_free(old);
+            return s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field, msg);
+        }
         /* the stored tender's own derived fields are recomputed by prepare */
-        merged = tender_merge(old, in);
+        merged = b->n_stated ? tender_merge_stated(old, in, b->stated, b->n_stated)
+                             : tender_merge(old, in);
         if (!merged) {
             tender_free(old);
             return -ENOMEM;
@@ -308,6 +320,10 @@ int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
         return server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, S_BODY ".tenders",
                             "%zu tenders; at most %d per command", n,
                             CALENDAR_UPSERT_BATCH_MAX);
+    for (size_t i = 0; i < m->n_stated; i++)   /* a name not known would be kept, not cleared */
+        if (!tender_stated_known(m->stated[i]))
+            return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".stated",
+                                "'%.64s' is not a tender field", m->stated[i] ? m->stated[i] : "");
     /* one allocation for the reply's results: it is freed after the reply was sent */
     Mvoi__UpsertTendersReply *rep = server_alloc(req, sizeof *rep + n * sizeof(void *) +
                                                           n * sizeof(Mvoi__UpsertResult));
@@ -319,7 +335,8 @@ int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
     s_batch_t b = { .self = self, .req = req, .txn = txn, .buyer = buyer,
                     .merge = m->has_merge && m->merge,
                     .apply_status = m->has_apply_status && m->apply_status,
-                    .validate_only = m->has_validate_only && m->validate_only };
+                    .validate_only = m->has_validate_only && m->validate_only,
+                    .stated = m->stated, .n_stated = m->n_stated };
     b.now_ms = clock_now_ms();
     calendar_today(b.now_ms, b.today);
     for (size_t i = 0; i < n; i++) {

@@ -1,8 +1,11 @@
 /* tender_diff: see tender_diff.h. */
 #include "tender_diff.h"
 #include "tender_util.h"
+#include "cal_str.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,4 +162,108 @@ int tender_changed(const Mvoi__Tender *a, const Mvoi__Tender *b, const char **na
         }
     }
     return n;
+}
+
+static bool s_stated(char *const *stated, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (stated[i] && strcmp(stated[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The person fields by part: name and email each stated on their own (a sheet's columns). */
+static const char *const s_persons[] = { "project_leader", "budget_holder", "procurement_adviser" };
+
+static Mvoi__Person **s_person_slot(Mvoi__Tender *t, size_t k)
+{
+    return k == 0 ? &t->project_leader : k == 1 ? &t->budget_holder : &t->procurement_adviser;
+}
+
+static bool s_part_stated(char *const *stated, size_t n, const char *person, const char *part)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", person, part);
+    return s_stated(stated, n, person) || s_stated(stated, n, name);
+}
+
+bool tender_stated_known(const char *name)
+{
+    if (!name)
+        return false;
+    for (size_t k = 0; k < 3; k++) {
+        size_t l = strlen(s_persons[k]);
+        if (strncmp(name, s_persons[k], l) == 0 && name[l] == '.' &&
+            (strcmp(name + l + 1, "name") == 0 || strcmp(name + l + 1, "email") == 0))
+            return true;
+    }
+    return protobuf_c_message_descriptor_get_field_by_name(&mvoi__tender__descriptor, name) != NULL;
+}
+
+int tender_stated_person_check(const Mvoi__Tender *base, const Mvoi__Tender *upd,
+                               char *const *stated, size_t n_stated, const char **field)
+{
+    for (size_t k = 0; k < 3; k++) {
+        const Mvoi__Person *b = *s_person_slot((Mvoi__Tender *)base, k);
+        const Mvoi__Person *u = *s_person_slot((Mvoi__Tender *)upd, k);
+        if (!s_part_stated(stated, n_stated, s_persons[k], "name") ||
+            s_part_stated(stated, n_stated, s_persons[k], "email") || !b ||
+            cal_str_empty(b->email))
+            continue;
+        const char *bn = b->name ? b->name : "", *un = u && u->name ? u->name : "";
+        if (strcmp(bn, un) == 0)
+            continue;   /* the same person: the stored address stays theirs */
+        *field = s_persons[k];
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* The person of upd as the stated parts make it: each stated part from upd, the others
+ * from base; no name and no e-mail is no person. u is upd's copy. 0 or -ENOMEM. */
+static int s_person_parts(const Mvoi__Tender *base, Mvoi__Tender *u, size_t k,
+                          char *const *stated, size_t n)
+{
+    bool sn = s_part_stated(stated, n, s_persons[k], "name");
+    bool se = s_part_stated(stated, n, s_persons[k], "email");
+    if (!sn && !se)
+        return 0;
+    const Mvoi__Person *b = *s_person_slot((Mvoi__Tender *)base, k);
+    Mvoi__Person **slot = s_person_slot(u, k);
+    const char *bn = b ? b->name : NULL, *be = b ? b->email : NULL;
+    const char *un = *slot ? (*slot)->name : NULL, *ue = *slot ? (*slot)->email : NULL;
+    char *name = strdup(sn ? (un ? un : "") : (bn ? bn : ""));
+    char *email = strdup(se ? (ue ? ue : "") : (be ? be : ""));
+    int rc = name && email ? tender_set_person(slot, name, email) : -ENOMEM;
+    free(name);
+    free(email);
+    return rc;
+}
+
+Mvoi__Tender *tender_merge_stated(const Mvoi__Tender *base, const Mvoi__Tender *upd,
+                                  char *const *stated, size_t n_stated)
+{
+    const ProtobufCMessageDescriptor *d = &mvoi__tender__descriptor;
+    Mvoi__Tender *u = tender_dup(upd), *b = tender_dup(base), *out = NULL;
+    if (!u || !b)
+        goto out;
+    for (size_t k = 0; k < 3; k++)
+        if (s_person_parts(base, u, k, stated, n_stated) < 0)
+            goto out;
+    /* a stated field that u leaves unset is cleared in b: the merge then leaves it unset */
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        bool person = false;
+        for (size_t k = 0; k < 3; k++)
+            person = person || (strcmp(f->name, s_persons[k]) == 0 &&
+                                (s_part_stated(stated, n_stated, s_persons[k], "name") ||
+                                 s_part_stated(stated, n_stated, s_persons[k], "email")));
+        if (person || s_stated(stated, n_stated, f->name))
+            s_clear(b, f);
+    }
+    out = tender_merge(b, u);
+out:
+    tender_free(u);
+    tender_free(b);
+    return out;
 }

@@ -4,6 +4,10 @@
  *  validate_only, so every row gets the verdict the import would give (created, updated and
  *  which fields, unchanged, refused and why) and nothing is written.
  *
+ *  A CSV changes what its columns say (merge with the header's fields as `stated`,
+ *  csv_import.h): an empty cell of a column clears the field, a field of no column keeps its
+ *  stored value. OCDS merges what the releases carry.
+ *
  *  What the file itself makes impossible is found here first: a CSV with any bad cell
  *  imports nothing (the sheet is fixed and imported again); an OCDS process that cannot be
  *  taken exactly (another currency, a bad date) is refused on its own and the other
@@ -60,6 +64,8 @@ typedef struct {
     size_t n;
     size_t cell_errors;        /* CSV: bad cells (nothing is sent) */
     bool merge, apply_status;
+    const char *const *stated; /* CSV: the fields of the header's columns */
+    size_t n_stated;
     const char *key_word;      /* the catalogue key of "row" or "process" */
     csv_import_t ci;
     ocds_import_t *oi;
@@ -130,6 +136,11 @@ static int s_read_csv(ctl_t *ctl, const char *buf, size_t len, csv_date_order_t 
     in->n = in->ci.n_tenders;
     in->cell_errors = in->ci.n_errors;
     in->apply_status = in->ci.has_status_column;
+    /* the sheet decides what its columns say, an empty cell clears; a field it has no
+     * column for (a leader set with `tender update`) keeps its stored value */
+    in->merge = true;
+    in->stated = in->ci.stated;
+    in->n_stated = in->ci.n_stated;
     in->key_word = "ctl.import.key.row";
     return 0;
 }
@@ -336,6 +347,7 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
         .run_id = run, .window = window, .timeout_ms = ctl->timeout_ms,
         .progress = isatty(2) && !dry ? s_progress : NULL, .progress_arg = ctl,
         .merge = in->merge, .apply_status = in->apply_status, .validate_only = dry,
+        .stated = in->stated, .n_stated = in->n_stated,
         .on_row = s_on_row, .row_arg = &rs,
     };
     cal_import_result_t res = { 0 }, res2 = { 0 };

@@ -5,7 +5,7 @@
  *    row "geannuleerd", `tender add --json` with status cancelled) was stored cancelled with
  *    no reason at all. An import now names its source; a caller must give the reason.
  *  - A recorded ambition stays recorded: `tender ambition ID --theme circulair` on a
- *    published tender, or a re-imported sheet without a themes column, left the tender
+ *    published tender, or a re-imported sheet with an empty themes cell, left the tender
  *    "published" with its ambition no longer complete (the KPIs and the reminders read that
  *    status as "recorded"). Refused by name now; nothing is stored.
  *  Two buyers hold the same ids throughout: what happens to one never reaches the other.
@@ -106,9 +106,10 @@ Test(calendar_lifecycle_guard, a_recorded_ambition_is_not_undone_by_an_edit_or_a
     cr_expect_eq(s_ctl((const char *[]){ "tender", "ambition", "A-1", "--theme", "circulair",
                                          NULL }), 65);
     EXPECT_ERR("the tender is published, its ambition recorded (klimaat:eis)");
-    /* the sheet again, title changed, no themes column: the row is refused */
-    const char *csv2 = "Kenmerk;Titel;Soort;Waarde;Publicatie\n"
-                       "A-1;Onderhoud groen 2027;diensten;30.000;01-03-2027\n";
+    /* the sheet again, title changed, an empty themes cell: the row is refused (a sheet
+     * without a themes column keeps the stored themes: test_calendar_import_columns.c) */
+    const char *csv2 = "Kenmerk;Titel;Soort;Waarde;Publicatie;Thema's\n"
+                       "A-1;Onderhoud groen 2027;diensten;30.000;01-03-2027;\n";
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", s_file("a2.csv", csv2), NULL }), 65);
     EXPECT_OUT("1 rij(en): 0 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt");
     EXPECT_ERR("tender.themes");
