@@ -86,11 +86,13 @@ Test(calendar_import, csv_dutch_headers_title_description_unknown_columns)
      * column is said, not passed over */
     p = s_file("oms.csv", "Zaaknummer;Omschrijving;Soort\nHRL-2026-402;Inhuur jurist;diensten\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
-    EXPECT_OUT("let op: geen kolom met de waarde (bv. 'Geraamde waarde (excl. btw)'): geen "
-               "procedure afgeleid, geen startsessie\n");
+    EXPECT_OUT("let op: geen kolom met de waarde (bv. 'Geraamde waarde (excl. btw)'): een nieuw "
+               "inkooptraject krijgt geen procedure en geen startsessie; een bestaand houdt zijn "
+               "opgeslagen waarde\n");
     EXPECT_OUT("let op: geen kolom met de geplande publicatiedatum");
     cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", p, NULL }), 0);
-    EXPECT_OUT("note: no value column (e.g. 'Geraamde waarde (excl. btw)'): no procedure is derived, no kick-off\n");
+    EXPECT_OUT("note: no value column (e.g. 'Geraamde waarde (excl. btw)'): a new tender gets no "
+               "procedure and no kick-off; an existing one keeps its stored value\n");
     EXPECT_OUT("note: no planned publication column");
     cr_assert_eq(s_show("HRL-2026-402"), 0);
     EXPECT_OUT("\"title\": \"Inhuur jurist\"");
