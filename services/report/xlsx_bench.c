@@ -1,8 +1,11 @@
 /*  xlsx_bench: the annual report's benchmark sheet: one row per KPI and normalisation with
  *  the buyer's own figure, and the anonymous quartiles and its percentile only where at least
  *  k buyers contribute, of one normalisation per KPI (common/bm hands out nothing else; the
- *  others are "withheld" with the own value only). Statuses by name (bm_status_name), never
- *  by indexing an array with the enum. Numbers as numbers. */
+ *  others are "withheld" with the own value only). Headers, KPIs and normalisations in the
+ *  report's language, as the other sheets; the machine names in the last columns (status,
+ *  kpi_code, normalisation_code), statuses by name (bm_status_name), never by indexing an
+ *  array with the enum. Numbers as numbers. */
+#include <stdio.h>
 #include <xlsxwriter.h>
 
 #include "report.h"
@@ -17,11 +20,15 @@ void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold)
     lxw_worksheet *ws = workbook_add_worksheet(wb, rp_t(r, "bench.title"));
     if (!ws)
         return;
-    static const char *const hdr[] = { "kpi", "normalisation", "unit", "status", "value", "count",
-                                       "q1", "median", "q3", "percentile", "quartile",
-                                       "sentence" };
-    for (int c = 0; c < 12; c++)
-        worksheet_write_string(ws, 0, (lxw_col_t)c, hdr[c], bold);
+    static const char *const hdr[] = { "kpi", "norm", "unit", "status", "value", "count", "q1",
+                                       "median", "q3", "percentile", "quartile", "sentence",
+                                       "kpi_code", "norm_code" };
+    for (int c = 0; c < 14; c++) {
+        char key[48];
+        snprintf(key, sizeof key, "bench.col.%s", hdr[c]);
+        worksheet_write_string(ws, 0, (lxw_col_t)c, text_has(key) ? rp_t(r, key) : hdr[c],
+                               bold);
+    }
     lxw_row_t row = 1;
     char buf[512];
     /* the KPIs, then the share of tenders with an ambition and the level per theme */
@@ -31,8 +38,12 @@ void rp_xlsx_bench(lxw_workbook *wb, const rp_report_t *r, lxw_format *bold)
             if (!bm_kpi_has_norm(k, (bm_norm_t)n) ||
                 bm_position(in->bench, in->buyer, k, in->year, (bm_norm_t)n, &p) != 0)
                 continue;
-            worksheet_write_string(ws, row, 0, bm_kpi_name(k), NULL);
-            worksheet_write_string(ws, row, 1, bm_norm_name((bm_norm_t)n), NULL);
+            char key[48];
+            snprintf(key, sizeof key, "bench.norm.%s", bm_norm_name((bm_norm_t)n));
+            worksheet_write_string(ws, row, 0, bm_kpi_label(k, in->lang, buf, sizeof buf), NULL);
+            worksheet_write_string(ws, row, 1, rp_t(r, key), NULL);
+            worksheet_write_string(ws, row, 12, bm_kpi_name(k), NULL);
+            worksheet_write_string(ws, row, 13, bm_norm_name((bm_norm_t)n), NULL);
             worksheet_write_string(ws, row, 2, bm_unit_label(k, (bm_norm_t)n, in->lang, buf,
                                                              sizeof buf), NULL);
             worksheet_write_string(ws, row, 3, bm_status_name(p.status), NULL);

@@ -190,6 +190,10 @@ Test(report_bench, json_and_xlsx_carry_the_same_and_no_other_buyer)
     cr_assert(strstr(x, "G05 staat met 0,167 kg vermeden CO2 per inwoner in het tweede kwartiel"),
               "sheet");
     cr_assert(strstr(x, ">withheld<"), "the status of the absolute row, by its name");
+    /* headers, KPIs and normalisations in the report's language (Dutch), the codes beside */
+    cr_assert(strstr(x, ">normalisatie<") && strstr(x, ">toelichting<"), "Dutch headers");
+    cr_assert(strstr(x, ">Vermeden CO2<") && strstr(x, ">per inwoner<"), "KPI and norm in words");
+    cr_assert(strstr(x, ">co2<") && strstr(x, ">per_inhabitant<"), "the codes beside them");
     s_no_other_buyer(x, "XLSX");
     free(x);
     x = s_render("g05", 0, S_XLSX_SHEETS);
