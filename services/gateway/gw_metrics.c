@@ -46,6 +46,13 @@ static void s_store_metrics(gw_buf_t *b, const gw_upstream_stats_t *st, int n)
         if (st[i].have_health && st[i].have_deliveries)
             gw_buf_printf(b, "mvoi_gateway_upstream_unconfirmed_deliveries{service=\"%s\"} %"
                           PRIu64 "\n", st[i].name, st[i].unconfirmed);
+    s_head(b, "mvoi_gateway_upstream_retrying_deliveries", "gauge",
+           "Copies the notifier retries after a temporary failure (relay down, SMTP 4xx); "
+           "dead letters after MVOI_NOTIFIER_RETRY_LIFETIME_HOURS.");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health && st[i].have_retrying)
+            gw_buf_printf(b, "mvoi_gateway_upstream_retrying_deliveries{service=\"%s\"} %"
+                          PRIu64 "\n", st[i].name, st[i].retrying);
 }
 
 /* HealthReply.inbox of each consumer: its cursor per producer, the producer's head it

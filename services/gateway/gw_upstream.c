@@ -72,6 +72,8 @@ static void s_on_health(void *arg, int rc, Mvoi__Envelope *reply)
         self->st.have_deliveries = h->has_dead_letters;
         self->st.dead_letters = h->dead_letters;
         self->st.unconfirmed = h->unconfirmed_deliveries;
+        self->st.have_retrying = h->has_retrying_deliveries;
+        self->st.retrying = h->retrying_deliveries;
         self->st.nfail = 0;
         for (size_t i = 0; i < h->n_write_failures && i < GW_UP_MAX_REASONS; i++) {
             Mvoi__WriteFailures *w = h->write_failures[i];

@@ -68,8 +68,10 @@ typedef struct {
         uint64_t last, head, resyncs, replays, rebuilds;
         bool rebuilding;
     } lag[GW_UP_MAX_FEEDS];
-    bool have_deliveries;          /* the notifier: dead letters and unconfirmed copies now */
+    bool have_deliveries;          /* the notifier: dead letters, unconfirmed, retrying now */
     uint64_t dead_letters, unconfirmed;
+    bool have_retrying;            /* a notifier of a version that counts retrying copies */
+    uint64_t retrying;
 } gw_upstream_stats_t;
 
 #define GW_UP_NBUCKETS 8

@@ -42,6 +42,8 @@ static void s_print_human(const char *svc, const Mvoi__HealthReply *h)
     if (h->has_dead_letters)   /* the notifier */
         printf(" dead_letters=%llu unconfirmed=%llu", (unsigned long long)h->dead_letters,
                (unsigned long long)h->unconfirmed_deliveries);
+    if (h->has_retrying_deliveries)   /* a relay down shows here days before dead letters */
+        printf(" retrying=%llu", (unsigned long long)h->retrying_deliveries);
     for (size_t i = 0; i < h->n_inbox; i++)   /* a consumer: applied/head per producer */
         printf(" %s=%llu/%llu", h->inbox[i]->producer ? h->inbox[i]->producer : "?",
                (unsigned long long)h->inbox[i]->last_seq,

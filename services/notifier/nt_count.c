@@ -1,15 +1,18 @@
-/*  nt_count: how many copies are dead letters and how many are unconfirmed, kept in "nmeta"
- *  ("n_dead", "n_unconfirmed", 8 bytes big-endian) by nt_store_put in the same transaction
- *  that sets or leaves the state, so the figure in HealthReply (and the gateway's /metrics
- *  and its alert) is never out of step with `mvoictl reminders list --state dead`. Data of
- *  a version without the counters is counted once at start ("counted" = 1). */
+/*  nt_count: how many copies are dead letters, unconfirmed and retrying, kept in "nmeta"
+ *  ("n_dead", "n_unconfirmed", "n_retrying", 8 bytes big-endian) by nt_store_put in the same
+ *  transaction that sets or leaves the state, so the figure in HealthReply (and the
+ *  gateway's /metrics and its alert) is never out of step with `mvoictl reminders list
+ *  --state dead`. Data of a version without the counters is counted once at start
+ *  ("counted" = 1 for dead/unconfirmed; "counted_retrying" = 1 for retrying, a separate
+ *  marker because stores that already have "counted" never counted RETRYING). */
 #include "nt_service_int.h"
 
 #include <string.h>
 
 static const char *s_key(Mvoi__DeliveryState st)
 {
-    return st == ST(DEAD) ? "n_dead" : st == ST(UNCONFIRMED) ? "n_unconfirmed" : NULL;
+    return st == ST(DEAD) ? "n_dead" : st == ST(UNCONFIRMED) ? "n_unconfirmed"
+         : st == ST(RETRYING) ? "n_retrying" : NULL;
 }
 
 static int s_get(nt_service_t *s, MDB_txn *txn, const char *key, uint64_t *out)
@@ -49,32 +52,64 @@ int nt_count_change(nt_service_t *s, MDB_txn *txn, int old_state, Mvoi__Delivery
     return rc || !to ? rc : s_add(s, txn, to, 1);
 }
 
-int nt_count_init(nt_service_t *s, MDB_txn *txn)
+/* Every reminder whose state is one of want[0..n): how many in each. */
+static int s_scan(nt_service_t *s, MDB_txn *txn, const Mvoi__DeliveryState *want, int n,
+                  uint64_t *out)
 {
-    MDB_val ck = { 7, "counted" }, v;
-    int rc = mdb_get(txn, s->nmeta, &ck, &v);
-    if (rc != MDB_NOTFOUND)
-        return rc;
-    uint64_t dead = 0, unconfirmed = 0;
     MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, s->rem, &c)))
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, s->rem, &c);
+    if (rc)
         return rc;
-    MDB_val k;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         Mvoi__Reminder *r = mvoi__reminder__unpack(NULL, v.mv_size, v.mv_data);
         if (!r)
             continue;
-        dead += r->state == ST(DEAD);
-        unconfirmed += r->state == ST(UNCONFIRMED);
+        for (int i = 0; i < n; i++)
+            out[i] += r->state == want[i];
         mvoi__reminder__free_unpacked(r, NULL);
     }
     mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Stores of the version that counted dead and unconfirmed copies but not retrying ones
+ * have "counted" and no "counted_retrying": count RETRYING once. */
+static int s_init_retrying(nt_service_t *s, MDB_txn *txn)
+{
+    MDB_val ck = { 16, "counted_retrying" }, v;
+    int rc = mdb_get(txn, s->nmeta, &ck, &v);
     if (rc != MDB_NOTFOUND)
         return rc;
+    Mvoi__DeliveryState want = ST(RETRYING);
+    uint64_t n = 0;
+    if ((rc = s_scan(s, txn, &want, 1, &n)))
+        return rc;
+    uint8_t b[8];
+    store_be64(b, n);
+    MDB_val rk = { 10, "n_retrying" }, rv = { 8, b }, one = { 1, "1" };
+    if ((rc = store_put(txn, s->nmeta, &rk, &rv, 0)))
+        return rc;
+    return store_put(txn, s->nmeta, &ck, &one, 0);
+}
+
+int nt_count_init(nt_service_t *s, MDB_txn *txn)
+{
+    int rc = s_init_retrying(s, txn);
+    if (rc)
+        return rc;
+    MDB_val ck = { 7, "counted" }, v;
+    rc = mdb_get(txn, s->nmeta, &ck, &v);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    Mvoi__DeliveryState want[2] = { ST(DEAD), ST(UNCONFIRMED) };
+    uint64_t n[2] = { 0, 0 };
+    if ((rc = s_scan(s, txn, want, 2, n)))
+        return rc;
     uint8_t b1[8], b2[8];
-    store_be64(b1, dead);
-    store_be64(b2, unconfirmed);
+    store_be64(b1, n[0]);
+    store_be64(b2, n[1]);
     MDB_val dk = { 6, "n_dead" }, dv = { 8, b1 }, uk = { 13, "n_unconfirmed" }, uv = { 8, b2 };
     MDB_val one = { 1, "1" };
     if ((rc = store_put(txn, s->nmeta, &dk, &dv, 0)) || (rc = store_put(txn, s->nmeta, &uk, &uv, 0)))
@@ -84,22 +119,25 @@ int nt_count_init(nt_service_t *s, MDB_txn *txn)
 
 typedef struct {
     nt_service_t *s;
-    uint64_t dead, unconfirmed;
+    uint64_t dead, unconfirmed, retrying;
 } s_read_t;
 
 static int s_read_txn(MDB_txn *txn, void *arg)
 {
     s_read_t *r = arg;
     int rc = s_get(r->s, txn, "n_dead", &r->dead);
-    return rc ? rc : s_get(r->s, txn, "n_unconfirmed", &r->unconfirmed);
+    if (rc == 0)
+        rc = s_get(r->s, txn, "n_unconfirmed", &r->unconfirmed);
+    return rc ? rc : s_get(r->s, txn, "n_retrying", &r->retrying);
 }
 
 void nt_count_health(void *arg, Mvoi__HealthReply *h)
 {
-    s_read_t r = { arg, 0, 0 };
+    s_read_t r = { arg, 0, 0, 0 };
     if (store_read(((nt_service_t *)arg)->store, s_read_txn, &r) != 0)
         return;   /* the figures are left out rather than reported as 0 */
-    h->has_dead_letters = h->has_unconfirmed_deliveries = true;
+    h->has_dead_letters = h->has_unconfirmed_deliveries = h->has_retrying_deliveries = true;
     h->dead_letters = r.dead;
     h->unconfirmed_deliveries = r.unconfirmed;
+    h->retrying_deliveries = r.retrying;
 }

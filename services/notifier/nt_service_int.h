@@ -125,7 +125,7 @@ int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char
 int nt_count_change(nt_service_t *s, MDB_txn *txn, int old_state, Mvoi__DeliveryState now);
 /* Counts the records once when the counters do not exist yet (data of an older version). */
 int nt_count_init(nt_service_t *s, MDB_txn *txn);
-/* server health_fn: HealthReply.dead_letters and unconfirmed_deliveries. */
+/* server health_fn: HealthReply.dead_letters, unconfirmed_deliveries, retrying_deliveries. */
 void nt_count_health(void *arg, Mvoi__HealthReply *h);
 
 /* ---- nt_plan.c: reminders from calendar events. */

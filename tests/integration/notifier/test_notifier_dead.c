@@ -110,7 +110,7 @@ Test(notifier_dead, counted_in_health_ctl_and_metrics, .timeout = 90)
     snprintf(cmd, sizeof cmd, "MVOI_NOTIFIER_API=%s %s/services/mvoictl/mvoictl system health "
              "notifier 2>&1", c.e_nt_api, MVOI_BINARY_DIR);
     s_popen(cmd, out, sizeof out);
-    cr_assert(strstr(out, " dead_letters=3 unconfirmed=0"), "%s", out);
+    cr_assert(strstr(out, " dead_letters=3 unconfirmed=0 retrying=0"), "%s", out);
 
     /* The gateway asks the notifier for its health every second and exposes the count. */
     int port = it_port();
@@ -133,6 +133,8 @@ Test(notifier_dead, counted_in_health_ctl_and_metrics, .timeout = 90)
     h_kill9(&gw);
     cr_assert(strstr(out, want), "/metrics:\n%.2000s", out);
     cr_assert(strstr(out, "mvoi_gateway_upstream_unconfirmed_deliveries{service=\"notifier\"} 0\n"));
+    /* refused at once (5xx): dead, never retrying */
+    cr_assert(strstr(out, "mvoi_gateway_upstream_retrying_deliveries{service=\"notifier\"} 0\n"));
 
     /* Dismissed by an operator: 2 left; the count survives a restart. */
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;

@@ -10,7 +10,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "inbox.h"
 #include "nt_it.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
 
 #define HOUR 3600000LL
 
@@ -57,6 +61,46 @@ static void s_two_tenders(it_ctx_t *c, const char *id)
     it_register(c, &v, false);
 }
 
+/* The notifier's HealthReply. */
+static Mvoi__HealthReply s_health(it_ctx_t *c, Mvoi__Envelope **keep)
+{
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    e.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    e.health = &hr;
+    cr_assert_eq(it_call(c, c->e_nt_api, &e, keep), 0);
+    cr_assert_eq((*keep)->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
+    return *(*keep)->health_reply;
+}
+
+/* A gateway polling this notifier; the line `want` on its /metrics (polled up to 15 s). */
+static bool s_gateway_shows(it_ctx_t *c, const char *want, char *out, size_t cap)
+{
+    int port = it_port();
+    char bin[512], env[4][400], cmd[200];
+    h_bin(bin, sizeof bin, "services/gateway/mvoi-gateway");
+    snprintf(env[0], sizeof env[0], "MVOI_GATEWAY_LISTEN=127.0.0.1:%d", port);
+    snprintf(env[1], sizeof env[1], "MVOI_GATEWAY_NOTIFIER_API=%s", c->e_nt_api);
+    snprintf(env[2], sizeof env[2], "MVOI_GATEWAY_KPI_API=ipc://%s/none.api", c->dir);
+    snprintf(env[3], sizeof env[3], "MVOI_GATEWAY_KPI_PUB=ipc://%s/none.pub", c->dir);
+    const char *genv[] = { env[0], env[1], env[2], env[3], NULL };
+    h_proc_t gw;
+    cr_assert_eq(h_spawn(&gw, bin, "gateway", c->dir, genv), 0);
+    snprintf(cmd, sizeof cmd, "curl -s http://127.0.0.1:%d/metrics", port);
+    bool seen = false;
+    for (int64_t end = h_now_ms() + 15000; !seen && h_now_ms() < end; h_sleep_ms(200)) {
+        FILE *p = popen(cmd, "r");
+        cr_assert(p, "%s", cmd);
+        size_t got = fread(out, 1, cap - 1, p);
+        out[got] = 0;
+        cr_assert(fgetc(p) == EOF, "/metrics over %zu bytes", cap - 1);
+        pclose(p);
+        seen = strstr(out, want) != NULL;
+    }
+    h_kill9(&gw);
+    return seen;
+}
+
 /* The fake clock moves from `from` to `to` in steps; at each the notifier tries what is
  * due (connection refused takes a millisecond). */
 static void s_walk(it_ctx_t *c, int64_t from, int64_t to, int64_t step)
@@ -92,7 +136,18 @@ Test(notifier_retry, relay_down_for_hours_is_retried_then_delivered_once, .timeo
         cr_assert_eq(s_count(&c, buyers[b], retrying,
                              MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION), 5,
                      "%s: five invitations retrying", buyers[b]);
+        cr_assert_eq(s_count(&c, buyers[b], retrying, 0), 5, "%s: nothing else", buyers[b]);
     }
+    /* An operator sees the outage before the dead letters: 5 invitations x 2 buyers. */
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__HealthReply h = s_health(&c, &keep);
+    cr_assert(h.has_retrying_deliveries);
+    cr_assert_eq(h.retrying_deliveries, 10, "%llu", (unsigned long long)h.retrying_deliveries);
+    cr_assert_eq(h.dead_letters, 0);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    static char out[65536];
+    cr_assert(s_gateway_shows(&c, "mvoi_gateway_upstream_retrying_deliveries{service=\"notifier\"}"
+                              " 10\n", out, sizeof out), "/metrics:\n%.3000s", out);
     it_start_sink(&c, false);
     s_walk(&c, CLOCK0 + 5 * HOUR, CLOCK0 + 7 * HOUR, 20 * 60000);   /* the cap is 1 h */
     static it_mail_t m[64];
@@ -107,6 +162,9 @@ Test(notifier_retry, relay_down_for_hours_is_retried_then_delivered_once, .timeo
         cr_assert_eq(s_count(&c, buyers[b], MVOI__DELIVERY_STATE__DELIVERY_SENT, 0), 5);
         cr_assert_eq(s_count(&c, buyers[b], dead, 0), 0);
     }
+    h = s_health(&c, &keep);
+    cr_assert_eq(h.retrying_deliveries, 0, "%llu", (unsigned long long)h.retrying_deliveries);
+    mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
 
@@ -305,5 +363,65 @@ Test(notifier_retry, invitation_failing_until_its_session_is_a_dead_letter, .tim
     cr_assert_eq(it_count(m, n, "kickoff_invitation"), 0, "not sent after the session");
     cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 10,
                  "one report per invitation, got %d", it_count(m, n, "delivery_failed"));
+    it_teardown(&c);
+}
+
+/* The previous version: "counted" (dead and unconfirmed copies counted) but no
+ * "n_retrying" or "counted_retrying". "counted" must be there, or this would test the
+ * first count instead. */
+static int s_forget_retrying_txn(MDB_txn *txn, void *arg)
+{
+    MDB_dbi meta = store_dbi(arg, "nmeta");
+    MDB_val ck = { 7, "counted" }, v;
+    cr_assert_eq(mdb_get(txn, meta, &ck, &v), 0, "the store has the \"counted\" marker");
+    MDB_val rk = { 10, "n_retrying" }, mk = { 16, "counted_retrying" };
+    cr_assert_eq(store_del(txn, meta, &rk, NULL), 0);
+    return store_del(txn, meta, &mk, NULL);
+}
+
+/* A store of the version before retrying copies were counted, with copies retrying (the
+ * relay is down): they are counted once at start, 5 invitations x 2 buyers, and counted
+ * on from there (0 once delivered). Counted under the old "counted" marker they were
+ * never counted: retrying_deliveries stayed 0 during the whole outage. */
+Test(notifier_retry, retrying_copies_of_an_older_store_are_counted_at_start, .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    s_two_tenders(&c, "RT-5");
+    h_sleep_ms(300);
+    s_walk(&c, CLOCK0, CLOCK0 + 2 * HOUR, 10 * 60000);
+    h_sleep_ms(300);
+    const Mvoi__DeliveryState retrying = MVOI__DELIVERY_STATE__DELIVERY_RETRYING;
+    cr_assert_eq(s_count(&c, "heerlen", retrying, 0) + s_count(&c, "venlo", retrying, 0), 10);
+    it_stop_nt(&c);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/nt/notifier", c.dir);
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
+                                       "sending", "bytender", "tenders", "nmeta", NULL };
+    store_opts_t so = { .path = path, .dbs = dbs };
+    int err = 0;
+    store_t *st = store_new(&so, &err);
+    cr_assert_not_null(st, "%d", err);
+    cr_assert_eq(store_write(st, s_forget_retrying_txn, st), 0);
+    store_destroy(&st);
+
+    it_start_nt(&c);
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__HealthReply h = s_health(&c, &keep);
+    cr_assert_eq(h.retrying_deliveries, 10, "%llu", (unsigned long long)h.retrying_deliveries);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_start_sink(&c, false);
+    s_walk(&c, CLOCK0 + 2 * HOUR, CLOCK0 + 4 * HOUR, 20 * 60000);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "kickoff_invitation", 10, m, 64, 10000);
+    cr_assert_eq(n, 10, "one invitation per attendee and buyer, got %d", n);
+    h_sleep_ms(300);
+    h = s_health(&c, &keep);
+    cr_assert_eq(h.retrying_deliveries, 0, "%llu", (unsigned long long)h.retrying_deliveries);
+    mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
