@@ -95,11 +95,15 @@ class Stack:
 
 
 class Stream:
-    """An SSE stream of one buyer, read without blocking: its events as (event, data)."""
-    def __init__(self, http, buyer):
+    """An SSE stream of one buyer over a raw socket, read without blocking: its events as
+    (id, event, data); last_id: a Last-Event-ID to resume from (gateway_resume.py)."""
+    def __init__(self, http, buyer, last_id=None):
         self.s = socket.create_connection(("127.0.0.1", http), timeout=10)
-        self.s.sendall(b"GET /api/stream?buyer=%s HTTP/1.1\r\nHost: x\r\n\r\n" % buyer.encode())
+        lei = b"Last-Event-ID: %s\r\n" % last_id.encode() if last_id else b""
+        self.s.sendall(b"GET /api/stream?buyer=%s HTTP/1.1\r\nHost: x\r\n%s\r\n"
+                       % (buyer.encode(), lei))
         self.buf = b""
+        self.last_id = None
 
     def events(self, seconds):
         end = time.monotonic() + seconds
@@ -115,15 +119,22 @@ class Stream:
         out = []
         while b"\n\n" in self.buf:
             block, self.buf = self.buf.split(b"\n\n", 1)
-            ev = data = None
+            eid = ev = data = None
             for line in block.decode(errors="replace").split("\n"):
-                if line.startswith("event: "):
+                if line.startswith("id: "):
+                    eid = line[4:]
+                elif line.startswith("event: "):
                     ev = line[7:]
                 elif line.startswith("data: "):
                     data = json.loads(line[6:])
+            if eid:
+                self.last_id = eid
             if ev:
-                out.append((ev, data))
+                out.append((eid, ev, data))
         return out
+
+    def close(self):
+        self.s.close()
 
 
 def scenario(stack, http, run):
@@ -155,7 +166,7 @@ def scenario(stack, http, run):
     wait_for("both buyers' sums", exact)
     stream = Stream(http, "heerlen")
     first = stream.events(1.5)
-    snaps = [d for e, d in first if e == "snapshot"]
+    snaps = [d for _, e, d in first if e == "snapshot"]
     if not snaps or fair(snaps[-1], "heerlen") != want["heerlen"]:
         fail("the stream did not begin with heerlen's %d: %s" % (want["heerlen"], first))
 
@@ -175,7 +186,7 @@ def scenario(stack, http, run):
                      "(want 503 until it has rebuilt %d)" % (b, fair(body, b), want[b]))
             if st == 503 and "kpi-aggregator" in (body.get("detail") or ""):
                 seen.append(body["detail"])
-        for e, d in stream.events(0.2):
+        for _, e, d in stream.events(0.2):
             if e == "snapshot" and fair(d, "heerlen") != want["heerlen"]:
                 fail("the stream sent a snapshot of %d products (%d totals) while the "
                      "aggregator had counted nothing" % (fair(d, "heerlen"), d["count"]))
@@ -199,10 +210,10 @@ def scenario(stack, http, run):
     wait_for("the rebuilt sums", exact, timeout=60)
     wait_for("/readyz", lambda: get(http, "/readyz")[0] == 200)
     got = stream.events(3)
-    snaps = [d for e, d in got if e == "snapshot"]
+    snaps = [d for _, e, d in got if e == "snapshot"]
     if not snaps or fair(snaps[-1], "heerlen") != want["heerlen"]:
         fail("the stream was not re-snapshotted with heerlen's %d: %s" % (want["heerlen"], got))
-    statuses = [d for e, d in got if e == "status"]
+    statuses = [d for _, e, d in got if e == "status"]
     if not statuses or statuses[-1] != {"fresh": True}:
         fail("the stream did not end fresh: %s" % statuses)
     print("rebuild: wiped aggregator: 503 '%s' while it had counted nothing, the stream "

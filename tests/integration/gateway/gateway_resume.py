@@ -18,64 +18,20 @@ register the same tender id and record fair-trade measurements with the same ids
 
     gateway_resume.py BUILD_DIR
 """
-import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import gateway_rebuild as gr  # noqa: E402  (Stack, get, fair, wait_for; BUILD from argv)
+import gateway_rebuild as gr  # noqa: E402  (Stack, Stream, get, fair, wait_for; BUILD from argv)
 
 BUYERS = {"heerlen": [1, 2, 3], "landgraaf": [10, 20]}
 
 
 def fail(msg):
     raise SystemExit("resume: " + msg)
-
-
-class Stream:
-    """One SSE stream of a buyer over a raw socket: its events as (id, event, data)."""
-    def __init__(self, http, buyer, last_id=None):
-        self.s = socket.create_connection(("127.0.0.1", http), timeout=10)
-        lei = b"Last-Event-ID: %s\r\n" % last_id.encode() if last_id else b""
-        self.s.sendall(b"GET /api/stream?buyer=%s HTTP/1.1\r\nHost: x\r\n%s\r\n"
-                       % (buyer.encode(), lei))
-        self.buf = b""
-        self.last_id = None
-
-    def events(self, seconds):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self.s.settimeout(max(0.01, end - time.monotonic()))
-            try:
-                chunk = self.s.recv(1 << 20)
-            except socket.timeout:
-                break
-            if not chunk:
-                fail("the stream ended")
-            self.buf += chunk
-        out = []
-        while b"\n\n" in self.buf:
-            block, self.buf = self.buf.split(b"\n\n", 1)
-            eid = ev = data = None
-            for line in block.decode(errors="replace").split("\n"):
-                if line.startswith("id: "):
-                    eid = line[4:]
-                elif line.startswith("event: "):
-                    ev = line[7:]
-                elif line.startswith("data: "):
-                    data = json.loads(line[6:])
-            if eid:
-                self.last_id = eid
-            if ev:
-                out.append((eid, ev, data))
-        return out
-
-    def close(self):
-        self.s.close()
 
 
 def parse_id(eid):
@@ -138,7 +94,7 @@ def within_epoch(http, run):
     epoch = kpi(http, "heerlen")["epoch"]
     ids = {}
     for b, want in (("heerlen", 6), ("landgraaf", 30)):
-        s = Stream(http, b)
+        s = gr.Stream(http, b)
         got = s.events(1.5)
         if fair_of(got, b) != want or not any(ev == "snapshot" for _, ev, _ in got):
             fail("%s's stream did not begin with a snapshot of %d: %s" % (b, want, got))
@@ -153,7 +109,7 @@ def within_epoch(http, run):
     wait_sums(http, {"heerlen": 6 + 4, "landgraaf": 30 + 5})
     last = None
     for b, want in (("heerlen", 10), ("landgraaf", 35)):
-        s = Stream(http, b, ids[b])
+        s = gr.Stream(http, b, ids[b])
         got = s.events(1.5)
         if any(ev == "snapshot" for _, ev, _ in got):
             fail("%s: a resume within the epoch was answered with a snapshot" % b)
@@ -188,7 +144,7 @@ def new_epoch(stack, http, run, old_epoch, last):
         fail("heerlen's totals did not pass seq %d of the old epoch" % last_seq)
     wait_sums(http, {"heerlen": 7}, timeout=60)
     body = kpi(http, "heerlen")
-    s = Stream(http, "heerlen", last)
+    s = gr.Stream(http, "heerlen", last)
     got = s.events(2.5)
     s.close()
     shown = fair_of(got, "heerlen")
