@@ -56,9 +56,12 @@ void feed_request_replay(feed_t *self)
 {
     Mvoi__ReplayRequest rq = MVOI__REPLAY_REQUEST__INIT;
     rq.has_from_seq = rq.has_max_count = true;
-    /* From the cursor's own event when we know its fingerprint: the producer sends it
-     * again, and if it is another event the producer went back (docs/design.md#rebuild). */
-    bool verify = self->last && self->fp && self->opts.replay_batch > 1;
+    /* From the cursor's own event: the producer sends it again, and if it is another event
+     * the producer went back (docs/design.md#rebuild). A cursor without a fingerprint (set
+     * by a rebuild to the snapshot's seq, which names no event we hold) learns it from
+     * that event: without it, a producer that went back again and past the cursor before
+     * we asked would have its other history applied on top of ours, unnoticed. */
+    bool verify = self->last && self->opts.replay_batch > 1;
     rq.from_seq = verify ? self->last : self->last + 1;
     rq.max_count = self->opts.replay_batch;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -154,8 +157,12 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         }
         if (seq <= self->w_last) {
             /* The event at the cursor again (a replay starts there): another event under
-             * that seq means the producer's store went back; nothing after it counts. */
-            if (seq == self->w_last && s_w_fp(self) && s_item_fp(it) != self->w_fp) {
+             * that seq means the producer's store went back; nothing after it counts. A
+             * cursor that has no fingerprint yet takes this event's (feed_request_replay). */
+            if (seq && seq == self->w_last && !s_w_fp(self)) {
+                self->w_fp_item = it;
+                dirty = true;
+            } else if (seq && seq == self->w_last && s_item_fp(it) != self->w_fp) {
                 self->went_back = true;
                 break;
             }
@@ -277,6 +284,8 @@ static void s_take_one(feed_t *self, const void *topic, size_t tlen, const uint8
          * replay we took: the replay's answer decides, not the heartbeat). */
         if ((inc && inc != self->incarnation) || (epoch == self->epoch && head < self->last))
             self->need_replay = true;
+        if (inc && self->incarnation && inc != self->incarnation)
+            feed_rebuild_restarted(self);
         if (inc)
             self->incarnation = inc;
         item_t *it = s_push(self);

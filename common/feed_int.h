@@ -114,6 +114,9 @@ void feed_rebuild_take(feed_t *self, bus_msg_t *msg);
 bool feed_rebuild_reply(feed_t *self, const Mvoi__Envelope *env);
 /* The timer: send the snapshot request, or ask again after a silence. */
 void feed_rebuild_tick(feed_t *self);
+/* The producer restarted (a heartbeat of another incarnation): a snapshot request out died
+ * with it, and is asked again now. */
+void feed_rebuild_restarted(feed_t *self);
 void feed_rebuild_free(feed_t *self);
 /* The rebuild's end, whatever its mode: the cursor is (snap_epoch, snap_seq) on disk. */
 void feed_rebuild_done(feed_t *self, uint32_t items);

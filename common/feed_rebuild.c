@@ -283,6 +283,20 @@ bool feed_rebuild_reply(feed_t *self, const Mvoi__Envelope *env)
     return true;
 }
 
+void feed_rebuild_restarted(feed_t *self)
+{
+    feed_rebuild_t *rb = &self->rb;
+    /* Unanswered, it would wait snapshot_wait_ms (a minute) for a process that is gone;
+     * a stream under way stopped too. Items of a buyer held so far go with s_send. */
+    if (!rb->active || !rb->inflight)
+        return;
+    const char *kv[] = { "producer", self->producer, NULL };
+    log_emit(LOG_INFO, "rebuild_reasked", kv, "%s restarted while its snapshot was asked "
+             "for: asking again", self->producer);
+    rb->inflight = false;
+    s_send(self);
+}
+
 void feed_rebuild_tick(feed_t *self)
 {
     feed_rebuild_t *rb = &self->rb;

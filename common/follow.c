@@ -98,7 +98,11 @@ void follow_snapshot_refused(follow_t *self, uint64_t now)
 bool follow_snapshot_end(follow_t *self, uint64_t epoch, bool has_incarnation,
                          uint64_t incarnation)
 {
-    bool full = !self->live || epoch != self->epoch;
+    /* Another incarnation of the same epoch may be a store put back to an older copy: its
+     * seqs count again from the copy's head, so "the totals above the old head" leaves out
+     * every total it holds otherwise than the lost history did. */
+    bool full = !self->live || epoch != self->epoch ||
+                (has_incarnation && self->incarnation && incarnation != self->incarnation);
     self->epoch = epoch;
     self->incarnation = has_incarnation ? incarnation : 0;
     self->live = true;

@@ -75,8 +75,9 @@ void follow_snapshot_item(follow_t *self, uint64_t now);
 /* The publisher refused: asked again after 500 ms. */
 void follow_snapshot_refused(follow_t *self, uint64_t now);
 /* The end: live, complete up to seq. True when the view is to be taken whole (the first
- * snapshot, or another epoch than the previous one's); false: the totals changed since the
- * previous head are all a reader needs. */
+ * snapshot, another epoch than the previous one's, or another incarnation: perhaps a store
+ * put back to an older copy); false: the totals changed since the previous head are all a
+ * reader needs. */
 bool follow_snapshot_end(follow_t *self, uint64_t epoch, bool has_incarnation,
                          uint64_t incarnation);
 /* Is a request out (sent or queued, not yet ended or abandoned)? */

@@ -141,8 +141,8 @@ static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
     gw_pubready_beat(&self->pub, end->epoch, end->has_incarnation, end->incarnation,
                      uv_now(self->loop));
     uint64_t old_head = gw_view_head(old);
-    /* A snapshot never goes back in time within one epoch; if it did (a replica?), keep the
-     * per-total rule: a client id above the new head will get a full snapshot. */
+    /* (a store put back to an older copy goes back within its epoch under a new
+     * incarnation: full, follow_snapshot_end) */
     self->view = nv;
     self->st.snapshot_items = gw_view_count(nv);
     follow_snap_destroy(&self->snap);

@@ -33,8 +33,8 @@ typedef struct gw_clone_t gw_clone_t;
 typedef struct {
     /* a live update changed total t */
     void (*on_update)(void *arg, const gw_total_t *t);
-    /* a snapshot replaced the view: full (first snapshot or new epoch: send everything)
-     * or the totals whose seq is above the previous head, in seq order */
+    /* a snapshot replaced the view: full (first snapshot, new epoch or incarnation: send
+     * everything) or the totals whose seq is above the previous head, in seq order */
     void (*on_resync)(void *arg, bool full, const gw_total_t **changed, long n);
     /* freshness changed */
     void (*on_fresh)(void *arg, bool fresh);

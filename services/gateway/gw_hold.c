@@ -58,6 +58,12 @@ struct gw_hold_t {
     bus_sock_t *rep;
     char rep_rid[64];
     uint64_t rep_from, rep_to, rep_deadline;
+    /* The aggregator's histories within one epoch: a store put back to an older copy keeps
+     * its epoch and counts its seqs again from the copy's head, under a new incarnation.
+     * floor is the highest seq heard of an earlier incarnation of epoch: a client position
+     * at or below it may name a total of a history the aggregator no longer has, so it is
+     * never served as a delta (s_finish_snapshot: the views' base). */
+    struct { uint64_t epoch, incarnation, head, floor; } hist;
     gw_hold_stats_t st;
 };
 
@@ -127,6 +133,29 @@ static void s_set_fresh(gw_held_t *h)
         self->cbs.on_fresh(self->cbs.arg, h, fresh);
 }
 
+/* ---------------------------------------------------------------- histories */
+
+/* Something of the aggregator's epoch, incarnation (0: not said, the last one heard) and
+ * seq was heard. */
+static void s_heard(gw_hold_t *self, uint64_t epoch, uint64_t incarnation, uint64_t seq)
+{
+    if (epoch != self->hist.epoch) {
+        self->hist.epoch = epoch;
+        self->hist.incarnation = incarnation;
+        self->hist.head = seq;
+        self->hist.floor = 0;
+        return;
+    }
+    if (incarnation && incarnation != self->hist.incarnation) {
+        if (self->hist.incarnation && self->hist.head > self->hist.floor)
+            self->hist.floor = self->hist.head;
+        self->hist.incarnation = incarnation;
+        self->hist.head = seq;
+    } else if (seq > self->hist.head) {
+        self->hist.head = seq;
+    }
+}
+
 /* ---------------------------------------------------------------- snapshots */
 
 static void s_start_snapshot(gw_held_t *h);
@@ -141,7 +170,9 @@ static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
     h->staging = NULL;
     if (gw_view_head(nv) < end->seq)
         gw_view_set_head(nv, end->seq);
-    gw_view_set_base(nv, end->seq);
+    /* a resume from a position of an earlier history gets the whole view (hist) */
+    s_heard(self, end->epoch, end->has_incarnation ? end->incarnation : 0, end->seq);
+    gw_view_set_base(nv, self->hist.floor > end->seq ? self->hist.floor : end->seq);
     gw_view_set_epoch(nv, end->epoch);
     bool full = follow_snapshot_end(h->fol, end->epoch, end->has_incarnation, end->incarnation);
     /* a snapshot may be the first to show a restart (before any heartbeat of it) */
@@ -336,6 +367,8 @@ static void s_gap(gw_hold_t *self, uint64_t from, uint64_t to)
 static void s_update(gw_hold_t *self, const char *topic, const Mvoi__Envelope *env)
 {
     uint64_t seq = gw_clone_seq(env), from = 0;
+    if (env->epoch)   /* (every published total carries it) */
+        s_heard(self, env->epoch, 0, seq);
     switch (follow_stream_event(&self->stream, seq, &from)) {
     case FOLLOW_STREAM_FIRST: {
         /* the first event since the subscription: a buyer whose snapshot ends before it
@@ -377,6 +410,7 @@ static void s_heartbeat(gw_hold_t *self, const Mvoi__Heartbeat *hb)
 {
     follow_beat_set(&self->beat, uv_now(self->loop), hb->head_seq, hb->epoch,
                     hb->has_incarnation, hb->incarnation);
+    s_heard(self, hb->epoch, hb->has_incarnation ? hb->incarnation : 0, hb->head_seq);
     if (gw_pubready_beat(&self->pub, hb->epoch, hb->has_incarnation, hb->incarnation,
                          uv_now(self->loop)) && self->cbs.on_restart)
         self->cbs.on_restart(self->cbs.arg);

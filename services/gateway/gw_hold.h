@@ -41,8 +41,8 @@ typedef struct gw_held_t gw_held_t;
 typedef struct {
     /* a live update changed total t of buyer h */
     void (*on_update)(void *arg, gw_held_t *h, const gw_total_t *t);
-    /* h's view was replaced by a snapshot: full (first load or new epoch) or the totals
-     * whose seq is above the previous head, in seq order */
+    /* h's view was replaced by a snapshot: full (first load, new epoch or incarnation) or
+     * the totals whose seq is above the previous head, in seq order */
     void (*on_resync)(void *arg, gw_held_t *h, bool full, const gw_total_t **changed, long n);
     /* h's freshness changed */
     void (*on_fresh)(void *arg, gw_held_t *h, bool fresh);

@@ -108,6 +108,15 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
                      "expected impact or calendar");
         return 0;
     }
+    /* While a producer's feed rebuilds (it went back, or asked for a snapshot) the cursor
+     * may be a seq of a history the producer no longer has: "applied up to 56" would then
+     * promise seq 49 of the producer's current history, which is not in the totals. */
+    feed_t *f = strcmp(p, "impact") == 0 ? self->impact : self->calendar;
+    if (f && feed_rebuilding(f)) {
+        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
+                     "%s is being rebuilt from its producer's snapshot: ask again", p);
+        return 0;
+    }
     uint64_t epoch = 0, last = 0;
     int rc = inbox_get(self->inbox, txn, p, &epoch, &last);
     if (rc < 0)

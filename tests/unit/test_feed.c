@@ -54,6 +54,8 @@ typedef struct {
     uint64_t reset_old, reset_new;
     uint8_t gen;                  /* >0: the producer's history after a restore (other bytes) */
     int nsnapshots;               /* SnapshotRequests served */
+    bool snap_silent;             /* SnapshotRequests go unanswered (a producer that dies) */
+    int snap_asked;               /* SnapshotRequests received */
 } tf_t;
 
 static tf_t F;
@@ -242,12 +244,15 @@ static void s_send_event(void *sock, const zmq_msg_t *id, uint64_t epoch, uint64
 
 static void s_publish(uint64_t seq) { s_send_event(F.pub, NULL, F.epoch, seq); }
 
-static void s_heartbeat(uint64_t epoch, uint64_t head)
+/* A heartbeat; incarnation 0: none said. */
+static void s_heartbeat_inc(uint64_t epoch, uint64_t head, uint64_t incarnation)
 {
     Mvoi__Heartbeat hb = MVOI__HEARTBEAT__INIT;
     hb.has_head_seq = hb.has_epoch = true;
     hb.head_seq = head;
     hb.epoch = epoch;
+    hb.has_incarnation = incarnation != 0;
+    hb.incarnation = incarnation;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.producer = "calendar";
     env.has_epoch = true;
@@ -259,6 +264,8 @@ static void s_heartbeat(uint64_t epoch, uint64_t head)
     zmq_send(F.pub, "hb", 2, ZMQ_SNDMORE);
     zmq_send(F.pub, buf, (size_t)len, 0);
 }
+
+static void s_heartbeat(uint64_t epoch, uint64_t head) { s_heartbeat_inc(epoch, head, 0); }
 
 /* A ReplayRequest from the feed, answered from the log: from..head, at most max_count,
  * then ReplayEnd -- what server.c does. */
@@ -277,7 +284,9 @@ static void s_serve_router(void)
                                       CODEC_DEFAULT_BUDGET, &err);
     cr_assert_not_null(rq);
     if (rq->body_case == MVOI__ENVELOPE__BODY_SNAPSHOT) {
-        s_serve_snapshot(&id, rq->request_id);
+        F.snap_asked++;
+        if (!F.snap_silent)
+            s_serve_snapshot(&id, rq->request_id);
         codec_free(&rq);
         zmq_msg_close(&id);
         zmq_msg_close(&body);
@@ -729,5 +738,70 @@ Test(feed, a_requested_rebuild_takes_the_snapshot_once)
     cr_assert_eq(F.napplied, 4 + 4);
     cr_assert_not(feed_rebuilding(F.feed));
     cr_assert_eq(feed_rebuild_reason(F.feed), FEED_REBUILD_REQUESTED);
+    s_stop();
+}
+
+/* A rebuild sets the cursor to the snapshot's seq, which names no event the consumer has
+ * seen: the replay after it starts at that seq, and the event there gives the cursor its
+ * fingerprint. So a producer that goes back once more and past the cursor (here while the
+ * consumer was stopped) is noticed again. Without it the replay went on from seq + 1 and
+ * events 6..8 of the third history were applied on top of the second's 1..5. */
+Test(feed, a_cursor_set_by_a_rebuild_learns_its_fingerprint)
+{
+    s_start(3, 5);
+    s_feed_start(0, 10000);
+    s_wait_applied(5);
+    cr_assert(s_until(s_caught_up, 1000));
+    cr_assert_eq(feed_rebuild(F.feed, FEED_REBUILD_REQUESTED), 0);
+    cr_assert(s_until(s_rebuilt, 3000), "no rebuild");
+    /* (caught up again: the replay after the rebuild was the last one answered) */
+    cr_assert_eq(F.replay_from[F.nreplays - 1], 5, "the replay after a rebuild starts at "
+                 "the snapshot's seq");
+    uint64_t e, q, fp;
+    cr_assert_eq(inbox_get_fp(F.inbox, NULL, "calendar", &e, &q, &fp), 0);
+    uint8_t buf[256];
+    size_t len = s_pack_event(buf, sizeof buf, 3, 5);
+    cr_assert_eq(q, 5);
+    cr_assert_eq(fp, s_fnv1a(buf, len), "the cursor did not learn its event's fingerprint");
+    feed_destroy(&F.feed);
+    uv_run(&F.loop, UV_RUN_NOWAIT);
+    F.gen = 2;      /* back to an older copy, then on to 8: 1..8 of another history */
+    F.head = 8;
+    int applied = F.napplied, resets = F.resets;
+    s_feed_start(0, 10000);
+    cr_assert(s_until(s_rebuilt, 3000), "the second going back was not noticed");
+    cr_assert_eq(F.resets, resets + 1);
+    s_cursor(&e, &q);
+    cr_assert_eq(q, 8);
+    cr_assert_eq(F.napplied, applied + 8, "the new history's 8 items, nothing on top");
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(F.applied[applied + i], (uint64_t)i + 1);
+    s_stop();
+}
+
+static bool s_asked_twice(void) { return F.snap_asked >= 2; }
+
+/* The producer dies after a rebuild asked for its snapshot and before it sent anything:
+ * the request died with it. Its next incarnation's heartbeat says so; the snapshot is asked
+ * again at once, not after snapshot_wait_ms (60 s: the time a large snapshot may take to
+ * read), which had kept the consumer rebuilding, and not ready, for a minute. */
+Test(feed, a_rebuild_asks_again_when_the_producer_restarted)
+{
+    s_start(3, 4);
+    s_feed_start(0, 300);
+    s_wait_applied(4);
+    cr_assert(s_until(s_caught_up, 1000));
+    s_heartbeat_inc(3, 4, 11);
+    s_until(NULL, 100);
+    F.snap_silent = true;
+    cr_assert_eq(feed_rebuild(F.feed, FEED_REBUILD_REQUESTED), 0);
+    s_until(NULL, 100);
+    cr_assert_eq(F.snap_asked, 1);
+    F.snap_silent = false;
+    s_heartbeat_inc(3, 4, 12);   /* restarted, with the same store */
+    cr_assert(s_until(s_asked_twice, 2000), "the snapshot was not asked again after the "
+              "producer restarted (asked %d times)", F.snap_asked);
+    cr_assert(s_until(s_rebuilt, 2000), "no rebuild");
+    cr_assert_eq(F.nsnapshots, 1, "only the second request was answered");
     s_stop();
 }

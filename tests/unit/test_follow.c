@@ -76,6 +76,26 @@ Test(follow, same_epoch_snapshot_is_a_catch_up_another_epoch_is_whole)
     follow_destroy(&f);
 }
 
+/* The publisher restarted (another incarnation, same epoch): its store may have been put
+ * back to an older copy, whose seqs count again below the old head, so the totals "above
+ * the previous head" would leave out what the copy holds otherwise: taken whole. The same
+ * incarnation again (a gap) is a catch-up. */
+Test(follow, another_incarnation_of_the_epoch_is_taken_whole)
+{
+    follow_t *f = s_live(0, 7, 41);
+    follow_resync(f, FOLLOW_GAP);
+    follow_snapshot_asked(f, 10);
+    cr_assert_not(follow_snapshot_end(f, 7, true, 41), "same incarnation: the changes suffice");
+    follow_resync(f, FOLLOW_INCARNATION);
+    follow_snapshot_asked(f, 20);
+    cr_assert(follow_snapshot_end(f, 7, true, 42), "another incarnation: taken whole");
+    cr_assert_eq(follow_incarnation(f), 42);
+    follow_resync(f, FOLLOW_GAP);
+    follow_snapshot_asked(f, 30);
+    cr_assert_not(follow_snapshot_end(f, 7, false, 0), "no incarnation said: nothing to compare");
+    follow_destroy(&f);
+}
+
 Test(follow, epoch_change_on_a_heartbeat_resyncs)
 {
     follow_t *f = s_live(0, 7, 0);
