@@ -90,6 +90,8 @@ static const s_alias_t s_statuses[] = {
     {"geannuleerd", MVOI__TENDER_STATUS__STATUS_CANCELLED},
     {"ingetrokken", MVOI__TENDER_STATUS__STATUS_CANCELLED},
     {"kickoff_gepland", MVOI__TENDER_STATUS__STATUS_KICKOFF_SCHEDULED},
+    /* the words mvoictl and the reports show ("startsessie gepland") read back */
+    {"startsessie_gepland", MVOI__TENDER_STATUS__STATUS_KICKOFF_SCHEDULED},
     {"ambitie_vastgelegd", MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED},
     {NULL, 0},
 };

@@ -495,8 +495,7 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     zmq_setsockopt(w.mon, ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_socket_monitor(w.sub, monep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0 ||
         zmq_connect(w.mon, monep) != 0) {
-        fprintf(stderr, "mvoictl: cannot monitor the KPI subscription: %s\n",
-                zmq_strerror(zmq_errno()));
+        ctl_fail(ctl, 0, "ctl.err.zmq_setup", zmq_strerror(zmq_errno()));
         zmq_close(w.mon);
         zmq_close(w.sub);
         ctl_dealer_close(&w.d);

@@ -8,7 +8,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "ctl.h"
@@ -23,21 +25,69 @@ static void s_time(char *buf, size_t len, int64_t ms)
     ctl_nl_time(buf, len, ms);   /* the notifier's own clock: Dutch, not the machine's TZ */
 }
 
-static void s_row(const Mvoi__Reminder *r)
+/* A state's or kind's word in the chosen language ("ctl.remind.state.dead" "mislukt",
+ * "dash.kind.measurement_request" "meetverzoek"); the wire name when the catalogue has none. */
+static const char *s_word(const ctl_t *ctl, const char *area, const ProtobufCEnumDescriptor *d,
+                          int v)
+{
+    const char *code = pbjson_enum_short(d, v);
+    char key[96];
+    if (!code)
+        return "?";
+    snprintf(key, sizeof key, "%s.%s", area, code);
+    return text_has(key) ? ctl_text(ctl, key) : code;
+}
+
+/* Columns as wide as this page's longest id (ids run to ~70 characters: a fixed 44 pushed
+ * every later column out of line). */
+typedef struct {
+    int id, state, kind;
+} s_widths_t;
+
+static void s_row(const ctl_t *ctl, const Mvoi__Reminder *r, const s_widths_t *w)
 {
     char due[32];
     s_time(due, sizeof due, r->has_next_attempt_ms ? r->next_attempt_ms : r->due_ms);
-    const char *st = pbjson_enum_short(&mvoi__delivery_state__descriptor, r->state);
-    const char *k = pbjson_enum_short(&mvoi__reminder_kind__descriptor, r->kind);
-    printf("%-44s %-10s %-20s %-16s %3u %s\n", r->id, st ? st : "?", k ? k : "?", due,
-           r->attempts, r->last_error ? r->last_error : "");
+    const char *st = s_word(ctl, "ctl.remind.state", &mvoi__delivery_state__descriptor, r->state);
+    const char *k = s_word(ctl, "dash.kind", &mvoi__reminder_kind__descriptor, r->kind);
+    printf("%-*s  %-*s  %-*s  %-16s  %6u  %s\n", w->id, r->id ? r->id : "", w->state, st,
+           w->kind, k, due, r->attempts, r->last_error ? r->last_error : "");
+}
+
+static s_widths_t s_widths(const ctl_t *ctl, Mvoi__Reminder *const *rs, size_t n)
+{
+    s_widths_t w = { (int)strlen("ID"), 0, 0 };
+    w.state = (int)strlen(ctl_text(ctl, "ctl.remind.col.state"));
+    w.kind = (int)strlen(ctl_text(ctl, "ctl.remind.col.kind"));
+    for (size_t i = 0; i < n; i++) {
+        int li = rs[i]->id ? (int)strlen(rs[i]->id) : 0;
+        int ls = (int)strlen(s_word(ctl, "ctl.remind.state", &mvoi__delivery_state__descriptor,
+                                    rs[i]->state));
+        int lk = (int)strlen(s_word(ctl, "dash.kind", &mvoi__reminder_kind__descriptor,
+                                    rs[i]->kind));
+        w.id = li > w.id ? li : w.id;
+        w.state = ls > w.state ? ls : w.state;
+        w.kind = lk > w.kind ? lk : w.kind;
+    }
+    return w;
+}
+
+static void s_header(const ctl_t *ctl, const s_widths_t *w)
+{
+    printf("%-*s  %-*s  %-*s  %-16s  %6s  %s\n", w->id, "ID", w->state,
+           ctl_text(ctl, "ctl.remind.col.state"), w->kind, ctl_text(ctl, "ctl.remind.col.kind"),
+           ctl_text(ctl, "ctl.remind.col.due"), ctl_text(ctl, "ctl.remind.col.tries"),
+           ctl_text(ctl, "ctl.remind.col.error"));
 }
 
 /* `show`: the list's row, then what finding the message in a mailbox or a relay's log
  * takes (its Message-ID was only in --json). */
 static void s_detail(ctl_t *ctl, const Mvoi__Reminder *r)
 {
-    s_row(r);
+    Mvoi__Reminder *one[1] = { (Mvoi__Reminder *)r };
+    s_widths_t w = s_widths(ctl, one, 1);
+    s_header(ctl, &w);
+    s_row(ctl, r, &w);
     printf("  %-14s", ctl_text(ctl, "ctl.remind.recipients"));
     for (size_t i = 0; i < r->n_recipients; i++)
         printf("%s%s", i ? ", " : " ", r->recipients[i]);
@@ -70,6 +120,26 @@ static int s_one(ctl_t *ctl, Mvoi__Envelope *req)
     return ex;
 }
 
+/* --state: the wire name ("dead") or the word the list shows, in either language
+ * ("mislukt", "opnieuw proberen"). */
+static int s_state_parse(const char *arg, int *v)
+{
+    if (pbjson_enum_parse(&mvoi__delivery_state__descriptor, arg, v) == 0)
+        return 0;
+    for (unsigned i = 0; i < mvoi__delivery_state__descriptor.n_values; i++) {
+        int val = mvoi__delivery_state__descriptor.values[i].value;
+        const char *code = pbjson_enum_short(&mvoi__delivery_state__descriptor, val);
+        char key[96];
+        snprintf(key, sizeof key, "ctl.remind.state.%s", code ? code : "");
+        if (val && text_has(key) && (strcasecmp(arg, text_get(TEXT_NL, key)) == 0 ||
+                                     strcasecmp(arg, text_get(TEXT_EN, key)) == 0)) {
+            *v = val;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
 static int s_list(ctl_t *ctl, int argc, char **argv)
 {
     Mvoi__ListReminders q = MVOI__LIST_REMINDERS__INIT;
@@ -84,7 +154,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         switch (c) {
         case 's': {
             int v;
-            if (pbjson_enum_parse(&mvoi__delivery_state__descriptor, optarg, &v) != 0) {
+            if (s_state_parse(optarg, &v) != 0) {
                 return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.state");
             }
             q.has_state = true;
@@ -113,31 +183,32 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         if (ctl->json) {
             ctl_print_json(stdout, &l->base);
         } else {
-            printf("%-44s %-10s %-20s %-16s %3s %s\n", "ID", "STATE", "KIND", "DUE/NEXT", "TRY",
-                   "LAST ERROR");
+            s_widths_t w = s_widths(ctl, l->reminders, l->n_reminders);
+            s_header(ctl, &w);
             for (size_t i = 0; i < l->n_reminders; i++)
-                s_row(l->reminders[i]);
+                s_row(ctl, l->reminders[i], &w);
+            fflush(stdout);   /* the count after the table, as in tender list */
             if (l->next_offset)
-                fprintf(stderr, "(%u of %u; more with --offset %u)\n",
-                        (unsigned)l->n_reminders, l->total, l->next_offset);
+                fprintf(stderr, ctl_text(ctl, "ctl.remind.more"), (unsigned)l->n_reminders,
+                        l->total, l->next_offset);
+            else
+                fprintf(stderr, ctl_text(ctl, l->total == 1 ? "ctl.remind.count.one" : "ctl.remind.count"),
+                        l->total);
+            fputc('\n', stderr);
         }
     }
     ctl_free(&r);
     return ex;
 }
 
-static int s_need_id(int argc, char **argv)
+static int s_need_id(const ctl_t *ctl, int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "mvoictl: reminders %s needs a reminder ID\n", argv[0]);
-        return CTL_EX_USAGE;
-    }
-    return 0;
+    return argc < 2 ? ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.remind_id", argv[0]) : 0;
 }
 
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
-    int ex = s_need_id(argc, argv);
+    int ex = s_need_id(ctl, argc, argv);
     if (ex)
         return ex;
     Mvoi__GetReminder g = MVOI__GET_REMINDER__INIT;
@@ -150,7 +221,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
 
 static int s_resend(ctl_t *ctl, int argc, char **argv)
 {
-    int ex = s_need_id(argc, argv);
+    int ex = s_need_id(ctl, argc, argv);
     if (ex)
         return ex;
     Mvoi__ResendReminder g = MVOI__RESEND_REMINDER__INIT;
@@ -163,7 +234,7 @@ static int s_resend(ctl_t *ctl, int argc, char **argv)
 
 static int s_cancel(ctl_t *ctl, int argc, char **argv)
 {
-    int ex = s_need_id(argc, argv);
+    int ex = s_need_id(ctl, argc, argv);
     if (ex)
         return ex;
     Mvoi__CancelReminder g = MVOI__CANCEL_REMINDER__INIT;

@@ -51,18 +51,18 @@ static int s_add(ctl_t *ctl, int argc, char **argv)
     Mvoi__Tender *t = tender_new();
     if (!t)
         return CTL_EX_SOFTWARE;
-    int ex = ctl_tender_apply_flags(t, argc, argv, &json_path, NULL);
+    int ex = ctl_tender_apply_flags(ctl, t, argc, argv, &json_path, NULL);
     if (ex == 0 && json_path) {
         tender_free(t);
-        t = ctl_tender_from_json(json_path, &ex);
+        t = ctl_tender_from_json(ctl, json_path, &ex);
         if (t) {   /* flags after --json still override */
-            ex = ctl_tender_apply_flags(t, argc, argv, NULL, NULL);
+            ex = ctl_tender_apply_flags(ctl, t, argc, argv, NULL, NULL);
         }
     }
     if (ex == 0 && optind < argc && cal_str_empty(t->id))
         ex = cal_str_set(&t->id, argv[optind]) < 0 ? CTL_EX_SOFTWARE : 0;
     if (ex == 0 && cal_str_empty(t->id))
-        ex = ctl_tender_usage_err("%s", "add needs --id (or a tender id argument)");
+        ex = ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.add_id");
     if (ex == 0)
         ex = s_send_tender(ctl, t, false, 0);
     tender_free(t);
@@ -79,11 +79,23 @@ static Mvoi__Envelope *s_get(ctl_t *ctl, const char *id, int *ex)
     Mvoi__Envelope *r = NULL;
     *ex = ctl_tender_call(ctl, &req, &r);
     if (*ex == 0 && (r->body_case != MVOI__ENVELOPE__BODY_TENDER_REPLY || !r->tender_reply->tender)) {
-        fprintf(stderr, "mvoictl: unexpected reply from the calendar\n");
         ctl_free(&r);
-        *ex = CTL_EX_SOFTWARE;
+        *ex = ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
     }
     return *ex == 0 ? r : NULL;
+}
+
+/* The flags of update parsed onto a scratch tender: 0, or the exit code of the first bad one
+ * (named on stderr). */
+static int s_flags_check(ctl_t *ctl, int argc, char **argv)
+{
+    Mvoi__Tender *scratch = tender_new();
+    if (!scratch)
+        return CTL_EX_SOFTWARE;
+    long given = 0;
+    int ex = ctl_tender_apply_flags(ctl, scratch, argc, argv, NULL, &given);
+    tender_free(scratch);
+    return ex;
 }
 
 static int s_update(ctl_t *ctl, int argc, char **argv)
@@ -115,14 +127,20 @@ static int s_update(ctl_t *ctl, int argc, char **argv)
         if ((strcmp(argv[i], "--json") == 0 && i + 1 < argc) || strncmp(argv[i], "--json=", 7) == 0)
             json_path = argv[i][6] == '=' ? argv[i] + 7 : argv[i + 1];
     if (json_path) {
-        t = ctl_tender_from_json(json_path, &ex);
+        t = ctl_tender_from_json(ctl, json_path, &ex);
         if (!t)
             return ex;
         if (!id)
             id = t->id;
     }
     if (!id)
-        return ctl_tender_usage_err("%s", "update needs a tender id");
+        ex = ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.need_id", "update");
+    else   /* a bad flag is named before the calendar is asked (and when it is down) */
+        ex = s_flags_check(ctl, argc, argv);
+    if (ex != 0) {
+        tender_free(t);
+        return ex;
+    }
     Mvoi__Envelope *cur = s_get(ctl, id, &ex);
     if (!cur) {
         tender_free(t);
@@ -135,7 +153,7 @@ static int s_update(ctl_t *ctl, int argc, char **argv)
     if (!t)
         return CTL_EX_SOFTWARE;
     long given = 0;
-    ex = ctl_tender_apply_flags(t, argc, argv, NULL, &given);
+    ex = ctl_tender_apply_flags(ctl, t, argc, argv, NULL, &given);
     if (given > 0)
         expected = given;
     if (ex == 0 && cal_str_empty(t->id))
@@ -152,13 +170,13 @@ static int s_ambition(ctl_t *ctl, int argc, char **argv)
     Mvoi__Tender *t = tender_new();
     if (!t)
         return CTL_EX_SOFTWARE;
-    int ex = ctl_tender_apply_flags(t, argc, argv, NULL, NULL);
+    int ex = ctl_tender_apply_flags(ctl, t, argc, argv, NULL, NULL);
     const char *id = optind < argc ? argv[optind] : t->id;
     if (ex == 0 && cal_str_empty(id))
-        ex = ctl_tender_usage_err("%s", "ambition needs a tender id");
+        ex = ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.need_id", "ambition");
     if (ex == 0 && !t->n_themes && !t->n_sdgs && !t->has_sroi_pct_bp && !t->sroi_exempt_reason &&
         !t->has_pilot)
-        ex = ctl_tender_usage_err("%s", "ambition needs --theme, --sdg, --sroi, --sroi-exempt or --pilot");
+        ex = ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.ambition_what");
     if (ex != 0) {
         tender_free(t);
         return ex;
@@ -194,12 +212,11 @@ static int s_ambition(ctl_t *ctl, int argc, char **argv)
 static int s_status(ctl_t *ctl, int argc, char **argv)
 {
     if (argc != 3)
-        return ctl_tender_usage_err("%s", "usage: tender status ID STATUS");
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.status_usage");
     Mvoi__ChangeStatus cs = MVOI__CHANGE_STATUS__INIT;
     cs.tender_id = argv[1];
     if (mvoi_status_parse(argv[2], &cs.status) < 0)
-        return ctl_tender_usage_err("unknown status '%s' (planned, kickoff_scheduled, ambition_recorded, "
-                           "published, awarded, in_execution, completed)", argv[2]);
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.status", argv[2]);
     cs.has_status = 1;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_CHANGE_STATUS;
@@ -225,10 +242,10 @@ static int s_cancel(ctl_t *ctl, int argc, char **argv)
         if (c == O_REASON)
             reason = optarg;
         else
-            return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);
+            return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.opt_unknown", argv[optind - 1]);
     }
     if (optind >= argc)
-        return ctl_tender_usage_err("%s", "usage: tender cancel ID --reason TEXT");
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.cancel_usage");
     const char *id = argv[optind++];
     char joined[512] = "";
     if (!reason && optind < argc) {   /* the rest of the line is the reason */
@@ -257,7 +274,7 @@ static int s_cancel(ctl_t *ctl, int argc, char **argv)
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
     if (argc != 2)
-        return ctl_tender_usage_err("%s", "usage: tender show ID");
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.show_usage");
     int ex;
     Mvoi__Envelope *r = s_get(ctl, argv[1], &ex);
     if (!r)
@@ -294,26 +311,26 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         case O_QUARTER: q.has_quarter = 1; ex = ctl_opt_u32(ctl, "quarter", optarg, 1, 4, &q.quarter); break;
         case O_STATUS:
             if (mvoi_status_parse(optarg, &q.status) < 0)
-                return ctl_tender_usage_err("unknown status '%s'", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.status", optarg);
             q.has_status = 1;
             break;
         case O_THEME:
             if (mvoi_theme_parse(optarg, &q.theme) < 0)
-                return ctl_tender_usage_err("unknown theme '%s'", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.theme_name", optarg);
             q.has_theme = 1;
             break;
         case O_GROUP: q.purchasing_group = optarg; break;
         case O_PROC:
             if (mvoi_procedure_parse(optarg, &q.procedure) < 0)
-                return ctl_tender_usage_err("unknown procedure '%s'", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.procedure", "procedure", optarg);
             q.has_procedure = 1;
             break;
         case O_LEADER: q.project_leader = optarg; break;
         case O_LIMIT: q.has_limit = 1; ex = CTL_OPT_LIMIT(ctl, optarg, &q.limit); break;
         case O_OFFSET: q.has_offset = 1; ex = CTL_OPT_OFFSET(ctl, optarg, &q.offset); break;
         case O_ALL: all = true; break;
-        case ':': return ctl_tender_usage_err("option %s needs a value", argv[optind - 1]);
-        default: return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);
+        case ':': return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.opt_value", argv[optind - 1]);
+        default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.opt_unknown", argv[optind - 1]);
         }
     }
     if (ex != CTL_EX_OK || (ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
@@ -372,14 +389,14 @@ static int s_upcoming(ctl_t *ctl, int argc, char **argv)
         switch (c) {
         case O_FROM:
             if (csv_parse_date(optarg, from) < 0)
-                return ctl_tender_usage_err("--from: '%s' is not a date", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.date", "from", optarg);
             q.from_date = from;
             break;
         /* 1..3660: the calendar's TENDER_UPCOMING_MAX_DAYS; 0 would mean its default */
         case O_DAYS: q.has_days = 1; ex = ctl_opt_u32(ctl, "days", optarg, 1, 3660, &q.days); break;
         case O_LIMIT: q.has_limit = 1; ex = CTL_OPT_LIMIT(ctl, optarg, &q.limit); break;
-        case ':': return ctl_tender_usage_err("option %s needs a value", argv[optind - 1]);
-        default: return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);
+        case ':': return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.opt_value", argv[optind - 1]);
+        default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.opt_unknown", argv[optind - 1]);
         }
     }
     if (ex != CTL_EX_OK || (ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)

@@ -40,11 +40,13 @@ int ctl_tender_print_list(ctl_t *ctl, Mvoi__Envelope *r, bool header);
 int ctl_tender_usage_err(const char *fmt, const char *arg);
 /* A whole file ("-": stdin) of at most CTL_TENDER_MAX_BYTES, NUL-terminated. */
 int ctl_tender_read_all(const char *path, char **buf, size_t *len);
-/* A Tender from a JSON file ({...} or {"tender": {...}}); NULL with *ex set on error. */
-Mvoi__Tender *ctl_tender_from_json(const char *path, int *ex);
-/* Apply the flags of add/update onto t. Returns 0 or an exit code. */
-int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **json_path,
-                           long *expected);
+/* A Tender from a JSON file ({...} or {"tender": {...}}); NULL with *ex set on error (said
+ * on stderr in the chosen language). */
+Mvoi__Tender *ctl_tender_from_json(const ctl_t *ctl, const char *path, int *ex);
+/* Apply the flags of add/update onto t. Returns 0 or an exit code (a refused flag is named on
+ * stderr in the chosen language). */
+int ctl_tender_apply_flags(const ctl_t *ctl, Mvoi__Tender *t, int argc, char **argv,
+                           const char **json_path, long *expected);
 
 /* ---- cmd_tender_import.c */
 

@@ -109,22 +109,20 @@ int ctl_tender_read_all(const char *path, char **buf, size_t *len)
     return cal_file_read(path, CTL_TENDER_MAX_BYTES, buf, len);
 }
 
-Mvoi__Tender *ctl_tender_from_json(const char *path, int *ex)
+Mvoi__Tender *ctl_tender_from_json(const ctl_t *ctl, const char *path, int *ex)
 {
     char *text = NULL;
     size_t len = 0;
     int rc = ctl_tender_read_all(path, &text, &len);
     if (rc < 0) {
-        fprintf(stderr, "mvoictl: cannot read %s: %s\n", path, strerror(-rc));
-        *ex = CTL_EX_NOINPUT;
+        *ex = ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.import.cannot_read", path, strerror(-rc));
         return NULL;
     }
     json_error_t je;
     json_t *j = json_loadb(text, len, 0, &je);
     free(text);
     if (!j) {
-        fprintf(stderr, "mvoictl: %s:%d:%d: %s\n", path, je.line, je.column, je.text);
-        *ex = CTL_EX_DATAERR;
+        *ex = ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", path, je.line, je.text);
         return NULL;
     }
     /* accept {"tender": {...}} too */
@@ -135,8 +133,9 @@ Mvoi__Tender *ctl_tender_from_json(const char *path, int *ex)
                        &pe);
     json_decref(j);
     if (rc < 0) {
-        fprintf(stderr, "error: tender.%s: %s\n", pe.field, pe.message);
-        *ex = CTL_EX_DATAERR;
+        char field[8 + sizeof pe.field];   /* "tender." + the path: never cut */
+        snprintf(field, sizeof field, "tender.%s", pe.field);
+        *ex = ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_field", path, field, pe.message);
         return NULL;
     }
     return (Mvoi__Tender *)m;
@@ -169,12 +168,12 @@ static const struct option s_tender_opts[] = {
 
 /* --theme THEME[:commitment]: the first one replaces the tender's themes. 0, an exit code
  * (> 0) or -ENOMEM. */
-static int s_flag_theme(Mvoi__Tender *t, const char *arg, bool *reset)
+static int s_flag_theme(const ctl_t *ctl, Mvoi__Tender *t, const char *arg, bool *reset)
 {
     Mvoi__Theme th;
     Mvoi__Commitment cm;
     if (s_parse_theme(arg, &th, &cm) < 0)
-        return ctl_tender_usage_err("--theme: '%s' is not THEME[:eis|gunning|innovatie]", arg);
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.theme", arg);
     if (!*reset) {
         for (size_t i = 0; i < t->n_themes; i++)
             protobuf_c_message_free_unpacked(&t->themes[i]->base, NULL);
@@ -187,7 +186,7 @@ static int s_flag_theme(Mvoi__Tender *t, const char *arg, bool *reset)
 }
 
 /* --sdg LIST: the first one replaces the tender's SDGs. 0 or an exit code. */
-static int s_flag_sdgs(Mvoi__Tender *t, const char *arg, bool *reset)
+static int s_flag_sdgs(const ctl_t *ctl, Mvoi__Tender *t, const char *arg, bool *reset)
 {
     if (!*reset) {
         free(t->sdgs);
@@ -196,12 +195,12 @@ static int s_flag_sdgs(Mvoi__Tender *t, const char *arg, bool *reset)
         *reset = true;
     }
     if (s_parse_sdgs(arg, &t->sdgs, &t->n_sdgs) < 0)
-        return ctl_tender_usage_err("--sdg: '%s' is not a list of SDGs 1..17", arg);
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.sdg", arg);
     return 0;
 }
 
 /* Apply the flags of add/update onto t. Returns 0 or an exit code. */
-int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **json_path,
+int ctl_tender_apply_flags(const ctl_t *ctl, Mvoi__Tender *t, int argc, char **argv, const char **json_path,
                          long *expected)
 {
     int c;
@@ -215,13 +214,12 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
         case O_TITLE: rc = cal_str_set(&t->title, optarg); break;
         case O_KIND:
             if (mvoi_kind_parse(optarg, &t->kind) < 0)
-                return ctl_tender_usage_err("--kind: '%s' is not leveringen, diensten or werken", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.kind", optarg);
             t->has_kind = 1;
             break;
         case O_VALUE:
             if (csv_parse_amount_cents(optarg, &t->value_cents) < 0)
-                return ctl_tender_usage_err("--value: '%s' is not an amount (1.234.567,89 or 1234567.89)",
-                                   optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.value", optarg);
             t->has_value_cents = 1;
             break;
         case O_PUB:
@@ -229,7 +227,8 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
         case O_END: {
             char d[11];
             if (csv_parse_date(optarg, d) < 0)
-                return ctl_tender_usage_err("'%s' is not a date (dd-mm-jjjj or yyyy-mm-dd)", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.date",
+                                c == O_PUB ? "publication" : c == O_START ? "start" : "end", optarg);
             rc = cal_str_set(c == O_PUB ? &t->planned_publication
                              : c == O_START ? &t->contract_start : &t->contract_end, d);
             break;
@@ -243,33 +242,35 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
                                 : c == O_BUDGET ? &t->budget_holder : &t->procurement_adviser,
                                 optarg);
             if (rc == -EINVAL)
-                return ctl_tender_usage_err("'%s' is not 'Name <e-mail>'", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.person",
+                                c == O_LEADER ? "leader" : c == O_BUDGET ? "budget-holder" : "adviser",
+                                optarg);
             break;
         case O_THEME:
-            if ((rc = s_flag_theme(t, optarg, &themes_reset)) > 0)
+            if ((rc = s_flag_theme(ctl, t, optarg, &themes_reset)) > 0)
                 return rc;
             break;
         case O_SDG:
-            if ((rc = s_flag_sdgs(t, optarg, &sdgs_reset)) > 0)
+            if ((rc = s_flag_sdgs(ctl, t, optarg, &sdgs_reset)) > 0)
                 return rc;
             break;
         case O_SROI:
             if (csv_parse_percent_bp(optarg, &t->sroi_pct_bp) < 0)
-                return ctl_tender_usage_err("--sroi: '%s' is not a percentage", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.sroi", optarg);
             t->has_sroi_pct_bp = 1;
             break;
         case O_EXEMPT: rc = cal_str_set(&t->sroi_exempt_reason, optarg); break;
         case O_PILOT: {
             bool b;
             if (csv_parse_bool(optarg, &b) < 0)
-                return ctl_tender_usage_err("--pilot: '%s' is not yes/no", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.pilot", optarg);
             t->has_pilot = 1;
             t->pilot = b;
             break;
         }
         case O_PROC:
             if (mvoi_procedure_parse(optarg, &t->procedure) < 0)
-                return ctl_tender_usage_err("--procedure: unknown procedure '%s'", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.procedure", "procedure", optarg);
             t->has_procedure = 1;
             t->has_procedure_override = 1;
             t->procedure_override = 1;
@@ -283,11 +284,11 @@ int ctl_tender_apply_flags(Mvoi__Tender *t, int argc, char **argv, const char **
             /* atol made "abc" 0, which meant "the version just read": the guard against
              * overwriting someone else's change was off without a word */
             if (expected && ctl_parse_int(optarg, 1, 4294967295L, expected) != 0)
-                return ctl_tender_usage_err("option --expected-version: '%s' is not a whole "
-                                            "number between 1 and 4294967295", optarg);
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.opt_int", "expected-version", optarg,
+                                1L, 4294967295L);
             break;
-        case ':': return ctl_tender_usage_err("option %s needs a value", argv[optind - 1]);
-        default: return ctl_tender_usage_err("unknown option %s", argv[optind - 1]);
+        case ':': return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.opt_value", argv[optind - 1]);
+        default: return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.opt_unknown", argv[optind - 1]);
         }
         if (rc < 0)
             return CTL_EX_SOFTWARE;

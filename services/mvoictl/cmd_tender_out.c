@@ -233,8 +233,7 @@ int ctl_tender_call(ctl_t *ctl, Mvoi__Envelope *req, Mvoi__Envelope **reply)
 int ctl_tender_show_reply(ctl_t *ctl, Mvoi__Envelope *r)
 {
     if (r->body_case != MVOI__ENVELOPE__BODY_TENDER_REPLY || !r->tender_reply->tender) {
-        fprintf(stderr, "mvoictl: unexpected reply from the calendar\n");
-        return CTL_EX_SOFTWARE;
+        return ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
     }
     const Mvoi__TenderReply *tr = r->tender_reply;
     if (ctl->json) {
@@ -255,8 +254,7 @@ int ctl_tender_show_reply(ctl_t *ctl, Mvoi__Envelope *r)
 int ctl_tender_print_list(ctl_t *ctl, Mvoi__Envelope *r, bool header)
 {
     if (r->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST) {
-        fprintf(stderr, "mvoictl: unexpected reply from the calendar\n");
-        return CTL_EX_SOFTWARE;
+        return ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
     }
     if (ctl->json)
         ctl_print_json(stdout, &r->tender_list->base);

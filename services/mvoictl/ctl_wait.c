@@ -58,10 +58,8 @@ int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq)
         if (!later)
             return ex ? ex : CTL_EX_SOFTWARE;
         if (s_now_ms() >= deadline) {
-            fprintf(stderr, "mvoictl: the kpi-aggregator has not applied %s seq %llu within "
-                    "%d ms; the command itself succeeded\n", producer,
-                    (unsigned long long)seq, ctl->timeout_ms);
-            return CTL_EX_UNAVAILABLE;
+            return ctl_fail(ctl, CTL_EX_UNAVAILABLE, "ctl.err.wait_kpi", producer,
+                            (unsigned long long)seq, ctl->timeout_ms);
         }
         struct timespec p = { 0, pause_us * 1000 };
         nanosleep(&p, NULL);

@@ -17,6 +17,7 @@ static struct {
     char dir[128], out[256];
     char ep[5][200];
     void *zctx, *router;
+    const char *lang;   /* --lang of s_ctl: "en" unless a test says otherwise */
 } F;
 
 static const char *const s_svc[5] = { "CALENDAR", "IMPACT", "KPI", "NOTIFIER", "REPORT" };
@@ -26,6 +27,7 @@ static const char *const s_svc[5] = { "CALENDAR", "IMPACT", "KPI", "NOTIFIER", "
 static void s_setup(void)
 {
     memset(&F, 0, sizeof F);
+    F.lang = "en";
     h_tmpdir(F.dir, sizeof F.dir);
     snprintf(F.out, sizeof F.out, "%s/ctl.out", F.dir);
     F.zctx = zmq_ctx_new();
@@ -64,12 +66,12 @@ static int s_requests(int wait_ms)
     return n;
 }
 
-/* mvoictl --lang en --timeout 1500 ARGS...; stdout and stderr in out (cap bytes). */
+/* mvoictl --lang F.lang --timeout 1500 ARGS...; stdout and stderr in out (cap bytes). */
 static int s_ctl(char *out, size_t cap, const char *const *args)
 {
     char bin[512];
     h_bin(bin, sizeof bin, "services/mvoictl/mvoictl");
-    const char *argv[40] = { bin, "--lang", "en", "--timeout", "1500" };
+    const char *argv[40] = { bin, "--lang", F.lang, "--timeout", "1500" };
     int n = 5;
     for (int i = 0; args[i] && n < 39; i++)
         argv[n++] = args[i];
@@ -173,6 +175,67 @@ Test(mvoictl_args, a_word_the_verb_does_not_take_is_refused)
     REFUSED("unexpected argument 'x'", "tender", "upcoming", "x");
     REFUSED("unexpected argument 'y'", "measure", "list", "T-1", "y");
     REFUSED("unexpected argument 'x'", "reminders", "list", "x");
+}
+
+/* The tender group's refusals came in English whatever the language (and the status words
+ * it shows, "startsessie gepland", were not taken back); they are in the chosen language,
+ * Dutch by default, and name the flag and the value. */
+Test(mvoictl_args, tender_refusals_in_dutch)
+{
+    F.lang = "nl";
+    REFUSED("onbekende status 'bogus' (gepland, startsessie-gepland,", "tender", "status",
+            "T-1", "bogus");
+    REFUSED("gebruik: mvoictl tender status ID STATUS", "tender", "status", "T-1");
+    REFUSED("onbekend thema 'xx' (klimaat,", "tender", "list", "--theme", "xx");
+    REFUSED("--kind: 'bla' is geen leveringen, diensten of werken", "tender", "add", "--id",
+            "T-1", "--kind", "bla");
+    REFUSED("--value: '12abc' is geen bedrag", "tender", "add", "--id", "T-1", "--value",
+            "12abc");
+    REFUSED("--pilot: 'misschien' is geen ja of nee", "tender", "add", "--id", "T-1", "--pilot",
+            "misschien");
+    REFUSED("--leader: '<x' is geen 'Naam <e-mailadres>'", "tender", "add", "--id", "T-1",
+            "--leader", "<x");
+    REFUSED("--sroi: 'veel' is geen percentage (bijv. 5% of 2,5%)", "tender", "add", "--id",
+            "T-1", "--sroi", "veel");
+    REFUSED("--sdg: '19' is geen lijst van SDG's 1 tot en met 17", "tender", "add", "--id",
+            "T-1", "--sdg", "19");
+    REFUSED("--start: '31-02-2026' is geen datum (dd-mm-jjjj of jjjj-mm-dd)", "tender", "add",
+            "--id", "T-1", "--start", "31-02-2026");
+    REFUSED("--from: 'gisteren' is geen datum", "tender", "upcoming", "--from", "gisteren");
+    REFUSED("--procedure: onbekende procedure 'snel'", "tender", "add", "--id", "T-1",
+            "--procedure", "snel");
+    REFUSED("optie --expected-version: 'abc' is geen geheel getal van 1 tot en met 4294967295",
+            "tender", "update", "T-1", "--title", "x", "--expected-version", "abc");
+    REFUSED("onbekende optie --bogus", "tender", "add", "--bogus");
+    REFUSED("optie --title heeft een waarde nodig", "tender", "add", "--title");
+    REFUSED("tender ambition: geef --theme, --sdg,", "tender", "ambition", "T-1");
+    REFUSED("tender add: geef het id van het inkooptraject", "tender", "add", "--title", "x");
+    REFUSED("gebruik: mvoictl tender cancel ID --reason TEKST", "tender", "cancel");
+    REFUSED("gebruik: mvoictl tender show ID", "tender", "show");
+}
+
+Test(mvoictl_args, tender_refusals_in_english_with_lang_en)
+{
+    REFUSED("unknown status 'bogus' (planned, kickoff_scheduled,", "tender", "status", "T-1",
+            "bogus");
+    REFUSED("--pilot: 'maybe' is not yes or no", "tender", "add", "--id", "T-1", "--pilot",
+            "maybe");
+    REFUSED("--start: '31-02-2026' is not a date (dd-mm-yyyy or yyyy-mm-dd)", "tender", "add",
+            "--id", "T-1", "--start", "31-02-2026");
+    REFUSED("unknown option --bogus", "tender", "list", "--bogus");
+}
+
+/* What the Dutch list shows is taken back as a filter: "startsessie gepland" (and its
+ * spelling with '-' or '_') asks the service for kick-off-scheduled tenders. */
+Test(mvoictl_args, shown_status_words_are_accepted)
+{
+    char out[4096];
+    const char *const a[] = { "tender", "list", "--status", "startsessie gepland", NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, a), 69, "%s", out);
+    cr_expect_eq(s_requests(200), 1);
+    const char *const b[] = { "tender", "list", "--status", "in-uitvoering", NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, b), 69, "%s", out);
+    cr_expect_eq(s_requests(200), 1);
 }
 
 Test(mvoictl_args, whatif_without_id_names_the_option)

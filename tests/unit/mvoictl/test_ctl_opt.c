@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "pbjson.h"
 
 static ctl_t s_nl = { .tl = TEXT_NL }, s_en = { .tl = TEXT_EN };
 
@@ -169,4 +170,27 @@ Test(ctl_time, dutch_wall_time_on_a_machine_in_another_zone)
     }
     unsetenv("TZ");
     tzset();
+}
+
+/* Every delivery state and every kind of notification has its words in both languages:
+ * `reminders list` and the dashboard fell back to the wire name ("kickoff_late",
+ * "delivery_failed" on the dashboard) for a value added later without its entry. */
+Test(ctl_opt, every_state_and_kind_has_its_words)
+{
+    static const struct {
+        const ProtobufCEnumDescriptor *d;
+        const char *area;
+    } c[] = { { &mvoi__delivery_state__descriptor, "ctl.remind.state" },
+              { &mvoi__reminder_kind__descriptor, "dash.kind" } };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        for (unsigned j = 0; j < c[i].d->n_values; j++) {
+            int v = c[i].d->values[j].value;
+            if (v == 0)
+                continue;   /* unspecified: never shown */
+            char key[96];
+            snprintf(key, sizeof key, "%s.%s", c[i].area, pbjson_enum_short(c[i].d, v));
+            cr_expect(text_has(key), "no catalogue entry %s", key);
+            cr_expect_str_neq(text_get(TEXT_NL, key), text_get(TEXT_EN, key), "%s", key);
+        }
+    }
 }
