@@ -486,6 +486,7 @@ static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
     o->procedure = t->procedure;
     o->status = t->status;
     o->value_cents = t->value_cents;
+    o->value_unknown = !t->has_value_cents;   /* no estimate: "–", never € 0 */
     o->sroi_obligation_cents = t->sroi_obligation_cents;
     o->sroi_bp = t->sroi_pct_bp;
     o->pilot = t->pilot;

@@ -59,6 +59,25 @@ static void s_num(FILE *out, const rp_report_t *r, int kpi, int64_t raw, const c
     fprintf(out, " data-raw=\"%" PRId64 "\">%s</td>", raw, b);
 }
 
+/* A figure nobody measured (rp_unmeasured): "–", muted, with no data-raw, never a 0. */
+static void s_dash(FILE *out, const char *id)
+{
+    fputs("<td class=\"n muted\"", out);
+    if (id)
+        fprintf(out, " id=\"%s\"", id);
+    fputs(" data-raw=\"\">–</td>", out);
+}
+
+/* Quantity x of total v of KPI kpi: its figure, or "–" without a measurement. */
+static void s_qty(FILE *out, const rp_report_t *r, int kpi, const rp_val_t *v, int64_t x,
+                  const char *id)
+{
+    if (rp_unmeasured(kpi, v, x))
+        s_dash(out, id);
+    else
+        s_num(out, r, kpi, x, id);
+}
+
 static void s_int(FILE *out, const rp_report_t *r, int64_t v, const char *id)
 {
     char b[48];
@@ -251,9 +270,9 @@ static void s_themes(FILE *out, const rp_report_t *r)
         s_int(out, r, row->committed, NULL);
         s_int(out, r, row->innovation, NULL);
         snprintf(id, sizeof id, "th-%s-ambition", rp_theme_name(th));
-        s_num(out, r, row->kpi, row->ytd.ambition, id);
+        s_qty(out, r, row->kpi, &row->ytd, row->ytd.ambition, id);
         snprintf(id, sizeof id, "th-%s-realisation", rp_theme_name(th));
-        s_num(out, r, row->kpi, row->ytd.realisation, id);
+        s_qty(out, r, row->kpi, &row->ytd, row->ytd.realisation, id);
         fprintf(out, "<td class=\"%s\">%s</td></tr>",
                 row->status == RP_STATUS_ON_TRACK || row->status == RP_STATUS_TARGET_MET ? "ok"
                 : row->status == RP_STATUS_BEHIND || row->status == RP_STATUS_TARGET_OPEN
@@ -315,8 +334,8 @@ static void s_kpis(FILE *out, const rp_report_t *r)
                 char id[64];
                 snprintf(id, sizeof id, "k-%s-%s-%s", rp_kpi_info(k)->name, cols[c], mnames[m]);
                 switch (m) {
-                case 0: s_num(out, r, k, v->ambition, id); break;
-                case 1: s_num(out, r, k, v->realisation, id); break;
+                case 0: s_qty(out, r, k, v, v->ambition, id); break;
+                case 1: s_qty(out, r, k, v, v->realisation, id); break;
                 case 2: s_int(out, r, v->projects, id); break;
                 case 3:
                     if (r->target_na[k][c])
@@ -324,13 +343,20 @@ static void s_kpis(FILE *out, const rp_report_t *r)
                     else
                         s_num(out, r, k, v->target, id);
                     break;
-                case 4: s_int(out, r, v->denominator, id); break;
+                case 4:
+                    if (rp_unmeasured(k, v, v->denominator))
+                        s_dash(out, id);
+                    else
+                        s_int(out, r, v->denominator, id);
+                    break;
                 }
             }
             fputs("</tr>", out);
         }
     }
     fputs("</tbody></table>", out);
+    /* what a "–" is, where the reader meets it: no measurement, not a 0 */
+    fprintf(out, "<p class=\"muted\" id=\"kpi-legend\">%s</p>", T("report.text.dash"));
     /* on which basis the SROI target stands, and why last year's column has none */
     fprintf(out, "<p class=\"muted\" id=\"kpi-sroi-target-note\">%s</p></section>\n",
             T("report.text.sroi_target"));
@@ -410,10 +436,18 @@ static void s_sroi(FILE *out, const rp_report_t *r)
         fputs("</th><td>", out);
         E(c->t ? c->t->title : "–");
         fputs("</td>", out);
+        /* an obligation the calendar does not know (or a cancelled contract's) and a
+         * realisation nobody reported are "–", not € 0,00 */
         snprintf(id, sizeof id, "sroi-o-%s", c->tender);
-        s_num(out, r, 2, c->obligation, id);
+        if (c->obligation > 0)
+            s_num(out, r, 2, c->obligation, id);
+        else
+            s_dash(out, id);
         snprintf(id, sizeof id, "sroi-r-%s", c->tender);
-        s_num(out, r, 2, c->realised, id);
+        if (c->realised_count == 0 && c->realised == 0)
+            s_dash(out, id);
+        else
+            s_num(out, r, 2, c->realised, id);
         rp_html_pct(pct, sizeof pct, r, c->realised, c->obligation);
         fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
     }
@@ -498,7 +532,10 @@ static void s_annex(FILE *out, const rp_report_t *r)
             E(t->cancel_reason);
         }
         fputs("</td>", out);
-        s_num(out, r, 2, t->value_cents, NULL);
+        if (t->value_unknown)   /* no estimated value in the calendar */
+            s_dash(out, NULL);
+        else
+            s_num(out, r, 2, t->value_cents, NULL);
         fputs("<td>", out);
         for (int j = 0; j < t->nthemes && j < 8; j++) {
             if (j)
@@ -549,9 +586,11 @@ static void s_definitions(FILE *out, const rp_report_t *r)
         E(T(key));
         fputs("</dd>", out);
     }
-    fprintf(out, "<dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd></dl>",
+    fprintf(out, "<dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd><dt>%s</dt><dd>%s</dd>"
+                 "<dt>–</dt><dd id=\"def-dash\">%s</dd></dl>",
             T("report.col.ytd"), T("report.def.ytd"), T("report.label.status"),
-            T("report.def.status"), T("report.label.rounding"), T("report.def.rounding"));
+            T("report.def.status"), T("report.label.rounding"), T("report.def.rounding"),
+            T("report.text.dash"));
     fprintf(out, "<h3>%s</h3>", T("report.section.factors"));
     if (!in->factors_ok)
         fprintf(out, "<p class=\"notice\">%s</p>", T("report.notice.factors_unavailable"));

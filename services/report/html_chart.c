@@ -63,8 +63,16 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
             in->year, k);
     for (int i = 0; i < 8; i++) {
         char a[96], b[96];
-        rp_html_amount(a, sizeof a, r, k, in->series[k][i].realisation);
-        rp_html_amount(b, sizeof b, r, k, in->series[k][i].ambition);
+        /* a quarter without a measurement is "–" in words too, not "0 kg" */
+        const rp_val_t *sv = &in->series[k][i];
+        if (rp_unmeasured(k, sv, sv->realisation))
+            snprintf(a, sizeof a, "–");
+        else
+            rp_html_amount(a, sizeof a, r, k, sv->realisation);
+        if (rp_unmeasured(k, sv, sv->ambition))
+            snprintf(b, sizeof b, "–");
+        else
+            rp_html_amount(b, sizeof b, r, k, sv->ambition);
         fprintf(out, "%u Q%d: %s %s, %s %s. ", in->year - 1 + (uint32_t)(i / 4), i % 4 + 1,
                 T("kpi.realisation"), a, T("kpi.ambition"), b);
     }
@@ -94,9 +102,14 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
         fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"13\" height=\"%d\" fill=\"#8fb8dc\"/>"
                      "<rect x=\"%d\" y=\"%d\" width=\"13\" height=\"%d\" fill=\"%s\"/>",
                 x, Y0 - ha, ha, x + 14, Y0 - hr, hr, i >= 4 ? "#00589c" : "#4f6f8a");
-        if (re) {
+        /* on the bar: its value; a measured 0 says 0, a quarter nobody measured "–" */
+        bool none = rp_unmeasured(k, &in->series[k][i], re);
+        if (any) {
             char v[48];
-            rp_num(v, sizeof v, re, ki->scale, dec, st);
+            if (none)
+                snprintf(v, sizeof v, "–");
+            else
+                rp_num(v, sizeof v, re, ki->scale, dec, st);
             fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"6.5\" text-anchor=\"middle\" "
                          "fill=\"#1a1a1a\">%s</text>", x + 20, Y0 - hr - 2, v);
         }

@@ -17,12 +17,27 @@ static json_t *s_val(const rp_val_t *v)
                      (json_int_t)v->denominator, "count", (json_int_t)v->count);
 }
 
+/* A total of KPI k: a quantity nobody measured (rp_unmeasured: ambition, realisation,
+ * denominator with count 0) is null, not 0; so is the denominator of a KPI other than fair
+ * trade (it has none). projects and count are counts: always a number. */
+static json_t *s_known_val(int k, const rp_val_t *v)
+{
+    json_t *o = s_val(v);
+    if (rp_unmeasured(k, v, v->ambition))
+        json_object_set_new(o, "ambition", json_null());
+    if (rp_unmeasured(k, v, v->realisation))
+        json_object_set_new(o, "realisation", json_null());
+    if (rp_denominator_na(k) || rp_unmeasured(k, v, v->denominator))
+        json_object_set_new(o, "denominator", json_null());
+    return o;
+}
+
 /* A KPI column; target null where it has no figure (model_build.c: a KPI without a
  * target, a quarter of the pilots' yearly one, the previous year's SROI obligation), never
  * a 0 that reads as a target of nothing. */
 static json_t *s_col(const rp_report_t *r, int k, int col)
 {
-    json_t *v = s_val(&r->kpi[k][col]);
+    json_t *v = s_known_val(k, &r->kpi[k][col]);
     if (r->target_na[k][col])
         json_object_set_new(v, "target", json_null());
     return v;
@@ -37,7 +52,7 @@ static json_t *s_kpis(const rp_report_t *r)
         const rp_kpi_info_t *ki = rp_kpi_info(k);
         json_t *series = json_array();
         for (int i = 0; i < 8; i++) {
-            json_t *s = s_val(&in->series[k][i]);
+            json_t *s = s_known_val(k, &in->series[k][i]);
             json_object_set_new(s, "year", json_integer(in->year - 1 + (uint32_t)(i / 4)));
             json_object_set_new(s, "quarter", json_integer(i % 4 + 1));
             json_array_append_new(series, s);
@@ -84,6 +99,10 @@ static json_t *s_annex(const rp_report_t *r)
                                                (json_int_t)t->sroi_obligation_cents, "pilot",
                                                t->pilot, "themes", th, "measured", m,
                                                "cancel_reason", t->cancel_reason));
+        /* no estimated value in the calendar: null, never 0 (a row json_pack refused is
+         * not there: s_whole counts the rows) */
+        if (t->value_unknown && json_array_size(annex) == i + 1)
+            json_object_set_new(json_array_get(annex, i), "value_cents", json_null());
     }
     return annex;
 }
@@ -126,7 +145,8 @@ int rp_render_json(const rp_report_t *r, FILE *out)
         const rp_theme_row_t *t = &r->themes[th];
         json_array_append_new(themes, json_pack("{s:s,s:s,s:o,s:i,s:i,s:i,s:i,s:i,s:i,s:s}",
                                                 "theme", rp_theme_name(th), "kpi",
-                                                rp_kpi_info(t->kpi)->name, "ytd", s_val(&t->ytd),
+                                                rp_kpi_info(t->kpi)->name, "ytd",
+                                                s_known_val(t->kpi, &t->ytd),
                                                 "level_2023", t->level_baseline, "level_year",
                                                 t->level_year, "level_2027", t->level_goal,
                                                 "in_scope", (int)t->in_scope, "committed",
@@ -154,6 +174,14 @@ int rp_render_json(const rp_report_t *r, FILE *out)
                                                    (json_int_t)r->contracts[i].obligation,
                                                    "realised_cents",
                                                    (json_int_t)r->contracts[i].realised));
+    /* an obligation the calendar does not know and a realisation nobody reported: null */
+    for (size_t i = 0; i < r->ncontracts; i++) {
+        json_t *o = json_array_get(contracts, i);
+        if (o && r->contracts[i].obligation <= 0)
+            json_object_set_new(o, "obligation_cents", json_null());
+        if (o && !r->contracts[i].realised_count && !r->contracts[i].realised)
+            json_object_set_new(o, "realised_cents", json_null());
+    }
     json_object_set_new(root, "sroi_contracts", contracts);
     json_object_set_new(root, "annex", s_annex(r));
     json_t *factors = json_array();

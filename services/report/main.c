@@ -8,6 +8,7 @@
 #include "report.h"
 #include "report_service.h"
 #include "service.h"
+#include "xlsx_int.h"
 
 static const cfg_spec_t s_config[] = {
     { "api", CFG_ENDPOINT, "tcp://127.0.0.1:7501", "ROUTER endpoint (GenerateReport, health, replay)" },
@@ -27,6 +28,7 @@ static const cfg_spec_t s_config[] = {
     { "pdf_timeout_ms", CFG_INT, "60000", "timeout of printing the PDF", 1000, 600000 },
     { "sources_max", CFG_INT, "50000", "measurements listed as sources per report", 0, 10000000 },
     { "heartbeat_ms", CFG_INT, "1000", "heartbeat interval on the PUB stream", 50, 60000 },
+    { "xlsx_max_rows", CFG_INT, "1048576", "rows a workbook sheet may have, header included (Excel's limit; a larger sheet refuses the XLSX file by name). Lower only to test the refusal", 50, 1048576 },
     { "nosync", CFG_BOOL, "false", "LMDB without fsync (benchmarks only)" },
 };
 
@@ -59,6 +61,11 @@ int main(int argc, char **argv)
         log_warn("no_chromium", "%s is not executable: PDF reports are disabled", chromium);
         chromium = "";
     }
+    /* Excel's row limit, or a lower one to test the refusal on a small data set (the
+     * fixed sheets have up to 49 rows, hence at least 50); set before any render runs */
+    rp_xlsx_limits_t lim = *rp_xlsx_limits();
+    lim.rows = (uint32_t)cfg_int(cfg, "xlsx_max_rows");
+    rp_xlsx_set_limits(&lim);
     if (rp_levels_load(cfg_str(cfg, "levels_file")) < 0) {
         fprintf(stderr, "MVOI_REPORT_LEVELS_FILE: cannot read %s\n", cfg_str(cfg, "levels_file"));
         service_destroy(&svc);

@@ -128,6 +128,16 @@ const char *rp_status_key(rp_status_t s)
     }
 }
 
+bool rp_unmeasured(int kpi, const rp_val_t *v, int64_t x)
+{
+    return kpi != 6 && v->count == 0 && x == 0;
+}
+
+bool rp_denominator_na(int kpi)
+{
+    return kpi != 1;
+}
+
 void rp_model_free(rp_report_t *r)
 {
     free(r->annex);

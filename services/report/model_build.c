@@ -256,12 +256,17 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
     for (size_t i = 0; i < in->ntotals; i++) {
         const rp_total_t *t = &in->totals[i];
         bool in_ytd = Q ? (t->quarter >= 1 && t->quarter <= Q) : t->quarter == 0;
+        /* realised on there: a realisation other than 0 (a tender total's count holds its
+         * ambition measurements too, so a 0 with a count is no sign of a realisation; the
+         * target's basis counts contracts realised on). A contract listed without one has
+         * realised_count 0: "–", not € 0,00. */
         if (t->kpi != 2 || !t->tender[0] || t->year != in->year || !in_ytd ||
             !t->v.realisation)
             continue;
         snprintf(c[n].tender, RP_ID, "%s", t->tender);
         c[n].t = s_lookup(w->tenders, w->ntenders, t->tender);
         c[n].in_period = !Q || t->quarter == Q;
+        c[n].realised_count = t->v.count;
         c[n++].realised = t->v.realisation;
     }
     qsort(c, n, sizeof *c, s_contract_cmp);
@@ -269,6 +274,7 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
     for (size_t i = 0; i < n; i++) {
         if (u && strcmp(c[u - 1].tender, c[i].tender) == 0) {
             c[u - 1].realised += c[i].realised;
+            c[u - 1].realised_count += c[i].realised_count;
             c[u - 1].in_period |= c[i].in_period;
             continue;
         }

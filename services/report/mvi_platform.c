@@ -14,11 +14,14 @@
 
 #include "report.h"
 
-static void s_line(FILE *out, const rp_report_t *r, int kpi, const char *ind, int64_t raw,
-                   int scale, int dec, const char *unit)
+/* One indicator; none: a figure nobody measured (rp_unmeasured), an empty waarde, never a
+ * 0 the platform would count as a result. */
+static void s_line_known(FILE *out, const rp_report_t *r, int kpi, const char *ind,
+                         int64_t raw, int scale, int dec, const char *unit, bool none)
 {
-    char v[48], q[12] = "";
-    rp_num(v, sizeof v, raw, scale, dec, RP_STYLE_COMMA);
+    char v[48] = "", q[12] = "";
+    if (!none)
+        rp_num(v, sizeof v, raw, scale, dec, RP_STYLE_COMMA);
     if (r->in->quarter)
         snprintf(q, sizeof q, "%u", r->in->quarter);
     /* buyer: quoted when it holds a separator or quote */
@@ -35,6 +38,12 @@ static void s_line(FILE *out, const rp_report_t *r, int kpi, const char *ind, in
     fprintf(out, ";%u;%s;%d;%s;%s;%s\r\n", r->in->year, q, kpi, ind, v, unit);
 }
 
+static void s_line(FILE *out, const rp_report_t *r, int kpi, const char *ind, int64_t raw,
+                   int scale, int dec, const char *unit)
+{
+    s_line_known(out, r, kpi, ind, raw, scale, dec, unit, false);
+}
+
 int rp_render_mvi(const rp_report_t *r, FILE *out)
 {
     const rp_val_t *f = &r->kpi[1][RP_COL_PERIOD], *s = &r->kpi[2][RP_COL_PERIOD],
@@ -45,12 +54,16 @@ int rp_render_mvi(const rp_report_t *r, FILE *out)
     s_line(out, r, 0, "voorlopig", r->provisional, 0, 0, "ja_nee");
     /* No tender and no measurement in the period: its zeros below are no result. */
     s_line(out, r, 0, "geen_gegevens", r->empty, 0, 0, "ja_nee");
-    s_line(out, r, 1, "fairtrade_producten", f->realisation, 0, 0, "producten");
-    s_line(out, r, 1, "producten_risicocategorie", f->denominator, 0, 0, "producten");
+    /* an indicator nobody measured has an empty waarde (not 0): see s_line_known */
+    s_line_known(out, r, 1, "fairtrade_producten", f->realisation, 0, 0, "producten",
+                 rp_unmeasured(1, f, f->realisation));
+    s_line_known(out, r, 1, "producten_risicocategorie", f->denominator, 0, 0, "producten",
+                 rp_unmeasured(1, f, f->denominator));
     s_line(out, r, 1, "projecten_isv_risicosector", f->projects, 0, 0, "projecten");
     s_line(out, r, 2, "projecten_sroi", s->projects, 0, 0, "projecten");
     s_line(out, r, 2, "sroi_verplichting", s->target, 2, 2, "EUR");
-    s_line(out, r, 2, "sroi_besteed_sociaal", s->realisation, 2, 2, "EUR");
+    s_line_known(out, r, 2, "sroi_besteed_sociaal", s->realisation, 2, 2, "EUR",
+                 rp_unmeasured(2, s, s->realisation));
     /* KPI 6's ambition is the pilot tenders planned for publication in the period, not
      * pilots that started (it was written as "pilots_gestart"); its realisation the
      * distinct pilots that reported there. */

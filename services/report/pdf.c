@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +16,35 @@
 
 #include "report.h"
 
-void rp_pdf_argv(const char *chromium, const char *html_path, const char *pdf_path,
-                 char *urlbuf, size_t urlcap, char *outbuf, size_t outcap, char **argv)
+/* "file://" + the path with every byte outside RFC 3986's unreserved set and '/' as %XX. */
+static int s_file_url(char *buf, size_t cap, const char *path)
 {
-    snprintf(urlbuf, urlcap, "file://%s", html_path);
-    snprintf(outbuf, outcap, "--print-to-pdf=%s", pdf_path);
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = (size_t)snprintf(buf, cap, "file://");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || strchr("-._~/", *p);
+        if (n + (plain ? 1 : 3) >= cap)
+            return -ENAMETOOLONG;
+        if (plain)
+            buf[n++] = (char)*p;
+        else {
+            buf[n++] = '%';
+            buf[n++] = hex[*p >> 4];
+            buf[n++] = hex[*p & 15];
+        }
+    }
+    buf[n] = 0;
+    return 0;
+}
+
+int rp_pdf_argv(const char *chromium, const char *html_path, const char *pdf_path,
+                char *urlbuf, size_t urlcap, char *outbuf, size_t outcap, char **argv)
+{
+    int rc = s_file_url(urlbuf, urlcap, html_path);
+    int n = snprintf(outbuf, outcap, "--print-to-pdf=%s", pdf_path);
+    if (rc == 0 && (n < 0 || (size_t)n >= outcap))
+        rc = -ENAMETOOLONG;
     int i = 0;
     argv[i++] = (char *)chromium;
     argv[i++] = "--headless";
@@ -34,14 +59,18 @@ void rp_pdf_argv(const char *chromium, const char *html_path, const char *pdf_pa
     argv[i++] = outbuf;
     argv[i++] = urlbuf;
     argv[i] = NULL;
+    return rc;
 }
 
 int rp_pdf_print(const char *chromium, const char *html_path, const char *pdf_path,
                  int timeout_ms)
 {
-    char url[4200], outarg[4200];
+    char url[3 * 4200 + 8], outarg[4300];
     char *argv[RP_PDF_ARGC + 1];
-    rp_pdf_argv(chromium, html_path, pdf_path, url, sizeof url, outarg, sizeof outarg, argv);
+    int rc = rp_pdf_argv(chromium, html_path, pdf_path, url, sizeof url, outarg, sizeof outarg,
+                         argv);
+    if (rc != 0)
+        return rc;
     pid_t pid = fork();
     if (pid < 0)
         return -errno;

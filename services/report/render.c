@@ -10,15 +10,18 @@
 #include "rp_fs.h"
 #include "report.pb-c.h"
 
-int rp_render_file(const rp_report_t *r, int format, const char *path)
+int rp_render_file(const rp_report_t *r, int format, const char *path, char *why,
+                   size_t whycap)
 {
     char tmp[4200];
+    if (why && whycap)
+        why[0] = 0;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int rc;
     errno = 0;
     if (format == MVOI__REPORT_FORMAT__FMT_XLSX) {
-        rc = rp_render_xlsx(r, tmp);
-        if (rc == -EIO && errno)
+        rc = rp_render_xlsx_why(r, tmp, why, whycap);
+        if (rc == -EIO && errno && !(why && why[0]))
             rc = -errno;   /* libxlsxwriter's failure, with the reason the system gave */
     } else {
         FILE *f = fopen(tmp, "wb");

@@ -106,6 +106,8 @@ typedef struct {
     char cancel_reason[RP_TITLE];
     int kind, procedure, status;            /* enums of calendar.proto */
     int64_t value_cents, sroi_obligation_cents;
+    bool value_unknown;                     /* the calendar has no estimated value
+                                             * (has_value_cents false): "–", not € 0 */
     uint32_t sroi_bp;
     bool pilot;
     int nthemes;
@@ -196,6 +198,8 @@ typedef struct {
     int64_t obligation;            /* cents: the contract's (calendar: pct x value), 0 when
                                       cancelled or unknown */
     int64_t realised;              /* cents, year to date */
+    int64_t realised_count;        /* measurements behind a realisation other than 0:
+                                      0 (realised 0) is none reported, "–", not € 0,00 */
     bool in_period;                /* published in the report's period (not cancelled) or
                                       realised there: part of the period column's target */
 } rp_contract_t;
@@ -254,6 +258,16 @@ int rp_levels_load(const char *path);
 int rp_level(int theme, uint32_t year);
 
 int rp_model_build(rp_report_t *r, const rp_input_t *in);
+/* "Not known" is no 0 (docs/domain.md, "absent, not zero"): a quantity x of a KPI total with
+ * no measurement behind it (count 0 and x 0: nothing reported, withheld, not yet measured)
+ * has no figure. Every renderer says it the same way: "–" with the legend (HTML/PDF), "–"
+ * in the figure's cell and its raw cell blank (XLSX), no row (CSV, as a target without a
+ * figure), null (JSON), an empty waarde (MVI export). A measured 0 (count > 0) is a 0.
+ * KPI 6's ambition (pilot tenders, from the calendar) and realisation (pilots that
+ * reported) are counts, always a figure. */
+bool rp_unmeasured(int kpi, const rp_val_t *v, int64_t x);
+/* The fair-trade denominator is fair trade's alone: for another KPI it has no figure. */
+bool rp_denominator_na(int kpi);
 void rp_model_free(rp_report_t *r);
 const char *rp_status_key(rp_status_t s);   /* message key "report.status.on_track"... */
 
@@ -265,15 +279,25 @@ int rp_render_csv(const rp_report_t *r, FILE *out, bool dutch);
 int rp_render_json(const rp_report_t *r, FILE *out);
 int rp_render_mvi(const rp_report_t *r, FILE *out);
 int rp_render_xlsx(const rp_report_t *r, const char *path);
+/* The same, with the reason of a refusal in the report's language in why (cap bytes; may
+ * be NULL): -EFBIG when a sheet would pass Excel's limits (1,048,576 rows with the header,
+ * 16,384 columns, 32,767 characters a cell; xlsx_check.c), -EILSEQ for a text that is not
+ * UTF-8. No file is left behind. */
+int rp_render_xlsx_why(const rp_report_t *r, const char *path, char *why, size_t cap);
 /* A renderer by ReportFormat into path (written to path.tmp, then renamed). PDF is not here:
- * it is printed from the HTML by pdf.c. */
-int rp_render_file(const rp_report_t *r, int format, const char *path);
+ * it is printed from the HTML by pdf.c. A refusal of the data (not of the disk) leaves its
+ * reason in why ("" otherwise; why may be NULL). */
+int rp_render_file(const rp_report_t *r, int format, const char *path, char *why,
+                   size_t whycap);
 
-/* pdf.c: the argv for printing html_path to pdf_path with headless Chromium. */
+/* pdf.c: the argv for printing html_path to pdf_path with headless Chromium. The file URL
+ * is percent-encoded (a reports directory with '#', '%', '?' or a space named another
+ * file: no PDF). 0, or -ENAMETOOLONG when urlbuf (3 x the path + 8 is always enough) or
+ * outbuf cannot hold it whole: a cut path would print another file. */
 #define RP_PDF_ARGC 12
-void rp_pdf_argv(const char *chromium, const char *html_path, const char *pdf_path,
-                 char *urlbuf, size_t urlcap, char *outbuf, size_t outcap,
-                 char **argv /* RP_PDF_ARGC + 1 */);
+int rp_pdf_argv(const char *chromium, const char *html_path, const char *pdf_path,
+                char *urlbuf, size_t urlcap, char *outbuf, size_t outcap,
+                char **argv /* RP_PDF_ARGC + 1 */);
 /* Blocking variant for tools and tests (fork/exec + wait with a timeout). */
 int rp_pdf_print(const char *chromium, const char *html_path, const char *pdf_path,
                  int timeout_ms);

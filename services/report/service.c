@@ -18,6 +18,7 @@
 #include "rp_fs.h"
 #include "rp_store.h"
 #include "log.h"
+#include "mvoi_error.h"
 #include "outbox.h"
 #include "report.h"
 #include "report_service.h"
@@ -43,6 +44,7 @@ struct s_job_t {
     rp_gather_t *gather;
     uv_work_t work;
     int render_rc;
+    char render_why[1024];     /* a renderer's refusal of the data, in the report's language */
     char dir[4096];
     char path[8][4200];        /* by format */
     uv_process_t proc;
@@ -328,6 +330,18 @@ static void s_after_render(uv_work_t *w, int status)
         s_job_done(self, j);
         return;
     }
+    /* The data cannot be written in a format (a sheet over Excel's limits: -EFBIG, a text
+     * that is not UTF-8: -EILSEQ): refused with the renderer's reason, the error's name in
+     * the log. Not a disk failure: the service stays ready. */
+    if (j->render_rc != 0 && j->render_why[0]) {
+        const char *kv[] = { "error", mvoi_errname(j->render_rc), NULL };
+        log_emit(LOG_WARN, "report_refused", kv, "%s", j->render_why);
+        s_job_fail(j, j->render_rc == -EFBIG ? MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED
+                                             : MVOI__ERROR_CODE__ERR_INTERNAL,
+                   j->render_why);
+        s_job_done(self, j);
+        return;
+    }
     if (s_job_disk_failed(j, "cannot write the report files",
                           j->render_rc ? j->render_rc : status))
         return;
@@ -337,12 +351,16 @@ static void s_after_render(uv_work_t *w, int status)
         return;
     }
     /* Print the HTML to PDF with Chromium, as a child process watched by the loop. */
-    static char url[4200], outarg[4200], tmp[4300];
+    static char url[3 * 4200 + 8], outarg[4400], tmp[4300];
     char *argv[RP_PDF_ARGC + 1];
     snprintf(tmp, sizeof tmp, "%s.tmp", j->path[MVOI__REPORT_FORMAT__FMT_PDF]);
     remove(tmp);   /* printed beside its name; rp_disk_commit_pdf checks and renames it */
-    rp_pdf_argv(self->o.chromium, j->path[MVOI__REPORT_FORMAT__FMT_HTML], tmp, url, sizeof url,
-                outarg, sizeof outarg, argv);
+    if (rp_pdf_argv(self->o.chromium, j->path[MVOI__REPORT_FORMAT__FMT_HTML], tmp, url,
+                    sizeof url, outarg, sizeof outarg, argv) != 0) {   /* never cut */
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "the report path is too long");
+        s_job_done(self, j);
+        return;
+    }
     uv_stdio_container_t stdio[3] = { { UV_IGNORE }, { UV_IGNORE }, { UV_IGNORE } };
     uv_process_options_t po = { 0 };
     po.file = self->o.chromium;
@@ -376,7 +394,8 @@ static void s_render(uv_work_t *w)
         if (f == MVOI__REPORT_FORMAT__FMT_HTML)
             want = want || (j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF));
         if (want)
-            j->render_rc = rp_render_file(&j->model, f, j->path[f]);
+            j->render_rc = rp_render_file(&j->model, f, j->path[f], j->render_why,
+                                          sizeof j->render_why);
     }
 }
 

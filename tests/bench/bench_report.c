@@ -94,7 +94,7 @@ int main(int argc, char **argv)
         char path[256];
         snprintf(path, sizeof path, "%s/report.%s", dir, fm[i].ext);
         t0 = clock_mono_ns();
-        int rc = rp_render_file(&r, fm[i].f, path);
+        int rc = rp_render_file(&r, fm[i].f, path, NULL, 0);
         double ms = s_ms(t0);
         struct stat st = { 0 };
         stat(path, &st);

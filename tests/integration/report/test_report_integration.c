@@ -69,6 +69,16 @@ static bool x_na(int k, int col, int m, uint32_t q)
     return m == TG && ((k != 2 && k != 6) || (k == 2 && col == 2) || (k == 6 && col == 0 && q));
 }
 
+/* A figure nobody measured (no measurement behind the column: count 0, value 0) has no
+ * figure: "–" in the HTML and XLSX, no CSV row, null in the JSON, an empty waarde in the
+ * MVI export; a measured 0 is a 0. The pilots' figures are counts (always a figure); the
+ * denominator is fair trade's alone. Or a target without a figure (x_na). */
+static bool x_none(int k, int col, int m, uint32_t q, const x_val_t *x)
+{
+    return x_na(k, col, m, q) || (m == D && k != 1) ||
+           (k != 6 && (m == A || m == R || m == D) && x->v[C] == 0 && x->v[m] == 0);
+}
+
 /* quarters: a bitmask of the quarters that count (bit q), year y */
 static x_val_t x_kpi(int k, uint32_t y, unsigned qmask, bool year_window)
 {
@@ -351,21 +361,30 @@ static void s_check_csv(const char *path, bool dutch, uint32_t y, uint32_t q)
                 : strcmp(f[4], prev) == 0 ? 2 : -1;
         int m = s_measure(f[5]);
         cr_assert(k && col >= 0 && m >= 0, "unexpected row %s %s %s", f[1], f[4], f[5]);
-        cr_assert(!x_na(k, col, m, q), "a row for a target without a figure: %s %s %s", f[1],
-                  f[4], f[6]);
         x_val_t x = x_col(k, y, q, col);
+        cr_assert(!x_none(k, col, m, q, &x), "a row for a figure that has none: %s %s %s %s",
+                  f[1], f[4], f[5], f[6]);
         int64_t raw = strtoll(f[8], NULL, 10);
         cr_expect_eq(raw, x.v[m], "%s %s %s: csv %" PRId64 " expected %" PRId64, f[1], f[4],
                      f[5], raw, x.v[m]);
         char want[64];
         bool qty = m == A || m == R || m == TG;
-        x_fmt(want, x.v[m], qty ? s_scale[k] : 0, qty ? s_dec[k] : 0, 0, dutch ? ',' : '.');
+        /* exact: every decimal of the raw integer (NOx kg with 6), not rounded */
+        x_fmt(want, x.v[m], qty ? s_scale[k] : 0, qty ? s_scale[k] : 0, 0, dutch ? ',' : '.');
         cr_expect_str_eq(f[6], want, "%s %s %s shown", f[1], f[4], f[5]);
         checked++;
     }
-    /* all but the targets without a figure: 4 KPIs x 3 columns, SROI's previous year and
-     * a quarter's pilots */
-    cr_assert_eq(checked, 6 * 3 * 6 - 12 - 1 - (q ? 1 : 0), "kpi rows checked: %d", checked);
+    /* every figure that has one: not the targets without a figure (4 KPIs x 3 columns,
+     * SROI's previous year, a quarter's pilots), the denominators of the KPIs other than
+     * fair trade, nor what nobody measured */
+    int want = 0;
+    for (int k = 1; k <= 6; k++)
+        for (int col = 0; col < 3; col++) {
+            x_val_t x = x_col(k, y, q, col);
+            for (int m = 0; m < 6; m++)
+                want += !x_none(k, col, m, q, &x);
+        }
+    cr_assert_eq(checked, want, "kpi rows checked: %d of %d", checked, want);
     free(b);
 }
 
@@ -390,6 +409,8 @@ static void s_check_html(const char *path, uint32_t y, uint32_t q, bool en)
                       en ? '.' : ',');
                 if (x_na(k, c, m, q))
                     snprintf(want, sizeof want, "%s>–</td>", id);
+                else if (x_none(k, c, m, q, &x))   /* nothing measured: "–", no raw */
+                    snprintf(want, sizeof want, "%s data-raw=\"\">–</td>", id);
                 else
                     snprintf(want, sizeof want, "%s data-raw=\"%" PRId64 "\">%s</td>", id,
                              x.v[m], num);
@@ -448,7 +469,7 @@ static void s_check_xlsx(const char *path, uint32_t y, uint32_t q, bool en)
         for (int c = 0; c < 3; c++) {
             x_val_t x = x_col(k, y, q, c);
             bool qty = m == A || m == R || m == TG;
-            if (x_na(k, c, m, q)) {
+            if (x_none(k, c, m, q, &x)) {
                 cr_expect(strcmp(tok[1 + c * 2], "'–'") == 0 && strcmp(tok[2 + c * 2], "na") == 0,
                           "xlsx %s %d %s: %s %s", s_kn[k], c, tok[0], tok[1 + c * 2],
                           tok[2 + c * 2]);
@@ -485,9 +506,13 @@ static void s_check_mvi(const char *path)
     char line[256], num[64];
     x_val_t f = x_col(1, YEAR, 2, 0), s = x_col(2, YEAR, 2, 0), p = x_col(6, YEAR, 2, 0);
     cr_expect(strstr(mvi, "eenheid\r\nheerlen;2026;2;0;voorlopig;0;ja_nee\r\n"), "mvi status");
-    snprintf(line, sizeof line, "heerlen;2026;2;1;fairtrade_producten;%" PRId64 ";producten\r\n", f.v[R]);
+    snprintf(num, sizeof num, "%" PRId64, f.v[R]);
+    snprintf(line, sizeof line, "heerlen;2026;2;1;fairtrade_producten;%s;producten\r\n",
+             x_none(1, 0, R, 2, &f) ? "" : num);
     cr_expect(strstr(mvi, line), "mvi: %s", line);
     x_fmt(num, s.v[R], 2, 2, 0, ',');
+    if (x_none(2, 0, R, 2, &s))   /* nothing measured: an empty waarde */
+        num[0] = 0;
     snprintf(line, sizeof line, "heerlen;2026;2;2;sroi_besteed_sociaal;%s;EUR\r\n", num);
     cr_expect(strstr(mvi, line), "mvi: %s", line);
     x_fmt(num, s.v[TG], 2, 2, 0, ',');
@@ -544,6 +569,11 @@ Test(report_it, known_quarter_all_formats)
         json_t *per = json_object_get(json_array_get(kpis, (size_t)k - 1), "period");
         cr_expect_eq(json_integer_value(json_object_get(per, "realisation")), x.v[R]);
         cr_expect_eq(json_integer_value(json_object_get(per, "ambition")), x.v[A]);
+        /* nothing measured: null, not 0 */
+        cr_expect_eq(json_is_null(json_object_get(per, "realisation")),
+                     x_none(k, 0, R, 2, &x), "json %s realisation", s_kn[k]);
+        cr_expect_eq(json_is_null(json_object_get(per, "ambition")), x_none(k, 0, A, 2, &x),
+                     "json %s ambition", s_kn[k]);
         cr_expect_eq(json_integer_value(json_object_get(json_array_get(kpis, (size_t)k - 1),
                                                         "measurements")), x.v[C]);
     }
@@ -741,5 +771,85 @@ Test(report_it, narrative_per_theme)
     h = s_slurp(s_path(rep, MVOI__REPORT_FORMAT__FMT_HTML), NULL);
     cr_expect(!strstr(h, "id=\"narratives\""), "removed narrative still shown");
     free(h);
+    mvoi__envelope__free_unpacked(rep, NULL);
+}
+
+/* ------------------------------------------------------------------ Excel's limits */
+
+/* The service with the workbook's row limit lowered to 50 (MVOI_REPORT_XLSX_MAX_ROWS, the
+ * documented test hook; Excel's is 1,048,576): the annual report's long sheets pass it. */
+static void setup_xlsx_limit(void)
+{
+    ds_generate(&ds, YEAR, NT, NM);
+    fx_start(s_known, "MVOI_REPORT_XLSX_MAX_ROWS=50");
+}
+
+/* The first sheet over 50 rows in the workbook's order (SROI per contract, annex, sources),
+ * with its rows counted here from the JSON of the same report: a header and a row per
+ * contract, tender or measurement (and under a cut sources list a blank row and a line). */
+static void s_over_limit(json_t *j, bool en, char *sheet, size_t cap, size_t *rows)
+{
+    size_t n[3] = { json_array_size(json_object_get(j, "sroi_contracts")) + 1,
+                    json_array_size(json_object_get(j, "annex")) + 1,
+                    json_array_size(json_object_get(j, "sources")) + 1 };
+    static const char *nl[] = { "SROI per contract", "Bijlage trajecten", "Bronnen" };
+    static const char *eng[] = { "SROI per contract", "Annex tenders", "Sources" };
+    for (int i = 0; i < 3; i++)
+        if (n[i] > 50) {
+            snprintf(sheet, cap, "%s", (en ? eng : nl)[i]);
+            *rows = n[i];
+            return;
+        }
+    cr_assert_fail("no sheet over 50 rows: %zu %zu %zu", n[0], n[1], n[2]);
+}
+
+/* A workbook Excel could not hold is refused by name (ERR_RESOURCE_EXHAUSTED, the sheet,
+ * its rows and the limit, in the report's language), through mvoictl too; the JSON of the
+ * same report holds every row, and the service stays ready (not a disk failure). */
+Test(report_limits, xlsx_over_the_row_limit_is_refused_by_name, .init = setup_xlsx_limit,
+     .fini = teardown, .timeout = 90)
+{
+    int fj[] = { MVOI__REPORT_FORMAT__FMT_JSON }, fxl[] = { MVOI__REPORT_FORMAT__FMT_XLSX };
+    for (int en = 0; en < 2; en++) {
+        char rid[32];
+        snprintf(rid, sizeof rid, "t-lim-json-%d", en);
+        Mvoi__Envelope *rep = s_generate(rid, YEAR, 0, en ? "en" : "nl", fj, 1, 60000);
+        json_t *j = json_load_file(s_path(rep, MVOI__REPORT_FORMAT__FMT_JSON), 0, NULL);
+        cr_assert(j);
+        char sheet[64], want[512];
+        size_t rows = 0;
+        s_over_limit(j, en, sheet, sizeof sheet, &rows);
+        json_decref(j);
+        mvoi__envelope__free_unpacked(rep, NULL);
+        snprintf(rid, sizeof rid, "t-lim-xlsx-%d", en);
+        rep = s_generate(rid, YEAR, 0, en ? "en" : "nl", fxl, 1, 60000);
+        cr_assert_eq(rep->body_case, MVOI__ENVELOPE__BODY_ERROR, "an XLSX over the limit");
+        cr_expect_eq(rep->error->code, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED);
+        if (en)
+            snprintf(want, sizeof want, "The Excel file was refused: sheet '%s' would have %zu "
+                     "rows (header included), Excel opens at most 50 and would leave out the "
+                     "rest. Ask for this report as CSV or JSON: they hold every row.", sheet, rows);
+        else
+            snprintf(want, sizeof want, "Het Excel-bestand is geweigerd: het werkblad '%s' zou "
+                     "%zu rijen krijgen (kopregel meegeteld), Excel opent er hoogstens 50 en zou "
+                     "de rest weglaten. Vraag dit rapport op als CSV of JSON: die bevatten alle "
+                     "rijen.", sheet, rows);
+        cr_expect_str_eq(rep->error->message, want);
+        mvoi__envelope__free_unpacked(rep, NULL);
+    }
+    /* mvoictl says it to the person who asked, and fails */
+    char ctl[512], cmd[2048], out[256];
+    h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
+    snprintf(out, sizeof out, "%s/ctl.out", fx.dir);
+    snprintf(cmd, sizeof cmd, "MVOI_REPORT_API=%s %s --buyer %s report generate --year %u "
+             "--format xlsx >%s 2>&1", fx.api, ctl, DS_BUYER, YEAR, out);
+    cr_expect_neq(s_run(cmd), 0, "%s", cmd);
+    char *said = s_slurp(out, NULL);
+    cr_expect(strstr(said, "Het Excel-bestand is geweigerd: het werkblad '"), "%s", said);
+    fprintf(stderr, "mvoictl said: %s", said);
+    free(said);
+    /* still ready: the next report is written */
+    Mvoi__Envelope *rep = s_generate("t-lim-after", YEAR, 0, "nl", fj, 1, 60000);
+    cr_expect_eq(rep->body_case, MVOI__ENVELOPE__BODY_REPORT_REPLY);
     mvoi__envelope__free_unpacked(rep, NULL);
 }
