@@ -23,9 +23,7 @@ ids. Sums computed here:
 """
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -119,35 +117,17 @@ def scenario(stack, http, run):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="mvoi-fbr-")
-    registry = os.path.join(tmp, "buyers.ini")
-    with open(registry, "w") as f:
-        f.write(REGISTRY)
-    ports = gr.free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
-    ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
-    http = ports["http"]
-    ctl_env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_CALENDAR_API=ep["capi"],
-                   MVOI_IMPACT_API=ep["iapi"], MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"],
-                   MVOI_BUYERS_FILE=registry)
-    ctl = os.path.join(gr.BUILD, "services/mvoictl/mvoictl")
+    def registry(tmp):
+        path = os.path.join(tmp, "buyers.ini")
+        with open(path, "w") as f:
+            f.write(REGISTRY)
+        return {"MVOI_BUYERS_FILE": path}
 
-    def run(*args):
-        return subprocess.run([ctl] + list(args), env=ctl_env, capture_output=True, text=True)
-
-    stack = Stack(tmp, ep, http, registry)
-    ok = False
-    try:
-        gr.wait_for("the gateway", lambda: gr.get(http, "/healthz")[0] == 200)
-        got = scenario(stack, http, run)
-        ok = True
-        print("follow_bench_restore: after the aggregator's restore and a withdrawal while it "
-              "was down, /api/kpi and the benchmark both say %s for heerlen" % got)
-    finally:
-        stack.close()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("follow_bench_restore: logs kept in %s" % tmp, file=sys.stderr)
+    got = gr.fleet("fbr", scenario, env=registry,
+                   stack=lambda tmp, ep, http: Stack(tmp, ep, http,
+                                                     os.path.join(tmp, "buyers.ini")))
+    print("follow_bench_restore: after the aggregator's restore and a withdrawal while it "
+          "was down, /api/kpi and the benchmark both say %s for heerlen" % got)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,7 @@ computed here):
 """
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gateway_rebuild as gr  # noqa: E402  (Stack, Stream, get, fair, wait_for; BUILD from argv)
@@ -112,31 +110,9 @@ def scenario(stack, http, run):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="mvoi-fsr-")
-    ports = gr.free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
-    ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
-    http = ports["http"]
-    ctl_env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_CALENDAR_API=ep["capi"],
-                   MVOI_IMPACT_API=ep["iapi"], MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"])
-    ctl = os.path.join(gr.BUILD, "services/mvoictl/mvoictl")
-
-    def run(*args):
-        return subprocess.run([ctl] + list(args), env=ctl_env, capture_output=True, text=True)
-
-    stack = gr.Stack(tmp, ep, http)
-    ok = False
-    try:
-        gr.wait_for("the gateway", lambda: gr.get(http, "/healthz")[0] == 200)
-        p, low, head = scenario(stack, http, run)
-        ok = True
-        print("follow_sse_restore: resume from %s after the aggregator's restore (heerlen's "
-              "2026 total at seq %d, view at %d): the page shows %d" % (p, low, head, WANT))
-    finally:
-        stack.close()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("follow_sse_restore: logs kept in %s" % tmp, file=sys.stderr)
+    p, low, head = gr.fleet("fsr", scenario)
+    print("follow_sse_restore: resume from %s after the aggregator's restore (heerlen's "
+          "2026 total at seq %d, view at %d): the page shows %d" % (p, low, head, WANT))
 
 
 if __name__ == "__main__":

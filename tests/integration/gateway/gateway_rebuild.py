@@ -94,6 +94,51 @@ class Stack:
                 p.kill()
 
 
+def fleet(name, scenario, stack=None, env=None):
+    """scenario(stack, http, run) on a fresh calendar, impact-calculator, kpi-aggregator and
+    gateway in a temp dir, once the gateway answers; run(*args) is mvoictl on the fleet's
+    endpoints. stack(tmp, ep, http) makes the Stack (default Stack); env(tmp) gives more of
+    mvoictl's environment (files it writes in tmp first). Returns what scenario returns.
+    The dir goes on success; on failure the tail of every service's log is printed, since
+    CI keeps the test's output, not its temp dir."""
+    tmp = tempfile.mkdtemp(prefix="mvoi-%s-" % name)
+    ports = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
+    ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
+    http = ports["http"]
+    ctl_env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_CALENDAR_API=ep["capi"],
+                   MVOI_IMPACT_API=ep["iapi"], MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"],
+                   **(env(tmp) if env else {}))
+    ctl = os.path.join(BUILD, "services/mvoictl/mvoictl")
+
+    def run(*args):
+        return subprocess.run([ctl] + list(args), env=ctl_env, capture_output=True, text=True)
+
+    st = (stack or Stack)(tmp, ep, http)
+    ok = False
+    try:
+        wait_for("the gateway", lambda: get(http, "/healthz")[0] == 200)
+        result = scenario(st, http, run)
+        ok = True
+        return result
+    finally:
+        st.close()
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print_logs(name, tmp)
+
+
+def print_logs(name, tmp, lines=60):
+    """The last lines of every service log in tmp, on stderr (the dir is kept too)."""
+    for f in sorted(os.listdir(tmp)):
+        if f.endswith(".log"):
+            with open(os.path.join(tmp, f), errors="replace") as fh:
+                tail = fh.readlines()[-lines:]
+            print("%s: --- %s (last %d lines)\n%s" % (name, f, len(tail), "".join(tail)),
+                  file=sys.stderr)
+    print("%s: logs kept in %s" % (name, tmp), file=sys.stderr)
+
+
 class Stream:
     """An SSE stream of one buyer over a raw socket, read without blocking: its events as
     (id, event, data); last_id: a Last-Event-ID to resume from (gateway_resume.py)."""
@@ -222,28 +267,7 @@ def scenario(stack, http, run):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="mvoi-gwr-")
-    ports = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
-    ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
-    http = ports["http"]
-    ctl_env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_CALENDAR_API=ep["capi"],
-                   MVOI_IMPACT_API=ep["iapi"], MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"])
-    ctl = os.path.join(BUILD, "services/mvoictl/mvoictl")
-
-    def run(*args):
-        return subprocess.run([ctl] + list(args), env=ctl_env, capture_output=True, text=True)
-
-    stack = Stack(tmp, ep, http)
-    ok = False
-    try:
-        scenario(stack, http, run)
-        ok = True
-    finally:
-        stack.close()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("rebuild: logs kept in %s" % tmp, file=sys.stderr)
+    fleet("gwr", scenario)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ register the same tender id and record fair-trade measurements with the same ids
 import os
 import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -163,34 +162,14 @@ def new_epoch(stack, http, run, old_epoch, last):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="mvoi-gws-")
-    ports = gr.free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
-    ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
-    http = ports["http"]
-    ctl_env = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_CALENDAR_API=ep["capi"],
-                   MVOI_IMPACT_API=ep["iapi"], MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"])
-    ctl = os.path.join(gr.BUILD, "services/mvoictl/mvoictl")
-
-    def run(*args):
-        import subprocess
-        return subprocess.run([ctl] + list(args), env=ctl_env, capture_output=True, text=True)
-
-    stack = gr.Stack(tmp, ep, http)
-    ok = False
-    try:
-        gr.wait_for("the gateway", lambda: gr.get(http, "/healthz")[0] == 200)
+    def scenario(stack, http, run):
         epoch, last = within_epoch(http, run)
-        body = new_epoch(stack, http, run, epoch, last)
-        ok = True
-        print("resume: within epoch %d heerlen 10 and landgraaf 35 as deltas; from %s across "
-              "epoch %d (head %d): a snapshot with heerlen's 7" % (epoch, last, body["epoch"],
-                                                                  body["seq"]))
-    finally:
-        stack.close()
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            print("resume: logs kept in %s" % tmp, file=sys.stderr)
+        return epoch, last, new_epoch(stack, http, run, epoch, last)
+
+    epoch, last, body = gr.fleet("gws", scenario)
+    print("resume: within epoch %d heerlen 10 and landgraaf 35 as deltas; from %s across "
+          "epoch %d (head %d): a snapshot with heerlen's 7" % (epoch, last, body["epoch"],
+                                                              body["seq"]))
 
 
 if __name__ == "__main__":
