@@ -15,10 +15,17 @@ static const char *s_services[] = { "calendar", "impact", "kpi", "notifier", "re
 static void s_print_inbox(const Mvoi__InboxLag *l)
 {
     uint64_t lag = l->head_seq > l->last_seq ? l->head_seq - l->last_seq : 0;
-    printf("  <- %-9s cursor=%llu producer_head=%llu lag=%llu resyncs=%llu rebuilds=%llu",
+    char lagtxt[24];
+    /* while rebuilding, the cursor may be a seq of a history the producer lost: a lag of 0
+     * against the new head would say "current" of totals that are not */
+    if (l->rebuilding)
+        snprintf(lagtxt, sizeof lagtxt, "-");
+    else
+        snprintf(lagtxt, sizeof lagtxt, "%llu", (unsigned long long)lag);
+    printf("  <- %-9s cursor=%llu producer_head=%llu lag=%s resyncs=%llu rebuilds=%llu",
            l->producer ? l->producer : "?", (unsigned long long)l->last_seq,
-           (unsigned long long)l->head_seq, (unsigned long long)lag,
-           (unsigned long long)l->resyncs, (unsigned long long)l->rebuilds);
+           (unsigned long long)l->head_seq, lagtxt, (unsigned long long)l->resyncs,
+           (unsigned long long)l->rebuilds);
     if (l->rebuild_reason && *l->rebuild_reason)
         printf(" last_rebuild=%s", l->rebuild_reason);
     if (l->rebuild_failures)

@@ -87,6 +87,11 @@ def main():
             time.sleep(0.1)
         print("follow_barrier_rebuild: 3. the aggregator is not ready (%s), its rebuild "
               "fails: %s" % (ready, feed))
+        # what an operator reads: no "lag=0" of a cursor of the lost history
+        h = st.ctl("heerlen", "system", "health", "kpi")
+        line = [x for x in h.stdout.splitlines() if x.strip().startswith("<- impact")]
+        if not line or " lag=- " not in line[0] or "REBUILDING" not in line[0]:
+            fail("3: mvoictl system health kpi during the failing rebuild: %s" % h.stdout)
 
         held = dict(kept)
         held["F-30"] = (31, 30)
