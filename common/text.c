@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,19 +43,25 @@ static int s_cmp(const void *a, const void *b)
 }
 
 /* The catalogue is small; a sorted copy made once keeps lookups O(log n) without asking
- * contributors to keep messages.def sorted. */
+ * contributors to keep messages.def sorted. Made under pthread_once: a service's worker
+ * (the impact calculator's prep) may be the first to ask. */
+static s_entry_t *s_sorted_v;
+
+static void s_sort_once(void)
+{
+    s_entry_t *s = malloc(sizeof s_entries);
+    if (!s)
+        return;
+    memcpy(s, s_entries, sizeof s_entries);
+    qsort(s, S_COUNT, sizeof *s, s_cmp);
+    s_sorted_v = s;
+}
+
 static const s_entry_t *s_sorted(void)
 {
-    static s_entry_t *sorted;
-    if (!sorted) {
-        s_entry_t *s = malloc(sizeof s_entries);
-        if (!s)
-            return NULL;
-        memcpy(s, s_entries, sizeof s_entries);
-        qsort(s, S_COUNT, sizeof *s, s_cmp);
-        sorted = s;
-    }
-    return sorted;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, s_sort_once);
+    return s_sorted_v;
 }
 
 static const s_entry_t *s_find(const char *key)
@@ -77,3 +84,9 @@ const char *text_get(text_lang_t lang, const char *key)
 bool text_has(const char *key) { return s_find(key) != NULL; }
 int text_count(void) { return S_COUNT; }
 const char *text_key(int i) { return i >= 0 && i < S_COUNT ? s_entries[i].key : NULL; }
+const char *text_at(int i, text_lang_t lang)
+{
+    if (i < 0 || i >= S_COUNT)
+        return NULL;
+    return lang == TEXT_EN ? s_entries[i].en : s_entries[i].nl;
+}

@@ -22,5 +22,8 @@ bool text_has(const char *key);
 /* Number of entries, and entry i's key (for completeness tests). */
 int text_count(void);
 const char *text_key(int i);
+/* Entry i's text in lang (NULL out of range): a look-up without the sorted index, for
+ * textfmt's search by English text. */
+const char *text_at(int i, text_lang_t lang);
 
 #endif

@@ -1,5 +1,6 @@
 /* cal_client: pipelined UpsertTenders import. See cal_client.h. */
 #include "cal_client.h"
+#include "textfmt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -54,6 +55,12 @@ void cal_import_result_clear(cal_import_result_t *out)
 static void s_fail_row(const cal_import_opts_t *o, cal_import_result_t *out, size_t key,
                        int code, const char *field, const char *msg, bool repeated, bool unsent)
 {
+    /* this client's own reasons (no answer, too large) in the run's language; a service's
+     * refusal is in it already and has no "tender.client." entry */
+    text_lang_t lang = TEXT_NL;
+    if (o->lang && text_lang_parse(o->lang, &lang) != 0)
+        lang = TEXT_EN;
+    msg = textfmt_from_en(lang, "tender.client.", msg);
     if (o->on_row) {
         cal_import_row_t row = { .key = key, .code = code, .field = field ? field : "",
                                  .message = msg ? msg : "", .repeated = repeated,
@@ -206,6 +213,7 @@ static int64_t s_pack_cmd(s_run_t *r, size_t first, size_t *cnt, uint8_t *buf)
         up.has_validate_only = up.validate_only = o->validate_only;
         up.stated = (char **)o->stated;
         up.n_stated = o->n_stated;
+        up.lang = (char *)o->lang;
         int64_t len = codec_pack_into(&env, buf, CODEC_MAX_BYTES);
         if (len >= 0)
             return len;
@@ -714,6 +722,12 @@ int cal_import_state_prefix(const cal_import_opts_t *o, Mvoi__Tender *const *ten
     }
     if (rc == 0)
         s_prefix(o->buyer, data, len, st.digest, n, out, outlen);
+    if (rc == 0 && o->lang && *o->lang && strcmp(o->lang, "nl") != 0) {
+        /* a stored reply is in the language of its run: another language, other ids (the
+         * default's stay those of the runs before there was a choice) */
+        size_t l = strlen(out);
+        snprintf(out + l, outlen > l ? outlen - l : 0, "-%.8s", o->lang);
+    }
     free(st.digest);
     free(st.got);
     return rc;

@@ -64,6 +64,7 @@ typedef struct {
     bool validate_only;        /* UpsertTenders.validate_only: a preview, nothing written */
     const char *const *stated; /* UpsertTenders.stated: with merge, the fields the source */
     size_t n_stated;           /* states (unset = cleared); others keep the stored value */
+    const char *lang;          /* UpsertTenders.lang: of the refusals and warnings (NULL: nl) */
     void (*on_row)(void *arg, const cal_import_row_t *row);  /* every row, in reply order */
     void *row_arg;
 } cal_import_opts_t;

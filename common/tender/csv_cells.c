@@ -2,10 +2,12 @@
  * the checks of the text and its cells (encoding, control characters); the rules are in
  * csv_import.h. Shared by the tender and the measurement import. */
 #include "csv_import.h"
+#include "textfmt.h"
 #include "cal_date.h"
 #include "cal_str.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
@@ -373,7 +375,23 @@ int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom,
     return 0;
 }
 
+/* fmt (a catalogue "tender.csv." English text) in lang into why. */
+static void __attribute__((format(printf, 4, 5)))
+s_why(char *why, size_t whylen, text_lang_t lang, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(why, whylen, lang, "tender.csv.", fmt, ap);
+    va_end(ap);
+}
+
 int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, size_t whylen)
+{
+    return csv_cell_check_lang(cell, len, check_utf8, TEXT_EN, why, whylen);
+}
+
+int csv_cell_check_lang(const char *cell, size_t len, bool check_utf8, text_lang_t lang,
+                        char *why, size_t whylen)
 {
     const unsigned char *c = (const unsigned char *)cell;
     size_t chars = 0;
@@ -381,8 +399,8 @@ int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, siz
         if ((c[k] & 0xC0) != 0x80)
             chars++;
         if (c[k] == 0 || (c[k] < 0x20 && c[k] != '\t' && c[k] != '\r' && c[k] != '\n') || c[k] == 0x7F) {
-            snprintf(why, whylen, "control character 0x%02X at character %zu (NUL or a control "
-                     "code: not text)", c[k], chars);
+            s_why(why, whylen, lang, "control character 0x%02X at character %zu (NUL or a "
+                  "control code: not text)", c[k], chars);
             return -EINVAL;
         }
     }
@@ -392,9 +410,9 @@ int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, siz
     for (size_t k = 0; k < len; at++) {
         size_t n = s_utf8_seq(c + k, len - k);
         if (n == 0) {
-            snprintf(why, whylen, "byte 0x%02X at character %zu is not UTF-8 (the file is UTF-8: "
-                     "it has a BOM or other UTF-8 characters); save the sheet as UTF-8 again",
-                     c[k], at);
+            s_why(why, whylen, lang, "byte 0x%02X at character %zu is not UTF-8 (the file is "
+                  "UTF-8: it has a BOM or other UTF-8 characters); save the sheet as UTF-8 again",
+                  c[k], at);
             return -EINVAL;
         }
         k += n;

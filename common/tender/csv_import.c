@@ -1,5 +1,6 @@
 /* csv_import: see csv_import.h for the accepted dialects and the decisions. */
 #include "csv_import.h"
+#include "textfmt.h"
 #include "cal_date.h"
 #include "cal_file.h"
 #include "mvoi_id.h"
@@ -90,8 +91,22 @@ static int s_id_add(s_ctx_t *x, const char *id)
     return 0;
 }
 
+/* words in a reason, in its language (TEXTFMT_WORD) */
+#define S_DAY_FIRST TEXTFMT_WORD "tender.csv.word.day_first"
+#define S_MONTH_FIRST TEXTFMT_WORD "tender.csv.word.month_first"
+
 static int s_add_error(csv_import_t *out, size_t row, const char *column, const char *value,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* fmt (a catalogue "tender.csv." English text) in lang into out. */
+static void __attribute__((format(printf, 4, 5)))
+s_text(char *out, size_t len, text_lang_t lang, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(out, len, lang, "tender.csv.", fmt, ap);
+    va_end(ap);
+}
 
 static int s_add_error(csv_import_t *out, size_t row, const char *column, const char *value,
                        const char *fmt, ...)
@@ -105,8 +120,8 @@ static int s_add_error(csv_import_t *out, size_t row, const char *column, const 
     cal_str_copy(e->column, sizeof e->column, column ? column : "");
     cal_str_copy(e->value, sizeof e->value, value ? value : "");
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->reason, sizeof e->reason, fmt, ap);
+    va_start(ap, fmt);   /* fmt: the English of a catalogue "tender.csv." entry */
+    textfmt_vtr(e->reason, sizeof e->reason, out->lang, "tender.csv.", fmt, ap);
     va_end(ap);
     return 0;
 }
@@ -147,12 +162,13 @@ static int s_add_ignored(csv_import_t *out, size_t column, const char *header)
 static int s_check_cell(s_ctx_t *x, size_t i, size_t row, const char *column)
 {
     char label[80], why[192];
-    if (csv_cell_check(x->cells[i], x->lens[i], x->check_utf8, why, sizeof why) == 0)
+    if (csv_cell_check_lang(x->cells[i], x->lens[i], x->check_utf8, x->out->lang, why,
+                            sizeof why) == 0)
         return 0;
     if (!*column && x->headers && i < x->n_headers)
         column = x->headers[i];
     if (!*column) {
-        snprintf(label, sizeof label, "column %zu", i + 1);
+        s_text(label, sizeof label, x->out->lang, "column %zu", i + 1);
         column = label;
     }
     int rc = s_add_error(x->out, row, column, "", "%s", why);
@@ -206,7 +222,9 @@ static int s_header(s_ctx_t *x, size_t row)
         if (x->col_cell[required[i]] < 0) {
             s_add_error(x->out, row, csv_column_name(required[i]), "",
                         "required column missing (e.g. %s)",
-                        required[i] == CSV_C_ID ? "id or kenmerk" : required[i] == CSV_C_TITLE ? "titel or title" : "soort or kind");
+                        required[i] == CSV_C_ID      ? TEXTFMT_WORD "tender.csv.word.id"
+                        : required[i] == CSV_C_TITLE ? TEXTFMT_WORD "tender.csv.word.title"
+                                                     : TEXTFMT_WORD "tender.csv.word.kind");
             return -EINVAL;
         }
     }
@@ -328,8 +346,8 @@ static int s_date_cell(s_ctx_t *x, int col, char **slot, size_t row, int *errs)
         return s_add_error(x->out, row, s_col_label(x, col), v,
                            "reads only %s, but row %zu has '%s', which reads only %s: the sheet "
                            "mixes date orders; declare it: --date-order dmy or mdy",
-                           dmy ? "day-first" : "month-first", dmy ? x->mdy_row : x->dmy_row,
-                           dmy ? x->mdy_cell : x->dmy_cell, dmy ? "month-first" : "day-first");
+                           dmy ? S_DAY_FIRST : S_MONTH_FIRST, dmy ? x->mdy_row : x->dmy_row,
+                           dmy ? x->mdy_cell : x->dmy_cell, dmy ? S_MONTH_FIRST : S_DAY_FIRST);
     }
     return cal_str_set(slot, d);
 }
@@ -458,7 +476,8 @@ static int s_validate(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     if (rc < 0) {
         int col = csv_field_column(te.field);
         const char *label = col >= 0 && x->col_cell[col] >= 0 ? x->headers[x->col_cell[col]] : te.field;
-        s_add_error(x->out, row, label, col >= 0 ? s_cell(x, col) : "", "%s", te.message);
+        s_add_error(x->out, row, label, col >= 0 ? s_cell(x, col) : "", "%s",
+                    tender_error_text(&te, x->opts->lang));
         return 1;
     }
     return 0;
@@ -497,7 +516,7 @@ static int s_extra_cells(s_ctx_t *x, size_t row)
         if (!x->cells[i][0])
             continue;
         char label[32];
-        snprintf(label, sizeof label, "column %zu", i + 1);
+        s_text(label, sizeof label, x->out->lang, "column %zu", i + 1);
         if (s_add_error(x->out, row, label, x->cells[i], "more cells than the header has "
                         "columns (%zu): a separator inside a cell needs quotes", x->n_headers) < 0)
             return -ENOMEM;
@@ -644,6 +663,7 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
         return -EINVAL;
     if (!opts)
         opts = &no_opts;
+    out->lang = opts->lang;
     char *conv = NULL;
     bool check_utf8 = false;
     int prc = csv_text_prepare(&data, &len, &conv, &out->had_bom, &check_utf8);

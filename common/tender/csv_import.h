@@ -65,6 +65,7 @@
 #include "calendar.pb-c.h"
 #include "csv_columns.h"
 #include "isv_map.h"
+#include "text.h"
 #include "thresholds.h"
 
 typedef struct {
@@ -94,6 +95,7 @@ typedef struct {
     const thresholds_t *thresholds; /* optional: also derive procedure, kick-off, SROI... */
     const isv_map_t *isv;           /* optional, with thresholds */
     const char *today;              /* "YYYY-MM-DD", needed with thresholds */
+    text_lang_t lang;               /* of the tender rules' reasons (default nl) */
 } csv_import_opts_t;
 
 typedef struct {
@@ -102,6 +104,7 @@ typedef struct {
     size_t n_tenders;
     csv_cell_error_t *errors;
     size_t n_errors;
+    text_lang_t lang;       /* of errors[].reason: csv_import_opts_t.lang */
     size_t rows;          /* non-empty data rows read */
     char delimiter;       /* detected */
     bool had_bom;
@@ -139,6 +142,9 @@ int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom,
 /* One cell as read (len bytes): 0, or -EINVAL with why ("control character 0x00 at
  * character 5 ...", "byte 0xF6 at character 3 is not UTF-8 ..."). */
 int csv_cell_check(const char *cell, size_t len, bool check_utf8, char *why, size_t whylen);
+/* The same with why in lang (csv_cell_check's is English). */
+int csv_cell_check_lang(const char *cell, size_t len, bool check_utf8, text_lang_t lang,
+                        char *why, size_t whylen);
 
 /* ';', ',' or TAB: the one that occurs most in the first line outside quotes (ties: ';'). */
 char csv_detect_delimiter(const char *s, size_t len);

@@ -1,5 +1,6 @@
 /* ocds_import: see ocds_import.h for the mapping and the decisions. */
 #include "ocds_import.h"
+#include "textfmt.h"
 #include "cal_date.h"
 #include "cal_file.h"
 #include "cal_str.h"
@@ -410,8 +411,8 @@ static int s_refuse(ocds_result_t *out, const char *ocid, const char *field, con
     cal_str_copy(e->ocid, sizeof e->ocid, ocid);
     cal_str_copy(e->field, sizeof e->field, field);
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_start(ap, fmt);   /* fmt: the English of a catalogue "tender.ocds." entry */
+    textfmt_vtr(e->message, sizeof e->message, out->lang, "tender.ocds.", fmt, ap);
     va_end(ap);
     return 1;
 }
@@ -434,11 +435,13 @@ static int s_build_money(Mvoi__Tender *t, const char *ocid, const s_fields_t *f,
     if (f->amount) {
         /* the calendar's amounts are euros: another currency is not converted but refused
          * (a rate would be a guess, and the thresholds are in euros) */
-        if (!f->currency || strcmp(f->currency, "EUR") != 0)
+        if (!f->currency)
             return s_refuse(out, ocid, "tender.value.currency",
-                            "%s%.8s%s: only amounts in EUR are taken (nothing converted)",
-                            f->currency ? "currency '" : "no currency",
-                            f->currency ? f->currency : "", f->currency ? "'" : "");
+                            "no currency: only amounts in EUR are taken (nothing converted)");
+        if (strcmp(f->currency, "EUR") != 0)
+            return s_refuse(out, ocid, "tender.value.currency",
+                            "currency '%.8s': only amounts in EUR are taken (nothing converted)",
+                            f->currency);
         if (ocds_amount_cents(f->amount, &t->value_cents) < 0)
             return s_refuse(out, ocid, "tender.value.amount",
                             "not an amount in euros (0 .. 10^11, at most cents)");
@@ -542,7 +545,7 @@ static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts
         if (rc == -ENOMEM)
             goto fail;
         if (rc < 0) {
-            rc = s_refuse(out, ocid, te.field, "%s", te.message);
+            rc = s_refuse(out, ocid, te.field, "%s", tender_error_text(&te, out->lang));
             goto fail;
         }
     }
@@ -563,6 +566,7 @@ int ocds_import_compile(const ocds_import_t *self, const ocds_import_opts_t *opt
 {
     static const ocds_import_opts_t no_opts = {0};
     memset(out, 0, sizeof *out);
+    out->lang = opts ? opts->lang : TEXT_NL;
     if (!opts)
         opts = &no_opts;
     if (!self || self->n == 0)

@@ -46,6 +46,7 @@
 
 #include "calendar.pb-c.h"
 #include "isv_map.h"
+#include "text.h"
 #include "thresholds.h"
 
 typedef struct ocds_import ocds_import_t;
@@ -61,6 +62,7 @@ typedef struct {
     const thresholds_t *thresholds; /* optional: also derive procedure etc. */
     const isv_map_t *isv;
     const char *today;
+    text_lang_t lang;               /* of the refusals' messages (default nl) */
 } ocds_import_opts_t;
 
 typedef struct {
@@ -69,6 +71,7 @@ typedef struct {
     ocds_warning_t *errors; /* refused processes (no tender for them): OCDS path and why */
     size_t n_errors;
     size_t releases;        /* releases taken into account */
+    text_lang_t lang;       /* of errors[].message: ocds_import_opts_t.lang */
 } ocds_result_t;
 
 int ocds_import_new(ocds_import_t **out);

@@ -2,8 +2,10 @@
 #include "tender_method.h"
 #include "mvoi_names.h"
 #include "tender_rules.h"
+#include "textfmt.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,8 +34,25 @@ static Mvoi__Procedure s_from_details(const char *d)
     return MVOI__PROCEDURE__PROC_UNSPECIFIED;
 }
 
+/* fmt (a catalogue "tender.err." English text) in lang into out. */
+static void __attribute__((format(printf, 4, 5)))
+s_text(char *out, size_t len, text_lang_t lang, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(out, len, lang, "tender.err.", fmt, ap);
+    va_end(ap);
+}
+
 int tender_method_procedure(const char *method, const char *details, Mvoi__Procedure derived,
                             Mvoi__Procedure *out, char *warn, size_t warnlen)
+{
+    return tender_method_procedure_lang(method, details, derived, out, TEXT_EN, warn, warnlen);
+}
+
+int tender_method_procedure_lang(const char *method, const char *details,
+                                 Mvoi__Procedure derived, Mvoi__Procedure *out,
+                                 text_lang_t lang, char *warn, size_t warnlen)
 {
     Mvoi__Procedure p;
     bool public_ = false, onderhands = false;
@@ -62,8 +81,9 @@ int tender_method_procedure(const char *method, const char *details, Mvoi__Proce
     if (out)
         *out = p;
     if (warn && warnlen && derived != MVOI__PROCEDURE__PROC_UNSPECIFIED && p != derived)
-        snprintf(warn, warnlen, "procedure %s as stated by the source (%s%s%.80s); the thresholds give %s",
-                 mvoi_procedure_name(p), method, details && *details ? ", " : "",
-                 details ? details : "", mvoi_procedure_name(derived));
+        s_text(warn, warnlen, lang,
+               "procedure %s as stated by the source (%s%s%.80s); the thresholds give %s",
+               mvoi_procedure_name(p), method, details && *details ? ", " : "",
+               details ? details : "", mvoi_procedure_name(derived));
     return 0;
 }

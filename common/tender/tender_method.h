@@ -20,11 +20,16 @@
 #include <stddef.h>
 
 #include "calendar.pb-c.h"
+#include "text.h"
 
 /* derived: the thresholds' procedure (UNSPECIFIED when unknown). *out (may be NULL) gets the
  * stated procedure; warn (may be NULL) a sentence when it differs from derived, else "".
  * Returns 0, or -EINVAL when method is none of open, selective, limited, direct. */
 int tender_method_procedure(const char *method, const char *details, Mvoi__Procedure derived,
                             Mvoi__Procedure *out, char *warn, size_t warnlen);
+/* The same with the warning in lang (tender_method_procedure's is English). */
+int tender_method_procedure_lang(const char *method, const char *details,
+                                 Mvoi__Procedure derived, Mvoi__Procedure *out,
+                                 text_lang_t lang, char *warn, size_t warnlen);
 
 #endif

@@ -6,6 +6,7 @@
 #include "cal_str.h"
 #include "mvoi_id.h"
 #include "system.pb-c.h"
+#include "textfmt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,10 +22,37 @@ int tender_error_set(tender_error_t *err, int rc, int code, const char *field, c
         cal_str_copy(err->field, sizeof err->field, field ? field : "");
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        textfmt_vtr(err->message, sizeof err->message, TEXT_EN, "tender.err.", fmt, ap);
+        va_end(ap);
+        va_start(ap, fmt);
+        textfmt_vtr(err->message_nl, sizeof err->message_nl, TEXT_NL, "tender.err.", fmt, ap);
         va_end(ap);
     }
     return rc;
+}
+
+const char *tender_status_word(Mvoi__TenderStatus s)
+{
+#define S_W(name) TEXTFMT_WORD "tender.status." name
+    switch (s) {
+    case MVOI__TENDER_STATUS__STATUS_PLANNED: return S_W("planned");
+    case MVOI__TENDER_STATUS__STATUS_KICKOFF_SCHEDULED: return S_W("kickoff_scheduled");
+    case MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED: return S_W("ambition_recorded");
+    case MVOI__TENDER_STATUS__STATUS_PUBLISHED: return S_W("published");
+    case MVOI__TENDER_STATUS__STATUS_AWARDED: return S_W("awarded");
+    case MVOI__TENDER_STATUS__STATUS_IN_EXECUTION: return S_W("in_execution");
+    case MVOI__TENDER_STATUS__STATUS_COMPLETED: return S_W("completed");
+    case MVOI__TENDER_STATUS__STATUS_CANCELLED: return S_W("cancelled");
+    default: return mvoi_status_name(s);
+    }
+#undef S_W
+}
+
+const char *tender_error_text(const tender_error_t *err, text_lang_t lang)
+{
+    if (!err)
+        return "";
+    return lang == TEXT_NL && err->message_nl[0] ? err->message_nl : err->message;
 }
 
 /* Every string: valid UTF-8 and bounded, so nothing downstream (JSON, mail, logs) chokes. */
@@ -400,23 +428,23 @@ int tender_transition_allowed(Mvoi__TenderStatus from, Mvoi__TenderStatus to,
         return tender_error_set(err, -EINVAL, S_INVALID, "tender", "missing");
     if (tender_status_terminal(from))
         return tender_error_set(err, -EPERM, pre, "status", "tender is %s: no further changes",
-                                mvoi_status_name(from));
+                                tender_status_word(from));
     if (to == from)
-        return tender_error_set(err, -EPERM, pre, "status", "tender is already %s", mvoi_status_name(from));
+        return tender_error_set(err, -EPERM, pre, "status", "tender is already %s", tender_status_word(from));
     if (to == MVOI__TENDER_STATUS__STATUS_CANCELLED)
         return 0;
     if (to < from)
         return tender_error_set(err, -EPERM, pre, "status", "cannot go back from %s to %s",
-                                mvoi_status_name(from), mvoi_status_name(to));
+                                tender_status_word(from), tender_status_word(to));
     if (to >= MVOI__TENDER_STATUS__STATUS_AMBITION_RECORDED) {
         if (from == MVOI__TENDER_STATUS__STATUS_PLANNED && t->kickoff_required)
             return tender_error_set(err, -EPERM, pre, "status",
                                     "a public tender needs its kick-off session: schedule it before %s",
-                                    mvoi_status_name(to));
+                                    tender_status_word(to));
         if (!tender_ambition_complete(t))
             return tender_error_set(err, -EPERM, pre, "status",
                                     "%s needs the ambition recorded: every theme in scope with a commitment",
-                                    mvoi_status_name(to));
+                                    tender_status_word(to));
     }
     return 0;
 }
@@ -456,6 +484,6 @@ int tender_ambition_kept(const Mvoi__Tender *old, const Mvoi__Tender *t, tender_
     return tender_error_set(err, -EPERM, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
                             "tender.themes",
                             "the tender is %s, its ambition recorded (%s): this would leave a "
-                            "theme in scope without a commitment", mvoi_status_name(old->status),
+                            "theme in scope without a commitment", tender_status_word(old->status),
                             was);
 }

@@ -28,6 +28,7 @@
 
 #include "calendar.pb-c.h"
 #include "mvoi_id.h"
+#include "text.h"
 #include "isv_map.h"
 #include "thresholds.h"
 
@@ -37,7 +38,8 @@
 typedef struct {
     int code;
     char field[96];
-    char message[256];
+    char message[256];      /* English (logs, callers without a language) */
+    char message_nl[256];   /* the same in Dutch, "" when not set: the catalogue's text */
 } tender_error_t;
 
 #define TENDER_ID_MAX MVOI_ID_MAX   /* the one id rule: mvoi_id.h */
@@ -47,9 +49,18 @@ typedef struct {
 #define TENDER_SROI_MIN_BP 200
 #define TENDER_SROI_MAX_BP 500
 
-/* Fill err (if not NULL) and return rc; used by all calendar modules. */
+/* Fill err (if not NULL) and return rc; used by all calendar modules. fmt is English; the
+ * catalogue's "tender.err." entry with that English text gives the Dutch (message_nl),
+ * formatted from the same arguments (textfmt.h: numbers grouped, dates in words). */
 int tender_error_set(tender_error_t *err, int rc, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* A status as a tender_error_set argument: said in words in the message's language
+ * ("gegund" / "awarded": catalogue "tender.status.*", TEXTFMT_WORD); for textfmt only. */
+const char *tender_status_word(Mvoi__TenderStatus s);
+
+/* err's message in lang (never NULL). */
+const char *tender_error_text(const tender_error_t *err, text_lang_t lang);
 
 /* Check the caller-supplied fields of t for RegisterTender/UpdateTender/UpsertTender.
  * Derived fields are not checked (they are overwritten by tender_derive).

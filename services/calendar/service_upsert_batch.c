@@ -15,11 +15,13 @@
 #include "calendar_svc_impl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mvoi_names.h"
+#include "textfmt.h"
 #include "cal_str.h"
 #include "clock.h"
 #include "tender_diff.h"
@@ -45,7 +47,8 @@ static uint8_t *s_pack(calendar_svc_t *self, const Mvoi__Tender *t, size_t *len)
 }
 
 /* Refuse item i: the error goes into its result, field "upsert_tenders.tenders[i].<rest>"
- * where rest is a rule's field without its "tender." prefix. */
+ * where rest is a rule's field without its "tender." prefix; message is in the command's
+ * language already. */
 static int s_refuse(server_req_t *req, Mvoi__UpsertResult *r, size_t i, int code,
                     const char *field, const char *message)
 {
@@ -71,6 +74,29 @@ static int s_refuse(server_req_t *req, Mvoi__UpsertResult *r, size_t i, int code
     return 0;
 }
 
+/* s_refuse with the text of fmt (the English of a catalogue "tender.err." entry) in lang. */
+static int __attribute__((format(printf, 7, 8)))
+s_refusef(server_req_t *req, text_lang_t lang, Mvoi__UpsertResult *r, size_t i, int code,
+          const char *field, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(msg, sizeof msg, lang, "tender.err.", fmt, ap);
+    va_end(ap);
+    return s_refuse(req, r, i, code, field, msg);
+}
+
+/* fmt (a catalogue "tender.err." English text) in lang into out. */
+static void __attribute__((format(printf, 4, 5)))
+s_text(char *out, size_t len, text_lang_t lang, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(out, len, lang, "tender.err.", fmt, ap);
+    va_end(ap);
+}
+
 typedef struct {
     calendar_svc_t *self;
     server_req_t *req;
@@ -80,6 +106,7 @@ typedef struct {
     int64_t now_ms;
     uint64_t last_seq;
     bool merge, apply_status, validate_only;
+    text_lang_t lang;      /* UpsertTenders.lang: of the refusals and warnings */
     char *const *stated;   /* UpsertTenders.stated: with merge, unset = cleared */
     size_t n_stated;
 } s_batch_t;
@@ -156,7 +183,7 @@ static void s_cancel_reason(const char *source, char *out, size_t outlen)
  * TenderNed or the sheet says; when the move skips them, *warn says so. Returns 0, -EINVAL
  * with e (field tender.status) or -ENOMEM. */
 static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi__Tender *t,
-                          tender_error_t *e, char *warn, size_t warnlen)
+                          tender_error_t *e, text_lang_t lang, char *warn, size_t warnlen)
 {
     const int pre = MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION;
     if (!old || !in->has_status || in->status == MVOI__TENDER_STATUS__STATUS_UNSPECIFIED ||
@@ -172,15 +199,17 @@ static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi_
     if (tender_status_terminal(old->status))
         return tender_error_set(e, -EINVAL, pre, "tender.status",
                                 "the source says %s, but the tender is %s: no further changes",
-                                mvoi_status_name(in->status), mvoi_status_name(old->status));
+                                tender_status_word(in->status), tender_status_word(old->status));
     if (in->status < old->status && in->status != MVOI__TENDER_STATUS__STATUS_CANCELLED)
         return tender_error_set(e, -EINVAL, pre, "tender.status",
                                 "the source says %s, but the tender is already %s: a tender does "
-                                "not go back", mvoi_status_name(in->status), mvoi_status_name(old->status));
+                                "not go back", tender_status_word(in->status),
+                                tender_status_word(old->status));
     tender_error_t cond = { 0 };
     if (tender_transition_allowed(old->status, in->status, t, &cond) < 0)
-        snprintf(warn, warnlen, "%s -> %s by the source, although %.180s",
-                 mvoi_status_name(old->status), mvoi_status_name(in->status), cond.message);
+        s_text(warn, warnlen, lang, "%s -> %s by the source, although %.180s",
+               tender_status_word(old->status), tender_status_word(in->status),
+               tender_error_text(&cond, lang));
     t->has_status = 1;
     t->status = in->status;
     if (in->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
@@ -202,8 +231,8 @@ static int s_warn(s_batch_t *b, const Mvoi__Tender *t, const char *warn, Mvoi__U
     if (!cal_str_empty(t->procurement_method) && !t->procedure_override && t->has_value_cents &&
         t->has_kind && thresholds_derive(b->self->th, t->kind, t->value_cents,
                                          t->planned_publication, b->today, &tr) == 0)
-        tender_method_procedure(t->procurement_method, t->procurement_method_details,
-                                tr.procedure, NULL, pw, sizeof pw);
+        tender_method_procedure_lang(t->procurement_method, t->procurement_method_details,
+                                     tr.procedure, NULL, b->lang, pw, sizeof pw);
     if (!warn[0] && !pw[0])
         return 0;
     snprintf(all, sizeof all, "%s%s%s", warn, warn[0] && pw[0] ? "; " : "", pw);
@@ -218,8 +247,8 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
 {
     server_req_t *req = b->req;
     if (!in || cal_str_empty(in->id))
-        return s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "tender.id",
-                        "required");
+        return s_refusef(req, b->lang, r, i, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "tender.id",
+                         "required");
     r->id = in->id;   /* the request outlives its packed reply */
     Mvoi__Tender *old = NULL;
     MDB_val old_packed = { 0, NULL };
@@ -231,12 +260,12 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
     if (b->merge && old) {
         const char *pf = NULL;
         if (tender_stated_person_check(old, in, b->stated, b->n_stated, &pf) < 0) {
-            char field[64], msg[200];
+            char field[64];
             snprintf(field, sizeof field, "tender.%s.email", pf);
-            snprintf(msg, sizeof msg, "the source names another %s but states no e-mail: "
-                     "the stored address belongs to the previous one", pf);
             tender_free(old);
-            return s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field, msg);
+            return s_refusef(req, b->lang, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                             field, "the source names another %s but states no e-mail: "
+                             "the stored address belongs to the previous one", pf);
         }
         /* the stored tender's own derived fields are recomputed by prepare */
         merged = b->n_stated ? tender_merge_stated(old, in, b->stated, b->n_stated)
@@ -251,7 +280,7 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
     rc = calendar_svc_prepare(b->self, b->buyer, merged ? merged : in, old, b->today, reason,
                               &t, &e);
     if (rc == 0 && b->apply_status)
-        rc = s_apply_status(in, old, t, &e, warn, sizeof warn);
+        rc = s_apply_status(in, old, t, &e, b->lang, warn, sizeof warn);
     /* a row must not undo a recorded ambition (a sheet without the themes column), unless
      * it cancels the tender: the source's cancellation is taken as it comes */
     if (rc == 0 && t->status != MVOI__TENDER_STATUS__STATUS_CANCELLED &&
@@ -261,7 +290,7 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
     if (rc == -EINVAL) {
         tender_free(t);
         tender_free(old);
-        return s_refuse(req, r, i, e.code, e.field, e.message);
+        return s_refuse(req, r, i, e.code, e.field, tender_error_text(&e, b->lang));
     }
     if (rc < 0 || (rc = s_warn(b, t, warn, r)) < 0) {
         tender_free(t);
@@ -290,11 +319,10 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
             goto out;
         }
         if (tender_status_terminal(old->status)) {
-            char msg[MVOI_ID_MAX + 64];   /* the whole id: ids are bounded, never cut */
-            snprintf(msg, sizeof msg, "tender %s is %s: no further changes", in->id,
-                     mvoi_status_name(old->status));
-            rc = s_refuse(req, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, "tender.id",
-                          msg);
+            /* the whole id: ids are bounded (MVOI_ID_MAX), s_refusef's text holds them */
+            rc = s_refusef(req, b->lang, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                           "tender.id", "tender %s is %s: no further changes", in->id,
+                           tender_status_word(old->status));
             goto out;
         }
     }
@@ -312,18 +340,30 @@ int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
     const char *buyer = calendar_svc_buyer(req);
     if (!buyer)
         return -EINVAL;
+    text_lang_t lang = TEXT_NL;   /* refused by name, never guessed (as SubmitMeasurements) */
+    if (m && m->lang && *m->lang && text_lang_parse(m->lang, &lang) != 0)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".lang",
+                            "'%.16s' is not a language: nl or en", m->lang);
+    char msg[160];
     size_t n = m ? m->n_tenders : 0;
-    if (n == 0)
+    if (n == 0) {
+        s_text(msg, sizeof msg, lang, "required: 1 to %d tenders", CALENDAR_UPSERT_BATCH_MAX);
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".tenders",
-                            "required: 1 to %d tenders", CALENDAR_UPSERT_BATCH_MAX);
-    if (n > CALENDAR_UPSERT_BATCH_MAX)
+                            "%s", msg);
+    }
+    if (n > CALENDAR_UPSERT_BATCH_MAX) {
+        s_text(msg, sizeof msg, lang, "%zu tenders; at most %d per command", n,
+               CALENDAR_UPSERT_BATCH_MAX);
         return server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, S_BODY ".tenders",
-                            "%zu tenders; at most %d per command", n,
-                            CALENDAR_UPSERT_BATCH_MAX);
+                            "%s", msg);
+    }
     for (size_t i = 0; i < m->n_stated; i++)   /* a name not known would be kept, not cleared */
-        if (!tender_stated_known(m->stated[i]))
+        if (!tender_stated_known(m->stated[i])) {
+            s_text(msg, sizeof msg, lang, "'%.64s' is not a tender field",
+                   m->stated[i] ? m->stated[i] : "");
             return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".stated",
-                                "'%.64s' is not a tender field", m->stated[i] ? m->stated[i] : "");
+                                "%s", msg);
+        }
     /* one allocation for the reply's results: it is freed after the reply was sent */
     Mvoi__UpsertTendersReply *rep = server_alloc(req, sizeof *rep + n * sizeof(void *) +
                                                           n * sizeof(Mvoi__UpsertResult));
@@ -336,6 +376,7 @@ int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
                     .merge = m->has_merge && m->merge,
                     .apply_status = m->has_apply_status && m->apply_status,
                     .validate_only = m->has_validate_only && m->validate_only,
+                    .lang = lang,
                     .stated = m->stated, .n_stated = m->n_stated };
     b.now_ms = clock_now_ms();
     calendar_today(b.now_ms, b.today);

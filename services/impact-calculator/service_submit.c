@@ -4,16 +4,20 @@
 #include "service_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "calc.h"
+#include "textfmt.h"
 
 #define S_ERR_MESSAGES 100     /* per-item error messages per reply; later ones: code+field */
 
-static Mvoi__Error *
-s_item_error(server_req_t *req, int code, const char *field, const char *message, bool with_msg)
+/* An item's refusal, "<field>: <text>", the text in the request's language (fmt is the
+ * English of a catalogue "impact.err." entry, see textfmt.h). */
+static Mvoi__Error * __attribute__((format(printf, 5, 6)))
+s_item_error(server_req_t *req, int code, const char *field, bool with_msg, const char *fmt, ...)
 {
     Mvoi__Error *e = server_alloc(req, sizeof *e);
     if (!e)
@@ -23,11 +27,49 @@ s_item_error(server_req_t *req, int code, const char *field, const char *message
     e->code = code;
     e->field = server_strdup(req, field);
     if (with_msg) {
+        text_lang_t lang;
+        if (impact_svc_lang(req, &lang) != 0)   /* refused by s_submit before: not reached */
+            lang = TEXT_NL;
         char m[512];
-        snprintf(m, sizeof m, "%s: %s", field, message);
+        int n = snprintf(m, sizeof m, "%s: ", field);
+        va_list ap;
+        va_start(ap, fmt);
+        if (n >= 0 && (size_t) n < sizeof m)
+            textfmt_vtr(m + n, sizeof m - (size_t) n, lang, "impact.err.", fmt, ap);
+        va_end(ap);
         e->message = server_strdup(req, m);
     }
     return e;
+}
+
+/* The reason of a calculation's refusal in the request's language, without its
+ * "<core field>: " lead (the item's field replaces it). */
+static const char *
+s_reason(server_req_t *req, const impact_error_t *e)
+{
+    text_lang_t lang;
+    if (impact_svc_lang(req, &lang) != 0)
+        lang = TEXT_NL;
+    const char *m = impact_error_text(e, lang);
+    size_t n = strlen(e->field);
+    if (n && strncmp(m, e->field, n) == 0 && strncmp(m + n, ": ", 2) == 0)
+        return m + n + 2;
+    return m;
+}
+
+/* A whole request's refusal in its language (server_error's text is the caller's). */
+static int __attribute__((format(printf, 4, 5)))
+s_refuse(server_req_t *req, int code, const char *field, const char *fmt, ...)
+{
+    text_lang_t lang;
+    if (impact_svc_lang(req, &lang) != 0)
+        lang = TEXT_NL;
+    char m[512];
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(m, sizeof m, lang, "impact.err.", fmt, ap);
+    va_end(ap);
+    return server_error(req, code, field, "%s", m);
 }
 
 /* Is `m` (normalised) the same content as the first revision of `rec`? */
@@ -76,12 +118,12 @@ static int s_existing(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const
     if (!old->withdrawn && (rc = s_same_as_first(self, txn, old, m, &same)) != 0)
         return rc;
     if (old->withdrawn)
-        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field,
-                                "this measurement was withdrawn", with_msg);
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field, with_msg,
+                                "this measurement was withdrawn");
     else if (!same)
-        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field, with_msg,
                                 "a measurement with this id and different content exists; "
-                                "use CorrectMeasurement to change it", with_msg);
+                                "use CorrectMeasurement to change it");
     else {
         r->has_ok = r->ok = 1;
         r->has_duplicate = r->duplicate = 1;
@@ -162,8 +204,8 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     if (!impact_svc_submitted(in, buyer, &m)) {
         S_PREFIX();
         snprintf(field, sizeof field, "%s.buyer", prefix);
-        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
-                                "differs from the envelope's buyer", with_msg);
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, with_msg,
+                                "differs from the envelope's buyer");
         return 0;
     }
     impact_error_t err;
@@ -173,8 +215,8 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     if (e) {
         S_PREFIX();
         impact_svc_field(field, sizeof field, prefix, e->field);
-        r->error = s_item_error(req, impact_svc_error_code(e->code), field,
-                                impact_svc_reason(e), with_msg);
+        r->error = s_item_error(req, impact_svc_error_code(e->code), field, with_msg, "%s",
+                                s_reason(req, e));
         return 0;
     }
     if (!store) {
@@ -192,16 +234,15 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
     if (!t) {
         S_PREFIX();
         snprintf(field, sizeof field, "%s.tender_id", prefix);
-        char msg[160];
-        snprintf(msg, sizeof msg, "tender '%.64s' is not known to the calendar", m.tender_id);
-        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, field, msg, with_msg);
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, field, with_msg,
+                                "tender '%.64s' is not known to the calendar", m.tender_id);
         goto done;
     }
     if (t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
         S_PREFIX();
         snprintf(field, sizeof field, "%s.tender_id", prefix);
-        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field,
-                                "the tender was cancelled", with_msg);
+        r->error = s_item_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, field, with_msg,
+                                "the tender was cancelled");
         goto done;
     }
     Mvoi__MeasurementRecord *old = impact_svc_record(self, txn, buyer, m.id, &rc);
@@ -276,14 +317,13 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     }
     if (!sm || sm->n_measurements == 0) {
         S_FIELD();
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
-                            "no measurements");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "no measurements");
     }
     if (sm->n_measurements > self->opts.max_batch) {
         S_FIELD();
-        return server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, field,
-                            "%zu measurements in one request; at most %u (split the batch)",
-                            sm->n_measurements, self->opts.max_batch);
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, field,
+                        "%zu measurements in one request; at most %u (split the batch)",
+                        sm->n_measurements, self->opts.max_batch);
     }
     int rc = 0;
     if (store && !impact_svc_calendar_current(self)) {
@@ -300,11 +340,11 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
                 char f[160];
                 S_FIELD();
                 snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
-                return server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
-                                    "tender '%.64s' is unknown and the calendar is not "
-                                    "reachable (or not caught up): retry later with the same "
-                                    "request id",
-                                    m->tender_id);
+                return s_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
+                                "tender '%.64s' is unknown and the calendar is not "
+                                "reachable (or not caught up): retry later with the same "
+                                "request id",
+                                m->tender_id);
             }
         }
     }

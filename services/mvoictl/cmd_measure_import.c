@@ -15,6 +15,7 @@
  *  is per row, as in `tender import`: "failed: row N ID: ..." names each row not stored,
  *  rows without an answer are "unconfirmed" (perhaps stored), the rest are counted stored. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <csv.h>
 
 #include "cmd_import_report.h"
+#include "textfmt.h"
 #include "cmd_measure.h"
 #include "cmd_tender.h"
 #include "codec.h"
@@ -44,7 +46,18 @@ typedef struct {
     size_t errors;
     FILE *errout;
     ctl_cell_errs_t *json;  /* --json: the errors collected for the one document */
+    text_lang_t lang;       /* of the reasons (--lang) */
 } s_csv_t;
+
+/* fmt (the English of a catalogue "ctl.mimport." entry) in lang into why. */
+static void __attribute__((format(printf, 4, 5)))
+s_why(char *why, size_t len, text_lang_t lang, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(why, len, lang, "ctl.mimport.", fmt, ap);
+    va_end(ap);
+}
 
 static void s_error(s_csv_t *c, const char *column, const char *value, const char *why)
 {
@@ -86,10 +99,11 @@ static void s_header_twice(s_csv_t *c, const char *label, const char *v)
         if (!ctl_meas_same_field(c->header[i], v))
             continue;
         if (strcmp(c->header[i], v) == 0)
-            snprintf(why, sizeof why, "column '%s' appears twice (also column %d)", v, i + 1);
+            s_why(why, sizeof why, c->lang, "column '%s' appears twice (also column %d)", v,
+                  i + 1);
         else
-            snprintf(why, sizeof why, "column '%s' sets the same field as column %d '%s': "
-                     "keep one of them", v, i + 1, c->header[i]);
+            s_why(why, sizeof why, c->lang, "column '%s' sets the same field as column %d '%s': "
+                  "keep one of them", v, i + 1, c->header[i]);
         s_error(c, label, v, why);
         return;
     }
@@ -117,9 +131,9 @@ static void s_field(void *data, size_t len, void *arg)
     if (len)
         memcpy(v, data, len);
     v[len] = '\0';
-    snprintf(label, sizeof label, "column %d", c->col + 1);
+    s_why(label, sizeof label, c->lang, "column %d", c->col + 1);
     const char *col = c->row > 1 && c->col < c->ncols ? c->header[c->col] : label;
-    bool bad = csv_cell_check(v, len, c->check_utf8, why, sizeof why) != 0;
+    bool bad = csv_cell_check_lang(v, len, c->check_utf8, c->lang, why, sizeof why) != 0;
     if (bad)
         s_error(c, col, "", why);
     if (c->row == 1) {
@@ -210,8 +224,8 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
     if (csv_parse(&p, text, len, s_field, s_record, st) != len ||
         csv_fini(&p, s_field, s_record, st) != 0) {
         char why[128];
-        snprintf(why, sizeof why, "malformed CSV (%s): nothing of the file is read",
-                 csv_strerror(csv_error(&p)));
+        s_why(why, sizeof why, st->lang, "malformed CSV (%s): nothing of the file is read",
+              csv_strerror(csv_error(&p)));
         s_error(st, "", "", why);
         ex = CTL_EX_DATAERR;
     }
@@ -235,7 +249,8 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
         for (size_t k = 0; k < i && x->m.id; k++)
             if (st->rows[k]->m.id && strcmp(st->rows[k]->m.id, x->m.id) == 0) {
                 st->row = st->row_no[i];
-                s_error(st, "id", x->m.id, "id appears earlier in the file");
+                s_error(st, "id", x->m.id,
+                        textfmt_from_en(st->lang, "ctl.mimport.", "id appears earlier in the file"));
                 break;
             }
     }
@@ -293,6 +308,10 @@ static int s_pack_one(ctl_t *ctl, s_pass_t *ps, size_t r, bool dry)
         h = s_fnv(h, b, l);
         free(b);
     }
+    /* a stored reply is in the language of its run: another language, another id (nl's
+     * stay those of the runs before there was a choice) */
+    if (ctl->tl != TEXT_NL)
+        h = s_fnv(h, text_lang_name(ctl->tl), 2);
     /* the same rows under the same --run: the same id, so the service answers from the reply
      * it stored and stores nothing twice */
     snprintf(ps->rids[r], sizeof ps->rids[r], "%s-%.48s-%zu-%016llx", ps->kind, ps->run,
@@ -301,6 +320,7 @@ static int s_pack_one(ctl_t *ctl, s_pass_t *ps, size_t r, bool dry)
     sm.n_measurements = cnt;
     sm.measurements = mp;
     sm.has_validate_only = sm.validate_only = dry;
+    sm.lang = (char *)text_lang_name(ctl->tl);   /* the rows' refusals */
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
     e.schema_version = CODEC_SCHEMA_VERSION;
     e.has_schema_version = 1;
@@ -568,7 +588,8 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
         return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.err.no_file", path);
     }
     ctl_cell_errs_t errs = { 0 };
-    s_csv_t st = { .errout = dry ? stdout : stderr, .json = ctl->json ? &errs : NULL };
+    s_csv_t st = { .errout = dry ? stdout : stderr, .json = ctl->json ? &errs : NULL,
+                   .lang = ctl->tl };
     int ex = s_parse(buf, len, &st);
     if (ctl->json && st.errors)
         ctl_cell_errs_json(&errs, stdout, dry);

@@ -29,6 +29,7 @@
 #include "cal_client.h"
 #include "cal_str.h"
 #include "cmd_import_report.h"
+#include "textfmt.h"
 #include "cmd_tender.h"
 #include "csv_import.h"
 #include "ocds_import.h"
@@ -124,7 +125,8 @@ static void s_cell_errors(const ctl_t *ctl, const csv_import_t *ci, bool dry)
 static int s_read_csv(ctl_t *ctl, const char *buf, size_t len, csv_date_order_t order,
                       bool dry, s_input_t *in)
 {
-    csv_import_opts_t co = { .default_buyer = ctl->buyer, .date_order = order };
+    csv_import_opts_t co = { .default_buyer = ctl->buyer, .date_order = order,
+                             .lang = ctl->tl };
     int rc = csv_import_parse(buf, len, &co, &in->ci);
     if (rc == -ENOMEM)
         return CTL_EX_SOFTWARE;
@@ -152,6 +154,10 @@ static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len
     if (ocds_import_new(&in->oi) < 0)
         return CTL_EX_SOFTWARE;
     if (ocds_import_add_json(in->oi, buf, len, err, sizeof err) < 0) {
+        /* "not OCDS" in the run's language; a JSON syntax error is jansson's own text */
+        const char *t = textfmt_from_en(ctl->tl, "tender.ocds.", err);
+        if (t != err)
+            snprintf(err, sizeof err, "%s", t);
         fprintf(stderr, "mvoictl: %s: %s\n", path, err);
         if (ctl->json) {   /* the command's one document, as for a CSV with a bad cell */
             ctl_cell_errs_t errs = { 0 };
@@ -161,7 +167,7 @@ static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len
         }
         return CTL_EX_DATAERR;
     }
-    ocds_import_opts_t oo = { .default_buyer = ctl->buyer };
+    ocds_import_opts_t oo = { .default_buyer = ctl->buyer, .lang = ctl->tl };
     if (ocds_import_compile(in->oi, &oo, &in->orr) < 0)
         return CTL_EX_SOFTWARE;
     /* refused here: never sent; key 0 sorts them first in the report */
@@ -348,6 +354,7 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
         .progress = isatty(2) && !dry ? s_progress : NULL, .progress_arg = ctl,
         .merge = in->merge, .apply_status = in->apply_status, .validate_only = dry,
         .stated = in->stated, .n_stated = in->n_stated,
+        .lang = text_lang_name(ctl->tl),   /* the rows' refusals and warnings */
         .on_row = s_on_row, .row_arg = &rs,
     };
     cal_import_result_t res = { 0 }, res2 = { 0 };

@@ -593,14 +593,15 @@ Test(calendar, ocds_samples_and_own_documents)
         cr_expect_eq(ex, i == 6 || i == 3 ? 0 : 65, "%s: %s", files[i], out);
         if (i < 5 && i != 3)
             cr_expect(strstr(out, "\"id\": \"ocds-213czf-000-00001\", \"outcome\": \"refused\", "
-                                  "\"field\": \"tender.value.currency\", \"message\": \"currency "
-                                  "'GBP': only amounts in EUR are taken (nothing converted)\""),
+                                  "\"field\": \"tender.value.currency\", \"message\": \"valuta "
+                                  "'GBP': alleen bedragen in EUR worden overgenomen (er wordt "
+                                  "niets omgerekend)\""),
                       "%s", out);
     }
     cr_expect(strstr(out, "\"created\": 2"), "%s", out);
     int ex = s_ctl(out, sizeof out, (const char *[]){ "--json", "tender", "import", files[5], NULL });
     cr_expect(strstr(out, "\"id\": \"ocds-hrl001-2026-012\", \"outcome\": \"refused\", "
-                          "\"field\": \"tender.title\", \"message\": \"required\""), "%s", out);
+                          "\"field\": \"tender.title\", \"message\": \"verplicht\""), "%s", out);
     cr_expect_eq(ex, 65);
     uint32_t c;
     uint64_t v;

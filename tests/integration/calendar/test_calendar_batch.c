@@ -284,6 +284,38 @@ Test(calendar_batch, empty_and_oversized_refused_whole)
     cr_expect_eq(s_head(), 0);
 }
 
+/* UpsertTenders.lang: the items' refusals in Dutch when unset, in English with "en"; any
+ * other language refuses the whole command by name, nothing written. The bad item is one
+ * without an id ("tender.id: required"). */
+Test(calendar_batch, refusals_in_the_commands_language_unknown_one_refused)
+{
+    s_set_t s = { 0 };
+    s_add(&s, NULL, 1000000);
+    Mvoi__UpsertTenders up = MVOI__UPSERT_TENDERS__INIT;
+    up.n_tenders = s.n;
+    up.tenders = s.tp;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.body_case = MVOI__ENVELOPE__BODY_UPSERT_TENDERS;
+    req.upsert_tenders = &up;
+    up.lang = "fr";
+    Mvoi__Envelope *r = s_req(&req, "lang-fr", NULL);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(r->error->code, INV);
+    cr_expect_str_eq(r->error->field, "upsert_tenders.lang");
+    mvoi__envelope__free_unpacked(r, NULL);
+    up.lang = NULL;
+    r = s_req(&req, "lang-unset", NULL);
+    s_expect_item_error(s_results(r, 1)->results[0], INV, "upsert_tenders.tenders[0].id");
+    cr_expect_str_eq(r->upsert_tenders_reply->results[0]->error->message, "verplicht");
+    mvoi__envelope__free_unpacked(r, NULL);
+    up.lang = "en";
+    r = s_req(&req, "lang-en", NULL);
+    s_expect_item_error(s_results(r, 1)->results[0], INV, "upsert_tenders.tenders[0].id");
+    cr_expect_str_eq(r->upsert_tenders_reply->results[0]->error->message, "required");
+    mvoi__envelope__free_unpacked(r, NULL);
+    cr_expect_eq(s_head(), 0);
+}
+
 /* ------------------------------------------------------------------ the importer */
 
 Test(calendar_batch, client_reports_service_refusals_by_row)

@@ -107,8 +107,9 @@ Test(calendar_import, csv_mixed_encoding_refused_cp1252_file_converted)
                                         "HRL-1;Co\xC3\xB6rdinatie;diensten\n"
                                         "HRL-2;Co\xF6rdinatie;diensten\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", "--dry-run", p, NULL }), 65);
-    cr_expect_str_eq(s_out, "3;Titel;;\"byte 0xF6 at character 3 is not UTF-8 (the file is UTF-8: it "
-                            "has a BOM or other UTF-8 characters); save the sheet as UTF-8 again\"\n");
+    cr_expect_str_eq(s_out, "3;Titel;;\"byte 0xF6 bij teken 3 is geen UTF-8 (het bestand is UTF-8: "
+                            "het heeft een BOM of andere UTF-8-tekens); sla het blad opnieuw op "
+                            "als UTF-8\"\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
     EXPECT_ERR("; niets geïmporteerd\n");
     cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", p, NULL }), 65);
@@ -129,6 +130,10 @@ Test(calendar_import, csv_nul_and_control_characters_refused)
                               "HRL-2;Tab\abel;diensten\nHRL-3;Goed;diensten\n";
     const char *p = s_file("nul.csv", csv, sizeof csv - 1);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", "--dry-run", p, NULL }), 65);
+    cr_expect_str_eq(s_out, "2;Titel;;stuurteken 0x00 bij teken 5 (NUL of een stuurcode: geen tekst)\n"
+                            "3;Titel;;stuurteken 0x07 bij teken 4 (NUL of een stuurcode: geen tekst)\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", "--dry-run", p,
+                                         NULL }), 65);
     cr_expect_str_eq(s_out, "2;Titel;;control character 0x00 at character 5 (NUL or a control code: not text)\n"
                             "3;Titel;;control character 0x07 at character 4 (NUL or a control code: not text)\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
@@ -144,8 +149,9 @@ Test(calendar_import, csv_ambiguous_us_dates_refused_unless_declared)
                                      "US-1,Street lights,supplies,100000,7/1/2025\n"
                                      "US-2,Benches,supplies,100000,13/1/2025\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
-    EXPECT_ERR("2;planned_publication;7/1/2025;\"ambiguous date: day-month or month-day? (a ','-separated "
-               "sheet is not Dutch; declare the order: --date-order dmy or mdy)\"\n");
+    EXPECT_ERR("2;planned_publication;7/1/2025;\"datum niet eenduidig: dag-maand of maand-dag? (een "
+               "blad met ',' als scheidingsteken is niet Nederlands; geef de volgorde op: "
+               "--date-order dmy of mdy)\"\n");
     cr_expect_eq(s_show("US-2"), 65);
     p = s_file("us2.csv", "id,title,kind,value,planned_publication\n"
                           "US-1,Street lights,supplies,100000,7/1/2025\n", 0);
@@ -165,15 +171,15 @@ Test(calendar_import, csv_status_column_moves_and_refuses_by_name)
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
     p = s_file("s2.csv", "Kenmerk;Titel;Soort;Status\nHRL-7;Raamwerk ICT;diensten;gepubliceerd\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
-    EXPECT_ERR("waarschuwing: HRL-7: planned -> published by the source, although published needs the "
-               "ambition recorded: every theme in scope with a commitment\n");
+    EXPECT_ERR("waarschuwing: HRL-7: gepland -> gepubliceerd volgens de bron; let op: de stap naar "
+               "gepubliceerd vraagt een vastgelegde ambitie: elk thema dat erbij hoort met een toezegging\n");
     cr_assert_eq(s_show("HRL-7"), 0);
     EXPECT_OUT("\"status\": \"published\"");
     /* (another file: the same bytes again would be answered from the stored replies) */
     p = s_file("s3.csv", "Kenmerk;Titel;Soort;Status\nHRL-7;Raamwerk ICT 2026;diensten;gepland\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 65);
-    EXPECT_ERR("mislukt: rij 2 HRL-7: tender.status: the source says planned, but the tender is "
-               "already published: a tender does not go back\n");
+    EXPECT_ERR("mislukt: rij 2 HRL-7: tender.status: de bron zegt gepland, maar het inkooptraject "
+               "is al gepubliceerd: een inkooptraject gaat niet terug\n");
     EXPECT_OUT("1 rij(en): 0 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt\n");
     /* the same refusal in English (a refusal is asked anew, not replayed) */
     cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", p, NULL }), 65);
@@ -196,10 +202,10 @@ Test(calendar_import, ocds_currency_lifecycle_and_procurement_method)
     const char *pkg = FIX "/nl-release-package-heerlen.json";
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", pkg, NULL }), 65);
     EXPECT_OUT("5 rij(en): 4 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt\n");
-    EXPECT_ERR("mislukt: ocds-hrl042-2025-303: tender.value.currency: currency 'USD': only amounts "
-               "in EUR are taken (nothing converted)\n");
-    EXPECT_ERR("waarschuwing: ocds-hrl042-2025-307: procedure enkelvoudig_onderhands as stated by the "
-               "source (direct, Enkelvoudig onderhandse procedure); the thresholds give "
+    EXPECT_ERR("mislukt: ocds-hrl042-2025-303: tender.value.currency: valuta 'USD': alleen "
+               "bedragen in EUR worden overgenomen (er wordt niets omgerekend)\n");
+    EXPECT_ERR("waarschuwing: ocds-hrl042-2025-307: procedure enkelvoudig_onderhands zoals de bron "
+               "die opgeeft (direct, Enkelvoudig onderhandse procedure); de drempelwaarden geven "
                "europees_openbaar\n");
     cr_expect_eq(s_show("ocds-hrl042-2025-303"), 65, "nothing stored in dollars");
     cr_assert_eq(s_show("ocds-hrl042-2025-301"), 0);
@@ -227,7 +233,7 @@ Test(calendar_import, ocds_cancellation_alone_and_after_its_release)
 {
     const char *cancel = FIX "/nl-302-2-cancellation.json";
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", cancel, NULL }), 65);
-    EXPECT_ERR("mislukt: ocds-hrl042-2025-302: tender.title: required\n");
+    EXPECT_ERR("mislukt: ocds-hrl042-2025-302: tender.title: verplicht\n");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", FIX "/nl-302-1-tender.json", NULL }), 0);
     cr_assert_eq(s_show("ocds-hrl042-2025-302"), 0);
     EXPECT_OUT("\"status\": \"published\"");
@@ -263,8 +269,8 @@ Test(calendar_import, ocds_award_then_contract_releases)
         "\"period\": {\"startDate\": \"2025-08-01\", \"endDate\": \"2030-07-31\"}}]}]}", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", t, NULL }), 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", a, NULL }), 0, "%s", s_err());
-    EXPECT_ERR("waarschuwing: ocds-hrl042-2025-306: published -> awarded by the source, although awarded "
-               "needs the ambition recorded");
+    EXPECT_ERR("waarschuwing: ocds-hrl042-2025-306: gepubliceerd -> gegund volgens de bron; let op: "
+               "de stap naar gegund vraagt een vastgelegde ambitie");
     cr_assert_eq(s_show("ocds-hrl042-2025-306"), 0);
     EXPECT_OUT("\"status\": \"awarded\"");
     EXPECT_OUT("\"award_date\": \"2025-05-28\"");
@@ -281,18 +287,19 @@ Test(calendar_import, ocds_award_then_contract_releases)
         "\"date\": \"2025-06-01T09:00:00+02:00\", \"tag\": [\"award\"], \"awards\": [{\"id\": \"G1\", "
         "\"status\": \"active\", \"date\": \"2025-05-28T00:00:00+02:00\"}]}]}", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", a2, NULL }), 65);
-    EXPECT_ERR("mislukt: ocds-hrl042-2025-306: tender.status: the source says awarded, but the tender "
-               "is already in_execution: a tender does not go back\n");
+    EXPECT_ERR("mislukt: ocds-hrl042-2025-306: tender.status: de bron zegt gegund, maar het "
+               "inkooptraject is al in uitvoering: een inkooptraject gaat niet terug\n");
     /* its preview names the process (the file's first) and the reason, in either language */
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", "--dry-run", a2, NULL }), 65);
-    EXPECT_OUT("proces 1 ocds-hrl042-2025-306: geweigerd: tender.status: the source says "
-               "awarded, but the tender is already in_execution: a tender does not go back\n"
+    EXPECT_OUT("proces 1 ocds-hrl042-2025-306: geweigerd: tender.status: de bron zegt "
+               "gegund, maar het inkooptraject is al in uitvoering: een inkooptraject gaat niet "
+               "terug\n"
                "1 rij(en): zou 0 aanmaken, 0 wijzigen, 0 ongewijzigd laten, 1 weigeren "
                "(proefimport: niets vastgelegd)\n");
     cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", "--dry-run", a2,
                                          NULL }), 65);
     EXPECT_OUT("process 1 ocds-hrl042-2025-306: refused: tender.status: the source says "
-               "awarded, but the tender is already in_execution: a tender does not go back\n"
+               "awarded, but the tender is already in execution: a tender does not go back\n"
                "1 row(s): would create 0, update 0, leave 0 unchanged, refuse 1 "
                "(dry run: nothing written)\n");
 }
@@ -341,8 +348,8 @@ Test(calendar_import, dry_run_and_import_agree_on_a_mixed_file)
     cr_expect(strstr(dry, "{\"row\": 5, \"id\": \"M-BACK\", \"outcome\": \"refused\", \"field\": "
                           "\"tender.status\""), "%s", dry);
     cr_expect(strstr(dry, "{\"row\": 6, \"id\": \"M-CAN\", \"outcome\": \"refused\", \"field\": "
-                          "\"tender.id\", \"message\": \"tender M-CAN is cancelled: no further "
-                          "changes\"}"), "%s", dry);
+                          "\"tender.id\", \"message\": \"inkooptraject M-CAN is geannuleerd: geen "
+                          "wijzigingen meer\"}"), "%s", dry);
     /* nothing written */
     cr_expect_eq(s_show("M-NEW"), 65);
     cr_assert_eq(s_show("M-CHG"), 0);

@@ -64,9 +64,9 @@ static int s_show(const char *id)
 Test(calendar_import_ids, csv_buyer_name_refused_on_its_own_row)
 {
     static const char reason[] =
-        "3;organisatie;Gemeente Leudal;\"not a buyer id: character 0 is not one of [a-z0-9_-] "
-        "(a letter or digit first); the column must hold the buyer's id such as 'leudal' (or "
-        "be empty), not an organisation or department name\"\n";
+        "3;organisatie;Gemeente Leudal;\"geen organisatie-id: character 0 is not one of "
+        "[a-z0-9_-] (a letter or digit first); de kolom bevat het id van de organisatie, zoals "
+        "'leudal' (of is leeg), geen naam van een organisatie of afdeling\"\n";
     const char *p = s_file("tb2.csv", "kenmerk;titel;soort;organisatie\n"
                                       "O-1;Een;diensten;leudal\n"
                                       "O-2;Twee;diensten;Gemeente Leudal\n"
@@ -107,8 +107,8 @@ Test(calendar_import_ids, ocds_bad_ocid_refused_alone_others_created)
     EXPECT_OUT("\"rows\": 3, \"created\": 2, \"updated\": 0, \"unchanged\": 0, \"repeated\": 0, "
                "\"failed\": 1");
     EXPECT_OUT("\"id\": \"ocds x 6\"");
-    EXPECT_OUT("\"field\": \"ocid\", \"message\": \"'ocds x 6' cannot be a tender id: character 4 "
-               "(U+0020) is not allowed in an id\"");
+    EXPECT_OUT("\"field\": \"ocid\", \"message\": \"'ocds x 6' kan geen id van een inkooptraject "
+               "zijn: character 4 (U+0020) is not allowed in an id\"");
     EXPECT_NOT_OUT("tenders[");
     cr_expect_eq(s_show("ocds-x-1"), 0);
     EXPECT_OUT("\"value_cents\": 100000");

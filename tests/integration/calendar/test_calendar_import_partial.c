@@ -68,8 +68,8 @@ Test(calendar_import_partial, refused_rows_named_by_row_and_the_fixed_file_store
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", bad, NULL }), 65);
     /* 3 rows: D-2 and D-3 new (2), D-1 refused (1) */
     EXPECT_OUT("3 rij(en): 2 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt\n");
-    EXPECT_ERR("mislukt: rij 2 D-1: tender.status: the source says planned, but the tender is "
-               "already awarded: a tender does not go back\n");
+    EXPECT_ERR("mislukt: rij 2 D-1: tender.status: de bron zegt gepland, maar het inkooptraject "
+               "is al gegund: een inkooptraject gaat niet terug\n");
     EXPECT_NOT_ERR("rij 3");
     EXPECT_NOT_ERR("rij 4");
     cr_assert_eq(s_show("heerlen", "D-2"), 0);
@@ -104,6 +104,46 @@ Test(calendar_import_partial, refused_rows_named_by_row_and_the_fixed_file_store
     cr_expect_eq(n, 3, "%s", s_out);
 }
 
+/* A refused row's reason is in the language of the run: Dutch by default, English with
+ * --lang en, field names as they are. heerlen and leudal both hold D-1 (awarded); each run
+ * is refused for its own D-1 in its own language. A tender rule mvoictl checks before
+ * sending (contract end before its start) is in the run's language too, dates in words. */
+Test(calendar_import_partial, refusals_in_dutch_by_default_english_with_lang)
+{
+    const char *seed = "Kenmerk;Titel;Soort;Status\nD-1;Dak;werken;gegund\n";
+    cr_assert_eq(s_ctl((const char *[]){ "tender", "import", s_file("sh.csv", seed), NULL }), 0);
+    cr_assert_eq(s_ctl((const char *[]){ "--buyer", "leudal", "tender", "import",
+                                         s_file("sl.csv", seed), NULL }), 0);
+    const char *back = s_file("back.csv", "Kenmerk;Titel;Soort;Status\n"
+                                          "D-1;Dak en goot;werken;gepland\n");
+    cr_expect_eq(s_ctl((const char *[]){ "tender", "import", back, NULL }), 65);
+    EXPECT_ERR("mislukt: rij 2 D-1: tender.status: de bron zegt gepland, maar het inkooptraject "
+               "is al gegund: een inkooptraject gaat niet terug\n");
+    EXPECT_NOT_ERR("the source says");
+    cr_expect_eq(s_ctl((const char *[]){ "--buyer", "leudal", "--lang", "en", "tender", "import",
+                                         back, NULL }), 65);
+    EXPECT_ERR("failed: row 2 D-1: tender.status: the source says planned, but the tender is "
+               "already awarded: a tender does not go back\n");
+    EXPECT_NOT_ERR("de bron");
+    /* leudal again, by default: Dutch (its own stored reply was English: another run) */
+    cr_expect_eq(s_ctl((const char *[]){ "--buyer", "leudal", "--json", "tender", "import", back,
+                                         NULL }), 65);
+    EXPECT_OUT("{\"row\": 2, \"id\": \"D-1\", \"outcome\": \"refused\", \"field\": "
+               "\"tender.status\", \"message\": \"de bron zegt gepland, maar het inkooptraject "
+               "is al gegund: een inkooptraject gaat niet terug\"}");
+    cr_assert_eq(s_show("heerlen", "D-1"), 0);
+    EXPECT_OUT("\"title\": \"Dak\"");
+    cr_assert_eq(s_show("leudal", "D-1"), 0);
+    EXPECT_OUT("\"title\": \"Dak\"");
+
+    const char *dates = s_file("dates.csv", "Kenmerk;Titel;Soort;Start;Einde\n"
+                                            "D-5;Kozijnen;leveringen;01-03-2027;31-01-2027\n");
+    cr_expect_eq(s_ctl((const char *[]){ "tender", "import", dates, NULL }), 65);
+    EXPECT_ERR("2;Einde;31-01-2027;31 januari 2027 ligt vóór contract_start 1 maart 2027\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "tender", "import", dates, NULL }), 65);
+    EXPECT_ERR("2;Einde;31-01-2027;31 January 2027 is before contract_start 1 March 2027\n");
+}
+
 /* The calendar stops answering (SIGSTOP) with the rows sent: nobody knows whether it will
  * apply them. They were reported "2 failed" ("failed: X: no answer from the service"), which
  * tells the user they were not stored; now they are unconfirmed, with exit 69. */
@@ -117,8 +157,8 @@ Test(calendar_import_partial, rows_without_an_answer_are_unconfirmed_not_failed)
     EXPECT_OUT("2 rij(en): 0 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 0 mislukt\n");
     EXPECT_OUT("2 rij(en) onbevestigd: verstuurd, geen antwoord op tijd; misschien wel, "
                "misschien niet vastgelegd");
-    EXPECT_ERR("onbevestigd: rij 2 Q-1: no answer from the service\n");
-    EXPECT_ERR("onbevestigd: rij 3 Q-2: no answer from the service\n");
+    EXPECT_ERR("onbevestigd: rij 2 Q-1: geen antwoord van de dienst\n");
+    EXPECT_ERR("onbevestigd: rij 3 Q-2: geen antwoord van de dienst\n");
     EXPECT_NOT_ERR("mislukt:");
     /* and the file again, the calendar back: each row stored once */
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0, "%s",

@@ -212,8 +212,8 @@ Test(calendar_lifecycle_guard, a_source_planned_keeps_the_calendars_own_stages)
                      "G-2;Bermen;diensten;40.000;01-04-2027;klimaat:eis;gepland\n";
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", s_file("g2.csv", v2), NULL }), 65);
     EXPECT_OUT("2 rij(en): 0 aangemaakt, 1 gewijzigd, 0 ongewijzigd, 1 mislukt");
-    EXPECT_ERR("rij 3 G-2: tender.status: the source says planned, but the tender is already "
-               "published");
+    EXPECT_ERR("rij 3 G-2: tender.status: de bron zegt gepland, maar het inkooptraject is al "
+               "gepubliceerd");
     cr_assert_eq(s_show("heerlen", "G-1"), 0);
     EXPECT_OUT("\"value_cents\": 3500000");   /* € 35.000 */
     EXPECT_OUT("\"status\": \"ambition_recorded\"");

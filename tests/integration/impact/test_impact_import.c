@@ -70,8 +70,8 @@ Test(impact_import, dry_run_agrees_and_import_is_idempotent_by_id)
                           "\"failed\": 1, \"results\": [{\"row\": 2, \"id\": \"M-1\", \"outcome\": "
                           "\"created\"}, {\"row\": 3, \"id\": \"M-3\", \"outcome\": "
                           "\"refused\", \"field\": \"measurement.tender_id\", "
-                          "\"message\": \"tender "
-                          "'T-ONBEKEND' is not known to the calendar\"}]}"),
+                          "\"message\": \"inkooptraject "
+                          "'T-ONBEKEND' staat niet in de inkoopkalender\"}]}"),
               "%s", dry);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "M-1", NULL }), 65, "nothing stored: %s", s_out);
     cr_expect_eq(s_ctl((const char *[]){ "--json", "measure", "import", p, NULL }), 65);
@@ -89,8 +89,9 @@ Test(impact_import, dry_run_agrees_and_import_is_idempotent_by_id)
     /* the same id with another quantity is refused, not overwritten */
     p = s_file("m3.csv", HDR "M-1;T-KLIMA;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;12000\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
-    cr_expect_str_eq(s_out, "rij 2 M-1: geweigerd: measurement.id: a measurement with this id "
-                            "and different content exists; use CorrectMeasurement to change it\n"
+    cr_expect_str_eq(s_out, "rij 2 M-1: geweigerd: measurement.id: er is al een meting met dit "
+                            "id en een andere inhoud; wijzig die met een correctie "
+                            "(CorrectMeasurement)\n"
                             "1 rij(en): zou 0 opslaan, 0 ongewijzigd laten (al aanwezig), 1 "
                             "weigeren (proefimport: niets opgeslagen)\n");
     cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "measure", "import", "--dry-run", p,
@@ -112,11 +113,11 @@ Test(impact_import, bad_cells_refused_at_row_and_column)
     const char *p = s_file("bad.csv", csv, sizeof csv - 1);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
     cr_expect_str_eq(s_out,
-        "3;submitter;;byte 0xFC at character 14 is not UTF-8 (the file is UTF-8: it has a BOM or "
-        "other UTF-8 characters); save the sheet as UTF-8 again\n"
-        "4;submitter;;control character 0x00 at character 5 (NUL or a control code: not text)\n"
+        "3;submitter;;byte 0xFC bij teken 14 is geen UTF-8 (het bestand is UTF-8: het heeft een "
+        "BOM of andere UTF-8-tekens); sla het blad opnieuw op als UTF-8\n"
+        "4;submitter;;stuurteken 0x00 bij teken 5 (NUL of een stuurcode: geen tekst)\n"
         "5;quantity;1O000;quantity: '1O000': not a number (digits, '.' or ',')\n"
-        "5;id;M-4;id appears earlier in the file\n");
+        "5;id;M-4;dit id staat al eerder in het bestand\n");
     p = s_file("cols.csv", "id,tender,kleur,kind\nM-7,T-KLIMA,geel,energy\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 65);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "M-4", NULL }), 65);
@@ -195,6 +196,10 @@ Test(impact_import, ambiguous_unknown_and_foreign_cells_refused_by_name)
     p = s_file("d.csv", "id;tender;tender_id;period;submitter;kind;carrier;quantity\n"
                         "B-6;T-KLIMA;T-NOX;2025-01-01..2025-03-31;Jan;energy;hvo100;1\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
+    cr_expect_str_eq(s_out, "1;kolom 3;tender_id;kolom 'tender_id' vult hetzelfde veld als "
+                            "kolom 2 'tender': houd er één\n");
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "measure", "import", "--dry-run", p,
+                                         NULL }), 65);
     cr_expect_str_eq(s_out, "1;column 3;tender_id;column 'tender_id' sets the same field as "
                             "column 2 'tender': keep one of them\n");
     p = s_file("e.csv", "", 0);
@@ -241,8 +246,8 @@ Test(impact_import, a_rerun_says_what_an_earlier_run_did_and_asks_refusals_again
         "L-1;T-LATER;2025-01-01;2025-03-31;Jan;energy;hvo100;diesel_b7;3000\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "--json", "measure", "import", p, NULL }), 65);
     cr_expect(strstr(s_out, "\"row\": 2, \"id\": \"L-1\", \"outcome\": \"refused\", "
-                            "\"field\": \"measurement.tender_id\", \"message\": \"tender "
-                            "'T-LATER' is not known to the calendar\""), "%s", s_out);
+                            "\"field\": \"measurement.tender_id\", \"message\": \"inkooptraject "
+                            "'T-LATER' staat niet in de inkoopkalender\""), "%s", s_out);
     s_register("T-LATER");
     fx_wait_tenders(&F, 5);
     cr_expect_eq(s_ctl((const char *[]){ "--json", "measure", "import", p, NULL }), 0, "%s",
@@ -251,4 +256,36 @@ Test(impact_import, a_rerun_says_what_an_earlier_run_did_and_asks_refusals_again
                             "\"unchanged\": 0, \"failed\": 0, \"results\": [{\"row\": 2, "
                             "\"id\": \"L-1\", \"outcome\": \"created\"}]}\n");
     cr_expect_str_eq(s_shown("L-1", "quantity_milli"), "3000000");   /* 3000 l x 1000 */
+}
+
+/* A refused row's reason in the language of the run: Dutch by default, English with --lang
+ * en; field names as they are, dates in words. heerlen and landgraaf submit the same ids:
+ * heerlen's M-1 of its T-KLIMA is stored, landgraaf has no T-KLIMA and is refused, each in
+ * the language asked. */
+Test(impact_import, refusals_in_dutch_by_default_english_with_lang)
+{
+    const char *p = s_file("lang.csv", HDR
+        "M-1;T-KLIMA;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;10000\n"
+        "M-2;T-KLIMA;2025-03-01;2025-01-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;500\n", 0);
+    cr_expect_eq(s_ctl((const char *[]){ "--json", "measure", "import", p, NULL }), 65);
+    cr_expect(strstr(s_out, "{\"row\": 3, \"id\": \"M-2\", \"outcome\": \"refused\", "
+                            "\"field\": \"measurement.period_end\", \"message\": \"31 januari "
+                            "2025 ligt vóór period_start 1 maart 2025\"}"), "%s", s_out);
+    cr_expect_eq(s_ctl((const char *[]){ "--lang", "en", "measure", "import", "--dry-run", p,
+                                         NULL }), 65);
+    cr_expect(strstr(s_out, "row 3 M-2: refused: measurement.period_end: 31 January 2025 is "
+                            "before period_start 1 March 2025\n"), "%s", s_out);
+    /* the other buyer, the same ids: its own refusal, in its run's language */
+    cr_expect_eq(s_ctl((const char *[]){ "--buyer", "landgraaf", "measure", "import", "--dry-run",
+                                         p, NULL }), 65);
+    cr_expect(strstr(s_out, "rij 2 M-1: geweigerd: measurement.tender_id: inkooptraject "
+                            "'T-KLIMA' staat niet in de inkoopkalender\n"), "%s", s_out);
+    cr_expect_eq(s_ctl((const char *[]){ "--buyer", "landgraaf", "--lang", "en", "--json",
+                                         "measure", "import", p, NULL }), 65);
+    cr_expect(strstr(s_out, "{\"row\": 2, \"id\": \"M-1\", \"outcome\": \"refused\", "
+                            "\"field\": \"measurement.tender_id\", \"message\": \"tender "
+                            "'T-KLIMA' is not known to the calendar\"}"), "%s", s_out);
+    cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "M-1", NULL }), 0, "%s", s_out);
+    cr_expect_eq(s_ctl((const char *[]){ "--buyer", "landgraaf", "measure", "show", "M-1",
+                                         NULL }), 65, "%s", s_out);
 }

@@ -342,8 +342,9 @@ def restore_calendar(st):
                      "kick-off invitation of %s (%s) after the restore" % (tid, b))
         # the calculator's tender projection gets to know P-4. It follows the calendar on
         # its own feed, so right after the restart it may still be rebuilding while the
-        # aggregator and the notifier are done: "not known to the calendar" is then the
-        # right answer, for a while; any other refusal, or that one for 30 s, fails.
+        # aggregator and the notifier are done: "not known to the calendar" ("staat niet in
+        # de inkoopkalender": mvoictl speaks Dutch by default) is then the right answer, for a
+        # while; any other refusal, or that one for 30 s, fails.
         end = time.monotonic() + 30
         while True:
             r = st.ctl(b, "measure", "add", "--id", "F-P4", "--tender", "P-4", "--period",
@@ -351,7 +352,7 @@ def restore_calendar(st):
                        "koffie", "--products", "2", "--fair", "1")
             if r.returncode == 0:
                 break
-            if "is not known to the calendar" not in r.stderr or time.monotonic() > end:
+            if "staat niet in de inkoopkalender" not in r.stderr or time.monotonic() > end:
                 raise SystemExit("restore: C: a measurement on P-4 (%s): %s" % (b, r.stderr))
             time.sleep(0.1)
     t1 = time.monotonic()

@@ -12,8 +12,9 @@ src=$1 links=$2 bin=$3
 # mvoi_curve (+ mvoi_auth, config, inih): every client of the bus speaks CURVE with its key
 # read through the *_FILE rule (docs/design.md#access). bm (mvoictl benchmark) is pure
 # computation over the buyer registry (buyers, read with config's INI parser). datewords is
-# the one date formatter (and calendar arithmetic) over the message catalogue.
-allowed='^(mvoi_(contract|tender|tender_client|codec|pbjson|text|numfmt|datewords|proto|mvoi_id|arena|mvoi_curve|mvoi_auth|config|bm|buyers)|PkgConfig::(JANSSON|PROTOBUFC|ZMQ|INIH)|m|/.*/lib(csv|jansson|protobuf-c|zmq|inih)\.so)$'
+# the one date formatter (and calendar arithmetic) over the message catalogue; textfmt the
+# refusals of the tender readers in the run's language (pure text over the catalogue).
+allowed='^(mvoi_(contract|tender|tender_client|codec|pbjson|text|textfmt|numfmt|datewords|proto|mvoi_id|arena|mvoi_curve|mvoi_auth|config|bm|buyers)|PkgConfig::(JANSSON|PROTOBUFC|ZMQ|INIH)|m|/.*/lib(csv|jansson|protobuf-c|zmq|inih)\.so)$'
 bad=0
 
 # 1. The link closure holds nothing but the allowed libraries.

@@ -13,7 +13,8 @@ TestSuite(csv_date_mix);
 
 static void s_parse(const char *csv, csv_date_order_t order, csv_import_t *out)
 {
-    csv_import_opts_t o = { .default_buyer = "heerlen", .date_order = order };
+    /* the reasons in English (the import's language is test_csv_import.c's subject) */
+    csv_import_opts_t o = { .default_buyer = "heerlen", .date_order = order, .lang = TEXT_EN };
     cr_assert_eq(csv_import_parse(csv, strlen(csv), &o, out), 0);
 }
 

@@ -57,8 +57,10 @@ Test(ocds, samples_in_gbp_refused_not_taken_as_euros)
     cr_assert_eq(r.n_errors, 1);
     cr_assert_str_eq(r.errors[0].ocid, "ocds-213czf-000-00001");
     cr_assert_str_eq(r.errors[0].field, "tender.value.currency");
+    /* in Dutch: the default language of the refusals */
     cr_assert_str_eq(r.errors[0].message,
-                     "currency 'GBP': only amounts in EUR are taken (nothing converted)");
+                     "valuta 'GBP': alleen bedragen in EUR worden overgenomen (er wordt niets "
+                     "omgerekend)");
     ocds_result_clear(&r);
     const char *rec[] = { CAL_OCDS_DIR "/record-ocds-213czf-000-00001.json" };
     compile_files(rec, 1, NULL, &r);
@@ -78,7 +80,8 @@ Test(ocds, dutch_release_package_lifecycle_method_currency)
     const ocds_warning_t *e = refusal(&r, "ocds-hrl042-2025-303");
     cr_assert_not_null(e);
     cr_assert_str_eq(e->field, "tender.value.currency");
-    cr_assert_str_eq(e->message, "currency 'USD': only amounts in EUR are taken (nothing converted)");
+    cr_assert_str_eq(e->message, "valuta 'USD': alleen bedragen in EUR worden overgenomen (er "
+                                 "wordt niets omgerekend)");
     const Mvoi__Tender *t = tender_of(&r, "ocds-hrl042-2025-301");
     cr_assert_not_null(t);
     cr_assert_str_eq(t->title, "Groenonderhoud openbare ruimte 2025-2029");
@@ -222,7 +225,7 @@ Test(ocds, unusable_input)
     cr_assert_eq(r.n_errors, 1);
     cr_assert_str_eq(r.errors[0].ocid, "ocds-x-3");
     cr_assert_str_eq(r.errors[0].field, "tender.tenderPeriod.startDate");
-    cr_assert_str_eq(r.errors[0].message, "'2025-02-30' is not a date");
+    cr_assert_str_eq(r.errors[0].message, "'2025-02-30' is geen datum");
     ocds_result_clear(&r);
     thresholds_t *th = cal_test_thresholds();
     ocds_import_opts_t whole = {.default_buyer = "heerlen", .thresholds = th, .today = "2025-01-01"};
@@ -231,6 +234,12 @@ Test(ocds, unusable_input)
     const ocds_warning_t *e = refusal(&r, "ocds-x-1");
     cr_assert_not_null(e);
     cr_assert_str_eq(e->field, "tender.title");
+    cr_assert_str_eq(e->message, "verplicht");   /* the tender rule's, in the default nl */
+    ocds_result_clear(&r);
+    whole.lang = TEXT_EN;
+    cr_assert_eq(ocds_import_compile(imp, &whole, &r), 0);
+    e = refusal(&r, "ocds-x-1");
+    cr_assert_not_null(e);
     cr_assert_str_eq(e->message, "required");
     ocds_result_clear(&r);
     thresholds_destroy(&th);
@@ -312,8 +321,8 @@ Test(ocds, ocid_that_is_no_tender_id_refused_alone)
     const ocds_warning_t *w = refusal(&r, "ocds a 2");
     cr_assert(w);
     cr_expect_str_eq(w->field, "ocid");
-    cr_expect_str_eq(w->message, "'ocds a 2' cannot be a tender id: character 4 (U+0020) is "
-                                 "not allowed in an id");
+    cr_expect_str_eq(w->message, "'ocds a 2' kan geen id van een inkooptraject zijn: character 4 "
+                                 "(U+0020) is not allowed in an id");
     cr_expect(strstr(r.errors[1].message, "longer than 128 bytes"), "%s", r.errors[1].message);
     ocds_result_clear(&r);
 }

@@ -1,0 +1,41 @@
+/*  textfmt: a message of the code, in the reader's language.
+ *
+ *  Refusals are written in the code as printf formats in English, where the check is (the
+ *  compiler checks their conversions). The catalogue (messages.def) holds each such text
+ *  under a key with its module's prefix ("impact.err.", "tender.err."): its English text
+ *  is the code's format, character for character, its Dutch text the translation with the
+ *  same conversions. textfmt finds the translation by the English text and formats it for
+ *  the reader: integers of five digits and more grouped as the language writes them
+ *  (12.500 / 12,500; years and small counts stay as they are), and an argument that is an
+ *  ISO date (YYYY-MM-DD, valid) in words ("31 december 2026"), as mvoictl prints dates.
+ *  A text without an entry is formatted in English: visible, never lost.
+ */
+#ifndef MVOI_TEXTFMT_H
+#define MVOI_TEXTFMT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "text.h"
+
+/* A %s argument TEXTFMT_WORD "<key>" is shown as the catalogue's text of key in the
+ * language: a value said in words (a tender's status: "gegund" / "awarded"). Such an
+ * argument is for textfmt only (anything else would print the marker byte). */
+#define TEXTFMT_WORD "\001"
+
+/* The text in lang of the catalogue entry under prefix whose English text is en; en itself
+ * when there is none (or en is NULL: ""). A linear look-up without state: safe on any
+ * thread, meant for error paths. */
+const char *textfmt_from_en(text_lang_t lang, const char *prefix, const char *en);
+
+/* vsnprintf of fmt for a reader of lang (grouping, dates; see above). Conversions: %% and
+ * d i u x X o c s f e g p with flags, width and precision as digits (no '*'), length hh h l
+ * ll z j t. Returns the length written (buf always terminated when len > 0; cut, never
+ * overflowed). */
+int textfmt_vformat(char *buf, size_t len, text_lang_t lang, const char *fmt, va_list ap);
+
+/* textfmt_vformat of textfmt_from_en(lang, prefix, en_fmt). */
+int textfmt_vtr(char *buf, size_t len, text_lang_t lang, const char *prefix, const char *en_fmt,
+                va_list ap);
+
+#endif
