@@ -21,15 +21,45 @@
 #include "log.h"
 #include "mvoi_id.h"
 
+typedef struct {
+    const char *name, *value;
+    size_t len;
+    bool found;
+} s_arg_t;
+
+static enum MHD_Result s_arg_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    s_arg_t *a = cls;
+    if (!a->found && key_size == strlen(a->name) && memcmp(key, a->name, key_size) == 0) {
+        a->found = true;
+        a->value = value ? value : "";
+        a->len = value ? value_size : 0;
+    }
+    return MHD_YES;
+}
+
+/* The query parameter `name`, spelled exactly so (with its length: "%00" decodes to a NUL
+ * that a C string would hide). libmicrohttpd's lookup ignores case, but the routes know
+ * their parameters by their exact names (gw_query.c): ?BUYER=venlo was read here as the
+ * buyer, checked and refused or logged, and then refused by the route as an unknown
+ * parameter. NULL when absent. */
+static const char *s_arg(gw_req_t *r, const char *name, size_t *len)
+{
+    s_arg_t a = { .name = name };
+    MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, s_arg_one, &a);
+    *len = a.len;
+    return a.found ? a.value : NULL;
+}
+
 /* The presented token: Authorization: Bearer, or ?access_token= where the route reads. */
 static const char *s_token(gw_req_t *r, gw_access_t need, size_t *len)
 {
     const char *tok = gw_auth_bearer(
         MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Authorization"), len);
-    if (!tok && need == GW_ACCESS_READ) {
-        tok = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "access_token");
-        *len = tok ? strlen(tok) : 0;
-    }
+    if (!tok && need == GW_ACCESS_READ)
+        tok = s_arg(r, "access_token", len);
     return tok && *len ? tok : NULL;
 }
 
@@ -126,12 +156,8 @@ bool gw_access_buyer(gw_req_t *r, const char *buyer, const char *field)
  * answered. */
 static bool s_buyer(gw_req_t *r)
 {
-    /* with its length: "%00" decodes to a NUL that a C string would hide */
-    const char *b = NULL;
     size_t blen = 0;
-    if (MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, "buyer", 5, &b, &blen)
-        != MHD_YES)
-        b = NULL;
+    const char *b = s_arg(r, "buyer", &blen);
     if (!b) {
         const char *own = r->has_tok ? gw_token_default_buyer(&r->tok) : NULL;
         /* both checked by the id rule (main.c, gw_auth.c): they fit */

@@ -151,6 +151,18 @@ static int s_parse_line(char *line, int lineno, gw_token_t *t, char *err, size_t
     return 1;
 }
 
+/* A token listed twice would have two roles or two lists of buyers, and the first line would
+ * win without a word: a line added to narrow a token (buyers=venlo below an old buyers=*)
+ * would leave it acting for every buyer. Refused by name, as the key registry refuses a
+ * public key listed twice (mvoi_auth.c). Load time only: no secret is compared here. */
+static int s_listed_before(const gw_auth_t *self, const gw_token_t *t)
+{
+    for (int i = 0; i < self->n; i++)
+        if (memcmp(self->e[i].hash, t->hash, sizeof t->hash) == 0)
+            return i;
+    return -1;
+}
+
 static int s_add(gw_auth_t *self, const gw_token_t *t)
 {
     gw_token_t *ne = realloc(self->e, (size_t)(self->n + 1) * sizeof *ne);
@@ -186,6 +198,16 @@ gw_auth_t *gw_auth_from_text(const char *text, char *err, size_t errlen)
             *hash_c = '\0';
         gw_token_t t;
         rc = s_parse_line(line, lineno, &t, err, errlen);
+        int dup = rc > 0 ? s_listed_before(self, &t) : -1;
+        if (dup >= 0) {
+            char why[200];
+            snprintf(why, sizeof why, "the same token (sha256) as token %s above: a token has "
+                     "one role and one list of buyers; remove one of the lines",
+                     self->e[dup].name);
+            free(t.buyers);
+            rc = s_fail(err, errlen, lineno, why);
+            break;
+        }
         if (rc > 0 && (rc = s_add(self, &t)) < 0)
             free(t.buyers);
         if (rc == -ENOMEM)

@@ -10,6 +10,10 @@
  * "reports": report files can be served, "narratives": a report service is configured} */
 void gw_h_buyers(gw_req_t *r)
 {
+    /* as every route: a parameter it does not know (?Buyer=, a typo) is refused by name */
+    static const char *const ok[] = { NULL };
+    if (!gw_only(r, ok))
+        return;
     const mvoi_buyers_t *reg = r->gw->o.buyers;
     const char *own = r->has_tok ? gw_token_default_buyer(&r->tok) : NULL;
     const char *def = own ? own : r->gw->buyer;

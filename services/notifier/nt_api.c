@@ -91,6 +91,12 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
         limit = 1000;
     uint32_t offset = q->has_offset ? q->offset : 0;
     bool by_tender = q->tender_id && *q->tender_id;
+    /* Tender ids are per buyer, and the index is buyer NUL tender: without a buyer the
+     * range would be empty, a silent wrong answer for a tender every buyer may have. */
+    if (by_tender && !s_buyer(req))
+        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                            "tender ids are per buyer: name the buyer whose tender %.128s "
+                            "is meant", q->tender_id);
     Mvoi__Envelope *e = server_reply(req);
     Mvoi__ReminderList *l = server_alloc(req, sizeof *l);
     mvoi__reminder_list__init(l);

@@ -5,6 +5,7 @@
 #include "rp_ids.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "codec.h"
 
@@ -31,6 +32,18 @@ int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *f
         snprintf(field, MVOI_ID_FIELD_MAX, "buyer");
         snprintf(msg, cap, "buyer '%s' is not served here: it is not in the buyer registry "
                  "(MVOI_BUYERS_FILE)", req->buyer);
+        return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
+    }
+    /* A report is asked for one buyer: a body naming another than the envelope's was made
+     * with the body's files under the envelope's name (the key is checked against the
+     * body's buyer, rp_ids_auth); refused by name, as the other services do. */
+    const Mvoi__GenerateReport *g =
+        req->body_case == MVOI__ENVELOPE__BODY_GENERATE_REPORT ? req->generate_report : NULL;
+    if (g && g->buyer && *g->buyer && req->buyer && *req->buyer &&
+        strcmp(g->buyer, req->buyer) != 0) {
+        snprintf(field, MVOI_ID_FIELD_MAX, "generate_report.buyer");
+        snprintf(msg, cap, "the request is made for buyer %s but asks for buyer %s's report",
+                 req->buyer, g->buyer);
         return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
     }
     return 0;
