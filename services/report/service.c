@@ -22,52 +22,9 @@
 #include "outbox.h"
 #include "report.h"
 #include "report_service.h"
+#include "service_int.h"
 #include "rp_ask.h"
 #include "store.h"
-
-#define S_MAXWAIT 16
-
-typedef struct s_job_t s_job_t;
-struct s_job_t {
-    s_job_t *next;
-    rp_service_t *svc;
-    char buyer[128];
-    uint32_t year, quarter;
-    uint32_t formats;          /* bit per ReportFormat */
-    text_lang_t lang;
-    bool automatic;
-    char rid[MVOI_ID_MAX + 1]; /* "" for automatic jobs; as long as the other services take */
-    struct { uint8_t id[256]; size_t idlen; } wait[S_MAXWAIT];
-    int nwait;
-    rp_input_t in;
-    rp_report_t model;
-    rp_gather_t *gather;
-    uv_work_t work;
-    int render_rc;
-    char render_why[1024];     /* a renderer's refusal of the data, in the report's language */
-    char dir[4096];
-    char path[8][4200];        /* by format */
-    uv_process_t proc;
-    uv_timer_t pdf_timer;
-    bool pdf_running, pdf_timer_on;
-    int64_t t0;
-};
-
-struct rp_service_t {
-    uv_loop_t *loop;
-    bus_ctx_t *ctx;
-    rp_service_opts_t o;
-    store_t *store;
-    outbox_t *outbox;
-    bus_sock_t *router, *pub;
-    uv_timer_t hb_timer, auto_timer;
-    char api_ep[256], pub_ep[256];
-    s_job_t *queue;            /* queue->... ; the head runs */
-    bool running, stopping;
-    uint64_t generated;
-    int handles_open;
-    rp_disk_t disk;            /* the report files' volume (rp_disk.h) */
-};
 
 static void s_start_next(rp_service_t *self);
 
@@ -112,7 +69,7 @@ static void s_send_error(rp_service_t *self, const uint8_t *id, size_t idlen,
 
 /* ------------------------------------------------------------------ jobs */
 
-static void s_job_free(s_job_t *j)
+static void s_job_free(rp_job_t *j)
 {
     rp_gather_destroy(&j->gather);
     rp_model_free(&j->model);
@@ -124,7 +81,7 @@ static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "excel.csv",
                                  "mvi-platform.csv" };
 
 /* Fail every waiter (nothing is stored: a retry with the same id regenerates). */
-static void s_job_fail(s_job_t *j, Mvoi__ErrorCode code, const char *msg)
+static void s_job_fail(rp_job_t *j, Mvoi__ErrorCode code, const char *msg)
 {
     rp_service_t *self = j->svc;
     log_warn("report_failed", "report %s %u q%u failed: %s", j->buyer, j->year, j->quarter, msg);
@@ -135,7 +92,7 @@ static void s_job_fail(s_job_t *j, Mvoi__ErrorCode code, const char *msg)
         s_send_error(self, j->wait[i].id, j->wait[i].idlen, &req, code, "generate_report", msg);
 }
 
-static void s_job_done(rp_service_t *self, s_job_t *j)
+static void s_job_done(rp_service_t *self, rp_job_t *j)
 {
     self->queue = j->next;
     self->running = false;
@@ -146,7 +103,7 @@ static void s_job_done(rp_service_t *self, s_job_t *j)
 
 /* A failed write to the reports' volume (or the store) tells rp_disk, is answered with its
  * errno's name and ends the job. True when it did. */
-static bool s_job_disk_failed(s_job_t *j, const char *what, int rc)
+static bool s_job_disk_failed(rp_job_t *j, const char *what, int rc)
 {
     if (rc == 0)
         return false;   /* only written files clear a failure (s_after_render) */
@@ -160,7 +117,7 @@ static bool s_job_disk_failed(s_job_t *j, const char *what, int rc)
 
 typedef struct {
     rp_service_t *self;
-    s_job_t *j;
+    rp_job_t *j;
     Mvoi__Envelope *reply;
     Mvoi__ReportEvent *ev;
 } s_commit_t;
@@ -169,7 +126,7 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
 {
     s_commit_t *c = arg;
     rp_service_t *self = c->self;
-    s_job_t *j = c->j;
+    rp_job_t *j = c->j;
     int rc;
     if (j->rid[0]) {
         uint8_t *buf = NULL;
@@ -222,7 +179,7 @@ static void s_flush(rp_service_t *self)
         outbox_publish(self->outbox, s_publish_one, self);
 }
 
-static void s_job_commit(s_job_t *j)
+static void s_job_commit(rp_job_t *j)
 {
     rp_service_t *self = j->svc;
     if (self->stopping) {
@@ -291,7 +248,7 @@ static void s_job_commit(s_job_t *j)
 
 static void s_pdf_closed(uv_handle_t *h)
 {
-    s_job_t *j = h->data;
+    rp_job_t *j = h->data;
     j->pdf_running = false;
     if (!j->pdf_timer_on)
         s_job_commit(j);
@@ -299,7 +256,7 @@ static void s_pdf_closed(uv_handle_t *h)
 
 static void s_pdf_timer_closed(uv_handle_t *h)
 {
-    s_job_t *j = h->data;
+    rp_job_t *j = h->data;
     j->pdf_timer_on = false;
     if (!j->pdf_running)
         s_job_commit(j);
@@ -307,7 +264,7 @@ static void s_pdf_timer_closed(uv_handle_t *h)
 
 static void s_pdf_exit(uv_process_t *p, int64_t status, int sig)
 {
-    s_job_t *j = p->data;
+    rp_job_t *j = p->data;
     if (status != 0 || sig != 0)
         log_warn("pdf_failed", "chromium exited with %" PRId64 " (signal %d)", status, sig);
     uv_timer_stop(&j->pdf_timer);
@@ -317,14 +274,14 @@ static void s_pdf_exit(uv_process_t *p, int64_t status, int sig)
 
 static void s_pdf_timeout(uv_timer_t *t)
 {
-    s_job_t *j = t->data;
+    rp_job_t *j = t->data;
     log_warn("pdf_timeout", "chromium took longer than %u ms; killed", j->svc->o.pdf_timeout_ms);
     uv_process_kill(&j->proc, SIGKILL);
 }
 
 static void s_after_render(uv_work_t *w, int status)
 {
-    s_job_t *j = w->data;
+    rp_job_t *j = w->data;
     rp_service_t *self = j->svc;
     if (self->stopping) {
         s_job_done(self, j);
@@ -386,7 +343,7 @@ static void s_after_render(uv_work_t *w, int status)
 
 static void s_render(uv_work_t *w)
 {
-    s_job_t *j = w->data;
+    rp_job_t *j = w->data;
     for (int f = 1; f < 8 && j->render_rc == 0; f++) {
         if (f == MVOI__REPORT_FORMAT__FMT_PDF)
             continue;
@@ -401,7 +358,7 @@ static void s_render(uv_work_t *w)
 
 static void s_gathered(void *arg, int rc, const char *msg)
 {
-    s_job_t *j = arg;
+    rp_job_t *j = arg;
     rp_service_t *self = j->svc;
     /* msg lives in the gather: keep a copy before the gather goes (using it afterwards
      * was the heap-use-after-free behind the start-up abort when upstreams were not up). */
@@ -449,7 +406,7 @@ static void s_start_next(rp_service_t *self)
 {
     if (self->running || !self->queue || self->stopping)
         return;
-    s_job_t *j = self->queue;
+    rp_job_t *j = self->queue;
     self->running = true;
     j->t0 = clock_mono_ns() / 1000000;
     rp_input_init(&j->in);
@@ -475,11 +432,11 @@ static void s_start_next(rp_service_t *self)
 /* Queue a report and start it if the queue was idle. The requester (id; NULL for an
  * automatic job) is recorded before the start: a start that fails at once answers it
  * and frees the job, so nothing may touch the job after this returns. 0 or -ENOMEM. */
-static int s_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint32_t quarter,
+int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint32_t quarter,
                      uint32_t formats, text_lang_t lang, const char *rid, bool automatic,
                      const uint8_t *id, size_t idlen)
 {
-    s_job_t *j = calloc(1, sizeof *j);
+    rp_job_t *j = calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
     j->svc = self;
@@ -495,7 +452,7 @@ static int s_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint3
         j->wait[0].idlen = idlen;
         j->nwait = 1;
     }
-    s_job_t **pp = &self->queue;
+    rp_job_t **pp = &self->queue;
     while (*pp)
         pp = &(*pp)->next;
     *pp = j;
@@ -539,12 +496,12 @@ static bool s_repeat(rp_service_t *self, const uint8_t *id, size_t idlen,
         free(stored);
         return true;
     }
-    for (s_job_t *j = self->queue; j; j = j->next) {
+    for (rp_job_t *j = self->queue; j; j = j->next) {
         if (strcmp(j->rid, a->rid) != 0 || strcmp(j->buyer, a->buyer) != 0)
             continue;
         if (rp_ask_sig(j->year, j->quarter, j->formats, j->lang) != sig)
             s_reused(self, id, idlen, req);
-        else if (j->nwait < S_MAXWAIT && idlen <= sizeof j->wait[0].id) {
+        else if (j->nwait < RP_JOB_MAXWAIT && idlen <= sizeof j->wait[0].id) {
             memcpy(j->wait[j->nwait].id, id, idlen);
             j->wait[j->nwait++].idlen = idlen;
         }
@@ -564,7 +521,7 @@ static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
     }
     if (s_repeat(self, id, idlen, req, &a))
         return;
-    if (s_enqueue(self, a.buyer, a.year, a.quarter, a.formats, a.lang, a.rid, false, id,
+    if (rp_service_enqueue(self, a.buyer, a.year, a.quarter, a.formats, a.lang, a.rid, false, id,
                   idlen) != 0)
         s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED,
                      "generate_report", "out of memory");
@@ -719,64 +676,6 @@ static void s_on_heartbeat(uv_timer_t *t)
     }
 }
 
-static bool s_done(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q)
-{
-    char key[256];
-    rp_period_key(key, sizeof key, buyer, y, q);
-    uint8_t *v = NULL;
-    size_t len = 0;
-    if (rp_store_get(self->store, "periods", key, strlen(key), &v, &len) == 0) {
-        free(v);
-        return true;
-    }
-    return false;
-}
-
-static bool s_queued(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q)
-{
-    for (s_job_t *j = self->queue; j; j = j->next)
-        if (j->automatic && j->year == y && j->quarter == q && strcmp(j->buyer, buyer) == 0)
-            return true;
-    return false;
-}
-
-/* The first quarter to consider: the latest recorded one (its annual report may still be
- * missing), so a long outage skips nothing; on a fresh store just the quarter that ended
- * last. */
-static uint32_t s_first_idx(rp_service_t *self, const char *buyer, uint32_t last_idx)
-{
-    for (uint32_t i = last_idx; i > 0 && last_idx - i < 40; i--)
-        if (s_done(self, buyer, i / 4, i % 4 + 1))
-            return i;
-    return last_idx;
-}
-
-void rp_service_auto_check(rp_service_t *self)
-{
-    if (!self->o.auto_enabled || self->stopping)
-        return;
-    uint32_t cy, cq;
-    rp_ams_quarter(clock_now_ms(), &cy, &cq);
-    uint32_t cur = cy * 4 + (cq - 1);
-    uint32_t last = cur - 1;   /* the last quarter that has ended */
-    char buyers[1024];
-    snprintf(buyers, sizeof buyers, "%s", self->o.auto_buyers ? self->o.auto_buyers : "");
-    char *save = NULL;
-    for (char *b = strtok_r(buyers, ", ", &save); b; b = strtok_r(NULL, ", ", &save)) {
-        for (uint32_t i = s_first_idx(self, b, last); i <= last; i++) {
-            uint32_t y = i / 4, q = i % 4 + 1;
-            if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
-                s_enqueue(self, b, y, q, RP_ASK_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
-                                                              ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
-                          self->o.lang, NULL, true, NULL, 0);
-            if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
-                s_enqueue(self, b, y, 0, RP_ASK_ALL_FORMATS & ~(self->o.chromium && *self->o.chromium
-                                                              ? 0u : 1u << MVOI__REPORT_FORMAT__FMT_PDF),
-                          self->o.lang, NULL, true, NULL, 0);
-        }
-    }
-}
-
 static void s_on_auto(uv_timer_t *t) { rp_service_auto_check(t->data); }
 
 /* ------------------------------------------------------------------ lifecycle */
@@ -859,10 +758,10 @@ void rp_service_stop(rp_service_t *self)
     uv_close((uv_handle_t *)&self->auto_timer, s_handle_closed);
     /* The job in flight: stop gathering or printing; rendering on the pool finishes and
      * its completion sees `stopping`. Nothing was stored, so a retry regenerates. */
-    s_job_t *j = self->queue;
+    rp_job_t *j = self->queue;
     if (j && self->running) {
         if (j->gather) {
-            s_job_t *next = j->next;
+            rp_job_t *next = j->next;
             rp_gather_destroy(&j->gather);
             self->queue = next;
             self->running = false;
@@ -872,9 +771,9 @@ void rp_service_stop(rp_service_t *self)
         }
     }
     /* Queued jobs never started. */
-    s_job_t **pp = self->running ? &self->queue->next : &self->queue;
+    rp_job_t **pp = self->running ? &self->queue->next : &self->queue;
     while (*pp) {
-        s_job_t *x = *pp;
+        rp_job_t *x = *pp;
         *pp = x->next;
         s_job_free(x);
     }
@@ -891,7 +790,7 @@ void rp_service_destroy(rp_service_t **self_p)
     if (!self->stopping)
         rp_service_stop(self);
     while (self->queue) {
-        s_job_t *x = self->queue;
+        rp_job_t *x = self->queue;
         self->queue = x->next;
         s_job_free(x);
     }

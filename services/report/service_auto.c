@@ -1,0 +1,70 @@
+/*  service_auto: the reports due by the calendar. Every auto_check_ms (and at start) each
+ *  buyer of auto_buyers gets the quarterly report of every quarter that has ended and has no
+ *  report yet, and after a fourth quarter the annual one; a long outage skips nothing (the
+ *  scan starts at the latest recorded quarter). */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rp_ask.h"
+#include "rp_store.h"
+#include "service_int.h"
+
+static bool s_done(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q)
+{
+    char key[256];
+    rp_period_key(key, sizeof key, buyer, y, q);
+    uint8_t *v = NULL;
+    size_t len = 0;
+    if (rp_store_get(self->store, "periods", key, strlen(key), &v, &len) == 0) {
+        free(v);
+        return true;
+    }
+    return false;
+}
+
+static bool s_queued(rp_service_t *self, const char *buyer, uint32_t y, uint32_t q)
+{
+    for (rp_job_t *j = self->queue; j; j = j->next)
+        if (j->automatic && j->year == y && j->quarter == q && strcmp(j->buyer, buyer) == 0)
+            return true;
+    return false;
+}
+
+/* The first quarter to consider: the latest recorded one (its annual report may still be
+ * missing), so a long outage skips nothing; on a fresh store just the quarter that ended
+ * last. */
+static uint32_t s_first_idx(rp_service_t *self, const char *buyer, uint32_t last_idx)
+{
+    for (uint32_t i = last_idx; i > 0 && last_idx - i < 40; i--)
+        if (s_done(self, buyer, i / 4, i % 4 + 1))
+            return i;
+    return last_idx;
+}
+
+void rp_service_auto_check(rp_service_t *self)
+{
+    if (!self->o.auto_enabled || self->stopping)
+        return;
+    uint32_t cy, cq;
+    rp_ams_quarter(clock_now_ms(), &cy, &cq);
+    uint32_t cur = cy * 4 + (cq - 1);
+    uint32_t last = cur - 1;   /* the last quarter that has ended */
+    char buyers[1024];
+    snprintf(buyers, sizeof buyers, "%s", self->o.auto_buyers ? self->o.auto_buyers : "");
+    /* every format; PDF only with a chromium to print it */
+    uint32_t formats = RP_ASK_ALL_FORMATS;
+    if (!self->o.chromium || !*self->o.chromium)
+        formats &= ~(1u << MVOI__REPORT_FORMAT__FMT_PDF);
+    char *save = NULL;
+    for (char *b = strtok_r(buyers, ", ", &save); b; b = strtok_r(NULL, ", ", &save)) {
+        for (uint32_t i = s_first_idx(self, b, last); i <= last; i++) {
+            uint32_t y = i / 4, q = i % 4 + 1;
+            if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
+                rp_service_enqueue(self, b, y, q, formats, self->o.lang, NULL, true, NULL, 0);
+            if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
+                rp_service_enqueue(self, b, y, 0, formats, self->o.lang, NULL, true, NULL, 0);
+        }
+    }
+}
