@@ -34,7 +34,8 @@ static void s_tenders(rp_input_t *in, int n)
         snprintf(t->id, sizeof t->id, "T-%d", i + 1);
         snprintf(t->title, sizeof t->title, "Traject %d", i + 1);
         /* one day each from 1 January on: the annex (by date) lists them in order */
-        snprintf(t->planned, sizeof t->planned, "2026-%02d-%02d", i / 28 + 1, i % 28 + 1);
+        snprintf(t->planned, sizeof t->planned, "2026-%02u-%02u", (unsigned)(i / 28) % 12u + 1u,
+                 (unsigned)i % 28u + 1u);   /* bounded: the compiler sees 10 characters */
         t->value_cents = 100 * (i + 1);
         t->status = 4;
     }
