@@ -332,6 +332,9 @@ try {
                              null, { timeout: 15000 });
   await page.waitForFunction(() => document.querySelector('#buyer-name')?.textContent === 'Gemeente Venlo',
                              null, { timeout: 10000 });
+  // the snapshot sets "live" and then draws the tiles in the next frame: wait for the draw
+  await page.waitForFunction(() => document.querySelector('#val-co2')?.textContent !== '–',
+                             null, { timeout: 10000 }).catch(() => {});
   const vco2 = await page.textContent('#val-co2'), vsroi = await page.textContent('#val-sroi');
   if (vco2 !== '777' || vsroi !== '0') fail(`venlo tiles CO2 "${vco2}" (777,000 g) SROI "${vsroi}"`);
   const vlink = await page.getAttribute('#reports li[data-quarter="0"] a[data-format="html"]', 'href');
