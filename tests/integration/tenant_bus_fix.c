@@ -246,8 +246,12 @@ char *tb_reminders(const char *buyer)
     Mvoi__Envelope *r = tb_req(3, "ops", "{\"buyer\":\"%s\",\"list_reminders\":{\"tender_id\":"
                               "\"T-2\",\"limit\":1000}}", buyer);
     cr_assert(r && r->body_case == MVOI__ENVELOPE__BODY_REMINDER_LIST, "list reminders");
-    for (size_t i = 0; i < r->reminder_list->n_reminders; i++)
-        r->reminder_list->reminders[i]->tender = NULL;   /* leaked with r: test only */
+    for (size_t i = 0; i < r->reminder_list->n_reminders; i++) {   /* not compared */
+        Mvoi__Reminder *x = r->reminder_list->reminders[i];
+        if (x->tender)
+            protobuf_c_message_free_unpacked(&x->tender->base, NULL);
+        x->tender = NULL;
+    }
     char *s = pbjson_dumps(&r->reminder_list->base, 0);
     tb_free(&r);
     return s;
@@ -325,7 +329,8 @@ char *tb_get_json(int svc, const char *fmt)
 {
     Mvoi__Envelope *r = tb_req(svc, "ops", fmt);
     cr_assert(r && r->body_case != MVOI__ENVELOPE__BODY_ERROR, "%s", fmt);
-    r->request_id = NULL;   /* differs per request */
+    free(r->request_id);   /* differs per request */
+    r->request_id = NULL;
     r->ts_unix_ms = 0;
     r->has_ts_unix_ms = false;
     char *s = pbjson_dumps(&r->base, 0);
