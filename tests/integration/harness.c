@@ -38,17 +38,37 @@ void h_keep_logs(void) { s_abnormal = true; }
 
 int h_free_tcp_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    int rc = 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-        rc = -errno;
-    close(fd);
-    return rc < 0 ? rc : ntohs(a.sin_port);
+    int port;
+    int rc = h_free_tcp_ports(&port, 1);
+    return rc < 0 ? rc : port;
+}
+
+/* Every socket stays bound until all n ports are chosen: a port closed at once may be
+ * handed out again by the next bind(0), and two services of one stack then share it (CI
+ * saw a report request answered by the calendar that had the report's port). */
+int h_free_tcp_ports(int *ports, int n)
+{
+    int fds[64], rc = 0, i;
+    if (n < 1 || n > (int)(sizeof fds / sizeof fds[0]))
+        return -EINVAL;
+    for (i = 0; i < n && rc == 0; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fds[i] < 0) {
+            rc = -errno;
+            break;
+        }
+        struct sockaddr_in a = { .sin_family = AF_INET,
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof a;
+        if (bind(fds[i], (struct sockaddr *)&a, sizeof a) < 0 ||
+            getsockname(fds[i], (struct sockaddr *)&a, &len) < 0)
+            rc = -errno;
+        ports[i] = ntohs(a.sin_port);
+    }
+    while (i-- > 0)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return rc;
 }
 
 static bool s_has_report(const char *buf)

@@ -29,6 +29,10 @@ void h_keep_logs(void);
  * or -errno. For listeners that cannot take ipc:// (HTTP, SMTP). */
 int h_free_tcp_port(void);
 
+/* n distinct such ports (n <= 64), all free at once: 0 or -errno. For a stack of services
+ * on tcp://, where ports taken one by one may repeat. */
+int h_free_tcp_ports(int *ports, int n);
+
 /* Path of a built binary: MVOI_BINARY_DIR "/" rel. */
 void h_bin(char *buf, size_t len, const char *rel);
 

@@ -28,17 +28,6 @@ const char *const tb_svc[TB_NSVC] = { "calendar", "impact-calculator", "kpi-aggr
                                      "notifier", "report" };
 tb_fixture_t tb;
 
-static int s_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 void tb_read_key(const char *name, const char *ext, char out[41])
 {
     char path[320];
@@ -96,9 +85,11 @@ void tb_setup(void)
     gmtime_r(&now, &tm);
     tb.year = tm.tm_year + 1900 + 1;
 
+    int port[2 * TB_NSVC];
+    cr_assert_eq(h_free_tcp_ports(port, 2 * TB_NSVC), 0);
     for (int i = 0; i < TB_NSVC; i++) {
-        snprintf(tb.api[i], sizeof tb.api[i], "tcp://127.0.0.1:%d", s_port());
-        snprintf(tb.pub[i], sizeof tb.pub[i], "tcp://127.0.0.1:%d", s_port());
+        snprintf(tb.api[i], sizeof tb.api[i], "tcp://127.0.0.1:%d", port[2 * i]);
+        snprintf(tb.pub[i], sizeof tb.pub[i], "tcp://127.0.0.1:%d", port[2 * i + 1]);
     }
     int n = 0;
     s_env(&n, "MVOI_DATA_DIR=%s", tb.dir);

@@ -27,16 +27,10 @@ extern char **environ;
 
 int it_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    socklen_t l = sizeof a;
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
+    int port = h_free_tcp_port();
+    cr_assert_gt(port, 0, "no free port: %s", strerror(-port));
+    return port;
 }
-
-
 
 void it_clock_set(it_ctx_t *c, int64_t ms)
 {

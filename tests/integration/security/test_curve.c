@@ -38,17 +38,6 @@ static struct {
     int rid;
 } F;
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void s_gen(const char *name)
 {
     char pub[41];
@@ -126,9 +115,10 @@ static void s_setup(void)
     snprintf(F.keys, sizeof F.keys, "%s/keys", F.dir);
     cr_assert_eq(mkdir(F.keys, 0700), 0);
     snprintf(F.reg, sizeof F.reg, "%s/keys.ini", F.keys);
-    int port = s_free_port();
-    snprintf(F.api, sizeof F.api, "tcp://127.0.0.1:%d", port);
-    snprintf(F.pub, sizeof F.pub, "tcp://127.0.0.1:%d", s_free_port());
+    int port[2];
+    cr_assert_eq(h_free_tcp_ports(port, 2), 0);
+    snprintf(F.api, sizeof F.api, "tcp://127.0.0.1:%d", port[0]);
+    snprintf(F.pub, sizeof F.pub, "tcp://127.0.0.1:%d", port[1]);
     h_bin(F.bin, sizeof F.bin, "services/calendar/mvoi-calendar");
     h_bin(F.ctl, sizeof F.ctl, "services/mvoictl/mvoictl");
     const char *names[] = { "bus", "ops", "hrlr", "hrls", "stranger", NULL };

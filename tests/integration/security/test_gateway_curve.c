@@ -30,17 +30,6 @@ static struct {
     int rid;
 } F;
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t l = sizeof a;
-    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void s_read_key(const char *name, const char *ext, char out[41])
 {
     char path[320];
@@ -96,9 +85,11 @@ static void s_setup(void)
     snprintf(text, sizeof text, "admin %s hrl-adviser buyers=heerlen\nadmin %s adviser buyers=*\n",
              h1, h2);
     s_file(F.tokens, text);
-    snprintf(F.api, sizeof F.api, "tcp://127.0.0.1:%d", s_free_port());
-    snprintf(F.pub, sizeof F.pub, "tcp://127.0.0.1:%d", s_free_port());
-    F.http = s_free_port();
+    int port[7];   /* calendar api and pub, http, and four the gateway dials in vain */
+    cr_assert_eq(h_free_tcp_ports(port, 7), 0);
+    snprintf(F.api, sizeof F.api, "tcp://127.0.0.1:%d", port[0]);
+    snprintf(F.pub, sizeof F.pub, "tcp://127.0.0.1:%d", port[1]);
+    F.http = port[2];
     static char env[16][400];
     const char *envp[17];
     int n = 0;
@@ -125,10 +116,10 @@ static void s_setup(void)
     snprintf(env[n++], 400, "MVOI_GATEWAY_TOKENS_FILE=%s", F.tokens);
     snprintf(env[n++], 400, "MVOI_GATEWAY_REPORT_API=");
     /* nothing listens there: this test writes to the calendar only */
-    snprintf(env[n++], 400, "MVOI_GATEWAY_KPI_API=tcp://127.0.0.1:%d", s_free_port());
-    snprintf(env[n++], 400, "MVOI_GATEWAY_KPI_PUB=tcp://127.0.0.1:%d", s_free_port());
-    snprintf(env[n++], 400, "MVOI_GATEWAY_IMPACT_API=tcp://127.0.0.1:%d", s_free_port());
-    snprintf(env[n++], 400, "MVOI_GATEWAY_NOTIFIER_API=tcp://127.0.0.1:%d", s_free_port());
+    snprintf(env[n++], 400, "MVOI_GATEWAY_KPI_API=tcp://127.0.0.1:%d", port[3]);
+    snprintf(env[n++], 400, "MVOI_GATEWAY_KPI_PUB=tcp://127.0.0.1:%d", port[4]);
+    snprintf(env[n++], 400, "MVOI_GATEWAY_IMPACT_API=tcp://127.0.0.1:%d", port[5]);
+    snprintf(env[n++], 400, "MVOI_GATEWAY_NOTIFIER_API=tcp://127.0.0.1:%d", port[6]);
     for (int i = 0; i < n; i++)
         envp[i] = env[i];
     envp[n] = NULL;
