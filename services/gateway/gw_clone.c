@@ -136,6 +136,7 @@ static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
     gw_view_set_head(nv, end->seq);
     gw_view_set_base(nv, end->seq);
     gw_view_set_epoch(nv, end->epoch);
+    gw_view_set_incarnation(nv, end->has_incarnation ? end->incarnation : 0);
     bool full = follow_snapshot_end(self->fol, end->epoch, end->has_incarnation,
                                     end->incarnation);
     gw_pubready_beat(&self->pub, end->epoch, end->has_incarnation, end->incarnation,

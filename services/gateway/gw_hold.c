@@ -174,6 +174,7 @@ static void s_finish_snapshot(void *arg, const Mvoi__SnapshotEnd *end)
     s_heard(self, end->epoch, end->has_incarnation ? end->incarnation : 0, end->seq);
     gw_view_set_base(nv, self->hist.floor > end->seq ? self->hist.floor : end->seq);
     gw_view_set_epoch(nv, end->epoch);
+    gw_view_set_incarnation(nv, end->has_incarnation ? end->incarnation : 0);
     bool full = follow_snapshot_end(h->fol, end->epoch, end->has_incarnation, end->incarnation);
     /* a snapshot may be the first to show a restart (before any heartbeat of it) */
     if (gw_pubready_beat(&self->pub, end->epoch, end->has_incarnation, end->incarnation,

@@ -613,7 +613,8 @@ static void h_stream(gw_req_t *r)
     const char *lei = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Last-Event-ID");
     if (!lei)
         lei = s_arg(r, "lastEventId");
-    /* an id that is not "<epoch>-<seq>" (a bare seq, negative, huge, text) is no position:
+    /* an id that is not "<epoch>-<incarnation>-<seq>" (a bare seq, negative, huge, text) is
+     * no position:
      * the stream begins with a snapshot, never with a guess at where the client was */
     gw_sse_pos_t from;
     gw_sse_id_parse(lei, &from);

@@ -337,7 +337,7 @@ static void s_send_snapshot(gw_t *gw, gw_held_t *h, gw_sse_client_t *c)
     if (gw_view_render(v, gw_held_buyer(h), NULL, &b) == 0) {
         char *ev = NULL;
         size_t len = 0;
-        gw_sse_pos_t at = { gw_view_epoch(v), gw_view_head(v), true };
+        gw_sse_pos_t at = { gw_view_epoch(v), gw_view_incarnation(v), gw_view_head(v), true };
         if (gw_sse_format(&ev, &len, &at, "snapshot", b.data, b.len) == 0) {
             gw_sse_append(c, ev, len);
             gw_sse_count_event(gw->sse, 1);
@@ -350,7 +350,7 @@ static void s_send_snapshot(gw_t *gw, gw_held_t *h, gw_sse_client_t *c)
 /* One total as a "kpi" event of the view's epoch. */
 static int s_format_total(gw_view_t *v, const gw_total_t *t, char **ev, size_t *len)
 {
-    gw_sse_pos_t at = { gw_view_epoch(v), t->seq, true };
+    gw_sse_pos_t at = { gw_view_epoch(v), gw_view_incarnation(v), t->seq, true };
     return gw_sse_format(ev, len, &at, "kpi", t->json, t->json_len);
 }
 
@@ -391,8 +391,10 @@ void gw_sse_init_client(gw_t *gw, gw_sse_client_t *c, const gw_sse_pos_t *from)
     }
     gw_sse_set_waiting(c, false, NULL);
     gw_view_t *v = gw_held_view(h);
+    /* a delta only within the history the client's position is of (gw_sse_frame.h) */
     if (from && from->have && from->epoch == gw_view_epoch(v) &&
-        from->seq >= gw_view_base(v) && from->seq <= gw_view_head(v))
+        from->incarnation == gw_view_incarnation(v) && from->seq >= gw_view_base(v) &&
+        from->seq <= gw_view_head(v))
         s_send_since(gw, h, c, from->seq);
     else
         s_send_snapshot(gw, h, c);

@@ -11,7 +11,8 @@ int gw_sse_format(char **out, size_t *len, const gw_sse_pos_t *pos, const char *
     gw_buf_t b = { 0 };
     int rc = 0;
     if (pos)
-        rc |= gw_buf_printf(&b, "id: %" PRIu64 "-%" PRIu64 "\n", pos->epoch, pos->seq);
+        rc |= gw_buf_printf(&b, "id: %" PRIu64 "-%" PRIu64 "-%" PRIu64 "\n", pos->epoch,
+                            pos->incarnation, pos->seq);
     if (event)
         rc |= gw_buf_printf(&b, "event: %s\n", event);
     /* data never contains a newline here (compact JSON); split defensively anyway */
@@ -55,12 +56,17 @@ int gw_sse_id_parse(const char *s, gw_sse_pos_t *pos)
 {
     *pos = (gw_sse_pos_t){ 0 };
     size_t n = s ? strnlen(s, GW_SSE_ID_MAX + 1) : 0;
-    const char *dash = n && n <= GW_SSE_ID_MAX ? memchr(s, '-', n) : NULL;
-    if (!dash)
+    if (n == 0 || n > GW_SSE_ID_MAX)
         return -EINVAL;
-    size_t el = (size_t)(dash - s);
+    const char *d1 = memchr(s, '-', n);
+    const char *d2 = d1 ? memchr(d1 + 1, '-', n - (size_t)(d1 + 1 - s)) : NULL;
+    if (!d2)
+        return -EINVAL;
+    const char *end = s + n;
     gw_sse_pos_t p = { .have = true };
-    if (s_u64(s, el, &p.epoch) < 0 || s_u64(dash + 1, n - el - 1, &p.seq) < 0)
+    if (s_u64(s, (size_t)(d1 - s), &p.epoch) < 0 ||
+        s_u64(d1 + 1, (size_t)(d2 - d1 - 1), &p.incarnation) < 0 ||
+        s_u64(d2 + 1, (size_t)(end - d2 - 1), &p.seq) < 0)   /* a third '-' is no digit */
         return -EINVAL;
     *pos = p;
     return 0;

@@ -22,6 +22,7 @@ struct gw_view_t {
     size_t *bslots;       /* index + 1 into buckets; 0 = empty */
     size_t nbslots;
     uint64_t head, base, epoch;
+    uint64_t incarnation;   /* of the snapshot the view was taken from (gw_sse_frame.h) */
 };
 
 static uint64_t s_hash(const char *s)
@@ -238,6 +239,8 @@ uint64_t gw_view_base(gw_view_t *self) { return self->base; }
 void gw_view_set_base(gw_view_t *self, uint64_t base) { self->base = base; }
 uint64_t gw_view_epoch(gw_view_t *self) { return self->epoch; }
 void gw_view_set_epoch(gw_view_t *self, uint64_t epoch) { self->epoch = epoch; }
+uint64_t gw_view_incarnation(gw_view_t *self) { return self->incarnation; }
+void gw_view_set_incarnation(gw_view_t *self, uint64_t inc) { self->incarnation = inc; }
 
 bool gw_total_match(const gw_total_t *t, const char *buyer, const char *prefix)
 {

@@ -45,6 +45,9 @@ uint64_t gw_view_base(gw_view_t *self);
 void gw_view_set_base(gw_view_t *self, uint64_t base);
 uint64_t gw_view_epoch(gw_view_t *self);
 void gw_view_set_epoch(gw_view_t *self, uint64_t epoch);
+/* The aggregator's incarnation the view's snapshot came from (0: not said). */
+uint64_t gw_view_incarnation(gw_view_t *self);
+void gw_view_set_incarnation(gw_view_t *self, uint64_t inc);
 
 /* Totals with seq > after (and of buyer, when buyer is non-NULL), sorted by seq ascending.
  * *out is malloc'ed (free it); returns the count or -ENOMEM. */

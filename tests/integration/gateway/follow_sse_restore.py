@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A dashboard stream that resumes (Last-Event-ID "<epoch>-<seq>") after the kpi-aggregator
+"""A dashboard stream that resumes (Last-Event-ID "<epoch>-<incarnation>-<seq>") after the
+kpi-aggregator
 came back from an older copy of its store: same epoch, its seqs counted again from the
 copy's head, so an old position names another history.
 
@@ -19,7 +20,12 @@ computed here):
    within the view's [base, head] of the same epoch: the resume was a delta of the totals
    after P, which holds no 2026 total, and the page kept 31 while the aggregator says 63.
 
-    follow_sse_restore.py BUILD_DIR
+With --gateway-restart the gateway is also restarted after the restore, before it has heard
+of the new history. A gateway that never knew the old history cannot tell P's seq from one of
+the new history by the seq; the incarnation in the id (gw_sse_frame.h) tells it. Before that,
+the page kept 31 here too.
+
+    follow_sse_restore.py BUILD_DIR [--gateway-restart]
 """
 import os
 import shutil
@@ -33,6 +39,7 @@ KEY = "kpi.heerlen.fairtrade.2026"
 STEPS = (2, 4, 8, 16)      # heerlen's measurements before its stream opens: 1 + 30 = 31
 AWAY = 32                  # and the one while it is away
 WANT = 1 + sum(STEPS) + AWAY   # 63
+GW_RESTART = "--gateway-restart" in sys.argv[2:]
 
 
 def fail(msg):
@@ -76,7 +83,12 @@ def scenario(stack, http, run):
     stack.stop("kpi", sig_kill=True)
     shutil.rmtree(kdir)
     shutil.copytree(os.path.join(stack.tmp, "bk-kpi"), kdir)
+    if GW_RESTART:
+        stack.stop("gateway")
     stack.start("kpi")
+    if GW_RESTART:
+        stack.start("gateway")
+        gr.wait_for("the gateway again", lambda: gr.get(http, "/healthz")[0] == 200)
     rs.wait_sums(http, {"heerlen": WANT, "landgraaf": 30}, timeout=60)
     # the gateway has taken the new history in once heerlen's 2026 total shows its new seq
     # (until it notices the restart its old view shows the same sums)
@@ -102,17 +114,19 @@ def scenario(stack, http, run):
     s.close()
     shown = rs.fair_of(got, "heerlen")
     if shown != WANT:
-        fail("the resume from %s (same epoch, the aggregator restored from an older copy; "
+        fail("the resume from %s (same epoch, the aggregator restored from an older copy%s; "
              "heerlen's 2026 total now at seq %d, view %d) leaves %s fair-trade products "
-             "on the page, not %d: %s" % (p, low, body["seq"], "%d (kept)" % seen
+             "on the page, not %d: %s" % (p, ", the gateway restarted" if GW_RESTART else "",
+                                          low, body["seq"], "%d (kept)" % seen
                                           if shown is None else shown, WANT, got))
     return p, low, body["seq"]
 
 
 def main():
     p, low, head = gr.fleet("fsr", scenario)
-    print("follow_sse_restore: resume from %s after the aggregator's restore (heerlen's "
-          "2026 total at seq %d, view at %d): the page shows %d" % (p, low, head, WANT))
+    print("follow_sse_restore: resume from %s after the aggregator's restore%s (heerlen's "
+          "2026 total at seq %d, view at %d): the page shows %d"
+          % (p, " and the gateway's restart" if GW_RESTART else "", low, head, WANT))
 
 
 if __name__ == "__main__":

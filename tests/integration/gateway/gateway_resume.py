@@ -6,7 +6,7 @@ calendar, impact-calculator, kpi-aggregator and gateway run for real. heerlen an
 register the same tender id and record fair-trade measurements with the same ids: heerlen
 1+2+3 = 6, landgraaf 10+20 = 30 (sums computed here). Shown:
 
-1. every event id is "<epoch>-<seq>" with the epoch /api/kpi reports;
+1. every event id is "<epoch>-<incarnation>-<seq>" with the epoch /api/kpi reports;
 2. within the epoch a resume is exact and a delta, not a snapshot: after heerlen +4 (= 10)
    and landgraaf +5 (= 35) each buyer's resumed stream gets its own new sum and nothing of
    the other buyer (same ids);
@@ -34,10 +34,11 @@ def fail(msg):
 
 
 def parse_id(eid):
-    e, _, s = (eid or "").partition("-")
-    if not (e.isdigit() and s.isdigit()):
-        fail("event id %r is not <epoch>-<seq>" % eid)
-    return int(e), int(s)
+    """(epoch, seq) of an event id "<epoch>-<incarnation>-<seq>"."""
+    parts = (eid or "").split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        fail("event id %r is not <epoch>-<incarnation>-<seq>" % eid)
+    return int(parts[0]), int(parts[2])
 
 
 def fair_of(events, buyer, year=2026):

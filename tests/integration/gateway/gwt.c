@@ -310,7 +310,7 @@ struct gwt_sse_t {
     char id[64];
     char *data;
     size_t dlen, dcap;
-    uint64_t last_id;      /* the seq of the last id ("<epoch>-<seq>") */
+    uint64_t last_id;      /* the seq of the last id ("<epoch>-<incarnation>-<seq>") */
     char last_raw[64];     /* the last id as sent: what a resume sends back */
     long snapshots, updates;
     json_t *state;   /* key -> {"r":realisation,"s":seq} */
@@ -364,7 +364,7 @@ static void s_apply_total(gwt_sse_t *s, json_t *t)
 static void s_dispatch(gwt_sse_t *s)
 {
     if (s->id[0]) {
-        const char *dash = strchr(s->id, '-');
+        const char *dash = strrchr(s->id, '-');   /* "<epoch>-<incarnation>-<seq>" */
         s->last_id = strtoull(dash ? dash + 1 : s->id, NULL, 10);
         snprintf(s->last_raw, sizeof s->last_raw, "%s", s->id);
     }

@@ -2,9 +2,10 @@
  *  - a request target over 8192 bytes is 414 and header fields over 16384 bytes (or over 100
  *    of them) are 431, each a problem document like every other refusal, not
  *    libmicrohttpd's HTML page; at the limits exactly the request is served;
- *  - a Last-Event-ID is a position only as "<epoch>-<seq>" of the current epoch within the
- *    view: a bare seq, another epoch, the future, a negative, huge or text id gets the full
- *    snapshot; a position of the current epoch resumes exactly (no snapshot). */
+ *  - a Last-Event-ID is a position only as "<epoch>-<incarnation>-<seq>" of the current
+ *    epoch and incarnation within the view: a bare seq, "<epoch>-<seq>", another epoch or
+ *    incarnation, the future, a negative, huge or text id gets the full snapshot; a
+ *    position of the current history resumes exactly (no snapshot). */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -157,9 +158,12 @@ Test(gateway_limits, last_event_id_is_a_position_of_this_epoch_or_none)
     char snap_id[64];
     snprintf(snap_id, sizeof snap_id, "%s", gwt_sse_last_raw(s));
     uint64_t snap_seq = gwt_sse_last_id(s);
+    /* "<epoch 7>-<incarnation>-<seq>": the incarnation is the fake's, minted at its start */
+    uint64_t inc = 0;
     char want[64];
-    snprintf(want, sizeof want, "7-%" PRIu64, snap_seq);
-    cr_expect_str_eq(snap_id, want, "the snapshot's id is not <epoch 7>-<seq>");
+    cr_assert_eq(sscanf(snap_id, "7-%" SCNu64 "-", &inc), 1, "snapshot id '%s'", snap_id);
+    snprintf(want, sizeof want, "7-%" PRIu64 "-%" PRIu64, inc, snap_seq);
+    cr_expect_str_eq(snap_id, want, "the snapshot's id is not <epoch 7>-<incarnation>-<seq>");
     gwt_sse_close(s);                               /* away while 300 updates come */
     uint64_t last = gwt_fake_generate(E.api, 300, 0);
     cr_assert(last > snap_seq);
@@ -180,22 +184,26 @@ Test(gateway_limits, last_event_id_is_a_position_of_this_epoch_or_none)
     json_decref(mine);
     gwt_sse_free(s);
 
-    char ids[8][64];
+    char ids[11][64];
     snprintf(ids[0], 64, "%" PRIu64, snap_seq);               /* a bare seq (before epochs) */
-    snprintf(ids[1], 64, "8-%" PRIu64, snap_seq);             /* another epoch */
-    snprintf(ids[2], 64, "7-%" PRIu64, last + 1000);          /* the future */
-    snprintf(ids[3], 64, "7--%" PRIu64, snap_seq);            /* negative */
-    snprintf(ids[4], 64, "7-18446744073709551616");           /* 2^64: over uint64 */
-    snprintf(ids[5], 64, "18446744073709551623-%" PRIu64, snap_seq);   /* 7 + 2^64 */
-    snprintf(ids[6], 64, "7-%" PRIu64 "x", snap_seq);         /* text after the seq */
-    snprintf(ids[7], 64, "7-%" PRIu64 ".0", snap_seq);
-    for (int i = 0; i < 8; i++)
+    snprintf(ids[1], 64, "8-%" PRIu64 "-%" PRIu64, inc, snap_seq);    /* another epoch */
+    snprintf(ids[2], 64, "7-%" PRIu64 "-%" PRIu64, inc, last + 1000); /* the future */
+    snprintf(ids[3], 64, "7-%" PRIu64 "--%" PRIu64, inc, snap_seq);   /* negative */
+    snprintf(ids[4], 64, "7-%" PRIu64 "-18446744073709551616", inc);  /* 2^64: over uint64 */
+    snprintf(ids[5], 64, "18446744073709551623-%" PRIu64 "-%" PRIu64, inc, snap_seq);
+    snprintf(ids[6], 64, "7-%" PRIu64 "-%" PRIu64 "x", inc, snap_seq);   /* text after */
+    snprintf(ids[7], 64, "7-%" PRIu64 "-%" PRIu64 ".0", inc, snap_seq);
+    /* another start of the aggregator: a history this gateway may never have heard of */
+    snprintf(ids[8], 64, "7-%" PRIu64 "-%" PRIu64, inc + 1, snap_seq);
+    snprintf(ids[9], 64, "7-%" PRIu64, snap_seq);             /* "<epoch>-<seq>": before it */
+    snprintf(ids[10], 64, "7-%" PRIu64 "-%" PRIu64 "-0", inc, snap_seq);
+    for (int i = 0; i < 11; i++)
         cr_expect_str_eq(s_first_event(ids[i]), "snapshot", "Last-Event-ID '%s'", ids[i]);
     char *huge = s_repeat("7-", '9', 10000);
     cr_expect_str_eq(s_first_event(huge), "snapshot", "a 10002-byte Last-Event-ID");
     free(huge);
     /* and the position of this epoch still resumes */
-    snprintf(want, sizeof want, "7-%" PRIu64, snap_seq);
+    snprintf(want, sizeof want, "7-%" PRIu64 "-%" PRIu64, inc, snap_seq);
     cr_expect_str_eq(s_first_event(want), "kpi", "Last-Event-ID '%s'", want);
 }
 

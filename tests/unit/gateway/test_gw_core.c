@@ -236,41 +236,47 @@ Test(gw_sse, framing)
 {
     char *ev = NULL;
     size_t len = 0;
-    gw_sse_pos_t at = { 7, 42, true };
+    gw_sse_pos_t at = { 7, 5, 42, true };
     cr_assert_eq(gw_sse_format(&ev, &len, &at, "kpi", "{\"a\":1}", 7), 0);
-    cr_expect_str_eq(ev, "id: 7-42\nevent: kpi\ndata: {\"a\":1}\n\n");
+    cr_expect_str_eq(ev, "id: 7-5-42\nevent: kpi\ndata: {\"a\":1}\n\n");
     cr_expect_eq(len, strlen(ev));
     free(ev);
     /* a new epoch's empty snapshot still names its position (seq 0) */
-    at = (gw_sse_pos_t){ 9, 0, true };
+    at = (gw_sse_pos_t){ 9, 18446744073709551615ull, 0, true };
     cr_assert_eq(gw_sse_format(&ev, &len, &at, "snapshot", "{}", 2), 0);
-    cr_expect_str_eq(ev, "id: 9-0\nevent: snapshot\ndata: {}\n\n");
+    cr_expect_str_eq(ev, "id: 9-18446744073709551615-0\nevent: snapshot\ndata: {}\n\n");
     free(ev);
     cr_assert_eq(gw_sse_format(&ev, &len, NULL, NULL, "a\nb", 3), 0);
     cr_expect_str_eq(ev, "data: a\ndata: b\n\n");
     free(ev);
 }
 
-/* A Last-Event-ID is a position only when it is exactly "<epoch>-<seq>" in uint64s. */
+/* A Last-Event-ID is a position only when it is exactly "<epoch>-<incarnation>-<seq>" in
+ * uint64s; "<epoch>-<seq>" (the ids before the incarnation was in them) is none. */
 Test(gw_sse, id_parse)
 {
     gw_sse_pos_t p;
-    cr_assert_eq(gw_sse_id_parse("2274369421770233783-2445", &p), 0);
+    cr_assert_eq(gw_sse_id_parse("2274369421770233783-9113926373110611021-2445", &p), 0);
     cr_expect(p.have);
     cr_expect_eq(p.epoch, 2274369421770233783ull);
+    cr_expect_eq(p.incarnation, 9113926373110611021ull);
     cr_expect_eq(p.seq, 2445);
-    cr_assert_eq(gw_sse_id_parse("18446744073709551615-18446744073709551615", &p), 0);
+    cr_assert_eq(gw_sse_id_parse("18446744073709551615-18446744073709551615-"
+                                 "18446744073709551615", &p), 0);
     cr_expect_eq(p.epoch, UINT64_MAX);
+    cr_expect_eq(p.incarnation, UINT64_MAX);
     cr_expect_eq(p.seq, UINT64_MAX);
-    cr_assert_eq(gw_sse_id_parse("0-0", &p), 0);
-    cr_expect(p.have && p.epoch == 0 && p.seq == 0);
+    cr_assert_eq(gw_sse_id_parse("0-0-0", &p), 0);
+    cr_expect(p.have && p.epoch == 0 && p.incarnation == 0 && p.seq == 0);
     static const char *const bad[] = {
-        "", "42", "-42", "7--1", "7-", "-7", "7-4x", " 7-42", "7-42 ", "+7-42", "7-+42",
-        "7-18446744073709551616", "18446744073709551616-1", "7-42-1", "x-1", "7 -42",
-        "7-999999999999999999999999999999999999", "0x7-42", NULL,
+        "", "42", "-42", "7-42", "7--1", "7-1-", "-7-1", "7-4x-1", "7-1-4x", " 7-1-42",
+        "7-1-42 ", "+7-1-42", "7-+1-42", "7-1-+42", "7-1-18446744073709551616",
+        "7-18446744073709551616-1", "18446744073709551616-1-1", "7-1-42-1", "x-1-1", "7 -1-42",
+        "7-1-999999999999999999999999999999999999", "0x7-1-42", "7--", "--", "7-1--42",
+        "18446744073709551615-18446744073709551615-184467440737095516150", NULL,
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        p = (gw_sse_pos_t){ 1, 1, true };
+        p = (gw_sse_pos_t){ 1, 1, 1, true };
         cr_expect_eq(gw_sse_id_parse(bad[i], &p), -EINVAL, "'%s' taken as a position",
                      bad[i] ? bad[i] : "(null)");
         cr_expect(!p.have, "'%s' left a position", bad[i] ? bad[i] : "(null)");
