@@ -306,6 +306,11 @@ static int s_read_secret(const char *path, char **out, char *why, size_t len)
     return 0;
 }
 
+int cfg_read_secret(const char *path, char **out, char *why, size_t len)
+{
+    return s_read_secret(path, out, why, len);
+}
+
 typedef struct {
     cfg_t *cfg;
     int line;            /* current line, counted by our reader */

@@ -66,6 +66,11 @@ void cfg_print(cfg_t *self, FILE *out);
  * "https://hooks.example.org/(redacted)"; anything that does not parse as
  * scheme://authority is "(redacted)" as a whole. Always NUL-terminates out. */
 void cfg_redact_url(const char *url, char *out, size_t len);
+/* A secret from a file other than a *_FILE variable (e.g. one a service's own file names),
+ * checked as those are: mode & 027 refused ("secret_file_permissions: ..."), at most 64 KiB,
+ * no NUL, one trailing newline removed. 0 with *out (the caller clears and frees it), or a
+ * negative errno with why. */
+int cfg_read_secret(const char *path, char **out, char *why, size_t len);
 /* --help section listing every variable, its default and help. */
 void cfg_print_help(const char *service, const cfg_spec_t *specs, int nspecs, FILE *out);
 

@@ -361,7 +361,7 @@ int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
             continue;
         rc = s_put_one(s, txn, &r, id, &all[i], 1, l.v[i]->name, "mail", n->revive);
     }
-    if (rc == 0 && s->webhook) {
+    if (rc == 0 && nt_hooks_for(s->hooks, n->buyer)) {   /* the buyer's own webhook only */
         snprintf(id, sizeof id, "%s" NT_WEBHOOK_SUFFIX, key);
         rc = s_put_one(s, txn, &r, id, all, l.n, NULL, "webhook", n->revive);
     }

@@ -401,6 +401,15 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
             cand[i] = NULL;
             continue;
         }
+        if (r->channel && strcmp(r->channel, "webhook") == 0 &&
+            !nt_hooks_for(s->hooks, r->buyer)) {
+            /* planned under an earlier configuration: never to another buyer's endpoint */
+            rc = nt_store_cancel(s, txn, r, "no webhook for this buyer (webhooks_file, "
+                                 "webhook_buyers)");
+            mvoi__reminder__free_unpacked(r, NULL);
+            cand[i] = NULL;
+            continue;
+        }
         for (unsigned j = i + 1; j < nc; j++)
             if (cand[j] && s_same_group(r, cand[j]) && r->kind != K(KICKOFF_INVITATION)) {
                 rc = nt_store_cancel(s, txn, r, "superseded: a later reminder of this kind was due");
@@ -439,12 +448,13 @@ static void s_deliver(nt_service_t *s, Mvoi__Reminder *r)
     f->id = strdup(r->id);
     int rc;
     if (r->channel && strcmp(r->channel, "webhook") == 0) {
+        const nt_hook_t *hook = nt_hooks_for(s->hooks, r->buyer);
         char *body = NULL;
-        rc = nt_msg_webhook_body(&s->msg, s->tpl, r, &body);
+        rc = hook ? nt_msg_webhook_body(&s->msg, hook->tpl, r, &body) : -ENOENT;
         char key[600];
         nt_webhook_id(r->id, key, sizeof key);
         if (!rc)
-            rc = nt_sender_webhook(s->sender, key, body, s_on_sent, f);
+            rc = nt_sender_webhook(s->sender, hook->url, hook->secret, key, body, s_on_sent, f);
         free(body);
     } else {
         nt_buf_t mail = { 0 };

@@ -457,8 +457,6 @@ nt_sender_t *nt_sender_new(uv_loop_t *loop, const nt_send_opts_t *o, int *err)
     s->o.smtp_password = s_dup(s, 2, o->smtp_password);
     s->o.mail_from = s_dup(s, 3, o->mail_from);
     s->o.maildir = s_dup(s, 4, o->maildir);
-    s->o.webhook_url = s_dup(s, 5, o->webhook_url);
-    s->o.webhook_secret = s_dup(s, 6, o->webhook_secret);
     if (!s->o.timeout_ms)
         s->o.timeout_ms = 30000;
     if (!s->o.connect_timeout_ms)
@@ -686,8 +684,8 @@ int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
     return s_start(s, x);
 }
 
-int nt_sender_webhook(nt_sender_t *s, const char *msg_id, const char *body, nt_send_cb *cb,
-                      void *arg)
+int nt_sender_webhook(nt_sender_t *s, const char *url, const char *secret, const char *msg_id,
+                      const char *body, nt_send_cb *cb, void *arg)
 {
     if (s->closing)
         return -ECANCELED;
@@ -710,15 +708,20 @@ int nt_sender_webhook(nt_sender_t *s, const char *msg_id, const char *body, nt_s
     x->headers = curl_slist_append(x->headers, h);
     snprintf(h, sizeof h, "webhook-timestamp: %lld", (long long)ts);
     x->headers = curl_slist_append(x->headers, h);
-    if (s->o.webhook_secret[0] &&
-        nt_webhook_sign(s->o.webhook_secret, msg_id, ts, body, x->len, sig, sizeof sig) == 0) {
+    if (secret && secret[0]) {
+        /* the secret was checked at start (nt_hooks_secret_ok): a failure here is memory,
+         * and a copy is never sent unsigned when it should be signed */
+        if (nt_webhook_sign(secret, msg_id, ts, body, x->len, sig, sizeof sig) != 0) {
+            s_xfer_free(x);
+            return -ENOMEM;
+        }
         snprintf(h, sizeof h, "webhook-signature: %s", sig);
         x->headers = curl_slist_append(x->headers, h);
     }
     snprintf(h, sizeof h, "Idempotency-Key: \"%s\"", msg_id);
     x->headers = curl_slist_append(x->headers, h);
     CURL *e = x->easy;
-    curl_easy_setopt(e, CURLOPT_URL, s->o.webhook_url);
+    curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->data);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->len);

@@ -33,8 +33,6 @@ typedef struct {
     bool smtp_starttls;
     const char *mail_from;
     const char *maildir;          /* used when smtp_url is empty */
-    const char *webhook_url;      /* "" = no webhook */
-    const char *webhook_secret;
     long timeout_ms;              /* per transfer, default 30000 */
     long connect_timeout_ms;      /* default 5000 */
     const char *journal;          /* file: "E"/"A"/"R" lines per SMTP copy, appended at
@@ -63,8 +61,9 @@ int nt_sender_journal_reset(nt_sender_t *self);
 /* Send a whole RFC 5322 message. rcpts: NULL-terminated. name: file name for maildir. */
 int nt_sender_mail(nt_sender_t *self, const char *name, const char *const *rcpts,
                    const char *data, size_t len, nt_send_cb *cb, void *arg);
-/* POST body to the webhook URL, signed; msg_id is the webhook-id and Idempotency-Key. */
-int nt_sender_webhook(nt_sender_t *self, const char *msg_id, const char *body,
-                      nt_send_cb *cb, void *arg);
+/* POST body to url, signed with secret ("" = unsigned; the buyer's webhook: nt_hooks.h);
+ * msg_id is the webhook-id and Idempotency-Key. */
+int nt_sender_webhook(nt_sender_t *self, const char *url, const char *secret,
+                      const char *msg_id, const char *body, nt_send_cb *cb, void *arg);
 
 #endif

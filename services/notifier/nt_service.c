@@ -35,9 +35,11 @@ const cfg_spec_t nt_config_specs[] = {
     { "core_team", CFG_STRING, "Kernteam MVOI <mvoi-kernteam@example.org>", "quarterly KPI-report reminder; empty = none" },
     { "dashboard_url", CFG_STRING, "http://127.0.0.1:8080/", "dashboard link in reminders" },
     { "location", CFG_STRING, "", "LOCATION of kick-off sessions (e.g. a room or a meeting link)" },
-    { "webhook_url", CFG_SECRET_URL, "", "also POST every notification here (empty = no webhook)" },
-    { "webhook_secret", CFG_SECRET, "", "Standard Webhooks secret (whsec_<base64> or raw)" },
-    { "webhook_template", CFG_STRING, "plain", "plain, teams (Workflows Adaptive Card) or slack" },
+    { "webhooks_file", CFG_STRING, "", "a webhook per buyer: INI, one [buyer] section each with url (or url_file), secret (or secret_file) and template; mode 0600/0640; a buyer without a section gets no webhook copy (services/notifier/README.md#webhooks)" },
+    { "webhook_url", CFG_SECRET_URL, "", "one webhook for the deployment (empty = none), for the buyers webhook_buyers names and the reminders of no buyer (the quarterly report)" },
+    { "webhook_buyers", CFG_STRING, "", "whose reminders webhook_url receives: * (every buyer without a section in webhooks_file) or buyer ids separated by commas; left empty, webhook_url is refused unless the buyer registry serves exactly one buyer" },
+    { "webhook_secret", CFG_SECRET, "", "Standard Webhooks secret of webhook_url (whsec_<base64> or raw)" },
+    { "webhook_template", CFG_STRING, "plain", "plain, teams (Workflows Adaptive Card) or slack: webhook_url's, and that of a webhooks_file section without one" },
     { "lang", CFG_STRING, "nl", "language of mails: nl or en" },
     { "holidays", CFG_STRING, "", "holiday exceptions CSV (the public holidays are computed); empty = the shipped data/holidays-nl.csv" },
     { "liberation_day", CFG_STRING, "every_year", "Bevrijdingsdag (5 May) without meetings: every_year, lustrum (2025, 2030, ...) or never" },
@@ -128,15 +130,31 @@ static int s_config_rules(nt_service_t *s, cfg_t *cfg, nt_liberation_t *lib, cha
     return 0;
 }
 
+/* The webhooks, per buyer (nt_hooks.h): after the registry, which they are checked
+ * against. 0 or -1 with why. */
+static int s_config_hooks(nt_service_t *s, cfg_t *cfg, char *why, size_t whylen)
+{
+    nt_hooks_opts_t ho = { .url = cfg_str(cfg, "webhook_url"),
+                           .secret = cfg_str(cfg, "webhook_secret"),
+                           .template_name = cfg_str(cfg, "webhook_template"),
+                           .buyers = cfg_str(cfg, "webhook_buyers"),
+                           .file = cfg_str(cfg, "webhooks_file") };
+    s->hooks = nt_hooks_new(&ho, s->buyers, why, whylen);
+    if (!s->hooks)
+        return -1;
+    const char *list = cfg_str(cfg, "webhook_buyers");
+    log_info("webhooks", "%zu buyers with a webhook of their own%s%s%s",
+             nt_hooks_count(s->hooks), *ho.url ? "; webhook_url for " : "",
+             *ho.url ? (*list ? list : "the one buyer") : "",
+             *ho.url && strcmp(list, "*") == 0 ? " (every buyer without its own)" : "");
+    return 0;
+}
+
 /* Messages, people and delivery settings from the configuration. 0 or -1 with why. */
 static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whylen)
 {
     if (text_lang_parse(cfg_str(cfg, "lang"), &s->msg.lang) != 0) {
         snprintf(why, whylen, "lang: must be nl or en");
-        return -1;
-    }
-    if (nt_template_parse(cfg_str(cfg, "webhook_template"), &s->tpl) != 0) {
-        snprintf(why, whylen, "webhook_template: must be plain, teams or slack");
         return -1;
     }
     s->mail_from = s_cfgdup(cfg, "mail_from");
@@ -181,8 +199,7 @@ static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whyl
     s->max_inflight = (unsigned)cfg_int(cfg, "max_inflight");
     s->tick_ms = (int)cfg_int(cfg, "tick_ms");
     s->grace_ms = (uint64_t)cfg_int(cfg, "upstream_grace_ms");
-    s->webhook = cfg_str(cfg, "webhook_url")[0] != 0;
-    return 0;
+    return s_config_hooks(s, cfg, why, whylen);
 }
 
 /* The test hook: a clock read from a file, polled. */
@@ -260,8 +277,7 @@ static int s_start(nt_service_t *s, bus_ctx_t *bus, cfg_t *cfg, int *err, char *
         .smtp_url = cfg_str(cfg, "smtp_url"), .smtp_user = cfg_str(cfg, "smtp_user"),
         .smtp_password = cfg_str(cfg, "smtp_password"),
         .smtp_starttls = cfg_bool(cfg, "smtp_starttls"), .mail_from = s->mail_from,
-        .maildir = s->maildir, .webhook_url = cfg_str(cfg, "webhook_url"),
-        .webhook_secret = cfg_str(cfg, "webhook_secret"), .journal = s->journal,
+        .maildir = s->maildir, .journal = s->journal,
     };
     s->sender = nt_sender_new(s->loop, &sopts, err);
     if (!s->sender) {
@@ -397,6 +413,7 @@ void nt_service_destroy(nt_service_t **self_p)
     inbox_destroy(&s->inbox);
     store_destroy(&s->store);
     nt_cal_destroy(&s->cal);
+    nt_hooks_destroy(&s->hooks);
     free(s->fake_clock);
     free(s->mail_from);
     free(s->location);

@@ -17,6 +17,7 @@
 #include "feed.h"
 #include "inbox.h"
 #include "nt_cal.h"
+#include "nt_hooks.h"
 #include "nt_msg.h"
 #include "nt_rules.h"
 #include "nt_send.h"
@@ -54,7 +55,7 @@ struct nt_service_t {
     nt_cal_t *cal;
     nt_rules_cfg_t rules;
     nt_msg_cfg_t msg;
-    nt_template_t tpl;
+    nt_hooks_t *hooks;          /* where each buyer's webhook copies go (nt_hooks.h) */
     MDB_dbi rem, due, sending, bytender, tenders, nmeta;
     uv_timer_t tick, clock_timer, drain;
     bool clock_timer_on, stopping, closed;
@@ -63,7 +64,6 @@ struct nt_service_t {
     int64_t retry_lifetime;     /* ms after a copy's first temporary failure: then dead */
     unsigned max_attempts, max_inflight;
     int tick_ms;
-    bool webhook;
     bool unconfirmed_resend;    /* unconfirmed copies: sent again rather than held */
     char *mail_from, *location, *dashboard_url;
     nt_who_t organizer, policy, coord, core;

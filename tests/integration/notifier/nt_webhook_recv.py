@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Webhook receiver for the notifier tests: checks the Standard Webhooks signature and
 Idempotency-Key; answers the first FAIL_FIRST requests with 503 + Retry-After: 1.
-Usage: nt_webhook_recv.py PORT SECRET OUTFILE FAIL_FIRST; OUTFILE gets one line per request:
-  ok|bad|retry WEBHOOK-ID TEMPLATE-MARKER"""
+Usage: nt_webhook_recv.py PORT SECRET OUTFILE FAIL_FIRST [BODYFILE]; OUTFILE gets one line per
+request:
+  ok|bad|retry WEBHOOK-ID TEMPLATE-MARKER
+and BODYFILE, when given, each request's body on a line of its own."""
 import base64
 import hashlib
 import hmac
@@ -12,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port, secret, outfile, fail_first = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 key = base64.b64decode(secret[len("whsec_"):]) if secret.startswith("whsec_") else secret.encode()
+bodyfile = sys.argv[5] if len(sys.argv) > 5 else None
 count = [0]
 
 
@@ -37,6 +40,9 @@ class H(BaseHTTPRequestHandler):
         status = "ok" if ok else "bad"
         if count[0] <= fail_first:
             status = "retry"
+        if bodyfile:   # before the status line: a reader that saw the status sees the body
+            with open(bodyfile, "ab") as f:
+                f.write(body.replace(b"\n", b" ") + b"\n")
         with open(outfile, "a") as f:
             f.write("%s %s %s\n" % (status, mid, marker))
         if status == "retry":

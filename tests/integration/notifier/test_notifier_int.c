@@ -487,6 +487,7 @@ Test(notifier_int, webhook_signed_retried_after_503)
     cr_assert_eq(h_spawn_argv(&c.hook, argv, "webhook", c.dir, NULL), 0);
     it_wait_listening(port);   /* a refused first attempt would count as one */
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_URL=http://127.0.0.1:%d/hook", port);
+    it_env(&c, "MVOI_NOTIFIER_WEBHOOK_BUYERS=*");   /* one URL for every buyer, asked for */
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_SECRET=%s", secret);
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_TEMPLATE=teams");
     it_env(&c, "MVOI_NOTIFIER_RETRY_BASE_MS=50");
