@@ -668,6 +668,12 @@ bool feed_ready(feed_t *self, uint64_t grace_ms)
     return self->caught_up && !self->rb.active && self->heard_ms && s_now_ms(self) - self->heard_ms <= grace_ms
            && !store_failing(self->store, NULL);
 }
+bool feed_follows(feed_t *self, uint64_t inc)
+{
+    return inc && self->incarnation == inc && !self->need_replay && !self->replay_inflight &&
+           !self->rb.active;
+}
+
 uint64_t feed_last_seq(feed_t *self) { return self->last; }
 uint64_t feed_head_seen(feed_t *self) { return self->head_seen; }
 uint64_t feed_epoch(feed_t *self) { return self->epoch; }

@@ -108,6 +108,12 @@ uint64_t feed_last_seq(feed_t *self);
 uint64_t feed_head_seen(feed_t *self);
 uint64_t feed_epoch(feed_t *self);
 const char *feed_producer(feed_t *self);
+/* True when the cursor is known to be of the producer's history under incarnation inc
+ * (Heartbeat.incarnation, Envelope.incarnation of its replies): the feed has heard inc, and
+ * has checked its cursor since (the replay from the cursor's event that a new incarnation
+ * asks for was answered, no rebuild under way). Until then a seq of the cursor may be of a
+ * history the producer lost. */
+bool feed_follows(feed_t *self, uint64_t inc);
 
 typedef struct {
     uint64_t applied, duplicates, gaps, replays, resets, batches, decode_errors;

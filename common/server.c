@@ -182,19 +182,29 @@ int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envel
 
 /* ---------------------------------------------------------------- sending */
 
-int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
-                      const Mvoi__Envelope *env)
+/* Envelope.incarnation of a reply, written after its packed bytes (room: SERVER_STAMP_MAX):
+ * a field appended to a message is a field of it, so a stored reply, packed before, gets
+ * the incarnation of the start that sends it. Returns the bytes written. */
+static size_t s_stamp(const server_t *self, uint8_t *end)
+{
+    return (size_t)(codec_num_put(end, 11, true, self->incarnation) - end);
+}
+
+static int s_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
+                      const Mvoi__Envelope *env, bool stamp)
 {
     uint8_t stackbuf[4096];
     uint8_t *buf = stackbuf;
     codec_env_size_t sz;
     size_t len = codec_envelope_size(env, &sz);
-    if (len > sizeof stackbuf) {
-        buf = malloc(len);
+    if (len + SERVER_STAMP_MAX > sizeof stackbuf) {
+        buf = malloc(len + SERVER_STAMP_MAX);
         if (!buf)
             return -ENOMEM;
     }
     codec_envelope_pack(env, &sz, buf);
+    if (stamp)
+        len += s_stamp(self, buf + len);
     bus_frame_t f[3];
     int n = 0;
     f[n++] = (bus_frame_t){ id, idlen };
@@ -207,9 +217,17 @@ int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char 
     return rc;
 }
 
-static int s_send_raw(server_t *self, const uint8_t *id, size_t idlen, const void *data,
-                      size_t len)
+int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
+                    const Mvoi__Envelope *env)
 {
+    return s_send_env(self, id, idlen, topic, env, false);
+}
+
+/* A reply's bytes at data, with room for SERVER_STAMP_MAX more: stamped and sent. */
+static int s_send_stamped(server_t *self, const uint8_t *id, size_t idlen, uint8_t *data,
+                          size_t len)
+{
+    len += s_stamp(self, data + len);
     bus_frame_t f[2] = { { id, idlen }, { data, len } };
     return bus_send(self->router, f, 2);
 }
@@ -221,17 +239,17 @@ static int s_send_encoded(server_t *self, server_req_t *req)
     size_t len = server__reply_size(req, &sz);
     if (len > CODEC_MAX_BYTES)
         return -EMSGSIZE;
-    uint8_t *b = arena_alloc(req->out, len ? len : 1);
+    uint8_t *b = arena_alloc(req->out, len + SERVER_STAMP_MAX);
     if (!b)
         return -ENOMEM;
-    return s_send_raw(self, req->id, req->idlen, b, server__reply_pack(req, &sz, b));
+    return s_send_stamped(self, req->id, req->idlen, b, server__reply_pack(req, &sz, b));
 }
 
 static void s_reply(server_t *self, server_req_t *req)
 {
     int rc;
     if (req->duplicate || req->packed)
-        rc = s_send_raw(self, req->id, req->idlen, req->stored, req->stored_len);
+        rc = s_send_stamped(self, req->id, req->idlen, req->stored, req->stored_len);
     else {
         if (req->req && !req->reply.request_id)
             req->reply.request_id = req->req->request_id;
@@ -243,7 +261,7 @@ static void s_reply(server_t *self, server_req_t *req)
         req->reply.has_schema_version = true;
         req->reply.schema_version = CODEC_SCHEMA_VERSION;
         rc = req->reply_arm ? s_send_encoded(self, req)
-                            : server_send_env(self, req->id, req->idlen, NULL, &req->reply);
+                            : s_send_env(self, req->id, req->idlen, NULL, &req->reply, true);
     }
     if (rc < 0 && rc != -EHOSTUNREACH)
         log_warn("reply_failed", "could not reply to a %s request: %s",
@@ -340,7 +358,7 @@ static int s_repeat(server_req_t *req, const server_stored_t *st)
     }
     req->duplicate = true;
     req->stored_len = st->reply_len;
-    req->stored = arena_alloc(req->out, st->reply_len ? st->reply_len : 1);
+    req->stored = arena_alloc(req->out, st->reply_len + SERVER_STAMP_MAX);
     if (!req->stored)
         return -ENOMEM;
     memcpy(req->stored, st->reply, st->reply_len);
@@ -405,7 +423,7 @@ static int s_batch_txn(MDB_txn *txn, void *arg)
         server__reply_pack(req, &sz, rb);
         /* Keep those bytes for the answer: a large reply (a batch of measurement results)
          * is packed once, not again when it is sent. */
-        req->stored = arena_alloc(req->out, len);
+        req->stored = arena_alloc(req->out, len + SERVER_STAMP_MAX);
         if (!req->stored)
             return -ENOMEM;
         memcpy(req->stored, rb, len);

@@ -19,6 +19,8 @@
  * twice the batch, at most SERVER_POOL_SMALL. */
 #define SERVER_POOL_SMALL 1024
 #define SERVER_ARENA_BLOCK (8u << 10)
+/* Envelope.incarnation appended to a reply as it is sent (server.c): a tag and a varint. */
+#define SERVER_STAMP_MAX 11
 #define SERVER_ARENA_KEEP (256u << 10)
 #define SERVER_SNAP_MAX 64          /* snapshot streams under way at once */
 #define SERVER_SNAP_BYTES_MAX (512u << 20)  /* their buffers together, at most */
@@ -57,7 +59,8 @@ struct server_req_t {
     bool failed;                   /* handler returned an error reply */
     bool duplicate;                /* stored reply found */
     bool packed;                   /* stored holds this reply, packed once for LMDB */
-    uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours */
+    uint8_t *stored;               /* packed reply: the stored one (duplicate) or ours,
+                                      with SERVER_STAMP_MAX bytes of room after it */
     size_t stored_len;
     server_snap_t *snap;           /* the snapshot stream its callback fills */
     bool no_reply;                 /* answered later (a snapshot stream under way) */

@@ -279,8 +279,8 @@ static void h_texts(gw_req_t *r)
 
 static void h_kpi(gw_req_t *r)
 {
-    static const char *const ok[] = { "prefix", "after_seq", "after_producer", "wait_ms",
-                                      NULL };
+    static const char *const ok[] = { "prefix", "after_seq", "after_incarnation",
+                                      "after_producer", "wait_ms", NULL };
     if (!s_only(r, ok))
         return;
     if (s_arg(r, "after_seq")) {   /* read your own writes (gw_wait.c) */
@@ -572,7 +572,15 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
         s_reply_json_ct(r, status, p, "application/problem+json");
         return;
     }
-    s_reply_body(r, 201, env);
+    /* the producer's incarnation, for ?after_incarnation= of a read-your-writes GET
+     * (gw_wait.c): a string, since a JSON number above 2^53 is not exact in a browser */
+    json_t *o = pbjson_encode(&mr->base, PBJSON_EMIT_EMPTY);
+    if (o && env->has_incarnation) {
+        char inc[24];
+        snprintf(inc, sizeof inc, "%" PRIu64, env->incarnation);
+        json_object_set_new(o, "incarnation", json_string(inc));
+    }
+    gw_reply_json(r, 201, o);
 }
 
 static void h_post_measurements(gw_req_t *r)

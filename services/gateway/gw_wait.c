@@ -1,11 +1,14 @@
 /*  gw_wait: read your own writes over HTTP (docs/design.md#read-your-writes).
  *
- *  GET /api/kpi?after_seq=N[&after_producer=impact|calendar][&wait_ms=M] answers once the
- *  totals it serves include event N of that producer (a command's reply carries N: the
- *  `seq` of POST /api/measurements). Two steps, both bounded by one deadline (wait_ms,
- *  default 5000, at most 30000):
+ *  GET /api/kpi?after_seq=N[&after_incarnation=I][&after_producer=impact|calendar]
+ *  [&wait_ms=M] answers once the totals it serves include event N of that producer (a
+ *  command's reply carries N and I: the `seq` and `incarnation` of POST /api/measurements;
+ *  with I, N is a position in the history of that start of the producer, and a producer
+ *  put back to an older copy is not taken for one that has applied N). Two steps, both
+ *  bounded by one deadline (wait_ms, default 5000, at most 30000):
  *
- *  1. ask the kpi-aggregator KpiQuery{after_producer, after_seq} without a key until it
+ *  1. ask the kpi-aggregator KpiQuery{after_producer, after_seq, after_incarnation}
+ *     without a key until it
  *     answers Ack (not ERR_UNAVAILABLE): it has applied N, and Ack.publisher_seq is its
  *     own head in the same read transaction, so every total N changed has a seq at or
  *     below it;
@@ -35,6 +38,7 @@
 struct gw_wait_t {
     gw_req_t *r;
     uint64_t after_seq;
+    uint64_t after_incarnation;   /* 0: not given */
     char producer[16];
     uint64_t deadline, next_ask;
     uint32_t pause_ms;
@@ -134,6 +138,8 @@ static void s_ask(gw_wait_t *w)
     q.after_producer = w->producer;
     q.has_after_seq = true;
     q.after_seq = w->after_seq;
+    q.has_after_incarnation = w->after_incarnation != 0;
+    q.after_incarnation = w->after_incarnation;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.buyer = r->buyer;
     env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
@@ -267,10 +273,17 @@ void gw_wait_kpi(gw_req_t *r)
     const char *p = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
                                                 "after_producer");
     const char *ms = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "wait_ms");
-    uint64_t seq = 0, wait = GW_WAIT_DEFAULT_MS;
+    const char *inc = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+                                                  "after_incarnation");
+    uint64_t seq = 0, wait = GW_WAIT_DEFAULT_MS, incarnation = 0;
     if (!s_u64(a, &seq) || seq == 0) {
         gw_reply_problem(r, 400, "invalid-argument", "after_seq must be a seq (1 or more)",
                          "after_seq");
+        return;
+    }
+    if (inc && (!s_u64(inc, &incarnation) || incarnation == 0)) {
+        gw_reply_problem(r, 400, "invalid-argument", "after_incarnation must be the "
+                         "incarnation of the command's reply (1 or more)", "after_incarnation");
         return;
     }
     if (p && strcmp(p, "impact") != 0 && strcmp(p, "calendar") != 0) {
@@ -293,6 +306,7 @@ void gw_wait_kpi(gw_req_t *r)
     }
     w->r = r;
     w->after_seq = seq;
+    w->after_incarnation = incarnation;
     snprintf(w->producer, sizeof w->producer, "%s", p ? p : "impact");
     w->deadline = s_now(gw) + wait;
     w->pause_ms = 1;

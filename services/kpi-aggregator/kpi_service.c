@@ -117,6 +117,15 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
                      "%s is being rebuilt from its producer's snapshot: ask again", p);
         return 0;
     }
+    /* The seq is of the producer's history under the reply's incarnation: until the feed
+     * follows that one and has checked its cursor, "applied up to 56" may be of a history
+     * the producer lost (it came back from an older copy and counts 49.. again). */
+    if (q->has_after_incarnation && q->after_incarnation && f &&
+        !feed_follows(f, q->after_incarnation)) {
+        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_incarnation",
+                     "%s restarted and is not yet followed since: ask again", p);
+        return 0;
+    }
     uint64_t epoch = 0, last = 0;
     int rc = inbox_get(self->inbox, txn, p, &epoch, &last);
     if (rc < 0)

@@ -177,7 +177,7 @@ static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
     return 0;
 }
 
-static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, uint64_t *seq)
+static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, ctl_applied_t *at)
 {
     ctl_meas_t x;
     Mvoi__SubmitMeasurements *jm = NULL;
@@ -203,8 +203,9 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, uint64
     }
     Mvoi__Envelope *r = NULL;
     ex = ctl_call(ctl, "impact", &req, &r);
-    if (ex == 0 && (ex = s_print_reply(ctl, r)) == 0 && seq)
-        *seq = r->measurement_reply->seq;
+    if (ex == 0 && (ex = s_print_reply(ctl, r)) == 0 && at)
+        *at = (ctl_applied_t){ r->measurement_reply->seq,
+                               r->has_incarnation ? r->incarnation : 0 };
     ctl_free(&r);
     body->lang = json_lang;
     if (jm)
@@ -216,9 +217,9 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, uint64
 static int s_add(ctl_t *ctl, int argc, char **argv)
 {
     bool wait = ctl_strip_flag(&argc, argv, "--wait");   /* until the totals include it */
-    uint64_t seq = 0;
-    int ex = s_submit_like(ctl, argc, argv, false, &seq);
-    return ex == 0 && wait ? ctl_wait_applied(ctl, "impact", seq) : ex;
+    ctl_applied_t at = { 0, 0 };
+    int ex = s_submit_like(ctl, argc, argv, false, &at);
+    return ex == 0 && wait ? ctl_wait_applied(ctl, "impact", &at) : ex;
 }
 static int s_whatif(ctl_t *c, int n, char **v) { return s_submit_like(c, n, v, true, NULL); }
 

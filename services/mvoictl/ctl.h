@@ -132,9 +132,14 @@ void ctl_request_id(char *buf, size_t len, const char *prefix);
 
 /* Remove every argv[i] (i > 0) equal to flag; true if there was one. */
 bool ctl_strip_flag(int *argc, char **argv, const char *flag);
-/* Read your own writes: return once the kpi-aggregator has applied seq of producer
+/* Where a command's effect is in its producer's history: the reply's seq (MeasurementReply
+ * .seq) and the producer's incarnation it is of (Envelope.incarnation; 0: not said). */
+typedef struct {
+    uint64_t seq, incarnation;
+} ctl_applied_t;
+/* Read your own writes: return once the kpi-aggregator has applied at of producer
  * ("impact", "calendar"), asking again with a growing pause up to the --timeout (then 69). */
-int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq);
+int ctl_wait_applied(ctl_t *ctl, const char *producer, const ctl_applied_t *at);
 
 /* Print a protobuf message as JSON (field names as in the .proto). */
 void ctl_print_json(FILE *out, const ProtobufCMessage *msg);

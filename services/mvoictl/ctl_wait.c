@@ -1,6 +1,8 @@
 /*  ctl_wait: read your own writes. After a command whose reply carries the seq it produced
- *  (MeasurementReply.seq), ask the kpi-aggregator, bounded, until it has applied that seq
- *  (KpiQuery{after_producer, after_seq}: ERR_UNAVAILABLE until then, an Ack after). */
+ *  (MeasurementReply.seq) and the producer's incarnation (Envelope.incarnation), ask the
+ *  kpi-aggregator, bounded, until it has applied that seq of that incarnation's history
+ *  (KpiQuery{after_producer, after_seq, after_incarnation}: ERR_UNAVAILABLE until then, an
+ *  Ack after). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -29,8 +31,9 @@ static int64_t s_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq)
+int ctl_wait_applied(ctl_t *ctl, const char *producer, const ctl_applied_t *at)
 {
+    uint64_t seq = at->seq;
     if (!seq)
         return CTL_EX_OK;   /* the command produced nothing (e.g. a duplicate of nothing) */
     int64_t deadline = s_now_ms() + ctl->timeout_ms;
@@ -40,6 +43,8 @@ int ctl_wait_applied(ctl_t *ctl, const char *producer, uint64_t seq)
         q.after_producer = (char *)producer;
         q.has_after_seq = true;
         q.after_seq = seq;
+        q.has_after_incarnation = at->incarnation != 0;
+        q.after_incarnation = at->incarnation;
         Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
         req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
         req.kpi_query = &q;

@@ -18,6 +18,7 @@ and after SIGCONT the same GET answers 200 with the sum; a bad after_seq is a 40
 
     read_your_writes.py BUILD_DIR [N]
 """
+import hashlib
 import json
 import os
 import shutil
@@ -58,11 +59,15 @@ GW = int(os.environ.get("RYW_GW_ROUNDS", "100"))
 SHOW_EVERY = 10
 
 
+TOKEN = "ryw-submitter-token"   # the gateway's tokens file has its hash (main)
+
+
 def get_kpi(http, query):
     """(status, body) of GET /api/kpi?query."""
+    req = urllib.request.Request("http://127.0.0.1:%d/api/kpi?%s" % (http, query),
+                                 headers={"Authorization": "Bearer " + TOKEN})
     try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/api/kpi?%s" % (http, query),
-                                    timeout=40) as r:
+        with urllib.request.urlopen(req, timeout=40) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
@@ -71,6 +76,46 @@ def get_kpi(http, query):
 def fair(body):
     ts = [t for t in body["totals"] if t["key"] == "kpi.heerlen.fairtrade.2026"]
     return int(ts[0].get("realisation", 0)) if ts else 0
+
+
+def post_measurement(http, mid, k):
+    """(status, body) of POST /api/measurements with one fair-trade measurement of k."""
+    body = json.dumps({"measurements": [{
+        "id": mid, "tender_id": "RYW-1", "phase": "PHASE_REALISATION",
+        "period_start": "2026-03-01", "period_end": "2026-03-31",
+        "fairtrade": {"category": "koffie", "products_total": k, "products_fair": k}}]}).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d/api/measurements" % http, data=body,
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": "Bearer " + TOKEN}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=40) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def incarnation_round(http, want):
+    """POST /api/measurements answers the impact-calculator's incarnation (a string); the
+    barrier with it passes, with another start's it does not (504), a bad one is a 400."""
+    st, b = post_measurement(http, "RYW-INC-1", 5)
+    if st != 201 or not str(b.get("incarnation", "")).isdigit():
+        raise SystemExit("ryw: POST /api/measurements answered %d %s (no incarnation)" % (st, b))
+    seq, inc = int(b["seq"]), int(b["incarnation"])
+    want += 5
+    st, b = get_kpi(http, "after_seq=%d&after_incarnation=%d&prefix=kpi.heerlen.fairtrade.2026"
+                    % (seq, inc))
+    if st != 200 or fair(b) != want:
+        raise SystemExit("ryw: after_seq=%d&after_incarnation=%d answered %d %s, want %d"
+                         % (seq, inc, st, fair(b) if st == 200 else b, want))
+    other = inc + 1 if inc < 2 ** 64 - 1 else inc - 1
+    st, b = get_kpi(http, "after_seq=%d&after_incarnation=%d&wait_ms=300" % (seq, other))
+    if st != 504 or not b.get("type", "").endswith("not-applied-yet"):
+        raise SystemExit("ryw: another start's incarnation answered %d %s" % (st, b))
+    for bad in ("abc", "0", "-1", "18446744073709551616"):
+        st, b = get_kpi(http, "after_seq=%d&after_incarnation=%s" % (seq, bad))
+        if st != 400 or b.get("field") != "after_incarnation":
+            raise SystemExit("ryw: after_incarnation=%s answered %d %s" % (bad, st, b))
+    return want
 
 
 def http_rounds(run, http, kpi, want):
@@ -99,6 +144,7 @@ def http_rounds(run, http, kpi, want):
                              "fair-trade products, %d were added" % (i, seq, st,
                                                                      fair(b) if st == 200 else b, want))
     ms = (time.monotonic() - t0) * 1000 / max(GW, 1)
+    want = incarnation_round(http, want)
     kpi.send_signal(signal.SIGSTOP)
     try:
         r = run("--json", "measure", "add", "--id", "RYW-GW-STOP", "--tender", "RYW-1",
@@ -145,8 +191,13 @@ def main():
         "gateway": ("services/gateway/mvoi-gateway", {
             "MVOI_GATEWAY_LISTEN": "127.0.0.1:%d" % http, "MVOI_GATEWAY_BUYER": "heerlen",
             "MVOI_GATEWAY_KPI_API": ep["kapi"], "MVOI_GATEWAY_KPI_PUB": ep["kpub"],
-            "MVOI_GATEWAY_CALENDAR_API": ep["capi"], "MVOI_GATEWAY_IMPACT_API": ep["iapi"]}),
+            "MVOI_GATEWAY_CALENDAR_API": ep["capi"], "MVOI_GATEWAY_IMPACT_API": ep["iapi"],
+            "MVOI_GATEWAY_TOKENS_FILE": os.path.join(tmp, "tokens")}),
     }
+    fd = os.open(os.path.join(tmp, "tokens"), os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, ("submitter %s ryw buyers=heerlen\n"
+                  % hashlib.sha256(TOKEN.encode()).hexdigest()).encode())
+    os.close(fd)
     procs = []
     ctl_env = dict(base, MVOI_CALENDAR_API=ep["capi"], MVOI_IMPACT_API=ep["iapi"],
                    MVOI_KPI_API=ep["kapi"], MVOI_KPI_PUB=ep["kpub"], MVOI_BUYER="heerlen")

@@ -19,14 +19,24 @@ aggregator stays on the old history, its cursor where it was (docs/design.md#reb
 
 The kpi-aggregator's barrier (KpiQuery{after_producer, after_seq}) compared the seq with
 its cursor only, and passed while a rebuild of that producer was under way or failing; it
-now answers unavailable while that producer's feed rebuilds (kpi_service.c). Left open:
-the moment between a producer's going back and the aggregator noticing it (closing it
-needs the producer's history in the reply and the query).
+now answers unavailable while that producer's feed rebuilds (kpi_service.c).
 
-    follow_barrier_rebuild.py BUILD_DIR
+With --unnoticed, step 4 comes before the aggregator has noticed the restore: it is
+stopped (SIGSTOP) while the impact-calculator is put back and restarted, `measure add
+--wait` gets its reply (seq 49) and asks the barrier, and only then does the aggregator go
+on (SIGCONT): the barrier request is the first thing it reads, before its SUB socket has
+reconnected to the restarted producer. Its cursor (56) passed for seq 49 there, and since
+its rebuild then fails, the totals never held F-30 after `--wait` said they did. The reply
+now names the producer's incarnation (Envelope.incarnation) and the barrier passes only once
+the aggregator follows that incarnation and has checked its cursor against it
+(KpiQuery.after_incarnation).
+
+    follow_barrier_rebuild.py BUILD_DIR [--unnoticed]
 """
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 
@@ -35,6 +45,10 @@ import restore_followers as rf  # noqa: E402  (Stack, add, wait_exact, expected;
 
 
 N = 24   # measurements per buyer in the copy: each buyer's snapshot is over 4,096 bytes
+UNNOTICED = "--unnoticed" in sys.argv[2:]
+ARGS = ["--timeout", "3000", "measure", "add", "--id", "F-30", "--tender", "T-1",
+        "--period", "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category", "koffie",
+        "--products", "31", "--fair", "30", "--wait"]
 
 
 def fail(msg):
@@ -70,35 +84,12 @@ def main():
             held["F-%d" % i] = (i + 1, i)
         rf.wait_exact(st, held, "2")
 
-        st.kill9("impact")
-        shutil.rmtree(idir)
-        rf.copy_store(os.path.join(st.tmp, "bk"), idir)
-        st.start("impact")
-        per = rf.snapshot_bytes(st)
-        if min(per.values()) <= 4096:
-            fail("3: a buyer's part of the snapshot (%s) fits in the bound" % per)
-        end = time.monotonic() + 20
-        while True:
-            ready, feed = rf.kpi_feed(st, "impact")
-            if int(feed.get("rebuild_failures", 0)) > 0:
-                break
-            if time.monotonic() > end:
-                fail("3: no failed rebuild after the restore: %s" % feed)
-            time.sleep(0.1)
-        print("follow_barrier_rebuild: 3. the aggregator is not ready (%s), its rebuild "
-              "fails: %s" % (ready, feed))
-        # what an operator reads: no "lag=0" of a cursor of the lost history
-        h = st.ctl("heerlen", "system", "health", "kpi")
-        line = [x for x in h.stdout.splitlines() if x.strip().startswith("<- impact")]
-        if not line or " lag=- " not in line[0] or "REBUILDING" not in line[0]:
-            fail("3: mvoictl system health kpi during the failing rebuild: %s" % h.stdout)
-
+        if UNNOTICED:
+            r = s_unnoticed(st, idir)
+        else:
+            r = s_noticed(st, idir)
         held = dict(kept)
         held["F-30"] = (31, 30)
-        args = ["--timeout", "3000", "measure", "add", "--id", "F-30", "--tender", "T-1",
-                "--period", "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category",
-                "koffie", "--products", "31", "--fair", "30", "--wait"]
-        r = st.ctl("heerlen", *args)
         want = rf.expected(held, rf.BUYERS["heerlen"])
         if r.returncode == 0:
             got = rf.fairtrade(st, "heerlen")
@@ -117,6 +108,56 @@ def main():
             shutil.rmtree(st.tmp, ignore_errors=True)
         else:
             print("follow_barrier_rebuild: logs in %s" % st.tmp)
+
+
+def s_put_back(st, idir):
+    st.kill9("impact")
+    shutil.rmtree(idir)
+    rf.copy_store(os.path.join(st.tmp, "bk"), idir)
+    st.start("impact")
+
+
+def s_noticed(st, idir):
+    """3 and 4: the aggregator has seen the restore and its rebuild fails."""
+    s_put_back(st, idir)
+    per = rf.snapshot_bytes(st)
+    if min(per.values()) <= 4096:
+        fail("3: a buyer's part of the snapshot (%s) fits in the bound" % per)
+    end = time.monotonic() + 20
+    while True:
+        ready, feed = rf.kpi_feed(st, "impact")
+        if int(feed.get("rebuild_failures", 0)) > 0:
+            break
+        if time.monotonic() > end:
+            fail("3: no failed rebuild after the restore: %s" % feed)
+        time.sleep(0.1)
+    print("follow_barrier_rebuild: 3. the aggregator is not ready (%s), its rebuild "
+          "fails: %s" % (ready, feed))
+    # what an operator reads: no "lag=0" of a cursor of the lost history
+    h = st.ctl("heerlen", "system", "health", "kpi")
+    line = [x for x in h.stdout.splitlines() if x.strip().startswith("<- impact")]
+    if not line or " lag=- " not in line[0] or "REBUILDING" not in line[0]:
+        fail("3: mvoictl system health kpi during the failing rebuild: %s" % h.stdout)
+    return st.ctl("heerlen", *ARGS)
+
+
+def s_unnoticed(st, idir):
+    """3 and 4 at once: the barrier is asked before the aggregator has seen the restore."""
+    kpi = st.procs["kpi"]
+    kpi.send_signal(signal.SIGSTOP)
+    try:
+        s_put_back(st, idir)
+        p = subprocess.Popen([os.path.join(rf.BUILD, "services/mvoictl/mvoictl"), "--buyer",
+                              "heerlen"] + ARGS, env=st.ctl_env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)   # the reply (seq 49) is in; the barrier request waits in the queue
+        if p.poll() is not None:
+            fail("3: `measure add --wait` ended while the aggregator was stopped: %s"
+                 % p.stderr.read())
+    finally:
+        kpi.send_signal(signal.SIGCONT)
+    out, err = p.communicate(timeout=30)
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 if __name__ == "__main__":
