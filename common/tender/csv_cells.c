@@ -13,10 +13,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- cell parsers ---------------------------------------------------------------- */
 
 static bool s_digit(char c) { return c >= '0' && c <= '9'; }
+
+static void __attribute__((format(printf, 4, 5)))
+s_why(char *why, size_t whylen, text_lang_t lang, const char *fmt, ...);
 
 /* Reads 1..maxd digits; returns count. */
 static int s_digits(const char **p, int maxd, int *val)
@@ -119,7 +123,7 @@ static int s_amount_clean(const char *s, char *o, size_t olen)
  * numbers (csv_parse_fixed) alike. maxd > 0: at most that many digits (-ERANGE beyond).
  * 0, or -EINVAL / -ERANGE with the reason in why (why may be NULL). */
 static int s_grouped_int(const char *b, const char *end, char thou, int maxd, int64_t *v,
-                         char *why, size_t whylen)
+                         text_lang_t lang, char *why, size_t whylen)
 {
     int group = 0, ndig = 0;
     bool grouped = false;
@@ -127,21 +131,21 @@ static int s_grouped_int(const char *b, const char *end, char thou, int maxd, in
     for (const char *p = b; p < end; p++) {
         if (*p == thou) {
             if ((grouped && group != 3) || (!grouped && (group < 1 || group > 3)))
-                return snprintf(why, whylen, "'%c' is not between groups of three digits",
-                                thou), -EINVAL;
+                return s_why(why, whylen, lang, "'%c' is not between groups of three digits",
+                             thou), -EINVAL;
             if (!grouped && b[0] == '0')   /* "0.250.000", "0,500.00": never grouped so */
-                return snprintf(why, whylen, "a number that starts with 0 has no thousands "
-                                "separator"), -EINVAL;
+                return s_why(why, whylen, lang, "a number that starts with 0 has no thousands "
+                             "separator"), -EINVAL;
             grouped = true, group = 0;
             continue;
         }
         if ((maxd > 0 && ndig >= maxd) || *v > (INT64_MAX - 9) / 10)
-            return snprintf(why, whylen, "too large"), -ERANGE;
+            return s_why(why, whylen, lang, "too large"), -ERANGE;
         *v = *v * 10 + (*p - '0');
         group++, ndig++;
     }
     if (ndig == 0 || (grouped && group != 3))
-        return snprintf(why, whylen, "not a number (digits, '.' or ',')"), -EINVAL;
+        return s_why(why, whylen, lang, "not a number (digits, '.' or ',')"), -EINVAL;
     return 0;
 }
 
@@ -184,7 +188,7 @@ int csv_parse_amount_cents(const char *s, int64_t *cents)
      * digits at most: beyond any plausible contract value, and euros * 100 fits an int64 */
     const char *end = dec ? strrchr(b, dec) : b + n;
     int64_t euros = 0;
-    if (s_grouped_int(b, end, thou, 13, &euros, NULL, 0) < 0)
+    if (s_grouped_int(b, end, thou, 13, &euros, TEXT_EN, NULL, 0) < 0)
         return -EINVAL;
     int64_t c = euros * 100;
     if (dec) {
@@ -379,6 +383,8 @@ int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom,
 static void __attribute__((format(printf, 4, 5)))
 s_why(char *why, size_t whylen, text_lang_t lang, const char *fmt, ...)
 {
+    if (!why || !whylen)
+        return;   /* the amounts ask only whether, not why */
     va_list ap;
     va_start(ap, fmt);
     textfmt_vtr(why, whylen, lang, "tender.csv.", fmt, ap);
@@ -449,8 +455,10 @@ static int s_fixed_clean(const char *s, char *o, size_t olen)
     return 0;
 }
 
-/* The decimal separator of b (digits, '.' and ','), 0 for none, or -EDOM / -EINVAL. */
-static int s_fixed_decimal_sep(const char *b, int dots, int commas)
+/* The decimal separator of b (digits, '.' and ','), 0 for none, or -EDOM (a ',' before
+ * three digits), -EPROTO (a '.' before three digits in a sheet that is not Dutch), -EILSEQ or
+ * -EINVAL. */
+static int s_fixed_decimal_sep(const char *b, int dots, int commas, char delim)
 {
     if (dots && commas) {
         char dec = strrchr(b, '.') > strrchr(b, ',') ? '.' : ',';
@@ -464,18 +472,45 @@ static int s_fixed_decimal_sep(const char *b, int dots, int commas)
         return -EILSEQ;   /* "01.234": as the amounts, read neither way */
     if (after != 3 || before < 1 || before > 3 || b[0] == '0')
         return sep;   /* "1234,5", "1234.567", "0,500": no thousands group can be meant */
-    /* "1.500" is 1500 (amount rule and Dutch agree); "1,500" is 1500 by the amount rule but
-     * 1,5 in Dutch: not ours to pick */
-    return sep == '.' ? 0 : -EDOM;
+    /* "1,500" is 1500 by the amount rule but 1,5 in Dutch: not ours to pick. "1.500" is 1500
+     * in a Dutch sheet (';', as Excel nl writes and reads it); in a ',' or TAB sheet (an
+     * English export, where the same file's "2.5" is two and a half) it is 1.5 as often */
+    if (sep == ',')
+        return -EDOM;
+    return delim == ',' || delim == '\t' ? -EPROTO : 0;
 }
 
 int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whylen)
+{
+    return csv_parse_fixed_in(s, dec, 0, TEXT_EN, out, why, whylen);
+}
+
+/* The refusal of s_fixed_decimal_sep's verdict sep (< 0) into why. */
+static int s_fixed_refuse(int sep, text_lang_t lang, char *why, size_t whylen)
+{
+    if (sep == -EDOM)
+        return s_why(why, whylen, lang, "ambiguous: ',' before three digits is a thousands "
+                     "separator or a decimal comma; write it without separator (1500) or "
+                     "with '.' for thousands (1.500), or 1,5 for the decimal"), -EDOM;
+    if (sep == -EPROTO)
+        return s_why(why, whylen, lang, "ambiguous in a ','- or TAB-separated sheet: '.' "
+                     "before three digits is a thousands separator (Dutch) or a decimal point "
+                     "(English); write it without separator (1234), or with a fourth decimal "
+                     "(1.2340) for the decimal"), -EDOM;
+    if (sep == -EILSEQ)
+        return s_why(why, whylen, lang, "a number that starts with 0 has no thousands "
+                     "separator"), -EINVAL;
+    return s_why(why, whylen, lang, "not a number: more than one decimal separator"), -EINVAL;
+}
+
+int csv_parse_fixed_in(const char *s, int dec, char delim, text_lang_t lang, int64_t *out,
+                       char *why, size_t whylen)
 {
     char b[64];
     if (!s)
         return -ENODATA;
     if (s_fixed_clean(s, b, sizeof b) < 0)
-        return snprintf(why, whylen, "too long for a number"), -EINVAL;
+        return s_why(why, whylen, lang, "too long for a number"), -EINVAL;
     if (!*b)
         return -ENODATA;
     bool neg = b[0] == '-';
@@ -484,36 +519,45 @@ int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whyl
     for (const char *p = d; *p; p++) {
         dots += *p == '.', commas += *p == ',';
         if (*p != '.' && *p != ',' && !s_digit(*p))
-            return snprintf(why, whylen, "not a number (digits, '.' or ',')"), -EINVAL;
+            return s_why(why, whylen, lang, "not a number (digits, '.' or ',')"), -EINVAL;
     }
-    int sep = s_fixed_decimal_sep(d, dots, commas);
-    if (sep == -EDOM)
-        return snprintf(why, whylen, "ambiguous: ',' before three digits is a thousands "
-                        "separator or a decimal comma; write it without separator (1500) or "
-                        "with '.' for thousands (1.500), or 1,5 for the decimal"), -EDOM;
-    if (sep == -EILSEQ)
-        return snprintf(why, whylen, "a number that starts with 0 has no thousands "
-                        "separator"), -EINVAL;
+    int sep = s_fixed_decimal_sep(d, dots, commas, delim);
     if (sep < 0)
-        return snprintf(why, whylen, "not a number: more than one decimal separator"), -EINVAL;
+        return s_fixed_refuse(sep, lang, why, whylen);
     char thou = sep ? (sep == '.' ? ',' : '.') : (dots ? '.' : ',');
     const char *end = sep ? strrchr(d, sep) : d + strlen(d);
     int64_t v;
-    int rc = s_grouped_int(d, end, thou, 0, &v, why, whylen);
+    int rc = s_grouped_int(d, end, thou, 0, &v, lang, why, whylen);
     if (rc < 0)
         return rc;
     const char *f = sep ? end + 1 : "";
     if (sep && (!*f || strchr(f, thou)))
-        return snprintf(why, whylen, "not a number (digits after the decimal separator)"), -EINVAL;
+        return s_why(why, whylen, lang, "not a number (digits after the decimal separator)"),
+               -EINVAL;
     for (int i = 0; i < dec; i++) {
         if (v > (INT64_MAX - 9) / 10)
-            return snprintf(why, whylen, "too large"), -ERANGE;
+            return s_why(why, whylen, lang, "too large"), -ERANGE;
         v = v * 10 + (*f ? *f++ - '0' : 0);
     }
-    for (; *f; f++)   /* exact: a further decimal is accepted only when it is 0 */
+    for (; *f; f++) {  /* exact: a further decimal is accepted only when it is 0 */
+        if (*f != '0' && dec)
+            return s_why(why, whylen, lang, "more than %d decimals", dec), -ERANGE;
         if (*f != '0')
-            return snprintf(why, whylen, dec ? "more than %d decimals" : "not a whole number",
-                            dec), -ERANGE;
+            return s_why(why, whylen, lang, "not a whole number"), -ERANGE;
+    }
     *out = neg ? -v : v;
     return 0;
+}
+
+size_t csv_sep_line(const char *s, size_t len, char *delim)
+{
+    if (len < 5 || strncasecmp(s, "sep=", 4) != 0 || !s[4] || !strchr(";,\t", s[4]))
+        return 0;
+    size_t n = 5;
+    if (n < len && s[n] == '\r')
+        n++;
+    if (n < len && s[n] != '\n')
+        return 0;   /* "sep=;x": a header that happens to start so, not the marker */
+    *delim = s[4];
+    return n < len ? n + 1 : n;
 }

@@ -670,7 +670,12 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
     if (prc < 0)
         return prc;
     out->converted_cp1252 = conv != NULL;
-    out->delimiter = csv_detect_delimiter(data, len);
+    /* "sep=;": the delimiter stated; the line is not counted, as Excel does not show it */
+    size_t sep_len = csv_sep_line(data, len, &out->delimiter);
+    if (sep_len)
+        data += sep_len, len -= sep_len;
+    else
+        out->delimiter = csv_detect_delimiter(data, len);
 
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {

@@ -19,7 +19,9 @@
  *    "CSV (gescheiden door lijstscheidingsteken)") and converted.
  *  - NUL and control characters (other than TAB and the line breaks of a quoted cell) are
  *    errors at their row and column, never cut or kept.
- *  - delimiter ';', ',' or TAB, whichever occurs most in the header line (outside quotes);
+ *  - delimiter ';', ',' or TAB, whichever occurs most in the header line (outside quotes),
+ *    or the one a first line "sep=;" states (Excel's marker: Excel does not show that line
+ *    and neither do the row numbers, the header stays row 1);
  *    RFC 4180 quoting (strict: a malformed quote fails the file, naming the line).
  *  - header names: see csv_columns.h (the alias list for Dutch municipal and TenderNed
  *    sheets). Required: id/kenmerk, titel/title (or omschrijving alone), soort/kind. Every
@@ -167,5 +169,16 @@ int csv_parse_bool(const char *s, bool *v);
  * leading '-' makes the value negative (the caller checks the range). 0, -ENODATA (empty),
  * -EINVAL, -EDOM or -ERANGE with why (whylen bytes) saying what is wrong. */
 int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whylen);
+/* The same in a file's layout, why in lang. delim ';' (a Dutch sheet, as Excel nl writes
+ * it): "1.234" is 1234, as above. delim ',' or TAB (an English export, or a Dutch one with
+ * quoted cells): "1.234" is as likely 1,234 as 1234 and is refused (-EDOM) like "1,234";
+ * "1.234,5", "1,234.5", "1.234.567", "2.5" and "1,5" read one way only and are taken.
+ * delim 0: csv_parse_fixed's rule (a flag, no file). */
+int csv_parse_fixed_in(const char *s, int dec, char delim, text_lang_t lang, int64_t *out,
+                       char *why, size_t whylen);
+/* A first line "sep=X" (X ';', ',' or TAB), which Excel reads as the file's delimiter and
+ * some exports write: its length with the line break (the header follows), *delim = X; 0
+ * when the text has none. */
+size_t csv_sep_line(const char *s, size_t len, char *delim);
 
 #endif

@@ -102,6 +102,7 @@ static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
                           Mvoi__SubmitMeasurements **json_msg)
 {
     ctl_meas_init(x);
+    x->lang = ctl->tl;   /* a flag's refusal in the reader's language, as an import cell's */
     *json_msg = NULL;
     ctl->opts = ctl_meas_options();   /* a refused field is named as its flag */
     const char *json_file = NULL;

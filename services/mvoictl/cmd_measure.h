@@ -33,6 +33,11 @@ typedef struct {
     struct { const char *key, *v; } later[2];
     int nlater;
     char err[512];   /* a 64-byte key, a 64-byte value and a reason of up to 256 */
+    /* How the text is read and refused (set after ctl_meas_init): the delimiter of the CSV
+     * it comes from (csv_parse_fixed_in: ';' Dutch, ',' or TAB ambiguity refused; 0 for a
+     * flag), and the language of err and of ctl_meas_done's reasons (English by default). */
+    char delim;
+    text_lang_t lang;
 } ctl_meas_t;
 
 void ctl_meas_init(ctl_meas_t *x);

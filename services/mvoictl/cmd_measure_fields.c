@@ -11,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "cmd_measure.h"
 #include "csv_import.h"
 #include "pbjson.h"
+#include "textfmt.h"
 
 void ctl_meas_init(ctl_meas_t *x)
 {
@@ -33,6 +35,17 @@ void ctl_meas_init(ctl_meas_t *x)
     mvoi__fair_trade__init(&x->ft);
     mvoi__mki__init(&x->k);
     mvoi__pilot_status__init(&x->p);
+    x->lang = TEXT_EN;   /* the flags' reasons as before; the CSV import says its --lang */
+}
+
+/* fmt (the English of a catalogue "ctl.mfield." entry) in the measurement's language. */
+static void __attribute__((format(printf, 4, 5)))
+s_tr(const ctl_meas_t *x, char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(out, cap, x->lang, "ctl.mfield.", fmt, ap);
+    va_end(ap);
 }
 
 void ctl_meas_fini(ctl_meas_t *x)
@@ -48,6 +61,8 @@ enum {
     S_CSV_ONLY = 1,   /* a CSV column, not a flag (the flag has another name) */
     S_IN_KIND = 2,    /* applies only when the measurement is of this entry's kind */
     S_RUNG = 4,       /* enum: "r3" names the value whose name starts "R3_" */
+    S_EUR = 8,        /* an amount in euros: "€ 1.234,00", "1.234 EUR", "250,-" as Excel's
+                       * currency format writes it (the tender import's amounts do too) */
 };
 
 typedef struct {
@@ -93,13 +108,13 @@ static const s_field_t s_fields[] = {
     { "target_group", "social", "target_group", 0, 0 },
     { "fte_months", "social", "fte_months_milli", 3, 0 },
     { "social_hours", "social", "social_project_hours_milli", 3, 0 },
-    { "invoices", "social", "social_enterprise_cents", 2, 0 },
+    { "invoices", "social", "social_enterprise_cents", 2, S_EUR },
     { "bonus50", "social", "bonus_50plus", 0, 0 },
     { "category", "fairtrade", "category", 0, 0 },
     { "products", "fairtrade", "products_total", 0, 0 },
     { "fair", "fairtrade", "products_fair", 0, 0 },
-    { "mki_reference", "mki", "reference_mki_cents", 2, 0 },
-    { "mki_offered", "mki", "offered_mki_cents", 2, 0 },
+    { "mki_reference", "mki", "reference_mki_cents", 2, S_EUR },
+    { "mki_offered", "mki", "offered_mki_cents", 2, S_EUR },
     { "theme", "pilot", "theme", 0, 0 },
     { "status", "pilot", "status", 0, 0 },
 };
@@ -219,22 +234,55 @@ static void s_fixed_text(int64_t v, int dec, char *out, size_t cap)
         snprintf(out, cap, "%s%.*s,%s", v < 0 ? "-" : "", n - dec, d, d + n - dec);
 }
 
+/* v without the currency of an amount in euros: one "€" or "EUR" before or after the number
+ * and a ",-" for no cents ("€ 250,-"), into out; anything else is left for the number's
+ * parser to judge. false (out unset) when it would not fit: the whole text is judged then,
+ * never a cut one. */
+static bool s_strip_euro(const char *v, char *out, size_t cap)
+{
+    size_t n = strlen(v);
+    while (n && v[n - 1] == ' ')
+        n--;
+    while (n && *v == ' ')
+        v++, n--;
+    if (n >= 3 && !memcmp(v, "\xE2\x82\xAC", 3))
+        v += 3, n -= 3;
+    else if (n >= 3 && !strncasecmp(v, "EUR", 3))
+        v += 3, n -= 3;
+    else if (n >= 3 && !memcmp(v + n - 3, "\xE2\x82\xAC", 3))
+        n -= 3;
+    else if (n >= 3 && !strncasecmp(v + n - 3, "EUR", 3))
+        n -= 3;
+    while (n && v[n - 1] == ' ')
+        n--;
+    if (n >= 2 && v[n - 1] == '-' && v[n - 2] == ',')
+        n -= 2;
+    if (n >= cap)
+        return false;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return true;
+}
+
 /* Store the number of text v (entry e: dec decimals) into a field of type type; the value
  * is refused by its range, never wrapped into the field's width. */
-static int s_set_number(void *at, ProtobufCType type, const s_field_t *e, const char *v,
-                        char *why, size_t cap)
+static int s_set_number(const ctl_meas_t *x, void *at, ProtobufCType type, const s_field_t *e,
+                        const char *v, char *why, size_t cap)
 {
     int64_t n, lo, hi;
     if (!s_int_range(type, &lo, &hi))
         return snprintf(why, cap, "not a number field"), -EINVAL;
-    int rc = csv_parse_fixed(v, e->dec, &n, why, cap);
+    char plain[64];
+    if ((e->flags & S_EUR) && s_strip_euro(v, plain, sizeof plain))
+        v = plain;
+    int rc = csv_parse_fixed_in(v, e->dec, x->delim, x->lang, &n, why, cap);
     if (rc < 0)
         return rc;
     if (n < lo || n > hi) {
         char a[40], b[40];
         s_fixed_text(lo, e->dec, a, sizeof a);
         s_fixed_text(hi, e->dec, b, sizeof b);
-        return snprintf(why, cap, "must be between %s and %s", a, b), -ERANGE;
+        return s_tr(x, why, cap, "must be between %s and %s", a, b), -ERANGE;
     }
     switch (type) {
     case PROTOBUF_C_TYPE_INT32:
@@ -265,8 +313,8 @@ static int s_set(ctl_meas_t *x, const s_field_t *e, const char *v, char *why, si
     case PROTOBUF_C_TYPE_BOOL:
         /* the tender import's words; anything else is a question, not a "no" */
         if ((rc = csv_parse_bool(v, &b)) < 0)
-            snprintf(why, cap, "not yes or no (ja/nee, yes/no, j/n, y/n, true/false, "
-                     "waar/onwaar, 1/0, x/-)");
+            s_tr(x, why, cap, "not yes or no (ja/nee, yes/no, j/n, y/n, true/false, "
+                 "waar/onwaar, 1/0, x/-)");
         else
             *(protobuf_c_boolean *)at = b;
         break;
@@ -276,7 +324,7 @@ static int s_set(ctl_meas_t *x, const s_field_t *e, const char *v, char *why, si
         else
             snprintf(why, cap, "is not a valid value");
         break;
-    default: rc = s_set_number(at, f->type, e, v, why, cap); break;
+    default: rc = s_set_number(x, at, f->type, e, v, why, cap); break;
     }
     if (rc == 0 && f->quantifier_offset && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
         *(protobuf_c_boolean *)((char *)msg + f->quantifier_offset) = 1;
@@ -310,17 +358,44 @@ static const char *s_by_kind(const char *key)
     return NULL;
 }
 
+/* A date of a CSV cell (x->delim set) as the file's layout writes it, into ISO in *v (kept):
+ * a Dutch sheet (';') is day first, as Excel nl rewrites "2027-01-25" into "25-1-2027" when
+ * it saves; in a ',' or TAB sheet a date that reads both ways is refused (csv_import.h's
+ * rule). A flag's date (delim 0) is sent as written: the service checks it. 0 or -errno. */
+static int s_csv_date(ctl_meas_t *x, const char **v, char *why, size_t cap)
+{
+    char iso[11];
+    if (!x->delim)
+        return 0;
+    int rc = csv_parse_date_order(*v, x->delim == ';' ? CSV_DATE_DMY : CSV_DATE_GUARD, iso);
+    if (rc == -ERANGE)
+        return s_tr(x, why, cap, "ambiguous date: day-month or month-day? (a %s-separated "
+                    "sheet is not Dutch): write it as yyyy-mm-dd",
+                    x->delim == '\t' ? "TAB" : "','"), -EINVAL;
+    if (rc < 0)
+        return s_tr(x, why, cap, "not a date (dd-mm-jjjj or yyyy-mm-dd) or no such day"),
+               -EINVAL;
+    *v = s_keep(x, iso);
+    return *v ? 0 : -ENOMEM;
+}
+
 /* "YYYY-MM-DD..YYYY-MM-DD" into period_start and period_end. */
-static int s_set_period(ctl_meas_t *x, const char *v)
+static int s_set_period(ctl_meas_t *x, const char *v, char *why, size_t cap)
 {
     const char *dots = strstr(v, "..");
     if (!dots)
         return -EINVAL;
     char a[32];
     snprintf(a, sizeof a, "%.*s", (int)(dots - v), v);
-    x->m.period_start = s_keep(x, a);
-    x->m.period_end = s_keep(x, dots + 2);
-    return x->m.period_start && x->m.period_end ? 0 : -ENOMEM;
+    const char *from = s_keep(x, a), *to = s_keep(x, dots + 2);
+    if (!from || !to)
+        return -ENOMEM;
+    int rc = s_csv_date(x, &from, why, cap);
+    if (rc == 0)
+        rc = s_csv_date(x, &to, why, cap);
+    x->m.period_start = (char *)from;
+    x->m.period_end = (char *)to;
+    return rc;
 }
 
 /* Set entry e from text v (a kept copy) and note it as given. */
@@ -339,16 +414,16 @@ int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v)
 {
     if (!v || !*v)
         return 0;
-    char why[224] = "is not a valid value";
+    char why[320] = "is not a valid value";
     int rc;
     const s_field_t *e = NULL;
     const char *kept = s_keep(x, v);
     if (!kept) {
-        snprintf(x->err, sizeof x->err, "%s: too many fields", key);
+        s_tr(x, x->err, sizeof x->err, "%s: too many fields", key);
         return -EINVAL;
     }
     if (!strcmp(key, "period"))
-        rc = s_set_period(x, kept);
+        rc = s_set_period(x, kept, why, sizeof why);
     else if (!strcmp(key, "kind"))
         rc = s_set_kind(x, kept);
     else if (s_by_kind(key) && x->m.kind_case == MVOI__MEASUREMENT__KIND__NOT_SET
@@ -357,10 +432,14 @@ int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v)
         x->later[x->nlater].key = s_by_kind(key);
         x->later[x->nlater++].v = kept;
         return 0;
-    } else if ((e = s_entry(x, key)))
-        rc = s_set_entry(x, e, kept, why, sizeof why);
+    } else if ((e = s_entry(x, key))) {
+        bool date = !strcmp(key, "period_start") || !strcmp(key, "period_end");
+        rc = date ? s_csv_date(x, &kept, why, sizeof why) : 0;
+        if (rc == 0)
+            rc = s_set_entry(x, e, kept, why, sizeof why);
+    }
     else {
-        snprintf(x->err, sizeof x->err, "unknown field '%s'", key);
+        s_tr(x, x->err, sizeof x->err, "unknown field '%s'", key);
         return -EINVAL;
     }
     if (rc == -ENOENT) {
@@ -369,12 +448,14 @@ int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v)
         return -EINVAL;
     }
     if (rc == -ENOMEM) {
-        snprintf(x->err, sizeof x->err, "%s: too many fields", key);
+        s_tr(x, x->err, sizeof x->err, "%s: too many fields", key);
         return -EINVAL;
     }
     if (rc != 0) {
         if (!strcmp(why, "is not a valid value"))
-            snprintf(x->err, sizeof x->err, "%s: '%.64s' is not a valid value", key, v);
+            /* the cell as written: through textfmt an ISO date would come out in words */
+            snprintf(x->err, sizeof x->err, "%s: '%.64s' %s", key, v,
+                     textfmt_from_en(x->lang, "ctl.mfield.", "is not a valid value"));
         else
             snprintf(x->err, sizeof x->err, "%.64s: '%.64s': %s", key, v, why);
         return -EINVAL;
@@ -383,13 +464,14 @@ int ctl_meas_set(ctl_meas_t *x, const char *key, const char *v)
 }
 
 /* The kinds a key belongs to, "road or machine". */
-static void s_kinds_of(const char *key, char *out, size_t cap)
+static void s_kinds_of(const ctl_meas_t *x, const char *key, char *out, size_t cap)
 {
+    const char *or = textfmt_from_en(x->lang, "ctl.mfield.", " or ");
     size_t n = 0;
     out[0] = '\0';
     for (size_t i = 0; i < S_NFIELDS && n < cap; i++)
         if (!strcmp(s_fields[i].key, key) && s_fields[i].part)
-            n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? " or " : "", s_fields[i].part);
+            n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? or : "", s_fields[i].part);
 }
 
 /* One refused field: the first into x->err, each to bad. */
@@ -407,7 +489,7 @@ int ctl_meas_done(ctl_meas_t *x, void (*bad)(void *, const char *, const char *,
                   void *arg)
 {
     int nbad = 0;
-    char why[224], kinds[64];
+    char why[320], kinds[64];
     const ProtobufCFieldDescriptor *kf =
         x->m.kind_case == MVOI__MEASUREMENT__KIND__NOT_SET
             ? NULL
@@ -415,8 +497,8 @@ int ctl_meas_done(ctl_meas_t *x, void (*bad)(void *, const char *, const char *,
                                                       (unsigned)x->m.kind_case);
     for (int i = 0; i < x->nlater; i++) {
         const s_field_t *e = kf ? s_entry(x, x->later[i].key) : NULL;
-        s_kinds_of(x->later[i].key, kinds, sizeof kinds);
-        snprintf(why, sizeof why, "a field of kind %s, but the row has no kind", kinds);
+        s_kinds_of(x, x->later[i].key, kinds, sizeof kinds);
+        s_tr(x, why, sizeof why, "a field of kind %s, but the row has no kind", kinds);
         if (e && (s_set_entry(x, e, x->later[i].v, why, sizeof why)) == 0)
             continue;
         s_refuse(x, &nbad, x->later[i].key, x->later[i].v, why, bad, arg);
@@ -426,13 +508,13 @@ int ctl_meas_done(ctl_meas_t *x, void (*bad)(void *, const char *, const char *,
         const s_field_t *e = &s_fields[i];
         if (!(x->given & (1ull << i)) || !e->part || (kf && !strcmp(kf->name, e->part)))
             continue;
-        s_kinds_of(e->key, kinds, sizeof kinds);
+        s_kinds_of(x, e->key, kinds, sizeof kinds);
         if (kf)
-            snprintf(why, sizeof why, "not a field of kind %s (it belongs to kind %s): the "
-                     "value would not be stored; leave the cell empty or correct the kind",
-                     kf->name, kinds);
+            s_tr(x, why, sizeof why, "not a field of kind %s (it belongs to kind %s): the "
+                 "value would not be stored; leave the cell empty or correct the kind",
+                 kf->name, kinds);
         else
-            snprintf(why, sizeof why, "a field of kind %s, but the row has no kind", kinds);
+            s_tr(x, why, sizeof why, "a field of kind %s, but the row has no kind", kinds);
         s_refuse(x, &nbad, e->key, x->text[i], why, bad, arg);
     }
     return nbad;

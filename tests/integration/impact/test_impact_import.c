@@ -116,7 +116,7 @@ Test(impact_import, bad_cells_refused_at_row_and_column)
         "3;submitter;;byte 0xFC bij teken 14 is geen UTF-8 (het bestand is UTF-8: het heeft een "
         "BOM of andere UTF-8-tekens); sla het blad opnieuw op als UTF-8\n"
         "4;submitter;;stuurteken 0x00 bij teken 5 (NUL of een stuurcode: geen tekst)\n"
-        "5;quantity;1O000;quantity: '1O000': not a number (digits, '.' or ',')\n"
+        "5;quantity;1O000;quantity: '1O000': geen getal (cijfers, '.' of ',')\n"
         "5;id;M-4;dit id staat al eerder in het bestand\n");
     p = s_file("cols.csv", "id,tender,kleur,kind\nM-7,T-KLIMA,geel,energy\n", 0);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 65);
@@ -177,17 +177,17 @@ Test(impact_import, ambiguous_unknown_and_foreign_cells_refused_by_name)
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
     char want[2048];
     snprintf(want, sizeof want,
-        "2;quantity;1,500;quantity: '1,500': ambiguous: ',' before three digits is a thousands "
-        "separator or a decimal comma; write it without separator (1500) or with '.' for "
-        "thousands (1.500), or 1,5 for the decimal\n"
-        "3;renewable;foo;renewable: 'foo': not yes or no (ja/nee, yes/no, j/n, y/n, true/false, "
+        "2;quantity;1,500;quantity: '1,500': niet eenduidig: ',' vóór drie cijfers scheidt "
+        "duizendtallen of is een decimale komma; schrijf het zonder scheidingsteken (1500) of "
+        "met '.' voor duizendtallen (1.500), of 1,5 voor het decimale getal\n"
+        "3;renewable;foo;renewable: 'foo': geen ja of nee (ja/nee, yes/no, j/n, y/n, true/false, "
         "waar/onwaar, 1/0, x/-)\n"
-        "4;hours;120;hours: not a field of kind energy (it belongs to kind machine): the value "
-        "would not be stored; leave the cell empty or correct the kind\n"
-        "4;mass;5000;mass: not a field of kind energy (it belongs to kind material): the value "
-        "would not be stored; leave the cell empty or correct the kind\n"
-        "4;strategy;r3;strategy: not a field of kind energy (it belongs to kind material): the "
-        "value would not be stored; leave the cell empty or correct the kind\n"
+        "4;hours;120;hours: geen veld van soort energy (het hoort bij soort machine): de waarde "
+        "zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
+        "4;mass;5000;mass: geen veld van soort energy (het hoort bij soort material): de waarde "
+        "zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
+        "4;strategy;r3;strategy: geen veld van soort energy (het hoort bij soort material): de "
+        "waarde zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
         "5;id;%s;measurement id longer than 128 bytes (129)\n", id129);
     cr_expect_str_eq(s_out, want);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 65);
@@ -206,7 +206,7 @@ Test(impact_import, ambiguous_unknown_and_foreign_cells_refused_by_name)
     FILE *f = fopen(p, "wb");   /* 0 bytes: s_file writes strlen("") = 0 too, to be sure */
     fclose(f);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
-    cr_expect_str_eq(s_out, "1;;;empty file: no header line\n");
+    cr_expect_str_eq(s_out, "1;;;leeg bestand: geen kopregel\n");
 }
 
 static void s_register(const char *id)

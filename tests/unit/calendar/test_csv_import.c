@@ -407,3 +407,24 @@ Test(csv, buyer_cell_must_be_a_buyer_id)
     cr_expect(strstr(r.errors[1].reason, "character 6 is not one of"), "%s", r.errors[1].reason);
     csv_import_clear(&r);
 }
+
+/* A first line "sep=;" (Excel's delimiter marker) is not the header: the calendar of a sheet
+ * with it is read as without it, rows numbered as Excel shows them (header = row 1). */
+Test(csv, sep_line_is_the_delimiter_not_the_header)
+{
+    const char *s = "sep=;\r\nid;titel;soort;waarde\r\nA;Caf\xe9;diensten;\x80 1.500,50\r\n"
+                    "B;Brug;werken;x\r\n";
+    csv_import_opts_t o = {.default_buyer = "heerlen"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
+    cr_expect_eq(r.delimiter, ';');
+    cr_assert_eq(r.n_tenders, 1);
+    cr_expect_str_eq(r.tenders[0]->id, "A");
+    cr_expect_str_eq(r.tenders[0]->title, "Caf\xc3\xa9");
+    cr_expect_eq(r.tenders[0]->value_cents, 150050);
+    cr_expect_eq(r.tender_rows[0], 2);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 3);
+    cr_expect_str_eq(r.errors[0].column, "waarde");
+    csv_import_clear(&r);
+}

@@ -355,3 +355,118 @@ Test(ctl_meas, same_field_names)
     cr_assert(!ctl_meas_same_field("period_start", "period_end"));
     cr_assert(!ctl_meas_same_field("id", "tender"));
 }
+
+/* ---- a measurement CSV's layout: the delimiter says how "1.234" and dates read --------- */
+
+#include "csv_import.h"
+
+/* A ',' or TAB sheet (an English export: its "2.5" is two and a half) cannot say whether
+ * "1.234" kg is 1234 kg or 1,234 kg: refused by name, never read as 1234 (1000x). A ';'
+ * sheet is Dutch: 1234 kg, as Excel nl reads it. Expected values by hand, in the unit x 1000. */
+Test(ctl_meas, a_dot_before_three_digits_reads_by_the_sheets_delimiter)
+{
+    static const struct { char delim; const char *in; long long want; int rc; } c[] = {
+        { ';', "1.234", 1234000, 0 },    { 0, "1.234", 1234000, 0 },   /* a flag: as before */
+        { ',', "1.234", 0, -EDOM },      { '\t', "1.234", 0, -EDOM },
+        { ',', "12.500", 0, -EDOM },     { ',', "-1.234", 0, -EDOM },
+        { ',', "2.5", 2500, 0 },         { ',', "1234.567", 1234567, 0 },
+        { ',', "1,234.5", 1234500, 0 },  { ',', "1.234,5", 1234500, 0 },
+        { ',', "1.234.567", 1234567000, 0 }, { ',', "0.250", 250, 0 },
+        { ',', "1,5", 1500, 0 },         { ';', "1,5", 1500, 0 },
+        { ';', "1 234,5", 1234500, 0 },  { ',', "1,234", 0, -EDOM },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        int64_t v = -1;
+        char why[320] = "";
+        int rc = csv_parse_fixed_in(c[i].in, 3, c[i].delim, TEXT_EN, &v, why, sizeof why);
+        cr_expect_eq(rc, c[i].rc, "'%s' (delim %d): %d %s", c[i].in, c[i].delim, rc, why);
+        if (rc == 0)
+            cr_expect_eq(v, c[i].want, "'%s' (delim %d): %lld", c[i].in, c[i].delim,
+                         (long long)v);
+    }
+    /* through the field, in Dutch: the refusal names the ambiguity in the reader's language */
+    x.delim = ',';
+    x.lang = TEXT_NL;
+    cr_assert_neq(ctl_meas_set(&x, "kind", "material"), -1);
+    cr_expect_eq(ctl_meas_set(&x, "mass", "1.234"), -EINVAL);
+    cr_expect_str_eq(x.err, "mass: '1.234': niet eenduidig in een blad met ',' of TAB als "
+                            "scheidingsteken: '.' vóór drie cijfers scheidt duizendtallen "
+                            "(Nederlands) of is een decimale punt (Engels); schrijf het zonder "
+                            "scheidingsteken (1234), of met een vierde decimaal (1.2340) voor "
+                            "het decimale getal");
+    cr_expect(!x.mat.has_mass_g);
+    x.delim = ';';
+    s_set("mass", "1.234");
+    cr_expect_eq(x.mat.mass_g, 1234000);
+}
+
+/* Excel nl rewrites the ISO dates of a sheet it saves as d-m-jjjj: read day first in a ';'
+ * sheet, refused when they read both ways in a ',' sheet, sent as written from a flag. */
+Test(ctl_meas, dates_of_a_sheet_read_in_its_layout)
+{
+    x.delim = ';';
+    s_set("period", "1-1-2027..31-3-2027");
+    cr_expect_str_eq(x.m.period_start, "2027-01-01");
+    cr_expect_str_eq(x.m.period_end, "2027-03-31");
+    s_set("period_start", "25/01/2027");
+    cr_expect_str_eq(x.m.period_start, "2027-01-25");
+    s_set("period_end", "2027-02-28");
+    cr_expect_str_eq(x.m.period_end, "2027-02-28");
+    cr_expect_eq(ctl_meas_set(&x, "period_end", "29-2-2027"), -EINVAL);   /* no such day */
+    cr_expect_str_eq(x.err, "period_end: '29-2-2027': not a date (dd-mm-jjjj or yyyy-mm-dd) "
+                            "or no such day");
+    x.delim = ',';
+    cr_expect_eq(ctl_meas_set(&x, "period_start", "1/2/2027"), -EINVAL);
+    cr_expect_str_eq(x.err, "period_start: '1/2/2027': ambiguous date: day-month or "
+                            "month-day? (a ','-separated sheet is not Dutch): write it as "
+                            "yyyy-mm-dd");
+    s_set("period_start", "3/31/2027");   /* reads one way only */
+    cr_expect_str_eq(x.m.period_start, "2027-03-31");
+    x.delim = 0;   /* a flag: the service judges what was written */
+    s_set("period_start", "1-1-2027");
+    cr_expect_str_eq(x.m.period_start, "1-1-2027");
+}
+
+/* "sep=;" on the first line: Excel's marker of the delimiter, not a header. */
+Test(ctl_meas, sep_line_states_the_delimiter)
+{
+    char d = 0;
+    cr_expect_eq(csv_sep_line("sep=;\r\nid;tender\r\n", 18, &d), 7);
+    cr_expect_eq(d, ';');
+    cr_expect_eq(csv_sep_line("SEP=,\nid,tender\n", 16, &d), 6);
+    cr_expect_eq(d, ',');
+    cr_expect_eq(csv_sep_line("sep=\t", 5, &d), 5);
+    cr_expect_eq(d, '\t');
+    d = 0;
+    cr_expect_eq(csv_sep_line("sep=;x\nid\n", 10, &d), 0);
+    cr_expect_eq(csv_sep_line("sep=|\nid\n", 9, &d), 0);
+    cr_expect_eq(csv_sep_line("id;sep\n", 7, &d), 0);
+    cr_expect_eq(csv_sep_line("sep=", 4, &d), 0);
+    cr_expect_eq(d, 0);
+}
+
+/* Amounts in euros as Excel's currency format writes them; the currency only where an amount
+ * is meant (a mass in "€" is refused). Cents by hand. */
+Test(ctl_meas, euro_amounts_as_excel_currency_cells)
+{
+    x.delim = ';';
+    static const struct { const char *in; long long cents; } ok[] = {
+        { "\xE2\x82\xAC 1.234,00", 123400 }, { "\xE2\x82\xAC" "1234,5", 123450 },
+        { "1.234,56 \xE2\x82\xAC", 123456 }, { "EUR 250,-", 25000 }, { "250 eur", 25000 },
+        { "\xE2\x82\xAC 12.500", 1250000 },
+    };
+    s_set("kind", "social");
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        s_set("invoices", ok[i].in);
+        cr_expect_eq(x.s.social_enterprise_cents, ok[i].cents, "'%s': %lld", ok[i].in,
+                     (long long)x.s.social_enterprise_cents);
+    }
+    static const char *bad[] = { "\xE2\x82\xAC \xE2\x82\xAC 5", "5 EUR EUR", "EUR",
+                                 "1\xE2\x82\xAC" "5", "$ 5" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        cr_expect_eq(ctl_meas_set(&x, "invoices", bad[i]), -EINVAL, "'%s'", bad[i]);
+    ctl_meas_fini(&x);
+    ctl_meas_init(&x);
+    s_set("kind", "material");
+    cr_expect_eq(ctl_meas_set(&x, "mass", "\xE2\x82\xAC 5"), -EINVAL);
+}
