@@ -205,6 +205,11 @@ Test(server, a_reply_arm_given_encoded_is_sent_and_stored_as_server_reply_would_
     want.ack = &ack;
     uint8_t wb[256];
     size_t wl = mvoi__envelope__pack(&want, wb);
+    /* and, appended as it is sent, Envelope.incarnation (11): the server's, on the stored
+     * reply sent again too */
+    cr_assert(first.env->has_incarnation, "the reply names no incarnation");
+    cr_expect_eq(first.env->incarnation, server_incarnation(SH.srv));
+    wl = (size_t)(codec_num_put(wb + wl, 11, true, server_incarnation(SH.srv)) - wb);
     cr_assert_eq(first.rawlen, wl);
     cr_assert_eq(memcmp(first.raw, wb, wl), 0, "not the bytes protobuf-c packs");
     sh_command("enc-1", 2);   /* the stored reply, not a second run */
