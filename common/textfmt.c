@@ -1,6 +1,7 @@
 /*  textfmt: a message of the code, in the reader's language. See textfmt.h. */
 #include "textfmt.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,18 @@ const char *textfmt_from_en(text_lang_t lang, const char *prefix, const char *en
             return text_at(i, lang);
     }
     return en;
+}
+
+int textfmt_env_lang(const char *lang, text_lang_t *out)
+{
+    *out = TEXT_NL;
+    if (!lang || !*lang || strcmp(lang, "nl") == 0)
+        return 0;
+    if (strcmp(lang, "en") == 0) {
+        *out = TEXT_EN;
+        return 0;
+    }
+    return -EINVAL;
 }
 
 typedef struct {

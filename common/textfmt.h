@@ -34,6 +34,12 @@ const char *textfmt_from_en(text_lang_t lang, const char *prefix, const char *en
  * overflowed). */
 int textfmt_vformat(char *buf, size_t len, text_lang_t lang, const char *fmt, va_list ap);
 
+/* The reader's language a request states in its envelope (proto/envelope.proto, lang):
+ * NULL or "" is Dutch, "nl" and "en" as written; anything else (a region, another case,
+ * spaces, another language) is -EINVAL, to be refused by name (field "lang"), never
+ * guessed. A body's own lang field (UpsertTenders.lang) is checked by its service and wins. */
+int textfmt_env_lang(const char *lang, text_lang_t *out);
+
 /* textfmt_vformat of textfmt_from_en(lang, prefix, en_fmt). */
 int textfmt_vtr(char *buf, size_t len, text_lang_t lang, const char *prefix, const char *en_fmt,
                 va_list ap);

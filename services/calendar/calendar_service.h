@@ -36,7 +36,10 @@
  *  - "today" (threshold period of a tender without planned publication, upcoming default) is
  *    the Europe/Amsterdam calendar date of clock_now_ms().
  *  - error fields are dotted paths prefixed with the body name ("update_tender.tender.cpv",
- *    "change_status.status"); the envelope's buyer is field "buyer". */
+ *    "change_status.status"); the envelope's buyer is field "buyer".
+ *  - error messages are in the request's language, Envelope.lang ("nl" default, "en"; any
+ *    other value refused on field "lang" before anything else); UpsertTenders.lang wins
+ *    over it. The texts are the catalogue's tender.err.* entries (README.md). */
 #ifndef CALENDAR_SERVICE_H
 #define CALENDAR_SERVICE_H
 

@@ -11,6 +11,7 @@
 #include "outbox.h"
 #include "server.h"
 #include "store.h"
+#include "text.h"
 #include "tender_rules.h"
 #include "thresholds.h"
 
@@ -29,8 +30,23 @@ struct calendar_svc {
     size_t scratch_cap;
 };
 
-/* The tenant of the request; NULL after an error reply. */
+/* The tenant of the request; NULL after an error reply. Checks the request's language
+ * (Envelope.lang, field "lang") first, so every later refusal can be in it: every handler
+ * calls this before it refuses anything else. */
 const char *calendar_svc_buyer(server_req_t *req);
+
+/* The first 16 bytes of a refused value for a message: cut at a character's start (the
+ * reply's text stays UTF-8), control characters as '?'. */
+void calendar_svc_shown(const char *v, char out[17]);
+
+/* The request's language (Envelope.lang; Dutch when unset, or not valid: that one was
+ * refused by calendar_svc_buyer). A body's own lang (UpsertTenders.lang) wins over it. */
+text_lang_t calendar_svc_lang(server_req_t *req);
+
+/* server_error with fmt, the English text of a catalogue "tender.err." entry (textfmt.h),
+ * in lang: the same words as the rule's refusal in the import. */
+int calendar_svc_error(server_req_t *req, text_lang_t lang, int code, const char *field,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Read the stored tender (heap copy) of buyer/id; *out NULL when there is none. packed (may
  * be NULL) gets the stored bytes (valid until the transaction writes). */

@@ -3,13 +3,13 @@
 #include "calendar_svc_impl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cal_date.h"
 #include "mvoi_contract.h"
-#include "mvoi_names.h"
 #include "cal_str.h"
 #include "mvoi_id.h"
 #include "calendar_store.h"
@@ -21,11 +21,15 @@
 #include "tender_query.h"
 #include "tender_rules.h"
 #include "tender_util.h"
+#include "textfmt.h"
 #include "thresholds.h"
 
 #define S_INVALID MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT
 #define S_NOTFOUND MVOI__ERROR_CODE__ERR_NOT_FOUND
 #define S_PRECOND MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION
+/* A refusal in the request's language (fmt: a catalogue "tender.err." English text). */
+#define S_ERR(req, code, field, ...) \
+    calendar_svc_error((req), calendar_svc_lang(req), (code), (field), __VA_ARGS__)
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -47,7 +51,25 @@ void calendar_today(int64_t now_ms, char out[11])
     cal_date_format(out, y, m, d);
 }
 
-/* A rule error as the reply, its field prefixed with the body name. */
+text_lang_t calendar_svc_lang(server_req_t *req)
+{
+    text_lang_t lang;
+    return textfmt_env_lang(server_request(req)->lang, &lang) == 0 ? lang : TEXT_NL;
+}
+
+int calendar_svc_error(server_req_t *req, text_lang_t lang, int code, const char *field,
+                       const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(msg, sizeof msg, lang, "tender.err.", fmt, ap);
+    va_end(ap);
+    return server_error(req, (Mvoi__ErrorCode)code, field, "%s", msg);
+}
+
+/* A rule error as the reply, in the request's language, its field prefixed with the body
+ * name. */
 static int s_fail(server_req_t *req, const char *body, const tender_error_t *e)
 {
     char field[192];
@@ -56,15 +78,45 @@ static int s_fail(server_req_t *req, const char *body, const tender_error_t *e)
     else
         snprintf(field, sizeof field, "%s", body);
     int code = e->code ? e->code : S_INVALID;
-    return server_error(req, (Mvoi__ErrorCode)code, field, "%s", e->message[0] ? e->message
-                                                                              : "invalid");
+    text_lang_t lang = calendar_svc_lang(req);
+    if (!e->message[0])
+        return calendar_svc_error(req, lang, code, field, "invalid");
+    return server_error(req, (Mvoi__ErrorCode)code, field, "%s", tender_error_text(e, lang));
+}
+
+/* The first 16 bytes of a refused value, shown in a message: cut at a character's start (a
+ * cut UTF-8 sequence would make the reply's text invalid), control characters as '?'. */
+void calendar_svc_shown(const char *v, char out[17])
+{
+    size_t n = 0;
+    while (n < 16 && v[n])
+        n++;
+    if (v[n]) {   /* cut: drop a last character whose bytes do not all fit */
+        size_t lead = n;
+        while (lead > 0 && ((unsigned char)v[lead] & 0xc0) == 0x80)
+            lead--;
+        n = lead;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+    out[n] = '\0';
 }
 
 const char *calendar_svc_buyer(server_req_t *req)
 {
-    const char *b = server_request(req)->buyer;
+    const Mvoi__Envelope *env = server_request(req);
+    text_lang_t lang;
+    if (textfmt_env_lang(env->lang, &lang) != 0) {   /* said in the default: Dutch */
+        char shown[17];
+        calendar_svc_shown(env->lang, shown);
+        calendar_svc_error(req, TEXT_NL, S_INVALID, "lang",
+                           "'%.16s' is not a language: nl or en", shown);
+        return NULL;
+    }
+    const char *b = env->buyer;
     if (cal_str_empty(b)) {
-        server_error(req, S_INVALID, "buyer", "the request names no buyer (organisation)");
+        calendar_svc_error(req, lang, S_INVALID, "buyer",
+                           "the request names no buyer (organisation)");
         return NULL;
     }
     char why[MVOI_ID_WHY_MAX];
@@ -278,21 +330,27 @@ static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const ch
     return t;
 }
 
-static bool s_missing_tender(server_req_t *req, const char *body, const void *msg,
-                             const Mvoi__Tender *t)
+/* The buyer of a Register/Update/Upsert with its tender and the tender's id there; NULL
+ * after an error reply. The language and the buyer are checked first (every later refusal
+ * is in that language). */
+static const char *s_write_buyer(server_req_t *req, const char *body, const void *msg,
+                                 const Mvoi__Tender *t)
 {
+    const char *buyer = calendar_svc_buyer(req);
+    if (!buyer)
+        return NULL;
     char field[64];
     if (!msg || !t) {
         snprintf(field, sizeof field, "%s.tender", body);
-        server_error(req, S_INVALID, field, "required");
-        return true;
+        S_ERR(req, S_INVALID, field, "required");
+        return NULL;
     }
     if (cal_str_empty(t->id)) {
         snprintf(field, sizeof field, "%s.tender.id", body);
-        server_error(req, S_INVALID, field, "required");
-        return true;
+        S_ERR(req, S_INVALID, field, "required");
+        return NULL;
     }
-    return false;
+    return buyer;
 }
 
 /* ------------------------------------------------------------------ commands */
@@ -311,27 +369,25 @@ static bool s_lifecycle_field_given(server_req_t *req, const char *body, const M
     if (in->has_status && in->status != MVOI__TENDER_STATUS__STATUS_UNSPECIFIED &&
         in->status != old->status) {
         snprintf(field, sizeof field, "%s.tender.status", body);
-        server_error(req, S_PRECOND, field, "the tender is %s; a status moves only with "
-                     "change_status or cancel_tender, not with %s", mvoi_status_name(old->status),
-                     body);
+        S_ERR(req, S_PRECOND, field, "the tender is %s; a status moves only with "
+              "change_status or cancel_tender, not with %s", tender_status_word(old->status),
+              body);
         return true;
     }
     if (!cal_str_empty(in->cancel_reason) &&
         (cal_str_empty(old->cancel_reason) || strcmp(in->cancel_reason, old->cancel_reason) != 0)) {
         snprintf(field, sizeof field, "%s.tender.cancel_reason", body);
-        server_error(req, S_PRECOND, field, "the cancel reason is set only by cancel_tender, "
-                     "not by %s", body);
+        S_ERR(req, S_PRECOND, field, "the cancel reason is set only by cancel_tender, "
+              "not by %s", body);
         return true;
     }
     return false;
 }
 
 static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
-                   const Mvoi__Tender *in, s_write_t mode, bool has_expected, uint32_t expected)
+                   const char *buyer, const Mvoi__Tender *in, s_write_t mode, bool has_expected,
+                   uint32_t expected)
 {
-    const char *buyer = calendar_svc_buyer(req);
-    if (!buyer)
-        return -EINVAL;
     char field[96];
     Mvoi__Tender *old = NULL;
     MDB_val old_packed;
@@ -341,19 +397,19 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
     if (mode == S_REGISTER && old) {
         tender_free(old);
         snprintf(field, sizeof field, "%s.tender.id", body);
-        return server_error(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
-                            "tender %s already exists", in->id);
+        return S_ERR(req, MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, field,
+                     "tender %s already exists", in->id);
     }
     if (mode == S_UPDATE && !old) {
         snprintf(field, sizeof field, "%s.tender.id", body);
-        return server_error(req, S_NOTFOUND, field, "no tender %s", in->id);
+        return S_ERR(req, S_NOTFOUND, field, "no tender %s", in->id);
     }
     if (mode == S_UPDATE && has_expected && expected != 0 && expected != old->version) {
         uint32_t v = old->version;
         tender_free(old);
         snprintf(field, sizeof field, "%s.expected_version", body);
-        return server_error(req, MVOI__ERROR_CODE__ERR_CONFLICT, field,
-                            "the tender is at version %u, not %u", v, expected);
+        return S_ERR(req, MVOI__ERROR_CODE__ERR_CONFLICT, field,
+                     "the tender is at version %u, not %u", v, expected);
     }
     if (old && s_lifecycle_field_given(req, body, in, old)) {
         tender_free(old);
@@ -382,8 +438,8 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
         free(buf);
         if (!same) {
             snprintf(field, sizeof field, "%s.tender.id", body);
-            server_error(req, S_PRECOND, field, "tender %s is %s: no further changes",
-                         in->id, mvoi_status_name(old->status));
+            S_ERR(req, S_PRECOND, field, "tender %s is %s: no further changes",
+                  in->id, tender_status_word(old->status));
             tender_free(t);
             tender_free(old);
             return -EINVAL;
@@ -402,41 +458,41 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
 static int s_on_register(void *arg, server_req_t *req, MDB_txn *txn)
 {
     const Mvoi__RegisterTender *m = server_request(req)->register_tender;
-    if (s_missing_tender(req, "register_tender", m, m ? m->tender : NULL))
+    const char *buyer = s_write_buyer(req, "register_tender", m, m ? m->tender : NULL);
+    if (!buyer)
         return -EINVAL;
-    return s_write(arg, req, txn, "register_tender", m->tender, S_REGISTER, false, 0);
+    return s_write(arg, req, txn, "register_tender", buyer, m->tender, S_REGISTER, false, 0);
 }
 
 static int s_on_update(void *arg, server_req_t *req, MDB_txn *txn)
 {
     const Mvoi__UpdateTender *m = server_request(req)->update_tender;
-    if (s_missing_tender(req, "update_tender", m, m ? m->tender : NULL))
+    const char *buyer = s_write_buyer(req, "update_tender", m, m ? m->tender : NULL);
+    if (!buyer)
         return -EINVAL;
-    return s_write(arg, req, txn, "update_tender", m->tender, S_UPDATE, m->has_expected_version,
-                   m->expected_version);
+    return s_write(arg, req, txn, "update_tender", buyer, m->tender, S_UPDATE,
+                   m->has_expected_version, m->expected_version);
 }
 
 static int s_on_upsert(void *arg, server_req_t *req, MDB_txn *txn)
 {
     const Mvoi__UpsertTender *m = server_request(req)->upsert_tender;
-    if (s_missing_tender(req, "upsert_tender", m, m ? m->tender : NULL))
+    const char *buyer = s_write_buyer(req, "upsert_tender", m, m ? m->tender : NULL);
+    if (!buyer)
         return -EINVAL;
-    return s_write(arg, req, txn, "upsert_tender", m->tender, S_UPSERT, false, 0);
+    return s_write(arg, req, txn, "upsert_tender", buyer, m->tender, S_UPSERT, false, 0);
 }
 
-/* Load the tender a command names by tender_id; NULL after an error reply (*rc). */
+/* Load the tender of buyer a command names by tender_id; NULL after an error reply (*rc). */
 static Mvoi__Tender *s_target(calendar_svc_t *self, server_req_t *req, MDB_txn *txn,
-                              const char *body, const void *msg, const char *id,
-                              MDB_val *packed, int *rc)
+                              const char *body, const char *buyer, const void *msg,
+                              const char *id, MDB_val *packed, int *rc)
 {
     char field[96];
     *rc = -EINVAL;
-    const char *buyer = calendar_svc_buyer(req);
-    if (!buyer)
-        return NULL;
     snprintf(field, sizeof field, "%s.tender_id", body);
     if (!msg || cal_str_empty(id)) {
-        server_error(req, S_INVALID, field, "required");
+        S_ERR(req, S_INVALID, field, "required");
         return NULL;
     }
     Mvoi__Tender *old = NULL;
@@ -446,7 +502,7 @@ static Mvoi__Tender *s_target(calendar_svc_t *self, server_req_t *req, MDB_txn *
         return NULL;
     }
     if (!old) {
-        server_error(req, S_NOTFOUND, field, "no tender %s", id);
+        S_ERR(req, S_NOTFOUND, field, "no tender %s", id);
         return NULL;
     }
     *rc = 0;
@@ -466,14 +522,19 @@ static int s_on_ambition(void *arg, server_req_t *req, MDB_txn *txn)
     calendar_svc_t *self = arg;
     const char *body = "record_ambition";
     const Mvoi__RecordAmbition *m = server_request(req)->record_ambition;
+    const char *buyer = calendar_svc_buyer(req);
+    if (!buyer)
+        return -EINVAL;
     MDB_val packed;
     int rc;
-    Mvoi__Tender *old = s_target(self, req, txn, body, m, m ? m->tender_id : NULL, &packed, &rc);
+    Mvoi__Tender *old = s_target(self, req, txn, body, buyer, m, m ? m->tender_id : NULL,
+                                 &packed, &rc);
     if (!old)
         return rc;
     if (tender_status_terminal(old->status)) {
-        server_error(req, S_PRECOND, "record_ambition.tender_id", "tender %s is %s",
-                     old->id, mvoi_status_name(old->status));
+        /* the same rule and words as an update's (s_write) */
+        S_ERR(req, S_PRECOND, "record_ambition.tender_id", "tender %s is %s: no further changes",
+              old->id, tender_status_word(old->status));
         tender_free(old);
         return -EINVAL;
     }
@@ -531,15 +592,19 @@ static int s_on_status(void *arg, server_req_t *req, MDB_txn *txn)
     calendar_svc_t *self = arg;
     const char *body = "change_status";
     const Mvoi__ChangeStatus *m = server_request(req)->change_status;
+    const char *buyer = calendar_svc_buyer(req);
+    if (!buyer)
+        return -EINVAL;
     if (m && !cal_str_empty(m->tender_id) &&
         (!m->has_status || m->status == MVOI__TENDER_STATUS__STATUS_UNSPECIFIED))
-        return server_error(req, S_INVALID, "change_status.status", "required");
+        return S_ERR(req, S_INVALID, "change_status.status", "required");
     if (m && m->status == MVOI__TENDER_STATUS__STATUS_CANCELLED)
-        return server_error(req, S_INVALID, "change_status.status",
-                            "use cancel_tender: cancelling needs a reason");
+        return S_ERR(req, S_INVALID, "change_status.status",
+                     "use cancel_tender: cancelling needs a reason");
     MDB_val packed;
     int rc;
-    Mvoi__Tender *old = s_target(self, req, txn, body, m, m ? m->tender_id : NULL, &packed, &rc);
+    Mvoi__Tender *old = s_target(self, req, txn, body, buyer, m, m ? m->tender_id : NULL,
+                                 &packed, &rc);
     if (!old)
         return rc;
     tender_error_t e = { 0 };
@@ -566,10 +631,13 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     calendar_svc_t *self = arg;
     const char *body = "cancel_tender";
     const Mvoi__CancelTender *m = server_request(req)->cancel_tender;
+    const char *buyer = calendar_svc_buyer(req);
+    if (!buyer)
+        return -EINVAL;
     if (m && !cal_str_empty(m->tender_id)) {
         char *reason = m->reason;
         if (cal_str_empty(reason))
-            return server_error(req, S_INVALID, "cancel_tender.reason", "required");
+            return S_ERR(req, S_INVALID, "cancel_tender.reason", "required");
         /* one line: it goes into the CANCEL's mail and calendar text (a CR LF in it showed
          * as a stray "Bcc:" line in the body) */
         tender_error_t e = { 0 };
@@ -578,7 +646,8 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     }
     MDB_val packed;
     int rc;
-    Mvoi__Tender *old = s_target(self, req, txn, body, m, m ? m->tender_id : NULL, &packed, &rc);
+    Mvoi__Tender *old = s_target(self, req, txn, body, buyer, m, m ? m->tender_id : NULL,
+                                 &packed, &rc);
     if (!old)
         return rc;
     tender_error_t e = { 0 };
@@ -611,11 +680,11 @@ static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     if (!buyer)
         return -EINVAL;
     if (!m || cal_str_empty(m->id))
-        return server_error(req, S_INVALID, "get_tender.id", "required");
+        return S_ERR(req, S_INVALID, "get_tender.id", "required");
     MDB_val v;
     int rc = calendar_store_get(&self->cs, txn, buyer, m->id, &v);
     if (rc == -ENOENT)
-        return server_error(req, S_NOTFOUND, "get_tender.id", "no tender %s", m->id);
+        return S_ERR(req, S_NOTFOUND, "get_tender.id", "no tender %s", m->id);
     if (rc != 0)
         return rc;
     Mvoi__Tender *t = s_reply_tender(req, v.mv_data, v.mv_size);
@@ -713,16 +782,16 @@ static int s_on_upcoming(void *arg, server_req_t *req, MDB_txn *txn)
     calendar_today(clock_now_ms(), today);
     const char *from = !cal_str_empty(q->from_date) ? q->from_date : today;
     if (!cal_date_valid(from))
-        return server_error(req, S_INVALID, "upcoming_tenders.from_date",
-                            "'%.40s' is not a date YYYY-MM-DD", from);
+        return S_ERR(req, S_INVALID, "upcoming_tenders.from_date",
+                     "'%.40s' is not a date YYYY-MM-DD", from);
     uint32_t days = q->has_days && q->days ? q->days : TENDER_UPCOMING_DEFAULT_DAYS;
     if (days > TENDER_UPCOMING_MAX_DAYS)
-        return server_error(req, S_INVALID, "upcoming_tenders.days", "%u is more than %d", days,
-                            TENDER_UPCOMING_MAX_DAYS);
+        return S_ERR(req, S_INVALID, "upcoming_tenders.days", "%u is more than %d", days,
+                     TENDER_UPCOMING_MAX_DAYS);
     char to[11];
     if (cal_date_add_days(from, days, to) < 0)
-        return server_error(req, S_INVALID, "upcoming_tenders.days",
-                            "window ends beyond the year 2999");
+        return S_ERR(req, S_INVALID, "upcoming_tenders.days",
+                     "window ends beyond the year 2999");
     uint32_t limit = s_limit(q->has_limit, q->limit);
     s_collect_t c;
     Mvoi__TenderList *l = s_list_reply(req, limit, &c);

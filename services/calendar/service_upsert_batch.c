@@ -340,10 +340,16 @@ int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
     const char *buyer = calendar_svc_buyer(req);
     if (!buyer)
         return -EINVAL;
-    text_lang_t lang = TEXT_NL;   /* refused by name, never guessed (as SubmitMeasurements) */
-    if (m && m->lang && *m->lang && text_lang_parse(m->lang, &lang) != 0)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".lang",
-                            "'%.16s' is not a language: nl or en", m->lang);
+    /* the body's lang wins over the envelope's (proto/envelope.proto); refused by name,
+     * never guessed (as SubmitMeasurements) */
+    text_lang_t lang = calendar_svc_lang(req);
+    if (m && m->lang && *m->lang && text_lang_parse(m->lang, &lang) != 0) {
+        char shown[17];
+        calendar_svc_shown(m->lang, shown);
+        return calendar_svc_error(req, calendar_svc_lang(req),
+                                  MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".lang",
+                                  "'%.16s' is not a language: nl or en", shown);
+    }
     char msg[160];
     size_t n = m ? m->n_tenders : 0;
     if (n == 0) {

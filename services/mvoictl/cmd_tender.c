@@ -18,6 +18,22 @@
 
 /* ------------------------------------------------------------------ verbs */
 
+/* A refused field named as the flag the adviser typed ("--sroi: SROI 9,00 % ligt buiten
+ * 2-5 %"), not as the calendar's field ("sroi_pct_bp"); set when the tender came from flags
+ * (with --json the file's field names are the ones the user wrote). */
+static const char *const s_field_flags[] = {
+    "title", "--title", "kind", "--kind", "value_cents", "--value",
+    "planned_publication", "--publication", "contract_start", "--start",
+    "contract_end", "--end", "purchasing_group", "--group", "cpv", "--cpv",
+    "project_leader", "--leader", "budget_holder", "--budget-holder",
+    "procurement_adviser", "--adviser", "themes", "--theme", "sdgs", "--sdg",
+    "sroi_pct_bp", "--sroi", "sroi_exempt_reason", "--sroi-exempt", "pilot", "--pilot",
+    "procedure", "--procedure", "procedure_override", "--procedure", "source", "--source",
+    "expected_version", "--expected-version", "reason", "--reason",
+    "tender_id", "id",   /* the ID argument, named as the add's and show's field */
+    NULL,
+};
+
 static int s_send_tender(ctl_t *ctl, Mvoi__Tender *t, bool update, long expected)
 {
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
@@ -63,6 +79,7 @@ static int s_add(ctl_t *ctl, int argc, char **argv)
         ex = cal_str_set(&t->id, argv[optind]) < 0 ? CTL_EX_SOFTWARE : 0;
     if (ex == 0 && cal_str_empty(t->id))
         ex = ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.tender.add_id");
+    ctl->field_flags = json_path ? NULL : s_field_flags;
     if (ex == 0)
         ex = s_send_tender(ctl, t, false, 0);
     tender_free(t);
@@ -158,6 +175,7 @@ static int s_update(ctl_t *ctl, int argc, char **argv)
         expected = given;
     if (ex == 0 && cal_str_empty(t->id))
         ex = cal_str_set(&t->id, id) < 0 ? CTL_EX_SOFTWARE : 0;
+    ctl->field_flags = json_path ? NULL : s_field_flags;
     if (ex == 0)
         ex = s_send_tender(ctl, t, true, expected);
     tender_free(t);
@@ -199,6 +217,7 @@ static int s_ambition(ctl_t *ctl, int argc, char **argv)
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_RECORD_AMBITION;
     req.record_ambition = &ra;
+    ctl->field_flags = s_field_flags;
     Mvoi__Envelope *r = NULL;
     ex = ctl_tender_call(ctl, &req, &r);
     if (ex == 0) {
@@ -221,6 +240,7 @@ static int s_status(ctl_t *ctl, int argc, char **argv)
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_CHANGE_STATUS;
     req.change_status = &cs;
+    ctl->field_flags = s_field_flags;
     Mvoi__Envelope *r = NULL;
     int ex = ctl_tender_call(ctl, &req, &r);
     if (ex == 0) {
@@ -262,6 +282,7 @@ static int s_cancel(ctl_t *ctl, int argc, char **argv)
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_CANCEL_TENDER;
     req.cancel_tender = &ct;
+    ctl->field_flags = s_field_flags;
     Mvoi__Envelope *r = NULL;
     int ex = ctl_tender_call(ctl, &req, &r);
     if (ex == 0) {

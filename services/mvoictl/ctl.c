@@ -85,6 +85,8 @@ static void s_stamp(const ctl_t *ctl, Mvoi__Envelope *req, char *rid, size_t cap
     }
     if (!req->buyer)
         req->buyer = (char *)ctl->buyer;
+    if (!req->lang)   /* the services' refusals in the reader's language (--lang) */
+        req->lang = (char *)text_lang_name(ctl->tl);
     req->producer = "mvoictl";
     req->has_schema_version = true;
     req->schema_version = CODEC_SCHEMA_VERSION;
@@ -239,6 +241,23 @@ void ctl_field_name(const char *field, const struct option *opts, char *buf, siz
     snprintf(buf, cap, "%.*s", (int)n, leaf);
 }
 
+/* The flag of field in map (ctl_t.field_flags): the field's first name after the body and
+ * "tender." ("register_tender.tender.project_leader.email" -> "project_leader"). */
+static bool s_field_flag(const char *const *map, const char *field, char *buf, size_t cap)
+{
+    const char *p = strchr(field, '.');
+    p = p ? p + 1 : field;
+    if (strncmp(p, "tender.", 7) == 0)
+        p += 7;
+    size_t n = strcspn(p, ".[");
+    for (; map && map[0] && map[1]; map += 2)
+        if (strlen(map[0]) == n && strncmp(map[0], p, n) == 0) {
+            snprintf(buf, cap, "%s", map[1]);
+            return true;
+        }
+    return false;
+}
+
 const char *ctl_field_message(const char *field, const char *message)
 {
     size_t n = field ? strlen(field) : 0;
@@ -255,11 +274,13 @@ int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
     if (ctl->json) {
         ctl_print_json(stdout, &e->base);
     }
-    /* The service's own message names the field and value (English, from the service);
-     * what kind of refusal it is comes from the catalogue. */
+    /* The service's own message names the field and value (in --lang where the service
+     * knows Envelope.lang, as the calendar does); what kind of refusal it is comes from the
+     * catalogue. */
     char key[48], field[64] = "";
     snprintf(key, sizeof key, "ctl.code.%d", (int)e->code);
-    if (e->field && *e->field)   /* the service's path is internal: "get_tender.id" */
+    if (e->field && *e->field &&   /* the service's path is internal: "get_tender.id" */
+        !s_field_flag(ctl->field_flags, e->field, field, sizeof field))
         ctl_field_name(e->field, ctl->opts, field, sizeof field);
     fprintf(stderr, "%s (%s): %s%s%s\n", ctl_text(ctl, "ctl.error"),
             text_has(key) ? ctl_text(ctl, key) : ctl_text(ctl, "ctl.code.other"),

@@ -37,6 +37,9 @@ typedef struct {
     bool raw;                  /* --raw: the exact integers in their stored units */
     const struct option *opts; /* the running verb's options, if it set them: an error's
                                   field is then named as the option the user typed */
+    const char *const *field_flags; /* pairs, NULL-ended: a request's field and the flag
+                                  that set it ("sroi_pct_bp", "--sroi"), for verbs whose
+                                  flags are not named as the fields (tender); else NULL */
 } ctl_t;
 
 typedef struct {

@@ -399,7 +399,7 @@ Test(codec, envelope_pack_is_byte_for_byte_protobuf_c)
     Mvoi__Error big = MVOI__ERROR__INIT;
     big.message = longs;
     int cases = 0;
-    for (unsigned mask = 0; mask < 512; mask++) {
+    for (unsigned mask = 0; mask < 1024; mask++) {
         for (int variant = 0; variant < 3; variant++) {
             bool large = variant == 1;
             Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
@@ -417,6 +417,7 @@ Test(codec, envelope_pack_is_byte_for_byte_protobuf_c)
             e.correlation_id = mask & 64 ? "corr" : NULL;
             e.buyer = mask & 128 ? (char *)str : NULL;
             e.topic = mask & 256 ? "impact.computed" : NULL;
+            e.lang = mask & 512 ? (char *)str : NULL;   /* field 10 */
             if (variant == 0) {
                 e.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;   /* field 60 */
                 e.test_event = &small;
@@ -428,7 +429,7 @@ Test(codec, envelope_pack_is_byte_for_byte_protobuf_c)
             cases++;
         }
     }
-    cr_assert_eq(cases, 512 * 3);
+    cr_assert_eq(cases, 1024 * 3);
     /* a realistic event with a two-byte body tag (field 111), and an arm set to NULL */
     size_t len = 0;
     uint8_t *buf = s_packed_tender_event(&len);

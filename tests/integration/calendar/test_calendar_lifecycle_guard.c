@@ -75,7 +75,9 @@ Test(calendar_lifecycle_guard, a_tender_that_arrives_cancelled_has_a_reason)
                                          "\"status\":\"cancelled\"}");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "add", "--json", bare, NULL }), 65);
     EXPECT_ERR("cancel_reason");
-    EXPECT_ERR("required: a tender registered as cancelled needs the reason");
+    /* in mvoictl's language (Dutch by default): the catalogue's words */
+    EXPECT_ERR("verplicht: een inkooptraject dat als geannuleerd binnenkomt, vraagt de reden "
+               "van de annulering");
     cr_expect_eq(s_show("heerlen", "C-3"), 65, "C-3 must not be stored");
     const char *why = s_file("c3r.json", "{\"id\":\"C-3\",\"title\":\"Via JSON\",\"kind\":\"diensten\","
                                          "\"status\":\"cancelled\",\"cancel_reason\":\"budget vervallen\"}");
@@ -105,7 +107,7 @@ Test(calendar_lifecycle_guard, a_recorded_ambition_is_not_undone_by_an_edit_or_a
     /* the ambition command replaces the themes: circulair without a commitment */
     cr_expect_eq(s_ctl((const char *[]){ "tender", "ambition", "A-1", "--theme", "circulair",
                                          NULL }), 65);
-    EXPECT_ERR("the tender is published, its ambition recorded (klimaat:eis)");
+    EXPECT_ERR("het inkooptraject is gepubliceerd, de ambitie vastgelegd (klimaat:eis)");
     /* the sheet again, title changed, an empty themes cell: the row is refused (a sheet
      * without a themes column keeps the stored themes: test_calendar_import_columns.c) */
     const char *csv2 = "Kenmerk;Titel;Soort;Waarde;Publicatie;Thema's\n"
@@ -159,12 +161,12 @@ Test(calendar_lifecycle_guard, an_update_that_states_another_status_is_refused_n
     const char *up = s_file("u2.json", "{\"id\":\"U-1\",\"title\":\"Schoonmaak 2027\",\"kind\":\"diensten\","
                                        "\"value_cents\":100000,\"status\":\"awarded\"}");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "update", "U-1", "--json", up, NULL }), 65);
-    EXPECT_ERR("status: the tender is planned; a status moves only with change_status or "
-               "cancel_tender, not with update_tender");
+    EXPECT_ERR("status: het inkooptraject is gepland; de status verandert alleen met "
+               "change_status of cancel_tender, niet met update_tender");
     const char *why = s_file("u3.json", "{\"id\":\"U-1\",\"title\":\"Schoonmaak 2027\",\"kind\":\"diensten\","
                                         "\"value_cents\":100000,\"cancel_reason\":\"geen budget\"}");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "update", "U-1", "--json", why, NULL }), 65);
-    EXPECT_ERR("cancel_reason: the cancel reason is set only by cancel_tender");
+    EXPECT_ERR("cancel_reason: de reden van een annulering zet alleen cancel_tender");
     cr_assert_eq(s_show("heerlen", "U-1"), 0);
     EXPECT_OUT("\"title\": \"Schoonmaak\"");
     EXPECT_OUT("\"status\": \"planned\"");
