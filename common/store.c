@@ -596,12 +596,17 @@ int store__failed(store_t *self, int raw, bool at_map_max)
     }
     int64_t now = clock_mono_ns() / 1000000;
     if (!self->fail_err) {
+        /* A failure soon after a recovery goes on with the backoff it had: on a full disk
+         * the probe's small write fits in LMDB's free pages and "recovers", and the next
+         * real write fails again; restarting at 100 ms each time, the kpi-aggregator logged
+         * two lines a second for as long as the disk stayed full (ops:storage_full). */
+        if (now - self->recovered_ms >= 2 * STORE_BACKOFF_MAX_MS)
+            self->backoff_ms = 0;
         self->fail_since_ms = now;
-        self->backoff_ms = STORE_BACKOFF_FIRST_MS;
-    } else {
-        self->backoff_ms = self->backoff_ms >= STORE_BACKOFF_MAX_MS / 2
-                           ? STORE_BACKOFF_MAX_MS : self->backoff_ms * 2;
     }
+    self->backoff_ms = !self->backoff_ms ? STORE_BACKOFF_FIRST_MS
+                       : self->backoff_ms >= STORE_BACKOFF_MAX_MS / 2 ? STORE_BACKOFF_MAX_MS
+                       : self->backoff_ms * 2;
     self->fail_err = err;
     self->next_try_ms = now + self->backoff_ms;
     store_reason_t r = s_reason(err);
@@ -627,7 +632,7 @@ void store__recovered(store_t *self)
     log_emit(LOG_INFO, "storage_recovered", kv, "store %s: writes succeed again after %s ms",
              self->path, failing);
     self->fail_err = 0;
-    self->backoff_ms = 0;
+    self->recovered_ms = now;   /* backoff_ms stays: see store__failed */
 }
 
 static uint64_t s_last_txnid(store_t *self)

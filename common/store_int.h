@@ -59,7 +59,8 @@ struct store_t {
     /* Storage failure state: set by a failed write attempt, cleared by the next commit. */
     int fail_err;                /* negative errno of the last failed attempt; 0 = fine */
     int64_t fail_since_ms, next_try_ms;
-    uint32_t backoff_ms;
+    uint32_t backoff_ms;         /* kept after a recovery, for a failure soon after it */
+    int64_t recovered_ms;        /* when the last failure ended */
     uint64_t deferred;
     uint64_t probes;
     uint64_t failed[STORE_NREASONS];

@@ -128,6 +128,10 @@ for s in imp kpi ntf; do
   secs=$(echo "$t_check - $t_full" | bc)
   # 100 ms doubling to 5 s: at most ~7 attempts in the first 6 s, whatever the load.
   [ "$n" -le 12 ] || fail "$s: $n storage_failing lines in $secs s"
+  # One backoff for the whole time the disk is full: the probe's small write fits in LMDB's
+  # free pages, and the next real write failing must not start it again at 100 ms.
+  restarts=$(grep -c '"event":"storage_failing".*"retry_in_ms":"100"' "$dir/$s.log" || true)
+  [ "$restarts" -le 1 ] || fail "$s: the backoff began again $restarts times (retry_in_ms 100)"
   grep -v '^{' "$dir/$s.log" | grep -v "^mvoi-" && fail "$s: a log line that is not JSON"
   echo "ok: $s names ENOSPC, $n failure lines in $secs s"
 done
