@@ -180,111 +180,6 @@ int server_emit_txn(server_t *self, MDB_txn *txn, const char *topic, Mvoi__Envel
     return rc;
 }
 
-/* ---------------------------------------------------------------- sending */
-
-/* Envelope.incarnation of a reply, written after its packed bytes (room: SERVER_STAMP_MAX):
- * a field appended to a message is a field of it, so a stored reply, packed before, gets
- * the incarnation of the start that sends it. Returns the bytes written. */
-static size_t s_stamp(const server_t *self, uint8_t *end)
-{
-    return (size_t)(codec_num_put(end, 11, true, self->incarnation) - end);
-}
-
-static int s_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
-                      const Mvoi__Envelope *env, bool stamp)
-{
-    uint8_t stackbuf[4096];
-    uint8_t *buf = stackbuf;
-    codec_env_size_t sz;
-    size_t len = codec_envelope_size(env, &sz);
-    if (len + SERVER_STAMP_MAX > sizeof stackbuf) {
-        buf = malloc(len + SERVER_STAMP_MAX);
-        if (!buf)
-            return -ENOMEM;
-    }
-    codec_envelope_pack(env, &sz, buf);
-    if (stamp)
-        len += s_stamp(self, buf + len);
-    bus_frame_t f[3];
-    int n = 0;
-    f[n++] = (bus_frame_t){ id, idlen };
-    if (topic)
-        f[n++] = (bus_frame_t){ topic, strlen(topic) };
-    f[n++] = (bus_frame_t){ buf, len };
-    int rc = bus_send(self->router, f, n);
-    if (buf != stackbuf)
-        free(buf);
-    return rc;
-}
-
-int server_send_env(server_t *self, const uint8_t *id, size_t idlen, const char *topic,
-                    const Mvoi__Envelope *env)
-{
-    return s_send_env(self, id, idlen, topic, env, false);
-}
-
-/* A reply's bytes at data, with room for SERVER_STAMP_MAX more: stamped and sent. */
-static int s_send_stamped(server_t *self, const uint8_t *id, size_t idlen, uint8_t *data,
-                          size_t len)
-{
-    len += s_stamp(self, data + len);
-    bus_frame_t f[2] = { { id, idlen }, { data, len } };
-    return bus_send(self->router, f, 2);
-}
-
-/* A reply whose body arm was given encoded: packed into request memory and sent. */
-static int s_send_encoded(server_t *self, server_req_t *req)
-{
-    codec_env_size_t sz;
-    size_t len = server__reply_size(req, &sz);
-    if (len > CODEC_MAX_BYTES)
-        return -EMSGSIZE;
-    uint8_t *b = arena_alloc(req->out, len + SERVER_STAMP_MAX);
-    if (!b)
-        return -ENOMEM;
-    return s_send_stamped(self, req->id, req->idlen, b, server__reply_pack(req, &sz, b));
-}
-
-static void s_reply(server_t *self, server_req_t *req)
-{
-    int rc;
-    if (req->duplicate || req->packed)
-        rc = s_send_stamped(self, req->id, req->idlen, req->stored, req->stored_len);
-    else {
-        if (req->req && !req->reply.request_id)
-            req->reply.request_id = req->req->request_id;
-        if (req->req && !req->reply.correlation_id)
-            req->reply.correlation_id = req->req->correlation_id;
-        if (req->req && !req->reply.buyer)
-            req->reply.buyer = req->req->buyer;
-        req->reply.producer = (char *)self->opts.name;
-        req->reply.has_schema_version = true;
-        req->reply.schema_version = CODEC_SCHEMA_VERSION;
-        rc = req->reply_arm ? s_send_encoded(self, req)
-                            : s_send_env(self, req->id, req->idlen, NULL, &req->reply, true);
-    }
-    if (rc < 0 && rc != -EHOSTUNREACH)
-        log_warn("reply_failed", "could not reply to a %s request: %s",
-                 req->req ? codec_body_name(req->req->body_case) : "bad",
-                 mvoi_strerror(rc));
-}
-
-/* A traced command's times go to the trace once its reply is out. */
-static void s_trace_done(server_t *self, server_req_t *req)
-{
-    if (!self->trace || !req->tr[ST_WAKE] || !req->req)
-        return;
-    req->tr[ST_REPLY] = server_trace_now(self->trace);
-    server_trace_add(self->trace, req->req->request_id, req->tr);
-}
-
-void server_reply_free(server_t *self, server_req_t *req)
-{
-    s_reply(self, req);
-    s_trace_done(self, req);
-    server_req_free(&req);
-}
-
 /* The publish point; with the off-loop flush it also starts the flush of what committed. */
 static void s_on_prepare(uv_prepare_t *h)
 {
@@ -591,7 +486,7 @@ static bool s_undecoded(server_t *self, server_req_t *req, bus_msg_t *msg)
                  (int)bus_msg_size(msg, 1), mvoi_strerror(err));
     } else
         return false;
-    s_reply(self, req);
+    server__reply(self, req);
     server_req_free(&req);
     return true;
 }
@@ -612,7 +507,7 @@ static bool s_not_admitted(server_t *self, server_req_t *req, bus_msg_t *msg)
         self->stats.errors++;
     } else
         return false;
-    s_reply(self, req);
+    server__reply(self, req);
     server_req_free(&req);
     return true;
 }
@@ -663,7 +558,7 @@ void server__dispatch(server_t *self, server_req_t *req, bus_msg_t *msg)
     }
     if (req->failed)
         self->stats.errors++;
-    s_reply(self, req);
+    server__reply(self, req);
     server_req_free(&req);
 }
 

@@ -149,6 +149,8 @@ void server__dispatch(server_t *self, server_req_t *req, bus_msg_t *msg);
 void server__handle(server_t *self, bus_msg_t *msg);
 /* Take the ROUTER's requests (on), or leave them queued in it (off). */
 void server__watch(server_t *self, bool on);
+/* Send req's reply (stored, encoded or packed here), stamped with the incarnation. */
+void server__reply(server_t *self, server_req_t *req);
 /* Commit the commands of self->cmds in one transaction and answer or hold them. */
 void server__run_batch(server_t *self);
 /* server_stage.c: set up (opts.stage_bytes), take a readable ROUTER's messages, and at

@@ -47,6 +47,12 @@ text_lang_t calendar_svc_lang(server_req_t *req);
  * in lang: the same words as the rule's refusal in the import. */
 int calendar_svc_error(server_req_t *req, text_lang_t lang, int code, const char *field,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+#define S_INVALID MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT
+#define S_NOTFOUND MVOI__ERROR_CODE__ERR_NOT_FOUND
+#define S_PRECOND MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION
+/* A refusal in the request's language (fmt: a catalogue "tender.err." English text). */
+#define S_ERR(req, code, field, ...) \
+    calendar_svc_error((req), calendar_svc_lang(req), (code), (field), __VA_ARGS__)
 
 /* Read the stored tender (heap copy) of buyer/id; *out NULL when there is none. packed (may
  * be NULL) gets the stored bytes (valid until the transaction writes). */
@@ -69,5 +75,18 @@ int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kin
 
 /* The UpsertTenders handler (service_upsert_batch.c). */
 int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn);
+/* A stored tender unpacked into the reply's memory (freed after it is sent). */
+Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, size_t len);
+/* The TenderReply of t (outcome, seq when not 0). 0 or -ENOMEM. */
+int calendar_svc_set_reply(server_req_t *req, Mvoi__Tender *t, Mvoi__UpsertOutcome outcome,
+                           uint64_t seq);
+/* A refusal of body's rules (tender_error_t) in the request's language. Returns 0 (the
+ * refusal is the reply). */
+int calendar_svc_fail(server_req_t *req, const char *body, const tender_error_t *e);
+/* The queries and the snapshot (service_query.c). */
+int calendar_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn);
+int calendar_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn);
+int calendar_svc_on_upcoming(void *arg, server_req_t *req, MDB_txn *txn);
+int calendar_svc_snapshot(void *arg, server_req_t *req, MDB_txn *txn, const char *prefix);
 
 #endif

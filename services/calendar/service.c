@@ -24,12 +24,6 @@
 #include "textfmt.h"
 #include "thresholds.h"
 
-#define S_INVALID MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT
-#define S_NOTFOUND MVOI__ERROR_CODE__ERR_NOT_FOUND
-#define S_PRECOND MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION
-/* A refusal in the request's language (fmt: a catalogue "tender.err." English text). */
-#define S_ERR(req, code, field, ...) \
-    calendar_svc_error((req), calendar_svc_lang(req), (code), (field), __VA_ARGS__)
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -70,7 +64,7 @@ int calendar_svc_error(server_req_t *req, text_lang_t lang, int code, const char
 
 /* A rule error as the reply, in the request's language, its field prefixed with the body
  * name. */
-static int s_fail(server_req_t *req, const char *body, const tender_error_t *e)
+int calendar_svc_fail(server_req_t *req, const char *body, const tender_error_t *e)
 {
     char field[192];
     if (e->field[0])
@@ -131,7 +125,7 @@ static void *s_ralloc(void *d, size_t n) { return server_alloc(d, n ? n : 1); }
 static void s_rfree(void *d, void *p) { (void)d; (void)p; }
 
 /* Unpack into memory owned by the reply (freed after it is sent). */
-static Mvoi__Tender *s_reply_tender(server_req_t *req, const void *data, size_t len)
+Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, size_t len)
 {
     ProtobufCAllocator a = { s_ralloc, s_rfree, req };
     return mvoi__tender__unpack(&a, len, data);
@@ -147,8 +141,8 @@ static uint8_t *s_pack(const Mvoi__Tender *t, size_t *len)
     return buf;
 }
 
-static int s_set_reply(server_req_t *req, Mvoi__Tender *t, Mvoi__UpsertOutcome outcome,
-                       uint64_t seq)
+int calendar_svc_set_reply(server_req_t *req, Mvoi__Tender *t, Mvoi__UpsertOutcome outcome,
+                           uint64_t seq)
 {
     Mvoi__TenderReply *r = server_alloc(req, sizeof *r);
     if (!r)
@@ -209,10 +203,10 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
         bool same = len == old_packed->mv_size && memcmp(buf, old_packed->mv_data, len) == 0;
         free(buf);
         if (same) {
-            Mvoi__Tender *rt = s_reply_tender(req, old_packed->mv_data, old_packed->mv_size);
+            Mvoi__Tender *rt = calendar_svc_reply_tender(req, old_packed->mv_data, old_packed->mv_size);
             if (!rt)
                 return -ENOMEM;
-            return s_set_reply(req, rt, MVOI__UPSERT_OUTCOME__UPSERT_UNCHANGED, 0);
+            return calendar_svc_set_reply(req, rt, MVOI__UPSERT_OUTCOME__UPSERT_UNCHANGED, 0);
         }
     }
     int64_t now = clock_now_ms();
@@ -236,11 +230,11 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
         free(buf);
         return rc;
     }
-    Mvoi__Tender *rt = s_reply_tender(req, buf, len);
+    Mvoi__Tender *rt = calendar_svc_reply_tender(req, buf, len);
     free(buf);
     if (!rt)
         return -ENOMEM;
-    return s_set_reply(req, rt, outcome, seq);
+    return calendar_svc_set_reply(req, rt, outcome, seq);
 }
 
 int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kind,
@@ -326,7 +320,7 @@ static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const ch
     Mvoi__Tender *t = NULL;
     *rc = calendar_svc_prepare(self, buyer, in, old, today, NULL, &t, &e);
     if (*rc == -EINVAL)
-        s_fail(req, body, &e);
+        calendar_svc_fail(req, body, &e);
     return t;
 }
 
@@ -424,7 +418,7 @@ static int s_write(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, const 
     if (tender_ambition_kept(old, t, &ke) < 0) {
         tender_free(t);
         tender_free(old);
-        return s_fail(req, body, &ke);
+        return calendar_svc_fail(req, body, &ke);
     }
     if (old && tender_status_terminal(old->status)) {
         /* only an identical re-send is accepted */
@@ -514,7 +508,7 @@ static int s_fail_cmd(server_req_t *req, const char *body, tender_error_t *e)
 {
     if (strncmp(e->field, "tender.", 7) == 0)
         memmove(e->field, e->field + 7, strlen(e->field + 7) + 1);
-    return s_fail(req, body, e);
+    return calendar_svc_fail(req, body, e);
 }
 
 static int s_on_ambition(void *arg, server_req_t *req, MDB_txn *txn)
@@ -642,7 +636,7 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
          * as a stray "Bcc:" line in the body) */
         tender_error_t e = { 0 };
         if (tender_check_line(reason, 500, "reason", &e) < 0)
-            return s_fail(req, body, &e);
+            return calendar_svc_fail(req, body, &e);
     }
     MDB_val packed;
     int rc;
@@ -670,177 +664,6 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     return rc;
 }
 
-/* ------------------------------------------------------------------ queries */
-
-static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
-{
-    calendar_svc_t *self = arg;
-    const Mvoi__GetTender *m = server_request(req)->get_tender;
-    const char *buyer = calendar_svc_buyer(req);
-    if (!buyer)
-        return -EINVAL;
-    if (!m || cal_str_empty(m->id))
-        return S_ERR(req, S_INVALID, "get_tender.id", "required");
-    MDB_val v;
-    int rc = calendar_store_get(&self->cs, txn, buyer, m->id, &v);
-    if (rc == -ENOENT)
-        return S_ERR(req, S_NOTFOUND, "get_tender.id", "no tender %s", m->id);
-    if (rc != 0)
-        return rc;
-    Mvoi__Tender *t = s_reply_tender(req, v.mv_data, v.mv_size);
-    if (!t)
-        return -ENOMEM;
-    return s_set_reply(req, t, 0, 0);
-}
-
-typedef struct {
-    server_req_t *req;
-    Mvoi__TenderList *list;
-    size_t cap;
-} s_collect_t;
-
-static int s_collect(void *arg, const MDB_val *packed)
-{
-    s_collect_t *c = arg;
-    if (c->list->n_tenders >= c->cap)
-        return 1;
-    Mvoi__Tender *t = s_reply_tender(c->req, packed->mv_data, packed->mv_size);
-    if (!t)
-        return -ENOMEM;
-    c->list->tenders[c->list->n_tenders++] = t;
-    return 0;
-}
-
-static Mvoi__TenderList *s_list_reply(server_req_t *req, size_t cap, s_collect_t *c)
-{
-    Mvoi__TenderList *l = server_alloc(req, sizeof *l);
-    if (!l)
-        return NULL;
-    mvoi__tender_list__init(l);
-    l->tenders = server_alloc(req, (cap ? cap : 1) * sizeof *l->tenders);
-    if (!l->tenders)
-        return NULL;
-    c->req = req;
-    c->list = l;
-    c->cap = cap;
-    Mvoi__Envelope *env = server_reply(req);
-    env->body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
-    env->tender_list = l;
-    return l;
-}
-
-static uint32_t s_limit(bool has, uint32_t v)
-{
-    if (!has || v == 0)
-        return TENDER_QUERY_DEFAULT_LIMIT;
-    return v > TENDER_QUERY_MAX_LIMIT ? TENDER_QUERY_MAX_LIMIT : v;
-}
-
-static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
-{
-    calendar_svc_t *self = arg;
-    const char *buyer = calendar_svc_buyer(req);
-    if (!buyer)
-        return -EINVAL;
-    Mvoi__ListTenders empty = MVOI__LIST_TENDERS__INIT;
-    const Mvoi__ListTenders *q = server_request(req)->list_tenders;
-    if (!q)
-        q = &empty;
-    tender_error_t e = { 0 };
-    if (tender_query_check(q, &e) < 0)
-        return s_fail(req, "list_tenders", &e);
-    uint32_t limit = s_limit(q->has_limit, q->limit);
-    uint32_t offset = q->has_offset ? q->offset : 0;
-    s_collect_t c;
-    Mvoi__TenderList *l = s_list_reply(req, limit, &c);
-    if (!l)
-        return -ENOMEM;
-    uint32_t total = 0;
-    int rc = calendar_store_list(&self->cs, txn, buyer, q, offset, limit, s_collect, &c, &total);
-    if (rc < 0 && rc != -ENOMEM)
-        return rc;
-    if (rc != 0)
-        return rc;
-    l->has_total = 1;
-    l->total = total;
-    l->has_next_offset = 1;
-    l->next_offset = (uint64_t)offset + l->n_tenders < total ? offset + (uint32_t)l->n_tenders : 0;
-    return 0;
-}
-
-static int s_on_upcoming(void *arg, server_req_t *req, MDB_txn *txn)
-{
-    calendar_svc_t *self = arg;
-    const char *buyer = calendar_svc_buyer(req);
-    if (!buyer)
-        return -EINVAL;
-    Mvoi__UpcomingTenders empty = MVOI__UPCOMING_TENDERS__INIT;
-    const Mvoi__UpcomingTenders *q = server_request(req)->upcoming_tenders;
-    if (!q)
-        q = &empty;
-    char today[11];
-    calendar_today(clock_now_ms(), today);
-    const char *from = !cal_str_empty(q->from_date) ? q->from_date : today;
-    if (!cal_date_valid(from))
-        return S_ERR(req, S_INVALID, "upcoming_tenders.from_date",
-                     "'%.40s' is not a date YYYY-MM-DD", from);
-    uint32_t days = q->has_days && q->days ? q->days : TENDER_UPCOMING_DEFAULT_DAYS;
-    if (days > TENDER_UPCOMING_MAX_DAYS)
-        return S_ERR(req, S_INVALID, "upcoming_tenders.days", "%u is more than %d", days,
-                     TENDER_UPCOMING_MAX_DAYS);
-    char to[11];
-    if (cal_date_add_days(from, days, to) < 0)
-        return S_ERR(req, S_INVALID, "upcoming_tenders.days",
-                     "window ends beyond the year 2999");
-    uint32_t limit = s_limit(q->has_limit, q->limit);
-    s_collect_t c;
-    Mvoi__TenderList *l = s_list_reply(req, limit, &c);
-    if (!l)
-        return -ENOMEM;
-    uint32_t total = 0;
-    int rc = calendar_store_upcoming(&self->cs, txn, buyer, from, to, limit, s_collect, &c,
-                                     &total);
-    if (rc != 0)
-        return rc;
-    l->has_total = 1;
-    l->total = total;
-    l->has_next_offset = 1;
-    l->next_offset = l->n_tenders < total ? (uint32_t)l->n_tenders : 0;
-    return 0;
-}
-
-/* ------------------------------------------------------------------ snapshot */
-
-typedef struct {
-    server_req_t *req;
-} s_snap_t;
-
-static int s_snap_one(void *arg, const MDB_val *packed)
-{
-    s_snap_t *s = arg;
-    Mvoi__Tender *t = mvoi__tender__unpack(NULL, packed->mv_size, packed->mv_data);
-    if (!t)
-        return 0;
-    Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
-    te.tender = t;
-    Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
-    ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
-    ev.tender_event = &te;
-    ev.buyer = t->buyer;
-    int rc = server_snapshot_emit(s->req, "tender.snapshot", &ev);
-    tender_free(t);
-    return rc < 0 ? rc : 0;
-}
-
-static int s_snapshot(void *arg, server_req_t *req, MDB_txn *txn, const char *prefix)
-{
-    calendar_svc_t *self = arg;
-    if (prefix && *prefix && strncmp("tender.snapshot", prefix, strlen(prefix)) != 0)
-        return 0;
-    s_snap_t s = { req };
-    return calendar_store_each(&self->cs, txn, s_snap_one, &s);
-}
-
 /* ------------------------------------------------------------------ lifecycle */
 
 static const server_route_t s_routes[] = {
@@ -851,9 +674,9 @@ static const server_route_t s_routes[] = {
     { MVOI__ENVELOPE__BODY_RECORD_AMBITION, SERVER_COMMAND, s_on_ambition },
     { MVOI__ENVELOPE__BODY_CHANGE_STATUS, SERVER_COMMAND, s_on_status },
     { MVOI__ENVELOPE__BODY_CANCEL_TENDER, SERVER_COMMAND, s_on_cancel },
-    { MVOI__ENVELOPE__BODY_GET_TENDER, SERVER_QUERY, s_on_get },
-    { MVOI__ENVELOPE__BODY_LIST_TENDERS, SERVER_QUERY, s_on_list },
-    { MVOI__ENVELOPE__BODY_UPCOMING_TENDERS, SERVER_QUERY, s_on_upcoming },
+    { MVOI__ENVELOPE__BODY_GET_TENDER, SERVER_QUERY, calendar_svc_on_get },
+    { MVOI__ENVELOPE__BODY_LIST_TENDERS, SERVER_QUERY, calendar_svc_on_list },
+    { MVOI__ENVELOPE__BODY_UPCOMING_TENDERS, SERVER_QUERY, calendar_svc_on_upcoming },
 };
 
 int calendar_svc_new(calendar_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus,
@@ -889,7 +712,7 @@ int calendar_svc_new(calendar_svc_t **out, uv_loop_t *loop, bus_ctx_t *bus,
     server_opts_t so2 = {
         .name = "calendar", .api_endpoint = o->api_endpoint, .pub_endpoint = o->pub_endpoint,
         .store = self->store, .outbox = self->outbox, .routes = s_routes,
-        .nroutes = (int)(sizeof s_routes / sizeof s_routes[0]), .snapshot = s_snapshot,
+        .nroutes = (int)(sizeof s_routes / sizeof s_routes[0]), .snapshot = calendar_svc_snapshot,
         .arg = self, .batch = o->batch, .heartbeat_ms = o->heartbeat_ms,
         .retain_events = o->retain_events, .maintenance_ms = o->retention_ms,
         .buyers = o->buyers,
