@@ -1,11 +1,11 @@
 /*  codec_env: an Envelope packed by hand, the same bytes as protobuf-c's.
  *
  *  protobuf-c sizes and packs a message by walking every field of its descriptor, and
- *  Envelope has 67 (ten header fields and one arm per body). Every event appended to the
+ *  Envelope has 68 (eleven header fields and one arm per body). Every event appended to the
  *  outbox, every reply stored for idempotence and every reply sent walked them twice (size,
  *  then pack) and sized the body twice: 6 % of the impact-calculator's CPU at 100
  *  measurements per request, where the envelope around each event holds seven fields. Here
- *  the ten header fields are written directly, in field-number order, and the body arm
+ *  the eleven header fields are written directly, in field-number order, and the body arm
  *  (field 20 and up, after them) is sized once by protobuf-c and packed by it. An envelope
  *  with unknown fields goes to protobuf-c whole, so the bytes never differ
  *  (tests/unit/test_codec.c compares them with protobuf-c's own).
@@ -29,7 +29,7 @@ static const ProtobufCMessage *s_body(const Mvoi__Envelope *env, uint32_t *num)
     return *(const ProtobufCMessage *const *)((const char *)env + f->offset);
 }
 
-/* Header fields 1-10 of proto/envelope.proto (one-byte tags): a string is there when its
+/* Header fields 1-11 of proto/envelope.proto (one-byte tags): a string is there when its
  * pointer is set (also ""), a number when its has_ flag is, as protobuf-c packs proto2. */
 static size_t s_header_size(const Mvoi__Envelope *e)
 {
@@ -38,7 +38,8 @@ static size_t s_header_size(const Mvoi__Envelope *e)
            codec_num_size(e->has_seq, e->seq) +
            codec_num_size(e->has_ts_unix_ms, (uint64_t)e->ts_unix_ms) +
            codec_str_size(e->request_id) + codec_str_size(e->correlation_id) +
-           codec_str_size(e->buyer) + codec_str_size(e->topic) + codec_str_size(e->lang);
+           codec_str_size(e->buyer) + codec_str_size(e->topic) + codec_str_size(e->lang) +
+           codec_num_size(e->has_incarnation, e->incarnation);
 }
 
 size_t codec_envelope_size(const Mvoi__Envelope *env, codec_env_size_t *sz)
@@ -80,6 +81,7 @@ size_t codec_envelope_pack(const Mvoi__Envelope *env, const codec_env_size_t *sz
     p = codec_str_put(p, 8, env->buyer);
     p = codec_str_put(p, 9, env->topic);
     p = codec_str_put(p, 10, env->lang);
+    p = codec_num_put(p, 11, env->has_incarnation, env->incarnation);
     uint32_t num = 0;
     const ProtobufCMessage *b = s_body(env, &num);
     if (b) {

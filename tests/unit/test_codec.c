@@ -399,7 +399,7 @@ Test(codec, envelope_pack_is_byte_for_byte_protobuf_c)
     Mvoi__Error big = MVOI__ERROR__INIT;
     big.message = longs;
     int cases = 0;
-    for (unsigned mask = 0; mask < 1024; mask++) {
+    for (unsigned mask = 0; mask < 2048; mask++) {
         for (int variant = 0; variant < 3; variant++) {
             bool large = variant == 1;
             Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
@@ -418,6 +418,8 @@ Test(codec, envelope_pack_is_byte_for_byte_protobuf_c)
             e.buyer = mask & 128 ? (char *)str : NULL;
             e.topic = mask & 256 ? "impact.computed" : NULL;
             e.lang = mask & 512 ? (char *)str : NULL;   /* field 10 */
+            e.has_incarnation = (mask & 1024) != 0;       /* field 11 */
+            e.incarnation = large ? UINT64_MAX : 42;
             if (variant == 0) {
                 e.body_case = MVOI__ENVELOPE__BODY_TEST_EVENT;   /* field 60 */
                 e.test_event = &small;
@@ -429,7 +431,7 @@ Test(codec, envelope_pack_is_byte_for_byte_protobuf_c)
             cases++;
         }
     }
-    cr_assert_eq(cases, 1024 * 3);
+    cr_assert_eq(cases, 2048 * 3);
     /* a realistic event with a two-byte body tag (field 111), and an arm set to NULL */
     size_t len = 0;
     uint8_t *buf = s_packed_tender_event(&len);
