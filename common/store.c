@@ -32,6 +32,8 @@
 #define STORE_DEFAULT_DBS 32
 #define STORE_BACKOFF_FIRST_MS 100
 #define STORE_BACKOFF_MAX_MS 5000
+/* After "no space left", writes wait for this much free space before they are tried. */
+#define STORE_RECOVER_MIN_FREE (1ull << 20)
 
 static uint64_t s_last_txnid(store_t *self);
 static void s_txn_init(store_t *self, const store_opts_t *opts);
@@ -693,6 +695,19 @@ static int s_attempt(store_t *self, store_fn *fn, void *arg, bool *from_disk)
     return rc;
 }
 
+/* Whether the disk has room again after "no space left". A write that succeeds is no
+ * proof: the probe's, or a small one, fits in LMDB's free pages while the disk is still
+ * full, so the store counted as recovered, answered ready and failed again at the next
+ * larger write; readiness flapped for as long as the disk stayed full (ops:storage_full,
+ * twice in CI). A filesystem that cannot say counts as having room: the write decides. */
+static bool s_space_back(store_t *self)
+{
+    struct statvfs vfs;
+    if (self->fail_err != -ENOSPC || statvfs(self->path, &vfs) != 0)
+        return true;
+    return (uint64_t)vfs.f_bavail * vfs.f_frsize >= STORE_RECOVER_MIN_FREE;
+}
+
 int store_write(store_t *self, store_fn *fn, void *arg)
 {
     if (!self || !fn)
@@ -707,6 +722,8 @@ int store_write(store_t *self, store_fn *fn, void *arg)
         self->deferred++;
         return self->fail_err;
     }
+    if (self->fail_err && !s_space_back(self))
+        return store__failed(self, ENOSPC, false);   /* still full: the backoff goes on */
     self->in_write = true;
     int result = -EIO;
     if (self->wal) {

@@ -36,6 +36,23 @@ static bool s_abnormal;
 
 void h_keep_logs(void) { s_abnormal = true; }
 
+int h_hold_tcp_port(int *fd)
+{
+    *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*fd < 0)
+        return -errno;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    if (bind(*fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(*fd, (struct sockaddr *)&a, &len) < 0) {
+        int rc = -errno;
+        close(*fd);
+        *fd = -1;
+        return rc;
+    }
+    return ntohs(a.sin_port);
+}
+
 int h_free_tcp_port(void)
 {
     int port;

@@ -33,6 +33,12 @@ int h_free_tcp_port(void);
  * on tcp://, where ports taken one by one may repeat. */
 int h_free_tcp_ports(int *ports, int n);
 
+/* A TCP port on 127.0.0.1 kept bound, never listening, until the caller closes *fd: a
+ * connection to it is refused, and no other test's bind(0) is handed it meanwhile. For a
+ * peer that is down for a while and comes up later on that port (a free port left unbound
+ * for seconds was taken by a parallel test's relay, which then took this test's mails). */
+int h_hold_tcp_port(int *fd);
+
 /* Path of a built binary: MVOI_BINARY_DIR "/" rel. */
 void h_bin(char *buf, size_t len, const char *rel);
 

@@ -32,6 +32,26 @@ int it_port(void)
     return port;
 }
 
+static int s_hold(int *fd)
+{
+    int port = h_hold_tcp_port(fd);
+    cr_assert_gt(port, 0, "no free port: %s", strerror(-port));
+    return port;
+}
+
+int it_down_port(it_ctx_t *c)
+{
+    cr_assert_lt(c->nheld, (int)(sizeof c->held / sizeof c->held[0]), "too many down ports");
+    return s_hold(&c->held[c->nheld++]);
+}
+
+void it_release_smtp(it_ctx_t *c)
+{
+    if (c->smtp_hold >= 0)
+        close(c->smtp_hold);
+    c->smtp_hold = -1;
+}
+
 void it_clock_set(it_ctx_t *c, int64_t ms)
 {
     char tmp[320];
@@ -90,9 +110,10 @@ void it_setup_with(it_ctx_t *c, int64_t clock_ms, bool real_calendar)
     snprintf(c->maildir, sizeof c->maildir, "%s/sink", c->dir);
     snprintf(c->icsdir, sizeof c->icsdir, "%s/ics", c->dir);
     it_clock_set(c, clock_ms);
-    c->smtp = it_port();
-    /* ZeroMQ on ipc:// in the test's own directory: no port can be taken by another test
-     * between choosing it and binding it. Only the SMTP sink needs a TCP port. */
+    /* The relay is down until a test starts it, often after hours of fake time (seconds):
+     * the port stays held meanwhile. ZeroMQ is on ipc:// in the test's own directory, so
+     * no other port can be taken by another test between choosing it and binding it. */
+    c->smtp = s_hold(&c->smtp_hold);
     snprintf(c->e_nt_api, sizeof c->e_nt_api, "ipc://%s/nt.api", c->dir);
     snprintf(c->e_cal_api, sizeof c->e_cal_api, "ipc://%s/cal.api", c->dir);
     snprintf(c->e_cal_pub, sizeof c->e_cal_pub, "ipc://%s/cal.pub", c->dir);
@@ -166,6 +187,7 @@ void it_start_sink_with(it_ctx_t *c, const char *handler)
                      handler ? (char *)handler : "aiosmtpd.handlers.Mailbox",
                      reject ? NULL : c->maildir, NULL };
     const char *env[] = { "PYTHONPATH=" NT_SCRIPTS, NULL };
+    it_release_smtp(c);
     cr_assert_eq(h_spawn_argv(&c->sink, argv, "aiosmtpd", c->dir, env), 0);
     it_wait_listening(c->smtp);
 }
@@ -188,6 +210,9 @@ void it_wait_listening(int port)
 void it_teardown(it_ctx_t *c)
 {
     it_stop_nt(c);
+    it_release_smtp(c);
+    while (c->nheld > 0)
+        close(c->held[--c->nheld]);
     h_kill9(&c->sink);
     h_kill9(&c->hook);
     h_signal(&c->cal, SIGTERM);

@@ -13,6 +13,10 @@
 typedef struct {
     char dir[256], clock[300], maildir[300], icsdir[300];
     int smtp;
+    /* bound, not listening, until the test's relay starts (it_release_smtp) or the test
+     * ends: refused connections, and no parallel test is handed the port meanwhile */
+    int smtp_hold;
+    int held[4], nheld;   /* it_down_port's sockets, closed at teardown */
     char e_nt_api[300], e_cal_api[300], e_cal_pub[300];
     h_proc_t cal, nt, sink, hook;
     char env[24][400];
@@ -31,6 +35,10 @@ typedef struct {
 extern Mvoi__Person it_pl, it_bh, it_ad;
 
 int it_port(void);
+/* A port nothing listens on for the whole test (a webhook or relay that is down). */
+int it_down_port(it_ctx_t *c);
+/* Let go of the SMTP port's hold before this test's own relay binds it. */
+void it_release_smtp(it_ctx_t *c);
 void it_clock_set(it_ctx_t *c, int64_t ms);
 int64_t it_local(int y, int mo, int d, int h, int mi);
 void it_setup_with(it_ctx_t *c, int64_t clock_ms, bool real_calendar);

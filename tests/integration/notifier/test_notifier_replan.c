@@ -55,7 +55,7 @@ Test(notifier_replan, new_leader_gets_the_sdg_invitations_and_the_webhook_copies
 {
     it_ctx_t c;
     it_setup(&c, CLOCK0);   /* Monday 3 March 2025 */
-    it_env(&c, "MVOI_NOTIFIER_WEBHOOK_URL=http://127.0.0.1:%d/hook", it_port());   /* not due */
+    it_env(&c, "MVOI_NOTIFIER_WEBHOOK_URL=http://127.0.0.1:%d/hook", it_down_port(&c));
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_BUYERS=*");   /* one URL for every buyer, asked for */
     it_start_nt(&c);
     Mvoi__Tender t = it_tender("L-W", false, NULL, "2025-06-02", "2026-06-01", true);
@@ -142,7 +142,7 @@ Test(notifier_replan, leader_changed_back_gets_the_reminders_again, .timeout = 9
 {
     it_ctx_t c;
     it_setup(&c, CLOCK0);   /* Monday 3 March 2025 */
-    it_env(&c, "MVOI_NOTIFIER_WEBHOOK_URL=http://127.0.0.1:%d/hook", it_port());   /* not due */
+    it_env(&c, "MVOI_NOTIFIER_WEBHOOK_URL=http://127.0.0.1:%d/hook", it_down_port(&c));
     it_env(&c, "MVOI_NOTIFIER_WEBHOOK_BUYERS=*");   /* one URL for every buyer, asked for */
     it_start_nt(&c);
     Mvoi__Tender t = it_tender("L-B", false, NULL, "2025-06-02", "2026-06-01", true);

@@ -179,7 +179,7 @@ Test(notifier_webhooks, pending_copy_of_a_buyer_without_a_webhook_now_is_cancell
     it_ctx_t c;
     it_setup(&c, CLOCK0);
     s_registry(&c);
-    int down = it_port(), ph = it_port();
+    int down = it_down_port(&c), ph = it_port();
     char path[400], text[400];
     snprintf(text, sizeof text, "[venlo]\nurl = http://127.0.0.1:%d/venlo\n", down);
     snprintf(path, sizeof path, "%s/webhooks.ini", c.dir);
