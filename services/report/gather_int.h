@@ -39,8 +39,10 @@ struct rp_gather_t {
     size_t nmissing, imissing;
     bool collected;
     /* ST_HEADS / ST_CATCHUP: the producers' heads when the report began (calendar, impact)
-     * and which one is asked; the aggregator is asked until it has applied both */
+     * and which one is asked; the aggregator is asked until it has applied both, of the
+     * history each head belongs to (the producer's incarnation: 0 when it did not say) */
     uint64_t head[2];
+    uint64_t head_inc[2];
     int src;
     uint64_t catchup_until;   /* uv_now deadline */
     bool finished;

@@ -8,7 +8,8 @@ static const char *const s_producer[2] = { "calendar", "impact" };
 
 /* Read your own writes, for a report: every event the calendar and the impact-calculator
  * had acknowledged when the report began is in the totals it reads. Their heads first
- * (HealthRequest), then the aggregator's barrier (KpiQuery{after_producer, after_seq}: an
+ * (HealthRequest; the reply names the incarnation too), then the aggregator's barrier
+ * (KpiQuery{after_producer, after_seq, after_incarnation}: an
  * Ack once applied, ERR_UNAVAILABLE before) asked every 20 ms for up to timeout_ms. A report
  * generated right after an import, or at a quarter's end while the aggregator was catching
  * up, had quietly left out what it had not applied yet. */
@@ -51,6 +52,11 @@ void rp_gather__request_catchup(rp_gather_t *self)
     q.after_producer = (char *)s_producer[self->src];
     q.has_after_seq = true;
     q.after_seq = self->head[self->src];
+    /* The seq is of the producer's history as of its reply: an aggregator that has not
+     * noticed a restore of the producer has a cursor of the lost history, past this seq,
+     * and the report would count measurements the producer no longer holds. */
+    q.has_after_incarnation = self->head_inc[self->src] != 0;
+    q.after_incarnation = self->head_inc[self->src];
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
     env.kpi_query = &q;
@@ -65,6 +71,7 @@ void rp_gather__on_head(rp_gather_t *self, const Mvoi__Envelope *env)
         return;
     }
     const Mvoi__HealthReply *h = env->health_reply;
+    self->head_inc[self->src] = env->has_incarnation ? env->incarnation : 0;
     self->head[self->src++] = h->has_head_seq ? h->head_seq : 0;
     uv_timer_stop(self->timer);
     rp_gather__next(self);

@@ -31,7 +31,14 @@ now names the producer's incarnation (Envelope.incarnation) and the barrier pass
 the aggregator follows that incarnation and has checked its cursor against it
 (KpiQuery.after_incarnation).
 
-    follow_barrier_rebuild.py BUILD_DIR [--unnoticed]
+With --report, step 4 is a quarterly report asked for while the aggregator has not noticed
+the restore (stopped as above): the report service reads the impact-calculator's head (48)
+and asks the barrier. Its cursor (56) passed for it, and the report was written with
+F-1..F-28, four measurements the producer no longer holds, reported as success. It now
+passes the head's incarnation too: the report waits, and is refused by name once its
+catch-up time is over (the rebuild keeps failing).
+
+    follow_barrier_rebuild.py BUILD_DIR [--unnoticed | --report]
 """
 import os
 import shutil
@@ -46,6 +53,7 @@ import restore_followers as rf  # noqa: E402  (Stack, add, wait_exact, expected;
 
 N = 24   # measurements per buyer in the copy: each buyer's snapshot is over 4,096 bytes
 UNNOTICED = "--unnoticed" in sys.argv[2:]
+REPORT = "--report" in sys.argv[2:]
 ARGS = ["--timeout", "3000", "measure", "add", "--id", "F-30", "--tender", "T-1",
         "--period", "2026-03-01..2026-03-31", "--kind", "fairtrade", "--category", "koffie",
         "--products", "31", "--fair", "30", "--wait"]
@@ -64,6 +72,8 @@ def main():
         st.start("calendar")
         st.start("impact")
         st.start("kpi", bound)
+        if REPORT:
+            st.start("report")
         for b in rf.BUYERS:
             rf.retry(lambda: st.ctl(b, "tender", "add", "--id", "T-1", "--title", "Koffie",
                                     "--kind", "leveringen", "--publication", "2026-02-01"),
@@ -84,6 +94,10 @@ def main():
             held["F-%d" % i] = (i + 1, i)
         rf.wait_exact(st, held, "2")
 
+        if REPORT:
+            s_report(st, idir)
+            ok = True
+            return
         if UNNOTICED:
             r = s_unnoticed(st, idir)
         else:
@@ -141,23 +155,41 @@ def s_noticed(st, idir):
     return st.ctl("heerlen", *ARGS)
 
 
-def s_unnoticed(st, idir):
-    """3 and 4 at once: the barrier is asked before the aggregator has seen the restore."""
+def s_while_stopped(st, idir, args):
+    """mvoictl args, asked after the restore and before the aggregator has seen it."""
     kpi = st.procs["kpi"]
     kpi.send_signal(signal.SIGSTOP)
     try:
         s_put_back(st, idir)
         p = subprocess.Popen([os.path.join(rf.BUILD, "services/mvoictl/mvoictl"), "--buyer",
-                              "heerlen"] + ARGS, env=st.ctl_env, stdout=subprocess.PIPE,
+                              "heerlen"] + args, env=st.ctl_env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)   # the reply (seq 49) is in; the barrier request waits in the queue
+        time.sleep(1.0)   # the head is read; the barrier request waits in the queue
         if p.poll() is not None:
-            fail("3: `measure add --wait` ended while the aggregator was stopped: %s"
-                 % p.stderr.read())
+            fail("3: `mvoictl %s` ended while the aggregator was stopped: %s"
+                 % (" ".join(args[2:4]), p.stderr.read()))
     finally:
         kpi.send_signal(signal.SIGCONT)
-    out, err = p.communicate(timeout=30)
+    out, err = p.communicate(timeout=60)
     return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+def s_unnoticed(st, idir):
+    """3 and 4 at once: the barrier is asked before the aggregator has seen the restore."""
+    return s_while_stopped(st, idir, ARGS)
+
+
+def s_report(st, idir):
+    """3 and 4: a report asked for before the aggregator has seen the restore."""
+    r = s_while_stopped(st, idir, ["--timeout", "30000", "report", "generate", "--year",
+                                   "2026", "--quarter", "1", "--format", "json"])
+    if r.returncode == 0:
+        fail("4: a report was written from the totals of the lost history (F-1..F-28; "
+             "the impact-calculator holds F-1..F-24): %s" % r.stdout.strip())
+    if "impact" not in r.stderr:
+        fail("4: the refusal does not name the impact-calculator's events: %s" % r.stderr)
+    print("follow_barrier_rebuild: 4. the report is refused while the aggregator is on the "
+          "lost history: %s" % r.stderr.strip())
 
 
 if __name__ == "__main__":

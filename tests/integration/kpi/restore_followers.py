@@ -55,7 +55,7 @@ class Stack:
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="mvoi-restore-")
         ports = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "napi", "npub",
-                            "http"))
+                            "rapi", "rpub", "http"))
         self.ep = {k: "tcp://127.0.0.1:%d" % p for k, p in ports.items() if k != "http"}
         self.base = dict(os.environ, MVOI_DATA_DIR=self.tmp, MVOI_LOG_LEVEL="info",
                          MVOI_BUYERS_OPEN="true")
@@ -64,6 +64,7 @@ class Stack:
         self.ctl_env = dict(self.base, MVOI_CALENDAR_API=self.ep["capi"],
                             MVOI_IMPACT_API=self.ep["iapi"], MVOI_KPI_API=self.ep["kapi"],
                             MVOI_KPI_PUB=self.ep["kpub"], MVOI_NOTIFIER_API=self.ep["napi"],
+                            MVOI_REPORT_API=self.ep["rapi"],
                             MVOI_LOG_LEVEL="warn")
 
     def spec(self, name, extra=None):
@@ -92,6 +93,10 @@ class Stack:
                 "MVOI_NOTIFIER_API": ep["napi"], "MVOI_NOTIFIER_PUB": ep["npub"],
                 "MVOI_NOTIFIER_CALENDAR_API": ep["capi"],
                 "MVOI_NOTIFIER_CALENDAR_PUB": ep["cpub"]}),
+            "report": ("services/report/mvoi-report", {
+                "MVOI_REPORT_API": ep["rapi"], "MVOI_REPORT_PUB": ep["rpub"],
+                "MVOI_REPORT_AUTO": "false", "MVOI_REPORT_KPI_API": ep["kapi"],
+                "MVOI_REPORT_CALENDAR_API": ep["capi"], "MVOI_REPORT_IMPACT_API": ep["iapi"]}),
         }[name]
         env = dict(self.base, **s[1])
         env.update(extra or {})
