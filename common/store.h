@@ -177,7 +177,9 @@ int store_reader_check(store_t *self, int *dead);
 int store_stale_cleared(store_t *self);
 /* Storage failures (a write attempt the disk refused: no space, quota, I/O, the map at its
  * limit). After one, store_write backs off: for 100 ms doubling to 5 s it returns the same
- * error at once without trying; the first commit that succeeds clears the state. */
+ * error at once without trying; the first commit that succeeds clears the state. After
+ * "no space left" nothing is tried until the volume has 1 MiB free (a write fitting in
+ * LMDB's free pages would clear it while the disk is still full). */
 typedef enum {
     STORE_REASON_NO_SPACE = 0, STORE_REASON_QUOTA, STORE_REASON_MAP_LIMIT, STORE_REASON_IO,
     STORE_REASON_OTHER, STORE_NREASONS
