@@ -71,6 +71,9 @@ void feed_request_replay(feed_t *self)
     env.request_id = rid;
     env.schema_version = CODEC_SCHEMA_VERSION;
     env.has_schema_version = true;
+    /* A refusal goes to this service's log, in English as every log line is, and
+     * s_replay_refused tells a cursor past the retention from one past the head by it. */
+    env.lang = "en";
     env.body_case = MVOI__ENVELOPE__BODY_REPLAY;
     env.replay = &rq;
     uint8_t buf[256];
@@ -435,7 +438,8 @@ static void s_replay_end(feed_t *self, const Mvoi__Envelope *env)
 
 /* A replay refused. Out of range is a cursor beyond the producer's head (its store went
  * back) or before its retention (the events we miss are gone): both heal by a rebuild.
- * The server says which in its message; the error code is the same. */
+ * The server says which in its message (asked in English: feed_request_replay); the error
+ * code is the same. */
 static void s_replay_refused(feed_t *self, const Mvoi__Envelope *env)
 {
     const Mvoi__Error *e = env->error;

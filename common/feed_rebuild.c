@@ -65,6 +65,7 @@ static void s_send(feed_t *self)
     env.request_id = rb->rid;
     env.schema_version = CODEC_SCHEMA_VERSION;
     env.has_schema_version = true;
+    env.lang = "en";   /* a refusal goes to this service's log, in English as every line */
     env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
     env.snapshot = &sr;
     uint8_t buf[512];

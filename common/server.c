@@ -18,6 +18,7 @@
 #include "mvoi_id_msg.h"
 
 #include "server_int.h"
+#include "textfmt.h"
 
 /* ---------------------------------------------------------------- request memory */
 
@@ -119,13 +120,25 @@ const uint8_t *server_request_bytes(server_req_t *req, size_t *len)
 }
 Mvoi__Envelope *server_reply(server_req_t *req) { return &req->reply; }
 
+text_lang_t server_lang(server_req_t *req)
+{
+    text_lang_t lang;
+    return req->req && textfmt_env_lang(req->req->lang, &lang) == 0 ? lang : TEXT_NL;
+}
+
 int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
                  const char *fmt, ...)
 {
     char msg[384];
+    /* The catalogue's translation has the conversions of fmt (tests/unit/test_text.c), so
+     * the arguments the compiler checked against fmt fit it. */
+    const char *tr = textfmt_from_en(server_lang(req), "server.err.", fmt);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    vsnprintf(msg, sizeof msg, tr, ap);
+#pragma GCC diagnostic pop
     va_end(ap);
     codec_set_error(&req->reply, &req->errstore, code, field, "%s", msg);
     req->reply_arm = 0;   /* the error is the body now, not an arm given encoded */
@@ -491,12 +504,37 @@ static bool s_undecoded(server_t *self, server_req_t *req, bus_msg_t *msg)
     return true;
 }
 
-/* The buyer registry and the key's rights, on the loop: both may be reloaded. True when
- * the request was refused (answered and freed). */
+/* The first 16 bytes of a refused value, for a message: cut at a character's start (the
+ * reply's text stays valid UTF-8), control characters as '?'. */
+static void s_shown(const char *v, char out[17])
+{
+    size_t n = 0;
+    while (n < 16 && v[n])
+        n++;
+    if (v[n])
+        while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+            n--;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+    out[n] = '\0';
+}
+
+/* The language of the reply, the buyer registry and the key's rights, on the loop (the
+ * last two may be reloaded). True when the request was refused (answered and freed). */
 static bool s_not_admitted(server_t *self, server_req_t *req, bus_msg_t *msg)
 {
     const char *b = req->req->buyer;
-    if (b && *b && !mvoi_buyers_accepts(self->opts.buyers, b)) {
+    text_lang_t lang;
+    if (textfmt_env_lang(req->req->lang, &lang) != 0) {
+        /* A language the reply cannot be in: refused by name (in Dutch, the default), not
+         * answered in a guessed one. */
+        char shown[17];
+        s_shown(req->req->lang, shown);
+        self->stats.errors++;
+        server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "lang",
+                     "'%.16s' is not a language: nl or en", shown);
+        log_warn("request_rejected", "unknown lang");
+    } else if (b && *b && !mvoi_buyers_accepts(self->opts.buyers, b)) {
         /* One deployment, many buyers: only those of its registry (buyers.h). */
         self->stats.errors++;
         server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "buyer",

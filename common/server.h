@@ -30,6 +30,7 @@
 #include "store.h"
 #include "outbox.h"
 #include "buyers.h"
+#include "text.h"
 
 #define SERVER_DBS "requests"
 
@@ -147,6 +148,11 @@ uint64_t server_incarnation(server_t *self);
 
 /* --- inside a handler --- */
 const Mvoi__Envelope *server_request(server_req_t *req);
+/* The language of the texts for people in the reply (Envelope.lang, textfmt_env_lang):
+ * Dutch when the request names none, or names one that is not "nl" or "en" (the server
+ * refuses those by name before any handler runs; an undecoded request is answered in
+ * Dutch). A body's own lang field, where a service has one, is the service's to read. */
+text_lang_t server_lang(server_req_t *req);
 /* The bytes server_request was decoded from (request memory), with keep_request_bytes;
  * else NULL. A handler may take parts of them as they are instead of packing them again. */
 const uint8_t *server_request_bytes(server_req_t *req, size_t *len);
@@ -166,7 +172,11 @@ void *server_prep_alloc(server_req_t *req, size_t size);
 void server_prep_set(server_req_t *req, const void *prep);
 const void *server_prep(server_req_t *req);
 char *server_strdup(server_req_t *req, const char *s);
-/* Fill an error reply naming the field; returns -EINVAL for convenience. */
+/* Fill an error reply naming the field; returns -EINVAL for convenience. A format that is
+ * the English of a catalogue entry under "server.err." (the common layer's own refusals)
+ * is said in the request's language (server_lang); any other is printed as given (a
+ * service's text already in its language). Arguments as printf writes them: ids and
+ * numbers stay machine-readable. */
 int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Append an event to the outbox within the handler's write transaction; *seq (may be

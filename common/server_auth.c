@@ -62,11 +62,15 @@ int server_auth_check(server_t *self, server_req_t *req, bus_msg_t *msg)
     char why[256];
     if (mvoi_auth_allow(k, s_act(self, req->req), buyer, why, sizeof why) == 0)
         return 0;
-    if (user && !k)   /* admitted when it connected, removed from the registry since */
+    self->stats.auth_refused++;
+    if (user && !k) {   /* admitted when it connected, removed from the registry since */
         snprintf(why, sizeof why, "the key of this connection is no longer in the key "
                  "registry (revoked)");
-    self->stats.auth_refused++;
-    server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, k ? "buyer" : "key", "%s", why);
+        server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "key",
+                     "the key of this connection is no longer in the key registry (revoked)");
+    } else
+        server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, k ? "buyer" : "key", "%s",
+                     why);
     if (s_first_time(user ? user : "", why)) {
         const char *kv[] = { "key", k ? k->name : user ? user : "", "role", k ? mvoi_role_name(k->role) : "",
                              "buyer", buyer ? buyer : "", "request",

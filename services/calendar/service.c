@@ -45,11 +45,7 @@ void calendar_today(int64_t now_ms, char out[11])
     cal_date_format(out, y, m, d);
 }
 
-text_lang_t calendar_svc_lang(server_req_t *req)
-{
-    text_lang_t lang;
-    return textfmt_env_lang(server_request(req)->lang, &lang) == 0 ? lang : TEXT_NL;
-}
+text_lang_t calendar_svc_lang(server_req_t *req) { return server_lang(req); }
 
 int calendar_svc_error(server_req_t *req, text_lang_t lang, int code, const char *field,
                        const char *fmt, ...)

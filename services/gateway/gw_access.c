@@ -103,9 +103,8 @@ static bool s_authorize(gw_req_t *r)
                      : need == GW_ACCESS_SUBMIT ? GW_ROLE_SUBMITTER : GW_ROLE_READER;
     if (r->role < want) {
         gw->auth_failures++;
-        char d[128];
-        snprintf(d, sizeof d, "this needs the role %s", gw_role_name(want));
-        gw_reply_problem(r, 403, "permission-denied", d, NULL);
+        gw_reply_problemf(r, 403, "permission-denied", NULL, "this needs the role %s",
+                          gw_role_name(want));
         return false;
     }
     return true;
@@ -141,14 +140,13 @@ bool gw_access_buyer(gw_req_t *r, const char *buyer, const char *field)
         log_emit(LOG_WARN, "buyer_refused", kv, "403 buyer-not-allowed: token %s may not act "
                  "for buyer %s", r->tok.name, buyer);
     }
-    char d[256];
     if (r->tok.nbuyers == 1)
-        snprintf(d, sizeof d, "this token acts for buyer %s only, not for %s", r->tok.buyers,
-                 buyer);
+        gw_reply_problemf(r, 403, "buyer-not-allowed", field,
+                          "this token acts for buyer %s only, not for %s", r->tok.buyers, buyer);
     else
-        snprintf(d, sizeof d, "this token may not act for buyer %s; name one of its buyers "
-                 "with ?buyer=", buyer);
-    gw_reply_problem(r, 403, "buyer-not-allowed", d, field);
+        gw_reply_problemf(r, 403, "buyer-not-allowed", field,
+                          "this token may not act for buyer %s; name one of its buyers "
+                          "with ?buyer=", buyer);
     return false;
 }
 
@@ -166,9 +164,7 @@ static bool s_buyer(gw_req_t *r)
     }
     char why[MVOI_ID_WHY_MAX];
     if (mvoi_id_check(MVOI_ID_BUYER, b, blen, why, sizeof why) != 0) {
-        char d[MVOI_ID_WHY_MAX + 16];
-        snprintf(d, sizeof d, "buyer %s", why);
-        gw_reply_problem(r, 400, "invalid-argument", d, "buyer");
+        gw_reply_problemf(r, 400, "invalid-argument", "buyer", "buyer %s", why);
         return false;
     }
     if (!mvoi_buyers_accepts(r->gw->o.buyers, b)) {

@@ -85,14 +85,11 @@ void gw_bench_resync(gw_t *gw, bool full, const gw_total_t **changed, long n)
         s_apply(gw, gw_view_at(v, i));
 }
 
+/* The request's language (?lang= checked with every route's, gw_lang.h); the body is in it */
 static bool s_lang(gw_req_t *r, text_lang_t *lang)
 {
-    *lang = r->gw->lang;
-    const char *l = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "lang");
-    if (l && text_lang_parse(l, lang) < 0) {
-        gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
-        return false;
-    }
+    *lang = r->lang;
+    r->lang_body = true;
     return true;
 }
 
@@ -116,7 +113,7 @@ void gw_h_benchmark(gw_req_t *r)
         char *end = NULL;
         long v = strtol(y, &end, 10);
         if (!*y || *end || v < 1900 || v > 2999) {
-            gw_reply_problem(r, 400, "invalid-argument", "year: expected 1900..2999", "year");
+            gw_reply_problem(r, 400, "invalid-argument", "expected a year 1900..2999", "year");
             return;
         }
         year = (unsigned)v;

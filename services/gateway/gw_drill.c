@@ -15,19 +15,13 @@
 #include "gw_internal.h"
 #include "gw_view.h"
 
-/* ?lang= picks the language of the calculation spelled out (the service renders it); the
- * gateway's own language when absent, as the page's texts. */
+/* The request's language (?lang=, Accept-Language, the gateway's: gw_lang.h) is the
+ * language of the calculation spelled out (the service renders it). */
 void gw_h_measurement(gw_req_t *r)
 {
     static const char *const ok[] = { "lang", NULL };
     if (!gw_only(r, ok))
         return;
-    text_lang_t lang = r->gw->lang;
-    const char *l = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "lang");
-    if (l && text_lang_parse(l, &lang) < 0) {
-        gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
-        return;
-    }
     Mvoi__GetMeasurement *g = malloc(sizeof *g);
     if (!g) {
         gw_reply_problem(r, 500, "internal", "out of memory", NULL);
@@ -35,7 +29,8 @@ void gw_h_measurement(gw_req_t *r)
     }
     mvoi__get_measurement__init(g);
     g->id = strdup(r->arg);
-    g->lang = strdup(text_lang_name(lang));
+    g->lang = strdup(text_lang_name(r->lang));
+    r->lang_body = true;   /* the explanation */
     gw_call(r, r->gw->imp, MVOI__ENVELOPE__BODY_GET_MEASUREMENT, &g->base, gw_reply_200);
 }
 

@@ -90,6 +90,8 @@ struct gw_req_t {
     int route_idx;             /* -1: none */
     char arg[256];             /* {} of the pattern, percent-decoded by MHD */
     char buyer[MVOI_ID_BUYER_MAX + 1];   /* ?buyer= or the gateway's (gw_buyer.c) */
+    text_lang_t lang;          /* ?lang=, Accept-Language or the gateway's (gw_lang.h) */
+    bool lang_body;            /* the body is in lang: Content-Language, Vary */
     bool head;                 /* HEAD request */
     gw_buf_t body;
     bool too_large;
@@ -139,8 +141,16 @@ int gw_access_reload(gw_t *gw, const char *path, char *err, size_t errlen);
 gw_held_t *gw_buyer_held(gw_req_t *r);
 void gw_h_buyers(gw_req_t *r);
 
+/* A problem document in the request's language: the title is the status's, the detail the
+ * catalogue's text ("gw." entries) whose English is detail, else detail as it is (a
+ * service's message, already in the language it was asked for). */
 void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *detail,
                       const char *field);
+/* The same with a printf detail: fmt is the English, translated before formatting. */
+void gw_reply_problemf(gw_req_t *r, int status, const char *slug, const char *field,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* json (stolen) as a problem document of r's language (title translated) */
+void gw_reply_problem_json(gw_req_t *r, int status, json_t *p);
 /* the body of the reply as JSON, 200 */
 void gw_reply_200(gw_req_t *r, Mvoi__Envelope *env);
 /* m (freed here) to up with the request's buyer; on_reply gets the answer */

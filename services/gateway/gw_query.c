@@ -107,8 +107,9 @@ int gw_query_decode(const gw_query_args_t *a, const ProtobufCMessageDescriptor *
     }
     for (int i = 0; i < a->n; i++) {
         const char *k = a->key[i], *v = a->val[i];
-        /* buyer: every route's, resolved before the handler (gw_buyer.c) */
-        if (s_in(k, extra) || strcmp(k, "access_token") == 0 || strcmp(k, "buyer") == 0)
+        /* buyer, lang: every route's, resolved before the handler (gw_buyer.c, gw_lang.h) */
+        if (s_in(k, extra) || strcmp(k, "access_token") == 0 || strcmp(k, "buyer") == 0 ||
+            strcmp(k, "lang") == 0)
             continue;
         const ProtobufCFieldDescriptor *f =
             desc ? protobuf_c_message_descriptor_get_field_by_name(desc, k) : NULL;

@@ -175,12 +175,6 @@ void gw_h_report(gw_req_t *r)
                          "format");
         return;
     }
-    const char *lang = s_arg(r, "lang");
-    text_lang_t tl;
-    if (lang && text_lang_parse(lang, &tl) < 0) {
-        gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
-        return;
-    }
     Mvoi__GenerateReport *g = malloc(sizeof *g);
     Mvoi__ReportFormat *fmts = malloc(sizeof *fmts);
     if (!g || !fmts) {
@@ -197,7 +191,8 @@ void gw_h_report(gw_req_t *r)
     fmts[0] = s_formats[fi].fmt;
     g->formats = fmts;
     g->n_formats = 1;
-    g->lang = strdup(text_lang_name(lang ? tl : r->gw->lang));
+    g->lang = strdup(text_lang_name(r->lang));   /* ?lang=, Accept-Language (gw_lang.h) */
+    r->lang_body = true;
     gw_call(r, r->gw->rep, MVOI__ENVELOPE__BODY_GENERATE_REPORT, &g->base, s_on_report);
 }
 

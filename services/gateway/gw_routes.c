@@ -1,6 +1,7 @@
 /*  gw_routes: the HTTP endpoints (gw_service.h lists them). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "gw_query.h"
 #include "mvoi_contract.h"
 #include "pbjson.h"
+#include "textfmt.h"
 
 /* ---------------------------------------------------------------- replies */
 
@@ -56,11 +58,34 @@ void gw_reply_json(gw_req_t *r, int status, json_t *o)
     s_reply_json_ct(r, status, o, "application/json");
 }
 
+/* The status's title in the request's language (RFC 9457 §3.1.3: a title changes only
+ * with the language); the body now depends on it. */
+void gw_reply_problem_json(gw_req_t *r, int status, json_t *p)
+{
+    char key[32];
+    snprintf(key, sizeof key, "gw.status.%d", status);
+    if (p && text_has(key))
+        json_object_set_new(p, "title", json_string(text_get(r->lang, key)));
+    r->lang_body = true;
+    s_reply_json_ct(r, status, p, "application/problem+json");
+}
+
 void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *detail,
                       const char *field)
 {
-    s_reply_json_ct(r, status, gw_problem_new(status, slug, detail, field),
-                    "application/problem+json");
+    const char *d = detail ? textfmt_from_en(r->lang, "gw.", detail) : NULL;
+    gw_reply_problem_json(r, status, gw_problem_new(status, slug, d, field));
+}
+
+void gw_reply_problemf(gw_req_t *r, int status, const char *slug, const char *field,
+                       const char *fmt, ...)
+{
+    char d[512];
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(d, sizeof d, r->lang, "gw.", fmt, ap);
+    va_end(ap);
+    gw_reply_problem_json(r, status, gw_problem_new(status, slug, d, field));
 }
 
 /* ---------------------------------------------------------------- query parameters */
@@ -164,6 +189,7 @@ static void s_call(gw_req_t *r, gw_upstream_t *up, unsigned body_case, ProtobufC
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.buyer = r->buyer;
     env.request_id = (char *)request_id;
+    env.lang = (char *)text_lang_name(r->lang);   /* the texts of its reply (a refusal's) */
     s_set_body(&env, body_case, m);
     const ProtobufCFieldDescriptor *f =
         protobuf_c_message_descriptor_get_field(&mvoi__envelope__descriptor, body_case);
@@ -208,21 +234,7 @@ static bool s_page_year(gw_req_t *r, unsigned lo, unsigned hi)
     unsigned v = ok ? (unsigned)atoi(y) : 0;
     if (ok && v >= lo && v <= hi)
         return true;
-    char d[96];
-    snprintf(d, sizeof d, "expected a year %u..%u", lo, hi);
-    gw_reply_problem(r, 400, "invalid-argument", d, "year");
-    return false;
-}
-
-/* A page's ?lang=: a language of the catalogue, else 400 naming them (the page would load
- * without its texts). */
-static bool s_page_lang(gw_req_t *r)
-{
-    text_lang_t lang;
-    const char *l = s_arg(r, "lang");
-    if (!l || text_lang_parse(l, &lang) == 0)
-        return true;
-    gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
+    gw_reply_problemf(r, 400, "invalid-argument", "year", "expected a year %u..%u", lo, hi);
     return false;
 }
 
@@ -240,7 +252,8 @@ static bool s_page_trend(gw_req_t *r)
 
 bool gw_page_params(gw_req_t *r, unsigned year_lo, unsigned year_hi)
 {
-    return s_page_lang(r) && s_page_year(r, year_lo, year_hi) && s_page_trend(r);
+    /* ?lang= was checked with every route's (gw_service.c): r->lang */
+    return s_page_year(r, year_lo, year_hi) && s_page_trend(r);
 }
 
 static void h_index(gw_req_t *r)
@@ -259,12 +272,7 @@ static void h_texts(gw_req_t *r)
     static const char *const ok[] = { "lang", NULL };
     if (!s_only(r, ok))
         return;
-    text_lang_t lang = r->gw->lang;
-    const char *l = s_arg(r, "lang");
-    if (l && text_lang_parse(l, &lang) < 0) {
-        gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
-        return;
-    }
+    text_lang_t lang = r->lang;
     json_t *texts = json_object();
     for (int i = 0; i < text_count(); i++) {
         const char *k = text_key(i);
@@ -275,6 +283,7 @@ static void h_texts(gw_req_t *r)
     json_t *o = json_pack("{s:s, s:s, s:o}", "lang", text_lang_name(lang), "buyer",
                           r->buyer, "texts", texts);
     gw_reply_json(r, 200, o);
+    r->lang_body = true;
 }
 
 static void h_kpi(gw_req_t *r)
@@ -419,9 +428,8 @@ static ProtobufCMessage *s_body_msg(gw_req_t *r, const ProtobufCMessageDescripto
     json_t *o = json_loadb(r->body.data ? r->body.data : "", r->body.len,
                            JSON_REJECT_DUPLICATES, &je);
     if (!o) {
-        char d[256];
-        snprintf(d, sizeof d, "not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
-        gw_reply_problem(r, 400, "bad-json", d, NULL);
+        gw_reply_problemf(r, 400, "bad-json", NULL, "not JSON: %s (line %d, column %d)",
+                          je.text, je.line, je.column);
         return NULL;
     }
     if (!json_is_object(o)) {
@@ -559,7 +567,9 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
         gw_problem_field_strip(field, "submit_measurements");
         json_t *p = gw_problem_new(status, gw_problem_slug(code),
                                    gw_problem_detail_public(code) && e->message ? e->message
-                                       : "the measurement was not accepted", field);
+                                       : textfmt_from_en(r->lang, "gw.",
+                                                         "the measurement was not accepted"),
+                                   field);
         json_t *all = pbjson_encode(&mr->base, PBJSON_EMIT_EMPTY);
         if (p && all) {
             json_object_set(p, "results", json_object_get(all, "results"));
@@ -569,7 +579,7 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
             json_object_set_new(p, "accepted", json_integer((json_int_t)okn));
         }
         json_decref(all);
-        s_reply_json_ct(r, status, p, "application/problem+json");
+        gw_reply_problem_json(r, status, p);
         return;
     }
     /* the producer's incarnation, for ?after_incarnation= of a read-your-writes GET
@@ -581,6 +591,7 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
         json_object_set_new(o, "incarnation", json_string(inc));
     }
     gw_reply_json(r, 201, o);
+    r->lang_body = true;   /* the items' explanations */
 }
 
 static void h_post_measurements(gw_req_t *r)
@@ -607,6 +618,12 @@ static void h_post_measurements(gw_req_t *r)
         }
         if (!x->submitter && r->has_tok)
             x->submitter = strdup(r->tok.name);
+    }
+    /* the items' refusals and explanations in the request's language; a lang the body
+     * names itself wins (it is checked by the service) */
+    if (!sm->lang || !*sm->lang) {
+        free(sm->lang);
+        sm->lang = strdup(text_lang_name(r->lang));
     }
     s_call(r, r->gw->imp, MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS, m, id, s_reply_measurements);
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include "clock.h"
 #include "gw_internal.h"
+#include "gw_lang.h"
 #include "gw_problem.h"
 #include "gw_query.h"
 #include "log.h"
@@ -56,18 +57,19 @@ static int s_match(const char *pattern, const char *url, char *arg, size_t argle
 static bool s_refuse_arg(gw_req_t *r, const gw_route_t *near, size_t len)
 {
     const char *open = strchr(near->name, '{'), *close = open ? strchr(open, '}') : NULL;
-    char field[32], d[128];
+    char field[32];
     if (!close || (size_t)(close - open) >= sizeof field)
         return false;
     snprintf(field, sizeof field, "%.*s", (int)(close - open - 1), open + 1);
     if (gw_http_path_slash(r->conn))
-        snprintf(d, sizeof d, "the %s contains %%2F (an encoded '/'): ids have no '/'", field);
+        gw_reply_problemf(r, 400, "invalid-argument", field,
+                          "the %s contains %%2F (an encoded '/'): ids have no '/'", field);
     else if (len >= sizeof r->arg)
-        snprintf(d, sizeof d, "the %s is longer than %zu bytes (%zu)", field,
-                 sizeof r->arg - 1, len);
+        gw_reply_problemf(r, 400, "invalid-argument", field,
+                          "the %s is longer than %zu bytes (%zu)", field, sizeof r->arg - 1,
+                          len);
     else
         return false;
-    gw_reply_problem(r, 400, "invalid-argument", d, field);
     return true;
 }
 
@@ -134,11 +136,62 @@ static enum MHD_Result s_collect_n(void *cls, enum MHD_ValueKind kind, const cha
     return gw_query_add_n(cls, key, key_len, value, value_len) == 0 ? MHD_YES : MHD_NO;
 }
 
+typedef struct {
+    char v[GW_HTTP_HEADERS_MAX + 1];
+    size_t len;
+    bool have, over;
+} s_accept_t;
+
+/* Every Accept-Language field line, joined with ',' as one list (RFC 9110 §5.3); a list
+ * longer than the gateway's header limit is no list (the default). */
+static enum MHD_Result s_accept_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    (void)kind;
+    s_accept_t *a = cls;
+    if (!key || !value || strcasecmp(key, "Accept-Language") != 0)
+        return MHD_YES;
+    size_t n = strlen(value);
+    if (a->len + n + 2 > sizeof a->v) {
+        a->over = true;
+        return MHD_NO;
+    }
+    if (a->have)
+        a->v[a->len++] = ',';
+    memcpy(a->v + a->len, value, n + 1);
+    a->len += n;
+    a->have = true;
+    return MHD_YES;
+}
+
+/* The request's language, before anything is answered (a 404 too is in it): ?lang= wins
+ * over Accept-Language, which never fails a request (gw_lang.h). false: ?lang= names no
+ * language of the catalogue (refused once the parameters are known whole and once). */
+static bool s_request_lang(gw_req_t *r)
+{
+    s_accept_t *al = malloc(sizeof *al);
+    if (al) {
+        al->len = 0;
+        al->have = al->over = false;
+        MHD_get_connection_values(r->conn, MHD_HEADER_KIND, s_accept_collect, al);
+    }
+    const char *q = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "lang");
+    r->lang = gw_lang_accept(al && al->have && !al->over ? al->v : NULL, r->gw->lang, NULL);
+    free(al);
+    text_lang_t l;
+    if (!q)
+        return true;
+    if (text_lang_parse(q, &l) < 0)
+        return false;
+    r->lang = l;
+    return true;
+}
+
 /* Before any route reads a parameter: the path and every query parameter whole and once.
  * MHD's lookup returns the first of a repeated parameter and gw_query would take the last;
  * a NUL (%00) would cut a value or a path id short. Both are refused by name, never
- * resolved. false once answered (400). */
-static bool s_precheck_request(gw_req_t *r)
+ * resolved; then ?lang= (lang_ok: s_request_lang). false once answered (400). */
+static bool s_precheck_request(gw_req_t *r, bool lang_ok)
 {
     if (gw_http_path_nul(r->conn)) {
         char f[32];
@@ -153,6 +206,11 @@ static bool s_precheck_request(gw_req_t *r)
     gw_query_error_t e;
     if (gw_query_check(&a, &e) < 0) {
         gw_reply_problem(r, 400, "invalid-argument", e.detail, e.field[0] ? e.field : NULL);
+        return false;
+    }
+    if (!lang_ok) {
+        r->allow = NULL;
+        gw_reply_problem(r, 400, "invalid-argument", "expected nl or en", "lang");
         return false;
     }
     return true;
@@ -175,9 +233,8 @@ static void s_precheck_body(gw_req_t *r)
         unsigned long long n = strtoull(cl, &end, 10);
         if (*end == '\0' && n > gw->o.max_body) {
             gw->body_rejected++;
-            char d[96];
-            snprintf(d, sizeof d, "the body is larger than %zu bytes", gw->o.max_body);
-            gw_reply_problem(r, 413, "too-large", d, NULL);
+            gw_reply_problemf(r, 413, "too-large", NULL, "the body is larger than %zu bytes",
+                              gw->o.max_body);
         }
     }
 }
@@ -221,6 +278,12 @@ static enum MHD_Result s_queue(gw_req_t *r)
         MHD_add_response_header(resp, "Allow", r->allow);
     if (r->www_auth)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"mvoi\"");
+    if (r->lang_body) {
+        /* the body is in the request's language; a cache keys it by the header that chose it
+         * (with ?lang= the URL already does, and the header is harmless) */
+        MHD_add_response_header(resp, "Content-Language", text_lang_name(r->lang));
+        MHD_add_response_header(resp, "Vary", "Accept-Language");
+    }
     if (r->retry_after) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", r->retry_after);
@@ -256,6 +319,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         r->gw = gw;
         r->conn = conn;
         *con_cls = r;
+        bool lang_ok = s_request_lang(r);
         char lim[128];
         int over = gw_http_request_limits(conn, lim, sizeof lim);
         if (gw->stopping) {
@@ -268,7 +332,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         } else {
             s_route(r, url, method);
             /* a refused path wins over 404/405: the path routed may be a cut one */
-            if (s_precheck_request(r) && !r->has_resp &&
+            if (s_precheck_request(r, lang_ok) && !r->has_resp &&
                 gw_access_check(r))                   /* token, buyer (gw_access.c) */
                 s_precheck_body(r);
         }
@@ -292,9 +356,8 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         r->started = true;
         if (r->too_large) {
             gw->body_rejected++;
-            char d[96];
-            snprintf(d, sizeof d, "the body is larger than %zu bytes", gw->o.max_body);
-            gw_reply_problem(r, 413, "too-large", d, NULL);
+            gw_reply_problemf(r, 413, "too-large", NULL, "the body is larger than %zu bytes",
+                              gw->o.max_body);
         } else {
             r->route->fn(r);
         }

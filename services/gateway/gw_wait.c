@@ -91,13 +91,15 @@ static void s_render(gw_wait_t *w)
 
 static void s_timeout(gw_wait_t *w)
 {
-    char d[200];
-    snprintf(d, sizeof d, w->have_target
-             ? "the totals include %s seq %llu, but this gateway's view has not caught up "
-               "with them yet: ask again"
-             : "the kpi-aggregator has not applied %s seq %llu yet: ask again",
-             w->producer, (unsigned long long)w->after_seq);
-    gw_reply_problem(w->r, 504, "not-applied-yet", d, "after_seq");
+    if (w->have_target)
+        gw_reply_problemf(w->r, 504, "not-applied-yet", "after_seq",
+                          "the totals include %s seq %llu, but this gateway's view has not "
+                          "caught up with them yet: ask again",
+                          w->producer, (unsigned long long)w->after_seq);
+    else
+        gw_reply_problemf(w->r, 504, "not-applied-yet", "after_seq",
+                          "the kpi-aggregator has not applied %s seq %llu yet: ask again",
+                          w->producer, (unsigned long long)w->after_seq);
     s_done(w);
 }
 
@@ -142,6 +144,7 @@ static void s_ask(gw_wait_t *w)
     q.after_incarnation = w->after_incarnation;
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
     env.buyer = r->buyer;
+    env.lang = (char *)text_lang_name(r->lang);
     env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
     env.kpi_query = &q;
     if (gw_upstream_request(r->gw->kpi, &env, s_on_ack, w, &r->up_id) == 0) {

@@ -75,31 +75,31 @@ impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
     const char *P = "correct_measurement.measurement";
     const char *buyer = impact_svc_buyer(req);
     if (!buyer)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
-                            "the envelope needs a buyer (tenant)");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                                 "the envelope needs a buyer (tenant)");
     if (!cm->measurement)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, P, "missing");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, P, "missing");
     const Mvoi__Measurement *in = cm->measurement;
     char field[160];
     if (!in->id || !*in->id)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "correct_measurement.measurement.id", "missing");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "correct_measurement.measurement.id", "missing");
     if (in->buyer && *in->buyer && strcmp(in->buyer, buyer) != 0)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "correct_measurement.measurement.buyer",
-                            "differs from the envelope's buyer");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "correct_measurement.measurement.buyer",
+                                 "differs from the envelope's buyer");
     if (!in->reason || !*in->reason)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "correct_measurement.measurement.reason",
-                            "a correction needs a reason (audit trail)");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "correct_measurement.measurement.reason",
+                                 "a correction needs a reason (audit trail)");
     int rc = 0;
     Mvoi__MeasurementRecord *old = impact_svc_record(self, txn, buyer, in->id, &rc);
     if (rc != 0)
         return rc;
     if (!old)
-        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND,
-                            "correct_measurement.measurement.id",
-                            "no measurement '%.64s' (submit it first)", in->id);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_NOT_FOUND,
+                                 "correct_measurement.measurement.id",
+                                 "no measurement '%.64s' (submit it first)", in->id);
     Mvoi__Measurement m = *in;
     m.buyer = (char *) buyer;
     if (!m.tender_id || !*m.tender_id)
@@ -107,17 +107,17 @@ impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
     Mvoi__Impact *imp = NULL;
     int ret = 0;
     if (old->withdrawn) {
-        ret = server_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
-                           "correct_measurement.measurement.id",
-                           "measurement '%.64s' was withdrawn", in->id);
+        ret = impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                                "correct_measurement.measurement.id",
+                                "measurement '%.64s' was withdrawn", in->id);
         goto out;
     }
     if (strcmp(m.tender_id, old->measurement->tender_id) != 0) {
-        ret = server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                           "correct_measurement.measurement.tender_id",
-                           "a correction cannot move a measurement to another tender (was "
-                           "'%.64s'): withdraw it and submit a new one",
-                           old->measurement->tender_id);
+        ret = impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                "correct_measurement.measurement.tender_id",
+                                "a correction cannot move a measurement to another tender (was "
+                                "'%.64s'): withdraw it and submit a new one",
+                                old->measurement->tender_id);
         goto out;
     }
     m.has_revision = 0;
@@ -125,7 +125,8 @@ impact_svc_on_correct(void *arg, server_req_t *req, MDB_txn *txn)
     impact_error_t err;
     if (calc_impact(self->factors, &m, &imp, &err) < 0) {
         impact_svc_field(field, sizeof field, P, err.field);
-        ret = server_error(req, impact_svc_error_code(err.code), field, "%s: %s", field, impact_svc_reason(&err));
+        ret = server_error(req, impact_svc_error_code(err.code), field, "%s: %s", field,
+                           impact_svc_reason_in(req, &err));
         goto out;
     }
     /* Same content as the current revision (reason, submitter aside): nothing to do. */
@@ -166,34 +167,34 @@ impact_svc_on_withdraw(void *arg, server_req_t *req, MDB_txn *txn)
     const Mvoi__WithdrawMeasurement *w = server_request(req)->withdraw_measurement;
     const char *buyer = impact_svc_buyer(req);
     if (!buyer)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
-                            "the envelope needs a buyer (tenant)");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                                 "the envelope needs a buyer (tenant)");
     if (!w->id || !*w->id)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "withdraw_measurement.id", "missing");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "withdraw_measurement.id", "missing");
     if (!w->reason || !*w->reason)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "withdraw_measurement.reason", "a withdrawal needs a reason");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "withdraw_measurement.reason", "a withdrawal needs a reason");
     if (strlen(w->reason) > MEASURE_REASON_MAX)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "withdraw_measurement.reason", "longer than %d bytes",
-                            MEASURE_REASON_MAX);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "withdraw_measurement.reason", "longer than %d bytes",
+                                 MEASURE_REASON_MAX);
     if (w->submitter && strlen(w->submitter) > MEASURE_NAME_MAX)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "withdraw_measurement.submitter", "longer than %d bytes",
-                            MEASURE_NAME_MAX);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "withdraw_measurement.submitter", "longer than %d bytes",
+                                 MEASURE_NAME_MAX);
     int rc = 0;
     Mvoi__MeasurementRecord *old = impact_svc_record(self, txn, buyer, w->id, &rc);
     if (rc != 0)
         return rc;
     if (!old)
-        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "withdraw_measurement.id",
-                            "no measurement '%.64s'", w->id);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "withdraw_measurement.id",
+                                 "no measurement '%.64s'", w->id);
     int ret = 0;
     if (old->withdrawn) {
-        ret = server_error(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
-                           "withdraw_measurement.id", "measurement '%.64s' is already withdrawn",
-                           w->id);
+        ret = impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                                "withdraw_measurement.id",
+                                "measurement '%.64s' is already withdrawn", w->id);
         goto out;
     }
     Mvoi__Measurement m = *old->measurement;

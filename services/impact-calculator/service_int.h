@@ -93,10 +93,18 @@ int impact_svc_emit(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
                     uint64_t *seq);
 /* The envelope's buyer, NULL when missing or empty. */
 const char *impact_svc_buyer(server_req_t *req);
-/* The language of the explanations asked for by this request (GetMeasurement.lang,
- * SubmitMeasurements.lang of submit and compute_impact): Dutch when unset; -EINVAL for a
- * word text_lang_parse does not know (*out then Dutch). */
+/* The language of the explanations and refusals of this request (GetMeasurement.lang,
+ * SubmitMeasurements.lang of submit and compute_impact; without one the envelope's,
+ * server_lang: Dutch when unset); -EINVAL for a body's word text_lang_parse does not know
+ * (*out then Dutch). */
 int impact_svc_lang(server_req_t *req, text_lang_t *out);
+/* A whole request's refusal in its language (impact_svc_lang): fmt is the English of a
+ * catalogue "impact.err." entry (textfmt.h). server_error's return. */
+int impact_svc_refuse(server_req_t *req, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The reason of a calculation's refusal in the request's language, without its
+ * "<core field>: " lead. */
+const char *impact_svc_reason_in(server_req_t *req, const impact_error_t *e);
 /* The explanation of an impact in request memory (with the tender's SROI obligation), in
  * the language of impact_svc_lang. */
 char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,

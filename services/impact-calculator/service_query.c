@@ -19,22 +19,24 @@ impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     const Mvoi__GetMeasurement *g = server_request(req)->get_measurement;
     const char *buyer = impact_svc_buyer(req);
     if (!buyer)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
-                            "the envelope needs a buyer (tenant)");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                                 "the envelope needs a buyer (tenant)");
     if (!g->id || !*g->id || strlen(g->id) > MEASURE_ID_MAX)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "get_measurement.id",
-                            "missing or longer than %d", MEASURE_ID_MAX);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "get_measurement.id", "missing or longer than %d",
+                                 MEASURE_ID_MAX);
     text_lang_t lang;
     if (impact_svc_lang(req, &lang) != 0)   /* refused, not explained in a guessed language */
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "get_measurement.lang",
-                            "'%.16s' is not a language: nl or en", g->lang);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "get_measurement.lang", "'%.16s' is not a language: nl or en",
+                                 g->lang);
     uint8_t k[IMPACT_SVC_KEY_MAX];
     size_t kl = impact_svc_key(k, sizeof k, buyer, g->id, NULL);
     MDB_val key = { kl, k }, v;
     int rc = mdb_get(txn, self->measurements, &key, &v);
     if (rc == MDB_NOTFOUND)
-        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_measurement.id",
-                            "no measurement '%.64s'", g->id);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "get_measurement.id",
+                                 "no measurement '%.64s'", g->id);
     if (rc != 0)
         return rc;
     Mvoi__MeasurementRecord *rec =
@@ -108,18 +110,18 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
     const Mvoi__ListMeasurements *l = server_request(req)->list_measurements;
     const char *buyer = impact_svc_buyer(req);
     if (!buyer)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
-                            "the envelope needs a buyer (tenant)");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                                 "the envelope needs a buyer (tenant)");
     uint32_t limit = l->has_limit && l->limit ? l->limit : S_LIST_DEFAULT;
     if (limit > S_LIST_MAX)
-        return server_error(req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "list_measurements.limit",
-                            "at most %d", S_LIST_MAX);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE,
+                                 "list_measurements.limit", "at most %d", S_LIST_MAX);
     bool by_tender = l->tender_id && *l->tender_id;
     if (l->has_recent && l->recent) {
         if (by_tender)
-            return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                                "list_measurements.recent",
-                                "lists the buyer's measurements: leave tender_id out");
+            return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                     "list_measurements.recent",
+                                     "lists the buyer's measurements: leave tender_id out");
         Mvoi__MeasurementList *out = server_alloc(req, sizeof *out);
         Mvoi__MeasurementRecord **recs = server_alloc(req, limit * sizeof *recs);
         if (!out || !recs)
@@ -136,8 +138,8 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
         return 0;
     }
     if (by_tender && strlen(l->tender_id) > MEASURE_REF_MAX)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "list_measurements.tender_id", "longer than %d", MEASURE_REF_MAX);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                 "list_measurements.tender_id", "longer than %d", MEASURE_REF_MAX);
     uint8_t pfx[IMPACT_SVC_KEY_MAX];
     size_t pl = by_tender ? impact_svc_key(pfx, sizeof pfx, buyer, l->tender_id, "")
                           : impact_svc_key(pfx, sizeof pfx, buyer, "", NULL);

@@ -307,13 +307,13 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     char field[96];
     const char *buyer = impact_svc_buyer(req);
     if (!buyer)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
-                            "the envelope needs a buyer (tenant)");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "buyer",
+                                 "the envelope needs a buyer (tenant)");
     text_lang_t lang;   /* of the explanations (what_if): refused by name, never guessed */
     if (impact_svc_lang(req, &lang) != 0) {
         snprintf(field, sizeof field, "%s.lang", body);
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
-                            "'%.16s' is not a language: nl or en", sm ? sm->lang : "");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
+                                 "'%.16s' is not a language: nl or en", sm ? sm->lang : "");
     }
     if (!sm || sm->n_measurements == 0) {
         S_FIELD();

@@ -4,6 +4,7 @@
 #include "service_int.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "factors.h"
 #include "feed.h"
 #include "store.h"
+#include "textfmt.h"
 
 static void *s_pa_alloc(void *d, size_t n) { return server_alloc(d, n ? n : 1); }
 static void s_pa_free(void *d, void *p) { (void) d; (void) p; }
@@ -226,7 +228,37 @@ impact_svc_lang(server_req_t *req, text_lang_t *out)
     else if (e->body_case == MVOI__ENVELOPE__BODY_COMPUTE_IMPACT && e->compute_impact)
         l = e->compute_impact->lang;
     *out = TEXT_NL;
-    return l && *l ? text_lang_parse(l, out) : 0;
+    if (l && *l)
+        return text_lang_parse(l, out);
+    *out = server_lang(req);   /* none in the body: the envelope's (Envelope.lang) */
+    return 0;
+}
+
+int
+impact_svc_refuse(server_req_t *req, int code, const char *field, const char *fmt, ...)
+{
+    text_lang_t lang;
+    if (impact_svc_lang(req, &lang) != 0)
+        lang = TEXT_NL;
+    char m[512];
+    va_list ap;
+    va_start(ap, fmt);
+    textfmt_vtr(m, sizeof m, lang, "impact.err.", fmt, ap);
+    va_end(ap);
+    return server_error(req, (Mvoi__ErrorCode) code, field, "%s", m);
+}
+
+const char *
+impact_svc_reason_in(server_req_t *req, const impact_error_t *e)
+{
+    text_lang_t lang;
+    if (impact_svc_lang(req, &lang) != 0)
+        lang = TEXT_NL;
+    const char *m = impact_error_text(e, lang);
+    size_t n = strlen(e->field);
+    if (n && strncmp(m, e->field, n) == 0 && strncmp(m + n, ": ", 2) == 0)
+        return m + n + 2;
+    return m;
 }
 
 char *

@@ -2,6 +2,8 @@
 #include "kpi_service.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 #include "mvoi_error.h"
 #include "mvoi_topic.h"
 #include "outbox.h"
+#include "textfmt.h"
 #include "wire_lean.h"
 
 #define KPI_BREAKDOWN_DEFAULT 100
@@ -95,6 +98,24 @@ static Mvoi__KpiTotal *s_total_pb(server_req_t *req, const kpi_total_t *t)
     return pb;
 }
 
+/* A refusal in the request's language (server_lang): fmt is the English of a catalogue
+ * "kpi.err." entry (its translation has the same conversions); arguments as printf writes
+ * them (keys, ids and seqs stay as they are). server_error's return. */
+static int __attribute__((format(printf, 4, 5)))
+s_refuse(server_req_t *req, Mvoi__ErrorCode code, const char *field, const char *fmt, ...)
+{
+    char msg[384];
+    const char *tr = textfmt_from_en(server_lang(req), "kpi.err.", fmt);
+    va_list ap;
+    va_start(ap, fmt);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    vsnprintf(msg, sizeof msg, tr, ap);
+#pragma GCC diagnostic pop
+    va_end(ap);
+    return server_error(req, code, field, "%s", msg);
+}
+
 /* Read your own writes (docs/design.md#read-your-writes): 1 when the query may go on, 0
  * after an error or Ack reply, or an LMDB error. */
 static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
@@ -104,8 +125,8 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
         return 1;
     const char *p = q->after_producer && *q->after_producer ? q->after_producer : "impact";
     if (strcmp(p, "impact") != 0 && strcmp(p, "calendar") != 0) {
-        server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.after_producer",
-                     "expected impact or calendar");
+        s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.after_producer",
+                 "expected impact or calendar");
         return 0;
     }
     /* While a producer's feed rebuilds (it went back, or asked for a snapshot) the cursor
@@ -113,8 +134,8 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
      * promise seq 49 of the producer's current history, which is not in the totals. */
     feed_t *f = strcmp(p, "impact") == 0 ? self->impact : self->calendar;
     if (f && feed_rebuilding(f)) {
-        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
-                     "%s is being rebuilt from its producer's snapshot: ask again", p);
+        s_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
+                 "%s is being rebuilt from its producer's snapshot: ask again", p);
         return 0;
     }
     /* The seq is of the producer's history under the reply's incarnation: until the feed
@@ -122,8 +143,8 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
      * the producer lost (it came back from an older copy and counts 49.. again). */
     if (q->has_after_incarnation && q->after_incarnation && f &&
         !feed_follows(f, q->after_incarnation)) {
-        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_incarnation",
-                     "%s restarted and is not yet followed since: ask again", p);
+        s_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_incarnation",
+                 "%s restarted and is not yet followed since: ask again", p);
         return 0;
     }
     uint64_t epoch = 0, last = 0;
@@ -131,9 +152,9 @@ static int s_query_after(kpi_service_t *self, server_req_t *req, MDB_txn *txn,
     if (rc < 0)
         return rc;
     if (last < q->after_seq) {
-        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
-                     "%s applied up to %llu, not yet %llu: ask again", p,
-                     (unsigned long long)last, (unsigned long long)q->after_seq);
+        s_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "kpi_query.after_seq",
+                 "%s applied up to %llu, not yet %llu: ask again", p,
+                 (unsigned long long)last, (unsigned long long)q->after_seq);
         return 0;
     }
     if (q->key && *q->key)
@@ -166,9 +187,9 @@ static int s_body_buyer(server_req_t *req, const char *body_buyer, const char *f
     const char *env_buyer = server_request(req)->buyer;
     if (!env_buyer || !*env_buyer || !body_buyer || strcmp(env_buyer, body_buyer) == 0)
         return 0;
-    return server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, field,
-                        "the request is made for buyer %s but asks for buyer %s's totals",
-                        env_buyer, body_buyer);
+    return s_refuse(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, field,
+                    "the request is made for buyer %s but asks for buyer %s's totals",
+                    env_buyer, body_buyer);
 }
 
 static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
@@ -179,22 +200,22 @@ static int s_on_query(void *arg, server_req_t *req, MDB_txn *txn)
     if (after <= 0)
         return after;
     if (!q->key || !*q->key)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
-                            "a key (topic of a total, e.g. kpi.heerlen.co2.2026) is required");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
+                        "a key (topic of a total, e.g. kpi.heerlen.co2.2026) is required");
     if (strlen(q->key) >= KPI_KEY_MAX)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
-                            "the key is longer than %d bytes", KPI_KEY_MAX - 1);
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
+                        "the key is longer than %d bytes", KPI_KEY_MAX - 1);
     mvoi_topic_t tp;
     if (mvoi_topic_parse(q->key, &tp) != 0 || tp.family != MVOI_TOPIC_KPI)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
-                            "not the key of a KPI total (kpi.<buyer>.<kpi>.<window>...)");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_query.key",
+                        "not the key of a KPI total (kpi.<buyer>.<kpi>.<window>...)");
     if ((after = s_body_buyer(req, tp.buyer, "kpi_query.key")) != 0)
         return after;
     kpi_total_t t;
     int rc = kpi_get(self->kpi, txn, q->key, &t);
     if (rc == -ENOENT)
-        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_query.key",
-                            "no total %s (nothing was counted there yet)", q->key);
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_query.key",
+                        "no total %s (nothing was counted there yet)", q->key);
     if (rc != 0)
         return rc;
     Mvoi__KpiTotal *pb = s_total_pb(req, &t);
@@ -213,25 +234,25 @@ static int s_on_series(void *arg, server_req_t *req, MDB_txn *txn)
     const Mvoi__KpiSeriesQuery *q = env->kpi_series_query;
     const char *buyer = q->buyer && *q->buyer ? q->buyer : env->buyer;
     if (!buyer || !*buyer)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_series_query.buyer", "a buyer is required");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_series_query.buyer", "a buyer is required");
     int brc = s_body_buyer(req, buyer, "kpi_series_query.buyer");
     if (brc != 0)
         return brc;
     if (!q->has_kpi || !mvoi_kpi_name((int)q->kpi))
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_series_query.kpi", "kpi must be 1..6");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_series_query.kpi", "kpi must be 1..6");
     if (q->from_year < 1900 || q->from_year > 2999)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_series_query.from_year", "from_year must be 1900..2999");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_series_query.from_year", "from_year must be 1900..2999");
     uint32_t to = q->to_year ? q->to_year : q->from_year;
     if (to < q->from_year || to > 2999)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_series_query.to_year", "to_year must be from_year..2999");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_series_query.to_year", "to_year must be from_year..2999");
     if (to - q->from_year >= KPI_SERIES_MAX_YEARS)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_series_query.to_year", "at most %d years",
-                            KPI_SERIES_MAX_YEARS);
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_series_query.to_year", "at most %d years",
+                        KPI_SERIES_MAX_YEARS);
     size_t n = (size_t)(to - q->from_year + 1) * 4;
     Mvoi__KpiSeries *s = server_alloc(req, sizeof *s);
     Mvoi__KpiTotal **items = server_alloc(req, n * sizeof *items);
@@ -243,8 +264,8 @@ static int s_on_series(void *arg, server_req_t *req, MDB_txn *txn)
             kpi_total_t t;
             memset(&t, 0, sizeof t);
             if (mvoi_topic_kpi(t.key, sizeof t.key, (int)q->kpi, y, qq, buyer, 0, NULL, NULL) != 0)
-                return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                                    "kpi_series_query.buyer", "buyer too long");
+                return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                                "kpi_series_query.buyer", "buyer too long");
             int rc = kpi_get(self->kpi, txn, t.key, &t);
             if (rc == -ENOENT) {   /* dense series: an empty quarter is zero */
                 snprintf(t.buyer, sizeof t.buyer, "%s", buyer);
@@ -293,20 +314,20 @@ static int s_on_breakdown(void *arg, server_req_t *req, MDB_txn *txn)
     kpi_service_t *self = arg;
     const Mvoi__KpiBreakdownQuery *q = server_request(req)->kpi_breakdown_query;
     if (!q->key || !*q->key)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_breakdown_query.key", "a key is required");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_breakdown_query.key", "a key is required");
     mvoi_topic_t tp;
     if (mvoi_topic_parse(q->key, &tp) != 0 || tp.family != MVOI_TOPIC_KPI)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_breakdown_query.key",
-                            "not the key of a KPI total (kpi.<buyer>.<kpi>.<window>...)");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "kpi_breakdown_query.key",
+                        "not the key of a KPI total (kpi.<buyer>.<kpi>.<window>...)");
     int brc = s_body_buyer(req, tp.buyer, "kpi_breakdown_query.key");
     if (brc != 0)
         return brc;
     uint32_t limit = q->has_limit && q->limit ? q->limit : KPI_BREAKDOWN_DEFAULT;
     if (limit > KPI_BREAKDOWN_MAX)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_breakdown_query.limit", "limit must be at most %d",
-                            KPI_BREAKDOWN_MAX);
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_breakdown_query.limit", "limit must be at most %d",
+                        KPI_BREAKDOWN_MAX);
     s_bd_t b = { req, server_alloc(req, limit * sizeof(Mvoi__KpiContribution *)), 0 };
     Mvoi__KpiBreakdown *bd = server_alloc(req, sizeof *bd);
     if (!b.items || !bd)
@@ -314,8 +335,8 @@ static int s_on_breakdown(void *arg, server_req_t *req, MDB_txn *txn)
     uint32_t total = 0;
     int rc = kpi_breakdown(self->kpi, txn, q->key, q->offset, limit, s_bd_one, &b, &total);
     if (rc == -ENOENT)
-        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_breakdown_query.key",
-                            "no total %s", q->key);
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "kpi_breakdown_query.key",
+                        "no total %s", q->key);
     if (rc != 0)
         return rc;
     mvoi__kpi_breakdown__init(bd);
@@ -338,17 +359,17 @@ static int s_on_pilot_status(void *arg, server_req_t *req, MDB_txn *txn)
     const Mvoi__KpiPilotStatusQuery *q = env->kpi_pilot_status_query;
     const char *buyer = q->buyer && *q->buyer ? q->buyer : env->buyer;
     if (!buyer || !*buyer)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_pilot_status_query.buyer", "a buyer is required");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_pilot_status_query.buyer", "a buyer is required");
     int brc = s_body_buyer(req, buyer, "kpi_pilot_status_query.buyer");
     if (brc != 0)
         return brc;
     if (q->year < 1900 || q->year > 2999)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_pilot_status_query.year", "year must be 1900..2999");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_pilot_status_query.year", "year must be 1900..2999");
     if (q->quarter > 4)
-        return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
-                            "kpi_pilot_status_query.quarter", "quarter must be 0..4");
+        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
+                        "kpi_pilot_status_query.quarter", "quarter must be 0..4");
     kpi_pilot_status_t st;
     int rc = kpi_pilot_status(self->kpi, txn, buyer, q->year, q->quarter, &st);
     if (rc != 0)

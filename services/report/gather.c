@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "mvoi_contract.h"
 #include "mvoi_error.h"
+#include "rp_ids.h"
 
 #include "gather_int.h"
 
@@ -31,7 +32,7 @@ void rp_gather__finish(rp_gather_t *self, int rc, const char *fmt, ...)
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(self->msg, sizeof self->msg, fmt, ap);
+        rp_ids_vsay(self->msg, sizeof self->msg, self->o.lang, fmt, ap);
         va_end(ap);
     }
     uv_timer_start(self->timer, s_on_done, 0, 0);
@@ -63,6 +64,8 @@ static int s_send(rp_gather_t *self, int which, Mvoi__Envelope *env)
     env->schema_version = CODEC_SCHEMA_VERSION;
     env->has_schema_version = true;
     env->producer = "report";
+    /* an upstream's refusal is quoted in the report's: in the same language */
+    env->lang = (char *)text_lang_name(self->o.lang);
     if (!env->buyer)   /* the benchmark step asks for another buyer's total in its name */
         env->buyer = self->in->buyer;
     uint8_t *buf = NULL;

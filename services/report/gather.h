@@ -29,6 +29,7 @@ typedef struct {
     const char *kpi_api, *calendar_api, *impact_api;   /* impact_api may be NULL or "" */
     int timeout_ms;                                     /* per request; default 5000 */
     uint32_t sources_max;                               /* default 50000 */
+    text_lang_t lang;   /* of its refusal (done's message) and the upstreams' it quotes */
 } rp_gather_opts_t;
 
 typedef struct rp_gather_t rp_gather_t;

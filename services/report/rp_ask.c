@@ -2,17 +2,25 @@
 #include "rp_ask.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mvoi_id.h"
+#include "rp_ids.h"
 #include "store.h"
 
-static int s_refuse(rp_ask_err_t *err, Mvoi__ErrorCode code, const char *field, const char *why)
+/* A refusal in the requester's language (rp_ids_lang; fmt: see rp_ids_say). */
+static int __attribute__((format(printf, 5, 6)))
+s_refuse(rp_ask_err_t *err, text_lang_t tl, Mvoi__ErrorCode code, const char *field,
+         const char *fmt, ...)
 {
     err->code = code;
     err->field = field;
-    snprintf(err->why, sizeof err->why, "%s", why);
+    va_list ap;
+    va_start(ap, fmt);
+    rp_ids_vsay(err->why, sizeof err->why, tl, fmt, ap);
+    va_end(ap);
     return -EINVAL;
 }
 
@@ -28,31 +36,31 @@ int rp_ask_check(const Mvoi__Envelope *req, bool chromium, text_lang_t lang, rp_
     a->quarter = g->quarter;
     a->formats = 0;
     a->lang = lang;
-    if (!a->rid || !*a->rid || strlen(a->rid) > MVOI_ID_MAX) {
-        char why[80];
-        snprintf(why, sizeof why, "a command needs a request id (at most %d bytes)",
-                 MVOI_ID_MAX);
-        return s_refuse(err, inv, "request_id", why);
-    }
+    text_lang_t tl;
+    rp_ids_lang(req, &tl);   /* an Envelope.lang it refuses was refused by rp_ids_check */
+    if (!a->rid || !*a->rid || strlen(a->rid) > MVOI_ID_MAX)
+        return s_refuse(err, tl, inv, "request_id",
+                        "a command needs a request id (at most %d bytes)", MVOI_ID_MAX);
     if (!a->buyer || !*a->buyer || strlen(a->buyer) >= 128)
-        return s_refuse(err, inv, "generate_report.buyer",
+        return s_refuse(err, tl, inv, "generate_report.buyer",
                         "a buyer (organisation, at most 127 bytes) is required");
     if (!g->has_year || g->year < 2000 || g->year > 2999)
-        return s_refuse(err, inv, "generate_report.year", "year must be 2000..2999");
+        return s_refuse(err, tl, inv, "generate_report.year", "year must be 2000..2999");
     if (g->quarter > 4)
-        return s_refuse(err, inv, "generate_report.quarter", "quarter must be 0 (annual) or 1..4");
+        return s_refuse(err, tl, inv, "generate_report.quarter",
+                        "quarter must be 0 (annual) or 1..4");
     for (size_t i = 0; i < g->n_formats; i++) {
         if (g->formats[i] < 1 || g->formats[i] > 7)
-            return s_refuse(err, inv, "generate_report.formats", "unknown format");
+            return s_refuse(err, tl, inv, "generate_report.formats", "unknown format");
         a->formats |= 1u << g->formats[i];
     }
     if (!a->formats)
         a->formats = RP_ASK_ALL_FORMATS;
     if ((a->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)) && !chromium)
-        return s_refuse(err, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+        return s_refuse(err, tl, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
                         "generate_report.formats", "PDF needs chromium (MVOI_REPORT_CHROMIUM)");
     if (g->lang && *g->lang && text_lang_parse(g->lang, &a->lang) != 0)
-        return s_refuse(err, inv, "generate_report.lang", "lang must be nl or en");
+        return s_refuse(err, tl, inv, "generate_report.lang", "lang must be nl or en");
     return 0;
 }
 

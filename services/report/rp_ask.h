@@ -27,11 +27,11 @@ typedef struct {
     text_lang_t lang;
 } rp_ask_t;
 
-/* A refusal: its code, field and reason (why: at least 128 bytes). */
+/* A refusal: its code, field and reason (in the requester's language, rp_ids_lang). */
 typedef struct {
     Mvoi__ErrorCode code;
     const char *field;
-    char why[128];
+    char why[256];
 } rp_ask_err_t;
 
 /* req's GenerateReport checked and its defaults filled (lang, every format): 0, or -EINVAL

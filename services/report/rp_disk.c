@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mvoi_error.h"
+#include "textfmt.h"
 
 static bool s_storage_errno(int rc)
 {
@@ -69,9 +70,12 @@ void rp_disk_probe(rp_disk_t *d, store_t *store)
     d->next_probe_ms = clock_mono_ns() / 1000000 + d->backoff_ms;
 }
 
-void rp_disk_why(char *buf, size_t len, const char *what, int rc)
+void rp_disk_why(char *buf, size_t len, text_lang_t lang, const char *what, int rc)
 {
-    snprintf(buf, len, "%s: %s (%s)", what, mvoi_errname(rc), mvoi_strerror(rc));
+    /* what and the error's description by their English (catalogue "report.err."); the
+     * errno's name stays as it is, for whoever looks it up */
+    snprintf(buf, len, "%s: %s (%s)", textfmt_from_en(lang, "report.err.", what),
+             mvoi_errname(rc), textfmt_from_en(lang, "report.err.", mvoi_strerror(rc)));
 }
 
 Mvoi__ErrorCode rp_disk_code(int rc)

@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "outbox.h"
 #include "store.h"
+#include "text.h"
 
 typedef struct {
     int err;                  /* negative errno of the last failed file write; 0 = fine */
@@ -26,8 +27,9 @@ typedef struct {
 void rp_disk_note(rp_disk_t *d, int rc);
 /* Heartbeat: while failing and the backoff has passed, one small real write. */
 void rp_disk_probe(rp_disk_t *d, store_t *store);
-/* "what: ENOSPC (no space left on device)" and the error code a client retries on. */
-void rp_disk_why(char *buf, size_t len, const char *what, int rc);
+/* "what: ENOSPC (no space left on device)" in lang (what: the English of a catalogue
+ * "report.err." entry), and the error code a client retries on. */
+void rp_disk_why(char *buf, size_t len, text_lang_t lang, const char *what, int rc);
 Mvoi__ErrorCode rp_disk_code(int rc);
 
 /* The HealthReply: liveness, readiness (false while the store or the files fail), outbox,

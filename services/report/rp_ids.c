@@ -4,10 +4,55 @@
 #include <zmq.h>
 #include "rp_ids.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "codec.h"
+#include "textfmt.h"
+
+int rp_ids_lang(const Mvoi__Envelope *req, text_lang_t *out)
+{
+    if (req->lang && *req->lang)
+        return textfmt_env_lang(req->lang, out);
+    const Mvoi__GenerateReport *g =
+        req->body_case == MVOI__ENVELOPE__BODY_GENERATE_REPORT ? req->generate_report : NULL;
+    if (!g || !g->lang || !*g->lang || text_lang_parse(g->lang, out) != 0)
+        *out = TEXT_NL;   /* a bad report lang is rp_ask_check's to refuse, in Dutch */
+    return 0;
+}
+
+void rp_ids_vsay(char *buf, size_t cap, text_lang_t lang, const char *fmt, va_list ap)
+{
+    const char *tr = textfmt_from_en(lang, "report.err.", fmt);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    vsnprintf(buf, cap, tr, ap);
+#pragma GCC diagnostic pop
+}
+
+void rp_ids_say(char *buf, size_t cap, text_lang_t lang, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rp_ids_vsay(buf, cap, lang, fmt, ap);
+    va_end(ap);
+}
+
+/* The first 16 bytes of a refused value: cut at a character's start, control characters
+ * as '?'. */
+static void s_shown(const char *v, char out[17])
+{
+    size_t n = 0;
+    while (n < 16 && v[n])
+        n++;
+    if (v[n])
+        while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+            n--;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+    out[n] = '\0';
+}
 
 int rp_ids_check_wire(const void *data, size_t len, char *field, char *msg, size_t cap)
 {
@@ -28,10 +73,18 @@ int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *f
         snprintf(msg, cap, "%s %s", field, why);
         return MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
     }
+    text_lang_t lang;
+    if (rp_ids_lang(req, &lang) != 0) {   /* said in the default: Dutch */
+        char shown[17];
+        s_shown(req->lang, shown);
+        snprintf(field, MVOI_ID_FIELD_MAX, "lang");
+        rp_ids_say(msg, cap, lang, "'%.16s' is not a language: nl or en", shown);
+        return MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
+    }
     if (req->buyer && *req->buyer && !mvoi_buyers_accepts(buyers, req->buyer)) {
         snprintf(field, MVOI_ID_FIELD_MAX, "buyer");
-        snprintf(msg, cap, "buyer '%s' is not served here: it is not in the buyer registry "
-                 "(MVOI_BUYERS_FILE)", req->buyer);
+        rp_ids_say(msg, cap, lang, "buyer '%s' is not served here: it is not in the buyer "
+                   "registry (MVOI_BUYERS_FILE)", req->buyer);
         return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
     }
     /* A report is asked for one buyer: a body naming another than the envelope's was made
@@ -42,8 +95,8 @@ int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *f
     if (g && g->buyer && *g->buyer && req->buyer && *req->buyer &&
         strcmp(g->buyer, req->buyer) != 0) {
         snprintf(field, MVOI_ID_FIELD_MAX, "generate_report.buyer");
-        snprintf(msg, cap, "the request is made for buyer %s but asks for buyer %s's report",
-                 req->buyer, g->buyer);
+        rp_ids_say(msg, cap, lang, "the request is made for buyer %s but asks for buyer %s's "
+                   "report", req->buyer, g->buyer);
         return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
     }
     return 0;

@@ -1,5 +1,6 @@
 /*  report_service: see report_service.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +81,17 @@ static void s_job_free(rp_job_t *j)
 static const char *s_ext[8] = { NULL, "html", "pdf", "xlsx", "csv", "excel.csv", "json",
                                  "mvi-platform.csv" };
 
-/* Fail every waiter (nothing is stored: a retry with the same id regenerates). */
-static void s_job_fail(rp_job_t *j, Mvoi__ErrorCode code, const char *msg)
+/* Fail every waiter (nothing is stored: a retry with the same id regenerates), in the
+ * language of the requester (j->tl; fmt: see rp_ids_say). */
+static void __attribute__((format(printf, 3, 4)))
+s_job_fail(rp_job_t *j, Mvoi__ErrorCode code, const char *fmt, ...)
 {
     rp_service_t *self = j->svc;
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    rp_ids_vsay(msg, sizeof msg, j->tl, fmt, ap);
+    va_end(ap);
     log_warn("report_failed", "report %s %u q%u failed: %s", j->buyer, j->year, j->quarter, msg);
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.request_id = j->rid[0] ? j->rid : NULL;
@@ -109,8 +117,8 @@ static bool s_job_disk_failed(rp_job_t *j, const char *what, int rc)
         return false;   /* only written files clear a failure (s_after_render) */
     rp_disk_note(&j->svc->disk, rc);
     char why[300];
-    rp_disk_why(why, sizeof why, what, rc);
-    s_job_fail(j, rp_disk_code(rc), why);
+    rp_disk_why(why, sizeof why, j->tl, what, rc);
+    s_job_fail(j, rp_disk_code(rc), "%s", why);
     s_job_done(j->svc, j);
     return true;
 }
@@ -295,7 +303,7 @@ static void s_after_render(uv_work_t *w, int status)
         log_emit(LOG_WARN, "report_refused", kv, "%s", j->render_why);
         s_job_fail(j, j->render_rc == -EFBIG ? MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED
                                              : MVOI__ERROR_CODE__ERR_INTERNAL,
-                   j->render_why);
+                   "%s", j->render_why);
         s_job_done(self, j);
         return;
     }
@@ -367,7 +375,7 @@ static void s_gathered(void *arg, int rc, const char *msg)
     rp_gather_destroy(&j->gather);
     if (rc != 0) {
         s_job_fail(j, rc == -EOVERFLOW ? MVOI__ERROR_CODE__ERR_INTERNAL
-                                       : MVOI__ERROR_CODE__ERR_UNAVAILABLE, why);
+                                       : MVOI__ERROR_CODE__ERR_UNAVAILABLE, "%s", why);
         s_job_done(self, j);
         return;
     }
@@ -421,7 +429,7 @@ static void s_start_next(rp_service_t *self)
     j->in.lang = j->lang;
     j->in.generated_ms = clock_now_ms();
     rp_gather_opts_t go = { self->o.kpi_api, self->o.calendar_api, self->o.impact_api,
-                            (int)self->o.timeout_ms, self->o.sources_max };
+                            (int)self->o.timeout_ms, self->o.sources_max, j->tl };
     j->gather = rp_gather_start(self->loop, self->ctx, &go, &j->in, s_gathered, j);
     if (!j->gather) {
         s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot reach the upstream services");
@@ -433,8 +441,8 @@ static void s_start_next(rp_service_t *self)
  * automatic job) is recorded before the start: a start that fails at once answers it
  * and frees the job, so nothing may touch the job after this returns. 0 or -ENOMEM. */
 int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint32_t quarter,
-                     uint32_t formats, text_lang_t lang, const char *rid, bool automatic,
-                     const uint8_t *id, size_t idlen)
+                     uint32_t formats, text_lang_t lang, text_lang_t tl, const char *rid,
+                     bool automatic, const uint8_t *id, size_t idlen)
 {
     rp_job_t *j = calloc(1, sizeof *j);
     if (!j)
@@ -445,6 +453,7 @@ int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uin
     j->quarter = quarter;
     j->formats = formats;
     j->lang = lang;
+    j->tl = tl;
     j->automatic = automatic;
     snprintf(j->rid, sizeof j->rid, "%s", rid ? rid : "");
     if (id && idlen <= sizeof j->wait[0].id) {
@@ -465,10 +474,12 @@ int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uin
 static void s_reused(rp_service_t *self, const uint8_t *id, size_t idlen,
                      const Mvoi__Envelope *req)
 {
-    char why[384];
-    snprintf(why, sizeof why, "request id %.128s was used for another report (period, "
-             "formats or language); a retry must ask for the same one, another report "
-             "needs a new id", req->request_id);
+    char why[512];
+    text_lang_t tl;
+    rp_ids_lang(req, &tl);
+    rp_ids_say(why, sizeof why, tl, "request id %.128s was used for another report (period, "
+               "formats or language); a retry must ask for the same one, another report "
+               "needs a new id", req->request_id);
     s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_CONFLICT, "request_id", why);
 }
 
@@ -521,10 +532,15 @@ static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
     }
     if (s_repeat(self, id, idlen, req, &a))
         return;
-    if (rp_service_enqueue(self, a.buyer, a.year, a.quarter, a.formats, a.lang, a.rid, false, id,
-                  idlen) != 0)
+    text_lang_t tl;
+    rp_ids_lang(req, &tl);   /* checked by rp_ids_check */
+    if (rp_service_enqueue(self, a.buyer, a.year, a.quarter, a.formats, a.lang, tl, a.rid, false,
+                           id, idlen) != 0) {
+        char why[64];
+        rp_ids_say(why, sizeof why, tl, "out of memory");
         s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED,
-                     "generate_report", "out of memory");
+                     "generate_report", why);
+    }
 }
 
 static void s_health(rp_service_t *self, const uint8_t *id, size_t idlen,
@@ -569,8 +585,12 @@ static void s_replay(rp_service_t *self, const uint8_t *id, size_t idlen,
     if (max > 5000)
         max = 5000;
     if (from > head + 1) {
+        char why[128];
+        text_lang_t tl;
+        rp_ids_lang(req, &tl);
+        rp_ids_say(why, sizeof why, tl, "from_seq is beyond the head");
         s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "replay.from_seq",
-                     "from_seq is beyond the head");
+                     why);
         return;
     }
     s_replay_t r = { self, id, idlen, 0 };
@@ -625,8 +645,8 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
         int denied = req ? rp_ids_auth(req, &m.part[1], field, msg, sizeof msg) : 0;
         bus_msg_close(&m);
         if (!req) {
-            s_send_error(self, id, idlen, NULL, MVOI__ERROR_CODE__ERR_DECODE, "",
-                         "not an mvoi Envelope");
+            rp_ids_say(msg, sizeof msg, TEXT_NL, "not an mvoi Envelope");   /* no lang known */
+            s_send_error(self, id, idlen, NULL, MVOI__ERROR_CODE__ERR_DECODE, "", msg);
             continue;
         }
         if ((code = rp_ids_check(self->o.buyers, req, field, msg, sizeof msg)) || (code = denied)) {
@@ -640,7 +660,10 @@ static void s_on_request(bus_sock_t *sock, int events, void *arg)
         case MVOI__ENVELOPE__BODY_REPLAY: s_replay(self, id, idlen, req); break;
         case MVOI__ENVELOPE__BODY_SET_NARRATIVE: s_narrative(self, id, idlen, req); break;
         default: {
-            snprintf(msg, sizeof msg, "report does not serve %s", codec_body_name(req->body_case));
+            text_lang_t tl;
+            rp_ids_lang(req, &tl);
+            rp_ids_say(msg, sizeof msg, tl, "report does not serve %s",
+                       codec_body_name(req->body_case));
             s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED,
                          codec_body_name(req->body_case), msg);
         }

@@ -62,9 +62,12 @@ void rp_service_auto_check(rp_service_t *self)
         for (uint32_t i = s_first_idx(self, b, last); i <= last; i++) {
             uint32_t y = i / 4, q = i % 4 + 1;
             if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
-                rp_service_enqueue(self, b, y, q, formats, self->o.lang, NULL, true, NULL, 0);
+                /* no requester: a refusal only reaches the log, in English */
+                rp_service_enqueue(self, b, y, q, formats, self->o.lang, TEXT_EN, NULL, true,
+                                   NULL, 0);
             if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
-                rp_service_enqueue(self, b, y, 0, formats, self->o.lang, NULL, true, NULL, 0);
+                rp_service_enqueue(self, b, y, 0, formats, self->o.lang, TEXT_EN, NULL, true,
+                                   NULL, 0);
         }
     }
 }

@@ -31,6 +31,7 @@ struct rp_job_t {
     uint32_t year, quarter;
     uint32_t formats;          /* bit per ReportFormat */
     text_lang_t lang;
+    text_lang_t tl;            /* of its refusals: the requester's (rp_ids_lang) */
     bool automatic;
     char rid[MVOI_ID_MAX + 1]; /* "" for automatic jobs; as long as the other services take */
     struct { uint8_t id[256]; size_t idlen; } wait[RP_JOB_MAXWAIT];
@@ -66,11 +67,11 @@ struct rp_service_t {
 };
 
 /* Queue a report of buyer for year/quarter (0: the year) in formats (bit per ReportFormat)
- * and lang; rid the request id ("" or NULL for an automatic job), id/idlen the client
- * awaiting it (NULL for none). The job may start, and end, before this returns. 0 or
- * -ENOMEM. */
+ * and lang, its refusals in tl; rid the request id ("" or NULL for an automatic job),
+ * id/idlen the client awaiting it (NULL for none). The job may start, and end, before this
+ * returns. 0 or -ENOMEM. */
 int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint32_t quarter,
-                       uint32_t formats, text_lang_t lang, const char *rid, bool automatic,
-                       const uint8_t *id, size_t idlen);
+                       uint32_t formats, text_lang_t lang, text_lang_t tl, const char *rid,
+                       bool automatic, const uint8_t *id, size_t idlen);
 
 #endif

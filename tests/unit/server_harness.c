@@ -121,6 +121,7 @@ static void s_hook_commit(void *arg)
 }
 
 uint32_t sh_publish_batch, sh_stage_bytes, sh_batch;
+const mvoi_buyers_t *sh_buyers;
 
 void sh_start(uint32_t heartbeat_ms, sh_mode_t mode)
 {
@@ -149,7 +150,7 @@ void sh_start(uint32_t heartbeat_ms, sh_mode_t mode)
                         .arg = &SH, .heartbeat_ms = heartbeat_ms, .ready_fn = s_ready_fn,
                         .bus_opts = &bo, .flush_offloop = mode != SH_NOSYNC,
                         .publish_batch = sh_publish_batch, .stage_bytes = sh_stage_bytes,
-                        .batch = sh_batch };
+                        .batch = sh_batch, .buyers = sh_buyers };
     SH.srv = server_new(&SH.loop, SH.ctx, &o, &err);
     cr_assert_not_null(SH.srv, "server_new: %s", mvoi_strerror(err));
     store_hooks_t h = { .commit = s_hook_commit, .arg = &SH };

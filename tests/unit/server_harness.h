@@ -67,6 +67,8 @@ typedef struct {
 /* server_opts_t.publish_batch, .stage_bytes and .batch of the next sh_start (0: each event
  * alone, no stage, the default batch). */
 extern uint32_t sh_publish_batch, sh_stage_bytes, sh_batch;
+/* server_opts_t.buyers of the next sh_start (NULL: every buyer served). */
+extern const mvoi_buyers_t *sh_buyers;
 void sh_start(uint32_t heartbeat_ms, sh_mode_t mode);
 void sh_stop(void);
 uint64_t sh_ms(void);

@@ -184,8 +184,9 @@
 
   async function load() {
     try {
+      /* without ?lang= the gateway's language, not the browser's ("*": dash.js loadTexts) */
       const r = await fetch(withToken('/api/benchmark?' + query().toString()),
-                            { headers: { Accept: 'application/json' } });
+                            { headers: { Accept: 'application/json', 'Accept-Language': '*' } });
       if (!r.ok) {
         $('who').textContent = (await r.json()).detail || String(r.status);
         return;

@@ -16,7 +16,7 @@
   const yearParam = params.get('year');
   const year = yearParam === null ? new Date().getFullYear()
     : /^\d{4}$/.test(yearParam) && +yearParam >= 2000 && +yearParam <= 2100 ? +yearParam : NaN;
-  let T = {}, lang = 'nl', buyer = '', totals = new Map(), seq = 0, listTimer = 0;
+  let T = {}, lang = '', buyer = '', totals = new Map(), seq = 0, listTimer = 0;
   /* no figure before the first snapshot: a tile shows "–", never a 0 that was not counted;
    * after a disconnect the figures stay but are marked as not live (class "offline") */
   /* fresh: the gateway's last word on this stream ({"fresh":false} until a snapshot or
@@ -35,6 +35,9 @@
   const addArg = (url, k, v) => url + (url.includes('?') ? '&' : '?') + k + '=' + encodeURIComponent(v);
   const withToken = (url) => {
     if (wantBuyer && !/[?&]buyer=/.test(url)) url = addArg(url, 'buyer', wantBuyer);
+    /* the page's language, once known (its ?lang=, else the gateway's, from /api/texts):
+     * every answer of the gateway, refusals too, in it */
+    if (lang && !/[?&]lang=/.test(url)) url = addArg(url, 'lang', lang);
     return token ? addArg(url, 'access_token', token) : url;
   };
   const getJSON = (url) => fetch(withToken(url), { headers: { Accept: 'application/json' } })
@@ -631,8 +634,12 @@
            (detail ? ': ' + detail : '') + (en ? '. No figures are shown.' : '. Er worden geen cijfers getoond.'),
            en ? 'Error: no figures' : 'Fout: geen cijfers');
   }
+  /* Without ?lang= the page is in the gateway's own language (Dutch unless configured), not
+   * the browser's: many Dutch readers' browsers ask for en-US. "*" leaves the choice to the
+   * gateway (gw_lang.h); the page's switch offers the other language. */
   function loadTexts(url) {
-    return fetch(withToken(url), { headers: { Accept: 'application/json' } }).then((r) => r.ok ? r.json()
+    const headers = { Accept: 'application/json', 'Accept-Language': '*' };
+    return fetch(withToken(url), { headers }).then((r) => r.ok ? r.json()
       : r.json().catch(() => ({})).then((p) => Promise.reject({ status: r.status, detail: p.detail })));
   }
 

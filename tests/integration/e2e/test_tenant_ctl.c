@@ -76,7 +76,12 @@ Test(tenant_ctl, buyer_flag_scopes_every_command, .timeout = 60)
     free(o);
     rc = s_ctl(&f, &o, (const char *[]){ "--buyer", "atlantis", "tender", "list", NULL });
     cr_expect_eq(rc, 1, "unserved buyer: exit %d: %s", rc, o);
-    cr_expect(strstr(o, "not served here") != NULL, "%s", o);
+    cr_expect(strstr(o, "wordt hier niet bediend") != NULL, "%s", o);   /* Dutch, the default */
+    free(o);
+    rc = s_ctl(&f, &o, (const char *[]){ "--lang", "en", "--buyer", "atlantis", "tender", "list",
+                                         NULL });
+    cr_expect_eq(rc, 1, "unserved buyer: exit %d: %s", rc, o);
+    cr_expect(strstr(o, "buyer 'atlantis' is not served here") != NULL, "%s", o);
     free(o);
     rc = s_ctl(&f, &o, (const char *[]){ "--buyer", "Gemeente Venlo", "tender", "list", NULL });
     cr_expect_eq(rc, 64, "malformed buyer: exit %d: %s", rc, o);

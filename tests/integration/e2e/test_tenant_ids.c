@@ -327,8 +327,8 @@ Test(tenant_ids, unknown_buyer_refused_known_served, .timeout = 60)
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "an unknown buyer was served");
     cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED);
     cr_expect_str_eq(r->error->field, "buyer");
-    cr_expect(strstr(r->error->message, "'atlantis' is not served here"), "%s",
-              r->error->message);
+    cr_expect(strstr(r->error->message, "organisatie 'atlantis' wordt hier niet bediend"),
+              "%s", r->error->message);   /* in Dutch: the request names no lang */
     cr_log_info("atlantis: %s", r->error->message);
     mvoi__envelope__free_unpacked(r, NULL);
     cr_assert_eq(e2e_head(f.capi, 2000), head, "state changed");
@@ -416,5 +416,69 @@ Test(tenant_ids, query_for_one_buyer_cannot_read_another, .timeout = 60)
                  r->error->message);
     cr_expect_str_eq(r->error->field, "kpi_series_query.buyer");
     mvoi__envelope__free_unpacked(r, NULL);
+    e2e_fleet_fini(&f, false);
+}
+
+/* The aggregator's and the impact-calculator's refusals in the request's language
+ * (Envelope.lang; none: Dutch), for two buyers asking with the same key and id: the code,
+ * the field and the ids inside the text as they were. */
+Test(tenant_ids, refusals_of_the_aggregator_and_impact_in_the_requests_language, .timeout = 60)
+{
+    e2e_fleet_t f;
+    e2e_fleet_init(&f, true);
+    cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
+    const char *langs[3] = { NULL, "nl", "en" };
+    const char *buyers[2] = { "heerlen", "venlo" };
+    for (int b = 0; b < 2; b++)
+        for (int i = 0; i < 3; i++) {
+            const char *lang = langs[(i + b) % 3];
+            bool en = lang && !strcmp(lang, "en");
+            char key[64], want[160];
+            /* a total nothing was counted for: each buyer its own key, the same year */
+            snprintf(key, sizeof key, "kpi.%s.co2.2031", buyers[b]);
+            Mvoi__KpiQuery q = MVOI__KPI_QUERY__INIT;
+            q.key = key;
+            Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+            req.buyer = (char *)buyers[b];
+            req.lang = (char *)lang;
+            req.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
+            req.kpi_query = &q;
+            Mvoi__Envelope *r = NULL;
+            cr_assert_eq(h_request(f.kapi, &req, &r, 5000), 0);
+            cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_NOT_FOUND);
+            cr_expect_str_eq(r->error->field, "kpi_query.key");
+            snprintf(want, sizeof want, en ? "no total %s (nothing was counted there yet)"
+                                           : "geen totaal %s (daar is nog niets geteld)", key);
+            cr_expect_str_eq(r->error->message, want, "%s, lang %s", buyers[b],
+                             lang ? lang : "(none)");
+            mvoi__envelope__free_unpacked(r, NULL);
+            /* the other buyer's total: refused, in the same language */
+            snprintf(key, sizeof key, "kpi.%s.co2.2031", buyers[!b]);
+            cr_assert_eq(h_request(f.kapi, &req, &r, 5000), 0);
+            cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED);
+            snprintf(want, sizeof want,
+                     en ? "the request is made for buyer %s but asks for buyer %s's totals"
+                        : "het verzoek komt van organisatie %s maar vraagt om de totalen van "
+                          "organisatie %s", buyers[b], buyers[!b]);
+            cr_expect_str_eq(r->error->message, want);
+            mvoi__envelope__free_unpacked(r, NULL);
+            /* a measurement neither has: the same id, each its own refusal */
+            Mvoi__GetMeasurement g = MVOI__GET_MEASUREMENT__INIT;
+            g.id = "m-none-1";
+            Mvoi__Envelope gr = MVOI__ENVELOPE__INIT;
+            gr.buyer = (char *)buyers[b];
+            gr.lang = (char *)lang;
+            gr.body_case = MVOI__ENVELOPE__BODY_GET_MEASUREMENT;
+            gr.get_measurement = &g;
+            cr_assert_eq(h_request(f.iapi, &gr, &r, 5000), 0);
+            cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_NOT_FOUND);
+            cr_expect_str_eq(r->error->field, "get_measurement.id");
+            cr_expect_str_eq(r->error->message, en ? "no measurement 'm-none-1'"
+                                                   : "geen meting 'm-none-1'");
+            mvoi__envelope__free_unpacked(r, NULL);
+        }
     e2e_fleet_fini(&f, false);
 }

@@ -24,6 +24,7 @@ const ctx = await chromium.launchPersistentContext(userDir, {
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
          '--disable-component-update', '--no-first-run'],
   viewport: { width: 1280, height: 900 },
+  locale: 'en-US',   // as many Dutch readers' browsers: the page is in the gateway's Dutch
 });
 const outside = [];
 const lines = readline.createInterface({ input: process.stdin });

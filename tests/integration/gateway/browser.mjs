@@ -24,6 +24,9 @@ const ctx = await chromium.launchPersistentContext(userDir, {
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
          '--disable-component-update', '--no-first-run'],
   viewport: { width: 1280, height: 900 },
+  // Accept-Language: en-US, as many Dutch readers' browsers say: without ?lang= the page
+  // is in the gateway's Dutch all the same (dash.js loadTexts), checked first below
+  locale: 'en-US',
 });
 const outside = [];
 

@@ -604,6 +604,7 @@ Test(plumbing, retention_of_events_and_replies)
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
     e.body_case = MVOI__ENVELOPE__BODY_REPLAY;
     e.replay = &rq;
+    e.lang = "en";   /* the refusal's text in English (Dutch by default) */
     Mvoi__Envelope *r = request_body(&f, &e);
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
     cr_assert_eq(r->error->code, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE);

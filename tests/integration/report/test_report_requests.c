@@ -45,8 +45,9 @@ typedef struct {
 } s_run_t;
 
 static uint32_t s_quarter = 1;   /* the quarter every GenerateReport of a round asks for */
+static const char *s_lang[S_CLIENTS];   /* each client's Envelope.lang (NULL: none, Dutch) */
 
-static void s_send(void *dealer, const char *buyer, const char *rid)
+static void s_send(void *dealer, const char *buyer, const char *rid, const char *lang)
 {
     Mvoi__GenerateReport g = MVOI__GENERATE_REPORT__INIT;
     Mvoi__ReportFormat f[1] = { MVOI__REPORT_FORMAT__FMT_JSON };
@@ -60,6 +61,7 @@ static void s_send(void *dealer, const char *buyer, const char *rid)
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
     e.request_id = (char *)rid;
     e.buyer = (char *)buyer;
+    e.lang = (char *)lang;
     e.body_case = MVOI__ENVELOPE__BODY_GENERATE_REPORT;
     e.generate_report = &g;
     uint8_t b[1024];
@@ -77,7 +79,7 @@ static void s_tick(uv_timer_t *t)
     if (!r->sent) {
         for (int i = 0; i < S_CLIENTS; i++)
             if (r->rid[i])
-                s_send(r->dealer[i], s_buyers[i], r->rid[i]);
+                s_send(r->dealer[i], s_buyers[i], r->rid[i], s_lang[i]);
         r->sent = true;
     }
     bool all = true;
@@ -200,8 +202,8 @@ Test(report_requests, a_job_that_cannot_start_is_answered, .timeout = 30)
                      (int)r->body_case);
         if (r->body_case == MVOI__ENVELOPE__BODY_ERROR) {
             cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_INTERNAL);
-            cr_expect(r->error->message
-                      && strstr(r->error->message, "cannot reach the upstream services"),
+            cr_expect(r->error->message   /* in Dutch: the requests name no lang */
+                      && strstr(r->error->message, "de andere diensten zijn niet bereikbaar"),
                       "%s: %s", s_buyers[i], r->error->message ? r->error->message : "(none)");
         }
         cr_expect_str_eq(r->request_id ? r->request_id : "", "r-1");
@@ -358,38 +360,105 @@ Test(report_requests, a_report_waits_until_the_totals_hold_every_acknowledged_ev
     s_lagging_fini(&e);
 }
 
-/* The aggregator never gets there: no report, a refusal that says why, and no file. */
+/* The aggregator never gets there: no report, a refusal that says why (in the requester's
+ * language: English asked, Dutch by default; the aggregator's own words quoted), and no
+ * file. */
 Test(report_requests, a_report_the_totals_cannot_catch_up_with_is_refused_by_name,
-     .timeout = 30)
+     .timeout = 60)
 {
-    s_env_t e;
-    s_lagging_init(&e, "-1");
-    Mvoi__Envelope *r = s_heerlen_r1(&e, 0);
-    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
-    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
-    cr_expect(r->error->message && strstr(r->error->message, "not applied every impact event") &&
-              strstr(r->error->message, "not yet 41"), "%s",
-              r->error->message ? r->error->message : "(none)");
-    char dir[400];
-    snprintf(dir, sizeof dir, "%s/heerlen", e.reports);
-    cr_expect_neq(access(dir, F_OK), 0, "files were written for a refused report (%s)", dir);
-    s_free1(r);
-    s_lagging_fini(&e);
+    const char *langs[2] = { "en", NULL };
+    const char *says[2] = { "the kpi-aggregator has not applied every impact event yet",
+                            "de kpi-aggregator heeft nog niet elke gebeurtenis van impact "
+                            "verwerkt" };
+    for (int i = 0; i < 2; i++) {
+        s_env_t e;
+        s_lagging_init(&e, "-1");
+        s_lang[0] = langs[i];
+        Mvoi__Envelope *r = s_heerlen_r1(&e, 0);
+        cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+        cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+        cr_expect_str_eq(r->error->field, "generate_report");
+        cr_expect(r->error->message && strstr(r->error->message, says[i]) &&
+                  strstr(r->error->message, "not yet 41"), "lang %s: %s",
+                  langs[i] ? langs[i] : "(none)",
+                  r->error->message ? r->error->message : "(none)");
+        char dir[400];
+        snprintf(dir, sizeof dir, "%s/heerlen", e.reports);
+        cr_expect_neq(access(dir, F_OK), 0, "files were written for a refused report (%s)",
+                      dir);
+        s_free1(r);
+        s_lagging_fini(&e);
+    }
+    s_lang[0] = NULL;
 }
 
 /* An impact-calculator that does not answer: its head is unknown, so is whether the totals
  * hold every acknowledged measurement; refused by name, not written without them. */
 Test(report_requests, a_report_without_the_impact_calculators_head_is_refused_by_name,
-     .timeout = 30)
+     .timeout = 60)
+{
+    const char *langs[3] = { NULL, "nl", "en" };
+    for (int i = 0; i < 3; i++) {
+        s_env_t e;
+        s_env_init(&e, true);
+        snprintf(e.impact, sizeof e.impact, "ipc://%s/nobody", e.dir);
+        s_lang[0] = langs[i];
+        Mvoi__Envelope *r = s_heerlen_r1(&e, 0);
+        cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
+        cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+        cr_expect(r->error->message
+                  && strstr(r->error->message, i == 2 ? "impact-calculator did not answer "
+                                                        "within 2000 ms"
+                                                      : "de impact-calculator antwoordde niet "
+                                                        "binnen 2000 ms"),
+                  "lang %s: %s", langs[i] ? langs[i] : "(none)",
+                  r->error->message ? r->error->message : "(none)");
+        s_free1(r);
+        s_env_fini(&e);
+    }
+    s_lang[0] = NULL;
+}
+
+/* The same request id from two buyers in one round, each answered in its own language
+ * (Envelope.lang; none: Dutch); a language the service cannot answer in refused by name,
+ * in Dutch. No upstream: an accepted request is refused "cannot reach the upstream
+ * services", the code and field as they were. */
+Test(report_requests, two_buyers_same_id_each_refused_in_its_language, .timeout = 60)
 {
     s_env_t e;
-    s_env_init(&e, true);
-    snprintf(e.impact, sizeof e.impact, "ipc://%s/nobody", e.dir);
-    Mvoi__Envelope *r = s_heerlen_r1(&e, 0);
-    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR);
-    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
-    cr_expect(r->error->message && strstr(r->error->message, "impact-calculator did not answer"),
-              "%s", r->error->message ? r->error->message : "(none)");
-    s_free1(r);
+    s_env_init(&e, false);
+    const char *pairs[3][S_CLIENTS] = { { NULL, "en" }, { "en", "nl" }, { "nl", NULL } };
+    const char *rid[S_CLIENTS] = { "r-1", "r-1" };
+    Mvoi__Envelope *reply[S_CLIENTS];
+    for (int p = 0; p < 3; p++) {
+        s_lang[0] = pairs[p][0];
+        s_lang[1] = pairs[p][1];
+        s_round(&e, rid, reply);
+        for (int i = 0; i < S_CLIENTS; i++) {
+            Mvoi__Envelope *r = reply[i];
+            cr_assert(r && r->body_case == MVOI__ENVELOPE__BODY_ERROR, "%s: no refusal",
+                      s_buyers[i]);
+            cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_INTERNAL);
+            cr_expect_str_eq(r->error->field, "generate_report");
+            cr_expect_str_eq(r->buyer ? r->buyer : "", s_buyers[i]);
+            bool en = s_lang[i] && !strcmp(s_lang[i], "en");
+            cr_expect_str_eq(r->error->message, en ? "cannot reach the upstream services"
+                                                   : "de andere diensten zijn niet bereikbaar",
+                             "%s, lang %s", s_buyers[i], s_lang[i] ? s_lang[i] : "(none)");
+        }
+        s_free(reply);
+    }
+    s_lang[0] = "fr";
+    s_lang[1] = "EN";
+    s_round(&e, rid, reply);
+    for (int i = 0; i < S_CLIENTS; i++) {
+        cr_assert(reply[i] && reply[i]->body_case == MVOI__ENVELOPE__BODY_ERROR);
+        cr_expect_eq(reply[i]->error->code, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
+        cr_expect_str_eq(reply[i]->error->field, "lang");
+        cr_expect_str_eq(reply[i]->error->message, i == 0 ? "'fr' is geen taal: nl of en"
+                                                          : "'EN' is geen taal: nl of en");
+    }
+    s_free(reply);
+    s_lang[0] = s_lang[1] = NULL;
     s_env_fini(&e);
 }
