@@ -126,24 +126,31 @@ text_lang_t server_lang(server_req_t *req)
     return req->req && textfmt_env_lang(req->req->lang, &lang) == 0 ? lang : TEXT_NL;
 }
 
-int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
-                 const char *fmt, ...)
+int server_verror_in(server_req_t *req, Mvoi__ErrorCode code, const char *field,
+                     const char *prefix, const char *fmt, va_list ap)
 {
     char msg[384];
     /* The catalogue's translation has the conversions of fmt (tests/unit/test_text.c), so
      * the arguments the compiler checked against fmt fit it. */
-    const char *tr = textfmt_from_en(server_lang(req), "server.err.", fmt);
-    va_list ap;
-    va_start(ap, fmt);
+    const char *tr = textfmt_from_en(server_lang(req), prefix, fmt);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     vsnprintf(msg, sizeof msg, tr, ap);
 #pragma GCC diagnostic pop
-    va_end(ap);
     codec_set_error(&req->reply, &req->errstore, code, field, "%s", msg);
     req->reply_arm = 0;   /* the error is the body now, not an arm given encoded */
     req->failed = true;
     return -EINVAL;
+}
+
+int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = server_verror_in(req, code, field, "server.err.", fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* Events inherit the tenant and the request's correlation, so that a consumer can trace an
@@ -504,21 +511,6 @@ static bool s_undecoded(server_t *self, server_req_t *req, bus_msg_t *msg)
     return true;
 }
 
-/* The first 16 bytes of a refused value, for a message: cut at a character's start (the
- * reply's text stays valid UTF-8), control characters as '?'. */
-static void s_shown(const char *v, char out[17])
-{
-    size_t n = 0;
-    while (n < 16 && v[n])
-        n++;
-    if (v[n])
-        while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-            n--;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-    out[n] = '\0';
-}
-
 /* The language of the reply, the buyer registry and the key's rights, on the loop (the
  * last two may be reloaded). True when the request was refused (answered and freed). */
 static bool s_not_admitted(server_t *self, server_req_t *req, bus_msg_t *msg)
@@ -529,7 +521,7 @@ static bool s_not_admitted(server_t *self, server_req_t *req, bus_msg_t *msg)
         /* A language the reply cannot be in: refused by name (in Dutch, the default), not
          * answered in a guessed one. */
         char shown[17];
-        s_shown(req->req->lang, shown);
+        textfmt_shown(req->req->lang, shown);
         self->stats.errors++;
         server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "lang",
                      "'%.16s' is not a language: nl or en", shown);

@@ -22,6 +22,7 @@
 #ifndef MVOI_SERVER_H
 #define MVOI_SERVER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -179,6 +180,11 @@ char *server_strdup(server_req_t *req, const char *s);
  * numbers stay machine-readable. */
 int server_error(server_req_t *req, Mvoi__ErrorCode code, const char *field,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* server_error with the catalogue entries under a service's prefix ("kpi.err."): fmt in
+ * the request's language if one's English is fmt, else as given. For a service's own
+ * printf-checked wrapper. */
+int server_verror_in(server_req_t *req, Mvoi__ErrorCode code, const char *field,
+                     const char *prefix, const char *fmt, va_list ap);
 /* Append an event to the outbox within the handler's write transaction; *seq (may be
  * NULL) gets its seq. The event inherits the request's buyer and correlation. It is
  * published by the server after the commit; a service never publishes itself. */

@@ -202,3 +202,16 @@ int textfmt_vtr(char *buf, size_t len, text_lang_t lang, const char *prefix, con
 {
     return textfmt_vformat(buf, len, lang, textfmt_from_en(lang, prefix, en_fmt), ap);
 }
+
+void textfmt_shown(const char *v, char out[17])
+{
+    size_t n = 0;
+    while (v && n < 16 && v[n])
+        n++;
+    if (v && v[n])   /* cut: drop a last character whose bytes do not all fit */
+        while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
+            n--;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+    out[n] = '\0';
+}

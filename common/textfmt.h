@@ -40,6 +40,10 @@ int textfmt_vformat(char *buf, size_t len, text_lang_t lang, const char *fmt, va
  * guessed. A body's own lang field (UpsertTenders.lang) is checked by its service and wins. */
 int textfmt_env_lang(const char *lang, text_lang_t *out);
 
+/* The first 16 bytes of a refused value, for a message that names it: cut at a
+ * character's start (the text stays valid UTF-8), control characters as '?'. */
+void textfmt_shown(const char *v, char out[17]);
+
 /* textfmt_vformat of textfmt_from_en(lang, prefix, en_fmt). */
 int textfmt_vtr(char *buf, size_t len, text_lang_t lang, const char *prefix, const char *en_fmt,
                 va_list ap);

@@ -35,9 +35,6 @@ struct calendar_svc {
  * calls this before it refuses anything else. */
 const char *calendar_svc_buyer(server_req_t *req);
 
-/* The first 16 bytes of a refused value for a message: cut at a character's start (the
- * reply's text stays UTF-8), control characters as '?'. */
-void calendar_svc_shown(const char *v, char out[17]);
 
 /* The request's language (Envelope.lang; Dutch when unset, or not valid: that one was
  * refused by calendar_svc_buyer). A body's own lang (UpsertTenders.lang) wins over it. */

@@ -74,31 +74,13 @@ int calendar_svc_fail(server_req_t *req, const char *body, const tender_error_t 
     return server_error(req, (Mvoi__ErrorCode)code, field, "%s", tender_error_text(e, lang));
 }
 
-/* The first 16 bytes of a refused value, shown in a message: cut at a character's start (a
- * cut UTF-8 sequence would make the reply's text invalid), control characters as '?'. */
-void calendar_svc_shown(const char *v, char out[17])
-{
-    size_t n = 0;
-    while (n < 16 && v[n])
-        n++;
-    if (v[n]) {   /* cut: drop a last character whose bytes do not all fit */
-        size_t lead = n;
-        while (lead > 0 && ((unsigned char)v[lead] & 0xc0) == 0x80)
-            lead--;
-        n = lead;
-    }
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-    out[n] = '\0';
-}
-
 const char *calendar_svc_buyer(server_req_t *req)
 {
     const Mvoi__Envelope *env = server_request(req);
     text_lang_t lang;
     if (textfmt_env_lang(env->lang, &lang) != 0) {   /* said in the default: Dutch */
         char shown[17];
-        calendar_svc_shown(env->lang, shown);
+        textfmt_shown(env->lang, shown);
         calendar_svc_error(req, TEXT_NL, S_INVALID, "lang",
                            "'%.16s' is not a language: nl or en", shown);
         return NULL;

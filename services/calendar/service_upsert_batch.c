@@ -345,7 +345,7 @@ int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn)
     text_lang_t lang = calendar_svc_lang(req);
     if (m && m->lang && *m->lang && text_lang_parse(m->lang, &lang) != 0) {
         char shown[17];
-        calendar_svc_shown(m->lang, shown);
+        textfmt_shown(m->lang, shown);
         return calendar_svc_error(req, calendar_svc_lang(req),
                                   MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, S_BODY ".lang",
                                   "'%.16s' is not a language: nl or en", shown);

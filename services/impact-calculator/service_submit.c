@@ -57,21 +57,6 @@ s_reason(server_req_t *req, const impact_error_t *e)
     return m;
 }
 
-/* A whole request's refusal in its language (server_error's text is the caller's). */
-static int __attribute__((format(printf, 4, 5)))
-s_refuse(server_req_t *req, int code, const char *field, const char *fmt, ...)
-{
-    text_lang_t lang;
-    if (impact_svc_lang(req, &lang) != 0)
-        lang = TEXT_NL;
-    char m[512];
-    va_list ap;
-    va_start(ap, fmt);
-    textfmt_vtr(m, sizeof m, lang, "impact.err.", fmt, ap);
-    va_end(ap);
-    return server_error(req, code, field, "%s", m);
-}
-
 /* Is `m` (normalised) the same content as the first revision of `rec`? */
 static int
 s_same_as_first(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord *rec,
@@ -317,13 +302,14 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
     }
     if (!sm || sm->n_measurements == 0) {
         S_FIELD();
-        return s_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "no measurements");
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field,
+                                 "no measurements");
     }
     if (sm->n_measurements > self->opts.max_batch) {
         S_FIELD();
-        return s_refuse(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, field,
-                        "%zu measurements in one request; at most %u (split the batch)",
-                        sm->n_measurements, self->opts.max_batch);
+        return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, field,
+                                 "%zu measurements in one request; at most %u (split the "
+                                 "batch)", sm->n_measurements, self->opts.max_batch);
     }
     int rc = 0;
     if (store && !impact_svc_calendar_current(self)) {
@@ -340,11 +326,10 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
                 char f[160];
                 S_FIELD();
                 snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
-                return s_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
-                                "tender '%.64s' is unknown and the calendar is not "
-                                "reachable (or not caught up): retry later with the same "
-                                "request id",
-                                m->tender_id);
+                return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
+                                         "tender '%.64s' is unknown and the calendar is not "
+                                         "reachable (or not caught up): retry later with the "
+                                         "same request id", m->tender_id);
             }
         }
     }

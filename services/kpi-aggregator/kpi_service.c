@@ -104,16 +104,11 @@ static Mvoi__KpiTotal *s_total_pb(server_req_t *req, const kpi_total_t *t)
 static int __attribute__((format(printf, 4, 5)))
 s_refuse(server_req_t *req, Mvoi__ErrorCode code, const char *field, const char *fmt, ...)
 {
-    char msg[384];
-    const char *tr = textfmt_from_en(server_lang(req), "kpi.err.", fmt);
     va_list ap;
     va_start(ap, fmt);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    vsnprintf(msg, sizeof msg, tr, ap);
-#pragma GCC diagnostic pop
+    int rc = server_verror_in(req, code, field, "kpi.err.", fmt, ap);
     va_end(ap);
-    return server_error(req, code, field, "%s", msg);
+    return rc;
 }
 
 /* Read your own writes (docs/design.md#read-your-writes): 1 when the query may go on, 0

@@ -39,21 +39,6 @@ void rp_ids_say(char *buf, size_t cap, text_lang_t lang, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The first 16 bytes of a refused value: cut at a character's start, control characters
- * as '?'. */
-static void s_shown(const char *v, char out[17])
-{
-    size_t n = 0;
-    while (n < 16 && v[n])
-        n++;
-    if (v[n])
-        while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-            n--;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-    out[n] = '\0';
-}
-
 int rp_ids_check_wire(const void *data, size_t len, char *field, char *msg, size_t cap)
 {
     char why[128];
@@ -76,7 +61,7 @@ int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *f
     text_lang_t lang;
     if (rp_ids_lang(req, &lang) != 0) {   /* said in the default: Dutch */
         char shown[17];
-        s_shown(req->lang, shown);
+        textfmt_shown(req->lang, shown);
         snprintf(field, MVOI_ID_FIELD_MAX, "lang");
         rp_ids_say(msg, cap, lang, "'%.16s' is not a language: nl or en", shown);
         return MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;

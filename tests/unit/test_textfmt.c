@@ -91,3 +91,21 @@ Test(textfmt, small_buffer_cut_never_overflowed)
     cr_expect_str_eq(b, "inkoopt");
     cr_expect_eq(b[8], 'x', "nothing written past the length given");
 }
+
+/* A refused value named in a message: at most 16 bytes, never half a character (the
+ * reply's text must stay valid UTF-8), control characters shown as '?'. */
+Test(textfmt, a_shown_value_is_cut_at_a_character_and_has_no_control_characters)
+{
+    char out[17];
+    textfmt_shown("en", out);
+    cr_assert_str_eq(out, "en");
+    textfmt_shown("0123456789abcdefXYZ", out);
+    cr_assert_str_eq(out, "0123456789abcdef");
+    /* 15 ASCII bytes, then "é" (2 bytes): the 16th byte is its first half, dropped */
+    textfmt_shown("012345678901234\xc3\xa9", out);
+    cr_assert_str_eq(out, "012345678901234");
+    textfmt_shown("nl\n\x1b[31m\x7f", out);
+    cr_assert_str_eq(out, "nl??[31m?");
+    textfmt_shown(NULL, out);
+    cr_assert_str_eq(out, "");
+}
