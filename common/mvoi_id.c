@@ -79,16 +79,11 @@ size_t mvoi_utf8_valid_prefix(const uint8_t *s, size_t len)
     return len;
 }
 
-static int s_why(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int s_why(char *why, size_t cap, const char *fmt, ...)
+/* Every reason's format takes two size_t (as many as it uses): a reader's language is
+ * found for it by its English text (mvoi_id_text.c). */
+static int s_why(mvoi_id_why_t *w, const char *fmt, size_t a, size_t b)
 {
-    if (why && cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, cap, fmt, ap);
-        va_end(ap);
-    }
+    *w = (mvoi_id_why_t){ fmt, a, b };
     return -EINVAL;
 }
 
@@ -109,13 +104,13 @@ static bool s_id_ascii(uint8_t c)
     }
 }
 
-int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, size_t cap)
+int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w)
 {
     if (!s || len == 0)
-        return s_why(why, cap, "missing");
+        return s_why(w, "missing", 0, 0);
     size_t max = mvoi_id_max(kind);
     if (len > max)
-        return s_why(why, cap, "longer than %zu bytes (%zu)", max, len);
+        return s_why(w, "longer than %zu bytes (%zu)", max, len);
     const uint8_t *p = (const uint8_t *)s;
     /* Every character allowed (the common case): all ASCII, so no NUL and valid UTF-8, and
      * none of the checks below, which find and name the first bad one, is needed. */
@@ -129,11 +124,11 @@ int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, siz
     if (fine == len)
         return 0;
     if (memchr(p, 0, len))
-        return s_why(why, cap, "contains a NUL byte at byte %zu",
-                     (size_t)((const uint8_t *)memchr(p, 0, len) - p));
+        return s_why(w, "contains a NUL byte at byte %zu",
+                     (size_t)((const uint8_t *)memchr(p, 0, len) - p), 0);
     size_t ok = mvoi_utf8_valid_prefix(p, len);
     if (ok != len)
-        return s_why(why, cap, "is not valid UTF-8 at byte %zu", ok);
+        return s_why(w, "is not valid UTF-8 at byte %zu", ok, 0);
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         size_t n = s_utf8_one(p + i, len - i, &cp);
@@ -141,14 +136,31 @@ int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, siz
                                           : s_id_ascii(p[i]);
         if (!good) {
             if (kind == MVOI_ID_BUYER)
-                return s_why(why, cap, "character %zu is not one of [a-z0-9_-] (a letter or "
-                             "digit first)", i);
-            return s_why(why, cap, "character %zu (U+%04X) is not allowed in an id", i,
-                         (unsigned)cp);
+                return s_why(w, "character %zu is not one of [a-z0-9_-] (a letter or digit "
+                             "first)", i, 0);
+            return s_why(w, "character %zu (U+%04zX) is not allowed in an id", i, cp);
         }
         i += n;
     }
     return 0;
+}
+
+int mvoi_id_why_format(char *buf, size_t cap, const char *fmt, const mvoi_id_why_t *w)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    /* fmt is w->fmt or its translation: the same conversions, two size_t at most */
+    return snprintf(buf, cap, fmt, w->a, w->b);
+#pragma GCC diagnostic pop
+}
+
+int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, size_t cap)
+{
+    mvoi_id_why_t w;
+    int rc = mvoi_id_why(kind, s, len, &w);
+    if (rc != 0 && why && cap)
+        mvoi_id_why_format(why, cap, w.fmt, &w);
+    return rc;
 }
 
 int mvoi_id_check_str(mvoi_id_kind_t kind, const char *s, char *why, size_t cap)

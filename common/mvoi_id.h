@@ -43,6 +43,18 @@ size_t mvoi_id_max(mvoi_id_kind_t kind);
 /* "buyer", "tender id", ... */
 const char *mvoi_id_kind_name(mvoi_id_kind_t kind);
 
+/* Why an id is refused: fmt is an English printf format taking a and b (size_t, as many
+ * as it uses), a catalogue entry's English under "id.err." (mvoi_id_text.h says it in
+ * the reader's language). */
+typedef struct {
+    const char *fmt;
+    size_t a, b;
+} mvoi_id_why_t;
+/* 0 if valid, else -EINVAL with *w saying why (the checks of mvoi_id_check). */
+int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w);
+/* snprintf of fmt (w->fmt or a translation of it) with w's arguments. */
+int mvoi_id_why_format(char *buf, size_t cap, const char *fmt, const mvoi_id_why_t *w);
+
 /* Check an id of `len` bytes (len, not strlen: a NUL inside is an error). 0 if valid, else
  * -EINVAL with `why` (cap bytes, may be NULL) saying what is wrong, e.g. "longer than 64
  * bytes", "contains a NUL byte", "is not valid UTF-8 at byte 3". */

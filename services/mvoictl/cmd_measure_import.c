@@ -36,6 +36,7 @@
 #include "csv_import.h"
 #include "mvoi_curve.h"
 #include "mvoi_id.h"
+#include "mvoi_id_text.h"
 
 typedef struct {
     char **header;
@@ -205,9 +206,10 @@ static void s_check_ids(s_csv_t *st)
         for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
             const char *v = *(char **)((char *)&st->rows[i]->m + ids[k].at);
             char why[MVOI_ID_WHY_MAX + 64], msg[MVOI_ID_WHY_MAX];
-            if (!v || !*v || mvoi_id_check_str(ids[k].kind, v, msg, sizeof msg) == 0)
+            if (!v || !*v || mvoi_id_check_in(st->lang, ids[k].kind, v, msg, sizeof msg) == 0)
                 continue;   /* a missing id is refused by the service, for this row only */
-            snprintf(why, sizeof why, "%s %s", mvoi_id_kind_name(ids[k].kind), msg);
+            snprintf(why, sizeof why, "%s %s", mvoi_id_kind_name_in(st->lang, ids[k].kind),
+                     msg);
             st->row = st->row_no[i];
             s_error(st, ids[k].column, v, why);
         }

@@ -6,6 +6,7 @@
 
 #include "ctl.h"
 #include "mvoi_id.h"
+#include "mvoi_id_text.h"
 #include "mvoi_curve.h"
 
 /* Each group's table, from its cmd_<group>.c. */
@@ -200,7 +201,7 @@ int main(int argc, char **argv)
     if (ex != CTL_EX_OK)
         return ex;
     char why[MVOI_ID_WHY_MAX];
-    if (mvoi_id_check_str(MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
+    if (mvoi_id_check_in(ctl.tl, MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
         return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl.buyer, why);
     int rest = argc - optind;
     char **av = argv + optind;

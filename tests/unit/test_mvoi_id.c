@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mvoi_id.h"
+#include "mvoi_id_text.h"
 #include "mvoi_id_msg.h"
 
 static int s_check(mvoi_id_kind_t k, const char *s, size_t len, char *why)
@@ -216,4 +217,32 @@ Test(mvoi_id_msg, decoded_ids_by_field_name)
                  field, why);
     mvoi__envelope__free_unpacked(e, NULL);
     free(buf);
+}
+
+/* Each reason in the reader's language (mvoi_id_text): the Dutch written out here, and
+ * the English exactly what mvoi_id_check says. */
+Test(mvoi_id_text, every_reason_in_dutch_and_english)
+{
+    static const struct { mvoi_id_kind_t kind; const char *id, *nl; } c[] = {
+        { MVOI_ID_BUYER, "", "ontbreekt" },
+        { MVOI_ID_BUYER, "Heerlen", "teken 0 hoort niet bij [a-z0-9_-] (en het eerste is een "
+                                    "letter of cijfer)" },
+        { MVOI_ID_TENDER, "HRL 2025", "teken 3 (U+0020) mag niet in een kenmerk" },
+        { MVOI_ID_TENDER, "HRL-\xc3\x28", "is geen geldige UTF-8 op byte 4" },
+        { MVOI_ID_BUYER, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+          "is langer dan 64 bytes (69)" },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char nl[MVOI_ID_WHY_MAX], en[MVOI_ID_WHY_MAX], plain[MVOI_ID_WHY_MAX];
+        cr_assert_eq(mvoi_id_check_in(TEXT_NL, c[i].kind, c[i].id, nl, sizeof nl), -EINVAL);
+        cr_assert_str_eq(nl, c[i].nl, "%zu", i);
+        cr_assert_eq(mvoi_id_check_in(TEXT_EN, c[i].kind, c[i].id, en, sizeof en), -EINVAL);
+        cr_assert_eq(mvoi_id_check_str(c[i].kind, c[i].id, plain, sizeof plain), -EINVAL);
+        cr_assert_str_eq(en, plain, "%zu", i);
+    }
+    char why[MVOI_ID_WHY_MAX] = "untouched";
+    cr_assert_eq(mvoi_id_check_in(TEXT_NL, MVOI_ID_BUYER, "venlo", why, sizeof why), 0);
+    cr_assert_str_eq(why, "untouched");
+    cr_assert_str_eq(mvoi_id_kind_name_in(TEXT_NL, MVOI_ID_TENDER), "aanbestedingskenmerk");
+    cr_assert_str_eq(mvoi_id_kind_name_in(TEXT_EN, MVOI_ID_TENDER), "tender id");
 }

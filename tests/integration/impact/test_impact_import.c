@@ -188,7 +188,7 @@ Test(impact_import, ambiguous_unknown_and_foreign_cells_refused_by_name)
         "zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
         "4;strategy;r3;strategy: geen veld van soort energy (het hoort bij soort material): de "
         "waarde zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
-        "5;id;%s;measurement id longer than 128 bytes (129)\n", id129);
+        "5;id;%s;metingkenmerk is langer dan 128 bytes (129)\n", id129);
     cr_expect_str_eq(s_out, want);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 65);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "show", "B-5", NULL }), 65, "%s", s_out);

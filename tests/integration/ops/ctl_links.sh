@@ -13,8 +13,9 @@ src=$1 links=$2 bin=$3
 # read through the *_FILE rule (docs/design.md#access). bm (mvoictl benchmark) is pure
 # computation over the buyer registry (buyers, read with config's INI parser). datewords is
 # the one date formatter (and calendar arithmetic) over the message catalogue; textfmt the
-# refusals of the tender readers in the run's language (pure text over the catalogue).
-allowed='^(mvoi_(contract|tender|tender_client|codec|pbjson|text|textfmt|numfmt|datewords|proto|mvoi_id|arena|mvoi_curve|mvoi_auth|config|bm|buyers)|PkgConfig::(JANSSON|PROTOBUFC|ZMQ|INIH)|m|/.*/lib(csv|jansson|protobuf-c|zmq|inih)\.so)$'
+# refusals of the tender readers in the run's language (pure text over the catalogue), and
+# mvoi_id_text an id's refusal in it.
+allowed='^(mvoi_(contract|tender|tender_client|codec|pbjson|text|textfmt|numfmt|datewords|proto|mvoi_id|mvoi_id_text|arena|mvoi_curve|mvoi_auth|config|bm|buyers)|PkgConfig::(JANSSON|PROTOBUFC|ZMQ|INIH)|m|/.*/lib(csv|jansson|protobuf-c|zmq|inih)\.so)$'
 bad=0
 
 # 1. The link closure holds nothing but the allowed libraries.
