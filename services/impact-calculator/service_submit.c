@@ -42,21 +42,6 @@ s_item_error(server_req_t *req, int code, const char *field, bool with_msg, cons
     return e;
 }
 
-/* The reason of a calculation's refusal in the request's language, without its
- * "<core field>: " lead (the item's field replaces it). */
-static const char *
-s_reason(server_req_t *req, const impact_error_t *e)
-{
-    text_lang_t lang;
-    if (impact_svc_lang(req, &lang) != 0)
-        lang = TEXT_NL;
-    const char *m = impact_error_text(e, lang);
-    size_t n = strlen(e->field);
-    if (n && strncmp(m, e->field, n) == 0 && strncmp(m + n, ": ", 2) == 0)
-        return m + n + 2;
-    return m;
-}
-
 /* Is `m` (normalised) the same content as the first revision of `rec`? */
 static int
 s_same_as_first(impact_svc_t *self, MDB_txn *txn, const Mvoi__MeasurementRecord *rec,
@@ -201,7 +186,7 @@ s_submit_one(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *bo
         S_PREFIX();
         impact_svc_field(field, sizeof field, prefix, e->field);
         r->error = s_item_error(req, impact_svc_error_code(e->code), field, with_msg, "%s",
-                                s_reason(req, e));
+                                impact_svc_reason_in(req, e));
         return 0;
     }
     if (!store) {
