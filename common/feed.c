@@ -95,11 +95,25 @@ static void s_maybe_replay(feed_t *self)
      * its backoff has passed (the timer tick comes back here). */
     if (self->replay_inflight || self->rb.active || store_retry_in_ms(self->store) > 0)
         return;
-    if (self->need_replay || self->head_seen > self->last) {
-        self->need_replay = false;
+    if (self->need_replay || self->sync_wanted || self->head_seen > self->last) {
+        bool sync = self->sync_wanted;
+        self->need_replay = self->sync_wanted = false;
         feed_request_replay(self);
+        if (!self->replay_inflight)
+            self->sync_wanted = sync;   /* not sent (a full queue): the timer asks again */
     }
 }
+
+uint64_t feed_sync(feed_t *self)
+{
+    uint64_t token = self->reqno;
+    /* one in flight was asked before this call: the sync is the one after it */
+    self->sync_wanted = true;
+    s_maybe_replay(self);
+    return token;
+}
+
+bool feed_synced(feed_t *self, uint64_t token) { return self->synced > token; }
 
 /* ---------------------------------------------------------------- batches */
 
@@ -411,8 +425,9 @@ static bool s_ours(feed_t *self, const Mvoi__Envelope *env)
 }
 
 /* The end of a replay batch. The producer's head is never below what we held when we
- * asked (everything we held it had committed before), unless its store went back. */
-static void s_replay_end(feed_t *self, const Mvoi__Envelope *env)
+ * asked (everything we held it had committed before), unless its store went back. True
+ * when it answers our latest request. */
+static bool s_replay_end(feed_t *self, const Mvoi__Envelope *env)
 {
     const Mvoi__ReplayEnd *re = env->replay_end;
     if (s_ours(self, env) && re->epoch == self->epoch && self->epoch &&
@@ -422,7 +437,7 @@ static void s_replay_end(feed_t *self, const Mvoi__Envelope *env)
                  "%llu in the same epoch: its store went back", self->producer,
                  (unsigned long long)re->head_seq, (unsigned long long)self->last);
         feed_rebuild(self, FEED_REBUILD_WENT_BACK);
-        return;
+        return false;
     }
     item_t *it = s_push(self);
     if (it) {
@@ -434,6 +449,7 @@ static void s_replay_end(feed_t *self, const Mvoi__Envelope *env)
         if (it->epoch != self->epoch || it->head > self->head_seen || s_ours(self, env))
             self->head_seen = it->head;
     }
+    return it && s_ours(self, env);
 }
 
 /* A replay refused. Out of range is a cursor beyond the producer's head (its store went
@@ -457,7 +473,7 @@ static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
     if (s_failed(self, sock, events))
         return;
     self->last_heard_ms = self->heard_ms = s_now_ms(self);
-    bool ended = false;
+    bool ended = false, ours = false;
     uint32_t budget = self->opts.replay_batch + 16;
     for (uint32_t n = 0; n < budget; n++) {
         bus_msg_t msg;
@@ -478,7 +494,7 @@ static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
             if (env && feed_rebuild_reply(self, env)) {
                 /* the rebuild's SnapshotEnd or its refusal */
             } else if (env && env->body_case == MVOI__ENVELOPE__BODY_REPLAY_END) {
-                s_replay_end(self, env);
+                ours = s_replay_end(self, env);
                 ended = true;
             } else if (env && env->body_case == MVOI__ENVELOPE__BODY_ERROR) {
                 s_replay_refused(self, env);
@@ -493,8 +509,12 @@ static void s_on_dealer(bus_sock_t *sock, int events, void *arg)
     s_apply_batch(self);
     if (ended) {
         self->replay_inflight = false;
-        if (self->last >= self->head_seen && !self->need_replay && !self->rb.active)
+        if (self->last >= self->head_seen && !self->need_replay && !self->rb.active) {
             self->caught_up = true;
+            /* all the producer held when it answered our latest request is applied */
+            if (ours)
+                self->synced = self->reqno;
+        }
     }
     s_maybe_replay(self);
 }

@@ -115,6 +115,16 @@ const char *feed_producer(feed_t *self);
  * history the producer lost. */
 bool feed_follows(feed_t *self, uint64_t inc);
 
+/* Read your writes across the feed, for a consumer that must not answer "unknown" for what
+ * the producer acknowledged a moment ago, while its event is still on the way: feed_sync
+ * asks the producer now (a replay from the cursor, which ends with the head the producer
+ * holds at that instant) and returns a token; feed_synced(token) is true once a replay
+ * asked after the token ended with everything up to that head applied. Everything the
+ * producer acknowledged before feed_sync was called is then applied. Cheap to call often:
+ * while a sync is in flight a call only makes sure one more follows it. */
+uint64_t feed_sync(feed_t *self);
+bool feed_synced(feed_t *self, uint64_t token);
+
 typedef struct {
     uint64_t applied, duplicates, gaps, replays, resets, batches, decode_errors;
     uint64_t rebuilds;           /* rebuilds completed (snapshot + tail) */

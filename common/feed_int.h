@@ -88,7 +88,9 @@ struct feed_t {
     uint64_t last_heard_ms;       /* last message, or last probe sent into the silence */
     uint64_t heard_ms;            /* last message from the producer (readiness) */
     bool caught_up;
-    unsigned reqno;
+    unsigned reqno;               /* replays asked so far: the last one's number */
+    unsigned synced;              /* the last replay of ours that ended with all applied */
+    bool sync_wanted;             /* feed_sync: ask one more once the one in flight ends */
 
     item_t *items;
     uint32_t nitems, cap;

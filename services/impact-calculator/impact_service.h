@@ -24,11 +24,12 @@
  *  - A same id with identical content (compared with the first revision, revision field
  *    ignored) is ok + duplicate, no event; different content is ERR_ALREADY_EXISTS on
  *    "...measurements[i].id" (CorrectMeasurement changes a measurement).
- *  - Unknown tender: ERR_NOT_FOUND on "...measurements[i].tender_id" while the calendar feed is
- *    current (caught up and a calendar heartbeat within calendar_stale_ms). When it is NOT
- *    current (calendar down, or not yet caught up after a start), an unknown tender makes the
+ *  - Unknown tender: ERR_NOT_FOUND on "...measurements[i].tender_id" once the calendar has
+ *    confirmed it (a sync with the calendar asked after the request was first seen has been
+ *    applied: service_await.c). Until then, and while the calendar is not current
+ *    (calendar down, or not yet caught up after a start), an unknown tender makes the
  *    WHOLE request fail with ERR_UNAVAILABLE naming that item's tender_id: nothing is written
- *    and no reply is stored, so the same request id can be retried later. Tenders the
+ *    and no reply is stored, so the same request id can be retried. Tenders the
  *    projection knows are accepted whether the calendar is up or not.
  *  - Cancelled tender: ERR_FAILED_PRECONDITION for new measurements (corrections and
  *    withdrawals of existing ones are still allowed).

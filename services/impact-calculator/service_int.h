@@ -33,6 +33,13 @@
 /* The dbs a submit keeps a cursor on (service_cursor.c). */
 typedef enum { IMPACT_CUR_MEAS, IMPACT_CUR_BYTENDER, IMPACT_CUR_RECENT, IMPACT_CUR_N } impact_cur_t;
 
+/* A request refused for a tender the calendar may have just registered (service_await.c). */
+#define IMPACT_AWAIT_SLOTS 256
+typedef struct {
+    uint64_t key;     /* hash of buyer and request id; 0 = free */
+    uint64_t token;   /* feed_sync's, asked when the request was first seen */
+} impact_await_t;
+
 struct impact_svc {
     uv_loop_t *loop;
     bus_ctx_t *bus;
@@ -51,6 +58,7 @@ struct impact_svc {
     size_t enc_cap;
     MDB_txn *cur_txn;          /* service_cursor.c: the submit whose cursors are open */
     MDB_cursor *cur[IMPACT_CUR_N];   /* opened on first use */
+    impact_await_t await[IMPACT_AWAIT_SLOTS];
 };
 /* ---- service_util.c */
 
@@ -109,6 +117,17 @@ const char *impact_svc_reason_in(server_req_t *req, const impact_error_t *e);
  * the language of impact_svc_lang. */
 char *impact_svc_explain(impact_svc_t *self, server_req_t *req, const Mvoi__Measurement *m,
                          const Mvoi__Impact *imp, const Mvoi__Tender *t);
+
+/* ---- service_await.c */
+
+/* Pass 1 of a stored submit, no writes: 0 when every item's tender is known, or unknown
+ * for certain (each such item is then refused by itself); else the whole request's
+ * refusal as a retry (ERR_UNAVAILABLE on field[i].tender_id, nothing stored): the calendar
+ * is away or behind, or it is being asked whether it just registered the tender. An LMDB
+ * error is returned as such. */
+int impact_svc_tenders_known(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
+                             const char *buyer, const char *field,
+                             const Mvoi__SubmitMeasurements *sm);
 
 /* ---- service_pack.c: the same bytes as protobuf-c's, packed by hand */
 size_t impact_svc_impact_size(const Mvoi__Impact *imp);

@@ -297,26 +297,10 @@ s_submit(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const char *body,
                                  "batch)", sm->n_measurements, self->opts.max_batch);
     }
     int rc = 0;
-    if (store && !impact_svc_calendar_current(self)) {
-        /* Pass 1, no writes: an unknown tender while the calendar is not current is not a
-         * final answer. Fail the whole request (nothing written, no reply stored). */
-        for (size_t i = 0; i < sm->n_measurements; i++) {
-            const Mvoi__Measurement *m = sm->measurements[i];
-            if (!m->tender_id || !*m->tender_id)
-                continue;
-            const Mvoi__Tender *t = s_tender(self, txn, buyer, m->tender_id, &rc);
-            if (rc != 0)
-                return rc;
-            if (!t) {
-                char f[160];
-                S_FIELD();
-                snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
-                return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
-                                         "tender '%.64s' is unknown and the calendar is not "
-                                         "reachable (or not caught up): retry later with the "
-                                         "same request id", m->tender_id);
-            }
-        }
+    if (store) {
+        S_FIELD();
+        if ((rc = impact_svc_tenders_known(self, req, txn, buyer, field, sm)) != 0)
+            return rc;
     }
     size_t n = sm->n_measurements;
     bool full = n <= IMPACT_FULL_RESULTS;

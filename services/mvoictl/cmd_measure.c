@@ -203,7 +203,8 @@ static int s_submit_like(ctl_t *ctl, int argc, char **argv, bool what_if, ctl_ap
         req.submit_measurements = body;
     }
     Mvoi__Envelope *r = NULL;
-    ex = ctl_call(ctl, "impact", &req, &r);
+    ex = what_if ? ctl_call(ctl, "impact", &req, &r)
+                 : ctl_call_settled(ctl, "impact", &req, &r);
     if (ex == 0 && (ex = s_print_reply(ctl, r)) == 0 && at)
         *at = (ctl_applied_t){ r->measurement_reply->seq,
                                r->has_incarnation ? r->incarnation : 0 };

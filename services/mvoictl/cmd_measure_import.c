@@ -472,6 +472,7 @@ static int s_send(ctl_t *ctl, s_pass_t *ps, size_t window, ctl_import_report_t *
         return ex;
     void *d = dl.sock;
     size_t sent = 0, done = 0;
+    ctl_settle_t settle = { 0 };   /* requests the calculator asks to send again */
     while (done < ps->nreq) {
         while (sent < ps->nreq && sent - done < window)
             zmq_send(d, ps->reqs[sent], ps->lens[sent], 0), sent++;
@@ -493,7 +494,10 @@ static int s_send(ctl_t *ctl, s_pass_t *ps, size_t window, ctl_import_report_t *
         Mvoi__Envelope *r = codec_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 0, &err);
         zmq_msg_close(&m);
         long q = r ? s_reply_req(ps, r) : -1;
-        if (q >= 0) {
+        if (q >= 0 && ctl_tender_pending(r) && ctl_settle_pause(ctl, &settle)) {
+            /* a tender the calendar may have just registered: the same request again */
+            zmq_send(d, ps->reqs[q], ps->lens[q], 0);
+        } else if (q >= 0) {
             s_account(ps, (size_t)q, r, rep);
             ps->answered[q] = true;
             done++;

@@ -144,6 +144,22 @@ typedef struct {
  * ("impact", "calendar"), asking again with a growing pause up to the --timeout (then 69). */
 int ctl_wait_applied(ctl_t *ctl, const char *producer, const ctl_applied_t *at);
 
+/* A refusal that is the impact-calculator waiting for the calendar about a measurement's
+ * tender (ERR_UNAVAILABLE on "...tender_id"): the calendar may have registered it a moment
+ * ago; the same request asked again soon gets the final answer. */
+bool ctl_tender_pending(const Mvoi__Envelope *reply);
+/* The pauses before asking again: the first call starts the --timeout; false once it is
+ * over, else sleeps a growing pause (2 ms to 256 ms) and returns true. */
+typedef struct {
+    int64_t until;
+    long pause_us;
+} ctl_settle_t;
+bool ctl_settle_pause(const ctl_t *ctl, ctl_settle_t *st);
+/* ctl_call under one request id, asked again with a growing pause while the reply is
+ * ctl_tender_pending, up to the --timeout; then the last reply is the caller's. */
+int ctl_call_settled(ctl_t *ctl, const char *service, Mvoi__Envelope *req,
+                     Mvoi__Envelope **reply);
+
 /* Print a protobuf message as JSON (field names as in the .proto). */
 void ctl_print_json(FILE *out, const ProtobufCMessage *msg);
 /* mvoictl kpi pilots (cmd_kpi_pilots.c) */

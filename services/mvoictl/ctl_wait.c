@@ -2,7 +2,9 @@
  *  (MeasurementReply.seq) and the producer's incarnation (Envelope.incarnation), ask the
  *  kpi-aggregator, bounded, until it has applied that seq of that incarnation's history
  *  (KpiQuery{after_producer, after_seq, after_incarnation}: ERR_UNAVAILABLE until then, an
- *  Ack after). */
+ *  Ack after). And a measurement sent right after its tender was added: the calculator
+ *  asks the calendar first and says "retry with the same request id" until it knows
+ *  (ctl_call_settled). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -71,4 +73,49 @@ int ctl_wait_applied(ctl_t *ctl, const char *producer, const ctl_applied_t *at)
         if (pause_us < 50000)
             pause_us *= 2;
     }
+}
+
+bool ctl_tender_pending(const Mvoi__Envelope *r)
+{
+    static const char tail[] = ".tender_id";
+    const char *f = r && r->body_case == MVOI__ENVELOPE__BODY_ERROR && r->error->field
+                        ? r->error->field : "";
+    size_t n = strlen(f);
+    return r && r->body_case == MVOI__ENVELOPE__BODY_ERROR &&
+           r->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE && n >= sizeof tail - 1 &&
+           strcmp(f + n - (sizeof tail - 1), tail) == 0;
+}
+
+bool ctl_settle_pause(const ctl_t *ctl, ctl_settle_t *st)
+{
+    int64_t now = s_now_ms();
+    if (!st->until) {
+        st->until = now + ctl->timeout_ms;
+        st->pause_us = 2000;
+    }
+    if (now >= st->until)
+        return false;
+    struct timespec p = { 0, st->pause_us * 1000 };
+    nanosleep(&p, NULL);
+    if (st->pause_us < 200000)
+        st->pause_us *= 2;
+    return true;
+}
+
+int ctl_call_settled(ctl_t *ctl, const char *service, Mvoi__Envelope *req,
+                     Mvoi__Envelope **reply)
+{
+    char rid[64];   /* one id: the calculator knows the retry by it (service_await.c) */
+    char *own = req->request_id;
+    if (!own) {
+        ctl_request_id(rid, sizeof rid, "ctl");
+        req->request_id = rid;
+    }
+    ctl_settle_t st = { 0 };
+    int ex;
+    while ((ex = ctl_call(ctl, service, req, reply)) == CTL_EX_OK &&
+           ctl_tender_pending(*reply) && ctl_settle_pause(ctl, &st))
+        ctl_free(reply);
+    req->request_id = own;
+    return ex;
 }

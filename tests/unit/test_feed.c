@@ -295,6 +295,8 @@ static void s_serve_router(void)
     cr_assert_eq(rq->body_case, MVOI__ENVELOPE__BODY_REPLAY);
     uint64_t from = rq->replay->from_seq;
     uint32_t max = rq->replay->max_count;
+    char rid[64];   /* echoed in the reply, as server.c does */
+    snprintf(rid, sizeof rid, "%s", rq->request_id ? rq->request_id : "");
     codec_free(&rq);
     if (F.nreplays < F_MAX)
         F.replay_from[F.nreplays] = from;
@@ -312,6 +314,7 @@ static void s_serve_router(void)
         end.last_sent_seq = last;
         Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
         env.producer = "calendar";
+        env.request_id = rid;
         env.body_case = MVOI__ENVELOPE__BODY_REPLAY_END;
         env.replay_end = &end;
         uint8_t buf[128];
@@ -582,6 +585,39 @@ Test(feed, a_heartbeat_beyond_the_cursor_asks_a_replay)
     cr_assert_eq(F.replay_from[before], 1);
     cr_assert_eq(F.applied[0], 1);
     cr_assert_eq(F.applied[1], 2);
+    s_stop();
+}
+
+/* Read your writes: the producer acknowledged events 3 and 4, whose live messages are
+ * still on the way (never published here), and no heartbeat says so yet. The feed counts
+ * as caught up; a sync must still bring them in before it says "synced". A second sync
+ * asked while the first is in flight needs a replay asked after it. */
+static uint64_t s_token;
+static bool s_synced(void) { return feed_synced(F.feed, s_token); }
+
+Test(feed, a_sync_applies_what_the_producer_acknowledged_before_it)
+{
+    s_start(7, 2);
+    s_caught_up_and_live();
+    s_wait_applied(2);
+    cr_assert(feed_caught_up(F.feed));
+    F.head = 4;                 /* acknowledged, not yet heard of */
+    int before = F.nreplays;
+    s_token = feed_sync(F.feed);
+    cr_assert_not(feed_synced(F.feed, s_token), "synced before the producer answered");
+    uint64_t first = s_token;
+    s_token = feed_sync(F.feed);   /* asked while the first is in flight */
+    cr_assert(s_until(s_synced, 3000), "never synced");
+    cr_assert(feed_synced(F.feed, first));
+    cr_assert_eq(F.napplied, 4, "events 3 and 4 are applied by the sync");
+    cr_assert_eq(F.applied[2], 3);
+    cr_assert_eq(F.applied[3], 4);
+    cr_assert_eq(F.nreplays, before + 2, "the second sync asked again after the first");
+    /* nothing new at the producer: a later sync still needs an answer after it */
+    s_token = feed_sync(F.feed);
+    cr_assert_not(feed_synced(F.feed, s_token));
+    cr_assert(s_until(s_synced, 3000), "the third sync never ended");
+    cr_assert_eq(F.apply_calls, 4, "nothing applied twice");
     s_stop();
 }
 

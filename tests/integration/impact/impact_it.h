@@ -4,6 +4,7 @@
 #ifndef MVOI_TEST_IMPACT_IT_H
 #define MVOI_TEST_IMPACT_IT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,13 @@ void m_machine(meas_t *x, uint32_t kw, int act, int req, int64_t hours_milli,
 /* One request to the impact-calculator (buyer heerlen unless set); asserts a reply. */
 Mvoi__Envelope *fx_call(fx_t *f, Mvoi__Envelope *e);
 Mvoi__Envelope *fx_submit(fx_t *f, const char *rid, meas_t **items, size_t n);
+/* A refusal asking for the same request again soon (ERR_UNAVAILABLE on a tender_id: the
+ * calculator is asking the calendar about the tender, or the calendar is away). */
+bool fx_tender_pending(const Mvoi__Envelope *r);
+/* fx_submit, asked again under the same rid while fx_tender_pending, for up to 5 s;
+ * *asked (if given): how many times it was sent. */
+Mvoi__Envelope *fx_submit_settled(fx_t *f, const char *rid, meas_t **items, size_t n,
+                                  int *asked);
 /* Submit one measurement and return its result (asserting the reply shape). */
 Mvoi__MeasurementResult *fx_submit1(fx_t *f, meas_t *x, Mvoi__Envelope **keep);
 /* Submit one, expect it accepted with an impact. */

@@ -2,9 +2,12 @@
  *  bad input names the field, and the calendar's timing (tenders registered late, the
  *  calendar down). */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <zmq.h>
 
 #include "impact_it.h"
 
@@ -174,6 +177,122 @@ Test(impact_it, tender_registered_after_start_is_accepted)
     cr_assert_eq(fx_expect_ok(&f, &x, &k)->co2_avoided_g, 2783000LL);
     mvoi__envelope__free_unpacked(k, NULL);
     fx_fini(&f);
+}
+
+/* The calendar's PUB reaches the calculator through a forwarder the test can pause
+ * (zmq_proxy_steerable: XSUB on the calendar's PUB, XPUB where the calculator subscribes),
+ * so that an event can be on its way for as long as the test wants. */
+typedef struct {
+    void *ctx, *ctl;
+    pthread_t thread;
+    char from[192], at[200];
+} s_fwd_t;
+
+static void *s_fwd_run(void *arg)
+{
+    s_fwd_t *w = arg;
+    void *xsub = zmq_socket(w->ctx, ZMQ_XSUB), *xpub = zmq_socket(w->ctx, ZMQ_XPUB);
+    void *ctl = zmq_socket(w->ctx, ZMQ_PAIR);
+    zmq_connect(xsub, w->from);
+    zmq_bind(xpub, w->at);
+    zmq_connect(ctl, "inproc://impact-fwd");
+    zmq_proxy_steerable(xsub, xpub, NULL, ctl);
+    zmq_close(xsub);
+    zmq_close(xpub);
+    zmq_close(ctl);
+    return NULL;
+}
+
+static void s_fwd_say(s_fwd_t *w, const char *cmd)
+{
+    cr_assert_eq(zmq_send(w->ctl, cmd, strlen(cmd), 0), (int)strlen(cmd));
+}
+
+static void s_fwd_start(s_fwd_t *w, fx_t *f)
+{
+    w->ctx = zmq_ctx_new();
+    w->ctl = zmq_socket(w->ctx, ZMQ_PAIR);
+    cr_assert_eq(zmq_bind(w->ctl, "inproc://impact-fwd"), 0);
+    snprintf(w->from, sizeof w->from, "%s", f->cpub);
+    snprintf(w->at, sizeof w->at, "ipc://%s/fwd.pub", f->dir);
+    cr_assert_eq(pthread_create(&w->thread, NULL, s_fwd_run, w), 0);
+    /* the calculator subscribes where the forwarder publishes */
+    for (size_t i = 0; f->envp_i[i]; i++)
+        if (strncmp(f->env_i[i], "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB=", 36) == 0)
+            snprintf(f->env_i[i], sizeof f->env_i[i], "MVOI_IMPACT_CALCULATOR_CALENDAR_PUB=%s",
+                     w->at);
+}
+
+static void s_fwd_stop(s_fwd_t *w)
+{
+    s_fwd_say(w, "TERMINATE");
+    pthread_join(w->thread, NULL);
+    zmq_close(w->ctl);
+    zmq_ctx_term(w->ctx);
+}
+
+/* A measurement sent right after its tender was registered, while the tender's event is
+ * still on its way to the calculator and the calendar's last heartbeat says the calculator
+ * is caught up (`mvoictl tender add` then `measure add`). It was refused "not known to the
+ * calendar" (stored under the request id: asked again, the same wrong answer); now the
+ * calculator asks the calendar first and the same request, asked again, is accepted. A
+ * tender the calendar does not hold still gets its final "not found", also for another
+ * buyer with the same tender, measurement and request ids. */
+Test(impact_it, a_tender_registered_a_moment_ago_is_not_refused_as_unknown)
+{
+    fx_t f;
+    s_fwd_t w;
+    fx_init(&f, NULL);
+    s_fwd_start(&w, &f);
+    fx_start_cal(&f);
+    fx_start_imp(&f);
+    fx_wait_tenders(&f, 4);
+    h_sleep_ms(300);          /* a heartbeat through the forwarder: the feed is current */
+    s_fwd_say(&w, "PAUSE");   /* from here the calendar's events stay on their way */
+    register_tender(&f, "T-JUST", "just-group");
+    meas_t x;
+    m_base(&x, "just-1", "T-JUST", "2026");
+    m_energy(&x, MVOI__CARRIER__CARRIER_HVO100, 0, 1000000);
+    meas_t *one = &x;
+    int asked = 0;
+    Mvoi__Envelope *r = fx_submit_settled(&f, "req-just", &one, 1, &asked);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY, "%s",
+                 r->body_case == MVOI__ENVELOPE__BODY_ERROR ? r->error->message : "");
+    Mvoi__MeasurementResult *res = r->measurement_reply->results[0];
+    cr_assert(res->ok, "a tender the calendar acknowledged was refused: %s",
+              res->error ? res->error->message : "");
+    cr_assert_eq(res->impact->co2_avoided_g, 2783000LL);   /* 1000 l HVO100 vs B7 */
+    cr_assert_gt(asked, 1, "accepted at once: the event was not held back");
+    mvoi__envelope__free_unpacked(r, NULL);
+    /* the same request id and measurement for another buyer, whose calendar has no T-JUST */
+    meas_t y;
+    m_base(&y, "just-1", "T-JUST", "2026");
+    m_energy(&y, MVOI__CARRIER__CARRIER_HVO100, 0, 1000000);
+    y.m.buyer = "landgraaf";
+    Mvoi__SubmitMeasurements sm = MVOI__SUBMIT_MEASUREMENTS__INIT;
+    Mvoi__Measurement *mp = &y.m;
+    sm.n_measurements = 1;
+    sm.measurements = &mp;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.request_id = "req-just";
+    e.buyer = "landgraaf";
+    e.body_case = MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
+    e.submit_measurements = &sm;
+    r = NULL;
+    for (int64_t end = h_now_ms() + 5000;; h_sleep_ms(20)) {
+        r = fx_call(&f, &e);
+        if (!fx_tender_pending(r) || h_now_ms() >= end)
+            break;
+        mvoi__envelope__free_unpacked(r, NULL);
+    }
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY);
+    res = r->measurement_reply->results[0];
+    cr_assert_not(res->ok, "landgraaf's measurement took heerlen's tender");
+    cr_assert_eq(res->error->code, MVOI__ERROR_CODE__ERR_NOT_FOUND, "%s", res->error->message);
+    mvoi__envelope__free_unpacked(r, NULL);
+    s_fwd_say(&w, "RESUME");
+    fx_fini(&f);
+    s_fwd_stop(&w);
 }
 
 Test(impact_it, calendar_down_known_accepted_unknown_unavailable_then_retried)
