@@ -76,6 +76,8 @@ struct gw_t {
     uint64_t drain_deadline;
     uint64_t body_rejected, auth_failures;
     uint64_t buyer_refused;    /* 403 buyer-not-allowed (gw_access.c) */
+    uint64_t settle_resends;   /* measurements sent again, their tender not known yet */
+    uint64_t settle_gave_up;   /* ... still not known past upstream_timeout_ms: 503 */
     bm_t *bench;               /* the national benchmark (gw_bench.c) */
     gw_bench_cal_t bcal;
     gw_wait_t *waits;          /* GET /api/kpi?after_seq= waiting (gw_wait.c) */
@@ -120,6 +122,11 @@ struct gw_req_t {
     void (*on_reply)(gw_req_t *r, Mvoi__Envelope *reply);
     const char *body_name;     /* upstream body arm, for field paths */
     gw_wait_t *wait;           /* read your own writes: waiting for after_seq (gw_wait.c) */
+    /* a command sent again while its tender is not known yet (gw_settle.c) */
+    bool settle;               /* the route's handler asked for it (gw_settle_begin) */
+    char rid[MVOI_ID_MAX + 1]; /* the request id made for it when it has no Idempotency-Key */
+    uint64_t settle_deadline;  /* loop ms: no more sends after it */
+    uint32_t settle_pause_ms;  /* before the next send */
 };
 
 /* gw_routes.c */
@@ -199,8 +206,20 @@ void gw_wait_kpi(gw_req_t *r);
 /* r's buyer's totals are loading: r's handler runs again once they are fresh (or 503 +
  * Retry-After after upstream_timeout_ms) */
 void gw_wait_load(gw_req_t *r);
+/* r's handler runs again after delay_ms, the connection suspended meanwhile; 0, or
+ * -ECANCELED (stopping) / -ENOMEM with nothing changed */
+int gw_wait_rerun(gw_req_t *r, uint32_t delay_ms);
 void gw_wait_forget(gw_req_t *r);   /* the connection closed */
 void gw_wait_stop(gw_t *gw);        /* stopping: waiters answer 503, the timer closes */
+
+/* gw_settle.c: a SubmitMeasurements refused because its tender is not known yet is sent
+ * again, with the same request id, until the final answer or upstream_timeout_ms.
+ * gw_settle_begin: on each run of the handler; *id (NULL without Idempotency-Key) becomes
+ * the request's own id, the same on every run. */
+void gw_settle_begin(gw_req_t *r, const char **id);
+/* A service's refusal e of r: true when r's handler runs again (the connection stays
+ * suspended); false to answer it now (Retry-After set when it is that refusal). */
+bool gw_settle_again(gw_req_t *r, const Mvoi__Error *e);
 
 /* gw_metrics.c */
 void gw_metrics_render(gw_t *gw, gw_buf_t *out);

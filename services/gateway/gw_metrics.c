@@ -220,6 +220,19 @@ static void s_hold_metrics(gw_hold_t *hold, gw_buf_t *b)
                       follow_reasons[i], hs.resyncs[i]);
 }
 
+/* POST /api/measurements sent again while the tender was not known yet (gw_settle.c) */
+static void s_settle_metrics(const gw_t *gw, gw_buf_t *b)
+{
+    s_head(b, "mvoi_gateway_settle_resends_total", "counter",
+           "Measurements sent again with the same request id: their tender was not known "
+           "to the impact-calculator yet.");
+    gw_buf_printf(b, "mvoi_gateway_settle_resends_total %" PRIu64 "\n", gw->settle_resends);
+    s_head(b, "mvoi_gateway_settle_gave_up_total", "counter",
+           "Measurements answered 503 because their tender was still not known after "
+           "upstream_timeout_ms (the calendar away or behind).");
+    gw_buf_printf(b, "mvoi_gateway_settle_gave_up_total %" PRIu64 "\n", gw->settle_gave_up);
+}
+
 void gw_metrics_render(gw_t *gw, gw_buf_t *b)
 {
     s_head(b, "mvoi_gateway_http_requests_total", "counter",
@@ -247,6 +260,7 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
     gw_buf_printf(b, "mvoi_gateway_buyer_refused_total %" PRIu64 "\n", gw->buyer_refused);
     s_head(b, "mvoi_gateway_body_rejected_total", "counter", "Request bodies over max_body.");
     gw_buf_printf(b, "mvoi_gateway_body_rejected_total %" PRIu64 "\n", gw->body_rejected);
+    s_settle_metrics(gw, b);
 
     gw_sse_stats_t ss = { 0 };
     if (gw->sse)

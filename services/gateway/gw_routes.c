@@ -170,6 +170,10 @@ static void s_on_upstream(void *arg, int rc, Mvoi__Envelope *reply)
     gw_req_t *r = arg;
     r->pending = false;
     if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ERROR && reply->error) {
+        if (gw_settle_again(r, reply->error)) {   /* sent again after a pause (gw_settle.c) */
+            codec_free(&reply);
+            return;
+        }
         s_reply_error(r, reply->error);
     } else if (rc == 0) {
         r->on_reply(r, reply);
@@ -625,6 +629,9 @@ static void h_post_measurements(gw_req_t *r)
         free(sm->lang);
         sm->lang = strdup(text_lang_name(r->lang));
     }
+    /* a tender registered a moment ago may not have reached the calculator yet: the same
+     * request, with the same id, is sent again until the final answer (gw_settle.c) */
+    gw_settle_begin(r, &id);
     s_call(r, r->gw->imp, MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS, m, id, s_reply_measurements);
 }
 

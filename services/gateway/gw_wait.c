@@ -20,7 +20,10 @@
  *
  *  The same list holds requests for a buyer whose totals are loading (gw_wait_load): the
  *  route's handler runs again once they are fresh, so a dashboard's first request is
- *  answered, not refused; after upstream_timeout_ms it is 503 + Retry-After.
+ *  answered, not refused; after upstream_timeout_ms it is 503 + Retry-After. And requests
+ *  whose handler runs again after a pause (gw_wait_rerun: a POST /api/measurements that
+ *  sends its request again, gw_settle.c): one timer for all, and a closed connection or a
+ *  stopping gateway takes them off the list like the others.
  */
 #include "gw_internal.h"
 
@@ -46,6 +49,7 @@ struct gw_wait_t {
     uint64_t target_epoch;        /* the epoch of that head (0: the aggregator did not say) */
     bool have_target, asking;
     bool load;                    /* waiting for the buyer's totals to load (gw_wait_load) */
+    bool rerun;                   /* the handler runs again at next_ask (gw_wait_rerun) */
     gw_wait_t *next;
 };
 
@@ -180,6 +184,23 @@ static void s_check_load(gw_wait_t *w)
     gw_resume(r);
 }
 
+/* A rerun waiter, at a tick: its handler runs again once its pause is over. The connection
+ * stays suspended when the handler sent a request again (r->pending), else it resumes with
+ * the answer the handler set. */
+static void s_check_rerun(gw_wait_t *w)
+{
+    gw_req_t *r = w->r;
+    if (s_now(r->gw) < w->next_ask)
+        return;
+    s_unlink(r->gw, w);
+    r->wait = NULL;
+    r->pending = false;
+    free(w);
+    r->route->fn(r);
+    if (!r->pending)
+        gw_resume(r);
+}
+
 /* Has h's view reached the aggregator's head w->target? Only a view of the same epoch has:
  * a wiped aggregator counts its seqs again from 1, and until the gateway's next heartbeat
  * a view of the old epoch, with its higher seqs, would pass for caught up and serve the
@@ -196,6 +217,10 @@ static void s_check(gw_wait_t *w)
 {
     if (w->load) {
         s_check_load(w);
+        return;
+    }
+    if (w->rerun) {
+        s_check_rerun(w);
         return;
     }
     gw_t *gw = w->r->gw;
@@ -267,6 +292,22 @@ void gw_wait_load(gw_req_t *r)
     r->wait = w;
     r->pending = true;   /* the connection is suspended until the handler runs again */
     s_enlist(r->gw, w);
+}
+
+int gw_wait_rerun(gw_req_t *r, uint32_t delay_ms)
+{
+    if (r->gw->stopping)   /* the timer is closed: no new waiter */
+        return -ECANCELED;
+    gw_wait_t *w = calloc(1, sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    w->r = r;
+    w->rerun = true;
+    w->next_ask = s_now(r->gw) + delay_ms;
+    r->wait = w;
+    r->pending = true;   /* the connection stays suspended until the handler runs again */
+    s_enlist(r->gw, w);
+    return 0;
 }
 
 void gw_wait_kpi(gw_req_t *r)

@@ -228,16 +228,29 @@ out:
 
 void ctl_free(Mvoi__Envelope **reply) { codec_free(reply); }
 
+/* The flag named like leaf's first n bytes, "--name" into buf; false when none is. */
+static bool s_flag_named(const struct option *opts, const char *leaf, size_t n, char *buf,
+                         size_t cap)
+{
+    for (const struct option *o = opts; o && o->name; o++)
+        if (strlen(o->name) == n && strncmp(o->name, leaf, n) == 0) {
+            snprintf(buf, cap, "--%.*s", (int)n, leaf);
+            return true;
+        }
+    return false;
+}
+
 void ctl_field_name(const char *field, const struct option *opts, char *buf, size_t cap)
 {
     const char *leaf = strrchr(field, '.');
     leaf = leaf ? leaf + 1 : field;
     size_t n = strcspn(leaf, "[");   /* "measurements[0]" as a leaf: "measurements" */
-    for (const struct option *o = opts; o && o->name; o++)
-        if (strlen(o->name) == n && strncmp(o->name, leaf, n) == 0) {
-            snprintf(buf, cap, "--%.*s", (int)n, leaf);
-            return;
-        }
+    if (s_flag_named(opts, leaf, n, buf, cap))
+        return;
+    /* "tender_id" is the flag --tender */
+    bool id = n > 3 && strncmp(leaf + n - 3, "_id", 3) == 0;
+    if (id && s_flag_named(opts, leaf, n - 3, buf, cap))
+        return;
     snprintf(buf, cap, "%.*s", (int)n, leaf);
 }
 

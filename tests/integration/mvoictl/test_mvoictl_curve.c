@@ -148,7 +148,7 @@ Test(mvoictl_curve, a_refused_measurement_names_the_flag)
  * calculator used to answer "not known to the calendar" while the tender's event was on its
  * way (exit 65, a wrong final answer), or "retry later" (69). Now it asks the calendar and
  * mvoictl asks again under the same request id; a tender the calendar does not hold is
- * still a final 65, not a 69. Two buyers with the same ids. */
+ * still a final 65 naming --tender, not a 69. Two buyers with the same ids. */
 Test(mvoictl_curve, a_measurement_right_after_its_tender_is_stored_at_once)
 {
     const char *const buyers[] = { "heerlen", "landgraaf" };
@@ -178,7 +178,7 @@ Test(mvoictl_curve, a_measurement_right_after_its_tender_is_stored_at_once)
     int64_t t0 = h_now_ms();
     int rc = s_ctl(s_out, s_err, sizeof s_out, nope);
     cr_expect_eq(rc, 65, "exit %d: %s", rc, s_err);
-    cr_expect(strstr(s_err, "error (not found): qm-x: tender_id: tender 'NOPE-9' is not "
+    cr_expect(strstr(s_err, "error (not found): qm-x: --tender: tender 'NOPE-9' is not "
                      "known to the calendar") != NULL, "%s", s_err);
     cr_expect_lt(h_now_ms() - t0, 3000, "the final answer took %lld ms",
                  (long long)(h_now_ms() - t0));
