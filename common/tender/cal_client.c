@@ -1,8 +1,10 @@
 /* cal_client: pipelined UpsertTenders import. See cal_client.h. */
 #include "cal_client.h"
 #include "textfmt.h"
+#include "mvoi_id_text.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,24 +484,37 @@ out:
 
 /* ---- ids: checked before a command is built ---------------------------------------- */
 
+/* A reason of this client in lang: en_fmt's "tender.client." entry. */
+static void s_say(char *msg, size_t cap, text_lang_t lang, const char *en_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void s_say(char *msg, size_t cap, text_lang_t lang, const char *en_fmt, ...)
+{
+    va_list ap;
+    va_start(ap, en_fmt);
+    textfmt_vtr(msg, cap, lang, "tender.client.", en_fmt, ap);
+    va_end(ap);
+}
+
 /* The calendar checks every id of a request where it enters (mvoi_id_msg) and refuses the
  * whole command over one bad id, blaming each of its up to 1000 tenders. So the same rule
  * (mvoi_id.h) is applied here to each tender, which is refused alone. An empty id or buyer
  * is left to the service, as there ("required"; the request's buyer). 0 or -EINVAL. */
-static int s_ids_ok(const Mvoi__Tender *t, const char *buyer, const char **field, char *msg,
-                    size_t cap)
+static int s_ids_ok(const cal_import_opts_t *o, const Mvoi__Tender *t, const char **field,
+                    char *msg, size_t cap)
 {
+    text_lang_t lang = TEXT_NL;   /* the run's, as its other refusals */
+    if (o->lang && text_lang_parse(o->lang, &lang) != 0)
+        lang = TEXT_EN;
     char why[MVOI_ID_WHY_MAX];
-    if (!s_empty(t->id) && mvoi_id_check_str(MVOI_ID_TENDER, t->id, why, sizeof why)) {
+    if (!s_empty(t->id) && mvoi_id_check_in(lang, MVOI_ID_TENDER, t->id, why, sizeof why)) {
         *field = "tender.id";
-        snprintf(msg, cap, "'%s' cannot be a tender id: %s", t->id, why);
+        s_say(msg, cap, lang, "'%s' cannot be a tender id: %s", t->id, why);
         return -EINVAL;
     }
-    if (!s_empty(t->buyer) &&
-        mvoi_id_check_str(MVOI_ID_BUYER, t->buyer, why, sizeof why)) {
+    if (!s_empty(t->buyer) && mvoi_id_check_in(lang, MVOI_ID_BUYER, t->buyer, why, sizeof why)) {
         *field = "tender.buyer";
-        snprintf(msg, cap, "'%s' is not a buyer id (%s): the buyer's id such as '%s' is "
-                 "meant, not a name", t->buyer, why, s_empty(buyer) ? "heerlen" : buyer);
+        s_say(msg, cap, lang, "'%s' is not a buyer id (%s): the buyer's id such as '%s' is "
+              "meant, not a name", t->buyer, why, s_empty(o->buyer) ? "heerlen" : o->buyer);
         return -EINVAL;
     }
     return 0;
@@ -516,7 +531,7 @@ static int s_precheck(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
     size_t bad = 0;
     *ft = NULL, *fk = NULL, *fn = n;
     for (size_t i = 0; i < n; i++)
-        bad += s_ids_ok(tenders[i], o->buyer, &field, msg, sizeof msg) != 0;
+        bad += s_ids_ok(o, tenders[i], &field, msg, sizeof msg) != 0;
     if (!bad)
         return 0;
     *ft = calloc(n - bad + 1, sizeof **ft);
@@ -528,7 +543,7 @@ static int s_precheck(const cal_import_opts_t *o, Mvoi__Tender *const *tenders,
     }
     *fn = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s_ids_ok(tenders[i], o->buyer, &field, msg, sizeof msg) == 0) {
+        if (s_ids_ok(o, tenders[i], &field, msg, sizeof msg) == 0) {
             (*ft)[*fn] = tenders[i];
             (*fk)[(*fn)++] = S_KEY(i);
         } else {
@@ -663,7 +678,7 @@ static int s_state_fill(s_state_t *st, void *s)
     while (st->next < st->n && st->flying < S_STATE_WINDOW) {
         size_t i = st->next;
         if (s_empty(st->tenders[i]->id) ||
-            s_ids_ok(st->tenders[i], st->o->buyer, &field, msg, sizeof msg) != 0) {
+            s_ids_ok(st->o, st->tenders[i], &field, msg, sizeof msg) != 0) {
             st->digest[i] = S_STATE_NOT_ASKED;
             st->got[i] = true;
             st->answered++, st->next++;

@@ -1,5 +1,6 @@
 /* csv_import: see csv_import.h for the accepted dialects and the decisions. */
 #include "csv_import.h"
+#include "mvoi_id_text.h"
 #include "textfmt.h"
 #include "cal_date.h"
 #include "cal_file.h"
@@ -391,7 +392,7 @@ static int s_buyer(s_ctx_t *x, Mvoi__Tender *t, size_t row)
 {
     const char *v = s_cell(x, CSV_C_BUYER);
     char why[MVOI_ID_WHY_MAX];
-    if (*v && mvoi_id_check_str(MVOI_ID_BUYER, v, why, sizeof why) != 0) {
+    if (*v && mvoi_id_check_in(x->opts->lang, MVOI_ID_BUYER, v, why, sizeof why) != 0) {
         const char *eg = x->opts->default_buyer;
         if (!eg || mvoi_id_check_str(MVOI_ID_BUYER, eg, NULL, 0) != 0)
             eg = "heerlen";

@@ -8,6 +8,7 @@
 #include "tender_rules.h"
 #include "tender_util.h"
 #include "mvoi_id.h"
+#include "mvoi_id_text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -524,7 +525,7 @@ static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts
         return -ENOMEM;
     /* the ocid is the tender id: one the calendar cannot take would make it refuse the
      * whole command (every process sent with it), so it refuses this process alone, here */
-    if (mvoi_id_check_str(MVOI_ID_TENDER, ocid, why, sizeof why) != 0) {
+    if (mvoi_id_check_in(opts->lang, MVOI_ID_TENDER, ocid, why, sizeof why) != 0) {
         rc = s_refuse(out, ocid, "ocid", "'%.60s' cannot be a tender id: %s", ocid, why);
         goto fail;
     }

@@ -1,4 +1,5 @@
 /* tender_rules: see tender_rules.h for the rules and the decisions behind them. */
+#include "mvoi_id_text.h"
 #include "tender_rules.h"
 #include "tender_method.h"
 #include "cal_date.h"
@@ -265,8 +266,13 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
     if (cal_str_empty(t->id))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "required");
     char why[MVOI_ID_WHY_MAX];
-    if (mvoi_id_check_str(MVOI_ID_TENDER, t->id, why, sizeof why) != 0)
-        return tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "%s", why);
+    if (mvoi_id_check_str(MVOI_ID_TENDER, t->id, why, sizeof why) != 0) {
+        rc = tender_error_set(err, -EINVAL, S_INVALID, "tender.id", "%s", why);
+        if (err)   /* the reason is mvoi_id's: its Dutch is in the catalogue's "id.err." */
+            mvoi_id_check_in(TEXT_NL, MVOI_ID_TENDER, t->id, err->message_nl,
+                             sizeof err->message_nl);
+        return rc;
+    }
 
     if (cal_str_empty(t->buyer))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.buyer", "required");

@@ -242,6 +242,14 @@ Test(rules, identity_fields)
     expect_invalid(t, "tender.id");
     t = base();
     cal_str_set(&t->id, "HRL 2025");
+    {   /* the id's reason in both languages (the Dutch had the English one inside) */
+        tender_error_t err = {0};
+        cr_assert_eq(tender_validate(t, &err), -EINVAL);
+        cr_expect_str_eq(tender_error_text(&err, TEXT_EN),
+                         "character 3 (U+0020) is not allowed in an id");
+        cr_expect_str_eq(tender_error_text(&err, TEXT_NL),
+                         "teken 3 (U+0020) mag niet in een kenmerk");
+    }
     expect_invalid(t, "tender.id");
     t = base();
     char longid[TENDER_ID_MAX + 2];
