@@ -127,6 +127,7 @@ struct gw_req_t {
     char rid[MVOI_ID_MAX + 1]; /* the request id made for it when it has no Idempotency-Key */
     uint64_t settle_deadline;  /* loop ms: no more sends after it */
     uint32_t settle_pause_ms;  /* before the next send */
+    bool settle_gave_up;       /* ... and past the bound, under the gateway's own id */
 };
 
 /* gw_routes.c */

@@ -155,6 +155,9 @@ static void s_reply_error(gw_req_t *r, const Mvoi__Error *e)
         gw_problem_field_strip(field, r->body_name);
     const char *detail = gw_problem_detail_public(code) && e->message
                              ? e->message : "the service could not handle the request";
+    if (r->settle_gave_up)   /* sent again under an id the client does not know (gw_settle) */
+        detail = "the measurement's tender is not known yet and the calendar did not confirm "
+                 "it in time: send the measurement again later";
     gw_reply_problem(r, status, gw_problem_slug(code), detail, field);
 }
 

@@ -87,5 +87,7 @@ bool gw_settle_again(gw_req_t *r, const Mvoi__Error *e)
     }
     r->gw->settle_gave_up++;
     r->retry_after = 1;   /* the calendar is away or behind: the client asks again later */
+    /* "retry with the same request id" means nothing to a client that gave none */
+    r->settle_gave_up = r->rid[0] != 0;
     return false;
 }
