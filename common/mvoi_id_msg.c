@@ -19,6 +19,7 @@ typedef struct {
     size_t n;
     char *field, *why;
     size_t fcap, wcap;
+    mvoi_id_why_t *wy;
 } s_walk_t;
 
 /* Enter field f (element idx of a repeated field, -1 otherwise); returns what s_pop takes.
@@ -57,14 +58,16 @@ static void s_path(const s_walk_t *w, char *path, size_t cap)
     }
 }
 
-static void s_found(s_walk_t *w, const char *why)
+static void s_found(s_walk_t *w, const mvoi_id_why_t *y)
 {
     char path[MVOI_ID_FIELD_MAX];
     s_path(w, path, sizeof path);
     if (w->field && w->fcap)
         snprintf(w->field, w->fcap, "%s", path);
     if (w->why && w->wcap)
-        snprintf(w->why, w->wcap, "%s", why);
+        mvoi_id_why_format(w->why, w->wcap, y->fmt, y);
+    if (w->wy)
+        *w->wy = *y;
 }
 
 /* ------------------------------------------------------------------ the bytes */
@@ -114,11 +117,10 @@ static int s_wire(s_walk_t *w, const ProtobufCMessageDescriptor *d, const uint8_
         size_t old = s_push(w, f, idx);
         if (f->type == PROTOBUF_C_TYPE_STRING) {
             size_t ok = mvoi_utf8_valid_prefix(v, (size_t)n);
-            if (ok != n) {
-                char why[MVOI_ID_WHY_MAX];
-                snprintf(why, sizeof why, v[ok] == 0 ? "contains a NUL byte at byte %zu"
-                                                     : "is not valid UTF-8 at byte %zu", ok);
-                s_found(w, why);
+            if (ok != n) {   /* the reasons of mvoi_id's, "id.err." in the catalogue */
+                mvoi_id_why_t y = { v[ok] == 0 ? "contains a NUL byte at byte %zu"
+                                               : "is not valid UTF-8 at byte %zu", ok, 0 };
+                s_found(w, &y);
                 return -EILSEQ;
             }
         } else if (depth < S_DEPTH_MAX) {
@@ -132,9 +134,10 @@ static int s_wire(s_walk_t *w, const ProtobufCMessageDescriptor *d, const uint8_
 }
 
 int mvoi_id_msg_check_wire(const ProtobufCMessageDescriptor *d, const uint8_t *data,
-                           size_t len, char *field, size_t fcap, char *why, size_t wcap)
+                           size_t len, char *field, size_t fcap, char *why, size_t wcap,
+                           mvoi_id_why_t *wy)
 {
-    s_walk_t w = { .field = field, .fcap = fcap, .why = why, .wcap = wcap };
+    s_walk_t w = { .field = field, .fcap = fcap, .why = why, .wcap = wcap, .wy = wy };
     return s_wire(&w, d, data, len, 0);
 }
 
@@ -187,10 +190,10 @@ static int s_one(s_walk_t *w, const ProtobufCFieldDescriptor *f, const void *slo
     size_t old = s_push(w, f, idx);
     if (f->type == PROTOBUF_C_TYPE_STRING) {
         const char *s = *(char *const *)slot;
-        char why[MVOI_ID_WHY_MAX];
+        mvoi_id_why_t y;
         /* An optional id that is absent is the handler's business ("missing"). */
-        if (s && *s && mvoi_id_check_str((mvoi_id_kind_t)kind, s, why, sizeof why) != 0) {
-            s_found(w, why);
+        if (s && *s && mvoi_id_why((mvoi_id_kind_t)kind, s, strlen(s), &y) != 0) {
+            s_found(w, &y);
             rc = -EINVAL;
         }
     } else if (*(void *const *)slot && depth < S_DEPTH_MAX) {
@@ -230,8 +233,8 @@ static int s_msg(s_walk_t *w, const ProtobufCMessage *m, int depth)
 }
 
 int mvoi_id_msg_check(const ProtobufCMessage *msg, char *field, size_t fcap, char *why,
-                      size_t wcap)
+                      size_t wcap, mvoi_id_why_t *wy)
 {
-    s_walk_t w = { .field = field, .fcap = fcap, .why = why, .wcap = wcap };
+    s_walk_t w = { .field = field, .fcap = fcap, .why = why, .wcap = wcap, .wy = wy };
     return s_msg(&w, msg, 0);
 }

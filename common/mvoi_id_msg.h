@@ -20,15 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "envelope.pb-c.h"
+#include "mvoi_id.h"
 
 #define MVOI_ID_FIELD_MAX 160
 
-/* 0, or -EILSEQ with field (a path) and why filled. Malformed bytes pass: decoding refuses
- * them afterwards with its own error. */
+/* 0, or -EILSEQ with field (a path) and why filled (in English; wy, when not NULL, gets
+ * the reason itself, to be said in the reader's language: mvoi_id_why_t). Malformed bytes
+ * pass: decoding refuses them afterwards with its own error. */
 int mvoi_id_msg_check_wire(const ProtobufCMessageDescriptor *d, const uint8_t *data,
-                           size_t len, char *field, size_t fcap, char *why, size_t wcap);
-/* 0, or -EINVAL with field and why filled. */
+                           size_t len, char *field, size_t fcap, char *why, size_t wcap,
+                           mvoi_id_why_t *wy);
+/* 0, or -EINVAL with field and why (and wy) filled. */
 int mvoi_id_msg_check(const ProtobufCMessage *msg, char *field, size_t fcap, char *why,
-                      size_t wcap);
+                      size_t wcap, mvoi_id_why_t *wy);
 
 #endif

@@ -425,7 +425,13 @@ static bool s_refusal(server_req_t *req, const char *field, const char *why)
 static void s_refuse(server_t *self, server_req_t *req, const char *field, const char *why)
 {
     self->stats.errors++;
-    server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "%s %s", field, why);
+    char said[2 * MVOI_ID_WHY_MAX];   /* the reason is mvoi_id's: "id.err." in the catalogue */
+    const mvoi_id_why_t *wy = &req->refused_wy;
+    if (!wy->fmt ||
+        mvoi_id_why_format(said, sizeof said, textfmt_from_en(server_lang(req), "id.err.",
+                                                              wy->fmt), wy) < 0)
+        snprintf(said, sizeof said, "%s", why);
+    server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, field, "%s %s", field, said);
     log_warn("request_rejected", "%s %s", field, why);
 }
 
@@ -447,7 +453,7 @@ void server__decode(server_t *self, server_req_t *req, bus_msg_t *msg)
      * the check of the bytes has nothing to find. It answers before a decode error. */
     if (!strings_ok && len <= CODEC_MAX_BYTES &&
         mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, data, len, field, sizeof field,
-                               why, sizeof why) != 0) {
+                               why, sizeof why, &req->refused_wy) != 0) {
         if (s_refusal(req, field, why))
             return;
         req->req = NULL;
@@ -464,7 +470,8 @@ void server__decode(server_t *self, server_req_t *req, bus_msg_t *msg)
             req->raw_len = len;
         }
     }
-    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why) != 0) {
+    if (mvoi_id_msg_check(&req->req->base, field, sizeof field, why, sizeof why,
+                          &req->refused_wy) != 0) {
         if (!s_refusal(req, field, why))
             req->req = NULL, req->decode_err = -ENOMEM;
         return;

@@ -6,6 +6,7 @@
 
 #include "server.h"
 #include "feed.h"
+#include "mvoi_id.h"
 
 #define SERVER_DEFAULT_BATCH 256
 #define SERVER_DEFAULT_REPLAY 5000
@@ -78,7 +79,8 @@ struct server_req_t {
     bool dropped;                  /* not a DEALER's one frame: not answered */
     int decode_err;                /* req == NULL: why */
     const char *refused_field;     /* a string or id the rules refuse (in `in`), or NULL */
-    const char *refused_why;
+    const char *refused_why;       /* in English, for the log */
+    mvoi_id_why_t refused_wy;      /* the same, said in the request's language */
     const void *prep;              /* server_prep_set */
     /* Not cleared for a new request (server_req_new clears only what is above): idlen says
      * how much of id holds, codec_set_error fills errstore before its use. */

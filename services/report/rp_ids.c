@@ -44,7 +44,7 @@ int rp_ids_check_wire(const void *data, size_t len, char *field, char *msg, size
     char why[128];
     if (len > CODEC_MAX_BYTES ||
         mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, data, len, field,
-                               MVOI_ID_FIELD_MAX, why, sizeof why) == 0)
+                               MVOI_ID_FIELD_MAX, why, sizeof why, NULL) == 0)
         return 0;   /* an oversized message is the decoder's to refuse */
     snprintf(msg, cap, "%s %s", field, why);
     return MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
@@ -54,11 +54,14 @@ int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *f
                  char *msg, size_t cap)
 {
     char why[128];
-    if (mvoi_id_msg_check(&req->base, field, MVOI_ID_FIELD_MAX, why, sizeof why) != 0) {
+    mvoi_id_why_t wy;
+    text_lang_t lang;
+    if (mvoi_id_msg_check(&req->base, field, MVOI_ID_FIELD_MAX, why, sizeof why, &wy) != 0) {
+        rp_ids_lang(req, &lang);   /* a word it does not know: Dutch */
+        mvoi_id_why_format(why, sizeof why, textfmt_from_en(lang, "id.err.", wy.fmt), &wy);
         snprintf(msg, cap, "%s %s", field, why);
         return MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT;
     }
-    text_lang_t lang;
     if (rp_ids_lang(req, &lang) != 0) {   /* said in the default: Dutch */
         char shown[17];
         textfmt_shown(req->lang, shown);

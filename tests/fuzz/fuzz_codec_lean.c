@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Mvoi__Envelope *lean = codec_lean_unpack(a, data, size, 0, &ok);
     char field[MVOI_ID_FIELD_MAX], why[128];
     if (ok && mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, data, size, field,
-                                     sizeof field, why, sizeof why) != 0)
+                                     sizeof field, why, sizeof why, NULL) != 0)
         abort();   /* said valid, yet the check of the bytes finds a bad string */
     if (lean) {
         if (!pc && perr != -ENOMSG)

@@ -174,24 +174,24 @@ Test(mvoi_id_msg, wire_names_the_string_with_a_nul_or_bad_utf8)
     size_t len;
     uint8_t *buf = s_packed("m-2", "heerlen", &len);
     cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, buf, len, field,
-                                        sizeof field, why, sizeof why), 0);
+                                        sizeof field, why, sizeof why, NULL), 0);
     free(buf);
     buf = s_packed("A\x7f\x7e\x7d-other", "heerlen", &len);
     cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, buf, len, field,
-                                        sizeof field, why, sizeof why), -EILSEQ);
+                                        sizeof field, why, sizeof why, NULL), -EILSEQ);
     cr_assert_str_eq(field, "submit_measurements.measurements[1].id");
     cr_assert_str_eq(why, "contains a NUL byte at byte 1");
     free(buf);
     buf = s_packed("m-2", "heer\xff", &len);
     cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, buf, len, field,
-                                        sizeof field, why, sizeof why), -EILSEQ);
+                                        sizeof field, why, sizeof why, NULL), -EILSEQ);
     cr_assert_str_eq(field, "buyer");
     cr_assert_str_eq(why, "is not valid UTF-8 at byte 4");
     free(buf);
     /* malformed bytes are the decoder's business, not a crash here */
     uint8_t junk[] = { 0x42, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
     cr_assert_eq(mvoi_id_msg_check_wire(&mvoi__envelope__descriptor, junk, sizeof junk, field,
-                                        sizeof field, why, sizeof why), 0);
+                                        sizeof field, why, sizeof why, NULL), 0);
 }
 
 Test(mvoi_id_msg, decoded_ids_by_field_name)
@@ -200,21 +200,23 @@ Test(mvoi_id_msg, decoded_ids_by_field_name)
     size_t len;
     uint8_t *buf = s_packed("m 2", "heerlen", &len);
     Mvoi__Envelope *e = mvoi__envelope__unpack(NULL, len, buf);
-    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why), -EINVAL);
+    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why, NULL),
+                 -EINVAL);
     cr_assert_str_eq(field, "submit_measurements.measurements[1].id");
     cr_assert(strstr(why, "not allowed"), "%s", why);
     mvoi__envelope__free_unpacked(e, NULL);
     free(buf);
     buf = s_packed("m-2", "Gemeente Heerlen", &len);
     e = mvoi__envelope__unpack(NULL, len, buf);
-    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why), -EINVAL);
+    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why, NULL),
+                 -EINVAL);
     cr_assert_str_eq(field, "buyer");
     mvoi__envelope__free_unpacked(e, NULL);
     free(buf);
     buf = s_packed("m-2", "heerlen", &len);
     e = mvoi__envelope__unpack(NULL, len, buf);
-    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why), 0, "%s %s",
-                 field, why);
+    cr_assert_eq(mvoi_id_msg_check(&e->base, field, sizeof field, why, sizeof why, NULL), 0,
+                 "%s %s", field, why);
     mvoi__envelope__free_unpacked(e, NULL);
     free(buf);
 }

@@ -197,8 +197,9 @@ static const struct {
 
 enum { BAD_LONG, BAD_NUL, BAD_UTF8, BAD_N };
 static const char *s_bad_names[BAD_N] = { "overlong", "NUL inside", "not UTF-8" };
-static const char *s_bad_why[BAD_N] = { "longer than", "contains a NUL byte",
-                                        "is not valid UTF-8" };
+/* in Dutch, as the requests name no language; the reasons are mvoi_id's ("id.err.") */
+static const char *s_bad_why[BAD_N] = { "is langer dan", "bevat een NUL-byte",
+                                        "is geen geldige UTF-8" };
 
 /* The request's bytes with the bad value in the case's field. */
 static uint8_t *s_encode(int c, int bad, size_t *len)
