@@ -71,6 +71,16 @@ print(sum(abs(int(t.get("realisation", 0))) for t in items if isinstance(t, dict
 }
 
 start_run "$dir/run1.log"
+# ctest runs this test beside the others (not RUN_SERIAL), so the build step must not have
+# changed the tree they run: on a built tree it is a no-op. A rebuild here means ctest ran on
+# a stale tree, or a second configure changed the flags (scripts/test configures twice).
+rebuilt='Building C object|Linking C |Generating '
+[ -f "$data/logs/build.log" ] || { echo "FAIL: scripts/run wrote no build log"; exit 1; }
+if grep -qE "$rebuilt" "$data/logs/build.log"; then
+  grep -E "$rebuilt" "$data/logs/build.log" | head -5 || true
+  echo "FAIL: scripts/run's build step rebuilt part of $build (above), beside other tests"
+  exit 1
+fi
 grep -q "loading the demo calendar" "$dir/run1.log" || { echo "FAIL: demo not loaded"; exit 1; }
 if ! curl -sf "http://127.0.0.1:$http/" -o "$dir/page.html" || ! grep -qi "<html" "$dir/page.html"; then
   echo "FAIL: the dashboard does not answer with a page"; exit 1
