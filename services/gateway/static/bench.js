@@ -12,6 +12,7 @@
     'access_token=' + encodeURIComponent(token) : url;
   const svgNS = 'http://www.w3.org/2000/svg';
   let data = null, year = params.get('year') || '';
+  let cardsOf = '';   // the figures the cards show now (render)
 
   const query = () => {
     const q = new URLSearchParams();
@@ -59,13 +60,19 @@
     s.appendChild(svgEl('line', { x1: x(n.median), x2: x(n.median), y1: top - 3, y2: top + h + 3,
                                   class: 'med' }));
     // Q1 and Q3 labels; one label when they are equal (no spread), kept inside the strip
-    // (Q1 at the strip's left end is written to its right: to its left it was cut off)
-    const labels = n.q1 === n.q3 ? [[n.q1, x(n.q1) < W / 2 ? 'start' : 'end']]
-      : [[n.q1, x(n.q1) < L + 40 ? 'start' : 'end'], [n.q3, 'start']];
-    for (const [v, anchor] of labels) {
+    // (Q1 at the strip's left end is written to its right: to its left it was cut off).
+    // Q1 written to its right and Q3 too close after it read as one figure ("02,50" for 0
+    // and 2,50): then one label "0 – 2,50". Widths are estimated at 7 units a character
+    // (the labels' 11 px font; one unit is one pixel, fitCharts).
+    const q1End = x(n.q1) < L + 40;
+    const near = q1End && x(n.q3) - x(n.q1) < num(n.q1).length * 7 + 8;
+    const labels = n.q1 === n.q3 ? [[num(n.q1), n.q1, x(n.q1) < W / 2 ? 'start' : 'end']]
+      : near ? [[num(n.q1) + ' \u2013 ' + num(n.q3), n.q1, 'start']]
+        : [[num(n.q1), n.q1, q1End ? 'start' : 'end'], [num(n.q3), n.q3, 'start']];
+    for (const [text, v, anchor] of labels) {
       const t = svgEl('text', { x: x(v) + (anchor === 'end' ? -3 : 3), y: top + h + 14,
                                 'text-anchor': anchor });
-      t.textContent = num(v);
+      t.textContent = text;
       s.appendChild(t);
     }
     if (n.value !== undefined) {
@@ -141,6 +148,19 @@
       }));
     }
     if (document.activeElement !== sel) sel.value = String(data.year);
+    // The cards are rebuilt only when their figures change: rebuilding them on every
+    // refresh (3 s) took away a reader's text selection and whatever element a script or
+    // a screen reader held on to.
+    const now = JSON.stringify([data.lang, data.year, data.kpis, T]);
+    if (now !== cardsOf) {
+      cardsOf = now;
+      renderCards(T);
+    }
+    $('updated').textContent = '· ' + new Date().toLocaleTimeString(data.lang === 'en' ? 'en-GB' : 'nl-NL');
+    document.body.dataset.loaded = '1';
+  }
+
+  function renderCards(T) {
     const box = $('kpis');
     // KPIs with a place in a distribution first: on a phone they are what one scrolls to
     const shown = (k) => k.norms.some((n) => n.status === 'ok') ? 0 : 1;
@@ -178,8 +198,6 @@
     }
     box.replaceChildren(...cards);
     fitCharts();
-    $('updated').textContent = '· ' + new Date().toLocaleTimeString(data.lang === 'en' ? 'en-GB' : 'nl-NL');
-    document.body.dataset.loaded = '1';
   }
 
   async function load() {

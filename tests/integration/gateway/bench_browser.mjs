@@ -7,7 +7,8 @@
 // changes (bench_it.py changes it after this script prints READY). The card of the share of
 // tenders with an ambition per theme shows g05's place for klimaat with its own counts and
 // moves live when another buyer's tender gains an ambition; the level card shows its level.
-// The refresh leaves the year menu alone. Screenshots are artifacts.
+// The refresh leaves the year menu, and cards whose figures did not change, alone.
+// Screenshots are artifacts.
 // Usage: node bench_browser.mjs <http port> <artifact dir>
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -27,6 +28,23 @@ const ctx = await chromium.launchPersistentContext(userDir, {
   locale: 'en-US',   // as many Dutch readers' browsers: the page is in the gateway's Dutch
 });
 const outside = [];
+// Two labels of one chart written over or against each other (a Q1 of 0 and a Q3 of 2,50 at
+// a phone's width read "02,50").
+async function noLabelOverlaps(where) {
+  const over = await ctx.pages()[0].$$eval('.bench-row svg', (ss) => ss.flatMap((s) => {
+    const bs = [...s.querySelectorAll('text')].map((t) => [t.textContent, t.getBoundingClientRect()]);
+    const hits = [];
+    for (let i = 0; i < bs.length; i++)
+      for (let j = i + 1; j < bs.length; j++) {
+        const [a, b] = [bs[i][1], bs[j][1]];
+        // closer than a space's width reads as one figure
+        if (a.left < b.right + 4 && b.left < a.right + 4 && a.top < b.bottom && b.top < a.bottom)
+          hits.push(s.closest('[id]').id + ': "' + bs[i][0] + '" over "' + bs[j][0] + '"');
+      }
+    return hits;
+  }));
+  if (over.length) fail(`${where}: chart labels over each other: ` + over.join('; '));
+}
 const lines = readline.createInterface({ input: process.stdin });
 const nextLine = () => new Promise((res) => lines.once('line', res));
 try {
@@ -79,11 +97,15 @@ try {
   // the refresh (every 3 s) keeps the year menu's options when the years are the same:
   // replacing them closed the menu under the hand of whoever was choosing a year
   await page.evaluate(() => { window.__opt = document.querySelector('#year option');
+                              window.__card = document.querySelector('#bench-co2');
                               window.__upd = document.querySelector('#updated').textContent; });
   await page.waitForFunction(() => document.querySelector('#updated').textContent !== window.__upd,
                              null, { timeout: 10000 }).catch(() => fail('the page did not refresh'));
   if (!await page.evaluate(() => window.__opt.isConnected && document.querySelector('#year').value === '2026'))
     fail('the refresh rebuilt the year menu');
+  // nor the cards while their figures stay the same (a reader's selection went with them)
+  if (!await page.evaluate(() => window.__card.isConnected))
+    fail('the refresh rebuilt cards whose figures did not change');
   console.log('READY');
   await nextLine();
   await page.waitForFunction(() => /^0,13[78]$/.test(document.querySelector('#bench-co2 [data-norm="per_inhabitant"] svg text')?.textContent),
@@ -99,6 +121,7 @@ try {
     return b.left < c.left - 0.5 || b.right > c.right + 0.5;
   }).map((t) => t.closest('[id]').id + ': ' + t.textContent));
   if (cut.length) fail('labels cut off at the edge of their chart: ' + cut.join('; '));
+  await noLabelOverlaps('desktop');
 
   // a class under k: s1 sees its own figure's reason, no chart
   await page.goto(base + '/benchmark?buyer=s1&year=2026', { waitUntil: 'domcontentloaded' });
@@ -125,6 +148,7 @@ try {
                                     (ts) => Math.min(...ts.map((t) => t.getBoundingClientRect().height)));
   if (labelPx < 10) fail(`phone: chart labels ${labelPx.toFixed(1)} px high`);
   console.log(`phone: chart labels ${labelPx.toFixed(1)} px high`);
+  await noLabelOverlaps('phone');
   await page.screenshot({ path: path.join(outDir, 'benchmark-phone.png'), fullPage: true });
   await page.locator('#bench-co2').screenshot({ path: path.join(outDir, 'benchmark-phone-co2.png') });
   await page.locator('#bench-share').screenshot({ path: path.join(outDir, 'benchmark-phone-share.png') });
