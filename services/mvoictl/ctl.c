@@ -121,8 +121,15 @@ int ctl_dealer_refused(const ctl_t *ctl, const char *service, ctl_dealer_t *d,
                        const zmq_pollitem_t *mon_item)
 {
     int status = 0;
-    if (!d->mon || !(mon_item->revents & ZMQ_POLLIN) || !ctl_curve_refused(d->mon, &status))
+    int ev = d->mon && (mon_item->revents & ZMQ_POLLIN) ? ctl_curve_refused(d->mon, &status) : 0;
+    if (ev == 0)
         return 0;
+    if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        d->lost = 0;
+        return 0;
+    }
+    if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && ++d->lost < CTL_HANDSHAKES_LOST)
+        return 0;   /* a lost connection (status: its errno) until it repeats */
     ctl_fail(ctl, 0, "ctl.err.key_refused", service, d->ep, status);
     return EX_NOPERM;
 }

@@ -66,10 +66,16 @@ const char *ctl_pub_endpoint(const char *service);
 typedef struct {
     void *zctx, *sock, *mon;
     const char *ep;
+    int lost;       /* handshakes lost in a row without detail (ctl_dealer_refused) */
 } ctl_dealer_t;
 int ctl_dealer_open(const ctl_t *ctl, const char *service, ctl_dealer_t *d);
 /* After a poll with mon_item = { d->mon, ..., ZMQ_POLLIN }: EX_NOPERM (77) with the message
- * when the service refused our key, else 0. */
+ * when the service refused our key, else 0. A refusal is a failed handshake with a reason
+ * (authentication, protocol: one side without CURVE), or CTL_HANDSHAKES_LOST handshakes in
+ * a row that ended without one: a CURVE server drops a HELLO it cannot decrypt (a wrong
+ * server key) as a service killed mid-handshake drops it, but only the first repeats on
+ * every reconnection (100 ms apart); a restarted service's next handshake succeeds. */
+#define CTL_HANDSHAKES_LOST 3
 int ctl_dealer_refused(const ctl_t *ctl, const char *service, ctl_dealer_t *d,
                        const zmq_pollitem_t *mon_item);
 void ctl_dealer_close(ctl_dealer_t *d);
@@ -97,8 +103,9 @@ const char *ctl_text(const ctl_t *ctl, const char *key);
 int ctl_fail(const ctl_t *ctl, int code, const char *key, ...);
 
 /* The handshake monitor of a DEALER (ctl_curve.c): NULL if it cannot be made. After a poll
- * shows it readable, ctl_curve_refused() gives the event (a ZMQ_EVENT_HANDSHAKE_FAILED_*,
- * 0 if none) and *status (the ZAP status, 400 for a key not in the registry). */
+ * shows it readable, ctl_curve_refused() gives the event (ZMQ_EVENT_HANDSHAKE_SUCCEEDED or
+ * a ZMQ_EVENT_HANDSHAKE_FAILED_*, 0 if none) and *status (the ZAP status, 400 for a key not
+ * in the registry; the errno of a handshake lost without detail). */
 void *ctl_curve_monitor(void *zctx, void *sock);
 int ctl_curve_refused(void *mon, int *status);
 

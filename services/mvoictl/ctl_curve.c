@@ -15,7 +15,8 @@ void *ctl_curve_monitor(void *zctx, void *sock)
     snprintf(ep, sizeof ep, "inproc://ctl-handshake-%d", n++);
     if (zmq_socket_monitor(sock, ep, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+                           | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                           | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
         return NULL;
     void *mon = zmq_socket(zctx, ZMQ_PAIR);
     int zero = 0;

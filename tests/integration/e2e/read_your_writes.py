@@ -16,6 +16,10 @@ measure add` (no wait) then one GET with the reply's seq, whose KPI 1 total must
 running sum; with the aggregator stopped a short wait_ms answers 504 "not-applied-yet",
 and after SIGCONT the same GET answers 200 with the sum; a bad after_seq is a 400.
 
+Last, a connection lost in the middle of the handshake (a TCP proxy that resets the first
+connection) is not named a refused key: `kpi show` through it answers; a proxy that resets
+every connection is named a refusal (exit 77) within 5 s.
+
     read_your_writes.py BUILD_DIR [N]
 """
 import hashlib
@@ -23,9 +27,12 @@ import json
 import os
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -167,6 +174,80 @@ def http_rounds(run, http, kpi, want):
     return want
 
 
+def reset_proxy(target_port, resets):
+    """A TCP proxy on a free port: its first `resets` connections are reset after the
+    client's first bytes (a service killed in the middle of the handshake), the others are
+    forwarded to target_port. Returns (listening socket, port)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    seen = [0]
+
+    def pump(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            seen[0] += 1
+            if seen[0] <= resets:
+                c.recv(64)   # the greeting's first bytes
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                c.close()
+                continue
+            u = socket.create_connection(("127.0.0.1", target_port))
+            threading.Thread(target=pump, args=(c, u), daemon=True).start()
+            threading.Thread(target=pump, args=(u, c), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, srv.getsockname()[1]
+
+
+def handshake_lost(ctl, ctl_env, kapi_port, want):
+    """A connection lost during the handshake is not a refused key: `kpi show` through a
+    proxy that resets its first connection answers (it said "weigert de verbinding ... de
+    sleutel" and exited 77, and `kpi watch` stopped following); one that resets every
+    connection is still named a refusal, within a second."""
+    srv, port = reset_proxy(kapi_port, 1)
+    env = dict(ctl_env, MVOI_KPI_API="tcp://127.0.0.1:%d" % port)
+    r = subprocess.run([ctl, "kpi", "show", "--year", "2026", "--json"], env=env,
+                       capture_output=True, text=True)
+    srv.close()
+    if r.returncode != 0:
+        raise SystemExit("ryw: kpi show after a handshake lost once: %d %s" %
+                         (r.returncode, r.stderr))
+    got = [x for x in json.loads(r.stdout) if x["kpi"] == "fairtrade"][0]["realisation"]
+    if got != want:
+        raise SystemExit("ryw: kpi show after a handshake lost once: %d, want %d" % (got, want))
+    srv, port = reset_proxy(kapi_port, 1 << 30)
+    env = dict(ctl_env, MVOI_KPI_API="tcp://127.0.0.1:%d" % port)
+    t0 = time.monotonic()
+    r = subprocess.run([ctl, "--timeout", "10000", "kpi", "show", "--year", "2026"], env=env,
+                       capture_output=True, text=True)
+    took = time.monotonic() - t0
+    srv.close()
+    if r.returncode != 77 or "weigert de verbinding" not in r.stderr or took > 5:
+        raise SystemExit("ryw: every handshake lost: want exit 77 naming the refusal within "
+                         "5 s, got %d after %.1f s: %s" % (r.returncode, took, r.stderr))
+    print("ryw: a handshake lost once: kpi show answered %d; lost every time: named a refusal "
+          "(exit 77) after %.2f s" % (got, took))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="mvoi-ryw-")
     ports = free_ports(("capi", "cpub", "iapi", "ipub", "kapi", "kpub", "http"))
@@ -279,6 +360,7 @@ def main():
               "show too, every %dth round) (%d products), %.1f ms a round" %
               (N, SHOW_EVERY, want, (time.monotonic() - t0) * 1000 / N))
         want = http_rounds(run, http, kpi, want)
+        handshake_lost(ctl, ctl_env, ports["kapi"], want)
         ok = True
     finally:
         dealer.close()
