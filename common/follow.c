@@ -13,7 +13,8 @@ const char *const follow_reasons[FOLLOW_REASONS] = {
 struct follow_t {
     uint32_t stale_ms, snap_timeout_ms, snap_wait_ms;
     char publisher[64];
-    char loading[128];
+    const char *loading;           /* an English format of the catalogue (follow_opts_t) */
+    char loading_arg[128];
     bool live;                     /* the first snapshot is in */
     bool resyncing;                /* a (new) snapshot is needed or under way */
     bool out;                      /* a snapshot request is out */
@@ -23,7 +24,8 @@ struct follow_t {
     uint64_t epoch, incarnation;   /* of the last snapshot */
     uint64_t snapshots;
     uint64_t resyncs[FOLLOW_REASONS];
-    char why[160];
+    textfmt_reason_t wr;           /* why not fresh, to be said in a reader's language */
+    char why[300];                 /* the same in English, as logged (follow_why) */
 };
 
 void follow_beat_set(follow_beat_t *b, uint64_t now, uint64_t head, uint64_t epoch,
@@ -37,6 +39,14 @@ void follow_beat_set(follow_beat_t *b, uint64_t now, uint64_t head, uint64_t epo
     b->incarnation = incarnation;
 }
 
+/* The reason not to be fresh (fmt NULL: none), kept for a reader and logged in English. */
+static void s_why(follow_t *self, const char *fmt, const char *s, unsigned long long a,
+                  unsigned long long b)
+{
+    textfmt_reason_set(&self->wr, fmt, s, a, b);
+    textfmt_reason_log(&self->wr, self->why, sizeof self->why);
+}
+
 follow_t *follow_new(const follow_opts_t *o)
 {
     follow_t *self = calloc(1, sizeof *self);
@@ -48,9 +58,10 @@ follow_t *follow_new(const follow_opts_t *o)
                                                                           : self->snap_timeout_ms;
     snprintf(self->publisher, sizeof self->publisher, "%s",
              o && o->publisher ? o->publisher : "publisher");
-    snprintf(self->loading, sizeof self->loading, "%s",
-             o && o->loading ? o->loading : "loading the snapshot");
-    snprintf(self->why, sizeof self->why, "%s", self->loading);
+    self->loading = o && o->loading ? o->loading : "loading the snapshot";
+    snprintf(self->loading_arg, sizeof self->loading_arg, "%s",
+             o && o->loading_arg ? o->loading_arg : "");
+    s_why(self, self->loading, self->loading_arg, 0, 0);
     self->resyncing = true;        /* a first snapshot is needed */
     return self;
 }
@@ -162,24 +173,21 @@ int follow_update(const follow_t *self, uint64_t seq, uint64_t head)
 /* ---------------------------------------------------------------- freshness */
 
 bool follow_judge(follow_t *self, const follow_beat_t *b, uint64_t now, uint64_t head,
-                  const char *hold)
+                  const textfmt_reason_t *hold)
 {
     bool fresh = false;
     if (!self->live)
-        snprintf(self->why, sizeof self->why, "%s", self->loading);
+        s_why(self, self->loading, self->loading_arg, 0, 0);
     else if (self->resyncing)
-        snprintf(self->why, sizeof self->why, "catching up with the %s (new snapshot)",
-                 self->publisher);
-    else if (hold)
-        snprintf(self->why, sizeof self->why, "%s", hold);
+        s_why(self, "catching up with the %s (new snapshot)", self->publisher, 0, 0);
+    else if (hold && hold->fmt)
+        s_why(self, hold->fmt, hold->s, hold->a, hold->b);
     else if (!b->at || now - b->at > self->stale_ms)
-        snprintf(self->why, sizeof self->why, "no heartbeat from the %s for %u ms",
-                 self->publisher, self->stale_ms);
+        s_why(self, "no heartbeat from the %s for %llu ms", self->publisher, self->stale_ms, 0);
     else if (b->head > head)
-        snprintf(self->why, sizeof self->why, "behind the %s (%" PRIu64 " < %" PRIu64 ")",
-                 self->publisher, head, b->head);
+        s_why(self, "behind the %s (%llu < %llu)", self->publisher, head, b->head);
     else {
-        self->why[0] = '\0';
+        s_why(self, NULL, NULL, 0, 0);
         fresh = true;
     }
     if (fresh == self->fresh)
@@ -190,6 +198,11 @@ bool follow_judge(follow_t *self, const follow_beat_t *b, uint64_t now, uint64_t
 
 bool follow_fresh(const follow_t *self) { return self->fresh; }
 const char *follow_why(const follow_t *self) { return self->why; }
+
+int follow_why_say(const follow_t *self, text_lang_t lang, char *buf, size_t len)
+{
+    return textfmt_reason_say(&self->wr, lang, "follow.", buf, len);
+}
 bool follow_live(const follow_t *self) { return self->live; }
 bool follow_resyncing(const follow_t *self) { return self->resyncing; }
 bool follow_settled(const follow_t *self) { return self->live && !self->resyncing; }

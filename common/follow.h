@@ -14,7 +14,8 @@
  *
  *  Fresh = live, not resyncing, nothing else holding it (the caller's reason), a heartbeat
  *  within stale_ms, and the view complete up to the heartbeat's head. Anything else is not
- *  fresh, with the reason in words (follow_why) for problem bodies and logs.
+ *  fresh, with the reason in words: follow_why in English for logs, follow_why_say in the
+ *  reader's language for problem bodies.
  *
  *  follow_stream_t is the continuity of one subscribed gap-free stream (every event one
  *  seq) that many followers share: it tells a gap in the stream from a first event.
@@ -23,7 +24,10 @@
 #define MVOI_FOLLOW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "textfmt.h"
 
 /* Why a follower took a new snapshot (metric label follow_reasons[r]). */
 typedef enum {
@@ -55,7 +59,10 @@ typedef struct {
                                     * snapshot_timeout_ms): a publisher that reads a large
                                     * range before it sends is not late */
     const char *publisher;         /* named in the reasons ("kpi-aggregator") */
-    const char *loading;           /* the reason while the first snapshot loads */
+    /* the reason while the first snapshot loads: an English format of the catalogue
+     * (follow.*; a string literal, kept) taking loading_arg as its %s, if any */
+    const char *loading;
+    const char *loading_arg;
 } follow_opts_t;
 
 /* NULL when out of memory. The follower starts loading, with no snapshot asked. */
@@ -107,11 +114,14 @@ int follow_update(const follow_t *self, uint64_t seq, uint64_t head);
 /* ---- freshness */
 
 /* Judge freshness at now for a view complete up to head. hold: a reason of the caller's
- * not to be fresh (NULL: none). True when freshness changed. */
+ * not to be fresh (NULL or no fmt: none; its fmt a string literal of the catalogue's
+ * follow.* texts). True when freshness changed. */
 bool follow_judge(follow_t *self, const follow_beat_t *b, uint64_t now, uint64_t head,
-                  const char *hold);
+                  const textfmt_reason_t *hold);
 bool follow_fresh(const follow_t *self);
-const char *follow_why(const follow_t *self);   /* "" when fresh */
+const char *follow_why(const follow_t *self);   /* "" when fresh; English, as logged */
+/* Why not fresh in lang, for a reader (a problem body); "" when fresh. */
+int follow_why_say(const follow_t *self, text_lang_t lang, char *buf, size_t len);
 bool follow_live(const follow_t *self);         /* the first snapshot is in */
 bool follow_resyncing(const follow_t *self);
 bool follow_settled(const follow_t *self);      /* live and not resyncing */

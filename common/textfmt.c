@@ -215,3 +215,48 @@ void textfmt_shown(const char *v, char out[17])
         out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
     out[n] = '\0';
 }
+
+void textfmt_reason_set(textfmt_reason_t *r, const char *en_fmt, const char *s,
+                        unsigned long long a, unsigned long long b)
+{
+    r->fmt = en_fmt;
+    size_t n = s ? strlen(s) : 0;
+    if (n >= sizeof r->s) {   /* cut at a character's start: the text stays valid UTF-8 */
+        n = sizeof r->s - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    if (n)
+        memcpy(r->s, s, n);
+    r->s[n] = '\0';
+    r->a = a;
+    r->b = b;
+}
+
+static int s_reason_fmt(char *buf, size_t len, text_lang_t lang, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = textfmt_vformat(buf, len, lang, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+int textfmt_reason_say(const textfmt_reason_t *r, text_lang_t lang, const char *prefix,
+                       char *buf, size_t len)
+{
+    if (!r->fmt)
+        return s_reason_fmt(buf, len, lang, "%s", "");
+    /* the arguments a format does not take are ignored, as printf does (C11 7.21.6.1p2) */
+    return s_reason_fmt(buf, len, lang, textfmt_from_en(lang, prefix, r->fmt), r->s, r->a, r->b);
+}
+
+int textfmt_reason_log(const textfmt_reason_t *r, char *buf, size_t len)
+{
+    if (!r->fmt) {
+        if (len)
+            buf[0] = '\0';
+        return 0;
+    }
+    return snprintf(buf, len, r->fmt, r->s, r->a, r->b);
+}

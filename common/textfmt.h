@@ -44,6 +44,27 @@ int textfmt_env_lang(const char *lang, text_lang_t *out);
  * character's start (the text stays valid UTF-8), control characters as '?'. */
 void textfmt_shown(const char *v, char out[17]);
 
+/* A reason kept to be said later, to whichever reader asks, in their language (a state's
+ * "why": a follower's staleness). fmt is an English format of the catalogue whose
+ * conversions take, in this order, one string (s) and then numbers (%llu, at most two): a
+ * format with a number names the string first; a format may take fewer. NULL fmt: no
+ * reason. */
+typedef struct {
+    const char *fmt;
+    char s[128];
+    unsigned long long a, b;
+} textfmt_reason_t;
+
+/* Sets r (s NULL: ""; a string longer than r->s is cut at a character's start). */
+void textfmt_reason_set(textfmt_reason_t *r, const char *en_fmt, const char *s,
+                        unsigned long long a, unsigned long long b);
+/* The reason in lang, from the catalogue entry under prefix (textfmt_vformat: numbers
+ * grouped); "" for none. */
+int textfmt_reason_say(const textfmt_reason_t *r, text_lang_t lang, const char *prefix,
+                       char *buf, size_t len);
+/* The reason in English as printf writes it (plain numbers): for logs. */
+int textfmt_reason_log(const textfmt_reason_t *r, char *buf, size_t len);
+
 /* textfmt_vformat of textfmt_from_en(lang, prefix, en_fmt). */
 int textfmt_vtr(char *buf, size_t len, text_lang_t lang, const char *prefix, const char *en_fmt,
                 va_list ap);

@@ -97,7 +97,8 @@ static bool s_fresh(gw_req_t *r)
 {
     if (gw_clone_fresh(r->gw->clone))
         return true;
-    gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone), NULL);
+    char why[320];
+    gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone, r->lang, why, sizeof why), NULL);
     return false;
 }
 

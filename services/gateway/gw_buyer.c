@@ -45,7 +45,9 @@ gw_held_t *gw_buyer_held(gw_req_t *r)
      * handler runs again; a stale view is refused at once. */
     if (gw_held_loading(h))
         gw_wait_load(r);
-    else
-        gw_reply_problem(r, 503, "stale", gw_held_why(h), NULL);
+    else {
+        char why[320];
+        gw_reply_problem(r, 503, "stale", gw_held_why(h, r->lang, why, sizeof why), NULL);
+    }
     return NULL;
 }

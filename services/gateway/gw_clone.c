@@ -339,7 +339,11 @@ void gw_clone_destroy(gw_clone_t **self_p)
 
 gw_view_t *gw_clone_view(gw_clone_t *self) { return self->view; }
 bool gw_clone_fresh(gw_clone_t *self) { return follow_fresh(self->fol); }
-const char *gw_clone_why(gw_clone_t *self) { return follow_why(self->fol); }
+const char *gw_clone_why(gw_clone_t *self, text_lang_t lang, char *buf, size_t len)
+{
+    follow_why_say(self->fol, lang, buf, len);
+    return buf;
+}
 
 void gw_clone_health(gw_clone_t *self, const Mvoi__HealthReply *h)
 {

@@ -21,6 +21,7 @@
 #define MVOI_GW_CLONE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 #include "bus.h"
@@ -60,8 +61,8 @@ void gw_clone_destroy(gw_clone_t **self_p);
 
 gw_view_t *gw_clone_view(gw_clone_t *self);
 bool gw_clone_fresh(gw_clone_t *self);
-/* Why not fresh, for problem bodies and logs ("" when fresh). */
-const char *gw_clone_why(gw_clone_t *self);
+/* Why not fresh, in lang, into buf (returned; "" when fresh): for problem bodies. */
+const char *gw_clone_why(gw_clone_t *self, text_lang_t lang, char *buf, size_t len);
 /* The kpi-aggregator's HealthReply: not fresh while it says its totals are partial, nor
  * after a restart until it said anything (gw_pubready.h). */
 void gw_clone_health(gw_clone_t *self, const Mvoi__HealthReply *h);

@@ -96,7 +96,11 @@ const char *gw_held_buyer(const gw_held_t *h) { return h->buyer; }
 gw_view_t *gw_held_view(gw_held_t *h) { return h->view; }
 bool gw_held_fresh(const gw_held_t *h) { return follow_fresh(h->fol); }
 bool gw_held_loading(const gw_held_t *h) { return !follow_live(h->fol); }
-const char *gw_held_why(const gw_held_t *h) { return follow_why(h->fol); }
+const char *gw_held_why(const gw_held_t *h, text_lang_t lang, char *buf, size_t len)
+{
+    follow_why_say(h->fol, lang, buf, len);
+    return buf;
+}
 
 uint64_t gw_held_head(const gw_held_t *h)
 {
@@ -120,8 +124,9 @@ void gw_held_streams(gw_held_t *h, int delta)
 static void s_set_fresh(gw_held_t *h)
 {
     gw_hold_t *self = h->hold;
-    const char *hold = self->rep ? "updates were lost: asking the kpi-aggregator whose"
-                                 : gw_pubready_hold(&self->pub);
+    static const textfmt_reason_t lost = {
+        .fmt = "updates were lost: asking the kpi-aggregator whose they were" };
+    const textfmt_reason_t *hold = self->rep ? &lost : gw_pubready_hold(&self->pub);
     if (!follow_judge(h->fol, &self->beat, uv_now(self->loop), gw_held_head(h), hold))
         return;
     bool fresh = follow_fresh(h->fol);
@@ -479,10 +484,9 @@ static gw_held_t *s_held_new(gw_hold_t *self, const char *buyer)
         return NULL;
     h->hold = self;
     snprintf(h->buyer, sizeof h->buyer, "%s", buyer);
-    char loading[MVOI_ID_BUYER_MAX + 64];
-    snprintf(loading, sizeof loading, "loading the KPI totals of buyer %s", h->buyer);
     follow_opts_t fo = { .stale_ms = self->stale_ms, .snapshot_timeout_ms = self->snap_timeout_ms,
-                         .publisher = "kpi-aggregator", .loading = loading };
+                         .publisher = "kpi-aggregator",
+                         .loading = "loading the KPI totals of buyer %s", .loading_arg = h->buyer };
     h->fol = follow_new(&fo);
     h->view = gw_view_new();
     if (!h->fol || !h->view || strlen(buyer) >= sizeof h->buyer ||

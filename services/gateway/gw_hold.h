@@ -78,8 +78,8 @@ const char *gw_held_buyer(const gw_held_t *h);
 gw_view_t *gw_held_view(gw_held_t *h);
 bool gw_held_fresh(const gw_held_t *h);
 bool gw_held_loading(const gw_held_t *h);   /* its first snapshot is not in yet */
-/* Why not fresh ("" when fresh). */
-const char *gw_held_why(const gw_held_t *h);
+/* Why not fresh, in lang, into buf (returned; "" when fresh): for problem bodies. */
+const char *gw_held_why(const gw_held_t *h, text_lang_t lang, char *buf, size_t len);
 /* The aggregator seq up to which h's view is complete (read your own writes). */
 uint64_t gw_held_head(const gw_held_t *h);
 /* Streams open on h (+1 / -1): a buyer with a stream is never dropped. */

@@ -17,6 +17,7 @@
 
 #include <microhttpd.h>
 #include <uv.h>
+#include "text.h"
 
 typedef struct gw_http_t gw_http_t;
 
@@ -60,8 +61,9 @@ int gw_http_path_nul(struct MHD_Connection *conn);
  * path separator, so "/api/tenders/A%2FB" would route as a path that does not exist. */
 int gw_http_path_slash(struct MHD_Connection *conn);
 /* The current request against the gateway's limits: 0 within them, else 414 or 431 with
- * a detail naming the limit. */
-int gw_http_request_limits(struct MHD_Connection *conn, char *detail, size_t len);
+ * a detail naming the limit, in lang. */
+int gw_http_request_limits(struct MHD_Connection *conn, text_lang_t lang, char *detail,
+                           size_t len);
 /* Connections closed because their request did not arrive within the deadline. */
 uint64_t gw_http_deadline_cut(gw_http_t *self);
 

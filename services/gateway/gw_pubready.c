@@ -17,42 +17,46 @@ bool gw_pubready_beat(gw_pubready_t *p, uint64_t epoch, bool has_incarnation,
     return restart;
 }
 
-/* Why the totals of the reply's aggregator are partial; "" when they are not. Only a reply
- * that says "not ready" counts, and only for a reason that makes figures wrong: a producer
- * silent for a while (ready false, nothing to catch up) leaves the totals as they were. */
-static void s_judge(const Mvoi__HealthReply *h, char *why, size_t len)
+/* Why the totals of the reply's aggregator are partial; no fmt when they are not. Only a
+ * reply that says "not ready" counts, and only for a reason that makes figures wrong: a
+ * producer silent for a while (ready false, nothing to catch up) leaves the totals as they
+ * were. The texts are the catalogue's (follow.*), said in the reader's language. */
+static void s_judge(const Mvoi__HealthReply *h, textfmt_reason_t *why)
 {
-    why[0] = '\0';
+    textfmt_reason_set(why, NULL, NULL, 0, 0);
     if (!h->has_ready || h->ready)
         return;
     for (size_t i = 0; i < h->n_inbox; i++) {
         const Mvoi__InboxLag *l = h->inbox[i];
-        const char *prod = l->producer && *l->producer ? l->producer : "a producer";
+        const char *prod = l->producer && *l->producer ? l->producer : "?";
         if (l->rebuilding)
-            snprintf(why, len, "the kpi-aggregator is rebuilding its totals (from %s)", prod);
+            textfmt_reason_set(why, "the kpi-aggregator is rebuilding its totals (from %s)",
+                               prod, 0, 0);
         else if (l->has_epoch && l->epoch == 0)
-            snprintf(why, len, "the kpi-aggregator has counted nothing from %s yet (a new "
-                     "store): its totals are incomplete", prod);
+            textfmt_reason_set(why, "the kpi-aggregator has counted nothing from %s yet (a "
+                               "new store): its totals are incomplete", prod, 0, 0);
         else if (l->head_seq > l->last_seq)
-            snprintf(why, len, "the kpi-aggregator is catching up with %s (%" PRIu64
-                     " events behind)", prod, l->head_seq - l->last_seq);
-        if (why[0])
+            textfmt_reason_set(why, "the kpi-aggregator is catching up with %s (%llu events "
+                               "behind)", prod, l->head_seq - l->last_seq, 0);
+        if (why->fmt)
             return;
     }
 }
 
 void gw_pubready_health(gw_pubready_t *p, const Mvoi__HealthReply *h, uint64_t now)
 {
-    s_judge(h, p->why, sizeof p->why);
+    s_judge(h, &p->why);
     p->health_at = now ? now : 1;
     p->health_has_epoch = h->has_epoch;
     p->health_epoch = h->epoch;
 }
 
-const char *gw_pubready_hold(const gw_pubready_t *p)
+const textfmt_reason_t *gw_pubready_hold(const gw_pubready_t *p)
 {
+    static const textfmt_reason_t restarted = {
+        .fmt = "the kpi-aggregator restarted: waiting for its account of its totals" };
     if (p->restart_at &&
         (p->health_at <= p->restart_at || (p->health_has_epoch && p->health_epoch != p->epoch)))
-        return "the kpi-aggregator restarted: waiting for its account of its totals";
-    return p->why[0] ? p->why : NULL;
+        return &restarted;
+    return p->why.fmt ? &p->why : NULL;
 }

@@ -15,9 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "mvoi_contract.h"
+#include "textfmt.h"
 
 typedef struct {
-    char why[160];            /* non-empty: the last HealthReply said the totals are partial */
+    textfmt_reason_t why;     /* fmt set: the last HealthReply said the totals are partial */
     bool have_beat;
     uint64_t epoch, incarnation;          /* of the last heartbeat */
     uint64_t restart_at;      /* loop ms of the heartbeat that showed a restart; 0 = none */
@@ -33,6 +34,6 @@ bool gw_pubready_beat(gw_pubready_t *p, uint64_t epoch, bool has_incarnation,
 /* A HealthReply of the kpi-aggregator, arrived at now (> 0). */
 void gw_pubready_health(gw_pubready_t *p, const Mvoi__HealthReply *h, uint64_t now);
 /* NULL when nothing holds the buyers back, else why they are not fresh. */
-const char *gw_pubready_hold(const gw_pubready_t *p);
+const textfmt_reason_t *gw_pubready_hold(const gw_pubready_t *p);
 
 #endif

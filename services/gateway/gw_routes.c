@@ -699,7 +699,9 @@ static void h_readyz(gw_req_t *r)
         return;
     }
     if (!gw_clone_fresh(r->gw->clone)) {
-        gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone), NULL);
+        char why[320];
+        gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone, r->lang, why, sizeof why),
+                         NULL);
         return;
     }
     static const char ok[] = "{\"ready\":true}";

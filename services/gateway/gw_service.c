@@ -321,7 +321,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         *con_cls = r;
         bool lang_ok = s_request_lang(r);
         char lim[128];
-        int over = gw_http_request_limits(conn, lim, sizeof lim);
+        int over = gw_http_request_limits(conn, r->lang, lim, sizeof lim);
         if (gw->stopping) {
             r->route_idx = -1;
             gw_reply_problem(r, 503, "unavailable", "the gateway is stopping", NULL);

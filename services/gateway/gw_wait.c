@@ -178,8 +178,10 @@ static void s_check_load(gw_wait_t *w)
         r->route->fn(r);
     } else {
         r->retry_after = 1;
+        char why[320];
         gw_reply_problem(r, 503, h && !gw_held_loading(h) ? "stale" : "loading",
-                         h ? gw_held_why(h) : "this buyer's totals are not held", NULL);
+                         h ? gw_held_why(h, r->lang, why, sizeof why)
+                           : "this buyer's totals are not held", NULL);
     }
     gw_resume(r);
 }

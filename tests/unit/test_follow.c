@@ -9,7 +9,8 @@
 static follow_t *s_fol(void)
 {
     follow_opts_t o = { .stale_ms = 5000, .snapshot_timeout_ms = 300,
-                        .publisher = "kpi-aggregator", .loading = "loading buyer heerlen" };
+                        .publisher = "kpi-aggregator",
+                        .loading = "loading the KPI totals of buyer %s", .loading_arg = "heerlen" };
     follow_t *f = follow_new(&o);
     cr_assert_not_null(f);
     return f;
@@ -37,7 +38,7 @@ Test(follow, loading_until_the_first_snapshot_then_live)
     follow_beat_t none = { 0 };
     cr_assert_not(follow_live(f));
     cr_assert_not(follow_fresh(f));
-    cr_assert_str_eq(follow_why(f), "loading buyer heerlen");
+    cr_assert_str_eq(follow_why(f), "loading the KPI totals of buyer heerlen");
     cr_assert_eq(follow_tick(f, 0), FOLLOW_RETRY, "a first snapshot is needed at once");
     follow_snapshot_asked(f, 1000);
     cr_assert(follow_snapshot_out(f));
@@ -183,9 +184,10 @@ Test(follow, a_reason_of_the_callers_holds_freshness)
 {
     follow_t *f = s_live(0, 7, 0);
     follow_beat_t b = s_beat(1000, 40, 7, 0);
-    follow_judge(f, &b, 1000, 40, "updates were lost: asking whose");
+    textfmt_reason_t lost = { .fmt = "updates were lost: asking the kpi-aggregator whose they were" };
+    follow_judge(f, &b, 1000, 40, &lost);
     cr_assert_not(follow_fresh(f));
-    cr_assert_str_eq(follow_why(f), "updates were lost: asking whose");
+    cr_assert_str_eq(follow_why(f), "updates were lost: asking the kpi-aggregator whose they were");
     cr_assert(follow_judge(f, &b, 1000, 40, NULL));
     cr_assert(follow_fresh(f));
     follow_destroy(&f);
@@ -323,5 +325,44 @@ Test(follow, first_item_may_take_snapshot_wait_then_per_item_timeout)
     follow_snapshot_asked(f, 0);
     cr_assert_eq(follow_tick(f, 299), FOLLOW_WAIT);
     cr_assert_eq(follow_tick(f, 300), FOLLOW_LATE);
+    follow_destroy(&f);
+}
+
+/* The reason in the reader's language (the gateway's 503 bodies), the log's in English with
+ * plain numbers; each of the follower's reasons has its Dutch text. */
+Test(follow, the_reason_is_said_in_the_readers_language)
+{
+    char nl[320], en[320];
+    follow_t *f = s_fol();
+    follow_why_say(f, TEXT_NL, nl, sizeof nl);
+    follow_why_say(f, TEXT_EN, en, sizeof en);
+    cr_assert_str_eq(nl, "de KPI-totalen van organisatie heerlen worden geladen");
+    cr_assert_str_eq(en, "loading the KPI totals of buyer heerlen");
+    cr_assert_str_eq(follow_why(f), en);
+    follow_destroy(&f);
+
+    f = s_live(0, 7, 0);
+    follow_beat_t b = s_beat(100, 123456, 7, 0);
+    follow_judge(f, &b, 200, 123400, NULL);
+    follow_why_say(f, TEXT_NL, nl, sizeof nl);
+    follow_why_say(f, TEXT_EN, en, sizeof en);
+    cr_assert_str_eq(nl, "loopt achter bij de kpi-aggregator (123.400 < 123.456)");
+    cr_assert_str_eq(en, "behind the kpi-aggregator (123,400 < 123,456)");
+    cr_assert_str_eq(follow_why(f), "behind the kpi-aggregator (123400 < 123456)");
+    follow_judge(f, &b, 5101, 123456, NULL);
+    follow_why_say(f, TEXT_NL, nl, sizeof nl);
+    cr_assert_str_eq(nl, "geen hartslag van de kpi-aggregator in de afgelopen 5000 ms");
+    textfmt_reason_t rebuilding;
+    textfmt_reason_set(&rebuilding, "the kpi-aggregator is rebuilding its totals (from %s)",
+                       "impact", 0, 0);
+    follow_judge(f, &b, 5101, 123456, &rebuilding);
+    follow_why_say(f, TEXT_NL, nl, sizeof nl);
+    cr_assert_str_eq(nl, "de kpi-aggregator bouwt zijn totalen opnieuw op (uit impact)");
+    follow_beat_set(&b, 5101, 123456, 7, false, 0);
+    follow_judge(f, &b, 5101, 123456, NULL);
+    cr_assert(follow_fresh(f));
+    follow_why_say(f, TEXT_NL, nl, sizeof nl);
+    cr_assert_str_eq(nl, "");
+    cr_assert_str_eq(follow_why(f), "");
     follow_destroy(&f);
 }

@@ -241,6 +241,9 @@ def scenario(stack, http, run):
                      "nothing" % d.get("realisation"))
     if not seen:
         fail("no 503 named the kpi-aggregator's state")
+    # in the gateway's language (Dutch), not the log's English
+    if not any("heeft nog niets geteld uit impact" in d for d in seen):
+        fail("no 503 said in Dutch that the aggregator counted nothing: %s" % seen[:3])
     for b in BUYERS:   # still, at the end of the window: not a passing moment
         st, body = get(http, "/api/kpi?buyer=" + b)
         if st != 503:

@@ -1,7 +1,8 @@
 /*  The gateway's boundary as raw bytes, against the fake kpi-aggregator (epoch 7):
  *  - a request target over 8192 bytes is 414 and header fields over 16384 bytes (or over 100
  *    of them) are 431, each a problem document like every other refusal, not
- *    libmicrohttpd's HTML page; at the limits exactly the request is served;
+ *    libmicrohttpd's HTML page; at the limits exactly the request is served; the detail
+ *    names the limit in the reader's language;
  *  - a Last-Event-ID is a position only as "<epoch>-<incarnation>-<seq>" of the current
  *    epoch and incarnation within the view: a bare seq, "<epoch>-<seq>", another epoch or
  *    incarnation, the future, a negative, huge or text id gets the full snapshot; a
@@ -129,6 +130,52 @@ Test(gateway_limits, uri_and_headers_over_the_limits_are_named_json)
             s_expect(r, 431, "header-too-large", "101 header fields");
         free(r);
     }
+}
+
+/* The problem document's detail of resp, compared with want. */
+static void s_expect_detail(const char *resp, const char *want, const char *what)
+{
+    const char *body = strstr(resp, "\r\n\r\n");
+    json_t *o = body ? json_loads(body + 4, 0, NULL) : NULL;
+    cr_assert(o, "%s: the body is not JSON: %.300s", what, body ? body + 4 : resp);
+    const char *got = json_string_value(json_object_get(o, "detail"));
+    cr_expect_str_eq(got ? got : "(none)", want, "%s: %s", what, got ? got : "(none)");
+    json_decref(o);
+}
+
+/* The limit is named in the reader's language: Dutch by default, English when asked. */
+Test(gateway_limits, a_limit_is_named_in_the_readers_language)
+{
+    s_up();
+    char *t = s_repeat("/healthz?", 'a', 8192 - 9 + 1);
+    char *r = s_get(t, NULL);
+    s_expect(r, 414, "uri-too-long", "8193-byte target");
+    /* numbers of five digits and more grouped as the language writes them */
+    s_expect_detail(r, "het adres van het verzoek is 8193 bytes, er worden er hoogstens "
+                       "8192 aangenomen", "414, Dutch");
+    free(r);
+    r = s_get(t, "Accept-Language: en-GB, nl;q=0.5\r\n");
+    s_expect_detail(r, "the request target is 8193 bytes, at most 8192 are taken",
+                    "414, English");
+    free(r);
+    free(t);
+    char *h = s_repeat("X-Pad: ", 'v', 16384 - 37 + 1);
+    h = realloc(h, strlen(h) + 3);
+    strcat(h, "\r\n");
+    r = s_get("/healthz", h);
+    s_expect(r, 431, "header-too-large", "16385 bytes of header fields");
+    s_expect_detail(r, "de kopregels zijn samen 16.385 bytes, er worden er hoogstens 16.384 "
+                       "aangenomen", "431, Dutch");
+    free(r);
+    free(h);
+    char lines[4096] = "Accept-Language: en\r\n";
+    for (int i = 0; i < 98; i++)
+        snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "X-%d: a\r\n", i);
+    r = s_get("/healthz", lines);
+    s_expect(r, 431, "header-too-large", "101 header fields");
+    s_expect_detail(r, "the request has 101 header fields, at most 100 are taken",
+                    "431, English");
+    free(r);
 }
 
 /* The first of snapshot / kpi a stream opened with Last-Event-ID lei sends ("" if none). */

@@ -95,7 +95,7 @@ except OSError as e:
 }
 for ((i = 0; i < 75; i++)); do
   rz=$(readyz)
-  echo "$rz" | grep -q "^503 .*counted nothing from calendar yet" && break
+  echo "$rz" | grep -q "^503 .*heeft nog niets geteld uit calendar" && break
   sleep 0.2
 done
 # The consumers, too, stay not ready for a while (at least 2 s) without their upstreams.
@@ -105,7 +105,7 @@ expect kpi "$kpi" ready 1
 expect notifier "$ntf" ready 1
 expect gateway "$gw" ready 1
 rz=$(readyz)
-echo "$rz" | grep -q "^503 .*counted nothing from calendar yet" \
+echo "$rz" | grep -q "^503 .*heeft nog niets geteld uit calendar" \
   || fail_hc "gateway /readyz does not name the calendar: $rz"
 echo "ok: gateway /readyz names the producer the aggregator never heard from"
 
