@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus_monitor.h"
 #include "log.h"
 #include "mvoi_error.h"
 
@@ -302,7 +303,7 @@ static void s_take_one(feed_t *self, const void *topic, size_t tlen, const uint8
         if ((inc && inc != self->incarnation) || (epoch == self->epoch && head < self->last))
             self->need_replay = true;
         if (inc && self->incarnation && inc != self->incarnation)
-            feed_rebuild_restarted(self);
+            feed_rebuild_reask(self, "restarted");
         if (inc)
             self->incarnation = inc;
         item_t *it = s_push(self);
@@ -542,6 +543,33 @@ static void s_on_timer(uv_timer_t *t)
     }
 }
 
+/* The DEALER connected again. The connection before it is gone, and with it the request
+ * it carried or that request's answer: a producer drops what it had not read when it
+ * closes a connection (its ZMTP heartbeat timed out while it was stopped a few seconds, a
+ * restart), and a reply to a peer that left cannot be routed. Waiting stall_ms for that
+ * answer kept a measurement's new tender unconfirmed, and refused as a retry, for seconds
+ * after the calendar was back: the replay and the snapshot under way are asked again now.
+ * (An answer that comes after all is taken or dropped by its request id, as after a
+ * stall.) The first connection carries what was queued before it. */
+static void s_on_mon(bus_sock_t *sock, int events, void *arg)
+{
+    feed_t *self = arg;
+    (void)events;
+    unsigned n = bus_monitor_connections(sock);
+    if (n == 0 || (!self->connected && n == 1)) {
+        self->connected |= n > 0;
+        return;
+    }
+    self->connected = true;
+    if (self->replay_inflight) {
+        log_info("replay_reasked", "%s reconnected while a replay was asked for: asking "
+                 "again", self->producer);
+        self->replay_inflight = false;
+        feed_request_replay(self);
+    }
+    feed_rebuild_reask(self, "reconnected");
+}
+
 /* A socket of the feed stopped for good (bus_watch's ZMQ_POLLERR): say so, by name. */
 static bool s_failed(feed_t *self, bus_sock_t *sock, int events)
 {
@@ -613,7 +641,9 @@ feed_t *feed_new(uv_loop_t *loop, bus_ctx_t *ctx, store_t *store, inbox_t *inbox
      * producer is taken, since a prefix filter would make gaps normal. */
     self->sub = bus_sock_new(ctx, loop, ZMQ_SUB, opts->bus_opts);
     self->dealer = bus_sock_new(ctx, loop, ZMQ_DEALER, opts->bus_opts);
-    if (!self->sub || !self->dealer)
+    /* the monitor before the connection, so that its first handshake is seen as the first */
+    if (!self->sub || !self->dealer
+        || !(self->mon = bus_monitor_new(ctx, loop, self->dealer, s_on_mon, self)))
         goto fail;
     if ((e = bus_subscribe(self->sub, "")) < 0 ||
         (e = bus_connect(self->sub, opts->pub_endpoint)) < 0 ||
@@ -665,6 +695,7 @@ void feed_destroy(feed_t **self_p)
     free(self->producer);
     arena_destroy(&self->arena);
     bus_sock_destroy(&self->sub);
+    bus_sock_destroy(&self->mon);
     bus_sock_destroy(&self->dealer);
     if (self->timer_started) {
         uv_timer_t *timers[2] = { &self->timer, &self->linger };

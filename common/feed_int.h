@@ -67,6 +67,8 @@ struct feed_t {
     char *producer;
     bus_sock_t *sub;
     bus_sock_t *dealer;
+    bus_sock_t *mon;              /* the DEALER's connections (bus_monitor.h) */
+    bool connected;               /* the DEALER had its first connection */
     uv_timer_t timer;
     bool timer_started;
     uv_timer_t linger;
@@ -116,9 +118,10 @@ void feed_rebuild_take(feed_t *self, bus_msg_t *msg);
 bool feed_rebuild_reply(feed_t *self, const Mvoi__Envelope *env);
 /* The timer: send the snapshot request, or ask again after a silence. */
 void feed_rebuild_tick(feed_t *self);
-/* The producer restarted (a heartbeat of another incarnation): a snapshot request out died
- * with it, and is asked again now. */
-void feed_rebuild_restarted(feed_t *self);
+/* A snapshot request out died with the producer (why: "restarted", a heartbeat of another
+ * incarnation) or with the connection that carried it (why: "reconnected"): asked again
+ * now. */
+void feed_rebuild_reask(feed_t *self, const char *why);
 void feed_rebuild_free(feed_t *self);
 /* The rebuild's end, whatever its mode: the cursor is (snap_epoch, snap_seq) on disk. */
 void feed_rebuild_done(feed_t *self, uint32_t items);

@@ -284,7 +284,7 @@ bool feed_rebuild_reply(feed_t *self, const Mvoi__Envelope *env)
     return true;
 }
 
-void feed_rebuild_restarted(feed_t *self)
+void feed_rebuild_reask(feed_t *self, const char *why)
 {
     feed_rebuild_t *rb = &self->rb;
     /* Unanswered, it would wait snapshot_wait_ms (a minute) for a process that is gone;
@@ -292,8 +292,8 @@ void feed_rebuild_restarted(feed_t *self)
     if (!rb->active || !rb->inflight)
         return;
     const char *kv[] = { "producer", self->producer, NULL };
-    log_emit(LOG_INFO, "rebuild_reasked", kv, "%s restarted while its snapshot was asked "
-             "for: asking again", self->producer);
+    log_emit(LOG_INFO, "rebuild_reasked", kv, "%s %s while its snapshot was asked for: "
+             "asking again", self->producer, why);
     rb->inflight = false;
     s_send(self);
 }

@@ -80,36 +80,6 @@ int follow_bus_replay(bus_sock_t *s, const char *producer, const char *request_i
     return s_send(s, &env, producer, request_id);
 }
 
-bus_sock_t *follow_bus_monitor(bus_ctx_t *ctx, uv_loop_t *loop, bus_sock_t *sub, bus_fn *fn,
-                               void *arg)
-{
-    char ep[64];
-    snprintf(ep, sizeof ep, "inproc://follow-mon-%p", (void *)sub);
-    if (zmq_socket_monitor(bus_sock_zmq(sub), ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0)
-        return NULL;
-    bus_opts_t bo;
-    bus_opts_default(&bo);
-    bo.linger_ms = 0;
-    return s_sock(ctx, loop, ZMQ_PAIR, &bo, ep, fn, arg);
-}
-
-bool follow_bus_reconnected(bus_sock_t *mon)
-{
-    bool connected = false;
-    for (int budget = 0; budget < 64; budget++) {
-        bus_msg_t m;
-        if (bus_recv(mon, &m) < 0)
-            break;
-        if (m.nparts >= 1 && bus_msg_size(&m, 0) >= 2) {
-            uint16_t ev;
-            memcpy(&ev, bus_msg_data(&m, 0), 2);
-            connected |= ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-        }
-        bus_msg_close(&m);
-    }
-    return connected;
-}
-
 /* One message: 1 with *env (NULL when it is dropped), 0 when none is waiting. */
 static int s_recv(bus_sock_t *s, int min_parts, char *topic, size_t topic_cap,
                   Mvoi__Envelope **env)

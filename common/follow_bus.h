@@ -3,9 +3,10 @@
  *
  *  - one DEALER per request, with a small receive queue: the publisher streams a snapshot
  *    while that queue takes it (its credit), so a large range never sits in our memory;
- *  - a monitor of the SUB socket: every (re)connection means the PUB dropped whatever it
- *    published while we were away, so the follower cannot trust its seqs;
  *  - one received message: its topic (first part) and its envelope (last part).
+ *
+ *  A follower also watches its SUB's (re)connections (bus_monitor.h): the PUB dropped
+ *  whatever it published while we were away, so the follower cannot trust its seqs.
  */
 #ifndef MVOI_FOLLOW_BUS_H
 #define MVOI_FOLLOW_BUS_H
@@ -55,11 +56,6 @@ follow_snap_t *follow_snap_new(bus_ctx_t *ctx, uv_loop_t *loop, const follow_sna
                                follow_t *fol, const follow_snap_cbs_t *cbs);
 void follow_snap_destroy(follow_snap_t **self_p);
 
-/* The monitor of sub's (re)connections, watched with fn. NULL on failure. */
-bus_sock_t *follow_bus_monitor(bus_ctx_t *ctx, uv_loop_t *loop, bus_sock_t *sub, bus_fn *fn,
-                               void *arg);
-/* Drain the monitor: did sub (re)connect? */
-bool follow_bus_reconnected(bus_sock_t *mon);
 
 /* What arrived: topic is the first part when there are two or more, else "". False stops
  * the drain (the socket is gone, or the stream is paused). */

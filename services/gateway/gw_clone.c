@@ -9,6 +9,7 @@
 #include "codec.h"
 #include "config.h"
 #include "follow.h"
+#include "bus_monitor.h"
 #include "follow_bus.h"
 #include "gw_clone.h"
 #include "gw_pubready.h"
@@ -228,7 +229,7 @@ static void s_on_mon(bus_sock_t *sock, int events, void *arg)
 {
     gw_clone_t *self = arg;
     (void)events;
-    if (!follow_bus_reconnected(sock))
+    if (!bus_monitor_connections(sock))
         return;
     if (follow_live(self->fol))
         s_resync(self, FOLLOW_RECONNECT);
@@ -281,7 +282,7 @@ static int s_open(gw_clone_t *self, const char *pub)
     if (!self->sub || bus_subscribe(self->sub, MVOI_TOPIC_KPI_PREFIX) < 0 ||
         bus_subscribe(self->sub, MVOI_TOPIC_HB) < 0)
         return -EIO;
-    self->mon = follow_bus_monitor(self->ctx, self->loop, self->sub, s_on_mon, self);
+    self->mon = bus_monitor_new(self->ctx, self->loop, self->sub, s_on_mon, self);
     return self->mon && bus_connect(self->sub, pub) == 0 ? 0 : -EIO;
 }
 

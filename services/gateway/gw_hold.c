@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "config.h"
 #include "follow.h"
+#include "bus_monitor.h"
 #include "follow_bus.h"
 #include "gw_clone.h"
 #include "gw_hold.h"
@@ -459,7 +460,7 @@ static void s_on_mon(bus_sock_t *sock, int events, void *arg)
 {
     gw_hold_t *self = arg;
     (void)events;
-    if (!follow_bus_reconnected(sock))
+    if (!bus_monitor_connections(sock))
         return;
     follow_stream_reset(&self->stream);
     s_resync_all(self, FOLLOW_RECONNECT);
@@ -587,7 +588,7 @@ gw_hold_t *gw_hold_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_hold_opts_t *o,
     bo.rcvhwm = 1000000;           /* queue a lot while the loop is busy */
     self->sub = bus_sock_new(ctx, loop, ZMQ_SUB, &bo);
     if (self->sub && bus_subscribe(self->sub, MVOI_TOPIC_HB) == 0)
-        self->mon = follow_bus_monitor(ctx, loop, self->sub, s_on_mon, self);
+        self->mon = bus_monitor_new(ctx, loop, self->sub, s_on_mon, self);
     if (!self->mon || bus_connect(self->sub, o->pub) < 0 ||
         bus_watch(self->sub, ZMQ_POLLIN, s_on_sub, self) < 0) {
         bus_sock_destroy(&self->mon);

@@ -45,6 +45,7 @@ SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".
 sys.path.insert(0, os.path.join(SOURCE, "examples"))
 import dashboard_client  # noqa: E402  (its proto loader)
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from mvoi_logs import print_logs  # noqa: E402
 from mvoi_ports import free_ports  # noqa: E402
 
 
@@ -372,7 +373,7 @@ def main():
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            print("ryw: logs in %s" % tmp)
+            print_logs("ryw", tmp)
 
 
 if __name__ == "__main__":

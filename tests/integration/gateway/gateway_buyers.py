@@ -35,6 +35,7 @@ import urllib.request
 
 BUILD = sys.argv[1]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mvoi_logs import print_logs  # noqa: E402
 from mvoi_ports import free_ports  # noqa: E402
 import gw_stack  # noqa: E402
 IDLE_MS = 1500
@@ -234,7 +235,7 @@ def main():
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
-            print("buyers: logs kept in %s" % tmp, file=sys.stderr)
+            print_logs("buyers", tmp)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import time
 
 BUILD = sys.argv[1]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mvoi_logs import print_logs  # noqa: E402
 from mvoi_ports import free_ports  # noqa: E402
 import gw_stack  # noqa: E402
 
@@ -295,7 +296,8 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
     if FAILS:
-        print("lang: %d failures; logs kept in %s" % (len(FAILS), tmp), file=sys.stderr)
+        print("lang: %d failures" % len(FAILS), file=sys.stderr)
+        print_logs("lang", tmp)
         sys.exit(1)
     shutil.rmtree(tmp, ignore_errors=True)
     print("lang: ?lang=, Accept-Language and the default chose every problem document's "

@@ -31,6 +31,7 @@ import urllib.request
 
 BUILD = sys.argv[1]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mvoi_logs import print_logs  # noqa: E402
 from mvoi_ports import free_ports  # noqa: E402
 import gw_stack  # noqa: E402
 BUYERS = {"heerlen": (1, 2, 3), "landgraaf": (10, 20)}
@@ -126,17 +127,6 @@ def fleet(name, scenario, stack=None, env=None):
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             print_logs(name, tmp)
-
-
-def print_logs(name, tmp, lines=60):
-    """The last lines of every service log in tmp, on stderr (the dir is kept too)."""
-    for f in sorted(os.listdir(tmp)):
-        if f.endswith(".log"):
-            with open(os.path.join(tmp, f), errors="replace") as fh:
-                tail = fh.readlines()[-lines:]
-            print("%s: --- %s (last %d lines)\n%s" % (name, f, len(tail), "".join(tail)),
-                  file=sys.stderr)
-    print("%s: logs kept in %s" % (name, tmp), file=sys.stderr)
 
 
 class Stream:

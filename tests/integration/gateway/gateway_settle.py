@@ -43,6 +43,7 @@ import time
 
 BUILD = sys.argv[1]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from mvoi_logs import print_logs  # noqa: E402
 from mvoi_ports import free_ports  # noqa: E402
 import gw_stack  # noqa: E402
 
@@ -349,7 +350,7 @@ def main():
     with open(tokens, "w") as f:
         f.write("admin %s gwsettle buyers=heerlen,landgraaf\n"
                 % hashlib.sha256(TOKEN.encode()).hexdigest())
-    base = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_LOG_LEVEL="warn")
+    base = dict(os.environ, MVOI_DATA_DIR=tmp, MVOI_LOG_LEVEL="info")   # the feeds say why they re-ask
     svc = gw_stack.services(ep, ports["http"],
                             {"MVOI_GATEWAY_UPSTREAM_TIMEOUT_MS": str(TIMEOUT_MS),
                              "MVOI_GATEWAY_TOKENS_FILE": tokens})
@@ -383,7 +384,8 @@ def main():
                 p.kill()
         fwd.stop()
     if FAILS:
-        print("settle: %d failures; logs kept in %s" % (len(FAILS), tmp), file=sys.stderr)
+        print("settle: %d failures" % len(FAILS), file=sys.stderr)
+        print_logs("settle", tmp)
         sys.exit(1)
     shutil.rmtree(tmp, ignore_errors=True)
     print("settle: measurements right after their tenders 201, unknown tenders 404 at once, "

@@ -34,6 +34,7 @@ BUILD, SOURCE = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(SOURCE, "examples"))
 import dashboard_client  # noqa: E402  (the example's own Clone client and proto loader)
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from mvoi_logs import print_logs  # noqa: E402
 from mvoi_ports import free_ports  # noqa: E402
 
 KILLS = int(os.environ.get("CHAOS_KILLS", "10"))
@@ -340,7 +341,8 @@ def main():
         st.stop()
         shutil.rmtree(gen, ignore_errors=True)
     if failures:
-        print("chaos: FAILED\n  " + "\n  ".join(failures) + "\n  logs in " + tmp)
+        print("chaos: FAILED\n  " + "\n  ".join(failures))
+        print_logs("chaos", tmp)
         return 1
     shutil.rmtree(tmp, ignore_errors=True)
     print("chaos: ok")

@@ -43,6 +43,7 @@ SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".
 sys.path.insert(0, os.path.join(SOURCE, "examples"))
 import dashboard_client  # noqa: E402  (its proto loader)
 sys.path.insert(0, os.path.join(SOURCE, "tests", "integration"))
+from mvoi_logs import print_logs  # noqa: E402
 from mvoi_ports import free_ports  # noqa: E402
 
 PB, GEN = dashboard_client.load_messages(os.path.join(SOURCE, "proto"))
@@ -584,7 +585,7 @@ def main():
         if ok:
             shutil.rmtree(st.tmp, ignore_errors=True)
         else:
-            print("restore: logs in %s" % st.tmp)
+            print_logs("restore", st.tmp)
 
 
 if __name__ == "__main__":
