@@ -203,6 +203,16 @@ int textfmt_vtr(char *buf, size_t len, text_lang_t lang, const char *prefix, con
     return textfmt_vformat(buf, len, lang, textfmt_from_en(lang, prefix, en_fmt), ap);
 }
 
+int textfmt_tr(char *buf, size_t len, text_lang_t lang, const char *prefix, const char *en_fmt,
+               ...)
+{
+    va_list ap;
+    va_start(ap, en_fmt);
+    int n = textfmt_vtr(buf, len, lang, prefix, en_fmt, ap);
+    va_end(ap);
+    return n;
+}
+
 void textfmt_shown(const char *v, char out[17])
 {
     size_t n = 0;
@@ -233,22 +243,16 @@ void textfmt_reason_set(textfmt_reason_t *r, const char *en_fmt, const char *s,
     r->b = b;
 }
 
-static int s_reason_fmt(char *buf, size_t len, text_lang_t lang, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = textfmt_vformat(buf, len, lang, fmt, ap);
-    va_end(ap);
-    return n;
-}
-
 int textfmt_reason_say(const textfmt_reason_t *r, text_lang_t lang, const char *prefix,
                        char *buf, size_t len)
 {
-    if (!r->fmt)
-        return s_reason_fmt(buf, len, lang, "%s", "");
+    if (!r->fmt) {
+        if (len)
+            buf[0] = '\0';
+        return 0;
+    }
     /* the arguments a format does not take are ignored, as printf does (C11 7.21.6.1p2) */
-    return s_reason_fmt(buf, len, lang, textfmt_from_en(lang, prefix, r->fmt), r->s, r->a, r->b);
+    return textfmt_tr(buf, len, lang, prefix, r->fmt, r->s, r->a, r->b);
 }
 
 int textfmt_reason_log(const textfmt_reason_t *r, char *buf, size_t len)

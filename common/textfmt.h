@@ -68,5 +68,8 @@ int textfmt_reason_log(const textfmt_reason_t *r, char *buf, size_t len);
 /* textfmt_vformat of textfmt_from_en(lang, prefix, en_fmt). */
 int textfmt_vtr(char *buf, size_t len, text_lang_t lang, const char *prefix, const char *en_fmt,
                 va_list ap);
+/* The same with its arguments: the compiler checks them against the English format. */
+int textfmt_tr(char *buf, size_t len, text_lang_t lang, const char *prefix, const char *en_fmt,
+               ...) __attribute__((format(printf, 5, 6)));
 
 #endif

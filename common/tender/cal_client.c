@@ -484,17 +484,7 @@ out:
 
 /* ---- ids: checked before a command is built ---------------------------------------- */
 
-/* A reason of this client in lang: en_fmt's "tender.client." entry. */
-static void s_say(char *msg, size_t cap, text_lang_t lang, const char *en_fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void s_say(char *msg, size_t cap, text_lang_t lang, const char *en_fmt, ...)
-{
-    va_list ap;
-    va_start(ap, en_fmt);
-    textfmt_vtr(msg, cap, lang, "tender.client.", en_fmt, ap);
-    va_end(ap);
-}
-
+/* A reason of this client in lang: textfmt_tr under "tender.client.". */
 /* The calendar checks every id of a request where it enters (mvoi_id_msg) and refuses the
  * whole command over one bad id, blaming each of its up to 1000 tenders. So the same rule
  * (mvoi_id.h) is applied here to each tender, which is refused alone. An empty id or buyer
@@ -508,13 +498,15 @@ static int s_ids_ok(const cal_import_opts_t *o, const Mvoi__Tender *t, const cha
     char why[MVOI_ID_WHY_MAX];
     if (!s_empty(t->id) && mvoi_id_check_in(lang, MVOI_ID_TENDER, t->id, why, sizeof why)) {
         *field = "tender.id";
-        s_say(msg, cap, lang, "'%s' cannot be a tender id: %s", t->id, why);
+        textfmt_tr(msg, cap, lang, "tender.client.", "'%s' cannot be a tender id: %s", t->id,
+                   why);
         return -EINVAL;
     }
     if (!s_empty(t->buyer) && mvoi_id_check_in(lang, MVOI_ID_BUYER, t->buyer, why, sizeof why)) {
         *field = "tender.buyer";
-        s_say(msg, cap, lang, "'%s' is not a buyer id (%s): the buyer's id such as '%s' is "
-              "meant, not a name", t->buyer, why, s_empty(o->buyer) ? "heerlen" : o->buyer);
+        textfmt_tr(msg, cap, lang, "tender.client.", "'%s' is not a buyer id (%s): the buyer's "
+                   "id such as '%s' is meant, not a name", t->buyer, why,
+                   s_empty(o->buyer) ? "heerlen" : o->buyer);
         return -EINVAL;
     }
     return 0;

@@ -250,34 +250,28 @@ static enum MHD_Result s_hdr_sum(void *cls, enum MHD_ValueKind kind, const char 
     return MHD_YES;
 }
 
-/* detail in lang: the catalogue's text of the English format (gw.err.*) */
-static void s_detail(char *detail, size_t len, text_lang_t lang, const char *en_fmt, ...)
-{
-    va_list ap;
-    va_start(ap, en_fmt);
-    textfmt_vtr(detail, len, lang, "gw.", en_fmt, ap);
-    va_end(ap);
-}
-
 int gw_http_request_limits(struct MHD_Connection *conn, text_lang_t lang, char *detail,
                            size_t len)
 {
     gw_conn_t *c = s_conn_of(conn);
     if (c && c->uri_len > GW_HTTP_URI_MAX) {
-        s_detail(detail, len, lang, "the request target is %zu bytes, at most %u are taken",
-                 c->uri_len, GW_HTTP_URI_MAX);
+        textfmt_tr(detail, len, lang, "gw.",
+                   "the request target is %zu bytes, at most %u are taken", c->uri_len,
+                   GW_HTTP_URI_MAX);
         return 414;
     }
     s_hdr_sum_t sum = { 0, 0 };
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, s_hdr_sum, &sum);
     if (sum.bytes > GW_HTTP_HEADERS_MAX) {
-        s_detail(detail, len, lang, "the header fields are %zu bytes, at most %u are taken",
-                 sum.bytes, GW_HTTP_HEADERS_MAX);
+        textfmt_tr(detail, len, lang, "gw.",
+                   "the header fields are %zu bytes, at most %u are taken", sum.bytes,
+                   GW_HTTP_HEADERS_MAX);
         return 431;
     }
     if (sum.count > GW_HTTP_HEADER_COUNT_MAX) {
-        s_detail(detail, len, lang, "the request has %zu header fields, at most %u are taken",
-                 sum.count, GW_HTTP_HEADER_COUNT_MAX);
+        textfmt_tr(detail, len, lang, "gw.",
+                   "the request has %zu header fields, at most %u are taken", sum.count,
+                   GW_HTTP_HEADER_COUNT_MAX);
         return 431;
     }
     return 0;

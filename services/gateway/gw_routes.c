@@ -283,8 +283,11 @@ static void h_texts(gw_req_t *r)
     json_t *texts = json_object();
     for (int i = 0; i < text_count(); i++) {
         const char *k = text_key(i);
+        /* bench.status.*, its title and way back: the benchmark page when it fails before
+         * its figures came */
         if (strncmp(k, "dash.", 5) == 0 || strncmp(k, "kpi.", 4) == 0 ||
-            strncmp(k, "theme.", 6) == 0)
+            strncmp(k, "theme.", 6) == 0 || strncmp(k, "bench.status.", 13) == 0 ||
+            strcmp(k, "bench.title") == 0 || strcmp(k, "bench.back") == 0)
             json_object_set_new(texts, k, json_string(text_get(lang, k)));
     }
     json_t *o = json_pack("{s:s, s:s, s:o}", "lang", text_lang_name(lang), "buyer",

@@ -13,6 +13,9 @@
   const svgNS = 'http://www.w3.org/2000/svg';
   let data = null, year = params.get('year') || '';
   let cardsOf = '';   // the figures the cards show now (render)
+  let shownAt = null;   // when the figures shown came (a failed refresh says so)
+  let T0 = null, T0lang = 'nl';   // the texts before any figures came (GET /api/texts)
+  const askedEn = () => /^en\b/i.test(params.get('lang') || '');
 
   const query = () => {
     const q = new URLSearchParams();
@@ -115,16 +118,12 @@
     return r;
   }
 
-  function render() {
-    const T = data.texts;
-    document.documentElement.lang = data.lang;
-    $('title').textContent = T['bench.title'];
-    $('subtitle').textContent = T['bench.subtitle'].replace('%s', data.k);
-    $('back').textContent = T['bench.back'];
-    $('legend').textContent = T['bench.legend'];
-    $('export').textContent = T['bench.export'];
-    $('who').textContent = data.name + (data.class ? ' · ' + data.class.label : '');
-    const other = data.lang === 'en' ? 'nl' : 'en';
+  // The page's frame in lang: title, the way back to the dashboard, the other language.
+  function frame(T, lang) {
+    document.documentElement.lang = lang;
+    if (T['bench.title']) $('title').textContent = T['bench.title'];
+    if (T['bench.back']) $('back').textContent = T['bench.back'];
+    const other = lang === 'en' ? 'nl' : 'en';
     const lq = new URLSearchParams(location.search);
     lq.set('lang', other);
     $('lang').textContent = other.toUpperCase();
@@ -133,6 +132,16 @@
     if (params.get('buyer')) bq.set('buyer', params.get('buyer'));
     if (params.get('lang')) bq.set('lang', params.get('lang'));
     $('back').href = '/' + (bq.toString() ? '?' + bq.toString() : '');
+  }
+
+  function render() {
+    const T = data.texts;
+    frame(T, data.lang);
+    $('year').hidden = false;
+    $('subtitle').textContent = T['bench.subtitle'].replace('%s', data.k);
+    $('legend').textContent = T['bench.legend'];
+    $('export').textContent = T['bench.export'];
+    $('who').textContent = data.name + (data.class ? ' · ' + data.class.label : '');
     const sel = $('year');
     const years = (data.years || []).slice();
     if (!years.includes(data.year)) years.push(data.year);
@@ -200,20 +209,67 @@
     fitCharts();
   }
 
-  async function load() {
-    try {
-      /* without ?lang= the gateway's language, not the browser's ("*": dash.js loadTexts) */
-      const r = await fetch(withToken('/api/benchmark?' + query().toString()),
-                            { headers: { Accept: 'application/json', 'Accept-Language': '*' } });
-      if (!r.ok) {
-        $('who').textContent = (await r.json()).detail || String(r.status);
-        return;
-      }
-      data = await r.json();
-      render();
-    } catch (e) {
-      $('who').textContent = String(e);
+  /* without ?lang= the gateway's language, not the browser's ("*": dash.js loadTexts) */
+  const headers = { Accept: 'application/json', 'Accept-Language': '*' };
+
+  // The texts of a failed refresh: the figures' own texts once some came; before, the
+  // gateway's (GET /api/texts); when it cannot be reached at all, these (as dash.js does
+  // when its texts cannot be loaded).
+  async function statusTexts() {
+    if (data) return data.texts;
+    if (!T0) {
+      const lq = params.get('lang') ? '?lang=' + encodeURIComponent(params.get('lang')) : '';
+      T0 = await fetch(withToken('/api/texts' + lq), { headers })
+        .then((r) => r.ok ? r.json() : Promise.reject(r.status))
+        .then((j) => { T0lang = j.lang; return j.texts; }).catch(() => null);
     }
+    if (T0) return T0;
+    return askedEn() ? {
+      'bench.status.none': 'No figures yet: %s. Tried again every 3 seconds.',
+      'bench.status.unreachable': 'the gateway cannot be reached',
+    } : {
+      'bench.status.none': 'Nog geen cijfers: %s. Elke 3 seconden opnieuw geprobeerd.',
+      'bench.status.unreachable': 'de gateway is niet bereikbaar',
+    };
+  }
+
+  // A refresh failed (reason: the gateway's problem detail; null: no answer at all). The
+  // figures shown stay, greyed, with the time they are of: never shown as if current.
+  async function failed(reason) {
+    const T = await statusTexts();
+    const why = reason || T['bench.status.unreachable'];
+    const s = $('status');
+    s.textContent = shownAt
+      ? T['bench.status.since'].replace('%s', shownAt.toLocaleTimeString(
+          data.lang === 'en' ? 'en-GB' : 'nl-NL', { hour: '2-digit', minute: '2-digit' }))
+        .replace('%s', why)
+      : T['bench.status.none'].replace('%s', why);
+    s.hidden = false;
+    if (!data) {   // nothing shown yet: the frame in the language asked, no year to choose
+      frame(T, T0 ? T0lang : askedEn() ? 'en' : 'nl');
+      $('year').hidden = true;
+    }
+    $('kpis').classList.toggle('offline', !!shownAt);
+    document.body.dataset.failed = '1';
+  }
+
+  async function load() {
+    let r;
+    try {
+      r = await fetch(withToken('/api/benchmark?' + query().toString()), { headers });
+    } catch (e) {
+      return failed(null);
+    }
+    if (!r.ok) {
+      const p = await r.json().catch(() => ({}));
+      return failed(p.detail || 'HTTP ' + r.status);
+    }
+    data = await r.json();
+    shownAt = new Date();
+    $('status').hidden = true;
+    $('kpis').classList.remove('offline');
+    delete document.body.dataset.failed;
+    render();
   }
 
   $('year').addEventListener('change', (e) => { year = e.target.value; load(); });

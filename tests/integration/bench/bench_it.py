@@ -24,6 +24,7 @@ Usage: bench_it.py <mvoi-gateway> <fakebench> <mvoictl> <artifact dir> [--browse
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -217,6 +218,7 @@ def main():
         scenario(http, env, fake)
     finally:
         gw.terminate()
+        fake.send_signal(signal.SIGCONT)   # a browser run that failed while it was stopped
         fake.stdin.close()
         fake.terminate()
         gw.wait(10)
@@ -458,12 +460,17 @@ def browser(http, fake):
                             stdout=subprocess.PIPE, text=True)
     for line in node.stdout:
         print(line, end='', flush=True)
-        if line.strip() == 'READY':
+        cmd = line.strip()
+        if cmd not in ('READY', 'STOP', 'CONT'):
+            continue
+        if cmd == 'READY':
             fake.stdin.write('g12 co2 2026 500000\n')
             fake.stdin.write('tender g03 g03-t05 2026-03-06 100000\n')
             fake.stdin.flush()
-            node.stdin.write('go\n')
-            node.stdin.flush()
+        else:   # the figures' source stopped and back (the page's failed refresh)
+            fake.send_signal(signal.SIGSTOP if cmd == 'STOP' else signal.SIGCONT)
+        node.stdin.write('go\n')
+        node.stdin.flush()
     return node.wait(180)
 
 

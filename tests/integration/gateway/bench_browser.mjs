@@ -7,7 +7,12 @@
 // changes (bench_it.py changes it after this script prints READY). The card of the share of
 // tenders with an ambition per theme shows g05's place for klimaat with its own counts and
 // moves live when another buyer's tender gains an ambition; the level card shows its level.
-// The refresh leaves the year menu, and cards whose figures did not change, alone.
+// The refresh leaves the year menu, and cards whose figures did not change, alone. When the
+// figures' source stops (bench_it.py SIGSTOPs fakebench after STOP) a refresh is refused:
+// the figures stay, greyed, with the time they are of and the gateway's reason in Dutch; a
+// first load says there are no figures yet, and why; after CONT the page is current again.
+// A refresh with no answer at all (the request aborted in the browser) says the gateway
+// cannot be reached.
 // Screenshots are artifacts.
 // Usage: node bench_browser.mjs <http port> <artifact dir>
 import { chromium } from 'playwright-core';
@@ -44,6 +49,52 @@ async function noLabelOverlaps(where) {
     return hits;
   }));
   if (over.length) fail(`${where}: chart labels over each other: ` + over.join('; '));
+}
+// The page when its refresh fails: the figures shown stay, greyed, never as if current.
+async function failures(page) {
+  const status = () => page.textContent('#status');
+  const greyed = () => page.evaluate(() => document.querySelector('#kpis').classList.contains('offline'));
+  console.log('STOP');
+  await nextLine();
+  // past the gateway's stale_ms (5 s) and the next refresh (3 s)
+  await page.waitForSelector('#status:not([hidden])', { timeout: 20000 })
+    .catch(() => fail('a refused refresh is not shown'));
+  const st = await status();
+  if (!/^Niet bijgewerkt: de cijfers zijn van \d\d:\d\d; [a-z].+\. Elke 3 seconden opnieuw geprobeerd\.$/.test(st)
+      || /HTTP|Error/.test(st))
+    fail('stale status: ' + st);
+  if (!await greyed()) fail('the figures of before are not greyed');
+  if (await page.locator('#bench-co2 svg').count() !== 1) fail('the figures went with the refused refresh');
+  await page.screenshot({ path: path.join(outDir, 'benchmark-desktop-stale.png'), fullPage: true });
+  console.log('stale: ' + st);
+  const first = await ctx.newPage();
+  await first.setViewportSize({ width: 390, height: 844 });
+  await first.goto(base + '/benchmark?buyer=g05&year=2026', { waitUntil: 'domcontentloaded' });
+  await first.waitForSelector('#status:not([hidden])', { timeout: 15000 })
+    .catch(() => fail('a first load that was refused is not shown'));
+  const none = await first.textContent('#status');
+  if (!/^Nog geen cijfers: [a-z].+\. Elke 3 seconden opnieuw geprobeerd\.$/.test(none)) fail('first load: ' + none);
+  if (await first.locator('.bench-kpi').count() !== 0) fail('figures shown on a first load that was refused');
+  const frame = [await first.textContent('#title'), await first.textContent('#back')].join(' | ');
+  if (frame !== 'Landelijke benchmark | terug naar het dashboard') fail('first load frame: ' + frame);
+  await first.screenshot({ path: path.join(outDir, 'benchmark-phone-none.png'), fullPage: true });
+  console.log('first load: ' + none);
+  await first.close();
+  console.log('CONT');
+  await nextLine();
+  await page.waitForSelector('#status', { state: 'hidden', timeout: 20000 })
+    .catch(() => fail('the page did not become current again'));
+  if (await greyed()) fail('current figures are greyed');
+  // no answer at all
+  await page.route('**/api/benchmark?**', (r) => r.abort('connectionrefused'));
+  await page.waitForSelector('#status:not([hidden])', { timeout: 10000 })
+    .catch(() => fail('a refresh without an answer is not shown'));
+  const gone = await status();
+  if (!gone.includes('; de gateway is niet bereikbaar.')) fail('unreachable: ' + gone);
+  console.log('unreachable: ' + gone);
+  await page.unroute('**/api/benchmark?**');
+  await page.waitForSelector('#status', { state: 'hidden', timeout: 10000 })
+    .catch(() => fail('the page did not become current after the unreachable refresh'));
 }
 const lines = readline.createInterface({ input: process.stdin });
 const nextLine = () => new Promise((res) => lines.once('line', res));
@@ -122,6 +173,7 @@ try {
   }).map((t) => t.closest('[id]').id + ': ' + t.textContent));
   if (cut.length) fail('labels cut off at the edge of their chart: ' + cut.join('; '));
   await noLabelOverlaps('desktop');
+  await failures(page);
 
   // a class under k: s1 sees its own figure's reason, no chart
   await page.goto(base + '/benchmark?buyer=s1&year=2026', { waitUntil: 'domcontentloaded' });
