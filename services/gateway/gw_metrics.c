@@ -167,6 +167,11 @@ static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
         gw_buf_printf(b, "mvoi_gateway_upstream_requests_total{service=\"%s\",result=\"error\"} %" PRIu64 "\n",
                       st[i].name, st[i].errors);
     }
+    s_head(b, "mvoi_gateway_upstream_resent_total", "counter",
+           "Requests under way sent again when the connection to the service was made anew.");
+    for (int i = 0; i < n; i++)
+        gw_buf_printf(b, "mvoi_gateway_upstream_resent_total{service=\"%s\"} %" PRIu64 "\n",
+                      st[i].name, st[i].resent);
     s_head(b, "mvoi_gateway_upstream_pending", "gauge", "Requests waiting for a reply.");
     for (int i = 0; i < n; i++)
         gw_buf_printf(b, "mvoi_gateway_upstream_pending{service=\"%s\"} %" PRIu64 "\n",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "bus_monitor.h"
 #include "clock.h"
 #include "codec.h"
 #include "config.h"
@@ -26,11 +27,15 @@ typedef struct s_pending {
     void *arg;
     uint64_t deadline, started;
     bool health;
+    uint8_t *wire;             /* the request as sent: sent again on a new connection */
+    size_t wire_len;
 } s_pending_t;
 
 struct gw_upstream_t {
     uv_loop_t *loop;
     bus_sock_t *sock;
+    bus_sock_t *mon;           /* sock's connections (bus_monitor) */
+    bool connected;            /* the first connection was seen */
     char name[32];
     char endpoint[CFG_ENDPOINT_MAX + 1];   /* config.c bounds it */
     uint32_t timeout_ms, health_ms;
@@ -101,17 +106,14 @@ static void s_on_health(void *arg, int rc, Mvoi__Envelope *reply)
     codec_free(&reply);
 }
 
-static int s_send(gw_upstream_t *self, Mvoi__Envelope *req)
+/* Packs req into p->wire and sends it. */
+static int s_send(gw_upstream_t *self, s_pending_t *p, Mvoi__Envelope *req)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = codec_pack(req, &buf, &len);
+    int rc = codec_pack(req, &p->wire, &p->wire_len);
     if (rc < 0)
         return rc;
-    bus_frame_t f = { buf, len };
-    rc = bus_send(self->sock, &f, 1);
-    free(buf);
-    return rc;
+    bus_frame_t f = { p->wire, p->wire_len };
+    return bus_send(self->sock, &f, 1);
 }
 
 static int s_request(gw_upstream_t *self, Mvoi__Envelope *req, gw_up_fn *fn, void *arg,
@@ -151,9 +153,10 @@ static int s_request(gw_upstream_t *self, Mvoi__Envelope *req, gw_up_fn *fn, voi
     }
     if (!req->producer)
         req->producer = "gateway";
-    int rc = s_send(self, req);
+    int rc = s_send(self, p, req);
     req->request_id = saved;
     if (rc < 0) {
+        free(p->wire);
         free(p);
         if (!health)
             self->st.errors++;
@@ -214,6 +217,7 @@ static void s_finish(gw_upstream_t *self, s_pending_t *p, int rc, Mvoi__Envelope
         p->fn(p->arg, rc, reply);
     else
         codec_free(&reply);
+    free(p->wire);
     free(p);
 }
 
@@ -247,6 +251,38 @@ static void s_on_readable(bus_sock_t *sock, int events, void *arg)
         if (self->closing)
             break;
     }
+}
+
+/* The DEALER connected again. The connection before it is gone, and with it each request
+ * under way on it or its reply: a service drops what it had not answered when it restarts
+ * or closes a connection whose heartbeat timed out (it was stopped a few seconds). The
+ * client waited timeout_ms for a service that was back within a second, and got a 504.
+ * Each request under way is sent again now, as it was: the services keep their replies by
+ * buyer and request id (server.h), so a command already done is answered from that store,
+ * not done twice, and a reply to the first send that comes after all is the same reply,
+ * taken once by its id. The first connection carries what was sent before it. */
+static void s_on_mon(bus_sock_t *sock, int events, void *arg)
+{
+    gw_upstream_t *self = arg;
+    (void)events;
+    unsigned n = bus_monitor_connections(sock);
+    if (n == 0 || (!self->connected && n == 1)) {
+        self->connected |= n > 0;
+        return;
+    }
+    self->connected = true;
+    unsigned sent = 0, refused = 0;
+    for (s_pending_t *p = self->head.next; p != &self->head; p = p->next) {
+        bus_frame_t f = { p->wire, p->wire_len };
+        if (bus_send(self->sock, &f, 1) == 0)
+            sent++;
+        else
+            refused++;   /* gone again: the next connection sends it, or it times out */
+    }
+    self->st.resent += sent;
+    if (sent || refused)
+        log_info("upstream_resent", "%s (%s) connected again: %u request(s) under way sent "
+                 "again, %u not sent", self->name, self->endpoint, sent, refused);
 }
 
 static void s_on_timer(uv_timer_t *t)
@@ -294,7 +330,10 @@ gw_upstream_t *gw_upstream_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_upstrea
     bo.linger_ms = 0;
     bo.maxmsgsize = 64ll << 20;   /* big snapshots and lists */
     self->sock = bus_sock_new(ctx, loop, ZMQ_DEALER, &bo);
-    if (!self->sock || bus_connect(self->sock, o->endpoint) < 0) {
+    /* the monitor before the connection, so that its first handshake is seen as the first */
+    if (!self->sock || !(self->mon = bus_monitor_new(ctx, loop, self->sock, s_on_mon, self))
+        || bus_connect(self->sock, o->endpoint) < 0) {
+        bus_sock_destroy(&self->mon);
         bus_sock_destroy(&self->sock);
         free(self);
         return NULL;
@@ -319,6 +358,7 @@ void gw_upstream_destroy(gw_upstream_t **self_p)
     self->closing = true;
     while (self->head.next != &self->head)
         s_finish(self, self->head.next, -ECANCELED, NULL);
+    bus_sock_destroy(&self->mon);
     bus_sock_destroy(&self->sock);
     uv_timer_stop(&self->timer);
     uv_close((uv_handle_t *)&self->timer, s_free_timer);

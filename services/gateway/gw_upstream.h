@@ -54,6 +54,7 @@ typedef struct {
     bool up;                       /* a HealthReply within 3 health intervals */
     bool ready;
     uint64_t requests, replies, timeouts, errors, pending;
+    uint64_t resent;               /* requests under way sent again on a new connection */
     double latency_sum_s;          /* over replies */
     uint64_t latency_le[8];        /* cumulative buckets, see GW_UP_BUCKETS */
     bool have_health;

@@ -170,3 +170,105 @@ Test(gateway_upstream, replies_by_buyer_and_whole_request_id, .timeout = 30)
     zmq_ctx_term(zctx);
     h_tmpdir_remove(dir);
 }
+
+/* Runs the loop for about ms milliseconds (the monitor and replies are read on it). */
+static void s_spin(uv_loop_t *loop, int ms)
+{
+    for (int i = 0; i < ms; i++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+}
+
+/* One request from the ROUTER, answered as server.c does (buyer and request id as they
+ * came) when answer is set. Whether one was there. */
+static bool s_take_one(void *router, bool answer)
+{
+    zmq_msg_t id, body;
+    zmq_msg_init(&id);
+    if (zmq_msg_recv(&id, router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&id);
+        return false;
+    }
+    zmq_msg_init(&body);
+    zmq_msg_recv(&body, router, 0);
+    int err = 0;
+    Mvoi__Envelope *req = codec_unpack(zmq_msg_data(&body), zmq_msg_size(&body), 0, &err);
+    cr_assert(req, "the request does not decode: %d", err);
+    if (answer) {
+        Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
+        Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
+        rep.request_id = req->request_id;
+        rep.buyer = req->buyer;
+        rep.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
+        rep.health_reply = &h;
+        uint8_t b[1024];
+        size_t n = mvoi__envelope__get_packed_size(&rep);
+        cr_assert(n <= sizeof b);
+        mvoi__envelope__pack(&rep, b);
+        zmq_send(router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+        zmq_send(router, b, n, 0);
+    }
+    codec_free(&req);
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+    return true;
+}
+
+/* A service that took a request and went (a restart; a connection it closed after its
+ * heartbeat timed out while it was stopped) never answers it, and the one that comes back
+ * does not know it. The gateway waited its whole timeout for that reply, and the client
+ * got a 504 from a service that was back. The request under way is sent again on the new
+ * connection, with its own id, and answered well within the timeout (10 s here). */
+Test(gateway_upstream, a_request_under_way_is_sent_again_on_a_new_connection, .timeout = 30)
+{
+    log_init("gateway-test", "text", "error");
+    char dir[128], ep[256];
+    h_tmpdir(dir, sizeof dir);
+    snprintf(ep, sizeof ep, "ipc://%s/up", dir);
+    void *zctx = zmq_ctx_new();
+    int zero = 0;
+    void *first = zmq_socket(zctx, ZMQ_ROUTER);
+    zmq_setsockopt(first, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(zmq_bind(first, ep), 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    bus_ctx_t *ctx = bus_ctx_new();
+    gw_upstream_opts_t o = { .name = "calendar", .endpoint = ep, .timeout_ms = 10000 };
+    gw_upstream_t *up = gw_upstream_new(&loop, ctx, &o);
+    cr_assert(up);
+    s_spin(&loop, 200);   /* connected, and the monitor has seen it */
+    s_got_t got = { 0 };
+    cr_assert_eq(s_send(up, "heerlen", "gw:r-9", &got), 0);
+    bool taken = false;
+    for (int i = 0; i < 2000 && !taken; i++) {
+        taken = s_take_one(first, false);   /* taken, never answered */
+        s_spin(&loop, 1);
+    }
+    cr_assert(taken, "the first service never got the request");
+    zmq_close(first);
+    void *second = zmq_socket(zctx, ZMQ_ROUTER);
+    zmq_setsockopt(second, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(zmq_bind(second, ep), 0);
+    uint64_t t0 = h_now_ms();
+    while (!got.called && h_now_ms() - t0 < 9000) {
+        s_take_one(second, true);
+        s_spin(&loop, 1);
+    }
+    uint64_t waited = h_now_ms() - t0;
+    cr_assert(got.called, "no answer within 9 s");
+    cr_expect_eq(got.rc, 0, "%d (-ETIMEDOUT: the request was not sent again)", got.rc);
+    cr_expect_lt(waited, 5000, "answered after %llu ms: the request was not sent again on the "
+                 "new connection (the timeout is 10 s)", (unsigned long long)waited);
+    cr_expect_str_eq(got.rid, "gw:r-9");
+    gw_upstream_stats_t st;
+    gw_upstream_stats(up, &st);
+    cr_expect_eq(st.resent, 1, "resent %llu", (unsigned long long)st.resent);
+    gw_upstream_destroy(&up);
+    bus_ctx_destroy(&ctx);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    zmq_close(second);
+    zmq_ctx_term(zctx);
+    h_tmpdir_remove(dir);
+}
