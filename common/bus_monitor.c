@@ -40,3 +40,11 @@ unsigned bus_monitor_connections(bus_sock_t *mon)
     }
     return n;
 }
+
+bool bus_monitor_reconnected(bus_sock_t *mon, bool *seen)
+{
+    unsigned n = bus_monitor_connections(mon);
+    bool again = n > 1 || (n == 1 && *seen);
+    *seen |= n > 0;
+    return again;
+}

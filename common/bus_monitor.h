@@ -8,6 +8,7 @@
 #ifndef MVOI_BUS_MONITOR_H
 #define MVOI_BUS_MONITOR_H
 
+#include <stdbool.h>
 #include <uv.h>
 #include "bus.h"
 
@@ -18,5 +19,10 @@ bus_sock_t *bus_monitor_new(bus_ctx_t *ctx, uv_loop_t *loop, bus_sock_t *sock, b
                             void *arg);
 /* Drain the monitor: how many connections were made since the last call. */
 unsigned bus_monitor_connections(bus_sock_t *mon);
+/* Drain the monitor: whether a connection after the first was made since the last call, a
+ * reconnection, after which whatever was under way on the connection before is gone. *seen
+ * is the caller's record that the first one was made (false until then); the first
+ * connection carries what was queued before it, so it is no reconnection. */
+bool bus_monitor_reconnected(bus_sock_t *mon, bool *seen);
 
 #endif

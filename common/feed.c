@@ -555,12 +555,8 @@ static void s_on_mon(bus_sock_t *sock, int events, void *arg)
 {
     feed_t *self = arg;
     (void)events;
-    unsigned n = bus_monitor_connections(sock);
-    if (n == 0 || (!self->connected && n == 1)) {
-        self->connected |= n > 0;
+    if (!bus_monitor_reconnected(sock, &self->connected))
         return;
-    }
-    self->connected = true;
     if (self->replay_inflight) {
         log_info("replay_reasked", "%s reconnected while a replay was asked for: asking "
                  "again", self->producer);

@@ -265,12 +265,8 @@ static void s_on_mon(bus_sock_t *sock, int events, void *arg)
 {
     gw_upstream_t *self = arg;
     (void)events;
-    unsigned n = bus_monitor_connections(sock);
-    if (n == 0 || (!self->connected && n == 1)) {
-        self->connected |= n > 0;
+    if (!bus_monitor_reconnected(sock, &self->connected))
         return;
-    }
-    self->connected = true;
     unsigned sent = 0, refused = 0;
     for (s_pending_t *p = self->head.next; p != &self->head; p = p->next) {
         bus_frame_t f = { p->wire, p->wire_len };

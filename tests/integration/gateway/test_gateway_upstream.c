@@ -53,6 +53,23 @@ typedef struct {
     uv_timer_t t;
 } s_fake_t;
 
+/* Answers req on the ROUTER as server.c does: buyer and request id as they came. */
+static void s_answer(void *router, zmq_msg_t *id, const Mvoi__Envelope *req)
+{
+    Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
+    Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
+    rep.request_id = req->request_id;
+    rep.buyer = req->buyer;
+    rep.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
+    rep.health_reply = &h;
+    uint8_t b[1024];
+    size_t n = mvoi__envelope__get_packed_size(&rep);
+    cr_assert(n <= sizeof b);
+    mvoi__envelope__pack(&rep, b);
+    zmq_send(router, zmq_msg_data(id), zmq_msg_size(id), ZMQ_SNDMORE);
+    zmq_send(router, b, n, 0);
+}
+
 /* The fake service: collects the requests, then answers each (buyer and request id as it
  * came, the way server.c answers), the last one first. */
 static void s_tick(uv_timer_t *t)
@@ -74,18 +91,7 @@ static void s_tick(uv_timer_t *t)
             Mvoi__Envelope *req = codec_unpack(zmq_msg_data(&f->body[i]),
                                                zmq_msg_size(&f->body[i]), 0, &err);
             cr_assert(req, "request %d does not decode: %d", i, err);
-            Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
-            Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
-            rep.request_id = req->request_id;
-            rep.buyer = req->buyer;
-            rep.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
-            rep.health_reply = &h;
-            uint8_t b[1024];
-            size_t n = mvoi__envelope__get_packed_size(&rep);
-            cr_assert(n <= sizeof b);
-            mvoi__envelope__pack(&rep, b);
-            zmq_send(f->router, zmq_msg_data(&f->id[i]), zmq_msg_size(&f->id[i]), ZMQ_SNDMORE);
-            zmq_send(f->router, b, n, 0);
+            s_answer(f->router, &f->id[i], req);
             codec_free(&req);
             zmq_msg_close(&f->id[i]);
             zmq_msg_close(&f->body[i]);
@@ -180,8 +186,8 @@ static void s_spin(uv_loop_t *loop, int ms)
     }
 }
 
-/* One request from the ROUTER, answered as server.c does (buyer and request id as they
- * came) when answer is set. Whether one was there. */
+/* One request from the ROUTER, answered (s_answer) when answer is set. Whether one was
+ * there. */
 static bool s_take_one(void *router, bool answer)
 {
     zmq_msg_t id, body;
@@ -195,20 +201,8 @@ static bool s_take_one(void *router, bool answer)
     int err = 0;
     Mvoi__Envelope *req = codec_unpack(zmq_msg_data(&body), zmq_msg_size(&body), 0, &err);
     cr_assert(req, "the request does not decode: %d", err);
-    if (answer) {
-        Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
-        Mvoi__HealthReply h = MVOI__HEALTH_REPLY__INIT;
-        rep.request_id = req->request_id;
-        rep.buyer = req->buyer;
-        rep.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
-        rep.health_reply = &h;
-        uint8_t b[1024];
-        size_t n = mvoi__envelope__get_packed_size(&rep);
-        cr_assert(n <= sizeof b);
-        mvoi__envelope__pack(&rep, b);
-        zmq_send(router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
-        zmq_send(router, b, n, 0);
-    }
+    if (answer)
+        s_answer(router, &id, req);
     codec_free(&req);
     zmq_msg_close(&id);
     zmq_msg_close(&body);
