@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "mvoi_id.h"
+#include "textfmt.h"
 
 struct mvoi_auth {
     mvoi_key_t *k;
@@ -249,11 +250,11 @@ static bool s_for_buyer(const mvoi_key_t *k, const char *buyer)
     return false;
 }
 
-int mvoi_auth_allow(const mvoi_key_t *k, mvoi_act_t act, const char *buyer, char *why,
-                    size_t cap)
+int mvoi_auth_allow(const mvoi_key_t *k, mvoi_act_t act, const char *buyer, text_lang_t lang,
+                    char *why, size_t cap)
 {
     if (!k) {
-        snprintf(why, cap, "the connection carries no admitted key");
+        textfmt_tr(why, cap, lang, "auth.", "the connection carries no admitted key");
         return -EACCES;
     }
     if (act == MVOI_ACT_HEALTH)
@@ -261,24 +262,26 @@ int mvoi_auth_allow(const mvoi_key_t *k, mvoi_act_t act, const char *buyer, char
     if (act == MVOI_ACT_STREAM) {
         if (k->all_buyers)
             return 0;
-        snprintf(why, cap, "key %s (%s) is for some buyers only; replay, snapshot and the "
-                 "event stream carry every buyer's events", k->name, mvoi_role_name(k->role));
+        textfmt_tr(why, cap, lang, "auth.", "key %s (%s) is for some buyers only; replay, "
+                   "snapshot and the event stream carry every buyer's events", k->name,
+                   mvoi_role_name(k->role));
         return -EACCES;
     }
     if (act == MVOI_ACT_COMMAND && k->role != MVOI_ROLE_SERVICE && k->role != MVOI_ROLE_ADMIN
         && k->role != MVOI_ROLE_SUBMITTER) {
-        snprintf(why, cap, "key %s has role %s, which may not change anything", k->name,
-                 mvoi_role_name(k->role));
+        textfmt_tr(why, cap, lang, "auth.", "key %s has role %s, which may not change anything",
+                   k->name, mvoi_role_name(k->role));
         return -EACCES;
     }
     bool named = buyer && *buyer;
     if (!named && !k->all_buyers) {
-        snprintf(why, cap, "key %s is for some buyers only and the request names none",
-                 k->name);
+        textfmt_tr(why, cap, lang, "auth.", "key %s is for some buyers only and the request "
+                   "names none", k->name);
         return -EACCES;
     }
     if (named && !s_for_buyer(k, buyer)) {
-        snprintf(why, cap, "key %s may not act for buyer %.64s", k->name, buyer);
+        textfmt_tr(why, cap, lang, "auth.", "key %s may not act for buyer %.64s", k->name,
+                   buyer);
         return -EACCES;
     }
     return 0;

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "text.h"
+
 #define MVOI_AUTH_NAME_MAX 64
 #define MVOI_AUTH_KEYS_MAX 4096
 #define MVOI_AUTH_BUYERS_MAX 64   /* buyers of one key (beyond: use "*") */
@@ -66,9 +68,9 @@ const mvoi_key_t *mvoi_auth_find_name(const mvoi_auth_t *self, const char *name)
 size_t mvoi_auth_count(const mvoi_auth_t *self);
 
 /* 0 when key may do act for buyer (NULL or "" = no buyer named); otherwise -EACCES and
- * why says which rule refused (for the error reply and the log). */
-int mvoi_auth_allow(const mvoi_key_t *key, mvoi_act_t act, const char *buyer, char *why,
-                    size_t cap);
+ * why says which rule refused, in lang (the error reply: the request's; a log: TEXT_EN). */
+int mvoi_auth_allow(const mvoi_key_t *key, mvoi_act_t act, const char *buyer, text_lang_t lang,
+                    char *why, size_t cap);
 
 const char *mvoi_role_name(mvoi_role_t role);
 /* 0 and *out, or -EINVAL for an unknown name. */

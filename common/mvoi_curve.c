@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "textfmt.h"
+
 const cfg_spec_t mvoi_curve_specs[] = {
     { "curve", CFG_BOOL, "on",
       "CURVE on every ZeroMQ socket (encrypted, client keys checked against MVOI_KEYS_FILE); "
@@ -248,17 +250,17 @@ int mvoi_curve_client(void *zsock, const char *endpoint)
     return s_setstr(zsock, ZMQ_CURVE_SECRETKEY, c->secret);
 }
 
-int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, char *why,
-                     size_t cap)
+int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, text_lang_t lang,
+                     char *why, size_t cap)
 {
     const mvoi_curve_t *c = mvoi_curve_get();
     if (!c || !c->on || !c->auth)
         return 0;
     const mvoi_key_t *k = user ? mvoi_auth_find_pub(c->auth, user) : NULL;
-    int rc = mvoi_auth_allow(k, act, buyer, why, cap);
+    int rc = mvoi_auth_allow(k, act, buyer, lang, why, cap);
     if (rc != 0 && user && !k)   /* admitted when it connected, removed since (a reload) */
-        snprintf(why, cap, "the key of this connection is no longer in the key registry "
-                 "(revoked)");
+        textfmt_tr(why, cap, lang, "auth.", "the key of this connection is no longer in the "
+                   "key registry (revoked)");
     return rc;
 }
 

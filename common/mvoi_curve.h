@@ -70,9 +70,9 @@ int mvoi_curve_client(void *zsock, const char *endpoint);
  * others): user is the message's ZAP User-Id (zmq_msg_gets(frame, "User-Id"), NULL if
  * none): the client's public key, looked up in the registry in force, so a key revoked by
  * a reload is refused on a connection opened before it. 0 when allowed or when this process checks no keys (CURVE off, a pure client);
- * otherwise -EACCES with the reason in why. */
-int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, char *why,
-                     size_t cap);
+ * otherwise -EACCES with the reason in why, in lang (mvoi_auth_allow). */
+int mvoi_curve_allow(const char *user, mvoi_act_t act, const char *buyer, text_lang_t lang,
+                     char *why, size_t cap);
 
 /* A new key pair in dir: <name>.key (the secret, mode 0600, created exclusively: never
  * overwrites) and <name>.pub (the public half). 0, -EEXIST, or another -errno. */

@@ -113,8 +113,8 @@ static void s_decide(mvoi_zap_t *self, zap_req_t *r)
         return;
     }
     char why[256];
-    if (strcmp(domain, "pub") == 0 && mvoi_auth_allow(k, MVOI_ACT_STREAM, NULL, why,
-                                                      sizeof why) != 0) {
+    if (strcmp(domain, "pub") == 0 && mvoi_auth_allow(k, MVOI_ACT_STREAM, NULL, TEXT_EN,
+                                                      why, sizeof why) != 0) {
         self->stats.refused_stream++;
         s_refuse(self, r, "stream_needs_all_buyers", k->name, why);
         return;

@@ -59,9 +59,11 @@ int server_auth_check(server_t *self, server_req_t *req, bus_msg_t *msg)
     const char *user = zmq_msg_gets(&msg->part[1], "User-Id");
     const mvoi_key_t *k = user ? mvoi_auth_find_pub(c->auth, user) : NULL;
     const char *buyer = req->req->buyer;
-    char why[256];
-    if (mvoi_auth_allow(k, s_act(self, req->req), buyer, why, sizeof why) == 0)
+    mvoi_act_t act = s_act(self, req->req);
+    char why[256], say[256];   /* the log's (English), the reply's (the request's language) */
+    if (mvoi_auth_allow(k, act, buyer, TEXT_EN, why, sizeof why) == 0)
         return 0;
+    mvoi_auth_allow(k, act, buyer, server_lang(req), say, sizeof say);
     self->stats.auth_refused++;
     if (user && !k) {   /* admitted when it connected, removed from the registry since */
         snprintf(why, sizeof why, "the key of this connection is no longer in the key "
@@ -70,7 +72,7 @@ int server_auth_check(server_t *self, server_req_t *req, bus_msg_t *msg)
                      "the key of this connection is no longer in the key registry (revoked)");
     } else
         server_error(req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, k ? "buyer" : "key", "%s",
-                     why);
+                     say);
     if (s_first_time(user ? user : "", why)) {
         const char *kv[] = { "key", k ? k->name : user ? user : "", "role", k ? mvoi_role_name(k->role) : "",
                              "buyer", buyer ? buyer : "", "request",

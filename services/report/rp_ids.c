@@ -104,10 +104,14 @@ int rp_ids_auth(const Mvoi__Envelope *req, zmq_msg_t *frame, char *field, char *
     else if (req->body_case == MVOI__ENVELOPE__BODY_GENERATE_REPORT && req->generate_report
              && req->generate_report->buyer && *req->generate_report->buyer)
         buyer = req->generate_report->buyer;
-    if (mvoi_curve_allow(user, act, buyer, msg, cap) == 0)
+    char why[256];   /* the log's, in English; msg in the request's language */
+    if (mvoi_curve_allow(user, act, buyer, TEXT_EN, why, sizeof why) == 0)
         return 0;
+    text_lang_t lang;
+    (void)rp_ids_lang(req, &lang);   /* Dutch for a language rp_ids_check refuses */
+    mvoi_curve_allow(user, act, buyer, lang, msg, cap);
     snprintf(field, MVOI_ID_FIELD_MAX, "%s", user ? "buyer" : "key");
     const char *kv[] = { "key", mvoi_curve_key_name(user), "buyer", buyer ? buyer : "", NULL };
-    log_emit(LOG_WARN, "request_refused", kv, "ERR_PERMISSION_DENIED: %s", msg);
+    log_emit(LOG_WARN, "request_refused", kv, "ERR_PERMISSION_DENIED: %s", why);
     return MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
 }

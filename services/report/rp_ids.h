@@ -36,7 +36,7 @@ int rp_ids_check(const mvoi_buyers_t *buyers, const Mvoi__Envelope *req, char *f
 
 /* The key that sent req (the ZAP User-Id of its frame) may do it: role and buyers
  * (mvoi_auth.h, as server.c applies them to the other services). 0, or
- * ERR_PERMISSION_DENIED with field and msg filled; logged. */
+ * ERR_PERMISSION_DENIED with field and msg (in req's language) filled; logged in English. */
 int rp_ids_auth(const Mvoi__Envelope *req, zmq_msg_t *frame, char *field, char *msg,
                 size_t cap);
 

@@ -114,9 +114,33 @@ Test(auth, the_rule_table)
         k.role = t[i].role;
         k.all_buyers = t[i].all;
         k.nbuyers = t[i].all ? 0 : 1;
-        int rc = mvoi_auth_allow(&k, t[i].act, t[i].buyer, why, sizeof why);
+        int rc = mvoi_auth_allow(&k, t[i].act, t[i].buyer, TEXT_EN, why, sizeof why);
         cr_assert_eq(rc == 0, t[i].ok, "row %zu: %s", i, rc ? why : "allowed");
     }
-    cr_assert_neq(mvoi_auth_allow(NULL, MVOI_ACT_HEALTH, NULL, why, sizeof why), 0,
+    cr_assert_neq(mvoi_auth_allow(NULL, MVOI_ACT_HEALTH, NULL, TEXT_EN, why, sizeof why), 0,
                   "no key, no answer");
+}
+
+/* A refusal is said in the request's language (the reply) or in English (the log); the
+ * key's name, its role and the buyer stay as they are in both. */
+Test(auth, refusals_in_dutch_and_english)
+{
+    mvoi_key_t k = { .name = "hrls", .role = MVOI_ROLE_SUBMITTER, .nbuyers = 1 };
+    snprintf(k.buyers[0], sizeof k.buyers[0], "heerlen");
+    char nl[256], en[256];
+    cr_assert_neq(mvoi_auth_allow(&k, MVOI_ACT_COMMAND, "venlo", TEXT_NL, nl, sizeof nl), 0);
+    cr_assert_neq(mvoi_auth_allow(&k, MVOI_ACT_COMMAND, "venlo", TEXT_EN, en, sizeof en), 0);
+    cr_expect_str_eq(nl, "sleutel hrls mag niet handelen voor organisatie venlo");
+    cr_expect_str_eq(en, "key hrls may not act for buyer venlo");
+    k.role = MVOI_ROLE_READER;
+    cr_assert_neq(mvoi_auth_allow(&k, MVOI_ACT_COMMAND, "heerlen", TEXT_NL, nl, sizeof nl), 0);
+    cr_expect_str_eq(nl, "sleutel hrls heeft de rol reader, die niets mag wijzigen");
+    cr_assert_neq(mvoi_auth_allow(&k, MVOI_ACT_STREAM, NULL, TEXT_NL, nl, sizeof nl), 0);
+    cr_expect(strstr(nl, "sleutel hrls (reader) geldt maar voor een deel van de organisaties"),
+              "%s", nl);
+    cr_assert_neq(mvoi_auth_allow(&k, MVOI_ACT_QUERY, NULL, TEXT_NL, nl, sizeof nl), 0);
+    cr_expect_str_eq(nl, "sleutel hrls geldt maar voor een deel van de organisaties en het "
+                         "verzoek noemt er geen");
+    cr_assert_neq(mvoi_auth_allow(NULL, MVOI_ACT_QUERY, NULL, TEXT_NL, nl, sizeof nl), 0);
+    cr_expect_str_eq(nl, "de verbinding heeft geen toegelaten sleutel");
 }

@@ -310,8 +310,9 @@ Test(curve, reader_cannot_write)
     s_start(true);
     s_wait_up();
     s_as("hrlr");
+    /* in Dutch: the request names no language (mvoi_auth.c, messages.def "auth.") */
     s_assert_denied(s_register("heerlen", "HRL-READER-1", 5000), "buyer",
-                    "role reader, which may not change anything");
+                    "sleutel hrlr heeft de rol reader, die niets mag wijzigen");
     cr_assert_eq(s_count("heerlen"), 0);
     /* Reading its own buyer is what a reader is for. */
     s_as("hrlr");
@@ -332,7 +333,8 @@ Test(curve, heerlen_key_cannot_touch_venlo)
     s_wait_up();
     s_as("hrls");
     /* The same tender id for both buyers: only heerlen's is the key's. */
-    s_assert_denied(s_register("venlo", "T-1", 5000), "buyer", "may not act for buyer venlo");
+    s_assert_denied(s_register("venlo", "T-1", 5000), "buyer",
+                    "sleutel hrls mag niet handelen voor organisatie venlo");
     s_as("hrls");
     Mvoi__Envelope *ok = s_register("heerlen", "T-1", 5000);
     cr_assert(ok);
@@ -344,7 +346,8 @@ Test(curve, heerlen_key_cannot_touch_venlo)
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_REPLAY;
     req.replay = &rr;
-    s_assert_denied(s_send(&req, "heerlen", 5000), "buyer", "replay, snapshot");
+    s_assert_denied(s_send(&req, "heerlen", 5000), "buyer",
+                    "herhaling, momentopname en de gebeurtenissenstroom");
     cr_assert_eq(s_count("venlo"), 0);
     cr_assert_eq(s_count("heerlen"), 1);
     cr_assert_eq(s_log_count("\"request_refused\"", "\"buyer\":\"venlo\""), 1);
