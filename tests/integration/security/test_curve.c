@@ -683,3 +683,48 @@ Test(curve, mvoictl_names_a_refused_key)
         fclose(f);
     cr_assert(named, "mvoictl did not name the refusal");
 }
+
+/* What a person with a reader's key sees when mvoictl writes: the refusal in Dutch by
+ * default (the request's language), in English with --lang en, and exit 1 ("refused by the
+ * service", mvoictl --help; 77 is a key refused at the handshake). */
+static void s_ctl_as_reader(const char *lang, const char *want)
+{
+    char e1[128], e2[400], e3[400], json[300], log[400], line[1024], name[32];
+    snprintf(e1, sizeof e1, "MVOI_CALENDAR_API=%s", F.api);
+    snprintf(e2, sizeof e2, "MVOI_CURVE_SERVER_PUBLIC_FILE=%s/bus.pub", F.keys);
+    snprintf(e3, sizeof e3, "MVOI_CURVE_KEY_FILE=%s/hrlr.key", F.keys);
+    snprintf(json, sizeof json, "%s/t-%s.json", F.dir, lang);
+    FILE *j = fopen(json, "w");
+    cr_assert(j);
+    fprintf(j, "{\"id\":\"HRL-CTL-1\",\"title\":\"Schoonmaak\",\"kind\":\"diensten\","
+               "\"value_cents\":100000}\n");
+    fclose(j);
+    const char *env[] = { "MVOI_CURVE=on", e1, e2, e3, NULL };
+    const char *argv[] = { F.ctl, "--lang", lang, "--buyer", "heerlen", "tender", "add",
+                           "--json", json, NULL };
+    snprintf(name, sizeof name, "ctl-reader-%s", lang);
+    h_proc_t p;
+    cr_assert_eq(h_spawn_argv(&p, (char *const *)argv, name, F.dir, env), 0);
+    int st = -1;
+    cr_assert_eq(h_wait(&p, 15000, &st), 0);
+    cr_expect_eq(WEXITSTATUS(st), 1, "exit %d", WEXITSTATUS(st));
+    snprintf(log, sizeof log, "%s/%s.log", F.dir, name);
+    FILE *f = fopen(log, "r");
+    bool said = false;
+    while (f && fgets(line, sizeof line, f)) {
+        said |= strstr(line, want) != NULL;
+        cr_log_info("mvoictl --lang %s: %s", lang, line);
+    }
+    if (f)
+        fclose(f);
+    cr_assert(said, "mvoictl --lang %s did not say \"%s\" (its output is above)", lang, want);
+}
+
+Test(curve, mvoictl_shows_a_refused_role_in_the_readers_language)
+{
+    s_start(true);
+    s_wait_up();
+    s_ctl_as_reader("nl", "sleutel hrlr heeft de rol reader, die niets mag wijzigen");
+    s_ctl_as_reader("en", "key hrlr has role reader, which may not change anything");
+    cr_assert_eq(s_count("heerlen"), 0);
+}
