@@ -18,8 +18,12 @@ bus_sock_t *bus_monitor_new(bus_ctx_t *ctx, uv_loop_t *loop, bus_sock_t *sock, b
     bus_opts_default(&bo);
     bo.linger_ms = 0;
     bus_sock_t *mon = bus_sock_new(ctx, loop, ZMQ_PAIR, &bo);
-    if (!mon || bus_connect(mon, ep) < 0 || bus_watch(mon, ZMQ_POLLIN, fn, arg) < 0)
+    if (!mon || bus_connect(mon, ep) < 0 || bus_watch(mon, ZMQ_POLLIN, fn, arg) < 0) {
         bus_sock_destroy(&mon);
+        /* nobody reads the events: libzmq would queue them to an inproc PAIR for as long
+         * as sock lives */
+        zmq_socket_monitor(bus_sock_zmq(sock), NULL, 0);
+    }
     return mon;
 }
 
