@@ -281,7 +281,8 @@ const gw_token_t *gw_auth_find(gw_auth_t *self, const char *token, size_t len)
     if (!self || !token || len == 0)
         return NULL;
     uint8_t h[32];
-    gw_sha256(token, len, h);
+    if (gw_sha256(token, len, h) != 0)
+        return NULL;
     int found = -1;
     for (int i = 0; i < self->n; i++) {   /* every entry, no early exit */
         int eq = gw_ct_compare(h, self->e[i].hash, 32) == 0;

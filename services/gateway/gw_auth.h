@@ -78,8 +78,8 @@ const char *gw_auth_bearer(const char *header, size_t *len);
 const char *gw_role_name(gw_role_t r);
 int gw_role_parse(const char *s, gw_role_t *out);
 
-/* SHA-256 (FIPS 180-4). */
-void gw_sha256(const void *data, size_t len, uint8_t out[32]);
+/* SHA-256 (FIPS 180-4) of data: 0, or -EIO when libcrypto gives no digest. */
+int gw_sha256(const void *data, size_t len, uint8_t out[32]);
 /* 0 when equal; constant time in n. */
 int gw_ct_compare(const uint8_t *a, const uint8_t *b, size_t n);
 
