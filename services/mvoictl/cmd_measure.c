@@ -263,13 +263,18 @@ static int s_withdraw(ctl_t *ctl, int argc, char **argv)
         else if (c == 's') w.submitter = optarg;
         else return CTL_EX_USAGE;
     }
-    if (!w.id && optind < argc)
-        w.id = argv[optind];
+    int rest = optind, ex;
+    if (!w.id && rest < argc)
+        w.id = argv[rest++];
+    /* one measurement per call: `withdraw m1 m2` withdrew m1 alone and said so with exit 0,
+     * while m2 went on counting in the totals */
+    if ((ex = ctl_no_operands(ctl, argc, argv, rest)) != CTL_EX_OK)
+        return ex;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_WITHDRAW_MEASUREMENT;
     req.withdraw_measurement = &w;
     Mvoi__Envelope *r = NULL;
-    int ex = ctl_call(ctl, "impact", &req, &r);
+    ex = ctl_call(ctl, "impact", &req, &r);
     if (ex == 0)
         ex = s_print_reply(ctl, r);
     ctl_free(&r);
@@ -319,6 +324,9 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     if (argc < 2) {
         return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.need_id", "measure show");
     }
+    int ex = ctl_no_operands(ctl, argc, argv, 2);   /* one id: a second was not shown */
+    if (ex != CTL_EX_OK)
+        return ex;
     Mvoi__GetMeasurement g = MVOI__GET_MEASUREMENT__INIT;
     g.id = argv[1];
     g.lang = (char *)text_lang_name(ctl->tl);   /* of the calculation text */
@@ -326,7 +334,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     req.body_case = MVOI__ENVELOPE__BODY_GET_MEASUREMENT;
     req.get_measurement = &g;
     Mvoi__Envelope *r = NULL;
-    int ex = ctl_call(ctl, "impact", &req, &r);
+    ex = ctl_call(ctl, "impact", &req, &r);
     if (ex == 0 && !(ex = ctl_check_error(ctl, r))) {
         const Mvoi__MeasurementRecord *rec = r->measurement_record;
         if (ctl->json)
@@ -340,12 +348,15 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
 
 static int s_factors(ctl_t *ctl, int argc, char **argv)
 {
+    int ex = ctl_no_operands(ctl, argc, argv, 1);
+    if (ex != CTL_EX_OK)
+        return ex;
     Mvoi__ListFactorTables l = MVOI__LIST_FACTOR_TABLES__INIT;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_LIST_FACTOR_TABLES;
     req.list_factor_tables = &l;
     Mvoi__Envelope *r = NULL;
-    int ex = ctl_call(ctl, "impact", &req, &r);
+    ex = ctl_call(ctl, "impact", &req, &r);
     if (ex == 0 && !(ex = ctl_check_error(ctl, r))) {
         const Mvoi__FactorTableList *fl = r->factor_table_list;
         if (ctl->json)

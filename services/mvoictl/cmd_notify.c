@@ -201,14 +201,18 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
     return ex;
 }
 
-static int s_need_id(const ctl_t *ctl, int argc, char **argv)
+/* The id at argv[1] and at most `more` operands after it: `resend r1 r2` resent r1 alone
+ * with exit 0, `cancel r1 no longer needed` stored the reason "no". */
+static int s_need_id(const ctl_t *ctl, int argc, char **argv, int more)
 {
-    return argc < 2 ? ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.remind_id", argv[0]) : 0;
+    if (argc < 2)
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.remind_id", argv[0]);
+    return ctl_no_operands(ctl, argc, argv, 2 + more);
 }
 
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
-    int ex = s_need_id(ctl, argc, argv);
+    int ex = s_need_id(ctl, argc, argv, 0);
     if (ex)
         return ex;
     Mvoi__GetReminder g = MVOI__GET_REMINDER__INIT;
@@ -221,7 +225,7 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
 
 static int s_resend(ctl_t *ctl, int argc, char **argv)
 {
-    int ex = s_need_id(ctl, argc, argv);
+    int ex = s_need_id(ctl, argc, argv, 0);
     if (ex)
         return ex;
     Mvoi__ResendReminder g = MVOI__RESEND_REMINDER__INIT;
@@ -234,7 +238,7 @@ static int s_resend(ctl_t *ctl, int argc, char **argv)
 
 static int s_cancel(ctl_t *ctl, int argc, char **argv)
 {
-    int ex = s_need_id(ctl, argc, argv);
+    int ex = s_need_id(ctl, argc, argv, 1);
     if (ex)
         return ex;
     Mvoi__CancelReminder g = MVOI__CANCEL_REMINDER__INIT;

@@ -177,6 +177,20 @@ Test(mvoictl_args, a_word_the_verb_does_not_take_is_refused)
     REFUSED("unexpected argument 'x'", "reminders", "list", "x");
 }
 
+/* A verb of one id takes one: `measure withdraw m1 m2` withdrew m1 alone with exit 0 (m2
+ * still counted in every total), `reminders resend r1 r2` resent r1 alone, `reminders
+ * cancel r1 no longer needed` stored the reason "no". Each is refused and nothing sent. */
+Test(mvoictl_args, a_second_id_is_refused_not_ignored)
+{
+    REFUSED("unexpected argument 'm2'", "measure", "withdraw", "m1", "m2", "--reason", "x");
+    REFUSED("unexpected argument 'm2'", "measure", "withdraw", "--id", "m1", "m2");
+    REFUSED("unexpected argument 'm2'", "measure", "show", "m1", "m2");
+    REFUSED("unexpected argument 'x'", "measure", "factors", "x");
+    REFUSED("unexpected argument 'r2'", "reminders", "resend", "r1", "r2");
+    REFUSED("unexpected argument 'r2'", "reminders", "show", "r1", "r2");
+    REFUSED("unexpected argument 'longer'", "reminders", "cancel", "r1", "no", "longer");
+}
+
 /* The tender group's refusals came in English whatever the language (and the status words
  * it shows, "startsessie gepland", were not taken back); they are in the chosen language,
  * Dutch by default, and name the flag and the value. */
