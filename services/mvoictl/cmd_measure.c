@@ -96,6 +96,45 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 
 /* ------------------------------------------------------------ add / whatif / correct */
 
+/* --json FILE|- into a SubmitMeasurements (a batch, or one Measurement made a batch of one).
+ * 0, or an exit code after the message. */
+static int s_load_json(ctl_t *ctl, const char *json_file, Mvoi__SubmitMeasurements **json_msg)
+{
+    json_error_t je;
+    json_t *j = strcmp(json_file, "-") == 0 ? json_loadf(stdin, 0, &je)
+                                            : json_load_file(json_file, 0, &je);
+    if (!j)
+        return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", json_file, je.line, je.text);
+    pbjson_error_t pe;
+    ProtobufCMessage *msg = NULL;
+    /* Either a SubmitMeasurements {"measurements": [...]} or one Measurement. */
+    bool single = !json_object_get(j, "measurements");
+    int rc = single ? pbjson_decode(j, &mvoi__measurement__descriptor, &msg, &pe)
+                    : pbjson_decode(j, &mvoi__submit_measurements__descriptor, &msg, &pe);
+    json_decref(j);
+    if (rc != 0)
+        return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_field", json_file, pe.field,
+                        pe.message);
+    if (!single) {
+        *json_msg = (Mvoi__SubmitMeasurements *)msg;
+        return 0;
+    }
+    Mvoi__SubmitMeasurements *sm = calloc(1, sizeof *sm);
+    Mvoi__Measurement **one = calloc(1, sizeof *one);
+    if (!sm || !one) {
+        free(sm);
+        free(one);
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return CTL_EX_SOFTWARE;
+    }
+    mvoi__submit_measurements__init(sm);
+    one[0] = (Mvoi__Measurement *)msg;
+    sm->measurements = one;
+    sm->n_measurements = 1;
+    *json_msg = sm;
+    return 0;
+}
+
 /* Parse FIELDS flags (or --json) into a SubmitMeasurements. *json_msg is set when --json was
  * used (free with protobuf_c_message_free_unpacked). */
 static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
@@ -129,35 +168,13 @@ static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
         }
     }
     if (json_file) {
-        json_error_t je;
-        json_t *j = strcmp(json_file, "-") == 0 ? json_loadf(stdin, 0, &je)
-                                                : json_load_file(json_file, 0, &je);
-        if (!j) {
-            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", json_file, je.line, je.text);
-        }
-        pbjson_error_t pe;
-        ProtobufCMessage *msg = NULL;
-        /* Either a SubmitMeasurements {"measurements": [...]} or one Measurement. */
-        int rc = json_object_get(j, "measurements")
-                     ? pbjson_decode(j, &mvoi__submit_measurements__descriptor, &msg, &pe)
-                     : pbjson_decode(j, &mvoi__measurement__descriptor, &msg, &pe);
-        bool single = !json_object_get(j, "measurements");
-        json_decref(j);
-        if (rc != 0) {
-            return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_field", json_file, pe.field,
-                            pe.message);
-        }
-        if (single) {
-            Mvoi__SubmitMeasurements *sm = calloc(1, sizeof *sm);
-            mvoi__submit_measurements__init(sm);
-            sm->measurements = calloc(1, sizeof *sm->measurements);
-            sm->measurements[0] = (Mvoi__Measurement *)msg;
-            sm->n_measurements = 1;
-            *json_msg = sm;
-        } else {
-            *json_msg = (Mvoi__SubmitMeasurements *)msg;
-        }
-        return 0;
+        /* the file is sent as it is: a field flag beside it was parsed and then dropped
+         * without a word (`--json m.json --quantity 5` stored the file's quantity, exit 0) */
+        if (x->nstrs)
+            return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.meas_json_fields", argv[0]);
+        if ((ex = ctl_no_operands(ctl, argc, argv, optind)) != CTL_EX_OK)
+            return ex;
+        return s_load_json(ctl, json_file, json_msg);
     }
     if (ctl_meas_done(x, NULL, NULL) != 0) {   /* a field of another kind: not dropped */
         fprintf(stderr, "mvoictl: --%s\n", x->err);
@@ -231,6 +248,14 @@ static int s_correct(ctl_t *ctl, int argc, char **argv)
     Mvoi__SubmitMeasurements *jm = NULL;
     int ex = s_parse_fields(ctl, argc, argv, &x, &jm);
     if (ex) {   /* x holds what was parsed before the refusal */
+        ctl_meas_fini(&x);
+        return ex;
+    }
+    /* a correction is of one measurement: a --json batch of three corrected the first and
+     * dropped the others with exit 0; an empty one crashed */
+    if (jm && jm->n_measurements != 1) {
+        ex = ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.meas_correct_one", jm->n_measurements);
+        protobuf_c_message_free_unpacked(&jm->base, NULL);
         ctl_meas_fini(&x);
         return ex;
     }

@@ -191,6 +191,46 @@ Test(mvoictl_args, a_second_id_is_refused_not_ignored)
     REFUSED("unexpected argument 'longer'", "reminders", "cancel", "r1", "no", "longer");
 }
 
+/* A file of F.dir with text; its path in path. */
+static void s_file(char *path, size_t cap, const char *name, const char *text)
+{
+    snprintf(path, cap, "%s/%s", F.dir, name);
+    FILE *fp = fopen(path, "w");
+    cr_assert(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* `measure add --json m.json --quantity 5` sent the file and dropped the flag without a word
+ * (exit 0 with the file's quantity); `measure correct --json` of a batch of two corrected
+ * the first and dropped the second (exit 0), of an empty batch crashed (SIGSEGV). Each is
+ * refused with its reason and nothing is sent. */
+Test(mvoictl_args, a_json_measurement_is_taken_whole_or_refused)
+{
+    char one[256], two[256], none[256], out[4096];
+    s_file(one, sizeof one, "one.json",
+           "{\"id\": \"m1\", \"tender_id\": \"T-1\", \"energy\": {\"quantity_milli\": 1000}}");
+    s_file(two, sizeof two, "two.json",
+           "{\"measurements\": [{\"id\": \"m1\"}, {\"id\": \"m2\"}]}");
+    s_file(none, sizeof none, "none.json", "{\"measurements\": []}");
+    REFUSED("--json FILE and field options exclude each other", "measure", "add", "--json",
+            one, "--quantity", "5");
+    REFUSED("--json FILE and field options exclude each other", "measure", "whatif",
+            "--kind", "energy", "--json", one);
+    const char *const a[] = { "measure", "correct", "--json", two, NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, a), 65, "%s", out);
+    cr_expect(strstr(out, "--json holds 2 measurements") != NULL, "%s", out);
+    cr_expect_eq(s_requests(100), 0, "correct of a batch of two was sent");
+    const char *const b[] = { "measure", "correct", "--json", none, NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, b), 65, "%s", out);
+    cr_expect(strstr(out, "--json holds 0 measurements") != NULL, "%s", out);
+    cr_expect_eq(s_requests(100), 0, "correct of an empty batch was sent");
+    /* the control: the file alone is sent (no answer here: 69) */
+    const char *const c[] = { "measure", "add", "--json", one, NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, c), 69, "%s", out);
+    cr_expect_eq(s_requests(200), 1);
+}
+
 /* The tender group's refusals came in English whatever the language (and the status words
  * it shows, "startsessie gepland", were not taken back); they are in the chosen language,
  * Dutch by default, and name the flag and the value. */
