@@ -135,6 +135,18 @@ static int s_load_json(ctl_t *ctl, const char *json_file, Mvoi__SubmitMeasuremen
     return 0;
 }
 
+/* Does name set a field that a flag in seen[0..n) set already ("--quantity 5 --quantity 7",
+ * "--period A..B --period_end C", "--tender T1 --tender T2")? The later one had won without
+ * a word, as a sheet's repeated column would: the CSV import refuses that, so do the flags.
+ * The earlier flag's name, or NULL. */
+static const char *s_flag_twice(const char *const *seen, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (ctl_meas_same_field(seen[i], name))
+            return seen[i];
+    return NULL;
+}
+
 /* Parse FIELDS flags (or --json) into a SubmitMeasurements. *json_msg is set when --json was
  * used (free with protobuf_c_message_free_unpacked). */
 static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
@@ -144,9 +156,9 @@ static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
     x->lang = ctl->tl;   /* a flag's refusal in the reader's language, as an import cell's */
     *json_msg = NULL;
     ctl->opts = ctl_meas_options();   /* a refused field is named as its flag */
-    const char *json_file = NULL;
+    const char *json_file = NULL, *seen[64], *twice;
     const struct option *opts = ctl_meas_options();
-    int c, idx, ex;
+    int c, idx, ex, nseen = 0;
     /* Two passes: kind first, so that "kwh" lands in the right message. */
     for (int pass = 0; pass < 2; pass++) {
         optind = 0;   /* 0: full re-initialisation of GNU getopt (permute again) */
@@ -161,6 +173,10 @@ static int s_parse_fields(ctl_t *ctl, int argc, char **argv, ctl_meas_t *x,
             const char *name = opts[idx].name;
             if ((pass == 0) != (strcmp(name, "kind") == 0))
                 continue;
+            if ((twice = s_flag_twice(seen, nseen, name)))
+                return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.meas_flag_twice", twice, name);
+            if (nseen < (int)(sizeof seen / sizeof seen[0]))
+                seen[nseen++] = name;
             if (ctl_meas_set(x, name, optarg) != 0) {
                 fprintf(stderr, "mvoictl: --%s\n", x->err);
                 return CTL_EX_USAGE;

@@ -231,6 +231,21 @@ Test(mvoictl_args, a_json_measurement_is_taken_whole_or_refused)
     cr_expect_eq(s_requests(200), 1);
 }
 
+/* `measure add --quantity 5 --quantity 7` stored 7 with exit 0 (the last flag won without a
+ * word, where the CSV import refuses a repeated column); the same for two flags of one field
+ * (--period and --period_end) and for --kind. Refused by name, nothing sent. */
+Test(mvoictl_args, a_measurement_field_given_twice_is_refused)
+{
+    REFUSED("--quantity and --quantity set the same field", "measure", "add", "--id", "m1",
+            "--tender", "T-1", "--kind", "energy", "--quantity", "5", "--quantity", "7");
+    REFUSED("--period and --period_end set the same field", "measure", "add", "--id", "m1",
+            "--period", "2026-01-01..2026-03-31", "--period_end", "2026-06-30");
+    REFUSED("--tender and --tender set the same field", "measure", "whatif", "--id", "m1",
+            "--tender", "T-1", "--tender", "T-2");
+    REFUSED("--kind and --kind set the same field", "measure", "add", "--id", "m1", "--kind",
+            "energy", "--kind", "material", "--mass", "7");
+}
+
 /* The tender group's refusals came in English whatever the language (and the status words
  * it shows, "startsessie gepland", were not taken back); they are in the chosen language,
  * Dutch by default, and name the flag and the value. */
