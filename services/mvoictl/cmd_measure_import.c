@@ -68,8 +68,8 @@ static void s_error(s_csv_t *c, const char *column, const char *value, const cha
 {
     if (c->json)
         ctl_cell_errs_add(c->json, c->row, column, value, why);
-    else
-        fprintf(c->errout, "%zu;%s;%s;%s\n", c->row, column, value, why);
+    else   /* quoted where a cell holds ';' or a line break: a script splits on ';' */
+        ctl_cell_errs_line(c->errout, c->row, column, value, why);
     c->errors++;
 }
 

@@ -113,8 +113,8 @@ Test(impact_import, bad_cells_refused_at_row_and_column)
     const char *p = s_file("bad.csv", csv, sizeof csv - 1);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
     cr_expect_str_eq(s_out,
-        "3;submitter;;byte 0xFC bij teken 14 is geen UTF-8 (het bestand is UTF-8: het heeft een "
-        "BOM of andere UTF-8-tekens); sla het blad opnieuw op als UTF-8\n"
+        "3;submitter;;\"byte 0xFC bij teken 14 is geen UTF-8 (het bestand is UTF-8: het heeft "
+        "een BOM of andere UTF-8-tekens); sla het blad opnieuw op als UTF-8\"\n"   /* ';': quoted */
         "4;submitter;;stuurteken 0x00 bij teken 5 (NUL of een stuurcode: geen tekst)\n"
         "5;quantity;1O000;quantity: '1O000': geen getal (cijfers, '.' of ',')\n"
         "5;id;M-4;dit id staat al eerder in het bestand\n");
@@ -177,17 +177,18 @@ Test(impact_import, ambiguous_unknown_and_foreign_cells_refused_by_name)
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", "--dry-run", p, NULL }), 65);
     char want[2048];
     snprintf(want, sizeof want,
-        "2;quantity;1,500;quantity: '1,500': niet eenduidig: ',' vóór drie cijfers scheidt "
+        /* a reason with a ';' in it is quoted: the line stays four cells */
+        "2;quantity;1,500;\"quantity: '1,500': niet eenduidig: ',' vóór drie cijfers scheidt "
         "duizendtallen of is een decimale komma; schrijf het zonder scheidingsteken (1500) of "
-        "met '.' voor duizendtallen (1.500), of 1,5 voor het decimale getal\n"
+        "met '.' voor duizendtallen (1.500), of 1,5 voor het decimale getal\"\n"
         "3;renewable;foo;renewable: 'foo': geen ja of nee (ja/nee, yes/no, j/n, y/n, true/false, "
         "waar/onwaar, 1/0, x/-)\n"
-        "4;hours;120;hours: geen veld van soort energy (het hoort bij soort machine): de waarde "
-        "zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
-        "4;mass;5000;mass: geen veld van soort energy (het hoort bij soort material): de waarde "
-        "zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
-        "4;strategy;r3;strategy: geen veld van soort energy (het hoort bij soort material): de "
-        "waarde zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\n"
+        "4;hours;120;\"hours: geen veld van soort energy (het hoort bij soort machine): de "
+        "waarde zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\"\n"
+        "4;mass;5000;\"mass: geen veld van soort energy (het hoort bij soort material): de "
+        "waarde zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\"\n"
+        "4;strategy;r3;\"strategy: geen veld van soort energy (het hoort bij soort material): "
+        "de waarde zou niet worden opgeslagen; laat de cel leeg of verbeter de soort\"\n"
         "5;id;%s;metingkenmerk is langer dan 128 bytes (129)\n", id129);
     cr_expect_str_eq(s_out, want);
     cr_expect_eq(s_ctl((const char *[]){ "measure", "import", p, NULL }), 65);

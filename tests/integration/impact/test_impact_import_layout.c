@@ -123,7 +123,7 @@ Test(impact_import_layout, dutch_excel_figures_exact_english_ambiguity_refused_p
                                          NULL }), 65, "%s", s_out);
     cr_expect_eq(s_ctl((const char *[]){ "--buyer", "landgraaf", "--lang", "en", "measure",
                                          "import", "--dry-run", p, NULL }), 65, "%s", s_out);
-    cr_expect(strstr(s_out, "3;mass;1.234;mass: '1.234': ambiguous in a ','- or TAB-separated "
+    cr_expect(strstr(s_out, "3;mass;1.234;\"mass: '1.234': ambiguous in a ','- or TAB-separated "
                             "sheet: '.' before three digits is a thousands separator (Dutch) "
                             "or a decimal point (English)"), "%s", s_out);
     cr_expect_eq(s_ctl((const char *[]){ "--buyer", "landgraaf", "measure", "show", "L-1",

@@ -246,6 +246,64 @@ Test(mvoictl_args, a_measurement_field_given_twice_is_refused)
             "energy", "--kind", "material", "--mass", "7");
 }
 
+/* The cells of one "row;column;value;reason" line (RFC 4180 quotes), into cells; their
+ * number. */
+static int s_split(const char *line, char cells[][256], int max)
+{
+    int n = 0;
+    size_t k = 0;
+    bool quoted = false;
+    for (const char *p = line;; p++) {
+        if (quoted && *p == '"' && p[1] == '"') {
+            cells[n][k++] = *p++;
+        } else if (*p == '"' && (quoted || k == 0)) {
+            quoted = !quoted;
+        } else if ((*p == ';' && !quoted) || *p == '\0' || *p == '\n') {
+            cells[n++][k] = '\0';
+            k = 0;
+            if (*p != ';' || n == max)
+                return n;
+        } else if (k < 255) {
+            cells[n][k++] = *p;
+        }
+    }
+}
+
+/* The refused cells of a measurement import are "row;column;value;reason" lines, as the
+ * message after them says and as the tender import writes them: a value or a reason with
+ * a ';' in it is quoted. They were written raw, so the id "m;2" and the Dutch reason of a
+ * field of another kind ("...opgeslagen; laat de cel leeg...") gave lines of five and six
+ * cells that a script split into the wrong columns. */
+Test(mvoictl_args, import_error_lines_have_four_cells)
+{
+    char path[256], out[8192], cells[8][256];
+    s_file(path, sizeof path, "bad.csv", "id;tender;kind;quantity;mass\n"
+                                         "m1;T-1;energy;5;7\n"
+                                         "\"m;2\";T-1;energy;5;\n");
+    F.lang = "nl";
+    const char *const a[] = { "measure", "import", "--dry-run", path, NULL };
+    cr_assert_eq(s_ctl(out, sizeof out, a), 65, "%s", out);
+    cr_expect_eq(s_requests(100), 0);
+    int lines = 0;
+    for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (*l < '0' || *l > '9')
+            continue;   /* "mvoictl: 2 fout(en) in ..." */
+        int n = s_split(l, cells, 8);
+        cr_expect_eq(n, 4, "%d cells in: %.*s", n, (int)strcspn(l, "\n"), l);
+        if (n == 4 && !strcmp(cells[0], "2")) {
+            cr_expect_str_eq(cells[1], "mass");
+            cr_expect_str_eq(cells[2], "7");
+            cr_expect(strstr(cells[3], "; laat de cel leeg") != NULL, "%s", cells[3]);
+        } else if (n == 4) {
+            cr_expect_str_eq(cells[0], "3");
+            cr_expect_str_eq(cells[1], "id");
+            cr_expect_str_eq(cells[2], "m;2");
+        }
+        lines++;
+    }
+    cr_expect_eq(lines, 2, "%s", out);
+}
+
 /* The tender group's refusals came in English whatever the language (and the status words
  * it shows, "startsessie gepland", were not taken back); they are in the chosen language,
  * Dutch by default, and name the flag and the value. */
