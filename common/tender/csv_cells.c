@@ -89,6 +89,47 @@ int csv_parse_date(const char *s, char out[11])
     return csv_parse_date_order(s, CSV_DATE_DMY, out);
 }
 
+/* Length of the blank at p (space, TAB, U+00A0 no-break space, U+202F narrow no-break
+ * space: what spreadsheets group thousands with), 0 if there is none. */
+static size_t s_blank(const unsigned char *p)
+{
+    if (*p == ' ' || *p == '\t')
+        return 1;
+    if (p[0] == 0xC2 && p[1] == 0xA0)
+        return 2;
+    return p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF ? 3 : 0;
+}
+
+/* Are the blanks between digits of s thousands separators ("1 234 567": 1..3 digits, then
+ * groups of exactly three)? The cleaners below drop blanks, so "12 5" was read as 125 and
+ * "2 5" % as 25 %: a typo became a figure ten times too large, without a word. Blanks
+ * next to anything else ("€ 12", "5 %") are decoration and are not judged here. */
+static bool s_blank_groups_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t run = 0;          /* digits since the last non-digit or grouping blank */
+    bool grouped = false;    /* run follows a grouping blank: it must be three digits */
+    while (*p) {
+        size_t b = s_blank(p);
+        if (!b && s_digit((char)*p)) {
+            run++, p++;
+            continue;
+        }
+        const unsigned char *q = p;
+        while ((b = s_blank(q)))
+            q += b;
+        bool between = q != p && run && s_digit((char)*q);
+        if (between && (grouped ? run != 3 : run > 3))
+            return false;
+        if (!between && grouped && run != 3)
+            return false;
+        grouped = between;
+        run = 0;
+        p = q != p ? q : p + 1;
+    }
+    return !grouped || run == 3;
+}
+
 /* Drop everything that decorates an amount: currency, spaces (incl. no-break), ",-". */
 static int s_amount_clean(const char *s, char *o, size_t olen)
 {
@@ -154,7 +195,7 @@ int csv_parse_amount_cents(const char *s, int64_t *cents)
     char b[64];
     if (!s)
         return -ENODATA;
-    if (s_amount_clean(s, b, sizeof b) < 0)
+    if (!s_blank_groups_ok(s) || s_amount_clean(s, b, sizeof b) < 0)
         return -EINVAL;
     if (!*b)
         return -ENODATA;
@@ -214,6 +255,8 @@ int csv_parse_percent_bp(const char *s, uint32_t *bp)
     size_t n = 0;
     if (!s)
         return -ENODATA;
+    if (!s_blank_groups_ok(s))   /* "2 5": 2,5 % or 25 %? (a percentage has no groups) */
+        return -EINVAL;
     for (; *s && n + 1 < sizeof b; s++)
         if (*s != ' ' && *s != '%')
             b[n++] = *s;
@@ -509,6 +552,9 @@ int csv_parse_fixed_in(const char *s, int dec, char delim, text_lang_t lang, int
     char b[64];
     if (!s)
         return -ENODATA;
+    if (!s_blank_groups_ok(s))
+        return s_why(why, whylen, lang, "a space between digits that does not separate groups "
+                     "of three (1 234 567)"), -EINVAL;
     if (s_fixed_clean(s, b, sizeof b) < 0)
         return s_why(why, whylen, lang, "too long for a number"), -EINVAL;
     if (!*b)

@@ -34,7 +34,9 @@
  *    (opts.date_order); a date that reads only one way is read that way (13/1/2025), unless
  *    the file also has one that reads only the other way (1/13/2025): such a file
  *    contradicts itself, and the later of the two is refused, naming the earlier.
- *  - amounts in euros: optional "€"/"EUR", spaces, thousands separators and ",-". With both
+ *  - amounts in euros: optional "€"/"EUR", spaces, thousands separators and ",-"; a space
+ *    between digits separates groups of three ("1 234 567") or the amount is refused ("12 5"
+ *    was 125; in a percentage "2 5" was 25 %). With both
  *    '.' and ',' the last one is the decimal separator; with one separator occurring once,
  *    it is a thousands separator when exactly 3 digits follow and 1..3 digits not starting
  *    with 0 precede ("1.234" = 1234, "1,234" = 1234), otherwise a decimal one ("1234,5",
@@ -165,8 +167,9 @@ int csv_parse_bool(const char *s, bool *v);
  * separator once is a thousands separator when 1..3 digits (not starting with 0) precede and
  * exactly 3 follow, otherwise a decimal one ("1.234" = 1234, "1234,5", "0,500" = 0,5,
  * "2.5"). "1,234" is refused (-EDOM): 1234 by the amount rule, 1,234 with a Dutch decimal
- * comma. Never rounded: decimals beyond dec must be 0 (-ERANGE). Spaces are ignored, a
- * leading '-' makes the value negative (the caller checks the range). 0, -ENODATA (empty),
+ * comma. Never rounded: decimals beyond dec must be 0 (-ERANGE). A space between digits
+ * groups thousands ("1 234 567") or the number is refused ("12 5"); other spaces are
+ * ignored. A leading '-' makes the value negative (the caller checks the range). 0, -ENODATA (empty),
  * -EINVAL, -EDOM or -ERANGE with why (whylen bytes) saying what is wrong. */
 int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whylen);
 /* The same in a file's layout, why in lang. delim ';' (a Dutch sheet, as Excel nl writes

@@ -470,3 +470,39 @@ Test(ctl_meas, euro_amounts_as_excel_currency_cells)
     s_set("kind", "material");
     cr_expect_eq(ctl_meas_set(&x, "mass", "\xE2\x82\xAC 5"), -EINVAL);
 }
+
+/* A space between digits is a thousands separator ("1 234 567", as a spreadsheet groups
+ * them) or a typo: "12 5" was read as 125 l, "€ 12 50" as 1250 euros and an SROI of "2 5" %
+ * as 25 %, each ten times or more what was meant, without a word. Figures by hand:
+ * 1 234 567,5 l = 1 234 567 500 ml; 100 000 l = 100 000 000 ml; € 1 234,56 = 123 456 ct;
+ * 2,5 % = 250 basis points. */
+Test(ctl_meas, a_space_between_digits_groups_thousands_or_is_refused)
+{
+    x.delim = ';';
+    s_set("kind", "energy");
+    static const struct { const char *in; long long milli; } ok[] = {
+        { "1 234 567,5", 1234567500LL }, { "100 000", 100000000LL }, { " 12 ", 12000 },
+        { "1\xC2\xA0" "234", 1234000 }, { "1\xE2\x80\xAF" "234,5", 1234500 },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        s_set("quantity", ok[i].in);
+        cr_expect_eq(x.e.quantity_milli, ok[i].milli, "'%s': %lld", ok[i].in,
+                     (long long)x.e.quantity_milli);
+    }
+    static const char *bad[] = { "12 5", "1 5 0 0", "1234 567", "1 234 56", "1 23,5" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_eq(ctl_meas_set(&x, "quantity", bad[i]), -EINVAL, "'%s' taken as %lld",
+                     bad[i], (long long)x.e.quantity_milli);
+        cr_expect(strstr(x.err, "groups of three") != NULL, "'%s': %s", bad[i], x.err);
+    }
+    int64_t cents = -1;
+    cr_expect_eq(csv_parse_amount_cents("\xE2\x82\xAC 1 234,56", &cents), 0);
+    cr_expect_eq(cents, 123456);
+    cr_expect_eq(csv_parse_amount_cents("\xE2\x82\xAC 12 50", &cents), -EINVAL, "%lld",
+                 (long long)cents);
+    cr_expect_eq(csv_parse_amount_cents("12 5", &cents), -EINVAL, "%lld", (long long)cents);
+    uint32_t bp = 0;
+    cr_expect_eq(csv_parse_percent_bp("2,5 %", &bp), 0);
+    cr_expect_eq(bp, 250);
+    cr_expect_eq(csv_parse_percent_bp("2 5", &bp), -EINVAL, "%u", bp);
+}
