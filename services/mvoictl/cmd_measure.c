@@ -23,9 +23,12 @@
  *    pilot:     theme status
  *  Numbers follow the tender import's separators (csv_parse_fixed in csv_import.h), exactly:
  *  "10.000" and "10000" are ten thousand, "1.234,5" and "1234,5" 1234.5, "0,4" and "0.4" 0.4;
- *  "1,500" is refused (1500 or 1,5?). More decimals than the unit holds, a number outside
- *  its field's range, a yes/no field with another word (ja/nee, yes/no, j/n, true/false,
- *  1/0, x/-) and a field of another kind than --kind are refused by name.
+ *  "1,500" is refused (1500 or 1,5?), so is "12 5" (a space only groups thousands). More
+ *  decimals than the unit holds, a number outside its field's range, a yes/no field with
+ *  another word (ja/nee, yes/no, j/n, true/false, 1/0, x/-), a field of another kind than
+ *  --kind and a field given twice (--quantity 5 --quantity 7, --period and --period_end)
+ *  are refused by name. --json FILE is the whole measurement (or batch): field flags beside
+ *  it are refused, and `correct --json` takes exactly one measurement.
  *
  *  CSV (deploy/demo/measurements.csv): a header line naming the columns (any subset and order
  *  of the FIELDS above, unknown columns are an error): see cmd_measure_import.c.
