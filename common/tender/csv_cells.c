@@ -130,10 +130,26 @@ static bool s_blank_groups_ok(const char *s)
     return !grouped || run == 3;
 }
 
-/* Drop everything that decorates an amount: currency, spaces (incl. no-break), ",-". */
+/* Length of a currency mark at p ("€", "EUR" in any case), 0 if there is none. */
+static size_t s_currency(const unsigned char *p)
+{
+    if (p[0] == 0xE2 && p[1] == 0x82 && p[2] == 0xAC)
+        return 3;
+    return (p[0] == 'E' || p[0] == 'e') && (p[1] == 'U' || p[1] == 'u') &&
+                   (p[2] == 'R' || p[2] == 'r')
+               ? 3
+               : 0;
+}
+
+/* Drop everything that decorates an amount: currency, spaces (incl. no-break), ",-". The
+ * currency is one mark before or after the number: dropped wherever it stood, "12€50"
+ * (twelve euros fifty, as French and some Dutch write it) was read as 1250 euros, and
+ * "€€5" or "5 EUR EUR" as 5. -EINVAL for those. */
 static int s_amount_clean(const char *s, char *o, size_t olen)
 {
-    size_t n = 0;
+    size_t n = 0, c;
+    int marks = 0;
+    bool closed = false;   /* a mark after the number: nothing of it may follow */
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
         if (*p == ' ' || *p == '\t') {
             p++;
@@ -141,12 +157,13 @@ static int s_amount_clean(const char *s, char *o, size_t olen)
             p += 2; /* U+00A0 no-break space */
         } else if (p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF) {
             p += 3; /* U+202F narrow no-break space (French/Excel grouping) */
-        } else if (p[0] == 0xE2 && p[1] == 0x82 && p[2] == 0xAC) {
-            p += 3; /* euro sign */
-        } else if ((p[0] == 'E' || p[0] == 'e') && (p[1] == 'U' || p[1] == 'u') && (p[2] == 'R' || p[2] == 'r')) {
-            p += 3;
+        } else if ((c = s_currency(p))) {
+            if (marks++)
+                return -EINVAL;
+            closed = n > 0;
+            p += c;
         } else {
-            if (n + 1 >= olen)
+            if (n + 1 >= olen || closed)
                 return -EINVAL;
             o[n++] = (char)*p++;
         }

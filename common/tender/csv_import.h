@@ -34,7 +34,8 @@
  *    (opts.date_order); a date that reads only one way is read that way (13/1/2025), unless
  *    the file also has one that reads only the other way (1/13/2025): such a file
  *    contradicts itself, and the later of the two is refused, naming the earlier.
- *  - amounts in euros: optional "€"/"EUR", spaces, thousands separators and ",-"; a space
+ *  - amounts in euros: optional "€"/"EUR" (one, before or after the number: "12€50" is
+ *    refused, not 1250), spaces, thousands separators and ",-"; a space
  *    between digits separates groups of three ("1 234 567") or the amount is refused ("12 5"
  *    was 125; in a percentage "2 5" was 25 %). With both
  *    '.' and ',' the last one is the decimal separator; with one separator occurring once,

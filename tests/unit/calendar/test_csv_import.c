@@ -285,6 +285,32 @@ Test(csv, amounts)
     cr_assert_eq(csv_parse_amount_cents("  ", &c), -ENODATA);
 }
 
+/* The currency is one mark before or after the amount. It was dropped wherever it stood:
+ * "12€50" (twelve euros fifty, as French and some Dutch write it) became 1250 euros, and a
+ * doubled mark passed. Cents by hand: € 12,50 = 1250; 12,50 EUR = 1250; 250,- EUR = 25000. */
+Test(csv, amounts_currency_only_around_the_number)
+{
+    struct {
+        const char *in;
+        long long cents;
+    } ok[] = {
+        {"\xE2\x82\xAC 12,50", 1250}, {"12,50 \xE2\x82\xAC", 1250}, {"12,50 EUR", 1250},
+        {"EUR12,50", 1250},             {"250,- EUR", 25000},         {"eur 250,-", 25000},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int64_t c = -1;
+        cr_expect_eq(csv_parse_amount_cents(ok[i].in, &c), 0, "%s", ok[i].in);
+        cr_expect_eq(c, ok[i].cents, "%s -> %lld", ok[i].in, (long long)c);
+    }
+    const char *bad[] = {"12\xE2\x82\xAC" "50", "12 EUR 50", "1EUR000",
+                         "\xE2\x82\xAC\xE2\x82\xAC 5", "5 EUR EUR", "EUR 5 \xE2\x82\xAC", NULL};
+    for (int i = 0; bad[i]; i++) {
+        int64_t c = -1;
+        cr_expect_eq(csv_parse_amount_cents(bad[i], &c), -EINVAL, "%s taken as %lld cents",
+                     bad[i], (long long)c);
+    }
+}
+
 /* A leading 0 is never a group of thousands: "0,500" is half a euro (decimal comma), not
  * 500 euros; figures: 0,500 EUR = 50 cents, 0.250 = 25 cents, 0,0045 -> 0.45 ct half up
  * = 0 cents, 0,005 -> 0.5 ct half up = 1 cent. */
