@@ -421,8 +421,12 @@ static void s_refused(s_pass_t *ps, ctl_import_report_t *rep, size_t k, bool rep
     char f[128];
     const char *m;
     s_item_error(field, message, f, sizeof f, &m);
-    ctl_import_report_add(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, 0, false, NULL, 0,
-                          NULL, f, m);
+    /* ERR_UNAVAILABLE is no verdict on the row ("storage failure ... retry", "stopped before
+     * its commit was flushed"): unconfirmed and exit 69, as `tender import` says it. As a
+     * refusal it was "failed" with exit 65, the code of a sheet to correct, not to retry. */
+    int outcome = code == MVOI__ERROR_CODE__ERR_UNAVAILABLE ? 4 : 0;
+    ctl_import_report_add(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, outcome, false, NULL,
+                          0, NULL, f, m);
 }
 
 /* One reply to request q: each result into the report under its row. */
@@ -548,8 +552,10 @@ static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, b
     }
     for (size_t i = 0; i < rep->n; i++) {
         const ctl_import_row_t *w = &rep->rows[i];
-        if (w->outcome == 0)
-            fprintf(stderr, "%s: %s %zu %s: %s%s%s\n", ctl_text(ctl, "ctl.import.outcome.failed"),
+        if (w->outcome == 0 || w->outcome == 4)
+            fprintf(stderr, "%s: %s %zu %s: %s%s%s\n",
+                    ctl_text(ctl, w->outcome ? "ctl.import.outcome.unconfirmed"
+                                             : "ctl.import.outcome.failed"),
                     ctl_text(ctl, "ctl.import.key.row"), w->key, w->id ? w->id : "?",
                     w->field ? w->field : "", w->field && *w->field ? ": " : "",
                     w->message ? w->message : "");
@@ -621,9 +627,12 @@ static int s_submit(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per,
         ex = s_pass(ctl, &p2, window, dry, false, &rep);
     }
     if (!ex || ex == CTL_EX_UNAVAILABLE) {
-        size_t unconfirmed = s_unanswered(&p1) + (p2.answered ? s_unanswered(&p2) : 0);
+        size_t unconfirmed = s_unanswered(&p1) + (p2.answered ? s_unanswered(&p2) : 0) +
+                             rep.unconfirmed;
         s_summary(ctl, st, &rep, dry, unconfirmed);
-        if (!ex && rep.refused)
+        if (!ex && rep.unconfirmed)
+            ex = CTL_EX_UNAVAILABLE;
+        else if (!ex && rep.refused)
             ex = CTL_EX_DATAERR;
     }
     p2.idx = NULL;

@@ -164,6 +164,13 @@ static void *s_serve(void *arg)
             rep.body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
             rep.measurement_reply = &mr;
         }
+        /* SubmitMeasurements (measure import): the calculator's answer when its store
+         * failed, a whole request unavailable, under the run's correlation id */
+        if (req && req->body_case == MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS) {
+            rep.correlation_id = req->correlation_id;
+            e.code = MVOI__ERROR_CODE__ERR_UNAVAILABLE;
+            e.message = "storage failure; nothing was changed, retry with the same request id";
+        }
         uint8_t buf[4096];
         int64_t len = codec_pack_into(&rep, buf, sizeof buf);
         zmq_send(s_router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
@@ -316,4 +323,38 @@ Test(mvoictl, impact_in_human_units, .init = s_fake_start, .fini = s_fake_stop)
     snprintf(cmd, sizeof cmd, "MVOI_IMPACT_API=%s %s --raw %s 2>&1", s_ep, ctl, args);
     cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "w1 rev 0 CO2 27830000 g NOx 1208500 mg SROI 100050 cent\n"), "%s", out);
+}
+
+/* A SubmitMeasurements answered ERR_UNAVAILABLE (the calculator's store failed: retry) is no
+ * verdict on its rows. The import called them "failed" and exited 65, the code of a sheet to
+ * correct, where `tender import` and every other command say 69 (retry) and the rows
+ * "unconfirmed". Two rows, both unconfirmed, none failed, exit 69. */
+Test(mvoictl, import_answered_unavailable_is_unconfirmed_69, .init = s_fake_start,
+     .fini = s_fake_stop)
+{
+    char ctl[512], cmd[1400], dir[128], path[256];
+    static char out[1 << 14];
+    h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
+    h_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/m.csv", dir);
+    FILE *fp = fopen(path, "w");
+    cr_assert(fp);
+    fputs("id;tender;kind;carrier;quantity\nm1;T-1;energy;hvo100;10\nm2;T-1;energy;hvo100;20\n",
+          fp);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, "MVOI_IMPACT_API=%s %s --lang en --timeout 2000 measure import "
+             "%s 2>&1", s_ep, ctl, path);
+    int rc = s_run(cmd, out, sizeof out);
+    cr_expect_eq(rc, 69, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "unconfirmed: row 2 m1: storage failure") != NULL, "%s", out);
+    cr_expect(strstr(out, "unconfirmed: row 3 m2: storage failure") != NULL, "%s", out);
+    cr_expect(strstr(out, "failed:") == NULL, "%s", out);
+    cr_expect(strstr(out, "0 refused") != NULL, "%s", out);
+    cr_expect(strstr(out, "2 row(s) unconfirmed") != NULL, "%s", out);
+    snprintf(cmd, sizeof cmd, "MVOI_IMPACT_API=%s %s --json --timeout 2000 measure import %s",
+             s_ep, ctl, path);
+    rc = s_run(cmd, out, sizeof out);
+    cr_expect_eq(rc, 69, "exit %d: %s", rc, out);
+    cr_expect(strstr(out, "\"unconfirmed\": 2, \"failed\": 0") != NULL, "%s", out);
+    h_tmpdir_remove(dir);
 }
