@@ -274,10 +274,18 @@ int csv_parse_percent_bp(const char *s, uint32_t *bp)
         return -ENODATA;
     if (!s_blank_groups_ok(s))   /* "2 5": 2,5 % or 25 %? (a percentage has no groups) */
         return -EINVAL;
-    for (; *s && n + 1 < sizeof b; s++)
-        if (*s != ' ' && *s != '%')
+    bool pct = false;   /* one '%', after the number: "2%5" was read as 25 % */
+    for (; *s && n + 1 < sizeof b; s++) {
+        if (*s == ' ')
+            continue;
+        if (pct)
+            return -EINVAL;
+        if (*s == '%')
+            pct = true;
+        else
             b[n++] = *s;
-    if (*s)
+    }
+    if (*s || (pct && !n))
         return -EINVAL;
     b[n] = '\0';
     if (!n)

@@ -163,10 +163,9 @@ static int s_parse(ctl_t *ctl, int argc, char **argv, s_opts_t *o)
         { "year", required_argument, NULL, 'y' }, { "k", required_argument, NULL, 'k' },
         { "csv", no_argument, NULL, 'c' }, { NULL, 0, NULL, 0 },
     };
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    *o = (s_opts_t){ .year = (unsigned)tm.tm_year + 1900, .k = BM_K_DEFAULT, .csv = false };
+    /* this year in Dutch time, as every other verb's default: by UTC the first hour of
+     * 1 January was still last year */
+    *o = (s_opts_t){ .year = (unsigned)ctl_this_year(), .k = BM_K_DEFAULT, .csv = false };
     int c, ex = CTL_EX_OK;
     long v = 0;
     while (ex == CTL_EX_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -649,9 +649,8 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
     char *buf = NULL;
     size_t len = 0;
     int rc = ctl_tender_read_all(path, &buf, &len);
-    if (rc < 0) {
-        return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.err.no_file", path);
-    }
+    if (rc < 0)   /* why, as `tender import` says it: missing, too large, a read error */
+        return ctl_fail(ctl, CTL_EX_NOINPUT, "ctl.import.cannot_read", path, strerror(-rc));
     ctl_cell_errs_t errs = { 0 };
     s_csv_t st = { .errout = dry ? stdout : stderr, .json = ctl->json ? &errs : NULL,
                    .lang = ctl->tl };

@@ -101,6 +101,10 @@ int ctl_tender_read_all(const char *path, char **buf, size_t *len)
                 b = nb;
             }
         }
+        if (ferror(stdin)) {   /* not the end of the sheet: a shortened one would be imported */
+            free(b);
+            return -EIO;
+        }
         b[n] = '\0';
         *buf = b;
         *len = n;

@@ -18,6 +18,7 @@ static struct {
     char ep[5][200];
     void *zctx, *router;
     const char *lang;   /* --lang of s_ctl: "en" unless a test says otherwise */
+    const char *in;     /* s_ctl's stdin, when set */
 } F;
 
 static const char *const s_svc[5] = { "CALENDAR", "IMPACT", "KPI", "NOTIFIER", "REPORT" };
@@ -81,6 +82,8 @@ static int s_ctl(char *out, size_t cap, const char *const *args)
         if (!freopen(F.out, "w", stdout))
             _exit(126);
         dup2(fileno(stdout), 2);
+        if (F.in && !freopen(F.in, "r", stdin))
+            _exit(126);
         setenv("MVOI_CURVE", "off", 1);
         unsetenv("MVOI_CTL_TIMEOUT_MS");
         for (int i = 0; i < 5; i++) {
@@ -302,6 +305,29 @@ Test(mvoictl_args, import_error_lines_have_four_cells)
         lines++;
     }
     cr_expect_eq(lines, 2, "%s", out);
+}
+
+/* A sheet that cannot be read is named with the reason and nothing is sent: a read error
+ * on stdin ended the reading as if the sheet ended there (a shortened sheet imported, or
+ * "empty file" for one that failed at once), and `measure import` gave no reason. A
+ * directory as stdin fails every read (EISDIR). */
+Test(mvoictl_args, an_unreadable_sheet_is_named_not_imported)
+{
+    char out[4096], missing[256];
+    F.in = F.dir;
+    const char *const verbs[2][4] = { { "measure", "import", "-", NULL },
+                                      { "tender", "import", "-", NULL } };
+    for (int i = 0; i < 2; i++) {
+        int rc = s_ctl(out, sizeof out, verbs[i]);
+        cr_expect_eq(rc, 66, "%s import -: exit %d: %s", verbs[i][0], rc, out);
+        cr_expect(strstr(out, "cannot read -: Input/output error") != NULL, "%s", out);
+    }
+    F.in = NULL;
+    snprintf(missing, sizeof missing, "%s/missing.csv", F.dir);
+    const char *const a[] = { "measure", "import", missing, NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, a), 66, "%s", out);
+    cr_expect(strstr(out, "missing.csv: No such file or directory") != NULL, "%s", out);
+    cr_expect_eq(s_requests(100), 0);
 }
 
 /* The tender group's refusals came in English whatever the language (and the status words

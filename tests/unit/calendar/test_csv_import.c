@@ -362,6 +362,13 @@ Test(csv, dates_percent_bool)
     cr_assert_eq(csv_parse_percent_bp("101", &bp), -EINVAL);
     cr_assert_eq(csv_parse_percent_bp("1.234", &bp), -EINVAL);
     cr_assert_eq(csv_parse_percent_bp("vijf", &bp), -EINVAL);
+    /* the sign ends the number: "2%5" is no 25 %, "%5" no 5 %, "5%%" no 5 % */
+    cr_assert_eq(csv_parse_percent_bp("2%5", &bp), -EINVAL);
+    cr_assert_eq(csv_parse_percent_bp("%5", &bp), -EINVAL);
+    cr_assert_eq(csv_parse_percent_bp("5%%", &bp), -EINVAL);
+    cr_assert_eq(csv_parse_percent_bp("%", &bp), -EINVAL);
+    cr_assert_eq(csv_parse_percent_bp(" 7 % ", &bp), 0);
+    cr_assert_eq(bp, 700);
 
     bool b;
     cr_assert_eq(csv_parse_bool("Ja", &b), 0);
