@@ -94,9 +94,14 @@ void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t
         snprintf(b, cap, "–");
         return;
     }
-    /* percentage with one decimal: round(num * 1000 / den) / 10, integers only */
-    __int128 x = (__int128)num * 1000;
-    int64_t q = (int64_t)((x + den / 2) / den);
+    /* percentage with one decimal: round(num * 1000 / den) / 10, integers only, half away
+     * from zero as every rounding in the report. On the magnitude: C's division truncates
+     * toward zero, so adding den/2 to a negative numerator had rounded toward plus
+     * infinity (a CO2 share of -1/1000 read "0,0 %", -0,15 % read "-0,1 %"). */
+    __int128 x = (__int128)num * 1000, m = x < 0 ? -x : x;
+    int64_t q = (int64_t)((2 * m + den) / (2 * (__int128)den));
+    if (x < 0)
+        q = -q;
     int n = rp_num(b, cap, q, 1, 1, rp_style_text(r->in->lang));
     snprintf(b + n, cap - (size_t)n, " %%");
 }

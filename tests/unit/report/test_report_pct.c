@@ -1,0 +1,69 @@
+/*  Percentages round half away from zero, negative ones too (docs: "rounded half away
+ *  from zero, the only rounding"). A CO2 realisation can be negative (worse than the
+ *  reference), so a theme's share of its ambition can be: -1 g against 1.000 g is -0,1 %,
+ *  which read "0,0 %" (the half was added before a division that truncates toward zero,
+ *  so negative shares were rounded toward plus infinity). Expected texts are worked out by
+ *  hand: -1/1000 = -0,1 %; -3/2000 = -0,15 % -> -0,2 %; 3/2000 = 0,15 % -> 0,2 %;
+ *  -1/3000 = -0,033 % -> 0,0 %; 2/3 = 66,67 % -> 66,7 %.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html_int.h"
+#include "report.h"
+
+static void s_min_report(rp_report_t *r, rp_input_t *in, text_lang_t lang)
+{
+    rp_input_init(in);
+    in->lang = lang;
+    memset(r, 0, sizeof *r);
+    r->in = in;
+}
+
+Test(pct, negative_shares_round_half_away_from_zero)
+{
+    rp_input_t in;
+    rp_report_t r;
+    s_min_report(&r, &in, TEXT_NL);
+    static const struct { int64_t num, den; const char *want; } c[] = {
+        { -1, 1000, "-0,1 %" }, { -3, 2000, "-0,2 %" }, { 3, 2000, "0,2 %" },
+        { -1, 3000, "0,0 %" },  { 2, 3, "66,7 %" },      { -2, 3, "-66,7 %" },
+        { -5, 10000, "-0,1 %" }, { 5, 10000, "0,1 %" },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char b[32];
+        rp_html_pct(b, sizeof b, &r, c[i].num, c[i].den);
+        cr_expect_str_eq(b, c[i].want, "%lld / %lld", (long long)c[i].num, (long long)c[i].den);
+    }
+}
+
+/* The same through a whole report: the klimaat theme (CO2) with 1.000 g ambition and
+ * -1 g realisation year to date says -0,1 % in the ambition chart's text. */
+Test(pct, negative_theme_share_in_the_html)
+{
+    rp_input_t in;
+    rp_input_init(&in);
+    snprintf(in.buyer, sizeof in.buyer, "heerlen");
+    in.year = 2026;
+    in.quarter = 1;
+    in.generated_ms = 1798758000000LL + 86400000LL * 40;
+    rp_total_t *t = rp_input_add_total(&in);
+    t->kpi = 5;
+    t->year = 2026;
+    t->quarter = 1;
+    t->theme = 1;   /* klimaat */
+    t->v = (rp_val_t){ .ambition = 1000, .realisation = -1, .count = 2 };
+    rp_report_t r;
+    cr_assert_eq(rp_model_build(&r, &in), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(rp_render_html(&r, f), 0);
+    fclose(f);
+    cr_expect(strstr(buf, "Klimaat: -0,1 %."), "%s", strstr(buf, "id=\"ard\"") ? strstr(buf, "id=\"ard\"") : buf);
+    free(buf);
+    rp_model_free(&r);
+    rp_input_free(&in);
+}
