@@ -53,6 +53,9 @@ static json_t *s_kpis(const rp_report_t *r)
         json_t *series = json_array();
         for (int i = 0; i < 8; i++) {
             json_t *s = s_known_val(k, &in->series[k][i]);
+            /* the aggregator's 0 where there is no target is no target of 0 */
+            if (rp_series_target_na(k))
+                json_object_set_new(s, "target", json_null());
             json_object_set_new(s, "year", json_integer(in->year - 1 + (uint32_t)(i / 4)));
             json_object_set_new(s, "quarter", json_integer(i % 4 + 1));
             json_array_append_new(series, s);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mvoi_names.h"
 #include "report.h"
 
 #define S_GROW(arr, n, cap)                                                              \
@@ -136,6 +137,11 @@ bool rp_unmeasured(int kpi, const rp_val_t *v, int64_t x)
 bool rp_denominator_na(int kpi)
 {
     return kpi != 1;
+}
+
+bool rp_series_target_na(int kpi)
+{
+    return !mvoi_kpi_has_target(kpi) || kpi == 6;
 }
 
 void rp_model_free(rp_report_t *r)

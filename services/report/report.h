@@ -268,6 +268,10 @@ int rp_model_build(rp_report_t *r, const rp_input_t *in);
 bool rp_unmeasured(int kpi, const rp_val_t *v, int64_t x);
 /* The fair-trade denominator is fair trade's alone: for another KPI it has no figure. */
 bool rp_denominator_na(int kpi);
+/* A quarter of the trend series has no target where the plan sets none
+ * (mvoi_kpi_has_target: SROI and the pilots only) nor for the pilots, whose target is a
+ * year's: "–", no row, null, as the KPI table's target_na says it. */
+bool rp_series_target_na(int kpi);
 void rp_model_free(rp_report_t *r);
 const char *rp_status_key(rp_status_t s);   /* message key "report.status.on_track"... */
 
