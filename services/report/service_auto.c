@@ -2,11 +2,13 @@
  *  buyer of auto_buyers gets the quarterly report of every quarter that has ended and has no
  *  report yet, and after a fourth quarter the annual one; a long outage skips nothing (the
  *  scan starts at the latest recorded quarter). */
+#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
+#include "log.h"
 #include "rp_ask.h"
 #include "rp_store.h"
 #include "service_int.h"
@@ -43,6 +45,40 @@ static uint32_t s_first_idx(rp_service_t *self, const char *buyer, uint32_t last
     return last_idx;
 }
 
+int rp_auto_buyer_next(const char **cursor, char *buf, size_t cap)
+{
+    const char *p = *cursor;
+    p += strspn(p, ", ");
+    size_t n = strcspn(p, ", ");
+    *cursor = p + n;
+    if (n == 0)
+        return 0;
+    if (n >= cap) {
+        /* never cut: "gemeente-zuid-limb" would be another buyer's (or nobody's) report */
+        snprintf(buf, cap, "%.*s", (int)(cap - 1), p);
+        return -ENAMETOOLONG;
+    }
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return (int)n;
+}
+
+/* One buyer's due reports: every ended quarter from its first unrecorded one, and the
+ * annual report after a fourth quarter. */
+static void s_due(rp_service_t *self, const char *b, uint32_t last, uint32_t formats)
+{
+    for (uint32_t i = s_first_idx(self, b, last); i <= last; i++) {
+        uint32_t y = i / 4, q = i % 4 + 1;
+        if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
+            /* no requester: a refusal only reaches the log, in English */
+            rp_service_enqueue(self, b, y, q, formats, self->o.lang, TEXT_EN, NULL, true,
+                               NULL, 0);
+        if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
+            rp_service_enqueue(self, b, y, 0, formats, self->o.lang, TEXT_EN, NULL, true,
+                               NULL, 0);
+    }
+}
+
 void rp_service_auto_check(rp_service_t *self)
 {
     if (!self->o.auto_enabled || self->stopping)
@@ -51,23 +87,22 @@ void rp_service_auto_check(rp_service_t *self)
     rp_ams_quarter(clock_now_ms(), &cy, &cq);
     uint32_t cur = cy * 4 + (cq - 1);
     uint32_t last = cur - 1;   /* the last quarter that has ended */
-    char buyers[1024];
-    snprintf(buyers, sizeof buyers, "%s", self->o.auto_buyers ? self->o.auto_buyers : "");
     /* every format; PDF only with a chromium to print it */
     uint32_t formats = RP_ASK_ALL_FORMATS;
     if (!self->o.chromium || !*self->o.chromium)
         formats &= ~(1u << MVOI__REPORT_FORMAT__FMT_PDF);
-    char *save = NULL;
-    for (char *b = strtok_r(buyers, ", ", &save); b; b = strtok_r(NULL, ", ", &save)) {
-        for (uint32_t i = s_first_idx(self, b, last); i <= last; i++) {
-            uint32_t y = i / 4, q = i % 4 + 1;
-            if (!s_done(self, b, y, q) && !s_queued(self, b, y, q))
-                /* no requester: a refusal only reaches the log, in English */
-                rp_service_enqueue(self, b, y, q, formats, self->o.lang, TEXT_EN, NULL, true,
-                                   NULL, 0);
-            if (q == 4 && !s_done(self, b, y, 0) && !s_queued(self, b, y, 0))
-                rp_service_enqueue(self, b, y, 0, formats, self->o.lang, TEXT_EN, NULL, true,
-                                   NULL, 0);
+    /* The list is read in place, a buyer at a time: copied into a 1024-byte buffer, a
+     * longer list (about 80 buyers) had lost its last buyers without a word and cut the
+     * one at the edge into another name. */
+    const char *cursor = self->o.auto_buyers ? self->o.auto_buyers : "";
+    char b[MVOI_ID_BUYER_MAX + 1];
+    int n;
+    while ((n = rp_auto_buyer_next(&cursor, b, sizeof b)) != 0) {
+        if (n < 0) {
+            log_warn("auto_buyer_refused", "auto_buyers: '%s...' is longer than a buyer id "
+                     "(%d bytes); it gets no automatic report", b, MVOI_ID_BUYER_MAX);
+            continue;
         }
+        s_due(self, b, last, formats);
     }
 }

@@ -74,4 +74,9 @@ int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uin
                        uint32_t formats, text_lang_t lang, text_lang_t tl, const char *rid,
                        bool automatic, const uint8_t *id, size_t idlen);
 
+/* service_auto.c: the next buyer of auto_buyers (names separated by commas and spaces)
+ * from *cursor into buf, whole: its length, 0 at the end of the list, or -ENAMETOOLONG
+ * for a name buf cannot hold (buf has its start, for the log; *cursor is past it). */
+int rp_auto_buyer_next(const char **cursor, char *buf, size_t cap);
+
 #endif

@@ -4,6 +4,7 @@
  *  nothing), and no skipped quarter after an outage.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "harness.h"
 #include "log.h"
 #include "report_service.h"
+#include "service_int.h"
 
 static char s_dir[128], s_up[192];
 static pid_t s_fake;
@@ -61,8 +63,10 @@ static void s_tick(uv_timer_t *t)
     }
 }
 
-/* Run a service instance until it has generated `want` reports (or 10 s), stop it. */
-static uint64_t s_run(int64_t now_ms, uint64_t want, int settle_ms)
+/* Run a service instance for the buyers of auto_buyers until it has generated `want`
+ * reports (or 10 s), stop it. */
+static uint64_t s_run_for(const char *auto_buyers, int64_t now_ms, uint64_t want,
+                          int settle_ms)
 {
     clock_set_fixed(now_ms);
     uv_loop_t loop;
@@ -76,7 +80,7 @@ static uint64_t s_run(int64_t now_ms, uint64_t want, int settle_ms)
     rp_service_opts_t o = { .data_dir = data, .reports_dir = reports, .api = api, .pub = pub,
                             .kpi_api = s_up, .calendar_api = s_up, .impact_api = s_up,
                             .chromium = "", .lang = TEXT_NL, .auto_enabled = true,
-                            .auto_buyers = "heerlen", .auto_check_ms = 20, .nosync = true };
+                            .auto_buyers = auto_buyers, .auto_check_ms = 20, .nosync = true };
     int err = 0;
     rp_service_t *svc = rp_service_new(&loop, ctx, &o, &err);
     cr_assert(svc, "service: %d", err);
@@ -93,14 +97,21 @@ static uint64_t s_run(int64_t now_ms, uint64_t want, int settle_ms)
     return n;
 }
 
-static bool s_exists(const char *period)
+static uint64_t s_run(int64_t now_ms, uint64_t want, int settle_ms)
+{
+    return s_run_for("heerlen", now_ms, want, settle_ms);
+}
+
+static bool s_exists_of(const char *buyer, const char *period)
 {
     char p[512];
-    snprintf(p, sizeof p, "%s/reports/heerlen/%s/mvoi-report-heerlen-%s.nl.html", s_dir, period,
-             period);
+    snprintf(p, sizeof p, "%s/reports/%s/%s/mvoi-report-%s-%s.nl.html", s_dir, buyer, period,
+             buyer, period);
     struct stat st;
     return stat(p, &st) == 0;
 }
+
+static bool s_exists(const char *period) { return s_exists_of("heerlen", period); }
 
 Test(report_auto, amsterdam_quarter_boundary_restart_and_outage, .init = setup, .fini = teardown,
      .timeout = 60)
@@ -120,4 +131,42 @@ Test(report_auto, amsterdam_quarter_boundary_restart_and_outage, .init = setup, 
     cr_assert_eq(s_run(1790834400000LL, 2, 0), 2);
     cr_assert(s_exists("2026-q2") && s_exists("2026-q3"));
     cr_assert_eq(s_run(1790834400000LL, 0, 300), 0);
+}
+
+/* A long auto_buyers list reaches its last buyer: 130 x "heerlen," (1.040 bytes) and then
+ * "kerkrade". The list was copied into 1.024 bytes: kerkrade was dropped without a word (2
+ * reports, not 4). A buyer name longer than an id is refused in the log, not cut into
+ * another buyer's name, and the list goes on after it. */
+Test(report_auto, long_buyer_list_reaches_its_last_buyer, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    size_t cap = 130 * 8 + 200;
+    char *list = malloc(cap);
+    cr_assert(list);
+    list[0] = 0;
+    for (int i = 0; i < 130; i++)
+        strcat(list, "heerlen,");
+    strcat(list, "kerkrade");
+    /* 2026-03-31T21:30Z: 2025 Q4 and the annual 2025 are due, for each buyer */
+    cr_assert_eq(s_run_for(list, 1774992600000LL, 4, 0), 4);
+    cr_expect(s_exists("2025-q4") && s_exists("2025"));
+    cr_expect(s_exists_of("kerkrade", "2025-q4") && s_exists_of("kerkrade", "2025"));
+    free(list);
+}
+
+Test(report_auto, buyer_list_names_whole_or_refused)
+{
+    char name[90];
+    memset(name, 'a', 70);   /* longer than a buyer id (64 bytes) */
+    name[70] = 0;
+    char list[200];
+    snprintf(list, sizeof list, " heerlen,, %s ,kerkrade ", name);
+    const char *cur = list;
+    char b[65];
+    cr_assert_eq(rp_auto_buyer_next(&cur, b, sizeof b), 7);
+    cr_expect_str_eq(b, "heerlen");
+    cr_assert_eq(rp_auto_buyer_next(&cur, b, sizeof b), -ENAMETOOLONG);
+    cr_assert_eq(rp_auto_buyer_next(&cur, b, sizeof b), 8);
+    cr_expect_str_eq(b, "kerkrade");
+    cr_assert_eq(rp_auto_buyer_next(&cur, b, sizeof b), 0);
 }
