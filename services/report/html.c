@@ -493,6 +493,15 @@ static void s_early(FILE *out, const rp_report_t *r)
                 T("report.label.in"), e->quarter, r->in->year,
                 T("report.label.planned"), when);
     }
+    /* a list cut short says so, and where the rest is: it had stopped at 500 without a
+     * word beside a summary that counted them all */
+    if (r->nearly > RP_HTML_ROWS_MAX) {
+        char shown[32], all[32];
+        rp_num(shown, sizeof shown, RP_HTML_ROWS_MAX, 0, 0, rp_style_text(r->in->lang));
+        rp_num(all, sizeof all, (int64_t)r->nearly, 0, 0, rp_style_text(r->in->lang));
+        fprintf(out, "<li id=\"early-more\">%s / %s. %s</li>", shown, all,
+                T("report.text.early_capped"));
+    }
     fputs("</ul></section>\n", out);
 }
 

@@ -110,6 +110,24 @@ static json_t *s_annex(const rp_report_t *r)
     return annex;
 }
 
+/* Realisation counted before the tender's planned publication, every one (the HTML lists
+ * at most 500 and points here for the rest). */
+static json_t *s_early(const rp_report_t *r)
+{
+    json_t *early = json_array();
+    for (size_t i = 0; i < r->nearly; i++) {
+        const rp_early_t *e = &r->early[i];
+        const rp_kpi_info_t *ki = rp_kpi_info(e->kpi);
+        json_array_append_new(early, json_pack("{s:s,s:s,s:I,s:I,s:I,s:s}", "tender",
+                                               e->t->id, "kpi", ki ? ki->name : "", "year",
+                                               (json_int_t)r->in->year, "quarter",
+                                               (json_int_t)e->quarter, "realisation",
+                                               (json_int_t)e->realisation,
+                                               "planned_publication", e->t->planned));
+    }
+    return early;
+}
+
 /* Every row made it into the document. json_pack refuses a string that is not UTF-8 (or
  * missing) with NULL, and appending NULL does nothing: a tender, contract or measurement
  * would be missing from a file that looks whole. Such a file is refused (EILSEQ) instead. */
@@ -123,6 +141,7 @@ static bool s_whole(json_t *root, const rp_report_t *r)
            json_array_size(json_object_get(root, "sroi_contracts")) == r->ncontracts &&
            json_array_size(json_object_get(root, "annex")) == r->nannex &&
            json_array_size(json_object_get(root, "sources")) == in->ncontribs &&
+           json_array_size(json_object_get(root, "early")) == r->nearly &&
            (!in->factors_ok || json_array_size(f) == in->nfactors);
 }
 
@@ -187,6 +206,7 @@ int rp_render_json(const rp_report_t *r, FILE *out)
     }
     json_object_set_new(root, "sroi_contracts", contracts);
     json_object_set_new(root, "annex", s_annex(r));
+    json_object_set_new(root, "early", s_early(r));
     json_t *factors = json_array();
     for (size_t i = 0; i < in->nfactors; i++)
         json_array_append_new(factors, json_pack("{s:s,s:s,s:s,s:i,s:i}", "table",
