@@ -88,6 +88,14 @@ static void s_int(FILE *out, const rp_report_t *r, int64_t v, const char *id)
     fprintf(out, " data-raw=\"%" PRId64 "\">%s</td>", v, b);
 }
 
+/* A count in a sentence, in the report's number style ("1.001", "1,001") as every other
+ * figure on the page: %zu had printed "500 / 1001" beside "1.234,567". */
+static const char *s_count(char *b, size_t cap, const rp_report_t *r, int64_t n)
+{
+    rp_num(b, cap, n, 0, 0, rp_style_text(r->in->lang));
+    return b;
+}
+
 void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den)
 {
     if (den <= 0) {
@@ -218,7 +226,9 @@ static void s_summary(FILE *out, const rp_report_t *r)
         fprintf(out, "<p class=\"notice\" id=\"empty\">%s</p>", T("report.notice.empty"));
     if (r->nearly) {
         fprintf(out, "<p class=\"notice\" id=\"early-notice\">");
-        fprintf(out, T("report.notice.early_short"), r->nearly);
+        char n[32];
+        fprintf(out, T("report.notice.early_short"),
+                s_count(n, sizeof n, r, (int64_t)r->nearly));
         fputs(" <a href=\"#h-early\">", out);
         E(T("report.section.early"));
         fputs("</a></p>", out);
@@ -432,8 +442,10 @@ static void s_sroi(FILE *out, const rp_report_t *r)
         char pct[32], id[RP_ID + 16];
         if (i >= RP_HTML_ROWS_MAX) {
             if (i + 1 == r->ncontracts)
-                fprintf(out, "<tr><td colspan=\"5\">%zu / %zu. %s</td></tr>",
-                        (size_t)RP_HTML_ROWS_MAX, r->ncontracts, T("report.text.rows_capped"));
+                fprintf(out, "<tr><td colspan=\"5\">%s / %s. %s</td></tr>",
+                        s_count(pct, sizeof pct, r, RP_HTML_ROWS_MAX),
+                        s_count(id, sizeof id, r, (int64_t)r->ncontracts),
+                        T("report.text.rows_capped"));
             continue;
         }
         fprintf(out, "<tr><th scope=\"row\"%s>", s_id_class(c->tender));
@@ -464,8 +476,9 @@ static void s_sroi(FILE *out, const rp_report_t *r)
     s_num(out, r, 2, r->sroi_realised, "sroi-r-total");
     fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
     if (r->sroi_other) {
-        fprintf(out, "<tr><th scope=\"row\" colspan=\"2\">%s (%u)</th><td class=\"n\">–</td>",
-                T("report.label.total_unknown"), r->sroi_other);
+        char n[32];
+        fprintf(out, "<tr><th scope=\"row\" colspan=\"2\">%s (%s)</th><td class=\"n\">–</td>",
+                T("report.label.total_unknown"), s_count(n, sizeof n, r, r->sroi_other));
         s_num(out, r, 2, r->sroi_realised_other, "sroi-r-other");
         fputs("<td class=\"n\">–</td></tr>", out);
     }
@@ -573,16 +586,20 @@ static void s_annex(FILE *out, const rp_report_t *r)
             fprintf(out, "%s<span data-kpi=\"%s\" data-raw=\"%" PRId64 "\">", any ? "<br>" : "",
                     rp_kpi_info(k)->name, a->realisation[k]);
             E(rp_html_kpi_label(r, k));
-            fprintf(out, ": %s (%" PRId64 ")</span>", amt, a->count[k]);
+            char n[32];
+            fprintf(out, ": %s (%s)</span>", amt, s_count(n, sizeof n, r, a->count[k]));
             any = true;
         }
         if (!any)
             fputs("–", out);
         fputs("</td></tr>", out);
     }
-    if (nshow < r->nannex)
-        fprintf(out, "<tr><td colspan=\"8\" id=\"annex-more\">%zu / %zu. %s</td></tr>", nshow,
-                r->nannex, T("report.text.rows_capped"));
+    if (nshow < r->nannex) {
+        char a[32], b[32];
+        fprintf(out, "<tr><td colspan=\"8\" id=\"annex-more\">%s / %s. %s</td></tr>",
+                s_count(a, sizeof a, r, (int64_t)nshow),
+                s_count(b, sizeof b, r, (int64_t)r->nannex), T("report.text.rows_capped"));
+    }
     fputs("</tbody></table></section>\n", out);
 }
 
