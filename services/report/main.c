@@ -1,5 +1,6 @@
 /*  mvoi-report: quarterly and annual monitoring reports, the MVI Platform export
  *  (report_service.h, report.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,8 +67,17 @@ int main(int argc, char **argv)
     rp_xlsx_limits_t lim = *rp_xlsx_limits();
     lim.rows = (uint32_t)cfg_int(cfg, "xlsx_max_rows");
     rp_xlsx_set_limits(&lim);
-    if (rp_levels_load(cfg_str(cfg, "levels_file")) < 0) {
-        fprintf(stderr, "MVOI_REPORT_LEVELS_FILE: cannot read %s\n", cfg_str(cfg, "levels_file"));
+    int bad_line = 0, lrc = rp_levels_load(cfg_str(cfg, "levels_file"), &bad_line);
+    if (lrc < 0) {
+        if (bad_line)
+            fprintf(stderr, "MVOI_REPORT_LEVELS_FILE: %s line %d: %s\n",
+                    cfg_str(cfg, "levels_file"), bad_line, lrc == -EFBIG
+                    ? "more than 256 levels"
+                    : "not theme;year;level (a theme of the plan, a year, a level 1..5, "
+                      "each theme and year once)");
+        else
+            fprintf(stderr, "MVOI_REPORT_LEVELS_FILE: cannot read %s: %s\n",
+                    cfg_str(cfg, "levels_file"), strerror(-lrc));
         service_destroy(&svc);
         return SERVICE_EX_CONFIG;
     }

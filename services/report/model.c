@@ -72,31 +72,58 @@ static const int s_goal[RP_NTHEME] = { 0, 4, 4, 4, 4, 4, 4 };
 static struct { int theme; uint32_t year; int level; } s_lev[S_MAXLEV];
 static int s_nlev;
 
-int rp_levels_load(const char *path)
+/* One line of the levels file into s_lev: 0, 1 for a comment or blank line, or -EINVAL /
+ * -EFBIG. */
+static int s_level_line(const char *line)
+{
+    if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
+        return 1;
+    char name[64], tail[2];
+    unsigned y;
+    int lv, th = 0;
+    int n = sscanf(line, "%63[^;];%u;%d %1s", name, &y, &lv, tail);
+    for (int t = 1; n == 3 && t < RP_NTHEME; t++)
+        if (strcmp(name, rp_theme_name(t)) == 0)
+            th = t;
+    if (!th || y < 2000 || y > 2999 || lv < 1 || lv > 5)
+        return -EINVAL;
+    for (int i = 0; i < s_nlev; i++)
+        if (s_lev[i].theme == th && s_lev[i].year == y)
+            return -EINVAL;   /* twice: which one the council adopted is not ours to guess */
+    if (s_nlev == S_MAXLEV)
+        return -EFBIG;
+    s_lev[s_nlev].theme = th;
+    s_lev[s_nlev].year = y;
+    s_lev[s_nlev++].level = lv;
+    return 0;
+}
+
+int rp_levels_load(const char *path, int *bad_line)
 {
     s_nlev = 0;
+    if (bad_line)
+        *bad_line = 0;
     if (!path || !*path)
         return 0;
     FILE *f = fopen(path, "r");
     if (!f)
         return -errno;
+    /* Every line is a level, a comment or blank; any other was skipped without a word
+     * and its theme's level then read "niet vastgelegd" (a typo "klimat", a level 6, a
+     * ',' for ';', the 257th level). */
     char line[256];
-    while (fgets(line, sizeof line, f) && s_nlev < S_MAXLEV) {
-        if (line[0] == '#' || line[0] == '\n')
-            continue;
-        char name[64];
-        unsigned y;
-        int lv;
-        if (sscanf(line, "%63[^;];%u;%d", name, &y, &lv) != 3 || lv < 1 || lv > 5)
-            continue;
-        for (int t = 1; t < RP_NTHEME; t++)
-            if (strcmp(name, rp_theme_name(t)) == 0) {
-                s_lev[s_nlev].theme = t;
-                s_lev[s_nlev].year = y;
-                s_lev[s_nlev++].level = lv;
-            }
+    int rc = 0, no = 0;
+    while (rc >= 0 && fgets(line, sizeof line, f)) {
+        no++;
+        rc = strchr(line, '\n') || feof(f) ? s_level_line(line) : -EINVAL;   /* too long */
     }
     fclose(f);
+    if (rc < 0) {
+        s_nlev = 0;
+        if (bad_line)
+            *bad_line = no;
+        return rc;
+    }
     return s_nlev;
 }
 

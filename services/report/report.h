@@ -253,8 +253,12 @@ typedef struct {
 } rp_report_t;
 
 /* Ambition levels: baseline 2023 and goal 2027 from the plan (§4), and per-year levels from
- * an optional file ("theme;year;level" lines, # comments). 0 = not set. */
-int rp_levels_load(const char *path);
+ * an optional file ("theme;year;level" lines, # comments, blank lines). 0 = not set.
+ * Returns the number of levels read, or a negative errno with *bad_line (may be NULL) the
+ * line at fault: -EINVAL for a line that is not a theme of the plan, a year and a level
+ * 1..5, or a theme and year given twice; -EFBIG past 256 levels; -errno if unreadable.
+ * Nothing is loaded then: a level a typo left out would be reported as "not set". */
+int rp_levels_load(const char *path, int *bad_line);
 int rp_level(int theme, uint32_t year);
 
 int rp_model_build(rp_report_t *r, const rp_input_t *in);

@@ -144,7 +144,7 @@ Test(exports, csv_theme_status_is_a_flag_and_an_unset_level_has_no_row)
     cr_assert_geq(fd, 0);
     cr_assert_eq(write(fd, "klimaat;2026;3\n", 15), 15);
     close(fd);
-    cr_assert_gt(rp_levels_load(lv), 0);
+    cr_assert_gt(rp_levels_load(lv, NULL), 0);
     unlink(lv);
     rp_input_t in;
     s_in(&in, "heerlen", 2026, 1);
