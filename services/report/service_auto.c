@@ -103,6 +103,13 @@ void rp_service_auto_check(rp_service_t *self)
                      "(%d bytes); it gets no automatic report", b, MVOI_ID_BUYER_MAX);
             continue;
         }
+        /* as a request for it would be ("not served here"): a typo's reports, empty,
+         * had been made every quarter */
+        if (!mvoi_buyers_accepts(self->o.buyers, b)) {
+            log_warn("auto_buyer_refused", "auto_buyers: %s is not in the buyer registry "
+                     "(MVOI_BUYERS_FILE); it gets no automatic report", b);
+            continue;
+        }
         s_due(self, b, last, formats);
     }
 }

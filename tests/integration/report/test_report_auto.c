@@ -63,10 +63,10 @@ static void s_tick(uv_timer_t *t)
     }
 }
 
-/* Run a service instance for the buyers of auto_buyers until it has generated `want`
- * reports (or 10 s), stop it. */
-static uint64_t s_run_for(const char *auto_buyers, int64_t now_ms, uint64_t want,
-                          int settle_ms)
+/* Run a service instance for the buyers of auto_buyers (registry: NULL, every buyer)
+ * until it has generated `want` reports (or 10 s), stop it. */
+static uint64_t s_run_reg(const mvoi_buyers_t *registry, const char *auto_buyers,
+                          int64_t now_ms, uint64_t want, int settle_ms)
 {
     clock_set_fixed(now_ms);
     uv_loop_t loop;
@@ -80,7 +80,8 @@ static uint64_t s_run_for(const char *auto_buyers, int64_t now_ms, uint64_t want
     rp_service_opts_t o = { .data_dir = data, .reports_dir = reports, .api = api, .pub = pub,
                             .kpi_api = s_up, .calendar_api = s_up, .impact_api = s_up,
                             .chromium = "", .lang = TEXT_NL, .auto_enabled = true,
-                            .auto_buyers = auto_buyers, .auto_check_ms = 20, .nosync = true };
+                            .auto_buyers = auto_buyers, .auto_check_ms = 20, .nosync = true,
+                            .buyers = registry };
     int err = 0;
     rp_service_t *svc = rp_service_new(&loop, ctx, &o, &err);
     cr_assert(svc, "service: %d", err);
@@ -95,6 +96,12 @@ static uint64_t s_run_for(const char *auto_buyers, int64_t now_ms, uint64_t want
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
     return n;
+}
+
+static uint64_t s_run_for(const char *auto_buyers, int64_t now_ms, uint64_t want,
+                          int settle_ms)
+{
+    return s_run_reg(NULL, auto_buyers, now_ms, want, settle_ms);
 }
 
 static uint64_t s_run(int64_t now_ms, uint64_t want, int settle_ms)
@@ -169,4 +176,23 @@ Test(report_auto, buyer_list_names_whole_or_refused)
     cr_assert_eq(rp_auto_buyer_next(&cur, b, sizeof b), 8);
     cr_expect_str_eq(b, "kerkrade");
     cr_assert_eq(rp_auto_buyer_next(&cur, b, sizeof b), 0);
+}
+
+/* A name in auto_buyers that the buyer registry does not serve gets no report: a typo
+ * ("heerlem") had its quarterly and annual reports made, empty, as a request for it would
+ * have been refused ("not served here"), while the buyer meant got none if it was not
+ * listed too. Listed first, heerlem's two reports came before heerlen's. */
+Test(report_auto, a_buyer_the_registry_does_not_serve_gets_no_report, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    char err[256] = "";
+    mvoi_buyers_t *reg = mvoi_buyers_load(MVOI_BUYERS_FILE_SRC, false, err, sizeof err);
+    cr_assert(reg, "%s", err);
+    cr_assert_eq(s_run_reg(reg, "heerlem,heerlen", 1774992600000LL, 2, 0), 2);
+    cr_expect(s_exists("2025-q4") && s_exists("2025"), "heerlen's reports");
+    cr_expect(!s_exists_of("heerlem", "2025-q4") && !s_exists_of("heerlem", "2025"),
+              "a report for heerlem, a buyer nobody registered");
+    /* and nothing more comes for it while the service runs on */
+    cr_expect_eq(s_run_reg(reg, "heerlem,heerlen", 1774992600000LL, 0, 300), 0);
+    mvoi_buyers_destroy(&reg);
 }
