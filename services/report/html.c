@@ -510,10 +510,9 @@ static void s_early(FILE *out, const rp_report_t *r)
      * word beside a summary that counted them all */
     if (r->nearly > RP_HTML_ROWS_MAX) {
         char shown[32], all[32];
-        rp_num(shown, sizeof shown, RP_HTML_ROWS_MAX, 0, 0, rp_style_text(r->in->lang));
-        rp_num(all, sizeof all, (int64_t)r->nearly, 0, 0, rp_style_text(r->in->lang));
-        fprintf(out, "<li id=\"early-more\">%s / %s. %s</li>", shown, all,
-                T("report.text.early_capped"));
+        fprintf(out, "<li id=\"early-more\">%s / %s. %s</li>",
+                s_count(shown, sizeof shown, r, RP_HTML_ROWS_MAX),
+                s_count(all, sizeof all, r, (int64_t)r->nearly), T("report.text.early_capped"));
     }
     fputs("</ul></section>\n", out);
 }
