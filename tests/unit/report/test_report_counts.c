@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "rp_test.h"
 
 static rp_total_t *s_tot(rp_input_t *in, int kpi, const char *tender, int64_t real,
                          int64_t count)
@@ -29,12 +30,8 @@ static rp_total_t *s_tot(rp_input_t *in, int kpi, const char *tender, int64_t re
 static char *s_html(text_lang_t lang)
 {
     rp_input_t *in = calloc(1, sizeof *in);
-    rp_input_init(in);
-    snprintf(in->buyer, sizeof in->buyer, "heerlen");
-    in->year = 2026;
-    in->quarter = 1;
+    rp_test_input(in, "heerlen", 2026, 1);
     in->lang = lang;
-    in->generated_ms = 1798758000000LL + 86400000LL * 40;
     char id[32];
     for (int i = 0; i < 1001; i++) {
         rp_tender_t *t = rp_input_add_tender(in);
@@ -52,14 +49,7 @@ static char *s_html(text_lang_t lang)
         s_tot(in, 2, id, 500, 1);
     }
     s_tot(in, 4, "A-0000", 5000, 1234);
-    rp_report_t r;
-    cr_assert_eq(rp_model_build(&r, in), 0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(rp_render_html(&r, f), 0);
-    fclose(f);
-    rp_model_free(&r);
+    char *buf = rp_test_html(in);
     rp_input_free(in);
     free(in);
     return buf;

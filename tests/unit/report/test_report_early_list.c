@@ -12,27 +12,14 @@
 #include <string.h>
 
 #include "report.h"
+#include "rp_test.h"
 
 #define S_N 501
-
-static char *s_render(const rp_report_t *r, int (*fn)(const rp_report_t *, FILE *))
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(fn(r, f), 0);
-    fclose(f);
-    return buf;
-}
 
 Test(early_list, every_early_realisation_is_listed_somewhere)
 {
     rp_input_t in;
-    rp_input_init(&in);
-    snprintf(in.buyer, sizeof in.buyer, "heerlen");
-    in.year = 2026;
-    in.quarter = 1;
-    in.generated_ms = 1798758000000LL + 86400000LL * 40;
+    rp_test_input(&in, "heerlen", 2026, 1);
     for (int i = 0; i < S_N; i++) {
         rp_tender_t *t = rp_input_add_tender(&in);
         snprintf(t->id, sizeof t->id, "T-%03d", i);
@@ -48,13 +35,13 @@ Test(early_list, every_early_realisation_is_listed_somewhere)
     rp_report_t r;
     cr_assert_eq(rp_model_build(&r, &in), 0);
     cr_assert_eq(r.nearly, S_N);
-    char *html = s_render(&r, rp_render_html);
+    char *html = rp_test_render(&r, rp_render_html);
     const char *more = strstr(html, "id=\"early-more\"");
     cr_expect(more, "no notice that the early list stops at 500");
     if (more)
         cr_expect(strstr(more, "500 / 501."), "%.200s", more);
     free(html);
-    char *js = s_render(&r, rp_render_json);
+    char *js = rp_test_render(&r, rp_render_json);
     json_error_t err;
     json_t *root = json_loads(js, 0, &err);
     cr_assert(root, "%s", err.text);

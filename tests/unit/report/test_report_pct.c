@@ -13,6 +13,7 @@
 
 #include "html_int.h"
 #include "report.h"
+#include "rp_test.h"
 
 static void s_min_report(rp_report_t *r, rp_input_t *in, text_lang_t lang)
 {
@@ -44,27 +45,16 @@ Test(pct, negative_shares_round_half_away_from_zero)
 Test(pct, negative_theme_share_in_the_html)
 {
     rp_input_t in;
-    rp_input_init(&in);
-    snprintf(in.buyer, sizeof in.buyer, "heerlen");
-    in.year = 2026;
-    in.quarter = 1;
-    in.generated_ms = 1798758000000LL + 86400000LL * 40;
+    rp_test_input(&in, "heerlen", 2026, 1);
     rp_total_t *t = rp_input_add_total(&in);
     t->kpi = 5;
     t->year = 2026;
     t->quarter = 1;
     t->theme = 1;   /* klimaat */
     t->v = (rp_val_t){ .ambition = 1000, .realisation = -1, .count = 2 };
-    rp_report_t r;
-    cr_assert_eq(rp_model_build(&r, &in), 0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(rp_render_html(&r, f), 0);
-    fclose(f);
+    char *buf = rp_test_html(&in);
     const char *ard = strstr(buf, "id=\"ard\"");
     cr_expect(strstr(buf, "Klimaat: -0,1 %."), "%.400s", ard ? ard : buf);
     free(buf);
-    rp_model_free(&r);
     rp_input_free(&in);
 }

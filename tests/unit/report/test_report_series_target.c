@@ -12,16 +12,13 @@
 #include <string.h>
 
 #include "report.h"
+#include "rp_test.h"
 
 static json_t *s_json(rp_input_t *in)
 {
     rp_report_t r;
     cr_assert_eq(rp_model_build(&r, in), 0);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(rp_render_json(&r, f), 0);
-    fclose(f);
+    char *buf = rp_test_render(&r, rp_render_json);
     json_error_t err;
     json_t *root = json_loads(buf, 0, &err);
     cr_assert(root, "%s", err.text);
@@ -33,11 +30,7 @@ static json_t *s_json(rp_input_t *in)
 Test(series_target, null_where_the_plan_sets_none)
 {
     rp_input_t in;
-    rp_input_init(&in);
-    snprintf(in.buyer, sizeof in.buyer, "heerlen");
-    in.year = 2026;
-    in.quarter = 2;
-    in.generated_ms = 1798758000000LL + 86400000LL * 40;
+    rp_test_input(&in, "heerlen", 2026, 2);
     for (int k = 1; k < RP_NKPI; k++)
         for (int i = 0; i < 8; i++) {
             in.series[k][i].realisation = 7;
