@@ -38,18 +38,6 @@ static int s_step_decimals(int64_t step, const rp_kpi_info_t *ki)
     return d;
 }
 
-/* Decimals for a value written on a bar: the axis's (axis_dec), more where the value
- * needs them to be shown exactly, never more than the KPI's own (NOx: 3, rounded half
- * away from zero as in the tables). The axis's alone had rounded the value: at a step of
- * 1.000 kg a NOx quarter of 2,346 kg read "2", one of 1.234,567 kg CO2 "1.235". */
-static int s_value_decimals(int64_t raw, int axis_dec, const rp_kpi_info_t *ki)
-{
-    int d = ki->scale;
-    for (int64_t p = 10; d > axis_dec && raw % p == 0; p *= 10)
-        d--;
-    return d < ki->decimals ? d : ki->decimals;
-}
-
 void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
 {
     const rp_input_t *in = r->in;
@@ -114,15 +102,14 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
         fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"13\" height=\"%d\" fill=\"#8fb8dc\"/>"
                      "<rect x=\"%d\" y=\"%d\" width=\"13\" height=\"%d\" fill=\"%s\"/>",
                 x, Y0 - ha, ha, x + 14, Y0 - hr, hr, i >= 4 ? "#00589c" : "#4f6f8a");
-        /* on the bar: its value, never rounded further than the tables round it
-         * (s_value_decimals); a measured 0 says 0, a quarter nobody measured "–" */
+        /* on the bar: its value; a measured 0 says 0, a quarter nobody measured "–" */
         bool none = rp_unmeasured(k, &in->series[k][i], re);
         if (any) {
             char v[48];
             if (none)
                 snprintf(v, sizeof v, "–");
             else
-                rp_num(v, sizeof v, re, ki->scale, s_value_decimals(re, dec, ki), st);
+                rp_num(v, sizeof v, re, ki->scale, dec, st);
             fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"6.5\" text-anchor=\"middle\" "
                          "fill=\"#1a1a1a\">%s</text>", x + 20, Y0 - hr - 2, v);
         }
