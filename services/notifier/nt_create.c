@@ -303,6 +303,17 @@ bool nt_plan_is_recipient(nt_service_t *s, const Mvoi__Tender *t, Mvoi__Reminder
     return false;
 }
 
+/* A copy whose id the store cannot hold is not planned, and says so: never skipped
+ * without a word (the ids are bounded upstream so that this does not happen). */
+static void s_not_planned(const nt_plan_new_t *n, const char *tid, const char *to)
+{
+    const char *kv[] = { "buyer", n->buyer ? n->buyer : "", "kind",
+                         nt_store_kind_name(n->kind), NULL };
+    log_emit(LOG_ERROR, "reminder_not_planned", kv, "a %s reminder of tender %.64s... to "
+             "%.64s... was not planned: its id does not fit the store's keys (%d bytes, and 511 "
+             "with buyer and tender)", nt_store_kind_name(n->kind), tid, to, NT_STORE_ID_MAX);
+}
+
 int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
 {
     Mvoi__Tender none = MVOI__TENDER__INIT;
@@ -354,16 +365,18 @@ int nt_plan_create(nt_service_t *s, MDB_txn *txn, const nt_plan_new_t *n)
     char id[512];
     char *all[MAX_RCPT];
     for (size_t i = 0; i < l.n && rc == 0; i++) {
-        char esc[300];
         all[i] = l.v[i]->email;
-        if (nt_plan_esc(esc, sizeof esc, l.v[i]->email) ||
-            (size_t)snprintf(id, sizeof id, "%s/%s", key, esc) >= sizeof id)
-            continue;
-        rc = s_put_one(s, txn, &r, id, &all[i], 1, l.v[i]->name, "mail", n->revive);
+        if (nt_plan_copy_id(id, sizeof id, key, l.v[i]->email, n->buyer, tid) == 0)
+            rc = s_put_one(s, txn, &r, id, &all[i], 1, l.v[i]->name, "mail", n->revive);
+        else
+            s_not_planned(n, tid, l.v[i]->email);
     }
     if (rc == 0 && nt_hooks_for(s->hooks, n->buyer)) {   /* the buyer's own webhook only */
-        snprintf(id, sizeof id, "%s" NT_WEBHOOK_SUFFIX, key);
-        rc = s_put_one(s, txn, &r, id, all, l.n, NULL, "webhook", n->revive);
+        if ((size_t)snprintf(id, sizeof id, "%s" NT_WEBHOOK_SUFFIX, key) < sizeof id &&
+            nt_store_id_fits(n->buyer, tid, id))
+            rc = s_put_one(s, txn, &r, id, all, l.n, NULL, "webhook", n->revive);
+        else
+            s_not_planned(n, tid, "webhook");
     }
     return rc;
 }

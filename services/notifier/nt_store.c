@@ -52,6 +52,14 @@ static int s_scope_key(char *buf, size_t cap, const char *buyer, const char *ten
     return 0;
 }
 
+bool nt_store_id_fits(const char *buyer, const char *tender, const char *id)
+{
+    char kb[512];
+    MDB_val k;
+    return strlen(id) <= NT_STORE_ID_MAX &&
+           s_scope_key(kb, sizeof kb, buyer, tender, id, &k) == 0;
+}
+
 int nt_store_tender_key(char *buf, size_t cap, const char *buyer, const char *tender,
                         MDB_val *out)
 {
@@ -72,7 +80,7 @@ int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder *
 int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
 {
     uint8_t kb[512];
-    if (strlen(r->id) > 400)
+    if (strlen(r->id) > NT_STORE_ID_MAX)
         return -ENAMETOOLONG;
     MDB_val k = { strlen(r->id), r->id }, v;
     Mvoi__Reminder *old = NULL;

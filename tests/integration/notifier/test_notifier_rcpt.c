@@ -599,3 +599,63 @@ Test(notifier_rcpt, new_leader_gets_the_reminders_not_yet_sent, .timeout = 90)
     cr_assert_geq(it_count_to(m, n, "ambition_escalation", "bh@gemeente.example"), 1);
     it_teardown(&c);
 }
+
+/* A tender id of 128 bytes with '/' in it (each written "%2F" in the record's id) and a
+ * leader's address of 210 bytes (both valid: ids up to 128, addresses up to 254): the
+ * leader's copy's id, <buyer>/<tender>/<kind>/<ordinal>/v<version>/<address>, is longer
+ * than the store keeps (8 + 170 + 24 + 1 + 210 = 413 bytes against 400). Its record was
+ * refused inside the event's transaction, the refusal taken for "ids refused upstream"
+ * and the event committed as handled: no invitation for the leader, and no word of it. */
+Test(notifier_rcpt, a_long_tender_id_and_a_long_address_still_get_their_invitation)
+{
+    char tid[129], leader_mail[256];
+    for (int i = 0; i < 128; i++)
+        tid[i] = i % 6 == 5 ? '/' : 'a' + i % 6;   /* 21 slashes: 128 + 2 * 21 escaped */
+    memcpy(tid, "NL", 2);
+    tid[128] = 0;
+    /* a 64-byte local part, a 145-byte domain of labels under 63 */
+    snprintf(leader_mail, sizeof leader_mail, "%.64s@%s",
+             "projectleider.maatschappelijk.verantwoord.opdrachtgeven.heerlen1",
+             "afdeling-inkoop-en-aanbesteding-en-contractmanagement.sector-bedrijfsvoering."
+             "dienst-ruimte-en-openbare-orde.cluster-zuid.gemeente-heerlen.example");
+    cr_assert_eq(strlen(leader_mail), 64 + 1 + 145, "%zu", strlen(leader_mail));
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_start_nt(&c);
+    Mvoi__Person leader = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
+                            leader_mail };
+    Mvoi__Tender t = it_tender(tid, true, "2025-06-30", NULL, NULL, false);
+    t.project_leader = &leader;
+    it_register(&c, &t, false);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "kickoff_invitation", 5, m, 64, 10000);
+    h_sleep_ms(300);
+    n = it_mails(&c, c.maildir, m, 64);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s seq %d", m[i].kind, m[i].rcpt, m[i].seq);
+    /* the leader, the budget holder, the adviser, inkoop and beleid, the coordinator: as
+     * refused_recipient_among_five_is_dead_alone with the leader's copy delivered */
+    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", leader_mail), 1, "the leader's");
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(it_count_to(m, n, "kickoff_invitation", s_five[i]), 1, "%s", s_five[i]);
+    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 5);
+    /* The leader's copy is named by a hash of the address: "heerlen/" (8), the tender
+     * escaped (128 + 2 * 21 = 170), "/kickoff_invitation/1/v0" (24, under 40) and "/~" with
+     * 16 hex: far under 400, and the record holds the address whole. */
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, &keep);
+    int found = 0;
+    for (size_t i = 0; i < l->n_reminders; i++) {
+        Mvoi__Reminder *r = l->reminders[i];
+        if (r->n_recipients != 1 || strcmp(r->recipients[0], leader_mail) != 0)
+            continue;
+        found++;
+        cr_assert_leq(strlen(r->id), 8 + 170 + 1 + 40 + 2 + 16, "%s", r->id);
+        cr_assert(strstr(r->id, "/~"), "%s", r->id);
+    }
+    cr_assert_eq(found, 1, "one record for the leader's copy");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
