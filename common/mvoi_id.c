@@ -104,6 +104,23 @@ static bool s_id_ascii(uint8_t c)
     }
 }
 
+/* A reminder id (the notifier's) embeds an address as it is, and writes '/' and '%' of its
+ * parts as "%2F" and "%25": besides the id characters it holds '%' and the other
+ * characters an address's local part may (RFC 5322 atext). Refused, the ids a dead letter's
+ * report tells the operator to resend ("heerlen/RD%2F2025%2F1/...", "...o'hara@...")
+ * could be neither resent nor cancelled. */
+static bool s_reminder_char(uint8_t c)
+{
+    return s_id_ascii(c) || (c != 0 && memchr("%!$&'*?^`{}", c, 11) != NULL);
+}
+
+static bool s_kind_char(mvoi_id_kind_t kind, uint8_t c, bool first)
+{
+    if (kind == MVOI_ID_BUYER)
+        return s_buyer_char(c, first);
+    return kind == MVOI_ID_REMINDER ? s_reminder_char(c) : s_id_ascii(c);
+}
+
 int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w)
 {
     if (!s || len == 0)
@@ -115,12 +132,8 @@ int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w
     /* Every character allowed (the common case): all ASCII, so no NUL and valid UTF-8, and
      * none of the checks below, which find and name the first bad one, is needed. */
     size_t fine = 0;
-    if (kind == MVOI_ID_BUYER)
-        while (fine < len && s_buyer_char(p[fine], fine == 0))
-            fine++;
-    else
-        while (fine < len && s_id_ascii(p[fine]))
-            fine++;
+    while (fine < len && s_kind_char(kind, p[fine], fine == 0))
+        fine++;
     if (fine == len)
         return 0;
     if (memchr(p, 0, len))
@@ -132,8 +145,7 @@ int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w
     for (size_t i = 0; i < len;) {
         uint32_t cp;
         size_t n = s_utf8_one(p + i, len - i, &cp);
-        bool good = kind == MVOI_ID_BUYER ? s_buyer_char(p[i], i == 0)
-                                          : s_id_ascii(p[i]);
+        bool good = s_kind_char(kind, p[i], i == 0);
         if (!good) {
             if (kind == MVOI_ID_BUYER)
                 return s_why(w, "character %zu is not one of [a-z0-9_-] (a letter or digit "

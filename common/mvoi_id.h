@@ -9,7 +9,8 @@
  *    tender, measurement, request id
  *                 1..128 bytes of ASCII [A-Za-z0-9._:/|@+=~#-] (no NUL, no space, no
  *                 control character; names with accents belong in titles, not ids)
- *    reminder id  the same characters, 1..256 bytes (it embeds buyer and tender id)
+ *    reminder id  the same characters and '%' and an address's ('!$&'*?^`{}'), 1..256
+ *                 bytes (it embeds buyer, tender id escaped with '%', and an address)
  *
  *  A violation is a named error: the field and what is wrong, never a guess.
  */

@@ -58,6 +58,13 @@ Test(mvoi_id, characters)
                                    sizeof why), 0, "%s", why);
     cr_assert_eq(mvoi_id_check_str(MVOI_ID_REMINDER, "heerlen|X-001|kickoff|1", why,
                                    sizeof why), 0, "%s", why);
+    /* the notifier's copy ids: a tender id's '/' as "%2F", an address as it is */
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_REMINDER, "heerlen/RD%2F2025%2F1/kickoff_invitation"
+                                   "/1/v1/o'hara+{inkoop}@gemeente.example", why, sizeof why),
+                 0, "%s", why);
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_TENDER, "RD%2F1", why, sizeof why), -EINVAL,
+                 "'%%' stays out of tender ids");
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_REMINDER, "a b", why, sizeof why), -EINVAL);
     const char *no[] = { "with space", "tab\there", "m\xc3\xa9", "a<b>", "q\"", "a\x7f" };
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         cr_assert_eq(mvoi_id_check_str(MVOI_ID_MEASUREMENT, no[i], why, sizeof why), -EINVAL,
@@ -78,6 +85,8 @@ static bool s_rule(mvoi_id_kind_t k, uint8_t c, bool first)
     bool lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
     if (k == MVOI_ID_BUYER)
         return lower || digit || (!first && (c == '-' || c == '_'));
+    if (k == MVOI_ID_REMINDER && c != 0 && memchr("%!$&'*?^`{}", c, 11) != NULL)
+        return true;   /* the notifier's %-escapes and an address's characters */
     return lower || digit || (c >= 'A' && c <= 'Z') ||
            (c != 0 && memchr("._:/|@+=~#-", c, 11) != NULL);
 }
@@ -85,8 +94,8 @@ static bool s_rule(mvoi_id_kind_t k, uint8_t c, bool first)
 Test(mvoi_id, every_byte_at_every_position)
 {
     char buf[24], why[MVOI_ID_WHY_MAX], at[48];
-    const mvoi_id_kind_t kinds[] = { MVOI_ID_TENDER, MVOI_ID_BUYER };
-    for (size_t ki = 0; ki < 2; ki++)
+    const mvoi_id_kind_t kinds[] = { MVOI_ID_TENDER, MVOI_ID_BUYER, MVOI_ID_REMINDER };
+    for (size_t ki = 0; ki < 3; ki++)
         for (size_t len = 1; len <= 20; len++)
             for (size_t pos = 0; pos < len; pos++)
                 for (int c = 0; c < 256; c++) {

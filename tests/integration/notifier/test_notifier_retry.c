@@ -425,3 +425,39 @@ Test(notifier_retry, retrying_copies_of_an_older_store_are_counted_at_start, .ti
     mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
+
+/* A tender id with '/' in it (allowed: "RD/2025/1") is written "%2F" inside its copies'
+ * ids, and the address's own characters ('o'hara') go into the id as they are. The dead
+ * letter's report says "mvoictl reminders resend ID"; the operator who did so was refused
+ * at the service's door (a reminder id may not hold '%' or '\''), so the dead letter could
+ * be neither resent nor cancelled. */
+Test(notifier_retry, a_dead_letter_whose_id_holds_escapes_can_be_resent, .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    Mvoi__Person typo = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
+                          "typo-pl@gemeente.example" };
+    Mvoi__Tender t = it_tender("RD/2025/1", true, "2025-06-30", NULL, NULL, false);
+    t.project_leader = &typo;
+    it_register(&c, &t, false);
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 1, m, 64, 15000);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 1);
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = s_list(&c, "heerlen", MVOI__DELIVERY_STATE__DELIVERY_DEAD, &keep);
+    cr_assert_eq(l->n_reminders, 1);
+    char id[400];
+    snprintf(id, sizeof id, "%s", l->reminders[0]->id);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    cr_assert(strstr(id, "RD%2F2025%2F1"), "%s", id);
+    char out[4096];
+    int ex = s_resend(&c, "heerlen", id, out, sizeof out);
+    cr_assert_eq(ex, 0, "mvoictl reminders resend %s: %s", id, out);
+    n = it_wait_mails(&c, c.maildir, "delivery_failed", 2, m, 64, 10000);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 2, "resent, refused again, reported");
+    it_teardown(&c);
+}
