@@ -728,8 +728,11 @@ int nt_plan_quarter(nt_service_t *s, MDB_txn *txn, int64_t after)
 /* The journal (nt_send.c): per copy, its last line says how far it got. "A" (or a bare id,
  * the format before the "E" line): the server accepted it: SENT. "E": its end of DATA went
  * out and no answer was recorded: UNCONFIRMED (held) or sent again (unconfirmed=resend).
- * "R", or no line: the server has no complete copy: sent again below. Lines of copies no
- * longer SENDING are old (their outcome was committed). */
+ * "R", "S" (the attempt in flight started and got no further), or no line: the server has
+ * no complete copy: sent again below. Without "S", an operator's resend of a held copy,
+ * killed before its end of DATA, was settled by the held attempt's "E" (a busy notifier
+ * keeps it) and held again, unsent. Lines of copies no longer SENDING are old (their
+ * outcome was committed). */
 typedef struct {
     char **lines;
     size_t n;
@@ -785,17 +788,18 @@ static int s_reconcile(nt_service_t *s, MDB_txn *txn)
         char *line = j.lines[i];
         if (!line[0])
             continue;   /* an older line of a copy decided below */
-        bool tagged = line[1] == ' ' && (line[0] == 'A' || line[0] == 'E' || line[0] == 'R');
+        bool tagged = line[1] == ' ' && strchr("AERS", line[0]);
         char tag = tagged ? line[0] : 'A';
         const char *id = tagged ? line + 2 : line;
         MDB_val key = { strlen(id), (void *)id }, v;
         if (mdb_get(txn, s->sending, &key, &v) != 0)
             continue;
-        if (tag == 'R') {
-            /* Refused: sent again with the others below; its older lines do not count. */
+        if (tag == 'R' || tag == 'S') {
+            /* Refused, or started and no further: sent again with the others below; its
+             * older lines do not count. */
             for (size_t k = 0; k < i; k++) {
                 char *o = j.lines[k];
-                bool ot = o[0] && o[1] == ' ' && (o[0] == 'A' || o[0] == 'E' || o[0] == 'R');
+                bool ot = o[0] && o[1] == ' ' && strchr("AERS", o[0]);
                 if (o[0] && strcmp(ot ? o + 2 : o, id) == 0)
                     o[0] = 0;
             }

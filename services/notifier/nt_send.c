@@ -20,7 +20,10 @@ typedef struct s_xfer_t s_xfer_t;
 
 /* The transfers run on a loop of their own, in their own thread, so that the service's
  * commits (fsync) never delay reading a server's answer. The journal gets a line (one
- * write(2), which a kill -9 does not undo) at the two moments that matter:
+ * write(2), which a kill -9 does not undo) at the moments that matter:
+ *   "S <id>"  the transfer starts: whatever lines the copy has above this one are of an
+ *             earlier attempt (the journal is emptied only when nothing is in flight), and
+ *             say nothing of this one;
  *   "E <id>"  libcurl asks for more body and gets none: everything before the end of DATA
  *             is in the socket, and libcurl writes the end of DATA next, in the same call
  *             (smtp_done), without waiting for anything;
@@ -383,6 +386,8 @@ static void s_on_work(uv_async_t *a)
             s_xfer_free(x);
             continue;
         }
+        if (!x->webhook)
+            s_journal(s, 'S', x->journal_id);   /* ends what an earlier attempt wrote */
         x->anext = s->active;
         x->aprev = NULL;
         if (s->active)

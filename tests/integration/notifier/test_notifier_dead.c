@@ -413,3 +413,71 @@ Test(notifier_dead, stop_during_transfer_sends_nothing_and_resends_after_restart
     cr_assert_eq(s_wait_state(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, 1, ids, 4), 1);
     it_teardown(&c);
 }
+
+/* The journal is emptied only when nothing is in flight, so under load a copy's lines of
+ * an earlier attempt are still there when it is sent again. A copy held as unconfirmed
+ * ("E", no answer) that an operator resends, killed while that resend waits at RCPT TO,
+ * was settled at the start by the old attempt's "E": held again as "interrupted after the
+ * end of DATA went out", though the resend never reached DATA, and not sent. The test
+ * leaves that old line as the load would (the start empties the journal; nothing else is
+ * in flight here), resends, kills the notifier while the relay (nt_slowrcpt.py) holds the
+ * RCPT TO, and starts it again with a normal relay: the copy is sent again (SENT), two
+ * mails in all (the one the first relay stored, and the resend). */
+Test(notifier_dead, an_old_journal_line_does_not_settle_a_resend_in_flight, .timeout = 90)
+{
+    it_ctx_t c;
+    s_start_refusing(&c, "nt_handlers.StoreHang");
+    it_start_nt(&c);
+    s_register(&c, 1);
+    char journal[400], line[800], held[200] = "";
+    snprintf(journal, sizeof journal, "%s/nt/notifier/sent.journal", c.dir);
+    for (int64_t end = h_now_ms() + 15000; !held[0] && h_now_ms() < end; h_sleep_ms(50)) {
+        FILE *f = fopen(journal, "r");
+        while (f && fgets(line, sizeof line, f))
+            if (line[0] == 'E' && line[1] == ' ')
+                snprintf(held, sizeof held, "%.*s", (int)strcspn(line + 2, "\n"), line + 2);
+        if (f)
+            fclose(f);
+    }
+    cr_assert(held[0], "an end of DATA journalled");
+    h_kill9(&c.nt);
+    h_kill9(&c.sink);
+    char port[16], script[400], log[400], text[8192];
+    snprintf(port, sizeof port, "%d", c.smtp);
+    snprintf(script, sizeof script, "%s/nt_slowrcpt.py", NT_SCRIPTS);
+    snprintf(log, sizeof log, "%s/slowrcpt.cmds", c.dir);
+    char *argv[] = { "/usr/bin/python3", script, port, c.maildir, log, "15", NULL };
+    cr_assert_eq(h_spawn_argv(&c.sink, argv, "slowrcpt", c.dir, NULL), 0);
+    it_wait_listening(c.smtp);
+    it_start_nt(&c);
+    char ids[4][200];
+    cr_assert_eq(s_wait_state(&c, MVOI__DELIVERY_STATE__DELIVERY_UNCONFIRMED, 1, ids, 4), 1);
+    cr_assert_str_eq(ids[0], held);
+    FILE *f = fopen(journal, "a");   /* the first attempt's line, as a busy notifier keeps it */
+    cr_assert(f);
+    fprintf(f, "E %s\n", held);
+    fclose(f);
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    Mvoi__ResendReminder rr = MVOI__RESEND_REMINDER__INIT;
+    rr.id = held;
+    e.body_case = MVOI__ENVELOPE__BODY_RESEND_REMINDER;
+    e.resend_reminder = &rr;
+    cr_assert(s_command(&c, &e, NULL), "resend");
+    for (int64_t end = h_now_ms() + 10000; h_now_ms() < end; h_sleep_ms(50)) {
+        s_slurp(log, text, sizeof text);
+        if (strstr(text, "C> RCPT TO:"))
+            break;
+    }
+    cr_assert(strstr(text, "C> RCPT TO:"), "the relay saw no RCPT: %s", text);
+    h_kill9(&c.nt);
+    h_kill9(&c.sink);
+    it_start_sink(&c, false);
+    it_start_nt(&c);
+    cr_assert_eq(s_wait_state(&c, MVOI__DELIVERY_STATE__DELIVERY_SENT, 1, ids, 4), 1,
+                 "the resend was held again instead of sent");
+    static it_mail_t m[16];
+    int n = it_mails(&c, c.maildir, m, 16);
+    cr_assert_eq(n, 2, "the first relay's copy and the resend: %d", n);
+    cr_assert_str_eq(m[0].mid, m[1].mid, "the same message");
+    it_teardown(&c);
+}
