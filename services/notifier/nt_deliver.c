@@ -331,10 +331,22 @@ typedef struct {
     unsigned npicked;
 } s_pick_t;
 
+/* Kinds whose ordinals are different messages, not repeats of one: an SDG dialogue's
+ * ordinal is its session, with its own UID. Of two due at once, the earlier is not
+ * "superseded": collapsing them cancelled dialogue 1's invitation, unsent. (Measurement
+ * requests of several periods after an outage are still collapsed into the latest, as
+ * notifier_int/fake_clock_drives_a_year_of_reminders expects.) */
+static bool s_ordinal_is_item(Mvoi__ReminderKind k)
+{
+    return k == K(SDG_DIALOGUE);
+}
+
 static bool s_same_group(const Mvoi__Reminder *a, const Mvoi__Reminder *b)
 {
     bool amb_a = a->kind == K(AMBITION_MISSING) || a->kind == K(AMBITION_ESCALATION);
     bool amb_b = b->kind == K(AMBITION_MISSING) || b->kind == K(AMBITION_ESCALATION);
+    if (s_ordinal_is_item(a->kind) && a->ordinal != b->ordinal)
+        return false;
     const char *ra = a->n_recipients ? a->recipients[0] : "";
     const char *rb = b->n_recipients ? b->recipients[0] : "";
     return strcmp(a->tender_id ? a->tender_id : "", b->tender_id ? b->tender_id : "") == 0 &&

@@ -659,3 +659,45 @@ Test(notifier_rcpt, a_long_tender_id_and_a_long_address_still_get_their_invitati
     mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
+
+/* A pilot with a short contract registered late: Monday 10 to Thursday 20 March 2025, so
+ * SDG dialogue 1 on 10 March and dialogue 2 halfway, Saturday 15 March, so Monday 17 March.
+ * Both invitation moments (10 working days before) have passed and both sessions are
+ * ahead: both invitations are due at once, to the same people. The pick took the two for
+ * "several due reminders of one kind" and cancelled dialogue 1's as superseded: two
+ * meetings, two UIDs, one invitation. */
+Test(notifier_rcpt, two_sdg_dialogues_due_at_once_are_both_sent, .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);   /* Monday 3 March 2025 */
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_POLICY_ADVISER=");
+    it_env(&c, "MVOI_NOTIFIER_MVOI_COORDINATOR=");
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("P-2", false, NULL, "2025-03-10", "2025-03-20", true);
+    it_register(&c, &t, false);
+    static it_mail_t m[32];
+    int n = it_wait_mails(&c, c.maildir, "sdg_dialogue", 2, m, 32, 5000);
+    h_sleep_ms(300);
+    n = it_mails(&c, c.maildir, m, 32);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s %s %s", m[i].kind, m[i].dtstart, m[i].rcpt, m[i].uid);
+    int s1 = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(m[i].kind, "sdg_dialogue") != 0 || strcmp(m[i].rcpt, "pl@gemeente.example"))
+            continue;
+        s1 += strncmp(m[i].uid, "sdg1/heerlen/P-2@", 17) == 0;
+        s2 += strncmp(m[i].uid, "sdg2/heerlen/P-2@", 17) == 0;
+    }
+    cr_assert_eq(s1, 1, "dialogue 1's invitation to the leader");
+    cr_assert_eq(s2, 1, "dialogue 2's invitation to the leader");
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = it_list(&c, MVOI__DELIVERY_STATE__DELIVERY_CANCELLED, &keep);
+    for (size_t i = 0; i < l->n_reminders; i++)
+        cr_assert_neq(l->reminders[i]->kind, MVOI__REMINDER_KIND__REM_SDG_DIALOGUE, "%s: %s",
+                      l->reminders[i]->id, l->reminders[i]->last_error);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    it_teardown(&c);
+}
