@@ -314,6 +314,13 @@ int nt_msg_mail(const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r, int64_t now, n
     if (rc)
         return rc;
     char *ics = nt_msg_ics(cfg, r, now);
+    if (!ics && s_is_ics(r)) {
+        /* an invitation without its calendar part puts no meeting in anyone's agenda,
+         * and the copy would be recorded as sent: not sent (retried, then a dead letter) */
+        free(subj);
+        free(text);
+        return r->uid ? -EBADMSG : -EINVAL;
+    }
     nt_buf_t html = { 0 };
     s_html(&html, subj, text);
 

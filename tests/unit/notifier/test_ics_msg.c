@@ -1,5 +1,6 @@
 /*  notifier iCalendar and mail content, parsed back with libical; webhook signatures. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <libical/ical.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,24 @@ Test(nt_msg, mail_is_deterministic_multipart_with_calendar_part)
     cr_assert(strstr(a.data, "Subject: Ambition not yet recorded: Groenonderhoud & maaien"));
     cr_assert(!strstr(a.data, "text/calendar"));
     nt_buf_free(&a);
+}
+
+/* An invitation whose calendar part cannot be made is not sent without it: the mail went
+ * out as a plain text, no meeting reached an agenda, and the copy counted as sent. Without
+ * a UID (the part's identity, RFC 5545 3.8.4.7) there is no part to make. */
+Test(nt_msg, an_invitation_without_its_calendar_part_is_not_sent)
+{
+    Mvoi__Reminder kinds[2] = {
+        s_rem(MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION, 0, s_rcpts, 2),
+        s_rem(MVOI__REMINDER_KIND__REM_KICKOFF_CANCELLED, 1, s_rcpts, 2),
+    };
+    for (int i = 0; i < 2; i++) {
+        kinds[i].uid = NULL;
+        nt_buf_t m = { 0 };
+        cr_expect_eq(nt_msg_mail(&s_mcfg, &kinds[i], S_NOW, &m), -EINVAL, "kind %d", i);
+        cr_expect_eq(m.len, 0, "kind %d: a mail was made", i);
+        nt_buf_free(&m);
+    }
 }
 
 static void s_python_sig(const char *secret_b64, const char *id, long long ts, const char *body,
