@@ -402,3 +402,14 @@ icalcomponent *it_ics(it_ctx_t *c, int i)
 }
 
 /* ------------------------------------------------------------------ tests */
+
+int it_mails_settled(it_ctx_t *c, const char *kind, int want, it_mail_t *m, int max,
+                     int timeout_ms)
+{
+    it_wait_mails(c, c->maildir, kind, want, m, max, timeout_ms);
+    h_sleep_ms(300);
+    int n = it_mails(c, c->maildir, m, max);
+    for (int i = 0; i < n; i++)
+        cr_log_info("mail %s %s seq %d", m[i].kind, m[i].rcpt, m[i].seq);
+    return n;
+}

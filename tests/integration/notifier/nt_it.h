@@ -54,7 +54,12 @@ void it_cancel(it_ctx_t *c, const char *id);
 void it_ambition(it_ctx_t *c, const char *id);
 int it_mails(it_ctx_t *c, const char *dir, it_mail_t *out, int max);
 int it_count(it_mail_t *m, int n, const char *kind);
-int it_wait_mails(it_ctx_t *c, const char *dir, const char *kind, int want, it_mail_t *m,                         int max, int timeout_ms);
+int it_wait_mails(it_ctx_t *c, const char *dir, const char *kind, int want, it_mail_t *m,
+                  int max, int timeout_ms);
+/* it_wait_mails in c->maildir, then 300 ms for stragglers: every mail there, each logged
+ * (kind, recipient, sequence). */
+int it_mails_settled(it_ctx_t *c, const char *kind, int want, it_mail_t *m, int max,
+                     int timeout_ms);
 Mvoi__ReminderList *it_list(it_ctx_t *c, Mvoi__DeliveryState st, Mvoi__Envelope **keep);
 icalcomponent *it_ics(it_ctx_t *c, int i);
 void it_env(it_ctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

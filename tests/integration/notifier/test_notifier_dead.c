@@ -219,6 +219,24 @@ Test(notifier_dead, resend_policy_sends_again, .timeout = 90)
     it_teardown(&c);
 }
 
+/* The journal's path, and the id of the first copy whose end of DATA went out ("E id"),
+ * waited for up to 15 s. */
+static void s_journal_end(it_ctx_t *c, char *journal, size_t jcap, char *held, size_t hcap)
+{
+    char line[800];
+    snprintf(journal, jcap, "%s/nt/notifier/sent.journal", c->dir);
+    held[0] = 0;
+    for (int64_t end = h_now_ms() + 15000; !held[0] && h_now_ms() < end; h_sleep_ms(50)) {
+        FILE *f = fopen(journal, "r");
+        while (f && fgets(line, sizeof line, f))
+            if (line[0] == 'E' && line[1] == ' ')
+                snprintf(held, hcap, "%.*s", (int)strcspn(line + 2, "\n"), line + 2);
+        if (f)
+            fclose(f);
+    }
+    cr_assert(held[0], "an end of DATA journalled");
+}
+
 /* The start after a kill -9 settles each copy still SENDING by its last journal line. The
  * relay stores the first copy and never answers it (libcurl waits for that answer, so the
  * other two stay queued, SENDING without a line); the notifier is killed; the test then
@@ -230,17 +248,8 @@ Test(notifier_dead, restart_settles_each_copy_by_its_last_journal_line, .timeout
     s_start_refusing(&c, "nt_handlers.StoreHang");
     it_start_nt(&c);
     s_register(&c, 3);
-    char journal[400], line[800], held[200] = "";
-    snprintf(journal, sizeof journal, "%s/nt/notifier/sent.journal", c.dir);
-    for (int64_t end = h_now_ms() + 15000; !held[0] && h_now_ms() < end; h_sleep_ms(100)) {
-        FILE *f = fopen(journal, "r");
-        while (f && fgets(line, sizeof line, f))
-            if (line[0] == 'E' && line[1] == ' ')
-                snprintf(held, sizeof held, "%.*s", (int)strcspn(line + 2, "\n"), line + 2);
-        if (f)
-            fclose(f);
-    }
-    cr_assert(held[0], "an end of DATA journalled");
+    char journal[400], held[200];
+    s_journal_end(&c, journal, sizeof journal, held, sizeof held);
     char ids[4][200];
     cr_assert_eq(s_wait_state(&c, MVOI__DELIVERY_STATE__DELIVERY_SENDING, 3, ids, 4), 3);
     h_kill9(&c.nt);
@@ -429,17 +438,8 @@ Test(notifier_dead, an_old_journal_line_does_not_settle_a_resend_in_flight, .tim
     s_start_refusing(&c, "nt_handlers.StoreHang");
     it_start_nt(&c);
     s_register(&c, 1);
-    char journal[400], line[800], held[200] = "";
-    snprintf(journal, sizeof journal, "%s/nt/notifier/sent.journal", c.dir);
-    for (int64_t end = h_now_ms() + 15000; !held[0] && h_now_ms() < end; h_sleep_ms(50)) {
-        FILE *f = fopen(journal, "r");
-        while (f && fgets(line, sizeof line, f))
-            if (line[0] == 'E' && line[1] == ' ')
-                snprintf(held, sizeof held, "%.*s", (int)strcspn(line + 2, "\n"), line + 2);
-        if (f)
-            fclose(f);
-    }
-    cr_assert(held[0], "an end of DATA journalled");
+    char journal[400], held[200];
+    s_journal_end(&c, journal, sizeof journal, held, sizeof held);
     h_kill9(&c.nt);
     h_kill9(&c.sink);
     char port[16], script[400], log[400], text[8192];

@@ -39,11 +39,7 @@ static void s_refused_alone(const char *tid, const char *typo)
     t.project_leader = &leader;
     it_register(&c, &t, false);
     static it_mail_t m[64];
-    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 1, m, 64, 15000);
-    h_sleep_ms(300);
-    n = it_mails(&c, c.maildir, m, 64);
-    for (int i = 0; i < n; i++)
-        cr_log_info("mail %s %s seq %d", m[i].kind, m[i].rcpt, m[i].seq);
+    int n = it_mails_settled(&c, "delivery_failed", 1, m, 64, 15000);
     cr_assert_eq(it_count(m, n, "kickoff_invitation"), 4, "four of five delivered");
     for (int i = 0; i < 4; i++)
         cr_assert_eq(it_count_to(m, n, "kickoff_invitation", s_five[i]), 1, "%s", s_five[i]);
@@ -630,11 +626,7 @@ Test(notifier_rcpt, a_long_tender_id_and_a_long_address_still_get_their_invitati
     t.project_leader = &leader;
     it_register(&c, &t, false);
     static it_mail_t m[64];
-    int n = it_wait_mails(&c, c.maildir, "kickoff_invitation", 5, m, 64, 10000);
-    h_sleep_ms(300);
-    n = it_mails(&c, c.maildir, m, 64);
-    for (int i = 0; i < n; i++)
-        cr_log_info("mail %s %s seq %d", m[i].kind, m[i].rcpt, m[i].seq);
+    int n = it_mails_settled(&c, "kickoff_invitation", 5, m, 64, 10000);
     /* the leader, the budget holder, the adviser, inkoop and beleid, the coordinator: as
      * refused_recipient_among_five_is_dead_alone with the leader's copy delivered */
     cr_assert_eq(it_count_to(m, n, "kickoff_invitation", leader_mail), 1, "the leader's");

@@ -250,6 +250,16 @@ static int s_resend(it_ctx_t *c, const char *buyer, const char *id, char *out, s
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* A notifier whose relay refuses typo-pl@ (550 5.1.1), without the core team's copies. */
+static void s_start_refusing_typo(it_ctx_t *c)
+{
+    it_setup(c, CLOCK0);
+    it_start_sink_with(c, "nt_handlers.RefuseTypo");
+    it_env(c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c->smtp);
+    it_env(c, "MVOI_NOTIFIER_CORE_TEAM=");
+    it_start_nt(c);
+}
+
 /* Each buyer's tender RD-1 has a leader the relay refuses (550 5.1.1): one dead copy per
  * buyer, one report each. An operator resends heerlen's copy (mvoictl); the relay refuses
  * it again: that second death is reported too (3 reports: heerlen 2, venlo 1). The second
@@ -257,11 +267,7 @@ static int s_resend(it_ctx_t *c, const char *buyer, const char *id, char *out, s
 Test(notifier_retry, resent_dead_letter_that_dies_again_is_reported_again, .timeout = 90)
 {
     it_ctx_t c;
-    it_setup(&c, CLOCK0);
-    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
-    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
-    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
-    it_start_nt(&c);
+    s_start_refusing_typo(&c);
     Mvoi__Person typo = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
                           "typo-pl@gemeente.example" };
     Mvoi__Tender t = it_tender("RD-1", true, "2025-06-30", NULL, NULL, false);
@@ -434,11 +440,7 @@ Test(notifier_retry, retrying_copies_of_an_older_store_are_counted_at_start, .ti
 Test(notifier_retry, a_dead_letter_whose_id_holds_escapes_can_be_resent, .timeout = 60)
 {
     it_ctx_t c;
-    it_setup(&c, CLOCK0);
-    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
-    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
-    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
-    it_start_nt(&c);
+    s_start_refusing_typo(&c);
     Mvoi__Person typo = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
                           "typo-pl@gemeente.example" };
     Mvoi__Tender t = it_tender("RD/2025/1", true, "2025-06-30", NULL, NULL, false);
