@@ -151,12 +151,8 @@ static int s_amount_clean(const char *s, char *o, size_t olen)
     int marks = 0;
     bool closed = false;   /* a mark after the number: nothing of it may follow */
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        if (*p == ' ' || *p == '\t') {
-            p++;
-        } else if (p[0] == 0xC2 && p[1] == 0xA0) {
-            p += 2; /* U+00A0 no-break space */
-        } else if (p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF) {
-            p += 3; /* U+202F narrow no-break space (French/Excel grouping) */
+        if ((c = s_blank(p))) {
+            p += c;
         } else if ((c = s_currency(p))) {
             if (marks++)
                 return -EINVAL;
@@ -505,14 +501,10 @@ int csv_cell_check_lang(const char *cell, size_t len, bool check_utf8, text_lang
 /* Copy s without its spaces (incl. no-break ones: spreadsheet grouping). -EINVAL if long. */
 static int s_fixed_clean(const char *s, char *o, size_t olen)
 {
-    size_t n = 0;
+    size_t n = 0, b;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        if (*p == ' ' || *p == '\t') {
-            p++;
-        } else if (p[0] == 0xC2 && p[1] == 0xA0) {
-            p += 2;
-        } else if (p[0] == 0xE2 && p[1] == 0x80 && p[2] == 0xAF) {
-            p += 3;
+        if ((b = s_blank(p))) {
+            p += b;
         } else {
             if (n + 1 >= olen)
                 return -EINVAL;
