@@ -340,6 +340,8 @@ try {
                              null, { timeout: 10000 }).catch(() => {});
   const vco2 = await page.textContent('#val-co2'), vsroi = await page.textContent('#val-sroi');
   if (vco2 !== '777' || vsroi !== '0') fail(`venlo tiles CO2 "${vco2}" (777,000 g) SROI "${vsroi}"`);
+  const vft = await page.textContent('#sub-fairtrade');
+  if (vft !== 'Geen ambitie vastgelegd · Projecten 1') fail(`venlo fair trade without an ambition: "${vft}"`);
   const vlink = await page.getAttribute('#reports li[data-quarter="0"] a[data-format="html"]', 'href');
   if (!vlink.includes('buyer=venlo')) fail('venlo report link: ' + vlink);
   repText = await (await fetch(base + vlink)).text();

@@ -216,6 +216,10 @@ static void seed(void)
     total_t *v = find("kpi.venlo.co2.2026", true, 5, 2026, 0, s_units[5]);
     snprintf(v->buyer, sizeof v->buyer, "venlo");
     v->t.ambition = 2000000, v->t.realisation = 777000, v->t.projects = 1, v->t.seq = ++g_seq;
+    /* and a total whose tenders committed no ambition: the tile says so in words */
+    v = find("kpi.venlo.fairtrade.2026", true, 1, 2026, 0, s_units[1]);
+    snprintf(v->buyer, sizeof v->buyer, "venlo");
+    v->t.ambition = 0, v->t.realisation = 1200, v->t.projects = 1, v->t.seq = ++g_seq;
 }
 
 /* Update n: one of g_keys tender totals of KPI co2, realisation += n-dependent amount. */
