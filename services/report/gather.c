@@ -47,6 +47,14 @@ static void s_copy(rp_input_t *in, const char *field, char *dst, size_t cap, con
         snprintf(in->cut, sizeof in->cut, "%s", field);
 }
 
+/* Out of memory for an item of the input: the whole report fails. Skipping the item had
+ * given totals, tenders or sources without it, reported as a report like any other. */
+static void s_nomem(rp_gather_t *self, const char *what)
+{
+    rp_gather__finish(self, -ENOMEM, "out of memory while gathering %s (ENOMEM): no report "
+                      "was written", what);
+}
+
 static void s_val(rp_val_t *v, const Mvoi__KpiTotal *t)
 {
     v->ambition = t->ambition;
@@ -346,7 +354,7 @@ static void s_gathered_all(rp_gather_t *self)
 static void s_request_contract(rp_gather_t *self)
 {
     if (!self->collected && s_collect_missing(self) < 0) {
-        rp_gather__finish(self, -ENOMEM, "out of memory");
+        s_nomem(self, "tender");
         return;
     }
     if (self->imissing >= self->nmissing) {
@@ -472,11 +480,12 @@ static void s_advance(rp_gather_t *self, bool more_pages)
     rp_gather__next(self);
 }
 
-static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
+/* A tender into the input: 0, or -ENOMEM (the caller fails the report). */
+static int s_tender(rp_input_t *in, const Mvoi__Tender *t)
 {
     rp_tender_t *o = rp_input_add_tender(in);
     if (!o)
-        return;
+        return -ENOMEM;
     s_copy(in, "tender.id", o->id, sizeof o->id, t->id);
     s_copy(in, "tender.title", o->title, sizeof o->title, t->title);
     s_copy(in, "tender.purchasing_group", o->group, sizeof o->group, t->purchasing_group);
@@ -497,6 +506,7 @@ static void s_tender(rp_input_t *in, const Mvoi__Tender *t)
         o->themes[o->nthemes].theme = t->themes[i]->theme;
         o->themes[o->nthemes++].commitment = t->themes[i]->commitment;
     }
+    return 0;
 }
 
 /* A snapshot item: a total of the report's buyer joins the input. */
@@ -509,13 +519,19 @@ static void s_on_total(rp_gather_t *self, const Mvoi__Envelope *env)
     /* the buyer's own year total of all dimensions feeds the benchmark (html_bench.c);
      * the other buyers' come from ST_BENCH's point queries (s_on_bench) */
     if (in->bench && k->buyer && !k->quarter && !k->theme && !(k->purchasing_group &&
-        *k->purchasing_group) && !(k->tender_id && *k->tender_id))
-        bm_set_total(in->bench, k->buyer, (int)k->kpi, k->year, k->realisation, k->count);
+        *k->purchasing_group) && !(k->tender_id && *k->tender_id) &&
+        bm_set_total(in->bench, k->buyer, (int)k->kpi, k->year, k->realisation, k->count) ==
+            -ENOMEM) {
+        s_nomem(self, "benchmark");
+        return;
+    }
     if (!k->buyer || strcmp(k->buyer, in->buyer) != 0)
         return;
     rp_total_t *t = rp_input_add_total(in);
-    if (!t)
+    if (!t) {
+        s_nomem(self, "kpi_total");
         return;
+    }
     t->kpi = k->kpi;
     t->year = k->year;
     t->quarter = k->quarter;
@@ -532,8 +548,10 @@ static void s_on_breakdown(rp_gather_t *self, const Mvoi__KpiBreakdown *b)
     in->contrib_total[self->kpi] = b->total;
     for (size_t i = 0; i < b->n_items && in->ncontribs < self->o.sources_max; i++) {
         rp_contrib_t *c = rp_input_add_contrib(in);
-        if (!c)
-            break;
+        if (!c) {
+            s_nomem(self, "breakdown");
+            return;
+        }
         c->kpi = self->kpi;
         s_copy(in, "breakdown.measurement_id", c->measurement, sizeof c->measurement,
                b->items[i]->measurement_id);
@@ -557,7 +575,10 @@ static void s_on_tenders(rp_gather_t *self, const Mvoi__TenderList *l)
             rp_date_quarter(l->tenders[i]->planned_publication, &y, &q) == 0 &&
             y == in->year)
             continue;   /* already listed with the year's tenders */
-        s_tender(in, l->tenders[i]);
+        if (s_tender(in, l->tenders[i]) < 0) {
+            s_nomem(self, "tender");
+            return;
+        }
     }
     bool more = l->next_offset > self->offset && l->n_tenders > 0;
     self->offset = l->next_offset;
@@ -572,13 +593,16 @@ static void s_on_tenders(rp_gather_t *self, const Mvoi__TenderList *l)
 }
 
 /* The impact-calculator's factor tables (optional: the report names its sources). */
-static void s_on_factors(rp_input_t *in, const Mvoi__FactorTableList *l)
+static void s_on_factors(rp_gather_t *self, const Mvoi__FactorTableList *l)
 {
+    rp_input_t *in = self->in;
     in->factors_ok = true;
     for (size_t i = 0; i < l->n_tables; i++) {
         rp_factor_t *f = rp_input_add_factor(in);
-        if (!f)
-            break;
+        if (!f) {   /* a source list without a table would read as the whole list */
+            s_nomem(self, "factor_table");
+            return;
+        }
         s_copy(in, "factor_table.table", f->table, sizeof f->table, l->tables[i]->table);
         s_copy(in, "factor_table.edition", f->edition, sizeof f->edition, l->tables[i]->edition);
         s_copy(in, "factor_table.source", f->source, sizeof f->source, l->tables[i]->source);
@@ -595,10 +619,13 @@ static void s_on_bench(rp_gather_t *self, const Mvoi__Envelope *env)
     rp_input_t *in = self->in;
     const mvoi_buyer_t *b = mvoi_buyers_at(bm_registry(in->bench), self->offset);
     bool is_err = env->body_case == MVOI__ENVELOPE__BODY_ERROR;
-    if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && b)
-        bm_set_total(in->bench, b->id, self->kpi, in->year, env->kpi_total->realisation,
-                     env->kpi_total->count);
-    else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
+    if (env->body_case == MVOI__ENVELOPE__BODY_KPI_TOTAL && b) {
+        if (bm_set_total(in->bench, b->id, self->kpi, in->year, env->kpi_total->realisation,
+                         env->kpi_total->count) == -ENOMEM) {
+            s_nomem(self, "benchmark");
+            return;
+        }
+    } else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
         rp_gather__finish(self, -EPROTO, "kpi-aggregator KpiQuery (benchmark) failed: %s",
                           rp_gather__why(env));
         return;
@@ -629,8 +656,9 @@ static void s_on_series(rp_gather_t *self, const Mvoi__Envelope *env)
 static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const char *topic)
 {
     rp_input_t *in = self->in;
-    if (which != self->which)
-        return;   /* a late answer of an optional upstream */
+    if (which != self->which || self->finished)
+        return;   /* a late answer of an optional upstream; or after the end, whose timer
+                   * (done) a snapshot item's timeout would replace */
     if (topic) {  /* a snapshot item */
         /* the timeout is per item: a long stream that keeps coming is not late */
         if (self->step == ST_SNAP)
@@ -696,9 +724,12 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
             s_on_tenders(self, env->tender_list);
         return;
     case ST_CONTRACTS:
-        if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender)
-            s_tender(in, env->tender_reply->tender);
-        else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
+        if (env->body_case == MVOI__ENVELOPE__BODY_TENDER_REPLY && env->tender_reply->tender) {
+            if (s_tender(in, env->tender_reply->tender) < 0) {
+                s_nomem(self, "tender");
+                return;
+            }
+        } else if (!(is_err && env->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND)) {
             rp_gather__finish(self, -EPROTO, "calendar GetTender failed: %s",
                               rp_gather__why(env));
             return;
@@ -709,7 +740,9 @@ static void s_handle(rp_gather_t *self, int which, Mvoi__Envelope *env, const ch
         return;
     case ST_FACTORS:
         if (env->body_case == MVOI__ENVELOPE__BODY_FACTOR_TABLE_LIST)
-            s_on_factors(in, env->factor_table_list);
+            s_on_factors(self, env->factor_table_list);
+        if (self->finished)
+            return;   /* its timer now calls done: not to be stopped */
         self->step = ST_DONE;
         uv_timer_stop(self->timer);
         rp_gather__next(self);
@@ -763,6 +796,10 @@ rp_gather_t *rp_gather_start(uv_loop_t *loop, bus_ctx_t *ctx, const rp_gather_op
     self->kpi = 1;
     self->step = ST_HEADS;
     self->timer = calloc(1, sizeof *self->timer);
+    if (!self->timer) {
+        free(self);
+        return NULL;
+    }
     uv_timer_init(loop, self->timer);
     self->timer->data = self;
     bus_opts_t bo;

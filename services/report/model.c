@@ -2,17 +2,32 @@
  *  themselves are computed in model_build.c.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mvoi_names.h"
 #include "report.h"
 
+/* Test hook (rp_input_fail_growth_after): growths left before each one fails; -1 never. */
+static long s_growths_left = -1;
+
+void rp_input_fail_growth_after(long n) { s_growths_left = n < 0 ? -1 : n; }
+
+static void *s_realloc(void *p, size_t n, size_t size)
+{
+    if (s_growths_left == 0 || n > SIZE_MAX / size)
+        return NULL;
+    if (s_growths_left > 0)
+        s_growths_left--;
+    return realloc(p, n * size);
+}
+
 #define S_GROW(arr, n, cap)                                                              \
     do {                                                                                 \
         if ((n) == (cap)) {                                                              \
             size_t nc = (cap) ? (cap) * 2 : 64;                                          \
-            void *p = realloc((arr), nc * sizeof *(arr));                                \
+            void *p = s_realloc((arr), nc, sizeof *(arr));                               \
             if (!p) return NULL;                                                         \
             (arr) = p;                                                                   \
             (cap) = nc;                                                                  \

@@ -28,6 +28,7 @@
 #include "envelope.pb-c.h"
 #include "harness.h"
 #include "log.h"
+#include "report.h"
 #include "report_service.h"
 
 #define S_CLIENTS 2
@@ -460,5 +461,37 @@ Test(report_requests, two_buyers_same_id_each_refused_in_its_language, .timeout 
     }
     s_free(reply);
     s_lang[0] = s_lang[1] = NULL;
+    s_env_fini(&e);
+}
+
+/* Out of memory while gathering (the first, then the second growth of the report's input
+ * fails): the requester gets a refusal that names ENOMEM and what was being gathered, in
+ * its language (Dutch by default), no file is written and nothing is stored, so the same
+ * request id afterwards generates the report. The gathering had skipped the item and gone
+ * on: a report without it, answered as written. */
+Test(report_requests, out_of_memory_while_gathering_is_refused_by_name, .timeout = 60)
+{
+    s_env_t e;
+    s_env_init(&e, true);
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/heerlen", e.reports);
+    for (long k = 0; k < 2; k++) {
+        rp_input_fail_growth_after(k);
+        Mvoi__Envelope *r = s_heerlen_r1(&e, 0);
+        rp_input_fail_growth_after(-1);
+        cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "growth %ld failed: body %d",
+                     k, (int)r->body_case);
+        cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE);
+        cr_expect_str_eq(r->error->field, "generate_report");
+        cr_expect(r->error->message &&
+                  strstr(r->error->message, "onvoldoende geheugen bij het verzamelen van") &&
+                  strstr(r->error->message, "(ENOMEM): er is geen rapport geschreven"),
+                  "%s", r->error->message ? r->error->message : "(none)");
+        cr_expect_neq(access(dir, F_OK), 0, "files were written for a refused report");
+        s_free1(r);
+    }
+    Mvoi__Envelope *r = s_heerlen_r1(&e, 1);
+    cr_expect_eq(r->body_case, MVOI__ENVELOPE__BODY_REPORT_REPLY, "body %d", (int)r->body_case);
+    s_free1(r);
     s_env_fini(&e);
 }

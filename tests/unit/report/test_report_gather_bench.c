@@ -429,3 +429,37 @@ Test(report_gather_bench, the_longest_ids_and_titles_whole_and_longer_refused)
         uv_loop_close(&loop);
     }
 }
+
+/* Out of memory for an item of the input fails the whole gathering with -ENOMEM, naming
+ * what it was gathering: it had skipped the item and ended with 0 (a total or a tender
+ * missing from a report presented as whole). g05's gathering grows the input twice (its
+ * CO2 total from the snapshot, then its one tender); each growth fails in turn, then none. */
+Test(report_gather_bench, out_of_memory_for_an_item_fails_the_report)
+{
+    static const char *const what[2] = { "kpi_total", "tender" };
+    for (long k = 0; k <= 2; k++) {
+        uv_loop_t loop;
+        uv_loop_init(&loop);
+        bus_ctx_t *ctx = bus_ctx_new();
+        s_fake_t f = { 0 };
+        f.own_id = "T-1";
+        f.own_title = "Schoonmaak";
+        rp_input_t in;
+        rp_input_fail_growth_after(k);
+        s_gather_g05(&f, &in, &loop, ctx);
+        rp_input_fail_growth_after(-1);
+        if (k < 2) {
+            cr_expect_eq(f.rc, -ENOMEM, "growth %ld failed: rc %d (%s), %zu totals, %zu "
+                         "tenders", k, f.rc, f.msg, in.ntotals, in.ntenders);
+            cr_expect(strstr(f.msg, "ENOMEM") && strstr(f.msg, what[k]), "%s", f.msg);
+        } else {
+            cr_expect_eq(f.rc, 0, "gather: %d %s", f.rc, f.msg);
+            cr_expect_eq(in.ntotals, 1);
+            cr_expect_eq(in.ntenders, 1);
+        }
+        rp_input_free(&in);
+        zmq_close(f.sock);
+        bus_ctx_destroy(&ctx);
+        uv_loop_close(&loop);
+    }
+}
