@@ -29,6 +29,7 @@
 #include <csv.h>
 
 #include "cmd_import_report.h"
+#include "cmd_measure_dates.h"
 #include "textfmt.h"
 #include "cmd_measure.h"
 #include "cmd_tender.h"
@@ -52,6 +53,7 @@ typedef struct {
     ctl_cell_errs_t *json;  /* --json: the errors collected for the one document */
     text_lang_t lang;       /* of the reasons (--lang) */
     char delim;             /* the file's: how its numbers and dates are read */
+    ctl_dates_t dates;      /* its dates that depend on an order: the sheet's rule */
 } s_csv_t;
 
 /* fmt (the English of a catalogue "ctl.mimport." entry) in lang into why. */
@@ -168,8 +170,11 @@ static void s_field(void *data, size_t len, void *arg)
         if (*v)
             s_error(c, label, v, textfmt_from_en(c->lang, "ctl.mimport.",
                                                  "more fields than the header"));
-    } else if (ctl_meas_set(x, c->header[c->col], v) != 0) {
-        s_error(c, c->header[c->col], v, x->err);
+    } else {
+        if (ctl_meas_set(x, c->header[c->col], v) != 0)
+            s_error(c, c->header[c->col], v, x->err);
+        if (ctl_dates_note(&c->dates, c->row, c->header[c->col], v) < 0)
+            c->oom = true;
     }
     c->col++;
     free(v);
@@ -213,6 +218,15 @@ static void s_check_ids(s_csv_t *st)
             st->row = st->row_no[i];
             s_error(st, ids[k].column, v, why);
         }
+}
+
+/* A date the sheet's order refuses (cmd_measure_dates.h), at its row. */
+static void s_date_bad(void *arg, size_t row, const char *column, const char *value,
+                       const char *why)
+{
+    s_csv_t *st = arg;
+    st->row = row;
+    s_error(st, column, value, why);
 }
 
 static const s_csv_t *s_sort_st;   /* qsort has no argument: the file being checked */
@@ -297,6 +311,7 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
         ex = CTL_EX_DATAERR;
     }
     s_check_ids(st);
+    ctl_dates_check(&st->dates, st->delim, st->lang, s_date_bad, st);
     for (size_t i = 0; i < st->nrows; i++) {
         ctl_meas_t *x = st->rows[i];
         if (!x->m.has_phase) {
@@ -669,6 +684,7 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
     }
     free(st.rows);
     free(st.row_no);
+    ctl_dates_fini(&st.dates);
     for (int i = 0; i < st.ncols; i++)
         free(st.header[i]);
     free(st.header);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "envelope.pb-c.h"
 #include "harness.h"
 
 static struct {
@@ -449,4 +450,135 @@ Test(mvoictl_args, help_lists_every_exit_code)
                            "71 ZeroMQ", "77 CURVE key refused", "78 configuration", NULL };
     for (int i = 0; want[i]; i++)
         cr_expect(strstr(out, want[i]) != NULL, "'%s' not in the help", want[i]);
+}
+
+/* ------------------------------------------------------------------ measurement dates */
+
+/* The period_start / period_end of each measurement the import sent (the fake never
+ * answers: the first request only), "start end" per row in out; how many rows. */
+static int s_sent_periods(char out[][32], int max)
+{
+    int n = 0;
+    zmq_pollitem_t it = { F.router, 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll(&it, 1, 100) <= 0)
+        return 0;
+    zmq_msg_t m;
+    for (;;) {   /* identity, then the envelope */
+        zmq_msg_init(&m);
+        zmq_msg_recv(&m, F.router, 0);
+        if (!zmq_msg_more(&m))
+            break;
+        zmq_msg_close(&m);
+    }
+    Mvoi__Envelope *e = mvoi__envelope__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+    zmq_msg_close(&m);
+    cr_assert(e && e->body_case == MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS);
+    for (size_t i = 0; i < e->submit_measurements->n_measurements && n < max; i++, n++) {
+        const Mvoi__Measurement *x = e->submit_measurements->measurements[i];
+        snprintf(out[n], sizeof out[n], "%s %s", x->period_start ? x->period_start : "-",
+                 x->period_end ? x->period_end : "-");
+    }
+    mvoi__envelope__free_unpacked(e, NULL);
+    s_requests(100);   /* the rest (retries) */
+    return n;
+}
+
+/* A sheet whose dates all read one way is imported with them: a Dutch (';') sheet day
+ * first, "03/04/2026" 3 April; ISO in any sheet, also beside dd-mm-jjjj. */
+Test(mvoictl_args, dutch_and_iso_dates_are_imported)
+{
+    static const struct { const char *name, *text, *want[2]; } sheets[] = {
+        { "nl.csv", "id;tender;kind;carrier;quantity;period_start;period_end\n"
+                    "m1;T-1;energy;hvo100;10;04-03-2026;31-03-2026\n"
+                    "m2;T-1;energy;hvo100;20;03/04/2026;1-5-2026\n",
+          { "2026-03-04 2026-03-31", "2026-04-03 2026-05-01" } },
+        { "iso.csv", "id,tender,kind,carrier,quantity,period\n"
+                     "m1,T-1,energy,hvo100,10,2026-03-04..2026-03-31\n"
+                     "m2,T-1,energy,hvo100,20,2026-04-03..2026-05-01\n",
+          { "2026-03-04 2026-03-31", "2026-04-03 2026-05-01" } },
+        { "nl-iso.csv", "id;tender;kind;carrier;quantity;period_start;period_end\n"
+                        "m1;T-1;energy;hvo100;10;2026-03-04;31-03-2026\n"
+                        "m2;T-1;energy;hvo100;20;03-04-2026;2026-05-01\n",
+          { "2026-03-04 2026-03-31", "2026-04-03 2026-05-01" } },
+    };
+    for (size_t s = 0; s < sizeof sheets / sizeof sheets[0]; s++) {
+        char path[256], out[4096], got[4][32];
+        s_file(path, sizeof path, sheets[s].name, sheets[s].text);
+        const char *const a[] = { "measure", "import", "--dry-run", path, NULL };
+        int rc = s_ctl(out, sizeof out, a);
+        cr_expect_neq(rc, 65, "%s: cells refused: %s", sheets[s].name, out);
+        int n = s_sent_periods(got, 4);
+        cr_expect_eq(n, 2, "%s: %d rows sent: %s", sheets[s].name, n, out);
+        for (int i = 0; i < n && i < 2; i++)
+            cr_expect_str_eq(got[i], sheets[s].want[i], "%s row %d", sheets[s].name, i + 2);
+    }
+}
+
+/* The refusals of a sheet (exit 65, nothing sent): its "row;column;value;reason" lines
+ * are want's, each a row, column and value and a part of the reason, in this order (NULL
+ * ends the list). */
+static void s_sheet_refused(const char *name, const char *text, const char *const (*want)[4])
+{
+    char path[256], out[8192], cells[8][256];
+    s_file(path, sizeof path, name, text);
+    F.lang = "nl";
+    const char *const a[] = { "measure", "import", "--dry-run", path, NULL };
+    cr_assert_eq(s_ctl(out, sizeof out, a), 65, "%s: %s", name, out);
+    F.lang = "en";
+    cr_expect_eq(s_requests(100), 0, "%s: rows were sent", name);
+    int k = 0;
+    for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (*l < '0' || *l > '9')
+            continue;
+        int n = s_split(l, cells, 8);
+        cr_assert(want[k][0], "%s: one line more: %.*s", name, (int)strcspn(l, "\n"), l);
+        cr_expect(n == 4 && !strcmp(cells[0], want[k][0]) && !strcmp(cells[1], want[k][1]) &&
+                  !strcmp(cells[2], want[k][2]) && strstr(cells[3], want[k][3]),
+                  "%s: line %d is not %s;%s;%s;...%s...: %.*s", name, k + 1, want[k][0],
+                  want[k][1], want[k][2], want[k][3], (int)strcspn(l, "\n"), l);
+        k++;
+    }
+    cr_expect_null(want[k][0], "%s: fewer lines than expected: %s", name, out);
+}
+
+/* A sheet that mixes day-month and month-day is refused, at the row and cell of each date
+ * whose reading it makes a guess, naming the row that shows the other order. In a Dutch
+ * sheet "03/04/2026" had been taken as 3 April next to "12/25/2026" (refused alone, as no
+ * date: corrected, the import went through with the guess); a ',' sheet took
+ * "25/12/2026" and "12/25/2026" each its own way, without a word. */
+Test(mvoictl_args, a_sheet_that_mixes_date_orders_is_refused)
+{
+    s_sheet_refused("mixed-nl.csv",
+                    "id;tender;kind;carrier;quantity;period_start;period_end\n"
+                    "m1;T-1;energy;hvo100;10;03/04/2026;30/04/2026\n"
+                    "m2;T-1;energy;hvo100;20;12/25/2026;31-12-2026\n",
+                    (const char *const[][4]){
+                        { "3", "period_start", "12/25/2026", "geen datum (dd-mm-jjjj" },
+                        { "2", "period_start", "03/04/2026",
+                          "leest als dag-maand en als maand-dag, en rij 3 heeft '12/25/2026', "
+                          "dat alleen als maand-dag leest: het blad mengt datumvolgordes; "
+                          "schrijf de datums als dd-mm-jjjj of jjjj-mm-dd" },
+                        { NULL } });
+    s_sheet_refused("mixed-en.csv",
+                    "id,tender,kind,carrier,quantity,period\n"
+                    "m1,T-1,energy,hvo100,10,25/12/2026..31/12/2026\n"
+                    "m2,T-1,energy,hvo100,20,12/25/2026..12/31/2026\n",
+                    (const char *const[][4]){
+                        { "3", "period", "12/25/2026",
+                          "leest alleen als maand-dag, maar rij 2 heeft '25/12/2026', dat "
+                          "alleen als dag-maand leest: het blad mengt datumvolgordes" },
+                        { "3", "period", "12/31/2026", "maar rij 2 heeft '25/12/2026'" },
+                        { NULL } });
+}
+
+/* A day that does not exist is refused at its row and cell, and nothing is imported. */
+Test(mvoictl_args, an_impossible_date_is_refused_at_its_row)
+{
+    s_sheet_refused("feb31.csv",
+                    "id;tender;kind;carrier;quantity;period_start;period_end\n"
+                    "m1;T-1;energy;hvo100;10;01-02-2026;28-02-2026\n"
+                    "m2;T-1;energy;hvo100;20;01-02-2026;31-02-2026\n",
+                    (const char *const[][4]){
+                        { "3", "period_end", "31-02-2026", "'31-02-2026': geen datum" },
+                        { NULL } });
 }
