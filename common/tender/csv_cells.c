@@ -612,6 +612,27 @@ int csv_parse_fixed_in(const char *s, int dec, char delim, text_lang_t lang, int
     return 0;
 }
 
+csv_dot_style_t csv_number_dot_style(const char *s)
+{
+    char b[64];
+    if (!s || !s_blank_groups_ok(s) || s_fixed_clean(s, b, sizeof b) < 0)
+        return CSV_DOT_NONE;
+    const char *d = b + (b[0] == '-' || b[0] == '+');
+    int dots = 0, commas = 0;
+    for (const char *p = d; *p; p++) {
+        dots += *p == '.', commas += *p == ',';
+        if (*p != '.' && *p != ',' && !s_digit(*p))
+            return CSV_DOT_NONE;
+    }
+    if (!dots)
+        return CSV_DOT_NONE;
+    int sep = s_fixed_decimal_sep(d, dots, commas, ';');
+    if (sep == '.')
+        return CSV_DOT_DECIMAL;
+    /* the Dutch rule's thousands: one '.', no ',' (more dots read one way: thousands) */
+    return sep == 0 && dots == 1 && !commas ? CSV_DOT_THOUSANDS : CSV_DOT_NONE;
+}
+
 size_t csv_sep_line(const char *s, size_t len, char *delim)
 {
     if (len < 5 || strncasecmp(s, "sep=", 4) != 0 || !s[4] || !strchr(";,\t", s[4]))

@@ -180,6 +180,14 @@ int csv_parse_fixed(const char *s, int dec, int64_t *out, char *why, size_t whyl
  * delim 0: csv_parse_fixed's rule (a flag, no file). */
 int csv_parse_fixed_in(const char *s, int dec, char delim, text_lang_t lang, int64_t *out,
                        char *why, size_t whylen);
+/* What a number's '.' says of the sheet (s as csv_parse_fixed_in takes it, without its
+ * currency): CSV_DOT_DECIMAL when the '.' can only be a decimal point ("2.5", "1,234.5",
+ * "1.2345"), CSV_DOT_THOUSANDS when it is a thousands separator only by the Dutch sheet's
+ * rule, while it is a decimal point in English ("1.234": 1234 or 1,234), else CSV_DOT_NONE
+ * (no '.', "1.234.567", "1.234,5", or no number). A ';' sheet with both kinds mixes the
+ * styles: its "1.234" is then a guess, a factor of 1000 (cmd_measure_import refuses it). */
+typedef enum { CSV_DOT_NONE = 0, CSV_DOT_DECIMAL, CSV_DOT_THOUSANDS } csv_dot_style_t;
+csv_dot_style_t csv_number_dot_style(const char *s);
 /* A first line "sep=X" (X ';', ',' or TAB), which Excel reads as the file's delimiter and
  * some exports write: its length with the line break (the header follows), *delim = X; 0
  * when the text has none. */

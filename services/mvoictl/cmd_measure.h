@@ -38,6 +38,10 @@ typedef struct {
      * flag), and the language of err and of ctl_meas_done's reasons (English by default). */
     char delim;
     text_lang_t lang;
+    /* In a ';' sheet, the numbers whose '.' is a decimal point (dot_decimal) and those whose
+     * '.' is a thousands separator by the Dutch rule only ("1.234", dot_thousands), by
+     * entry as given: the sheet as a whole decides whether the latter are a guess. */
+    uint64_t dot_decimal, dot_thousands;
 } ctl_meas_t;
 
 void ctl_meas_init(ctl_meas_t *x);
@@ -55,6 +59,8 @@ int ctl_meas_done(ctl_meas_t *x, void (*bad)(void *, const char *, const char *,
 /* Do two field names set the same .proto field ("tender" and "tender_id", "period" and
  * "period_end", a name and itself)? */
 bool ctl_meas_same_field(const char *a, const char *b);
+/* The field name of entry i of the table (bit i of given, dot_decimal, dot_thousands). */
+const char *ctl_meas_key(int i);
 /* Is key a field name (a CSV column or a flag)? */
 bool ctl_meas_known(const char *key);
 /* The getopt_long options of the measurement flags (val 0), and --json (val 'J'). */

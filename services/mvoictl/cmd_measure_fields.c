@@ -266,7 +266,7 @@ static bool s_strip_euro(const char *v, char *out, size_t cap)
 
 /* Store the number of text v (entry e: dec decimals) into a field of type type; the value
  * is refused by its range, never wrapped into the field's width. */
-static int s_set_number(const ctl_meas_t *x, void *at, ProtobufCType type, const s_field_t *e,
+static int s_set_number(ctl_meas_t *x, void *at, ProtobufCType type, const s_field_t *e,
                         const char *v, char *why, size_t cap)
 {
     int64_t n, lo, hi;
@@ -278,6 +278,14 @@ static int s_set_number(const ctl_meas_t *x, void *at, ProtobufCType type, const
     int rc = csv_parse_fixed_in(v, e->dec, x->delim, x->lang, &n, why, cap);
     if (rc < 0)
         return rc;
+    if (x->delim == ';') {   /* noted for the sheet's check (ctl_meas_t.dot_*) */
+        csv_dot_style_t st = csv_number_dot_style(v);
+        uint64_t bit = 1ull << (size_t)(e - s_fields);
+        if (st == CSV_DOT_DECIMAL)
+            x->dot_decimal |= bit;
+        else if (st == CSV_DOT_THOUSANDS)
+            x->dot_thousands |= bit;
+    }
     if (n < lo || n > hi) {
         char a[40], b[40];
         s_fixed_text(lo, e->dec, a, sizeof a);
@@ -346,6 +354,11 @@ static const s_field_t *s_entry(const ctl_meas_t *x, const char *key)
         return e;
     }
     return NULL;
+}
+
+const char *ctl_meas_key(int i)
+{
+    return i >= 0 && (size_t)i < S_NFIELDS ? s_fields[i].key : "";
 }
 
 /* Does key land in a message that depends on the kind ("kwh": road or machine)? Its name

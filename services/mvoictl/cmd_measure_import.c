@@ -229,6 +229,33 @@ static void s_date_bad(void *arg, size_t row, const char *column, const char *va
     s_error(st, column, value, why);
 }
 
+/* A ';' sheet is Dutch: its "1.234" is 1234. A number of it with a decimal point ("2.5",
+ * "1,234.5") shows English numbers in the sheet, and then "1.234" may as well be 1,234: a
+ * factor of 1000 taken without a word. Each such cell is refused, naming the first number
+ * with a decimal point. */
+static void s_number_styles(s_csv_t *st)
+{
+    size_t ev = 0;
+    while (ev < st->nrows && !st->rows[ev]->dot_decimal)
+        ev++;
+    if (ev == st->nrows)
+        return;
+    const ctl_meas_t *e = st->rows[ev];
+    int eb = __builtin_ctzll(e->dot_decimal);
+    char why[400];
+    s_why(why, sizeof why, st->lang, "reads as thousands in a Dutch (';') sheet, but row %zu "
+          "has '%s' in %s, with a decimal point: the sheet mixes number styles; write it "
+          "without a separator (1234) or with a decimal comma (1,234)", st->row_no[ev],
+          e->text[eb] ? e->text[eb] : "", ctl_meas_key(eb));
+    for (size_t i = 0; i < st->nrows; i++)
+        for (int b = 0; b < 64; b++)
+            if (st->rows[i]->dot_thousands >> b & 1) {
+                st->row = st->row_no[i];
+                s_error(st, ctl_meas_key(b), st->rows[i]->text[b] ? st->rows[i]->text[b] : "",
+                        why);
+            }
+}
+
 static const s_csv_t *s_sort_st;   /* qsort has no argument: the file being checked */
 
 /* Rows by id, then by position: the first of equal ids is the earliest row. */
@@ -312,6 +339,7 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
     }
     s_check_ids(st);
     ctl_dates_check(&st->dates, st->delim, st->lang, s_date_bad, st);
+    s_number_styles(st);
     for (size_t i = 0; i < st->nrows; i++) {
         ctl_meas_t *x = st->rows[i];
         if (!x->m.has_phase) {

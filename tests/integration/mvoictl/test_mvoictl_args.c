@@ -454,9 +454,10 @@ Test(mvoictl_args, help_lists_every_exit_code)
 
 /* ------------------------------------------------------------------ measurement dates */
 
-/* The period_start / period_end of each measurement the import sent (the fake never
- * answers: the first request only), "start end" per row in out; how many rows. */
-static int s_sent_periods(char out[][32], int max)
+/* Of each measurement the import sent (the fake never answers: the first request only),
+ * "start end" of its period, or with quantity its energy quantity in thousandths, per row
+ * in out; how many rows. */
+static int s_sent(char out[][32], int max, bool quantity)
 {
     int n = 0;
     zmq_pollitem_t it = { F.router, 0, ZMQ_POLLIN, 0 };
@@ -475,8 +476,12 @@ static int s_sent_periods(char out[][32], int max)
     cr_assert(e && e->body_case == MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS);
     for (size_t i = 0; i < e->submit_measurements->n_measurements && n < max; i++, n++) {
         const Mvoi__Measurement *x = e->submit_measurements->measurements[i];
-        snprintf(out[n], sizeof out[n], "%s %s", x->period_start ? x->period_start : "-",
-                 x->period_end ? x->period_end : "-");
+        if (quantity)
+            snprintf(out[n], sizeof out[n], "%lld",
+                     x->energy ? (long long)x->energy->quantity_milli : -1LL);
+        else
+            snprintf(out[n], sizeof out[n], "%s %s", x->period_start ? x->period_start : "-",
+                     x->period_end ? x->period_end : "-");
     }
     mvoi__envelope__free_unpacked(e, NULL);
     s_requests(100);   /* the rest (retries) */
@@ -507,7 +512,7 @@ Test(mvoictl_args, dutch_and_iso_dates_are_imported)
         const char *const a[] = { "measure", "import", "--dry-run", path, NULL };
         int rc = s_ctl(out, sizeof out, a);
         cr_expect_neq(rc, 65, "%s: cells refused: %s", sheets[s].name, out);
-        int n = s_sent_periods(got, 4);
+        int n = s_sent(got, 4, false);
         cr_expect_eq(n, 2, "%s: %d rows sent: %s", sheets[s].name, n, out);
         for (int i = 0; i < n && i < 2; i++)
             cr_expect_str_eq(got[i], sheets[s].want[i], "%s row %d", sheets[s].name, i + 2);
@@ -580,5 +585,30 @@ Test(mvoictl_args, an_impossible_date_is_refused_at_its_row)
                     "m2;T-1;energy;hvo100;20;01-02-2026;31-02-2026\n",
                     (const char *const[][4]){
                         { "3", "period_end", "31-02-2026", "'31-02-2026': geen datum" },
+                        { NULL } });
+}
+
+/* A Dutch (';') sheet's "1.250" is 1250 (and its "2,5" two and a half); once the sheet has a
+ * number with a decimal point ("2.5"), its "1.250" may be 1,25 as well: refused at its row
+ * and cell, naming that number. It had been taken as 1250 litres beside 2,5 litres. */
+Test(mvoictl_args, a_dutch_sheet_that_mixes_number_styles_is_refused)
+{
+    char path[256], out[4096], got[4][32];
+    s_file(path, sizeof path, "nl-num.csv", "id;tender;kind;carrier;quantity\n"
+                                            "m1;T-1;energy;hvo100;2,5\n"
+                                            "m2;T-1;energy;hvo100;1.250\n");
+    const char *const a[] = { "measure", "import", "--dry-run", path, NULL };
+    cr_expect_neq(s_ctl(out, sizeof out, a), 65, "%s", out);
+    cr_assert_eq(s_sent(got, 4, true), 2, "%s", out);
+    cr_expect_str_eq(got[0], "2500");      /* 2,5 l */
+    cr_expect_str_eq(got[1], "1250000");   /* 1.250 l */
+    s_sheet_refused("mixed-num.csv",
+                    "id;tender;kind;carrier;quantity\n"
+                    "m1;T-1;energy;hvo100;2.5\n"
+                    "m2;T-1;energy;hvo100;1.250\n",
+                    (const char *const[][4]){
+                        { "3", "quantity", "1.250",
+                          "leest als duizendtallen in een Nederlands (';') blad, maar rij 2 "
+                          "heeft '2.5' in quantity, met een decimale punt" },
                         { NULL } });
 }
