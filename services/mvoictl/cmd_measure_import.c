@@ -256,6 +256,29 @@ static void s_number_styles(s_csv_t *st)
             }
 }
 
+/* A row without a phase is a realisation, as `measure add` without --phase; but in a sheet
+ * with a phase column an empty cell is an omission: ambition or realisation moves the
+ * figure to another column of the KPIs, so it is refused, not taken as a realisation. */
+static void s_phases(s_csv_t *st)
+{
+    bool column = false;
+    for (int i = 0; i < st->ncols; i++)
+        column = column || !strcmp(st->header[i], "phase");
+    for (size_t i = 0; i < st->nrows; i++) {
+        ctl_meas_t *x = st->rows[i];
+        if (x->m.has_phase)
+            continue;
+        if (column) {
+            st->row = st->row_no[i];
+            s_error(st, "phase", "", textfmt_from_en(st->lang, "ctl.mimport.", "empty, while "
+                    "the sheet has a phase column: write ambition or realisation"));
+            continue;
+        }
+        x->m.has_phase = 1;
+        x->m.phase = MVOI__PHASE__PHASE_REALISATION;
+    }
+}
+
 static const s_csv_t *s_sort_st;   /* qsort has no argument: the file being checked */
 
 /* Rows by id, then by position: the first of equal ids is the earliest row. */
@@ -340,13 +363,7 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
     s_check_ids(st);
     ctl_dates_check(&st->dates, st->delim, st->lang, s_date_bad, st);
     s_number_styles(st);
-    for (size_t i = 0; i < st->nrows; i++) {
-        ctl_meas_t *x = st->rows[i];
-        if (!x->m.has_phase) {
-            x->m.has_phase = 1;
-            x->m.phase = MVOI__PHASE__PHASE_REALISATION;
-        }
-    }
+    s_phases(st);
     if (s_ids_twice(st) < 0)
         return CTL_EX_SOFTWARE;
     return ex ? ex : st->errors ? CTL_EX_DATAERR : 0;

@@ -612,3 +612,26 @@ Test(mvoictl_args, a_dutch_sheet_that_mixes_number_styles_is_refused)
                           "heeft '2.5' in quantity, met een decimale punt" },
                         { NULL } });
 }
+
+/* A sheet with a phase column whose cell is empty in a row: ambition or realisation is not
+ * ours to pick (it moves the figure to another column of the KPIs), so the row is refused
+ * and nothing is sent. It had been sent as a realisation. A sheet without the column is a
+ * sheet of realisations, as `measure add` without --phase. */
+Test(mvoictl_args, an_empty_phase_in_a_sheet_with_phases_is_refused)
+{
+    s_sheet_refused("phase.csv",
+                    "id;tender;phase;kind;carrier;quantity\n"
+                    "m1;T-1;ambition;energy;hvo100;10\n"
+                    "m2;T-1;;energy;hvo100;20\n",
+                    (const char *const[][4]){
+                        { "3", "phase", "",
+                          "leeg, terwijl het blad een kolom phase heeft: schrijf ambition of "
+                          "realisation" },
+                        { NULL } });
+    char path[256], out[4096];
+    s_file(path, sizeof path, "nophase.csv", "id;tender;kind;carrier;quantity\n"
+                                             "m1;T-1;energy;hvo100;10\n");
+    const char *const a[] = { "measure", "import", "--dry-run", path, NULL };
+    cr_expect_neq(s_ctl(out, sizeof out, a), 65, "%s", out);
+    cr_expect_gt(s_requests(100), 0, "%s", out);
+}
