@@ -14,6 +14,15 @@ static long s_growths_left = -1;
 
 void rp_input_fail_growth_after(long n) { s_growths_left = n < 0 ? -1 : n; }
 
+void *rp__calloc(size_t n, size_t size)
+{
+    if (s_growths_left == 0)
+        return NULL;
+    if (s_growths_left > 0)
+        s_growths_left--;
+    return calloc(n, size);
+}
+
 static void *s_realloc(void *p, size_t n, size_t size)
 {
     if (s_growths_left == 0 || n > SIZE_MAX / size)

@@ -113,8 +113,8 @@ static void s_period(rp_report_t *r, const rp_input_t *in, int64_t now_ms)
 /* The period's tenders (planned publication in the quarter or the year), by date. */
 static int s_annex(rp_report_t *r, const rp_input_t *in, s_work_t *w)
 {
-    r->annex = calloc(in->ntenders ? in->ntenders : 1, sizeof *r->annex);
-    w->tenders = calloc(in->ntenders + 1, sizeof *w->tenders);
+    r->annex = rp__calloc(in->ntenders ? in->ntenders : 1, sizeof *r->annex);
+    w->tenders = rp__calloc(in->ntenders + 1, sizeof *w->tenders);
     if (!r->annex || !w->tenders)
         return -ENOMEM;
     w->ntenders = in->ntenders;
@@ -131,7 +131,7 @@ static int s_annex(rp_report_t *r, const rp_input_t *in, s_work_t *w)
     }
     qsort(w->tenders, w->ntenders, sizeof *w->tenders, s_idx_cmp);
     qsort(r->annex, r->nannex, sizeof *r->annex, s_annex_cmp);
-    w->annex = calloc(r->nannex + 1, sizeof *w->annex);
+    w->annex = rp__calloc(r->nannex + 1, sizeof *w->annex);
     if (!w->annex)
         return -ENOMEM;
     for (size_t i = 0; i < r->nannex; i++)
@@ -238,7 +238,7 @@ static int s_contracts(rp_report_t *r, const rp_input_t *in, const s_work_t *w)
 {
     /* Rows per tender and per realised total first, then sorted by tender and merged:
      * O(n log n) over the 5,000-contract year of the benchmark. */
-    rp_contract_t *c = calloc(in->ntotals + in->ntenders + 1, sizeof *c);
+    rp_contract_t *c = rp__calloc(in->ntotals + in->ntenders + 1, sizeof *c);
     if (!c)
         return -ENOMEM;
     size_t n = 0;
@@ -376,8 +376,8 @@ int rp_model_build(rp_report_t *r, const rp_input_t *in)
     r->in = in;
     s_period(r, in, in->generated_ms);
     s_work_t w = { 0 };
-    w.seen = calloc(in->ntotals ? in->ntotals : 1, sizeof *w.seen);
-    r->early = calloc(in->ntotals ? in->ntotals : 1, sizeof *r->early);
+    w.seen = rp__calloc(in->ntotals ? in->ntotals : 1, sizeof *w.seen);
+    r->early = rp__calloc(in->ntotals ? in->ntotals : 1, sizeof *r->early);
     int rc = w.seen && r->early ? s_annex(r, in, &w) : -ENOMEM;
     if (rc == 0) {
         s_totals(r, in, &w);

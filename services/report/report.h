@@ -162,9 +162,12 @@ rp_contrib_t *rp_input_add_contrib(rp_input_t *in);
 rp_factor_t *rp_input_add_factor(rp_input_t *in);
 /* The rp_input_add_* above return NULL when out of memory: the gathering then fails the
  * report (-ENOMEM), it never goes on without the item. For tests only: the next n growths
- * of the input's arrays succeed and every later one fails as if out of memory, until
- * called again with n < 0 (never fail, the default). Not thread-safe: the loop's thread. */
+ * of the input's arrays and allocations of the model's tables (rp__calloc) succeed and
+ * every later one fails as if out of memory, until called again with n < 0 (never fail,
+ * the default). Not thread-safe: the loop's thread. */
 void rp_input_fail_growth_after(long n);
+/* calloc of the report's own tables (model_build.c), under that hook. */
+void *rp__calloc(size_t n, size_t size);
 
 /* ------------------------------------------------------------------ model (model.c) */
 

@@ -379,8 +379,17 @@ static void s_gathered(void *arg, int rc, const char *msg)
         s_job_done(self, j);
         return;
     }
-    if (rp_narrative_load(self->store, &j->in) != 0 || rp_model_build(&j->model, &j->in) != 0) {
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "out of memory");
+    /* each failure by its name: a store that cannot be read had been "out of memory" */
+    int brc = rp_narrative_load(self->store, &j->in);
+    if (brc != 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "could not read the narratives: %s",
+                   mvoi_errname(brc));
+        s_job_done(self, j);
+        return;
+    }
+    if ((brc = rp_model_build(&j->model, &j->in)) != 0) {
+        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "could not build the report: %s; no "
+                   "report was written", mvoi_errname(brc));
         s_job_done(self, j);
         return;
     }
