@@ -19,6 +19,17 @@
 static void s_next(gw_t *gw);
 static void s_tick(uv_timer_t *t);
 
+/* On to the next buyer, from its first page and with nothing counted: a buyer refused
+ * after its first page left its offset and the counts of its pages so far, and the next
+ * buyer was asked from that offset (its own first tenders skipped) and given those counts
+ * as its own. */
+static void s_buyer_done(gw_bench_cal_t *c)
+{
+    c->next++;
+    c->offset = 0;
+    memset(&c->count, 0, sizeof c->count);
+}
+
 /* complete: every buyer was asked (some may have been refused: c->failed) */
 static void s_round_done(gw_t *gw, bool complete)
 {
@@ -61,7 +72,7 @@ static void s_on_reply(void *arg, int rc, Mvoi__Envelope *reply)
                  reply->error && reply->error->message ? reply->error->message : "");
         c->failed++;
         codec_free(&reply);
-        c->next++;
+        s_buyer_done(c);
         s_next(gw);
         return;
     }
@@ -78,9 +89,7 @@ static void s_on_reply(void *arg, int rc, Mvoi__Envelope *reply)
     int arc = bm_tcount_apply(gw->bench, b->id, &c->count);
     if (arc != 0)
         log_warn("bench_tenders", "benchmark: tender counts of %s not applied: %d", b->id, arc);
-    c->next++;
-    c->offset = 0;
-    memset(&c->count, 0, sizeof c->count);
+    s_buyer_done(c);
     s_next(gw);
 }
 

@@ -52,6 +52,11 @@ static uint64_t g_ack_epoch;
 static void *g_pub;
 static int g_keys = 200;
 static int g_venlo;   /* --venlo 1: a second buyer's total too */
+/* --cal-pages 1: ListTenders answers by buyer and page (s_cal_page), for the benchmark's
+ * round over every buyer's tenders: heerlen has a full first page of 1000 tenders with a
+ * klimaat ambition and its second page is refused (UNAVAILABLE); landgraaf has 2 tenders
+ * of 2026 without an ambition; every other buyer none. */
+static int g_cal_pages;
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_lose;   /* SIGUSR1: the next update is applied, not sent */
 /* The outbox: which total each published seq changed (ReplayRequest sends that total as it
@@ -501,6 +506,40 @@ static void seed_tenders(void)
     }
 }
 
+/* One page of ListTenders in the --cal-pages mode (g_cal_pages above). */
+static void s_cal_page(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
+{
+    static Mvoi__ThemeAmbition klimaat = MVOI__THEME_AMBITION__INIT;
+    static Mvoi__ThemeAmbition *themes[1] = { &klimaat };
+    static Mvoi__Tender with = MVOI__TENDER__INIT, without = MVOI__TENDER__INIT;
+    static Mvoi__Tender *page[1000];
+    klimaat.has_theme = true, klimaat.theme = MVOI__THEME__THEME_KLIMAAT;
+    klimaat.has_commitment = true, klimaat.commitment = MVOI__COMMITMENT__COMMIT_EIS;
+    with.id = "P-1", with.buyer = "heerlen", with.planned_publication = "2026-04-01";
+    with.themes = themes, with.n_themes = 1;
+    without.id = "P-2", without.buyer = "landgraaf", without.planned_publication = "2026-04-01";
+    uint32_t offset = req->list_tenders->has_offset ? req->list_tenders->offset : 0;
+    const char *b = req->buyer ? req->buyer : "";
+    Mvoi__TenderList l = MVOI__TENDER_LIST__INIT;
+    if (strcmp(b, "heerlen") == 0 && offset > 0) {
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "", "try again later");
+        return;
+    }
+    if (strcmp(b, "heerlen") == 0) {
+        for (size_t i = 0; i < 1000; i++)
+            page[i] = &with;
+        l.tenders = page, l.n_tenders = 1000;
+        l.has_next_offset = true, l.next_offset = 1000;
+    } else if (strcmp(b, "landgraaf") == 0 && offset == 0) {
+        page[0] = page[1] = &without;
+        l.tenders = page, l.n_tenders = 2;
+    }
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
+    env.tender_list = &l;
+    fake_reply(sock, id, req, &env);
+}
+
 static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -523,6 +562,10 @@ static void on_calendar(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     }
     case MVOI__ENVELOPE__BODY_LIST_TENDERS:
     case MVOI__ENVELOPE__BODY_UPCOMING_TENDERS: {
+        if (g_cal_pages && req->body_case == MVOI__ENVELOPE__BODY_LIST_TENDERS) {
+            s_cal_page(sock, id, req);
+            return;
+        }
         if (req->body_case == MVOI__ENVELOPE__BODY_LIST_TENDERS && req->list_tenders->has_limit &&
             req->list_tenders->limit > 1000) {
             fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, "list_tenders.limit", "at most 1000");
@@ -779,6 +822,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--notifier")) ntf = argv[i + 1];
         else if (!strcmp(argv[i], "--report")) rep = argv[i + 1];
         else if (!strcmp(argv[i], "--venlo")) g_venlo = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--cal-pages")) g_cal_pages = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--reports-dir")) g_reports_dir = argv[i + 1];
         else if (!strcmp(argv[i], "--keys")) g_keys = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--hb-ms")) hb_ms = atoi(argv[i + 1]);
