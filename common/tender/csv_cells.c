@@ -22,6 +22,23 @@ static bool s_digit(char c) { return c >= '0' && c <= '9'; }
 static void __attribute__((format(printf, 4, 5)))
 s_why(char *why, size_t whylen, text_lang_t lang, const char *fmt, ...);
 
+/* s without its surrounding blanks into dst (cap bytes), whole: -E2BIG when it does not
+ * fit. A cell cut to the buffer was read by what was left: "ja" followed by a run of
+ * spaces and "nee" became yes, a date followed by spaces and more text that date. */
+static int s_copy_whole(char *dst, size_t cap, const char *s)
+{
+    size_t a = 0, n = strlen(s);
+    while (a < n && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n'))
+        a++;
+    while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        n--;
+    if (n - a >= cap)
+        return -E2BIG;
+    memcpy(dst, s + a, n - a);
+    dst[n - a] = '\0';
+    return 0;
+}
+
 /* Reads 1..maxd digits; returns count. */
 static int s_digits(const char **p, int maxd, int *val)
 {
@@ -39,8 +56,8 @@ int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11])
     char buf[40];
     if (!s)
         return -ENODATA;
-    cal_str_copy(buf, sizeof buf, s);
-    cal_str_trim(buf);
+    if (s_copy_whole(buf, sizeof buf, s) < 0)
+        return -EINVAL;
     if (!*buf)
         return -ENODATA;
     /* "01-03-2025 00:00" from a spreadsheet: the time part carries nothing for a date */
@@ -314,8 +331,8 @@ int csv_parse_bool(const char *s, bool *v)
     char b[16];
     if (!s)
         return -ENODATA;
-    cal_str_copy(b, sizeof b, s);
-    cal_str_trim(b);
+    if (s_copy_whole(b, sizeof b, s) < 0)
+        return -EINVAL;   /* no yes or no is that long */
     if (!*b)
         return -ENODATA;
     for (int i = 0; yes[i]; i++)

@@ -375,14 +375,11 @@ static int s_procedure(s_ctx_t *x, Mvoi__Tender *t, size_t row)
     return 0;
 }
 
+/* The cells whole (s_row trimmed them): a copy into 256 bytes cut a longer address at a
+ * character boundary, below the rules' 254, and the cut address was taken as another. */
 static int s_person(s_ctx_t *x, Mvoi__Person **slot, int cname, int cemail)
 {
-    char name[256], email[256];
-    cal_str_copy(name, sizeof name, s_cell(x, cname));
-    cal_str_copy(email, sizeof email, s_cell(x, cemail));
-    cal_str_trim(name);
-    cal_str_trim(email);
-    return tender_set_person(slot, name, email);
+    return tender_set_person(slot, s_cell(x, cname), s_cell(x, cemail));
 }
 
 /* The buyer cell, else the default buyer. The cell must be a buyer id as mvoi_id.h defines

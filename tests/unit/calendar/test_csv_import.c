@@ -1,6 +1,7 @@
 /* csv_import: dialects, cell parsers and error reporting, on the fixtures beside this file. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 
 #include "cal_test.h"
 #include "csv_import.h"
@@ -459,5 +460,46 @@ Test(csv, sep_line_is_the_delimiter_not_the_header)
     cr_assert_eq(r.n_errors, 1);
     cr_expect_eq(r.errors[0].row, 3);
     cr_expect_str_eq(r.errors[0].column, "waarde");
+    csv_import_clear(&r);
+}
+
+/* A cell is read whole or refused. The bool, date and person cells were copied into fixed
+ * buffers (16, 40, 256 bytes) and read by what was left: "ja", 14 spaces and "nee" was a
+ * pilot (yes), a date followed by 36 spaces and "x" that date, and a 256-byte address
+ * (over the rules' 254) was cut at a character boundary to 254 bytes and taken as another
+ * address. */
+Test(csv, cells_read_whole_or_refused)
+{
+    bool b = false;
+    char d[11];
+    cr_expect_eq(csv_parse_bool("ja              nee", &b), -EINVAL);
+    cr_expect_eq(csv_parse_bool("  nee  ", &b), 0);
+    cr_expect(!b);
+    cr_expect_eq(csv_parse_date("01-03-2026                                    x", d), -EINVAL);
+    cr_expect_eq(csv_parse_date("  01-03-2026  ", d), 0);
+    cr_expect_str_eq(d, "2026-03-01");
+
+    char email[300] = "a@x.";   /* 4 + 126 x 2 bytes = 256 */
+    for (int i = 0; i < 126; i++)
+        strcat(email, "\xc3\xa9");
+    cr_assert_eq(strlen(email), 256);
+    char s[1024];
+    snprintf(s, sizeof s, "Kenmerk;Titel;Soort;Waarde;Pilot;Projectleider;E-mail projectleider\n"
+             "W-1;Dak;werken;100;ja              nee;;\n"
+             "W-2;Gevel;werken;200;nee;Anja;%s\n"
+             "W-3;Goot;werken;300;nee;Kees;k@x.nl\n", email);
+    csv_import_opts_t o = {.default_buyer = "heerlen", .lang = TEXT_EN};
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
+    const csv_cell_error_t *e;
+    cr_expect(find_err_row(&r, 2, "Pilot", &e), "the pilot cell of row 2 was taken");
+    cr_expect(find_err_row(&r, 3, NULL, &e), "the 256-byte address of row 3 was taken");
+    if (e)
+        cr_expect(strstr(e->reason, "254"), "%s", e->reason);
+    cr_expect_null(find_tender(&r, "W-1"));
+    cr_expect_null(find_tender(&r, "W-2"));
+    const Mvoi__Tender *t = find_tender(&r, "W-3");
+    cr_assert_not_null(t);
+    cr_expect_str_eq(t->project_leader->email, "k@x.nl");
     csv_import_clear(&r);
 }
