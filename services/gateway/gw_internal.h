@@ -76,6 +76,7 @@ struct gw_t {
     uint64_t drain_deadline;
     uint64_t body_rejected, auth_failures;
     uint64_t buyer_refused;    /* 403 buyer-not-allowed (gw_access.c) */
+    uint64_t sse_refused;      /* 503 too-many-streams (gw_routes.c h_stream) */
     uint64_t settle_resends;   /* measurements sent again, their tender not known yet */
     uint64_t settle_gave_up;   /* ... still not known past upstream_timeout_ms: 503 */
     bm_t *bench;               /* the national benchmark (gw_bench.c) */

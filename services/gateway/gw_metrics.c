@@ -238,6 +238,28 @@ static void s_settle_metrics(const gw_t *gw, gw_buf_t *b)
     gw_buf_printf(b, "mvoi_gateway_settle_gave_up_total %" PRIu64 "\n", gw->settle_gave_up);
 }
 
+/* The SSE streams: open, opened, refused, dropped, what they were sent. */
+static void s_stream_metrics(gw_t *gw, gw_buf_t *b)
+{
+    gw_sse_stats_t ss = { 0 };
+    if (gw->sse)
+        gw_sse_stats(gw->sse, &ss);
+    s_head(b, "mvoi_gateway_stream_clients", "gauge", "Connected Server-Sent Events clients.");
+    gw_buf_printf(b, "mvoi_gateway_stream_clients %" PRIu64 "\n", ss.clients);
+    s_head(b, "mvoi_gateway_stream_refused_total", "counter",
+           "SSE streams refused (503 too-many-streams: sse_max_clients open).");
+    gw_buf_printf(b, "mvoi_gateway_stream_refused_total %" PRIu64 "\n", gw->sse_refused);
+    s_head(b, "mvoi_gateway_stream_connections_total", "counter", "SSE streams opened.");
+    gw_buf_printf(b, "mvoi_gateway_stream_connections_total %" PRIu64 "\n", ss.opened);
+    s_head(b, "mvoi_gateway_stream_slow_dropped_total", "counter",
+           "SSE clients disconnected because they did not keep up.");
+    gw_buf_printf(b, "mvoi_gateway_stream_slow_dropped_total %" PRIu64 "\n", ss.dropped_slow);
+    s_head(b, "mvoi_gateway_stream_events_total", "counter", "SSE events formatted (once per update).");
+    gw_buf_printf(b, "mvoi_gateway_stream_events_total %" PRIu64 "\n", ss.events);
+    s_head(b, "mvoi_gateway_stream_sent_bytes_total", "counter", "SSE bytes handed to clients.");
+    gw_buf_printf(b, "mvoi_gateway_stream_sent_bytes_total %" PRIu64 "\n", ss.bytes);
+}
+
 void gw_metrics_render(gw_t *gw, gw_buf_t *b)
 {
     s_head(b, "mvoi_gateway_http_requests_total", "counter",
@@ -267,20 +289,7 @@ void gw_metrics_render(gw_t *gw, gw_buf_t *b)
     gw_buf_printf(b, "mvoi_gateway_body_rejected_total %" PRIu64 "\n", gw->body_rejected);
     s_settle_metrics(gw, b);
 
-    gw_sse_stats_t ss = { 0 };
-    if (gw->sse)
-        gw_sse_stats(gw->sse, &ss);
-    s_head(b, "mvoi_gateway_stream_clients", "gauge", "Connected Server-Sent Events clients.");
-    gw_buf_printf(b, "mvoi_gateway_stream_clients %" PRIu64 "\n", ss.clients);
-    s_head(b, "mvoi_gateway_stream_connections_total", "counter", "SSE streams opened.");
-    gw_buf_printf(b, "mvoi_gateway_stream_connections_total %" PRIu64 "\n", ss.opened);
-    s_head(b, "mvoi_gateway_stream_slow_dropped_total", "counter",
-           "SSE clients disconnected because they did not keep up.");
-    gw_buf_printf(b, "mvoi_gateway_stream_slow_dropped_total %" PRIu64 "\n", ss.dropped_slow);
-    s_head(b, "mvoi_gateway_stream_events_total", "counter", "SSE events formatted (once per update).");
-    gw_buf_printf(b, "mvoi_gateway_stream_events_total %" PRIu64 "\n", ss.events);
-    s_head(b, "mvoi_gateway_stream_sent_bytes_total", "counter", "SSE bytes handed to clients.");
-    gw_buf_printf(b, "mvoi_gateway_stream_sent_bytes_total %" PRIu64 "\n", ss.bytes);
+    s_stream_metrics(gw, b);
 
     if (gw->clone) {
         gw_clone_stats_t cs;

@@ -656,6 +656,20 @@ static void h_stream(gw_req_t *r)
      * the stream begins with a snapshot, never with a guess at where the client was */
     gw_sse_pos_t from;
     gw_sse_id_parse(lei, &from);
+    /* A stream holds its connection for as long as the client likes: without a bound, streams
+     * alone could take every connection of connection_limit, and every other request (a
+     * POST of measurements too) got no answer at all, the connection closed unread. */
+    gw_sse_stats_t st;
+    gw_sse_stats(r->gw->sse, &st);
+    if (st.clients >= r->gw->o.sse_max_clients) {
+        r->gw->sse_refused++;
+        r->retry_after = 5;
+        gw_reply_problemf(r, 503, "too-many-streams", NULL,
+                          "%u streams are open, as many as this gateway serves "
+                          "(sse_max_clients): try again later",
+                          (unsigned)st.clients);
+        return;
+    }
     gw_sse_client_t *c = NULL;
     struct MHD_Response *resp = gw_sse_open(r->gw->sse, r->conn, r->buyer, &c);
     if (!resp) {

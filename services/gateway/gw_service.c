@@ -611,6 +611,8 @@ gw_t *gw_new(uv_loop_t *loop, bus_ctx_t *ctx, const gw_opts_t *o, int *err, char
         self->o.stale_ms = 5000;
     if (!self->o.sse_retry_ms)
         self->o.sse_retry_ms = 3000;
+    if (!self->o.sse_max_clients)
+        self->o.sse_max_clients = 1024;
     snprintf(self->buyer, sizeof self->buyer, "%s", o->buyer && *o->buyer ? o->buyer : "heerlen");
     self->o.buyer = self->buyer;
     if (text_lang_parse(o->lang ? o->lang : "nl", &self->lang) < 0) {

@@ -45,6 +45,7 @@ typedef struct {
     uint32_t sse_heartbeat_ms;     /* default 15000 */
     uint32_t sse_retry_ms;         /* default 3000 */
     size_t sse_max_queue;          /* default 8 MiB */
+    uint32_t sse_max_clients;      /* open streams at most (1024); one more is 503 */
     uint32_t health_ms;            /* default 2000 */
     unsigned connection_limit;     /* default 4096 */
     unsigned per_ip_limit;         /* connections per client address, 0 = no limit */

@@ -275,3 +275,66 @@ Test(gateway_limits, read_your_writes_needs_a_view_of_the_acks_epoch)
     cr_expect(strstr(r, "not-applied-yet"), "%s", r);
     free(r);
 }
+
+/* Reads s until its first snapshot (a status event may come first): true once it came. */
+static bool s_snapshot(gwt_sse_t *s)
+{
+    for (int i = 0; i < 3 && gwt_sse_snapshots(s) == 0; i++)
+        if (gwt_sse_read(s, 5000, 0, 1) < 1)
+            return false;
+    return gwt_sse_snapshots(s) == 1;
+}
+
+/* The open metric value of name in /metrics, -1 when absent. */
+static long long s_metric(const char *name)
+{
+    char *m = s_get("/metrics", NULL);
+    char pat[128];
+    snprintf(pat, sizeof pat, "\n%s ", name);
+    const char *at = strstr(m, pat);
+    long long v = at ? strtoll(at + strlen(pat), NULL, 10) : -1;
+    free(m);
+    return v;
+}
+
+/* SSE streams are bounded (sse_max_clients, here 2): one more is 503 too-many-streams with
+ * Retry-After, named in the reader's language, while the API still answers; a stream that
+ * closed makes room. Before, every stream was taken until connection_limit: streams alone
+ * could hold every connection, and an API request then got no answer at all. */
+Test(gateway_limits, streams_are_bounded_and_the_refusal_is_named)
+{
+    /* heartbeats every 200 ms: a stream the client closed is seen closed at the next one */
+    const char *env[] = { "MVOI_GATEWAY_SSE_MAX_CLIENTS=2", "MVOI_GATEWAY_SSE_HEARTBEAT_MS=200",
+                          NULL };
+    cr_assert_eq(gwt_start(&E, env), 0, "fake + gateway start (logs in %s)", E.dir);
+    cr_assert_eq(gwt_wait_ready(&E, 10000), 0, "gateway ready (logs in %s)", E.dir);
+    gwt_sse_t *a = gwt_sse_open(E.http_port, NULL), *b = gwt_sse_open(E.http_port, NULL);
+    cr_assert(a && b);
+    cr_assert(s_snapshot(a), "stream 1");
+    cr_assert(s_snapshot(b), "stream 2");
+
+    char *r = s_get("/api/stream", NULL);
+    s_expect(r, 503, "too-many-streams", "a third stream");
+    cr_expect(strstr(r, "\r\nRetry-After: 5\r\n") != NULL, "no Retry-After: %.300s", r);
+    cr_expect(strstr(r, "er zijn 2 stromen open, zoveel als deze gateway bedient") != NULL,
+              "not named in Dutch: %.400s", r);
+    free(r);
+    r = s_get("/api/stream?lang=en", NULL);
+    cr_expect(strstr(r, "2 streams are open, as many as this gateway serves") != NULL,
+              "not named in English: %.400s", r);
+    free(r);
+    r = s_get("/api/kpi", NULL);
+    s_expect(r, 200, NULL, "the API beside two streams");
+    free(r);
+    cr_expect_eq(s_metric("mvoi_gateway_stream_refused_total"), 2);
+
+    gwt_sse_free(a);   /* closed: room for one more */
+    for (int i = 0; i < 50 && s_metric("mvoi_gateway_stream_clients") != 1; i++)
+        usleep(100000);
+    cr_assert_eq(s_metric("mvoi_gateway_stream_clients"), 1, "the closed stream is still held");
+    gwt_sse_t *c = gwt_sse_open(E.http_port, NULL);
+    cr_assert(c);
+    cr_expect(s_snapshot(c), "a stream after one closed");
+    gwt_sse_free(b);
+    gwt_sse_free(c);
+}
