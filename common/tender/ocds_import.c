@@ -358,16 +358,14 @@ static void s_merge(s_fields_t *f, const json_t *rel)
     }
 }
 
-/* "2010-03-01T09:00:00Z" -> "2010-03-01"; 0, -ENODATA (absent) or -EINVAL. */
+/* "2026-03-28T23:00:00Z" -> "2026-03-29", the day in Amsterdam (cal_date_ams_day); 0,
+ * -ENODATA (absent) or -EINVAL. The first ten characters were taken: the UTC day of an
+ * instant late in the evening, and anything after a date ("2026-03-01junk") was dropped. */
 static int s_date(const char *dt, char out[11])
 {
     if (!dt)
         return -ENODATA;
-    if (strlen(dt) < 10)
-        return -EINVAL;
-    memcpy(out, dt, 10);
-    out[10] = '\0';
-    return cal_date_valid(out) ? 0 : -EINVAL;
+    return cal_date_ams_day(dt, out);
 }
 
 /* 8 digits, optionally "-d"; other suffixes (".0" from some publishers) are dropped. */

@@ -28,8 +28,12 @@
  * incremental release (only what changed, e.g. a cancellation alone) gives a partial tender
  * that the service merges with the stored one (UpsertTenders.merge) and checks whole there.
  * A record package contributes its compiledRelease (or its embedded releases when there is
- * none; linked releases carry no data). Dates keep the calendar date as written (the
- * publisher's offset), no zone conversion. Amounts: JSON integers are exact; a JSON real is
+ * none; linked releases carry no data). Dates are days in Amsterdam, the calendar's zone
+ * (cal_date_ams_day): a date alone, or a time without an offset, is the day as written; an
+ * instant with "Z" or an offset is the day it falls on in Amsterdam (CET/CEST), so
+ * "2026-12-31T23:00:00Z" is 2027-01-01 (the first ten characters were taken: the day in
+ * the publisher's offset, another year or quarter for an instant late in the evening UTC);
+ * text after a date is refused. Amounts: JSON integers are exact; a JSON real is
  * turned back into its shortest decimal text that reads back to the same double (jansson
  * keeps no number text), then rounded half up to cents; strings holding a decimal number
  * are accepted too. Never a silent wrong value: a currency other than EUR (or none), an

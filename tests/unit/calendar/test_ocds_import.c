@@ -326,3 +326,60 @@ Test(ocds, ocid_that_is_no_tender_id_refused_alone)
     cr_expect(strstr(r.errors[1].message, "is langer dan 128 bytes"), "%s", r.errors[1].message);
     ocds_result_clear(&r);
 }
+
+/* OCDS dates are days in Amsterdam. An instant with "Z" or an offset is the day it is in
+ * Heerlen (CET = UTC+1; CEST = UTC+2 from 29 March 2026 01:00 UTC to 25 October 2026
+ * 01:00 UTC), a date alone or a wall-clock time without an offset the day as written. The
+ * first ten characters were taken: "2026-12-31T23:00:00Z", 1 January 2027 00:00 in Heerlen,
+ * was 31 December (another year and quarter of the calendar), and "2026-05-04junk" was
+ * 4 May. The expected days are worked out by hand from the offsets above. */
+Test(ocds, dates_are_days_in_amsterdam)
+{
+    static const struct {
+        const char *ocid, *date, *day;
+    } c[] = {
+        { "ocds-d-1", "2026-03-28T23:00:00Z", "2026-03-29" },      /* CET: 00:00 on the 29th */
+        { "ocds-d-2", "2026-03-29T00:59:00Z", "2026-03-29" },      /* CET: 01:59 */
+        { "ocds-d-3", "2026-03-29T21:59:00Z", "2026-03-29" },      /* CEST: 23:59 */
+        { "ocds-d-4", "2026-03-29T22:00:00Z", "2026-03-30" },      /* CEST: 00:00 on the 30th */
+        { "ocds-d-5", "2026-06-30T22:00:00Z", "2026-07-01" },      /* CEST: Q3, not Q2 */
+        { "ocds-d-6", "2026-10-24T22:00:00Z", "2026-10-25" },      /* CEST: 00:00 on the 25th */
+        { "ocds-d-7", "2026-10-25T22:59:00Z", "2026-10-25" },      /* CET again: 23:59 */
+        { "ocds-d-8", "2026-10-25T23:00:00Z", "2026-10-26" },      /* CET: 00:00 on the 26th */
+        { "ocds-d-9", "2026-12-31T23:00:00Z", "2027-01-01" },      /* CET: another year */
+        { "ocds-d-10", "2026-07-01T00:30:00+02:00", "2026-07-01" }, /* written in Amsterdam */
+        { "ocds-d-11", "2026-03-01T09:00:00+01:00", "2026-03-01" },
+        { "ocds-d-12", "2026-05-04", "2026-05-04" },                /* a date alone */
+        { "ocds-d-13", "2026-05-04T23:30", "2026-05-04" },          /* no offset: as written */
+    };
+    char json[8192];
+    size_t n = (size_t)snprintf(json, sizeof json, "{\"releases\":[");
+    for (size_t i = 0; i < sizeof c / sizeof c[0] + 1; i++) {
+        const char *ocid = i < sizeof c / sizeof c[0] ? c[i].ocid : "ocds-d-junk";
+        const char *date = i < sizeof c / sizeof c[0] ? c[i].date : "2026-05-04junk";
+        n += (size_t)snprintf(json + n, sizeof json - n,
+                              "%s{\"ocid\":\"%s\",\"date\":\"2026-01-01T00:00:00Z\",\"tender\":"
+                              "{\"title\":\"X\",\"mainProcurementCategory\":\"services\","
+                              "\"tenderPeriod\":{\"startDate\":\"%s\"}}}", i ? "," : "", ocid,
+                              date);
+    }
+    snprintf(json + n, sizeof json - n, "]}");
+    ocds_import_t *imp;
+    char err[256] = "";
+    cr_assert_eq(ocds_import_new(&imp), 0);
+    cr_assert_eq(ocds_import_add_json(imp, json, strlen(json), err, sizeof err), 0, "%s", err);
+    ocds_result_t r;
+    ocds_import_opts_t o = {.default_buyer = "heerlen"};
+    cr_assert_eq(ocds_import_compile(imp, &o, &r), 0);
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        const Mvoi__Tender *t = tender_of(&r, c[i].ocid);
+        cr_assert_not_null(t, "%s (%s) was refused", c[i].ocid, c[i].date);
+        cr_expect_str_eq(t->planned_publication, c[i].day, "%s: %s", c[i].ocid, c[i].date);
+    }
+    const ocds_warning_t *e = refusal(&r, "ocds-d-junk");
+    cr_assert_not_null(e, "2026-05-04junk was taken as a date");
+    cr_expect_str_eq(e->field, "tender.tenderPeriod.startDate");
+    cr_expect_null(tender_of(&r, "ocds-d-junk"));
+    ocds_result_clear(&r);
+    ocds_import_destroy(&imp);
+}
