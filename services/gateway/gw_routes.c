@@ -13,6 +13,7 @@
 #include "gw_problem.h"
 #include "gw_query.h"
 #include "mvoi_contract.h"
+#include "mvoi_id_text.h"
 #include "pbjson.h"
 #include "textfmt.h"
 
@@ -478,6 +479,16 @@ static const char *s_request_id(gw_req_t *r, char *buf, size_t len, bool *bad)
         *bad = true;
         gw_reply_problem(r, 400, "invalid-argument", "1 to 100 printable ASCII characters",
                          "Idempotency-Key");
+        return NULL;
+    }
+    /* The key becomes the request id: checked here by the id rule, so that a key the
+     * services cannot take ("a$b", "a,b") is this header's 400, not the service's 422 on a
+     * "request_id" the client never sent, its position counted in "gw:<key>". */
+    char why[MVOI_ID_WHY_MAX];
+    if (mvoi_id_check_in(r->lang, MVOI_ID_REQUEST, k, why, sizeof why) != 0) {
+        *bad = true;
+        gw_reply_problem_json(r, 400, gw_problem_new(400, "invalid-argument", why,
+                                                     "Idempotency-Key"));
         return NULL;
     }
     snprintf(buf, len, "gw:%s", k);

@@ -16,7 +16,11 @@ Shown:
 3. a refusal of the calendar (SROI 7 % outside 2-5 %) and of the impact-calculator (more fair
    products than products) relayed through the gateway in the chosen language, for two
    buyers with the same tender and measurement ids, neither touching the other's tender;
-4. the SSE stream (numbers only) carries no Content-Language; /api/texts follows the header.
+4. the SSE stream (numbers only) carries no Content-Language; /api/texts follows the header;
+5. an Idempotency-Key the services cannot take as a request id ("a$b") is 400 naming the
+   header, its byte counted in the key, in the chosen language, and nothing is written
+   (it was the calendar's 422 on "request_id", a field the client never sent, its character
+   counted in "gw:a$b").
 
 The expected texts are written out here (the catalogue's wording), not taken from the code.
 
@@ -52,6 +56,9 @@ SROI = {"nl": "SROI 7,00 % ligt buiten 2-5 % (200..500 bp); geef sroi_exempt_rea
         "en": "SROI 7.00 % is outside 2-5 % (200..500 bp); give sroi_exempt_reason to deviate"}
 FAIR = {"nl": "7 is meer dan products_total 5", "en": "7 exceeds products_total 5"}
 UNPROCESSABLE = {"nl": "Inhoud niet te verwerken", "en": "Unprocessable Content"}
+# '$' is byte 1 of the key "a$b": the id rule (common/mvoi_id.c) counts bytes from 0
+IDEM = {"nl": "teken 1 (U+0024) mag niet in een kenmerk",
+        "en": "character 1 (U+0024) is not allowed in an id"}
 
 
 def check(cond, what):
@@ -212,6 +219,21 @@ def relayed(port):
         check(st == 404, "L-9 of %s was written: %d %s" % (b, st, body))
 
 
+def idempotency_key(port):
+    """5: a key that is no request id, refused by the gateway by name."""
+    auth = {"Authorization": "Bearer " + TOKEN, "Idempotency-Key": "a$b"}
+    tender = {"tender": {"id": "L-IK", "title": "Koffie", "kind": "leveringen",
+                         "value_cents": 100000, "planned_publication": "2027-03-01"}}
+    for q, lang in (("", "nl"), ("&lang=en", "en")):
+        st, hd, body = req(port, "POST", "/api/tenders?buyer=heerlen" + q, auth, tender)
+        where = "Idempotency-Key a$b %s" % lang
+        check(st == 400, "%s: %d %s" % (where, st, body))
+        check(isinstance(body, dict) and body.get("field") == "Idempotency-Key"
+              and body.get("detail") == IDEM[lang], "%s: %s" % (where, body))
+    st, _, body = req(port, "GET", "/api/tenders/L-IK?buyer=heerlen")
+    check(st == 404, "L-IK was written under a refused key: %d %s" % (st, body))
+
+
 def two_field_lines(port):
     """Accept-Language given on two field lines is one list (RFC 9110 §5.3)."""
     for lines, lang in ((("fr", "en"), "en"), (("en;q=0.1", "nl;q=0.9"), "nl"),
@@ -285,6 +307,7 @@ def main():
         negotiation(ports["http"])
         english_default(ports["http_en"])
         relayed(ports["http"])
+        idempotency_key(ports["http"])
         two_field_lines(ports["http"])
         stream_headers(ports["http"])
     finally:
