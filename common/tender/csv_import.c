@@ -653,6 +653,20 @@ static void s_cb_record(int term, void *data)
     x->rec_start = 0;
 }
 
+/* The end of the physical line at pos: after "\n", after "\r\n", or after a lone "\r" (a
+ * sheet saved with old Mac line ends, which libcsv reads as records too: split at '\n' only,
+ * the whole file was line 1 and every row was reported as row 1). */
+static size_t s_line_end(const char *data, size_t len, size_t pos)
+{
+    for (size_t i = pos; i < len; i++) {
+        if (data[i] == '\n')
+            return i + 1;
+        if (data[i] == '\r')
+            return i + 1 < len && data[i + 1] == '\n' ? i + 2 : i + 1;
+    }
+    return len;
+}
+
 int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts, csv_import_t *out)
 {
     static const csv_import_opts_t no_opts = {0};
@@ -692,8 +706,7 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
     size_t pos = 0;
     int rc = 0;
     while (pos < len && rc == 0 && x.rc == 0) {
-        const char *nl = memchr(data + pos, '\n', len - pos);
-        size_t end = nl ? (size_t)(nl - data) + 1 : len;
+        size_t end = s_line_end(data, len, pos);
         x.line++;
         if (x.n_cells == 0 && x.pending_start == 0)
             x.pending_start = x.line;

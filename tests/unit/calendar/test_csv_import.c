@@ -503,3 +503,23 @@ Test(csv, cells_read_whole_or_refused)
     cr_expect_str_eq(t->project_leader->email, "k@x.nl");
     csv_import_clear(&r);
 }
+
+/* Old Mac line ends (a lone CR): each row is its own line. The file was fed to the parser
+ * split at LF only, so it was one line and every row and refusal was "row 1". */
+Test(csv, row_numbers_follow_cr_line_ends)
+{
+    const char *s = "id;titel;soort;publicatie\r"
+                    "A;Een;diensten;01-01-2025\r"
+                    "\r"
+                    "B;Fout;diensten;32-01-2025\r"
+                    "C;Twee;diensten;02-01-2025\r";
+    csv_import_opts_t o = {.default_buyer = "heerlen"};
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(s, strlen(s), &o, &r), 0);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 4, "the bad date of B is on line 4, not %zu", r.errors[0].row);
+    cr_assert_eq(r.n_tenders, 2);
+    cr_expect_eq(r.tender_rows[0], 2);
+    cr_expect_eq(r.tender_rows[1], 5);
+    csv_import_clear(&r);
+}
