@@ -332,13 +332,19 @@ typedef struct {
 } s_pick_t;
 
 /* Kinds whose ordinals are different messages, not repeats of one: an SDG dialogue's
- * ordinal is its session, with its own UID. Of two due at once, the earlier is not
- * "superseded": collapsing them cancelled dialogue 1's invitation, unsent. (Measurement
- * requests of several periods after an outage are still collapsed into the latest, as
- * notifier_int/fake_clock_drives_a_year_of_reminders expects.) */
+ * ordinal is its session, with its own UID; a measurement request's is its period (the
+ * quarter whose figures it asks for, its dates, deadline and "--period" command line).
+ * Of two due at once, the earlier is not "superseded": collapsing them cancelled
+ * dialogue 1's invitation, and after an outage Q1's measurement request when Q2's was due
+ * too, so nobody was asked for Q1's figures. Each period's request goes out as its own
+ * mail rather than one mail naming every missed period: a project leader reports one
+ * measurement per period (mvoictl measure add --period), each with its own deadline, and
+ * a mail per period keeps a delivery state per period (a dead letter or a resend names
+ * exactly the period that did not arrive). Repeats of one reminder (an ambition nagging,
+ * ordinal 1, 2, ...) still collapse into the latest. */
 static bool s_ordinal_is_item(Mvoi__ReminderKind k)
 {
-    return k == K(SDG_DIALOGUE);
+    return k == K(SDG_DIALOGUE) || k == K(MEASUREMENT_REQUEST);
 }
 
 static bool s_same_group(const Mvoi__Reminder *a, const Mvoi__Reminder *b)

@@ -449,8 +449,13 @@ Test(notifier_int, fake_clock_drives_a_year_of_reminders)
         { "kickoff_reminder", "Y-A", "2025-02-06T09:00", 5 },
         { "sdg_dialogue", "Y-A", "2025-03-18T09:00", 3 },
         { "quarterly_report", "-", "2025-04-01T09:00", 1 },
-        /* down 2 June .. 15 October: one each, measurement Q2 (1 July) superseded by Q3 */
+        /* down 2 June .. 15 October: the quarterly report once (its next is planned from
+         * the restart); the measurement requests of both missed periods, each its own:
+         * Q2 (1 April .. Monday 30 June, due Tuesday 1 July) and Q3 (1 July .. Tuesday 30
+         * September, due Wednesday 1 October). Q2's was cancelled as "superseded" by Q3's,
+         * and nobody was asked for Q2's figures. */
         { "quarterly_report", "-", "2025-07-01T09:00", 1 },
+        { "measurement_request", "Y-A", "2025-07-01T09:00", 1 },
         { "measurement_request", "Y-A", "2025-10-01T09:00", 1 },
         { "measurement_request", "Y-A", "2026-01-02T09:00", 1 },
         { "quarterly_report", "-", "2026-01-02T09:00", 1 },

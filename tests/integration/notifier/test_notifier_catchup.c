@@ -1,0 +1,95 @@
+/*  What the notifier sends when it comes back after an outage (real processes: mvoi-fakecal,
+ *  mvoi-notifier, an aiosmtpd relay): every period's measurement request reaches its
+ *  recipient; only repeats of one reminder collapse. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nt_it.h"
+
+/* Reminders of kind k of one buyer (a request is scoped by its envelope's buyer), in state
+ * st (0: any). */
+static int s_kind_count(it_ctx_t *c, const char *buyer, Mvoi__DeliveryState st,
+                        Mvoi__ReminderKind k)
+{
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT, *keep = NULL;
+    Mvoi__ListReminders q = MVOI__LIST_REMINDERS__INIT;
+    q.has_state = st != 0;
+    q.state = st;
+    q.has_limit = true;
+    q.limit = 1000;
+    e.body_case = MVOI__ENVELOPE__BODY_LIST_REMINDERS;
+    e.list_reminders = &q;
+    e.buyer = (char *)buyer;
+    cr_assert_eq(it_call(c, c->e_nt_api, &e, &keep), 0);
+    cr_assert_eq(keep->body_case, MVOI__ENVELOPE__BODY_REMINDER_LIST);
+    const Mvoi__ReminderList *l = keep->reminder_list;
+    int n = 0;
+    for (size_t i = 0; i < l->n_reminders; i++) {
+        if (l->reminders[i]->kind != k)
+            continue;
+        if (st == MVOI__DELIVERY_STATE__DELIVERY_CANCELLED)
+            cr_log_error("cancelled: %s: %s", l->reminders[i]->id, l->reminders[i]->last_error);
+        n++;
+    }
+    mvoi__envelope__free_unpacked(keep, NULL);
+    return n;
+}
+
+/* Two buyers with the same tender id MQ-1 and the same project leader's address, contract
+ * Wednesday 1 January .. Wednesday 31 December 2025, a measurement request per quarter
+ * (measurement_months 3). Registered Monday 3 March; the notifier is down from then until
+ * Monday 14 July 12:00. Meanwhile two periods ended: Q1 (1 January .. Monday 31 March,
+ * request due the next working day, Tuesday 1 April, 09:00) and Q2 (1 April .. Monday 30
+ * June, due Tuesday 1 July, 09:00). Each buyer's leader must get both requests: Q1's was
+ * cancelled as "superseded" by Q2's, and nobody was asked for Q1's figures. */
+Test(notifier_catchup, two_missed_quarters_of_two_buyers_each_get_their_request,
+     .timeout = 90)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);   /* Monday 3 March 2025, 11:00 */
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_start_nt(&c);
+    Mvoi__Tender h = it_tender("MQ-1", false, NULL, "2025-01-01", "2025-12-31", false);
+    Mvoi__Tender v = h;
+    v.buyer = "venlo";
+    it_register(&c, &h, false);
+    it_register(&c, &v, false);
+    /* four quarters per buyer planned before the outage */
+    const Mvoi__ReminderKind mr = MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST;
+    int ph = 0, pv = 0;
+    for (int i = 0; i < 100 && (ph < 4 || pv < 4); i++, h_sleep_ms(50)) {
+        ph = s_kind_count(&c, "heerlen", 0, mr);
+        pv = s_kind_count(&c, "venlo", 0, mr);
+    }
+    cr_assert(ph == 4 && pv == 4, "4 quarters planned per buyer, got %d and %d", ph, pv);
+    it_stop_nt(&c);
+    it_clock_set(&c, it_local(2025, 7, 14, 12, 0));
+    it_start_nt(&c);
+    static it_mail_t m[64];
+    int n = it_mails_settled(&c, "measurement_request", 4, m, 64, 15000);
+    struct {
+        const char *buyer, *due;
+    } want[] = {
+        { "heerlen", "2025-04-01T09:00" }, { "heerlen", "2025-07-01T09:00" },
+        { "venlo", "2025-04-01T09:00" },   { "venlo", "2025-07-01T09:00" },
+    };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        int found = 0;
+        for (int i = 0; i < n && i < 64; i++)
+            found += !strcmp(m[i].kind, "measurement_request") &&
+                     !strcmp(m[i].buyer, want[w].buyer) && !strcmp(m[i].due, want[w].due) &&
+                     !strcmp(m[i].tender, "MQ-1") && !strcmp(m[i].rcpt, "pl@gemeente.example");
+        cr_expect_eq(found, 1, "%s's request due %s: %d mails", want[w].buyer, want[w].due,
+                     found);
+    }
+    cr_assert_eq(it_count(m, n < 64 ? n : 64, "measurement_request"), 4,
+                 "two periods x two buyers, no more");
+    for (int b = 0; b < 2; b++)
+        cr_assert_eq(s_kind_count(&c, b ? "venlo" : "heerlen",
+                                  MVOI__DELIVERY_STATE__DELIVERY_CANCELLED, mr), 0,
+                     "no period's request cancelled");
+    it_teardown(&c);
+}
