@@ -1,4 +1,5 @@
 /*  nt_send: see nt_send.h. */
+#define _GNU_SOURCE   /* memmem */
 #include "nt_send.h"
 #include "nt_util.h"
 
@@ -64,6 +65,10 @@ struct s_xfer_t {
     bool webhook;
     char *journal_id;             /* the copy's name in the journal */
     bool eod;                     /* "E" written: the end of DATA goes out next */
+    bool need_utf8;               /* an address or header of the mail is not ASCII */
+    bool relay_utf8;              /* the relay's EHLO answer offers SMTPUTF8 */
+    bool utf8_refused;            /* not sent: it needs SMTPUTF8, the relay lacks it */
+    char utf8_what[256];          /* the first address (or header) that needs it */
     curl_socket_t fd;             /* the socket libcurl polls for it (s_socket_cb), or BAD */
     nt_result_t res;
     s_xfer_t *next;               /* todo / done lists */
@@ -125,19 +130,54 @@ static bool s_eod_not_received(s_xfer_t *x, CURLcode cc)
     return up < (curl_off_t)x->len || cc == CURLE_SEND_ERROR || os_errno == ECONNRESET;
 }
 
-/* Sender thread: libcurl's debug stream; keeps the server's last answer line (SMTP). */
+/* An EHLO answer line that offers SMTPUTF8 (RFC 6531 3.1): "250-SMTPUTF8" or, the last
+ * line, "250 SMTPUTF8", the keyword in any case, with nothing after it. */
+static bool s_offers_smtputf8(const char *line, size_t len)
+{
+    while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+        len--;
+    return len == 12 && strncmp(line, "250", 3) == 0 && (line[3] == '-' || line[3] == ' ') &&
+           strncasecmp(line + 4, "SMTPUTF8", 8) == 0;
+}
+
+/* Sender thread: libcurl's debug stream (one server line a call); keeps the server's last
+ * answer line (SMTP), and whether its EHLO answer offers SMTPUTF8: libcurl itself sends a
+ * non-ASCII address whether the relay offers it or not, only without the SMTPUTF8
+ * parameter (7.88 smtp_perform_mail), so a relay that does not speak it gets raw bytes
+ * it may refuse or mangle. */
 static int s_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
 {
     (void)easy;
     s_xfer_t *x = arg;
     if (type != CURLINFO_HEADER_IN || !size)
         return 0;
+    if (s_offers_smtputf8(data, size))
+        x->relay_utf8 = true;
     size_t n = 0;
     for (size_t i = 0; i < size && n + 1 < sizeof x->reply; i++)
         if (data[i] >= 0x20 && data[i] < 0x7f)   /* it goes into mails and logs */
             x->reply[n++] = data[i];
     x->reply[n] = '\0';
     return 0;
+}
+
+/* Sender thread: the connection is up and its EHLO answered (a fresh connection: see
+ * nt_sender_mail), MAIL FROM not sent yet. A mail that needs SMTPUTF8 goes no further on a
+ * relay that does not offer it: nothing of it reaches the relay, and it is a permanent
+ * failure (s_finish), a dead letter reported to the coordinator, never sent mangled. */
+static int s_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
+                    int local_port)
+{
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    s_xfer_t *x = arg;
+    if (x->need_utf8 && !x->relay_utf8) {
+        x->utf8_refused = true;
+        return CURL_PREREQFUNC_ABORT;
+    }
+    return CURL_PREREQFUNC_OK;
 }
 
 /* Sender thread: the outcome is known. */
@@ -147,7 +187,12 @@ static void s_finish(s_xfer_t *x, CURLcode cc)
     long code = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
     res.code = code;
-    if (x->webhook) {
+    if (!x->webhook && x->utf8_refused) {
+        res.outcome = NT_PERMANENT;
+        snprintf(res.error, sizeof res.error, "smtp: the relay does not offer SMTPUTF8 "
+                 "(RFC 6531), which this mail needs (not ASCII: %s): "
+                 "not sent", x->utf8_what);
+    } else if (x->webhook) {
         res.outcome = cc == CURLE_OK ? nt_http_outcome(code) : NT_TRANSIENT;
         if (res.outcome != NT_OK)
             snprintf(res.error, sizeof res.error, "webhook: %s (HTTP %ld)",
@@ -644,6 +689,33 @@ static int s_maildir(nt_sender_t *s, const char *name, const char *data, size_t 
     return 0;
 }
 
+static bool s_is_ascii(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)p[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* Does the mail need SMTPUTF8 (RFC 6531 3.4, RFC 6532)? An envelope address that is not
+ * ASCII (a UTF-8 local part, or a domain in U-labels: libcurl turns it into an A-label
+ * only with libidn2 and a UTF-8 locale, so a service in the C locale sends it raw), or
+ * a header that is not. The body is MIME-encoded (nt_msg). */
+static void s_need_utf8(s_xfer_t *x, const char *from, const char *const *rcpts)
+{
+    const char *what = NULL;
+    if (!s_is_ascii(from, strlen(from)))
+        what = from;
+    for (size_t i = 0; rcpts[i] && !what; i++)
+        if (!s_is_ascii(rcpts[i], strlen(rcpts[i])))
+            what = rcpts[i];
+    const char *end = memmem(x->data, x->len, "\r\n\r\n", 4);
+    if (!what && !s_is_ascii(x->data, end ? (size_t)(end - x->data) : x->len))
+        what = "a header";
+    x->need_utf8 = what != NULL;
+    snprintf(x->utf8_what, sizeof x->utf8_what, "%s", what ? what : "");
+}
+
 int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
                    const char *data, size_t len, nt_send_cb *cb, void *arg)
 {
@@ -666,6 +738,7 @@ int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
     x->journal_id = strdup(name);
     for (size_t i = 0; rcpts[i]; i++)
         x->rcpts = curl_slist_append(x->rcpts, rcpts[i]);
+    s_need_utf8(x, s->o.mail_from, rcpts);
     CURL *e = x->easy;
     curl_easy_setopt(e, CURLOPT_URL, s->o.smtp_url);
     curl_easy_setopt(e, CURLOPT_MAIL_FROM, s->o.mail_from);
@@ -680,6 +753,13 @@ int nt_sender_mail(nt_sender_t *s, const char *name, const char *const *rcpts,
     curl_easy_setopt(e, CURLOPT_READDATA, x);
     /* No CURLOPT_INFILESIZE: libcurl then reads until the callback returns 0, the moment
      * the "E" line is written, right before it sends the end of DATA. */
+    if (x->need_utf8) {
+        /* the EHLO answer must be this transfer's own to be seen (s_debug): a reused
+         * connection's was read by another handle */
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, s_prereq);
+        curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+    }
     if (s->o.smtp_starttls)
         curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (s->o.smtp_user[0]) {

@@ -192,6 +192,17 @@ void it_start_sink_with(it_ctx_t *c, const char *handler)
     it_wait_listening(c->smtp);
 }
 
+void it_start_sink_smtputf8(it_ctx_t *c)
+{
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", c->smtp);
+    char *argv[] = { "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-u", "-l", listen, "-c",
+                     "aiosmtpd.handlers.Mailbox", c->maildir, NULL };
+    it_release_smtp(c);
+    cr_assert_eq(h_spawn_argv(&c->sink, argv, "aiosmtpd", c->dir, NULL), 0);
+    it_wait_listening(c->smtp);
+}
+
 void it_wait_listening(int port)
 {
     for (int i = 0; i < 400; i++) {

@@ -65,6 +65,8 @@ icalcomponent *it_ics(it_ctx_t *c, int i);
 void it_env(it_ctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* aiosmtpd with a handler class of nt_handlers.py (NULL: the Mailbox into c->maildir). */
 void it_start_sink_with(it_ctx_t *c, const char *handler);
+/* aiosmtpd's Mailbox into c->maildir, offering SMTPUTF8 (RFC 6531: enable_SMTPUTF8). */
+void it_start_sink_smtputf8(it_ctx_t *c);
 /* Until something accepts connections on 127.0.0.1:port (10 s). */
 void it_wait_listening(int port);
 /* Copies of a kind (NULL: all) to one recipient (NULL: any). */

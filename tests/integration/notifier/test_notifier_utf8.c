@@ -1,0 +1,136 @@
+/*  Addresses that are not ASCII (a UTF-8 local part, a domain in U-labels) between real
+ *  processes: mvoi-fakecal, mvoi-notifier and a relay that offers SMTPUTF8 (aiosmtpd,
+ *  enable_SMTPUTF8) or one that does not (nt_slowrcpt.py, without delay: it takes
+ *  whatever bytes come, as a lax old MTA does). */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nt_it.h"
+
+static Mvoi__Person s_jose = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "José Leider",
+                               "josé@gemeente.example" };
+static Mvoi__Person s_jan = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "Jan Houder",
+                              "jan@bücher.example" };
+
+static void s_slurp(const char *path, char *out, size_t cap)
+{
+    out[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t got = fread(out, 1, cap - 1, f);
+    out[got] = 0;
+    fclose(f);
+}
+
+/* How many stored messages have a header line "To: ...<addr>" with these very bytes. */
+static int s_to_header(it_ctx_t *c, const char *addr)
+{
+    char cmd[1200], out[64] = "";
+    snprintf(cmd, sizeof cmd, "grep -l -a -F -e '<%s>' -r %s/new | xargs -r grep -l -a '^To: ' "
+             "| wc -l", addr, c->maildir);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    if (!fgets(out, sizeof out, p))
+        out[0] = 0;
+    pclose(p);
+    return atoi(out);
+}
+
+/* The copy of kind k to rcpt: its state, and its last error into err. */
+static int s_copy_state(it_ctx_t *c, Mvoi__ReminderKind k, const char *rcpt, char *err,
+                        size_t cap)
+{
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = it_list(c, 0, &keep);
+    int st = -1;
+    for (size_t i = 0; i < l->n_reminders; i++) {
+        const Mvoi__Reminder *r = l->reminders[i];
+        if (r->kind == k && r->n_recipients == 1 && !strcmp(r->recipients[0], rcpt)) {
+            st = (int)r->state;
+            snprintf(err, cap, "%s", r->last_error ? r->last_error : "");
+        }
+    }
+    mvoi__envelope__free_unpacked(keep, NULL);
+    return st;
+}
+
+/* A relay that offers SMTPUTF8 gets the invitations of José (UTF-8 local part) and Jan (a
+ * domain in U-labels) with their addresses as they are, in the envelope and in To:, and
+ * the copies are SENT. */
+Test(notifier_utf8, relay_with_smtputf8_gets_utf8_addresses_as_they_are, .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink_smtputf8(&c);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("U-1", true, "2025-06-30", NULL, NULL, false);
+    t.project_leader = &s_jose;
+    t.budget_holder = &s_jan;
+    it_register(&c, &t, false);
+    static it_mail_t m[32];
+    int n = it_mails_settled(&c, "kickoff_invitation", 5, m, 32, 10000);
+    cr_assert_eq(n, 5, "five invitations, got %d", n);
+    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "josé@gemeente.example"), 1);
+    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "jan@bücher.example"), 1);
+    for (int i = 0; i < n; i++)
+        cr_assert_str_eq(m[i].status, "ok", "%s: %s", m[i].rcpt, m[i].status);
+    cr_assert_eq(s_to_header(&c, "josé@gemeente.example"), 1, "To: with the UTF-8 address");
+    cr_assert_eq(s_to_header(&c, "jan@bücher.example"), 1, "To: with the U-label domain");
+    char err[600];
+    for (int i = 0; i < 2; i++) {
+        const char *who = i ? "jan@bücher.example" : "josé@gemeente.example";
+        int st = -1;
+        for (int k = 0; k < 50 && st != MVOI__DELIVERY_STATE__DELIVERY_SENT; k++, h_sleep_ms(50))
+            st = s_copy_state(&c, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION, who, err,
+                              sizeof err);
+        cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_SENT, "%s: state %d %s", who, st, err);
+    }
+    it_teardown(&c);
+}
+
+/* A relay that does not offer SMTPUTF8 (EHLO: 8BITMIME only) and takes whatever comes:
+ * José's copy reached it with the raw bytes in RCPT TO, without SMTPUTF8, was stored and
+ * counted as sent. It is a permanent failure now, named, before MAIL FROM: nothing of it
+ * reaches the relay, the copy is DEAD and the coordinator gets the dead letter's report;
+ * the four others are delivered. */
+Test(notifier_utf8, relay_without_smtputf8_makes_a_utf8_address_a_dead_letter, .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    char port[16], script[400], log[400], text[16384];
+    snprintf(port, sizeof port, "%d", c.smtp);
+    snprintf(script, sizeof script, "%s/nt_slowrcpt.py", NT_SCRIPTS);
+    snprintf(log, sizeof log, "%s/relay.cmds", c.dir);
+    char *argv[] = { "/usr/bin/python3", script, port, c.maildir, log, "0", NULL };
+    const char *env[] = { "PYTHONPATH=" NT_SCRIPTS, NULL };
+    it_release_smtp(&c);
+    cr_assert_eq(h_spawn_argv(&c.sink, argv, "lax-relay", c.dir, env), 0);
+    it_wait_listening(c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("U-2", true, "2025-06-30", NULL, NULL, false);
+    t.project_leader = &s_jose;
+    it_register(&c, &t, false);
+    static it_mail_t m[32];
+    int n = it_mails_settled(&c, "delivery_failed", 1, m, 32, 10000);
+    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 4, "the four others, got %d",
+                 it_count(m, n, "kickoff_invitation"));
+    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "josé@gemeente.example"), 0);
+    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 1,
+                 "the dead letter's report to the coordinator");
+    cr_assert_eq(n, 5);
+    s_slurp(log, text, sizeof text);
+    cr_assert_null(strstr(text, "jos"), "nothing of José's copy reached the relay:\n%s", text);
+    char err[600];
+    int st = s_copy_state(&c, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION,
+                          "josé@gemeente.example", err, sizeof err);
+    cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "state %d: %s", st, err);
+    cr_assert(strstr(err, "does not offer SMTPUTF8") && strstr(err, "josé@gemeente.example"),
+              "a named reason: %s", err);
+    it_teardown(&c);
+}
