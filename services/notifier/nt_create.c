@@ -104,15 +104,43 @@ int nt_plan_esc(char *buf, size_t cap, const char *part)
     return 0;
 }
 
+/* The message's key, "buyer/tender/kind/ordinal/v<version>", the part of every copy's id
+ * before the recipient's. It leaves room for the hashed recipient part (nt_copy_id.c), so
+ * that every copy's id stays within the reminder id's bound (MVOI_ID_REMINDER_MAX): a
+ * tender id too long for that once escaped (a 128-byte id, each '/' written "%2F") is
+ * named by a hash, "~" and 16 hex. Before, such keys made ids of up to 400 bytes, stored
+ * but refused at the door (resend, cancel), or, past 200 escaped bytes, no copy at all. */
 static int s_key(char *key, size_t cap, const nt_plan_new_t *n, const char *tid)
 {
-    char b[200], t[200];
+    char b[200], t[400];
     if (nt_plan_esc(b, sizeof b, n->buyer && *n->buyer ? n->buyer : "_") ||
         nt_plan_esc(t, sizeof t, *tid ? tid : "_"))
         return -ENAMETOOLONG;
-    int w = snprintf(key, cap, "%s/%s/%s/%u/v%u", b, t, nt_store_kind_name(n->kind),
-                     n->ordinal, n->version);
+    const char *kind = nt_store_kind_name(n->kind);
+    int w = snprintf(key, cap, "%s/%s/%s/%u/v%u", b, t, kind, n->ordinal, n->version);
+    if (w >= 0 && (size_t)w < cap && (size_t)w + NT_COPY_PART_MAX <= MVOI_ID_REMINDER_MAX)
+        return 0;
+    char hex[17];
+    nt_sha256_hex(*tid ? tid : "_", hex, 16);
+    w = snprintf(key, cap, "%s/~%s/%s/%u/v%u", b, hex, kind, n->ordinal, n->version);
     return w < 0 || (size_t)w >= cap ? -ENAMETOOLONG : 0;
+}
+
+int nt_plan_record_id(const Mvoi__Reminder *r, char *id, size_t cap)
+{
+    nt_plan_new_t n = { .buyer = r->buyer, .kind = r->kind, .ordinal = r->ordinal,
+                        .version = r->schedule_version };
+    const char *tid = r->tender_id ? r->tender_id : "";
+    char key[420];
+    if (s_key(key, sizeof key, &n, tid))
+        return -ENAMETOOLONG;
+    if (r->channel && strcmp(r->channel, "webhook") == 0)
+        return (size_t)snprintf(id, cap, "%s" NT_WEBHOOK_SUFFIX, key) < cap &&
+                       nt_store_id_fits(r->buyer, tid, id)
+                   ? 0
+                   : -ENAMETOOLONG;
+    return nt_plan_copy_id(id, cap, key, r->n_recipients ? r->recipients[0] : "", r->buyer,
+                           tid);
 }
 
 static void s_fill(nt_service_t *s, Mvoi__Reminder *r, const nt_plan_new_t *n, const char *tid)

@@ -150,12 +150,66 @@ static int s_reminders(nt_service_t *s, MDB_txn *txn, size_t *split)
             (nt_store_active(r->state) || r->state == ST(SENDING))) {
             rc = s_split(s, txn, r);
             (*split)++;
-        } else {
+        } else if (mvoi_id_check_str(MVOI_ID_REMINDER, k.v[i], NULL, 0) == 0) {
             rc = nt_store_put(s, txn, r);
-        }
+        }   /* else stored again under a valid id by s_rekey, its indexes with it */
         mvoi__reminder__free_unpacked(r, NULL);
     }
     s_keys_free(&k);
+    return rc;
+}
+
+/* A record stored under an id the door refuses (longer than MVOI_ID_REMINDER_MAX: up to
+ * 400 bytes were stored; or an address that is not ASCII in it) could be neither resent
+ * nor cancelled: it is stored again under the id it would be made with now
+ * (nt_plan_record_id: the same message and recipient, so a plan made again finds it), its
+ * state, history and Message-ID kept. */
+static int s_rekey_one(nt_service_t *s, MDB_txn *txn, const char *old_id, size_t *moved)
+{
+    Mvoi__Reminder *r = NULL;
+    int rc = nt_store_get(s, txn, old_id, &r);
+    if (rc)
+        return rc;
+    char id[NT_STORE_ID_MAX + 1];
+    if ((rc = nt_plan_record_id(r, id, sizeof id))) {
+        const char *kv[] = { "reminder.id", old_id, NULL };
+        log_emit(LOG_ERROR, "reminder_id_invalid", kv, "a stored reminder's id is no valid "
+                 "reminder id and no other can be made for it: left as it is");
+        mvoi__reminder__free_unpacked(r, NULL);
+        return 0;
+    }
+    MDB_val k = { strlen(id), id }, v;
+    bool taken = mdb_get(txn, s->rem, &k, &v) == 0;   /* the same copy, made again since */
+    if ((rc = nt_store_del(s, txn, old_id)) == 0 && !taken) {
+        char *was = r->id;
+        r->id = id;
+        rc = nt_store_put(s, txn, r);
+        r->id = was;
+        (*moved)++;
+    }
+    mvoi__reminder__free_unpacked(r, NULL);
+    return rc;
+}
+
+static int s_rekey(nt_service_t *s, MDB_txn *txn)
+{
+    MDB_val mk = { 7, "ids_256" }, v;
+    int rc = mdb_get(txn, s->nmeta, &mk, &v);
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    s_keys_t k = { 0 };
+    rc = s_collect(txn, s->rem, &k);
+    size_t moved = 0;
+    for (size_t i = 0; i < k.n && rc == 0; i++)
+        if (mvoi_id_check_str(MVOI_ID_REMINDER, k.v[i], NULL, 0))
+            rc = s_rekey_one(s, txn, k.v[i], &moved);
+    s_keys_free(&k);
+    MDB_val one = { 1, "1" };
+    if (!rc)
+        rc = store_put(txn, s->nmeta, &mk, &one, 0);
+    if (!rc && moved)
+        log_info("migrated", "%zu reminders stored again under a valid id (at most %d "
+                 "bytes, ASCII)", moved, MVOI_ID_REMINDER_MAX);
     return rc;
 }
 
@@ -164,7 +218,7 @@ int nt_migrate(nt_service_t *s, MDB_txn *txn)
     MDB_val mk = { 6, "layout" }, v;
     int rc = mdb_get(txn, s->nmeta, &mk, &v);
     if (rc == 0 && v.mv_size == 1 && ((char *)v.mv_data)[0] == '2')
-        return 0;
+        return s_rekey(s, txn);
     if (rc && rc != MDB_NOTFOUND)
         return rc;
     size_t moved = 0, split = 0;
@@ -176,5 +230,5 @@ int nt_migrate(nt_service_t *s, MDB_txn *txn)
     if (moved || split)
         log_info("migrated", "notifier data moved to keys scoped by buyer: %zu tenders, "
                  "%zu pending reminders split per recipient", moved, split);
-    return 0;
+    return s_rekey(s, txn);
 }

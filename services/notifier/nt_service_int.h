@@ -16,6 +16,7 @@
 #include "bus.h"
 #include "feed.h"
 #include "inbox.h"
+#include "mvoi_id.h"
 #include "nt_cal.h"
 #include "nt_hooks.h"
 #include "nt_msg.h"
@@ -100,12 +101,17 @@ bool nt_store_active(Mvoi__DeliveryState st);
 bool nt_store_final(Mvoi__DeliveryState st);
 /* 0 with *out (free with mvoi__reminder__free_unpacked), MDB_NOTFOUND, or an error. */
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out);
-/* The longest reminder id the store keeps (its key in "reminders"; with buyer and tender in
- * "bytender" the key must also stay within LMDB's 511 bytes: nt_store_id_fits). */
-#define NT_STORE_ID_MAX 400
-/* Can a reminder of this buyer and tender be stored under id (nt_store_put would not
- * refuse it with -ENAMETOOLONG)? */
+/* The longest reminder id the store keeps: the one the door allows (mvoi_id, reminder id),
+ * so that every stored copy can be resent and cancelled. It was 400, and ids of 257..400
+ * bytes were stored but refused by every command naming them. With buyer and tender in
+ * "bytender" the key stays within LMDB's 511 bytes. */
+#define NT_STORE_ID_MAX MVOI_ID_REMINDER_MAX
+/* Can a reminder of this buyer and tender be stored under id: a valid reminder id
+ * (mvoi_id_check, the one rule) whose keys fit (nt_store_put would not refuse it)? */
 bool nt_store_id_fits(const char *buyer, const char *tender, const char *id);
+/* Take a reminder out of the store: its record, its index entries and its share of the
+ * counts (nt_migrate, which stores it again under another id). */
+int nt_store_del(nt_service_t *s, MDB_txn *txn, const char *id);
 /* Write a reminder and move its index entries from the stored version's to this one's. */
 int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r);
 /* Append a ReminderEvent on topic to the outbox (same transaction). */
@@ -189,12 +195,16 @@ size_t nt_plan_attendees(nt_service_t *s, const Mvoi__Tender *t, Mvoi__Person *b
                          Mvoi__Person **out, size_t max);
 /* An escaped id part: '/' -> %2F, '%' -> %25 (-ENAMETOOLONG when it does not fit). */
 int nt_plan_esc(char *buf, size_t cap, const char *part);
-/* The id of one recipient's copy: "<key>/<address, escaped>", or, when that would not fit
- * the store (nt_store_id_fits: a long tender id and a long address), "<key>/~<16 hex of
- * SHA-256 of the address>" (the record holds the address itself). -ENAMETOOLONG when not
- * even that fits. */
+/* The id of one recipient's copy: "<key>/<address, escaped>", or, when that is no valid
+ * reminder id or would not fit the store (nt_store_id_fits: a long tender id and a long
+ * address; an address that is not ASCII), "<key>/~<16 hex of SHA-256 of the address>"
+ * (the record holds the address itself). -ENAMETOOLONG when not even that fits. */
+#define NT_COPY_PART_MAX 18   /* "/~" and 16 hex, and more than NT_WEBHOOK_SUFFIX */
 int nt_plan_copy_id(char *id, size_t cap, const char *key, const char *email,
                     const char *buyer, const char *tender);
+/* The id a stored reminder has when made now (s_key, nt_plan_copy_id, the webhook's
+ * suffix): nt_migrate gives it to a record stored under an id that is no longer valid. */
+int nt_plan_record_id(const Mvoi__Reminder *r, char *id, size_t cap);
 /* What places a tender's session (its planned publication and title), as hex. */
 void nt_plan_fingerprint(const Mvoi__Tender *t, char *buf, size_t len);
 /* feed_apply_fn: a calendar TenderEvent (re)plans its tender's reminders. */

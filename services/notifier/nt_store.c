@@ -56,7 +56,7 @@ bool nt_store_id_fits(const char *buyer, const char *tender, const char *id)
 {
     char kb[512];
     MDB_val k;
-    return strlen(id) <= NT_STORE_ID_MAX &&
+    return mvoi_id_check_str(MVOI_ID_REMINDER, id, NULL, 0) == 0 &&
            s_scope_key(kb, sizeof kb, buyer, tender, id, &k) == 0;
 }
 
@@ -80,8 +80,12 @@ int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder *
 int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
 {
     uint8_t kb[512];
+    /* the one rule for a reminder id, here where every record is written: nothing is
+     * stored under an id the door would refuse (the transaction fails whole) */
     if (strlen(r->id) > NT_STORE_ID_MAX)
         return -ENAMETOOLONG;
+    if (mvoi_id_check_str(MVOI_ID_REMINDER, r->id, NULL, 0))
+        return -EINVAL;
     MDB_val k = { strlen(r->id), r->id }, v;
     Mvoi__Reminder *old = NULL;
     int rc = nt_store_get(s, txn, r->id, &old);
@@ -123,6 +127,28 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
     if ((rc = s_scope_key(bb, sizeof bb, r->buyer, r->tender_id, r->id, &bk)))
         return rc;
     return store_put(txn, s->bytender, &bk, &empty, 0);
+}
+
+int nt_store_del(nt_service_t *s, MDB_txn *txn, const char *id)
+{
+    Mvoi__Reminder *old = NULL;
+    int rc = nt_store_get(s, txn, id, &old);
+    if (rc)
+        return rc;
+    uint8_t kb[600];
+    char bb[700];
+    MDB_val k = { strlen(id), (void *)id }, bk;
+    if (nt_store_active(old->state)) {
+        MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(old), id);
+        store_del(txn, s->due, &dk, NULL);
+    }
+    if (old->state == ST(SENDING))
+        store_del(txn, s->sending, &k, NULL);
+    if (s_scope_key(bb, sizeof bb, old->buyer, old->tender_id, id, &bk) == 0)
+        store_del(txn, s->bytender, &bk, NULL);
+    rc = nt_count_change(s, txn, (int)old->state, (Mvoi__DeliveryState)-1);
+    mvoi__reminder__free_unpacked(old, NULL);
+    return rc ? rc : store_del(txn, s->rem, &k, NULL);
 }
 
 int nt_store_emit(nt_service_t *s, MDB_txn *txn, const char *topic, Mvoi__Reminder *r)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "inbox.h"
@@ -461,5 +462,200 @@ Test(notifier_retry, a_dead_letter_whose_id_holds_escapes_can_be_resent, .timeou
     cr_assert_eq(ex, 0, "mvoictl reminders resend %s: %s", id, out);
     n = it_wait_mails(&c, c.maildir, "delivery_failed", 2, m, 64, 10000);
     cr_assert_eq(it_count(m, n, "delivery_failed"), 2, "resent, refused again, reported");
+    it_teardown(&c);
+}
+
+/* "typo-" and '.'-separated labels of 'd' up to "@...example": an address of exactly len
+ * bytes (len >= 20). */
+static void s_address_of(char *out, size_t len)
+{
+    size_t n = (size_t)snprintf(out, len + 1, "typo-pl@");
+    while (n < len - 8) {
+        out[n] = (n % 40 == 39 && n + 1 < len - 8) ? '.' : 'd';
+        n++;
+    }
+    snprintf(out + n, 9, ".example");
+}
+
+/* The boundary of a copy's id (a reminder id, at most 256 bytes: mvoi_id). A copy's id is
+ * "heerlen/<tender>/kickoff_invitation/1/v0/<address>": with a 100-byte tender id that is
+ * 8 + 100 + 24 + 1 = 133 bytes and the address. An address of 123 bytes makes 256: kept as
+ * it is. One of 124 makes 257: the address is named by its hash instead ("/~" and 16 hex,
+ * 150 bytes). Before, ids of up to 400 bytes were stored, and the dead letter's "mvoictl
+ * reminders resend ID" was refused at the door ("longer than 256 bytes"): it could be
+ * neither resent nor cancelled. Both dead letters can be resent now. */
+Test(notifier_retry, a_copy_id_of_257_bytes_is_hashed_and_both_sides_can_be_resent,
+     .timeout = 90)
+{
+    it_ctx_t c;
+    s_start_refusing_typo(&c);
+    char tid[2][101], addr[2][130], want[300];
+    Mvoi__Person pl[2];
+    for (int i = 0; i < 2; i++) {
+        memset(tid[i], 'A' + i, 100);
+        tid[i][100] = 0;
+        s_address_of(addr[i], 123 + (size_t)i);
+        cr_assert_eq(strlen(addr[i]), 123 + (size_t)i);
+        pl[i] = (Mvoi__Person){ PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "P. Leider",
+                                addr[i] };
+        Mvoi__Tender t = it_tender(tid[i], true, "2025-06-30", NULL, NULL, false);
+        t.project_leader = &pl[i];
+        it_register(&c, &t, false);
+    }
+    static it_mail_t m[64];
+    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 2, m, 64, 15000);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 2, "both refused and reported");
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = s_list(&c, "heerlen", MVOI__DELIVERY_STATE__DELIVERY_DEAD, &keep);
+    cr_assert_eq(l->n_reminders, 2);
+    char id[2][300] = { "", "" };
+    for (size_t k = 0; k < l->n_reminders; k++) {
+        const Mvoi__Reminder *r = l->reminders[k];
+        int i = !strcmp(r->recipients[0], addr[1]);
+        snprintf(id[i], sizeof id[i], "%s", r->id);
+    }
+    mvoi__envelope__free_unpacked(keep, NULL);
+    snprintf(want, sizeof want, "heerlen/%s/kickoff_invitation/1/v0/%s", tid[0], addr[0]);
+    cr_assert_eq(strlen(want), 256);
+    cr_assert_str_eq(id[0], want, "256 bytes: the address as it is");
+    snprintf(want, sizeof want, "heerlen/%s/kickoff_invitation/1/v0/~", tid[1]);
+    cr_assert_eq(strncmp(id[1], want, strlen(want)), 0, "257 would be: hashed: %s", id[1]);
+    cr_assert_eq(strlen(id[1]), strlen(want) + 16, "%s", id[1]);
+    for (int i = 0; i < 2; i++) {
+        char out[4096];
+        int ex = s_resend(&c, "heerlen", id[i], out, sizeof out);
+        cr_assert_eq(ex, 0, "mvoictl reminders resend %s: %s", id[i], out);
+    }
+    n = it_wait_mails(&c, c.maildir, "delivery_failed", 4, m, 64, 10000);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 4, "both resent, refused, reported");
+    it_teardown(&c);
+}
+
+typedef struct {
+    const char *id, *tid, *addr;
+} s_long_t;
+
+/* What an earlier version stored: a dead copy under a 300-byte id, in the current layout. */
+static int s_long_txn(MDB_txn *txn, void *arg)
+{
+    s_long_t *o = arg;
+    MDB_dbi rem, bytender, nmeta;
+    cr_assert_eq(mdb_dbi_open(txn, "rem", 0, &rem), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "bytender", 0, &bytender), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "nmeta", 0, &nmeta), 0);
+    Mvoi__Reminder r = MVOI__REMINDER__INIT;
+    r.id = (char *)o->id;
+    r.buyer = "heerlen";
+    r.tender_id = (char *)o->tid;
+    r.has_kind = r.has_state = r.has_due_ms = r.has_ordinal = r.has_schedule_version = true;
+    r.kind = MVOI__REMINDER_KIND__REM_AMBITION_MISSING;
+    r.state = MVOI__DELIVERY_STATE__DELIVERY_DEAD;
+    r.last_error = "smtp: 550 (test)";
+    r.due_ms = CLOCK0 - 86400000;
+    r.ordinal = 1;
+    r.schedule_version = 1;
+    r.recipients = (char *[]){ (char *)o->addr };
+    r.n_recipients = 1;
+    r.channel = "mail";
+    uint8_t buf[4096], bk[600];
+    size_t n = mvoi__reminder__pack(&r, buf);
+    MDB_val k = { strlen(o->id), (void *)o->id }, v = { n, buf }, e = { 0, "" };
+    cr_assert_eq(store_put(txn, rem, &k, &v, 0), 0);
+    int bl = snprintf((char *)bk, sizeof bk, "heerlen%c%s%c%s", 0, o->tid, 0, o->id);
+    MDB_val b = { (size_t)bl, bk }, lk = { 6, "layout" }, two = { 1, "2" };
+    cr_assert_eq(store_put(txn, bytender, &b, &e, 0), 0);
+    return store_put(txn, nmeta, &lk, &two, 0);
+}
+
+/* A store of the earlier version holds a dead copy under a 300-byte id (the store took up
+ * to 400): the door refuses it (256), so it could be neither resent nor cancelled. At
+ * start it is stored again under the id it would be made with now: the key and the
+ * address's hash, "heerlen/<tender>/ambition_missing/1/v1/~" and the first 16 hex of the
+ * address's SHA-256 (sha256sum here), 148 bytes; an operator can resend it (the relay
+ * refuses typo-pl@: a dead letter, reported). */
+Test(notifier_retry, a_stored_id_over_256_bytes_is_stored_again_under_a_valid_one,
+     .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    char tid[101], addr[200], old[400], want[300], path[400], hex[80] = "";
+    memset(tid, 'C', 100);
+    tid[100] = 0;
+    s_address_of(addr, 169);
+    snprintf(old, sizeof old, "heerlen/%s/ambition_missing/1/v1/%s", tid, addr);
+    cr_assert_eq(strlen(old), 300);
+    snprintf(path, sizeof path, "%s/nt", c.dir);
+    mkdir(path, 0750);
+    snprintf(path, sizeof path, "%s/nt/notifier", c.dir);
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
+                                       "sending", "bytender", "tenders", "nmeta", NULL };
+    store_opts_t so = { .path = path, .dbs = dbs };
+    int err = 0;
+    store_t *st = store_new(&so, &err);
+    cr_assert_not_null(st, "%d", err);
+    s_long_t o = { old, tid, addr };
+    cr_assert_eq(store_write(st, s_long_txn, &o), 0);
+    store_destroy(&st);
+    it_start_nt(&c);
+
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "printf %%s '%s' | sha256sum", addr);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p && fgets(hex, sizeof hex, p));
+    pclose(p);
+    hex[16] = 0;
+    snprintf(want, sizeof want, "heerlen/%s/ambition_missing/1/v1/~%s", tid, hex);
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = s_list(&c, "heerlen", 0, &keep);
+    cr_assert_eq(l->n_reminders, 1);
+    cr_assert_str_eq(l->reminders[0]->id, want);
+    cr_assert_eq(l->reminders[0]->state, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "its state kept");
+    cr_assert_str_eq(l->reminders[0]->recipients[0], addr);
+    mvoi__envelope__free_unpacked(keep, NULL);
+    char out[4096];
+    int ex = s_resend(&c, "heerlen", want, out, sizeof out);
+    cr_assert_eq(ex, 0, "mvoictl reminders resend %s: %s", want, out);
+    static it_mail_t m[16];
+    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 1, m, 16, 10000);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 1, "resent, refused, reported");
+    it_teardown(&c);
+}
+
+/* A 128-byte tender id with 42 '/' (allowed) is 212 bytes once escaped ("%2F"): no copy's
+ * id with it fits 256, and the key did not even fit its own buffer: none of the five
+ * invitations was planned (one "reminder_not_planned" line in the log, no mail). The key
+ * names such a tender by its hash ("~" and 16 hex of SHA-256 of the id): the five go out,
+ * each copy's id within the bound and resendable. */
+Test(notifier_retry, a_tender_id_too_long_once_escaped_still_gets_its_invitations,
+     .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_start_nt(&c);
+    char tid[129];
+    for (int i = 0; i < 128; i++)
+        tid[i] = i % 3 == 2 ? '/' : 'R';
+    tid[128] = 0;
+    Mvoi__Tender t = it_tender(tid, true, "2025-06-30", NULL, NULL, false);
+    it_register(&c, &t, false);
+    static it_mail_t m[16];
+    int n = it_mails_settled(&c, "kickoff_invitation", 5, m, 16, 10000);
+    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 5, "five invitations, got %d", n);
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = s_list(&c, "heerlen", 0, &keep);
+    int inv = 0;
+    for (size_t i = 0; i < l->n_reminders; i++) {   /* the invitations and what follows */
+        inv += l->reminders[i]->kind == MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION;
+        cr_assert_leq(strlen(l->reminders[i]->id), 256, "%s", l->reminders[i]->id);
+        cr_assert_eq(strncmp(l->reminders[i]->id, "heerlen/~", 9), 0, "%s", l->reminders[i]->id);
+        cr_assert_str_eq(l->reminders[i]->tender_id, tid);
+    }
+    cr_assert_eq(inv, 5);
+    mvoi__envelope__free_unpacked(keep, NULL);
     it_teardown(&c);
 }
