@@ -157,6 +157,53 @@ int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w
     return 0;
 }
 
+/* The domain of an address from its first byte (after the '@'): labels joined by '.'. */
+static int s_domain_why(const char *dom, size_t at, mvoi_id_why_t *w)
+{
+    size_t n = strlen(dom);
+    if (!n || !strchr(dom, '.'))
+        return s_why(w, "the domain after byte %zu is not two labels or more joined by '.'",
+                     at, 0);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)dom[i];
+        bool edge = i == 0 || i + 1 == n || dom[i - 1] == '.' || dom[i + 1] == '.';
+        bool ok = c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                  (c >= 'A' && c <= 'Z') || (c == '-' && i != 0 && dom[i - 1] != '.') ||
+                  (c == '.' && !edge);
+        if (!ok)
+            return s_why(w, "character %zu of the domain is not a letter, digit or '-' of a "
+                         "label", at + 1 + i, 0);
+    }
+    return 0;
+}
+
+int mvoi_id_address_why(const char *s, mvoi_id_why_t *w)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len == 0)
+        return s_why(w, "missing", 0, 0);
+    if (len > MVOI_ADDRESS_MAX)
+        return s_why(w, "longer than %zu bytes (%zu)", MVOI_ADDRESS_MAX, len);
+    size_t ok = mvoi_utf8_valid_prefix((const uint8_t *)s, len);
+    if (ok != len)
+        return s_why(w, "is not valid UTF-8 at byte %zu", ok, 0);
+    const char *at = strchr(s, '@');
+    if (!at || at == s)
+        return s_why(w, "has no local part and '@' before a domain", 0, 0);
+    if (strchr(at + 1, '@'))
+        return s_why(w, "has a second '@' at byte %zu", (size_t)(strchr(at + 1, '@') - s), 0);
+    if ((size_t)(at - s) > 64)
+        return s_why(w, "its local part is longer than 64 bytes (%zu)", (size_t)(at - s), 0);
+    for (const char *p = s; *p; p++) {
+        uint8_t c = (uint8_t)*p;
+        if (c <= ' ' || c == 0x7f || (c == 0xc2 && (uint8_t)p[1] <= 0x9f) ||
+            (p < at && strchr("<>()[],;:\"\\", c)))
+            return s_why(w, "character %zu is a blank, a control character or one of "
+                         "<>()[],;:\"\\ (not in an address)", (size_t)(p - s), 0);
+    }
+    return s_domain_why(at + 1, (size_t)(at - s), w);
+}
+
 int mvoi_id_why_format(char *buf, size_t cap, const char *fmt, const mvoi_id_why_t *w)
 {
 #pragma GCC diagnostic push

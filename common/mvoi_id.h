@@ -63,6 +63,15 @@ int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, siz
 /* The same for a NUL-terminated string; NULL or "" is "missing". */
 int mvoi_id_check_str(mvoi_id_kind_t kind, const char *s, char *why, size_t cap);
 
+/* An e-mail address, the one rule where addresses enter (a tender's people, the notifier's
+ * configuration): 3..254 bytes of valid UTF-8, one '@'; a local part of 1..64 bytes
+ * without blanks, control characters or <>()[],;:"\ ; a domain of at least two
+ * non-empty labels of letters, digits, '-' and UTF-8 (U-labels; a mail to them needs
+ * SMTPUTF8, which the notifier's relay must offer). Deliverability is the mail server's
+ * business. 0, or -EINVAL with *w saying why (an English format under "id.err."). */
+#define MVOI_ADDRESS_MAX 254
+int mvoi_id_address_why(const char *s, mvoi_id_why_t *w);
+
 /* Valid UTF-8 (no overlong forms, no surrogates, at most U+10FFFF) without NUL bytes:
  * returns len, or the offset of the first bad byte. */
 size_t mvoi_utf8_valid_prefix(const uint8_t *s, size_t len);

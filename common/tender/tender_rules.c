@@ -93,31 +93,11 @@ int tender_check_line(const char *s, size_t max_bytes, const char *field, tender
     return s_check_line(s, max_bytes, field, err);
 }
 
-/* Deliberately simple: one '@', a non-empty local part without spaces or separators, and a
- * domain of at least two non-empty labels. Deliverability is the mail server's business. */
+/* The one rule for an address (mvoi_id_address_why), as the notifier's configuration. */
 static bool s_email_ok(const char *e)
 {
-    size_t n = strlen(e);
-    if (n < 3 || n > 254)
-        return false;
-    const char *at = strchr(e, '@');
-    if (!at || at == e || strchr(at + 1, '@') || at - e > 64)
-        return false;
-    for (const char *p = e; p < at; p++)
-        if ((unsigned char)*p <= ' ' || strchr("<>(),;:\"[]\\", *p))
-            return false;
-    const char *dom = at + 1;
-    if (!*dom || *dom == '.' || *dom == '-' || dom[strlen(dom) - 1] == '.' || !strchr(dom, '.'))
-        return false;
-    for (const char *p = dom; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '.' && p[1] == '.')
-            return false;
-        if (!(c >= 0x80 || c == '.' || c == '-' || (c >= '0' && c <= '9') ||
-              (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-            return false;
-    }
-    return true;
+    mvoi_id_why_t w;
+    return mvoi_id_address_why(e, &w) == 0;
 }
 
 static int s_check_person(const Mvoi__Person *p, const char *name, tender_error_t *err)

@@ -17,16 +17,20 @@ static char *s_trim_dup(const char *a, const char *b)
     return strndup(a, (size_t)(b - a));
 }
 
-/* An address: one '@', no blanks, no angle brackets, no control characters. */
+/* An address by the one rule (mvoi_id_address_why, as a tender's people at the calendar's
+ * door): this one only checked for an '@' and a few characters, so a configured address
+ * of bytes that are not UTF-8 went to the relay as they were. A refusal is logged with
+ * why (not the address: it may not be UTF-8); the start's error names the setting. */
 static bool s_address_ok(const char *e)
 {
-    const char *at = strchr(e, '@');
-    if (!at || at == e || !at[1] || strchr(at + 1, '@'))
-        return false;
-    for (const char *p = e; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == ',' || *p == ';')
-            return false;
-    return true;
+    mvoi_id_why_t w;
+    if (mvoi_id_address_why(e, &w) == 0)
+        return true;
+    char why[MVOI_ID_WHY_MAX + 64];
+    mvoi_id_why_format(why, sizeof why, w.fmt, &w);
+    const char *kv[] = { "error", why, NULL };
+    log_emit(LOG_ERROR, "address_refused", kv, "a configured address is refused: %s", why);
+    return false;
 }
 
 static int s_parse_n(const char *s, size_t len, nt_who_t *out, bool may_be_empty)

@@ -257,3 +257,51 @@ Test(mvoi_id_text, every_reason_in_dutch_and_english)
     cr_assert_str_eq(mvoi_id_kind_name_in(TEXT_NL, MVOI_ID_TENDER), "aanbestedingskenmerk");
     cr_assert_str_eq(mvoi_id_kind_name_in(TEXT_EN, MVOI_ID_TENDER), "tender id");
 }
+
+/* The one address rule (mvoi_id_address_why): UTF-8 local parts and U-label domains are
+ * addresses (RFC 6531); what is not is refused with its reason, the byte named. */
+Test(mvoi_id, addresses_one_rule_with_a_named_reason)
+{
+    const char *good[] = { "josé@gemeente.nl", "jan@bücher.example", "o'hara@x.nl",
+                           "pl+mvoi@gemeente.example", "a@b.c" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        mvoi_id_why_t w;
+        cr_assert_eq(mvoi_id_address_why(good[i], &w), 0, "%s: %s", good[i], w.fmt);
+    }
+    struct {
+        const char *addr, *why;
+    } bad[] = {
+        { "", "missing" },
+        { "pl\xff@gemeente.nl", "is not valid UTF-8 at byte 2" },
+        { "gemeente.nl", "has no local part and '@' before a domain" },
+        { "@gemeente.nl", "has no local part and '@' before a domain" },
+        { "pl@@gemeente.nl", "has a second '@' at byte 3" },
+        { "p l@gemeente.nl", "character 1 is a blank, a control character or one of "
+                             "<>()[],;:\"\\ (not in an address)" },
+        { "<pl@gemeente.nl>", "character 0 is a blank, a control character or one of "
+                              "<>()[],;:\"\\ (not in an address)" },
+        { "pl@\xc2\x85x.nl", "character 3 is a blank, a control character or one of "
+                             "<>()[],;:\"\\ (not in an address)" },
+        { "pl@gemeente", "the domain after byte 2 is not two labels or more joined by '.'" },
+        { "pl@gemeente..nl", "character 11 of the domain is not a letter, digit or '-' of a "
+                             "label" },
+        { "pl@-gemeente.nl", "character 3 of the domain is not a letter, digit or '-' of a "
+                             "label" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mvoi_id_why_t w;
+        char why[MVOI_ID_WHY_MAX + 64];
+        cr_assert_eq(mvoi_id_address_why(bad[i].addr, &w), -EINVAL, "%zu", i);
+        mvoi_id_why_format(why, sizeof why, w.fmt, &w);
+        cr_assert_str_eq(why, bad[i].why, "%zu", i);
+    }
+    char local[70], addr[100];
+    memset(local, 'x', 65);
+    local[65] = 0;
+    snprintf(addr, sizeof addr, "%s@x.nl", local);
+    mvoi_id_why_t w;
+    char why[MVOI_ID_WHY_MAX + 64];
+    cr_assert_eq(mvoi_id_address_why(addr, &w), -EINVAL);
+    mvoi_id_why_format(why, sizeof why, w.fmt, &w);
+    cr_assert_str_eq(why, "its local part is longer than 64 bytes (65)");
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "nt_it.h"
 
@@ -132,5 +133,27 @@ Test(notifier_utf8, relay_without_smtputf8_makes_a_utf8_address_a_dead_letter, .
     cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "state %d: %s", st, err);
     cr_assert(strstr(err, "does not offer SMTPUTF8") && strstr(err, "josé@gemeente.example"),
               "a named reason: %s", err);
+    it_teardown(&c);
+}
+
+/* Addresses enter by the configuration too: one of bytes that are not UTF-8 ("beleid",
+ * 0xFF, "@...") passed the notifier's own check (an '@' and a few characters) and would
+ * have gone to the relay as it was. It is refused by the one address rule
+ * (mvoi_id_address_why), naming why, and the notifier does not start with it. */
+Test(notifier_utf8, a_configured_address_that_is_not_utf8_stops_the_start, .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_env(&c, "MVOI_NOTIFIER_POLICY_ADVISER=beleid\xff@gemeente.example");
+    char bin[512], text[16384];
+    h_bin(bin, sizeof bin, "services/notifier/mvoi-notifier");
+    cr_assert_eq(h_spawn(&c.nt, bin, "notifier", c.dir, c.envp), 0);
+    int status = -1;
+    cr_assert_eq(h_wait(&c.nt, 10000, &status), 0, "the notifier started with the address");
+    c.nt.pid = 0;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0, "status %d", status);
+    s_slurp(c.nt.log, text, sizeof text);
+    cr_assert(strstr(text, "is not valid UTF-8 at byte 6"), "%s", text);
+    cr_assert(strstr(text, "policy_adviser"), "the setting named: %s", text);
     it_teardown(&c);
 }
