@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "mvoi_id.h"
 #include "nt_it.h"
 
 static Mvoi__Person s_jose = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor), "José Leider",
@@ -41,6 +42,8 @@ static int s_to_header(it_ctx_t *c, const char *addr)
     return atoi(out);
 }
 
+static char s_last_id[300];   /* the id of the copy s_copy_state found */
+
 /* The copy of kind k to rcpt: its state, and its last error into err. */
 static int s_copy_state(it_ctx_t *c, Mvoi__ReminderKind k, const char *rcpt, char *err,
                         size_t cap)
@@ -53,6 +56,7 @@ static int s_copy_state(it_ctx_t *c, Mvoi__ReminderKind k, const char *rcpt, cha
         if (r->kind == k && r->n_recipients == 1 && !strcmp(r->recipients[0], rcpt)) {
             st = (int)r->state;
             snprintf(err, cap, "%s", r->last_error ? r->last_error : "");
+            snprintf(s_last_id, sizeof s_last_id, "%s", r->id);
         }
     }
     mvoi__envelope__free_unpacked(keep, NULL);
@@ -133,6 +137,12 @@ Test(notifier_utf8, relay_without_smtputf8_makes_a_utf8_address_a_dead_letter, .
     cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "state %d: %s", st, err);
     cr_assert(strstr(err, "does not offer SMTPUTF8") && strstr(err, "josé@gemeente.example"),
               "a named reason: %s", err);
+    /* the dead letter's "mvoictl reminders resend ID" names an id the door takes: the
+     * address is not ASCII, so the copy's id holds its hash, not the address */
+    char why[MVOI_ID_WHY_MAX];
+    cr_assert_eq(mvoi_id_check_str(MVOI_ID_REMINDER, s_last_id, why, sizeof why), 0,
+                 "%s: %s", s_last_id, why);
+    cr_assert(strstr(s_last_id, "/kickoff_invitation/1/v0/~"), "%s", s_last_id);
     it_teardown(&c);
 }
 
