@@ -149,6 +149,8 @@ static int s_debug(CURL *easy, curl_infotype type, char *data, size_t size, void
 {
     (void)easy;
     s_xfer_t *x = arg;
+    if (type == CURLINFO_HEADER_OUT && size >= 4 && strncasecmp(data, "EHLO", 4) == 0)
+        x->relay_utf8 = false;   /* the last EHLO's answer counts (after STARTTLS) */
     if (type != CURLINFO_HEADER_IN || !size)
         return 0;
     if (s_offers_smtputf8(data, size))
