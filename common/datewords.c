@@ -32,6 +32,28 @@ int datewords_wday(int64_t days)
     return (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday (4) */
 }
 
+static int64_t s_floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* 01:00 UTC of the last Sunday of month m of year y, in seconds since 1970. */
+static int64_t s_last_sunday_1utc(int64_t y, int m)
+{
+    int64_t last = (m == 12 ? datewords_days(y + 1, 1, 1) : datewords_days(y, m + 1, 1)) - 1;
+    return (last - datewords_wday(last)) * 86400 + 3600;
+}
+
+int datewords_ams_offset_s(int64_t utc_s)
+{
+    int64_t y;
+    int m, d;
+    datewords_civil(s_floor_div(utc_s, 86400), &y, &m, &d);
+    return utc_s >= s_last_sunday_1utc(y, 3) && utc_s < s_last_sunday_1utc(y, 10) ? 7200 : 3600;
+}
+
+int64_t datewords_ams_day(int64_t utc_s)
+{
+    return s_floor_div(utc_s + datewords_ams_offset_s(utc_s), 86400);
+}
+
 /* The catalogue's texts are printf formats (the catalogue test checks that both
  * translations carry the same conversions). */
 #pragma GCC diagnostic push

@@ -43,5 +43,14 @@ int64_t datewords_days(int64_t y, int m, int d);
 void datewords_civil(int64_t days, int64_t *y, int *m, int *d);
 /* The weekday of days: 0 Sunday .. 6 Saturday. */
 int datewords_wday(int64_t days);
+/* Europe/Amsterdam's offset from UTC, in seconds, at the instant utc_s (seconds since
+ * 1970-01-01 UTC): 7200 (CEST) from the last Sunday of March 01:00 UTC to the last Sunday of
+ * October 01:00 UTC, else 3600 (CET). The EU rule since 1996, without tzdata or TZ (a
+ * container may have neither, and localtime_r follows the machine's zone): the one copy
+ * that the calendar's "today", the notifier's planning, the report's quarters, the gateway
+ * and mvoictl use. */
+int datewords_ams_offset_s(int64_t utc_s);
+/* The day in Amsterdam (days since 1970-01-01) of the instant utc_s. */
+int64_t datewords_ams_day(int64_t utc_s);
 
 #endif

@@ -107,3 +107,29 @@ Test(datewords, too_small_a_buffer_is_a_named_error_not_a_cut_date)
     cr_expect_eq(datewords_format(buf, 0, TEXT_EN, 20843, DATEWORDS_DATE), DATEWORDS_E_NOSPACE);
     cr_expect_eq(datewords_format(NULL, 16, TEXT_EN, 20843, DATEWORDS_DATE), -EINVAL);
 }
+
+/* The instants around the changes of 2026 and 2027, worked out with GNU date and the
+ * system's tzdata (TZ=Europe/Amsterdam date -d @S), which the code does not read. */
+Test(datewords, amsterdam_offset_changes_on_the_eu_sundays)
+{
+    static const struct { int64_t s; int off; } k[] = {
+        { 1774745999, 3600 },   /* 2026-03-29 00:59:59 UTC: 01:59:59 CET */
+        { 1774746000, 7200 },   /* 2026-03-29 01:00:00 UTC: 03:00:00 CEST */
+        { 1792889999, 7200 },   /* 2026-10-25 00:59:59 UTC: 02:59:59 CEST */
+        { 1792890000, 3600 },   /* 2026-10-25 01:00:00 UTC: 02:00:00 CET */
+        { 1806195600, 7200 },   /* 2027-03-28 01:00:00 UTC */
+        { 1824944399, 7200 },   /* 2027-10-31 00:59:59 UTC */
+        { -1800, 3600 },        /* 1969-12-31 23:30 UTC */
+    };
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+        cr_expect_eq(datewords_ams_offset_s(k[i].s), k[i].off, "at %lld", (long long)k[i].s);
+}
+
+Test(datewords, amsterdam_day_of_an_instant)
+{
+    cr_expect_eq(datewords_ams_day(1798758000), 20819);   /* 2026-12-31 23:00Z: 1 Jan 2027 */
+    cr_expect_eq(datewords_ams_day(1798757999), 20818);   /* a second earlier: 31 Dec */
+    cr_expect_eq(datewords_ams_day(1782856800), 20635);   /* 2026-06-30 22:00Z: 1 Jul */
+    cr_expect_eq(datewords_ams_day(-1800), 0);            /* 1969-12-31 23:30Z: 1 Jan 1970 */
+    cr_expect_eq(datewords_ams_day(1774746000), 20541);   /* 29 Mar 2026, 03:00 CEST */
+}
