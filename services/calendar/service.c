@@ -22,6 +22,7 @@
 #include "tender_rules.h"
 #include "tender_util.h"
 #include "textfmt.h"
+#include "datewords.h"
 #include "thresholds.h"
 
 
@@ -30,18 +31,8 @@
 void calendar_today(int64_t now_ms, char out[11])
 {
     int64_t s = now_ms >= 0 ? now_ms / 1000 : -((-now_ms + 999) / 1000);
-    int64_t day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
     int y, m, d;
-    cal_date_from_days(day, &y, &m, &d);
-    /* CEST from the last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC */
-    int64_t mar31 = cal_date_days(y, 3, 31), oct31 = cal_date_days(y, 10, 31);
-    int64_t sun_mar = mar31 - ((mar31 % 7 + 7 + 4) % 7);   /* 1970-01-01 was a Thursday */
-    int64_t sun_oct = oct31 - ((oct31 % 7 + 7 + 4) % 7);
-    int64_t start = sun_mar * 86400 + 3600, end = sun_oct * 86400 + 3600;
-    int64_t off = (s >= start && s < end) ? 7200 : 3600;
-    int64_t ls = s + off;
-    day = ls >= 0 ? ls / 86400 : -((-ls + 86399) / 86400);
-    cal_date_from_days(day, &y, &m, &d);
+    cal_date_from_days(datewords_ams_day(s), &y, &m, &d);
     cal_date_format(out, y, m, d);
 }
 
