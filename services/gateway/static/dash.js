@@ -133,7 +133,7 @@
     /* ambition and target with the unit of the figure above them ("1.320.962 kg"); a sum of
      * no committed ambition is said in words: "Ambitie € 0" read as an ambition of nothing */
     const amb = tot.ambition ? t('kpi.ambition') + ' ' + show(tot.ambition, tot.unit)
-      : t('dash.no_ambition');
+      : t('dash.tile_no_ambition');
     let sub = amb + ' · ' + t('kpi.projects') + ' ' + (tot.projects || 0);
     if (tot.target) sub += ' · ' + t('dash.of_target').replace('%s', show(tot.target, tot.unit));
     $('sub-' + k).textContent = sub;
