@@ -160,6 +160,10 @@ void gw_reply_problemf(gw_req_t *r, int status, const char *slug, const char *fi
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* json (stolen) as a problem document of r's language (title translated) */
 void gw_reply_problem_json(gw_req_t *r, int status, json_t *p);
+/* The request's body as JSON, parsed as every body is: duplicate keys refused, and a string
+ * holding "\u0000" refused with 400 naming its field (gw_jsonnul.h): NULL with that reply
+ * set. NULL with no reply set when the body is not JSON (je says why): the caller answers. */
+json_t *gw_body_json(gw_req_t *r, json_error_t *je);
 /* the body of the reply as JSON, 200 */
 void gw_reply_200(gw_req_t *r, Mvoi__Envelope *env);
 /* m (freed here) to up with the request's buyer; on_reply gets the answer */

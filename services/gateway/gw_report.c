@@ -264,8 +264,9 @@ void gw_h_narrative(gw_req_t *r)
     if (!gw_only(r, none) || !s_have_report(r))
         return;
     json_error_t je;
-    json_t *o = json_loadb(r->body.data ? r->body.data : "", r->body.len,
-                           JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+    json_t *o = gw_body_json(r, &je);
+    if (!o && r->has_resp)
+        return;
     if (!json_is_object(o)) {
         json_decref(o);
         gw_reply_problem(r, 400, "bad-json", "expected a JSON object {year, quarter, theme, text}",

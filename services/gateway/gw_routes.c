@@ -436,8 +436,9 @@ static void h_measurements(gw_req_t *r)
 static ProtobufCMessage *s_body_msg(gw_req_t *r, const ProtobufCMessageDescriptor *desc)
 {
     json_error_t je;
-    json_t *o = json_loadb(r->body.data ? r->body.data : "", r->body.len,
-                           JSON_REJECT_DUPLICATES, &je);
+    json_t *o = gw_body_json(r, &je);
+    if (!o && r->has_resp)
+        return NULL;
     if (!o) {
         gw_reply_problemf(r, 400, "bad-json", NULL, "not JSON: %s (line %d, column %d)",
                           je.text, je.line, je.column);

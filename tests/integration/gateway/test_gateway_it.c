@@ -717,3 +717,33 @@ Test(gateway_it, kpi_series_defaults_and_keys)
     s_expect("GET", "/api/kpi/co2?from_year=0", NULL, NULL, 422, "from_year");
     s_expect("GET", "/api/kpi/co2?from_year=2026&to_year=2025", NULL, NULL, 422, "to_year");
 }
+
+/* "\u0000" in any string of a JSON body is refused with 400 naming the field: a narrative's
+ * theme "klimaat\u0000..." was taken as klimaat (the rest dropped, the upstream asked), and
+ * a command body's NUL was a bad-json 400 naming only a column. Nothing reaches a service:
+ * no report service runs here, so a request let through would be 503/504, not 400. */
+Test(gateway_it, nul_in_json_body_refused_by_field)
+{
+    s_up(NULL);
+    const char *A = AUTH(GWT_TOKEN_ADMIN) JSON_CT;
+    s_expect("POST", "/api/narratives?buyer=venlo", A,
+             "{\"year\":2026,\"quarter\":0,\"theme\":\"klimaat\\u0000x\",\"text\":\"t\"}", 400,
+             "theme");
+    s_expect("POST", "/api/narratives", A,
+             "{\"year\":2026,\"quarter\":0,\"theme\":\"klimaat\",\"text\":\"voor\\u0000na\"}", 400,
+             "text");
+    s_expect("POST", "/api/tenders?buyer=venlo", A,
+             "{\"tender\":{\"id\":\"GWT-N\",\"title\":\"Groen\\u0000onderhoud\"}}", 400,
+             "tender.title");
+    s_expect("POST", "/api/measurements", AUTH(GWT_TOKEN_SUBMIT) JSON_CT,
+             "{\"measurements\":[{\"id\":\"m-1\",\"tender_id\":\"T-1\"},"
+             "{\"id\":\"m-2\\u0000\",\"tender_id\":\"T-1\"}]}", 400, "measurements[1].id");
+    /* the same tender without the NUL is taken: the refusal was the NUL's */
+    s_expect("POST", "/api/tenders?buyer=venlo", A,
+             "{\"tender\":{\"id\":\"GWT-N\",\"title\":\"Groenonderhoud\"}}", 201, NULL);
+    /* the detail says why, in the default language (Dutch) */
+    gwt_resp_t r;
+    cr_assert_eq(s_req("POST", "/api/tenders", A, "{\"tender\":{\"id\":\"a\\u0000\"}}", &r), 400);
+    cr_expect(strstr(r.body, "NUL-teken"), "%s", r.body);
+    gwt_resp_free(&r);
+}

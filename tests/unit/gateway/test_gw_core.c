@@ -5,6 +5,7 @@
 #include <string.h>
 #include <errno.h>
 #include "gw_auth.h"
+#include "gw_jsonnul.h"
 #include "gw_problem.h"
 #include "gw_sse_frame.h"
 #include "gw_view.h"
@@ -281,4 +282,35 @@ Test(gw_sse, id_parse)
                      bad[i] ? bad[i] : "(null)");
         cr_expect(!p.have, "'%s' left a position", bad[i] ? bad[i] : "(null)");
     }
+}
+
+/* A string holding a NUL is found at any depth and named by its path; a path too long for
+ * the bound names the enclosing field that fits, never a cut part of a name. */
+Test(gw_jsonnul, finds_and_names)
+{
+    char path[GW_JSONNUL_PATH_MAX];
+    json_error_t je;
+    json_t *o = json_loads("{\"a\":\"x\",\"b\":[1,{\"c\":\"ok\"},{\"d\":\"y\\u0000z\"}]}",
+                           JSON_ALLOW_NUL, &je);
+    cr_assert(o, "%s", je.text);
+    cr_expect(gw_jsonnul_find(o, path));
+    cr_expect_str_eq(path, "b[2].d");
+    json_decref(o);
+    o = json_loads("{\"a\":\"x\",\"b\":[\"\",{\"c\":\"ok\"}]}", JSON_ALLOW_NUL, &je);
+    cr_expect_not(gw_jsonnul_find(o, path));
+    cr_expect_str_eq(path, "");
+    json_decref(o);
+    o = json_stringn("\0", 1);
+    cr_expect(gw_jsonnul_find(o, path));
+    cr_expect_str_eq(path, "");
+    json_decref(o);
+    /* {"k":{"<300 x>":"\u0000"}}: the inner key does not fit, "k" is named */
+    char key[301];
+    memset(key, 'x', 300);
+    key[300] = '\0';
+    o = json_pack("{s:{s:s#}}", "k", key, "\0", (int)1);
+    cr_assert(o);
+    cr_expect(gw_jsonnul_find(o, path));
+    cr_expect_str_eq(path, "k");
+    json_decref(o);
 }
