@@ -11,13 +11,23 @@ int gw_problem_status(Mvoi__ErrorCode code, bool upstream)
     case MVOI__ERROR_CODE__ERR_ALREADY_EXISTS:
     case MVOI__ERROR_CODE__ERR_CONFLICT:
     case MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION: return 409;
-    case MVOI__ERROR_CODE__ERR_UNAUTHENTICATED: return 401;
+    /* a service refusing the gateway's own credentials: not the client's to fix, and a 401
+     * without the WWW-Authenticate it requires (RFC 9110 15.5.2) would tell it otherwise */
+    case MVOI__ERROR_CODE__ERR_UNAUTHENTICATED: return upstream ? 502 : 401;
     case MVOI__ERROR_CODE__ERR_PERMISSION_DENIED: return 403;
+    /* the request's content is over a bound (a batch, a message, a sheet): 413, asking
+     * again the same is refused the same. A passing shortage (memory, work under way) is
+     * ERR_UNAVAILABLE, 503 with Retry-After: the code says which, never the message. */
     case MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED: return 413;
     case MVOI__ERROR_CODE__ERR_UNAVAILABLE: return 503;
     case MVOI__ERROR_CODE__ERR_UNIMPLEMENTED: return 501;
     default: return 502;
     }
+}
+
+unsigned gw_problem_retry_after(Mvoi__ErrorCode code)
+{
+    return code == MVOI__ERROR_CODE__ERR_UNAVAILABLE ? GW_PROBLEM_RETRY_AFTER_S : 0;
 }
 
 const char *gw_problem_slug(Mvoi__ErrorCode code)

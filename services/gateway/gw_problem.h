@@ -5,9 +5,15 @@
  *    ERR_OUT_OF_RANGE         400
  *    ERR_NOT_FOUND            404
  *    ERR_ALREADY_EXISTS       409     ERR_CONFLICT 409     ERR_FAILED_PRECONDITION 409
- *    ERR_UNAUTHENTICATED      401     ERR_PERMISSION_DENIED 403
- *    ERR_RESOURCE_EXHAUSTED   413
- *    ERR_UNAVAILABLE          503     ERR_UNIMPLEMENTED 501
+ *    ERR_UNAUTHENTICATED      401 (the gateway's) / 502 (a service refused the gateway's
+ *                             credentials: the client cannot fix that, and a 401 needs a
+ *                             WWW-Authenticate challenge, RFC 9110 15.5.2)
+ *    ERR_PERMISSION_DENIED    403
+ *    ERR_RESOURCE_EXHAUSTED   413 (the request's content is over a bound: sent again, refused
+ *                             again; a passing shortage is ERR_UNAVAILABLE)
+ *    ERR_UNAVAILABLE          503 with Retry-After (gw_problem_retry_after): out of memory,
+ *                             a store or a peer away; asking again later may succeed
+ *    ERR_UNIMPLEMENTED        501
  *    ERR_INTERNAL, ERR_DECODE 502 with a generic detail: no internals leave the gateway.
  *  Body: {"type":"urn:mvoi:problem:<slug>","title":..,"status":..,"detail":..,"field":..}
  *  served as application/problem+json.
@@ -22,6 +28,10 @@
 /* upstream: the code came from a service (INVALID_ARGUMENT -> 422), else from the gateway. */
 int gw_problem_status(Mvoi__ErrorCode code, bool upstream);
 const char *gw_problem_slug(Mvoi__ErrorCode code);
+/* Seconds for the Retry-After of a service's refusal with this code (RFC 9110 10.2.3); 0:
+ * none (asking again the same would be refused the same). */
+#define GW_PROBLEM_RETRY_AFTER_S 2u
+unsigned gw_problem_retry_after(Mvoi__ErrorCode code);
 const char *gw_http_reason(int status);
 /* Does a service's message for this code reach the client? (not for internal errors) */
 bool gw_problem_detail_public(Mvoi__ErrorCode code);

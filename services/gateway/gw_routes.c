@@ -149,6 +149,8 @@ static void s_reply_error(gw_req_t *r, const Mvoi__Error *e)
 {
     Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
     int status = gw_problem_status(code, true);
+    if (!r->retry_after)
+        r->retry_after = gw_problem_retry_after(code);
     char field[256] = "";
     if (e->field)
         snprintf(field, sizeof field, "%s", e->field);
@@ -583,6 +585,8 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
         const Mvoi__Error *e = res->error;
         Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
         int status = gw_problem_status(code, true);
+        if (!r->retry_after)
+            r->retry_after = gw_problem_retry_after(code);
         char field[256] = "";
         if (e->field)
             snprintf(field, sizeof field, "%s", e->field);

@@ -58,5 +58,8 @@ const char *rp_service_pub(rp_service_t *self);
 uint64_t rp_service_generated(rp_service_t *self);
 /* Run the automatic check now (tests; the timer does the same). */
 void rp_service_auto_check(rp_service_t *self);
+/* For tests only: while on, a request cannot be queued, as when its job's calloc fails
+ * (every rp_service_t of the process; the loop's thread). */
+void rp_service_fail_enqueue(bool on);
 
 #endif

@@ -449,11 +449,15 @@ static void s_start_next(rp_service_t *self)
 /* Queue a report and start it if the queue was idle. The requester (id; NULL for an
  * automatic job) is recorded before the start: a start that fails at once answers it
  * and frees the job, so nothing may touch the job after this returns. 0 or -ENOMEM. */
+static bool s_fail_enqueue;   /* rp_service_fail_enqueue */
+
+void rp_service_fail_enqueue(bool on) { s_fail_enqueue = on; }
+
 int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint32_t quarter,
                      uint32_t formats, text_lang_t lang, text_lang_t tl, const char *rid,
                      bool automatic, const uint8_t *id, size_t idlen)
 {
-    rp_job_t *j = calloc(1, sizeof *j);
+    rp_job_t *j = s_fail_enqueue ? NULL : calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
     j->svc = self;
@@ -547,7 +551,9 @@ static void s_generate(rp_service_t *self, const uint8_t *id, size_t idlen,
                            id, idlen) != 0) {
         char why[64];
         rp_ids_say(why, sizeof why, tl, "out of memory");
-        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED,
+        /* a passing shortage, not a request too large: asking again later may succeed
+         * (the gateway answers 503 with Retry-After; RESOURCE_EXHAUSTED was its 413) */
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_UNAVAILABLE,
                      "generate_report", why);
     }
 }

@@ -75,6 +75,18 @@ void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         return;
     }
     const Mvoi__GenerateReport *g = req->generate_report;
+    /* the report service's refusals the gateway maps (test_gateway_it): 2098 a request over
+     * a bound, 2099 a passing shortage (its job could not be queued) */
+    if (g->year == 2098) {
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "generate_report",
+                   "te groot");
+        return;
+    }
+    if (g->year == 2099) {
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "generate_report",
+                   "onvoldoende geheugen");
+        return;
+    }
     static const char *ext[] = { "", "html", "pdf", "xlsx", "csv", "csv", "json", "csv" };
     int f = g->formats[0] >= 1 && g->formats[0] <= 7 ? (int)g->formats[0] : 1;
     char path[1024];

@@ -747,3 +747,42 @@ Test(gateway_it, nul_in_json_body_refused_by_field)
     cr_expect(strstr(r.body, "NUL-teken"), "%s", r.body);
     gwt_resp_free(&r);
 }
+
+/* A service's passing shortage (ERR_UNAVAILABLE: the report service could not queue the job,
+ * out of memory) is 503 "unavailable" with Retry-After (RFC 9110 10.2.3), the service's
+ * reason as the detail; a request over a bound (ERR_RESOURCE_EXHAUSTED) stays 413 with no
+ * Retry-After: asking again the same is refused the same. The 503 had no Retry-After. */
+Test(gateway_it, upstream_shortage_is_503_with_retry_after)
+{
+    char dir[] = "/tmp/gwt-rep-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    static char fake[160], api[200], rdir[200];
+    snprintf(fake, sizeof fake, "--report ipc://%s/rep --reports-dir %s", dir, dir);
+    snprintf(api, sizeof api, "MVOI_GATEWAY_REPORT_API=ipc://%s/rep", dir);
+    snprintf(rdir, sizeof rdir, "MVOI_GATEWAY_REPORTS_DIR=%s", dir);
+    const char *env[] = { api, rdir, NULL };
+    gwt_fake_args = fake;
+    s_up(env);
+    gwt_fake_args = NULL;
+    s_expect("GET", "/api/report?year=2099&format=csv", AUTH(GWT_TOKEN_ADMIN), NULL, 503,
+             "generate_report");
+    static const char req[] = "GET /api/report?year=2099&format=csv HTTP/1.0\r\n"
+                              AUTH(GWT_TOKEN_ADMIN) "\r\n";
+    char *raw = gwt_raw(E.http_port, req, sizeof req - 1, 5000, NULL);
+    cr_assert(raw, "no answer");
+    cr_expect(strstr(raw, " 503 "), "%s", raw);
+    cr_expect(strstr(raw, "\r\nRetry-After: 2\r\n"), "%s", raw);
+    cr_expect(strstr(raw, "\"type\":\"urn:mvoi:problem:unavailable\""), "%s", raw);
+    cr_expect(strstr(raw, "onvoldoende geheugen"), "%s", raw);
+    free(raw);
+    static const char big[] = "GET /api/report?year=2098&format=csv HTTP/1.0\r\n"
+                              AUTH(GWT_TOKEN_ADMIN) "\r\n";
+    raw = gwt_raw(E.http_port, big, sizeof big - 1, 5000, NULL);
+    cr_assert(raw, "no answer");
+    cr_expect(strstr(raw, " 413 "), "%s", raw);
+    cr_expect(!strstr(raw, "Retry-After"), "%s", raw);
+    free(raw);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}

@@ -512,3 +512,36 @@ Test(report_requests, out_of_memory_while_gathering_is_refused_by_name, .timeout
     cr_expect_gt(building, 0);
     s_env_fini(&e);
 }
+
+/* A request that cannot be queued (its job's calloc fails) is refused as a passing shortage,
+ * ERR_UNAVAILABLE "onvoldoende geheugen" naming generate_report, nothing written; the same
+ * request id asked again later generates the report. It was ERR_RESOURCE_EXHAUSTED, which
+ * the gateway answers 413 "too large": a request that was not too large, told so. */
+Test(report_requests, out_of_memory_queueing_is_unavailable_not_too_large, .timeout = 60)
+{
+    s_env_t e;
+    s_env_init(&e, true);
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/heerlen", e.reports);
+    const char *rid[S_CLIENTS] = { "r-1", NULL };
+    Mvoi__Envelope *reply[S_CLIENTS];
+    rp_service_fail_enqueue(true);
+    uint64_t generated = s_round(&e, rid, reply);
+    rp_service_fail_enqueue(false);
+    Mvoi__Envelope *r = reply[0];
+    cr_assert(r, "no answer");
+    cr_expect_eq(generated, 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "body %d", (int)r->body_case);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "code %d", (int)r->error->code);
+    cr_expect_str_eq(r->error->field ? r->error->field : "", "generate_report");
+    cr_expect_str_eq(r->error->message ? r->error->message : "", "onvoldoende geheugen");
+    cr_expect_neq(access(dir, F_OK), 0, "files were written for a refused report");
+    s_free1(r);
+    generated = s_round(&e, rid, reply);
+    cr_assert(reply[0], "no answer");
+    cr_expect_eq(generated, 1);
+    cr_expect_eq(reply[0]->body_case, MVOI__ENVELOPE__BODY_REPORT_REPLY, "body %d",
+                 (int)reply[0]->body_case);
+    s_free1(reply[0]);
+    s_env_fini(&e);
+}

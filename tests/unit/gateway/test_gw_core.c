@@ -213,10 +213,16 @@ Test(gw_problem, mapping)
     cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, true), 409);
     cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_CONFLICT, true), 409);
     cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, true), 409);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAUTHENTICATED, true), 401);
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAUTHENTICATED, false), 401);
+    /* a service refusing the gateway's credentials: not a 401 without a challenge */
+    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAUTHENTICATED, true), 502);
     cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, true), 403);
     cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, true), 413);
     cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAVAILABLE, true), 503);
+    /* RFC 9110 10.2.3: the 503 of a passing shortage says when to ask again; a 413 not */
+    cr_expect_eq(gw_problem_retry_after(MVOI__ERROR_CODE__ERR_UNAVAILABLE), 2);
+    cr_expect_eq(gw_problem_retry_after(MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED), 0);
+    cr_expect_eq(gw_problem_retry_after(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT), 0);
     cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_INTERNAL, true), 502);
     cr_expect_not(gw_problem_detail_public(MVOI__ERROR_CODE__ERR_INTERNAL));
     char f[64] = "register_tender.tender.value_cents";
