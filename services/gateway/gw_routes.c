@@ -12,6 +12,7 @@
 #include "gw_internal.h"
 #include "gw_problem.h"
 #include "gw_query.h"
+#include "gw_year.h"
 #include "mvoi_contract.h"
 #include "mvoi_id_text.h"
 #include "pbjson.h"
@@ -339,15 +340,6 @@ ProtobufCMessage *gw_query_msg(gw_req_t *r, const ProtobufCMessageDescriptor *de
     return s_query_msg(r, desc, extra);
 }
 
-/* The current year (UTC): the series' default range. */
-static uint32_t s_this_year(void)
-{
-    time_t now = (time_t)(clock_now_ms() / 1000);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    return (uint32_t)tm.tm_year + 1900;
-}
-
 static void h_kpi_series(gw_req_t *r)
 {
     int kpi = 0;
@@ -370,8 +362,16 @@ static void h_kpi_series(gw_req_t *r)
     /* both years optional (README): from_year is to_year's, or the current year; to_year
      * is from_year's (the aggregator's rule). An explicit bad year still goes up: 422. */
     if (!q->has_from_year) {
+        /* this year in Amsterdam (gw_year): the UTC year was last year's until 01:00 on
+         * 1 January */
+        q->from_year = q->has_to_year ? q->to_year : gw_year_now();
+        if (!q->has_to_year && !q->from_year) {
+            protobuf_c_message_free_unpacked(&q->base, NULL);
+            gw_reply_problem(r, 500, "internal", "the current year cannot be determined: "
+                             "give from_year", "from_year");
+            return;
+        }
         q->has_from_year = true;
-        q->from_year = q->has_to_year ? q->to_year : s_this_year();
     }
     q->buyer = strdup(r->buyer);
     q->has_kpi = true;

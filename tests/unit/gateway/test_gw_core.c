@@ -9,6 +9,9 @@
 #include "gw_problem.h"
 #include "gw_sse_frame.h"
 #include "gw_view.h"
+#include "gw_year.h"
+#include "clock.h"
+#include <time.h>
 
 static void s_hex(const uint8_t *h, char *out)
 {
@@ -319,4 +322,32 @@ Test(gw_jsonnul, finds_and_names)
     cr_expect(gw_jsonnul_find(o, path));
     cr_expect_str_eq(path, "k");
     json_decref(o);
+}
+
+/* Unix ms of a UTC wall time, by libc's timegm (not the code under test). */
+static int64_t s_utc_ms(int y, int mon, int d, int h, int mi, int sec)
+{
+    struct tm tm = { .tm_year = y - 1900, .tm_mon = mon - 1, .tm_mday = d, .tm_hour = h,
+                     .tm_min = mi, .tm_sec = sec };
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+/* The default year of /api/kpi/{kpi} is Amsterdam's: 31 December 23:30 UTC is 00:30 on
+ * 1 January in Amsterdam (CET, +1), already the new year; it was the UTC year, a year
+ * behind for that hour. */
+Test(gw_year, amsterdam_new_year)
+{
+    clock_set_fixed(s_utc_ms(2026, 12, 31, 23, 30, 0));
+    cr_expect_eq(gw_year_now(), 2027);
+    clock_set_fixed(s_utc_ms(2026, 12, 31, 23, 0, 0));     /* 00:00 in Amsterdam */
+    cr_expect_eq(gw_year_now(), 2027);
+    clock_set_fixed(s_utc_ms(2026, 12, 31, 22, 59, 59));   /* 23:59:59 in Amsterdam */
+    cr_expect_eq(gw_year_now(), 2026);
+    clock_set_fixed(s_utc_ms(2027, 1, 1, 0, 30, 0));
+    cr_expect_eq(gw_year_now(), 2027);
+    clock_set_fixed(s_utc_ms(2027, 7, 1, 12, 0, 0));
+    cr_expect_eq(gw_year_now(), 2027);
+    clock_set_fixed(s_utc_ms(3100, 1, 1, 0, 0, 0));        /* outside 1900..2999: refused */
+    cr_expect_eq(gw_year_now(), 0);
+    clock_set_source(NULL, NULL);
 }
