@@ -17,6 +17,7 @@
 #include "narrative.h"
 #include "rp_disk.h"
 #include "rp_fs.h"
+#include "rp_stage.h"
 #include "rp_store.h"
 #include "log.h"
 #include "mvoi_error.h"
@@ -72,6 +73,12 @@ static void s_send_error(rp_service_t *self, const uint8_t *id, size_t idlen,
 
 static void s_job_free(rp_job_t *j)
 {
+    if (j->dir[0]) {   /* a failed request's files go; a committed one's were moved */
+        const char *st[8];
+        for (int f = 0; f < 8; f++)
+            st[f] = j->stage[f];
+        rp_stage_clear(j->dir, st, 8);
+    }
     rp_gather_destroy(&j->gather);
     rp_model_free(&j->model);
     rp_input_free(&j->in);
@@ -187,6 +194,13 @@ static void s_flush(rp_service_t *self)
         outbox_publish(self->outbox, s_publish_one, self);
 }
 
+/* Is format f written by the renderers (asked for, or the html a PDF is printed from)? */
+static bool s_rendered(const rp_job_t *j, int f)
+{
+    return (j->formats & (1u << f)) ||
+           (f == MVOI__REPORT_FORMAT__FMT_HTML && (j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)));
+}
+
 static void s_job_commit(rp_job_t *j)
 {
     rp_service_t *self = j->svc;
@@ -198,13 +212,13 @@ static void s_job_commit(rp_job_t *j)
     size_t n = 0;
     if ((j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)) &&
         s_job_disk_failed(j, "the PDF was not printed whole",
-                          rp_disk_commit_pdf(j->path[MVOI__REPORT_FORMAT__FMT_PDF])))
+                          rp_disk_commit_pdf(j->stage[MVOI__REPORT_FORMAT__FMT_PDF])))
         return;
     for (int f = 1; f < 8; f++) {
         if (!(j->formats & (1u << f)))
             continue;
         struct stat st;
-        if (stat(j->path[f], &st) != 0) {
+        if (stat(j->stage[f], &st) != 0) {
             s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "a report file is missing");
             s_job_done(self, j);
             return;
@@ -217,6 +231,12 @@ static void s_job_commit(rp_job_t *j)
         fp[n] = &files[n];
         n++;
     }
+    /* every format is written: only now do they join the reports (the html printed for a
+     * PDF too, as before) */
+    for (int f = 1; f < 8; f++)
+        if (s_rendered(j, f) && rename(j->stage[f], j->path[f]) != 0 &&
+            s_job_disk_failed(j, "cannot write the report files", -errno))
+            return;
     Mvoi__ReportReply rr = MVOI__REPORT_REPLY__INIT;
     rr.n_files = n;
     rr.files = fp;
@@ -318,9 +338,9 @@ static void s_after_render(uv_work_t *w, int status)
     /* Print the HTML to PDF with Chromium, as a child process watched by the loop. */
     static char url[3 * 4200 + 8], outarg[4400], tmp[4300];
     char *argv[RP_PDF_ARGC + 1];
-    snprintf(tmp, sizeof tmp, "%s.tmp", j->path[MVOI__REPORT_FORMAT__FMT_PDF]);
+    snprintf(tmp, sizeof tmp, "%s.tmp", j->stage[MVOI__REPORT_FORMAT__FMT_PDF]);
     remove(tmp);   /* printed beside its name; rp_disk_commit_pdf checks and renames it */
-    if (rp_pdf_argv(self->o.chromium, j->path[MVOI__REPORT_FORMAT__FMT_HTML], tmp, url,
+    if (rp_pdf_argv(self->o.chromium, j->stage[MVOI__REPORT_FORMAT__FMT_HTML], tmp, url,
                     sizeof url, outarg, sizeof outarg, argv) != 0) {   /* never cut */
         s_job_fail(j, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "the report path is too long");
         s_job_done(self, j);
@@ -352,16 +372,10 @@ static void s_after_render(uv_work_t *w, int status)
 static void s_render(uv_work_t *w)
 {
     rp_job_t *j = w->data;
-    for (int f = 1; f < 8 && j->render_rc == 0; f++) {
-        if (f == MVOI__REPORT_FORMAT__FMT_PDF)
-            continue;
-        bool want = j->formats & (1u << f);
-        if (f == MVOI__REPORT_FORMAT__FMT_HTML)
-            want = want || (j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF));
-        if (want)
-            j->render_rc = rp_render_file(&j->model, f, j->path[f], j->render_why,
+    for (int f = 1; f < 8 && j->render_rc == 0; f++)
+        if (f != MVOI__REPORT_FORMAT__FMT_PDF && s_rendered(j, f))
+            j->render_rc = rp_render_file(&j->model, f, j->stage[f], j->render_why,
                                           sizeof j->render_why);
-    }
 }
 
 static void s_gathered(void *arg, int rc, const char *msg)
@@ -406,12 +420,15 @@ static void s_gathered(void *arg, int rc, const char *msg)
         else
             n = snprintf(j->path[f], sizeof j->path[f], "%s/mvoi-report-%s-%s.%s.%s", j->dir,
                          enc, j->model.period, text_lang_name(j->lang), s_ext[f]);
-        if (n < 0 || (size_t)n >= sizeof j->path[f]) {
+        if (n < 0 || (size_t)n >= sizeof j->path[f] ||
+            rp_stage_path(j->stage[f], sizeof j->stage[f], j->dir, j->path[f]) != 0) {
             s_job_fail(j, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "the report path is too long");
             s_job_done(self, j);
             return;
         }
     }
+    if (s_job_disk_failed(j, "cannot create the reports directory", rp_stage_open(j->dir)))
+        return;
     j->work.data = j;
     if (uv_queue_work(self->loop, &j->work, s_render, s_after_render) != 0) {
         s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "cannot queue the rendering");

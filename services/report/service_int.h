@@ -44,6 +44,7 @@ struct rp_job_t {
     char render_why[1024];     /* a renderer's refusal of the data, in the report's language */
     char dir[4096];
     char path[8][4200];        /* by format */
+    char stage[8][4200];       /* where each is written until all are (rp_stage.h) */
     uv_process_t proc;
     uv_timer_t pdf_timer;
     bool pdf_running, pdf_timer_on;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -46,6 +47,10 @@ typedef struct {
 } s_run_t;
 
 static uint32_t s_quarter = 1;   /* the quarter every GenerateReport of a round asks for */
+/* the formats every GenerateReport of a round asks for (0-terminated; none: json) and the
+ * Chromium the service prints PDFs with ("": none) */
+static Mvoi__ReportFormat s_formats[8];
+static const char *s_chromium = "";
 static const char *s_lang[S_CLIENTS];   /* each client's Envelope.lang (NULL: none, Dutch) */
 
 static void s_send(void *dealer, const char *buyer, const char *rid, const char *lang)
@@ -59,6 +64,11 @@ static void s_send(void *dealer, const char *buyer, const char *rid, const char 
     g.quarter = s_quarter;
     g.n_formats = 1;
     g.formats = f;
+    if (s_formats[0]) {
+        for (g.n_formats = 0; g.n_formats < 8 && s_formats[g.n_formats]; g.n_formats++)
+            ;
+        g.formats = s_formats;
+    }
     Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
     e.request_id = (char *)rid;
     e.buyer = (char *)buyer;
@@ -149,7 +159,7 @@ static uint64_t s_round(s_env_t *e, const char *rid[S_CLIENTS], Mvoi__Envelope *
     rp_service_opts_t o = { .data_dir = e->data, .reports_dir = e->reports, .api = e->api,
                             .pub = e->pub, .kpi_api = e->up, .calendar_api = e->up,
                             .impact_api = e->impact[0] ? e->impact : e->up,
-                            .chromium = "", .lang = TEXT_NL,
+                            .chromium = s_chromium, .lang = TEXT_NL,
                             .nosync = true };
     int err = 0;
     rp_service_t *svc = rp_service_new(&loop, ctx, &o, &err);
@@ -543,5 +553,65 @@ Test(report_requests, out_of_memory_queueing_is_unavailable_not_too_large, .time
     cr_expect_eq(reply[0]->body_case, MVOI__ENVELOPE__BODY_REPORT_REPLY, "body %d",
                  (int)reply[0]->body_case);
     s_free1(reply[0]);
+    s_env_fini(&e);
+}
+
+/* The names in a directory, sorted and joined by spaces ("" when it is empty or missing). */
+static void s_listing(const char *dir, char *out, size_t cap)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' 2>/dev/null | tr '\\n' ' '", dir);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, cap - 1, p) : 0;
+    out[n] = '\0';
+    if (p)
+        pclose(p);
+}
+
+/* A request's formats are all written or none: html + csv + pdf with a Chromium that prints
+ * nothing is refused, and the period's directory is as the request before left it (its
+ * html the same file, no csv, no pdf, no staging directory). The html and csv had been
+ * written in place before the PDF failed: a half set beside the reports, the earlier
+ * report's html replaced. */
+Test(report_requests, a_request_that_fails_part_way_leaves_no_files, .timeout = 60)
+{
+    s_env_t e;
+    s_env_init(&e, true);
+    const char *rid[S_CLIENTS] = { "r-html", NULL };
+    Mvoi__Envelope *reply[S_CLIENTS];
+    s_formats[0] = MVOI__REPORT_FORMAT__FMT_HTML;
+    s_formats[1] = 0;
+    cr_expect_eq(s_round(&e, rid, reply), 1);
+    cr_assert(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY &&
+              reply[0]->report_reply->n_files == 1, "the html report was not written");
+    char html[4200], dir[4200];
+    snprintf(html, sizeof html, "%s", reply[0]->report_reply->files[0]->path);
+    snprintf(dir, sizeof dir, "%s", html);
+    *strrchr(dir, '/') = '\0';
+    s_free1(reply[0]);
+    struct stat before;
+    cr_assert_eq(stat(html, &before), 0);
+    char was[1024];
+    s_listing(dir, was, sizeof was);
+
+    rid[0] = "r-all";
+    s_formats[0] = MVOI__REPORT_FORMAT__FMT_HTML;
+    s_formats[1] = MVOI__REPORT_FORMAT__FMT_CSV;
+    s_formats[2] = MVOI__REPORT_FORMAT__FMT_PDF;
+    s_formats[3] = 0;
+    s_chromium = "/bin/false";   /* starts, prints no PDF */
+    cr_expect_eq(s_round(&e, rid, reply), 0);
+    s_chromium = "";
+    s_formats[0] = 0;
+    cr_assert(reply[0], "no answer");
+    cr_expect_eq(reply[0]->body_case, MVOI__ENVELOPE__BODY_ERROR, "body %d",
+                 (int)reply[0]->body_case);
+    s_free1(reply[0]);
+    char now[1024];
+    s_listing(dir, now, sizeof now);
+    cr_expect_str_eq(now, was, "the period's files changed: '%s', were '%s'", now, was);
+    struct stat after;
+    cr_assert_eq(stat(html, &after), 0, "the earlier html is gone");
+    cr_expect_eq(after.st_ino, before.st_ino, "the earlier html was replaced");
     s_env_fini(&e);
 }
