@@ -77,14 +77,6 @@ int cal_date_add_days(const char *s, int64_t n, char out[11])
 
 int cal_date_cmp(const char *a, const char *b) { return strcmp(a, b); }
 
-/* The day (days since 1970-01-01) of the last Sunday of month m of year y. */
-static int64_t s_last_sunday(int y, int m)
-{
-    int64_t last = (m == 12 ? cal_date_days(y + 1, 1, 1) : cal_date_days(y, m + 1, 1)) - 1;
-    int64_t wday = ((last + 4) % 7 + 7) % 7;   /* 1970-01-01 was a Thursday; 0 = Sunday */
-    return last - wday;
-}
-
 /* floor(a / b) for b > 0 */
 static int64_t s_floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -101,12 +93,8 @@ int cal_date_ams_day(const char *s, char out[11])
         out[10] = '\0';
         return 0;
     }
-    int64_t utc_s = s_floor_div(us, 1000000);
     int y, m, d;
-    cal_date_from_days(s_floor_div(utc_s, 86400), &y, &m, &d);
-    int64_t start = s_last_sunday(y, 3) * 86400 + 3600, end = s_last_sunday(y, 10) * 86400 + 3600;
-    int64_t local = utc_s + (utc_s >= start && utc_s < end ? 7200 : 3600);
-    cal_date_from_days(s_floor_div(local, 86400), &y, &m, &d);
+    cal_date_from_days(datewords_ams_day(s_floor_div(us, 1000000)), &y, &m, &d);
     if (!cal_date_ymd_valid(y, m, d))
         return -EINVAL;
     cal_date_format(out, y, m, d);
