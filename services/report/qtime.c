@@ -1,8 +1,7 @@
-/*  qtime: Europe/Amsterdam quarters without tzdata.
+/*  qtime: Europe/Amsterdam quarters without tzdata (the offset: datewords_ams_offset_s).
  *
- *  CET = UTC+1; CEST = UTC+2 from the last Sunday of March 01:00 UTC to the last Sunday of
- *  October 01:00 UTC (EU rule since 1996). A quarter starts at local midnight of its first
- *  day, which is always in CET (1 Jan) or CEST (1 Apr, 1 Jul, 1 Oct).
+ *  A quarter starts at local midnight of its first day, which is always in CET (1 Jan) or
+ *  CEST (1 Apr, 1 Jul, 1 Oct).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,21 +28,10 @@ int64_t rp_civil_noon_utc(int year, unsigned month, unsigned day)
     return (s_days_from_civil(year, month, day) * 86400 + 12 * 3600) * 1000;
 }
 
-/* Last Sunday of month m in year y, 01:00 UTC, in ms. */
-static int64_t s_last_sunday_1utc(int64_t y, unsigned m)
-{
-    int64_t last = s_days_from_civil(y, m + 1, 1) - 1;     /* m is 3 or 10 */
-    int64_t wd = (last + 4) % 7;                           /* 1970-01-01 was a Thursday */
-    if (wd < 0) wd += 7;
-    return ((last - wd) * 86400 + 3600) * 1000;
-}
-
 int rp_ams_offset_min(int64_t utc_ms)
 {
-    int64_t days = utc_ms >= 0 ? utc_ms / 86400000 : (utc_ms - 86399999) / 86400000;
-    int64_t y; unsigned m, d;
-    s_civil_from_days(days, &y, &m, &d);
-    return utc_ms >= s_last_sunday_1utc(y, 3) && utc_ms < s_last_sunday_1utc(y, 10) ? 120 : 60;
+    int64_t s = utc_ms >= 0 ? utc_ms / 1000 : -((-utc_ms + 999) / 1000);
+    return datewords_ams_offset_s(s) / 60;
 }
 
 void rp_ams_quarter(int64_t utc_ms, uint32_t *year, uint32_t *quarter)
