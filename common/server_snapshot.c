@@ -232,8 +232,10 @@ void server_snapshot_start(server_t *self, server_req_t *req)
         return;
     }
     s_drop_superseded(self, req, prefix);
+    /* the three refusals below pass: ERR_UNAVAILABLE (ask again; the gateway's 503 with
+     * Retry-After), not ERR_RESOURCE_EXHAUSTED, a request over a bound (413 too-large) */
     if (self->nsnaps >= SERVER_SNAP_MAX) {
-        server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "snapshot",
+        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "snapshot",
                      "%d snapshots are under way; ask again shortly", SERVER_SNAP_MAX);
         return;
     }
@@ -243,7 +245,7 @@ void server_snapshot_start(server_t *self, server_req_t *req)
         s = NULL;
     }
     if (!s) {
-        server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "snapshot", "out of memory");
+        server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "snapshot", "out of memory");
         return;
     }
     memcpy(s->id, req->id, req->idlen);
@@ -272,7 +274,7 @@ void server_snapshot_start(server_t *self, server_req_t *req)
         if (rc == -EHOSTUNREACH)
             req->no_reply = true;   /* the peer is gone */
         else if (rc == -ENOBUFS)
-            server_error(req, MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, "snapshot",
+            server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "snapshot",
                          "snapshots under way hold %d MiB; ask again shortly",
                          SERVER_SNAP_BYTES_MAX >> 20);
         else

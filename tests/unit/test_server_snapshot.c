@@ -276,3 +276,58 @@ Test(server_snapshot, asking_again_replaces_the_stream_under_way)
     cr_assert_eq(st.snapshot_superseded, 1);
     s_stop();
 }
+
+/* SERVER_SNAP_MAX streams wait on a client that does not read; one more is refused as
+ * ERR_UNAVAILABLE ("ask again shortly": the gateway's 503 with Retry-After), not as
+ * ERR_RESOURCE_EXHAUSTED, which means a request over a bound (413 too-large) and which the
+ * same request repeated later would have been refused with again. */
+Test(server_snapshot, one_stream_too_many_is_unavailable_not_too_large)
+{
+    s_start();
+    char rid[32], prefix[32];
+    for (int i = 0; i < 64; i++) {   /* SERVER_SNAP_MAX (server_int.h) */
+        snprintf(rid, sizeof rid, "snap-%d", i);
+        /* the first fills the queues and waits; the others wait behind it */
+        snprintf(prefix, sizeof prefix, i ? "item.%04d" : "item.", i);
+        Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
+        sr.prefix = prefix;
+        Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+        env.request_id = rid;
+        env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
+        env.snapshot = &sr;
+        s_send(&env);
+        for (int t = 0; t < 20; t++)
+            uv_run(&T.loop, UV_RUN_NOWAIT);
+    }
+    /* one more, from another client (the first one's queue is full: no reply would fit) */
+    void *other = zmq_socket(bus_ctx_zmq(T.ctx), ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(other, ZMQ_LINGER, &zero, sizeof zero);
+    cr_assert_eq(zmq_connect(other, T_API), 0);
+    Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
+    sr.prefix = "item.";
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.request_id = "snap-65";
+    env.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
+    env.snapshot = &sr;
+    uint8_t buf[512];
+    int64_t len = codec_pack_into(&env, buf, sizeof buf);
+    cr_assert_eq(zmq_send(other, buf, (size_t)len, 0), len);
+    Mvoi__Envelope *rep = NULL;
+    for (int i = 0; i < 2000000 && !rep; i++) {
+        uv_run(&T.loop, UV_RUN_NOWAIT);
+        int n = zmq_recv(other, buf, sizeof buf, ZMQ_DONTWAIT);
+        if (n > 0) {
+            int err = 0;
+            rep = codec_unpack(buf, (size_t)n, CODEC_DEFAULT_BUDGET, &err);
+        }
+    }
+    zmq_close(other);
+    cr_assert_not_null(rep, "the 65th stream was not answered");
+    cr_assert_eq(rep->body_case, MVOI__ENVELOPE__BODY_ERROR);
+    cr_expect_eq(rep->error->code, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "code %d",
+                 rep->error->code);
+    cr_expect_str_eq(rep->error->field, "snapshot");
+    codec_free(&rep);
+    s_stop();
+}
