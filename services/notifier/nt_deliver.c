@@ -15,6 +15,7 @@
 #include "feed.h"
 #include "log.h"
 #include "mvoi_error.h"
+#include "nt_idn.h"
 #include "nt_retry.h"
 #include "server.h"
 #include "store.h"
@@ -459,6 +460,70 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* A mail's recipients as the envelope (RCPT TO) and To: carry them: their domains in
+ * A-labels (nt_idn), so "jan@bücher.nl" goes to a relay without SMTPUTF8 as
+ * "jan@xn--bcher-kva.nl"; the record keeps the address as it was given. */
+typedef struct {
+    char addr[MAX_RCPT][NT_IDN_ADDR_MAX];
+    char *list[MAX_RCPT + 1];
+} s_wire_rcpts_t;
+
+/* 0; -ENOMEM; or a permanent outcome in res (a domain with no A-label form is never sent
+ * raw, more recipients than a mail takes are never cut) and its error. */
+static int s_wire_rcpts(const Mvoi__Reminder *r, s_wire_rcpts_t *w, nt_result_t *res)
+{
+    char why[NT_IDN_WHY_MAX] = "";
+    int rc = 0;
+    if (r->n_recipients > MAX_RCPT) {
+        snprintf(why, sizeof why, "%zu recipients, more than a mail takes (%d)",
+                 r->n_recipients, MAX_RCPT);
+        rc = -E2BIG;
+    }
+    for (size_t i = 0; i < r->n_recipients && rc == 0; i++) {
+        rc = nt_idn_address(r->recipients[i], w->addr[i], sizeof w->addr[i], why, sizeof why);
+        if (rc == -ENOSPC)
+            snprintf(why, sizeof why, "a recipient's address is longer than %d bytes with "
+                     "its domain in A-labels", NT_IDN_ADDR_MAX - 1);
+        w->list[i] = w->addr[i];
+        w->list[i + 1] = NULL;
+    }
+    if (r->n_recipients == 0)
+        w->list[0] = NULL;
+    if (rc && rc != -ENOMEM) {
+        *res = (nt_result_t){ .outcome = NT_PERMANENT, .retry_after_ms = -1 };
+        snprintf(res->error, sizeof res->error, "address: %s: not sent", why);
+    }
+    return rc;
+}
+
+/* One mail: its recipients in their wire form (s_wire_rcpts), the message with them in
+ * To:, handed to the sender. A permanent refusal is recorded here (0); another error is
+ * the caller's (a transient one). */
+static int s_deliver_mail(nt_service_t *s, const Mvoi__Reminder *r, s_inflight_t *f)
+{
+    s_wire_rcpts_t *w = malloc(sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    nt_result_t res;
+    int rc = s_wire_rcpts(r, w, &res);
+    if (rc && rc != -ENOMEM) {
+        free(w);
+        s_on_sent(f, &res);
+        return 0;
+    }
+    nt_buf_t mail = { 0 };
+    Mvoi__Reminder wire = *r;   /* the record as it goes out: only its recipients differ */
+    wire.recipients = w->list;
+    if (!rc)
+        rc = nt_msg_mail(&s->msg, &wire, clock_now_ms(), &mail);
+    if (!rc)
+        rc = nt_sender_mail(s->sender, r->id, (const char *const *)w->list, mail.data,
+                            mail.len, s_on_sent, f);
+    nt_buf_free(&mail);
+    free(w);
+    return rc;
+}
+
 static void s_deliver(nt_service_t *s, Mvoi__Reminder *r)
 {
     s_inflight_t *f = calloc(1, sizeof *f);
@@ -475,16 +540,7 @@ static void s_deliver(nt_service_t *s, Mvoi__Reminder *r)
             rc = nt_sender_webhook(s->sender, hook->url, hook->secret, key, body, s_on_sent, f);
         free(body);
     } else {
-        nt_buf_t mail = { 0 };
-        rc = nt_msg_mail(&s->msg, r, clock_now_ms(), &mail);
-        const char *rc_list[MAX_RCPT + 1];
-        size_t n = 0;
-        for (size_t i = 0; i < r->n_recipients && n < MAX_RCPT; i++)
-            rc_list[n++] = r->recipients[i];
-        rc_list[n] = NULL;
-        if (!rc)
-            rc = nt_sender_mail(s->sender, r->id, rc_list, mail.data, mail.len, s_on_sent, f);
-        nt_buf_free(&mail);
+        rc = s_deliver_mail(s, r, f);
     }
     if (rc) {
         nt_result_t res = { .outcome = NT_TRANSIENT, .retry_after_ms = -1 };

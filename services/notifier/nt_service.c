@@ -13,6 +13,7 @@
 #include "feed.h"
 #include "inbox.h"
 #include "log.h"
+#include "nt_idn.h"
 #include "nt_send.h"
 #include "outbox.h"
 #include "server.h"
@@ -150,6 +151,30 @@ static int s_config_hooks(nt_service_t *s, cfg_t *cfg, char *why, size_t whylen)
     return 0;
 }
 
+/* mail_from as every mail carries it (MAIL FROM, Sender:, the Message-ID's domain): its
+ * domain in A-labels (nt_idn), so that it needs no SMTPUTF8; one with no A-label form
+ * stops the start, named. 0 or -1 with why. */
+static int s_mail_from_ascii(nt_service_t *s, char *why, size_t whylen)
+{
+    char addr[NT_IDN_ADDR_MAX], idn_why[NT_IDN_WHY_MAX] = "";
+    int rc = nt_idn_address(s->mail_from, addr, sizeof addr, idn_why, sizeof idn_why);
+    if (rc == -ENOSPC)
+        snprintf(idn_why, sizeof idn_why, "longer than %d bytes with its domain in A-labels",
+                 NT_IDN_ADDR_MAX - 1);
+    if (rc) {
+        snprintf(why, whylen, "mail_from: %s", rc == -ENOMEM ? "out of memory" : idn_why);
+        return -1;
+    }
+    char *dup = strdup(addr);
+    if (!dup) {
+        snprintf(why, whylen, "mail_from: out of memory");
+        return -1;
+    }
+    free(s->mail_from);
+    s->mail_from = dup;
+    return 0;
+}
+
 /* Messages, people and delivery settings from the configuration. 0 or -1 with why. */
 static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whylen)
 {
@@ -169,6 +194,8 @@ static int s_config_messages(nt_service_t *s, cfg_t *cfg, char *why, size_t whyl
                  NT_MSG_DOMAIN_MAX);
         return -1;
     }
+    if (s_mail_from_ascii(s, why, whylen) != 0)
+        return -1;
     if (nt_people_parse(cfg_str(cfg, "organizer"), &s->organizer, false) ||
         nt_people_parse(cfg_str(cfg, "policy_adviser"), &s->policy, true) ||
         nt_people_parse(cfg_str(cfg, "mvoi_coordinator"), &s->coord, true) ||

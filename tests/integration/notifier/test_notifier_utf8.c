@@ -63,9 +63,9 @@ static int s_copy_state(it_ctx_t *c, Mvoi__ReminderKind k, const char *rcpt, cha
     return st;
 }
 
-/* A relay that offers SMTPUTF8 gets the invitations of José (UTF-8 local part) and Jan (a
- * domain in U-labels) with their addresses as they are, in the envelope and in To:, and
- * the copies are SENT. */
+/* A relay that offers SMTPUTF8 gets the invitations of José (UTF-8 local part) with his
+ * address as it is, in the envelope and in To:, and Jan's (a domain in U-labels) with the
+ * domain's A-label, as any relay gets it; the copies are SENT. */
 Test(notifier_utf8, relay_with_smtputf8_gets_utf8_addresses_as_they_are, .timeout = 60)
 {
     it_ctx_t c;
@@ -81,11 +81,11 @@ Test(notifier_utf8, relay_with_smtputf8_gets_utf8_addresses_as_they_are, .timeou
     int n = it_mails_settled(&c, "kickoff_invitation", 5, m, 32, 10000);
     cr_assert_eq(n, 5, "five invitations, got %d", n);
     cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "josé@gemeente.example"), 1);
-    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "jan@bücher.example"), 1);
+    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "jan@xn--bcher-kva.example"), 1);
     for (int i = 0; i < n; i++)
         cr_assert_str_eq(m[i].status, "ok", "%s: %s", m[i].rcpt, m[i].status);
     cr_assert_eq(s_to_header(&c, "josé@gemeente.example"), 1, "To: with the UTF-8 address");
-    cr_assert_eq(s_to_header(&c, "jan@bücher.example"), 1, "To: with the U-label domain");
+    cr_assert_eq(s_to_header(&c, "jan@xn--bcher-kva.example"), 1, "To: with the A-label");
     char err[600];
     for (int i = 0; i < 2; i++) {
         const char *who = i ? "jan@bücher.example" : "josé@gemeente.example";
@@ -95,6 +95,88 @@ Test(notifier_utf8, relay_with_smtputf8_gets_utf8_addresses_as_they_are, .timeou
                               sizeof err);
         cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_SENT, "%s: state %d %s", who, st, err);
     }
+    it_teardown(&c);
+}
+
+/* How many stored messages have a header line "<field>: <value>" with these very bytes. */
+static int s_header_line(it_ctx_t *c, const char *field, const char *value)
+{
+    char cmd[1200], out[64] = "";
+    snprintf(cmd, sizeof cmd, "grep -l -a -x -F -e '%s: %s' -r %s/new | wc -l", field, value,
+             c->maildir);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    if (!fgets(out, sizeof out, p))
+        out[0] = 0;
+    pclose(p);
+    return atoi(out);
+}
+
+/* A domain in U-labels with an ASCII local part needs no SMTPUTF8: a relay without it
+ * (aiosmtpd in its strict ASCII mode) gets "RCPT TO:<jan@xn--bcher-kva.example>" and the
+ * same in To:, and the mail_from "noreply@bücher.example" as MAIL FROM's A-label; the copy
+ * is SENT. The A-label is Punycode (RFC 3492) of "bücher", as Python's codec writes it.
+ * Before, the copy needed SMTPUTF8 and was a dead letter on such a relay (and every mail,
+ * with that mail_from). */
+Test(notifier_utf8, an_idn_domain_goes_to_a_relay_without_smtputf8_as_an_a_label,
+     .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_MAIL_FROM=noreply@bücher.example");
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("U-3", true, "2025-06-30", NULL, NULL, false);
+    t.budget_holder = &s_jan;
+    it_register(&c, &t, false);
+    static it_mail_t m[32];
+    int n = it_mails_settled(&c, "kickoff_invitation", 5, m, 32, 10000);
+    cr_assert_eq(n, 5, "five invitations, got %d", n);
+    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "jan@xn--bcher-kva.example"), 1);
+    for (int i = 0; i < n; i++)
+        cr_assert_str_eq(m[i].status, "ok", "%s: %s", m[i].rcpt, m[i].status);
+    cr_assert_eq(s_to_header(&c, "jan@xn--bcher-kva.example"), 1, "To: with the A-label");
+    cr_assert_eq(s_header_line(&c, "X-MailFrom", "noreply@xn--bcher-kva.example"), 5,
+                 "MAIL FROM with the A-label");
+    cr_assert_eq(s_header_line(&c, "Sender", "noreply@xn--bcher-kva.example"), 5);
+    char err[600];
+    int st = -1;
+    for (int k = 0; k < 50 && st != MVOI__DELIVERY_STATE__DELIVERY_SENT; k++, h_sleep_ms(50))
+        st = s_copy_state(&c, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION,
+                          "jan@bücher.example", err, sizeof err);
+    cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_SENT, "state %d: %s", st, err);
+    it_teardown(&c);
+}
+
+/* A domain that has no A-label form (U+2603 is DISALLOWED in IDNA2008) is never sent raw:
+ * the copy is a dead letter naming the domain and why, before any relay sees it, and the
+ * coordinator gets the report; the four others are delivered. Before, it went as a mail
+ * that needs SMTPUTF8 (a relay offering it got the raw bytes). */
+Test(notifier_utf8, a_domain_with_no_a_label_form_is_a_named_dead_letter, .timeout = 60)
+{
+    static Mvoi__Person snow = { PROTOBUF_C_MESSAGE_INIT(&mvoi__person__descriptor),
+                                 "Sneeuw Pop", "pop@b☃.example" };
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink_smtputf8(&c);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("U-4", true, "2025-06-30", NULL, NULL, false);
+    t.budget_holder = &snow;
+    it_register(&c, &t, false);
+    static it_mail_t m[32];
+    int n = it_mails_settled(&c, "delivery_failed", 1, m, 32, 10000);
+    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 4, "the four others, got %d",
+                 it_count(m, n, "kickoff_invitation"));
+    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 1,
+                 "the dead letter's report to the coordinator");
+    cr_assert_eq(n, 5);
+    char err[600];
+    int st = s_copy_state(&c, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION, "pop@b☃.example",
+                          err, sizeof err);
+    cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "state %d: %s", st, err);
+    cr_assert(strstr(err, "the domain \"b☃.example\" has no A-label form"), "%s", err);
     it_teardown(&c);
 }
 
