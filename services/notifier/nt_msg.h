@@ -64,6 +64,10 @@ bool nt_msg_domain_ok(const char *addr);
 /* The domain part of an address ("mvoi" when none). */
 const char *nt_msg_domain(const char *addr);
 
+/* The start of a copy's error when the relay does not offer SMTPUTF8 and the mail needs it
+ * (nt_send): the dead letter's advice is then the relay's configuration, not the address. */
+#define NT_MSG_SMTPUTF8_REFUSED "smtp: the relay does not offer SMTPUTF8 (RFC 6531)"
+
 /* Webhook body in a template. */
 int nt_msg_webhook_body(const nt_msg_cfg_t *cfg, nt_template_t tpl, const Mvoi__Reminder *r,
                         char **json);

@@ -191,9 +191,8 @@ static void s_finish(s_xfer_t *x, CURLcode cc)
     res.code = code;
     if (!x->webhook && x->utf8_refused) {
         res.outcome = NT_PERMANENT;
-        snprintf(res.error, sizeof res.error, "smtp: the relay does not offer SMTPUTF8 "
-                 "(RFC 6531), which this mail needs (not ASCII: %s): "
-                 "not sent", x->utf8_what);
+        snprintf(res.error, sizeof res.error, NT_MSG_SMTPUTF8_REFUSED ", which this mail "
+                 "needs (not ASCII: %s): not sent", x->utf8_what);
     } else if (x->webhook) {
         res.outcome = cc == CURLE_OK ? nt_http_outcome(code) : NT_TRANSIENT;
         if (res.outcome != NT_OK)

@@ -549,8 +549,12 @@ static void s_other(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *
         nt_buf_puts(&cmd, " reminders resend ");
         s_word(&cmd, r->about_id);
         /* an address refused (5xx) is the tender's to correct; a relay unreachable or
-         * refusing for days (the retry lifetime) is the mail server's */
+         * refusing for days (the retry lifetime), or one without the SMTPUTF8 a non-ASCII
+         * address needs, is the mail server's */
+        bool utf8 = r->about_error && strncmp(r->about_error, NT_MSG_SMTPUTF8_REFUSED,
+                                              strlen(NT_MSG_SMTPUTF8_REFUSED)) == 0;
         s_tf(b, L, r->about_gave_up ? "notify.body.delivery_gave_up_how"
+                   : utf8           ? "notify.body.delivery_smtputf8_how"
                                     : "notify.body.delivery_failed_how",
              cmd.data ? cmd.data : "");
         nt_buf_puts(b, "\n");

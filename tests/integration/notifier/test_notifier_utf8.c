@@ -225,6 +225,22 @@ Test(notifier_utf8, relay_without_smtputf8_makes_a_utf8_address_a_dead_letter, .
     cr_assert_eq(mvoi_id_check_str(MVOI_ID_REMINDER, s_last_id, why, sizeof why), 0,
                  "%s: %s", s_last_id, why);
     cr_assert(strstr(s_last_id, "/kickoff_invitation/1/v0/~"), "%s", s_last_id);
+    /* the coordinator reads the report as it arrived: the advice is the relay's SMTPUTF8
+     * (or an ASCII address), not to check the address in the tender */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/nt_text.py %s delivery_failed "
+             "mvoi-coordinator@gemeente.example", NT_SCRIPTS, c.maildir);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t got = fread(text, 1, sizeof text - 1, p);
+    text[got] = 0;
+    pclose(p);
+    cr_assert(strstr(text, "Dit bericht kan alleen worden bezorgd via een mailserver die "
+                           "SMTPUTF8 (RFC 6531) ondersteunt"), "%s", text);
+    cr_assert(strstr(text, "Anders: laat SMTPUTF8 aanzetten op de mailserver en stuur het "
+                           "bericht daarna opnieuw met: mvoictl --buyer "), "%s", text);
+    cr_assert(strstr(text, s_last_id), "the resend names the copy: %s", text);
+    cr_assert_null(strstr(text, "Controleer het adres"), "%s", text);
     it_teardown(&c);
 }
 

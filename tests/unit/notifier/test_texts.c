@@ -366,6 +366,35 @@ Test(nt_texts, dead_letter_advice_follows_the_cause)
     free(x);
 }
 
+/* A copy not sent because the relay lacks SMTPUTF8 (RFC 6531) is not the address's fault:
+ * telling the coordinator to check it in the tender sent them the wrong way. The advice is
+ * an ASCII address in the tender if the relay cannot get SMTPUTF8, else SMTPUTF8 and the
+ * resend (the command last, with nothing after it to copy with it). */
+Test(nt_texts, dead_letter_advice_for_a_relay_without_smtputf8_is_the_relays)
+{
+    const char *e = "smtp: the relay does not offer SMTPUTF8 (RFC 6531), which this mail "
+                    "needs (not ASCII: josé@heerlen.example): not sent";
+    char *x = s_dead_text_of(TEXT_NL, 0, 0, e, false);
+    HAS(x, "Dit bericht kan alleen worden bezorgd via een mailserver die SMTPUTF8 (RFC 6531) "
+           "ondersteunt, omdat er een adres met tekens buiten ASCII in staat; de mailserver "
+           "biedt dat niet aan. Het adres zelf is niet afgewezen. Kan de mailserver geen "
+           "SMTPUTF8 krijgen, geef deze persoon dan in het inkooptraject een adres met alleen "
+           "ASCII-tekens. Anders: laat SMTPUTF8 aanzetten op de mailserver en stuur het "
+           "bericht daarna opnieuw met: mvoictl --buyer heerlen reminders resend "
+           "heerlen/X-001/kickoff_invitation/1/v0/typo@heerlen.example\n");
+    HASNT(x, "Controleer het adres");
+    free(x);
+    x = s_dead_text_of(TEXT_EN, 0, 0, e, false);
+    HAS(x, "This message can only be delivered through a mail server that supports SMTPUTF8 "
+           "(RFC 6531), because it holds an address with characters outside ASCII; the mail "
+           "server does not offer it. The address itself was not refused. If the mail server "
+           "cannot get SMTPUTF8, give this person an address of ASCII characters only in the "
+           "tender. Otherwise: have SMTPUTF8 enabled on the mail server, then send the message "
+           "again with: mvoictl --buyer heerlen reminders resend ");
+    HASNT(x, "Check the address");
+    free(x);
+}
+
 Test(nt_texts, dead_letter_report_says_the_others_got_it_only_when_true)
 {
     char *x = s_dead_text(TEXT_NL, 0, 0);
