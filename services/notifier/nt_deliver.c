@@ -396,8 +396,19 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size < 8 || store_get_be64s(k.mv_data) > now)
             break;
+        /* every id a due key holds fits whole (an LMDB key is at most 511 bytes): a cut
+         * one would name another record, or none */
         char id[600];
-        size_t il = k.mv_size - 8 < sizeof id - 1 ? k.mv_size - 8 : sizeof id - 1;
+        _Static_assert(sizeof id > 511 - 8, "a due key's id fits whole");
+        size_t il = k.mv_size - 8;
+        if (il >= sizeof id) {
+            char len[24];
+            snprintf(len, sizeof len, "%zu", il);
+            const char *kv[] = { "bytes", len, NULL };
+            log_emit(LOG_ERROR, "due_key_too_long", kv, "a due entry's id of %zu bytes is "
+                     "longer than %zu: not taken", il, sizeof id - 1);
+            continue;
+        }
         memcpy(id, (char *)k.mv_data + 8, il);
         id[il] = 0;
         Mvoi__Reminder *r = NULL;

@@ -23,14 +23,18 @@ static int64_t s_index_time(const Mvoi__Reminder *r)
     return r->has_next_attempt_ms ? r->next_attempt_ms : r->due_ms;
 }
 
-static MDB_val s_due_key(uint8_t *buf, size_t cap, int64_t t, const char *id)
+/* The due index's key: the time (8 bytes, big-endian) and the whole id. An id that does not
+ * fit (cap, or LMDB's 511-byte key) is -ENAMETOOLONG: a key cut short would name another
+ * record, or none, and its entry would stay behind. */
+static int s_due_key(uint8_t *buf, size_t cap, int64_t t, const char *id, MDB_val *out)
 {
     size_t n = strlen(id);
-    if (n > cap - 8)
-        n = cap - 8;
+    if (n > cap - 8 || 8 + n > 511)
+        return -ENAMETOOLONG;
     store_be64s(buf, t);
     memcpy(buf + 8, id, n);
-    return (MDB_val){ 8 + n, buf };
+    *out = (MDB_val){ 8 + n, buf };
+    return 0;
 }
 
 /* buyer NUL tender [NUL id]: the tender's records of one buyer are one key range. */
@@ -96,13 +100,15 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
         return rc;
     }
     if (old) {
-        if (nt_store_active(old->state)) {
-            MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(old), old->id);
+        MDB_val dk;
+        if (nt_store_active(old->state) &&
+            (rc = s_due_key(kb, sizeof kb, s_index_time(old), old->id, &dk)) == 0)
             store_del(txn, s->due, &dk, NULL);
-        }
         if (old->state == ST(SENDING))
             store_del(txn, s->sending, &k, NULL);
         mvoi__reminder__free_unpacked(old, NULL);
+        if (rc)
+            return rc;
     }
     size_t len = mvoi__reminder__get_packed_size(r);
     uint8_t *buf = malloc(len ? len : 1);
@@ -116,8 +122,9 @@ int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
         return rc;
     MDB_val empty = { 0, "" };
     if (nt_store_active(r->state)) {
-        MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(r), r->id);
-        if ((rc = store_put(txn, s->due, &dk, &empty, 0)))
+        MDB_val dk;
+        if ((rc = s_due_key(kb, sizeof kb, s_index_time(r), r->id, &dk)) ||
+            (rc = store_put(txn, s->due, &dk, &empty, 0)))
             return rc;
     }
     if (r->state == ST(SENDING) && (rc = store_put(txn, s->sending, &k, &empty, 0)))
@@ -138,9 +145,13 @@ int nt_store_del(nt_service_t *s, MDB_txn *txn, const char *id)
     uint8_t kb[600];
     char bb[700];
     MDB_val k = { strlen(id), (void *)id }, bk;
-    if (nt_store_active(old->state)) {
-        MDB_val dk = s_due_key(kb, sizeof kb, s_index_time(old), id);
+    MDB_val dk;
+    if (nt_store_active(old->state) &&
+        (rc = s_due_key(kb, sizeof kb, s_index_time(old), id, &dk)) == 0)
         store_del(txn, s->due, &dk, NULL);
+    if (rc) {   /* its due entry cannot be named: the record stays, the transaction fails */
+        mvoi__reminder__free_unpacked(old, NULL);
+        return rc;
     }
     if (old->state == ST(SENDING))
         store_del(txn, s->sending, &k, NULL);
