@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "mvoi_id.h"
 #include "pbjson.h"
 
 static void s_time(char *buf, size_t len, int64_t ms)
@@ -210,13 +211,25 @@ static int s_need_id(const ctl_t *ctl, int argc, char **argv, int more)
     return ctl_no_operands(ctl, argc, argv, 2 + more);
 }
 
+/* An id the door refuses as a reminder id (over 256 bytes, an address not ASCII) may be
+ * one a record had before the notifier stored it again under a valid one, as a dead
+ * letter report of that time names it: it goes as former_id, and the notifier answers
+ * with the record under its id now (which the output shows). */
+static void s_set_id(char *arg, char **id, char **former)
+{
+    if (mvoi_id_check_str(MVOI_ID_REMINDER, arg, NULL, 0) == 0)
+        *id = arg;
+    else
+        *former = arg;
+}
+
 static int s_show(ctl_t *ctl, int argc, char **argv)
 {
     int ex = s_need_id(ctl, argc, argv, 0);
     if (ex)
         return ex;
     Mvoi__GetReminder g = MVOI__GET_REMINDER__INIT;
-    g.id = argv[1];
+    s_set_id(argv[1], &g.id, &g.former_id);
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_GET_REMINDER;
     req.get_reminder = &g;
@@ -229,7 +242,7 @@ static int s_resend(ctl_t *ctl, int argc, char **argv)
     if (ex)
         return ex;
     Mvoi__ResendReminder g = MVOI__RESEND_REMINDER__INIT;
-    g.id = argv[1];
+    s_set_id(argv[1], &g.id, &g.former_id);
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_RESEND_REMINDER;
     req.resend_reminder = &g;
@@ -242,7 +255,7 @@ static int s_cancel(ctl_t *ctl, int argc, char **argv)
     if (ex)
         return ex;
     Mvoi__CancelReminder g = MVOI__CANCEL_REMINDER__INIT;
-    g.id = argv[1];
+    s_set_id(argv[1], &g.id, &g.former_id);
     g.reason = argc > 2 ? argv[2] : NULL;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_CANCEL_REMINDER;

@@ -24,18 +24,30 @@ static bool s_visible(server_req_t *req, const Mvoi__Reminder *r)
     return !b || (r->buyer && strcmp(r->buyer, b) == 0);
 }
 
+/* The record a request names: by its id, or by former_id, an id it had before the
+ * migration stored it again (nt_migrate_former). */
 static int s_req_get(nt_service_t *s, server_req_t *req, MDB_txn *txn, const char *id,
-                     Mvoi__Reminder **out)
+                     const char *former, Mvoi__Reminder **out)
 {
-    if (!id || !*id)
+    char now[NT_STORE_ID_MAX + 1];
+    bool by_former = (!id || !*id) && former && *former;
+    int rc = by_former ? nt_migrate_former(s, txn, former, now, sizeof now) : 0;
+    if (by_former && rc == 0)
+        id = now;
+    if (!by_former && (!id || !*id))
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "id", "is required");
-    int rc = nt_store_get(s, txn, id, out);
+    if (rc == 0)
+        rc = nt_store_get(s, txn, id, out);
     if (rc == 0 && !s_visible(req, *out)) {
-        /* answered as if there were none: another buyer's ids are not this buyer's to probe */
+        /* answered as if there were none: another buyer's ids are not this buyer's to probe
+         * (nor the id another buyer's record has now) */
         mvoi__reminder__free_unpacked(*out, NULL);
         *out = NULL;
         rc = MDB_NOTFOUND;
     }
+    if (rc == MDB_NOTFOUND && by_former)
+        return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "former_id",
+                            "no reminder was stored again under another id from %s", former);
     if (rc == MDB_NOTFOUND)
         return server_error(req, MVOI__ERROR_CODE__ERR_NOT_FOUND, "id", "no reminder %s", id);
     return rc;
@@ -74,7 +86,7 @@ static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     nt_service_t *s = arg;
     const Mvoi__GetReminder *g = server_request(req)->get_reminder;
     Mvoi__Reminder *r = NULL;
-    int rc = s_req_get(s, req, txn, g->id, &r);
+    int rc = s_req_get(s, req, txn, g->id, g->former_id, &r);
     if (rc)
         return rc;
     s_reply_reminder(req, r);
@@ -176,7 +188,7 @@ static int s_on_resend(void *arg, server_req_t *req, MDB_txn *txn)
     nt_service_t *s = arg;
     const Mvoi__ResendReminder *q = server_request(req)->resend_reminder;
     Mvoi__Reminder *r = NULL;
-    int rc = s_req_get(s, req, txn, q->id, &r);
+    int rc = s_req_get(s, req, txn, q->id, q->former_id, &r);
     if (rc)
         return rc;
     if (r->state != ST(DEAD) && r->state != ST(CANCELLED) && r->state != ST(UNCONFIRMED)) {
@@ -201,7 +213,7 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     nt_service_t *s = arg;
     const Mvoi__CancelReminder *q = server_request(req)->cancel_reminder;
     Mvoi__Reminder *r = NULL;
-    int rc = s_req_get(s, req, txn, q->id, &r);
+    int rc = s_req_get(s, req, txn, q->id, q->former_id, &r);
     if (rc)
         return rc;
     if (!nt_store_active(r->state) && r->state != ST(DEAD) && r->state != ST(UNCONFIRMED)) {

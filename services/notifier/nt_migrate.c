@@ -159,6 +159,44 @@ static int s_reminders(nt_service_t *s, MDB_txn *txn, size_t *split)
     return rc;
 }
 
+/* The dead letter reports sent before name the old id: "former" NUL old id -> the id now
+ * (mvoictl's former_id, nt_api), so a resend or cancel of it finds the record. The old id
+ * begins with its buyer, and the record found answers only its buyer (s_visible). */
+static int s_former(nt_service_t *s, MDB_txn *txn, const char *old_id, const char *id)
+{
+    char kb[511];
+    size_t ol = strlen(old_id);
+    if (7 + ol > sizeof kb) {   /* ids were stored up to 400 bytes: not met */
+        const char *kv[] = { "reminder.id", id, NULL };
+        log_emit(LOG_ERROR, "former_id_too_long", kv, "the id %s was stored under before "
+                 "(%zu bytes) is too long to be kept for it", id, ol);
+        return 0;
+    }
+    memcpy(kb, "former", 7);
+    memcpy(kb + 7, old_id, ol);
+    MDB_val k = { 7 + ol, kb }, v = { strlen(id), (void *)id };
+    return store_put(txn, s->nmeta, &k, &v, 0);
+}
+
+int nt_migrate_former(nt_service_t *s, MDB_txn *txn, const char *former, char *id, size_t cap)
+{
+    char kb[511];
+    size_t fl = strlen(former);
+    if (7 + fl > sizeof kb)
+        return MDB_NOTFOUND;   /* no such key can be stored (s_former) */
+    memcpy(kb, "former", 7);
+    memcpy(kb + 7, former, fl);
+    MDB_val k = { 7 + fl, kb }, v;
+    int rc = mdb_get(txn, s->nmeta, &k, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size >= cap)
+        return -ENAMETOOLONG;
+    memcpy(id, v.mv_data, v.mv_size);
+    id[v.mv_size] = '\0';
+    return 0;
+}
+
 /* A record stored under an id the door refuses (longer than MVOI_ID_REMINDER_MAX: up to
  * 400 bytes were stored; or an address that is not ASCII in it) could be neither resent
  * nor cancelled: it is stored again under the id it would be made with now
@@ -187,6 +225,8 @@ static int s_rekey_one(nt_service_t *s, MDB_txn *txn, const char *old_id, size_t
         r->id = was;
         (*moved)++;
     }
+    if (!rc)
+        rc = s_former(s, txn, old_id, id);
     mvoi__reminder__free_unpacked(r, NULL);
     return rc;
 }

@@ -216,6 +216,10 @@ int nt_plan_start_txn(MDB_txn *txn, void *arg);
 
 /* ---- nt_migrate.c: data of the previous layout rewritten once at start. */
 int nt_migrate(nt_service_t *s, MDB_txn *txn);
+/* The id a record stored again by the migration ("ids_256") has now, from the id it had
+ * (a dead letter report of before names that one): 0 and id; MDB_NOTFOUND; -ENAMETOOLONG
+ * when cap cannot hold it whole. */
+int nt_migrate_former(nt_service_t *s, MDB_txn *txn, const char *former, char *id, size_t cap);
 
 /* ---- nt_deliver.c: sending. */
 

@@ -624,6 +624,94 @@ Test(notifier_retry, a_stored_id_over_256_bytes_is_stored_again_under_a_valid_on
     it_teardown(&c);
 }
 
+/* mvoictl reminders ACTION ID as BUYER: its exit status, its output into out. */
+static int s_ctl_reminders(it_ctx_t *c, const char *buyer, const char *action, const char *id,
+                           char *out, size_t cap)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "MVOI_NOTIFIER_API=%s %s/services/mvoictl/mvoictl --buyer %s "
+             "reminders %s '%s' 2>&1", c->e_nt_api, MVOI_BINARY_DIR, buyer, action, id);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t got = fread(out, 1, cap - 1, p);
+    out[got] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The dead letter reports sent before the migration name the old 300-byte id ("mvoictl
+ * reminders resend <old id>"), which no longer exists after it: the door refused it as a
+ * reminder id, and the record is under "<key>/~<16 hex>" now. mvoictl sends an id the
+ * door refuses as former_id; the notifier finds the record it was stored again under
+ * (nmeta "former"): resend, show and cancel of the old id act on it and show its id now.
+ * Another buyer's resend of it finds nothing (the record is heerlen's). */
+Test(notifier_retry, an_old_id_from_before_the_migration_still_resends_and_cancels,
+     .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
+    char tid[101], addr[200], old[400], want[300], path[400], hex[80] = "";
+    memset(tid, 'C', 100);
+    tid[100] = 0;
+    s_address_of(addr, 169);
+    snprintf(old, sizeof old, "heerlen/%s/ambition_missing/1/v1/%s", tid, addr);
+    cr_assert_eq(strlen(old), 300);
+    snprintf(path, sizeof path, "%s/nt", c.dir);
+    mkdir(path, 0750);
+    snprintf(path, sizeof path, "%s/nt/notifier", c.dir);
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
+                                       "sending", "bytender", "tenders", "nmeta", NULL };
+    store_opts_t so = { .path = path, .dbs = dbs };
+    int err = 0;
+    store_t *st = store_new(&so, &err);
+    cr_assert_not_null(st, "%d", err);
+    s_long_t o = { old, tid, addr };
+    cr_assert_eq(store_write(st, s_long_txn, &o), 0);
+    store_destroy(&st);
+    it_start_nt(&c);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "printf %%s '%s' | sha256sum", addr);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p && fgets(hex, sizeof hex, p));
+    pclose(p);
+    hex[16] = 0;
+    snprintf(want, sizeof want, "heerlen/%s/ambition_missing/1/v1/~%s", tid, hex);
+
+    static char out[8192];
+    int ex = s_ctl_reminders(&c, "venlo", "resend", old, out, sizeof out);
+    cr_assert_neq(ex, 0, "another buyer's resend of the old id: %s", out);
+    cr_assert(strstr(out, "er is geen herinnering opnieuw opgeslagen onder een ander id "
+                          "vanaf heerlen/"), "%s", out);
+    cr_assert_null(strstr(out, hex), "heerlen's id now is not venlo's to learn: %s", out);
+    ex = s_ctl_reminders(&c, "heerlen", "show", old, out, sizeof out);
+    cr_assert_eq(ex, 0, "show of the old id: %s", out);
+    cr_assert(strstr(out, want), "its id now is shown: %s", out);
+    ex = s_ctl_reminders(&c, "heerlen", "resend", old, out, sizeof out);
+    cr_assert_eq(ex, 0, "resend of the old id: %s", out);
+    cr_assert(strstr(out, want), "%s", out);
+    static it_mail_t m[16];
+    int n = it_wait_mails(&c, c.maildir, "delivery_failed", 1, m, 16, 10000);
+    cr_assert_eq(it_count(m, n, "delivery_failed"), 1, "resent, refused, reported");
+    ex = s_ctl_reminders(&c, "heerlen", "cancel", old, out, sizeof out);
+    cr_assert_eq(ex, 0, "cancel of the old id: %s", out);
+    Mvoi__Envelope *keep = NULL;
+    Mvoi__ReminderList *l = s_list(&c, "heerlen", 0, &keep);
+    int cancelled = 0;   /* the copy, beside the report of its death */
+    for (size_t i = 0; i < l->n_reminders; i++)
+        if (!strcmp(l->reminders[i]->id, want))
+            cancelled += l->reminders[i]->state == MVOI__DELIVERY_STATE__DELIVERY_CANCELLED;
+    cr_assert_eq(cancelled, 1, "the copy under its id now is cancelled");
+    mvoi__envelope__free_unpacked(keep, NULL);
+    ex = s_ctl_reminders(&c, "heerlen", "resend", "heerlen/never/ambition_missing/1/v1/"
+                         "jos\xc3\xa9@heerlen.example", out, sizeof out);
+    cr_assert_neq(ex, 0, "an old id never stored again: %s", out);
+    cr_assert(strstr(out, "former_id: er is geen herinnering"), "%s", out);
+    it_teardown(&c);
+}
+
 /* A 128-byte tender id with 42 '/' (allowed) is 212 bytes once escaped ("%2F"): no copy's
  * id with it fits 256, and the key did not even fit its own buffer: none of the five
  * invitations was planned (one "reminder_not_planned" line in the log, no mail). The key
