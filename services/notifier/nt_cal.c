@@ -63,22 +63,10 @@ static int s_cmp64(const void *a, const void *b)
 
 static int s_wday(int64_t days) { return (int)(((days % 7) + 11) % 7); } /* 1970-01-01 Thu */
 
-static int64_t s_last_sunday(int y, int m)
-{
-    int64_t first_next = m == 12 ? nt_days_from_civil(y + 1, 1, 1)
-                                 : nt_days_from_civil(y, m + 1, 1);
-    int64_t last = first_next - 1;
-    return last - s_wday(last);
-}
-
 int nt_ams_offset_min(int64_t utc_ms)
 {
-    int64_t days = utc_ms >= 0 ? utc_ms / 86400000 : (utc_ms - 86399999) / 86400000;
-    int y, m, d;
-    nt_civil_from_days(days, &y, &m, &d);
-    int64_t start = s_last_sunday(y, 3) * 86400000 + 3600000;   /* 01:00 UTC */
-    int64_t end = s_last_sunday(y, 10) * 86400000 + 3600000;
-    return utc_ms >= start && utc_ms < end ? 120 : 60;
+    int64_t s = utc_ms >= 0 ? utc_ms / 1000 : -((-utc_ms + 999) / 1000);
+    return datewords_ams_offset_s(s) / 60;
 }
 
 int64_t nt_ams_to_utc(int64_t days, int hour, int minute)

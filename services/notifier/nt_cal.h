@@ -1,9 +1,9 @@
 /*  nt_cal: Europe/Amsterdam local time and the working-day calendar.
  *
  *  Local time follows the EU rule in force since 1996 (CET = UTC+1; CEST = UTC+2 from the
- *  last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC), computed here
- *  so that no TZ environment or tzdata is involved. Working days are Monday to Friday that
- *  are not holidays. The Dutch public holidays are computed for any year: Nieuwjaarsdag,
+ *  last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC), computed by
+ *  datewords_ams_offset_s so that no TZ environment or tzdata is involved. Working days are
+ *  Monday to Friday that are not holidays. The Dutch public holidays are computed for any year: Nieuwjaarsdag,
  *  Goede Vrijdag, Eerste/Tweede Paasdag, Hemelvaartsdag (Easter + 39), Eerste/Tweede
  *  Pinksterdag (+ 49, + 50) from the Gregorian Easter date; Koningsdag 27 April, on a Sunday
  *  the Saturday before (Koninginnedag 30 April / Sunday -> Monday before 2014); Bevrijdingsdag
