@@ -3,13 +3,14 @@
  *  Local time follows the EU rule in force since 1996 (CET = UTC+1; CEST = UTC+2 from the
  *  last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC), computed by
  *  datewords_ams_offset_s so that no TZ environment or tzdata is involved. Working days are
- *  Monday to Friday that are not holidays. The Dutch public holidays are computed for any year: Nieuwjaarsdag,
- *  Goede Vrijdag, Eerste/Tweede Paasdag, Hemelvaartsdag (Easter + 39), Eerste/Tweede
- *  Pinksterdag (+ 49, + 50) from the Gregorian Easter date; Koningsdag 27 April, on a Sunday
- *  the Saturday before (Koninginnedag 30 April / Sunday -> Monday before 2014); Bevrijdingsdag
- *  5 May per the municipality's rule (every year, every fifth year, never); Christmas 25 and
- *  26 December. Only exceptions are data (data/holidays-nl.csv): "YYYY-MM-DD,name" closes an
- *  extra day, "-YYYY-MM-DD,name" opens a computed holiday; # comments.
+ *  Monday to Friday that are not holidays. The Dutch public holidays are computed for any
+ *  year: Nieuwjaarsdag, Goede Vrijdag, Eerste/Tweede Paasdag, Hemelvaartsdag (Easter + 39),
+ *  Eerste/Tweede Pinksterdag (+ 49, + 50) from the Gregorian Easter date; Koningsdag 27
+ *  April, on a Sunday the Saturday before (Koninginnedag 30 April / Sunday -> Monday before
+ *  2014); Bevrijdingsdag 5 May per the municipality's rule (every year, every fifth year,
+ *  never); Christmas 25 and 26 December. Only exceptions are data (data/holidays-nl.csv):
+ *  "YYYY-MM-DD,name" closes an extra day, "-YYYY-MM-DD,name" opens a computed holiday; #
+ *  comments.
  */
 #ifndef MVOI_NT_CAL_H
 #define MVOI_NT_CAL_H
