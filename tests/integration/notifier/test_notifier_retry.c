@@ -567,6 +567,48 @@ static int s_long_txn(MDB_txn *txn, void *arg)
     return store_put(txn, nmeta, &lk, &two, 0);
 }
 
+/* A notifier started on a store of the earlier version that holds a dead copy under the
+ * 300-byte id old ("heerlen/<100 x C>/ambition_missing/1/v1/<169-byte address>"); want: the
+ * id it is stored again under, "<key>/~" and the first 16 hex of the address's SHA-256
+ * (worked out by sha256sum), hex those 16. */
+typedef struct {
+    char tid[101], addr[200], old[400], want[300], hex[80];
+} s_migrated_t;
+
+static void s_start_with_a_long_id(it_ctx_t *c, s_migrated_t *m)
+{
+    memset(m, 0, sizeof *m);
+    it_setup(c, CLOCK0);
+    it_start_sink_with(c, "nt_handlers.RefuseTypo");
+    it_env(c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c->smtp);
+    it_env(c, "MVOI_NOTIFIER_CORE_TEAM=");
+    memset(m->tid, 'C', 100);
+    s_address_of(m->addr, 169);
+    snprintf(m->old, sizeof m->old, "heerlen/%s/ambition_missing/1/v1/%s", m->tid, m->addr);
+    cr_assert_eq(strlen(m->old), 300);
+    char path[400];
+    snprintf(path, sizeof path, "%s/nt", c->dir);
+    mkdir(path, 0750);
+    snprintf(path, sizeof path, "%s/nt/notifier", c->dir);
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
+                                       "sending", "bytender", "tenders", "nmeta", NULL };
+    store_opts_t so = { .path = path, .dbs = dbs };
+    int err = 0;
+    store_t *st = store_new(&so, &err);
+    cr_assert_not_null(st, "%d", err);
+    s_long_t o = { m->old, m->tid, m->addr };
+    cr_assert_eq(store_write(st, s_long_txn, &o), 0);
+    store_destroy(&st);
+    it_start_nt(c);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "printf %%s '%s' | sha256sum", m->addr);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p && fgets(m->hex, sizeof m->hex, p));
+    pclose(p);
+    m->hex[16] = 0;
+    snprintf(m->want, sizeof m->want, "heerlen/%s/ambition_missing/1/v1/~%s", m->tid, m->hex);
+}
+
 /* A store of the earlier version holds a dead copy under a 300-byte id (the store took up
  * to 400): the door refuses it (256), so it could be neither resent nor cancelled. At
  * start it is stored again under the id it would be made with now: the key and the
@@ -577,37 +619,10 @@ Test(notifier_retry, a_stored_id_over_256_bytes_is_stored_again_under_a_valid_on
      .timeout = 60)
 {
     it_ctx_t c;
-    it_setup(&c, CLOCK0);
-    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
-    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
-    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
-    char tid[101], addr[200], old[400], want[300], path[400], hex[80] = "";
-    memset(tid, 'C', 100);
-    tid[100] = 0;
-    s_address_of(addr, 169);
-    snprintf(old, sizeof old, "heerlen/%s/ambition_missing/1/v1/%s", tid, addr);
-    cr_assert_eq(strlen(old), 300);
-    snprintf(path, sizeof path, "%s/nt", c.dir);
-    mkdir(path, 0750);
-    snprintf(path, sizeof path, "%s/nt/notifier", c.dir);
-    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
-                                       "sending", "bytender", "tenders", "nmeta", NULL };
-    store_opts_t so = { .path = path, .dbs = dbs };
-    int err = 0;
-    store_t *st = store_new(&so, &err);
-    cr_assert_not_null(st, "%d", err);
-    s_long_t o = { old, tid, addr };
-    cr_assert_eq(store_write(st, s_long_txn, &o), 0);
-    store_destroy(&st);
-    it_start_nt(&c);
+    s_migrated_t mg;
+    s_start_with_a_long_id(&c, &mg);
+    const char *addr = mg.addr, *want = mg.want;
 
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "printf %%s '%s' | sha256sum", addr);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p && fgets(hex, sizeof hex, p));
-    pclose(p);
-    hex[16] = 0;
-    snprintf(want, sizeof want, "heerlen/%s/ambition_missing/1/v1/~%s", tid, hex);
     Mvoi__Envelope *keep = NULL;
     Mvoi__ReminderList *l = s_list(&c, "heerlen", 0, &keep);
     cr_assert_eq(l->n_reminders, 1);
@@ -649,36 +664,9 @@ Test(notifier_retry, an_old_id_from_before_the_migration_still_resends_and_cance
      .timeout = 60)
 {
     it_ctx_t c;
-    it_setup(&c, CLOCK0);
-    it_start_sink_with(&c, "nt_handlers.RefuseTypo");
-    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
-    it_env(&c, "MVOI_NOTIFIER_CORE_TEAM=");
-    char tid[101], addr[200], old[400], want[300], path[400], hex[80] = "";
-    memset(tid, 'C', 100);
-    tid[100] = 0;
-    s_address_of(addr, 169);
-    snprintf(old, sizeof old, "heerlen/%s/ambition_missing/1/v1/%s", tid, addr);
-    cr_assert_eq(strlen(old), 300);
-    snprintf(path, sizeof path, "%s/nt", c.dir);
-    mkdir(path, 0750);
-    snprintf(path, sizeof path, "%s/nt/notifier", c.dir);
-    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
-                                       "sending", "bytender", "tenders", "nmeta", NULL };
-    store_opts_t so = { .path = path, .dbs = dbs };
-    int err = 0;
-    store_t *st = store_new(&so, &err);
-    cr_assert_not_null(st, "%d", err);
-    s_long_t o = { old, tid, addr };
-    cr_assert_eq(store_write(st, s_long_txn, &o), 0);
-    store_destroy(&st);
-    it_start_nt(&c);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "printf %%s '%s' | sha256sum", addr);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p && fgets(hex, sizeof hex, p));
-    pclose(p);
-    hex[16] = 0;
-    snprintf(want, sizeof want, "heerlen/%s/ambition_missing/1/v1/~%s", tid, hex);
+    s_migrated_t mg;
+    s_start_with_a_long_id(&c, &mg);
+    const char *old = mg.old, *want = mg.want, *hex = mg.hex;
 
     static char out[8192];
     int ex = s_ctl_reminders(&c, "venlo", "resend", old, out, sizeof out);
