@@ -40,7 +40,9 @@ function(mvoi_criterion_test name)
   target_link_libraries(${name} PRIVATE ${T_LIBS} mvoi_criterion_main PkgConfig::CRITERION)
   target_compile_definitions(${name} PRIVATE
     MVOI_SOURCE_DIR="${PROJECT_SOURCE_DIR}" MVOI_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  set(env "MVOI_SOURCE_DIR=${PROJECT_SOURCE_DIR};MVOI_BINARY_DIR=${PROJECT_BINARY_DIR};MVOI_CURVE=off")
+  # MVOI_BUYER: the buyer the test runs configure for mvoictl, as scripts/run's mvoictl.env
+  # does (mvoictl has no default buyer); a test about its absence unsets it.
+  set(env "MVOI_SOURCE_DIR=${PROJECT_SOURCE_DIR};MVOI_BINARY_DIR=${PROJECT_BINARY_DIR};MVOI_CURVE=off;MVOI_BUYER=heerlen")
   set(tests "")
   foreach(src ${T_SOURCES})
     file(STRINGS ${src} decls REGEX "^(Test\\(|ParameterizedTest\\([^,]+,) *[A-Za-z0-9_]+, *[A-Za-z0-9_]+")
@@ -72,13 +74,15 @@ endfunction()
 # Tests of other concerns run the services without CURVE, by explicit setting (MVOI_CURVE=off,
 # which every service warns about at start); the CURVE tests (test_curve) and scripts/run
 # set their keys themselves. Call at the end of a directory's CMakeLists.txt: every add_test
-# of the directory so far, except those named in EXCEPT, gets MVOI_CURVE=off.
+# of the directory so far, except those named in EXCEPT, gets MVOI_CURVE=off, and mvoictl
+# the test runs' configured buyer (MVOI_BUYER=heerlen, as mvoi_criterion_test; those in
+# EXCEPT run scripts/run and take it from its mvoictl.env).
 function(mvoi_plaintext_tests)
   cmake_parse_arguments(P "" "" "EXCEPT" ${ARGN})
   get_property(tests DIRECTORY PROPERTY TESTS)
   foreach(t ${tests})
     if(NOT t IN_LIST P_EXCEPT)
-      set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "MVOI_CURVE=off")
+      set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "MVOI_CURVE=off;MVOI_BUYER=heerlen")
     endif()
   endforeach()
 endfunction()

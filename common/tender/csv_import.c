@@ -218,6 +218,7 @@ static int s_header(s_ctx_t *x, size_t row)
     x->out->no_value_column = x->col_cell[CSV_C_VALUE] < 0;
     x->out->no_date_column = x->col_cell[CSV_C_PUB] < 0;
     x->out->has_status_column = x->col_cell[CSV_C_STATUS] >= 0;
+    x->out->has_buyer_column = x->col_cell[CSV_C_BUYER] >= 0;
     static const int required[] = {CSV_C_ID, CSV_C_TITLE, CSV_C_KIND};
     for (size_t i = 0; i < 3; i++) {
         if (x->col_cell[required[i]] < 0) {

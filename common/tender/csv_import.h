@@ -119,6 +119,7 @@ typedef struct {
     bool no_value_column;     /* nothing to derive a procedure from */
     bool no_date_column;      /* no planned publication column */
     bool has_status_column;   /* the rows state their status (apply it) */
+    bool has_buyer_column;    /* the rows may name their buyer (else: default_buyer) */
     /* The Tender fields the header's columns state (csv_column_field, static strings), for
      * UpsertTenders.stated: an empty cell of one of them clears the stored field, a field
      * of no column keeps it. */

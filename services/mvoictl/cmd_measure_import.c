@@ -703,6 +703,14 @@ static int s_submit(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per,
     return ex;
 }
 
+/* Row i's buyer cell (ctl_sheet_buyer_fn). */
+static const char *s_row_buyer(const void *arg, size_t i, size_t *row)
+{
+    const s_csv_t *st = arg;
+    *row = st->row_no[i];
+    return st->rows[i]->m.buyer;
+}
+
 static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, size_t window,
                     bool dry)
 {
@@ -721,6 +729,8 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
     if (ex == CTL_EX_DATAERR)
         ctl_fail(ctl, 0, dry ? "ctl.import.measure.cell_errors_dry"
                              : "ctl.import.measure.cell_errors", st.errors, path);
+    if (!ex)   /* --buyer, MVOI_BUYER or the sheet's one buyer; else nothing sent */
+        ex = ctl_buyer_of_sheet(ctl, s_row_buyer, &st, st.nrows);
     if (!ex)
         ex = s_submit(ctl, &st, run, per, window, dry);
     for (size_t i = 0; i < st.nrows; i++) {

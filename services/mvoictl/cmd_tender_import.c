@@ -130,6 +130,9 @@ static int s_read_csv(ctl_t *ctl, const char *buf, size_t len, csv_date_order_t 
     int rc = csv_import_parse(buf, len, &co, &in->ci);
     if (rc == -ENOMEM)
         return CTL_EX_SOFTWARE;
+    /* no buyer from the user and none in the sheet: that, not each row's "buyer: required" */
+    if (rc == 0 && !ctl->buyer && !in->ci.has_buyer_column)
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.no_buyer_column");
     s_cell_errors(ctl, &in->ci, dry);
     if (rc < 0)
         return CTL_EX_DATAERR;
@@ -398,6 +401,15 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
     return ex;
 }
 
+/* Row i's buyer cell (ctl_sheet_buyer_fn): the tender's buyer, which the CSV reader took
+ * from the cell alone when no --buyer or MVOI_BUYER was given. */
+static const char *s_row_buyer(const void *arg, size_t i, size_t *row)
+{
+    const csv_import_t *ci = arg;
+    *row = ci->tender_rows[i];
+    return ci->tenders[i]->buyer;
+}
+
 int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
 {
     static const struct option o[] = {
@@ -456,7 +468,10 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
                        : s_looks_json(path, buf, len);
     s_input_t in = { 0 };
     ctl_import_report_t rep = { 0 };
-    int ex = json ? s_read_ocds(ctl, path, buf, len, dry, &rep, &in)
+    /* an OCDS release's buyer is its publisher, not ours: only the user names ours */
+    int ex = json ? ctl_buyer_required(ctl) : 0;
+    if (ex == 0)
+        ex = json ? s_read_ocds(ctl, path, buf, len, dry, &rep, &in)
                   : s_read_csv(ctl, buf, len, order, dry, &in);
     if (ex == CTL_EX_DATAERR && !json)
         ctl_fail(ctl, 0, "ctl.import.not_importable", path);
@@ -464,6 +479,8 @@ int ctl_tender_import(ctl_t *ctl, int argc, char **argv)
         ex = ctl_fail(ctl, CTL_EX_DATAERR, dry ? "ctl.import.tender.cell_errors_dry"
                                                : "ctl.import.tender.cell_errors",
                       in.cell_errors, path);
+    if (ex == 0 && !json)   /* --buyer, MVOI_BUYER or the sheet's one buyer; else nothing sent */
+        ex = ctl_buyer_of_sheet(ctl, s_row_buyer, &in.ci, in.n);
     if (ex == 0)
         ex = s_send(ctl, buf, len, window, dry, &in, &rep);
     ctl_import_report_clear(&rep);

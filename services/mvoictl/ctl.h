@@ -30,7 +30,8 @@
 
 typedef struct {
     bool json;                 /* --json: machine-readable output */
-    const char *buyer;         /* --buyer / MVOI_BUYER, default "heerlen" */
+    const char *buyer;         /* --buyer / MVOI_BUYER; NULL when neither is given (no
+                                  default: ctl_buyer.c) */
     int timeout_ms;            /* --timeout / MVOI_CTL_TIMEOUT_MS, default 5000 */
     const char *lang;          /* --lang / MVOI_LANG: nl (default) or en */
     text_lang_t tl;            /* the same, parsed */
@@ -166,6 +167,16 @@ bool ctl_settle_pause(const ctl_t *ctl, ctl_settle_t *st);
  * ctl_tender_pending, up to the --timeout; then the last reply is the caller's. */
 int ctl_call_settled(ctl_t *ctl, const char *service, Mvoi__Envelope *req,
                      Mvoi__Envelope **reply);
+
+/* The buyer of a command (ctl_buyer.c): --buyer, else MVOI_BUYER, else a sheet's buyer
+ * column; never a default. ctl_buyer_required: 0 when ctl->buyer is set, else exit 64
+ * after "ctl.err.no_buyer". ctl_buyer_of_sheet, for an import whose rows may name their
+ * buyer: 0 when ctl->buyer is set or every one of the n rows names the same buyer (which
+ * then becomes ctl->buyer); else 64 naming the row without a buyer, or two rows that name
+ * different ones. cell gives row i's buyer cell (NULL or "" when empty) and its line. */
+int ctl_buyer_required(const ctl_t *ctl);
+typedef const char *(*ctl_sheet_buyer_fn)(const void *arg, size_t i, size_t *row);
+int ctl_buyer_of_sheet(ctl_t *ctl, ctl_sheet_buyer_fn cell, const void *arg, size_t n);
 
 /* Print a protobuf message as JSON (field names as in the .proto). */
 void ctl_print_json(FILE *out, const ProtobufCMessage *msg);

@@ -18,11 +18,28 @@ static const ctl_group_t s_groups[] = {
     CTL_GROUP_LIST
 };
 
-/* --buyer's default: MVOI_BUYER, else heerlen. */
+/* --buyer's default: MVOI_BUYER (scripts/run writes the demo's into mvoictl.env), else none.
+ * It was heerlen: a venlo sheet imported without --buyer went onto heerlen's tender of the
+ * same id, reported as success. Without a buyer a command for one is refused (s_needs). */
 static const char *s_default_buyer(void)
 {
     const char *b = getenv("MVOI_BUYER");
-    return b && *b ? b : "heerlen";
+    return b && *b ? b : NULL;
+}
+
+/* Whether GROUP VERB acts for a buyer: all do but these, which need none (health, key
+ * files, the factor tables every buyer shares) or may take it from the sheet's buyer
+ * column (the CSV imports: they ask ctl_buyer_of_sheet once the file is read). */
+static bool s_needs_buyer(const char *group, const char *verb)
+{
+    static const char *const none[][2] = {
+        { "system", NULL }, { "keys", NULL }, { "measure", "factors" },
+        { "tender", "import" }, { "measure", "import" },
+    };
+    for (size_t i = 0; i < sizeof none / sizeof none[0]; i++)
+        if (strcmp(none[i][0], group) == 0 && (!none[i][1] || strcmp(none[i][1], verb) == 0))
+            return false;
+    return true;
 }
 
 /* A summary from the catalogue in the chosen language; the table's text if not there. */
@@ -42,7 +59,8 @@ static void s_usage(const ctl_t *ctl, FILE *out)
     fprintf(out, "%s: mvoictl [--json|--raw] [--buyer ID] [--timeout MS] [--lang nl|en] GROUP "
                  "VERB [ARGS]\n\n%s\n\n", ctl_text(ctl, "ctl.help.usage"),
             ctl_text(ctl, "ctl.help.intro"));
-    fprintf(out, ctl_text(ctl, "ctl.help.buyer"), s_default_buyer());
+    const char *b = s_default_buyer();
+    fprintf(out, ctl_text(ctl, "ctl.help.buyer"), b ? b : ctl_text(ctl, "ctl.help.buyer_none"));
     fputs("\n\n", out);
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
         if (!s_groups[g].cmds)
@@ -201,7 +219,7 @@ int main(int argc, char **argv)
     if (ex != CTL_EX_OK)
         return ex;
     char why[MVOI_ID_WHY_MAX];
-    if (mvoi_id_check_in(ctl.tl, MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
+    if (ctl.buyer && mvoi_id_check_in(ctl.tl, MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
         return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl.buyer, why);
     int rest = argc - optind;
     char **av = argv + optind;
@@ -231,6 +249,8 @@ int main(int argc, char **argv)
                     s_verb_help(&ctl, s_groups[g].group, cmd);
                     return CTL_EX_OK;
                 }
+                if (s_needs_buyer(av[0], av[1]) && (ex = ctl_buyer_required(&ctl)) != 0)
+                    return ex;   /* before anything is sent */
                 optind = 1;   /* verbs parse their own options from argv[0] = verb */
                 return cmd->fn(&ctl, rest - 1, av + 1);
             }

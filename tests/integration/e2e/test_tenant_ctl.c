@@ -70,9 +70,11 @@ Test(tenant_ctl, buyer_flag_scopes_every_command, .timeout = 60)
     cr_assert_eq(rc, 0, "%s", o);
     cr_expect(strstr(o, "Riolering Venlo") && !strstr(o, "Asfalt Heerlen"), "%s", o);
     free(o);
-    rc = s_ctl(&f, &o, (const char *[]){ "tender", "show", "X-001", NULL });  /* default */
-    cr_assert_eq(rc, 0, "%s", o);
-    cr_expect(strstr(o, "Asfalt Heerlen") && !strstr(o, "Riolering Venlo"), "%s", o);
+    /* no --buyer, no MVOI_BUYER: no buyer's tender (it was heerlen's, a guess) */
+    rc = s_ctl(&f, &o, (const char *[]){ "tender", "show", "X-001", NULL });
+    cr_expect_eq(rc, 64, "no buyer: exit %d: %s", rc, o);
+    cr_expect(strstr(o, "geen organisatie") && !strstr(o, "Asfalt Heerlen") &&
+              !strstr(o, "Riolering Venlo"), "%s", o);
     free(o);
     rc = s_ctl(&f, &o, (const char *[]){ "--buyer", "atlantis", "tender", "list", NULL });
     cr_expect_eq(rc, 1, "unserved buyer: exit %d: %s", rc, o);
@@ -87,5 +89,65 @@ Test(tenant_ctl, buyer_flag_scopes_every_command, .timeout = 60)
     cr_expect_eq(rc, 64, "malformed buyer: exit %d: %s", rc, o);
     cr_expect(strstr(o, "--buyer") != NULL, "%s", o);
     free(o);
+    e2e_fleet_fini(&f, false);
+}
+
+/* buyer's X-001 (tender show) shows want and not absent. */
+static void s_title_of(e2e_fleet_t *f, const char *buyer, const char *want, const char *absent)
+{
+    char *o;
+    int rc = s_ctl(f, &o, (const char *[]){ "--buyer", buyer, "tender", "show", "X-001", NULL });
+    cr_assert_eq(rc, 0, "%s: %s", buyer, o);
+    cr_expect(strstr(o, want) != NULL, "%s: '%s' not in: %s", buyer, want, o);
+    cr_expect(strstr(o, absent) == NULL, "%s: '%s' in: %s", buyer, absent, o);
+    free(o);
+}
+
+/* A venlo adviser's sheet without a buyer column, imported without --buyer or MVOI_BUYER:
+ * mvoictl took heerlen, and the title went onto heerlen's X-001, exit 0. Now it is refused
+ * (64, by name) and both X-001 stay as they were; with the sheet's buyer column naming
+ * venlo, venlo's X-001 alone takes it. A measurement sheet without a buyer: refused too. */
+Test(tenant_ctl, a_sheet_without_a_buyer_is_filed_under_no_buyer, .timeout = 60)
+{
+    e2e_fleet_t f;
+    e2e_fleet_init(&f, true);
+    cr_assert_eq(e2e_fleet_up(&f, 10000), 0, "services did not come up (logs in %s)", f.dir);
+    s_add(&f, "venlo", "Riolering Venlo");
+    s_add(&f, "heerlen", "Asfalt Heerlen");
+    char bare[256], col[256], meas[256];
+    snprintf(bare, sizeof bare, "%s/venlo.csv", f.dir);
+    snprintf(col, sizeof col, "%s/venlo-buyer.csv", f.dir);
+    snprintf(meas, sizeof meas, "%s/venlo-m.csv", f.dir);
+    FILE *fp = fopen(bare, "w");
+    cr_assert(fp);
+    fputs("id;titel;soort\nX-001;Kolken Venlo;werken\n", fp);
+    fclose(fp);
+    cr_assert((fp = fopen(col, "w")));
+    fputs("id;titel;soort;buyer\nX-001;Kolken Venlo;werken;venlo\n", fp);
+    fclose(fp);
+    cr_assert((fp = fopen(meas, "w")));
+    fputs("id;tender;kind;carrier;quantity;period_start;period_end\n"
+          "vm1;X-001;energy;hvo100;10;01-01-2026;31-03-2026\n", fp);
+    fclose(fp);
+    char *o;
+    int rc = s_ctl(&f, &o, (const char *[]){ "tender", "import", bare, NULL });
+    cr_expect_eq(rc, 64, "sheet without a buyer: exit %d: %s", rc, o);
+    cr_expect(strstr(o, "geen organisatie: het blad heeft geen kolom buyer"), "%s", o);
+    free(o);
+    rc = s_ctl(&f, &o, (const char *[]){ "measure", "import", meas, NULL });
+    cr_expect_eq(rc, 64, "measurements without a buyer: exit %d: %s", rc, o);
+    free(o);
+    s_title_of(&f, "heerlen", "Asfalt Heerlen", "Kolken Venlo");
+    s_title_of(&f, "venlo", "Riolering Venlo", "Kolken Venlo");
+    rc = s_ctl(&f, &o, (const char *[]){ "--buyer", "heerlen", "measure", "list", NULL });
+    cr_expect_eq(rc, 0, "%s", o);
+    cr_expect(strstr(o, "vm1") == NULL, "heerlen holds venlo's measurement: %s", o);
+    free(o);
+    /* the sheet names its buyer: venlo's tender, not heerlen's */
+    rc = s_ctl(&f, &o, (const char *[]){ "tender", "import", col, NULL });
+    cr_expect_eq(rc, 0, "sheet with venlo in its buyer column: exit %d: %s", rc, o);
+    free(o);
+    s_title_of(&f, "venlo", "Kolken Venlo", "Riolering Venlo");
+    s_title_of(&f, "heerlen", "Asfalt Heerlen", "Kolken Venlo");
     e2e_fleet_fini(&f, false);
 }

@@ -20,6 +20,7 @@ static struct {
     void *zctx, *router;
     const char *lang;   /* --lang of s_ctl: "en" unless a test says otherwise */
     const char *in;     /* s_ctl's stdin, when set */
+    bool no_buyer;      /* s_ctl without MVOI_BUYER (ctest sets the test runs' heerlen) */
 } F;
 
 static const char *const s_svc[5] = { "CALENDAR", "IMPACT", "KPI", "NOTIFIER", "REPORT" };
@@ -87,6 +88,8 @@ static int s_ctl(char *out, size_t cap, const char *const *args)
             _exit(126);
         setenv("MVOI_CURVE", "off", 1);
         unsetenv("MVOI_CTL_TIMEOUT_MS");
+        if (F.no_buyer)
+            unsetenv("MVOI_BUYER");
         for (int i = 0; i < 5; i++) {
             char name[40];
             snprintf(name, sizeof name, "MVOI_%s_API", s_svc[i]);
@@ -634,4 +637,44 @@ Test(mvoictl_args, an_empty_phase_in_a_sheet_with_phases_is_refused)
     const char *const a[] = { "measure", "import", "--dry-run", path, NULL };
     cr_expect_neq(s_ctl(out, sizeof out, a), 65, "%s", out);
     cr_expect_gt(s_requests(100), 0, "%s", out);
+}
+
+/* Without --buyer and MVOI_BUYER mvoictl took heerlen: a venlo adviser's sheet without a
+ * buyer column went onto heerlen's tender of the same id, exit 0. Now every command for a
+ * buyer is refused, exit 64, naming what to give, and nothing reaches a service; a CSV
+ * import may take the buyer from its buyer column, if the column names one buyer. Health
+ * and key files need none. */
+Test(mvoictl_args, without_a_buyer_nothing_is_sent)
+{
+    char m[256], t[256], two[256];
+    s_file(m, sizeof m, "venlo-m.csv", "id;tender;kind;carrier;quantity;period_start;period_end\n"
+           "vm1;X-001;energy;hvo100;10;01-01-2026;31-03-2026\n");
+    s_file(t, sizeof t, "venlo-t.csv", "id;titel;soort\nX-001;Riolering Venlo;werken\n");
+    s_file(two, sizeof two, "two.csv", "id;titel;soort;buyer\nX-001;Riolering;werken;venlo\n"
+           "X-002;Asfalt;werken;heerlen\n");
+    F.no_buyer = true;
+    F.lang = "nl";
+    const char *const nl = "geen organisatie: geef --buyer ID of zet MVOI_BUYER";
+    REFUSED(nl, "tender", "show", "X-001");
+    REFUSED(nl, "kpi", "show", "--year", "2026");
+    REFUSED(nl, "tender", "add", "--id", "X-001", "--title", "t", "--kind", "werken");
+    REFUSED("geen organisatie: rij 2 van het blad noemt geen buyer", "measure", "import", m);
+    REFUSED("geen organisatie: het blad heeft geen kolom buyer", "tender", "import", t);
+    REFUSED("geen organisatie: het blad heeft geen kolom buyer", "tender", "import",
+            "--dry-run", t);
+    REFUSED("het blad noemt er meer dan één (rij 2: venlo, rij 3: heerlen)", "tender",
+            "import", two);
+    F.lang = "en";
+    REFUSED("no buyer: give --buyer ID or set MVOI_BUYER", "tender", "show", "X-001");
+    REFUSED("no buyer: row 2 of the sheet names no buyer", "measure", "import", m);
+    /* what needs no buyer still goes: health asks every service */
+    char out[4096];
+    const char *const h[] = { "system", "health", "calendar", NULL };
+    cr_expect_neq(s_ctl(out, sizeof out, h), 64, "%s", out);
+    cr_expect_geq(s_requests(500), 1, "health was not sent");
+    /* the flag or the variable: sent for that buyer */
+    F.no_buyer = false;
+    const char *const a[] = { "tender", "show", "X-001", NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, a), 69, "%s", out);
+    cr_expect_eq(s_requests(200), 1);
 }

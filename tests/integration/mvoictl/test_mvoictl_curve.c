@@ -48,7 +48,7 @@ static int s_ctl(char *out, char *err, size_t cap, const char *const *args)
     if (pid == 0) {
         if (!freopen(po, "w", stdout) || !freopen(pe, "w", stderr))
             _exit(126);
-        unsetenv("MVOI_BUYER");
+        setenv("MVOI_BUYER", "heerlen", 1);   /* the buyer of the commands without --buyer */
         unsetenv("MVOI_CTL_TIMEOUT_MS");
         setenv("MVOI_CALENDAR_API", F.capi, 1);
         setenv("MVOI_IMPACT_API", F.iapi, 1);
