@@ -1,5 +1,6 @@
 /* csv_import: see csv_import.h for the accepted dialects and the decisions. */
 #include "csv_import.h"
+#include "csv_dates.h"
 #include "mvoi_id_text.h"
 #include "textfmt.h"
 #include "cal_date.h"
@@ -39,6 +40,9 @@ typedef struct {
     /* GUARD: the first date that reads only day-first / only month-first (row, cell) */
     size_t dmy_row, mdy_row;
     char dmy_cell[40], mdy_cell[40];   /* the date parser reads at most 39 bytes */
+    /* a ';' sheet without a declared order: its dates, for the rule of the whole sheet */
+    bool dutch;
+    csv_dates_t dates;
     bool check_utf8;        /* UTF-8 file that is not valid as a whole: check each cell */
     int rc; /* first fatal error */
     /* ids of the rows emitted so far (open addressing; the strings belong to the tenders) */
@@ -327,6 +331,9 @@ static int s_date_cell(s_ctx_t *x, int col, char **slot, size_t row, int *errs)
 {
     char d[11];
     const char *v = s_cell(x, col);
+    /* every cell, also one no date by itself: "12/25/2026" shows the sheet's other order */
+    if (x->dutch && *v && csv_dates_add(&x->dates, row, s_col_label(x, col), v, strlen(v)) < 0)
+        return -ENOMEM;
     int rc = csv_parse_date_order(v, x->order, d);
     if (rc == -ENODATA)
         return 0;
@@ -668,6 +675,29 @@ static size_t s_line_end(const char *data, size_t len, size_t pos)
     return len;
 }
 
+/* A date the sheet's rule refuses (csv_dates.h; why is in the reader's language): an
+ * error at its row, whose tender, if the row had no other error, is taken back. */
+static void s_date_refused(void *arg, size_t row, const char *column, const char *value,
+                           const char *why)
+{
+    s_ctx_t *x = arg;
+    csv_import_t *out = x->out;
+    if (s_add_error(out, row, column, value, "%s", why) < 0) {
+        x->rc = -ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < out->n_tenders; i++)
+        if (out->tender_rows[i] == row) {
+            tender_free(out->tenders[i]);
+            memmove(&out->tenders[i], &out->tenders[i + 1],
+                    (out->n_tenders - i - 1) * sizeof *out->tenders);
+            memmove(&out->tender_rows[i], &out->tender_rows[i + 1],
+                    (out->n_tenders - i - 1) * sizeof *out->tender_rows);
+            out->n_tenders--;
+            return;
+        }
+}
+
 int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts, csv_import_t *out)
 {
     static const csv_import_opts_t no_opts = {0};
@@ -700,6 +730,7 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
     x.order = opts->date_order != CSV_DATE_AUTO ? opts->date_order
               : out->delimiter == ';'         ? CSV_DATE_DMY
                                               : CSV_DATE_GUARD;
+    x.dutch = opts->date_order == CSV_DATE_AUTO && out->delimiter == ';';
     for (int c = 0; c < CSV_C_COUNT; c++)
         x.col_cell[c] = -1;
 
@@ -744,6 +775,11 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
         s_add_error(out, 1, "", "", "empty file: no header line");
         rc = -EINVAL;
     }
+    if (rc == 0 && x.dutch) {   /* as the measurement import: the sheet as a whole */
+        csv_dates_check(&x.dates, ';', out->lang, s_date_refused, &x);
+        rc = x.rc;
+    }
+    csv_dates_fini(&x.dates);
     s_free_cells(&x);
     free(x.cells);
     free(x.lens);

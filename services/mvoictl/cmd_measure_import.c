@@ -29,7 +29,7 @@
 #include <csv.h>
 
 #include "cmd_import_report.h"
-#include "cmd_measure_dates.h"
+#include "csv_dates.h"
 #include "textfmt.h"
 #include "cmd_measure.h"
 #include "cmd_tender.h"
@@ -53,7 +53,7 @@ typedef struct {
     ctl_cell_errs_t *json;  /* --json: the errors collected for the one document */
     text_lang_t lang;       /* of the reasons (--lang) */
     char delim;             /* the file's: how its numbers and dates are read */
-    ctl_dates_t dates;      /* its dates that depend on an order: the sheet's rule */
+    csv_dates_t dates;      /* its dates that depend on an order: the sheet's rule */
 } s_csv_t;
 
 /* fmt (the English of a catalogue "ctl.mimport." entry) in lang into why. */
@@ -76,6 +76,19 @@ static void s_error(s_csv_t *c, const char *column, const char *value, const cha
 }
 
 /* A new measurement for the row being read. false when out of memory. */
+/* The date cell v of column (period_start, period_end, or period "a..b"; any other column
+ * is no date) for the sheet's rule (csv_dates.h). 0 or -ENOMEM. */
+static int s_note_date(csv_dates_t *d, size_t row, const char *column, const char *v)
+{
+    if (!strcmp(column, "period_start") || !strcmp(column, "period_end"))
+        return csv_dates_add(d, row, column, v, strlen(v));
+    const char *dots = strcmp(column, "period") == 0 ? strstr(v, "..") : NULL;
+    if (!dots)
+        return 0;
+    int rc = csv_dates_add(d, row, column, v, (size_t)(dots - v));
+    return rc ? rc : csv_dates_add(d, row, column, dots + 2, strlen(dots + 2));
+}
+
 static bool s_new_row(s_csv_t *c)
 {
     if (c->nrows == c->cap) {
@@ -173,7 +186,7 @@ static void s_field(void *data, size_t len, void *arg)
     } else {
         if (ctl_meas_set(x, c->header[c->col], v) != 0)
             s_error(c, c->header[c->col], v, x->err);
-        if (ctl_dates_note(&c->dates, c->row, c->header[c->col], v) < 0)
+        if (s_note_date(&c->dates, c->row, c->header[c->col], v) < 0)
             c->oom = true;
     }
     c->col++;
@@ -220,7 +233,7 @@ static void s_check_ids(s_csv_t *st)
         }
 }
 
-/* A date the sheet's order refuses (cmd_measure_dates.h), at its row. */
+/* A date the sheet's order refuses (csv_dates.h), at its row. */
 static void s_date_bad(void *arg, size_t row, const char *column, const char *value,
                        const char *why)
 {
@@ -361,7 +374,7 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
         ex = CTL_EX_DATAERR;
     }
     s_check_ids(st);
-    ctl_dates_check(&st->dates, st->delim, st->lang, s_date_bad, st);
+    csv_dates_check(&st->dates, st->delim, st->lang, s_date_bad, st);
     s_number_styles(st);
     s_phases(st);
     if (s_ids_twice(st) < 0)
@@ -739,7 +752,7 @@ static int s_import(ctl_t *ctl, const char *path, const char *run, size_t per, s
     }
     free(st.rows);
     free(st.row_no);
-    ctl_dates_fini(&st.dates);
+    csv_dates_fini(&st.dates);
     for (int i = 0; i < st.ncols; i++)
         free(st.header[i]);
     free(st.header);

@@ -78,3 +78,64 @@ Test(csv_date_mix, one_order_throughout_and_dutch_sheets_unchanged)
     cr_expect_str_eq(r.errors[0].reason, "not a date (dd-mm-jjjj or yyyy-mm-dd) or no such day");
     csv_import_clear(&r);
 }
+
+/* The first error of row, or NULL. */
+static const csv_cell_error_t *s_err_at(const csv_import_t *r, size_t row)
+{
+    for (size_t i = 0; i < r->n_errors; i++)
+        if (r->errors[i].row == row)
+            return &r->errors[i];
+    return NULL;
+}
+
+/* A ';' sheet is Dutch, day first. One of its dates that reads only month first
+ * ("12/25/2026", refused as no date) shows that its writer wrote month first: its
+ * "03/04/2026" had still been read as 3 April where 4 March may be meant, a guess taken
+ * without a word (the mixing rule ran only for ',' and TAB sheets). Now, as in the
+ * measurement import (csv_dates.h), every date of it that reads both ways is refused,
+ * naming that row, and its row's tender is not emitted; a one-way or ISO date stays. */
+Test(csv_date_mix, a_dutch_sheet_with_a_month_first_date_refuses_its_two_way_dates)
+{
+    const char *nl = "id;title;kind;publication;start\n"
+                     "D-1;Een;diensten;03/04/2026;2026-05-01\n"   /* 3 April or 4 March */
+                     "D-2;Twee;diensten;13/04/2026;\n"            /* only 13 April */
+                     "D-3;Drie;diensten;12/25/2026;\n"            /* only 25 December */
+                     "D-4;Vier;diensten;05/05/2026;06/07/2026\n"; /* one day; two days */
+    static const char why[] =
+        "reads as day-month and as month-day, and row 4 has '12/25/2026', which reads only "
+        "month-first: the sheet mixes date orders; write the dates as dd-mm-yyyy or yyyy-mm-dd";
+    csv_import_t r;
+    s_parse(nl, CSV_DATE_AUTO, &r);
+    cr_expect_eq(r.n_errors, 3);
+    const csv_cell_error_t *e = s_err_at(&r, 2);
+    cr_assert(e, "row 2 (03/04/2026) not refused");
+    cr_expect_str_eq(e->column, "publication");
+    cr_expect_str_eq(e->value, "03/04/2026");
+    cr_expect_str_eq(e->reason, why);
+    cr_assert((e = s_err_at(&r, 5)), "row 5 (06/07/2026) not refused");
+    cr_expect_str_eq(e->column, "start");
+    cr_expect_str_eq(e->value, "06/07/2026");
+    cr_expect_str_eq(e->reason, why);
+    cr_assert((e = s_err_at(&r, 4)));
+    cr_expect_str_eq(e->reason, "not a date (dd-mm-jjjj or yyyy-mm-dd) or no such day");
+    cr_assert_eq(r.n_tenders, 1, "only D-2 is emitted");
+    cr_expect_str_eq(r.tenders[0]->id, "D-2");
+    cr_expect_str_eq(r.tenders[0]->planned_publication, "2026-04-13");
+    cr_expect_eq(r.tender_rows[0], 3);
+    csv_import_clear(&r);
+
+    /* in Dutch, the reader's language */
+    csv_import_opts_t o = { .default_buyer = "heerlen", .lang = TEXT_NL };
+    cr_assert_eq(csv_import_parse(nl, strlen(nl), &o, &r), 0);
+    cr_assert((e = s_err_at(&r, 2)));
+    cr_expect(strstr(e->reason, "leest als dag-maand en als maand-dag, en rij 4 heeft "
+                                "'12/25/2026'"), "%s", e->reason);
+    csv_import_clear(&r);
+
+    /* declared day first: the writer said so; only 12/25/2026 is refused (no date) */
+    s_parse(nl, CSV_DATE_DMY, &r);
+    cr_expect_eq(r.n_errors, 1);
+    cr_assert_eq(r.n_tenders, 3);
+    cr_expect_str_eq(r.tenders[0]->planned_publication, "2026-04-03");
+    csv_import_clear(&r);
+}

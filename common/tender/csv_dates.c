@@ -1,5 +1,5 @@
-/*  cmd_measure_dates: see cmd_measure_dates.h. */
-#include "cmd_measure_dates.h"
+/*  csv_dates: see csv_dates.h. */
+#include "csv_dates.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -13,7 +13,7 @@
 enum { S_BOTH = 1, S_DMY, S_MDY };
 
 /* How text reads: S_BOTH (two different dates), S_DMY / S_MDY (only that way), or 0 (one
- * date either way: ISO, "03/03/2026"; or no date at all, which ctl_meas_set refuses). */
+ * date either way: ISO, "03/03/2026"; or no date at all, which the cell's reader refuses). */
 static int s_order(const char *text)
 {
     char a[11], b[11];
@@ -24,11 +24,11 @@ static int s_order(const char *text)
     return dmy ? S_DMY : mdy ? S_MDY : 0;
 }
 
-static int s_add(ctl_dates_t *d, size_t row, const char *column, const char *text, size_t len)
+int csv_dates_add(csv_dates_t *d, size_t row, const char *column, const char *text, size_t len)
 {
     char cell[40];
     if (len >= sizeof cell)
-        return 0;   /* no date: ctl_meas_set refuses it */
+        return 0;   /* no date: the cell's reader refuses it */
     memcpy(cell, text, len);
     cell[len] = '\0';
     int order = s_order(cell);
@@ -36,13 +36,13 @@ static int s_add(ctl_dates_t *d, size_t row, const char *column, const char *tex
         return 0;
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 64;
-        ctl_date_cell_t *c = realloc(d->cells, cap * sizeof *c);
+        csv_date_cell_t *c = realloc(d->cells, cap * sizeof *c);
         if (!c)
             return -ENOMEM;
         d->cells = c;
         d->cap = cap;
     }
-    ctl_date_cell_t *c = &d->cells[d->n++];
+    csv_date_cell_t *c = &d->cells[d->n++];
     c->row = row;
     snprintf(c->column, sizeof c->column, "%s", column);
     memcpy(c->text, cell, len + 1);
@@ -50,20 +50,7 @@ static int s_add(ctl_dates_t *d, size_t row, const char *column, const char *tex
     return 0;
 }
 
-int ctl_dates_note(ctl_dates_t *d, size_t row, const char *column, const char *v)
-{
-    if (!strcmp(column, "period_start") || !strcmp(column, "period_end"))
-        return s_add(d, row, column, v, strlen(v));
-    if (strcmp(column, "period") != 0)
-        return 0;
-    const char *dots = strstr(v, "..");
-    if (!dots)
-        return 0;
-    int rc = s_add(d, row, column, v, (size_t)(dots - v));
-    return rc ? rc : s_add(d, row, column, dots + 2, strlen(dots + 2));
-}
-
-static const ctl_date_cell_t *s_first(const ctl_dates_t *d, int order)
+static const csv_date_cell_t *s_first(const csv_dates_t *d, int order)
 {
     for (size_t i = 0; i < d->n; i++)
         if (order ? d->cells[i].order == order : d->cells[i].order != S_BOTH)
@@ -71,7 +58,7 @@ static const ctl_date_cell_t *s_first(const ctl_dates_t *d, int order)
     return NULL;
 }
 
-size_t ctl_dates_check(const ctl_dates_t *d, char delim, text_lang_t lang,
+size_t csv_dates_check(const csv_dates_t *d, char delim, text_lang_t lang,
                        void (*bad)(void *arg, size_t row, const char *column,
                                    const char *value, const char *why),
                        void *arg)
@@ -79,18 +66,18 @@ size_t ctl_dates_check(const ctl_dates_t *d, char delim, text_lang_t lang,
     char why[320];
     size_t n = 0;
     /* a Dutch sheet: day first, unless one of its dates can only be month first */
-    const ctl_date_cell_t *m = delim == ';' ? s_first(d, S_MDY) : NULL;
+    const csv_date_cell_t *m = delim == ';' ? s_first(d, S_MDY) : NULL;
     /* another sheet: its first one-way date sets the order (a two-way one is refused) */
-    const ctl_date_cell_t *f = delim == ';' ? NULL : s_first(d, 0);
+    const csv_date_cell_t *f = delim == ';' ? NULL : s_first(d, 0);
     for (size_t i = 0; i < d->n; i++) {
-        const ctl_date_cell_t *c = &d->cells[i];
+        const csv_date_cell_t *c = &d->cells[i];
         if (m && c->order == S_BOTH)
-            textfmt_tr(why, sizeof why, lang, "ctl.mimport.",
+            textfmt_tr(why, sizeof why, lang, "tender.csv.",
                        "reads as day-month and as month-day, and row %zu has '%s', which reads "
                        "only month-first: the sheet mixes date orders; write the dates as "
                        "dd-mm-yyyy or yyyy-mm-dd", m->row, m->text);
         else if (f && c->order != S_BOTH && c->order != f->order)
-            textfmt_tr(why, sizeof why, lang, "ctl.mimport.",
+            textfmt_tr(why, sizeof why, lang, "tender.csv.",
                        c->order == S_DMY
                            ? "reads only day-first, but row %zu has '%s', which reads only "
                              "month-first: the sheet mixes date orders; write the dates as "
@@ -107,7 +94,7 @@ size_t ctl_dates_check(const ctl_dates_t *d, char delim, text_lang_t lang,
     return n;
 }
 
-void ctl_dates_fini(ctl_dates_t *d)
+void csv_dates_fini(csv_dates_t *d)
 {
     free(d->cells);
     memset(d, 0, sizeof *d);
