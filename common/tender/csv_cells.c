@@ -650,6 +650,29 @@ csv_dot_style_t csv_number_dot_style(const char *s)
     return sep == 0 && dots == 1 && !commas ? CSV_DOT_THOUSANDS : CSV_DOT_NONE;
 }
 
+csv_dot_style_t csv_amount_dot_style(const char *s)
+{
+    char b[64];
+    if (!s || !s_blank_groups_ok(s) || s_amount_clean(s, b, sizeof b) < 0)
+        return CSV_DOT_NONE;
+    int dots = 0, commas = 0;
+    for (const char *p = b; *p; p++) {
+        dots += *p == '.', commas += *p == ',';
+        if (*p != '.' && *p != ',' && !s_digit(*p))
+            return CSV_DOT_NONE;
+    }
+    if (!dots)
+        return CSV_DOT_NONE;
+    if (commas)   /* "1,234.56" decimal point, "1.234,56" decimal comma: one reading each */
+        return strrchr(b, '.') > strrchr(b, ',') ? CSV_DOT_DECIMAL : CSV_DOT_NONE;
+    if (dots > 1)
+        return CSV_DOT_NONE;   /* "1.234.567": thousands, the only reading */
+    /* one '.': a thousands group exactly when csv_parse_amount_cents reads it so */
+    size_t before = (size_t)(strchr(b, '.') - b), after = strlen(b) - before - 1;
+    return after == 3 && before >= 1 && before <= 3 && b[0] != '0' ? CSV_DOT_THOUSANDS
+                                                                      : CSV_DOT_DECIMAL;
+}
+
 size_t csv_sep_line(const char *s, size_t len, char *delim)
 {
     if (len < 5 || strncasecmp(s, "sep=", 4) != 0 || !s[4] || !strchr(";,\t", s[4]))

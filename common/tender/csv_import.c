@@ -43,6 +43,11 @@ typedef struct {
     /* a ';' sheet without a declared order: its dates, for the rule of the whole sheet */
     bool dutch;
     csv_dates_t dates;
+    /* amounts: the first with a decimal point, and every one read as thousands */
+    size_t dec_row;
+    char dec_cell[64];
+    struct s_thou { size_t row; char cell[64]; } *thou;
+    size_t n_thou, cap_thou;
     bool check_utf8;        /* UTF-8 file that is not valid as a whole: check each cell */
     int rc; /* first fatal error */
     /* ids of the rows emitted so far (open addressing; the strings belong to the tenders) */
@@ -411,6 +416,30 @@ static int s_buyer(s_ctx_t *x, Mvoi__Tender *t, size_t row)
 }
 
 /* The kind and value cells of a row: the number of errors. */
+/* An amount read (v, at row) for the sheet's number styles: the first one with a decimal
+ * point, each one read as thousands. 0 or -ENOMEM. */
+static int s_note_amount(s_ctx_t *x, const char *v, size_t row)
+{
+    csv_dot_style_t st = csv_amount_dot_style(v);
+    if (st == CSV_DOT_DECIMAL && !x->dec_row) {
+        x->dec_row = row;
+        cal_str_copy(x->dec_cell, sizeof x->dec_cell, v);
+    }
+    if (st != CSV_DOT_THOUSANDS)
+        return 0;
+    if (x->n_thou == x->cap_thou) {
+        size_t cap = x->cap_thou ? x->cap_thou * 2 : 64;
+        struct s_thou *n = realloc(x->thou, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        x->thou = n;
+        x->cap_thou = cap;
+    }
+    x->thou[x->n_thou].row = row;
+    cal_str_copy(x->thou[x->n_thou++].cell, sizeof x->thou->cell, v);
+    return 0;
+}
+
 static int s_kind_value(s_ctx_t *x, Mvoi__Tender *t, size_t row)
 {
     int errs = 0, rc;
@@ -426,6 +455,8 @@ static int s_kind_value(s_ctx_t *x, Mvoi__Tender *t, size_t row)
 
     v = s_cell(x, CSV_C_VALUE);
     rc = csv_parse_amount_cents(v, &t->value_cents);
+    if (rc == 0 && s_note_amount(x, v, row) < 0)
+        return -ENOMEM;
     if (rc == 0)
         t->has_value_cents = 1;
     else if (rc != -ENODATA)
@@ -675,17 +706,10 @@ static size_t s_line_end(const char *data, size_t len, size_t pos)
     return len;
 }
 
-/* A date the sheet's rule refuses (csv_dates.h; why is in the reader's language): an
- * error at its row, whose tender, if the row had no other error, is taken back. */
-static void s_date_refused(void *arg, size_t row, const char *column, const char *value,
-                           const char *why)
+/* Row's tender, if emitted (the row had no other error), taken back: a later check of the
+ * sheet as a whole refused a cell of it. */
+static void s_take_back(csv_import_t *out, size_t row)
 {
-    s_ctx_t *x = arg;
-    csv_import_t *out = x->out;
-    if (s_add_error(out, row, column, value, "%s", why) < 0) {
-        x->rc = -ENOMEM;
-        return;
-    }
     for (size_t i = 0; i < out->n_tenders; i++)
         if (out->tender_rows[i] == row) {
             tender_free(out->tenders[i]);
@@ -696,6 +720,34 @@ static void s_date_refused(void *arg, size_t row, const char *column, const char
             out->n_tenders--;
             return;
         }
+}
+
+/* A date the sheet's rule refuses (csv_dates.h; why is in the reader's language): an
+ * error at its row, whose tender is taken back. */
+static void s_date_refused(void *arg, size_t row, const char *column, const char *value,
+                           const char *why)
+{
+    s_ctx_t *x = arg;
+    if (s_add_error(x->out, row, column, value, "%s", why) < 0)
+        x->rc = -ENOMEM;
+    else
+        s_take_back(x->out, row);
+}
+
+/* The sheet's amounts: with one written with a decimal point ("2.50"), each "1.234" it
+ * read as 1234 euros may as well be 1,234: a factor of 1000, as in the measurement import.
+ * Each such cell is refused, naming the first amount with a decimal point. */
+static int s_amount_styles(s_ctx_t *x)
+{
+    for (size_t i = 0; x->dec_row && i < x->n_thou; i++) {
+        if (s_add_error(x->out, x->thou[i].row, s_col_label(x, CSV_C_VALUE), x->thou[i].cell,
+                        "reads as thousands, but row %zu has '%s', with a decimal point: the "
+                        "sheet mixes number styles; write the amount without a separator (1234) "
+                        "or with cents (1.234,00)", x->dec_row, x->dec_cell) < 0)
+            return -ENOMEM;
+        s_take_back(x->out, x->thou[i].row);
+    }
+    return 0;
 }
 
 int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts, csv_import_t *out)
@@ -779,7 +831,10 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
         csv_dates_check(&x.dates, ';', out->lang, s_date_refused, &x);
         rc = x.rc;
     }
+    if (rc == 0)
+        rc = s_amount_styles(&x);
     csv_dates_fini(&x.dates);
+    free(x.thou);
     s_free_cells(&x);
     free(x.cells);
     free(x.lens);

@@ -189,6 +189,10 @@ int csv_parse_fixed_in(const char *s, int dec, char delim, text_lang_t lang, int
  * styles: its "1.234" is then a guess, a factor of 1000 (cmd_measure_import refuses it). */
 typedef enum { CSV_DOT_NONE = 0, CSV_DOT_DECIMAL, CSV_DOT_THOUSANDS } csv_dot_style_t;
 csv_dot_style_t csv_number_dot_style(const char *s);
+/* The same for an amount as csv_parse_amount_cents reads it, in any sheet: "€ 1.234" is a
+ * thousands group (1234 euros), "2.50" and "1,234.56" a decimal point, "1.234,56" and
+ * "1.234.567" neither. A sheet with both makes its "1.234" a guess (csv_import refuses it). */
+csv_dot_style_t csv_amount_dot_style(const char *s);
 /* A first line "sep=X" (X ';', ',' or TAB), which Excel reads as the file's delimiter and
  * some exports write: its length with the line break (the header follows), *delim = X; 0
  * when the text has none. */

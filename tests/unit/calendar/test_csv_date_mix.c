@@ -139,3 +139,52 @@ Test(csv_date_mix, a_dutch_sheet_with_a_month_first_date_refuses_its_two_way_dat
     cr_expect_str_eq(r.tenders[0]->planned_publication, "2026-04-03");
     csv_import_clear(&r);
 }
+
+/* A tender sheet's amount "€ 85.000" is read as 85,000 euros (a thousands group). Beside
+ * "2.50" (a decimal point) in the same sheet it may as well be 85 euros: a factor of 1000,
+ * imported without a word, as the measurement import no longer does. Each such amount is
+ * refused, naming the first amount with a decimal point; its tender is not emitted. A
+ * sheet whose amounts read one way only is imported as before. */
+Test(csv_date_mix, a_sheet_that_mixes_number_styles_refuses_its_thousands)
+{
+    const char *mixed = "id;title;kind;value\n"
+                        "A-1;Een;diensten;€ 85.000\n"      /* 85000.00, or 85.000 */
+                        "A-2;Twee;diensten;2.50\n"         /* 2.50: a decimal point */
+                        "A-3;Drie;diensten;1.234.567,89\n" /* one reading only */
+                        "A-4;Vier;diensten;€ 1.234\n";
+    csv_import_t r;
+    s_parse(mixed, CSV_DATE_AUTO, &r);
+    cr_expect_eq(r.n_errors, 2);
+    static const char why[] = "reads as thousands, but row 3 has '2.50', with a decimal point: "
+                              "the sheet mixes number styles; write the amount without a "
+                              "separator (1234) or with cents (1.234,00)";
+    const csv_cell_error_t *e = s_err_at(&r, 2);
+    cr_assert(e, "row 2 (€ 85.000) not refused");
+    cr_expect_str_eq(e->column, "value");
+    cr_expect_str_eq(e->value, "€ 85.000");
+    cr_expect_str_eq(e->reason, why);
+    cr_assert((e = s_err_at(&r, 5)), "row 5 (€ 1.234) not refused");
+    cr_expect_str_eq(e->reason, why);
+    cr_assert_eq(r.n_tenders, 2);
+    cr_expect_str_eq(r.tenders[0]->id, "A-2");
+    cr_expect_eq(r.tenders[0]->value_cents, 250);
+    cr_expect_str_eq(r.tenders[1]->id, "A-3");
+    cr_expect_eq(r.tenders[1]->value_cents, 123456789);
+    csv_import_clear(&r);
+
+    csv_import_opts_t o = { .default_buyer = "heerlen", .lang = TEXT_NL };
+    cr_assert_eq(csv_import_parse(mixed, strlen(mixed), &o, &r), 0);
+    cr_assert((e = s_err_at(&r, 2)));
+    cr_expect(strstr(e->reason, "leest als duizendtallen, maar rij 3 heeft '2.50'"), "%s",
+              e->reason);
+    csv_import_clear(&r);
+
+    /* one style: "€ 85.000" is 85,000 euros */
+    const char *one = "id;title;kind;value\nB-1;Een;diensten;€ 85.000\nB-2;Twee;diensten;2,50\n";
+    s_parse(one, CSV_DATE_AUTO, &r);
+    cr_assert_eq(r.n_errors, 0, "%s", r.n_errors ? r.errors[0].reason : "");
+    cr_assert_eq(r.n_tenders, 2);
+    cr_expect_eq(r.tenders[0]->value_cents, 8500000);
+    cr_expect_eq(r.tenders[1]->value_cents, 250);
+    csv_import_clear(&r);
+}
