@@ -112,8 +112,14 @@ static int s_check_person(const Mvoi__Person *p, const char *name, tender_error_
     snprintf(field, sizeof field, "tender.%s.email", name);
     if ((rc = s_check_line(p->email, 254, field, err)) < 0)
         return rc;
-    if (!cal_str_empty(p->email) && !s_email_ok(p->email))
-        return tender_error_set(err, -EINVAL, S_INVALID, field, "'%.120s' is not an e-mail address", p->email);
+    if (!cal_str_empty(p->email) && !s_email_ok(p->email)) {
+        /* at most 120 bytes, cut at a character's start: "%.120s" alone could end the
+         * reason inside a character, and a reason that is not UTF-8 is not text */
+        char shown[121];
+        cal_str_copy(shown, sizeof shown, p->email);
+        return tender_error_set(err, -EINVAL, S_INVALID, field, "'%.120s' is not an e-mail address",
+                                shown);
+    }
     return 0;
 }
 
@@ -121,9 +127,12 @@ static int s_check_date(const char *d, const char *field, tender_error_t *err)
 {
     if (cal_str_empty(d))
         return 0;
-    if (!cal_date_valid(d))
+    if (!cal_date_valid(d)) {
+        char shown[41];   /* as the address: cut at a character's start */
+        cal_str_copy(shown, sizeof shown, d);
         return tender_error_set(err, -EINVAL, S_INVALID, field,
-                                "'%.40s' is not a calendar date YYYY-MM-DD", d);
+                                "'%.40s' is not a calendar date YYYY-MM-DD", shown);
+    }
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * comments, independently of the code. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 
 #include "cal_test.h"
 #include "system.pb-c.h"
@@ -458,4 +459,26 @@ Test(rules, lifecycle_skips_and_cancel)
     /* public tender after its kick-off may go straight to published */
     cr_assert_eq(tender_transition_allowed(S(KICKOFF_SCHEDULED), S(PUBLISHED), pub, &err), 0);
     tender_free(pub);
+}
+
+/* An address the rules refuse is shown in the reason up to 120 bytes; "%.120s" cut it
+ * there even inside a character, and the reason (sent to the user, stored in a reply) was
+ * no longer UTF-8. Now it is cut at a character's start: 119 'x' and not half an 'é'. */
+Test(rules, a_refused_address_is_not_cut_inside_a_character)
+{
+    char email[160], want[200];
+    memset(email, 'x', 119);
+    snprintf(email + 119, sizeof email - 119, "\xc3\xa9 no at sign");   /* 'é' at 119..120 */
+    Mvoi__Tender *t = base();
+    cr_assert_eq(tender_set_person(&t->project_leader, "Anja", email), 0);
+    tender_error_t err = {0};
+    cr_assert_eq(tender_validate(t, &err), -EINVAL);
+    cr_expect_str_eq(err.field, "tender.project_leader.email");
+    snprintf(want, sizeof want, "'%.119s' is not an e-mail address", email);
+    cr_expect_str_eq(tender_error_text(&err, TEXT_EN), want);
+    const char *nl = tender_error_text(&err, TEXT_NL);
+    cr_expect(cal_utf8_valid(nl, strlen(nl)), "not UTF-8: %s", nl);
+    snprintf(want, sizeof want, "'%.119s' is geen e-mailadres", email);
+    cr_expect_str_eq(nl, want);
+    tender_free(t);
 }
