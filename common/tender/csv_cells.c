@@ -53,11 +53,11 @@ static int s_digits(const char **p, int maxd, int *val)
 
 int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11])
 {
-    char buf[40];
+    char buf[CSV_DATE_CELL_MAX + 1];
     if (!s)
         return -ENODATA;
     if (s_copy_whole(buf, sizeof buf, s) < 0)
-        return -EINVAL;
+        return -E2BIG;   /* by name: its reader says how long a date may be */
     if (!*buf)
         return -ENODATA;
     /* "01-03-2025 00:00" from a spreadsheet: the time part carries nothing for a date */

@@ -349,6 +349,12 @@ static int s_date_cell(s_ctx_t *x, int col, char **slot, size_t row, int *errs)
                            "Dutch; declare the order: --date-order dmy or mdy)",
                            x->out->delimiter == '\t' ? 'T' : x->out->delimiter);
     }
+    if (rc == -E2BIG) {
+        (*errs)++;
+        return s_add_error(x->out, row, s_col_label(x, col), v,
+                           "longer than %d bytes: not a date (dd-mm-jjjj or yyyy-mm-dd)",
+                           CSV_DATE_CELL_MAX);
+    }
     if (rc < 0) {
         (*errs)++;
         return s_add_error(x->out, row, s_col_label(x, col), v,

@@ -158,7 +158,10 @@ char csv_detect_delimiter(const char *s, size_t len);
 /* The cell parsers, public for the CLI and tests. Each returns 0 or -EINVAL; an empty
  * cell is -ENODATA so the caller can treat it as "absent". */
 int csv_parse_date(const char *s, char out[11]);   /* day first */
-/* order DMY, MDY or GUARD; GUARD returns -ERANGE for a date that reads both ways. */
+/* order DMY, MDY or GUARD; GUARD returns -ERANGE for a date that reads both ways. A cell
+ * longer than CSV_DATE_CELL_MAX bytes (blanks around it aside) is -E2BIG, read whole or not
+ * at all: the longest date with a time ("31-12-2026 23:59:59" and room) is far shorter. */
+#define CSV_DATE_CELL_MAX 39
 int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11]);
 int csv_parse_amount_cents(const char *s, int64_t *cents);
 int csv_parse_percent_bp(const char *s, uint32_t *bp);

@@ -385,6 +385,9 @@ static int s_csv_date(ctl_meas_t *x, const char **v, char *why, size_t cap)
         return s_tr(x, why, cap, "ambiguous date: day-month or month-day? (a %s-separated "
                     "sheet is not Dutch): write it as yyyy-mm-dd",
                     x->delim == '\t' ? "TAB" : "','"), -EINVAL;
+    if (rc == -E2BIG)
+        return s_tr(x, why, cap, "longer than %d bytes: not a date (dd-mm-jjjj or yyyy-mm-dd)",
+                    CSV_DATE_CELL_MAX), -EINVAL;
     if (rc < 0)
         return s_tr(x, why, cap, "not a date (dd-mm-jjjj or yyyy-mm-dd) or no such day"),
                -EINVAL;

@@ -678,3 +678,17 @@ Test(mvoictl_args, without_a_buyer_nothing_is_sent)
     cr_expect_eq(s_ctl(out, sizeof out, a), 69, "%s", out);
     cr_expect_eq(s_requests(200), 1);
 }
+
+/* A date cell longer than a date can be was refused as "geen datum ... of bestaat niet", as
+ * if read; it is refused by its length, named. */
+Test(mvoictl_args, an_over_long_date_is_refused_by_its_length)
+{
+    s_sheet_refused("long-date.csv",
+                    "id;tender;kind;carrier;quantity;period_start;period_end\n"
+                    "m1;T-1;energy;hvo100;10;01-03-2026 00:00:00:00:00:00:00:00:00:00:00;"
+                    "31-03-2026\n",
+                    (const char *const[][4]){
+                        { "2", "period_start", "01-03-2026 00:00:00:00:00:00:00:00:00:00:00",
+                          "langer dan 39 bytes: geen datum (dd-mm-jjjj of jjjj-mm-dd)" },
+                        { NULL } });
+}

@@ -188,3 +188,29 @@ Test(csv_date_mix, a_sheet_that_mixes_number_styles_refuses_its_thousands)
     cr_expect_eq(r.tenders[1]->value_cents, 250);
     csv_import_clear(&r);
 }
+
+/* A date cell is read whole or not at all: one longer than the reader's 39 bytes was
+ * refused as "not a date ... or no such day", as if its text had been read and found
+ * wrong. It is refused by its length, named (the cell itself is kept in the error). */
+Test(csv_date_mix, an_over_long_date_cell_is_refused_by_its_length)
+{
+    const char *csv = "id;title;kind;publication\n"
+                      "L-1;Een;diensten;01-03-2025 00:00:00:00:00:00:00:00:00:00:00\n"
+                      "L-2;Twee;diensten;01-03-2025 00:00\n";
+    csv_import_t r;
+    s_parse(csv, CSV_DATE_AUTO, &r);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 2);
+    cr_expect_str_eq(r.errors[0].value, "01-03-2025 00:00:00:00:00:00:00:00:00:00:00");
+    cr_expect_str_eq(r.errors[0].reason,
+                     "longer than 39 bytes: not a date (dd-mm-jjjj or yyyy-mm-dd)");
+    cr_assert_eq(r.n_tenders, 1);
+    cr_expect_str_eq(r.tenders[0]->planned_publication, "2025-03-01");
+    csv_import_clear(&r);
+    csv_import_opts_t o = { .default_buyer = "heerlen", .lang = TEXT_NL };
+    cr_assert_eq(csv_import_parse(csv, strlen(csv), &o, &r), 0);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_str_eq(r.errors[0].reason,
+                     "langer dan 39 bytes: geen datum (dd-mm-jjjj of jjjj-mm-dd)");
+    csv_import_clear(&r);
+}
