@@ -26,7 +26,7 @@ static int s_order(const char *text)
 
 int csv_dates_add(csv_dates_t *d, size_t row, const char *column, const char *text, size_t len)
 {
-    char cell[40];
+    char cell[CSV_DATE_CELL_MAX + 1];
     if (len >= sizeof cell)
         return 0;   /* no date: the cell's reader refuses it */
     memcpy(cell, text, len);
