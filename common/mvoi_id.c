@@ -87,6 +87,17 @@ static int s_why(mvoi_id_why_t *w, const char *fmt, size_t a, size_t b)
     return -EINVAL;
 }
 
+/* The character at byte of s as people count it: from 1, a character whatever its bytes
+ * ("a$b": '$' is character 2; the tender rules count so too). Counted from 0 as a byte
+ * offset, "teken 1" named the second character. */
+static size_t s_char_no(const char *s, size_t byte)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < byte; i++)
+        n += ((uint8_t)s[i] & 0xc0) != 0x80;
+    return n;
+}
+
 static bool s_buyer_char(uint8_t c, bool first)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -149,8 +160,9 @@ int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w
         if (!good) {
             if (kind == MVOI_ID_BUYER)
                 return s_why(w, "character %zu is not one of [a-z0-9_-] (a letter or digit "
-                             "first)", i, 0);
-            return s_why(w, "character %zu (U+%04zX) is not allowed in an id", i, cp);
+                             "first)", s_char_no((const char *)p, i), 0);
+            return s_why(w, "character %zu (U+%04zX) is not allowed in an id",
+                         s_char_no((const char *)p, i), cp);
         }
         i += n;
     }
@@ -158,7 +170,7 @@ int mvoi_id_why(mvoi_id_kind_t kind, const char *s, size_t len, mvoi_id_why_t *w
 }
 
 /* The domain of an address from its first byte (after the '@'): labels joined by '.'. */
-static int s_domain_why(const char *dom, size_t at, mvoi_id_why_t *w)
+static int s_domain_why(const char *dom, size_t at, size_t at_char, mvoi_id_why_t *w)
 {
     size_t n = strlen(dom);
     if (!n || !strchr(dom, '.'))
@@ -172,7 +184,7 @@ static int s_domain_why(const char *dom, size_t at, mvoi_id_why_t *w)
                   (c == '.' && !edge);
         if (!ok)
             return s_why(w, "character %zu of the domain is not a letter, digit or '-' of a "
-                         "label", at + 1 + i, 0);
+                         "label", at_char + s_char_no(dom, i), 0);
     }
     return 0;
 }
@@ -199,9 +211,9 @@ int mvoi_id_address_why(const char *s, mvoi_id_why_t *w)
         if (c <= ' ' || c == 0x7f || (c == 0xc2 && (uint8_t)p[1] <= 0x9f) ||
             (p < at && strchr("<>()[],;:\"\\", c)))
             return s_why(w, "character %zu is a blank, a control character or one of "
-                         "<>()[],;:\"\\ (not in an address)", (size_t)(p - s), 0);
+                         "<>()[],;:\"\\ (not in an address)", s_char_no(s, (size_t)(p - s)), 0);
     }
-    return s_domain_why(at + 1, (size_t)(at - s), w);
+    return s_domain_why(at + 1, (size_t)(at - s), s_char_no(s, (size_t)(at - s)), w);
 }
 
 int mvoi_id_why_format(char *buf, size_t cap, const char *fmt, const mvoi_id_why_t *w)

@@ -58,7 +58,9 @@ int mvoi_id_why_format(char *buf, size_t cap, const char *fmt, const mvoi_id_why
 
 /* Check an id of `len` bytes (len, not strlen: a NUL inside is an error). 0 if valid, else
  * -EINVAL with `why` (cap bytes, may be NULL) saying what is wrong, e.g. "longer than 64
- * bytes", "contains a NUL byte", "is not valid UTF-8 at byte 3". */
+ * bytes", "contains a NUL byte", "is not valid UTF-8 at byte 3", "character 2 (U+0024) is
+ * not allowed in an id" (characters counted from 1, as people and the tender rules count;
+ * byte offsets from 0). */
 int mvoi_id_check(mvoi_id_kind_t kind, const char *s, size_t len, char *why, size_t cap);
 /* The same for a NUL-terminated string; NULL or "" is "missing". */
 int mvoi_id_check_str(mvoi_id_kind_t kind, const char *s, char *why, size_t cap);

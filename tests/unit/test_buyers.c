@@ -49,7 +49,7 @@ Test(buyers, open_mode_accepts_valid_ids_only)
 Test(buyers, bad_files_named_with_line)
 {
     const struct { const char *text, *want; } cases[] = {
-        { "[heerlen]\nname = H\n[Heerlen]\nname = x\n", ":4: buyer id character 0" },
+        { "[heerlen]\nname = H\n[Heerlen]\nname = x\n", ":4: buyer id character 1" },
         { "[heerlen]\nname = H\n[heerlen]\nname = x\n", ":4: given twice (a duplicate section?): name" },
         { "[heerlen]\nnaam = H\n", ":2: unknown key naam" },
         { "[heerlen]\nname = H\norganizer = nobody\n", ":3: organizer must be a mail" },

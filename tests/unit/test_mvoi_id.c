@@ -106,7 +106,7 @@ Test(mvoi_id, every_byte_at_every_position)
                     cr_assert_eq(rc == 0, want, "kind %zu len %zu byte 0x%02x at %zu: %s",
                                  ki, len, c, pos, rc ? why : "accepted");
                     snprintf(at, sizeof at, "at byte %zu", pos);
-                    snprintf(at + 24, sizeof at - 24, "character %zu ", pos);
+                    snprintf(at + 24, sizeof at - 24, "character %zu ", pos + 1);   /* counted from 1 */
                     if (!want)
                         cr_assert(strstr(why, at) || strstr(why, at + 24), "%s", why);
                 }
@@ -236,9 +236,9 @@ Test(mvoi_id_text, every_reason_in_dutch_and_english)
 {
     static const struct { mvoi_id_kind_t kind; const char *id, *nl; } c[] = {
         { MVOI_ID_BUYER, "", "ontbreekt" },
-        { MVOI_ID_BUYER, "Heerlen", "teken 0 hoort niet bij [a-z0-9_-] (en het eerste is een "
+        { MVOI_ID_BUYER, "Heerlen", "teken 1 hoort niet bij [a-z0-9_-] (en het eerste is een "
                                     "letter of cijfer)" },
-        { MVOI_ID_TENDER, "HRL 2025", "teken 3 (U+0020) mag niet in een kenmerk" },
+        { MVOI_ID_TENDER, "HRL 2025", "teken 4 (U+0020) mag niet in een kenmerk" },
         { MVOI_ID_TENDER, "HRL-\xc3\x28", "is geen geldige UTF-8 op byte 4" },
         { MVOI_ID_BUYER, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
           "is langer dan 64 bytes (69)" },
@@ -276,16 +276,19 @@ Test(mvoi_id, addresses_one_rule_with_a_named_reason)
         { "gemeente.nl", "has no local part and '@' before a domain" },
         { "@gemeente.nl", "has no local part and '@' before a domain" },
         { "pl@@gemeente.nl", "has a second '@' at byte 3" },
-        { "p l@gemeente.nl", "character 1 is a blank, a control character or one of "
+        { "p l@gemeente.nl", "character 2 is a blank, a control character or one of "
                              "<>()[],;:\"\\ (not in an address)" },
-        { "<pl@gemeente.nl>", "character 0 is a blank, a control character or one of "
+        /* counted in characters from 1: the blank is the third, after two 2-byte ones */
+        { "\xc3\xa9\xc3\xa9 l@x.nl", "character 3 is a blank, a control character or one of "
+                                     "<>()[],;:\"\\ (not in an address)" },
+        { "<pl@gemeente.nl>", "character 1 is a blank, a control character or one of "
                               "<>()[],;:\"\\ (not in an address)" },
-        { "pl@\xc2\x85x.nl", "character 3 is a blank, a control character or one of "
+        { "pl@\xc2\x85x.nl", "character 4 is a blank, a control character or one of "
                              "<>()[],;:\"\\ (not in an address)" },
         { "pl@gemeente", "the domain after byte 2 is not two labels or more joined by '.'" },
-        { "pl@gemeente..nl", "character 11 of the domain is not a letter, digit or '-' of a "
+        { "pl@gemeente..nl", "character 12 of the domain is not a letter, digit or '-' of a "
                              "label" },
-        { "pl@-gemeente.nl", "character 3 of the domain is not a letter, digit or '-' of a "
+        { "pl@-gemeente.nl", "character 4 of the domain is not a letter, digit or '-' of a "
                              "label" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

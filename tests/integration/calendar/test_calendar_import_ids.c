@@ -64,7 +64,7 @@ static int s_show(const char *id)
 Test(calendar_import_ids, csv_buyer_name_refused_on_its_own_row)
 {
     static const char reason[] =
-        "3;organisatie;Gemeente Leudal;\"geen organisatie-id: teken 0 hoort niet bij "
+        "3;organisatie;Gemeente Leudal;\"geen organisatie-id: teken 1 hoort niet bij "
         "[a-z0-9_-] (en het eerste is een letter of cijfer); de kolom bevat het id van de "
         "organisatie, zoals 'leudal' (of is leeg), geen naam van een organisatie of "
         "afdeling\"\n";
@@ -109,7 +109,7 @@ Test(calendar_import_ids, ocds_bad_ocid_refused_alone_others_created)
                "\"failed\": 1");
     EXPECT_OUT("\"id\": \"ocds x 6\"");
     EXPECT_OUT("\"field\": \"ocid\", \"message\": \"'ocds x 6' kan geen id van een inkooptraject "
-               "zijn: teken 4 (U+0020) mag niet in een kenmerk\"");
+               "zijn: teken 5 (U+0020) mag niet in een kenmerk\"");
     EXPECT_NOT_OUT("tenders[");
     cr_expect_eq(s_show("ocds-x-1"), 0);
     EXPECT_OUT("\"value_cents\": 100000");
@@ -147,11 +147,11 @@ Test(calendar_import_ids, client_refuses_bad_ids_alone)
     cr_expect_str_eq(res.failures[0].field, "tender.id");
     /* in the run's language, Dutch by default, the id's reason too */
     cr_expect_str_eq(res.failures[0].message, "'C 2' kan geen id van een inkooptraject zijn: "
-                     "teken 1 (U+0020) mag niet in een kenmerk");
+                     "teken 2 (U+0020) mag niet in een kenmerk");
     cr_expect_eq(res.failures[1].key, 6);
     cr_expect_str_eq(res.failures[1].field, "tender.buyer");
     cr_expect_str_eq(res.failures[1].message, "'Gemeente Leudal' is geen organisatie-id (teken "
-                     "0 hoort niet bij [a-z0-9_-] (en het eerste is een letter of cijfer)): het "
+                     "1 hoort niet bij [a-z0-9_-] (en het eerste is een letter of cijfer)): het "
                      "id van de organisatie, zoals 'leudal', is bedoeld, geen naam");
     cal_import_result_clear(&res);
     io.lang = "en";   /* another run: its own request ids */
@@ -160,8 +160,8 @@ Test(calendar_import_ids, client_refuses_bad_ids_alone)
     cr_assert_eq(cal_import_send(&io, tp, rows, 5, &res), 0);
     cr_assert_eq(res.n_failures, 2);
     cr_expect_str_eq(res.failures[0].message,
-                     "'C 2' cannot be a tender id: character 1 (U+0020) is not allowed in an id");
-    cr_expect(strstr(res.failures[1].message, "'Gemeente Leudal' is not a buyer id (character 0"),
+                     "'C 2' cannot be a tender id: character 2 (U+0020) is not allowed in an id");
+    cr_expect(strstr(res.failures[1].message, "'Gemeente Leudal' is not a buyer id (character 1"),
               "%s", res.failures[1].message);
     cal_import_result_clear(&res);
     cr_expect_eq(s_show("C-5"), 0);

@@ -56,9 +56,10 @@ SROI = {"nl": "SROI 7,00 % ligt buiten 2-5 % (200..500 bp); geef sroi_exempt_rea
         "en": "SROI 7.00 % is outside 2-5 % (200..500 bp); give sroi_exempt_reason to deviate"}
 FAIR = {"nl": "7 is meer dan products_total 5", "en": "7 exceeds products_total 5"}
 UNPROCESSABLE = {"nl": "Inhoud niet te verwerken", "en": "Unprocessable Content"}
-# '$' is byte 1 of the key "a$b": the id rule (common/mvoi_id.c) counts bytes from 0
-IDEM = {"nl": "teken 1 (U+0024) mag niet in een kenmerk",
-        "en": "character 1 (U+0024) is not allowed in an id"}
+# '$' is the second character of the key "a$b": the id rule (common/mvoi_id.c) counts
+# characters from 1, as the tender rules do (it said "teken 1", a byte offset from 0)
+IDEM = {"nl": "teken 2 (U+0024) mag niet in een kenmerk",
+        "en": "character 2 (U+0024) is not allowed in an id"}
 
 
 def check(cond, what):

@@ -434,11 +434,11 @@ Test(csv, buyer_cell_must_be_a_buyer_id)
     cr_expect_str_eq(r.errors[0].column, "organisatie");
     cr_expect_str_eq(r.errors[0].value, "Gemeente Leudal");
     cr_expect_str_eq(r.errors[0].reason,
-                     "not a buyer id: character 0 is not one of [a-z0-9_-] (a letter or digit "
+                     "not a buyer id: character 1 is not one of [a-z0-9_-] (a letter or digit "
                      "first); the column must hold the buyer's id such as 'leudal' (or be "
                      "empty), not an organisation or department name");
     cr_expect_eq(r.errors[1].row, 5);
-    cr_expect(strstr(r.errors[1].reason, "character 6 is not one of"), "%s", r.errors[1].reason);
+    cr_expect(strstr(r.errors[1].reason, "character 7 is not one of"), "%s", r.errors[1].reason);
     csv_import_clear(&r);
 }
 

@@ -321,7 +321,7 @@ Test(ocds, ocid_that_is_no_tender_id_refused_alone)
     const ocds_warning_t *w = refusal(&r, "ocds a 2");
     cr_assert(w);
     cr_expect_str_eq(w->field, "ocid");
-    cr_expect_str_eq(w->message, "'ocds a 2' kan geen id van een inkooptraject zijn: teken 4 "
+    cr_expect_str_eq(w->message, "'ocds a 2' kan geen id van een inkooptraject zijn: teken 5 "
                                  "(U+0020) mag niet in een kenmerk");
     cr_expect(strstr(r.errors[1].message, "is langer dan 128 bytes"), "%s", r.errors[1].message);
     ocds_result_clear(&r);

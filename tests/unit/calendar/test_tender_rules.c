@@ -247,9 +247,9 @@ Test(rules, identity_fields)
         tender_error_t err = {0};
         cr_assert_eq(tender_validate(t, &err), -EINVAL);
         cr_expect_str_eq(tender_error_text(&err, TEXT_EN),
-                         "character 3 (U+0020) is not allowed in an id");
+                         "character 4 (U+0020) is not allowed in an id");
         cr_expect_str_eq(tender_error_text(&err, TEXT_NL),
-                         "teken 3 (U+0020) mag niet in een kenmerk");
+                         "teken 4 (U+0020) mag niet in een kenmerk");
     }
     expect_invalid(t, "tender.id");
     t = base();
