@@ -340,9 +340,9 @@ static void s_kickoff(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder
 }
 
 /* A command line the recipient can paste: "mvoictl --buyer B" first, because a tender id
- * is a buyer's own (two buyers may use the same id, and mvoictl's default buyer is
- * MVOI_BUYER or heerlen: without it, the command would reach another buyer's tender of the
- * same id, or none). */
+ * is a buyer's own (two buyers may use the same id): without it, the command would reach
+ * the tender of MVOI_BUYER's buyer, another's of the same id, or be refused for want of a
+ * buyer. */
 static void s_ctl(nt_buf_t *cmd, const Mvoi__Reminder *r)
 {
     nt_buf_puts(cmd, "mvoictl");
