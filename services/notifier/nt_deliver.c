@@ -507,6 +507,28 @@ static int s_wire_rcpts(const Mvoi__Reminder *r, s_wire_rcpts_t *w, nt_result_t 
     return rc;
 }
 
+/* The organizer ("Name <address>" or an address) as From: and ORGANIZER carry it: its
+ * domain in A-labels, as the recipients', so a relay without SMTPUTF8 takes the mail. One
+ * with no A-label form (or too long for buf) stays as given: the mail then needs SMTPUTF8,
+ * and the sender refuses it on a relay without (a named dead letter), never sends it raw. */
+static const char *s_wire_organizer(const char *org, char *buf, size_t cap)
+{
+    if (!org)
+        return NULL;
+    const char *lt = strchr(org, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+    const char *a = lt && gt ? lt + 1 : org;
+    size_t alen = lt && gt ? (size_t)(gt - a) : strlen(org);
+    char addr[NT_IDN_ADDR_MAX], wire[NT_IDN_ADDR_MAX], why[NT_IDN_WHY_MAX];
+    if (alen >= sizeof addr)
+        return org;
+    memcpy(addr, a, alen);
+    addr[alen] = '\0';
+    if (nt_idn_address(addr, wire, sizeof wire, why, sizeof why) != 0 || !strcmp(addr, wire))
+        return org;
+    int n = snprintf(buf, cap, "%.*s%s%s", (int)(a - org), org, wire, lt && gt ? gt : "");
+    return n > 0 && (size_t)n < cap ? buf : org;
+}
+
 /* One mail: its recipients in their wire form (s_wire_rcpts), the message with them in
  * To:, handed to the sender. A permanent refusal is recorded here (0); another error is
  * the caller's (a transient one). */
@@ -523,8 +545,11 @@ static int s_deliver_mail(nt_service_t *s, const Mvoi__Reminder *r, s_inflight_t
         return 0;
     }
     nt_buf_t mail = { 0 };
-    Mvoi__Reminder wire = *r;   /* the record as it goes out: only its recipients differ */
+    /* the record as it goes out: only its recipients' and organizer's domains differ */
+    Mvoi__Reminder wire = *r;
+    char org[800];
     wire.recipients = w->list;
+    wire.organizer = (char *)s_wire_organizer(r->organizer, org, sizeof org);
     if (!rc)
         rc = nt_msg_mail(&s->msg, &wire, clock_now_ms(), &mail);
     if (!rc)

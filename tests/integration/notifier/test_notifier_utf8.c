@@ -149,6 +149,33 @@ Test(notifier_utf8, an_idn_domain_goes_to_a_relay_without_smtputf8_as_an_a_label
     it_teardown(&c);
 }
 
+/* The organizer's domain too: From: and ORGANIZER carry it as an A-label, so a relay
+ * without SMTPUTF8 takes the invitations ("inkoop@bücher.example" ->
+ * "inkoop@xn--bcher-kva.example", Punycode of "bücher" as Python's codec writes it).
+ * Before, From: held the raw UTF-8, the mail needed SMTPUTF8 and every invitation was a
+ * dead letter on such a relay. */
+Test(notifier_utf8, an_idn_organizer_goes_to_a_relay_without_smtputf8_as_an_a_label,
+     .timeout = 60)
+{
+    it_ctx_t c;
+    it_setup(&c, CLOCK0);
+    it_start_sink(&c, false);
+    it_env(&c, "MVOI_NOTIFIER_SMTP_URL=smtp://127.0.0.1:%d", c.smtp);
+    it_env(&c, "MVOI_NOTIFIER_ORGANIZER=Inkoop <inkoop@bücher.example>");
+    it_env(&c, "MVOI_BUYERS_OPEN=true");
+    it_start_nt(&c);
+    Mvoi__Tender t = it_tender("U-4", true, "2025-06-30", NULL, NULL, false);
+    it_register(&c, &t, false);
+    static it_mail_t m[32];
+    int n = it_mails_settled(&c, "kickoff_invitation", 4, m, 32, 10000);
+    cr_assert_geq(n, 1, "invitations, got %d", n);
+    for (int i = 0; i < n; i++)
+        cr_assert_str_eq(m[i].status, "ok", "%s: %s", m[i].rcpt, m[i].status);
+    cr_assert_eq(s_header_line(&c, "From", "Inkoop <inkoop@xn--bcher-kva.example>"), n,
+                 "From: with the A-label");
+    it_teardown(&c);
+}
+
 /* A domain that has no A-label form (U+2603 is DISALLOWED in IDNA2008) is never sent raw:
  * the copy is a dead letter naming the domain and why, before any relay sees it, and the
  * coordinator gets the report; the four others are delivered. Before, it went as a mail
