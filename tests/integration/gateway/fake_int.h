@@ -6,7 +6,11 @@
 
 #include "envelope.pb-c.h"
 
-/* Answers on the ROUTER, as the services do (fakekpi.c). */
+/* env packed and sent on sock: [id] when id, [topic] when topic, then the envelope
+ * (fake_answer.c). */
+void fake_send(void *sock, const void *id, size_t idlen, const char *topic,
+               Mvoi__Envelope *env);
+/* Answers on the ROUTER, as the services do (health: fakekpi.c; the rest: fake_answer.c). */
 void fake_health(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, const char *name);
 void fake_error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code,
                 const char *field, const char *msg);

@@ -113,20 +113,6 @@ static total_t *find(const char *key, bool create, int kpi, uint32_t year, uint3
     return t;
 }
 
-static void send_env(void *sock, const void *id, size_t idlen, const char *topic,
-                     Mvoi__Envelope *env)
-{
-    size_t len = mvoi__envelope__get_packed_size(env);
-    uint8_t *buf = malloc(len ? len : 1);
-    mvoi__envelope__pack(env, buf);
-    if (id)
-        zmq_send(sock, id, idlen, ZMQ_SNDMORE);
-    if (topic)
-        zmq_send(sock, topic, strlen(topic), ZMQ_SNDMORE);
-    zmq_send(sock, buf, len, 0);
-    free(buf);
-}
-
 static void total_env(total_t *t, Mvoi__Envelope *env)
 {
     mvoi__envelope__init(env);
@@ -154,7 +140,7 @@ static void publish(total_t *t)
     }
     Mvoi__Envelope env;
     total_env(t, &env);
-    send_env(g_pub, NULL, 0, t->key, &env);
+    fake_send(g_pub, NULL, 0, t->key, &env);
 }
 
 static void on_usr1(int sig)
@@ -173,7 +159,7 @@ static void heartbeat(void)
     env.producer = "kpi";
     env.body_case = MVOI__ENVELOPE__BODY_HEARTBEAT;
     env.heartbeat = &hb;
-    send_env(g_pub, NULL, 0, "hb", &env);
+    fake_send(g_pub, NULL, 0, "hb", &env);
 }
 
 static const char *s_kpis[] = { "", "fairtrade", "sroi", "nox", "material", "co2", "pilots" };
@@ -255,30 +241,7 @@ void fake_health(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, const cha
     env.buyer = req->buyer;   /* as server.c answers: the request's buyer */
     env.body_case = MVOI__ENVELOPE__BODY_HEALTH_REPLY;
     env.health_reply = &h;
-    send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
-}
-
-void fake_error(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, int code,
-                  const char *field, const char *msg)
-{
-    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
-    Mvoi__Error e = MVOI__ERROR__INIT;
-    e.has_code = true, e.code = code;
-    e.field = (char *)field;
-    e.message = (char *)msg;
-    env.request_id = req->request_id;
-    env.buyer = req->buyer;
-    env.body_case = MVOI__ENVELOPE__BODY_ERROR;
-    env.error = &e;
-    send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
-}
-
-void fake_reply(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req, Mvoi__Envelope *env)
-{
-    env->request_id = req->request_id;
-    if (!env->buyer)
-        env->buyer = req->buyer;   /* server.c: the request's, unless the handler set one */
-    send_env(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, env);
+    fake_send(sock, zmq_msg_data(id), zmq_msg_size(id), NULL, &env);
 }
 
 /* pending generation: count left and rate */
@@ -299,7 +262,7 @@ static void replay(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         total_env(&g_tot[g_log[i].tot], &item);
         item.seq = last = g_log[i].seq;
         item.request_id = req->request_id;
-        send_env(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[g_log[i].tot].key, &item);
+        fake_send(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[g_log[i].tot].key, &item);
         sent++;
     }
     Mvoi__ReplayEnd end = MVOI__REPLAY_END__INIT;
@@ -384,7 +347,7 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
                 continue;
             Mvoi__Envelope item;
             total_env(&g_tot[i], &item);
-            send_env(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[i].key, &item);
+            fake_send(sock, zmq_msg_data(id), zmq_msg_size(id), g_tot[i].key, &item);
             count++;
         }
         Mvoi__SnapshotEnd end = MVOI__SNAPSHOT_END__INIT;
