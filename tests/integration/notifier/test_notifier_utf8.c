@@ -63,6 +63,25 @@ static int s_copy_state(it_ctx_t *c, Mvoi__ReminderKind k, const char *rcpt, cha
     return st;
 }
 
+/* Of a kick-off's five invitations, the four others delivered and the one to dead (its
+ * address; not delivered to unsent when given) a dead letter: its copy DEAD, its error
+ * into err, the coordinator's report of it delivered. */
+static void s_one_dead_four_sent(it_ctx_t *c, const char *dead, const char *unsent, char *err,
+                                 size_t cap)
+{
+    static it_mail_t m[32];
+    int n = it_mails_settled(c, "delivery_failed", 1, m, 32, 10000);
+    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 4, "the four others, got %d",
+                 it_count(m, n, "kickoff_invitation"));
+    if (unsent)
+        cr_assert_eq(it_count_to(m, n, "kickoff_invitation", unsent), 0);
+    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 1,
+                 "the dead letter's report to the coordinator");
+    cr_assert_eq(n, 5);
+    int st = s_copy_state(c, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION, dead, err, cap);
+    cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "state %d: %s", st, err);
+}
+
 /* A relay that offers SMTPUTF8 gets the invitations of José (UTF-8 local part) with his
  * address as it is, in the envelope and in To:, and Jan's (a domain in U-labels) with the
  * domain's A-label, as any relay gets it; the copies are SENT. */
@@ -192,17 +211,8 @@ Test(notifier_utf8, a_domain_with_no_a_label_form_is_a_named_dead_letter, .timeo
     Mvoi__Tender t = it_tender("U-4", true, "2025-06-30", NULL, NULL, false);
     t.budget_holder = &snow;
     it_register(&c, &t, false);
-    static it_mail_t m[32];
-    int n = it_mails_settled(&c, "delivery_failed", 1, m, 32, 10000);
-    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 4, "the four others, got %d",
-                 it_count(m, n, "kickoff_invitation"));
-    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 1,
-                 "the dead letter's report to the coordinator");
-    cr_assert_eq(n, 5);
     char err[600];
-    int st = s_copy_state(&c, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION, "pop@b☃.example",
-                          err, sizeof err);
-    cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "state %d: %s", st, err);
+    s_one_dead_four_sent(&c, "pop@b☃.example", NULL, err, sizeof err);
     cr_assert(strstr(err, "the domain \"b☃.example\" has no A-label form"), "%s", err);
     it_teardown(&c);
 }
@@ -230,20 +240,11 @@ Test(notifier_utf8, relay_without_smtputf8_makes_a_utf8_address_a_dead_letter, .
     Mvoi__Tender t = it_tender("U-2", true, "2025-06-30", NULL, NULL, false);
     t.project_leader = &s_jose;
     it_register(&c, &t, false);
-    static it_mail_t m[32];
-    int n = it_mails_settled(&c, "delivery_failed", 1, m, 32, 10000);
-    cr_assert_eq(it_count(m, n, "kickoff_invitation"), 4, "the four others, got %d",
-                 it_count(m, n, "kickoff_invitation"));
-    cr_assert_eq(it_count_to(m, n, "kickoff_invitation", "josé@gemeente.example"), 0);
-    cr_assert_eq(it_count_to(m, n, "delivery_failed", "mvoi-coordinator@gemeente.example"), 1,
-                 "the dead letter's report to the coordinator");
-    cr_assert_eq(n, 5);
+    char err[600];
+    s_one_dead_four_sent(&c, "josé@gemeente.example", "josé@gemeente.example", err,
+                         sizeof err);
     s_slurp(log, text, sizeof text);
     cr_assert_null(strstr(text, "jos"), "nothing of José's copy reached the relay:\n%s", text);
-    char err[600];
-    int st = s_copy_state(&c, MVOI__REMINDER_KIND__REM_KICKOFF_INVITATION,
-                          "josé@gemeente.example", err, sizeof err);
-    cr_assert_eq(st, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "state %d: %s", st, err);
     cr_assert(strstr(err, "does not offer SMTPUTF8") && strstr(err, "josé@gemeente.example"),
               "a named reason: %s", err);
     /* the dead letter's "mvoictl reminders resend ID" names an id the door takes: the
