@@ -85,125 +85,6 @@ static bool s_chain_survives_dead(const Mvoi__Reminder *r)
            r->kind == K(QUARTERLY_REPORT);
 }
 
-/* The other copies of a dead copy's message (same tender, kind, ordinal and version, by
- * mail, not cancelled): who they were for and which were delivered (SENT; an unconfirmed
- * one is not known to be). */
-typedef struct {
-    const Mvoi__Reminder *dead;
-    Mvoi__Person p[MAX_RCPT], *all[MAX_RCPT], *ok[MAX_RCPT];
-    size_t n_all, n_ok;
-} s_siblings_t;
-
-static int s_sibling(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg)
-{
-    (void)s;
-    (void)txn;
-    s_siblings_t *sb = arg;
-    const Mvoi__Reminder *d = sb->dead;
-    if (strcmp(r->id, d->id) == 0 || r->kind != d->kind || r->ordinal != d->ordinal ||
-        r->schedule_version != d->schedule_version || r->state == ST(CANCELLED) ||
-        (r->channel && strcmp(r->channel, "webhook") == 0) || !r->n_recipients ||
-        sb->n_all == MAX_RCPT)
-        return 0;
-    Mvoi__Person *p = &sb->p[sb->n_all];
-    mvoi__person__init(p);
-    p->email = strdup(r->recipients[0]);
-    p->name = r->recipient_name ? strdup(r->recipient_name) : NULL;
-    sb->all[sb->n_all++] = p;
-    if (r->state == ST(SENT))
-        sb->ok[sb->n_ok++] = p;
-    return 0;
-}
-
-static void s_siblings_free(s_siblings_t *sb)
-{
-    for (size_t i = 0; i < sb->n_all; i++) {
-        free(sb->p[i].email);
-        free(sb->p[i].name);
-    }
-}
-
-static int s_count_one(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, void *arg)
-{
-    (void)s;
-    (void)txn;
-    (void)r;
-    ++*(unsigned *)arg;
-    return 0;
-}
-
-/* The key of the report of one death of a copy: "dead-<hash of its id>" for its first
- * death, "dead-<hash>-<n>" for the n-th (a copy an operator resent that died again). The
- * report's id is made of it, and an id that exists is not made again: keyed by the copy
- * alone, the second death of a resent copy found the first report's id and told nobody. */
-#define S_DEATHS_MAX 100000u
-static int s_report_tid(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, char *tid,
-                        size_t cap)
-{
-    char hex[33];
-    nt_sha256_hex(r->id, hex, 32);
-    for (unsigned n = 1; n <= S_DEATHS_MAX; n++) {
-        if (n == 1)
-            snprintf(tid, cap, "dead-%s", hex);
-        else
-            snprintf(tid, cap, "dead-%s-%u", hex, n);
-        unsigned found = 0;
-        int rc = nt_store_each_of_tender(s, txn, r->buyer, tid, s_count_one, &found);
-        if (rc || !found)
-            return rc;
-    }
-    return -EOVERFLOW;   /* a bound on the loop, never reached by hand */
-}
-
-/* A dead letter is that recipient's only: the coordinator is told which copy, to whom and
- * why (not for the coordinator's own reports, which would loop), and what the message's
- * other recipients got so far (the report said "the others did receive it" also when there
- * was no other, or when every copy failed). gave_up: r died of temporary failures past the
- * retry lifetime, not of a refused address (the report's advice differs). */
-static int s_report_dead(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, int64_t now,
-                         bool gave_up)
-{
-    if (r->kind == K(DELIVERY_FAILED) || (r->channel && strcmp(r->channel, "webhook") == 0))
-        return 0;
-    Mvoi__Person who = MVOI__PERSON__INIT;
-    who.name = r->recipient_name;
-    who.email = r->n_recipients ? r->recipients[0] : NULL;
-    Mvoi__Person *removed[1] = { &who };
-    nt_plan_new_t n = { .t = r->tender, .buyer = r->buyer, .kind = K(DELIVERY_FAILED),
-                        .ordinal = r->kind, .version = r->schedule_version, .due_ms = now,
-                        .now = now, .title = r->subject, .about_id = r->id,
-                        .about_error = r->last_error, .about_gave_up = gave_up,
-                        .removed = removed,
-                        .n_removed = who.email ? 1 : 0 };
-    Mvoi__Tender none = MVOI__TENDER__INIT;
-    /* The dead copy keys the report, one per dead copy, by a hash of its id: the id itself
-     * (buyer/tender/kind/ordinal/version/address, up to about 400 bytes) did not fit a
-     * key once escaped, and the report was then not made, without a word. The report
-     * names the copy in full (about_id). */
-    char tid[48];
-    int rc = s_report_tid(s, txn, r, tid, sizeof tid);
-    if (rc)
-        return rc;
-    none.buyer = r->buyer;
-    none.id = tid;
-    none.title = r->tender && r->tender->title ? r->tender->title : r->title;
-    n.t = &none;
-    s_siblings_t *sb = calloc(1, sizeof *sb);
-    if (!sb)
-        return -ENOMEM;
-    sb->dead = r;
-    rc = nt_store_each_of_tender(s, txn, r->buyer, r->tender_id, s_sibling, sb);
-    n.others = sb->all;
-    n.n_others = sb->n_all;
-    n.added = sb->ok;
-    n.n_added = sb->n_ok;
-    if (!rc)
-        rc = nt_plan_create(s, txn, &n);
-    s_siblings_free(sb);
-    free(sb);
-    return rc;
-}
-
 /* A temporary failure (no connection, 4xx, HTTP 5xx/429) is retried as a mature MTA does
  * (postfix: maximal_queue_lifetime 5 days, maximal_backoff_time about an hour): backoff
  * with full jitter, capped at retry_max, until retry_lifetime after the copy's first
@@ -290,7 +171,7 @@ int nt_deliver_record(nt_service_t *s, MDB_txn *txn, const char *id, const nt_re
                 (r->state == ST(DEAD) && s_chain_survives_dead(r))))
         rc = s_after_sent(s, txn, r, now);
     if (!rc && r->state == ST(DEAD))
-        rc = s_report_dead(s, txn, r, now, outcome == NT_TRANSIENT);
+        rc = nt_dead_report(s, txn, r, now, outcome == NT_TRANSIENT);
     /* failing for an hour or more (postfix's delay_warning_time): a warning, since the
      * dead letter that reports it comes only after retry_lifetime_hours */
     bool delayed = r->state == ST(RETRYING) && now - r->first_failure_ms >= 3600000;
@@ -452,7 +333,10 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
         Mvoi__Reminder *r = cand[i];
         if (!r)
             continue;
-        if (rc == 0 && p->npicked < p->free_slots) {
+        bool wait = false;   /* a dead letter's report waiting for its siblings' outcome */
+        if (rc == 0 && p->npicked < p->free_slots)
+            rc = nt_dead_refresh(s, txn, r, now, &wait);
+        if (rc == 0 && !wait && p->npicked < p->free_slots) {
             r->state = ST(SENDING);
             r->attempts++;
             r->has_attempts = true;

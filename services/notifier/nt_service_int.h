@@ -221,6 +221,18 @@ int nt_migrate(nt_service_t *s, MDB_txn *txn);
  * when cap cannot hold it whole. */
 int nt_migrate_former(nt_service_t *s, MDB_txn *txn, const char *former, char *id, size_t cap);
 
+/* ---- nt_dead.c: the report of a dead letter to the coordinator. */
+
+/* Plan the report of r's death (a copy of a message by mail, now DEAD) with what the
+ * message's other recipients got so far; gave_up: it died of temporary failures. */
+int nt_dead_report(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r, int64_t now,
+                   bool gave_up);
+/* As a report rep is taken to go out: its counts of the other recipients taken again.
+ * *wait: some of those copies are being handed over or are due now, so rep waits for
+ * their outcome (a bounded while) and is not taken now. Any other reminder: 0, as is. */
+int nt_dead_refresh(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *rep, int64_t now,
+                    bool *wait);
+
 /* ---- nt_deliver.c: sending. */
 
 /* Record a delivery's outcome (SENT, RETRYING or DEAD) and what it sets in motion. */

@@ -424,3 +424,18 @@ int it_mails_settled(it_ctx_t *c, const char *kind, int want, it_mail_t *m, int 
         cr_log_info("mail %s %s seq %d", m[i].kind, m[i].rcpt, m[i].seq);
     return n;
 }
+
+size_t it_mail_text(it_ctx_t *c, const char *kind, const char *rcpt, char *buf, size_t cap)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/nt_text.py '%s' '%s' '%s'", NT_SCRIPTS,
+             c->maildir, kind, rcpt);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p, "%s", cmd);
+    size_t n = fread(buf, 1, cap - 1, p);
+    buf[n] = 0;
+    cr_assert_eq(pclose(p), 0, "%s", cmd);
+    cr_assert_lt(n, cap - 1, "the text of %s to %s is longer than %zu bytes", kind, rcpt,
+                 cap - 1);
+    return n;
+}

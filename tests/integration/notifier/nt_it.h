@@ -71,6 +71,9 @@ void it_start_sink_smtputf8(it_ctx_t *c);
 void it_wait_listening(int port);
 /* Copies of a kind (NULL: all) to one recipient (NULL: any). */
 int it_count_to(it_mail_t *m, int n, const char *kind, const char *rcpt);
+/* The text of the mails of a kind to rcpt in c->maildir as the recipient reads it (the
+ * plain part, nt_text.py: each mail followed by "=====") into buf; its length. */
+size_t it_mail_text(it_ctx_t *c, const char *kind, const char *rcpt, char *buf, size_t cap);
 
 #define CLOCK0 it_local(2025, 3, 3, 11, 0)   /* Monday 3 March 2025, 11:00 */
 
