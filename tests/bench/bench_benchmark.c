@@ -42,7 +42,7 @@ static void s_registry(const char *path, bool one_class)
 
 static void s_fill(bm_t *b)
 {
-    char id[8];
+    char id[16];
     for (int i = 0; i < 400; i++) {
         snprintf(id, sizeof id, "b%03d", i);
         bm_set(b, id, 5, 2026, (int64_t)(rand() % 100000000));
@@ -52,7 +52,7 @@ static void s_fill(bm_t *b)
 /* mean ns of bm_set + bm_position over buyers first..first+n-1, and mean entries touched */
 static void s_measure(bm_t *b, int first, int n, long rounds, double *ns, double *work)
 {
-    char id[8];
+    char id[16];
     bm_pos_t p;
     double w = 0, t0 = s_now();
     for (long r = 0; r < rounds; r++) {
@@ -68,7 +68,7 @@ static void s_measure(bm_t *b, int first, int n, long rounds, double *ns, double
 /* the same for one buyer's tender counts (bm_set_tenders: its six share measures) */
 static void s_measure_tenders(bm_t *b, int first, int n, long rounds, double *ns, double *work)
 {
-    char id[8];
+    char id[16];
     bm_pos_t p;
     double w = 0, t0 = s_now();
     for (long r = 0; r < rounds; r++) {

@@ -56,7 +56,7 @@ static void setup(void)
     cr_assert(g_reg, "%s", err);
     g_bm = bm_new(g_reg, 5);
     cr_assert(g_bm);
-    char id[8];
+    char id[16];
     for (int i = 1; i <= 12; i++) {
         snprintf(id, sizeof id, "g%02d", i);
         cr_assert_eq(bm_set(g_bm, id, 5, 2026, (int64_t)i * 1000000), 0);
@@ -370,7 +370,7 @@ Test(bm_registry, shipped_registry_has_classes)
 Test(bm, csv_numbers_shortest_exact)
 {
     static const int64_t g[5] = { 322102400, 398624640, 897852800, 900000000, 1000000000 };
-    char id[8];
+    char id[16];
     for (int i = 0; i < 5; i++) {
         snprintf(id, sizeof id, "c%d", i + 1);
         cr_assert_eq(bm_set(g_bm, id, 5, 2025, g[i]), 0);
@@ -505,7 +505,7 @@ Test(bm_leak, one_normalisation_per_class_year_kpi)
     mvoi_buyers_t *r = s_leak_registry(path, sizeof path);
     bm_t *b = bm_new(r, 5);
     cr_assert(b);
-    char id[8];
+    char id[16];
     for (int i = 1; i <= 5; i++) {
         snprintf(id, sizeof id, "m%d", i);
         cr_assert_eq(bm_set(b, id, 5, 2026, (int64_t)i * 100000 * 1000), 0);   /* g */
@@ -554,7 +554,7 @@ Test(bm_leak, open_data_ratio_names_no_member)
     char path[64];
     mvoi_buyers_t *r = s_leak_registry(path, sizeof path);
     bm_t *b = bm_new(r, 5);
-    char id[8];
+    char id[16];
     for (int i = 1; i <= 5; i++) {
         snprintf(id, sizeof id, "m%d", i);
         cr_assert_eq(bm_set(b, id, 5, 2026, (int64_t)i * 100000 * 1000), 0);

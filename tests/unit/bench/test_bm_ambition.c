@@ -84,7 +84,7 @@ static void s_buyer(const char *buyer, int total, int with)
 
 static void setup(void)
 {
-    char err[256], id[8];
+    char err[256], id[16];
     s_registry();
     g_reg = mvoi_buyers_load(g_path, false, err, sizeof err);
     cr_assert(g_reg, "%s", err);

@@ -53,7 +53,7 @@ static char *s_render(const char *buyer, uint32_t quarter, s_fmt_t fmt)
     in.quarter = quarter;
     in.generated_ms = 1798758000000LL + 86400000LL * 40;
     in.bench = bm_new(g_reg, 5);
-    char id[8];
+    char id[16];   /* "g%02d" of an int: -O1 and up warn at 8 */
     for (int i = 1; i <= 12; i++) {
         snprintf(id, sizeof id, "g%02d", i);
         bm_set(in.bench, id, 5, 2026, i == 12 ? 12345678 : (int64_t)i * 1000000);
@@ -107,7 +107,7 @@ static char *s_report(const char *buyer, uint32_t quarter)
 static void s_no_other_buyer(const char *h, const char *what)
 {
     for (int i = 1; i <= 12; i++) {
-        char id[8];
+        char id[16];
         if (i == 5)
             continue;
         snprintf(id, sizeof id, "G%02d", i);

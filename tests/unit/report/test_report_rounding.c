@@ -27,7 +27,7 @@ Test(rounding, csv_rows_add_up_to_the_total)
         for (int i = 0; i < 3; i++) {
             rp_tender_t *t = rp_input_add_tender(&in);
             snprintf(t->id, sizeof t->id, "T-%d", i + 1);
-            snprintf(t->planned, sizeof t->planned, "2026-02-0%d", i + 1);
+            snprintf(t->planned, sizeof t->planned, "2026-02-0%c", (char)('1' + i));
             t->status = 4;
             rp_total_t *x = rp_input_add_total(&in);
             x->kpi = 3;
