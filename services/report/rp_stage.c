@@ -1,39 +1,146 @@
 /*  rp_stage: a request's report files, all of its formats or none (rp_stage.h). */
+#define _GNU_SOURCE   /* renameat2, RENAME_EXCHANGE */
 #include "rp_stage.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define S_PATH 4200
+
+static int s_fault_nth, s_fault_step;
+static bool s_fault_crash;
+
+void rp_stage_fault(int nth, bool crash)
+{
+    s_fault_nth = nth;
+    s_fault_crash = crash;
+    s_fault_step = 0;
+}
+
+int rp_stage_step(void)
+{
+    if (!s_fault_nth || ++s_fault_step != s_fault_nth)
+        return 0;
+    if (s_fault_crash)
+        raise(SIGKILL);
+    return -EIO;
+}
+
+/* <parent>/.<base>.staging of dir; 0 or -ENAMETOOLONG. */
+static int s_stage_dir(char *out, size_t cap, const char *dir)
+{
+    const char *slash = strrchr(dir, '/');
+    int plen = slash ? (int)(slash - dir) : 1;
+    const char *base = slash ? slash + 1 : dir;
+    int n = snprintf(out, cap, "%.*s/.%s.staging", plen, slash ? dir : ".", base);
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
 int rp_stage_path(char *out, size_t cap, const char *dir, const char *final)
 {
+    char sd[S_PATH];
+    if (s_stage_dir(sd, sizeof sd, dir) != 0)
+        return -ENAMETOOLONG;
     const char *base = strrchr(final, '/');
     base = base ? base + 1 : final;
-    int n = snprintf(out, cap, "%s/" RP_STAGE_DIR "/%s", dir, base);
+    int n = snprintf(out, cap, "%s/%s", sd, base);
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static int s_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(p);   /* what cannot go stays; the next open tries again */
+    return 0;
+}
+
+static void s_rm_tree(const char *p)
+{
+    nftw(p, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+void rp_stage_clear(const char *dir)
+{
+    char sd[S_PATH];
+    if (s_stage_dir(sd, sizeof sd, dir) == 0)
+        s_rm_tree(sd);
 }
 
 int rp_stage_open(const char *dir)
 {
-    char p[4200];
-    int n = snprintf(p, sizeof p, "%s/" RP_STAGE_DIR, dir);
-    if (n < 0 || (size_t)n >= sizeof p)
+    char sd[S_PATH];
+    if (s_stage_dir(sd, sizeof sd, dir) != 0)
         return -ENAMETOOLONG;
-    return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -errno;
+    s_rm_tree(sd);   /* a crashed job's partial set, or the set its exchange swapped out */
+    return mkdir(sd, 0755) == 0 ? 0 : -errno;
 }
 
-void rp_stage_clear(const char *dir, const char *const *staged, size_t n)
+static int s_fsync_dir(const char *p)
 {
-    char p[4300];
-    for (size_t i = 0; i < n; i++) {
-        if (!staged[i] || !staged[i][0])
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+/* The period's files this request did not write, hard-linked into the staging directory so
+ * that they stay in the set. Hidden names (a staging directory of the code before) and
+ * ".tmp" files are no report's and stay behind. */
+static int s_carry_over(const char *dir, const char *sd)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    int sfd = open(sd, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = sfd < 0 ? -errno : 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        struct stat st;
+        if (e->d_name[0] == '.' || (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
-        remove(staged[i]);
-        if ((size_t)snprintf(p, sizeof p, "%s.tmp", staged[i]) < sizeof p)
-            remove(p);
+        if (faccessat(sfd, e->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            continue;   /* written by this request */
+        if ((rc = rp_stage_step()) == 0 && linkat(dirfd(d), e->d_name, sfd, e->d_name, 0) != 0)
+            rc = -errno;
     }
-    if ((size_t)snprintf(p, sizeof p, "%s/" RP_STAGE_DIR, dir) < sizeof p)
-        rmdir(p);   /* ENOTEMPTY: something not ours, kept */
+    if (sfd >= 0)
+        close(sfd);
+    closedir(d);
+    return rc;
+}
+
+int rp_stage_promote(const char *dir)
+{
+    char sd[S_PATH], parent[S_PATH];
+    int rc = s_stage_dir(sd, sizeof sd, dir);
+    if (rc == 0)
+        rc = s_carry_over(dir, sd);
+    if (rc == 0)
+        rc = s_fsync_dir(sd);   /* the links are durable before they are the set */
+    if (rc == 0)
+        rc = rp_stage_step();
+    /* the one step that makes the set the period's: before it the earlier set, after it
+     * the new one, for every reader and across a crash */
+    if (rc == 0 && renameat2(AT_FDCWD, sd, AT_FDCWD, dir, RENAME_EXCHANGE) != 0)
+        rc = errno == ENOENT && rename(sd, dir) == 0 ? 0 : -errno;
+    if (rc != 0)
+        return rc;
+    snprintf(parent, sizeof parent, "%s", dir);   /* fits: sd, longer, did */
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *slash = 0;
+    rc = s_fsync_dir(slash ? parent : ".");   /* the exchange is durable */
+    if (rp_stage_step() == 0)
+        s_rm_tree(sd);   /* the earlier set, now under the staging name */
+    return rc;
 }

@@ -73,12 +73,8 @@ static void s_send_error(rp_service_t *self, const uint8_t *id, size_t idlen,
 
 static void s_job_free(rp_job_t *j)
 {
-    if (j->dir[0]) {   /* a failed request's files go; a committed one's were moved */
-        const char *st[8];
-        for (int f = 0; f < 8; f++)
-            st[f] = j->stage[f];
-        rp_stage_clear(j->dir, st, 8);
-    }
+    if (j->dir[0])   /* a failed request's files, or the set a committed one replaced */
+        rp_stage_clear(j->dir);
     rp_gather_destroy(&j->gather);
     rp_model_free(&j->model);
     rp_input_free(&j->in);
@@ -231,12 +227,12 @@ static void s_job_commit(rp_job_t *j)
         fp[n] = &files[n];
         n++;
     }
-    /* every format is written: only now do they join the reports (the html printed for a
-     * PDF too, as before) */
-    for (int f = 1; f < 8; f++)
-        if (s_rendered(j, f) && rename(j->stage[f], j->path[f]) != 0 &&
-            s_job_disk_failed(j, "cannot write the report files", -errno))
-            return;
+    /* every format is written (the html printed for a PDF too): only now do they become
+     * the period's set, all in one step (rp_stage.h), before the store records them. A
+     * crash between the two leaves a whole set that no reply names; the retry writes it
+     * again. */
+    if (s_job_disk_failed(j, "cannot write the report files", rp_stage_promote(j->dir)))
+        return;
     Mvoi__ReportReply rr = MVOI__REPORT_REPLY__INIT;
     rr.n_files = n;
     rr.files = fp;

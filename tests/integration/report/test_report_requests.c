@@ -31,6 +31,7 @@
 #include "log.h"
 #include "report.h"
 #include "report_service.h"
+#include "rp_stage.h"
 
 #define S_CLIENTS 2
 
@@ -115,6 +116,19 @@ typedef struct {
     pid_t fake;
 } s_env_t;
 
+/* The fake upstream serving the 2026 data set of nt tenders (dataset.c) and 500 measurements. */
+static void s_fake_start(s_env_t *e, const char *nt)
+{
+    char bin[512];
+    h_bin(bin, sizeof bin, "tests/integration/report/mvoi-report-fakeup");
+    e->fake = fork();
+    if (e->fake == 0) {
+        execl(bin, bin, e->up, "2026", nt, "500", (char *)NULL);
+        _exit(127);
+    }
+    cr_assert_eq(h_wait_healthy(e->up, 5000), 0);
+}
+
 static void s_env_init(s_env_t *e, bool with_upstream)
 {
     log_init("report-test", "text", "error");
@@ -130,14 +144,7 @@ static void s_env_init(s_env_t *e, bool with_upstream)
         return;
     }
     snprintf(e->up, sizeof e->up, "ipc://%s/up", e->dir);
-    char bin[512];
-    h_bin(bin, sizeof bin, "tests/integration/report/mvoi-report-fakeup");
-    e->fake = fork();
-    if (e->fake == 0) {
-        execl(bin, bin, e->up, "2026", "20", "500", (char *)NULL);
-        _exit(127);
-    }
-    cr_assert_eq(h_wait_healthy(e->up, 5000), 0);
+    s_fake_start(e, "20");
 }
 
 static void s_env_fini(s_env_t *e)
@@ -613,5 +620,142 @@ Test(report_requests, a_request_that_fails_part_way_leaves_no_files, .timeout = 
     struct stat after;
     cr_assert_eq(stat(html, &after), 0, "the earlier html is gone");
     cr_expect_eq(after.st_ino, before.st_ino, "the earlier html was replaced");
+    s_env_fini(&e);
+}
+
+/* ---------------------------------------------------------------- one run's set */
+
+/* The data set's tenders planned in Q1 2026, counted from dataset.c's rules (year: i % 6
+ * != 5, quarter 1 + (i / 2) % 4), not by the report. */
+static int x_q1_tenders(int nt)
+{
+    int n = 0;
+    for (int i = 0; i < nt; i++)
+        n += i % 6 != 5 && (i / 2) % 4 == 0;
+    return n;
+}
+
+/* The file's text, until the next call (the test's files are small). */
+static char *s_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int s_count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* What a reader of the period sees: the number of the period's tenders in the html (its
+ * summary), the csv (annex value rows) and the json (annex entries); -1: no such file. */
+static void s_view(char path[3][4200], int n[3])
+{
+    const char *h = s_slurp(path[0]);
+    const char *m = h ? strstr(h, "id=\"n-tenders\">") : NULL;
+    n[0] = h ? (m ? atoi(m + strlen("id=\"n-tenders\">")) : -2) : -1;
+    const char *c = s_slurp(path[1]);
+    n[1] = -1;
+    if (c) {   /* annex rows whose measure is the tender's value: one per tender */
+        n[1] = 0;
+        for (const char *p = c; (p = strstr(p, "\nannex,")); p++) {
+            const char *eol = strchr(p + 1, '\n');
+            const char *v = strstr(p, ",value,");
+            n[1] += v && (!eol || v < eol);
+        }
+    }
+    const char *j = s_slurp(path[2]);
+    n[2] = j ? s_count(j, "\"sroi_pct_bp\"") : -1;
+}
+
+/* One run's figures in every file of the set, and which run: want_a or want_b tenders. */
+static int s_one_run(char path[3][4200], int want_a, int want_b, const char *when)
+{
+    int n[3];
+    s_view(path, n);
+    cr_expect(n[0] == n[1] && n[1] == n[2] && (n[0] == want_a || n[0] == want_b),
+              "%s: the reader sees html %d, csv %d, json %d tenders (one run: %d or %d)", when,
+              n[0], n[1], n[2], want_a, want_b);
+    return n[0];
+}
+
+/* A request's set appears whole or not at all, also when the process is killed part way
+ * through making it the period's and started again. Q1 2026 is written from 20 tenders,
+ * then from 60: the second run is killed (SIGKILL, as kill -9) at the second step of its
+ * promote, a restart then fails its promote at the first step, and a last request goes
+ * through. After each, html, csv and json hold the same number of the period's tenders,
+ * that of one run (counted from the data set's rules). The formats had been renamed into
+ * place one by one: killed after the first, the new html (14 tenders) stood beside the
+ * earlier csv and json (5), each looking like the quarter's report. */
+Test(report_requests, a_set_killed_part_way_is_one_runs_set_after_restart, .timeout = 60)
+{
+    s_env_t e;
+    s_env_init(&e, true);
+    int a = x_q1_tenders(20), b = x_q1_tenders(60);
+    cr_assert(a != b && a > 0);
+    const char *rid[S_CLIENTS] = { "r-a", NULL };
+    Mvoi__Envelope *reply[S_CLIENTS];
+    Mvoi__ReportFormat want[3] = { MVOI__REPORT_FORMAT__FMT_HTML, MVOI__REPORT_FORMAT__FMT_CSV,
+                                   MVOI__REPORT_FORMAT__FMT_JSON };
+    for (int i = 0; i < 3; i++)
+        s_formats[i] = want[i];
+    s_formats[3] = 0;
+    cr_assert_eq(s_round(&e, rid, reply), 1);
+    cr_assert(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY &&
+              reply[0]->report_reply->n_files == 3, "the first report was not written");
+    char path[3][4200];
+    for (size_t i = 0; i < 3; i++)
+        for (size_t k = 0; k < 3; k++)
+            if (reply[0]->report_reply->files[k]->format == want[i])
+                snprintf(path[i], sizeof path[i], "%s", reply[0]->report_reply->files[k]->path);
+    s_free1(reply[0]);
+    cr_expect_eq(s_one_run(path, a, a, "first run"), a);
+
+    kill(e.fake, SIGTERM);   /* the data change: 60 tenders */
+    waitpid(e.fake, NULL, 0);
+    s_fake_start(&e, "60");
+    pid_t p = fork();
+    if (p == 0) {
+        rid[0] = "r-b";
+        rp_stage_fault(2, true);
+        s_round(&e, rid, reply);
+        _exit(0);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(p, &st, 0), p);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the promote was not killed");
+    s_one_run(path, a, b, "killed part way");
+
+    rid[0] = "r-c";   /* restarted; its promote fails at the first step */
+    rp_stage_fault(1, false);
+    s_round(&e, rid, reply);
+    rp_stage_fault(0, false);
+    cr_assert(reply[0], "no answer");
+    bool failed = reply[0]->body_case == MVOI__ENVELOPE__BODY_ERROR;
+    s_free1(reply[0]);
+    int seen = s_one_run(path, a, b, "failed after the restart");
+    cr_expect(!failed || seen != -1, "a failed promote removed the set");
+
+    rid[0] = "r-d";
+    cr_expect_eq(s_round(&e, rid, reply), 1);
+    cr_assert(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY);
+    s_free1(reply[0]);
+    cr_expect_eq(s_one_run(path, b, b, "the last run"), b);
+    char buyer[4200], ls[1024];   /* no staging directory left beside the period */
+    snprintf(buyer, sizeof buyer, "%s", path[0]);
+    *strrchr(buyer, '/') = '\0';
+    *strrchr(buyer, '/') = '\0';
+    s_listing(buyer, ls, sizeof ls);
+    cr_expect_str_eq(ls, "2026-q1 ", "beside the period: '%s'", ls);
+    s_formats[0] = 0;
     s_env_fini(&e);
 }
