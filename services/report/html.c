@@ -110,6 +110,12 @@ void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t
     int64_t q = (int64_t)((2 * m + den) / (2 * (__int128)den));
     if (x < 0)
         q = -q;
+    /* A share below the whole never reads as the whole: 9.995 of 10.000 rounded to
+     * "100,0 %" beside "achter op ambitie" (and an SROI contract € 5 short of its
+     * obligation) read as the target met. As coverage.py shows 100 only when all is
+     * covered: 99,9 %. */
+    if (num >= 0 && num < den && q >= 1000)
+        q = 999;
     int n = rp_num(b, cap, q, 1, 1, rp_style_text(r->in->lang));
     snprintf(b + n, cap - (size_t)n, " %%");
 }

@@ -58,3 +58,22 @@ Test(pct, negative_theme_share_in_the_html)
     free(buf);
     rp_input_free(&in);
 }
+
+/* A share below 100 % never reads 100,0 %: 9.995 / 10.000 = 99,95 % had been rounded to
+ * "100,0 %" beside the status "achter op ambitie" (the target looked met). 19.999 / 20.000
+ * = 99,995 %; 10.000 and 10.004 of 10.000 are the whole or more: 100,0 %. */
+Test(pct, a_share_below_the_whole_never_reads_100)
+{
+    rp_input_t in;
+    rp_report_t r;
+    s_min_report(&r, &in, TEXT_NL);
+    static const struct { int64_t num, den; const char *want; } c[] = {
+        { 9995, 10000, "99,9 %" }, { 19999, 20000, "99,9 %" }, { 9994, 10000, "99,9 %" },
+        { 10000, 10000, "100,0 %" }, { 10004, 10000, "100,0 %" }, { 1, 1, "100,0 %" },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char b[32];
+        rp_html_pct(b, sizeof b, &r, c[i].num, c[i].den);
+        cr_expect_str_eq(b, c[i].want, "%lld / %lld", (long long)c[i].num, (long long)c[i].den);
+    }
+}
