@@ -108,7 +108,7 @@ static int s_carry_over(const char *dir, const char *sd)
         if (e->d_name[0] == '.' || (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) ||
             fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
-        if (faccessat(sfd, e->d_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        if (fstatat(sfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             continue;   /* written by this request */
         if ((rc = rp_stage_step()) == 0 && linkat(dirfd(d), e->d_name, sfd, e->d_name, 0) != 0)
             rc = -errno;
