@@ -92,10 +92,20 @@ static int s_fsync_dir(const char *p)
     return rc;
 }
 
-/* The period's files this request did not write, hard-linked into the staging directory so
- * that they stay in the set. Hidden names (a staging directory of the code before) and
- * ".tmp" files are no report's and stay behind. */
-static int s_carry_over(const char *dir, const char *sd)
+/* Is name one of the request's own set (rp_stage_promote)? */
+static bool s_own(const char *name, const char *const *own, size_t nown)
+{
+    for (size_t i = 0; i < nown; i++)
+        if (own[i] && strncmp(name, own[i], strlen(own[i])) == 0)
+            return true;
+    return false;
+}
+
+/* The period's files outside the request's own set (the other language's report, a file
+ * not ours), hard-linked into the staging directory so that they stay. Hidden names (a
+ * staging directory of the code before) and ".tmp" files are no report's and stay behind;
+ * so do the files of the request's own set that it did not write this time. */
+static int s_carry_over(const char *dir, const char *sd, const char *const *own, size_t nown)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -106,6 +116,7 @@ static int s_carry_over(const char *dir, const char *sd)
         size_t n = strlen(e->d_name);
         struct stat st;
         if (e->d_name[0] == '.' || (n > 4 && strcmp(e->d_name + n - 4, ".tmp") == 0) ||
+            s_own(e->d_name, own, nown) ||
             fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (fstatat(sfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -119,12 +130,12 @@ static int s_carry_over(const char *dir, const char *sd)
     return rc;
 }
 
-int rp_stage_promote(const char *dir)
+int rp_stage_promote(const char *dir, const char *const *own, size_t nown)
 {
     char sd[S_PATH], parent[S_PATH];
     int rc = s_stage_dir(sd, sizeof sd, dir);
     if (rc == 0)
-        rc = s_carry_over(dir, sd);
+        rc = s_carry_over(dir, sd, own, nown);
     if (rc == 0)
         rc = s_fsync_dir(sd);   /* the links are durable before they are the set */
     if (rc == 0)

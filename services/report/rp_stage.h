@@ -2,12 +2,15 @@
  *
  *  Every format of a request is written (and the PDF printed) in a staging directory beside
  *  the period's directory, <buyer>/.<period>.staging, under its final name. Once all of
- *  them are there, the files of the period that this request did not write (other formats,
- *  the other language) are hard-linked in beside them, and the staging directory and the
- *  period's directory are exchanged in one renameat2(RENAME_EXCHANGE). A reader that opens
- *  <period>/<file> sees the set before or the set after, never a mix: no half set that
- *  could be served as the report, and a regenerated set never beside the previous run's
- *  files of the same request.
+ *  them are there, the period's files outside the request's own set (the report in the
+ *  other language, a file not ours) are hard-linked in beside them, and the staging
+ *  directory and the period's directory are exchanged in one renameat2(RENAME_EXCHANGE).
+ *  The own set is every format of the request's language and the MVI export: a format of
+ *  that set the request did not ask for is not carried over, because it holds an earlier
+ *  run's figures (an html regenerated beside the PDF printed from the one before, the two
+ *  the README promises can never disagree). A reader that opens <period>/<file> sees the
+ *  set before or the set after, never a mix: no half set that could be served as the
+ *  report, and never one run's html beside another run's PDF, csv or json.
  *
  *  Why a directory exchange: the files are read by their paths (the gateway opens the path
  *  the reply names, people and backups read the directory), so a manifest that readers must
@@ -33,8 +36,10 @@ int rp_stage_path(char *out, size_t cap, const char *dir, const char *final);
  * parent exists); 0 or a negative errno. */
 int rp_stage_open(const char *dir);
 /* Makes the staged files dir's set, in one step (see above): 0, or a negative errno and dir
- * as it was. The set it replaced is removed afterwards. */
-int rp_stage_promote(const char *dir);
+ * as it was. own: the name prefixes of the request's own set ("mvoi-report-<buyer>-<period>
+ * .<lang>.", the MVI export's name); the period's other files stay. The set it replaced is
+ * removed afterwards. */
+int rp_stage_promote(const char *dir, const char *const *own, size_t nown);
 /* Removes dir's staging directory and everything in it; what is not there is fine. The
  * service runs one job at a time, so the directory is its own. */
 void rp_stage_clear(const char *dir);

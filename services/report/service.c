@@ -197,6 +197,19 @@ static bool s_rendered(const rp_job_t *j, int f)
            (f == MVOI__REPORT_FORMAT__FMT_HTML && (j->formats & (1u << MVOI__REPORT_FORMAT__FMT_PDF)));
 }
 
+/* The request's set becomes the period's (rp_stage.h): its own set is every format of its
+ * language and the MVI export, named as s_gathered names them. */
+static int s_promote(rp_job_t *j)
+{
+    const char *html = strrchr(j->path[MVOI__REPORT_FORMAT__FMT_HTML], '/') + 1;
+    const char *mvi = strrchr(j->path[MVOI__REPORT_FORMAT__FMT_MVI_PLATFORM], '/') + 1;
+    char lang[4200];
+    size_t n = strlen(html) - strlen(s_ext[MVOI__REPORT_FORMAT__FMT_HTML]);   /* "...nl." */
+    snprintf(lang, sizeof lang, "%.*s", (int)n, html);
+    const char *own[2] = { lang, mvi };
+    return rp_stage_promote(j->dir, own, 2);
+}
+
 static void s_job_commit(rp_job_t *j)
 {
     rp_service_t *self = j->svc;
@@ -231,7 +244,7 @@ static void s_job_commit(rp_job_t *j)
      * the period's set, all in one step (rp_stage.h), before the store records them. A
      * crash between the two leaves a whole set that no reply names; the retry writes it
      * again. */
-    if (s_job_disk_failed(j, "cannot write the report files", rp_stage_promote(j->dir)))
+    if (s_job_disk_failed(j, "cannot write the report files", s_promote(j)))
         return;
     Mvoi__ReportReply rr = MVOI__REPORT_REPLY__INIT;
     rr.n_files = n;

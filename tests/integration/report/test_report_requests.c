@@ -55,6 +55,7 @@ static uint32_t s_quarter = 1;   /* the quarter every GenerateReport of a round 
 static Mvoi__ReportFormat s_formats[8];
 static const char *s_chromium = "";
 static const char *s_lang[S_CLIENTS];   /* each client's Envelope.lang (NULL: none, Dutch) */
+static const char *s_glang;   /* GenerateReport.lang of a round (NULL: the service's, nl) */
 
 static void s_send(void *dealer, const char *buyer, const char *rid, const char *lang)
 {
@@ -67,6 +68,7 @@ static void s_send(void *dealer, const char *buyer, const char *rid, const char 
     g.quarter = s_quarter;
     g.n_formats = 1;
     g.formats = f;
+    g.lang = (char *)s_glang;
     if (s_formats[0]) {
         for (g.n_formats = 0; g.n_formats < 8 && s_formats[g.n_formats]; g.n_formats++)
             ;
@@ -694,8 +696,10 @@ static int s_one_run(char path[3][4200], int want_a, int want_b, const char *whe
  * through making it the period's and started again. Q1 2026 is written from 20 tenders,
  * then from 60: the second run is killed (SIGKILL, as kill -9) at the second step of its
  * promote, a restart then fails its promote at the first step, and a last request goes
- * through (the json alone: the html and csv stay). After each, html, csv and json hold the
- * same number of the period's tenders, that of one run (counted from the data set's rules). The formats had been renamed into
+ * through. After each, html, csv and json hold the same number of the period's tenders,
+ * that of one run (counted from the data set's rules). Then the English json alone leaves
+ * the Dutch set as it was, and the Dutch json alone, from 20 tenders again, leaves no
+ * earlier html or csv (60 tenders) beside it, the English json as it was. The formats had been renamed into
  * place one by one: killed after the first, the new html (14 tenders) stood beside the
  * earlier csv and json (5), each looking like the quarter's report. */
 Test(report_requests, a_set_killed_part_way_is_one_runs_set_after_restart, .timeout = 60)
@@ -747,13 +751,39 @@ Test(report_requests, a_set_killed_part_way_is_one_runs_set_after_restart, .time
     int seen = s_one_run(path, a, b, "failed after the restart");
     cr_expect(!failed || seen != -1, "a failed promote removed the set");
 
-    rid[0] = "r-d";   /* the json alone: the html and csv stay in the set, linked over */
+    /* the English json alone: the Dutch set, another document, stays (linked over) */
+    rid[0] = "r-e";
+    s_glang = "en";
     s_formats[0] = MVOI__REPORT_FORMAT__FMT_JSON;
     s_formats[1] = 0;
     cr_expect_eq(s_round(&e, rid, reply), 1);
+    s_glang = NULL;
+    cr_assert(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY);
+    char en[3][4200];
+    snprintf(en[0], sizeof en[0], "%s/none.html", e.dir);
+    snprintf(en[1], sizeof en[1], "%s/none.csv", e.dir);
+    snprintf(en[2], sizeof en[2], "%s", reply[0]->report_reply->files[0]->path);
+    s_free1(reply[0]);
+    int n[3];
+    s_view(en, n);
+    cr_expect_eq(n[2], b, "the English json: %d tenders", n[2]);
+    s_one_run(path, b, b, "beside the English json");
+
+    /* the Dutch json alone, from 20 tenders again: the html and csv of the run before (60)
+     * go, they are not its figures; the English json stays */
+    kill(e.fake, SIGTERM);
+    waitpid(e.fake, NULL, 0);
+    s_fake_start(&e, "20");
+    rid[0] = "r-d";
+    cr_expect_eq(s_round(&e, rid, reply), 1);
     cr_assert(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY);
     s_free1(reply[0]);
-    cr_expect_eq(s_one_run(path, b, b, "the last run"), b);
+    s_view(path, n);
+    cr_expect(n[0] == -1 && n[1] == -1 && n[2] == a,
+              "the Dutch json alone: html %d, csv %d, json %d tenders (want -1, -1, %d)", n[0],
+              n[1], n[2], a);
+    s_view(en, n);
+    cr_expect_eq(n[2], b, "the English json after the Dutch one: %d tenders", n[2]);
     char buyer[4200], ls[1024];   /* no staging directory left beside the period */
     snprintf(buyer, sizeof buyer, "%s", path[0]);
     *strrchr(buyer, '/') = '\0';
