@@ -85,9 +85,11 @@ int cal_date_ams_day(const char *s, char out[11])
     int64_t us;
     if (cal_date_instant_us(s, &us) < 0)
         return -EINVAL;
-    /* an offset is "Z" or a sign after the time (the date's own '-' are before it) */
+    /* an offset is "Z" or a sign after the time (the date's own '-' are before it). A date
+     * alone has no instant, also with a zone after it ("2026-01-15+02:00", XML Schema's
+     * xs:date): read as its midnight there, it was 14 January 23:00 here, a day early. */
     const char *t = s + 10;
-    bool offset = *t && (strpbrk(t, "+-Zz") != NULL);
+    bool offset = (*t == 'T' || *t == 't') && strpbrk(t, "+-Zz") != NULL;
     if (!offset) {   /* a date alone, or a wall-clock time: the day as written */
         memcpy(out, s, 10);
         out[10] = '\0';

@@ -43,9 +43,11 @@ int cal_date_cmp(const char *a, const char *b);
 int cal_date_instant_us(const char *s, int64_t *us);
 
 /* The Europe/Amsterdam calendar day "YYYY-MM-DD" of an OCDS date (as cal_date_instant_us
- * reads it): a date alone is that day; a date and time with "Z" or an offset is the instant,
- * and its day is the day in Amsterdam (CET, CEST from the last Sunday of March to the last
- * Sunday of October, 01:00 UTC: the EU rule since 1996, no tzdata); a time without an offset
+ * reads it): a date alone is that day (also with a zone after it: "2026-01-15+02:00" is
+ * 15 January, not the day its midnight there falls on here); a date and time with "Z" or
+ * an offset is the instant, and its day is the day in Amsterdam (CET, CEST from the last
+ * Sunday of March to the last Sunday of October, 01:00 UTC: the EU rule since 1996, no
+ * tzdata); a time without an offset
  * is the publisher's wall clock, its day as written. 0 or -EINVAL. Why: the first ten
  * characters are the day in the offset it was written in, so "2026-12-31T23:00:00Z"
  * (1 January 2027, 00:00 in Heerlen) was 31 December, another year and quarter. */

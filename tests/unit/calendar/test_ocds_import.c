@@ -332,7 +332,8 @@ Test(ocds, ocid_that_is_no_tender_id_refused_alone)
  * 01:00 UTC), a date alone or a wall-clock time without an offset the day as written. The
  * first ten characters were taken: "2026-12-31T23:00:00Z", 1 January 2027 00:00 in Heerlen,
  * was 31 December (another year and quarter of the calendar), and "2026-05-04junk" was
- * 4 May. The expected days are worked out by hand from the offsets above. */
+ * 4 May. A date alone is that day, also with a zone after it ("2026-01-15+02:00"): it has no
+ * instant to move. The expected days are worked out by hand from the offsets above. */
 Test(ocds, dates_are_days_in_amsterdam)
 {
     static const struct {
@@ -351,6 +352,13 @@ Test(ocds, dates_are_days_in_amsterdam)
         { "ocds-d-11", "2026-03-01T09:00:00+01:00", "2026-03-01" },
         { "ocds-d-12", "2026-05-04", "2026-05-04" },                /* a date alone */
         { "ocds-d-13", "2026-05-04T23:30", "2026-05-04" },          /* no offset: as written */
+        /* a date alone with its zone (XML Schema's xs:date): that day wherever it is; read
+         * as midnight at +02:00 it was 14 January 23:00 in Heerlen, and a day too early */
+        { "ocds-d-14", "2026-01-15+02:00", "2026-01-15" },
+        { "ocds-d-15", "2026-07-01+05:30", "2026-07-01" },         /* CEST: 30 June 20:30 */
+        { "ocds-d-16", "2027-01-01+03:00", "2027-01-01" },         /* 31 Dec. 22:00: a year */
+        { "ocds-d-17", "2026-12-31-10:00", "2026-12-31" },         /* 31 Dec. 11:00 */
+        { "ocds-d-18", "2026-04-01Z", "2026-04-01" },
     };
     char json[8192];
     size_t n = (size_t)snprintf(json, sizeof json, "{\"releases\":[");
