@@ -457,6 +457,49 @@ static int s_build_money(Mvoi__Tender *t, const char *ocid, const s_fields_t *f,
     return 0;
 }
 
+/* fmt's text, whole, on the heap (*n its length); NULL when out of memory. */
+static char *__attribute__((format(printf, 2, 3))) s_strf(int *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    *n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = *n >= 0 ? malloc((size_t)*n + 1) : NULL;
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)*n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+/* The cancellation's reason, whole: the publisher's statusDetails (else the release's id)
+ * and the release date. They were cut to 300 and 60 bytes: a longer statusDetails lost its
+ * end, reported as imported, and a cut inside a character ("é") made the reason invalid
+ * UTF-8, which the calendar then refused as if the publisher had sent it. A reason longer
+ * than the calendar keeps refuses the process, by its OCDS path. 0, 1 or -ENOMEM. */
+static int s_cancel_reason(Mvoi__Tender *t, const char *ocid, const s_fields_t *f,
+                           ocds_result_t *out)
+{
+    const char *date = f->status_date ? f->status_date : "";
+    const char *rel = f->status_release ? f->status_release : "?";
+    int n;
+    char *reason = f->status_text ? s_strf(&n, "%s (OCDS %s)", f->status_text, date)
+                   : s_strf(&n, "cancelled in OCDS release %s (%s)", rel,
+                            f->status_date ? date : "no date");
+    if (!reason)
+        return -ENOMEM;
+    int rc = 0;
+    if ((size_t)n > TENDER_CANCEL_REASON_MAX)
+        rc = s_refuse(out, ocid, f->status_text ? "tender.statusDetails" : "id",
+                      "the cancellation's reason with the release date is %d bytes, more than "
+                      "the %d the calendar keeps", n, TENDER_CANCEL_REASON_MAX);
+    else if (cal_str_set(&t->cancel_reason, reason) < 0)
+        rc = -ENOMEM;
+    free(reason);
+    return rc;
+}
+
 /* Dates, status (with its cancel reason) and the stated procedure. 0, 1 or -ENOMEM. */
 static int s_build_life(Mvoi__Tender *t, const char *ocid, const s_fields_t *f, ocds_result_t *out)
 {
@@ -483,16 +526,9 @@ static int s_build_life(Mvoi__Tender *t, const char *ocid, const s_fields_t *f, 
         t->status = f->status;
     }
     if (f->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
-        char reason[400];
-        if (f->status_text)
-            snprintf(reason, sizeof reason, "%.300s (OCDS %.60s)", f->status_text,
-                     f->status_date ? f->status_date : "");
-        else
-            snprintf(reason, sizeof reason, "cancelled in OCDS release %.120s (%.60s)",
-                     f->status_release ? f->status_release : "?",
-                     f->status_date ? f->status_date : "no date");
-        if (cal_str_set(&t->cancel_reason, reason) < 0)
-            return -ENOMEM;
+        int rc = s_cancel_reason(t, ocid, f, out);
+        if (rc != 0)
+            return rc;
     }
     if (f->method) {
         if (tender_method_procedure(f->method, f->method_details,

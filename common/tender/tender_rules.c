@@ -322,7 +322,8 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
         (t->procedure < MVOI__PROCEDURE__PROC_ENKELVOUDIG_ONDERHANDS || t->procedure > MVOI__PROCEDURE__PROC_EUROPEES_OPENBAAR))
         return tender_error_set(err, -EINVAL, S_INVALID, "tender.procedure",
                                 "procedure_override needs a procedure (enkelvoudig_onderhands .. europees_openbaar)");
-    if ((rc = s_check_line(t->cancel_reason, 500, "tender.cancel_reason", err)) < 0 ||
+    if ((rc = s_check_line(t->cancel_reason, TENDER_CANCEL_REASON_MAX, "tender.cancel_reason",
+                                   err)) < 0 ||
         (rc = s_check_line(t->source, 200, "tender.source", err)) < 0)
         return rc;
     return s_check_source_fields(t, err);

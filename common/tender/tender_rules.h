@@ -45,6 +45,7 @@ typedef struct {
 #define TENDER_ID_MAX MVOI_ID_MAX   /* the one id rule: mvoi_id.h */
 #define TENDER_TITLE_MAX 300
 #define TENDER_DESCRIPTION_MAX 4000 /* bytes */
+#define TENDER_CANCEL_REASON_MAX 500 /* bytes, one line */
 #define TENDER_VALUE_LIMIT_CENTS 10000000000000LL /* 10^13 cents = 100 billion euros, exclusive */
 #define TENDER_SROI_MIN_BP 200
 #define TENDER_SROI_MAX_BP 500

@@ -136,6 +136,58 @@ Test(ocds, cancellation_alone_is_a_partial_tender)
     ocds_result_clear(&r);
 }
 
+/* A cancellation's reason is the publisher's statusDetails whole, with the release date
+ * (25 bytes) in " (OCDS ...)": 33 bytes more. It was cut to 300 bytes: the rest was lost
+ * while the import said it was taken, and a cut inside "é" (bytes 299-300 here) left
+ * invalid UTF-8, which the calendar refused as the publisher's. The calendar keeps 500
+ * bytes: 467 + 33 is kept whole, 600 + 33 = 633 is refused by its OCDS path. */
+Test(ocds, a_cancellation_reason_is_whole_or_refused)
+{
+    static char json[4096], det[3][700], want[1200];
+    const size_t nx[3] = { 286, 467, 600 };
+    for (int i = 0; i < 3; i++) {
+        memset(det[i], 'x', nx[i]);
+        det[i][nx[i]] = '\0';
+    }
+    /* "Ingetrokken: " (13 bytes) + 286 x: the "é" is bytes 299 and 300 */
+    char first[1024];
+    snprintf(first, sizeof first, "Ingetrokken: %s\xc3\xa9 door de raad", det[0]);
+    size_t n = (size_t)snprintf(json, sizeof json, "{\"releases\":[");
+    const char *detail[3] = { first, det[1], det[2] };
+    for (int i = 0; i < 3; i++)
+        n += (size_t)snprintf(json + n, sizeof json - n,
+                              "%s{\"ocid\":\"ocds-c-%d\",\"id\":\"r-%d\",\"date\":"
+                              "\"2026-02-02T10:00:00+01:00\",\"tag\":[\"tenderCancellation\"],"
+                              "\"tender\":{\"status\":\"cancelled\",\"statusDetails\":\"%s\"}}",
+                              i ? "," : "", i + 1, i + 1, detail[i]);
+    snprintf(json + n, sizeof json - n, "]}");
+    ocds_import_t *imp;
+    char err[256] = "";
+    cr_assert_eq(ocds_import_new(&imp), 0);
+    cr_assert_eq(ocds_import_add_json(imp, json, strlen(json), err, sizeof err), 0, "%s", err);
+    ocds_result_t r;
+    ocds_import_opts_t o = {.default_buyer = "heerlen"};
+    cr_assert_eq(ocds_import_compile(imp, &o, &r), 0);
+    const Mvoi__Tender *t = tender_of(&r, "ocds-c-1");
+    cr_assert_not_null(t);
+    snprintf(want, sizeof want, "%s (OCDS 2026-02-02T10:00:00+01:00)", first);
+    cr_expect_str_eq(t->cancel_reason, want);
+    cr_expect_eq(strlen(t->cancel_reason), (size_t)13 + 286 + 2 + 13 + 33);
+    t = tender_of(&r, "ocds-c-2");
+    cr_assert_not_null(t);
+    cr_expect_eq(strlen(t->cancel_reason), 500, "%zu bytes", strlen(t->cancel_reason));
+    cr_expect_eq(strncmp(t->cancel_reason, det[1], 467), 0);
+    cr_expect_null(tender_of(&r, "ocds-c-3"), "a reason of 633 bytes was taken");
+    const ocds_warning_t *e = refusal(&r, "ocds-c-3");
+    cr_assert_not_null(e);
+    cr_expect_str_eq(e->field, "tender.statusDetails");
+    cr_expect_str_eq(e->message, "de reden van de annulering is met de datum van de release 633 "
+                                 "bytes, meer dan de 500 die de kalender bewaart");
+    cr_expect_eq(r.n_errors, 1);
+    ocds_result_clear(&r);
+    ocds_import_destroy(&imp);
+}
+
 Test(ocds, dutch_record_package)
 {
     ocds_result_t r;
