@@ -193,6 +193,7 @@ typedef struct {
     Mvoi__TenderStatus status;
     const char *status_release; /* id and date of the release that set the status */
     const char *status_date;
+    const char *release_date;   /* of the newest release with a readable date */
     const json_t *amount;
     bool has_currency;          /* the release with the amount said which currency */
 } s_fields_t;
@@ -567,7 +568,8 @@ static int s_build(const char *ocid, const s_fields_t *f, const ocds_import_opts
     if ((rc = cal_str_set(&t->id, ocid)) < 0 || (rc = cal_str_set(&t->title, f->title)) < 0 ||
         (rc = cal_str_set(&t->description, f->description)) < 0 ||
         (rc = cal_str_set(&t->buyer, f->buyer ? f->buyer : opts->default_buyer)) < 0 ||
-        (rc = cal_str_set(&t->source, src)) < 0)
+        (rc = cal_str_set(&t->source, src)) < 0 ||
+        (rc = cal_str_set(&t->source_release_date, f->release_date)) < 0)
         goto fail;
     if ((rc = s_build_money(t, ocid, f, out)) != 0 || (rc = s_build_life(t, ocid, f, out)) != 0)
         goto fail;
@@ -630,6 +632,8 @@ int ocds_import_compile(const ocds_import_t *self, const ocds_import_opts_t *opt
         s_fields_t f = {0};
         for (size_t j = 0; j < k; j++)
             s_merge(&f, order[j]->rel);
+        /* sorted by instant, undated first: the last one, when dated, is the newest */
+        f.release_date = order[k - 1]->has_at ? order[k - 1]->date : NULL;
         rc = s_build(self->rels[i].ocid, &f, opts, out);
     }
     free(order);

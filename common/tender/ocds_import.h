@@ -11,7 +11,9 @@
  * first tender.items[].classification with scheme CPV -> cpv (8 digits, a "-d" check digit
  * kept, "45233130.0" -> "45233130"); tender.procurementMethod / procurementMethodDetails ->
  * procurement_method(_details) (the procedure they state: tender_method.h); source
- * "ocds:<ocid>".
+ * "ocds:<ocid>"; the date of the newest release with a readable date, as written ->
+ * source_release_date (the calendar refuses a later import of an older release that would
+ * change the tender: it would undo the newer one).
  * Status (the lifecycle, per release, most advanced evidence first): a terminated contract
  * (and none active) -> completed, an active contract -> in_execution, an active award ->
  * awarded, tag "tenderCancellation" or tender.status cancelled/unsuccessful/withdrawn ->

@@ -237,6 +237,14 @@ static int s_check_source_fields(const Mvoi__Tender *t, tender_error_t *err)
         (rc = s_check_str(t->procurement_method_details, 200, "tender.procurement_method_details",
                           err)) < 0)
         return rc;
+    int64_t at;
+    if ((rc = s_check_line(t->source_release_date, 64, "tender.source_release_date", err)) < 0)
+        return rc;
+    if (!cal_str_empty(t->source_release_date) &&
+        cal_date_instant_us(t->source_release_date, &at) < 0)
+        return tender_error_set(err, -EINVAL, S_INVALID, "tender.source_release_date",
+                                "'%.64s' is not a point in time (2025-06-01T09:00:00+02:00)",
+                                t->source_release_date);
     if (!cal_str_empty(t->procurement_method) &&
         tender_method_procedure(t->procurement_method, t->procurement_method_details,
                                 MVOI__PROCEDURE__PROC_UNSPECIFIED, NULL, NULL, 0) < 0)

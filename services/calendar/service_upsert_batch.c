@@ -22,6 +22,7 @@
 
 #include "mvoi_names.h"
 #include "textfmt.h"
+#include "cal_date.h"
 #include "cal_str.h"
 #include "clock.h"
 #include "tender_diff.h"
@@ -241,6 +242,62 @@ static int s_warn(s_batch_t *b, const Mvoi__Tender *t, const char *warn, Mvoi__U
 }
 
 
+/* Is t's source release older than the one the stored tender was taken from? Then it
+ * would undo what the newer one says (a feed downloaded last month, imported after this
+ * month's: its value and title were taken back, "updated"). Both dates were validated. */
+static bool s_older_release(const Mvoi__Tender *t, const Mvoi__Tender *old)
+{
+    int64_t at, old_at;
+    return !cal_str_empty(t->source_release_date) && !cal_str_empty(old->source_release_date) &&
+           cal_date_instant_us(t->source_release_date, &at) == 0 &&
+           cal_date_instant_us(old->source_release_date, &old_at) == 0 && at < old_at;
+}
+
+/* t (the prepared new content) against the stored tender old: 0 to write t; 1 when it is
+ * done, r holding UNCHANGED or the refusal; -ENOMEM. Compared without the source release
+ * date: a newer release that changes nothing is no change (not written, no event; a
+ * cancelled or completed tender stays untouched), and an older one that changes nothing is
+ * harmless. An older release that would change the tender is refused. */
+static int s_against_stored(s_batch_t *b, size_t i, Mvoi__Tender *t, const Mvoi__Tender *old,
+                            const MDB_val *old_packed, Mvoi__UpsertResult *r)
+{
+    /* compare with the stored bytes, version and stamps copied from old */
+    t->has_version = old->has_version;
+    t->version = old->version;
+    t->has_created_ms = old->has_created_ms;
+    t->created_ms = old->created_ms;
+    t->has_updated_ms = old->has_updated_ms;
+    t->updated_ms = old->updated_ms;
+    char *release = t->source_release_date;
+    t->source_release_date = old->source_release_date;   /* borrowed for the compare */
+    size_t len;
+    uint8_t *buf = s_pack(b->self, t, &len);
+    t->source_release_date = release;
+    if (!buf)
+        return -ENOMEM;
+    if (len == old_packed->mv_size && memcmp(buf, old_packed->mv_data, len) == 0) {
+        r->has_outcome = 1;
+        r->outcome = MVOI__UPSERT_OUTCOME__UPSERT_UNCHANGED;
+        r->has_version = 1;
+        r->version = old->version;
+        return 1;
+    }
+    int rc = 0;
+    if (s_older_release(t, old))
+        rc = s_refusef(b->req, b->lang, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                       "tender.source_release_date", "the source's release of %s is older than "
+                       "the one the tender was taken from (%s): it would undo what that one "
+                       "says", t->source_release_date, old->source_release_date);
+    else if (tender_status_terminal(old->status))
+        /* the whole id: ids are bounded (MVOI_ID_MAX), s_refusef's text holds them */
+        rc = s_refusef(b->req, b->lang, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                       "tender.id", "tender %s is %s: no further changes", t->id,
+                       tender_status_word(old->status));
+    else
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
 /* One tender. Returns 0 (done or refused in r->error) or a storage error / -ENOMEM, which
  * aborts the whole command. */
 static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertResult *r)
@@ -297,34 +354,9 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
         tender_free(old);
         return rc;
     }
-    if (old) {
-        /* compare with the stored bytes, version and stamps copied from old */
-        t->has_version = old->has_version;
-        t->version = old->version;
-        t->has_created_ms = old->has_created_ms;
-        t->created_ms = old->created_ms;
-        t->has_updated_ms = old->has_updated_ms;
-        t->updated_ms = old->updated_ms;
-        size_t len;
-        uint8_t *buf = s_pack(b->self, t, &len);
-        if (!buf) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        if (len == old_packed.mv_size && memcmp(buf, old_packed.mv_data, len) == 0) {
-            r->has_outcome = 1;
-            r->outcome = MVOI__UPSERT_OUTCOME__UPSERT_UNCHANGED;
-            r->has_version = 1;
-            r->version = old->version;
-            goto out;
-        }
-        if (tender_status_terminal(old->status)) {
-            /* the whole id: ids are bounded (MVOI_ID_MAX), s_refusef's text holds them */
-            rc = s_refusef(req, b->lang, r, i, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
-                           "tender.id", "tender %s is %s: no further changes", in->id,
-                           tender_status_word(old->status));
-            goto out;
-        }
+    if (old && (rc = s_against_stored(b, i, t, old, &old_packed, r)) != 0) {
+        rc = rc < 0 ? rc : 0;   /* 1: unchanged or refused, in r */
+        goto out;
     }
     rc = s_write(b, t, old, r);
 out:

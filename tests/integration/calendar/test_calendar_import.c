@@ -268,6 +268,22 @@ Test(calendar_import, ocds_award_then_contract_releases)
         "\"status\": \"active\", \"dateSigned\": \"2025-06-20T00:00:00+02:00\", "
         "\"period\": {\"startDate\": \"2025-08-01\", \"endDate\": \"2030-07-31\"}}]}]}", 0);
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", t, NULL }), 0);
+    /* an older release of it, imported after (a feed downloaded earlier): 09:30+02:00 is
+     * 07:30 UTC, before the tender release's 09:00+01:00 (08:00 UTC), though its text sorts
+     * after. It would take back the title and the value; it was taken, "gewijzigd". */
+    const char *t0 = s_file("t0.json",
+        "{\"releases\": [{\"ocid\": \"ocds-hrl042-2025-306\", \"id\": \"306-concept\", "
+        "\"date\": \"2025-03-01T09:30:00+02:00\", \"tag\": [\"planningUpdate\"], "
+        "\"tender\": {\"title\": \"Afvalinzameling (concept)\", "
+        "\"value\": {\"amount\": 1500000, \"currency\": \"EUR\"}}}]}", 0);
+    cr_expect_eq(s_ctl((const char *[]){ "tender", "import", t0, NULL }), 65);
+    EXPECT_ERR("mislukt: ocds-hrl042-2025-306: tender.source_release_date: de release van de "
+               "bron van 2025-03-01T09:30:00+02:00 is ouder dan die waaruit het inkooptraject "
+               "is overgenomen (2025-03-01T09:00:00+01:00): ze zou ongedaan maken wat die zegt\n");
+    cr_assert_eq(s_show("ocds-hrl042-2025-306"), 0);
+    EXPECT_OUT("\"title\": \"Afvalinzameling\"");
+    EXPECT_OUT("\"value_cents\": 200000000");
+    EXPECT_OUT("\"source_release_date\": \"2025-03-01T09:00:00+01:00\"");
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", a, NULL }), 0, "%s", s_err());
     EXPECT_ERR("waarschuwing: ocds-hrl042-2025-306: gepubliceerd -> gegund volgens de bron; let op: "
                "de stap naar gegund vraagt een vastgelegde ambitie");

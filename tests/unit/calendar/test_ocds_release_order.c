@@ -83,6 +83,9 @@ Test(ocds_order, the_later_release_wins_across_offsets_and_fractions)
         cr_expect_str_eq(t->title, "Nieuwe titel", "case %zu", i);
         /* € 250.000 = 25.000.000 cents, the later release's value */
         cr_expect_eq(t->value_cents, 25000000, "case %zu: %lld", i, (long long)t->value_cents);
+        /* the newest release's date as written: what the calendar compares a later import
+         * with (an older release is refused there) */
+        cr_expect_str_eq(t->source_release_date, cases[i].later, "case %zu", i);
         ocds_result_clear(&r);
     }
 }
