@@ -51,6 +51,20 @@ static int s_digits(const char **p, int maxd, int *val)
     return n > maxd ? -1 : n;
 }
 
+/* A time of the day the date names: H:MM or HH:MM, optionally :SS, 00:00 .. 23:59:59. Any
+ * run of digits and colons was taken and dropped: "31-12-2026 24:00", midnight at the start
+ * of 1 January 2027, was stored as 31 December (another year), "01-03-2025 7" as 1 March. */
+static bool s_time_of_day(const char *t)
+{
+    int h, m, sec = 0;
+    int nh = s_digits(&t, 2, &h);
+    if (nh <= 0 || *t++ != ':' || s_digits(&t, 2, &m) != 2)
+        return false;
+    if (*t == ':' && (t++, s_digits(&t, 2, &sec) != 2))
+        return false;
+    return *t == '\0' && h <= 23 && m <= 59 && sec <= 59;
+}
+
 int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11])
 {
     char buf[CSV_DATE_CELL_MAX + 1];
@@ -60,10 +74,10 @@ int csv_parse_date_order(const char *s, csv_date_order_t order, char out[11])
         return -E2BIG;   /* by name: its reader says how long a date may be */
     if (!*buf)
         return -ENODATA;
-    /* "01-03-2025 00:00" from a spreadsheet: the time part carries nothing for a date */
+    /* "01-03-2025 00:00" from a spreadsheet: a time of that day carries nothing for a date */
     char *sp = strchr(buf, ' ');
     if (sp) {
-        if (strspn(sp + 1, "0123456789:") != strlen(sp + 1))
+        if (!s_time_of_day(sp + 1))
             return -EINVAL;
         *sp = '\0';
     }

@@ -28,7 +28,8 @@
  *    other header is either mapped or listed in `ignored`; a file without a value or a
  *    publication date column is flagged (no_value_column, no_date_column).
  *  - dates dd-mm-jjjj (also d-m-jjjj, with '/' or '.'), or ISO yyyy-mm-dd; a trailing time
- *    ("01-03-2025 00:00") is ignored. The day comes first in a Dutch layout (';'). In
+ *    of that day ("01-03-2025 00:00": H:MM or HH:MM, optionally :SS, at most 23:59:59) is
+ *    ignored, anything else after the date refuses it ("31-12-2026 24:00" is 1 January). The day comes first in a Dutch layout (';'). In
  *    another layout (',' or TAB: an English or US Excel), a date that reads both ways
  *    (7/1/2025: both parts <= 12 and different) is refused unless the order is declared
  *    (opts.date_order); a date that reads only one way is read that way (13/1/2025), unless

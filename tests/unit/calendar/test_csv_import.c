@@ -348,6 +348,18 @@ Test(csv, dates_percent_bool)
     cr_assert_str_eq(d, "2025-03-01");
     cr_assert_eq(csv_parse_date("29-02-2024 00:00", d), 0);
     cr_assert_str_eq(d, "2024-02-29");
+    /* a time of that day is dropped; anything else after the date refuses it: 24:00 is the
+     * next day (31-12-2026 24:00 was stored as 31 December, another year), "7" no time */
+    cr_expect_eq(csv_parse_date("31-12-2026 23:59:59", d), 0);
+    cr_expect_str_eq(d, "2026-12-31");
+    cr_expect_eq(csv_parse_date("1-3-2025 9:30", d), 0);
+    cr_expect_str_eq(d, "2025-03-01");
+    const char *not_a_time[] = { "31-12-2026 24:00", "01-03-2025 7", "01-03-2025 12:60",
+                                 "01-03-2025 10:00:60", "01-03-2025 :", "01-03-2025 123:00",
+                                 "01-03-2025 10:5", "01-03-2025 10:00:" };
+    for (size_t i = 0; i < sizeof not_a_time / sizeof *not_a_time; i++)
+        cr_expect_eq(csv_parse_date(not_a_time[i], d), -EINVAL, "'%s' taken as %s",
+                     not_a_time[i], d);
     cr_assert_eq(csv_parse_date("29-02-2025", d), -EINVAL);
     cr_assert_eq(csv_parse_date("2025-03-01x", d), -EINVAL);
     cr_assert_eq(csv_parse_date("01-03-25", d), -EINVAL);
