@@ -188,7 +188,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
             s_header(ctl, &w);
             for (size_t i = 0; i < l->n_reminders; i++)
                 s_row(ctl, l->reminders[i], &w);
-            fflush(stdout);   /* the count after the table, as in tender list */
+            (void)ctl_out_flush();   /* the count after the table, as in tender list */
             if (l->next_offset)
                 fprintf(stderr, ctl_text(ctl, "ctl.remind.more"), (unsigned)l->n_reminders,
                         l->total, l->next_offset);

@@ -385,7 +385,7 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
     if (!ctl->json) {
         /* stdout first: with both on one terminal or file the count follows the table on a
          * line of its own, never glued to the last title */
-        fflush(stdout);
+        (void)ctl_out_flush();
         fprintf(stderr, ctl_text(ctl, total == 1 ? "ctl.tender.count.one" : "ctl.tender.count"),
                 total);
         fputc('\n', stderr);
@@ -431,7 +431,7 @@ static int s_upcoming(ctl_t *ctl, int argc, char **argv)
         return ex;
     ex = ctl_tender_print_list(ctl, r, true);
     if (!ctl->json && ex == 0) {
-        fflush(stdout);   /* the count after the table, as in list */
+        (void)ctl_out_flush();   /* the count after the table, as in list */
         fprintf(stderr, ctl_text(ctl, "ctl.tender.count.upcoming"), r->tender_list->total);
         fputc('\n', stderr);
     }

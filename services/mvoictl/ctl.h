@@ -4,8 +4,9 @@
  *  and exports a table of ctl_cmd_t; main.c lists the groups. Data goes to stdout,
  *  diagnostics to stderr; exit codes follow sysexits.h (64 usage, 65 data error: the
  *  service refused the data as invalid, not found, existing or changed, 66 no input, 69
- *  service unavailable, 70 internal, 71 no ZeroMQ context/socket, 77 CURVE key refused,
- *  78 configuration); the help's "ctl.help.exit" lists the same.
+ *  service unavailable, 70 internal, 71 no ZeroMQ context/socket, 74 stdout could not be
+ *  written, 77 CURVE key refused, 78 configuration); the help's "ctl.help.exit" lists the
+ *  same.
  */
 #ifndef MVOI_CTL_H
 #define MVOI_CTL_H
@@ -27,6 +28,7 @@
 #define CTL_EX_UNAVAILABLE EX_UNAVAILABLE
 #define CTL_EX_SOFTWARE EX_SOFTWARE
 #define CTL_EX_OSERR EX_OSERR  /* the process could not get a resource (ZeroMQ context) */
+#define CTL_EX_IOERR EX_IOERR  /* stdout could not be written (ctl_out_close) */
 
 typedef struct {
     bool json;                 /* --json: machine-readable output */
@@ -96,6 +98,15 @@ int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply);
 void ctl_field_name(const char *field, const struct option *opts, char *buf, size_t cap);
 /* message without the "FIELD: " the service may repeat in front of it. */
 const char *ctl_field_message(const char *field, const char *message);
+
+/* The end of every run (ctl_out.c): stdout written out and closed. ex when it was, else
+ * ex if that is already a failure, else 74 (EX_IOERR); either way a write that failed is
+ * named on stderr ("ctl.err.stdout"): a full disk or a vanished reader is never exit 0. */
+int ctl_out_close(const ctl_t *ctl, int ex);
+/* fflush(stdout) where output must be out before going on (a line of kpi watch, a table
+ * before its count on stderr): 0, or -errno of the first write that failed (kept for
+ * ctl_out_close's message); a command that would go on writing stops. */
+int ctl_out_flush(void);
 
 /* The catalogue text of key in the chosen language (common/messages.def, "ctl.*"). */
 const char *ctl_text(const ctl_t *ctl, const char *key);

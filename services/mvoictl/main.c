@@ -179,12 +179,9 @@ static int s_timeout(ctl_t *ctl, const char *arg)
     return CTL_EX_OK;
 }
 
-int main(int argc, char **argv)
+/* The run of a command line: its exit code, before stdout is known to be written. */
+static int s_run(ctl_t *ctl, int argc, char **argv)
 {
-    ctl_t ctl = { .json = false, .buyer = s_default_buyer(), .timeout_ms = 5000,
-                  .lang = getenv("MVOI_LANG") };
-    if (!ctl.lang || !*ctl.lang)
-        ctl.lang = "nl";
     const char *timeout = NULL;   /* --timeout's text, parsed once the language is known */
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' },   { "buyer", required_argument, NULL, 'b' },
@@ -198,32 +195,33 @@ int main(int argc, char **argv)
     /* "+": stop at the first non-option, so that verbs keep their own options. */
     while ((c = getopt_long(argc, argv, "+jb:t:l:hVr", opts, NULL)) != -1) {
         switch (c) {
-        case 'j': ctl.json = true; break;
-        case 'r': ctl.raw = true; break;
-        case 'b': ctl.buyer = optarg; break;
+        case 'j': ctl->json = true; break;
+        case 'r': ctl->raw = true; break;
+        case 'b': ctl->buyer = optarg; break;
         case 't': timeout = optarg; break;
-        case 'l': ctl.lang = optarg; break;
+        case 'l': ctl->lang = optarg; break;
         case 'h': help = true; break;
-        case 'V': printf("mvoictl %s\n", MVOI_VERSION); return 0;
+        case 'V': printf("mvoictl %s\n", MVOI_VERSION); return CTL_EX_OK;
         default: bad = true; break;
         }
     }
-    if (strcmp(ctl.lang, "nl") != 0 && strcmp(ctl.lang, "en") != 0)
-        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.lang");
-    text_lang_parse(ctl.lang, &ctl.tl);
+    if (strcmp(ctl->lang, "nl") != 0 && strcmp(ctl->lang, "en") != 0)
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.lang");
+    text_lang_parse(ctl->lang, &ctl->tl);
     if (help || bad) {
-        s_usage(&ctl, help ? stdout : stderr);
+        s_usage(ctl, help ? stdout : stderr);
         return help ? CTL_EX_OK : CTL_EX_USAGE;
     }
-    int ex = s_timeout(&ctl, timeout);
+    int ex = s_timeout(ctl, timeout);
     if (ex != CTL_EX_OK)
         return ex;
     char why[MVOI_ID_WHY_MAX];
-    if (ctl.buyer && mvoi_id_check_in(ctl.tl, MVOI_ID_BUYER, ctl.buyer, why, sizeof why) != 0)
-        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl.buyer, why);
+    if (ctl->buyer &&
+        mvoi_id_check_in(ctl->tl, MVOI_ID_BUYER, ctl->buyer, why, sizeof why) != 0)
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.buyer", ctl->buyer, why);
     int rest = argc - optind;
     char **av = argv + optind;
-    if ((ex = s_help(&ctl, rest, av)) >= 0)
+    if ((ex = s_help(ctl, rest, av)) >= 0)
         return ex;
     if ((rest >= 2 || (rest == 1 && strcmp(av[0], "health") == 0)) && strcmp(av[0], "keys") != 0
         && !s_wants_help(rest - 1, av + 1)) {
@@ -231,13 +229,13 @@ int main(int argc, char **argv)
         static mvoi_curve_t curve;
         char err[512];
         if (mvoi_curve_from_env(&curve, err, sizeof err) != 0)
-            return ctl_fail(&ctl, EX_CONFIG, "ctl.err.curve", err);
+            return ctl_fail(ctl, EX_CONFIG, "ctl.err.curve", err);
         mvoi_curve_set(&curve);
     }
     if (rest >= 1 && strcmp(av[0], "health") == 0)   /* shorthand */
-        return ctl_system_cmds[0].fn(&ctl, rest, av);
+        return ctl_system_cmds[0].fn(ctl, rest, av);
     if (rest < 2) {
-        s_usage(&ctl, stderr);
+        s_usage(ctl, stderr);
         return CTL_EX_USAGE;
     }
     for (size_t g = 0; g < sizeof s_groups / sizeof s_groups[0]; g++) {
@@ -246,15 +244,25 @@ int main(int argc, char **argv)
         for (const ctl_cmd_t *cmd = s_groups[g].cmds; cmd->verb; cmd++)
             if (strcmp(cmd->verb, av[1]) == 0) {
                 if (s_wants_help(rest - 1, av + 1)) {
-                    s_verb_help(&ctl, s_groups[g].group, cmd);
+                    s_verb_help(ctl, s_groups[g].group, cmd);
                     return CTL_EX_OK;
                 }
-                if (s_needs_buyer(av[0], av[1]) && (ex = ctl_buyer_required(&ctl)) != 0)
+                if (s_needs_buyer(av[0], av[1]) && (ex = ctl_buyer_required(ctl)) != 0)
                     return ex;   /* before anything is sent */
                 optind = 1;   /* verbs parse their own options from argv[0] = verb */
-                return cmd->fn(&ctl, rest - 1, av + 1);
+                return cmd->fn(ctl, rest - 1, av + 1);
             }
-        return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.unknown_verb", av[0], av[1]);
+        return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.unknown_verb", av[0], av[1]);
     }
-    return ctl_fail(&ctl, CTL_EX_USAGE, "ctl.err.unknown_group", av[0]);
+    return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.unknown_group", av[0]);
+}
+
+int main(int argc, char **argv)
+{
+    ctl_t ctl = { .json = false, .buyer = s_default_buyer(), .timeout_ms = 5000,
+                  .lang = getenv("MVOI_LANG") };
+    if (!ctl.lang || !*ctl.lang)
+        ctl.lang = "nl";
+    /* every path's output, help and --version's too, is checked as written */
+    return ctl_out_close(&ctl, s_run(&ctl, argc, argv));
 }

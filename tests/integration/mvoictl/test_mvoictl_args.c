@@ -452,7 +452,7 @@ Test(mvoictl_args, help_lists_every_exit_code)
     cr_assert_eq(s_ctl(out, sizeof out, a), 0);
     const char *want[] = { "0 ok", "1 refused", "64 usage", "65 data refused (invalid, not found",
                            "66 no input", "69 service unavailable", "70 internal",
-                           "71 ZeroMQ", "77 CURVE key refused", "78 configuration", NULL };
+                           "71 ZeroMQ", "74 output cannot be written", "77 CURVE key refused", "78 configuration", NULL };
     for (int i = 0; want[i]; i++)
         cr_expect(strstr(out, want[i]) != NULL, "'%s' not in the help", want[i]);
 }

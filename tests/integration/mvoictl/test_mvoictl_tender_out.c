@@ -338,3 +338,40 @@ Test(mvoictl_tender_out, list_headers_and_count_line)
     cr_assert_eq(s_ctl("--lang en tender upcoming", out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "Brandstofpassen\n2 upcoming\n"), "%s", out);
 }
+
+/* mvoictl ARGS with stdout on /dev/full (a real full device: every write is ENOSPC) and
+ * stderr into err; the exit code. */
+static int s_ctl_full(const char *args, char *err, size_t cap)
+{
+    char ctl[512], cmd[1024];
+    h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
+    snprintf(cmd, sizeof cmd, "env -u MVOI_LANG MVOI_CALENDAR_API=%s %s %s 2>&1 >/dev/full",
+             s_ep, ctl, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(err, 1, cap - 1, p);
+    err[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A list, a tender as JSON or the help that could not be written (a full disk) is not
+ * success: 74 (EX_IOERR) and the reason on stderr, in --lang. It was exit 0 with nothing
+ * said: stdio wrote its buffer at exit and dropped the failure, so a script's
+ * `mvoictl --json tender list > tenders.json` went on with an empty file. */
+Test(mvoictl_tender_out, a_full_disk_on_stdout_is_not_success)
+{
+    static char err[1 << 12];
+    cr_expect_eq(s_ctl_full("tender list", err, sizeof err), 74, "%s", err);
+    cr_expect(strstr(err, "mvoictl: de uitvoer kon niet worden geschreven: No space left on "
+                          "device; wat is geschreven, is onvolledig\n"), "%s", err);
+    cr_expect_eq(s_ctl_full("--lang en --json tender show T-1", err, sizeof err), 74, "%s", err);
+    cr_expect(strstr(err, "mvoictl: cannot write the output: No space left on device; what "
+                          "was written is incomplete\n"), "%s", err);
+    cr_expect_eq(s_ctl_full("--help", err, sizeof err), 74, "%s", err);
+    /* a refusal keeps its own code (the fake answers a cancel "not found": 65), its JSON
+     * on stdout lost as well */
+    cr_expect_eq(s_ctl_full("--json tender cancel T-1 --reason x", err, sizeof err), 65, "%s",
+                 err);
+    cr_expect(strstr(err, "de uitvoer kon niet worden geschreven"), "%s", err);
+}
