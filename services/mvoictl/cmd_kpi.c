@@ -200,6 +200,7 @@ typedef struct {
     long changes, count;
     const char *prefix;
     bool json;        /* --json: each change one JSON document on one line (JSON Lines) */
+    bool lost;        /* a line could not be written (a full disk): the watch stops */
 } watch_t;
 
 /* Every line goes through here, the first snapshot's too: --count N is N lines in all
@@ -217,7 +218,9 @@ static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
                t->key ? t->key : "", (long long)t->ambition, (long long)t->realisation,
                (long long)t->projects, (unsigned long long)t->seq);
     }
-    fflush(stdout);
+    /* a watch runs until stopped: one that kept going on a full disk printed nothing, for
+     * ever, and said nothing (ctl_out_close names it once the watch ends) */
+    w->lost = w->lost || ctl_out_flush() != 0;
     w->changes++;
 }
 
@@ -521,7 +524,7 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double end = seconds > 0 ? ts.tv_sec + ts.tv_nsec / 1e9 + seconds : 0;
-    while (!(w.count > 0 && w.changes >= w.count)) {
+    while (!w.lost && !(w.count > 0 && w.changes >= w.count)) {
         int wait = 500;
         if (end) {
             clock_gettime(CLOCK_MONOTONIC, &ts);

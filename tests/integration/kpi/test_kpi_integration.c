@@ -455,6 +455,19 @@ static int s_run(const char *cmd, char *out, size_t cap)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* A watch without an end on a full disk (/dev/full) stops at its first line and says why,
+ * 74. It went on printing nothing, silently, until killed (here by timeout: 124 after
+ * 20 s). */
+static void s_watch_on_a_full_disk(const char *env, const char *ctl)
+{
+    char cmd[2048], out[1024];
+    snprintf(cmd, sizeof cmd, "env %s timeout 20 %s kpi watch kpi.heerlen.co2.2026 "
+             "2>&1 >/dev/full", env, ctl);
+    cr_expect_eq(s_run(cmd, out, sizeof out), 74, "%s", out);
+    cr_expect(strstr(out, "mvoictl: de uitvoer kon niet worden geschreven: No space left "
+                          "on device;"), "%s", out);
+}
+
 Test(kpi_integration, mvoictl_and_python_dashboard, .timeout = 120)
 {
     fx_t f;
@@ -485,6 +498,7 @@ Test(kpi_integration, mvoictl_and_python_dashboard, .timeout = 120)
                  env, ctl);
         cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
         cr_assert(strstr(out, "kpi.heerlen.co2.2026 ambition="), "%s", out);
+        s_watch_on_a_full_disk(env, ctl);
         /* an unknown key is an error naming the field */
         snprintf(cmd, sizeof cmd, "env %s %s kpi show --year 1999 2>&1", env, ctl);
         cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
