@@ -2,7 +2,7 @@
 #include <string.h>
 #include "gw_problem.h"
 
-int gw_problem_status(Mvoi__ErrorCode code, bool upstream)
+int gw_problem_status(Mvoi__ErrorCode code, bool upstream, bool content)
 {
     switch (code) {
     case MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT: return upstream ? 422 : 400;
@@ -15,12 +15,18 @@ int gw_problem_status(Mvoi__ErrorCode code, bool upstream)
      * without the WWW-Authenticate it requires (RFC 9110 15.5.2) would tell it otherwise */
     case MVOI__ERROR_CODE__ERR_UNAUTHENTICATED: return upstream ? 502 : 401;
     case MVOI__ERROR_CODE__ERR_PERMISSION_DENIED: return 403;
-    /* the request's content is over a bound (a batch, a message, a sheet): 413, asking
-     * again the same is refused the same. A passing shortage (memory, work under way) is
-     * ERR_UNAVAILABLE, 503 with Retry-After: the code says which, never the message. */
-    case MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED: return 413;
+    /* Over a bound, asked again the same is refused the same. With content (a batch, a
+     * message) it is the content: 413 says "send less" (RFC 9110 15.5.14). Without (GET
+     * /api/report, a sheet over Excel's limits) what was asked cannot be produced: 413
+     * told the client to shrink a body it did not send; 422, a request refused as it is.
+     * A passing shortage (memory, work under way) is ERR_UNAVAILABLE, 503 with
+     * Retry-After: the code says which, never the message. */
+    case MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED: return content ? 413 : 422;
     case MVOI__ERROR_CODE__ERR_UNAVAILABLE: return 503;
-    case MVOI__ERROR_CODE__ERR_UNIMPLEMENTED: return 501;
+    /* a service that does not know a request the gateway routes (one older than the
+     * gateway): the gateway's upstream failed, not a method the gateway lacks. 501 also
+     * is heuristically cacheable (RFC 9110 15.1): a cache kept it after the upgrade. */
+    case MVOI__ERROR_CODE__ERR_UNIMPLEMENTED: return 502;
     default: return 502;
     }
 }

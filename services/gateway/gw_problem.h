@@ -10,10 +10,12 @@
  *                             WWW-Authenticate challenge, RFC 9110 15.5.2)
  *    ERR_PERMISSION_DENIED    403
  *    ERR_RESOURCE_EXHAUSTED   413 (the request's content is over a bound: sent again, refused
- *                             again; a passing shortage is ERR_UNAVAILABLE)
+ *                             again; a passing shortage is ERR_UNAVAILABLE) / 422 (a request
+ *                             without content whose result is over a bound: a report too
+ *                             large for its format)
  *    ERR_UNAVAILABLE          503 with Retry-After (gw_problem_retry_after): out of memory,
  *                             a store or a peer away; asking again later may succeed
- *    ERR_UNIMPLEMENTED        501
+ *    ERR_UNIMPLEMENTED        502 (a service older than the gateway: its upstream failed)
  *    ERR_INTERNAL, ERR_DECODE 502 with a generic detail: no internals leave the gateway.
  *  Body: {"type":"urn:mvoi:problem:<slug>","title":..,"status":..,"detail":..,"field":..}
  *  served as application/problem+json.
@@ -25,8 +27,9 @@
 #include <jansson.h>
 #include "system.pb-c.h"
 
-/* upstream: the code came from a service (INVALID_ARGUMENT -> 422), else from the gateway. */
-int gw_problem_status(Mvoi__ErrorCode code, bool upstream);
+/* upstream: the code came from a service (INVALID_ARGUMENT -> 422), else from the gateway;
+ * content: the request had content (RESOURCE_EXHAUSTED -> 413, else 422). */
+int gw_problem_status(Mvoi__ErrorCode code, bool upstream, bool content);
 const char *gw_problem_slug(Mvoi__ErrorCode code);
 /* Seconds for the Retry-After of a service's refusal with this code (RFC 9110 10.2.3); 0:
  * none (asking again the same would be refused the same). */

@@ -149,7 +149,7 @@ static void s_set_body(Mvoi__Envelope *env, unsigned body_case, ProtobufCMessage
 static void s_reply_error(gw_req_t *r, const Mvoi__Error *e)
 {
     Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
-    int status = gw_problem_status(code, true);
+    int status = gw_problem_status(code, true, r->body.len > 0);
     if (!r->retry_after)
         r->retry_after = gw_problem_retry_after(code);
     char field[256] = "";
@@ -584,7 +584,7 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
         /* the first failure decides the status; every result is in "results" */
         const Mvoi__Error *e = res->error;
         Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
-        int status = gw_problem_status(code, true);
+        int status = gw_problem_status(code, true, r->body.len > 0);
         if (!r->retry_after)
             r->retry_after = gw_problem_retry_after(code);
         char field[256] = "";

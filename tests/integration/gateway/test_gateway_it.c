@@ -750,8 +750,10 @@ Test(gateway_it, nul_in_json_body_refused_by_field)
 
 /* A service's passing shortage (ERR_UNAVAILABLE: the report service could not queue the job,
  * out of memory) is 503 "unavailable" with Retry-After (RFC 9110 10.2.3), the service's
- * reason as the detail; a request over a bound (ERR_RESOURCE_EXHAUSTED) stays 413 with no
- * Retry-After: asking again the same is refused the same. The 503 had no Retry-After. */
+ * reason as the detail; a report over a bound (ERR_RESOURCE_EXHAUSTED of a GET: a sheet
+ * over Excel's limits) is 422 with no Retry-After: asking again the same is refused the
+ * same. The 503 had no Retry-After; the report was 413 "content too large", for a request
+ * without content. */
 Test(gateway_it, upstream_shortage_is_503_with_retry_after)
 {
     char dir[] = "/tmp/gwt-rep-XXXXXX";
@@ -779,7 +781,8 @@ Test(gateway_it, upstream_shortage_is_503_with_retry_after)
                               AUTH(GWT_TOKEN_ADMIN) "\r\n";
     raw = gwt_raw(E.http_port, big, sizeof big - 1, 5000, NULL);
     cr_assert(raw, "no answer");
-    cr_expect(strstr(raw, " 413 "), "%s", raw);
+    cr_expect(strstr(raw, " 422 Unprocessable Content\r\n"), "%s", raw);
+    cr_expect(strstr(raw, "\"type\":\"urn:mvoi:problem:too-large\""), "%s", raw);
     cr_expect(!strstr(raw, "Retry-After"), "%s", raw);
     free(raw);
     char cmd[300];

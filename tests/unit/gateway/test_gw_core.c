@@ -208,25 +208,44 @@ Test(gw_view, render_filters_and_sorts)
     gw_view_destroy(&v);
 }
 
+/* Every code of the error space, from a service and from the gateway, with and without
+ * request content: the status RFC 9110 gives it (services/gateway/README.md, "Errors"). */
 Test(gw_problem, mapping)
 {
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, false), 400);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, true), 422);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_NOT_FOUND, true), 404);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, true), 409);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_CONFLICT, true), 409);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, true), 409);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAUTHENTICATED, false), 401);
-    /* a service refusing the gateway's credentials: not a 401 without a challenge */
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAUTHENTICATED, true), 502);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, true), 403);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, true), 413);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_UNAVAILABLE, true), 503);
-    /* RFC 9110 10.2.3: the 503 of a passing shortage says when to ask again; a 413 not */
-    cr_expect_eq(gw_problem_retry_after(MVOI__ERROR_CODE__ERR_UNAVAILABLE), 2);
-    cr_expect_eq(gw_problem_retry_after(MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED), 0);
-    cr_expect_eq(gw_problem_retry_after(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT), 0);
-    cr_expect_eq(gw_problem_status(MVOI__ERROR_CODE__ERR_INTERNAL, true), 502);
+    static const struct {
+        Mvoi__ErrorCode code;
+        int own, up_get, up_post;   /* the gateway's; a service's without / with content */
+    } want[] = {
+        { MVOI__ERROR_CODE__ERR_UNSPECIFIED, 502, 502, 502 },
+        { MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, 400, 422, 422 },
+        { MVOI__ERROR_CODE__ERR_NOT_FOUND, 404, 404, 404 },
+        { MVOI__ERROR_CODE__ERR_ALREADY_EXISTS, 409, 409, 409 },
+        { MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION, 409, 409, 409 },
+        { MVOI__ERROR_CODE__ERR_CONFLICT, 409, 409, 409 },
+        { MVOI__ERROR_CODE__ERR_OUT_OF_RANGE, 400, 400, 400 },
+        /* a service refusing the gateway's credentials: not a 401 without a challenge */
+        { MVOI__ERROR_CODE__ERR_UNAUTHENTICATED, 401, 502, 502 },
+        { MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, 403, 403, 403 },
+        /* over a bound: the content (413), or what a GET asked cannot be produced (422: a
+         * report too large; 413 asked to shrink a body that was not sent) */
+        { MVOI__ERROR_CODE__ERR_RESOURCE_EXHAUSTED, 422, 422, 413 },
+        { MVOI__ERROR_CODE__ERR_UNAVAILABLE, 503, 503, 503 },
+        { MVOI__ERROR_CODE__ERR_INTERNAL, 502, 502, 502 },
+        /* a service older than the gateway: 502, not 501 (cacheable, "the gateway lacks
+         * the method") */
+        { MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, 502, 502, 502 },
+        { MVOI__ERROR_CODE__ERR_DECODE, 502, 502, 502 },
+    };
+    cr_assert_eq(sizeof want / sizeof want[0], mvoi__error_code__descriptor.n_values);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        Mvoi__ErrorCode c = want[i].code;
+        cr_expect_eq(gw_problem_status(c, false, false), want[i].own, "code %d", (int)c);
+        cr_expect_eq(gw_problem_status(c, true, false), want[i].up_get, "code %d", (int)c);
+        cr_expect_eq(gw_problem_status(c, true, true), want[i].up_post, "code %d", (int)c);
+        /* RFC 9110 10.2.3: only the 503 of a passing shortage says when to ask again */
+        cr_expect_eq(gw_problem_retry_after(c), c == MVOI__ERROR_CODE__ERR_UNAVAILABLE ? 2u : 0u,
+                     "code %d", (int)c);
+    }
     cr_expect_not(gw_problem_detail_public(MVOI__ERROR_CODE__ERR_INTERNAL));
     char f[64] = "register_tender.tender.value_cents";
     gw_problem_field_strip(f, "register_tender");
