@@ -175,14 +175,22 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     }
     for (int k = 1; k <= 6; k++) {
         const s_row_t *x = &rows[k];
+        /* no target (CO2, a quarter's pilots) is null and "-", as "–" for people: a target
+         * of 0 read by a script is one met by any figure */
+        char target[24];
+        bool has_target = mvoi_kpi_has_target(k) && !x->no_target;
+        if (has_target)
+            snprintf(target, sizeof target, "%lld", (long long)x->target);
+        else
+            snprintf(target, sizeof target, "%s", json ? "null" : "-");
         if (json)
             printf("  {\"kpi\": \"%s\", \"key\": \"%s\", \"ambition\": %lld, \"realisation\": "
-                   "%lld, \"projects\": %lld, \"target\": %lld, \"unit\": \"%s\"}%s\n",
+                   "%lld, \"projects\": %lld, \"target\": %s, \"unit\": \"%s\"}%s\n",
                    mvoi_kpi_name(k), keys[k], (long long)x->amb, (long long)x->real,
-                   (long long)x->proj, (long long)x->target, mvoi_kpi_unit(k), k < 6 ? "," : "");
+                   (long long)x->proj, target, mvoi_kpi_unit(k), k < 6 ? "," : "");
         else if (raw)
-            printf("%-10s %18lld %18lld %9lld %16lld %s\n", mvoi_kpi_name(k), (long long)x->amb,
-                   (long long)x->real, (long long)x->proj, (long long)x->target, mvoi_kpi_unit(k));
+            printf("%-10s %18lld %18lld %9lld %16s %s\n", mvoi_kpi_name(k), (long long)x->amb,
+                   (long long)x->real, (long long)x->proj, target, mvoi_kpi_unit(k));
         else
             s_print_human(ctl, k, x);
     }

@@ -290,17 +290,27 @@ Test(mvoictl, kpi_show_in_human_units, .init = s_fake_start, .fini = s_fake_stop
     cr_expect_str_eq(s_row(out, "Avoided CO2", row, sizeof row),
                      "Avoided CO2 1.000 27.830 5 – t");
 
-    /* --raw: the stored integers with their units; --json unchanged */
+    /* --raw: the stored integers with their units; no target is "-" (it was 0) */
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s kpi show --year 2026 --raw", s_ep, ctl);
     cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
-    cr_expect_str_eq(s_row(out, "co2 ", row, sizeof row), "co2 1000000 27830000 5 0 g");
-    cr_expect_str_eq(s_row(out, "nox ", row, sizeof row), "nox 1500 96000000 3 0 mg");
+    cr_expect_str_eq(s_row(out, "co2 ", row, sizeof row), "co2 1000000 27830000 5 - g");
+    cr_expect_str_eq(s_row(out, "nox ", row, sizeof row), "nox 1500 96000000 3 - mg");
     cr_expect_str_eq(s_row(out, "sroi ", row, sizeof row), "sroi 0 5000000 4 1050000 cent");
+    /* --json: no target is null, not a target of 0 that any figure meets */
     snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s --json kpi show --year 2026", s_ep, ctl);
     cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "{\"kpi\": \"co2\", \"key\": \"kpi.heerlen.co2.2026\", \"ambition\": "
-                          "1000000, \"realisation\": 27830000, \"projects\": 5, \"target\": 0, "
+                          "1000000, \"realisation\": 27830000, \"projects\": 5, \"target\": null, "
                           "\"unit\": \"g\"}"), "%s", out);
+    cr_expect(strstr(out, "\"realisation\": 1, \"projects\": 1, \"target\": 3, "
+                          "\"unit\": \"pilots\"}\n]\n"), "%s", out);
+    /* a quarter's pilots: the plan's target is a year's, the quarter has none */
+    snprintf(cmd, sizeof cmd, "MVOI_KPI_API=%s %s --json kpi show --year 2026 --quarter 1",
+             s_ep, ctl);
+    cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "{\"kpi\": \"pilots\", \"key\": \"kpi.heerlen.pilots.2026-q1\", "
+                          "\"ambition\": 0, \"realisation\": 0, \"projects\": 0, \"target\": "
+                          "null, \"unit\": \"pilots\"}"), "%s", out);
 }
 
 /* measure whatif prints the impact in one number style, exactly as the calculation text
