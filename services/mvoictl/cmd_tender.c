@@ -305,6 +305,49 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     return ex;
 }
 
+/* The pages of a list (one, or with all every one): printed as they come, or with --all
+ * --json kept and printed as one document. 0 with *total (the calendar's count), or an
+ * exit code after the message. */
+static int s_list_pages(ctl_t *ctl, Mvoi__ListTenders *q, bool all, uint32_t *total)
+{
+    int ex = CTL_EX_OK;
+    bool first = true;
+    ctl_tender_pages_t pages = { 0 };   /* --all --json: one document (cmd_tender_pages.c) */
+    for (;;) {
+        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+        req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+        req.list_tenders = q;
+        Mvoi__Envelope *r = NULL;
+        ex = ctl_tender_call(ctl, &req, &r);
+        if (ex == 0 && r->body_case != MVOI__ENVELOPE__BODY_TENDER_LIST)
+            ex = ctl_fail(ctl, CTL_EX_SOFTWARE, "ctl.err.unexpected");
+        if (ex != 0) {
+            ctl_free(&r);
+            ctl_tender_pages_clear(&pages);
+            return ex;
+        }
+        *total = r->tender_list->total;
+        uint32_t next = r->tender_list->next_offset;
+        ex = all && ctl->json ? ctl_tender_pages_keep(ctl, &pages, &r)
+                              : ctl_tender_print_list(ctl, r, first);
+        ctl_free(&r);
+        if (ex != 0) {
+            ctl_tender_pages_clear(&pages);
+            return ex;
+        }
+        first = false;
+        if (!all || next == 0)
+            break;
+        q->has_offset = 1;
+        q->offset = next;
+    }
+    if (all && ctl->json) {
+        ex = ctl_tender_pages_print(ctl, &pages);
+        ctl_tender_pages_clear(&pages);
+    }
+    return ex;
+}
+
 static int s_list(ctl_t *ctl, int argc, char **argv)
 {
     static const struct option o[] = {
@@ -360,28 +403,9 @@ static int s_list(ctl_t *ctl, int argc, char **argv)
         q.has_limit = 1;
         q.limit = 1000;
     }
-    bool first = true;
     uint32_t total = 0;
-    for (;;) {
-        Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
-        req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
-        req.list_tenders = &q;
-        Mvoi__Envelope *r = NULL;
-        ex = ctl_tender_call(ctl, &req, &r);
-        if (ex != 0)
-            return ex;
-        ex = ctl_tender_print_list(ctl, r, first);
-        total = r->tender_list->total;
-        uint32_t next = r->tender_list->next_offset;
-        ctl_free(&r);
-        if (ex != 0)
-            return ex;
-        first = false;
-        if (!all || next == 0)
-            break;
-        q.has_offset = 1;
-        q.offset = next;
-    }
+    if ((ex = s_list_pages(ctl, &q, all, &total)) != 0 || (all && ctl->json))
+        return ex;
     if (!ctl->json) {
         /* stdout first: with both on one terminal or file the count follows the table on a
          * line of its own, never glued to the last title */

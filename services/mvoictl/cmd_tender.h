@@ -34,6 +34,17 @@ int ctl_tender_show_reply(ctl_t *ctl, Mvoi__Envelope *r);
 /* Print a TenderList: a table (with its header line if header) or JSON. */
 int ctl_tender_print_list(ctl_t *ctl, Mvoi__Envelope *r, bool header);
 
+/* ---- cmd_tender_pages.c: the pages of `list --all --json`, printed as one document */
+typedef struct {
+    Mvoi__Envelope **pages;   /* the calendar's TenderList replies, owned */
+    size_t n, cap, n_tenders;
+} ctl_tender_pages_t;
+/* Keep the reply *r (a TenderList; *r becomes NULL): 0, or an exit code after the message. */
+int ctl_tender_pages_keep(ctl_t *ctl, ctl_tender_pages_t *p, Mvoi__Envelope **r);
+/* One TenderList of every kept tender and the last page's total, as JSON on stdout. */
+int ctl_tender_pages_print(ctl_t *ctl, const ctl_tender_pages_t *p);
+void ctl_tender_pages_clear(ctl_tender_pages_t *p);
+
 /* ---- cmd_tender_flags.c */
 
 /* "mvoictl tender: " + fmt with arg on stderr; returns CTL_EX_USAGE. */

@@ -109,6 +109,15 @@ static void s_answer(const Mvoi__Envelope *req, Mvoi__Envelope *rep, uint8_t *bu
         tl.tenders = list;
         tl.has_total = true;
         tl.total = (uint32_t)tl.n_tenders;
+        const Mvoi__ListTenders *q =
+            req->body_case == MVOI__ENVELOPE__BODY_LIST_TENDERS ? req->list_tenders : NULL;
+        if (q && q->has_limit && q->limit == 1) {   /* pages of one: list --all --limit 1 */
+            uint32_t at = q->has_offset ? q->offset : 0;
+            tl.tenders = at < tl.total ? &list[at] : NULL;
+            tl.n_tenders = at < tl.total ? 1 : 0;
+            tl.has_next_offset = at + 1 < tl.total;
+            tl.next_offset = at + 1 < tl.total ? at + 1 : 0;
+        }
         rep->body_case = MVOI__ENVELOPE__BODY_TENDER_LIST;
         rep->tender_list = &tl;
     }
@@ -374,4 +383,25 @@ Test(mvoictl_tender_out, a_full_disk_on_stdout_is_not_success)
     cr_expect_eq(s_ctl_full("--json tender cancel T-1 --reason x", err, sizeof err), 65, "%s",
                  err);
     cr_expect(strstr(err, "de uitvoer kon niet worden geschreven"), "%s", err);
+}
+
+/* list --all --json over pages (the fake's pages of one with --limit 1): one JSON document
+ * with both of heerlen's tenders in the calendar's order and the total, no next_offset.
+ * It printed one document per page, one after the other: not JSON, and `jq .total` said
+ * 2 twice. */
+Test(mvoictl_tender_out, list_all_json_is_one_document)
+{
+    static char out[1 << 14];
+    char ctl[512], cmd[1024];
+    h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
+    snprintf(cmd, sizeof cmd, "env -u MVOI_LANG MVOI_CALENDAR_API=%s %s --json tender list "
+             "--all --limit 1 | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); "
+             "print(d[\"total\"], [t[\"id\"] + \" \" + t[\"title\"] for t in d[\"tenders\"]], "
+             "\"next_offset\" in d)'", s_ep, ctl);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    cr_expect_eq(pclose(p), 0, "%s", out);
+    cr_expect_str_eq(out, "2 ['T-2 Straatmeubilair', 'T-1 Brandstofpassen'] False\n");
 }
