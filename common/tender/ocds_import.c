@@ -68,8 +68,10 @@ static int s_add_release(ocds_import_t *self, json_t *rel)
 int ocds_import_add_json(ocds_import_t *self, const char *text, size_t len, char *err, size_t errlen)
 {
     json_error_t je;
-    /* integers stay integers (JSON_DECODE_INT_AS_REAL off): whole-euro amounts are exact */
-    json_t *root = json_loadb(text, len, 0, &je);
+    /* integers stay integers (JSON_DECODE_INT_AS_REAL off): whole-euro amounts are exact.
+     * A key twice in one object ("amount" of 250000 and of 25000000) is refused: jansson
+     * kept the last without a word, one of two figures taken as the tender's value. */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         if (err && errlen)
             snprintf(err, errlen, "line %d column %d: %s", je.line, je.column, je.text);

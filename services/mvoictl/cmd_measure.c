@@ -104,8 +104,11 @@ static int s_print_reply(ctl_t *ctl, const Mvoi__Envelope *r)
 static int s_load_json(ctl_t *ctl, const char *json_file, Mvoi__SubmitMeasurements **json_msg)
 {
     json_error_t je;
-    json_t *j = strcmp(json_file, "-") == 0 ? json_loadf(stdin, 0, &je)
-                                            : json_load_file(json_file, 0, &je);
+    /* a field twice ("quantity_milli" of two figures) is refused, as a flag twice is:
+     * jansson kept the last without a word */
+    json_t *j = strcmp(json_file, "-") == 0 ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &je)
+                                            : json_load_file(json_file, JSON_REJECT_DUPLICATES,
+                                                             &je);
     if (!j)
         return ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", json_file, je.line, je.text);
     pbjson_error_t pe;

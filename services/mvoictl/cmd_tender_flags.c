@@ -123,7 +123,9 @@ Mvoi__Tender *ctl_tender_from_json(const ctl_t *ctl, const char *path, int *ex)
         return NULL;
     }
     json_error_t je;
-    json_t *j = json_loadb(text, len, 0, &je);
+    /* a field twice ("value_cents" of two amounts) is refused, as a flag twice is: jansson
+     * kept the last without a word */
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     free(text);
     if (!j) {
         *ex = ctl_fail(ctl, CTL_EX_DATAERR, "ctl.err.json_at", path, je.line, je.text);

@@ -234,6 +234,20 @@ Test(mvoictl_args, a_json_measurement_is_taken_whole_or_refused)
     cr_expect_eq(s_ctl(out, sizeof out, b), 65, "%s", out);
     cr_expect(strstr(out, "--json holds 0 measurements") != NULL, "%s", out);
     cr_expect_eq(s_requests(100), 0, "correct of an empty batch was sent");
+    /* a field twice in the file (two quantities, or two tender values): 65 naming it,
+     * nothing sent; the last was taken without a word */
+    char dq[256], dt[256];
+    s_file(dq, sizeof dq, "dq.json", "{\"id\": \"m1\", \"tender_id\": \"T-1\", \"energy\": "
+           "{\"quantity_milli\": 1000, \"quantity_milli\": 1000000}}");
+    s_file(dt, sizeof dt, "dt.json", "{\"id\": \"T-1\", \"title\": \"x\", \"value_cents\": 100, "
+           "\"value_cents\": 100000000}");
+    const char *const d[] = { "measure", "add", "--json", dq, NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, d), 65, "%s", out);
+    cr_expect(strstr(out, "duplicate object key near '\"quantity_milli\"'"), "%s", out);
+    const char *const t[] = { "tender", "add", "--json", dt, NULL };
+    cr_expect_eq(s_ctl(out, sizeof out, t), 65, "%s", out);
+    cr_expect(strstr(out, "duplicate object key near '\"value_cents\"'"), "%s", out);
+    cr_expect_eq(s_requests(100), 0, "a file with a field twice was sent");
     /* the control: the file alone is sent (no answer here: 69) */
     const char *const c[] = { "measure", "add", "--json", one, NULL };
     cr_expect_eq(s_ctl(out, sizeof out, c), 69, "%s", out);

@@ -252,6 +252,12 @@ Test(ocds, unusable_input)
     cr_assert(strstr(err, "line") != NULL);
     const char *other = "{\"hello\": 1}";
     cr_assert_eq(ocds_import_add_json(imp, other, strlen(other), err, sizeof err), -EINVAL);
+    /* one amount twice: neither is guessed to be the value (the last was taken) */
+    const char *twice = "{\"releases\":[{\"ocid\":\"ocds-x-9\",\"date\":\"2025-01-01T00:00:00Z\","
+                        "\"tender\":{\"title\":\"Twee\",\"mainProcurementCategory\":\"services\","
+                        "\"value\":{\"amount\":250000,\"amount\":25000000,\"currency\":\"EUR\"}}}]}";
+    cr_assert_eq(ocds_import_add_json(imp, twice, strlen(twice), err, sizeof err), -EINVAL);
+    cr_expect(strstr(err, "duplicate object key") != NULL, "%s", err);
     /* a release without a title is a partial tender here (the service judges it after
      * merging with what it has); checked whole (thresholds given), it is refused by name */
     const char *two = "{\"releases\":["
