@@ -110,6 +110,12 @@ static void s_health_one(ctl_t *ctl, const char *svc, json_t *json, bool *all_ok
 static int s_health(ctl_t *ctl, int argc, char **argv)
 {
     bool ok = true, refused = false;
+    /* A name with no endpoint (a typo, "kpi-aggregator") is the caller's mistake: it was
+     * asked as a service, shown "DOWN (null)" and exit 69, so a check with a typo reported
+     * an outage for ever. Refused by name before any service is asked. */
+    for (int i = 1; i < argc; i++)
+        if (!ctl_endpoint(argv[i]))
+            return ctl_fail(ctl, CTL_EX_USAGE, "ctl.err.unknown_service", argv[i]);
     json_t *json = ctl->json ? json_array() : NULL;
     if (argc > 1) {
         for (int i = 1; i < argc; i++)

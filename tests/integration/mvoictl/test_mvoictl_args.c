@@ -458,6 +458,19 @@ Test(mvoictl_args, group_help)
     cr_expect_eq(s_ctl(out, sizeof out, nope), 64);
 }
 
+/* `health kpi-aggregator` (the service is "kpi") asked a service of that name, printed
+ * "kpi-aggregator DOWN (null)" and exited 69: a monitoring check with a typo reported an
+ * outage. A name mvoictl has no endpoint for is refused, 64, nothing asked (the right
+ * names before it neither). */
+Test(mvoictl_args, health_of_an_unknown_service_is_a_usage_error)
+{
+    REFUSED("unknown service 'kpi-aggregator': calendar, impact, kpi, notifier or report",
+            "health", "calendar", "kpi-aggregator");
+    F.lang = "nl";
+    REFUSED("onbekende dienst 'foo': calendar, impact, kpi, notifier of report", "system",
+            "health", "foo");
+}
+
 /* What --help says of each code is what the code is used for. */
 Test(mvoictl_args, help_lists_every_exit_code)
 {
