@@ -116,7 +116,14 @@ void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t
      * covered: 99,9 %. */
     if (num >= 0 && num < den && q >= 1000)
         q = 999;
-    int n = rp_num(b, cap, q, 1, 1, rp_style_text(r->in->lang));
+    /* The mirror: a share that is not nothing never reads as nothing. 1 of 3.000 (0,033 %)
+     * rounded to "0,0 %" beside a realisation of 1: a reader saw nothing achieved. It reads
+     * "< 0,1 %" ("> -0,1 %" below zero): a bound that is true, not a rounded nothing nor
+     * a made-up 0,1; the figures beside it stay exact. The text goes into HTML and SVG
+     * as it is, so the sign is written as its entity. */
+    const char *bound = q == 0 && num > 0 ? "&lt; " : q == 0 && num < 0 ? "&gt; -" : "";
+    int n = snprintf(b, cap, "%s", bound);
+    n += rp_num(b + n, cap - (size_t)n, *bound ? 1 : q, 1, 1, rp_style_text(r->in->lang));
     snprintf(b + n, cap - (size_t)n, " %%");
 }
 

@@ -4,7 +4,7 @@
  *  which read "0,0 %" (the half was added before a division that truncates toward zero,
  *  so negative shares were rounded toward plus infinity). Expected texts are worked out by
  *  hand: -1/1000 = -0,1 %; -3/2000 = -0,15 % -> -0,2 %; 3/2000 = 0,15 % -> 0,2 %;
- *  -1/3000 = -0,033 % -> 0,0 %; 2/3 = 66,67 % -> 66,7 %.
+ *  -1/3000 = -0,033 % -> "> -0,1 %" (not nothing: see below); 2/3 = 66,67 % -> 66,7 %.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@ Test(pct, negative_shares_round_half_away_from_zero)
     s_min_report(&r, &in, TEXT_NL);
     static const struct { int64_t num, den; const char *want; } c[] = {
         { -1, 1000, "-0,1 %" }, { -3, 2000, "-0,2 %" }, { 3, 2000, "0,2 %" },
-        { -1, 3000, "0,0 %" },  { 2, 3, "66,7 %" },      { -2, 3, "-66,7 %" },
+        { -1, 3000, "&gt; -0,1 %" },  { 2, 3, "66,7 %" },      { -2, 3, "-66,7 %" },
         { -5, 10000, "-0,1 %" }, { 5, 10000, "0,1 %" },
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
@@ -76,4 +76,53 @@ Test(pct, a_share_below_the_whole_never_reads_100)
         rp_html_pct(b, sizeof b, &r, c[i].num, c[i].den);
         cr_expect_str_eq(b, c[i].want, "%lld / %lld", (long long)c[i].num, (long long)c[i].den);
     }
+}
+
+/* A share that is not nothing never reads "0,0 %" (the mirror of the rule above): 1 of
+ * 3.000 = 0,033 % had read "0,0 %" beside a realisation of 1, nothing achieved where
+ * something was. By hand: 1/3000 = 0,0333 %, 1/2001 = 0,04998 % and 1/1.000.000 =
+ * 0,0001 % round to 0,0: "< 0,1 %" (written &lt; in HTML); 1/2000 = 0,05 % rounds half
+ * away from zero to 0,1 %; -1/2001 = -0,04998 %: "> -0,1 %"; 0 of 1.000 is nothing:
+ * "0,0 %". The English report the same in its number style. */
+Test(pct, a_share_that_is_not_nothing_never_reads_0)
+{
+    rp_input_t in;
+    rp_report_t r;
+    s_min_report(&r, &in, TEXT_NL);
+    static const struct { int64_t num, den; const char *want; } c[] = {
+        { 1, 3000, "&lt; 0,1 %" },     { 1, 2001, "&lt; 0,1 %" }, { 1, 1000000, "&lt; 0,1 %" },
+        { 1, 2000, "0,1 %" },          { -1, 2001, "&gt; -0,1 %" }, { 0, 1000, "0,0 %" },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char b[32];
+        rp_html_pct(b, sizeof b, &r, c[i].num, c[i].den);
+        cr_expect_str_eq(b, c[i].want, "%lld / %lld", (long long)c[i].num, (long long)c[i].den);
+    }
+    s_min_report(&r, &in, TEXT_EN);
+    char b[32];
+    rp_html_pct(b, sizeof b, &r, 1, 3000);
+    cr_expect_str_eq(b, "&lt; 0.1 %");
+}
+
+/* Through a whole report: the klimaat theme (CO2) with 1.000.000 g ambition and 300 g
+ * realisation year to date (0,03 %) says "< 0,1 %" in the ambition chart's text and on its
+ * bar, never "0,0 %"; the figures beside the bar stay exact (0,300 kg / 1.000,000 kg). */
+Test(pct, a_tiny_theme_share_in_the_html)
+{
+    rp_input_t in;
+    rp_test_input(&in, "heerlen", 2026, 1);
+    rp_total_t *t = rp_input_add_total(&in);
+    t->kpi = 5;
+    t->year = 2026;
+    t->quarter = 1;
+    t->theme = 1;   /* klimaat */
+    t->v = (rp_val_t){ .ambition = 1000000, .realisation = 300, .count = 1 };
+    char *buf = rp_test_html(&in);
+    const char *ard = strstr(buf, "id=\"ard\"");
+    cr_expect(strstr(buf, "Klimaat: &lt; 0,1 %."), "%.400s", ard ? ard : buf);
+    cr_expect(strstr(buf, ">&lt; 0,1 %</text>"), "%.400s", ard ? ard : buf);
+    cr_expect(!strstr(buf, "Klimaat: 0,0 %"), "%.400s", ard ? ard : buf);
+    cr_expect(strstr(buf, "0,300 / 1.000,000 kg"), "%.400s", ard ? ard : buf);
+    free(buf);
+    rp_input_free(&in);
 }
