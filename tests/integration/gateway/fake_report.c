@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "envelope.pb-c.h"
@@ -104,6 +105,13 @@ void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
         if (strncmp(g_narr[i].key, pre, strlen(pre)) == 0 && g_narr[i].text[0])
             fprintf(out, "<p class=\"narrative\">%s</p>", g_narr[i].text);
     fputs("</body></html>\n", out);
+    /* 2097: a report file one byte over the gateway's 64 MiB (sparse: no disk, no time) */
+    if (g->year == 2097 && (fflush(out) != 0 || ftruncate(fileno(out), (64l << 20) + 1) != 0)) {
+        fclose(out);
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "cannot write");
+        return;
+    }
+    fseek(out, 0, SEEK_END);
     long bytes = ftell(out);
     fclose(out);
     Mvoi__ReportFile rf = MVOI__REPORT_FILE__INIT, *prf = &rf;

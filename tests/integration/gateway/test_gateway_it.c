@@ -785,6 +785,19 @@ Test(gateway_it, upstream_shortage_is_503_with_retry_after)
     cr_expect(strstr(raw, "\"type\":\"urn:mvoi:problem:too-large\""), "%s", raw);
     cr_expect(!strstr(raw, "Retry-After"), "%s", raw);
     free(raw);
+    /* a written report file over the gateway's 64 MiB (fake_report: 67.108.865 bytes) is
+     * 422 naming the limit and the size, no Retry-After; it was 503 "the report file cannot
+     * be read" with Retry-After, as if asking again could help */
+    static const char huge[] = "GET /api/report?year=2097&format=csv HTTP/1.0\r\n"
+                               AUTH(GWT_TOKEN_ADMIN) "\r\n";
+    raw = gwt_raw(E.http_port, huge, sizeof huge - 1, 5000, NULL);
+    cr_assert(raw, "no answer");
+    cr_expect(strstr(raw, " 422 Unprocessable Content\r\n"), "%s", raw);
+    cr_expect(strstr(raw, "\"type\":\"urn:mvoi:problem:too-large\""), "%s", raw);
+    cr_expect(strstr(raw, "het rapportbestand is 67.108.865 bytes, de gateway levert er "
+                          "hoogstens 67.108.864 (64 MiB)"), "%s", raw);
+    cr_expect(!strstr(raw, "Retry-After"), "%s", raw);
+    free(raw);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
