@@ -2,9 +2,12 @@
 #include "rp_ask.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mvoi_id.h"
 #include "rp_ids.h"
@@ -70,11 +73,70 @@ uint64_t rp_ask_sig(uint32_t year, uint32_t quarter, uint32_t formats, text_lang
            (uint64_t)lang;
 }
 
-void rp_ask_record(const uint8_t *rec, size_t len, uint64_t *sig, const uint8_t **reply,
-                   size_t *reply_len)
+static void s_ident(const struct stat *st, rp_ask_file_t *out)
 {
-    bool signed_ = len >= RP_ASK_HEAD && memcmp(rec, RP_ASK_MAGIC, 8) == 0;
-    *sig = signed_ ? store_get_be64(rec + 8) : 0;
-    *reply = rec + (signed_ ? RP_ASK_HEAD : 0);
-    *reply_len = len - (signed_ ? RP_ASK_HEAD : 0);
+    out->ino = (uint64_t)st->st_ino;
+    out->mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+}
+
+int rp_ask_file_at(const char *path, rp_ask_file_t *out)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -errno;
+    s_ident(&st, out);
+    return 0;
+}
+
+size_t rp_ask_head_len(size_t n) { return RP_ASK_HEAD + 8 + 16 * n; }
+
+void rp_ask_head_put(uint8_t *rec, uint64_t sig, const rp_ask_file_t *files, size_t n)
+{
+    memcpy(rec, RP_ASK_MAGIC2, 8);
+    store_be64(rec + 8, sig);
+    store_be64(rec + 16, n);
+    for (size_t i = 0; i < n; i++) {
+        store_be64(rec + 24 + 16 * i, files[i].ino);
+        store_be64(rec + 32 + 16 * i, files[i].mtime_ns);
+    }
+}
+
+void rp_ask_record(const uint8_t *rec, size_t len, rp_ask_rec_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->reply = rec;
+    out->reply_len = len;
+    if (len >= RP_ASK_HEAD && memcmp(rec, RP_ASK_MAGIC, 8) == 0) {
+        out->sig = store_get_be64(rec + 8);
+        out->reply = rec + RP_ASK_HEAD;
+        out->reply_len = len - RP_ASK_HEAD;
+    } else if (len >= rp_ask_head_len(0) && memcmp(rec, RP_ASK_MAGIC2, 8) == 0) {
+        uint64_t n = store_get_be64(rec + 16);
+        size_t head = n <= 64 ? rp_ask_head_len((size_t)n) : SIZE_MAX;
+        out->sig = store_get_be64(rec + 8);
+        if (head <= len) {   /* else a head cut short: no reply, refused as unreadable */
+            out->nfiles = (size_t)n;
+            out->files = rec + 24;
+            out->reply = rec + head;
+            out->reply_len = len - head;
+        } else {
+            out->reply_len = 0;
+        }
+    }
+}
+
+int rp_ask_replaced(const rp_ask_rec_t *rec, const Mvoi__ReportReply *rr)
+{
+    for (size_t i = 0; i < rr->n_files && i < INT_MAX; i++) {
+        const Mvoi__ReportFile *f = rr->files[i];
+        struct stat st;
+        rp_ask_file_t now;
+        if (!f->path || stat(f->path, &st) != 0 || (uint64_t)st.st_size != f->bytes)
+            return (int)i;
+        s_ident(&st, &now);
+        if (i < rec->nfiles && (now.ino != store_get_be64(rec->files + 16 * i) ||
+                                now.mtime_ns != store_get_be64(rec->files + 16 * i + 8)))
+            return (int)i;
+    }
+    return -1;
 }

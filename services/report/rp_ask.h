@@ -6,6 +6,18 @@
  *  wrong quarter delivered as success. The record keeps the parameters' signature:
  *  [RP_ASK_MAGIC][be64 signature][reply]; a record from before it is the reply alone, and
  *  then nothing is compared.
+ *
+ *  A repeat must also get the files its reply named, not others under their names: a later
+ *  request of the same period replaces its language's whole set and the MVI export
+ *  (rp_stage.h), so the stored reply came to name files that were gone (the gateway's
+ *  503) or held a later run's figures under the earlier request's answer. The record now
+ *  also keeps each named file's identity (inode and modification time) when the reply was
+ *  stored: [RP_ASK_MAGIC2][be64 signature][be64 n][n x (be64 inode, be64 mtime ns)][reply].
+ *  A file hard-linked into a later set (the other language's request) keeps its identity:
+ *  it is still the file the reply named. A repeat whose files were replaced is refused by
+ *  name (service.c), not regenerated (a retry would replace the period's set again, a
+ *  second execution with the figures of now) and not answered with the current files (a
+ *  later run's report under an earlier request's answer, without its generation time).
  */
 #ifndef MVOI_RP_ASK_H
 #define MVOI_RP_ASK_H
@@ -40,8 +52,32 @@ int rp_ask_check(const Mvoi__Envelope *req, bool chromium, text_lang_t lang, rp_
                  rp_ask_err_t *err);
 /* The parameters as one number (what a repeat must match). */
 uint64_t rp_ask_sig(uint32_t year, uint32_t quarter, uint32_t formats, text_lang_t lang);
-/* A stored record: its signature (0 when it has none) and reply. */
-void rp_ask_record(const uint8_t *rec, size_t len, uint64_t *sig, const uint8_t **reply,
-                   size_t *reply_len);
+#define RP_ASK_MAGIC2 "mvoi-rq2"
+
+/* A file a reply names, as it stood when the reply was stored. */
+typedef struct {
+    uint64_t ino, mtime_ns;
+} rp_ask_file_t;
+
+/* The identity of the file at path now: 0 or a negative errno. */
+int rp_ask_file_at(const char *path, rp_ask_file_t *out);
+/* The bytes of a record's head with n files, and the head written at rec. */
+size_t rp_ask_head_len(size_t n);
+void rp_ask_head_put(uint8_t *rec, uint64_t sig, const rp_ask_file_t *files, size_t n);
+
+/* A stored record: its signature (0 when it has none), the files' identities (n 0 when it
+ * has none: a record from before them) and the reply. */
+typedef struct {
+    uint64_t sig;
+    size_t nfiles;
+    const uint8_t *files;   /* nfiles x 16 bytes */
+    const uint8_t *reply;
+    size_t reply_len;
+} rp_ask_rec_t;
+void rp_ask_record(const uint8_t *rec, size_t len, rp_ask_rec_t *out);
+/* -1 when every file rr names is still the one the record saw; else the index in rr of the
+ * first replaced or removed since. A file without an identity in the record (one stored
+ * before them) is compared by its size with the reply's only. */
+int rp_ask_replaced(const rp_ask_rec_t *rec, const Mvoi__ReportReply *rr);
 
 #endif

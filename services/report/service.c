@@ -131,6 +131,8 @@ typedef struct {
     rp_job_t *j;
     Mvoi__Envelope *reply;
     Mvoi__ReportEvent *ev;
+    const rp_ask_file_t *files;   /* the reply's files as they stand (rp_ask.h) */
+    size_t nfiles;
 } s_commit_t;
 
 static int s_commit_txn(MDB_txn *txn, void *arg)
@@ -146,15 +148,16 @@ static int s_commit_txn(MDB_txn *txn, void *arg)
             return rc;
         uint8_t key[256];
         MDB_val k = { rp_request_key(key, sizeof key, j->buyer, j->rid), key };
-        MDB_val v = { RP_ASK_HEAD + len, NULL };   /* with what it answered (rp_ask.h) */
+        /* with what it answered and its files' identities (rp_ask.h) */
+        size_t head = rp_ask_head_len(c->nfiles);
+        MDB_val v = { head + len, NULL };
         rc = k.mv_size ? store_put(txn, store_dbi(self->store, "requests"), &k, &v,
                                    MDB_RESERVE)
                        : -ENAMETOOLONG;
         if (rc == 0) {
-            memcpy(v.mv_data, RP_ASK_MAGIC, 8);
-            store_be64((uint8_t *)v.mv_data + 8, rp_ask_sig(j->year, j->quarter, j->formats,
-                                                            j->lang));
-            memcpy((uint8_t *)v.mv_data + RP_ASK_HEAD, buf, len);
+            rp_ask_head_put(v.mv_data, rp_ask_sig(j->year, j->quarter, j->formats, j->lang),
+                            c->files, c->nfiles);
+            memcpy((uint8_t *)v.mv_data + head, buf, len);
         }
         free(buf);
         if (rc)
@@ -246,6 +249,13 @@ static void s_job_commit(rp_job_t *j)
      * again. */
     if (s_job_disk_failed(j, "cannot write the report files", s_promote(j)))
         return;
+    rp_ask_file_t ids[8];
+    for (size_t i = 0; i < n; i++)
+        if (rp_ask_file_at(files[i].path, &ids[i]) != 0) {
+            s_job_fail(j, MVOI__ERROR_CODE__ERR_INTERNAL, "a report file is missing");
+            s_job_done(self, j);
+            return;
+        }
     Mvoi__ReportReply rr = MVOI__REPORT_REPLY__INIT;
     rr.n_files = n;
     rr.files = fp;
@@ -267,7 +277,7 @@ static void s_job_commit(rp_job_t *j)
     ev.lang = (char *)text_lang_name(j->lang);
     ev.automatic = j->automatic;
     ev.request_id = j->rid[0] ? j->rid : NULL;
-    s_commit_t c = { self, j, &reply, &ev };
+    s_commit_t c = { self, j, &reply, &ev, ids, n };
     int rc = store_write(self->store, s_commit_txn, &c);
     if (rc < 0 && s_job_disk_failed(j, "could not record the report", rc))
         return;
@@ -522,6 +532,41 @@ static void s_reused(rp_service_t *self, const uint8_t *id, size_t idlen,
     s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_CONFLICT, "request_id", why);
 }
 
+/* A repeat answered from its stored record: the reply as it was while every file it names
+ * is still the one it wrote; once a later report of the period replaced or removed one
+ * (rp_ask.h), refused by name (FAILED_PRECONDITION: the gateway's 409, "changed
+ * meanwhile"), never the later run's file under this request's answer. */
+static void s_stored(rp_service_t *self, const uint8_t *id, size_t idlen,
+                     const Mvoi__Envelope *req, const rp_ask_rec_t *rec)
+{
+    text_lang_t tl;
+    rp_ids_lang(req, &tl);
+    char why[600];
+    int err;
+    Mvoi__Envelope *env = codec_unpack(rec->reply, rec->reply_len, 0, &err);
+    if (!env || env->body_case != MVOI__ENVELOPE__BODY_REPORT_REPLY) {
+        codec_free(&env);
+        rp_ids_say(why, sizeof why, tl, "the stored reply of request id %.128s cannot be "
+                   "read; the current report needs a new request id", req->request_id);
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_INTERNAL, "request_id", why);
+        return;
+    }
+    int gone = rp_ask_replaced(rec, env->report_reply);
+    if (gone >= 0) {
+        uint32_t f = env->report_reply->files[gone]->format;
+        rp_ids_say(why, sizeof why, tl, "the report files of request id %.128s were replaced "
+                   "or removed by a later report of this period (%s); the current report "
+                   "needs a new request id", req->request_id,
+                   f >= 1 && f < 8 ? s_ext[f] : "?");
+        s_send_error(self, id, idlen, req, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION,
+                     "request_id", why);
+    } else {
+        bus_frame_t f[2] = { { id, idlen }, { rec->reply, rec->reply_len } };
+        bus_send(self->router, f, 2);
+    }
+    codec_free(&env);
+}
+
 /* A repeat of a request id: its stored reply, or the job under way (joined). True when
  * answered or joined (also when refused as a different report). */
 static bool s_repeat(rp_service_t *self, const uint8_t *id, size_t idlen,
@@ -533,16 +578,12 @@ static bool s_repeat(rp_service_t *self, const uint8_t *id, size_t idlen,
     uint8_t *stored = NULL;
     size_t slen = 0;
     if (klen && rp_store_get(self->store, "requests", key, klen, &stored, &slen) == 0) {
-        uint64_t was;
-        const uint8_t *reply;
-        size_t rlen;
-        rp_ask_record(stored, slen, &was, &reply, &rlen);
-        if (was && was != sig) {
+        rp_ask_rec_t rec;
+        rp_ask_record(stored, slen, &rec);
+        if (rec.sig && rec.sig != sig)
             s_reused(self, id, idlen, req);
-        } else {
-            bus_frame_t f[2] = { { id, idlen }, { reply, rlen } };
-            bus_send(self->router, f, 2);
-        }
+        else
+            s_stored(self, id, idlen, req, &rec);
         free(stored);
         return true;
     }

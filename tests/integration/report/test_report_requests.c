@@ -14,7 +14,8 @@
  *     calendar and the impact-calculator had acknowledged when it began, and refuses by
  *     name when that does not come, instead of leaving measurements out.
  *  4. A request's files become the period's set all at once or not at all, also when the
- *     process is killed part way (rp_stage.h).
+ *     process is killed part way (rp_stage.h); a repeat whose files a later request
+ *     replaced is refused by name, not answered with paths that now hold other files.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -692,6 +693,43 @@ static int s_one_run(char path[3][4200], int want_a, int want_b, const char *whe
     return n[0];
 }
 
+/* A repeat of "r-a" (Dutch html, csv, json) after "r-d" removed its html and csv and
+ * replaced its json: refused by name, nothing generated. Its stored reply had named those
+ * paths: a 503 at the gateway, or r-d's json under r-a's answer. The English "r-e" again
+ * gets its stored reply: its json (en_json) was linked over into r-d's set, still the file
+ * it wrote. */
+static void s_repeats_after_a_later_set(s_env_t *e, const Mvoi__ReportFormat want[3],
+                                        const char *en_json)
+{
+    const char *rid[S_CLIENTS] = { "r-a", NULL };
+    Mvoi__Envelope *reply[S_CLIENTS];
+    for (int i = 0; i < 3; i++)
+        s_formats[i] = want[i];
+    cr_expect_eq(s_round(e, rid, reply), 0, "a repeat generated again");
+    cr_assert(reply[0], "no answer to the repeat of r-a");
+    cr_expect_eq(reply[0]->body_case, MVOI__ENVELOPE__BODY_ERROR, "r-a's repeat: body %d",
+                 (int)reply[0]->body_case);
+    if (reply[0]->body_case == MVOI__ENVELOPE__BODY_ERROR) {
+        cr_expect_eq(reply[0]->error->code, MVOI__ERROR_CODE__ERR_FAILED_PRECONDITION);
+        cr_expect_str_eq(reply[0]->error->field, "request_id");
+        cr_expect(strstr(reply[0]->error->message, "verzoek-id r-a zijn sindsdien vervangen of "
+                         "verwijderd door een later rapport van deze periode (html)"),
+                  "%s", reply[0]->error->message);
+    }
+    s_free1(reply[0]);
+    rid[0] = "r-e";
+    s_glang = "en";
+    s_formats[0] = MVOI__REPORT_FORMAT__FMT_JSON;
+    s_formats[1] = 0;
+    cr_expect_eq(s_round(e, rid, reply), 0, "a repeat generated again");
+    s_glang = NULL;
+    cr_expect(reply[0] && reply[0]->body_case == MVOI__ENVELOPE__BODY_REPORT_REPLY &&
+                  strcmp(reply[0]->report_reply->files[0]->path, en_json) == 0,
+              "r-e's repeat: body %d", reply[0] ? (int)reply[0]->body_case : -1);
+    s_free1(reply[0]);
+    s_formats[0] = 0;
+}
+
 /* A request's set appears whole or not at all, also when the process is killed part way
  * through making it the period's and started again. Q1 2026 is written from 20 tenders,
  * then from 60: the second run is killed (SIGKILL, as kill -9) at the second step of its
@@ -701,7 +739,8 @@ static int s_one_run(char path[3][4200], int want_a, int want_b, const char *whe
  * the Dutch set as it was, and the Dutch json alone, from 20 tenders again, leaves no
  * earlier html or csv (60 tenders) beside it, the English json as it was. The formats had been renamed into
  * place one by one: killed after the first, the new html (14 tenders) stood beside the
- * earlier csv and json (5), each looking like the quarter's report. */
+ * earlier csv and json (5), each looking like the quarter's report. Last, the repeats of
+ * an earlier request id (s_repeats_after_a_later_set). */
 Test(report_requests, a_set_killed_part_way_is_one_runs_set_after_restart, .timeout = 60)
 {
     s_env_t e;
@@ -790,6 +829,8 @@ Test(report_requests, a_set_killed_part_way_is_one_runs_set_after_restart, .time
     *strrchr(buyer, '/') = '\0';
     s_listing(buyer, ls, sizeof ls);
     cr_expect_str_eq(ls, "2026-q1 ", "beside the period: '%s'", ls);
+
+    s_repeats_after_a_later_set(&e, want, en[2]);
     s_formats[0] = 0;
     s_env_fini(&e);
 }
