@@ -286,6 +286,18 @@ const char *ctl_field_message(const char *field, const char *message)
     return message;
 }
 
+/* The service refused the caller's key itself, not what the key asked: server_auth.c and
+ * the report's rp_ids_auth answer PERMISSION_DENIED on the field "key" for a connection
+ * whose key is no longer in the registry (revoked after the handshake) or carries none. A
+ * key refused in the handshake is 77 (ctl_dealer_refused); the same key refused a request
+ * later is the same "key refused", not 1. The field "buyer" (a key that may not act for the
+ * buyer, or a role that may not write) is the key's rights: 1, "permission denied". */
+bool ctl_key_refused(const Mvoi__Error *e)
+{
+    return e && e->code == MVOI__ERROR_CODE__ERR_PERMISSION_DENIED && e->field &&
+           strcmp(e->field, "key") == 0;
+}
+
 int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
 {
     if (reply->body_case != MVOI__ENVELOPE__BODY_ERROR)
@@ -306,6 +318,8 @@ int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply)
             text_has(key) ? ctl_text(ctl, key) : ctl_text(ctl, "ctl.code.other"),
             field, *field ? ": " : "",
             e->message ? ctl_field_message(e->field, e->message) : "-");
+    if (ctl_key_refused(e))
+        return EX_NOPERM;
     switch (e->code) {
     case MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT:
     case MVOI__ERROR_CODE__ERR_NOT_FOUND:

@@ -89,8 +89,11 @@ int ctl_call(ctl_t *ctl, const char *service, Mvoi__Envelope *req, Mvoi__Envelop
 void ctl_free(Mvoi__Envelope **reply);
 
 /* If reply is an Error, print "error: FIELD: MESSAGE" to stderr and return the exit code
- * for its code (65 for invalid input, 69 unavailable, 1 otherwise); 0 if not an error. */
+ * for its code (65 for invalid input, 69 unavailable, 77 the caller's key refused
+ * (ctl_key_refused), 1 otherwise); 0 if not an error. */
 int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply);
+/* Is e the service refusing the caller's key itself (PERMISSION_DENIED on "key")? */
+bool ctl_key_refused(const Mvoi__Error *e);
 
 /* The user's name for a service's field path: its last part without the request's path and
  * index ("compute_impact.measurements[0].id" -> "id"), as "--id" when opts (may be NULL)

@@ -128,6 +128,39 @@ Test(ctl_field, the_internal_path_becomes_the_option)
     cr_assert_str_eq(buf, "--id");
 }
 
+/* ctl_check_error's exit for a service's refusal of code on field. */
+static int s_refusal_exit(Mvoi__ErrorCode code, const char *field, const char *message)
+{
+    Mvoi__Error e = MVOI__ERROR__INIT;
+    e.code = code;
+    e.field = (char *)field;
+    e.message = (char *)message;
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    env.body_case = MVOI__ENVELOPE__BODY_ERROR;
+    env.error = &e;
+    return ctl_check_error(&s_en, &env);
+}
+
+/* A service refusing the caller's key itself (server_auth.c: PERMISSION_DENIED on "key", a
+ * key revoked after the handshake) is 77 "CURVE key refused", as the same key refused in the
+ * handshake is (ctl_dealer_refused): it was 1. What the key may do (its buyers, its role:
+ * field "buyer") stays 1, "permission denied", as the help says. */
+Test(ctl_field, a_refused_key_is_77_its_rights_are_1)
+{
+    cr_assert_eq(s_refusal_exit(MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "key",
+                                "the key of this connection is no longer in the key registry "
+                                "(revoked)"), 77);
+    cr_assert_eq(s_refusal_exit(MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "key",
+                                "the connection carries no admitted key"), 77);
+    cr_assert_eq(s_refusal_exit(MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "buyer",
+                                "key ops may not act for buyer venlo"), 1);
+    /* a KPI key naming another buyer is the request's, not the caller's key */
+    cr_assert_eq(s_refusal_exit(MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "kpi_query.key",
+                                "the request is made for buyer a but asks for buyer b's "
+                                "totals"), 1);
+    cr_assert_eq(s_refusal_exit(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "key", "bad"), 65);
+}
+
 Test(ctl_field, the_repeated_path_leaves_the_message)
 {
     const char *f = "compute_impact.measurements[0].id";
