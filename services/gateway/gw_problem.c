@@ -31,6 +31,16 @@ int gw_problem_status(Mvoi__ErrorCode code, bool upstream, bool content)
     }
 }
 
+bool gw_problem_gateway_key(Mvoi__ErrorCode code, const char *field)
+{
+    return code == MVOI__ERROR_CODE__ERR_PERMISSION_DENIED && field && strcmp(field, "key") == 0;
+}
+
+int gw_problem_upstream_status(Mvoi__ErrorCode code, const char *field, bool content)
+{
+    return gw_problem_gateway_key(code, field) ? 502 : gw_problem_status(code, true, content);
+}
+
 unsigned gw_problem_retry_after(Mvoi__ErrorCode code)
 {
     return code == MVOI__ERROR_CODE__ERR_UNAVAILABLE ? GW_PROBLEM_RETRY_AFTER_S : 0;

@@ -13,6 +13,7 @@
 #include "gw_problem.h"
 #include "gw_query.h"
 #include "gw_year.h"
+#include "log.h"
 #include "mvoi_contract.h"
 #include "mvoi_id_text.h"
 #include "pbjson.h"
@@ -146,10 +147,33 @@ static void s_set_body(Mvoi__Envelope *env, unsigned body_case, ProtobufCMessage
     *(ProtobufCMessage **)((char *)env + f->offset) = m;
 }
 
+/* A service refused the gateway's own key (gw_problem_gateway_key): the client's token was
+ * accepted and cannot fix it, so not its 403 "your token may not" but 502 naming the
+ * gateway's key, and the operator reads which service and why in the log (once per
+ * service). */
+static void s_gateway_key_refused(gw_req_t *r, const Mvoi__Error *e)
+{
+    const char *name = r->up ? gw_upstream_name(r->up) : "";
+    if (r->up && gw_upstream_first_key_refusal(r->up)) {
+        const char *kv[] = { "service", name, NULL };
+        log_emit(LOG_ERROR, "upstream_refused_gateway_key", kv,
+                 "%s refused the gateway's own CURVE key (MVOI_CURVE_KEY): %s; put the "
+                 "gateway's public key in the service's key registry", name,
+                 e->message ? e->message : "-");
+    }
+    gw_reply_problemf(r, 502, GW_PROBLEM_GATEWAY_KEY_SLUG, NULL,
+                      "the service %s refused the gateway's own key: the gateway's "
+                      "configuration, for an operator to correct", name);
+}
+
 static void s_reply_error(gw_req_t *r, const Mvoi__Error *e)
 {
     Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
-    int status = gw_problem_status(code, true, r->body.len > 0);
+    if (gw_problem_gateway_key(code, e->field)) {
+        s_gateway_key_refused(r, e);
+        return;
+    }
+    int status = gw_problem_upstream_status(code, e->field, r->body.len > 0);
     if (!r->retry_after)
         r->retry_after = gw_problem_retry_after(code);
     char field[256] = "";

@@ -37,6 +37,7 @@ struct gw_upstream_t {
     bus_sock_t *mon;           /* sock's connections (bus_monitor) */
     bool connected;            /* the first connection was seen */
     char name[32];
+    bool key_refusal_logged;   /* gw_upstream_first_key_refusal */
     char endpoint[CFG_ENDPOINT_MAX + 1];   /* config.c bounds it */
     uint32_t timeout_ms, health_ms;
     uv_timer_t timer;
@@ -358,6 +359,15 @@ void gw_upstream_destroy(gw_upstream_t **self_p)
     bus_sock_destroy(&self->sock);
     uv_timer_stop(&self->timer);
     uv_close((uv_handle_t *)&self->timer, s_free_timer);
+}
+
+const char *gw_upstream_name(const gw_upstream_t *self) { return self->name; }
+
+bool gw_upstream_first_key_refusal(gw_upstream_t *self)
+{
+    bool first = !self->key_refusal_logged;
+    self->key_refusal_logged = true;
+    return first;
 }
 
 void gw_upstream_stats(gw_upstream_t *self, gw_upstream_stats_t *out)

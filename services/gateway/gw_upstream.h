@@ -35,6 +35,11 @@ void gw_upstream_destroy(gw_upstream_t **self_p);
  * the callback is NOT called. *id (may be NULL) gets a handle for gw_upstream_forget. */
 int gw_upstream_request(gw_upstream_t *self, Mvoi__Envelope *req, gw_up_fn *fn, void *arg,
                         uint64_t *id);
+/* "calendar" */
+const char *gw_upstream_name(const gw_upstream_t *self);
+/* True the first time this service refused the gateway's own key (once in the log, not
+ * once per request). */
+bool gw_upstream_first_key_refusal(gw_upstream_t *self);
 /* The caller no longer wants the answer: its callback will not run. */
 void gw_upstream_forget(gw_upstream_t *self, uint64_t id);
 

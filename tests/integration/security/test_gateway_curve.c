@@ -238,11 +238,16 @@ Test(gateway_curve, forwards_only_what_the_token_allows)
     s_registry(false);
     s_hup(&F.cal, "\"keys_reloaded\"");
     st = s_post(TOK_ALL, "?buyer=heerlen", "T-3", body, sizeof body);
-    /* refused by the calendar: per request on the connection opened before (403
-     * permission-denied), or at the handshake once the gateway reconnected (503: no
+    /* refused by the calendar: per request on the connection opened before (502 naming the
+     * gateway's key, and the gateway's log says which service: it was 403 "the token may
+     * not", a client's fault), or at the handshake once the gateway reconnected (503: no
      * admitted connection); logged by the calendar either way */
-    cr_assert(st == 403 || st == 503, "%d %s", st, body);
-    cr_assert(strstr(body, st == 403 ? "permission-denied" : "unavailable"), "%s", body);
+    cr_assert(st == 502 || st == 503, "%d %s", st, body);
+    cr_assert(strstr(body, st == 502 ? "urn:mvoi:problem:gateway-key-refused" : "unavailable"),
+              "%s", body);
+    if (st == 502)
+        cr_assert_eq(s_log_count(F.gw.log, "\"upstream_refused_gateway_key\""), 1, "%s",
+                     F.gw.log);
     cr_assert_geq(s_log_count(F.cal.log, "\"request_refused\"") +
                   s_log_count(F.cal.log, "\"zap_refused\""), 1, "the calendar logged nothing");
     cr_assert_eq(s_count("heerlen"), 1, "a write went through a revoked gateway key");

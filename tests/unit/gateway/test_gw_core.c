@@ -261,6 +261,29 @@ Test(gw_problem, mapping)
     json_decref(o);
 }
 
+/* A service refusing the gateway's own key (PERMISSION_DENIED on "key", server_auth.c) is
+ * the gateway's configuration, not the client's token: 502, named. It was 403 "your token
+ * may not". What the service says about the request's buyer (field "buyer", a body's buyer
+ * such as kpi_query.key or generate_report.buyer) stays 403. */
+Test(gw_problem, the_gateways_key_refused_is_502_a_buyer_403)
+{
+    const Mvoi__ErrorCode pd = MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
+    cr_expect(gw_problem_gateway_key(pd, "key"));
+    cr_expect_eq(gw_problem_upstream_status(pd, "key", false), 502);
+    cr_expect_eq(gw_problem_upstream_status(pd, "key", true), 502);
+    const char *const buyers[] = { "buyer", "kpi_query.key", "generate_report.buyer",
+                                   "kpi_series_query.buyer", "", NULL };
+    for (size_t i = 0; i < sizeof buyers / sizeof buyers[0]; i++) {
+        cr_expect_not(gw_problem_gateway_key(pd, buyers[i]), "%s", buyers[i] ? buyers[i] : "-");
+        cr_expect_eq(gw_problem_upstream_status(pd, buyers[i], true), 403, "%s",
+                     buyers[i] ? buyers[i] : "-");
+    }
+    /* "key" with another code is the request's (a KPI key that is not valid) */
+    cr_expect_not(gw_problem_gateway_key(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "key"));
+    cr_expect_eq(gw_problem_upstream_status(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "key", false),
+                 422);
+}
+
 Test(gw_sse, framing)
 {
     char *ev = NULL;
