@@ -70,7 +70,7 @@ static void s_unauthenticated(gw_req_t *r, const char *detail)
     gw_reply_problem(r, 401, "unauthenticated", detail, NULL);
 }
 
-/* false once answered (401/403/500) */
+/* false once answered (401/403; 503 out of memory) */
 static bool s_authorize(gw_req_t *r)
 {
     gw_t *gw = r->gw;
@@ -94,7 +94,7 @@ static bool s_authorize(gw_req_t *r)
     r->tok = *t;
     r->tok.buyers = t->buyers ? strdup(t->buyers) : NULL;
     if (t->buyers && !r->tok.buyers) {
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return false;
     }
     r->has_tok = true;

@@ -166,7 +166,7 @@ void gw_h_bench_data(gw_req_t *r)
         size_t len = 0;
         char *csv = bm_csv_open_data(r->gw->bench, lang, &len);
         if (!csv) {
-            gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+            gw_reply_oom(r);
             return;
         }
         gw_reply_text(r, 200, "text/csv; charset=utf-8", csv, len);

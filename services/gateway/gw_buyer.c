@@ -36,7 +36,7 @@ gw_held_t *gw_buyer_held(gw_req_t *r)
 {
     gw_held_t *h = gw_hold_get(r->gw->hold, r->buyer);
     if (!h) {
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return NULL;
     }
     if (gw_held_fresh(h))

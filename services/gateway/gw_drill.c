@@ -24,7 +24,7 @@ void gw_h_measurement(gw_req_t *r)
         return;
     Mvoi__GetMeasurement *g = malloc(sizeof *g);
     if (!g) {
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return;
     }
     mvoi__get_measurement__init(g);
@@ -41,7 +41,7 @@ void gw_h_factors(gw_req_t *r)
         return;
     Mvoi__ListFactorTables *l = malloc(sizeof *l);
     if (!l) {
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return;
     }
     mvoi__list_factor_tables__init(l);

@@ -158,6 +158,15 @@ void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *det
 /* The same with a printf detail: fmt is the English, translated before formatting. */
 void gw_reply_problemf(gw_req_t *r, int status, const char *slug, const char *field,
                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The gateway's own passing shortage, 503 "unavailable" with Retry-After
+ * (GW_PROBLEM_RETRY_AFTER_S) as a service's ERR_UNAVAILABLE (README "Errors"): asking again
+ * later may succeed. detail: the English of a "gw." catalogue entry. */
+void gw_reply_unavailable(gw_req_t *r, const char *detail);
+/* Out of memory in the gateway: gw_reply_unavailable, not a 500 (no fault to report). */
+void gw_reply_oom(gw_req_t *r);
+/* A service the request was for is not reachable (not connected, its queue full): the same
+ * 503 with Retry-After. */
+void gw_reply_unreachable(gw_req_t *r);
 /* json (stolen) as a problem document of r's language (title translated) */
 void gw_reply_problem_json(gw_req_t *r, int status, json_t *p);
 /* The request's body as JSON, parsed as every body is: duplicate keys refused, and a string

@@ -193,7 +193,7 @@ void gw_h_report(gw_req_t *r)
     if (!g || !fmts) {
         free(g);
         free(fmts);
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return;
     }
     mvoi__generate_report__init(g);
@@ -289,7 +289,7 @@ void gw_h_narrative(gw_req_t *r)
     Mvoi__SetNarrative *m = malloc(sizeof *m);
     if (!m) {
         json_decref(o);
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return;
     }
     mvoi__set_narrative__init(m);
@@ -298,7 +298,7 @@ void gw_h_narrative(gw_req_t *r)
     if (!ok) {
         protobuf_c_message_free_unpacked(&m->base, NULL);
         if (!r->has_resp)
-            gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+            gw_reply_oom(r);
         return;
     }
     gw_call(r, r->gw->rep, MVOI__ENVELOPE__BODY_SET_NARRATIVE, &m->base, gw_reply_200);

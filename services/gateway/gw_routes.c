@@ -47,9 +47,12 @@ static void s_reply_json_ct(gw_req_t *r, int status, json_t *o, const char *ctyp
 {
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (!s) {
-        static const char oom[] = "{\"type\":\"urn:mvoi:problem:internal\",\"title\":\"Internal Server Error\",\"status\":500}";
-        gw_reply_text(r, 500, "application/problem+json", oom, sizeof oom - 1);
+    if (!s) {   /* out of memory: no JSON to build the problem with (gw_reply_oom) */
+        static const char oom[] = "{\"type\":\"urn:mvoi:problem:unavailable\",\"title\":"
+                                  "\"Service Unavailable\",\"status\":503,\"detail\":"
+                                  "\"out of memory\"}";
+        r->retry_after = GW_PROBLEM_RETRY_AFTER_S;
+        gw_reply_text(r, 503, "application/problem+json", oom, sizeof oom - 1);
         return;
     }
     size_t n = strlen(s);
@@ -79,6 +82,16 @@ void gw_reply_problem(gw_req_t *r, int status, const char *slug, const char *det
     const char *d = detail ? textfmt_from_en(r->lang, "gw.", detail) : NULL;
     gw_reply_problem_json(r, status, gw_problem_new(status, slug, d, field));
 }
+
+void gw_reply_unavailable(gw_req_t *r, const char *detail)
+{
+    r->retry_after = GW_PROBLEM_RETRY_AFTER_S;
+    gw_reply_problem(r, 503, gw_problem_slug(MVOI__ERROR_CODE__ERR_UNAVAILABLE), detail, NULL);
+}
+
+void gw_reply_oom(gw_req_t *r) { gw_reply_unavailable(r, "out of memory"); }
+
+void gw_reply_unreachable(gw_req_t *r) { gw_reply_unavailable(r, "the service is not reachable"); }
 
 void gw_reply_problemf(gw_req_t *r, int status, const char *slug, const char *field,
                        const char *fmt, ...)
@@ -211,7 +224,7 @@ static void s_on_upstream(void *arg, int rc, Mvoi__Envelope *reply)
     } else if (rc == -ETIMEDOUT) {
         gw_reply_problem(r, 504, "upstream-timeout", "the service did not answer in time", NULL);
     } else {
-        gw_reply_problem(r, 503, "unavailable", "the service is not reachable", NULL);
+        gw_reply_unreachable(r);
     }
     codec_free(&reply);
     gw_resume(r);
@@ -240,7 +253,7 @@ static void s_call(gw_req_t *r, gw_upstream_t *up, unsigned body_case, ProtobufC
         gw_reply_problem(r, 409, "conflict", "a request with this Idempotency-Key is in flight",
                          "Idempotency-Key");
     else
-        gw_reply_problem(r, 503, "unavailable", "the service is not reachable", NULL);
+        gw_reply_unreachable(r);
 }
 
 /* ---------------------------------------------------------------- GET handlers */
@@ -340,7 +353,7 @@ static void h_kpi(gw_req_t *r)
     gw_buf_t b = { 0 };
     if (gw_view_render(gw_held_view(h), r->buyer, s_arg(r, "prefix"), &b) < 0) {
         gw_buf_free(&b);
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return;
     }
     size_t len;

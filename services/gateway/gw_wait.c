@@ -86,7 +86,7 @@ static void s_render(gw_wait_t *w)
     const char *prefix = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "prefix");
     gw_held_t *h = gw_hold_find(r->gw->hold, r->buyer);
     if (!h || gw_view_render(gw_held_view(h), r->buyer, prefix, &b) < 0)
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
     else
         gw_reply_text(r, 200, "application/json", b.data, b.len);
     gw_buf_free(&b);
@@ -284,7 +284,7 @@ void gw_wait_load(gw_req_t *r)
 {
     gw_wait_t *w = calloc(1, sizeof *w);
     if (!w) {
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return;
     }
     w->r = r;
@@ -347,7 +347,7 @@ void gw_wait_kpi(gw_req_t *r)
     }
     gw_wait_t *w = calloc(1, sizeof *w);
     if (!w) {
-        gw_reply_problem(r, 500, "internal", "out of memory", NULL);
+        gw_reply_oom(r);
         return;
     }
     w->r = r;

@@ -241,12 +241,24 @@ Test(gateway_it, stale_view_is_never_served)
     s_expect("GET", "/api/kpi", NULL, NULL, 200, NULL);
 }
 
+/* A service that is not reachable (no one at the report API's endpoint) is 503 with
+ * Retry-After, as every passing shortage of the gateway: it had none, and a client following
+ * README's rule "a 503 says when" had no when. */
 Test(gateway_it, upstream_down_is_503_or_504)
 {
-    s_up(NULL);
+    static char api[200];
+    snprintf(api, sizeof api, "MVOI_GATEWAY_REPORT_API=ipc:///tmp/gwt-nobody-%d", (int)getpid());
+    const char *env[] = { api, NULL };
+    s_up(env);
+    static const char req[] = "GET /api/report?year=2026&format=csv HTTP/1.0\r\n"
+                              AUTH(GWT_TOKEN_ADMIN) "\r\n";
+    char *raw = gwt_raw(E.http_port, req, sizeof req - 1, 5000, NULL);
+    cr_assert(raw, "no answer");
+    cr_expect(strstr(raw, " 503 "), "%s", raw);
+    cr_expect(strstr(raw, "\r\nRetry-After: 2\r\n"), "%s", raw);
+    cr_expect(strstr(raw, "de dienst is niet bereikbaar"), "%s", raw);
+    free(raw);
     kill(E.fake.pid, SIGSTOP);          /* connected but silent: timeout */
-    static const char *const env[] = { NULL };
-    (void)env;
     gwt_resp_t r;
     int st = s_req("GET", "/api/tenders/T-1", NULL, NULL, &r);
     cr_expect(st == 504, "status %d: %s", st, r.body);
