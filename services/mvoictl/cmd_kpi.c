@@ -163,7 +163,9 @@ static int s_show(ctl_t *ctl, int argc, char **argv)
     if (json) {
         printf("[\n");
     } else if (raw) {
-        printf("KPIs of %s, %s\n", ctl->buyer, window);
+        /* the catalogue's title (in --lang) with the window as a script writes it */
+        printf(ctl_text(ctl, "ctl.kpi.title"), ctl->buyer, window);
+        putchar('\n');
         printf("%-10s %18s %18s %9s %16s %s\n", "kpi", "ambition", "realisation", "projects",
                "target", "unit");
     } else {

@@ -493,6 +493,12 @@ Test(kpi_integration, mvoictl_and_python_dashboard, .timeout = 120)
         char want[128];
         snprintf(want, sizeof want, "\"realisation\": %lld", (long long)co2->v[F_REAL]);
         cr_assert(strstr(out, want), "%s not in %s", want, out);
+        /* --raw: the header is the catalogue's, Dutch by default (it was English, outside
+         * the catalogue), with the window as a script writes it */
+        snprintf(cmd, sizeof cmd, "env %s %s kpi show --year 2026 --quarter 1 --raw", env, ctl);
+        cr_assert_eq(s_run(cmd, out, sizeof out), 0, "%s", out);
+        static const char head[] = "KPI's van heerlen, 2026-q1\n";
+        cr_expect(strncmp(out, head, sizeof head - 1) == 0, "%s", out);
         /* watch: the snapshot lines, then stops after --count changes */
         snprintf(cmd, sizeof cmd, "env %s timeout 20 %s kpi watch kpi.heerlen.co2.2026 --count 3",
                  env, ctl);
