@@ -211,6 +211,8 @@ typedef struct {
     const char *prefix;
     bool json;        /* --json: each change one JSON document on one line (JSON Lines) */
     bool lost;        /* a line could not be written (a full disk): the watch stops */
+    int failed;       /* a line could not be made (ctl_kpi_line): its exit; the watch stops */
+    const ctl_t *ctl;
 } watch_t;
 
 /* Every line goes through here, the first snapshot's too: --count N is N lines in all
@@ -219,15 +221,13 @@ static void s_print(watch_t *w, const Mvoi__KpiTotal *t)
 {
     if (w->count > 0 && w->changes >= w->count)
         return;
+    if (w->failed)
+        return;
     char *j = w->json ? pbjson_dumps(&t->base, 0) : NULL;   /* compact: one line */
-    if (j) {
-        puts(j);
-        free(j);
-    } else {   /* without --json (or out of memory for it): the line for people and grep */
-        printf("%s ambition=%lld realisation=%lld projects=%lld seq=%llu\n",
-               t->key ? t->key : "", (long long)t->ambition, (long long)t->realisation,
-               (long long)t->projects, (unsigned long long)t->seq);
-    }
+    w->failed = ctl_kpi_line(w->ctl, stdout, t, w->json, j);
+    free(j);
+    if (w->failed)
+        return;
     /* a watch runs until stopped: one that kept going on a full disk printed nothing, for
      * ever, and said nothing (ctl_out_close names it once the watch ends) */
     w->lost = w->lost || ctl_out_flush() != 0;
@@ -477,7 +477,7 @@ static int s_watch_args(ctl_t *ctl, int argc, char **argv, watch_t *w, double *s
 
 static int s_watch(ctl_t *ctl, int argc, char **argv)
 {
-    watch_t w = { .prefix = NULL, .json = ctl->json };
+    watch_t w = { .prefix = NULL, .json = ctl->json, .ctl = ctl };
     char own[MVOI_TOPIC_MAX];
     double seconds = 0;
     int ax = s_watch_args(ctl, argc, argv, &w, &seconds, own, sizeof own);
@@ -534,7 +534,7 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double end = seconds > 0 ? ts.tv_sec + ts.tv_nsec / 1e9 + seconds : 0;
-    while (!w.lost && !(w.count > 0 && w.changes >= w.count)) {
+    while (!w.lost && !w.failed && !(w.count > 0 && w.changes >= w.count)) {
         int wait = 500;
         if (end) {
             clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -555,6 +555,8 @@ static int s_watch(ctl_t *ctl, int argc, char **argv)
         }
     }
 out:
+    if (w.failed)
+        ex = w.failed;
     zmq_socket_monitor(w.sub, NULL, 0);
     zmq_close(w.mon);
     zmq_close(w.sub);

@@ -92,6 +92,11 @@ void ctl_free(Mvoi__Envelope **reply);
  * for its code (65 for invalid input, 69 unavailable, 77 the caller's key refused
  * (ctl_key_refused), 1 otherwise); 0 if not an error. */
 int ctl_check_error(ctl_t *ctl, const Mvoi__Envelope *reply);
+/* One total of `kpi watch` on out: with json, doc (its compact JSON, pbjson_dumps; NULL when
+ * that failed) as one line, else the line for people and grep. CTL_EX_OK, or
+ * CTL_EX_SOFTWARE named on stderr when json and no doc: never a plain line among JSON lines. */
+int ctl_kpi_line(const ctl_t *ctl, FILE *out, const Mvoi__KpiTotal *t, bool json,
+                 const char *doc);
 /* Is e the service refusing the caller's key itself (PERMISSION_DENIED on "key")? */
 bool ctl_key_refused(const Mvoi__Error *e);
 

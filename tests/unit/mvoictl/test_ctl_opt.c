@@ -161,6 +161,29 @@ Test(ctl_field, a_refused_key_is_77_its_rights_are_1)
     cr_assert_eq(s_refusal_exit(MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "key", "bad"), 65);
 }
 
+/* `kpi watch --json` is JSON Lines: a total whose document could not be made (out of
+ * memory: pbjson_dumps's NULL) is exit 70 named on stderr, and nothing on stdout. It was the
+ * plain-text line among the JSON lines, and a consumer parsing each line broke. */
+Test(ctl_field, a_watch_line_is_json_or_nothing)
+{
+    Mvoi__KpiTotal t = MVOI__KPI_TOTAL__INIT;
+    t.key = "kpi.heerlen.co2.2026";
+    t.ambition = 1200;
+    t.realisation = 345;
+    t.projects = 2;
+    t.seq = 17;
+    char buf[256];
+    FILE *out = fmemopen(buf, sizeof buf, "w");
+    cr_assert(out);
+    cr_expect_eq(ctl_kpi_line(&s_en, out, &t, true, NULL), CTL_EX_SOFTWARE);
+    cr_expect_eq(ftell(out), 0, "a line among the JSON lines");
+    cr_expect_eq(ctl_kpi_line(&s_en, out, &t, true, "{\"key\":\"k\"}"), CTL_EX_OK);
+    cr_expect_eq(ctl_kpi_line(&s_en, out, &t, false, NULL), CTL_EX_OK);
+    fclose(out);
+    cr_expect_str_eq(buf, "{\"key\":\"k\"}\nkpi.heerlen.co2.2026 ambition=1200 "
+                          "realisation=345 projects=2 seq=17\n");
+}
+
 Test(ctl_field, the_repeated_path_leaves_the_message)
 {
     const char *f = "compute_impact.measurements[0].id";
