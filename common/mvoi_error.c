@@ -21,6 +21,7 @@ static const struct {
     { MVOI_E_STORE_MISUSE, "MVOI_E_STORE_MISUSE",
       "a bad store handle, transaction or value size" },
     { MVOI_E_STORE, "MVOI_E_STORE", "the store failed" },
+    { MVOI_E_UNDECODABLE, "MVOI_E_UNDECODABLE", "a stored record does not decode" },
 };
 
 int mvoi_mdb_error(int rc)

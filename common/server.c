@@ -237,7 +237,10 @@ static void s_query(server_t *self, server_req_t *req)
     self->stats.queries++;
     if (rc < 0 && !req->failed) {
         s_req_reset_reply(req);
-        server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "the query failed");
+        if (rc == MVOI_E_UNDECODABLE)   /* never a page or a total short of a record */
+            server__undecodable(self, req, "query");
+        else
+            server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "the query failed");
     }
 }
 

@@ -211,6 +211,7 @@ typedef struct {
     uint64_t snapshot_passes, snapshot_full; /* snapshots that had to wait for the peer;
                                                 sends a full peer queue refused */
     uint64_t snapshot_superseded;  /* streams dropped: their peer asked again */
+    uint64_t undecodable;    /* snapshots and queries refused: a stored record did not decode */
     uint64_t trimmed_events, expired_replies;
     uint64_t expire_walked;  /* stored replies read by the expiry sweeps */
     uint64_t auth_refused;   /* requests refused for their key's role or buyers */

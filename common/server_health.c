@@ -1,10 +1,12 @@
 /*  server_health: the HealthReply of a service (liveness, readiness, outbox head, store
- *  usage and failures, each feed's position). See server.h. */
+ *  usage and failures, each feed's position), and the refusal of an answer that a stored
+ *  record which does not decode would leave incomplete (counted here). See server.h. */
 #include "mvoi_zap.h"
 #include "server_int.h"
 
 #include <errno.h>
 
+#include "log.h"
 #include "mvoi_error.h"
 #include "store.h"
 
@@ -15,6 +17,8 @@ static void s_health_storage(server_t *self, server_req_t *req, Mvoi__HealthRepl
     int err = 0;
     h->has_auth_refused = true;
     h->auth_refused = self->stats.auth_refused + mvoi_zap_refused_total();
+    h->has_undecodable_records = true;
+    h->undecodable_records = self->stats.undecodable;
     h->has_storage_ok = true;
     h->storage_ok = !store_failing(self->opts.store, &err);
     if (h->storage_ok && (err = server_flush_failed(self)) != 0)
@@ -71,6 +75,21 @@ static void s_health_inbox(server_t *self, server_req_t *req, Mvoi__HealthReply 
             lag[i].rebuild_reason = (char *)feed_rebuild_reason_name(feed_rebuild_reason(f));
         h->inbox[h->n_inbox++] = &lag[i];
     }
+}
+
+/* A snapshot or an answer without a record the store holds would be taken as the whole
+ * state: a follower rebuilt from it, a list or a total lacked the record without a word.
+ * So it is refused by name: a follower keeps its state and asks again; the operator sees
+ * the log line (the service logged which record) and health's undecodable_records. */
+void server__undecodable(server_t *self, server_req_t *req, const char *what)
+{
+    self->stats.undecodable++;
+    const char *kv[] = { "request", what, "error", mvoi_errname(MVOI_E_UNDECODABLE), NULL };
+    log_emit(LOG_ERROR, "undecodable_refused", kv, "%s refused a %s: a stored record does "
+             "not decode, the answer would be incomplete", self->opts.name, what);
+    server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, what, "%s: a stored record does not "
+                 "decode; an answer without it would be incomplete, so none is sent",
+                 mvoi_errname(MVOI_E_UNDECODABLE));
 }
 
 int server_add_feed(server_t *self, feed_t *feed)

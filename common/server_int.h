@@ -223,6 +223,9 @@ int server__stored_parse(const void *data, size_t len, server_stored_t *out);
 
 /* Fills req's reply with the HealthReply of this service (server_health.c). */
 void server_health(server_t *self, server_req_t *req);
+/* Refuse req (what: "snapshot", "query") because a stored record did not decode
+ * (MVOI_E_UNDECODABLE): counted for health, logged, answered with that name. */
+void server__undecodable(server_t *self, server_req_t *req, const char *what);
 /* The key's role and buyers (server_auth.c): 0, or -1 with req's error reply filled. */
 int server_auth_check(server_t *self, server_req_t *req, bus_msg_t *msg);
 /* Request records from the pool (server.c). */

@@ -277,6 +277,8 @@ void server_snapshot_start(server_t *self, server_req_t *req)
             server_error(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "snapshot",
                          "snapshots under way hold %d MiB; ask again shortly",
                          SERVER_SNAP_BYTES_MAX >> 20);
+        else if (rc == MVOI_E_UNDECODABLE)   /* never a snapshot short of a record */
+            server__undecodable(self, req, "snapshot");
         else
             server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "snapshot", "snapshot failed: %s",
                          mvoi_strerror(rc));

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cal_date.h"
+#include "mvoi_error.h"
+#include "store_undecodable.h"
 #include "tender_query.h"
 #include "tender_rules.h"
 
@@ -294,9 +296,12 @@ int calendar_store_each(const calendar_store_t *cs, MDB_txn *txn, calendar_store
         return rc;
     MDB_val k, v;
     int stop = 0;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        stop = fn(arg, &v);
+        if ((stop = fn(arg, &v)) != 0)
+            break;   /* k stays the record fn stopped at */
+    if (stop == MVOI_E_UNDECODABLE)
+        store_log_undecodable("tender", k.mv_data, k.mv_size);
     mdb_cursor_close(cur);
     if (stop)
         return stop;

@@ -56,7 +56,8 @@ int calendar_store_upcoming(const calendar_store_t *cs, MDB_txn *txn, const char
                             const char *from, const char *to, uint32_t limit,
                             calendar_store_fn *fn, void *arg, uint32_t *total);
 
-/* Every tender of every buyer (snapshot), in key order. */
+/* Every tender of every buyer (snapshot), in key order. When fn returns MVOI_E_UNDECODABLE
+ * (a record it cannot decode), the record's buyer and id are logged and that is returned. */
 int calendar_store_each(const calendar_store_t *cs, MDB_txn *txn, calendar_store_fn *fn,
                         void *arg);
 

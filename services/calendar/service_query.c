@@ -12,6 +12,7 @@
 #include "cal_str.h"
 #include "calendar_store.h"
 #include "clock.h"
+#include "mvoi_error.h"
 #include "tender_query.h"
 #include "tender_util.h"
 
@@ -164,8 +165,8 @@ static int s_snap_one(void *arg, const MDB_val *packed)
 {
     s_snap_t *s = arg;
     Mvoi__Tender *t = mvoi__tender__unpack(NULL, packed->mv_size, packed->mv_data);
-    if (!t)
-        return 0;
+    if (!t)   /* skipped, every follower would lose the tender: the snapshot is refused */
+        return MVOI_E_UNDECODABLE;
     Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
     te.tender = t;
     Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
