@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "factors.h"
+#include "mvoi_error.h"
 #include "measure_rules.h"
 
 #define S_LIST_DEFAULT 50
@@ -103,6 +104,25 @@ impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     return 0;
 }
 
+/* ListMeasurements{recent}: the page of service_recent.c as the reply. */
+static int s_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
+                         const char *buyer, uint32_t offset, uint32_t limit)
+{
+    Mvoi__MeasurementList *out = server_alloc(req, sizeof *out);
+    Mvoi__MeasurementRecord **recs = server_alloc(req, limit * sizeof *recs);
+    if (!out || !recs)
+        return -ENOMEM;
+    mvoi__measurement_list__init(out);
+    out->records = recs;
+    int rc = impact_svc_list_recent(self, req, txn, buyer, offset, limit, out);
+    if (rc != 0)
+        return rc;
+    Mvoi__Envelope *reply = server_reply(req);
+    reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_LIST;
+    reply->measurement_list = out;
+    return 0;
+}
+
 int
 impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
 {
@@ -122,20 +142,7 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
             return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
                                      "list_measurements.recent",
                                      "lists the buyer's measurements: leave tender_id out");
-        Mvoi__MeasurementList *out = server_alloc(req, sizeof *out);
-        Mvoi__MeasurementRecord **recs = server_alloc(req, limit * sizeof *recs);
-        if (!out || !recs)
-            return -ENOMEM;
-        mvoi__measurement_list__init(out);
-        out->records = recs;
-        int rc = impact_svc_list_recent(self, req, txn, buyer, l->has_offset ? l->offset : 0,
-                                        limit, out);
-        if (rc != 0)
-            return rc;
-        Mvoi__Envelope *reply = server_reply(req);
-        reply->body_case = MVOI__ENVELOPE__BODY_MEASUREMENT_LIST;
-        reply->measurement_list = out;
-        return 0;
+        return s_list_recent(self, req, txn, buyer, l->has_offset ? l->offset : 0, limit);
     }
     if (by_tender && strlen(l->tender_id) > MEASURE_REF_MAX)
         return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT,
@@ -183,8 +190,11 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
             }
             Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
                 req, &mvoi__measurement_record__descriptor, &rv);
-            if (r)
-                recs[out->n_records++] = r;
+            if (!r) {   /* skipped, the page would be short of it while total counts it */
+                rc = MVOI_E_UNDECODABLE;
+                break;
+            }
+            recs[out->n_records++] = r;
         }
         total++;
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);

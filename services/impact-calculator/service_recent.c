@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mvoi_error.h"
 #include "store.h"
 
 static size_t
@@ -95,7 +96,7 @@ impact_svc_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
             Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
                 req, &mvoi__measurement_record__descriptor, &rv);
             if (!r) {
-                rc = -EIO;
+                rc = MVOI_E_UNDECODABLE;   /* named (health counts it), not a page short */
                 break;
             }
             out->records[out->n_records++] = r;

@@ -10,7 +10,8 @@
 
 #include <string.h>
 
-#include "log.h"
+#include "mvoi_error.h"
+#include "store_undecodable.h"
 
 #define IMPACT_SNAPSHOT_TOPIC "impact.computed"
 
@@ -18,10 +19,8 @@ static int s_item(server_req_t *req, const MDB_val *v)
 {
     Mvoi__MeasurementRecord *rec = mvoi__measurement_record__unpack(NULL, v->mv_size,
                                                                     v->mv_data);
-    if (!rec) {
-        log_warn("snapshot_skipped", "a stored measurement record does not decode");
-        return 0;
-    }
+    if (!rec)   /* skipped, every consumer's totals would lack it: the snapshot is refused */
+        return MVOI_E_UNDECODABLE;
     int rc = 0;
     if (!rec->withdrawn && rec->measurement && rec->impact) {
         Mvoi__ImpactEvent ie = MVOI__IMPACT_EVENT__INIT;
@@ -57,6 +56,8 @@ int impact_svc_snapshot(void *arg, server_req_t *req, MDB_txn *txn, const char *
     while (rc == 0) {
         int r = s_item(req, &v);
         if (r != 0) {
+            if (r == MVOI_E_UNDECODABLE)
+                store_log_undecodable("measurement", k.mv_data, k.mv_size);
             mdb_cursor_close(cur);
             return r;
         }

@@ -1,11 +1,14 @@
 /*  ListMeasurements{recent}: the buyer's measurements latest recorded first (the dashboard's
  *  "Recente metingen"), a correction moving its measurement to the front, bounded pages. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "impact_it.h"
+#include "store.h"
 
 static Mvoi__Envelope *list_recent(fx_t *f, const char *buyer, uint32_t offset, uint32_t limit,
                                    const char *tender)
@@ -44,6 +47,86 @@ static void submit(fx_t *f, const char *id, int64_t litres)
     Mvoi__Envelope *keep = NULL;
     fx_expect_ok(f, &x, &keep);
     mvoi__envelope__free_unpacked(keep, NULL);
+}
+
+typedef struct {
+    MDB_dbi dbi;
+    MDB_val k, v;
+} s_garbage_t;
+
+/* Through the store (store_put), as every write; only over a record that exists. */
+static int s_put_garbage(MDB_txn *txn, void *arg)
+{
+    s_garbage_t *g = arg;
+    MDB_val old;
+    int rc = mdb_get(txn, g->dbi, &g->k, &old);
+    return rc != 0 ? -ENOENT : store_put(txn, g->dbi, &g->k, &g->v, 0);
+}
+
+/* Bytes that are no MeasurementRecord (a varint longer than 10 bytes) stored under
+ * buyer/id through the store (store_put), in the stopped impact-calculator's own file. */
+static void s_corrupt(fx_t *f, const char *buyer, const char *id)
+{
+    char path[256], key[128];
+    snprintf(path, sizeof path, "%s/impact-calculator", f->dir);
+    size_t bl = strlen(buyer), il = strlen(id);
+    memcpy(key, buyer, bl + 1);
+    memcpy(key + bl + 1, id, il);
+    static const char garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+    static const char *const dbs[] = { "measurements", NULL };
+    store_opts_t so = { .path = path, .dbs = dbs };
+    int err = 0;
+    store_t *st = store_new(&so, &err);
+    cr_assert(st, "%s: %d", path, err);
+    s_garbage_t g = { store_dbi(st, "measurements"), { bl + 1 + il, key },
+                      { sizeof garbage - 1, (void *)garbage } };
+    cr_assert_eq(store_write(st, s_put_garbage, &g), 0, "no measurement %s to corrupt", id);
+    store_destroy(&st);
+}
+
+static void s_expect_undecodable(Mvoi__Envelope *r)
+{
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "an answer without m-c: body %d",
+                 r->body_case);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_INTERNAL);
+    cr_expect(r->error->message && strstr(r->error->message, "MVOI_E_UNDECODABLE"), "%s",
+              r->error->message ? r->error->message : "(none)");
+    mvoi__envelope__free_unpacked(r, NULL);
+}
+
+/* m-c's record turned into bytes that are no record: the snapshot (its consumers'
+ * rebuild) and the list by buyer are refused by name, not sent short of m-c (before: the
+ * snapshot was, and the list was a page of 2 with total 3); health counts both. */
+static void s_refused_without_m_c(fx_t *f)
+{
+    Mvoi__Envelope *r;
+    int st = 0;
+    h_signal(&f->imp, SIGTERM);
+    cr_assert_eq(h_wait(&f->imp, 10000, &st), 0);
+    s_corrupt(f, "heerlen", "m-c");
+    fx_start_imp(f);
+    Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
+    sr.prefix = "impact.computed";
+    Mvoi__Envelope se = MVOI__ENVELOPE__INIT;
+    se.request_id = "snap-undecodable";
+    se.body_case = MVOI__ENVELOPE__BODY_SNAPSHOT;
+    se.snapshot = &sr;
+    r = fx_call(f, &se);
+    s_expect_undecodable(r);
+    Mvoi__ListMeasurements l = MVOI__LIST_MEASUREMENTS__INIT;
+    Mvoi__Envelope le = MVOI__ENVELOPE__INIT;
+    le.body_case = MVOI__ENVELOPE__BODY_LIST_MEASUREMENTS;
+    le.list_measurements = &l;
+    r = fx_call(f, &le);
+    s_expect_undecodable(r);
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    Mvoi__Envelope he = MVOI__ENVELOPE__INIT;
+    he.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    he.health = &hr;
+    r = fx_call(f, &he);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
+    cr_expect_eq(r->health_reply->undecodable_records, 2);
+    mvoi__envelope__free_unpacked(r, NULL);
 }
 
 Test(impact_recent, latest_first_correction_moves_pages_bounded, .timeout = 60)
@@ -118,5 +201,7 @@ Test(impact_recent, latest_first_correction_moves_pages_bounded, .timeout = 60)
     cr_assert_eq(r->error->code, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT);
     cr_assert_str_eq(r->error->field, "list_measurements.recent");
     mvoi__envelope__free_unpacked(r, NULL);
+
+    s_refused_without_m_c(&f);
     fx_fini(&f);
 }
