@@ -23,10 +23,27 @@
 #include "kpi_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+#include "mvoi_error.h"
+
 /* ---------------------------------------------------------------- reading */
+
+/* Which stored total an operator has to repair, and the name the caller returns. */
+static int s_undecodable(const MDB_val *k, int why)
+{
+    char key[KPI_KEY_MAX];
+    snprintf(key, sizeof key, "%.*s", (int)(k->mv_size < sizeof key ? k->mv_size
+                                                                    : sizeof key - 1),
+             (const char *)k->mv_data);
+    const char *kv[] = { "key", key, "error", mvoi_errname(MVOI_E_UNDECODABLE), NULL };
+    log_emit(LOG_ERROR, "total_undecodable", kv, "the stored total %s does not decode (%s): "
+             "no snapshot or list is sent until it is repaired", key, mvoi_errname(why));
+    return MVOI_E_UNDECODABLE;
+}
 
 int kpi_each(kpi_t *self, MDB_txn *txn, const char *prefix, kpi_total_fn *fn, void *arg)
 {
@@ -67,13 +84,25 @@ int kpi_each_after(kpi_t *self, MDB_txn *txn, const char *prefix, bool segment,
             rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
             continue;
         }
-        if (k.mv_size < KPI_KEY_MAX) {
-            char key[KPI_KEY_MAX];
-            memcpy(key, k.mv_data, k.mv_size);
-            key[k.mv_size] = 0;
-            kpi_total_t t;
-            if (kpi_total_load(self, txn, key, &t) == 0 && (out = fn(arg, &t)) != 0)
-                break;
+        /* Every record here is a total kpi_totals.c wrote: one that does not load (a key
+         * or value it never writes) is refused by name, never skipped, or the snapshot and
+         * the report built from it would be short of that total without a word. */
+        kpi_total_t t;
+        char key[KPI_KEY_MAX];
+        if (k.mv_size >= KPI_KEY_MAX) {
+            out = s_undecodable(&k, -ENAMETOOLONG);
+            break;
+        }
+        memcpy(key, k.mv_data, k.mv_size);
+        key[k.mv_size] = 0;
+        int lr = kpi_total_load(self, txn, key, &t);
+        if (lr == -ENOENT || lr == -EUCLEAN) {   /* (the cursor stands on it: not absent) */
+            out = s_undecodable(&k, lr);
+            break;
+        }
+        if (lr != 0 || (out = fn(arg, &t)) != 0) {
+            out = out ? out : lr;
+            break;
         }
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }

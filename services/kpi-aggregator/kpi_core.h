@@ -147,7 +147,9 @@ void kpi_total_to_pb(const kpi_total_t *t, Mvoi__KpiTotal *pb);
 /* One total by key: 0, -ENOENT, or an LMDB error. */
 int kpi_get(kpi_t *self, MDB_txn *txn, const char *key, kpi_total_t *out);
 
-/* Every total whose key starts with prefix, in key order; stops when fn returns non-zero. */
+/* Every total whose key starts with prefix, in key order; stops when fn returns non-zero
+ * (returned). A stored total that does not load stops it with MVOI_E_UNDECODABLE (logged
+ * with its key), never skipped. */
 typedef int (kpi_total_fn)(void *arg, const kpi_total_t *t);
 int kpi_each(kpi_t *self, MDB_txn *txn, const char *prefix, kpi_total_fn *fn, void *arg);
 /* The same, starting after key after (NULL: from the start), for a caller that pages;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "log.h"
+#include "mvoi_error.h"
+#include "store_undecodable.h"
 
 /* ---------------------------------------------------------------- measurements */
 
@@ -284,15 +286,18 @@ int kpi_apply(kpi_t *self, MDB_txn *txn, const char *topic, const Mvoi__Envelope
 /* Forget one record of ours (a measurement's contributions, or a tender's counters). */
 static int s_forget_one(kpi_t *self, MDB_txn *txn, bool impact, const MDB_val *v)
 {
+    /* A record that does not decode cannot be taken out of the totals: forgotten anyway,
+     * its contributions would stay in them, a wrong figure after a reset reported as done.
+     * Refused by name instead (the reset's transaction is undone, the feed says why). */
     int r = 0;
     if (impact) {
         Mvoi__ImpactEvent *rec = mvoi__impact_event__unpack(NULL, v->mv_size, v->mv_data);
-        r = s_meas_contrib(self, txn, rec, -1);
+        r = rec ? s_meas_contrib(self, txn, rec, -1) : MVOI_E_UNDECODABLE;
         if (rec)
             mvoi__impact_event__free_unpacked(rec, NULL);
     } else {
         Mvoi__Tender *t = mvoi__tender__unpack(NULL, v->mv_size, v->mv_data);
-        r = t ? kpi_tender_transition(self, txn, t, NULL) : 0;
+        r = t ? kpi_tender_transition(self, txn, t, NULL) : MVOI_E_UNDECODABLE;
         if (t)
             mvoi__tender__free_unpacked(t, NULL);
     }
@@ -317,6 +322,9 @@ static int s_forget(kpi_t *self, MDB_txn *txn, bool impact, const uint8_t *prefi
             break;
         }
         int r = s_forget_one(self, txn, impact, &v);
+        if (r == MVOI_E_UNDECODABLE)
+            store_log_undecodable(impact ? "measurement" : "tender", k.mv_data,
+                                   k.mv_size);
         if (r == 0 && plen)
             r = store_cursor_del(cur, 0);
         if (r != 0) {

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mvoi_error.h"
+
 typedef struct {
     char tender[MVOI_ID_MAX + 1];
     int stage;                /* 0 unspecified, 1 gestart, 2 lopend, 3 afgerond */
@@ -42,7 +44,9 @@ static int s_take(kpi_t *self, MDB_txn *txn, const char *buyer, uint32_t year,
                   uint32_t quarter, const MDB_val *v, s_rep_t **reps, size_t *n, size_t *cap)
 {
     Mvoi__ImpactEvent *rec = mvoi__impact_event__unpack(NULL, v->mv_size, v->mv_data);
-    const Mvoi__Measurement *m = rec ? rec->measurement : NULL;
+    if (!rec)   /* skipped, KPI 6's breakdown would be short of its pilot without a word */
+        return MVOI_E_UNDECODABLE;
+    const Mvoi__Measurement *m = rec->measurement;
     int rc = 0;
     uint32_t y, q;
     const char *date = m ? (m->period_end && *m->period_end ? m->period_end : m->period_start)

@@ -1,6 +1,7 @@
 /*  kpi_core in-process: TenderEvents and ImpactEvents applied to a temp LMDB, totals compared
  *  with arithmetic done here (the harness: kpi_ut.h; the SROI target: test_kpi_sroi.c). */
 #include "kpi_ut.h"
+#include "mvoi_error.h"
 
 TestSuite(kpi, .init = setup, .fini = teardown);
 /* ------------------------------------------------------------ tests */
@@ -417,6 +418,23 @@ static int s_snap(MDB_txn *txn, void *arg)
     return kpi_each(s_kpi, txn, s->prefix, s_snap_item, s);
 }
 
+/* Three bytes (shorter than any total) under the first total key with prefix arg. */
+static int s_corrupt_first(MDB_txn *txn, void *arg)
+{
+    const char *prefix = arg;
+    MDB_dbi dbi = store_dbi(s_store, "kpi_totals");
+    MDB_cursor *c;
+    cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
+    MDB_val k = { strlen(prefix), (void *)prefix }, v;
+    cr_assert_eq(mdb_cursor_get(c, &k, &v, MDB_SET_RANGE), 0);
+    cr_assert_eq(strncmp(k.mv_data, prefix, strlen(prefix)), 0);
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+    mdb_cursor_close(c);
+    MDB_val nk = { strlen(key), key }, nv = { 3, "xyz" };
+    return store_put(txn, dbi, &nk, &nv, 0);
+}
+
 Test(kpi, snapshot_by_prefix_and_seq)
 {
     impact(COMPUTED, &(meas_t){ "c1", "T1", "2026-02-01", "G", .theme = 1, .kpi = 5,
@@ -433,9 +451,31 @@ Test(kpi, snapshot_by_prefix_and_seq)
     /* every change was published: the highest total seq is the outbox head */
     cr_assert_eq(all.maxseq, outbox_head(s_outbox));
     cr_assert_eq(outbox_head(s_outbox), 8 + 8 + 6);
+    /* another buyer, the same ids; then one of heerlen's 2026 CO2 totals holds bytes no
+     * total has: heerlen's snapshot is refused by name, not sent 7 of 8 (before: it was),
+     * venlo's is whole */
+    impact(COMPUTED, &(meas_t){ "c1", "T1", "2026-02-01", "G", .theme = 1, .kpi = 5,
+                                .value = 1, .buyer = "venlo" }, NULL);
+    cr_assert_eq(store_write(s_store, s_corrupt_first, "kpi.heerlen.co2.2026"), 0);
+    snap_t bad = { "kpi.heerlen.co2.2026", 0, 0 };
+    cr_assert_eq(store_read(s_store, s_snap, &bad), MVOI_E_UNDECODABLE);
+    snap_t other = { "kpi.venlo.co2.2026", 0, 0 };
+    cr_assert_eq(store_read(s_store, s_snap, &other), 0);
+    cr_assert_eq(other.n, 8);
 }
 
 static int s_reset_impact(MDB_txn *txn, void *arg) { return kpi_reset(s_kpi, txn, "impact"); }
+
+/* Bytes that are no ImpactEvent (a varint longer than 10 bytes) as heerlen's record arg. */
+static int s_garbage_meas(MDB_txn *txn, void *arg)
+{
+    char key[64];
+    int kl = snprintf(key, sizeof key, "heerlen%c%s", '\0', (const char *)arg);
+    static const char garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+    MDB_val k = { (size_t)kl, key }, v = { sizeof garbage - 1, (void *)garbage }, old;
+    cr_assert_eq(mdb_get(txn, store_dbi(s_store, "kpi_meas"), &k, &old), 0, "no %s", key);
+    return store_put(txn, store_dbi(s_store, "kpi_meas"), &k, &v, 0);
+}
 
 Test(kpi, a_wiped_producer_takes_its_contributions_along)
 {
@@ -447,6 +487,20 @@ Test(kpi, a_wiped_producer_takes_its_contributions_along)
     cr_assert_eq(t.realisation, 0);
     cr_assert_eq(t.projects, 0);
     cr_assert_eq(t.ambition, 1);   /* from the calendar, untouched */
+    /* two pilots report again; then m2's stored record turns into bytes that are no
+     * record: KPI 6's breakdown and the reset are refused by name and change nothing
+     * (before: the breakdown said 1 pilot, and the reset left m2's 1 in the total) */
+    tender(&(tender_t){ "P2", "G", "2026-03-01", true }, MVOI__TENDER_EVENT_KIND__TEV_REGISTERED);
+    impact(COMPUTED, &(meas_t){ "m1", "P1", "2026-02-01", .kpi = 6, .value = 1 }, NULL);
+    impact(COMPUTED, &(meas_t){ "m2", "P2", "2026-03-01", .kpi = 6, .value = 1,
+                                .status = "lopend" }, NULL);
+    ps_t p = { "heerlen", 2026, 0, { 0 } };
+    cr_assert_eq(store_read(s_store, s_ps, &p), 0);
+    cr_assert_eq(p.st.pilots, 2);
+    cr_assert_eq(store_write(s_store, s_garbage_meas, "m2"), 0);
+    cr_assert_eq(store_read(s_store, s_ps, &p), MVOI_E_UNDECODABLE);
+    cr_assert_eq(store_write(s_store, s_reset_impact, NULL), MVOI_E_UNDECODABLE);
+    cr_assert_eq(total("kpi.heerlen.pilots.2026").realisation, 2);
 }
 
 Test(kpi, bad_events_are_skipped)
