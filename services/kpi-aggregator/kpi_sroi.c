@@ -18,6 +18,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "mvoi_error.h"
+#include "store_undecodable.h"
+
 /* Was t published in the window and dimension of total x? */
 static bool s_published_in(const Mvoi__Tender *t, const mvoi_topic_t *x)
 {
@@ -122,7 +125,11 @@ int kpi_migrate_sroi(kpi_t *self, MDB_txn *txn, size_t *tenders)
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         Mvoi__Tender *t = mvoi__tender__unpack(NULL, v.mv_size, v.mv_data);
-        int r = t ? kpi_sroi_transition(self, txn, NULL, t) : 0;
+        /* skipped, its obligation would be missing from the targets for good (the marker
+         * says done): refused by name, the migration runs again once it is repaired */
+        int r = t ? kpi_sroi_transition(self, txn, NULL, t) : MVOI_E_UNDECODABLE;
+        if (!t)
+            store_log_undecodable("tender", k.mv_data, k.mv_size);
         *tenders += r == 0 && s_obligation(t) > 0;
         if (t)
             mvoi__tender__free_unpacked(t, NULL);

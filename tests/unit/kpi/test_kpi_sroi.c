@@ -1,6 +1,7 @@
 /*  kpi_core in-process: the SROI target, on the contracts' basis (kpi_sroi.c), with
  *  figures by hand; the harness: kpi_ut.h. */
 #include "kpi_ut.h"
+#include "mvoi_error.h"
 #include "kpi_int.h"   /* kpi_sroi_transition: a store of the version before, made by hand */
 
 TestSuite(kpi_sroi, .init = setup, .fini = teardown);
@@ -95,6 +96,15 @@ static int s_old_basis(MDB_txn *txn, void *arg)
     return rc;
 }
 
+/* arg non-NULL: bytes that are no Tender stored as heerlen's S9; NULL: S9 deleted. */
+static int s_garbage_tender(MDB_txn *txn, void *arg)
+{
+    static const char garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+    MDB_val k = { 10, "heerlen\0S9" }, v = { sizeof garbage - 1, (void *)garbage };
+    MDB_dbi dbi = store_dbi(s_store, "kpi_tenders");
+    return arg ? store_put(txn, dbi, &k, &v, 0) : store_del(txn, dbi, &k, NULL);
+}
+
 static int s_migrate_sroi(MDB_txn *txn, void *arg)
 {
     return kpi_migrate_sroi(s_kpi, txn, arg);
@@ -113,6 +123,12 @@ Test(kpi_sroi, sroi_targets_of_a_store_before_the_contracts_basis_are_migrated_o
     cr_assert_eq(store_write(s_store, s_old_basis, NULL), 0);
     cr_assert_eq(total("kpi.heerlen.sroi.2026").target, 0, "published-only, as before");
     cr_assert_eq(total("kpi.heerlen.sroi.2025").target, 500000);
+    /* a stored tender S9 that does not decode: the migration is refused by name and
+     * changes nothing (before: done, marker set, S9's obligation never counted) */
+    cr_assert_eq(store_write(s_store, s_garbage_tender, "put"), 0);
+    cr_assert_eq(store_write(s_store, s_migrate_sroi, &n), MVOI_E_UNDECODABLE);
+    cr_assert_eq(total("kpi.heerlen.sroi.2026").target, 0);
+    cr_assert_eq(store_write(s_store, s_garbage_tender, NULL), 0);   /* repaired: gone */
     cr_assert_eq(store_write(s_store, s_migrate_sroi, &n), 0);
     cr_assert_eq(n, 1);
     cr_assert_eq(total("kpi.heerlen.sroi.2026").target, 500000);
