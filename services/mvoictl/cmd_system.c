@@ -46,6 +46,8 @@ static void s_print_human(const char *svc, const Mvoi__HealthReply *h)
         printf(" refused=%llu", (unsigned long long)h->auth_refused);
     if (h->has_storage_ok && !h->storage_ok)
         printf(" storage=%s", h->storage_error ? h->storage_error : "failing");
+    if (h->undecodable_records)   /* answers refused for a damaged record: its log names it */
+        printf(" undecodable=%llu", (unsigned long long)h->undecodable_records);
     if (h->has_dead_letters)   /* the notifier */
         printf(" dead_letters=%llu unconfirmed=%llu", (unsigned long long)h->dead_letters,
                (unsigned long long)h->unconfirmed_deliveries);

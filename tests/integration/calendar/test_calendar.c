@@ -905,6 +905,9 @@ Test(calendar, restart_keeps_everything_late_consumer_replays)
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
     cr_expect_eq(r->health_reply->undecodable_records, 1);
     mvoi__envelope__free_unpacked(r, NULL);
+    /* and the operator's view of it */
+    s_ctl(out, sizeof out, (const char *[]){ "system", "health", "calendar", NULL });
+    cr_expect(strstr(out, " undecodable=1"), "%s", out);
 }
 
 Test(calendar, bad_data_dir_exits_78)
