@@ -41,6 +41,7 @@ typedef struct {
     uint64_t from_last;           /* the cursor when it began (for the log) */
     feed_snap_item_t *items;
     uint32_t n, cap;
+    uint32_t end_count;           /* SnapshotEnd.count of a snapshot short of items (its log) */
     arena_t *arena;               /* the decoded snapshot items */
     bool too_big;                 /* the snapshot outgrew opts.snapshot_max */
     uint64_t snap_epoch, snap_seq;/* of the SnapshotEnd, inside the transaction */

@@ -209,6 +209,10 @@ void feed_rebuild_failed(feed_t *self, int code, const char *buyer)
         log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s is larger than %zu "
                  "bytes (snapshot_max): cannot rebuild; will ask again", self->producer,
                  self->opts.snapshot_max);
+    else if (code == -EBADMSG)
+        log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s ended with a count of "
+                 "%u items but %u arrived: not applied; will ask again", self->producer,
+                 self->rb.end_count, self->rb.n);
     else if (code == -EPROTO)
         log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s is not grouped by "
                  "buyer in order, or an item has no buyer (at buyer \"%s\"): cannot "
@@ -251,6 +255,15 @@ static void s_finish(feed_t *self, const Mvoi__SnapshotEnd *end)
     }
     if (rb->too_big) {
         feed_rebuild_failed(self, -EFBIG, NULL);
+        s_drop_items(self);
+        return;
+    }
+    /* Fewer items than the producer sent (one lost on the way, or one we could not decode
+     * and so could not know as ours): applied, the state would lack it for good and the
+     * rebuild be logged as whole. (A producer of before SnapshotEnd.count sends none.) */
+    if (end->has_count && end->count != rb->n) {
+        rb->end_count = end->count;
+        feed_rebuild_failed(self, -EBADMSG, NULL);
         s_drop_items(self);
         return;
     }
