@@ -134,8 +134,9 @@ bool feed_rbb_enabled(const feed_t *self);
 /* One snapshot item of ours, still encoded (data, len) and decoded (env, in rb.scratch). */
 void feed_rbb_take(feed_t *self, const char *topic, size_t tlen, const Mvoi__Envelope *env,
                    const void *data, size_t len);
-/* The SnapshotEnd: apply what is left, reset absent buyers, move the cursor. */
-void feed_rbb_finish(feed_t *self);
+/* The SnapshotEnd: apply what is left, reset absent buyers, move the cursor; a stream short
+ * of the items end counts fails (EBADMSG) and is asked again. */
+void feed_rbb_finish(feed_t *self, const Mvoi__SnapshotEnd *end);
 void feed_rbb_drop(feed_t *self);
 void feed_rbb_free(feed_t *self);
 

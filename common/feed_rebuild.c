@@ -212,7 +212,7 @@ void feed_rebuild_failed(feed_t *self, int code, const char *buyer)
     else if (code == -EBADMSG)
         log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s ended with a count of "
                  "%u items but %u arrived: not applied; will ask again", self->producer,
-                 self->rb.end_count, self->rb.n);
+                 self->rb.end_count, feed_rbb_enabled(self) ? self->rb.total : self->rb.n);
     else if (code == -EPROTO)
         log_emit(LOG_ERROR, "rebuild_failed", kv, "the snapshot of %s is not grouped by "
                  "buyer in order, or an item has no buyer (at buyer \"%s\"): cannot "
@@ -250,7 +250,7 @@ static void s_finish(feed_t *self, const Mvoi__SnapshotEnd *end)
     rb->snap_epoch = end->epoch;
     rb->snap_seq = end->seq;
     if (feed_rbb_enabled(self)) {
-        feed_rbb_finish(self);
+        feed_rbb_finish(self, end);
         return;
     }
     if (rb->too_big) {

@@ -251,13 +251,23 @@ static int s_end_txn(MDB_txn *txn, void *arg)
                             0);
 }
 
-void feed_rbb_finish(feed_t *self)
+void feed_rbb_finish(feed_t *self, const Mvoi__SnapshotEnd *end)
 {
     feed_rebuild_t *rb = &self->rb;
     int rc = rb->fail;
     const char *who = rb->fail_buyer;
     if (rc == 0 && (rc = s_flush(self)) != 0)
         who = rb->cur_buyer;
+    /* Fewer items than the producer counted (one lost on the way, or one not decodable and
+     * so not known as ours): as after any failure here, the buyers applied stay (each
+     * whole), the mark and the cursor stay, and the next snapshot does them all again.
+     * Taken as whole, the state would lack the item for good (as feed_rebuild.c's s_finish
+     * says for the whole snapshot). A producer of before SnapshotEnd.count sends none. */
+    if (rc == 0 && end->has_count && end->count != rb->total) {
+        rb->end_count = end->count;
+        rc = -EBADMSG;
+        who = "";
+    }
     if (rc == 0 && (rc = s_reset_absent(self)) != 0)
         who = "";
     if (rc == 0 && (rc = store_write(self->store, s_end_txn, self)) != 0)
