@@ -1,4 +1,5 @@
-/*  nt_count: how many copies are dead letters, unconfirmed and retrying, kept in "nmeta"
+/*  nt_count: how many copies are dead letters, unconfirmed and retrying (and due reminders
+ *  dropped because they do not decode, "n_undecodable"), kept in "nmeta"
  *  ("n_dead", "n_unconfirmed", "n_retrying", 8 bytes big-endian) by nt_store_put in the same
  *  transaction that sets or leaves the state, so the figure in HealthReply (and the
  *  gateway's /metrics and its alert) is never out of step with `mvoictl reminders list
@@ -117,9 +118,14 @@ int nt_count_init(nt_service_t *s, MDB_txn *txn)
     return store_put(txn, s->nmeta, &ck, &one, 0);
 }
 
+int nt_count_undecodable(nt_service_t *s, MDB_txn *txn)
+{
+    return s_add(s, txn, "n_undecodable", 1);
+}
+
 typedef struct {
     nt_service_t *s;
-    uint64_t dead, unconfirmed, retrying;
+    uint64_t dead, unconfirmed, retrying, undecodable;
 } s_read_t;
 
 static int s_read_txn(MDB_txn *txn, void *arg)
@@ -128,16 +134,22 @@ static int s_read_txn(MDB_txn *txn, void *arg)
     int rc = s_get(r->s, txn, "n_dead", &r->dead);
     if (rc == 0)
         rc = s_get(r->s, txn, "n_unconfirmed", &r->unconfirmed);
+    if (rc == 0)
+        rc = s_get(r->s, txn, "n_undecodable", &r->undecodable);
     return rc ? rc : s_get(r->s, txn, "n_retrying", &r->retrying);
 }
 
 void nt_count_health(void *arg, Mvoi__HealthReply *h)
 {
-    s_read_t r = { arg, 0, 0, 0 };
+    s_read_t r = { arg, 0, 0, 0, 0 };
     if (store_read(((nt_service_t *)arg)->store, s_read_txn, &r) != 0)
         return;   /* the figures are left out rather than reported as 0 */
     h->has_dead_letters = h->has_unconfirmed_deliveries = h->has_retrying_deliveries = true;
     h->dead_letters = r.dead;
     h->unconfirmed_deliveries = r.unconfirmed;
     h->retrying_deliveries = r.retrying;
+    /* the server's own count (answers refused) and the due reminders taken out because
+     * their record does not decode (nt_deliver.c s_drop_due): one figure an operator reads */
+    h->has_undecodable_records = true;
+    h->undecodable_records += r.undecodable;
 }

@@ -260,6 +260,32 @@ static int s_expire(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r)
     return nt_deliver_record(s, txn, r->id, &res);
 }
 
+/* A due entry whose reminder does not decode (-EIO) or is gone (MDB_NOTFOUND) was skipped
+ * at every tick, its mail never sent and nothing said. Now it leaves the "due" index in
+ * this write transaction (so it is named once, not at every tick, and never spun on); an
+ * undecodable record stays in "rem" for repair, is logged (record_undecodable) and counted
+ * in "nmeta" n_undecodable, which health shows as undecodable_records: a counter in the
+ * store, not in memory, since the entry is logged only once and a restart must not hide it
+ * (nt_count.c). A record that is gone has nothing to repair or send: logged only. */
+static int s_drop_due(nt_service_t *s, MDB_txn *txn, MDB_cursor *c, const char *id, int why)
+{
+    int rc = store_cursor_del(c, 0);
+    if (!rc && why == -EIO)
+        rc = nt_count_undecodable(s, txn);
+    if (rc)
+        return rc;
+    const char *kv[] = { "record", "reminder", "reminder.id", id, "error",
+                         why == -EIO ? mvoi_errname(MVOI_E_UNDECODABLE) : "MDB_NOTFOUND", NULL };
+    if (why == -EIO)
+        log_emit(LOG_ERROR, "record_undecodable", kv, "the stored reminder %s does not decode: "
+                 "taken out of the due index, its mail is not sent; the record stays for "
+                 "repair", id);
+    else
+        log_emit(LOG_ERROR, "due_record_missing", kv, "a due entry names reminder %s, which "
+                 "is not stored: taken out of the due index", id);
+    return 0;
+}
+
 static int s_pick_txn(MDB_txn *txn, void *arg)
 {
     s_pick_t *p = arg;
@@ -272,6 +298,7 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
         return rc;
     Mvoi__Reminder *cand[PICK_MAX];
     unsigned nc = 0;
+    int drc = 0;
     MDB_val k, v;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && nc < PICK_MAX;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -293,11 +320,14 @@ static int s_pick_txn(MDB_txn *txn, void *arg)
         memcpy(id, (char *)k.mv_data + 8, il);
         id[il] = 0;
         Mvoi__Reminder *r = NULL;
-        if (nt_store_get(s, txn, id, &r) == 0)
+        int grc = nt_store_get(s, txn, id, &r);
+        if (grc == 0)
             cand[nc++] = r;
+        else if ((grc == -EIO || grc == MDB_NOTFOUND) && (drc = s_drop_due(s, txn, c, id, grc)))
+            break;
     }
     mdb_cursor_close(c);
-    rc = 0;
+    rc = drc;   /* a failed drop fails the transaction whole: nothing is picked, all freed */
     /* Catch-up collapses missed ticks: of several due reminders of one tender and kind,
      * only the latest goes out; expired kick-off mails are dropped. */
     for (unsigned i = 0; i < nc && rc == 0; i++) {

@@ -137,7 +137,11 @@ int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char
 int nt_count_change(nt_service_t *s, MDB_txn *txn, int old_state, Mvoi__DeliveryState now);
 /* Counts the records once when the counters do not exist yet (data of an older version). */
 int nt_count_init(nt_service_t *s, MDB_txn *txn);
-/* server health_fn: HealthReply.dead_letters, unconfirmed_deliveries, retrying_deliveries. */
+/* A due reminder whose record does not decode was taken out of "due": counted
+ * ("n_undecodable"), for HealthReply.undecodable_records. */
+int nt_count_undecodable(nt_service_t *s, MDB_txn *txn);
+/* server health_fn: HealthReply.dead_letters, unconfirmed_deliveries, retrying_deliveries,
+ * undecodable_records (added to the server's own). */
 void nt_count_health(void *arg, Mvoi__HealthReply *h);
 
 /* ---- nt_plan.c: reminders from calendar events. */

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "inbox.h"
 #include "nt_it.h"
+#include "outbox.h"
+#include "server.h"
+#include "store.h"
 
 /* Reminders of kind k of one buyer (a request is scoped by its envelope's buyer), in state
  * st (0: any). */
@@ -35,6 +39,96 @@ static int s_kind_count(it_ctx_t *c, const char *buyer, Mvoi__DeliveryState st,
     }
     mvoi__envelope__free_unpacked(keep, NULL);
     return n;
+}
+
+/* The id of buyer's scheduled measurement request due first (into id). */
+static void s_first_scheduled(it_ctx_t *c, const char *buyer, char *id, size_t cap)
+{
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT, *keep = NULL;
+    Mvoi__ListReminders q = MVOI__LIST_REMINDERS__INIT;
+    q.has_state = q.has_limit = true;
+    q.state = MVOI__DELIVERY_STATE__DELIVERY_SCHEDULED;
+    q.limit = 1000;
+    e.body_case = MVOI__ENVELOPE__BODY_LIST_REMINDERS;
+    e.list_reminders = &q;
+    e.buyer = (char *)buyer;
+    cr_assert_eq(it_call(c, c->e_nt_api, &e, &keep), 0);
+    cr_assert_eq(keep->body_case, MVOI__ENVELOPE__BODY_REMINDER_LIST);
+    const Mvoi__Reminder *best = NULL;
+    for (size_t i = 0; i < keep->reminder_list->n_reminders; i++) {
+        const Mvoi__Reminder *r = keep->reminder_list->reminders[i];
+        if (r->kind == MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST &&
+            (!best || r->due_ms < best->due_ms))
+            best = r;
+    }
+    cr_assert_not_null(best, "%s has a scheduled measurement request", buyer);
+    snprintf(id, cap, "%s", best->id);
+    mvoi__envelope__free_unpacked(keep, NULL);
+}
+
+static int s_garbage_txn(MDB_txn *txn, void *arg)
+{
+    MDB_dbi rem;
+    cr_assert_eq(mdb_dbi_open(txn, "rem", 0, &rem), 0);
+    MDB_val k = { strlen(arg), arg }, v = { 12, "\xff\xff\xff\xff garbage" };
+    return store_put(txn, rem, &k, &v, 0);
+}
+
+/* Overwrites the stored reminder id (notifier stopped) with 12 bytes that are no Reminder. */
+static void s_break_reminder(it_ctx_t *c, char *id)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/nt/notifier", c->dir);
+    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
+                                       "sending", "bytender", "tenders", "nmeta", NULL };
+    store_opts_t so = { .path = path, .dbs = dbs };
+    int err = 0;
+    store_t *st = store_new(&so, &err);
+    cr_assert_not_null(st, "%d", err);
+    cr_assert_eq(store_write(st, s_garbage_txn, id), 0);
+    store_destroy(&st);
+}
+
+/* Lines of the notifier's log with event record_undecodable and needle. */
+static int s_undecodable_lines(it_ctx_t *c, const char *needle)
+{
+    FILE *fp = fopen(c->nt.log, "r");
+    cr_assert(fp, "%s", c->nt.log);
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof line, fp))
+        n += strstr(line, "\"event\":\"record_undecodable\"") && strstr(line, needle);
+    fclose(fp);
+    return n;
+}
+
+/* After the catch-up, a second outage until Monday 5 January 2026: Q3 (due Wednesday 1
+ * October) and Q4 (due Friday 2 January 2026) of each buyer are due. Heerlen's Q3 record is
+ * overwritten meanwhile with bytes that do not decode. Its due entry was skipped at every
+ * tick, without a word, its mail never sent: now the other three go out, the log names it
+ * once (record_undecodable), and health counts it (undecodable_records 1). */
+static void s_undecodable_is_named_once(it_ctx_t *c)
+{
+    char id[300];
+    s_first_scheduled(c, "heerlen", id, sizeof id);
+    it_stop_nt(c);
+    s_break_reminder(c, id);
+    it_clock_set(c, it_local(2026, 1, 5, 12, 0));
+    it_start_nt(c);
+    static it_mail_t m[64];
+    int n = it_mails_settled(c, "measurement_request", 7, m, 64, 15000);
+    cr_assert_eq(it_count(m, n < 64 ? n : 64, "measurement_request"), 7,
+                 "venlo's Q3 and Q4 and heerlen's Q4 arrive after the broken one");
+    h_sleep_ms(100);   /* some ticks more: still one line */
+    cr_assert_eq(s_undecodable_lines(c, id), 1, "the log names %s once (%s)", id, c->nt.log);
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT, *keep = NULL;
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    e.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    e.health = &hr;
+    cr_assert_eq(it_call(c, c->e_nt_api, &e, &keep), 0);
+    cr_assert_eq(keep->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
+    cr_assert_eq(keep->health_reply->undecodable_records, 1);
+    mvoi__envelope__free_unpacked(keep, NULL);
 }
 
 /* Two buyers with the same tender id MQ-1 and the same project leader's address, contract
@@ -91,5 +185,6 @@ Test(notifier_catchup, two_missed_quarters_of_two_buyers_each_get_their_request,
         cr_assert_eq(s_kind_count(&c, b ? "venlo" : "heerlen",
                                   MVOI__DELIVERY_STATE__DELIVERY_CANCELLED, mr), 0,
                      "no period's request cancelled");
+    s_undecodable_is_named_once(&c);
     it_teardown(&c);
 }
