@@ -99,7 +99,8 @@ void nt_people_registry_free(nt_service_t *s);
 bool nt_store_active(Mvoi__DeliveryState st);
 /* SENT, DEAD, CANCELLED or UNCONFIRMED. */
 bool nt_store_final(Mvoi__DeliveryState st);
-/* 0 with *out (free with mvoi__reminder__free_unpacked), MDB_NOTFOUND, or an error. */
+/* 0 with *out (free with mvoi__reminder__free_unpacked), MDB_NOTFOUND, -EIO when the stored
+ * bytes are no Reminder, -ENOMEM, or another error. */
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out);
 /* The longest reminder id the store keeps: the one the door allows (mvoi_id, reminder id),
  * so that every stored copy can be resent and cancelled. It was 400, and ids of 257..400

@@ -70,6 +70,24 @@ int nt_store_tender_key(char *buf, size_t cap, const char *buyer, const char *te
     return s_scope_key(buf, cap, buyer, tender, NULL, out);
 }
 
+/* protobuf-c's unpack answers NULL for bytes that are no Reminder and for an allocation
+ * that failed alike; malloc and free as its default, with a flag that tells the two apart:
+ * a record taken for undecodable leaves the due index (nt_deliver.c), which a passing
+ * shortage of memory must not do to a good one. */
+static void *s_alloc(void *oom, size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        *(bool *)oom = true;
+    return p;
+}
+
+static void s_free(void *oom, void *p)
+{
+    (void)oom;
+    free(p);
+}
+
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out)
 {
     MDB_val k = { strlen(id), (void *)id }, v;
@@ -77,8 +95,10 @@ int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder *
     int rc = mdb_get(txn, s->rem, &k, &v);
     if (rc)
         return rc;
-    *out = mvoi__reminder__unpack(NULL, v.mv_size, v.mv_data);
-    return *out ? 0 : -EIO;
+    bool oom = false;
+    ProtobufCAllocator a = { s_alloc, s_free, &oom };
+    *out = mvoi__reminder__unpack(&a, v.mv_size, v.mv_data);
+    return *out ? 0 : oom ? -ENOMEM : -EIO;
 }
 
 int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
