@@ -69,6 +69,10 @@ int h_wait_healthy(const char *endpoint, int timeout_ms);
 /* Read an LMDB environment read-only. */
 typedef int (h_lmdb_fn)(void *txn, void *arg);   /* MDB_txn * */
 int h_lmdb_read(const char *path, h_lmdb_fn *fn, void *arg);
+/* Overwrite the record under key in db of a stopped service's store (path) with bytes that
+ * are no protobuf message, through the store (h_corrupt.c): 0, -ENOENT when there is no
+ * such record, or the store's error. Links the store (mvoi). */
+int h_store_corrupt(const char *path, const char *db, const void *key, size_t klen);
 
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);

@@ -797,22 +797,7 @@ static Mvoi__Envelope *s_snapshot(void)
     return s_req(&req);
 }
 
-typedef struct {
-    MDB_dbi dbi;
-    MDB_val k, v;
-} s_garbage_t;
-
-/* Through the store (store_put), as every write; only over a record that exists. */
-static int s_put_garbage(MDB_txn *txn, void *arg)
-{
-    s_garbage_t *g = arg;
-    MDB_val old;
-    int rc = mdb_get(txn, g->dbi, &g->k, &old);
-    return rc != 0 ? -ENOENT : store_put(txn, g->dbi, &g->k, &g->v, 0);
-}
-
-/* Bytes that are no Tender (a varint longer than 10 bytes) stored under buyer/id with the
- * store's own API (store_put), in the stopped calendar's own file. */
+/* Bytes that are no Tender stored under buyer/id in the stopped calendar's own file. */
 static void s_corrupt(const char *buyer, const char *id)
 {
     char path[256], key[128];
@@ -820,16 +805,7 @@ static void s_corrupt(const char *buyer, const char *id)
     size_t bl = strlen(buyer), il = strlen(id);
     memcpy(key, buyer, bl + 1);
     memcpy(key + bl + 1, id, il);
-    static const char garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
-    static const char *const dbs[] = { "tenders", NULL };
-    store_opts_t so = { .path = path, .dbs = dbs };
-    int err = 0;
-    store_t *st = store_new(&so, &err);
-    cr_assert(st, "%s: %d", path, err);
-    s_garbage_t g = { store_dbi(st, "tenders"), { bl + 1 + il, key },
-                      { sizeof garbage - 1, (void *)garbage } };
-    cr_assert_eq(store_write(st, s_put_garbage, &g), 0, "no tender %s to corrupt", id);
-    store_destroy(&st);
+    cr_assert_eq(h_store_corrupt(path, "tenders", key, bl + 1 + il), 0, "tender %s", id);
 }
 
 /* Does the calendar's log hold a record_undecodable line with needle? */

@@ -49,22 +49,8 @@ static void submit(fx_t *f, const char *id, int64_t litres)
     mvoi__envelope__free_unpacked(keep, NULL);
 }
 
-typedef struct {
-    MDB_dbi dbi;
-    MDB_val k, v;
-} s_garbage_t;
-
-/* Through the store (store_put), as every write; only over a record that exists. */
-static int s_put_garbage(MDB_txn *txn, void *arg)
-{
-    s_garbage_t *g = arg;
-    MDB_val old;
-    int rc = mdb_get(txn, g->dbi, &g->k, &old);
-    return rc != 0 ? -ENOENT : store_put(txn, g->dbi, &g->k, &g->v, 0);
-}
-
-/* Bytes that are no MeasurementRecord (a varint longer than 10 bytes) stored under
- * buyer/id through the store (store_put), in the stopped impact-calculator's own file. */
+/* Bytes that are no MeasurementRecord stored under buyer/id in the stopped
+ * impact-calculator's own file. */
 static void s_corrupt(fx_t *f, const char *buyer, const char *id)
 {
     char path[256], key[128];
@@ -72,16 +58,8 @@ static void s_corrupt(fx_t *f, const char *buyer, const char *id)
     size_t bl = strlen(buyer), il = strlen(id);
     memcpy(key, buyer, bl + 1);
     memcpy(key + bl + 1, id, il);
-    static const char garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
-    static const char *const dbs[] = { "measurements", NULL };
-    store_opts_t so = { .path = path, .dbs = dbs };
-    int err = 0;
-    store_t *st = store_new(&so, &err);
-    cr_assert(st, "%s: %d", path, err);
-    s_garbage_t g = { store_dbi(st, "measurements"), { bl + 1 + il, key },
-                      { sizeof garbage - 1, (void *)garbage } };
-    cr_assert_eq(store_write(st, s_put_garbage, &g), 0, "no measurement %s to corrupt", id);
-    store_destroy(&st);
+    cr_assert_eq(h_store_corrupt(path, "measurements", key, bl + 1 + il), 0,
+                 "measurement %s", id);
 }
 
 static void s_expect_undecodable(Mvoi__Envelope *r)

@@ -6,11 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "inbox.h"
 #include "nt_it.h"
-#include "outbox.h"
-#include "server.h"
-#include "store.h"
 
 /* Reminders of kind k of one buyer (a request is scoped by its envelope's buyer), in state
  * st (0: any). */
@@ -66,27 +62,12 @@ static void s_first_scheduled(it_ctx_t *c, const char *buyer, char *id, size_t c
     mvoi__envelope__free_unpacked(keep, NULL);
 }
 
-static int s_garbage_txn(MDB_txn *txn, void *arg)
-{
-    MDB_dbi rem;
-    cr_assert_eq(mdb_dbi_open(txn, "rem", 0, &rem), 0);
-    MDB_val k = { strlen(arg), arg }, v = { 12, "\xff\xff\xff\xff garbage" };
-    return store_put(txn, rem, &k, &v, 0);
-}
-
-/* Overwrites the stored reminder id (notifier stopped) with 12 bytes that are no Reminder. */
+/* Overwrites the stored reminder id (notifier stopped) with bytes that are no Reminder. */
 static void s_break_reminder(it_ctx_t *c, char *id)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/nt/notifier", c->dir);
-    static const char *const dbs[] = { OUTBOX_DBS, SERVER_DBS, INBOX_DBS, "rem", "due",
-                                       "sending", "bytender", "tenders", "nmeta", NULL };
-    store_opts_t so = { .path = path, .dbs = dbs };
-    int err = 0;
-    store_t *st = store_new(&so, &err);
-    cr_assert_not_null(st, "%d", err);
-    cr_assert_eq(store_write(st, s_garbage_txn, id), 0);
-    store_destroy(&st);
+    cr_assert_eq(h_store_corrupt(path, "rem", id, strlen(id)), 0, "reminder %s", id);
 }
 
 /* Lines of the notifier's log with event record_undecodable and needle. */
