@@ -293,39 +293,6 @@ static void s_job_commit(rp_job_t *j)
     s_job_done(self, j);
 }
 
-static void s_pdf_closed(uv_handle_t *h)
-{
-    rp_job_t *j = h->data;
-    j->pdf_running = false;
-    if (!j->pdf_timer_on)
-        s_job_commit(j);
-}
-
-static void s_pdf_timer_closed(uv_handle_t *h)
-{
-    rp_job_t *j = h->data;
-    j->pdf_timer_on = false;
-    if (!j->pdf_running)
-        s_job_commit(j);
-}
-
-static void s_pdf_exit(uv_process_t *p, int64_t status, int sig)
-{
-    rp_job_t *j = p->data;
-    if (status != 0 || sig != 0)
-        log_warn("pdf_failed", "chromium exited with %" PRId64 " (signal %d)", status, sig);
-    uv_timer_stop(&j->pdf_timer);
-    uv_close((uv_handle_t *)&j->pdf_timer, s_pdf_timer_closed);
-    uv_close((uv_handle_t *)p, s_pdf_closed);
-}
-
-static void s_pdf_timeout(uv_timer_t *t)
-{
-    rp_job_t *j = t->data;
-    log_warn("pdf_timeout", "chromium took longer than %u ms; killed", j->svc->o.pdf_timeout_ms);
-    uv_process_kill(&j->proc, SIGKILL);
-}
-
 static void s_after_render(uv_work_t *w, int status)
 {
     rp_job_t *j = w->data;
@@ -354,38 +321,16 @@ static void s_after_render(uv_work_t *w, int status)
         s_job_commit(j);
         return;
     }
-    /* Print the HTML to PDF with Chromium, as a child process watched by the loop. */
-    static char url[3 * 4200 + 8], outarg[4400], tmp[4300];
-    char *argv[RP_PDF_ARGC + 1];
-    snprintf(tmp, sizeof tmp, "%s.tmp", j->stage[MVOI__REPORT_FORMAT__FMT_PDF]);
-    remove(tmp);   /* printed beside its name; rp_disk_commit_pdf checks and renames it */
-    if (rp_pdf_argv(self->o.chromium, j->stage[MVOI__REPORT_FORMAT__FMT_HTML], tmp, url,
-                    sizeof url, outarg, sizeof outarg, argv) != 0) {   /* never cut */
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "the report path is too long");
-        s_job_done(self, j);
-        return;
-    }
-    uv_stdio_container_t stdio[3] = { { UV_IGNORE }, { UV_IGNORE }, { UV_IGNORE } };
-    uv_process_options_t po = { 0 };
-    po.file = self->o.chromium;
-    po.args = argv;
-    po.exit_cb = s_pdf_exit;
-    po.stdio = stdio;
-    po.stdio_count = 3;
-    po.flags = UV_PROCESS_DETACHED;   /* own process group: the kill takes its children */
-    j->proc.data = j;
-    int rc = uv_spawn(self->loop, &j->proc, &po);
+    /* Print the HTML to PDF with Chromium (rp_print.c); the job commits when it ends. */
+    int rc = rp_print_start(j, s_job_commit);
     if (rc != 0) {
-        uv_close((uv_handle_t *)&j->proc, NULL);
-        s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE, "could not start chromium for the PDF");
+        if (rc == -ENAMETOOLONG)   /* never cut */
+            s_job_fail(j, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "the report path is too long");
+        else
+            s_job_fail(j, MVOI__ERROR_CODE__ERR_UNAVAILABLE,
+                       "could not start chromium for the PDF");
         s_job_done(self, j);
-        return;
     }
-    j->pdf_running = true;
-    uv_timer_init(self->loop, &j->pdf_timer);
-    j->pdf_timer.data = j;
-    j->pdf_timer_on = true;
-    uv_timer_start(&j->pdf_timer, s_pdf_timeout, self->o.pdf_timeout_ms, 0);
 }
 
 static void s_render(uv_work_t *w)

@@ -48,6 +48,7 @@ struct rp_job_t {
     uv_process_t proc;
     uv_timer_t pdf_timer;
     bool pdf_running, pdf_timer_on;
+    void (*printed)(rp_job_t *);   /* rp_print_start's: when Chromium and its timer are done */
     int64_t t0;
 };
 
@@ -74,6 +75,13 @@ struct rp_service_t {
 int rp_service_enqueue(rp_service_t *self, const char *buyer, uint32_t year, uint32_t quarter,
                        uint32_t formats, text_lang_t lang, text_lang_t tl, const char *rid,
                        bool automatic, const uint8_t *id, size_t idlen);
+
+/* rp_print.c: print the job's staged HTML to its staged PDF's ".tmp" with Chromium, a child
+ * process watched by the loop and killed after pdf_timeout_ms; printed(j) runs once the
+ * process and its timer are closed, whatever the outcome (rp_disk_commit_pdf checks it).
+ * 0, -ENAMETOOLONG for paths Chromium's arguments cannot hold (never cut), or uv_spawn's
+ * error (nothing started). */
+int rp_print_start(rp_job_t *j, void (*printed)(rp_job_t *));
 
 /* service_auto.c: the next buyer of auto_buyers (names separated by commas and spaces)
  * from *cursor into buf, whole: its length, 0 at the end of the list, or -ENAMETOOLONG
