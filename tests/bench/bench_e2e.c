@@ -61,6 +61,7 @@
 #include "bench_bare.h"
 #include "codec.h"
 #include "bench_peer.h"
+#include "bench_rounds.h"
 #include "e2e.h"
 #include "mvoi_curve.h"
 
@@ -532,12 +533,6 @@ static void s_latency(bench_t *b, double rate, double seconds, int tick_ms, benc
 
 /* ------------------------------------------------------------ main */
 
-static int s_dcmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void s_env_print(void)
 {
     char model[512] = "?";
@@ -564,44 +559,9 @@ static void s_env_print(void)
 
 /* ------------------------------------------------------------ the Redis peer */
 
-/* The median of a row's rounds, sorted in a copy: the rows stay in round order, which
- * s_lower pairs (sorted in place, "mvoi lower in N of M rounds" compared the k-th smallest
- * of each peer, not the two of one round). */
-static double s_med(const double *v, int n)
-{
-    double *c = malloc((size_t)(n > 0 ? n : 1) * sizeof *c);
-    if (!c) {
-        fprintf(stderr, "bench_e2e: out of memory\n");
-        exit(1);
-    }
-    memcpy(c, v, (size_t)n * sizeof *c);
-    qsort(c, (size_t)n, sizeof *c, s_dcmp);
-    double m = c[n / 2];
-    free(c);
-    return m;
-}
-
-/* Per round: mvoi's figure (m) and Redis's (q) of each row, and the machine's own. */
-enum { PM_THR1, PM_THR100, PM_CPU1, PM_CPU100, PM_P50, PM_P99, PM_P999, PM_N };
-enum { PX_RAW, PX_BARE, PX_F50, PX_F99, PX_G50, PX_G99, PX_N };
-typedef struct {
-    int rounds;
-    bool lat_only;     /* E2E_BENCH_ONLY=lat: the latency rounds alone (a latency A/B) */
-    double *m[PM_N], *q[PM_N], *x[PX_N];
-} s_peer_t;
-
-/* In how many rounds a was below b: a median ratio near 1 says little on its own. */
-static int s_lower(const double *a, const double *b, int rounds)
-{
-    int n = 0;
-    for (int i = 0; i < rounds; i++)
-        n += a[i] < b[i];
-    return n;
-}
-
 /* One round's throughput part: both peers at 1 and 100 a request, the bare chain, raw
  * ZeroMQ and the disk back to back. */
-static void s_peer_thr(bench_t *b, bench_redis_t *r, s_peer_t *p, int i, uint32_t n,
+static void bench_rounds_thr(bench_t *b, bench_redis_t *r, bench_rounds_t *p, int i, uint32_t n,
                        s_target_t *shape, size_t payload)
 {
     uint32_t n1 = n / 5 > 500 ? n / 5 : 500;
@@ -628,7 +588,7 @@ static void s_peer_thr(bench_t *b, bench_redis_t *r, s_peer_t *p, int i, uint32_
 
 /* One round's latency part: both peers at 1,000/s, then the flush they both pay at that
  * rate (one every 1 ms, the device idle in between). */
-static void s_peer_lat(bench_t *b, bench_redis_t *r, s_peer_t *p, int i, double lat_s)
+static void s_peer_lat(bench_t *b, bench_redis_t *r, bench_rounds_t *p, int i, double lat_s)
 {
     bench_lat_t ml, rl;
     printf("-- round %d: latency\n", i + 1);
@@ -643,46 +603,6 @@ static void s_peer_lat(bench_t *b, bench_redis_t *r, s_peer_t *p, int i, double 
            p->x[PX_G50][i], p->x[PX_G99][i]);
 }
 
-static void s_peer_table(const s_peer_t *p, size_t payload)
-{
-    int n = p->rounds;
-    double M[PM_N], Q[PM_N], X[PX_N];
-    for (int k = 0; k < PM_N; k++)
-        M[k] = s_med(p->m[k], n), Q[k] = s_med(p->q[k], n);
-    for (int k = 0; k < PX_N; k++)
-        X[k] = s_med(p->x[k], n);
-    printf("\nPEER TABLE (medians of %d interleaved rounds; disk: 4 KiB pwrite+fdatasync "
-           "back to back p50 %.2f ms, p99 %.2f ms; one every 1 ms p50 %.2f ms, p99 %.2f ms)\n",
-           n, X[PX_F50], X[PX_F99], X[PX_G50], X[PX_G99]);
-    printf("| | mvoi | Redis 7 (AOF fsync always, Lua function) | mvoi / Redis |\n"
-           "|---|---|---|---|\n");
-    if (!p->lat_only) {
-        printf("| whole job, 1 measurement/request, measurements/s | %.0f | %.0f | %.2fx |\n",
-               M[PM_THR1], Q[PM_THR1], M[PM_THR1] / Q[PM_THR1]);
-        printf("| whole job, 100/request, measurements/s | %.0f | %.0f | %.2fx |\n",
-               M[PM_THR100], Q[PM_THR100], M[PM_THR100] / Q[PM_THR100]);
-        printf("| CPU us per measurement, 1/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU1],
-               Q[PM_CPU1], M[PM_CPU1] / Q[PM_CPU1]);
-        printf("| CPU us per measurement, 100/request | %.1f | %.1f | %.2fx |\n", M[PM_CPU100],
-               Q[PM_CPU100], M[PM_CPU100] / Q[PM_CPU100]);
-    }
-    static const char *const lat_name[3] = { "p50", "p99", "p99.9" };
-    for (int k = PM_P50; k <= PM_P999; k++)
-        printf("| latency at 1,000/s open loop, %s ms | %.2f | %.2f | %.2fx (mvoi lower in %d "
-               "of %d rounds) |\n", lat_name[k - PM_P50], M[k], Q[k], M[k] / Q[k],
-               s_lower(p->m[k], p->q[k], n), n);
-    if (p->lat_only)
-        return;
-    printf("| raw ZeroMQ ipc PUSH/PULL, %zu B, msg/s | %.0f | | chain 100/request = %.1f %% "
-           "of raw, 1/request = %.1f %% |\n", payload, X[PX_RAW], 100 * M[PM_THR100] / X[PX_RAW],
-           100 * M[PM_THR1] / X[PX_RAW]);
-    printf("| bare chain: the same messages and hops, no work, 100/request, measurements/s | "
-           "%.0f | | chain 100/request = %.1f %% of bare, bare = %.1f %% of raw |\n",
-           X[PX_BARE], 100 * M[PM_THR100] / X[PX_BARE], 100 * X[PX_BARE] / X[PX_RAW]);
-}
-
-/* mvoi and Redis on the same workload, interleaved round by round (the machine's noise
- * hits both), medians over the rounds; with the disk's fdatasync and raw ZeroMQ. */
 static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payload)
 {
     char rdir[256];
@@ -693,7 +613,7 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         return;
     }
     const char *only = getenv("E2E_BENCH_ONLY");
-    s_peer_t p = { .rounds = rounds, .lat_only = only && strcmp(only, "lat") == 0 };
+    bench_rounds_t p = { .rounds = rounds, .lat_only = only && strcmp(only, "lat") == 0 };
     for (int k = 0; k < PM_N; k++) {
         p.m[k] = calloc((size_t)rounds, sizeof *p.m[k]);
         p.q[k] = calloc((size_t)rounds, sizeof *p.q[k]);
@@ -708,10 +628,10 @@ static void s_peer(bench_t *b, uint32_t n, int rounds, double lat_s, size_t payl
         s_run(b, &shape, 2000, 100, 16);
     for (int i = 0; i < rounds; i++) {
         if (!p.lat_only)
-            s_peer_thr(b, r, &p, i, n, &shape, payload);
+            bench_rounds_thr(b, r, &p, i, n, &shape, payload);
         s_peer_lat(b, r, &p, i, lat_s);
     }
-    s_peer_table(&p, payload);
+    bench_rounds_table(&p, payload);
     for (int k = 0; k < PM_N; k++) {
         free(p.m[k]);
         free(p.q[k]);
@@ -822,8 +742,8 @@ static double s_throughput(bench_t *b, uint32_t n, uint32_t per, int window, int
             printf("; chain / bare chain = %.1f %%", 100 * of_bare[t]);
         printf("\n");
     }
-    double med_ratio = s_med(ratio, triples), med_bare = s_med(bares, triples);
-    double med_of_bare = s_med(of_bare, triples), med = s_med(chains, triples);
+    double med_ratio = bench_rounds_median(ratio, triples), med_bare = bench_rounds_median(bares, triples);
+    double med_of_bare = bench_rounds_median(of_bare, triples), med = bench_rounds_median(chains, triples);
     free(ratio);
     free(bares);
     free(of_bare);
