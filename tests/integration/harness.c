@@ -3,16 +3,13 @@
 #include "harness.h"
 #include "mvoi_curve.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <lmdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,58 +32,6 @@ void h_tmpdir(char *buf, size_t len)
 static bool s_abnormal;
 
 void h_keep_logs(void) { s_abnormal = true; }
-
-int h_hold_tcp_port(int *fd)
-{
-    *fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (*fd < 0)
-        return -errno;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof a;
-    if (bind(*fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(*fd, (struct sockaddr *)&a, &len) < 0) {
-        int rc = -errno;
-        close(*fd);
-        *fd = -1;
-        return rc;
-    }
-    return ntohs(a.sin_port);
-}
-
-int h_free_tcp_port(void)
-{
-    int port;
-    int rc = h_free_tcp_ports(&port, 1);
-    return rc < 0 ? rc : port;
-}
-
-/* Every socket stays bound until all n ports are chosen: a port closed at once may be
- * handed out again by the next bind(0), and two services of one stack then share it (CI
- * saw a report request answered by the calendar that had the report's port). */
-int h_free_tcp_ports(int *ports, int n)
-{
-    int fds[64], rc = 0, i;
-    if (n < 1 || n > (int)(sizeof fds / sizeof fds[0]))
-        return -EINVAL;
-    for (i = 0; i < n && rc == 0; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fds[i] < 0) {
-            rc = -errno;
-            break;
-        }
-        struct sockaddr_in a = { .sin_family = AF_INET,
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-        socklen_t len = sizeof a;
-        if (bind(fds[i], (struct sockaddr *)&a, sizeof a) < 0 ||
-            getsockname(fds[i], (struct sockaddr *)&a, &len) < 0)
-            rc = -errno;
-        ports[i] = ntohs(a.sin_port);
-    }
-    while (i-- > 0)
-        if (fds[i] >= 0)
-            close(fds[i]);
-    return rc;
-}
 
 static bool s_has_report(const char *buf)
 {

@@ -25,12 +25,13 @@ void h_tmpdir_remove(const char *dir);
  * failure the harness cannot see by itself (a service that never became ready). */
 void h_keep_logs(void);
 
-/* A TCP port on 127.0.0.1 that was free a moment ago, from the kernel (bind to port 0);
- * or -errno. For listeners that cannot take ipc:// (HTTP, SMTP). */
+/* A TCP port on 127.0.0.1 for a listener that cannot take ipc:// (HTTP, SMTP): free now,
+ * below the kernel's ephemeral range (no outgoing connection is given it) and reserved for
+ * this test process's life by a lock that every test of the tree takes (h_ports.c); or
+ * -errno. */
 int h_free_tcp_port(void);
 
-/* n distinct such ports (n <= 64), all free at once: 0 or -errno. For a stack of services
- * on tcp://, where ports taken one by one may repeat. */
+/* n distinct such ports (n <= 64): 0 or -errno. For a stack of services on tcp://. */
 int h_free_tcp_ports(int *ports, int n);
 
 /* A TCP port on 127.0.0.1 kept bound, never listening, until the caller closes *fd: a
