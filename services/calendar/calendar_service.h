@@ -22,7 +22,9 @@
  *  - on create an explicit status is kept (imports of tenders already under way); UNSPECIFIED
  *    becomes planned; source defaults to "api". A tender created cancelled has its reason:
  *    RegisterTender/UpsertTender refuse it without one (tender.cancel_reason), UpsertTenders
- *    writes "cancelled by the source (<source>)" as for a cancellation of a stored tender.
+ *    keeps the fact that the source gave none (cancel_without_reason), as for a cancellation
+ *    of a stored tender; replies say it ("geannuleerd door de bron (csv)") in the request's
+ *    language, as they do a stored English default of before (tender_cancel.h).
  *  - a recorded ambition stays recorded: a tender at ambition_recorded or later whose ambition
  *    is complete refuses an Update/Upsert/RecordAmbition/import row that leaves a theme in
  *    scope without a commitment (tender_ambition_kept; FAILED_PRECONDITION, tender.themes),

@@ -59,11 +59,11 @@ int calendar_svc_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, con
 /* The tender to store from the caller's tender `in` and the stored one (old, may be NULL):
  * buyer filled in, status and cancel reason kept, derived fields recomputed (the caller
  * checks tender_ambition_kept: an import's cancellation is not held up by it). A new tender that arrives cancelled without a reason
- * gets cancel_default (an import: "cancelled by the source (csv)"), or is refused when it is
- * NULL (field tender.cancel_reason). Returns 0 with *out (heap), -EINVAL with e filled
+ * keeps that fact (cancel_without_reason) when by_source (an import), or is refused
+ * otherwise (field tender.cancel_reason). Returns 0 with *out (heap), -EINVAL with e filled
  * (field relative to the request's tender: "tender.cpv"), or -ENOMEM. */
 int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,
-                         const Mvoi__Tender *old, const char *today, const char *cancel_default,
+                         const Mvoi__Tender *old, const char *today, bool by_source,
                          Mvoi__Tender **out, tender_error_t *e);
 
 /* Append the event of t (kind; old = the stored tender before, or NULL) to the outbox. */

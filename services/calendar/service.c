@@ -20,6 +20,7 @@
 #include "store.h"
 #include "tender_query.h"
 #include "tender_rules.h"
+#include "tender_cancel.h"
 #include "tender_util.h"
 #include "textfmt.h"
 #include "datewords.h"
@@ -97,7 +98,20 @@ static void s_rfree(void *d, void *p) { (void)d; (void)p; }
 Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, size_t len)
 {
     ProtobufCAllocator a = { s_ralloc, s_rfree, req };
-    return mvoi__tender__unpack(&a, len, data);
+    Mvoi__Tender *t = mvoi__tender__unpack(&a, len, data);
+    if (!t || !tender_cancel_is_default(t))
+        return t;
+    /* the source's default reason, said now in the reader's language (stored as the fact,
+     * or as the English text of records written before) */
+    char buf[TENDER_CANCEL_SAY_MAX];
+    const char *said = NULL;
+    /* -ENOSPC cannot happen: the buffer holds a stored reason (TENDER_CANCEL_REASON_MAX) and
+     * the default with a source of at most 200 bytes (tender_validate) */
+    if (tender_cancel_reason_say(t, calendar_svc_lang(req), buf, sizeof buf, &said) < 0 ||
+        !said)
+        return NULL;
+    t->cancel_reason = server_strdup(req, said);
+    return t->cancel_reason ? t : NULL;
 }
 
 /* Pack into a malloc'ed buffer. */
@@ -228,7 +242,7 @@ int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kin
 }
 
 int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Tender *in,
-                         const Mvoi__Tender *old, const char *today, const char *cancel_default,
+                         const Mvoi__Tender *old, const char *today, bool by_source,
                          Mvoi__Tender **out, tender_error_t *e)
 {
     *out = NULL;
@@ -240,20 +254,26 @@ int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Te
     tmp.buyer = (char *)buyer;
     if (cal_str_empty(tmp.source))
         tmp.source = old && !cal_str_empty(old->source) ? old->source : "api";
+    /* the fact "cancelled without a reason" is the calendar's, never the caller's */
+    tmp.has_cancel_without_reason = tmp.cancel_without_reason = 0;
     if (old) {
         tmp.has_status = old->has_status;
         tmp.status = old->status;
         tmp.cancel_reason = old->cancel_reason;
+        tmp.has_cancel_without_reason = old->has_cancel_without_reason;
+        tmp.cancel_without_reason = old->cancel_without_reason;
     } else if (tmp.has_status && tmp.status != MVOI__TENDER_STATUS__STATUS_CANCELLED) {
         tmp.cancel_reason = NULL;
     } else if (tmp.has_status && cal_str_empty(tmp.cancel_reason)) {
         /* a new tender that arrives cancelled: a cancellation always has its reason (as
-         * cancel_tender demands); an import names its source, a caller must give one */
-        if (!cancel_default)
+         * cancel_tender demands) or, from an import, the fact that its source gave none
+         * (said at output in the reader's language: tender_cancel.h); a caller must give one */
+        if (!by_source)
             return tender_error_set(e, -EINVAL, S_INVALID, "tender.cancel_reason",
                                     "required: a tender registered as cancelled needs the "
                                     "reason of the cancellation");
-        tmp.cancel_reason = (char *)cancel_default;
+        tmp.cancel_reason = NULL;
+        tmp.has_cancel_without_reason = tmp.cancel_without_reason = 1;
     }
     /* derived fields never come from the caller */
     tmp.isv_risk_group = NULL;
@@ -287,7 +307,7 @@ static Mvoi__Tender *s_prepare(calendar_svc_t *self, server_req_t *req, const ch
     char today[11];
     calendar_today(clock_now_ms(), today);
     Mvoi__Tender *t = NULL;
-    *rc = calendar_svc_prepare(self, buyer, in, old, today, NULL, &t, &e);
+    *rc = calendar_svc_prepare(self, buyer, in, old, today, false, &t, &e);
     if (*rc == -EINVAL)
         calendar_svc_fail(req, body, &e);
     return t;
@@ -337,8 +357,8 @@ static bool s_lifecycle_field_given(server_req_t *req, const char *body, const M
               body);
         return true;
     }
-    if (!cal_str_empty(in->cancel_reason) &&
-        (cal_str_empty(old->cancel_reason) || strcmp(in->cancel_reason, old->cancel_reason) != 0)) {
+    /* the stored reason as the reader got it (a source's default in their language) */
+    if (!cal_str_empty(in->cancel_reason) && !tender_cancel_reason_same(old, in->cancel_reason)) {
         snprintf(field, sizeof field, "%s.tender.cancel_reason", body);
         S_ERR(req, S_PRECOND, field, "the cancel reason is set only by cancel_tender, "
               "not by %s", body);
@@ -626,6 +646,7 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     }
     t->has_status = 1;
     t->status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    t->has_cancel_without_reason = t->cancel_without_reason = 0;   /* a reason was given */
     rc = s_commit(self, req, txn, t, old, NULL, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED,
                   MVOI__UPSERT_OUTCOME__UPSERT_UPDATED);
     tender_free(t);

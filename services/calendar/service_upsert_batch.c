@@ -169,13 +169,6 @@ static int s_write(s_batch_t *b, Mvoi__Tender *t, const Mvoi__Tender *old,
     return 0;
 }
 
-/* The reason of a cancellation the source reports without one: the source names it. */
-static void s_cancel_reason(const char *source, char *out, size_t outlen)
-{
-    snprintf(out, outlen, "cancelled by the source (%.200s)",
-             cal_str_empty(source) ? "import" : source);
-}
-
 /* The source's status (apply_status) moves the stored tender; t is the prepared new
  * content. A status equal to the stored one is no move. The source reports what happened,
  * so only the structural rules refuse: a completed or cancelled tender stays so, and a
@@ -214,11 +207,13 @@ static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi_
     t->has_status = 1;
     t->status = in->status;
     if (in->status == MVOI__TENDER_STATUS__STATUS_CANCELLED) {
-        char reason[256];
-        s_cancel_reason(t->source, reason, sizeof reason);
-        if (cal_str_set(&t->cancel_reason, cal_str_empty(in->cancel_reason) ? reason
-                                                                            : in->cancel_reason) < 0)
+        /* without the source's reason the fact is kept, not an English text: readers say
+         * it in their language (tender_cancel.h) */
+        bool none = cal_str_empty(in->cancel_reason);
+        if (cal_str_set(&t->cancel_reason, none ? NULL : in->cancel_reason) < 0)
             return -ENOMEM;
+        t->has_cancel_without_reason = none;
+        t->cancel_without_reason = none;
     }
     return 0;
 }
@@ -332,9 +327,8 @@ static int s_item(s_batch_t *b, size_t i, const Mvoi__Tender *in, Mvoi__UpsertRe
             return -ENOMEM;
         }
     }
-    char warn[256] = "", reason[256];
-    s_cancel_reason(in->source, reason, sizeof reason);
-    rc = calendar_svc_prepare(b->self, b->buyer, merged ? merged : in, old, b->today, reason,
+    char warn[256] = "";
+    rc = calendar_svc_prepare(b->self, b->buyer, merged ? merged : in, old, b->today, true,
                               &t, &e);
     if (rc == 0 && b->apply_status)
         rc = s_apply_status(in, old, t, &e, b->lang, warn, sizeof warn);

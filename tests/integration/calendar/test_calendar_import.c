@@ -190,7 +190,7 @@ Test(calendar_import, csv_status_column_moves_and_refuses_by_name)
     cr_expect_eq(s_ctl((const char *[]){ "tender", "import", p, NULL }), 0);
     cr_assert_eq(s_show("HRL-7"), 0);
     EXPECT_OUT("\"status\": \"cancelled\"");
-    EXPECT_OUT("\"cancel_reason\": \"cancelled by the source (csv)\"");
+    EXPECT_OUT("\"cancel_reason\": \"geannuleerd door de bron (csv)\"");
 }
 
 /* ------------------------------------------------------------------ OCDS */

@@ -3,7 +3,8 @@
  *
  *  - A cancellation always has its reason: a tender that arrives already cancelled (a sheet
  *    row "geannuleerd", `tender add --json` with status cancelled) was stored cancelled with
- *    no reason at all. An import now names its source; a caller must give the reason.
+ *    no reason at all. An import keeps the fact that its source gave none, said in the
+ *    reader's language ("geannuleerd door de bron (csv)"); a caller must give the reason.
  *  - A recorded ambition stays recorded: `tender ambition ID --theme circulair` on a
  *    published tender, or a re-imported sheet with an empty themes cell, left the tender
  *    "published" with its ambition no longer complete (the KPIs and the reminders read that
@@ -43,6 +44,8 @@ static const char *s_file(const char *name, const char *bytes)
 #define EXPECT_NOT_OUT(needle) cr_expect(!strstr(s_out, needle), "unexpected %s in:\n%s", needle, s_out)
 #define EXPECT_ERR(needle) \
     cr_expect(strstr(cal_it_err(&F), needle), "missing %s in:\n%s", needle, cal_it_err(&F))
+#define EXPECT_NOT_ERR(needle) \
+    cr_expect(!strstr(cal_it_err(&F), needle), "unexpected %s in:\n%s", needle, cal_it_err(&F))
 
 static int s_show(const char *buyer, const char *id)
 {
@@ -62,13 +65,26 @@ Test(calendar_lifecycle_guard, a_tender_that_arrives_cancelled_has_a_reason)
                                          s_file("l.csv", csv), NULL }), 0);
     const char *buyers[] = { "heerlen", "leudal" };
     for (int b = 0; b < 2; b++) {
+        /* the source's default in the reader's language (Dutch by default), from the fact
+         * kept: it was the English text "cancelled by the source (csv)" in every language */
         cr_assert_eq(s_show(buyers[b], "C-1"), 0);
         EXPECT_OUT("\"status\": \"cancelled\"");
-        EXPECT_OUT("\"cancel_reason\": \"cancelled by the source (csv)\"");
+        EXPECT_OUT("\"cancel_reason\": \"geannuleerd door de bron (csv)\"");
+        EXPECT_OUT("\"cancel_without_reason\": true");
         cr_assert_eq(s_show(buyers[b], "C-2"), 0);
         EXPECT_OUT("\"status\": \"planned\"");
         EXPECT_NOT_OUT("cancel_reason");
+        EXPECT_NOT_OUT("cancel_without_reason");
     }
+    cr_assert_eq(s_ctl((const char *[]){ "--lang", "en", "--buyer", "leudal", "--json", "tender",
+                                         "show", "C-1", NULL }), 0);
+    EXPECT_OUT("\"cancel_reason\": \"cancelled by the source (csv)\"");
+    /* `tender update` sends back the reason it read (said in Dutch): the stored one, so the
+     * refusal is that the tender is cancelled, not that a reason was set */
+    cr_expect_eq(s_ctl((const char *[]){ "tender", "update", "C-1", "--title", "Nieuw", NULL }),
+                 65);
+    EXPECT_NOT_ERR("cancel_reason");
+    EXPECT_ERR("geannuleerd");
 
     /* through the API: no reason, refused and nothing stored; with one, stored with it */
     const char *bare = s_file("c3.json", "{\"id\":\"C-3\",\"title\":\"Via JSON\",\"kind\":\"diensten\","
@@ -138,7 +154,7 @@ Test(calendar_lifecycle_guard, a_recorded_ambition_is_not_undone_by_an_edit_or_a
                  "%s", cal_it_err(&F));
     cr_assert_eq(s_show("heerlen", "A-1"), 0);
     EXPECT_OUT("\"status\": \"cancelled\"");
-    EXPECT_OUT("\"cancel_reason\": \"cancelled by the source (csv)\"");
+    EXPECT_OUT("\"cancel_reason\": \"geannuleerd door de bron (csv)\"");
 
     /* leudal's A-1 was never recorded: its sheet updates it as before */
     cr_expect_eq(s_ctl((const char *[]){ "--buyer", "leudal", "tender", "import",
