@@ -185,6 +185,15 @@ static int s_check_cell(s_ctx_t *x, size_t i, size_t row, const char *column)
     return rc < 0 ? rc : 1;
 }
 
+/* Is the first line an iCalendar file's ("BEGIN:VCALENDAR", RFC 5545: names are
+ * case-insensitive)? Such a file (an exported agenda, a kick-off invitation) read as a
+ * sheet was refused for a missing id column, which named the wrong thing. */
+static bool s_is_icalendar(char *first)
+{
+    cal_str_trim(first);
+    return strcasecmp(first, "BEGIN:VCALENDAR") == 0;
+}
+
 static int s_header(s_ctx_t *x, size_t row)
 {
     for (int c = 0; c < CSV_C_COUNT; c++)
@@ -197,6 +206,13 @@ static int s_header(s_ctx_t *x, size_t row)
     x->n_headers = x->n_cells;
     x->cells = NULL;
     x->n_cells = x->cap_cells = 0;
+    if (x->n_headers == 1 && s_is_icalendar(x->headers[0])) {
+        /* there is no iCalendar import: said so, not "required column missing (id)" */
+        s_add_error(x->out, row, x->headers[0], x->headers[0],
+                    "an iCalendar file (.ics), not a sheet: tenders are imported from CSV or "
+                    "OCDS JSON");
+        return -EINVAL;
+    }
     for (size_t i = 0; i < x->n_headers; i++) {
         cal_str_trim(x->headers[i]);
         int c = csv_column_of(x->headers[i]);

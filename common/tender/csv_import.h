@@ -60,7 +60,9 @@
  *    takes the number of the line it starts on. Empty rows (only delimiters) are skipped.
  *  - every row is checked with tender_validate (and, given thresholds, tender_derive);
  *    a row with any error is not emitted; all its cell errors are reported. A repeated id
- *    is an error on the later row. source is set to "csv". */
+ *    is an error on the later row. source is set to "csv".
+ *  - an iCalendar file (first line BEGIN:VCALENDAR) is refused at row 1 as one: there is no
+ *    iCalendar import (its TZID, floating times, RRULE, UID would each be a guess). */
 #ifndef CSV_IMPORT_H
 #define CSV_IMPORT_H
 

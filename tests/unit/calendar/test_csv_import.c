@@ -192,6 +192,32 @@ Test(csv, structural_errors)
     cr_assert_eq(csv_import_file("/nonexistent.csv", NULL, &r), -ENOENT);
 }
 
+/* An iCalendar file (an exported agenda, a kick-off invitation) given to the tender import:
+ * refused at row 1 as what it is, in the reader's language; it was "required column
+ * missing (e.g. id or kenmerk)", which sent the user looking for a column. Nothing of it is
+ * taken (its DTSTART;TZID= lines would be rows of a ';' sheet). */
+Test(csv, an_icalendar_file_is_refused_as_one)
+{
+    const char *ics = "begin:vcalendar\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a@b\r\n"
+                      "DTSTART;TZID=Europe/Amsterdam:20270101T100000\r\nEND:VEVENT\r\n"
+                      "END:VCALENDAR\r\n";
+    csv_import_opts_t o = { .default_buyer = "heerlen", .lang = TEXT_NL };
+    csv_import_t r;
+    cr_assert_eq(csv_import_parse(ics, strlen(ics), &o, &r), -EINVAL);
+    cr_assert_eq(r.n_errors, 1);
+    cr_expect_eq(r.n_tenders, 0);
+    cr_expect_eq(r.errors[0].row, 1);
+    cr_expect_str_eq(r.errors[0].column, "begin:vcalendar");
+    cr_expect_str_eq(r.errors[0].reason, "een iCalendar-bestand (.ics), geen tabel: "
+                                         "inkooptrajecten worden ge\xc3\xafmporteerd uit CSV of OCDS-JSON");
+    csv_import_clear(&r);
+    o.lang = TEXT_EN;
+    cr_assert_eq(csv_import_parse(ics, strlen(ics), &o, &r), -EINVAL);
+    cr_expect_str_eq(r.errors[0].reason, "an iCalendar file (.ics), not a sheet: tenders are "
+                                         "imported from CSV or OCDS JSON");
+    csv_import_clear(&r);
+}
+
 Test(csv, row_numbers_follow_lines)
 {
     /* CRLF, a blank line, and a quoted cell spanning two lines (a description may; a
