@@ -101,6 +101,17 @@ void ctl_import_report_add(ctl_import_report_t *r, size_t key, const char *id, i
     r->warnings += w->warning != NULL;
 }
 
+void ctl_import_report_key(ctl_import_report_t *r, size_t key, const char *id,
+                           const char *message)
+{
+    size_t at = r->n;
+    ctl_import_report_add(r, key, id, 0, false, NULL, 0, NULL, "key", message);
+    if (r->n == at)   /* no room: r->oom says so */
+        return;
+    r->rows[at].key_refused = true;
+    r->key_refused++;
+}
+
 static int s_cmp(const void *a, const void *b)
 {
     const ctl_import_row_t *x = a, *y = b;

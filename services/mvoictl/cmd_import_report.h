@@ -20,6 +20,8 @@ typedef struct {
     char *changed;       /* updated: "value_cents, status" */
     char *warning;
     char *field, *message;
+    bool key_refused;    /* refused (outcome 0) because the service no longer took the
+                            connection's key (revoked mid-import): ctl_import_report_key */
 } ctl_import_row_t;
 
 typedef struct {
@@ -30,12 +32,20 @@ typedef struct {
     const char *const *ids;
     size_t n_ids;
     size_t created, updated, unchanged, repeated, refused, unconfirmed, warnings;
+    size_t key_refused;  /* of refused: the rows refused for the connection's key */
 } ctl_import_report_t;
 
 /* Add one row's verdict (copies the strings). id NULL: looked up from keys/ids. */
 void ctl_import_report_add(ctl_import_report_t *r, size_t key, const char *id, int outcome,
                            bool repeated, const char *const *changed, size_t n_changed,
                            const char *warning, const char *field, const char *message);
+
+/* A row the service refused because it no longer took the connection's key
+ * (PERMISSION_DENIED on "key", ctl_key_refused: revoked from its registry after the
+ * handshake): a refused row (outcome 0, field "key") that the human account does not list
+ * one by one; cmd_import_key.c says what was stored and where to resume instead. */
+void ctl_import_report_key(ctl_import_report_t *r, size_t key, const char *id,
+                           const char *message);
 
 /* Sort by key; print one line per row for people in lang ("rij 3 HRL-1: gewijzigd
  * (value_cents)", "row 3 HRL-1: updated (value_cents)"), refusals with their field and

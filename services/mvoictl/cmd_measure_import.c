@@ -28,6 +28,7 @@
 
 #include <csv.h>
 
+#include "cmd_import_key.h"
 #include "cmd_import_report.h"
 #include "csv_dates.h"
 #include "textfmt.h"
@@ -494,6 +495,11 @@ static void s_refused(s_pass_t *ps, ctl_import_report_t *rep, size_t k, bool rep
     char f[128];
     const char *m;
     s_item_error(field, message, f, sizeof f, &m);
+    if (code == MVOI__ERROR_CODE__ERR_PERMISSION_DENIED && field && !strcmp(field, "key")) {
+        /* the key revoked mid-import: 77 and where to resume, not a row to correct */
+        ctl_import_report_key(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, m);
+        return;
+    }
     /* ERR_UNAVAILABLE is no verdict on the row ("storage failure ... retry", "stopped before
      * its commit was flushed"): unconfirmed and exit 69, as `tender import` says it. As a
      * refusal it was "failed" with exit 65, the code of a sheet to correct, not to retry. */
@@ -607,7 +613,9 @@ static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, b
             printf("\"imported_earlier\": %zu, ", rep->repeated);
         if (unconfirmed)
             printf("\"unconfirmed\": %zu, ", unconfirmed);
-        printf("\"failed\": %zu, \"results\": ", rep->refused);
+        printf("\"failed\": %zu", rep->refused);
+        ctl_import_key_json(rep, stdout);
+        fputs(", \"results\": ", stdout);
         ctl_import_report_json_rows(rep, stdout);
         fputs("}\n", stdout);
         return;
@@ -625,7 +633,7 @@ static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, b
     }
     for (size_t i = 0; i < rep->n; i++) {
         const ctl_import_row_t *w = &rep->rows[i];
-        if (w->outcome == 0 || w->outcome == 4)
+        if ((w->outcome == 0 && !w->key_refused) || w->outcome == 4)   /* the key's: once */
             fprintf(stderr, "%s: %s %zu %s: %s%s%s\n",
                     ctl_text(ctl, w->outcome ? "ctl.import.outcome.unconfirmed"
                                              : "ctl.import.outcome.failed"),
@@ -703,7 +711,9 @@ static int s_submit(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per,
         size_t unconfirmed = s_unanswered(&p1) + (p2.answered ? s_unanswered(&p2) : 0) +
                              rep.unconfirmed;
         s_summary(ctl, st, &rep, dry, unconfirmed);
-        if (!ex && rep.unconfirmed)
+        if (rep.key_refused)
+            ex = ctl_import_key_say(ctl, &rep, "impact", "ctl.import.key.row");
+        else if (!ex && rep.unconfirmed)
             ex = CTL_EX_UNAVAILABLE;
         else if (!ex && rep.refused)
             ex = CTL_EX_DATAERR;

@@ -28,6 +28,7 @@
 
 #include "cal_client.h"
 #include "cal_str.h"
+#include "cmd_import_key.h"
 #include "cmd_import_report.h"
 #include "textfmt.h"
 #include "cmd_tender.h"
@@ -216,6 +217,11 @@ static void s_on_row(void *arg, const cal_import_row_t *row)
         rs->again[rs->n_again++] = row->key;
         return;
     }
+    if (row->outcome == 0 && row->code == MVOI__ERROR_CODE__ERR_PERMISSION_DENIED &&
+        row->field && strcmp(row->field, "key") == 0) {   /* revoked mid-import: 77 */
+        ctl_import_report_key(rep, row->key, NULL, row->message);
+        return;
+    }
     int outcome = row->repeated && row->outcome ? 3 : row->outcome;
     /* No answer is no verdict: a command sent before the calendar fell silent may have been
      * applied. "failed" told the user those rows were not stored. */
@@ -233,7 +239,7 @@ static void s_not_stored(const ctl_t *ctl, const s_input_t *in, const ctl_import
 {
     for (size_t i = 0; i < rep->n; i++) {
         const ctl_import_row_t *w = &rep->rows[i];
-        if (w->outcome == 0 || w->outcome == 4) {
+        if ((w->outcome == 0 && !w->key_refused) || w->outcome == 4) {   /* the key's: once */
             fprintf(stderr, "%s: ", ctl_text(ctl, w->outcome ? "ctl.import.outcome.unconfirmed"
                                                              : "ctl.import.outcome.failed"));
             if (in->keys && w->key)   /* a CSV row; an OCDS process is named by its id */
@@ -258,6 +264,7 @@ static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t
                rep->repeated, rep->refused, rep->unconfirmed, rep->warnings);
         if (!in->oi)
             s_csv_notes(ctl, &in->ci, stdout, true);
+        ctl_import_key_json(rep, stdout);
         fputs(", \"results\": ", stdout);
         ctl_import_report_json_rows(rep, stdout);
         fputs("}\n", stdout);
@@ -387,13 +394,15 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
         free(ids);
         return EX_NOPERM;
     }
-    int ex = rc == -EHOSTUNREACH || res.unavailable || res2.unavailable ? CTL_EX_UNAVAILABLE
+    int ex = rep->key_refused                                           ? EX_NOPERM
+             : rc == -EHOSTUNREACH || res.unavailable || res2.unavailable ? CTL_EX_UNAVAILABLE
              : rc < 0 || rep->oom || rs.oom                             ? CTL_EX_SOFTWARE
              : rep->refused                                             ? CTL_EX_DATAERR
                                                                         : CTL_EX_OK;
     s_summary(ctl, in, rep, dry);
     if (res.unavailable || res2.unavailable)
         ctl_fail(ctl, 0, "ctl.import.calendar_silent", io.endpoint);
+    ctl_import_key_say(ctl, rep, CTL_TENDER_SVC, in->key_word);
     cal_import_result_clear(&res);
     cal_import_result_clear(&res2);
     free(rs.again);

@@ -1,0 +1,242 @@
+/*  An import whose key the service stops taking half way, against a fake calendar and
+ *  impact-calculator (one ROUTER in this test on both endpoints). It takes the first
+ *  `s_take` write commands (each of them stored in s_stored) and answers every later one as
+ *  a service's server_auth.c answers a connection whose key was revoked from the registry
+ *  after the handshake: ERR_PERMISSION_DENIED on the field "key". A real service cannot be
+ *  made to reload its registry between two commands of one pipelined import at a chosen
+ *  moment; the reply is the same bytes.
+ *
+ *  With --window 4 the tender import sends one tender per command (cal_client.h: at least
+ *  four commands in flight), and --per 1 makes one measurement per request: of the three
+ *  rows (file rows 2, 3, 4) the first is stored, the other two are not. Before: exit 65 and
+ *  "mislukt: rij 3 T-B: key: ..." for each, the code of a sheet to correct. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <zmq.h>
+
+#include "codec.h"
+#include "harness.h"
+
+static void *s_zctx, *s_router;
+static volatile int s_stop;
+static pthread_t s_thr;
+static char s_ep[256], s_dir[128];
+static int s_take;              /* write commands still taken */
+static char s_stored[256];      /* ids taken, "A,B," */
+
+static void s_store(const char *id)
+{
+    size_t n = strlen(s_stored);
+    snprintf(s_stored + n, sizeof s_stored - n, "%s,", id);
+}
+
+/* A write command: taken (every item stored) or refused for the key. Else "not found". */
+static int64_t s_answer(const Mvoi__Envelope *req, uint8_t *buf, size_t cap)
+{
+    Mvoi__Envelope rep = MVOI__ENVELOPE__INIT;
+    Mvoi__Error e = MVOI__ERROR__INIT;
+    rep.request_id = req->request_id;
+    rep.correlation_id = req->correlation_id;   /* this run's: not a stored reply */
+    rep.body_case = MVOI__ENVELOPE__BODY_ERROR;
+    rep.error = &e;
+    e.has_code = true;
+    e.code = MVOI__ERROR_CODE__ERR_NOT_FOUND;
+    e.message = "not found";
+    bool up = req->body_case == MVOI__ENVELOPE__BODY_UPSERT_TENDERS;
+    bool sm = req->body_case == MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
+    size_t n = up ? req->upsert_tenders->n_tenders
+                  : sm ? req->submit_measurements->n_measurements : 0;
+    Mvoi__UpsertResult ur[8], *urp[8];
+    Mvoi__MeasurementResult mr[8], *mrp[8];
+    Mvoi__UpsertTendersReply utr = MVOI__UPSERT_TENDERS_REPLY__INIT;
+    Mvoi__MeasurementReply mrr = MVOI__MEASUREMENT_REPLY__INIT;
+    if (n > 8)   /* more than these tests send: no answer, the test fails on its exit */
+        return -1;
+    if ((up || sm) && s_take <= 0) {   /* server_auth.c's reply to a revoked key */
+        e.code = MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
+        e.field = "key";
+        e.message = "de sleutel van deze verbinding staat niet meer in het sleutelregister "
+                    "(ingetrokken)";
+    } else if (up || sm) {
+        s_take--;
+        for (size_t i = 0; i < n; i++) {
+            if (up) {
+                mvoi__upsert_result__init(&ur[i]);
+                ur[i].has_outcome = true;
+                ur[i].outcome = MVOI__UPSERT_OUTCOME__UPSERT_CREATED;
+                urp[i] = &ur[i];
+                s_store(req->upsert_tenders->tenders[i]->id);
+            } else {
+                mvoi__measurement_result__init(&mr[i]);
+                mr[i].id = req->submit_measurements->measurements[i]->id;
+                mr[i].has_ok = mr[i].ok = true;
+                mrp[i] = &mr[i];
+                s_store(mr[i].id);
+            }
+        }
+        utr.n_results = mrr.n_results = n;
+        utr.results = urp;
+        mrr.results = mrp;
+        rep.body_case = up ? MVOI__ENVELOPE__BODY_UPSERT_TENDERS_REPLY
+                           : MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY;
+        if (up)   /* one union: the other's pointer would overwrite it */
+            rep.upsert_tenders_reply = &utr;
+        else
+            rep.measurement_reply = &mrr;
+    }
+    return codec_pack_into(&rep, buf, cap);
+}
+
+static void *s_serve(void *arg)
+{
+    (void)arg;
+    while (!s_stop) {
+        zmq_pollitem_t it = { s_router, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(&it, 1, 50) <= 0)
+            continue;
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        zmq_msg_init(&body);
+        zmq_msg_recv(&id, s_router, 0);
+        zmq_msg_recv(&body, s_router, 0);
+        int err = 0;
+        Mvoi__Envelope *req = codec_unpack(zmq_msg_data(&body), zmq_msg_size(&body),
+                                           CODEC_DEFAULT_BUDGET, &err);
+        static uint8_t buf[1 << 14];
+        int64_t len = req ? s_answer(req, buf, sizeof buf) : -1;
+        if (len > 0) {
+            zmq_send(s_router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+            zmq_send(s_router, buf, (size_t)len, 0);
+        }
+        codec_free(&req);
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+    }
+    return NULL;
+}
+
+static void s_fake_start(void)
+{
+    h_tmpdir(s_dir, sizeof s_dir);
+    s_zctx = zmq_ctx_new();
+    s_router = zmq_socket(s_zctx, ZMQ_ROUTER);
+    int zero = 0;
+    zmq_setsockopt(s_router, ZMQ_LINGER, &zero, sizeof zero);
+    snprintf(s_ep, sizeof s_ep, "ipc://%s/api", s_dir);
+    cr_assert_eq(zmq_bind(s_router, s_ep), 0);
+    s_stop = 0;
+    pthread_create(&s_thr, NULL, s_serve, NULL);
+}
+
+static void s_fake_stop(void)
+{
+    s_stop = 1;
+    pthread_join(s_thr, NULL);
+    zmq_close(s_router);
+    zmq_ctx_term(s_zctx);
+    h_tmpdir_remove(s_dir);
+}
+
+TestSuite(mvoictl_import_key, .init = s_fake_start, .fini = s_fake_stop, .timeout = 30);
+
+static char s_out[1 << 14], s_err[1 << 14];
+
+static void s_slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* mvoictl --buyer heerlen ARGS against the fake, the fake taking `take` write commands;
+ * stdout and stderr into s_out and s_err. */
+static int s_ctl(int take, const char *args)
+{
+    char ctl[512], cmd[2048];
+    h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
+    s_take = take;
+    s_stored[0] = '\0';
+    snprintf(cmd, sizeof cmd, "env -u MVOI_LANG MVOI_CALENDAR_API=%s "
+             "MVOI_IMPACT_API=%s %s --buyer heerlen %s >%s/out 2>%s/err", s_ep, s_ep, ctl,
+             args, s_dir, s_dir);
+    int st = system(cmd);
+    char p[256];
+    snprintf(p, sizeof p, "%s/out", s_dir);
+    s_slurp(p, s_out, sizeof s_out);
+    snprintf(p, sizeof p, "%s/err", s_dir);
+    s_slurp(p, s_err, sizeof s_err);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *s_file(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", s_dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Tender import: exit 77 (the help's "CURVE key refused"), the count stored and the first
+ * row not stored, in Dutch by default and in English; --json one document that says the
+ * same. Before: 65, two "mislukt" lines, nothing about the key or where to resume. */
+Test(mvoictl_import_key, tender_import_revoked_half_way_says_what_was_stored)
+{
+    const char *p = s_file("t.csv", "Kenmerk;Titel;Soort;Status;Geraamde waarde (excl. btw);"
+                                    "Geplande publicatiedatum\n"
+                                    "T-A;Dak;werken;gepland;10000;1-3-2027\n"
+                                    "T-B;Weg;werken;gepland;20000;1-3-2027\n"
+                                    "T-C;Brug;werken;gepland;30000;1-3-2027\n");
+    char args[512];
+    snprintf(args, sizeof args, "tender import --window 4 %s", p);
+    cr_expect_eq(s_ctl(1, args), 77, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "T-A,");
+    cr_expect_str_eq(s_out, "3 rij(en): 1 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 2 mislukt\n");
+    cr_expect_str_eq(s_err, "mvoictl: calendar nam de sleutel van deze verbinding midden in de "
+                     "import niet meer aan (ingetrokken): 1 rij(en) opgeslagen of al aanwezig, "
+                     "2 niet opgeslagen, de eerste daarvan rij 3 (T-B). Importeer hetzelfde "
+                     "bestand opnieuw met een geldige sleutel: wat al is opgeslagen komt terug "
+                     "als ongewijzigd, niets wordt twee keer opgeslagen\n");
+    snprintf(args, sizeof args, "--lang en --json tender import --window 4 %s", p);
+    cr_expect_eq(s_ctl(1, args), 77, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect(strstr(s_out, "\"created\": 1, \"updated\": 0, \"unchanged\": 0, \"repeated\": 0, "
+                     "\"failed\": 2,"), "%s", s_out);
+    cr_expect(strstr(s_out, "\"key_refused\": {\"stored\": 1, \"not_stored\": 2, "
+                     "\"first_not_stored\": {\"row\": 3, \"id\": \"T-B\"}}"), "%s", s_out);
+    cr_expect(strstr(s_err, "mvoictl: calendar stopped accepting this connection's key in the "
+                     "middle of the import (revoked): 1 row(s) stored or already there, 2 not "
+                     "stored, the first of them row 3 (T-B)."), "%s", s_err);
+}
+
+/* The same for measure import (one measurement per request). */
+Test(mvoictl_import_key, measure_import_revoked_half_way_says_what_was_stored)
+{
+    const char *p = s_file("m.csv",
+        "id;tender;period_start;period_end;submitter;kind;carrier;reference;quantity\n"
+        "M-1;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;10000\n"
+        "M-2;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;500\n"
+        "M-3;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;700\n");
+    char args[512];
+    snprintf(args, sizeof args, "measure import --per 1 %s", p);
+    cr_expect_eq(s_ctl(1, args), 77, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "M-1,");
+    cr_expect_str_eq(s_out, "3 rij(en): 1 opgeslagen, 0 ongewijzigd (al aanwezig), 2 geweigerd\n");
+    cr_expect_str_eq(s_err, "mvoictl: impact nam de sleutel van deze verbinding midden in de "
+                     "import niet meer aan (ingetrokken): 1 rij(en) opgeslagen of al aanwezig, "
+                     "2 niet opgeslagen, de eerste daarvan rij 3 (M-2). Importeer hetzelfde "
+                     "bestand opnieuw met een geldige sleutel: wat al is opgeslagen komt terug "
+                     "als ongewijzigd, niets wordt twee keer opgeslagen\n");
+    snprintf(args, sizeof args, "--json measure import --per 1 %s", p);
+    cr_expect_eq(s_ctl(1, args), 77, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect(strstr(s_out, "\"failed\": 2, \"key_refused\": {\"stored\": 1, \"not_stored\": 2, "
+                     "\"first_not_stored\": {\"row\": 3, \"id\": \"M-2\"}}, \"results\": "),
+              "%s", s_out);
+}
