@@ -394,8 +394,11 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
         free(ids);
         return EX_NOPERM;
     }
+    /* a row answered ERR_UNAVAILABLE ("storage failure ... retry") is unconfirmed as much
+     * as one sent to a calendar that fell silent: 69, never 0 (as `measure import`) */
+    bool unconfirmed = res.unavailable || res2.unavailable || rep->unconfirmed;
     int ex = rep->key_refused                                           ? EX_NOPERM
-             : rc == -EHOSTUNREACH || res.unavailable || res2.unavailable ? CTL_EX_UNAVAILABLE
+             : rc == -EHOSTUNREACH || unconfirmed                       ? CTL_EX_UNAVAILABLE
              : rc < 0 || rep->oom || rs.oom                             ? CTL_EX_SOFTWARE
              : rep->refused                                             ? CTL_EX_DATAERR
                                                                         : CTL_EX_OK;

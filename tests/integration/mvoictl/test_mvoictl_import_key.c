@@ -26,6 +26,7 @@ static volatile int s_stop;
 static pthread_t s_thr;
 static char s_ep[256], s_dir[128];
 static int s_take;              /* write commands still taken */
+static bool s_storage_failed;   /* then the later ones: a storage failure, not the key */
 static char s_stored[256];      /* ids taken, "A,B," */
 
 static void s_store(const char *id)
@@ -56,7 +57,11 @@ static int64_t s_answer(const Mvoi__Envelope *req, uint8_t *buf, size_t cap)
     Mvoi__MeasurementReply mrr = MVOI__MEASUREMENT_REPLY__INIT;
     if (n > 8)   /* more than these tests send: no answer, the test fails on its exit */
         return -1;
-    if ((up || sm) && s_take <= 0) {   /* server_auth.c's reply to a revoked key */
+    if ((up || sm) && s_take <= 0 && s_storage_failed) {   /* server.c's, store failed */
+        e.code = MVOI__ERROR_CODE__ERR_UNAVAILABLE;
+        e.message = "opslagfout; er is niets gewijzigd, probeer opnieuw met hetzelfde "
+                    "request-id";
+    } else if ((up || sm) && s_take <= 0) {   /* server_auth.c's reply to a revoked key */
         e.code = MVOI__ERROR_CODE__ERR_PERMISSION_DENIED;
         e.field = "key";
         e.message = "de sleutel van deze verbinding staat niet meer in het sleutelregister "
@@ -239,4 +244,29 @@ Test(mvoictl_import_key, measure_import_revoked_half_way_says_what_was_stored)
     cr_expect(strstr(s_out, "\"failed\": 2, \"key_refused\": {\"stored\": 1, \"not_stored\": 2, "
                      "\"first_not_stored\": {\"row\": 3, \"id\": \"M-2\"}}, \"results\": "),
               "%s", s_out);
+}
+
+/* A calendar whose store fails after the first command answers the rest ERR_UNAVAILABLE
+ * ("storage failure ... retry", server.c): those rows are unconfirmed, and the import is
+ * not a success: 69, as for a calendar that fell silent and as `measure import` does.
+ * Before: exit 0 under "2 rij(en) onbevestigd". */
+Test(mvoictl_import_key, tender_import_with_unconfirmed_rows_is_not_success)
+{
+    const char *p = s_file("u.csv", "Kenmerk;Titel;Soort;Status;Geraamde waarde (excl. btw);"
+                                    "Geplande publicatiedatum\n"
+                                    "U-A;Dak;werken;gepland;10000;1-3-2027\n"
+                                    "U-B;Weg;werken;gepland;20000;1-3-2027\n"
+                                    "U-C;Brug;werken;gepland;30000;1-3-2027\n");
+    char args[512];
+    snprintf(args, sizeof args, "tender import --window 4 %s", p);
+    s_storage_failed = true;
+    int rc = s_ctl(1, args);
+    s_storage_failed = false;
+    cr_expect_eq(rc, 69, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "U-A,");
+    cr_expect_str_eq(s_out, "3 rij(en): 1 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 0 mislukt\n"
+                     "2 rij(en) onbevestigd: verstuurd, geen antwoord op tijd; misschien wel, "
+                     "misschien niet vastgelegd (importeer het bestand opnieuw om het te weten)\n");
+    cr_expect(strstr(s_err, "onbevestigd: rij 3 U-B: opslagfout; er is niets gewijzigd"), "%s",
+              s_err);
 }
