@@ -68,6 +68,12 @@ static int s_add_release(ocds_import_t *self, json_t *rel)
 int ocds_import_add_json(ocds_import_t *self, const char *text, size_t len, char *err, size_t errlen)
 {
     json_error_t je;
+    /* A UTF-8 byte order mark (Notepad, PowerShell's Out-File, Excel's exports write one):
+     * jansson refuses it ("'[' or '{' expected near '\xef\xbb\xbf'"), so a feed saved on
+     * Windows was refused for three invisible bytes. RFC 8259 lets a reader ignore it; the
+     * CSV reader does. */
+    if (text && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        text += 3, len -= 3;
     /* integers stay integers (JSON_DECODE_INT_AS_REAL off): whole-euro amounts are exact.
      * A key twice in one object ("amount" of 250000 and of 25000000) is refused: jansson
      * kept the last without a word, one of two figures taken as the tender's value. */

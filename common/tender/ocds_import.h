@@ -85,7 +85,8 @@ int ocds_import_new(ocds_import_t **out);
 void ocds_import_destroy(ocds_import_t **self_p);
 
 /* Add the releases of one JSON document (package or single release). Returns 0, -EINVAL
- * (not JSON or not OCDS; err says why, with line/column for syntax errors) or -ENOMEM. */
+ * (not JSON or not OCDS; err says why, with line/column for syntax errors) or -ENOMEM.
+ * A leading UTF-8 byte order mark is skipped (RFC 8259 8.1). */
 int ocds_import_add_json(ocds_import_t *self, const char *text, size_t len, char *err, size_t errlen);
 int ocds_import_add_file(ocds_import_t *self, const char *path, char *err, size_t errlen);
 

@@ -242,6 +242,30 @@ Test(ocds, amounts_exact)
     }
 }
 
+/* A UTF-8 byte order mark in front (a feed saved by Notepad or PowerShell) is no syntax
+ * error: it was "line 1 column 1: '[' or '{' expected near ..." and nothing imported. Its
+ * release is read as without it; the BOM is not part of the first key or value. */
+Test(ocds, utf8_bom_in_front_is_skipped)
+{
+    ocds_import_t *imp;
+    char err[256] = "";
+    cr_assert_eq(ocds_import_new(&imp), 0);
+    const char *bom = "\xEF\xBB\xBF{\"releases\":[{\"ocid\":\"ocds-x-8\",\"date\":"
+                      "\"2025-01-01T00:00:00Z\",\"tender\":{\"title\":\"Bom\"}}]}";
+    cr_assert_eq(ocds_import_add_json(imp, bom, strlen(bom), err, sizeof err), 0, "%s", err);
+    ocds_result_t r;
+    ocds_import_opts_t o = {.default_buyer = "heerlen"};
+    cr_assert_eq(ocds_import_compile(imp, &o, &r), 0);
+    cr_assert_eq(r.n_tenders, 1);
+    cr_expect_str_eq(r.tenders[0]->id, "ocds-x-8");
+    cr_expect_str_eq(r.tenders[0]->title, "Bom");
+    ocds_result_clear(&r);
+    /* a BOM anywhere else is no BOM: a syntax error at its place, as before */
+    const char *late = " \xEF\xBB\xBF{}";
+    cr_expect_eq(ocds_import_add_json(imp, late, strlen(late), err, sizeof err), -EINVAL);
+    ocds_import_destroy(&imp);
+}
+
 Test(ocds, unusable_input)
 {
     ocds_import_t *imp;
