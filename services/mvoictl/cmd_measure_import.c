@@ -404,6 +404,7 @@ typedef struct {
     size_t *lens;
     char (*rids)[128];
     bool *answered;
+    size_t sent;           /* requests sent: the rest were not when the service fell silent */
     size_t *again;         /* rows (indexes) to send once more */
     size_t n_again;
 } s_pass_t;
@@ -587,19 +588,30 @@ static int s_send(ctl_t *ctl, s_pass_t *ps, size_t window, ctl_import_report_t *
         }
         codec_free(&r);
     }
+    ps->sent = sent;
     ctl_dealer_close(&dl);
     return ex;
 }
 
-/* Rows of the pass whose request was not answered: sent, but whether they were stored is
- * not known. */
-static size_t s_unanswered(const s_pass_t *ps)
+/* The rows of the pass whose request was not answered, into the report as `tender import`
+ * has them: sent, "unconfirmed" (stored or not, unknown); not sent, "failed" (not stored).
+ * They were only counted: --json's results and the lines on stderr left them out, so a
+ * script reading the results found no trace of a row the import may not have stored. */
+static void s_unanswered(const ctl_t *ctl, const s_pass_t *ps, ctl_import_report_t *rep)
 {
-    size_t n = 0;
-    for (size_t q = 0; q < ps->nreq; q++)
-        if (!ps->answered[q])
-            n += s_req_rows(ps, q);
-    return n;
+    for (size_t q = 0; ps->answered && q < ps->nreq; q++) {
+        if (ps->answered[q])
+            continue;
+        bool sent = q < ps->sent;
+        const char *why = textfmt_from_en(ctl->tl, "ctl.mimport.", sent ? "no answer from the "
+                                          "service" : "not sent: the service had stopped "
+                                          "answering");
+        for (size_t i = 0, cnt = s_req_rows(ps, q); i < cnt; i++) {
+            size_t k = ps->idx[q * ps->per + i];
+            ctl_import_report_add(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, sent ? 4 : 0,
+                                  false, NULL, 0, NULL, "", why);
+        }
+    }
 }
 
 static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, bool dry,
@@ -708,9 +720,15 @@ static int s_submit(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per,
         ex = s_pass(ctl, &p2, window, dry, false, &rep);
     }
     if (!ex || ex == CTL_EX_UNAVAILABLE) {
-        size_t unconfirmed = s_unanswered(&p1) + (p2.answered ? s_unanswered(&p2) : 0) +
-                             rep.unconfirmed;
-        s_summary(ctl, st, &rep, dry, unconfirmed);
+        s_unanswered(ctl, &p1, &rep);
+        s_unanswered(ctl, &p2, &rep);
+        for (size_t i = 0; !p2.answered && i < p1.n_again; i++) {   /* not asked again */
+            size_t k = p1.again[i];
+            ctl_import_report_add(&rep, st->row_no[k], st->rows[k]->m.id, 0, false, NULL, 0,
+                                  NULL, "", textfmt_from_en(ctl->tl, "ctl.mimport.", "not sent: "
+                                  "the service had stopped answering"));
+        }
+        s_summary(ctl, st, &rep, dry, rep.unconfirmed);
         if (rep.key_refused)
             ex = ctl_import_key_say(ctl, &rep, "impact", "ctl.import.key.row");
         else if (!ex && rep.unconfirmed)

@@ -27,6 +27,7 @@ static pthread_t s_thr;
 static char s_ep[256], s_dir[128];
 static int s_take;              /* write commands still taken */
 static bool s_storage_failed;   /* then the later ones: a storage failure, not the key */
+static bool s_silent;           /* then no answer to the later ones at all */
 static char s_stored[256];      /* ids taken, "A,B," */
 
 static void s_store(const char *id)
@@ -56,6 +57,8 @@ static int64_t s_answer(const Mvoi__Envelope *req, uint8_t *buf, size_t cap)
     Mvoi__UpsertTendersReply utr = MVOI__UPSERT_TENDERS_REPLY__INIT;
     Mvoi__MeasurementReply mrr = MVOI__MEASUREMENT_REPLY__INIT;
     if (n > 8)   /* more than these tests send: no answer, the test fails on its exit */
+        return -1;
+    if ((up || sm) && s_take <= 0 && s_silent)
         return -1;
     if ((up || sm) && s_take <= 0 && s_storage_failed) {   /* server.c's, store failed */
         e.code = MVOI__ERROR_CODE__ERR_UNAVAILABLE;
@@ -221,7 +224,8 @@ Test(mvoictl_import_key, tender_import_revoked_half_way_says_what_was_stored)
                      "stored, the first of them row 3 (T-B)."), "%s", s_err);
 }
 
-/* The same for measure import (one measurement per request). */
+/* The same for measure import (one measurement per request), --json: the document and
+ * the message on stderr. */
 Test(mvoictl_import_key, measure_import_revoked_half_way_says_what_was_stored)
 {
     const char *p = s_file("m.csv",
@@ -230,20 +234,18 @@ Test(mvoictl_import_key, measure_import_revoked_half_way_says_what_was_stored)
         "M-2;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;500\n"
         "M-3;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;700\n");
     char args[512];
-    snprintf(args, sizeof args, "measure import --per 1 %s", p);
+    snprintf(args, sizeof args, "--json measure import --per 1 %s", p);
     cr_expect_eq(s_ctl(1, args), 77, "out: %s\nerr: %s", s_out, s_err);
     cr_expect_str_eq(s_stored, "M-1,");
-    cr_expect_str_eq(s_out, "3 rij(en): 1 opgeslagen, 0 ongewijzigd (al aanwezig), 2 geweigerd\n");
+    cr_expect(strstr(s_out, "\"rows\": 3, \"created\": 1, \"unchanged\": 0, \"failed\": 2, "
+                     "\"key_refused\": {\"stored\": 1, \"not_stored\": 2, "
+                     "\"first_not_stored\": {\"row\": 3, \"id\": \"M-2\"}}, \"results\": "),
+              "%s", s_out);
     cr_expect_str_eq(s_err, "mvoictl: impact nam de sleutel van deze verbinding midden in de "
                      "import niet meer aan (ingetrokken): 1 rij(en) opgeslagen of al aanwezig, "
                      "2 niet opgeslagen, de eerste daarvan rij 3 (M-2). Importeer hetzelfde "
                      "bestand opnieuw met een geldige sleutel: wat al is opgeslagen komt terug "
                      "als ongewijzigd, niets wordt twee keer opgeslagen\n");
-    snprintf(args, sizeof args, "--json measure import --per 1 %s", p);
-    cr_expect_eq(s_ctl(1, args), 77, "out: %s\nerr: %s", s_out, s_err);
-    cr_expect(strstr(s_out, "\"failed\": 2, \"key_refused\": {\"stored\": 1, \"not_stored\": 2, "
-                     "\"first_not_stored\": {\"row\": 3, \"id\": \"M-2\"}}, \"results\": "),
-              "%s", s_out);
 }
 
 /* A calendar whose store fails after the first command answers the rest ERR_UNAVAILABLE
@@ -269,4 +271,31 @@ Test(mvoictl_import_key, tender_import_with_unconfirmed_rows_is_not_success)
                      "misschien niet vastgelegd (importeer het bestand opnieuw om het te weten)\n");
     cr_expect(strstr(s_err, "onbevestigd: rij 3 U-B: opslagfout; er is niets gewijzigd"), "%s",
               s_err);
+}
+
+/* measure import whose impact-calculator falls silent after the first request (--window 1:
+ * row 3 sent and not answered, row 4 never sent): --json's results name both, row 3
+ * "unconfirmed" (stored or not, unknown), row 4 "refused" (not sent: not stored), and the
+ * counts add up to the rows. Exit 69. Before: "results" held row 2 alone and the two others
+ * were only counted ("unconfirmed": 2). */
+Test(mvoictl_import_key, measure_import_lists_the_rows_a_silent_service_left)
+{
+    const char *p = s_file("s.csv",
+        "id;tender;period_start;period_end;submitter;kind;carrier;reference;quantity\n"
+        "S-1;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;10000\n"
+        "S-2;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;500\n"
+        "S-3;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;700\n");
+    char args[512];
+    snprintf(args, sizeof args, "--timeout 200 --json measure import --per 1 --window 1 %s", p);
+    s_silent = true;
+    int rc = s_ctl(1, args);
+    cr_expect_eq(rc, 69, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "S-1,");
+    cr_expect_str_eq(s_out, "{\"dry_run\": false, \"rows\": 3, \"created\": 1, \"unchanged\": 0, "
+                     "\"unconfirmed\": 1, \"failed\": 1, \"results\": [{\"row\": 2, \"id\": \"S-1\", "
+                     "\"outcome\": \"created\"}, {\"row\": 3, \"id\": \"S-2\", \"outcome\": "
+                     "\"unconfirmed\", \"field\": \"\", \"message\": \"geen antwoord van de dienst\"}, "
+                     "{\"row\": 4, \"id\": \"S-3\", \"outcome\": \"refused\", \"field\": \"\", "
+                     "\"message\": \"niet verstuurd: de dienst antwoordde niet meer\"}]}\n");
+    s_silent = false;
 }
