@@ -2,6 +2,7 @@
  * the checks of the text and its cells (encoding, control characters); the rules are in
  * csv_import.h. Shared by the tender and the measurement import. */
 #include "csv_import.h"
+#include "csv_utf16.h"
 #include "textfmt.h"
 #include "cal_date.h"
 #include "cal_str.h"
@@ -457,6 +458,15 @@ int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom,
 {
     *conv = NULL;
     *had_bom = *check_utf8 = false;
+    int order = csv_utf16_bom(*data, *len);
+    if (order) {   /* UTF-16 says so: read as such, not taken for Windows-1252 */
+        *had_bom = true;
+        *conv = csv_utf16_to_utf8(*data + 2, *len - 2, order, len, check_utf8);
+        if (!*conv)
+            return -ENOMEM;
+        *data = *conv;
+        return 0;
+    }
     if (*len >= 3 && memcmp(*data, "\xEF\xBB\xBF", 3) == 0) {
         *data += 3, *len -= 3;
         *had_bom = true;

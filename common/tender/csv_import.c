@@ -1,5 +1,6 @@
 /* csv_import: see csv_import.h for the accepted dialects and the decisions. */
 #include "csv_import.h"
+#include "csv_utf16.h"
 #include "csv_dates.h"
 #include "mvoi_id_text.h"
 #include "textfmt.h"
@@ -783,10 +784,11 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
     out->lang = opts->lang;
     char *conv = NULL;
     bool check_utf8 = false;
+    out->utf16 = csv_utf16_bom(data, len) != 0;
     int prc = csv_text_prepare(&data, &len, &conv, &out->had_bom, &check_utf8);
     if (prc < 0)
         return prc;
-    out->converted_cp1252 = conv != NULL;
+    out->converted_cp1252 = conv != NULL && !out->utf16;
     /* "sep=;": the delimiter stated; the line is not counted, as Excel does not show it */
     size_t sep_len = csv_sep_line(data, len, &out->delimiter);
     if (sep_len)

@@ -117,6 +117,7 @@ typedef struct {
     char delimiter;       /* detected */
     bool had_bom;
     bool converted_cp1252;
+    bool utf16;           /* read from UTF-16 (its byte order mark): csv_utf16.h */
     csv_ignored_t *ignored;   /* columns not mapped, in file order */
     size_t n_ignored;
     bool no_value_column;     /* nothing to derive a procedure from */
@@ -142,7 +143,9 @@ int csv_import_file(const char *path, const csv_import_opts_t *opts, csv_import_
 /* Free the tenders and errors and zero out. */
 void csv_import_clear(csv_import_t *out);
 
-/* The text of a CSV file as the import reads it: a BOM is dropped (*had_bom); valid UTF-8
+/* The text of a CSV file as the import reads it: a UTF-16 file with its byte order mark is
+ * converted to UTF-8 into *conv (csv_utf16.h; *had_bom); a UTF-8 BOM is dropped (*had_bom);
+ * valid UTF-8
  * is taken as is; UTF-8 with invalid bytes (a BOM, or any well-formed UTF-8 character) is
  * taken as is with *check_utf8 set (csv_cell_check names each bad cell); anything else is
  * Windows-1252, converted into *conv (heap, free it; *data points into it). 0 or -ENOMEM. */

@@ -1,6 +1,7 @@
 /* csv_import: dialects, cell parsers and error reporting, on the fixtures beside this file. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cal_test.h"
@@ -282,6 +283,64 @@ Test(csv, windows1252_converted)
     cr_assert_eq(r.n_tenders, 1);
     cr_assert_str_eq(r.tenders[0]->title, "Caf\xc3\xa9 catering");
     cr_assert_eq(r.tenders[0]->value_cents, 150000);
+    csv_import_clear(&r);
+}
+
+/* s (ASCII and the code points written out below) as UTF-16 with its mark into buf. */
+static size_t s_utf16(const uint16_t *units, size_t n, bool le, char *buf)
+{
+    buf[0] = (char)(le ? 0xFF : 0xFE);
+    buf[1] = (char)(le ? 0xFE : 0xFF);
+    for (size_t i = 0; i < n; i++) {
+        buf[2 + 2 * i] = (char)(le ? units[i] & 0xFF : units[i] >> 8);
+        buf[3 + 2 * i] = (char)(le ? units[i] >> 8 : units[i] & 0xFF);
+    }
+    return 2 + 2 * n;
+}
+
+/* Excel's "Unicode text": UTF-16LE with its mark, TAB between cells. It was taken for
+ * Windows-1252 ("\xC3\xBF\xC3\xBE" in front) and every cell refused for "control
+ * character 0x00". Read as UTF-16: "Caf\u00e9" (00E9) and a character outside the BMP, the
+ * pair D83D DE9A (U+1F69A, UTF-8 F0 9F 9A 9A), come out as their UTF-8; the same text
+ * big-endian alike. A lone surrogate is no character: its cell is refused by name. */
+Test(csv, utf16_with_its_mark_is_read_as_utf16)
+{
+    static const char *text = "id\ttitel\tsoort\nA\tCaf\x01 \x02\tdiensten\n";
+    uint16_t u[64];
+    size_t n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p == '\x01')
+            u[n++] = 0x00E9;
+        else if (*p == '\x02')
+            u[n++] = 0xD83D, u[n++] = 0xDE9A;
+        else
+            u[n++] = (uint16_t)*p;
+    }
+    char buf[160];
+    csv_import_opts_t o = {.default_buyer = "heerlen"};
+    for (int le = 1; le >= 0; le--) {
+        csv_import_t r;
+        size_t len = s_utf16(u, n, le, buf);
+        cr_assert_eq(csv_import_parse(buf, len, &o, &r), 0);
+        cr_expect(r.utf16 && r.had_bom && !r.converted_cp1252);
+        cr_expect_eq(r.delimiter, '\t');
+        cr_assert_eq(r.n_errors, 0, "%s", r.n_errors ? r.errors[0].reason : "");
+        cr_assert_eq(r.n_tenders, 1);
+        cr_expect_str_eq(r.tenders[0]->id, "A");
+        cr_expect_str_eq(r.tenders[0]->title, "Caf\xc3\xa9 \xf0\x9f\x9a\x9a");
+        csv_import_clear(&r);
+    }
+    /* the pair's second half gone: D83D alone, then ' ' */
+    for (size_t i = 0; i < n; i++)
+        if (u[i] == 0xDE9A)
+            u[i] = ' ';
+    csv_import_t r;
+    size_t len = s_utf16(u, n, true, buf);
+    cr_assert_eq(csv_import_parse(buf, len, &o, &r), 0);
+    cr_assert_eq(r.n_tenders, 0);
+    cr_assert_geq(r.n_errors, 1);
+    cr_expect_eq(r.errors[0].row, 2);
+    cr_expect(strstr(r.errors[0].reason, "0xFF"), "%s", r.errors[0].reason);
     csv_import_clear(&r);
 }
 
