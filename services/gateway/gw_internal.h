@@ -167,6 +167,10 @@ void gw_reply_oom(gw_req_t *r);
 /* A service the request was for is not reachable (not connected, its queue full): the same
  * 503 with Retry-After. */
 void gw_reply_unreachable(gw_req_t *r);
+/* A service's refusal e, mapped by its code (gw_problem.h, README's table): status,
+ * Retry-After, slug, the field without r->body_name's prefix; r->up names the service of a
+ * refused gateway key (502 gateway-key-refused). */
+void gw_reply_upstream_error(gw_req_t *r, const Mvoi__Error *e);
 /* json (stolen) as a problem document of r's language (title translated) */
 void gw_reply_problem_json(gw_req_t *r, int status, json_t *p);
 /* The request's body as JSON, parsed as every body is: duplicate keys refused, and a string

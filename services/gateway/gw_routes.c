@@ -179,7 +179,7 @@ static void s_gateway_key_refused(gw_req_t *r, const Mvoi__Error *e)
                       "configuration, for an operator to correct", name);
 }
 
-static void s_reply_error(gw_req_t *r, const Mvoi__Error *e)
+void gw_reply_upstream_error(gw_req_t *r, const Mvoi__Error *e)
 {
     Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
     if (gw_problem_gateway_key(code, e->field)) {
@@ -218,7 +218,7 @@ static void s_on_upstream(void *arg, int rc, Mvoi__Envelope *reply)
             codec_free(&reply);
             return;
         }
-        s_reply_error(r, reply->error);
+        gw_reply_upstream_error(r, reply->error);
     } else if (rc == 0) {
         r->on_reply(r, reply);
     } else if (rc == -ETIMEDOUT) {

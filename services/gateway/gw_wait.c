@@ -125,9 +125,15 @@ static void s_on_ack(void *arg, int rc, Mvoi__Envelope *reply)
         if (w->pause_ms < 50)
             w->pause_ms *= 2;
     } else if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ERROR && reply->error) {
-        gw_reply_problem(r, 400, "invalid-argument",
-                         reply->error->message ? reply->error->message : "refused",
-                         "after_producer");
+        /* Mapped by its code, as every service's refusal: the parameters were checked here
+         * already, so what the aggregator refuses is mostly not the client's to fix (its
+         * store failing is INTERNAL: 502; the gateway's key refused: 502). It was 400 on
+         * after_producer whatever the code, telling the client to change a parameter that
+         * was right. */
+        r->up = r->gw->kpi;
+        r->body_name = "kpi_query";
+        gw_reply_upstream_error(r, reply->error);
+        r->up = NULL;
         codec_free(&reply);
         s_done(w);
         return;

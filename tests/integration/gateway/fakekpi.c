@@ -408,6 +408,17 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
             fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
             return;
         }
+        /* the aggregator's refusals that are not the request's (test_gateway_it errors) */
+        if (q->after_seq == 900000001) {
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "",
+                       "mdb_get: MDB_CORRUPTED");
+            return;
+        }
+        if (q->after_seq == 900000002) {
+            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "key",
+                       "this key is not in the registry");
+            return;
+        }
         Mvoi__Ack ack = MVOI__ACK__INIT;
         ack.has_seq = ack.has_publisher_seq = ack.has_publisher_epoch = true;
         ack.seq = q->after_seq;

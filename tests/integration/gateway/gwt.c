@@ -245,6 +245,7 @@ int gwt_http(int port, const char *method, const char *path, const char *headers
     s_header(buf, "Content-Type", out->ctype, sizeof out->ctype);
     s_header(buf, "Location", out->location, sizeof out->location);
     s_header(buf, "WWW-Authenticate", out->www_auth, sizeof out->www_auth);
+    s_header(buf, "Retry-After", out->retry_after, sizeof out->retry_after);
     out->len = len - (size_t)(sep + 4 - buf);
     out->body = malloc(out->len + 1);
     memcpy(out->body, sep + 4, out->len);

@@ -43,6 +43,7 @@ typedef struct {
     char ctype[128];
     char location[256];
     char www_auth[128];
+    char retry_after[32];   /* "" when the response has none */
     char *body;        /* NUL-terminated, malloc'ed */
     size_t len;
 } gwt_resp_t;

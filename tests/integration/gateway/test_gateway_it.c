@@ -55,6 +55,26 @@ static void s_expect(const char *method, const char *path, const char *hdrs, con
     gwt_resp_free(&r);
 }
 
+/* A problem with its status, type (the slug after "urn:mvoi:problem:") and Retry-After
+ * ("" for none): what a client acts on (README's table). */
+static void s_expect_act(const char *path, const char *hdrs, int status, const char *slug,
+                         const char *retry_after)
+{
+    gwt_resp_t r;
+    int st = s_req("GET", path, hdrs, NULL, &r);
+    cr_expect_eq(st, status, "GET %s: status %d, want %d: %s", path, st, status, r.body);
+    cr_expect_str_eq(r.retry_after, retry_after, "GET %s: Retry-After '%s', want '%s'", path,
+                     r.retry_after, retry_after);
+    json_t *o = gwt_json(&r);
+    const char *t = json_string_value(json_object_get(o, "type"));
+    char want[96];
+    snprintf(want, sizeof want, "urn:mvoi:problem:%s", slug);
+    cr_expect(t && strcmp(t, want) == 0, "GET %s: type '%s', want '%s': %s", path,
+              t ? t : "(none)", want, r.body);
+    json_decref(o);
+    gwt_resp_free(&r);
+}
+
 static void s_down(void) { gwt_stop(&E); }
 
 TestSuite(gateway_it, .fini = s_down, .timeout = 60);
@@ -194,6 +214,12 @@ Test(gateway_it, errors)
              "{\"measurements\":[{\"id\":\"m-x\",\"tender_id\":\"T-404\"}]}", 404,
              "measurements[0].tender_id");
     s_expect("GET", "/api/tenders?limit=5000", NULL, NULL, 400, "limit");
+    /* read your writes refused by the aggregator for what is no fault of the request
+     * (fakekpi: after_seq 900000001 its store failing, 900000002 the gateway's key
+     * refused): 502, as any service's refusal with that code; it was 400 on after_producer,
+     * a parameter the gateway had checked and the client could not make right */
+    s_expect_act("/api/kpi?after_seq=900000001", NULL, 502, "upstream-error", "");
+    s_expect_act("/api/kpi?after_seq=900000002", NULL, 502, "gateway-key-refused", "");
     /* query parameters: unknown, wrong type, bad enum */
     s_expect("GET", "/api/tenders?colour=red", NULL, NULL, 400, "colour");
     s_expect("GET", "/api/tenders?year=twenty", NULL, NULL, 400, "year");
