@@ -98,6 +98,7 @@ static bool s_fresh(gw_req_t *r)
     if (gw_clone_fresh(r->gw->clone))
         return true;
     char why[320];
+    r->retry_after = GW_STALE_RETRY_AFTER_S;
     gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone, r->lang, why, sizeof why), NULL);
     return false;
 }

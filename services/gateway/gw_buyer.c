@@ -47,6 +47,7 @@ gw_held_t *gw_buyer_held(gw_req_t *r)
         gw_wait_load(r);
     else {
         char why[320];
+        r->retry_after = GW_STALE_RETRY_AFTER_S;
         gw_reply_problem(r, 503, "stale", gw_held_why(h, r->lang, why, sizeof why), NULL);
     }
     return NULL;

@@ -162,6 +162,14 @@ void gw_reply_problemf(gw_req_t *r, int status, const char *slug, const char *fi
  * (GW_PROBLEM_RETRY_AFTER_S) as a service's ERR_UNAVAILABLE (README "Errors"): asking again
  * later may succeed. detail: the English of a "gw." catalogue entry. */
 void gw_reply_unavailable(gw_req_t *r, const char *detail);
+/* Retry-After of a 503 "stale" or "loading" (a view behind or loading catches up within
+ * seconds: the follower re-snapshots at once) */
+#define GW_STALE_RETRY_AFTER_S 1u
+/* The problem type of a 500: the gateway's own configuration (a service or the reports
+ * directory not set, or not the report service's) or disk keeps it from answering. Asked
+ * again the same is refused the same, so no Retry-After: an operator corrects it. It was 503
+ * without Retry-After, a "passing" state that never passed. */
+#define GW_MISCONFIGURED_SLUG "misconfigured"
 /* Out of memory in the gateway: gw_reply_unavailable, not a 500 (no fault to report). */
 void gw_reply_oom(gw_req_t *r);
 /* A service the request was for is not reachable (not connected, its queue full): the same

@@ -62,26 +62,78 @@ static bool s_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
     return true;
 }
 
+/* The reports directory is not the report service's, or cannot be read by the gateway:
+ * asked again, refused again, so 500 naming it, no Retry-After (it was 503 without one, a
+ * "passing" state that never passed). */
+static void s_not_served(gw_req_t *r)
+{
+    gw_reply_problem(r, 500, GW_MISCONFIGURED_SLUG,
+                     "the report was written where the gateway cannot read it "
+                     "(MVOI_GATEWAY_REPORTS_DIR must be the report service's directory)",
+                     NULL);
+}
+
+/* The file the reply named is gone while its directory is there: the report service
+ * promotes a period's set by exchanging the directory (renameat2 RENAME_EXCHANGE, rp_stage.h),
+ * and a later run of the period in the language that did not ask for this format left it
+ * out. A passing state: asked again, the file is written anew. */
+static void s_replaced(gw_req_t *r)
+{
+    gw_reply_unavailable(r, "the report file was replaced by a later run before the gateway "
+                            "read it: ask again");
+}
+
+/* Opens the reply's path when it lies inside dir (the gateway's reports directory,
+ * resolved): the stream, with real the path resolved; NULL with the reply set. */
+static FILE *s_open_inside(gw_req_t *r, const char *dir, const char *path, char *real)
+{
+    size_t dl = strlen(dir);
+    if (!realpath(path, real)) {
+        char parent[PATH_MAX], rp[PATH_MAX];
+        int e = errno;
+        snprintf(parent, sizeof parent, "%s", path);
+        char *slash = strrchr(parent, '/');
+        if (slash)
+            *slash = 0;
+        bool inside = e == ENOENT && slash && realpath(parent, rp) &&
+                      strncmp(rp, dir, dl) == 0 && (rp[dl] == '/' || rp[dl] == 0);
+        inside ? s_replaced(r) : s_not_served(r);
+        return NULL;
+    }
+    if (strncmp(real, dir, dl) != 0 || real[dl] != '/') {
+        s_not_served(r);
+        return NULL;
+    }
+    FILE *f = fopen(real, "rb");
+    if (!f && errno == ENOENT)
+        s_replaced(r);   /* between the realpath and the open */
+    else if (!f)
+        gw_reply_problemf(r, 500, GW_MISCONFIGURED_SLUG, NULL,
+                          "the gateway cannot read the report file: %s", strerror(errno));
+    return f;
+}
+
 /* The file at path, if it lies inside the gateway's reports directory; the reply is set
- * either way. */
+ * either way. The file served is whole and one run's: the report service writes each
+ * file beside its name and renames it, and swaps the period's directory whole, so a file
+ * once opened never changes. Between the reply and the open a later run of the same
+ * buyer, period, language and format may have been promoted: its file is served, a run
+ * started after this request's (the service runs one job at a time), never an earlier
+ * one and never a mix of two. */
 static void s_serve_file(gw_req_t *r, const char *path, int fi)
 {
     char dir[PATH_MAX], real[PATH_MAX];
-    bool have = r->gw->reports_dir[0] && realpath(r->gw->reports_dir, dir);
-    size_t dl = have ? strlen(dir) : 0;
-    if (!have || !realpath(path, real) || strncmp(real, dir, dl) != 0 || real[dl] != '/') {
-        gw_reply_problem(r, 503, "unavailable",
-                         "the report was written where the gateway cannot read it "
-                         "(MVOI_GATEWAY_REPORTS_DIR must be the report service's directory)",
-                         NULL);
+    if (!r->gw->reports_dir[0] || !realpath(r->gw->reports_dir, dir)) {
+        s_not_served(r);
         return;
     }
-    FILE *f = fopen(real, "rb");
+    FILE *f = s_open_inside(r, dir, path, real);
+    if (!f)
+        return;
     struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (f)
-            fclose(f);
-        gw_reply_problem(r, 503, "unavailable", "the report file cannot be read", NULL);
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        gw_reply_problem(r, 500, GW_MISCONFIGURED_SLUG, "the report file cannot be read", NULL);
         return;
     }
     /* Over the bound the gateway holds in memory: said with the limit and the file's size.
@@ -102,9 +154,13 @@ static void s_serve_file(gw_req_t *r, const char *path, int fi)
     char *buf = malloc(n ? n : 1);
     size_t got = buf ? fread(buf, 1, n, f) : 0;
     fclose(f);
-    if (!buf || got != n) {
+    if (!buf) {
+        gw_reply_oom(r);
+        return;
+    }
+    if (got != n) {   /* a read error (a file renamed into place is never cut) */
         free(buf);
-        gw_reply_problem(r, 503, "unavailable", "the report file cannot be read", NULL);
+        gw_reply_problem(r, 500, GW_MISCONFIGURED_SLUG, "the report file cannot be read", NULL);
         return;
     }
     free(r->resp);
@@ -163,8 +219,8 @@ static bool s_have_report(gw_req_t *r)
 {
     if (r->gw->rep)
         return true;
-    gw_reply_problem(r, 503, "unavailable", "no report service is configured (MVOI_GATEWAY_REPORT_API)",
-                     NULL);
+    gw_reply_problem(r, 500, GW_MISCONFIGURED_SLUG,
+                     "no report service is configured (MVOI_GATEWAY_REPORT_API)", NULL);
     return false;
 }
 

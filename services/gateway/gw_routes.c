@@ -726,7 +726,7 @@ static void h_stream(gw_req_t *r)
     gw_sse_client_t *c = NULL;
     struct MHD_Response *resp = gw_sse_open(r->gw->sse, r->conn, r->buyer, &c);
     if (!resp) {
-        gw_reply_problem(r, 503, "unavailable", "cannot open a stream now", NULL);
+        gw_reply_unavailable(r, "cannot open a stream now");   /* out of memory */
         return;
     }
     if (r->has_tok)
@@ -765,11 +765,12 @@ static void h_healthz(gw_req_t *r)
 static void h_readyz(gw_req_t *r)
 {
     if (r->gw->stopping) {
-        gw_reply_problem(r, 503, "unavailable", "stopping", NULL);
+        gw_reply_unavailable(r, "stopping");
         return;
     }
     if (!gw_clone_fresh(r->gw->clone)) {
         char why[320];
+        r->retry_after = GW_STALE_RETRY_AFTER_S;
         gw_reply_problem(r, 503, "stale", gw_clone_why(r->gw->clone, r->lang, why, sizeof why),
                          NULL);
         return;

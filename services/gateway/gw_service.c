@@ -324,7 +324,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *conn, const ch
         int over = gw_http_request_limits(conn, r->lang, lim, sizeof lim);
         if (gw->stopping) {
             r->route_idx = -1;
-            gw_reply_problem(r, 503, "unavailable", "the gateway is stopping", NULL);
+            gw_reply_unavailable(r, "the gateway is stopping");
         } else if (over) {      /* before routing: no part of an oversized request is read */
             r->route_idx = -1;
             gw_reply_problem(r, over, over == 414 ? "uri-too-long" : "header-too-large", lim,

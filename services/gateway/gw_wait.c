@@ -183,7 +183,7 @@ static void s_check_load(gw_wait_t *w)
     if (h && gw_held_fresh(h)) {
         r->route->fn(r);
     } else {
-        r->retry_after = 1;
+        r->retry_after = GW_STALE_RETRY_AFTER_S;
         char why[320];
         gw_reply_problem(r, 503, h && !gw_held_loading(h) ? "stale" : "loading",
                          h ? gw_held_why(h, r->lang, why, sizeof why)
@@ -347,8 +347,12 @@ void gw_wait_kpi(gw_req_t *r)
         gw_reply_problem(r, 400, "invalid-argument", "wait_ms must be 0..30000", "wait_ms");
         return;
     }
-    if (!gw->kpi || !gw->hold || !gw_hold_get(gw->hold, r->buyer)) {
-        gw_reply_problem(r, 503, "unavailable", "no kpi-aggregator configured", NULL);
+    if (!gw->kpi || !gw->hold) {   /* asked again, refused again: for an operator */
+        gw_reply_problem(r, 500, GW_MISCONFIGURED_SLUG, "no kpi-aggregator configured", NULL);
+        return;
+    }
+    if (!gw_hold_get(gw->hold, r->buyer)) {   /* NULL: out of memory */
+        gw_reply_oom(r);
         return;
     }
     gw_wait_t *w = calloc(1, sizeof *w);
@@ -388,7 +392,7 @@ void gw_wait_stop(gw_t *gw)
         if (w->asking && gw->kpi)
             gw_upstream_forget(gw->kpi, w->r->up_id);
         w->r->up = NULL;
-        gw_reply_problem(w->r, 503, "unavailable", "the gateway is stopping", NULL);
+        gw_reply_unavailable(w->r, "the gateway is stopping");
         s_done(w);
     }
     if (gw->wait_timer_init && !uv_is_closing((uv_handle_t *)&gw->wait_timer)) {

@@ -93,6 +93,10 @@ void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     char path[1024];
     snprintf(path, sizeof path, "%s/mvoi-report-%s-%u-q%u.%s.%s", g_reports_dir, buyer, g->year,
              g->quarter, g->lang ? g->lang : "nl", ext[f]);
+    /* 2096: written outside the reports directory, beside it (a report service with another
+     * directory than the gateway's); 2095: the file gone before the gateway reads it */
+    if (g->year == 2096)
+        snprintf(path, sizeof path, "%s-elsewhere.csv", g_reports_dir);
     FILE *out = fopen(path, "w");
     if (!out) {
         fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "cannot write");
@@ -114,6 +118,8 @@ void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     fseek(out, 0, SEEK_END);
     long bytes = ftell(out);
     fclose(out);
+    if (g->year == 2095)
+        unlink(path);
     Mvoi__ReportFile rf = MVOI__REPORT_FILE__INIT, *prf = &rf;
     rf.has_format = rf.has_bytes = true;
     rf.format = (Mvoi__ReportFormat)f, rf.path = path, rf.bytes = (uint64_t)bytes;

@@ -305,9 +305,11 @@ def stop_while_waiting(port, cal, gw):
     st, hd, body, took = got.get("r", (0, {}, {}, 0))
     # between sends it waits on the gateway's list ("stopping"); caught during a send (a
     # millisecond of each pause of up to 200) the send is cancelled ("not reachable")
+    # with Retry-After, as every 503 (README's table): "de gateway stopt" had none
     check(st == 503 and isinstance(body, dict)
-          and body.get("detail") in ("de gateway stopt", "de dienst is niet bereikbaar"),
-          "a waiting request when the gateway stops: %d %s" % (st, body))
+          and body.get("detail") in ("de gateway stopt", "de dienst is niet bereikbaar")
+          and hd.get("retry-after") == "2",
+          "a waiting request when the gateway stops: %d %s %s" % (st, hd, body))
     try:
         rc = gw.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -239,8 +239,13 @@ Test(gateway_it, errors)
 
 Test(gateway_it, reads_closed_by_configuration)
 {
-    static const char *const env[] = { "MVOI_GATEWAY_READ_ACCESS=token", NULL };
+    static const char *const env[] = { "MVOI_GATEWAY_READ_ACCESS=token",
+                                       "MVOI_GATEWAY_REPORT_API=", NULL };
     s_up(env);                                           /* /readyz: probes stay open */
+    /* no report service configured (REPORT_API empty): asked again, refused again, so 500
+     * misconfigured without Retry-After; it was 503 "unavailable", a passing state that
+     * never passed */
+    s_expect_act("/api/report?year=2026", AUTH(GWT_TOKEN_READER), 500, "misconfigured", "");
     s_expect("GET", "/api/kpi", NULL, NULL, 401, NULL);
     s_expect("GET", "/api/kpi", AUTH("wrong"), NULL, 401, NULL);
     s_expect("GET", "/api/kpi", AUTH(GWT_TOKEN_READER), NULL, 200, NULL);
@@ -256,8 +261,11 @@ Test(gateway_it, stale_view_is_never_served)
     s_expect("GET", "/api/kpi", NULL, NULL, 200, NULL);
     kill(E.fake.pid, SIGSTOP);          /* the aggregator hangs: no heartbeats */
     h_sleep_ms(1200);
-    s_expect("GET", "/api/kpi", NULL, NULL, 503, NULL);
-    s_expect("GET", "/readyz", NULL, NULL, 503, NULL);
+    /* a view behind catches up within seconds: 503 stale says when to ask again (it had no
+     * Retry-After, though README's table promises one with every 503) */
+    s_expect_act("/api/kpi", NULL, 503, "stale", "1");
+    s_expect_act("/readyz", NULL, 503, "stale", "1");
+    s_expect_act("/api/benchmark", NULL, 503, "stale", "1");
     gwt_resp_t r;
     cr_assert_eq(s_req("GET", "/metrics", NULL, NULL, &r), 200);
     cr_expect(strstr(r.body, "mvoi_gateway_kpi_fresh 0") != NULL);
@@ -836,7 +844,16 @@ Test(gateway_it, upstream_shortage_is_503_with_retry_after)
                           "hoogstens 67.108.864 (64 MiB)"), "%s", raw);
     cr_expect(!strstr(raw, "Retry-After"), "%s", raw);
     free(raw);
+    /* the report written outside the gateway's reports directory (fakekpi 2096: beside it,
+     * a sibling whose name begins with the directory's): the two directories differ, for an
+     * operator: 500 misconfigured, no Retry-After. The file gone between the reply and the
+     * read (2095: a later run promoted the period without it): ask again, 503 + Retry-After.
+     * Both were 503 without Retry-After. */
+    s_expect_act("/api/report?year=2096&format=csv", AUTH(GWT_TOKEN_ADMIN), 500,
+                 "misconfigured", "");
+    s_expect_act("/api/report?year=2095&format=csv", AUTH(GWT_TOKEN_ADMIN), 503, "unavailable",
+                 "2");
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-elsewhere.csv'", dir, dir);
     cr_expect_eq(system(cmd), 0);
 }
