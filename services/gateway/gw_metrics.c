@@ -138,6 +138,14 @@ static void s_up_metrics(gw_buf_t *b, gw_upstream_t **ups, int n)
         if (st[i].have_health)
             gw_buf_printf(b, "mvoi_gateway_upstream_auth_refused_total{service=\"%s\"} %" PRIu64
                           "\n", st[i].name, st[i].auth_refused);
+    s_head(b, "mvoi_gateway_upstream_undecodable_records", "gauge",
+           "Snapshots and reads the service refused since its start because a stored record "
+           "does not decode (HealthReply.undecodable_records); not 0: its store needs an "
+           "operator, the service's log names the record.");
+    for (int i = 0; i < n; i++)
+        if (st[i].have_health && st[i].have_undecodable)
+            gw_buf_printf(b, "mvoi_gateway_upstream_undecodable_records{service=\"%s\"} %" PRIu64
+                          "\n", st[i].name, st[i].undecodable);
     s_head(b, "mvoi_gateway_upstream_head_seq", "gauge", "The service's outbox head seq.");
     for (int i = 0; i < n; i++)
         if (st[i].have_health)

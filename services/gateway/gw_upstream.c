@@ -72,6 +72,8 @@ static void s_on_health(void *arg, int rc, Mvoi__Envelope *reply)
         self->st.head_seq = h->head_seq;
         self->st.outbox_backlog = h->outbox_backlog;
         self->st.auth_refused = h->auth_refused;
+        self->st.have_undecodable = h->has_undecodable_records;
+        self->st.undecodable = h->undecodable_records;
         self->st.map_size = h->map_size;
         self->st.map_used = h->map_used;
         self->st.storage_ok = !h->has_storage_ok || h->storage_ok;

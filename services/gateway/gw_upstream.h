@@ -65,6 +65,11 @@ typedef struct {
     bool have_health;
     uint64_t head_seq, outbox_backlog, map_size, map_used;
     uint64_t auth_refused;   /* HealthReply.auth_refused: CURVE keys refused */
+    /* HealthReply.undecodable_records: snapshots and reads refused since the service's start
+     * because a stored record does not decode (not 0: its store needs an operator); only
+     * from a service that reports it (have_undecodable), never a 0 it did not say */
+    bool have_undecodable;
+    uint64_t undecodable;
     bool storage_ok;               /* false while the service's store refuses writes */
     int nfail;                     /* failed write attempts by reason */
     struct { char reason[16]; uint64_t count; } fail[GW_UP_MAX_REASONS];

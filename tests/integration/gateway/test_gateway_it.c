@@ -160,6 +160,12 @@ Test(gateway_it, happy_paths)
     cr_expect(strstr(r.body, "mvoi_gateway_http_requests_total{route=\"/api/kpi\",method=\"GET\",code=\"200\"}") != NULL);
     cr_expect(strstr(r.body, "mvoi_gateway_upstream_outbox_backlog{service=\"kpi-aggregator\"}") != NULL);
     cr_expect(strstr(r.body, "mvoi_gateway_upstream_lmdb_map_used_bytes{service=\"calendar\"}") != NULL);
+    /* each service's HealthReply.undecodable_records (fakekpi: the calendar 3, the others
+     * 0): stores that need an operator, which /metrics did not show */
+    cr_expect(strstr(r.body, "\nmvoi_gateway_upstream_undecodable_records{service=\"calendar\"} 3\n"),
+              "%s", r.body);
+    cr_expect(strstr(r.body, "\nmvoi_gateway_upstream_undecodable_records{service=\"kpi-aggregator\"} 0\n"),
+              "%s", r.body);
     gwt_resp_free(&r);
     s_expect("GET", "/healthz", NULL, NULL, 200, NULL);
     s_expect("GET", "/readyz", NULL, NULL, 200, NULL);
@@ -371,6 +377,10 @@ Test(gateway_it, promtool_accepts_metrics)
     fwrite(r.body, 1, r.len, f);
     fclose(f);
     cr_expect(strstr(r.body, "mvoi_gateway_stream_clients 1") != NULL, "%s", r.body);
+    cr_expect(strstr(r.body, "\n# TYPE mvoi_gateway_upstream_undecodable_records gauge\n"),
+              "%s", r.body);
+    cr_expect(strstr(r.body, "\nmvoi_gateway_upstream_undecodable_records{service=\"calendar\"} 3\n"),
+              "%s", r.body);
     gwt_resp_free(&r);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "promtool check metrics < %s > %s/promtool.out 2>&1", path, E.dir);
