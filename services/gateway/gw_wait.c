@@ -14,7 +14,9 @@
  *     below it;
  *  2. wait until the gateway's view is fresh and complete up to that head, then render.
  *
- *  Past the deadline: 504, problem type "not-applied-yet" naming after_seq. The waiters
+ *  Past the deadline: 504, problem type "not-applied-yet" naming after_seq, when the
+ *  aggregator said "not yet" or the view is behind its head; 504 "upstream-timeout" when it
+ *  never answered, 503 + Retry-After when it could not be reached. The waiters
  *  are a list checked by one timer every GW_WAIT_TICK_MS while any is waiting; a closed
  *  connection leaves the list (gw_wait_forget), a stopping gateway answers them 503.
  *
@@ -48,6 +50,12 @@ struct gw_wait_t {
     uint64_t target;              /* the aggregator's head once it applied after_seq */
     uint64_t target_epoch;        /* the epoch of that head (0: the aggregator did not say) */
     bool have_target, asking;
+    /* what step 1 learnt: the aggregator said "not yet" (ERR_UNAVAILABLE) at least once;
+     * else last_rc, the last ask's failure (-ETIMEDOUT: no answer; another: not sent or not
+     * reachable). Past the deadline each is its own answer: "not applied yet" is said only
+     * when the aggregator said so. */
+    bool said_not_yet;
+    int last_rc;
     bool load;                    /* waiting for the buyer's totals to load (gw_wait_load) */
     bool rerun;                   /* the handler runs again at next_ask (gw_wait_rerun) */
     gw_wait_t *next;
@@ -95,7 +103,12 @@ static void s_render(gw_wait_t *w)
 
 static void s_timeout(gw_wait_t *w)
 {
-    if (w->have_target)
+    if (!w->have_target && !w->said_not_yet && w->last_rc && w->last_rc != -ETIMEDOUT)
+        gw_reply_unreachable(w->r);   /* 503 + Retry-After */
+    else if (!w->have_target && !w->said_not_yet)
+        gw_reply_problem(w->r, 504, "upstream-timeout",
+                         "the kpi-aggregator did not answer in time", NULL);
+    else if (w->have_target)
         gw_reply_problemf(w->r, 504, "not-applied-yet", "after_seq",
                           "the totals include %s seq %llu, but this gateway's view has not "
                           "caught up with them yet: ask again",
@@ -121,6 +134,7 @@ static void s_on_ack(void *arg, int rc, Mvoi__Envelope *reply)
         w->target_epoch = reply->ack->has_publisher_epoch ? reply->ack->publisher_epoch : 0;
     } else if (rc == 0 && reply->body_case == MVOI__ENVELOPE__BODY_ERROR && reply->error &&
                reply->error->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE) {
+        w->said_not_yet = true;
         w->next_ask = s_now(r->gw) + w->pause_ms;   /* not yet: ask again, growing pause */
         if (w->pause_ms < 50)
             w->pause_ms *= 2;
@@ -138,6 +152,7 @@ static void s_on_ack(void *arg, int rc, Mvoi__Envelope *reply)
         s_done(w);
         return;
     } else {
+        w->last_rc = rc ? rc : -EPROTO;
         w->next_ask = s_now(r->gw) + 50;   /* no answer: the deadline decides */
     }
     codec_free(&reply);
@@ -157,10 +172,12 @@ static void s_ask(gw_wait_t *w)
     env.lang = (char *)text_lang_name(r->lang);
     env.body_case = MVOI__ENVELOPE__BODY_KPI_QUERY;
     env.kpi_query = &q;
-    if (gw_upstream_request(r->gw->kpi, &env, s_on_ack, w, &r->up_id) == 0) {
+    int rc = gw_upstream_request(r->gw->kpi, &env, s_on_ack, w, &r->up_id);
+    if (rc == 0) {
         w->asking = true;
         r->up = r->gw->kpi;
     } else {
+        w->last_rc = rc;
         w->next_ask = s_now(r->gw) + 50;
     }
 }
