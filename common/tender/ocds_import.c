@@ -4,6 +4,7 @@
 #include "cal_date.h"
 #include "cal_file.h"
 #include "cal_str.h"
+#include "tender_cancel_ocds.h"
 #include "tender_method.h"
 #include "tender_rules.h"
 #include "tender_util.h"
@@ -466,47 +467,32 @@ static int s_build_money(Mvoi__Tender *t, const char *ocid, const s_fields_t *f,
     return 0;
 }
 
-/* fmt's text, whole, on the heap (*n its length); NULL when out of memory. */
-static char *__attribute__((format(printf, 2, 3))) s_strf(int *n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    *n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = *n >= 0 ? malloc((size_t)*n + 1) : NULL;
-    if (s) {
-        va_start(ap, fmt);
-        vsnprintf(s, (size_t)*n + 1, fmt, ap);
-        va_end(ap);
-    }
-    return s;
-}
-
-/* The cancellation's reason, whole: the publisher's statusDetails (else the release's id)
- * and the release date. They were cut to 300 and 60 bytes: a longer statusDetails lost its
- * end, reported as imported, and a cut inside a character ("é") made the reason invalid
- * UTF-8, which the calendar then refused as if the publisher had sent it. A reason longer
- * than the calendar keeps refuses the process, by its OCDS path. 0, 1 or -ENOMEM. */
+/* The cancellation's facts, each whole: the publisher's statusDetails as given (the reason;
+ * unset when there is none) and the id and date of the release that cancelled
+ * (Tender.cancel_ocds), said at output in the reader's language (tender_cancel_ocds.h). An
+ * English sentence was stored before ("cancelled in OCDS release <id> (<date>)",
+ * "<statusDetails> (OCDS <date>)"): English in every Dutch report and mail. Nothing is cut:
+ * a fact longer than the calendar keeps refuses the process, by its OCDS path (a cut lost
+ * the end of statusDetails, or left invalid UTF-8 inside an "é"). 0, 1 or -ENOMEM. */
 static int s_cancel_reason(Mvoi__Tender *t, const char *ocid, const s_fields_t *f,
                            ocds_result_t *out)
 {
-    const char *date = f->status_date ? f->status_date : "";
-    const char *rel = f->status_release ? f->status_release : "?";
-    int n;
-    char *reason = f->status_text ? s_strf(&n, "%s (OCDS %s)", f->status_text, date)
-                   : s_strf(&n, "cancelled in OCDS release %s (%s)", rel,
-                            f->status_date ? date : "no date");
-    if (!reason)
+    size_t nd = f->status_text ? strlen(f->status_text) : 0;
+    size_t nr = f->status_release ? strlen(f->status_release) : 0;
+    size_t nt = f->status_date ? strlen(f->status_date) : 0;
+    if (nd > TENDER_CANCEL_REASON_MAX)
+        return s_refuse(out, ocid, "tender.statusDetails", "the cancellation's reason is %zu "
+                        "bytes, more than the %d the calendar keeps", nd, TENDER_CANCEL_REASON_MAX);
+    if (nr > TENDER_OCDS_RELEASE_ID_MAX)
+        return s_refuse(out, ocid, "id", "the id of the cancelling release is %zu bytes, more "
+                        "than the %d the calendar keeps", nr, TENDER_OCDS_RELEASE_ID_MAX);
+    if (nt > TENDER_OCDS_RELEASE_DATE_MAX)
+        return s_refuse(out, ocid, "date", "the date of the cancelling release is %zu bytes, "
+                        "more than the %d the calendar keeps", nt, TENDER_OCDS_RELEASE_DATE_MAX);
+    if (cal_str_set(&t->cancel_reason, f->status_text) < 0 ||
+        tender_cancel_ocds_set(t, false, f->status_release, f->status_date) < 0)
         return -ENOMEM;
-    int rc = 0;
-    if ((size_t)n > TENDER_CANCEL_REASON_MAX)
-        rc = s_refuse(out, ocid, f->status_text ? "tender.statusDetails" : "id",
-                      "the cancellation's reason with the release date is %d bytes, more than "
-                      "the %d the calendar keeps", n, TENDER_CANCEL_REASON_MAX);
-    else if (cal_str_set(&t->cancel_reason, reason) < 0)
-        rc = -ENOMEM;
-    free(reason);
-    return rc;
+    return 0;
 }
 
 /* Dates, status (with its cancel reason) and the stated procedure. 0, 1 or -ENOMEM. */

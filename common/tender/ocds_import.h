@@ -17,8 +17,9 @@
  * Status (the lifecycle, per release, most advanced evidence first): a terminated contract
  * (and none active) -> completed, an active contract -> in_execution, an active award ->
  * awarded, tag "tenderCancellation" or tender.status cancelled/unsuccessful/withdrawn ->
- * cancelled (cancel_reason: tender.statusDetails, else the release id, and the release date,
- * whole: longer than TENDER_CANCEL_REASON_MAX bytes refuses the process),
+ * cancelled (the facts, each whole, not a sentence: cancel_reason = tender.statusDetails as
+ * given, cancel_ocds = the release's id and date as written, said at output in the reader's
+ * language, tender_cancel_ocds.h; one longer than the calendar keeps refuses the process),
  * tender.status planning/planned -> planned, active -> published, complete -> awarded. The
  * import sends it with UpsertTenders.apply_status: the service moves the stored tender when
  * the lifecycle allows it and refuses the process with a named error when not.

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cal_str.h"
+#include "tender_cancel_ocds.h"
 #include "textfmt.h"
 
 /* The English default the calendar wrote as text before the fact was kept; its Dutch is
@@ -48,10 +49,21 @@ bool tender_cancel_is_default(const Mvoi__Tender *t)
             cal_str_empty(t->cancel_reason)) || s_legacy_name(t, &n) != NULL;
 }
 
+bool tender_cancel_is_said(const Mvoi__Tender *t)
+{
+    return tender_cancel_ocds_is(t) || tender_cancel_is_default(t);
+}
+
 int tender_cancel_reason_say(const Mvoi__Tender *t, text_lang_t lang, char *buf, size_t cap,
                              const char **out)
 {
     *out = NULL;
+    if (tender_cancel_ocds_is(t)) {
+        int rc = tender_cancel_ocds_say(t, lang, buf, cap);
+        if (rc == 0)
+            *out = buf;
+        return rc;
+    }
     if (!tender_cancel_is_default(t)) {
         *out = cal_str_empty(t->cancel_reason) ? NULL : t->cancel_reason;
         return 0;
@@ -84,7 +96,7 @@ bool tender_cancel_reason_same(const Mvoi__Tender *t, const char *reason)
         return false;
     if (!cal_str_empty(t->cancel_reason) && strcmp(reason, t->cancel_reason) == 0)
         return true;
-    if (!tender_cancel_is_default(t))
+    if (!tender_cancel_is_said(t))
         return false;
     char buf[TENDER_CANCEL_SAY_MAX];
     const char *said;

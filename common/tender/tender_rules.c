@@ -334,6 +334,12 @@ int tender_validate(const Mvoi__Tender *t, tender_error_t *err)
                                    err)) < 0 ||
         (rc = s_check_line(t->source, 200, "tender.source", err)) < 0)
         return rc;
+    if (t->cancel_ocds &&
+        ((rc = s_check_line(t->cancel_ocds->release_id, TENDER_OCDS_RELEASE_ID_MAX,
+                            "tender.cancel_ocds.release_id", err)) < 0 ||
+         (rc = s_check_line(t->cancel_ocds->release_date, TENDER_OCDS_RELEASE_DATE_MAX,
+                            "tender.cancel_ocds.release_date", err)) < 0))
+        return rc;
     return s_check_source_fields(t, err);
 }
 

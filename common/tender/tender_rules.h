@@ -46,6 +46,9 @@ typedef struct {
 #define TENDER_TITLE_MAX 300
 #define TENDER_DESCRIPTION_MAX 4000 /* bytes */
 #define TENDER_CANCEL_REASON_MAX 500 /* bytes, one line */
+/* an OCDS cancellation's release id and date as written (Tender.cancel_ocds), one line */
+#define TENDER_OCDS_RELEASE_ID_MAX 200
+#define TENDER_OCDS_RELEASE_DATE_MAX 64
 #define TENDER_VALUE_LIMIT_CENTS 10000000000000LL /* 10^13 cents = 100 billion euros, exclusive */
 #define TENDER_SROI_MIN_BP 200
 #define TENDER_SROI_MAX_BP 500

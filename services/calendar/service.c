@@ -21,6 +21,7 @@
 #include "tender_query.h"
 #include "tender_rules.h"
 #include "tender_cancel.h"
+#include "tender_cancel_ocds.h"
 #include "tender_util.h"
 #include "textfmt.h"
 #include "datewords.h"
@@ -99,14 +100,15 @@ Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, siz
 {
     ProtobufCAllocator a = { s_ralloc, s_rfree, req };
     Mvoi__Tender *t = mvoi__tender__unpack(&a, len, data);
-    if (!t || !tender_cancel_is_default(t))
+    if (!t || !tender_cancel_is_said(t))
         return t;
-    /* the source's default reason, said now in the reader's language (stored as the fact,
-     * or as the English text of records written before) */
+    /* the source's default reason or an OCDS release's cancellation, said now in the
+     * reader's language (stored as facts, or as the English text of records written
+     * before) */
     char buf[TENDER_CANCEL_SAY_MAX];
     const char *said = NULL;
-    /* -ENOSPC cannot happen: the buffer holds a stored reason (TENDER_CANCEL_REASON_MAX) and
-     * the default with a source of at most 200 bytes (tender_validate) */
+    /* -ENOSPC cannot happen: the buffer holds any stored reason, default or OCDS sentence
+     * (TENDER_CANCEL_SAY_MAX: their parts are bounded by tender_validate) */
     if (tender_cancel_reason_say(t, calendar_svc_lang(req), buf, sizeof buf, &said) < 0 ||
         !said)
         return NULL;
@@ -254,14 +256,21 @@ int calendar_svc_prepare(calendar_svc_t *self, const char *buyer, const Mvoi__Te
     tmp.buyer = (char *)buyer;
     if (cal_str_empty(tmp.source))
         tmp.source = old && !cal_str_empty(old->source) ? old->source : "api";
-    /* the fact "cancelled without a reason" is the calendar's, never the caller's */
+    /* the fact "cancelled without a reason" is the calendar's, never the caller's; an OCDS
+     * release's cancellation comes only from an import (a client that sends back what it
+     * read is not one) */
     tmp.has_cancel_without_reason = tmp.cancel_without_reason = 0;
+    tmp.cancel_ocds = by_source && tmp.has_status &&
+                              tmp.status == MVOI__TENDER_STATUS__STATUS_CANCELLED
+                          ? in->cancel_ocds
+                          : NULL;
     if (old) {
         tmp.has_status = old->has_status;
         tmp.status = old->status;
         tmp.cancel_reason = old->cancel_reason;
         tmp.has_cancel_without_reason = old->has_cancel_without_reason;
         tmp.cancel_without_reason = old->cancel_without_reason;
+        tmp.cancel_ocds = old->cancel_ocds;
     } else if (tmp.has_status && tmp.status != MVOI__TENDER_STATUS__STATUS_CANCELLED) {
         tmp.cancel_reason = NULL;
     } else if (tmp.has_status && cal_str_empty(tmp.cancel_reason)) {
@@ -647,6 +656,7 @@ static int s_on_cancel(void *arg, server_req_t *req, MDB_txn *txn)
     t->has_status = 1;
     t->status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
     t->has_cancel_without_reason = t->cancel_without_reason = 0;   /* a reason was given */
+    tender_cancel_ocds_set(t, true, NULL, NULL);                    /* clearing: never fails */
     rc = s_commit(self, req, txn, t, old, NULL, MVOI__TENDER_EVENT_KIND__TEV_CANCELLED,
                   MVOI__UPSERT_OUTCOME__UPSERT_UPDATED);
     tender_free(t);

@@ -25,6 +25,7 @@
 #include "cal_date.h"
 #include "cal_str.h"
 #include "clock.h"
+#include "tender_cancel_ocds.h"
 #include "tender_diff.h"
 #include "tender_method.h"
 #include "tender_util.h"
@@ -214,6 +215,11 @@ static int s_apply_status(const Mvoi__Tender *in, const Mvoi__Tender *old, Mvoi_
             return -ENOMEM;
         t->has_cancel_without_reason = none;
         t->cancel_without_reason = none;
+        /* an OCDS release's facts (its id and date), said at output like the fact above */
+        const Mvoi__OcdsCancellation *o = in->cancel_ocds;
+        if (tender_cancel_ocds_set(t, !o, o ? o->release_id : NULL,
+                                   o ? o->release_date : NULL) < 0)
+            return -ENOMEM;
     }
     return 0;
 }

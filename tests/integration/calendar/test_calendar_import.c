@@ -242,9 +242,17 @@ Test(calendar_import, ocds_cancellation_alone_and_after_its_release)
     EXPECT_OUT("1 rij(en): 0 aangemaakt, 1 gewijzigd, 0 ongewijzigd, 0 mislukt\n");
     cr_assert_eq(s_show("ocds-hrl042-2025-302"), 0);
     EXPECT_OUT("\"status\": \"cancelled\"");
-    EXPECT_OUT("\"cancel_reason\": \"Ingetrokken: geen geldige inschrijvingen (OCDS 2025-05-20T16:00:00+02:00)\"");
+    /* the publisher's words as given, the release's day said in the reader's language (it
+     * was stored as the English " (OCDS 2025-05-20T16:00:00+02:00)" in every language) */
+    EXPECT_OUT("\"cancel_reason\": \"Ingetrokken: geen geldige inschrijvingen (OCDS-publicatie "
+               "van 20 mei 2025)\"");
+    EXPECT_OUT("\"release_id\": \"ocds-hrl042-2025-302-tenderCancellation-1\"");
     EXPECT_OUT("\"title\": \"Leerlingenvervoer 2025-2027\"");
     EXPECT_OUT("\"value_cents\": 125000000");
+    cr_assert_eq(s_ctl((const char *[]){ "--lang", "en", "--json", "tender", "show",
+                                         "ocds-hrl042-2025-302", NULL }), 0);
+    EXPECT_OUT("\"cancel_reason\": \"Ingetrokken: geen geldige inschrijvingen (OCDS 20 May "
+               "2025)\"");
 }
 
 /* Award and contract releases, each alone, move a published tender on and store their
