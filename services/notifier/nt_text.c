@@ -15,6 +15,7 @@
 #include "datewords.h"
 #include "nt_cal.h"
 #include "pbjson.h"
+#include "tender_cancel.h"
 
 #define K(x) MVOI__REMINDER_KIND__REM_##x
 
@@ -297,6 +298,27 @@ static void s_changes(nt_buf_t *b, text_lang_t L, const Mvoi__Reminder *r)
         nt_buf_printf(b, "- %s\n", text_get(L, "notify.changed.other"));
 }
 
+/* The reason a session is off: the tender's cancellation as its reader says it (a source's
+ * cancellation without a reason, or an OCDS release's, said from the facts the tender
+ * carries: "geannuleerd door de bron (csv)", not a bare "het inkooptraject is geannuleerd"
+ * that names no source), else the reason as written, else why the session went. buf holds
+ * any said reason (TENDER_CANCEL_SAY_MAX: its parts are bounded when stored). */
+static const char *s_off_reason(text_lang_t L, const Mvoi__Reminder *r, char *buf, size_t cap)
+{
+    const Mvoi__Tender *t = r->tender;
+    bool cancelled = t && t->has_status && t->status == MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    bool given = r->reason && *r->reason;
+    const char *said = NULL;
+    /* the reminder's reason is the tender's own (what the plan copied), or none */
+    if (cancelled && tender_cancel_is_said(t) &&
+        (!given || (t->cancel_reason && strcmp(r->reason, t->cancel_reason) == 0)) &&
+        tender_cancel_reason_say(t, L, buf, cap, &said) == 0 && said)
+        return said;
+    if (given)
+        return r->reason;
+    return text_get(L, cancelled ? "notify.reason.cancelled" : "notify.reason.none");
+}
+
 static void s_kickoff(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder *r,
                       const char *tt)
 {
@@ -317,12 +339,8 @@ static void s_kickoff(nt_buf_t *b, const nt_msg_cfg_t *cfg, const Mvoi__Reminder
     }
     s_when_where(b, cfg, r, cancel);
     if (cancel && !removed) {
-        s_label(b, L, "notify.label.reason",
-                r->reason && *r->reason ? r->reason
-                : r->tender && r->tender->has_status &&
-                        r->tender->status == MVOI__TENDER_STATUS__STATUS_CANCELLED
-                    ? text_get(L, "notify.reason.cancelled")
-                    : text_get(L, "notify.reason.none"));
+        char why[TENDER_CANCEL_SAY_MAX];
+        s_label(b, L, "notify.label.reason", s_off_reason(L, r, why, sizeof why));
         return;
     }
     if (cancel)

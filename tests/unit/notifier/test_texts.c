@@ -189,6 +189,51 @@ Test(nt_texts, update_says_what_changed_from_what_cancel_gives_the_reason)
     free(x);
 }
 
+/* A tender its source cancelled: the mail names the source, in the reader's language, from
+ * the facts the tender carries. It said "het inkooptraject is geannuleerd" without the
+ * source for a sheet's cancellation, and the English "(OCDS <date>)" stored by the OCDS
+ * import for a release's. The texts are written out here. */
+Test(nt_texts, a_cancel_by_its_source_names_the_source)
+{
+    Mvoi__Tender t = s_tender();
+    t.has_status = true;
+    t.status = MVOI__TENDER_STATUS__STATUS_CANCELLED;
+    t.source = "csv";
+    t.has_cancel_without_reason = t.cancel_without_reason = true;
+    Mvoi__Reminder c = s_rem(K(KICKOFF_CANCELLED), &t);
+    char *x = s_text(&c, NULL);
+    HAS(x, "Reden: geannuleerd door de bron (csv)\n");
+    free(x);
+    s_cfg.lang = TEXT_EN;
+    x = s_text(&c, NULL);
+    HAS(x, "cancelled by the source (csv)\n");
+    free(x);
+    s_cfg.lang = TEXT_NL;
+    /* an OCDS release: the publisher's words (the plan copies them as the reason) and the
+     * release, said in Dutch; without its words, the release named */
+    Mvoi__OcdsCancellation o = MVOI__OCDS_CANCELLATION__INIT;
+    o.release_id = "r-302";
+    o.release_date = "2025-05-20T16:00:00+02:00";
+    t.source = "ocds:ocds-hrl042-2025-302";
+    t.has_cancel_without_reason = t.cancel_without_reason = false;
+    t.cancel_ocds = &o;
+    t.cancel_reason = c.reason = "Ingetrokken: geen geldige inschrijvingen";
+    x = s_text(&c, NULL);
+    HAS(x, "Reden: Ingetrokken: geen geldige inschrijvingen (OCDS-publicatie van 20 mei "
+           "2025)\n");
+    free(x);
+    t.cancel_reason = c.reason = NULL;
+    t.has_cancel_without_reason = t.cancel_without_reason = true;
+    x = s_text(&c, NULL);
+    HAS(x, "Reden: geannuleerd in OCDS-publicatie r-302 (20 mei 2025)\n");
+    free(x);
+    /* a reason of the plan's own, not the tender's: as written */
+    c.reason = "tender cancelled";
+    x = s_text(&c, NULL);
+    HAS(x, "Reden: tender cancelled\n");
+    free(x);
+}
+
 Test(nt_texts, ambition_reminder_names_missing_themes_and_how_to_record)
 {
     Mvoi__Tender t = s_tender();
