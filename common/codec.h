@@ -40,6 +40,15 @@ Mvoi__Envelope *codec_lean_unpack(arena_t *arena, const void *data, size_t len, 
 Mvoi__Envelope *codec_unpack_in_ok(arena_t *arena, const void *data, size_t len, size_t budget,
                                    int *err, bool *strings_ok);
 
+/* A record read from the store, unpacked as d through base (NULL: malloc, free the message
+ * with its free_unpacked(m, NULL)); *rc 0 with the message, or NULL with *rc
+ * MVOI_E_UNDECODABLE (mvoi_error.h) when the bytes are no d, -ENOMEM when an allocation
+ * failed (codec_stored.c). protobuf-c answers NULL for both: only the first is the record's
+ * fault, to be refused by name; the second is a passing shortage that says nothing of it. */
+ProtobufCMessage *codec_unpack_stored(const ProtobufCMessageDescriptor *d,
+                                      ProtobufCAllocator *base, const void *data, size_t len,
+                                      int *rc);
+
 /* Encode into a malloc'ed buffer. 0 or -ENOMEM / -EMSGSIZE. */
 int codec_pack(const Mvoi__Envelope *env, uint8_t **buf, size_t *len);
 /* Encode into a caller buffer; returns the size, or -ENOSPC if cap is too small

@@ -17,6 +17,11 @@ void store_log_undecodable(const char *what, const void *key, size_t klen)
     char buyer[S_PART_MAX], id[S_PART_MAX];
     snprintf(buyer, sizeof buyer, "%.*s", bl, p);
     snprintf(id, sizeof id, "%.*s", il, nul ? nul + 1 : "");
+    store_log_undecodable_id(what, buyer, id);
+}
+
+void store_log_undecodable_id(const char *what, const char *buyer, const char *id)
+{
     const char *kv[] = { "record", what, "buyer", buyer, "id", id, "error",
                          mvoi_errname(MVOI_E_UNDECODABLE), NULL };
     log_emit(LOG_ERROR, "record_undecodable", kv, "the stored %s %s of buyer %s does not "

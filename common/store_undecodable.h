@@ -12,5 +12,7 @@
 /* Log (error, event "record_undecodable") the record under key, a key buyer '\0' id (as
  * mvoi_id_key2 makes them); what names the record ("tender", "measurement"). */
 void store_log_undecodable(const char *what, const void *key, size_t klen);
+/* The same, of the record of buyer and id (where the caller has them, not the key). */
+void store_log_undecodable_id(const char *what, const char *buyer, const char *id);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "mvoi_error.h"
 
 /* A realistic event envelope; the strings point at static storage. */
 static void s_tender_event(Mvoi__Envelope *env, Mvoi__TenderEvent *ev, Mvoi__Tender *t,
@@ -462,4 +463,53 @@ Test(codec, envelope_pack_keeps_unknown_fields_like_protobuf_c)
     cr_assert_eq(again->base.n_unknown_fields, 1);
     codec_free(&again);
     codec_free(&d);
+}
+
+/* An allocator that fails its n-th allocation (counting from 1), malloc otherwise. */
+typedef struct {
+    int calls, fail_at;
+} s_failing_t;
+
+static void *s_failing_alloc(void *d, size_t n)
+{
+    s_failing_t *f = d;
+    return ++f->calls == f->fail_at ? NULL : malloc(n ? n : 1);
+}
+
+static void s_failing_free(void *d, void *p)
+{
+    (void)d;
+    free(p);
+}
+
+/* protobuf-c answers NULL for bytes that are no Tender and for an allocation that failed;
+ * codec_unpack_stored names the first MVOI_E_UNDECODABLE (a record to refuse) and the second
+ * -ENOMEM (nothing wrong with the record). */
+Test(codec, unpack_stored_tells_undecodable_from_no_memory)
+{
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.id = "T-2024-001";
+    t.buyer = "heerlen";
+    uint8_t buf[64];
+    size_t len = mvoi__tender__pack(&t, buf);
+    int rc = 1;
+    ProtobufCMessage *m = codec_unpack_stored(&mvoi__tender__descriptor, NULL, buf, len, &rc);
+    cr_assert(m);
+    cr_assert_eq(rc, 0);
+    cr_assert_str_eq(((Mvoi__Tender *)m)->id, "T-2024-001");
+    protobuf_c_message_free_unpacked(m, NULL);
+    /* a varint longer than 10 bytes: no message decodes it */
+    static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                       0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    rc = 1;
+    cr_assert_null(codec_unpack_stored(&mvoi__tender__descriptor, NULL, garbage, sizeof garbage,
+                                       &rc));
+    cr_assert_eq(rc, MVOI_E_UNDECODABLE);
+    /* the same good bytes, the second allocation (the id's string) failing */
+    s_failing_t f = { 0, 2 };
+    ProtobufCAllocator a = { s_failing_alloc, s_failing_free, &f };
+    rc = 1;
+    cr_assert_null(codec_unpack_stored(&mvoi__tender__descriptor, &a, buf, len, &rc));
+    cr_assert_eq(rc, -ENOMEM);
+    cr_assert_geq(f.calls, 2);
 }
