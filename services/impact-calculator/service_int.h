@@ -62,9 +62,10 @@ struct impact_svc {
 };
 /* ---- service_util.c */
 
-/* Unpack bytes into request memory (freed with the reply). */
+/* Unpack bytes into request memory (freed with the reply): the message with *rc 0, or NULL
+ * with *rc MVOI_E_UNDECODABLE (bytes that are no d: the caller logs which record) or -ENOMEM. */
 ProtobufCMessage *impact_svc_unpack_req(server_req_t *req, const ProtobufCMessageDescriptor *d,
-                                        const MDB_val *v);
+                                        const MDB_val *v, int *rc);
 /* A copy of an impact in request memory. */
 Mvoi__Impact *impact_svc_copy_impact(server_req_t *req, const Mvoi__Impact *in);
 /* "a\0b[\0c]" into buf of cap bytes; returns its length, 0 when it does not fit. */
@@ -82,11 +83,12 @@ const char *impact_svc_reason(const impact_error_t *e);
 /* An impact_error_t code, ERR_INVALID_ARGUMENT when it has none. */
 int impact_svc_error_code(int code);
 /* Tender of the projection, unpacked into request memory; NULL if unknown. rc < 0 on an
- * LMDB error (returned in *rc). */
+ * LMDB error, MVOI_E_UNDECODABLE (logged) when its bytes are no Tender, -ENOMEM (in *rc). */
 Mvoi__Tender *impact_svc_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn,
                                 const char *buyer, const char *tender_id, int *rc);
 /* The current record of buyer/id (malloc'd: free with
- * mvoi__measurement_record__free_unpacked), NULL if none. */
+ * mvoi__measurement_record__free_unpacked), NULL if none; *rc an LMDB error,
+ * MVOI_E_UNDECODABLE (logged) when its bytes are no record, or -ENOMEM. */
 Mvoi__MeasurementRecord *impact_svc_record(impact_svc_t *self, MDB_txn *txn, const char *buyer,
                                            const char *id, int *rc);
 /* buyer \0 id \0 be32 revision into k of cap bytes; 0 when it does not fit. */

@@ -9,9 +9,53 @@
 #include "factors.h"
 #include "mvoi_error.h"
 #include "measure_rules.h"
+#include "store_undecodable.h"
 
 #define S_LIST_DEFAULT 50
 #define S_LIST_MAX 1000
+
+/* rec's history (buyer\0id\0be32 rev, in revision order) into rec->history; k holds the
+ * record's key buyer\0id of kl bytes and room for one more. An entry that does not decode
+ * refuses the answer (MVOI_E_UNDECODABLE, logged): a history short of a revision would be
+ * taken as the whole audit trail. */
+static int s_history(impact_svc_t *self, server_req_t *req, MDB_txn *txn, uint8_t *k,
+                     size_t kl, Mvoi__MeasurementRecord *rec)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, self->history, &c);
+    if (rc != 0)
+        return rc;
+    k[kl] = 0;
+    MDB_val hk = { kl + 1, k }, hv;
+    size_t cap = 0;
+    rc = mdb_cursor_get(c, &hk, &hv, MDB_SET_RANGE);
+    while (rc == 0 && hk.mv_size == kl + 5 && memcmp(hk.mv_data, k, kl + 1) == 0) {
+        Mvoi__MeasurementRecord *h = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
+            req, &mvoi__measurement_record__descriptor, &hv, &rc);
+        if (!h || !h->measurement) {
+            if (h || rc == MVOI_E_UNDECODABLE) {   /* a revision without its measurement too */
+                rc = MVOI_E_UNDECODABLE;
+                store_log_undecodable("measurement history", hk.mv_data, hk.mv_size);
+            }
+            break;
+        }
+        if (rec->n_history == cap) {
+            cap = cap ? cap * 2 : 8;
+            Mvoi__Measurement **nh = server_alloc(req, cap * sizeof *nh);
+            if (!nh) {
+                rc = -ENOMEM;
+                break;
+            }
+            if (rec->n_history)
+                memcpy(nh, rec->history, rec->n_history * sizeof *nh);
+            rec->history = nh;
+        }
+        rec->history[rec->n_history++] = h->measurement;
+        rc = mdb_cursor_get(c, &hk, &hv, MDB_NEXT);
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
 
 int
 impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
@@ -40,39 +84,14 @@ impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
                                  "no measurement '%.64s'", g->id);
     if (rc != 0)
         return rc;
-    Mvoi__MeasurementRecord *rec =
-        (Mvoi__MeasurementRecord *) impact_svc_unpack_req(req, &mvoi__measurement_record__descriptor, &v);
-    if (!rec)
-        return -EIO;
-    /* History: buyer\0id\0be32 rev, in revision order. */
-    MDB_cursor *c;
-    if ((rc = mdb_cursor_open(txn, self->history, &c)) != 0)
+    Mvoi__MeasurementRecord *rec = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
+        req, &mvoi__measurement_record__descriptor, &v, &rc);
+    if (!rec) {   /* bytes that are no record are named, not "the query failed" */
+        if (rc == MVOI_E_UNDECODABLE)
+            store_log_undecodable("measurement", k, kl);
         return rc;
-    k[kl] = 0;
-    MDB_val hk = { kl + 1, k }, hv;
-    size_t cap = 0;
-    rc = mdb_cursor_get(c, &hk, &hv, MDB_SET_RANGE);
-    while (rc == 0 && hk.mv_size == kl + 5 && memcmp(hk.mv_data, k, kl + 1) == 0) {
-        Mvoi__MeasurementRecord *h = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
-            req, &mvoi__measurement_record__descriptor, &hv);
-        if (h && h->measurement) {
-            if (rec->n_history == cap) {
-                cap = cap ? cap * 2 : 8;
-                Mvoi__Measurement **nh = server_alloc(req, cap * sizeof *nh);
-                if (!nh) {
-                    mdb_cursor_close(c);
-                    return -ENOMEM;
-                }
-                if (rec->n_history)
-                    memcpy(nh, rec->history, rec->n_history * sizeof *nh);
-                rec->history = nh;
-            }
-            rec->history[rec->n_history++] = h->measurement;
-        }
-        rc = mdb_cursor_get(c, &hk, &hv, MDB_NEXT);
     }
-    mdb_cursor_close(c);
-    if (rc != 0 && rc != MDB_NOTFOUND)
+    if ((rc = s_history(self, req, txn, k, kl, rec)) != 0)
         return rc;
     Mvoi__Tender *t = rec->measurement && rec->measurement->tender_id
                           ? impact_svc_tender(self, req, txn, buyer, rec->measurement->tender_id, &rc)
@@ -168,7 +187,7 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
     rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     while (rc == 0 && k.mv_size >= pl && memcmp(k.mv_data, pfx, pl) == 0) {
         if (total >= offset && out->n_records < limit) {
-            MDB_val rv = v;
+            MDB_val rv = v, rk = k;   /* rk: the record's key buyer\0id, for its log line */
             if (by_tender) {
                 /* bytender key -> the measurement id after the prefix */
                 uint8_t mk[IMPACT_SVC_KEY_MAX];
@@ -179,8 +198,8 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
                 }
                 memcpy(mk, buyer, bl);
                 memcpy(mk + bl, (uint8_t *) k.mv_data + pl, il);
-                MDB_val key2 = { bl + il, mk };
-                rc = mdb_get(txn, self->measurements, &key2, &rv);
+                rk = (MDB_val){ bl + il, mk };
+                rc = mdb_get(txn, self->measurements, &rk, &rv);
                 if (rc != 0 && rc != MDB_NOTFOUND)
                     break;
                 if (rc == MDB_NOTFOUND) {
@@ -189,9 +208,10 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
                 }
             }
             Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
-                req, &mvoi__measurement_record__descriptor, &rv);
+                req, &mvoi__measurement_record__descriptor, &rv, &rc);
             if (!r) {   /* skipped, the page would be short of it while total counts it */
-                rc = MVOI_E_UNDECODABLE;
+                if (rc == MVOI_E_UNDECODABLE)
+                    store_log_undecodable("measurement", rk.mv_data, rk.mv_size);
                 break;
             }
             recs[out->n_records++] = r;

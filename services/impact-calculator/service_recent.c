@@ -11,6 +11,7 @@
 
 #include "mvoi_error.h"
 #include "store.h"
+#include "store_undecodable.h"
 
 static size_t
 s_key(uint8_t *k, const char *buyer, uint64_t seq)
@@ -94,9 +95,10 @@ impact_svc_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
             if ((rc = mdb_get(txn, self->measurements, &rk, &rv)) != 0)
                 break;   /* an index key without its record is corruption: say so */
             Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
-                req, &mvoi__measurement_record__descriptor, &rv);
-            if (!r) {
-                rc = MVOI_E_UNDECODABLE;   /* named (health counts it), not a page short */
+                req, &mvoi__measurement_record__descriptor, &rv, &rc);
+            if (!r) {   /* named (health counts it), not a page short; -ENOMEM as such */
+                if (rc == MVOI_E_UNDECODABLE)
+                    store_log_undecodable("measurement", rk.mv_data, rk.mv_size);
                 break;
             }
             out->records[out->n_records++] = r;

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "codec.h"
 #include "mvoi_error.h"
 #include "store_undecodable.h"
 
@@ -17,11 +18,11 @@
 
 static int s_item(server_req_t *req, const MDB_val *v)
 {
-    Mvoi__MeasurementRecord *rec = mvoi__measurement_record__unpack(NULL, v->mv_size,
-                                                                    v->mv_data);
-    if (!rec)   /* skipped, every consumer's totals would lack it: the snapshot is refused */
-        return MVOI_E_UNDECODABLE;
     int rc = 0;
+    Mvoi__MeasurementRecord *rec = (Mvoi__MeasurementRecord *) codec_unpack_stored(
+        &mvoi__measurement_record__descriptor, NULL, v->mv_data, v->mv_size, &rc);
+    if (!rec)   /* skipped, every consumer's totals would lack it: the snapshot is refused */
+        return rc;   /* MVOI_E_UNDECODABLE, or -ENOMEM: no memory is no bad record */
     if (!rec->withdrawn && rec->measurement && rec->impact) {
         Mvoi__ImpactEvent ie = MVOI__IMPACT_EVENT__INIT;
         ie.has_kind = 1;

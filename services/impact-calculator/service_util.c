@@ -10,20 +10,25 @@
 #include <string.h>
 
 #include "explain.h"
+#include "codec.h"
 #include "factors.h"
 #include "feed.h"
+#include "mvoi_error.h"
 #include "store.h"
+#include "store_undecodable.h"
 #include "textfmt.h"
 
 static void *s_pa_alloc(void *d, size_t n) { return server_alloc(d, n ? n : 1); }
 static void s_pa_free(void *d, void *p) { (void) d; (void) p; }
 
-/* Unpack bytes into request memory (freed with the reply). */
+/* Unpack bytes into request memory (freed with the reply); codec_unpack_stored tells bytes
+ * that are no d (MVOI_E_UNDECODABLE) from request memory that ran out (-ENOMEM). */
 ProtobufCMessage *
-impact_svc_unpack_req(server_req_t *req, const ProtobufCMessageDescriptor *d, const MDB_val *v)
+impact_svc_unpack_req(server_req_t *req, const ProtobufCMessageDescriptor *d, const MDB_val *v,
+                      int *rc)
 {
     ProtobufCAllocator a = { s_pa_alloc, s_pa_free, req };
-    return protobuf_c_message_unpack(d, &a, v->mv_size, v->mv_data);
+    return codec_unpack_stored(d, &a, v->mv_data, v->mv_size, rc);
 }
 
 /* A copy of an impact in request memory: plain struct copies and string copies, cheaper
@@ -135,7 +140,11 @@ impact_svc_tender(impact_svc_t *self, server_req_t *req, MDB_txn *txn, const cha
         *rc = r;
         return NULL;
     }
-    return (Mvoi__Tender *) impact_svc_unpack_req(req, &mvoi__tender__descriptor, &v);
+    Mvoi__Tender *t = (Mvoi__Tender *) impact_svc_unpack_req(req, &mvoi__tender__descriptor,
+                                                             &v, rc);
+    if (*rc == MVOI_E_UNDECODABLE)   /* not "unknown": an answer without its group and SROI */
+        store_log_undecodable("tender", key.mv_data, key.mv_size);
+    return t;
 }
 
 /* The current record of buyer/id (malloc'd: free with mvoi__measurement_record__free_unpacked),
@@ -155,9 +164,10 @@ impact_svc_record(impact_svc_t *self, MDB_txn *txn, const char *buyer, const cha
         *rc = r;
         return NULL;
     }
-    Mvoi__MeasurementRecord *rec = mvoi__measurement_record__unpack(NULL, v.mv_size, v.mv_data);
-    if (!rec)
-        *rc = -EIO;
+    Mvoi__MeasurementRecord *rec = (Mvoi__MeasurementRecord *) codec_unpack_stored(
+        &mvoi__measurement_record__descriptor, NULL, v.mv_data, v.mv_size, rc);
+    if (*rc == MVOI_E_UNDECODABLE)
+        store_log_undecodable("measurement", key.mv_data, key.mv_size);
     return rec;
 }
 

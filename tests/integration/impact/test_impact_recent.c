@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,23 @@ static void submit(fx_t *f, const char *id, int64_t litres)
 
 /* Bytes that are no MeasurementRecord stored under buyer/id in the stopped
  * impact-calculator's own file. */
+static void s_corrupt_in(fx_t *f, const char *db, const char *buyer, const char *id,
+                         uint32_t rev)
+{
+    char path[256], key[128];
+    snprintf(path, sizeof path, "%s/impact-calculator", f->dir);
+    size_t bl = strlen(buyer), il = strlen(id), kl = bl + 1 + il;
+    memcpy(key, buyer, bl + 1);
+    memcpy(key + bl + 1, id, il);
+    if (rev) {   /* a history key: buyer\0id\0 and the revision big-endian */
+        uint8_t be[5] = { 0, (uint8_t)(rev >> 24), (uint8_t)(rev >> 16), (uint8_t)(rev >> 8),
+                          (uint8_t)rev };
+        memcpy(key + kl, be, 5);
+        kl += 5;
+    }
+    cr_assert_eq(h_store_corrupt(path, db, key, kl), 0, "%s %s/%s", db, buyer, id);
+}
+
 static void s_corrupt(fx_t *f, const char *buyer, const char *id)
 {
     char path[256], key[128];
@@ -60,6 +79,67 @@ static void s_corrupt(fx_t *f, const char *buyer, const char *id)
     memcpy(key + bl + 1, id, il);
     cr_assert_eq(h_store_corrupt(path, "measurements", key, bl + 1 + il), 0,
                  "measurement %s", id);
+}
+
+/* landgraaf's own T-KLIMA (the fake calendar has heerlen's) and its m-c: heerlen's ids. */
+static void s_landgraaf_m_c(fx_t *f)
+{
+    Mvoi__Tender t = MVOI__TENDER__INIT;
+    t.id = "T-KLIMA";
+    t.purchasing_group = "lg-infra";
+    Mvoi__RegisterTender rt = MVOI__REGISTER_TENDER__INIT;
+    rt.tender = &t;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.request_id = "reg-lg-klima";
+    e.buyer = "landgraaf";
+    e.body_case = MVOI__ENVELOPE__BODY_REGISTER_TENDER;
+    e.register_tender = &rt;
+    Mvoi__Envelope *r = NULL;
+    cr_assert_eq(h_request(f->capi, &e, &r, 5000), 0);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ACK);
+    mvoi__envelope__free_unpacked(r, NULL);
+    fx_wait_tenders(f, 5);
+    meas_t x;
+    m_base(&x, "m-c", "T-KLIMA", "2026");
+    m_energy(&x, MVOI__CARRIER__CARRIER_HVO100, 0, 400000);
+    Mvoi__Measurement *ms[] = { &x.m };
+    Mvoi__SubmitMeasurements sm = MVOI__SUBMIT_MEASUREMENTS__INIT;
+    sm.n_measurements = 1;
+    sm.measurements = ms;
+    Mvoi__Envelope se = MVOI__ENVELOPE__INIT;
+    se.request_id = "lg-m-c";
+    se.buyer = "landgraaf";
+    se.body_case = MVOI__ENVELOPE__BODY_SUBMIT_MEASUREMENTS;
+    se.submit_measurements = &sm;
+    r = fx_call(f, &se);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_MEASUREMENT_REPLY, "body %d", r->body_case);
+    cr_assert(r->measurement_reply->results[0]->ok, "landgraaf's m-c accepted");
+    mvoi__envelope__free_unpacked(r, NULL);
+}
+
+static Mvoi__Envelope *s_get(fx_t *f, const char *buyer, const char *id)
+{
+    Mvoi__GetMeasurement g = MVOI__GET_MEASUREMENT__INIT;
+    g.id = (char *)id;
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    e.buyer = (char *)buyer;
+    e.body_case = MVOI__ENVELOPE__BODY_GET_MEASUREMENT;
+    e.get_measurement = &g;
+    return fx_call(f, &e);
+}
+
+/* Does the calculator's log hold a record_undecodable line with all three needles? */
+static bool s_log_names(fx_t *f, const char *record, const char *buyer, const char *id)
+{
+    FILE *fp = fopen(f->imp.log, "r");
+    cr_assert(fp, "%s", f->imp.log);
+    static char line[8192];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, fp))
+        found = strstr(line, "\"event\":\"record_undecodable\"") && strstr(line, record)
+                && strstr(line, buyer) && strstr(line, id);
+    fclose(fp);
+    return found;
 }
 
 static void s_expect_undecodable(Mvoi__Envelope *r)
@@ -74,14 +154,19 @@ static void s_expect_undecodable(Mvoi__Envelope *r)
 
 /* m-c's record turned into bytes that are no record: the snapshot (its consumers'
  * rebuild) and the list by buyer are refused by name, not sent short of m-c (before: the
- * snapshot was, and the list was a page of 2 with total 3); health counts both. */
+ * snapshot was, and the list was a page of 2 with total 3); so are the GetMeasurements that
+ * read a record, a history entry or a tender that does not decode, each logged by buyer and
+ * id, while a good record beside them reads; health counts all five. */
 static void s_refused_without_m_c(fx_t *f)
 {
     Mvoi__Envelope *r;
     int st = 0;
+    s_landgraaf_m_c(f);
     h_signal(&f->imp, SIGTERM);
     cr_assert_eq(h_wait(&f->imp, 10000, &st), 0);
     s_corrupt(f, "heerlen", "m-c");
+    s_corrupt_in(f, "history", "heerlen", "m-b", 1);   /* m-b's revision 1, before the correction */
+    s_corrupt_in(f, "tenders", "landgraaf", "T-KLIMA", 0);   /* the projection's */
     fx_start_imp(f);
     Mvoi__SnapshotRequest sr = MVOI__SNAPSHOT_REQUEST__INIT;
     sr.prefix = "impact.computed";
@@ -97,13 +182,31 @@ static void s_refused_without_m_c(fx_t *f)
     le.list_measurements = &l;
     r = fx_call(f, &le);
     s_expect_undecodable(r);
+    /* GetMeasurement: m-c itself (before: "the query failed", no name); m-b with a history
+     * short of revision 1 (before: answered with no history, as if whole); landgraaf's m-c
+     * of its T-KLIMA (before: answered without its purchasing group) */
+    s_expect_undecodable(s_get(f, "heerlen", "m-c"));
+    s_expect_undecodable(s_get(f, "heerlen", "m-b"));
+    s_expect_undecodable(s_get(f, "landgraaf", "m-c"));
+    cr_expect(s_log_names(f, "\"record\":\"measurement\"", "\"buyer\":\"heerlen\"",
+                          "\"id\":\"m-c\""));
+    cr_expect(s_log_names(f, "\"record\":\"measurement history\"", "\"buyer\":\"heerlen\"",
+                          "\"id\":\"m-b\""));
+    cr_expect(s_log_names(f, "\"record\":\"tender\"", "\"buyer\":\"landgraaf\"",
+                          "\"id\":\"T-KLIMA\""));
+    /* the good record beside them: heerlen's m-a of heerlen's T-KLIMA (the same tender id) */
+    r = s_get(f, "heerlen", "m-a");
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_MEASUREMENT_RECORD, "body %d", r->body_case);
+    cr_expect_str_eq(r->measurement_record->purchasing_group, "infra");
+    cr_expect_eq(r->measurement_record->impact->co2_avoided_g, 834900LL);
+    mvoi__envelope__free_unpacked(r, NULL);
     Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
     Mvoi__Envelope he = MVOI__ENVELOPE__INIT;
     he.body_case = MVOI__ENVELOPE__BODY_HEALTH;
     he.health = &hr;
     r = fx_call(f, &he);
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
-    cr_expect_eq(r->health_reply->undecodable_records, 2);
+    cr_expect_eq(r->health_reply->undecodable_records, 5);
     mvoi__envelope__free_unpacked(r, NULL);
 }
 
