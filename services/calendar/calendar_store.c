@@ -234,9 +234,11 @@ static int s_scan(const calendar_store_t *cs, MDB_txn *txn, const char *buyer, c
         if (matched >= offset && matched - offset < limit && !stop) {
             MDB_val tv;
             int g = calendar_store_get(cs, txn, buyer, sum->id, &tv);
-            if (g == 0)
+            if (g == 0) {
                 stop = fn(arg, &tv);
-            else if (g != -ENOENT) {
+                if (stop == MVOI_E_UNDECODABLE)   /* which one, for the operator to repair */
+                    store_log_undecodable_id("tender", buyer, sum->id);
+            } else if (g != -ENOENT) {
                 mdb_cursor_close(cur);
                 return g;
             }

@@ -41,7 +41,9 @@ int calendar_store_get(const calendar_store_t *cs, MDB_txn *txn, const char *buy
 int calendar_store_put(const calendar_store_t *cs, MDB_txn *txn, const Mvoi__Tender *t,
                        const void *packed, size_t len, const Mvoi__Tender *old);
 
-/* Visit packed tenders in index order. Return non-zero from fn to stop (returned). */
+/* Visit packed tenders in index order. Return non-zero from fn to stop (returned); a list's
+ * fn returning MVOI_E_UNDECODABLE (a record it cannot decode) has the tender's buyer and id
+ * logged. */
 typedef int (calendar_store_fn)(void *arg, const MDB_val *packed);
 
 /* ListTenders over one buyer: every index entry in range is matched against q (checked by

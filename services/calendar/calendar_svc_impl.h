@@ -52,7 +52,8 @@ int calendar_svc_error(server_req_t *req, text_lang_t lang, int code, const char
     calendar_svc_error((req), calendar_svc_lang(req), (code), (field), __VA_ARGS__)
 
 /* Read the stored tender (heap copy) of buyer/id; *out NULL when there is none. packed (may
- * be NULL) gets the stored bytes (valid until the transaction writes). */
+ * be NULL) gets the stored bytes (valid until the transaction writes). MVOI_E_UNDECODABLE
+ * (logged) when the stored bytes are no Tender, -ENOMEM, or a store error. */
 int calendar_svc_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, const char *id,
                       Mvoi__Tender **out, MDB_val *packed);
 
@@ -72,8 +73,11 @@ int calendar_svc_emit(server_req_t *req, MDB_txn *txn, Mvoi__TenderEventKind kin
 
 /* The UpsertTenders handler (service_upsert_batch.c). */
 int calendar_svc_on_upsert_batch(void *arg, server_req_t *req, MDB_txn *txn);
-/* A stored tender unpacked into the reply's memory (freed after it is sent). */
-Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, size_t len);
+/* A stored tender unpacked into the reply's memory (freed after it is sent): the tender with
+ * *rc 0, or NULL with *rc MVOI_E_UNDECODABLE (bytes that are no Tender: the caller logs which)
+ * or -ENOMEM. */
+Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, size_t len,
+                                        int *rc);
 /* The TenderReply of t (outcome, seq when not 0). 0 or -ENOMEM. */
 int calendar_svc_set_reply(server_req_t *req, Mvoi__Tender *t, Mvoi__UpsertOutcome outcome,
                            uint64_t seq);

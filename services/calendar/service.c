@@ -11,13 +11,16 @@
 #include "cal_date.h"
 #include "mvoi_contract.h"
 #include "cal_str.h"
+#include "mvoi_error.h"
 #include "mvoi_id.h"
 #include "calendar_store.h"
 #include "clock.h"
+#include "codec.h"
 #include "isv_map.h"
 #include "log.h"
 #include "outbox.h"
 #include "store.h"
+#include "store_undecodable.h"
 #include "tender_query.h"
 #include "tender_rules.h"
 #include "tender_cancel.h"
@@ -95,11 +98,14 @@ const char *calendar_svc_buyer(server_req_t *req)
 static void *s_ralloc(void *d, size_t n) { return server_alloc(d, n ? n : 1); }
 static void s_rfree(void *d, void *p) { (void)d; (void)p; }
 
-/* Unpack into memory owned by the reply (freed after it is sent). */
-Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, size_t len)
+/* Unpack into memory owned by the reply (freed after it is sent); codec_unpack_stored tells
+ * bytes that are no Tender from request memory that ran out. */
+Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, size_t len,
+                                        int *rc)
 {
     ProtobufCAllocator a = { s_ralloc, s_rfree, req };
-    Mvoi__Tender *t = mvoi__tender__unpack(&a, len, data);
+    Mvoi__Tender *t =
+        (Mvoi__Tender *)codec_unpack_stored(&mvoi__tender__descriptor, &a, data, len, rc);
     if (!t || !tender_cancel_is_said(t))
         return t;
     /* the source's default reason or an OCDS release's cancellation, said now in the
@@ -109,10 +115,14 @@ Mvoi__Tender *calendar_svc_reply_tender(server_req_t *req, const void *data, siz
     const char *said = NULL;
     /* -ENOSPC cannot happen: the buffer holds any stored reason, default or OCDS sentence
      * (TENDER_CANCEL_SAY_MAX: their parts are bounded by tender_validate) */
-    if (tender_cancel_reason_say(t, calendar_svc_lang(req), buf, sizeof buf, &said) < 0 ||
-        !said)
+    int say = tender_cancel_reason_say(t, calendar_svc_lang(req), buf, sizeof buf, &said);
+    if (say < 0 || !said) {
+        *rc = say < 0 ? say : -EINVAL;
         return NULL;
+    }
     t->cancel_reason = server_strdup(req, said);
+    if (!t->cancel_reason)
+        *rc = -ENOMEM;
     return t->cancel_reason ? t : NULL;
 }
 
@@ -158,9 +168,12 @@ int calendar_svc_load(calendar_svc_t *self, MDB_txn *txn, const char *buyer, con
         return 0;
     if (rc != 0)
         return rc;
-    *out = mvoi__tender__unpack(NULL, v.mv_size, v.mv_data);
+    *out = (Mvoi__Tender *)codec_unpack_stored(&mvoi__tender__descriptor, NULL, v.mv_data,
+                                               v.mv_size, &rc);
+    if (rc == MVOI_E_UNDECODABLE)   /* storage corruption: named, for the operator to repair */
+        store_log_undecodable_id("tender", buyer, id);
     if (!*out)
-        return -EIO;   /* a stored tender that does not decode: storage corruption */
+        return rc;
     if (packed)
         *packed = v;
     return 0;
@@ -188,9 +201,11 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
         bool same = len == old_packed->mv_size && memcmp(buf, old_packed->mv_data, len) == 0;
         free(buf);
         if (same) {
-            Mvoi__Tender *rt = calendar_svc_reply_tender(req, old_packed->mv_data, old_packed->mv_size);
+            int rc;
+            Mvoi__Tender *rt = calendar_svc_reply_tender(req, old_packed->mv_data,
+                                                         old_packed->mv_size, &rc);
             if (!rt)
-                return -ENOMEM;
+                return rc;
             return calendar_svc_set_reply(req, rt, MVOI__UPSERT_OUTCOME__UPSERT_UNCHANGED, 0);
         }
     }
@@ -215,10 +230,10 @@ static int s_commit(calendar_svc_t *self, server_req_t *req, MDB_txn *txn, Mvoi_
         free(buf);
         return rc;
     }
-    Mvoi__Tender *rt = calendar_svc_reply_tender(req, buf, len);
+    Mvoi__Tender *rt = calendar_svc_reply_tender(req, buf, len, &rc);
     free(buf);
     if (!rt)
-        return -ENOMEM;
+        return rc;
     return calendar_svc_set_reply(req, rt, outcome, seq);
 }
 

@@ -12,7 +12,9 @@
 #include "cal_str.h"
 #include "calendar_store.h"
 #include "clock.h"
+#include "codec.h"
 #include "mvoi_error.h"
+#include "store_undecodable.h"
 #include "tender_query.h"
 #include "tender_util.h"
 
@@ -33,9 +35,11 @@ int calendar_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
         return S_ERR(req, S_NOTFOUND, "get_tender.id", "no tender %s", m->id);
     if (rc != 0)
         return rc;
-    Mvoi__Tender *t = calendar_svc_reply_tender(req, v.mv_data, v.mv_size);
+    Mvoi__Tender *t = calendar_svc_reply_tender(req, v.mv_data, v.mv_size, &rc);
+    if (rc == MVOI_E_UNDECODABLE)   /* named, not "out of memory" for a bad record */
+        store_log_undecodable_id("tender", buyer, m->id);
     if (!t)
-        return -ENOMEM;
+        return rc;
     return calendar_svc_set_reply(req, t, 0, 0);
 }
 
@@ -50,9 +54,10 @@ static int s_collect(void *arg, const MDB_val *packed)
     s_collect_t *c = arg;
     if (c->list->n_tenders >= c->cap)
         return 1;
-    Mvoi__Tender *t = calendar_svc_reply_tender(c->req, packed->mv_data, packed->mv_size);
+    int rc;
+    Mvoi__Tender *t = calendar_svc_reply_tender(c->req, packed->mv_data, packed->mv_size, &rc);
     if (!t)
-        return -ENOMEM;
+        return rc;   /* MVOI_E_UNDECODABLE: the store's scan logs which tender */
     c->list->tenders[c->list->n_tenders++] = t;
     return 0;
 }
@@ -164,16 +169,18 @@ typedef struct {
 static int s_snap_one(void *arg, const MDB_val *packed)
 {
     s_snap_t *s = arg;
-    Mvoi__Tender *t = mvoi__tender__unpack(NULL, packed->mv_size, packed->mv_data);
+    int rc;
+    Mvoi__Tender *t = (Mvoi__Tender *)codec_unpack_stored(&mvoi__tender__descriptor, NULL,
+                                                          packed->mv_data, packed->mv_size, &rc);
     if (!t)   /* skipped, every follower would lose the tender: the snapshot is refused */
-        return MVOI_E_UNDECODABLE;
+        return rc;   /* MVOI_E_UNDECODABLE, or -ENOMEM: no memory is no bad record */
     Mvoi__TenderEvent te = MVOI__TENDER_EVENT__INIT;
     te.tender = t;
     Mvoi__Envelope ev = MVOI__ENVELOPE__INIT;
     ev.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
     ev.tender_event = &te;
     ev.buyer = t->buyer;
-    int rc = server_snapshot_emit(s->req, "tender.snapshot", &ev);
+    rc = server_snapshot_emit(s->req, "tender.snapshot", &ev);
     tender_free(t);
     return rc < 0 ? rc : 0;
 }

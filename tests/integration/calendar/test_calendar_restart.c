@@ -101,17 +101,86 @@ static void s_corrupt(const char *buyer, const char *id)
     cr_assert_eq(h_store_corrupt(path, "tenders", key, bl + 1 + il), 0, "tender %s", id);
 }
 
-/* Does the calendar's log hold a record_undecodable line with needle? */
-static bool s_log_names(const char *needle)
+/* The calendar's log lines with event record_undecodable, needle and buyer. */
+static int s_log_names(const char *needle, const char *buyer)
 {
     FILE *fp = fopen(F.proc.log, "r");
     cr_assert(fp, "%s", F.proc.log);
     static char line[8192];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, fp))
-        found = strstr(line, "\"event\":\"record_undecodable\"") && strstr(line, needle);
+    char b[64];
+    snprintf(b, sizeof b, "\"buyer\":\"%s\"", buyer);
+    int n = 0;
+    while (fgets(line, sizeof line, fp))
+        n += strstr(line, "\"event\":\"record_undecodable\"") && strstr(line, needle)
+             && strstr(line, b);
     fclose(fp);
-    return found;
+    return n;
+}
+
+/* GetTender id of buyer. */
+static Mvoi__Envelope *s_get(const char *buyer, const char *id)
+{
+    Mvoi__GetTender g = MVOI__GET_TENDER__INIT;
+    g.id = (char *)id;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.buyer = (char *)buyer;
+    req.body_case = MVOI__ENVELOPE__BODY_GET_TENDER;
+    req.get_tender = &g;
+    return cf_req(&req);
+}
+
+/* ListTenders of buyer, the first page. */
+static Mvoi__Envelope *s_list(const char *buyer)
+{
+    Mvoi__ListTenders l = MVOI__LIST_TENDERS__INIT;
+    Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
+    req.buyer = (char *)buyer;
+    req.body_case = MVOI__ENVELOPE__BODY_LIST_TENDERS;
+    req.list_tenders = &l;
+    return cf_req(&req);
+}
+
+/* Refused by name: a stored tender does not decode (before: "the query failed"). */
+static void s_expect_undecodable(Mvoi__Envelope *r, const char *what)
+{
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "%s without a tender: %d", what,
+                 r->body_case);
+    cr_expect_eq(r->error->code, MVOI__ERROR_CODE__ERR_INTERNAL);
+    cr_expect(r->error->message && strstr(r->error->message, "MVOI_E_UNDECODABLE"), "%s: %s",
+              what, r->error->message ? r->error->message : "(none)");
+    mvoi__envelope__free_unpacked(r, NULL);
+}
+
+/* heerlen's HRL-2025-002 undecodable in the store: its GetTender and heerlen's lists are
+ * refused by name, each logged with buyer and id (before: both answered "the query failed",
+ * an out of memory, and logged nothing); heerlen's HRL-2025-001 and landgraaf's
+ * HRL-2025-002 (the same id) read. */
+static void s_reads_refused_by_name(void)
+{
+    s_expect_undecodable(s_get("heerlen", "HRL-2025-002"), "GetTender");
+    s_expect_undecodable(s_list("heerlen"), "ListTenders");
+    Mvoi__UpcomingTenders u = MVOI__UPCOMING_TENDERS__INIT;
+    u.from_date = "2025-04-01";   /* HRL-2025-002 is planned for 14-04-2025 */
+    u.has_days = 1;
+    u.days = 30;
+    Mvoi__Envelope ureq = MVOI__ENVELOPE__INIT;
+    ureq.body_case = MVOI__ENVELOPE__BODY_UPCOMING_TENDERS;
+    ureq.upcoming_tenders = &u;
+    s_expect_undecodable(cf_req(&ureq), "UpcomingTenders");
+    cr_expect_eq(s_log_names("\"id\":\"HRL-2025-002\"", "heerlen"), 4,
+                 "the snapshot, the get and the two lists each name the record to repair");
+    cr_expect_eq(s_log_names("", "landgraaf"), 0);
+    Mvoi__Envelope *r = s_get("heerlen", "HRL-2025-001");
+    cr_expect_str_eq(cf_ok(r)->id, "HRL-2025-001");
+    mvoi__envelope__free_unpacked(r, NULL);
+    r = s_get("landgraaf", "HRL-2025-002");
+    cr_expect_str_eq(cf_ok(r)->title, "Testtraject");
+    mvoi__envelope__free_unpacked(r, NULL);
+    r = s_list("landgraaf");
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_TENDER_LIST);
+    cr_expect_eq(r->tender_list->n_tenders, 1);
+    cr_expect_eq(r->tender_list->total, 1);
+    mvoi__envelope__free_unpacked(r, NULL);
 }
 
 Test(calendar, restart_keeps_everything_late_consumer_replays)
@@ -155,6 +224,18 @@ Test(calendar, restart_keeps_everything_late_consumer_replays)
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_SNAPSHOT_END);
     cr_expect_eq(r->snapshot_end->count, DEMO_ROWS);
     mvoi__envelope__free_unpacked(r, NULL);
+    /* landgraaf's own HRL-2025-002: heerlen's id, another buyer's tender */
+    cf_tender_t lg;
+    cf_tender(&lg, "HRL-2025-002", MVOI__TENDER_KIND__KIND_DIENSTEN, 100000 * 100, "2027-03-01");
+    Mvoi__RegisterTender rt = MVOI__REGISTER_TENDER__INIT;
+    rt.tender = &lg.t;
+    Mvoi__Envelope lreq = MVOI__ENVELOPE__INIT;
+    lreq.buyer = "landgraaf";
+    lreq.body_case = MVOI__ENVELOPE__BODY_REGISTER_TENDER;
+    lreq.register_tender = &rt;
+    r = cf_req(&lreq);
+    cr_assert_str_eq(cf_ok(r)->buyer, "landgraaf");
+    mvoi__envelope__free_unpacked(r, NULL);
     h_kill9(&F.proc);
     s_corrupt("heerlen", "HRL-2025-002");
     cf_start();
@@ -165,18 +246,18 @@ Test(calendar, restart_keeps_everything_late_consumer_replays)
     cr_expect(r->error->message && strstr(r->error->message, "MVOI_E_UNDECODABLE"), "%s",
               r->error->message ? r->error->message : "(none)");
     mvoi__envelope__free_unpacked(r, NULL);
-    cr_expect(s_log_names("\"id\":\"HRL-2025-002\""), "the log names the record to repair");
+    s_reads_refused_by_name();
     Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
     Mvoi__Envelope req = MVOI__ENVELOPE__INIT;
     req.body_case = MVOI__ENVELOPE__BODY_HEALTH;
     req.health = &hr;
     r = cf_req(&req);
     cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
-    cr_expect_eq(r->health_reply->undecodable_records, 1);
+    cr_expect_eq(r->health_reply->undecodable_records, 4);
     mvoi__envelope__free_unpacked(r, NULL);
     /* and the operator's view of it */
     cf_ctl(out, sizeof out, (const char *[]){ "system", "health", "calendar", NULL });
-    cr_expect(strstr(out, " undecodable=1"), "%s", out);
+    cr_expect(strstr(out, " undecodable=4"), "%s", out);
 }
 
 Test(calendar, bad_data_dir_exits_78)
