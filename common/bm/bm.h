@@ -155,7 +155,10 @@ int bm_distribution(const bm_t *self, int cls, int kpi, unsigned year, bm_norm_t
 const char *bm_kpi_label(int kpi, text_lang_t lang, char *buf, size_t cap);
 /* The display unit of kpi under norm: "kg", "kg per EUR mln" in lang. */
 const char *bm_unit_label(int kpi, bm_norm_t norm, text_lang_t lang, char *buf, size_t cap);
-/* A number as people read it in lang: "12.345", "1,23" (nl); "12,345", "1.23" (en). */
+/* A number as people read it in lang: "12.345", "1,23" (nl); "12,345", "1.23" (en); three
+ * significant digits below 100, whole numbers above, rounded half away from zero as the
+ * reports round ("100,5" -> "101"). "–" when v is not finite or its text does not fit cap
+ * (64 holds every value below 10^47): never a figure cut short. */
 const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap);
 /* "Heerlen staat met 12,3 kg vermeden CO2 per inwoner in het tweede kwartiel van de
  * gemeenten van 50.000-100.000 inwoners" or why there is no position. Returns buf. */

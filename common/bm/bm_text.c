@@ -3,6 +3,7 @@
 #include "bm.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,60 @@ static int s_dec(double a)
     return dec > 9 ? 9 : dec;
 }
 
+/* a (finite, >= 0) rounded half away from zero to dec decimals, as "12345.68" in out (at
+ * least BM_NUM_RAW bytes). What is rounded is the decimal the double reads as (its
+ * shortest form that gives it back, as Python's repr): 0.1235 is 0,124 as people round
+ * it, and 100.5 is 101, as every rounding in the reports (numfmt.h). printf rounds the
+ * binary value instead (0.1235 is 0.12349...: "0.123") and an exact half to even ("100",
+ * 1.125 -> "1.12"), so the benchmark's figures rounded otherwise than the report beside
+ * them. */
+#define BM_NUM_RAW 352   /* DBL_MAX: 309 digits, a point and 9 decimals */
+static void s_round(double a, int dec, char *out)
+{
+    static const uint64_t p10[] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+                                    1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+                                    10000000000ULL, 100000000000ULL, 1000000000000ULL,
+                                    10000000000000ULL, 100000000000000ULL,
+                                    1000000000000000ULL, 10000000000000000ULL,
+                                    100000000000000000ULL };
+    char e[40];
+    int p = 15;   /* significant digits: 17 always give the double back */
+    for (; p < 17; p++) {
+        snprintf(e, sizeof e, "%.*e", p - 1, a);
+        if (strtod(e, NULL) == a)
+            break;
+    }
+    snprintf(e, sizeof e, "%.*e", p - 1, a);   /* d.ddde+XX */
+    uint64_t n = (uint64_t)(e[0] - '0');
+    for (int i = 2; i <= p; i++)
+        n = n * 10 + (uint64_t)(e[i] - '0');
+    /* a = n x 10^(x - p + 1); a x 10^dec = n x 10^sh */
+    int sh = atoi(e + p + 2) - p + 1 + dec;
+    uint64_t q = n;
+    if (sh < 0 && -sh > p) {
+        q = 0;   /* n < 10^p, less than half of 10^-sh */
+    } else if (sh < 0) {
+        q = n / p10[-sh];
+        if (n % p10[-sh] * 2 >= p10[-sh])
+            q++;
+    }
+    int len = snprintf(out, BM_NUM_RAW, "%llu", (unsigned long long)q);
+    for (; sh > 0; sh--)
+        out[len++] = '0';
+    int lead = dec + 1 - len;   /* "0.05" from "5" */
+    if (lead > 0) {
+        memmove(out + lead, out, (size_t)len);
+        memset(out, '0', (size_t)lead);
+        len += lead;
+    }
+    if (dec) {
+        memmove(out + len - dec + 1, out + len - dec, (size_t)dec);
+        out[len - dec] = '.';
+        len++;
+    }
+    out[len] = 0;
+}
+
 const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap)
 {
     if (!isfinite(v)) {
@@ -22,17 +77,17 @@ const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap)
     }
     double a = fabs(v);
     int dec = s_dec(a);
-    char raw[64];
-    snprintf(raw, sizeof raw, "%.*f", dec, a);
+    char raw[BM_NUM_RAW];
+    s_round(a, dec, raw);
     /* rounding can carry into the next magnitude (99,96 -> "100,0", 9,996 -> "10,00"):
      * the decimals are those of the rounded figure, as for any other 100 or 10 */
     int dec2 = s_dec(strtod(raw, NULL));
     if (dec2 < dec)
-        snprintf(raw, sizeof raw, "%.*f", dec2, a);
+        s_round(a, dec2, raw);
     char thou = lang == TEXT_EN ? ',' : '.', point = lang == TEXT_EN ? '.' : ',';
     const char *dot = strchr(raw, '.');
     size_t intlen = dot ? (size_t)(dot - raw) : strlen(raw), o = 0;
-    char out[96];
+    char out[BM_NUM_RAW + BM_NUM_RAW / 3];
     if (v < 0 && strspn(raw, "0.") != strlen(raw))
         out[o++] = '-';
     for (size_t i = 0; i < intlen; i++) {
@@ -46,7 +101,8 @@ const char *bm_num(double v, text_lang_t lang, char *buf, size_t cap)
             out[o++] = *c;
     }
     out[o] = 0;
-    snprintf(buf, cap, "%s", out);
+    /* a figure cut to fit is a wrong one: one that does not fit is no figure ("–") */
+    snprintf(buf, cap, "%s", o < cap ? out : "–");
     return buf;
 }
 

@@ -398,6 +398,43 @@ Test(bm_num, rounding_carries_into_next_magnitude)
     cr_assert_str_eq(bm_num(999.6, TEXT_EN, b, sizeof b), "1,000");
 }
 
+/* bm_num rounds half away from zero, as the report beside it does (numfmt.h), and rounds
+ * the decimal a double reads as: printf had rounded an exact half to even (100,5 -> "100",
+ * 1,125 -> "1,12", 10,25 -> "10,2") and 0,1235 by its binary value 0,12349... ("0,123").
+ * Worked out by hand: three significant digits below 100, whole numbers above. */
+Test(bm_num, halves_round_away_from_zero)
+{
+    static const struct { double v; text_lang_t l; const char *want; } c[] = {
+        { 100.5, TEXT_NL, "101" },       { 102.5, TEXT_NL, "103" },
+        { -100.5, TEXT_NL, "-101" },     { 12344.5, TEXT_NL, "12.345" },
+        { 1000.5, TEXT_EN, "1,001" },    { 1.125, TEXT_NL, "1,13" },
+        { 10.25, TEXT_NL, "10,3" },      { -10.25, TEXT_NL, "-10,3" },
+        { 2.345, TEXT_NL, "2,35" },      { -2.345, TEXT_EN, "-2.35" },
+        { 0.1235, TEXT_NL, "0,124" },    { 9.995, TEXT_NL, "10,0" },
+        { 2.344, TEXT_NL, "2,34" },      { 0.5, TEXT_NL, "0,500" },
+        { -0.0004, TEXT_NL, "-0,000400" }, { 1500000000000000.5, TEXT_NL, "1.500.000.000.000.001" },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char b[64];
+        cr_expect_str_eq(bm_num(c[i].v, c[i].l, b, sizeof b), c[i].want, "%.17g", c[i].v);
+    }
+}
+
+/* Large values are whole and exact as far as the double is (2^53 = 9.007.199.254.740.992);
+ * one whose text does not fit the buffer is "–", not a figure cut short: 10^50 has 51
+ * digits and 16 separators, 67 bytes, and had been cut to its first 63. */
+Test(bm_num, large_values_whole_or_no_figure)
+{
+    char b[64], big[128];
+    cr_expect_str_eq(bm_num(9007199254740992.0, TEXT_NL, b, sizeof b), "9.007.199.254.740.992");
+    cr_expect_str_eq(bm_num(1e20, TEXT_EN, b, sizeof b), "100,000,000,000,000,000,000");
+    cr_expect_str_eq(bm_num(-1e20, TEXT_NL, b, sizeof b), "-100.000.000.000.000.000.000");
+    cr_expect_str_eq(bm_num(1e50, TEXT_NL, b, sizeof b), "–");
+    cr_expect_str_eq(bm_num(1e50, TEXT_NL, big, sizeof big),
+                     "100.000.000.000.000.000.000.000.000.000.000.000.000.000.000.000.000");
+    cr_expect_str_eq(bm_num(12345.6, TEXT_NL, b, 6), "–");   /* "12.346" needs 7 */
+}
+
 /* Open data: every field of a published row is defined ("unit" and "class_label" were not). */
 Test(bm, open_data_every_field_defined)
 {
