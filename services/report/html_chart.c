@@ -139,7 +139,7 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
     fprintf(out, "<text x=\"2\" y=\"12\" font-size=\"8\" fill=\"#333\">%s</text>",
             rp_html_unit(r, k));
     /* no axis to read: say so, not "0,000" five times; an axis no int64 holds: say so,
-     * the desc and the tables have every figure */
+     * the desc (words), XLSX, CSV and JSON have every figure */
     if (!any || !drawable)
         fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"8\" text-anchor=\"middle\" "
                      "fill=\"#333\">%s</text>", S_X0 + 140, S_Y0 - S_H / 2,
