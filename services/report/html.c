@@ -368,6 +368,11 @@ static void s_kpis(FILE *out, const rp_report_t *r)
                 case 3:
                     if (r->target_na[k][c])
                         fprintf(out, "<td class=\"n muted\" id=\"%s\">–</td>", id);
+                    else if (v->target <= 0)   /* SROI with no known obligation in the
+                                                * column: no target, not "€ 0,00" that
+                                                * any realisation meets */
+                        fprintf(out, "<td class=\"n muted\" id=\"%s\" data-raw=\"%" PRId64
+                                     "\">%s</td>", id, v->target, T("report.target.none"));
                     else
                         s_num(out, r, k, v->target, id);
                     break;

@@ -225,7 +225,8 @@ Test(sroi_basis, kpis_without_a_target_show_none_not_zero)
 }
 
 /* A period without tenders or measurements says so in the machine files too, before its
- * zeros are read (or uploaded to the MVI Platform) as a result. */
+ * zeros are read (or uploaded to the MVI Platform) as a result; and its HTML has no SROI
+ * target ("geen doel", "no target"), not one of € 0,00. */
 Test(sroi_basis, empty_period_says_so_in_csv_and_mvi)
 {
     rp_input_t in;
@@ -242,6 +243,18 @@ Test(sroi_basis, empty_period_says_so_in_csv_and_mvi)
     char *mvi = s_render(&r, 3);
     cr_expect(strstr(mvi, "heerlen;2029;2;0;geen_gegevens;1;ja_nee\r\n"), "%s", mvi);
     free(mvi);
+    /* no contract with a known obligation: the SROI target is none, not "€ 0,00" that any
+     * realisation meets (it had read 0,00 in the quarter's and the year's column) */
+    char *html = s_render(&r, 0);
+    cr_expect(strstr(html, "<td class=\"n muted\" id=\"k-sroi-period-target\" "
+                           "data-raw=\"0\">geen doel</td>"), "%s", strstr(html, "k-sroi-period-target"));
+    cr_expect(strstr(html, "id=\"k-sroi-ytd-target\" data-raw=\"0\">geen doel</td>"));
+    free(html);
+    in.lang = TEXT_EN;
+    html = s_render(&r, 0);
+    cr_expect(strstr(html, "id=\"k-sroi-ytd-target\" data-raw=\"0\">no target</td>"));
+    free(html);
+    in.lang = TEXT_NL;
     rp_model_free(&r);
     rp_input_free(&in);
     s_input(&in, "heerlen", 1);            /* a period with data: 0 */
