@@ -96,6 +96,21 @@ static const char *s_count(char *b, size_t cap, const rp_report_t *r, int64_t n)
     return b;
 }
 
+/* A share in tenths of a percent beyond int64 (num / den up to INT64_MAX x 1.000, the
+ * realisation a quintillion times its ambition): exact as well, its last ten digits
+ * grouped by hand. It had been cast to int64 and wrapped: 10^16 g of 1 g read as a share
+ * of -844.674.407.370.955.161,6 %. */
+static void s_pct_big(char *b, size_t cap, const rp_report_t *r, bool neg, __int128 q)
+{
+    bool en = r->in->lang == TEXT_EN;
+    char hi[32], sep = en ? ',' : '.', dec = en ? '.' : ',';
+    int64_t lo = (int64_t)(q % 10000000000);   /* 9 whole digits and the tenth */
+    rp_num(hi, sizeof hi, (int64_t)(q / 10000000000), 0, 0, rp_style_text(r->in->lang));
+    snprintf(b, cap, "%s%s%c%03d%c%03d%c%03d%c%d %%", neg ? "-" : "", hi, sep,
+             (int)(lo / 10000000), sep, (int)(lo / 10000 % 1000), sep, (int)(lo / 10 % 1000),
+             dec, (int)(lo % 10));
+}
+
 void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den)
 {
     if (den <= 0) {
@@ -107,7 +122,12 @@ void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t
      * toward zero, so adding den/2 to a negative numerator had rounded toward plus
      * infinity (a CO2 share of -1/1000 read "0,0 %", -0,15 % read "-0,1 %"). */
     __int128 x = (__int128)num * 1000, m = x < 0 ? -x : x;
-    int64_t q = (int64_t)((2 * m + den) / (2 * (__int128)den));
+    __int128 q128 = (2 * m + den) / (2 * (__int128)den);
+    if (q128 > INT64_MAX) {
+        s_pct_big(b, cap, r, x < 0, q128);
+        return;
+    }
+    int64_t q = (int64_t)q128;
     if (x < 0)
         q = -q;
     /* A share below the whole never reads as the whole: 9.995 of 10.000 rounded to
@@ -457,7 +477,7 @@ static void s_sroi(FILE *out, const rp_report_t *r)
         fprintf(out, "<tr><td colspan=\"5\">%s</td></tr>", T("report.text.none"));
     for (size_t i = 0; i < r->ncontracts; i++) {
         const rp_contract_t *c = &r->contracts[i];
-        char pct[32], id[RP_ID + 16];
+        char pct[RP_HTML_PCT], id[RP_ID + 16];
         if (i >= RP_HTML_ROWS_MAX) {
             if (i + 1 == r->ncontracts)
                 fprintf(out, "<tr><td colspan=\"5\">%s / %s. %s</td></tr>",
@@ -486,7 +506,7 @@ static void s_sroi(FILE *out, const rp_report_t *r)
         rp_html_pct(pct, sizeof pct, r, c->realised, c->obligation);
         fprintf(out, "<td class=\"n\">%s</td></tr>", pct);
     }
-    char pct[32];
+    char pct[RP_HTML_PCT];
     rp_html_pct(pct, sizeof pct, r, r->sroi_realised, r->sroi_obligation);
     fprintf(out, "</tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">%s</th>",
             T("report.label.total_known"));

@@ -201,7 +201,7 @@ void rp_html_amb_real(FILE *out, const rp_report_t *r)
             T("report.section.amb_real"), height, height, T("report.section.amb_real"));
     for (int th = 1; th < RP_NTHEME; th++) {
         int64_t n, d;
-        char pct[32];
+        char pct[RP_HTML_PCT];
         rp_html_theme_label(out, r, th);
         if (s_share(r, th, &n, &d)) {
             rp_html_pct(pct, sizeof pct, r, n, d);
@@ -235,7 +235,7 @@ void rp_html_amb_real(FILE *out, const rp_report_t *r)
         }
         int64_t p = s_pct_bar(n, d);
         int w = (int)((p > maxpct ? maxpct : p) * W / maxpct);
-        char pct[32], a[96], b[96];
+        char pct[RP_HTML_PCT], a[96], b[96];
         rp_html_pct(pct, sizeof pct, r, n, d);
         if (row->kpi == 2)   /* money: "€ 1.000,00 / € 10.500,00" */
             rp_html_amount(a, sizeof a, r, row->kpi, n);

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include "report.h"
 
-/* "41,4 %" (one decimal, integers only) or "–" when den <= 0. */
+/* Room for any share rp_html_pct writes: "-922.337.203.685.477.580.800,0 %" is 33 bytes
+ * with its NUL (INT64_MIN of 1), "&gt; -0,1 %" fewer. */
+#define RP_HTML_PCT 48
+/* "41,4 %" (one decimal, integers only, exact over all of int64) or "–" when den <= 0. */
 void rp_html_pct(char *b, size_t cap, const rp_report_t *r, int64_t num, int64_t den);
 const char *rp_html_kpi_label(const rp_report_t *r, int k);
 const char *rp_html_unit(const rp_report_t *r, int k);

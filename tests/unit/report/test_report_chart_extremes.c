@@ -10,6 +10,7 @@
  *    drew bars of garbage heights. The chart says "te groot voor deze grafiek" instead.
  *  - the ambition chart, 10^17 g of 10^17 g CO2 year to date: 100 %, half the 0..200 %
  *    scale, a bar of 125 of 250; n * 100 had wrapped in int64 to a share of -84 %.
+ *    INT64_MIN g of 1 g is -922.337.203.685.477.580.800 % (rp_html_pct, written whole).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -95,11 +96,21 @@ Test(chart_extremes, a_share_of_a_huge_ambition_has_its_bar)
     t->theme = 1;   /* klimaat, the chart's first row: y = 26 + 6 */
     t->v = (rp_val_t){ .ambition = INT64_C(100000000000000000),
                        .realisation = INT64_C(100000000000000000), .count = 2 };
+    /* circulair: INT64_MIN g of 1 g, -922.337.203.685.477.580.800 %, 33 bytes with its NUL:
+     * written whole, not cut by a 32-byte buffer */
+    t = rp_input_add_total(&in);
+    t->kpi = 4;
+    t->year = 2026;
+    t->quarter = 1;
+    t->theme = 2;
+    t->v = (rp_val_t){ .ambition = 1, .realisation = INT64_MIN, .count = 2 };
     char *page = rp_test_html(&in);
     const char *ar = strstr(page, "id=\"h-ar\"");
     cr_assert_not_null(ar);
     cr_expect(strstr(ar, "<rect x=\"197\" y=\"32\" width=\"125\" height=\"16\""), "%.3000s", ar);
     cr_expect(strstr(ar, "Klimaat: 100,0 %."), "%.600s", ar);
+    cr_expect(strstr(ar, "Circulair: -922.337.203.685.477.580.800,0 %."), "%.600s", ar);
+    cr_expect(strstr(ar, ">-922.337.203.685.477.580.800,0 %</text>"), "%.3000s", ar);
     free(page);
     rp_input_free(&in);
 }

@@ -126,3 +126,30 @@ Test(pct, a_tiny_theme_share_in_the_html)
     free(buf);
     rp_input_free(&in);
 }
+
+/* A share beyond int64 in tenths of a percent is exact too, worked out by hand: 10^16 of 1
+ * is 10^18 %; INT64_MAX of 1 is 922.337.203.685.477.580.700 %; INT64_MIN of 1 ends in 800.
+ * The tenths had been cast to int64 and wrapped (10^16 of 1: "-844.674.407.370.955.161,6 %"). */
+Test(pct, shares_beyond_int64_are_exact)
+{
+    rp_input_t in;
+    rp_report_t r;
+    s_min_report(&r, &in, TEXT_NL);
+    static const struct { int64_t num, den; const char *want; } c[] = {
+        { INT64_C(10000000000000000), 1, "1.000.000.000.000.000.000,0 %" },
+        { INT64_MAX, 1, "922.337.203.685.477.580.700,0 %" },
+        { -INT64_MAX, 1, "-922.337.203.685.477.580.700,0 %" },
+        { INT64_MIN, 1, "-922.337.203.685.477.580.800,0 %" },
+        { INT64_MAX, 3, "307.445.734.561.825.860.233,3 %" },
+        { INT64_C(9223372036854775), 1, "922.337.203.685.477.500,0 %" },
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char b[64];
+        rp_html_pct(b, sizeof b, &r, c[i].num, c[i].den);
+        cr_expect_str_eq(b, c[i].want, "%lld / %lld", (long long)c[i].num, (long long)c[i].den);
+    }
+    in.lang = TEXT_EN;
+    char b[64];
+    rp_html_pct(b, sizeof b, &r, INT64_C(10000000000000000), 1);
+    cr_expect_str_eq(b, "1,000,000,000,000,000,000.0 %");
+}
