@@ -134,7 +134,9 @@ void rp_html_trend_chart(FILE *out, const rp_report_t *r, int k)
     }
     int64_t step = s_nice_step(max);
     bool drawable = step <= S_STEP_MAX;
-    int dec = s_step_decimals(step, rp_kpi_info(k));
+    /* no value above 0, no step to show: the KPI's own decimals, as in the tables (the
+     * step of 1 raw unit had NOx read "0,000000" and a quarter of -1,5 kg "-1,500000") */
+    int dec = max > 0 ? s_step_decimals(step, rp_kpi_info(k)) : rp_kpi_info(k)->decimals;
     s_trend_head(out, r, k);
     fprintf(out, "<text x=\"2\" y=\"12\" font-size=\"8\" fill=\"#333\">%s</text>",
             rp_html_unit(r, k));

@@ -114,3 +114,23 @@ Test(chart_extremes, a_share_of_a_huge_ambition_has_its_bar)
     free(page);
     rp_input_free(&in);
 }
+
+/* Nothing above 0: no step, so the KPI's own decimals, as in the tables. NOx (mg, shown in
+ * kg with 3 decimals): a quarter of -1.500.000 mg is -1,5 kg, "-1,500", on the zero line
+ * "0,000"; the step of 1 mg had written "-1,500000" and "0,000000". */
+Test(chart_extremes, nothing_above_zero_has_the_kpis_decimals)
+{
+    rp_input_t in;
+    rp_test_input(&in, "heerlen", 2026, 2);
+    in.series[3][5] = (rp_val_t){ .realisation = -1500000, .count = 1 };
+    char *page = rp_test_html(&in);
+    const char *a = strstr(page, "aria-labelledby=\"tt3 td3\"");
+    cr_assert_not_null(a);
+    char *fig = strndup(a, (size_t)(strstr(a, "</figure>") - a));
+    cr_expect(strstr(fig, ">-1,500</text>"), "%s", fig);
+    cr_expect(strstr(fig, ">0,000</text>"), "%s", fig);
+    cr_expect_null(strstr(fig, "0,000000"), "%s", fig);
+    free(fig);
+    free(page);
+    rp_input_free(&in);
+}
