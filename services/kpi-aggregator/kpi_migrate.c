@@ -9,16 +9,19 @@
  *    kpi_meas     id              -> buyer \0 id            (buyer from the stored revision)
  *    kpi_projects tender \0 topic -> buyer \0 tender \0 topic (buyer: the topic's, of
  *                 either layout; kpi_migrate_layout.c then makes the topic buyer-first)
- *  A record whose buyer cannot be found is left as it is and logged (nothing is guessed).
+ *  A record whose buyer cannot be found is left as it is and logged (nothing is guessed);
+ *  one that does not decode refuses the migration by name (s_undecodable).
  *  Once done, a marker (a key of kpi_breakdown that starts with NUL, so no buyer's prefix
  *  ever meets it) spares the next starts the scan of every record. */
 #include "kpi_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "mvoi_error.h"
 #include "mvoi_topic.h"
 
 typedef struct {
@@ -50,27 +53,24 @@ static bool s_topic_buyer(const MDB_val *k, mvoi_topic_t *tp)
            mvoi_topic_parse(v2, tp) == 0;
 }
 
-/* The buyer of an old record into buyer (cap bytes); false if there is none. */
-static bool s_buyer_of(int db, const MDB_val *k, const MDB_val *v, char *buyer, size_t cap)
+/* The buyer of an old record into buyer (cap bytes): 0; -ENOENT if it names none;
+ * MVOI_E_UNDECODABLE if the stored tender or revision does not decode. */
+static int s_buyer_of(int db, const MDB_val *k, const MDB_val *v, char *buyer, size_t cap)
 {
     const char *b = NULL;
-    size_t bl = 0;
     Mvoi__Tender *t = NULL;
     Mvoi__ImpactEvent *ie = NULL;
     mvoi_topic_t tp;
-    if (db == 0 && (t = mvoi__tender__unpack(NULL, v->mv_size, v->mv_data)) && t->buyer) {
+    if (db == 0 && (t = mvoi__tender__unpack(NULL, v->mv_size, v->mv_data)))
         b = t->buyer;
-        bl = strlen(b);
-    } else if (db == 1 && (ie = mvoi__impact_event__unpack(NULL, v->mv_size, v->mv_data)) &&
-               ie->measurement && ie->measurement->buyer) {
-        b = ie->measurement->buyer;
-        bl = strlen(b);
-    } else if (db == 2 && s_topic_buyer(k, &tp)) {
+    else if (db == 1 && (ie = mvoi__impact_event__unpack(NULL, v->mv_size, v->mv_data)))
+        b = ie->measurement ? ie->measurement->buyer : NULL;
+    else if (db == 2 && s_topic_buyer(k, &tp))
         b = tp.buyer;
-        bl = strlen(b);
-    }
-    bool ok = b && bl < cap && mvoi_id_check(MVOI_ID_BUYER, b, bl, NULL, 0) == 0;
-    if (ok) {
+    size_t bl = b ? strlen(b) : 0;
+    int rc = db < 2 && !t && !ie ? MVOI_E_UNDECODABLE
+           : b && bl < cap && mvoi_id_check(MVOI_ID_BUYER, b, bl, NULL, 0) == 0 ? 0 : -ENOENT;
+    if (rc == 0) {
         memcpy(buyer, b, bl);
         buyer[bl] = 0;
     }
@@ -78,7 +78,29 @@ static bool s_buyer_of(int db, const MDB_val *k, const MDB_val *v, char *buyer, 
         mvoi__tender__free_unpacked(t, NULL);
     if (ie)
         mvoi__impact_event__free_unpacked(ie, NULL);
-    return ok;
+    return rc;
+}
+
+/* An old record that does not decode cannot be moved under its buyer's key: kept under
+ * the bare one, with the marker set, it was never looked at again, while the totals still
+ * held what it had added. The measurement's event delivered again (a rebuild from the
+ * impact-calculator's snapshot delivers every measurement as it is) then found no stored
+ * revision under buyer \0 id to take out first and was counted twice: 18,000 g and a count
+ * of 2 for one measurement of 9,000 g, served as right. So the migration (and the start)
+ * is refused by name until the record is repaired; the log names it by its old key. */
+static int s_undecodable(int db, const MDB_val *k)
+{
+    char id[512];   /* an LMDB key (511 bytes at most) whole */
+    int il = k->mv_size < sizeof id ? (int)k->mv_size : (int)sizeof id - 1;
+    snprintf(id, sizeof id, "%.*s", il, (const char *)k->mv_data);
+    const char *what = db == 0 ? "tender" : "measurement";
+    const char *kv[] = { "record", what, "id", id, "error", mvoi_errname(MVOI_E_UNDECODABLE),
+                         NULL };
+    log_emit(LOG_ERROR, "record_undecodable", kv, "the stored %s %s of the layout before "
+             "buyer scoping does not decode: the migration to buyer-scoped keys is refused "
+             "until it is repaired (its buyer cannot be read, and left behind its next event "
+             "would be counted twice in the totals)", what, id);
+    return MVOI_E_UNDECODABLE;
 }
 
 /* Old-shape keys of one database, collected first: the database is not changed while a
@@ -123,8 +145,10 @@ static int s_move(MDB_txn *txn, MDB_dbi dbi, int db, const s_move_t *m, size_t *
         return rc == MDB_NOTFOUND ? 0 : rc;
     char buyer[MVOI_ID_BUYER_MAX + 1];
     uint8_t nk[KPI_KEY_MAX];
-    if (!s_buyer_of(db, &k, &v, buyer, sizeof buyer) ||
-        m->klen + strlen(buyer) + 1 > sizeof nk) {
+    rc = s_buyer_of(db, &k, &v, buyer, sizeof buyer);
+    if (rc == MVOI_E_UNDECODABLE)
+        return s_undecodable(db, &k);
+    if (rc != 0 || m->klen + strlen(buyer) + 1 > sizeof nk) {
         log_warn("migrate_skipped", "a record of the old shape without a usable buyer kept");
         return 0;
     }
