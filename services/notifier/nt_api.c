@@ -2,10 +2,13 @@
 #include "mvoi_contract.h"
 #include "nt_service_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "clock.h"
 #include "feed.h"
+#include "log.h"
+#include "mvoi_error.h"
 #include "server.h"
 
 /* The request's buyer, or NULL for an operator's request that names none (server_auth.c
@@ -24,6 +27,40 @@ static bool s_visible(server_req_t *req, const Mvoi__Reminder *r)
     return !b || (r->buyer && strcmp(r->buyer, b) == 0);
 }
 
+/* Is the record under id, which does not decode, one the request may see? Its buyer is
+ * not readable, but its id starts with it (nt_create.c s_key: the buyer %-escaped, "/"):
+ * another buyer's damaged record is not this buyer's to be told of, nor its id. */
+static bool s_damaged_visible(server_req_t *req, const char *id)
+{
+    const char *b = s_buyer(req);
+    char esc[200];
+    if (!b)
+        return true;
+    size_t el = nt_plan_esc(esc, sizeof esc, b) == 0 ? strlen(esc) : 0;
+    return el && strncmp(id, esc, el) == 0 && id[el] == '/';
+}
+
+/* A list without a record it should hold would be taken for the whole: a coordinator
+ * checking "all reminders of this tender" (mvoictl reminders list --tender, the gateway)
+ * would miss one copy with no sign of it, and its state is unreadable too, so no filter can
+ * say it is left out rightly. So the list is refused by name (MVOI_E_UNDECODABLE and the
+ * id), not answered short with a mark "incomplete": a mark works only where every client
+ * shows it, and one that did not would present the short list as whole. With the id the
+ * operator restores the record (nt_damaged.c); the list answers again after that. */
+static int s_refuse_damaged(server_req_t *req, const char *what, const char *id, bool list)
+{
+    const char *kv[] = { "request", what, "reminder.id", id, "error",
+                         mvoi_errname(MVOI_E_UNDECODABLE), NULL };
+    log_emit(LOG_ERROR, "undecodable_refused", kv, "%s refused: the stored reminder %s does "
+             "not decode", what, id);
+    if (list)
+        return server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "id", "%s: the stored "
+                            "reminder %s does not decode; a list without it would be "
+                            "incomplete", mvoi_errname(MVOI_E_UNDECODABLE), id);
+    return server_error(req, MVOI__ERROR_CODE__ERR_INTERNAL, "id", "%s: the stored reminder "
+                        "%s does not decode", mvoi_errname(MVOI_E_UNDECODABLE), id);
+}
+
 /* The record a request names: by its id, or by former_id, an id it had before the
  * migration stored it again (nt_migrate_former). */
 static int s_req_get(nt_service_t *s, server_req_t *req, MDB_txn *txn, const char *id,
@@ -38,6 +75,10 @@ static int s_req_get(nt_service_t *s, server_req_t *req, MDB_txn *txn, const cha
         return server_error(req, MVOI__ERROR_CODE__ERR_INVALID_ARGUMENT, "id", "is required");
     if (rc == 0)
         rc = nt_store_get(s, txn, id, out);
+    if (rc == -EIO && s_damaged_visible(req, id))
+        return s_refuse_damaged(req, "reminder", id, false);
+    if (rc == -EIO)
+        rc = MDB_NOTFOUND;   /* another buyer's: as if there were none, as below */
     if (rc == 0 && !s_visible(req, *out)) {
         /* answered as if there were none: another buyer's ids are not this buyer's to probe
          * (nor the id another buyer's record has now) */
@@ -94,6 +135,32 @@ static int s_on_get(void *arg, server_req_t *req, MDB_txn *txn)
     return 0;
 }
 
+/* The record at a list's cursor: of the "bytender" key k after its prefix of pl bytes
+ * (pl > 0), else of the "rem" entry k, v. 0 with *r; 1 to pass over (another buyer's
+ * damaged record, an index entry whose record is gone); else the list fails: refused by
+ * name (s_refuse_damaged) or out of memory, never a record left out without a word. */
+static int s_list_record(nt_service_t *s, server_req_t *req, MDB_txn *txn, size_t pl,
+                         const MDB_val *k, const MDB_val *v, Mvoi__Reminder **r)
+{
+    char id[512];
+    _Static_assert(sizeof id > 511, "every key's id fits whole (LMDB: 511 bytes at most)");
+    const MDB_val *ik = k;
+    MDB_val part;
+    if (pl) {
+        part = (MDB_val){ k->mv_size - pl, (char *)k->mv_data + pl };
+        ik = &part;
+    }
+    if (ik->mv_size >= sizeof id)
+        return -ENAMETOOLONG;
+    memcpy(id, ik->mv_data, ik->mv_size);
+    id[ik->mv_size] = 0;
+    int rc = pl ? nt_store_get(s, txn, id, r) : nt_store_unpack(v, r);
+    /* by tender, the key names the request's buyer: a damaged record there is its own */
+    if (rc == -EIO && (pl || s_damaged_visible(req, id)))
+        return s_refuse_damaged(req, "list_reminders", id, true);
+    return rc == -EIO || rc == MDB_NOTFOUND ? 1 : rc;
+}
+
 static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
 {
     nt_service_t *s = arg;
@@ -142,19 +209,14 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
     uint32_t matched = 0;
     for (rc = mdb_cursor_get(c, &k, &v, op); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         Mvoi__Reminder *r = NULL;
-        if (by_tender) {
-            if (k.mv_size < tl + 1 || memcmp(k.mv_data, kb, tl + 1) != 0)
-                break;
-            char id[600];
-            size_t il = k.mv_size - tl - 1 < sizeof id - 1 ? k.mv_size - tl - 1 : sizeof id - 1;
-            memcpy(id, (char *)k.mv_data + tl + 1, il);
-            id[il] = 0;
-            if (nt_store_get(s, txn, id, &r) != 0)
-                continue;
-        } else {
-            r = mvoi__reminder__unpack(NULL, v.mv_size, v.mv_data);
-            if (!r)
-                continue;
+        if (by_tender && (k.mv_size < tl + 1 || memcmp(k.mv_data, kb, tl + 1) != 0))
+            break;
+        int lrc = s_list_record(s, req, txn, by_tender ? tl + 1 : 0, &k, &v, &r);
+        if (lrc == 1)
+            continue;
+        if (lrc) {
+            rc = lrc;
+            break;
         }
         bool ok = !(q->has_state && q->state && r->state != q->state) && s_visible(req, r);
         if (ok) {
@@ -165,6 +227,8 @@ static int s_on_list(void *arg, server_req_t *req, MDB_txn *txn)
         mvoi__reminder__free_unpacked(r, NULL);
     }
     mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND)
+        return rc;   /* refused by name, or failed: never a list short of a record */
     l->has_total = true;
     l->total = matched;
     l->has_next_offset = true;

@@ -102,6 +102,8 @@ bool nt_store_final(Mvoi__DeliveryState st);
 /* 0 with *out (free with mvoi__reminder__free_unpacked), MDB_NOTFOUND, -EIO when the stored
  * bytes are no Reminder, -ENOMEM, or another error. */
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out);
+/* A stored value unpacked: 0, -EIO (bytes that are no Reminder) or -ENOMEM. */
+int nt_store_unpack(const MDB_val *v, Mvoi__Reminder **out);
 /* The longest reminder id the store keeps: the one the door allows (mvoi_id, reminder id),
  * so that every stored copy can be resent and cancelled. It was 400, and ids of 257..400
  * bytes were stored but refused by every command naming them. With buyer and tender in

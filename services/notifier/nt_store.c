@@ -88,17 +88,20 @@ static void s_free(void *oom, void *p)
     free(p);
 }
 
+int nt_store_unpack(const MDB_val *v, Mvoi__Reminder **out)
+{
+    bool oom = false;
+    ProtobufCAllocator a = { s_alloc, s_free, &oom };
+    *out = mvoi__reminder__unpack(&a, v->mv_size, v->mv_data);
+    return *out ? 0 : oom ? -ENOMEM : -EIO;
+}
+
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out)
 {
     MDB_val k = { strlen(id), (void *)id }, v;
     *out = NULL;
     int rc = mdb_get(txn, s->rem, &k, &v);
-    if (rc)
-        return rc;
-    bool oom = false;
-    ProtobufCAllocator a = { s_alloc, s_free, &oom };
-    *out = mvoi__reminder__unpack(&a, v.mv_size, v.mv_data);
-    return *out ? 0 : oom ? -ENOMEM : -EIO;
+    return rc ? rc : nt_store_unpack(&v, out);
 }
 
 int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)

@@ -70,6 +70,57 @@ static void s_break_reminder(it_ctx_t *c, char *id)
     cr_assert_eq(h_store_corrupt(path, "rem", id, strlen(id)), 0, "reminder %s", id);
 }
 
+/* A request of buyer's (list_reminders, by tender when tender, or get_reminder of id):
+ * its reply, to free with mvoi__envelope__free_unpacked. */
+static Mvoi__Envelope *s_ask(it_ctx_t *c, const char *buyer, const char *tender,
+                             const char *id)
+{
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT, *keep = NULL;
+    Mvoi__ListReminders q = MVOI__LIST_REMINDERS__INIT;
+    Mvoi__GetReminder g = MVOI__GET_REMINDER__INIT;
+    q.tender_id = (char *)tender;
+    q.has_limit = true;
+    q.limit = 1000;
+    g.id = (char *)id;
+    e.body_case = id ? MVOI__ENVELOPE__BODY_GET_REMINDER : MVOI__ENVELOPE__BODY_LIST_REMINDERS;
+    e.list_reminders = &q;
+    e.get_reminder = &g;
+    e.buyer = (char *)buyer;
+    cr_assert_eq(it_call(c, c->e_nt_api, &e, &keep), 0);
+    return keep;
+}
+
+/* buyer's request is refused by the name of the error and the damaged record's id. */
+static void s_refused_naming(it_ctx_t *c, const char *buyer, const char *tender,
+                             const char *get, const char *id)
+{
+    Mvoi__Envelope *r = s_ask(c, buyer, tender, get);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_ERROR, "%s %s%s: answered as whole",
+                 buyer, get ? "get " : "list ", get ? get : tender ? tender : "");
+    cr_assert(strstr(r->error->message, "MVOI_E_UNDECODABLE") &&
+              strstr(r->error->message, id), "%s", r->error->message);
+    mvoi__envelope__free_unpacked(r, NULL);
+}
+
+/* heerlen's lists hold the damaged record, so they are refused naming it; venlo's (the same
+ * tender id MQ-1) do not, and answer whole: its 4 quarters, and heerlen's id is not
+ * venlo's to be told of. */
+static void s_lists_refused_by_name(it_ctx_t *c, const char *id)
+{
+    const Mvoi__ReminderKind mr = MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST;
+    s_refused_naming(c, "heerlen", NULL, NULL, id);
+    s_refused_naming(c, "heerlen", "MQ-1", NULL, id);
+    s_refused_naming(c, "heerlen", NULL, id, id);
+    cr_assert_eq(s_kind_count(c, "venlo", 0, mr), 4);
+    Mvoi__Envelope *r = s_ask(c, "venlo", "MQ-1", NULL);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_REMINDER_LIST);
+    mvoi__envelope__free_unpacked(r, NULL);
+    r = s_ask(c, "venlo", NULL, id);
+    cr_assert(r->body_case == MVOI__ENVELOPE__BODY_ERROR &&
+              r->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND, "venlo asking heerlen's id");
+    mvoi__envelope__free_unpacked(r, NULL);
+}
+
 /* Lines of the notifier's log with event record_undecodable and needle. */
 static int s_undecodable_lines(it_ctx_t *c, const char *needle)
 {
@@ -110,6 +161,7 @@ static void s_undecodable_is_named_once(it_ctx_t *c)
     cr_assert_eq(keep->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
     cr_assert_eq(keep->health_reply->undecodable_records, 1);
     mvoi__envelope__free_unpacked(keep, NULL);
+    s_lists_refused_by_name(c, id);
 }
 
 /* Two buyers with the same tender id MQ-1 and the same project leader's address, contract
