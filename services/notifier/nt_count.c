@@ -1,5 +1,5 @@
 /*  nt_count: how many copies are dead letters, unconfirmed and retrying (and due reminders
- *  dropped because they do not decode, "n_undecodable"), kept in "nmeta"
+ *  records that do not decode, "n_undecodable", nt_damaged.c), kept in "nmeta"
  *  ("n_dead", "n_unconfirmed", "n_retrying", 8 bytes big-endian) by nt_store_put in the same
  *  transaction that sets or leaves the state, so the figure in HealthReply (and the
  *  gateway's /metrics and its alert) is never out of step with `mvoictl reminders list
@@ -66,7 +66,8 @@ static int s_scan(nt_service_t *s, MDB_txn *txn, const Mvoi__DeliveryState *want
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         Mvoi__Reminder *r = mvoi__reminder__unpack(NULL, v.mv_size, v.mv_data);
         if (!r)
-            continue;
+            continue;   /* its state is unknown: not counted here; nt_damaged.c, which runs
+                         * in the same start-up, logs it and health counts it undecodable */
         for (int i = 0; i < n; i++)
             out[i] += r->state == want[i];
         mvoi__reminder__free_unpacked(r, NULL);
@@ -123,6 +124,14 @@ int nt_count_undecodable(nt_service_t *s, MDB_txn *txn)
     return s_add(s, txn, "n_undecodable", 1);
 }
 
+int nt_count_undecodable_set(nt_service_t *s, MDB_txn *txn, uint64_t n)
+{
+    uint8_t b[8];
+    store_be64(b, n);
+    MDB_val k = { 13, "n_undecodable" }, v = { 8, b };
+    return store_put(txn, s->nmeta, &k, &v, 0);
+}
+
 typedef struct {
     nt_service_t *s;
     uint64_t dead, unconfirmed, retrying, undecodable;
@@ -148,8 +157,11 @@ void nt_count_health(void *arg, Mvoi__HealthReply *h)
     h->dead_letters = r.dead;
     h->unconfirmed_deliveries = r.unconfirmed;
     h->retrying_deliveries = r.retrying;
-    /* the server's own count (answers refused) and the due reminders taken out because
-     * their record does not decode (nt_deliver.c s_drop_due): one figure an operator reads */
+    /* The records that do not decode now (nt_damaged.c counts them at start; a due one
+     * damaged since is added when the pick drops it, nt_deliver.c s_drop_due), not events:
+     * the server's own count of answers refused for them is replaced, not added to, since
+     * every list refused for the same record (nt_api.c) would count it once more, and a
+     * count that never goes down does not tell an operator whether the repair took. */
     h->has_undecodable_records = true;
-    h->undecodable_records += r.undecodable;
+    h->undecodable_records = r.undecodable;
 }

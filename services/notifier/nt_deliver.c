@@ -266,7 +266,9 @@ static int s_expire(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r)
  * undecodable record stays in "rem" for repair, is logged (record_undecodable) and counted
  * in "nmeta" n_undecodable, which health shows as undecodable_records: a counter in the
  * store, not in memory, since the entry is logged only once and a restart must not hide it
- * (nt_count.c). A record that is gone has nothing to repair or send: logged only. */
+ * (nt_count.c). Those damaged before the start never get here: nt_damaged.c took them out
+ * and counted them then, so this one, damaged since, is added once. A record that is gone
+ * has nothing to repair or send: logged only. */
 static int s_drop_due(nt_service_t *s, MDB_txn *txn, MDB_cursor *c, const char *id, int why)
 {
     int rc = store_cursor_del(c, 0);

@@ -833,6 +833,10 @@ int nt_plan_start_txn(MDB_txn *txn, void *arg)
     int mrc = nt_migrate(s, txn);   /* data of an older version: keys scoped by buyer */
     if (mrc || (mrc = nt_count_init(s, txn)))
         return mrc;
+    /* Records that do not decode out of "due" and "sending" before anything below reads
+     * them; restored ones a dead letter (nt_damaged.c) */
+    if ((mrc = nt_damaged_start(s, txn)))
+        return mrc;
     /* Reminders that were being sent when the process stopped: the journal says which the
      * server accepted (SENT) and which had their end of DATA sent (UNCONFIRMED); the others
      * never reached a server whole and are sent again. */

@@ -104,6 +104,8 @@ bool nt_store_final(Mvoi__DeliveryState st);
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out);
 /* A stored value unpacked: 0, -EIO (bytes that are no Reminder) or -ENOMEM. */
 int nt_store_unpack(const MDB_val *v, Mvoi__Reminder **out);
+/* Does the due index hold r's entry? 1, 0, or an error. */
+int nt_store_has_due(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r);
 /* The longest reminder id the store keeps: the one the door allows (mvoi_id, reminder id),
  * so that every stored copy can be resent and cancelled. It was 400, and ids of 257..400
  * bytes were stored but refused by every command naming them. With buyer and tender in
@@ -134,6 +136,10 @@ void nt_store_set_error(Mvoi__Reminder *r, const char *why);
 /* State CANCELLED with reason why, stored and published (notify.cancelled). */
 int nt_store_cancel(nt_service_t *s, MDB_txn *txn, Mvoi__Reminder *r, const char *why);
 
+/* ---- nt_damaged.c: at start, the reminder records that do not decode (logged, counted,
+ * out of "due") and those restored since (set dead, for an operator to resend or cancel). */
+int nt_damaged_start(nt_service_t *s, MDB_txn *txn);
+
 /* ---- nt_count.c: dead letters and unconfirmed copies, counted in "nmeta". */
 
 /* A copy went from old_state (-1: new record) to now: the counters follow. */
@@ -143,8 +149,11 @@ int nt_count_init(nt_service_t *s, MDB_txn *txn);
 /* A due reminder whose record does not decode was taken out of "due": counted
  * ("n_undecodable"), for HealthReply.undecodable_records. */
 int nt_count_undecodable(nt_service_t *s, MDB_txn *txn);
+/* The records that do not decode now, counted at start (nt_damaged.c): n_undecodable = n. */
+int nt_count_undecodable_set(nt_service_t *s, MDB_txn *txn, uint64_t n);
 /* server health_fn: HealthReply.dead_letters, unconfirmed_deliveries, retrying_deliveries,
- * undecodable_records (added to the server's own). */
+ * undecodable_records (the records that do not decode now, instead of the server's count
+ * of refusals). */
 void nt_count_health(void *arg, Mvoi__HealthReply *h);
 
 /* ---- nt_plan.c: reminders from calendar events. */

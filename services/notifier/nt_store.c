@@ -104,6 +104,17 @@ int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder *
     return rc ? rc : nt_store_unpack(&v, out);
 }
 
+int nt_store_has_due(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
+{
+    uint8_t kb[600];
+    MDB_val dk, v;
+    int rc = s_due_key(kb, sizeof kb, s_index_time(r), r->id, &dk);
+    if (rc)
+        return rc;
+    rc = mdb_get(txn, s->due, &dk, &v);
+    return rc == 0 ? 1 : rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int nt_store_put(nt_service_t *s, MDB_txn *txn, const Mvoi__Reminder *r)
 {
     uint8_t kb[512];

@@ -4,36 +4,66 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "store.h"
 
 typedef struct {
     MDB_dbi dbi;
     MDB_val k, v;
-} h_garbage_t;
+    void *old;   /* NULL: the old bytes are not kept */
+    size_t cap, *oldlen;
+} h_swap_t;
 
 /* Through the store (store_put), as every write; only over a record that exists. */
-static int h_put_garbage(MDB_txn *txn, void *arg)
+static int h_put_over(MDB_txn *txn, void *arg)
 {
-    h_garbage_t *g = arg;
+    h_swap_t *g = arg;
     MDB_val old;
-    return mdb_get(txn, g->dbi, &g->k, &old) != 0 ? -ENOENT
-                                                  : store_put(txn, g->dbi, &g->k, &g->v, 0);
+    int rc = mdb_get(txn, g->dbi, &g->k, &old);
+    if (rc)
+        return rc == MDB_NOTFOUND ? -ENOENT : rc;
+    if (g->old) {
+        if (old.mv_size > g->cap)
+            return -ENOBUFS;
+        memcpy(g->old, old.mv_data, *g->oldlen = old.mv_size);
+    }
+    return store_put(txn, g->dbi, &g->k, &g->v, 0);
 }
 
-int h_store_corrupt(const char *path, const char *db, const void *key, size_t klen)
+static int h_swap(const char *path, const char *db, h_swap_t *g)
 {
-    /* a varint longer than 10 bytes: no protobuf message decodes it */
-    static const char garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
     const char *dbs[] = { db, NULL };
     store_opts_t so = { .path = path, .dbs = dbs };
     int err = 0;
     store_t *st = store_new(&so, &err);
     if (!st)
         return err ? err : -EIO;
-    h_garbage_t g = { store_dbi(st, db), { klen, (void *)key },
-                      { sizeof garbage - 1, (void *)garbage } };
-    int rc = store_write(st, h_put_garbage, &g);
+    g->dbi = store_dbi(st, db);
+    int rc = store_write(st, h_put_over, g);
     store_destroy(&st);
     return rc;
+}
+
+/* a varint longer than 10 bytes: no protobuf message decodes it */
+static const char h_garbage[] = "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff";
+
+int h_store_corrupt_keep(const char *path, const char *db, const void *key, size_t klen,
+                         void *old, size_t cap, size_t *oldlen)
+{
+    h_swap_t g = { 0, { klen, (void *)key }, { sizeof h_garbage - 1, (void *)h_garbage },
+                   old, cap, oldlen };
+    return h_swap(path, db, &g);
+}
+
+int h_store_corrupt(const char *path, const char *db, const void *key, size_t klen)
+{
+    return h_store_corrupt_keep(path, db, key, klen, NULL, 0, NULL);
+}
+
+int h_store_restore(const char *path, const char *db, const void *key, size_t klen,
+                    const void *val, size_t vlen)
+{
+    h_swap_t g = { 0, { klen, (void *)key }, { vlen, (void *)val }, NULL, 0, NULL };
+    return h_swap(path, db, &g);
 }

@@ -74,6 +74,13 @@ int h_lmdb_read(const char *path, h_lmdb_fn *fn, void *arg);
  * are no protobuf message, through the store (h_corrupt.c): 0, -ENOENT when there is no
  * such record, or the store's error. Links the store (mvoi). */
 int h_store_corrupt(const char *path, const char *db, const void *key, size_t klen);
+/* h_store_corrupt that keeps the bytes it overwrote (into old, cap bytes; their length in
+ * *oldlen; -ENOBUFS when they do not fit, nothing written), as a backup of the record. */
+int h_store_corrupt_keep(const char *path, const char *db, const void *key, size_t klen,
+                         void *old, size_t cap, size_t *oldlen);
+/* Put val back under key (a record restored from its backup), through the store. */
+int h_store_restore(const char *path, const char *db, const void *key, size_t klen,
+                    const void *val, size_t vlen);
 
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);

@@ -62,12 +62,17 @@ static void s_first_scheduled(it_ctx_t *c, const char *buyer, char *id, size_t c
     mvoi__envelope__free_unpacked(keep, NULL);
 }
 
+/* The stored record s_break_reminder overwrote, as an operator's backup of it. */
+static char s_backup[8192];
+static size_t s_backup_len;
+
 /* Overwrites the stored reminder id (notifier stopped) with bytes that are no Reminder. */
 static void s_break_reminder(it_ctx_t *c, char *id)
 {
     char path[400];
     snprintf(path, sizeof path, "%s/nt/notifier", c->dir);
-    cr_assert_eq(h_store_corrupt(path, "rem", id, strlen(id)), 0, "reminder %s", id);
+    cr_assert_eq(h_store_corrupt_keep(path, "rem", id, strlen(id), s_backup, sizeof s_backup,
+                                      &s_backup_len), 0, "reminder %s", id);
 }
 
 /* A request of buyer's (list_reminders, by tender when tender, or get_reminder of id):
@@ -104,8 +109,10 @@ static void s_refused_naming(it_ctx_t *c, const char *buyer, const char *tender,
 
 /* heerlen's lists hold the damaged record, so they are refused naming it; venlo's (the same
  * tender id MQ-1) do not, and answer whole: its 4 quarters, and heerlen's id is not
- * venlo's to be told of. */
-static void s_lists_refused_by_name(it_ctx_t *c, const char *id)
+ * venlo's to be told of. Restored from the backup and the notifier restarted, health counts
+ * no damaged record, heerlen's lists answer, and the record is a dead letter, not mailed by
+ * itself: still the 7 mails. */
+static void s_lists_refused_until_repaired(it_ctx_t *c, const char *id)
 {
     const Mvoi__ReminderKind mr = MVOI__REMINDER_KIND__REM_MEASUREMENT_REQUEST;
     s_refused_naming(c, "heerlen", NULL, NULL, id);
@@ -119,6 +126,31 @@ static void s_lists_refused_by_name(it_ctx_t *c, const char *id)
     cr_assert(r->body_case == MVOI__ENVELOPE__BODY_ERROR &&
               r->error->code == MVOI__ERROR_CODE__ERR_NOT_FOUND, "venlo asking heerlen's id");
     mvoi__envelope__free_unpacked(r, NULL);
+
+    it_stop_nt(c);
+    char path[400];
+    snprintf(path, sizeof path, "%s/nt/notifier", c->dir);
+    cr_assert_eq(h_store_restore(path, "rem", id, strlen(id), s_backup, s_backup_len), 0);
+    it_start_nt(c);
+    cr_assert_eq(s_kind_count(c, "heerlen", 0, mr), 4, "heerlen's list answers again");
+    Mvoi__Envelope e = MVOI__ENVELOPE__INIT;
+    Mvoi__HealthRequest hr = MVOI__HEALTH_REQUEST__INIT;
+    e.body_case = MVOI__ENVELOPE__BODY_HEALTH;
+    e.health = &hr;
+    cr_assert_eq(it_call(c, c->e_nt_api, &e, &r), 0);
+    cr_assert_eq(r->health_reply->undecodable_records, 0, "none damaged now");
+    cr_assert_eq(r->health_reply->dead_letters, 1, "the restored one");
+    mvoi__envelope__free_unpacked(r, NULL);
+    r = s_ask(c, "heerlen", NULL, id);
+    cr_assert_eq(r->body_case, MVOI__ENVELOPE__BODY_REMINDER);
+    cr_assert_eq(r->reminder->state, MVOI__DELIVERY_STATE__DELIVERY_DEAD, "restored: state %d",
+                 r->reminder->state);
+    cr_assert(r->reminder->last_error && strstr(r->reminder->last_error, "restored"));
+    mvoi__envelope__free_unpacked(r, NULL);
+    h_sleep_ms(100);   /* some ticks: it is not sent */
+    static it_mail_t m[64];
+    int n = it_mails(c, c->maildir, m, 64);
+    cr_assert_eq(it_count(m, n < 64 ? n : 64, "measurement_request"), 7);
 }
 
 /* Lines of the notifier's log with event record_undecodable and needle. */
@@ -161,7 +193,7 @@ static void s_undecodable_is_named_once(it_ctx_t *c)
     cr_assert_eq(keep->body_case, MVOI__ENVELOPE__BODY_HEALTH_REPLY);
     cr_assert_eq(keep->health_reply->undecodable_records, 1);
     mvoi__envelope__free_unpacked(keep, NULL);
-    s_lists_refused_by_name(c, id);
+    s_lists_refused_until_repaired(c, id);
 }
 
 /* Two buyers with the same tender id MQ-1 and the same project leader's address, contract
