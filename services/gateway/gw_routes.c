@@ -163,8 +163,8 @@ static void s_set_body(Mvoi__Envelope *env, unsigned body_case, ProtobufCMessage
 /* A service refused the gateway's own key (gw_problem_gateway_key): the client's token was
  * accepted and cannot fix it, so not its 403 "your token may not" but 502 naming the
  * gateway's key, and the operator reads which service and why in the log (once per
- * service). */
-static void s_gateway_key_refused(gw_req_t *r, const Mvoi__Error *e)
+ * service). The detail in d. */
+static void s_gateway_key_refused(gw_req_t *r, const Mvoi__Error *e, char *d, size_t dlen)
 {
     const char *name = r->up ? gw_upstream_name(r->up) : "";
     if (r->up && gw_upstream_first_key_refusal(r->up)) {
@@ -174,32 +174,49 @@ static void s_gateway_key_refused(gw_req_t *r, const Mvoi__Error *e)
                  "gateway's public key in the service's key registry", name,
                  e->message ? e->message : "-");
     }
-    gw_reply_problemf(r, 502, GW_PROBLEM_GATEWAY_KEY_SLUG, NULL,
-                      "the service %s refused the gateway's own key: the gateway's "
-                      "configuration, for an operator to correct", name);
+    textfmt_tr(d, dlen, r->lang, "gw.",
+               "the service %s refused the gateway's own key: the gateway's "
+               "configuration, for an operator to correct", name);
 }
 
-void gw_reply_upstream_error(gw_req_t *r, const Mvoi__Error *e)
+/* A service's refusal e as a problem object (its status in *status, r->retry_after set):
+ * the one mapping of a refused request (gw_reply_upstream_error) and of a refused item of a
+ * batch (s_reply_measurements). The item's was a copy of its own, with gw_problem_status:
+ * a measurement refused for the gateway's own key was 403 "permission-denied", telling the
+ * client its token may not, where the request's was 502 gateway-key-refused. fallback_en:
+ * the detail (a "gw." catalogue text) when the service's message is not for the client. */
+static json_t *s_upstream_problem(gw_req_t *r, const Mvoi__Error *e, const char *body_name,
+                                  const char *fallback_en, int *status)
 {
     Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
     if (gw_problem_gateway_key(code, e->field)) {
-        s_gateway_key_refused(r, e);
-        return;
+        char d[512];
+        s_gateway_key_refused(r, e, d, sizeof d);
+        *status = gw_problem_upstream_status(code, e->field, r->body.len > 0);   /* 502 */
+        return gw_problem_new(*status, GW_PROBLEM_GATEWAY_KEY_SLUG, d, NULL);
     }
-    int status = gw_problem_upstream_status(code, e->field, r->body.len > 0);
+    *status = gw_problem_upstream_status(code, e->field, r->body.len > 0);
     if (!r->retry_after)
         r->retry_after = gw_problem_retry_after(code);
     char field[256] = "";
     if (e->field)
         snprintf(field, sizeof field, "%s", e->field);
-    if (r->body_name)
-        gw_problem_field_strip(field, r->body_name);
-    const char *detail = gw_problem_detail_public(code) && e->message
-                             ? e->message : "the service could not handle the request";
+    if (body_name)
+        gw_problem_field_strip(field, body_name);
+    const char *detail = gw_problem_detail_public(code) && e->message ? e->message : fallback_en;
     if (r->settle_gave_up)   /* sent again under an id the client does not know (gw_settle) */
         detail = "the measurement's tender is not known yet and the calendar did not confirm "
                  "it in time: send the measurement again later";
-    gw_reply_problem(r, status, gw_problem_slug(code), detail, field);
+    return gw_problem_new(*status, gw_problem_slug(code), textfmt_from_en(r->lang, "gw.", detail),
+                          field);
+}
+
+void gw_reply_upstream_error(gw_req_t *r, const Mvoi__Error *e)
+{
+    int status = 502;
+    json_t *p = s_upstream_problem(r, e, r->body_name,
+                                   "the service could not handle the request", &status);
+    gw_reply_problem_json(r, status, p);
 }
 
 static void s_reply_body(gw_req_t *r, int status, Mvoi__Envelope *env)
@@ -619,20 +636,9 @@ static void s_reply_measurements(gw_req_t *r, Mvoi__Envelope *env)
         if (res->ok || !res->error)
             continue;
         /* the first failure decides the status; every result is in "results" */
-        const Mvoi__Error *e = res->error;
-        Mvoi__ErrorCode code = e->has_code ? e->code : MVOI__ERROR_CODE__ERR_INTERNAL;
-        int status = gw_problem_status(code, true, r->body.len > 0);
-        if (!r->retry_after)
-            r->retry_after = gw_problem_retry_after(code);
-        char field[256] = "";
-        if (e->field)
-            snprintf(field, sizeof field, "%s", e->field);
-        gw_problem_field_strip(field, "submit_measurements");
-        json_t *p = gw_problem_new(status, gw_problem_slug(code),
-                                   gw_problem_detail_public(code) && e->message ? e->message
-                                       : textfmt_from_en(r->lang, "gw.",
-                                                         "the measurement was not accepted"),
-                                   field);
+        int status = 502;
+        json_t *p = s_upstream_problem(r, res->error, "submit_measurements",
+                                       "the measurement was not accepted", &status);
         json_t *all = pbjson_encode(&mr->base, PBJSON_EMIT_EMPTY);
         if (p && all) {
             json_object_set(p, "results", json_object_get(all, "results"));

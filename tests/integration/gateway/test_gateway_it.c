@@ -220,6 +220,19 @@ Test(gateway_it, errors)
              "{\"measurements\":[{\"id\":\"m-x\",\"tender_id\":\"T-404\"}]}", 404,
              "measurements[0].tender_id");
     s_expect("GET", "/api/tenders?limit=5000", NULL, NULL, 400, "limit");
+    /* a measurement refused for the gateway's own key (fakekpi: tender T-KEY) is mapped as
+     * a refused request is: 502 gateway-key-refused, the other item's 201 in "results"; it
+     * was 403 permission-denied, a copy of the mapping that had not learnt the key */
+    gwt_resp_t k;
+    cr_assert_eq(s_req("POST", "/api/measurements", AUTH(GWT_TOKEN_SUBMIT) JSON_CT,
+                       "{\"measurements\":[{\"id\":\"m-ok\",\"tender_id\":\"T-1\"},"
+                       "{\"id\":\"m-key\",\"tender_id\":\"T-KEY\"}]}", &k), 502, "%s", k.body);
+    cr_expect(strstr(k.body, "\"type\":\"urn:mvoi:problem:gateway-key-refused\""), "%s", k.body);
+    cr_expect(strstr(k.body, "de dienst impact-calculator weigerde de eigen sleutel van de "
+                             "gateway"), "%s", k.body);
+    cr_expect(strstr(k.body, "\"accepted\":1"), "%s", k.body);
+    cr_expect_str_eq(k.retry_after, "");
+    gwt_resp_free(&k);
     /* read your writes refused by the aggregator for what is no fault of the request
      * (fakekpi: after_seq 900000001 its store failing, 900000002 the gateway's key
      * refused): 502, as any service's refusal with that code; it was 400 on after_producer,
