@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "gw_internal.h"
+#include "log.h"
 #include "pbjson.h"
 
 #define GW_REPORT_MAX_BYTES (64u << 20)
@@ -83,6 +84,31 @@ static void s_replaced(gw_req_t *r)
                             "read it: ask again");
 }
 
+/* The report file inside the reports directory could not be opened (error e, not ENOENT).
+ * The detail named the condition with strerror(): English inside a Dutch response, and in
+ * the C library's words. Now the condition is said from the catalogue in the reader's
+ * language, and errno's own text goes with the path to the log, for the operator who
+ * corrects it. No descriptor or memory left passes (503 + Retry-After: asked again, the
+ * file is read); a permission refused or anything else is the deployment's, asked again
+ * refused again: 500 misconfigured, without Retry-After. */
+static void s_open_failed(gw_req_t *r, const char *real, int e)
+{
+    const char *kv[] = { "path", real, NULL };
+    log_emit(LOG_ERROR, "report_open_failed", kv, "cannot open the report file %s: %s "
+             "(errno %d)", real, strerror(e), e);
+    if (e == EMFILE || e == ENFILE || e == ENOMEM)
+        gw_reply_unavailable(r, "the gateway has no file descriptor or memory left to read "
+                                "the report file");
+    else if (e == EACCES || e == EPERM)
+        gw_reply_problem(r, 500, GW_MISCONFIGURED_SLUG, "the gateway may not read the report "
+                         "file (permission denied): the reports directory must be readable "
+                         "by the gateway's user", NULL);
+    else
+        gw_reply_problemf(r, 500, GW_MISCONFIGURED_SLUG, NULL,
+                          "the gateway cannot read the report file (system error %d: the "
+                          "gateway's log names it)", e);
+}
+
 /* Opens the reply's path when it lies inside dir (the gateway's reports directory,
  * resolved): the stream, with real the path resolved; NULL with the reply set. */
 static FILE *s_open_inside(gw_req_t *r, const char *dir, const char *path, char *real)
@@ -108,8 +134,7 @@ static FILE *s_open_inside(gw_req_t *r, const char *dir, const char *path, char 
     if (!f && errno == ENOENT)
         s_replaced(r);   /* between the realpath and the open */
     else if (!f)
-        gw_reply_problemf(r, 500, GW_MISCONFIGURED_SLUG, NULL,
-                          "the gateway cannot read the report file: %s", strerror(errno));
+        s_open_failed(r, real, errno);
     return f;
 }
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -43,6 +45,21 @@ void on_notifier(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 const char *g_reports_dir;
 static struct { char key[96]; char text[4096]; } g_narr[32];
 static size_t g_nnarr;
+
+/* path replaced by a UNIX socket (left on disk when closed); 0 or -1 */
+static int s_socket_at(const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof a.sun_path)
+        return -1;
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int rc = fd >= 0 && unlink(path) == 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0
+                 ? 0 : -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
 
 void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 {
@@ -120,6 +137,12 @@ void on_report(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     fclose(out);
     if (g->year == 2095)
         unlink(path);
+    /* 2094: in its place a socket, which no open() reads (ENXIO): a file the gateway cannot
+     * read for a reason that is neither gone nor refused permission */
+    if (g->year == 2094 && s_socket_at(path) != 0) {
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "", "cannot make a socket");
+        return;
+    }
     Mvoi__ReportFile rf = MVOI__REPORT_FILE__INIT, *prf = &rf;
     rf.has_format = rf.has_bytes = true;
     rf.format = (Mvoi__ReportFormat)f, rf.path = path, rf.bytes = (uint64_t)bytes;

@@ -884,6 +884,24 @@ Test(gateway_it, upstream_shortage_is_503_with_retry_after)
                  "misconfigured", "");
     s_expect_act("/api/report?year=2095&format=csv", AUTH(GWT_TOKEN_ADMIN), 503, "unavailable",
                  "2");
+    /* a file the gateway cannot open for another reason (2094: a socket in its place,
+     * ENXIO): 500 misconfigured naming the condition in the reader's language, with the
+     * number the log explains; it was the C library's English ("No such device or address")
+     * inside the Dutch detail */
+    gwt_resp_t r;
+    cr_assert_eq(s_req("GET", "/api/report?year=2094&format=csv", AUTH(GWT_TOKEN_ADMIN), NULL,
+                       &r), 500, "%s", r.body);
+    cr_expect(strstr(r.body, "\"type\":\"urn:mvoi:problem:misconfigured\""), "%s", r.body);
+    cr_expect(strstr(r.body, "\"detail\":\"de gateway kan het rapportbestand niet lezen "
+                             "(systeemfout 6: het logboek van de gateway noemt haar)\""),
+              "%s", r.body);
+    cr_expect_str_eq(r.retry_after, "");
+    gwt_resp_free(&r);
+    cr_assert_eq(s_req("GET", "/api/report?year=2094&format=csv&lang=en",
+                       AUTH(GWT_TOKEN_ADMIN), NULL, &r), 500, "%s", r.body);
+    cr_expect(strstr(r.body, "\"detail\":\"the gateway cannot read the report file (system "
+                             "error 6: the gateway's log names it)\""), "%s", r.body);
+    gwt_resp_free(&r);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-elsewhere.csv'", dir, dir);
     cr_expect_eq(system(cmd), 0);
