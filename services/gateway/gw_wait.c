@@ -364,6 +364,8 @@ void gw_wait_kpi(gw_req_t *r)
         gw_reply_problem(r, 400, "invalid-argument", "wait_ms must be 0..30000", "wait_ms");
         return;
     }
+    /* A guard, not a state: an empty KPI_API stops the start (config: not an endpoint) and
+     * gw_new refuses to start without both, so no request meets it (no test can). */
     if (!gw->kpi || !gw->hold) {   /* asked again, refused again: for an operator */
         gw_reply_problem(r, 500, GW_MISCONFIGURED_SLUG, "no kpi-aggregator configured", NULL);
         return;

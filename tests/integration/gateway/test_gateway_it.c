@@ -325,6 +325,20 @@ Test(gateway_it, upstream_down_is_503_or_504)
     cr_expect(st == 504, "status %d: %s", st, r.body);
     gwt_resp_free(&r);
     kill(E.fake.pid, SIGCONT);
+    /* read your writes with the kpi-aggregator gone (the fake ended, its socket closed):
+     * no request can be sent, so past wait_ms it is 503 with Retry-After, the service not
+     * reachable; not 504 "did not answer", which says it was asked */
+    h_signal(&E.fake, SIGTERM);
+    int fst;
+    cr_assert_eq(h_wait(&E.fake, 3000, &fst), 0, "the fake ends");
+    E.fake_up = false;
+    h_sleep_ms(200);                    /* the gateway sees the connection closed */
+    cr_assert_eq(s_req("GET", "/api/kpi?after_seq=1&wait_ms=300", NULL, NULL, &r), 503, "%s",
+                 r.body);
+    cr_expect_str_eq(r.retry_after, "2");
+    cr_expect(strstr(r.body, "\"type\":\"urn:mvoi:problem:unavailable\""), "%s", r.body);
+    cr_expect(strstr(r.body, "\"detail\":\"de dienst is niet bereikbaar\""), "%s", r.body);
+    gwt_resp_free(&r);
 }
 
 /* Cut the stream twice during 10,000 updates and resume with Last-Event-ID: the client ends
