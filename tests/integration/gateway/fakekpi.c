@@ -332,6 +332,36 @@ static void series(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     free(keys);
 }
 
+/* The barrier (after_seq, no key): applied at once, Ack with the head and its epoch. */
+static void kpi_barrier(void *sock, zmq_msg_t *id, const Mvoi__Envelope *req)
+{
+    Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
+    const Mvoi__KpiQuery *q = req->kpi_query;
+    if (!q || !q->has_after_seq || (q->key && *q->key)) {
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
+        return;
+    }
+    /* the aggregator's refusals that are not the request's (test_gateway_it errors) */
+    if (q->after_seq == 900000001) {
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "",
+                   "mdb_get: MDB_CORRUPTED");
+        return;
+    }
+    if (q->after_seq == 900000002) {
+        fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "key",
+                   "this key is not in the registry");
+        return;
+    }
+    Mvoi__Ack ack = MVOI__ACK__INIT;
+    ack.has_seq = ack.has_publisher_seq = ack.has_publisher_epoch = true;
+    ack.seq = q->after_seq;
+    ack.publisher_seq = g_seq;
+    ack.publisher_epoch = g_ack_epoch ? g_ack_epoch : g_epoch;
+    env.body_case = MVOI__ENVELOPE__BODY_ACK;
+    env.ack = &ack;
+    fake_reply(sock, id, req, &env);
+}
+
 static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
 {
     Mvoi__Envelope env = MVOI__ENVELOPE__INIT;
@@ -404,34 +434,9 @@ static void on_kpi(void *sock, zmq_msg_t *id, Mvoi__Envelope *req)
     case MVOI__ENVELOPE__BODY_KPI_SERIES_QUERY:
         series(sock, id, req);
         return;
-    case MVOI__ENVELOPE__BODY_KPI_QUERY: {
-        /* the barrier (after_seq, no key): applied at once, Ack with the head and its epoch */
-        const Mvoi__KpiQuery *q = req->kpi_query;
-        if (!q || !q->has_after_seq || (q->key && *q->key)) {
-            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
-            return;
-        }
-        /* the aggregator's refusals that are not the request's (test_gateway_it errors) */
-        if (q->after_seq == 900000001) {
-            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_INTERNAL, "",
-                       "mdb_get: MDB_CORRUPTED");
-            return;
-        }
-        if (q->after_seq == 900000002) {
-            fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_PERMISSION_DENIED, "key",
-                       "this key is not in the registry");
-            return;
-        }
-        Mvoi__Ack ack = MVOI__ACK__INIT;
-        ack.has_seq = ack.has_publisher_seq = ack.has_publisher_epoch = true;
-        ack.seq = q->after_seq;
-        ack.publisher_seq = g_seq;
-        ack.publisher_epoch = g_ack_epoch ? g_ack_epoch : g_epoch;
-        env.body_case = MVOI__ENVELOPE__BODY_ACK;
-        env.ack = &ack;
-        fake_reply(sock, id, req, &env);
+    case MVOI__ENVELOPE__BODY_KPI_QUERY:
+        kpi_barrier(sock, id, req);
         return;
-    }
     default:
         fake_error(sock, id, req, MVOI__ERROR_CODE__ERR_UNIMPLEMENTED, "", "not handled");
     }
