@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
+#include "mvoi_error.h"
 #include "outbox.h"
 #include "pbjson.h"
 #include "store.h"
@@ -71,29 +73,15 @@ int nt_store_tender_key(char *buf, size_t cap, const char *buyer, const char *te
 }
 
 /* protobuf-c's unpack answers NULL for bytes that are no Reminder and for an allocation
- * that failed alike; malloc and free as its default, with a flag that tells the two apart:
- * a record taken for undecodable leaves the due index (nt_deliver.c), which a passing
- * shortage of memory must not do to a good one. */
-static void *s_alloc(void *oom, size_t n)
-{
-    void *p = malloc(n);
-    if (!p)
-        *(bool *)oom = true;
-    return p;
-}
-
-static void s_free(void *oom, void *p)
-{
-    (void)oom;
-    free(p);
-}
-
+ * that failed alike; codec_unpack_stored tells the two apart: a record taken for
+ * undecodable (-EIO here) leaves the due index (nt_deliver.c), which a passing shortage of
+ * memory must not do to a good one. */
 int nt_store_unpack(const MDB_val *v, Mvoi__Reminder **out)
 {
-    bool oom = false;
-    ProtobufCAllocator a = { s_alloc, s_free, &oom };
-    *out = mvoi__reminder__unpack(&a, v->mv_size, v->mv_data);
-    return *out ? 0 : oom ? -ENOMEM : -EIO;
+    int rc;
+    *out = (Mvoi__Reminder *)codec_unpack_stored(&mvoi__reminder__descriptor, NULL, v->mv_data,
+                                                 v->mv_size, &rc);
+    return rc == MVOI_E_UNDECODABLE ? -EIO : rc;
 }
 
 int nt_store_get(nt_service_t *s, MDB_txn *txn, const char *id, Mvoi__Reminder **out)
@@ -225,8 +213,9 @@ int nt_store_load_tender(nt_service_t *s, MDB_txn *txn, const char *buyer, const
     rc = mdb_get(txn, s->tenders, &k, &v);
     if (rc)
         return rc;
-    *out = mvoi__notifier_tender__unpack(NULL, v.mv_size, v.mv_data);
-    return *out ? 0 : -EIO;
+    *out = (Mvoi__NotifierTender *)codec_unpack_stored(&mvoi__notifier_tender__descriptor, NULL,
+                                                       v.mv_data, v.mv_size, &rc);
+    return rc == MVOI_E_UNDECODABLE ? -EIO : rc;
 }
 
 int nt_store_save_tender(nt_service_t *s, MDB_txn *txn, const Mvoi__NotifierTender *nt)
