@@ -29,8 +29,9 @@ enum {
     MVOI_E_TXN_FULL = MVOI_E_FIRST - 5,      /* a transaction outgrew LMDB's fixed limits */
     MVOI_E_STORE_MISUSE = MVOI_E_FIRST - 6,  /* a bad handle, transaction or value size */
     MVOI_E_STORE = MVOI_E_FIRST - 7,         /* any other LMDB failure */
-    /* A stored record that does not decode as the message it must be: its snapshot,
-     * replay or total would be incomplete, so it is refused with this name, never skipped. */
+    /* A stored record that does not decode as the message it must be, or that an index
+     * names and the store does not hold: its snapshot, replay, list or total would be
+     * incomplete, so it is refused with this name, never skipped. */
     MVOI_E_UNDECODABLE = MVOI_E_FIRST - 8,
     MVOI_E_LAST = MVOI_E_UNDECODABLE,
 };

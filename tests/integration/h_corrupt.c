@@ -15,7 +15,8 @@ typedef struct {
     size_t cap, *oldlen;
 } h_swap_t;
 
-/* Through the store (store_put), as every write; only over a record that exists. */
+/* Through the store (store_put, store_del), as every write; only over a record that
+ * exists. No value (v.mv_data NULL): the record deleted, an index entry left without it. */
 static int h_put_over(MDB_txn *txn, void *arg)
 {
     h_swap_t *g = arg;
@@ -28,6 +29,8 @@ static int h_put_over(MDB_txn *txn, void *arg)
             return -ENOBUFS;
         memcpy(g->old, old.mv_data, *g->oldlen = old.mv_size);
     }
+    if (!g->v.mv_data)
+        return store_del(txn, g->dbi, &g->k, NULL);
     return store_put(txn, g->dbi, &g->k, &g->v, 0);
 }
 
@@ -61,9 +64,15 @@ int h_store_corrupt(const char *path, const char *db, const void *key, size_t kl
     return h_store_corrupt_keep(path, db, key, klen, NULL, 0, NULL);
 }
 
-int h_store_restore(const char *path, const char *db, const void *key, size_t klen,
-                    const void *val, size_t vlen)
+int h_store_set(const char *path, const char *db, const void *key, size_t klen,
+                const void *val, size_t vlen)
 {
     h_swap_t g = { 0, { klen, (void *)key }, { vlen, (void *)val }, NULL, 0, NULL };
     return h_swap(path, db, &g);
+}
+
+int h_store_restore(const char *path, const char *db, const void *key, size_t klen,
+                    const void *val, size_t vlen)
+{
+    return val ? h_store_set(path, db, key, klen, val, vlen) : -EINVAL;
 }

@@ -81,6 +81,10 @@ int h_store_corrupt_keep(const char *path, const char *db, const void *key, size
 /* Put val back under key (a record restored from its backup), through the store. */
 int h_store_restore(const char *path, const char *db, const void *key, size_t klen,
                     const void *val, size_t vlen);
+/* Overwrite that record with val (vlen bytes), or with val NULL delete it (an index entry
+ * left without its record); the same results. */
+int h_store_set(const char *path, const char *db, const void *key, size_t klen,
+                const void *val, size_t vlen);
 
 int64_t h_now_ms(void);
 void h_sleep_ms(int ms);
