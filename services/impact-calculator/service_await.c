@@ -19,6 +19,8 @@
 
 #include "service_int.h"
 
+#include "mvoi_error.h"
+
 static uint64_t s_key(const char *buyer, const char *rid)
 {
     uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a 64 */
@@ -58,14 +60,19 @@ int impact_svc_tenders_known(impact_svc_t *self, server_req_t *req, MDB_txn *txn
         int rc = 0;
         const Mvoi__Tender *t = impact_tcache_get(self->tcache, txn, self->tenders, buyer,
                                                   m->tender_id, &rc);
+        char f[160];
+        snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
+        if (rc == MVOI_E_UNDECODABLE)   /* no retry mends it: named, never "not known yet" */
+            return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_INTERNAL, f,
+                                     "%s: the stored tender '%.64s' does not decode; its "
+                                     "measurements are refused until it is repaired",
+                                     mvoi_errname(rc), m->tender_id);
         if (rc != 0)
             return rc;
         if (t)
             continue;
         if (current && s_final(self, req, buyer))
             return 0;   /* each unknown tender is refused by its item */
-        char f[160];
-        snprintf(f, sizeof f, "%s[%zu].tender_id", field, i);
         if (!current)
             return impact_svc_refuse(req, MVOI__ERROR_CODE__ERR_UNAVAILABLE, f,
                                      "tender '%.64s' is unknown and the calendar is not "

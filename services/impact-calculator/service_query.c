@@ -105,6 +105,10 @@ impact_svc_on_get(void *arg, server_req_t *req, MDB_txn *txn)
             rec->sroi_obligation_cents = t->sroi_obligation_cents;
         }
     }
+    if (rec->withdrawn && !rec->measurement) {   /* no revision, no reason to explain */
+        store_log_undecodable("measurement", k, kl);
+        return MVOI_E_UNDECODABLE;
+    }
     if (rec->withdrawn) {
         char buf[700];
 #pragma GCC diagnostic push
@@ -192,20 +196,21 @@ impact_svc_on_list(void *arg, server_req_t *req, MDB_txn *txn)
                 /* bytender key -> the measurement id after the prefix */
                 uint8_t mk[IMPACT_SVC_KEY_MAX];
                 size_t bl = strlen(buyer) + 1, il = k.mv_size - pl;
-                if (bl + il > sizeof mk) {   /* not a key we wrote: skip it */
-                    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-                    continue;
+                if (bl + il > sizeof mk) {   /* not a key we wrote: a page short of one */
+                    store_log_missing("bytender", "measurement", k.mv_data, k.mv_size);
+                    rc = MVOI_E_UNDECODABLE;
+                    break;
                 }
                 memcpy(mk, buyer, bl);
                 memcpy(mk + bl, (uint8_t *) k.mv_data + pl, il);
                 rk = (MDB_val){ bl + il, mk };
                 rc = mdb_get(txn, self->measurements, &rk, &rv);
-                if (rc != 0 && rc != MDB_NOTFOUND)
-                    break;
-                if (rc == MDB_NOTFOUND) {
-                    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-                    continue;
+                if (rc == MDB_NOTFOUND) {   /* not skipped: a short page taken as whole */
+                    store_log_missing("bytender", "measurement", rk.mv_data, rk.mv_size);
+                    rc = MVOI_E_UNDECODABLE;
                 }
+                if (rc != 0)
+                    break;
             }
             Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
                 req, &mvoi__measurement_record__descriptor, &rv, &rc);

@@ -85,15 +85,23 @@ impact_svc_list_recent(impact_svc_t *self, server_req_t *req, MDB_txn *txn, cons
                 out->next_offset = offset + limit;
                 break;
             }
-            if (bl + v.mv_size > sizeof mk) {
-                rc = -EIO;
+            if (bl + v.mv_size > sizeof mk) {   /* no id we wrote: a page short of one */
+                store_log_missing("recent", "measurement", key.mv_data, key.mv_size);
+                rc = MVOI_E_UNDECODABLE;
                 break;
             }
             memcpy(mk, buyer, bl);
             memcpy(mk + bl, v.mv_data, v.mv_size);
             MDB_val rk = { bl + v.mv_size, mk }, rv;
-            if ((rc = mdb_get(txn, self->measurements, &rk, &rv)) != 0)
-                break;   /* an index key without its record is corruption: say so */
+            if ((rc = mdb_get(txn, self->measurements, &rk, &rv)) != 0) {
+                /* an index key without its record: refused by name, never a short page
+                 * answered as the whole (MDB_NOTFOUND ended the loop as "no more") */
+                if (rc == MDB_NOTFOUND) {
+                    store_log_missing("recent", "measurement", rk.mv_data, rk.mv_size);
+                    rc = MVOI_E_UNDECODABLE;
+                }
+                break;
+            }
             Mvoi__MeasurementRecord *r = (Mvoi__MeasurementRecord *) impact_svc_unpack_req(
                 req, &mvoi__measurement_record__descriptor, &rv, &rc);
             if (!r) {   /* named (health counts it), not a page short; -ENOMEM as such */

@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "arena.h"
+#include "codec.h"
+#include "mvoi_error.h"
 #include "mvoi_id.h"
+#include "store_undecodable.h"
 
 #define S_SLOTS 256                 /* direct-mapped: a batch names few tenders */
 #define S_BLOCK (16u << 10)
@@ -100,10 +103,13 @@ const Mvoi__Tender *impact_tcache_get(impact_tcache_t *self, MDB_txn *txn, MDB_d
     Mvoi__Tender *t = NULL;
     if (r == 0) {
         ProtobufCAllocator a = { s_alloc, s_free, self->mem };
-        t = (Mvoi__Tender *)protobuf_c_message_unpack(&mvoi__tender__descriptor, &a, v.mv_size,
-                                                      v.mv_data);
-        if (!t)
-            return NULL;   /* undecodable (or no memory): unknown, as before; not kept */
+        t = (Mvoi__Tender *)codec_unpack_stored(&mvoi__tender__descriptor, &a, v.mv_data,
+                                                v.mv_size, rc);
+        if (!t) {   /* not "unknown" (a submit retried for ever): named; not kept */
+            if (*rc == MVOI_E_UNDECODABLE)
+                store_log_undecodable("tender", k, klen);
+            return NULL;
+        }
     }
     uint8_t *kc = arena_alloc(self->mem, klen);
     if (kc) {

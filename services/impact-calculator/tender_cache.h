@@ -28,7 +28,8 @@ impact_tcache_t *impact_tcache_new(void);
 void impact_tcache_destroy(impact_tcache_t **self_p);
 
 /* The tender buyer/id of db `tenders` as txn (a write transaction) sees it; NULL when it is
- * not there (*rc 0) or on an LMDB error (*rc: its code). Valid until the next get or clear:
+ * not there (*rc 0), on an LMDB error (*rc: its code), when its bytes are no Tender (*rc
+ * MVOI_E_UNDECODABLE, logged by buyer and id) or memory ran out (*rc -ENOMEM). Valid until the next get or clear:
  * a transaction that reads more tenders than the cache keeps starts it again. */
 const Mvoi__Tender *impact_tcache_get(impact_tcache_t *self, MDB_txn *txn, MDB_dbi tenders,
                                       const char *buyer, const char *id, int *rc);
