@@ -130,36 +130,40 @@ typedef struct {
     char pg[256], name[256], email[256];
 } s_summary_t;
 
+/* One length-prefixed string of an index summary into out (256 bytes); NULL when the
+ * summary ends before it does: a damaged entry, never read as a shorter string. */
 static const uint8_t *s_get_str(const uint8_t *p, const uint8_t *end, char *out)
 {
-    if (p >= end) {
-        out[0] = '\0';
-        return end;
-    }
+    if (p >= end || (size_t)(end - p) < 1u + p[0])
+        return NULL;
     size_t n = p[0];
-    if (p + 1 + n > end)
-        n = (size_t)(end - p - 1);
     memcpy(out, p + 1, n);
     out[n] = '\0';
     return p + 1 + n;
 }
 
-/* Rebuild the filterable part of a tender from an index entry (the counterpart of s_summary). */
-static void s_summary_read(s_summary_t *s, const MDB_val *k, size_t blen, const MDB_val *v)
+/* Rebuild the filterable part of a tender from an index entry (the counterpart of
+ * s_summary). -1 for an entry s_summary did not write (a value short of its status,
+ * procedure, themes and three strings, or an id longer than a key): read as partial it
+ * would match filters it does not. */
+static int s_summary_read(s_summary_t *s, const MDB_val *k, size_t blen, const MDB_val *v)
 {
     Mvoi__Tender init = MVOI__TENDER__INIT;
     s->t = init;
+    s->id[0] = '\0';
     const char *kp = k->mv_data;
+    size_t il = k->mv_size - blen - 11;
+    if (il > S_KEY_MAX)
+        return -1;
     memcpy(s->date, kp + blen + 1, 10);
     s->date[10] = '\0';
-    size_t il = k->mv_size - blen - 11;
     memcpy(s->id, kp + blen + 11, il);
     s->id[il] = '\0';
     s->t.id = s->id;
     s->t.planned_publication = s->date[0] == '~' ? NULL : s->date;
     const uint8_t *p = v->mv_data, *end = p + v->mv_size;
-    if (v->mv_size < 3)
-        return;
+    if (v->mv_size < 6)   /* status, procedure, themes and three lengths at least */
+        return -1;
     s->t.has_status = 1;
     s->t.status = p[0];
     s->t.has_procedure = 1;
@@ -178,9 +182,9 @@ static void s_summary_read(s_summary_t *s, const MDB_val *k, size_t blen, const 
         }
     s->t.n_themes = n;
     s->t.themes = s->tp;
-    p = s_get_str(p, end, s->pg);
-    p = s_get_str(p, end, s->name);
-    s_get_str(p, end, s->email);
+    if (!(p = s_get_str(p, end, s->pg)) || !(p = s_get_str(p, end, s->name)) ||
+        !s_get_str(p, end, s->email))
+        return -1;
     s->t.purchasing_group = s->pg[0] ? s->pg : NULL;
     if (s->name[0] || s->email[0]) {
         Mvoi__Person pi = MVOI__PERSON__INIT;
@@ -189,6 +193,7 @@ static void s_summary_read(s_summary_t *s, const MDB_val *k, size_t blen, const 
         s->leader.email = s->email[0] ? s->email : NULL;
         s->t.project_leader = &s->leader;
     }
+    return 0;
 }
 
 typedef bool (s_match_fn)(const Mvoi__Tender *t, const void *arg);
@@ -228,20 +233,24 @@ static int s_scan(const calendar_store_t *cs, MDB_txn *txn, const char *buyer, c
         const char *date = (const char *)k.mv_data + blen + 1;
         if (hi && memcmp(date, hi, 10) > 0)
             break;
-        s_summary_read(sum, &k, blen, &v);
-        if (match && !match(&sum->t, marg))
+        int g = 0;
+        if (s_summary_read(sum, &k, blen, &v) != 0)
+            g = -ENOENT;   /* a damaged entry: whether it matches is not known */
+        else if (match && !match(&sum->t, marg))
             continue;
-        if (matched >= offset && matched - offset < limit && !stop) {
-            MDB_val tv;
-            int g = calendar_store_get(cs, txn, buyer, sum->id, &tv);
-            if (g == 0) {
-                stop = fn(arg, &tv);
-                if (stop == MVOI_E_UNDECODABLE)   /* which one, for the operator to repair */
-                    store_log_undecodable_id("tender", buyer, sum->id);
-            } else if (g != -ENOENT) {
-                mdb_cursor_close(cur);
+        MDB_val tv;
+        if (!g && matched >= offset && matched - offset < limit && !stop &&
+            (g = calendar_store_get(cs, txn, buyer, sum->id, &tv)) == 0) {
+            stop = fn(arg, &tv);
+            if (stop == MVOI_E_UNDECODABLE)   /* which one, for the operator to repair */
+                store_log_undecodable_id("tender", buyer, sum->id);
+        }
+        if (g != 0) {   /* an entry without its tender: never a short page taken as whole */
+            mdb_cursor_close(cur);
+            if (g != -ENOENT)
                 return g;
-            }
+            store_log_missing_id("tenders_pub", "tender", buyer, sum->id);
+            return MVOI_E_UNDECODABLE;
         }
         matched++;
     }
