@@ -467,6 +467,8 @@ int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom,
         *data = *conv;
         return 0;
     }
+    if (csv_utf16_unmarked(*data, *len))   /* not Windows-1252 with a NUL in every cell */
+        return -EILSEQ;
     if (*len >= 3 && memcmp(*data, "\xEF\xBB\xBF", 3) == 0) {
         *data += 3, *len -= 3;
         *had_bom = true;

@@ -786,6 +786,8 @@ int csv_import_parse(const char *data, size_t len, const csv_import_opts_t *opts
     bool check_utf8 = false;
     out->utf16 = csv_utf16_bom(data, len) != 0;
     int prc = csv_text_prepare(&data, &len, &conv, &out->had_bom, &check_utf8);
+    if (prc == -EILSEQ)   /* the file, once, not "control character 0x00" in every cell */
+        return s_add_error(out, 1, "", "", CSV_UTF16_NO_BOM) < 0 ? -ENOMEM : -EINVAL;
     if (prc < 0)
         return prc;
     out->converted_cp1252 = conv != NULL && !out->utf16;

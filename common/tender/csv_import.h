@@ -148,7 +148,11 @@ void csv_import_clear(csv_import_t *out);
  * valid UTF-8
  * is taken as is; UTF-8 with invalid bytes (a BOM, or any well-formed UTF-8 character) is
  * taken as is with *check_utf8 set (csv_cell_check names each bad cell); anything else is
- * Windows-1252, converted into *conv (heap, free it; *data points into it). 0 or -ENOMEM. */
+ * Windows-1252, converted into *conv (heap, free it; *data points into it). 0, -ENOMEM, or
+ * -EILSEQ for UTF-16 without its byte order mark (csv_utf16_unmarked): the caller refuses
+ * the file with CSV_UTF16_NO_BOM (the English of "tender.csv.utf16_no_bom"), reads nothing. */
+#define CSV_UTF16_NO_BOM "UTF-16 without byte order mark: save as UTF-8 or UTF-16 with BOM"
+
 int csv_text_prepare(const char **data, size_t *len, char **conv, bool *had_bom, bool *check_utf8);
 
 /* One cell as read (len bytes): 0, or -EINVAL with why ("control character 0x00 at

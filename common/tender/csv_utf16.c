@@ -19,6 +19,30 @@ int csv_utf16_bom(const char *data, size_t len)
     return 0;
 }
 
+/* Such a file without its mark was taken for Windows-1252 and refused as "control character
+ * 0x00" in every cell. It is recognised (and refused by name, csv_text_prepare), not read:
+ * the byte order would be inferred from the header's letters, and a file whose mark was
+ * lost may have lost more on its way; saving it again as UTF-8 or with its BOM is cheap. */
+int csv_utf16_unmarked(const char *data, size_t len)
+{
+    const unsigned char *c = (const unsigned char *)data;
+    size_t units = 0, hi_nul = 0, lo_nul = 0;   /* NUL in the odd byte, in the even byte */
+    for (size_t i = 0; i + 1 < len && units < 256; i += 2) {
+        if ((c[i] == '\n' && c[i + 1] == 0) || (c[i] == 0 && c[i + 1] == '\n'))
+            break;   /* the first line's end, in either order */
+        units++;
+        hi_nul += c[i + 1] == 0;
+        lo_nul += c[i] == 0;
+    }
+    if (units < 2)
+        return 0;
+    if (lo_nul == 0 && hi_nul * 2 >= units)
+        return CSV_UTF16_LE;
+    if (hi_nul == 0 && lo_nul * 2 >= units)
+        return CSV_UTF16_BE;
+    return 0;
+}
+
 static size_t s_put(char *o, uint32_t cp)
 {
     if (cp < 0x80) {

@@ -340,7 +340,13 @@ static int s_parse(const char *buf, size_t len, s_csv_t *st)
     const char *text = buf;
     char *conv = NULL;
     bool bom;
-    if (csv_text_prepare(&text, &len, &conv, &bom, &st->check_utf8) < 0)
+    int prc = csv_text_prepare(&text, &len, &conv, &bom, &st->check_utf8);
+    if (prc == -EILSEQ) {   /* UTF-16 without its mark: said once, not a NUL in every cell */
+        st->row = 1;
+        s_error(st, "", "", textfmt_from_en(st->lang, "tender.csv.", CSV_UTF16_NO_BOM));
+        return CTL_EX_DATAERR;
+    }
+    if (prc < 0)
         return CTL_EX_SOFTWARE;
     struct csv_parser p;
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {

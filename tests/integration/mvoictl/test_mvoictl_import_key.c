@@ -300,3 +300,22 @@ Test(mvoictl_import_key, measure_import_lists_the_rows_a_silent_service_left)
                      "\"message\": \"niet verstuurd: de dienst antwoordde niet meer\"}]}\n");
     s_silent = false;
 }
+
+/* measure import of a UTF-16 sheet that lost its byte order mark: refused once by name
+ * (65, nothing sent), not "stuurteken 0x00" at every cell as Windows-1252. */
+Test(mvoictl_import_key, measure_import_utf16_without_bom_is_refused_by_name)
+{
+    static const char le[] = "i\0d\0;\0t\0e\0n\0d\0e\0r\0\n\0M\0-\0""1\0;\0T\0-\0A\0\n\0";
+    char path[256], args[512];
+    snprintf(path, sizeof path, "%s/u16.csv", s_dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    fwrite(le, 1, sizeof le - 1, f);
+    fclose(f);
+    snprintf(args, sizeof args, "measure import %s", path);
+    cr_expect_eq(s_ctl(1, args), 65, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "");
+    cr_expect(strncmp(s_err, "1;;;UTF-16 zonder byte order mark: sla op als UTF-8 of UTF-16 "
+                      "met BOM\n", 68) == 0, "%s", s_err);
+    cr_expect(strstr(s_err, "0x00") == NULL, "%s", s_err);
+}

@@ -69,6 +69,46 @@ Test(import_rules, cell_checks)
     free(conv);
 }
 
+/* A UTF-16 file that lost its byte order mark (NUL in every other byte of the header) is
+ * refused once by name, in either byte order and in the reader's language; before, it was
+ * taken for Windows-1252 and every cell was "stuurteken 0x00". Text without a NUL is not
+ * taken for it. */
+Test(import_rules, utf16_without_bom_is_refused_by_name)
+{
+    static const char le[] = "K\0e\0n\0m\0e\0r\0k\0;\0T\0i\0t\0e\0l\0\n\0"
+                             "T\0-\0""1\0;\0D\0a\0k\0\n\0";
+    static const char be[] = "\0K\0e\0n\0m\0e\0r\0k\0;\0T\0i\0t\0e\0l\0\n"
+                             "\0T\0-\0""1\0;\0D\0a\0k\0\n";
+    const char *t = le;
+    size_t len = sizeof le - 1;
+    char *conv = NULL;
+    bool bom, check;
+    cr_expect_eq(csv_text_prepare(&t, &len, &conv, &bom, &check), -EILSEQ);
+    cr_expect_null(conv);
+    t = be;
+    len = sizeof be - 1;
+    cr_expect_eq(csv_text_prepare(&t, &len, &conv, &bom, &check), -EILSEQ);
+    t = "Kenmerk;Titel\nT-1;D\xE9k\n";   /* Windows-1252: still read */
+    len = strlen(t);
+    cr_expect_eq(csv_text_prepare(&t, &len, &conv, &bom, &check), 0);
+    free(conv);
+    const text_lang_t langs[] = { TEXT_NL, TEXT_EN };
+    const char *const why[] = {
+        "UTF-16 zonder byte order mark: sla op als UTF-8 of UTF-16 met BOM",
+        "UTF-16 without byte order mark: save as UTF-8 or UTF-16 with BOM",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        csv_import_opts_t o = { .lang = langs[i] };
+        csv_import_t ci;
+        cr_expect_eq(csv_import_parse(le, sizeof le - 1, &o, &ci), -EINVAL);
+        cr_expect_eq(ci.n_errors, 1);
+        cr_expect_eq(ci.n_tenders, 0);
+        if (ci.n_errors)
+            cr_expect_str_eq(ci.errors[0].reason, why[i]);
+        csv_import_clear(&ci);
+    }
+}
+
 Test(import_rules, stated_procedure)
 {
     Mvoi__Procedure p;
