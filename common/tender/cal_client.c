@@ -55,7 +55,8 @@ void cal_import_result_clear(cal_import_result_t *out)
 }
 
 static void s_fail_row(const cal_import_opts_t *o, cal_import_result_t *out, size_t key,
-                       int code, const char *field, const char *msg, bool repeated, bool unsent)
+                       int code, const char *field, const char *msg, bool repeated, bool unsent,
+                       bool silent)
 {
     /* this client's own reasons (no answer, too large) in the run's language; a service's
      * refusal is in it already and has no "tender.client." entry */
@@ -66,7 +67,7 @@ static void s_fail_row(const cal_import_opts_t *o, cal_import_result_t *out, siz
     if (o->on_row) {
         cal_import_row_t row = { .key = key, .code = code, .field = field ? field : "",
                                  .message = msg ? msg : "", .repeated = repeated,
-                                 .unsent = unsent };
+                                 .unsent = unsent, .silent = silent };
         o->on_row(o->row_arg, &row);
     }
     out->failed++;
@@ -87,7 +88,7 @@ static void s_fail_row(const cal_import_opts_t *o, cal_import_result_t *out, siz
 static void s_fail(const cal_import_opts_t *o, cal_import_result_t *out, size_t key, int code,
                    const char *field, const char *msg, bool repeated)
 {
-    s_fail_row(o, out, key, code, field, msg, repeated, false);
+    s_fail_row(o, out, key, code, field, msg, repeated, false, false);
 }
 
 /* index of key k (keys ascending); -1 if absent */
@@ -343,11 +344,11 @@ static void s_fail_unanswered(s_run_t *r, size_t next)
     for (size_t i = 0; i < r->n; i++)
         if (r->count[i] && !r->done[i])
             for (size_t j = 0; j < r->count[i]; j++)
-                s_fail(o, r->out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                       "no answer from the service", false);
+                s_fail_row(o, r->out, S_KEY(i + j), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
+                           "no answer from the service", false, false, true);
     for (size_t i = next; i < r->n; i++)   /* never sent: certainly not stored */
         s_fail_row(o, r->out, S_KEY(i), MVOI__ERROR_CODE__ERR_UNAVAILABLE, "",
-                   "not sent: the service had stopped answering", false, true);
+                   "not sent: the service had stopped answering", false, true, true);
 }
 
 /* A DEALER to the calendar with the client's CURVE key, and a monitor of its handshake: a

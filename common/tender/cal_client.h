@@ -46,6 +46,8 @@ typedef struct {
     bool unsent;               /* ERR_UNAVAILABLE: the service fell silent before this row was
                                   sent (not stored); without it, sent and not answered (stored
                                   or not: unknown) */
+    bool silent;               /* ERR_UNAVAILABLE of this client, not the service's answer:
+                                  no answer came (unsent tells sent from not sent) */
 } cal_import_row_t;
 
 typedef struct {

@@ -112,6 +112,31 @@ void ctl_import_report_key(ctl_import_report_t *r, size_t key, const char *id,
     r->key_refused++;
 }
 
+void ctl_import_report_unavailable(ctl_import_report_t *r, size_t key, const char *id,
+                                   const char *field, const char *message)
+{
+    size_t at = r->n;
+    ctl_import_report_add(r, key, id, 4, false, NULL, 0, NULL, field, message);
+    if (r->n > at)   /* no room: r->oom says so */
+        r->unavailable++;
+}
+
+void ctl_import_report_unconfirmed(const ctl_import_report_t *r, FILE *out, bool dry,
+                                   text_lang_t lang)
+{
+    size_t silent = r->unconfirmed - r->unavailable;
+    if (silent) {
+        fprintf(out, text_get(lang, dry ? "ctl.import.no_verdict" : "ctl.import.unconfirmed"),
+                silent);
+        fputc('\n', out);
+    }
+    if (r->unavailable) {
+        fprintf(out, text_get(lang, dry ? "ctl.import.no_verdict_unavailable"
+                                        : "ctl.import.unavailable"), r->unavailable);
+        fputc('\n', out);
+    }
+}
+
 static int s_cmp(const void *a, const void *b)
 {
     const ctl_import_row_t *x = a, *y = b;

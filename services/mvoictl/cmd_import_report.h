@@ -33,6 +33,8 @@ typedef struct {
     size_t n_ids;
     size_t created, updated, unchanged, repeated, refused, unconfirmed, warnings;
     size_t key_refused;  /* of refused: the rows refused for the connection's key */
+    size_t unavailable;  /* of unconfirmed: the rows the service answered ERR_UNAVAILABLE
+                            (a storage failure ...), not the rows it left without answer */
 } ctl_import_report_t;
 
 /* Add one row's verdict (copies the strings). id NULL: looked up from keys/ids. */
@@ -46,6 +48,18 @@ void ctl_import_report_add(ctl_import_report_t *r, size_t key, const char *id, i
  * one by one; cmd_import_key.c says what was stored and where to resume instead. */
 void ctl_import_report_key(ctl_import_report_t *r, size_t key, const char *id,
                            const char *message);
+
+/* A row the service answered ERR_UNAVAILABLE: unconfirmed (outcome 4), counted apart from
+ * the rows without an answer so that the summary says what happened to each kind. */
+void ctl_import_report_unavailable(ctl_import_report_t *r, size_t key, const char *id,
+                                   const char *field, const char *message);
+
+/* The lines of the unconfirmed rows under a summary (nothing when none), on out: those
+ * without an answer ("ctl.import.unconfirmed", or "ctl.import.no_verdict" for a dry run)
+ * and those answered unavailable ("ctl.import.unavailable", "ctl.import.no_verdict_
+ * unavailable"): one text for both said "no answer in time" of rows that were answered. */
+void ctl_import_report_unconfirmed(const ctl_import_report_t *r, FILE *out, bool dry,
+                                   text_lang_t lang);
 
 /* Sort by key; print one line per row for people in lang ("rij 3 HRL-1: gewijzigd
  * (value_cents)", "row 3 HRL-1: updated (value_cents)"), refusals with their field and

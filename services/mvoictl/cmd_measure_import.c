@@ -510,9 +510,11 @@ static void s_refused(s_pass_t *ps, ctl_import_report_t *rep, size_t k, bool rep
     /* ERR_UNAVAILABLE is no verdict on the row ("storage failure ... retry", "stopped before
      * its commit was flushed"): unconfirmed and exit 69, as `tender import` says it. As a
      * refusal it was "failed" with exit 65, the code of a sheet to correct, not to retry. */
-    int outcome = code == MVOI__ERROR_CODE__ERR_UNAVAILABLE ? 4 : 0;
-    ctl_import_report_add(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, outcome, false, NULL,
-                          0, NULL, f, m);
+    if (code == MVOI__ERROR_CODE__ERR_UNAVAILABLE)
+        ctl_import_report_unavailable(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, f, m);
+    else
+        ctl_import_report_add(rep, ps->st->row_no[k], ps->st->rows[k]->m.id, 0, false, NULL, 0,
+                              NULL, f, m);
 }
 
 /* One reply to request q: each result into the report under its row. */
@@ -643,10 +645,7 @@ static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, b
         printf(ctl_text(ctl, "ctl.import.measure.dry"), st->nrows, rep->created, unchanged,
                rep->refused);
         putchar('\n');
-        if (unconfirmed) {
-            printf(ctl_text(ctl, "ctl.import.no_verdict"), unconfirmed);
-            putchar('\n');
-        }
+        ctl_import_report_unconfirmed(rep, stdout, true, ctl->tl);
         return;
     }
     for (size_t i = 0; i < rep->n; i++) {
@@ -664,10 +663,7 @@ static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, b
         printf(ctl_text(ctl, "ctl.import.measure.earlier"), rep->repeated);
     printf(ctl_text(ctl, "ctl.import.measure.refused"), rep->refused);
     putchar('\n');
-    if (unconfirmed) {
-        printf(ctl_text(ctl, "ctl.import.unconfirmed"), unconfirmed);
-        putchar('\n');
-    }
+    ctl_import_report_unconfirmed(rep, stdout, false, ctl->tl);
 }
 
 /* Allocate, pack and send one pass. 0 or an exit code. */

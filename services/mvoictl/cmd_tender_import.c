@@ -227,6 +227,10 @@ static void s_on_row(void *arg, const cal_import_row_t *row)
      * applied. "failed" told the user those rows were not stored. */
     if (row->outcome == 0 && row->code == MVOI__ERROR_CODE__ERR_UNAVAILABLE && !row->unsent)
         outcome = 4;
+    if (outcome == 4 && !row->silent) {   /* answered: not "no answer in time" */
+        ctl_import_report_unavailable(rep, row->key, NULL, row->field, row->message);
+        return;
+    }
     ctl_import_report_add(rep, row->key, NULL, outcome, row->repeated, row->changed,
                           row->repeated ? 0 : row->n_changed, row->warning, row->field,
                           row->message);
@@ -275,10 +279,7 @@ static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t
         printf(ctl_text(ctl, "ctl.import.tender.dry"), rows, rep->created, rep->updated,
                rep->unchanged, rep->refused);
         putchar('\n');
-        if (rep->unconfirmed) {
-            printf(ctl_text(ctl, "ctl.import.no_verdict"), rep->unconfirmed);
-            putchar('\n');
-        }
+        ctl_import_report_unconfirmed(rep, stdout, true, ctl->tl);
     } else {
         s_not_stored(ctl, in, rep);
         printf(ctl_text(ctl, "ctl.import.tender.done"), rows, rep->created, rep->updated,
@@ -288,10 +289,7 @@ static void s_summary(ctl_t *ctl, const s_input_t *in, const ctl_import_report_t
             printf(ctl_text(ctl, "ctl.import.tender.repeated"), rep->repeated);
             putchar('\n');
         }
-        if (rep->unconfirmed) {   /* the words of `measure import` */
-            printf(ctl_text(ctl, "ctl.import.unconfirmed"), rep->unconfirmed);
-            putchar('\n');
-        }
+        ctl_import_report_unconfirmed(rep, stdout, false, ctl->tl);   /* as `measure import` */
     }
     if (!in->oi)
         s_csv_notes(ctl, &in->ci, stdout, false);

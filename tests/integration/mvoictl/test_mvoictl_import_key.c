@@ -266,11 +266,28 @@ Test(mvoictl_import_key, tender_import_with_unconfirmed_rows_is_not_success)
     s_storage_failed = false;
     cr_expect_eq(rc, 69, "out: %s\nerr: %s", s_out, s_err);
     cr_expect_str_eq(s_stored, "U-A,");
+    /* answered "unavailable", not "geen antwoord op tijd" (it was, in time) */
     cr_expect_str_eq(s_out, "3 rij(en): 1 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 0 mislukt\n"
-                     "2 rij(en) onbevestigd: verstuurd, geen antwoord op tijd; misschien wel, "
-                     "misschien niet vastgelegd (importeer het bestand opnieuw om het te weten)\n");
+                     "2 rij(en) onbevestigd: verstuurd, de dienst antwoordde 'niet beschikbaar' "
+                     "(de reden staat bij elke rij); misschien wel, misschien niet vastgelegd "
+                     "(importeer het bestand opnieuw om het te weten)\n");
     cr_expect(strstr(s_err, "onbevestigd: rij 3 U-B: opslagfout; er is niets gewijzigd"), "%s",
               s_err);
+    /* measure import, in English: the same account of the same answers */
+    const char *m = s_file("um.csv",
+        "id;tender;period_start;period_end;submitter;kind;carrier;reference;quantity\n"
+        "V-1;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;10000\n"
+        "V-2;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;500\n");
+    snprintf(args, sizeof args, "--lang en measure import --per 1 %s", m);
+    s_storage_failed = true;
+    rc = s_ctl(1, args);
+    s_storage_failed = false;
+    cr_expect_eq(rc, 69, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "V-1,");
+    cr_expect_str_eq(s_out, "2 row(s): 1 stored, 0 unchanged (already there), 0 refused\n"
+                     "1 row(s) unconfirmed: sent, the service answered 'unavailable' (the reason "
+                     "is given with each row); they may or may not be stored (import the file "
+                     "again to find out)\n");
 }
 
 /* measure import whose impact-calculator falls silent after the first request (--window 1:
