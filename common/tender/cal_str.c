@@ -5,7 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool cal_utf8_valid(const char *str, size_t len)
+bool cal_utf8_valid(const char *s, size_t len)
+{
+    return cal_utf8_bad(s, len) == len;
+}
+
+size_t cal_utf8_bad(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
@@ -23,19 +28,19 @@ bool cal_utf8_valid(const char *str, size_t len)
         } else if ((c & 0xF8) == 0xF0) {
             n = 3, cp = c & 0x07;
         } else {
-            return false;
+            return i;
         }
         for (size_t k = 1; k <= n; k++) {
             if (i + k >= len || (s[i + k] & 0xC0) != 0x80)
-                return false;
+                return i;
             cp = (cp << 6) | (s[i + k] & 0x3F);
         }
         if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
             cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
+            return i;
         i += n + 1;
     }
-    return true;
+    return len;
 }
 
 size_t cal_utf8_len(const char *s)

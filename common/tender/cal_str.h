@@ -9,6 +9,9 @@
 
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool cal_utf8_valid(const char *s, size_t len);
+/* The offset of the first byte of s[0..len) that starts no well-formed UTF-8 character
+ * (the same rules), or len when there is none: where a refusal can point. */
+size_t cal_utf8_bad(const char *s, size_t len);
 
 /* Number of code points in a valid UTF-8 string. */
 size_t cal_utf8_len(const char *s);

@@ -68,18 +68,49 @@ static int s_add_release(ocds_import_t *self, json_t *rel)
 
 int ocds_import_add_json(ocds_import_t *self, const char *text, size_t len, char *err, size_t errlen)
 {
+    return ocds_import_add_json_in(self, text, len, TEXT_EN, err, errlen);
+}
+
+/* A document jansson refused for a byte that is no UTF-8: the byte and where it is (offset
+ * in the file, from 0; line and character from 1), in lang. false when no such byte is
+ * found (jansson's own text then stays). */
+static bool s_not_utf8(const char *text, size_t len, size_t skipped, text_lang_t lang,
+                       char *err, size_t errlen)
+{
+    size_t at = cal_utf8_bad(text, len), line = 1, chr = 1;
+    if (at == len || !err || !errlen)
+        return at < len;
+    for (size_t i = 0; i < at; i++) {
+        if (text[i] == '\n')
+            line++, chr = 1;
+        else if (((unsigned char)text[i] & 0xC0) != 0x80)
+            chr++;
+    }
+    textfmt_tr(err, errlen, lang, "tender.ocds.", "not UTF-8: byte 0x%02X at offset %zu (line "
+               "%zu, character %zu): save the file as UTF-8", (unsigned char)text[at],
+               at + skipped, line, chr);
+    return true;
+}
+
+int ocds_import_add_json_in(ocds_import_t *self, const char *text, size_t len, text_lang_t lang,
+                            char *err, size_t errlen)
+{
     json_error_t je;
+    size_t skipped = 0;   /* the BOM's bytes: an offset is the file's */
     /* A UTF-8 byte order mark (Notepad, PowerShell's Out-File, Excel's exports write one):
      * jansson refuses it ("'[' or '{' expected near '\xef\xbb\xbf'"), so a feed saved on
      * Windows was refused for three invisible bytes. RFC 8259 lets a reader ignore it; the
      * CSV reader does. */
     if (text && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        text += 3, len -= 3;
+        text += 3, len -= 3, skipped = 3;
     /* integers stay integers (JSON_DECODE_INT_AS_REAL off): whole-euro amounts are exact.
      * A key twice in one object ("amount" of 250000 and of 25000000) is refused: jansson
      * kept the last without a word, one of two figures taken as the tender's value. */
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
+        if (json_error_code(&je) == json_error_invalid_utf8 &&
+            s_not_utf8(text, len, skipped, lang, err, errlen))
+            return -EINVAL;
         if (err && errlen)
             snprintf(err, errlen, "line %d column %d: %s", je.line, je.column, je.text);
         return -EINVAL;

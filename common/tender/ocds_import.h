@@ -89,6 +89,12 @@ void ocds_import_destroy(ocds_import_t **self_p);
  * (not JSON or not OCDS; err says why, with line/column for syntax errors) or -ENOMEM.
  * A leading UTF-8 byte order mark is skipped (RFC 8259 8.1). */
 int ocds_import_add_json(ocds_import_t *self, const char *text, size_t len, char *err, size_t errlen);
+/* The same with the refusal of a file that is not UTF-8 in lang, from the catalogue
+ * ("tender.ocds.not_utf8": the byte, its offset in the file counted from 0, its line and
+ * character), not jansson's English "unable to decode byte 0xe9"; ocds_import_add_json
+ * says it in English. Other syntax errors stay jansson's text with line and column. */
+int ocds_import_add_json_in(ocds_import_t *self, const char *text, size_t len, text_lang_t lang,
+                            char *err, size_t errlen);
 int ocds_import_add_file(ocds_import_t *self, const char *path, char *err, size_t errlen);
 
 /* Compile every ocid seen so far into tenders. out is initialised here; release with

@@ -157,8 +157,9 @@ static int s_read_ocds(ctl_t *ctl, const char *path, const char *buf, size_t len
     char err[256];
     if (ocds_import_new(&in->oi) < 0)
         return CTL_EX_SOFTWARE;
-    if (ocds_import_add_json(in->oi, buf, len, err, sizeof err) < 0) {
-        /* "not OCDS" in the run's language; a JSON syntax error is jansson's own text */
+    if (ocds_import_add_json_in(in->oi, buf, len, ctl->tl, err, sizeof err) < 0) {
+        /* "not OCDS" and "not UTF-8" in the run's language; another JSON syntax error
+         * is jansson's own text with line and column */
         const char *t = textfmt_from_en(ctl->tl, "tender.ocds.", err);
         if (t != err)
             snprintf(err, sizeof err, "%s", t);

@@ -319,8 +319,10 @@ Test(mvoictl_import_key, measure_import_lists_the_rows_a_silent_service_left)
 }
 
 /* measure import of a UTF-16 sheet that lost its byte order mark: refused once by name
- * (65, nothing sent), not "stuurteken 0x00" at every cell as Windows-1252. */
-Test(mvoictl_import_key, measure_import_utf16_without_bom_is_refused_by_name)
+ * (65, nothing sent), not "stuurteken 0x00" at every cell as Windows-1252; tender import of
+ * an OCDS feed in Windows-1252: the byte and its place from the catalogue (`{"releases":
+ * [{"ocid": "caf` is 27 bytes: offset 27, character 28). Nothing runs but mvoictl. */
+Test(mvoictl_import_key, import_names_a_file_in_another_encoding)
 {
     static const char le[] = "i\0d\0;\0t\0e\0n\0d\0e\0r\0\n\0M\0-\0""1\0;\0T\0-\0A\0\n\0";
     char path[256], args[512];
@@ -335,4 +337,11 @@ Test(mvoictl_import_key, measure_import_utf16_without_bom_is_refused_by_name)
     cr_expect(strncmp(s_err, "1;;;UTF-16 zonder byte order mark: sla op als UTF-8 of UTF-16 "
                       "met BOM\n", 68) == 0, "%s", s_err);
     cr_expect(strstr(s_err, "0x00") == NULL, "%s", s_err);
+    /* an OCDS feed in Windows-1252: the catalogue's Dutch, not jansson's English */
+    const char *j = s_file("w.json", "{\"releases\": [{\"ocid\": \"caf\xE9\"}]}\n");
+    snprintf(args, sizeof args, "tender import %s", j);
+    cr_expect_eq(s_ctl(1, args), 65, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "");
+    cr_expect(strstr(s_err, "w.json: geen UTF-8: byte 0xE9 op positie 27 (regel 1, teken 28): "
+                     "sla het bestand op als UTF-8\n"), "%s", s_err);
 }

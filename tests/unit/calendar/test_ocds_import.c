@@ -283,6 +283,33 @@ Test(ocds, utf8_bom_in_front_is_skipped)
     ocds_import_destroy(&imp);
 }
 
+/* A feed that is not UTF-8 (Windows-1252 "caf\xE9") is refused in the reader's language
+ * with the byte, its offset in the file (from 0; a BOM counts) and its line and character;
+ * it was jansson's English "unable to decode byte 0xe9 near ..." in every language. The
+ * figures: line 2 is two spaces and `"releases": [{"ocid": "caf` (28 characters), so the
+ * byte is character 29 of line 2, at offset 2 + 28 = 30, or 33 behind a BOM. */
+Test(ocds, not_utf8_is_refused_with_its_place_in_the_readers_language)
+{
+    ocds_import_t *imp;
+    char err[256] = "";
+    cr_assert_eq(ocds_import_new(&imp), 0);
+    const char *doc = "{\n  \"releases\": [{\"ocid\": \"caf\xE9\"}]}";
+    cr_expect_eq(ocds_import_add_json_in(imp, doc, strlen(doc), TEXT_NL, err, sizeof err),
+                 -EINVAL);
+    cr_expect_str_eq(err, "geen UTF-8: byte 0xE9 op positie 30 (regel 2, teken 29): sla het "
+                     "bestand op als UTF-8");
+    cr_expect_eq(ocds_import_add_json_in(imp, doc, strlen(doc), TEXT_EN, err, sizeof err),
+                 -EINVAL);
+    cr_expect_str_eq(err, "not UTF-8: byte 0xE9 at offset 30 (line 2, character 29): save the "
+                     "file as UTF-8");
+    const char *bom = "\xEF\xBB\xBF{\n  \"releases\": [{\"ocid\": \"caf\xE9\"}]}";
+    cr_expect_eq(ocds_import_add_json_in(imp, bom, strlen(bom), TEXT_EN, err, sizeof err),
+                 -EINVAL);
+    cr_expect_str_eq(err, "not UTF-8: byte 0xE9 at offset 33 (line 2, character 29): save the "
+                     "file as UTF-8");
+    ocds_import_destroy(&imp);
+}
+
 Test(ocds, unusable_input)
 {
     ocds_import_t *imp;
