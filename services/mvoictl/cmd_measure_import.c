@@ -622,6 +622,23 @@ static void s_unanswered(const ctl_t *ctl, const s_pass_t *ps, ctl_import_report
     }
 }
 
+/* A pass whose connection the calculator refused at the handshake (EX_NOPERM: the second
+ * one, after the first was taken): its rows were not taken, for the key, as a key revoked
+ * mid-import. It was 77 with no summary at all, the rows the first pass stored unreported. */
+static void s_key_refused(const ctl_t *ctl, s_pass_t *ps, ctl_import_report_t *rep)
+{
+    for (size_t q = 0; ps->answered && q < ps->nreq; q++) {
+        if (ps->answered[q])
+            continue;
+        for (size_t i = 0, cnt = s_req_rows(ps, q); i < cnt; i++) {
+            size_t k = ps->idx[q * ps->per + i];
+            ctl_import_report_key(rep, ps->st->row_no[k], ps->st->rows[k]->m.id,
+                                  ctl_text(ctl, "ctl.import.key_refused_again"));
+        }
+        ps->answered[q] = true;   /* accounted for: not "no answer" */
+    }
+}
+
 static void s_summary(ctl_t *ctl, const s_csv_t *st, ctl_import_report_t *rep, bool dry,
                       size_t unconfirmed)
 {
@@ -720,6 +737,10 @@ static int s_submit(ctl_t *ctl, const s_csv_t *st, const char *run, size_t per,
         p2.idx = p1.again;
         p2.n = p1.n_again;
         ex = s_pass(ctl, &p2, window, dry, false, &rep);
+        if (ex == EX_NOPERM) {   /* said by ctl_dealer_refused; the rows and the summary */
+            s_key_refused(ctl, &p2, &rep);
+            ex = 0;
+        }
     }
     if (!ex || ex == CTL_EX_UNAVAILABLE) {
         s_unanswered(ctl, &p1, &rep);

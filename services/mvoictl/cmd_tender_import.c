@@ -380,8 +380,18 @@ static int s_send(ctl_t *ctl, const char *buf, size_t len, unsigned window, bool
     rep->n_ids = in->n;
     if (in->n)
         rc = cal_import_send(&io, in->tenders, in->keys, in->n, &res);
-    if (rc == 0 && rs.n_again)
+    size_t n_again = rs.n_again;   /* s_send_again empties the count, keeps the rows */
+    if (rc == 0 && n_again)
         rc = s_send_again(&io, in, &rs, &res2);
+    if (rc == -EACCES && n_again) {
+        /* refused at the second pass's handshake: the first pass's rows were taken, so
+         * the account of a key revoked mid-import (77 with what was stored), not 77 alone */
+        ctl_fail(ctl, 0, "ctl.err.key_refused", "calendar", io.endpoint, res2.key_refused);
+        for (size_t i = 0; i < n_again; i++)
+            ctl_import_report_key(rep, rs.again[i], NULL,
+                                  ctl_text(ctl, "ctl.import.key_refused_again"));
+        rc = 0;
+    }
     if (rc == -EACCES) {
         /* The calendar refused our key: no row was taken or judged, so no row summary
          * ("failed: no answer" for each was false); 77 as every command. */

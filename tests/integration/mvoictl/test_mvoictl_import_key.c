@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <zmq.h>
 
@@ -29,6 +30,13 @@ static int s_take;              /* write commands still taken */
 static bool s_storage_failed;   /* then the later ones: a storage failure, not the key */
 static bool s_silent;           /* then no answer to the later ones at all */
 static char s_stored[256];      /* ids taken, "A,B," */
+/* The same fake as a CURVE server on a second endpoint, with the context's ZAP handler:
+ * once it has answered a write command with an earlier run's stored refusal (s_stale),
+ * every later handshake is refused (400), as a service whose registry lost the key. */
+static void *s_router_c, *s_zap;
+static char s_ep_c[256], s_srv_pub[41], s_key_path[256];
+static bool s_stale, s_curve;
+static volatile int s_zap_closed;
 
 static void s_store(const char *id)
 {
@@ -60,7 +68,11 @@ static int64_t s_answer(const Mvoi__Envelope *req, uint8_t *buf, size_t cap)
         return -1;
     if ((up || sm) && s_take <= 0 && s_silent)
         return -1;
-    if ((up || sm) && s_take <= 0 && s_storage_failed) {   /* server.c's, store failed */
+    if ((up || sm) && s_take <= 0 && s_stale) {   /* a stored reply of an earlier run */
+        rep.correlation_id = "run-earlier";
+        e.message = "de tender bestond nog niet";
+        s_zap_closed = 1;
+    } else if ((up || sm) && s_take <= 0 && s_storage_failed) {   /* server.c's, store failed */
         e.code = MVOI__ERROR_CODE__ERR_UNAVAILABLE;
         e.message = "opslagfout; er is niets gewijzigd, probeer opnieuw met hetzelfde "
                     "request-id";
@@ -99,30 +111,65 @@ static int64_t s_answer(const Mvoi__Envelope *req, uint8_t *buf, size_t cap)
     return codec_pack_into(&rep, buf, cap);
 }
 
-static void *s_serve(void *arg)
+/* One ZAP request (RFC 27): 200 until s_zap_closed, then 400. */
+static void s_zap_answer(void)
 {
-    (void)arg;
-    while (!s_stop) {
-        zmq_pollitem_t it = { s_router, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&it, 1, 50) <= 0)
-            continue;
+    zmq_msg_t f[8];
+    int n = 0, more = 1;
+    while (more && n < 8) {
+        zmq_msg_init(&f[n]);
+        zmq_msg_recv(&f[n], s_zap, 0);
+        more = zmq_msg_more(&f[n++]);
+    }
+    const char *code = s_zap_closed ? "400" : "200";
+    zmq_send(s_zap, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(s_zap, n > 1 ? zmq_msg_data(&f[1]) : "", n > 1 ? zmq_msg_size(&f[1]) : 0,
+             ZMQ_SNDMORE);
+    zmq_send(s_zap, code, 3, ZMQ_SNDMORE);
+    zmq_send(s_zap, "", 0, ZMQ_SNDMORE);
+    zmq_send(s_zap, "client", 6, ZMQ_SNDMORE);
+    zmq_send(s_zap, "", 0, 0);
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&f[i]);
+}
+
+static void s_serve_one(void *router)
+{
+    {
         zmq_msg_t id, body;
         zmq_msg_init(&id);
         zmq_msg_init(&body);
-        zmq_msg_recv(&id, s_router, 0);
-        zmq_msg_recv(&body, s_router, 0);
+        zmq_msg_recv(&id, router, 0);
+        zmq_msg_recv(&body, router, 0);
         int err = 0;
         Mvoi__Envelope *req = codec_unpack(zmq_msg_data(&body), zmq_msg_size(&body),
                                            CODEC_DEFAULT_BUDGET, &err);
         static uint8_t buf[1 << 14];
         int64_t len = req ? s_answer(req, buf, sizeof buf) : -1;
         if (len > 0) {
-            zmq_send(s_router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
-            zmq_send(s_router, buf, (size_t)len, 0);
+            zmq_send(router, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+            zmq_send(router, buf, (size_t)len, 0);
         }
         codec_free(&req);
         zmq_msg_close(&id);
         zmq_msg_close(&body);
+    }
+}
+
+static void *s_serve(void *arg)
+{
+    (void)arg;
+    while (!s_stop) {
+        zmq_pollitem_t it[3] = { { s_router, 0, ZMQ_POLLIN, 0 }, { s_router_c, 0, ZMQ_POLLIN, 0 },
+                                 { s_zap, 0, ZMQ_POLLIN, 0 } };
+        if (zmq_poll(it, 3, 50) <= 0)
+            continue;
+        if (it[2].revents & ZMQ_POLLIN)
+            s_zap_answer();
+        if (it[0].revents & ZMQ_POLLIN)
+            s_serve_one(s_router);
+        if (it[1].revents & ZMQ_POLLIN)
+            s_serve_one(s_router_c);
     }
     return NULL;
 }
@@ -136,6 +183,27 @@ static void s_fake_start(void)
     zmq_setsockopt(s_router, ZMQ_LINGER, &zero, sizeof zero);
     snprintf(s_ep, sizeof s_ep, "ipc://%s/api", s_dir);
     cr_assert_eq(zmq_bind(s_router, s_ep), 0);
+    /* the CURVE endpoint: ZAP handler first (libzmq asks it for every handshake) */
+    char srv_sec[41], cli_pub[41], cli_sec[41];
+    cr_assert_eq(zmq_curve_keypair(s_srv_pub, srv_sec), 0);
+    cr_assert_eq(zmq_curve_keypair(cli_pub, cli_sec), 0);
+    s_zap = zmq_socket(s_zctx, ZMQ_REP);
+    cr_assert_eq(zmq_bind(s_zap, "inproc://zeromq.zap.01"), 0);
+    s_router_c = zmq_socket(s_zctx, ZMQ_ROUTER);
+    int one = 1;
+    zmq_setsockopt(s_router_c, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(s_router_c, ZMQ_CURVE_SERVER, &one, sizeof one);
+    zmq_setsockopt(s_router_c, ZMQ_CURVE_SECRETKEY, srv_sec, 40);
+    zmq_setsockopt(s_router_c, ZMQ_ZAP_DOMAIN, "api", 3);
+    snprintf(s_ep_c, sizeof s_ep_c, "ipc://%s/apic", s_dir);
+    cr_assert_eq(zmq_bind(s_router_c, s_ep_c), 0);
+    snprintf(s_key_path, sizeof s_key_path, "%s/client.key", s_dir);
+    FILE *kf = fopen(s_key_path, "w");
+    cr_assert(kf);
+    fprintf(kf, "%s\n", cli_sec);
+    fclose(kf);
+    chmod(s_key_path, 0600);
+    s_zap_closed = 0;
     s_stop = 0;
     pthread_create(&s_thr, NULL, s_serve, NULL);
 }
@@ -145,6 +213,8 @@ static void s_fake_stop(void)
     s_stop = 1;
     pthread_join(s_thr, NULL);
     zmq_close(s_router);
+    zmq_close(s_router_c);
+    zmq_close(s_zap);
     zmq_ctx_term(s_zctx);
     h_tmpdir_remove(s_dir);
 }
@@ -170,8 +240,13 @@ static int s_ctl(int take, const char *args)
     h_bin(ctl, sizeof ctl, "services/mvoictl/mvoictl");
     s_take = take;
     s_stored[0] = '\0';
-    snprintf(cmd, sizeof cmd, "env -u MVOI_LANG MVOI_CALENDAR_API=%s "
-             "MVOI_IMPACT_API=%s %s --buyer heerlen %s >%s/out 2>%s/err", s_ep, s_ep, ctl,
+    char curve[512] = "";
+    if (s_curve)   /* the CURVE endpoint, this test's keys */
+        snprintf(curve, sizeof curve, "MVOI_CURVE=on MVOI_CURVE_SERVER_PUBLIC='%s' "
+                 "MVOI_CURVE_KEY_FILE=%s", s_srv_pub, s_key_path);
+    const char *ep = s_curve ? s_ep_c : s_ep;
+    snprintf(cmd, sizeof cmd, "env -u MVOI_LANG %s MVOI_CALENDAR_API=%s "
+             "MVOI_IMPACT_API=%s %s --buyer heerlen %s >%s/out 2>%s/err", curve, ep, ep, ctl,
              args, s_dir, s_dir);
     int st = system(cmd);
     char p[256];
@@ -344,4 +419,41 @@ Test(mvoictl_import_key, import_names_a_file_in_another_encoding)
     cr_expect_str_eq(s_stored, "");
     cr_expect(strstr(s_err, "w.json: geen UTF-8: byte 0xE9 op positie 27 (regel 1, teken 28): "
                      "sla het bestand op als UTF-8\n"), "%s", s_err);
+}
+
+/* The rows an earlier run's stored reply refused are sent again on a new connection; the
+ * service refuses that connection's key at the handshake. What the first pass stored is
+ * said as for a key revoked mid-import: 77, the summary, the count stored and the first
+ * row not stored. Before: 77 and the handshake line alone, the stored row unreported. */
+Test(mvoictl_import_key, a_key_refused_at_the_second_pass_says_what_was_stored)
+{
+    const char *p = s_file("a.csv", "Kenmerk;Titel;Soort;Status;Geraamde waarde (excl. btw);"
+                                    "Geplande publicatiedatum\n"
+                                    "A-A;Dak;werken;gepland;10000;1-3-2027\n"
+                                    "A-B;Weg;werken;gepland;20000;1-3-2027\n");
+    char args[512];
+    snprintf(args, sizeof args, "tender import --window 4 %s", p);
+    s_curve = s_stale = true;
+    int rc = s_ctl(1, args);
+    cr_expect_eq(rc, 77, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "A-A,");
+    cr_expect_str_eq(s_out, "2 rij(en): 1 aangemaakt, 0 gewijzigd, 0 ongewijzigd, 1 mislukt\n");
+    cr_expect(strstr(s_err, "(status 400)"), "%s", s_err);
+    cr_expect(strstr(s_err, "mvoictl: calendar nam de sleutel van deze verbinding midden in de "
+                     "import niet meer aan (ingetrokken): 1 rij(en) opgeslagen of al aanwezig, "
+                     "1 niet opgeslagen, de eerste daarvan rij 3 (A-B)."), "%s", s_err);
+    const char *m = s_file("am.csv",
+        "id;tender;period_start;period_end;submitter;kind;carrier;reference;quantity\n"
+        "W-1;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;10000\n"
+        "W-2;T-A;2025-01-01;2025-03-31;Bouwbedrijf Zuid;energy;hvo100;diesel_b7;500\n");
+    snprintf(args, sizeof args, "--json measure import --per 1 --window 1 %s", m);
+    s_zap_closed = 0;
+    rc = s_ctl(1, args);
+    s_curve = s_stale = false;
+    cr_expect_eq(rc, 77, "out: %s\nerr: %s", s_out, s_err);
+    cr_expect_str_eq(s_stored, "W-1,");
+    cr_expect(strstr(s_out, "\"rows\": 2, \"created\": 1, \"unchanged\": 0, \"failed\": 1, "
+                     "\"key_refused\": {\"stored\": 1, \"not_stored\": 1, "
+                     "\"first_not_stored\": {\"row\": 3, \"id\": \"W-2\"}}"), "%s", s_out);
+    cr_expect(strstr(s_err, "mvoictl: impact nam de sleutel"), "%s", s_err);
 }
