@@ -22,6 +22,7 @@ static const struct {
       "a bad store handle, transaction or value size" },
     { MVOI_E_STORE, "MVOI_E_STORE", "the store failed" },
     { MVOI_E_UNDECODABLE, "MVOI_E_UNDECODABLE", "a stored record does not decode" },
+    { MVOI_E_OVERFLOW, "MVOI_E_OVERFLOW", "a total would pass the int64 range" },
 };
 
 int mvoi_mdb_error(int rc)

@@ -33,7 +33,10 @@ enum {
      * names and the store does not hold: its snapshot, replay, list or total would be
      * incomplete, so it is refused with this name, never skipped. */
     MVOI_E_UNDECODABLE = MVOI_E_FIRST - 8,
-    MVOI_E_LAST = MVOI_E_UNDECODABLE,
+    /* A sum that would pass the int64 range (a KPI total): refused by name, since the
+     * wrapped figure would be read as right. */
+    MVOI_E_OVERFLOW = MVOI_E_FIRST - 9,
+    MVOI_E_LAST = MVOI_E_OVERFLOW,
 };
 
 /* An LMDB result (0, an MDB_* code or a positive errno) in this space; a code already in

@@ -3,8 +3,11 @@
  *  lookups that needs. */
 #include "kpi_int.h"
 #include "log.h"
+#include "mvoi_error.h"
+#include "mvoi_names.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +64,28 @@ static int s_is_cancelled(kpi_t *self, MDB_txn *txn, const char *buyer, const ch
 }
 
 /* ---------------------------------------------------------------- adding to totals */
+
+int kpi_total_add(kpi_t *self, const kpi_total_t *t, const char *which, int64_t *field,
+                  int64_t sign, int64_t v)
+{
+    int64_t d, sum;
+    if (!__builtin_mul_overflow(sign, v, &d) && !__builtin_add_overflow(*field, d, &sum)) {
+        *field = sum;
+        return 0;
+    }
+    /* The wrapped sum would be stored and shown as a figure (a negative CO2 total in the
+     * council's report): the batch is refused instead, by name, with the total to look at.
+     * The feed aborts the transaction and asks again, so the producer's stream stops at
+     * this event (README "Totals beyond int64") and health says not ready. */
+    self->stats.overflows++;
+    const char *kn = mvoi_kpi_name(t->kpi);
+    const char *kv[] = { "buyer", t->buyer, "kpi", kn ? kn : "?", "total", which, "key", t->key,
+                         "error", mvoi_errname(MVOI_E_OVERFLOW), NULL };
+    log_emit(LOG_ERROR, "total_overflow", kv, "the %s of %s would pass the int64 range "
+             "(%" PRId64 " %+" PRId64 " x %" PRId64 "): the batch is not applied",
+             which, t->key, *field, sign, v);
+    return MVOI_E_OVERFLOW;
+}
 
 /* The project counter of (tender, total) (kpi_projkey.c), remembered in ms; *flip gets
  * the change of the total's projects (-1, 0, +1). */
@@ -146,11 +171,14 @@ static int s_bump(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, uint32_t quar
     kpi_total_t *t = s_total(self, txn, c, quarter, dim, ms, &rc);
     if (!t)
         return rc;
-    t->ambition += sign * c->ambition;
-    t->realisation += sign * c->realisation;
-    t->denominator += sign * c->denominator;
-    t->count += sign * c->count;
-    t->target += sign * c->target;
+    if ((rc = kpi_total_add(self, t, "ambition", &t->ambition, sign, c->ambition)) != 0 ||
+        (rc = kpi_total_add(self, t, "realisation", &t->realisation, sign,
+                            c->realisation)) != 0 ||
+        (rc = kpi_total_add(self, t, "denominator", &t->denominator, sign,
+                            c->denominator)) != 0 ||
+        (rc = kpi_total_add(self, t, "count", &t->count, sign, c->count)) != 0 ||
+        (rc = kpi_total_add(self, t, "target", &t->target, sign, c->target)) != 0)
+        return rc;
     if (!c->project || !c->tender || !*c->tender)
         return 0;
     if (dim == KPI_DIM_TENDER && (c->dims & KPI_DIM_ALL)) {

@@ -189,6 +189,7 @@ int kpi_date_window(const char *date, uint32_t *year, uint32_t *quarter);
 typedef struct {
     uint64_t events, tender_events, impact_events, skipped, emitted;
     uint64_t keys_read;   /* totals' keys a range read (kpi_each*) stepped over */
+    uint64_t overflows;   /* additions refused as beyond int64 (MVOI_E_OVERFLOW) */
 } kpi_stats_t;
 void kpi_stats(kpi_t *self, kpi_stats_t *out);
 

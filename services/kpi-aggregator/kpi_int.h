@@ -130,7 +130,13 @@ int kpi_event_end(kpi_t *self, MDB_txn *txn);
 Mvoi__Tender *kpi_tender_load(kpi_t *self, MDB_txn *txn, const char *buyer, const char *id,
                               int *rc);
 bool kpi_tender_cancelled(const Mvoi__Tender *t);
-/* Add (sign +1) or remove (-1) a contribution to every total it feeds. */
+/* *field (one figure of t, named which) += sign * v, checked: 0, or MVOI_E_OVERFLOW when
+ * it would pass the int64 range (*field unchanged; logged total_overflow with t's buyer,
+ * KPI and which; counted in kpi_stats overflows). Every addition into a stored total. */
+int kpi_total_add(kpi_t *self, const kpi_total_t *t, const char *which, int64_t *field,
+                  int64_t sign, int64_t v);
+/* Add (sign +1) or remove (-1) a contribution to every total it feeds: 0, an LMDB error
+ * or MVOI_E_OVERFLOW (kpi_total_add). */
 int kpi_add_delta(kpi_t *self, MDB_txn *txn, const kpi_delta_t *c, int sign);
 
 /* ---- kpi_tender.c */

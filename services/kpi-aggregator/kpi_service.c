@@ -424,12 +424,16 @@ static const server_route_t s_routes[] = {
 
 /* ---------------------------------------------------------------- lifecycle */
 
-/* Ready: both upstreams caught up and heard from within the grace. */
+/* Ready: both upstreams caught up and heard from within the grace, and no event refused
+ * as beyond int64 (MVOI_E_OVERFLOW, logged total_overflow): its feed stopped there, so
+ * every total it would have moved is behind until an operator acts (README). */
 static bool s_ready(void *arg)
 {
     kpi_service_t *self = arg;
-    return self->calendar && self->impact && feed_ready(self->calendar, self->grace_ms) &&
-           feed_ready(self->impact, self->grace_ms);
+    kpi_stats_t st;
+    kpi_stats(self->kpi, &st);
+    return self->calendar && self->impact && st.overflows == 0 &&
+           feed_ready(self->calendar, self->grace_ms) && feed_ready(self->impact, self->grace_ms);
 }
 
 /* A failed checkpoint: the totals are still served, but health says the store is not

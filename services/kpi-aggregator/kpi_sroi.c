@@ -60,10 +60,10 @@ int kpi_sroi_project_flip(kpi_t *self, MDB_txn *txn, const char *buyer, const ch
     Mvoi__Tender *t = kpi_tender_load(self, txn, buyer, tender, &rc);
     if (rc != 0)
         return rc;
-    tot->target += flip * s_beyond(t, &x);
+    rc = kpi_total_add(self, tot, "target", &tot->target, flip, s_beyond(t, &x));
     if (t)
         mvoi__tender__free_unpacked(t, NULL);
-    return 0;
+    return rc;
 }
 
 typedef struct {
@@ -85,8 +85,8 @@ static int s_move(void *arg, const char *key, const mvoi_topic_t *x)
     int rc;
     kpi_total_t *t = kpi_work_total(m->self, m->txn, key, false, NULL, &rc);
     if (t)
-        t->target += d;
-    return t || rc == -ENOENT ? 0 : rc;
+        return kpi_total_add(m->self, t, "target", &t->target, 1, d);
+    return rc == -ENOENT ? 0 : rc;
 }
 
 static int64_t s_obligation(const Mvoi__Tender *t)

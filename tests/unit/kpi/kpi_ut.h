@@ -121,35 +121,41 @@ static inline void apply_env(Mvoi__Envelope *env)
     cr_assert_eq(store_write(s_store, s_apply_env, env), 0);
 }
 
+/* The TenderEvent of d in e (its envelope: e->env), to apply or to try. */
+static inline void tender_build(tev_t *e, const tender_t *d, Mvoi__TenderEventKind kind)
+{
+    mvoi__envelope__init(&e->env);
+    mvoi__tender_event__init(&e->te);
+    mvoi__tender__init(&e->t);
+    e->t.id = (char *)d->id;
+    e->t.buyer = "heerlen";
+    e->t.purchasing_group = (char *)d->group;
+    e->t.planned_publication = (char *)d->planned;
+    e->t.has_pilot = true;
+    e->t.pilot = d->pilot;
+    e->t.has_status = true;
+    e->t.status = d->status ? d->status : MVOI__TENDER_STATUS__STATUS_PLANNED;
+    e->t.has_sroi_obligation_cents = d->sroi != 0;
+    e->t.sroi_obligation_cents = d->sroi;
+    for (int i = 0; i < 3 && d->themes[i]; i++) {
+        mvoi__theme_ambition__init(&e->ta[i]);
+        e->ta[i].has_theme = true;
+        e->ta[i].theme = d->themes[i];
+        e->tap[i] = &e->ta[i];
+        e->t.n_themes++;
+    }
+    e->t.themes = e->tap;
+    e->te.has_kind = true;
+    e->te.kind = kind;
+    e->te.tender = &e->t;
+    e->env.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
+    e->env.tender_event = &e->te;
+}
+
 static inline void tender(const tender_t *d, Mvoi__TenderEventKind kind)
 {
     tev_t e;
-    mvoi__envelope__init(&e.env);
-    mvoi__tender_event__init(&e.te);
-    mvoi__tender__init(&e.t);
-    e.t.id = (char *)d->id;
-    e.t.buyer = "heerlen";
-    e.t.purchasing_group = (char *)d->group;
-    e.t.planned_publication = (char *)d->planned;
-    e.t.has_pilot = true;
-    e.t.pilot = d->pilot;
-    e.t.has_status = true;
-    e.t.status = d->status ? d->status : MVOI__TENDER_STATUS__STATUS_PLANNED;
-    e.t.has_sroi_obligation_cents = d->sroi != 0;
-    e.t.sroi_obligation_cents = d->sroi;
-    for (int i = 0; i < 3 && d->themes[i]; i++) {
-        mvoi__theme_ambition__init(&e.ta[i]);
-        e.ta[i].has_theme = true;
-        e.ta[i].theme = d->themes[i];
-        e.tap[i] = &e.ta[i];
-        e.t.n_themes++;
-    }
-    e.t.themes = e.tap;
-    e.te.has_kind = true;
-    e.te.kind = kind;
-    e.te.tender = &e.t;
-    e.env.body_case = MVOI__ENVELOPE__BODY_TENDER_EVENT;
-    e.env.tender_event = &e.te;
+    tender_build(&e, d, kind);
     apply_env(&e.env);
 }
 
