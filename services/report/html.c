@@ -424,6 +424,14 @@ static void s_trends(FILE *out, const rp_report_t *r)
     fputs("</div></section>\n", out);
 }
 
+/* A pilots bar of v against max: 0..400 px. In 128 bits: v * 400 wrapped in int64 above
+ * 2.3 x 10^16 (bars of garbage widths); a negative v has no bar (a width < 0 is an SVG
+ * error), as in the trend charts (html_chart.c). */
+static int s_pilot_w(int64_t v, int64_t max)
+{
+    return v > 0 && max > 0 ? (int)((__int128)v * 400 / max) : 0;
+}
+
 static void s_pilots(FILE *out, const rp_report_t *r)
 {
     const rp_val_t *p = &r->pilots;
@@ -435,9 +443,8 @@ static void s_pilots(FILE *out, const rp_report_t *r)
     rp_num(c, sizeof c, target, 0, 0, st);
     int64_t max = p->ambition > target ? p->ambition : target;
     if (p->realisation > max) max = p->realisation;
-    int wa = (int)(p->ambition * 400 / (max ? max : 1));
-    int wr = (int)(p->realisation * 400 / (max ? max : 1));
-    int wt = (int)(target * 400 / (max ? max : 1));
+    int wa = s_pilot_w(p->ambition, max), wr = s_pilot_w(p->realisation, max),
+        wt = s_pilot_w(target, max);
     /* Met or not is realised pilots against the target (pilot tenders are the ambition). */
     fprintf(out, "<section aria-labelledby=\"h-pi\"><h2 id=\"h-pi\">%s</h2>"
                  "<p id=\"pilots\" data-ambition=\"%" PRId64 "\" data-realisation=\"%" PRId64

@@ -134,3 +134,25 @@ Test(chart_extremes, nothing_above_zero_has_the_kpis_decimals)
     free(page);
     rp_input_free(&in);
 }
+
+/* The pilots bars, 0..400 px of the largest of ambition, realisation and target: 10^17
+ * pilot tenders against 5 x 10^16 realised is 400 and 200 px, the target's 3 at 0 px. The
+ * old v * 400 wrapped in int64 (4 x 10^19 - 2 x 2^64) and drew 31 and 15 px. */
+Test(chart_extremes, pilots_bars_beyond_int64_times_400)
+{
+    rp_input_t in;
+    rp_test_input(&in, "heerlen", 2026, 0);
+    rp_total_t *t = rp_input_add_total(&in);
+    t->kpi = 6;
+    t->year = 2026;
+    t->v = (rp_val_t){ .ambition = INT64_C(100000000000000000),
+                       .realisation = INT64_C(50000000000000000), .target = 3, .count = 1 };
+    char *page = rp_test_html(&in);
+    rp_input_free(&in);
+    const char *a = strstr(page, "id=\"h-pi\"");
+    cr_assert_not_null(a, "no pilots section");
+    cr_expect(strstr(a, "width=\"400\" height=\"16\" fill=\"#9ec5e8\""), "ambition: %.900s", a);
+    cr_expect(strstr(a, "width=\"200\" height=\"16\" fill=\"#00589c\""), "realised: %.900s", a);
+    cr_expect(strstr(a, "<line x1=\"120\" y1=\"0\" x2=\"120\""), "target: %.900s", a);
+    free(page);
+}
