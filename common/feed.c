@@ -94,7 +94,8 @@ static void s_maybe_replay(feed_t *self)
 {
     /* While the store refuses writes, a replay would only be thrown away: ask again when
      * its backoff has passed (the timer tick comes back here). */
-    if (self->replay_inflight || self->rb.active || store_retry_in_ms(self->store) > 0)
+    if (self->replay_inflight || self->rb.active || store_retry_in_ms(self->store) > 0 ||
+        s_now_ms(self) < self->apply_retry_ms)
         return;
     if (self->need_replay || self->sync_wanted || self->head_seen > self->last) {
         bool sync = self->sync_wanted;
@@ -218,6 +219,28 @@ static void s_clear_items(feed_t *self)
         arena_reset(self->arena);
 }
 
+/* A batch the consumer refused (not the store: a total beyond int64, a record that does
+ * not decode). The same events come back by replay and may well be refused again: asked at
+ * once, that was a loop of replays and error lines as fast as the producer answered. So
+ * the replay waits, 100 ms after the first refusal, doubling to 30 s; a batch applied
+ * ends the wait. */
+static void s_apply_refused(feed_t *self, int rc)
+{
+    uint32_t n = self->apply_failures < 9 ? self->apply_failures : 9;
+    uint64_t wait = (uint64_t)FEED_REFUSED_FIRST_MS << n;
+    if (wait > FEED_REFUSED_MAX_MS)
+        wait = FEED_REFUSED_MAX_MS;
+    self->apply_failures++;
+    self->apply_retry_ms = s_now_ms(self) + wait;
+    char in[24];
+    snprintf(in, sizeof in, "%llu", (unsigned long long)wait);
+    const char *kv[] = { "producer", self->producer, "error", mvoi_errname(rc),
+                         "retry_in_ms", in, NULL };
+    log_emit(LOG_ERROR, "apply_failed", kv, "applying %u events from %s failed: %s; "
+             "will replay in %s ms (refusal %u in a row)", self->nitems, self->producer,
+             mvoi_strerror(rc), in, self->apply_failures);
+}
+
 static void s_apply_batch(feed_t *self)
 {
     self->last_batch = self->nitems;
@@ -242,14 +265,13 @@ static void s_apply_batch(feed_t *self)
         self->stats.batches++;
         if (self->opts.committed)
             self->opts.committed(self->opts.arg);
+        self->apply_failures = 0;
+        self->apply_retry_ms = 0;
     } else {
         /* Nothing was applied; the events come back through a replay. A storage failure
          * was logged by the store, once per attempt (its backoff bounds the rate). */
-        if (!store_failing(self->store, NULL)) {
-            const char *kv[] = { "producer", self->producer, "error", mvoi_errname(rc), NULL };
-            log_emit(LOG_ERROR, "apply_failed", kv, "applying %u events from %s failed: %s; "
-                     "will replay", self->nitems, self->producer, mvoi_strerror(rc));
-        }
+        if (!store_failing(self->store, NULL))
+            s_apply_refused(self, rc);
         self->need_replay = true;
     }
     s_clear_items(self);
@@ -528,8 +550,8 @@ static void s_on_timer(uv_timer_t *t)
     uint64_t now = s_now_ms(self);
     if (self->rb.active) {
         feed_rebuild_tick(self);
-    } else if (store_retry_in_ms(self->store) > 0) {
-        /* the store backs off: s_maybe_replay asks once it may write again */
+    } else if (store_retry_in_ms(self->store) > 0 || now < self->apply_retry_ms) {
+        /* the store backs off, or a refused batch waits: s_maybe_replay asks after it */
     } else if (self->replay_inflight && now - self->replay_sent_ms > self->opts.stall_ms) {
         self->replay_inflight = false;
         feed_request_replay(self);

@@ -9,6 +9,9 @@
 #define FEED_TOPIC_MAX 128
 #define FEED_RID_MAX 32
 #define FEED_BUYER_MAX 128
+/* The wait before a batch the consumer refused is asked again, doubling (feed.c). */
+#define FEED_REFUSED_FIRST_MS 100
+#define FEED_REFUSED_MAX_MS 30000
 
 typedef enum { ITEM_EVENT, ITEM_MARK } item_kind_t;
 
@@ -86,6 +89,8 @@ struct feed_t {
     bool went_back;               /* set inside a batch: the event at the cursor differs */
     bool replay_inflight;
     uint64_t replay_sent_ms;
+    uint32_t apply_failures;      /* batches refused in a row, not by the store (feed.c) */
+    uint64_t apply_retry_ms;      /* no replay before this: the refusal's backoff */
     uint64_t replay_cursor;       /* our cursor when the last replay was asked ... */
     char replay_rid[FEED_RID_MAX];/* ... and its request id */
     uint64_t last_heard_ms;       /* last message, or last probe sent into the silence */

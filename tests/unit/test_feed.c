@@ -298,9 +298,15 @@ Test(feed, a_storage_failure_applies_nothing_and_the_events_come_back)
     tf_caught_up_and_live();
     F.fail_apply = true;
     F.head = 2;
+    int replays = F.nreplays;
     tf_publish(1);
     tf_publish(2);
-    tf_until(NULL, 200);
+    tf_until(NULL, 500);
+    /* a refused batch is asked again after 100, 200, 400 ms ... (before: at once, as fast
+     * as the producer answered, an error line each time): the live batch, then at most
+     * the replays at 100 and 300 ms, and one more for slack */
+    cr_assert_leq(F.nreplays - replays, 4, "%d replays of a refused batch in 500 ms",
+                  F.nreplays - replays);
     int rows = -1;
     cr_assert_eq(store_read(F.store, s_count_fn, &rows), 0);
     cr_assert_eq(rows, 0, "a failed batch left writes behind");
