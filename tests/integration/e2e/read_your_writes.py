@@ -13,7 +13,8 @@ return before it runs again (SIGCONT), and then its total includes the measureme
 
 The same over HTTP (the gateway, GET /api/kpi?after_seq=N): GW rounds of `mvoictl --json
 measure add` (no wait) then one GET with the reply's seq, whose KPI 1 total must be the
-running sum; with the aggregator stopped a short wait_ms answers 504 "not-applied-yet",
+running sum; with the aggregator stopped a short wait_ms answers 504 "upstream-timeout" (it
+said nothing, so not "not-applied-yet"),
 and after SIGCONT the same GET answers 200 with the sum; a bad after_seq is a 400.
 
 Last, a connection lost in the middle of the handshake (a TCP proxy that resets the first
@@ -117,7 +118,7 @@ def incarnation_round(http, want):
                          % (seq, inc, st, fair(b) if st == 200 else b, want))
     other = inc + 1 if inc < 2 ** 64 - 1 else inc - 1
     st, b = get_kpi(http, "after_seq=%d&after_incarnation=%d&wait_ms=300" % (seq, other))
-    if st != 504 or not b.get("type", "").endswith("not-applied-yet"):
+    if st != 504 or not b.get("type", "").endswith("upstream-timeout"):
         raise SystemExit("ryw: another start's incarnation answered %d %s" % (st, b))
     for bad in ("abc", "0", "-1", "18446744073709551616"):
         st, b = get_kpi(http, "after_seq=%d&after_incarnation=%s" % (seq, bad))
@@ -160,7 +161,7 @@ def http_rounds(run, http, kpi, want):
                 "koffie", "--products", "9", "--fair", "9")
         seq = int(json.loads(r.stdout)["seq"])
         st, b = get_kpi(http, "after_seq=%d&wait_ms=300" % seq)
-        if st != 504 or not b.get("type", "").endswith("not-applied-yet"):
+        if st != 504 or not b.get("type", "").endswith("upstream-timeout"):
             raise SystemExit("ryw: with the aggregator stopped, after_seq answered %d %s" % (st, b))
     finally:
         kpi.send_signal(signal.SIGCONT)
