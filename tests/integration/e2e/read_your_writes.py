@@ -171,7 +171,7 @@ def http_rounds(run, http, kpi, want):
         raise SystemExit("ryw: after SIGCONT: %d %s, want %d" % (st, fair(b) if st == 200 else b,
                                                                   want))
     print("ryw: %d rounds of measure add + GET /api/kpi?after_seq=, each saw its measurement "
-          "(%d products), %.1f ms a round; 504 not-applied-yet while the aggregator was "
+          "(%d products), %.1f ms a round; 504 upstream-timeout while the aggregator was "
           "stopped, 200 after" % (GW, want, ms))
     return want
 
