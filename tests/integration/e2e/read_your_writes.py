@@ -118,7 +118,7 @@ def incarnation_round(http, want):
                          % (seq, inc, st, fair(b) if st == 200 else b, want))
     other = inc + 1 if inc < 2 ** 64 - 1 else inc - 1
     st, b = get_kpi(http, "after_seq=%d&after_incarnation=%d&wait_ms=300" % (seq, other))
-    if st != 504 or not b.get("type", "").endswith("upstream-timeout"):
+    if st != 504 or not b.get("type", "").endswith("not-applied-yet"):
         raise SystemExit("ryw: another start's incarnation answered %d %s" % (st, b))
     for bad in ("abc", "0", "-1", "18446744073709551616"):
         st, b = get_kpi(http, "after_seq=%d&after_incarnation=%s" % (seq, bad))
