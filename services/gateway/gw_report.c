@@ -105,8 +105,8 @@ static void s_open_failed(gw_req_t *r, const char *real, int e)
                          "by the gateway's user", NULL);
     else
         gw_reply_problemf(r, 500, GW_MISCONFIGURED_SLUG, NULL,
-                          "the gateway cannot read the report file (system error %d: the "
-                          "gateway's log names it)", e);
+                          "the gateway cannot read the report file (system error %d; see "
+                          "the gateway's log)", e);
 }
 
 /* Opens the reply's path when it lies inside dir (the gateway's reports directory,

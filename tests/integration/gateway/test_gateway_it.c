@@ -688,14 +688,14 @@ Test(gateway_it, upstream_shortage_is_503_with_retry_after)
                        &r), 500, "%s", r.body);
     cr_expect(strstr(r.body, "\"type\":\"urn:mvoi:problem:misconfigured\""), "%s", r.body);
     cr_expect(strstr(r.body, "\"detail\":\"de gateway kan het rapportbestand niet lezen "
-                             "(systeemfout 6: het logboek van de gateway noemt haar)\""),
+                             "(systeemfout 6; zie het logboek van de gateway)\""),
               "%s", r.body);
     cr_expect_str_eq(r.retry_after, "");
     gwt_resp_free(&r);
     cr_assert_eq(gi_req("GET", "/api/report?year=2094&format=csv&lang=en",
                        AUTH(GWT_TOKEN_ADMIN), NULL, &r), 500, "%s", r.body);
     cr_expect(strstr(r.body, "\"detail\":\"the gateway cannot read the report file (system "
-                             "error 6: the gateway's log names it)\""), "%s", r.body);
+                             "error 6; see the gateway's log)\""), "%s", r.body);
     gwt_resp_free(&r);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-elsewhere.csv'", dir, dir);
